@@ -1,0 +1,225 @@
+"""How much each link adds to the library call under it, on loopback: `python bench/links.py`.
+
+For Modbus TCP, VISA (TCPIP SOCKET) and serial (`socket://`), the median and p99 latency of one
+query through the link is measured next to the raw library call on the same simulated server in
+the same run. The servers run in a background thread with its own event loop, so a blocking raw
+call (PyVISA, pyserial) never stalls them. Variants are measured in interleaved rounds so that
+drift of the machine affects them alike.
+
+PyVISA blocks, so `VisaLink` must hop to a worker thread; the fair baseline for it is the raw
+call through the same kind of hop, printed as well (`to_thread` and a dedicated one-thread
+executor, the latter being what `VisaLink` uses).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable, Coroutine
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+import pyvisa
+import serial
+import serial_asyncio_fast
+from packline.drivers.links import ModbusLink, SerialLink, VisaLink
+from packline.sim_instruments.servers import ModbusToolServer, TextToolServer
+from pymodbus.client import AsyncModbusTcpClient
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+T = TypeVar("T")
+
+IDN = "ACME,BENCH,0,1.0"
+
+
+async def scpi(line: str) -> str | None:
+    return IDN if line == "*IDN?" else None
+
+
+class ServerThread:
+    """An event loop in a background thread that runs the simulated tools."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="servers", daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        return self
+
+    def run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=10)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=5)
+        self.loop.close()
+
+
+async def start_servers() -> tuple[ModbusToolServer, TextToolServer, TextToolServer]:
+    device = SimDevice(
+        id=1, simdata=[SimData(100, count=10, values=7, datatype=DataType.REGISTERS)]
+    )
+    servers = (
+        ModbusToolServer(device),
+        TextToolServer(scpi, address_form="visa"),
+        TextToolServer(scpi, address_form="serial"),
+    )
+    for server in servers:
+        await server.start()
+    return servers
+
+
+async def stop_servers(servers: tuple[Any, ...]) -> None:
+    for server in servers:
+        await server.stop()
+
+
+Call = Callable[[], Awaitable[object]]
+
+
+async def measure(
+    variants: dict[str, Call], iterations: int, rounds: int
+) -> dict[str, list[float]]:
+    """Latencies in microseconds per variant, measured in interleaved rounds after a warm-up."""
+    samples: dict[str, list[float]] = {name: [] for name in variants}
+    for call in variants.values():
+        for _ in range(200):
+            await call()
+    per_round = max(1, iterations // rounds)
+    for _ in range(rounds):
+        for name, call in variants.items():
+            times = samples[name]
+            for _ in range(per_round):
+                started = time.perf_counter()
+                await call()
+                times.append((time.perf_counter() - started) * 1e6)
+    return samples
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98]
+
+
+def report(title: str, samples: dict[str, list[float]], baseline: str) -> list[str]:
+    base = statistics.median(samples[baseline])
+    lines = [title]
+    for name, values in samples.items():
+        median = statistics.median(values)
+        lines.append(
+            f"  {name:<44} {median:8.1f} {p99(values):8.1f} {median / base:7.2f}"
+            + ("  (baseline)" if name == baseline else "")
+        )
+    return lines
+
+
+async def bench(servers: tuple[ModbusToolServer, TextToolServer, TextToolServer], args) -> None:
+    modbus_server, visa_server, serial_server = servers
+    out = [f"{'':<46} {'median':>8} {'p99':>8} {'ratio':>7}   (µs, loopback, {args.n} calls)"]
+
+    # ---- Modbus TCP -------------------------------------------------------------------------
+    raw = AsyncModbusTcpClient("127.0.0.1", port=modbus_server.port, retries=0)
+    await raw.connect()
+    async with ModbusLink(modbus_server.address, tool="bench") as link:
+        samples = await measure(
+            {
+                "pymodbus read_holding_registers (raw)": lambda: raw.read_holding_registers(
+                    100, count=2, device_id=1
+                ),
+                "ModbusLink.read_holding_registers": lambda: link.read_holding_registers(100, 2),
+            },
+            args.n,
+            args.rounds,
+        )
+    raw.close()
+    out += report("Modbus TCP", samples, "pymodbus read_holding_registers (raw)")
+
+    # ---- VISA TCPIP SOCKET ------------------------------------------------------------------
+    manager = pyvisa.ResourceManager("@py")
+    resource = manager.open_resource(
+        visa_server.address, read_termination="\n", write_termination="\n", timeout=2000
+    )
+    executor = ThreadPoolExecutor(1)
+    loop = asyncio.get_running_loop()
+
+    async def blocking_in_loop() -> object:
+        return resource.query("*IDN?")
+
+    async with VisaLink(visa_server.address, tool="bench") as link:
+        samples = await measure(
+            {
+                "PyVISA query, blocking (raw)": blocking_in_loop,
+                "PyVISA query via asyncio.to_thread": lambda: asyncio.to_thread(
+                    resource.query, "*IDN?"
+                ),
+                "PyVISA query via one-thread executor": lambda: loop.run_in_executor(
+                    executor, resource.query, "*IDN?"
+                ),
+                "VisaLink.query": lambda: link.query("*IDN?"),
+            },
+            args.n,
+            args.rounds,
+        )
+    resource.close()
+    executor.shutdown()
+    out += report("VISA TCPIP SOCKET", samples, "PyVISA query, blocking (raw)")
+    out += report(
+        "VISA, against the fair async baseline (same thread hop as VisaLink)",
+        {k: samples[k] for k in ("PyVISA query via one-thread executor", "VisaLink.query")},
+        "PyVISA query via one-thread executor",
+    )
+
+    # ---- serial socket:// -------------------------------------------------------------------
+    port = serial.serial_for_url(serial_server.address, timeout=2)
+    reader, writer = await serial_asyncio_fast.open_serial_connection(url=serial_server.address)
+
+    async def pyserial_blocking() -> object:
+        port.write(b"*IDN?\n")
+        return port.read_until(b"\n")
+
+    async def asyncio_fast_raw() -> object:
+        writer.write(b"*IDN?\n")
+        return await reader.readuntil(b"\n")
+
+    async with SerialLink(serial_server.address, tool="bench") as link:
+        samples = await measure(
+            {
+                "pyserial-asyncio-fast write+readuntil (raw)": asyncio_fast_raw,
+                "pyserial write+read_until, blocking": pyserial_blocking,
+                "SerialLink.query": lambda: link.query("*IDN?"),
+            },
+            args.n,
+            args.rounds,
+        )
+    writer.close()
+    port.close()
+    out += report("serial socket://", samples, "pyserial-asyncio-fast write+readuntil (raw)")
+
+    print("\n".join(out))
+    print(
+        "\nratio = median / baseline median. VisaLink must leave the loop for a worker thread"
+        "\n(PyVISA blocks), so its fair baseline is the raw call through the same hop;"
+        "\nthe blocking raw call is what a script without asyncio would see."
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-n", type=int, default=5000, help="calls per variant (default 5000)")
+    parser.add_argument("--rounds", type=int, default=10, help="interleaved rounds (default 10)")
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}")
+    with ServerThread() as servers_thread:
+        servers = servers_thread.run(start_servers())
+        try:
+            asyncio.run(bench(servers, args))
+        finally:
+            servers_thread.run(stop_servers(servers))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,440 @@
+"""The equipment interface: what every tool driver is, whatever the tool.
+
+Every driver binds a role interface (`drivers/roles/`) to a link (`drivers/links/`). This base
+gives all of them the same life: async connect/close and `async with`; an identity; a state
+machine whose states map onto SEMI E10; alarms (active and history) with a fault state that only
+a reset leaves; interlocks checked before motion or energy; limits on every setpoint, refused
+before anything is sent; `abort()` that commands the safe state even when its caller is
+cancelled; and process readings recorded as traces for the engine to keep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar, Self
+
+from transitions.extensions.asyncio import AsyncMachine
+
+from packline.clock import Clock
+
+from .errors import (
+    ConnectionLost,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolError,
+    ToolStateError,
+)
+from .links.base import Link
+
+
+class E10State(StrEnum):
+    """SEMI E10 equipment states, the vocabulary of equipment availability reports."""
+
+    PRODUCTIVE = "productive"
+    STANDBY = "standby"
+    ENGINEERING = "engineering"
+    SCHEDULED_DOWNTIME = "scheduled downtime"
+    UNSCHEDULED_DOWNTIME = "unscheduled downtime"
+    NON_SCHEDULED = "non-scheduled"
+
+
+class ToolState(StrEnum):
+    """The driver's view of its tool; each maps to one E10 state."""
+
+    OFFLINE = "offline"
+    IDLE = "idle"
+    BUSY = "busy"
+    ENGINEERING = "engineering"
+    MAINTENANCE = "maintenance"
+    FAULT = "fault"
+
+    @property
+    def e10(self) -> E10State:
+        return _E10_OF[self]
+
+
+_E10_OF = {
+    ToolState.OFFLINE: E10State.NON_SCHEDULED,
+    ToolState.IDLE: E10State.STANDBY,
+    ToolState.BUSY: E10State.PRODUCTIVE,
+    ToolState.ENGINEERING: E10State.ENGINEERING,
+    ToolState.MAINTENANCE: E10State.SCHEDULED_DOWNTIME,
+    ToolState.FAULT: E10State.UNSCHEDULED_DOWNTIME,
+}
+
+_TRANSITIONS = [
+    {"trigger": "go_online", "source": ToolState.OFFLINE, "dest": ToolState.IDLE},
+    {"trigger": "go_offline", "source": "*", "dest": ToolState.OFFLINE},
+    {"trigger": "start_work", "source": ToolState.IDLE, "dest": ToolState.BUSY},
+    {"trigger": "start_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
+    {"trigger": "end_work", "source": ToolState.BUSY, "dest": ToolState.IDLE},
+    {"trigger": "end_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
+    {"trigger": "fail", "source": "*", "dest": ToolState.FAULT},
+    {"trigger": "recover", "source": ToolState.FAULT, "dest": ToolState.IDLE},
+    {"trigger": "enter_engineering", "source": ToolState.IDLE, "dest": ToolState.ENGINEERING},
+    {"trigger": "leave_engineering", "source": ToolState.ENGINEERING, "dest": ToolState.IDLE},
+    {"trigger": "start_maintenance", "source": ToolState.IDLE, "dest": ToolState.MAINTENANCE},
+    {"trigger": "end_maintenance", "source": ToolState.MAINTENANCE, "dest": ToolState.IDLE},
+]
+
+
+class _StateModel:
+    """The object transitions drives; kept apart so no driver method can shadow a trigger."""
+
+    state: ToolState
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who the tool says it is."""
+
+    vendor: str
+    model: str
+    serial_number: str
+    firmware: str
+
+    def __str__(self) -> str:
+        return f"{self.vendor} {self.model} s/n {self.serial_number} fw {self.firmware}"
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The allowed range of one setpoint, in the unit its name carries."""
+
+    minimum: float
+    maximum: float
+    unit: str
+
+    def __post_init__(self) -> None:
+        if self.minimum > self.maximum:
+            raise ValueError(f"limit minimum {self.minimum} is above maximum {self.maximum}")
+
+    def contains(self, value: float) -> bool:
+        return self.minimum <= value <= self.maximum
+
+
+@dataclass(frozen=True)
+class Alarm:
+    """One alarm as the tool reported it, and when the driver saw it come and go."""
+
+    code: str
+    message: str
+    raised_at_s: float
+    cleared_at_s: float | None = None
+
+
+@dataclass(frozen=True)
+class Reading:
+    """One sample of a process trace."""
+
+    tool: str
+    name: str
+    value: float
+    unit: str
+    time_s: float
+
+
+ReadingListener = Callable[[Reading], None]
+
+
+class Equipment(ABC):
+    """Base of every tool driver.
+
+    Subclasses declare `link_type` (which links they speak over), `limits` (every setpoint
+    they send) and implement the `request_*` queries and `_command_safe_state`. Process
+    operations run inside `operation()`, which owns the state machine around them.
+    """
+
+    #: The role interface's name, e.g. "plasma_cleaner"; set by the role base class.
+    role: ClassVar[str]
+    #: The kind of link this driver speaks over (a Link subclass).
+    link_type: ClassVar[type[Link]] = Link
+    #: Default setpoint limits, by setpoint name (the name carries the unit).
+    limits: ClassVar[Mapping[str, Limit]] = {}
+    #: How many samples of each trace the driver keeps in memory (the engine keeps them all).
+    trace_memory: ClassVar[int] = 10_000
+
+    def __init__(
+        self,
+        link: Link,
+        *,
+        name: str | None = None,
+        limits: Mapping[str, tuple[float, float]] | None = None,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        if not isinstance(link, self.link_type):
+            raise TypeError(
+                f"{type(self).__name__} speaks over {self.link_type.__name__}, "
+                f"not {type(link).__name__} ({link.address})"
+            )
+        if poll_interval_s <= 0:
+            raise ValueError(f"{name or link.tool}: poll_interval_s must be positive")
+        self.link = link
+        self.name = name or link.tool
+        self.poll_interval_s = poll_interval_s
+        self.limits = self._merge_limits(limits or {})
+        self.identity: Identity | None = None
+        self.active_alarms: dict[str, Alarm] = {}
+        self.alarm_history: list[Alarm] = []
+        self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
+        self._reading_listeners: list[ReadingListener] = []
+        self._state = _StateModel()
+        self._machine = AsyncMachine(
+            model=self._state,
+            states=list(ToolState),
+            transitions=_TRANSITIONS,
+            initial=ToolState.OFFLINE,
+            auto_transitions=False,
+            send_event=False,
+        )
+
+    # ----------------------------------------------------------------- identity and life
+
+    @property
+    def address(self) -> str:
+        return self.link.address
+
+    @property
+    def clock(self) -> Clock:
+        return self.link.clock
+
+    @property
+    def state(self) -> ToolState:
+        return ToolState(self._state.state)
+
+    @property
+    def e10_state(self) -> E10State:
+        return self.state.e10
+
+    async def connect(self) -> None:
+        """Open the link, read the identity and the alarms; the tool is then idle or in fault."""
+        await self.link.connect()
+        try:
+            self.identity = await self.request_identity()
+            await self._state.go_online()
+            await self.refresh_alarms()
+        except BaseException:
+            await self.link.close()
+            raise
+
+    async def close(self) -> None:
+        """Close the link; the tool is then offline (non-scheduled) for this driver."""
+        await self.link.close()
+        await self._state.go_offline()
+
+    async def __aenter__(self) -> Self:
+        await self.connect()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.close()
+
+    @abstractmethod
+    async def request_identity(self) -> Identity:
+        """Ask the tool who it is."""
+
+    # ----------------------------------------------------------------- limits
+
+    def _merge_limits(self, overrides: Mapping[str, tuple[float, float]]) -> dict[str, Limit]:
+        merged = dict(self.limits)
+        for setpoint, bounds in overrides.items():
+            if setpoint not in merged:
+                raise ValueError(
+                    f"{self.name}: no setpoint {setpoint!r} to limit; "
+                    f"known setpoints: {', '.join(sorted(merged))}"
+                )
+            minimum, maximum = bounds
+            merged[setpoint] = Limit(float(minimum), float(maximum), merged[setpoint].unit)
+        return merged
+
+    def check_limit(self, action: str, setpoint: str, value: float) -> float:
+        """Return `value` if it is within the setpoint's limits, else raise `LimitViolation`."""
+        limit = self.limits[setpoint]
+        if not limit.contains(value):
+            raise LimitViolation(
+                self.name,
+                self.address,
+                action,
+                setpoint,
+                value,
+                limit.minimum,
+                limit.maximum,
+                limit.unit,
+            )
+        return value
+
+    # ----------------------------------------------------------------- alarms
+
+    @abstractmethod
+    async def request_alarms(self) -> dict[str, str]:
+        """The tool's active alarms, code -> message."""
+
+    async def refresh_alarms(self) -> list[Alarm]:
+        """Read the tool's alarms, update active/history, enter the fault state if any is active."""
+        reported = await self.request_alarms()
+        now = self.clock.now()
+        for code in list(self.active_alarms):
+            if code not in reported:
+                alarm = self.active_alarms.pop(code)
+                self.alarm_history.append(
+                    Alarm(alarm.code, alarm.message, alarm.raised_at_s, cleared_at_s=now)
+                )
+        for code, message in reported.items():
+            if code not in self.active_alarms:
+                self.active_alarms[code] = Alarm(code, message, now)
+        if self.active_alarms and self.state is not ToolState.FAULT:
+            await self._state.fail()
+        return list(self.active_alarms.values())
+
+    def alarm_error(self, action: str) -> ToolAlarm:
+        return ToolAlarm(
+            self.name,
+            self.address,
+            action,
+            [f"{a.code} ({a.message})" for a in self.active_alarms.values()],
+        )
+
+    async def reset(self) -> None:
+        """Clear the tool's alarms and leave the fault state, if the causes are gone."""
+        await self._clear_alarms()
+        remaining = await self.refresh_alarms()
+        if remaining:
+            raise self.alarm_error("reset")
+        if self.state is ToolState.FAULT:
+            await self._state.recover()
+
+    @abstractmethod
+    async def _clear_alarms(self) -> None:
+        """Ask the tool to clear its latched alarms."""
+
+    # ----------------------------------------------------------------- interlocks
+
+    @abstractmethod
+    async def request_interlocks(self) -> dict[str, bool]:
+        """Every interlock of the tool, name -> closed (True means safe to proceed)."""
+
+    async def require_interlocks(self, action: str, names: Iterable[str]) -> None:
+        """Raise `InterlockOpen` naming each of `names` that is open; nothing is started."""
+        interlocks = await self.request_interlocks()
+        open_ = [name for name in names if not interlocks[name]]
+        if open_:
+            raise InterlockOpen(self.name, self.address, action, open_)
+
+    # ----------------------------------------------------------------- operations and abort
+
+    def require_state(self, action: str, *allowed: ToolState) -> None:
+        if self.state not in allowed:
+            raise ToolStateError(
+                self.name,
+                self.address,
+                action,
+                f"not allowed while {self.state.value} "
+                f"(needs {' or '.join(s.value for s in allowed)})",
+            )
+
+    @asynccontextmanager
+    async def operation(self, action: str) -> AsyncIterator[None]:
+        """Run a process operation: idle -> busy -> idle, fault on alarm, safe state on abort.
+
+        A tool alarm moves the tool to fault. A lost connection leaves the tool's state unknown,
+        so it also moves to fault. A cancelled caller (terminate, abort) gets the safe state
+        commanded before the cancellation goes on.
+        """
+        self.require_state(action, ToolState.IDLE, ToolState.ENGINEERING)
+        await self._state.start_work()
+        try:
+            yield
+        except asyncio.CancelledError:
+            await self.abort()
+            raise
+        except ConnectionLost:
+            await self._state.fail()
+            raise
+        except ToolAlarm:
+            if self.state is not ToolState.FAULT:
+                await self._state.fail()
+            raise
+        except BaseException:
+            if self.state is ToolState.BUSY:
+                await self._state.end_work()
+            raise
+        else:
+            await self._state.end_work()
+
+    async def abort(self) -> None:
+        """Bring the tool to its safe state now, and finish doing so even if cancelled.
+
+        The safe-state commands run in their own task; a cancellation of the caller is held
+        back until they are done (each is bounded by the link's timeout), then re-raised.
+        """
+        task = asyncio.ensure_future(self._abort_now())
+        cancelled = False
+        while not task.done():
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                cancelled = True
+        if cancelled:
+            task.exception()  # retrieved; the cancellation takes precedence
+            raise asyncio.CancelledError
+        task.result()
+
+    async def _abort_now(self) -> None:
+        try:
+            await self._command_safe_state()
+        except ToolError:
+            await self._state.fail()
+            raise
+        if self.state is ToolState.BUSY:
+            await self._state.end_work()
+
+    @abstractmethod
+    async def _command_safe_state(self) -> None:
+        """Command the tool's safe state (energy off, motion stopped, gases closed)."""
+
+    # ----------------------------------------------------------------- engineering mode
+
+    async def enter_engineering(self) -> None:
+        """Take the tool out of production for engineering work (E10 engineering)."""
+        self.require_state("enter engineering", ToolState.IDLE)
+        await self._state.enter_engineering()
+
+    async def leave_engineering(self) -> None:
+        self.require_state("leave engineering", ToolState.ENGINEERING)
+        await self._state.leave_engineering()
+
+    async def start_maintenance(self) -> None:
+        """Take the tool down for planned maintenance (E10 scheduled downtime)."""
+        self.require_state("start maintenance", ToolState.IDLE)
+        await self._state.start_maintenance()
+
+    async def end_maintenance(self) -> None:
+        self.require_state("end maintenance", ToolState.MAINTENANCE)
+        await self._state.end_maintenance()
+
+    # ----------------------------------------------------------------- traces
+
+    def add_reading_listener(self, listener: ReadingListener) -> None:
+        """Call `listener` with every reading this driver records (the engine's records)."""
+        self._reading_listeners.append(listener)
+
+    def remove_reading_listener(self, listener: ReadingListener) -> None:
+        self._reading_listeners.remove(listener)
+
+    def record_reading(self, name: str, value: float, unit: str) -> Reading:
+        """Record one process reading at the clock's present time."""
+        reading = Reading(self.name, name, float(value), unit, self.clock.now())
+        self.readings.append(reading)
+        for listener in self._reading_listeners:
+            listener(reading)
+        return reading
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} at {self.address} {self.state.value}>"

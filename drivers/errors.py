@@ -1,0 +1,94 @@
+"""The one error hierarchy of every tool driver and link.
+
+Every message names the tool, its address and what was asked of it, so that a line-side
+engineer reading a failed run knows which tool to walk to and what it was doing.
+"""
+
+from __future__ import annotations
+
+
+class PacklineError(Exception):
+    """Base of every error packline raises on purpose."""
+
+
+class ToolError(PacklineError):
+    """Something went wrong talking to, or with, one tool."""
+
+    def __init__(self, tool: str, address: str, action: str, detail: str) -> None:
+        self.tool = tool
+        self.address = address
+        self.action = action
+        self.detail = detail
+        super().__init__(f"{tool} at {address}: {action}: {detail}")
+
+
+class ToolConnectionError(ToolError):
+    """The tool could not be reached (refused, unknown address, connect timed out)."""
+
+
+class ConnectionLost(ToolConnectionError):
+    """An established connection to the tool dropped."""
+
+
+class ToolTimeout(ToolError):
+    """The tool did not answer, or a process did not finish, within its timeout."""
+
+
+class ProtocolError(ToolError):
+    """The tool's reply was garbled, or did not follow the documented protocol."""
+
+
+class CommandRefused(ProtocolError):
+    """The tool understood the request and refused it with the protocol's own error."""
+
+    def __init__(self, tool: str, address: str, action: str, detail: str, code: str) -> None:
+        self.code = code
+        super().__init__(tool, address, action, f"{detail} (tool error {code})")
+
+
+class ToolAlarm(ToolError):
+    """The tool raised one or more alarms; it is in its fault state until reset."""
+
+    def __init__(self, tool: str, address: str, action: str, alarms: list[str]) -> None:
+        self.alarms = list(alarms)
+        super().__init__(tool, address, action, "alarm " + ", ".join(alarms))
+
+
+class InterlockOpen(ToolError):
+    """An interlock that guards motion or energy is open; nothing was started."""
+
+    def __init__(self, tool: str, address: str, action: str, interlocks: list[str]) -> None:
+        self.interlocks = list(interlocks)
+        super().__init__(tool, address, action, "interlock open: " + ", ".join(interlocks))
+
+
+class LimitViolation(ToolError):
+    """A setpoint is outside the tool's limits; it was refused before anything was sent."""
+
+    def __init__(
+        self,
+        tool: str,
+        address: str,
+        action: str,
+        setpoint: str,
+        value: float,
+        minimum: float,
+        maximum: float,
+        unit: str,
+    ) -> None:
+        self.setpoint = setpoint
+        self.value = value
+        self.minimum = minimum
+        self.maximum = maximum
+        self.unit = unit
+        super().__init__(
+            tool,
+            address,
+            action,
+            f"{setpoint} = {value:g} {unit} is outside the limits "
+            f"[{minimum:g}, {maximum:g}] {unit}",
+        )
+
+
+class ToolStateError(ToolError):
+    """The operation is not allowed in the tool's present state."""

@@ -1,0 +1,26 @@
+"""Links: one connection to one tool over VISA, a serial line, or Modbus TCP/RTU.
+
+Everything a driver or a station file needs is importable from here.
+"""
+
+from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, open_link
+from .base import Link, ReconnectPolicy, TextLink, wire_log
+from .modbus import ModbusLink, parse_modbus_address
+from .serial import SerialLink
+from .visa import VisaLink
+
+__all__ = [
+    "LINK_KINDS",
+    "Link",
+    "LinkKind",
+    "LinkKindName",
+    "ModbusLink",
+    "ReconnectPolicy",
+    "SerialLink",
+    "TextLink",
+    "VisaLink",
+    "link_kind",
+    "open_link",
+    "parse_modbus_address",
+    "wire_log",
+]

@@ -1,0 +1,107 @@
+"""From a station file's address string to the right link.
+
+The address alone says which wire a tool is on, so a station file needs no separate "link"
+field, and a validator can tell before anything connects that a driver speaking Modbus was
+given a VISA resource:
+
+- `visa` (`VisaLink`): VISA resource names, `TCPIP0::host::port::SOCKET`, `ASRL...::INSTR`,
+  `GPIB...`, `USB...`, `VXI...`.
+- `serial` (`SerialLink`): `/dev/...` paths, `socket://host:port`, `rfc2217://host:port`.
+- `modbus` (`ModbusLink`): `modbus+tcp://host:port`, `modbus+rtu:<serial port or URL>`.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from packline.clock import Clock
+
+from .base import Link
+from .modbus import ModbusLink, parse_modbus_address
+from .serial import SerialLink
+from .visa import VisaLink
+
+LinkKindName = Literal["visa", "serial", "modbus"]
+
+
+@dataclass(frozen=True)
+class LinkKind:
+    """One kind of link: its name, class, and the address forms that select it."""
+
+    name: LinkKindName
+    link_class: type[Link]
+    address_forms: tuple[str, ...]
+    examples: tuple[str, ...]
+
+    @property
+    def options(self) -> frozenset[str]:
+        """Every keyword option `open_link` passes on to the link class."""
+        return _keyword_options(self.link_class)
+
+
+LINK_KINDS: dict[LinkKindName, LinkKind] = {
+    "visa": LinkKind(
+        "visa",
+        VisaLink,
+        ("TCPIP<n>::<host>::<port>::SOCKET", "ASRL<port>::INSTR", "GPIB...", "USB...", "VXI..."),
+        ("TCPIP0::127.0.0.1::5025::SOCKET", "ASRL/dev/ttyUSB0::INSTR"),
+    ),
+    "serial": LinkKind(
+        "serial",
+        SerialLink,
+        ("/dev/<port>", "socket://<host>:<port>", "rfc2217://<host>:<port>"),
+        ("/dev/ttyUSB0", "socket://127.0.0.1:4001"),
+    ),
+    "modbus": LinkKind(
+        "modbus",
+        ModbusLink,
+        ("modbus+tcp://<host>:<port>", "modbus+rtu:<serial port or pyserial URL>"),
+        ("modbus+tcp://127.0.0.1:502", "modbus+rtu:/dev/ttyUSB0"),
+    ),
+}
+
+_VISA_RESOURCE = re.compile(r"^(?:(?:TCPIP|GPIB|USB|VXI)\d*::|ASRL\S+::INSTR$)", re.IGNORECASE)
+_SERIAL_URL = re.compile(r"^(socket|rfc2217)://[^/:]+:\d+$")
+
+
+def link_kind(address: str) -> LinkKindName:
+    """The kind of link an address selects; ValueError naming the accepted forms otherwise."""
+    if _VISA_RESOURCE.match(address):
+        return "visa"
+    if address.startswith("modbus+"):
+        parse_modbus_address(address)  # raises with the Modbus forms spelled out
+        return "modbus"
+    if _SERIAL_URL.match(address) or (address.startswith("/dev/") and len(address) > 5):
+        return "serial"
+    forms = "; ".join(
+        f"{kind.name}: {', '.join(kind.address_forms)}" for kind in LINK_KINDS.values()
+    )
+    raise ValueError(f"{address!r} is not a tool address; accepted forms are {forms}")
+
+
+def open_link(address: str, *, tool: str, clock: Clock | None = None, **options: Any) -> Link:
+    """Make the link that `address` selects, not yet connected (`async with` it or `connect()`).
+
+    `options` go to the link class (timeouts, terminations, line settings, `device_id`...);
+    one that the link does not take raises TypeError naming it and the ones it does take.
+    """
+    kind = LINK_KINDS[link_kind(address)]
+    unknown = sorted(set(options) - kind.options)
+    if unknown:
+        raise TypeError(
+            f"{tool} at {address}: {kind.link_class.__name__} has no option(s) "
+            f"{', '.join(unknown)}; it takes {', '.join(sorted(kind.options))}"
+        )
+    return kind.link_class(address, tool=tool, clock=clock, **options)
+
+
+def _keyword_options(link_class: type[Link]) -> frozenset[str]:
+    names: set[str] = set()
+    for cls in link_class.__mro__:
+        if issubclass(cls, Link) and "__init__" in vars(cls):
+            parameters = inspect.signature(cls.__init__).parameters.values()
+            names.update(p.name for p in parameters if p.kind is inspect.Parameter.KEYWORD_ONLY)
+    return frozenset(names - {"tool", "clock"})

@@ -1,0 +1,41 @@
+"""Packing values into 16-bit Modbus registers, as every Modbus protocol page documents them.
+
+Shared by drivers and simulated tools: strings are ASCII, two characters per register, high
+byte first, NUL-padded; 32-bit unsigned values take two registers, high word first.
+"""
+
+from __future__ import annotations
+
+
+def ascii_to_registers(text: str, register_count: int) -> list[int]:
+    """Pack `text` into exactly `register_count` registers; refuses text that does not fit."""
+    data = text.encode("ascii")
+    if len(data) > 2 * register_count:
+        raise ValueError(f"{text!r} does not fit in {register_count} registers")
+    data = data.ljust(2 * register_count, b"\0")
+    return [(data[i] << 8) | data[i + 1] for i in range(0, len(data), 2)]
+
+
+def registers_to_ascii(registers: list[int]) -> str:
+    """Unpack NUL-padded ASCII; raises ValueError on bytes that are not printable ASCII."""
+    data = b"".join(r.to_bytes(2, "big") for r in registers).rstrip(b"\0")
+    text = data.decode("ascii")
+    if not text.isprintable():
+        raise ValueError(f"non-printable characters in {data!r}")
+    return text
+
+
+def u32_to_registers(value: int) -> list[int]:
+    """Split an unsigned 32-bit value into two registers, high word first."""
+    if not 0 <= value <= 0xFFFFFFFF:
+        raise ValueError(f"{value} does not fit in 32 bits")
+    return [value >> 16, value & 0xFFFF]
+
+
+def registers_to_u32(high: int, low: int) -> int:
+    return (high << 16) | low
+
+
+def bits_set(word: int, names: dict[int, str]) -> list[str]:
+    """The names of the bits set in `word`, by bit number."""
+    return [name for bit, name in sorted(names.items()) if word >> bit & 1]

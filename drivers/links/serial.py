@@ -1,0 +1,138 @@
+"""A serial link: ASCII line protocols on a serial port through pyserial-asyncio-fast.
+
+Addresses are what pyserial opens: a device path (`/dev/ttyUSB0`, a pty `/dev/pts/5`) or a
+pyserial URL: `socket://HOST:PORT` (a serial device server's raw TCP port) or
+`rfc2217://HOST:PORT` (one that also carries the line settings).
+
+Replies are framed by the read termination; a line that does not decode, or that grows past
+`max_line_bytes` without a termination, is a `ProtocolError`. End of file from the port (a
+socket peer closed, a pty hung up) is a lost connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import termios
+from typing import Any
+
+import serial
+import serial_asyncio_fast
+
+from ..errors import ProtocolError
+from .base import TextLink
+
+log = logging.getLogger(__name__)
+
+
+class SerialLink(TextLink):
+    """One serial port (or serial-over-TCP URL) to one tool, exchanging terminated lines.
+
+    `baudrate`, `bytesize`, `parity` (`"N"`, `"E"`, `"O"`, `"M"`, `"S"`), `stopbits`,
+    `xonxoff` and `rtscts` are the line settings (ignored by `socket://`). Other options are
+    the `TextLink`'s (terminations, encoding) and the `Link`'s (`tool`, `timeout_s`,
+    `connect_timeout_s`, `reconnect`, `clock`).
+    """
+
+    connection_errors = (*TextLink.connection_errors, serial.SerialException, termios.error)
+
+    def __init__(
+        self,
+        address: str,
+        *,
+        baudrate: int = 9600,
+        bytesize: int = 8,
+        parity: str = "N",
+        stopbits: float = 1,
+        xonxoff: bool = False,
+        rtscts: bool = False,
+        max_line_bytes: int = 65536,
+        **options: Any,
+    ) -> None:
+        super().__init__(address, **options)
+        self.serial_options = {
+            "baudrate": baudrate,
+            "bytesize": bytesize,
+            "parity": parity,
+            "stopbits": stopbits,
+            "xonxoff": xonxoff,
+            "rtscts": rtscts,
+        }
+        self.max_line_bytes = max_line_bytes
+        self._separator = self.read_termination.encode(self.encoding)
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def _open(self) -> None:
+        await self._close()
+        self._reader, self._writer = await serial_asyncio_fast.open_serial_connection(
+            url=self.address, limit=self.max_line_bytes, **self.serial_options
+        )
+        transport = self._writer.transport
+        if isinstance(transport, serial_asyncio_fast.SerialTransport) and transport.serial:
+            # A tty keeps what arrived while nobody listened: a late reply must not answer
+            # the first question of this connection. (`socket://` is a fresh TCP connection.)
+            transport.serial.reset_input_buffer()
+
+    async def _close(self) -> None:
+        writer, self._writer, self._reader = self._writer, None, None
+        if writer is None:
+            return
+        if not writer.is_closing():
+            writer.transport.abort()
+        # pyserial-asyncio-fast closes the port in a background task: wait for it, so that a
+        # reconnect finds the port free and no task outlives the link.
+        try:
+            async with asyncio.timeout(self.connect_timeout_s):
+                await writer.wait_closed()
+        except Exception as error:  # the error that closed it, already reported
+            log.debug("%s at %s: closed after %r", self.tool, self.address, error)
+
+    def _is_open(self) -> bool:
+        return (
+            self._reader is not None
+            and not self._reader.at_eof()
+            and self._writer is not None
+            and not self._writer.is_closing()
+        )
+
+    async def _query(self, command: str) -> str:
+        assert self._reader is not None
+        self._send(command)
+        try:
+            raw = await self._reader.readuntil(self._separator)
+        except asyncio.IncompleteReadError as error:
+            raise ConnectionResetError(
+                f"end of file after {error.partial!r}" if error.partial else "end of file"
+            ) from None
+        except asyncio.LimitOverrunError as error:
+            # The rest of that line is still buffered: start afresh on the next exchange.
+            await self._drop()
+            raise ProtocolError(
+                self.tool,
+                self.address,
+                command,
+                f"no {self.read_termination!r} within {self.max_line_bytes} bytes",
+            ) from error
+        try:
+            reply = raw.decode(self.encoding)
+        except UnicodeDecodeError as error:
+            raise ProtocolError(
+                self.tool, self.address, command, f"undecodable reply {raw!r} ({error.reason})"
+            ) from None
+        return reply[: len(reply) - len(self.read_termination)]
+
+    async def _write(self, command: str) -> None:
+        self._send(command)
+        assert self._writer is not None
+        await self._writer.drain()
+
+    def _send(self, command: str) -> None:
+        assert self._writer is not None
+        try:
+            data = (command + self.write_termination).encode(self.encoding)
+        except UnicodeEncodeError as error:
+            raise ProtocolError(
+                self.tool, self.address, command, f"cannot encode as {self.encoding}"
+            ) from error
+        self._writer.write(data)

@@ -1,0 +1,63 @@
+"""Every tool kind packline knows: the one place a new tool is registered.
+
+A station file names a tool's kind in its `driver:` key; the kind says which driver class
+talks to it and which simulated tool stands in for it on the bundled simulated line. Both are
+named by import path and loaded on first use, so importing the registry stays cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import import_module
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from packline.sim_instruments.tool import SimulatedTool
+
+    from .equipment import Equipment
+
+
+@dataclass(frozen=True)
+class ToolKind:
+    """One kind of tool: its role, its driver and its simulated stand-in."""
+
+    name: str
+    role: str
+    driver: str
+    simulator: str
+    description: str
+
+    def load_driver(self) -> type[Equipment]:
+        return _load(self.driver)
+
+    def load_simulator(self) -> type[SimulatedTool]:
+        return _load(self.simulator)
+
+
+def _load(path: str):
+    module_name, _, attribute = path.partition(":")
+    return getattr(import_module(module_name), attribute)
+
+
+TOOL_KINDS: dict[str, ToolKind] = {
+    kind.name: kind
+    for kind in [
+        ToolKind(
+            name="plasma_cleaner",
+            role="plasma_cleaner",
+            driver="packline.drivers.plasma_cleaner:ModbusPlasmaCleaner",
+            simulator="packline.sim_instruments.plasma_cleaner:SimPlasmaCleaner",
+            description="batch plasma chamber PLC on Modbus TCP/RTU",
+        ),
+    ]
+}
+
+
+def tool_kind(name: str) -> ToolKind:
+    """The registered kind `name`, or a KeyError that lists the known kinds."""
+    try:
+        return TOOL_KINDS[name]
+    except KeyError:
+        raise KeyError(
+            f"unknown tool driver {name!r}; known drivers: {', '.join(sorted(TOOL_KINDS))}"
+        ) from None

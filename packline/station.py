@@ -1,0 +1,164 @@
+"""Station files: which tools a line has, which driver talks to each, and where it is.
+
+A station file is YAML (read with `yaml.safe_load`: data, never code)::
+
+    name: line-3
+    tools:
+      plasma_cleaner:                    # the tool's name; sequences ask for it by role
+        driver: plasma_cleaner           # a kind from drivers/registry.py
+        address: modbus+tcp://10.0.3.17:502
+        options: {device_id: 1, timeout_s: 2.0}   # link options
+        limits: {rf_power_w: [100, 600]}         # narrow the driver's default setpoint limits
+        poll_interval_s: 1.0
+        capacity: 4                      # wafers it takes at once (batch tools)
+
+The same file format describes the bundled simulated line (`packline sim serve` prints it) and
+a real one; only the addresses differ. Every problem is reported with the file, the key path
+and what is wrong, before any tool is contacted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from packline.clock import Clock
+from packline.drivers.equipment import Equipment
+from packline.drivers.errors import PacklineError
+from packline.drivers.links import LINK_KINDS, link_kind, open_link
+from packline.drivers.registry import TOOL_KINDS, tool_kind
+
+
+class StationError(PacklineError):
+    """A station file or station description is wrong; nothing was contacted."""
+
+
+class ToolEntry(BaseModel):
+    """How to reach one tool and drive it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    driver: str
+    address: str
+    options: dict[str, Any] = Field(default_factory=dict)
+    limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
+    poll_interval_s: float = Field(default=1.0, gt=0)
+    #: How many wafers the tool takes at once (a batch chamber or oven holds several).
+    capacity: int = Field(default=1, ge=1)
+
+    @field_validator("driver")
+    @classmethod
+    def _known_driver(cls, driver: str) -> str:
+        if driver not in TOOL_KINDS:
+            raise ValueError(
+                f"unknown driver {driver!r}; known drivers: {', '.join(sorted(TOOL_KINDS))}"
+            )
+        return driver
+
+    @field_validator("address")
+    @classmethod
+    def _known_address_form(cls, address: str) -> str:
+        link_kind(address)  # raises ValueError naming the accepted forms
+        return address
+
+    @property
+    def role(self) -> str:
+        return tool_kind(self.driver).role
+
+
+class Station(BaseModel):
+    """A named set of tools."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    name: str
+    tools: dict[str, ToolEntry]
+    simulated: bool = False
+
+    def tools_for_role(self, role: str) -> list[str]:
+        """Names of the tools that can play `role`, in file order."""
+        return [name for name, entry in self.tools.items() if entry.role == role]
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.model_dump(mode="json", exclude={"simulated"}), sort_keys=False)
+
+    def open_tool(self, name: str, clock: Clock | None = None) -> Equipment:
+        """Build (not connect) the driver for tool `name` over its link."""
+        if name not in self.tools:
+            raise StationError(
+                f"station {self.name}: no tool {name!r}; tools: {', '.join(self.tools)}"
+            )
+        entry = self.tools[name]
+        driver = tool_kind(entry.driver).load_driver()
+        kind = LINK_KINDS[link_kind(entry.address)]
+        if not issubclass(kind.link_class, driver.link_type):
+            raise TypeError(
+                f"driver {entry.driver} speaks over {driver.link_type.__name__}, but "
+                f"{entry.address} is a {kind.name} address ({kind.link_class.__name__}); "
+                f"{driver.link_type.__name__} addresses look like "
+                + ", ".join(
+                    form
+                    for other in LINK_KINDS.values()
+                    if issubclass(other.link_class, driver.link_type)
+                    for form in other.address_forms
+                )
+            )
+        link = open_link(entry.address, tool=name, clock=clock, **entry.options)
+        return driver(
+            link,
+            name=name,
+            limits=entry.limits,
+            poll_interval_s=entry.poll_interval_s,
+        )
+
+    def check(self) -> None:
+        """Check every tool's driver against its address and options, contacting nothing."""
+        problems = []
+        for name, _entry in self.tools.items():
+            try:
+                self.open_tool(name)
+            except (TypeError, ValueError) as error:
+                problems.append(f"tools.{name}: {error}")
+        if problems:
+            raise StationError(f"station {self.name}: " + "; ".join(problems))
+
+
+def _format_validation_error(source: str, error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        path = ".".join(str(part) for part in problem["loc"]) or "(top level)"
+        message = problem["msg"].removeprefix("Value error, ")
+        lines.append(f"{source}: {path}: {message}")
+    return "\n".join(lines)
+
+
+def parse_station(data: object, source: str = "station") -> Station:
+    """Validate station data already read from YAML; errors name `source` and the key path."""
+    if not isinstance(data, dict):
+        raise StationError(f"{source}: a station is a mapping with 'name' and 'tools'")
+    try:
+        station = Station.model_validate(data)
+    except ValidationError as error:
+        raise StationError(_format_validation_error(source, error)) from None
+    try:
+        station.check()
+    except StationError as error:
+        raise StationError(f"{source}: {error}") from None
+    return station
+
+
+def load_station(path: str | Path) -> Station:
+    """Read and validate a station file."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise StationError(f"station file {path}: cannot read it ({error.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise StationError(f"station file {path}: not valid YAML ({error})") from None
+    return parse_station(data, source=f"station file {path}")

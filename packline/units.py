@@ -1,0 +1,90 @@
+"""Quantities with units in recipes: `"55 um"`, `"300 W"`, `"120 degC"`, `"2 min"`.
+
+A recipe field is declared with the unit the code works in, e.g. `Quantity("um")`; the YAML
+value may be written in any unit of the same dimension (`"0.055 mm"`) and arrives in the code
+as a plain float in the declared unit, whose name the field carries (`thickness_um`). A value
+of the wrong dimension, a bare number where a unit is required, or text that is not a quantity
+is refused by pydantic with the field's path.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+from typing import Annotated, Any
+
+import pint
+from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+
+ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg.define("sccm = cubic_centimeter / minute")  # standard cubic centimetres per minute
+ureg.define("gf = gram_force")
+ureg.define("@alias torr = Torr")
+
+
+@cache
+def _unit(unit: str) -> pint.Unit:
+    return ureg.Unit(unit)
+
+
+def to_magnitude(value: object, unit: str) -> float:
+    """`value` ("55 um", "0.5 MPa") as a float in `unit`; ValueError saying what is wrong."""
+    target = _unit(unit)
+    if isinstance(value, bool):
+        raise ValueError(f"expected a quantity in {target:~P}, got {value!r}")
+    if isinstance(value, int | float):
+        if target.dimensionless:
+            return float(value)
+        raise ValueError(f"{value!r} has no unit; write it with one, e.g. '{value} {target:~P}'")
+    if not isinstance(value, str):
+        raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
+    try:
+        quantity = ureg.Quantity(value.strip())
+    except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError):
+        raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
+    if not isinstance(quantity, pint.Quantity):
+        quantity = ureg.Quantity(quantity)
+    if quantity.dimensionality != target.dimensionality:
+        raise ValueError(
+            f"{value!r} is a {_dimension_name(quantity)}, expected a {_dimension_name(target)} "
+            f"(e.g. '10 {target:~P}')"
+        )
+    magnitude = float(quantity.to(target).magnitude)
+    if not math.isfinite(magnitude):
+        raise ValueError(f"{value!r} is not a finite quantity")
+    return magnitude
+
+
+#: Names for the dimensions recipes use, so an error says "a power", not "[mass]*[length]**2/…".
+_DIMENSION_NAMES = {
+    "[length]": "length",
+    "[time]": "time",
+    "[temperature]": "temperature",
+    "[mass] * [length] ** 2 / [time] ** 3": "power",
+    "[mass] / [length] / [time] ** 2": "pressure",
+    "[mass] * [length] / [time] ** 2": "force",
+    "[mass]": "mass",
+    "[length] ** 3 / [time]": "gas flow",
+    "1 / [time]": "frequency or rotation speed",
+    "[length] / [time]": "speed",
+    "[mass] / [time] ** 2": "energy per area (fluence)",
+    "[mass] * [length] ** 2 / [time] ** 2": "energy",
+}
+
+
+def _dimension_name(thing: pint.Quantity | pint.Unit) -> str:
+    dimensionality = thing.dimensionality
+    if not dimensionality:
+        return "dimensionless number"
+    return _DIMENSION_NAMES.get(str(dimensionality), f"quantity of {dimensionality}")
+
+
+def Quantity(unit: str) -> Any:
+    """A pydantic field type: accepts a quantity string, holds a float in `unit`."""
+    _unit(unit)  # fail at import time on a misspelt unit
+    return Annotated[
+        float,
+        BeforeValidator(lambda value: to_magnitude(value, unit)),
+        PlainSerializer(lambda magnitude: f"{magnitude:g} {unit}", return_type=str),
+        WithJsonSchema({"type": "string", "description": f"a quantity convertible to {unit}"}),
+    ]

@@ -1,0 +1,11 @@
+"""The bundled simulated line: simulated tools on the wire, changing the workpiece twin.
+
+Simulated tools of each kind live in their own modules (`packline.sim_instruments.plasma_cleaner`)
+and are found through `packline.drivers.registry`.
+"""
+
+from .line import SimulatedLine
+from .tool import SimulatedTool
+from .twin import TwinStore, WaferSpec, Workpiece
+
+__all__ = ["SimulatedLine", "SimulatedTool", "TwinStore", "WaferSpec", "Workpiece"]

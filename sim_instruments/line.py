@@ -1,0 +1,82 @@
+"""The bundled simulated line: one simulated tool of every registered kind, on the wire.
+
+In-process (tests, `packline run --sim`) the line shares a `VirtualClock` with the engine, so
+process time is simulated. Standalone (`packline sim serve`) it runs on the wall clock and
+prints its station file, so drivers in another process, or mbpoll and socat, can reach it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterable
+from typing import Self
+
+from packline.clock import Clock, WallClock
+from packline.drivers.registry import TOOL_KINDS, ToolKind
+from packline.station import Station, ToolEntry
+
+from .tool import SimulatedTool
+from .twin import TwinStore, WaferSpec
+
+
+class SimulatedLine:
+    """Serves a simulated tool per registered kind and describes them as a `Station`."""
+
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        incoming: WaferSpec | None = None,
+        host: str = "127.0.0.1",
+        kinds: Iterable[str] | None = None,
+        name: str = "simulated-line",
+    ) -> None:
+        self.clock: Clock = clock or WallClock()
+        self.twin = TwinStore(incoming)
+        self.host = host
+        self.name = name
+        selected = list(kinds) if kinds is not None else list(TOOL_KINDS)
+        unknown = [k for k in selected if k not in TOOL_KINDS]
+        if unknown:
+            raise ValueError(
+                f"simulated line: unknown tool kinds {unknown}; known: {', '.join(TOOL_KINDS)}"
+            )
+        self._kinds: list[ToolKind] = [TOOL_KINDS[k] for k in selected]
+        self.tools: dict[str, SimulatedTool] = {}
+        self._station: Station | None = None
+
+    @property
+    def station(self) -> Station:
+        if self._station is None:
+            raise RuntimeError("the simulated line is not started")
+        return self._station
+
+    async def start(self) -> Station:
+        """Start every simulated tool; returns the station that reaches them."""
+        entries: dict[str, ToolEntry] = {}
+        try:
+            for kind in self._kinds:
+                tool = kind.load_simulator()(kind.role, self.twin, self.clock)
+                self.tools[kind.role] = tool
+                address = await tool.start(self.host, 0)
+                entries[kind.role] = ToolEntry(
+                    driver=kind.name, address=address, capacity=getattr(tool, "capacity", 1)
+                )
+        except BaseException:
+            await self.stop()
+            raise
+        self._station = Station(name=self.name, tools=entries, simulated=True)
+        return self._station
+
+    async def stop(self) -> None:
+        """Stop every tool; safe to call twice."""
+        tools, self.tools = list(self.tools.values()), {}
+        self._station = None
+        await asyncio.gather(*(tool.stop() for tool in tools), return_exceptions=True)
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()

@@ -1,0 +1,115 @@
+"""What every server that puts a simulated tool on the wire has in common.
+
+A server is started and stopped from the loop that runs the simulated tool: in a test, in a dry
+run, or in a script of its own (`serve_forever`). `start()` returns the address in the form a
+station file uses, so the same string can be handed to `open_link`. `stop()` drops every client
+connection at once, the way a tool that loses power does, and leaves no task behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Self
+
+log = logging.getLogger("packline.sim")
+
+#: A simulated text tool: called with each received line (without its termination), returns
+#: the reply line (without termination), or None when the command has no reply.
+LineHandler = Callable[[str], Awaitable[str | None]]
+
+
+class ToolServer(ABC):
+    """A simulated tool listening on the wire; `async with` starts and stops it."""
+
+    def __init__(self) -> None:
+        self._address: str | None = None
+        self._stopped = asyncio.Event()
+
+    @property
+    def address(self) -> str:
+        """The address a station file uses for this tool; only valid while started."""
+        if self._address is None:
+            raise RuntimeError(f"{type(self).__name__} is not started")
+        return self._address
+
+    @property
+    def started(self) -> bool:
+        return self._address is not None
+
+    async def start(self) -> str:
+        """Start listening and return the address."""
+        if self._address is not None:
+            raise RuntimeError(f"{type(self).__name__} already started at {self._address}")
+        self._address = await self._start()
+        self._stopped.clear()
+        return self._address
+
+    async def stop(self) -> None:
+        """Stop listening and drop every client connection at once; safe to call twice."""
+        if self._address is None:
+            return
+        self._address = None
+        try:
+            await self._stop()
+        finally:
+            self._stopped.set()
+
+    async def serve_forever(self) -> None:
+        """Start (if not yet started) and serve until `stop()` is called from another task."""
+        if not self.started:
+            await self.start()
+        await self._stopped.wait()
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    @abstractmethod
+    async def _start(self) -> str:
+        """Open the listening end and return the address."""
+
+    @abstractmethod
+    async def _stop(self) -> None:
+        """Close the listening end and every connection; await every task it started."""
+
+
+async def serve_lines(
+    reader: asyncio.StreamReader,
+    write: Callable[[bytes], None],
+    handler: LineHandler,
+    *,
+    read_termination: str,
+    write_termination: str,
+    encoding: str,
+) -> None:
+    """Answer terminated lines from `reader` with `handler` until end of file.
+
+    Lines are handled strictly one after the other, the way an instrument's parser does. A
+    line that does not decode is passed on with the offending bytes replaced, so the simulated
+    tool can answer it with its own error, as a real one would.
+    """
+    separator = read_termination.encode(encoding)
+    while True:
+        try:
+            raw = await reader.readuntil(separator)
+        except asyncio.IncompleteReadError:
+            return
+        line = raw[: -len(separator)].decode(encoding, errors="replace")
+        reply = await handler(line)
+        if reply is not None:
+            write((reply + write_termination).encode(encoding, errors="replace"))
+
+
+async def cancel_and_wait(tasks: set[asyncio.Task[None]] | list[asyncio.Task[None]]) -> None:
+    """Cancel `tasks` and wait until every one has finished (their errors are logged)."""
+    for task in tasks:
+        task.cancel()
+    for result in await asyncio.gather(*tasks, return_exceptions=True):
+        if isinstance(result, Exception):
+            log.error("simulated tool task failed: %r", result)

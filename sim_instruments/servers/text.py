@@ -1,0 +1,102 @@
+"""A line-oriented ASCII/SCPI tool on TCP: an instrument's socket port, or a serial device
+behind a `socket://` serial server (pyserial's `socket://` is raw TCP, so one server serves both).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+from typing import Literal
+
+from .base import LineHandler, ToolServer, cancel_and_wait, log, serve_lines
+
+AddressForm = Literal["visa", "serial"]
+
+
+def abort_connection(writer: asyncio.StreamWriter | asyncio.BaseTransport) -> None:
+    """Drop a TCP connection with a reset, the way a tool that loses power is seen.
+
+    A plain close sends FIN, which pyvisa-py does not notice (it reads nothing until its
+    timeout); a reset is reported at once as a lost connection by every client library.
+    """
+    transport = writer.transport if isinstance(writer, asyncio.StreamWriter) else writer
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    transport.abort()
+
+
+class TextToolServer(ToolServer):
+    """Serve a `LineHandler` on TCP, one handler call per received line.
+
+    `address_form` chooses the address `start()` returns: `"visa"` gives
+    `TCPIP0::127.0.0.1::PORT::SOCKET`, `"serial"` gives `socket://127.0.0.1:PORT`. After
+    `stop()`, `start()` binds the same port again, so a client can reconnect to a tool that
+    came back.
+    """
+
+    def __init__(
+        self,
+        handler: LineHandler,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        address_form: AddressForm = "visa",
+        read_termination: str = "\n",
+        write_termination: str = "\n",
+        encoding: str = "ascii",
+    ) -> None:
+        super().__init__()
+        if address_form not in ("visa", "serial"):
+            raise ValueError(f"address_form must be 'visa' or 'serial', got {address_form!r}")
+        self.handler = handler
+        self.host = host
+        self.port = port
+        self.address_form = address_form
+        self.read_termination = read_termination
+        self.write_termination = write_termination
+        self.encoding = encoding
+        self._server: asyncio.Server | None = None
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+
+    async def _start(self) -> str:
+        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+        if self.address_form == "visa":
+            return f"TCPIP0::{self.host}::{self.port}::SOCKET"
+        return f"socket://{self.host}:{self.port}"
+
+    async def _stop(self) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._connections.values():
+            abort_connection(writer)
+        await cancel_and_wait(list(self._connections))
+        await self._server.wait_closed()
+        self._server = None
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections[task] = writer
+        try:
+            await serve_lines(
+                reader,
+                writer.write,
+                self.handler,
+                read_termination=self.read_termination,
+                write_termination=self.write_termination,
+                encoding=self.encoding,
+            )
+        except (ConnectionError, asyncio.LimitOverrunError) as error:
+            log.info("%s: connection dropped: %r", self._address, error)
+        except Exception:
+            log.exception("simulated tool at %s failed; dropping the connection", self._address)
+        except asyncio.CancelledError:
+            # Only stop() cancels a connection; end quietly, since asyncio's stream server
+            # reports a connection task that ends cancelled as an error (Python 3.11).
+            pass
+        finally:
+            del self._connections[task]
+            writer.close()

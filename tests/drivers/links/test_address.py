@@ -1,0 +1,98 @@
+"""From address strings to links: every accepted form, and clear errors for the rest."""
+
+from __future__ import annotations
+
+import pytest
+from packline.drivers.links import (
+    LINK_KINDS,
+    ModbusLink,
+    SerialLink,
+    VisaLink,
+    link_kind,
+    open_link,
+    parse_modbus_address,
+)
+
+from packline.clock import VirtualClock
+
+
+@pytest.mark.parametrize(
+    ("address", "kind", "link_class"),
+    [
+        ("TCPIP0::10.0.3.17::5025::SOCKET", "visa", VisaLink),
+        ("TCPIP::bonder.line::INSTR", "visa", VisaLink),
+        ("ASRL/dev/pts/5::INSTR", "visa", VisaLink),
+        ("ASRL3::INSTR", "visa", VisaLink),
+        ("GPIB0::12::INSTR", "visa", VisaLink),
+        ("USB0::0x1234::0x5678::SN1::INSTR", "visa", VisaLink),
+        ("/dev/ttyUSB0", "serial", SerialLink),
+        ("/dev/pts/7", "serial", SerialLink),
+        ("socket://127.0.0.1:4001", "serial", SerialLink),
+        ("rfc2217://portserver:2217", "serial", SerialLink),
+        ("modbus+tcp://127.0.0.1:502", "modbus", ModbusLink),
+        ("modbus+rtu:/dev/pts/5", "modbus", ModbusLink),
+        ("modbus+rtu:socket://127.0.0.1:5021", "modbus", ModbusLink),
+    ],
+)
+def test_each_form_selects_its_link(address, kind, link_class):
+    assert link_kind(address) == kind
+    assert LINK_KINDS[kind].link_class is link_class
+    link = open_link(address, tool="bonder")
+    assert type(link) is link_class
+    assert (link.address, link.tool, link.connected) == (address, "bonder", False)
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["", "10.0.3.17:5025", "http://10.0.3.17", "tcp://10.0.3.17:502", "/dev/", "COM3"],
+)
+def test_unknown_forms_are_refused_naming_the_accepted_ones(address):
+    with pytest.raises(ValueError, match="is not a tool address; accepted forms are") as error:
+        link_kind(address)
+    assert repr(address) in str(error.value)
+    for kind in ("visa:", "serial:", "modbus:", "modbus+rtu:", "::SOCKET", "socket://"):
+        assert kind in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "address", ["modbus+tcp://host", "modbus+tcp://:502", "modbus+rtu:", "modbus+udp://h:1"]
+)
+def test_malformed_modbus_addresses(address):
+    with pytest.raises(ValueError, match="is not a Modbus address; expected 'modbus\\+tcp://"):
+        open_link(address, tool="mixer")
+
+
+def test_parse_modbus_address():
+    assert parse_modbus_address("modbus+tcp://10.0.3.40:1502") == ("tcp", "10.0.3.40", 1502)
+    assert parse_modbus_address("modbus+rtu:/dev/ttyUSB1") == ("rtu", "/dev/ttyUSB1", 0)
+
+
+def test_options_reach_the_link():
+    clock = VirtualClock()
+    link = open_link(
+        "modbus+rtu:/dev/ttyUSB0", tool="mixer", clock=clock, device_id=3, baudrate=9600
+    )
+    assert isinstance(link, ModbusLink)
+    assert (link.device_id, link.serial_options["baudrate"], link.clock) == (3, 9600, clock)
+    visa = open_link("TCPIP0::h::5025::SOCKET", tool="m", timeout_s=1.0, read_termination="\r")
+    assert isinstance(visa, VisaLink)
+    assert (visa.timeout_s, visa.read_termination, visa.visa_timeout_ms) == (1.0, "\r", 950)
+
+
+def test_unknown_options_are_named():
+    with pytest.raises(
+        TypeError, match="SerialLink has no option\\(s\\) device_id, speed; it takes"
+    ):
+        open_link("/dev/ttyUSB0", tool="oven", speed=9600, device_id=1)
+    with pytest.raises(TypeError, match="ModbusLink has no option\\(s\\) read_termination"):
+        open_link("modbus+tcp://h:502", tool="mixer", read_termination="\n")
+
+
+def test_link_kinds_describe_forms_and_options():
+    assert set(LINK_KINDS) == {"visa", "serial", "modbus"}
+    assert "device_id" in LINK_KINDS["modbus"].options
+    assert "baudrate" in LINK_KINDS["serial"].options
+    assert {"timeout_s", "reconnect"} <= LINK_KINDS["visa"].options
+    for kind in LINK_KINDS.values():
+        for example in kind.examples:
+            assert link_kind(example) == kind.name

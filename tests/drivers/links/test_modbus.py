@@ -1,0 +1,181 @@
+"""ModbusLink against the simulated mixer over Modbus TCP, RTU over TCP, and RTU on a pty."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+from packline.drivers.errors import CommandRefused, ConnectionLost, ToolConnectionError, ToolTimeout
+from packline.drivers.links import ModbusLink, ReconnectPolicy, open_link
+
+TRANSPORTS = ["tcp", "rtu-tcp", "rtu-pty"]
+TIMEOUT_S = 0.4
+
+
+def mixer_link(address: str, **options: object) -> ModbusLink:
+    link = open_link(address, tool="mixer", timeout_s=TIMEOUT_S, **options)
+    assert isinstance(link, ModbusLink)
+    return link
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_registers_coils_and_inputs(start_mixer, transport):
+    server, mixer = await start_mixer(transport)
+    async with mixer_link(server.address) as link:
+        await link.write_registers(100, [1, 2, 3])
+        await link.write_register(103, 0xBEEF)
+        assert await link.read_holding_registers(100, 4) == [1, 2, 3, 0xBEEF]
+        assert await link.read_input_registers(101, 2) == [2, 3]
+        await link.write_coil(0, True)
+        assert await link.read_coils(0, 3) == [True, False, False]
+        assert await link.read_discrete_inputs(0, 2) == [True, False]
+    assert mixer.writes[:2] == [(100, [1, 2, 3]), (103, [0xBEEF])]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_device_identification(start_mixer, transport):
+    server, _ = await start_mixer(transport)
+    async with mixer_link(server.address) as link:
+        identity = await link.read_device_identification()
+    assert identity == {
+        "vendor_name": "ACME",
+        "product_code": "MX-2",
+        "revision": "2.1",
+        "model_name": "Mixer 2000",
+    }
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_exception_response_is_command_refused(start_mixer, transport):
+    server, _ = await start_mixer(transport)
+    async with mixer_link(server.address) as link:
+        with pytest.raises(CommandRefused) as refused:
+            await link.write_registers(300, [3])
+        assert refused.value.code == "ILLEGAL_DATA_VALUE"
+        assert refused.value.action == "write_registers 300 [3]"
+        assert "code 3" in str(refused.value)
+        with pytest.raises(CommandRefused, match="ILLEGAL_DATA_ADDRESS"):
+            await link.read_holding_registers(50, 1)
+        # A refusal is an answer: the connection stays up.
+        assert await link.read_holding_registers(300, 1) == [0]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_timeout_is_tool_timeout_within_the_timeout(start_mixer, transport):
+    server, mixer = await start_mixer(transport)
+    async with mixer_link(server.address) as link:
+        started = time.monotonic()
+        with pytest.raises(ToolTimeout, match="read_holding_registers 399 1: no reply within"):
+            await link.read_holding_registers(399, 1)
+        assert time.monotonic() - started < TIMEOUT_S + 0.15
+        mixer.release.set()
+        await asyncio.sleep(0.05)  # the late reply arrives on the dropped connection
+        assert await link.read_holding_registers(100, 1) == [0]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_server_stop_mid_exchange_is_connection_lost(start_mixer, transport):
+    server, _ = await start_mixer(transport)
+    async with mixer_link(server.address, reconnect=ReconnectPolicy(attempts=0)) as link:
+        pending = asyncio.create_task(link.read_holding_registers(399, 1))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await server.stop()
+        with pytest.raises(ConnectionLost, match="read_holding_registers 399 1: connection lost"):
+            async with asyncio.timeout(2):
+                await pending
+        assert time.monotonic() - started < TIMEOUT_S
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
+async def test_reconnects_when_the_tool_comes_back_on_the_same_port(start_mixer, transport):
+    server, _ = await start_mixer(transport)
+    address = server.address
+    async with mixer_link(address, reconnect=ReconnectPolicy(attempts=3, delay_s=0.05)) as link:
+        await link.write_register(100, 7)
+        await server.stop()
+        await asyncio.sleep(0.05)  # the link sees the connection close while idle
+        with pytest.raises(ConnectionLost, match="reconnect attempt"):
+            await link.read_holding_registers(100, 1)
+        assert await server.start() == address
+        assert await link.read_holding_registers(100, 1) == [7]
+
+
+@pytest.mark.parametrize(
+    "address", ["modbus+tcp://127.0.0.1:{port}", "modbus+rtu:socket://127.0.0.1:{port}"]
+)
+async def test_refused_connect_is_tool_connection_error(address, unused_port):
+    link = mixer_link(address.format(port=unused_port))
+    with pytest.raises(ToolConnectionError, match=r"mixer at .*: connect: cannot connect"):
+        await link.connect()
+    await link.close()
+
+
+async def test_missing_serial_port_is_tool_connection_error(tmp_path):
+    link = mixer_link(f"modbus+rtu:{tmp_path / 'ttyNONE'}")
+    with pytest.raises(ToolConnectionError, match="cannot connect"):
+        await link.connect()
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-pty"])
+async def test_wire_log_shows_the_frames(start_mixer, transport, caplog):
+    server, _ = await start_mixer(transport)
+    caplog.set_level(logging.DEBUG, logger="packline.wire")
+    async with mixer_link(server.address) as link:
+        await link.read_holding_registers(100, 1)
+    lines = [r.getMessage() for r in caplog.records if r.name == "packline.wire"]
+    if transport == "tcp":
+        request = b"\x00\x01\x00\x00\x00\x06\x01\x03\x00\x64\x00\x01"
+        reply = b"\x00\x01\x00\x00\x00\x05\x01\x03\x02\x00\x00"
+    else:
+        request = b"\x01\x03\x00\x64\x00\x01\xc5\xd5"
+        reply = b"\x01\x03\x02\x00\x00\xb8\x44"
+    assert lines == [
+        f"mixer {server.address} > {request!r}",
+        f"mixer {server.address} < {reply!r}",
+    ]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_concurrent_requests_never_interleave(start_mixer, transport):
+    server, _ = await start_mixer(transport)
+    async with mixer_link(server.address) as link:
+        await link.write_registers(100, list(range(1, 21)))
+        async with asyncio.timeout(5):
+            values = await asyncio.gather(
+                *(link.read_holding_registers(100 + n) for n in range(20))
+            )
+    assert values == [[n + 1] for n in range(20)]
+
+
+async def test_line_settings(start_mixer):
+    server, _ = await start_mixer("rtu-pty", baudrate=9600, stopbits=2)
+    link = mixer_link(server.address, device_id=1, baudrate=9600, parity="N", stopbits=2)
+    async with link:
+        assert await link.read_holding_registers(100, 1) == [0]
+
+
+async def test_close_twice_and_before_connect(start_mixer):
+    server, _ = await start_mixer("tcp")
+    link = mixer_link(server.address)
+    await link.close()
+    async with link:
+        assert link.connected
+    await link.close()
+    assert not link.connected
+
+
+async def test_line_settings_the_port_refuses_are_tool_connection_error(start_mixer):
+    server, _ = await start_mixer("rtu-pty")
+    # A pty has no parity generator: the kernel refuses the setting, as some adapters do.
+    with pytest.raises(ToolConnectionError, match="cannot connect"):
+        await mixer_link(server.address, parity="E").connect()
+
+
+def test_bad_options_are_refused():
+    with pytest.raises(ValueError, match=r"device_id must be 0\.\.255"):
+        ModbusLink("modbus+tcp://127.0.0.1:502", device_id=300)
+    with pytest.raises(ValueError, match="parity must be"):
+        ModbusLink("modbus+rtu:/dev/ttyUSB0", parity="X")

@@ -1,0 +1,145 @@
+"""What every text link (VISA and serial) guarantees, on every transport the simulator offers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+
+import pytest
+from packline.drivers.errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolTimeout
+from packline.drivers.links import ReconnectPolicy, SerialLink, TextLink, VisaLink, open_link
+
+TRANSPORTS = ["visa-tcp", "visa-asrl", "serial-socket", "serial-pty"]
+TCP_TRANSPORTS = ["visa-tcp", "serial-socket"]
+TIMEOUT_S = 0.4
+
+
+def meter_link(address: str, **options: object) -> TextLink:
+    link = open_link(address, tool="meter", timeout_s=TIMEOUT_S, **options)
+    assert isinstance(link, TextLink)
+    return link
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_query_and_write(start_meter, transport):
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address) as link:
+        assert isinstance(link, VisaLink if transport.startswith("visa") else SerialLink)
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+        await link.write("VOLT 1.5")
+        assert await link.query("VOLT?") == "1.5"
+        assert await link.query("SYST:ERR?") == '0,"No error"'
+    assert meter.received == ["*IDN?", "VOLT 1.5", "VOLT?", "SYST:ERR?"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_timeout_is_tool_timeout_within_the_timeout(start_meter, transport):
+    server, _ = await start_meter(transport)
+    async with meter_link(server.address) as link:
+        started = time.monotonic()
+        with pytest.raises(ToolTimeout, match=r"meter at .*: SILENT\?: no reply within 0.4 s"):
+            await link.query("SILENT?")
+        assert time.monotonic() - started < TIMEOUT_S + 0.15
+        # The link dropped the connection; the next exchange reconnects and works.
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_server_stop_mid_exchange_is_connection_lost(start_meter, transport):
+    server, _ = await start_meter(transport)
+    async with meter_link(server.address, reconnect=ReconnectPolicy(attempts=0)) as link:
+        pending = asyncio.create_task(link.query("SILENT?"))
+        await asyncio.sleep(0.05)
+        started = time.monotonic()
+        await server.stop()
+        with pytest.raises(ConnectionLost, match=r"SILENT\?: connection lost"):
+            async with asyncio.timeout(2):
+                await pending
+        assert time.monotonic() - started < TIMEOUT_S
+        assert not link.connected
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_reconnects_when_the_tool_comes_back_on_the_same_port(start_meter, transport):
+    server, _ = await start_meter(transport)
+    address = server.address
+    async with meter_link(address, reconnect=ReconnectPolicy(attempts=3, delay_s=0.05)) as link:
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+        await server.stop()
+        with pytest.raises(ConnectionLost):
+            await link.query("*IDN?")
+        assert await server.start() == address
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+
+
+@pytest.mark.parametrize(
+    "address",
+    ["TCPIP0::127.0.0.1::{port}::SOCKET", "socket://127.0.0.1:{port}", "/dev/pts/no-such-port"],
+)
+async def test_refused_connect_is_tool_connection_error(address, unused_port):
+    link = meter_link(address.format(port=unused_port))
+    with pytest.raises(ToolConnectionError, match=r"meter at .*: connect: cannot connect"):
+        await link.connect()
+    assert not link.connected
+    with pytest.raises(ToolConnectionError, match="not connected"):
+        await link.query("*IDN?")
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_wire_log(start_meter, transport, caplog):
+    server, _ = await start_meter(transport)
+    caplog.set_level(logging.DEBUG, logger="packline.wire")
+    async with meter_link(server.address) as link:
+        await link.query("*IDN?")
+    lines = [r.getMessage() for r in caplog.records if r.name == "packline.wire"]
+    assert lines == [
+        f"meter {server.address} > '*IDN?'",
+        f"meter {server.address} < 'ACME,M1,0001,1.0'",
+    ]
+
+
+async def test_wire_log_is_silent_when_off(start_meter, caplog):
+    server, _ = await start_meter("serial-socket")
+    caplog.set_level(logging.INFO, logger="packline.wire")
+    async with meter_link(server.address) as link:
+        await link.query("*IDN?")
+    assert not [r for r in caplog.records if r.name == "packline.wire"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_concurrent_queries_never_interleave(start_meter, transport):
+    server, _ = await start_meter(transport)
+    async with meter_link(server.address) as link:
+        async with asyncio.timeout(5):
+            replies = await asyncio.gather(*(link.query(f"ECHO? {n}") for n in range(20)))
+    assert replies == [str(n) for n in range(20)]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_undecodable_reply_is_protocol_error(start_meter, transport):
+    server, _ = await start_meter(transport, encoding="latin-1")
+    async with meter_link(server.address) as link:
+        with pytest.raises(ProtocolError, match=r"BINARY\?: undecodable reply b'\\xff\\n'"):
+            await link.query("BINARY?")
+        # The line was consumed: the link is still in step.
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_close_twice_and_before_connect(start_meter, transport):
+    server, _ = await start_meter(transport)
+    link = meter_link(server.address)
+    await link.close()
+    await link.connect()
+    assert link.connected
+    await link.close()
+    await link.close()
+    assert not link.connected
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_custom_terminations(start_meter, transport):
+    server, _ = await start_meter(transport, read_termination="\r", write_termination="\r\n")
+    async with meter_link(server.address, write_termination="\r", read_termination="\r\n") as link:
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"

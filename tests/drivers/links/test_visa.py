@@ -1,0 +1,64 @@
+"""VisaLink details that only VISA has: its own timeout, and pyvisa-py's blind spot for FIN."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from packline.drivers.errors import ConnectionLost, ToolTimeout
+from packline.drivers.links import ReconnectPolicy, VisaLink
+from packline.sim_instruments.servers import TextToolServer
+
+
+def test_visa_timeout_fires_a_little_before_the_link_timeout():
+    assert VisaLink("TCPIP0::h::1::SOCKET", timeout_s=2.0).visa_timeout_ms == 1950
+    assert VisaLink("TCPIP0::h::1::SOCKET", timeout_s=0.2).visa_timeout_ms == 180
+
+
+@pytest.fixture
+async def closing_peer():
+    """A peer that closes the connection cleanly (FIN) as soon as a request arrives."""
+
+    def on_connect(reader, writer):
+        async def close_on_data():
+            await reader.read(100)
+            writer.close()
+
+        tasks.add(asyncio.create_task(close_on_data()))
+
+    tasks: set[asyncio.Task[None]] = set()
+    server = await asyncio.start_server(on_connect, "127.0.0.1", 0)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await asyncio.gather(*tasks)
+    await server.wait_closed()
+
+
+async def test_peer_closing_cleanly_is_connection_lost_not_timeout(closing_peer):
+    link = VisaLink(
+        f"TCPIP0::127.0.0.1::{closing_peer}::SOCKET",
+        tool="meter",
+        timeout_s=0.3,
+        reconnect=ReconnectPolicy(attempts=0),
+    )
+    async with link:
+        started = time.monotonic()
+        with pytest.raises(ConnectionLost, match="the tool closed the connection"):
+            await link.query("*IDN?")
+        # pyvisa-py only notices at its own timeout, which is below the link's.
+        assert time.monotonic() - started < 0.3
+
+
+async def test_silent_peer_is_tool_timeout_from_the_visa_timeout():
+    async def silent(line: str) -> None:
+        return None
+
+    async with TextToolServer(silent) as server:
+        link = VisaLink(server.address, timeout_s=0.3)
+        async with link:
+            with pytest.raises(ToolTimeout) as timeout:
+                await link.query("*IDN?")
+    # Raised from the VISA timeout in the worker, not by cancelling the worker.
+    assert isinstance(timeout.value.__context__, TimeoutError)
+    assert "VI_ERROR_TMO" in str(timeout.value.__context__)

@@ -1,0 +1,222 @@
+"""Byte-level tests: the plasma cleaner driver against docs/protocols/plasma-cleaner.md.
+
+Each test lists the exact Modbus TCP frames the page prescribes, built here from the page's
+addresses and codes (not from the driver's constants), and runs the real link and driver
+against a scripted peer.
+"""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError
+from packline.drivers.links import ModbusLink
+from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
+from packline.drivers.roles.plasma_cleaner import Gas, PlasmaRecipe, PlasmaStep
+from packline.testing import expected_protocol
+
+
+def frame(tid: int, pdu: bytes, unit: int = 1) -> bytes:
+    """A Modbus TCP ADU: MBAP header (transaction, protocol 0, length, unit) + PDU."""
+    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+
+
+def read_request(tid: int, address: int, count: int) -> bytes:
+    return frame(tid, struct.pack(">BHH", 3, address, count))
+
+
+def read_reply(tid: int, values: list[int]) -> bytes:
+    return frame(tid, bytes([3, 2 * len(values)]) + struct.pack(f">{len(values)}H", *values))
+
+
+def write_one(tid: int, address: int, value: int) -> tuple[bytes, bytes]:
+    request = frame(tid, struct.pack(">BHH", 6, address, value))
+    return request, request  # FC6 answers with an echo
+
+
+def write_many(tid: int, address: int, values: list[int]) -> tuple[bytes, bytes]:
+    request = frame(
+        tid,
+        struct.pack(">BHHB", 16, address, len(values), 2 * len(values))
+        + struct.pack(f">{len(values)}H", *values),
+    )
+    return request, frame(tid, struct.pack(">BHH", 16, address, len(values)))
+
+
+def exception_reply(tid: int, function: int, code: int) -> bytes:
+    return frame(tid, bytes([function | 0x80, code]))
+
+
+def identification(tid: int, vendor: bytes, product: bytes, revision: bytes) -> tuple[bytes, bytes]:
+    """FC43/MEI 14, read code 2 (regular), from object 0; the tool has the basic objects."""
+    request = frame(tid, bytes([0x2B, 0x0E, 0x02, 0x00]))
+    objects = b"".join(
+        bytes([index, len(value)]) + value
+        for index, value in enumerate((vendor, product, revision))
+    )
+    reply = frame(tid, bytes([0x2B, 0x0E, 0x02, 0x83, 0x00, 0x00, 0x03]) + objects)
+    return request, reply
+
+
+def text(value: str, registers: int) -> list[int]:
+    data = value.encode().ljust(2 * registers, b"\0")
+    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
+
+
+SERIAL = text("PC4-0001", 8)
+
+
+def connect_script(alarm_word: int = 0) -> list[tuple[bytes, bytes]]:
+    """Identity (FC43 + serial registers 20-27) then the alarm register 1."""
+    return [
+        identification(1, b"packline", b"PC-4", b"1.0"),
+        (read_request(2, 20, 8), read_reply(2, SERIAL)),
+        (read_request(3, 1, 1), read_reply(3, [alarm_word])),
+    ]
+
+
+def status(chamber: int, *, door: int = 1, completed: int = 0, pressure: int = 20) -> list[int]:
+    """Registers 0-19 with the given chamber state."""
+    regs = [0] * 20
+    regs[0] = chamber
+    regs[2] = 0b1111 if chamber == 2 else 0b0101
+    regs[3:5] = [pressure >> 16, pressure & 0xFFFF]
+    regs[13] = completed
+    regs[15] = door
+    regs[16] = 4
+    return regs
+
+
+def make_driver(address: str, clock: VirtualClock | None = None) -> ModbusPlasmaCleaner:
+    link = ModbusLink(address, tool="plasma", timeout_s=1.0, clock=clock)
+    return ModbusPlasmaCleaner(link, name="plasma")
+
+
+async def test_connect_reads_identity_and_alarms():
+    async with expected_protocol(connect_script()) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        assert str(driver.identity) == "packline PC-4 s/n PC4-0001 fw 1.0"
+        assert driver.state.value == "idle"
+        await driver.close()
+
+
+async def test_active_alarm_at_connect_puts_the_tool_in_fault():
+    async with expected_protocol(connect_script(alarm_word=0b1)) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        assert driver.state.value == "fault"
+        assert list(driver.active_alarms) == ["REFLECTED_POWER"]
+        await driver.close()
+
+
+async def test_load_writes_slot_and_id_then_the_command():
+    slots = [4, 0]  # capacity 4, none occupied
+    params, params_reply = write_many(6, 301, [0, *text("W01", 8)])
+    command, command_reply = write_one(7, 300, 8)
+    script = [
+        *connect_script(),
+        (read_request(4, 16, 2), read_reply(4, slots)),
+        (read_request(5, 40, 32), read_reply(5, [0] * 32)),
+        (params, params_reply),
+        (command, command_reply),
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        assert await driver.load("W01") == 0
+        await driver.close()
+
+
+async def test_refused_command_is_explained_from_register_19():
+    script = [
+        *connect_script(),
+        (read_request(4, 2, 1), read_reply(4, [0b0001])),  # interlocks: door closed
+        (write_one(5, 300, 1)[0], exception_reply(5, 6, 3)),  # pump down refused
+        (read_request(6, 19, 1), read_reply(6, [2])),  # reason: wrong state
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        with pytest.raises(
+            CommandRefused, match="pump down: not allowed in the chamber's present state"
+        ):
+            await driver.pump_down()
+        await driver.close()
+
+
+async def test_clean_writes_the_recipe_starts_and_polls_until_completed():
+    clock = VirtualClock()
+    recipe = PlasmaRecipe(
+        (PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep(Gas.AR, 50, 100, 500, 30))
+    )
+    script = [
+        *connect_script(),
+        (read_request(4, 2, 1), read_reply(4, [0b1111])),  # interlocks all closed
+        (read_request(5, 16, 2), read_reply(5, [4, 0b1])),  # capacity 4, slot 0 occupied
+        (read_request(6, 40, 32), read_reply(6, text("W01", 8) + [0] * 24)),
+        (read_request(7, 0, 20), read_reply(7, status(2))),  # completed-run counter 0
+        write_many(8, 200, [2]),
+        write_many(9, 210, [1, 100, 200, 300, 600, 0, 0, 0, 0, 0, 2, 50, 100, 500, 300]),
+        write_one(10, 300, 3),
+        (read_request(11, 0, 20), read_reply(11, status(3))),
+        (read_request(12, 0, 20), read_reply(12, status(2, completed=1))),
+        (read_request(13, 14, 1), read_reply(13, [1])),  # last result: completed
+        (read_request(14, 11, 2), read_reply(14, [0, 900])),  # elapsed 90.0 s
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"), clock)
+        await driver.connect()
+        result = await driver.clean(recipe)
+        await driver.close()
+    assert result.wafer_ids == ("W01",)
+    assert result.process_time_s == 90.0
+    assert clock.now() == 1.0  # one poll interval between the two status reads
+    names = [reading.name for reading in driver.readings]
+    assert names[:4] == ["pressure", "rf_forward", "rf_reflected", "gas_flow"]
+
+
+async def test_out_of_limit_setpoint_is_refused_before_anything_is_sent():
+    async with expected_protocol(connect_script()) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        too_hot = PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 1500, 60),))
+        with pytest.raises(
+            LimitViolation, match=r"rf_power_w = 1500 W is outside the limits \[100, 1000\] W"
+        ):
+            await driver.clean(too_hot)
+        assert driver.state.value == "idle"
+        await driver.close()
+
+
+async def test_station_limits_narrow_the_defaults():
+    async with expected_protocol(connect_script()) as peer:
+        link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0)
+        driver = ModbusPlasmaCleaner(link, name="plasma", limits={"rf_power_w": (100, 600)})
+        await driver.connect()
+        with pytest.raises(LimitViolation, match="rf_power_w = 800 W"):
+            await driver.clean(PlasmaRecipe((PlasmaStep(Gas.AR, 100, 200, 800, 60),)))
+        await driver.close()
+
+
+async def test_chamber_state_outside_the_map_is_a_protocol_error():
+    script = [*connect_script(), (read_request(4, 0, 20), read_reply(4, [9] + [0] * 19))]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        with pytest.raises(ProtocolError, match="chamber state 9 is not in the register map"):
+            await driver.request_status()
+        await driver.close()
+
+
+async def test_abort_writes_the_abort_command():
+    script = [*connect_script(), write_one(4, 300, 4)]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        await driver.abort()
+        assert driver.state.value == "idle"
+        await driver.close()

@@ -1,0 +1,73 @@
+"""The virtual clock: process time that jumps, overlaps like the line, never skips the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from packline.clock import ClockTimeout, VirtualClock, WallClock, wait_for
+
+
+async def test_sleep_jumps_to_the_deadline_without_wall_time():
+    clock = VirtualClock()
+    started = time.perf_counter()
+    await clock.sleep(3600)
+    assert clock.now() == 3600
+    assert time.perf_counter() - started < 1.0
+
+
+async def test_concurrent_sleepers_overlap_in_simulated_time():
+    clock = VirtualClock()
+    woke: list[tuple[str, float]] = []
+
+    async def worker(name: str, period_s: float, times: int) -> None:
+        for _ in range(times):
+            await clock.sleep(period_s)
+            woke.append((name, clock.now()))
+
+    await asyncio.gather(worker("a", 10, 6), worker("b", 15, 4))
+    assert clock.now() == 60  # not 120: the two overlapped
+    assert woke[:3] == [("a", 10), ("b", 15), ("a", 20)]
+
+
+async def test_the_clock_does_not_jump_over_a_wire_exchange():
+    clock = VirtualClock()
+    seen: list[float] = []
+
+    async def exchange() -> None:
+        with clock.activity():
+            await asyncio.sleep(0.05)  # a reply on its way over loopback
+            seen.append(clock.now())
+
+    await asyncio.gather(exchange(), clock.sleep(100))
+    assert seen == [0.0]
+    assert clock.now() == 100
+
+
+async def test_wait_for_times_out_on_the_clock():
+    clock = VirtualClock()
+    with pytest.raises(ClockTimeout, match="batch of 4: no result within 30 s"):
+        await wait_for(clock, clock.sleep(60), 30, "batch of 4")
+    assert clock.now() == 30
+    assert await wait_for(clock, asyncio.sleep(0, result="done"), 30, "quick") == "done"
+
+
+async def test_cancelled_sleeper_does_not_hold_time_back():
+    clock = VirtualClock()
+    sleeper = asyncio.create_task(clock.sleep(10))
+    await asyncio.sleep(0)
+    sleeper.cancel()
+    await asyncio.gather(sleeper, return_exceptions=True)
+    await clock.sleep(50)
+    assert clock.now() == 50
+
+
+async def test_wall_clock_is_monotonic_seconds():
+    clock = WallClock()
+    before = clock.now()
+    await clock.sleep(0.01)
+    assert clock.now() - before >= 0.01
+    assert not clock.simulated
+    assert VirtualClock().simulated

@@ -1,0 +1,112 @@
+"""Station files: valid ones open drivers; bad ones are refused naming the file, key and problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
+from packline.station import StationError, load_station, parse_station
+
+GOOD = """\
+name: line-3
+tools:
+  plasma_cleaner:
+    driver: plasma_cleaner
+    address: modbus+tcp://10.0.3.17:502
+    options: {device_id: 2, timeout_s: 1.5}
+    limits: {rf_power_w: [100, 600]}
+    poll_interval_s: 0.5
+    capacity: 4
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "line.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Path):
+    station = load_station(write(tmp_path, GOOD))
+    assert station.tools_for_role("plasma_cleaner") == ["plasma_cleaner"]
+    driver = station.open_tool("plasma_cleaner")
+    assert isinstance(driver, ModbusPlasmaCleaner)
+    assert driver.limits["rf_power_w"].maximum == 600
+    assert driver.poll_interval_s == 0.5
+    assert driver.link.timeout_s == 1.5
+    assert not driver.link.connected
+    assert parse_station(station.model_dump()).tools == station.tools
+    assert "modbus+tcp://10.0.3.17:502" in station.to_yaml()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "driver: plasma_cleaner",
+            "driver: plasma_cleanr",
+            "tools.plasma_cleaner.driver: unknown driver 'plasma_cleanr'",
+        ),
+        ("modbus+tcp://10.0.3.17:502", "10.0.3.17", "tools.plasma_cleaner.address: "),
+        (
+            "modbus+tcp://10.0.3.17:502",
+            "TCPIP0::10.0.3.17::5025::SOCKET",
+            "tools.plasma_cleaner: driver plasma_cleaner speaks over ModbusLink, but "
+            "TCPIP0::10.0.3.17::5025::SOCKET is a visa address (VisaLink); "
+            "ModbusLink addresses look like modbus+tcp://<host>:<port>",
+        ),
+        (
+            "rf_power_w: [100, 600]",
+            "rf_pwr_w: [100, 600]",
+            "tools.plasma_cleaner: plasma_cleaner: no setpoint 'rf_pwr_w' to limit",
+        ),
+        (
+            "rf_power_w: [100, 600]",
+            "rf_power_w: [600, 100]",
+            "limit minimum 600.0 is above maximum 100.0",
+        ),
+        (
+            "poll_interval_s: 0.5",
+            "poll_interval_s: 0",
+            "tools.plasma_cleaner.poll_interval_s: Input should be greater than 0",
+        ),
+        (
+            "capacity: 4",
+            "capacity: 4\n    colour: red",
+            "tools.plasma_cleaner.colour: Extra inputs are not permitted",
+        ),
+        ("timeout_s: 1.5", "timeout_seconds: 1.5", "timeout_seconds"),
+    ],
+)
+def test_a_bad_station_file_names_the_key_and_the_problem(
+    tmp_path: Path, old: str, new: str, message: str
+):
+    path = write(tmp_path, GOOD.replace(old, new))
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    assert str(path) in str(error.value)
+    assert message in str(error.value)
+
+
+def test_unreadable_and_malformed_files_are_refused(tmp_path: Path):
+    with pytest.raises(StationError, match="cannot read it"):
+        load_station(tmp_path / "missing.yaml")
+    with pytest.raises(StationError, match="not valid YAML"):
+        load_station(write(tmp_path, "name: [unclosed"))
+    with pytest.raises(StationError, match="a station is a mapping"):
+        load_station(write(tmp_path, "- just a list"))
+    with pytest.raises(StationError, match="tools: Field required"):
+        load_station(write(tmp_path, "name: empty"))
+
+
+def test_yaml_is_data_never_code(tmp_path: Path):
+    with pytest.raises(StationError, match="not valid YAML"):
+        load_station(write(tmp_path, "name: !!python/object/apply:os.system ['true']\ntools: {}"))
+
+
+def test_open_tool_names_the_known_tools(tmp_path: Path):
+    station = load_station(write(tmp_path, GOOD))
+    with pytest.raises(StationError, match="no tool 'bonder'; tools: plasma_cleaner"):
+        station.open_tool("bonder")

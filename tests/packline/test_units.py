@@ -1,0 +1,60 @@
+"""Quantities with units in recipes: converted to the field's unit, or refused saying why."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel, Field, ValidationError
+
+from packline.units import Quantity, to_magnitude
+
+
+class Sheet(BaseModel):
+    thickness_um: Annotated[Quantity("um"), Field(gt=0, le=100)]
+    pressure_mtorr: Quantity("mTorr")
+    temperature_degc: Quantity("degC")
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "value"),
+    [
+        ("55 um", "um", 55.0),
+        ("0.055 mm", "um", 55.0),
+        ("13.3322 Pa", "mTorr", 100.0),
+        ("393.15 K", "degC", 120.0),
+        ("100 sccm", "sccm", 100.0),
+        ("2 min", "s", 120.0),
+        ("30 krpm", "rpm", 30000.0),
+        ("2 J/cm^2", "J/cm^2", 2.0),
+    ],
+)
+def test_converts_to_the_declared_unit(text: str, unit: str, value: float):
+    assert to_magnitude(text, unit) == pytest.approx(value, rel=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("55 W", "'55 W' is a power, expected a length"),
+        (55, "55 has no unit; write it with one, e.g. '55 µm'"),
+        ("fifty", "'fifty' is not a quantity"),
+        ("1e999 um", "not a finite quantity"),
+        (None, "expected a quantity such as '10 µm', got None"),
+        (True, "expected a quantity in µm, got True"),
+    ],
+)
+def test_refuses_with_what_is_wrong(text: object, message: str):
+    with pytest.raises(ValueError, match=message):
+        to_magnitude(text, "um")
+
+
+def test_pydantic_field_names_the_path_and_keeps_bounds():
+    sheet = Sheet(thickness_um="45 um", pressure_mtorr="100 mTorr", temperature_degc="90 degC")
+    assert sheet.thickness_um == 45.0
+    assert sheet.model_dump()["thickness_um"] == "45 um"
+    with pytest.raises(ValidationError) as error:
+        Sheet(thickness_um="0.5 mm", pressure_mtorr="3 kg", temperature_degc="90 degC")
+    problems = {e["loc"][0]: e["msg"] for e in error.value.errors()}
+    assert "less than or equal to 100" in problems["thickness_um"]
+    assert "is a mass, expected a pressure" in problems["pressure_mtorr"]

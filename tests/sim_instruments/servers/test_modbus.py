@@ -1,0 +1,101 @@
+"""ModbusToolServer checked with mbpoll (TCP and RTU on the null modem) and its own API."""
+
+from __future__ import annotations
+
+import pytest
+from packline.drivers.links import ModbusLink
+from packline.sim_instruments.servers import ModbusToolServer
+from pymodbus.constants import ExcCodes
+from pymodbus.pdu.device import ModbusDeviceIdentification
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+
+def device(vendor: str = "ACME", log: list | None = None) -> SimDevice:
+    async def action(fc, start, address, count, registers, values):
+        if log is not None:
+            log.append((fc, address, count, values))
+        if values is not None and address == 110 and values[0] > 1000:
+            return ExcCodes.ILLEGAL_VALUE
+        return None
+
+    return SimDevice(
+        id=1,
+        simdata=[SimData(100, count=20, values=0, datatype=DataType.REGISTERS)],
+        action=action,
+        identity=ModbusDeviceIdentification(
+            info_name={"VendorName": vendor, "ProductCode": "P", "MajorMinorRevision": "1"}
+        ),
+    )
+
+
+def mbpoll(server: ModbusToolServer, *arguments: str) -> list[str]:
+    """mbpoll's command line for `server`, on its TCP port or the client end of its pty."""
+    if server.transport == "tcp":
+        port = server.address.rsplit(":", 1)[1]
+        target = ["-m", "tcp", "-p", port, "127.0.0.1"]
+    else:
+        target = ["-m", "rtu", "-b", "19200", "-P", "none", server.address.split(":", 1)[1]]
+    return ["mbpoll", "-a", "1", "-0", "-1", "-t", "4", *arguments, *target]
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-pty"])
+async def test_mbpoll_writes_and_reads_registers(transport, run_client):
+    async with ModbusToolServer(device(), transport=transport) as server:
+        await run_client(*mbpoll(server, "-r", "100"), "7", "8")
+        out = await run_client(*mbpoll(server, "-r", "100", "-c", "2"))
+        assert await server.get_values(3, 100, 2) == [7, 8]
+    assert "[100]: \t7" in out
+    assert "[101]: \t8" in out
+
+
+@pytest.mark.parametrize(
+    ("transport", "prefix"),
+    [("tcp", "modbus+tcp://127.0.0.1:"), ("rtu-tcp", "modbus+rtu:socket://127.0.0.1:"),
+     ("rtu-pty", "modbus+rtu:/dev/pts/")],
+)  # fmt: skip
+async def test_address_forms(transport, prefix):
+    async with ModbusToolServer(device(), transport=transport) as server:
+        assert server.address.startswith(prefix)
+
+
+async def test_set_values_runs_the_action_and_reaches_clients():
+    log: list = []
+    async with ModbusToolServer(device(log=log)) as server:
+        await server.set_values(3, 105, [42])
+        assert log == [(3, 105, 1, [42])]
+        async with ModbusLink(server.address) as link:
+            assert await link.read_holding_registers(105, 1) == [42]
+    with pytest.raises(RuntimeError, match="not started"):
+        await server.set_values(3, 105, [1])
+
+
+async def test_each_server_answers_fc43_with_its_own_identity():
+    async with (
+        ModbusToolServer(device("Vendor A")) as first,
+        ModbusToolServer(device("Vendor B"), transport="rtu-pty") as second,
+        ModbusLink(first.address) as a,
+        ModbusLink(second.address) as b,
+    ):
+        assert (await a.read_device_identification())["vendor_name"] == "Vendor A"
+        assert (await b.read_device_identification())["vendor_name"] == "Vendor B"
+        # A device with only the basic objects: no model name.
+        assert set(await a.read_device_identification()) == {
+            "vendor_name",
+            "product_code",
+            "revision",
+        }
+
+
+async def test_restart_keeps_registers_and_port():
+    server = ModbusToolServer(device())
+    address = await server.start()
+    await server.set_values(3, 100, [5])
+    await server.stop()
+    assert await server.start() == address
+    assert await server.get_values(3, 100, 1) == [5]
+    await server.stop()
+
+
+def test_bad_transport():
+    with pytest.raises(ValueError, match="transport must be"):
+        ModbusToolServer(device(), transport="udp")  # type: ignore[arg-type]

@@ -1,0 +1,129 @@
+"""TextToolServer and PtyToolServer, checked with socat and plain sockets/ttys, not our links."""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+import os
+import tty
+
+import pytest
+from packline.sim_instruments.servers import PtyToolServer, TextToolServer
+
+
+async def test_socat_over_tcp(echo_handler, run_client):
+    async with TextToolServer(echo_handler, address_form="serial") as server:
+        port = server.address.rsplit(":", 1)[1]
+        out = await run_client("socat", "-t", "2", "-", f"TCP:127.0.0.1:{port}", stdin=b"idn?\n")
+    assert out == "IDN?\n"
+
+
+async def test_socat_over_the_pty(echo_handler, run_client):
+    async with PtyToolServer(echo_handler) as server:
+        out = await run_client(
+            "socat", "-t", "0.5", "-", f"{server.address},raw,echo=0", stdin=b"volt?\nset 1\n"
+        )
+    assert out == "VOLT?\n"
+
+
+def test_address_forms(echo_handler):
+    with pytest.raises(ValueError, match="address_form"):
+        TextToolServer(echo_handler, address_form="gpib")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="address_form"):
+        PtyToolServer(echo_handler, address_form="tcp")  # type: ignore[arg-type]
+
+
+async def test_addresses_and_lifecycle(echo_handler):
+    server = TextToolServer(echo_handler)
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = server.address
+    address = await server.start()
+    assert address == f"TCPIP0::127.0.0.1::{server.port}::SOCKET"
+    assert server.address == address
+    with pytest.raises(RuntimeError, match="already started"):
+        await server.start()
+    await server.stop()
+    await server.stop()
+    assert not server.started
+    # Restarting binds the same port.
+    assert await server.start() == address
+    await server.stop()
+    async with PtyToolServer(echo_handler, address_form="visa") as pty_server:
+        assert pty_server.address.startswith("ASRL/dev/pts/")
+        assert pty_server.address.endswith("::INSTR")
+
+
+async def test_stop_drops_every_client_at_once(echo_handler):
+    server = TextToolServer(echo_handler)
+    await server.start()
+    clients = [await asyncio.open_connection("127.0.0.1", server.port) for _ in range(3)]
+    for reader, writer in clients:
+        writer.write(b"a?\n")
+        assert await reader.readline() == b"A?\n"
+    await server.stop()
+    for reader, writer in clients:
+        async with asyncio.timeout(1):
+            with pytest.raises(ConnectionResetError):
+                await reader.read(10)
+        writer.close()
+
+
+async def test_a_failing_tool_drops_only_that_connection(caplog):
+    async def fragile(line: str) -> str:
+        if line == "BOOM":
+            raise RuntimeError("simulated tool bug")
+        return "ok"
+
+    async with TextToolServer(fragile) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"BOOM\n")
+        async with asyncio.timeout(1):
+            assert await reader.read(10) == b""
+        writer.close()
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"fine\n")
+        async with asyncio.timeout(1):
+            assert await reader.readline() == b"ok\n"
+        writer.close()
+    assert "simulated tool bug" in caplog.text
+
+
+async def test_serve_forever_until_stopped(echo_handler):
+    server = TextToolServer(echo_handler)
+    serving = asyncio.create_task(server.serve_forever())
+    for _ in range(100):
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    await server.stop()
+    async with asyncio.timeout(2):
+        await serving
+
+
+async def test_pty_hangs_up_on_stop(echo_handler):
+    server = PtyToolServer(echo_handler)
+    path = await server.start()
+    fd = os.open(path, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+    try:
+        tty.setraw(fd)
+        loop = asyncio.get_running_loop()
+        os.write(fd, b"x?\n")
+        readable = asyncio.Event()
+        loop.add_reader(fd, readable.set)
+        try:
+            async with asyncio.timeout(1):
+                await readable.wait()
+            assert os.read(fd, 100) == b"X?\n"
+            readable.clear()
+            await server.stop()
+            async with asyncio.timeout(1):
+                await readable.wait()
+        finally:
+            loop.remove_reader(fd)
+        try:
+            hung_up = os.read(fd, 100) == b""
+        except OSError as error:
+            hung_up = error.errno == errno.EIO
+        assert hung_up
+    finally:
+        os.close(fd)

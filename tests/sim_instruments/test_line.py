@@ -1,0 +1,37 @@
+"""The bundled simulated line: every registered tool kind served on loopback, as a station."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.registry import TOOL_KINDS
+from packline.sim_instruments.line import SimulatedLine
+from packline.station import parse_station
+
+
+async def test_the_line_serves_every_registered_kind_and_describes_it_as_a_station():
+    async with SimulatedLine(VirtualClock()) as line:
+        station = line.station
+        assert set(station.tools) == {kind.role for kind in TOOL_KINDS.values()}
+        assert station.simulated
+        for name, entry in station.tools.items():
+            assert "127.0.0.1" in entry.address
+            async with station.open_tool(name, line.clock) as driver:
+                assert driver.identity is not None
+        # the printed station file is a valid station file for another process
+        assert parse_station(__import__("yaml").safe_load(station.to_yaml())).tools == station.tools
+    with pytest.raises(RuntimeError, match="not started"):
+        _ = line.station
+
+
+async def test_unknown_kinds_are_refused():
+    with pytest.raises(ValueError, match="unknown tool kinds \\['toaster'\\]"):
+        SimulatedLine(kinds=["toaster"])
+
+
+async def test_stop_is_idempotent():
+    line = SimulatedLine(kinds=["plasma_cleaner"])
+    await line.start()
+    await line.stop()
+    await line.stop()

@@ -1,0 +1,297 @@
+"""Hardware-in-the-loop: the real plasma cleaner driver against the simulated chamber on loopback.
+
+Process time runs on a VirtualClock shared by driver and simulator, so minutes of pumping and
+cleaning cost milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+
+from packline.clock import VirtualClock
+from packline.drivers.equipment import E10State, ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    ConnectionLost,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolStateError,
+)
+from packline.drivers.links import ModbusLink
+from packline.drivers.plasma_cleaner import LastResult, ModbusPlasmaCleaner
+from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
+from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.twin import TwinStore
+
+O2_THEN_AR = PlasmaRecipe(
+    (PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep(Gas.AR, 100, 100, 500, 120))
+)
+
+
+@dataclass
+class Rig:
+    sim: SimPlasmaCleaner
+    driver: ModbusPlasmaCleaner
+    twin: TwinStore
+    clock: VirtualClock
+
+
+async def open_rig(limits: dict[str, tuple[float, float]] | None = None) -> Rig:
+    clock = VirtualClock()
+    twin = TwinStore()
+    sim = SimPlasmaCleaner("plasma", twin, clock)
+    address = await sim.start()
+    link = ModbusLink(address, tool="plasma", timeout_s=2.0, clock=clock)
+    driver = ModbusPlasmaCleaner(link, name="plasma", limits=limits)
+    await driver.connect()
+    return Rig(sim, driver, twin, clock)
+
+
+async def close_rig(rig: Rig) -> None:
+    await rig.driver.close()
+    await rig.sim.stop()
+
+
+@pytest_asyncio.fixture
+async def rig() -> AsyncIterator[Rig]:
+    rig = await open_rig()
+    yield rig
+    await close_rig(rig)
+
+
+async def load_and_evacuate(rig: Rig, *wafer_ids: str) -> None:
+    await rig.driver.open_door()
+    for wafer_id in wafer_ids:
+        await rig.driver.load(wafer_id)
+    await rig.driver.close_door()
+    await rig.driver.pump_down()
+
+
+async def test_identity_and_standby_after_connect(rig: Rig):
+    assert str(rig.driver.identity) == "packline PC-4 s/n PC4-0001 fw 1.0"
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.e10_state is E10State.STANDBY
+    assert rig.sim.received == []  # connecting only reads
+
+
+async def test_full_cycle_cleans_every_loaded_wafer(rig: Rig):
+    await load_and_evacuate(rig, "W01", "W02")
+    assert (await rig.driver.request_status()).chamber is ChamberState.EVACUATED
+    result = await rig.driver.clean(O2_THEN_AR)
+    await rig.driver.vent()
+    await rig.driver.open_door()
+    await rig.driver.unload("W01")
+    await rig.driver.unload("W02")
+
+    assert result.wafer_ids == ("W01", "W02")
+    assert result.process_time_s == 180.0
+    for wafer_id in ("W01", "W02"):
+        wafer = rig.twin.get(wafer_id)
+        assert wafer.residue_nm.max() == 0.0
+        assert wafer.oxide_nm.max() == 0.0
+        assert wafer.activated.all()
+        assert "plasma clean" in wafer.operations()
+    assert await rig.driver.request_slots() == [None] * 4
+    assert rig.driver.state is ToolState.IDLE
+    forward = [r.value for r in rig.driver.readings if r.name == "rf_forward"]
+    assert 300.0 in forward
+    assert 500.0 in forward
+    assert rig.clock.now() >= 180.0 + 30.0  # pump-down, clean and vent took process time
+
+
+async def test_o2_alone_leaves_oxide_and_a_short_ar_step_leaves_some(rig: Rig):
+    await load_and_evacuate(rig, "W01")
+    await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 300, 60),)))
+    wafer = rig.twin.get("W01")
+    assert wafer.residue_nm.max() == 0.0
+    assert wafer.oxide_nm.min() > 3.0  # O2 grows oxide on the Al pads
+    await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.AR, 100, 100, 100, 30),)))
+    assert wafer.oxide_nm.min() > 0.0  # 30 s of Ar at 100 W sputters only 0.5 nm
+
+
+async def test_forming_gas_reduces_the_oxide(rig: Rig):
+    await load_and_evacuate(rig, "W01")
+    await rig.driver.clean(
+        PlasmaRecipe(
+            (PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep(Gas.FORMING_GAS, 200, 300, 800, 180))
+        )
+    )
+    wafer = rig.twin.get("W01")
+    assert wafer.residue_nm.max() == 0.0
+    assert wafer.oxide_nm.max() == 0.0
+
+
+async def test_pump_down_with_the_door_open_is_refused_by_the_interlock(rig: Rig):
+    with pytest.raises(InterlockOpen, match="pump down: interlock open: door_closed"):
+        await rig.driver.pump_down()
+    assert rig.sim.received == []
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_clean_at_atmosphere_is_refused_by_the_base_pressure_interlock(rig: Rig):
+    await rig.driver.close_door()
+    rig.sim.received.clear()
+    with pytest.raises(InterlockOpen, match="base_pressure"):
+        await rig.driver.clean(O2_THEN_AR)
+    assert rig.sim.received == []
+
+
+async def test_out_of_limit_setpoint_is_refused_and_nothing_is_sent(rig: Rig):
+    await load_and_evacuate(rig, "W01")
+    rig.sim.received.clear()
+    with pytest.raises(LimitViolation, match=r"clean step 2: .*time_s = 900 s"):
+        await rig.driver.clean(
+            PlasmaRecipe(
+                (PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep(Gas.AR, 100, 100, 300, 900))
+            )
+        )
+    assert rig.sim.received == []
+
+
+async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
+    rig = await open_rig(limits={"rf_power_w": (100, 2000)})  # a station that widened a limit
+    try:
+        await load_and_evacuate(rig, "W01")
+        with pytest.raises(CommandRefused, match="write recipe: value out of range"):
+            await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 1500, 60),)))
+        assert rig.sim.run is None
+    finally:
+        await close_rig(rig)
+
+
+async def test_load_with_the_door_closed_is_refused_by_the_tool(rig: Rig):
+    await rig.driver.close_door()
+    with pytest.raises(CommandRefused, match="load wafer W01: not allowed in the chamber's"):
+        await rig.driver.load("W01")
+
+
+async def test_load_refuses_bad_ids_and_a_full_chamber(rig: Rig):
+    await rig.driver.open_door()
+    with pytest.raises(ValueError, match="at most 16 ASCII characters"):
+        await rig.driver.load("W" * 17)
+    for index in range(4):
+        await rig.driver.load(f"W{index}")
+    with pytest.raises(ValueError, match="all 4 slots are full"):
+        await rig.driver.load("W9")
+    with pytest.raises(ValueError, match="already in slot 0"):
+        await rig.driver.load("W0")
+
+
+async def wait_for_processing(rig: Rig) -> None:
+    async with asyncio.timeout(5):
+        while rig.sim.chamber is not ChamberState.PROCESSING:
+            await rig.clock.sleep(1)
+
+
+@pytest.mark.parametrize(
+    ("fault", "alarm"),
+    [
+        ("rf_mismatch", "REFLECTED_POWER"),
+        ("gas_supply", "GAS_FLOW"),
+        ("door_switch", "DOOR_OPENED_IN_PROCESS"),
+        ("throttle_valve", "PRESSURE_CONTROL"),
+    ],
+)
+async def test_alarm_during_clean_faults_the_tool_until_reset(rig: Rig, fault: str, alarm: str):
+    await load_and_evacuate(rig, "W01")
+    clean = asyncio.create_task(rig.driver.clean(O2_THEN_AR))
+    await wait_for_processing(rig)
+    rig.sim.inject_fault(fault)
+    with pytest.raises(ToolAlarm, match=alarm):
+        await clean
+    assert rig.driver.state is ToolState.FAULT
+    assert rig.driver.e10_state is E10State.UNSCHEDULED_DOWNTIME
+    assert rig.sim.last_result is LastResult.FAULTED
+    with pytest.raises(ToolStateError, match="not allowed while fault"):
+        await rig.driver.clean(O2_THEN_AR)
+    rig.sim.clear_fault(fault)
+    await rig.driver.reset()
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.active_alarms == {}
+    assert [a.code for a in rig.driver.alarm_history] == [alarm]
+
+
+async def test_leak_raises_base_pressure_not_reached(rig: Rig):
+    rig.sim.inject_fault("chamber_leak")
+    await rig.driver.close_door()
+    with pytest.raises(ToolAlarm, match="BASE_PRESSURE_NOT_REACHED"):
+        await rig.driver.pump_down()
+    assert rig.clock.now() >= 300.0
+    await rig.driver.reset()  # latched alarm cleared; the chamber vents
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_reset_refused_while_the_cause_is_reported(rig: Rig):
+    await load_and_evacuate(rig, "W01")
+    clean = asyncio.create_task(rig.driver.clean(O2_THEN_AR))
+    await wait_for_processing(rig)
+    rig.sim.inject_fault("rf_mismatch")
+    with pytest.raises(ToolAlarm):
+        await clean
+    await rig.driver.reset()
+    # the mismatch persists: the next run faults again
+    with pytest.raises(ToolAlarm, match="REFLECTED_POWER"):
+        await rig.driver.clean(O2_THEN_AR)
+
+
+async def test_cancelled_clean_commands_the_safe_state(rig: Rig):
+    await load_and_evacuate(rig, "W01")
+    clean = asyncio.create_task(rig.driver.clean(O2_THEN_AR))
+    await wait_for_processing(rig)
+    clean.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await clean
+    assert rig.sim.last_result is LastResult.ABORTED
+    status = await rig.driver.request_status()
+    assert status.chamber is ChamberState.EVACUATED
+    assert status.rf_forward_w == 0.0
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_tool_dying_mid_recipe_raises_connection_lost_in_time(rig: Rig):
+    await load_and_evacuate(rig, "W01")
+    clean = asyncio.create_task(rig.driver.clean(O2_THEN_AR))
+    await wait_for_processing(rig)
+    await rig.sim.stop()
+    async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):
+        with pytest.raises(ConnectionLost):
+            await clean
+    assert rig.driver.state is ToolState.FAULT
+
+
+async def test_engineering_mode_runs_operations_and_reports_e10_engineering(rig: Rig):
+    await rig.driver.enter_engineering()
+    assert rig.driver.e10_state is E10State.ENGINEERING
+    await load_and_evacuate(rig, "W01")
+    assert rig.driver.state is ToolState.ENGINEERING
+    await rig.driver.leave_engineering()
+    await rig.driver.start_maintenance()
+    assert rig.driver.e10_state is E10State.SCHEDULED_DOWNTIME
+    with pytest.raises(ToolStateError, match="vent: not allowed while maintenance"):
+        await rig.driver.vent()
+    await rig.driver.end_maintenance()
+
+
+async def test_close_leaves_the_tool_non_scheduled(rig: Rig):
+    await rig.driver.close()
+    assert rig.driver.e10_state is E10State.NON_SCHEDULED
+
+
+async def test_o2_dry_etch_opens_the_bottom_of_concave_portions(rig: Rig):
+    """002:4: the resin left at the bottom of a concave portion is etched down to the metal."""
+    wafer = rig.twin.get("W01")
+    wafer.resin_um[:] = 20.0
+    wafer.via_depth_um[:100] = 18.5  # concave portions with 1.5 µm of resin at the bottom
+    await load_and_evacuate(rig, "W01")
+    await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 500, 60),)))
+    assert not wafer.via_open.any()  # 0.6 µm removed: the bottoms are still closed
+    await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 1000, 120),)))
+    assert wafer.via_open[:100].all()
+    assert not wafer.via_open[100:].any()
+    assert wafer.resin_um[100:].max() < 20.0 - 2.0  # the top surface came down as well
