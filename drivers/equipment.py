@@ -143,6 +143,19 @@ class Reading:
 
 ReadingListener = Callable[[Reading], None]
 
+WAFER_ID_MAX_LENGTH = 16
+
+
+def validate_wafer_id(wafer_id: str) -> None:
+    """Wafer ids travel in fixed register blocks and command lines: printable ASCII, 1-16 chars."""
+    if not (1 <= len(wafer_id) <= WAFER_ID_MAX_LENGTH) or not all(
+        33 <= ord(c) < 127 for c in wafer_id
+    ):
+        raise ValueError(
+            f"wafer id {wafer_id!r} must be 1-{WAFER_ID_MAX_LENGTH} printable ASCII characters "
+            "without spaces"
+        )
+
 
 class Equipment(ABC):
     """Base of every tool driver.
@@ -239,6 +252,13 @@ class Equipment(ABC):
     @abstractmethod
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
+
+    def check_wafer_id(self, wafer_id: str) -> None:
+        """Refuse, naming this tool, a wafer id that cannot travel on any tool's wire."""
+        try:
+            validate_wafer_id(wafer_id)
+        except ValueError as error:
+            raise ValueError(f"{self.name}: {error}") from None
 
     # ----------------------------------------------------------------- limits
 

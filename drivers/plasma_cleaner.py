@@ -312,12 +312,8 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
     async def load(self, wafer_id: str, slot: int | None = None) -> int:
         action = f"load wafer {wafer_id}"
         self.require_state(action, *READY_STATES)
-        try:
-            id_registers = ascii_to_registers(wafer_id, SLOT_ID_REGISTERS)
-        except (UnicodeEncodeError, ValueError):
-            raise ValueError(
-                f"{self.name}: wafer id {wafer_id!r} must be at most 16 ASCII characters"
-            ) from None
+        self.check_wafer_id(wafer_id)
+        id_registers = ascii_to_registers(wafer_id, SLOT_ID_REGISTERS)
         slots = await self.request_slots()
         if wafer_id in slots:
             raise ValueError(

@@ -49,6 +49,27 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.plasma_cleaner:SimPlasmaCleaner",
             description="batch plasma chamber PLC on Modbus TCP/RTU",
         ),
+        ToolKind(
+            name="wire_bonder",
+            role="wire_bonder",
+            driver="packline.drivers.wire_bonder:AsciiWireBonder",
+            simulator="packline.sim_instruments.wire_bonder:SimWireBonder",
+            description="stud-bumping wire bonder, ASCII host link on RS-232 (pty or socket://)",
+        ),
+        ToolKind(
+            name="laminator",
+            role="laminator",
+            driver="packline.drivers.laminator:ModbusLaminator",
+            simulator="packline.sim_instruments.laminator:SimLaminator",
+            description="vacuum laminator PLC for adhesive resin sheets on Modbus TCP/RTU",
+        ),
+        ToolKind(
+            name="dicing_saw",
+            role="dicing_saw",
+            driver="packline.drivers.dicing_saw:AsciiDicingSaw",
+            simulator="packline.sim_instruments.dicing_saw:SimDicingSaw",
+            description="dicing saw on an ASCII serial host link (socket:// serial server or pty)",
+        ),
     ]
 }
 

@@ -19,6 +19,7 @@ from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
+from packline.drivers.equipment import validate_wafer_id
 from packline.drivers.links.registers import (
     ascii_to_registers,
     registers_to_ascii,
@@ -41,7 +42,7 @@ from packline.drivers.roles.plasma_cleaner import ChamberState, Gas
 
 from .servers import ModbusToolServer
 from .tool import SimulatedTool
-from .twin import TwinStore, Workpiece, validate_wafer_id
+from .twin import TwinStore, Workpiece
 
 ATMOSPHERE_MTORR = 760_000.0
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})

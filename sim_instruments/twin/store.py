@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import threading
 
+from packline.drivers.equipment import validate_wafer_id
+
 from .workpiece import WaferSpec, Workpiece, new_wafer
 
 
@@ -45,17 +47,3 @@ class TwinStore:
 
     def __len__(self) -> int:
         return len(self._workpieces)
-
-
-WAFER_ID_MAX_LENGTH = 16
-
-
-def validate_wafer_id(wafer_id: str) -> None:
-    """Wafer ids travel in fixed register blocks and command lines: printable ASCII, 1-16 chars."""
-    if not (1 <= len(wafer_id) <= WAFER_ID_MAX_LENGTH) or not all(
-        33 <= ord(c) < 127 for c in wafer_id
-    ):
-        raise ValueError(
-            f"wafer id {wafer_id!r} must be 1-{WAFER_ID_MAX_LENGTH} printable ASCII characters "
-            "without spaces"
-        )

@@ -7,8 +7,6 @@ against a scripted peer.
 
 from __future__ import annotations
 
-import struct
-
 import pytest
 
 from packline.clock import VirtualClock
@@ -17,54 +15,14 @@ from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaRecipe, PlasmaStep
 from packline.testing import expected_protocol
-
-
-def frame(tid: int, pdu: bytes, unit: int = 1) -> bytes:
-    """A Modbus TCP ADU: MBAP header (transaction, protocol 0, length, unit) + PDU."""
-    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
-
-
-def read_request(tid: int, address: int, count: int) -> bytes:
-    return frame(tid, struct.pack(">BHH", 3, address, count))
-
-
-def read_reply(tid: int, values: list[int]) -> bytes:
-    return frame(tid, bytes([3, 2 * len(values)]) + struct.pack(f">{len(values)}H", *values))
-
-
-def write_one(tid: int, address: int, value: int) -> tuple[bytes, bytes]:
-    request = frame(tid, struct.pack(">BHH", 6, address, value))
-    return request, request  # FC6 answers with an echo
-
-
-def write_many(tid: int, address: int, values: list[int]) -> tuple[bytes, bytes]:
-    request = frame(
-        tid,
-        struct.pack(">BHHB", 16, address, len(values), 2 * len(values))
-        + struct.pack(f">{len(values)}H", *values),
-    )
-    return request, frame(tid, struct.pack(">BHH", 16, address, len(values)))
-
-
-def exception_reply(tid: int, function: int, code: int) -> bytes:
-    return frame(tid, bytes([function | 0x80, code]))
-
-
-def identification(tid: int, vendor: bytes, product: bytes, revision: bytes) -> tuple[bytes, bytes]:
-    """FC43/MEI 14, read code 2 (regular), from object 0; the tool has the basic objects."""
-    request = frame(tid, bytes([0x2B, 0x0E, 0x02, 0x00]))
-    objects = b"".join(
-        bytes([index, len(value)]) + value
-        for index, value in enumerate((vendor, product, revision))
-    )
-    reply = frame(tid, bytes([0x2B, 0x0E, 0x02, 0x83, 0x00, 0x00, 0x03]) + objects)
-    return request, reply
-
-
-def text(value: str, registers: int) -> list[int]:
-    data = value.encode().ljust(2 * registers, b"\0")
-    return [int.from_bytes(data[i : i + 2], "big") for i in range(0, len(data), 2)]
-
+from packline.testing.modbus_frames import (
+    identification,
+    read,
+    refused,
+    text,
+    write_many,
+    write_one,
+)
 
 SERIAL = text("PC4-0001", 8)
 
@@ -72,9 +30,9 @@ SERIAL = text("PC4-0001", 8)
 def connect_script(alarm_word: int = 0) -> list[tuple[bytes, bytes]]:
     """Identity (FC43 + serial registers 20-27) then the alarm register 1."""
     return [
-        identification(1, b"packline", b"PC-4", b"1.0"),
-        (read_request(2, 20, 8), read_reply(2, SERIAL)),
-        (read_request(3, 1, 1), read_reply(3, [alarm_word])),
+        identification(1, "packline", "PC-4", "1.0"),
+        read(2, 20, SERIAL),
+        read(3, 1, [alarm_word]),
     ]
 
 
@@ -119,8 +77,8 @@ async def test_load_writes_slot_and_id_then_the_command():
     command, command_reply = write_one(7, 300, 8)
     script = [
         *connect_script(),
-        (read_request(4, 16, 2), read_reply(4, slots)),
-        (read_request(5, 40, 32), read_reply(5, [0] * 32)),
+        read(4, 16, slots),
+        read(5, 40, [0] * 32),
         (params, params_reply),
         (command, command_reply),
     ]
@@ -134,9 +92,9 @@ async def test_load_writes_slot_and_id_then_the_command():
 async def test_refused_command_is_explained_from_register_19():
     script = [
         *connect_script(),
-        (read_request(4, 2, 1), read_reply(4, [0b0001])),  # interlocks: door closed
-        (write_one(5, 300, 1)[0], exception_reply(5, 6, 3)),  # pump down refused
-        (read_request(6, 19, 1), read_reply(6, [2])),  # reason: wrong state
+        read(4, 2, [0b0001]),  # interlocks: door closed
+        refused(write_one(5, 300, 1)),  # pump down refused
+        read(6, 19, [2]),  # reason: wrong state
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
@@ -155,17 +113,17 @@ async def test_clean_writes_the_recipe_starts_and_polls_until_completed():
     )
     script = [
         *connect_script(),
-        (read_request(4, 2, 1), read_reply(4, [0b1111])),  # interlocks all closed
-        (read_request(5, 16, 2), read_reply(5, [4, 0b1])),  # capacity 4, slot 0 occupied
-        (read_request(6, 40, 32), read_reply(6, text("W01", 8) + [0] * 24)),
-        (read_request(7, 0, 20), read_reply(7, status(2))),  # completed-run counter 0
+        read(4, 2, [0b1111]),  # interlocks all closed
+        read(5, 16, [4, 0b1]),  # capacity 4, slot 0 occupied
+        read(6, 40, text("W01", 8) + [0] * 24),
+        read(7, 0, status(2)),  # completed-run counter 0
         write_many(8, 200, [2]),
         write_many(9, 210, [1, 100, 200, 300, 600, 0, 0, 0, 0, 0, 2, 50, 100, 500, 300]),
         write_one(10, 300, 3),
-        (read_request(11, 0, 20), read_reply(11, status(3))),
-        (read_request(12, 0, 20), read_reply(12, status(2, completed=1))),
-        (read_request(13, 14, 1), read_reply(13, [1])),  # last result: completed
-        (read_request(14, 11, 2), read_reply(14, [0, 900])),  # elapsed 90.0 s
+        read(11, 0, status(3)),
+        read(12, 0, status(2, completed=1)),
+        read(13, 14, [1]),  # last result: completed
+        read(14, 11, [0, 900]),  # elapsed 90.0 s
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -203,7 +161,7 @@ async def test_station_limits_narrow_the_defaults():
 
 
 async def test_chamber_state_outside_the_map_is_a_protocol_error():
-    script = [*connect_script(), (read_request(4, 0, 20), read_reply(4, [9] + [0] * 19))]
+    script = [*connect_script(), read(4, 0, [9] + [0] * 19)]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()

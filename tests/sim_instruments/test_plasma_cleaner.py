@@ -173,7 +173,7 @@ async def test_load_with_the_door_closed_is_refused_by_the_tool(rig: Rig):
 
 async def test_load_refuses_bad_ids_and_a_full_chamber(rig: Rig):
     await rig.driver.open_door()
-    with pytest.raises(ValueError, match="at most 16 ASCII characters"):
+    with pytest.raises(ValueError, match="must be 1-16 printable ASCII characters"):
         await rig.driver.load("W" * 17)
     for index in range(4):
         await rig.driver.load(f"W{index}")

@@ -1,0 +1,484 @@
+"""Dicing saw over an ASCII host link: the command set of `docs/protocols/dicing-saw.md`.
+
+Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
+
+* A serial line (9600 8N1 by default, no handshake), reached directly (`/dev/ttyS0`, a pty)
+  or through a serial device server (`socket://host:port`). ASCII lines ending in LF, one
+  command per line, strictly one reply line per command.
+* Every command is answered `OK` or `OK <payload>`, or `ERR <code> <text>` when the saw
+  refuses it (codes in `ErrorCode`); the refused command changed nothing. Commands ending in
+  `?` are queries; their payload is `KEY=value` fields separated by single spaces (or a list,
+  or `NONE`).
+* Fixed units on the wire: spindle speed in rpm (integer), feed in mm/s, pitch and offset in
+  mm, depth, thickness and kerf in um, cut lengths in mm, times in s.
+* Queries: `IDN?`, `STAT?`, `ALM?`, `ILK?`, `WORK?`, `BLADE?`, `RESULT?`.
+  Commands: `MOUNT <id>`, `UNMOUNT`, `BLADE <um>`, `INTERVAL <mm>`, `SPINDLE <rpm>|OFF`,
+  `FEED <mm/s>`, `INDEX <1|2> <pitch mm> <offset mm>`, `DEPTH <um>`, `CUT`, `DRESS`, `STOP`,
+  `RST`.
+* `CUT` and `DRESS` start motion and return at once; the host polls `STAT?` (line done, lines
+  total, state) until the saw is `IDLE` again with its cut (dress) counter advanced, or `FAULT`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from enum import IntEnum
+from typing import TypeVar
+
+from .equipment import Identity, Limit, ToolState
+from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
+from .links.base import TextLink
+from .roles.dicing_saw import (
+    BladeStatus,
+    CutOutcome,
+    DicingRecipe,
+    DicingResult,
+    DicingSaw,
+    MountedWorkpiece,
+    SawState,
+    SawStatus,
+)
+
+_Choice = TypeVar("_Choice", SawState, CutOutcome)
+
+
+class ErrorCode(IntEnum):
+    """The `<code>` of an `ERR <code> <text>` reply."""
+
+    UNKNOWN_COMMAND = 1
+    BAD_ARGUMENT = 2
+    OUT_OF_RANGE = 3
+    INTERLOCK_OPEN = 4
+    WRONG_STATE = 5
+    ALARM_ACTIVE = 6
+    NO_WORKPIECE = 7
+    BLADE_BROKEN = 8
+
+
+#: Alarm codes of `ALM?` and what each means on the line.
+ALARM_TEXT = {
+    "BLADE_BROKEN": "blade broken; spindle stopped, install a new blade",
+    "CUT_DEPTH": "height check: the cut did not reach the tape",
+    "COVER_OPENED": "cover opened during motion",
+    "WATER_FLOW": "cutting water flow lost during a cut",
+    "SPINDLE_AIR": "spindle air pressure lost; spindle stopped",
+    "VACUUM_LOST": "chuck vacuum lost: the frame is no longer held",
+}
+
+#: `ILK?` field -> interlock name (1 = closed, safe to proceed).
+INTERLOCK_FIELDS = {
+    "COVER": "cover_closed",
+    "WATER": "cutting_water",
+    "AIR": "spindle_air",
+    "VACUUM": "chuck_vacuum",
+}
+SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
+DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
+CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
+
+#: Workpiece ids travel as one token: 1-16 printable ASCII characters, no spaces.
+WORKPIECE_ID = re.compile(r"[!-~]{1,16}")
+
+#: Tool states in which the saw takes setup commands (mount, blade change, intervals).
+READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
+
+#: The spindle counts as at speed within this many krpm of its set speed.
+SPINDLE_TOLERANCE_KRPM = 0.05
+#: Process-time allowances beyond which a wait is a timeout.
+SPINDLE_TIMEOUT_S = 30.0
+DRESS_TIMEOUT_S = 300.0
+CUT_TIMEOUT_MARGIN_S = 120.0
+#: What the cut-time estimate assumes per line beyond the cut itself (index, approach).
+LINE_ALLOWANCE_S = 2.0
+LINE_ALLOWANCE_MM = 10.0
+
+
+class AsciiDicingSaw(DicingSaw):
+    """Drives a dicing saw whose host link implements the packline dicing saw command set."""
+
+    link_type = TextLink
+    limits = {
+        "spindle_krpm": Limit(20, 60, "krpm"),
+        "feed_mm_s": Limit(10, 100, "mm/s"),
+        "depth_into_tape_um": Limit(10, 50, "um"),
+        "pitch_mm": Limit(0.1, 100, "mm"),
+        "offset_mm": Limit(-100, 100, "mm"),
+        "blade_thickness_um": Limit(15, 50, "um"),
+        "dressing_interval_mm": Limit(100, 500_000, "mm"),
+    }
+    link: TextLink
+
+    # ----------------------------------------------------------------- the exchange
+
+    async def _ask(self, action: str, command: str) -> str:
+        """Send `command`; return the payload of its `OK` reply, or raise the refusal."""
+        reply = await self.link.query(command)
+        if reply == "OK":
+            return ""
+        if reply.startswith("OK "):
+            return reply[3:]
+        match = re.fullmatch(r"ERR (\d+) (.+)", reply)
+        if match:
+            code, text = match.groups()
+            raise CommandRefused(self.name, self.address, action, text, code)
+        raise ProtocolError(
+            self.name, self.address, action, f"reply {reply!r} is neither OK nor ERR <code> <text>"
+        )
+
+    async def _do(self, action: str, command: str) -> None:
+        """Send a command whose reply must be a bare `OK`."""
+        payload = await self._ask(action, command)
+        if payload:
+            raise ProtocolError(
+                self.name, self.address, action, f"expected OK, got OK with {payload!r}"
+            )
+
+    async def _fields(self, action: str, query: str, keys: tuple[str, ...]) -> dict[str, str]:
+        """Ask `query` and return its `KEY=value` fields; every key in `keys` must be there."""
+        payload = await self._ask(action, query)
+        return self._parse_fields(action, payload, keys)
+
+    def _parse_fields(self, action: str, payload: str, keys: tuple[str, ...]) -> dict[str, str]:
+        fields: dict[str, str] = {}
+        for token in payload.split(" "):
+            key, sep, value = token.partition("=")
+            if not sep or not key or not value:
+                raise ProtocolError(
+                    self.name,
+                    self.address,
+                    action,
+                    f"field {token!r} in {payload!r} is not KEY=value",
+                )
+            fields[key] = value
+        missing = [key for key in keys if key not in fields]
+        if missing:
+            raise ProtocolError(
+                self.name, self.address, action, f"reply {payload!r} lacks {', '.join(missing)}"
+            )
+        return fields
+
+    def _number(self, action: str, fields: Mapping[str, str], key: str) -> float:
+        try:
+            return float(fields[key])
+        except ValueError:
+            raise ProtocolError(
+                self.name, self.address, action, f"{key}={fields[key]!r} is not a number"
+            ) from None
+
+    def _integer(self, action: str, fields: Mapping[str, str], key: str) -> int:
+        try:
+            return int(fields[key])
+        except ValueError:
+            raise ProtocolError(
+                self.name, self.address, action, f"{key}={fields[key]!r} is not an integer"
+            ) from None
+
+    def _choice(
+        self, action: str, fields: Mapping[str, str], key: str, kind: type[_Choice]
+    ) -> _Choice:
+        try:
+            return kind(fields[key])
+        except ValueError:
+            raise ProtocolError(
+                self.name,
+                self.address,
+                action,
+                f"{key}={fields[key]!r} is not on the protocol page",
+            ) from None
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_identity(self) -> Identity:
+        payload = await self._ask("read identity", "IDN?")
+        parts = payload.split(",")
+        if len(parts) != 4 or not all(parts):
+            raise ProtocolError(
+                self.name,
+                self.address,
+                "read identity",
+                f"{payload!r} is not <vendor>,<model>,<serial>,<firmware>",
+            )
+        vendor, model, serial_number, firmware = parts
+        return Identity(vendor, model, serial_number, firmware)
+
+    async def request_status(self) -> SawStatus:
+        action = "read status"
+        keys = ("STATE", "WORK", "LINE", "LINES", "SPINDLE", "SPINDLE_SET", "CUTS", "DRESSES")
+        fields = await self._fields(action, "STAT?", keys)
+        return SawStatus(
+            state=self._choice(action, fields, "STATE", SawState),
+            workpiece_id=None if fields["WORK"] == "-" else fields["WORK"],
+            lines_done=self._integer(action, fields, "LINE"),
+            lines_total=self._integer(action, fields, "LINES"),
+            spindle_krpm=self._integer(action, fields, "SPINDLE") / 1000,
+            spindle_set_krpm=self._integer(action, fields, "SPINDLE_SET") / 1000,
+            cuts_completed=self._integer(action, fields, "CUTS"),
+            dressings_completed=self._integer(action, fields, "DRESSES"),
+        )
+
+    async def request_alarms(self) -> dict[str, str]:
+        payload = await self._ask("read alarms", "ALM?")
+        if payload == "NONE":
+            return {}
+        return {
+            code: ALARM_TEXT.get(code, "alarm code not on the protocol page")
+            for code in payload.split(",")
+        }
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        action = "read interlocks"
+        fields = await self._fields(action, "ILK?", tuple(INTERLOCK_FIELDS))
+        interlocks = {}
+        for key, name in INTERLOCK_FIELDS.items():
+            if fields[key] not in ("0", "1"):
+                raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r}")
+            interlocks[name] = fields[key] == "1"
+        return interlocks
+
+    async def request_workpiece(self) -> MountedWorkpiece | None:
+        action = "read workpiece"
+        payload = await self._ask(action, "WORK?")
+        if payload == "NONE":
+            return None
+        fields = self._parse_fields(action, payload, ("ID", "DIE_X", "DIE_Y", "DIAMETER", "STACK"))
+        return MountedWorkpiece(
+            workpiece_id=fields["ID"],
+            die_width_mm=self._number(action, fields, "DIE_X"),
+            die_height_mm=self._number(action, fields, "DIE_Y"),
+            diameter_mm=self._number(action, fields, "DIAMETER"),
+            stack_um=self._number(action, fields, "STACK"),
+        )
+
+    async def request_blade(self) -> BladeStatus:
+        action = "read blade"
+        keys = ("THICKNESS", "KERF", "SINCE_DRESS", "INTERVAL", "RADIAL_WEAR", "BROKEN")
+        fields = await self._fields(action, "BLADE?", keys)
+        return BladeStatus(
+            thickness_um=self._number(action, fields, "THICKNESS"),
+            kerf_um=self._number(action, fields, "KERF"),
+            cut_since_dressing_mm=self._number(action, fields, "SINCE_DRESS"),
+            dressing_interval_mm=self._number(action, fields, "INTERVAL"),
+            radial_wear_um=self._number(action, fields, "RADIAL_WEAR"),
+            broken=fields["BROKEN"] == "1",
+        )
+
+    async def request_last_cut(self) -> DicingResult | None:
+        action = "read cut result"
+        payload = await self._ask(action, "RESULT?")
+        if payload == "NONE":
+            return None
+        keys = (
+            "WORK",
+            "OUTCOME",
+            "LINES",
+            "TOTAL",
+            "LENGTH",
+            "KERF",
+            "DEPTH",
+            "FRONT",
+            "BACK",
+            "UNITS",
+            "TIME",
+        )
+        fields = self._parse_fields(action, payload, keys)
+
+        def number(key: str) -> float:
+            return self._number(action, fields, key)
+
+        return DicingResult(
+            workpiece_id=fields["WORK"],
+            outcome=self._choice(action, fields, "OUTCOME", CutOutcome),
+            lines_cut=self._integer(action, fields, "LINES"),
+            lines_total=self._integer(action, fields, "TOTAL"),
+            cut_length_mm=number("LENGTH"),
+            kerf_width_um=number("KERF"),
+            cut_depth_into_tape_um=number("DEPTH"),
+            chipping_front_um=number("FRONT"),
+            chipping_back_um=number("BACK"),
+            singulated_units=self._integer(action, fields, "UNITS"),
+            process_time_s=number("TIME"),
+        )
+
+    # ----------------------------------------------------------------- setup commands
+
+    async def mount(self, workpiece_id: str) -> MountedWorkpiece:
+        action = f"mount {workpiece_id}"
+        if not WORKPIECE_ID.fullmatch(workpiece_id):
+            raise ValueError(
+                f"{self.name}: workpiece id {workpiece_id!r} must be 1-16 printable ASCII "
+                "characters without spaces"
+            )
+        self.require_state(action, *READY_STATES)
+        await self._do(action, f"MOUNT {workpiece_id}")
+        mounted = await self.request_workpiece()
+        if mounted is None or mounted.workpiece_id != workpiece_id:
+            raise ProtocolError(
+                self.name, self.address, action, f"saw reports {mounted} mounted after MOUNT"
+            )
+        return mounted
+
+    async def unmount(self) -> None:
+        self.require_state("unmount", *READY_STATES)
+        await self._do("unmount", "UNMOUNT")
+
+    async def install_blade(self, thickness_um: float) -> None:
+        action = "install blade"
+        self.check_limit(action, "blade_thickness_um", thickness_um)
+        self.require_state(action, *BLADE_CHANGE_STATES)
+        await self._do(action, f"BLADE {thickness_um:.1f}")
+
+    async def set_dressing_interval(self, interval_mm: float) -> None:
+        action = "set dressing interval"
+        self.check_limit(action, "dressing_interval_mm", interval_mm)
+        self.require_state(action, *READY_STATES)
+        await self._do(action, f"INTERVAL {interval_mm:.1f}")
+
+    # ----------------------------------------------------------------- spindle
+
+    async def start_spindle(self, speed_krpm: float) -> None:
+        action = "start spindle"
+        self.check_limit(action, "spindle_krpm", speed_krpm)
+        async with self.operation(action):
+            await self.require_interlocks(action, SPINDLE_INTERLOCKS)
+            await self._spin_up(action, speed_krpm)
+
+    async def _spin_up(self, action: str, speed_krpm: float) -> SawStatus:
+        """Set the spindle speed (unless already set) and wait until it is at speed.
+
+        The caller has checked the spindle interlocks. Returns the status that showed it at speed.
+        """
+        status = await self.request_status()
+        if abs(status.spindle_set_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
+            if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
+                return status
+        else:
+            await self._do(action, f"SPINDLE {round(speed_krpm * 1000)}")
+        return await self._wait_spindle(action, speed_krpm)
+
+    async def stop_spindle(self) -> None:
+        action = "stop spindle"
+        self.require_state(action, *READY_STATES)
+        await self._do(action, "SPINDLE OFF")
+        await self._wait_spindle(action, 0.0)
+
+    async def _wait_spindle(self, action: str, speed_krpm: float) -> SawStatus:
+        """Poll until the spindle runs at `speed_krpm`; an alarm or a timeout ends the wait."""
+        deadline = self.clock.now() + SPINDLE_TIMEOUT_S
+        while True:
+            status = await self.request_status()
+            self.record_reading("spindle", status.spindle_krpm, "krpm")
+            if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
+                return status
+            if status.state is SawState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if self.clock.now() >= deadline:
+                raise ToolTimeout(
+                    self.name,
+                    self.address,
+                    action,
+                    f"spindle at {status.spindle_krpm:g} krpm, not {speed_krpm:g} krpm, "
+                    f"after {SPINDLE_TIMEOUT_S:g} s",
+                )
+            await self.clock.sleep(self.poll_interval_s)
+
+    # ----------------------------------------------------------------- dressing and cutting
+
+    async def dress_blade(self) -> BladeStatus:
+        """Dress on the dressing board at the present spindle speed (the spindle must run)."""
+        action = "dress blade"
+        async with self.operation(action):
+            await self.require_interlocks(action, DRESS_INTERLOCKS)
+            before = (await self.request_status()).dressings_completed
+            await self._do(action, "DRESS")
+            await self._wait_motion(action, "dressings_completed", before, DRESS_TIMEOUT_S)
+            blade = await self.request_blade()
+        self.record_reading("cut_since_dressing", blade.cut_since_dressing_mm, "mm")
+        return blade
+
+    async def dice(self, recipe: DicingRecipe) -> DicingResult:
+        action = "dice"
+        streets = recipe.streets
+        self.check_limit(action, "spindle_krpm", recipe.spindle_krpm)
+        self.check_limit(action, "feed_mm_s", recipe.feed_mm_s)
+        self.check_limit(action, "depth_into_tape_um", streets.depth_into_tape_um)
+        for channel, pitch, offset in (
+            (1, streets.ch1_pitch_mm, streets.ch1_offset_mm),
+            (2, streets.ch2_pitch_mm, streets.ch2_offset_mm),
+        ):
+            if pitch is not None:
+                self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
+            self.check_limit(f"dice channel {channel}", "offset_mm", offset)
+        async with self.operation(action):
+            mounted = await self.request_workpiece()
+            if mounted is None:
+                raise ToolStateError(self.name, self.address, action, "no workpiece is mounted")
+            ch1_pitch = streets.ch1_pitch_mm or mounted.die_height_mm
+            ch2_pitch = streets.ch2_pitch_mm or mounted.die_width_mm
+            self.check_limit("dice channel 1", "pitch_mm", ch1_pitch)
+            self.check_limit("dice channel 2", "pitch_mm", ch2_pitch)
+            await self.require_interlocks(action, CUT_INTERLOCKS)
+            await self._do(action, f"FEED {recipe.feed_mm_s:.1f}")
+            await self._do(action, f"INDEX 1 {ch1_pitch:.4f} {streets.ch1_offset_mm:.4f}")
+            await self._do(action, f"INDEX 2 {ch2_pitch:.4f} {streets.ch2_offset_mm:.4f}")
+            await self._do(action, f"DEPTH {streets.depth_into_tape_um:.1f}")
+            before = (await self._spin_up(action, recipe.spindle_krpm)).cuts_completed
+            await self._do(action, "CUT")
+            timeout_s = self._cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
+            await self._wait_motion(action, "cuts_completed", before, timeout_s)
+            result = await self.request_last_cut()
+            if result is None or result.outcome is not CutOutcome.COMPLETED:
+                outcome = result.outcome.value.lower() if result else "without a result"
+                raise ToolAlarm(self.name, self.address, action, [f"cut ended {outcome}"])
+        self._record_result(result)
+        return result
+
+    @staticmethod
+    def _cut_time_allowance_s(
+        mounted: MountedWorkpiece, ch1_pitch_mm: float, ch2_pitch_mm: float, feed_mm_s: float
+    ) -> float:
+        """An upper bound of the cut time: every line as long as the diameter, plus a margin."""
+        lines = mounted.diameter_mm / ch1_pitch_mm + mounted.diameter_mm / ch2_pitch_mm + 4
+        per_line_s = (mounted.diameter_mm + LINE_ALLOWANCE_MM) / feed_mm_s + LINE_ALLOWANCE_S
+        return lines * per_line_s + CUT_TIMEOUT_MARGIN_S
+
+    async def _wait_motion(self, action: str, counter: str, before: int, timeout_s: float) -> None:
+        """Poll until the saw is idle with `counter` advanced; an alarm or a timeout ends it."""
+        deadline = self.clock.now() + timeout_s
+        while True:
+            status = await self.request_status()
+            self.record_reading("lines_done", status.lines_done, "lines")
+            self.record_reading("progress", status.progress_percent, "%")
+            self.record_reading("spindle", status.spindle_krpm, "krpm")
+            if status.state is SawState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if status.state is SawState.IDLE and getattr(status, counter) != before:
+                return
+            if self.clock.now() >= deadline:
+                raise ToolTimeout(
+                    self.name,
+                    self.address,
+                    action,
+                    f"still {status.state.value.lower()} after {timeout_s:g} s "
+                    f"({status.lines_done}/{status.lines_total} lines)",
+                )
+            await self.clock.sleep(self.poll_interval_s)
+
+    def _record_result(self, result: DicingResult) -> None:
+        self.record_reading("kerf_width", result.kerf_width_um, "um")
+        self.record_reading("cut_depth_into_tape", result.cut_depth_into_tape_um, "um")
+        self.record_reading("chipping_front", result.chipping_front_um, "um")
+        self.record_reading("chipping_back", result.chipping_back_um, "um")
+        self.record_reading("singulated_units", result.singulated_units, "units")
+
+    # ----------------------------------------------------------------- alarms and safety
+
+    async def _clear_alarms(self) -> None:
+        await self._do("reset alarms", "RST")
+
+    async def _command_safe_state(self) -> None:
+        """Stop the cut or dress, raise the blade, stop the spindle (the STOP command)."""
+        await self._do("stop", "STOP")

@@ -1,0 +1,140 @@
+"""The laminator role: a vacuum laminator that presses an adhesive resin sheet onto a wafer.
+
+Used by the claimed methods to form the resin-sealing layer through which the bumps project
+(001:1b, 001:7, 003:7.2): the sheet's resin layer sits on a support; under vacuum, heat and
+pressure the bumps penetrate the resin, and afterwards a film support is peeled off (001:7)
+while a metal-film support stays on the wafer, touched by the bump tips (001:10).
+
+One wafer at a time: load it, laminate (evacuate, hold the vacuum, heat, press, vent, cool),
+peel the film support once the platen is cool, unload it.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from ..equipment import Equipment
+
+
+class SupportKind(StrEnum):
+    """What carries the resin layer of the sheet."""
+
+    FILM = "film"  # a polymer film, peeled off after lamination (001:7)
+    METAL_FILM = "metal-film"  # a metal foil that stays and becomes the wiring (001:10)
+
+
+class LaminatorPhase(IntEnum):
+    """Where the laminator is in its cycle."""
+
+    READY = 0  # at atmosphere, nothing moving: load, unload, start, peel allowed
+    EVACUATING = 1
+    VACUUM_HOLD = 2
+    HEATING = 3
+    PRESSING = 4
+    VENTING = 5
+    COOLING = 6
+    PEELING = 7
+    FAULT = 8
+
+
+class JobResult(IntEnum):
+    """How the last lamination job ended."""
+
+    NONE = 0
+    COMPLETED = 1
+    ABORTED = 2
+    FAULTED = 3
+
+
+@dataclass(frozen=True)
+class ResinSheet:
+    """The adhesive resin sheet laid on the wafer."""
+
+    resin_thickness_um: float
+    support: SupportKind
+
+
+@dataclass(frozen=True)
+class PressRecipe:
+    """How the sheet is laminated: vacuum, heat, press, and how cool the platen ends."""
+
+    vacuum_pa: float
+    vacuum_hold_s: float
+    temperature_c: float
+    press_pressure_mpa: float
+    press_time_s: float
+    cool_to_c: float = 35.0
+
+
+@dataclass(frozen=True)
+class LaminationJob:
+    """One lamination: the sheet and the press recipe."""
+
+    sheet: ResinSheet
+    recipe: PressRecipe
+
+
+@dataclass(frozen=True)
+class LaminatorStatus:
+    """One snapshot of the laminator."""
+
+    phase: LaminatorPhase
+    platen_temperature_c: float
+    chamber_pressure_pa: float
+    press_pressure_mpa: float
+    step_remaining_s: float
+    progress_pct: float
+    job_time_s: float
+    jobs_completed: int
+    last_result: JobResult
+    wafer_loaded: bool
+    support_on_wafer: SupportKind | None
+    peel_below_c: float
+
+
+@dataclass(frozen=True)
+class LaminationResult:
+    """What a finished lamination reports, with the extremes seen on the traces."""
+
+    wafer_id: str
+    sheet: ResinSheet
+    process_time_s: float
+    peak_temperature_c: float
+    best_vacuum_pa: float
+    peak_press_pressure_mpa: float
+
+
+class Laminator(Equipment):
+    """A single-wafer vacuum laminator with a heated platen, a press and a peel unit."""
+
+    role = "laminator"
+
+    @abstractmethod
+    async def request_status(self) -> LaminatorStatus:
+        """A snapshot of phase, platen temperature, vacuum, press pressure and the wafer."""
+
+    @abstractmethod
+    async def request_wafer(self) -> str | None:
+        """The id of the loaded wafer, or None."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str) -> None:
+        """Place a wafer on the platen."""
+
+    @abstractmethod
+    async def unload(self) -> str:
+        """Take the wafer off the platen; returns its id."""
+
+    @abstractmethod
+    async def laminate(self, job: LaminationJob) -> LaminationResult:
+        """Laminate the sheet onto the loaded wafer: vacuum, heat, press, vent, cool."""
+
+    @abstractmethod
+    async def cool(self, to_c: float) -> float:
+        """Cool the platen (forced) until it is at or below `to_c`; returns the temperature."""
+
+    @abstractmethod
+    async def peel_support(self) -> None:
+        """Peel the film support off the laminated wafer; the platen must be cool."""

@@ -1,0 +1,155 @@
+"""The wire bonder role: stud ("sprout-shaped") bumps formed from bonding wire on electrode pads.
+
+Used by the claimed methods to put a bump on every pad of a wafer (001:1a, 003:7.1): the
+bonder melts a free-air ball at the wire end, bonds it on the pad with heat, force and
+ultrasonic energy (the base), and tears the wire off above it, leaving a cone (001:5). A stud
+can be bonded on top of another to make a taller bump (001:6, a stack of at least two), and
+gold stud bumps are the connection terminals of 000:c. A single-wafer tool: one wafer on the
+heated chuck at a time.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+from ..equipment import Equipment
+
+
+class WireMaterial(StrEnum):
+    """Bonding wire: gold, or copper (cheaper, harder, grows an oxide on the stud tip)."""
+
+    AU = "Au"
+    CU = "Cu"
+
+
+class BonderState(StrEnum):
+    """What the bonder is doing, as the tool itself reports it."""
+
+    IDLE = "idle"  # nothing running (a wafer may be on the chuck)
+    HEATING = "heating"  # a bump run is waiting for the stage to reach its temperature
+    BUMPING = "bumping"  # forming studs on the selected sites
+    FAULT = "fault"  # an alarm stopped the tool; reset to go on
+
+
+class RunResult(StrEnum):
+    """How the last bump run ended."""
+
+    NONE = "none"  # no run since power-up
+    COMPLETED = "completed"
+    ABORTED = "aborted"
+    ALARM = "alarm"
+
+
+@dataclass(frozen=True)
+class BondProgram:
+    """The bond parameters of one stud-bump run (PROCESS_WINDOWS: wire bonder)."""
+
+    wire_material: WireMaterial
+    wire_diameter_um: float
+    stage_temperature_c: float
+    bond_force_gf: float
+    ultrasonic_power_mw: float
+    ultrasonic_time_ms: float
+
+    @property
+    def ultrasonic_energy_uj(self) -> float:
+        """Ultrasonic energy per bond (mW x ms = µJ), what decides whether a ball sticks."""
+        return self.ultrasonic_power_mw * self.ultrasonic_time_ms
+
+
+@dataclass(frozen=True)
+class BonderStatus:
+    """One snapshot of the bonder; `bumps_done` / `bumps_total` is the progress of a run."""
+
+    state: BonderState
+    wafer_id: str | None
+    bumps_done: int
+    bumps_total: int
+    stack_count: int
+    stage_temperature_c: float
+    wire_remaining_m: float
+    elapsed_s: float
+    last_result: RunResult
+
+    @property
+    def progress_percent(self) -> float:
+        return 100.0 * self.bumps_done / self.bumps_total if self.bumps_total else 0.0
+
+
+@dataclass(frozen=True)
+class BumpResult:
+    """What a finished bump run reports."""
+
+    wafer_id: str
+    stack_count: int
+    sites_requested: int
+    bumps_formed: int
+    process_time_s: float
+
+
+@dataclass(frozen=True)
+class HeightSummary:
+    """Statistics of the bump heights the bonder measured on the loaded wafer."""
+
+    bumped_sites: int
+    min_um: float
+    mean_um: float
+    max_um: float
+    std_um: float
+
+
+class WireBonder(Equipment):
+    """A stud-bumping wire bonder with a heated wafer chuck, a bond head and a wire spool.
+
+    Sites are the electrode pads of the loaded wafer's map, numbered from 0 in the map's
+    order; `request_site_count` says how many there are.
+    """
+
+    role = "wire_bonder"
+
+    @abstractmethod
+    async def request_status(self) -> BonderStatus:
+        """State, loaded wafer, progress of the present or last run, stage and wire."""
+
+    @abstractmethod
+    async def request_site_count(self) -> int:
+        """How many pad sites the loaded wafer's map has."""
+
+    @abstractmethod
+    async def load_wafer(self, wafer_id: str) -> None:
+        """Put wafer `wafer_id` on the chuck (vacuum on); the chuck must be empty."""
+
+    @abstractmethod
+    async def unload_wafer(self, wafer_id: str) -> None:
+        """Take wafer `wafer_id` off the chuck; it must be the one loaded."""
+
+    @abstractmethod
+    async def form_stud_bumps(
+        self,
+        program: BondProgram,
+        *,
+        sites: Iterable[int] | None = None,
+        stack_count: int = 1,
+        timeout_s: float | None = None,
+    ) -> BumpResult:
+        """Bond `stack_count` studs on each of `sites` (None: every site) of the loaded wafer.
+
+        Waits until the run is done, recording its progress; an alarm (wire break, non-stick
+        on pad, out of wire) stops it with the bumps done so far kept on the wafer.
+        """
+
+    @abstractmethod
+    async def request_bump_height_summary(self) -> HeightSummary:
+        """Height statistics over every bumped site of the loaded wafer."""
+
+    @abstractmethod
+    async def request_bump_heights(
+        self, first_site: int = 0, count: int | None = None
+    ) -> np.ndarray:
+        """Measured bump height (µm, 0 where no bump) of `count` sites from `first_site`
+        (None: to the last site)."""

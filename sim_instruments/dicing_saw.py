@@ -1,0 +1,756 @@
+"""Simulated dicing saw: the ASCII host link of `docs/protocols/dicing-saw.md`, and cut physics.
+
+Speaks the command set of the protocol page on a `socket://` serial server (the default) or
+on a pty, with the constants of the driver module (the page's code form). Time is the line's
+clock: the saw advances lazily to `clock.now()` on every command, so a virtual clock makes a
+four-minute cut cost only the polls that watch it.
+
+Physics (constants in `SawPhysics`, from the process windows) is vectorised over the cut lines
+and the dies of the workpiece twin:
+
+* the lines of a street map: channel 1 along X at y positions, channel 2 along Y at x
+  positions, every street of the pitch that crosses the workpiece (`street_lines`);
+* the kerf from blade thickness and spindle speed (`kerf_width_um`);
+* front and back chipping, growing with chip load (feed per spindle turn) and with the cut
+  length since dressing (`chipping_um`);
+* the depth into the tape of each line: the set depth, less the radial blade wear since the
+  last height setup (at blade change and dressing), less a faulty setup (`line_depths_um`);
+* the blade breaks when worn far past its dressing interval;
+* the units cut free: dies whose four edges each lie inside a through-cut kerf and whose
+  inside no through-cut crosses (`singulated_units`).
+
+Twin conventions: `kerfs_y_mm` / `kerfs_x_mm` hold the positions of through-cuts (channel 1 /
+channel 2) in the workpiece's coordinates; `cut_depth_um` is the shallowest depth below the
+tape top of the latest cut's lines (negative: it stopped above the tape); `chipping_um` is the
+largest front chipping of the latest cut.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.dicing_saw import (
+    ALARM_TEXT,
+    CUT_INTERLOCKS,
+    DRESS_INTERLOCKS,
+    INTERLOCK_FIELDS,
+    SPINDLE_INTERLOCKS,
+    ErrorCode,
+)
+from packline.drivers.roles.dicing_saw import CutOutcome, SawState
+
+from .servers import PtyToolServer, TextToolServer, ToolServer
+from .tool import SimulatedTool
+from .twin import TwinStore, Workpiece, validate_wafer_id
+
+Transport = Literal["socket", "pty"]
+
+#: What the saw's axes and spindle can do; a setpoint outside is refused with ERR 3.
+MACHINE_RANGES = {
+    "spindle_rpm": (20_000, 60_000),
+    "feed_mm_s": (1.0, 300.0),
+    "pitch_mm": (0.1, 200.0),
+    "offset_mm": (-100.0, 100.0),
+    "blade_um": (10.0, 60.0),
+    "interval_mm": (100.0, 1_000_000.0),
+}
+
+
+@dataclass(frozen=True)
+class SawPhysics:
+    """Constants of the saw model; defaults from the process windows ((est) ones wide)."""
+
+    tape_thickness_um: float = 90.0
+    #: deepest cut into the tape the saw accepts (it must never reach the chuck table)
+    max_depth_into_tape_um: float = 70.0
+    overtravel_mm: float = 2.0
+    index_time_s: float = 0.5
+    theta_turn_s: float = 3.0
+    spindle_ramp_krpm_per_s: float = 10.0
+    #: radial blade wear per metre cut in silicon (est); raises the blade tip until the next setup
+    radial_wear_um_per_m: float = 0.5
+    dress_radial_wear_um: float = 2.0
+    dress_time_s: float = 60.0
+    #: front chipping of a freshly dressed blade at the reference chip load
+    chipping_front_um: float = 5.0
+    chipping_back_ratio: float = 2.0
+    #: relative chipping growth per dressing interval cut without dressing
+    chipping_wear_gain: float = 0.5
+    reference_feed_mm_s: float = 30.0
+    reference_spindle_krpm: float = 30.0
+    #: the blade breaks once cut this many dressing intervals without dressing
+    breakage_wear_ratio: float = 3.0
+    #: how far above its set height a faulty height setup leaves the blade tip
+    faulty_setup_offset_um: float = 150.0
+
+
+# --------------------------------------------------------------------- physics (pure)
+
+
+def kerf_width_um(blade_thickness_um: float, spindle_krpm: float) -> float:
+    """Kerf of a blade: 3 um over a 15-25 um blade, 2 um over a 30-50 um one at 20-30 krpm;
+    spindle runout widens it above 30 krpm."""
+    excess = float(np.interp(blade_thickness_um, [25.0, 30.0], [3.0, 2.0]))
+    return blade_thickness_um + excess + 0.05 * max(spindle_krpm - 30.0, 0.0)
+
+
+def street_lines(
+    street_mm: float, pitch_mm: float, offset_mm: float, radius_mm: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of every street line `street_mm + offset_mm + k * pitch_mm` that crosses a
+    workpiece of `radius_mm` centred on 0, and the chord of material each one cuts."""
+    base = street_mm + offset_mm
+    first = math.ceil((-radius_mm - base) / pitch_mm)
+    last = math.floor((radius_mm - base) / pitch_mm)
+    positions = base + np.arange(first, last + 1) * pitch_mm
+    positions = positions[np.abs(positions) < radius_mm]
+    chords = 2.0 * np.sqrt(radius_mm**2 - positions**2)
+    return positions, chords
+
+
+def chipping_um(
+    feed_mm_s: float, spindle_krpm: float, wear_ratio: np.ndarray, physics: SawPhysics
+) -> tuple[np.ndarray, np.ndarray]:
+    """Front and back chipping per line: square root of the chip load (feed per spindle turn,
+    relative to the reference), times (1 + gain * cut length since dressing / interval)."""
+    load = (feed_mm_s / spindle_krpm) / (
+        physics.reference_feed_mm_s / physics.reference_spindle_krpm
+    )
+    front = (
+        physics.chipping_front_um
+        * math.sqrt(load)
+        * (1.0 + physics.chipping_wear_gain * wear_ratio)
+    )
+    return front, front * physics.chipping_back_ratio
+
+
+def line_depths_um(
+    depth_set_um: float,
+    rise_before_um: float,
+    cut_lengths_mm: np.ndarray,
+    physics: SawPhysics,
+    setup_offset_um: float = 0.0,
+) -> np.ndarray:
+    """Depth below the tape top at the end of each line: the set depth less the blade tip's
+    rise from radial wear since the last setup (`rise_before_um` when the lines start), less
+    a faulty setup's offset."""
+    rise = rise_before_um + physics.radial_wear_um_per_m * np.cumsum(cut_lengths_mm) / 1000.0
+    return depth_set_um - setup_offset_um - rise
+
+
+def singulated_units(
+    die_origin_mm: np.ndarray,
+    die_size_mm: tuple[float, float],
+    kerfs_x_mm: np.ndarray,
+    kerfs_y_mm: np.ndarray,
+    kerf_width_um: float,
+) -> int:
+    """How many dies are cut free: each of their four edges lies inside a through-cut kerf,
+    and no through-cut crosses their inside."""
+    tolerance_mm = kerf_width_um / 2000.0
+    xs = np.sort(np.asarray(kerfs_x_mm, dtype=float))
+    ys = np.sort(np.asarray(kerfs_y_mm, dtype=float))
+    width, height = die_size_mm
+    left, bottom = die_origin_mm[:, 0], die_origin_mm[:, 1]
+
+    def covered(lines: np.ndarray, edges: np.ndarray) -> np.ndarray:
+        index = np.searchsorted(lines, edges - tolerance_mm)
+        inside = index < lines.size
+        result = np.zeros(edges.shape, bool)
+        result[inside] = lines[index[inside]] <= edges[inside] + tolerance_mm
+        return result
+
+    def crossed(lines: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+        above_low = np.searchsorted(lines, low + tolerance_mm, side="right")
+        below_high = np.searchsorted(lines, high - tolerance_mm, side="left")
+        return below_high > above_low
+
+    free = (
+        covered(xs, left)
+        & covered(xs, left + width)
+        & covered(ys, bottom)
+        & covered(ys, bottom + height)
+        & ~crossed(xs, left, left + width)
+        & ~crossed(ys, bottom, bottom + height)
+    )
+    return int(np.count_nonzero(free))
+
+
+def stack_um(workpiece: Workpiece) -> float:
+    """Substrate plus the thickest resin on it: what every cut must go through."""
+    resin = float(workpiece.resin_um.max()) if workpiece.resin_um.size else 0.0
+    return workpiece.thickness_um + resin
+
+
+# --------------------------------------------------------------------- the saw's state
+
+
+class _Refused(Exception):
+    """A command the saw answers with `ERR <code> <text>`."""
+
+    def __init__(self, code: ErrorCode, text: str) -> None:
+        super().__init__(text)
+        self.code = code
+        self.text = text
+
+
+@dataclass
+class _Blade:
+    thickness_um: float
+    since_dressing_mm: float = 0.0
+    radial_wear_um: float = 0.0
+    setup_at_wear_um: float = 0.0  # radial wear when the height was last set up
+    broken: bool = False
+
+    @property
+    def rise_um(self) -> float:
+        return self.radial_wear_um - self.setup_at_wear_um
+
+
+@dataclass
+class _Cut:
+    """A cut job: its lines in order, when each ends, and how far it got."""
+
+    workpiece_id: str
+    channel: np.ndarray
+    position_mm: np.ndarray
+    length_mm: np.ndarray
+    end_s: np.ndarray  # end of each line, seconds from the start
+    started_s: float
+    feed_mm_s: float
+    spindle_krpm: float
+    depth_set_um: float
+    kerf_um: float
+    done: int = 0
+    break_at: int | None = None
+    cut_length_mm: float = 0.0
+    min_depth_um: float = math.inf
+    max_front_um: float = 0.0
+    max_back_um: float = 0.0
+    outcome: CutOutcome = CutOutcome.NONE
+    finished_s: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return int(self.position_mm.size)
+
+
+@dataclass
+class _StreetSetting:
+    pitch_mm: float | None = None  # None: the mounted workpiece's die size
+    offset_mm: float = 0.0
+
+
+@dataclass
+class _Settings:
+    feed_mm_s: float = 30.0
+    depth_um: float = 30.0
+    streets: dict[int, _StreetSetting] = field(
+        default_factory=lambda: {1: _StreetSetting(), 2: _StreetSetting()}
+    )
+
+
+class SimDicingSaw(SimulatedTool):
+    """The simulated saw behind an ASCII line server (socket:// or pty)."""
+
+    faults = {
+        "blade_crack": "cracked blade: the next line it cuts breaks it (a new blade cures it)",
+        "height_setup": "the blade height setup is off: cuts stop above the tape",
+        "cover_open": "the cover is open",
+        "water_loss": "cutting water supply lost",
+        "air_loss": "spindle air supply lost",
+        "vacuum_loss": "chuck vacuum lost",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        transport: Transport = "socket",
+        serial_number: str = "DS2-0001",
+        blade_thickness_um: float = 20.0,
+        dressing_interval_mm: float = 20_000.0,
+        physics: SawPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock)
+        if transport not in ("socket", "pty"):
+            raise ValueError(
+                f"simulated {name}: transport must be 'socket' or 'pty', got {transport!r}"
+            )
+        self.transport = transport
+        self.serial_number = serial_number
+        self.physics = physics or SawPhysics()
+        self.state = SawState.IDLE
+        self.alarms: set[str] = set()
+        self.blade = _Blade(blade_thickness_um)
+        self.dressing_interval_mm = dressing_interval_mm
+        self.workpiece_id: str | None = None
+        self.settings = _Settings()
+        self.cut: _Cut | None = None
+        self.cuts_completed = 0
+        self.dressings_completed = 0
+        self._dress_ends_s = 0.0
+        self.spindle_set_krpm = 0.0
+        self._spindle_from_krpm = 0.0
+        self._spindle_since_s = self.clock.now()
+
+    # ----------------------------------------------------------------- the wire
+
+    def make_server(self, host: str, port: int) -> ToolServer:
+        if self.transport == "pty":
+            return PtyToolServer(self.handle)
+        return TextToolServer(self.handle, host=host, port=port, address_form="serial")
+
+    async def handle(self, line: str) -> str:
+        """Answer one command line (the server's handler): every line gets exactly one reply."""
+        self.received.append(line)
+        self.advance()
+        command, *arguments = line.split(" ")
+        handler = self._commands.get(command)
+        try:
+            if handler is None:
+                raise _Refused(ErrorCode.UNKNOWN_COMMAND, f"unknown command {command!r}")
+            payload = handler(self, arguments)
+        except _Refused as refused:
+            return f"ERR {int(refused.code)} {refused.text}"
+        return f"OK {payload}" if payload else "OK"
+
+    # ----------------------------------------------------------------- queries
+
+    def _idn(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        return f"packline,DS-2,{self.serial_number},1.0"
+
+    def _stat(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        done, total = (self.cut.done, self.cut.total) if self.cut else (0, 0)
+        return (
+            f"STATE={self.state.value} WORK={self.workpiece_id or '-'} LINE={done} LINES={total} "
+            f"SPINDLE={round(self.spindle_krpm() * 1000)} "
+            f"SPINDLE_SET={round(self.spindle_set_krpm * 1000)} "
+            f"CUTS={self.cuts_completed} DRESSES={self.dressings_completed}"
+        )
+
+    def _alm(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        return ",".join(code for code in ALARM_TEXT if code in self.alarms) or "NONE"
+
+    def _ilk(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        interlocks = self.interlocks()
+        return " ".join(f"{key}={int(interlocks[name])}" for key, name in INTERLOCK_FIELDS.items())
+
+    def _work(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        if self.workpiece_id is None:
+            return "NONE"
+        workpiece = self.twin.get(self.workpiece_id)
+        width, height = workpiece.spec.die_size_mm
+        return (
+            f"ID={workpiece.id} DIE_X={width:.4f} DIE_Y={height:.4f} "
+            f"DIAMETER={workpiece.spec.diameter_mm:.3f} STACK={stack_um(workpiece):.1f}"
+        )
+
+    def _blade_query(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        blade = self.blade
+        kerf = kerf_width_um(blade.thickness_um, self.spindle_set_krpm)
+        return (
+            f"THICKNESS={blade.thickness_um:.1f} KERF={kerf:.1f} "
+            f"SINCE_DRESS={blade.since_dressing_mm:.1f} INTERVAL={self.dressing_interval_mm:.1f} "
+            f"RADIAL_WEAR={blade.radial_wear_um:.2f} BROKEN={int(blade.broken)}"
+        )
+
+    def _result(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        cut = self.cut
+        if cut is None or cut.outcome is CutOutcome.NONE:
+            return "NONE"
+        units = self.twin.get(cut.workpiece_id).singulated_units
+        depth = cut.min_depth_um if cut.done else 0.0
+        return (
+            f"WORK={cut.workpiece_id} OUTCOME={cut.outcome.value} LINES={cut.done} "
+            f"TOTAL={cut.total} LENGTH={cut.cut_length_mm:.1f} KERF={cut.kerf_um:.1f} "
+            f"DEPTH={depth:.1f} FRONT={cut.max_front_um:.1f} BACK={cut.max_back_um:.1f} "
+            f"UNITS={units} TIME={cut.finished_s - cut.started_s:.1f}"
+        )
+
+    def interlocks(self) -> dict[str, bool]:
+        return {
+            "cover_closed": "cover_open" not in self.injected,
+            "cutting_water": "water_loss" not in self.injected,
+            "spindle_air": "air_loss" not in self.injected,
+            "chuck_vacuum": self.workpiece_id is not None and "vacuum_loss" not in self.injected,
+        }
+
+    # ----------------------------------------------------------------- commands
+
+    def _mount(self, arguments: list[str]) -> str:
+        (workpiece_id,) = self._arity(arguments, 1)
+        self._require_ready()
+        try:
+            validate_wafer_id(workpiece_id)
+        except ValueError as error:
+            raise _Refused(ErrorCode.BAD_ARGUMENT, str(error)) from None
+        if self.workpiece_id is not None:
+            raise _Refused(ErrorCode.WRONG_STATE, f"{self.workpiece_id} is mounted; UNMOUNT first")
+        self.twin.get(workpiece_id)
+        self.workpiece_id = workpiece_id
+        self.settings.streets = {1: _StreetSetting(), 2: _StreetSetting()}
+        return ""
+
+    def _unmount(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        self._require_ready()
+        if self.workpiece_id is None:
+            raise _Refused(ErrorCode.NO_WORKPIECE, "no workpiece is mounted")
+        self.workpiece_id = None
+        return ""
+
+    def _blade_change(self, arguments: list[str]) -> str:
+        (text,) = self._arity(arguments, 1)
+        thickness = self._in_range("blade thickness", text, "blade_um", "um")
+        self._require_ready()
+        if self.spindle_krpm() > 0 or self.spindle_set_krpm > 0:
+            raise _Refused(ErrorCode.WRONG_STATE, "spindle is turning; SPINDLE OFF first")
+        self.blade = _Blade(thickness)
+        self.injected.discard("blade_crack")
+        return ""
+
+    def _interval(self, arguments: list[str]) -> str:
+        (text,) = self._arity(arguments, 1)
+        interval = self._in_range("dressing interval", text, "interval_mm", "mm")
+        self._require_ready()
+        self.dressing_interval_mm = interval
+        return ""
+
+    def _spindle(self, arguments: list[str]) -> str:
+        (text,) = self._arity(arguments, 1)
+        if text == "OFF":
+            if self.state in (SawState.CUTTING, SawState.DRESSING):
+                raise _Refused(
+                    ErrorCode.WRONG_STATE, f"saw is {self.state.value.lower()}; STOP first"
+                )
+            self._set_spindle(0.0)
+            return ""
+        rpm = self._in_range("spindle speed", text, "spindle_rpm", "rpm")
+        self._require_ready()
+        if self.blade.broken:
+            raise _Refused(ErrorCode.BLADE_BROKEN, "blade is broken; install a new blade")
+        open_ = [n for n in SPINDLE_INTERLOCKS if not self.interlocks()[n]]
+        if open_:
+            raise _Refused(ErrorCode.INTERLOCK_OPEN, "interlock open: " + ", ".join(open_))
+        self._set_spindle(rpm / 1000.0)
+        return ""
+
+    def _feed(self, arguments: list[str]) -> str:
+        (text,) = self._arity(arguments, 1)
+        feed = self._in_range("feed", text, "feed_mm_s", "mm/s")
+        self._require_ready()
+        self.settings.feed_mm_s = feed
+        return ""
+
+    def _index(self, arguments: list[str]) -> str:
+        channel_text, pitch_text, offset_text = self._arity(arguments, 3)
+        if channel_text not in ("1", "2"):
+            raise _Refused(ErrorCode.BAD_ARGUMENT, f"channel {channel_text!r} is not 1 or 2")
+        pitch = self._in_range("pitch", pitch_text, "pitch_mm", "mm")
+        offset = self._in_range("offset", offset_text, "offset_mm", "mm")
+        self._require_ready()
+        self.settings.streets[int(channel_text)] = _StreetSetting(pitch, offset)
+        return ""
+
+    def _depth(self, arguments: list[str]) -> str:
+        (text,) = self._arity(arguments, 1)
+        depth = self._number(text)
+        limit = self.physics.max_depth_into_tape_um
+        if not 0 < depth <= limit:
+            raise _Refused(ErrorCode.OUT_OF_RANGE, f"depth {depth:g} um outside (0, {limit:g}] um")
+        self._require_ready()
+        self.settings.depth_um = depth
+        return ""
+
+    def _cut_command(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        self._require_ready()
+        if self.workpiece_id is None:
+            raise _Refused(ErrorCode.NO_WORKPIECE, "no workpiece is mounted")
+        self._require_blade_at_speed(CUT_INTERLOCKS)
+        self.cut = self._plan_cut(self.twin.get(self.workpiece_id))
+        if "blade_crack" in self.injected:
+            self.cut.break_at = 0
+        self.state = SawState.CUTTING
+        return ""
+
+    def _dress(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        self._require_ready()
+        self._require_blade_at_speed(DRESS_INTERLOCKS)
+        self.state = SawState.DRESSING
+        self._dress_ends_s = self.clock.now() + self.physics.dress_time_s
+        return ""
+
+    def _stop(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        now = self.clock.now()
+        if self.state is SawState.CUTTING:
+            self._finish_cut(CutOutcome.STOPPED, now)
+        if self.state is SawState.DRESSING:
+            self.state = SawState.IDLE
+        self._set_spindle(0.0)
+        return ""
+
+    def _reset(self, arguments: list[str]) -> str:
+        self._arity(arguments, 0)
+        # Alarms are latched; a cause that persists shows in the interlocks and refuses motion.
+        self.alarms.clear()
+        if self.state is SawState.FAULT:
+            self.state = SawState.IDLE
+        return ""
+
+    _commands = {
+        "IDN?": _idn,
+        "STAT?": _stat,
+        "ALM?": _alm,
+        "ILK?": _ilk,
+        "WORK?": _work,
+        "BLADE?": _blade_query,
+        "RESULT?": _result,
+        "MOUNT": _mount,
+        "UNMOUNT": _unmount,
+        "BLADE": _blade_change,
+        "INTERVAL": _interval,
+        "SPINDLE": _spindle,
+        "FEED": _feed,
+        "INDEX": _index,
+        "DEPTH": _depth,
+        "CUT": _cut_command,
+        "DRESS": _dress,
+        "STOP": _stop,
+        "RST": _reset,
+    }
+
+    # ----------------------------------------------------------------- argument checks
+
+    @staticmethod
+    def _arity(arguments: list[str], count: int) -> list[str]:
+        if len(arguments) != count or any(not a for a in arguments):
+            raise _Refused(
+                ErrorCode.BAD_ARGUMENT, f"expected {count} argument(s), got {' '.join(arguments)!r}"
+            )
+        return arguments
+
+    @staticmethod
+    def _number(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise _Refused(ErrorCode.BAD_ARGUMENT, f"{text!r} is not a number") from None
+        if not math.isfinite(value):
+            raise _Refused(ErrorCode.BAD_ARGUMENT, f"{text!r} is not a finite number")
+        return value
+
+    def _in_range(self, what: str, text: str, key: str, unit: str) -> float:
+        value = self._number(text)
+        low, high = MACHINE_RANGES[key]
+        if not low <= value <= high:
+            raise _Refused(
+                ErrorCode.OUT_OF_RANGE, f"{what} {value:g} {unit} outside {low:g}-{high:g} {unit}"
+            )
+        return value
+
+    def _require_ready(self) -> None:
+        if self.alarms:
+            raise _Refused(ErrorCode.ALARM_ACTIVE, "alarm active: " + ",".join(sorted(self.alarms)))
+        if self.state is not SawState.IDLE:
+            raise _Refused(ErrorCode.WRONG_STATE, f"saw is {self.state.value.lower()}")
+
+    def _require_blade_at_speed(self, interlocks: tuple[str, ...]) -> None:
+        if self.blade.broken:
+            raise _Refused(ErrorCode.BLADE_BROKEN, "blade is broken; install a new blade")
+        open_ = [name for name in interlocks if not self.interlocks()[name]]
+        if open_:
+            raise _Refused(ErrorCode.INTERLOCK_OPEN, "interlock open: " + ", ".join(open_))
+        if self.spindle_set_krpm <= 0 or self.spindle_krpm() != self.spindle_set_krpm:
+            raise _Refused(ErrorCode.WRONG_STATE, "spindle is not at speed")
+
+    # ----------------------------------------------------------------- spindle
+
+    def spindle_krpm(self) -> float:
+        """The spindle's actual speed: it ramps towards its set speed at a fixed rate."""
+        ramp = self.physics.spindle_ramp_krpm_per_s * (self.clock.now() - self._spindle_since_s)
+        start, target = self._spindle_from_krpm, self.spindle_set_krpm
+        if abs(target - start) <= ramp:
+            return target
+        return start + math.copysign(ramp, target - start)
+
+    def _set_spindle(self, krpm: float) -> None:
+        self._spindle_from_krpm = self.spindle_krpm()
+        self._spindle_since_s = self.clock.now()
+        self.spindle_set_krpm = krpm
+
+    # ----------------------------------------------------------------- time and physics
+
+    def _plan_cut(self, workpiece: Workpiece) -> _Cut:
+        """Every line of the job in cutting order (channel 1, turn, channel 2) and its timing."""
+        physics = self.physics
+        radius = workpiece.spec.diameter_mm / 2.0
+        street_x, street_y = (float(v) for v in workpiece.die_origin_mm[0])
+        width, height = workpiece.spec.die_size_mm
+        channels, positions, lengths = [], [], []
+        for channel, street, die_pitch in ((1, street_y, height), (2, street_x, width)):
+            setting = self.settings.streets[channel]
+            pitch = setting.pitch_mm or die_pitch
+            pos, chord = street_lines(street, pitch, setting.offset_mm, radius)
+            channels.append(np.full(pos.size, channel, np.int8))
+            positions.append(pos)
+            lengths.append(chord)
+        channel = np.concatenate(channels)
+        length = np.concatenate(lengths)
+        feed = self.settings.feed_mm_s
+        durations = (length + 2 * physics.overtravel_mm) / feed + physics.index_time_s
+        turn = np.zeros(length.size)
+        if (channel == 2).any():
+            turn[np.argmax(channel == 2)] = physics.theta_turn_s  # the table turns 90 degrees
+        return _Cut(
+            workpiece_id=workpiece.id,
+            channel=channel,
+            position_mm=np.concatenate(positions),
+            length_mm=length,
+            end_s=np.cumsum(durations + turn),
+            started_s=self.clock.now(),
+            feed_mm_s=feed,
+            spindle_krpm=self.spindle_set_krpm,
+            depth_set_um=self.settings.depth_um,
+            kerf_um=kerf_width_um(self.blade.thickness_um, self.spindle_set_krpm),
+        )
+
+    def advance(self) -> None:
+        """Bring the saw to the clock's present time; a supply lost during motion is an alarm.
+
+        A fault injected since the last command counts from now: the lines finished by now
+        were cut before it.
+        """
+        now = self.clock.now()
+        if self.state is SawState.CUTTING:
+            self._advance_cut(now)
+        if self.state is SawState.DRESSING and now >= self._dress_ends_s:
+            self._finish_dress()
+        if "air_loss" in self.injected and self.spindle_set_krpm > 0:
+            self._alarm("SPINDLE_AIR", now)
+        if self.state in (SawState.CUTTING, SawState.DRESSING):
+            if "cover_open" in self.injected:
+                self._alarm("COVER_OPENED", now)
+            elif "water_loss" in self.injected:
+                self._alarm("WATER_FLOW", now)
+            elif "vacuum_loss" in self.injected and self.state is SawState.CUTTING:
+                self._alarm("VACUUM_LOST", now)
+
+    def _advance_cut(self, now: float) -> None:
+        """Cut the lines finished by now; stop at a broken blade or a line short of the tape."""
+        cut = self.cut
+        assert cut is not None
+        due = int(np.searchsorted(cut.end_s, now - cut.started_s, side="right"))
+        if "blade_crack" in self.injected and cut.break_at is None and due < cut.total:
+            cut.break_at = due  # the line in progress breaks it
+        stop, alarm = due, None
+        if cut.break_at is not None:
+            stop, alarm = cut.break_at, "BLADE_BROKEN"
+        lengths = cut.length_mm[cut.done : stop]
+        since = self.blade.since_dressing_mm + np.cumsum(lengths)
+        worn_out = np.flatnonzero(
+            since > self.physics.breakage_wear_ratio * self.dressing_interval_mm
+        )
+        if worn_out.size:
+            stop, alarm = cut.done + int(worn_out[0]), "BLADE_BROKEN"
+        offset = self.physics.faulty_setup_offset_um if "height_setup" in self.injected else 0.0
+        depths = line_depths_um(cut.depth_set_um, self.blade.rise_um, lengths, self.physics, offset)
+        short = np.flatnonzero(depths[: stop - cut.done] <= 0)
+        if short.size:
+            stop, alarm = cut.done + int(short[0]) + 1, "CUT_DEPTH"
+        count = stop - cut.done
+        if count:
+            self._apply_lines(cut, slice(cut.done, stop), depths[:count], since[:count])
+        if alarm is not None:
+            if alarm == "BLADE_BROKEN":
+                self.blade.broken = True
+            self._alarm(alarm, now)
+        elif cut.done == cut.total:
+            self._finish_cut(CutOutcome.COMPLETED, now)
+
+    def _apply_lines(self, cut: _Cut, lines: slice, depths: np.ndarray, since: np.ndarray) -> None:
+        """Cut `lines` of the job into the twin and wear the blade by them."""
+        lengths = cut.length_mm[lines]
+        cut_mm = float(lengths.sum())
+        front, back = chipping_um(
+            cut.feed_mm_s, cut.spindle_krpm, since / self.dressing_interval_mm, self.physics
+        )
+        self.blade.since_dressing_mm += cut_mm
+        self.blade.radial_wear_um += self.physics.radial_wear_um_per_m * cut_mm / 1000.0
+        cut.done = lines.stop
+        cut.cut_length_mm += cut_mm
+        cut.min_depth_um = min(cut.min_depth_um, float(depths.min()))
+        cut.max_front_um = max(cut.max_front_um, float(front.max()))
+        cut.max_back_um = max(cut.max_back_um, float(back.max()))
+        workpiece = self.twin.get(cut.workpiece_id)
+        through = depths > 0
+        channel, position = cut.channel[lines], cut.position_mm[lines]
+        workpiece.kerfs_y_mm.extend(position[through & (channel == 1)].tolist())
+        workpiece.kerfs_x_mm.extend(position[through & (channel == 2)].tolist())
+        workpiece.kerf_width_um = cut.kerf_um
+        workpiece.cut_depth_um = cut.min_depth_um
+        workpiece.chipping_um = cut.max_front_um
+        workpiece.singulated_units = singulated_units(
+            workpiece.die_origin_mm,
+            workpiece.spec.die_size_mm,
+            np.asarray(workpiece.kerfs_x_mm),
+            np.asarray(workpiece.kerfs_y_mm),
+            workpiece.kerf_width_um,
+        )
+
+    def _finish_cut(self, outcome: CutOutcome, now: float) -> None:
+        cut = self.cut
+        assert cut is not None
+        cut.outcome = outcome
+        cut.finished_s = now
+        if outcome is CutOutcome.COMPLETED:
+            self.cuts_completed += 1
+        workpiece = self.twin.get(cut.workpiece_id)
+        workpiece.record(
+            self.name,
+            "dice",
+            now,
+            outcome=outcome.value.lower(),
+            lines_cut=cut.done,
+            lines_total=cut.total,
+            cut_length_mm=round(cut.cut_length_mm, 1),
+            kerf_width_um=round(cut.kerf_um, 2),
+            cut_depth_um=round(cut.min_depth_um, 2) if cut.done else 0.0,
+            chipping_front_um=round(cut.max_front_um, 2),
+            chipping_back_um=round(cut.max_back_um, 2),
+            stack_um=round(stack_um(workpiece), 1),
+            singulated_units=workpiece.singulated_units,
+        )
+        self.state = SawState.IDLE
+
+    def _finish_dress(self) -> None:
+        self.blade.since_dressing_mm = 0.0
+        self.blade.radial_wear_um += self.physics.dress_radial_wear_um
+        self.blade.setup_at_wear_um = self.blade.radial_wear_um
+        self.dressings_completed += 1
+        self.state = SawState.IDLE
+
+    def _alarm(self, code: str, now: float) -> None:
+        """Latch an alarm: the cut or dress stops, the blade goes up, the spindle stops."""
+        self.alarms.add(code)
+        if self.state is SawState.CUTTING:
+            self._finish_cut(CutOutcome.FAULTED, now)
+        self._set_spindle(0.0)
+        self.state = SawState.FAULT

@@ -1,0 +1,746 @@
+"""Simulated vacuum laminator: a PLC on Modbus with its vacuum, platen, press and resin physics.
+
+Speaks the register map of `docs/protocols/laminator.md` (the constants come from the driver
+module, the page's code form). Time is the line's clock: the tool keeps its platen temperature
+and chamber pressure as closed-form curves since their last change, computes when the present
+phase ends (vacuum reached, hold over, setpoint reached, press done, vented, cooled, peeled,
+or an over-temperature trip), and on every access plays those events up to `clock.now()`. A
+virtual clock thus makes a six-minute lamination cost only the polls that watch it.
+
+The physics of the sheet on the wafer (`laminate_sheet`, `residue_smear_nm`, `void_fraction`)
+are pure functions over the twin's site arrays; their constants are in `LaminatorPhysics`,
+estimates from the process windows, configurable per tool.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+from pymodbus.constants import ExcCodes
+from pymodbus.pdu.device import ModbusDeviceIdentification
+from pymodbus.simulator import DataType, SimData, SimDevice
+
+from packline.clock import Clock
+from packline.drivers.laminator import (
+    ALARM_BITS,
+    INTERLOCK_BITS,
+    JOB_REGISTERS,
+    SERIAL_REGISTERS,
+    SUPPORT_CODES,
+    SUPPORT_OF_CODE,
+    WAFER_ID_REGISTERS,
+    Command,
+    CommandError,
+    Reg,
+)
+from packline.drivers.links.registers import (
+    ascii_to_registers,
+    registers_to_ascii,
+    u32_to_registers,
+)
+from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
+
+from .servers import ModbusToolServer, ModbusTransport
+from .tool import SimulatedTool
+from .twin import Support, TwinStore, Workpiece, validate_wafer_id
+
+ATMOSPHERE_PA = 101_325.0
+
+#: What the simulated PLC accepts in each job register (register units), as on the page.
+JOB_REGISTER_RANGES: dict[int, tuple[int, int]] = {
+    Reg.JOB_RESIN_THICKNESS_DUM: (200, 1000),
+    Reg.JOB_SUPPORT_KIND: (1, 2),
+    Reg.JOB_VACUUM_PA: (50, 500),
+    Reg.JOB_VACUUM_HOLD_S: (10, 60),
+    Reg.JOB_TEMPERATURE_DC: (600, 1300),
+    Reg.JOB_PRESS_PRESSURE_KPA: (200, 1000),
+    Reg.JOB_PRESS_TIME_S: (20, 180),
+    Reg.JOB_COOL_TO_DC: (300, 600),
+}
+#: The COOL command's target temperature (register 301), 0.1 degC.
+COOL_TARGET_RANGE = (300, 600)
+
+#: The phases of a lamination job, in order (progress counts through them).
+JOB_PHASES = (
+    LaminatorPhase.EVACUATING,
+    LaminatorPhase.VACUUM_HOLD,
+    LaminatorPhase.HEATING,
+    LaminatorPhase.PRESSING,
+    LaminatorPhase.VENTING,
+    LaminatorPhase.COOLING,
+)
+
+_TWIN_SUPPORT = {SupportKind.FILM: Support.FILM, SupportKind.METAL_FILM: Support.METAL_FILM}
+_SUPPORT_CODE_OF_TWIN = {twin: SUPPORT_CODES[kind] for kind, twin in _TWIN_SUPPORT.items()}
+_ALARM_BIT_OF = {name: bit for bit, name in ALARM_BITS.items()}
+_INTERLOCK_BIT_OF = {name: bit for bit, name in INTERLOCK_BITS.items()}
+
+
+@dataclass(frozen=True)
+class LaminatorPhysics:
+    """Constants of the laminator model; defaults from the process windows ((est) ones wide)."""
+
+    ambient_c: float = 25.0
+    heat_rate_c_per_s: float = 1.5  # (est)
+    natural_cooling_time_constant_s: float = 900.0  # (est)
+    forced_cooling_time_constant_s: float = 60.0  # (est)
+    over_temperature_margin_c: float = 10.0  # trip this far above the setpoint (est)
+    pump_floor_pa: float = 20.0
+    leak_floor_pa: float = 800.0  # what a leaking chamber pumps down to (est)
+    pump_time_constant_s: float = 6.0
+    evacuation_limit_s: float = 120.0
+    vent_time_s: float = 10.0
+    peel_time_s: float = 15.0
+    peel_below_c: float = 40.0  # (est)
+    #: 1-sigma spread of the laminated resin thickness, as a fraction of the sheet's (est)
+    resin_spread_fraction: float = 0.01
+    #: resin smear left on a tip that penetrates the resin, at the reference condition (est)
+    smear_nm: float = 300.0
+    smear_reference_c: float = 100.0
+    smear_reference_mpa: float = 0.5
+    #: the smear thins e-fold per this much hotter (the resin flows off the tip) (est)
+    smear_temperature_scale_c: float = 40.0
+    #: and as (reference pressure / pressure) to this power (est)
+    smear_pressure_exponent: float = 0.5
+    smear_spread_fraction: float = 0.2
+    #: voids: none below this chamber pressure, then this fraction per Pa above it (est)
+    void_free_pa: float = 100.0
+    void_fraction_per_pa: float = 5e-5
+    #: air trapped under the sheet at the start of the hold, escaping with this time constant
+    trapped_air_fraction: float = 0.02
+    hold_time_constant_s: float = 15.0
+
+
+def residue_smear_nm(temperature_c: float, pressure_mpa: float, physics: LaminatorPhysics) -> float:
+    """Mean resin smear (nm) left on a bump tip that pierced the resin at this temperature
+    and pressure: hotter resin is runnier and more pressure squeezes more of it off the tip."""
+    thermal = math.exp(
+        -(temperature_c - physics.smear_reference_c) / physics.smear_temperature_scale_c
+    )
+    mechanical = (physics.smear_reference_mpa / pressure_mpa) ** physics.smear_pressure_exponent
+    return physics.smear_nm * thermal * mechanical
+
+
+def void_fraction(vacuum_pa: float, hold_s: float, physics: LaminatorPhysics) -> float:
+    """Void fraction left in the resin: residual gas at the chamber pressure, plus air trapped
+    under the sheet that the vacuum hold did not have time to draw out."""
+    residual = physics.void_fraction_per_pa * max(vacuum_pa - physics.void_free_pa, 0.0)
+    trapped = physics.trapped_air_fraction * math.exp(-hold_s / physics.hold_time_constant_s)
+    return min(residual + trapped, 1.0)
+
+
+def laminate_sheet(
+    workpiece: Workpiece,
+    resin_thickness_um: float,
+    support: Support,
+    temperature_c: float,
+    pressure_mpa: float,
+    vacuum_pa: float,
+    hold_s: float,
+    physics: LaminatorPhysics,
+    rng: np.random.Generator,
+) -> None:
+    """Press a resin sheet onto every site of a workpiece.
+
+    Every site gets the sheet's resin thickness (with a small spread). Bumps taller than the
+    resin pierce it: their tips project by `bump_height_um - resin_um`; under a film support
+    each piercing tip keeps a thin smear of resin (what the cleaning step removes, 003:10),
+    while under a metal-film support the tips are pressed against the metal (001:10) and the
+    film squeezes the resin off them. Bumps shorter than the resin stay buried, untouched.
+    """
+    sites = workpiece.site_count
+    spread = np.clip(rng.standard_normal(sites), -3.0, 3.0)
+    resin = resin_thickness_um * (1.0 + physics.resin_spread_fraction * spread)
+    workpiece.resin_um[:] = np.maximum(resin, 0.0)
+    piercing = workpiece.bump_height_um > workpiece.resin_um
+    if support is Support.FILM:
+        smear = residue_smear_nm(temperature_c, pressure_mpa, physics)
+        scatter = np.clip(rng.standard_normal(sites), -3.0, 3.0)
+        per_site = np.maximum(smear * (1.0 + physics.smear_spread_fraction * scatter), 0.0)
+        workpiece.residue_nm[piercing] += per_site[piercing].astype(workpiece.residue_nm.dtype)
+    workpiece.support = support
+    workpiece.resin_cured = False
+    workpiece.resin_voids = void_fraction(vacuum_pa, hold_s, physics)
+
+
+Drive = Literal["off", "forced", "heat", "runaway"]
+ChamberDrive = Literal["vented", "pumping", "held", "venting"]
+
+
+@dataclass(frozen=True)
+class _Platen:
+    """The platen temperature from `since_s` on, under one drive."""
+
+    start_c: float
+    since_s: float
+    drive: Drive
+    setpoint_c: float
+    physics: LaminatorPhysics
+
+    def _time_constant_s(self) -> float:
+        if self.drive == "forced":
+            return self.physics.forced_cooling_time_constant_s
+        return self.physics.natural_cooling_time_constant_s
+
+    def at(self, time_s: float) -> float:
+        elapsed = max(time_s - self.since_s, 0.0)
+        rate = self.physics.heat_rate_c_per_s
+        if self.drive == "runaway":
+            return self.start_c + rate * elapsed
+        if self.drive == "heat":
+            if self.start_c >= self.setpoint_c:
+                return self.start_c
+            return min(self.start_c + rate * elapsed, self.setpoint_c)
+        ambient = self.physics.ambient_c
+        return ambient + (self.start_c - ambient) * math.exp(-elapsed / self._time_constant_s())
+
+    def rises_to_s(self, level_c: float) -> float:
+        """When a heating platen reaches `level_c` (inf if it never does)."""
+        if self.start_c >= level_c:
+            return self.since_s
+        if self.drive == "runaway" or (self.drive == "heat" and level_c <= self.setpoint_c):
+            return self.since_s + (level_c - self.start_c) / self.physics.heat_rate_c_per_s
+        return math.inf
+
+    def falls_to_s(self, level_c: float) -> float:
+        """When a cooling platen reaches `level_c` (inf if it never does)."""
+        if self.start_c <= level_c:
+            return self.since_s
+        ambient = self.physics.ambient_c
+        if level_c <= ambient:
+            return math.inf
+        ratio = (self.start_c - ambient) / (level_c - ambient)
+        return self.since_s + self._time_constant_s() * math.log(ratio)
+
+
+@dataclass(frozen=True)
+class _Chamber:
+    """The chamber pressure from `since_s` on: vented, pumping to a floor, held, or venting."""
+
+    start_pa: float
+    since_s: float
+    drive: ChamberDrive
+    target_pa: float  # the floor when pumping, the held value when held
+    physics: LaminatorPhysics
+
+    def at(self, time_s: float) -> float:
+        elapsed = max(time_s - self.since_s, 0.0)
+        if self.drive == "pumping":
+            decay = math.exp(-elapsed / self.physics.pump_time_constant_s)
+            return self.target_pa + (self.start_pa - self.target_pa) * decay
+        if self.drive == "held":
+            return self.target_pa
+        if self.drive == "venting":
+            fraction = min(elapsed / self.physics.vent_time_s, 1.0)
+            return self.start_pa + (ATMOSPHERE_PA - self.start_pa) * fraction
+        return ATMOSPHERE_PA
+
+    def pumped_to_s(self, level_pa: float) -> float:
+        """When pumping reaches `level_pa` (inf if the floor is above it)."""
+        if self.start_pa <= level_pa:
+            return self.since_s
+        if self.target_pa >= level_pa:
+            return math.inf
+        ratio = (self.start_pa - self.target_pa) / (level_pa - self.target_pa)
+        return self.since_s + self.physics.pump_time_constant_s * math.log(ratio)
+
+    @property
+    def vented_at_s(self) -> float:
+        return self.since_s + self.physics.vent_time_s
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A lamination job as the PLC took it from the job registers."""
+
+    resin_thickness_um: float
+    support: SupportKind
+    vacuum_pa: float
+    hold_s: float
+    temperature_c: float
+    press_mpa: float
+    press_s: float
+    cool_to_c: float
+    started_s: float
+
+    @classmethod
+    def from_registers(cls, regs: list[int], started_s: float) -> _Job:
+        (thickness, support, vacuum, hold, temperature, press, press_s, cool_to) = regs
+        return cls(
+            resin_thickness_um=thickness / 10,
+            support=SUPPORT_OF_CODE[support],
+            vacuum_pa=float(vacuum),
+            hold_s=float(hold),
+            temperature_c=temperature / 10,
+            press_mpa=press / 1000,
+            press_s=float(press_s),
+            cool_to_c=cool_to / 10,
+            started_s=started_s,
+        )
+
+
+Event = tuple[float, Callable[[float], None]]
+
+
+class SimLaminator(SimulatedTool):
+    """The simulated laminator behind a Modbus server (TCP by default, or RTU)."""
+
+    faults = {
+        "chamber_leak": "chamber leaks: it pumps down only to 800 Pa, above any vacuum setpoint",
+        "heater_runaway": "platen heater controller does not regulate: it heats past the setpoint",
+        "lid_switch": "lid switch reads open",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        device_id: int = 1,
+        serial_number: str = "VL2-0001",
+        transport: ModbusTransport = "tcp",
+        physics: LaminatorPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock)
+        self.device_id = device_id
+        self.serial_number = serial_number
+        self.transport: ModbusTransport = transport
+        self.physics = physics or LaminatorPhysics()
+        now = self.clock.now()
+        self.phase = LaminatorPhase.READY
+        self.phase_started_s = now
+        self.platen = _Platen(self.physics.ambient_c, now, "off", 0.0, self.physics)
+        self.chamber = _Chamber(ATMOSPHERE_PA, now, "vented", ATMOSPHERE_PA, self.physics)
+        self.wafer_id: str | None = None
+        self.alarms: set[str] = set()
+        self.job: _Job | None = None
+        self.cool_to_c = self.physics.ambient_c
+        self.jobs_completed = 0
+        self.last_result = JobResult.NONE
+        self.last_job_time_s = 0.0
+        self.command_error = CommandError.NONE
+        self.refused_register = 0
+
+    # ----------------------------------------------------------------- the wire
+
+    def device(self) -> SimDevice:
+        identity = ModbusDeviceIdentification(
+            info_name={
+                "VendorName": "packline",
+                "ProductCode": "VL-2",
+                "MajorMinorRevision": "1.0",
+            }
+        )
+        return SimDevice(
+            id=self.device_id,
+            simdata=[
+                SimData(
+                    0,
+                    count=Reg.WAFER_ID + WAFER_ID_REGISTERS,
+                    datatype=DataType.REGISTERS,
+                    readonly=True,
+                ),
+                SimData(
+                    Reg.JOB_RESIN_THICKNESS_DUM, count=JOB_REGISTERS, datatype=DataType.REGISTERS
+                ),
+                SimData(Reg.COMMAND, count=1 + WAFER_ID_REGISTERS, datatype=DataType.REGISTERS),
+            ],
+            identity=identity,
+            action=self._on_access,
+        )
+
+    def make_server(self, host: str, port: int) -> ModbusToolServer:
+        return ModbusToolServer(self.device(), transport=self.transport, host=host, port=port)
+
+    async def _on_access(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        """Every Modbus access: advance the model to now, judge a write, render the status."""
+        self.advance()
+        if set_values is not None:
+            values = [int(v) for v in set_values]
+            self.received.append(f"FC{function_code} write {address} {values}")
+            refusal = self._on_write(start_address, address, values, registers)
+            if refusal is not None:
+                self.command_error, self.refused_register = refusal
+                self._render(start_address, registers)
+                return ExcCodes.ILLEGAL_VALUE
+        self._render(start_address, registers)
+        return None
+
+    def _on_write(
+        self, start: int, address: int, values: list[int], registers: list[int]
+    ) -> tuple[CommandError, int] | None:
+        if address < Reg.COMMAND:  # the job block
+            if self.job is not None:
+                return CommandError.WRONG_STATE, address
+            for offset, value in enumerate(values):
+                low, high = JOB_REGISTER_RANGES[address + offset]
+                if not low <= value <= high:
+                    return CommandError.OUT_OF_RANGE, address + offset
+            return None
+        if address == Reg.COMMAND:
+            # parameters written with the command in one request count before it runs
+            registers[address - start : address - start + len(values)] = values
+            code = values[0]
+            if code not in Command._value2member_map_:
+                return CommandError.UNKNOWN_COMMAND, Reg.COMMAND
+            return self._execute(Command(code), registers, start)
+        return None  # command parameters, used by the next command
+
+    def _render(self, start: int, registers: list[int]) -> None:
+        def put(address: int, values: list[int]) -> None:
+            registers[address - start : address - start + len(values)] = values
+
+        put(Reg.PHASE, self.status_registers())
+        put(Reg.SERIAL_NUMBER, ascii_to_registers(self.serial_number, SERIAL_REGISTERS))
+        put(Reg.WAFER_ID, ascii_to_registers(self.wafer_id or "", WAFER_ID_REGISTERS))
+
+    def status_registers(self) -> list[int]:
+        """Registers 0-19 as the tool presents them now."""
+        now = self.clock.now()
+        press_kpa = 0
+        if self.phase is LaminatorPhase.PRESSING and self.job is not None:
+            press_kpa = round(self.job.press_mpa * 1000)
+        event = self._next_event()
+        remaining_s = 0.0
+        if event is not None and math.isfinite(event[0]):
+            remaining_s = max(event[0] - now, 0.0)
+        job_time_s = now - self.job.started_s if self.job is not None else self.last_job_time_s
+        support = 0
+        if self.wafer_id is not None:
+            support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).support, 0)
+        return [
+            int(self.phase),
+            sum(1 << _ALARM_BIT_OF[name] for name in self.alarms),
+            sum(1 << _INTERLOCK_BIT_OF[name] for name, ok in self.interlocks().items() if ok),
+            round(self.temperature_c() * 10),
+            *u32_to_registers(round(self.pressure_pa())),
+            press_kpa,
+            round(remaining_s * 10),
+            *u32_to_registers(round(job_time_s * 10)),
+            round(self._progress_pct(now, event)),
+            self.jobs_completed % 65536,
+            int(self.last_result),
+            int(self.wafer_id is not None),
+            support,
+            round(self.physics.peel_below_c * 10),
+            0,
+            0,
+            self.refused_register,
+            int(self.command_error),
+        ]
+
+    def _progress_pct(self, now: float, event: Event | None) -> float:
+        if self.job is None:
+            return 100.0 if self.last_result is JobResult.COMPLETED else 0.0
+        fraction = 0.0
+        if event is not None and math.isfinite(event[0]) and event[0] > self.phase_started_s:
+            fraction = min((now - self.phase_started_s) / (event[0] - self.phase_started_s), 1.0)
+        return 100.0 * (JOB_PHASES.index(self.phase) + fraction) / len(JOB_PHASES)
+
+    def temperature_c(self) -> float:
+        return self.platen.at(self.clock.now())
+
+    def pressure_pa(self) -> float:
+        return self.chamber.at(self.clock.now())
+
+    def interlocks(self) -> dict[str, bool]:
+        return {
+            "lid_closed": "lid_switch" not in self.injected,
+            "wafer_present": self.wafer_id is not None,
+            "peel_temperature": self.temperature_c() < self.physics.peel_below_c,
+        }
+
+    def inject_fault(self, fault: str) -> None:
+        """The fault starts now: the model is first brought to now under the old conditions."""
+        self.advance()
+        super().inject_fault(fault)
+        self._rebase(self.clock.now())
+
+    def clear_fault(self, fault: str) -> None:
+        self.advance()
+        super().clear_fault(fault)
+        self._rebase(self.clock.now())
+
+    # ----------------------------------------------------------------- commands
+
+    def _execute(
+        self, command: Command, registers: list[int], start: int
+    ) -> tuple[CommandError, int] | None:
+        self.command_error, self.refused_register = CommandError.NONE, 0
+        now = self.clock.now()
+        if command is Command.RESET_ALARMS:
+            self.alarms.clear()
+            if self.phase is LaminatorPhase.FAULT:
+                self._enter_vent_or_ready(now)
+            return None
+        if command is Command.ABORT:
+            self._abort(now)
+            return None
+        if self.alarms:
+            return CommandError.ALARM_ACTIVE, Reg.COMMAND
+        if self.phase is not LaminatorPhase.READY:
+            return CommandError.WRONG_STATE, Reg.COMMAND
+        if command is Command.LOAD_WAFER:
+            return self._load(registers, start)
+        if command is Command.UNLOAD_WAFER:
+            if self.wafer_id is None:
+                return CommandError.NO_WAFER, Reg.COMMAND
+            self.wafer_id = None
+            return None
+        if command is Command.START_JOB:
+            return self._start_job(registers, start, now)
+        if command is Command.COOL:
+            target = registers[Reg.COMMAND_PARAMETERS - start]
+            low, high = COOL_TARGET_RANGE
+            if not low <= target <= high:
+                return CommandError.OUT_OF_RANGE, Reg.COMMAND_PARAMETERS
+            self.cool_to_c = target / 10
+            self._enter(LaminatorPhase.COOLING, now, platen="forced")
+            return None
+        if command is Command.PEEL_SUPPORT:
+            return self._start_peel(now)
+        return CommandError.UNKNOWN_COMMAND, Reg.COMMAND
+
+    def _load(self, registers: list[int], start: int) -> tuple[CommandError, int] | None:
+        if self.wafer_id is not None:
+            return CommandError.WAFER_PRESENT, Reg.COMMAND
+        first = Reg.COMMAND_PARAMETERS - start
+        try:
+            wafer_id = registers_to_ascii(registers[first : first + WAFER_ID_REGISTERS])
+            validate_wafer_id(wafer_id)
+        except ValueError:
+            return CommandError.BAD_WAFER_ID, Reg.COMMAND_PARAMETERS
+        self.twin.get(wafer_id)
+        self.wafer_id = wafer_id
+        return None
+
+    def _start_job(
+        self, registers: list[int], start: int, now: float
+    ) -> tuple[CommandError, int] | None:
+        interlocks = self.interlocks()
+        if not (interlocks["lid_closed"] and interlocks["wafer_present"]):
+            return CommandError.INTERLOCK_OPEN, Reg.COMMAND
+        first = Reg.JOB_RESIN_THICKNESS_DUM - start
+        regs = registers[first : first + JOB_REGISTERS]
+        for offset, value in enumerate(regs):
+            low, high = JOB_REGISTER_RANGES[Reg.JOB_RESIN_THICKNESS_DUM + offset]
+            if not low <= value <= high:
+                return CommandError.OUT_OF_RANGE, Reg.JOB_RESIN_THICKNESS_DUM + offset
+        self.job = _Job.from_registers(regs, now)
+        self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
+        return None
+
+    def _start_peel(self, now: float) -> tuple[CommandError, int] | None:
+        if self.wafer_id is None:
+            return CommandError.NO_WAFER, Reg.COMMAND
+        support = self.twin.get(self.wafer_id).support
+        if support is Support.METAL_FILM:
+            return CommandError.SUPPORT_STAYS, Reg.COMMAND
+        if support is not Support.FILM:
+            return CommandError.NO_SUPPORT, Reg.COMMAND
+        if not self.interlocks()["peel_temperature"]:
+            return CommandError.INTERLOCK_OPEN, Reg.COMMAND
+        self._enter(LaminatorPhase.PEELING, now)
+        return None
+
+    def _abort(self, now: float) -> None:
+        """Heater off, press released, chamber vented; a running job ends aborted."""
+        if self.job is not None:
+            self._finish_job(JobResult.ABORTED, now)
+        if self.phase is not LaminatorPhase.FAULT:
+            self._enter_vent_or_ready(now)
+
+    # ----------------------------------------------------------------- time and physics
+
+    def _rebase(
+        self, now: float, platen: Drive | None = None, chamber: ChamberDrive | None = None
+    ) -> None:
+        """Start the platen and chamber curves afresh at `now`, under new drives if given.
+
+        Called on every change of phase and of faults, so a curve never spans a change.
+        """
+        drive = platen or self.platen.drive
+        if drive in ("heat", "runaway"):
+            drive = "runaway" if "heater_runaway" in self.injected else "heat"
+        setpoint = self.job.temperature_c if self.job is not None else self.platen.setpoint_c
+        self.platen = _Platen(self.platen.at(now), now, drive, setpoint, self.physics)
+        chamber_drive = chamber or self.chamber.drive
+        if chamber_drive == "pumping":
+            target = self._pump_floor_pa()
+        elif chamber_drive == "held":
+            target = self.job.vacuum_pa if self.job is not None else self.chamber.at(now)
+        else:
+            target = ATMOSPHERE_PA
+        self.chamber = _Chamber(self.chamber.at(now), now, chamber_drive, target, self.physics)
+
+    def _pump_floor_pa(self) -> float:
+        if "chamber_leak" in self.injected:
+            return self.physics.leak_floor_pa
+        return self.physics.pump_floor_pa
+
+    def _enter(
+        self,
+        phase: LaminatorPhase,
+        now: float,
+        *,
+        platen: Drive | None = None,
+        chamber: ChamberDrive | None = None,
+    ) -> None:
+        self.phase = phase
+        self.phase_started_s = now
+        self._rebase(now, platen, chamber)
+
+    def _enter_vent_or_ready(self, now: float) -> None:
+        """Release press and heater; vent the chamber if it is under vacuum, else be ready."""
+        if self.chamber.drive == "vented":
+            self._enter(LaminatorPhase.READY, now, platen="off")
+        else:
+            self._enter(LaminatorPhase.VENTING, now, platen="off", chamber="venting")
+
+    def _next_event(self) -> Event | None:
+        """When the present phase ends, and what happens then."""
+        phase, started = self.phase, self.phase_started_s
+        job = self.job
+        if phase is LaminatorPhase.EVACUATING and job is not None:
+            reached = self.chamber.pumped_to_s(job.vacuum_pa)
+            limit = started + self.physics.evacuation_limit_s
+            if reached <= limit:
+                return reached, self._on_evacuated
+            return limit, lambda t: self._fault("VACUUM_NOT_REACHED", t)
+        if phase is LaminatorPhase.VACUUM_HOLD and job is not None:
+            return started + job.hold_s, self._on_hold_done
+        if phase in (LaminatorPhase.HEATING, LaminatorPhase.PRESSING) and job is not None:
+            trip = self.platen.rises_to_s(
+                job.temperature_c + self.physics.over_temperature_margin_c
+            )
+            if phase is LaminatorPhase.HEATING:
+                end, then = self.platen.rises_to_s(job.temperature_c), self._on_heated
+            else:
+                end, then = started + job.press_s, self._on_pressed
+            if trip <= end:
+                return trip, lambda t: self._fault("OVER_TEMPERATURE", t)
+            return end, then
+        if phase is LaminatorPhase.VENTING:
+            return self.chamber.vented_at_s, self._on_vented
+        if phase is LaminatorPhase.COOLING:
+            return self.platen.falls_to_s(self.cool_to_c), self._on_cooled
+        if phase is LaminatorPhase.PEELING:
+            return started + self.physics.peel_time_s, self._on_peeled
+        if phase is LaminatorPhase.FAULT and self.chamber.drive == "venting":
+            return self.chamber.vented_at_s, self._on_vented_in_fault
+        return None
+
+    def advance(self) -> None:
+        """Play every event of the process up to the clock's present time."""
+        now = self.clock.now()
+        while (event := self._next_event()) is not None and event[0] <= now:
+            time_s, happen = event
+            happen(time_s)
+
+    def _on_evacuated(self, time_s: float) -> None:
+        self._enter(LaminatorPhase.VACUUM_HOLD, time_s, chamber="held")
+
+    def _on_hold_done(self, time_s: float) -> None:
+        self._enter(LaminatorPhase.HEATING, time_s, platen="heat")
+
+    def _on_heated(self, time_s: float) -> None:
+        self._enter(LaminatorPhase.PRESSING, time_s)
+
+    def _on_pressed(self, time_s: float) -> None:
+        job = self.job
+        assert job is not None
+        assert self.wafer_id is not None
+        workpiece = self.twin.get(self.wafer_id)
+        temperature_c = self.platen.at(time_s)
+        rng = np.random.default_rng(
+            [workpiece.spec.seed, *workpiece.id.encode(), len(workpiece.history)]
+        )
+        support = _TWIN_SUPPORT[job.support]
+        laminate_sheet(
+            workpiece,
+            job.resin_thickness_um,
+            support,
+            temperature_c,
+            job.press_mpa,
+            job.vacuum_pa,
+            job.hold_s,
+            self.physics,
+            rng,
+        )
+        projection = workpiece.tip_projection_um[workpiece.has_bumps]
+        workpiece.record(
+            self.name,
+            "laminate",
+            time_s,
+            resin_um=job.resin_thickness_um,
+            support=support.value,
+            temperature_c=round(temperature_c, 1),
+            pressure_mpa=job.press_mpa,
+            press_s=job.press_s,
+            vacuum_pa=job.vacuum_pa,
+            hold_s=job.hold_s,
+            voids=workpiece.resin_voids,
+            tips_projecting=int(np.count_nonzero(projection > 0)),
+            bumps_buried=int(np.count_nonzero(projection <= 0)),
+        )
+        self._enter(LaminatorPhase.VENTING, time_s, platen="off", chamber="venting")
+
+    def _on_vented(self, time_s: float) -> None:
+        if self.job is None:
+            self._enter(LaminatorPhase.READY, time_s, chamber="vented")
+            return
+        self.cool_to_c = self.job.cool_to_c
+        self._enter(LaminatorPhase.COOLING, time_s, platen="forced", chamber="vented")
+
+    def _on_vented_in_fault(self, time_s: float) -> None:
+        self._rebase(time_s, chamber="vented")
+
+    def _on_cooled(self, time_s: float) -> None:
+        if self.job is not None:
+            self._finish_job(JobResult.COMPLETED, time_s)
+        self._enter(LaminatorPhase.READY, time_s, platen="off")
+
+    def _on_peeled(self, time_s: float) -> None:
+        assert self.wafer_id is not None
+        workpiece = self.twin.get(self.wafer_id)
+        workpiece.support = Support.NONE
+        workpiece.record(
+            self.name, "peel support", time_s, temperature_c=round(self.platen.at(time_s), 1)
+        )
+        self._enter(LaminatorPhase.READY, time_s)
+
+    def _fault(self, alarm: str, time_s: float) -> None:
+        """Latch `alarm`: heater off, press released, chamber vented; a running job ends faulted."""
+        self.alarms.add(alarm)
+        if self.job is not None:
+            if self.wafer_id is not None:
+                self.twin.get(self.wafer_id).record(
+                    self.name,
+                    "laminate faulted",
+                    time_s,
+                    alarm=alarm,
+                    phase=self.phase.name.lower(),
+                )
+            self._finish_job(JobResult.FAULTED, time_s)
+        chamber = None if self.chamber.drive == "vented" else "venting"
+        self._enter(LaminatorPhase.FAULT, time_s, platen="off", chamber=chamber)
+
+    def _finish_job(self, result: JobResult, time_s: float) -> None:
+        assert self.job is not None
+        self.last_result = result
+        self.last_job_time_s = time_s - self.job.started_s
+        self.jobs_completed += 1
+        self.job = None

@@ -1,0 +1,242 @@
+"""The dicing saw driver, pinned byte for byte to docs/protocols/dicing-saw.md (no simulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.dicing_saw import AsciiDicingSaw
+from packline.drivers.equipment import E10State, ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ProtocolError,
+    ToolAlarm,
+    ToolStateError,
+)
+from packline.drivers.links import open_link
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
+from packline.testing import expected_protocol
+
+CONNECT = [(b"IDN?\n", b"OK packline,DS-2,DS2-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+ALL_CLOSED = b"OK COVER=1 WATER=1 AIR=1 VACUUM=1\n"
+
+
+def stat(state: str = "IDLE", line: int = 0, lines: int = 0, rpm: int = 0, set_rpm: int = 0,
+         cuts: int = 0, dresses: int = 0) -> bytes:  # fmt: skip
+    return (
+        f"OK STATE={state} WORK=W1 LINE={line} LINES={lines} SPINDLE={rpm} SPINDLE_SET={set_rpm} "
+        f"CUTS={cuts} DRESSES={dresses}\n"
+    ).encode()
+
+
+def saw_at(address: str, **options: object) -> AsciiDicingSaw:
+    link = open_link(address, tool="saw", clock=VirtualClock(), timeout_s=1.0)
+    return AsciiDicingSaw(link, poll_interval_s=2.0, **options)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("transport", ["tcp", "pty"])
+async def test_identity_on_connect(transport):
+    async with (
+        expected_protocol(CONNECT, transport=transport) as peer,
+        saw_at(peer.address("serial")) as saw,
+    ):
+        assert str(saw.identity) == "packline DS-2 s/n DS2-0001 fw 1.0"
+        assert saw.state is ToolState.IDLE
+
+
+async def test_mount_and_unmount():
+    script = [
+        *CONNECT,
+        (b"MOUNT W1\n", b"OK\n"),
+        (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=8.0000 DIAMETER=200.000 STACK=825.0\n"),
+        (b"UNMOUNT\n", b"OK\n"),
+        (b"WORK?\n", b"OK NONE\n"),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        mounted = await saw.mount("W1")
+        assert (mounted.die_width_mm, mounted.die_height_mm, mounted.stack_um) == (10, 8, 825)
+        await saw.unmount()
+        assert await saw.request_workpiece() is None
+
+
+async def test_dice_with_default_pitches_from_the_die_size():
+    script = [
+        *CONNECT,
+        (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=8.0000 DIAMETER=200.000 STACK=725.0\n"),
+        (b"ILK?\n", ALL_CLOSED),
+        (b"FEED 30.0\n", b"OK\n"),
+        (b"INDEX 1 8.0000 0.0000\n", b"OK\n"),
+        (b"INDEX 2 10.0000 0.0500\n", b"OK\n"),
+        (b"DEPTH 25.0\n", b"OK\n"),
+        (b"STAT?\n", stat()),
+        (b"SPINDLE 30000\n", b"OK\n"),
+        (b"STAT?\n", stat(rpm=20000, set_rpm=30000)),
+        (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
+        (b"CUT\n", b"OK\n"),
+        (b"STAT?\n", stat("CUTTING", 10, 40, 30000, 30000)),
+        (b"STAT?\n", stat("IDLE", 40, 40, 30000, 30000, cuts=1)),
+        (
+            b"RESULT?\n",
+            b"OK WORK=W1 OUTCOME=COMPLETED LINES=40 TOTAL=40 LENGTH=6304.8 KERF=23.0 DEPTH=26.8 "
+            b"FRONT=5.8 BACK=11.6 UNITS=261 TIME=240.0\n",
+        ),
+    ]
+    recipe = DicingRecipe(30, 30, StreetMap(ch2_offset_mm=0.05, depth_into_tape_um=25))
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        result = await saw.dice(recipe)
+        assert saw.state is ToolState.IDLE
+    assert result.outcome is CutOutcome.COMPLETED
+    assert (result.lines_cut, result.singulated_units, result.kerf_width_um) == (40, 261, 23.0)
+    progress = [r.value for r in saw.readings if r.name == "progress"]
+    assert progress == [25.0, 100.0]
+    assert [r.name for r in saw.readings][-5:] == [
+        "kerf_width", "cut_depth_into_tape", "chipping_front", "chipping_back", "singulated_units",
+    ]  # fmt: skip
+
+
+async def test_dice_with_an_open_interlock_sends_no_motion():
+    script = [
+        *CONNECT,
+        (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0\n"),
+        (b"ILK?\n", b"OK COVER=0 WATER=1 AIR=1 VACUUM=1\n"),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(InterlockOpen, match="interlock open: cover_closed"):
+            await saw.dice(DicingRecipe(30, 30))
+        assert saw.state is ToolState.IDLE
+
+
+async def test_dice_without_a_workpiece_is_a_state_error():
+    script = [*CONNECT, (b"WORK?\n", b"OK NONE\n")]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(ToolStateError, match="no workpiece is mounted"):
+            await saw.dice(DicingRecipe(30, 30, StreetMap(10, 10)))
+
+
+async def test_alarm_during_the_cut_then_reset():
+    script = [
+        *CONNECT,
+        (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0\n"),
+        (b"ILK?\n", ALL_CLOSED),
+        (b"FEED 30.0\n", b"OK\n"),
+        (b"INDEX 1 10.0000 0.0000\n", b"OK\n"),
+        (b"INDEX 2 10.0000 0.0000\n", b"OK\n"),
+        (b"DEPTH 30.0\n", b"OK\n"),
+        (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
+        (b"CUT\n", b"OK\n"),
+        (b"STAT?\n", stat("FAULT", 1, 40)),
+        (b"ALM?\n", b"OK CUT_DEPTH\n"),
+        (b"RST\n", b"OK\n"),
+        (b"ALM?\n", b"OK NONE\n"),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(ToolAlarm, match=r"CUT_DEPTH \(height check: the cut did not reach"):
+            await saw.dice(DicingRecipe(30, 30))
+        assert saw.state is ToolState.FAULT
+        assert saw.e10_state is E10State.UNSCHEDULED_DOWNTIME
+        await saw.reset()
+        assert saw.state is ToolState.IDLE
+        assert [a.code for a in saw.alarm_history] == ["CUT_DEPTH"]
+
+
+async def test_dress_blade_waits_for_the_dressing_counter():
+    script = [
+        *CONNECT,
+        (b"ILK?\n", ALL_CLOSED),
+        (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
+        (b"DRESS\n", b"OK\n"),
+        (b"STAT?\n", stat("DRESSING", rpm=30000, set_rpm=30000)),
+        (b"STAT?\n", stat(rpm=30000, set_rpm=30000, dresses=1)),
+        (
+            b"BLADE?\n",
+            b"OK THICKNESS=20.0 KERF=23.0 SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=5.15 "
+            b"BROKEN=0\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        blade = await saw.dress_blade()
+    assert blade.cut_since_dressing_mm == 0.0
+    assert blade.wear_ratio == 0.0
+
+
+async def test_blade_spindle_and_interval_commands():
+    script = [
+        *CONNECT,
+        (b"BLADE 40.0\n", b"OK\n"),
+        (b"INTERVAL 15000.0\n", b"OK\n"),
+        (b"ILK?\n", ALL_CLOSED),
+        (b"STAT?\n", stat()),
+        (b"SPINDLE 45000\n", b"OK\n"),
+        (b"STAT?\n", stat(rpm=45000, set_rpm=45000)),
+        (b"SPINDLE OFF\n", b"OK\n"),
+        (b"STAT?\n", stat(rpm=15000)),
+        (b"STAT?\n", stat()),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        await saw.install_blade(40)
+        await saw.set_dressing_interval(15000)
+        await saw.start_spindle(45)
+        await saw.stop_spindle()
+    assert [r.value for r in saw.readings if r.name == "spindle"] == [45, 15, 0]
+
+
+async def test_refusal_becomes_command_refused_with_the_tools_reason():
+    script = [*CONNECT, (b"MOUNT W2\n", b"ERR 5 W1 is mounted; UNMOUNT first\n")]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(CommandRefused, match=r"mount W2: W1 is mounted; UNMOUNT first") as info:
+            await saw.mount("W2")
+    assert info.value.code == "5"
+
+
+@pytest.mark.parametrize(
+    ("reply", "match"),
+    [
+        (b"YES\n", "neither OK nor ERR"),
+        (b"OK STATE=IDLE WORK=W1\n", "lacks LINE, LINES"),
+        (b"OK STATE=SLEEPING WORK=W1 LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0\n",
+         "STATE='SLEEPING' is not on the protocol page"),
+        (b"OK STATE=IDLE WORK=W1 LINE=x LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0\n",
+         "LINE='x' is not an integer"),
+    ],
+)  # fmt: skip
+async def test_garbled_reply_is_a_protocol_error(reply, match):
+    script = [*CONNECT, (b"STAT?\n", reply)]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(ProtocolError, match=match):
+            await saw.request_status()
+
+
+@pytest.mark.parametrize(
+    ("recipe", "setpoint"),
+    [
+        (DicingRecipe(70, 30), "spindle_krpm"),
+        (DicingRecipe(30, 150), "feed_mm_s"),
+        (DicingRecipe(30, 30, StreetMap(depth_into_tape_um=80)), "depth_into_tape_um"),
+        (DicingRecipe(30, 30, StreetMap(ch1_pitch_mm=150)), "pitch_mm"),
+    ],
+)
+async def test_out_of_limit_setpoint_is_refused_with_nothing_sent(recipe, setpoint):
+    async with expected_protocol(CONNECT) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(LimitViolation, match=f"dice.*: {setpoint} = ") as info:
+            await saw.dice(recipe)
+        with pytest.raises(LimitViolation, match="spindle_krpm = 19"):
+            await saw.start_spindle(19)
+        with pytest.raises(LimitViolation, match="blade_thickness_um = 80"):
+            await saw.install_blade(80)
+        assert saw.state is ToolState.IDLE
+    assert info.value.setpoint == setpoint
+
+
+async def test_bad_workpiece_id_is_refused_with_nothing_sent():
+    async with expected_protocol(CONNECT) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(ValueError, match="1-16 printable ASCII"):
+            await saw.mount("W 1")
+
+
+async def test_abort_commands_the_safe_state():
+    script = [*CONNECT, (b"STOP\n", b"OK\n")]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        await saw.abort()
+        assert saw.state is ToolState.IDLE

@@ -1,0 +1,413 @@
+"""Hardware in the loop: the dicing saw driver against the simulated saw on the wire."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+import numpy as np
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.dicing_saw import AsciiDicingSaw
+from packline.drivers.equipment import E10State, Reading, ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    ConnectionLost,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+)
+from packline.drivers.links import ReconnectPolicy, open_link
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
+from packline.sim_instruments.dicing_saw import (
+    SawPhysics,
+    SimDicingSaw,
+    singulated_units,
+    street_lines,
+)
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+
+RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
+
+
+@asynccontextmanager
+async def saw_on_line(
+    transport: str = "socket",
+    *,
+    limits: dict[str, tuple[float, float]] | None = None,
+    **sim_options: object,
+) -> AsyncIterator[tuple[SimDicingSaw, AsciiDicingSaw]]:
+    """A simulated saw served on `transport` and the driver connected to it, on one clock."""
+    clock = VirtualClock()
+    sim = SimDicingSaw("saw", TwinStore(), clock, transport=transport, **sim_options)  # type: ignore[arg-type]
+    address = await sim.start()
+    link = open_link(
+        address, tool="saw", clock=clock, timeout_s=1.0, reconnect=ReconnectPolicy(1, 0.05)
+    )
+    saw = AsciiDicingSaw(link, poll_interval_s=2.0, limits=limits)
+    try:
+        async with asyncio.timeout(20):
+            async with saw:
+                yield sim, saw
+    finally:
+        await sim.stop()
+
+
+def when_lines_done(saw: AsciiDicingSaw, lines: int, action: Callable[[], None]) -> None:
+    """Run `action` once, as soon as the driver has seen `lines` lines cut."""
+    fired = False
+
+    def listener(reading: Reading) -> None:
+        nonlocal fired
+        if reading.name == "lines_done" and reading.value >= lines and not fired:
+            fired = True
+            action()
+
+    saw.add_reading_listener(listener)
+
+
+# ------------------------------------------------------------------ dicing and its physics
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_dicing_along_the_die_grid_singulates_every_die(transport):
+    async with saw_on_line(transport) as (sim, saw):
+        assert saw.address.startswith("socket://" if transport == "socket" else "/dev/pts/")
+        mounted = await saw.mount("W1")
+        assert (mounted.die_width_mm, mounted.die_height_mm) == (10.0, 10.0)
+        result = await saw.dice(RECIPE)
+        wafer = sim.twin.get("W1")
+    assert result.outcome is CutOutcome.COMPLETED
+    assert wafer.singulated_units == wafer.die_count == result.singulated_units > 200
+    assert 18 <= wafer.kerf_width_um == result.kerf_width_um <= 28  # a 20 um blade
+    assert wafer.cut_depth_um > 0
+    assert len(wafer.kerfs_x_mm) == len(wafer.kerfs_y_mm) == 20
+    event = wafer.history[-1]
+    assert (event.tool, event.operation, event.detail["outcome"]) == ("saw", "dice", "completed")
+    assert event.detail["singulated_units"] == wafer.die_count
+    # simulated process time: 40 lines of ~160 mm at 30 mm/s
+    assert 200 < result.process_time_s < 300
+
+
+async def test_a_thick_blade_cuts_a_wider_kerf_and_a_panel_with_its_resin():
+    async with saw_on_line() as (sim, saw):
+        panel = sim.twin.receive(
+            "P1", WaferSpec(diameter_mm=100, thickness_um=400, die_size_mm=(6.0, 4.0))
+        )
+        panel.resin_um[:] = 150.0
+        await saw.install_blade(40)
+        mounted = await saw.mount("P1")
+        assert mounted.stack_um == 550.0
+        result = await saw.dice(DicingRecipe(25, 20, StreetMap(depth_into_tape_um=35)))
+    assert 32 <= result.kerf_width_um <= 52
+    assert panel.singulated_units == panel.die_count
+    assert np.allclose(np.diff(sorted(panel.kerfs_y_mm)), 4.0)
+    assert np.allclose(np.diff(sorted(panel.kerfs_x_mm)), 6.0)
+
+
+async def test_a_street_map_off_the_die_grid_singulates_none():
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        await saw.dice(DicingRecipe(30, 30, StreetMap(ch1_offset_mm=5.0, ch2_offset_mm=5.0)))
+        assert sim.twin.get("W1").singulated_units == 0
+
+
+async def test_a_cut_short_of_the_tape_singulates_none_and_raises_the_cut_depth_alarm():
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        sim.inject_fault("height_setup")
+        with pytest.raises(ToolAlarm, match="CUT_DEPTH"):
+            await saw.dice(RECIPE)
+        wafer = sim.twin.get("W1")
+        assert wafer.singulated_units == 0
+        assert wafer.cut_depth_um < 0
+        assert wafer.kerfs_x_mm == wafer.kerfs_y_mm == []
+        assert wafer.history[-1].detail["outcome"] == "faulted"
+        assert saw.state is ToolState.FAULT
+        sim.clear_fault("height_setup")
+        await saw.reset()
+        assert saw.state is ToolState.IDLE
+        result = await saw.dice(RECIPE)
+        assert result.singulated_units == wafer.die_count
+
+
+async def test_radial_wear_since_the_setup_lifts_the_cut_off_the_tape():
+    physics = SawPhysics(radial_wear_um_per_m=10.0)  # a blade that wears 20x too fast
+    async with saw_on_line(physics=physics) as (sim, saw):
+        await saw.mount("W1")
+        with pytest.raises(ToolAlarm, match="CUT_DEPTH"):
+            await saw.dice(RECIPE)
+        last = await saw.request_last_cut()
+    wafer = sim.twin.get("W1")
+    assert last is not None
+    assert last.outcome is CutOutcome.FAULTED
+    assert 0 < last.lines_cut < last.lines_total
+    assert wafer.singulated_units < wafer.die_count
+
+
+async def test_chipping_grows_with_feed_and_with_wear_and_dressing_resets_the_wear():
+    async with saw_on_line() as (sim, saw):
+        await saw.set_dressing_interval(10_000)
+        chipping = {}
+        for wafer_id, feed in [("SLOW", 10), ("FAST", 80), ("WORN", 80)]:
+            if wafer_id == "FAST":
+                await saw.dress_blade()
+            await saw.mount(wafer_id)
+            result = await saw.dice(DicingRecipe(30, feed))
+            await saw.unmount()
+            chipping[wafer_id] = (result.chipping_front_um, result.chipping_back_um)
+        worn = await saw.request_blade()
+        assert worn.wear_ratio > 1
+        dressed = await saw.dress_blade()
+        await saw.mount("DRESSED")
+        again = await saw.dice(DicingRecipe(30, 80))
+    assert chipping["SLOW"][0] < chipping["FAST"][0] < chipping["WORN"][0]
+    assert chipping["SLOW"][1] < chipping["FAST"][1] < chipping["WORN"][1]
+    assert chipping["WORN"][0] > 1.2 * chipping["FAST"][0]
+    assert dressed.cut_since_dressing_mm == 0
+    assert dressed.wear_ratio == 0
+    assert dressed.radial_wear_um > 0
+    assert again.chipping_front_um == pytest.approx(chipping["FAST"][0], abs=0.05)
+    assert sim.twin.get("WORN").chipping_um == pytest.approx(chipping["WORN"][0], abs=0.05)
+
+
+async def test_a_blade_worn_far_past_its_interval_breaks():
+    async with saw_on_line() as (sim, saw):
+        await saw.set_dressing_interval(1500)  # breaks after 4500 mm, within one wafer
+        await saw.mount("W1")
+        with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
+            await saw.dice(RECIPE)
+        assert (await saw.request_blade()).broken
+        await saw.reset()
+        with pytest.raises(CommandRefused, match="blade is broken; install a new blade") as info:
+            await saw.dice(RECIPE)  # the spindle stopped with the alarm; it may not restart
+        assert info.value.code == "8"
+        await saw.stop_spindle()  # a blade is changed with the spindle at rest
+        await saw.install_blade(20)
+        await saw.set_dressing_interval(20_000)
+        await saw.unmount()
+        await saw.mount("W2")
+        assert (await saw.dice(RECIPE)).singulated_units == sim.twin.get("W2").die_count
+
+
+# ------------------------------------------------------------------ alarms, interlocks, limits
+
+
+@pytest.mark.parametrize(
+    ("fault", "alarm"),
+    [
+        ("blade_crack", "BLADE_BROKEN"),
+        ("cover_open", "COVER_OPENED"),
+        ("water_loss", "WATER_FLOW"),
+        ("air_loss", "SPINDLE_AIR"),
+        ("vacuum_loss", "VACUUM_LOST"),
+    ],
+)
+async def test_each_alarm_mid_cut_and_its_reset(fault, alarm):
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        when_lines_done(saw, 3, lambda: sim.inject_fault(fault))
+        with pytest.raises(ToolAlarm, match=alarm):
+            await saw.dice(RECIPE)
+        assert saw.state is ToolState.FAULT
+        assert saw.e10_state is E10State.UNSCHEDULED_DOWNTIME
+        assert list(saw.active_alarms) == [alarm]
+        status = await saw.request_status()
+        assert status.spindle_set_krpm == 0
+        assert 3 <= status.lines_done < status.lines_total
+        wafer = sim.twin.get("W1")
+        assert 0 < len(wafer.kerfs_y_mm) < 20
+        assert wafer.singulated_units == 0
+        sim.clear_fault(fault)
+        await saw.reset()
+        if fault == "blade_crack":  # a broken blade stays broken: change it, spindle at rest
+            await saw.stop_spindle()
+            await saw.install_blade(20)
+        assert saw.state is ToolState.IDLE
+        assert not saw.active_alarms
+        assert [a.code for a in saw.alarm_history] == [alarm]
+        result = await saw.dice(RECIPE)  # the cut lines again: every die is free
+    assert result.singulated_units == wafer.die_count
+
+
+async def test_a_reset_with_the_cause_still_there_leaves_the_interlock_open():
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        when_lines_done(saw, 1, lambda: sim.inject_fault("cover_open"))
+        with pytest.raises(ToolAlarm, match="COVER_OPENED"):
+            await saw.dice(RECIPE)
+        await saw.reset()
+        assert saw.state is ToolState.IDLE
+        with pytest.raises(InterlockOpen, match="cover_closed"):
+            await saw.dice(RECIPE)
+
+
+@pytest.mark.parametrize(
+    ("fault", "interlock"),
+    [
+        ("cover_open", "cover_closed"),
+        ("water_loss", "cutting_water"),
+        ("air_loss", "spindle_air"),
+        ("vacuum_loss", "chuck_vacuum"),
+    ],
+)
+async def test_each_interlock_keeps_the_cut_from_starting(fault, interlock):
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        sim.inject_fault(fault)
+        assert (await saw.request_interlocks())[interlock] is False
+        sim.received.clear()
+        with pytest.raises(InterlockOpen, match=f"dice: interlock open: {interlock}"):
+            await saw.dice(RECIPE)
+        assert sim.received == ["WORK?", "ILK?"]
+        assert saw.state is ToolState.IDLE
+        # the saw refuses on its own too, sent past the driver
+        assert (await saw.link.query("CUT")).startswith("ERR 4 interlock open")
+
+
+async def test_spindle_interlock_and_dressing_interlock():
+    async with saw_on_line() as (sim, saw):
+        sim.inject_fault("air_loss")
+        with pytest.raises(InterlockOpen, match="start spindle: interlock open: spindle_air"):
+            await saw.start_spindle(30)
+        sim.clear_fault("air_loss")
+        await saw.start_spindle(30)
+        sim.inject_fault("water_loss")
+        with pytest.raises(InterlockOpen, match="dress blade: interlock open: cutting_water"):
+            await saw.dress_blade()
+
+
+@pytest.mark.parametrize(
+    "recipe",
+    [
+        DicingRecipe(65, 30),
+        DicingRecipe(30, 120),
+        DicingRecipe(30, 30, StreetMap(depth_into_tape_um=60)),
+        DicingRecipe(30, 30, StreetMap(ch2_pitch_mm=0.05)),
+    ],
+)
+async def test_out_of_limit_setpoints_reach_no_tool(recipe):
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        sim.received.clear()
+        with pytest.raises(LimitViolation):
+            await saw.dice(recipe)
+        with pytest.raises(LimitViolation):
+            await saw.start_spindle(61)
+        assert sim.received == []
+        assert saw.state is ToolState.IDLE
+
+
+async def test_the_saws_own_range_check_becomes_command_refused():
+    async with saw_on_line(limits={"spindle_krpm": (20, 80), "depth_into_tape_um": (10, 90)}) as (
+        sim,
+        saw,
+    ):
+        with pytest.raises(CommandRefused, match=r"start spindle: spindle speed 75000 rpm outside "
+                           r"20000-60000 rpm \(tool error 3\)"):  # fmt: skip
+            await saw.start_spindle(75)
+        await saw.mount("W1")
+        with pytest.raises(CommandRefused, match=r"dice: depth 80 um outside \(0, 70\] um"):
+            await saw.dice(DicingRecipe(30, 30, StreetMap(depth_into_tape_um=80)))
+        assert saw.state is ToolState.IDLE
+        assert "CUT" not in sim.received
+        assert await saw.link.query("FEED 500") == "ERR 3 feed 500 mm/s outside 1-300 mm/s"
+        assert await saw.link.query("MOUNT W2") == "ERR 5 W1 is mounted; UNMOUNT first"
+        assert (await saw.link.query("JUMP")).startswith("ERR 1 unknown command")
+
+
+async def test_dressing_needs_the_spindle_at_speed():
+    async with saw_on_line() as (_, saw):
+        with pytest.raises(CommandRefused, match="dress blade: spindle is not at speed"):
+            await saw.dress_blade()
+        assert saw.state is ToolState.IDLE
+
+
+# ------------------------------------------------------------------ states, traces, abort, loss
+
+
+async def test_states_and_traces_during_a_cut():
+    async with saw_on_line() as (_, saw):
+        seen: list[tuple[ToolState, E10State]] = []
+        saw.add_reading_listener(lambda r: seen.append((saw.state, saw.e10_state)))
+        await saw.mount("W1")
+        await saw.dice(RECIPE)
+        assert saw.state is ToolState.IDLE
+        assert saw.e10_state is E10State.STANDBY
+        await saw.stop_spindle()
+        await saw.start_maintenance()
+        assert saw.e10_state is E10State.SCHEDULED_DOWNTIME
+        await saw.install_blade(30)
+        await saw.end_maintenance()
+    assert (ToolState.BUSY, E10State.PRODUCTIVE) in seen
+    progress = [r.value for r in saw.readings if r.name == "progress"]
+    assert progress[-1] == 100.0
+    assert progress == sorted(progress)
+    assert len(progress) > 10
+    times = [r.time_s for r in saw.readings if r.name == "progress"]
+    assert times[-1] - times[0] > 200  # simulated seconds
+    names = {r.name for r in saw.readings}
+    assert {"spindle", "lines_done", "kerf_width", "chipping_front", "singulated_units"} <= names
+
+
+async def test_abort_mid_cut_leaves_the_safe_state():
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        started = asyncio.Event()
+        when_lines_done(saw, 2, started.set)
+        cut = asyncio.create_task(saw.dice(RECIPE))
+        await started.wait()
+        cut.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await cut
+        assert saw.state is ToolState.IDLE
+        assert "STOP" in sim.received
+        status = await saw.request_status()
+        last = await saw.request_last_cut()
+    assert status.spindle_set_krpm == 0
+    assert status.state.value == "IDLE"
+    assert last is not None
+    assert last.outcome is CutOutcome.STOPPED
+    assert sim.twin.get("W1").history[-1].detail["outcome"] == "stopped"
+
+
+async def test_the_saw_dying_mid_cut_is_connection_lost():
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        started = asyncio.Event()
+        when_lines_done(saw, 2, started.set)
+        cut = asyncio.create_task(saw.dice(RECIPE))
+        await started.wait()
+        await sim.stop()
+        wall = time.monotonic()
+        with pytest.raises(ConnectionLost):
+            await cut
+        assert time.monotonic() - wall < 2.0
+        assert saw.state is ToolState.FAULT
+
+
+# ------------------------------------------------------------------ the pure physics
+
+
+def test_street_lines_cover_the_workpiece_only():
+    positions, chords = street_lines(-100.0, 10.0, 0.0, 100.0)
+    assert positions.tolist() == [float(p) for p in range(-90, 100, 10)]
+    assert np.allclose(chords, 2 * np.sqrt(100.0**2 - positions**2))
+
+
+def test_singulation_of_a_large_wafer_is_fast():
+    spec = WaferSpec(diameter_mm=300, die_size_mm=(1.0, 1.0))
+    wafer = TwinStore(spec).get("BIG")
+    x0, y0 = wafer.die_origin_mm[0]
+    xs, _ = street_lines(float(x0), 1.0, 0.0, 150.0)
+    ys, _ = street_lines(float(y0), 1.0, 0.0, 150.0)
+    started = time.perf_counter()
+    units = singulated_units(wafer.die_origin_mm, spec.die_size_mm, xs, ys, 23.0)
+    assert time.perf_counter() - started < 0.05
+    assert units == wafer.die_count > 60_000
+    missing_one_line = np.delete(ys, ys.size // 2)
+    fewer = singulated_units(wafer.die_origin_mm, spec.die_size_mm, xs, missing_one_line, 23.0)
+    assert 0 < wafer.die_count - fewer <= 2 * 300

@@ -1,0 +1,62 @@
+"""An independent client: socat talks to the simulated dicing saw by the protocol page."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+
+from packline.sim_instruments.dicing_saw import SimDicingSaw
+from packline.sim_instruments.twin import TwinStore
+
+pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+
+COMMANDS = b"IDN?\nMOUNT W7\nWORK?\nILK?\nSPINDLE 75000\nFEED 30.0\nJUMP\nSTAT?\n"
+REPLIES = [
+    "OK packline,DS-2,DS2-0001,1.0",
+    "OK",
+    "OK ID=W7 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0",
+    "OK COVER=1 WATER=1 AIR=1 VACUUM=1",
+    "ERR 3 spindle speed 75000 rpm outside 20000-60000 rpm",
+    "OK",
+    "ERR 1 unknown command 'JUMP'",
+    "OK STATE=IDLE WORK=W7 LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0",
+]
+
+
+async def socat(*arguments: str, stdin: bytes) -> list[str]:
+    """Run socat with `stdin`, bounded by a timeout; return its output lines."""
+    process = await asyncio.create_subprocess_exec(
+        "socat", "-t", "1", *arguments,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(10):
+            stdout, stderr = await process.communicate(stdin)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    assert process.returncode == 0, stderr.decode()
+    return stdout.decode("ascii").splitlines()
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_socat_talks_to_the_simulated_saw(transport):
+    sim = SimDicingSaw("saw", TwinStore(), transport=transport)
+    address = await sim.start()
+    try:
+        if transport == "socket":
+            port = address.rpartition(":")[2]
+            target = f"TCP:127.0.0.1:{port}"  # the page's socket:// form, raw TCP
+        else:
+            target = f"{address},raw,echo=0"
+        replies = await socat("-", target, stdin=COMMANDS)
+    finally:
+        await sim.stop()
+    assert replies == REPLIES
+    assert sim.received == COMMANDS.decode().splitlines()
+    assert sim.workpiece_id == "W7"

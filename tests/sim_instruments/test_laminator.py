@@ -1,0 +1,492 @@
+"""Hardware-in-the-loop: the real laminator driver against the simulated laminator on loopback.
+
+Process time runs on a VirtualClock shared by driver and simulator, so a six-minute lamination
+costs milliseconds. The physics the claims need (001:7, 001:10, 003:7.2) is checked on the
+workpiece twin after the driver ran the tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pytest
+import pytest_asyncio
+
+from packline.clock import VirtualClock
+from packline.drivers.equipment import E10State, Reading, ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    ConnectionLost,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolStateError,
+)
+from packline.drivers.laminator import Command, CommandError, ModbusLaminator, Reg
+from packline.drivers.links import ModbusLink
+from packline.drivers.roles.laminator import (
+    JobResult,
+    LaminationJob,
+    LaminatorPhase,
+    PressRecipe,
+    ResinSheet,
+    SupportKind,
+)
+from packline.sim_instruments.laminator import (
+    LaminatorPhysics,
+    SimLaminator,
+    laminate_sheet,
+    residue_smear_nm,
+    void_fraction,
+)
+from packline.sim_instruments.twin import Support, TwinStore, WaferSpec, new_wafer
+
+RECIPE = PressRecipe(
+    vacuum_pa=100,
+    vacuum_hold_s=20,
+    temperature_c=100,
+    press_pressure_mpa=0.5,
+    press_time_s=60,
+    cool_to_c=35,
+)
+FILM_45 = LaminationJob(ResinSheet(45, SupportKind.FILM), RECIPE)
+
+
+@dataclass
+class Rig:
+    sim: SimLaminator
+    driver: ModbusLaminator
+    twin: TwinStore
+    clock: VirtualClock
+
+
+async def open_rig(
+    transport: str = "tcp", limits: dict[str, tuple[float, float]] | None = None
+) -> Rig:
+    clock = VirtualClock()
+    twin = TwinStore()
+    sim = SimLaminator("laminator", twin, clock, transport=transport)
+    address = await sim.start()
+    link = ModbusLink(address, tool="laminator", timeout_s=2.0, clock=clock)
+    driver = ModbusLaminator(link, name="laminator", limits=limits)
+    await driver.connect()
+    return Rig(sim, driver, twin, clock)
+
+
+async def close_rig(rig: Rig) -> None:
+    await rig.driver.close()
+    await rig.sim.stop()
+
+
+@pytest_asyncio.fixture
+async def rig() -> AsyncIterator[Rig]:
+    rig = await open_rig()
+    yield rig
+    await close_rig(rig)
+
+
+def bumped_wafer(rig: Rig, wafer_id: str, height_um: float) -> np.ndarray:
+    """Give every site of a twin wafer a bump of `height_um`; returns the incoming residue."""
+    wafer = rig.twin.get(wafer_id)
+    wafer.bump_height_um[:] = height_um
+    wafer.bump_stack[:] = 1
+    wafer.bump_material = "Au"
+    return wafer.residue_nm.copy()
+
+
+async def wait_for_phase(rig: Rig, phase: LaminatorPhase) -> None:
+    """Let process time pass until the simulated tool is in `phase`."""
+    async with asyncio.timeout(5):
+        while rig.sim.phase is not phase:
+            await rig.clock.sleep(1)
+
+
+# ----------------------------------------------------------------- the process and its physics
+
+
+async def test_identity_and_standby_after_connect(rig: Rig):
+    assert str(rig.driver.identity) == "packline VL-2 s/n VL2-0001 fw 1.0"
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.e10_state is E10State.STANDBY
+    assert rig.sim.received == []  # connecting only reads
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp", "rtu-pty"])
+async def test_45_um_sheet_over_60_um_bumps_leaves_15_um_of_every_tip_projecting(transport):
+    rig = await open_rig(transport)
+    try:
+        incoming = bumped_wafer(rig, "W01", 60.0)
+        states: list[tuple[ToolState, E10State]] = []
+        rig.driver.add_reading_listener(
+            lambda _: states.append((rig.driver.state, rig.driver.e10_state))
+        )
+        await rig.driver.load("W01")
+        result = await rig.driver.laminate(FILM_45)
+
+        wafer = rig.twin.get("W01")
+        np.testing.assert_allclose(wafer.resin_um, 45.0, atol=1.5)
+        np.testing.assert_allclose(wafer.tip_projection_um, 15.0, atol=1.5)
+        assert wafer.resin_um.std() > 0  # a real sheet has some spread
+        smear = wafer.residue_nm - incoming
+        assert 100.0 < smear.mean() < 1000.0  # hundreds of nm of resin on the tips
+        assert smear.min() > 0
+        assert wafer.support is Support.FILM
+        assert not wafer.resin_cured
+        assert wafer.operations() == ["laminate"]
+        event = wafer.history[0]
+        assert event.detail["tips_projecting"] == wafer.site_count
+        assert event.detail["support"] == "film"
+
+        assert result.wafer_id == "W01"
+        assert result.peak_temperature_c == pytest.approx(100.0)
+        assert result.best_vacuum_pa == pytest.approx(100.0)
+        assert result.peak_press_pressure_mpa == pytest.approx(0.5)
+        assert result.process_time_s >= 20 + 60  # hold and press at least
+        status = await rig.driver.request_status()
+        assert status.platen_temperature_c <= 35.0
+        assert status.last_result is JobResult.COMPLETED
+        assert status.progress_pct == 100.0
+        assert (ToolState.BUSY, E10State.PRODUCTIVE) in states
+        assert rig.driver.state is ToolState.IDLE
+    finally:
+        await close_rig(rig)
+
+
+async def test_traces_of_temperature_pressure_and_vacuum_follow_the_cycle(rig: Rig):
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    await rig.driver.laminate(FILM_45)
+    trace: dict[str, list[Reading]] = {}
+    for reading in rig.driver.readings:
+        trace.setdefault(reading.name, []).append(reading)
+    assert set(trace) == {"temperature", "vacuum", "press_pressure", "progress"}
+    assert {r.unit for r in trace["temperature"]} == {"degC"}
+    assert {r.unit for r in trace["vacuum"]} == {"Pa"}
+    assert {r.unit for r in trace["press_pressure"]} == {"MPa"}
+    temperatures = [r.value for r in trace["temperature"]]
+    assert temperatures[0] == pytest.approx(25.0)
+    assert max(temperatures) == pytest.approx(100.0)
+    vacuum = [r.value for r in trace["vacuum"]]
+    assert vacuum[0] == vacuum[-1] == 101_325
+    assert min(vacuum) == 100
+    pressed = [r for r in trace["press_pressure"] if r.value > 0]
+    assert {r.value for r in pressed} == {0.5}
+    assert pressed[-1].time_s - pressed[0].time_s == pytest.approx(60.0, abs=1.0)
+    progress = [r.value for r in trace["progress"]]
+    assert progress == sorted(progress)
+    assert progress[-1] == 100.0
+    times = [r.time_s for r in trace["temperature"]]
+    assert times == sorted(times)
+
+
+async def test_a_sheet_thicker_than_the_bumps_leaves_them_buried(rig: Rig):
+    incoming = bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(80, SupportKind.FILM)))
+    wafer = rig.twin.get("W01")
+    assert wafer.tip_projection_um.max() < -15.0
+    np.testing.assert_array_equal(wafer.residue_nm, incoming)  # buried tips get no smear
+    assert wafer.history[0].detail["bumps_buried"] == wafer.site_count
+
+
+async def test_a_metal_film_support_stays_and_the_tips_touch_it(rig: Rig):
+    incoming = bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(45, SupportKind.METAL_FILM)))
+    wafer = rig.twin.get("W01")
+    assert wafer.support is Support.METAL_FILM
+    assert (wafer.tip_projection_um > 0).all()  # every tip reaches the film through the resin
+    np.testing.assert_array_equal(wafer.residue_nm, incoming)  # the film squeezed it off
+    assert (await rig.driver.request_status()).support_on_wafer is SupportKind.METAL_FILM
+
+    sent = len(rig.sim.received)
+    with pytest.raises(ToolStateError, match="metal film, which stays on the wafer"):
+        await rig.driver.peel_support()
+    assert rig.sim.received[sent:] == []
+    with pytest.raises(CommandRefused):  # and the tool itself refuses it too
+        await rig.driver.link.write_register(Reg.COMMAND, Command.PEEL_SUPPORT)
+    assert rig.sim.command_error is CommandError.SUPPORT_STAYS
+    assert wafer.support is Support.METAL_FILM
+
+
+async def test_peel_is_refused_while_hot_and_done_once_cooled(rig: Rig):
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    warm = replace(FILM_45, recipe=replace(RECIPE, temperature_c=120, cool_to_c=60))
+    await rig.driver.laminate(warm)
+    assert (await rig.driver.request_status()).platen_temperature_c > 40.0
+
+    sent = len(rig.sim.received)
+    with pytest.raises(InterlockOpen, match="peel support: interlock open: peel_temperature"):
+        await rig.driver.peel_support()
+    assert rig.sim.received[sent:] == []
+    assert rig.driver.state is ToolState.IDLE
+    # the tool's own refusal, for a peel sent past the driver
+    with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
+        await rig.driver.link.write_register(Reg.COMMAND, Command.PEEL_SUPPORT)
+    reason = await rig.driver.link.read_holding_registers(Reg.COMMAND_ERROR, 1)
+    assert reason == [CommandError.INTERLOCK_OPEN]
+
+    assert await rig.driver.cool(35) <= 35.0
+    await rig.driver.peel_support()
+    wafer = rig.twin.get("W01")
+    assert wafer.support is Support.NONE
+    assert wafer.operations() == ["laminate", "peel support"]
+    assert wafer.history[-1].detail["temperature_c"] < 40.0
+    assert await rig.driver.unload() == "W01"
+    assert await rig.driver.request_wafer() is None
+
+
+async def test_peel_without_a_support_is_refused(rig: Rig):
+    await rig.driver.load("W01")
+    with pytest.raises(ToolStateError, match="no film support on the wafer"):
+        await rig.driver.peel_support()
+    await rig.driver.unload()
+    with pytest.raises(ToolStateError, match="no wafer on the platen"):
+        await rig.driver.peel_support()
+
+
+async def test_poor_vacuum_and_a_short_hold_leave_voids(rig: Rig):
+    good = replace(RECIPE, vacuum_pa=50, vacuum_hold_s=60)
+    poor = replace(RECIPE, vacuum_pa=500, vacuum_hold_s=10)
+    voids = {}
+    for wafer_id, recipe in (("GOOD", good), ("POOR", poor)):
+        bumped_wafer(rig, wafer_id, 60.0)
+        await rig.driver.load(wafer_id)
+        await rig.driver.laminate(replace(FILM_45, recipe=recipe))
+        await rig.driver.unload()
+        voids[wafer_id] = rig.twin.get(wafer_id).resin_voids
+    assert voids["GOOD"] < 0.001
+    assert voids["POOR"] > 10 * voids["GOOD"]
+    assert voids["POOR"] == pytest.approx(void_fraction(500, 10, LaminatorPhysics()))
+
+
+def test_residue_smear_thins_with_heat_and_pressure():
+    physics = LaminatorPhysics()
+    cold_soft = residue_smear_nm(60, 0.2, physics)
+    reference = residue_smear_nm(100, 0.5, physics)
+    hot_hard = residue_smear_nm(130, 1.0, physics)
+    assert cold_soft > reference > hot_hard
+    assert reference == pytest.approx(physics.smear_nm)
+    assert hot_hard > 50  # hundreds of nm across the window
+    assert cold_soft < 2000
+
+
+def test_laminate_sheet_is_fast_on_a_300_mm_wafer_with_60000_sites():
+    wafer = new_wafer("BIG", WaferSpec(diameter_mm=300, pads_per_die_side=25))
+    assert wafer.site_count >= 60_000
+    wafer.bump_height_um[:] = 60.0
+    physics = LaminatorPhysics()
+    rng = np.random.default_rng(0)
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        laminate_sheet(wafer, 45.0, Support.FILM, 100, 0.5, 100, 20, physics, rng)
+        best = min(best, time.perf_counter() - started)
+    assert best < 0.010
+    assert (wafer.tip_projection_um > 10).all()
+
+
+# ----------------------------------------------------------------- alarms
+
+
+async def test_chamber_leak_raises_vacuum_not_reached_until_reset(rig: Rig):
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    rig.sim.inject_fault("chamber_leak")
+    with pytest.raises(ToolAlarm, match="VACUUM_NOT_REACHED"):
+        await rig.driver.laminate(FILM_45)
+    assert rig.clock.now() >= LaminatorPhysics().evacuation_limit_s
+    assert rig.driver.state is ToolState.FAULT
+    assert rig.driver.e10_state is E10State.UNSCHEDULED_DOWNTIME
+    assert rig.sim.last_result is JobResult.FAULTED
+    wafer = rig.twin.get("W01")
+    assert wafer.resin_um.max() == 0.0  # never pressed
+    assert wafer.operations() == ["laminate faulted"]
+    vacuum = [r.value for r in rig.driver.readings if r.name == "vacuum"]
+    assert min(vacuum) > 500  # it never got below the leak floor
+    with pytest.raises(ToolStateError, match="not allowed while fault"):
+        await rig.driver.laminate(FILM_45)
+    with pytest.raises(CommandRefused):  # the tool refuses work while the alarm is latched
+        await rig.driver.link.write_register(Reg.COMMAND, Command.START_JOB)
+    assert rig.sim.command_error is CommandError.ALARM_ACTIVE
+
+    rig.sim.clear_fault("chamber_leak")
+    await rig.driver.reset()
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.active_alarms == {}
+    assert [a.code for a in rig.driver.alarm_history] == ["VACUUM_NOT_REACHED"]
+    assert rig.sim.phase is LaminatorPhase.READY
+    await rig.driver.laminate(FILM_45)  # repaired: it laminates again
+    assert (wafer.tip_projection_um > 10).all()
+
+
+async def test_heater_runaway_trips_over_temperature_until_reset(rig: Rig):
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    rig.sim.inject_fault("heater_runaway")
+    with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
+        await rig.driver.laminate(FILM_45)
+    temperatures = [r.value for r in rig.driver.readings if r.name == "temperature"]
+    assert max(temperatures) > 100.0  # the platen overshot its setpoint before the trip
+    assert rig.driver.state is ToolState.FAULT
+    assert rig.twin.get("W01").resin_um.max() == 0.0
+    status = await rig.driver.request_status()
+    assert status.press_pressure_mpa == 0.0
+    rig.sim.clear_fault("heater_runaway")
+    await rig.driver.reset()
+    assert rig.driver.state is ToolState.IDLE
+    assert [a.code for a in rig.driver.alarm_history] == ["OVER_TEMPERATURE"]
+
+
+async def test_a_hot_platen_meets_a_low_setpoint_and_trips_by_physics(rig: Rig):
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    hot = replace(FILM_45, recipe=replace(RECIPE, temperature_c=130))
+    task = asyncio.create_task(rig.driver.laminate(hot))
+    await wait_for_phase(rig, LaminatorPhase.PRESSING)
+    task.cancel()  # aborted while pressing at 130 degC: the platen stays hot
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    cool_setpoint = replace(FILM_45, recipe=replace(RECIPE, temperature_c=60))
+    with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
+        await rig.driver.laminate(cool_setpoint)
+    await rig.driver.reset()
+    assert rig.driver.state is ToolState.IDLE
+
+
+# ----------------------------------------------------------------- interlocks and refusals
+
+
+async def test_laminate_without_a_wafer_is_refused_by_the_interlock(rig: Rig):
+    with pytest.raises(InterlockOpen, match="laminate: interlock open: wafer_present"):
+        await rig.driver.laminate(FILM_45)
+    assert rig.sim.received == []
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_laminate_with_the_lid_open_is_refused_by_the_interlock(rig: Rig):
+    await rig.driver.load("W01")
+    rig.sim.inject_fault("lid_switch")
+    sent = len(rig.sim.received)
+    with pytest.raises(InterlockOpen, match="lid_closed"):
+        await rig.driver.laminate(FILM_45)
+    assert rig.sim.received[sent:] == []
+    # past the driver, the tool refuses the start itself, naming an open interlock
+    with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
+        await rig.driver.link.write_register(Reg.COMMAND, Command.START_JOB)
+    assert await rig.driver.link.read_holding_registers(Reg.REFUSED_REGISTER, 2) == [
+        Reg.COMMAND,
+        CommandError.INTERLOCK_OPEN,
+    ]
+    assert (await rig.driver.request_interlocks())["lid_closed"] is False
+    assert rig.sim.job is None
+
+
+async def test_out_of_limit_setpoint_is_refused_and_nothing_is_sent(rig: Rig):
+    await rig.driver.load("W01")
+    rig.sim.received.clear()
+    with pytest.raises(
+        LimitViolation, match=r"vacuum_hold_s = 5 s is outside the limits \[10, 60\]"
+    ):
+        await rig.driver.laminate(replace(FILM_45, recipe=replace(RECIPE, vacuum_hold_s=5)))
+    with pytest.raises(LimitViolation, match="resin_thickness_um = 150 um"):
+        await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(150, SupportKind.FILM)))
+    assert rig.sim.received == []
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
+    rig = await open_rig(limits={"temperature_c": (60, 200)})  # a station that widened a limit
+    try:
+        await rig.driver.load("W01")
+        with pytest.raises(CommandRefused) as refused:
+            await rig.driver.laminate(replace(FILM_45, recipe=replace(RECIPE, temperature_c=180)))
+        message = str(refused.value)
+        assert "write job: value out of range: temperature_c (register 204)" in message
+        assert refused.value.code == "ILLEGAL_DATA_VALUE"
+        assert rig.sim.received[-1] == "FC16 write 200 [450, 1, 100, 20, 1800, 500, 60, 350]"
+        assert rig.sim.job is None
+        assert rig.driver.state is ToolState.IDLE
+    finally:
+        await close_rig(rig)
+
+
+async def test_load_and_unload_refusals(rig: Rig):
+    with pytest.raises(ValueError, match="at most 16 ASCII characters"):
+        await rig.driver.load("W" * 17)
+    with pytest.raises(ToolStateError, match="no wafer on the platen"):
+        await rig.driver.unload()
+    await rig.driver.load("W01")
+    with pytest.raises(ToolStateError, match="wafer W01 is already on the platen"):
+        await rig.driver.load("W02")
+    with pytest.raises(CommandRefused):  # sent past the driver, the tool refuses it too
+        await rig.driver.link.write_register(Reg.COMMAND, Command.LOAD_WAFER)
+    assert rig.sim.command_error is CommandError.WAFER_PRESENT
+    assert await rig.driver.request_wafer() == "W01"
+
+
+async def test_commands_while_laminating_are_refused_by_the_tool(rig: Rig):
+    await rig.driver.load("W01")
+    task = asyncio.create_task(rig.driver.laminate(FILM_45))
+    await wait_for_phase(rig, LaminatorPhase.HEATING)
+    for command in (Command.UNLOAD_WAFER, Command.COOL, Command.PEEL_SUPPORT):
+        with pytest.raises(CommandRefused):
+            await rig.driver.link.write_register(Reg.COMMAND, command)
+        assert rig.sim.command_error is CommandError.WRONG_STATE
+    with pytest.raises(CommandRefused):  # nor may the job change under a running press
+        await rig.driver.link.write_register(Reg.JOB_TEMPERATURE_DC, 1100)
+    assert rig.sim.command_error is CommandError.WRONG_STATE
+    await task
+    assert rig.sim.last_result is JobResult.COMPLETED
+
+
+# ----------------------------------------------------------------- states, abort, lost tool
+
+
+async def test_cancelled_laminate_commands_the_safe_state(rig: Rig):
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    task = asyncio.create_task(rig.driver.laminate(FILM_45))
+    await wait_for_phase(rig, LaminatorPhase.PRESSING)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert rig.sim.last_result is JobResult.ABORTED
+    status = await rig.driver.request_status()
+    assert status.phase is LaminatorPhase.VENTING
+    assert status.press_pressure_mpa == 0.0
+    assert rig.sim.platen.drive == "off"  # heater off
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.twin.get("W01").resin_um.max() == 0.0  # the press never finished
+
+
+async def test_tool_dying_mid_lamination_raises_connection_lost_in_time(rig: Rig):
+    await rig.driver.load("W01")
+    task = asyncio.create_task(rig.driver.laminate(FILM_45))
+    await wait_for_phase(rig, LaminatorPhase.HEATING)
+    await rig.sim.stop()
+    async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):
+        with pytest.raises(ConnectionLost):
+            await task
+    assert rig.driver.state is ToolState.FAULT
+
+
+async def test_engineering_and_maintenance_states(rig: Rig):
+    await rig.driver.enter_engineering()
+    assert rig.driver.e10_state is E10State.ENGINEERING
+    await rig.driver.load("W01")
+    await rig.driver.laminate(FILM_45)
+    assert rig.driver.state is ToolState.ENGINEERING
+    await rig.driver.leave_engineering()
+    await rig.driver.start_maintenance()
+    assert rig.driver.e10_state is E10State.SCHEDULED_DOWNTIME
+    with pytest.raises(ToolStateError, match="laminate: not allowed while maintenance"):
+        await rig.driver.laminate(FILM_45)
+    await rig.driver.end_maintenance()
+    await rig.driver.close()
+    assert rig.driver.e10_state is E10State.NON_SCHEDULED

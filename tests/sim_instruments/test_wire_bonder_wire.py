@@ -1,0 +1,81 @@
+"""socat, a client nobody here wrote, talks to the simulated bonder by its protocol page."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+
+import pytest
+
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.wire_bonder import SimWireBonder
+
+pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+
+SESSION = [
+    "ID?",
+    "ILK?",
+    "LOAD W01",
+    "MAP?",
+    "STAT?",
+    "PROG AU 25.0 150.0 35.0 60.0 12.0",
+    "PROG?",
+    "SEL:CLR",
+    "SEL:ADD 0-99,150,200-209",
+    "SEL?",
+    "PROG AU 25.0 150.0 100.0 60.0 12.0",
+]
+REPLIES = [
+    "OK packline,WB-1,WB1-0001,1.0",
+    "OK COVER=1 VACUUM=0 WIRE=1",
+    "OK",
+    "OK 784",
+    "OK STATE=IDLE WAFER=W01 DONE=0 TOTAL=0 STACK=0 STAGE=25.0 SPOOL=500.000 ELAPSED=0.0 LAST=NONE",
+    "OK",
+    "OK AU 25.0 150.0 35.0 60.0 12.0",
+    "OK 0",
+    "OK 111",
+    "OK 111",
+    "ERR 3 bond_force_gf 100 gf outside 15-60",
+]
+
+
+async def socat(peer: str, lines: list[str]) -> list[str]:
+    """Send `lines` through `socat - <peer>` and return the lines it printed."""
+    process = await asyncio.create_subprocess_exec(
+        "socat", "-t", "0.5", "-", peer,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        async with asyncio.timeout(10):
+            out, err = await process.communicate("".join(f"{line}\n" for line in lines).encode())
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 0, err.decode()
+    return out.decode("ascii").splitlines()
+
+
+@pytest.mark.parametrize(
+    ("transport", "peer"),
+    [("pty", "{address},raw,echo=0"), ("socket", "TCP:{host}:{port}")],
+)
+async def test_socat_runs_the_documented_session(transport, peer):
+    sim = SimWireBonder(
+        "bonder", TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4)), transport=transport
+    )
+    address = await sim.start()
+    try:
+        host, _, port = address.removeprefix("socket://").partition(":")
+        replies = await socat(peer.format(address=address, host=host, port=port), SESSION)
+    finally:
+        await sim.stop()
+    assert replies == REPLIES
+    assert sim.received == SESSION
+    if transport == "socket":
+        assert address.startswith("socket://127.0.0.1:")
+    else:
+        assert address.startswith("/dev/pts/")
