@@ -70,6 +70,13 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.dicing_saw:SimDicingSaw",
             description="dicing saw on an ASCII serial host link (socket:// serial server or pty)",
         ),
+        ToolKind(
+            name="grinder",
+            role="grinder",
+            driver="packline.drivers.grinder:ScpiGrinder",
+            simulator="packline.sim_instruments.grinder:SimGrinder",
+            description="in-feed grinder (coarse/fine wheel, polish, gauge) on a SCPI socket",
+        ),
     ]
 }
 

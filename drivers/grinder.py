@@ -1,0 +1,458 @@
+"""Grinder over a SCPI-like ASCII command set: the contract of `docs/protocols/grinder.md`.
+
+Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
+
+* Lines of ASCII terminated by LF, one request at a time, over a TCP socket
+  (`TCPIP0::host::port::SOCKET`) or a serial line. A query ends in `?` and is answered with
+  one line; a setting command is answered with nothing.
+* SCPI conventions: `*IDN?` (`vendor,model,serial,firmware`), `*CLS`, `*OPC?` (`1`), and the
+  error queue `SYST:ERR?` (`<code>,"<message>[;<detail>]"`, `0,"No error"` when empty). Negative
+  codes are SCPI's own (-222 data out of range, -221 settings conflict...), positive ones the
+  grinder's (201 interlock open, 202 alarm active, 203 no wafer on chuck). A refused command
+  changes nothing; the driver reads the queue after its commands and raises `CommandRefused`
+  with the tool's message.
+* Numbers are decimal (SCPI NRf); thicknesses in µm, feeds in µm/s, speeds in rpm. A gauge that
+  has no valid reading answers SCPI's not-a-number, 9.91E+37.
+* `GRIN:STAT?` answers the cycle in one line of ten fields (see `STATE_FIELDS`); the driver
+  polls it on the clock while a cycle runs.
+
+The grinding cycle runs the coarse wheel, the fine wheel, then the polishing pad, each stopped by
+the in-process gauge at its own threshold above the target, so the tool never grinds past the
+target. The driver adds what the tool cannot know: it refuses a target that would leave too
+little silicon (back grinding) or would cut into the die and bump features on the substrate
+(front grinding), from the tool's own measurements, before it starts anything.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+from .equipment import Identity, Limit, ToolState
+from .errors import CommandRefused, LimitViolation, ProtocolError, ToolAlarm, ToolTimeout
+from .links.base import TextLink
+from .roles.grinder import (
+    CycleResult,
+    Grinder,
+    GrinderStatus,
+    GrindPhase,
+    GrindRecipe,
+    GrindResult,
+    GrindSide,
+    WaferOnChuck,
+)
+
+#: SCPI's not-a-number: what a query answers when the tool has no valid value.
+NOT_A_NUMBER = 9.91e37
+
+#: Depth of the tool's error queue; beyond it the newest error becomes -350 (queue overflow).
+ERROR_QUEUE_DEPTH = 10
+
+#: SCPI error codes the grinder uses (negative: SCPI's own; positive: the grinder's).
+SCPI_ERRORS = {
+    0: "No error",
+    -102: "Syntax error",
+    -104: "Data type error",
+    -108: "Parameter not allowed",
+    -109: "Missing parameter",
+    -113: "Undefined header",
+    -221: "Settings conflict",
+    -222: "Data out of range",
+    -224: "Illegal parameter value",
+    -350: "Queue overflow",
+    201: "Interlock open",
+    202: "Alarm active",
+    203: "No wafer on chuck",
+}
+
+#: Alarm names (`SYST:ALAR?`) and what each means.
+ALARM_TEXT = {
+    "WHEEL_LOAD": "spindle load above its limit (feed too fast for the wheel, or a glazed "
+    "wheel); feed stopped and wheel retracted",
+    "GAUGE_FAULT": "in-process thickness gauge gives no valid reading; feed stopped",
+    "INTERLOCK_OPENED": "chuck vacuum or grinding water lost during the cycle; feed stopped",
+}
+
+#: Interlock names of `SYST:INT?`, in the order the tool lists them.
+INTERLOCKS = ("chuck_vacuum", "wafer_present", "grinding_water")
+
+#: What must be closed before the spindles turn and the wheel feeds.
+GRIND_INTERLOCKS = INTERLOCKS
+
+#: The fields of a `GRIN:STAT?` reply, in order.
+STATE_FIELDS = (
+    "phase",
+    "thickness_um",
+    "spindle_rpm",
+    "chuck_rpm",
+    "feed_um_s",
+    "spindle_load_pct",
+    "progress_pct",
+    "cycle_time_s",
+    "cycle_count",
+    "last_result",
+)
+
+#: Wafer ids: 1-16 printable ASCII characters without space, comma, semicolon or double quote
+#: (the argument separators and string delimiters of the command set).
+WAFER_ID_PATTERN = re.compile(r"^[!#-+\--:<-~]{1,16}$")
+
+#: Tool states in which the grinder accepts wafer and chuck commands.
+READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+
+#: Assumptions for the cycle's time allowance: the hardest material removes at least this share
+#: of the feed, and the polish stage at least this rate (est). Beyond the allowance plus the
+#: margin, a cycle that has not ended is a timeout.
+LEAST_REMOVAL_EFFICIENCY = 0.25
+LEAST_POLISH_RATE_UM_S = 0.01
+CYCLE_TIMEOUT_MARGIN_S = 120.0
+
+_ERROR_REPLY = re.compile(r'^([+-]?\d+),"([^"]*)"$')
+_ALARM_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
+
+def _number(value: float) -> str:
+    """A setpoint as the command set writes it (SCPI NR1/NR2, no exponent for usual values)."""
+    return format(value, ".10g")
+
+
+class ScpiGrinder(Grinder):
+    """Drives a grinder that implements the packline grinder command set."""
+
+    link_type = TextLink
+    limits = {
+        "target_thickness_um": Limit(50, 1500, "um"),
+        "spindle_rpm": Limit(3500, 5500, "rpm"),
+        "chuck_rpm": Limit(100, 300, "rpm"),
+        "coarse_feed_um_s": Limit(5, 10, "um/s"),
+        "fine_feed_um_s": Limit(0.1, 0.5, "um/s"),
+        "fine_allowance_um": Limit(5, 100, "um"),
+        "polish_allowance_um": Limit(0, 5, "um"),
+        # what a grind must leave: silicon after back grinding, resin and bump features above
+        # the substrate after front grinding (est)
+        "substrate_remaining_um": Limit(50, 2000, "um"),
+        "front_remaining_um": Limit(10, 2000, "um"),
+    }
+    link: TextLink
+
+    async def connect(self) -> None:
+        """Connect, then empty the tool's error queue so each check answers for its own commands."""
+        await super().connect()
+        try:
+            await self.link.write("*CLS")
+        except BaseException:
+            await self.close()
+            raise
+
+    # ----------------------------------------------------------------- exchanges
+
+    async def _send(self, action: str, *commands: str) -> None:
+        """Send setting commands, then read the error queue: any error refuses the lot."""
+        for command in commands:
+            await self.link.write(command)
+        await self._check_errors(action)
+
+    async def _check_errors(self, action: str) -> None:
+        errors: list[tuple[int, str]] = []
+        for _ in range(ERROR_QUEUE_DEPTH + 1):
+            reply = await self.link.query("SYST:ERR?")
+            match = _ERROR_REPLY.match(reply)
+            if match is None:
+                raise ProtocolError(
+                    self.name, self.address, action, f"SYST:ERR? answered {reply!r}, not an error"
+                )
+            code, message = int(match[1]), match[2]
+            if code == 0:
+                break
+            errors.append((code, message.replace(";", ": ", 1)))
+        if errors:
+            raise CommandRefused(
+                self.name,
+                self.address,
+                action,
+                "; ".join(message for _, message in errors),
+                str(errors[0][0]),
+            )
+
+    async def _query_number(self, action: str, command: str) -> float:
+        reply = await self.link.query(command)
+        try:
+            value = float(reply)
+        except ValueError:
+            raise ProtocolError(
+                self.name, self.address, action, f"{command} answered {reply!r}, not a number"
+            ) from None
+        if not math.isfinite(value):
+            raise ProtocolError(self.name, self.address, action, f"{command} answered {reply!r}")
+        return value
+
+    async def _query_gauge(self, action: str, command: str) -> float:
+        """A gauge reading; not-a-number means the gauge failed (the tool raises an alarm)."""
+        value = await self._query_number(action, command)
+        if value >= NOT_A_NUMBER:
+            await self.refresh_alarms()
+            if self.active_alarms:
+                raise self.alarm_error(action)
+            raise ProtocolError(
+                self.name, self.address, action, f"{command}: the gauge gives no valid reading"
+            )
+        return value
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_identity(self) -> Identity:
+        reply = await self.link.query("*IDN?")
+        fields = [field.strip() for field in reply.split(",")]
+        if len(fields) != 4 or not all(fields[:3]):
+            raise ProtocolError(
+                self.name, self.address, "read identity",
+                f"*IDN? answered {reply!r}, not vendor,model,serial,firmware",
+            )  # fmt: skip
+        vendor, model, serial_number, firmware = fields
+        return Identity(vendor, model, serial_number, firmware)
+
+    async def request_alarms(self) -> dict[str, str]:
+        reply = await self.link.query("SYST:ALAR?")
+        if reply == "NONE":
+            return {}
+        names = reply.split(",")
+        if not all(_ALARM_NAME.match(name) for name in names):
+            raise ProtocolError(
+                self.name, self.address, "read alarms", f"SYST:ALAR? answered {reply!r}"
+            )
+        return {name: ALARM_TEXT.get(name, "alarm not on the protocol page") for name in names}
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        reply = await self.link.query("SYST:INT?")
+        interlocks: dict[str, bool] = {}
+        for pair in reply.split(","):
+            name, _, value = pair.partition("=")
+            if value not in ("0", "1"):
+                raise ProtocolError(
+                    self.name, self.address, "read interlocks", f"SYST:INT? answered {reply!r}"
+                )
+            interlocks[name] = value == "1"
+        missing = [name for name in INTERLOCKS if name not in interlocks]
+        if missing:
+            raise ProtocolError(
+                self.name, self.address, "read interlocks",
+                f"SYST:INT? answered {reply!r}, without {', '.join(missing)}",
+            )  # fmt: skip
+        return interlocks
+
+    async def request_status(self) -> GrinderStatus:
+        reply = await self.link.query("GRIN:STAT?")
+        fields = reply.split(",")
+        try:
+            if len(fields) != len(STATE_FIELDS):
+                raise ValueError(f"{len(fields)} fields, not {len(STATE_FIELDS)}")
+            phase = GrindPhase[fields[0]]
+            numbers = [float(field) for field in fields[1:9]]
+            last_result = CycleResult[fields[9]]
+        except (KeyError, ValueError) as error:
+            raise ProtocolError(
+                self.name, self.address, "read status", f"GRIN:STAT? answered {reply!r} ({error})"
+            ) from None
+        thickness, spindle, chuck, feed, load, progress, cycle_time, count = numbers
+        return GrinderStatus(
+            phase=phase,
+            thickness_um=None if thickness >= NOT_A_NUMBER else thickness,
+            spindle_rpm=spindle,
+            chuck_rpm=chuck,
+            feed_um_s=feed,
+            spindle_load_pct=load,
+            progress_pct=progress,
+            cycle_time_s=cycle_time,
+            cycle_count=round(count),
+            last_result=last_result,
+        )
+
+    async def request_wafer(self) -> WaferOnChuck | None:
+        reply = await self.link.query("WAF?")
+        if reply == "NONE":
+            return None
+        wafer_id, _, side = reply.partition(",")
+        if not WAFER_ID_PATTERN.match(wafer_id) or side not in GrindSide.__members__:
+            raise ProtocolError(self.name, self.address, "read wafer", f"WAF? answered {reply!r}")
+        return WaferOnChuck(wafer_id, GrindSide[side])
+
+    async def request_thickness_um(self) -> float:
+        return await self._query_gauge("read thickness", "MEAS:THIC?")
+
+    async def request_substrate_thickness_um(self) -> float:
+        return await self._query_gauge("read substrate thickness", "MEAS:SUBS?")
+
+    async def request_gauge_resolution_um(self) -> float:
+        return await self._query_number("read gauge resolution", "GAUG:RES?")
+
+    # ----------------------------------------------------------------- wafer and chuck
+
+    async def load(self, wafer_id: str, side: GrindSide) -> None:
+        side = GrindSide(side)
+        action = f"load wafer {wafer_id} for {side.value} grinding"
+        if not WAFER_ID_PATTERN.match(wafer_id):
+            raise ValueError(
+                f"{self.name}: wafer id {wafer_id!r} must be 1-16 printable ASCII characters "
+                'without space, comma, semicolon or "'
+            )
+        self.require_state(action, *READY_STATES)
+        await self._send(action, f"WAF:LOAD {wafer_id},{side.name}")
+
+    async def unload(self) -> None:
+        self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)
+        await self._send("unload wafer", "WAF:UNL")
+
+    async def apply_chuck_vacuum(self) -> None:
+        self.require_state("apply chuck vacuum", *READY_STATES)
+        await self._send("apply chuck vacuum", "CHUC:VAC ON")
+
+    async def release_chuck_vacuum(self) -> None:
+        self.require_state("release chuck vacuum", *READY_STATES, ToolState.FAULT)
+        await self._send("release chuck vacuum", "CHUC:VAC OFF")
+
+    # ----------------------------------------------------------------- grinding
+
+    async def grind(self, recipe: GrindRecipe) -> GrindResult:
+        action = "grind"
+        setpoints = self._recipe_commands(action, recipe)
+        async with self.operation(action):
+            await self.require_interlocks(action, GRIND_INTERLOCKS)
+            wafer = await self.request_wafer()
+            if wafer is None:
+                raise ProtocolError(
+                    self.name, self.address, action, "wafer_present is closed but WAF? says NONE"
+                )
+            start_um = await self.request_thickness_um()
+            substrate_um = await self.request_substrate_thickness_um()
+            self._check_target(wafer, recipe.target_thickness_um, start_um, substrate_um)
+            resolution_um = await self.request_gauge_resolution_um()
+            before = (await self.request_status()).cycle_count
+            await self._send(f"{action} {wafer.wafer_id}: set the recipe", *setpoints)
+            await self._send(f"{action} {wafer.wafer_id}: start", "GRIN:STAR")
+            status = await self._wait_cycle(action, recipe, start_um, before)
+            final_um = await self.request_thickness_um()
+            if final_um < recipe.target_thickness_um:
+                raise ToolAlarm(
+                    self.name, self.address, action,
+                    [f"OVERSHOOT (gauge reads {final_um:g} um, below the target "
+                     f"{recipe.target_thickness_um:g} um)"],
+                )  # fmt: skip
+        return GrindResult(
+            wafer_id=wafer.wafer_id,
+            side=wafer.side,
+            target_thickness_um=recipe.target_thickness_um,
+            start_thickness_um=start_um,
+            final_thickness_um=final_um,
+            gauge_resolution_um=resolution_um,
+            process_time_s=status.cycle_time_s,
+        )
+
+    def _recipe_commands(self, action: str, recipe: GrindRecipe) -> list[str]:
+        """Check every setpoint against the limits and write the commands; nothing is sent here."""
+        headers = {
+            "SPIN:SPEE": "spindle_rpm",
+            "CHUC:SPEE": "chuck_rpm",
+            "GRIN:COAR:FEED": "coarse_feed_um_s",
+            "GRIN:FINE:FEED": "fine_feed_um_s",
+            "GRIN:FINE:ALL": "fine_allowance_um",
+            "POL:ALL": "polish_allowance_um",
+            "GRIN:TARG": "target_thickness_um",
+        }
+        return [
+            f"{header} {_number(self.check_limit(action, setpoint, getattr(recipe, setpoint)))}"
+            for header, setpoint in headers.items()
+        ]
+
+    def _check_target(
+        self, wafer: WaferOnChuck, target_um: float, start_um: float, substrate_um: float
+    ) -> None:
+        """Refuse a target the workpiece cannot take, from the tool's own measurements.
+
+        Back grinding removes substrate: what stands on the front stays, and the silicon left
+        must not fall below `substrate_remaining_um`. Front grinding removes resin and bump
+        tops: the features left above the substrate must not fall below `front_remaining_um`.
+        Either way the target must lie below the present thickness.
+        """
+        if wafer.side is GrindSide.BACK:
+            front_um = start_um - substrate_um
+            self.check_limit(
+                f"grind {wafer.wafer_id} from the back to {target_um:g} um "
+                f"({front_um:g} um stand on the front)",
+                "substrate_remaining_um",
+                target_um - front_um,
+            )
+        else:
+            self.check_limit(
+                f"grind {wafer.wafer_id} from the front to {target_um:g} um "
+                f"on a {substrate_um:g} um substrate",
+                "front_remaining_um",
+                target_um - substrate_um,
+            )
+        if target_um >= start_um:
+            raise LimitViolation(
+                self.name, self.address, f"grind {wafer.wafer_id} (gauge reads {start_um:g} um)",
+                "target_thickness_um", target_um,
+                self.limits["target_thickness_um"].minimum, start_um, "um",
+            )  # fmt: skip
+
+    def _cycle_allowance_s(self, recipe: GrindRecipe, start_um: float) -> float:
+        """How long the cycle may take before it is a timeout (see the page's *Timing*)."""
+        removal = max(start_um - recipe.target_thickness_um, 0.0)
+        polish_um = min(recipe.polish_allowance_um, removal)
+        fine_um = min(recipe.fine_allowance_um, removal - polish_um)
+        coarse_um = removal - polish_um - fine_um
+        return (
+            coarse_um / (recipe.coarse_feed_um_s * LEAST_REMOVAL_EFFICIENCY)
+            + fine_um / (recipe.fine_feed_um_s * LEAST_REMOVAL_EFFICIENCY)
+            + polish_um / LEAST_POLISH_RATE_UM_S
+            + CYCLE_TIMEOUT_MARGIN_S
+        )
+
+    async def _wait_cycle(
+        self, action: str, recipe: GrindRecipe, start_um: float, before: int
+    ) -> GrinderStatus:
+        """Poll the cycle on the clock until it ends; an alarm or a timeout (which stops the
+        tool) ends the wait."""
+        timeout_s = self._cycle_allowance_s(recipe, start_um)
+        deadline = self.clock.now() + timeout_s
+        while True:
+            status = await self.request_status()
+            self._record_status(status)
+            if status.phase is GrindPhase.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if status.phase is GrindPhase.IDLE and status.cycle_count != before:
+                if status.last_result is not CycleResult.COMPLETED:
+                    raise ToolAlarm(
+                        self.name, self.address, action,
+                        [f"cycle ended {status.last_result.value}"],
+                    )  # fmt: skip
+                return status
+            if self.clock.now() >= deadline:
+                await self._command_safe_state()  # an overrunning cycle is not left grinding
+                raise ToolTimeout(
+                    self.name, self.address, action,
+                    f"cycle still {status.phase.value} at {status.thickness_um} um "
+                    f"after {timeout_s:g} s",
+                )  # fmt: skip
+            await self.clock.sleep(self.poll_interval_s)
+
+    def _record_status(self, status: GrinderStatus) -> None:
+        if status.thickness_um is not None:
+            self.record_reading("thickness", status.thickness_um, "um")
+        self.record_reading("spindle_load", status.spindle_load_pct, "%")
+        self.record_reading("spindle_speed", status.spindle_rpm, "rpm")
+        self.record_reading("feed", status.feed_um_s, "um/s")
+        self.record_reading("progress", status.progress_pct, "%")
+
+    # ----------------------------------------------------------------- alarms and safety
+
+    async def _clear_alarms(self) -> None:
+        await self._send("reset alarms", "SYST:ALAR:CLE")
+
+    async def _command_safe_state(self) -> None:
+        """Feed stopped, wheel retracted, spindles stopped (ABOR); the vacuum keeps the wafer."""
+        await self.link.write("ABOR")
+        reply = await self.link.query("*OPC?")
+        if reply != "1":
+            raise ProtocolError(self.name, self.address, "abort", f"*OPC? answered {reply!r}")

@@ -1,0 +1,654 @@
+"""Simulated grinder: an in-feed grinder's SCPI-like command set, with its grinding physics.
+
+Speaks the command set of `docs/protocols/grinder.md` (the shared constants come from the driver
+module, the page's code form) over a `TextToolServer`. Time is the line's clock: the cycle is
+advanced lazily to `clock.now()` on every command, so a virtual clock makes a ten-minute grind
+cost only the polls that watch it.
+
+The model: the wheel works at a level (the total thickness on the chuck) that descends at the
+removal rate, which is the Z feed times the removal efficiency of the material at that level
+(resin grinds faster than silicon, metal bump tops slower; est). Everything above the level is
+gone: from the front that is resin and bump tops, below them silicon; from the back it is
+substrate. The in-process gauge reads the level on its resolution grid (rounded down); each
+stage stops when the gauge reaches its threshold, reacting within `gauge_response_s`, so the
+last stage ends less than one resolution step above the target and never below it. The
+spindle load follows the removal rate, the material and the wheel; above its limit the tool
+stops with WHEEL_LOAD.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.grinder import (
+    ERROR_QUEUE_DEPTH,
+    INTERLOCKS,
+    NOT_A_NUMBER,
+    SCPI_ERRORS,
+    WAFER_ID_PATTERN,
+)
+from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
+
+from .servers import TextToolServer
+from .tool import SimulatedTool
+from .twin import TwinStore, Workpiece
+
+
+class Material(StrEnum):
+    """What the wheel is cutting at its present level."""
+
+    RESIN = "resin"
+    SILICON = "silicon"
+    METAL = "metal"
+
+
+#: The stages of a cycle that remove material, in order.
+STAGES = (GrindPhase.COARSE, GrindPhase.FINE, GrindPhase.POLISH)
+
+
+@dataclass(frozen=True)
+class GrindPhysics:
+    """Rates and constants of the grinder model (est where the process windows give none)."""
+
+    #: share of the Z feed actually removed, by material (resin grinds faster than silicon)
+    removal_efficiency: dict[Material, float] = field(
+        default_factory=lambda: {Material.RESIN: 1.0, Material.SILICON: 0.8, Material.METAL: 0.5}
+    )
+    #: relative grinding energy per µm removed, by material (silicon = 1)
+    specific_load: dict[Material, float] = field(
+        default_factory=lambda: {Material.RESIN: 0.4, Material.SILICON: 1.0, Material.METAL: 1.3}
+    )
+    idle_load_pct: float = 10.0
+    #: spindle load per µm/s of removal at the reference speed, coarse (#600) and fine (#2000) wheel
+    coarse_load_pct_per_um_s: float = 7.5
+    fine_load_pct_per_um_s: float = 125.0
+    reference_spindle_rpm: float = 4500.0
+    load_limit_pct: float = 100.0
+    glazed_load_factor: float = 2.5
+    #: polishing removes at this rate times the material's removal efficiency (dry polish, est)
+    polish_rate_um_s: float = 0.05
+    polish_load_pct: float = 25.0
+    #: time from the gauge reaching a threshold to the feed stopping
+    gauge_response_s: float = 0.02
+    #: Ra of a polished surface, µm (coarse and fine surfaces: see `surface`)
+    polish_ra_um: float = 0.005
+
+    def removal_rate_um_s(self, stage: GrindPhase, feed_um_s: float, material: Material) -> float:
+        efficiency = self.removal_efficiency[material]
+        if stage is GrindPhase.POLISH:
+            return self.polish_rate_um_s * efficiency
+        return feed_um_s * efficiency
+
+    def spindle_load_pct(
+        self,
+        stage: GrindPhase,
+        removal_um_s: float,
+        material: Material,
+        spindle_rpm: float,
+        glazed: bool,
+    ) -> float:
+        if stage is GrindPhase.POLISH:
+            return self.polish_load_pct
+        per_um_s = (
+            self.coarse_load_pct_per_um_s if stage is GrindPhase.COARSE
+            else self.fine_load_pct_per_um_s
+        )  # fmt: skip
+        cutting = per_um_s * removal_um_s * self.specific_load[material]
+        cutting *= self.reference_spindle_rpm / spindle_rpm
+        if glazed:
+            cutting *= self.glazed_load_factor
+        return self.idle_load_pct + cutting
+
+    def surface(
+        self, stage: GrindPhase, feed_um_s: float, spindle_rpm: float, chuck_rpm: float
+    ) -> tuple[float, float | None]:
+        """Ra and TTV (µm) a stage leaves; TTV None: the stage keeps the one before (polish)."""
+        speed = self.reference_spindle_rpm / spindle_rpm
+        if stage is GrindPhase.COARSE:
+            return 0.3 + 0.06 * feed_um_s * speed, 2.0 + 0.2 * feed_um_s
+        if stage is GrindPhase.FINE:
+            return 0.02 + 0.2 * feed_um_s * speed, 0.4 + feed_um_s * math.sqrt(200.0 / chuck_rpm)
+        return self.polish_ra_um, None
+
+
+# ------------------------------------------------------------------------- pure physics
+
+
+def front_top_um(workpiece: Workpiece) -> float:
+    """Height of the highest feature (resin or bump) above the substrate, µm."""
+    return max(
+        float(workpiece.resin_um.max(initial=0.0)),
+        float(workpiece.bump_height_um.max(initial=0.0)),
+        0.0,
+    )
+
+
+def total_thickness_um(workpiece: Workpiece) -> float:
+    """What a contact gauge reads on the chuck: substrate plus the highest front feature."""
+    return workpiece.thickness_um + front_top_um(workpiece)
+
+
+def surface_material(workpiece: Workpiece, side: GrindSide, level_um: float) -> Material:
+    """The material the wheel cuts at `level_um` (total thickness), from the given side."""
+    if side is GrindSide.BACK:
+        return Material.SILICON
+    height = level_um - workpiece.thickness_um
+    if height <= 0:
+        return Material.SILICON
+    if height <= float(workpiece.resin_um.max(initial=0.0)):
+        return Material.RESIN
+    return Material.METAL
+
+
+def material_boundaries_um(workpiece: Workpiece, side: GrindSide) -> list[float]:
+    """Levels (total thickness) at which the material under the wheel changes, highest first."""
+    if side is GrindSide.BACK:
+        return []
+    substrate = workpiece.thickness_um
+    return [substrate + float(workpiece.resin_um.max(initial=0.0)), substrate]
+
+
+def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> None:
+    """Remove everything above `level_um` (total thickness) from the given side, in place.
+
+    From the front: resin and bump tops are cut to the new surface on every site at once, and
+    a level below the substrate top cuts the substrate. From the back: the substrate thins, the
+    front features stay. Idempotent for a given level.
+    """
+    if side is GrindSide.BACK:
+        substrate = level_um - front_top_um(workpiece)
+        workpiece.thickness_um = max(min(workpiece.thickness_um, substrate), 0.0)
+        return
+    height = level_um - workpiece.thickness_um
+    if height < 0:
+        workpiece.thickness_um = max(level_um, 0.0)
+        height = 0.0
+    np.minimum(workpiece.resin_um, height, out=workpiece.resin_um)
+    np.minimum(workpiece.bump_height_um, height, out=workpiece.bump_height_um)
+
+
+# ------------------------------------------------------------------------- the command set
+
+
+class ScpiFault(Exception):
+    """A command the tool refuses: it goes to the error queue as `code,"message;detail"`."""
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+#: What any header looks like: mnemonics separated by colons, a common command's `*`, a query's `?`.
+_HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
+
+
+def _header_pattern(mnemonic: str) -> re.Pattern[str]:
+    """The regex of a SCPI header: each node in its short (upper-case part) or long form."""
+    query = mnemonic.endswith("?")
+    nodes = []
+    for node in mnemonic.rstrip("?").split(":"):
+        short = "".join(c for c in node if not c.islower())
+        long = node.upper()
+        nodes.append(f"(?:{re.escape(long)}|{re.escape(short)})")
+    return re.compile(":?" + ":".join(nodes) + (r"\?" if query else "") + "$", re.IGNORECASE)
+
+
+def short_form(mnemonic: str) -> str:
+    return ":".join("".join(c for c in node if not c.islower()) for node in mnemonic.split(":"))
+
+
+#: Numeric settings: mnemonic -> (attribute, least, greatest, unit): the tool's own ranges,
+#: wider than the driver's default limits (the process windows).
+NUMERIC_SETTINGS = {
+    "SPINdle:SPEEd": ("spindle_rpm", 1000.0, 6000.0, "rpm"),
+    "CHUCk:SPEEd": ("chuck_rpm", 50.0, 400.0, "rpm"),
+    "GRINd:TARGet": ("target_um", 20.0, 2000.0, "um"),
+    "GRINd:COARse:FEED": ("coarse_feed_um_s", 0.5, 20.0, "um/s"),
+    "GRINd:FINE:FEED": ("fine_feed_um_s", 0.05, 2.0, "um/s"),
+    "GRINd:FINE:ALLowance": ("fine_allowance_um", 0.0, 200.0, "um"),
+    "POLish:ALLowance": ("polish_allowance_um", 0.0, 10.0, "um"),
+}
+
+
+@dataclass
+class _Cycle:
+    """A grinding cycle on the chuck: where the wheel is and how far the cycle has come."""
+
+    side: GrindSide
+    target_um: float
+    start_um: float
+    level_um: float
+    started_s: float
+    time_s: float  # the cycle has been advanced to this time
+    thresholds: dict[GrindPhase, int]  # gauge grid steps at which each stage stops
+    spindle_rpm: float
+    chuck_rpm: float
+    feeds: dict[GrindPhase, float]
+    load_pct: float = 0.0
+    ended_s: float | None = None
+    removed_in_stage_um: float = 0.0
+
+    @property
+    def time_in_cycle_s(self) -> float:
+        return (self.ended_s if self.ended_s is not None else self.time_s) - self.started_s
+
+
+class SimGrinder(SimulatedTool):
+    """The simulated grinder behind a SCPI-like text server."""
+
+    faults = {
+        "wheel_glazed": "the wheels are glazed: spindle load x2.5, WHEEL_LOAD at usual feeds",
+        "gauge_fault": "the in-process gauge gives no reading: GAUGE_FAULT",
+        "vacuum_leak": "the chuck vacuum does not hold: chuck_vacuum interlock open",
+        "water_supply": "grinding water lost: grinding_water interlock open",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        gauge_resolution_um: float = 0.1,
+        serial_number: str = "GR2-0001",
+        physics: GrindPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock)
+        if not 0.1 <= gauge_resolution_um <= 1.0:
+            raise ValueError(
+                f"simulated {name}: gauge_resolution_um {gauge_resolution_um} outside 0.1-1"
+            )
+        self.gauge_resolution_um = gauge_resolution_um
+        self._decimals = len(f"{gauge_resolution_um:g}".partition(".")[2])
+        self.serial_number = serial_number
+        self.physics = physics or GrindPhysics()
+        self.phase = GrindPhase.IDLE
+        self.alarms: set[str] = set()
+        self.wafer_id: str | None = None
+        self.side = GrindSide.BACK
+        self.vacuum_on = False
+        self.spindle_rpm = 4500.0
+        self.chuck_rpm = 200.0
+        self.target_um: float | None = None
+        self.coarse_feed_um_s = 8.0
+        self.fine_feed_um_s = 0.3
+        self.fine_allowance_um = 30.0
+        self.polish_allowance_um = 2.0
+        self.cycle: _Cycle | None = None
+        self.cycle_count = 0
+        self.last_result = CycleResult.NONE
+        self.errors: list[tuple[int, str]] = []
+        self._commands: list[tuple[re.Pattern[str], Callable[[list[str]], str | None], bool]] = [
+            (_header_pattern(mnemonic), handler, takes_arguments)
+            for mnemonic, handler, takes_arguments in self._command_table()
+        ]
+
+    # ----------------------------------------------------------------- the wire
+
+    def make_server(self, host: str, port: int) -> TextToolServer:
+        return TextToolServer(self.handle, host=host, port=port, address_form="visa")
+
+    async def handle(self, line: str) -> str | None:
+        """One received line: advance the model to now, execute, answer or queue an error."""
+        self.received.append(line)
+        self.advance()
+        header, _, argument_text = line.strip().partition(" ")
+        if not header:
+            return None
+        arguments = [a.strip() for a in argument_text.split(",")] if argument_text.strip() else []
+        try:
+            if not _HEADER_SYNTAX.match(header):
+                raise ScpiFault(-102, f"header {header}")
+            for pattern, handler, takes_arguments in self._commands:
+                if pattern.match(header):
+                    if arguments and not takes_arguments:
+                        raise ScpiFault(-108, f"{header} takes no parameter")
+                    return handler(arguments)
+            raise ScpiFault(-113, header)
+        except ScpiFault as fault:
+            self._queue_error(fault.code, fault.detail)
+            return None
+
+    def _queue_error(self, code: int, detail: str) -> None:
+        message = SCPI_ERRORS[code] + (f";{detail}" if detail else "")
+        entry = (code, message.replace('"', "'"))
+        if len(self.errors) >= ERROR_QUEUE_DEPTH:
+            self.errors[-1] = (-350, SCPI_ERRORS[-350])
+        else:
+            self.errors.append(entry)
+
+    def _command_table(self) -> list[tuple[str, Callable[[list[str]], str | None], bool]]:
+        table: list[tuple[str, Callable[[list[str]], str | None], bool]] = [
+            ("*IDN?", lambda _: f"packline,GR-2,{self.serial_number},1.0", False),
+            ("*CLS", self._clear_status, False),
+            ("*OPC?", lambda _: "1", False),
+            ("SYSTem:ERRor?", self._next_error, False),
+            ("SYSTem:ERRor:NEXT?", self._next_error, False),
+            ("SYSTem:ALARm?", lambda _: ",".join(sorted(self.alarms)) or "NONE", False),
+            ("SYSTem:ALARm:CLEar", self._clear_alarms, False),
+            ("SYSTem:INTerlock?", self._interlocks_reply, False),
+            ("GAUGe:RESolution?", lambda _: f"{self.gauge_resolution_um:g}", False),
+            ("MEASure:THICkness?", lambda _: self._gauge_reply(self.level_um()), False),
+            ("MEASure:SUBStrate?", lambda _: self._gauge_reply(self._substrate_um()), False),
+            ("WAFer:LOAD", self._load, True),
+            ("WAFer:UNLoad", self._unload, False),
+            ("WAFer?", lambda _: f"{self.wafer_id},{self.side.name}" if self.wafer_id else "NONE",
+             False),
+            ("CHUCk:VACuum", self._set_vacuum, True),
+            ("CHUCk:VACuum?", lambda _: "1" if self.vacuum_on else "0", False),
+            ("GRINd:STARt", self._start, False),
+            ("GRINd:STATus?", self._state_reply, False),
+            ("ABORt", self._abort, False),
+        ]  # fmt: skip
+        for mnemonic, (attribute, least, greatest, unit) in NUMERIC_SETTINGS.items():
+            table.append((mnemonic, self._setter(mnemonic, attribute, least, greatest, unit), True))
+            table.append((mnemonic + "?", self._getter(attribute), False))
+        return table
+
+    def _setter(
+        self, mnemonic: str, attribute: str, least: float, greatest: float, unit: str
+    ) -> Callable[[list[str]], None]:
+        def set_value(arguments: list[str]) -> None:
+            value = self._one_number(short_form(mnemonic), arguments)
+            if not least <= value <= greatest:
+                raise ScpiFault(
+                    -222, f"{short_form(mnemonic)} {value:g} outside {least:g}-{greatest:g} {unit}"
+                )
+            self._require_not_running(short_form(mnemonic))
+            setattr(self, attribute, value)
+
+        return set_value
+
+    def _getter(self, attribute: str) -> Callable[[list[str]], str]:
+        def get_value(_: list[str]) -> str:
+            value = getattr(self, attribute)
+            return f"{NOT_A_NUMBER:.2E}" if value is None else f"{value:g}"
+
+        return get_value
+
+    @staticmethod
+    def _one_number(header: str, arguments: list[str]) -> float:
+        if not arguments:
+            raise ScpiFault(-109, header)
+        if len(arguments) > 1:
+            raise ScpiFault(-108, f"{header} takes one number")
+        try:
+            value = float(arguments[0])
+        except ValueError:
+            raise ScpiFault(-104, f"{header} {arguments[0]} is not a number") from None
+        if not math.isfinite(value):
+            raise ScpiFault(-104, f"{header} {arguments[0]} is not a finite number")
+        return value
+
+    # ----------------------------------------------------------------- replies
+
+    def _next_error(self, _: list[str]) -> str:
+        code, message = self.errors.pop(0) if self.errors else (0, SCPI_ERRORS[0])
+        return f'{code},"{message}"'
+
+    def _clear_status(self, _: list[str]) -> None:
+        self.errors.clear()
+
+    def interlocks(self) -> dict[str, bool]:
+        present = self.wafer_id is not None
+        return {
+            "chuck_vacuum": present and self.vacuum_on and "vacuum_leak" not in self.injected,
+            "wafer_present": present,
+            "grinding_water": "water_supply" not in self.injected,
+        }
+
+    def _interlocks_reply(self, _: list[str]) -> str:
+        interlocks = self.interlocks()
+        return ",".join(f"{name}={int(interlocks[name])}" for name in INTERLOCKS)
+
+    def _workpiece(self) -> Workpiece | None:
+        return self.twin.get(self.wafer_id) if self.wafer_id is not None else None
+
+    def level_um(self) -> float:
+        """The true total thickness on the chuck (0: the gauge touches the bare chuck)."""
+        if self.cycle is not None and self.cycle.ended_s is None:
+            return self.cycle.level_um
+        workpiece = self._workpiece()
+        return total_thickness_um(workpiece) if workpiece is not None else 0.0
+
+    def _substrate_um(self) -> float:
+        workpiece = self._workpiece()
+        return workpiece.thickness_um if workpiece is not None else 0.0
+
+    def gauge_steps(self, level_um: float) -> int:
+        """The gauge reading in resolution steps: the level rounded down to the grid."""
+        return math.floor(level_um / self.gauge_resolution_um + 1e-9)
+
+    def _gauge_reply(self, level_um: float) -> str:
+        if "gauge_fault" in self.injected:
+            return f"{NOT_A_NUMBER:.2E}"
+        reading = self.gauge_steps(level_um) * self.gauge_resolution_um
+        return f"{reading:.{self._decimals}f}"
+
+    def _state_reply(self, _: list[str]) -> str:
+        cycle = self.cycle
+        running = self.phase in STAGES and cycle is not None
+        fields = [
+            self.phase.name,
+            self._gauge_reply(self.level_um()),
+            f"{cycle.spindle_rpm:g}" if running else "0",
+            f"{cycle.chuck_rpm:g}" if running else "0",
+            f"{cycle.feeds[self.phase]:g}" if running else "0",
+            f"{cycle.load_pct:.1f}" if running else "0.0",
+            f"{self._progress_pct(cycle):.1f}" if cycle is not None else "0.0",
+            f"{cycle.time_in_cycle_s:.1f}" if cycle is not None else "0.0",
+            str(self.cycle_count),
+            self.last_result.name,
+        ]
+        return ",".join(fields)
+
+    def _progress_pct(self, cycle: _Cycle) -> float:
+        """Share of the cycle's removal done as the gauge sees it (100 when it reads the target)."""
+        resolution = self.gauge_resolution_um
+        start = self.gauge_steps(cycle.start_um) * resolution
+        now = self.gauge_steps(cycle.level_um) * resolution
+        span = start - cycle.target_um
+        return min(max((start - now) / span * 100, 0.0), 100.0) if span > 0 else 100.0
+
+    # ----------------------------------------------------------------- commands
+
+    def _require_not_running(self, what: str) -> None:
+        if self.phase in STAGES:
+            raise ScpiFault(-221, f"{what} not allowed while grinding")
+
+    def _load(self, arguments: list[str]) -> None:
+        if len(arguments) != 2:
+            raise ScpiFault(-109 if len(arguments) < 2 else -108, "WAF:LOAD <id>,FRONT|BACK")
+        wafer_id, side = arguments
+        if not WAFER_ID_PATTERN.match(wafer_id):
+            raise ScpiFault(-224, f"wafer id {wafer_id} is not 1-16 printable characters")
+        if side.upper() not in GrindSide.__members__:
+            raise ScpiFault(-224, f"side {side} is not FRONT or BACK")
+        self._require_not_running("WAF:LOAD")
+        if self.alarms:
+            raise ScpiFault(202, ",".join(sorted(self.alarms)))
+        if self.wafer_id is not None:
+            raise ScpiFault(-221, f"wafer {self.wafer_id} is on the chuck")
+        if self.vacuum_on:
+            raise ScpiFault(-221, "chuck vacuum is on")
+        self.twin.get(wafer_id)
+        self.wafer_id, self.side = wafer_id, GrindSide[side.upper()]
+        self.cycle = None
+
+    def _unload(self, _: list[str]) -> None:
+        self._require_not_running("WAF:UNL")
+        if self.wafer_id is None:
+            raise ScpiFault(203)
+        if self.vacuum_on:
+            raise ScpiFault(-221, "chuck vacuum is on; release it first")
+        self.wafer_id = None
+        self.cycle = None
+
+    def _set_vacuum(self, arguments: list[str]) -> None:
+        if len(arguments) != 1:
+            raise ScpiFault(-109 if not arguments else -108, "CHUC:VAC ON|OFF")
+        value = arguments[0].upper()
+        if value not in ("ON", "OFF", "1", "0"):
+            raise ScpiFault(-224, f"CHUC:VAC {arguments[0]} is not ON, OFF, 1 or 0")
+        self._require_not_running("CHUC:VAC")
+        self.vacuum_on = value in ("ON", "1")
+
+    def _clear_alarms(self, _: list[str]) -> None:
+        """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
+        self.alarms.clear()
+        if self.phase is GrindPhase.FAULT:
+            self.phase = GrindPhase.IDLE
+
+    def _abort(self, _: list[str]) -> None:
+        """Feed stop, wheel retract, spindles stop; the vacuum stays as it is."""
+        if self.phase in STAGES:
+            self._end_cycle(CycleResult.ABORTED, self.clock.now())
+
+    def _start(self, _: list[str]) -> None:
+        self._require_not_running("GRIN:STAR")
+        if self.alarms:
+            raise ScpiFault(202, ",".join(sorted(self.alarms)))
+        if self.wafer_id is None:
+            raise ScpiFault(203)
+        open_ = [name for name, ok in self.interlocks().items() if not ok]
+        if open_:
+            raise ScpiFault(201, ",".join(open_))
+        if self.target_um is None:
+            raise ScpiFault(-221, "GRIN:TARG not set")
+        level = self.level_um()
+        resolution = self.gauge_resolution_um
+        if self.gauge_steps(level) <= self.gauge_steps(self.target_um):
+            raise ScpiFault(
+                -221,
+                f"target {self.target_um:g} um not below the gauge reading "
+                f"{self._gauge_reply(level)} um",
+            )
+        target, polish, fine = self.target_um, self.polish_allowance_um, self.fine_allowance_um
+
+        def grid(value: float) -> int:  # a stage threshold on the gauge grid, rounded up
+            return math.ceil(value / resolution - 1e-9)
+
+        now = self.clock.now()
+        self.cycle = _Cycle(
+            side=self.side,
+            target_um=target,
+            start_um=level,
+            level_um=level,
+            started_s=now,
+            time_s=now,
+            thresholds={
+                GrindPhase.COARSE: grid(target + polish + fine),
+                GrindPhase.FINE: grid(target + polish),
+                GrindPhase.POLISH: grid(target),
+            },
+            spindle_rpm=self.spindle_rpm,
+            chuck_rpm=self.chuck_rpm,
+            feeds={
+                GrindPhase.COARSE: self.coarse_feed_um_s,
+                GrindPhase.FINE: self.fine_feed_um_s,
+                GrindPhase.POLISH: 0.0,
+            },
+        )
+        self.phase = GrindPhase.COARSE
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Bring the tool to the clock's present time: faults first, then the cycle."""
+        now = self.clock.now()
+        if "gauge_fault" in self.injected and "GAUGE_FAULT" not in self.alarms:
+            self._fault("GAUGE_FAULT", now)
+        if self.phase in STAGES and not all(self.interlocks().values()):
+            self._fault("INTERLOCK_OPENED", now)
+        if self.phase in STAGES:
+            self._advance_cycle(now)
+
+    def _advance_cycle(self, now: float) -> None:
+        cycle = self.cycle
+        workpiece = self._workpiece()
+        assert cycle is not None
+        assert workpiece is not None
+        physics = self.physics
+        while self.phase in STAGES:
+            stage = self.phase
+            threshold = cycle.thresholds[stage]
+            if self.gauge_steps(cycle.level_um) <= threshold:
+                self._end_stage(cycle, workpiece, cycle.time_s)
+                continue
+            material = surface_material(workpiece, cycle.side, cycle.level_um)
+            rate = physics.removal_rate_um_s(stage, cycle.feeds[stage], material)
+            cycle.load_pct = physics.spindle_load_pct(
+                stage, rate, material, cycle.spindle_rpm, "wheel_glazed" in self.injected
+            )
+            if cycle.load_pct > physics.load_limit_pct:
+                self._fault("WHEEL_LOAD", cycle.time_s)
+                break
+            if cycle.time_s >= now:
+                break
+            stop_um = (threshold + 1) * self.gauge_resolution_um - rate * physics.gauge_response_s
+            below = [b for b in material_boundaries_um(workpiece, cycle.side) if b < cycle.level_um]
+            segment_end_um = max([stop_um, *below])
+            needed_s = (cycle.level_um - segment_end_um) / rate
+            if now - cycle.time_s >= needed_s:
+                cycle.removed_in_stage_um += cycle.level_um - segment_end_um
+                cycle.time_s += needed_s
+                cycle.level_um = segment_end_um
+                if segment_end_um == stop_um:
+                    self._end_stage(cycle, workpiece, cycle.time_s)
+            else:
+                removed = rate * (now - cycle.time_s)
+                cycle.removed_in_stage_um += removed
+                cycle.level_um -= removed
+                cycle.time_s = now
+        grind_to_level(workpiece, cycle.side, cycle.level_um)
+
+    def _end_stage(self, cycle: _Cycle, workpiece: Workpiece, time_s: float) -> None:
+        stage = self.phase
+        if cycle.removed_in_stage_um > 0:
+            feed = cycle.feeds[stage]
+            ra_um, ttv_um = self.physics.surface(stage, feed, cycle.spindle_rpm, cycle.chuck_rpm)
+            workpiece.roughness_ra_um = ra_um
+            if ttv_um is not None:
+                workpiece.thickness_variation_um = ttv_um
+        cycle.removed_in_stage_um = 0.0
+        following = STAGES.index(stage) + 1
+        if following < len(STAGES):
+            self.phase = STAGES[following]
+        else:
+            grind_to_level(workpiece, cycle.side, cycle.level_um)
+            self._end_cycle(CycleResult.COMPLETED, time_s)
+
+    def _end_cycle(self, result: CycleResult, time_s: float) -> None:
+        cycle = self.cycle
+        assert cycle is not None
+        cycle.ended_s = time_s
+        cycle.load_pct = 0.0
+        self.last_result = result
+        self.cycle_count += 1
+        self.phase = GrindPhase.FAULT if result is CycleResult.FAULTED else GrindPhase.IDLE
+        workpiece = self._workpiece()
+        if workpiece is not None:
+            operation = "grind" if result is CycleResult.COMPLETED else f"grind {result.value}"
+            workpiece.record(
+                self.name, operation, time_s,
+                side=cycle.side.value, target_um=cycle.target_um,
+                total_thickness_um=total_thickness_um(workpiece),
+                roughness_ra_um=workpiece.roughness_ra_um,
+            )  # fmt: skip
+
+    def _fault(self, alarm: str, time_s: float) -> None:
+        self.alarms.add(alarm)
+        if self.phase in STAGES:
+            workpiece = self._workpiece()
+            if workpiece is not None and self.cycle is not None:
+                grind_to_level(workpiece, self.cycle.side, self.cycle.level_um)
+            self._end_cycle(CycleResult.FAULTED, time_s)
+        self.phase = GrindPhase.FAULT

@@ -1,0 +1,95 @@
+"""An independent client: socat talks SCPI to the simulated grinder by its page's commands."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from packline.clock import VirtualClock
+from packline.sim_instruments.grinder import SimGrinder
+from packline.sim_instruments.twin import TwinStore
+
+pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+
+
+@pytest_asyncio.fixture
+async def grinder() -> AsyncIterator[tuple[SimGrinder, str, VirtualClock]]:
+    clock = VirtualClock()
+    sim = SimGrinder("grinder", TwinStore(), clock)
+    address = await sim.start()  # TCPIP0::127.0.0.1::PORT::SOCKET
+    yield sim, address.split("::")[2], clock
+    await sim.stop()
+
+
+async def socat(port: str, *lines: str) -> list[str]:
+    """Send `lines` with `socat - TCP:127.0.0.1:PORT` and return the reply lines."""
+    process = await asyncio.create_subprocess_exec(
+        "socat", "-t", "2", "-", f"TCP:127.0.0.1:{port}",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(10):
+        out, err = await process.communicate("".join(line + "\n" for line in lines).encode())
+    assert process.returncode == 0, err.decode()
+    return out.decode().splitlines()
+
+
+async def test_socat_reads_identity_loads_chucks_and_sees_the_error_queue(grinder):
+    sim, port, _ = grinder
+    replies = await socat(
+        port,
+        "*IDN?",
+        "WAF:LOAD W01,BACK",
+        "CHUC:VAC ON",
+        "WAF?",
+        "SYST:INT?",
+        "MEAS:THIC?",
+        "GAUG:RES?",
+        "SPIN:SPEE 7000",
+        "SYST:ERR?",
+        "SYST:ERR?",
+        "*OPC?",
+    )
+    assert replies == [
+        "packline,GR-2,GR2-0001,1.0",
+        "W01,BACK",
+        "chuck_vacuum=1,wafer_present=1,grinding_water=1",
+        "725.0",
+        "0.1",
+        '-222,"Data out of range;SPIN:SPEE 7000 outside 1000-6000 rpm"',
+        '0,"No error"',
+        "1",
+    ]
+    assert sim.received[:3] == ["*IDN?", "WAF:LOAD W01,BACK", "CHUC:VAC ON"]
+
+
+async def test_socat_runs_a_cycle_with_long_form_headers(grinder):
+    sim, port, clock = grinder
+    started = await socat(
+        port,
+        "wafer:load W02,back",
+        ":CHUCK:VACUUM ON",
+        "GRIND:TARGET 700",
+        "GRIN:COAR:FEED 10",
+        "GRIND:FINE:ALLOWANCE 10",
+        "POLISH:ALLOWANCE 0",
+        "GRIN:STAR",
+        "SYST:ERR?",
+        "GRINd:STATus?",
+    )
+    assert started[0] == '0,"No error"'
+    phase, thickness, spindle, chuck, feed, load, *_ = started[1].split(",")
+    assert (phase, thickness, spindle, chuck, feed, load) == (
+        "COARSE", "725.0", "4500", "200", "10", "70.0",
+    )  # fmt: skip
+    await clock.sleep(600)  # process time passes on the line's clock
+    finished = await socat(port, "GRIN:STAT?", "MEAS:THIC?", "SYST:ALAR?", "ABOR", "*OPC?")
+    assert finished[0].startswith("IDLE,700.0,0,0,0,0.0,100.0,")
+    assert finished[0].endswith(",1,COMPLETED")
+    assert finished[1:] == ["700.0", "NONE", "1"]
+    assert 700.0 <= sim.twin.get("W02").thickness_um < 700.1
