@@ -11,6 +11,7 @@ cancelled; and process readings recorded as traces for the engine to keep.
 from __future__ import annotations
 
 import asyncio
+import math
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
@@ -227,7 +228,12 @@ class Equipment(ABC):
         return self.state.e10
 
     async def connect(self) -> None:
-        """Open the link, read the identity and the alarms; the tool is then idle or in fault."""
+        """Open the link, read the identity and the alarms; the tool is then idle or in fault.
+
+        Refused with `ToolStateError` (the link untouched) when already connected. If reading
+        the identity or the alarms fails, the link is closed and the tool stays offline.
+        """
+        self.require_state("connect", ToolState.OFFLINE)
         await self.link.connect()
         try:
             self.identity = await self.request_identity()
@@ -235,6 +241,8 @@ class Equipment(ABC):
             await self.refresh_alarms()
         except BaseException:
             await self.link.close()
+            if self.state is not ToolState.OFFLINE:
+                await self._state.go_offline()
             raise
 
     async def close(self) -> None:
@@ -270,8 +278,17 @@ class Equipment(ABC):
                     f"{self.name}: no setpoint {setpoint!r} to limit; "
                     f"known setpoints: {', '.join(sorted(merged))}"
                 )
-            minimum, maximum = bounds
-            merged[setpoint] = Limit(float(minimum), float(maximum), merged[setpoint].unit)
+            unit = merged[setpoint].unit
+            try:
+                minimum, maximum = (float(bound) for bound in bounds)
+                if not (math.isfinite(minimum) and math.isfinite(maximum)):
+                    raise ValueError("limits must be finite")
+                merged[setpoint] = Limit(minimum, maximum, unit)
+            except (TypeError, ValueError) as error:
+                raise ValueError(
+                    f"{self.name}: limits.{setpoint} must be [minimum, maximum] in {unit}, "
+                    f"minimum not above maximum; got {bounds!r} ({error})"
+                ) from None
         return merged
 
     def check_limit(self, action: str, setpoint: str, value: float) -> float:
@@ -410,7 +427,10 @@ class Equipment(ABC):
         try:
             await self._command_safe_state()
         except ToolError:
-            await self._state.fail()
+            # The safe state could not be confirmed: the tool's state is unknown. A driver that
+            # is not connected (offline) has nothing to fault.
+            if self.state is not ToolState.OFFLINE:
+                await self._state.fail()
             raise
         if self.state is ToolState.BUSY:
             await self._state.end_work()

@@ -117,7 +117,7 @@ COMMAND_ERROR_TEXT = {
     CommandError.OUT_OF_RANGE: "value out of range",
     CommandError.SLOT_OCCUPIED: "slot already holds a wafer",
     CommandError.SLOT_EMPTY: "slot is empty",
-    CommandError.BAD_WAFER_ID: "wafer id is not printable ASCII or not on the tool",
+    CommandError.BAD_WAFER_ID: "wafer id not printable ASCII, or already loaded",
     CommandError.ALARM_ACTIVE: "an alarm is active; reset first",
 }
 
@@ -263,6 +263,17 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
             raise await self._explain(action, refused) from None
 
     async def _explain(self, action: str, refused: CommandRefused) -> CommandRefused:
+        """The refusal with the tool's reason (register 19), naming `action`.
+
+        Only exception 3 (illegal data value) leaves a reason in register 19; any other
+        exception (e.g. 2, illegal data address) is reported as it came, since register 19
+        would still hold the reason of an earlier refusal.
+        """
+        if refused.code != "ILLEGAL_DATA_VALUE":
+            detail = refused.detail.removesuffix(f" (tool error {refused.code})")
+            return CommandRefused(
+                self.name, self.address, action, f"{detail} to {refused.action}", refused.code
+            )
         (code,) = await self.link.read_holding_registers(Reg.COMMAND_ERROR, 1)
         try:
             reason = COMMAND_ERROR_TEXT[CommandError(code)]
@@ -287,11 +298,12 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
             if self.clock.now() >= deadline:
+                await self.abort()  # a pump that never gets there is stopped: the chamber vents
                 raise ToolTimeout(
                     self.name,
                     self.address,
                     action,
-                    f"chamber still {status.chamber.name.lower()} after {timeout_s:g} s",
+                    f"chamber still {status.chamber.name.lower()} after {timeout_s:g} s; aborted",
                 )
             await self.clock.sleep(self.poll_interval_s)
 
@@ -388,11 +400,13 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
                     )
                 return status
             if self.clock.now() >= deadline:
+                await self.abort()  # RF and gas off: never leave an overrunning run energised
                 raise ToolTimeout(
                     self.name,
                     self.address,
                     action,
-                    f"recipe of {recipe.total_time_s:g} s not finished after {timeout_s:g} s",
+                    f"recipe of {recipe.total_time_s:g} s not finished after {timeout_s:g} s; "
+                    "run aborted",
                 )
             await self.clock.sleep(self.poll_interval_s)
 
@@ -402,8 +416,15 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
         registers: list[int] = []
         for index, step in enumerate(recipe.steps):
             action = f"clean step {index + 1}"
+            try:
+                gas_code = GAS_CODES[Gas(step.gas)]
+            except ValueError:
+                raise ValueError(
+                    f"{self.name}: {action}: gas {step.gas!r} is not one of "
+                    f"{', '.join(gas.value for gas in GAS_CODES)}"
+                ) from None
             registers += [
-                GAS_CODES[Gas(step.gas)],
+                gas_code,
                 round(self.check_limit(action, "flow_sccm", step.flow_sccm)),
                 round(self.check_limit(action, "pressure_mtorr", step.pressure_mtorr)),
                 round(self.check_limit(action, "rf_power_w", step.rf_power_w)),
@@ -418,5 +439,5 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
         await self._command("reset alarms", Command.RESET_ALARMS)
 
     async def _command_safe_state(self) -> None:
-        """RF off and gases closed (the ABORT command); the chamber keeps its pressure."""
+        """RF off and gases closed (the ABORT command): a run ends aborted, a pump-down vents."""
         await self.link.write_register(Reg.COMMAND, Command.ABORT)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import time
 from collections.abc import Awaitable, Iterator
 from contextlib import contextmanager
@@ -79,6 +80,8 @@ class WallClock:
         return time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
+        if math.isnan(seconds):
+            raise ValueError("cannot sleep for NaN seconds")
         await asyncio.sleep(max(0.0, seconds))
 
     @contextmanager
@@ -113,6 +116,9 @@ class VirtualClock:
         return self._now
 
     async def sleep(self, seconds: float) -> None:
+        if not math.isfinite(seconds):
+            # NaN would corrupt the wake-up heap; infinity would make the clock jump to it.
+            raise ValueError(f"a virtual clock sleeps a finite time, not {seconds!r} s")
         if seconds <= 0:
             await asyncio.sleep(0)
             return

@@ -34,6 +34,8 @@ def to_magnitude(value: object, unit: str) -> float:
         raise ValueError(f"expected a quantity in {target:~P}, got {value!r}")
     if isinstance(value, int | float):
         if target.dimensionless:
+            if not math.isfinite(value):
+                raise ValueError(f"{value!r} is not a finite number")
             return float(value)
         raise ValueError(f"{value!r} has no unit; write it with one, e.g. '{value} {target:~P}'")
     if not isinstance(value, str):
@@ -79,12 +81,22 @@ def _dimension_name(thing: pint.Quantity | pint.Unit) -> str:
     return _DIMENSION_NAMES.get(str(dimensionality), f"quantity of {dimensionality}")
 
 
+def _shortest(magnitude: float) -> str:
+    """`magnitude` to 12 significant digits: "55", "0.055", "1234567.5".
+
+    `:g` keeps only 6, so a recipe written out and read back would change (1234567.5 um came
+    back as 1234570 um); 12 keep every digit a recipe means and drop conversion noise
+    (55.00000000000001 from "0.055 mm" is written "55").
+    """
+    return f"{magnitude:.12g}"
+
+
 def Quantity(unit: str) -> Any:
     """A pydantic field type: accepts a quantity string, holds a float in `unit`."""
     _unit(unit)  # fail at import time on a misspelt unit
     return Annotated[
         float,
         BeforeValidator(lambda value: to_magnitude(value, unit)),
-        PlainSerializer(lambda magnitude: f"{magnitude:g} {unit}", return_type=str),
+        PlainSerializer(lambda magnitude: f"{_shortest(magnitude)} {unit}", return_type=str),
         WithJsonSchema({"type": "string", "description": f"a quantity convertible to {unit}"}),
     ]

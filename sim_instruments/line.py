@@ -42,6 +42,11 @@ class SimulatedLine:
                 f"simulated line: unknown tool kinds {unknown}; known: {', '.join(TOOL_KINDS)}"
             )
         self._kinds: list[ToolKind] = [TOOL_KINDS[k] for k in selected]
+        roles = [kind.role for kind in self._kinds]
+        twice = sorted({role for role in roles if roles.count(role) > 1})
+        if twice:
+            # Tools are named by role: a second one would replace the first, still served.
+            raise ValueError(f"simulated line: more than one tool for role(s) {twice}")
         self.tools: dict[str, SimulatedTool] = {}
         self._station: Station | None = None
 
@@ -53,6 +58,8 @@ class SimulatedLine:
 
     async def start(self) -> Station:
         """Start every simulated tool; returns the station that reaches them."""
+        if self.tools:
+            raise RuntimeError(f"simulated line {self.name} is already started")
         entries: dict[str, ToolEntry] = {}
         try:
             for kind in self._kinds:

@@ -27,6 +27,7 @@ from packline.drivers.links.registers import (
 )
 from packline.drivers.plasma_cleaner import (
     ALARM_BITS,
+    GAS_CODES,
     GAS_OF_CODE,
     INTERLOCK_BITS,
     MAX_SLOTS,
@@ -84,7 +85,7 @@ class PlasmaPhysics:
     o2_oxide_time_constant_s: float = 120.0
     #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W
     o2_resin_um_per_min: tuple[float, float] = (0.1, 1.0)
-    #: RF dose in one step that activates the exposed metal (003:9) (est)
+    #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
     activation_dose_ws: float = 1500.0
 
     def residue_rate(self, gas: Gas) -> float:
@@ -288,6 +289,8 @@ class SimPlasmaCleaner(SimulatedTool):
     def _check_recipe_register(self, address: int, value: int) -> CommandError | None:
         if address == Reg.STEP_COUNT:
             return None if 1 <= value <= MAX_STEPS else CommandError.OUT_OF_RANGE
+        if address < Reg.STEPS:
+            return None  # 201-209: not in the map, any value
         field = (address - Reg.STEPS) % STEP_STRIDE
         if field in STEP_FIELD_RANGES:
             _, low, high = STEP_FIELD_RANGES[field]
@@ -346,8 +349,7 @@ class SimPlasmaCleaner(SimulatedTool):
     @staticmethod
     def _step_registers(run: _Run, index: int) -> tuple[int, int, int, int, float]:
         gas, flow, pressure, power, time_s = run.steps[index]
-        codes = {g: c for c, g in GAS_OF_CODE.items()}
-        return codes[gas], flow, pressure, power, time_s
+        return GAS_CODES[gas], flow, pressure, power, time_s
 
     def _reflected_fraction(self) -> float:
         if "rf_mismatch" in self.injected:
@@ -522,9 +524,8 @@ class SimPlasmaCleaner(SimulatedTool):
         if "throttle_valve" in self.injected:
             self._fault("PRESSURE_CONTROL", now)
             return
-        if "rf_mismatch" in self.injected and (
-            self.physics.mismatch_reflected_fraction > self.physics.reflected_limit_fraction
-        ):
+        if self._reflected_fraction() > self.physics.reflected_limit_fraction:
+            # the page: reflected power above 10 % of forward power, whatever detuned the match
             self._fault("REFLECTED_POWER", now)
             return
         target = min(now - run.started_s, run.total_s)

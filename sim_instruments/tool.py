@@ -66,11 +66,18 @@ class SimulatedTool(ABC):
 
     def inject_fault(self, fault: str) -> None:
         """Make the tool suffer `fault` (one of `faults`) until `clear_fault`."""
+        self._check_fault(fault)
+        self.injected.add(fault)
+
+    def clear_fault(self, fault: str) -> None:
+        """Repair `fault` (one of `faults`); clearing one that is not injected does nothing."""
+        self._check_fault(fault)
+        self.injected.discard(fault)
+
+    def _check_fault(self, fault: str) -> None:
+        # A misspelt name must not pass silently: clear_fault("rf_mismach") would leave the
+        # fault in and the test or dry run would chase the wrong cause.
         if fault not in self.faults:
             raise ValueError(
                 f"simulated {self.name} has no fault {fault!r}; known: {', '.join(self.faults)}"
             )
-        self.injected.add(fault)
-
-    def clear_fault(self, fault: str) -> None:
-        self.injected.discard(fault)

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -57,20 +58,50 @@ class Link(ABC):
         tool: str = "tool",
         timeout_s: float = 2.0,
         connect_timeout_s: float = 5.0,
-        reconnect: ReconnectPolicy = ReconnectPolicy(),
+        reconnect: ReconnectPolicy | Mapping[str, float] = ReconnectPolicy(),
         clock: Clock | None = None,
     ) -> None:
-        if timeout_s <= 0 or connect_timeout_s <= 0:
-            raise ValueError(f"{tool} at {address}: timeouts must be positive")
+        for option, value in (("timeout_s", timeout_s), ("connect_timeout_s", connect_timeout_s)):
+            if (
+                isinstance(value, bool)
+                or not isinstance(value, int | float)
+                or not math.isfinite(value)
+                or value <= 0
+            ):
+                raise ValueError(
+                    f"{tool} at {address}: {option} must be a positive number of seconds, "
+                    f"got {value!r}"
+                )
+        if isinstance(reconnect, Mapping):
+            # A station file (YAML) spells the policy as a mapping: {attempts: 3, delay_s: 0.5}.
+            try:
+                reconnect = ReconnectPolicy(**reconnect)
+            except TypeError:
+                raise ValueError(
+                    f"{tool} at {address}: reconnect takes attempts and delay_s, "
+                    f"got {', '.join(map(str, reconnect))}"
+                ) from None
+            except ValueError as error:
+                raise ValueError(f"{tool} at {address}: {error}") from None
+        elif not isinstance(reconnect, ReconnectPolicy):
+            raise TypeError(
+                f"{tool} at {address}: reconnect must be a ReconnectPolicy or a mapping with "
+                f"attempts and delay_s, got {reconnect!r}"
+            )
         self.address = address
         self.tool = tool
-        self.timeout_s = timeout_s
-        self.connect_timeout_s = connect_timeout_s
+        self.timeout_s = float(timeout_s)
+        self.connect_timeout_s = float(connect_timeout_s)
         self.reconnect = reconnect
         self.clock: Clock = clock or WallClock()
         self._lock = asyncio.Lock()
         self._connected = False
         self._ever_connected = False
+        #: The link itself dropped the connection (a timed-out or cancelled exchange): the
+        #: wire was not lost, so the next exchange reopens it at least once, whatever `reconnect`
+        #: says. Otherwise `attempts=0` would leave a cancelled operation unable to send the
+        #: abort that makes the tool safe.
+        self._dropped_by_link = False
 
     @property
     def connected(self) -> bool:
@@ -79,14 +110,18 @@ class Link(ABC):
     async def connect(self) -> None:
         """Open the connection, within `connect_timeout_s`."""
         async with self._lock:
-            await self._connect_once("connect")
+            # Wire work: a virtual clock must not jump over a connect in flight.
+            with self.clock.activity():
+                await self._connect_once("connect")
         self._ever_connected = True
 
     async def close(self) -> None:
         """Close the connection; safe to call twice or on a link that never connected."""
         async with self._lock:
             self._connected = False
-            await self._close()
+            self._dropped_by_link = False
+            with self.clock.activity():
+                await self._close()
 
     async def __aenter__(self) -> Link:
         await self.connect()
@@ -107,15 +142,17 @@ class Link(ABC):
         I/O on the open connection.
         """
         async with self._lock:
-            if not self._connected or not self._is_open():
-                await self._drop()
-                await self._reconnect(action)
+            # The whole exchange, a reconnect (and its wall-clock delays) included, is wire
+            # work that a virtual clock must not jump over.
             with self.clock.activity():
+                if not self._connected or not self._is_open():
+                    await self._drop()
+                    await self._reconnect(action)
                 try:
                     async with asyncio.timeout(self.timeout_s):
                         return await operation()
                 except TimeoutError:
-                    await self._drop()
+                    await self._drop(by_link=True)
                     raise ToolTimeout(
                         self.tool, self.address, action, f"no reply within {self.timeout_s:g} s"
                     ) from None
@@ -128,14 +165,17 @@ class Link(ABC):
                     ) from error
                 except asyncio.CancelledError:
                     # A half-done exchange leaves the stream out of step: start afresh next time.
-                    await self._drop()
+                    await self._drop(by_link=True)
                     raise
 
     async def _reconnect(self, action: str) -> None:
         if not self._ever_connected:
             raise ToolConnectionError(self.tool, self.address, action, "not connected")
+        attempts = self.reconnect.attempts
+        if self._dropped_by_link:
+            attempts = max(attempts, 1)
         last: ToolError | None = None
-        for attempt in range(self.reconnect.attempts):
+        for attempt in range(attempts):
             if attempt:
                 await asyncio.sleep(self.reconnect.delay_s)
             try:
@@ -147,7 +187,7 @@ class Link(ABC):
             self.tool,
             self.address,
             action,
-            f"connection lost and {self.reconnect.attempts} reconnect attempt(s) failed"
+            f"connection lost and {attempts} reconnect attempt(s) failed"
             + (f": {last.detail}" if last else ""),
         )
 
@@ -172,8 +212,12 @@ class Link(ABC):
                 self.tool, self.address, action, f"cannot connect ({error})"
             ) from error
         self._connected = True
+        self._dropped_by_link = False
 
-    async def _drop(self) -> None:
+    async def _drop(self, *, by_link: bool = False) -> None:
+        """Close the wire; `by_link` when the link chose to (the peer did not go away)."""
+        if self._connected:
+            self._dropped_by_link = by_link
         self._connected = False
         await self._close()
 

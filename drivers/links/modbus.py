@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.constants import DeviceInformation
-from pymodbus.exceptions import ConnectionException, ModbusIOException
+from pymodbus.exceptions import ConnectionException, ModbusException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
 
@@ -56,6 +56,11 @@ IDENTIFICATION_OBJECTS: dict[int, str] = {
 
 #: Seconds pymodbus waits beyond the link's own timeout, so the link's timeout fires first.
 _LIBRARY_TIMEOUT_MARGIN_S = 1.0
+
+#: How many registers or bits one request may carry (Modbus Application Protocol, 6.1-6.12).
+_MAX_READ_REGISTERS = 125
+_MAX_WRITE_REGISTERS = 123
+_MAX_READ_BITS = 2000
 
 
 def parse_modbus_address(address: str) -> tuple[str, str, int]:
@@ -177,7 +182,10 @@ class ModbusLink(Link):
         async def operation() -> ModbusPDU:
             try:
                 response = await request()
-            except ModbusIOException as error:
+            except ConnectionException:
+                raise  # a connection error: the link maps it to ConnectionLost
+            except ModbusException as error:
+                # A reply pymodbus could not decode, or any other library complaint.
                 raise ProtocolError(self.tool, self.address, action, str(error)) from error
             if response.isError():
                 code = getattr(response, "exception_code", 0)
@@ -193,6 +201,30 @@ class ModbusLink(Link):
 
         return await self.exchange(action, operation)
 
+    def _check_request(
+        self,
+        action: str,
+        address: int,
+        count: int,
+        max_count: int,
+        values: list[int] | None = None,
+    ) -> None:
+        """Refuse, before anything is sent, a request that Modbus cannot carry."""
+        problem = None
+        if isinstance(address, bool) or not isinstance(address, int) or not 0 <= address <= 0xFFFF:
+            problem = f"address {address!r} is not 0-65535"
+        elif not 1 <= count <= max_count:
+            problem = f"{count} registers or bits; one request carries 1-{max_count}"
+        elif address + count > 0x10000:
+            problem = f"{count} from address {address} runs past address 65535"
+        elif values is not None:
+            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int)]
+            bad += [v for v in values if isinstance(v, int) and not 0 <= v <= 0xFFFF]
+            if bad:
+                problem = f"values {bad} are not unsigned 16-bit integers (0-65535)"
+        if problem is not None:
+            raise ValueError(f"{self.tool} at {self.address}: {action}: {problem}")
+
     def _connected_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
         # Only called inside an exchange, which has (re)connected first.
         assert self._client is not None
@@ -202,8 +234,10 @@ class ModbusLink(Link):
 
     async def read_holding_registers(self, address: int, count: int = 1) -> list[int]:
         """FC3: `count` holding registers from `address` (0-based)."""
+        action = f"read_holding_registers {address} {count}"
+        self._check_request(action, address, count, _MAX_READ_REGISTERS)
         response = await self._call(
-            f"read_holding_registers {address} {count}",
+            action,
             lambda: self._connected_client().read_holding_registers(
                 address, count=count, device_id=self.device_id
             ),
@@ -212,8 +246,10 @@ class ModbusLink(Link):
 
     async def read_input_registers(self, address: int, count: int = 1) -> list[int]:
         """FC4: `count` input registers from `address` (0-based)."""
+        action = f"read_input_registers {address} {count}"
+        self._check_request(action, address, count, _MAX_READ_REGISTERS)
         response = await self._call(
-            f"read_input_registers {address} {count}",
+            action,
             lambda: self._connected_client().read_input_registers(
                 address, count=count, device_id=self.device_id
             ),
@@ -222,8 +258,10 @@ class ModbusLink(Link):
 
     async def write_register(self, address: int, value: int) -> None:
         """FC6: write one holding register."""
+        action = f"write_register {address} {value}"
+        self._check_request(action, address, 1, 1, [value])
         await self._call(
-            f"write_register {address} {value}",
+            action,
             lambda: self._connected_client().write_register(
                 address, value, device_id=self.device_id
             ),
@@ -231,8 +269,10 @@ class ModbusLink(Link):
 
     async def write_registers(self, address: int, values: list[int]) -> None:
         """FC16: write consecutive holding registers from `address`."""
+        action = f"write_registers {address} {values}"
+        self._check_request(action, address, len(values), _MAX_WRITE_REGISTERS, list(values))
         await self._call(
-            f"write_registers {address} {values}",
+            action,
             lambda: self._connected_client().write_registers(
                 address, values, device_id=self.device_id
             ),
@@ -240,8 +280,10 @@ class ModbusLink(Link):
 
     async def read_coils(self, address: int, count: int = 1) -> list[bool]:
         """FC1: `count` coils from `address`."""
+        action = f"read_coils {address} {count}"
+        self._check_request(action, address, count, _MAX_READ_BITS)
         response = await self._call(
-            f"read_coils {address} {count}",
+            action,
             lambda: self._connected_client().read_coils(
                 address, count=count, device_id=self.device_id
             ),
@@ -250,15 +292,19 @@ class ModbusLink(Link):
 
     async def write_coil(self, address: int, value: bool) -> None:
         """FC5: set or clear one coil."""
+        action = f"write_coil {address} {value}"
+        self._check_request(action, address, 1, 1)
         await self._call(
-            f"write_coil {address} {value}",
+            action,
             lambda: self._connected_client().write_coil(address, value, device_id=self.device_id),
         )
 
     async def read_discrete_inputs(self, address: int, count: int = 1) -> list[bool]:
         """FC2: `count` discrete inputs from `address`."""
+        action = f"read_discrete_inputs {address} {count}"
+        self._check_request(action, address, count, _MAX_READ_BITS)
         response = await self._call(
-            f"read_discrete_inputs {address} {count}",
+            action,
             lambda: self._connected_client().read_discrete_inputs(
                 address, count=count, device_id=self.device_id
             ),

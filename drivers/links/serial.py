@@ -107,7 +107,7 @@ class SerialLink(TextLink):
             ) from None
         except asyncio.LimitOverrunError as error:
             # The rest of that line is still buffered: start afresh on the next exchange.
-            await self._drop()
+            await self._drop(by_link=True)
             raise ProtocolError(
                 self.tool,
                 self.address,

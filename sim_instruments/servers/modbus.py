@@ -52,7 +52,8 @@ def _identification_request(
     class ReadDeviceIdentificationRequest(ReadDeviceInformationRequest):
         async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
             identity = identities.get(device_id, identities.get(0))
-            if identity is None or not 0 <= self.read_code <= DeviceInformation.SPECIFIC:
+            # Read device id codes are 1 (basic) to 4 (specific); anything else is exception 3.
+            if identity is None or not 1 <= self.read_code <= DeviceInformation.SPECIFIC:
                 return ExceptionResponse(self.function_code, ExcCodes.ILLEGAL_VALUE)
             information = DeviceInformationFactory.get(
                 _IdentityBlock(identity), self.read_code, self.object_id
@@ -124,6 +125,14 @@ class ModbusToolServer(ToolServer):
         self._null_modem: NullModem | None = None
 
     async def _start(self) -> str:
+        try:
+            return await self._start_server()
+        except BaseException:
+            await self._stop()  # the null modem, if it was opened, is closed too
+            raise
+
+    async def _start_server(self) -> str:
+        address = ""
         if self.transport == "rtu-pty":
             self._null_modem = NullModem()
             server_end, client_end = self._null_modem.open()
@@ -142,11 +151,7 @@ class ModbusToolServer(ToolServer):
             # The tool kept power while off the wire: same registers after a restart.
             self._server.context = self._registers
         _serve_identities(self._server, self.devices)
-        try:
-            await self._server.serve_forever(background=True)
-        except BaseException:
-            await self._stop()
-            raise
+        await self._server.serve_forever(background=True)
         if self.transport == "rtu-pty":
             return address
         self.port = self._server.transport.sockets[0].getsockname()[1]  # type: ignore[attr-defined]

@@ -59,8 +59,10 @@ class TextToolServer(ToolServer):
         self.encoding = encoding
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
+        self._stopping = False
 
     async def _start(self) -> str:
+        self._stopping = False
         self._server = await asyncio.start_server(self._serve, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
         if self.address_form == "visa":
@@ -69,6 +71,7 @@ class TextToolServer(ToolServer):
 
     async def _stop(self) -> None:
         assert self._server is not None
+        self._stopping = True
         self._server.close()
         for writer in self._connections.values():
             abort_connection(writer)
@@ -79,6 +82,10 @@ class TextToolServer(ToolServer):
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         assert task is not None
+        if self._stopping:
+            # Accepted just before stop() closed the server, whose cancel missed this task.
+            abort_connection(writer)
+            return
         self._connections[task] = writer
         try:
             await serve_lines(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError
+from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError, ToolTimeout
 from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaRecipe, PlasmaStep
@@ -176,5 +176,86 @@ async def test_abort_writes_the_abort_command():
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
         await driver.abort()
+        assert driver.state.value == "idle"
+        await driver.close()
+
+
+async def test_a_refusal_other_than_exception_3_is_not_explained_from_register_19():
+    """Register 19 holds the reason of exception 3 only; after exception 2 it is stale."""
+    script = [
+        *connect_script(),
+        read(4, 2, [0b0001]),
+        refused(write_one(5, 300, 1), code=2),  # no read of register 19 follows
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        with pytest.raises(CommandRefused) as error:
+            await driver.pump_down()
+        assert str(error.value) == (
+            f"plasma at {driver.address}: pump down: Modbus exception response, code 2 to "
+            "write_register 300 1 (tool error ILLEGAL_DATA_ADDRESS)"
+        )
+        assert error.value.code == "ILLEGAL_DATA_ADDRESS"
+        await driver.close()
+
+
+async def test_error_code_7_reads_as_the_page_says():
+    params, params_reply = write_many(6, 301, [1, *text("W01", 8)])
+    script = [
+        *connect_script(),
+        read(4, 16, [4, 0]),
+        read(5, 40, [0] * 32),
+        (params, params_reply),
+        refused(write_one(7, 300, 8)),
+        read(8, 19, [7]),
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        with pytest.raises(
+            CommandRefused, match="load wafer W01: wafer id not printable ASCII, or already loaded"
+        ):
+            await driver.load("W01", slot=1)
+        await driver.close()
+
+
+async def test_a_recipe_that_overruns_is_aborted_before_the_timeout_is_raised():
+    """The driver gives up 120 s after the recipe should have ended, and writes ABORT."""
+    clock = VirtualClock()
+    recipe = PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 300, 30),))  # gives up at 150 s
+    script = [
+        *connect_script(),
+        read(4, 2, [0b1111]),
+        read(5, 16, [4, 0]),
+        read(6, 40, [0] * 32),
+        read(7, 0, status(2)),
+        write_many(8, 200, [1]),
+        write_many(9, 210, [1, 100, 200, 300, 300]),
+        write_one(10, 300, 3),
+        read(11, 0, status(3)),  # t = 0
+        read(12, 0, status(3)),  # t = 100
+        read(13, 0, status(3)),  # t = 200: past the deadline
+        write_one(14, 300, 4),  # ABORT: RF and gas off
+    ]
+    async with expected_protocol(script) as peer:
+        link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0, clock=clock)
+        driver = ModbusPlasmaCleaner(link, name="plasma", poll_interval_s=100)
+        await driver.connect()
+        with pytest.raises(ToolTimeout, match="not finished after 150 s; run aborted"):
+            await driver.clean(recipe)
+        assert driver.state.value == "idle"
+        await driver.close()
+
+
+async def test_an_unknown_gas_is_refused_naming_the_step_before_anything_is_sent():
+    async with expected_protocol(connect_script()) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        recipe = PlasmaRecipe(
+            (PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep("N2", 100, 200, 300, 60))  # type: ignore[arg-type]
+        )
+        with pytest.raises(ValueError, match="plasma: clean step 2: gas 'N2' is not one of O2, Ar"):
+            await driver.clean(recipe)
         assert driver.state.value == "idle"
         await driver.close()

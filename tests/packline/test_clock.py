@@ -71,3 +71,17 @@ async def test_wall_clock_is_monotonic_seconds():
     assert clock.now() - before >= 0.01
     assert not clock.simulated
     assert VirtualClock().simulated
+
+
+@pytest.mark.parametrize("seconds", [float("nan"), float("inf")])
+async def test_virtual_clock_refuses_a_sleep_it_cannot_schedule(seconds: float):
+    clock = VirtualClock()
+    with pytest.raises(ValueError, match="finite time"):
+        await clock.sleep(seconds)
+    await clock.sleep(5)  # the heap was not touched: time still runs
+    assert clock.now() == 5
+
+
+async def test_wall_clock_refuses_a_nan_sleep():
+    with pytest.raises(ValueError, match="NaN"):
+        await WallClock().sleep(float("nan"))

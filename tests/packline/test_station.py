@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from packline.drivers.links import ReconnectPolicy
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.station import StationError, load_station, parse_station
 
@@ -78,6 +79,23 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
             "tools.plasma_cleaner.colour: Extra inputs are not permitted",
         ),
         ("timeout_s: 1.5", "timeout_seconds: 1.5", "timeout_seconds"),
+        (
+            "timeout_s: 1.5",
+            "timeout_s: fast",
+            "tools.plasma_cleaner: plasma_cleaner at modbus+tcp://10.0.3.17:502: timeout_s must "
+            "be a positive number of seconds, got 'fast'",
+        ),
+        (
+            "timeout_s: 1.5",
+            "timeout_s: 1.5, reconnect: {tries: 3}",
+            "reconnect takes attempts and delay_s, got tries",
+        ),
+        (
+            "rf_power_w: [100, 600]",
+            "rf_power_w: [.nan, 600]",
+            "tools.plasma_cleaner: plasma_cleaner: limits.rf_power_w must be [minimum, maximum] "
+            "in W, minimum not above maximum; got (nan, 600.0) (limits must be finite)",
+        ),
     ],
 )
 def test_a_bad_station_file_names_the_key_and_the_problem(
@@ -110,3 +128,9 @@ def test_open_tool_names_the_known_tools(tmp_path: Path):
     station = load_station(write(tmp_path, GOOD))
     with pytest.raises(StationError, match="no tool 'bonder'; tools: plasma_cleaner"):
         station.open_tool("bonder")
+
+
+def test_reconnect_policy_is_written_as_a_mapping(tmp_path: Path):
+    text = GOOD.replace("timeout_s: 1.5", "timeout_s: 1.5, reconnect: {attempts: 0, delay_s: 1}")
+    driver = load_station(write(tmp_path, text)).open_tool("plasma_cleaner")
+    assert driver.link.reconnect == ReconnectPolicy(attempts=0, delay_s=1.0)

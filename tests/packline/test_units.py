@@ -58,3 +58,21 @@ def test_pydantic_field_names_the_path_and_keeps_bounds():
     problems = {e["loc"][0]: e["msg"] for e in error.value.errors()}
     assert "less than or equal to 100" in problems["thickness_um"]
     assert "is a mass, expected a pressure" in problems["pressure_mtorr"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf")])
+def test_a_bare_number_must_be_finite_in_a_dimensionless_field(value: float):
+    with pytest.raises(ValueError, match="not a finite number"):
+        to_magnitude(value, "")
+    assert to_magnitude(3, "") == 3.0
+
+
+def test_a_quantity_written_out_reads_back_unchanged():
+    class Span(BaseModel):
+        length_um: Quantity("um")
+
+    span = Span(length_um="1234.5675 mm")
+    dumped = span.model_dump()["length_um"]
+    assert dumped == "1234567.5 um"  # `:g` wrote 1.23457e+06 um
+    assert Span(length_um=dumped).length_um == span.length_um
+    assert Span(length_um="0.055 mm").model_dump()["length_um"] == "55 um"  # no float noise

@@ -35,3 +35,20 @@ async def test_stop_is_idempotent():
     await line.start()
     await line.stop()
     await line.stop()
+
+
+async def test_starting_twice_is_refused_and_serves_nothing_more():
+    line = SimulatedLine(VirtualClock(), kinds=["plasma_cleaner"])
+    await line.start()
+    try:
+        tool = line.tools["plasma_cleaner"]
+        with pytest.raises(RuntimeError, match="already started"):
+            await line.start()
+        assert line.tools == {"plasma_cleaner": tool}
+    finally:
+        await line.stop()
+
+
+def test_a_kind_given_twice_is_refused():
+    with pytest.raises(ValueError, match=r"more than one tool for role\(s\) \['plasma_cleaner'\]"):
+        SimulatedLine(kinds=["plasma_cleaner", "plasma_cleaner"])

@@ -7,8 +7,10 @@ cleaning cost milliseconds.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -26,7 +28,7 @@ from packline.drivers.errors import (
 from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import LastResult, ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
-from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.plasma_cleaner import PlasmaPhysics, SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
 
 O2_THEN_AR = PlasmaRecipe(
@@ -295,3 +297,67 @@ async def test_o2_dry_etch_opens_the_bottom_of_concave_portions(rig: Rig):
     assert wafer.via_open[:100].all()
     assert not wafer.via_open[100:].any()
     assert wafer.resin_um[100:].max() < 20.0 - 2.0  # the top surface came down as well
+
+
+PAGE = Path(__file__).parents[2] / "docs" / "protocols" / "plasma-cleaner.md"
+
+
+def page_frames(first_request: str) -> tuple[bytes, bytes]:
+    """The request starting with `first_request` in the page's example and the reply after it."""
+    text = PAGE.read_text(encoding="utf-8")
+    block = text[text.index("> " + first_request) :].split("```", 1)[0]
+    request, reply = block.split("<", 1)
+    return bytes.fromhex(request.strip("> \n")), bytes.fromhex(re.sub(r"\s+", "", reply))
+
+
+async def test_the_simulated_tool_answers_the_pages_example_frames_byte_for_byte():
+    sim = SimPlasmaCleaner("plasma", TwinStore())
+    address = await sim.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(address.rsplit(":", 1)[1]))
+    try:
+        for first in ("00 02", "00 07"):
+            request, reply = page_frames(first)
+            writer.write(request)
+            async with asyncio.timeout(2):
+                assert await reader.readexactly(len(reply)) == reply
+    finally:
+        writer.close()
+        await writer.wait_closed()
+        await sim.stop()
+
+
+async def test_unused_recipe_registers_take_any_value(rig: Rig):
+    """201-209 are not step fields: one FC16 from 200 through step 1 is accepted."""
+    await rig.driver.link.write_registers(200, [1] + [0] * 9 + [1, 100, 200, 300, 600, 7])
+    assert rig.sim.command_error.value == 0
+    assert await rig.driver.link.read_holding_registers(200, 16) == (
+        [1] + [0] * 9 + [1, 100, 200, 300, 600, 7]
+    )
+
+
+async def test_reflected_power_above_10_percent_alarms_whatever_the_cause():
+    """The page's REFLECTED_POWER rule holds for the physics, not only the injected fault."""
+    clock = VirtualClock()
+    twin = TwinStore()
+    sim = SimPlasmaCleaner("plasma", twin, clock, physics=PlasmaPhysics(reflected_fraction=0.12))
+    link = ModbusLink(await sim.start(), tool="plasma", clock=clock)
+    rig = Rig(sim, ModbusPlasmaCleaner(link, name="plasma"), twin, clock)
+    try:
+        await rig.driver.connect()
+        await load_and_evacuate(rig, "W01")
+        with pytest.raises(ToolAlarm, match="REFLECTED_POWER"):
+            await rig.driver.clean(O2_THEN_AR)
+        assert sim.last_result is LastResult.FAULTED
+    finally:
+        await close_rig(rig)
+
+
+def test_faults_are_cleared_by_their_documented_names():
+    sim = SimPlasmaCleaner("plasma", TwinStore())
+    sim.inject_fault("rf_mismatch")
+    with pytest.raises(ValueError, match="has no fault 'rf_mismach'; known: rf_mismatch"):
+        sim.clear_fault("rf_mismach")
+    assert sim.injected == {"rf_mismatch"}
+    sim.clear_fault("rf_mismatch")
+    sim.clear_fault("rf_mismatch")  # clearing twice is fine
+    assert sim.injected == set()

@@ -7,6 +7,7 @@ import logging
 import time
 
 import pytest
+
 from packline.drivers.errors import CommandRefused, ConnectionLost, ToolConnectionError, ToolTimeout
 from packline.drivers.links import ModbusLink, ReconnectPolicy, open_link
 
@@ -179,3 +180,65 @@ def test_bad_options_are_refused():
         ModbusLink("modbus+tcp://127.0.0.1:502", device_id=300)
     with pytest.raises(ValueError, match="parity must be"):
         ModbusLink("modbus+rtu:/dev/ttyUSB0", parity="X")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (
+            lambda link: link.write_register(100, 70000),
+            r"write_register 100 70000: values \[70000\]",
+        ),
+        (lambda link: link.write_registers(100, [1, -1]), r"values \[-1\] are not unsigned 16-bit"),
+        (lambda link: link.write_registers(100, []), "0 registers or bits; one request carries"),
+        (lambda link: link.read_holding_registers(-1, 1), "address -1 is not 0-65535"),
+        (lambda link: link.read_input_registers(100, 126), "carries 1-125"),
+        (lambda link: link.read_holding_registers(65535, 2), "runs past address 65535"),
+        (lambda link: link.read_coils(0, 2001), "carries 1-2000"),
+    ],
+)
+async def test_a_request_modbus_cannot_carry_is_refused_before_anything_is_sent(
+    start_mixer, call, message
+):
+    server, mixer = await start_mixer("tcp")
+    async with mixer_link(server.address) as link:
+        with pytest.raises(ValueError, match=rf"mixer at modbus\+tcp://.*{message}"):
+            await call(link)
+        assert mixer.writes == []
+        assert await link.read_holding_registers(100, 1) == [0]  # still in step
+
+
+async def test_a_cancelled_exchange_reopens_even_without_reconnect_attempts(start_mixer):
+    """The link dropped the connection itself; the abort that follows must still get through."""
+    server, mixer = await start_mixer("tcp")
+    async with mixer_link(server.address, reconnect=ReconnectPolicy(attempts=0)) as link:
+        held = asyncio.create_task(link.read_holding_registers(399, 1))
+        await asyncio.sleep(0.05)
+        held.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await held
+        assert not link.connected
+        await link.write_register(100, 4)  # e.g. the ABORT command
+        assert mixer.writes[-1] == (100, [4])
+        mixer.release.set()
+        await server.stop()
+        await asyncio.sleep(0.05)
+        # a connection the tool dropped stays lost with attempts=0
+        with pytest.raises(ConnectionLost, match="0 reconnect attempt"):
+            await link.read_holding_registers(100, 1)
+
+
+def test_link_options_are_checked_and_the_reconnect_policy_may_be_a_mapping():
+    link = ModbusLink("modbus+tcp://127.0.0.1:502", reconnect={"attempts": 5, "delay_s": 0.5})
+    assert link.reconnect == ReconnectPolicy(attempts=5, delay_s=0.5)
+    with pytest.raises(ValueError, match="reconnect takes attempts and delay_s, got tries"):
+        ModbusLink("modbus+tcp://127.0.0.1:502", reconnect={"tries": 5})
+    with pytest.raises(ValueError, match=r"127\.0\.0\.1:502: ReconnectPolicy.attempts must be"):
+        ModbusLink("modbus+tcp://127.0.0.1:502", reconnect={"attempts": -1})
+    with pytest.raises(TypeError, match="reconnect must be a ReconnectPolicy or a mapping"):
+        ModbusLink("modbus+tcp://127.0.0.1:502", reconnect=3)
+    for bad in ("2", float("nan"), 0, -1.0, True):
+        with pytest.raises(ValueError, match="timeout_s must be a positive number of seconds"):
+            ModbusLink("modbus+tcp://127.0.0.1:502", timeout_s=bad)
+    with pytest.raises(ValueError, match="connect_timeout_s must be a positive number"):
+        ModbusLink("modbus+tcp://127.0.0.1:502", connect_timeout_s=float("inf"))

@@ -7,6 +7,8 @@ import logging
 import time
 
 import pytest
+
+from packline.clock import VirtualClock
 from packline.drivers.errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolTimeout
 from packline.drivers.links import ReconnectPolicy, SerialLink, TextLink, VisaLink, open_link
 
@@ -143,3 +145,23 @@ async def test_custom_terminations(start_meter, transport):
     server, _ = await start_meter(transport, read_termination="\r", write_termination="\r\n")
     async with meter_link(server.address, write_termination="\r", read_termination="\r\n") as link:
         assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_a_virtual_clock_stands_still_while_the_link_reconnects(start_meter, transport):
+    """Reconnect attempts and their delays are wire time, not process time."""
+    server, _ = await start_meter(transport)
+    clock = VirtualClock()
+    policy = ReconnectPolicy(attempts=2, delay_s=0.1)
+    async with meter_link(server.address, clock=clock, reconnect=policy) as link:
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+        await server.stop()
+        with pytest.raises(ConnectionLost):
+            await link.query("*IDN?")  # the dropped connection: the tool is gone
+        sleeper = asyncio.create_task(clock.sleep(100))
+        await asyncio.sleep(0)
+        with pytest.raises(ConnectionLost, match="2 reconnect attempt"):
+            await link.query("*IDN?")  # two refused connects, 0.1 s apart
+        assert clock.now() == 0  # the sleeper did not jump over them
+        await sleeper
+        assert clock.now() == 100

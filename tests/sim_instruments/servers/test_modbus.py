@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
-from packline.drivers.links import ModbusLink
-from packline.sim_instruments.servers import ModbusToolServer
 from pymodbus.constants import ExcCodes
 from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
+
+from packline.drivers.links import ModbusLink
+from packline.sim_instruments.servers import ModbusToolServer
 
 
 def device(vendor: str = "ACME", log: list | None = None) -> SimDevice:
@@ -99,3 +102,18 @@ async def test_restart_keeps_registers_and_port():
 def test_bad_transport():
     with pytest.raises(ValueError, match="transport must be"):
         ModbusToolServer(device(), transport="udp")  # type: ignore[arg-type]
+
+
+async def test_device_identification_with_an_invalid_read_code_is_illegal_data_value():
+    """Read device id codes are 1-4; code 0 answers exception 3, not a server failure."""
+    async with ModbusToolServer(device()) as server:
+        port = int(server.address.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(bytes.fromhex("0003 0000 0005 01 2b 0e 00 00"))
+            async with asyncio.timeout(2):
+                reply = await reader.readexactly(9)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+    assert reply == bytes.fromhex("0003 0000 0003 01 ab 03")
