@@ -1,1 +1,54 @@
-"""The sequence engine."""
+"""The sequence engine: lots of wafers through shared tools, checkpoints and resume, pause and
+abort, durable run records and progress. Sequence scripts need only this module's names.
+
+See docs/engine.md (users) and docs/sequences.md (writing a sequence).
+"""
+
+from .control import RunState
+from .engine import ConfirmFn, Engine, RunSpec
+from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
+from .events import Event, Observer
+from .launch import RunRequest, is_live, open_resume, open_run, prepare
+from .method import FailurePolicy, Method, all_methods, get_method, method
+from .progress import JsonLines, LiveView, PlainLog
+from .recipe import Recipe, load_recipe, read_recipe_text
+from .records import RunStore, default_db_path
+from .report import before_after, run_report
+from .wafer import Batch, Wafer
+
+__all__ = [
+    "BadInput",
+    "Batch",
+    "ConfirmFn",
+    "Engine",
+    "Event",
+    "FailurePolicy",
+    "JsonLines",
+    "LiveView",
+    "Method",
+    "Observer",
+    "OutOfLimits",
+    "PlainLog",
+    "Recipe",
+    "RecipeError",
+    "RunRequest",
+    "RunSpec",
+    "RunState",
+    "RunStore",
+    "RunTerminated",
+    "StepError",
+    "StepFailed",
+    "Wafer",
+    "all_methods",
+    "before_after",
+    "default_db_path",
+    "get_method",
+    "is_live",
+    "load_recipe",
+    "method",
+    "open_resume",
+    "open_run",
+    "prepare",
+    "read_recipe_text",
+    "run_report",
+]

@@ -1,0 +1,588 @@
+"""The `packline` command line.
+
+    packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N] [--failure-policy P]
+    packline resume RUN          continue a stopped run, or resume a paused live one
+    packline pause|terminate|abort RUN
+    packline runs | show RUN | methods | validate METHOD [--recipe FILE]
+    packline sim serve [--host 127.0.0.1] [--station-out FILE]
+
+Every command takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the data dir) and
+`--json` for machines. Exit codes: 0 success (every wafer completed), 1 the run did not
+complete every wafer (held, terminated, aborted, failed), 2 bad input (nothing was touched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from packline.drivers.errors import PacklineError
+from packline.sequences.engine import (
+    BadInput,
+    Engine,
+    JsonLines,
+    LiveView,
+    Observer,
+    PlainLog,
+    RunRequest,
+    RunStore,
+    all_methods,
+    before_after,
+    default_db_path,
+    get_method,
+    is_live,
+    open_resume,
+    open_run,
+    prepare,
+    run_report,
+)
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: How long an operator has to answer a confirmation on real tools (wall seconds).
+CONFIRM_TIMEOUT_S = 3600.0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args)
+    except (BadInput, PacklineError) as error:
+        print(f"packline: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="run database (default: $PACKLINE_DB or runs.db in the data dir)",
+    )
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    watch = argparse.ArgumentParser(add_help=False)
+    watch.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+
+    parser = argparse.ArgumentParser(
+        prog="packline",
+        description="Run claimed packaging methods "
+        "on a line of tools or on the bundled simulated line.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", parents=[common, watch], help="run a method for a lot")
+    run.add_argument("method")
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--sim", action="store_true", help="dry run on the in-process simulated line"
+    )
+    where.add_argument(
+        "--station", type=Path, help="station file of real (or served simulated) tools"
+    )
+    run.add_argument(
+        "--recipe", type=Path, help="recipe YAML (default: the method's shipped recipe)"
+    )
+    run.add_argument("--lot", type=int, default=1, help="number of wafers (default 1)")
+    run.add_argument("--operator", default=None)
+    run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
+    run.set_defaults(handler=cmd_run)
+
+    resume = commands.add_parser(
+        "resume",
+        parents=[common, watch],
+        help="continue a stopped run from its records, or resume a paused one",
+    )
+    resume.add_argument("run")
+    resume.set_defaults(handler=cmd_resume)
+
+    for name, text in (
+        ("pause", "pause a running run at its step boundaries"),
+        ("terminate", "stop a running run; tools are left safe"),
+        ("abort", "stop a running run now; tools are commanded safe"),
+    ):
+        control = commands.add_parser(name, parents=[common], help=text)
+        control.add_argument("run")
+        control.set_defaults(handler=cmd_control, control=name)
+
+    runs = commands.add_parser("runs", parents=[common], help="list runs")
+    runs.add_argument("--limit", type=int, default=50)
+    runs.set_defaults(handler=cmd_runs)
+
+    show = commands.add_parser("show", parents=[common], help="show one run")
+    show.add_argument("run", help="run id, a unique prefix of one, or 'last'")
+    show.set_defaults(handler=cmd_show)
+
+    methods = commands.add_parser("methods", parents=[common], help="list the methods")
+    methods.set_defaults(handler=cmd_methods)
+
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check a recipe (and station) without touching any tool"
+    )
+    validate.add_argument("method")
+    validate.add_argument("--recipe", type=Path)
+    validate.add_argument("--station", type=Path)
+    validate.set_defaults(handler=cmd_validate)
+
+    sim = commands.add_parser("sim", help="the bundled simulated line")
+    sim_commands = sim.add_subparsers(dest="sim_command", required=True)
+    serve = sim_commands.add_parser("serve", help="serve the simulated line on the wall clock")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--station-out", type=Path, help="also write the station file here")
+    serve.add_argument(
+        "--for",
+        dest="duration_s",
+        type=float,
+        default=None,
+        help="stop after this many seconds (default: until Ctrl-C or SIGTERM)",
+    )
+    serve.set_defaults(handler=cmd_sim_serve)
+    return parser
+
+
+def _store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
+    return RunStore(args.db or default_db_path(), create=create)
+
+
+def _console() -> Console:
+    """The terminal, or (piped to a file or a program) a console wide enough not to wrap ids."""
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, indent=2, default=str))
+
+
+# --------------------------------------------------------------------------------- run / resume
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    request = RunRequest(
+        args.method,
+        simulated=args.sim,
+        station_path=args.station,
+        recipe_path=args.recipe,
+        lot=args.lot,
+        failure_policy=args.failure_policy,
+    )
+    if args.operator:
+        request.operator = args.operator
+    prepared = prepare(request)
+    store = _store(args)
+    try:
+        return asyncio.run(
+            _drive(
+                args,
+                store,
+                lambda obs, confirm: open_run(store, prepared, observers=obs, confirm=confirm),
+            )
+        )
+    finally:
+        store.close()
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        run_id = store.resolve_run(args.run)
+        if is_live(store, run_id):
+            store.post_control(run_id, "resume", time.time())
+            print(f"resume requested for run {run_id}")
+            return EXIT_OK
+        return asyncio.run(
+            _drive(
+                args,
+                store,
+                lambda obs, confirm: open_resume(store, run_id, observers=obs, confirm=confirm),
+            )
+        )
+    finally:
+        store.close()
+
+
+async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[..., Any]) -> int:
+    console = _console()
+    interactive = sys.stdin.isatty() and not args.json
+    observers: list[Observer] = []
+    view: LiveView | None = None
+    if args.json:
+        observers.append(JsonLines(sys.stdout))
+    elif not args.quiet:
+        if console.is_terminal:
+            view = LiveView(console)
+            observers.append(view)
+        else:
+            observers.append(PlainLog(console))
+    lines = _StdinLines() if interactive else None
+    async with opener(observers, _confirm_with(console, lines)) as engine:
+        if view is not None:
+            view.title = f"{engine.method.name}  run {engine.run_id}"
+        with _signals(engine, console, lines), view or contextlib.nullcontext():
+            status = await engine.run()
+    report = run_report(store, engine.run_id)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "kind": "summary",
+                    "status": status,
+                    "run_id": engine.run_id,
+                    "wafers": report["wafers"],
+                    "duration_s": report["duration_s"],
+                },
+                default=str,
+            )
+        )
+    else:
+        print_summary(console, report, store.path)
+    return EXIT_OK if status == "completed" else EXIT_RUN_FAILED
+
+
+class _StdinLines:
+    """Lines typed by the operator, read without blocking the event loop."""
+
+    def __init__(self) -> None:
+        self.waiter: asyncio.Future[str] | None = None
+        self.on_line: Callable[[str], None] | None = None
+
+    def feed(self) -> None:
+        line = sys.stdin.readline().strip().lower()
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_result(line)
+        elif self.on_line is not None:
+            self.on_line(line)
+
+    async def ask(self, console: Console, prompt: str) -> str:
+        console.print(prompt, markup=False)
+        self.waiter = asyncio.get_running_loop().create_future()
+        try:
+            return await asyncio.wait_for(self.waiter, CONFIRM_TIMEOUT_S)
+        finally:
+            self.waiter = None
+
+
+def _confirm_with(console: Console, lines: _StdinLines | None) -> Callable[..., Any] | None:
+    """Operator confirmations on real tools: asked on the terminal (none: declined)."""
+    if lines is None:
+        return None
+
+    async def confirm(wafers: str, prompt: str) -> tuple[bool, str]:
+        try:
+            answer = await lines.ask(console, f"[{wafers}] confirm: {prompt} [y/N]")
+        except TimeoutError:
+            return False, "no answer"
+        return answer in ("y", "yes"), "operator"
+
+    return confirm
+
+
+@contextlib.contextmanager
+def _signals(engine: Engine, console: Console, lines: _StdinLines | None) -> Iterator[None]:
+    """Ctrl-C once: pause and ask (non-interactive: terminate); twice: terminate; thrice: abort.
+    SIGTERM: terminate."""
+    loop = asyncio.get_running_loop()
+    presses = 0
+
+    def on_line(line: str) -> None:
+        command = {"c": "resume", "r": "resume", "t": "terminate", "a": "abort"}.get(line[:1])
+        if command:
+            engine.request(command, f"{command} by the operator")
+
+    def on_sigint() -> None:
+        nonlocal presses
+        presses += 1
+        if presses == 1 and lines is not None:
+            engine.request("pause", "Ctrl-C")
+            console.print(
+                "paused at step boundaries: [c]ontinue, [t]erminate, [a]bort "
+                "(Enter); Ctrl-C again terminates",
+                markup=False,
+            )
+        elif presses <= 2:
+            engine.request("terminate", "Ctrl-C")
+        else:
+            engine.request("abort", "Ctrl-C three times")
+
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    loop.add_signal_handler(signal.SIGTERM, engine.request, "terminate", "SIGTERM")
+    if lines is not None:
+        lines.on_line = on_line
+        loop.add_reader(sys.stdin.fileno(), lines.feed)
+    try:
+        yield
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        loop.remove_signal_handler(signal.SIGTERM)
+        if lines is not None:
+            loop.remove_reader(sys.stdin.fileno())
+
+
+def _clock(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    seconds = round(seconds)
+    return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
+    """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run)."""
+    run = report["run"]
+    table = Table(title=f"{run['method']}  run {run['id']}  {run['status']}")
+    metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
+    for column in [
+        "wafer",
+        "status",
+        "time on line",
+        *[f"{m} before → after" for m in metrics],
+        "reason",
+    ]:
+        table.add_column(column)
+    for wafer in report["wafers"]:
+        pairs = before_after(wafer)
+        cells = []
+        for name in metrics:
+            before, after, unit = pairs.get(name, (None, None, ""))
+            cells.append(
+                "-"
+                if before is None
+                else f"{before:.2f} → {'-' if after is None else f'{after:.2f}'} {unit}"
+            )
+        table.add_row(
+            wafer["wafer"],
+            wafer["status"],
+            _clock(wafer["cycle_time_s"]),
+            *cells,
+            wafer["reason"] or "",
+        )
+    console.print(table)
+    clock = "simulated" if run["simulated"] else "process"
+    wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
+    console.print(
+        f"{clock} time {_clock(report['duration_s'])}, wall {wall or 0:.1f} s; "
+        f"records in {db} (packline show {run['id']})",
+        markup=False,
+        highlight=False,
+    )
+
+
+# --------------------------------------------------------------------------------- control
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        run_id = store.resolve_run(args.run)
+        if not is_live(store, run_id):
+            raise BadInput(
+                f"run {run_id} is not being driven by any process "
+                f"(status {store.run(run_id)['status']}); nothing to {args.control}"
+            )
+        store.post_control(run_id, args.control, time.time())
+    finally:
+        store.close()
+    if args.json:
+        _print_json({"run_id": run_id, "requested": args.control})
+    else:
+        print(f"{args.control} requested for run {run_id}")
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------- reading
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    store = _store(args)
+    try:
+        runs = store.runs(args.limit)
+    finally:
+        store.close()
+    if args.json:
+        _print_json(runs)
+        return EXIT_OK
+    table = Table(title=f"runs in {args.db or default_db_path()}")
+    for column in (
+        "run",
+        "method",
+        "status",
+        "wafers",
+        "completed",
+        "held",
+        "sim",
+        "operator",
+        "started",
+        "run clock",
+    ):
+        table.add_column(column)
+    for run in runs:
+        duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
+        table.add_row(
+            run["id"],
+            run["method"],
+            run["status"],
+            str(run["lot_size"]),
+            str(run["completed"]),
+            str(run["held"]),
+            "yes" if run["simulated"] else "no",
+            run["operator"],
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_wall"])),
+            _clock(duration),
+        )
+    _console().print(table)
+    return EXIT_OK
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        report = run_report(store, store.resolve_run(args.run))
+    finally:
+        store.close()
+    if args.json:
+        _print_json(report)
+        return EXIT_OK
+    console = _console()
+    run = report["run"]
+    console.print(
+        f"run {run['id']}: {run['method']} on {run['station_name']}"
+        f"{' (simulated)' if run['simulated'] else ''}, operator {run['operator']}, "
+        f"{run['lot_size']} wafers, policy {run['failure_policy']}, status {run['status']}, "
+        f"{run['sessions']} session(s)",
+        markup=False,
+        highlight=False,
+    )
+    console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}", markup=False)
+    if run["error"]:
+        console.print(f"error: {run['error']}", markup=False)
+    print_summary(console, report, store.path)
+    steps = Table(title="steps (first wafer)")
+    for column in ("step", "claims", "tool", "status", "start", "stop", "error"):
+        steps.add_column(column)
+    first = report["wafers"][0]["wafer"] if report["wafers"] else None
+    for step in report["steps"]:
+        if step["wafer_id"] == first:
+            steps.add_row(
+                step["key"],
+                ", ".join(json.loads(step["claims"])),
+                step["tool"] or "",
+                step["status"],
+                _clock(step["started_t"]),
+                _clock(step["stopped_t"]),
+                step["error"] or "",
+            )
+    console.print(steps)
+    for alarm in report["alarms"]:
+        console.print(
+            f"alarm {alarm['tool']} {alarm['code']}: {alarm['message']} "
+            f"(wafer {alarm['wafer_id']})",
+            markup=False,
+        )
+    for event in report["events"]:
+        console.print(
+            f"[{_clock(event['t'])}] {event['kind']} {event['wafer_id'] or ''} {event['message']}",
+            markup=False,
+            highlight=False,
+        )
+    return EXIT_OK
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    methods = [
+        {
+            "name": m.name,
+            "title": m.title,
+            "claims": list(m.claims),
+            "tools": list(m.tools),
+            "irreversible": sorted(m.irreversible),
+            "failure_policy": m.failure_policy.value,
+            "options": m.options(),
+        }
+        for m in all_methods()
+    ]
+    if args.json:
+        _print_json(methods)
+        return EXIT_OK
+    table = Table(title="methods")
+    for column in ("name", "title", "claims", "tools", "options"):
+        table.add_column(column)
+    for m in methods:
+        table.add_row(
+            m["name"],
+            m["title"],
+            ", ".join(m["claims"]),
+            ", ".join(m["tools"]),
+            ", ".join(f"{k}={v}" for k, v in m["options"].items()),
+        )
+    _console().print(table)
+    return EXIT_OK
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    method = get_method(args.method)
+    prepared = prepare(
+        RunRequest(
+            method.name,
+            simulated=args.station is None,
+            station_path=args.station,
+            recipe_path=args.recipe,
+        )
+    )
+    result = {
+        "ok": True,
+        "method": method.name,
+        "recipe_source": prepared.recipe_source,
+        "recipe_hash": prepared.recipe.recipe_hash(),
+        "recipe": prepared.recipe.model_dump(mode="json"),
+        "station": prepared.station.name if prepared.station else None,
+    }
+    if args.json:
+        _print_json(result)
+    else:
+        print(
+            f"{method.name}: {prepared.recipe_source} is valid (sha256 {result['recipe_hash']})"
+            + (
+                f"; station {result['station']} has every tool the method needs"
+                if result["station"]
+                else ""
+            )
+        )
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------- sim serve
+
+
+def cmd_sim_serve(args: argparse.Namespace) -> int:
+    return asyncio.run(_serve(args))
+
+
+async def _serve(args: argparse.Namespace) -> int:
+    from packline.sim_instruments.line import SimulatedLine
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        async with SimulatedLine(host=args.host) as line:
+            text = line.station.to_yaml()
+            if args.station_out:
+                args.station_out.write_text(text, encoding="utf-8")
+            print(f"# packline simulated line (wall clock); stop with Ctrl-C\n{text}", flush=True)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), args.duration_s)
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
+    return EXIT_OK

@@ -1,0 +1,134 @@
+"""Run control: pause, resume, terminate and abort, from Ctrl-C, another process, or a policy.
+
+Pause takes effect at step boundaries and pause points: steps already running finish, then
+the wafer waits. Once every running step has reached a boundary, a dry run's virtual clock is
+frozen (simulated time does not pass while the line is paused, so no batch or tool-wait timeout
+fires during a pause). A pause lasts at most `pause_timeout_s` of wall time; after that the run
+is terminated, so a forgotten pause still ends with every tool in its safe state.
+
+Terminate makes every wafer stop at its next boundary (`RunTerminated`); the engine then runs
+the tools' recovery and leaves them safe. Abort is the engine's business (it cancels the wafer
+tasks at once); here it is only a state that boundaries also refuse to pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from enum import StrEnum
+
+from packline.clock import Clock
+
+from .errors import RunTerminated
+
+DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
+
+
+class RunState(StrEnum):
+    RUNNING = "running"
+    PAUSED = "paused"
+    TERMINATING = "terminating"
+    ABORTING = "aborting"
+
+
+class RunControl:
+    """The run's state as steps see it at their boundaries."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        on_change: Callable[[RunState, str], None],
+        pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S,
+    ) -> None:
+        self.clock = clock
+        self.state = RunState.RUNNING
+        self.reason = ""
+        self.pause_timeout_s = pause_timeout_s
+        self._on_change = on_change
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._running_steps = 0
+        self._freeze: AbstractContextManager[None] | None = None
+
+    # ----------------------------------------------------------------- requests
+
+    def pause(self, reason: str) -> None:
+        if self.state is RunState.RUNNING:
+            self._set(RunState.PAUSED, reason)
+            self._resumed.clear()
+
+    def resume(self, reason: str = "resumed") -> None:
+        if self.state is RunState.PAUSED:
+            self._set(RunState.RUNNING, reason)
+            self._resumed.set()
+
+    def terminate(self, reason: str) -> None:
+        if self.state in (RunState.RUNNING, RunState.PAUSED):
+            self._set(RunState.TERMINATING, reason)
+            self._resumed.set()
+
+    def abort(self, reason: str) -> None:
+        if self.state is not RunState.ABORTING:
+            self._set(RunState.ABORTING, reason)
+            self._resumed.set()
+
+    def apply(self, command: str, reason: str) -> None:
+        """Apply a command by name (pause, resume, terminate, abort)."""
+        {
+            "pause": self.pause,
+            "resume": self.resume,
+            "terminate": self.terminate,
+            "abort": self.abort,
+        }[command](reason)
+
+    def _set(self, state: RunState, reason: str) -> None:
+        self.state, self.reason = state, reason
+        self._update_freeze()
+        self._on_change(state, reason)
+
+    # ----------------------------------------------------------------- what steps call
+
+    @property
+    def stopping(self) -> bool:
+        return self.state in (RunState.TERMINATING, RunState.ABORTING)
+
+    async def boundary(self) -> None:
+        """Called between steps: wait out a pause, raise `RunTerminated` when stopping."""
+        if self.state is RunState.PAUSED:
+            try:
+                await asyncio.wait_for(self._resumed.wait(), self.pause_timeout_s)
+            except TimeoutError:
+                self.terminate(f"paused for longer than {self.pause_timeout_s:g} s")
+        if self.stopping:
+            raise RunTerminated(self.reason)
+
+    def step_started(self) -> None:
+        self._running_steps += 1
+        self._update_freeze()
+
+    def step_ended(self) -> None:
+        self._running_steps -= 1
+        self._update_freeze()
+
+    async def pause_point(self) -> None:
+        """A boundary inside a long step: the step counts as stopped while it waits here."""
+        self.step_ended()
+        try:
+            await self.boundary()
+        finally:
+            self.step_started()
+
+    def release(self) -> None:
+        """Unfreeze the clock for good (the run is ending)."""
+        if self._freeze is not None:
+            self._freeze.__exit__(None, None, None)
+            self._freeze = None
+
+    def _update_freeze(self) -> None:
+        frozen = self.state is RunState.PAUSED and self._running_steps == 0
+        if frozen and self._freeze is None:
+            self._freeze = self.clock.activity()
+            self._freeze.__enter__()
+        elif not frozen:
+            self.release()

@@ -1,0 +1,32 @@
+"""The engine's own errors: bad input (nothing touched) and the ways a wafer or a run stops."""
+
+from __future__ import annotations
+
+from packline.drivers.errors import PacklineError
+
+
+class BadInput(PacklineError):
+    """The user asked for something that cannot run (unknown method, bad recipe, bad station,
+    unknown run); the message names what and where. Nothing was touched."""
+
+
+class RecipeError(BadInput):
+    """A recipe file is unreadable or does not validate; the message names each field path."""
+
+
+class RunTerminated(Exception):
+    """Raised at a step boundary or pause point when the run is being terminated."""
+
+
+class StepError(PacklineError):
+    """A step could not run for an engine reason (no tool in service, a batch never formed,
+    an operator said no)."""
+
+
+class OutOfLimits(StepError):
+    """A measurement is outside its limits."""
+
+
+class StepFailed(PacklineError):
+    """A step of a wafer failed (a tool alarm, a timeout, a lost connection, out of limits);
+    the wafer is held. The message names the step, the wafer and the cause."""

@@ -1,0 +1,35 @@
+"""Progress events: what the engine tells the live view, the JSON-lines stream and the records."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing that happened in a run, stamped with the run clock `t` and the wall clock.
+
+    Kinds: run-started, run-finished, wafer-started, wafer-finished, step-started,
+    step-finished, batch-formed, paused, resumed, terminating, aborting, tool-recovered,
+    tool-out-of-service, held, confirmation, measurement.
+    """
+
+    kind: str
+    run_id: str
+    t: float
+    wall: float
+    wafer: str | None = None
+    step: str | None = None
+    tool: str | None = None
+    status: str | None = None
+    message: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps({k: v for k, v in asdict(self).items() if v not in (None, "", {})})
+
+
+Observer = Callable[[Event], None]

@@ -1,0 +1,229 @@
+"""Building a run from what a user typed: a new run, or the resume of one from its records.
+
+Everything is checked before anything is touched (method, recipe, station, lot, policy); a
+problem raises `BadInput` naming what and where. A dry run (`simulated=True`) starts the
+bundled simulated line in this process on a virtual clock shared with the engine and the
+drivers; a resumed dry run restores each wafer's twin from its last snapshot.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from packline.clock import VirtualClock, WallClock
+from packline.drivers.registry import TOOL_KINDS
+from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.twin.snapshot import restore
+from packline.station import Station, StationError, load_station, parse_station
+
+from .engine import ConfirmFn, Engine, RunSpec
+from .errors import BadInput
+from .events import Observer
+from .method import FailurePolicy, Method, get_method
+from .plan import Plan
+from .recipe import Recipe, load_recipe, parse_recipe
+from .records import RESUMABLE, RunStore
+
+MAX_LOT = 999
+
+
+@dataclass
+class RunRequest:
+    """A new run as the user asked for it."""
+
+    method: str
+    simulated: bool = True
+    station_path: str | Path | None = None
+    recipe_path: str | Path | None = None
+    lot: int = 1
+    operator: str = field(default_factory=lambda: os.environ.get("USER", "operator"))
+    failure_policy: str | None = None
+
+
+@dataclass
+class Prepared:
+    """A validated run request: nothing has been touched yet."""
+
+    method: Method
+    recipe: Recipe
+    recipe_text: str
+    recipe_source: str
+    station: Station | None  # None: the in-process simulated line
+    wafer_ids: list[str]
+    operator: str
+    failure_policy: FailurePolicy
+
+
+def prepare(request: RunRequest) -> Prepared:
+    """Validate a run request; `BadInput` names the problem. Contacts no tool."""
+    method = get_method(request.method)
+    if request.recipe_path is None:
+        recipe, text = method.load_default_recipe()
+        source = f"default recipe {method.default_recipe}"
+    else:
+        recipe, text = load_recipe(method.recipe_model, request.recipe_path)
+        source = str(request.recipe_path)
+    if not 1 <= request.lot <= MAX_LOT:
+        raise BadInput(f"--lot {request.lot}: a lot has 1 to {MAX_LOT} wafers")
+    try:
+        policy = FailurePolicy(request.failure_policy or method.failure_policy)
+    except ValueError:
+        raise BadInput(
+            f"--failure-policy {request.failure_policy!r}: use hold, pause or stop"
+        ) from None
+    station = None
+    if not request.simulated:
+        if request.station_path is None:
+            raise BadInput(
+                "give --sim for the bundled simulated line or --station FILE for real tools"
+            )
+        try:
+            station = load_station(request.station_path)
+        except StationError as error:
+            raise BadInput(str(error)) from None
+        check_station(method, station)
+    width = max(2, len(str(request.lot)))
+    wafer_ids = [f"W{i:0{width}d}" for i in range(1, request.lot + 1)]
+    return Prepared(method, recipe, text, source, station, wafer_ids, request.operator, policy)
+
+
+def check_station(method: Method, station: Station) -> None:
+    missing = [role for role in method.tools if not station.tools_for_role(role)]
+    if missing:
+        raise BadInput(
+            f"station {station.name}: method {method.name} needs a tool for role(s) "
+            f"{', '.join(missing)}; the station has {', '.join(station.tools) or 'no tools'}"
+        )
+
+
+def new_run_id() -> str:
+    """Sortable and short: start time plus a random suffix."""
+    return time.strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(2)
+
+
+def _sim_kinds(method: Method) -> list[str]:
+    return [name for name, kind in TOOL_KINDS.items() if kind.role in method.tools]
+
+
+@asynccontextmanager
+async def open_run(
+    store: RunStore,
+    prepared: Prepared,
+    *,
+    observers: list[Observer] | None = None,
+    confirm: ConfirmFn | None = None,
+    run_id: str | None = None,
+    line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
+) -> AsyncIterator[Engine]:
+    """An engine for a new run, with the simulated line running around it in a dry run."""
+    spec_args = dict(
+        run_id=run_id or new_run_id(),
+        method=prepared.method,
+        recipe=prepared.recipe,
+        recipe_text=prepared.recipe_text,
+        recipe_source=prepared.recipe_source,
+        store=store,
+        wafer_ids=prepared.wafer_ids,
+        operator=prepared.operator,
+        failure_policy=prepared.failure_policy,
+        observers=list(observers or []),
+        confirm=confirm,
+    )
+    if prepared.station is not None:
+        yield Engine(RunSpec(station=prepared.station, clock=WallClock(), **spec_args))
+        return
+    clock = VirtualClock()
+    line = (line_factory or _default_line)(clock, prepared.method)
+    async with line:
+        yield Engine(RunSpec(station=line.station, clock=clock, twin=line.twin, **spec_args))
+
+
+def _default_line(clock: VirtualClock, method: Method) -> SimulatedLine:
+    return SimulatedLine(clock, kinds=_sim_kinds(method))
+
+
+def _alive(run: dict) -> bool:
+    if run["status"] not in ("running", "paused") or run["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(run["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return run["pid"] != os.getpid()
+
+
+def is_live(store: RunStore, run_id: str) -> bool:
+    """Is an engine process driving this run right now?"""
+    return _alive(store.run(run_id))
+
+
+@asynccontextmanager
+async def open_resume(
+    store: RunStore,
+    run_ref: str,
+    *,
+    observers: list[Observer] | None = None,
+    confirm: ConfirmFn | None = None,
+    line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
+) -> AsyncIterator[Engine]:
+    """An engine that continues run `run_ref` from its records (see `plan.py` for the rules)."""
+    run_id = store.resolve_run(run_ref)
+    run = store.run(run_id)
+    if _alive(run):
+        raise BadInput(
+            f"run {run_id} is still being driven by process {run['pid']}; "
+            f"use `packline pause|resume|terminate {run_id}`"
+        )
+    if run["status"] not in RESUMABLE:
+        raise BadInput(f"run {run_id} is {run['status']}: nothing to resume")
+    method = get_method(run["method"])
+    recipe = parse_recipe(
+        method.recipe_model, json.loads(run["recipe_json"]), f"run {run_id} recipe"
+    )
+    steps = store.table("steps", run_id)
+    plan = Plan.from_records(steps, store.wafers(run_id))
+    offset = max(
+        [run["started_t"], run["stopped_t"] or 0.0]
+        + [s["stopped_t"] or s["started_t"] for s in steps]
+    )
+    spec_args = dict(
+        run_id=run_id,
+        method=method,
+        recipe=recipe,
+        recipe_text=run["recipe_text"],
+        recipe_source=run["recipe_source"],
+        store=store,
+        wafer_ids=[w["wafer_id"] for w in store.wafers(run_id)],
+        operator=run["operator"],
+        failure_policy=FailurePolicy(run["failure_policy"]),
+        session=run["sessions"] + 1,
+        plan=plan,
+        t_offset=offset,
+        observers=list(observers or []),
+        confirm=confirm,
+    )
+    if not run["simulated"]:
+        try:
+            station = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run_id} station")
+        except StationError as error:
+            raise BadInput(str(error)) from None
+        yield Engine(RunSpec(station=station, clock=WallClock(), **spec_args))
+        return
+    clock = VirtualClock()
+    line = (line_factory or _default_line)(clock, method)
+    async with line:
+        for wafer_id, data in store.latest_twins(run_id).items():
+            restore(line.twin.get(wafer_id), data)
+        yield Engine(RunSpec(station=line.station, clock=clock, twin=line.twin, **spec_args))

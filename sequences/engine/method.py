@@ -1,0 +1,148 @@
+"""Methods: a sequence script and what the engine must know about it, and the registry of them.
+
+A method is declared next to its script with `@method(...)`: its name on the command line,
+a title, the claim ids it carries out, its recipe model and default recipe, the tool roles it
+needs, which of its steps are irreversible (never repeated on resume: a grind, a cut), the
+failure policy it runs with unless the user says otherwise, and per tool role a `recover`
+coroutine that brings a tool of that role to a known, empty, safe state (run before a resumed
+run and after a terminate or a failed step).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from importlib import resources
+from typing import TYPE_CHECKING, Any
+
+from .errors import BadInput
+from .recipe import Recipe, read_recipe_text
+
+if TYPE_CHECKING:
+    from packline.drivers.equipment import Equipment
+
+    from .wafer import Wafer
+
+SequenceFn = Callable[["Wafer", Any], Awaitable[None]]
+RecoverFn = Callable[["Equipment"], Awaitable[None]]
+
+
+class FailurePolicy(StrEnum):
+    """What a failed step of one wafer does to the rest of the lot."""
+
+    HOLD = "hold"  # hold the wafer, the lot goes on
+    PAUSE = "pause"  # hold the wafer and pause the run for an operator
+    STOP = "stop"  # hold the wafer and terminate the run (tools to their safe state)
+
+
+@dataclass(frozen=True)
+class Method:
+    """A claimed method as the engine runs it."""
+
+    name: str
+    title: str
+    claims: tuple[str, ...]
+    recipe_model: type[Recipe]
+    sequence: SequenceFn
+    tools: tuple[str, ...]
+    irreversible: frozenset[str] = frozenset()
+    default_recipe: str | None = None
+    failure_policy: FailurePolicy = FailurePolicy.HOLD
+    recover: Mapping[str, RecoverFn] = field(default_factory=dict)
+    #: Twin metrics (name -> (unit, function of a Workpiece)) recorded before and after each
+    #: wafer in a dry run, so the summary shows what the method did to the simulated product.
+    twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] = field(default_factory=dict)
+
+    def default_recipe_text(self) -> tuple[str, str]:
+        """The shipped default recipe: (text, where it came from); without one, the recipe
+        model's defaults (an error lists the options that have none)."""
+        if self.default_recipe is None:
+            return "{}\n", f"the defaults of method {self.name} (no --recipe given)"
+        ref = resources.files("packline.sequences").joinpath("recipes", self.default_recipe)
+        return ref.read_text(encoding="utf-8"), f"default recipe {self.default_recipe}"
+
+    def load_default_recipe(self) -> tuple[Recipe, str]:
+        text, source = self.default_recipe_text()
+        return read_recipe_text(self.recipe_model, text, source), text
+
+    def options(self) -> dict[str, str]:
+        """The recipe's options and their defaults (or 'required'), for `packline methods`."""
+        out = {}
+        for name, info in self.recipe_model.model_fields.items():
+            out[name] = (
+                "required"
+                if info.is_required()
+                else repr(info.get_default(call_default_factory=True))
+            )
+        return out
+
+
+_METHODS: dict[str, Method] = {}
+
+
+def method(
+    *,
+    name: str,
+    title: str,
+    claims: tuple[str, ...],
+    recipe: type[Recipe],
+    tools: tuple[str, ...],
+    irreversible: tuple[str, ...] = (),
+    default_recipe: str | None = None,
+    failure_policy: FailurePolicy = FailurePolicy.HOLD,
+    recover: Mapping[str, RecoverFn] | None = None,
+    twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] | None = None,
+) -> Callable[[SequenceFn], SequenceFn]:
+    """Declare and register the sequence script below as method `name`."""
+
+    def register(sequence: SequenceFn) -> SequenceFn:
+        if name in _METHODS and _METHODS[name].sequence is not sequence:
+            raise ValueError(f"method {name!r} is declared twice")
+        _METHODS[name] = Method(
+            name=name,
+            title=title,
+            claims=tuple(claims),
+            recipe_model=recipe,
+            sequence=sequence,
+            tools=tuple(tools),
+            irreversible=frozenset(irreversible),
+            default_recipe=default_recipe,
+            failure_policy=FailurePolicy(failure_policy),
+            recover=dict(recover or {}),
+            twin_metrics=dict(twin_metrics or {}),
+        )
+        return sequence
+
+    return register
+
+
+def _discover() -> None:
+    """Import every sequence module of `packline.sequences` so their methods register."""
+    package = importlib.import_module("packline.sequences")
+    for info in pkgutil.iter_modules(package.__path__):
+        if info.name == "engine" or info.name.startswith("_"):
+            continue
+        module = f"packline.sequences.{info.name}"
+        try:
+            importlib.import_module(module)
+        except Exception as error:
+            raise BadInput(f"sequence module {module} does not import: {error}") from error
+
+
+def all_methods() -> list[Method]:
+    """Every registered method, by name."""
+    _discover()
+    return [_METHODS[name] for name in sorted(_METHODS)]
+
+
+def get_method(name: str) -> Method:
+    """The method `name`, or BadInput listing the known ones."""
+    _discover()
+    try:
+        return _METHODS[name]
+    except KeyError:
+        known = ", ".join(sorted(_METHODS)) or "none"
+        raise BadInput(f"unknown method {name!r}; known methods: {known}") from None

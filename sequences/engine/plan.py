@@ -1,0 +1,75 @@
+"""What a resumed run has to do, read from the records of the sessions before it.
+
+Rules (the checkpoint contract, see docs/engine.md):
+
+* a wafer completed or held stays so;
+* a wafer whose irreversible step was running (or was cut off by an abort) when the run
+  stopped is held for an operator decision: the step may have half happened, and a grind or
+  a cut is never repeated;
+* a wafer with a failed step is held (the session stopped before it could say so);
+* every other wafer runs its script again: completed steps are skipped; a repeatable step
+  that was running is run again; inside a stage (a tool held by the wafer, or a batch) that
+  was cut off, completed repeatable steps are run again too, because the tool's recovery
+  undid what they did (unloaded the wafer, vented the chamber) - completed irreversible steps
+  are still skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: Step statuses meaning "it may have been half done".
+CUT_OFF = ("running", "interrupted")
+
+
+@dataclass
+class Plan:
+    """The latest record of every (wafer, step key), and the wafers' outcomes so far."""
+
+    steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+    wafer_status: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_records(
+        cls, steps: Iterable[dict[str, Any]], wafers: Iterable[dict[str, Any]]
+    ) -> Plan:
+        plan = cls(wafer_status={w["wafer_id"]: w["status"] for w in wafers})
+        for row in steps:  # in id order: later rows win
+            if row["status"] == "skipped":
+                continue  # a skip restates an earlier completion
+            plan.steps[(row["wafer_id"], row["key"])] = row
+        return plan
+
+    def status(self, wafer_id: str, key: str) -> str | None:
+        row = self.steps.get((wafer_id, key))
+        return None if row is None else row["status"]
+
+    def hold_reason(self, wafer_id: str) -> str | None:
+        """Why this wafer must be held before it runs again, or None."""
+        for (wafer, key), row in self.steps.items():
+            if wafer != wafer_id or row["kind"] == "batch" or row["kind"] == "stage":
+                continue
+            if row["status"] == "failed":
+                return f"step {key} failed: {row['error']}"
+            if row["irreversible"] and row["status"] in CUT_OFF:
+                return (
+                    f"irreversible step {key} was {row['status']} when the run stopped; "
+                    "it may have partly happened and is never repeated: operator decision needed"
+                )
+        return None
+
+    def cut_off_stage(self, wafer_id: str, stage_key: str) -> bool:
+        return self.status(wafer_id, stage_key) in CUT_OFF
+
+    def done_in_stage(self, wafer_id: str, stage_key: str) -> frozenset[str]:
+        """Keys of the irreversible steps this wafer completed inside a cut-off stage."""
+        return frozenset(
+            key
+            for (wafer, key), row in self.steps.items()
+            if wafer == wafer_id
+            and row["stage"] == stage_key
+            and row["irreversible"]
+            and row["status"] == "completed"
+        )

@@ -1,0 +1,383 @@
+"""Run records: one SQLite file, written as the run goes, read by `runs`, `show` and `resume`.
+
+Durability: WAL journal with `synchronous=FULL`, so every committed transaction (each step's
+start and end, with the step's measurements, alarms, confirmations and twin snapshots) is on
+disk before the engine goes on: a SIGKILL or a power cut loses nothing committed. Process
+traces are the one batched stream: their rows wait in memory and go to disk with the next step
+transaction (or every `TRACE_BATCH` rows), so a crash loses at most the readings taken since
+the last step boundary, never a step or a measurement.
+
+One connection per process; other processes (`packline pause RUN`, `packline show RUN`) open
+their own and see committed data thanks to WAL. Writes from several processes serialise on
+SQLite's lock, waited for up to `BUSY_TIMEOUT_MS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sqlite3
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .errors import BadInput
+
+BUSY_TIMEOUT_MS = 10_000
+TRACE_BATCH = 2000
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    id TEXT PRIMARY KEY,
+    method TEXT NOT NULL,
+    recipe_json TEXT NOT NULL,      -- the validated recipe, quantities in declared units
+    recipe_text TEXT NOT NULL,      -- the recipe file as given
+    recipe_source TEXT NOT NULL,
+    recipe_hash TEXT NOT NULL,      -- sha256 of recipe_json
+    station_name TEXT NOT NULL,
+    station_yaml TEXT NOT NULL,
+    simulated INTEGER NOT NULL,
+    operator TEXT NOT NULL,
+    lot_size INTEGER NOT NULL,
+    failure_policy TEXT NOT NULL,
+    status TEXT NOT NULL,           -- running paused completed held terminated aborted failed
+    sessions INTEGER NOT NULL,      -- 1 + number of resumes
+    pid INTEGER,
+    host TEXT,
+    started_t REAL NOT NULL,        -- run clock (simulated seconds in a dry run)
+    stopped_t REAL,
+    started_wall REAL NOT NULL,     -- unix time
+    stopped_wall REAL,
+    error TEXT
+);
+CREATE TABLE IF NOT EXISTS wafers (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    wafer_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL,           -- pending running completed held terminated
+    reason TEXT,                    -- why it is held or terminated
+    started_t REAL, stopped_t REAL, started_wall REAL, stopped_wall REAL,
+    PRIMARY KEY (run_id, wafer_id)
+);
+CREATE TABLE IF NOT EXISTS steps (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    session INTEGER NOT NULL,
+    wafer_id TEXT NOT NULL,
+    key TEXT NOT NULL,              -- name#occurrence within the wafer's script: the checkpoint
+    name TEXT NOT NULL,
+    stage TEXT,                     -- key of the enclosing batch stage, if any
+    kind TEXT NOT NULL,             -- step, batch-step, batch
+    claims TEXT NOT NULL,           -- JSON list of claim ids
+    tool TEXT,
+    irreversible INTEGER NOT NULL,
+    batch TEXT,                     -- batch id shared by the members of one batch
+    status TEXT NOT NULL,           -- running completed failed skipped interrupted
+    started_t REAL NOT NULL, started_wall REAL NOT NULL,
+    stopped_t REAL, stopped_wall REAL,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS steps_by_wafer ON steps(run_id, wafer_id, key);
+CREATE TABLE IF NOT EXISTS measurements (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER,
+    name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, low REAL, high REAL,
+    passed INTEGER NOT NULL, source TEXT NOT NULL,      -- tool, twin (dry run) or sequence
+    t REAL NOT NULL, wall REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS measurements_by_run ON measurements(run_id, wafer_id);
+CREATE TABLE IF NOT EXISTS traces (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, step_id INTEGER,
+    name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS traces_by_run ON traces(run_id, tool);
+CREATE TABLE IF NOT EXISTS alarms (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, wafer_id TEXT,
+    step_id INTEGER, code TEXT NOT NULL, message TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS confirmations (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER,
+    prompt TEXT NOT NULL, confirmed INTEGER NOT NULL, by TEXT NOT NULL,
+    t REAL NOT NULL, wall REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL, kind TEXT NOT NULL,
+    wafer_id TEXT, message TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS twin_blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS twin_snapshots (
+    run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES twin_blobs(hash), t REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS twin_by_wafer ON twin_snapshots(run_id, wafer_id);
+CREATE TABLE IF NOT EXISTS control (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, command TEXT NOT NULL,
+    requested_wall REAL NOT NULL, handled_wall REAL
+);
+"""
+
+#: Statuses of a run that no engine is driving any more and `resume` may continue.
+RESUMABLE = ("running", "paused", "terminated", "aborted", "failed")
+
+
+def default_db_path() -> Path:
+    """`$PACKLINE_DB`, else `runs.db` in `$PACKLINE_DATA`, else in `$XDG_DATA_HOME/packline`."""
+    if os.environ.get("PACKLINE_DB"):
+        return Path(os.environ["PACKLINE_DB"])
+    if os.environ.get("PACKLINE_DATA"):
+        return Path(os.environ["PACKLINE_DATA"]) / "runs.db"
+    base = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+    return base / "packline" / "runs.db"
+
+
+class RunStore:
+    """The records of every run in one SQLite file."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise BadInput(f"run database {self.path} does not exist (use --db or PACKLINE_DB)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            self._db.executescript(SCHEMA)
+            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        except sqlite3.DatabaseError as error:
+            raise BadInput(f"run database {self.path}: {error}") from None
+        self._traces: list[tuple[Any, ...]] = []
+
+    def close(self) -> None:
+        self.flush_traces()
+        self._db.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One durable transaction; buffered traces go with it."""
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._write_traces()
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # ----------------------------------------------------------------- runs and wafers
+
+    def create_run(self, run: dict[str, Any], wafer_ids: Sequence[str]) -> None:
+        columns = ", ".join(run)
+        marks = ", ".join("?" for _ in run)
+        with self.transaction() as db:
+            db.execute(f"INSERT INTO runs ({columns}) VALUES ({marks})", tuple(run.values()))
+            db.executemany(
+                "INSERT INTO wafers (run_id, wafer_id, position, status) "
+                "VALUES (?, ?, ?, 'pending')",
+                [(run["id"], wafer_id, i) for i, wafer_id in enumerate(wafer_ids)],
+            )
+
+    def update_run(self, run_id: str, **values: Any) -> None:
+        sets = ", ".join(f"{column} = ?" for column in values)
+        with self.transaction() as db:
+            db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
+
+    def update_wafer(self, run_id: str, wafer_id: str, **values: Any) -> None:
+        sets = ", ".join(f"{column} = ?" for column in values)
+        with self.transaction() as db:
+            db.execute(
+                f"UPDATE wafers SET {sets} WHERE run_id = ? AND wafer_id = ?",
+                (*values.values(), run_id, wafer_id),
+            )
+
+    def resolve_run(self, ref: str) -> str:
+        """The run id that `ref` names (a whole id, a unique prefix, or 'last')."""
+        if ref == "last":
+            row = self._db.execute(
+                "SELECT id FROM runs ORDER BY started_wall DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise BadInput(f"run database {self.path} holds no runs")
+            return row["id"]
+        rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? || '%'", (ref,)).fetchall()
+        if len(rows) != 1:
+            what = "no run" if not rows else f"{len(rows)} runs"
+            raise BadInput(f"run {ref!r}: {what} with that id in {self.path} (see `packline runs`)")
+        return rows[0]["id"]
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return dict(self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+
+    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            """SELECT r.id, r.method, r.status, r.operator, r.lot_size, r.simulated, r.station_name,
+                      r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
+                      (SELECT count(*) FROM wafers w
+                       WHERE w.run_id = r.id AND w.status = 'completed') AS completed,
+                      (SELECT count(*) FROM wafers w
+                       WHERE w.run_id = r.id AND w.status = 'held') AS held
+               FROM runs r ORDER BY r.started_wall DESC LIMIT ?""",
+            (limit,),
+        )
+        return [dict(row) for row in rows]
+
+    def wafers(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT * FROM wafers WHERE run_id = ? ORDER BY position", (run_id,)
+        )
+        return [dict(row) for row in rows]
+
+    def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
+        """Every row of one per-run table (steps, measurements, alarms, confirmations, events)."""
+        if name not in ("steps", "measurements", "alarms", "confirmations", "events"):
+            raise ValueError(f"no per-run table {name!r}")
+        rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
+        return [dict(row) for row in rows]
+
+    def trace_summary(self, run_id: str) -> list[dict[str, Any]]:
+        self.flush_traces()
+        rows = self._db.execute(
+            """SELECT tool, name, unit, count(*) AS samples, min(value) AS min, max(value) AS max
+               FROM traces WHERE run_id = ? GROUP BY tool, name, unit ORDER BY tool, name""",
+            (run_id,),
+        )
+        return [dict(row) for row in rows]
+
+    # ----------------------------------------------------------------- steps
+
+    def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Record steps as running (one row per wafer), durably, before they run."""
+        ids = []
+        with self.transaction() as db:
+            for row in rows:
+                row = {**row, "claims": json.dumps(list(row["claims"]))}
+                columns = ", ".join(row)
+                cursor = db.execute(
+                    f"INSERT INTO steps ({columns}) VALUES ({', '.join('?' for _ in row)})",
+                    tuple(row.values()),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    def finish_steps(
+        self,
+        step_ids: Sequence[int],
+        status: str,
+        t: float,
+        wall: float,
+        error: str | None = None,
+        twins: Sequence[tuple[int, str, bytes]] = (),
+    ) -> None:
+        """Record how steps ended, with a dry run's twin snapshots (step id, wafer, snapshot)."""
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE steps SET status = ?, stopped_t = ?, stopped_wall = ?, error = ? "
+                "WHERE id = ?",
+                [(status, t, wall, error, step_id) for step_id in step_ids],
+            )
+            for step_id, wafer_id, data in twins:
+                self._save_twin(db, step_id, wafer_id, data, t)
+
+    def _save_twin(
+        self, db: sqlite3.Connection, step_id: int, wafer_id: str, data: bytes, t: float
+    ) -> None:
+        digest = hashlib.sha256(data).hexdigest()
+        if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
+            db.execute(
+                "INSERT INTO twin_blobs (hash, data) VALUES (?, ?)",
+                (digest, zlib.compress(data, 1)),
+            )
+        run_id = db.execute("SELECT run_id FROM steps WHERE id = ?", (step_id,)).fetchone()[0]
+        db.execute(
+            "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (run_id, wafer_id, step_id, digest, t),
+        )
+
+    def latest_twins(self, run_id: str) -> dict[str, bytes]:
+        """Each wafer's most recent twin snapshot."""
+        rows = self._db.execute(
+            """SELECT s.wafer_id, b.data FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash
+               WHERE s.run_id = ? AND s.step_id = (
+                   SELECT max(step_id) FROM twin_snapshots x
+                   WHERE x.run_id = s.run_id AND x.wafer_id = s.wafer_id)""",
+            (run_id,),
+        )
+        return {row["wafer_id"]: zlib.decompress(row["data"]) for row in rows}
+
+    # ----------------------------------------------------------------- what happens in steps
+
+    def add_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Durably add measurement, alarm, confirmation or event rows."""
+        if table not in ("measurements", "alarms", "confirmations", "events"):
+            raise ValueError(f"no row table {table!r}")
+        if not rows:
+            return
+        columns = list(rows[0])
+        with self.transaction() as db:
+            db.executemany(
+                f"INSERT INTO {table} ({', '.join(columns)}) "
+                f"VALUES ({', '.join('?' for _ in columns)})",
+                [tuple(row[c] for c in columns) for row in rows],
+            )
+
+    def add_trace(
+        self,
+        run_id: str,
+        tool: str,
+        step_id: int | None,
+        name: str,
+        value: float,
+        unit: str,
+        t: float,
+        wall: float,
+    ) -> None:
+        """Buffer one trace sample; written with the next transaction or every TRACE_BATCH."""
+        self._traces.append((run_id, tool, step_id, name, value, unit, t, wall))
+        if len(self._traces) >= TRACE_BATCH:
+            self.flush_traces()
+
+    def flush_traces(self) -> None:
+        if self._traces:
+            with self.transaction():
+                pass
+
+    def _write_traces(self) -> None:
+        if self._traces:
+            rows, self._traces = self._traces, []
+            self._db.executemany(
+                "INSERT INTO traces (run_id, tool, step_id, name, value, unit, t, wall) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+
+    # ----------------------------------------------------------------- control from other processes
+
+    def post_control(self, run_id: str, command: str, wall: float) -> None:
+        with self.transaction() as db:
+            db.execute(
+                "INSERT INTO control (run_id, command, requested_wall) VALUES (?, ?, ?)",
+                (run_id, command, wall),
+            )
+
+    def take_control(self, run_id: str, wall: float) -> list[str]:
+        """The commands posted for `run_id` not yet handled, oldest first; marks them handled."""
+        rows = self._db.execute(
+            "SELECT id, command FROM control WHERE run_id = ? AND handled_wall IS NULL ORDER BY id",
+            (run_id,),
+        ).fetchall()
+        if not rows:
+            return []
+        with self.transaction() as db:
+            db.executemany(
+                "UPDATE control SET handled_wall = ? WHERE id = ?",
+                [(wall, row["id"]) for row in rows],
+            )
+        return [row["command"] for row in rows]

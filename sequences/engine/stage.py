@@ -1,0 +1,21 @@
+"""Stages: a stretch of a wafer's script during which it holds a tool (alone or in a batch).
+
+A stage is recorded like a step. When a run stops inside a stage, the tool's recovery undoes
+the stage's tool handling (the wafer is unloaded, the chamber vented); on resume the stage is
+therefore replayed: its completed repeatable steps run again, its completed irreversible
+steps are skipped (see `plan.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .tools import Tool
+
+
+@dataclass(frozen=True)
+class Stage:
+    key: str
+    tool: Tool
+    replay: bool
+    batch: str | None = None

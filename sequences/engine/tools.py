@@ -1,0 +1,149 @@
+"""Tools as shared resources: each has a capacity (station `capacity`), wafers queue for them.
+
+A wafer holds one unit of a tool while it uses it (`Wafer.use`); a batch holds all of them.
+Waiters are served first come, first served among those the freed tool can serve, which is
+what makes a lot pipeline through the line: wafer 2 takes the first tool the moment wafer 1
+leaves it. A tool whose recovery failed is out of service: wafers waiting for it, and later
+ones, fail at once (their wafer is held) unless another tool of the role is in service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from packline.clock import Clock, ClockTimeout, wait_for
+from packline.drivers.equipment import Equipment
+
+from .errors import StepError
+from .handoff import Handoff
+
+
+@dataclass(eq=False)
+class Tool:
+    """One connected tool of the run."""
+
+    name: str
+    role: str
+    driver: Equipment
+    capacity: int
+    free: int = 0
+    out_of_service: str | None = None
+    #: The step running on the tool now (its traces are filed under it).
+    step_id: int | None = None
+
+    def __post_init__(self) -> None:
+        self.free = self.capacity
+
+
+@dataclass(eq=False)
+class Waiter:
+    tools: list[Tool]
+    whole: bool
+    future: asyncio.Future[Tool] = field(
+        default_factory=lambda: asyncio.get_running_loop().create_future()
+    )
+    handoff: Handoff | None = None
+    used: bool = False  # the request ended: the tool was taken (and will be released) or given back
+
+    def units(self, tool: Tool) -> int:
+        return tool.capacity if self.whole else 1
+
+
+class ToolPool:
+    """The run's tools, by name and by role."""
+
+    def __init__(self, clock: Clock, tools: list[Tool]) -> None:
+        self.clock = clock
+        self.tools = {tool.name: tool for tool in tools}
+        self._waiters: list[Waiter] = []
+
+    def candidates(self, tool_or_role: str) -> list[Tool]:
+        """The tools a request names: the tool of that name, else every tool of that role."""
+        if tool_or_role in self.tools:
+            return [self.tools[tool_or_role]]
+        tools = [tool for tool in self.tools.values() if tool.role == tool_or_role]
+        if not tools:
+            raise StepError(
+                f"no tool or role {tool_or_role!r} in this run; tools: {', '.join(self.tools)}"
+            )
+        return tools
+
+    def request(self, tool_or_role: str, *, whole: bool) -> Waiter:
+        """Queue for a unit (or all) of a tool now; `wait` for it later. Queue order is service
+        order, so a batch that closed first gets the tool first."""
+        waiter = Waiter(self.candidates(tool_or_role), whole, handoff=Handoff(self.clock))
+        self._waiters.append(waiter)
+        self._dispatch()
+        return waiter
+
+    async def wait(self, waiter: Waiter, *, timeout_s: float) -> Tool:
+        """Wait (at most `timeout_s` of process time) for a queued request."""
+        assert waiter.handoff is not None
+        waiter.handoff.waiting += 1
+        if waiter.future.done():
+            waiter.handoff.give()  # granted before this wait began: the mark is ours at once
+        try:
+            tool = await wait_for(
+                self.clock, asyncio.shield(waiter.future), timeout_s, "waiting for a tool"
+            )
+            waiter.used = True
+            return tool
+        except BaseException as error:
+            self.cancel(waiter)
+            if isinstance(error, ClockTimeout):
+                names = ", ".join(t.name for t in waiter.tools)
+                raise StepError(f"no free tool ({names}) within {timeout_s:g} s") from None
+            raise
+        finally:
+            waiter.handoff.waiting -= 1
+            waiter.handoff.take()
+
+    def cancel(self, waiter: Waiter) -> None:
+        """Give up a queued request that was never used; a tool granted meanwhile is given back."""
+        if waiter.used:
+            return
+        waiter.used = True
+        if waiter in self._waiters:
+            self._waiters.remove(waiter)
+        future = waiter.future
+        if future.done() and not future.cancelled() and future.exception() is None:
+            self.release(future.result(), whole=waiter.whole)
+        elif not future.done():
+            future.cancel()
+
+    async def acquire(self, tool_or_role: str, *, whole: bool, timeout_s: float) -> Tool:
+        return await self.wait(self.request(tool_or_role, whole=whole), timeout_s=timeout_s)
+
+    def release(self, tool: Tool, *, whole: bool) -> None:
+        tool.free += tool.capacity if whole else 1
+        self._dispatch()
+
+    def put_out_of_service(self, tool: Tool, reason: str) -> None:
+        tool.out_of_service = reason
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        for waiter in list(self._waiters):
+            if waiter.future.done():
+                self._waiters.remove(waiter)
+                continue
+            serving = [t for t in waiter.tools if t.out_of_service is None]
+            if not serving:
+                reasons = "; ".join(f"{t.name}: {t.out_of_service}" for t in waiter.tools)
+                waiter.future.set_exception(StepError(f"no tool in service ({reasons})"))
+                self._waiters.remove(waiter)
+                self._hand(waiter)
+                continue
+            for tool in serving:
+                if tool.free >= waiter.units(tool):
+                    tool.free -= waiter.units(tool)
+                    waiter.future.set_result(tool)
+                    self._waiters.remove(waiter)
+                    self._hand(waiter)
+                    break
+
+    @staticmethod
+    def _hand(waiter: Waiter) -> None:
+        if waiter.handoff is not None:
+            waiter.handoff.give()

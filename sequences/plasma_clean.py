@@ -1,0 +1,164 @@
+"""Method "plasma-clean": clean the exposed metal of each wafer in the plasma chamber (claim 003).
+
+003:7.3 cleans the bump surfaces that project from the resin film; 003:12 does it with a
+plasma, under reduced pressure (003:17), at wafer level (003:22). The recipe's gas sequence
+selects the dependent claim: O2 removes resin residue (003:10), Ar sputter-etches oxide
+(003:11, 003:13), O2 then Ar is 003:14, O2 then forming gas 003:15.
+
+The chamber is a batch tool: wafers gather in batches of up to its slot count; each batch
+runs one chamber cycle. The plasma step is irreversible (a second O2 exposure etches resin
+and regrows oxide), so a run cut off during it holds the batch's wafers for an operator.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from packline.drivers.equipment import ToolState
+from packline.drivers.roles.plasma_cleaner import (
+    ChamberState,
+    Gas,
+    PlasmaCleaner,
+    PlasmaRecipe,
+    PlasmaStep,
+)
+from packline.sequences.engine import Batch, Recipe, Wafer, method
+from packline.units import Quantity
+
+#: How far the chamber's reported process time may differ from the recipe's.
+PROCESS_TIME_TOLERANCE = 0.01
+
+
+class PlasmaStepRecipe(Recipe):
+    """One plasma step: gas, flow, pressure, RF power and time (the chamber's process window)."""
+
+    gas: Gas
+    flow_sccm: Annotated[Quantity("sccm"), Field(ge=20, le=300)]
+    pressure_mtorr: Annotated[Quantity("mTorr"), Field(ge=50, le=500)]
+    rf_power_w: Annotated[Quantity("W"), Field(ge=100, le=1000)]
+    time_s: Annotated[Quantity("s"), Field(ge=30, le=600)]
+
+
+class PlasmaCleanRecipe(Recipe):
+    """The recipe of plasma-clean: the plasma steps of one chamber cycle, and batching."""
+
+    steps: list[PlasmaStepRecipe] = Field(min_length=1, max_length=8)
+    batch_timeout_s: Annotated[Quantity("s"), Field(gt=0, le=24 * 3600)] = 600.0
+
+    def plasma_recipe(self) -> PlasmaRecipe:
+        return PlasmaRecipe(
+            tuple(
+                PlasmaStep(s.gas, s.flow_sccm, s.pressure_mtorr, s.rf_power_w, s.time_s)
+                for s in self.steps
+            )
+        )
+
+    def claims(self) -> tuple[str, ...]:
+        """The dependent claims this gas sequence carries out."""
+        gases = [step.gas for step in self.steps]
+        claims = ["003:7.3", "003:8", "003:12", "003:17", "003:22"]
+        if Gas.O2 in gases:
+            claims.append("003:10")
+        if Gas.AR in gases:
+            claims += ["003:11", "003:13"]
+        if Gas.O2 in gases and Gas.AR in gases[gases.index(Gas.O2) :]:
+            claims.append("003:14")
+        if Gas.O2 in gases and Gas.FORMING_GAS in gases[gases.index(Gas.O2) :]:
+            claims += ["003:11", "003:15"]
+        return tuple(dict.fromkeys(claims))
+
+
+async def recover_chamber(chamber: PlasmaCleaner) -> None:
+    """Bring the chamber to a known state: RF and gas off, alarms reset, vented, door open,
+    every slot empty (wafers go back to the carrier)."""
+    await chamber.abort()
+    if await chamber.refresh_alarms() or chamber.state is ToolState.FAULT:
+        await chamber.reset()
+    status = await chamber.request_status()
+    if status.chamber in (ChamberState.EVACUATED, ChamberState.PUMPING):
+        await chamber.vent()
+    while status.chamber is not ChamberState.VENTED:  # venting after a reset; bounded by the engine
+        await chamber.clock.sleep(chamber.poll_interval_s)
+        status = await chamber.request_status()
+    if status.door_closed:
+        await chamber.open_door()
+    for wafer_id in await chamber.request_slots():
+        if wafer_id is not None:
+            await chamber.unload(wafer_id)
+
+
+TWIN_METRICS = {
+    "residue": ("nm", lambda w: float(w.residue_nm.max())),
+    "oxide": ("nm", lambda w: float(w.oxide_nm.max())),
+}
+
+
+@method(
+    name="plasma-clean",
+    title="Plasma-clean the exposed pads or bump tips of each wafer (O2 then Ar)",
+    claims=(
+        "003:7.3",
+        "003:8",
+        "003:9",
+        "003:10",
+        "003:11",
+        "003:12",
+        "003:13",
+        "003:14",
+        "003:15",
+        "003:17",
+        "003:22",
+    ),
+    recipe=PlasmaCleanRecipe,
+    tools=("plasma_cleaner",),
+    irreversible=("plasma clean",),
+    default_recipe="plasma-clean.yaml",
+    recover={"plasma_cleaner": recover_chamber},
+    twin_metrics=TWIN_METRICS,
+)
+async def plasma_clean(wafer: Wafer, recipe: PlasmaCleanRecipe) -> None:
+    """Each wafer joins a chamber batch; the batch runs one chamber cycle."""
+    await wafer.batch("plasma_cleaner", chamber_cycle, recipe, timeout_s=recipe.batch_timeout_s)
+
+
+async def chamber_cycle(batch: Batch, recipe: PlasmaCleanRecipe) -> None:
+    """Load, close, pump down, plasma, vent, unload: once for every wafer of the batch."""
+    chamber: PlasmaCleaner = batch.tool
+    await batch.step("open door", chamber.open_door)
+    await batch.step("load", load_wafers, chamber, batch.wafer_ids)
+    await batch.confirm(f"wafers {', '.join(batch.wafer_ids)} seated in the chamber slots")
+    await batch.step("close door", chamber.close_door)
+    await batch.step("pump down", chamber.pump_down, claims=("003:17",))
+    await batch.step("plasma clean", clean, batch, chamber, recipe, claims=recipe.claims())
+    await batch.step("vent", chamber.vent)
+    await batch.step("open door", chamber.open_door)
+    await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
+
+
+async def load_wafers(chamber: PlasmaCleaner, wafer_ids: list[str]) -> None:
+    for wafer_id in wafer_ids:
+        await chamber.load(wafer_id)
+
+
+async def unload_wafers(chamber: PlasmaCleaner, wafer_ids: list[str]) -> None:
+    for wafer_id in wafer_ids:
+        await chamber.unload(wafer_id)
+
+
+async def clean(batch: Batch, chamber: PlasmaCleaner, recipe: PlasmaCleanRecipe) -> None:
+    """Run the plasma recipe; the chamber's own process time must match the recipe's."""
+    plasma = recipe.plasma_recipe()
+    result = await chamber.clean(plasma)
+    total = plasma.total_time_s
+    batch.measure(
+        "plasma process time",
+        result.process_time_s,
+        "s",
+        low=total * (1 - PROCESS_TIME_TOLERANCE),
+        high=total * (1 + PROCESS_TIME_TOLERANCE),
+    )
+
+
+__all__ = ["PlasmaCleanRecipe", "PlasmaStepRecipe", "plasma_clean", "recover_chamber"]

@@ -1,0 +1,183 @@
+"""The packline command line: outputs, --json, bad input, validate, sim serve."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import yaml
+
+from packline.cli import main
+from packline.clock import WallClock
+from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.twin import TwinStore
+from packline.station import load_station
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch):
+    path = tmp_path / "runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(path))
+    return path
+
+
+def test_run_json_lines_then_runs_and_show(db, capsys):
+    assert main(["run", "plasma-clean", "--sim", "--lot", "5", "--json", "--operator", "ana"]) == 0
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines[0]["kind"] == "run-started"
+    assert lines[-1]["kind"] == "summary"
+    assert {"step-started", "step-finished", "batch-formed", "wafer-finished"} <= {
+        e["kind"] for e in lines
+    }
+    run_id = lines[-1]["run_id"]
+    assert main(["runs", "--json"]) == 0
+    runs = json.loads(capsys.readouterr().out)
+    assert runs[0]["id"] == run_id
+    assert runs[0]["completed"] == 5
+    assert runs[0]["operator"] == "ana"
+    assert main(["show", run_id[:12], "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["run"]["status"] == "completed"
+    assert len(report["wafers"]) == 5
+    assert main(["show", "last"]) == 0
+    out = capsys.readouterr().out
+    assert run_id in out
+    assert "plasma clean#0" in out
+    assert "4.80 → 0.00 nm" in out
+
+
+def test_run_prints_a_summary_with_before_and_after(db, capsys):
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert "residue before → after" in out
+    assert "3.00 → 0.00 nm" in out
+    assert "simulated time 0:04:52" in out
+
+
+def test_methods(capsys):
+    assert main(["methods", "--json"]) == 0
+    methods = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
+    assert methods["plasma-clean"]["irreversible"] == ["plasma clean"]
+    assert "batch_timeout_s" in methods["plasma-clean"]["options"]
+    assert main(["methods"]) == 0
+    assert "plasma-clean" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "plasma-cleen", "--sim"], "unknown method 'plasma-cleen'"),
+        (["run", "plasma-clean", "--sim", "--lot", "0"], "--lot 0"),
+        (
+            ["run", "plasma-clean", "--station", "missing.yaml"],
+            "station file missing.yaml: cannot read",
+        ),
+        (["show", "nope"], "run 'nope': no run"),
+        (["resume", "nope"], "run 'nope': no run"),
+    ],
+)
+def test_bad_input_exits_2_with_one_clear_message(db, capsys, args, message):
+    main(["run", "plasma-clean", "--sim", "--quiet"])  # a database with one run in it
+    capsys.readouterr()
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_bad_recipe_exits_2_naming_field_value_and_limit(db, tmp_path, capsys):
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "steps:\n  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr,"
+        " rf_power_w: 1200 W, time_s: 60 s}\n"
+    )
+    assert main(["run", "plasma-clean", "--sim", "--recipe", str(recipe)]) == 2
+    err = capsys.readouterr().err
+    assert f"recipe file {recipe}: steps.0.rf_power_w = '1200 W': must be at most 1000" in err
+    assert not db.exists()  # nothing touched: not even the run database
+
+
+def test_bad_station_exits_2(db, tmp_path, capsys):
+    station = tmp_path / "s.yaml"
+    station.write_text("name: x\ntools:\n  pc: {driver: plasma_cleaner, address: 'ftp://x'}\n")
+    assert main(["run", "plasma-clean", "--station", str(station)]) == 2
+    assert "tools.pc.address" in capsys.readouterr().err
+
+
+async def test_validate_touches_no_tool(tmp_path, capsys):
+    twin = TwinStore()
+    async with SimPlasmaCleaner("plasma_cleaner", twin, WallClock()) as chamber:
+        station = tmp_path / "line.yaml"
+        station.write_text(
+            yaml.safe_dump(
+                {
+                    "name": "line",
+                    "tools": {
+                        "plasma_cleaner": {"driver": "plasma_cleaner", "address": chamber.address}
+                    },
+                }
+            )
+        )
+        good = main(["validate", "plasma-clean", "--station", str(station), "--json"])
+        bad_recipe = tmp_path / "bad.yaml"
+        bad_recipe.write_text("steps: []\n")
+        bad = main(
+            ["validate", "plasma-clean", "--recipe", str(bad_recipe), "--station", str(station)]
+        )
+        assert chamber.received == []
+        assert len(twin) == 0
+    assert good == 0
+    assert bad == 2
+    out, err = capsys.readouterr()
+    assert json.loads(out)["ok"] is True
+    assert "steps = []" in err
+    assert "at least 1 item" in err
+
+
+def test_sim_serve_prints_a_station_and_stops_on_sigterm(tmp_path):
+    station_file = tmp_path / "sim.yaml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "packline", "sim", "serve", "--station-out", str(station_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        header = server.stdout.readline()
+        assert header.startswith("# packline simulated line")
+        station = load_station(station_file)
+        address = station.tools["plasma_cleaner"].address
+        assert address.startswith("modbus+tcp://127.0.0.1:")
+        db = tmp_path / "runs.db"
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "packline",
+                "run",
+                "plasma-clean",
+                "--station",
+                str(station_file),
+                "--db",
+                str(db),
+                "--json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+            env={**os.environ, "PACKLINE_DB": str(db)},
+        )
+        assert run.returncode == 1  # real clock, no operator to confirm the loading: held
+        summary = json.loads(run.stdout.splitlines()[-1])
+        assert summary["wafers"][0]["status"] == "held"
+        assert "operator confirmation refused" in summary["wafers"][0]["reason"]
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0
+        server.stdout.close()
+        server.stderr.close()

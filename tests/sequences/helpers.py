@@ -1,0 +1,74 @@
+"""Small helpers shared by the engine tests: test methods and a two-tool simulated line."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from packline.clock import VirtualClock
+from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
+from packline.sequences.engine import Method, Recipe, Wafer, method
+from packline.sequences.plasma_clean import recover_chamber
+from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.twin import TwinStore
+from packline.station import Station, ToolEntry
+from packline.units import Quantity
+
+
+class TwoToolRecipe(Recipe):
+    first_s: Annotated[Quantity("s"), Field(ge=30, le=600)] = 60.0
+    second_s: Annotated[Quantity("s"), Field(ge=30, le=600)] = 180.0
+
+
+async def chamber_cycle(wafer: Wafer, chamber: PlasmaCleaner, seconds: float, label: str) -> None:
+    """A single-wafer chamber cycle as named, checkpointed steps."""
+    await wafer.step("open door", chamber.open_door)
+    await wafer.step("load", chamber.load, wafer.id)
+    await wafer.step("close door", chamber.close_door)
+    await wafer.step("pump down", chamber.pump_down)
+    recipe = PlasmaRecipe((PlasmaStep(Gas.AR, 100, 100, 300, seconds),))
+    await wafer.step(label, chamber.clean, recipe, claims=("003:13",))
+    await wafer.step("vent", chamber.vent)
+    await wafer.step("open door", chamber.open_door)
+    await wafer.step("unload", chamber.unload, wafer.id)
+
+
+@method(
+    name="test-two-tools",
+    title="test: a short cycle on tool A, then a long one on tool B",
+    claims=("003:13",),
+    recipe=TwoToolRecipe,
+    tools=("plasma_cleaner",),
+    irreversible=("etch A", "etch B"),
+    recover={"plasma_cleaner": recover_chamber},
+)
+async def two_tools(wafer: Wafer, recipe: TwoToolRecipe) -> None:
+    async with wafer.use("pc_a") as a:
+        await chamber_cycle(wafer, a, recipe.first_s, "etch A")
+    async with wafer.use("pc_b") as b:
+        await chamber_cycle(wafer, b, recipe.second_s, "etch B")
+
+
+class TwoToolLine:
+    """A simulated line with two single-slot plasma chambers, pc_a and pc_b."""
+
+    def __init__(self, clock: VirtualClock, method: Method | None = None) -> None:
+        self.twin = TwinStore()
+        self.tools = {
+            name: SimPlasmaCleaner(name, self.twin, clock, capacity=1, serial_number=f"PC-{name}")
+            for name in ("pc_a", "pc_b")
+        }
+        self.station: Station | None = None
+
+    async def __aenter__(self) -> TwoToolLine:
+        tools = {}
+        for name, chamber in self.tools.items():
+            address = await chamber.start("127.0.0.1", 0)
+            tools[name] = ToolEntry(driver="plasma_cleaner", address=address, capacity=1)
+        self.station = Station(name="two-tool-line", tools=tools, simulated=True)
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        for chamber in self.tools.values():
+            await chamber.stop()

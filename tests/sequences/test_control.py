@@ -1,0 +1,106 @@
+"""Pause, resume, terminate and abort: from another process, from Ctrl-C, and abort + resume."""
+
+from __future__ import annotations
+
+import json
+import signal
+
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+
+from .processes import Controller, packline
+
+
+def _status(db, run_id):
+    runs = json.loads(packline(db, "runs", "--json").stdout)
+    return next(r for r in runs if r["id"] == run_id)["status"]
+
+
+def test_pause_and_resume_from_another_process(tmp_path):
+    db = tmp_path / "runs.db"
+    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
+    run_id = controller.next_event()["run_id"]
+    assert packline(db, "pause", run_id).returncode == 0
+    paused = controller.read_until(lambda e: e["kind"] == "paused")
+    assert paused is not None
+    assert "another process" in paused["message"]
+    assert _status(db, run_id) == "paused"
+    resumed = packline(db, "resume", run_id)
+    assert resumed.returncode == 0
+    assert "resume requested" in resumed.stdout
+    assert controller.finish() == 0
+    kinds = [e["kind"] for e in controller.events]
+    assert kinds.index("paused") < kinds.index("resumed") < kinds.index("run-finished")
+    assert _status(db, run_id) == "completed"
+
+
+def test_terminate_from_another_process_leaves_tools_safe(tmp_path):
+    db = tmp_path / "runs.db"
+    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
+    run_id = controller.next_event()["run_id"]
+    assert packline(db, "terminate", run_id).returncode == 0
+    assert controller.finish() == 1
+    assert _status(db, run_id) == "terminated"
+    show = json.loads(packline(db, "show", run_id, "--json").stdout)
+    statuses = {w["status"] for w in show["wafers"]}
+    assert statuses <= {"terminated", "completed"}
+    assert "terminated" in statuses
+    # every batch cut off by the terminate had its chamber recovered (vented, emptied)
+    cut = {
+        s["batch"] for s in show["steps"] if s["kind"] == "batch" and s["status"] == "interrupted"
+    }
+    recovered = [e for e in show["events"] if e["kind"] == "tool-recovered"]
+    assert len(recovered) >= len(cut)
+    # and a terminated run can be resumed to the end
+    assert packline(db, "resume", run_id).returncode == 0
+    assert _status(db, run_id) == "completed"
+
+
+def test_abort_from_another_process(tmp_path):
+    db = tmp_path / "runs.db"
+    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
+    run_id = controller.next_event()["run_id"]
+    assert packline(db, "abort", run_id).returncode == 0
+    assert controller.finish() == 1
+    assert _status(db, run_id) == "aborted"
+
+
+def test_ctrl_c_in_a_non_interactive_run_terminates(tmp_path):
+    db = tmp_path / "runs.db"
+    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
+    run_id = controller.next_event()["run_id"]
+    controller.process.send_signal(signal.SIGINT)
+    assert controller.finish() == 1
+    terminating = [e for e in controller.events if e["kind"] == "terminating"]
+    assert terminating
+    assert terminating[0]["message"] == "Ctrl-C"
+    assert _status(db, run_id) == "terminated"
+
+
+def test_control_of_a_run_nobody_drives_is_refused(tmp_path):
+    db = tmp_path / "runs.db"
+    assert packline(db, "run", "plasma-clean", "--sim", "--quiet").returncode == 0
+    refused = packline(db, "pause", "last")
+    assert refused.returncode == 2
+    assert "not being driven" in refused.stderr
+
+
+async def test_abort_in_an_irreversible_step_holds_the_wafers_on_resume(store):
+    def abort_in_clean(event):
+        if event.kind == "step-started" and event.step == "plasma clean":
+            engine.request("abort", "test")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=5))
+    async with open_run(store, prepared, observers=[abort_in_clean]) as engine:
+        assert await engine.run() == "aborted"
+    async with open_resume(store, engine.run_id) as resumed:
+        assert resumed.session == 2
+        assert await resumed.run() == "held"
+    wafers = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
+    assert [wafers[f"W0{i}"]["status"] for i in range(1, 6)] == ["held"] * 4 + ["completed"]
+    assert "never repeated" in wafers["W01"]["reason"]
+    clean = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
+    assert sorted(s["wafer_id"] for s in clean) == ["W01", "W02", "W03", "W04", "W05"]
+    assert all(s["started_t"] >= 0 for s in clean)
+    # the second session's clock continues from the first
+    sessions = {s["session"] for s in store.table("steps", engine.run_id)}
+    assert sessions == {1, 2}

@@ -1,0 +1,197 @@
+"""The engine on the simulated line: records, pipelining, batches, failure policies, control."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from packline.sequences.engine import RunRequest, open_run, prepare, run_report
+
+from .helpers import TwoToolLine
+
+CYCLE_S = 292.0  # one plasma-clean chamber cycle with the default recipe, simulated
+
+
+async def run_method(
+    store, method="plasma-clean", lot=1, policy=None, observers=(), line_factory=None
+):
+    prepared = prepare(RunRequest(method, lot=lot, failure_policy=policy))
+    async with open_run(
+        store, prepared, observers=list(observers), line_factory=line_factory
+    ) as engine:
+        status = await engine.run()
+    return engine, status
+
+
+async def test_plasma_clean_lot_records_everything(store):
+    engine, status = await run_method(store, lot=6)
+    assert status == "completed"
+    report = run_report(store, engine.run_id)
+    run = report["run"]
+    assert run["method"] == "plasma-clean"
+    assert run["simulated"] == 1
+    assert len(run["recipe_hash"]) == 64
+    assert "O2" in report["recipe"]
+    assert report["duration_s"] == pytest.approx(2 * CYCLE_S)  # two batches: 4 + 2
+    for wafer in report["wafers"]:
+        assert wafer["status"] == "completed"
+        m = wafer["measurements"]
+        assert m["residue before"]["value"] > 3
+        assert m["residue after"]["value"] == 0
+        assert m["oxide before"]["value"] == pytest.approx(3)
+        assert m["oxide after"]["value"] == 0
+        assert m["plasma process time"]["value"] == pytest.approx(180)
+        assert m["plasma process time"]["passed"]
+    steps = [s for s in report["steps"] if s["kind"] != "batch"]
+    assert {s["status"] for s in steps} == {"completed"}
+    clean = [s for s in steps if s["name"] == "plasma clean"]
+    assert len(clean) == 6
+    assert all("003:14" in json.loads(s["claims"]) for s in clean)
+    assert all(
+        s["stopped_t"] > s["started_t"] and s["stopped_wall"] >= s["started_wall"] for s in clean
+    )
+    assert len({s["batch"] for s in clean}) == 2
+    assert report["confirmations"] == 6
+    traces = {t["name"]: t for t in report["traces"]}
+    assert traces["rf_forward"]["max"] == pytest.approx(500)
+    assert traces["pressure"]["samples"] > 100
+
+
+async def test_small_lot_does_not_wait_for_the_batch_timeout(store):
+    engine, status = await run_method(store, lot=3)
+    assert status == "completed"
+    assert run_report(store, engine.run_id)["duration_s"] == pytest.approx(CYCLE_S)
+
+
+async def test_pipelining_reaches_the_flow_line_bound(store):
+    engine, status = await run_method(store, "test-two-tools", lot=10, line_factory=TwoToolLine)
+    assert status == "completed"
+    steps = store.table("steps", engine.run_id)
+    stages = {(s["wafer_id"], s["name"]): s for s in steps if s["kind"] == "stage"}
+    first_total = (
+        stages[("W01", "use pc_b")]["stopped_t"] - stages[("W01", "use pc_a")]["started_t"]
+    )
+    bottleneck = max(
+        s["stopped_t"] - s["started_t"]
+        for (w, n), s in stages.items()
+        if n == "use pc_b" and w == "W01"
+    )
+    bound = first_total + 9 * bottleneck
+    makespan = max(s["stopped_t"] for s in steps) - min(s["started_t"] for s in steps)
+    assert makespan == pytest.approx(bound, rel=0.05)
+    # and a sequential lot would have taken far longer
+    serial = 10 * first_total
+    assert makespan < 0.8 * serial
+
+
+class Injector:
+    """Injects a tool fault into the simulated chamber, and clears it after the first hold."""
+
+    def __init__(self, fault: str) -> None:
+        self.fault = fault
+        self.line = None
+        self.events = []
+
+    def line_factory(self, clock, method):
+        from packline.sim_instruments.line import SimulatedLine
+
+        self.line = SimulatedLine(clock, kinds=["plasma_cleaner"])
+        return self.line
+
+    def __call__(self, event):
+        self.events.append(event)
+        if event.kind == "run-started":
+            self.chamber = self.line.tools["plasma_cleaner"]
+            self.chamber.inject_fault(self.fault)
+        elif event.kind == "held":
+            self.chamber.clear_fault(self.fault)
+
+
+async def test_hold_policy_holds_the_batch_and_continues_the_lot(store):
+    injector = Injector("rf_mismatch")
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="hold"))
+    async with open_run(
+        store, prepared, observers=[injector], line_factory=injector.line_factory
+    ) as engine:
+        status = await engine.run()
+    assert status == "held"
+    wafers = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
+    held = [w for w in wafers.values() if w["status"] == "held"]
+    assert len(held) == 4
+    assert all("REFLECTED_POWER" in w["reason"] for w in held)
+    assert [w["status"] for w in wafers.values()].count("completed") == 2
+    alarms = store.table("alarms", engine.run_id)
+    assert {a["code"] for a in alarms} == {"REFLECTED_POWER"}
+    assert len(alarms) == 4
+    assert any(e.kind == "tool-recovered" for e in injector.events)
+    assert injector.chamber.slots == [None] * 4  # recovered: nothing left in the chamber
+
+
+async def test_pause_policy_pauses_until_resumed(store):
+    injector = Injector("gas_supply")
+
+    def resume_when_paused(event):
+        if event.kind == "paused":
+            engine.request("resume", "test operator")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="pause"))
+    async with open_run(
+        store, prepared, observers=[injector], line_factory=injector.line_factory
+    ) as engine:
+        engine.spec.observers.append(resume_when_paused)
+        status = await engine.run()
+    kinds = [e.kind for e in injector.events]
+    assert kinds.index("held") < kinds.index("paused") < kinds.index("resumed")
+    assert status == "held"
+    statuses = [w["status"] for w in store.wafers(engine.run_id)]
+    assert statuses.count("held") == 4
+    assert statuses.count("completed") == 2
+
+
+async def test_stop_policy_terminates_and_leaves_tools_safe(store):
+    injector = Injector("chamber_leak")
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="stop"))
+    async with open_run(
+        store, prepared, observers=[injector], line_factory=injector.line_factory
+    ) as engine:
+        status = await engine.run()
+        chamber = injector.chamber
+        assert chamber.slots == [None] * 4
+        assert chamber.chamber.name == "VENTED"
+    assert status == "terminated"
+    statuses = [w["status"] for w in store.wafers(engine.run_id)]
+    assert statuses.count("held") == 4
+    assert statuses.count("terminated") == 2
+    assert store.run(engine.run_id)["status"] == "terminated"
+
+
+async def test_abort_interrupts_the_step_and_commands_safe_state(store):
+    def abort_in_clean(event):
+        if event.kind == "step-started" and event.step == "plasma clean":
+            engine.request("abort", "test")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    async with open_run(store, prepared, observers=[abort_in_clean]) as engine:
+        status = await engine.run()
+    assert status == "aborted"
+    clean = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
+    assert {s["status"] for s in clean} == {"interrupted"}
+    assert {w["status"] for w in store.wafers(engine.run_id)} == {"terminated"}
+
+
+async def test_live_view_shows_every_wafer_and_the_run_clock(store):
+    import io
+
+    from rich.console import Console
+
+    from packline.sequences.engine import LiveView
+
+    output = io.StringIO()
+    view = LiveView(Console(file=output, force_terminal=True, width=120), title="lot")
+    with view:
+        engine, status = await run_method(store, lot=5, observers=[view])
+    assert status == "completed"
+    assert view.remaining_s() == 0.0
+    text = output.getvalue()
+    assert "W05" in text and "completed" in text and "run clock 0:09:44" in text

@@ -1,0 +1,92 @@
+"""Recipes, the method registry, and twin snapshots."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from packline.sequences.engine import RecipeError, all_methods, get_method, read_recipe_text
+from packline.sequences.engine.errors import BadInput
+from packline.sequences.plasma_clean import PlasmaCleanRecipe
+from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin.snapshot import read_snapshot, restore, snapshot
+
+GOOD = """
+steps:
+  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 0.2 torr, rf_power_w: 0.3 kW, time_s: 1 min}
+"""
+
+
+def test_recipe_converts_units_and_hashes_by_value():
+    recipe = read_recipe_text(PlasmaCleanRecipe, GOOD, "r.yaml")
+    step = recipe.steps[0]
+    assert (step.pressure_mtorr, step.rf_power_w, step.time_s) == (200, 300, 60)
+    same = read_recipe_text(PlasmaCleanRecipe, GOOD.replace("1 min", "60 s"), "r.yaml")
+    assert same.recipe_hash() == recipe.recipe_hash()
+    assert (
+        read_recipe_text(PlasmaCleanRecipe, GOOD.replace("1 min", "61 s"), "r").recipe_hash()
+        != same.recipe_hash()
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (("0.3 kW", "2000 W"), "r.yaml: steps.0.rf_power_w = '2000 W': must be at most 1000"),
+        (
+            ("0.3 kW", "300 um"),
+            "steps.0.rf_power_w = '300 um': '300 um' is a length, expected a power",
+        ),
+        (("gas: O2", "gas: N2"), "steps.0.gas = 'N2'"),
+        (("time_s", "tme_s"), "steps.0.tme_s = '1 min': Extra inputs are not permitted"),
+        (("- {", "- {flow: 1, "), "steps.0.flow"),
+    ],
+)
+def test_bad_recipes_name_the_field_the_value_and_the_limit(change, expected):
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(PlasmaCleanRecipe, GOOD.replace(*change), "r.yaml")
+    assert expected in str(error.value)
+
+
+def test_recipes_are_data_not_code():
+    with pytest.raises(RecipeError, match="not valid YAML"):
+        read_recipe_text(PlasmaCleanRecipe, "steps: !!python/object/apply:os.system ['true']", "r")
+
+
+def test_registry_lists_plasma_clean_with_its_claims_and_options():
+    plasma = get_method("plasma-clean")
+    assert plasma in all_methods()
+    assert "003:14" in plasma.claims
+    assert plasma.irreversible == {"plasma clean"}
+    assert set(plasma.options()) == {"steps", "batch_timeout_s"}
+    with pytest.raises(BadInput, match=r"unknown method 'nope'; known methods: .*plasma-clean"):
+        get_method("nope")
+
+
+def test_twin_snapshot_round_trips_every_field_without_pickle():
+    twin = TwinStore()
+    wafer = twin.get("W01")
+    wafer.residue_nm[:10] = 0
+    wafer.kerfs_x_mm.append(1.5)
+    wafer.record("plasma", "plasma clean", 12.0, recipe="O2 300 W 60 s")
+    data = snapshot(wafer)
+    assert b"pickle" not in data
+    copy = read_snapshot(data)
+    for field in dataclasses.fields(wafer):
+        a, b = getattr(wafer, field.name), getattr(copy, field.name)
+        if isinstance(a, np.ndarray):
+            assert a.dtype == b.dtype, field.name
+            assert np.array_equal(a, b), field.name
+        else:
+            assert a == b, field.name
+            assert type(a) is type(b), field.name
+    fresh = TwinStore().get("W01")
+    restore(fresh, data)
+    assert np.array_equal(fresh.residue_nm, wafer.residue_nm)
+    assert fresh.history == wafer.history
+    with pytest.raises(ValueError, match="not 'W02'"):
+        restore(TwinStore().get("W02"), data)
+    with pytest.raises(ValueError, match="twin snapshot"):
+        read_snapshot(b"\x00" * 8 + b"garbage")
