@@ -77,6 +77,13 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.grinder:SimGrinder",
             description="in-feed grinder (coarse/fine wheel, polish, gauge) on a SCPI socket",
         ),
+        ToolKind(
+            name="laser",
+            role="laser",
+            driver="packline.drivers.laser:ScpiLaser",
+            simulator="packline.sim_instruments.laser:SimLaser",
+            description="pulsed UV laser (355 nm) for via drilling and bump cleaning, SCPI/TCP",
+        ),
     ]
 }
 

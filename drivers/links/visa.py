@@ -96,6 +96,9 @@ class VisaLink(TextLink):
             if error_number := sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
                 resource.close()
                 raise ConnectionRefusedError(error_number, f"cannot connect to {self.address}")
+            # A command is one small segment followed by a wait for its answer: Nagle's
+            # algorithm would hold each one back for tens of milliseconds.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             # Read up to the termination even when the reply arrives in several segments.
             resource.set_visa_attribute(constants.ResourceAttribute.suppress_end_enabled, True)
         return resource

@@ -1,0 +1,239 @@
+"""The laser role: a pulsed laser that drills vias in resin and cleans exposed metal.
+
+Used by the claimed methods for through-holes in a tape substrate down to its metal layer
+(000:a), concave portions and their bottoms in a resin layer (002:1f, 002:1h), and cleaning
+bump tips below the metal's ablation threshold (003:16), under reduced pressure, inert or
+reducing gas (003:17), with a gas jet that peels residue and suction that carries it away
+(003:18). A single-wafer tool: one wafer on the chuck inside a closed enclosure.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from ..equipment import Equipment
+
+
+class LaserSource(IntEnum):
+    """The tool's laser source, by wavelength in nm (fixed per tool)."""
+
+    UV_355 = 355
+    CO2_9400 = 9400
+    CO2_10600 = 10600
+
+    @property
+    def wavelength_nm(self) -> int:
+        return int(self.value)
+
+    @property
+    def is_co2(self) -> bool:
+        return self is not LaserSource.UV_355
+
+
+class Atmosphere(StrEnum):
+    """The gas around the wafer while the beam is on."""
+
+    AIR = "air"
+    REDUCED_PRESSURE = "reduced-pressure"
+    NITROGEN = "N2"
+    ARGON = "Ar"
+    FORMING_GAS = "forming-gas"  # H2 4-10 % in N2 or Ar: reducing
+
+
+class DrillMode(StrEnum):
+    """Where each via stops."""
+
+    TO_METAL = "metal"  # through the resin, ending on the metal underneath
+    TO_DEPTH = "depth"  # a given depth into the resin (a concave portion, 002:1f)
+
+
+class JobKind(StrEnum):
+    DRILL = "drill"
+    CLEAN = "clean"
+
+
+class JobState(StrEnum):
+    """Where the tool's scan job is."""
+
+    IDLE = "idle"  # no job since the tool started
+    RUNNING = "running"
+    DONE = "done"
+    ABORTED = "aborted"
+    FAULTED = "faulted"
+
+
+@dataclass(frozen=True)
+class DrillRecipe:
+    """Vias at every selected site: diameter, where they stop, and the pulse settings.
+
+    `depth_um` is required for `DrillMode.TO_DEPTH` and not allowed for `TO_METAL`. Debris is
+    carried away by suction (on by default); drilling runs in air unless told otherwise.
+    """
+
+    diameter_um: float
+    fluence_j_cm2: float
+    rep_rate_khz: float
+    mode: DrillMode = DrillMode.TO_METAL
+    depth_um: float | None = None
+    atmosphere: Atmosphere = Atmosphere.AIR
+    gas_jet: bool = False
+    suction: bool = True
+
+    def __post_init__(self) -> None:
+        mode = DrillMode(self.mode)
+        if mode is DrillMode.TO_DEPTH and self.depth_um is None:
+            raise ValueError("DrillRecipe: mode 'depth' needs depth_um")
+        if mode is DrillMode.TO_METAL and self.depth_um is not None:
+            raise ValueError("DrillRecipe: mode 'metal' drills to the metal; leave depth_um unset")
+        _check_environment("DrillRecipe", Atmosphere(self.atmosphere), self.gas_jet)
+
+
+@dataclass(frozen=True)
+class CleanRecipe:
+    """Cleaning of the exposed metal at every selected site (bump tips, pads, via bottoms).
+
+    The fluence must stay below the metal's ablation threshold; a driver refuses more unless
+    the caller explicitly allows metal damage.
+    """
+
+    fluence_j_cm2: float
+    rep_rate_khz: float
+    pulses_per_site: int
+    atmosphere: Atmosphere = Atmosphere.AIR
+    gas_jet: bool = False
+    suction: bool = False
+
+    def __post_init__(self) -> None:
+        _check_environment("CleanRecipe", Atmosphere(self.atmosphere), self.gas_jet)
+
+
+def _check_environment(recipe: str, atmosphere: Atmosphere, gas_jet: bool) -> None:
+    if gas_jet and atmosphere is Atmosphere.REDUCED_PRESSURE:
+        raise ValueError(f"{recipe}: a gas jet cannot run under reduced pressure")
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """One snapshot of the scan job."""
+
+    state: JobState
+    sites_done: int
+    sites_total: int
+    elapsed_s: float
+    remaining_s: float
+
+    @property
+    def percent(self) -> float:
+        return 100.0 * self.sites_done / self.sites_total if self.sites_total else 0.0
+
+
+@dataclass(frozen=True)
+class LaserStatus:
+    """One snapshot of the tool."""
+
+    wafer_id: str | None
+    door_open: bool
+    emission_enabled: bool
+    shutter_open: bool
+    atmosphere: Atmosphere
+    atmosphere_ready: bool
+    gas_jet: bool
+    suction: bool
+    rep_rate_khz: float
+    fluence_j_cm2: float
+    power_setpoint_w: float
+    power_measured_w: float
+    job: JobProgress
+
+
+@dataclass(frozen=True)
+class DrillResult:
+    """What a finished drilling job reports (the tool detects breakthrough to metal)."""
+
+    wafer_id: str
+    sites: int
+    vias_open: int
+    process_time_s: float
+
+
+@dataclass(frozen=True)
+class CleanResult:
+    """What a finished cleaning job reports."""
+
+    wafer_id: str
+    sites: int
+    metal_sites: int  # sites where the beam met exposed metal
+    process_time_s: float
+
+
+class Laser(Equipment):
+    """A pulsed laser with a fixed source, an enclosure, an emission enable and a shutter."""
+
+    role = "laser"
+
+    @abstractmethod
+    async def request_source(self) -> LaserSource:
+        """The tool's laser source (its wavelength)."""
+
+    @abstractmethod
+    async def request_status(self) -> LaserStatus:
+        """A snapshot of emission, shutter, atmosphere, pulse settings, power and the job."""
+
+    @abstractmethod
+    async def request_progress(self) -> JobProgress:
+        """Where the scan job is."""
+
+    @abstractmethod
+    async def request_wafer(self) -> str | None:
+        """The id of the wafer on the chuck, None when empty."""
+
+    @abstractmethod
+    async def open_enclosure(self) -> None:
+        """Open the enclosure door (emission must be off)."""
+
+    @abstractmethod
+    async def close_enclosure(self) -> None:
+        """Close the enclosure door."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str) -> None:
+        """Place a wafer on the chuck through the open door."""
+
+    @abstractmethod
+    async def unload(self) -> str:
+        """Take the wafer off the chuck through the open door; returns its id."""
+
+    @abstractmethod
+    async def enable_emission(self) -> None:
+        """Switch laser emission on; the enclosure must be closed."""
+
+    @abstractmethod
+    async def disable_emission(self) -> None:
+        """Switch laser emission off (the shutter closes with it)."""
+
+    @abstractmethod
+    async def open_shutter(self) -> None:
+        """Open the beam shutter; the enclosure must be closed."""
+
+    @abstractmethod
+    async def close_shutter(self) -> None:
+        """Close the beam shutter."""
+
+    @abstractmethod
+    async def drill_vias(
+        self, recipe: DrillRecipe, sites: Sequence[int] | None = None
+    ) -> DrillResult:
+        """Drill a via at each of `sites` (every site when None) of the loaded wafer."""
+
+    @abstractmethod
+    async def clean_surfaces(
+        self,
+        recipe: CleanRecipe,
+        sites: Sequence[int] | None = None,
+        *,
+        allow_metal_damage: bool = False,
+    ) -> CleanResult:
+        """Clean the exposed metal at each of `sites` (every site when None)."""

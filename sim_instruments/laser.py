@@ -1,0 +1,924 @@
+"""Simulated laser: via drilling and bump cleaning behind a SCPI socket, with its ablation physics.
+
+Speaks the command set of `docs/protocols/laser.md` (headers, mnemonics and alarm codes come
+from the driver module, the page's code form). The source is fixed per tool: a 355 nm UV
+laser or a CO2 laser at 9.4 or 10.6 µm (`source=`). Time is the line's clock: a scan job is
+planned at its start (a dwell per site from the pulses it needs) and applied lazily up to
+`clock.now()` whenever the tool is addressed, so a virtual clock makes a six-minute scan cost
+only the polls that watch it. Physics (defaults from the process windows, configurable in
+`LaserPhysics`) are pure vectorised functions over the workpiece twin's site arrays.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.laser import (
+    ALARM_TEXT,
+    ATMOSPHERE_MNEMONICS,
+    CLOSED,
+    DRILL_MODE_MNEMONICS,
+    JOB_KIND_MNEMONICS,
+    JOB_STATE_MNEMONICS,
+    NO_ALARM,
+    NO_JOB,
+    OPEN,
+    SCPI_ERRORS,
+    SITES_PER_COMMAND,
+    SWITCH_OFF,
+    SWITCH_ON,
+    Header,
+    header_pattern,
+    matches,
+    quote,
+    short_form,
+    unquote,
+)
+from packline.drivers.roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
+
+from .servers import TextToolServer
+from .servers.text import AddressForm
+from .tool import SimulatedTool
+from .twin import TwinStore, Workpiece, validate_wafer_id
+
+T = TypeVar("T")
+
+NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
+ERROR_QUEUE_LENGTH = 10
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """What the hardware of one source allows."""
+
+    model: str
+    spot_diameter_um: float
+    max_power_w: float
+    via_diameter_um: tuple[float, float]
+    default_via_diameter_um: float
+
+
+SOURCE_SPECS = {
+    LaserSource.UV_355: SourceSpec("LV-355", 20.0, 10.0, (5.0, 80.0), 30.0),
+    LaserSource.CO2_9400: SourceSpec("LC-94", 60.0, 100.0, (40.0, 200.0), 100.0),
+    LaserSource.CO2_10600: SourceSpec("LC-106", 60.0, 100.0, (40.0, 200.0), 100.0),
+}
+
+#: The tool's own setting ranges (wider than the driver's process limits).
+FREQUENCY_HZ = (20_000.0, 200_000.0)
+FLUENCE_J_CM2 = (0.01, 20.0)
+DRILL_DEPTH_UM = (0.1, 500.0)
+CLEAN_PULSES = (1, 10_000)
+
+
+@dataclass(frozen=True)
+class LaserPhysics:
+    """Ablation and cleaning model; defaults from the process windows ((est) ones wide)."""
+
+    #: polymer ablation threshold, and depth per pulse = penetration * ln(F / threshold):
+    #: about 0.1 µm at 1 J/cm², 0.55 µm at 3 J/cm², 1 µm at 10 J/cm²
+    polymer_threshold_j_cm2: float = 0.76
+    resin_penetration_um: float = 0.4
+    #: a via that does not reach its target within this many pulses is left as it is
+    max_pulses_per_site: int = 20_000
+    #: galvo jump and settle between sites (est)
+    site_step_s: float = 0.5e-3
+    #: organic residue removed per pulse = rate * (F - threshold) (est)
+    residue_threshold_j_cm2: float = 0.05
+    residue_nm_per_pulse_per_j_cm2: float = 2.0
+    #: metal ablation thresholds (0.1-0.35 J/cm²); above, bump height is lost at
+    #: penetration * ln(F / threshold) per pulse (est)
+    metal_threshold_j_cm2: Mapping[str, float] = field(
+        default_factory=lambda: {"Au": 0.35, "Cu": 0.30, "Al": 0.30}
+    )
+    default_metal_threshold_j_cm2: float = 0.30
+    metal_penetration_um: float = 0.02
+    #: laser heating in air grows oxide on non-noble metal towards saturation (est)
+    air_oxide_saturation_nm: float = 6.0
+    air_oxide_dose_j_cm2: float = 20.0  # pulses * fluence for 63 % of the way
+    #: forming gas reduces oxide per pulse * fluence (est)
+    reducing_oxide_nm_per_j_cm2: float = 0.5
+    #: fraction of the removed residue that falls back, by (gas jet, suction) (est);
+    #: under reduced pressure the chamber pump acts as suction
+    redeposit_fraction: Mapping[tuple[bool, bool], float] = field(
+        default_factory=lambda: {
+            (False, False): 0.3,
+            (True, False): 0.3,
+            (False, True): 0.05,
+            (True, True): 0.0,
+        }
+    )
+    #: time to vent to air, pump down, or purge with a gas (est)
+    atmosphere_settle_s: Mapping[Atmosphere, float] = field(
+        default_factory=lambda: {
+            Atmosphere.AIR: 10.0,
+            Atmosphere.REDUCED_PRESSURE: 60.0,
+            Atmosphere.NITROGEN: 30.0,
+            Atmosphere.ARGON: 30.0,
+            Atmosphere.FORMING_GAS: 30.0,
+        }
+    )
+    power_tolerance: float = 0.05
+    #: output of a drifting source, as a fraction of its setpoint (fault `power_drift`)
+    drifted_power_fraction: float = 0.8
+
+    def metal_threshold(self, metal: str) -> float:
+        return self.metal_threshold_j_cm2.get(metal, self.default_metal_threshold_j_cm2)
+
+
+# --------------------------------------------------------------------- physics (pure, vectorised)
+
+
+def resin_ablation_um_per_pulse(fluence_j_cm2: float, physics: LaserPhysics) -> float:
+    """Resin removed by one pulse: penetration * ln(F / threshold), nothing below threshold."""
+    if fluence_j_cm2 <= physics.polymer_threshold_j_cm2:
+        return 0.0
+    return physics.resin_penetration_um * math.log(fluence_j_cm2 / physics.polymer_threshold_j_cm2)
+
+
+def trepan_factor(diameter_um: float, spot_diameter_um: float) -> float:
+    """How many spot areas a via of `diameter_um` covers (1 when the spot fills it)."""
+    return max(1.0, (diameter_um / spot_diameter_um) ** 2)
+
+
+def via_targets(workpiece: Workpiece, sites: np.ndarray, depth_um: float | None) -> np.ndarray:
+    """Where each via stops: on the metal (the resin's thickness) or at a depth short of it.
+
+    Neither source drills into the metal: copper reflects the CO2 wavelengths, and the UV
+    tool's breakthrough detection stops pulsing at the metal.
+    """
+    resin = workpiece.resin_um[sites]
+    return resin if depth_um is None else np.minimum(np.float32(depth_um), resin)
+
+
+def via_pulses(
+    workpiece: Workpiece,
+    sites: np.ndarray,
+    depth_um: float | None,
+    diameter_um: float,
+    spot_diameter_um: float,
+    fluence_j_cm2: float,
+    physics: LaserPhysics,
+) -> np.ndarray:
+    """Pulses each via needs to reach its target (capped at `max_pulses_per_site`)."""
+    remaining = np.maximum(
+        via_targets(workpiece, sites, depth_um) - workpiece.via_depth_um[sites], 0
+    ).astype(np.float64)
+    rate = resin_ablation_um_per_pulse(fluence_j_cm2, physics)
+    cap = physics.max_pulses_per_site
+    if rate == 0.0:
+        return np.where(remaining > 0, cap, 0).astype(np.int64)
+    pulses = np.ceil(remaining / rate * trepan_factor(diameter_um, spot_diameter_um))
+    return np.minimum(pulses, cap).astype(np.int64)
+
+
+def ablate_vias(
+    workpiece: Workpiece,
+    sites: np.ndarray,
+    pulses: np.ndarray,
+    depth_um: float | None,
+    diameter_um: float,
+    spot_diameter_um: float,
+    fluence_j_cm2: float,
+    physics: LaserPhysics,
+) -> int:
+    """Deliver `pulses` to each via at `sites`; returns how many of them reach the metal."""
+    current = workpiece.via_depth_um[sites]
+    gain = (
+        pulses
+        * resin_ablation_um_per_pulse(fluence_j_cm2, physics)
+        / trepan_factor(diameter_um, spot_diameter_um)
+    )
+    target = np.maximum(via_targets(workpiece, sites, depth_um), current)
+    depth = np.minimum(current + gain.astype(np.float32), target)
+    workpiece.via_depth_um[sites] = depth
+    workpiece.via_diameter_um[sites] = np.maximum(
+        workpiece.via_diameter_um[sites], np.float32(diameter_um)
+    )
+    open_ = depth >= workpiece.resin_um[sites]
+    workpiece.via_open[sites] = open_
+    return int(open_.sum())
+
+
+def exposed_metal(workpiece: Workpiece) -> np.ndarray:
+    """Sites whose metal the beam reaches: bare pads, bump tips above the resin, open vias."""
+    return (
+        (workpiece.resin_um <= 0)
+        | (workpiece.bump_height_um > workpiece.resin_um)
+        | workpiece.via_open
+    )
+
+
+def laser_clean(
+    workpiece: Workpiece,
+    sites: np.ndarray,
+    fluence_j_cm2: float,
+    pulses: int,
+    atmosphere: Atmosphere,
+    gas_jet: bool,
+    suction: bool,
+    physics: LaserPhysics,
+) -> tuple[int, int]:
+    """Clean the exposed metal at `sites`; returns (sites at metal, sites whose metal was damaged).
+
+    Residue is ablated above its threshold; part of it falls back unless a jet peels it and
+    suction carries it off. Heating grows oxide in air on non-noble metal; forming gas
+    reduces it; reduced pressure and inert gas leave it. Above the metal's ablation threshold
+    the metal itself is ablated: bumps lose height.
+    """
+    hit = sites[exposed_metal(workpiece)[sites]]
+    if hit.size == 0:
+        return 0, 0
+    dose = pulses * fluence_j_cm2
+    residue = workpiece.residue_nm[hit]
+    removal_nm = (
+        pulses
+        * physics.residue_nm_per_pulse_per_j_cm2
+        * max(fluence_j_cm2 - physics.residue_threshold_j_cm2, 0.0)
+    )
+    removed = np.minimum(residue, np.float32(removal_nm))
+    sucked = suction or atmosphere is Atmosphere.REDUCED_PRESSURE
+    fallback = physics.redeposit_fraction[(gas_jet, sucked)]
+    workpiece.residue_nm[hit] = residue - removed + removed * np.float32(fallback)
+    metal = workpiece.bump_material or workpiece.spec.pad_metal
+    oxide = workpiece.oxide_nm[hit]
+    if atmosphere is Atmosphere.AIR and metal not in NOBLE_METALS:
+        growth = 1.0 - math.exp(-dose / physics.air_oxide_dose_j_cm2)
+        workpiece.oxide_nm[hit] = oxide + (physics.air_oxide_saturation_nm - oxide) * growth
+    elif atmosphere is Atmosphere.FORMING_GAS:
+        reduced = physics.reducing_oxide_nm_per_j_cm2 * dose
+        workpiece.oxide_nm[hit] = np.maximum(oxide - np.float32(reduced), 0)
+    threshold = physics.metal_threshold(metal)
+    if fluence_j_cm2 <= threshold:
+        return int(hit.size), 0
+    loss_um = pulses * physics.metal_penetration_um * math.log(fluence_j_cm2 / threshold)
+    bumps = hit[workpiece.bump_height_um[hit] > 0]
+    workpiece.bump_height_um[bumps] = np.maximum(
+        workpiece.bump_height_um[bumps] - np.float32(loss_um), 0
+    )
+    return int(hit.size), int(hit.size)
+
+
+# --------------------------------------------------------------------- the tool
+
+
+class ScpiError(Exception):
+    """A command the tool refuses: queued as `code,"text;detail"` for `:SYST:ERR?`."""
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        self.code = code
+        self.detail = detail
+        super().__init__(self.reply)
+
+    @property
+    def reply(self) -> str:
+        text = SCPI_ERRORS[self.code] + (f";{self.detail}" if self.detail else "")
+        return f"{self.code},{quote(text)}"
+
+
+def _conflict(detail: str) -> ScpiError:
+    return ScpiError(-221, detail)
+
+
+@dataclass
+class _Job:
+    """A scan in progress: its sites, the time each finishes, and what it has done."""
+
+    kind: JobKind
+    wafer_id: str
+    sites: np.ndarray
+    pulses: np.ndarray
+    end_s: np.ndarray  # cumulative finish time of each site since the start
+    started_s: float
+    fluence_j_cm2: float
+    depth_um: float | None
+    diameter_um: float
+    clean_pulses: int
+    atmosphere: Atmosphere
+    gas_jet: bool
+    suction: bool
+    state: JobState = JobState.RUNNING
+    done: int = 0
+    at_metal: int = 0
+    damaged: int = 0
+    elapsed_s: float = 0.0
+
+    @property
+    def total_s(self) -> float:
+        return float(self.end_s[-1])
+
+
+Handler = Callable[[list[str]], str | None]
+
+
+class SimLaser(SimulatedTool):
+    """The simulated laser behind a SCPI socket server."""
+
+    faults = {
+        "enclosure_opened": "the enclosure door switch opens (the door is opened by hand)",
+        "power_drift": "the source's output drifts to 80 % of its setpoint",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        source: LaserSource = LaserSource.UV_355,
+        serial_number: str | None = None,
+        physics: LaserPhysics | None = None,
+        address_form: AddressForm = "visa",
+    ) -> None:
+        super().__init__(name, twin, clock)
+        self.source = LaserSource(source)
+        self.spec = SOURCE_SPECS[self.source]
+        self.serial_number = serial_number or f"{self.spec.model}-0001"
+        self.physics = physics or LaserPhysics()
+        self.address_form = address_form
+        self.errors: deque[str] = deque()
+        self.alarms: set[str] = set()
+        self.door_open = False
+        self.wafer_id: str | None = None
+        self.emission = False
+        self.shutter_open = False
+        self.atmosphere = Atmosphere.AIR
+        self._atmosphere_ready_s = self.clock.now()
+        self.job: _Job | None = None
+        self._reset_settings()
+        self._commands: list[tuple[re.Pattern[str], Handler | None, Handler | None]] = [
+            (header_pattern(header), query, setting)
+            for header, query, setting in self._command_table()
+        ]
+
+    def _reset_settings(self) -> None:
+        self.frequency_hz = 100_000.0
+        self.fluence_j_cm2 = 0.2
+        self.drill_mode = DrillMode.TO_METAL
+        self.drill_depth_um = 10.0
+        self.drill_diameter_um = self.spec.default_via_diameter_um
+        self.clean_pulses = 50
+        self.gas_jet = False
+        self.suction = False
+        self._clear_selection()
+
+    def _clear_selection(self) -> None:
+        self.all_sites = False
+        self.site_list = np.zeros(0, np.int64)
+
+    def make_server(self, host: str, port: int) -> TextToolServer:
+        return TextToolServer(self.handle, host=host, port=port, address_form=self.address_form)
+
+    # ----------------------------------------------------------------- the wire
+
+    async def handle(self, line: str) -> str | None:
+        """One received line: advance to now, execute, answer a query or queue an error."""
+        self.received.append(line)
+        self.advance()
+        text = line.strip()
+        if not text:
+            return None
+        try:
+            return self._execute(text)
+        except ScpiError as error:
+            self._queue_error(error)
+            return None
+
+    def _execute(self, text: str) -> str | None:
+        header, _, rest = text.partition(" ")
+        arguments = _split_arguments(rest.strip()) if rest.strip() else []
+        is_query = header.endswith("?")
+        name = header[:-1] if is_query else header
+        for pattern, query, setting in self._commands:
+            if not pattern.match(name):
+                continue
+            handler = query if is_query else setting
+            if handler is None:
+                break
+            if is_query and arguments:
+                raise ScpiError(-108, f"{header} takes no parameter")
+            return handler(arguments)
+        raise ScpiError(-113, header)
+
+    def _queue_error(self, error: ScpiError) -> None:
+        """Queue an error; the last place of a full queue holds the overflow error."""
+        if len(self.errors) < ERROR_QUEUE_LENGTH - 1:
+            self.errors.append(error.reply)
+        elif len(self.errors) == ERROR_QUEUE_LENGTH - 1:
+            self.errors.append(ScpiError(-350).reply)
+
+    def _command_table(self) -> list[tuple[Header, Handler | None, Handler | None]]:
+        """Every header with its query and setting handler (None: not that form)."""
+        return [
+            (Header.IDENTITY, self._identity, None),
+            (Header.RESET, None, self._reset),
+            (Header.CLEAR_STATUS, None, self._clear_status),
+            (Header.OPERATION_COMPLETE, lambda _: "1", None),
+            (Header.ERROR, self._next_error, None),
+            (Header.ALARMS, self._alarm_list, None),
+            (Header.ALARMS_CLEAR, None, self._clear_alarms),
+            (Header.INTERLOCKS, self._interlock_flags, None),
+            (Header.ABORT, None, self._abort),
+            (Header.WAVELENGTH, lambda _: str(self.source.wavelength_nm), None),
+            (Header.SPOT, lambda _: f"{self.spec.spot_diameter_um:g}", None),
+            (Header.FREQUENCY, lambda _: f"{self.frequency_hz:g}", self._set_frequency),
+            (Header.FLUENCE, lambda _: f"{self.fluence_j_cm2:g}", self._set_fluence),
+            (Header.POWER, lambda _: f"{self.power_setpoint_w():.4g}", None),
+            (Header.POWER_MAXIMUM, lambda _: f"{self.spec.max_power_w:g}", None),
+            (Header.MEASURED_POWER, lambda _: f"{self.power_measured_w():.4g}", None),
+            (Header.EMISSION, lambda _: _flag(self.emission), self._set_emission),
+            (Header.SHUTTER, lambda _: _open_closed(self.shutter_open), self._set_shutter),
+            (Header.DOOR, lambda _: _open_closed(self.door_open), self._set_door),
+            (Header.WAFER, lambda _: quote(self.wafer_id or ""), None),
+            (Header.WAFER_LOAD, None, self._load),
+            (Header.WAFER_UNLOAD, None, self._unload),
+            (Header.ATMOSPHERE, self._atmosphere_name, self._set_atmosphere),
+            (Header.ATMOSPHERE_READY, lambda _: _flag(self.atmosphere_ready()), None),
+            (Header.JET, lambda _: _flag(self.gas_jet), self._set_jet),
+            (Header.SUCTION, lambda _: _flag(self.suction), self._set_suction),
+            (Header.SITES, None, self._select_all_sites),
+            (Header.SITES_CLEAR, None, self._clear_sites),
+            (Header.SITES_ADD, None, self._add_sites),
+            (Header.SITES_COUNT, lambda _: str(self._selected_sites().size), None),
+            (Header.DRILL_MODE, self._drill_mode_name, self._set_drill_mode),
+            (Header.DRILL_DEPTH, lambda _: f"{self.drill_depth_um:g}", self._set_drill_depth),
+            (Header.DRILL_DIAMETER, lambda _: f"{self.drill_diameter_um:g}", self._set_diameter),
+            (Header.CLEAN_PULSES, lambda _: str(self.clean_pulses), self._set_clean_pulses),
+            (Header.JOB_START, None, self._start_job),
+            (Header.JOB_PROGRESS, self._progress, None),
+            (Header.JOB_RESULT, self._result, None),
+        ]
+
+    # ----------------------------------------------------------------- common and system
+
+    def _identity(self, _: list[str]) -> str:
+        return f"packline,{self.spec.model},{self.serial_number},1.0"
+
+    def _reset(self, arguments: list[str]) -> None:
+        _no_arguments(Header.RESET, arguments)
+        self._safe_state(JobState.ABORTED)
+        self._reset_settings()
+        self.set_atmosphere(Atmosphere.AIR)
+
+    def _clear_status(self, arguments: list[str]) -> None:
+        _no_arguments(Header.CLEAR_STATUS, arguments)
+        self.errors.clear()
+
+    def _next_error(self, _: list[str]) -> str:
+        return self.errors.popleft() if self.errors else '0,"No error"'
+
+    def _alarm_list(self, _: list[str]) -> str:
+        return ",".join(sorted(self.alarms)) or NO_ALARM
+
+    def _clear_alarms(self, arguments: list[str]) -> None:
+        """Alarms latch until cleared; a cause that persists raises them again."""
+        _no_arguments(Header.ALARMS_CLEAR, arguments)
+        self.alarms.clear()
+
+    def enclosure_closed(self) -> bool:
+        return not self.door_open and "enclosure_opened" not in self.injected
+
+    def _interlock_flags(self, _: list[str]) -> str:
+        flags = (self.enclosure_closed(), self.emission, self.shutter_open)
+        return ",".join(_flag(flag) for flag in flags)
+
+    def _abort(self, arguments: list[str]) -> None:
+        _no_arguments(Header.ABORT, arguments)
+        self._safe_state(JobState.ABORTED)
+
+    def _safe_state(self, job_end: JobState) -> None:
+        if self.job is not None and self.job.state is JobState.RUNNING:
+            self._end_job(job_end)
+        self.shutter_open = False
+        self.emission = False
+
+    # ----------------------------------------------------------------- source and beam
+
+    def power_setpoint_w(self) -> float:
+        """Average power the settings ask for: fluence * spot area * repetition rate."""
+        return _power_w(self.fluence_j_cm2, self.frequency_hz, self.spec.spot_diameter_um)
+
+    def power_measured_w(self) -> float:
+        if not self.emission:
+            return 0.0
+        drift = self.physics.drifted_power_fraction if "power_drift" in self.injected else 1.0
+        return self.power_setpoint_w() * drift
+
+    def _check_power(self, fluence_j_cm2: float, frequency_hz: float) -> None:
+        power_w = _power_w(fluence_j_cm2, frequency_hz, self.spec.spot_diameter_um)
+        if power_w > self.spec.max_power_w:
+            raise ScpiError(
+                -222, f"power {power_w:.3g} W above the source's {self.spec.max_power_w:g} W"
+            )
+
+    def _set_frequency(self, arguments: list[str]) -> None:
+        self._idle_only("frequency")
+        hz = _number(Header.FREQUENCY, arguments, FREQUENCY_HZ, "Hz")
+        self._check_power(self.fluence_j_cm2, hz)
+        self.frequency_hz = hz
+
+    def _set_fluence(self, arguments: list[str]) -> None:
+        self._idle_only("fluence")
+        fluence = _number(Header.FLUENCE, arguments, FLUENCE_J_CM2, "J/cm2")
+        self._check_power(fluence, self.frequency_hz)
+        self.fluence_j_cm2 = fluence
+
+    def _set_emission(self, arguments: list[str]) -> None:
+        on = _switch(Header.EMISSION, arguments)
+        if not on:
+            self._safe_state(JobState.ABORTED)
+            return
+        if self.alarms:
+            raise _conflict("alarm active; clear alarms first")
+        if not self.enclosure_closed():
+            raise _conflict("enclosure open")
+        self.emission = True
+
+    def _set_shutter(self, arguments: list[str]) -> None:
+        opening = _choice(Header.SHUTTER, arguments, {True: OPEN, False: CLOSED})
+        if not opening:
+            if self.job is not None and self.job.state is JobState.RUNNING:
+                self._end_job(JobState.ABORTED)
+            self.shutter_open = False
+            return
+        if not self.enclosure_closed():
+            raise _conflict("enclosure open")
+        self.shutter_open = True
+
+    # ----------------------------------------------------------------- enclosure and wafer
+
+    def _set_door(self, arguments: list[str]) -> None:
+        opening = _choice(Header.DOOR, arguments, {True: OPEN, False: CLOSED})
+        if opening and self.emission:
+            raise _conflict("emission on; switch it off before opening the enclosure")
+        self.door_open = opening
+
+    def _load(self, arguments: list[str]) -> None:
+        _count(Header.WAFER_LOAD, arguments, 1)
+        try:
+            wafer_id = unquote(arguments[0])
+        except ValueError:
+            raise ScpiError(-104, "wafer id must be a quoted string") from None
+        try:
+            validate_wafer_id(wafer_id)
+        except ValueError:
+            raise ScpiError(-224, f"wafer id {wafer_id!r}: 1-16 printable characters") from None
+        if not self.door_open:
+            raise _conflict("enclosure door closed")
+        if self.wafer_id is not None:
+            raise _conflict(f"wafer {self.wafer_id} already on the chuck")
+        self.twin.get(wafer_id)
+        self.wafer_id = wafer_id
+        self._clear_selection()
+
+    def _unload(self, arguments: list[str]) -> None:
+        _no_arguments(Header.WAFER_UNLOAD, arguments)
+        if not self.door_open:
+            raise _conflict("enclosure door closed")
+        if self.wafer_id is None:
+            raise _conflict("no wafer on the chuck")
+        self.wafer_id = None
+        self._clear_selection()
+
+    # ----------------------------------------------------------------- atmosphere and gas
+
+    def set_atmosphere(self, atmosphere: Atmosphere) -> None:
+        if atmosphere is not self.atmosphere:
+            self.atmosphere = atmosphere
+            self._atmosphere_ready_s = (
+                self.clock.now() + self.physics.atmosphere_settle_s[atmosphere]
+            )
+
+    def atmosphere_ready(self) -> bool:
+        return self.clock.now() >= self._atmosphere_ready_s
+
+    def _atmosphere_name(self, _: list[str]) -> str:
+        return short_form(ATMOSPHERE_MNEMONICS[self.atmosphere])
+
+    def _set_atmosphere(self, arguments: list[str]) -> None:
+        self._idle_only("atmosphere")
+        self.set_atmosphere(_choice(Header.ATMOSPHERE, arguments, ATMOSPHERE_MNEMONICS))
+
+    def _set_jet(self, arguments: list[str]) -> None:
+        self._idle_only("gas jet")
+        self.gas_jet = _switch(Header.JET, arguments)
+
+    def _set_suction(self, arguments: list[str]) -> None:
+        self._idle_only("suction")
+        self.suction = _switch(Header.SUCTION, arguments)
+
+    # ----------------------------------------------------------------- job settings
+
+    def _idle_only(self, what: str) -> None:
+        if self.job is not None and self.job.state is JobState.RUNNING:
+            raise _conflict(f"job running; {what} cannot change")
+
+    def _workpiece(self) -> Workpiece:
+        if self.wafer_id is None:
+            raise _conflict("no wafer on the chuck")
+        return self.twin.get(self.wafer_id)
+
+    def _selected_sites(self) -> np.ndarray:
+        if self.wafer_id is None:
+            return np.zeros(0, np.int64)
+        if self.all_sites:
+            return np.arange(self._workpiece().site_count, dtype=np.int64)
+        return self.site_list
+
+    def _select_all_sites(self, arguments: list[str]) -> None:
+        self._idle_only("sites")
+        _choice(Header.SITES, arguments, {True: "ALL"})
+        self._workpiece()
+        self._clear_selection()
+        self.all_sites = True
+
+    def _clear_sites(self, arguments: list[str]) -> None:
+        _no_arguments(Header.SITES_CLEAR, arguments)
+        self._idle_only("sites")
+        self._clear_selection()
+
+    def _add_sites(self, arguments: list[str]) -> None:
+        self._idle_only("sites")
+        if not arguments:
+            raise ScpiError(-109, f"{short_form(Header.SITES_ADD)} needs site indices")
+        if len(arguments) > SITES_PER_COMMAND:
+            raise ScpiError(-108, f"at most {SITES_PER_COMMAND} sites per line")
+        count = self._workpiece().site_count
+        try:
+            added = np.array([int(a) for a in arguments], np.int64)
+        except ValueError:
+            raise ScpiError(-104, "site indices must be integers") from None
+        outside = added[(added < 0) | (added >= count)]
+        if outside.size:
+            raise ScpiError(-222, f"site {outside[0]} not on wafer {self.wafer_id} (0-{count - 1})")
+        combined = np.concatenate([self.site_list, added])
+        if np.unique(combined).size != combined.size:
+            raise ScpiError(-224, "site selected twice")
+        self.all_sites, self.site_list = False, combined
+
+    def _drill_mode_name(self, _: list[str]) -> str:
+        return short_form(DRILL_MODE_MNEMONICS[self.drill_mode])
+
+    def _set_drill_mode(self, arguments: list[str]) -> None:
+        self._idle_only("drill mode")
+        self.drill_mode = _choice(Header.DRILL_MODE, arguments, DRILL_MODE_MNEMONICS)
+
+    def _set_drill_depth(self, arguments: list[str]) -> None:
+        self._idle_only("drill depth")
+        self.drill_depth_um = _number(Header.DRILL_DEPTH, arguments, DRILL_DEPTH_UM, "um")
+
+    def _set_diameter(self, arguments: list[str]) -> None:
+        self._idle_only("via diameter")
+        self.drill_diameter_um = _number(
+            Header.DRILL_DIAMETER, arguments, self.spec.via_diameter_um, "um"
+        )
+
+    def _set_clean_pulses(self, arguments: list[str]) -> None:
+        self._idle_only("pulses")
+        pulses = _number(Header.CLEAN_PULSES, arguments, CLEAN_PULSES, "pulses")
+        if pulses != int(pulses):
+            raise ScpiError(-104, "pulses must be a whole number")
+        self.clean_pulses = int(pulses)
+
+    # ----------------------------------------------------------------- jobs
+
+    def _start_job(self, arguments: list[str]) -> None:
+        kind = _choice(Header.JOB_START, arguments, JOB_KIND_MNEMONICS)
+        refusal = self._start_refusal()
+        if refusal:
+            raise _conflict(refusal)
+        sites = np.sort(self._selected_sites())
+        workpiece = self._workpiece()
+        depth_um = self.drill_depth_um if self.drill_mode is DrillMode.TO_DEPTH else None
+        if kind is JobKind.DRILL:
+            pulses = via_pulses(
+                workpiece, sites, depth_um, self.drill_diameter_um,
+                self.spec.spot_diameter_um, self.fluence_j_cm2, self.physics,
+            )  # fmt: skip
+        else:
+            pulses = np.full(sites.size, self.clean_pulses, np.int64)
+        dwell_s = pulses / self.frequency_hz + self.physics.site_step_s
+        self.job = _Job(
+            kind=kind,
+            wafer_id=workpiece.id,
+            sites=sites,
+            pulses=pulses,
+            end_s=np.cumsum(dwell_s),
+            started_s=self.clock.now(),
+            fluence_j_cm2=self.fluence_j_cm2,
+            depth_um=depth_um,
+            diameter_um=self.drill_diameter_um,
+            clean_pulses=self.clean_pulses,
+            atmosphere=self.atmosphere,
+            gas_jet=self.gas_jet,
+            suction=self.suction,
+        )
+
+    def _start_refusal(self) -> str | None:
+        """Why a job cannot start now, in the order a real tool checks; None if it can."""
+        checks = [
+            (self.job is not None and self.job.state is JobState.RUNNING, "job running"),
+            (bool(self.alarms), "alarm active; clear alarms first"),
+            (self.wafer_id is None, "no wafer on the chuck"),
+            (not self.enclosure_closed(), "enclosure open"),
+            (not self.emission, "emission off"),
+            (not self.shutter_open, "shutter closed"),
+            (not self.atmosphere_ready(), f"atmosphere {self.atmosphere.value} not ready"),
+            (
+                self.gas_jet and self.atmosphere is Atmosphere.REDUCED_PRESSURE,
+                "gas jet under reduced pressure",
+            ),
+        ]
+        for refused, reason in checks:
+            if refused:
+                return reason
+        if self._selected_sites().size == 0:
+            return "no sites selected"
+        return None
+
+    def _progress(self, _: list[str]) -> str:
+        job = self.job
+        if job is None:
+            return f"{short_form(JOB_STATE_MNEMONICS[JobState.IDLE])},0,0,0.000,0.000"
+        remaining = max(job.total_s - job.elapsed_s, 0.0) if job.state is JobState.RUNNING else 0
+        state = short_form(JOB_STATE_MNEMONICS[job.state])
+        return f"{state},{job.done},{job.sites.size},{job.elapsed_s:.3f},{remaining:.3f}"
+
+    def _result(self, _: list[str]) -> str:
+        job = self.job
+        if job is None:
+            return f"{NO_JOB},{short_form(JOB_STATE_MNEMONICS[JobState.IDLE])},0,0,0.000"
+        kind = short_form(JOB_KIND_MNEMONICS[job.kind])
+        state = short_form(JOB_STATE_MNEMONICS[job.state])
+        return f"{kind},{state},{job.done},{job.at_metal},{job.elapsed_s:.3f}"
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Bring the tool to the clock's present time: alarms first seen now, then the scan."""
+        now = self.clock.now()
+        if self.job is not None and self.job.state is JobState.RUNNING:
+            self._advance_job(now)
+        if self.emission and not self.enclosure_closed():
+            self._alarm("INTERLOCK_OPEN")
+        elif self.emission and self._power_out_of_tolerance():
+            self._alarm("POWER_TOLERANCE")
+
+    def _power_out_of_tolerance(self) -> bool:
+        setpoint = self.power_setpoint_w()
+        deviation = abs(self.power_measured_w() - setpoint)
+        return deviation > self.physics.power_tolerance * setpoint
+
+    def _alarm(self, code: str) -> None:
+        assert code in ALARM_TEXT
+        self.alarms.add(code)
+        self._safe_state(JobState.FAULTED)
+
+    def _advance_job(self, now: float) -> None:
+        job = self.job
+        assert job is not None
+        job.elapsed_s = min(now - job.started_s, job.total_s)
+        done = int(np.searchsorted(job.end_s, job.elapsed_s, side="right"))
+        if done > job.done:
+            self._apply(job, slice(job.done, done))
+            job.done = done
+        if job.done == job.sites.size:
+            self._end_job(JobState.DONE)
+
+    def _apply(self, job: _Job, part: slice) -> None:
+        workpiece = self.twin.get(job.wafer_id)
+        sites = job.sites[part]
+        if job.kind is JobKind.DRILL:
+            job.at_metal += ablate_vias(
+                workpiece, sites, job.pulses[part], job.depth_um, job.diameter_um,
+                self.spec.spot_diameter_um, job.fluence_j_cm2, self.physics,
+            )  # fmt: skip
+        else:
+            at_metal, damaged = laser_clean(
+                workpiece, sites, job.fluence_j_cm2, job.clean_pulses, job.atmosphere,
+                job.gas_jet, job.suction, self.physics,
+            )  # fmt: skip
+            job.at_metal += at_metal
+            job.damaged += damaged
+
+    def _end_job(self, state: JobState) -> None:
+        job = self.job
+        assert job is not None
+        job.state = state
+        detail: dict[str, float | str] = {
+            "outcome": state.value,
+            "sites": job.done,
+            "fluence_j_cm2": job.fluence_j_cm2,
+            "source_nm": self.source.wavelength_nm,
+        }
+        if job.kind is JobKind.DRILL:
+            operation = "laser drill"
+            detail |= {"diameter_um": job.diameter_um, "vias_open": job.at_metal}
+            detail["mode"] = "metal" if job.depth_um is None else f"depth {job.depth_um:g} um"
+        else:
+            operation = "laser clean"
+            detail |= {
+                "pulses": job.clean_pulses,
+                "atmosphere": job.atmosphere.value,
+                "gas_jet": _flag(job.gas_jet),
+                "suction": _flag(job.suction),
+                "metal_damaged_sites": job.damaged,
+            }
+        self.twin.get(job.wafer_id).record(self.name, operation, self.clock.now(), **detail)
+
+
+class SimCo2Laser(SimLaser):
+    """A CO2 laser at 10.6 µm: 50-150 µm vias in resin, stopped by the copper underneath."""
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        serial_number: str | None = None,
+        physics: LaserPhysics | None = None,
+        address_form: AddressForm = "visa",
+    ) -> None:
+        super().__init__(
+            name, twin, clock, source=LaserSource.CO2_10600, serial_number=serial_number,
+            physics=physics, address_form=address_form,
+        )  # fmt: skip
+
+
+# --------------------------------------------------------------------- parameter parsing
+
+
+def _split_arguments(text: str) -> list[str]:
+    """Split on commas outside double-quoted strings; each argument stripped."""
+    arguments, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            arguments.append(current.strip())
+            current = ""
+        else:
+            current += char
+    arguments.append(current.strip())
+    return arguments
+
+
+def _count(header: Header, arguments: list[str], expected: int) -> None:
+    if len(arguments) < expected:
+        raise ScpiError(-109, f"{header.short} needs {expected} parameter(s)")
+    if len(arguments) > expected:
+        raise ScpiError(-108, f"{header.short} takes {expected} parameter(s)")
+
+
+def _no_arguments(header: Header, arguments: list[str]) -> None:
+    _count(header, arguments, 0)
+
+
+def _number(header: Header, arguments: list[str], bounds: tuple[float, float], unit: str) -> float:
+    _count(header, arguments, 1)
+    try:
+        value = float(arguments[0])
+    except ValueError:
+        raise ScpiError(-104, f"{header.short} needs a number, got {arguments[0]!r}") from None
+    low, high = bounds
+    if not (math.isfinite(value) and low <= value <= high):
+        raise ScpiError(-222, f"{header.short} {arguments[0]} outside {low:g}-{high:g} {unit}")
+    return value
+
+
+def _choice(header: Header, arguments: list[str], choices: Mapping[T, str]) -> T:
+    _count(header, arguments, 1)
+    for value, mnemonic in choices.items():
+        if matches(mnemonic, arguments[0]):
+            return value
+    allowed = ", ".join(choices.values())
+    raise ScpiError(-224, f"{header.short} {arguments[0]}: expected {allowed}")
+
+
+def _switch(header: Header, arguments: list[str]) -> bool:
+    """A SCPI boolean: ON, OFF, 1 or 0."""
+    if arguments in (["1"], ["0"]):
+        return arguments == ["1"]
+    return _choice(header, arguments, {True: SWITCH_ON, False: SWITCH_OFF})
+
+
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
+
+
+def _open_closed(is_open: bool) -> str:
+    return short_form(OPEN if is_open else CLOSED)
+
+
+def _power_w(fluence_j_cm2: float, frequency_hz: float, spot_diameter_um: float) -> float:
+    spot_area_cm2 = math.pi * (spot_diameter_um * 1e-4 / 2) ** 2
+    return fluence_j_cm2 * spot_area_cm2 * frequency_hz

@@ -1,0 +1,144 @@
+"""An independent client: socat talks SCPI to the simulated laser by its protocol page.
+
+The page's example exchange is replayed line by line from docs/protocols/laser.md itself, so
+the page and the simulated tool cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+
+from packline.clock import VirtualClock
+from packline.sim_instruments.laser import SimLaser
+from packline.sim_instruments.twin import TwinStore
+
+pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+
+PAGE = Path(__file__).parents[2] / "docs" / "protocols" / "laser.md"
+
+
+@dataclass
+class Served:
+    sim: SimLaser
+    port: str
+    clock: VirtualClock
+    twin: TwinStore
+
+
+@pytest_asyncio.fixture
+async def served() -> AsyncIterator[Served]:
+    clock = VirtualClock()
+    twin = TwinStore()
+    twin.get("LOT7-W03").resin_um[:] = 50.0  # as the page's example says
+    sim = SimLaser("laser", twin, clock)
+    address = await sim.start()  # TCPIP0::127.0.0.1::PORT::SOCKET
+    yield Served(sim, address.split("::")[2], clock, twin)
+    await sim.stop()
+
+
+async def socat(port: str, lines: list[str]) -> list[str]:
+    """Send `lines` with socat over TCP; return the reply lines it printed."""
+    process = await asyncio.create_subprocess_exec(
+        "socat", "-t", "0.5", "-", f"TCP:127.0.0.1:{port}",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(10):
+        out, err = await process.communicate(("\n".join(lines) + "\n").encode())
+    assert process.returncode == 0, err.decode()
+    return out.decode().splitlines()
+
+
+def example_exchange() -> list[tuple[list[str], list[str]]]:
+    """The page's example, as (sent lines, expected replies) parts split at '… later …'."""
+    block = PAGE.read_text().split("## Example exchange", 1)[1].split("```")[1]
+    parts: list[tuple[list[str], list[str]]] = [([], [])]
+    for line in block.strip().splitlines():
+        if line.startswith("> "):
+            parts[-1][0].append(line[2:])
+        elif line.startswith("< "):
+            parts[-1][1].append(line[2:])
+        elif "later" in line:
+            parts.append(([], []))
+    return parts
+
+
+async def test_socat_replays_the_pages_example_exchange(served: Served):
+    first, second = example_exchange()
+    assert await socat(served.port, first[0]) == first[1]
+    await served.clock.sleep(0.025)  # the four vias take 25 ms of process time
+    assert await socat(served.port, second[0]) == second[1]
+    wafer = served.twin.get("LOT7-W03")
+    assert wafer.via_open[:4].all()
+    assert not wafer.via_open[4:].any()
+    assert served.sim.received[: len(first[0])] == first[0]
+
+
+async def test_socat_uses_long_forms_any_case_and_reads_the_documented_errors(served: Served):
+    replies = await socat(
+        served.port,
+        [
+            "*idn?",
+            ":SOURce:WAVelength?",
+            "source:spot:diameter?",
+            ":system:interlock?",
+            ":SOURC:FLU 1",  # neither short nor long form
+            ":SYST:ERR?",
+            ":SOUR:FREQ fast",
+            ":SYSTem:ERRor:NEXT?",
+            ":PROC:ATM MOON",
+            ":SYST:ERR?",
+            ":PROCess:ATMosphere NITRogen",
+            ":PROC:ATM?",
+            ":PROC:ATM:READ?",
+            ":JOB:STAR DRIL",
+            ":SYST:ERR?",
+            ":SYST:ERR?",
+        ],
+    )
+    assert replies == [
+        "packline,LV-355,LV-355-0001,1.0",
+        "355",
+        "20",
+        "1,0,0",
+        '-113,"Undefined header;:SOURC:FLU"',
+        "-104,\"Data type error;:SOUR:FREQ needs a number, got 'fast'\"",
+        '-224,"Illegal parameter value;'
+        ':PROC:ATM MOON: expected AIR, VACuum, NITRogen, ARGon, FGAS"',
+        "NITR",
+        "0",  # the nitrogen purge takes 30 s of process time
+        '-221,"Settings conflict;no wafer on the chuck"',
+        '0,"No error"',
+    ]
+
+
+async def test_socat_sees_an_alarm_latch_and_clear(served: Served):
+    assert await socat(served.port, [":OUTP ON", ":SYST:ERR?", ":OUTP?"]) == ['0,"No error"', "1"]
+    served.sim.inject_fault("enclosure_opened")
+    replies = await socat(
+        served.port,
+        [
+            ":SYST:ALAR?",
+            ":OUTP?",
+            ":SYST:INT?",
+            ":OUTP ON",
+            ":SYST:ERR?",
+            ":SYST:ALAR:CLE",
+            ":SYST:ALAR?",
+        ],
+    )
+    assert replies == [
+        "INTERLOCK_OPEN",
+        "0",
+        "0,0,0",
+        '-221,"Settings conflict;alarm active; clear alarms first"',
+        "NONE",
+    ]
