@@ -10,9 +10,19 @@ import statistics
 import time
 from collections.abc import Callable
 
+import numpy as np
+
+from packline.drivers.roles.grinder import GrindSide
+from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.plasma_cleaner import Gas
+from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
+from packline.sim_instruments.dicing_saw import singulated_units
+from packline.sim_instruments.grinder import grind_to_level
+from packline.sim_instruments.laminator import LaminatorPhysics, laminate_sheet
+from packline.sim_instruments.laser import LaserPhysics, laser_clean
 from packline.sim_instruments.plasma_cleaner import PlasmaPhysics, expose_to_plasma
-from packline.sim_instruments.twin import WaferSpec, Workpiece, new_wafer
+from packline.sim_instruments.twin import Support, WaferSpec, Workpiece, new_wafer
+from packline.sim_instruments.wire_bonder import BondPhysics, plan_bumps
 
 SPEC = WaferSpec(diameter_mm=300.0, die_size_mm=(10.0, 10.0), pads_per_die_side=24)
 REPEATS = 200
@@ -27,11 +37,30 @@ def bumped_wafer() -> Workpiece:
     return wafer
 
 
-def steps() -> dict[str, Callable[[Workpiece], None]]:
-    physics = PlasmaPhysics()
+def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
+    """One process step of each simulated tool, as its simulator applies it to the twin."""
+    rng = np.random.default_rng(0)
+    every_site = np.arange(wafer.site_count)
+    program = BondProgram(WireMaterial.CU, 32, 150, 30, 60, 15)
+    plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
+    die_x = np.unique(wafer.die_origin_mm[:, 0])
+    die_y = np.unique(wafer.die_origin_mm[:, 1])
     return {
-        "plasma O2 step (1 s)": lambda w: expose_to_plasma(w, Gas.O2, 300, 1.0, physics, 300),
-        "plasma Ar step (1 s)": lambda w: expose_to_plasma(w, Gas.AR, 500, 1.0, physics, 500),
+        "wire bonder: plan all bumps": lambda w: plan_bumps(
+            w, every_site, program, 1, BondPhysics(), rng
+        ),
+        "laminator: laminate a sheet": lambda w: laminate_sheet(
+            w, 45.0, Support.FILM, 100.0, 0.5, 100.0, 20.0, laminator, rng
+        ),
+        "plasma: O2 step (1 s)": lambda w: expose_to_plasma(w, Gas.O2, 300, 1.0, plasma, 300),
+        "plasma: Ar step (1 s)": lambda w: expose_to_plasma(w, Gas.AR, 500, 1.0, plasma, 500),
+        "laser: clean all sites": lambda w: laser_clean(
+            w, every_site, 0.2, 50, Atmosphere.FORMING_GAS, True, True, laser
+        ),
+        "grinder: grind to a level": lambda w: grind_to_level(w, GrindSide.BACK, 700.0),
+        "dicing saw: singulated units": lambda w: singulated_units(
+            w.die_origin_mm, w.spec.die_size_mm, die_x, die_y, 23.0
+        ),
     }
 
 
@@ -39,7 +68,7 @@ def main() -> None:
     wafer = bumped_wafer()
     print(f"wafer: {SPEC.diameter_mm:g} mm, {wafer.die_count} dies, {wafer.site_count} sites")
     print(f"{'process step':32} {'median ms':>10} {'p99 ms':>10}  target < {TARGET_MS:g} ms")
-    for name, step in steps().items():
+    for name, step in steps(wafer).items():
         samples = []
         for _ in range(REPEATS):
             started = time.perf_counter()
