@@ -3,12 +3,13 @@
     packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N] [--failure-policy P]
     packline resume RUN          continue a stopped run, or resume a paused live one
     packline pause|terminate|abort RUN
-    packline runs | show RUN | methods | validate METHOD [--recipe FILE]
+    packline runs | show RUN | methods | claims | validate METHOD [--recipe FILE]
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the data dir) and
-`--json` for machines. Exit codes: 0 success (every wafer completed), 1 the run did not
-complete every wafer (held, terminated, aborted, failed), 2 bad input (nothing was touched).
+`--json` for machines. Exit codes: 0 success (every wafer completed and, in a dry run, the
+product meets every claim condition), 1 the run did not complete every wafer (held, terminated,
+aborted, failed) or its product violates a claim condition, 2 bad input (nothing was touched).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from packline.sequences.engine import (
     RunStore,
     all_methods,
     before_after,
+    claim_coverage,
     default_db_path,
     get_method,
     is_live,
@@ -126,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     methods = commands.add_parser("methods", parents=[common], help="list the methods")
     methods.set_defaults(handler=cmd_methods)
+
+    claims = commands.add_parser(
+        "claims", parents=[common], help="every claim of the four documents and what implements it"
+    )
+    claims.set_defaults(handler=cmd_claims)
 
     validate = commands.add_parser(
         "validate", parents=[common], help="check a recipe (and station) without touching any tool"
@@ -241,13 +248,16 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
                     "run_id": engine.run_id,
                     "wafers": report["wafers"],
                     "duration_s": report["duration_s"],
+                    "claim_check": report["claim_check"],
                 },
                 default=str,
             )
         )
     else:
         print_summary(console, report, store.path)
-    return EXIT_OK if status == "completed" else EXIT_RUN_FAILED
+        print_claim_check(console, report["claim_check"])
+    violated = report["claim_check"]["status"] == "failed"
+    return EXIT_OK if status == "completed" and not violated else EXIT_RUN_FAILED
 
 
 class _StdinLines:
@@ -377,6 +387,35 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     )
 
 
+def print_claim_check(console: Console, check: dict[str, Any]) -> None:
+    """The claim check of the product: one row per condition, then the verdict (a violation
+    names its claims); on real tools one line saying the sequence's measurements check it."""
+    if check["status"] in ("measured", "not run"):
+        console.print(f"claim check: {check['note']}", markup=False, highlight=False)
+        return
+    table = Table(title="claim check of the simulated product")
+    for column in ("claim", "condition", "checked", "passing", "verdict"):
+        table.add_column(column)
+    for c in check["conditions"]:
+        table.add_row(
+            c["claim"],
+            c["condition"],
+            f"{c['sites_checked']:,}",
+            f"{c['sites_passing']:,}",
+            c["verdict"] if c["verdict"] != "fail" else f"FAIL ({', '.join(c['failing_wafers'])})",
+        )
+    console.print(table)
+    if check["unchecked_wafers"]:
+        console.print(
+            f"not checked (did not complete): {', '.join(check['unchecked_wafers'])}",
+            markup=False,
+            highlight=False,
+        )
+    verdict = check["status"].upper() if check["status"] == "failed" else check["status"]
+    tail = f": {check['note']}" if check["note"] else ""
+    console.print(f"claim check {verdict}{tail}", markup=False, highlight=False)
+
+
 # --------------------------------------------------------------------------------- control
 
 
@@ -466,6 +505,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if run["error"]:
         console.print(f"error: {run['error']}", markup=False)
     print_summary(console, report, store.path)
+    print_claim_check(console, report["claim_check"])
     steps = Table(title="steps (first wafer)")
     for column in ("step", "claims", "tool", "status", "start", "stop", "error"):
         steps.add_column(column)
@@ -528,6 +568,36 @@ def cmd_methods(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_claims(args: argparse.Namespace) -> int:
+    coverage = [
+        {
+            "claim": c.claim.id,
+            "kind": c.claim.kind.value,
+            "summary": c.claim.summary,
+            "implemented_by": [{"method": m, "where": where} for m, where in c.implemented_by],
+        }
+        for c in claim_coverage()
+    ]
+    if args.json:
+        _print_json(coverage)
+        return EXIT_OK
+    table = Table(title="claims and what implements them")
+    for column in ("claim", "kind", "summary", "method", "implemented by"):
+        table.add_column(column)
+    for c in coverage:
+        table.add_row(
+            c["claim"],
+            c["kind"],
+            c["summary"],
+            "\n".join(i["method"] for i in c["implemented_by"]) or "-",
+            "\n".join(i["where"] for i in c["implemented_by"]) or "not yet implemented",
+        )
+    _console().print(table)
+    done = sum(1 for c in coverage if c["implemented_by"])
+    print(f"{done} of {len(coverage)} claims implemented")
+    return EXIT_OK
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     method = get_method(args.method)
     prepared = prepare(
@@ -545,17 +615,20 @@ def cmd_validate(args: argparse.Namespace) -> int:
         "recipe_hash": prepared.recipe.recipe_hash(),
         "recipe": prepared.recipe.model_dump(mode="json"),
         "station": prepared.station.name if prepared.station else None,
+        "tool_setpoints_checked": len(prepared.recipe.tool_setpoints()),
     }
     if args.json:
         _print_json(result)
     else:
+        where = (
+            f"station {result['station']} has every tool the method needs; "
+            f"{result['tool_setpoints_checked']} tool setpoint(s) within its tools' limits"
+            if result["station"]
+            else f"{result['tool_setpoints_checked']} tool setpoint(s) within the drivers' limits"
+        )
         print(
-            f"{method.name}: {prepared.recipe_source} is valid (sha256 {result['recipe_hash']})"
-            + (
-                f"; station {result['station']} has every tool the method needs"
-                if result["station"]
-                else ""
-            )
+            f"{method.name}: {prepared.recipe_source} is valid "
+            f"(sha256 {result['recipe_hash']}); {where}"
         )
     return EXIT_OK
 

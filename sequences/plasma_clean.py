@@ -3,7 +3,12 @@
 003:7.3 cleans the bump surfaces that project from the resin film; 003:12 does it with a
 plasma, under reduced pressure (003:17), at wafer level (003:22). The recipe's gas sequence
 selects the dependent claim: O2 removes resin residue (003:10), Ar sputter-etches oxide
-(003:11, 003:13), O2 then Ar is 003:14, O2 then forming gas 003:15.
+(003:11, 003:13), O2 then Ar is 003:14, O2 then forming gas 003:15; every cycle activates the
+exposed metal (003:9).
+
+Every gas step's flow, pressure, RF power and time is checked against the chamber's limits
+(the station's, or the driver's defaults) before any tool moves; after a dry run the claim
+check looks for residue and oxide left on the exposed metal of every site, and activation.
 
 The chamber is a batch tool: wafers gather in batches of up to its slot count; each batch
 runs one chamber cycle. The plasma step is irreversible (a second O2 exposure etches resin
@@ -24,11 +29,18 @@ from packline.drivers.roles.plasma_cleaner import (
     PlasmaRecipe,
     PlasmaStep,
 )
-from packline.sequences.engine import Batch, Recipe, Wafer, method
+from packline.sequences.conditions import (
+    exposed_metal_activated,
+    no_oxide_on_exposed_metal,
+    no_residue_on_exposed_metal,
+)
+from packline.sequences.engine import Batch, Condition, Recipe, ToolSetpoint, Wafer, method
 from packline.units import Quantity
 
 #: How far the chamber's reported process time may differ from the recipe's.
 PROCESS_TIME_TOLERANCE = 0.01
+#: The fields of a plasma step that are chamber setpoints (same names and units as its limits).
+STEP_SETPOINTS = ("flow_sccm", "pressure_mtorr", "rf_power_w", "time_s")
 
 
 class PlasmaStepRecipe(Recipe):
@@ -55,10 +67,20 @@ class PlasmaCleanRecipe(Recipe):
             )
         )
 
+    def tool_setpoints(self) -> list[ToolSetpoint]:
+        """Every step's flow, pressure, RF power and time, and the number of steps."""
+        points = [ToolSetpoint("plasma_cleaner", "steps", len(self.steps), "steps")]
+        for index, step in enumerate(self.steps):
+            points += [
+                ToolSetpoint("plasma_cleaner", name, getattr(step, name), f"steps.{index}.{name}")
+                for name in STEP_SETPOINTS
+            ]
+        return points
+
     def claims(self) -> tuple[str, ...]:
         """The dependent claims this gas sequence carries out."""
         gases = [step.gas for step in self.steps]
-        claims = ["003:7.3", "003:8", "003:12", "003:17", "003:22"]
+        claims = ["003:7.3", "003:8", "003:9", "003:12", "003:17", "003:22"]
         if Gas.O2 in gases:
             claims.append("003:10")
         if Gas.AR in gases:
@@ -89,6 +111,37 @@ async def recover_chamber(chamber: PlasmaCleaner) -> None:
             await chamber.unload(wafer_id)
 
 
+def claim_checks(recipe: PlasmaCleanRecipe) -> list[Condition]:
+    """What the cleaned product must show: activated exposed metal (003:9), no residue if the
+    recipe claims to remove it (O2, 003:10), no oxide if it claims to remove that (Ar or
+    forming gas, 003:11)."""
+    claims = recipe.claims()
+    checks = [exposed_metal_activated("003:9")]
+    if "003:10" in claims:
+        checks.append(no_residue_on_exposed_metal("003:10"))
+    if "003:11" in claims:
+        checks.append(no_oxide_on_exposed_metal("003:11"))
+    return checks
+
+
+#: Where each claim of the method is implemented (`packline claims`).
+CLAIM_MAP = {
+    "003:7.3": "step 'plasma clean': the exposed pads or bump tips, in the plasma chamber",
+    "003:8": "step 'plasma clean' removes residue and oxide; claim check: none left (003:10/11)",
+    "003:9": "step 'plasma clean' (RF dose activates); claim check: exposed metal activated",
+    "003:10": "recipe option steps[].gas = O2, step 'plasma clean'; "
+    "claim check: no residue on the exposed metal",
+    "003:11": "recipe option steps[].gas = Ar or forming-gas, step 'plasma clean'; "
+    "claim check: no oxide on the exposed metal",
+    "003:12": "step 'plasma clean' in the plasma chamber",
+    "003:13": "recipe option steps[].gas = Ar (sputter etch), step 'plasma clean'",
+    "003:14": "recipe option steps: O2 then Ar, step 'plasma clean'",
+    "003:15": "recipe option steps: O2 then forming-gas (plasma-clean-forming-gas.yaml), "
+    "step 'plasma clean'",
+    "003:17": "step 'pump down' and step 'plasma clean': reduced pressure, inert or reducing gas",
+    "003:22": "step 'plasma clean' on whole wafers (a batch of them per chamber cycle)",
+}
+
 TWIN_METRICS = {
     "residue": ("nm", lambda w: float(w.residue_nm.max())),
     "oxide": ("nm", lambda w: float(w.oxide_nm.max())),
@@ -117,6 +170,8 @@ TWIN_METRICS = {
     default_recipe="plasma-clean.yaml",
     recover={"plasma_cleaner": recover_chamber},
     twin_metrics=TWIN_METRICS,
+    claim_checks=claim_checks,
+    claim_map=CLAIM_MAP,
 )
 async def plasma_clean(wafer: Wafer, recipe: PlasmaCleanRecipe) -> None:
     """Each wafer joins a chamber batch; the batch runs one chamber cycle."""
@@ -161,4 +216,10 @@ async def clean(batch: Batch, chamber: PlasmaCleaner, recipe: PlasmaCleanRecipe)
     )
 
 
-__all__ = ["PlasmaCleanRecipe", "PlasmaStepRecipe", "plasma_clean", "recover_chamber"]
+__all__ = [
+    "PlasmaCleanRecipe",
+    "PlasmaStepRecipe",
+    "claim_checks",
+    "plasma_clean",
+    "recover_chamber",
+]

@@ -4,14 +4,23 @@ abort, durable run records and progress. Sequence scripts need only this module'
 See docs/engine.md (users) and docs/sequences.md (writing a sequence).
 """
 
+from .claim_check import Condition, ConditionResult
 from .control import RunState
 from .engine import ConfirmFn, Engine, RunSpec
 from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
 from .events import Event, Observer
 from .launch import RunRequest, is_live, open_resume, open_run, prepare
-from .method import FailurePolicy, Method, all_methods, get_method, method
+from .method import (
+    ClaimCoverage,
+    FailurePolicy,
+    Method,
+    all_methods,
+    claim_coverage,
+    get_method,
+    method,
+)
 from .progress import JsonLines, LiveView, PlainLog
-from .recipe import Recipe, load_recipe, read_recipe_text
+from .recipe import Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
 from .records import RunStore, default_db_path
 from .report import before_after, run_report
 from .wafer import Batch, Wafer
@@ -19,6 +28,9 @@ from .wafer import Batch, Wafer
 __all__ = [
     "BadInput",
     "Batch",
+    "ClaimCoverage",
+    "Condition",
+    "ConditionResult",
     "ConfirmFn",
     "Engine",
     "Event",
@@ -38,9 +50,12 @@ __all__ = [
     "RunTerminated",
     "StepError",
     "StepFailed",
+    "ToolSetpoint",
     "Wafer",
     "all_methods",
     "before_after",
+    "claim_coverage",
+    "claim_violation",
     "default_db_path",
     "get_method",
     "is_live",

@@ -3,8 +3,9 @@
 Each wafer runs the method's script as its own asyncio task; the tools are shared resources
 (`tools.py`), batch tools gather batches (`batching.py`), every step is a checkpoint
 (`wafer.py`, `plan.py`), pause/terminate/abort act at step boundaries (`control.py`), and
-everything is written to the run store as it happens (`records.py`). `Engine.run()` returns
-the run's final status.
+everything is written to the run store as it happens (`records.py`). A dry run ends with the
+claim check of the simulated product (`claim_check.py`). `Engine.run()` returns the run's
+final status.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from packline.sim_instruments.twin.snapshot import snapshot
 from packline.station import Station
 
 from .batching import Batcher
+from .claim_check import check_claims, overall
 from .control import DEFAULT_PAUSE_TIMEOUT_S, RunControl, RunState
 from .errors import OutOfLimits, RunTerminated, StepError
 from .events import Event, Observer
@@ -59,6 +61,7 @@ _RECORDED_EVENTS = frozenset(
         "tool-recovered",
         "tool-out-of-service",
         "batch-formed",
+        "claim-check",
     }
 )
 
@@ -192,6 +195,7 @@ class Engine:
             if self._tasks:
                 await asyncio.gather(*self._tasks.values(), return_exceptions=True)
             status = self._final_status()
+            self._check_claims()
         except asyncio.CancelledError:
             self.control.abort("the controller was cancelled")
             await asyncio.gather(*self._tasks.values(), return_exceptions=True)
@@ -213,6 +217,36 @@ class Engine:
             return "terminated"
         statuses = set(self._wafer_status.values())
         return "completed" if statuses <= {"completed"} else "held"
+
+    def _check_claims(self) -> None:
+        """Dry run: evaluate the method's claim conditions on the twin of every wafer that
+        completed it (in any session), record the result and tell the observers."""
+        if self.twin is None or self.method.claim_checks is None:
+            return
+        completed = [
+            w["wafer_id"] for w in self.store.wafers(self.run_id) if w["status"] == "completed"
+        ]
+        results = check_claims(
+            self.method.claim_checks(self.recipe), {w: self.twin.get(w) for w in completed}
+        )
+        t, wall = self.t(), time.time()
+        rows = [
+            {"run_id": self.run_id, "session": self.session, **r.to_dict(), "t": t, "wall": wall}
+            for r in results
+        ]
+        self.store.replace_claim_checks(self.run_id, rows)
+        verdict = overall([r.verdict for r in results])
+        failing = [f"{r.claim} {r.condition}" for r in results if r.verdict == "fail"]
+        self.emit(
+            "claim-check",
+            status=verdict,
+            message=(
+                "violated: " + "; ".join(failing)
+                if failing
+                else f"{len(results)} condition(s) on {len(completed)} wafer(s)"
+            ),
+            data={"conditions": [r.to_dict() for r in results]},
+        )
 
     def _open_records(self) -> None:
         spec, now = self.spec, time.time()

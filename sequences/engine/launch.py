@@ -1,9 +1,10 @@
 """Building a run from what a user typed: a new run, or the resume of one from its records.
 
-Everything is checked before anything is touched (method, recipe, station, lot, policy); a
-problem raises `BadInput` naming what and where. A dry run (`simulated=True`) starts the
-bundled simulated line in this process on a virtual clock shared with the engine and the
-drivers; a resumed dry run restores each wafer's twin from its last snapshot.
+Everything is checked before anything is touched (method, recipe, the recipe's setpoints
+against the tools' limits, station, lot, policy); a problem raises `BadInput` naming what and
+where. A dry run (`simulated=True`) starts the bundled simulated line in this process on a
+virtual clock shared with the engine and the drivers; a resumed dry run restores each wafer's
+twin from its last snapshot.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import os
 import secrets
 import socket
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,13 +22,14 @@ from pathlib import Path
 import yaml
 
 from packline.clock import VirtualClock, WallClock
+from packline.drivers.equipment import Limit
 from packline.drivers.registry import TOOL_KINDS
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, load_station, parse_station
 
 from .engine import ConfirmFn, Engine, RunSpec
-from .errors import BadInput
+from .errors import BadInput, RecipeError
 from .events import Observer
 from .method import FailurePolicy, Method, get_method
 from .plan import Plan
@@ -70,9 +72,11 @@ def prepare(request: RunRequest) -> Prepared:
     if request.recipe_path is None:
         recipe, text = method.load_default_recipe()
         source = f"default recipe {method.default_recipe}"
+        named = source
     else:
         recipe, text = load_recipe(method.recipe_model, request.recipe_path)
         source = str(request.recipe_path)
+        named = f"recipe file {source}"
     if not 1 <= request.lot <= MAX_LOT:
         raise BadInput(f"--lot {request.lot}: a lot has 1 to {MAX_LOT} wafers")
     try:
@@ -92,6 +96,7 @@ def prepare(request: RunRequest) -> Prepared:
         except StationError as error:
             raise BadInput(str(error)) from None
         check_station(method, station)
+    check_tool_limits(recipe, named, tool_limits(method, station))
     width = max(2, len(str(request.lot)))
     wafer_ids = [f"W{i:0{width}d}" for i in range(1, request.lot + 1)]
     return Prepared(method, recipe, text, source, station, wafer_ids, request.operator, policy)
@@ -104,6 +109,53 @@ def check_station(method: Method, station: Station) -> None:
             f"station {station.name}: method {method.name} needs a tool for role(s) "
             f"{', '.join(missing)}; the station has {', '.join(station.tools) or 'no tools'}"
         )
+
+
+def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mapping[str, Limit]]]:
+    """Per tool role of the method, the setpoint limits of every tool that may play it: with a
+    station, each station tool's driver as the station builds it (its `limits:` overrides
+    count; nothing is connected); without one (the bundled simulated line), the defaults of
+    every registered driver kind of the role. (A loaded station passed `Station.check`, so
+    building its drivers cannot fail here.)"""
+    if station is None:
+        return {
+            role: [kind.load_driver().limits for kind in TOOL_KINDS.values() if kind.role == role]
+            for role in method.tools
+        }
+    return {
+        role: [station.open_tool(name).limits for name in station.tools_for_role(role)]
+        for role in method.tools
+    }
+
+
+def check_tool_limits(
+    recipe: Recipe, source: str, limits: Mapping[str, list[Mapping[str, Limit]]]
+) -> None:
+    """Refuse a recipe that would send a tool a setpoint outside its limits (`RecipeError`
+    naming `source`, the field path, the value and the limit), before any tool moves."""
+    problems = []
+    for point in recipe.tool_setpoints():
+        if point.role not in limits:
+            raise RecipeError(
+                f"{source}: {point.path}: the recipe sets {point.setpoint} on a "
+                f"{point.role}, which is not a tool role of the method"
+            )
+        for tool in limits[point.role]:
+            limit = tool.get(point.setpoint)
+            if limit is None:
+                raise RecipeError(
+                    f"{source}: {point.path}: a {point.role} has no setpoint "
+                    f"{point.setpoint!r}; its setpoints: {', '.join(sorted(tool))}"
+                )
+            if not limit.contains(point.value):
+                problems.append(
+                    f"{source}: {point.path} = {point.value:g} {limit.unit}: outside the "
+                    f"{point.role} limit {point.setpoint} [{limit.minimum:g}, {limit.maximum:g}] "
+                    f"{limit.unit}"
+                )
+                break
+    if problems:
+        raise RecipeError("\n".join(problems))
 
 
 def new_run_id() -> str:

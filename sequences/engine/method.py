@@ -5,19 +5,25 @@ a title, the claim ids it carries out, its recipe model and default recipe, the 
 needs, which of its steps are irreversible (never repeated on resume: a grind, a cut), the
 failure policy it runs with unless the user says otherwise, and per tool role a `recover`
 coroutine that brings a tool of that role to a known, empty, safe state (run before a resumed
-run and after a terminate or a failed step).
+run and after a terminate or a failed step). For the claims it declares `claim_checks` (the
+conditions its product must meet, checked on the twin after a dry run) and `claim_map` (claim
+id -> what implements it, shown by `packline claims`). Every claim id must be in the catalogue
+`packline.claims.CLAIMS`: a wrong one fails the method's import.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
+from packline.claims import CLAIMS, Claim
+
+from .claim_check import Condition
 from .errors import BadInput
 from .recipe import Recipe, read_recipe_text
 
@@ -28,6 +34,8 @@ if TYPE_CHECKING:
 
 SequenceFn = Callable[["Wafer", Any], Awaitable[None]]
 RecoverFn = Callable[["Equipment"], Awaitable[None]]
+#: The conditions a method's product must meet, for a given recipe (see claim_check.py).
+ClaimChecksFn = Callable[[Any], Sequence[Condition]]
 
 
 class FailurePolicy(StrEnum):
@@ -55,6 +63,11 @@ class Method:
     #: Twin metrics (name -> (unit, function of a Workpiece)) recorded before and after each
     #: wafer in a dry run, so the summary shows what the method did to the simulated product.
     twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] = field(default_factory=dict)
+    #: The conditions of the claim checked on the twin after a dry run, given the recipe.
+    claim_checks: ClaimChecksFn | None = None
+    #: Claim id -> what implements it ("step 'plasma clean'", "recipe option steps[].gas = Ar",
+    #: "claim check: no oxide on the exposed metal"), for `packline claims`.
+    claim_map: Mapping[str, str] = field(default_factory=dict)
 
     def default_recipe_text(self) -> tuple[str, str]:
         """The shipped default recipe: (text, where it came from); without one, the recipe
@@ -95,8 +108,14 @@ def method(
     failure_policy: FailurePolicy = FailurePolicy.HOLD,
     recover: Mapping[str, RecoverFn] | None = None,
     twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] | None = None,
+    claim_checks: ClaimChecksFn | None = None,
+    claim_map: Mapping[str, str] | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
-    """Declare and register the sequence script below as method `name`."""
+    """Declare and register the sequence script below as method `name`. A claim id (in
+    `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
+    unknown = sorted((set(claims) | set(claim_map or {})) - set(CLAIMS))
+    if unknown:
+        raise ValueError(f"method {name!r} names claim ids not in the catalogue: {unknown}")
 
     def register(sequence: SequenceFn) -> SequenceFn:
         if name in _METHODS and _METHODS[name].sequence is not sequence:
@@ -113,6 +132,8 @@ def method(
             failure_policy=FailurePolicy(failure_policy),
             recover=dict(recover or {}),
             twin_metrics=dict(twin_metrics or {}),
+            claim_checks=claim_checks,
+            claim_map=dict(claim_map or {}),
         )
         return sequence
 
@@ -146,3 +167,29 @@ def get_method(name: str) -> Method:
     except KeyError:
         known = ", ".join(sorted(_METHODS)) or "none"
         raise BadInput(f"unknown method {name!r}; known methods: {known}") from None
+
+
+@dataclass(frozen=True)
+class ClaimCoverage:
+    """One claim of the catalogue and what implements it: (method name, where) pairs, empty
+    when no method implements it yet."""
+
+    claim: Claim
+    implemented_by: tuple[tuple[str, str], ...]
+
+
+def claim_coverage() -> list[ClaimCoverage]:
+    """Every claim of `packline.claims.CLAIMS`, in catalogue order, with the methods whose
+    `claim_map` names it (a claim a method lists without a map entry says so)."""
+    methods = all_methods()
+    return [
+        ClaimCoverage(
+            claim,
+            tuple(
+                (m.name, m.claim_map.get(claim_id, "listed in its claims; where is not stated"))
+                for m in methods
+                if claim_id in m.claim_map or claim_id in m.claims
+            ),
+        )
+        for claim_id, claim in CLAIMS.items()
+    ]

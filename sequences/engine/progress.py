@@ -51,6 +51,7 @@ class PlainLog:
             "terminating",
             "aborting",
             "tool-out-of-service",
+            "claim-check",
             "run-finished",
         }
     )

@@ -28,7 +28,7 @@ from .errors import BadInput
 
 BUSY_TIMEOUT_MS = 10_000
 TRACE_BATCH = 2000
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -113,6 +113,16 @@ CREATE TABLE IF NOT EXISTS twin_snapshots (
     hash TEXT NOT NULL REFERENCES twin_blobs(hash), t REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS twin_by_wafer ON twin_snapshots(run_id, wafer_id);
+CREATE TABLE IF NOT EXISTS claim_checks (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL,
+    claim TEXT NOT NULL, condition TEXT NOT NULL,   -- one row per condition of the claim check
+    wafers_checked INTEGER NOT NULL,                -- wafers that completed the method
+    sites_checked INTEGER NOT NULL, sites_passing INTEGER NOT NULL,
+    failing_wafers TEXT NOT NULL,                   -- JSON list of wafer ids
+    verdict TEXT NOT NULL,                          -- pass, fail, not checked
+    t REAL NOT NULL, wall REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS claim_checks_by_run ON claim_checks(run_id);
 CREATE TABLE IF NOT EXISTS control (
     id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, command TEXT NOT NULL,
     requested_wall REAL NOT NULL, handled_wall REAL
@@ -235,8 +245,16 @@ class RunStore:
         return [dict(row) for row in rows]
 
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
-        """Every row of one per-run table (steps, measurements, alarms, confirmations, events)."""
-        if name not in ("steps", "measurements", "alarms", "confirmations", "events"):
+        """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
+        claim_checks)."""
+        if name not in (
+            "steps",
+            "measurements",
+            "alarms",
+            "confirmations",
+            "events",
+            "claim_checks",
+        ):
             raise ValueError(f"no per-run table {name!r}")
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
         return [dict(row) for row in rows]
@@ -357,6 +375,22 @@ class RunStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 rows,
             )
+
+    def replace_claim_checks(self, run_id: str, rows: Sequence[dict[str, Any]]) -> None:
+        """Durably record the claim check of the run as it stands now (a resumed run checks
+        every completed wafer again, so its check replaces the earlier session's)."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM claim_checks WHERE run_id = ?", (run_id,))
+            if rows:
+                columns = list(rows[0])
+                db.executemany(
+                    f"INSERT INTO claim_checks ({', '.join(columns)}) "
+                    f"VALUES ({', '.join('?' for _ in columns)})",
+                    [
+                        tuple(json.dumps(v) if isinstance(v, list) else v for v in row.values())
+                        for row in rows
+                    ],
+                )
 
     # ----------------------------------------------------------------- control from other processes
 

@@ -5,9 +5,16 @@ Built from the records only, so it reads the same during a run, after it, and af
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from .claim_check import overall
 from .records import RunStore
+
+#: What the report says where a run has no twin to check (real tools).
+ON_REAL_TOOLS = (
+    "real tools: no twin to check; the claim check is done by the sequence's measurements"
+)
 
 
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
@@ -54,6 +61,45 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "confirmations": len(store.table("confirmations", run_id)),
         "events": store.table("events", run_id),
         "traces": store.trace_summary(run_id),
+        "claim_check": claim_check_report(store, run, wafers),
+    }
+
+
+def claim_check_report(
+    store: RunStore, run: dict[str, Any], wafers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The run's claim check: status (passed, failed, incomplete; 'measured' on real tools;
+    'not run' when a dry run stopped before it or its method declares no conditions), a note,
+    one entry per condition, and the wafers not checked (they did not complete the method)."""
+    rows = store.table("claim_checks", run["id"])
+    conditions = [
+        {
+            "claim": r["claim"],
+            "condition": r["condition"],
+            "wafers_checked": r["wafers_checked"],
+            "sites_checked": r["sites_checked"],
+            "sites_passing": r["sites_passing"],
+            "failing_wafers": json.loads(r["failing_wafers"]),
+            "verdict": r["verdict"],
+        }
+        for r in rows
+    ]
+    if not run["simulated"]:
+        status, note = "measured", ON_REAL_TOOLS
+    elif not conditions:
+        status = "not run"
+        note = "no claim check recorded: the method declares none, or the run stopped before it"
+    else:
+        status = overall([c["verdict"] for c in conditions])
+        violated = [
+            f"claim {c['claim']} ({c['condition']})" for c in conditions if c["verdict"] == "fail"
+        ]
+        note = "the product violates " + "; ".join(violated) if violated else ""
+    return {
+        "status": status,
+        "note": note,
+        "conditions": conditions,
+        "unchecked_wafers": [w["wafer"] for w in wafers if w["status"] != "completed"],
     }
 
 

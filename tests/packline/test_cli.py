@@ -176,6 +176,8 @@ def test_sim_serve_prints_a_station_and_stops_on_sigterm(tmp_path):
         summary = json.loads(run.stdout.splitlines()[-1])
         assert summary["wafers"][0]["status"] == "held"
         assert "operator confirmation refused" in summary["wafers"][0]["reason"]
+        assert summary["claim_check"]["status"] == "measured"  # real tools: no twin to check
+        assert "the sequence's measurements" in summary["claim_check"]["note"]
     finally:
         server.send_signal(signal.SIGTERM)
         assert server.wait(timeout=10) == 0

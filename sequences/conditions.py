@@ -1,0 +1,132 @@
+"""Conditions of the claims on the product, for every method's `claim_checks`.
+
+Each function builds a `Condition` for the claim id a method gives it, evaluated on a wafer's
+twin (`Workpiece`) after a dry run: which sites are checked, and which of those pass. They are
+vectorised over the sites (a wafer has tens of thousands), never a loop per bump.
+
+"Exposed metal" is what the line's tools treat as exposed: a bare pad (no resin over it), a
+bump tip that stands above the resin, or the bottom of an open via. "Tips" are bump sites whose
+tip stands above the resin. Films (residue, oxide) are in nanometres, lengths in micrometres.
+
+This module registers no method; the engine imports it while it looks for methods, harmlessly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from packline.sequences.engine import Condition
+from packline.sim_instruments.twin import Workpiece
+
+#: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
+CLEAN_NM = 0.1
+
+
+def exposed_metal(w: Workpiece) -> np.ndarray:
+    """Sites whose metal is exposed: bare pads, projecting bump tips, open via bottoms."""
+    return (w.resin_um <= 0) | (w.bump_height_um > w.resin_um) | w.via_open
+
+
+def exposed_tips(w: Workpiece) -> np.ndarray:
+    """Bump sites whose tip stands above the resin."""
+    return w.has_bumps & (w.tip_projection_um > 0)
+
+
+def _every_site(w: Workpiece) -> np.ndarray:
+    return np.ones(w.site_count, bool)
+
+
+def bump_on_every_pad(claim: str) -> Condition:
+    """A bump on every pad (every site of the wafer)."""
+    return Condition(claim, "a bump on every pad", lambda w: (_every_site(w), w.has_bumps))
+
+
+def resin_thinner_than_bumps(claim: str) -> Condition:
+    """At every bump, the resin film is thinner than the bump is high."""
+    return Condition(
+        claim,
+        "resin thinner than every bump",
+        lambda w: (w.has_bumps, w.resin_um < w.bump_height_um),
+    )
+
+
+def tips_project(claim: str, min_um: float = 0.0) -> Condition:
+    """Every bump tip stands more than `min_um` above the resin top."""
+    return Condition(
+        claim,
+        f"bump tips project above the resin (> {min_um:g} um)",
+        lambda w: (w.has_bumps, w.tip_projection_um > min_um),
+    )
+
+
+def _film_at_most(
+    claim: str,
+    text: str,
+    film: Callable[[Workpiece], np.ndarray],
+    where: Callable[[Workpiece], np.ndarray],
+    max_nm: float,
+) -> Condition:
+    return Condition(claim, f"{text} (<= {max_nm:g} nm)", lambda w: (where(w), film(w) <= max_nm))
+
+
+def no_residue_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No resin residue left on the exposed bump tips."""
+    return _film_at_most(
+        claim, "no residue on the exposed tips", lambda w: w.residue_nm, exposed_tips, max_nm
+    )
+
+
+def no_oxide_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No oxide left on the exposed bump tips."""
+    return _film_at_most(
+        claim, "no oxide on the exposed tips", lambda w: w.oxide_nm, exposed_tips, max_nm
+    )
+
+
+def no_residue_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No residue left on any exposed metal (pads, tips, via bottoms)."""
+    return _film_at_most(
+        claim, "no residue on the exposed metal", lambda w: w.residue_nm, exposed_metal, max_nm
+    )
+
+
+def no_oxide_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No oxide left on any exposed metal (pads, tips, via bottoms)."""
+    return _film_at_most(
+        claim, "no oxide on the exposed metal", lambda w: w.oxide_nm, exposed_metal, max_nm
+    )
+
+
+def tips_activated(claim: str) -> Condition:
+    """Every exposed bump tip was activated by the cleaning (003:9)."""
+    return Condition(claim, "exposed tips activated", lambda w: (exposed_tips(w), w.activated))
+
+
+def exposed_metal_activated(claim: str) -> Condition:
+    """Every exposed metal surface was activated by the cleaning (003:9)."""
+    return Condition(claim, "exposed metal activated", lambda w: (exposed_metal(w), w.activated))
+
+
+def resin_at_least(claim: str, min_um: float) -> Condition:
+    """The resin layer is at least `min_um` thick over every site (001:13: 50 um)."""
+    return Condition(
+        claim,
+        f"resin at least {min_um:g} um thick",
+        lambda w: (_every_site(w), w.resin_um >= min_um),
+    )
+
+
+def vias_open(claim: str) -> Condition:
+    """A via is open down to the metal at every site (002:1h)."""
+    return Condition(claim, "every via open down to metal", lambda w: (_every_site(w), w.via_open))
+
+
+def singulated_into_dies(claim: str) -> Condition:
+    """Dicing gave as many separate units as the wafer has whole dies (wafer-level)."""
+    return Condition(
+        claim,
+        "singulated units == whole dies",
+        lambda w: (np.ones(1, bool), np.array([w.singulated_units == w.die_count])),
+    )

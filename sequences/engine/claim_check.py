@@ -1,0 +1,112 @@
+"""The claim check of a dry run: the claim's conditions evaluated on the simulated product.
+
+A method declares `claim_checks=` in `@method(...)`: a function of its recipe returning the
+`Condition`s its product must meet (the gas sequence of a recipe decides which claims it
+carries out, so it decides which conditions apply). After a dry run the engine evaluates every
+condition on the twin of every wafer that completed the method (held or terminated wafers are
+not checked) and aggregates per condition over the lot: sites checked, sites passing, and the
+wafers with a failing site. Reusable predicates live in `packline.sequences.conditions`.
+
+On real tools there is no twin: the sequence checks what the tools measure (`wafer.measure`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from packline.claims import claim as catalogued_claim
+from packline.sim_instruments.twin import Workpiece
+
+#: Which sites (or units) a condition looks at, and which of those pass; same length.
+Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One condition of a claim on the product, evaluated on a wafer's twin.
+
+    `evaluate(workpiece)` returns two boolean arrays of the same length: the sites (or units)
+    checked, and which of them pass (only checked entries count). A wafer-level condition
+    returns arrays of length 1. `claim` must be an id of `packline.claims.CLAIMS`."""
+
+    claim: str
+    text: str
+    evaluate: Evaluate
+
+    def __post_init__(self) -> None:
+        catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
+
+    def sites(self, workpiece: Workpiece) -> tuple[int, int]:
+        """(sites checked, sites passing) on one wafer."""
+        checked, passing = self.evaluate(workpiece)
+        checked, passing = np.asarray(checked, bool), np.asarray(passing, bool)
+        if checked.ndim != 1 or checked.shape != passing.shape:
+            raise ValueError(
+                f"condition {self.claim} {self.text!r}: evaluate returned arrays of shapes "
+                f"{checked.shape} and {passing.shape}; expected two 1-D arrays of one length"
+            )
+        return int(checked.sum()), int((checked & passing).sum())
+
+
+@dataclass(frozen=True)
+class ConditionResult:
+    """One condition aggregated over the checked wafers of a lot."""
+
+    claim: str
+    condition: str
+    wafers_checked: int
+    sites_checked: int
+    sites_passing: int
+    failing_wafers: tuple[str, ...]
+
+    @property
+    def verdict(self) -> str:
+        """pass, fail, or 'not checked' (no site to check on any wafer)."""
+        if self.sites_passing < self.sites_checked:
+            return "fail"
+        return "pass" if self.sites_checked else "not checked"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "condition": self.condition,
+            "wafers_checked": self.wafers_checked,
+            "sites_checked": self.sites_checked,
+            "sites_passing": self.sites_passing,
+            "failing_wafers": list(self.failing_wafers),
+            "verdict": self.verdict,
+        }
+
+
+def check_claims(
+    conditions: Sequence[Condition], workpieces: Mapping[str, Workpiece]
+) -> list[ConditionResult]:
+    """Evaluate every condition on every workpiece (wafer id -> twin) and aggregate."""
+    results = []
+    for condition in conditions:
+        checked = passing = 0
+        failing = []
+        for wafer_id, workpiece in workpieces.items():
+            wafer_checked, wafer_passing = condition.sites(workpiece)
+            checked += wafer_checked
+            passing += wafer_passing
+            if wafer_passing < wafer_checked:
+                failing.append(wafer_id)
+        results.append(
+            ConditionResult(
+                condition.claim, condition.text, len(workpieces), checked, passing, tuple(failing)
+            )
+        )
+    return results
+
+
+def overall(verdicts: Sequence[str]) -> str:
+    """The run's claim check from its conditions' verdicts: failed if any failed, passed if
+    all passed, else incomplete (some condition had nothing to check)."""
+    if "fail" in verdicts:
+        return "failed"
+    return "passed" if all(v == "pass" for v in verdicts) else "incomplete"

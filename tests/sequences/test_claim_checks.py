@@ -1,0 +1,401 @@
+"""Claims in recipes, tool limits before any tool moves, the claim check after a dry run, and
+the claim coverage that every method declares (kept true against the catalogue and a sim run)."""
+
+from __future__ import annotations
+
+import json
+import re
+from importlib import resources
+from typing import Annotated
+
+import numpy as np
+import pytest
+from pydantic import Field, model_validator
+
+from packline.claims import CLAIMS
+from packline.drivers.equipment import Limit
+from packline.sequences import conditions
+from packline.sequences.engine import (
+    Condition,
+    Recipe,
+    RecipeError,
+    RunRequest,
+    ToolSetpoint,
+    all_methods,
+    claim_coverage,
+    claim_violation,
+    get_method,
+    open_resume,
+    open_run,
+    prepare,
+    read_recipe_text,
+    run_report,
+)
+from packline.sequences.engine.claim_check import check_claims
+from packline.sequences.engine.launch import check_tool_limits, tool_limits
+from packline.sequences.plasma_clean import PlasmaCleanRecipe
+from packline.sim_instruments.twin import TwinStore
+from packline.units import Quantity
+
+from .test_engine_runs import Injector
+
+SHORT_AR = """
+steps:
+  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr, rf_power_w: 300 W, time_s: 60 s}
+  - {gas: Ar, flow_sccm: 100 sccm, pressure_mtorr: 100 mTorr, rf_power_w: 100 W, time_s: 30 s}
+"""
+
+
+# ----------------------------------------------------------------------------- claim constraints
+
+
+class Resin(Recipe):
+    sheet_thickness_um: Annotated[Quantity("um"), Field(ge=10, le=200)]
+
+
+class Bumps(Recipe):
+    height_um: Annotated[Quantity("um"), Field(ge=10, le=200)]
+
+
+class SealRecipe(Recipe):
+    """A recipe with a claim's own constraint across two fields (003:7.2)."""
+
+    resin: Resin
+    bumps: Bumps
+
+    @model_validator(mode="after")
+    def resin_thinner_than_bumps(self) -> SealRecipe:
+        if self.resin.sheet_thickness_um >= self.bumps.height_um:
+            raise claim_violation(
+                "003:7.2",
+                "resin.sheet_thickness_um",
+                f"{self.resin.sheet_thickness_um:g} um",
+                f"must be thinner than bumps.height_um = {self.bumps.height_um:g} um",
+            )
+        return self
+
+
+class LaminationStep(Recipe):
+    """A nested model's constraint: its path is relative to where it sits in the recipe."""
+
+    sheet_um: Quantity("um")
+    bump_um: Quantity("um")
+
+    @model_validator(mode="after")
+    def thinner(self) -> LaminationStep:
+        if self.sheet_um >= self.bump_um:
+            raise claim_violation("001:7", "sheet_um", self.sheet_um, "must be below bump_um")
+        return self
+
+
+class Laminations(Recipe):
+    laminations: list[LaminationStep]
+
+
+def test_a_claim_constraint_names_path_value_message_and_claim():
+    text = "resin: {sheet_thickness_um: 65 um}\nbumps: {height_um: 0.06 mm}\n"
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(SealRecipe, text, "recipe file r.yaml")
+    assert str(error.value) == (
+        "recipe file r.yaml: resin.sheet_thickness_um = 65 um: "
+        "must be thinner than bumps.height_um = 60 um (claim 003:7.2)"
+    )
+    assert read_recipe_text(SealRecipe, text.replace("65 um", "35 um"), "r").resin
+
+
+def test_a_nested_claim_constraint_is_placed_under_its_model():
+    text = (
+        "laminations:\n"
+        "  - {sheet_um: 30 um, bump_um: 60 um}\n"
+        "  - {sheet_um: 70 um, bump_um: 60 um}\n"
+    )
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(Laminations, text, "r.yaml")
+    assert str(error.value) == (
+        "r.yaml: laminations.1.sheet_um = 70: must be below bump_um (claim 001:7)"
+    )
+
+
+def test_model_level_errors_do_not_dump_the_input():
+    class Picky(Recipe):
+        a: int = 1
+
+        @model_validator(mode="before")
+        @classmethod
+        def refuse(cls, data: object) -> object:
+            raise ValueError("this recipe is refused as a whole")
+
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(Picky, "a: 2\n", "r.yaml")
+    assert str(error.value) == "r.yaml: (top level): this recipe is refused as a whole"
+
+
+def test_a_claim_id_outside_the_catalogue_is_a_programming_error():
+    with pytest.raises(KeyError, match="no claim '003:99'"):
+        claim_violation("003:99", "x", 1, "nope")
+    with pytest.raises(KeyError, match="no claim '9:1'"):
+        Condition("9:1", "x", conditions.bump_on_every_pad("001:1a").evaluate)
+
+
+# ----------------------------------------------------------------------------- tool limits
+
+
+def test_plasma_clean_declares_every_step_setpoint():
+    recipe = read_recipe_text(PlasmaCleanRecipe, SHORT_AR, "r")
+    points = {p.path: p for p in recipe.tool_setpoints()}
+    assert points["steps"] == ToolSetpoint("plasma_cleaner", "steps", 2, "steps")
+    assert points["steps.1.rf_power_w"] == ToolSetpoint(
+        "plasma_cleaner", "rf_power_w", 100.0, "steps.1.rf_power_w"
+    )
+    assert {p.setpoint for p in points.values()} == {
+        "steps",
+        "flow_sccm",
+        "pressure_mtorr",
+        "rf_power_w",
+        "time_s",
+    }
+
+
+def test_setpoints_are_checked_against_the_driver_defaults_without_a_station():
+    method = get_method("plasma-clean")
+    limits = tool_limits(method, None)
+    assert limits["plasma_cleaner"][0]["rf_power_w"] == Limit(100, 1000, "W")
+
+    class Wide(Recipe):
+        power_w: Quantity("W")
+
+        def tool_setpoints(self) -> list[ToolSetpoint]:
+            return [ToolSetpoint("plasma_cleaner", "rf_power_w", self.power_w, "power_w")]
+
+    check_tool_limits(Wide(power_w="1 kW"), "r.yaml", limits)
+    with pytest.raises(RecipeError) as error:
+        check_tool_limits(Wide(power_w="1201 W"), "recipe file r.yaml", limits)
+    assert str(error.value) == (
+        "recipe file r.yaml: power_w = 1201 W: outside the plasma_cleaner limit "
+        "rf_power_w [100, 1000] W"
+    )
+
+
+def test_a_setpoint_the_tools_do_not_have_is_refused_by_name():
+    class Odd(Recipe):
+        def tool_setpoints(self) -> list[ToolSetpoint]:
+            return [ToolSetpoint("plasma_cleaner", "bias_v", 5, "bias_v")]
+
+    limits = tool_limits(get_method("plasma-clean"), None)
+    with pytest.raises(RecipeError, match="r: bias_v: a plasma_cleaner has no setpoint 'bias_v'"):
+        check_tool_limits(Odd(), "r", limits)
+
+
+# ----------------------------------------------------------------------------- predicates
+
+
+def test_predicates_on_a_twin():
+    wafer = TwinStore().get("W01")
+    n = wafer.site_count
+    evaluate = {
+        name: condition.evaluate
+        for name, condition in {
+            "bump": conditions.bump_on_every_pad("001:1a"),
+            "thinner": conditions.resin_thinner_than_bumps("003:7.2"),
+            "project": conditions.tips_project("001:1b", 5),
+            "residue": conditions.no_residue_on_tips("003:10"),
+            "oxide_metal": conditions.no_oxide_on_exposed_metal("003:11"),
+            "resin": conditions.resin_at_least("001:13", 50),
+            "vias": conditions.vias_open("002:1h"),
+            "units": conditions.singulated_into_dies("003:23"),
+        }.items()
+    }
+    checked, passing = evaluate["bump"](wafer)
+    assert (checked.sum(), passing.sum()) == (n, 0)
+    assert evaluate["oxide_metal"](wafer)[0].sum() == n  # bare pads are exposed metal
+    wafer.bump_height_um[:] = 60
+    wafer.bump_height_um[0] = 40
+    wafer.resin_um[:] = 50
+    wafer.residue_nm[:] = 0
+    wafer.residue_nm[1] = 1.0
+    checked, passing = evaluate["thinner"](wafer)
+    assert (checked.sum(), passing.sum()) == (n, n - 1)
+    checked, passing = evaluate["project"](wafer)
+    assert (checked.sum(), passing.sum()) == (n, n - 1)
+    checked, passing = evaluate["residue"](wafer)  # only the tips above the resin
+    assert (checked.sum(), (checked & passing).sum()) == (n - 1, n - 2)
+    assert evaluate["resin"](wafer)[1].all()
+    assert not evaluate["vias"](wafer)[1].any()
+    checked, passing = evaluate["units"](wafer)
+    assert (checked.tolist(), passing.tolist()) == ([True], [False])
+    wafer.singulated_units = wafer.die_count
+    assert evaluate["units"](wafer)[1].tolist() == [True]
+
+
+def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():
+    twins = TwinStore()
+    good, bad = twins.get("W01"), twins.get("W02")
+    for wafer in (good, bad):
+        wafer.oxide_nm[:] = 0
+    bad.oxide_nm[:3] = 2.0
+    [result] = check_claims(
+        [conditions.no_oxide_on_exposed_metal("003:11")],
+        {
+            "W01": good,
+            "W02": bad,
+        },
+    )
+    assert result.sites_checked == good.site_count + bad.site_count
+    assert result.sites_passing == result.sites_checked - 3
+    assert result.failing_wafers == ("W02",)
+    assert result.verdict == "fail"
+    broken = Condition("003:11", "broken", lambda w: (np.ones(3, bool), np.ones(2, bool)))
+    with pytest.raises(ValueError, match="003:11 'broken': evaluate returned arrays"):
+        check_claims([broken], {"W01": good})
+
+
+# ----------------------------------------------------------------------------- dry runs
+
+
+async def _run(store, recipe_text=None, lot=2, **open_args):
+    prepared = prepare(RunRequest("plasma-clean", lot=lot))
+    if recipe_text is not None:
+        prepared.recipe = read_recipe_text(PlasmaCleanRecipe, recipe_text, "crafted")
+    async with open_run(store, prepared, **open_args) as engine:
+        status = await engine.run()
+    return engine, status, run_report(store, engine.run_id)
+
+
+async def test_a_clean_product_passes_every_condition(store):
+    events = []
+    engine, status, report = await _run(store, observers=[events.append])
+    assert status == "completed"
+    check = report["claim_check"]
+    assert check["status"] == "passed"
+    assert [c["claim"] for c in check["conditions"]] == ["003:9", "003:10", "003:11"]
+    for condition in check["conditions"]:
+        assert condition["verdict"] == "pass"
+        assert condition["wafers_checked"] == 2
+        assert condition["sites_checked"] == condition["sites_passing"] > 10_000
+    [event] = [e for e in events if e.kind == "claim-check"]
+    assert event.status == "passed"
+    assert len(event.data["conditions"]) == 3
+    assert [e.kind for e in events][-2:] == ["claim-check", "run-finished"]
+    recorded = [e for e in store.table("events", engine.run_id) if e["kind"] == "claim-check"]
+    assert len(recorded) == 1
+
+
+async def test_an_ar_step_too_short_leaves_oxide_and_the_check_names_the_claim(store):
+    engine, status, report = await _run(store, SHORT_AR, lot=3)
+    assert status == "completed"  # every wafer went through the tools ...
+    check = report["claim_check"]  # ... but the product is not what the claim says
+    assert check["status"] == "failed"
+    assert "claim 003:11 (no oxide on the exposed metal (<= 0.1 nm))" in check["note"]
+    oxide = {c["claim"]: c for c in check["conditions"]}["003:11"]
+    assert oxide["verdict"] == "fail"
+    assert oxide["sites_passing"] == 0
+    assert oxide["failing_wafers"] == ["W01", "W02", "W03"]
+    rows = store.table("claim_checks", engine.run_id)
+    assert {r["claim"]: r["verdict"] for r in rows} == {
+        "003:9": "pass",
+        "003:10": "pass",
+        "003:11": "fail",
+    }
+
+
+async def test_held_wafers_are_listed_but_not_checked(store):
+    injector = Injector("rf_mismatch")
+    _, status, report = await _run(
+        store, lot=6, observers=[injector], line_factory=injector.line_factory
+    )
+    assert status == "held"
+    check = report["claim_check"]
+    assert check["status"] == "passed"
+    assert len(check["unchecked_wafers"]) == 4
+    assert {c["wafers_checked"] for c in check["conditions"]} == {2}
+
+
+# ----------------------------------------------------------------------------- coverage
+
+
+def _package_methods():
+    return [m for m in all_methods() if m.sequence.__module__.startswith("packline.sequences.")]
+
+
+def test_every_claim_a_method_names_is_in_the_catalogue_and_mapped():
+    methods = _package_methods()
+    assert methods
+    for method in methods:
+        assert set(method.claims) <= set(CLAIMS), method.name
+        assert set(method.claim_map) <= set(CLAIMS), method.name
+        assert set(method.claims) <= set(method.claim_map), (
+            f"{method.name}: claims without a claim_map entry: "
+            f"{sorted(set(method.claims) - set(method.claim_map))}"
+        )
+        if method.claim_checks is not None:
+            recipe, _ = method.load_default_recipe()
+            for condition in method.claim_checks(recipe):
+                assert condition.claim in CLAIMS
+
+
+def test_coverage_lists_every_claim_of_the_four_documents():
+    coverage = {c.claim.id: c for c in claim_coverage()}
+    assert list(coverage) == list(CLAIMS)
+    assert {c.claim.document for c in coverage.values()} == {"000", "001", "002", "003"}
+    assert (
+        "plasma-clean",
+        "recipe option steps: O2 then Ar, step 'plasma clean'",
+    ) in coverage["003:14"].implemented_by
+    assert coverage["003:24"].implemented_by == ()
+
+
+def _shipped_recipes(name):
+    """The method's default recipe and its reference variants `recipes/<name>-*.yaml`."""
+    folder = resources.files("packline.sequences").joinpath("recipes")
+    return sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name == f"{name}.yaml" or re.fullmatch(rf"{re.escape(name)}-.+\.yaml", entry.name)
+    )
+
+
+@pytest.mark.parametrize("method", _package_methods(), ids=lambda m: m.name)
+async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(store, tmp_path, method):
+    """Run the method on the sim with each shipped recipe: every step tag is a catalogued id,
+    every recipe's product passes its claim check, and every "step 'X'" of the claim map is
+    a step recorded with that claim id in at least one of the runs."""
+    recorded: set[tuple[str, str]] = set()
+    for name in _shipped_recipes(method.name):
+        text = resources.files("packline.sequences").joinpath("recipes", name).read_text()
+        path = tmp_path / name
+        path.write_text(text)
+        prepared = prepare(RunRequest(method.name, recipe_path=path))
+        async with open_run(store, prepared) as engine:
+            assert await engine.run() == "completed", name
+        report = run_report(store, engine.run_id)
+        assert report["claim_check"]["status"] in ("passed", "not run"), (name, report)
+        for step in store.table("steps", engine.run_id):
+            for claim_id in json.loads(step["claims"]):
+                assert claim_id in CLAIMS, (name, step["name"], claim_id)
+                recorded.add((step["name"], claim_id))
+    for claim_id, where in method.claim_map.items():
+        for step in re.findall(r"step '([^']+)'", where):
+            assert (step, claim_id) in recorded, (
+                f"{method.name}: claim_map says {claim_id} is step {step!r}, "
+                "but no sim run recorded that step with that claim"
+            )
+
+
+async def test_a_resumed_run_checks_the_wafers_of_every_session(store):
+    def terminate_after_first_batch(event):
+        if event.kind == "wafer-finished" and event.status == "completed":
+            engine.request("terminate", "test")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=6))
+    async with open_run(store, prepared, observers=[terminate_after_first_batch]) as engine:
+        assert await engine.run() == "terminated"
+    first = run_report(store, engine.run_id)["claim_check"]
+    assert {c["wafers_checked"] for c in first["conditions"]} == {4}
+    assert first["unchecked_wafers"] == ["W05", "W06"]
+    async with open_resume(store, engine.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    check = run_report(store, engine.run_id)["claim_check"]
+    assert check["status"] == "passed"
+    assert check["unchecked_wafers"] == []
+    assert {c["wafers_checked"] for c in check["conditions"]} == {6}  # W01-W04 from snapshots
+    assert len(store.table("claim_checks", engine.run_id)) == 3  # the latest check only
