@@ -48,7 +48,8 @@ def to_magnitude(value: object, unit: str) -> float:
         quantity = ureg.Quantity(quantity)
     if quantity.dimensionality != target.dimensionality:
         raise ValueError(
-            f"{value!r} is a {_dimension_name(quantity)}, expected a {_dimension_name(target)} "
+            f"{value!r} is {_a(_dimension_name(quantity))}, expected "
+            f"{_a(_dimension_name(target))} "
             f"(e.g. '10 {target:~P}')"
         )
     magnitude = float(quantity.to(target).magnitude)
@@ -59,26 +60,33 @@ def to_magnitude(value: object, unit: str) -> float:
 
 #: Names for the dimensions recipes use, so an error says "a power", not "[mass]*[length]**2/…".
 _DIMENSION_NAMES = {
-    "[length]": "length",
-    "[time]": "time",
-    "[temperature]": "temperature",
-    "[mass] * [length] ** 2 / [time] ** 3": "power",
-    "[mass] / [length] / [time] ** 2": "pressure",
-    "[mass] * [length] / [time] ** 2": "force",
-    "[mass]": "mass",
-    "[length] ** 3 / [time]": "gas flow",
-    "1 / [time]": "frequency or rotation speed",
-    "[length] / [time]": "speed",
-    "[mass] / [time] ** 2": "energy per area (fluence)",
-    "[mass] * [length] ** 2 / [time] ** 2": "energy",
+    ureg.Unit(unit).dimensionality: name
+    for unit, name in [
+        ("m", "length"),
+        ("s", "time"),
+        ("K", "temperature"),
+        ("W", "power"),
+        ("Pa", "pressure"),
+        ("N", "force"),
+        ("kg", "mass"),
+        ("sccm", "gas flow"),
+        ("Hz", "frequency or rotation speed"),
+        ("m/s", "speed"),
+        ("J/m^2", "energy per area (fluence)"),
+        ("J", "energy"),
+    ]
 }
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
 def _dimension_name(thing: pint.Quantity | pint.Unit) -> str:
     dimensionality = thing.dimensionality
     if not dimensionality:
         return "dimensionless number"
-    return _DIMENSION_NAMES.get(str(dimensionality), f"quantity of {dimensionality}")
+    return _DIMENSION_NAMES.get(dimensionality, f"quantity of {dimensionality}")
 
 
 def _shortest(magnitude: float) -> str:

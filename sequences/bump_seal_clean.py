@@ -1,0 +1,478 @@
+"""Method "bump-seal-clean": bumps through a thin resin film, then cleaned (document 003, claim 7).
+
+Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
+
+1. 003:7.1  form metal bumps connected to the circuit pattern: stud bumps on every pad
+            (wire bonder), their heights inspected against the recipe.
+2. 003:7.2  form a resin film that seals the spaces between the bumps and is thinner than
+            they are: an adhesive resin sheet laminated so the bumps penetrate it, its film
+            support peeled once cool (laminator).
+3. 003:7.3  clean the bump surfaces that project from the film: in the plasma chamber
+            (003:12; Ar 003:13, O2 then Ar 003:14, O2 then reducing gas 003:15) or by laser
+            (003:16) under reduced pressure, inert or reducing gas (003:17), with a gas jet
+            and suction (003:18). What is removed (resin residue 003:10, oxide 003:11, both
+            003:8) and the activation (003:9) are checked on the product.
+4. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
+
+The whole method runs on whole wafers (003:22). Every dependent claim is a recipe option; the
+recipe's own constraint (the resin thinner than the bumps, 003:7) is checked before any tool
+moves. Solder bumps with a eutectic layer (003:19-21) and flip-chip mounting (003:24) need
+stations the line does not have yet.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from packline.drivers.roles.dicing_saw import DicingRecipe, DicingSaw, StreetMap
+from packline.drivers.roles.laminator import (
+    LaminationJob,
+    PressRecipe,
+    ResinSheet,
+    SupportKind,
+)
+from packline.drivers.roles.laser import Atmosphere, CleanRecipe
+from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
+from packline.sequences.engine import (
+    Condition,
+    Recipe,
+    ToolSetpoint,
+    Wafer,
+    claim_violation,
+    method,
+)
+from packline.units import Quantity
+
+from . import conditions
+from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, recover_chamber
+from .tool_recovery import recover_bonder, recover_laminator, recover_laser, recover_saw
+
+#: A kerf wider than the blade by more than this means a worn or wobbling blade.
+KERF_ALLOWANCE_UM = 10.0
+
+# ---------------------------------------------------------------------------------- recipe
+
+
+class BumpRecipe(Recipe):
+    """003:7.1: stud bumps on every pad, and the heights the process is expected to give."""
+
+    wire: WireMaterial = WireMaterial.AU
+    wire_diameter_um: Annotated[Quantity("um"), Field(gt=0)]
+    stage_temperature_c: Quantity("degC")
+    bond_force_gf: Quantity("gf")
+    ultrasonic_power_mw: Quantity("mW")
+    ultrasonic_time_ms: Quantity("ms")
+    stack: Annotated[int, Field(ge=1, le=4)] = 1
+    height_um: Annotated[Quantity("um"), Field(gt=0)]
+    height_tolerance_um: Annotated[Quantity("um"), Field(ge=0)]
+
+    def program(self) -> BondProgram:
+        return BondProgram(
+            wire_material=self.wire,
+            wire_diameter_um=self.wire_diameter_um,
+            stage_temperature_c=self.stage_temperature_c,
+            bond_force_gf=self.bond_force_gf,
+            ultrasonic_power_mw=self.ultrasonic_power_mw,
+            ultrasonic_time_ms=self.ultrasonic_time_ms,
+        )
+
+
+class ResinRecipe(Recipe):
+    """003:7.2: the adhesive resin sheet and how it is laminated over the bumps."""
+
+    sheet_thickness_um: Annotated[Quantity("um"), Field(gt=0)]
+    vacuum_pa: Quantity("Pa")
+    vacuum_hold_s: Quantity("s")
+    temperature_c: Quantity("degC")
+    press_pressure_mpa: Quantity("MPa")
+    press_time_s: Quantity("s")
+    peel_below_c: Quantity("degC") = 35.0
+
+    def job(self) -> LaminationJob:
+        return LaminationJob(
+            ResinSheet(self.sheet_thickness_um, SupportKind.FILM),
+            PressRecipe(
+                vacuum_pa=self.vacuum_pa,
+                vacuum_hold_s=self.vacuum_hold_s,
+                temperature_c=self.temperature_c,
+                press_pressure_mpa=self.press_pressure_mpa,
+                press_time_s=self.press_time_s,
+                cool_to_c=self.peel_below_c,
+            ),
+        )
+
+
+class PlasmaCleaning(Recipe):
+    """003:12: clean in the plasma chamber; the gas sequence picks 003:13, 003:14 or 003:15."""
+
+    method: Literal["plasma"]
+    plasma: PlasmaCleanRecipe
+
+
+class LaserCleaning(Recipe):
+    """003:16: clean by laser below the bump metal's ablation threshold (003:17, 003:18)."""
+
+    method: Literal["laser"]
+    fluence_j_cm2: Quantity("J/cm^2")
+    rep_rate_khz: Quantity("kHz")
+    pulses_per_site: Annotated[int, Field(ge=1)]
+    atmosphere: Atmosphere
+    gas_jet: bool = False
+    suction: bool = False
+
+    def clean_recipe(self) -> CleanRecipe:
+        return CleanRecipe(
+            fluence_j_cm2=self.fluence_j_cm2,
+            rep_rate_khz=self.rep_rate_khz,
+            pulses_per_site=self.pulses_per_site,
+            atmosphere=self.atmosphere,
+            gas_jet=self.gas_jet,
+            suction=self.suction,
+        )
+
+
+class DicingStep(Recipe):
+    """003:23: dice the wafer into chips along its die grid."""
+
+    blade_thickness_um: Quantity("um")
+    spindle_krpm: Quantity("krpm")
+    feed_mm_s: Quantity("mm/s")
+    depth_into_tape_um: Quantity("um")
+
+    def dicing_recipe(self) -> DicingRecipe:
+        return DicingRecipe(
+            self.spindle_krpm, self.feed_mm_s, StreetMap(depth_into_tape_um=self.depth_into_tape_um)
+        )
+
+
+class BumpSealCleanRecipe(Recipe):
+    """Bumps, a resin film thinner than them, cleaning, dicing: the options of claim 003:7."""
+
+    bumps: BumpRecipe
+    resin: ResinRecipe
+    cleaning: Annotated[PlasmaCleaning | LaserCleaning, Field(discriminator="method")]
+    dicing: DicingStep | None = None
+
+    @model_validator(mode="after")
+    def _resin_thinner_than_the_bumps(self) -> Self:
+        if self.resin.sheet_thickness_um >= self.bumps.height_um:
+            raise claim_violation(
+                "003:7.2",
+                "resin.sheet_thickness_um",
+                f"{self.resin.sheet_thickness_um:g} um",
+                f"must be thinner than the bumps, bumps.height_um = {self.bumps.height_um:g} um",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _gas_jet_needs_suction(self) -> Self:
+        cleaning = self.cleaning
+        if isinstance(cleaning, LaserCleaning) and cleaning.gas_jet and not cleaning.suction:
+            raise claim_violation(
+                "003:18",
+                "cleaning.suction",
+                "false",
+                "a gas jet peels the residue off; suction must take it away, or it redeposits",
+            )
+        return self
+
+    def cleaning_claims(self) -> tuple[str, ...]:
+        """The dependent claims the cleaning option carries out."""
+        cleaning = self.cleaning
+        if isinstance(cleaning, PlasmaCleaning):
+            return cleaning.plasma.claims()
+        claims = ["003:7.3", "003:8", "003:10", "003:16", "003:22"]
+        if cleaning.atmosphere is Atmosphere.FORMING_GAS:
+            claims.append("003:11")
+        if cleaning.atmosphere is not Atmosphere.AIR:
+            claims.append("003:17")
+        if cleaning.gas_jet:
+            claims.append("003:18")
+        return tuple(claims)
+
+    def tool_setpoints(self) -> list[ToolSetpoint]:
+        bumps, resin = self.bumps, self.resin
+        points = [
+            ToolSetpoint(
+                "wire_bonder", "wire_diameter_um", bumps.wire_diameter_um, "bumps.wire_diameter_um"
+            ),
+            ToolSetpoint(
+                "wire_bonder",
+                "stage_temperature_c",
+                bumps.stage_temperature_c,
+                "bumps.stage_temperature_c",
+            ),
+            ToolSetpoint(
+                "wire_bonder", "bond_force_gf", bumps.bond_force_gf, "bumps.bond_force_gf"
+            ),
+            ToolSetpoint(
+                "wire_bonder",
+                "ultrasonic_power_mw",
+                bumps.ultrasonic_power_mw,
+                "bumps.ultrasonic_power_mw",
+            ),
+            ToolSetpoint(
+                "wire_bonder",
+                "ultrasonic_time_ms",
+                bumps.ultrasonic_time_ms,
+                "bumps.ultrasonic_time_ms",
+            ),
+            ToolSetpoint("wire_bonder", "stack_count", bumps.stack, "bumps.stack"),
+            ToolSetpoint(
+                "laminator",
+                "resin_thickness_um",
+                resin.sheet_thickness_um,
+                "resin.sheet_thickness_um",
+            ),
+            ToolSetpoint("laminator", "vacuum_pa", resin.vacuum_pa, "resin.vacuum_pa"),
+            ToolSetpoint("laminator", "vacuum_hold_s", resin.vacuum_hold_s, "resin.vacuum_hold_s"),
+            ToolSetpoint("laminator", "temperature_c", resin.temperature_c, "resin.temperature_c"),
+            ToolSetpoint(
+                "laminator",
+                "press_pressure_mpa",
+                resin.press_pressure_mpa,
+                "resin.press_pressure_mpa",
+            ),
+            ToolSetpoint("laminator", "press_time_s", resin.press_time_s, "resin.press_time_s"),
+            ToolSetpoint("laminator", "cool_to_c", resin.peel_below_c, "resin.peel_below_c"),
+        ]
+        cleaning = self.cleaning
+        if isinstance(cleaning, PlasmaCleaning):
+            points += [
+                ToolSetpoint(p.role, p.setpoint, p.value, f"cleaning.plasma.{p.path}")
+                for p in cleaning.plasma.tool_setpoints()
+            ]
+        else:
+            points += [
+                ToolSetpoint(
+                    "laser", "clean_fluence_j_cm2", cleaning.fluence_j_cm2, "cleaning.fluence_j_cm2"
+                ),
+                ToolSetpoint(
+                    "laser", "rep_rate_khz", cleaning.rep_rate_khz, "cleaning.rep_rate_khz"
+                ),
+                ToolSetpoint(
+                    "laser", "clean_pulses", cleaning.pulses_per_site, "cleaning.pulses_per_site"
+                ),
+            ]
+        if self.dicing is not None:
+            dicing = self.dicing
+            points += [
+                ToolSetpoint(
+                    "dicing_saw",
+                    "blade_thickness_um",
+                    dicing.blade_thickness_um,
+                    "dicing.blade_thickness_um",
+                ),
+                ToolSetpoint(
+                    "dicing_saw", "spindle_krpm", dicing.spindle_krpm, "dicing.spindle_krpm"
+                ),
+                ToolSetpoint("dicing_saw", "feed_mm_s", dicing.feed_mm_s, "dicing.feed_mm_s"),
+                ToolSetpoint(
+                    "dicing_saw",
+                    "depth_into_tape_um",
+                    dicing.depth_into_tape_um,
+                    "dicing.depth_into_tape_um",
+                ),
+            ]
+        return points
+
+
+# ---------------------------------------------------------------------------------- the product
+
+
+def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
+    """What claim 003:7 and the recipe's options leave on every wafer, checked on the twin.
+
+    Residue and oxide are checked whatever the cleaning option (both raise the connection
+    resistance, 003:8); activation only where the option activates (the plasma, 003:9).
+    """
+    checks = [
+        conditions.bump_on_every_pad("003:7.1"),
+        conditions.resin_thinner_than_bumps("003:7.2"),
+        conditions.tips_project("003:7.3"),
+        conditions.no_residue_on_tips("003:10"),
+        conditions.no_oxide_on_tips("003:11"),
+    ]
+    if isinstance(recipe.cleaning, PlasmaCleaning):
+        checks.append(conditions.tips_activated("003:9"))
+    if recipe.dicing is not None:
+        checks.append(conditions.singulated_into_dies("003:23"))
+    return checks
+
+
+CLAIM_MAP = {
+    "003:1": "claim checks on the product: bumps on every pad, resin thinner, tips cleaned",
+    "003:2": "claim checks: no residue (003:10) and no oxide (003:11) on the exposed tips",
+    "003:7.1": "step 'form bumps': a stud bump on every pad; claim check: a bump on every pad",
+    "003:7.2": "step 'laminate resin film' and step 'peel support'; recipe constraint and "
+    "claim check: resin thinner than every bump",
+    "003:7.3": "step 'plasma clean' or step 'laser clean' (recipe option cleaning.method); "
+    "claim check: tips project above the resin",
+    "003:8": "step 'plasma clean' or step 'laser clean'; claim checks 003:10 and 003:11",
+    "003:9": "step 'plasma clean' (the RF dose activates); claim check: exposed tips activated",
+    "003:10": "step 'plasma clean' (O2) or step 'laser clean'; claim check: no residue on tips",
+    "003:11": "step 'plasma clean' (Ar or forming gas) or step 'laser clean' in forming gas; "
+    "claim check: no oxide on the exposed tips",
+    "003:12": "recipe option cleaning.method = plasma, step 'plasma clean'",
+    "003:13": "recipe option cleaning.plasma.steps with Ar (bump-seal-clean-plasma-ar.yaml), "
+    "step 'plasma clean'",
+    "003:14": "recipe option cleaning.plasma.steps O2 then Ar (bump-seal-clean.yaml), "
+    "step 'plasma clean'",
+    "003:15": "recipe option cleaning.plasma.steps O2 then forming gas "
+    "(bump-seal-clean-plasma-o2-reducing.yaml), step 'plasma clean'",
+    "003:16": "recipe option cleaning.method = laser (bump-seal-clean-laser.yaml), "
+    "step 'laser clean'",
+    "003:17": "plasma: step 'pump down'; laser: recipe option cleaning.atmosphere "
+    "(reduced-pressure, N2, Ar or forming-gas), step 'laser clean'",
+    "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'",
+    "003:22": "step 'form bumps' and every later step run on whole wafers",
+    "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
+}
+
+# ---------------------------------------------------------------------------------- the script
+
+#: Steps that change the wafer for good: never repeated on resume, the wafer is held instead.
+IRREVERSIBLE = (
+    "form bumps",
+    "laminate resin film",
+    "peel support",
+    "plasma clean",
+    "laser clean",
+    "dice",
+)
+
+
+@method(
+    name="bump-seal-clean",
+    title="Bumps through a thin resin film, then cleaned (003:7), optionally diced (003:23)",
+    claims=(
+        "003:7.1",
+        "003:7.2",
+        "003:7.3",
+        "003:8",
+        "003:9",
+        "003:10",
+        "003:11",
+        "003:12",
+        "003:13",
+        "003:14",
+        "003:15",
+        "003:16",
+        "003:17",
+        "003:18",
+        "003:22",
+        "003:23",
+        "003:1",
+        "003:2",
+    ),
+    recipe=BumpSealCleanRecipe,
+    tools=("wire_bonder", "laminator", "plasma_cleaner", "laser", "dicing_saw"),
+    irreversible=IRREVERSIBLE,
+    default_recipe="bump-seal-clean.yaml",
+    recover={
+        "wire_bonder": recover_bonder,
+        "laminator": recover_laminator,
+        "plasma_cleaner": recover_chamber,
+        "laser": recover_laser,
+        "dicing_saw": recover_saw,
+    },
+    claim_checks=claim_conditions,
+    claim_map=CLAIM_MAP,
+)
+async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
+    """One wafer through claim 003:7: bump, seal, clean, and dice."""
+    await form_bumps(wafer, recipe.bumps)
+    await seal_with_resin(wafer, recipe.resin)
+    if isinstance(recipe.cleaning, PlasmaCleaning):
+        plasma = recipe.cleaning.plasma
+        await wafer.batch("plasma_cleaner", chamber_cycle, plasma, timeout_s=plasma.batch_timeout_s)
+    else:
+        await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
+    if recipe.dicing is not None:
+        await dice(wafer, recipe.dicing)
+
+
+async def form_bumps(wafer: Wafer, bumps: BumpRecipe) -> None:
+    """003:7.1: a stud bump on every pad; the bonder's height inspection must meet the recipe."""
+    async with wafer.use("wire_bonder") as bonder:
+        await wafer.step("load on bonder", bonder.load_wafer, wafer.id)
+        await wafer.step(
+            "form bumps",
+            bonder.form_stud_bumps,
+            bumps.program(),
+            stack_count=bumps.stack,
+            claims=("003:7.1", "003:22"),
+        )
+        await wafer.step("inspect bump heights", inspect_bump_heights, wafer, bonder, bumps)
+        await wafer.step("unload from bonder", bonder.unload_wafer, wafer.id)
+
+
+async def inspect_bump_heights(wafer: Wafer, bonder: WireBonder, bumps: BumpRecipe) -> None:
+    heights = await bonder.request_bump_height_summary()
+    sites = await bonder.request_site_count()
+    wafer.measure("bumped sites", heights.bumped_sites, "sites", low=sites, high=sites)
+    low = bumps.height_um - bumps.height_tolerance_um
+    high = bumps.height_um + bumps.height_tolerance_um
+    wafer.measure("bump height min", heights.min_um, "um", low=low, high=high)
+    wafer.measure("bump height max", heights.max_um, "um", low=low, high=high)
+
+
+async def seal_with_resin(wafer: Wafer, resin: ResinRecipe) -> None:
+    """003:7.2: laminate a resin sheet thinner than the bumps; peel its support once cool."""
+    async with wafer.use("laminator") as laminator:
+        await wafer.step("load on laminator", laminator.load, wafer.id)
+        await wafer.step(
+            "laminate resin film", laminator.laminate, resin.job(), claims=("003:7.2",)
+        )
+        await wafer.step("cool", laminator.cool, resin.peel_below_c)
+        await wafer.step("peel support", laminator.peel_support, claims=("003:7.2",))
+        await wafer.step("unload from laminator", laminator.unload)
+
+
+async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[str, ...]) -> None:
+    """003:16-18: clean the projecting tips by laser in the recipe's atmosphere."""
+    async with wafer.use("laser") as laser:
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("load on laser", laser.load, wafer.id)
+        await wafer.step("close enclosure", laser.close_enclosure)
+        await wafer.step(
+            "laser clean", laser.clean_surfaces, cleaning.clean_recipe(), claims=claims
+        )
+        await wafer.step("disable emission", laser.disable_emission)
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("unload from laser", laser.unload)
+
+
+async def dice(wafer: Wafer, dicing: DicingStep) -> None:
+    """003:23: cut the wafer into chips along its die grid; every whole die must come free."""
+    async with wafer.use("dicing_saw") as saw:
+        await wafer.step("prepare blade", prepare_blade, saw, dicing)
+        await wafer.step("mount on saw", saw.mount, wafer.id)
+        result = await wafer.step("dice", saw.dice, dicing.dicing_recipe(), claims=("003:23",))
+        if result is not None:
+            wafer.measure(
+                "kerf width",
+                result.kerf_width_um,
+                "um",
+                low=dicing.blade_thickness_um,
+                high=dicing.blade_thickness_um + KERF_ALLOWANCE_UM,
+            )
+            wafer.measure("cut depth into tape", result.cut_depth_into_tape_um, "um", low=0)
+        await wafer.step("stop spindle", saw.stop_spindle)
+        await wafer.step("unmount from saw", saw.unmount)
+
+
+async def prepare_blade(saw: DicingSaw, dicing: DicingStep) -> None:
+    """A blade of the recipe's thickness, intact and dressed, with the spindle at speed.
+
+    A blade that has cut its dressing interval since it was last dressed is dressed first:
+    worn blades chip more and, far past the interval, break.
+    """
+    blade = await saw.request_blade()
+    if blade.broken or blade.thickness_um != dicing.blade_thickness_um:
+        await saw.install_blade(dicing.blade_thickness_um)
+    await saw.start_spindle(dicing.spindle_krpm)
+    if blade.wear_ratio >= 1.0:
+        await saw.dress_blade()
