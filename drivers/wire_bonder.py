@@ -354,14 +354,14 @@ class AsciiWireBonder(WireBonder):
 
     # ----------------------------------------------------------------- wafer transfer
 
-    async def load_wafer(self, wafer_id: str) -> None:
+    async def load(self, wafer_id: str) -> None:
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
         await self.require_interlocks(action, TRANSFER_INTERLOCKS)
         await self._query(action, f"LOAD {wafer_id}")
 
-    async def unload_wafer(self, wafer_id: str) -> None:
+    async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)

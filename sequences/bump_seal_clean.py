@@ -397,7 +397,7 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
 async def form_bumps(wafer: Wafer, bumps: BumpRecipe) -> None:
     """003:7.1: a stud bump on every pad; the bonder's height inspection must meet the recipe."""
     async with wafer.use("wire_bonder") as bonder:
-        await wafer.step("load on bonder", bonder.load_wafer, wafer.id)
+        await wafer.step("load on bonder", bonder.load, wafer.id)
         await wafer.step(
             "form bumps",
             bonder.form_stud_bumps,
@@ -406,7 +406,7 @@ async def form_bumps(wafer: Wafer, bumps: BumpRecipe) -> None:
             claims=("003:7.1", "003:22"),
         )
         await wafer.step("inspect bump heights", inspect_bump_heights, wafer, bonder, bumps)
-        await wafer.step("unload from bonder", bonder.unload_wafer, wafer.id)
+        await wafer.step("unload from bonder", bonder.unload, wafer.id)
 
 
 async def inspect_bump_heights(wafer: Wafer, bonder: WireBonder, bumps: BumpRecipe) -> None:

@@ -26,7 +26,7 @@ async def recover_bonder(bonder: WireBonder) -> None:
     await make_safe(bonder)
     wafer_id = (await bonder.request_status()).wafer_id
     if wafer_id is not None:
-        await bonder.unload_wafer(wafer_id)
+        await bonder.unload(wafer_id)
 
 
 async def recover_laminator(laminator: Laminator) -> None:

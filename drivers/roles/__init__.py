@@ -1,21 +1,15 @@
-"""The role interfaces: one abstract interface per tool role, in the language of the process."""
+"""The role interfaces: one abstract interface per tool role, in the language of the process.
 
-from .plasma_cleaner import (
-    ChamberState,
-    CleanResult,
-    Gas,
-    PlasmaCleaner,
-    PlasmaRecipe,
-    PlasmaStatus,
-    PlasmaStep,
-)
+Each module holds a role's interface and the records it speaks in (recipes, status, results):
+`from packline.drivers.roles.plasma_cleaner import PlasmaRecipe, PlasmaStep`. The interfaces
+themselves are re-exported here.
+"""
 
-__all__ = [
-    "ChamberState",
-    "CleanResult",
-    "Gas",
-    "PlasmaCleaner",
-    "PlasmaRecipe",
-    "PlasmaStatus",
-    "PlasmaStep",
-]
+from .dicing_saw import DicingSaw
+from .grinder import Grinder
+from .laminator import Laminator
+from .laser import Laser
+from .plasma_cleaner import PlasmaCleaner
+from .wire_bonder import WireBonder
+
+__all__ = ["DicingSaw", "Grinder", "Laminator", "Laser", "PlasmaCleaner", "WireBonder"]

@@ -121,11 +121,11 @@ class WireBonder(Equipment):
         """How many pad sites the loaded wafer's map has."""
 
     @abstractmethod
-    async def load_wafer(self, wafer_id: str) -> None:
+    async def load(self, wafer_id: str) -> None:
         """Put wafer `wafer_id` on the chuck (vacuum on); the chuck must be empty."""
 
     @abstractmethod
-    async def unload_wafer(self, wafer_id: str) -> None:
+    async def unload(self, wafer_id: str) -> None:
         """Take wafer `wafer_id` off the chuck; it must be the one loaded."""
 
     @abstractmethod

@@ -90,15 +90,15 @@ async def test_load_and_unload_check_the_cover_first():
         (b"UNLOAD W01\n", b"OK\n"),
     ]
     async with bonder_on(script) as bonder:
-        await bonder.load_wafer("W01")
-        await bonder.unload_wafer("W01")
+        await bonder.load("W01")
+        await bonder.unload("W01")
 
 
 async def test_open_cover_refuses_load_with_nothing_sent():
     script = [(b"ILK?\n", b"OK COVER=0 VACUUM=0 WIRE=1\n")]
     async with bonder_on(script) as bonder:
         with pytest.raises(InterlockOpen, match="interlock open: cover_closed"):
-            await bonder.load_wafer("W01")
+            await bonder.load("W01")
 
 
 async def test_form_stud_bumps_on_every_site():
@@ -171,7 +171,7 @@ async def test_tool_refusal_is_command_refused_with_its_reason():
         with pytest.raises(
             CommandRefused, match=r"load wafer W02: wafer W01 is on the chuck \(tool error 4\)"
         ) as refused:
-            await bonder.load_wafer("W02")
+            await bonder.load("W02")
     assert refused.value.code == "4"
 
 

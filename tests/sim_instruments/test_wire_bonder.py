@@ -81,7 +81,7 @@ async def bench() -> AsyncIterator[Bench]:
 async def loaded(bench: Bench) -> tuple[SimWireBonder, AsciiWireBonder]:
     """A simulated bonder with wafer W1 on its chuck, and its connected driver."""
     sim, bonder = await bench.start()
-    await bonder.load_wafer("W1")
+    await bonder.load("W1")
     sim.received.clear()
     return sim, bonder
 
@@ -108,7 +108,7 @@ async def test_every_pad_of_a_20000_pad_wafer_gets_one_bump_in_virtual_time():
     bench = Bench(twin=TwinStore(WaferSpec(pads_per_die_side=20)))
     try:
         sim, bonder = await bench.start()
-        await bonder.load_wafer("W1")
+        await bonder.load("W1")
         sites = await bonder.request_site_count()
         assert 20_000 <= sites <= 21_000
         wall = time.monotonic()
@@ -136,10 +136,10 @@ async def test_every_pad_of_a_20000_pad_wafer_gets_one_bump_in_virtual_time():
 async def test_a_stack_of_two_is_taller_by_one_stacked_stud(bench):
     _sim, bonder = await bench.start()
     for wafer_id, stack in (("W1", 1), ("W2", 2)):
-        await bonder.load_wafer(wafer_id)
+        await bonder.load(wafer_id)
         result = await bounded(bonder.form_stud_bumps(PROGRAM, stack_count=stack))
         assert result.stack_count == stack
-        await bonder.unload_wafer(wafer_id)
+        await bonder.unload(wafer_id)
     single, double = bench.twin.get("W1"), bench.twin.get("W2")
     assert np.all(double.bump_stack == 2)
     added = float(double.bump_height_um.mean() - single.bump_height_um.mean())
@@ -260,7 +260,7 @@ async def test_contaminated_pads_do_not_stick_and_the_bumps_done_stay(loaded, be
 
 async def test_running_out_of_wire_stops_and_reset_waits_for_a_new_spool(bench):
     sim, bonder = await bench.start(physics=BondPhysics(spool_length_m=0.05))
-    await bonder.load_wafer("W1")
+    await bonder.load("W1")
     with pytest.raises(ToolAlarm, match="OUT_OF_WIRE"):
         await bounded(bonder.form_stud_bumps(PROGRAM))
     done = (await bonder.request_status()).bumps_done
@@ -334,7 +334,7 @@ async def test_open_cover_refuses_loading(bench):
     sim, bonder = await bench.start()
     sim.inject_fault("cover_open")
     with pytest.raises(InterlockOpen, match="cover_closed"):
-        await bonder.load_wafer("W1")
+        await bonder.load("W1")
     assert sim.wafer_id is None
 
 
@@ -357,7 +357,7 @@ async def test_out_of_limit_force_is_refused_with_nothing_sent(loaded):
 
 async def test_the_tools_own_range_refusal_is_command_refused(bench):
     sim, bonder = await bench.start(limits={"bond_force_gf": (1, 200)})
-    await bonder.load_wafer("W1")
+    await bonder.load("W1")
     with pytest.raises(
         CommandRefused,
         match=r"form stud bumps: bond_force_gf 100 gf outside 15-60 \(tool error 3\)",
@@ -376,7 +376,7 @@ async def test_tool_refuses_a_transfer_during_a_run_and_a_wrong_wafer(loaded, be
     assert await bonder.link.query("UNLOAD W1") == "ERR 4 not allowed while BUMPING"
     await bounded(task)
     with pytest.raises(CommandRefused, match=r"wafer on the chuck is W1, not W9 \(tool error 8\)"):
-        await bonder.unload_wafer("W9")
+        await bonder.unload("W9")
     assert await bonder.link.query("HGT? 780 10") == "ERR 10 sites 780-789 not on the map (0-783)"
     assert await bonder.link.query("FLY") == "ERR 1 unknown command FLY"
 
@@ -430,7 +430,7 @@ async def test_visa_asrl_reaches_the_pty_bonder(bench):
     sim, bonder = await bench.start(transport="pty-visa")
     assert isinstance(bonder.link, VisaLink)
     assert sim.address.startswith("ASRL/dev/pts/")
-    await bonder.load_wafer("W1")
+    await bonder.load("W1")
     result = await bounded(bonder.form_stud_bumps(PROGRAM, sites=range(20), stack_count=2))
     assert result.bumps_formed == 20
 
