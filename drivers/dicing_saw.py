@@ -21,13 +21,13 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from enum import IntEnum
 from typing import TypeVar
 
+from .conventions.ascii_host import ask, parse_fields
 from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
+from .errors import ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
 from .links.base import TextLink
 from .roles.dicing_saw import (
     BladeStatus,
@@ -77,9 +77,6 @@ SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
 CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
 
-#: Workpiece ids travel as one token: 1-16 printable ASCII characters, no spaces.
-WORKPIECE_ID = re.compile(r"[!-~]{1,16}")
-
 #: Tool states in which the saw takes setup commands (mount, blade change, intervals).
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
@@ -114,18 +111,7 @@ class AsciiDicingSaw(DicingSaw):
 
     async def _ask(self, action: str, command: str) -> str:
         """Send `command`; return the payload of its `OK` reply, or raise the refusal."""
-        reply = await self.link.query(command)
-        if reply == "OK":
-            return ""
-        if reply.startswith("OK "):
-            return reply[3:]
-        match = re.fullmatch(r"ERR (\d+) (.+)", reply)
-        if match:
-            code, text = match.groups()
-            raise CommandRefused(self.name, self.address, action, text, code)
-        raise ProtocolError(
-            self.name, self.address, action, f"reply {reply!r} is neither OK nor ERR <code> <text>"
-        )
+        return await ask(self, action, command)
 
     async def _do(self, action: str, command: str) -> None:
         """Send a command whose reply must be a bare `OK`."""
@@ -141,23 +127,7 @@ class AsciiDicingSaw(DicingSaw):
         return self._parse_fields(action, payload, keys)
 
     def _parse_fields(self, action: str, payload: str, keys: tuple[str, ...]) -> dict[str, str]:
-        fields: dict[str, str] = {}
-        for token in payload.split(" "):
-            key, sep, value = token.partition("=")
-            if not sep or not key or not value:
-                raise ProtocolError(
-                    self.name,
-                    self.address,
-                    action,
-                    f"field {token!r} in {payload!r} is not KEY=value",
-                )
-            fields[key] = value
-        missing = [key for key in keys if key not in fields]
-        if missing:
-            raise ProtocolError(
-                self.name, self.address, action, f"reply {payload!r} lacks {', '.join(missing)}"
-            )
-        return fields
+        return parse_fields(self, action, payload, keys)
 
     def _number(self, action: str, fields: Mapping[str, str], key: str) -> float:
         try:
@@ -305,11 +275,7 @@ class AsciiDicingSaw(DicingSaw):
 
     async def mount(self, workpiece_id: str) -> MountedWorkpiece:
         action = f"mount {workpiece_id}"
-        if not WORKPIECE_ID.fullmatch(workpiece_id):
-            raise ValueError(
-                f"{self.name}: workpiece id {workpiece_id!r} must be 1-16 printable ASCII "
-                "characters without spaces"
-            )
+        self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
         await self._do(action, f"MOUNT {workpiece_id}")
         mounted = await self.request_workpiece()
@@ -368,19 +334,20 @@ class AsciiDicingSaw(DicingSaw):
         deadline = self.clock.now() + SPINDLE_TIMEOUT_S
         while True:
             status = await self.request_status()
-            self.record_reading("spindle", status.spindle_krpm, "krpm")
+            self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
                 return status
             if status.state is SawState.FAULT:
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
             if self.clock.now() >= deadline:
+                await self.abort()  # a spindle that never settles is stopped
                 raise ToolTimeout(
                     self.name,
                     self.address,
                     action,
                     f"spindle at {status.spindle_krpm:g} krpm, not {speed_krpm:g} krpm, "
-                    f"after {SPINDLE_TIMEOUT_S:g} s",
+                    f"after {SPINDLE_TIMEOUT_S:g} s; aborted",
                 )
             await self.clock.sleep(self.poll_interval_s)
 
@@ -451,19 +418,20 @@ class AsciiDicingSaw(DicingSaw):
             status = await self.request_status()
             self.record_reading("lines_done", status.lines_done, "lines")
             self.record_reading("progress", status.progress_percent, "%")
-            self.record_reading("spindle", status.spindle_krpm, "krpm")
+            self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
             if status.state is SawState.FAULT:
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
             if status.state is SawState.IDLE and getattr(status, counter) != before:
                 return
             if self.clock.now() >= deadline:
+                await self.abort()  # an overrunning cut or dress is stopped, blade up
                 raise ToolTimeout(
                     self.name,
                     self.address,
                     action,
                     f"still {status.state.value.lower()} after {timeout_s:g} s "
-                    f"({status.lines_done}/{status.lines_total} lines)",
+                    f"({status.lines_done}/{status.lines_total} lines); aborted",
                 )
             await self.clock.sleep(self.poll_interval_s)
 

@@ -28,8 +28,9 @@ from __future__ import annotations
 import math
 import re
 
+from .conventions.scpi import STANDARD_ERRORS, check_error_queue
 from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, LimitViolation, ProtocolError, ToolAlarm, ToolTimeout
+from .errors import LimitViolation, ProtocolError, ToolAlarm, ToolTimeout
 from .links.base import TextLink
 from .roles.grinder import (
     CycleResult,
@@ -50,16 +51,7 @@ ERROR_QUEUE_DEPTH = 10
 
 #: SCPI error codes the grinder uses (negative: SCPI's own; positive: the grinder's).
 SCPI_ERRORS = {
-    0: "No error",
-    -102: "Syntax error",
-    -104: "Data type error",
-    -108: "Parameter not allowed",
-    -109: "Missing parameter",
-    -113: "Undefined header",
-    -221: "Settings conflict",
-    -222: "Data out of range",
-    -224: "Illegal parameter value",
-    -350: "Queue overflow",
+    **STANDARD_ERRORS,
     201: "Interlock open",
     202: "Alarm active",
     203: "No wafer on chuck",
@@ -107,7 +99,6 @@ LEAST_REMOVAL_EFFICIENCY = 0.25
 LEAST_POLISH_RATE_UM_S = 0.01
 CYCLE_TIMEOUT_MARGIN_S = 120.0
 
-_ERROR_REPLY = re.compile(r'^([+-]?\d+),"([^"]*)"$')
 _ALARM_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
 
 
@@ -153,26 +144,7 @@ class ScpiGrinder(Grinder):
         await self._check_errors(action)
 
     async def _check_errors(self, action: str) -> None:
-        errors: list[tuple[int, str]] = []
-        for _ in range(ERROR_QUEUE_DEPTH + 1):
-            reply = await self.link.query("SYST:ERR?")
-            match = _ERROR_REPLY.match(reply)
-            if match is None:
-                raise ProtocolError(
-                    self.name, self.address, action, f"SYST:ERR? answered {reply!r}, not an error"
-                )
-            code, message = int(match[1]), match[2]
-            if code == 0:
-                break
-            errors.append((code, message.replace(";", ": ", 1)))
-        if errors:
-            raise CommandRefused(
-                self.name,
-                self.address,
-                action,
-                "; ".join(message for _, message in errors),
-                str(errors[0][0]),
-            )
+        await check_error_queue(self, action, "SYST:ERR?", ERROR_QUEUE_DEPTH)
 
     async def _query_number(self, action: str, command: str) -> float:
         reply = await self.link.query(command)
@@ -290,10 +262,11 @@ class ScpiGrinder(Grinder):
     async def load(self, wafer_id: str, side: GrindSide) -> None:
         side = GrindSide(side)
         action = f"load wafer {wafer_id} for {side.value} grinding"
-        if not WAFER_ID_PATTERN.match(wafer_id):
+        self.check_wafer_id(wafer_id)
+        if not WAFER_ID_PATTERN.match(wafer_id):  # besides, the command set's separators
             raise ValueError(
-                f"{self.name}: wafer id {wafer_id!r} must be 1-16 printable ASCII characters "
-                'without space, comma, semicolon or "'
+                f"{self.name}: wafer id {wafer_id!r} must not hold a comma, semicolon or "
+                "double quote (the command set's separators)"
             )
         self.require_state(action, *READY_STATES)
         await self._send(action, f"WAF:LOAD {wafer_id},{side.name}")
@@ -429,11 +402,11 @@ class ScpiGrinder(Grinder):
                     )  # fmt: skip
                 return status
             if self.clock.now() >= deadline:
-                await self._command_safe_state()  # an overrunning cycle is not left grinding
+                await self.abort()  # an overrunning cycle is not left grinding
                 raise ToolTimeout(
                     self.name, self.address, action,
                     f"cycle still {status.phase.value} at {status.thickness_um} um "
-                    f"after {timeout_s:g} s",
+                    f"after {timeout_s:g} s; aborted",
                 )  # fmt: skip
             await self.clock.sleep(self.poll_interval_s)
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
+from .conventions.modbus_plc import request_plc_identity
 from .equipment import Identity, Limit, ToolState
 from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
 from .links.modbus import ModbusLink
@@ -74,7 +75,6 @@ class Reg(IntEnum):
 
 
 STATUS_REGISTERS = 20
-SERIAL_REGISTERS = 8
 WAFER_ID_REGISTERS = 8
 JOB_REGISTERS = 8
 
@@ -173,20 +173,7 @@ class ModbusLaminator(Laminator):
     # ----------------------------------------------------------------- queries
 
     async def request_identity(self) -> Identity:
-        info = await self.link.read_device_identification()
-        serial = await self.link.read_holding_registers(Reg.SERIAL_NUMBER, SERIAL_REGISTERS)
-        try:
-            serial_number = registers_to_ascii(serial)
-        except ValueError as error:
-            raise ProtocolError(
-                self.name, self.address, "read identity", f"serial number: {error}"
-            ) from None
-        return Identity(
-            vendor=info.get("vendor_name", ""),
-            model=info.get("product_code", ""),
-            serial_number=serial_number,
-            firmware=info.get("revision", ""),
-        )
+        return await request_plc_identity(self, Reg.SERIAL_NUMBER)
 
     async def request_status(self) -> LaminatorStatus:
         regs = await self.link.read_holding_registers(Reg.PHASE, STATUS_REGISTERS)
@@ -282,13 +269,9 @@ class ModbusLaminator(Laminator):
 
     async def load(self, wafer_id: str) -> None:
         action = f"load wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
-        try:
-            id_registers = ascii_to_registers(wafer_id, WAFER_ID_REGISTERS)
-        except (UnicodeEncodeError, ValueError):
-            raise ValueError(
-                f"{self.name}: wafer id {wafer_id!r} must be at most 16 ASCII characters"
-            ) from None
+        id_registers = ascii_to_registers(wafer_id, WAFER_ID_REGISTERS)
         present = await self.request_wafer()
         if present is not None:
             raise ToolStateError(
@@ -425,11 +408,12 @@ class ModbusLaminator(Laminator):
             if done(status):
                 return seen
             if self.clock.now() >= deadline:
+                await self.abort()  # heater off, press released, vented: never left energised
                 raise ToolTimeout(
                     self.name,
                     self.address,
                     action,
-                    f"still {status.phase.name.lower()} after {timeout_s:g} s",
+                    f"still {status.phase.name.lower()} after {timeout_s:g} s; aborted",
                 )
             await self.clock.sleep(self.poll_interval_s)
 
@@ -448,5 +432,25 @@ class ModbusLaminator(Laminator):
         await self._settled_status(action)
 
     async def _command_safe_state(self) -> None:
-        """Heater off, press released, chamber vented (the ABORT command)."""
+        """Heater off, press released, chamber vented (the ABORT command), then wait until the
+        venting is over, so the next command (an unload, a reset) meets a ready or faulted tool.
+
+        The wait does not treat the fault phase as an error (a faulted tool is safe: heater off,
+        press released); it is bounded by `VENT_TIMEOUT_S` of process time.
+        """
+        action = "abort"
         await self.link.write_register(Reg.COMMAND, Command.ABORT)
+        deadline = self.clock.now() + VENT_TIMEOUT_S
+        while True:
+            status = await self.request_status()
+            self._record_status(status)
+            if status.phase is not LaminatorPhase.VENTING:
+                return
+            if self.clock.now() >= deadline:
+                raise ToolTimeout(
+                    self.name,
+                    self.address,
+                    action,
+                    f"chamber still venting {VENT_TIMEOUT_S:g} s after ABORT",
+                )
+            await self.clock.sleep(self.poll_interval_s)

@@ -25,8 +25,9 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
+from .conventions.scpi import check_error_queue
 from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolError, ToolStateError, ToolTimeout
+from .errors import ProtocolError, ToolAlarm, ToolError, ToolStateError, ToolTimeout
 from .links.base import TextLink
 from .roles.laser import (
     Atmosphere,
@@ -174,23 +175,11 @@ NO_ALARM = "NONE"
 #: `:SYST:INT?` answers these three, in this order, 1 = the condition holds.
 INTERLOCK_NAMES = ("enclosure_closed", "emission_enabled", "shutter_open")
 
-NO_ERROR_CODE = 0
-SCPI_ERRORS = {
-    -104: "Data type error",
-    -108: "Parameter not allowed",
-    -109: "Missing parameter",
-    -113: "Undefined header",
-    -221: "Settings conflict",
-    -222: "Data out of range",
-    -224: "Illegal parameter value",
-    -350: "Queue overflow",
-}
-_ERROR_REPLY = re.compile(r'^([+-]?\d+),"(.*)"$')
+#: How many errors the tool's queue holds (`:SYST:ERR?` answers them oldest first).
+ERROR_QUEUE_DEPTH = 10
 
 #: Site indices in one `:JOB:SIT:ADD` line; the tool accepts up to this many.
 SITES_PER_COMMAND = 100
-#: Wafer ids on the wire: 1-16 printable ASCII characters without spaces.
-WAFER_ID_PATTERN = re.compile(r"^[!-~]{1,16}$")
 
 #: Tool states in which door, load, emission and shutter commands are accepted.
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
@@ -237,17 +226,7 @@ class ScpiLaser(Laser):
     async def _set(self, action: str, command: str) -> None:
         """Send a setting, then read the error queue; a refusal becomes `CommandRefused`."""
         await self.link.write(command)
-        reply = await self.link.query(Header.ERROR.query)
-        match = _ERROR_REPLY.match(reply)
-        if match is None:
-            raise ProtocolError(
-                self.name, self.address, action, f'error queue reply {reply!r} is not code,"text"'
-            )
-        code, message = int(match[1]), match[2].replace('""', '"')
-        if code != NO_ERROR_CODE:
-            raise CommandRefused(
-                self.name, self.address, action, f"{command!r} refused: {message}", str(code)
-            )
+        await check_error_queue(self, action, Header.ERROR.query, ERROR_QUEUE_DEPTH)
 
     def _garbled(self, action: str, reply: str, expected: str) -> ProtocolError:
         return ProtocolError(self.name, self.address, action, f"reply {reply!r} is not {expected}")
@@ -367,12 +346,8 @@ class ScpiLaser(Laser):
 
     async def load(self, wafer_id: str) -> None:
         action = f"load wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
-        if not WAFER_ID_PATTERN.match(wafer_id):
-            raise ValueError(
-                f"{self.name}: wafer id {wafer_id!r} must be 1-16 printable ASCII characters "
-                "without spaces"
-            )
         await self._set(action, f"{Header.WAFER_LOAD.short} {quote(wafer_id)}")
 
     async def unload(self) -> str:
@@ -518,10 +493,12 @@ class ScpiLaser(Laser):
                 await self._wait_job(action)
                 await self._set(action, f"{Header.SHUTTER.short} {short_form(CLOSED)}")
             except ToolError:
-                # Leave no beam behind: stop, shutter closed, emission off (best effort: the
-                # tool may be gone, and the original error is the one to report).
+                # Leave no beam behind: stop, shutter closed, emission off, before any error
+                # (a timeout, an alarm, a refusal) reaches the caller. Best effort: the tool may
+                # be gone, and the original error is the one to report; a safe state that could
+                # not be confirmed leaves the driver in fault (see `Equipment.abort`).
                 with contextlib.suppress(ToolError):
-                    await self._command_safe_state()
+                    await self.abort()
                 raise
             return await self._job_result(action, kind, wafer_id)
 
@@ -562,12 +539,14 @@ class ScpiLaser(Laser):
                     raise self.alarm_error(action)
                 raise ToolAlarm(self.name, self.address, action, ["job faulted without an alarm"])
             if progress.state is not JobState.RUNNING:
-                raise ToolStateError(
+                # ended at the tool by someone else (an abort, a closed shutter)
+                raise ToolAlarm(
                     self.name, self.address, action,
-                    f"job {progress.state.value} at the tool after {progress.sites_done} "
-                    f"of {progress.sites_total} sites",
+                    [f"job ended {progress.state.value} after {progress.sites_done} "
+                     f"of {progress.sites_total} sites"],
                 )  # fmt: skip
             if self.clock.now() >= deadline:
+                # _run_job commands the safe state (abort) before this reaches the caller
                 raise ToolTimeout(
                     self.name, self.address, action,
                     f"job at {progress.sites_done} of {progress.sites_total} sites "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from .conventions.modbus_plc import request_plc_identity
 from .equipment import Identity, Limit, ToolState
 from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolTimeout
 from .links.modbus import ModbusLink
@@ -75,7 +76,6 @@ class Reg(IntEnum):
 
 STATUS_REGISTERS = 20
 SLOT_ID_REGISTERS = 8
-SERIAL_REGISTERS = 8
 MAX_SLOTS = 8
 MAX_STEPS = 8
 STEP_STRIDE = 10
@@ -173,20 +173,7 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
     # ----------------------------------------------------------------- queries
 
     async def request_identity(self) -> Identity:
-        info = await self.link.read_device_identification()
-        serial = await self.link.read_holding_registers(Reg.SERIAL_NUMBER, SERIAL_REGISTERS)
-        try:
-            serial_number = registers_to_ascii(serial)
-        except ValueError as error:
-            raise ProtocolError(
-                self.name, self.address, "read identity", f"serial number: {error}"
-            ) from None
-        return Identity(
-            vendor=info.get("vendor_name", ""),
-            model=info.get("product_code", ""),
-            serial_number=serial_number,
-            firmware=info.get("revision", ""),
-        )
+        return await request_plc_identity(self, Reg.SERIAL_NUMBER)
 
     async def _read_status_block(self) -> list[int]:
         return await self.link.read_holding_registers(Reg.CHAMBER_STATE, STATUS_REGISTERS)

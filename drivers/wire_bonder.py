@@ -27,8 +27,9 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .conventions.ascii_host import ask, parse_fields
 from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
+from .errors import ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
 from .links.base import TextLink
 from .roles.wire_bonder import (
     BonderState,
@@ -200,17 +201,7 @@ class AsciiWireBonder(WireBonder):
 
     async def _query(self, action: str, command: str) -> str:
         """Send `command`; return the payload of its `OK`, or raise the tool's refusal."""
-        reply = await self.link.query(command)
-        word, _, payload = reply.partition(" ")
-        if word == "OK":
-            return payload
-        if word == "ERR":
-            code, _, text = payload.partition(" ")
-            if code.isdigit() and text:
-                raise CommandRefused(self.name, self.address, action, text, code)
-        raise ProtocolError(
-            self.name, self.address, action, f"reply {reply!r} to {command!r} is not OK or ERR"
-        )
+        return await ask(self, action, command)
 
     def _garbled(self, action: str, command: str, payload: str, why: str) -> ProtocolError:
         return ProtocolError(
@@ -225,14 +216,7 @@ class AsciiWireBonder(WireBonder):
 
     async def _query_fields(self, action: str, command: str) -> dict[str, str]:
         """A reply of `KEY=value` words as a dict."""
-        payload = await self._query(action, command)
-        fields: dict[str, str] = {}
-        for word in payload.split(" "):
-            key, equals, value = word.partition("=")
-            if not key or not equals:
-                raise self._garbled(action, command, payload, f"{word!r} is not KEY=value")
-            fields[key] = value
-        return fields
+        return parse_fields(self, action, await self._query(action, command))
 
     # ----------------------------------------------------------------- queries
 

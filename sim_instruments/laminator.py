@@ -25,11 +25,11 @@ from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
+from packline.drivers.conventions.modbus_plc import SERIAL_REGISTERS
 from packline.drivers.laminator import (
     ALARM_BITS,
     INTERLOCK_BITS,
     JOB_REGISTERS,
-    SERIAL_REGISTERS,
     SUPPORT_CODES,
     SUPPORT_OF_CODE,
     WAFER_ID_REGISTERS,

@@ -21,17 +21,18 @@ from typing import TypeVar
 import numpy as np
 
 from packline.clock import Clock
+from packline.drivers.conventions.scpi import STANDARD_ERRORS
 from packline.drivers.laser import (
     ALARM_TEXT,
     ATMOSPHERE_MNEMONICS,
     CLOSED,
     DRILL_MODE_MNEMONICS,
+    ERROR_QUEUE_DEPTH,
     JOB_KIND_MNEMONICS,
     JOB_STATE_MNEMONICS,
     NO_ALARM,
     NO_JOB,
     OPEN,
-    SCPI_ERRORS,
     SITES_PER_COMMAND,
     SWITCH_OFF,
     SWITCH_ON,
@@ -52,7 +53,6 @@ from .twin import TwinStore, Workpiece, validate_wafer_id
 T = TypeVar("T")
 
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
-ERROR_QUEUE_LENGTH = 10
 
 
 @dataclass(frozen=True)
@@ -280,7 +280,7 @@ class ScpiError(Exception):
 
     @property
     def reply(self) -> str:
-        text = SCPI_ERRORS[self.code] + (f";{self.detail}" if self.detail else "")
+        text = STANDARD_ERRORS[self.code] + (f";{self.detail}" if self.detail else "")
         return f"{self.code},{quote(text)}"
 
 
@@ -410,9 +410,9 @@ class SimLaser(SimulatedTool):
 
     def _queue_error(self, error: ScpiError) -> None:
         """Queue an error; the last place of a full queue holds the overflow error."""
-        if len(self.errors) < ERROR_QUEUE_LENGTH - 1:
+        if len(self.errors) < ERROR_QUEUE_DEPTH - 1:
             self.errors.append(error.reply)
-        elif len(self.errors) == ERROR_QUEUE_LENGTH - 1:
+        elif len(self.errors) == ERROR_QUEUE_DEPTH - 1:
             self.errors.append(ScpiError(-350).reply)
 
     def _command_table(self) -> list[tuple[Header, Handler | None, Handler | None]]:

@@ -19,6 +19,7 @@ from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
+from packline.drivers.conventions.modbus_plc import SERIAL_REGISTERS
 from packline.drivers.equipment import validate_wafer_id
 from packline.drivers.links.registers import (
     ascii_to_registers,
@@ -343,7 +344,7 @@ class SimPlasmaCleaner(SimulatedTool):
             occupied,
             round(self.physics.base_pressure_mtorr),
             int(self.command_error),
-            *ascii_to_registers(self.serial_number, 8),
+            *ascii_to_registers(self.serial_number, SERIAL_REGISTERS),
         ]
 
     @staticmethod

@@ -14,6 +14,7 @@ from packline.drivers.errors import (
     ProtocolError,
     ToolAlarm,
     ToolStateError,
+    ToolTimeout,
 )
 from packline.drivers.links import open_link
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
@@ -179,7 +180,7 @@ async def test_blade_spindle_and_interval_commands():
         await saw.set_dressing_interval(15000)
         await saw.start_spindle(45)
         await saw.stop_spindle()
-    assert [r.value for r in saw.readings if r.name == "spindle"] == [45, 15, 0]
+    assert [r.value for r in saw.readings if r.name == "spindle_speed"] == [45, 15, 0]
 
 
 async def test_refusal_becomes_command_refused_with_the_tools_reason():
@@ -239,4 +240,21 @@ async def test_abort_commands_the_safe_state():
     script = [*CONNECT, (b"STOP\n", b"OK\n")]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
         await saw.abort()
+        assert saw.state is ToolState.IDLE
+
+
+async def test_a_spindle_that_never_reaches_speed_is_stopped_before_the_timeout():
+    # 30 s allowance, polled every 2 s: 16 polls at 20 krpm, then STOP, then the timeout
+    slow = [(b"STAT?\n", stat(rpm=20000, set_rpm=30000))] * 16
+    script = [
+        *CONNECT,
+        (b"ILK?\n", ALL_CLOSED),
+        (b"STAT?\n", stat()),
+        (b"SPINDLE 30000\n", b"OK\n"),
+        *slow,
+        (b"STOP\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(ToolTimeout, match=r"after 30 s; aborted"):
+            await saw.start_spindle(30)
         assert saw.state is ToolState.IDLE

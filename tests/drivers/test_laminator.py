@@ -339,13 +339,29 @@ async def test_status_decodes_every_field():
     assert got.peel_below_c == 40.0
 
 
-async def test_abort_writes_the_abort_command():
-    script = [*connect_script(), write_one(4, 300, 4)]
+async def test_abort_writes_the_abort_command_and_waits_until_vented():
+    clock = VirtualClock()
+    script = [
+        *connect_script(),
+        write_one(4, 300, 4),
+        read(5, 0, status(5, pressure_pa=60_000)),  # venting
+        read(6, 0, status(0)),  # ready: the safe state is reached
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"), clock)
+        await driver.connect()
+        await driver.abort()
+        assert driver.state.value == "idle"
+        await driver.close()
+
+
+async def test_abort_of_a_faulted_tool_does_not_wait_for_a_reset():
+    script = [*connect_script(alarm_word=0b10), write_one(4, 300, 4), read(5, 0, status(8))]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
         await driver.abort()
-        assert driver.state.value == "idle"
+        assert driver.state.value == "fault"
         await driver.close()
 
 

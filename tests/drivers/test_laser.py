@@ -35,8 +35,11 @@ NO_ERROR = b'0,"No error"\n'
 
 
 def setting(command: bytes, error: bytes = NO_ERROR) -> Script:
-    """A setting (no reply) and the error-queue read that follows it."""
-    return [(command + b"\n", None), (b":SYST:ERR?\n", error)]
+    """A setting (no reply) and the error-queue reads that follow it, until the queue is empty."""
+    reads = [(b":SYST:ERR?\n", error)]
+    if error != NO_ERROR:
+        reads.append((b":SYST:ERR?\n", NO_ERROR))
+    return [(command + b"\n", None), *reads]
 
 
 def connect_script(
@@ -166,7 +169,7 @@ async def test_a_tool_refusal_is_command_refused_with_its_code():
         laser = make_driver(peer.address("visa"))
         await laser.connect()
         with pytest.raises(
-            CommandRefused, match=r"':OUTP ON' refused: Settings conflict;alarm"
+            CommandRefused, match=r"enable emission: Settings conflict: alarm active; clear alarms"
         ) as info:
             await laser.enable_emission()
         assert info.value.code == "-221"

@@ -186,15 +186,15 @@ async def test_no_wafer_on_the_chuck_is_a_state_error():
 @pytest.mark.parametrize(
     ("reply", "why"),
     [
-        (b"HELLO\n", "is not OK or ERR"),
-        (b"ERR x\n", "is not OK or ERR"),
+        (b"HELLO\n", "is neither OK nor ERR <code> <text>"),
+        (b"ERR x\n", "is neither OK nor ERR <code> <text>"),
         (b"OK STATE=IDLE\n", "missing WAFER"),
         (
             b"OK STATE=NAPPING WAFER= DONE=0 TOTAL=0 STACK=0 STAGE=25.0 SPOOL=1 "
             b"ELAPSED=0 LAST=NONE\n",
             "not a status",
         ),
-        (b"OK STATE IDLE\n", "'STATE' is not KEY=value"),
+        (b"OK STATE IDLE\n", "'STATE' in 'STATE IDLE' is not KEY=value"),
     ],
 )
 async def test_garbled_status_is_protocol_error(reply, why):

@@ -350,7 +350,13 @@ async def test_states_and_traces_during_a_cut():
     times = [r.time_s for r in saw.readings if r.name == "progress"]
     assert times[-1] - times[0] > 200  # simulated seconds
     names = {r.name for r in saw.readings}
-    assert {"spindle", "lines_done", "kerf_width", "chipping_front", "singulated_units"} <= names
+    assert {
+        "spindle_speed",
+        "lines_done",
+        "kerf_width",
+        "chipping_front",
+        "singulated_units",
+    } <= names
 
 
 async def test_abort_mid_cut_leaves_the_safe_state():

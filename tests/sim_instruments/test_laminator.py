@@ -25,6 +25,7 @@ from packline.drivers.errors import (
     LimitViolation,
     ToolAlarm,
     ToolStateError,
+    ToolTimeout,
 )
 from packline.drivers.laminator import Command, CommandError, ModbusLaminator, Reg
 from packline.drivers.links import ModbusLink
@@ -417,7 +418,7 @@ async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
 
 
 async def test_load_and_unload_refusals(rig: Rig):
-    with pytest.raises(ValueError, match="at most 16 ASCII characters"):
+    with pytest.raises(ValueError, match="1-16 printable ASCII characters"):
         await rig.driver.load("W" * 17)
     with pytest.raises(ToolStateError, match="no wafer on the platen"):
         await rig.driver.unload()
@@ -458,11 +459,27 @@ async def test_cancelled_laminate_commands_the_safe_state(rig: Rig):
         await task
     assert rig.sim.last_result is JobResult.ABORTED
     status = await rig.driver.request_status()
-    assert status.phase is LaminatorPhase.VENTING
+    assert status.phase is LaminatorPhase.READY  # abort() waited for the venting to end
+    assert status.chamber_pressure_pa == pytest.approx(101_325, rel=0.01)
     assert status.press_pressure_mpa == 0.0
     assert rig.sim.platen.drive == "off"  # heater off
     assert rig.driver.state is ToolState.IDLE
     assert rig.twin.get("W01").resin_um.max() == 0.0  # the press never finished
+    assert await rig.driver.unload() == "W01"  # what tool_recovery.recover_laminator does next
+
+
+async def test_a_job_past_its_allowance_is_aborted_before_the_timeout_is_raised(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("packline.drivers.laminator.JOB_ALLOWANCE_S", 10.0)
+    await rig.driver.load("W01")
+    with pytest.raises(ToolTimeout, match=r"after 90 s; aborted"):
+        await rig.driver.laminate(FILM_45)
+    assert rig.sim.received[-1] == f"FC6 write {int(Reg.COMMAND)} [{int(Command.ABORT)}]"
+    assert rig.sim.last_result is JobResult.ABORTED
+    assert rig.sim.phase is LaminatorPhase.READY  # vented, heater off
+    assert rig.sim.platen.drive == "off"
+    assert rig.driver.state is ToolState.IDLE
 
 
 async def test_tool_dying_mid_lamination_raises_connection_lost_in_time(rig: Rig):

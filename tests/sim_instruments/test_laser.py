@@ -347,7 +347,7 @@ async def test_emission_forced_past_the_driver_is_refused_by_the_tool(rig: Rig, 
 
     monkeypatch.setattr(rig.laser, "require_interlocks", skip_interlock_check)
     with pytest.raises(
-        CommandRefused, match=r"':OUTP ON' refused: Settings conflict;enclosure open"
+        CommandRefused, match=r"enable emission: Settings conflict: enclosure open"
     ) as info:
         await rig.laser.enable_emission()
     assert info.value.code == "-221"
@@ -361,7 +361,7 @@ async def test_a_value_out_of_the_tools_range_sent_past_the_driver_is_refused_by
         await load(rig, "W01")
         hot = CleanRecipe(fluence_j_cm2=30, rep_rate_khz=100, pulses_per_site=50)
         with pytest.raises(
-            CommandRefused, match=r"':SOUR:FLU 30' refused: Data out of range"
+            CommandRefused, match=r"Data out of range: :SOUR:FLU 30 outside"
         ) as info:
             await rig.laser.clean_surfaces(hot)
         assert info.value.code == "-222"
