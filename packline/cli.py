@@ -6,10 +6,11 @@
     packline runs | show RUN | methods | claims | validate METHOD [--recipe FILE]
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
-Every command takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the data dir) and
-`--json` for machines. Exit codes: 0 success (every wafer completed and, in a dry run, the
-product meets every claim condition), 1 the run did not complete every wafer (held, terminated,
-aborted, failed) or its product violates a claim condition, 2 bad input (nothing was touched).
+Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
+data dir) and `--json` for machines. Exit codes: 0 success (every wafer completed
+and, in a dry run, the product meets every claim condition), 1 the run did not complete every
+wafer (held, terminated, aborted, failed), its product violates a claim condition, or a tool
+failed outside a run, 2 bad input (nothing was touched).
 """
 
 from __future__ import annotations
@@ -49,6 +50,8 @@ from packline.sequences.engine import (
     prepare,
     run_report,
 )
+from packline.sequences.engine.progress import clock_text
+from packline.station import StationError
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
@@ -60,9 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.handler(args)
-    except (BadInput, PacklineError) as error:
+    except (BadInput, StationError) as error:
         print(f"packline: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except PacklineError as error:  # a tool or the line failed outside a run: not bad input
+        print(f"packline: error: {error}", file=sys.stderr)
+        return EXIT_RUN_FAILED
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -206,7 +212,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         run_id = store.resolve_run(args.run)
         if is_live(store, run_id):
             store.post_control(run_id, "resume", time.time())
-            print(f"resume requested for run {run_id}")
+            if args.json:
+                _print_json({"run_id": run_id, "requested": "resume"})
+            else:
+                print(f"resume requested for run {run_id}")
             return EXIT_OK
         return asyncio.run(
             _drive(
@@ -266,21 +275,36 @@ class _StdinLines:
     def __init__(self) -> None:
         self.waiter: asyncio.Future[str] | None = None
         self.on_line: Callable[[str], None] | None = None
+        self.closed = False
+        # one question at a time: two wafers asking at once must not steal each other's answer
+        self._asking = asyncio.Lock()
 
     def feed(self) -> None:
-        line = sys.stdin.readline().strip().lower()
+        raw = sys.stdin.readline()
+        if not raw:  # end of input: stop watching stdin (it would stay readable forever)
+            self.closed = True
+            asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
+            if self.waiter is not None and not self.waiter.done():
+                self.waiter.set_exception(EOFError("no more operator input"))
+            return
+        line = raw.strip().lower()
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(line)
         elif self.on_line is not None:
             self.on_line(line)
 
     async def ask(self, console: Console, prompt: str) -> str:
-        console.print(prompt, markup=False)
-        self.waiter = asyncio.get_running_loop().create_future()
-        try:
-            return await asyncio.wait_for(self.waiter, CONFIRM_TIMEOUT_S)
-        finally:
-            self.waiter = None
+        """The operator's answer to `prompt`; TimeoutError after CONFIRM_TIMEOUT_S (the wait
+        for a turn included), EOFError once stdin has ended."""
+        async with asyncio.timeout(CONFIRM_TIMEOUT_S), self._asking:
+            if self.closed:
+                raise EOFError("no more operator input")
+            console.print(prompt, markup=False)
+            self.waiter = asyncio.get_running_loop().create_future()
+            try:
+                return await self.waiter
+            finally:
+                self.waiter = None
 
 
 def _confirm_with(console: Console, lines: _StdinLines | None) -> Callable[..., Any] | None:
@@ -293,6 +317,8 @@ def _confirm_with(console: Console, lines: _StdinLines | None) -> Callable[..., 
             answer = await lines.ask(console, f"[{wafers}] confirm: {prompt} [y/N]")
         except TimeoutError:
             return False, "no answer"
+        except EOFError:
+            return False, "no operator"
         return answer in ("y", "yes"), "operator"
 
     return confirm
@@ -335,15 +361,8 @@ def _signals(engine: Engine, console: Console, lines: _StdinLines | None) -> Ite
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         loop.remove_signal_handler(signal.SIGTERM)
-        if lines is not None:
+        if lines is not None and not lines.closed:
             loop.remove_reader(sys.stdin.fileno())
-
-
-def _clock(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    seconds = round(seconds)
-    return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
 def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
@@ -372,7 +391,7 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
         table.add_row(
             wafer["wafer"],
             wafer["status"],
-            _clock(wafer["cycle_time_s"]),
+            clock_text(wafer["cycle_time_s"]),
             *cells,
             wafer["reason"] or "",
         )
@@ -380,7 +399,7 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     clock = "simulated" if run["simulated"] else "process"
     wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
     console.print(
-        f"{clock} time {_clock(report['duration_s'])}, wall {wall or 0:.1f} s; "
+        f"{clock} time {clock_text(report['duration_s'])}, wall {wall or 0:.1f} s; "
         f"records in {db} (packline show {run['id']})",
         markup=False,
         highlight=False,
@@ -476,7 +495,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
             "yes" if run["simulated"] else "no",
             run["operator"],
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_wall"])),
-            _clock(duration),
+            clock_text(duration),
         )
     _console().print(table)
     return EXIT_OK
@@ -517,8 +536,8 @@ def cmd_show(args: argparse.Namespace) -> int:
                 ", ".join(json.loads(step["claims"])),
                 step["tool"] or "",
                 step["status"],
-                _clock(step["started_t"]),
-                _clock(step["stopped_t"]),
+                clock_text(step["started_t"]),
+                clock_text(step["stopped_t"]),
                 step["error"] or "",
             )
     console.print(steps)
@@ -530,7 +549,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         )
     for event in report["events"]:
         console.print(
-            f"[{_clock(event['t'])}] {event['kind']} {event['wafer_id'] or ''} {event['message']}",
+            f"[{clock_text(event['t'])}] {event['kind']} {event['wafer_id'] or ''} "
+            f"{event['message']}",
             markup=False,
             highlight=False,
         )

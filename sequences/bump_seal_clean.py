@@ -450,18 +450,23 @@ async def dice(wafer: Wafer, dicing: DicingStep) -> None:
     async with wafer.use("dicing_saw") as saw:
         await wafer.step("prepare blade", prepare_blade, saw, dicing)
         await wafer.step("mount on saw", saw.mount, wafer.id)
-        result = await wafer.step("dice", saw.dice, dicing.dicing_recipe(), claims=("003:23",))
-        if result is not None:
-            wafer.measure(
-                "kerf width",
-                result.kerf_width_um,
-                "um",
-                low=dicing.blade_thickness_um,
-                high=dicing.blade_thickness_um + KERF_ALLOWANCE_UM,
-            )
-            wafer.measure("cut depth into tape", result.cut_depth_into_tape_um, "um", low=0)
+        await wafer.step("dice", cut_and_inspect, wafer, saw, dicing, claims=("003:23",))
         await wafer.step("stop spindle", saw.stop_spindle)
         await wafer.step("unmount from saw", saw.unmount)
+
+
+async def cut_and_inspect(wafer: Wafer, saw: DicingSaw, dicing: DicingStep) -> None:
+    """Cut, then check the kerf the saw reports: the measurements are filed under the cut, and
+    a kerf out of limits fails it (the wafer is held; a cut is never repeated)."""
+    result = await saw.dice(dicing.dicing_recipe())
+    wafer.measure(
+        "kerf width",
+        result.kerf_width_um,
+        "um",
+        low=dicing.blade_thickness_um,
+        high=dicing.blade_thickness_um + KERF_ALLOWANCE_UM,
+    )
+    wafer.measure("cut depth into tape", result.cut_depth_into_tape_um, "um", low=0)
 
 
 async def prepare_blade(saw: DicingSaw, dicing: DicingStep) -> None:
@@ -471,8 +476,9 @@ async def prepare_blade(saw: DicingSaw, dicing: DicingStep) -> None:
     worn blades chip more and, far past the interval, break.
     """
     blade = await saw.request_blade()
-    if blade.broken or blade.thickness_um != dicing.blade_thickness_um:
-        await saw.install_blade(dicing.blade_thickness_um)
+    replace = blade.broken or blade.thickness_um != dicing.blade_thickness_um
+    if replace:
+        await saw.install_blade(dicing.blade_thickness_um)  # a new blade: no wear
     await saw.start_spindle(dicing.spindle_krpm)
-    if blade.wear_ratio >= 1.0:
+    if not replace and blade.wear_ratio >= 1.0:
         await saw.dress_blade()

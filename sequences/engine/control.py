@@ -23,6 +23,8 @@ from packline.clock import Clock
 from .errors import RunTerminated
 
 DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
+#: What `RunControl.apply` (and the `control` table) accepts.
+CONTROL_COMMANDS = ("pause", "resume", "terminate", "abort")
 
 
 class RunState(StrEnum):
@@ -74,13 +76,12 @@ class RunControl:
             self._resumed.set()
 
     def apply(self, command: str, reason: str) -> None:
-        """Apply a command by name (pause, resume, terminate, abort)."""
-        {
-            "pause": self.pause,
-            "resume": self.resume,
-            "terminate": self.terminate,
-            "abort": self.abort,
-        }[command](reason)
+        """Apply a command by name (one of `CONTROL_COMMANDS`)."""
+        if command not in CONTROL_COMMANDS:
+            raise ValueError(
+                f"unknown run control command {command!r}; use {', '.join(CONTROL_COMMANDS)}"
+            )
+        getattr(self, command)(reason)
 
     def _set(self, state: RunState, reason: str) -> None:
         self.state, self.reason = state, reason

@@ -13,9 +13,10 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +29,8 @@ from packline.station import Station
 
 from .batching import Batcher
 from .claim_check import check_claims, overall
-from .control import DEFAULT_PAUSE_TIMEOUT_S, RunControl, RunState
-from .errors import OutOfLimits, RunTerminated, StepError
+from .control import CONTROL_COMMANDS, DEFAULT_PAUSE_TIMEOUT_S, RunControl, RunState
+from .errors import BadInput, OutOfLimits, RunTerminated, StepError
 from .events import Event, Observer
 from .method import FailurePolicy, Method
 from .plan import Plan
@@ -47,6 +48,8 @@ TOOL_WAIT_TIMEOUT_S = 24 * 3600.0
 STAGE_TIMEOUT_S = 48 * 3600.0
 RECOVER_TIMEOUT_S = 1800.0
 CONTROL_POLL_S = 0.2
+#: Wall-clock bound of each tool's abort and close when the run ends (they guard the wire).
+SHUTDOWN_TIMEOUT_S = 30.0
 
 #: Events that are kept in the events table (steps, measurements and confirmations have theirs).
 _RECORDED_EVENTS = frozenset(
@@ -203,12 +206,39 @@ class Engine:
             raise
         except PacklineError as failure:
             error = str(failure)
+        except Exception as failure:  # a bug: record it, then let it surface
+            status, error = "failed", f"{type(failure).__name__}: {failure}"
+            raise
         finally:
             poller.cancel()
+            await self._stop_wafers()
             await asyncio.gather(poller, return_exceptions=True)
-            await self._shutdown_tools()
+            cancelled = await self._shielded(self._shutdown_tools())
             self._close_records(status, error)
+            if cancelled:
+                raise asyncio.CancelledError
         return status
+
+    async def _stop_wafers(self) -> None:
+        """No wafer task outlives the run (only reached with tasks left on an error)."""
+        left = [task for task in self._tasks.values() if not task.done()]
+        if left:
+            self.control.abort("the run ended with wafers still running")
+            await asyncio.gather(*left, return_exceptions=True)
+
+    @staticmethod
+    async def _shielded(work: Awaitable[None]) -> bool:
+        """Run `work` to its end even if this task is cancelled meanwhile (the tools must be
+        left safe); returns whether a cancellation arrived, for the caller to pass on."""
+        task = asyncio.ensure_future(work)
+        cancelled = False
+        while not task.done():
+            try:
+                await asyncio.shield(task)
+            except asyncio.CancelledError:
+                cancelled = True
+        task.result()
+        return cancelled
 
     def _final_status(self) -> str:
         if self.control.state is RunState.ABORTING:
@@ -274,16 +304,19 @@ class Engine:
                 },
                 spec.wafer_ids,
             )
-        else:
-            self.store.update_run(
-                self.run_id,
-                status="running",
-                sessions=self.session,
-                pid=os.getpid(),
-                host=socket.gethostname(),
-                stopped_t=None,
-                stopped_wall=None,
-                error=None,
+        elif not self.store.start_session(
+            self.run_id,
+            self.session,
+            status="running",
+            pid=os.getpid(),
+            host=socket.gethostname(),
+            stopped_t=None,
+            stopped_wall=None,
+            error=None,
+        ):
+            raise BadInput(
+                f"run {self.run_id}: session {self.session} was started by another process "
+                "meanwhile; nothing was done here"
             )
         self.emit(
             "run-started",
@@ -311,14 +344,18 @@ class Engine:
         self.store.flush_traces()
 
     async def _poll_control(self) -> None:
-        """Commands from other processes (`packline pause RUN`), read on the wall clock."""
+        """Commands from other processes (`packline pause RUN`), read on the wall clock. A
+        database that is busy for longer than its timeout is tried again at the next poll:
+        the poller must not die, or `packline terminate RUN` would be silently ignored."""
         while True:
-            self._take_control()
+            with suppress(sqlite3.OperationalError):
+                self._take_control()
             await asyncio.sleep(CONTROL_POLL_S)
 
     def _take_control(self) -> None:
         for command in self.store.take_control(self.run_id, time.time()):
-            self.request(command, f"{command} requested from another process")
+            if command in CONTROL_COMMANDS:
+                self.request(command, f"{command} requested from another process")
 
     # ----------------------------------------------------------------- tools
 
@@ -360,28 +397,35 @@ class Engine:
     async def recover_tool(self, tool: Tool) -> None:
         """Bring a tool to its known safe, empty state; out of service if that fails."""
         recover = self.method.recover.get(tool.role)
+        work = tool.driver.abort() if recover is None else recover(tool.driver)
+        # a recovery runs to its end like a step: a pause does not freeze it half done
+        self.control.step_started()
         try:
-            if recover is None:
-                await tool.driver.abort()
-            else:
-                await wait_for(
-                    self.clock, recover(tool.driver), RECOVER_TIMEOUT_S, f"recovering {tool.name}"
-                )
+            await wait_for(self.clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}")
         except (PacklineError, TimeoutError, ValueError) as error:
             self.pool.put_out_of_service(tool, f"recovery failed: {error}")
             self.emit("tool-out-of-service", tool=tool.name, message=str(error))
         else:
             self.emit("tool-recovered", tool=tool.name, message="safe and empty")
+        finally:
+            self.control.step_ended()
 
     async def _shutdown_tools(self) -> None:
         tools = list(self.pool.tools.values())
         if self.control.state is RunState.ABORTING:
             await asyncio.gather(
-                *(t.driver.abort() for t in tools if t.driver.link.connected),
+                *(
+                    asyncio.wait_for(t.driver.abort(), SHUTDOWN_TIMEOUT_S)
+                    for t in tools
+                    if t.driver.link.connected
+                ),
                 return_exceptions=True,
             )
         self.control.release()
-        await asyncio.gather(*(t.driver.close() for t in tools), return_exceptions=True)
+        await asyncio.gather(
+            *(asyncio.wait_for(t.driver.close(), SHUTDOWN_TIMEOUT_S) for t in tools),
+            return_exceptions=True,
+        )
 
     # ----------------------------------------------------------------- wafers
 
@@ -389,6 +433,8 @@ class Engine:
         for wafer_id in self.spec.wafer_ids:
             status = self.plan.wafer_status.get(wafer_id, "pending")
             if status in ("completed", "held"):
+                # finished in an earlier session: it still counts for the run's outcome
+                self._wafer_status[wafer_id] = status
                 continue
             reason = self.plan.hold_reason(wafer_id)
             if reason is not None:
@@ -527,9 +573,19 @@ class Engine:
         return ids
 
     def record_skipped(self, rows: Sequence[dict[str, Any]]) -> None:
-        full = [self._row(row, "skipped") for row in rows]
-        ids = self.store.start_steps(full)
-        self.store.finish_steps(ids, "skipped", self.t(), time.time(), "completed before")
+        """Record steps skipped because they completed in an earlier session (one
+        transaction: the row is written finished)."""
+        self.store.start_steps(
+            [
+                {
+                    **self._row(row, "skipped"),
+                    "stopped_t": self.t(),
+                    "stopped_wall": time.time(),
+                    "error": "completed before",
+                }
+                for row in rows
+            ]
+        )
         for row in rows:
             self.emit("step-finished", wafer=row["wafer_id"], step=row["name"], status="skipped")
 

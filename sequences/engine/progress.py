@@ -23,7 +23,10 @@ _END = {"completed", "held", "terminated"}
 _STYLE = {"completed": "green", "held": "bold red", "terminated": "yellow", "running": "cyan"}
 
 
-def _clock(seconds: float) -> str:
+def clock_text(seconds: float | None) -> str:
+    """H:MM:SS of a run-clock duration or time; '-' for none."""
+    if seconds is None:
+        return "-"
     seconds = max(0, round(seconds))
     return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
@@ -64,7 +67,7 @@ class PlainLog:
             return
         who = event.wafer or event.tool or ""
         text = " ".join(x for x in (event.kind, who, event.status or "", event.message) if x)
-        self.console.print(f"[{_clock(event.t)}] {text}", markup=False, highlight=False)
+        self.console.print(f"[{clock_text(event.t)}] {text}", markup=False, highlight=False)
 
 
 @dataclass
@@ -131,7 +134,7 @@ class LiveView:
         most = max((r.steps_done for r in self.rows.values()), default=0) or 1
         for wafer_id, row in self.rows.items():
             end = row.stopped_t if row.stopped_t is not None else self.now
-            elapsed = "" if row.started_t is None else _clock(end - row.started_t)
+            elapsed = "" if row.started_t is None else clock_text(end - row.started_t)
             done = most if row.status == "completed" else row.steps_done
             table.add_row(
                 wafer_id,
@@ -142,7 +145,7 @@ class LiveView:
                 elapsed,
             )
         remaining = self.remaining_s()
-        footer = f"run clock {_clock(self.now - self.started_t)}"
+        footer = f"run clock {clock_text(self.now - self.started_t)}"
         if remaining is not None:
-            footer += f"   remaining about {_clock(remaining)}"
+            footer += f"   remaining about {clock_text(remaining)}"
         return Group(table, Text(footer))

@@ -70,8 +70,8 @@ CREATE TABLE IF NOT EXISTS steps (
     wafer_id TEXT NOT NULL,
     key TEXT NOT NULL,              -- name#occurrence within the wafer's script: the checkpoint
     name TEXT NOT NULL,
-    stage TEXT,                     -- key of the enclosing batch stage, if any
-    kind TEXT NOT NULL,             -- step, batch-step, batch
+    stage TEXT,                     -- key of the enclosing stage (tool use or batch), if any
+    kind TEXT NOT NULL,             -- step, batch-step, stage, batch
     claims TEXT NOT NULL,           -- JSON list of claim ids
     tool TEXT,
     irreversible INTEGER NOT NULL,
@@ -173,11 +173,13 @@ class RunStore:
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One durable transaction; buffered traces go with it."""
         self._db.execute("BEGIN IMMEDIATE")
+        traces = self._traces
         try:
             self._write_traces()
             yield self._db
         except BaseException:
             self._db.execute("ROLLBACK")
+            self._traces = traces + self._traces  # not written: keep them for the next one
             raise
         self._db.execute("COMMIT")
 
@@ -199,6 +201,18 @@ class RunStore:
         with self.transaction() as db:
             db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
 
+    def start_session(self, run_id: str, session: int, **values: Any) -> bool:
+        """Take over run `run_id` as its session `session` (setting `values` too), only if no
+        other process has started that session meanwhile: the check and the write are one
+        transaction, so two `packline resume` of one run cannot both drive it."""
+        sets = ", ".join(f"{column} = ?" for column in ("sessions", *values))
+        with self.transaction() as db:
+            cursor = db.execute(
+                f"UPDATE runs SET {sets} WHERE id = ? AND sessions = ?",
+                (session, *values.values(), run_id, session - 1),
+            )
+            return cursor.rowcount == 1
+
     def update_wafer(self, run_id: str, wafer_id: str, **values: Any) -> None:
         sets = ", ".join(f"{column} = ?" for column in values)
         with self.transaction() as db:
@@ -216,7 +230,9 @@ class RunStore:
             if row is None:
                 raise BadInput(f"run database {self.path} holds no runs")
             return row["id"]
-        rows = self._db.execute("SELECT id FROM runs WHERE id LIKE ? || '%'", (ref,)).fetchall()
+        rows = self._db.execute(
+            "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ?", (ref, ref)
+        ).fetchall()
         if len(rows) != 1:
             what = "no run" if not rows else f"{len(rows)} runs"
             raise BadInput(f"run {ref!r}: {what} with that id in {self.path} (see `packline runs`)")
@@ -271,7 +287,8 @@ class RunStore:
     # ----------------------------------------------------------------- steps
 
     def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Record steps as running (one row per wafer), durably, before they run."""
+        """Insert step rows (one per wafer) durably: as running before they run, or, for a
+        skip on resume, already finished."""
         ids = []
         with self.transaction() as db:
             for row in rows:

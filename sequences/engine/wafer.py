@@ -66,9 +66,10 @@ class Wafer:
     ) -> T | None:
         """Run `await action(*args, **kwargs)` as the checkpointed step `name`.
 
-        Irreversible unless the method does not list `name` as irreversible (or
-        `repeatable=False` says so here). Returns the action's result, or None when the step
-        is skipped on resume because it completed before.
+        Repeatable (run again on resume if it was cut off) unless the method lists `name` as
+        irreversible or `repeatable=False` is given here; `repeatable=True` cannot make a step
+        the method lists as irreversible repeatable. Returns the action's result, or None when
+        the step is skipped on resume because it completed before.
         """
         return await execute_step(
             self._engine,

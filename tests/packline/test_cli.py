@@ -183,3 +183,27 @@ def test_sim_serve_prints_a_station_and_stops_on_sigterm(tmp_path):
         assert server.wait(timeout=10) == 0
         server.stdout.close()
         server.stderr.close()
+
+
+async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeypatch):
+    """Two wafers asking the operator at the same moment: answers go in order, none is lost."""
+    import asyncio
+    import io
+
+    from rich.console import Console
+
+    from packline import cli
+
+    lines = cli._StdinLines()
+    console = Console(file=io.StringIO())
+    first = asyncio.create_task(lines.ask(console, "W01 seated?"))
+    second = asyncio.create_task(lines.ask(console, "W02 seated?"))
+    while lines.waiter is None:  # noqa: ASYNC110 - stepping the loop until the question is up
+        await asyncio.sleep(0)
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\nn\n"))
+    lines.feed()
+    assert await asyncio.wait_for(first, 1) == "y"
+    while lines.waiter is None:  # noqa: ASYNC110 - stepping the loop until the question is up
+        await asyncio.sleep(0)
+    lines.feed()
+    assert await asyncio.wait_for(second, 1) == "n"

@@ -190,8 +190,55 @@ async def test_live_view_shows_every_wafer_and_the_run_clock(store):
     output = io.StringIO()
     view = LiveView(Console(file=output, force_terminal=True, width=120), title="lot")
     with view:
-        engine, status = await run_method(store, lot=5, observers=[view])
+        _, status = await run_method(store, lot=5, observers=[view])
     assert status == "completed"
     assert view.remaining_s() == 0.0
     text = output.getvalue()
-    assert "W05" in text and "completed" in text and "run clock 0:09:44" in text
+    assert "W05" in text
+    assert "completed" in text
+    assert "run clock 0:09:44" in text
+
+
+async def test_a_wafer_held_in_an_earlier_session_still_counts_after_resume(store):
+    """Session 1 holds 4 wafers and terminates; session 2 completes the other 2: the run is
+    held (exit 1), not completed, and the held wafers are reported as such."""
+    from packline.sequences.engine import open_resume
+
+    injector = Injector("chamber_leak")
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="stop"))
+    async with open_run(
+        store, prepared, observers=[injector], line_factory=injector.line_factory
+    ) as engine:
+        assert await engine.run() == "terminated"
+    finished = []
+    async with open_resume(store, engine.run_id, observers=[finished.append]) as resumed:
+        assert await resumed.run() == "held"
+    statuses = [w["status"] for w in store.wafers(engine.run_id)]
+    assert statuses.count("held") == 4
+    assert statuses.count("completed") == 2
+    assert store.run(engine.run_id)["status"] == "held"
+    (last,) = [e for e in finished if e.kind == "run-finished"]
+    assert sorted(last.data["wafers"].values()) == ["completed"] * 2 + ["held"] * 4
+
+
+async def test_two_resumes_of_one_run_cannot_both_drive_it(store):
+    from packline.sequences.engine import BadInput, open_resume
+
+    def abort_in_clean(event):
+        if event.kind == "step-started" and event.step == "open door":
+            engine.request("abort", "test")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    async with open_run(store, prepared, observers=[abort_in_clean]) as engine:
+        assert await engine.run() == "aborted"
+    async with (
+        open_resume(store, engine.run_id) as first,
+        open_resume(store, engine.run_id) as second,
+    ):
+        assert first.session == second.session == 2
+        assert await first.run() == "completed"
+        with pytest.raises(BadInput, match="session 2 was started by another process"):
+            await second.run()
+    assert store.run(engine.run_id)["sessions"] == 2
+    opened = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
+    assert len(opened) == 2  # one per wafer, none twice

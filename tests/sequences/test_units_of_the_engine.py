@@ -90,3 +90,39 @@ def test_twin_snapshot_round_trips_every_field_without_pickle():
         restore(TwinStore().get("W02"), data)
     with pytest.raises(ValueError, match="twin snapshot"):
         read_snapshot(b"\x00" * 8 + b"garbage")
+
+
+def test_traces_survive_a_transaction_that_rolls_back(store):
+    store.add_trace("r", "pc", None, "pressure", 1.0, "mTorr", 0.0, 0.0)
+    with pytest.raises(RuntimeError), store.transaction():
+        raise RuntimeError("a write failed")
+    store.flush_traces()
+    assert store.trace_summary("r")[0]["samples"] == 1
+
+
+def test_a_run_prefix_is_a_prefix_not_a_pattern(store):
+    store.create_run(
+        {
+            "id": "20250101-000000-abcd",
+            "method": "m",
+            "recipe_json": "{}",
+            "recipe_text": "",
+            "recipe_source": "",
+            "recipe_hash": "",
+            "station_name": "s",
+            "station_yaml": "",
+            "simulated": 1,
+            "operator": "o",
+            "lot_size": 1,
+            "failure_policy": "hold",
+            "status": "completed",
+            "sessions": 1,
+            "started_t": 0.0,
+            "started_wall": 0.0,
+        },
+        ["W1"],
+    )
+    assert store.resolve_run("2025") == "20250101-000000-abcd"
+    for pattern in ("_", "%", "2025%abcd", "20250101-000000-ABCD"):
+        with pytest.raises(BadInput, match="no run"):
+            store.resolve_run(pattern)
