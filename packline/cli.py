@@ -30,6 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from packline.drivers.errors import PacklineError
+from packline.drivers.links import wire_log_to
 from packline.sequences.engine import (
     BadInput,
     Engine,
@@ -61,8 +62,10 @@ CONFIRM_TIMEOUT_S = 3600.0
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    wire_log = getattr(args, "wire_log", None)
     try:
-        return args.handler(args)
+        with wire_log_to(wire_log) if wire_log else contextlib.nullcontext():
+            return args.handler(args)
     except (BadInput, StationError) as error:
         print(f"packline: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -82,6 +85,9 @@ def build_parser() -> argparse.ArgumentParser:
     common.add_argument("--json", action="store_true", help="machine-readable output")
     watch = argparse.ArgumentParser(add_help=False)
     watch.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    watch.add_argument(
+        "--wire-log", type=Path, help="append every exchange with every tool to this file"
+    )
 
     parser = argparse.ArgumentParser(
         prog="packline",

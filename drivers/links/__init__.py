@@ -4,7 +4,7 @@ Everything a driver or a station file needs is importable from here.
 """
 
 from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, open_link
-from .base import Link, ReconnectPolicy, TextLink, wire_log
+from .base import Link, ReconnectPolicy, TextLink, wire_log, wire_log_to
 from .modbus import ModbusLink, parse_modbus_address
 from .serial import SerialLink
 from .visa import VisaLink
@@ -23,4 +23,5 @@ __all__ = [
     "open_link",
     "parse_modbus_address",
     "wire_log",
+    "wire_log_to",
 ]

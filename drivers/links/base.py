@@ -14,8 +14,10 @@ import asyncio
 import logging
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TypeVar
 
 from packline.clock import Clock, WallClock
@@ -25,6 +27,26 @@ from ..errors import ConnectionLost, ToolConnectionError, ToolError, ToolTimeout
 T = TypeVar("T")
 
 wire_log = logging.getLogger("packline.wire")
+
+
+@contextmanager
+def wire_log_to(path: str | Path) -> Iterator[None]:
+    """Append every exchange of every link to the file `path` while the block runs.
+
+    The same as switching the `packline.wire` logger to DEBUG with a file handler; the
+    command line's `--wire-log FILE` uses it.
+    """
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+    level = wire_log.level
+    wire_log.addHandler(handler)
+    wire_log.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        wire_log.removeHandler(handler)
+        wire_log.setLevel(level)
+        handler.close()
 
 
 @dataclass(frozen=True)
