@@ -26,10 +26,11 @@ from typing import Any, TypeVar
 import pyvisa
 import serial
 import serial_asyncio_fast
-from packline.drivers.links import ModbusLink, SerialLink, VisaLink
-from packline.sim_instruments.servers import ModbusToolServer, TextToolServer
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.simulator import DataType, SimData, SimDevice
+
+from packline.drivers.links import ModbusLink, SerialLink, VisaLink
+from packline.sim_instruments.servers import ModbusToolServer, TextToolServer
 
 T = TypeVar("T")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -42,3 +44,15 @@ def test_every_registry_entry_loads_a_driver_and_a_simulator_of_the_same_role(ki
     entry = TOOL_KINDS[kind]
     assert entry.load_driver().role == entry.role
     assert entry.load_simulator().__name__.startswith("Sim")
+
+
+@pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
+def test_the_tree_is_ruff_clean(command: list[str]):
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", *command, str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

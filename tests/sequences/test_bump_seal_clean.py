@@ -81,7 +81,11 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
     assert all(c["wafers_checked"] == 25 for c in check["conditions"])
 
     # the records show every step with its claim ids, the cleaning variant's among them
-    steps = RunStore(db).table("steps", summary["run_id"])
+    store = RunStore(db)
+    try:
+        steps = store.table("steps", summary["run_id"])
+    finally:
+        store.close()
     claims_of: dict[str, set[str]] = {}
     for step in steps:
         claims_of.setdefault(step["name"], set()).update(json.loads(step["claims"] or "[]"))
@@ -207,7 +211,7 @@ def test_laser_cleaning_in_air_leaves_oxide_on_copper_bumps(
     assert failed == {"003:11"}
 
 
-def test_validate_names_the_claims_of_the_method(capsys: pytest.CaptureFixture[str]):
+def test_methods_lists_the_claims_of_the_method(capsys: pytest.CaptureFixture[str]):
     assert main(["methods", "--json"]) == 0
     methods = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
     claims = set(methods["bump-seal-clean"]["claims"])

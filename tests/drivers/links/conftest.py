@@ -7,15 +7,16 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
+from pymodbus.constants import ExcCodes
+from pymodbus.pdu.device import ModbusDeviceIdentification
+from pymodbus.simulator import DataType, SimData, SimDevice
+
 from packline.sim_instruments.servers import (
     ModbusToolServer,
     PtyToolServer,
     TextToolServer,
     ToolServer,
 )
-from pymodbus.constants import ExcCodes
-from pymodbus.pdu.device import ModbusDeviceIdentification
-from pymodbus.simulator import DataType, SimData, SimDevice
 
 
 class Meter:

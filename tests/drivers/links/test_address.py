@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+
+from packline.clock import VirtualClock
 from packline.drivers.links import (
     LINK_KINDS,
     ModbusLink,
@@ -12,8 +14,6 @@ from packline.drivers.links import (
     open_link,
     parse_modbus_address,
 )
-
-from packline.clock import VirtualClock
 
 
 @pytest.mark.parametrize(

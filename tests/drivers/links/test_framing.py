@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
 from packline.drivers.errors import CommandRefused, ProtocolError
 from packline.drivers.links import ModbusLink, TextLink, open_link
-
 from packline.testing import expected_protocol
 
 

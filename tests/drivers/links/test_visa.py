@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import pytest
+
 from packline.drivers.errors import ConnectionLost, ToolTimeout
 from packline.drivers.links import ReconnectPolicy, VisaLink
 from packline.sim_instruments.servers import TextToolServer

@@ -6,9 +6,9 @@ import re
 from typing import Literal
 
 import pytest
+
 from packline.drivers.errors import ToolTimeout
 from packline.drivers.links import SerialLink, TextLink, VisaLink, open_link
-
 from packline.testing import expected_protocol
 from packline.testing.expected_protocol import AddressForm
 

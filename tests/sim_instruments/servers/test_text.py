@@ -8,6 +8,7 @@ import os
 import tty
 
 import pytest
+
 from packline.sim_instruments.servers import PtyToolServer, TextToolServer
 
 
