@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from .conventions.ascii_host import ask, parse_fields
 from .equipment import Identity, Limit, ToolState
-from .errors import ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
+from .errors import ProtocolError, ToolAlarm, ToolStateError
 from .links.base import TextLink
 from .roles.dicing_saw import (
     BladeStatus,
@@ -330,9 +330,14 @@ class AsciiDicingSaw(DicingSaw):
         await self._wait_spindle(action, 0.0)
 
     async def _wait_spindle(self, action: str, speed_krpm: float) -> SawStatus:
-        """Poll until the spindle runs at `speed_krpm`; an alarm or a timeout ends the wait."""
-        deadline = self.clock.now() + SPINDLE_TIMEOUT_S
-        while True:
+        """Poll until the spindle runs at `speed_krpm`; an alarm or a timeout ends the wait.
+
+        A spindle that never settles is stopped (`wait_until` aborts).
+        """
+        status: SawStatus  # the latest, for the timeout message
+
+        async def poll() -> SawStatus | None:
+            nonlocal status
             status = await self.request_status()
             self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
@@ -340,16 +345,14 @@ class AsciiDicingSaw(DicingSaw):
             if status.state is SawState.FAULT:
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
-            if self.clock.now() >= deadline:
-                await self.abort()  # a spindle that never settles is stopped
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"spindle at {status.spindle_krpm:g} krpm, not {speed_krpm:g} krpm, "
-                    f"after {SPINDLE_TIMEOUT_S:g} s; aborted",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            SPINDLE_TIMEOUT_S,
+            lambda: f"spindle at {status.spindle_krpm:g} krpm, not {speed_krpm:g} krpm",
+        )
 
     # ----------------------------------------------------------------- dressing and cutting
 
@@ -412,9 +415,14 @@ class AsciiDicingSaw(DicingSaw):
         return lines * per_line_s + CUT_TIMEOUT_MARGIN_S
 
     async def _wait_motion(self, action: str, counter: str, before: int, timeout_s: float) -> None:
-        """Poll until the saw is idle with `counter` advanced; an alarm or a timeout ends it."""
-        deadline = self.clock.now() + timeout_s
-        while True:
+        """Poll until the saw is idle with `counter` advanced; an alarm or a timeout ends it.
+
+        An overrunning cut or dress is stopped, blade up (`wait_until` aborts).
+        """
+        status: SawStatus  # the latest, for the timeout message
+
+        async def poll() -> SawStatus | None:
+            nonlocal status
             status = await self.request_status()
             self.record_reading("lines_done", status.lines_done, "lines")
             self.record_reading("progress", status.progress_percent, "%")
@@ -423,17 +431,18 @@ class AsciiDicingSaw(DicingSaw):
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
             if status.state is SawState.IDLE and getattr(status, counter) != before:
-                return
-            if self.clock.now() >= deadline:
-                await self.abort()  # an overrunning cut or dress is stopped, blade up
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"still {status.state.value.lower()} after {timeout_s:g} s "
-                    f"({status.lines_done}/{status.lines_total} lines); aborted",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+                return status
+            return None
+
+        await self.wait_until(
+            action,
+            poll,
+            timeout_s,
+            lambda: (
+                f"still {status.state.value.lower()} "
+                f"({status.lines_done}/{status.lines_total} lines)"
+            ),
+        )
 
     def _record_result(self, result: DicingResult) -> None:
         self.record_reading("kerf_width", result.kerf_width_um, "um")

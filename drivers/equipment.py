@@ -5,7 +5,8 @@ gives all of them the same life: async connect/close and `async with`; an identi
 machine whose states map onto SEMI E10; alarms (active and history) with a fault state that only
 a reset leaves; interlocks checked before motion or energy; limits on every setpoint, refused
 before anything is sent; `abort()` that commands the safe state even when its caller is
-cancelled; and process readings recorded as traces for the engine to keep.
+cancelled; process waits polled on the clock up to a deadline (`wait_until`); and process
+readings recorded as traces for the engine to keep.
 """
 
 from __future__ import annotations
@@ -14,11 +15,11 @@ import asyncio
 import math
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Self
+from typing import ClassVar, Self, TypeVar
 
 from transitions.extensions.asyncio import AsyncMachine
 
@@ -31,8 +32,11 @@ from .errors import (
     ToolAlarm,
     ToolError,
     ToolStateError,
+    ToolTimeout,
 )
 from .links.base import Link
+
+T = TypeVar("T")
 
 
 class E10State(StrEnum):
@@ -438,6 +442,39 @@ class Equipment(ABC):
     @abstractmethod
     async def _command_safe_state(self) -> None:
         """Command the tool's safe state (energy off, motion stopped, gases closed)."""
+
+    # ----------------------------------------------------------------- process waits
+
+    async def wait_until(
+        self,
+        action: str,
+        poll: Callable[[], Awaitable[T | None]],
+        timeout_s: float,
+        still: Callable[[], str],
+        *,
+        abort_on_timeout: bool = True,
+    ) -> T:
+        """Call `poll` every `poll_interval_s` of the clock until it returns a result.
+
+        `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
+        returns the result when the process is done, None while it is not. Once `timeout_s` of
+        process time have passed without a result, the wait commands the safe state (`abort()`)
+        and then raises `ToolTimeout` saying `<still()> after <timeout_s> s; aborted`; with
+        `abort_on_timeout=False` (a caller that commands the safe state itself, or the safe-state
+        command's own wait) it raises `<still()> after <timeout_s> s` without aborting.
+        """
+        deadline = self.clock.now() + timeout_s
+        while True:
+            result = await poll()
+            if result is not None:
+                return result
+            if self.clock.now() >= deadline:
+                detail = f"{still()} after {timeout_s:g} s"
+                if abort_on_timeout:
+                    await self.abort()  # an overrunning process is never left running
+                    detail += "; aborted"
+                raise ToolTimeout(self.name, self.address, action, detail)
+            await self.clock.sleep(self.poll_interval_s)
 
     # ----------------------------------------------------------------- engineering mode
 

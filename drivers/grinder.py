@@ -30,7 +30,7 @@ import re
 
 from .conventions.scpi import STANDARD_ERRORS, check_error_queue
 from .equipment import Identity, Limit, ToolState
-from .errors import LimitViolation, ProtocolError, ToolAlarm, ToolTimeout
+from .errors import LimitViolation, ProtocolError, ToolAlarm
 from .links.base import TextLink
 from .roles.grinder import (
     CycleResult,
@@ -385,10 +385,11 @@ class ScpiGrinder(Grinder):
         self, action: str, recipe: GrindRecipe, start_um: float, before: int
     ) -> GrinderStatus:
         """Poll the cycle on the clock until it ends; an alarm or a timeout (which stops the
-        tool) ends the wait."""
-        timeout_s = self._cycle_allowance_s(recipe, start_um)
-        deadline = self.clock.now() + timeout_s
-        while True:
+        tool: an overrunning cycle is not left grinding) ends the wait."""
+        status: GrinderStatus  # the latest, for the timeout message
+
+        async def poll() -> GrinderStatus | None:
+            nonlocal status
             status = await self.request_status()
             self._record_status(status)
             if status.phase is GrindPhase.FAULT:
@@ -401,14 +402,14 @@ class ScpiGrinder(Grinder):
                         [f"cycle ended {status.last_result.value}"],
                     )  # fmt: skip
                 return status
-            if self.clock.now() >= deadline:
-                await self.abort()  # an overrunning cycle is not left grinding
-                raise ToolTimeout(
-                    self.name, self.address, action,
-                    f"cycle still {status.phase.value} at {status.thickness_um} um "
-                    f"after {timeout_s:g} s; aborted",
-                )  # fmt: skip
-            await self.clock.sleep(self.poll_interval_s)
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            self._cycle_allowance_s(recipe, start_um),
+            lambda: f"cycle still {status.phase.value} at {status.thickness_um} um",
+        )
 
     def _record_status(self, status: GrinderStatus) -> None:
         if status.thickness_um is not None:

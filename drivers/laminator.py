@@ -25,7 +25,7 @@ from enum import IntEnum
 
 from .conventions.modbus_plc import request_plc_identity
 from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
+from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError
 from .links.modbus import ModbusLink
 from .links.registers import ascii_to_registers, bits_set, registers_to_ascii, registers_to_u32
 from .roles.laminator import (
@@ -391,11 +391,12 @@ class ModbusLaminator(Laminator):
     ) -> list[LaminatorStatus]:
         """Poll the status, recording traces, until `done`; an alarm or a timeout ends the wait.
 
-        Returns every status seen, the last one satisfying `done`.
+        Returns every status seen, the last one satisfying `done`. Past `timeout_s` the tool is
+        aborted (`wait_until`): heater off, press released, vented, never left energised.
         """
-        deadline = self.clock.now() + timeout_s
         seen: list[LaminatorStatus] = []
-        while True:
+
+        async def poll() -> list[LaminatorStatus] | None:
             status = await self.request_status()
             seen.append(status)
             self._record_status(status)
@@ -405,17 +406,11 @@ class ModbusLaminator(Laminator):
                         self.name, self.address, action, ["fault phase without an alarm bit"]
                     )
                 raise self.alarm_error(action)
-            if done(status):
-                return seen
-            if self.clock.now() >= deadline:
-                await self.abort()  # heater off, press released, vented: never left energised
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"still {status.phase.name.lower()} after {timeout_s:g} s; aborted",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+            return seen if done(status) else None
+
+        return await self.wait_until(
+            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
+        )
 
     def _record_status(self, status: LaminatorStatus) -> None:
         self.record_reading("temperature", status.platen_temperature_c, "degC")
@@ -438,19 +433,14 @@ class ModbusLaminator(Laminator):
         The wait does not treat the fault phase as an error (a faulted tool is safe: heater off,
         press released); it is bounded by `VENT_TIMEOUT_S` of process time.
         """
-        action = "abort"
         await self.link.write_register(Reg.COMMAND, Command.ABORT)
-        deadline = self.clock.now() + VENT_TIMEOUT_S
-        while True:
+
+        async def poll() -> LaminatorStatus | None:
             status = await self.request_status()
             self._record_status(status)
-            if status.phase is not LaminatorPhase.VENTING:
-                return
-            if self.clock.now() >= deadline:
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"chamber still venting {VENT_TIMEOUT_S:g} s after ABORT",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+            return None if status.phase is LaminatorPhase.VENTING else status
+
+        # this is the abort: past the allowance it raises without aborting again
+        await self.wait_until(
+            "abort", poll, VENT_TIMEOUT_S, lambda: "chamber still venting", abort_on_timeout=False
+        )

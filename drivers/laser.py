@@ -27,7 +27,7 @@ from typing import TypeVar
 
 from .conventions.scpi import check_error_queue
 from .equipment import Identity, Limit, ToolState
-from .errors import ProtocolError, ToolAlarm, ToolError, ToolStateError, ToolTimeout
+from .errors import ProtocolError, ToolAlarm, ToolError, ToolStateError
 from .links.base import TextLink
 from .roles.laser import (
     Atmosphere,
@@ -510,23 +510,35 @@ class ScpiLaser(Laser):
         await self._set(action, f"{Header.ATMOSPHERE.short} {mnemonic}")
         await self._set(action, f"{Header.JET.short} {SWITCH_ON if gas_jet else SWITCH_OFF}")
         await self._set(action, f"{Header.SUCTION.short} {SWITCH_ON if suction else SWITCH_OFF}")
-        deadline = self.clock.now() + ATMOSPHERE_TIMEOUT_S
-        while not await self._flag(action, Header.ATMOSPHERE_READY.query):
-            if self.clock.now() >= deadline:
-                raise ToolTimeout(
-                    self.name, self.address, action,
-                    f"atmosphere {atmosphere.value} not ready after {ATMOSPHERE_TIMEOUT_S:g} s",
-                )  # fmt: skip
-            await self.clock.sleep(self.poll_interval_s)
+
+        async def ready() -> bool | None:
+            return await self._flag(action, Header.ATMOSPHERE_READY.query) or None
+
+        # _run_job commands the safe state (abort) before a timeout reaches the caller
+        await self.wait_until(
+            action,
+            ready,
+            ATMOSPHERE_TIMEOUT_S,
+            lambda: f"atmosphere {atmosphere.value} not ready",
+            abort_on_timeout=False,
+        )
 
     async def _wait_job(self, action: str) -> JobProgress:
-        """Poll the job to its end on the clock, recording progress and measured power."""
+        """Poll the job to its end on the clock, recording progress and measured power.
+
+        The allowance is set from the job's first progress report, which is the first poll's.
+        """
         progress = await self.request_progress()
         timeout_s = JOB_TIMEOUT_MARGIN_S + JOB_TIMEOUT_FACTOR * (
             progress.elapsed_s + progress.remaining_s
         )
-        deadline = self.clock.now() + timeout_s
-        while True:
+        first = True
+
+        async def poll() -> JobProgress | None:
+            nonlocal progress, first
+            if not first:
+                progress = await self.request_progress()
+            first = False
             self.record_reading("progress", progress.percent, "%")
             self.record_reading("sites_done", progress.sites_done, "sites")
             power_w = await self._number(action, Header.MEASURED_POWER.query)
@@ -545,15 +557,16 @@ class ScpiLaser(Laser):
                     [f"job ended {progress.state.value} after {progress.sites_done} "
                      f"of {progress.sites_total} sites"],
                 )  # fmt: skip
-            if self.clock.now() >= deadline:
-                # _run_job commands the safe state (abort) before this reaches the caller
-                raise ToolTimeout(
-                    self.name, self.address, action,
-                    f"job at {progress.sites_done} of {progress.sites_total} sites "
-                    f"after {timeout_s:g} s",
-                )  # fmt: skip
-            await self.clock.sleep(self.poll_interval_s)
-            progress = await self.request_progress()
+            return None
+
+        # _run_job commands the safe state (abort) before a timeout reaches the caller
+        return await self.wait_until(
+            action,
+            poll,
+            timeout_s,
+            lambda: f"job at {progress.sites_done} of {progress.sites_total} sites",
+            abort_on_timeout=False,
+        )
 
     async def _job_result(
         self, action: str, kind: JobKind, wafer_id: str

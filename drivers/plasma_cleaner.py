@@ -24,7 +24,7 @@ from enum import IntEnum
 
 from .conventions.modbus_plc import request_plc_identity
 from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolTimeout
+from .errors import CommandRefused, ProtocolError, ToolAlarm
 from .links.modbus import ModbusLink
 from .links.registers import (
     ascii_to_registers,
@@ -274,9 +274,14 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
     async def _wait_chamber(
         self, action: str, target: ChamberState, timeout_s: float
     ) -> PlasmaStatus:
-        """Poll until the chamber reaches `target`; an alarm or a timeout ends the wait."""
-        deadline = self.clock.now() + timeout_s
-        while True:
+        """Poll until the chamber reaches `target`; an alarm or a timeout ends the wait.
+
+        A pump that never gets there is stopped (`wait_until` aborts): the chamber vents.
+        """
+        status: PlasmaStatus  # the latest, for the timeout message
+
+        async def poll() -> PlasmaStatus | None:
+            nonlocal status
             status = self._status_from(await self._read_status_block())
             self._record_status(status)
             if status.chamber is target:
@@ -284,15 +289,11 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
             if status.chamber is ChamberState.FAULT:
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
-            if self.clock.now() >= deadline:
-                await self.abort()  # a pump that never gets there is stopped: the chamber vents
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"chamber still {status.chamber.name.lower()} after {timeout_s:g} s; aborted",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+            return None
+
+        return await self.wait_until(
+            action, poll, timeout_s, lambda: f"chamber still {status.chamber.name.lower()}"
+        )
 
     def _record_status(self, status: PlasmaStatus) -> None:
         self.record_reading("pressure", status.pressure_mtorr, "mTorr")
@@ -368,9 +369,9 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
         )
 
     async def _wait_recipe(self, action: str, recipe: PlasmaRecipe, before: int) -> PlasmaStatus:
-        timeout_s = recipe.total_time_s + RECIPE_TIMEOUT_MARGIN_S
-        deadline = self.clock.now() + timeout_s
-        while True:
+        """Poll the run to its end; an overrunning run is aborted (RF and gas off)."""
+
+        async def poll() -> PlasmaStatus | None:
             status = await self.request_status()
             self._record_status(status)
             if status.chamber is ChamberState.FAULT:
@@ -386,16 +387,14 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
                         [f"recipe ended {LastResult(result).name.lower()}"],
                     )
                 return status
-            if self.clock.now() >= deadline:
-                await self.abort()  # RF and gas off: never leave an overrunning run energised
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"recipe of {recipe.total_time_s:g} s not finished after {timeout_s:g} s; "
-                    "run aborted",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            recipe.total_time_s + RECIPE_TIMEOUT_MARGIN_S,
+            lambda: f"recipe of {recipe.total_time_s:g} s not finished",
+        )
 
     def _recipe_registers(self, recipe: PlasmaRecipe) -> list[int]:
         """Check every setpoint against the limits and encode the steps; nothing is sent here."""

@@ -29,7 +29,7 @@ import numpy as np
 
 from .conventions.ascii_host import ask, parse_fields
 from .equipment import Identity, Limit, ToolState
-from .errors import ProtocolError, ToolAlarm, ToolStateError, ToolTimeout
+from .errors import ProtocolError, ToolAlarm, ToolStateError
 from .links.base import TextLink
 from .roles.wire_bonder import (
     BonderState,
@@ -418,8 +418,10 @@ class AsciiWireBonder(WireBonder):
 
     async def _wait_run(self, action: str, total: int, timeout_s: float) -> BonderStatus:
         """Poll the run to its end, recording progress; alarms, an abort or the timeout end it."""
-        deadline = self.clock.now() + timeout_s
-        while True:
+        status: BonderStatus  # the latest, for the timeout message
+
+        async def poll() -> BonderStatus | None:
+            nonlocal status
             status = await self.request_status()
             self._record_status(status)
             if status.state is BonderState.FAULT:
@@ -439,15 +441,11 @@ class AsciiWireBonder(WireBonder):
                         ],
                     )
                 return status
-            if self.clock.now() >= deadline:
-                await self.abort()
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"{status.bumps_done} of {total} sites after {timeout_s:g} s; run aborted",
-                )
-            await self.clock.sleep(self.poll_interval_s)
+            return None
+
+        return await self.wait_until(
+            action, poll, timeout_s, lambda: f"{status.bumps_done} of {total} sites"
+        )
 
     def _record_status(self, status: BonderStatus) -> None:
         self.record_reading("bumps_done", status.bumps_done, "bumps")

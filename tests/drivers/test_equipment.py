@@ -7,9 +7,16 @@ import asyncio
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.equipment import E10State, Limit, ToolState
-from packline.drivers.errors import CommandRefused, ToolConnectionError, ToolStateError
+from packline.drivers.equipment import E10State, Equipment, Identity, Limit, ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    ToolAlarm,
+    ToolConnectionError,
+    ToolStateError,
+    ToolTimeout,
+)
 from packline.drivers.links import ModbusLink, SerialLink
+from packline.drivers.links.base import Link
 from packline.drivers.plasma_cleaner import Command, ModbusPlasmaCleaner
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
@@ -124,3 +131,97 @@ async def test_abort_of_a_driver_that_never_connected_raises_and_stays_offline()
     with pytest.raises(ToolConnectionError, match="not connected"):
         await driver.abort()
     assert driver.state is ToolState.OFFLINE
+
+
+# ----------------------------------------------------------------- the process wait
+
+
+class _NoWire(Link):
+    async def _open(self) -> None:
+        pass
+
+    async def _close(self) -> None:
+        pass
+
+
+class _Oven(Equipment):
+    """A tool whose every exchange is a line in `log`, with the clock's time."""
+
+    def __init__(self, clock: VirtualClock) -> None:
+        super().__init__(_NoWire("none://oven", tool="oven", clock=clock), poll_interval_s=1.0)
+        self.log: list[str] = []
+        self.alarms: dict[str, str] = {}
+
+    async def request_identity(self) -> Identity:
+        return Identity("packline", "oven", "1", "1.0")
+
+    async def request_alarms(self) -> dict[str, str]:
+        self.log.append(f"alarms at {self.clock.now():g}")
+        return self.alarms
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        return {}
+
+    async def _clear_alarms(self) -> None:
+        self.alarms = {}
+
+    async def _command_safe_state(self) -> None:
+        self.log.append(f"safe state at {self.clock.now():g}")
+
+    async def heat(self, temperatures: list[float], timeout_s: float, **options: bool) -> float:
+        """Wait until 100 degC, reading one temperature a poll; -1 is the tool's fault state."""
+        temperature = 0.0
+
+        async def poll() -> float | None:
+            nonlocal temperature
+            temperature = temperatures.pop(0)
+            self.log.append(f"read {temperature:g} at {self.clock.now():g}")
+            if temperature < 0:
+                await self.refresh_alarms()
+                raise self.alarm_error("heat")
+            return temperature if temperature >= 100 else None
+
+        return await self.wait_until(
+            "heat", poll, timeout_s, lambda: f"still at {temperature:g} degC", **options
+        )
+
+
+async def test_a_wait_polls_on_the_clock_until_done_and_returns_the_result():
+    clock = VirtualClock()
+    oven = _Oven(clock)
+    assert await oven.heat([20, 60, 100, 130], timeout_s=10) == 100
+    assert oven.log == ["read 20 at 0", "read 60 at 1", "read 100 at 2"]
+    assert clock.now() == 2
+
+
+async def test_a_fault_during_a_wait_raises_the_alarm_without_aborting():
+    clock = VirtualClock()
+    oven = _Oven(clock)
+    oven.alarms = {"OVER_TEMPERATURE": "heater tripped"}
+    with pytest.raises(ToolAlarm, match=r"oven at none://oven: heat: alarm OVER_TEMPERATURE"):
+        await oven.heat([20, -1, 100], timeout_s=10)
+    assert oven.log == ["read 20 at 0", "read -1 at 1", "alarms at 1"]
+    assert oven.state is ToolState.FAULT
+
+
+async def test_a_wait_past_its_deadline_commands_the_safe_state_before_raising_the_timeout():
+    clock = VirtualClock()
+    oven = _Oven(clock)
+    with pytest.raises(ToolTimeout, match=r"heat: still at 40 degC after 2\.5 s; aborted$"):
+        await oven.heat([10, 20, 30, 40, 50], timeout_s=2.5)
+    # the last poll past the deadline, then the safe state, then (nothing more) the timeout
+    assert oven.log == [
+        "read 10 at 0",
+        "read 20 at 1",
+        "read 30 at 2",
+        "read 40 at 3",
+        "safe state at 3",
+    ]
+
+
+async def test_a_wait_that_leaves_the_abort_to_its_caller_only_times_out():
+    clock = VirtualClock()
+    oven = _Oven(clock)
+    with pytest.raises(ToolTimeout, match=r"heat: still at 20 degC after 1 s$"):
+        await oven.heat([10, 20, 30], timeout_s=1, abort_on_timeout=False)
+    assert oven.log == ["read 10 at 0", "read 20 at 1"]

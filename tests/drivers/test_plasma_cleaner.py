@@ -242,7 +242,7 @@ async def test_a_recipe_that_overruns_is_aborted_before_the_timeout_is_raised():
         link = ModbusLink(peer.address("modbus+tcp"), tool="plasma", timeout_s=1.0, clock=clock)
         driver = ModbusPlasmaCleaner(link, name="plasma", poll_interval_s=100)
         await driver.connect()
-        with pytest.raises(ToolTimeout, match="not finished after 150 s; run aborted"):
+        with pytest.raises(ToolTimeout, match="not finished after 150 s; aborted"):
             await driver.clean(recipe)
         assert driver.state.value == "idle"
         await driver.close()

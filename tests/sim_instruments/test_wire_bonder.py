@@ -402,7 +402,7 @@ async def test_cancelling_a_run_aborts_it_into_the_safe_state(loaded, bench):
 
 async def test_a_run_over_its_time_is_aborted_and_times_out(loaded):
     sim, bonder = loaded
-    with pytest.raises(ToolTimeout, match=r"after 60 s; run aborted"):
+    with pytest.raises(ToolTimeout, match=r"after 60 s; aborted"):
         await bounded(bonder.form_stud_bumps(PROGRAM, timeout_s=60))
     assert sim.state is BonderState.IDLE
     assert sim.last_result is RunResult.ABORTED
