@@ -89,14 +89,26 @@ class WallClock:
         yield
 
 
+def _callbacks_ready() -> bool:
+    """Whether the running loop has callbacks queued to run (a woken task not yet resumed).
+
+    Read from the loop's ready queue where the loop has one (CPython's event loops do); a loop
+    without it leaves the decision to the quiet passes alone.
+    """
+    ready = getattr(asyncio.get_running_loop(), "_ready", None)
+    return bool(ready)
+
+
 class VirtualClock:
     """A discrete-event clock for dry runs with every simulated tool in this process.
 
     Time stands still while anything runs; when every task is blocked and no wire exchange is
     in flight (see `activity`), the clock jumps to the earliest pending `sleep` and wakes it.
-    The loop is given `settle_iterations` quiet passes before each jump so that loopback I/O
-    and freshly woken tasks have run. Tasks that wait on something other than this clock or the
-    wire (a lock held by a sleeping task, a queue fed by one) are fine: they follow the sleeper.
+    Before each jump the loop must pass `settle_iterations` times in a row with nothing queued
+    to run (a woken task not yet resumed keeps the clock where it is) and no new sleeper, so
+    that loopback I/O and freshly woken tasks have run. Tasks that wait on something other than
+    this clock or the wire (a lock held by a sleeping task, a queue fed by one) are fine: they
+    follow the sleeper.
     """
 
     simulated = True
@@ -169,4 +181,5 @@ class VirtualClock:
                 continue
             epoch = self._epoch
             await asyncio.sleep(0)
-            quiet = quiet + 1 if epoch == self._epoch and not self._busy else 0
+            settled = epoch == self._epoch and not self._busy and not _callbacks_ready()
+            quiet = quiet + 1 if settled else 0

@@ -85,3 +85,21 @@ async def test_virtual_clock_refuses_a_sleep_it_cannot_schedule(seconds: float):
 async def test_wall_clock_refuses_a_nan_sleep():
     with pytest.raises(ValueError, match="NaN"):
         await WallClock().sleep(float("nan"))
+
+
+async def test_a_task_still_running_on_the_loop_holds_the_clock_back():
+    """A woken task that takes many loop passes to get going runs before time jumps."""
+    clock = VirtualClock()
+    seen: list[float] = []
+
+    async def relay(passes: int) -> None:  # runs on the loop without touching the clock
+        for _ in range(passes):
+            await asyncio.sleep(0)
+        seen.append(clock.now())
+
+    timer = asyncio.create_task(clock.sleep(100))
+    await asyncio.sleep(0)
+    await relay(50)
+    await timer
+    assert seen == [0.0]
+    assert clock.now() == 100
