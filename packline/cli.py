@@ -29,6 +29,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from packline.clock import ScaledClock, WallClock
 from packline.drivers.errors import PacklineError
 from packline.drivers.links import wire_log_to
 from packline.sequences.engine import (
@@ -87,6 +88,12 @@ def build_parser() -> argparse.ArgumentParser:
     watch.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     watch.add_argument(
         "--wire-log", type=Path, help="append every exchange with every tool to this file"
+    )
+    watch.add_argument(
+        "--confirmed-by",
+        metavar="NAME",
+        help="NAME answers every operator confirmation yes in advance (unattended runs on real "
+        "tools, e.g. hardware-in-the-loop CI); each is recorded with NAME",
     )
 
     parser = argparse.ArgumentParser(
@@ -159,6 +166,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sim_commands.add_parser("serve", help="serve the simulated line on the wall clock")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--station-out", type=Path, help="also write the station file here")
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="process time runs this many times faster than the wall clock (default 1)",
+    )
     serve.add_argument(
         "--for",
         dest="duration_s",
@@ -247,8 +260,8 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
             observers.append(view)
         else:
             observers.append(PlainLog(console))
-    lines = _StdinLines() if interactive else None
-    async with opener(observers, _confirm_with(console, lines)) as engine:
+    lines = _StdinLines() if interactive and not args.confirmed_by else None
+    async with opener(observers, _confirm_with(console, lines, args.confirmed_by)) as engine:
         if view is not None:
             view.title = f"{engine.method.name}  run {engine.run_id}"
         with _signals(engine, console, lines), view or contextlib.nullcontext():
@@ -313,8 +326,17 @@ class _StdinLines:
                 self.waiter = None
 
 
-def _confirm_with(console: Console, lines: _StdinLines | None) -> Callable[..., Any] | None:
-    """Operator confirmations on real tools: asked on the terminal (none: declined)."""
+def _confirm_with(
+    console: Console, lines: _StdinLines | None, confirmed_by: str | None
+) -> Callable[..., Any] | None:
+    """Operator confirmations on real tools: given in advance (`--confirmed-by`), asked on the
+    terminal, or (no terminal) declined."""
+    if confirmed_by:
+
+        async def confirm_in_advance(wafers: str, prompt: str) -> tuple[bool, str]:
+            return True, f"{confirmed_by} (in advance, --confirmed-by)"
+
+        return confirm_in_advance
     if lines is None:
         return None
 
@@ -467,11 +489,13 @@ def cmd_control(args: argparse.Namespace) -> int:
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    store = _store(args)
-    try:
-        runs = store.runs(args.limit)
-    finally:
-        store.close()
+    runs: list[dict[str, Any]] = []
+    if Path(args.db or default_db_path()).exists():  # no database yet: no runs, none created
+        store = _store(args, create=False)
+        try:
+            runs = store.runs(args.limit)
+        finally:
+            store.close()
     if args.json:
         _print_json(runs)
         return EXIT_OK
@@ -669,16 +693,21 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
 async def _serve(args: argparse.Namespace) -> int:
     from packline.sim_instruments.line import SimulatedLine
 
+    try:
+        clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
+    except ValueError as error:
+        raise BadInput(f"--time-scale {args.time_scale}: {error}") from None
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with SimulatedLine(host=args.host) as line:
+        async with SimulatedLine(clock, host=args.host) as line:
             text = line.station.to_yaml()
             if args.station_out:
                 args.station_out.write_text(text, encoding="utf-8")
-            print(f"# packline simulated line (wall clock); stop with Ctrl-C\n{text}", flush=True)
+            pace = "wall clock" if args.time_scale == 1.0 else f"time x{args.time_scale:g}"
+            print(f"# packline simulated line ({pace}); stop with Ctrl-C\n{text}", flush=True)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), args.duration_s)
     finally:

@@ -207,3 +207,51 @@ async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeyp
         await asyncio.sleep(0)
     lines.feed()
     assert await asyncio.wait_for(second, 1) == "n"
+
+
+def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_process(tmp_path):
+    """`sim serve --time-scale` in one process, `run --station --confirmed-by` in another."""
+    station_file = tmp_path / "sim.yaml"
+    server = subprocess.Popen(
+        [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", "300",
+         "--station-out", str(station_file)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        assert "time x300" in server.stdout.readline()
+        db = tmp_path / "runs.db"
+        run = subprocess.run(
+            [sys.executable, "-m", "packline", "run", "plasma-clean", "--station",
+             str(station_file), "--db", str(db), "--json", "--confirmed-by", "ci-bot"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )  # fmt: skip
+        assert run.returncode == 0, run.stderr
+        summary = json.loads(run.stdout.splitlines()[-1])
+        assert summary["wafers"][0]["status"] == "completed"
+        confirmations = [
+            json.loads(line) for line in run.stdout.splitlines() if '"confirmation"' in line
+        ]
+        assert confirmations
+        assert all("ci-bot (in advance" in c["data"]["by"] for c in confirmations)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=10) == 0
+        server.stdout.close()
+        server.stderr.close()
+
+
+def test_runs_without_a_database_lists_none_and_creates_none(tmp_path, capsys):
+    db = tmp_path / "none.db"
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    assert not db.exists()
+
+
+def test_a_bad_time_scale_is_refused(capsys):
+    assert main(["sim", "serve", "--time-scale", "0"]) == 2
+    assert "--time-scale 0.0: time scale must be a positive number" in capsys.readouterr().err

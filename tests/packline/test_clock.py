@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from packline.clock import ClockTimeout, VirtualClock, WallClock, wait_for
+from packline.clock import ClockTimeout, ScaledClock, VirtualClock, WallClock, wait_for
 
 
 async def test_sleep_jumps_to_the_deadline_without_wall_time():
@@ -103,3 +103,14 @@ async def test_a_task_still_running_on_the_loop_holds_the_clock_back():
     await timer
     assert seen == [0.0]
     assert clock.now() == 100
+
+
+async def test_a_scaled_clock_runs_process_time_faster_than_the_wall():
+    clock = ScaledClock(6000)
+    async with asyncio.timeout(5):
+        await clock.sleep(60)  # 10 ms of wall time
+    assert clock.now() >= 60
+    assert clock.simulated
+    for factor in (0, -1, float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="time scale must be a positive number"):
+            ScaledClock(factor)
