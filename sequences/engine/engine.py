@@ -674,10 +674,10 @@ class Engine:
 
     async def confirm(self, wafers: Sequence[Wafer], prompt: str) -> None:
         wafer_text = ", ".join(w.id for w in wafers)
-        if self.spec.confirm is None:
-            confirmed, by = (
-                (True, "auto (dry run)") if self.spec.station.simulated else (False, "no operator")
-            )
+        if self.spec.station.simulated:  # a dry run never waits for an operator
+            confirmed, by = True, "auto (dry run)"
+        elif self.spec.confirm is None:
+            confirmed, by = False, "no operator"
         else:
             confirmed, by = await self.spec.confirm(wafer_text, prompt)
         t, wall = self.t(), time.time()

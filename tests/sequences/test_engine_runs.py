@@ -242,3 +242,17 @@ async def test_two_resumes_of_one_run_cannot_both_drive_it(store):
     assert store.run(engine.run_id)["sessions"] == 2
     opened = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
     assert len(opened) == 2  # one per wafer, none twice
+
+
+async def test_a_dry_run_auto_confirms_even_with_an_operator_at_the_terminal(store):
+    """A terminal offers an operator; a dry run on a virtual clock must still never wait."""
+
+    async def operator(wafers: str, prompt: str) -> tuple[bool, str]:
+        raise AssertionError(f"a dry run asked the operator: {prompt}")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    async with open_run(store, prepared, confirm=operator) as engine:
+        assert await engine.run() == "completed"
+    confirmations = store.table("confirmations", engine.run_id)
+    assert confirmations
+    assert {c["by"] for c in confirmations} == {"auto (dry run)"}
