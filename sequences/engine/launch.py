@@ -213,7 +213,16 @@ def _alive(run: dict) -> bool:
         return False
     except PermissionError:
         return True
-    return run["pid"] != os.getpid()
+    return run["pid"] != os.getpid() and not _zombie(run["pid"])
+
+
+def _zombie(pid: int) -> bool:
+    """A killed controller whose parent has not reaped it yet still answers `kill(pid, 0)`."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc here: trust kill(pid, 0)
+    return stat.rpartition(")")[2].split()[0] == "Z"
 
 
 def is_live(store: RunStore, run_id: str) -> bool:

@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import json
 import random
+import socket
 import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
 
 import pytest
+
+from packline.sequences.engine import launch
 
 from .processes import Controller, packline
 
@@ -85,3 +92,22 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path, attempt
     if summary is not None:
         assert summary["kind"] == "summary"
         assert summary["run_id"] == run_id
+
+
+def test_a_killed_controller_not_yet_reaped_is_not_live():
+    """A zombie (killed, its parent not yet waiting on it) still answers kill(pid, 0)."""
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        child.kill()
+        deadline = time.monotonic() + 10
+        while _zombie_state(child.pid) != "Z" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert _zombie_state(child.pid) == "Z"
+        run = {"status": "running", "host": socket.gethostname(), "pid": child.pid}
+        assert not launch._alive(run)
+    finally:
+        child.wait(timeout=10)
+
+
+def _zombie_state(pid: int) -> str:
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
