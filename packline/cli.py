@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import signal
 import sys
 import time
@@ -72,6 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     except PacklineError as error:  # a tool or the line failed outside a run: not bad input
         print(f"packline: error: {error}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_RUN_FAILED
 
 

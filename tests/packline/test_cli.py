@@ -255,3 +255,18 @@ def test_runs_without_a_database_lists_none_and_creates_none(tmp_path, capsys):
 def test_a_bad_time_scale_is_refused(capsys):
     assert main(["sim", "serve", "--time-scale", "0"]) == 2
     assert "--time-scale 0.0: time scale must be a positive number" in capsys.readouterr().err
+
+
+def test_a_reader_that_goes_away_early_gets_no_traceback(tmp_path):
+    """`packline run ... --json | head -1`: the run is recorded, stderr stays clean."""
+    command = [
+        sys.executable, "-m", "packline", "run", "plasma-clean", "--sim", "--lot", "3",
+        "--json", "--db", str(tmp_path / "runs.db"),
+    ]  # fmt: skip
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first = run.stdout.readline()
+    run.stdout.close()  # the reader goes away after one line
+    _, err = run.communicate(timeout=60)
+    assert json.loads(first)["kind"] == "run-started"
+    assert b"Traceback" not in err
+    assert b"BrokenPipeError" not in err
