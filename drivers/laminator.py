@@ -23,7 +23,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
-from .conventions.modbus_plc import request_plc_identity
+from .conventions.modbus_plc import (
+    explain_refusal,
+    open_interlocks,
+    reason_text,
+    request_plc_identity,
+    send_command,
+)
 from .equipment import Identity, Limit, ToolState
 from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError
 from .links.modbus import ModbusLink
@@ -247,25 +253,26 @@ class ModbusLaminator(Laminator):
         self, action: str, command: Command, parameters: tuple[int, ...] = ()
     ) -> None:
         """Write parameters then the command code; a refusal is explained from registers 18-19."""
-        try:
-            if parameters:
-                await self.link.write_registers(Reg.COMMAND_PARAMETERS, list(parameters))
-            await self.link.write_register(Reg.COMMAND, command)
-        except CommandRefused as refused:
-            raise await self._explain(action, refused) from None
+        await send_command(
+            self,
+            action,
+            Reg.COMMAND,
+            command,
+            self._refusal_reason,
+            Reg.COMMAND_PARAMETERS,
+            parameters,
+        )
 
-    async def _explain(self, action: str, refused: CommandRefused) -> CommandRefused:
+    async def _refusal_reason(self) -> str:
+        """Why the tool refused (registers 18-19): the job field at fault, or the open
+        interlocks, when one was the cause."""
         register, code = await self.link.read_holding_registers(Reg.REFUSED_REGISTER, 2)
-        try:
-            reason = COMMAND_ERROR_TEXT[CommandError(code)]
-        except ValueError:
-            reason = f"reason code {code} (not in the register map)"
+        reason = reason_text(code, COMMAND_ERROR_TEXT)
         if code == CommandError.OUT_OF_RANGE and register in JOB_FIELDS:
             reason += f": {JOB_FIELDS[register][0]} (register {register})"
         if code == CommandError.INTERLOCK_OPEN:
-            interlocks = await self.request_interlocks()
-            reason += ": " + ", ".join(name for name, ok in interlocks.items() if not ok)
-        return CommandRefused(self.name, self.address, action, reason, refused.code)
+            reason += ": " + await open_interlocks(self)
+        return reason
 
     async def load(self, wafer_id: str) -> None:
         action = f"load wafer {wafer_id}"
@@ -299,7 +306,9 @@ class ModbusLaminator(Laminator):
             try:
                 await self.link.write_registers(Reg.JOB_RESIN_THICKNESS_DUM, registers)
             except CommandRefused as refused:
-                raise await self._explain("write job", refused) from None
+                raise await explain_refusal(
+                    self, "write job", refused, self._refusal_reason
+                ) from None
             await self._command(action, Command.START_JOB)
             seen = await self._wait(
                 action,

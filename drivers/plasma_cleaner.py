@@ -22,7 +22,13 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from .conventions.modbus_plc import request_plc_identity
+from .conventions.modbus_plc import (
+    explain_refusal,
+    open_interlocks,
+    reason_text,
+    request_plc_identity,
+    send_command,
+)
 from .equipment import Identity, Limit, ToolState
 from .errors import CommandRefused, ProtocolError, ToolAlarm
 from .links.modbus import ModbusLink
@@ -242,34 +248,17 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
         self, action: str, command: Command, parameters: tuple[int, ...] = ()
     ) -> None:
         """Write parameters then the command code; a refusal is explained from register 19."""
-        try:
-            if parameters:
-                await self.link.write_registers(Reg.COMMAND_SLOT, list(parameters))
-            await self.link.write_register(Reg.COMMAND, command)
-        except CommandRefused as refused:
-            raise await self._explain(action, refused) from None
+        await send_command(
+            self, action, Reg.COMMAND, command, self._refusal_reason, Reg.COMMAND_SLOT, parameters
+        )
 
-    async def _explain(self, action: str, refused: CommandRefused) -> CommandRefused:
-        """The refusal with the tool's reason (register 19), naming `action`.
-
-        Only exception 3 (illegal data value) leaves a reason in register 19; any other
-        exception (e.g. 2, illegal data address) is reported as it came, since register 19
-        would still hold the reason of an earlier refusal.
-        """
-        if refused.code != "ILLEGAL_DATA_VALUE":
-            detail = refused.detail.removesuffix(f" (tool error {refused.code})")
-            return CommandRefused(
-                self.name, self.address, action, f"{detail} to {refused.action}", refused.code
-            )
+    async def _refusal_reason(self) -> str:
+        """Why the tool refused (register 19), with the open interlocks when one was the cause."""
         (code,) = await self.link.read_holding_registers(Reg.COMMAND_ERROR, 1)
-        try:
-            reason = COMMAND_ERROR_TEXT[CommandError(code)]
-        except ValueError:
-            reason = f"reason code {code} (not in the register map)"
+        reason = reason_text(code, COMMAND_ERROR_TEXT)
         if code == CommandError.INTERLOCK_OPEN:
-            interlocks = await self.request_interlocks()
-            reason += ": " + ", ".join(name for name, ok in interlocks.items() if not ok)
-        return CommandRefused(self.name, self.address, action, reason, refused.code)
+            reason += ": " + await open_interlocks(self)
+        return reason
 
     async def _wait_chamber(
         self, action: str, target: ChamberState, timeout_s: float
@@ -358,7 +347,9 @@ class ModbusPlasmaCleaner(PlasmaCleaner):
                 await self.link.write_registers(Reg.STEP_COUNT, [len(recipe.steps)])
                 await self.link.write_registers(Reg.STEPS, registers)
             except CommandRefused as refused:
-                raise await self._explain("write recipe", refused) from None
+                raise await explain_refusal(
+                    self, "write recipe", refused, self._refusal_reason
+                ) from None
             await self._command(action, Command.START_RECIPE)
             status = await self._wait_recipe(action, recipe, before)
             elapsed_hi, elapsed_lo = await self.link.read_holding_registers(Reg.ELAPSED_DS_HI, 2)

@@ -210,6 +210,24 @@ async def test_refused_command_names_the_open_interlock():
         await driver.close()
 
 
+async def test_a_refusal_other_than_exception_3_is_reported_without_a_stale_reason():
+    """Registers 18-19 explain exception 3 only; after exception 2 they hold an older reason."""
+    script = [
+        *connect_script(),
+        write_many(4, 301, [350]),
+        refused(write_one(5, 300, 5), code=2),  # no read of 18-19 follows
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        with pytest.raises(
+            CommandRefused, match=r"cool to 35 degC: .*ILLEGAL_DATA_ADDRESS"
+        ) as info:
+            await driver.cool(35)
+        assert info.value.code == "ILLEGAL_DATA_ADDRESS"
+        await driver.close()
+
+
 async def test_cool_commands_forced_cooling_and_polls_until_ready():
     clock = VirtualClock()
     script = [
