@@ -24,6 +24,7 @@ from typing import ClassVar, Self, TypeVar
 from transitions.extensions.asyncio import AsyncMachine
 
 from packline.clock import Clock
+from packline.tasks import finish_shielded
 
 from .errors import (
     ConnectionLost,
@@ -415,13 +416,7 @@ class Equipment(ABC):
         The safe-state commands run in their own task; a cancellation of the caller is held
         back until they are done (each is bounded by the link's timeout), then re-raised.
         """
-        task = asyncio.ensure_future(self._abort_now())
-        cancelled = False
-        while not task.done():
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                cancelled = True
+        task, cancelled = await finish_shielded(self._abort_now())
         if cancelled:
             task.exception()  # retrieved; the cancellation takes precedence
             raise asyncio.CancelledError

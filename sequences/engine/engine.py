@@ -26,6 +26,7 @@ from packline.drivers.errors import PacklineError
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 from packline.station import Station
+from packline.tasks import finish_shielded
 
 from .batching import Batcher
 from .claim_check import check_claims, overall
@@ -213,7 +214,8 @@ class Engine:
             poller.cancel()
             await self._stop_wafers()
             await asyncio.gather(poller, return_exceptions=True)
-            cancelled = await self._shielded(self._shutdown_tools())
+            shutdown, cancelled = await finish_shielded(self._shutdown_tools())
+            shutdown.result()
             self._close_records(status, error)
             if cancelled:
                 raise asyncio.CancelledError
@@ -225,20 +227,6 @@ class Engine:
         if left:
             self.control.abort("the run ended with wafers still running")
             await asyncio.gather(*left, return_exceptions=True)
-
-    @staticmethod
-    async def _shielded(work: Awaitable[None]) -> bool:
-        """Run `work` to its end even if this task is cancelled meanwhile (the tools must be
-        left safe); returns whether a cancellation arrived, for the caller to pass on."""
-        task = asyncio.ensure_future(work)
-        cancelled = False
-        while not task.done():
-            try:
-                await asyncio.shield(task)
-            except asyncio.CancelledError:
-                cancelled = True
-        task.result()
-        return cancelled
 
     def _final_status(self) -> str:
         if self.control.state is RunState.ABORTING:
