@@ -20,9 +20,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pymodbus.constants import ExcCodes
-from pymodbus.pdu.device import ModbusDeviceIdentification
-from pymodbus.simulator import DataType, SimData, SimDevice
+from pymodbus.simulator import DataType, SimData
 
 from packline.clock import Clock
 from packline.drivers.conventions.modbus_plc import SERIAL_REGISTERS
@@ -44,8 +42,8 @@ from packline.drivers.links.registers import (
 )
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 
-from .servers import ModbusToolServer, ModbusTransport
-from .tool import SimulatedTool
+from .modbus_plc import ModbusPlcSimulator
+from .servers import ModbusTransport
 from .twin import Support, TwinStore, Workpiece, validate_wafer_id
 
 ATMOSPHERE_PA = 101_325.0
@@ -286,8 +284,10 @@ class _Job:
 Event = tuple[float, Callable[[float], None]]
 
 
-class SimLaminator(SimulatedTool):
+class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
     """The simulated laminator behind a Modbus server (TCP by default, or RTU)."""
+
+    product_code = "VL-2"
 
     faults = {
         "chamber_leak": "chamber leaks: it pumps down only to 800 Pa, above any vacuum setpoint",
@@ -306,10 +306,8 @@ class SimLaminator(SimulatedTool):
         transport: ModbusTransport = "tcp",
         physics: LaminatorPhysics | None = None,
     ) -> None:
-        super().__init__(name, twin, clock)
-        self.device_id = device_id
+        super().__init__(name, twin, clock, device_id=device_id, transport=transport)
         self.serial_number = serial_number
-        self.transport: ModbusTransport = transport
         self.physics = physics or LaminatorPhysics()
         now = self.clock.now()
         self.phase = LaminatorPhase.READY
@@ -328,58 +326,22 @@ class SimLaminator(SimulatedTool):
 
     # ----------------------------------------------------------------- the wire
 
-    def device(self) -> SimDevice:
-        identity = ModbusDeviceIdentification(
-            info_name={
-                "VendorName": "packline",
-                "ProductCode": "VL-2",
-                "MajorMinorRevision": "1.0",
-            }
-        )
-        return SimDevice(
-            id=self.device_id,
-            simdata=[
-                SimData(
-                    0,
-                    count=Reg.WAFER_ID + WAFER_ID_REGISTERS,
-                    datatype=DataType.REGISTERS,
-                    readonly=True,
-                ),
-                SimData(
-                    Reg.JOB_RESIN_THICKNESS_DUM, count=JOB_REGISTERS, datatype=DataType.REGISTERS
-                ),
-                SimData(Reg.COMMAND, count=1 + WAFER_ID_REGISTERS, datatype=DataType.REGISTERS),
-            ],
-            identity=identity,
-            action=self._on_access,
-        )
+    def register_blocks(self) -> list[SimData]:
+        return [
+            SimData(
+                0,
+                count=Reg.WAFER_ID + WAFER_ID_REGISTERS,
+                datatype=DataType.REGISTERS,
+                readonly=True,
+            ),
+            SimData(Reg.JOB_RESIN_THICKNESS_DUM, count=JOB_REGISTERS, datatype=DataType.REGISTERS),
+            SimData(Reg.COMMAND, count=1 + WAFER_ID_REGISTERS, datatype=DataType.REGISTERS),
+        ]
 
-    def make_server(self, host: str, port: int) -> ModbusToolServer:
-        return ModbusToolServer(self.device(), transport=self.transport, host=host, port=port)
+    def keep_refusal(self, refusal: tuple[CommandError, int]) -> None:
+        self.command_error, self.refused_register = refusal
 
-    async def _on_access(
-        self,
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        registers: list[int],
-        set_values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        """Every Modbus access: advance the model to now, judge a write, render the status."""
-        self.advance()
-        if set_values is not None:
-            values = [int(v) for v in set_values]
-            self.received.append(f"FC{function_code} write {address} {values}")
-            refusal = self._on_write(start_address, address, values, registers)
-            if refusal is not None:
-                self.command_error, self.refused_register = refusal
-                self._render(start_address, registers)
-                return ExcCodes.ILLEGAL_VALUE
-        self._render(start_address, registers)
-        return None
-
-    def _on_write(
+    def judge_write(
         self, start: int, address: int, values: list[int], registers: list[int]
     ) -> tuple[CommandError, int] | None:
         if address < Reg.COMMAND:  # the job block
@@ -399,7 +361,7 @@ class SimLaminator(SimulatedTool):
             return self._execute(Command(code), registers, start)
         return None  # command parameters, used by the next command
 
-    def _render(self, start: int, registers: list[int]) -> None:
+    def render(self, start: int, registers: list[int]) -> None:
         def put(address: int, values: list[int]) -> None:
             registers[address - start : address - start + len(values)] = values
 

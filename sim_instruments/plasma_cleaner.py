@@ -14,9 +14,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from pymodbus.constants import ExcCodes
-from pymodbus.pdu.device import ModbusDeviceIdentification
-from pymodbus.simulator import DataType, SimData, SimDevice
+from pymodbus.simulator import DataType, SimData
 
 from packline.clock import Clock
 from packline.drivers.conventions.modbus_plc import SERIAL_REGISTERS
@@ -42,8 +40,8 @@ from packline.drivers.plasma_cleaner import (
 )
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas
 
-from .servers import ModbusToolServer
-from .tool import SimulatedTool
+from .modbus_plc import ModbusPlcSimulator
+from .servers import ModbusTransport
 from .twin import TwinStore, Workpiece
 
 ATMOSPHERE_MTORR = 760_000.0
@@ -169,8 +167,10 @@ class _Run:
         return len(self.steps) - 1, 0.0
 
 
-class SimPlasmaCleaner(SimulatedTool):
-    """The simulated chamber behind a Modbus server."""
+class SimPlasmaCleaner(ModbusPlcSimulator[CommandError]):
+    """The simulated chamber behind a Modbus server (TCP by default, or RTU)."""
+
+    product_code = "PC-4"
 
     faults = {
         "rf_mismatch": "matching network detuned: reflected power far above its limit",
@@ -189,13 +189,13 @@ class SimPlasmaCleaner(SimulatedTool):
         capacity: int = 4,
         device_id: int = 1,
         serial_number: str = "PC4-0001",
+        transport: ModbusTransport = "tcp",
         physics: PlasmaPhysics | None = None,
     ) -> None:
-        super().__init__(name, twin, clock)
+        super().__init__(name, twin, clock, device_id=device_id, transport=transport)
         if not 1 <= capacity <= MAX_SLOTS:
             raise ValueError(f"simulated {name}: capacity {capacity} outside 1-{MAX_SLOTS}")
         self.capacity = capacity
-        self.device_id = device_id
         self.serial_number = serial_number
         self.physics = physics or PlasmaPhysics()
         self.chamber = ChamberState.VENTED
@@ -209,63 +209,27 @@ class SimPlasmaCleaner(SimulatedTool):
         self.last_elapsed_s = 0.0
         self._phase_started_s = self.clock.now()
         self._pressure_mtorr = ATMOSPHERE_MTORR
-        self._registers: list[int] | None = None
 
     # ----------------------------------------------------------------- the wire
 
-    def device(self) -> SimDevice:
-        identity = ModbusDeviceIdentification(
-            info_name={
-                "VendorName": "packline",
-                "ProductCode": "PC-4",
-                "MajorMinorRevision": "1.0",
-            }
-        )
-        return SimDevice(
-            id=self.device_id,
-            simdata=[
-                SimData(
-                    0,
-                    count=40 + SLOT_ID_REGISTERS * MAX_SLOTS,
-                    datatype=DataType.REGISTERS,
-                    readonly=True,
-                ),
-                SimData(
-                    Reg.STEP_COUNT, count=STEP_STRIDE * (MAX_STEPS + 1), datatype=DataType.REGISTERS
-                ),
-                SimData(Reg.COMMAND, count=10, datatype=DataType.REGISTERS),
-            ],
-            identity=identity,
-            action=self._on_access,
-        )
+    def register_blocks(self) -> list[SimData]:
+        return [
+            SimData(
+                0,
+                count=40 + SLOT_ID_REGISTERS * MAX_SLOTS,
+                datatype=DataType.REGISTERS,
+                readonly=True,
+            ),
+            SimData(
+                Reg.STEP_COUNT, count=STEP_STRIDE * (MAX_STEPS + 1), datatype=DataType.REGISTERS
+            ),
+            SimData(Reg.COMMAND, count=10, datatype=DataType.REGISTERS),
+        ]
 
-    def make_server(self, host: str, port: int) -> ModbusToolServer:
-        return ModbusToolServer(self.device(), host=host, port=port)
+    def keep_refusal(self, refusal: CommandError) -> None:
+        self.command_error = refusal
 
-    async def _on_access(
-        self,
-        function_code: int,
-        start_address: int,
-        address: int,
-        count: int,
-        registers: list[int],
-        set_values: list[int] | list[bool] | None,
-    ) -> ExcCodes | None:
-        """Every Modbus access: advance the model to now, render status, judge a write."""
-        self._registers = registers
-        self.advance()
-        if set_values is not None:
-            values = [int(v) for v in set_values]
-            self.received.append(f"FC{function_code} write {address} {values}")
-            refusal = self._on_write(start_address, address, values, registers)
-            if refusal is not None:
-                self.command_error = refusal
-                self._render(start_address, registers)
-                return ExcCodes.ILLEGAL_VALUE
-        self._render(start_address, registers)
-        return None
-
-    def _on_write(
+    def judge_write(
         self, start: int, address: int, values: list[int], registers: list[int]
     ) -> CommandError | None:
         end = address + len(values)
@@ -299,7 +263,7 @@ class SimPlasmaCleaner(SimulatedTool):
                 return CommandError.OUT_OF_RANGE
         return None
 
-    def _render(self, start: int, registers: list[int]) -> None:
+    def render(self, start: int, registers: list[int]) -> None:
         def put(address: int, values: list[int]) -> None:
             registers[address - start : address - start + len(values)] = values
 

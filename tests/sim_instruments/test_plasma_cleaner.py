@@ -361,3 +361,21 @@ def test_faults_are_cleared_by_their_documented_names():
     sim.clear_fault("rf_mismatch")
     sim.clear_fault("rf_mismatch")  # clearing twice is fine
     assert sim.injected == set()
+
+
+async def test_the_chamber_plc_also_answers_over_modbus_rtu():
+    """RS-485 PLCs speak RTU: the same map over RTU framing behind a serial device server."""
+    clock = VirtualClock()
+    sim = SimPlasmaCleaner("plasma", TwinStore(), clock, transport="rtu-tcp")
+    address = await sim.start()
+    assert address.startswith("modbus+rtu:socket://127.0.0.1:")
+    driver = ModbusPlasmaCleaner(ModbusLink(address, tool="plasma", clock=clock), name="plasma")
+    try:
+        await driver.connect()
+        assert str(driver.identity) == "packline PC-4 s/n PC4-0001 fw 1.0"
+        await driver.close_door()
+        await driver.pump_down()
+        assert (await driver.request_status()).chamber is ChamberState.EVACUATED
+    finally:
+        await driver.close()
+        await sim.stop()
