@@ -1,5 +1,6 @@
-"""Test helpers for drivers and links: scripted byte-level peers on the wire."""
+"""Test helpers: scripted byte-level peers on the wire, and simulated tools with their drivers."""
 
 from .expected_protocol import ScriptedPeer, expected_protocol
+from .rig import Rig, open_rig
 
-__all__ = ["ScriptedPeer", "expected_protocol"]
+__all__ = ["Rig", "ScriptedPeer", "expected_protocol", "open_rig"]

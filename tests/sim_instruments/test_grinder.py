@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import pytest_asyncio
 
+from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
@@ -26,7 +26,7 @@ from packline.drivers.errors import (
     ToolStateError,
 )
 from packline.drivers.grinder import ScpiGrinder
-from packline.drivers.links import ReconnectPolicy, VisaLink
+from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.grinder import (
     CycleResult,
     GrindPhase,
@@ -44,39 +44,25 @@ ROUGHEST = GrindRecipe(
 )
 
 
-@dataclass
-class Rig:
-    sim: SimGrinder
-    driver: ScpiGrinder
-    twin: TwinStore
-    clock: VirtualClock
+Rig = testing.Rig[SimGrinder, ScpiGrinder]
 
 
 async def open_rig(
     limits: dict[str, tuple[float, float]] | None = None, gauge_resolution_um: float = 0.1
 ) -> Rig:
-    clock = VirtualClock()
-    twin = TwinStore()
-    sim = SimGrinder("grinder", twin, clock, gauge_resolution_um=gauge_resolution_um)
-    address = await sim.start()
-    link = VisaLink(
-        address, tool="grinder", timeout_s=2.0, clock=clock, reconnect=ReconnectPolicy(1, 0.05)
+    sim = SimGrinder(
+        "grinder", TwinStore(), VirtualClock(), gauge_resolution_um=gauge_resolution_um
     )
-    driver = ScpiGrinder(link, name="grinder", limits=limits)
-    await driver.connect()
-    return Rig(sim, driver, twin, clock)
-
-
-async def close_rig(rig: Rig) -> None:
-    await rig.driver.close()
-    await rig.sim.stop()
+    return await testing.open_rig(
+        sim, ScpiGrinder, limits=limits, timeout_s=2.0, reconnect=ReconnectPolicy(1, 0.05)
+    )
 
 
 @pytest_asyncio.fixture
 async def rig() -> AsyncIterator[Rig]:
     rig = await open_rig()
     yield rig
-    await close_rig(rig)
+    await rig.close()
 
 
 async def chuck(rig: Rig, wafer_id: str = "W01", side: GrindSide = GrindSide.BACK) -> None:
@@ -161,7 +147,7 @@ async def test_back_grinding_to_300_um_stops_within_the_gauge_resolution(resolut
         assert rig.driver.state is ToolState.IDLE
         assert rig.sim.last_result is CycleResult.COMPLETED
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_the_cycle_goes_coarse_fine_polish_and_the_driver_is_productive(rig: Rig):
@@ -294,7 +280,7 @@ async def test_the_tool_refuses_a_value_forced_past_the_driver_with_its_own_erro
         assert rig.driver.state is ToolState.IDLE
         assert rig.sim.spindle_rpm == 4500.0  # the refused value changed nothing
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_raw_scpi_errors_from_the_tool(rig: Rig):
@@ -381,7 +367,7 @@ async def test_a_feed_too_fast_for_the_fine_wheel_raises_wheel_load():
         await rig.driver.reset()
         assert rig.driver.state is ToolState.IDLE
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 @pytest.mark.parametrize(

@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import pytest_asyncio
 
+from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, Reading, ToolState
 from packline.drivers.errors import (
@@ -28,7 +29,6 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.laminator import Command, CommandError, ModbusLaminator, Reg
-from packline.drivers.links import ModbusLink
 from packline.drivers.roles.laminator import (
     JobResult,
     LaminationJob,
@@ -57,37 +57,21 @@ RECIPE = PressRecipe(
 FILM_45 = LaminationJob(ResinSheet(45, SupportKind.FILM), RECIPE)
 
 
-@dataclass
-class Rig:
-    sim: SimLaminator
-    driver: ModbusLaminator
-    twin: TwinStore
-    clock: VirtualClock
+Rig = testing.Rig[SimLaminator, ModbusLaminator]
 
 
 async def open_rig(
     transport: str = "tcp", limits: dict[str, tuple[float, float]] | None = None
 ) -> Rig:
-    clock = VirtualClock()
-    twin = TwinStore()
-    sim = SimLaminator("laminator", twin, clock, transport=transport)
-    address = await sim.start()
-    link = ModbusLink(address, tool="laminator", timeout_s=2.0, clock=clock)
-    driver = ModbusLaminator(link, name="laminator", limits=limits)
-    await driver.connect()
-    return Rig(sim, driver, twin, clock)
-
-
-async def close_rig(rig: Rig) -> None:
-    await rig.driver.close()
-    await rig.sim.stop()
+    sim = SimLaminator("laminator", TwinStore(), VirtualClock(), transport=transport)
+    return await testing.open_rig(sim, ModbusLaminator, limits=limits, timeout_s=2.0)
 
 
 @pytest_asyncio.fixture
 async def rig() -> AsyncIterator[Rig]:
     rig = await open_rig()
     yield rig
-    await close_rig(rig)
+    await rig.close()
 
 
 def bumped_wafer(rig: Rig, wafer_id: str, height_um: float) -> np.ndarray:
@@ -154,7 +138,7 @@ async def test_45_um_sheet_over_60_um_bumps_leaves_15_um_of_every_tip_projecting
         assert (ToolState.BUSY, E10State.PRODUCTIVE) in states
         assert rig.driver.state is ToolState.IDLE
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_traces_of_temperature_pressure_and_vacuum_follow_the_cycle(rig: Rig):
@@ -414,7 +398,7 @@ async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
         assert rig.sim.job is None
         assert rig.driver.state is ToolState.IDLE
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_load_and_unload_refusals(rig: Rig):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 
 import numpy as np
 import pytest
 import pytest_asyncio
 
+from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, Reading, ToolState
 from packline.drivers.errors import (
@@ -26,7 +26,7 @@ from packline.drivers.errors import (
     ToolStateError,
 )
 from packline.drivers.laser import ScpiLaser
-from packline.drivers.links import ReconnectPolicy, VisaLink
+from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.laser import (
     Atmosphere,
     CleanRecipe,
@@ -57,12 +57,7 @@ def clean_in(
     return CleanRecipe(0.2, 100, 50, atmosphere=atmosphere, gas_jet=gas_jet, suction=suction)
 
 
-@dataclass
-class Rig:
-    sim: SimLaser
-    laser: ScpiLaser
-    twin: TwinStore
-    clock: VirtualClock
+Rig = testing.Rig[SimLaser, ScpiLaser]
 
 
 async def open_rig(
@@ -70,28 +65,19 @@ async def open_rig(
     limits: dict[str, tuple[float, float]] | None = None,
     pad_metal: str = "Cu",
 ) -> Rig:
-    clock = VirtualClock()
-    twin = TwinStore(WaferSpec(pad_metal=pad_metal))
-    sim = SimLaser("laser", twin, clock, source=source)
-    address = await sim.start()
-    link = VisaLink(
-        address, tool="laser", timeout_s=2.0, clock=clock, reconnect=ReconnectPolicy(attempts=1)
+    sim = SimLaser(
+        "laser", TwinStore(WaferSpec(pad_metal=pad_metal)), VirtualClock(), source=source
     )
-    laser = ScpiLaser(link, name="laser", limits=limits)
-    await laser.connect()
-    return Rig(sim, laser, twin, clock)
-
-
-async def close_rig(rig: Rig) -> None:
-    await rig.laser.close()
-    await rig.sim.stop()
+    return await testing.open_rig(
+        sim, ScpiLaser, limits=limits, timeout_s=2.0, reconnect=ReconnectPolicy(attempts=1)
+    )
 
 
 @pytest_asyncio.fixture
 async def rig() -> AsyncIterator[Rig]:
     rig = await open_rig()
     yield rig
-    await close_rig(rig)
+    await rig.close()
 
 
 def laminated(twin: TwinStore, wafer_id: str, resin_um: float = RESIN_UM) -> Workpiece:
@@ -111,44 +97,44 @@ def bumped(twin: TwinStore, wafer_id: str, metal: str = "Au") -> Workpiece:
 
 
 async def load(rig: Rig, wafer_id: str) -> None:
-    await rig.laser.open_enclosure()
-    await rig.laser.load(wafer_id)
-    await rig.laser.close_enclosure()
+    await rig.driver.open_enclosure()
+    await rig.driver.load(wafer_id)
+    await rig.driver.close_enclosure()
 
 
 # ------------------------------------------------------------------------ identity and state
 
 
 async def test_identity_source_and_standby_after_connect(rig: Rig):
-    assert str(rig.laser.identity) == "packline LV-355 s/n LV-355-0001 fw 1.0"
-    assert rig.laser.source is LaserSource.UV_355
-    assert rig.laser.state is ToolState.IDLE
-    assert rig.laser.e10_state is E10State.STANDBY
+    assert str(rig.driver.identity) == "packline LV-355 s/n LV-355-0001 fw 1.0"
+    assert rig.driver.source is LaserSource.UV_355
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.e10_state is E10State.STANDBY
     assert rig.sim.received == ["*CLS", "*IDN?", ":SOUR:WAV?", ":SYST:ALAR?"]
 
 
 async def test_a_co2_tool_reports_its_wavelength_in_identity_and_wav():
     rig = await open_rig(LaserSource.CO2_9400)
     try:
-        assert rig.laser.identity is not None
-        assert rig.laser.identity.model == "LC-94"
-        assert await rig.laser.request_source() is LaserSource.CO2_9400
+        assert rig.driver.identity is not None
+        assert rig.driver.identity.model == "LC-94"
+        assert await rig.driver.request_source() is LaserSource.CO2_9400
     finally:
-        await close_rig(rig)
+        await rig.close()
     assert SimCo2Laser("co2", TwinStore()).source is LaserSource.CO2_10600  # the line's CO2 kind
 
 
 async def test_load_and_unload_through_the_door(rig: Rig):
     await load(rig, "W01")
-    assert await rig.laser.request_wafer() == "W01"
+    assert await rig.driver.request_wafer() == "W01"
     with pytest.raises(CommandRefused, match="enclosure door closed") as info:
-        await rig.laser.unload()
+        await rig.driver.unload()
     assert info.value.code == "-221"
-    await rig.laser.open_enclosure()
-    assert await rig.laser.unload() == "W01"
-    assert await rig.laser.request_wafer() is None
+    await rig.driver.open_enclosure()
+    assert await rig.driver.unload() == "W01"
+    assert await rig.driver.request_wafer() is None
     with pytest.raises(ToolStateError, match="no wafer on the chuck"):
-        await rig.laser.unload()
+        await rig.driver.unload()
 
 
 # ------------------------------------------------------------------------ drilling
@@ -162,7 +148,7 @@ async def test_drilling_to_metal_opens_every_site_and_stops_on_the_copper(source
     try:
         wafer = laminated(rig.twin, "W01")
         await load(rig, "W01")
-        result = await rig.laser.drill_vias(recipe)
+        result = await rig.driver.drill_vias(recipe)
         assert result.sites == result.vias_open == wafer.site_count
         assert wafer.via_open.all()
         np.testing.assert_array_equal(wafer.via_depth_um, wafer.resin_um)  # not a µm into the Cu
@@ -172,7 +158,7 @@ async def test_drilling_to_metal_opens_every_site_and_stops_on_the_copper(source
         assert result.process_time_s > 1.0
         assert rig.clock.now() >= result.process_time_s
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_drilling_to_a_depth_short_of_the_metal_leaves_the_vias_closed(rig: Rig):
@@ -181,12 +167,12 @@ async def test_drilling_to_a_depth_short_of_the_metal_leaves_the_vias_closed(rig
     concave = DrillRecipe(
         diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100, mode=DrillMode.TO_DEPTH, depth_um=30
     )
-    result = await rig.laser.drill_vias(concave)
+    result = await rig.driver.drill_vias(concave)
     assert result.vias_open == 0
     assert not wafer.via_open.any()
     assert np.allclose(wafer.via_depth_um, 30.0)
     # the second process (002:1h) removes the bottoms: drilling on to the metal opens them
-    second = await rig.laser.drill_vias(UV_DRILL)
+    second = await rig.driver.drill_vias(UV_DRILL)
     assert second.vias_open == wafer.site_count
     assert second.process_time_s < result.process_time_s  # only 20 µm were left
 
@@ -195,7 +181,7 @@ async def test_drilling_only_the_given_sites(rig: Rig):
     wafer = laminated(rig.twin, "W01")
     await load(rig, "W01")
     sites = list(range(10, 260, 2))  # 125 sites: two ADD lines
-    result = await rig.laser.drill_vias(UV_DRILL, sites)
+    result = await rig.driver.drill_vias(UV_DRILL, sites)
     assert (result.sites, result.vias_open) == (125, 125)
     assert np.flatnonzero(wafer.via_open).tolist() == sites
 
@@ -204,7 +190,7 @@ async def test_a_50_um_polyimide_via_takes_about_5_ms_at_355_nm(rig: Rig):
     laminated(rig.twin, "W01")
     await load(rig, "W01")
     via = DrillRecipe(diameter_um=50, fluence_j_cm2=3, rep_rate_khz=100)
-    result = await rig.laser.drill_vias(via, [0])
+    result = await rig.driver.drill_vias(via, [0])
     assert 0.004 <= result.process_time_s <= 0.008
 
 
@@ -212,17 +198,17 @@ async def test_drilling_records_progress_and_power_and_is_busy_while_it_runs(rig
     laminated(rig.twin, "W01")
     await load(rig, "W01")
     states: list[ToolState] = []
-    rig.laser.add_reading_listener(lambda reading: states.append(rig.laser.state))
-    await rig.laser.drill_vias(UV_DRILL)
-    progress = [r.value for r in rig.laser.readings if r.name == "progress"]
+    rig.driver.add_reading_listener(lambda reading: states.append(rig.driver.state))
+    await rig.driver.drill_vias(UV_DRILL)
+    progress = [r.value for r in rig.driver.readings if r.name == "progress"]
     assert progress == sorted(progress)
     assert progress[-1] == 100.0
     assert len(progress) > 10
-    power = [r.value for r in rig.laser.readings if r.name == "power"]
+    power = [r.value for r in rig.driver.readings if r.name == "power"]
     assert power == [pytest.approx(0.9425, rel=1e-3)] * len(progress)  # 3 J/cm2, 20 µm, 100 kHz
     assert set(states) == {ToolState.BUSY}
-    assert rig.laser.state is ToolState.IDLE
-    status = await rig.laser.request_status()
+    assert rig.driver.state is ToolState.IDLE
+    status = await rig.driver.request_status()
     assert (status.emission_enabled, status.shutter_open) == (True, False)
     assert status.job.state is JobState.DONE
 
@@ -230,11 +216,11 @@ async def test_drilling_records_progress_and_power_and_is_busy_while_it_runs(rig
 async def test_engineering_mode_drills_and_stays_in_engineering(rig: Rig):
     laminated(rig.twin, "W01")
     await load(rig, "W01")
-    await rig.laser.enter_engineering()
-    await rig.laser.drill_vias(UV_DRILL, [0, 1])
-    assert rig.laser.e10_state is E10State.ENGINEERING
-    await rig.laser.leave_engineering()
-    assert rig.laser.state is ToolState.IDLE
+    await rig.driver.enter_engineering()
+    await rig.driver.drill_vias(UV_DRILL, [0, 1])
+    assert rig.driver.e10_state is E10State.ENGINEERING
+    await rig.driver.leave_engineering()
+    assert rig.driver.state is ToolState.IDLE
 
 
 # ------------------------------------------------------------------------ cleaning
@@ -246,7 +232,7 @@ async def test_cleaning_in_reducing_gas_with_jet_and_suction_leaves_no_residue_a
     wafer = bumped(rig.twin, "W01", metal="Cu")
     await load(rig, "W01")
     started = rig.clock.now()
-    result = await rig.laser.clean_surfaces(
+    result = await rig.driver.clean_surfaces(
         clean_in(Atmosphere.FORMING_GAS, gas_jet=True, suction=True)
     )
     assert result.sites == result.metal_sites == wafer.site_count
@@ -260,16 +246,16 @@ async def test_cleaning_in_reducing_gas_with_jet_and_suction_leaves_no_residue_a
 async def test_cleaning_in_air_leaves_oxide_and_grows_it_on_copper(rig: Rig):
     copper = bumped(rig.twin, "CU", metal="Cu")
     await load(rig, "CU")
-    await rig.laser.clean_surfaces(clean_in(Atmosphere.AIR, gas_jet=True, suction=True))
+    await rig.driver.clean_surfaces(clean_in(Atmosphere.AIR, gas_jet=True, suction=True))
     assert copper.residue_nm.max() == 0.0
     assert copper.oxide_nm.min() > 3.0  # incoming 3 nm, grown by laser heating in air
-    await rig.laser.disable_emission()
-    await rig.laser.open_enclosure()
-    await rig.laser.unload()
+    await rig.driver.disable_emission()
+    await rig.driver.open_enclosure()
+    await rig.driver.unload()
     gold = bumped(rig.twin, "AU", metal="Au")
-    await rig.laser.load("AU")
-    await rig.laser.close_enclosure()
-    await rig.laser.clean_surfaces(clean_in(Atmosphere.AIR, gas_jet=True, suction=True))
+    await rig.driver.load("AU")
+    await rig.driver.close_enclosure()
+    await rig.driver.clean_surfaces(clean_in(Atmosphere.AIR, gas_jet=True, suction=True))
     assert (gold.oxide_nm == 3.0).all()  # not grown on gold, but not removed either
 
 
@@ -277,7 +263,7 @@ async def test_cleaning_in_air_leaves_oxide_and_grows_it_on_copper(rig: Rig):
 async def test_inert_gas_and_reduced_pressure_neither_grow_nor_remove_oxide(rig: Rig, atmosphere):
     wafer = bumped(rig.twin, "W01", metal="Cu")
     await load(rig, "W01")
-    await rig.laser.clean_surfaces(clean_in(atmosphere, suction=True))
+    await rig.driver.clean_surfaces(clean_in(atmosphere, suction=True))
     assert (wafer.oxide_nm == 3.0).all()
     assert wafer.residue_nm.max() < 0.5
 
@@ -286,7 +272,7 @@ async def test_without_suction_part_of_the_residue_redeposits(rig: Rig):
     wafer = bumped(rig.twin, "W01")
     incoming = wafer.residue_nm.copy()
     await load(rig, "W01")
-    await rig.laser.clean_surfaces(clean_in(Atmosphere.ARGON, gas_jet=True, suction=False))
+    await rig.driver.clean_surfaces(clean_in(Atmosphere.ARGON, gas_jet=True, suction=False))
     assert (wafer.residue_nm > 0).all()
     np.testing.assert_allclose(wafer.residue_nm, 0.3 * incoming, rtol=1e-5)
 
@@ -295,7 +281,7 @@ async def test_cleaning_skips_sites_whose_metal_is_buried(rig: Rig):
     wafer = bumped(rig.twin, "W01")
     wafer.resin_um[:100] = 60.0  # these tips are under the resin
     await load(rig, "W01")
-    result = await rig.laser.clean_surfaces(clean_in(Atmosphere.ARGON, gas_jet=True, suction=True))
+    result = await rig.driver.clean_surfaces(clean_in(Atmosphere.ARGON, gas_jet=True, suction=True))
     assert result.metal_sites == wafer.site_count - 100
     assert (wafer.residue_nm[:100] > 0).all()
     assert wafer.residue_nm[100:].max() == 0.0
@@ -309,11 +295,11 @@ async def test_fluence_above_the_metal_threshold_is_refused_by_the_driver_with_n
     rig.sim.received.clear()
     too_hot = CleanRecipe(fluence_j_cm2=1.0, rep_rate_khz=100, pulses_per_site=50)
     with pytest.raises(LimitViolation, match=r"clean_fluence_j_cm2 = 1 J/cm2 .* \[0.05, 0.3\]"):
-        await rig.laser.clean_surfaces(too_hot)
+        await rig.driver.clean_surfaces(too_hot)
     assert rig.sim.received == []
     assert (wafer.bump_height_um == 40.0).all()
     # explicitly allowed, the damage is visible: the bumps lose height
-    result = await rig.laser.clean_surfaces(too_hot, allow_metal_damage=True)
+    result = await rig.driver.clean_surfaces(too_hot, allow_metal_damage=True)
     assert result.metal_sites == wafer.site_count
     assert wafer.bump_height_um.max() < 39.0
     assert wafer.history[-1].detail["metal_damaged_sites"] == wafer.site_count
@@ -324,32 +310,32 @@ async def test_fluence_above_the_metal_threshold_is_refused_by_the_driver_with_n
 
 async def test_the_open_enclosure_interlock_refuses_emission_and_jobs(rig: Rig):
     laminated(rig.twin, "W01")
-    await rig.laser.open_enclosure()
-    await rig.laser.load("W01")
+    await rig.driver.open_enclosure()
+    await rig.driver.load("W01")
     rig.sim.received.clear()
     with pytest.raises(InterlockOpen, match="enable emission: interlock open: enclosure_closed"):
-        await rig.laser.enable_emission()
+        await rig.driver.enable_emission()
     with pytest.raises(InterlockOpen, match="open shutter: interlock open: enclosure_closed"):
-        await rig.laser.open_shutter()
+        await rig.driver.open_shutter()
     with pytest.raises(InterlockOpen, match="drill vias: interlock open: enclosure_closed"):
-        await rig.laser.drill_vias(UV_DRILL)
+        await rig.driver.drill_vias(UV_DRILL)
     assert rig.sim.received == [":SYST:INT?"] * 3
     assert not rig.sim.emission
     assert not rig.twin.get("W01").via_depth_um.any()
-    assert rig.laser.state is ToolState.IDLE
+    assert rig.driver.state is ToolState.IDLE
 
 
 async def test_emission_forced_past_the_driver_is_refused_by_the_tool(rig: Rig, monkeypatch):
-    await rig.laser.open_enclosure()
+    await rig.driver.open_enclosure()
 
     async def skip_interlock_check(action: str, names: object) -> None:
         return None
 
-    monkeypatch.setattr(rig.laser, "require_interlocks", skip_interlock_check)
+    monkeypatch.setattr(rig.driver, "require_interlocks", skip_interlock_check)
     with pytest.raises(
         CommandRefused, match=r"enable emission: Settings conflict: enclosure open"
     ) as info:
-        await rig.laser.enable_emission()
+        await rig.driver.enable_emission()
     assert info.value.code == "-221"
     assert not rig.sim.emission
 
@@ -363,28 +349,28 @@ async def test_a_value_out_of_the_tools_range_sent_past_the_driver_is_refused_by
         with pytest.raises(
             CommandRefused, match=r"Data out of range: :SOUR:FLU 30 outside"
         ) as info:
-            await rig.laser.clean_surfaces(hot)
+            await rig.driver.clean_surfaces(hot)
         assert info.value.code == "-222"
         assert rig.sim.fluence_j_cm2 == 0.2  # unchanged
         assert rig.sim.received[-2:] == [":ABOR", "*OPC?"]  # the safe state was commanded
         assert not rig.sim.emission
-        assert rig.laser.state is ToolState.IDLE
+        assert rig.driver.state is ToolState.IDLE
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_opening_the_enclosure_while_emitting_is_refused_by_the_tool(rig: Rig):
-    await rig.laser.enable_emission()
+    await rig.driver.enable_emission()
     with pytest.raises(CommandRefused, match="emission on"):
-        await rig.laser.open_enclosure()
-    await rig.laser.disable_emission()
-    await rig.laser.open_enclosure()
+        await rig.driver.open_enclosure()
+    await rig.driver.disable_emission()
+    await rig.driver.open_enclosure()
 
 
 async def test_a_job_without_a_wafer_is_refused_before_anything_is_set(rig: Rig):
     rig.sim.received.clear()
     with pytest.raises(ToolStateError, match="no wafer on the chuck"):
-        await rig.laser.drill_vias(UV_DRILL)
+        await rig.driver.drill_vias(UV_DRILL)
     assert rig.sim.received == [":SYST:INT?", ":WAF?"]
 
 
@@ -402,7 +388,7 @@ def inject_part_way(rig: Rig, fault: str) -> None:
             rig.sim.inject_fault(fault)
             injected = True
 
-    rig.laser.add_reading_listener(listener)
+    rig.driver.add_reading_listener(listener)
 
 
 @pytest.mark.parametrize(
@@ -414,49 +400,49 @@ async def test_every_alarm_faults_the_job_and_reset_recovers(rig: Rig, fault: st
     await load(rig, "W01")
     inject_part_way(rig, fault)
     with pytest.raises(ToolAlarm, match=alarm):
-        await rig.laser.drill_vias(UV_DRILL)
-    assert rig.laser.state is ToolState.FAULT
-    assert rig.laser.e10_state is E10State.UNSCHEDULED_DOWNTIME
-    assert list(rig.laser.active_alarms) == [alarm]
+        await rig.driver.drill_vias(UV_DRILL)
+    assert rig.driver.state is ToolState.FAULT
+    assert rig.driver.e10_state is E10State.UNSCHEDULED_DOWNTIME
+    assert list(rig.driver.active_alarms) == [alarm]
     assert (rig.sim.emission, rig.sim.shutter_open) == (False, False)
-    assert (await rig.laser.request_progress()).state is JobState.FAULTED
+    assert (await rig.driver.request_progress()).state is JobState.FAULTED
     assert 0 < wafer.via_open.sum() < wafer.site_count  # stopped part-way
     assert wafer.history[-1].detail["outcome"] == "faulted"
 
     with pytest.raises(ToolStateError, match="not allowed while fault"):
-        await rig.laser.drill_vias(UV_DRILL)
+        await rig.driver.drill_vias(UV_DRILL)
     rig.sim.clear_fault(fault)
-    await rig.laser.reset()
-    assert rig.laser.state is ToolState.IDLE
-    assert rig.laser.alarm_history[-1].code == alarm
-    result = await rig.laser.drill_vias(UV_DRILL)  # finishes the rest
+    await rig.driver.reset()
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.alarm_history[-1].code == alarm
+    result = await rig.driver.drill_vias(UV_DRILL)  # finishes the rest
     assert wafer.via_open.all()
     assert result.vias_open == wafer.site_count
 
 
 async def test_a_persisting_power_fault_raises_its_alarm_again_after_reset(rig: Rig):
     rig.sim.inject_fault("power_drift")
-    await rig.laser.enable_emission()
-    assert await rig.laser.refresh_alarms()
-    assert rig.laser.state is ToolState.FAULT
+    await rig.driver.enable_emission()
+    assert await rig.driver.refresh_alarms()
+    assert rig.driver.state is ToolState.FAULT
     with pytest.raises(ToolStateError, match="not allowed while fault"):
-        await rig.laser.enable_emission()
-    await rig.laser.reset()  # the latched alarm clears: emission is off, nothing drifts now
-    assert rig.laser.state is ToolState.IDLE
-    await rig.laser.enable_emission()
-    assert [a.code for a in await rig.laser.refresh_alarms()] == ["POWER_TOLERANCE"]
+        await rig.driver.enable_emission()
+    await rig.driver.reset()  # the latched alarm clears: emission is off, nothing drifts now
+    assert rig.driver.state is ToolState.IDLE
+    await rig.driver.enable_emission()
+    assert [a.code for a in await rig.driver.refresh_alarms()] == ["POWER_TOLERANCE"]
     rig.sim.clear_fault("power_drift")
-    await rig.laser.reset()
-    await rig.laser.enable_emission()
-    assert await rig.laser.refresh_alarms() == []
+    await rig.driver.reset()
+    await rig.driver.enable_emission()
+    assert await rig.driver.refresh_alarms() == []
 
 
 async def test_cancelling_a_job_leaves_the_safe_state(rig: Rig):
     wafer = laminated(rig.twin, "W01")
     await load(rig, "W01")
     running = asyncio.Event()
-    rig.laser.add_reading_listener(lambda r: running.set() if r.name == "progress" else None)
-    task = asyncio.create_task(rig.laser.drill_vias(UV_DRILL))
+    rig.driver.add_reading_listener(lambda r: running.set() if r.name == "progress" else None)
+    task = asyncio.create_task(rig.driver.drill_vias(UV_DRILL))
     async with asyncio.timeout(10):
         await running.wait()
     task.cancel()
@@ -464,25 +450,25 @@ async def test_cancelling_a_job_leaves_the_safe_state(rig: Rig):
         await task
     assert rig.sim.received[-2:] == [":ABOR", "*OPC?"]
     assert (rig.sim.emission, rig.sim.shutter_open) == (False, False)
-    assert (await rig.laser.request_progress()).state is JobState.ABORTED
+    assert (await rig.driver.request_progress()).state is JobState.ABORTED
     assert wafer.history[-1].detail["outcome"] == "aborted"
-    assert rig.laser.state is ToolState.IDLE
+    assert rig.driver.state is ToolState.IDLE
 
 
 async def test_abort_when_idle_leaves_emission_off(rig: Rig):
-    await rig.laser.enable_emission()
-    await rig.laser.open_shutter()
-    await rig.laser.abort()
+    await rig.driver.enable_emission()
+    await rig.driver.open_shutter()
+    await rig.driver.abort()
     assert (rig.sim.emission, rig.sim.shutter_open) == (False, False)
-    assert rig.laser.state is ToolState.IDLE
+    assert rig.driver.state is ToolState.IDLE
 
 
 async def test_the_tool_dying_mid_job_is_connection_lost_within_the_timeout(rig: Rig):
     laminated(rig.twin, "W01")
     await load(rig, "W01")
     running = asyncio.Event()
-    rig.laser.add_reading_listener(lambda r: running.set() if r.name == "progress" else None)
-    task = asyncio.create_task(rig.laser.drill_vias(UV_DRILL))
+    rig.driver.add_reading_listener(lambda r: running.set() if r.name == "progress" else None)
+    task = asyncio.create_task(rig.driver.drill_vias(UV_DRILL))
     async with asyncio.timeout(10):
         await running.wait()
     started = time.monotonic()
@@ -490,8 +476,8 @@ async def test_the_tool_dying_mid_job_is_connection_lost_within_the_timeout(rig:
     with pytest.raises(ConnectionLost):
         async with asyncio.timeout(5):
             await task
-    assert time.monotonic() - started < rig.laser.link.timeout_s + 1.0
-    assert rig.laser.state is ToolState.FAULT
+    assert time.monotonic() - started < rig.driver.link.timeout_s + 1.0
+    assert rig.driver.state is ToolState.FAULT
 
 
 # ------------------------------------------------------------------------ physics at wafer scale

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import pytest_asyncio
 
+from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
@@ -36,35 +36,19 @@ O2_THEN_AR = PlasmaRecipe(
 )
 
 
-@dataclass
-class Rig:
-    sim: SimPlasmaCleaner
-    driver: ModbusPlasmaCleaner
-    twin: TwinStore
-    clock: VirtualClock
+Rig = testing.Rig[SimPlasmaCleaner, ModbusPlasmaCleaner]
 
 
 async def open_rig(limits: dict[str, tuple[float, float]] | None = None) -> Rig:
-    clock = VirtualClock()
-    twin = TwinStore()
-    sim = SimPlasmaCleaner("plasma", twin, clock)
-    address = await sim.start()
-    link = ModbusLink(address, tool="plasma", timeout_s=2.0, clock=clock)
-    driver = ModbusPlasmaCleaner(link, name="plasma", limits=limits)
-    await driver.connect()
-    return Rig(sim, driver, twin, clock)
-
-
-async def close_rig(rig: Rig) -> None:
-    await rig.driver.close()
-    await rig.sim.stop()
+    sim = SimPlasmaCleaner("plasma", TwinStore(), VirtualClock())
+    return await testing.open_rig(sim, ModbusPlasmaCleaner, limits=limits, timeout_s=2.0)
 
 
 @pytest_asyncio.fixture
 async def rig() -> AsyncIterator[Rig]:
     rig = await open_rig()
     yield rig
-    await close_rig(rig)
+    await rig.close()
 
 
 async def load_and_evacuate(rig: Rig, *wafer_ids: str) -> None:
@@ -164,7 +148,7 @@ async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
             await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 1500, 60),)))
         assert rig.sim.run is None
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 async def test_load_with_the_door_closed_is_refused_by_the_tool(rig: Rig):
@@ -337,19 +321,16 @@ async def test_unused_recipe_registers_take_any_value(rig: Rig):
 
 async def test_reflected_power_above_10_percent_alarms_whatever_the_cause():
     """The page's REFLECTED_POWER rule holds for the physics, not only the injected fault."""
-    clock = VirtualClock()
-    twin = TwinStore()
-    sim = SimPlasmaCleaner("plasma", twin, clock, physics=PlasmaPhysics(reflected_fraction=0.12))
-    link = ModbusLink(await sim.start(), tool="plasma", clock=clock)
-    rig = Rig(sim, ModbusPlasmaCleaner(link, name="plasma"), twin, clock)
+    physics = PlasmaPhysics(reflected_fraction=0.12)
+    sim = SimPlasmaCleaner("plasma", TwinStore(), VirtualClock(), physics=physics)
+    rig = await testing.open_rig(sim, ModbusPlasmaCleaner)
     try:
-        await rig.driver.connect()
         await load_and_evacuate(rig, "W01")
         with pytest.raises(ToolAlarm, match="REFLECTED_POWER"):
             await rig.driver.clean(O2_THEN_AR)
         assert sim.last_result is LastResult.FAULTED
     finally:
-        await close_rig(rig)
+        await rig.close()
 
 
 def test_faults_are_cleared_by_their_documented_names():

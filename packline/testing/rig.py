@@ -1,0 +1,70 @@
+"""A simulated tool on loopback with the real driver connected to it: the unit of a HIL test.
+
+    rig = await open_rig(SimLaminator("laminator", TwinStore(), VirtualClock()), ModbusLaminator)
+    try:
+        await rig.driver.laminate(job)
+        assert rig.twin.get("W01").tip_projection_um.min() > 10
+    finally:
+        await rig.close()
+
+The driver reaches the simulated tool only through the address the tool's server gives, over
+the link that address selects, on the simulated tool's clock: exactly what a station file does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from packline.clock import Clock
+from packline.drivers.equipment import Equipment
+from packline.drivers.links import open_link
+from packline.sim_instruments.tool import SimulatedTool
+from packline.sim_instruments.twin import TwinStore
+
+S = TypeVar("S", bound=SimulatedTool)
+D = TypeVar("D", bound=Equipment)
+
+
+@dataclass
+class Rig(Generic[S, D]):
+    """A served simulated tool and the connected driver that talks to it."""
+
+    sim: S
+    driver: D
+
+    @property
+    def twin(self) -> TwinStore:
+        return self.sim.twin
+
+    @property
+    def clock(self) -> Clock:
+        return self.sim.clock
+
+    async def close(self) -> None:
+        """Close the driver, then stop serving the tool."""
+        try:
+            await self.driver.close()
+        finally:
+            await self.sim.stop()
+
+
+async def open_rig(
+    sim: S,
+    driver_class: type[D],
+    *,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+    **link_options: Any,
+) -> Rig[S, D]:
+    """Serve `sim` on loopback and connect a `driver_class` driver to it (`link_options` go to
+    the link, e.g. `timeout_s`)."""
+    address = await sim.start()
+    try:
+        link = open_link(address, tool=sim.name, clock=sim.clock, **link_options)
+        driver = driver_class(link, name=sim.name, limits=limits)
+        await driver.connect()
+    except BaseException:
+        await sim.stop()
+        raise
+    return Rig(sim, driver)
