@@ -55,6 +55,7 @@ async def open_rig(
     driver_class: type[D],
     *,
     limits: Mapping[str, tuple[float, float]] | None = None,
+    poll_interval_s: float = 1.0,
     **link_options: Any,
 ) -> Rig[S, D]:
     """Serve `sim` on loopback and connect a `driver_class` driver to it (`link_options` go to
@@ -62,7 +63,7 @@ async def open_rig(
     address = await sim.start()
     try:
         link = open_link(address, tool=sim.name, clock=sim.clock, **link_options)
-        driver = driver_class(link, name=sim.name, limits=limits)
+        driver = driver_class(link, name=sim.name, limits=limits, poll_interval_s=poll_interval_s)
         await driver.connect()
     except BaseException:
         await sim.stop()

@@ -20,7 +20,7 @@ from packline.drivers.errors import (
     LimitViolation,
     ToolAlarm,
 )
-from packline.drivers.links import ReconnectPolicy, open_link
+from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
 from packline.sim_instruments.dicing_saw import (
     SawPhysics,
@@ -29,6 +29,7 @@ from packline.sim_instruments.dicing_saw import (
     street_lines,
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.testing import open_rig
 
 RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
 
@@ -41,19 +42,20 @@ async def saw_on_line(
     **sim_options: object,
 ) -> AsyncIterator[tuple[SimDicingSaw, AsciiDicingSaw]]:
     """A simulated saw served on `transport` and the driver connected to it, on one clock."""
-    clock = VirtualClock()
-    sim = SimDicingSaw("saw", TwinStore(), clock, transport=transport, **sim_options)  # type: ignore[arg-type]
-    address = await sim.start()
-    link = open_link(
-        address, tool="saw", clock=clock, timeout_s=1.0, reconnect=ReconnectPolicy(1, 0.05)
+    sim = SimDicingSaw("saw", TwinStore(), VirtualClock(), transport=transport, **sim_options)  # type: ignore[arg-type]
+    rig = await open_rig(
+        sim,
+        AsciiDicingSaw,
+        limits=limits,
+        poll_interval_s=2.0,
+        timeout_s=1.0,
+        reconnect=ReconnectPolicy(1, 0.05),
     )
-    saw = AsciiDicingSaw(link, poll_interval_s=2.0, limits=limits)
     try:
         async with asyncio.timeout(20):
-            async with saw:
-                yield sim, saw
+            yield sim, rig.driver
     finally:
-        await sim.stop()
+        await rig.close()
 
 
 def when_lines_done(saw: AsciiDicingSaw, lines: int, action: Callable[[], None]) -> None:

@@ -20,7 +20,7 @@ from packline.drivers.errors import (
     ToolAlarm,
     ToolTimeout,
 )
-from packline.drivers.links import ReconnectPolicy, VisaLink, open_link
+from packline.drivers.links import ReconnectPolicy, VisaLink
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -34,6 +34,7 @@ from packline.sim_instruments.wire_bonder import (
     tip_oxide_nm,
     wire_per_stud_m,
 )
+from packline.testing import Rig, open_rig
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)  # 784 pads: a run of about 80 s
@@ -46,28 +47,25 @@ class Bench:
 
     clock: VirtualClock = field(default_factory=VirtualClock)
     twin: TwinStore = field(default_factory=lambda: TwinStore(SMALL))
-    sims: list[SimWireBonder] = field(default_factory=list)
-    drivers: list[AsciiWireBonder] = field(default_factory=list)
+    rigs: list[Rig[SimWireBonder, AsciiWireBonder]] = field(default_factory=list)
 
     async def start(
         self, *, limits: dict[str, tuple[float, float]] | None = None, **sim_options: object
     ) -> tuple[SimWireBonder, AsciiWireBonder]:
         sim = SimWireBonder("bonder", self.twin, self.clock, **sim_options)  # type: ignore[arg-type]
-        address = await sim.start()
-        self.sims.append(sim)
-        link = open_link(
-            address, tool="bonder", clock=self.clock, reconnect=ReconnectPolicy(attempts=0)
+        rig = await open_rig(
+            sim,
+            AsciiWireBonder,
+            limits=limits,
+            poll_interval_s=5,
+            reconnect=ReconnectPolicy(attempts=0),
         )
-        bonder = AsciiWireBonder(link, poll_interval_s=5, limits=limits)
-        await bonder.connect()
-        self.drivers.append(bonder)
-        return sim, bonder
+        self.rigs.append(rig)
+        return sim, rig.driver
 
     async def stop(self) -> None:
-        for bonder in self.drivers:
-            await bonder.close()
-        for sim in self.sims:
-            await sim.stop()
+        for rig in self.rigs:
+            await rig.close()
 
 
 @pytest.fixture
