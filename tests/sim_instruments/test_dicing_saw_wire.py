@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 
 import pytest
 
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -27,21 +27,9 @@ REPLIES = [
 
 async def socat(*arguments: str, stdin: bytes) -> list[str]:
     """Run socat with `stdin`, bounded by a timeout; return its output lines."""
-    process = await asyncio.create_subprocess_exec(
-        "socat", "-t", "1", *arguments,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(10):
-            stdout, stderr = await process.communicate(stdin)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    assert process.returncode == 0, stderr.decode()
-    return stdout.decode("ascii").splitlines()
+    result = await run_client("socat", "-t", "1", *arguments, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.lines
 
 
 @pytest.mark.parametrize("transport", ["socket", "pty"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator
 
@@ -12,6 +11,7 @@ import pytest_asyncio
 from packline.clock import VirtualClock
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -27,16 +27,10 @@ async def grinder() -> AsyncIterator[tuple[SimGrinder, str, VirtualClock]]:
 
 async def socat(port: str, *lines: str) -> list[str]:
     """Send `lines` with `socat - TCP:127.0.0.1:PORT` and return the reply lines."""
-    process = await asyncio.create_subprocess_exec(
-        "socat", "-t", "2", "-", f"TCP:127.0.0.1:{port}",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    async with asyncio.timeout(10):
-        out, err = await process.communicate("".join(line + "\n" for line in lines).encode())
-    assert process.returncode == 0, err.decode()
-    return out.decode().splitlines()
+    stdin = "".join(line + "\n" for line in lines).encode()
+    result = await run_client("socat", "-t", "2", "-", f"TCP:127.0.0.1:{port}", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.lines
 
 
 async def test_socat_reads_identity_loads_chucks_and_sees_the_error_queue(grinder):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
 import shutil
 from collections.abc import AsyncIterator
 
@@ -13,6 +11,7 @@ import pytest_asyncio
 from packline.drivers.links.registers import ascii_to_registers
 from packline.sim_instruments.laminator import SimLaminator
 from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import mbpoll_registers, run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
 
@@ -27,25 +26,17 @@ async def tool() -> AsyncIterator[tuple[SimLaminator, str]]:
 
 async def mbpoll(port: str, *args: str) -> tuple[int, str, str]:
     """Run mbpoll once against holding registers, 0-based addresses, unit 1."""
-    process = await asyncio.create_subprocess_exec(
-        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    result = await run_client(
+        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args
     )  # fmt: skip
-    async with asyncio.timeout(10):
-        out, err = await process.communicate()
-    return process.returncode or 0, out.decode(), err.decode()
-
-
-def registers(output: str) -> dict[int, int]:
-    return {int(a): int(v) for a, v in re.findall(r"^\[(\d+)\]:\s+(\d+)", output, re.MULTILINE)}
+    return result.returncode, result.stdout, result.stderr
 
 
 async def test_mbpoll_reads_the_status_block_of_an_idle_laminator(tool):
     _, port = tool
     code, out, _ = await mbpoll(port, "-r", "0", "-c", "20")
     assert code == 0
-    values = registers(out)
+    values = mbpoll_registers(out)
     assert values[0] == 0  # PHASE ready
     assert values[2] == 0b101  # INTERLOCKS: lid closed, platen cool enough to peel, no wafer
     assert values[3] == 250  # PLATEN_TEMPERATURE 25.0 degC
@@ -58,7 +49,7 @@ async def test_mbpoll_writes_a_setpoint_and_reads_it_back(tool):
     sim, port = tool
     assert (await mbpoll(port, "-r", "204", "1150"))[0] == 0  # TEMPERATURE 115.0 degC
     _, out, _ = await mbpoll(port, "-r", "204")
-    assert registers(out) == {204: 1150}
+    assert mbpoll_registers(out) == {204: 1150}
     assert sim.received == ["FC6 write 204 [1150]"]
 
 
@@ -68,7 +59,7 @@ async def test_mbpoll_loads_a_wafer_by_command(tool):
     assert (await mbpoll(port, "-r", "301", *wafer_id))[0] == 0
     assert (await mbpoll(port, "-r", "300", "1"))[0] == 0  # LOAD_WAFER
     _, out, _ = await mbpoll(port, "-r", "30", "-c", "8")
-    assert list(registers(out).values()) == ascii_to_registers("LOT7-W03", 8)
+    assert list(mbpoll_registers(out).values()) == ascii_to_registers("LOT7-W03", 8)
     assert sim.wafer_id == "LOT7-W03"
 
 
@@ -81,8 +72,8 @@ async def test_mbpoll_sees_the_documented_exceptions(tool):
     assert code != 0
     assert "Illegal data value" in err
     _, out, _ = await mbpoll(port, "-r", "18", "-c", "2")
-    assert registers(out) == {18: 204, 19: 4}  # refused register, reason: out of range
+    assert mbpoll_registers(out) == {18: 204, 19: 4}  # refused register, reason: out of range
     code, _, err = await mbpoll(port, "-r", "300", "6")  # PEEL_SUPPORT with no wafer
     assert code != 0
     _, out, _ = await mbpoll(port, "-r", "19")
-    assert registers(out) == {19: 6}  # no wafer on the platen
+    assert mbpoll_registers(out) == {19: 6}  # no wafer on the platen

@@ -6,7 +6,6 @@ the page and the simulated tool cannot drift apart.
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ import pytest_asyncio
 from packline.clock import VirtualClock
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -45,16 +45,10 @@ async def served() -> AsyncIterator[Served]:
 
 async def socat(port: str, lines: list[str]) -> list[str]:
     """Send `lines` with socat over TCP; return the reply lines it printed."""
-    process = await asyncio.create_subprocess_exec(
-        "socat", "-t", "0.5", "-", f"TCP:127.0.0.1:{port}",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    async with asyncio.timeout(10):
-        out, err = await process.communicate(("\n".join(lines) + "\n").encode())
-    assert process.returncode == 0, err.decode()
-    return out.decode().splitlines()
+    stdin = ("\n".join(lines) + "\n").encode()
+    result = await run_client("socat", "-t", "0.5", "-", f"TCP:127.0.0.1:{port}", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.lines
 
 
 def example_exchange() -> list[tuple[list[str], list[str]]]:

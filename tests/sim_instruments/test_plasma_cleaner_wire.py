@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import re
 import shutil
 from collections.abc import AsyncIterator
 
@@ -13,6 +11,7 @@ import pytest_asyncio
 from packline.drivers.links.registers import ascii_to_registers
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import mbpoll_registers, run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
 
@@ -27,24 +26,16 @@ async def port() -> AsyncIterator[str]:
 
 async def mbpoll(port: str, *args: str) -> tuple[int, str, str]:
     """Run mbpoll once against holding registers, 0-based addresses, unit 1."""
-    process = await asyncio.create_subprocess_exec(
-        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    result = await run_client(
+        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args
     )  # fmt: skip
-    async with asyncio.timeout(10):
-        out, err = await process.communicate()
-    return process.returncode or 0, out.decode(), err.decode()
-
-
-def registers(output: str) -> dict[int, int]:
-    return {int(a): int(v) for a, v in re.findall(r"^\[(\d+)\]:\s+(\d+)", output, re.MULTILINE)}
+    return result.returncode, result.stdout, result.stderr
 
 
 async def test_mbpoll_reads_the_status_block_of_a_vented_chamber(port: str):
     code, out, _ = await mbpoll(port, "-r", "0", "-c", "20")
     assert code == 0
-    values = registers(out)
+    values = mbpoll_registers(out)
     assert values[0] == 0  # CHAMBER_STATE vented
     assert (values[3] << 16) | values[4] == 760_000  # PRESSURE mTorr, high word first
     assert values[16] == 4  # SLOT_CAPACITY
@@ -57,9 +48,9 @@ async def test_mbpoll_loads_a_wafer_and_closes_the_door_by_command(port: str):
     assert (await mbpoll(port, "-r", "300", "8"))[0] == 0  # LOAD_WAFER
     assert (await mbpoll(port, "-r", "300", "6"))[0] == 0  # CLOSE_DOOR
     _, out, _ = await mbpoll(port, "-r", "15", "-c", "3")
-    assert registers(out) == {15: 1, 16: 4, 17: 0b1}
+    assert mbpoll_registers(out) == {15: 1, 16: 4, 17: 0b1}
     _, out, _ = await mbpoll(port, "-r", "40", "-c", "8")
-    assert list(registers(out).values()) == ascii_to_registers("LOT7-W03", 8)
+    assert list(mbpoll_registers(out).values()) == ascii_to_registers("LOT7-W03", 8)
 
 
 async def test_mbpoll_sees_the_documented_exceptions(port: str):
@@ -70,4 +61,4 @@ async def test_mbpoll_sees_the_documented_exceptions(port: str):
     assert code != 0
     assert "Illegal data value" in err
     _, out, _ = await mbpoll(port, "-r", "19")
-    assert registers(out) == {19: 4}  # COMMAND_ERROR: value out of range
+    assert mbpoll_registers(out) == {19: 4}  # COMMAND_ERROR: value out of range

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import shutil
 
 import pytest
 
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
+from packline.testing.clients import run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -42,21 +42,10 @@ REPLIES = [
 
 async def socat(peer: str, lines: list[str]) -> list[str]:
     """Send `lines` through `socat - <peer>` and return the lines it printed."""
-    process = await asyncio.create_subprocess_exec(
-        "socat", "-t", "0.5", "-", peer,
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    try:
-        async with asyncio.timeout(10):
-            out, err = await process.communicate("".join(f"{line}\n" for line in lines).encode())
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    assert process.returncode == 0, err.decode()
-    return out.decode("ascii").splitlines()
+    stdin = "".join(f"{line}\n" for line in lines).encode()
+    result = await run_client("socat", "-t", "0.5", "-", peer, stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    return result.lines
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,54 @@
+"""Independent protocol clients (Debian's socat and mbpoll) run against simulated tools.
+
+A wire test proves that a simulated tool speaks its documented protocol to a client packline
+did not write. The client runs as a subprocess bounded by a timeout (killed if it hangs); a
+test is skipped where the client is not installed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shutil
+from dataclasses import dataclass
+
+import pytest
+
+
+@dataclass(frozen=True)
+class ClientRun:
+    """What a client printed, and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def lines(self) -> list[str]:
+        return self.stdout.splitlines()
+
+
+async def run_client(*argv: str, stdin: bytes = b"", timeout_s: float = 10.0) -> ClientRun:
+    """Run `argv` with `stdin` to completion within `timeout_s` (killed past it)."""
+    if shutil.which(argv[0]) is None:
+        pytest.skip(f"{argv[0]} is not installed")
+    process = await asyncio.create_subprocess_exec(
+        *argv,
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            out, err = await process.communicate(stdin)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    return ClientRun(process.returncode or 0, out.decode(errors="replace"), err.decode())
+
+
+def mbpoll_registers(output: str) -> dict[int, int]:
+    """The registers mbpoll printed (`[address]: value`), by address."""
+    found = re.findall(r"^\[(\d+)\]:\s+(\d+)", output, re.MULTILINE)
+    return {int(address): int(value) for address, value in found}
