@@ -19,7 +19,6 @@ from typing import TYPE_CHECKING, Any
 from packline.clock import ClockTimeout, wait_for
 
 from .errors import RunTerminated, StepFailed
-from .handoff import Handoff
 from .tools import Waiter
 from .wafer import Batch, Wafer
 
@@ -42,8 +41,6 @@ class _Forming:
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
     ticket: Waiter | None = None  # the tool request, queued when the batch closes
-    closing: Handoff | None = None  # the leader waiting for the batch to close
-    finishing: Handoff | None = None  # the followers waiting for the batch's outcome
 
 
 class Batcher:
@@ -97,17 +94,12 @@ class Batcher:
                 signature,
                 replay,
                 size or capacity,
-                closing=Handoff(engine.clock),
-                finishing=Handoff(engine.clock),
             )
             self._forming[(key, signature)] = forming
         forming.members.append(wafer)
         self.recheck()
         if forming.members[0] is not wafer:
             return await self._follow(forming)
-        handoff = forming.closing
-        assert handoff is not None
-        handoff.waiting += 1
         try:
             await wait_for(engine.clock, asyncio.shield(forming.closed), timeout_s, "batch forming")
         except ClockTimeout:
@@ -115,15 +107,9 @@ class Batcher:
         except BaseException as error:
             self._finish(forming, error)
             raise
-        finally:
-            handoff.waiting -= 1
-            handoff.take()
         return await self._lead(forming, body, args, kwargs)
 
     async def _follow(self, forming: _Forming) -> Any:
-        handoff = forming.finishing
-        assert handoff is not None
-        handoff.waiting += 1
         try:
             return await wait_for(
                 self._engine.clock,
@@ -133,9 +119,6 @@ class Batcher:
             )
         except (StepFailed, RunTerminated) as error:
             raise type(error)(*error.args) from None  # each member its own exception
-        finally:
-            handoff.waiting -= 1
-            handoff.take()
 
     async def _lead(
         self,
@@ -166,7 +149,6 @@ class Batcher:
             self._finish(forming, error)
             raise
         forming.done.set_result(result)
-        self._give(forming)
         return result
 
     def _finish(self, forming: _Forming, error: BaseException) -> None:
@@ -180,22 +162,12 @@ class Batcher:
                 else:
                     future.set_exception(RunTerminated("the run was aborted"))
                 future.exception()  # retrieved here; followers re-raise their own copy
-                self._give(forming)
-
-    @staticmethod
-    def _give(forming: _Forming) -> None:
-        """Hand the futures that are set to their waiters (see handoff.py)."""
-        if forming.closing is not None and forming.closed.done():
-            forming.closing.give()
-        if forming.finishing is not None and forming.done.done():
-            forming.finishing.give()
 
     def _close(self, forming: _Forming) -> None:
         self._forming.pop((forming.key, forming.signature), None)
         if not forming.closed.done():
             forming.ticket = self._engine.pool.request(forming.role, whole=True)
             forming.closed.set_result(None)
-            self._give(forming)
 
     def recheck(self) -> None:
         """Close every forming batch that is full or that no live wafer can still join."""

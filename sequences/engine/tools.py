@@ -16,7 +16,6 @@ from packline.clock import Clock, ClockTimeout, wait_for
 from packline.drivers.equipment import Equipment
 
 from .errors import StepError
-from .handoff import Handoff
 
 
 @dataclass(eq=False)
@@ -43,7 +42,6 @@ class Waiter:
     future: asyncio.Future[Tool] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
-    handoff: Handoff | None = None
     used: bool = False  # the request ended: the tool was taken (and will be released) or given back
 
     def units(self, tool: Tool) -> int:
@@ -72,17 +70,13 @@ class ToolPool:
     def request(self, tool_or_role: str, *, whole: bool) -> Waiter:
         """Queue for a unit (or all) of a tool now; `wait` for it later. Queue order is service
         order, so a batch that closed first gets the tool first."""
-        waiter = Waiter(self.candidates(tool_or_role), whole, handoff=Handoff(self.clock))
+        waiter = Waiter(self.candidates(tool_or_role), whole)
         self._waiters.append(waiter)
         self._dispatch()
         return waiter
 
     async def wait(self, waiter: Waiter, *, timeout_s: float) -> Tool:
         """Wait (at most `timeout_s` of process time) for a queued request."""
-        assert waiter.handoff is not None
-        waiter.handoff.waiting += 1
-        if waiter.future.done():
-            waiter.handoff.give()  # granted before this wait began: the mark is ours at once
         try:
             tool = await wait_for(
                 self.clock, asyncio.shield(waiter.future), timeout_s, "waiting for a tool"
@@ -95,9 +89,6 @@ class ToolPool:
                 names = ", ".join(t.name for t in waiter.tools)
                 raise StepError(f"no free tool ({names}) within {timeout_s:g} s") from None
             raise
-        finally:
-            waiter.handoff.waiting -= 1
-            waiter.handoff.take()
 
     def cancel(self, waiter: Waiter) -> None:
         """Give up a queued request that was never used; a tool granted meanwhile is given back."""
@@ -133,17 +124,10 @@ class ToolPool:
                 reasons = "; ".join(f"{t.name}: {t.out_of_service}" for t in waiter.tools)
                 waiter.future.set_exception(StepError(f"no tool in service ({reasons})"))
                 self._waiters.remove(waiter)
-                self._hand(waiter)
                 continue
             for tool in serving:
                 if tool.free >= waiter.units(tool):
                     tool.free -= waiter.units(tool)
                     waiter.future.set_result(tool)
                     self._waiters.remove(waiter)
-                    self._hand(waiter)
                     break
-
-    @staticmethod
-    def _hand(waiter: Waiter) -> None:
-        if waiter.handoff is not None:
-            waiter.handoff.give()
