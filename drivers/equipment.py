@@ -276,6 +276,12 @@ class Equipment(ABC):
     # ----------------------------------------------------------------- limits
 
     def _merge_limits(self, overrides: Mapping[str, tuple[float, float]]) -> dict[str, Limit]:
+        """The driver's limits narrowed by `overrides` (a station file's `limits:`).
+
+        An override may only narrow: a range reaching outside the driver's own is refused,
+        naming the setpoint, the value and the driver's range, because the driver's range is
+        what keeps a recipe inside the process window the tool and the product can take.
+        """
         merged = dict(self.limits)
         for setpoint, bounds in overrides.items():
             if setpoint not in merged:
@@ -283,17 +289,24 @@ class Equipment(ABC):
                     f"{self.name}: no setpoint {setpoint!r} to limit; "
                     f"known setpoints: {', '.join(sorted(merged))}"
                 )
-            unit = merged[setpoint].unit
+            own = merged[setpoint]
             try:
                 minimum, maximum = (float(bound) for bound in bounds)
                 if not (math.isfinite(minimum) and math.isfinite(maximum)):
                     raise ValueError("limits must be finite")
-                merged[setpoint] = Limit(minimum, maximum, unit)
+                narrowed = Limit(minimum, maximum, own.unit)
             except (TypeError, ValueError) as error:
                 raise ValueError(
-                    f"{self.name}: limits.{setpoint} must be [minimum, maximum] in {unit}, "
+                    f"{self.name}: limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
                     f"minimum not above maximum; got {bounds!r} ({error})"
                 ) from None
+            if narrowed.minimum < own.minimum or narrowed.maximum > own.maximum:
+                raise ValueError(
+                    f"{self.name}: limits.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
+                    f"reaches outside the driver's range [{own.minimum:g}, {own.maximum:g}] "
+                    f"{own.unit}; a station's limits may only narrow it"
+                )
+            merged[setpoint] = narrowed
         return merged
 
     def check_limit(self, action: str, setpoint: str, value: float) -> float:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from packline.clock import Clock
-from packline.drivers.equipment import Equipment
+from packline.drivers.equipment import Equipment, Limit
 from packline.drivers.links import open_link
 from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin import TwinStore
@@ -69,3 +69,13 @@ async def open_rig(
         await sim.stop()
         raise
     return Rig(sim, driver)
+
+
+def force_limits(driver: Equipment, limits: Mapping[str, tuple[float, float]]) -> None:
+    """Let `driver` send setpoints past its own range, as no station file can.
+
+    For tests that prove a tool's own range check: a value forced past the driver must still
+    be refused by the tool, with its own error. A station's `limits:` may only narrow.
+    """
+    for setpoint, (minimum, maximum) in limits.items():
+        driver.limits[setpoint] = Limit(minimum, maximum, driver.limits[setpoint].unit)

@@ -92,6 +92,24 @@ def test_malformed_limit_overrides_name_the_setpoint_and_its_unit(bounds, proble
     assert problem in str(error.value)
 
 
+@pytest.mark.parametrize("bounds", [(100, 2000), (50, 2000), (5, 600)])
+def test_a_limit_override_may_not_reach_outside_the_drivers_range(bounds):
+    link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
+    with pytest.raises(
+        ValueError,
+        match=rf"plasma: limits\.rf_power_w \[{bounds[0]}, {bounds[1]}\] W reaches outside "
+        r"the driver's range \[100, 1000\] W; a station's limits may only narrow it",
+    ):
+        ModbusPlasmaCleaner(link, name="plasma", limits={"rf_power_w": bounds})
+
+
+def test_a_limit_override_narrows_the_drivers_range_up_to_its_edges():
+    link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
+    driver = ModbusPlasmaCleaner(link, name="plasma", limits={"rf_power_w": (100, 600)})
+    assert (driver.limits["rf_power_w"].minimum, driver.limits["rf_power_w"].maximum) == (100, 600)
+    assert ModbusPlasmaCleaner.limits["rf_power_w"].maximum == 1000  # the class keeps its own
+
+
 async def test_a_failed_connect_leaves_the_tool_offline_and_the_link_closed():
     script = [
         identification(1, "packline", "PC-4", "1.0"),

@@ -134,3 +134,33 @@ def test_reconnect_policy_is_written_as_a_mapping(tmp_path: Path):
     text = GOOD.replace("timeout_s: 1.5", "timeout_s: 1.5, reconnect: {attempts: 0, delay_s: 1}")
     driver = load_station(write(tmp_path, text)).open_tool("plasma_cleaner")
     assert driver.link.reconnect == ReconnectPolicy(attempts=0, delay_s=1.0)
+
+
+LASER = """\
+name: line-3
+tools:
+  laser:
+    driver: laser
+    address: TCPIP0::10.0.3.21::5025::SOCKET
+    limits: {clean_fluence_j_cm2: [0.05, 5.0]}
+"""
+
+
+def test_a_station_limit_wider_than_the_drivers_is_refused_when_the_file_is_read(tmp_path: Path):
+    # 2.0 J/cm2 would ablate the bump metal: the driver's cleaning range keeps below it, and a
+    # station file must not be able to lift that
+    path = write(tmp_path, LASER)
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    assert (
+        f"station file {path}: station line-3: tools.laser: laser: limits.clean_fluence_j_cm2 "
+        "[0.05, 5] J/cm2 reaches outside the driver's range [0.05, 0.3] J/cm2; a station's "
+        "limits may only narrow it"
+    ) in str(error.value)
+
+
+def test_a_station_limit_inside_the_drivers_range_narrows_it(tmp_path: Path):
+    text = LASER.replace("[0.05, 5.0]", "[0.1, 0.2]")
+    driver = load_station(write(tmp_path, text)).open_tool("laser")
+    limit = driver.limits["clean_fluence_j_cm2"]
+    assert (limit.minimum, limit.maximum, limit.unit) == (0.1, 0.2, "J/cm2")

@@ -29,7 +29,7 @@ from packline.sim_instruments.dicing_saw import (
     street_lines,
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec
-from packline.testing import open_rig
+from packline.testing import force_limits, open_rig
 
 RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
 
@@ -37,8 +37,6 @@ RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
 @asynccontextmanager
 async def saw_on_line(
     transport: str = "socket",
-    *,
-    limits: dict[str, tuple[float, float]] | None = None,
     **sim_options: object,
 ) -> AsyncIterator[tuple[SimDicingSaw, AsciiDicingSaw]]:
     """A simulated saw served on `transport` and the driver connected to it, on one clock."""
@@ -46,7 +44,6 @@ async def saw_on_line(
     rig = await open_rig(
         sim,
         AsciiDicingSaw,
-        limits=limits,
         poll_interval_s=2.0,
         timeout_s=1.0,
         reconnect=ReconnectPolicy(1, 0.05),
@@ -304,10 +301,8 @@ async def test_out_of_limit_setpoints_reach_no_tool(recipe):
 
 
 async def test_the_saws_own_range_check_becomes_command_refused():
-    async with saw_on_line(limits={"spindle_krpm": (20, 80), "depth_into_tape_um": (10, 90)}) as (
-        sim,
-        saw,
-    ):
+    async with saw_on_line() as (sim, saw):
+        force_limits(saw, {"spindle_krpm": (20, 80), "depth_into_tape_um": (10, 90)})
         with pytest.raises(CommandRefused, match=r"start spindle: spindle speed 75000 rpm outside "
                            r"20000-60000 rpm \(tool error 3\)"):  # fmt: skip
             await saw.start_spindle(75)

@@ -47,14 +47,12 @@ ROUGHEST = GrindRecipe(
 Rig = testing.Rig[SimGrinder, ScpiGrinder]
 
 
-async def open_rig(
-    limits: dict[str, tuple[float, float]] | None = None, gauge_resolution_um: float = 0.1
-) -> Rig:
+async def open_rig(gauge_resolution_um: float = 0.1) -> Rig:
     sim = SimGrinder(
         "grinder", TwinStore(), VirtualClock(), gauge_resolution_um=gauge_resolution_um
     )
     return await testing.open_rig(
-        sim, ScpiGrinder, limits=limits, timeout_s=2.0, reconnect=ReconnectPolicy(1, 0.05)
+        sim, ScpiGrinder, timeout_s=2.0, reconnect=ReconnectPolicy(1, 0.05)
     )
 
 
@@ -268,7 +266,8 @@ async def test_a_target_below_what_the_wafer_can_take_is_refused_before_the_tool
 
 
 async def test_the_tool_refuses_a_value_forced_past_the_driver_with_its_own_error():
-    rig = await open_rig(limits={"spindle_rpm": (3500, 8000)})  # a station that widened a limit
+    rig = await open_rig()
+    testing.force_limits(rig.driver, {"spindle_rpm": (3500, 8000)})
     try:
         await chuck(rig)
         with pytest.raises(CommandRefused, match="SPIN:SPEE 7000 outside 1000-6000 rpm") as error:
@@ -352,7 +351,8 @@ async def test_vacuum_cannot_be_released_while_grinding(rig: Rig):
 
 
 async def test_a_feed_too_fast_for_the_fine_wheel_raises_wheel_load():
-    rig = await open_rig(limits={"fine_feed_um_s": (0.1, 2.0)})
+    rig = await open_rig()
+    testing.force_limits(rig.driver, {"fine_feed_um_s": (0.1, 2.0)})
     try:
         await chuck(rig)
         with pytest.raises(ToolAlarm, match="WHEEL_LOAD"):

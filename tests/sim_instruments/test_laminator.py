@@ -60,11 +60,9 @@ FILM_45 = LaminationJob(ResinSheet(45, SupportKind.FILM), RECIPE)
 Rig = testing.Rig[SimLaminator, ModbusLaminator]
 
 
-async def open_rig(
-    transport: str = "tcp", limits: dict[str, tuple[float, float]] | None = None
-) -> Rig:
+async def open_rig(transport: str = "tcp") -> Rig:
     sim = SimLaminator("laminator", TwinStore(), VirtualClock(), transport=transport)
-    return await testing.open_rig(sim, ModbusLaminator, limits=limits, timeout_s=2.0)
+    return await testing.open_rig(sim, ModbusLaminator, timeout_s=2.0)
 
 
 @pytest_asyncio.fixture
@@ -386,7 +384,8 @@ async def test_out_of_limit_setpoint_is_refused_and_nothing_is_sent(rig: Rig):
 
 
 async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
-    rig = await open_rig(limits={"temperature_c": (60, 200)})  # a station that widened a limit
+    rig = await open_rig()
+    testing.force_limits(rig.driver, {"temperature_c": (60, 200)})
     try:
         await rig.driver.load("W01")
         with pytest.raises(CommandRefused) as refused:

@@ -62,14 +62,13 @@ Rig = testing.Rig[SimLaser, ScpiLaser]
 
 async def open_rig(
     source: LaserSource = LaserSource.UV_355,
-    limits: dict[str, tuple[float, float]] | None = None,
     pad_metal: str = "Cu",
 ) -> Rig:
     sim = SimLaser(
         "laser", TwinStore(WaferSpec(pad_metal=pad_metal)), VirtualClock(), source=source
     )
     return await testing.open_rig(
-        sim, ScpiLaser, limits=limits, timeout_s=2.0, reconnect=ReconnectPolicy(attempts=1)
+        sim, ScpiLaser, timeout_s=2.0, reconnect=ReconnectPolicy(attempts=1)
     )
 
 
@@ -341,7 +340,8 @@ async def test_emission_forced_past_the_driver_is_refused_by_the_tool(rig: Rig, 
 
 
 async def test_a_value_out_of_the_tools_range_sent_past_the_driver_is_refused_by_the_tool():
-    rig = await open_rig(limits={"clean_fluence_j_cm2": (0.05, 50.0)})
+    rig = await open_rig()
+    testing.force_limits(rig.driver, {"clean_fluence_j_cm2": (0.05, 50.0)})
     try:
         bumped(rig.twin, "W01")
         await load(rig, "W01")

@@ -39,9 +39,9 @@ O2_THEN_AR = PlasmaRecipe(
 Rig = testing.Rig[SimPlasmaCleaner, ModbusPlasmaCleaner]
 
 
-async def open_rig(limits: dict[str, tuple[float, float]] | None = None) -> Rig:
+async def open_rig() -> Rig:
     sim = SimPlasmaCleaner("plasma", TwinStore(), VirtualClock())
-    return await testing.open_rig(sim, ModbusPlasmaCleaner, limits=limits, timeout_s=2.0)
+    return await testing.open_rig(sim, ModbusPlasmaCleaner, timeout_s=2.0)
 
 
 @pytest_asyncio.fixture
@@ -141,7 +141,8 @@ async def test_out_of_limit_setpoint_is_refused_and_nothing_is_sent(rig: Rig):
 
 
 async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
-    rig = await open_rig(limits={"rf_power_w": (100, 2000)})  # a station that widened a limit
+    rig = await open_rig()
+    testing.force_limits(rig.driver, {"rf_power_w": (100, 2000)})
     try:
         await load_and_evacuate(rig, "W01")
         with pytest.raises(CommandRefused, match="write recipe: value out of range"):

@@ -34,7 +34,7 @@ from packline.sim_instruments.wire_bonder import (
     tip_oxide_nm,
     wire_per_stud_m,
 )
-from packline.testing import Rig, open_rig
+from packline.testing import Rig, force_limits, open_rig
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)  # 784 pads: a run of about 80 s
@@ -49,14 +49,11 @@ class Bench:
     twin: TwinStore = field(default_factory=lambda: TwinStore(SMALL))
     rigs: list[Rig[SimWireBonder, AsciiWireBonder]] = field(default_factory=list)
 
-    async def start(
-        self, *, limits: dict[str, tuple[float, float]] | None = None, **sim_options: object
-    ) -> tuple[SimWireBonder, AsciiWireBonder]:
+    async def start(self, **sim_options: object) -> tuple[SimWireBonder, AsciiWireBonder]:
         sim = SimWireBonder("bonder", self.twin, self.clock, **sim_options)  # type: ignore[arg-type]
         rig = await open_rig(
             sim,
             AsciiWireBonder,
-            limits=limits,
             poll_interval_s=5,
             reconnect=ReconnectPolicy(attempts=0),
         )
@@ -354,7 +351,8 @@ async def test_out_of_limit_force_is_refused_with_nothing_sent(loaded):
 
 
 async def test_the_tools_own_range_refusal_is_command_refused(bench):
-    sim, bonder = await bench.start(limits={"bond_force_gf": (1, 200)})
+    sim, bonder = await bench.start()
+    force_limits(bonder, {"bond_force_gf": (1, 200)})
     await bonder.load("W1")
     with pytest.raises(
         CommandRefused,
