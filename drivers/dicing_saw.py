@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from enum import IntEnum
 from typing import TypeVar
 
-from .conventions.ascii_host import ask, parse_fields
 from .equipment import Identity, Limit, ToolState
 from .errors import ProtocolError, ToolAlarm, ToolStateError
+from .families.ascii_host import ask, parse_fields
 from .links.base import TextLink
 from .roles.dicing_saw import (
     BladeStatus,

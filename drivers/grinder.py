@@ -28,9 +28,9 @@ from __future__ import annotations
 import math
 import re
 
-from .conventions.scpi import STANDARD_ERRORS, check_error_queue
 from .equipment import Identity, Limit, ToolState
 from .errors import LimitViolation, ProtocolError, ToolAlarm
+from .families.scpi import STANDARD_ERRORS, check_error_queue
 from .links.base import TextLink
 from .roles.grinder import (
     CycleResult,

@@ -23,15 +23,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from enum import IntEnum
 
-from .conventions.modbus_plc import (
+from .equipment import Identity, Limit, ToolState
+from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError
+from .families.modbus_plc import (
     explain_refusal,
     open_interlocks,
     reason_text,
     request_plc_identity,
     send_command,
 )
-from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError
 from .links.modbus import ModbusLink
 from .links.registers import ascii_to_registers, bits_set, registers_to_ascii, registers_to_u32
 from .roles.laminator import (

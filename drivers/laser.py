@@ -25,9 +25,9 @@ from collections.abc import Mapping, Sequence
 from enum import StrEnum
 from typing import TypeVar
 
-from .conventions.scpi import check_error_queue
 from .equipment import Identity, Limit, ToolState
 from .errors import ProtocolError, ToolAlarm, ToolError, ToolStateError
+from .families.scpi import check_error_queue
 from .links.base import TextLink
 from .roles.laser import (
     Atmosphere,

@@ -22,15 +22,15 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from .conventions.modbus_plc import (
+from .equipment import Identity, Limit, ToolState
+from .errors import CommandRefused, ProtocolError, ToolAlarm
+from .families.modbus_plc import (
     explain_refusal,
     open_interlocks,
     reason_text,
     request_plc_identity,
     send_command,
 )
-from .equipment import Identity, Limit, ToolState
-from .errors import CommandRefused, ProtocolError, ToolAlarm
 from .links.modbus import ModbusLink
 from .links.registers import (
     ascii_to_registers,

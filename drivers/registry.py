@@ -15,17 +15,26 @@ if TYPE_CHECKING:
     from packline.sim_instruments.tool import SimulatedTool
 
     from .equipment import Equipment
+    from .specs import ToolSpec
 
 
 @dataclass(frozen=True)
 class ToolKind:
-    """One kind of tool: its role, its driver and its simulated stand-in."""
+    """One kind of tool: its role, its spec, its driver and its simulated stand-in."""
 
     name: str
     role: str
     driver: str
     simulator: str
     description: str
+
+    @property
+    def spec(self) -> str:
+        """Where the kind's spec is: `drivers/specs/<kind>.py`, as `SPEC`."""
+        return f"packline.drivers.specs.{self.name}:SPEC"
+
+    def load_spec(self) -> ToolSpec:
+        return _load(self.spec)
 
     def load_driver(self) -> type[Equipment]:
         return _load(self.driver)

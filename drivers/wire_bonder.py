@@ -27,9 +27,9 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .conventions.ascii_host import ask, parse_fields
 from .equipment import Identity, Limit, ToolState
 from .errors import ProtocolError, ToolAlarm, ToolStateError
+from .families.ascii_host import ask, parse_fields
 from .links.base import TextLink
 from .roles.wire_bonder import (
     BonderState,

@@ -23,7 +23,7 @@ import numpy as np
 from pymodbus.simulator import DataType, SimData
 
 from packline.clock import Clock
-from packline.drivers.conventions.modbus_plc import SERIAL_REGISTERS
+from packline.drivers.families.modbus_plc import SERIAL_REGISTERS
 from packline.drivers.laminator import (
     ALARM_BITS,
     INTERLOCK_BITS,
@@ -42,7 +42,7 @@ from packline.drivers.links.registers import (
 )
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 
-from .modbus_plc import ModbusPlcSimulator
+from .families.modbus_plc import ModbusPlcSimulator
 from .servers import ModbusTransport
 from .twin import Support, TwinStore, Workpiece, validate_wafer_id
 

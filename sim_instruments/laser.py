@@ -21,7 +21,7 @@ from typing import TypeVar
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.conventions.scpi import STANDARD_ERRORS
+from packline.drivers.families.scpi import STANDARD_ERRORS
 from packline.drivers.laser import (
     ALARM_TEXT,
     ATMOSPHERE_MNEMONICS,

@@ -17,8 +17,8 @@ import numpy as np
 from pymodbus.simulator import DataType, SimData
 
 from packline.clock import Clock
-from packline.drivers.conventions.modbus_plc import SERIAL_REGISTERS
 from packline.drivers.equipment import validate_wafer_id
+from packline.drivers.families.modbus_plc import SERIAL_REGISTERS
 from packline.drivers.links.registers import (
     ascii_to_registers,
     registers_to_ascii,
@@ -40,7 +40,7 @@ from packline.drivers.plasma_cleaner import (
 )
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas
 
-from .modbus_plc import ModbusPlcSimulator
+from .families.modbus_plc import ModbusPlcSimulator
 from .servers import ModbusTransport
 from .twin import TwinStore, Workpiece
 

@@ -18,9 +18,9 @@ from pymodbus.simulator import SimData, SimDevice
 
 from packline.clock import Clock
 
-from .servers import ModbusToolServer, ModbusTransport
-from .tool import SimulatedTool
-from .twin import TwinStore
+from ..servers import ModbusToolServer, ModbusTransport
+from ..tool import SimulatedTool
+from ..twin import TwinStore
 
 Refusal = TypeVar("Refusal")
 

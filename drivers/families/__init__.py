@@ -1,4 +1,5 @@
-"""Conventions that several tools' protocols share, written once (docs/protocols/conventions.md).
+"""Protocol families: what the tools of one wire protocol share, written once
+(docs/protocols/conventions.md): the family's wire rules, its spec binding and its driver base.
 
 * `ascii_host`: line-based host links answering `OK [payload]` or `ERR <code> <text>`
   (wire bonder, dicing saw);

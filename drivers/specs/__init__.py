@@ -1,0 +1,27 @@
+"""Tool specs: each tool kind's wire contract, declared once (see `core` for the types)."""
+
+from .core import (
+    Alarm,
+    Command,
+    Identity,
+    Interlock,
+    Parameter,
+    Range,
+    Refusal,
+    Setpoint,
+    StatusVariable,
+    ToolSpec,
+)
+
+__all__ = [
+    "Alarm",
+    "Command",
+    "Identity",
+    "Interlock",
+    "Parameter",
+    "Range",
+    "Refusal",
+    "Setpoint",
+    "StatusVariable",
+    "ToolSpec",
+]

@@ -1,0 +1,239 @@
+"""The tool spec: one declaration of a tool's contract, read by everything that needs it.
+
+A tool's spec says, once, what the tool is and what it understands: its identity, the status
+it reports, the setpoints it accepts (their unit, the tool's own machine range and the
+driver's default process limit), the commands it runs (their parameters, the phases they are
+accepted in, the interlocks that guard them), its alarms, its interlocks and the reasons it
+gives for a refusal. The driver, the simulated tool, the protocol page's tables, the recipe's
+limit check and the conformance tests all read it; only the hand-written byte-level tests
+restate it, on purpose, as the independent oracle.
+
+The types here are family-neutral. Each protocol family (Modbus PLC, SCPI, ASCII host link,
+and later SECS/GEM) binds them to the wire by subclassing an entry and adding its wire fields
+(a register address and scale, a SCPI header, a command word, an SVID), so the binding of a
+fact sits beside the fact. Every entry is keyword-only, so a family's subclass can add fields
+with or without defaults.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Generic, TypeVar
+
+from ..equipment import Limit
+
+
+@dataclass(frozen=True)
+class Range:
+    """A closed interval of values in one unit."""
+
+    minimum: float
+    maximum: float
+
+    def __post_init__(self) -> None:
+        if self.minimum > self.maximum:
+            raise ValueError(f"range minimum {self.minimum} is above maximum {self.maximum}")
+
+    def contains(self, value: float) -> bool:
+        return self.minimum <= value <= self.maximum
+
+    def covers(self, other: Range) -> bool:
+        return self.minimum <= other.minimum and other.maximum <= self.maximum
+
+    def __str__(self) -> str:
+        return f"{self.minimum:g}-{self.maximum:g}"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Setpoint:
+    """A value the driver sends to the tool.
+
+    `name` carries its unit (`temperature_c`) and is the key of the driver's limits, of a
+    station file's `limits:` and of a recipe field's `Feeds`. `machine_range` is what the tool
+    itself accepts (beyond it the tool refuses); `process_limit` is the driver's default limit,
+    inside the machine range (the process window the product can take); it defaults to the
+    machine range.
+    """
+
+    name: str
+    unit: str
+    machine_range: Range
+    process_limit: Range | None = None
+    #: Only whole numbers are accepted (a count, a code).
+    integer: bool = False
+    doc: str = ""
+
+    def __post_init__(self) -> None:
+        if self.process_limit is not None and not self.machine_range.covers(self.process_limit):
+            raise ValueError(
+                f"setpoint {self.name}: process limit {self.process_limit} {self.unit} is not "
+                f"inside the machine range {self.machine_range} {self.unit}"
+            )
+
+    @property
+    def limit(self) -> Limit:
+        """The driver's default limit of this setpoint."""
+        window = self.process_limit or self.machine_range
+        return Limit(window.minimum, window.maximum, self.unit)
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusVariable:
+    """A value the tool reports. `trace` names the process trace it is recorded as, if any."""
+
+    name: str
+    unit: str = ""
+    doc: str = ""
+    trace: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Parameter:
+    """A parameter of a command that is not a setpoint (a wafer id, a slot, a mode)."""
+
+    name: str
+    doc: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Command:
+    """An action the tool runs.
+
+    `parameters` names setpoints or `Parameter`s it carries; `allowed_in` the tool phases (as
+    the tool names them) in which it is accepted, empty meaning always; `interlocks` those
+    that must be closed before it is accepted.
+    """
+
+    name: str
+    doc: str = ""
+    parameters: tuple[str, ...] = ()
+    allowed_in: tuple[str, ...] = ()
+    interlocks: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Alarm:
+    """An alarm the tool raises: its code on the wire and what it means."""
+
+    code: str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Interlock:
+    """A safety condition the tool reports; closed (true) means safe to proceed."""
+
+    name: str
+    doc: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Refusal:
+    """A reason the tool gives for refusing a command or a value."""
+
+    code: int | str
+    text: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Identity:
+    """Who the tool says it is, as far as the spec fixes it (the serial number varies)."""
+
+    vendor: str
+    model: str
+    firmware: str = ""
+
+
+E = TypeVar("E")
+
+
+def _by_key(entries: Iterable[E], key: str, what: str, tool: str) -> dict[str, E]:
+    table: dict[str, E] = {}
+    for entry in entries:
+        name = str(getattr(entry, key))
+        if name in table:
+            raise ValueError(f"spec {tool}: {what} {name!r} is declared twice")
+        table[name] = entry
+    return table
+
+
+W = TypeVar("W")
+
+
+@dataclass(frozen=True, kw_only=True)
+class ToolSpec(Generic[W]):
+    """One tool kind's contract, bound to one protocol family.
+
+    `wire` holds what the family needs beyond the entries (a transport, framing, fixed
+    blocks); the entries themselves are the family's subclasses of the types above. A spec
+    that names an undeclared setpoint, parameter or interlock, or declares a name twice, is
+    refused when it is built.
+    """
+
+    kind: str
+    role: str
+    family: str
+    identity: Identity
+    doc: str = ""
+    setpoints: tuple[Setpoint, ...] = ()
+    status: tuple[StatusVariable, ...] = ()
+    commands: tuple[Command, ...] = ()
+    parameters: tuple[Parameter, ...] = ()
+    alarms: tuple[Alarm, ...] = ()
+    interlocks: tuple[Interlock, ...] = ()
+    refusals: tuple[Refusal, ...] = ()
+    wire: W | None = None
+
+    def __post_init__(self) -> None:
+        _by_key(self.status, "name", "status variable", self.kind)
+        _by_key(self.refusals, "code", "refusal", self.kind)
+        carried = {*self.setpoint_by_name, *self.parameter_by_name}
+        for command in self.command_by_name.values():
+            for name in command.parameters:
+                if name not in carried:
+                    raise ValueError(
+                        f"spec {self.kind}: command {command.name} carries {name!r}, which is "
+                        "neither a setpoint nor a parameter of the spec"
+                    )
+            for name in command.interlocks:
+                if name not in self.interlock_by_name:
+                    raise ValueError(
+                        f"spec {self.kind}: command {command.name} is guarded by interlock "
+                        f"{name!r}, which the spec does not declare"
+                    )
+        self.alarm_by_code  # noqa: B018 (refuses a code declared twice)
+
+    @cached_property
+    def setpoint_by_name(self) -> dict[str, Setpoint]:
+        return _by_key(self.setpoints, "name", "setpoint", self.kind)
+
+    @cached_property
+    def parameter_by_name(self) -> dict[str, Parameter]:
+        return _by_key(self.parameters, "name", "parameter", self.kind)
+
+    @cached_property
+    def command_by_name(self) -> dict[str, Command]:
+        return _by_key(self.commands, "name", "command", self.kind)
+
+    @cached_property
+    def alarm_by_code(self) -> dict[str, Alarm]:
+        return _by_key(self.alarms, "code", "alarm", self.kind)
+
+    @cached_property
+    def interlock_by_name(self) -> dict[str, Interlock]:
+        return _by_key(self.interlocks, "name", "interlock", self.kind)
+
+    def limits(self) -> dict[str, Limit]:
+        """The driver's default limits: every setpoint's process limit, by name."""
+        return {setpoint.name: setpoint.limit for setpoint in self.setpoints}
+
+    @property
+    def alarm_text(self) -> dict[str, str]:
+        """Alarm code -> what it means."""
+        return {alarm.code: alarm.text for alarm in self.alarms}
+
+    @property
+    def interlock_names(self) -> tuple[str, ...]:
+        return tuple(interlock.name for interlock in self.interlocks)

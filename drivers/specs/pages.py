@@ -1,0 +1,127 @@
+"""Protocol pages whose tables are rendered from the tool spec.
+
+A page under `docs/protocols/` stays hand-written prose; each table that states a fact of the
+spec (registers or commands, units, ranges, alarms, refusals) sits between two markers::
+
+    <!-- spec:alarms -->
+    | code | raised when |
+    ...
+    <!-- /spec:alarms -->
+
+and is rendered from the spec: `render_page` puts the present tables in, `stale_tables` says
+which differ (a test fails on any). The family's wire binding renders its own tables
+(`WireBinding.tables`); `common_tables` renders those every family words alike.
+
+    python -m packline.drivers.specs.pages docs/protocols/laminator.md laminator
+
+rewrites a page in place from the spec of a tool kind.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+from .core import ToolSpec
+
+_MARKED = re.compile(r"(<!-- spec:([\w-]+) -->\n)(.*?)(<!-- /spec:\2 -->)", re.DOTALL)
+
+
+@runtime_checkable
+class WireBinding(Protocol):
+    """What a protocol family's `ToolSpec.wire` offers the pages: its own tables."""
+
+    def tables(self, spec: ToolSpec) -> dict[str, str]:
+        """Markdown tables by marker name (the family's register map or command set)."""
+        ...
+
+
+def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A markdown table; `|` inside a cell is escaped."""
+
+    def line(cells: Sequence[object]) -> str:
+        return "| " + " | ".join(str(cell).replace("|", "\\|") for cell in cells) + " |"
+
+    lines = [line(header), "|" + "|".join("---" for _ in header) + "|"]
+    lines.extend(line(row) for row in rows)
+    return "\n".join(lines) + "\n"
+
+
+def common_tables(spec: ToolSpec) -> dict[str, str]:
+    """The tables every family words alike: setpoints, alarms, interlocks, refusals."""
+    tables = {
+        "setpoints": table(
+            ("setpoint", "unit", "the tool accepts", "driver's default limit", "meaning"),
+            (
+                (
+                    f"`{s.name}`",
+                    s.unit,
+                    s.machine_range,
+                    s.process_limit or s.machine_range,
+                    s.doc + (" (whole numbers)" if s.integer else ""),
+                )
+                for s in spec.setpoints
+            ),
+        ),
+        "alarms": table(("code", "meaning"), ((a.code, a.text) for a in spec.alarms)),
+        "interlocks": table(
+            ("interlock", "closed (safe) when"), ((f"`{i.name}`", i.doc) for i in spec.interlocks)
+        ),
+        "refusals": table(("code", "meaning"), ((r.code, r.text) for r in spec.refusals)),
+    }
+    return {name: text for name, text in tables.items() if text.count("\n") > 2}
+
+
+def rendered_tables(spec: ToolSpec) -> dict[str, str]:
+    """Every table of a spec's page: the common ones, then the family's (which win)."""
+    wire = spec.wire
+    family = wire.tables(spec) if isinstance(wire, WireBinding) else {}
+    return {**common_tables(spec), **family}
+
+
+def marked_tables(page: str) -> dict[str, str]:
+    """The tables a page has between markers, by marker name."""
+    return {match[2]: match[3] for match in _MARKED.finditer(page)}
+
+
+def render_page(page: str, tables: Mapping[str, str]) -> str:
+    """`page` with each marked table replaced by its rendering; a marker with no table of
+    that name is a `KeyError` naming it and the tables there are."""
+
+    def replace(match: re.Match[str]) -> str:
+        name = match[2]
+        if name not in tables:
+            raise KeyError(
+                f"page marker spec:{name} names no table; the spec renders: "
+                + ", ".join(sorted(tables))
+            )
+        return match[1] + tables[name] + match[4]
+
+    return _MARKED.sub(replace, page)
+
+
+def stale_tables(page: str, tables: Mapping[str, str]) -> list[str]:
+    """The names of the page's marked tables that differ from their rendering."""
+    return [name for name, text in marked_tables(page).items() if tables.get(name) != text]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Rewrite a page's marked tables from a tool kind's spec: `PAGE KIND`."""
+    from ..registry import tool_kind
+
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 2:
+        print("usage: python -m packline.drivers.specs.pages PAGE KIND", file=sys.stderr)
+        return 2
+    path, kind = Path(args[0]), args[1]
+    spec = tool_kind(kind).load_spec()
+    text = path.read_text(encoding="utf-8")
+    path.write_text(render_page(text, rendered_tables(spec)), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
