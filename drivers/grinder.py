@@ -26,12 +26,10 @@ little silicon (back grinding) or would cut into the die and bump features on th
 from __future__ import annotations
 
 import math
-import re
 
-from .equipment import Identity, Limit, ToolState
+from .equipment import Identity, ToolState
 from .errors import LimitViolation, ProtocolError, ToolAlarm
-from .families.scpi import STANDARD_ERRORS, check_error_queue
-from .links.base import TextLink
+from .families.scpi import ScpiDriver, command, setpoint
 from .roles.grinder import (
     CycleResult,
     Grinder,
@@ -42,52 +40,7 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-
-#: SCPI's not-a-number: what a query answers when the tool has no valid value.
-NOT_A_NUMBER = 9.91e37
-
-#: Depth of the tool's error queue; beyond it the newest error becomes -350 (queue overflow).
-ERROR_QUEUE_DEPTH = 10
-
-#: SCPI error codes the grinder uses (negative: SCPI's own; positive: the grinder's).
-SCPI_ERRORS = {
-    **STANDARD_ERRORS,
-    201: "Interlock open",
-    202: "Alarm active",
-    203: "No wafer on chuck",
-}
-
-#: Alarm names (`SYST:ALAR?`) and what each means.
-ALARM_TEXT = {
-    "WHEEL_LOAD": "spindle load above its limit (feed too fast for the wheel, or a glazed "
-    "wheel); feed stopped and wheel retracted",
-    "GAUGE_FAULT": "in-process thickness gauge gives no valid reading; feed stopped",
-    "INTERLOCK_OPENED": "chuck vacuum or grinding water lost during the cycle; feed stopped",
-}
-
-#: Interlock names of `SYST:INT?`, in the order the tool lists them.
-INTERLOCKS = ("chuck_vacuum", "wafer_present", "grinding_water")
-
-#: What must be closed before the spindles turn and the wheel feeds.
-GRIND_INTERLOCKS = INTERLOCKS
-
-#: The fields of a `GRIN:STAT?` reply, in order.
-STATE_FIELDS = (
-    "phase",
-    "thickness_um",
-    "spindle_rpm",
-    "chuck_rpm",
-    "feed_um_s",
-    "spindle_load_pct",
-    "progress_pct",
-    "cycle_time_s",
-    "cycle_count",
-    "last_result",
-)
-
-#: Wafer ids: 1-16 printable ASCII characters without space, comma, semicolon or double quote
-#: (the argument separators and string delimiters of the command set).
-WAFER_ID_PATTERN = re.compile(r"^[!#-+\--:<-~]{1,16}$")
+from .specs.grinder import NOT_A_NUMBER, SPEC, STATE_FIELDS, WAFER_ID_PATTERN
 
 #: Tool states in which the grinder accepts wafer and chuck commands.
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
@@ -99,32 +52,15 @@ LEAST_REMOVAL_EFFICIENCY = 0.25
 LEAST_POLISH_RATE_UM_S = 0.01
 CYCLE_TIMEOUT_MARGIN_S = 120.0
 
-_ALARM_NAME = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: The recipe's setpoints in the order they are sent (the spec's setpoints with a header).
+RECIPE_SETPOINTS = tuple(s.name for s in SPEC.setpoints if getattr(s, "header", None))
 
 
-def _number(value: float) -> str:
-    """A setpoint as the command set writes it (SCPI NR1/NR2, no exponent for usual values)."""
-    return format(value, ".10g")
-
-
-class ScpiGrinder(Grinder):
+class ScpiGrinder(ScpiDriver, Grinder):
     """Drives a grinder that implements the packline grinder command set."""
 
-    link_type = TextLink
-    limits = {
-        "target_thickness_um": Limit(50, 1500, "um"),
-        "spindle_rpm": Limit(3500, 5500, "rpm"),
-        "chuck_rpm": Limit(100, 300, "rpm"),
-        "coarse_feed_um_s": Limit(5, 10, "um/s"),
-        "fine_feed_um_s": Limit(0.1, 0.5, "um/s"),
-        "fine_allowance_um": Limit(5, 100, "um"),
-        "polish_allowance_um": Limit(0, 5, "um"),
-        # what a grind must leave: silicon after back grinding, resin and bump features above
-        # the substrate after front grinding (est)
-        "substrate_remaining_um": Limit(50, 2000, "um"),
-        "front_remaining_um": Limit(10, 2000, "um"),
-    }
-    link: TextLink
+    spec = SPEC
+    limits = SPEC.limits()
 
     async def connect(self) -> None:
         """Connect, then empty the tool's error queue so each check answers for its own commands."""
@@ -137,36 +73,21 @@ class ScpiGrinder(Grinder):
 
     # ----------------------------------------------------------------- exchanges
 
-    async def _send(self, action: str, *commands: str) -> None:
-        """Send setting commands, then read the error queue: any error refuses the lot."""
-        for command in commands:
-            await self.link.write(command)
-        await self._check_errors(action)
-
-    async def _check_errors(self, action: str) -> None:
-        await check_error_queue(self, action, "SYST:ERR?", ERROR_QUEUE_DEPTH)
-
-    async def _query_number(self, action: str, command: str) -> float:
-        reply = await self.link.query(command)
-        try:
-            value = float(reply)
-        except ValueError:
-            raise ProtocolError(
-                self.name, self.address, action, f"{command} answered {reply!r}, not a number"
-            ) from None
+    async def _query_number(self, action: str, query: str) -> float:
+        value = await self.query_number(action, query)
         if not math.isfinite(value):
-            raise ProtocolError(self.name, self.address, action, f"{command} answered {reply!r}")
+            raise self.garbled(action, str(value), "a finite number")
         return value
 
-    async def _query_gauge(self, action: str, command: str) -> float:
+    async def _query_gauge(self, action: str, query: str) -> float:
         """A gauge reading; not-a-number means the gauge failed (the tool raises an alarm)."""
-        value = await self._query_number(action, command)
+        value = await self._query_number(action, query)
         if value >= NOT_A_NUMBER:
             await self.refresh_alarms()
             if self.active_alarms:
                 raise self.alarm_error(action)
             raise ProtocolError(
-                self.name, self.address, action, f"{command}: the gauge gives no valid reading"
+                self.name, self.address, action, f"{query}: the gauge gives no valid reading"
             )
         return value
 
@@ -183,37 +104,8 @@ class ScpiGrinder(Grinder):
         vendor, model, serial_number, firmware = fields
         return Identity(vendor, model, serial_number, firmware)
 
-    async def request_alarms(self) -> dict[str, str]:
-        reply = await self.link.query("SYST:ALAR?")
-        if reply == "NONE":
-            return {}
-        names = reply.split(",")
-        if not all(_ALARM_NAME.match(name) for name in names):
-            raise ProtocolError(
-                self.name, self.address, "read alarms", f"SYST:ALAR? answered {reply!r}"
-            )
-        return {name: ALARM_TEXT.get(name, "alarm not on the protocol page") for name in names}
-
-    async def request_interlocks(self) -> dict[str, bool]:
-        reply = await self.link.query("SYST:INT?")
-        interlocks: dict[str, bool] = {}
-        for pair in reply.split(","):
-            name, _, value = pair.partition("=")
-            if value not in ("0", "1"):
-                raise ProtocolError(
-                    self.name, self.address, "read interlocks", f"SYST:INT? answered {reply!r}"
-                )
-            interlocks[name] = value == "1"
-        missing = [name for name in INTERLOCKS if name not in interlocks]
-        if missing:
-            raise ProtocolError(
-                self.name, self.address, "read interlocks",
-                f"SYST:INT? answered {reply!r}, without {', '.join(missing)}",
-            )  # fmt: skip
-        return interlocks
-
     async def request_status(self) -> GrinderStatus:
-        reply = await self.link.query("GRIN:STAT?")
+        reply = await self.link.query(command(SPEC, "status").query)
         fields = reply.split(",")
         try:
             if len(fields) != len(STATE_FIELDS):
@@ -223,7 +115,10 @@ class ScpiGrinder(Grinder):
             last_result = CycleResult[fields[9]]
         except (KeyError, ValueError) as error:
             raise ProtocolError(
-                self.name, self.address, "read status", f"GRIN:STAT? answered {reply!r} ({error})"
+                self.name,
+                self.address,
+                "read status",
+                f"{command(SPEC, 'status').query} answered {reply!r} ({error})",
             ) from None
         thickness, spindle, chuck, feed, load, progress, cycle_time, count = numbers
         return GrinderStatus(
@@ -240,22 +135,29 @@ class ScpiGrinder(Grinder):
         )
 
     async def request_wafer(self) -> WaferOnChuck | None:
-        reply = await self.link.query("WAF?")
+        reply = await self.link.query(command(SPEC, "wafer").query)
         if reply == "NONE":
             return None
         wafer_id, _, side = reply.partition(",")
         if not WAFER_ID_PATTERN.match(wafer_id) or side not in GrindSide.__members__:
-            raise ProtocolError(self.name, self.address, "read wafer", f"WAF? answered {reply!r}")
+            raise ProtocolError(
+                self.name,
+                self.address,
+                "read wafer",
+                f"{command(SPEC, 'wafer').query} answered {reply!r}",
+            )
         return WaferOnChuck(wafer_id, GrindSide[side])
 
     async def request_thickness_um(self) -> float:
-        return await self._query_gauge("read thickness", "MEAS:THIC?")
+        return await self._query_gauge("read thickness", command(SPEC, "thickness").query)
 
     async def request_substrate_thickness_um(self) -> float:
-        return await self._query_gauge("read substrate thickness", "MEAS:SUBS?")
+        return await self._query_gauge("read substrate thickness", command(SPEC, "substrate").query)
 
     async def request_gauge_resolution_um(self) -> float:
-        return await self._query_number("read gauge resolution", "GAUG:RES?")
+        return await self._query_number(
+            "read gauge resolution", command(SPEC, "gauge_resolution").query
+        )
 
     # ----------------------------------------------------------------- wafer and chuck
 
@@ -269,19 +171,19 @@ class ScpiGrinder(Grinder):
                 "double quote (the command set's separators)"
             )
         self.require_state(action, *READY_STATES)
-        await self._send(action, f"WAF:LOAD {wafer_id},{side.name}")
+        await self.send(action, f"{command(SPEC, 'wafer_load').short} {wafer_id},{side.name}")
 
     async def unload(self) -> None:
         self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)
-        await self._send("unload wafer", "WAF:UNL")
+        await self.send("unload wafer", command(SPEC, "wafer_unload").short)
 
     async def apply_chuck_vacuum(self) -> None:
         self.require_state("apply chuck vacuum", *READY_STATES)
-        await self._send("apply chuck vacuum", "CHUC:VAC ON")
+        await self.send("apply chuck vacuum", f"{command(SPEC, 'vacuum').short} ON")
 
     async def release_chuck_vacuum(self) -> None:
         self.require_state("release chuck vacuum", *READY_STATES, ToolState.FAULT)
-        await self._send("release chuck vacuum", "CHUC:VAC OFF")
+        await self.send("release chuck vacuum", f"{command(SPEC, 'vacuum').short} OFF")
 
     # ----------------------------------------------------------------- grinding
 
@@ -289,7 +191,7 @@ class ScpiGrinder(Grinder):
         action = "grind"
         setpoints = self._recipe_commands(action, recipe)
         async with self.operation(action):
-            await self.require_interlocks(action, GRIND_INTERLOCKS)
+            await self.require_interlocks(action, command(SPEC, "start").interlocks)
             wafer = await self.request_wafer()
             if wafer is None:
                 raise ProtocolError(
@@ -300,8 +202,8 @@ class ScpiGrinder(Grinder):
             self._check_target(wafer, recipe.target_thickness_um, start_um, substrate_um)
             resolution_um = await self.request_gauge_resolution_um()
             before = (await self.request_status()).cycle_count
-            await self._send(f"{action} {wafer.wafer_id}: set the recipe", *setpoints)
-            await self._send(f"{action} {wafer.wafer_id}: start", "GRIN:STAR")
+            await self.send(f"{action} {wafer.wafer_id}: set the recipe", *setpoints)
+            await self.send(f"{action} {wafer.wafer_id}: start", command(SPEC, "start").short)
             status = await self._wait_cycle(action, recipe, start_um, before)
             final_um = await self.request_thickness_um()
             if final_um < recipe.target_thickness_um:
@@ -322,18 +224,9 @@ class ScpiGrinder(Grinder):
 
     def _recipe_commands(self, action: str, recipe: GrindRecipe) -> list[str]:
         """Check every setpoint against the limits and write the commands; nothing is sent here."""
-        headers = {
-            "SPIN:SPEE": "spindle_rpm",
-            "CHUC:SPEE": "chuck_rpm",
-            "GRIN:COAR:FEED": "coarse_feed_um_s",
-            "GRIN:FINE:FEED": "fine_feed_um_s",
-            "GRIN:FINE:ALL": "fine_allowance_um",
-            "POL:ALL": "polish_allowance_um",
-            "GRIN:TARG": "target_thickness_um",
-        }
         return [
-            f"{header} {_number(self.check_limit(action, setpoint, getattr(recipe, setpoint)))}"
-            for header, setpoint in headers.items()
+            setpoint(SPEC, name).encode(self.check_limit(action, name, getattr(recipe, name)))
+            for name in RECIPE_SETPOINTS
         ]
 
     def _check_target(
@@ -418,15 +311,3 @@ class ScpiGrinder(Grinder):
         self.record_reading("spindle_speed", status.spindle_rpm, "rpm")
         self.record_reading("feed", status.feed_um_s, "um/s")
         self.record_reading("progress", status.progress_pct, "%")
-
-    # ----------------------------------------------------------------- alarms and safety
-
-    async def _clear_alarms(self) -> None:
-        await self._send("reset alarms", "SYST:ALAR:CLE")
-
-    async def _command_safe_state(self) -> None:
-        """Feed stopped, wheel retracted, spindles stopped (ABOR); the vacuum keeps the wafer."""
-        await self.link.write("ABOR")
-        reply = await self.link.query("*OPC?")
-        if reply != "1":
-            raise ProtocolError(self.name, self.address, "abort", f"*OPC? answered {reply!r}")

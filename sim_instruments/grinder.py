@@ -1,7 +1,8 @@
 """Simulated grinder: an in-feed grinder's SCPI-like command set, with its grinding physics.
 
-Speaks the command set of `docs/protocols/grinder.md` (the shared constants come from the driver
-module, the page's code form) over a `TextToolServer`. Time is the line's clock: the cycle is
+Speaks the command set of `docs/protocols/grinder.md` (declared in `drivers/specs/grinder.py`;
+the SCPI grammar, queues and common commands are the family's wire side) over a
+`TextToolServer`. Time is the line's clock: the cycle is
 advanced lazily to `clock.now()` on every command, so a virtual clock makes a ten-minute grind
 cost only the polls that watch it.
 
@@ -19,25 +20,19 @@ stops with WHEEL_LOAD.
 from __future__ import annotations
 
 import math
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.grinder import (
-    ERROR_QUEUE_DEPTH,
-    INTERLOCKS,
-    NOT_A_NUMBER,
-    SCPI_ERRORS,
-    WAFER_ID_PATTERN,
-)
+from packline.drivers.families.scpi import ScpiSetpoint, short_form
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
+from packline.drivers.specs.grinder import NOT_A_NUMBER, SPEC, WAFER_ID_PATTERN
 
+from .families.scpi import Header, ScpiError, ScpiSimTool, count, flag, switch
 from .servers import TextToolServer
-from .tool import SimulatedTool
 from .twin import TwinStore, Workpiece
 
 
@@ -176,46 +171,8 @@ def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> No
 
 # ------------------------------------------------------------------------- the command set
 
-
-class ScpiFault(Exception):
-    """A command the tool refuses: it goes to the error queue as `code,"message;detail"`."""
-
-    def __init__(self, code: int, detail: str = "") -> None:
-        super().__init__(code, detail)
-        self.code = code
-        self.detail = detail
-
-
-#: What any header looks like: mnemonics separated by colons, a common command's `*`, a query's `?`.
-_HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
-
-
-def _header_pattern(mnemonic: str) -> re.Pattern[str]:
-    """The regex of a SCPI header: each node in its short (upper-case part) or long form."""
-    query = mnemonic.endswith("?")
-    nodes = []
-    for node in mnemonic.rstrip("?").split(":"):
-        short = "".join(c for c in node if not c.islower())
-        long = node.upper()
-        nodes.append(f"(?:{re.escape(long)}|{re.escape(short)})")
-    return re.compile(":?" + ":".join(nodes) + (r"\?" if query else "") + "$", re.IGNORECASE)
-
-
-def short_form(mnemonic: str) -> str:
-    return ":".join("".join(c for c in node if not c.islower()) for node in mnemonic.split(":"))
-
-
-#: Numeric settings: mnemonic -> (attribute, least, greatest, unit): the tool's own ranges,
-#: wider than the driver's default limits (the process windows).
-NUMERIC_SETTINGS = {
-    "SPINdle:SPEEd": ("spindle_rpm", 1000.0, 6000.0, "rpm"),
-    "CHUCk:SPEEd": ("chuck_rpm", 50.0, 400.0, "rpm"),
-    "GRINd:TARGet": ("target_um", 20.0, 2000.0, "um"),
-    "GRINd:COARse:FEED": ("coarse_feed_um_s", 0.5, 20.0, "um/s"),
-    "GRINd:FINE:FEED": ("fine_feed_um_s", 0.05, 2.0, "um/s"),
-    "GRINd:FINE:ALLowance": ("fine_allowance_um", 0.0, 200.0, "um"),
-    "POLish:ALLowance": ("polish_allowance_um", 0.0, 10.0, "um"),
-}
+#: Where the tool keeps each setpoint it is sent (the spec's name, unless listed here).
+SETPOINT_ATTRIBUTES = {"target_thickness_um": "target_um"}
 
 
 @dataclass
@@ -241,8 +198,10 @@ class _Cycle:
         return (self.ended_s if self.ended_s is not None else self.time_s) - self.started_s
 
 
-class SimGrinder(SimulatedTool):
+class SimGrinder(ScpiSimTool):
     """The simulated grinder behind a SCPI-like text server."""
+
+    spec = SPEC
 
     faults = {
         "wheel_glazed": "the wheels are glazed: spindle load x2.5, WHEEL_LOAD at usual feeds",
@@ -271,10 +230,15 @@ class SimGrinder(SimulatedTool):
         self.serial_number = serial_number
         self.physics = physics or GrindPhysics()
         self.phase = GrindPhase.IDLE
-        self.alarms: set[str] = set()
         self.wafer_id: str | None = None
         self.side = GrindSide.BACK
         self.vacuum_on = False
+        self._reset_settings()
+        self.cycle: _Cycle | None = None
+        self.cycle_count = 0
+        self.last_result = CycleResult.NONE
+
+    def _reset_settings(self) -> None:
         self.spindle_rpm = 4500.0
         self.chuck_rpm = 200.0
         self.target_um: float | None = None
@@ -282,88 +246,44 @@ class SimGrinder(SimulatedTool):
         self.fine_feed_um_s = 0.3
         self.fine_allowance_um = 30.0
         self.polish_allowance_um = 2.0
-        self.cycle: _Cycle | None = None
-        self.cycle_count = 0
-        self.last_result = CycleResult.NONE
-        self.errors: list[tuple[int, str]] = []
-        self._commands: list[tuple[re.Pattern[str], Callable[[list[str]], str | None], bool]] = [
-            (_header_pattern(mnemonic), handler, takes_arguments)
-            for mnemonic, handler, takes_arguments in self._command_table()
-        ]
 
     # ----------------------------------------------------------------- the wire
 
     def make_server(self, host: str, port: int) -> TextToolServer:
         return TextToolServer(self.handle, host=host, port=port, address_form="visa")
 
-    async def handle(self, line: str) -> str | None:
-        """One received line: advance the model to now, execute, answer or queue an error."""
-        self.received.append(line)
-        self.advance()
-        header, _, argument_text = line.strip().partition(" ")
-        if not header:
-            return None
-        arguments = [a.strip() for a in argument_text.split(",")] if argument_text.strip() else []
-        try:
-            if not _HEADER_SYNTAX.match(header):
-                raise ScpiFault(-102, f"header {header}")
-            for pattern, handler, takes_arguments in self._commands:
-                if pattern.match(header):
-                    if arguments and not takes_arguments:
-                        raise ScpiFault(-108, f"{header} takes no parameter")
-                    return handler(arguments)
-            raise ScpiFault(-113, header)
-        except ScpiFault as fault:
-            self._queue_error(fault.code, fault.detail)
-            return None
+    def identity(self) -> str:
+        return f"{SPEC.identity.vendor},{SPEC.identity.model},{self.serial_number},1.0"
 
-    def _queue_error(self, code: int, detail: str) -> None:
-        message = SCPI_ERRORS[code] + (f";{detail}" if detail else "")
-        entry = (code, message.replace('"', "'"))
-        if len(self.errors) >= ERROR_QUEUE_DEPTH:
-            self.errors[-1] = (-350, SCPI_ERRORS[-350])
-        else:
-            self.errors.append(entry)
-
-    def _command_table(self) -> list[tuple[str, Callable[[list[str]], str | None], bool]]:
-        table: list[tuple[str, Callable[[list[str]], str | None], bool]] = [
-            ("*IDN?", lambda _: f"packline,GR-2,{self.serial_number},1.0", False),
-            ("*CLS", self._clear_status, False),
-            ("*OPC?", lambda _: "1", False),
-            ("SYSTem:ERRor?", self._next_error, False),
-            ("SYSTem:ERRor:NEXT?", self._next_error, False),
-            ("SYSTem:ALARm?", lambda _: ",".join(sorted(self.alarms)) or "NONE", False),
-            ("SYSTem:ALARm:CLEar", self._clear_alarms, False),
-            ("SYSTem:INTerlock?", self._interlocks_reply, False),
-            ("GAUGe:RESolution?", lambda _: f"{self.gauge_resolution_um:g}", False),
-            ("MEASure:THICkness?", lambda _: self._gauge_reply(self.level_um()), False),
-            ("MEASure:SUBStrate?", lambda _: self._gauge_reply(self._substrate_um()), False),
-            ("WAFer:LOAD", self._load, True),
-            ("WAFer:UNLoad", self._unload, False),
-            ("WAFer?", lambda _: f"{self.wafer_id},{self.side.name}" if self.wafer_id else "NONE",
-             False),
-            ("CHUCk:VACuum", self._set_vacuum, True),
-            ("CHUCk:VACuum?", lambda _: "1" if self.vacuum_on else "0", False),
-            ("GRINd:STARt", self._start, False),
-            ("GRINd:STATus?", self._state_reply, False),
-            ("ABORt", self._abort, False),
-        ]  # fmt: skip
-        for mnemonic, (attribute, least, greatest, unit) in NUMERIC_SETTINGS.items():
-            table.append((mnemonic, self._setter(mnemonic, attribute, least, greatest, unit), True))
-            table.append((mnemonic + "?", self._getter(attribute), False))
-        return table
-
-    def _setter(
-        self, mnemonic: str, attribute: str, least: float, greatest: float, unit: str
-    ) -> Callable[[list[str]], None]:
-        def set_value(arguments: list[str]) -> None:
-            value = self._one_number(short_form(mnemonic), arguments)
-            if not least <= value <= greatest:
-                raise ScpiFault(
-                    -222, f"{short_form(mnemonic)} {value:g} outside {least:g}-{greatest:g} {unit}"
+    def device_commands(self) -> Iterable[Header]:
+        yield from (
+            Header("GAUGe:RESolution", lambda _: f"{self.gauge_resolution_um:g}"),
+            Header("MEASure:THICkness", lambda _: self._gauge_reply(self.level_um())),
+            Header("MEASure:SUBStrate", lambda _: self._gauge_reply(self._substrate_um())),
+            Header("WAFer:LOAD", None, self._load),
+            Header("WAFer:UNLoad", None, self._unload),
+            Header("WAFer", lambda _: f"{self.wafer_id},{self.side.name}" if self.wafer_id
+                   else "NONE"),
+            Header("CHUCk:VACuum", lambda _: flag(self.vacuum_on), self._set_vacuum),
+            Header("GRINd:STARt", None, self._start),
+            Header("GRINd:STATus", self._state_reply),
+        )  # fmt: skip
+        for setpoint in SPEC.setpoints:
+            if isinstance(setpoint, ScpiSetpoint) and setpoint.header:
+                attribute = SETPOINT_ATTRIBUTES.get(setpoint.name, setpoint.name)
+                yield Header(
+                    setpoint.header, self._getter(attribute), self._setter(setpoint, attribute)
                 )
-            self._require_not_running(short_form(mnemonic))
-            setattr(self, attribute, value)
+
+    def _setter(self, setpoint: ScpiSetpoint, attribute: str) -> Callable[[list[str]], None]:
+        header = setpoint.header
+        assert header is not None
+
+        def not_running() -> None:
+            self._require_not_running(short_form(header))
+
+        def set_value(arguments: list[str]) -> None:
+            setattr(self, attribute, self.number(setpoint.name, arguments, not_running))
 
         return set_value
 
@@ -374,40 +294,15 @@ class SimGrinder(SimulatedTool):
 
         return get_value
 
-    @staticmethod
-    def _one_number(header: str, arguments: list[str]) -> float:
-        if not arguments:
-            raise ScpiFault(-109, header)
-        if len(arguments) > 1:
-            raise ScpiFault(-108, f"{header} takes one number")
-        try:
-            value = float(arguments[0])
-        except ValueError:
-            raise ScpiFault(-104, f"{header} {arguments[0]} is not a number") from None
-        if not math.isfinite(value):
-            raise ScpiFault(-104, f"{header} {arguments[0]} is not a finite number")
-        return value
-
     # ----------------------------------------------------------------- replies
 
-    def _next_error(self, _: list[str]) -> str:
-        code, message = self.errors.pop(0) if self.errors else (0, SCPI_ERRORS[0])
-        return f'{code},"{message}"'
-
-    def _clear_status(self, _: list[str]) -> None:
-        self.errors.clear()
-
-    def interlocks(self) -> dict[str, bool]:
+    def interlock_states(self) -> dict[str, bool]:
         present = self.wafer_id is not None
         return {
             "chuck_vacuum": present and self.vacuum_on and "vacuum_leak" not in self.injected,
             "wafer_present": present,
             "grinding_water": "water_supply" not in self.injected,
         }
-
-    def _interlocks_reply(self, _: list[str]) -> str:
-        interlocks = self.interlocks()
-        return ",".join(f"{name}={int(interlocks[name])}" for name in INTERLOCKS)
 
     def _workpiece(self) -> Workpiece | None:
         return self.twin.get(self.wafer_id) if self.wafer_id is not None else None
@@ -462,75 +357,74 @@ class SimGrinder(SimulatedTool):
 
     def _require_not_running(self, what: str) -> None:
         if self.phase in STAGES:
-            raise ScpiFault(-221, f"{what} not allowed while grinding")
+            raise ScpiError(-221, f"{what} not allowed while grinding")
 
     def _load(self, arguments: list[str]) -> None:
-        if len(arguments) != 2:
-            raise ScpiFault(-109 if len(arguments) < 2 else -108, "WAF:LOAD <id>,FRONT|BACK")
+        count("WAF:LOAD", arguments, 2)
         wafer_id, side = arguments
         if not WAFER_ID_PATTERN.match(wafer_id):
-            raise ScpiFault(-224, f"wafer id {wafer_id} is not 1-16 printable characters")
+            raise ScpiError(-224, f"wafer id {wafer_id} is not 1-16 printable characters")
         if side.upper() not in GrindSide.__members__:
-            raise ScpiFault(-224, f"side {side} is not FRONT or BACK")
+            raise ScpiError(-224, f"side {side} is not FRONT or BACK")
         self._require_not_running("WAF:LOAD")
         if self.alarms:
-            raise ScpiFault(202, ",".join(sorted(self.alarms)))
+            raise ScpiError(202, ",".join(sorted(self.alarms)))
         if self.wafer_id is not None:
-            raise ScpiFault(-221, f"wafer {self.wafer_id} is on the chuck")
+            raise ScpiError(-221, f"wafer {self.wafer_id} is on the chuck")
         if self.vacuum_on:
-            raise ScpiFault(-221, "chuck vacuum is on")
+            raise ScpiError(-221, "chuck vacuum is on")
         self.twin.get(wafer_id)
         self.wafer_id, self.side = wafer_id, GrindSide[side.upper()]
-        self.cycle = None
 
-    def _unload(self, _: list[str]) -> None:
+    def _unload(self, arguments: list[str]) -> None:
+        """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
+        count("WAF:UNL", arguments, 0)
         self._require_not_running("WAF:UNL")
         if self.wafer_id is None:
-            raise ScpiFault(203)
+            raise ScpiError(203)
         if self.vacuum_on:
-            raise ScpiFault(-221, "chuck vacuum is on; release it first")
+            raise ScpiError(-221, "chuck vacuum is on; release it first")
         self.wafer_id = None
-        self.cycle = None
 
     def _set_vacuum(self, arguments: list[str]) -> None:
-        if len(arguments) != 1:
-            raise ScpiFault(-109 if not arguments else -108, "CHUC:VAC ON|OFF")
-        value = arguments[0].upper()
-        if value not in ("ON", "OFF", "1", "0"):
-            raise ScpiFault(-224, f"CHUC:VAC {arguments[0]} is not ON, OFF, 1 or 0")
+        on = switch("CHUC:VAC", arguments)
         self._require_not_running("CHUC:VAC")
-        self.vacuum_on = value in ("ON", "1")
+        self.vacuum_on = on
 
-    def _clear_alarms(self, _: list[str]) -> None:
+    def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
-        self.alarms.clear()
+        super().clear_alarms()
         if self.phase is GrindPhase.FAULT:
             self.phase = GrindPhase.IDLE
 
-    def _abort(self, _: list[str]) -> None:
+    def abort(self) -> None:
         """Feed stop, wheel retract, spindles stop; the vacuum stays as it is."""
         if self.phase in STAGES:
             self._end_cycle(CycleResult.ABORTED, self.clock.now())
 
-    def _start(self, _: list[str]) -> None:
+    def reset_device(self) -> None:
+        self.abort()
+        self._reset_settings()
+
+    def _start(self, arguments: list[str]) -> None:
+        """State (running, alarm 202, no wafer 203, target), then the interlocks (201)."""
+        count("GRIN:STAR", arguments, 0)
         self._require_not_running("GRIN:STAR")
         if self.alarms:
-            raise ScpiFault(202, ",".join(sorted(self.alarms)))
+            raise ScpiError(202, ",".join(sorted(self.alarms)))
         if self.wafer_id is None:
-            raise ScpiFault(203)
-        open_ = [name for name, ok in self.interlocks().items() if not ok]
-        if open_:
-            raise ScpiFault(201, ",".join(open_))
+            raise ScpiError(203)
         if self.target_um is None:
-            raise ScpiFault(-221, "GRIN:TARG not set")
+            raise ScpiError(-221, "GRIN:TARG not set")
         level = self.level_um()
         resolution = self.gauge_resolution_um
         if self.gauge_steps(level) <= self.gauge_steps(self.target_um):
-            raise ScpiFault(
+            raise ScpiError(
                 -221,
                 f"target {self.target_um:g} um not below the gauge reading "
                 f"{self._gauge_reply(level)} um",
             )
+        self.require_interlocks(SPEC.command_by_name["start"].interlocks)
         target, polish, fine = self.target_um, self.polish_allowance_um, self.fine_allowance_um
 
         def grid(value: float) -> int:  # a stage threshold on the gauge grid, rounded up
@@ -566,7 +460,7 @@ class SimGrinder(SimulatedTool):
         now = self.clock.now()
         if "gauge_fault" in self.injected and "GAUGE_FAULT" not in self.alarms:
             self._fault("GAUGE_FAULT", now)
-        if self.phase in STAGES and not all(self.interlocks().values()):
+        if self.phase in STAGES and not all(self.interlock_states().values()):
             self._fault("INTERLOCK_OPENED", now)
         if self.phase in STAGES:
             self._advance_cycle(now)

@@ -1,7 +1,8 @@
 """Simulated laser: via drilling and bump cleaning behind a SCPI socket, with its ablation physics.
 
-Speaks the command set of `docs/protocols/laser.md` (headers, mnemonics and alarm codes come
-from the driver module, the page's code form). The source is fixed per tool: a 355 nm UV
+Speaks the command set of `docs/protocols/laser.md`, declared in `drivers/specs/laser.py`; the
+SCPI grammar, error queues and common commands are the family's wire side
+(`sim_instruments/families/scpi.py`). The source is fixed per tool: a 355 nm UV
 laser or a CO2 laser at 9.4 or 10.6 µm (`source=`). Time is the line's clock: a scan job is
 planned at its start (a dwell per site from the pulses it needs) and applied lazily up to
 `clock.now()` whenever the tool is addressed, so a virtual clock makes a six-minute scan cost
@@ -12,71 +13,59 @@ only the polls that watch it. Physics (defaults from the process windows, config
 from __future__ import annotations
 
 import math
-import re
-from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.scpi import STANDARD_ERRORS
-from packline.drivers.laser import (
-    ALARM_TEXT,
+from packline.drivers.families.scpi import quote, short_form, unquote
+from packline.drivers.roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
+from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
     DRILL_MODE_MNEMONICS,
-    ERROR_QUEUE_DEPTH,
     JOB_KIND_MNEMONICS,
     JOB_STATE_MNEMONICS,
-    NO_ALARM,
     NO_JOB,
     OPEN,
     SITES_PER_COMMAND,
-    SWITCH_OFF,
-    SWITCH_ON,
-    Header,
-    header_pattern,
-    matches,
-    quote,
-    short_form,
-    unquote,
+    SPEC,
 )
-from packline.drivers.roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
 
+from .families.scpi import (
+    Header,
+    ScpiError,
+    ScpiSimTool,
+    choice,
+    conflict,
+    count,
+    flag,
+    switch,
+)
 from .servers import TextToolServer
 from .servers.text import AddressForm
-from .tool import SimulatedTool
 from .twin import TwinStore, Workpiece, validate_wafer_id
-
-T = TypeVar("T")
 
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
 
 
 @dataclass(frozen=True)
 class SourceSpec:
-    """What the hardware of one source allows."""
+    """What the hardware of one source allows (its via diameters: the spec's setpoint)."""
 
     model: str
     spot_diameter_um: float
     max_power_w: float
-    via_diameter_um: tuple[float, float]
+    via_diameter: str
     default_via_diameter_um: float
 
 
 SOURCE_SPECS = {
-    LaserSource.UV_355: SourceSpec("LV-355", 20.0, 10.0, (5.0, 80.0), 30.0),
-    LaserSource.CO2_9400: SourceSpec("LC-94", 60.0, 100.0, (40.0, 200.0), 100.0),
-    LaserSource.CO2_10600: SourceSpec("LC-106", 60.0, 100.0, (40.0, 200.0), 100.0),
+    LaserSource.UV_355: SourceSpec("LV-355", 20.0, 10.0, "uv_via_diameter_um", 30.0),
+    LaserSource.CO2_9400: SourceSpec("LC-94", 60.0, 100.0, "co2_via_diameter_um", 100.0),
+    LaserSource.CO2_10600: SourceSpec("LC-106", 60.0, 100.0, "co2_via_diameter_um", 100.0),
 }
-
-#: The tool's own setting ranges (wider than the driver's process limits).
-FREQUENCY_HZ = (20_000.0, 200_000.0)
-FLUENCE_J_CM2 = (0.01, 20.0)
-DRILL_DEPTH_UM = (0.1, 500.0)
-CLEAN_PULSES = (1, 10_000)
 
 
 @dataclass(frozen=True)
@@ -270,24 +259,6 @@ def laser_clean(
 # --------------------------------------------------------------------- the tool
 
 
-class ScpiError(Exception):
-    """A command the tool refuses: queued as `code,"text;detail"` for `:SYST:ERR?`."""
-
-    def __init__(self, code: int, detail: str = "") -> None:
-        self.code = code
-        self.detail = detail
-        super().__init__(self.reply)
-
-    @property
-    def reply(self) -> str:
-        text = STANDARD_ERRORS[self.code] + (f";{self.detail}" if self.detail else "")
-        return f"{self.code},{quote(text)}"
-
-
-def _conflict(detail: str) -> ScpiError:
-    return ScpiError(-221, detail)
-
-
 @dataclass
 class _Job:
     """A scan in progress: its sites, the time each finishes, and what it has done."""
@@ -316,11 +287,11 @@ class _Job:
         return float(self.end_s[-1])
 
 
-Handler = Callable[[list[str]], str | None]
-
-
-class SimLaser(SimulatedTool):
+class SimLaser(ScpiSimTool):
     """The simulated laser behind a SCPI socket server."""
+
+    spec = SPEC
+    not_a_number = "{header} needs a number, got {text!r}"
 
     faults = {
         "enclosure_opened": "the enclosure door switch opens (the door is opened by hand)",
@@ -340,12 +311,10 @@ class SimLaser(SimulatedTool):
     ) -> None:
         super().__init__(name, twin, clock)
         self.source = LaserSource(source)
-        self.spec = SOURCE_SPECS[self.source]
-        self.serial_number = serial_number or f"{self.spec.model}-0001"
+        self.source_spec = SOURCE_SPECS[self.source]
+        self.serial_number = serial_number or f"{self.source_spec.model}-0001"
         self.physics = physics or LaserPhysics()
         self.address_form = address_form
-        self.errors: deque[str] = deque()
-        self.alarms: set[str] = set()
         self.door_open = False
         self.wafer_id: str | None = None
         self.emission = False
@@ -354,17 +323,13 @@ class SimLaser(SimulatedTool):
         self._atmosphere_ready_s = self.clock.now()
         self.job: _Job | None = None
         self._reset_settings()
-        self._commands: list[tuple[re.Pattern[str], Handler | None, Handler | None]] = [
-            (header_pattern(header), query, setting)
-            for header, query, setting in self._command_table()
-        ]
 
     def _reset_settings(self) -> None:
         self.frequency_hz = 100_000.0
         self.fluence_j_cm2 = 0.2
         self.drill_mode = DrillMode.TO_METAL
         self.drill_depth_um = 10.0
-        self.drill_diameter_um = self.spec.default_via_diameter_um
+        self.drill_diameter_um = self.source_spec.default_via_diameter_um
         self.clean_pulses = 50
         self.gas_jet = False
         self.suction = False
@@ -379,119 +344,63 @@ class SimLaser(SimulatedTool):
 
     # ----------------------------------------------------------------- the wire
 
-    async def handle(self, line: str) -> str | None:
-        """One received line: advance to now, execute, answer a query or queue an error."""
-        self.received.append(line)
-        self.advance()
-        text = line.strip()
-        if not text:
-            return None
-        try:
-            return self._execute(text)
-        except ScpiError as error:
-            self._queue_error(error)
-            return None
-
-    def _execute(self, text: str) -> str | None:
-        header, _, rest = text.partition(" ")
-        arguments = _split_arguments(rest.strip()) if rest.strip() else []
-        is_query = header.endswith("?")
-        name = header[:-1] if is_query else header
-        for pattern, query, setting in self._commands:
-            if not pattern.match(name):
-                continue
-            handler = query if is_query else setting
-            if handler is None:
-                break
-            if is_query and arguments:
-                raise ScpiError(-108, f"{header} takes no parameter")
-            return handler(arguments)
-        raise ScpiError(-113, header)
-
-    def _queue_error(self, error: ScpiError) -> None:
-        """Queue an error; the last place of a full queue holds the overflow error."""
-        if len(self.errors) < ERROR_QUEUE_DEPTH - 1:
-            self.errors.append(error.reply)
-        elif len(self.errors) == ERROR_QUEUE_DEPTH - 1:
-            self.errors.append(ScpiError(-350).reply)
-
-    def _command_table(self) -> list[tuple[Header, Handler | None, Handler | None]]:
-        """Every header with its query and setting handler (None: not that form)."""
-        return [
-            (Header.IDENTITY, self._identity, None),
-            (Header.RESET, None, self._reset),
-            (Header.CLEAR_STATUS, None, self._clear_status),
-            (Header.OPERATION_COMPLETE, lambda _: "1", None),
-            (Header.ERROR, self._next_error, None),
-            (Header.ALARMS, self._alarm_list, None),
-            (Header.ALARMS_CLEAR, None, self._clear_alarms),
-            (Header.INTERLOCKS, self._interlock_flags, None),
-            (Header.ABORT, None, self._abort),
-            (Header.WAVELENGTH, lambda _: str(self.source.wavelength_nm), None),
-            (Header.SPOT, lambda _: f"{self.spec.spot_diameter_um:g}", None),
-            (Header.FREQUENCY, lambda _: f"{self.frequency_hz:g}", self._set_frequency),
-            (Header.FLUENCE, lambda _: f"{self.fluence_j_cm2:g}", self._set_fluence),
-            (Header.POWER, lambda _: f"{self.power_setpoint_w():.4g}", None),
-            (Header.POWER_MAXIMUM, lambda _: f"{self.spec.max_power_w:g}", None),
-            (Header.MEASURED_POWER, lambda _: f"{self.power_measured_w():.4g}", None),
-            (Header.EMISSION, lambda _: _flag(self.emission), self._set_emission),
-            (Header.SHUTTER, lambda _: _open_closed(self.shutter_open), self._set_shutter),
-            (Header.DOOR, lambda _: _open_closed(self.door_open), self._set_door),
-            (Header.WAFER, lambda _: quote(self.wafer_id or ""), None),
-            (Header.WAFER_LOAD, None, self._load),
-            (Header.WAFER_UNLOAD, None, self._unload),
-            (Header.ATMOSPHERE, self._atmosphere_name, self._set_atmosphere),
-            (Header.ATMOSPHERE_READY, lambda _: _flag(self.atmosphere_ready()), None),
-            (Header.JET, lambda _: _flag(self.gas_jet), self._set_jet),
-            (Header.SUCTION, lambda _: _flag(self.suction), self._set_suction),
-            (Header.SITES, None, self._select_all_sites),
-            (Header.SITES_CLEAR, None, self._clear_sites),
-            (Header.SITES_ADD, None, self._add_sites),
-            (Header.SITES_COUNT, lambda _: str(self._selected_sites().size), None),
-            (Header.DRILL_MODE, self._drill_mode_name, self._set_drill_mode),
-            (Header.DRILL_DEPTH, lambda _: f"{self.drill_depth_um:g}", self._set_drill_depth),
-            (Header.DRILL_DIAMETER, lambda _: f"{self.drill_diameter_um:g}", self._set_diameter),
-            (Header.CLEAN_PULSES, lambda _: str(self.clean_pulses), self._set_clean_pulses),
-            (Header.JOB_START, None, self._start_job),
-            (Header.JOB_PROGRESS, self._progress, None),
-            (Header.JOB_RESULT, self._result, None),
-        ]
+    def device_commands(self) -> Iterable[Header]:
+        """Every device header with its query and setting handler (None: not that form)."""
+        spot_um, max_power_w = self.source_spec.spot_diameter_um, self.source_spec.max_power_w
+        handlers = {
+            "wavelength": (lambda _: str(self.source.wavelength_nm), None),
+            "spot": (lambda _: f"{spot_um:g}", None),
+            "frequency": (lambda _: f"{self.frequency_hz:g}", self._set_frequency),
+            "fluence": (lambda _: f"{self.fluence_j_cm2:g}", self._set_fluence),
+            "power": (lambda _: f"{self.power_setpoint_w():.4g}", None),
+            "power_maximum": (lambda _: f"{max_power_w:g}", None),
+            "measured_power": (lambda _: f"{self.power_measured_w():.4g}", None),
+            "emission": (lambda _: flag(self.emission), self._set_emission),
+            "shutter": (lambda _: _open_closed(self.shutter_open), self._set_shutter),
+            "door": (lambda _: _open_closed(self.door_open), self._set_door),
+            "wafer_load": (None, self._load),
+            "wafer_unload": (None, self._unload),
+            "wafer": (lambda _: quote(self.wafer_id or ""), None),
+            "atmosphere": (self._atmosphere_name, self._set_atmosphere),
+            "atmosphere_ready": (lambda _: flag(self.atmosphere_ready()), None),
+            "jet": (lambda _: flag(self.gas_jet), self._set_jet),
+            "suction": (lambda _: flag(self.suction), self._set_suction),
+            "sites": (None, self._select_all_sites),
+            "sites_clear": (None, self._clear_sites),
+            "sites_add": (None, self._add_sites),
+            "sites_count": (lambda _: str(self._selected_sites().size), None),
+            "drill_mode": (self._drill_mode_name, self._set_drill_mode),
+            "drill_depth": (lambda _: f"{self.drill_depth_um:g}", self._set_drill_depth),
+            "drill_diameter": (lambda _: f"{self.drill_diameter_um:g}", self._set_diameter),
+            "clean_pulses": (lambda _: str(self.clean_pulses), self._set_clean_pulses),
+            "job_start": (None, self._start_job),
+            "job_progress": (self._progress, None),
+            "job_result": (self._result, None),
+        }
+        for name, (query, setting) in handlers.items():
+            yield Header(_header(name), query, setting)
 
     # ----------------------------------------------------------------- common and system
 
-    def _identity(self, _: list[str]) -> str:
-        return f"packline,{self.spec.model},{self.serial_number},1.0"
+    def identity(self) -> str:
+        return f"{SPEC.identity.vendor},{self.source_spec.model},{self.serial_number},1.0"
 
-    def _reset(self, arguments: list[str]) -> None:
-        _no_arguments(Header.RESET, arguments)
-        self._safe_state(JobState.ABORTED)
+    def reset_device(self) -> None:
+        self.abort()
         self._reset_settings()
         self.set_atmosphere(Atmosphere.AIR)
-
-    def _clear_status(self, arguments: list[str]) -> None:
-        _no_arguments(Header.CLEAR_STATUS, arguments)
-        self.errors.clear()
-
-    def _next_error(self, _: list[str]) -> str:
-        return self.errors.popleft() if self.errors else '0,"No error"'
-
-    def _alarm_list(self, _: list[str]) -> str:
-        return ",".join(sorted(self.alarms)) or NO_ALARM
-
-    def _clear_alarms(self, arguments: list[str]) -> None:
-        """Alarms latch until cleared; a cause that persists raises them again."""
-        _no_arguments(Header.ALARMS_CLEAR, arguments)
-        self.alarms.clear()
 
     def enclosure_closed(self) -> bool:
         return not self.door_open and "enclosure_opened" not in self.injected
 
-    def _interlock_flags(self, _: list[str]) -> str:
-        flags = (self.enclosure_closed(), self.emission, self.shutter_open)
-        return ",".join(_flag(flag) for flag in flags)
+    def interlock_states(self) -> dict[str, bool]:
+        return {
+            "enclosure_closed": self.enclosure_closed(),
+            "emission_enabled": self.emission,
+            "shutter_open": self.shutter_open,
+        }
 
-    def _abort(self, arguments: list[str]) -> None:
-        _no_arguments(Header.ABORT, arguments)
+    def abort(self) -> None:
         self._safe_state(JobState.ABORTED)
 
     def _safe_state(self, job_end: JobState) -> None:
@@ -504,7 +413,7 @@ class SimLaser(SimulatedTool):
 
     def power_setpoint_w(self) -> float:
         """Average power the settings ask for: fluence * spot area * repetition rate."""
-        return _power_w(self.fluence_j_cm2, self.frequency_hz, self.spec.spot_diameter_um)
+        return _power_w(self.fluence_j_cm2, self.frequency_hz, self.source_spec.spot_diameter_um)
 
     def power_measured_w(self) -> float:
         if not self.emission:
@@ -513,56 +422,56 @@ class SimLaser(SimulatedTool):
         return self.power_setpoint_w() * drift
 
     def _check_power(self, fluence_j_cm2: float, frequency_hz: float) -> None:
-        power_w = _power_w(fluence_j_cm2, frequency_hz, self.spec.spot_diameter_um)
-        if power_w > self.spec.max_power_w:
+        power_w = _power_w(fluence_j_cm2, frequency_hz, self.source_spec.spot_diameter_um)
+        if power_w > self.source_spec.max_power_w:
             raise ScpiError(
-                -222, f"power {power_w:.3g} W above the source's {self.spec.max_power_w:g} W"
+                -222, f"power {power_w:.3g} W above the source's {self.source_spec.max_power_w:g} W"
             )
 
     def _set_frequency(self, arguments: list[str]) -> None:
-        self._idle_only("frequency")
-        hz = _number(Header.FREQUENCY, arguments, FREQUENCY_HZ, "Hz")
+        hz = self.number("rep_rate_khz", arguments, lambda: self._idle_only("frequency"))
         self._check_power(self.fluence_j_cm2, hz)
         self.frequency_hz = hz
 
     def _set_fluence(self, arguments: list[str]) -> None:
-        self._idle_only("fluence")
-        fluence = _number(Header.FLUENCE, arguments, FLUENCE_J_CM2, "J/cm2")
+        fluence = self.number("fluence_j_cm2", arguments, lambda: self._idle_only("fluence"))
         self._check_power(fluence, self.frequency_hz)
         self.fluence_j_cm2 = fluence
 
     def _set_emission(self, arguments: list[str]) -> None:
-        on = _switch(Header.EMISSION, arguments)
+        on = switch(_short("emission"), arguments)
         if not on:
             self._safe_state(JobState.ABORTED)
             return
         if self.alarms:
-            raise _conflict("alarm active; clear alarms first")
-        if not self.enclosure_closed():
-            raise _conflict("enclosure open")
+            raise conflict("alarm active; clear alarms first")
+        self.require_interlocks(SPEC.command_by_name["emission"].interlocks)
         self.emission = True
 
     def _set_shutter(self, arguments: list[str]) -> None:
-        opening = _choice(Header.SHUTTER, arguments, {True: OPEN, False: CLOSED})
+        opening = choice(_short("shutter"), arguments, {True: OPEN, False: CLOSED})
         if not opening:
             if self.job is not None and self.job.state is JobState.RUNNING:
                 self._end_job(JobState.ABORTED)
             self.shutter_open = False
             return
-        if not self.enclosure_closed():
-            raise _conflict("enclosure open")
+        self.require_interlocks(SPEC.command_by_name["shutter"].interlocks)
         self.shutter_open = True
 
     # ----------------------------------------------------------------- enclosure and wafer
 
     def _set_door(self, arguments: list[str]) -> None:
-        opening = _choice(Header.DOOR, arguments, {True: OPEN, False: CLOSED})
+        """Opening is refused while the beam can leave: emission on or shutter open, in the
+        family's interlock dialect (the detail says which)."""
+        opening = choice(_short("door"), arguments, {True: OPEN, False: CLOSED})
         if opening and self.emission:
-            raise _conflict("emission on; switch it off before opening the enclosure")
+            raise conflict("emission on; switch it off before opening the enclosure")
+        if opening and self.shutter_open:
+            raise conflict("shutter open; close it before opening the enclosure")
         self.door_open = opening
 
     def _load(self, arguments: list[str]) -> None:
-        _count(Header.WAFER_LOAD, arguments, 1)
+        count(_short("wafer_load"), arguments, 1)
         try:
             wafer_id = unquote(arguments[0])
         except ValueError:
@@ -572,19 +481,19 @@ class SimLaser(SimulatedTool):
         except ValueError:
             raise ScpiError(-224, f"wafer id {wafer_id!r}: 1-16 printable characters") from None
         if not self.door_open:
-            raise _conflict("enclosure door closed")
+            raise conflict("enclosure door closed")
         if self.wafer_id is not None:
-            raise _conflict(f"wafer {self.wafer_id} already on the chuck")
+            raise conflict(f"wafer {self.wafer_id} already on the chuck")
         self.twin.get(wafer_id)
         self.wafer_id = wafer_id
         self._clear_selection()
 
     def _unload(self, arguments: list[str]) -> None:
-        _no_arguments(Header.WAFER_UNLOAD, arguments)
+        count(_short("wafer_unload"), arguments, 0)
         if not self.door_open:
-            raise _conflict("enclosure door closed")
+            raise conflict("enclosure door closed")
         if self.wafer_id is None:
-            raise _conflict("no wafer on the chuck")
+            raise conflict("no wafer on the chuck")
         self.wafer_id = None
         self._clear_selection()
 
@@ -604,26 +513,29 @@ class SimLaser(SimulatedTool):
         return short_form(ATMOSPHERE_MNEMONICS[self.atmosphere])
 
     def _set_atmosphere(self, arguments: list[str]) -> None:
+        atmosphere = choice(_short("atmosphere"), arguments, ATMOSPHERE_MNEMONICS)
         self._idle_only("atmosphere")
-        self.set_atmosphere(_choice(Header.ATMOSPHERE, arguments, ATMOSPHERE_MNEMONICS))
+        self.set_atmosphere(atmosphere)
 
     def _set_jet(self, arguments: list[str]) -> None:
+        on = switch(_short("jet"), arguments)
         self._idle_only("gas jet")
-        self.gas_jet = _switch(Header.JET, arguments)
+        self.gas_jet = on
 
     def _set_suction(self, arguments: list[str]) -> None:
+        on = switch(_short("suction"), arguments)
         self._idle_only("suction")
-        self.suction = _switch(Header.SUCTION, arguments)
+        self.suction = on
 
     # ----------------------------------------------------------------- job settings
 
     def _idle_only(self, what: str) -> None:
         if self.job is not None and self.job.state is JobState.RUNNING:
-            raise _conflict(f"job running; {what} cannot change")
+            raise conflict(f"job running; {what} cannot change")
 
     def _workpiece(self) -> Workpiece:
         if self.wafer_id is None:
-            raise _conflict("no wafer on the chuck")
+            raise conflict("no wafer on the chuck")
         return self.twin.get(self.wafer_id)
 
     def _selected_sites(self) -> np.ndarray:
@@ -634,21 +546,21 @@ class SimLaser(SimulatedTool):
         return self.site_list
 
     def _select_all_sites(self, arguments: list[str]) -> None:
+        choice(_short("sites"), arguments, {True: "ALL"})
         self._idle_only("sites")
-        _choice(Header.SITES, arguments, {True: "ALL"})
         self._workpiece()
         self._clear_selection()
         self.all_sites = True
 
     def _clear_sites(self, arguments: list[str]) -> None:
-        _no_arguments(Header.SITES_CLEAR, arguments)
+        count(_short("sites_clear"), arguments, 0)
         self._idle_only("sites")
         self._clear_selection()
 
     def _add_sites(self, arguments: list[str]) -> None:
         self._idle_only("sites")
         if not arguments:
-            raise ScpiError(-109, f"{short_form(Header.SITES_ADD)} needs site indices")
+            raise ScpiError(-109, f"{_short('sites_add')} needs site indices")
         if len(arguments) > SITES_PER_COMMAND:
             raise ScpiError(-108, f"at most {SITES_PER_COMMAND} sites per line")
         count = self._workpiece().site_count
@@ -668,40 +580,38 @@ class SimLaser(SimulatedTool):
         return short_form(DRILL_MODE_MNEMONICS[self.drill_mode])
 
     def _set_drill_mode(self, arguments: list[str]) -> None:
+        mode = choice(_short("drill_mode"), arguments, DRILL_MODE_MNEMONICS)
         self._idle_only("drill mode")
-        self.drill_mode = _choice(Header.DRILL_MODE, arguments, DRILL_MODE_MNEMONICS)
+        self.drill_mode = mode
 
     def _set_drill_depth(self, arguments: list[str]) -> None:
-        self._idle_only("drill depth")
-        self.drill_depth_um = _number(Header.DRILL_DEPTH, arguments, DRILL_DEPTH_UM, "um")
+        self.drill_depth_um = self.number(
+            "via_depth_um", arguments, lambda: self._idle_only("drill depth")
+        )
 
     def _set_diameter(self, arguments: list[str]) -> None:
-        self._idle_only("via diameter")
-        self.drill_diameter_um = _number(
-            Header.DRILL_DIAMETER, arguments, self.spec.via_diameter_um, "um"
+        self.drill_diameter_um = self.number(
+            self.source_spec.via_diameter, arguments, lambda: self._idle_only("via diameter")
         )
 
     def _set_clean_pulses(self, arguments: list[str]) -> None:
-        self._idle_only("pulses")
-        pulses = _number(Header.CLEAN_PULSES, arguments, CLEAN_PULSES, "pulses")
-        if pulses != int(pulses):
-            raise ScpiError(-104, "pulses must be a whole number")
+        pulses = self.number("clean_pulses", arguments, lambda: self._idle_only("pulses"))
         self.clean_pulses = int(pulses)
 
     # ----------------------------------------------------------------- jobs
 
     def _start_job(self, arguments: list[str]) -> None:
-        kind = _choice(Header.JOB_START, arguments, JOB_KIND_MNEMONICS)
+        kind = choice(_short("job_start"), arguments, JOB_KIND_MNEMONICS)
         refusal = self._start_refusal()
         if refusal:
-            raise _conflict(refusal)
+            raise conflict(refusal)
         sites = np.sort(self._selected_sites())
         workpiece = self._workpiece()
         depth_um = self.drill_depth_um if self.drill_mode is DrillMode.TO_DEPTH else None
         if kind is JobKind.DRILL:
             pulses = via_pulses(
                 workpiece, sites, depth_um, self.drill_diameter_um,
-                self.spec.spot_diameter_um, self.fluence_j_cm2, self.physics,
+                self.source_spec.spot_diameter_um, self.fluence_j_cm2, self.physics,
             )  # fmt: skip
         else:
             pulses = np.full(sites.size, self.clean_pulses, np.int64)
@@ -778,7 +688,7 @@ class SimLaser(SimulatedTool):
         return deviation > self.physics.power_tolerance * setpoint
 
     def _alarm(self, code: str) -> None:
-        assert code in ALARM_TEXT
+        assert code in SPEC.alarm_by_code
         self.alarms.add(code)
         self._safe_state(JobState.FAULTED)
 
@@ -799,7 +709,7 @@ class SimLaser(SimulatedTool):
         if job.kind is JobKind.DRILL:
             job.at_metal += ablate_vias(
                 workpiece, sites, job.pulses[part], job.depth_um, job.diameter_um,
-                self.spec.spot_diameter_um, job.fluence_j_cm2, self.physics,
+                self.source_spec.spot_diameter_um, job.fluence_j_cm2, self.physics,
             )  # fmt: skip
         else:
             at_metal, damaged = laser_clean(
@@ -828,8 +738,8 @@ class SimLaser(SimulatedTool):
             detail |= {
                 "pulses": job.clean_pulses,
                 "atmosphere": job.atmosphere.value,
-                "gas_jet": _flag(job.gas_jet),
-                "suction": _flag(job.suction),
+                "gas_jet": flag(job.gas_jet),
+                "suction": flag(job.suction),
                 "metal_damaged_sites": job.damaged,
             }
         self.twin.get(job.wafer_id).record(self.name, operation, self.clock.now(), **detail)
@@ -854,65 +764,16 @@ class SimCo2Laser(SimLaser):
         )  # fmt: skip
 
 
-# --------------------------------------------------------------------- parameter parsing
+# --------------------------------------------------------------------- wire helpers
 
 
-def _split_arguments(text: str) -> list[str]:
-    """Split on commas outside double-quoted strings; each argument stripped."""
-    arguments, current, quoted = [], "", False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            arguments.append(current.strip())
-            current = ""
-        else:
-            current += char
-    arguments.append(current.strip())
-    return arguments
+def _header(name: str) -> str:
+    """The header (long form) of the spec's command `name`."""
+    return SPEC.command_by_name[name].header  # type: ignore[attr-defined]
 
 
-def _count(header: Header, arguments: list[str], expected: int) -> None:
-    if len(arguments) < expected:
-        raise ScpiError(-109, f"{header.short} needs {expected} parameter(s)")
-    if len(arguments) > expected:
-        raise ScpiError(-108, f"{header.short} takes {expected} parameter(s)")
-
-
-def _no_arguments(header: Header, arguments: list[str]) -> None:
-    _count(header, arguments, 0)
-
-
-def _number(header: Header, arguments: list[str], bounds: tuple[float, float], unit: str) -> float:
-    _count(header, arguments, 1)
-    try:
-        value = float(arguments[0])
-    except ValueError:
-        raise ScpiError(-104, f"{header.short} needs a number, got {arguments[0]!r}") from None
-    low, high = bounds
-    if not (math.isfinite(value) and low <= value <= high):
-        raise ScpiError(-222, f"{header.short} {arguments[0]} outside {low:g}-{high:g} {unit}")
-    return value
-
-
-def _choice(header: Header, arguments: list[str], choices: Mapping[T, str]) -> T:
-    _count(header, arguments, 1)
-    for value, mnemonic in choices.items():
-        if matches(mnemonic, arguments[0]):
-            return value
-    allowed = ", ".join(choices.values())
-    raise ScpiError(-224, f"{header.short} {arguments[0]}: expected {allowed}")
-
-
-def _switch(header: Header, arguments: list[str]) -> bool:
-    """A SCPI boolean: ON, OFF, 1 or 0."""
-    if arguments in (["1"], ["0"]):
-        return arguments == ["1"]
-    return _choice(header, arguments, {True: SWITCH_ON, False: SWITCH_OFF})
-
-
-def _flag(value: bool) -> str:
-    return "1" if value else "0"
+def _short(name: str) -> str:
+    return short_form(_header(name))
 
 
 def _open_closed(is_open: bool) -> str:

@@ -1,0 +1,220 @@
+"""The grinder's contract (`docs/protocols/grinder.md`), bound to the SCPI family.
+
+Every header, setpoint range, alarm, interlock and refusal of the grinder is declared here
+once; the driver (`drivers/grinder.py`), the simulated tool (`sim_instruments/grinder.py`) and
+the page's tables read it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..families.scpi import (
+    ScpiCommand,
+    ScpiInterlock,
+    ScpiSetpoint,
+    ScpiWire,
+    standard_refusals,
+)
+from .core import Alarm, Identity, Parameter, Range, Refusal, StatusVariable, ToolSpec
+
+#: SCPI's not-a-number: what a query answers when the tool has no valid value.
+NOT_A_NUMBER = 9.91e37
+
+#: Wafer ids: 1-16 printable ASCII characters without space, comma, semicolon or double quote
+#: (the argument separators and string delimiters of the command set).
+WAFER_ID_PATTERN = re.compile(r"^[!#-+\--:<-~]{1,16}$")
+
+#: The phases in which setpoints, the chuck and the wafer may change (not grinding).
+NOT_GRINDING = ("IDLE", "FAULT")
+
+#: The fields of a `GRIN:STAT?` reply, in order.
+STATE_FIELDS = (
+    "phase",
+    "thickness_um",
+    "spindle_rpm",
+    "chuck_rpm",
+    "feed_um_s",
+    "spindle_load_pct",
+    "progress_pct",
+    "cycle_time_s",
+    "cycle_count",
+    "last_result",
+)
+
+#: Recipe setpoints in the order the driver sends them, with their defaults in the tool.
+SETPOINTS = (
+    ScpiSetpoint(
+        name="spindle_rpm", unit="rpm", machine_range=Range(1000, 6000),
+        process_limit=Range(3500, 5500), header="SPINdle:SPEEd",
+        doc="both wheel spindles; tool default 4500",
+    ),
+    ScpiSetpoint(
+        name="chuck_rpm", unit="rpm", machine_range=Range(50, 400),
+        process_limit=Range(100, 300), header="CHUCk:SPEEd", doc="tool default 200",
+    ),
+    ScpiSetpoint(
+        name="coarse_feed_um_s", unit="um/s", machine_range=Range(0.5, 20),
+        process_limit=Range(5, 10), header="GRINd:COARse:FEED",
+        doc="Z feed of the coarse wheel; tool default 8",
+    ),
+    ScpiSetpoint(
+        name="fine_feed_um_s", unit="um/s", machine_range=Range(0.05, 2),
+        process_limit=Range(0.1, 0.5), header="GRINd:FINE:FEED",
+        doc="Z feed of the fine wheel; tool default 0.3",
+    ),
+    ScpiSetpoint(
+        name="fine_allowance_um", unit="um", machine_range=Range(0, 200),
+        process_limit=Range(5, 100), header="GRINd:FINE:ALLowance",
+        doc="what the fine wheel removes (it takes over this far above target + polish "
+        "allowance); tool default 30",
+    ),
+    ScpiSetpoint(
+        name="polish_allowance_um", unit="um", machine_range=Range(0, 10),
+        process_limit=Range(0, 5), header="POLish:ALLowance",
+        doc="what the polishing pad removes; 0 skips polishing; tool default 2",
+    ),
+    ScpiSetpoint(
+        name="target_thickness_um", unit="um", machine_range=Range(20, 2000),
+        process_limit=Range(50, 1500), header="GRINd:TARGet",
+        doc="total thickness at the end of the cycle; not set in the tool until sent "
+        "(`9.91E+37`)",
+    ),
+    ScpiSetpoint(
+        name="substrate_remaining_um", unit="um", machine_range=Range(50, 2000),
+        doc="driver-side check, not sent: silicon a back grind must leave (est)",
+    ),
+    ScpiSetpoint(
+        name="front_remaining_um", unit="um", machine_range=Range(10, 2000),
+        doc="driver-side check, not sent: resin and bump features a front grind must leave "
+        "above the substrate (est)",
+    ),
+)  # fmt: skip
+
+COMMANDS = (
+    ScpiCommand(
+        name="status", header="GRINd:STATus", form="query", reply="ten fields, see below",
+        doc="the cycle in one line",
+    ),
+    ScpiCommand(
+        name="gauge_resolution", header="GAUGe:RESolution", form="query", reply="`0.1`",
+        doc="resolution of the in-process gauge, µm (a tool option, 0.1-1 µm)",
+    ),
+    ScpiCommand(
+        name="thickness", header="MEASure:THICkness", form="query", reply="`725.0`",
+        doc="in-process gauge: total thickness on the chuck, µm, on the gauge's grid (rounded "
+        "down); `0.0` with no wafer; `9.91E+37` when the gauge has failed",
+    ),
+    ScpiCommand(
+        name="substrate", header="MEASure:SUBStrate", form="query", reply="`725.0`",
+        doc="non-contact (IR) gauge: the substrate (silicon) alone, µm, through resin and "
+        "tape; same grid and conventions",
+    ),
+    ScpiCommand(
+        name="wafer_load", header="WAFer:LOAD", syntax="<id>,FRONT|BACK",
+        parameters=("wafer_id", "side"), allowed_in=("IDLE",),
+        doc="not grinding, no alarm (202), chuck empty, vacuum off (-221): the workpiece lies "
+        "on the chuck with that side facing the wheel. FRONT: resin top, bump tops and die "
+        "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
+        "tape). `<id>`: 1-16 printable ASCII characters without space, `,`, `;` or `\"`",
+    ),
+    ScpiCommand(
+        name="wafer_unload", header="WAFer:UNLoad", allowed_in=NOT_GRINDING,
+        doc="not grinding, vacuum off (-221), a wafer on the chuck (203): chuck empty (also "
+        "allowed in fault, to recover the wafer)",
+    ),
+    ScpiCommand(
+        name="wafer", header="WAFer", form="query", reply="`<id>,FRONT|BACK` or `NONE`",
+        doc="the workpiece on the chuck",
+    ),
+    ScpiCommand(
+        name="vacuum", header="CHUCk:VACuum", form="both", syntax="ON|OFF|1|0",
+        reply="`1`/`0`", allowed_in=NOT_GRINDING,
+        doc="chuck vacuum (not while grinding); the query answers the valve, whether it holds "
+        "is the `chuck_vacuum` interlock",
+    ),
+    *(
+        ScpiCommand(
+            name=setpoint.name, header=setpoint.header, form="both", syntax="<n>",
+            parameters=(setpoint.name,), allowed_in=NOT_GRINDING,
+            doc=f"{setpoint.unit}, {setpoint.doc}",
+        )
+        for setpoint in SETPOINTS
+        if setpoint.header
+    ),
+    ScpiCommand(
+        name="start", header="GRINd:STARt", allowed_in=("IDLE",),
+        interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
+        doc="refused, in this order: grinding (-221), an alarm (202), no wafer (203), an "
+        "interlock open (201), target not set or not below the gauge reading (-221); runs "
+        "COARSE → FINE → POLISH → IDLE with the setpoints as they are now",
+    ),
+)  # fmt: skip
+
+SPEC = ToolSpec(
+    kind="grinder",
+    role="grinder",
+    family="scpi",
+    identity=Identity(vendor="packline", model="GR-2", firmware="1.0"),
+    doc="in-feed grinder (coarse wheel, fine wheel, polishing pad, in-process gauge)",
+    setpoints=SETPOINTS,
+    status=(
+        StatusVariable(name="thickness", unit="um", trace="thickness", doc="field 2"),
+        StatusVariable(name="spindle_rpm", unit="rpm", trace="spindle_speed", doc="field 3"),
+        StatusVariable(name="chuck_rpm", unit="rpm", doc="field 4"),
+        StatusVariable(name="feed_um_s", unit="um/s", trace="feed", doc="field 5"),
+        StatusVariable(name="spindle_load_pct", unit="%", trace="spindle_load", doc="field 6"),
+        StatusVariable(name="progress_pct", unit="%", trace="progress", doc="field 7"),
+        StatusVariable(name="cycle_time_s", unit="s", doc="field 8"),
+    ),
+    commands=COMMANDS,
+    parameters=(
+        Parameter(name="wafer_id", doc='1-16 printable ASCII without space , ; or "'),
+        Parameter(name="side", doc="FRONT or BACK: the side facing the wheel"),
+    ),
+    alarms=(
+        Alarm(
+            code="WHEEL_LOAD",
+            text="spindle load above its limit (feed too fast for the wheel, or a glazed "
+            "wheel); feed stopped and wheel retracted",
+        ),
+        Alarm(
+            code="GAUGE_FAULT",
+            text="in-process thickness gauge gives no valid reading; feed stopped",
+        ),
+        Alarm(
+            code="INTERLOCK_OPENED",
+            text="chuck vacuum or grinding water lost during the cycle; feed stopped",
+        ),
+    ),
+    interlocks=(
+        ScpiInterlock(
+            name="chuck_vacuum",
+            refusal="chuck_vacuum",
+            doc="vacuum on and holding a workpiece (guards spindles, chuck rotation and feed)",
+        ),
+        ScpiInterlock(
+            name="wafer_present",
+            refusal="wafer_present",
+            doc="a workpiece lies on the chuck (guards the cycle)",
+        ),
+        ScpiInterlock(
+            name="grinding_water",
+            refusal="grinding_water",
+            doc="grinding water flows (guards spindles and feed)",
+        ),
+    ),
+    refusals=standard_refusals(
+        Refusal(
+            code=201,
+            text="Interlock open: `GRIN:STAR` with an interlock open; the detail names them",
+        ),
+        Refusal(
+            code=202,
+            text="Alarm active: `WAF:LOAD`/`GRIN:STAR` with an alarm latched; "
+            "the detail names them",
+        ),
+        Refusal(code=203, text="No wafer on chuck: `GRIN:STAR`, `WAF:UNL` on an empty chuck"),
+    ),
+    wire=ScpiWire(interlock_error=201, interlock_reply="named"),
+)

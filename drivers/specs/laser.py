@@ -1,0 +1,277 @@
+"""The laser's contract (`docs/protocols/laser.md`), bound to the SCPI family.
+
+Every header, setpoint range, alarm and refusal of the laser is declared here once; the driver
+(`drivers/laser.py`), the simulated tool (`sim_instruments/laser.py`) and the page's tables read
+it. The mnemonics of the parameters (`METal`, `VACuum`, …) sit beside the role's values.
+"""
+
+from __future__ import annotations
+
+from ..families.scpi import (
+    ScpiCommand,
+    ScpiInterlock,
+    ScpiSetpoint,
+    ScpiWire,
+    standard_refusals,
+)
+from ..roles.laser import Atmosphere, DrillMode, JobKind, JobState
+from .core import Alarm, Identity, Parameter, Range, StatusVariable, ToolSpec
+
+#: The job states in which the job settings, atmosphere and gas may change (not `RUNN`).
+NOT_RUNNING = ("IDLE", "DONE", "ABOR", "FAUL")
+
+FLUENCE = Range(0.01, 20)
+
+SETPOINTS = (
+    ScpiSetpoint(
+        name="rep_rate_khz", unit="kHz", machine_range=Range(20, 200), header=":SOURce:FREQuency",
+        wire_scale=1000, wire_unit="Hz", doc="pulse repetition rate (sent in Hz)",
+    ),
+    ScpiSetpoint(
+        name="drill_fluence_j_cm2", unit="J/cm2", machine_range=FLUENCE,
+        process_limit=Range(1, 10), header=":SOURce:FLUence",
+        doc="fluence when drilling: the resin ablation window (polymer threshold 0.76 J/cm²)",
+    ),
+    ScpiSetpoint(
+        name="clean_fluence_j_cm2", unit="J/cm2", machine_range=FLUENCE,
+        process_limit=Range(0.05, 0.30), header=":SOURce:FLUence",
+        doc="fluence when cleaning: below the metal's ablation threshold",
+    ),
+    ScpiSetpoint(
+        name="fluence_j_cm2", unit="J/cm2", machine_range=FLUENCE,
+        process_limit=Range(0.05, 10), header=":SOURce:FLUence",
+        doc="fluence when cleaning with `allow_metal_damage=True`",
+    ),
+    ScpiSetpoint(
+        name="uv_via_diameter_um", unit="um", machine_range=Range(5, 80),
+        process_limit=Range(10, 50), header=":DRILl:DIAMeter", doc="via diameter, UV source",
+    ),
+    ScpiSetpoint(
+        name="co2_via_diameter_um", unit="um", machine_range=Range(40, 200),
+        process_limit=Range(50, 150), header=":DRILl:DIAMeter", doc="via diameter, CO2 source",
+    ),
+    ScpiSetpoint(
+        name="via_depth_um", unit="um", machine_range=Range(0.1, 500),
+        process_limit=Range(1, 200), header=":DRILl:DEPTh", doc="target depth in `DEPTh` mode",
+    ),
+    ScpiSetpoint(
+        name="clean_pulses", unit="pulses", machine_range=Range(1, 10_000),
+        process_limit=Range(1, 1000), header=":CLEan:PULSes", integer=True,
+        doc="pulses per site when cleaning",
+    ),
+)  # fmt: skip
+
+#: Mnemonics on the wire (long forms; the tool answers the short forms).
+ATMOSPHERE_MNEMONICS = {
+    Atmosphere.AIR: "AIR",
+    Atmosphere.REDUCED_PRESSURE: "VACuum",
+    Atmosphere.NITROGEN: "NITRogen",
+    Atmosphere.ARGON: "ARGon",
+    Atmosphere.FORMING_GAS: "FGAS",
+}
+DRILL_MODE_MNEMONICS = {DrillMode.TO_METAL: "METal", DrillMode.TO_DEPTH: "DEPTh"}
+JOB_KIND_MNEMONICS = {JobKind.DRILL: "DRILl", JobKind.CLEAN: "CLEan"}
+JOB_STATE_MNEMONICS = {
+    JobState.IDLE: "IDLE",
+    JobState.RUNNING: "RUNNing",
+    JobState.DONE: "DONE",
+    JobState.ABORTED: "ABORted",
+    JobState.FAULTED: "FAULted",
+}
+NO_JOB = "NONE"
+OPEN, CLOSED = "OPEN", "CLOSe"
+
+#: Site indices in one `:JOB:SIT:ADD` line; the tool accepts up to this many.
+SITES_PER_COMMAND = 100
+
+COMMANDS = (
+    ScpiCommand(
+        name="wavelength", header=":SOURce:WAVelength", form="query",
+        reply="`355`, `9400`, `10600`", doc="the source, nm (fixed)",
+    ),
+    ScpiCommand(
+        name="spot", header=":SOURce:SPOT[:DIAMeter]", form="query",
+        reply="`20` (UV), `60` (CO2)", doc="focused spot diameter, µm",
+    ),
+    ScpiCommand(
+        name="frequency", header=":SOURce:FREQuency", form="both", syntax="<f>",
+        parameters=("rep_rate_khz",), allowed_in=NOT_RUNNING,
+        doc="pulse repetition rate, Hz; default 100000",
+    ),
+    ScpiCommand(
+        name="fluence", header=":SOURce:FLUence", form="both", syntax="<F>",
+        parameters=("fluence_j_cm2",), allowed_in=NOT_RUNNING,
+        doc="fluence per pulse, J/cm²; default 0.2",
+    ),
+    ScpiCommand(
+        name="power", header=":SOURce:POWer", form="query", reply="W",
+        doc="average power the settings ask for: F x spot area x f",
+    ),
+    ScpiCommand(
+        name="power_maximum", header=":SOURce:POWer:MAXimum", form="query",
+        reply="`10` (UV), `100` (CO2)",
+        doc="the source's maximum, W; a fluence or frequency that would exceed it is refused "
+        "(-222)",
+    ),
+    ScpiCommand(
+        name="measured_power", header=":MEASure:POWer", form="query", reply="W",
+        doc="measured average power (0 with emission off)",
+    ),
+    ScpiCommand(
+        name="emission", header=":OUTPut[:STATe]", form="both", syntax="ON|OFF",
+        reply="`1`/`0`", interlocks=("enclosure_closed",),
+        doc="emission enable. ON needs the enclosure closed and no alarm (-221). OFF also "
+        "closes the shutter and aborts a running job",
+    ),
+    ScpiCommand(
+        name="shutter", header=":OUTPut:SHUTter", form="both", syntax="OPEN|CLOSe",
+        reply="`OPEN`/`CLOS`", interlocks=("enclosure_closed",),
+        doc="beam shutter. OPEN needs the enclosure closed (-221). CLOSe aborts a running job",
+    ),
+    ScpiCommand(
+        name="door", header=":ENCLosure:DOOR", form="both", syntax="OPEN|CLOSe",
+        reply="`OPEN`/`CLOS`",
+        doc="the enclosure door; OPEN is refused while emission is on or the shutter is open "
+        "(-221, the interlock dialect). The door starts closed",
+    ),
+    ScpiCommand(
+        name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"', parameters=("wafer_id",),
+        doc="wafer on the chuck; needs the door open and the chuck empty (-221); id 1-16 "
+        "printable ASCII without spaces (-224). Clears the site selection",
+    ),
+    ScpiCommand(
+        name="wafer_unload", header=":WAFer:UNLoad",
+        doc="chuck empty; needs the door open and a wafer (-221)",
+    ),
+    ScpiCommand(
+        name="wafer", header=":WAFer[:ID]", form="query", reply='`"<id>"`, `""` when empty',
+        doc="the wafer on the chuck",
+    ),
+    ScpiCommand(
+        name="atmosphere", header=":PROCess:ATMosphere", form="both", syntax="<a>",
+        allowed_in=NOT_RUNNING,
+        doc="the gas around the wafer: `AIR`, `VACuum` (reduced pressure), `NITRogen`, "
+        "`ARGon`, `FGAS` (forming gas, H2 in N2/Ar: reducing); a change starts a vent, "
+        "pump-down or purge",
+    ),
+    ScpiCommand(
+        name="atmosphere_ready", header=":PROCess:ATMosphere:READy", form="query",
+        reply="`1`/`0`", doc="the atmosphere has settled (see *Timing*)",
+    ),
+    ScpiCommand(
+        name="jet", header=":PROCess:JET", form="both", syntax="ON|OFF",
+        allowed_in=NOT_RUNNING, doc="assist gas jet onto the surface (peels residue)",
+    ),
+    ScpiCommand(
+        name="suction", header=":PROCess:SUCTion", form="both", syntax="ON|OFF",
+        allowed_in=NOT_RUNNING, doc="suction nozzle (carries the removed residue away)",
+    ),
+    ScpiCommand(
+        name="sites", header=":JOB:SITes", syntax="ALL", allowed_in=NOT_RUNNING,
+        doc="select every site of the loaded wafer (needs a wafer, -221)",
+    ),
+    ScpiCommand(
+        name="sites_clear", header=":JOB:SITes:CLEar", allowed_in=NOT_RUNNING,
+        doc="select no site",
+    ),
+    ScpiCommand(
+        name="sites_add", header=":JOB:SITes:ADD", syntax="<i>[,<i>…]", allowed_in=NOT_RUNNING,
+        doc=f"add up to {SITES_PER_COMMAND} sites (0 … n-1) to the selection (after `ALL`, "
+        "starts a new list); out of range -222, twice -224, no wafer -221",
+    ),
+    ScpiCommand(
+        name="sites_count", header=":JOB:SITes:COUNt", form="query", reply="sites",
+        doc="how many sites are selected",
+    ),
+    ScpiCommand(
+        name="drill_mode", header=":DRILl:MODE", form="both", syntax="METal|DEPTh",
+        allowed_in=NOT_RUNNING,
+        doc="drill each via to the metal under the resin, or to `:DRIL:DEPT`; default `MET`",
+    ),
+    ScpiCommand(
+        name="drill_depth", header=":DRILl:DEPTh", form="both", syntax="<d>",
+        parameters=("via_depth_um",), allowed_in=NOT_RUNNING,
+        doc="target depth in `DEPTh` mode, µm; default 10",
+    ),
+    ScpiCommand(
+        name="drill_diameter", header=":DRILl:DIAMeter", form="both", syntax="<d>",
+        parameters=("uv_via_diameter_um", "co2_via_diameter_um"), allowed_in=NOT_RUNNING,
+        doc="via diameter, µm, by source; default UV 30, CO2 100",
+    ),
+    ScpiCommand(
+        name="clean_pulses", header=":CLEan:PULSes", form="both", syntax="<n>",
+        parameters=("clean_pulses",), allowed_in=NOT_RUNNING,
+        doc="pulses per site when cleaning; default 50",
+    ),
+    ScpiCommand(
+        name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,
+        interlocks=("enclosure_closed",),
+        doc="scan the selected sites. Refused (-221, the reason after `;`), checked in this "
+        "order: a job runs, an alarm is active, no wafer, enclosure open, emission off, "
+        "shutter closed, atmosphere not ready, gas jet under reduced pressure, no site selected",
+    ),
+    ScpiCommand(
+        name="job_progress", header=":JOB:PROGress", form="query",
+        reply="`state,done,total,elapsed_s,remaining_s`",
+        doc="e.g. `RUNN,1200,8352,3.061,18.237`; times in s with 3 decimals",
+    ),
+    ScpiCommand(
+        name="job_result", header=":JOB:RESult", form="query",
+        reply="`kind,state,sites,at_metal,time_s`",
+        doc="the last job: kind `DRIL`/`CLE` (`NONE` before the first job), its state, sites "
+        "done, sites where the beam reached metal, process time",
+    ),
+)  # fmt: skip
+
+SPEC = ToolSpec(
+    kind="laser",
+    role="laser",
+    family="scpi",
+    identity=Identity(vendor="packline", model="LV-355", firmware="1.0"),
+    doc="pulsed laser for via drilling and bump cleaning, SCPI over a socket",
+    setpoints=SETPOINTS,
+    status=(
+        StatusVariable(name="power", unit="W", trace="power", doc="`:MEAS:POW?`"),
+        StatusVariable(name="progress", unit="%", trace="progress", doc="from `:JOB:PROG?`"),
+        StatusVariable(name="sites_done", unit="sites", trace="sites_done", doc="`:JOB:PROG?`"),
+    ),
+    commands=COMMANDS,
+    parameters=(Parameter(name="wafer_id", doc="1-16 printable ASCII, quoted"),),
+    alarms=(
+        Alarm(
+            code="INTERLOCK_OPEN",
+            text="enclosure opened while emitting; emission switched off",
+        ),
+        Alarm(
+            code="POWER_TOLERANCE",
+            text="measured power outside ±5 % of its setpoint; emission switched off",
+        ),
+    ),
+    interlocks=(
+        ScpiInterlock(
+            name="enclosure_closed",
+            refusal="enclosure open",
+            doc="the door is closed and its switch reads closed",
+        ),
+        ScpiInterlock(
+            name="emission_enabled",
+            refusal="emission off",
+            doc="emission is on",
+        ),
+        ScpiInterlock(
+            name="shutter_open",
+            refusal="shutter closed",
+            doc="the beam shutter is open",
+        ),
+    ),
+    refusals=standard_refusals(),
+    wire=ScpiWire(
+        error_query=":SYSTem:ERRor[:NEXT]",
+        alarm_query=":SYSTem:ALARm",
+        alarm_clear=":SYSTem:ALARm:CLEar",
+        interlock_query=":SYSTem:INTerlock",
+        abort=":ABORt",
+        interlock_error=-221,
+        interlock_reply="flags",
+    ),
+)

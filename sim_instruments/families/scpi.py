@@ -1,0 +1,412 @@
+"""The SCPI family's wire side for simulated tools (laser, grinder), from their specs.
+
+`ScpiSimTool` is the base of a simulated SCPI tool: it parses each received line with the
+family's one grammar (`packline.drivers.families.scpi`), dispatches it to the tool's own
+handlers, answers the IEEE 488.2 common commands and the family's system headers (errors,
+alarms, interlocks) itself, and keeps per connection what SCPI-99 keeps per session: the error
+queue (10 deep; an overflow replaces the newest entry with -350), the event status register
+and the enable registers. A tool keeps its physics and its command semantics: it lists its
+device headers with their handlers (`device_commands`) and says what its interlocks read.
+
+The family's rules (docs/protocols/conventions.md, *SCPI and IEEE 488.2*):
+
+* precedence: the line's syntax and header (-102, -113), then its parameters' count, type and
+  form (-108, -109, -104, -224), then the state (-221 and the tool's own state codes), then
+  the interlocks (the tool's interlock code), then the range (-222);
+* numbers: SCPI NRf; `nan`, `inf` and a decimal sent to a whole-number setpoint are -104;
+* strings: double-quoted, an inner quote doubled, also inside an error's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import re
+import weakref
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import ClassVar, TypeVar
+
+from packline.clock import Clock
+from packline.drivers.families.scpi import (
+    ScpiSetpoint,
+    error_messages,
+    header_pattern,
+    interlock_reasons,
+    matches,
+    quote,
+    scpi_wire,
+    short_form,
+)
+from packline.drivers.specs.core import ToolSpec
+
+from ..tool import SimulatedTool
+from ..twin import TwinStore
+
+T = TypeVar("T")
+
+#: Event status register bits (IEEE 488.2 11.5.1).
+OPERATION_COMPLETE = 1 << 0
+QUERY_ERROR = 1 << 2
+DEVICE_ERROR = 1 << 3
+EXECUTION_ERROR = 1 << 4
+COMMAND_ERROR = 1 << 5
+POWER_ON = 1 << 7
+
+#: Status byte bits (IEEE 488.2 11.2).
+ERROR_QUEUE_NOT_EMPTY = 1 << 2
+EVENT_STATUS_BIT = 1 << 5
+MASTER_SUMMARY = 1 << 6
+
+#: What any header looks like: colon-separated mnemonics (brackets are not sent), a common
+#: command's `*`, a query's `?`.
+_HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
+
+
+class ScpiError(Exception):
+    """A line the tool refuses: queued as `code,"message;detail"` for `SYST:ERR?`."""
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+def conflict(detail: str) -> ScpiError:
+    """-221: not allowed in the present state."""
+    return ScpiError(-221, detail)
+
+
+def _event_bit(code: int) -> int:
+    """The ESR bit an error sets: its SCPI class, a tool's own code device-dependent."""
+    if -199 <= code <= -100:
+        return COMMAND_ERROR
+    if -299 <= code <= -200:
+        return EXECUTION_ERROR
+    if -499 <= code <= -400:
+        return QUERY_ERROR
+    return DEVICE_ERROR
+
+
+@dataclass
+class Session:
+    """What SCPI keeps per connection: its error queue and its status registers."""
+
+    depth: int
+    errors: deque[tuple[int, str]] = field(default_factory=deque)
+    event_status: int = POWER_ON
+    event_enable: int = 0
+    service_enable: int = 0
+
+    def queue(self, code: int, message: str) -> None:
+        """Queue an error; a full queue's newest entry becomes -350 (SCPI-99 21.8)."""
+        self.event_status |= _event_bit(code)
+        if len(self.errors) < self.depth:
+            self.errors.append((code, message))
+        else:
+            self.errors[-1] = (-350, "Queue overflow")
+
+    def status_byte(self) -> int:
+        status = ERROR_QUEUE_NOT_EMPTY if self.errors else 0
+        if self.event_status & self.event_enable:
+            status |= EVENT_STATUS_BIT
+        if status & self.service_enable:
+            status |= MASTER_SUMMARY
+        return status
+
+
+Handler = Callable[[list[str]], str | None]
+
+
+@dataclass(frozen=True)
+class Header:
+    """A header the tool answers, its query and setting handlers (None: not that form)."""
+
+    template: str
+    query: Handler | None = None
+    setting: Handler | None = None
+    pattern: re.Pattern[str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "pattern", header_pattern(self.template))
+
+
+class ScpiSimTool(SimulatedTool):
+    """A simulated SCPI tool: the family's grammar, common commands and queues, per connection.
+
+    A subclass sets `spec`, `not_a_number` (how its -104 detail reads a parameter that is not
+    a number: `{header}` and `{text}`), implements `device_commands`, `identity`,
+    `interlock_states`, `advance` and `reset_device`, and keeps `alarms` (latched codes).
+    """
+
+    spec: ClassVar[ToolSpec]
+    not_a_number: ClassVar[str] = "{header} {text} is not a number"
+
+    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
+        super().__init__(name, twin, clock)
+        self.alarms: set[str] = set()
+        self._sessions: weakref.WeakKeyDictionary[asyncio.Task[object], Session] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._messages = error_messages(self.spec)
+        self.wire = scpi_wire(self.spec)
+
+    @cached_property
+    def _headers(self) -> list[Header]:
+        """The common commands, the family's system headers, then the tool's own (built at
+        first use, when the tool's attributes exist)."""
+        wire = self.wire
+        return [
+            Header("*IDN", lambda _: self.identity()),
+            Header("*RST", None, self._reset),
+            Header("*CLS", None, self._clear_status),
+            Header("*ESE", self._event_enable, self._set_event_enable),
+            Header("*ESR", self._read_event_status),
+            Header("*OPC", lambda _: "1", self._operation_complete),
+            Header("*SRE", self._service_enable, self._set_service_enable),
+            Header("*STB", lambda _: str(self.session().status_byte())),
+            Header("*TST", lambda _: "0"),
+            Header("*WAI", None, self._no_arguments("*WAI")),
+            Header(wire.error_query, self._next_error),
+            Header(wire.alarm_query, lambda _: ",".join(sorted(self.alarms)) or wire.no_alarm),
+            Header(wire.alarm_clear, None, self._clear_alarms),
+            Header(wire.interlock_query, self._interlock_reply),
+            Header(wire.abort, None, self._abort),
+            *self.device_commands(),
+        ]
+
+    # ----------------------------------------------------------------- what a tool provides
+
+    def device_commands(self) -> Iterable[Header]:
+        """The tool's own headers with their handlers."""
+        raise NotImplementedError
+
+    def identity(self) -> str:
+        """The `*IDN?` reply."""
+        raise NotImplementedError
+
+    def interlock_states(self) -> dict[str, bool]:
+        """Every declared interlock, True = closed (safe)."""
+        raise NotImplementedError
+
+    def advance(self) -> None:
+        """Bring the tool to the clock's present time (called before every line)."""
+
+    def reset_device(self) -> None:
+        """`*RST`: the safe state, then every setting to its default."""
+        self.abort()
+
+    def abort(self) -> None:
+        """`ABOR`: the safe state."""
+        raise NotImplementedError
+
+    def clear_alarms(self) -> None:
+        """Clear every latched alarm; a cause that persists raises its alarm again."""
+        self.alarms.clear()
+
+    # ----------------------------------------------------------------- the wire
+
+    def session(self) -> Session:
+        """This connection's session (each server connection runs in a task of its own)."""
+        task = asyncio.current_task()
+        assert task is not None, "a simulated SCPI tool is addressed from a task"
+        session = self._sessions.get(task)
+        if session is None:
+            session = self._sessions[task] = Session(self.wire.queue_depth)
+        return session
+
+    async def handle(self, line: str) -> str | None:
+        """One received line: advance to now, execute, answer a query or queue an error."""
+        self.received.append(line)
+        self.advance()
+        text = line.strip()
+        if not text:
+            return None
+        try:
+            return self._execute(text)
+        except ScpiError as error:
+            self.queue_error(error.code, error.detail)
+            return None
+
+    def queue_error(self, code: int, detail: str = "") -> None:
+        message = self._messages[code] + (f";{detail}" if detail else "")
+        self.session().queue(code, message)
+
+    def _execute(self, text: str) -> str | None:
+        header, _, rest = text.partition(" ")
+        if not _HEADER_SYNTAX.match(header):
+            raise ScpiError(-102, f"header {header}")
+        arguments = split_arguments(rest.strip()) if rest.strip() else []
+        is_query = header.endswith("?")
+        name = header[:-1] if is_query else header
+        for entry in self._headers:
+            if not entry.pattern.match(name):
+                continue
+            handler = entry.query if is_query else entry.setting
+            if handler is None:
+                break
+            if is_query and arguments:
+                raise ScpiError(-108, f"{header} takes no parameter")
+            return handler(arguments)
+        raise ScpiError(-113, header)
+
+    def _error_reply(self, code: int, message: str) -> str:
+        return f"{code},{quote(message)}"
+
+    # ----------------------------------------------------------------- common and system
+
+    def _next_error(self, _: list[str]) -> str:
+        errors = self.session().errors
+        code, message = errors.popleft() if errors else (0, self._messages[0])
+        return self._error_reply(code, message)
+
+    def _reset(self, arguments: list[str]) -> None:
+        count("*RST", arguments, 0)
+        self.reset_device()
+
+    def _clear_status(self, arguments: list[str]) -> None:
+        count("*CLS", arguments, 0)
+        session = self.session()
+        session.errors.clear()
+        session.event_status = 0
+
+    def _operation_complete(self, arguments: list[str]) -> None:
+        count("*OPC", arguments, 0)
+        self.session().event_status |= OPERATION_COMPLETE
+
+    def _read_event_status(self, _: list[str]) -> str:
+        session = self.session()
+        value, session.event_status = session.event_status, 0
+        return str(value)
+
+    def _event_enable(self, _: list[str]) -> str:
+        return str(self.session().event_enable)
+
+    def _set_event_enable(self, arguments: list[str]) -> None:
+        self.session().event_enable = register("*ESE", arguments)
+
+    def _service_enable(self, _: list[str]) -> str:
+        return str(self.session().service_enable)
+
+    def _set_service_enable(self, arguments: list[str]) -> None:
+        self.session().service_enable = register("*SRE", arguments) & ~MASTER_SUMMARY
+
+    def _no_arguments(self, header: str) -> Handler:
+        def accept(arguments: list[str]) -> None:
+            count(header, arguments, 0)
+
+        return accept
+
+    def _clear_alarms(self, arguments: list[str]) -> None:
+        count(short_form(self.wire.alarm_clear), arguments, 0)
+        self.clear_alarms()
+
+    def _abort(self, arguments: list[str]) -> None:
+        count(short_form(self.wire.abort), arguments, 0)
+        self.abort()
+
+    def _interlock_reply(self, _: list[str]) -> str:
+        states = self.interlock_states()
+        names = self.spec.interlock_names
+        if self.wire.interlock_reply == "flags":
+            return ",".join(flag(states[name]) for name in names)
+        return ",".join(f"{name}={flag(states[name])}" for name in names)
+
+    def require_interlocks(self, names: Iterable[str]) -> None:
+        """Refuse, in the family's interlock dialect, when any of `names` is open."""
+        states = self.interlock_states()
+        open_ = [name for name in names if not states[name]]
+        if open_:
+            raise ScpiError(self.wire.interlock_error, interlock_reasons(self.spec, open_))
+
+    # ----------------------------------------------------------------- parameters
+
+    def number(
+        self, setpoint: str, arguments: list[str], guard: Callable[[], None] | None = None
+    ) -> float:
+        """One number for `setpoint`, on the wire's scale, in the family's precedence: -104 if
+        it is not a finite number (or not whole where the setpoint is), then `guard` (the
+        state and interlock checks of the setting), then -222 outside the tool's range."""
+        entry = self.spec.setpoint_by_name[setpoint]
+        assert isinstance(entry, ScpiSetpoint)
+        assert entry.header is not None
+        header = short_form(entry.header)
+        count(header, arguments, 1)
+        text = arguments[0]
+        try:
+            value = float(text)
+        except ValueError:
+            raise ScpiError(-104, self.not_a_number.format(header=header, text=text)) from None
+        if not math.isfinite(value):
+            raise ScpiError(-104, f"{header} {text} is not a finite number")
+        if entry.integer and value != int(value):
+            raise ScpiError(-104, f"{header} {text} is not a whole number")
+        if guard is not None:
+            guard()
+        bounds = entry.wire_range
+        if not bounds.contains(value):
+            raise ScpiError(-222, f"{header} {text} outside {bounds} {entry.unit_on_wire}")
+        return value
+
+
+# --------------------------------------------------------------------- parameter parsing
+
+
+def split_arguments(text: str) -> list[str]:
+    """Split on commas outside double-quoted strings; each argument stripped."""
+    arguments, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == "," and not quoted:
+            arguments.append(current.strip())
+            current = ""
+        else:
+            current += char
+    arguments.append(current.strip())
+    return arguments
+
+
+def count(header: str, arguments: list[str], expected: int) -> None:
+    """-109 with fewer parameters than `expected`, -108 with more."""
+    if len(arguments) < expected:
+        raise ScpiError(-109, header)
+    if len(arguments) > expected:
+        raise ScpiError(-108, f"{header} takes no parameter" if not expected else header)
+
+
+def register(header: str, arguments: list[str]) -> int:
+    """An 8-bit register value (`*ESE`, `*SRE`): a whole number 0-255."""
+    count(header, arguments, 1)
+    try:
+        value = float(arguments[0])
+    except ValueError:
+        raise ScpiError(-104, f"{header} {arguments[0]} is not a number") from None
+    if not math.isfinite(value) or value != int(value):
+        raise ScpiError(-104, f"{header} {arguments[0]} is not a whole number")
+    if not 0 <= value <= 255:
+        raise ScpiError(-222, f"{header} {arguments[0]} outside 0-255")
+    return int(value)
+
+
+def choice(header: str, arguments: list[str], choices: Mapping[T, str]) -> T:
+    """The value whose mnemonic the one parameter is; -224 otherwise."""
+    count(header, arguments, 1)
+    for value, mnemonic in choices.items():
+        if matches(mnemonic, arguments[0]):
+            return value
+    allowed = ", ".join(choices.values())
+    raise ScpiError(-224, f"{header} {arguments[0]}: expected {allowed}")
+
+
+def switch(header: str, arguments: list[str]) -> bool:
+    """A SCPI boolean: ON, OFF, 1 or 0."""
+    if arguments in (["1"], ["0"]):
+        return arguments == ["1"]
+    return choice(header, arguments, {True: "ON", False: "OFF"})
+
+
+def flag(value: bool) -> str:
+    return "1" if value else "0"
