@@ -22,13 +22,11 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
 from __future__ import annotations
 
 from collections.abc import Mapping
-from enum import IntEnum
 from typing import TypeVar
 
-from .equipment import Identity, Limit, ToolState
+from .equipment import ToolState
 from .errors import ProtocolError, ToolAlarm, ToolStateError
-from .families.ascii_host import ask, parse_fields
-from .links.base import TextLink
+from .families.ascii_host import HostLinkDriver, parse_fields
 from .roles.dicing_saw import (
     BladeStatus,
     CutOutcome,
@@ -39,43 +37,9 @@ from .roles.dicing_saw import (
     SawState,
     SawStatus,
 )
+from .specs.dicing_saw import SPEC
 
 _Choice = TypeVar("_Choice", SawState, CutOutcome)
-
-
-class ErrorCode(IntEnum):
-    """The `<code>` of an `ERR <code> <text>` reply."""
-
-    UNKNOWN_COMMAND = 1
-    BAD_ARGUMENT = 2
-    OUT_OF_RANGE = 3
-    INTERLOCK_OPEN = 4
-    WRONG_STATE = 5
-    ALARM_ACTIVE = 6
-    NO_WORKPIECE = 7
-    BLADE_BROKEN = 8
-
-
-#: Alarm codes of `ALM?` and what each means on the line.
-ALARM_TEXT = {
-    "BLADE_BROKEN": "blade broken; spindle stopped, install a new blade",
-    "CUT_DEPTH": "height check: the cut did not reach the tape",
-    "COVER_OPENED": "cover opened during motion",
-    "WATER_FLOW": "cutting water flow lost during a cut",
-    "SPINDLE_AIR": "spindle air pressure lost; spindle stopped",
-    "VACUUM_LOST": "chuck vacuum lost: the frame is no longer held",
-}
-
-#: `ILK?` field -> interlock name (1 = closed, safe to proceed).
-INTERLOCK_FIELDS = {
-    "COVER": "cover_closed",
-    "WATER": "cutting_water",
-    "AIR": "spindle_air",
-    "VACUUM": "chuck_vacuum",
-}
-SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
-DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
-CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
 
 #: Tool states in which the saw takes setup commands (mount, blade change, intervals).
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
@@ -92,42 +56,12 @@ LINE_ALLOWANCE_S = 2.0
 LINE_ALLOWANCE_MM = 10.0
 
 
-class AsciiDicingSaw(DicingSaw):
+class AsciiDicingSaw(HostLinkDriver, DicingSaw):
     """Drives a dicing saw whose host link implements the packline dicing saw command set."""
 
-    link_type = TextLink
-    limits = {
-        "spindle_krpm": Limit(20, 60, "krpm"),
-        "feed_mm_s": Limit(10, 100, "mm/s"),
-        "depth_into_tape_um": Limit(10, 50, "um"),
-        "pitch_mm": Limit(0.1, 100, "mm"),
-        "offset_mm": Limit(-100, 100, "mm"),
-        "blade_thickness_um": Limit(15, 50, "um"),
-        "dressing_interval_mm": Limit(100, 500_000, "mm"),
-    }
-    link: TextLink
+    spec = SPEC
 
-    # ----------------------------------------------------------------- the exchange
-
-    async def _ask(self, action: str, command: str) -> str:
-        """Send `command`; return the payload of its `OK` reply, or raise the refusal."""
-        return await ask(self, action, command)
-
-    async def _do(self, action: str, command: str) -> None:
-        """Send a command whose reply must be a bare `OK`."""
-        payload = await self._ask(action, command)
-        if payload:
-            raise ProtocolError(
-                self.name, self.address, action, f"expected OK, got OK with {payload!r}"
-            )
-
-    async def _fields(self, action: str, query: str, keys: tuple[str, ...]) -> dict[str, str]:
-        """Ask `query` and return its `KEY=value` fields; every key in `keys` must be there."""
-        payload = await self._ask(action, query)
-        return self._parse_fields(action, payload, keys)
-
-    def _parse_fields(self, action: str, payload: str, keys: tuple[str, ...]) -> dict[str, str]:
-        return parse_fields(self, action, payload, keys)
+    # ----------------------------------------------------------------- field decoding
 
     def _number(self, action: str, fields: Mapping[str, str], key: str) -> float:
         try:
@@ -160,23 +94,10 @@ class AsciiDicingSaw(DicingSaw):
 
     # ----------------------------------------------------------------- queries
 
-    async def request_identity(self) -> Identity:
-        payload = await self._ask("read identity", "IDN?")
-        parts = payload.split(",")
-        if len(parts) != 4 or not all(parts):
-            raise ProtocolError(
-                self.name,
-                self.address,
-                "read identity",
-                f"{payload!r} is not <vendor>,<model>,<serial>,<firmware>",
-            )
-        vendor, model, serial_number, firmware = parts
-        return Identity(vendor, model, serial_number, firmware)
-
     async def request_status(self) -> SawStatus:
         action = "read status"
         keys = ("STATE", "WORK", "LINE", "LINES", "SPINDLE", "SPINDLE_SET", "CUTS", "DRESSES")
-        fields = await self._fields(action, "STAT?", keys)
+        fields = await self.ask_fields(action, "STAT?", keys)
         return SawStatus(
             state=self._choice(action, fields, "STATE", SawState),
             workpiece_id=None if fields["WORK"] == "-" else fields["WORK"],
@@ -188,31 +109,12 @@ class AsciiDicingSaw(DicingSaw):
             dressings_completed=self._integer(action, fields, "DRESSES"),
         )
 
-    async def request_alarms(self) -> dict[str, str]:
-        payload = await self._ask("read alarms", "ALM?")
-        if payload == "NONE":
-            return {}
-        return {
-            code: ALARM_TEXT.get(code, "alarm code not on the protocol page")
-            for code in payload.split(",")
-        }
-
-    async def request_interlocks(self) -> dict[str, bool]:
-        action = "read interlocks"
-        fields = await self._fields(action, "ILK?", tuple(INTERLOCK_FIELDS))
-        interlocks = {}
-        for key, name in INTERLOCK_FIELDS.items():
-            if fields[key] not in ("0", "1"):
-                raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r}")
-            interlocks[name] = fields[key] == "1"
-        return interlocks
-
     async def request_workpiece(self) -> MountedWorkpiece | None:
         action = "read workpiece"
-        payload = await self._ask(action, "WORK?")
+        payload = await self.ask(action, "WORK?")
         if payload == "NONE":
             return None
-        fields = self._parse_fields(action, payload, ("ID", "DIE_X", "DIE_Y", "DIAMETER", "STACK"))
+        fields = parse_fields(self, action, payload, ("ID", "DIE_X", "DIE_Y", "DIAMETER", "STACK"))
         return MountedWorkpiece(
             workpiece_id=fields["ID"],
             die_width_mm=self._number(action, fields, "DIE_X"),
@@ -224,7 +126,7 @@ class AsciiDicingSaw(DicingSaw):
     async def request_blade(self) -> BladeStatus:
         action = "read blade"
         keys = ("THICKNESS", "KERF", "SINCE_DRESS", "INTERVAL", "RADIAL_WEAR", "BROKEN")
-        fields = await self._fields(action, "BLADE?", keys)
+        fields = await self.ask_fields(action, "BLADE?", keys)
         return BladeStatus(
             thickness_um=self._number(action, fields, "THICKNESS"),
             kerf_um=self._number(action, fields, "KERF"),
@@ -236,7 +138,7 @@ class AsciiDicingSaw(DicingSaw):
 
     async def request_last_cut(self) -> DicingResult | None:
         action = "read cut result"
-        payload = await self._ask(action, "RESULT?")
+        payload = await self.ask(action, "RESULT?")
         if payload == "NONE":
             return None
         keys = (
@@ -252,7 +154,7 @@ class AsciiDicingSaw(DicingSaw):
             "UNITS",
             "TIME",
         )
-        fields = self._parse_fields(action, payload, keys)
+        fields = parse_fields(self, action, payload, keys)
 
         def number(key: str) -> float:
             return self._number(action, fields, key)
@@ -277,7 +179,7 @@ class AsciiDicingSaw(DicingSaw):
         action = f"mount {workpiece_id}"
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
-        await self._do(action, f"MOUNT {workpiece_id}")
+        await self.do(action, f"MOUNT {workpiece_id}")
         mounted = await self.request_workpiece()
         if mounted is None or mounted.workpiece_id != workpiece_id:
             raise ProtocolError(
@@ -287,19 +189,19 @@ class AsciiDicingSaw(DicingSaw):
 
     async def unmount(self) -> None:
         self.require_state("unmount", *READY_STATES)
-        await self._do("unmount", "UNMOUNT")
+        await self.do("unmount", "UNMOUNT")
 
     async def install_blade(self, thickness_um: float) -> None:
         action = "install blade"
-        self.check_limit(action, "blade_thickness_um", thickness_um)
+        thickness = self.setting(action, "blade_thickness_um", thickness_um)
         self.require_state(action, *BLADE_CHANGE_STATES)
-        await self._do(action, f"BLADE {thickness_um:.1f}")
+        await self.do(action, f"BLADE {thickness}")
 
     async def set_dressing_interval(self, interval_mm: float) -> None:
         action = "set dressing interval"
-        self.check_limit(action, "dressing_interval_mm", interval_mm)
+        interval = self.setting(action, "dressing_interval_mm", interval_mm)
         self.require_state(action, *READY_STATES)
-        await self._do(action, f"INTERVAL {interval_mm:.1f}")
+        await self.do(action, f"INTERVAL {interval}")
 
     # ----------------------------------------------------------------- spindle
 
@@ -307,7 +209,7 @@ class AsciiDicingSaw(DicingSaw):
         action = "start spindle"
         self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
-            await self.require_interlocks(action, SPINDLE_INTERLOCKS)
+            await self.require_command_interlocks(action, "SPINDLE")
             await self._spin_up(action, speed_krpm)
 
     async def _spin_up(self, action: str, speed_krpm: float) -> SawStatus:
@@ -320,13 +222,13 @@ class AsciiDicingSaw(DicingSaw):
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
                 return status
         else:
-            await self._do(action, f"SPINDLE {round(speed_krpm * 1000)}")
+            await self.do(action, f"SPINDLE {self.setting(action, 'spindle_krpm', speed_krpm)}")
         return await self._wait_spindle(action, speed_krpm)
 
     async def stop_spindle(self) -> None:
         action = "stop spindle"
         self.require_state(action, *READY_STATES)
-        await self._do(action, "SPINDLE OFF")
+        await self.do(action, "SPINDLE OFF")
         await self._wait_spindle(action, 0.0)
 
     async def _wait_spindle(self, action: str, speed_krpm: float) -> SawStatus:
@@ -360,9 +262,9 @@ class AsciiDicingSaw(DicingSaw):
         """Dress on the dressing board at the present spindle speed (the spindle must run)."""
         action = "dress blade"
         async with self.operation(action):
-            await self.require_interlocks(action, DRESS_INTERLOCKS)
+            await self.require_command_interlocks(action, "DRESS")
             before = (await self.request_status()).dressings_completed
-            await self._do(action, "DRESS")
+            await self.do(action, "DRESS")
             await self._wait_motion(action, "dressings_completed", before, DRESS_TIMEOUT_S)
             blade = await self.request_blade()
         self.record_reading("cut_since_dressing", blade.cut_since_dressing_mm, "mm")
@@ -387,15 +289,22 @@ class AsciiDicingSaw(DicingSaw):
                 raise ToolStateError(self.name, self.address, action, "no workpiece is mounted")
             ch1_pitch = streets.ch1_pitch_mm or mounted.die_height_mm
             ch2_pitch = streets.ch2_pitch_mm or mounted.die_width_mm
-            self.check_limit("dice channel 1", "pitch_mm", ch1_pitch)
-            self.check_limit("dice channel 2", "pitch_mm", ch2_pitch)
-            await self.require_interlocks(action, CUT_INTERLOCKS)
-            await self._do(action, f"FEED {recipe.feed_mm_s:.1f}")
-            await self._do(action, f"INDEX 1 {ch1_pitch:.4f} {streets.ch1_offset_mm:.4f}")
-            await self._do(action, f"INDEX 2 {ch2_pitch:.4f} {streets.ch2_offset_mm:.4f}")
-            await self._do(action, f"DEPTH {streets.depth_into_tape_um:.1f}")
+            index_lines = [
+                f"INDEX {channel} {self.setting(f'dice channel {channel}', 'pitch_mm', pitch)} "
+                f"{self.setting(f'dice channel {channel}', 'offset_mm', offset)}"
+                for channel, pitch, offset in (
+                    (1, ch1_pitch, streets.ch1_offset_mm),
+                    (2, ch2_pitch, streets.ch2_offset_mm),
+                )
+            ]
+            await self.require_command_interlocks(action, "CUT")
+            await self.do(action, f"FEED {self.setting(action, 'feed_mm_s', recipe.feed_mm_s)}")
+            for line in index_lines:
+                await self.do(action, line)
+            depth = self.setting(action, "depth_into_tape_um", streets.depth_into_tape_um)
+            await self.do(action, f"DEPTH {depth}")
             before = (await self._spin_up(action, recipe.spindle_krpm)).cuts_completed
-            await self._do(action, "CUT")
+            await self.do(action, "CUT")
             timeout_s = self._cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
             await self._wait_motion(action, "cuts_completed", before, timeout_s)
             result = await self.request_last_cut()
@@ -450,12 +359,3 @@ class AsciiDicingSaw(DicingSaw):
         self.record_reading("chipping_front", result.chipping_front_um, "um")
         self.record_reading("chipping_back", result.chipping_back_um, "um")
         self.record_reading("singulated_units", result.singulated_units, "units")
-
-    # ----------------------------------------------------------------- alarms and safety
-
-    async def _clear_alarms(self) -> None:
-        await self._do("reset alarms", "RST")
-
-    async def _command_safe_state(self) -> None:
-        """Stop the cut or dress, raise the blade, stop the spindle (the STOP command)."""
-        await self._do("stop", "STOP")

@@ -22,15 +22,13 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
 from __future__ import annotations
 
 from collections.abc import Iterable
-from enum import IntEnum
 from typing import NamedTuple
 
 import numpy as np
 
-from .equipment import Identity, Limit, ToolState
+from .equipment import ToolState
 from .errors import ProtocolError, ToolAlarm, ToolStateError
-from .families.ascii_host import ask, parse_fields
-from .links.base import TextLink
+from .families.ascii_host import HostLinkDriver
 from .roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -41,63 +39,14 @@ from .roles.wire_bonder import (
     WireBonder,
     WireMaterial,
 )
-
-
-class ErrorCode(IntEnum):
-    """The `<code>` of an `ERR` reply: why the tool refused a command."""
-
-    UNKNOWN_COMMAND = 1
-    BAD_ARGUMENT = 2
-    OUT_OF_RANGE = 3
-    WRONG_STATE = 4
-    INTERLOCK_OPEN = 5
-    NO_WAFER = 6
-    NO_PROGRAM = 7
-    WAFER_MISMATCH = 8
-    ALARM_ACTIVE = 9
-    BAD_SITE = 10
-    NO_SELECTION = 11
-
-
-#: Alarm codes as `ALM?` lists them, and what each means.
-ALARM_TEXT = {
-    "WIRE_BREAK": "bonding wire broke; re-thread the wire",
-    "NSOP": "non-stick on pad: a ball did not bond to its pad",
-    "OUT_OF_WIRE": "wire spool empty; load a new spool",
-    "COVER_OPENED": "safety cover opened during a run",
-    "VACUUM_LOST": "chuck vacuum lost during a run",
-}
-
-#: `ILK?` keys and the interlock names the driver reports.
-INTERLOCK_KEYS = {"COVER": "cover_closed", "VACUUM": "wafer_vacuum", "WIRE": "wire_present"}
-
-#: Interlocks that must be closed before the bond head moves over a wafer or fires ultrasonics.
-BUMP_INTERLOCKS = ("cover_closed", "wafer_vacuum", "wire_present")
-#: Interlocks that must be closed before the wafer handler moves.
-TRANSFER_INTERLOCKS = ("cover_closed",)
-
-#: Program fields in `PROG` order, with the range the tool accepts (the process windows).
-PROGRAM_RANGES = {
-    "wire_diameter_um": Limit(18, 50, "um"),
-    "stage_temperature_c": Limit(100, 200, "degC"),
-    "bond_force_gf": Limit(15, 60, "gf"),
-    "ultrasonic_power_mw": Limit(20, 120, "mW"),
-    "ultrasonic_time_ms": Limit(5, 30, "ms"),
-}
-#: Studs per site the tool accepts in `BUMP`.
-STACK_RANGE = Limit(1, 4, "studs")
+from .specs.wire_bonder import HEIGHT_CHUNK, MAX_SELECTION_CHARS, PROGRAM_SETPOINTS, SPEC
 
 MATERIAL_TOKENS = {WireMaterial.AU: "AU", WireMaterial.CU: "CU"}
 MATERIAL_OF_TOKEN = {token: material for material, token in MATERIAL_TOKENS.items()}
 STATE_TOKENS = {state: state.name for state in BonderState}
 STATE_OF_TOKEN = {token: state for state, token in STATE_TOKENS.items()}
 RESULT_OF_TOKEN = {result.name: result for result in RunResult}
-STATUS_KEYS = ("STATE", "WAFER", "DONE", "TOTAL", "STACK", "STAGE", "SPOOL", "ELAPSED", "LAST")
-
-#: Longest `<ranges>` argument of one `SEL:ADD` line.
-MAX_SELECTION_CHARS = 240
-#: Most sites one `HGT?` line reports.
-HEIGHT_CHUNK = 200
+STATUS_KEYS = tuple(status.key for status in SPEC.status)
 
 #: Time allowances of a bump run, beyond which the wait is a timeout and the run is aborted:
 #: heating the stage, plus every stud at half the slowest throughput of the process window.
@@ -111,22 +60,19 @@ TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
 
 def format_program(program: BondProgram) -> str:
     """The `PROG` command for `program` (no limits checked here)."""
-    values = (
-        program.wire_diameter_um,
-        program.stage_temperature_c,
-        program.bond_force_gf,
-        program.ultrasonic_power_mw,
-        program.ultrasonic_time_ms,
-    )
     material = MATERIAL_TOKENS[WireMaterial(program.wire_material)]
-    return "PROG " + " ".join([material, *(f"{value:.1f}" for value in values)])
+    values = (
+        SPEC.setpoint_by_name[name].encode(getattr(program, name))  # type: ignore[attr-defined]
+        for name in PROGRAM_SETPOINTS
+    )
+    return "PROG " + " ".join([material, *values])
 
 
 def parse_program(words: list[str]) -> BondProgram:
     """A `PROG` argument list (or `PROG?` payload) as a program; ValueError saying what is wrong."""
-    if len(words) != 1 + len(PROGRAM_RANGES):
+    if len(words) != 1 + len(PROGRAM_SETPOINTS):
         raise ValueError(
-            f"expected material and {len(PROGRAM_RANGES)} numbers, got {len(words)} words"
+            f"expected material and {len(PROGRAM_SETPOINTS)} numbers, got {len(words)} words"
         )
     if words[0] not in MATERIAL_OF_TOKEN:
         raise ValueError(f"wire material {words[0]!r} is not one of {', '.join(MATERIAL_OF_TOKEN)}")
@@ -190,47 +136,15 @@ def parse_site_ranges(text: str) -> np.ndarray:
     return np.unique(np.concatenate(parts))
 
 
-class AsciiWireBonder(WireBonder):
+class AsciiWireBonder(HostLinkDriver, WireBonder):
     """Drives a stud-bumping wire bonder that implements the packline bonder host link."""
 
-    link_type = TextLink
-    limits = {**PROGRAM_RANGES, "stack_count": STACK_RANGE}
-    link: TextLink
-
-    # ----------------------------------------------------------------- the exchange
-
-    async def _query(self, action: str, command: str) -> str:
-        """Send `command`; return the payload of its `OK`, or raise the tool's refusal."""
-        return await ask(self, action, command)
-
-    def _garbled(self, action: str, command: str, payload: str, why: str) -> ProtocolError:
-        return ProtocolError(
-            self.name, self.address, action, f"reply 'OK {payload}' to {command!r}: {why}"
-        )
-
-    async def _query_int(self, action: str, command: str) -> int:
-        payload = await self._query(action, command)
-        if not payload.isdigit():
-            raise self._garbled(action, command, payload, "expected a count")
-        return int(payload)
-
-    async def _query_fields(self, action: str, command: str) -> dict[str, str]:
-        """A reply of `KEY=value` words as a dict."""
-        return parse_fields(self, action, await self._query(action, command))
+    spec = SPEC
 
     # ----------------------------------------------------------------- queries
 
-    async def request_identity(self) -> Identity:
-        payload = await self._query("read identity", "ID?")
-        fields = payload.split(",")
-        if len(fields) != 4:
-            raise self._garbled(
-                "read identity", "ID?", payload, "expected vendor,model,serial,firmware"
-            )
-        return Identity(*fields)
-
     async def request_status(self) -> BonderStatus:
-        fields = await self._query_fields("read status", "STAT?")
+        fields = await self.ask_fields("read status", "STAT?")
         missing = [key for key in STATUS_KEYS if key not in fields]
         try:
             if missing:
@@ -247,50 +161,27 @@ class AsciiWireBonder(WireBonder):
                 last_result=RESULT_OF_TOKEN[fields["LAST"]],
             )
         except (KeyError, ValueError) as error:
-            raise self._garbled(
+            raise self.garbled(
                 "read status",
                 "STAT?",
                 " ".join(f"{k}={v}" for k, v in fields.items()),
                 f"not a status ({error})",
             ) from None
 
-    async def request_alarms(self) -> dict[str, str]:
-        payload = await self._query("read alarms", "ALM?")
-        if payload == "NONE":
-            return {}
-        codes = payload.split(",")
-        unknown = [code for code in codes if code not in ALARM_TEXT]
-        if unknown:
-            raise self._garbled(
-                "read alarms", "ALM?", payload, f"unknown alarm {', '.join(unknown)}"
-            )
-        return {code: ALARM_TEXT[code] for code in codes}
-
-    async def request_interlocks(self) -> dict[str, bool]:
-        fields = await self._query_fields("read interlocks", "ILK?")
-        if set(fields) != set(INTERLOCK_KEYS) or not set(fields.values()) <= {"0", "1"}:
-            raise self._garbled(
-                "read interlocks",
-                "ILK?",
-                " ".join(f"{k}={v}" for k, v in fields.items()),
-                f"expected {', '.join(f'{k}=0|1' for k in INTERLOCK_KEYS)}",
-            )
-        return {name: fields[key] == "1" for key, name in INTERLOCK_KEYS.items()}
-
     async def request_site_count(self) -> int:
-        return await self._query_int("read wafer map", "MAP?")
+        return await self.ask_count("read wafer map", "MAP?")
 
     async def request_program(self) -> BondProgram:
         """The bond program the tool holds (CommandRefused code 7 if none was sent yet)."""
-        payload = await self._query("read program", "PROG?")
+        payload = await self.ask("read program", "PROG?")
         try:
             return parse_program(payload.split(" "))
         except ValueError as error:
-            raise self._garbled("read program", "PROG?", payload, str(error)) from None
+            raise self.garbled("read program", "PROG?", payload, str(error)) from None
 
     async def request_bump_height_summary(self) -> HeightSummary:
         action, command = "read bump heights", "HGT:STAT?"
-        fields = await self._query_fields(action, command)
+        fields = await self.ask_fields(action, command)
         try:
             summary = HeightSummary(
                 bumped_sites=int(fields["BUMPS"]),
@@ -300,7 +191,7 @@ class AsciiWireBonder(WireBonder):
                 std_um=float(fields["STD"]),
             )
         except (KeyError, ValueError) as error:
-            raise self._garbled(
+            raise self.garbled(
                 action, command, str(fields), f"not a height summary ({error})"
             ) from None
         self.record_reading("bump_height_mean", summary.mean_um, "um")
@@ -318,16 +209,16 @@ class AsciiWireBonder(WireBonder):
         for offset in range(0, count, HEIGHT_CHUNK):
             chunk = min(HEIGHT_CHUNK, count - offset)
             command = f"HGT? {first_site + offset} {chunk}"
-            payload = await self._query("read bump heights", command)
+            payload = await self.ask("read bump heights", command)
             start, _, values = payload.partition(" ")
             try:
                 numbers = [float(value) for value in values.split(",")]
             except ValueError:
-                raise self._garbled(
+                raise self.garbled(
                     "read bump heights", command, payload, "not a list of heights"
                 ) from None
             if start != str(first_site + offset) or len(numbers) != chunk:
-                raise self._garbled(
+                raise self.garbled(
                     "read bump heights",
                     command,
                     payload,
@@ -342,21 +233,21 @@ class AsciiWireBonder(WireBonder):
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
-        await self.require_interlocks(action, TRANSFER_INTERLOCKS)
-        await self._query(action, f"LOAD {wafer_id}")
+        await self.require_command_interlocks(action, "LOAD")
+        await self.ask(action, f"LOAD {wafer_id}")
 
     async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
-        await self.require_interlocks(action, TRANSFER_INTERLOCKS)
-        await self._query(action, f"UNLOAD {wafer_id}")
+        await self.require_command_interlocks(action, "UNLOAD")
+        await self.ask(action, f"UNLOAD {wafer_id}")
 
     # ----------------------------------------------------------------- bumping
 
     def program_command(self, program: BondProgram, action: str = "bond program") -> str:
         """The `PROG` line for `program`, every value checked against the limits first."""
-        for setpoint in PROGRAM_RANGES:
+        for setpoint in PROGRAM_SETPOINTS:
             self.check_limit(action, setpoint, getattr(program, setpoint))
         return format_program(program)
 
@@ -370,16 +261,16 @@ class AsciiWireBonder(WireBonder):
     ) -> BumpResult:
         action = "form stud bumps"
         program_line = self.program_command(program, action)
-        self.check_limit(action, "stack_count", stack_count)
+        stack = self.setting(action, "stack_count", stack_count)
         selection = None if sites is None else encode_site_ranges(sites)
         async with self.operation(action):
-            await self.require_interlocks(action, BUMP_INTERLOCKS)
+            await self.require_command_interlocks(action, "BUMP")
             wafer_id = (await self.request_status()).wafer_id
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
-            await self._query(action, program_line)
+            await self.ask(action, program_line)
             await self._select(action, selection)
-            total = await self._query_int(action, f"BUMP {stack_count}")
+            total = await self.ask_count(action, f"BUMP {stack}")
             if timeout_s is None:
                 timeout_s = (
                     HEATING_ALLOWANCE_S + total * stack_count / MIN_STUDS_PER_S + RUN_MARGIN_S
@@ -396,7 +287,7 @@ class AsciiWireBonder(WireBonder):
     async def _select(self, action: str, selection: SiteRanges | None) -> None:
         """Send the site selection: every site, or the given ranges (checked on the map)."""
         if selection is None:
-            await self._query_int(action, "SEL:ALL")
+            await self.ask_count(action, "SEL:ALL")
             return
         count, last, lines = selection
         site_count = await self.request_site_count()
@@ -404,10 +295,10 @@ class AsciiWireBonder(WireBonder):
             raise ValueError(
                 f"{self.name}: site {last} is not on the wafer map (sites 0-{site_count - 1})"
             )
-        await self._query_int(action, "SEL:CLR")
+        await self.ask_count(action, "SEL:CLR")
         selected = 0
         for line in lines:
-            selected = await self._query_int(action, f"SEL:ADD {line}")
+            selected = await self.ask_count(action, f"SEL:ADD {line}")
         if selected != count:
             raise ProtocolError(
                 self.name,
@@ -452,12 +343,3 @@ class AsciiWireBonder(WireBonder):
         self.record_reading("progress", status.progress_percent, "%")
         self.record_reading("stage_temperature", status.stage_temperature_c, "degC")
         self.record_reading("wire_remaining", status.wire_remaining_m, "m")
-
-    # ----------------------------------------------------------------- alarms and safety
-
-    async def _clear_alarms(self) -> None:
-        await self._query("reset alarms", "ALM:CLR")
-
-    async def _command_safe_state(self) -> None:
-        """Stop bumping: ultrasonics off, bond head up (the ABORT command); the wafer stays."""
-        await self._query("abort", "ABORT")

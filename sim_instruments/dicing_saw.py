@@ -1,9 +1,9 @@
 """Simulated dicing saw: the ASCII host link of `docs/protocols/dicing-saw.md`, and cut physics.
 
-Speaks the command set of the protocol page on a `socket://` serial server (the default) or
-on a pty, with the constants of the driver module (the page's code form). Time is the line's
-clock: the saw advances lazily to `clock.now()` on every command, so a virtual clock makes a
-four-minute cut cost only the polls that watch it.
+Speaks the command set of the protocol page (the saw's spec, through the ASCII host-link wire
+side `families.ascii_host`) on a `socket://` serial server (the default) or on a pty. Time is
+the line's clock: the saw advances lazily to `clock.now()` on every command, so a virtual clock
+makes a four-minute cut cost only the polls that watch it.
 
 Physics (constants in `SawPhysics`, from the process windows) is vectorised over the cut lines
 and the dies of the workpiece twin:
@@ -29,36 +29,16 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Literal
 
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.dicing_saw import (
-    ALARM_TEXT,
-    CUT_INTERLOCKS,
-    DRESS_INTERLOCKS,
-    INTERLOCK_FIELDS,
-    SPINDLE_INTERLOCKS,
-    ErrorCode,
-)
+from packline.drivers.families.ascii_host import HostSetpoint
 from packline.drivers.roles.dicing_saw import CutOutcome, SawState
+from packline.drivers.specs.dicing_saw import SPEC
 
-from .servers import PtyToolServer, TextToolServer, ToolServer
-from .tool import SimulatedTool
+from .families.ascii_host import HostLinkTool, HostRefused, Transport
 from .twin import TwinStore, Workpiece, validate_wafer_id
-
-Transport = Literal["socket", "pty"]
-
-#: What the saw's axes and spindle can do; a setpoint outside is refused with ERR 3.
-MACHINE_RANGES = {
-    "spindle_rpm": (20_000, 60_000),
-    "feed_mm_s": (1.0, 300.0),
-    "pitch_mm": (0.1, 200.0),
-    "offset_mm": (-100.0, 100.0),
-    "blade_um": (10.0, 60.0),
-    "interval_mm": (100.0, 1_000_000.0),
-}
 
 
 @dataclass(frozen=True)
@@ -66,8 +46,6 @@ class SawPhysics:
     """Constants of the saw model; defaults from the process windows ((est) ones wide)."""
 
     tape_thickness_um: float = 90.0
-    #: deepest cut into the tape the saw accepts (it must never reach the chuck table)
-    max_depth_into_tape_um: float = 70.0
     overtravel_mm: float = 2.0
     index_time_s: float = 0.5
     theta_turn_s: float = 3.0
@@ -190,13 +168,22 @@ def stack_um(workpiece: Workpiece) -> float:
 # --------------------------------------------------------------------- the saw's state
 
 
-class _Refused(Exception):
-    """A command the saw answers with `ERR <code> <text>`."""
+def _wire(setpoint: str, value: float) -> str:
+    """`value` of `setpoint` as the saw reads it back (the form the driver sends)."""
+    entry = SPEC.setpoint_by_name[setpoint]
+    assert isinstance(entry, HostSetpoint)
+    return entry.encode(value)
 
-    def __init__(self, code: ErrorCode, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
+
+def _workpiece_id(word: str) -> str:
+    validate_wafer_id(word)
+    return word
+
+
+def _channel(word: str) -> int:
+    if word not in ("1", "2"):
+        raise ValueError(f"channel {word!r} is not 1 or 2")
+    return int(word)
 
 
 @dataclass
@@ -255,9 +242,11 @@ class _Settings:
     )
 
 
-class SimDicingSaw(SimulatedTool):
+class SimDicingSaw(HostLinkTool):
     """The simulated saw behind an ASCII line server (socket:// or pty)."""
 
+    spec = SPEC
+    transports = ("socket", "pty")
     faults = {
         "blade_crack": "cracked blade: the next line it cuts breaks it (a new blade cures it)",
         "height_setup": "the blade height setup is off: cuts stop above the tape",
@@ -279,16 +268,9 @@ class SimDicingSaw(SimulatedTool):
         dressing_interval_mm: float = 20_000.0,
         physics: SawPhysics | None = None,
     ) -> None:
-        super().__init__(name, twin, clock)
-        if transport not in ("socket", "pty"):
-            raise ValueError(
-                f"simulated {name}: transport must be 'socket' or 'pty', got {transport!r}"
-            )
-        self.transport = transport
-        self.serial_number = serial_number
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or SawPhysics()
         self.state = SawState.IDLE
-        self.alarms: set[str] = set()
         self.blade = _Blade(blade_thickness_um)
         self.dressing_interval_mm = dressing_interval_mm
         self.workpiece_id: str | None = None
@@ -301,35 +283,20 @@ class SimDicingSaw(SimulatedTool):
         self._spindle_from_krpm = 0.0
         self._spindle_since_s = self.clock.now()
 
-    # ----------------------------------------------------------------- the wire
+    def phase(self) -> str:
+        return self.state.value
 
-    def make_server(self, host: str, port: int) -> ToolServer:
-        if self.transport == "pty":
-            return PtyToolServer(self.handle)
-        return TextToolServer(self.handle, host=host, port=port, address_form="serial")
-
-    async def handle(self, line: str) -> str:
-        """Answer one command line (the server's handler): every line gets exactly one reply."""
-        self.received.append(line)
-        self.advance()
-        command, *arguments = line.split(" ")
-        handler = self._commands.get(command)
-        try:
-            if handler is None:
-                raise _Refused(ErrorCode.UNKNOWN_COMMAND, f"unknown command {command!r}")
-            payload = handler(self, arguments)
-        except _Refused as refused:
-            return f"ERR {int(refused.code)} {refused.text}"
-        return f"OK {payload}" if payload else "OK"
+    def interlocks(self) -> dict[str, bool]:
+        return {
+            "cover_closed": "cover_open" not in self.injected,
+            "cutting_water": "water_loss" not in self.injected,
+            "spindle_air": "air_loss" not in self.injected,
+            "chuck_vacuum": self.workpiece_id is not None and "vacuum_loss" not in self.injected,
+        }
 
     # ----------------------------------------------------------------- queries
 
-    def _idn(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
-        return f"packline,DS-2,{self.serial_number},1.0"
-
-    def _stat(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
+    def _stat(self) -> str:
         done, total = (self.cut.done, self.cut.total) if self.cut else (0, 0)
         return (
             f"STATE={self.state.value} WORK={self.workpiece_id or '-'} LINE={done} LINES={total} "
@@ -338,17 +305,7 @@ class SimDicingSaw(SimulatedTool):
             f"CUTS={self.cuts_completed} DRESSES={self.dressings_completed}"
         )
 
-    def _alm(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
-        return ",".join(code for code in ALARM_TEXT if code in self.alarms) or "NONE"
-
-    def _ilk(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
-        interlocks = self.interlocks()
-        return " ".join(f"{key}={int(interlocks[name])}" for key, name in INTERLOCK_FIELDS.items())
-
-    def _work(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
+    def _work(self) -> str:
         if self.workpiece_id is None:
             return "NONE"
         workpiece = self.twin.get(self.workpiece_id)
@@ -358,8 +315,7 @@ class SimDicingSaw(SimulatedTool):
             f"DIAMETER={workpiece.spec.diameter_mm:.3f} STACK={stack_um(workpiece):.1f}"
         )
 
-    def _blade_query(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
+    def _blade_query(self) -> str:
         blade = self.blade
         kerf = kerf_width_um(blade.thickness_um, self.spindle_set_krpm)
         return (
@@ -368,8 +324,7 @@ class SimDicingSaw(SimulatedTool):
             f"RADIAL_WEAR={blade.radial_wear_um:.2f} BROKEN={int(blade.broken)}"
         )
 
-    def _result(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
+    def _result(self) -> str:
         cut = self.cut
         if cut is None or cut.outcome is CutOutcome.NONE:
             return "NONE"
@@ -382,123 +337,91 @@ class SimDicingSaw(SimulatedTool):
             f"UNITS={units} TIME={cut.finished_s - cut.started_s:.1f}"
         )
 
-    def interlocks(self) -> dict[str, bool]:
-        return {
-            "cover_closed": "cover_open" not in self.injected,
-            "cutting_water": "water_loss" not in self.injected,
-            "spindle_air": "air_loss" not in self.injected,
-            "chuck_vacuum": self.workpiece_id is not None and "vacuum_loss" not in self.injected,
-        }
+    def _feed_query(self) -> str:
+        return _wire("feed_mm_s", self.settings.feed_mm_s)
+
+    def _depth_query(self) -> str:
+        return _wire("depth_into_tape_um", self.settings.depth_um)
+
+    def _index_query(self, channel: int) -> str:
+        setting = self.settings.streets[channel]
+        pitch = setting.pitch_mm
+        if pitch is None and self.workpiece_id is not None:
+            width, height = self.twin.get(self.workpiece_id).spec.die_size_mm
+            pitch = height if channel == 1 else width
+        pitch_text = "-" if pitch is None else _wire("pitch_mm", pitch)
+        return f"{channel} {pitch_text} {_wire('offset_mm', setting.offset_mm)}"
 
     # ----------------------------------------------------------------- commands
 
-    def _mount(self, arguments: list[str]) -> str:
-        (workpiece_id,) = self._arity(arguments, 1)
-        self._require_ready()
-        try:
-            validate_wafer_id(workpiece_id)
-        except ValueError as error:
-            raise _Refused(ErrorCode.BAD_ARGUMENT, str(error)) from None
+    def _mount(self, workpiece_id: str) -> str:
         if self.workpiece_id is not None:
-            raise _Refused(ErrorCode.WRONG_STATE, f"{self.workpiece_id} is mounted; UNMOUNT first")
+            raise HostRefused("WRONG_STATE", f"{self.workpiece_id} is mounted; UNMOUNT first")
         self.twin.get(workpiece_id)
         self.workpiece_id = workpiece_id
         self.settings.streets = {1: _StreetSetting(), 2: _StreetSetting()}
         return ""
 
-    def _unmount(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
-        self._require_ready()
+    def _unmount(self) -> str:
         if self.workpiece_id is None:
-            raise _Refused(ErrorCode.NO_WORKPIECE, "no workpiece is mounted")
+            raise HostRefused("NO_WORKPIECE", "no workpiece is mounted")
         self.workpiece_id = None
         return ""
 
-    def _blade_change(self, arguments: list[str]) -> str:
-        (text,) = self._arity(arguments, 1)
-        thickness = self._in_range("blade thickness", text, "blade_um", "um")
-        self._require_ready()
+    def _blade_change(self, thickness_um: float) -> str:
         if self.spindle_krpm() > 0 or self.spindle_set_krpm > 0:
-            raise _Refused(ErrorCode.WRONG_STATE, "spindle is turning; SPINDLE OFF first")
-        self.blade = _Blade(thickness)
+            raise HostRefused("WRONG_STATE", "spindle is turning; SPINDLE OFF first")
+        self.blade = _Blade(thickness_um)
         self.injected.discard("blade_crack")
         return ""
 
-    def _interval(self, arguments: list[str]) -> str:
-        (text,) = self._arity(arguments, 1)
-        interval = self._in_range("dressing interval", text, "interval_mm", "mm")
-        self._require_ready()
-        self.dressing_interval_mm = interval
+    def _interval(self, interval_mm: float) -> str:
+        self.dressing_interval_mm = interval_mm
         return ""
 
-    def _spindle(self, arguments: list[str]) -> str:
-        (text,) = self._arity(arguments, 1)
-        if text == "OFF":
-            if self.state in (SawState.CUTTING, SawState.DRESSING):
-                raise _Refused(
-                    ErrorCode.WRONG_STATE, f"saw is {self.state.value.lower()}; STOP first"
-                )
-            self._set_spindle(0.0)
-            return ""
-        rpm = self._in_range("spindle speed", text, "spindle_rpm", "rpm")
-        self._require_ready()
-        if self.blade.broken:
-            raise _Refused(ErrorCode.BLADE_BROKEN, "blade is broken; install a new blade")
-        open_ = [n for n in SPINDLE_INTERLOCKS if not self.interlocks()[n]]
-        if open_:
-            raise _Refused(ErrorCode.INTERLOCK_OPEN, "interlock open: " + ", ".join(open_))
-        self._set_spindle(rpm / 1000.0)
+    def _spindle(self, speed_krpm: float) -> str:
+        self._require_blade()
+        self.require_interlocks("SPINDLE")
+        self._set_spindle(speed_krpm)
         return ""
 
-    def _feed(self, arguments: list[str]) -> str:
-        (text,) = self._arity(arguments, 1)
-        feed = self._in_range("feed", text, "feed_mm_s", "mm/s")
-        self._require_ready()
-        self.settings.feed_mm_s = feed
+    def _spindle_off(self) -> str:
+        self._set_spindle(0.0)
         return ""
 
-    def _index(self, arguments: list[str]) -> str:
-        channel_text, pitch_text, offset_text = self._arity(arguments, 3)
-        if channel_text not in ("1", "2"):
-            raise _Refused(ErrorCode.BAD_ARGUMENT, f"channel {channel_text!r} is not 1 or 2")
-        pitch = self._in_range("pitch", pitch_text, "pitch_mm", "mm")
-        offset = self._in_range("offset", offset_text, "offset_mm", "mm")
-        self._require_ready()
-        self.settings.streets[int(channel_text)] = _StreetSetting(pitch, offset)
+    def _feed(self, feed_mm_s: float) -> str:
+        self.settings.feed_mm_s = feed_mm_s
         return ""
 
-    def _depth(self, arguments: list[str]) -> str:
-        (text,) = self._arity(arguments, 1)
-        depth = self._number(text)
-        limit = self.physics.max_depth_into_tape_um
-        if not 0 < depth <= limit:
-            raise _Refused(ErrorCode.OUT_OF_RANGE, f"depth {depth:g} um outside (0, {limit:g}] um")
-        self._require_ready()
-        self.settings.depth_um = depth
+    def _index(self, channel: int, pitch_mm: float, offset_mm: float) -> str:
+        self.settings.streets[channel] = _StreetSetting(pitch_mm, offset_mm)
         return ""
 
-    def _cut_command(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
-        self._require_ready()
+    def _depth(self, depth_um: float) -> str:
+        self.settings.depth_um = depth_um
+        return ""
+
+    def _cut_command(self) -> str:
         if self.workpiece_id is None:
-            raise _Refused(ErrorCode.NO_WORKPIECE, "no workpiece is mounted")
-        self._require_blade_at_speed(CUT_INTERLOCKS)
+            raise HostRefused("NO_WORKPIECE", "no workpiece is mounted")
+        self._require_blade()
+        self.require_interlocks("CUT")
+        self._require_at_speed()
         self.cut = self._plan_cut(self.twin.get(self.workpiece_id))
         if "blade_crack" in self.injected:
             self.cut.break_at = 0
         self.state = SawState.CUTTING
         return ""
 
-    def _dress(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
-        self._require_ready()
-        self._require_blade_at_speed(DRESS_INTERLOCKS)
+    def _dress(self) -> str:
+        self._require_blade()
+        self.require_interlocks("DRESS")
+        self._require_at_speed()
         self.state = SawState.DRESSING
         self._dress_ends_s = self.clock.now() + self.physics.dress_time_s
         return ""
 
-    def _stop(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
+    def _stop(self) -> str:
         now = self.clock.now()
         if self.state is SawState.CUTTING:
             self._finish_cut(CutOutcome.STOPPED, now)
@@ -507,27 +430,27 @@ class SimDicingSaw(SimulatedTool):
         self._set_spindle(0.0)
         return ""
 
-    def _reset(self, arguments: list[str]) -> str:
-        self._arity(arguments, 0)
+    def _reset(self) -> str:
         # Alarms are latched; a cause that persists shows in the interlocks and refuses motion.
         self.alarms.clear()
         if self.state is SawState.FAULT:
             self.state = SawState.IDLE
         return ""
 
-    _commands = {
-        "IDN?": _idn,
+    handlers = {
         "STAT?": _stat,
-        "ALM?": _alm,
-        "ILK?": _ilk,
         "WORK?": _work,
         "BLADE?": _blade_query,
         "RESULT?": _result,
+        "FEED?": _feed_query,
+        "DEPTH?": _depth_query,
+        "INDEX?": _index_query,
         "MOUNT": _mount,
         "UNMOUNT": _unmount,
         "BLADE": _blade_change,
         "INTERVAL": _interval,
         "SPINDLE": _spindle,
+        "SPINDLE OFF": _spindle_off,
         "FEED": _feed,
         "INDEX": _index,
         "DEPTH": _depth,
@@ -536,50 +459,15 @@ class SimDicingSaw(SimulatedTool):
         "STOP": _stop,
         "RST": _reset,
     }
+    parsers = {"workpiece": _workpiece_id, "channel": _channel}
 
-    # ----------------------------------------------------------------- argument checks
-
-    @staticmethod
-    def _arity(arguments: list[str], count: int) -> list[str]:
-        if len(arguments) != count or any(not a for a in arguments):
-            raise _Refused(
-                ErrorCode.BAD_ARGUMENT, f"expected {count} argument(s), got {' '.join(arguments)!r}"
-            )
-        return arguments
-
-    @staticmethod
-    def _number(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise _Refused(ErrorCode.BAD_ARGUMENT, f"{text!r} is not a number") from None
-        if not math.isfinite(value):
-            raise _Refused(ErrorCode.BAD_ARGUMENT, f"{text!r} is not a finite number")
-        return value
-
-    def _in_range(self, what: str, text: str, key: str, unit: str) -> float:
-        value = self._number(text)
-        low, high = MACHINE_RANGES[key]
-        if not low <= value <= high:
-            raise _Refused(
-                ErrorCode.OUT_OF_RANGE, f"{what} {value:g} {unit} outside {low:g}-{high:g} {unit}"
-            )
-        return value
-
-    def _require_ready(self) -> None:
-        if self.alarms:
-            raise _Refused(ErrorCode.ALARM_ACTIVE, "alarm active: " + ",".join(sorted(self.alarms)))
-        if self.state is not SawState.IDLE:
-            raise _Refused(ErrorCode.WRONG_STATE, f"saw is {self.state.value.lower()}")
-
-    def _require_blade_at_speed(self, interlocks: tuple[str, ...]) -> None:
+    def _require_blade(self) -> None:
         if self.blade.broken:
-            raise _Refused(ErrorCode.BLADE_BROKEN, "blade is broken; install a new blade")
-        open_ = [name for name in interlocks if not self.interlocks()[name]]
-        if open_:
-            raise _Refused(ErrorCode.INTERLOCK_OPEN, "interlock open: " + ", ".join(open_))
+            raise HostRefused("BLADE_BROKEN", "blade is broken; install a new blade")
+
+    def _require_at_speed(self) -> None:
         if self.spindle_set_krpm <= 0 or self.spindle_krpm() != self.spindle_set_krpm:
-            raise _Refused(ErrorCode.WRONG_STATE, "spindle is not at speed")
+            raise HostRefused("WRONG_STATE", "spindle is not at speed")
 
     # ----------------------------------------------------------------- spindle
 
@@ -749,7 +637,7 @@ class SimDicingSaw(SimulatedTool):
 
     def _alarm(self, code: str, now: float) -> None:
         """Latch an alarm: the cut or dress stops, the blade goes up, the spindle stops."""
-        self.alarms.add(code)
+        self.latch(code)
         if self.state is SawState.CUTTING:
             self._finish_cut(CutOutcome.FAULTED, now)
         self._set_spindle(0.0)

@@ -1,40 +1,33 @@
 """Simulated stud-bumping wire bonder: the ASCII host link on a serial line, with its bond physics.
 
-Speaks the command set of `docs/protocols/wire-bonder.md` (the constants and the program and
-site-range codecs come from the driver module, the page's code form), on a pty by default or
-behind a `socket://` serial server. Time is the line's clock: the run is advanced lazily to
-`clock.now()` on every command, so a virtual clock makes a 20-minute wafer cost only the polls
-that watch it. A run is planned when it starts (stud geometry and where a ball fails to stick,
-vectorised over the selected sites) and laid onto the wafer twin slice by slice as time passes.
+Speaks the command set of `docs/protocols/wire-bonder.md` (the tool's spec, through the ASCII
+host-link wire side `families.ascii_host`; the program and site-range codecs come from the
+driver module), on a pty by default or behind a `socket://` serial server. Time is the line's
+clock: the run is advanced lazily to `clock.now()` on every command, so a virtual clock makes a
+20-minute wafer cost only the polls that watch it. A run is planned when it starts (stud
+geometry and where a ball fails to stick, vectorised over the selected sites) and laid onto the
+wafer twin slice by slice as time passes.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+from packline.drivers.specs.wire_bonder import HEIGHT_CHUNK, SPEC
 from packline.drivers.wire_bonder import (
-    HEIGHT_CHUNK,
-    INTERLOCK_KEYS,
-    PROGRAM_RANGES,
-    STACK_RANGE,
+    MATERIAL_OF_TOKEN,
     STATE_TOKENS,
-    ErrorCode,
     format_program,
-    parse_program,
     parse_site_ranges,
 )
 
-from .servers import PtyToolServer, TextToolServer, ToolServer
-from .tool import SimulatedTool
+from .families.ascii_host import HostLinkTool, HostRefused, Transport, whole_number
 from .twin import TwinStore, Workpiece, validate_wafer_id
-
-Transport = Literal["pty", "pty-visa", "socket"]
 
 
 @dataclass(frozen=True)
@@ -222,6 +215,17 @@ def plan_bumps(
 # ------------------------------------------------------------------------- the tool
 
 
+def _wafer_id(word: str) -> str:
+    validate_wafer_id(word)
+    return word
+
+
+def _material(word: str) -> WireMaterial:
+    if word not in MATERIAL_OF_TOKEN:
+        raise ValueError(f"wire material {word!r} is not one of {', '.join(MATERIAL_OF_TOKEN)}")
+    return MATERIAL_OF_TOKEN[word]
+
+
 @dataclass
 class _Run:
     """A bump run on the tool: its plan and how far it got."""
@@ -245,9 +249,10 @@ class _Run:
         return self.stack_count * self.cycle_s
 
 
-class SimWireBonder(SimulatedTool):
+class SimWireBonder(HostLinkTool):
     """The simulated bonder behind a serial line (a pty, or a `socket://` serial server)."""
 
+    spec = SPEC
     faults = {
         "wire_break": "the wire breaks on the next stud, and on every stud while injected",
         "non_stick": "the next ball does not stick to its pad, and every one while injected",
@@ -267,15 +272,10 @@ class SimWireBonder(SimulatedTool):
         physics: BondPhysics | None = None,
         seed: int = 0,
     ) -> None:
-        super().__init__(name, twin, clock)
-        if transport not in ("pty", "pty-visa", "socket"):
-            raise ValueError(f"simulated {name}: transport must be 'pty', 'pty-visa' or 'socket'")
-        self.transport = transport
-        self.serial_number = serial_number
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or BondPhysics()
         self.rng = np.random.default_rng(seed)
         self.state = BonderState.IDLE
-        self.alarms: list[str] = []
         self.wafer_id: str | None = None
         self.program: BondProgram | None = None
         self.selection: np.ndarray | None = None  # bool mask over the loaded wafer's sites
@@ -286,43 +286,12 @@ class SimWireBonder(SimulatedTool):
         self._stage_from_c = self._stage_target_c = self.physics.ambient_c
         self._stage_since_s = now
 
-    # ----------------------------------------------------------------- the wire
-
-    def make_server(self, host: str, port: int) -> ToolServer:
-        if self.transport == "socket":
-            return TextToolServer(self.handle, host=host, port=port, address_form="serial")
-        return PtyToolServer(
-            self.handle, address_form="visa" if self.transport == "pty-visa" else "serial"
-        )
-
-    async def handle(self, line: str) -> str:
-        """Answer one command line, the way the tool's host-link parser does."""
-        self.received.append(line)
-        self.advance()
-        words = line.split()
-        if not words:
-            return self._err(ErrorCode.UNKNOWN_COMMAND, "empty command")
-        command, arguments = words[0].upper(), words[1:]
-        handler = self._commands.get(command)
-        if handler is None:
-            return self._err(ErrorCode.UNKNOWN_COMMAND, f"unknown command {words[0]}")
-        try:
-            return handler(self, arguments)
-        except _Refusal as refusal:
-            return self._err(refusal.code, refusal.text)
-
-    @staticmethod
-    def _err(code: ErrorCode, text: str) -> str:
-        return f"ERR {int(code)} {text}"
+    def phase(self) -> str:
+        return STATE_TOKENS[self.state]
 
     # ----------------------------------------------------------------- commands
 
-    def _identify(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        return f"OK packline,WB-1,{self.serial_number},1.0"
-
-    def _status(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
+    def _status(self) -> str:
         run = self.run
         now = self.clock.now()
         elapsed = (
@@ -330,7 +299,7 @@ class SimWireBonder(SimulatedTool):
             if run is None
             else (run.ended_s if run.ended_s is not None else now) - run.started_s
         )
-        return "OK " + " ".join(
+        return " ".join(
             [
                 f"STATE={STATE_TOKENS[self.state]}",
                 f"WAFER={self.wafer_id or ''}",
@@ -344,12 +313,7 @@ class SimWireBonder(SimulatedTool):
             ]
         )
 
-    def _alarm_list(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        return "OK " + (",".join(self.alarms) or "NONE")
-
-    def _clear_alarms(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
+    def _clear_alarms(self) -> str:
         causes = {
             "OUT_OF_WIRE": not self.interlocks()["wire_present"],
             "COVER_OPENED": "cover_open" in self.injected,
@@ -358,121 +322,70 @@ class SimWireBonder(SimulatedTool):
         self.alarms = [alarm for alarm in self.alarms if causes.get(alarm, False)]
         if not self.alarms and self.state is BonderState.FAULT:
             self.state = BonderState.IDLE
-        return "OK"
+        return ""
 
-    def _interlock_list(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        interlocks = self.interlocks()
-        return "OK " + " ".join(
-            f"{key}={int(interlocks[name])}" for key, name in INTERLOCK_KEYS.items()
-        )
-
-    def _load(self, arguments: list[str]) -> str:
-        (wafer_id,) = _expect(arguments, 1)
-        self._require_not_running()
+    def _load(self, wafer_id: str) -> str:
         if self.wafer_id is not None:
-            raise _Refusal(ErrorCode.WRONG_STATE, f"wafer {self.wafer_id} is on the chuck")
-        try:
-            validate_wafer_id(wafer_id)
-        except ValueError as error:
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, str(error)) from None
-        self._require_interlocks("cover_closed")
+            raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
+        self.require_interlocks("LOAD")
         self.twin.get(wafer_id)
         self.wafer_id, self.selection = wafer_id, None
-        return "OK"
+        return ""
 
-    def _unload(self, arguments: list[str]) -> str:
-        (wafer_id,) = _expect(arguments, 1)
-        self._require_not_running()
+    def _unload(self, wafer_id: str) -> str:
         loaded = self._require_wafer()
         if wafer_id != loaded.id:
-            raise _Refusal(
-                ErrorCode.WAFER_MISMATCH, f"wafer on the chuck is {loaded.id}, not {wafer_id}"
+            raise HostRefused(
+                "WAFER_MISMATCH", f"wafer on the chuck is {loaded.id}, not {wafer_id}"
             )
-        self._require_interlocks("cover_closed")
+        self.require_interlocks("UNLOAD")
         self.wafer_id, self.selection = None, None
-        return "OK"
+        return ""
 
-    def _site_count(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        return f"OK {self._require_wafer().site_count}"
+    def _site_count(self) -> str:
+        return str(self._require_wafer().site_count)
 
-    def _set_program(self, arguments: list[str]) -> str:
-        self._require_not_running()
-        try:
-            program = parse_program(arguments)
-        except ValueError as error:
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, f"PROG: {error}") from None
-        for field, limit in PROGRAM_RANGES.items():
-            value = getattr(program, field)
-            if not limit.contains(value):
-                raise _Refusal(
-                    ErrorCode.OUT_OF_RANGE,
-                    f"{field} {value:g} {limit.unit} outside {limit.minimum:g}-{limit.maximum:g}",
-                )
+    def _set_program(self, material: WireMaterial, *values: float) -> str:
+        program = BondProgram(material, *values)
         now = self.clock.now()
         self._stage_from_c, self._stage_since_s = self.stage_temperature_c(now), now
         self._stage_target_c = program.stage_temperature_c
         self.program = program
-        return "OK"
+        return ""
 
-    def _read_program(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
+    def _read_program(self) -> str:
         if self.program is None:
-            raise _Refusal(ErrorCode.NO_PROGRAM, "no bond program")
-        return "OK " + format_program(self.program).removeprefix("PROG ")
+            raise HostRefused("NO_PROGRAM", "no bond program")
+        return format_program(self.program).removeprefix("PROG ")
 
-    def _select_all(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        self._require_not_running()
+    def _select_all(self) -> str:
         self.selection = np.ones(self._require_wafer().site_count, bool)
-        return f"OK {self.selection.size}"
+        return str(self.selection.size)
 
-    def _select_clear(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        self._require_not_running()
+    def _select_clear(self) -> str:
         self.selection = np.zeros(self._require_wafer().site_count, bool)
-        return "OK 0"
+        return "0"
 
-    def _select_add(self, arguments: list[str]) -> str:
-        (ranges,) = _expect(arguments, 1)
-        self._require_not_running()
+    def _select_add(self, sites: np.ndarray) -> str:
         count = self._require_wafer().site_count
-        try:
-            sites = parse_site_ranges(ranges)
-        except ValueError as error:
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, f"SEL:ADD: {error}") from None
         if sites[-1] >= count:
-            raise _Refusal(ErrorCode.BAD_SITE, f"site {sites[-1]} not on the map (0-{count - 1})")
+            raise HostRefused("BAD_SITE", f"site {sites[-1]} not on the map (0-{count - 1})")
         if self.selection is None:
             self.selection = np.zeros(count, bool)
         self.selection[sites] = True
-        return f"OK {int(self.selection.sum())}"
+        return str(int(self.selection.sum()))
 
-    def _selected(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
-        return f"OK {0 if self.selection is None else int(self.selection.sum())}"
+    def _selected(self) -> str:
+        return str(0 if self.selection is None else int(self.selection.sum()))
 
-    def _bump(self, arguments: list[str]) -> str:
-        (stack_word,) = _expect(arguments, 1)
-        if not stack_word.isdigit():
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, f"stack count {stack_word!r} is not a number")
-        stack_count = int(stack_word)
-        if not STACK_RANGE.contains(stack_count):
-            raise _Refusal(
-                ErrorCode.OUT_OF_RANGE,
-                f"stack count {stack_count} "
-                f"outside {STACK_RANGE.minimum:g}-{STACK_RANGE.maximum:g}",
-            )
-        self._require_not_running()
-        if self.alarms:
-            raise _Refusal(ErrorCode.ALARM_ACTIVE, "alarm active: " + ",".join(self.alarms))
+    def _bump(self, stack: float) -> str:
+        stack_count = int(stack)
         workpiece = self._require_wafer()
         if self.program is None:
-            raise _Refusal(ErrorCode.NO_PROGRAM, "no bond program")
+            raise HostRefused("NO_PROGRAM", "no bond program")
         if self.selection is None or not self.selection.any():
-            raise _Refusal(ErrorCode.NO_SELECTION, "no sites selected")
-        self._require_interlocks("cover_closed", "wafer_vacuum", "wire_present")
+            raise HostRefused("NO_SELECTION", "no sites selected")
+        self.require_interlocks("BUMP")
         now = self.clock.now()
         program = self.program
         plan = plan_bumps(
@@ -492,49 +405,40 @@ class SimWireBonder(SimulatedTool):
         )
         self.state = BonderState.HEATING if heating_s > 0 else BonderState.BUMPING
         self.last_result = RunResult.NONE
-        return f"OK {self.run.total}"
+        return str(self.run.total)
 
-    def _abort(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
+    def _abort(self) -> str:
+        """Stop at once: the site in progress gets none of its studs (`advance` laid the
+        finished ones)."""
         if self.state in (BonderState.HEATING, BonderState.BUMPING):
             self._end_run(RunResult.ABORTED, self.clock.now())
             self.state = BonderState.IDLE
-        return "OK"
+        return ""
 
-    def _height_summary(self, arguments: list[str]) -> str:
-        _expect(arguments, 0)
+    def _height_summary(self) -> str:
         heights = self._require_wafer().bump_height_um
         bumped = heights[heights > 0].astype(np.float64)
         if bumped.size == 0:
-            return "OK BUMPS=0 MIN=0.0 MEAN=0.0 MAX=0.0 STD=0.0"
+            return "BUMPS=0 MIN=0.0 MEAN=0.0 MAX=0.0 STD=0.0"
         return (
-            f"OK BUMPS={bumped.size} MIN={bumped.min():.1f} MEAN={bumped.mean():.2f} "
+            f"BUMPS={bumped.size} MIN={bumped.min():.1f} MEAN={bumped.mean():.2f} "
             f"MAX={bumped.max():.1f} STD={bumped.std():.2f}"
         )
 
-    def _heights(self, arguments: list[str]) -> str:
-        first_word, count_word = _expect(arguments, 2)
-        if not (first_word.isdigit() and count_word.isdigit()):
-            raise _Refusal(ErrorCode.BAD_ARGUMENT, "HGT? takes <first site> <count>")
-        first, count = int(first_word), int(count_word)
+    def _heights(self, first: int, count: int) -> str:
         if not 1 <= count <= HEIGHT_CHUNK:
-            raise _Refusal(ErrorCode.OUT_OF_RANGE, f"count {count} outside 1-{HEIGHT_CHUNK}")
+            raise HostRefused("OUT_OF_RANGE", f"count {count} outside 1-{HEIGHT_CHUNK}")
         heights = self._require_wafer().bump_height_um
         if first + count > heights.size:
-            raise _Refusal(
-                ErrorCode.BAD_SITE,
+            raise HostRefused(
+                "BAD_SITE",
                 f"sites {first}-{first + count - 1} not on the map (0-{heights.size - 1})",
             )
-        return f"OK {first} " + ",".join(
-            f"{h:.1f}" for h in heights[first : first + count].tolist()
-        )
+        return f"{first} " + ",".join(f"{h:.1f}" for h in heights[first : first + count].tolist())
 
-    _commands = {
-        "ID?": _identify,
+    handlers = {
         "STAT?": _status,
-        "ALM?": _alarm_list,
         "ALM:CLR": _clear_alarms,
-        "ILK?": _interlock_list,
         "LOAD": _load,
         "UNLOAD": _unload,
         "MAP?": _site_count,
@@ -548,6 +452,13 @@ class SimWireBonder(SimulatedTool):
         "ABORT": _abort,
         "HGT:STAT?": _height_summary,
         "HGT?": _heights,
+    }
+    parsers = {
+        "wafer": _wafer_id,
+        "material": _material,
+        "ranges": parse_site_ranges,
+        "first": whole_number,
+        "count": whole_number,
     }
 
     # ----------------------------------------------------------------- tool state
@@ -571,20 +482,10 @@ class SimWireBonder(SimulatedTool):
             else self._stage_from_c + math.copysign(change, gap)
         )
 
-    def _require_not_running(self) -> None:
-        if self.state in (BonderState.HEATING, BonderState.BUMPING):
-            raise _Refusal(ErrorCode.WRONG_STATE, f"not allowed while {STATE_TOKENS[self.state]}")
-
     def _require_wafer(self) -> Workpiece:
         if self.wafer_id is None:
-            raise _Refusal(ErrorCode.NO_WAFER, "no wafer on the chuck")
+            raise HostRefused("NO_WAFER", "no wafer on the chuck")
         return self.twin.get(self.wafer_id)
-
-    def _require_interlocks(self, *names: str) -> None:
-        interlocks = self.interlocks()
-        open_ = [name for name in names if not interlocks[name]]
-        if open_:
-            raise _Refusal(ErrorCode.INTERLOCK_OPEN, "interlock open: " + ",".join(open_))
 
     def load_spool(self, length_m: float | None = None) -> None:
         """The operator puts a new spool on the tool (default: a full one)."""
@@ -655,8 +556,7 @@ class SimWireBonder(SimulatedTool):
         run.done = target
 
     def _fault(self, alarm: str, now: float) -> None:
-        if alarm not in self.alarms:
-            self.alarms.append(alarm)
+        self.latch(alarm)
         self._end_run(RunResult.ALARM, now, alarm=alarm)
         self.state = BonderState.FAULT
 
@@ -680,20 +580,3 @@ class SimWireBonder(SimulatedTool):
         if alarm:
             detail["alarm"] = alarm
         self.twin.get(run.wafer_id).record(self.name, "stud bumping", now, **detail)
-
-
-class _Refusal(Exception):
-    """A command the tool refuses, with the `ERR` code and text it answers."""
-
-    def __init__(self, code: ErrorCode, text: str) -> None:
-        super().__init__(text)
-        self.code = code
-        self.text = text
-
-
-def _expect(arguments: list[str], count: int) -> list[str]:
-    if len(arguments) != count:
-        raise _Refusal(
-            ErrorCode.BAD_ARGUMENT, f"expected {count} argument(s), got {len(arguments)}"
-        )
-    return arguments

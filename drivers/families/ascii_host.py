@@ -1,44 +1,287 @@
-"""ASCII host links: every command is answered `OK [payload]` or `ERR <code> <text>`.
+"""ASCII host links: line commands answered `OK [payload]` or `ERR <code> <text>`.
 
 Used by tools whose controllers speak a line protocol of their own over RS-232 (the wire
-bonder, the dicing saw). Queries end in `?` and answer in their `OK` payload, often as
-`KEY=value` words.
+bonder, the dicing saw). The family's rules (docs/protocols/conventions.md, "ASCII host
+links") are written once here: the spec binding (`HostLink` and the `Host*` entries, which
+add each fact's wire form to the core spec entries), the number grammar, and the driver base
+`HostLinkDriver`, which turns a spec into identity, alarm, interlock and limit handling. The
+simulated tools' side of the same rules is `packline.sim_instruments.families.ascii_host`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ..equipment import Equipment
+from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import TextLink
+from ..specs.core import (
+    Command,
+    Interlock,
+    Parameter,
+    Range,
+    Refusal,
+    Setpoint,
+    StatusVariable,
+    ToolSpec,
+)
+from ..specs.pages import table
+
+#: Longest command line a tool takes, without its LF (or CR LF); a longer one is refused whole.
+MAX_LINE_CHARS = 256
+#: Longest reply line a tool sends, its LF included.
+MAX_REPLY_BYTES = 2048
+
+#: The number grammar of every argument: decimal, optional sign, no exponent, nan or inf.
+DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+WHOLE = re.compile(r"[+-]?\d+")
 
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
 
+#: The refusals whose meaning the family fixes; each tool declares them with its own codes.
+FAMILY_REFUSALS = (
+    "UNKNOWN_COMMAND",
+    "BAD_ARGUMENT",
+    "OUT_OF_RANGE",
+    "WRONG_STATE",
+    "INTERLOCK_OPEN",
+    "ALARM_ACTIVE",
+)
 
-async def ask(tool: Equipment, action: str, command: str) -> str:
-    """Send `command` to `tool`; return its `OK` payload ('' for a bare OK).
 
-    `ERR <code> <text>` raises `CommandRefused` with the tool's code and text; any other reply
-    is a `ProtocolError`.
+# --------------------------------------------------------------------- the spec binding
+
+
+def plain(value: float) -> str:
+    """A number as a person writes it: `1000000`, `0.1`, `-100` (no exponent)."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostSetpoint(Setpoint):
+    """A setpoint carried as an argument of a host-link command.
+
+    `placeholder` is its argument in the command's syntax (`<force_gf>`); `label` names it in
+    the tool's range refusal; on the wire it is `value * wire_scale` in `wire_unit` with
+    `decimals` decimals (0: the tool takes whole numbers only). An `exclusive_minimum` range
+    accepts values above its minimum, not the minimum itself.
     """
-    link = tool.link
-    assert isinstance(link, TextLink)
-    reply = await link.query(command)
-    if reply == "OK":
-        return ""
-    if reply.startswith("OK "):
-        return reply[3:]
-    if match := _REFUSAL.fullmatch(reply):
-        code, text = match.groups()
-        raise CommandRefused(tool.name, tool.address, action, text, code)
-    raise ProtocolError(
-        tool.name,
-        tool.address,
-        action,
-        f"reply {reply!r} to {command!r} is neither OK nor ERR <code> <text>",
-    )
+
+    placeholder: str
+    label: str
+    wire_unit: str
+    wire_scale: float = 1.0
+    decimals: int = 1
+    exclusive_minimum: bool = False
+
+    @property
+    def wire_range(self) -> Range:
+        """What the tool accepts, in wire units."""
+        scale = self.wire_scale
+        return Range(self.machine_range.minimum * scale, self.machine_range.maximum * scale)
+
+    def wire_range_text(self) -> str:
+        """The machine range as the page and the tool's refusals write it."""
+        low, high = plain(self.wire_range.minimum), plain(self.wire_range.maximum)
+        return f"({low}, {high}]" if self.exclusive_minimum else f"{low}-{high}"
+
+    def accepts(self, wire_value: float) -> bool:
+        """Whether the tool takes `wire_value` (in wire units)."""
+        low, high = self.wire_range.minimum, self.wire_range.maximum
+        above = wire_value > low if self.exclusive_minimum else wire_value >= low
+        return above and wire_value <= high
+
+    def encode(self, value: float) -> str:
+        """`value` (in the setpoint's unit) as the driver sends it."""
+        return f"{value * self.wire_scale:.{self.decimals}f}"
+
+    def decode(self, word: str) -> float:
+        """A wire word as a value in the setpoint's unit; ValueError when it breaks the grammar
+        (not a decimal number, or a decimal where the tool takes whole numbers)."""
+        grammar = WHOLE if self.decimals == 0 or self.integer else DECIMAL
+        if not grammar.fullmatch(word):
+            kind = "a whole number" if grammar is WHOLE else "a decimal number"
+            raise ValueError(f"{self.label} {word!r} is not {kind}")
+        return float(word) / self.wire_scale
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostParameter(Parameter):
+    """A command argument that is not a setpoint; `placeholder` is its form in the syntax."""
+
+    placeholder: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostCommand(Command):
+    """A host-link command: `name` is its command word (or two, `SPINDLE OFF`).
+
+    `reply` is its reply on success; `allowed_in` the `STATE` tokens it is accepted in (empty:
+    always); `interlocks` those that must be closed; `query` the command that reads back what
+    it sets, if any.
+    """
+
+    reply: str = "OK"
+    query: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostStatus(StatusVariable):
+    """A status field: `key` of a `KEY=value` word of the status query, `decimals` as sent."""
+
+    key: str
+    decimals: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostInterlock(Interlock):
+    """An interlock as the interlock query reports it: `KEY=0|1`, 1 closed."""
+
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostRefusal(Refusal):
+    """An `ERR <code>` the tool answers; `name` says what it means (see `FAMILY_REFUSALS`)."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostLink:
+    """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).
+
+    The queries that every host-link tool has, the commands that clear alarms and command the
+    safe state, and how the tool words two refusals: an unknown command and a value out of
+    range (`{label} {value} {unit} outside {range}`, with or without the unit again).
+    """
+
+    identity_query: str
+    status_query: str = "STAT?"
+    alarm_query: str = "ALM?"
+    interlock_query: str = "ILK?"
+    alarm_reset: str
+    safe_state: str
+    quote_unknown: bool = False
+    unit_after_range: bool = False
+
+    def tables(self, spec: ToolSpec) -> dict[str, str]:
+        """The page's command, status, interlock and error tables."""
+        return {
+            "setpoints": table(
+                ("setpoint", "argument", "the tool accepts", "driver's default limit", "meaning"),
+                (
+                    (
+                        f"`{s.name}`",
+                        f"`{s.placeholder}`",
+                        " ".join(filter(None, (s.wire_range_text(), s.wire_unit))),
+                        f"{plain(s.limit.minimum)}-{plain(s.limit.maximum)} {s.unit}",
+                        s.doc + (" (whole numbers)" if s.decimals == 0 else ""),
+                    )
+                    for s in host_setpoints(spec)
+                ),
+            ),
+            "commands": table(
+                ("command", "reply", "accepted in", "needs closed", "what it does"),
+                (
+                    (
+                        f"`{syntax(spec, command)}`",
+                        f"`{command.reply}`",
+                        ", ".join(command.allowed_in) or "any state",
+                        ", ".join(f"`{name}`" for name in command.interlocks),
+                        command.doc,
+                    )
+                    for command in host_commands(spec)
+                ),
+            ),
+            "status": table(
+                ("key", "unit", "value"),
+                ((f"`{s.key}`", s.unit, s.doc) for s in host_status(spec)),
+            ),
+            "interlocks": table(
+                ("key", "driver name", "closed (safe) when", "needed by"),
+                (
+                    (
+                        f"`{interlock.key}`",
+                        f"`{interlock.name}`",
+                        interlock.doc,
+                        ", ".join(
+                            f"`{command.name}`"
+                            for command in spec.commands
+                            if interlock.name in command.interlocks
+                        ),
+                    )
+                    for interlock in host_interlocks(spec)
+                ),
+            ),
+            "refusals": table(
+                ("code", "name", "when"),
+                ((r.code, f"`{r.name}`", r.text) for r in host_refusals(spec)),
+            ),
+        }
+
+    def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
+        """The tool's text refusing `word` (a number) for `setpoint`."""
+        unit = setpoint.wire_unit
+        value = " ".join(filter(None, (f"{float(word):g}", unit)))
+        text = f"{setpoint.label} {value} outside {setpoint.wire_range_text()}"
+        return f"{text} {unit}" if self.unit_after_range and unit else text
+
+    def unknown_command(self, word: str) -> str:
+        return f"unknown command {word!r}" if self.quote_unknown else f"unknown command {word}"
+
+
+def host_setpoints(spec: ToolSpec) -> list[HostSetpoint]:
+    return [setpoint for setpoint in spec.setpoints if isinstance(setpoint, HostSetpoint)]
+
+
+def host_commands(spec: ToolSpec) -> list[HostCommand]:
+    return [command for command in spec.commands if isinstance(command, HostCommand)]
+
+
+def host_status(spec: ToolSpec) -> list[HostStatus]:
+    return [status for status in spec.status if isinstance(status, HostStatus)]
+
+
+def host_interlocks(spec: ToolSpec) -> list[HostInterlock]:
+    return [interlock for interlock in spec.interlocks if isinstance(interlock, HostInterlock)]
+
+
+def host_refusals(spec: ToolSpec) -> list[HostRefusal]:
+    return [refusal for refusal in spec.refusals if isinstance(refusal, HostRefusal)]
+
+
+def syntax(spec: ToolSpec, command: Command) -> str:
+    """A command with its arguments' placeholders: `PROG <mat> <wire_um> …`."""
+    carried = {**spec.setpoint_by_name, **spec.parameter_by_name}
+    return " ".join([command.name, *(carried[name].placeholder for name in command.parameters)])
+
+
+def refusal_code(spec: ToolSpec, name: str) -> int:
+    """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
+    for refusal in host_refusals(spec):
+        if refusal.name == name:
+            return int(refusal.code)
+    raise KeyError(f"spec {spec.kind} declares no refusal {name}")
+
+
+def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
+    """`spec`, once it is seen to be bound whole to the family (every entry a `Host*` one,
+    every family refusal declared); a ValueError names what is not."""
+    entries = [*spec.setpoints, *spec.parameters, *spec.commands, *spec.status]
+    entries += [*spec.interlocks, *spec.refusals]
+    plain = [entry for entry in entries if not type(entry).__name__.startswith("Host")]
+    if plain or not isinstance(spec.wire, HostLink):
+        raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
+    for name in FAMILY_REFUSALS:
+        refusal_code(spec, name)
+    return spec
+
+
+# --------------------------------------------------------------------- the driver base
 
 
 def parse_fields(
@@ -59,3 +302,122 @@ def parse_fields(
             tool.name, tool.address, action, f"reply {payload!r} lacks {', '.join(missing)}"
         )
     return fields
+
+
+class HostLinkDriver(Equipment):
+    """The driver side of the family: everything a host-link tool's spec says, on the wire.
+
+    A tool's driver sets `spec` and keeps only its process logic. Every reply is `OK
+    [payload]` or `ERR <code> <text>` (raised as `CommandRefused` with the tool's code and
+    text); anything else is a `ProtocolError`.
+    """
+
+    spec: ClassVar[ToolSpec[HostLink]]
+    link_type = TextLink
+    link: TextLink
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            cls.limits = check_host_spec(cls.spec).limits()
+
+    @property
+    def wire(self) -> HostLink:
+        wire = self.spec.wire
+        assert wire is not None
+        return wire
+
+    # ----------------------------------------------------------------- the exchange
+
+    async def ask(self, action: str, command: str) -> str:
+        """Send `command`; return its `OK` payload ('' for a bare `OK`)."""
+        reply = await self.link.query(command)
+        if reply == "OK":
+            return ""
+        if reply.startswith("OK "):
+            return reply[3:]
+        if match := _REFUSAL.fullmatch(reply):
+            code, text = match.groups()
+            raise CommandRefused(self.name, self.address, action, text, code)
+        raise ProtocolError(
+            self.name,
+            self.address,
+            action,
+            f"reply {reply!r} to {command!r} is neither OK nor ERR <code> <text>",
+        )
+
+    async def do(self, action: str, command: str) -> None:
+        """Send a command whose reply must be a bare `OK`."""
+        payload = await self.ask(action, command)
+        if payload:
+            raise self.garbled(action, command, payload, "expected a bare OK")
+
+    async def ask_fields(self, action: str, query: str, keys: Iterable[str] = ()) -> dict[str, str]:
+        """Ask `query`; its payload of `KEY=value` words, every key of `keys` present."""
+        return parse_fields(self, action, await self.ask(action, query), keys)
+
+    async def ask_count(self, action: str, command: str) -> int:
+        payload = await self.ask(action, command)
+        if not payload.isdigit():
+            raise self.garbled(action, command, payload, "expected a count")
+        return int(payload)
+
+    def garbled(self, action: str, command: str, payload: str, why: str) -> ProtocolError:
+        """The error for an `OK` payload that does not read as the page says."""
+        return ProtocolError(
+            self.name, self.address, action, f"reply 'OK {payload}' to {command!r}: {why}"
+        )
+
+    def setting(self, action: str, setpoint: str, value: float) -> str:
+        """`value` checked against the driver's limit of `setpoint`, in its wire form."""
+        self.check_limit(action, setpoint, value)
+        entry = self.spec.setpoint_by_name[setpoint]
+        assert isinstance(entry, HostSetpoint)
+        return entry.encode(value)
+
+    # ----------------------------------------------------------------- what every tool has
+
+    async def request_identity(self) -> Identity:
+        query = self.wire.identity_query
+        payload = await self.ask("read identity", query)
+        fields = payload.split(",")
+        if len(fields) != 4 or not all(fields):
+            raise self.garbled("read identity", query, payload, "not vendor,model,serial,firmware")
+        return Identity(*fields)
+
+    async def request_alarms(self) -> dict[str, str]:
+        """Active alarms by code, each with its text from the spec; a code not in the spec is
+        a protocol error (the page lists every alarm)."""
+        query = self.wire.alarm_query
+        payload = await self.ask("read alarms", query)
+        if payload == "NONE":
+            return {}
+        codes = payload.split(",")
+        texts = self.spec.alarm_text
+        unknown = [code for code in codes if code not in texts]
+        if unknown:
+            raise self.garbled("read alarms", query, payload, f"unknown alarm {', '.join(unknown)}")
+        return {code: texts[code] for code in codes}
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        query = self.wire.interlock_query
+        interlocks = host_interlocks(self.spec)
+        fields = await self.ask_fields("read interlocks", query)
+        if set(fields) != {i.key for i in interlocks} or not set(fields.values()) <= {"0", "1"}:
+            raise self.garbled(
+                "read interlocks",
+                query,
+                " ".join(f"{key}={value}" for key, value in fields.items()),
+                "expected " + " ".join(f"{i.key}=0|1" for i in interlocks),
+            )
+        return {interlock.name: fields[interlock.key] == "1" for interlock in interlocks}
+
+    async def require_command_interlocks(self, action: str, command: str) -> None:
+        """Refuse with `InterlockOpen`, before `command` is sent, if one it needs is open."""
+        await self.require_interlocks(action, self.spec.command_by_name[command].interlocks)
+
+    async def _clear_alarms(self) -> None:
+        await self.ask("reset alarms", self.wire.alarm_reset)
+
+    async def _command_safe_state(self) -> None:
+        await self.do("abort", self.wire.safe_state)

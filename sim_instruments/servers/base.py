@@ -87,23 +87,51 @@ async def serve_lines(
     read_termination: str,
     write_termination: str,
     encoding: str,
+    max_line_bytes: int | None = None,
 ) -> None:
     """Answer terminated lines from `reader` with `handler` until end of file.
 
     Lines are handled strictly one after the other, the way an instrument's parser does. A
     line that does not decode is passed on with the offending bytes replaced, so the simulated
-    tool can answer it with its own error, as a real one would.
+    tool can answer it with its own error, as a real one would. With `max_line_bytes` (the
+    reader's limit must be that size), a longer line is passed on cut to `max_line_bytes + 1`
+    bytes, the rest of it discarded up to its termination, so the tool can refuse it as too
+    long and go on; without, an overlong line ends the connection (`LimitOverrunError`).
     """
     separator = read_termination.encode(encoding)
+    while True:
+        raw = await _read_line(reader, separator, max_line_bytes)
+        if raw is None:
+            return
+        reply = await handler(raw.decode(encoding, errors="replace"))
+        if reply is not None:
+            write((reply + write_termination).encode(encoding, errors="replace"))
+
+
+def reader_limit(max_line_bytes: int | None) -> dict[str, int]:
+    """The stream reader's `limit` argument for `serve_lines` with `max_line_bytes`."""
+    return {} if max_line_bytes is None else {"limit": max_line_bytes}
+
+
+async def _read_line(
+    reader: asyncio.StreamReader, separator: bytes, max_line_bytes: int | None
+) -> bytes | None:
+    """The next line without its separator (an overlong one cut short), None at end of file."""
+    head = b""
     while True:
         try:
             raw = await reader.readuntil(separator)
         except asyncio.IncompleteReadError:
-            return
-        line = raw[: -len(separator)].decode(encoding, errors="replace")
-        reply = await handler(line)
-        if reply is not None:
-            write((reply + write_termination).encode(encoding, errors="replace"))
+            return None
+        except asyncio.LimitOverrunError as overrun:
+            if max_line_bytes is None:
+                raise
+            try:
+                head = (head + await reader.readexactly(overrun.consumed))[: max_line_bytes + 1]
+            except asyncio.IncompleteReadError:
+                return None
+            continue
+        return head or raw[: -len(separator)]
 
 
 async def cancel_and_wait(tasks: set[asyncio.Task[None]] | list[asyncio.Task[None]]) -> None:

@@ -18,7 +18,7 @@ import tty
 from collections.abc import Callable
 from typing import Literal
 
-from .base import LineHandler, ToolServer, cancel_and_wait, log, serve_lines
+from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, serve_lines
 
 AddressForm = Literal["serial", "visa"]
 
@@ -96,6 +96,7 @@ class PtyToolServer(ToolServer):
         read_termination: str = "\n",
         write_termination: str = "\n",
         encoding: str = "ascii",
+        max_line_bytes: int | None = None,
     ) -> None:
         super().__init__()
         if address_form not in ("serial", "visa"):
@@ -105,11 +106,12 @@ class PtyToolServer(ToolServer):
         self.read_termination = read_termination
         self.write_termination = write_termination
         self.encoding = encoding
+        self.max_line_bytes = max_line_bytes
         self._end: PtyEnd | None = None
         self._task: asyncio.Task[None] | None = None
 
     async def _start(self) -> str:
-        reader = asyncio.StreamReader()
+        reader = asyncio.StreamReader(**reader_limit(self.max_line_bytes))
         self._end = PtyEnd(reader.feed_data)
         self._task = asyncio.create_task(
             self._serve(reader, self._end), name=f"pty tool {self._end.path}"
@@ -127,6 +129,7 @@ class PtyToolServer(ToolServer):
                 read_termination=self.read_termination,
                 write_termination=self.write_termination,
                 encoding=self.encoding,
+                max_line_bytes=self.max_line_bytes,
             )
         except asyncio.LimitOverrunError as error:
             log.warning("%s: line too long, tool stops answering: %r", end.path, error)

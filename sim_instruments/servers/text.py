@@ -9,7 +9,7 @@ import socket
 import struct
 from typing import Literal
 
-from .base import LineHandler, ToolServer, cancel_and_wait, log, serve_lines
+from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, serve_lines
 
 AddressForm = Literal["visa", "serial"]
 
@@ -46,6 +46,7 @@ class TextToolServer(ToolServer):
         read_termination: str = "\n",
         write_termination: str = "\n",
         encoding: str = "ascii",
+        max_line_bytes: int | None = None,
     ) -> None:
         super().__init__()
         if address_form not in ("visa", "serial"):
@@ -57,13 +58,16 @@ class TextToolServer(ToolServer):
         self.read_termination = read_termination
         self.write_termination = write_termination
         self.encoding = encoding
+        self.max_line_bytes = max_line_bytes
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._stopping = False
 
     async def _start(self) -> str:
         self._stopping = False
-        self._server = await asyncio.start_server(self._serve, self.host, self.port)
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, **reader_limit(self.max_line_bytes)
+        )
         self.port = self._server.sockets[0].getsockname()[1]
         if self.address_form == "visa":
             return f"TCPIP0::{self.host}::{self.port}::SOCKET"
@@ -95,6 +99,7 @@ class TextToolServer(ToolServer):
                 read_termination=self.read_termination,
                 write_termination=self.write_termination,
                 encoding=self.encoding,
+                max_line_bytes=self.max_line_bytes,
             )
         except (ConnectionError, asyncio.LimitOverrunError) as error:
             log.info("%s: connection dropped: %r", self._address, error)

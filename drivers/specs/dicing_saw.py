@@ -1,0 +1,273 @@
+"""The dicing saw's contract on its ASCII host link (docs/protocols/dicing-saw.md).
+
+Read by the driver (`drivers/dicing_saw.py`), the simulated saw, the page's tables and the
+spec tests; the byte-level tests restate it on purpose, as the independent oracle.
+"""
+
+from __future__ import annotations
+
+from ..families.ascii_host import (
+    HostCommand,
+    HostInterlock,
+    HostLink,
+    HostParameter,
+    HostRefusal,
+    HostSetpoint,
+    HostStatus,
+)
+from .core import Alarm, Identity, Range, ToolSpec
+
+#: Setup commands are taken only with the saw idle and no alarm latched.
+SETUP = ("IDLE",)
+SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
+DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
+CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
+
+SPEC: ToolSpec[HostLink] = ToolSpec(
+    kind="dicing_saw",
+    role="dicing_saw",
+    family="ascii_host",
+    identity=Identity(vendor="packline", model="DS-2", firmware="1.0"),
+    doc="dicing saw on an RS-232 host link (or a serial device server)",
+    setpoints=(
+        HostSetpoint(
+            name="spindle_krpm",
+            unit="krpm",
+            machine_range=Range(20, 60),
+            placeholder="<rpm>",
+            label="spindle speed",
+            wire_unit="rpm",
+            wire_scale=1000,
+            decimals=0,
+            doc="spindle speed (rpm on the wire; ramps at 10 krpm/s)",
+        ),
+        HostSetpoint(
+            name="feed_mm_s",
+            unit="mm/s",
+            machine_range=Range(1, 300),
+            process_limit=Range(10, 100),
+            placeholder="<mm/s>",
+            label="feed",
+            wire_unit="mm/s",
+            doc="table feed speed (the limit: silicon)",
+        ),
+        HostSetpoint(
+            name="depth_into_tape_um",
+            unit="um",
+            machine_range=Range(0, 70),
+            exclusive_minimum=True,
+            process_limit=Range(10, 50),
+            placeholder="<um>",
+            label="depth",
+            wire_unit="um",
+            doc="blade tip depth below the top of the 90 um tape",
+        ),
+        HostSetpoint(
+            name="pitch_mm",
+            unit="mm",
+            machine_range=Range(0.1, 200),
+            process_limit=Range(0.1, 100),
+            placeholder="<pitch>",
+            label="pitch",
+            wire_unit="mm",
+            decimals=4,
+            doc="street pitch of a channel",
+        ),
+        HostSetpoint(
+            name="offset_mm",
+            unit="mm",
+            machine_range=Range(-100, 100),
+            placeholder="<offset>",
+            label="offset",
+            wire_unit="mm",
+            decimals=4,
+            doc="a channel's offset from the aligned street",
+        ),
+        HostSetpoint(
+            name="blade_thickness_um",
+            unit="um",
+            machine_range=Range(10, 60),
+            process_limit=Range(15, 50),
+            placeholder="<um>",
+            label="blade thickness",
+            wire_unit="um",
+            doc="thickness of the newly installed blade",
+        ),
+        HostSetpoint(
+            name="dressing_interval_mm",
+            unit="mm",
+            machine_range=Range(100, 1_000_000),
+            process_limit=Range(100, 500_000),
+            placeholder="<mm>",
+            label="dressing interval",
+            wire_unit="mm",
+            doc="cut length between dressings",
+        ),
+    ),
+    parameters=(
+        HostParameter(name="workpiece", placeholder="<id>", doc="workpiece id, 1-16 characters"),
+        HostParameter(name="channel", placeholder="<ch>", doc="channel `1` (along X) or `2`"),
+    ),
+    status=(
+        HostStatus(key="STATE", name="state", doc="`IDLE`, `CUTTING`, `DRESSING`, `FAULT`"),
+        HostStatus(key="WORK", name="workpiece_id", doc="mounted workpiece id, `-` when none"),
+        HostStatus(
+            key="LINE",
+            name="lines_done",
+            unit="lines",
+            trace="lines_done",
+            doc="lines of the current (or last) cut done",
+        ),
+        HostStatus(key="LINES", name="lines_total", unit="lines", doc="lines of that cut"),
+        HostStatus(
+            key="SPINDLE",
+            name="spindle_rpm",
+            unit="rpm",
+            trace="spindle_speed",
+            doc="actual spindle speed",
+        ),
+        HostStatus(key="SPINDLE_SET", name="spindle_set_rpm", unit="rpm", doc="set speed"),
+        HostStatus(key="CUTS", name="cuts_completed", doc="completed cuts since power-up"),
+        HostStatus(key="DRESSES", name="dressings_completed", doc="completed dressings"),
+    ),
+    commands=(
+        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(name="STAT?", reply="OK STATE=<s> WORK=<id> …", doc="status, see below"),
+        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
+        HostCommand(
+            name="ILK?", reply="OK COVER=<0/1> WATER=<0/1> AIR=<0/1> VACUUM=<0/1>", doc="interlocks"
+        ),
+        HostCommand(name="WORK?", reply="OK NONE | OK ID=<id> DIE_X=…", doc="mounted workpiece"),
+        HostCommand(name="BLADE?", reply="OK THICKNESS=<um> KERF=<um> …", doc="the blade"),
+        HostCommand(name="RESULT?", reply="OK NONE | OK WORK=<id> OUTCOME=…", doc="last cut"),
+        HostCommand(
+            name="MOUNT",
+            parameters=("workpiece",),
+            allowed_in=SETUP,
+            query="WORK?",
+            doc="the chuck holds the frame, the alignment finds the streets; the street map "
+            "returns to the die size with offset 0",
+        ),
+        HostCommand(name="UNMOUNT", allowed_in=SETUP, query="WORK?", doc="frees the chuck"),
+        HostCommand(
+            name="BLADE",
+            parameters=("blade_thickness_um",),
+            allowed_in=SETUP,
+            query="BLADE?",
+            doc="a new blade is installed (spindle stopped): wear restarts at zero",
+        ),
+        HostCommand(
+            name="INTERVAL",
+            parameters=("dressing_interval_mm",),
+            allowed_in=SETUP,
+            query="BLADE?",
+            doc="sets the dressing interval",
+        ),
+        HostCommand(
+            name="SPINDLE",
+            parameters=("spindle_krpm",),
+            allowed_in=SETUP,
+            interlocks=SPINDLE_INTERLOCKS,
+            query="STAT?",
+            doc="sets the spindle speed (blade not broken); ramps at 10 krpm/s",
+        ),
+        HostCommand(
+            name="SPINDLE OFF",
+            allowed_in=("IDLE", "FAULT"),
+            query="STAT?",
+            doc="stops the spindle (not while cutting or dressing)",
+        ),
+        HostCommand(
+            name="FEED",
+            parameters=("feed_mm_s",),
+            allowed_in=SETUP,
+            query="FEED?",
+            doc="sets the table feed speed",
+        ),
+        HostCommand(name="FEED?", reply="OK <mm/s>", doc="the feed speed set"),
+        HostCommand(
+            name="INDEX",
+            parameters=("channel", "pitch_mm", "offset_mm"),
+            allowed_in=SETUP,
+            query="INDEX?",
+            doc="sets a channel's street pitch and offset",
+        ),
+        HostCommand(
+            name="INDEX?",
+            parameters=("channel",),
+            reply="OK <ch> <pitch> <offset>",
+            doc="a channel's pitch and offset (the pitch: the die size until `INDEX`; `-` "
+            "with none mounted)",
+        ),
+        HostCommand(
+            name="DEPTH",
+            parameters=("depth_into_tape_um",),
+            allowed_in=SETUP,
+            query="DEPTH?",
+            doc="sets the blade tip depth into the tape",
+        ),
+        HostCommand(name="DEPTH?", reply="OK <um>", doc="the depth set"),
+        HostCommand(
+            name="CUT",
+            allowed_in=SETUP,
+            interlocks=CUT_INTERLOCKS,
+            query="STAT?",
+            doc="starts the cut (workpiece mounted, blade not broken, spindle at speed)",
+        ),
+        HostCommand(
+            name="DRESS",
+            allowed_in=SETUP,
+            interlocks=DRESS_INTERLOCKS,
+            query="STAT?",
+            doc="dresses the blade (blade not broken, spindle at speed)",
+        ),
+        HostCommand(
+            name="STOP",
+            doc="the safe state: stops a cut or dress, raises the blade, stops the spindle",
+        ),
+        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+    ),
+    alarms=(
+        Alarm(code="BLADE_BROKEN", text="blade broken; spindle stopped, install a new blade"),
+        Alarm(code="CUT_DEPTH", text="height check: the cut did not reach the tape"),
+        Alarm(code="COVER_OPENED", text="cover opened during motion"),
+        Alarm(code="WATER_FLOW", text="cutting water flow lost during a cut"),
+        Alarm(code="SPINDLE_AIR", text="spindle air pressure lost; spindle stopped"),
+        Alarm(code="VACUUM_LOST", text="chuck vacuum lost: the frame is no longer held"),
+    ),
+    interlocks=(
+        HostInterlock(key="COVER", name="cover_closed", doc="the cover is shut"),
+        HostInterlock(key="WATER", name="cutting_water", doc="cutting water flows"),
+        HostInterlock(key="AIR", name="spindle_air", doc="spindle air pressure is up"),
+        HostInterlock(key="VACUUM", name="chuck_vacuum", doc="a frame is mounted and held"),
+    ),
+    refusals=(
+        HostRefusal(
+            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+        ),
+        HostRefusal(
+            code=2,
+            name="BAD_ARGUMENT",
+            text="wrong number of arguments, not a "
+            "number, a decimal for a whole number, bad workpiece id, channel not 1/2",
+        ),
+        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
+        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
+        HostRefusal(
+            code=5,
+            name="WRONG_STATE",
+            text="not allowed while cutting or dressing, "
+            "spindle not at speed, already mounted, spindle turning for a blade change",
+        ),
+        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+        HostRefusal(code=7, name="NO_WORKPIECE", text="`CUT`/`UNMOUNT` with an empty chuck"),
+        HostRefusal(code=8, name="BLADE_BROKEN", text="the blade is broken; `BLADE` first"),
+    ),
+    wire=HostLink(
+        identity_query="IDN?",
+        alarm_reset="RST",
+        safe_state="STOP",
+        quote_unknown=True,
+        unit_after_range=True,
+    ),
+)

@@ -1,0 +1,249 @@
+"""The stud-bumping wire bonder's contract on its ASCII host link (docs/protocols/wire-bonder.md).
+
+Read by the driver (`drivers/wire_bonder.py`), the simulated bonder, the page's tables and the
+spec tests; the byte-level tests restate it on purpose, as the independent oracle.
+"""
+
+from __future__ import annotations
+
+from ..families.ascii_host import (
+    HostCommand,
+    HostInterlock,
+    HostLink,
+    HostParameter,
+    HostRefusal,
+    HostSetpoint,
+    HostStatus,
+)
+from .core import Alarm, Identity, Range, ToolSpec
+
+#: Phases in which the tool takes setup commands: not during a run.
+NOT_RUNNING = ("IDLE", "FAULT")
+BUMP_INTERLOCKS = ("cover_closed", "wafer_vacuum", "wire_present")
+
+#: Longest `<ranges>` argument of one `SEL:ADD` line.
+MAX_SELECTION_CHARS = 240
+#: Most sites one `HGT?` line reports.
+HEIGHT_CHUNK = 200
+
+#: The program's values in `PROG` order (after the material).
+PROGRAM_SETPOINTS = (
+    "wire_diameter_um",
+    "stage_temperature_c",
+    "bond_force_gf",
+    "ultrasonic_power_mw",
+    "ultrasonic_time_ms",
+)
+
+
+def _program_value(
+    name: str, placeholder: str, unit: str, low: float, high: float, doc: str
+) -> HostSetpoint:
+    """A value of the bond program: named and refused by its setpoint name."""
+    return HostSetpoint(
+        name=name,
+        unit=unit,
+        machine_range=Range(low, high),
+        placeholder=placeholder,
+        label=name,
+        wire_unit=unit,
+        doc=doc,
+    )
+
+
+SPEC: ToolSpec[HostLink] = ToolSpec(
+    kind="wire_bonder",
+    role="wire_bonder",
+    family="ascii_host",
+    identity=Identity(vendor="packline", model="WB-1", firmware="1.0"),
+    doc="stud-bumping wire bonder on an RS-232 host link",
+    setpoints=(
+        _program_value("wire_diameter_um", "<wire_um>", "um", 18, 50, "wire diameter"),
+        _program_value("stage_temperature_c", "<stage_c>", "degC", 100, 200, "stage temperature"),
+        _program_value("bond_force_gf", "<force_gf>", "gf", 15, 60, "bond force"),
+        _program_value("ultrasonic_power_mw", "<us_mw>", "mW", 20, 120, "ultrasonic power"),
+        _program_value("ultrasonic_time_ms", "<us_ms>", "ms", 5, 30, "ultrasonic time"),
+        HostSetpoint(
+            name="stack_count",
+            unit="studs",
+            machine_range=Range(1, 4),
+            integer=True,
+            placeholder="<stack>",
+            label="stack count",
+            wire_unit="",
+            decimals=0,
+            doc="studs stacked on each selected site",
+        ),
+    ),
+    parameters=(
+        HostParameter(name="material", placeholder="<mat>", doc="`AU` gold or `CU` copper wire"),
+        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        HostParameter(name="ranges", placeholder="<ranges>", doc="sites `i` and ranges `a-b`"),
+        HostParameter(name="first", placeholder="<first>", doc="first site"),
+        HostParameter(name="count", placeholder="<count>", doc=f"sites, 1-{HEIGHT_CHUNK}"),
+    ),
+    status=(
+        HostStatus(key="STATE", name="state", doc="`IDLE`, `HEATING`, `BUMPING`, `FAULT`"),
+        HostStatus(key="WAFER", name="wafer_id", doc="id on the chuck, empty when none"),
+        HostStatus(
+            key="DONE",
+            name="bumps_done",
+            unit="bumps",
+            trace="bumps_done",
+            doc="sites of the present (or last) run finished",
+        ),
+        HostStatus(key="TOTAL", name="bumps_total", doc="sites of the present (or last) run"),
+        HostStatus(key="STACK", name="stack_count", doc="studs per site of that run, 0 before"),
+        HostStatus(
+            key="STAGE",
+            name="stage_temperature_c",
+            unit="degC",
+            decimals=1,
+            trace="stage_temperature",
+            doc="chuck temperature",
+        ),
+        HostStatus(
+            key="SPOOL",
+            name="wire_remaining_m",
+            unit="m",
+            decimals=3,
+            trace="wire_remaining",
+            doc="wire left on the spool",
+        ),
+        HostStatus(
+            key="ELAPSED",
+            name="elapsed_s",
+            unit="s",
+            decimals=1,
+            doc="since `BUMP` was accepted (frozen when the run ends)",
+        ),
+        HostStatus(key="LAST", name="last_result", doc="`NONE`, `COMPLETED`, `ABORTED`, `ALARM`"),
+    ),
+    commands=(
+        HostCommand(name="ID?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
+        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="active alarms"),
+        HostCommand(
+            name="ALM:CLR",
+            doc="clears every latched alarm whose cause is gone; the tool "
+            "leaves `FAULT` when none is left",
+        ),
+        HostCommand(name="ILK?", reply="OK COVER=<0/1> VACUUM=<0/1> WIRE=<0/1>", doc="interlocks"),
+        HostCommand(
+            name="LOAD",
+            parameters=("wafer",),
+            allowed_in=NOT_RUNNING,
+            interlocks=("cover_closed",),
+            doc="puts the wafer on the empty chuck, vacuum on",
+        ),
+        HostCommand(
+            name="UNLOAD",
+            parameters=("wafer",),
+            allowed_in=NOT_RUNNING,
+            interlocks=("cover_closed",),
+            doc="takes the loaded wafer off",
+        ),
+        HostCommand(name="MAP?", reply="OK <N>", doc="sites on the loaded wafer's map"),
+        HostCommand(
+            name="PROG",
+            parameters=("material", *PROGRAM_SETPOINTS),
+            allowed_in=NOT_RUNNING,
+            query="PROG?",
+            doc="sets the bond program; the stage heats (or cools) at once",
+        ),
+        HostCommand(
+            name="PROG?",
+            reply="OK <mat> <wire_um> <stage_c> <force_gf> <us_mw> <us_ms>",
+            doc="the program held",
+        ),
+        HostCommand(
+            name="SEL:ALL",
+            reply="OK <N>",
+            allowed_in=NOT_RUNNING,
+            query="SEL?",
+            doc="select every site",
+        ),
+        HostCommand(
+            name="SEL:CLR",
+            reply="OK 0",
+            allowed_in=NOT_RUNNING,
+            query="SEL?",
+            doc="empty the selection",
+        ),
+        HostCommand(
+            name="SEL:ADD",
+            parameters=("ranges",),
+            reply="OK <selected>",
+            allowed_in=NOT_RUNNING,
+            query="SEL?",
+            doc="add sites to the selection",
+        ),
+        HostCommand(name="SEL?", reply="OK <selected>", doc="number of sites selected"),
+        HostCommand(
+            name="BUMP",
+            parameters=("stack_count",),
+            reply="OK <sites>",
+            allowed_in=("IDLE",),
+            interlocks=BUMP_INTERLOCKS,
+            query="STAT?",
+            doc="starts a run: `<stack>` studs on every selected site, ascending",
+        ),
+        HostCommand(
+            name="ABORT",
+            doc="the safe state, at once: ultrasonics off, bond head up; the site in progress "
+            "gets none of its studs (`DONE` keeps the finished ones); the wafer stays",
+        ),
+        HostCommand(
+            name="HGT:STAT?",
+            reply="OK BUMPS=<n> MIN=<um> MEAN=<um> MAX=<um> STD=<um>",
+            doc="height statistics over the bumped sites",
+        ),
+        HostCommand(
+            name="HGT?",
+            parameters=("first", "count"),
+            reply="OK <first> <h>,<h>,…",
+            doc="bump height of each site, µm, one decimal (0.0: no bump)",
+        ),
+    ),
+    alarms=(
+        Alarm(code="WIRE_BREAK", text="bonding wire broke; re-thread the wire"),
+        Alarm(code="NSOP", text="non-stick on pad: a ball did not bond to its pad"),
+        Alarm(code="OUT_OF_WIRE", text="wire spool empty; load a new spool"),
+        Alarm(code="COVER_OPENED", text="safety cover opened during a run"),
+        Alarm(code="VACUUM_LOST", text="chuck vacuum lost during a run"),
+    ),
+    interlocks=(
+        HostInterlock(key="COVER", name="cover_closed", doc="the safety cover is shut"),
+        HostInterlock(
+            key="VACUUM", name="wafer_vacuum", doc="a wafer is on the chuck, the vacuum holds it"
+        ),
+        HostInterlock(
+            key="WIRE", name="wire_present", doc="the spool holds wire for one more stud"
+        ),
+    ),
+    refusals=(
+        HostRefusal(
+            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+        ),
+        HostRefusal(
+            code=2,
+            name="BAD_ARGUMENT",
+            text="wrong argument count, not a number, "
+            "a decimal for a whole number, bad wafer id or range syntax",
+        ),
+        HostRefusal(code=3, name="OUT_OF_RANGE", text="a value outside the tool's range"),
+        HostRefusal(
+            code=4,
+            name="WRONG_STATE",
+            text="not allowed while a run goes on, or a wafer is on the chuck",
+        ),
+        HostRefusal(code=5, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
+        HostRefusal(code=6, name="NO_WAFER", text="no wafer on the chuck"),
+        HostRefusal(code=7, name="NO_PROGRAM", text="no bond program"),
+        HostRefusal(code=8, name="WAFER_MISMATCH", text="another wafer is on the chuck"),
+        HostRefusal(code=9, name="ALARM_ACTIVE", text="an alarm is latched; `ALM:CLR` first"),
+        HostRefusal(code=10, name="BAD_SITE", text="a site not on the map"),
+        HostRefusal(code=11, name="NO_SELECTION", text="no sites selected"),
+    ),
+    wire=HostLink(identity_query="ID?", alarm_reset="ALM:CLR", safe_state="ABORT"),
+)

@@ -1,0 +1,222 @@
+"""The simulated tools' side of the ASCII host links (docs/protocols/conventions.md).
+
+`HostLinkTool` is the base of every simulated host-link tool (the wire bonder, the dicing
+saw). It reads the tool's spec and answers each line the one way the family's rules say: one
+tokenizer (CR LF or LF, words split on spaces, command words in any case), the line length
+limit, the number grammar of every setpoint and its machine range, the phases each command
+is accepted in, the interlocks it needs, and the refusal dialect `ERR <code> <text>`. The
+refusals come in one order, the family's precedence: the line, the arguments (count and
+grammar, then ranges), the tool's state, then what the command itself needs (checked by the
+tool's handler: a wafer, a program, the interlocks, a spindle at speed). It also answers the
+queries every host-link tool has (identity, alarms, interlocks) and keeps the latched alarms.
+
+A tool's file keeps its physics and its commands' meaning: a handler per command word that
+takes the parsed arguments and returns the `OK` payload ('' for a bare `OK`).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar, Literal
+
+from packline.clock import Clock
+from packline.drivers.families.ascii_host import (
+    MAX_LINE_CHARS,
+    HostCommand,
+    HostLink,
+    HostSetpoint,
+    host_commands,
+    host_interlocks,
+    refusal_code,
+)
+from packline.drivers.specs.core import ToolSpec
+
+from ..servers import PtyToolServer, TextToolServer, ToolServer
+from ..tool import SimulatedTool
+from ..twin import TwinStore
+
+Transport = Literal["pty", "pty-visa", "socket"]
+
+#: A command's handler: the tool and the parsed arguments in, the `OK` payload out.
+Handler = Callable[..., str]
+
+
+class HostRefused(Exception):
+    """A command the tool refuses: `name` is the refusal's name in the spec (`WRONG_STATE`)."""
+
+    def __init__(self, name: str, text: str) -> None:
+        super().__init__(text)
+        self.name = name
+        self.text = text
+
+
+def whole_number(word: str) -> int:
+    """A non-negative whole number argument (a site, a count); ValueError otherwise."""
+    if not word.isdigit():
+        raise ValueError(f"{word!r} is not a whole number")
+    return int(word)
+
+
+class HostLinkTool(SimulatedTool):
+    """Base of the simulated host-link tools: the family's wire rules, read from `spec`.
+
+    A subclass sets `spec`, `handlers` (command word -> handler, one for every command of the
+    spec but the identity, alarm and interlock queries, which this base answers),
+    `parsers` (parameter name -> a callable that turns its word into a value or raises
+    ValueError) and implements `phase()` (its `STATE` token) and `interlocks()`.
+    """
+
+    spec: ClassVar[ToolSpec[HostLink]]
+    handlers: ClassVar[Mapping[str, Handler]]
+    parsers: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
+    transports: ClassVar[tuple[Transport, ...]] = ("pty", "pty-visa", "socket")
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None,
+        *,
+        transport: Transport,
+        serial_number: str,
+    ) -> None:
+        super().__init__(name, twin, clock)
+        if transport not in self.transports:
+            raise ValueError(
+                f"simulated {name}: transport must be "
+                + " or ".join(repr(t) for t in self.transports)
+                + f", got {transport!r}"
+            )
+        self.transport = transport
+        self.serial_number = serial_number
+        #: Latched alarm codes, in the order raised.
+        self.alarms: list[str] = []
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__:
+            wire = cls.spec.wire
+            assert wire is not None
+            own = {wire.identity_query, wire.alarm_query, wire.interlock_query}
+            declared = {command.name for command in host_commands(cls.spec)} - own
+            if declared != set(cls.handlers):
+                raise TypeError(
+                    f"{cls.__name__}: handlers {sorted(cls.handlers)} do not match the spec's "
+                    f"commands {sorted(declared)}"
+                )
+
+    @property
+    def wire(self) -> HostLink:
+        wire = self.spec.wire
+        assert wire is not None
+        return wire
+
+    # ----------------------------------------------------------------- what the tool says
+
+    @abstractmethod
+    def phase(self) -> str:
+        """The tool's `STATE` token now (`IDLE`, `BUMPING`, …)."""
+
+    @abstractmethod
+    def interlocks(self) -> dict[str, bool]:
+        """Every interlock, name -> closed, as the tool's sensors see it now."""
+
+    def advance(self) -> None:
+        """Bring the tool to the clock's present time (before every command)."""
+
+    def latch(self, code: str) -> None:
+        """Latch alarm `code` (once)."""
+        if code not in self.alarms:
+            self.alarms.append(code)
+
+    # ----------------------------------------------------------------- the wire
+
+    def make_server(self, host: str, port: int) -> ToolServer:
+        # Room for the CR of a CR LF line; a longer line reaches `handle` cut short.
+        limit = MAX_LINE_CHARS + 1
+        if self.transport == "socket":
+            return TextToolServer(
+                self.handle, host=host, port=port, address_form="serial", max_line_bytes=limit
+            )
+        form = "visa" if self.transport == "pty-visa" else "serial"
+        return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit)
+
+    async def handle(self, line: str) -> str:
+        """Answer one command line: exactly one reply line."""
+        self.received.append(line)
+        self.advance()
+        try:
+            payload = self.answer(line.removesuffix("\r"))
+        except HostRefused as refused:
+            return f"ERR {refusal_code(self.spec, refused.name)} {refused.text}"
+        return f"OK {payload}" if payload else "OK"
+
+    def answer(self, line: str) -> str:
+        """The `OK` payload of `line` (without its line end), or `HostRefused`."""
+        if len(line) > MAX_LINE_CHARS:
+            raise HostRefused("UNKNOWN_COMMAND", "line too long")
+        words = line.split()
+        if not words:
+            raise HostRefused("UNKNOWN_COMMAND", "empty command")
+        command = self._command(words)
+        arguments = words[len(command.name.split()) :]
+        values = self._arguments(command, arguments)
+        self._require_phase(command)
+        wire = self.wire
+        if command.name == wire.identity_query:
+            identity = self.spec.identity
+            return f"{identity.vendor},{identity.model},{self.serial_number},{identity.firmware}"
+        if command.name == wire.alarm_query:
+            return ",".join(self.alarms) or "NONE"
+        if command.name == wire.interlock_query:
+            closed = self.interlocks()
+            return " ".join(f"{i.key}={int(closed[i.name])}" for i in host_interlocks(self.spec))
+        return self.handlers[command.name](self, *values)
+
+    def _command(self, words: list[str]) -> HostCommand:
+        by_name = self.spec.command_by_name
+        two = " ".join(words[:2]).upper()
+        command = by_name.get(two) or by_name.get(words[0].upper())
+        if not isinstance(command, HostCommand):
+            raise HostRefused("UNKNOWN_COMMAND", self.wire.unknown_command(words[0]))
+        return command
+
+    def _arguments(self, command: HostCommand, arguments: list[str]) -> list[Any]:
+        """The arguments' values: their count and grammar first, then every setpoint's range."""
+        names = command.parameters
+        if len(arguments) != len(names):
+            raise HostRefused(
+                "BAD_ARGUMENT", f"expected {len(names)} argument(s), got {len(arguments)}"
+            )
+        setpoints = self.spec.setpoint_by_name
+        values: list[Any] = []
+        try:
+            for name, word in zip(names, arguments, strict=True):
+                setpoint = setpoints.get(name)
+                if isinstance(setpoint, HostSetpoint):
+                    values.append(setpoint.decode(word))
+                else:
+                    values.append(self.parsers[name](word))
+        except ValueError as error:
+            raise HostRefused("BAD_ARGUMENT", f"{command.name}: {error}") from None
+        for name, word in zip(names, arguments, strict=True):
+            setpoint = setpoints.get(name)
+            if isinstance(setpoint, HostSetpoint) and not setpoint.accepts(float(word)):
+                raise HostRefused("OUT_OF_RANGE", self.wire.range_refusal(setpoint, word))
+        return values
+
+    def _require_phase(self, command: HostCommand) -> None:
+        phase = self.phase()
+        if not command.allowed_in or phase in command.allowed_in:
+            return
+        if self.alarms:
+            raise HostRefused("ALARM_ACTIVE", "alarm active: " + ",".join(self.alarms))
+        raise HostRefused("WRONG_STATE", f"not allowed while {phase}")
+
+    def require_interlocks(self, command: str) -> None:
+        """Refuse `command` if an interlock it needs (by the spec) is open."""
+        closed = self.interlocks()
+        open_ = [n for n in self.spec.command_by_name[command].interlocks if not closed[n]]
+        if open_:
+            raise HostRefused("INTERLOCK_OPEN", "interlock open: " + ", ".join(open_))
