@@ -187,7 +187,7 @@ class ScpiLaser(ScpiDriver, Laser):
     async def enable_emission(self) -> None:
         action = "enable emission"
         self.require_state(action, *READY_STATES)
-        await self.require_interlocks(action, ["enclosure_closed"])
+        await self.require_interlocks(action, _command(SPEC, "emission").interlocks)
         await self._set(action, f"{_short('emission')} {SWITCH_ON}")
 
     async def disable_emission(self) -> None:
@@ -197,7 +197,7 @@ class ScpiLaser(ScpiDriver, Laser):
     async def open_shutter(self) -> None:
         action = "open shutter"
         self.require_state(action, *READY_STATES)
-        await self.require_interlocks(action, ["enclosure_closed"])
+        await self.require_interlocks(action, _command(SPEC, "shutter").interlocks)
         await self._set(action, f"{_short('shutter')} {OPEN}")
 
     async def close_shutter(self) -> None:
@@ -302,7 +302,8 @@ class ScpiLaser(ScpiDriver, Laser):
     ) -> tuple[str, int, int, float]:
         """Set up, start and watch one scan job; returns (wafer, sites done, at metal, time)."""
         async with self.operation(action):
-            await self.require_interlocks(action, ["enclosure_closed"])
+            # emission and shutter are switched on below: the enclosure guards them
+            await self.require_interlocks(action, _command(SPEC, "emission").interlocks)
             wafer_id = await self.request_wafer()
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")

@@ -605,6 +605,7 @@ class SimLaser(ScpiSimTool):
         refusal = self._start_refusal()
         if refusal:
             raise conflict(refusal)
+        self.require_interlocks(SPEC.command_by_name["job_start"].interlocks)
         sites = np.sort(self._selected_sites())
         workpiece = self._workpiece()
         depth_um = self.drill_depth_um if self.drill_mode is DrillMode.TO_DEPTH else None
@@ -633,25 +634,22 @@ class SimLaser(ScpiSimTool):
         )
 
     def _start_refusal(self) -> str | None:
-        """Why a job cannot start now, in the order a real tool checks; None if it can."""
+        """Why the tool's state keeps a job from starting (the interlocks come after, as the
+        family's precedence says); None if it can."""
         checks = [
             (self.job is not None and self.job.state is JobState.RUNNING, "job running"),
             (bool(self.alarms), "alarm active; clear alarms first"),
             (self.wafer_id is None, "no wafer on the chuck"),
-            (not self.enclosure_closed(), "enclosure open"),
-            (not self.emission, "emission off"),
-            (not self.shutter_open, "shutter closed"),
             (not self.atmosphere_ready(), f"atmosphere {self.atmosphere.value} not ready"),
             (
                 self.gas_jet and self.atmosphere is Atmosphere.REDUCED_PRESSURE,
                 "gas jet under reduced pressure",
             ),
+            (self._selected_sites().size == 0, "no sites selected"),
         ]
         for refused, reason in checks:
             if refused:
                 return reason
-        if self._selected_sites().size == 0:
-            return "no sites selected"
         return None
 
     def _progress(self, _: list[str]) -> str:

@@ -145,8 +145,8 @@ COMMANDS = (
     ScpiCommand(
         name="start", header="GRINd:STARt", allowed_in=("IDLE",),
         interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
-        doc="refused, in this order: grinding (-221), an alarm (202), no wafer (203), an "
-        "interlock open (201), target not set or not below the gauge reading (-221); runs "
+        doc="refused, in this order: grinding (-221), an alarm (202), no wafer (203), target "
+        "not set or not below the gauge reading (-221), then an interlock open (201); runs "
         "COARSE → FINE → POLISH → IDLE with the setpoints as they are now",
     ),
 )  # fmt: skip

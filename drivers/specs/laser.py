@@ -205,10 +205,11 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,
-        interlocks=("enclosure_closed",),
+        interlocks=("enclosure_closed", "emission_enabled", "shutter_open"),
         doc="scan the selected sites. Refused (-221, the reason after `;`), checked in this "
-        "order: a job runs, an alarm is active, no wafer, enclosure open, emission off, "
-        "shutter closed, atmosphere not ready, gas jet under reduced pressure, no site selected",
+        "order: a job runs, an alarm is active, no wafer, atmosphere not ready, gas jet under "
+        "reduced pressure, no site selected (the state), then enclosure open, emission off, "
+        "shutter closed (the interlocks)",
     ),
     ScpiCommand(
         name="job_progress", header=":JOB:PROGress", form="query",
