@@ -1,0 +1,79 @@
+"""The dicing saw's page is the contract: its tables are the spec's, its example exchange runs.
+
+The example exchange of docs/protocols/dicing-saw.md is replayed against the simulated saw
+(each `>` line sent, each `<` line expected) and against the driver (the same lines as an
+expected_protocol script, produced by the driver's own calls).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.dicing_saw import AsciiDicingSaw
+from packline.drivers.errors import CommandRefused
+from packline.drivers.families.ascii_host import example_exchange
+from packline.drivers.links import open_link
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe
+from packline.drivers.specs.dicing_saw import SPEC
+from packline.drivers.specs.pages import marked_tables, rendered_tables, stale_tables
+from packline.sim_instruments.dicing_saw import SimDicingSaw
+from packline.sim_instruments.twin import TwinStore
+from packline.testing import expected_protocol
+
+PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "dicing-saw.md"
+MARKERS = {"commands", "setpoints", "alarms", "interlocks", "refusals"}
+
+
+def page() -> str:
+    return PAGE.read_text(encoding="utf-8")
+
+
+def test_the_page_has_every_table_of_the_spec_between_markers():
+    assert set(marked_tables(page())) == MARKERS
+    assert set(rendered_tables(SPEC)) >= MARKERS
+
+
+def test_the_pages_tables_are_not_stale():
+    assert stale_tables(page(), rendered_tables(SPEC)) == []
+
+
+def test_a_stale_table_is_seen():
+    edited = page().replace("| CUT_DEPTH |", "| CUT_DEEP |")
+    assert stale_tables(edited, rendered_tables(SPEC)) == ["alarms"]
+
+
+async def test_the_example_exchange_runs_on_the_simulator():
+    clock = VirtualClock()
+    sim = SimDicingSaw("saw", TwinStore(), clock)
+    for step in example_exchange(page()):
+        if step.after_s:
+            await clock.sleep(step.after_s)
+        assert await sim.handle(step.command) == step.reply, step.command
+
+
+async def test_the_example_exchange_is_what_the_driver_sends():
+    steps = example_exchange(page())
+    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    readback = [s.command for s in steps if s.command.endswith(("?", "? 1"))][-3:]
+    refused = [s.command for s in steps[-2:]]
+    async with expected_protocol(script) as peer:
+        link = open_link(peer.address("serial"), tool="saw", clock=VirtualClock())
+        async with AsciiDicingSaw(link, poll_interval_s=60.0) as saw:  # type: ignore[arg-type]
+            await saw.mount("W1")
+            result = await saw.dice(DicingRecipe(30, 30))
+            assert [await saw.ask("read back", query) for query in readback] == [
+                "30.0",
+                "30.0",
+                "1 10.0000 0.0000",
+            ]
+            codes = []
+            for command in refused:
+                with pytest.raises(CommandRefused) as info:
+                    await saw.ask("set spindle", command)
+                codes.append(info.value.code)
+    assert result.outcome is CutOutcome.COMPLETED
+    assert (result.lines_cut, result.singulated_units) == (40, 261)
+    assert codes == ["3", "2"]
