@@ -1,6 +1,6 @@
 """Quantities with units in recipes: `"55 um"`, `"300 W"`, `"120 degC"`, `"2 min"`.
 
-A recipe field is declared with the unit the code works in, e.g. `Quantity("um")`; the YAML
+A recipe field is declared with the unit the code works in, `Annotated[float, Unit("um")]`; the YAML
 value may be written in any unit of the same dimension (`"0.055 mm"`) and arrives in the code
 as a plain float in the declared unit, whose name the field carries (`thickness_um`). A value
 of the wrong dimension, a bare number where a unit is required, or text that is not a quantity
@@ -10,11 +10,14 @@ is refused by pydantic with the field's path.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from functools import cache
-from typing import Annotated, Any
+from typing import Any
 
 import pint
-from pydantic import BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import core_schema
 
 ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("sccm = cubic_centimeter / minute")  # standard cubic centimetres per minute
@@ -99,12 +102,33 @@ def _shortest(magnitude: float) -> str:
     return f"{magnitude:.12g}"
 
 
-def Quantity(unit: str) -> Any:
-    """A pydantic field type: accepts a quantity string, holds a float in `unit`."""
-    _unit(unit)  # fail at import time on a misspelt unit
-    return Annotated[
-        float,
-        BeforeValidator(lambda value: to_magnitude(value, unit)),
-        PlainSerializer(lambda magnitude: f"{_shortest(magnitude)} {unit}", return_type=str),
-        WithJsonSchema({"type": "string", "description": f"a quantity convertible to {unit}"}),
-    ]
+@dataclass(frozen=True)
+class Unit:
+    """Recipe field metadata: the field is a quantity, held as a float in `unit`.
+
+    `length_um: Annotated[float, Unit("um")]` accepts "55 um" or "0.055 mm" and holds 55.0; a
+    type checker sees a float. Constraints after it (`Field(gt=0)`) apply in `unit`.
+    """
+
+    unit: str
+
+    def __post_init__(self) -> None:
+        _unit(self.unit)  # fail at import time on a misspelt unit
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        unit = self.unit
+        return core_schema.no_info_before_validator_function(
+            lambda value: to_magnitude(value, unit),
+            handler(source),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                lambda magnitude: f"{_shortest(magnitude)} {unit}",
+                return_schema=core_schema.str_schema(),
+            ),
+        )
+
+    def __get_pydantic_json_schema__(
+        self, schema: core_schema.CoreSchema, handler: GetJsonSchemaHandler
+    ) -> JsonSchemaValue:
+        return {"type": "string", "description": f"a quantity convertible to {self.unit}"}

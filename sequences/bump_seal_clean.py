@@ -37,13 +37,13 @@ from packline.drivers.roles.laser import Atmosphere, CleanRecipe
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
     Condition,
+    Feeds,
     Recipe,
-    ToolSetpoint,
     Wafer,
     claim_violation,
     method,
 )
-from packline.units import Quantity
+from packline.units import Unit
 
 from . import conditions
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, recover_chamber
@@ -58,15 +58,15 @@ KERF_ALLOWANCE_UM = 10.0
 class BumpRecipe(Recipe):
     """003:7.1: stud bumps on every pad, and the heights the process is expected to give."""
 
-    wire: WireMaterial = WireMaterial.AU
-    wire_diameter_um: Annotated[Quantity("um"), Field(gt=0)]
-    stage_temperature_c: Quantity("degC")
-    bond_force_gf: Quantity("gf")
-    ultrasonic_power_mw: Quantity("mW")
-    ultrasonic_time_ms: Quantity("ms")
-    stack: Annotated[int, Field(ge=1, le=4)] = 1
-    height_um: Annotated[Quantity("um"), Field(gt=0)]
-    height_tolerance_um: Annotated[Quantity("um"), Field(ge=0)]
+    wire: WireMaterial
+    wire_diameter_um: Annotated[float, Unit("um"), Feeds("wire_bonder", "wire_diameter_um")]
+    stage_temperature_c: Annotated[float, Unit("degC"), Feeds("wire_bonder", "stage_temperature_c")]
+    bond_force_gf: Annotated[float, Unit("gf"), Feeds("wire_bonder", "bond_force_gf")]
+    ultrasonic_power_mw: Annotated[float, Unit("mW"), Feeds("wire_bonder", "ultrasonic_power_mw")]
+    ultrasonic_time_ms: Annotated[float, Unit("ms"), Feeds("wire_bonder", "ultrasonic_time_ms")]
+    stack: Annotated[int, Feeds("wire_bonder", "stack_count")] = 1
+    height_um: Annotated[float, Unit("um"), Field(gt=0)]
+    height_tolerance_um: Annotated[float, Unit("um"), Field(ge=0)]
 
     def program(self) -> BondProgram:
         return BondProgram(
@@ -82,13 +82,13 @@ class BumpRecipe(Recipe):
 class ResinRecipe(Recipe):
     """003:7.2: the adhesive resin sheet and how it is laminated over the bumps."""
 
-    sheet_thickness_um: Annotated[Quantity("um"), Field(gt=0)]
-    vacuum_pa: Quantity("Pa")
-    vacuum_hold_s: Quantity("s")
-    temperature_c: Quantity("degC")
-    press_pressure_mpa: Quantity("MPa")
-    press_time_s: Quantity("s")
-    peel_below_c: Quantity("degC") = 35.0
+    sheet_thickness_um: Annotated[float, Unit("um"), Feeds("laminator", "resin_thickness_um")]
+    vacuum_pa: Annotated[float, Unit("Pa"), Feeds("laminator", "vacuum_pa")]
+    vacuum_hold_s: Annotated[float, Unit("s"), Feeds("laminator", "vacuum_hold_s")]
+    temperature_c: Annotated[float, Unit("degC"), Feeds("laminator", "temperature_c")]
+    press_pressure_mpa: Annotated[float, Unit("MPa"), Feeds("laminator", "press_pressure_mpa")]
+    press_time_s: Annotated[float, Unit("s"), Feeds("laminator", "press_time_s")]
+    peel_below_c: Annotated[float, Unit("degC"), Feeds("laminator", "cool_to_c")] = 35.0
 
     def job(self) -> LaminationJob:
         return LaminationJob(
@@ -115,9 +115,9 @@ class LaserCleaning(Recipe):
     """003:16: clean by laser below the bump metal's ablation threshold (003:17, 003:18)."""
 
     method: Literal["laser"]
-    fluence_j_cm2: Quantity("J/cm^2")
-    rep_rate_khz: Quantity("kHz")
-    pulses_per_site: Annotated[int, Field(ge=1)]
+    fluence_j_cm2: Annotated[float, Unit("J/cm^2"), Feeds("laser", "clean_fluence_j_cm2")]
+    rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
+    pulses_per_site: Annotated[int, Feeds("laser", "clean_pulses")]
     atmosphere: Atmosphere
     gas_jet: bool = False
     suction: bool = False
@@ -136,10 +136,10 @@ class LaserCleaning(Recipe):
 class DicingStep(Recipe):
     """003:23: dice the wafer into chips along its die grid."""
 
-    blade_thickness_um: Quantity("um")
-    spindle_krpm: Quantity("krpm")
-    feed_mm_s: Quantity("mm/s")
-    depth_into_tape_um: Quantity("um")
+    blade_thickness_um: Annotated[float, Unit("um"), Feeds("dicing_saw", "blade_thickness_um")]
+    spindle_krpm: Annotated[float, Unit("krpm"), Feeds("dicing_saw", "spindle_krpm")]
+    feed_mm_s: Annotated[float, Unit("mm/s"), Feeds("dicing_saw", "feed_mm_s")]
+    depth_into_tape_um: Annotated[float, Unit("um"), Feeds("dicing_saw", "depth_into_tape_um")]
 
     def dicing_recipe(self) -> DicingRecipe:
         return DicingRecipe(
@@ -191,92 +191,6 @@ class BumpSealCleanRecipe(Recipe):
         if cleaning.gas_jet:
             claims.append("003:18")
         return tuple(claims)
-
-    def tool_setpoints(self) -> list[ToolSetpoint]:
-        bumps, resin = self.bumps, self.resin
-        points = [
-            ToolSetpoint(
-                "wire_bonder", "wire_diameter_um", bumps.wire_diameter_um, "bumps.wire_diameter_um"
-            ),
-            ToolSetpoint(
-                "wire_bonder",
-                "stage_temperature_c",
-                bumps.stage_temperature_c,
-                "bumps.stage_temperature_c",
-            ),
-            ToolSetpoint(
-                "wire_bonder", "bond_force_gf", bumps.bond_force_gf, "bumps.bond_force_gf"
-            ),
-            ToolSetpoint(
-                "wire_bonder",
-                "ultrasonic_power_mw",
-                bumps.ultrasonic_power_mw,
-                "bumps.ultrasonic_power_mw",
-            ),
-            ToolSetpoint(
-                "wire_bonder",
-                "ultrasonic_time_ms",
-                bumps.ultrasonic_time_ms,
-                "bumps.ultrasonic_time_ms",
-            ),
-            ToolSetpoint("wire_bonder", "stack_count", bumps.stack, "bumps.stack"),
-            ToolSetpoint(
-                "laminator",
-                "resin_thickness_um",
-                resin.sheet_thickness_um,
-                "resin.sheet_thickness_um",
-            ),
-            ToolSetpoint("laminator", "vacuum_pa", resin.vacuum_pa, "resin.vacuum_pa"),
-            ToolSetpoint("laminator", "vacuum_hold_s", resin.vacuum_hold_s, "resin.vacuum_hold_s"),
-            ToolSetpoint("laminator", "temperature_c", resin.temperature_c, "resin.temperature_c"),
-            ToolSetpoint(
-                "laminator",
-                "press_pressure_mpa",
-                resin.press_pressure_mpa,
-                "resin.press_pressure_mpa",
-            ),
-            ToolSetpoint("laminator", "press_time_s", resin.press_time_s, "resin.press_time_s"),
-            ToolSetpoint("laminator", "cool_to_c", resin.peel_below_c, "resin.peel_below_c"),
-        ]
-        cleaning = self.cleaning
-        if isinstance(cleaning, PlasmaCleaning):
-            points += [
-                ToolSetpoint(p.role, p.setpoint, p.value, f"cleaning.plasma.{p.path}")
-                for p in cleaning.plasma.tool_setpoints()
-            ]
-        else:
-            points += [
-                ToolSetpoint(
-                    "laser", "clean_fluence_j_cm2", cleaning.fluence_j_cm2, "cleaning.fluence_j_cm2"
-                ),
-                ToolSetpoint(
-                    "laser", "rep_rate_khz", cleaning.rep_rate_khz, "cleaning.rep_rate_khz"
-                ),
-                ToolSetpoint(
-                    "laser", "clean_pulses", cleaning.pulses_per_site, "cleaning.pulses_per_site"
-                ),
-            ]
-        if self.dicing is not None:
-            dicing = self.dicing
-            points += [
-                ToolSetpoint(
-                    "dicing_saw",
-                    "blade_thickness_um",
-                    dicing.blade_thickness_um,
-                    "dicing.blade_thickness_um",
-                ),
-                ToolSetpoint(
-                    "dicing_saw", "spindle_krpm", dicing.spindle_krpm, "dicing.spindle_krpm"
-                ),
-                ToolSetpoint("dicing_saw", "feed_mm_s", dicing.feed_mm_s, "dicing.feed_mm_s"),
-                ToolSetpoint(
-                    "dicing_saw",
-                    "depth_into_tape_um",
-                    dicing.depth_into_tape_um,
-                    "dicing.depth_into_tape_um",
-                ),
-            ]
-        return points
 
 
 # ---------------------------------------------------------------------------------- the product

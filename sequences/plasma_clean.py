@@ -34,30 +34,30 @@ from packline.sequences.conditions import (
     no_oxide_on_exposed_metal,
     no_residue_on_exposed_metal,
 )
-from packline.sequences.engine import Batch, Condition, Recipe, ToolSetpoint, Wafer, method
-from packline.units import Quantity
+from packline.sequences.engine import Batch, Condition, Feeds, Recipe, Wafer, method
+from packline.units import Unit
 
 #: How far the chamber's reported process time may differ from the recipe's.
 PROCESS_TIME_TOLERANCE = 0.01
-#: The fields of a plasma step that are chamber setpoints (same names and units as its limits).
-STEP_SETPOINTS = ("flow_sccm", "pressure_mtorr", "rf_power_w", "time_s")
+#: The tool role whose setpoints a plasma step feeds.
+CHAMBER = "plasma_cleaner"
 
 
 class PlasmaStepRecipe(Recipe):
     """One plasma step: gas, flow, pressure, RF power and time (the chamber's process window)."""
 
     gas: Gas
-    flow_sccm: Annotated[Quantity("sccm"), Field(ge=20, le=300)]
-    pressure_mtorr: Annotated[Quantity("mTorr"), Field(ge=50, le=500)]
-    rf_power_w: Annotated[Quantity("W"), Field(ge=100, le=1000)]
-    time_s: Annotated[Quantity("s"), Field(ge=30, le=600)]
+    flow_sccm: Annotated[float, Unit("sccm"), Feeds(CHAMBER, "flow_sccm")]
+    pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds(CHAMBER, "pressure_mtorr")]
+    rf_power_w: Annotated[float, Unit("W"), Feeds(CHAMBER, "rf_power_w")]
+    time_s: Annotated[float, Unit("s"), Feeds(CHAMBER, "time_s")]
 
 
 class PlasmaCleanRecipe(Recipe):
     """The recipe of plasma-clean: the plasma steps of one chamber cycle, and batching."""
 
-    steps: list[PlasmaStepRecipe] = Field(min_length=1, max_length=8)
-    batch_timeout_s: Annotated[Quantity("s"), Field(gt=0, le=24 * 3600)] = 600.0
+    steps: Annotated[list[PlasmaStepRecipe], Field(min_length=1), Feeds(CHAMBER, "steps", len)]
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 600.0
 
     def plasma_recipe(self) -> PlasmaRecipe:
         return PlasmaRecipe(
@@ -66,16 +66,6 @@ class PlasmaCleanRecipe(Recipe):
                 for s in self.steps
             )
         )
-
-    def tool_setpoints(self) -> list[ToolSetpoint]:
-        """Every step's flow, pressure, RF power and time, and the number of steps."""
-        points = [ToolSetpoint("plasma_cleaner", "steps", len(self.steps), "steps")]
-        for index, step in enumerate(self.steps):
-            points += [
-                ToolSetpoint("plasma_cleaner", name, getattr(step, name), f"steps.{index}.{name}")
-                for name in STEP_SETPOINTS
-            ]
-        return points
 
     def claims(self) -> tuple[str, ...]:
         """The dependent claims this gas sequence carries out."""

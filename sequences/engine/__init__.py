@@ -20,7 +20,7 @@ from .method import (
     method,
 )
 from .progress import JsonLines, LiveView, PlainLog
-from .recipe import Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
+from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
 from .records import RunStore, default_db_path
 from .report import before_after, run_report
 from .wafer import Batch, Wafer
@@ -35,6 +35,7 @@ __all__ = [
     "Engine",
     "Event",
     "FailurePolicy",
+    "Feeds",
     "JsonLines",
     "LiveView",
     "Method",

@@ -1,7 +1,7 @@
 """Recipes: the validated, hashed parameters of a method, read from YAML.
 
 A method's recipe is a `Recipe` subclass: pydantic, `extra="forbid"` (a misspelt key is an
-error, not a silently ignored option), quantities with units (`packline.units.Quantity`).
+error, not a silently ignored option), quantities with units (`Annotated[float, Unit("um")]`).
 `load_recipe` reads YAML with `yaml.safe_load` (data, never code); every problem is reported
 with the file, the field path, the value given and what was expected, before any tool moves.
 The hash recorded with a run is taken over the validated values, so two files that mean the
@@ -12,29 +12,38 @@ Two more kinds of check go beyond one field:
 * a claim's own constraints across fields (the resin film thinner than the bumps, 003:7): a
   `@model_validator(mode="after")` of the recipe model raises `claim_violation(...)`, and the
   error names the path, the value, what is wrong and the claim id;
-* the tools' setpoint limits: `Recipe.tool_setpoints()` lists every value the recipe will send
-  to a tool role, and `prepare()` checks each against the limits of the drivers (station
-  `limits:` included) before any tool moves (`launch.check_tool_limits`).
+* the tools' setpoint limits: a field that a tool setpoint takes says so in its annotation,
+  `Annotated[float, Unit("um"), Feeds("laminator", "resin_thickness_um")]`;
+  `Recipe.tool_setpoints()` walks the recipe (sections, lists, the chosen member of a union)
+  and lists every such value with its field path, and `prepare()` checks each against the
+  limits of the drivers (station `limits:` included) before any tool moves
+  (`launch.check_tool_limits`).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
+from pydantic_core import PydanticCustomError, core_schema
 
 from packline.claims import claim as catalogued_claim
+from packline.drivers.equipment import Limit
+from packline.drivers.registry import TOOL_KINDS
 
 from .errors import RecipeError
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
 CLAIM_CONSTRAINT = "claim_constraint"
+#: The pydantic error type of a value no tool of its role could take (see `Feeds`).
+TOOL_RANGE = "tool_range"
 
 
 @dataclass(frozen=True)
@@ -47,6 +56,79 @@ class ToolSetpoint:
     setpoint: str
     value: float
     path: str
+
+
+@cache
+def tool_range(role: str, setpoint: str) -> Limit:
+    """The widest default limit of `setpoint` over the registered tool kinds of `role`: what
+    any tool of the role could take, before a station narrows it."""
+    limits = [
+        limits[setpoint]
+        for kind in TOOL_KINDS.values()
+        if kind.role == role and setpoint in (limits := kind.load_driver().limits)
+    ]
+    if not limits:
+        raise KeyError(f"no tool kind of role {role!r} has a setpoint {setpoint!r}")
+    return Limit(
+        min(limit.minimum for limit in limits),
+        max(limit.maximum for limit in limits),
+        limits[0].unit,
+    )
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Recipe field metadata: the field's value is sent to a `role` tool as its `setpoint` (a
+    key of the driver's limits, in that limit's unit). The value is refused when the recipe is
+    read if no tool of the role could take it (`tool_range`), and checked against the station's
+    tools' own limits before any tool moves. `measure` sends something of the value instead of
+    the value itself, such as `len` of a list of steps."""
+
+    role: str
+    setpoint: str
+    measure: Callable[[Any], float] | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._within_range, handler(source))
+
+    def _within_range(self, value: Any) -> Any:
+        sent = self.measure(value) if self.measure is not None else value
+        limit = tool_range(self.role, self.setpoint)
+        if not limit.contains(sent):
+            bound = (
+                f"at least {limit.minimum:g}"
+                if sent < limit.minimum
+                else f"at most {limit.maximum:g}"
+            )
+            raise PydanticCustomError(
+                TOOL_RANGE,
+                "must be {bound} {unit} "
+                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit})",
+                {
+                    "bound": bound,
+                    "unit": limit.unit,
+                    "role": self.role,
+                    "setpoint": self.setpoint,
+                    "minimum": f"{limit.minimum:g}",
+                    "maximum": f"{limit.maximum:g}",
+                },
+            )
+        return value
+
+
+def _setpoints_within(value: object, path: str) -> list[ToolSetpoint]:
+    """The setpoints of a section, or of each section in a list, under `path`."""
+    if isinstance(value, Recipe):
+        return [replace(point, path=f"{path}.{point.path}") for point in value.tool_setpoints()]
+    if isinstance(value, list | tuple):
+        return [
+            point
+            for index, item in enumerate(value)
+            for point in _setpoints_within(item, f"{path}.{index}")
+        ]
+    return []
 
 
 class Recipe(BaseModel):
@@ -63,10 +145,17 @@ class Recipe(BaseModel):
         return hashlib.sha256(self.canonical_json().encode()).hexdigest()
 
     def tool_setpoints(self) -> list[ToolSetpoint]:
-        """Every setpoint this recipe sends to a tool, so the tools' limits (driver defaults,
-        narrowed by the station file) are checked before the run starts. Override in a
-        method's recipe; the default declares none."""
-        return []
+        """Every setpoint this recipe sends to a tool (its fields annotated `Feeds`, in its
+        sections too), with its field path as the YAML file writes it, so the tools' limits
+        (driver defaults, narrowed by the station file) are checked before the run starts."""
+        points = []
+        for name, info in type(self).model_fields.items():
+            value = getattr(self, name)
+            for feeds in (meta for meta in info.metadata if isinstance(meta, Feeds)):
+                sent = feeds.measure(value) if feeds.measure is not None else value
+                points.append(ToolSetpoint(feeds.role, feeds.setpoint, sent, name))
+            points += _setpoints_within(value, name)
+        return points
 
 
 def _shown(value: object) -> str:

@@ -7,13 +7,13 @@ from typing import Annotated
 import pytest
 from pydantic import BaseModel, Field, ValidationError
 
-from packline.units import Quantity, to_magnitude
+from packline.units import Unit, to_magnitude
 
 
 class Sheet(BaseModel):
-    thickness_um: Annotated[Quantity("um"), Field(gt=0, le=100)]
-    pressure_mtorr: Quantity("mTorr")
-    temperature_degc: Quantity("degC")
+    thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+    pressure_mtorr: Annotated[float, Unit("mTorr")]
+    temperature_degc: Annotated[float, Unit("degC")]
 
 
 @pytest.mark.parametrize(
@@ -69,7 +69,7 @@ def test_a_bare_number_must_be_finite_in_a_dimensionless_field(value: float):
 
 def test_a_quantity_written_out_reads_back_unchanged():
     class Span(BaseModel):
-        length_um: Quantity("um")
+        length_um: Annotated[float, Unit("um")]
 
     span = Span(length_um="1234.5675 mm")
     dumped = span.model_dump()["length_um"]

@@ -13,12 +13,12 @@ from packline.sequences.plasma_clean import recover_chamber
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
 from packline.station import Station, ToolEntry
-from packline.units import Quantity
+from packline.units import Unit
 
 
 class TwoToolRecipe(Recipe):
-    first_s: Annotated[Quantity("s"), Field(ge=30, le=600)] = 60.0
-    second_s: Annotated[Quantity("s"), Field(ge=30, le=600)] = 180.0
+    first_s: Annotated[float, Unit("s"), Field(ge=30, le=600)] = 60.0
+    second_s: Annotated[float, Unit("s"), Field(ge=30, le=600)] = 180.0
 
 
 async def chamber_cycle(wafer: Wafer, chamber: PlasmaCleaner, seconds: float, label: str) -> None:

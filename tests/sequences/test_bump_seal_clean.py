@@ -111,14 +111,15 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
             {"bumps": {"stack": 9}},
             "bumps.stack = 9: must be at most 4",
         ),
-        (  # tool limit of the wire bonder (15-60 gf)
+        (  # outside what any wire bonder takes (15-60 gf): refused as the recipe is read
             {"bumps": {"bond_force_gf": "100 gf"}},
-            "bumps.bond_force_gf = 100 gf: outside the wire_bonder limit bond_force_gf [15, 60] gf",
+            "bumps.bond_force_gf = '100 gf': must be at most 60 gf (the wire_bonder range of "
+            "bond_force_gf: 15-60 gf)",
         ),
-        (  # tool limit of the laminator (20-100 um)
+        (  # outside what any laminator takes (20-100 um)
             {"resin": {"sheet_thickness_um": "15 um"}},
-            "resin.sheet_thickness_um = 15 um: outside the laminator limit resin_thickness_um "
-            "[20, 100] um",
+            "resin.sheet_thickness_um = '15 um': must be at least 20 um (the laminator range of "
+            "resin_thickness_um: 20-100 um)",
         ),
         (  # claim constraint of 003:7: the resin film thinner than the bumps
             {"resin": {"sheet_thickness_um": "65 um"}},
@@ -163,6 +164,25 @@ async def test_a_wrong_recipe_fails_validation_and_no_tool_sees_a_command(
         assert {name: tool.received for name, tool in line.tools.items()} == {
             name: [] for name in line.tools
         }
+    assert not db.exists()  # noqa: ASYNC240 - a stat, after every tool is stopped
+
+
+async def test_a_setpoint_outside_the_stations_narrowed_limit_is_refused_before_any_tool_moves(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe_file = write_recipe(tmp_path, default_recipe())  # bond force 30 gf
+    async with SimulatedLine(WallClock()) as line:
+        station = yaml.safe_load(line.station.to_yaml())
+        station["tools"]["wire_bonder"]["limits"] = {"bond_force_gf": [15, 25]}
+        station_file = write_station(tmp_path, yaml.safe_dump(station))
+        for command in ("validate", "run"):
+            args = [command, "bump-seal-clean", "--station", str(station_file)]
+            assert main([*args, "--recipe", str(recipe_file)]) == 2
+            assert (
+                f"recipe file {recipe_file}: bumps.bond_force_gf = 30 gf: outside the "
+                "wire_bonder limit bond_force_gf [15, 25] gf"
+            ) in capsys.readouterr().err
+        assert all(tool.received == [] for tool in line.tools.values())
     assert not db.exists()  # noqa: ASYNC240 - a stat, after every tool is stopped
 
 

@@ -35,7 +35,7 @@ from packline.sequences.engine.claim_check import check_claims
 from packline.sequences.engine.launch import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.twin import TwinStore
-from packline.units import Quantity
+from packline.units import Unit
 
 from .test_engine_runs import Injector
 
@@ -50,11 +50,11 @@ steps:
 
 
 class Resin(Recipe):
-    sheet_thickness_um: Annotated[Quantity("um"), Field(ge=10, le=200)]
+    sheet_thickness_um: Annotated[float, Unit("um"), Field(ge=10, le=200)]
 
 
 class Bumps(Recipe):
-    height_um: Annotated[Quantity("um"), Field(ge=10, le=200)]
+    height_um: Annotated[float, Unit("um"), Field(ge=10, le=200)]
 
 
 class SealRecipe(Recipe):
@@ -78,8 +78,8 @@ class SealRecipe(Recipe):
 class LaminationStep(Recipe):
     """A nested model's constraint: its path is relative to where it sits in the recipe."""
 
-    sheet_um: Quantity("um")
-    bump_um: Quantity("um")
+    sheet_um: Annotated[float, Unit("um")]
+    bump_um: Annotated[float, Unit("um")]
 
     @model_validator(mode="after")
     def thinner(self) -> LaminationStep:
@@ -162,7 +162,7 @@ def test_setpoints_are_checked_against_the_driver_defaults_without_a_station():
     assert limits["plasma_cleaner"][0]["rf_power_w"] == Limit(100, 1000, "W")
 
     class Wide(Recipe):
-        power_w: Quantity("W")
+        power_w: Annotated[float, Unit("W")]
 
         def tool_setpoints(self) -> list[ToolSetpoint]:
             return [ToolSetpoint("plasma_cleaner", "rf_power_w", self.power_w, "power_w")]

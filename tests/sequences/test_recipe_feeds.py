@@ -1,0 +1,96 @@
+"""Recipe fields say which tool setpoint they feed; one walk lists them with their YAML paths."""
+
+from __future__ import annotations
+
+import types
+import typing
+from typing import Annotated
+
+import pytest
+from pydantic import BaseModel
+
+from packline.drivers.registry import TOOL_KINDS
+from packline.sequences.engine import Feeds, Recipe, RecipeError, all_methods, read_recipe_text
+from packline.sequences.engine.recipe import ToolSetpoint
+from packline.units import Unit
+
+
+def declared_feeds(model: type[BaseModel], path: str = "") -> list[tuple[str, Feeds]]:
+    """Every `Feeds` of a recipe model and its sections (lists and unions too), by field path."""
+    found = []
+    for name, info in model.model_fields.items():
+        field_path = f"{path}{name}"
+        found += [(field_path, meta) for meta in info.metadata if isinstance(meta, Feeds)]
+        for section in _models_in(info.annotation):
+            found += declared_feeds(section, f"{field_path}.")
+    return found
+
+
+def _models_in(annotation: object) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    if typing.get_origin(annotation) in (list, tuple, typing.Union, types.UnionType, Annotated):
+        return [model for arg in typing.get_args(annotation) for model in _models_in(arg)]
+    return []
+
+
+FEEDS = [
+    (method.name, path, feeds)
+    for method in all_methods()
+    for path, feeds in declared_feeds(method.recipe_model)
+]
+
+
+@pytest.mark.parametrize(("method", "path", "feeds"), FEEDS, ids=[f"{m}:{p}" for m, p, _ in FEEDS])
+def test_every_feeds_names_a_setpoint_a_tool_of_its_role_has(method: str, path: str, feeds: Feeds):
+    kinds = [kind for kind in TOOL_KINDS.values() if kind.role == feeds.role]
+    assert kinds, f"{method}: {path} feeds role {feeds.role!r}, which no tool kind plays"
+    for kind in kinds:
+        limits = kind.load_driver().limits
+        assert feeds.setpoint in limits, (
+            f"{method}: {path} feeds {feeds.role}.{feeds.setpoint}, which the {kind.name} "
+            f"driver does not limit; its setpoints: {', '.join(sorted(limits))}"
+        )
+
+
+def test_the_walk_finds_every_fed_field_of_every_method():
+    assert len(FEEDS) >= 25
+    assert ("bump-seal-clean", "cleaning.plasma.steps.time_s") in {(m, p) for m, p, _ in FEEDS}
+
+
+class Step(Recipe):
+    time_s: Annotated[float, Unit("s"), Feeds("plasma_cleaner", "time_s")]
+
+
+class Plasma(Recipe):
+    kind: typing.Literal["plasma"]
+    steps: Annotated[list[Step], Feeds("plasma_cleaner", "steps", len)]
+
+
+class Laser(Recipe):
+    kind: typing.Literal["laser"]
+    pulses: Annotated[int, Feeds("laser", "clean_pulses")]
+
+
+def test_setpoints_carry_the_yaml_path_through_lists_and_the_chosen_union_member():
+    class Top(Recipe):
+        cleaning: Plasma | Laser
+        optional: Laser | None = None
+
+    top = Top.model_validate(
+        {"cleaning": {"kind": "plasma", "steps": [{"time_s": "30 s"}, {"time_s": "1 min"}]}}
+    )
+    assert top.tool_setpoints() == [
+        ToolSetpoint("plasma_cleaner", "steps", 2, "cleaning.steps"),
+        ToolSetpoint("plasma_cleaner", "time_s", 30.0, "cleaning.steps.0.time_s"),
+        ToolSetpoint("plasma_cleaner", "time_s", 60.0, "cleaning.steps.1.time_s"),
+    ]
+
+
+def test_a_value_no_tool_of_the_role_takes_is_refused_as_the_recipe_is_read():
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(Step, "time_s: 2 h", "r.yaml")
+    assert str(error.value) == (
+        "r.yaml: time_s = '2 h': must be at most 600 s (the plasma_cleaner range of time_s: "
+        "30-600 s)"
+    )
