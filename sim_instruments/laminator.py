@@ -15,52 +15,22 @@ estimates from the process windows, configurable per tool.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from pymodbus.simulator import DataType, SimData
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import SERIAL_REGISTERS
-from packline.drivers.laminator import (
-    ALARM_BITS,
-    INTERLOCK_BITS,
-    JOB_REGISTERS,
-    SUPPORT_CODES,
-    SUPPORT_OF_CODE,
-    WAFER_ID_REGISTERS,
-    Command,
-    CommandError,
-    Reg,
-)
-from packline.drivers.links.registers import (
-    ascii_to_registers,
-    registers_to_ascii,
-    u32_to_registers,
-)
+from packline.drivers.families.modbus_plc import Reason, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
+from packline.drivers.specs.laminator import SPEC
 
-from .families.modbus_plc import ModbusPlcSimulator
+from .families.modbus_plc import ModbusPlcSimulator, Refused
 from .servers import ModbusTransport
 from .twin import Support, TwinStore, Workpiece, validate_wafer_id
 
 ATMOSPHERE_PA = 101_325.0
-
-#: What the simulated PLC accepts in each job register (register units), as on the page.
-JOB_REGISTER_RANGES: dict[int, tuple[int, int]] = {
-    Reg.JOB_RESIN_THICKNESS_DUM: (200, 1000),
-    Reg.JOB_SUPPORT_KIND: (1, 2),
-    Reg.JOB_VACUUM_PA: (50, 500),
-    Reg.JOB_VACUUM_HOLD_S: (10, 60),
-    Reg.JOB_TEMPERATURE_DC: (600, 1300),
-    Reg.JOB_PRESS_PRESSURE_KPA: (200, 1000),
-    Reg.JOB_PRESS_TIME_S: (20, 180),
-    Reg.JOB_COOL_TO_DC: (300, 600),
-}
-#: The COOL command's target temperature (register 301), 0.1 degC.
-COOL_TARGET_RANGE = (300, 600)
 
 #: The phases of a lamination job, in order (progress counts through them).
 JOB_PHASES = (
@@ -73,9 +43,12 @@ JOB_PHASES = (
 )
 
 _TWIN_SUPPORT = {SupportKind.FILM: Support.FILM, SupportKind.METAL_FILM: Support.METAL_FILM}
-_SUPPORT_CODE_OF_TWIN = {twin: SUPPORT_CODES[kind] for kind, twin in _TWIN_SUPPORT.items()}
-_ALARM_BIT_OF = {name: bit for bit, name in ALARM_BITS.items()}
-_INTERLOCK_BIT_OF = {name: bit for bit, name in INTERLOCK_BITS.items()}
+#: The twin's supports as the map codes them (SUPPORT_ON_WAFER; none is 0).
+_SUPPORT_CODE_OF_TWIN = {
+    twin: SPEC.parameter_by_name["support_kind"].code_of(kind.value)  # type: ignore[attr-defined]
+    for kind, twin in _TWIN_SUPPORT.items()
+}
+CommandError = reason_enum(SPEC)
 
 
 @dataclass(frozen=True)
@@ -266,17 +239,17 @@ class _Job:
     started_s: float
 
     @classmethod
-    def from_registers(cls, regs: list[int], started_s: float) -> _Job:
-        (thickness, support, vacuum, hold, temperature, press, press_s, cool_to) = regs
+    def from_job_block(cls, values: dict[str, float], started_s: float) -> _Job:
+        """The job as the job block's registers give it (`SimLaminator.job_block`)."""
         return cls(
-            resin_thickness_um=thickness / 10,
-            support=SUPPORT_OF_CODE[support],
-            vacuum_pa=float(vacuum),
-            hold_s=float(hold),
-            temperature_c=temperature / 10,
-            press_mpa=press / 1000,
-            press_s=float(press_s),
-            cool_to_c=cool_to / 10,
+            resin_thickness_um=values["resin_thickness_um"],
+            support=SupportKind(values["support_kind"]),
+            vacuum_pa=values["vacuum_pa"],
+            hold_s=values["vacuum_hold_s"],
+            temperature_c=values["temperature_c"],
+            press_mpa=values["press_pressure_mpa"],
+            press_s=values["press_time_s"],
+            cool_to_c=values["cool_to_c"],
             started_s=started_s,
         )
 
@@ -284,10 +257,10 @@ class _Job:
 Event = tuple[float, Callable[[float], None]]
 
 
-class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
+class SimLaminator(ModbusPlcSimulator):
     """The simulated laminator behind a Modbus server (TCP by default, or RTU)."""
 
-    product_code = "VL-2"
+    spec = SPEC
 
     faults = {
         "chamber_leak": "chamber leaks: it pumps down only to 800 Pa, above any vacuum setpoint",
@@ -306,8 +279,14 @@ class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
         transport: ModbusTransport = "tcp",
         physics: LaminatorPhysics | None = None,
     ) -> None:
-        super().__init__(name, twin, clock, device_id=device_id, transport=transport)
-        self.serial_number = serial_number
+        super().__init__(
+            name,
+            twin,
+            clock,
+            serial_number=serial_number,
+            device_id=device_id,
+            transport=transport,
+        )
         self.physics = physics or LaminatorPhysics()
         now = self.clock.now()
         self.phase = LaminatorPhase.READY
@@ -315,66 +294,27 @@ class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
         self.platen = _Platen(self.physics.ambient_c, now, "off", 0.0, self.physics)
         self.chamber = _Chamber(ATMOSPHERE_PA, now, "vented", ATMOSPHERE_PA, self.physics)
         self.wafer_id: str | None = None
-        self.alarms: set[str] = set()
         self.job: _Job | None = None
         self.cool_to_c = self.physics.ambient_c
         self.jobs_completed = 0
         self.last_result = JobResult.NONE
         self.last_job_time_s = 0.0
-        self.command_error = CommandError.NONE
-        self.refused_register = 0
+        self.last_progress_pct = 0.0
 
     # ----------------------------------------------------------------- the wire
 
-    def register_blocks(self) -> list[SimData]:
-        return [
-            SimData(
-                0,
-                count=Reg.WAFER_ID + WAFER_ID_REGISTERS,
-                datatype=DataType.REGISTERS,
-                readonly=True,
-            ),
-            SimData(Reg.JOB_RESIN_THICKNESS_DUM, count=JOB_REGISTERS, datatype=DataType.REGISTERS),
-            SimData(Reg.COMMAND, count=1 + WAFER_ID_REGISTERS, datatype=DataType.REGISTERS),
-        ]
+    def state_name(self) -> str:
+        return self.phase.name.lower()
 
-    def keep_refusal(self, refusal: tuple[CommandError, int]) -> None:
-        self.command_error, self.refused_register = refusal
+    def takes_setpoints(self) -> bool:
+        return self.job is None
 
-    def judge_write(
-        self, start: int, address: int, values: list[int], registers: list[int]
-    ) -> tuple[CommandError, int] | None:
-        if address < Reg.COMMAND:  # the job block
-            if self.job is not None:
-                return CommandError.WRONG_STATE, address
-            for offset, value in enumerate(values):
-                low, high = JOB_REGISTER_RANGES[address + offset]
-                if not low <= value <= high:
-                    return CommandError.OUT_OF_RANGE, address + offset
-            return None
-        if address == Reg.COMMAND:
-            # parameters written with the command in one request count before it runs
-            registers[address - start : address - start + len(values)] = values
-            code = values[0]
-            if code not in Command._value2member_map_:
-                return CommandError.UNKNOWN_COMMAND, Reg.COMMAND
-            return self._execute(Command(code), registers, start)
-        return None  # command parameters, used by the next command
-
-    def render(self, start: int, registers: list[int]) -> None:
-        def put(address: int, values: list[int]) -> None:
-            registers[address - start : address - start + len(values)] = values
-
-        put(Reg.PHASE, self.status_registers())
-        put(Reg.SERIAL_NUMBER, ascii_to_registers(self.serial_number, SERIAL_REGISTERS))
-        put(Reg.WAFER_ID, ascii_to_registers(self.wafer_id or "", WAFER_ID_REGISTERS))
-
-    def status_registers(self) -> list[int]:
-        """Registers 0-19 as the tool presents them now."""
+    def status_values(self) -> dict[str, object]:
+        """The status as the tool presents it now (the family renders the rest)."""
         now = self.clock.now()
-        press_kpa = 0
+        press_mpa = 0.0
         if self.phase is LaminatorPhase.PRESSING and self.job is not None:
-            press_kpa = round(self.job.press_mpa * 1000)
+            press_mpa = self.job.press_mpa
         event = self._next_event()
         remaining_s = 0.0
         if event is not None and math.isfinite(event[0]):
@@ -383,30 +323,26 @@ class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
         support = 0
         if self.wafer_id is not None:
             support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).support, 0)
-        return [
-            int(self.phase),
-            sum(1 << _ALARM_BIT_OF[name] for name in self.alarms),
-            sum(1 << _INTERLOCK_BIT_OF[name] for name, ok in self.interlocks().items() if ok),
-            round(self.temperature_c() * 10),
-            *u32_to_registers(round(self.pressure_pa())),
-            press_kpa,
-            round(remaining_s * 10),
-            *u32_to_registers(round(job_time_s * 10)),
-            round(self._progress_pct(now, event)),
-            self.jobs_completed % 65536,
-            int(self.last_result),
-            int(self.wafer_id is not None),
-            support,
-            round(self.physics.peel_below_c * 10),
-            0,
-            0,
-            self.refused_register,
-            int(self.command_error),
-        ]
+        return {
+            "PHASE": int(self.phase),
+            "PLATEN_TEMPERATURE": self.temperature_c(),
+            "CHAMBER_PRESSURE": self.pressure_pa(),
+            "PRESS_PRESSURE": press_mpa,
+            "STEP_REMAINING": remaining_s,
+            "ELAPSED": job_time_s,
+            "PROGRESS": self._progress_pct(now, event),
+            "JOBS_COMPLETED": self.jobs_completed % 65536,
+            "LAST_RESULT": int(self.last_result),
+            "WAFER_LOADED": int(self.wafer_id is not None),
+            "SUPPORT_ON_WAFER": support,
+            "PEEL_BELOW": self.physics.peel_below_c,
+            "WAFER_ID": self.wafer_id or "",
+        }
 
     def _progress_pct(self, now: float, event: Event | None) -> float:
+        """% of the running job, or of the last one as it ended (100 when it completed)."""
         if self.job is None:
-            return 100.0 if self.last_result is JobResult.COMPLETED else 0.0
+            return self.last_progress_pct
         fraction = 0.0
         if event is not None and math.isfinite(event[0]) and event[0] > self.phase_started_s:
             fraction = min((now - self.phase_started_s) / (event[0] - self.phase_started_s), 1.0)
@@ -425,96 +361,65 @@ class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
             "peel_temperature": self.temperature_c() < self.physics.peel_below_c,
         }
 
-    def inject_fault(self, fault: str) -> None:
-        """The fault starts now: the model is first brought to now under the old conditions."""
-        self.advance()
-        super().inject_fault(fault)
-        self._rebase(self.clock.now())
-
-    def clear_fault(self, fault: str) -> None:
-        self.advance()
-        super().clear_fault(fault)
+    def conditions_changed(self) -> None:
         self._rebase(self.clock.now())
 
     # ----------------------------------------------------------------- commands
 
-    def _execute(
-        self, command: Command, registers: list[int], start: int
-    ) -> tuple[CommandError, int] | None:
-        self.command_error, self.refused_register = CommandError.NONE, 0
+    def execute(
+        self,
+        command: str,
+        parameters: Mapping[str, float | list[int]],
+        registers: list[int],
+        start: int,
+    ) -> Refused | None:
         now = self.clock.now()
-        if command is Command.RESET_ALARMS:
-            self.alarms.clear()
+        if command == "RESET_ALARMS":
             if self.phase is LaminatorPhase.FAULT:
                 self._enter_vent_or_ready(now)
-            return None
-        if command is Command.ABORT:
+        elif command == "ABORT":
             self._abort(now)
-            return None
-        if self.alarms:
-            return CommandError.ALARM_ACTIVE, Reg.COMMAND
-        if self.phase is not LaminatorPhase.READY:
-            return CommandError.WRONG_STATE, Reg.COMMAND
-        if command is Command.LOAD_WAFER:
-            return self._load(registers, start)
-        if command is Command.UNLOAD_WAFER:
+        elif command == "LOAD_WAFER":
+            return self._load(parameters)
+        elif command == "UNLOAD_WAFER":
             if self.wafer_id is None:
-                return CommandError.NO_WAFER, Reg.COMMAND
+                return self.refused(CommandError.NO_WAFER)
             self.wafer_id = None
-            return None
-        if command is Command.START_JOB:
-            return self._start_job(registers, start, now)
-        if command is Command.COOL:
-            target = registers[Reg.COMMAND_PARAMETERS - start]
-            low, high = COOL_TARGET_RANGE
-            if not low <= target <= high:
-                return CommandError.OUT_OF_RANGE, Reg.COMMAND_PARAMETERS
-            self.cool_to_c = target / 10
+        elif command == "START_JOB":
+            job_block = self.map.setpoint_extent(SPEC)
+            first = job_block[0]
+            wrong = self.first_out_of_range(registers, start, range(first, first + job_block[1]))
+            if wrong:
+                return self.refused(Reason.OUT_OF_RANGE, wrong)
+            self.job = _Job.from_job_block(self.setpoint_values(registers, start), now)
+            self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
+        elif command == "COOL":
+            self.cool_to_c = float(parameters["cool_to_c"])  # type: ignore[arg-type]
             self._enter(LaminatorPhase.COOLING, now, platen="forced")
-            return None
-        if command is Command.PEEL_SUPPORT:
+        elif command == "PEEL_SUPPORT":
             return self._start_peel(now)
-        return CommandError.UNKNOWN_COMMAND, Reg.COMMAND
+        return None
 
-    def _load(self, registers: list[int], start: int) -> tuple[CommandError, int] | None:
+    def _load(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:
         if self.wafer_id is not None:
-            return CommandError.WAFER_PRESENT, Reg.COMMAND
-        first = Reg.COMMAND_PARAMETERS - start
+            return self.refused(CommandError.WAFER_PRESENT)
         try:
-            wafer_id = registers_to_ascii(registers[first : first + WAFER_ID_REGISTERS])
+            wafer_id = self.text_parameter(parameters, "wafer_id")
             validate_wafer_id(wafer_id)
         except ValueError:
-            return CommandError.BAD_WAFER_ID, Reg.COMMAND_PARAMETERS
+            return self.refused(CommandError.BAD_WAFER_ID, self.map.parameter_register)
         self.twin.get(wafer_id)
         self.wafer_id = wafer_id
         return None
 
-    def _start_job(
-        self, registers: list[int], start: int, now: float
-    ) -> tuple[CommandError, int] | None:
-        interlocks = self.interlocks()
-        if not (interlocks["lid_closed"] and interlocks["wafer_present"]):
-            return CommandError.INTERLOCK_OPEN, Reg.COMMAND
-        first = Reg.JOB_RESIN_THICKNESS_DUM - start
-        regs = registers[first : first + JOB_REGISTERS]
-        for offset, value in enumerate(regs):
-            low, high = JOB_REGISTER_RANGES[Reg.JOB_RESIN_THICKNESS_DUM + offset]
-            if not low <= value <= high:
-                return CommandError.OUT_OF_RANGE, Reg.JOB_RESIN_THICKNESS_DUM + offset
-        self.job = _Job.from_registers(regs, now)
-        self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
-        return None
-
-    def _start_peel(self, now: float) -> tuple[CommandError, int] | None:
+    def _start_peel(self, now: float) -> Refused | None:
         if self.wafer_id is None:
-            return CommandError.NO_WAFER, Reg.COMMAND
+            return self.refused(CommandError.NO_WAFER)
         support = self.twin.get(self.wafer_id).support
         if support is Support.METAL_FILM:
-            return CommandError.SUPPORT_STAYS, Reg.COMMAND
+            return self.refused(CommandError.SUPPORT_STAYS)
         if support is not Support.FILM:
-            return CommandError.NO_SUPPORT, Reg.COMMAND
-        if not self.interlocks()["peel_temperature"]:
-            return CommandError.INTERLOCK_OPEN, Reg.COMMAND
+            return self.refused(CommandError.NO_SUPPORT)
         self._enter(LaminatorPhase.PEELING, now)
         return None
 
@@ -686,7 +591,7 @@ class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
 
     def _fault(self, alarm: str, time_s: float) -> None:
         """Latch `alarm`: heater off, press released, chamber vented; a running job ends faulted."""
-        self.alarms.add(alarm)
+        self.latch(alarm)
         if self.job is not None:
             if self.wafer_id is not None:
                 self.twin.get(self.wafer_id).record(
@@ -701,7 +606,12 @@ class SimLaminator(ModbusPlcSimulator[tuple[CommandError, int]]):
         self._enter(LaminatorPhase.FAULT, time_s, platen="off", chamber=chamber)
 
     def _finish_job(self, result: JobResult, time_s: float) -> None:
+        """End the job; its progress stays as it was when it ended (the page's PROGRESS)."""
         assert self.job is not None
+        if result is JobResult.COMPLETED:
+            self.last_progress_pct = 100.0
+        else:
+            self.last_progress_pct = self._progress_pct(time_s, self._next_event())
         self.last_result = result
         self.last_job_time_s = time_s - self.job.started_s
         self.jobs_completed += 1

@@ -11,53 +11,27 @@ tips that stand above the resin.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from pymodbus.simulator import DataType, SimData
 
 from packline.clock import Clock
 from packline.drivers.equipment import validate_wafer_id
-from packline.drivers.families.modbus_plc import SERIAL_REGISTERS
-from packline.drivers.links.registers import (
-    ascii_to_registers,
-    registers_to_ascii,
-    u32_to_registers,
-)
-from packline.drivers.plasma_cleaner import (
-    ALARM_BITS,
-    GAS_CODES,
-    GAS_OF_CODE,
-    INTERLOCK_BITS,
-    MAX_SLOTS,
-    MAX_STEPS,
-    SLOT_ID_REGISTERS,
-    STEP_STRIDE,
-    Command,
-    CommandError,
-    LastResult,
-    Reg,
-)
-from packline.drivers.roles.plasma_cleaner import ChamberState, Gas
+from packline.drivers.families.modbus_plc import Reason, reason_enum
+from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
+from packline.drivers.specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
 
-from .families.modbus_plc import ModbusPlcSimulator
+from .families.modbus_plc import ModbusPlcSimulator, Refused
 from .servers import ModbusTransport
 from .twin import TwinStore, Workpiece
 
 ATMOSPHERE_MTORR = 760_000.0
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
 
-#: Physical ranges the simulated PLC accepts for each recipe step field (register units).
-STEP_FIELD_RANGES = {
-    0: ("gas", 1, 3),
-    1: ("flow_sccm", 20, 300),
-    2: ("pressure_mtorr", 50, 500),
-    3: ("rf_power_w", 100, 1000),
-    4: ("time_ds", 300, 6000),
-}
-
-_ALARM_BIT_OF = {name: bit for bit, name in ALARM_BITS.items()}
-_INTERLOCK_BIT_OF = {name: bit for bit, name in INTERLOCK_BITS.items()}
+CommandError = reason_enum(SPEC)
+_STEPS = SPEC.setpoint_by_name["steps"]
+_GAS = SPEC.parameter_by_name["gas"]
 
 
 @dataclass(frozen=True)
@@ -167,10 +141,10 @@ class _Run:
         return len(self.steps) - 1, 0.0
 
 
-class SimPlasmaCleaner(ModbusPlcSimulator[CommandError]):
+class SimPlasmaCleaner(ModbusPlcSimulator):
     """The simulated chamber behind a Modbus server (TCP by default, or RTU)."""
 
-    product_code = "PC-4"
+    spec = SPEC
 
     faults = {
         "rf_mismatch": "matching network detuned: reflected power far above its limit",
@@ -192,19 +166,23 @@ class SimPlasmaCleaner(ModbusPlcSimulator[CommandError]):
         transport: ModbusTransport = "tcp",
         physics: PlasmaPhysics | None = None,
     ) -> None:
-        super().__init__(name, twin, clock, device_id=device_id, transport=transport)
+        super().__init__(
+            name,
+            twin,
+            clock,
+            serial_number=serial_number,
+            device_id=device_id,
+            transport=transport,
+        )
         if not 1 <= capacity <= MAX_SLOTS:
             raise ValueError(f"simulated {name}: capacity {capacity} outside 1-{MAX_SLOTS}")
         self.capacity = capacity
-        self.serial_number = serial_number
         self.physics = physics or PlasmaPhysics()
         self.chamber = ChamberState.VENTED
         self.door_closed = False
         self.slots: list[str | None] = [None] * capacity
-        self.alarms: set[str] = set()
         self.recipes_completed = 0
         self.last_result = LastResult.NONE
-        self.command_error = CommandError.NONE
         self.run: _Run | None = None
         self.last_elapsed_s = 0.0
         self._phase_started_s = self.clock.now()
@@ -212,109 +190,41 @@ class SimPlasmaCleaner(ModbusPlcSimulator[CommandError]):
 
     # ----------------------------------------------------------------- the wire
 
-    def register_blocks(self) -> list[SimData]:
-        return [
-            SimData(
-                0,
-                count=40 + SLOT_ID_REGISTERS * MAX_SLOTS,
-                datatype=DataType.REGISTERS,
-                readonly=True,
-            ),
-            SimData(
-                Reg.STEP_COUNT, count=STEP_STRIDE * (MAX_STEPS + 1), datatype=DataType.REGISTERS
-            ),
-            SimData(Reg.COMMAND, count=10, datatype=DataType.REGISTERS),
-        ]
+    def state_name(self) -> str:
+        return self.chamber.name.lower()
 
-    def keep_refusal(self, refusal: CommandError) -> None:
-        self.command_error = refusal
+    def takes_setpoints(self) -> bool:
+        return self.chamber is not ChamberState.PROCESSING
 
-    def judge_write(
-        self, start: int, address: int, values: list[int], registers: list[int]
-    ) -> CommandError | None:
-        end = address + len(values)
-        if address <= Reg.STEP_COUNT < end or Reg.STEPS <= address < Reg.COMMAND:
-            if self.chamber is ChamberState.PROCESSING:
-                return CommandError.WRONG_STATE
-            for offset, value in enumerate(values):
-                refusal = self._check_recipe_register(address + offset, value)
-                if refusal is not None:
-                    return refusal
-            return None
-        if address <= Reg.COMMAND < end:
-            # parameters written with the command in one request count before it runs
-            for offset, value in enumerate(values):
-                registers[address + offset - start] = value
-            code = values[Reg.COMMAND - address]
-            if code not in Command._value2member_map_:
-                return CommandError.UNKNOWN_COMMAND
-            return self._execute(Command(code), registers, start)
-        return None
-
-    def _check_recipe_register(self, address: int, value: int) -> CommandError | None:
-        if address == Reg.STEP_COUNT:
-            return None if 1 <= value <= MAX_STEPS else CommandError.OUT_OF_RANGE
-        if address < Reg.STEPS:
-            return None  # 201-209: not in the map, any value
-        field = (address - Reg.STEPS) % STEP_STRIDE
-        if field in STEP_FIELD_RANGES:
-            _, low, high = STEP_FIELD_RANGES[field]
-            if not low <= value <= high:
-                return CommandError.OUT_OF_RANGE
-        return None
-
-    def render(self, start: int, registers: list[int]) -> None:
-        def put(address: int, values: list[int]) -> None:
-            registers[address - start : address - start + len(values)] = values
-
-        status = self.status_registers()
-        put(Reg.CHAMBER_STATE, status)
-        for slot, wafer_id in enumerate(self.slots):
-            put(
-                Reg.SLOT_IDS + SLOT_ID_REGISTERS * slot,
-                ascii_to_registers(wafer_id or "", SLOT_ID_REGISTERS),
-            )
-
-    def status_registers(self) -> list[int]:
-        """Registers 0-27 (status and serial number) as the tool presents them now."""
+    def status_values(self) -> dict[str, object]:
+        """The status as the chamber presents it now (the family renders the rest)."""
         step_index, remaining_s, gas, flow, power = 0, 0.0, 0, 0, 0
         if self.chamber is ChamberState.PROCESSING and self.run is not None:
             index, remaining_s = self.run.position(self.run.done_s)
-            gas_code, flow, _, power, _ = self._step_registers(self.run, index)
-            step_index, gas = index + 1, gas_code
+            step_gas, flow, _, power, _ = self.run.steps[index]
+            step_index, gas = index + 1, _GAS.code_of(step_gas.value)
             if "gas_supply" in self.injected:
                 flow = 0
         elif self.last_result is LastResult.COMPLETED and self.run is not None:
             step_index = len(self.run.steps)
-        reflected = round(power * self._reflected_fraction()) if power else 0
-        elapsed_ds = round(self.last_elapsed_s * 10)
-        occupied = sum(1 << i for i, w in enumerate(self.slots) if w is not None)
-        return [
-            int(self.chamber),
-            sum(1 << _ALARM_BIT_OF[name] for name in self.alarms),
-            sum(1 << _INTERLOCK_BIT_OF[name] for name, ok in self.interlocks().items() if ok),
-            *u32_to_registers(round(self._pressure_mtorr)),
-            power,
-            reflected,
-            flow,
-            gas,
-            step_index,
-            round(remaining_s * 10),
-            *u32_to_registers(elapsed_ds),
-            self.recipes_completed % 65536,
-            int(self.last_result),
-            int(self.door_closed),
-            self.capacity,
-            occupied,
-            round(self.physics.base_pressure_mtorr),
-            int(self.command_error),
-            *ascii_to_registers(self.serial_number, SERIAL_REGISTERS),
-        ]
-
-    @staticmethod
-    def _step_registers(run: _Run, index: int) -> tuple[int, int, int, int, float]:
-        gas, flow, pressure, power, time_s = run.steps[index]
-        return GAS_CODES[gas], flow, pressure, power, time_s
+        return {
+            "CHAMBER_STATE": int(self.chamber),
+            "PRESSURE": round(self._pressure_mtorr),
+            "RF_FORWARD": power,
+            "RF_REFLECTED": round(power * self._reflected_fraction()) if power else 0,
+            "GAS_FLOW": flow,
+            "GAS_ACTUAL": gas,
+            "STEP_INDEX": step_index,
+            "STEP_REMAINING": remaining_s,
+            "ELAPSED": self.last_elapsed_s,
+            "RECIPES_COMPLETED": self.recipes_completed % 65536,
+            "LAST_RESULT": int(self.last_result),
+            "DOOR_CLOSED": int(self.door_closed),
+            "SLOT_CAPACITY": self.capacity,
+            "SLOTS_OCCUPIED": sum(1 << i for i, w in enumerate(self.slots) if w is not None),
+            "BASE_PRESSURE": round(self.physics.base_pressure_mtorr),
+            "SLOT_WAFER_ID": [wafer_id or "" for wafer_id in self.slots],
+        }
 
     def _reflected_fraction(self) -> float:
         if "rf_mismatch" in self.injected:
@@ -331,99 +241,82 @@ class SimPlasmaCleaner(ModbusPlcSimulator[CommandError]):
 
     # ----------------------------------------------------------------- commands
 
-    def _execute(self, command: Command, registers: list[int], start: int) -> CommandError | None:
-        self.command_error = CommandError.NONE
+    def execute(
+        self,
+        command: str,
+        parameters: Mapping[str, float | list[int]],
+        registers: list[int],
+        start: int,
+    ) -> Refused | None:
         now = self.clock.now()
-        if command is Command.RESET_ALARMS:
-            # Alarms are latched; a reset clears them all. A cause that persists (a leak, a
-            # detuned match) shows again in the interlocks or faults the next run.
-            self.alarms.clear()
+        if command == "RESET_ALARMS":
+            # A cause that persists (a leak, a detuned match) shows again in the interlocks or
+            # faults the next run.
             if self.chamber is ChamberState.FAULT:
                 evacuated = self._pressure_mtorr <= self.physics.base_pressure_ok_mtorr
                 self._enter(ChamberState.EVACUATED if evacuated else ChamberState.VENTING, now)
-            return None
-        if command is Command.ABORT:
+        elif command == "ABORT":
             if self.chamber is ChamberState.PROCESSING:
                 self._finish_run(LastResult.ABORTED, now)
             elif self.chamber is ChamberState.PUMPING:
                 self._enter(ChamberState.VENTING, now)
-            return None
-        if self.alarms:
-            return CommandError.ALARM_ACTIVE
-        if command is Command.CLOSE_DOOR:
-            if self.chamber is not ChamberState.VENTED:
-                return CommandError.WRONG_STATE
-            self.door_closed = True
-            return None
-        if command is Command.OPEN_DOOR:
-            if self.chamber is not ChamberState.VENTED:
-                return CommandError.WRONG_STATE
-            self.door_closed = False
-            return None
-        if command in (Command.LOAD_WAFER, Command.UNLOAD_WAFER):
-            return self._transfer(command, registers, start)
-        if command is Command.PUMP_DOWN:
-            if self.chamber is not ChamberState.VENTED:
-                return CommandError.WRONG_STATE
-            if not self.door_closed:
-                return CommandError.INTERLOCK_OPEN
+        elif command in ("CLOSE_DOOR", "OPEN_DOOR"):
+            self.door_closed = command == "CLOSE_DOOR"
+        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+            return self._transfer(command, parameters)
+        elif command == "PUMP_DOWN":
             self._enter(ChamberState.PUMPING, now)
-            return None
-        if command is Command.VENT:
-            if self.chamber not in (ChamberState.EVACUATED, ChamberState.PUMPING):
-                return CommandError.WRONG_STATE
+        elif command == "VENT":
             self._enter(ChamberState.VENTING, now)
-            return None
-        if command is Command.START_RECIPE:
+        elif command == "START_RECIPE":
             return self._start_recipe(registers, start, now)
-        return CommandError.UNKNOWN_COMMAND
+        return None
 
-    def _transfer(self, command: Command, registers: list[int], start: int) -> CommandError | None:
-        if self.chamber is not ChamberState.VENTED or self.door_closed:
-            return CommandError.WRONG_STATE
-        slot = registers[Reg.COMMAND_SLOT - start]
+    def _transfer(
+        self, command: str, parameters: Mapping[str, float | list[int]]
+    ) -> Refused | None:
+        if self.door_closed:
+            return self.refused(Reason.WRONG_STATE)
+        slot = int(parameters["slot"])  # type: ignore[arg-type]
         if not 0 <= slot < self.capacity:
-            return CommandError.OUT_OF_RANGE
-        if command is Command.UNLOAD_WAFER:
+            return self.refused(Reason.OUT_OF_RANGE)
+        if command == "UNLOAD_WAFER":
             if self.slots[slot] is None:
-                return CommandError.SLOT_EMPTY
+                return self.refused(CommandError.SLOT_EMPTY)
             self.slots[slot] = None
             return None
         if self.slots[slot] is not None:
-            return CommandError.SLOT_OCCUPIED
-        block = registers[
-            Reg.COMMAND_WAFER_ID - start : Reg.COMMAND_WAFER_ID - start + SLOT_ID_REGISTERS
-        ]
+            return self.refused(CommandError.SLOT_OCCUPIED)
         try:
-            wafer_id = registers_to_ascii(block)
+            wafer_id = self.text_parameter(parameters, "wafer_id")
             validate_wafer_id(wafer_id)
         except ValueError:
-            return CommandError.BAD_WAFER_ID
+            return self.refused(CommandError.BAD_WAFER_ID)
         if wafer_id in self.slots:
-            return CommandError.BAD_WAFER_ID
+            return self.refused(CommandError.BAD_WAFER_ID)
         self.twin.get(wafer_id)
         self.slots[slot] = wafer_id
         return None
 
-    def _start_recipe(self, registers: list[int], start: int, now: float) -> CommandError | None:
-        if self.chamber is not ChamberState.EVACUATED:
-            return CommandError.WRONG_STATE
-        if not all(
-            self.interlocks()[name] for name in ("door_closed", "base_pressure", "gas_supply")
-        ):
-            return CommandError.INTERLOCK_OPEN
-        count = registers[Reg.STEP_COUNT - start]
-        if not 1 <= count <= MAX_STEPS:
-            return CommandError.OUT_OF_RANGE
-        steps = []
+    def _start_recipe(self, registers: list[int], start: int, now: float) -> Refused | None:
+        first = _STEPS.address()
+        count = registers[first - start]
+        steps = range(_GAS.address(), _GAS.address(0) + STEP_STRIDE * count)
+        if self.out_of_range(first, count) or self.first_out_of_range(registers, start, steps):
+            return self.refused(Reason.OUT_OF_RANGE)
+        run_steps = []
         for index in range(count):
-            base = Reg.STEPS + STEP_STRIDE * index - start
-            gas_code, flow, pressure, power, time_ds = registers[base : base + 5]
-            for field, value in enumerate((gas_code, flow, pressure, power, time_ds)):
-                if self._check_recipe_register(Reg.STEPS + STEP_STRIDE * index + field, value):
-                    return CommandError.OUT_OF_RANGE
-            steps.append((GAS_OF_CODE[gas_code], flow, pressure, power, time_ds / 10))
-        self.run = _Run(steps, started_s=now)
+            step = self.setpoint_values(registers, start, index)
+            run_steps.append(
+                (
+                    Gas(step["gas"]),
+                    round(float(step["flow_sccm"])),
+                    round(float(step["pressure_mtorr"])),
+                    round(float(step["rf_power_w"])),
+                    float(step["time_s"]),
+                )
+            )
+        self.run = _Run(run_steps, started_s=now)
         self.last_elapsed_s = 0.0
         self._enter(ChamberState.PROCESSING, now)
         return None
@@ -442,7 +335,7 @@ class SimPlasmaCleaner(ModbusPlcSimulator[CommandError]):
             self._pressure_mtorr = self.physics.base_pressure_mtorr
 
     def _fault(self, alarm: str, now: float) -> None:
-        self.alarms.add(alarm)
+        self.latch(alarm)
         if self.chamber is ChamberState.PROCESSING:
             self._finish_run(LastResult.FAULTED, now)
         self._enter(ChamberState.FAULT, now)

@@ -1,96 +1,580 @@
-"""Modbus PLC register maps: identity, and commands refused with a reason register.
+"""Modbus PLC register maps: the family's spec binding and its driver base.
 
-The PLC maps of packline's Modbus tools (plasma cleaner, laminator) share their identity
-(vendor, product code and revision by FC43/MEI 14, the serial number as ASCII in a block of
-holding registers, two characters per register, high byte first, NUL-padded) and their
-commands: parameters written first, then the command code; a refusal answers exception 3 and
-leaves its reason in the map's "why refused" register.
+The PLC maps of packline's Modbus tools (plasma cleaner, laminator) share one shape
+(docs/protocols/conventions.md, "Modbus PLC register maps"):
+
+* identity by FC43/MEI 14 (vendor, product code, revision) and the serial number as ASCII in 8
+  holding registers (two characters per register, high byte first, NUL-padded);
+* a read-only status block from register 0 with an alarm bit field, an interlock bit field
+  and the "why refused" register (and, on some maps, the register a refusal concerned);
+* setpoint registers written while the tool allows it, each checked against its range;
+* a command register written after its parameter registers;
+* a refusal answers exception 3 and leaves its reason in the "why refused" register.
+
+A tool's spec binds the core entries to the map by the subclasses here (`PlcSetpoint`,
+`PlcParameter`, `PlcStatus`, `PlcCommand`, `BitAlarm`, `BitInterlock`) and gives `ToolSpec.wire`
+a `PlcMap`. `ModbusPlcDriver` consumes the spec: identity, status decoding and traces, alarm and
+interlock decoding, setpoint encoding against the limits, commands and the explanation of a
+refusal. The simulated tools' wire side (`sim_instruments/families/modbus_plc.py`) reads the
+same spec.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import IntEnum
+from functools import cache
+from typing import ClassVar, TypeVar
 
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
-from ..links.registers import registers_to_ascii
+from ..links.registers import ascii_to_registers, registers_to_ascii
+from ..specs.core import (
+    Alarm,
+    Command,
+    Interlock,
+    Parameter,
+    Range,
+    Refusal,
+    Setpoint,
+    StatusVariable,
+    ToolSpec,
+)
+from ..specs.pages import table
 
+#: The function codes every PLC map serves; any other answers exception 1 (illegal function).
+FUNCTION_CODES = {
+    3: "read holding registers",
+    6: "write one register",
+    16: "write several registers",
+    43: "device identification (MEI 14)",
+}
+#: The most registers one FC3 read may ask for (Modbus application protocol, 6.3).
+MAX_READ_REGISTERS = 125
+#: The most registers one FC16 write may carry (Modbus application protocol, 6.12).
+MAX_WRITE_REGISTERS = 123
 SERIAL_REGISTERS = 8
+TEXT_REGISTERS = 8
 
 
-async def request_plc_identity(tool: Equipment, serial_register: int) -> Identity:
-    """The identity of a PLC tool: FC43 objects and the serial number at `serial_register`."""
-    link = tool.link
-    assert isinstance(link, ModbusLink)
-    info = await link.read_device_identification()
-    serial = await link.read_holding_registers(serial_register, SERIAL_REGISTERS)
-    try:
-        serial_number = registers_to_ascii(serial)
-    except ValueError as error:
-        raise ProtocolError(
-            tool.name, tool.address, "read identity", f"serial number: {error}"
-        ) from None
-    return Identity(
-        vendor=info.get("vendor_name", ""),
-        model=info.get("product_code", ""),
-        serial_number=serial_number,
-        firmware=info.get("revision", ""),
-    )
+class Reason(IntEnum):
+    """The family's "why refused" codes, checked in this order (the error precedence).
+
+    A tool adds its own codes (5 and up) for the conditions of its commands; they come after
+    these: unknown command, alarm active, not allowed in the present state, interlock open,
+    value out of range, then the command's own conditions.
+    """
+
+    NONE = 0
+    UNKNOWN_COMMAND = 1
+    WRONG_STATE = 2
+    INTERLOCK_OPEN = 3
+    OUT_OF_RANGE = 4
+    ALARM_ACTIVE = 8
 
 
 #: The one Modbus exception after which a PLC map's "why refused" register holds the reason.
 EXPLAINED_EXCEPTION = "ILLEGAL_DATA_VALUE"
 
-ReasonReader = Callable[[], Awaitable[str]]
+
+# --------------------------------------------------------------------- the spec binding
 
 
-async def send_command(
-    tool: Equipment,
-    action: str,
-    command_register: int,
-    command: int,
-    reason: ReasonReader,
-    parameter_register: int = 0,
-    parameters: Sequence[int] = (),
-) -> None:
-    """Write a command's parameters, then its code; a refusal comes back explained.
+@dataclass(frozen=True, kw_only=True)
+class Placement:
+    """Where a value sits in the register map and how it is counted.
 
-    `reason` reads the map's "why refused" register(s) and words the reason.
+    `register` is its address (None: only a command parameter, placed in the command's
+    parameter block); `words` 2 is a 32-bit value, high word first, `TEXT_REGISTERS` ASCII
+    text; `scale` is register counts per unit of the value; `codes` names the coded values;
+    `stride`/`repeat` lay the register out `repeat` times, every `stride` registers (a group
+    of repeated registers starts at a multiple of its stride).
     """
-    link = tool.link
-    assert isinstance(link, ModbusLink)
-    try:
-        if parameters:
-            await link.write_registers(parameter_register, list(parameters))
-        await link.write_register(command_register, int(command))
-    except CommandRefused as refused:
-        raise await explain_refusal(tool, action, refused, reason) from None
 
+    register: int | None = None
+    words: int = 1
+    scale: float = 1
+    codes: tuple[tuple[int, str], ...] = ()
+    text: bool = False
+    stride: int = 0
+    repeat: int = 1
 
-async def explain_refusal(
-    tool: Equipment, action: str, refused: CommandRefused, reason: ReasonReader
-) -> CommandRefused:
-    """The refusal, naming `action`, with the tool's own reason.
+    def address(self, index: int = 0) -> int:
+        assert self.register is not None
+        return self.register + self.stride * index
 
-    Only exception 3 (illegal data value) leaves a reason in the "why refused" register; after
-    any other (e.g. 2, illegal data address) that register still holds an earlier refusal's
-    reason, so the refusal is reported as it came.
-    """
-    if refused.code != EXPLAINED_EXCEPTION:
-        detail = refused.detail.removesuffix(f" (tool error {refused.code})")
-        return CommandRefused(
-            tool.name, tool.address, action, f"{detail} to {refused.action}", refused.code
+    @property
+    def extent(self) -> int:
+        """One past the last register it (and its repetitions) may use."""
+        assert self.register is not None
+        if self.stride:
+            return self.register - self.register % self.stride + self.stride * self.repeat
+        return self.register + self.words
+
+    def addresses(self) -> str:
+        """The page's form of its address: `200`, `4-5`, `210 + 10·i`."""
+        first = (
+            f"{self.register}"
+            if self.words == 1
+            else f"{self.register}-{self.address() + self.words - 1}"
         )
-    return CommandRefused(tool.name, tool.address, action, await reason(), refused.code)
+        return f"{first} + {self.stride}·i" if self.stride else first
+
+    def code_of(self, text: str) -> int:
+        for code, name in self.codes:
+            if name == text:
+                return code
+        raise KeyError(text)
+
+    def text_of(self, code: int) -> str | None:
+        return dict(self.codes).get(code)
+
+    @property
+    def codes_text(self) -> str:
+        return ", ".join(f"{code} {name}" for code, name in self.codes)
 
 
-def reason_text(code: int, texts: Mapping[int, str]) -> str:
-    """The words for a "why refused" code, or a note that the map does not have it."""
-    return texts.get(code, f"reason code {code} (not in the register map)")
+def enum_codes(members: Iterable[IntEnum]) -> tuple[tuple[int, str], ...]:
+    """The codes of an IntEnum, named in lower case with spaces (`VACUUM_HOLD` -> vacuum hold)."""
+    return tuple((int(m), m.name.lower().replace("_", " ")) for m in members)
 
 
-async def open_interlocks(tool: Equipment) -> str:
-    """The names of the tool's open interlocks, for a refusal that an interlock caused."""
-    interlocks = await tool.request_interlocks()
-    return ", ".join(name for name, closed in interlocks.items() if not closed)
+@dataclass(frozen=True, kw_only=True)
+class PlcSetpoint(Setpoint, Placement):
+    """A setpoint in a setpoint register; the tool's range is `machine_range` times `scale`."""
+
+    @property
+    def register_range(self) -> Range:
+        return Range(
+            round(self.machine_range.minimum * self.scale),
+            round(self.machine_range.maximum * self.scale),
+        )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlcParameter(Parameter, Placement):
+    """A coded or text value of a command or setpoint block (a support kind, a gas, an id)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlcStatus(StatusVariable, Placement):
+    """A read-only status register (or 2 for 32 bits, or 8 for text)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlcCommand(Command):
+    """A command code; its parameters go to the parameter block in order.
+
+    `while_alarmed` commands (abort, reset) are accepted with an alarm latched; `conditions`
+    words what else the tool checks (after the family's checks, see `Reason`); `effect` what
+    it does.
+    """
+
+    code: int
+    while_alarmed: bool = False
+    conditions: str = ""
+    effect: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class NamedRefusal(Refusal):
+    """A "why refused" code with the name the tool's code gives it (`WRONG_STATE`)."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class BitAlarm(Alarm):
+    """An alarm: a bit of the alarm register."""
+
+    bit: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class BitInterlock(Interlock):
+    """An interlock: a bit of the interlock register, 1 = closed (safe)."""
+
+    bit: int
+
+
+Field = PlcSetpoint | PlcParameter
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlcMap:
+    """What a PLC map fixes beyond its entries: where the family's registers are.
+
+    `status_registers` are read by every status poll from register 0; `reserved_to` is one
+    past the read-only block. `refused_register` (if the map has one) names the address a
+    refusal concerned. `product_code` is the simulated tool's FC43 product code.
+    """
+
+    status_registers: int
+    reserved_to: int
+    alarm_register: int
+    interlock_register: int
+    serial_register: int
+    reason_register: int
+    refused_register: int | None = None
+    command_register: int
+    parameter_register: int
+    parameter_registers: int
+    setpoint_block: str = "setpoints"
+
+    def status_address(self, spec: ToolSpec, name: str, index: int = 0) -> int:
+        """The address of the status variable `name` (of its `index`th repetition)."""
+        for entry in spec.status:
+            if entry.name == name and isinstance(entry, PlcStatus):
+                return entry.address(index)
+        raise KeyError(f"spec {spec.kind} has no status register {name}")
+
+    def fields(self, spec: ToolSpec) -> list[Field]:
+        """Setpoints and parameters with a register, by address."""
+        placed = [
+            entry
+            for entry in (*spec.setpoints, *spec.parameters)
+            if isinstance(entry, Placement) and entry.register is not None
+        ]
+        return sorted(placed, key=lambda entry: entry.address())  # type: ignore[return-value]
+
+    def field_at(self, spec: ToolSpec, address: int) -> tuple[Field, int] | None:
+        """The setpoint or parameter written at `address`, and which repetition."""
+        for entry in self.fields(spec):
+            for index in range(entry.repeat):
+                if entry.address(index) <= address < entry.address(index) + entry.words:
+                    return entry, index
+        return None
+
+    def setpoint_extent(self, spec: ToolSpec) -> tuple[int, int]:
+        """The writable setpoint block: first address, register count."""
+        fields = self.fields(spec)
+        first = min(entry.address() for entry in fields)
+        return first, max(entry.extent for entry in fields) - first
+
+    def carried(self, spec: ToolSpec, command: Command) -> list[tuple[Field, int]]:
+        """A command's parameters and their addresses in the parameter block, in order."""
+        placed, address = [], self.parameter_register
+        for name in command.parameters:
+            entry = spec.setpoint_by_name.get(name) or spec.parameter_by_name[name]
+            placed.append((entry, address))
+            address += entry.words  # type: ignore[union-attr]
+        return placed
+
+    def tables(self, spec: ToolSpec) -> dict[str, str]:
+        """The map's own tables: status, setpoint block, commands, alarms, interlocks."""
+        return {
+            "status": self._status_table(spec),
+            self.setpoint_block: table(
+                ("address", "value", "the tool accepts", "register unit", "meaning"),
+                (
+                    (
+                        entry.addresses(),
+                        f"`{entry.name}`",
+                        _accepted(entry),
+                        _register_unit(entry),
+                        entry.doc,
+                    )
+                    for entry in self.fields(spec)
+                ),
+            ),
+            "commands": table(
+                ("code", "command", "parameters", "accepted when", "effect"),
+                (
+                    (
+                        command.code,
+                        command.name,
+                        ", ".join(
+                            f"`{entry.name}` at {address}"
+                            + (f"-{address + entry.words - 1}" if entry.words > 1 else "")
+                            for entry, address in self.carried(spec, command)
+                        ),
+                        _accepted_when(command),
+                        command.effect,
+                    )
+                    for command in spec.commands
+                    if isinstance(command, PlcCommand)
+                ),
+            ),
+            "alarms": table(
+                ("bit", "code", "raised when"),
+                ((a.bit, a.code, a.text) for a in spec.alarms if isinstance(a, BitAlarm)),
+            ),
+            "interlocks": table(
+                ("bit", "interlock", "closed (safe) when", "guards"),
+                (
+                    (
+                        i.bit,
+                        f"`{i.name}`",
+                        i.doc,
+                        ", ".join(c.name for c in spec.commands if i.name in c.interlocks),
+                    )
+                    for i in spec.interlocks
+                    if isinstance(i, BitInterlock)
+                ),
+            ),
+        }
+
+    def _status_table(self, spec: ToolSpec) -> str:
+        rows: list[tuple[str, str, str]] = []
+        expected = 0
+        for entry in sorted(
+            (s for s in spec.status if isinstance(s, PlcStatus)), key=lambda s: s.address()
+        ):
+            if entry.address() > expected:
+                rows.append((_span(expected, entry.address()), "reserved", "read as 0"))
+            rows.append((entry.addresses(), entry.name, _encoding(entry)))
+            expected = entry.extent
+        if expected < self.reserved_to:
+            rows.append((_span(expected, self.reserved_to), "reserved", "read as 0"))
+        return table(("address", "name", "unit / encoding"), rows)
+
+
+def _span(first: int, end: int) -> str:
+    return f"{first}" if end - first == 1 else f"{first}-{end - 1}"
+
+
+def _register_unit(entry: Placement) -> str:
+    unit = getattr(entry, "unit", "")
+    if entry.text:
+        return f"ASCII, {2 * entry.words} characters"
+    if entry.codes:
+        return "code"
+    return unit if entry.scale == 1 else f"{1 / entry.scale:g} {unit}"
+
+
+def _encoding(entry: PlcStatus) -> str:
+    parts = [entry.codes_text or _register_unit(entry)]
+    if entry.words == 2:
+        parts.append("32-bit")
+    return ", ".join(part for part in (*parts, entry.doc) if part)
+
+
+def _accepted(entry: Field) -> str:
+    if isinstance(entry, PlcSetpoint):
+        return str(entry.register_range)
+    return entry.codes_text or "printable ASCII"
+
+
+def _accepted_when(command: PlcCommand) -> str:
+    parts = [" or ".join(command.allowed_in) if command.allowed_in else "always"]
+    parts += [f"`{name}` closed" for name in command.interlocks]
+    if command.conditions:
+        parts.append(command.conditions)
+    return ", ".join(parts)
+
+
+@cache
+def reason_enum(spec: ToolSpec) -> type[IntEnum]:
+    """The map's "why refused" codes as an IntEnum (`WRONG_STATE`, ...), named from the spec
+    (one class per spec: the driver and the simulated tool compare the same members)."""
+    return IntEnum(  # type: ignore[return-value]
+        "CommandError", {r.name: r.code for r in spec.refusals if isinstance(r, NamedRefusal)}
+    )
+
+
+@cache
+def command_enum(spec: ToolSpec) -> type[IntEnum]:
+    """The map's command codes as an IntEnum (`ABORT`, ...), named from the spec."""
+    return IntEnum(  # type: ignore[return-value]
+        "Command", {c.name: c.code for c in spec.commands if isinstance(c, PlcCommand)}
+    )
+
+
+# --------------------------------------------------------------------- the driver base
+
+E = TypeVar("E", bound=IntEnum)
+
+
+class ModbusPlcDriver(Equipment):
+    """The driver side of a PLC map, read from the tool's spec (`spec`)."""
+
+    link_type = ModbusLink
+    link: ModbusLink
+    spec: ClassVar[ToolSpec[PlcMap]]
+
+    @property
+    def map(self) -> PlcMap:
+        wire = self.spec.wire
+        assert wire is not None
+        return wire
+
+    def _protocol_error(self, action: str, detail: str) -> ProtocolError:
+        return ProtocolError(self.name, self.address, action, detail)
+
+    async def request_identity(self) -> Identity:
+        """FC43 objects and the serial number block."""
+        info = await self.link.read_device_identification()
+        serial = await self.link.read_holding_registers(self.map.serial_register, SERIAL_REGISTERS)
+        try:
+            serial_number = registers_to_ascii(serial)
+        except ValueError as error:
+            raise self._protocol_error("read identity", f"serial number: {error}") from None
+        return Identity(
+            vendor=info.get("vendor_name", ""),
+            model=info.get("product_code", ""),
+            serial_number=serial_number,
+            firmware=info.get("revision", ""),
+        )
+
+    # ----------------------------------------------------------------- status
+
+    async def read_status_block(self) -> dict[str, float]:
+        """The status registers polled each time, decoded by name (scaled, 32-bit joined)."""
+        registers = await self.link.read_holding_registers(0, self.map.status_registers)
+        values: dict[str, float] = {}
+        for entry in self.spec.status:
+            if isinstance(entry, PlcStatus) and not entry.text:
+                first = entry.address()
+                if first + entry.words <= len(registers):
+                    raw = 0
+                    for word in registers[first : first + entry.words]:
+                        raw = raw << 16 | word
+                    values[entry.name] = raw if entry.scale == 1 else raw / entry.scale
+        return values
+
+    def member(self, values: Mapping[str, float], name: str, codes: type[E]) -> E:
+        """The coded status value `name` as a member of `codes`; a code off the map is a
+        protocol error."""
+        raw = int(values[name])
+        try:
+            return codes(raw)
+        except ValueError:
+            raise self._off_the_map(name, raw) from None
+
+    def coded(self, values: Mapping[str, float], name: str) -> str:
+        """The coded status value `name` as the map words it; a code off the map is a
+        protocol error."""
+        raw = int(values[name])
+        entry = next(s for s in self.spec.status if s.name == name)
+        assert isinstance(entry, Placement)
+        text = entry.text_of(raw)
+        if text is None:
+            raise self._off_the_map(name, raw)
+        return text
+
+    def _off_the_map(self, name: str, raw: int) -> ProtocolError:
+        label = name.lower().replace("_", " ")
+        return self._protocol_error("read status", f"{label} {raw} is not in the register map")
+
+    def record_traces(self, values: Mapping[str, float]) -> None:
+        """Record every status value the spec traces, in its unit."""
+        for entry in self.spec.status:
+            if entry.trace is not None and entry.name in values:
+                self.record_reading(entry.trace, float(values[entry.name]), entry.unit)
+
+    async def request_alarms(self) -> dict[str, str]:
+        (word,) = await self.link.read_holding_registers(self.map.alarm_register, 1)
+        return {
+            alarm.code: alarm.text
+            for alarm in self.spec.alarms
+            if isinstance(alarm, BitAlarm) and word >> alarm.bit & 1
+        }
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        (word,) = await self.link.read_holding_registers(self.map.interlock_register, 1)
+        return {
+            interlock.name: bool(word >> interlock.bit & 1)
+            for interlock in self.spec.interlocks
+            if isinstance(interlock, BitInterlock)
+        }
+
+    async def read_text(self, action: str, address: int) -> str:
+        """An ASCII block (a wafer id) at `address`."""
+        block = await self.link.read_holding_registers(address, TEXT_REGISTERS)
+        try:
+            return registers_to_ascii(block)
+        except ValueError as error:
+            raise self._protocol_error(action, str(error)) from None
+
+    # ----------------------------------------------------------------- setpoints and commands
+
+    def encode(self, action: str, name: str, value: float | str) -> list[int]:
+        """The registers of one value: a setpoint checked against the limits and scaled, text
+        as ASCII, a coded parameter by its code, any other as the number. Nothing is sent."""
+        entry = self.spec.setpoint_by_name.get(name) or self.spec.parameter_by_name[name]
+        assert isinstance(entry, Placement)
+        if isinstance(entry, PlcSetpoint):
+            return [round(self.check_limit(action, name, float(value)) * entry.scale)]
+        if entry.text:
+            return ascii_to_registers(str(value), entry.words)
+        if entry.codes:
+            return [entry.code_of(str(value))]
+        return [int(value)]
+
+    def encode_fields(self, action: str, values: Mapping[str, float | str]) -> list[int]:
+        """The registers of the setpoint block fields named in `values`, by address (each
+        checked; nothing is sent)."""
+        return [
+            register
+            for entry in self.map.fields(self.spec)
+            if entry.name in values
+            for register in self.encode(action, entry.name, values[entry.name])
+        ]
+
+    async def write_fields(self, action: str, address: int, registers: Sequence[int]) -> None:
+        """Write setpoint registers from `address` (FC16); a refusal comes back explained."""
+        try:
+            await self.link.write_registers(address, list(registers))
+        except CommandRefused as refused:
+            raise await self.explain_refusal(action, refused) from None
+
+    async def command(self, action: str, name: str, **parameters: float | str) -> None:
+        """Write a command's parameters (checked, encoded), then its code; a refusal comes
+        back explained."""
+        command = self.spec.command_by_name[name]
+        assert isinstance(command, PlcCommand)
+        registers = [
+            register
+            for entry, _ in self.map.carried(self.spec, command)
+            for register in self.encode(action, entry.name, parameters[entry.name])
+        ]
+        try:
+            if registers:
+                await self.link.write_registers(self.map.parameter_register, registers)
+            await self.link.write_register(self.map.command_register, command.code)
+        except CommandRefused as refused:
+            raise await self.explain_refusal(action, refused) from None
+
+    async def write_abort(self) -> None:
+        """The ABORT command, written bare: the safe state is not explained, only sent."""
+        abort = self.spec.command_by_name["ABORT"]
+        assert isinstance(abort, PlcCommand)
+        await self.link.write_register(self.map.command_register, abort.code)
+
+    async def _clear_alarms(self) -> None:
+        await self.command("reset alarms", "RESET_ALARMS")
+
+    async def explain_refusal(self, action: str, refused: CommandRefused) -> CommandRefused:
+        """The refusal, naming `action`, with the tool's own reason.
+
+        Only exception 3 (illegal data value) leaves a reason in the "why refused" register;
+        after any other (e.g. 2, illegal data address) that register still holds an earlier
+        refusal's reason, so the refusal is reported as it came.
+        """
+        if refused.code != EXPLAINED_EXCEPTION:
+            detail = refused.detail.removesuffix(f" (tool error {refused.code})")
+            return CommandRefused(
+                self.name, self.address, action, f"{detail} to {refused.action}", refused.code
+            )
+        return CommandRefused(self.name, self.address, action, await self.reason(), refused.code)
+
+    async def reason(self) -> str:
+        """Why the tool refused: the reason's words, the field at fault (on a map that names
+        the refused register) or the open interlocks."""
+        wire = self.map
+        if wire.refused_register is None:
+            (code,) = await self.link.read_holding_registers(wire.reason_register, 1)
+            register = None
+        else:
+            register, code = await self.link.read_holding_registers(wire.refused_register, 2)
+        texts = {refusal.code: refusal.text for refusal in self.spec.refusals}
+        reason = texts.get(code, f"reason code {code} (not in the register map)")
+        field = self.map.field_at(self.spec, register) if register is not None else None
+        if code == Reason.OUT_OF_RANGE and field is not None:
+            reason += f": {field[0].name} (register {register})"
+        if code == Reason.INTERLOCK_OPEN:
+            interlocks = await self.request_interlocks()
+            reason += ": " + ", ".join(name for name, closed in interlocks.items() if not closed)
+        return reason

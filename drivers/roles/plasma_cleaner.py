@@ -33,6 +33,15 @@ class ChamberState(IntEnum):
     FAULT = 5
 
 
+class LastResult(IntEnum):
+    """How the last chamber run ended."""
+
+    NONE = 0
+    COMPLETED = 1
+    ABORTED = 2
+    FAULTED = 3
+
+
 @dataclass(frozen=True)
 class PlasmaStep:
     """One step of a plasma recipe."""

@@ -1,37 +1,63 @@
-"""What every simulated tool with a PLC on Modbus shares: its wire side.
+"""What every simulated tool with a PLC on Modbus shares: its wire side, read from the spec.
 
 Such a tool (the plasma cleaner, the laminator) is a `SimDevice` whose `action` hook sees every
-access: it brings the tool's model to the clock's present time, records and judges a write
-(refused with Modbus exception 3 and a reason kept for the map's "why refused" register, see
-docs/protocols/conventions.md), and renders the status registers. Each tool gives its register
-blocks and the three model steps; identity (FC43), transports and serving are written here.
+access: it brings the tool's model to the clock's present time, judges a write and renders the
+status registers. The family's rules are here, once (docs/protocols/conventions.md, "Modbus
+PLC register maps"):
+
+* the register blocks, the FC43 identity and the function codes served come from the spec;
+* a setpoint write is refused while the tool does not take setpoints, or out of its range;
+* a command is judged in the family's order (`Reason`): unknown command, alarm active, not
+  allowed in the present state, interlock open, parameter out of range; then the tool's own
+  conditions (`execute`);
+* every write the tool accepts clears the "why refused" register(s), every write it refuses
+  (exception 3) sets them; reads, and requests answered with another exception, leave them;
+* alarms latch (`latch`) until RESET_ALARMS; an injected fault starts at the present time.
+
+Each tool gives its phase name, its interlocks, its status values and its command semantics.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from typing import ClassVar, Generic, TypeVar
+from collections.abc import Mapping, Sequence
+from enum import IntEnum
+from typing import ClassVar
 
 from pymodbus.constants import ExcCodes
 from pymodbus.pdu.device import ModbusDeviceIdentification
-from pymodbus.simulator import SimData, SimDevice
+from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
+from packline.drivers.families.modbus_plc import (
+    FUNCTION_CODES,
+    PlcCommand,
+    PlcMap,
+    PlcSetpoint,
+    PlcStatus,
+    Reason,
+    command_enum,
+    reason_enum,
+)
+from packline.drivers.links.registers import (
+    ascii_to_registers,
+    registers_to_ascii,
+    u32_to_registers,
+)
+from packline.drivers.specs import ToolSpec
 
 from ..servers import ModbusToolServer, ModbusTransport
 from ..tool import SimulatedTool
 from ..twin import TwinStore
 
-Refusal = TypeVar("Refusal")
+#: A refused write: the reason code and the register it concerned.
+Refused = tuple[int, int]
 
 
-class ModbusPlcSimulator(SimulatedTool, Generic[Refusal]):
+class ModbusPlcSimulator(SimulatedTool):
     """Base of simulated tools whose controller is a PLC on Modbus (TCP, or RTU)."""
 
-    #: FC43 identity of the simulated PLC.
-    vendor: ClassVar[str] = "packline"
-    product_code: ClassVar[str]
-    revision: ClassVar[str] = "1.0"
+    spec: ClassVar[ToolSpec[PlcMap]]
 
     def __init__(
         self,
@@ -39,31 +65,60 @@ class ModbusPlcSimulator(SimulatedTool, Generic[Refusal]):
         twin: TwinStore,
         clock: Clock | None = None,
         *,
+        serial_number: str,
         device_id: int = 1,
         transport: ModbusTransport = "tcp",
     ) -> None:
         super().__init__(name, twin, clock)
+        self.serial_number = serial_number
         self.device_id = device_id
         self.transport: ModbusTransport = transport
+        self.alarms: set[str] = set()
+        self.reasons = reason_enum(self.spec)
+        self.command_error: IntEnum = self.reasons(Reason.NONE)
+        self.refused_register = 0
+
+    @property
+    def map(self) -> PlcMap:
+        wire = self.spec.wire
+        assert wire is not None
+        return wire
+
+    # ----------------------------------------------------------------- serving
 
     def device(self) -> SimDevice:
         """The register map as a pymodbus device, its accesses handled by this model."""
-        identity = ModbusDeviceIdentification(
-            info_name={
-                "VendorName": self.vendor,
-                "ProductCode": self.product_code,
-                "MajorMinorRevision": self.revision,
-            }
-        )
+        wire, identity = self.map, self.spec.identity
+        first, count = wire.setpoint_extent(self.spec)
         return SimDevice(
             id=self.device_id,
-            simdata=self.register_blocks(),
-            identity=identity,
+            simdata=[
+                SimData(0, count=wire.reserved_to, datatype=DataType.REGISTERS, readonly=True),
+                SimData(first, count=count, datatype=DataType.REGISTERS),
+                SimData(
+                    wire.command_register,
+                    count=1 + wire.parameter_registers,
+                    datatype=DataType.REGISTERS,
+                ),
+            ],
+            identity=ModbusDeviceIdentification(
+                info_name={
+                    "VendorName": identity.vendor,
+                    "ProductCode": identity.model,
+                    "MajorMinorRevision": identity.firmware,
+                }
+            ),
             action=self._on_access,
         )
 
     def make_server(self, host: str, port: int) -> ModbusToolServer:
-        return ModbusToolServer(self.device(), transport=self.transport, host=host, port=port)
+        return ModbusToolServer(
+            self.device(),
+            transport=self.transport,
+            host=host,
+            port=port,
+            function_codes=FUNCTION_CODES,
+        )
 
     async def _on_access(
         self,
@@ -79,36 +134,200 @@ class ModbusPlcSimulator(SimulatedTool, Generic[Refusal]):
         if set_values is not None:
             values = [int(v) for v in set_values]
             self.received.append(f"FC{function_code} write {address} {values}")
-            refusal = self.judge_write(start_address, address, values, registers)
-            if refusal is not None:
-                self.keep_refusal(refusal)
-                self.render(start_address, registers)
+            refused = self._judge(start_address, address, values, registers)
+            reason, register = refused or (Reason.NONE, 0)
+            self.command_error, self.refused_register = self.reasons(reason), register
+            if refused is not None:
+                self._render(start_address, registers)
                 return ExcCodes.ILLEGAL_VALUE
-        self.render(start_address, registers)
+        self._render(start_address, registers)
         return None
 
-    @abstractmethod
-    def register_blocks(self) -> list[SimData]:
-        """The map's register blocks (status read-only, setpoints and command writable)."""
+    # ----------------------------------------------------------------- judging writes
+
+    def _judge(
+        self, start: int, address: int, values: list[int], registers: list[int]
+    ) -> Refused | None:
+        wire = self.map
+        first, count = wire.setpoint_extent(self.spec)
+        if first <= address < first + count:
+            if not self.takes_setpoints():
+                return Reason.WRONG_STATE, address
+            for offset, value in enumerate(values):
+                if self.out_of_range(address + offset, value):
+                    return Reason.OUT_OF_RANGE, address + offset
+            return None
+        if address == wire.command_register:
+            # parameters written with the command in one request count before it runs
+            registers[address - start : address - start + len(values)] = values
+            return self._command(values[0], registers, start)
+        return None  # command parameters, used by the next command
+
+    def out_of_range(self, address: int, value: int) -> bool:
+        """Whether `value` is outside what the setpoint or coded register at `address`
+        accepts (a register outside the map takes any value)."""
+        placed = self.map.field_at(self.spec, address)
+        if placed is None:
+            return False
+        entry = placed[0]
+        if isinstance(entry, PlcSetpoint):
+            return not entry.register_range.contains(value)
+        return bool(entry.codes) and entry.text_of(value) is None
+
+    def first_out_of_range(self, registers: Sequence[int], start: int, addresses: range) -> int:
+        """The first address in `addresses` whose register is out of range, or 0."""
+        for address in addresses:
+            if self.out_of_range(address, registers[address - start]):
+                return address
+        return 0
+
+    def setpoint_values(
+        self, registers: Sequence[int], start: int, index: int = 0
+    ) -> dict[str, float | str]:
+        """The setpoint block's values (of repetition `index`): setpoints in their units,
+        coded parameters as the map names their codes."""
+        values: dict[str, float | str] = {}
+        for entry in self.map.fields(self.spec):
+            raw = registers[entry.address(index) - start]
+            if isinstance(entry, PlcSetpoint):
+                values[entry.name] = raw / entry.scale
+            else:
+                values[entry.name] = entry.text_of(raw) or ""
+        return values
+
+    def _command(self, code: int, registers: list[int], start: int) -> Refused | None:
+        wire = self.map
+        here = wire.command_register
+        if code not in command_enum(self.spec)._value2member_map_:
+            return Reason.UNKNOWN_COMMAND, here
+        command = next(
+            c for c in self.spec.commands if isinstance(c, PlcCommand) and c.code == code
+        )
+        if self.alarms and not command.while_alarmed:
+            return Reason.ALARM_ACTIVE, here
+        if command.allowed_in and self.state_name() not in command.allowed_in:
+            return Reason.WRONG_STATE, here
+        interlocks = self.interlocks()
+        if not all(interlocks[name] for name in command.interlocks):
+            return Reason.INTERLOCK_OPEN, here
+        parameters: dict[str, float | list[int]] = {}
+        for entry, address in wire.carried(self.spec, command):
+            raw = registers[address - start : address - start + entry.words]
+            if isinstance(entry, PlcSetpoint):
+                if not entry.register_range.contains(raw[0]):
+                    return Reason.OUT_OF_RANGE, address
+                parameters[entry.name] = raw[0] / entry.scale
+            else:
+                parameters[entry.name] = raw if entry.text else raw[0]
+        if command.name == "RESET_ALARMS":
+            self.alarms.clear()
+        return self.execute(command.name, parameters, registers, start)
+
+    def text_parameter(self, parameters: Mapping[str, float | list[int]], name: str) -> str:
+        """A text parameter of a command (raises ValueError if it is not printable ASCII)."""
+        block = parameters[name]
+        assert isinstance(block, list)
+        return registers_to_ascii(block)
+
+    def refused(self, reason: int, register: int | None = None) -> Refused:
+        """A refusal of the present command, concerning `register` (the command register)."""
+        return reason, self.map.command_register if register is None else register
+
+    # ----------------------------------------------------------------- status
+
+    def _render(self, start: int, registers: list[int]) -> None:
+        """Write the present status into the block of registers from address `start`."""
+        end = start + len(registers)
+        wire = self.map
+        if not 0 <= start < wire.reserved_to:
+            return
+        values: dict[str, object] = dict(self.status_values())
+        for entry in self.spec.status:
+            if not isinstance(entry, PlcStatus):
+                continue
+            for index in range(entry.repeat):
+                address = entry.address(index)
+                if address >= end or address + entry.words <= start:
+                    continue
+                value = values.get(entry.name, 0)
+                if entry.repeat > 1:
+                    assert isinstance(value, Sequence)
+                    value = value[index] if index < len(value) else ""
+                encoded = self._encode(entry, value, address)
+                for offset, word in enumerate(encoded):
+                    if start <= address + offset < end:
+                        registers[address + offset - start] = word
+
+    def _encode(self, entry: PlcStatus, value: object, address: int) -> list[int]:
+        wire = self.map
+        if address == wire.alarm_register:
+            return [sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms)]  # type: ignore[attr-defined]
+        if address == wire.interlock_register:
+            closed = self.interlocks()
+            return [sum(1 << i.bit for i in self.spec.interlocks if closed[i.name])]  # type: ignore[attr-defined]
+        if address == wire.reason_register:
+            return [int(self.command_error)]
+        if address == wire.refused_register:
+            return [self.refused_register]
+        if address == wire.serial_register:
+            return ascii_to_registers(self.serial_number, entry.words)
+        if entry.text:
+            return ascii_to_registers(str(value or ""), entry.words)
+        raw = round(float(value) * entry.scale)  # type: ignore[arg-type]
+        return u32_to_registers(raw) if entry.words == 2 else [raw]
+
+    # ----------------------------------------------------------------- faults and alarms
+
+    def latch(self, alarm: str) -> None:
+        """Latch `alarm` (a code of the spec) until RESET_ALARMS."""
+        assert alarm in self.spec.alarm_by_code, alarm
+        self.alarms.add(alarm)
+
+    def inject_fault(self, fault: str) -> None:
+        """The fault starts now: the model is first brought to now under the old conditions."""
+        self.advance()
+        super().inject_fault(fault)
+        self.conditions_changed()
+
+    def clear_fault(self, fault: str) -> None:
+        self.advance()
+        super().clear_fault(fault)
+        self.conditions_changed()
+
+    def conditions_changed(self) -> None:
+        """A fault came or went (the model is at the present time); by default nothing."""
+
+    # ----------------------------------------------------------------- the tool's part
 
     @abstractmethod
     def advance(self) -> None:
         """Bring the tool's model to the clock's present time."""
 
     @abstractmethod
-    def judge_write(
-        self, start: int, address: int, values: list[int], registers: list[int]
-    ) -> Refusal | None:
-        """Apply a write (a setpoint, a command) or say why the tool refuses it.
-
-        `registers` is the whole block from address `start`; the write lands in it after this
-        returns None.
-        """
+    def state_name(self) -> str:
+        """The tool's present phase as the spec's `allowed_in` names it."""
 
     @abstractmethod
-    def keep_refusal(self, refusal: Refusal) -> None:
-        """Keep the reason of a refused write for the map's "why refused" register(s)."""
+    def interlocks(self) -> dict[str, bool]:
+        """Every interlock of the spec, True = closed (safe)."""
 
     @abstractmethod
-    def render(self, start: int, registers: list[int]) -> None:
-        """Write the present status into the block of registers from address `start`."""
+    def takes_setpoints(self) -> bool:
+        """Whether the setpoint block may be written now."""
+
+    @abstractmethod
+    def status_values(self) -> Mapping[str, object]:
+        """The status the tool presents now, by the spec's names, in its units (the family
+        renders alarms, interlocks, the "why refused" registers and the serial number)."""
+
+    @abstractmethod
+    def execute(
+        self,
+        command: str,
+        parameters: Mapping[str, float | list[int]],
+        registers: list[int],
+        start: int,
+    ) -> Refused | None:
+        """Run a command the family's checks let through, or refuse it by the tool's own
+        conditions. `parameters` are decoded (setpoints in their units, text as registers);
+        `registers` is the command block from address `start`."""

@@ -16,11 +16,19 @@ Three transports, each with the address form `open_link` takes:
 Device identification (FC43 / MEI 14) answers with each `SimDevice`'s own `identity`. pymodbus
 itself serves FC43 from one process-wide control block, so two simulated tools in one process
 would otherwise answer with the same (last set) identity.
+
+Every request is answered, in the order it came, even several in one TCP segment (pymodbus
+alone answers the first and drops the rest). Given `function_codes`, the server answers only
+those; any other gets exception 1 (illegal function), and a request of a served function that
+does not decode (a read of 0 or more than 125 registers, a write of 0 or more than 123, a byte
+count that does not match) gets exception 3 (illegal data value), as the Modbus application
+protocol says.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import asyncio
+from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from pymodbus.constants import DeviceInformation, ExcCodes
@@ -29,6 +37,7 @@ from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 from pymodbus.pdu.device import DeviceInformationFactory, ModbusDeviceIdentification
 from pymodbus.pdu.mei_message import ReadDeviceInformationRequest, ReadDeviceInformationResponse
 from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
+from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import SimDevice
 
 from .base import ToolServer
@@ -86,13 +95,87 @@ def _serve_identities(server: ModbusBaseServer, devices: Sequence[SimDevice]) ->
     server.decoder.pdu_sub_table = table
 
 
+class _InOrderHandler(ServerRequestHandler):
+    """One client connection: every request answered, in order, one at a time.
+
+    A request to a unit id no device here has is answered with exception 11 (gateway target
+    device failed to respond) on Modbus TCP, and not at all on RTU framing, where another
+    device on the line may own that address.
+    """
+
+    def __init__(
+        self,
+        server: ModbusBaseServer,
+        function_codes: frozenset[int] | None,
+        device_ids: frozenset[int],
+        rtu: bool,
+    ) -> None:
+        super().__init__(server, server.trace_packet, server.trace_pdu, server.trace_connect)
+        self.function_codes = function_codes
+        self.device_ids = device_ids
+        self.rtu = rtu
+        self._requests: list[tuple[ModbusPDU, tuple | None]] = []
+        self._answering: asyncio.Task[None] | None = None
+
+    def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
+        """Take every whole request in `data`; the rest waits for more bytes."""
+        used = 0
+        while used < len(data):
+            length, device_id, transaction_id, frame = self.framer.decode(data[used:])
+            if not length:
+                break
+            used += length
+            if frame and not (self.rtu and device_id not in self.device_ids):
+                request = self._decode(frame, device_id)
+                request.dev_id, request.transaction_id = device_id, transaction_id
+                self._requests.append((request, addr))
+        if self._requests and self._answering is None:
+            self._answering = self.loop.create_task(self._answer())
+        return used
+
+    def _decode(self, frame: bytes, device_id: int) -> ModbusPDU:
+        function_code = frame[0]
+        if device_id not in self.device_ids:
+            return ExceptionResponse(function_code, ExcCodes.GATEWAY_NO_RESPONSE)
+        if self.function_codes is not None and function_code not in self.function_codes:
+            return ExceptionResponse(function_code, ExcCodes.ILLEGAL_FUNCTION)
+        request = self.framer.decoder.decode(frame)
+        if request is None:
+            return ExceptionResponse(function_code, ExcCodes.ILLEGAL_VALUE)
+        return request
+
+    async def _answer(self) -> None:
+        try:
+            while self._requests:
+                request, addr = self._requests.pop(0)
+                if isinstance(request, ExceptionResponse):
+                    self.server_send(request, addr)
+                    continue
+                self.last_pdu, self.last_addr = request, addr
+                await self.handle_request()
+        finally:
+            self._answering = None
+
+    def send(self, data: bytes, addr: tuple | None = None) -> None:
+        """Send a reply, keeping the bytes of a request not yet whole (pymodbus drops them)."""
+        pending = self.recv_buffer
+        super().send(data, addr)
+        self.recv_buffer = pending
+
+    def callback_disconnected(self, exc: Exception | None) -> None:
+        self._requests.clear()
+        if self._answering is not None:
+            self._answering.cancel()
+        super().callback_disconnected(exc)
+
+
 class ModbusToolServer(ToolServer):
     """Serve one or more `SimDevice`s (several device ids = an RS-485 line) over Modbus.
 
     `host`/`port` apply to the TCP transports (port 0 = ephemeral; after `stop()` a new
     `start()` binds the same port); `baudrate`/`parity`/`stopbits`/`bytesize` to `"rtu-pty"`.
     A restart keeps the registers: it models a tool that dropped off the wire, not one that
-    lost power.
+    lost power. `function_codes` are the ones served (None: all pymodbus knows).
     """
 
     def __init__(
@@ -106,6 +189,7 @@ class ModbusToolServer(ToolServer):
         parity: str = "N",
         stopbits: int = 1,
         bytesize: int = 8,
+        function_codes: Iterable[int] | None = None,
     ) -> None:
         super().__init__()
         if transport not in ("tcp", "rtu-pty", "rtu-tcp"):
@@ -120,6 +204,7 @@ class ModbusToolServer(ToolServer):
             "stopbits": stopbits,
             "bytesize": bytesize,
         }
+        self.function_codes = None if function_codes is None else frozenset(function_codes)
         self._server: ModbusBaseServer | None = None
         self._registers: Any = None
         self._null_modem: NullModem | None = None
@@ -151,6 +236,11 @@ class ModbusToolServer(ToolServer):
             # The tool kept power while off the wire: same registers after a restart.
             self._server.context = self._registers
         _serve_identities(self._server, self.devices)
+        server = self._server
+        device_ids = frozenset(device.id for device in self.devices)
+        server.callback_new_connection = lambda: _InOrderHandler(  # type: ignore[method-assign]
+            server, self.function_codes, device_ids, rtu=self.transport != "tcp"
+        )
         await self._server.serve_forever(background=True)
         if self.transport == "rtu-pty":
             return address

@@ -28,7 +28,7 @@ from packline.drivers.errors import (
     ToolStateError,
     ToolTimeout,
 )
-from packline.drivers.laminator import Command, CommandError, ModbusLaminator, Reg
+from packline.drivers.laminator import Command, CommandError, ModbusLaminator
 from packline.drivers.roles.laminator import (
     JobResult,
     LaminationJob,
@@ -37,6 +37,7 @@ from packline.drivers.roles.laminator import (
     ResinSheet,
     SupportKind,
 )
+from packline.drivers.specs.laminator import SPEC
 from packline.sim_instruments.laminator import (
     LaminatorPhysics,
     SimLaminator,
@@ -55,6 +56,8 @@ RECIPE = PressRecipe(
     cool_to_c=35,
 )
 FILM_45 = LaminationJob(ResinSheet(45, SupportKind.FILM), RECIPE)
+
+MAP = SPEC.wire
 
 
 Rig = testing.Rig[SimLaminator, ModbusLaminator]
@@ -191,7 +194,7 @@ async def test_a_metal_film_support_stays_and_the_tips_touch_it(rig: Rig):
         await rig.driver.peel_support()
     assert rig.sim.received[sent:] == []
     with pytest.raises(CommandRefused):  # and the tool itself refuses it too
-        await rig.driver.link.write_register(Reg.COMMAND, Command.PEEL_SUPPORT)
+        await rig.driver.link.write_register(MAP.command_register, Command.PEEL_SUPPORT)
     assert rig.sim.command_error is CommandError.SUPPORT_STAYS
     assert wafer.support is Support.METAL_FILM
 
@@ -210,8 +213,8 @@ async def test_peel_is_refused_while_hot_and_done_once_cooled(rig: Rig):
     assert rig.driver.state is ToolState.IDLE
     # the tool's own refusal, for a peel sent past the driver
     with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
-        await rig.driver.link.write_register(Reg.COMMAND, Command.PEEL_SUPPORT)
-    reason = await rig.driver.link.read_holding_registers(Reg.COMMAND_ERROR, 1)
+        await rig.driver.link.write_register(MAP.command_register, Command.PEEL_SUPPORT)
+    reason = await rig.driver.link.read_holding_registers(MAP.reason_register, 1)
     assert reason == [CommandError.INTERLOCK_OPEN]
 
     assert await rig.driver.cool(35) <= 35.0
@@ -295,7 +298,7 @@ async def test_chamber_leak_raises_vacuum_not_reached_until_reset(rig: Rig):
     with pytest.raises(ToolStateError, match="not allowed while fault"):
         await rig.driver.laminate(FILM_45)
     with pytest.raises(CommandRefused):  # the tool refuses work while the alarm is latched
-        await rig.driver.link.write_register(Reg.COMMAND, Command.START_JOB)
+        await rig.driver.link.write_register(MAP.command_register, Command.START_JOB)
     assert rig.sim.command_error is CommandError.ALARM_ACTIVE
 
     rig.sim.clear_fault("chamber_leak")
@@ -361,9 +364,9 @@ async def test_laminate_with_the_lid_open_is_refused_by_the_interlock(rig: Rig):
     assert rig.sim.received[sent:] == []
     # past the driver, the tool refuses the start itself, naming an open interlock
     with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
-        await rig.driver.link.write_register(Reg.COMMAND, Command.START_JOB)
-    assert await rig.driver.link.read_holding_registers(Reg.REFUSED_REGISTER, 2) == [
-        Reg.COMMAND,
+        await rig.driver.link.write_register(MAP.command_register, Command.START_JOB)
+    assert await rig.driver.link.read_holding_registers(MAP.refused_register, 2) == [
+        MAP.command_register,
         CommandError.INTERLOCK_OPEN,
     ]
     assert (await rig.driver.request_interlocks())["lid_closed"] is False
@@ -409,7 +412,7 @@ async def test_load_and_unload_refusals(rig: Rig):
     with pytest.raises(ToolStateError, match="wafer W01 is already on the platen"):
         await rig.driver.load("W02")
     with pytest.raises(CommandRefused):  # sent past the driver, the tool refuses it too
-        await rig.driver.link.write_register(Reg.COMMAND, Command.LOAD_WAFER)
+        await rig.driver.link.write_register(MAP.command_register, Command.LOAD_WAFER)
     assert rig.sim.command_error is CommandError.WAFER_PRESENT
     assert await rig.driver.request_wafer() == "W01"
 
@@ -420,10 +423,10 @@ async def test_commands_while_laminating_are_refused_by_the_tool(rig: Rig):
     await wait_for_phase(rig, LaminatorPhase.HEATING)
     for command in (Command.UNLOAD_WAFER, Command.COOL, Command.PEEL_SUPPORT):
         with pytest.raises(CommandRefused):
-            await rig.driver.link.write_register(Reg.COMMAND, command)
+            await rig.driver.link.write_register(MAP.command_register, command)
         assert rig.sim.command_error is CommandError.WRONG_STATE
     with pytest.raises(CommandRefused):  # nor may the job change under a running press
-        await rig.driver.link.write_register(Reg.JOB_TEMPERATURE_DC, 1100)
+        await rig.driver.link.write_register(SPEC.setpoint_by_name["temperature_c"].register, 1100)
     assert rig.sim.command_error is CommandError.WRONG_STATE
     await task
     assert rig.sim.last_result is JobResult.COMPLETED
@@ -458,7 +461,7 @@ async def test_a_job_past_its_allowance_is_aborted_before_the_timeout_is_raised(
     await rig.driver.load("W01")
     with pytest.raises(ToolTimeout, match=r"after 90 s; aborted"):
         await rig.driver.laminate(FILM_45)
-    assert rig.sim.received[-1] == f"FC6 write {int(Reg.COMMAND)} [{int(Command.ABORT)}]"
+    assert rig.sim.received[-1] == f"FC6 write {int(MAP.command_register)} [{int(Command.ABORT)}]"
     assert rig.sim.last_result is JobResult.ABORTED
     assert rig.sim.phase is LaminatorPhase.READY  # vented, heater off
     assert rig.sim.platen.drive == "off"

@@ -1,0 +1,294 @@
+"""The laminator's contract: a vacuum laminator PLC on Modbus (docs/protocols/laminator.md).
+
+One wafer on a heated platen in a vacuum chamber, with a press and a peel unit. The job block
+(registers 200-207: the sheet and the press recipe) is declared here once, as the setpoints and
+the support kind with their registers; the driver, the simulated tool and the page's tables
+read it from here.
+"""
+
+from __future__ import annotations
+
+from ..families.modbus_plc import (
+    BitAlarm,
+    BitInterlock,
+    NamedRefusal,
+    PlcCommand,
+    PlcMap,
+    PlcParameter,
+    PlcSetpoint,
+    PlcStatus,
+    Reason,
+    enum_codes,
+)
+from ..roles.laminator import JobResult, LaminatorPhase, SupportKind
+from .core import Identity, Range, ToolSpec
+
+#: The support kinds as the map codes them (SUPPORT_KIND, SUPPORT_ON_WAFER).
+SUPPORT_CODES = ((1, SupportKind.FILM.value), (2, SupportKind.METAL_FILM.value))
+
+SPEC: ToolSpec[PlcMap] = ToolSpec(
+    kind="laminator",
+    role="laminator",
+    family="modbus_plc",
+    identity=Identity(vendor="packline", model="VL-2", firmware="1.0"),
+    doc="vacuum laminator PLC for adhesive resin sheets on Modbus TCP/RTU",
+    status=(
+        PlcStatus(name="PHASE", register=0, codes=enum_codes(LaminatorPhase)),
+        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
+        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        PlcStatus(
+            name="PLATEN_TEMPERATURE", register=3, unit="degC", scale=10, trace="temperature"
+        ),
+        PlcStatus(
+            name="CHAMBER_PRESSURE",
+            register=4,
+            words=2,
+            unit="Pa",
+            trace="vacuum",
+            doc="atmosphere = 101325",
+        ),
+        PlcStatus(
+            name="PRESS_PRESSURE",
+            register=6,
+            unit="MPa",
+            scale=1000,
+            trace="press_pressure",
+            doc="applied by the press (0 when not pressing)",
+        ),
+        PlcStatus(
+            name="STEP_REMAINING",
+            register=7,
+            unit="s",
+            scale=10,
+            doc="left in the present phase (0 when unknown or none)",
+        ),
+        PlcStatus(
+            name="ELAPSED",
+            register=8,
+            words=2,
+            unit="s",
+            scale=10,
+            doc="time of the running or last job",
+        ),
+        PlcStatus(
+            name="PROGRESS",
+            register=10,
+            unit="%",
+            trace="progress",
+            doc="of the running or last job, kept after it ends (100 when it completed)",
+        ),
+        PlcStatus(
+            name="JOBS_COMPLETED",
+            register=11,
+            doc="counter of finished jobs (any result), wraps at 65536",
+        ),
+        PlcStatus(name="LAST_RESULT", register=12, codes=enum_codes(JobResult)),
+        PlcStatus(name="WAFER_LOADED", register=13, codes=((0, "no"), (1, "yes"))),
+        PlcStatus(
+            name="SUPPORT_ON_WAFER",
+            register=14,
+            codes=((0, "none"), *SUPPORT_CODES),
+            doc="the support on the loaded wafer",
+        ),
+        PlcStatus(
+            name="PEEL_BELOW",
+            register=15,
+            unit="degC",
+            scale=10,
+            doc="the platen must be below this to peel (the tool's setting)",
+        ),
+        PlcStatus(
+            name="REFUSED_REGISTER",
+            register=18,
+            doc="the address the last refusal concerned (a job register, 300, or 301)",
+        ),
+        PlcStatus(
+            name="COMMAND_ERROR",
+            register=19,
+            doc="why the last write was refused, see *Errors*",
+        ),
+        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        PlcStatus(
+            name="WAFER_ID",
+            register=30,
+            words=8,
+            text=True,
+            doc="the loaded wafer's id, empty when none",
+        ),
+    ),
+    setpoints=(
+        PlcSetpoint(
+            name="resin_thickness_um",
+            unit="um",
+            machine_range=Range(20, 100),
+            register=200,
+            scale=10,
+            doc="the sheet's resin layer",
+        ),
+        PlcSetpoint(
+            name="vacuum_pa",
+            unit="Pa",
+            machine_range=Range(50, 500),
+            register=202,
+            doc="the chamber pressure to reach and hold",
+        ),
+        PlcSetpoint(
+            name="vacuum_hold_s",
+            unit="s",
+            machine_range=Range(10, 60),
+            register=203,
+            doc="held at the vacuum before heating and pressing",
+        ),
+        PlcSetpoint(
+            name="temperature_c",
+            unit="degC",
+            machine_range=Range(60, 130),
+            register=204,
+            scale=10,
+            doc="platen setpoint",
+        ),
+        PlcSetpoint(
+            name="press_pressure_mpa",
+            unit="MPa",
+            machine_range=Range(0.2, 1.0),
+            register=205,
+            scale=1000,
+            doc="press pressure",
+        ),
+        PlcSetpoint(
+            name="press_time_s",
+            unit="s",
+            machine_range=Range(20, 180),
+            register=206,
+            doc="press time",
+        ),
+        PlcSetpoint(
+            name="cool_to_c",
+            unit="degC",
+            machine_range=Range(30, 60),
+            register=207,
+            scale=10,
+            doc="the job (or COOL) ends when the platen is at or below it",
+        ),
+    ),
+    parameters=(
+        PlcParameter(
+            name="support_kind",
+            register=201,
+            codes=SUPPORT_CODES,
+            doc="film is peeled (001:7), metal film stays (001:10)",
+        ),
+        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
+    ),
+    commands=(
+        PlcCommand(
+            name="LOAD_WAFER",
+            code=1,
+            parameters=("wafer_id",),
+            allowed_in=("ready",),
+            conditions="no wafer (5), id printable ASCII without spaces (7)",
+            effect="wafer on the platen",
+        ),
+        PlcCommand(
+            name="UNLOAD_WAFER",
+            code=2,
+            allowed_in=("ready",),
+            conditions="a wafer on the platen (6)",
+            effect="platen empty",
+        ),
+        PlcCommand(
+            name="START_JOB",
+            code=3,
+            allowed_in=("ready",),
+            interlocks=("lid_closed", "wafer_present"),
+            conditions="job block in range (4)",
+            effect="evacuating → vacuum hold → heating → pressing → venting → cooling → ready; "
+            "JOBS_COMPLETED +1",
+        ),
+        PlcCommand(
+            name="ABORT",
+            code=4,
+            while_alarmed=True,
+            effect="heater off, press released, chamber vented (venting → ready); a running job "
+            "ends with LAST_RESULT 2; cooling or peeling stops",
+        ),
+        PlcCommand(
+            name="COOL",
+            code=5,
+            parameters=("cool_to_c",),
+            allowed_in=("ready",),
+            effect="forced cooling (cooling → ready) until the platen is at or below the target",
+        ),
+        PlcCommand(
+            name="PEEL_SUPPORT",
+            code=6,
+            allowed_in=("ready",),
+            interlocks=("peel_temperature",),
+            conditions="a wafer (6) with a support (10) that is a film (9)",
+            effect="peeling → ready; the wafer's support is then none",
+        ),
+        PlcCommand(
+            name="RESET_ALARMS",
+            code=7,
+            while_alarmed=True,
+            effect="clears latched alarms; a faulted tool vents (venting → ready)",
+        ),
+    ),
+    alarms=(
+        BitAlarm(
+            code="VACUUM_NOT_REACHED",
+            bit=0,
+            text="chamber vacuum not reached within the evacuation time",
+        ),
+        BitAlarm(
+            code="OVER_TEMPERATURE",
+            bit=1,
+            text="platen above its over-temperature trip; heater off",
+        ),
+    ),
+    interlocks=(
+        BitInterlock(name="lid_closed", bit=0, doc="the lid is closed"),
+        BitInterlock(name="wafer_present", bit=1, doc="a wafer is on the platen"),
+        BitInterlock(name="peel_temperature", bit=2, doc="the platen is below PEEL_BELOW"),
+    ),
+    refusals=(
+        NamedRefusal(name="NONE", code=Reason.NONE, text="no reason given"),
+        NamedRefusal(
+            name="UNKNOWN_COMMAND", code=Reason.UNKNOWN_COMMAND, text="unknown command code"
+        ),
+        NamedRefusal(
+            name="WRONG_STATE",
+            code=Reason.WRONG_STATE,
+            text="not allowed in the laminator's present phase",
+        ),
+        NamedRefusal(
+            name="INTERLOCK_OPEN", code=Reason.INTERLOCK_OPEN, text="an interlock is open"
+        ),
+        NamedRefusal(name="OUT_OF_RANGE", code=Reason.OUT_OF_RANGE, text="value out of range"),
+        NamedRefusal(name="WAFER_PRESENT", code=5, text="a wafer is already on the platen"),
+        NamedRefusal(name="NO_WAFER", code=6, text="no wafer on the platen"),
+        NamedRefusal(name="BAD_WAFER_ID", code=7, text="wafer id is not printable ASCII"),
+        NamedRefusal(
+            name="ALARM_ACTIVE", code=Reason.ALARM_ACTIVE, text="an alarm is active; reset first"
+        ),
+        NamedRefusal(
+            name="SUPPORT_STAYS",
+            code=9,
+            text="the support is a metal film, which stays on the wafer",
+        ),
+        NamedRefusal(name="NO_SUPPORT", code=10, text="no film support on the wafer to peel"),
+    ),
+    wire=PlcMap(
+        status_registers=20,
+        reserved_to=38,
+        alarm_register=1,
+        interlock_register=2,
+        serial_register=20,
+        reason_register=19,
+        refused_register=18,
+        command_register=300,
+        parameter_register=301,
+        parameter_registers=8,
+        setpoint_block="job",
+    ),
+)
