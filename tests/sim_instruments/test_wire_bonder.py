@@ -396,6 +396,25 @@ async def test_cancelling_a_run_aborts_it_into_the_safe_state(loaded, bench):
     assert 50 < int(wafer.has_bumps.sum()) < 784
 
 
+async def test_abort_stops_at_once_as_the_page_says(bench):
+    """The page and the tool agree: ABORT stops the run at once; the site in progress gets
+    none of its studs and DONE keeps the sites finished before it."""
+    sim = SimWireBonder("bonder", bench.twin, bench.clock)
+    for line in ("LOAD W1", "PROG AU 25.0 150.0 35.0 60.0 12.0", "SEL:ALL", "BUMP 2"):
+        assert (await sim.handle(line)).startswith("OK"), line
+    run = sim.run
+    assert run is not None
+    await bench.clock.sleep(run.bonding_from_s + 10.5 * run.site_s)  # half way through site 10
+    assert await sim.handle("ABORT") == "OK"
+    status = (await sim.handle("STAT?")).split()
+    assert {"STATE=IDLE", "DONE=10", "LAST=ABORTED"} <= set(status)
+    stacks = bench.twin.get("W1").bump_stack
+    assert stacks[:10].tolist() == [2] * 10
+    assert int(stacks[10:].sum()) == 0
+    await bench.clock.sleep(60)
+    assert "DONE=10" in (await sim.handle("STAT?")).split()
+
+
 async def test_a_run_over_its_time_is_aborted_and_times_out(loaded):
     sim, bonder = loaded
     with pytest.raises(ToolTimeout, match=r"after 60 s; aborted"):

@@ -1,0 +1,186 @@
+"""The ASCII host-link rules (docs/protocols/conventions.md), on both tools, by raw sockets.
+
+Each test talks to a simulated tool as a client that only read the pages would: bytes on a
+TCP socket (the `socket://` serial server) or on the pty, no packline link in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tty
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.families.ascii_host import (
+    MAX_LINE_CHARS,
+    MAX_REPLY_BYTES,
+    HostSetpoint,
+    host_commands,
+)
+from packline.drivers.specs.dicing_saw import SPEC as SAW
+from packline.drivers.specs.wire_bonder import SPEC as BONDER
+from packline.sim_instruments.dicing_saw import SimDicingSaw
+from packline.sim_instruments.families.ascii_host import HostLinkTool
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.wire_bonder import SimWireBonder
+
+#: A command every tool answers the same way whatever its state: its identity.
+IDENTITY = {"bonder": b"ID?", "saw": b"IDN?"}
+REPLY_OF_IDENTITY = {
+    "bonder": b"OK packline,WB-1,WB1-0001,1.0",
+    "saw": b"OK packline,DS-2,DS2-0001,1.0",
+}
+
+
+def make_tool(kind: str, transport: str) -> HostLinkTool:
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    if kind == "bonder":
+        return SimWireBonder("bonder", twin, VirtualClock(), transport=transport)  # type: ignore[arg-type]
+    return SimDicingSaw("saw", twin, VirtualClock(), transport=transport)  # type: ignore[arg-type]
+
+
+class RawClient:
+    """Bytes in, reply lines out, over the tool's TCP port or its pty."""
+
+    def __init__(self, reader: asyncio.StreamReader, send: Callable[[bytes], object]) -> None:
+        self.reader = reader
+        self.send = send
+
+    async def ask(self, data: bytes) -> bytes:
+        """Send `data` (with its line end) and return the reply line, its LF included."""
+        self.send(data)
+        async with asyncio.timeout(5):
+            return await self.reader.readline()
+
+
+@pytest.fixture(params=[("bonder", "socket"), ("saw", "socket"), ("bonder", "pty"), ("saw", "pty")])
+async def client(request) -> AsyncIterator[tuple[str, HostLinkTool, RawClient]]:
+    kind, transport = request.param
+    tool = make_tool(kind, transport)
+    address = await tool.start()
+    try:
+        if transport == "socket":
+            reader, writer = await asyncio.open_connection(*address[9:].split(":"))
+            yield kind, tool, RawClient(reader, writer.write)
+            writer.close()
+            await writer.wait_closed()
+        else:
+            fd = os.open(address, os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK)
+            tty.setraw(fd)
+            reader = asyncio.StreamReader(limit=1 << 20)
+            loop = asyncio.get_running_loop()
+            loop.add_reader(fd, lambda: reader.feed_data(os.read(fd, 65536)))
+            try:
+                yield kind, tool, RawClient(reader, lambda data: os.write(fd, data))
+            finally:
+                loop.remove_reader(fd)
+                os.close(fd)
+    finally:
+        await tool.stop()
+
+
+async def test_cr_lf_and_lf_both_end_a_line(client):
+    kind, _, raw = client
+    assert await raw.ask(IDENTITY[kind] + b"\r\n") == REPLY_OF_IDENTITY[kind] + b"\n"
+    assert await raw.ask(IDENTITY[kind] + b"\n") == REPLY_OF_IDENTITY[kind] + b"\n"
+    assert await raw.ask(IDENTITY[kind].lower() + b"  \r\n") == REPLY_OF_IDENTITY[kind] + b"\n"
+
+
+async def test_an_overlong_line_is_refused_short_and_the_link_goes_on(client):
+    kind, _, raw = client
+    assert await raw.ask(b"A" * 10_000 + b"\n") == b"ERR 1 line too long\n"
+    assert await raw.ask(b"B" * (MAX_LINE_CHARS + 1) + b"\r\n") == b"ERR 1 line too long\n"
+    assert await raw.ask(IDENTITY[kind] + b"\n") == REPLY_OF_IDENTITY[kind] + b"\n"
+
+
+async def test_a_line_of_the_maximum_length_is_read_whole(client):
+    _, tool, raw = client
+    line = b"X" * MAX_LINE_CHARS
+    reply = await raw.ask(line + b"\r\n")
+    assert reply.startswith(b"ERR 1 unknown command")
+    assert tool.received[-1].removesuffix("\r") == line.decode()
+
+
+NOT_FINITE = {
+    "bonder": ["PROG AU nan 150 35 60 12", "PROG AU 25 inf 35 60 12", "PROG AU 25 150 1e1 60 12"],
+    "saw": ["FEED nan", "DEPTH inf", "INDEX 1 -inf 0", "INTERVAL 1e5"],
+}
+NOT_WHOLE = {
+    "bonder": ["BUMP 2.0", "BUMP 1.5", "HGT? 0 2.5"],
+    "saw": ["SPINDLE 30000.5", "SPINDLE 3e4"],
+}
+
+
+async def test_one_number_grammar(client):
+    kind, tool, raw = client
+    for line in NOT_FINITE[kind] + NOT_WHOLE[kind]:
+        assert (await raw.ask(line.encode() + b"\n")).startswith(b"ERR 2 "), line
+    assert getattr(tool, "program", None) is None
+    assert getattr(tool, "spindle_set_krpm", 0.0) == 0.0
+
+
+async def test_range_is_judged_before_state_and_state_before_interlocks(client):
+    kind, tool, raw = client
+    if kind == "bonder":
+        tool.inject_fault("cover_open")
+        tool.state = tool.state.BUMPING  # type: ignore[attr-defined]
+        reply = await raw.ask(b"PROG AU 25 150 100 60 12\n")
+        assert reply == b"ERR 3 bond_force_gf 100 gf outside 15-60\n"
+        assert await raw.ask(b"BUMP 1\n") == b"ERR 4 not allowed while BUMPING\n"
+    else:
+        assert await raw.ask(b"SPINDLE 30000\n") == b"OK\n"
+        await tool.clock.sleep(3)
+        assert await raw.ask(b"DRESS\n") == b"OK\n"
+        reply = await raw.ask(b"SPINDLE 75000\n")
+        assert reply == b"ERR 3 spindle speed 75000 rpm outside 20000-60000 rpm\n"
+        assert await raw.ask(b"SPINDLE 30000\n") == b"ERR 5 not allowed while DRESSING\n"
+
+
+async def test_an_open_interlock_is_refused_in_one_dialect(client):
+    kind, tool, raw = client
+    tool.inject_fault("cover_open")
+    if kind == "bonder":
+        code, line = b"5", b"LOAD W1\n"
+    else:
+        tool.inject_fault("air_loss")
+        code, line = b"4", b"SPINDLE 30000\n"
+    reply = await raw.ask(line)
+    assert reply.startswith(b"ERR " + code + b" interlock open: cover_closed")
+    if kind == "saw":
+        assert reply == b"ERR 4 interlock open: cover_closed, spindle_air\n"
+
+
+async def test_the_longest_reply_fits_the_documented_size(client):
+    kind, tool, raw = client
+    if kind == "bonder":
+        await raw.ask(b"LOAD W1\n")
+        tool.twin.get("W1").bump_height_um[:] = 123.4
+        reply = await raw.ask(b"HGT? 0 200\n")
+    else:
+        reply = await raw.ask(b"BLADE?\n")
+    assert reply.startswith(b"OK ")
+    assert len(reply) <= MAX_REPLY_BYTES
+
+
+@pytest.mark.parametrize("spec", [BONDER, SAW], ids=["bonder", "saw"])
+def test_every_setting_has_a_query_that_reads_it_back(spec):
+    setpoints = {s.name for s in spec.setpoints if isinstance(s, HostSetpoint)}
+    for command in host_commands(spec):
+        if setpoints & set(command.parameters):
+            assert command.query in spec.command_by_name, command.name
+
+
+async def test_the_saw_reads_back_feed_depth_and_index():
+    saw = make_tool("saw", "socket")
+    for line in ("MOUNT W1", "FEED 45.5", "DEPTH 22.5", "INDEX 2 5.0000 0.2500"):
+        assert await saw.handle(line) == "OK", line
+    assert await saw.handle("FEED?") == "OK 45.5"
+    assert await saw.handle("DEPTH?") == "OK 22.5"
+    assert await saw.handle("INDEX? 2") == "OK 2 5.0000 0.2500"
+    assert await saw.handle("INDEX? 1") == "OK 1 10.0000 0.0000"  # the die size until INDEX
+    assert await saw.handle("UNMOUNT") == "OK"
+    assert await saw.handle("INDEX? 1") == "OK 1 - 0.0000"
+    assert await saw.handle("INDEX? 3") == "ERR 2 INDEX?: channel '3' is not 1 or 2"
