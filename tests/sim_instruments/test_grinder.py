@@ -113,6 +113,21 @@ async def test_load_chuck_and_unload(rig: Rig):
         await rig.driver.unload()
 
 
+async def test_unloading_keeps_the_last_cycles_progress_and_time(rig: Rig):
+    """Found by an independent client: an unload reset fields 7 and 8 of `GRIN:STAT?`, which
+    the page defines as the current or last cycle."""
+    await chuck(rig)
+    await rig.driver.grind(RECIPE)
+    ended = await rig.driver.request_status()
+    assert ended.progress_pct == 100.0
+    assert ended.cycle_time_s > 200
+    await rig.driver.release_chuck_vacuum()
+    await rig.driver.unload()
+    await rig.driver.load("W02", GrindSide.BACK)
+    status = await rig.driver.request_status()
+    assert (status.progress_pct, status.cycle_time_s) == (100.0, ended.cycle_time_s)
+
+
 async def test_a_bad_wafer_id_is_refused_before_anything_is_sent(rig: Rig):
     rig.sim.received.clear()
     for bad in ("", "W" * 17, "W 01"):

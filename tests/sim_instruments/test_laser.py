@@ -367,6 +367,17 @@ async def test_opening_the_enclosure_while_emitting_is_refused_by_the_tool(rig: 
     await rig.driver.open_enclosure()
 
 
+async def test_opening_the_enclosure_with_the_shutter_open_is_refused_by_the_tool(rig: Rig):
+    """Found by an independent client: the door opened with the shutter open."""
+    await rig.driver.open_shutter()
+    with pytest.raises(CommandRefused, match="Settings conflict: shutter open") as refused:
+        await rig.driver.open_enclosure()
+    assert refused.value.code == "-221"
+    assert not rig.sim.door_open
+    await rig.driver.close_shutter()
+    await rig.driver.open_enclosure()
+
+
 async def test_a_job_without_a_wafer_is_refused_before_anything_is_set(rig: Rig):
     rig.sim.received.clear()
     with pytest.raises(ToolStateError, match="no wafer on the chuck"):

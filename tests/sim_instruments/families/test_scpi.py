@@ -1,0 +1,178 @@
+"""The SCPI family's conventions, the same on every SCPI tool (docs/protocols/conventions.md).
+
+Each test runs against the laser and the grinder over raw sockets: the IEEE 488.2 common
+commands with a real status byte and event status register, one error queue per connection
+that overflows as SCPI-99 says, one number grammar, one quoting rule, one precedence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+
+import pytest
+import pytest_asyncio
+
+from packline.clock import VirtualClock
+from packline.sim_instruments.families.scpi import ScpiSimTool
+from packline.sim_instruments.grinder import SimGrinder
+from packline.sim_instruments.laser import SimLaser
+from packline.sim_instruments.twin import TwinStore
+
+
+@dataclass(frozen=True)
+class Tool:
+    """A SCPI tool kind and lines of its command set the family tests need."""
+
+    make: Callable[[], ScpiSimTool]
+    out_of_range: str  # a setting outside the tool's range (-222)
+    setting: str  # a numeric setting's header, to send `nan` and friends to
+    mnemonic: str  # a setting that takes a mnemonic (-224 for anything else)
+
+
+TOOLS = {
+    "laser": Tool(
+        lambda: SimLaser("laser", TwinStore(), VirtualClock()), ":SOUR:FLU 50", ":SOUR:FLU",
+        ":PROC:ATM",
+    ),
+    "grinder": Tool(
+        lambda: SimGrinder("grinder", TwinStore(), VirtualClock()), "SPIN:SPEE 7000",
+        "SPIN:SPEE", "CHUC:VAC",
+    ),
+}  # fmt: skip
+
+
+class Connection:
+    """One client connection to a served tool: lines out, reply lines in."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(self, *lines: str) -> None:
+        self.writer.write("".join(line + "\n" for line in lines).encode())
+        await self.writer.drain()
+
+    async def query(self, line: str) -> str:
+        await self.send(line)
+        return (await asyncio.wait_for(self.reader.readline(), 5)).decode().rstrip("\n")
+
+    async def errors(self) -> list[str]:
+        """Every queued error, read until `0,"No error"` (not included)."""
+        errors = []
+        while (error := await self.query(":SYST:ERR?")) != '0,"No error"':
+            errors.append(error)
+        return errors
+
+
+@dataclass
+class Served:
+    tool: Tool
+    sim: ScpiSimTool
+    port: int
+    opened: list[Connection]
+
+    async def connect(self) -> Connection:
+        connection = Connection(*await asyncio.open_connection("127.0.0.1", self.port))
+        self.opened.append(connection)
+        return connection
+
+
+@pytest_asyncio.fixture(params=sorted(TOOLS))
+async def served(request: pytest.FixtureRequest) -> AsyncIterator[Served]:
+    tool = TOOLS[request.param]
+    sim = tool.make()
+    address = await sim.start()
+    served = Served(tool, sim, int(address.split("::")[2]), [])
+    yield served
+    for connection in served.opened:
+        connection.writer.close()
+    await sim.stop()
+
+
+COMMON_QUERIES = ("*ESE?", "*ESR?", "*IDN?", "*OPC?", "*SRE?", "*STB?", "*TST?")
+COMMON_SETTINGS = ("*CLS", "*ESE 0", "*OPC", "*RST", "*SRE 0", "*WAI")
+
+
+async def test_every_mandatory_common_command_is_understood(served: Served):
+    client = await served.connect()
+    replies = [await client.query(query) for query in COMMON_QUERIES]
+    assert replies[2].startswith("packline,")
+    assert replies[3] == "1"
+    assert replies[6] == "0"  # self-test passed
+    await client.send(*COMMON_SETTINGS)
+    assert await client.errors() == []
+
+
+async def test_event_status_register_and_status_byte(served: Served):
+    client = await served.connect()
+    assert await client.query("*ESR?") == "128"  # power on, as this connection first sees it
+    assert await client.query("*ESR?") == "0"  # cleared by the read
+    await client.send("FOO:BAR")
+    assert await client.query("*ESR?") == "32"  # command error
+    await client.send(served.tool.out_of_range)
+    assert await client.query("*ESR?") == "16"  # execution error
+    await client.send("*OPC")
+    assert await client.query("*ESR?") == "1"  # operation complete
+    assert await client.query("*STB?") == "4"  # the queue holds two errors
+    await client.send("*ESE 48", "*SRE 32", "FOO:BAR")
+    assert (await client.query("*ESE?"), await client.query("*SRE?")) == ("48", "32")
+    assert await client.query("*STB?") == str(4 | 32 | 64)  # queue, ESB, MSS
+    await client.send("*CLS")
+    assert await client.query("*STB?") == "0"
+    assert await client.errors() == []
+
+
+async def test_the_queue_holds_ten_errors(served: Served):
+    client = await served.connect()
+    await client.send(*(f"FOO{n}" for n in range(10)))
+    assert await client.errors() == [f'-113,"Undefined header;FOO{n}"' for n in range(10)]
+
+
+@pytest.mark.parametrize("sent", [11, 30])
+async def test_an_overflow_replaces_the_newest_entry(served: Served, sent: int):
+    client = await served.connect()
+    await client.send(*(f"FOO{n}" for n in range(sent)))
+    assert await client.errors() == [
+        *(f'-113,"Undefined header;FOO{n}"' for n in range(9)),
+        '-350,"Queue overflow"',
+    ]
+
+
+async def test_each_connection_has_its_own_error_queue(served: Served):
+    first, second = await served.connect(), await served.connect()
+    await first.send("FOO:BAR")
+    assert await second.query(":SYST:ERR?") == '0,"No error"'
+    await second.send("*CLS")
+    assert await first.errors() == ['-113,"Undefined header;FOO:BAR"']
+
+
+@pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-INF", "fast"])
+async def test_not_a_finite_number_is_a_data_type_error(served: Served, value: str):
+    client = await served.connect()
+    await client.send(f"{served.tool.setting} {value}")
+    [error] = await client.errors()
+    assert error.startswith('-104,"Data type error;')
+
+
+async def test_a_decimal_for_a_whole_number_is_a_data_type_error(served: Served):
+    client = await served.connect()
+    await client.send("*ESE 1.5")
+    [error] = await client.errors()
+    assert error == '-104,"Data type error;*ESE 1.5 is not a whole number"'
+
+
+async def test_quotes_inside_an_error_text_are_doubled(served: Served):
+    client = await served.connect()
+    await client.send(f'{served.tool.mnemonic} "X"')
+    [error] = await client.errors()
+    assert error.startswith(f'-224,"Illegal parameter value;{served.tool.mnemonic} ""X"": ')
+
+
+async def test_a_query_with_a_parameter_and_a_malformed_header(served: Served):
+    client = await served.connect()
+    await client.send("*IDN? 1", "SP@N 1")
+    assert await client.errors() == [
+        '-108,"Parameter not allowed;*IDN? takes no parameter"',
+        '-102,"Syntax error;header SP@N"',
+    ]
