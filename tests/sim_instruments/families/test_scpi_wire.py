@@ -1,0 +1,135 @@
+"""Independent clients prove the SCPI family's conventions from the pages alone.
+
+PyVISA (pyvisa-py, a `TCPIP0::HOST::PORT::SOCKET` resource, as a station file names a tool)
+and socat talk to the simulated laser and grinder with nothing but what
+docs/protocols/conventions.md and the tools' pages say: `*IDN?`, the event status register and
+status byte, the error queue's overflow, and a second connection's separate queue. The
+expected replies are written here from the pages, not taken from the code.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from packline.clock import VirtualClock
+from packline.sim_instruments.families.scpi import ScpiSimTool
+from packline.sim_instruments.grinder import SimGrinder
+from packline.sim_instruments.laser import SimLaser
+from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import run_client
+
+pyvisa = pytest.importorskip("pyvisa")
+
+#: What each page says `*IDN?` answers.
+IDENTITY = {"laser": "packline,LV-355,LV-355-0001,1.0", "grinder": "packline,GR-2,GR2-0001,1.0"}
+NO_ERROR = '0,"No error"'
+
+
+@pytest_asyncio.fixture(params=sorted(IDENTITY))
+async def tool(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str]]:
+    """A served tool: its kind and its VISA address."""
+    kind = request.param
+    make = SimLaser if kind == "laser" else SimGrinder
+    sim: ScpiSimTool = make(kind, TwinStore(), VirtualClock())
+    address = await sim.start()
+    yield kind, address
+    await sim.stop()
+
+
+def visa(address: str, lines: list[str]) -> list[str]:
+    """Send `lines` on one PyVISA session (a query, ending in `?`, is read back); the replies."""
+    manager = pyvisa.ResourceManager("@py")
+    try:
+        resource = manager.open_resource(
+            address, read_termination="\n", write_termination="\n", timeout=5000
+        )
+        try:
+            replies = []
+            for line in lines:
+                if line.endswith("?"):
+                    replies.append(resource.query(line))
+                else:
+                    resource.write(line)
+            return replies
+        finally:
+            resource.close()
+    finally:
+        manager.close()
+
+
+async def test_pyvisa_reads_identity_status_and_the_queue(tool: tuple[str, str]):
+    kind, address = tool
+    lines = ["*IDN?", "*ESR?", "*STB?", "NO:SUCH:HEADER", "*STB?", "*ESR?", "SYST:ERR?"]
+    lines += ["SYST:ERR?", "*STB?"]
+    assert await asyncio.to_thread(visa, address, lines) == [
+        IDENTITY[kind],
+        "128",  # power on, as a new connection sees it
+        "0",
+        "4",  # the error queue is not empty
+        "32",  # a command error
+        '-113,"Undefined header;NO:SUCH:HEADER"',
+        NO_ERROR,
+        "0",
+    ]
+
+
+async def test_pyvisa_sees_the_queue_overflow_and_a_separate_queue_per_session(
+    tool: tuple[str, str],
+):
+    _, address = tool
+    lines = [*(f"BAD{n}" for n in range(12)), *["SYST:ERR?"] * 11]
+    assert await asyncio.to_thread(visa, address, lines) == [
+        *(f'-113,"Undefined header;BAD{n}"' for n in range(9)),
+        '-350,"Queue overflow"',
+        NO_ERROR,
+    ]
+    manager = pyvisa.ResourceManager("@py")
+    try:
+        one, two = (
+            manager.open_resource(address, read_termination="\n", write_termination="\n")
+            for _ in range(2)
+        )
+        await asyncio.to_thread(one.write, "BAD:ONE")
+        assert await asyncio.to_thread(two.query, "SYST:ERR?") == NO_ERROR
+        assert await asyncio.to_thread(one.query, "SYST:ERR?") == (
+            '-113,"Undefined header;BAD:ONE"'
+        )
+        one.close()
+        two.close()
+    finally:
+        manager.close()
+
+
+@pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+async def test_socat_reads_status_and_overflow_while_another_client_holds_errors(
+    tool: tuple[str, str],
+):
+    kind, address = tool
+    port = address.split("::")[2]
+    reader, writer = await asyncio.open_connection("127.0.0.1", int(port))
+    writer.write(b"HELD:BY:FIRST\n")
+    await writer.drain()
+    lines = ["*IDN?", "*ESR?", *(f"BAD{n}" for n in range(11)), "*STB?", "*ESR?"]
+    lines += ["SYST:ERR?"] * 10 + ["*STB?"]
+    stdin = "".join(line + "\n" for line in lines).encode()
+    result = await run_client("socat", "-t", "2", "-", f"TCP:127.0.0.1:{port}", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    assert result.lines == [
+        IDENTITY[kind],
+        "128",
+        "4",
+        "32",
+        *(f'-113,"Undefined header;BAD{n}"' for n in range(9)),
+        '-350,"Queue overflow"',
+        "0",
+    ]
+    writer.write(b"SYST:ERR?\n")
+    assert await asyncio.wait_for(reader.readline(), 5) == (
+        b'-113,"Undefined header;HELD:BY:FIRST"\n'
+    )
+    writer.close()
