@@ -48,3 +48,33 @@ async def test_socat_talks_to_the_simulated_saw(transport):
     assert replies == REPLIES
     assert sim.received == COMMANDS.decode().splitlines()
     assert sim.workpiece_id == "W7"
+
+
+#: The host-link rules of conventions.md as a client reads them on the page: CR LF, the line
+#: limit, the number grammar, the read-back queries.
+RULES = b"IDN?\r\n" + b"X" * 10_000 + b"\nSPINDLE 30000.5\nFEED nan\nFEED 45.5\r\nFEED?\nDEPTH?\n"
+RULE_REPLIES = [
+    "OK packline,DS-2,DS2-0001,1.0",
+    "ERR 1 line too long",
+    "ERR 2 SPINDLE: spindle speed '30000.5' is not a whole number",
+    "ERR 2 FEED: feed 'nan' is not a decimal number",
+    "OK",
+    "OK 45.5",
+    "OK 30.0",
+]
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_socat_finds_the_host_link_rules_of_the_page(transport):
+    sim = SimDicingSaw("saw", TwinStore(), transport=transport)
+    address = await sim.start()
+    try:
+        if transport == "socket":
+            target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
+        else:
+            target = f"{address},raw,echo=0"
+        replies = await socat("-", target, stdin=RULES)
+    finally:
+        await sim.stop()
+    assert replies == RULE_REPLIES
+    assert sim.settings.feed_mm_s == 45.5

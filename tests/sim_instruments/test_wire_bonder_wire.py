@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from packline.drivers.families.ascii_host import MAX_LINE_CHARS
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
 from packline.testing.clients import run_client
@@ -68,3 +69,39 @@ async def test_socat_runs_the_documented_session(transport, peer):
         assert address.startswith("socket://127.0.0.1:")
     else:
         assert address.startswith("/dev/pts/")
+
+
+#: The host-link rules of conventions.md as a client reads them on the page: CR LF, the line
+#: limit, the number grammar.
+RULES = [
+    "ID?\r",
+    "X" * 10_000,
+    "PROG AU nan 150.0 35.0 60.0 12.0",
+    "PROG AU 25.0 inf 35.0 60.0 12.0",
+    "PROG AU 25 150 35 60 12\r",
+    "PROG?",
+]
+RULE_REPLIES = [
+    "OK packline,WB-1,WB1-0001,1.0",
+    "ERR 1 line too long",
+    "ERR 2 PROG: wire_diameter_um 'nan' is not a decimal number",
+    "ERR 2 PROG: stage_temperature_c 'inf' is not a decimal number",
+    "OK",
+    "OK AU 25.0 150.0 35.0 60.0 12.0",
+]
+
+
+@pytest.mark.parametrize(
+    ("transport", "peer"),
+    [("pty", "{address},raw,echo=0"), ("socket", "TCP:{host}:{port}")],
+)
+async def test_socat_finds_the_host_link_rules_of_the_page(transport, peer):
+    sim = SimWireBonder("bonder", TwinStore(), transport=transport)
+    address = await sim.start()
+    try:
+        host, _, port = address.removeprefix("socket://").partition(":")
+        replies = await socat(peer.format(address=address, host=host, port=port), RULES)
+    finally:
+        await sim.stop()
+    assert replies == RULE_REPLIES
+    assert MAX_LINE_CHARS < len(sim.received[1]) < 10_000  # reached the tool cut short
