@@ -1,22 +1,11 @@
 """Dicing saw over an ASCII host link: the command set of `docs/protocols/dicing-saw.md`.
 
-Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
-
-* A serial line (9600 8N1 by default, no handshake), reached directly (`/dev/ttyS0`, a pty)
-  or through a serial device server (`socket://host:port`). ASCII lines ending in LF, one
-  command per line, strictly one reply line per command.
-* Every command is answered `OK` or `OK <payload>`, or `ERR <code> <text>` when the saw
-  refuses it (codes in `ErrorCode`); the refused command changed nothing. Commands ending in
-  `?` are queries; their payload is `KEY=value` fields separated by single spaces (or a list,
-  or `NONE`).
-* Fixed units on the wire: spindle speed in rpm (integer), feed in mm/s, pitch and offset in
-  mm, depth, thickness and kerf in um, cut lengths in mm, times in s.
-* Queries: `IDN?`, `STAT?`, `ALM?`, `ILK?`, `WORK?`, `BLADE?`, `RESULT?`.
-  Commands: `MOUNT <id>`, `UNMOUNT`, `BLADE <um>`, `INTERVAL <mm>`, `SPINDLE <rpm>|OFF`,
-  `FEED <mm/s>`, `INDEX <1|2> <pitch mm> <offset mm>`, `DEPTH <um>`, `CUT`, `DRESS`, `STOP`,
-  `RST`.
-* `CUT` and `DRESS` start motion and return at once; the host polls `STAT?` (line done, lines
-  total, state) until the saw is `IDLE` again with its cut (dress) counter advanced, or `FAULT`.
+The wire contract (commands, ranges, alarms, interlocks, refusals) is the saw's spec,
+`specs/dicing_saw.py`, and the family's rules are `families/ascii_host.py`; byte-level tests
+pin this driver to the page. This file keeps the saw's process logic: mounting, blade change
+and dressing interval, the spindle (set, then polled until at speed), dressing, and the cut
+(`CUT` returns at once; the host polls `STAT?` until the saw is idle with its cut counter
+advanced, or in fault, within an allowance computed from the street map and the feed).
 """
 
 from __future__ import annotations
@@ -96,8 +85,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
 
     async def request_status(self) -> SawStatus:
         action = "read status"
-        keys = ("STATE", "WORK", "LINE", "LINES", "SPINDLE", "SPINDLE_SET", "CUTS", "DRESSES")
-        fields = await self.ask_fields(action, "STAT?", keys)
+        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
         return SawStatus(
             state=self._choice(action, fields, "STATE", SawState),
             workpiece_id=None if fields["WORK"] == "-" else fields["WORK"],

@@ -1,22 +1,11 @@
 """Stud-bumping wire bonder over its ASCII host link, as `docs/protocols/wire-bonder.md` sets out.
 
-Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
-
-* Lines of ASCII, terminated by LF both ways, over RS-232 (9600 8N1; a pty, a `socket://`
-  serial device server, or VISA `ASRL`). One command per line, words separated by one space.
-* Every command is answered by exactly one line: `OK` or `OK <payload>` when done, or
-  `ERR <code> <text>` when refused (nothing changed). Queries end in `?`.
-* `ID?` identity; `STAT?` status as `KEY=value` words; `ALM?` active alarms; `ALM:CLR` clears
-  latched alarms whose cause is gone; `ILK?` interlocks as `KEY=0|1` words.
-* `LOAD <wafer>` / `UNLOAD <wafer>`; `MAP?` the loaded wafer's site count.
-* `PROG <AU|CU> <wire_um> <stage_c> <force_gf> <us_mw> <us_ms>` the bond program (one
-  decimal each); `PROG?` reads it back.
-* The site set travels as a selection: `SEL:ALL`, or `SEL:CLR` then `SEL:ADD <ranges>` lines
-  (`0-99,150,200-209`, at most 240 characters a line), each answered `OK <selected count>`.
-* `BUMP <stack>` starts the run on the selection (`OK <sites>`); progress is polled with
-  `STAT?` (`DONE`/`TOTAL`). `ABORT` stops it (the safe state: ultrasonics off, head up).
-* `HGT:STAT?` height statistics; `HGT? <first> <count>` per-site heights (µm, one decimal,
-  at most 200 sites a line).
+The wire contract (commands, ranges, alarms, interlocks, refusals) is the tool's spec,
+`specs/wire_bonder.py`, and the family's rules are `families/ascii_host.py`; byte-level tests
+pin this driver to the page. This file keeps the bonder's process logic: the bond program and
+site-range codecs (the site set travels as `SEL:CLR` + `SEL:ADD <ranges>` lines, checked
+against the wafer map), the run (`PROG`, the selection, `BUMP`, polling `STAT?` to the end,
+with its time allowance), and the height inspection read in chunks.
 """
 
 from __future__ import annotations
@@ -46,7 +35,6 @@ MATERIAL_OF_TOKEN = {token: material for material, token in MATERIAL_TOKENS.item
 STATE_TOKENS = {state: state.name for state in BonderState}
 STATE_OF_TOKEN = {token: state for state, token in STATE_TOKENS.items()}
 RESULT_OF_TOKEN = {result.name: result for result in RunResult}
-STATUS_KEYS = tuple(status.key for status in SPEC.status)
 
 #: Time allowances of a bump run, beyond which the wait is a timeout and the run is aborted:
 #: heating the stage, plus every stud at half the slowest throughput of the process window.
@@ -145,7 +133,7 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
 
     async def request_status(self) -> BonderStatus:
         fields = await self.ask_fields("read status", "STAT?")
-        missing = [key for key in STATUS_KEYS if key not in fields]
+        missing = [key for key in self.status_keys if key not in fields]
         try:
             if missing:
                 raise ValueError(f"missing {', '.join(missing)}")

@@ -359,6 +359,11 @@ class HostLinkDriver(Equipment):
         assert wire is not None
         return wire
 
+    @property
+    def status_keys(self) -> tuple[str, ...]:
+        """The keys of the status query's `KEY=value` words, as the spec lists them."""
+        return tuple(status.key for status in host_status(self.spec))
+
     # ----------------------------------------------------------------- the exchange
 
     async def ask(self, action: str, command: str) -> str:

@@ -128,3 +128,31 @@ async def test_pty_hangs_up_on_stop(echo_handler):
         assert hung_up
     finally:
         os.close(fd)
+
+
+async def test_an_overlong_line_reaches_the_handler_cut_short_and_the_link_goes_on():
+    seen: list[str] = []
+
+    async def record(line: str) -> str:
+        seen.append(line)
+        return f"{len(line)}"
+
+    async with TextToolServer(record, max_line_bytes=8) as server:
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"12345678\n" + b"x" * 100_000 + b"\n" + b"y" * 9 + b"\nok\n")
+        async with asyncio.timeout(2):
+            replies = [await reader.readline() for _ in range(4)]
+        writer.close()
+    assert replies == [b"8\n", b"9\n", b"9\n", b"2\n"]
+    assert seen[1:3] == ["x" * 9, "y" * 9]
+
+
+async def test_socat_sends_an_overlong_line_to_the_pty(run_client):
+    async def length(line: str) -> str:
+        return f"{len(line)}"
+
+    async with PtyToolServer(length, max_line_bytes=16) as server:
+        out = await run_client(
+            "socat", "-t", "0.5", "-", f"{server.address},raw,echo=0", stdin=b"z" * 5000 + b"\na\n"
+        )
+    assert out == "17\n1\n"
