@@ -255,6 +255,12 @@ class SimDicingSaw(HostLinkTool):
         "air_loss": "spindle air supply lost",
         "vacuum_loss": "chuck vacuum lost",
     }
+    fault_opens = {
+        "cover_open": "cover_closed",
+        "water_loss": "cutting_water",
+        "air_loss": "spindle_air",
+        "vacuum_loss": "chuck_vacuum",
+    }
 
     def __init__(
         self,
@@ -286,13 +292,8 @@ class SimDicingSaw(HostLinkTool):
     def phase(self) -> str:
         return self.state.value
 
-    def interlocks(self) -> dict[str, bool]:
-        return {
-            "cover_closed": "cover_open" not in self.injected,
-            "cutting_water": "water_loss" not in self.injected,
-            "spindle_air": "air_loss" not in self.injected,
-            "chuck_vacuum": self.workpiece_id is not None and "vacuum_loss" not in self.injected,
-        }
+    def interlock_conditions(self) -> dict[str, bool]:
+        return {"chuck_vacuum": self.workpiece_id is not None}
 
     # ----------------------------------------------------------------- queries
 

@@ -260,6 +260,7 @@ class SimWireBonder(HostLinkTool):
         "cover_open": "the safety cover is open",
         "vacuum_leak": "the chuck vacuum does not hold the wafer",
     }
+    fault_opens = {"cover_open": "cover_closed", "vacuum_leak": "wafer_vacuum"}
 
     def __init__(
         self,
@@ -463,12 +464,10 @@ class SimWireBonder(HostLinkTool):
 
     # ----------------------------------------------------------------- tool state
 
-    def interlocks(self) -> dict[str, bool]:
-        """Every interlock, name -> closed, as the tool's sensors see it now."""
+    def interlock_conditions(self) -> dict[str, bool]:
         feed_m = wire_per_stud_m(self.program, self.physics) if self.program else 0.0
         return {
-            "cover_closed": "cover_open" not in self.injected,
-            "wafer_vacuum": self.wafer_id is not None and "vacuum_leak" not in self.injected,
+            "wafer_vacuum": self.wafer_id is not None,
             "wire_present": self.spool_m > 0 and self.spool_m >= feed_m,
         }
 

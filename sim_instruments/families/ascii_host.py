@@ -64,12 +64,15 @@ class HostLinkTool(SimulatedTool):
     A subclass sets `spec`, `handlers` (command word -> handler, one for every command of the
     spec but the identity, alarm and interlock queries, which this base answers),
     `parsers` (parameter name -> a callable that turns its word into a value or raises
-    ValueError) and implements `phase()` (its `STATE` token) and `interlocks()`.
+    ValueError), `fault_opens` (an injected fault -> the interlock it opens) and implements
+    `phase()` (its `STATE` token) and, for interlocks that hang on more than a fault,
+    `interlock_conditions()`.
     """
 
     spec: ClassVar[ToolSpec[HostLink]]
     handlers: ClassVar[Mapping[str, Handler]]
     parsers: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
+    fault_opens: ClassVar[Mapping[str, str]] = {}
     transports: ClassVar[tuple[Transport, ...]] = ("pty", "pty-visa", "socket")
 
     def __init__(
@@ -105,6 +108,10 @@ class HostLinkTool(SimulatedTool):
                     f"{cls.__name__}: handlers {sorted(cls.handlers)} do not match the spec's "
                     f"commands {sorted(declared)}"
                 )
+            unknown = {*cls.fault_opens} - {*cls.faults}
+            unknown |= {*cls.fault_opens.values()} - {*cls.spec.interlock_by_name}
+            if unknown:
+                raise TypeError(f"{cls.__name__}: fault_opens names unknown {sorted(unknown)}")
 
     @property
     def wire(self) -> HostLink:
@@ -118,9 +125,19 @@ class HostLinkTool(SimulatedTool):
     def phase(self) -> str:
         """The tool's `STATE` token now (`IDLE`, `BUMPING`, …)."""
 
-    @abstractmethod
     def interlocks(self) -> dict[str, bool]:
-        """Every interlock, name -> closed, as the tool's sensors see it now."""
+        """Every interlock of the spec, name -> closed, as the tool's sensors see it now: open
+        while a fault that opens it is injected or its condition does not hold."""
+        conditions = self.interlock_conditions()
+        opened = {self.fault_opens[fault] for fault in self.injected if fault in self.fault_opens}
+        return {
+            name: name not in opened and conditions.get(name, True)
+            for name in self.spec.interlock_by_name
+        }
+
+    def interlock_conditions(self) -> dict[str, bool]:
+        """Interlocks that also hang on the tool's state (a wafer held, wire left), by name."""
+        return {}
 
     def advance(self) -> None:
         """Bring the tool to the clock's present time (before every command)."""
