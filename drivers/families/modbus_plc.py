@@ -365,6 +365,27 @@ def _accepted_when(command: PlcCommand) -> str:
     return ", ".join(parts)
 
 
+def example_frames(page: str) -> list[tuple[bytes, bytes]]:
+    """The Modbus TCP frames of a PLC page's "Example exchange": each `>` request (hex) with
+    the `<` reply that follows it; an indented line continues the line above."""
+    section = page.split("## Example exchange", 1)[1].split("\n## ", 1)[0]
+    lines: list[str] = []
+    for block in section.split("```")[1::2]:
+        for line in block.strip("\n").splitlines():
+            if line.startswith("  ") and lines:
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line)
+    frames: list[tuple[bytes, bytes]] = []
+    for line in lines:
+        direction, _, data = line.partition(" ")
+        if direction == ">":
+            frames.append((bytes.fromhex(data), b""))
+        elif direction == "<":
+            frames[-1] = (frames[-1][0], bytes.fromhex(data))
+    return frames
+
+
 @cache
 def reason_enum(spec: ToolSpec) -> type[IntEnum]:
     """The map's "why refused" codes as an IntEnum (`WRONG_STATE`, ...), named from the spec
