@@ -7,9 +7,7 @@ cleaning cost milliseconds.
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -282,33 +280,6 @@ async def test_o2_dry_etch_opens_the_bottom_of_concave_portions(rig: Rig):
     assert wafer.via_open[:100].all()
     assert not wafer.via_open[100:].any()
     assert wafer.resin_um[100:].max() < 20.0 - 2.0  # the top surface came down as well
-
-
-PAGE = Path(__file__).parents[2] / "docs" / "protocols" / "plasma-cleaner.md"
-
-
-def page_frames(first_request: str) -> tuple[bytes, bytes]:
-    """The request starting with `first_request` in the page's example and the reply after it."""
-    text = PAGE.read_text(encoding="utf-8")
-    block = text[text.index("> " + first_request) :].split("```", 1)[0]
-    request, reply = block.split("<", 1)
-    return bytes.fromhex(request.strip("> \n")), bytes.fromhex(re.sub(r"\s+", "", reply))
-
-
-async def test_the_simulated_tool_answers_the_pages_example_frames_byte_for_byte():
-    sim = SimPlasmaCleaner("plasma", TwinStore())
-    address = await sim.start()
-    reader, writer = await asyncio.open_connection("127.0.0.1", int(address.rsplit(":", 1)[1]))
-    try:
-        for first in ("00 02", "00 07"):
-            request, reply = page_frames(first)
-            writer.write(request)
-            async with asyncio.timeout(2):
-                assert await reader.readexactly(len(reply)) == reply
-    finally:
-        writer.close()
-        await writer.wait_closed()
-        await sim.stop()
 
 
 async def test_unused_recipe_registers_take_any_value(rig: Rig):
