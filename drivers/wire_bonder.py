@@ -17,7 +17,7 @@ import numpy as np
 
 from .equipment import ToolState
 from .errors import ProtocolError, ToolAlarm, ToolStateError
-from .families.ascii_host import HostLinkDriver
+from .families.ascii_host import HostLinkDriver, encode
 from .roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -49,10 +49,7 @@ TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
 def format_program(program: BondProgram) -> str:
     """The `PROG` command for `program` (no limits checked here)."""
     material = MATERIAL_TOKENS[WireMaterial(program.wire_material)]
-    values = (
-        SPEC.setpoint_by_name[name].encode(getattr(program, name))  # type: ignore[attr-defined]
-        for name in PROGRAM_SETPOINTS
-    )
+    values = (encode(SPEC, name, getattr(program, name)) for name in PROGRAM_SETPOINTS)
     return "PROG " + " ".join([material, *values])
 
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host import HostSetpoint
+from packline.drivers.families.ascii_host import encode, render_status
 from packline.drivers.roles.dicing_saw import CutOutcome, SawState
 from packline.drivers.specs.dicing_saw import SPEC
 
@@ -168,13 +168,6 @@ def stack_um(workpiece: Workpiece) -> float:
 # --------------------------------------------------------------------- the saw's state
 
 
-def _wire(setpoint: str, value: float) -> str:
-    """`value` of `setpoint` as the saw reads it back (the form the driver sends)."""
-    entry = SPEC.setpoint_by_name[setpoint]
-    assert isinstance(entry, HostSetpoint)
-    return entry.encode(value)
-
-
 def _workpiece_id(word: str) -> str:
     validate_wafer_id(word)
     return word
@@ -299,11 +292,18 @@ class SimDicingSaw(HostLinkTool):
 
     def _stat(self) -> str:
         done, total = (self.cut.done, self.cut.total) if self.cut else (0, 0)
-        return (
-            f"STATE={self.state.value} WORK={self.workpiece_id or '-'} LINE={done} LINES={total} "
-            f"SPINDLE={round(self.spindle_krpm() * 1000)} "
-            f"SPINDLE_SET={round(self.spindle_set_krpm * 1000)} "
-            f"CUTS={self.cuts_completed} DRESSES={self.dressings_completed}"
+        return render_status(
+            SPEC,
+            {
+                "state": self.state.value,
+                "workpiece_id": self.workpiece_id or "-",
+                "lines_done": done,
+                "lines_total": total,
+                "spindle_rpm": round(self.spindle_krpm() * 1000),
+                "spindle_set_rpm": round(self.spindle_set_krpm * 1000),
+                "cuts_completed": self.cuts_completed,
+                "dressings_completed": self.dressings_completed,
+            },
         )
 
     def _work(self) -> str:
@@ -339,10 +339,10 @@ class SimDicingSaw(HostLinkTool):
         )
 
     def _feed_query(self) -> str:
-        return _wire("feed_mm_s", self.settings.feed_mm_s)
+        return encode(SPEC, "feed_mm_s", self.settings.feed_mm_s)
 
     def _depth_query(self) -> str:
-        return _wire("depth_into_tape_um", self.settings.depth_um)
+        return encode(SPEC, "depth_into_tape_um", self.settings.depth_um)
 
     def _index_query(self, channel: int) -> str:
         setting = self.settings.streets[channel]
@@ -350,8 +350,8 @@ class SimDicingSaw(HostLinkTool):
         if pitch is None and self.workpiece_id is not None:
             width, height = self.twin.get(self.workpiece_id).spec.die_size_mm
             pitch = height if channel == 1 else width
-        pitch_text = "-" if pitch is None else _wire("pitch_mm", pitch)
-        return f"{channel} {pitch_text} {_wire('offset_mm', setting.offset_mm)}"
+        pitch_text = "-" if pitch is None else encode(SPEC, "pitch_mm", pitch)
+        return f"{channel} {pitch_text} {encode(SPEC, 'offset_mm', setting.offset_mm)}"
 
     # ----------------------------------------------------------------- commands
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
+from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from packline.drivers.specs.wire_bonder import HEIGHT_CHUNK, SPEC
 from packline.drivers.wire_bonder import (
@@ -300,18 +301,19 @@ class SimWireBonder(HostLinkTool):
             if run is None
             else (run.ended_s if run.ended_s is not None else now) - run.started_s
         )
-        return " ".join(
-            [
-                f"STATE={STATE_TOKENS[self.state]}",
-                f"WAFER={self.wafer_id or ''}",
-                f"DONE={run.done if run else 0}",
-                f"TOTAL={run.total if run else 0}",
-                f"STACK={run.stack_count if run else 0}",
-                f"STAGE={self.stage_temperature_c(now):.1f}",
-                f"SPOOL={self.spool_m:.3f}",
-                f"ELAPSED={elapsed:.1f}",
-                f"LAST={self.last_result.name}",
-            ]
+        return render_status(
+            SPEC,
+            {
+                "state": STATE_TOKENS[self.state],
+                "wafer_id": self.wafer_id or "",
+                "bumps_done": run.done if run else 0,
+                "bumps_total": run.total if run else 0,
+                "stack_count": run.stack_count if run else 0,
+                "stage_temperature_c": self.stage_temperature_c(now),
+                "wire_remaining_m": self.spool_m,
+                "elapsed_s": elapsed,
+                "last_result": self.last_result.name,
+            },
         )
 
     def _clear_alarms(self) -> str:

@@ -11,7 +11,7 @@ simulated tools' side of the same rules is `packline.sim_instruments.families.as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -234,6 +234,24 @@ class HostLink:
         return f"unknown command {word!r}" if self.quote_unknown else f"unknown command {word}"
 
 
+def encode(spec: ToolSpec, setpoint: str, value: float) -> str:
+    """`value` of the spec's `setpoint` in its wire form (no limit checked)."""
+    entry = spec.setpoint_by_name[setpoint]
+    assert isinstance(entry, HostSetpoint), f"{setpoint} is not bound to the host link"
+    return entry.encode(value)
+
+
+def render_status(spec: ToolSpec, values: Mapping[str, object]) -> str:
+    """The status query's payload: every status variable of the spec, by name in `values`, as
+    `KEY=value` words in the spec's order (numbers with the spec's decimals)."""
+    words = []
+    for status in host_status(spec):
+        value = values[status.name]
+        text = f"{value:.{status.decimals}f}" if status.decimals else str(value)
+        words.append(f"{status.key}={text}")
+    return " ".join(words)
+
+
 def host_setpoints(spec: ToolSpec) -> list[HostSetpoint]:
     return [setpoint for setpoint in spec.setpoints if isinstance(setpoint, HostSetpoint)]
 
@@ -408,9 +426,7 @@ class HostLinkDriver(Equipment):
     def setting(self, action: str, setpoint: str, value: float) -> str:
         """`value` checked against the driver's limit of `setpoint`, in its wire form."""
         self.check_limit(action, setpoint, value)
-        entry = self.spec.setpoint_by_name[setpoint]
-        assert isinstance(entry, HostSetpoint)
-        return entry.encode(value)
+        return encode(self.spec, setpoint, value)
 
     # ----------------------------------------------------------------- what every tool has
 
