@@ -10,9 +10,6 @@ advanced, or in fault, within an allowance computed from the street map and the 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import TypeVar
-
 from .equipment import ToolState
 from .errors import ProtocolError, ToolAlarm, ToolStateError
 from .families.ascii_host import HostLinkDriver, parse_fields
@@ -27,8 +24,6 @@ from .roles.dicing_saw import (
     SawStatus,
 )
 from .specs.dicing_saw import SPEC
-
-_Choice = TypeVar("_Choice", SawState, CutOutcome)
 
 #: Tool states in which the saw takes setup commands (mount, blade change, intervals).
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
@@ -50,51 +45,20 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
 
     spec = SPEC
 
-    # ----------------------------------------------------------------- field decoding
-
-    def _number(self, action: str, fields: Mapping[str, str], key: str) -> float:
-        try:
-            return float(fields[key])
-        except ValueError:
-            raise ProtocolError(
-                self.name, self.address, action, f"{key}={fields[key]!r} is not a number"
-            ) from None
-
-    def _integer(self, action: str, fields: Mapping[str, str], key: str) -> int:
-        try:
-            return int(fields[key])
-        except ValueError:
-            raise ProtocolError(
-                self.name, self.address, action, f"{key}={fields[key]!r} is not an integer"
-            ) from None
-
-    def _choice(
-        self, action: str, fields: Mapping[str, str], key: str, kind: type[_Choice]
-    ) -> _Choice:
-        try:
-            return kind(fields[key])
-        except ValueError:
-            raise ProtocolError(
-                self.name,
-                self.address,
-                action,
-                f"{key}={fields[key]!r} is not on the protocol page",
-            ) from None
-
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> SawStatus:
         action = "read status"
         fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
         return SawStatus(
-            state=self._choice(action, fields, "STATE", SawState),
+            state=self.choice_field(action, fields, "STATE", SawState),
             workpiece_id=None if fields["WORK"] == "-" else fields["WORK"],
-            lines_done=self._integer(action, fields, "LINE"),
-            lines_total=self._integer(action, fields, "LINES"),
-            spindle_krpm=self._integer(action, fields, "SPINDLE") / 1000,
-            spindle_set_krpm=self._integer(action, fields, "SPINDLE_SET") / 1000,
-            cuts_completed=self._integer(action, fields, "CUTS"),
-            dressings_completed=self._integer(action, fields, "DRESSES"),
+            lines_done=self.integer_field(action, fields, "LINE"),
+            lines_total=self.integer_field(action, fields, "LINES"),
+            spindle_krpm=self.integer_field(action, fields, "SPINDLE") / 1000,
+            spindle_set_krpm=self.integer_field(action, fields, "SPINDLE_SET") / 1000,
+            cuts_completed=self.integer_field(action, fields, "CUTS"),
+            dressings_completed=self.integer_field(action, fields, "DRESSES"),
         )
 
     async def request_workpiece(self) -> MountedWorkpiece | None:
@@ -105,10 +69,10 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         fields = parse_fields(self, action, payload, ("ID", "DIE_X", "DIE_Y", "DIAMETER", "STACK"))
         return MountedWorkpiece(
             workpiece_id=fields["ID"],
-            die_width_mm=self._number(action, fields, "DIE_X"),
-            die_height_mm=self._number(action, fields, "DIE_Y"),
-            diameter_mm=self._number(action, fields, "DIAMETER"),
-            stack_um=self._number(action, fields, "STACK"),
+            die_width_mm=self.number_field(action, fields, "DIE_X"),
+            die_height_mm=self.number_field(action, fields, "DIE_Y"),
+            diameter_mm=self.number_field(action, fields, "DIAMETER"),
+            stack_um=self.number_field(action, fields, "STACK"),
         )
 
     async def request_blade(self) -> BladeStatus:
@@ -116,11 +80,11 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         keys = ("THICKNESS", "KERF", "SINCE_DRESS", "INTERVAL", "RADIAL_WEAR", "BROKEN")
         fields = await self.ask_fields(action, "BLADE?", keys)
         return BladeStatus(
-            thickness_um=self._number(action, fields, "THICKNESS"),
-            kerf_um=self._number(action, fields, "KERF"),
-            cut_since_dressing_mm=self._number(action, fields, "SINCE_DRESS"),
-            dressing_interval_mm=self._number(action, fields, "INTERVAL"),
-            radial_wear_um=self._number(action, fields, "RADIAL_WEAR"),
+            thickness_um=self.number_field(action, fields, "THICKNESS"),
+            kerf_um=self.number_field(action, fields, "KERF"),
+            cut_since_dressing_mm=self.number_field(action, fields, "SINCE_DRESS"),
+            dressing_interval_mm=self.number_field(action, fields, "INTERVAL"),
+            radial_wear_um=self.number_field(action, fields, "RADIAL_WEAR"),
             broken=fields["BROKEN"] == "1",
         )
 
@@ -145,19 +109,19 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         fields = parse_fields(self, action, payload, keys)
 
         def number(key: str) -> float:
-            return self._number(action, fields, key)
+            return self.number_field(action, fields, key)
 
         return DicingResult(
             workpiece_id=fields["WORK"],
-            outcome=self._choice(action, fields, "OUTCOME", CutOutcome),
-            lines_cut=self._integer(action, fields, "LINES"),
-            lines_total=self._integer(action, fields, "TOTAL"),
+            outcome=self.choice_field(action, fields, "OUTCOME", CutOutcome),
+            lines_cut=self.integer_field(action, fields, "LINES"),
+            lines_total=self.integer_field(action, fields, "TOTAL"),
             cut_length_mm=number("LENGTH"),
             kerf_width_um=number("KERF"),
             cut_depth_into_tape_um=number("DEPTH"),
             chipping_front_um=number("FRONT"),
             chipping_back_um=number("BACK"),
-            singulated_units=self._integer(action, fields, "UNITS"),
+            singulated_units=self.integer_field(action, fields, "UNITS"),
             process_time_s=number("TIME"),
         )
 

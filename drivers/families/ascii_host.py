@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from enum import Enum
+from typing import ClassVar, TypeVar
 
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
@@ -40,6 +41,8 @@ DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 WHOLE = re.compile(r"[+-]?\d+")
 
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
+
+C = TypeVar("C", bound=Enum)
 
 #: The refusals whose meaning the family fixes; each tool declares them with its own codes.
 FAMILY_REFUSALS = (
@@ -422,6 +425,36 @@ class HostLinkDriver(Equipment):
         return ProtocolError(
             self.name, self.address, action, f"reply 'OK {payload}' to {command!r}: {why}"
         )
+
+    def number_field(self, action: str, fields: Mapping[str, str], key: str) -> float:
+        """Field `key` of a reply as a number; a `ProtocolError` if it is not one."""
+        try:
+            return float(fields[key])
+        except ValueError:
+            raise ProtocolError(
+                self.name, self.address, action, f"{key}={fields[key]!r} is not a number"
+            ) from None
+
+    def integer_field(self, action: str, fields: Mapping[str, str], key: str) -> int:
+        """Field `key` of a reply as a whole number; a `ProtocolError` if it is not one."""
+        try:
+            return int(fields[key])
+        except ValueError:
+            raise ProtocolError(
+                self.name, self.address, action, f"{key}={fields[key]!r} is not an integer"
+            ) from None
+
+    def choice_field(self, action: str, fields: Mapping[str, str], key: str, kind: type[C]) -> C:
+        """Field `key` of a reply as one of the page's tokens (`kind`, an enum of them)."""
+        try:
+            return kind(fields[key])
+        except ValueError:
+            raise ProtocolError(
+                self.name,
+                self.address,
+                action,
+                f"{key}={fields[key]!r} is not on the protocol page",
+            ) from None
 
     def setting(self, action: str, setpoint: str, value: float) -> str:
         """`value` checked against the driver's limit of `setpoint`, in its wire form."""
