@@ -29,7 +29,7 @@ import math
 
 from .equipment import Identity, ToolState
 from .errors import LimitViolation, ProtocolError, ToolAlarm
-from .families.scpi import ScpiDriver, command, setpoint
+from .families.scpi import NOT_A_NUMBER, ScpiDriver, command, setpoint
 from .roles.grinder import (
     CycleResult,
     Grinder,
@@ -40,7 +40,7 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from .specs.grinder import NOT_A_NUMBER, SPEC, STATE_FIELDS, WAFER_ID_PATTERN
+from .specs.grinder import SPEC, STATE_FIELDS, WAFER_ID_PATTERN
 
 #: Tool states in which the grinder accepts wafer and chuck commands.
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)

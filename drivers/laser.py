@@ -49,6 +49,7 @@ from .specs.laser import (
     JOB_STATE_MNEMONICS,
     OPEN,
     SITES_PER_COMMAND,
+    SOURCES,
     SPEC,
 )
 
@@ -218,7 +219,7 @@ class ScpiLaser(ScpiDriver, Laser):
         action = "drill vias"
         self.require_state(action, *READY_STATES)
         assert self.source is not None  # read at connect
-        diameter_limit = "co2_via_diameter_um" if self.source.is_co2 else "uv_via_diameter_um"
+        diameter_limit = SOURCES[self.source].via_diameter
         mode = DrillMode(recipe.mode)
         commands = [
             self._frequency_command(action, recipe.rep_rate_khz),

@@ -27,12 +27,11 @@ from enum import StrEnum
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.scpi import ScpiSetpoint, short_form
+from packline.drivers.families.scpi import NOT_A_NUMBER
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
-from packline.drivers.specs.grinder import NOT_A_NUMBER, SPEC, WAFER_ID_PATTERN
+from packline.drivers.specs.grinder import SPEC, WAFER_ID_PATTERN
 
-from .families.scpi import Header, ScpiError, ScpiSimTool, count, flag, switch
-from .servers import TextToolServer
+from .families.scpi import Header, ScpiError, ScpiSimTool, count
 from .twin import TwinStore, Workpiece
 
 
@@ -171,8 +170,16 @@ def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> No
 
 # ------------------------------------------------------------------------- the command set
 
-#: Where the tool keeps each setpoint it is sent (the spec's name, unless listed here).
-SETPOINT_ATTRIBUTES = {"target_thickness_um": "target_um"}
+#: Where the tool keeps each setpoint it is sent.
+SETPOINT_ATTRIBUTES = {
+    "spindle_rpm": "spindle_rpm",
+    "chuck_rpm": "chuck_rpm",
+    "coarse_feed_um_s": "coarse_feed_um_s",
+    "fine_feed_um_s": "fine_feed_um_s",
+    "fine_allowance_um": "fine_allowance_um",
+    "polish_allowance_um": "polish_allowance_um",
+    "target_thickness_um": "target_um",
+}
 
 
 @dataclass
@@ -233,68 +240,37 @@ class SimGrinder(ScpiSimTool):
         self.wafer_id: str | None = None
         self.side = GrindSide.BACK
         self.vacuum_on = False
-        self._reset_settings()
+        self.reset_settings()
         self.cycle: _Cycle | None = None
         self.cycle_count = 0
         self.last_result = CycleResult.NONE
 
-    def _reset_settings(self) -> None:
-        self.spindle_rpm = 4500.0
-        self.chuck_rpm = 200.0
-        self.target_um: float | None = None
-        self.coarse_feed_um_s = 8.0
-        self.fine_feed_um_s = 0.3
-        self.fine_allowance_um = 30.0
-        self.polish_allowance_um = 2.0
-
-    # ----------------------------------------------------------------- the wire
-
-    def make_server(self, host: str, port: int) -> TextToolServer:
-        return TextToolServer(self.handle, host=host, port=port, address_form="visa")
-
-    def identity(self) -> str:
-        return f"{SPEC.identity.vendor},{SPEC.identity.model},{self.serial_number},1.0"
+    def reset_settings(self) -> None:
+        self.reset_setpoints(SETPOINT_ATTRIBUTES)
 
     def device_commands(self) -> Iterable[Header]:
+        def not_grinding(what: str) -> Callable[[], None]:
+            return lambda: self._require_not_running(what)
+
+        header = self.header
         yield from (
-            Header("GAUGe:RESolution", lambda _: f"{self.gauge_resolution_um:g}"),
-            Header("MEASure:THICkness", lambda _: self._gauge_reply(self.level_um())),
-            Header("MEASure:SUBStrate", lambda _: self._gauge_reply(self._substrate_um())),
-            Header("WAFer:LOAD", None, self._load),
-            Header("WAFer:UNLoad", None, self._unload),
-            Header("WAFer", lambda _: f"{self.wafer_id},{self.side.name}" if self.wafer_id
-                   else "NONE"),
-            Header("CHUCk:VACuum", lambda _: flag(self.vacuum_on), self._set_vacuum),
-            Header("GRINd:STARt", None, self._start),
-            Header("GRINd:STATus", self._state_reply),
-        )  # fmt: skip
-        for setpoint in SPEC.setpoints:
-            if isinstance(setpoint, ScpiSetpoint) and setpoint.header:
-                attribute = SETPOINT_ATTRIBUTES.get(setpoint.name, setpoint.name)
-                yield Header(
-                    setpoint.header, self._getter(attribute), self._setter(setpoint, attribute)
-                )
-
-    def _setter(self, setpoint: ScpiSetpoint, attribute: str) -> Callable[[list[str]], None]:
-        header = setpoint.header
-        assert header is not None
-
-        def not_running() -> None:
-            self._require_not_running(short_form(header))
-
-        def set_value(arguments: list[str]) -> None:
-            setattr(self, attribute, self.number(setpoint.name, arguments, not_running))
-
-        return set_value
-
-    def _getter(self, attribute: str) -> Callable[[list[str]], str]:
-        def get_value(_: list[str]) -> str:
-            value = getattr(self, attribute)
-            return f"{NOT_A_NUMBER:.2E}" if value is None else f"{value:g}"
-
-        return get_value
+            Header(header("gauge_resolution"), lambda _: f"{self.gauge_resolution_um:g}"),
+            Header(header("thickness"), lambda _: self._gauge_reply(self.level_um())),
+            Header(header("substrate"), lambda _: self._gauge_reply(self._substrate_um())),
+            Header(header("wafer_load"), None, self._load),
+            Header(header("wafer_unload"), None, self._unload),
+            Header(header("wafer"), self._wafer_reply),
+            self.switch_header(header("vacuum"), "vacuum_on", not_grinding(self.short("vacuum"))),
+            Header(header("start"), None, self._start),
+            Header(header("status"), self._state_reply),
+        )
+        for setpoint, attribute in SETPOINT_ATTRIBUTES.items():
+            yield self.setpoint_header(setpoint, attribute, not_grinding(self.short(setpoint)))
 
     # ----------------------------------------------------------------- replies
+
+    def _wafer_reply(self, _: list[str]) -> str:
+        return f"{self.wafer_id},{self.side.name}" if self.wafer_id else "NONE"
 
     def interlock_states(self) -> dict[str, bool]:
         present = self.wafer_id is not None
@@ -360,13 +336,13 @@ class SimGrinder(ScpiSimTool):
             raise ScpiError(-221, f"{what} not allowed while grinding")
 
     def _load(self, arguments: list[str]) -> None:
-        count("WAF:LOAD", arguments, 2)
+        count(self.short("wafer_load"), arguments, 2)
         wafer_id, side = arguments
         if not WAFER_ID_PATTERN.match(wafer_id):
             raise ScpiError(-224, f"wafer id {wafer_id} is not 1-16 printable characters")
         if side.upper() not in GrindSide.__members__:
             raise ScpiError(-224, f"side {side} is not FRONT or BACK")
-        self._require_not_running("WAF:LOAD")
+        self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
         if self.wafer_id is not None:
@@ -378,18 +354,13 @@ class SimGrinder(ScpiSimTool):
 
     def _unload(self, arguments: list[str]) -> None:
         """The chuck emptied; the last cycle's progress and time stay readable (fields 7, 8)."""
-        count("WAF:UNL", arguments, 0)
-        self._require_not_running("WAF:UNL")
+        count(self.short("wafer_unload"), arguments, 0)
+        self._require_not_running(self.short("wafer_unload"))
         if self.wafer_id is None:
             raise ScpiError(203)
         if self.vacuum_on:
             raise ScpiError(-221, "chuck vacuum is on; release it first")
         self.wafer_id = None
-
-    def _set_vacuum(self, arguments: list[str]) -> None:
-        on = switch("CHUC:VAC", arguments)
-        self._require_not_running("CHUC:VAC")
-        self.vacuum_on = on
 
     def clear_alarms(self) -> None:
         """Alarms latch; clearing them all leaves the fault. A cause that persists comes back."""
@@ -402,14 +373,10 @@ class SimGrinder(ScpiSimTool):
         if self.phase in STAGES:
             self._end_cycle(CycleResult.ABORTED, self.clock.now())
 
-    def reset_device(self) -> None:
-        self.abort()
-        self._reset_settings()
-
     def _start(self, arguments: list[str]) -> None:
         """State (running, alarm 202, no wafer 203, target), then the interlocks (201)."""
-        count("GRIN:STAR", arguments, 0)
-        self._require_not_running("GRIN:STAR")
+        count(self.short("start"), arguments, 0)
+        self._require_not_running(self.short("start"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))
         if self.wafer_id is None:

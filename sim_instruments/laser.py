@@ -13,8 +13,9 @@ only the polls that watch it. Physics (defaults from the process windows, config
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -30,6 +31,7 @@ from packline.drivers.specs.laser import (
     NO_JOB,
     OPEN,
     SITES_PER_COMMAND,
+    SOURCES,
     SPEC,
 )
 
@@ -43,29 +45,10 @@ from .families.scpi import (
     flag,
     switch,
 )
-from .servers import TextToolServer
 from .servers.text import AddressForm
 from .twin import TwinStore, Workpiece, validate_wafer_id
 
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
-
-
-@dataclass(frozen=True)
-class SourceSpec:
-    """What the hardware of one source allows (its via diameters: the spec's setpoint)."""
-
-    model: str
-    spot_diameter_um: float
-    max_power_w: float
-    via_diameter: str
-    default_via_diameter_um: float
-
-
-SOURCE_SPECS = {
-    LaserSource.UV_355: SourceSpec("LV-355", 20.0, 10.0, "uv_via_diameter_um", 30.0),
-    LaserSource.CO2_9400: SourceSpec("LC-94", 60.0, 100.0, "co2_via_diameter_um", 100.0),
-    LaserSource.CO2_10600: SourceSpec("LC-106", 60.0, 100.0, "co2_via_diameter_um", 100.0),
-}
 
 
 @dataclass(frozen=True)
@@ -309,12 +292,11 @@ class SimLaser(ScpiSimTool):
         physics: LaserPhysics | None = None,
         address_form: AddressForm = "visa",
     ) -> None:
-        super().__init__(name, twin, clock)
+        super().__init__(name, twin, clock, address_form)
         self.source = LaserSource(source)
-        self.source_spec = SOURCE_SPECS[self.source]
+        self.source_spec = SOURCES[self.source]
         self.serial_number = serial_number or f"{self.source_spec.model}-0001"
         self.physics = physics or LaserPhysics()
-        self.address_form = address_form
         self.door_open = False
         self.wafer_id: str | None = None
         self.emission = False
@@ -322,25 +304,27 @@ class SimLaser(ScpiSimTool):
         self.atmosphere = Atmosphere.AIR
         self._atmosphere_ready_s = self.clock.now()
         self.job: _Job | None = None
-        self._reset_settings()
+        self.reset_settings()
 
-    def _reset_settings(self) -> None:
-        self.frequency_hz = 100_000.0
-        self.fluence_j_cm2 = 0.2
+    def reset_settings(self) -> None:
+        self.reset_setpoints(
+            {
+                "rep_rate_khz": "frequency_hz",
+                "fluence_j_cm2": "fluence_j_cm2",
+                "via_depth_um": "drill_depth_um",
+                self.source_spec.via_diameter: "drill_diameter_um",
+                "clean_pulses": "clean_pulses",
+            }
+        )
         self.drill_mode = DrillMode.TO_METAL
-        self.drill_depth_um = 10.0
-        self.drill_diameter_um = self.source_spec.default_via_diameter_um
-        self.clean_pulses = 50
         self.gas_jet = False
         self.suction = False
+        self.set_atmosphere(Atmosphere.AIR)
         self._clear_selection()
 
     def _clear_selection(self) -> None:
         self.all_sites = False
         self.site_list = np.zeros(0, np.int64)
-
-    def make_server(self, host: str, port: int) -> TextToolServer:
-        return TextToolServer(self.handle, host=host, port=port, address_form=self.address_form)
 
     # ----------------------------------------------------------------- the wire
 
@@ -363,32 +347,36 @@ class SimLaser(ScpiSimTool):
             "wafer": (lambda _: quote(self.wafer_id or ""), None),
             "atmosphere": (self._atmosphere_name, self._set_atmosphere),
             "atmosphere_ready": (lambda _: flag(self.atmosphere_ready()), None),
-            "jet": (lambda _: flag(self.gas_jet), self._set_jet),
-            "suction": (lambda _: flag(self.suction), self._set_suction),
             "sites": (None, self._select_all_sites),
             "sites_clear": (None, self._clear_sites),
             "sites_add": (None, self._add_sites),
             "sites_count": (lambda _: str(self._selected_sites().size), None),
-            "drill_mode": (self._drill_mode_name, self._set_drill_mode),
-            "drill_depth": (lambda _: f"{self.drill_depth_um:g}", self._set_drill_depth),
-            "drill_diameter": (lambda _: f"{self.drill_diameter_um:g}", self._set_diameter),
-            "clean_pulses": (lambda _: str(self.clean_pulses), self._set_clean_pulses),
             "job_start": (None, self._start_job),
             "job_progress": (self._progress, None),
             "job_result": (self._result, None),
         }
         for name, (query, setting) in handlers.items():
-            yield Header(_header(name), query, setting)
+            yield Header(self.header(name), query, setting)
+        idle = self._idle_only
+        yield self.switch_header(self.header("jet"), "gas_jet", lambda: idle("gas jet"))
+        yield self.switch_header(self.header("suction"), "suction", lambda: idle("suction"))
+        yield self.choice_header(
+            self.header("drill_mode"),
+            "drill_mode",
+            DRILL_MODE_MNEMONICS,
+            lambda: idle("drill mode"),
+        )
+        yield self.setpoint_header("via_depth_um", "drill_depth_um", lambda: idle("drill depth"))
+        yield self.setpoint_header(
+            self.source_spec.via_diameter, "drill_diameter_um", lambda: idle("via diameter")
+        )
+        yield self.setpoint_header("clean_pulses", "clean_pulses", lambda: idle("pulses"))
 
     # ----------------------------------------------------------------- common and system
 
-    def identity(self) -> str:
-        return f"{SPEC.identity.vendor},{self.source_spec.model},{self.serial_number},1.0"
-
-    def reset_device(self) -> None:
-        self.abort()
-        self._reset_settings()
-        self.set_atmosphere(Atmosphere.AIR)
+    @property
+    def model(self) -> str:
+        return self.source_spec.model
 
     def enclosure_closed(self) -> bool:
         return not self.door_open and "enclosure_opened" not in self.injected
@@ -429,17 +417,17 @@ class SimLaser(ScpiSimTool):
             )
 
     def _set_frequency(self, arguments: list[str]) -> None:
-        hz = self.number("rep_rate_khz", arguments, lambda: self._idle_only("frequency"))
+        hz = self.number("rep_rate_khz", arguments, self._idle("frequency"))
         self._check_power(self.fluence_j_cm2, hz)
         self.frequency_hz = hz
 
     def _set_fluence(self, arguments: list[str]) -> None:
-        fluence = self.number("fluence_j_cm2", arguments, lambda: self._idle_only("fluence"))
+        fluence = self.number("fluence_j_cm2", arguments, self._idle("fluence"))
         self._check_power(fluence, self.frequency_hz)
         self.fluence_j_cm2 = fluence
 
     def _set_emission(self, arguments: list[str]) -> None:
-        on = switch(_short("emission"), arguments)
+        on = switch(self.short("emission"), arguments)
         if not on:
             self._safe_state(JobState.ABORTED)
             return
@@ -449,7 +437,7 @@ class SimLaser(ScpiSimTool):
         self.emission = True
 
     def _set_shutter(self, arguments: list[str]) -> None:
-        opening = choice(_short("shutter"), arguments, {True: OPEN, False: CLOSED})
+        opening = choice(self.short("shutter"), arguments, {True: OPEN, False: CLOSED})
         if not opening:
             if self.job is not None and self.job.state is JobState.RUNNING:
                 self._end_job(JobState.ABORTED)
@@ -463,7 +451,7 @@ class SimLaser(ScpiSimTool):
     def _set_door(self, arguments: list[str]) -> None:
         """Opening is refused while the beam can leave: emission on or shutter open, in the
         family's interlock dialect (the detail says which)."""
-        opening = choice(_short("door"), arguments, {True: OPEN, False: CLOSED})
+        opening = choice(self.short("door"), arguments, {True: OPEN, False: CLOSED})
         if opening and self.emission:
             raise conflict("emission on; switch it off before opening the enclosure")
         if opening and self.shutter_open:
@@ -471,7 +459,7 @@ class SimLaser(ScpiSimTool):
         self.door_open = opening
 
     def _load(self, arguments: list[str]) -> None:
-        count(_short("wafer_load"), arguments, 1)
+        count(self.short("wafer_load"), arguments, 1)
         try:
             wafer_id = unquote(arguments[0])
         except ValueError:
@@ -489,7 +477,7 @@ class SimLaser(ScpiSimTool):
         self._clear_selection()
 
     def _unload(self, arguments: list[str]) -> None:
-        count(_short("wafer_unload"), arguments, 0)
+        count(self.short("wafer_unload"), arguments, 0)
         if not self.door_open:
             raise conflict("enclosure door closed")
         if self.wafer_id is None:
@@ -513,25 +501,19 @@ class SimLaser(ScpiSimTool):
         return short_form(ATMOSPHERE_MNEMONICS[self.atmosphere])
 
     def _set_atmosphere(self, arguments: list[str]) -> None:
-        atmosphere = choice(_short("atmosphere"), arguments, ATMOSPHERE_MNEMONICS)
+        atmosphere = choice(self.short("atmosphere"), arguments, ATMOSPHERE_MNEMONICS)
         self._idle_only("atmosphere")
         self.set_atmosphere(atmosphere)
-
-    def _set_jet(self, arguments: list[str]) -> None:
-        on = switch(_short("jet"), arguments)
-        self._idle_only("gas jet")
-        self.gas_jet = on
-
-    def _set_suction(self, arguments: list[str]) -> None:
-        on = switch(_short("suction"), arguments)
-        self._idle_only("suction")
-        self.suction = on
 
     # ----------------------------------------------------------------- job settings
 
     def _idle_only(self, what: str) -> None:
         if self.job is not None and self.job.state is JobState.RUNNING:
             raise conflict(f"job running; {what} cannot change")
+
+    def _idle(self, what: str) -> Callable[[], None]:
+        """The guard of a setting refused while a job runs."""
+        return lambda: self._idle_only(what)
 
     def _workpiece(self) -> Workpiece:
         if self.wafer_id is None:
@@ -546,21 +528,21 @@ class SimLaser(ScpiSimTool):
         return self.site_list
 
     def _select_all_sites(self, arguments: list[str]) -> None:
-        choice(_short("sites"), arguments, {True: "ALL"})
+        choice(self.short("sites"), arguments, {True: "ALL"})
         self._idle_only("sites")
         self._workpiece()
         self._clear_selection()
         self.all_sites = True
 
     def _clear_sites(self, arguments: list[str]) -> None:
-        count(_short("sites_clear"), arguments, 0)
+        count(self.short("sites_clear"), arguments, 0)
         self._idle_only("sites")
         self._clear_selection()
 
     def _add_sites(self, arguments: list[str]) -> None:
         self._idle_only("sites")
         if not arguments:
-            raise ScpiError(-109, f"{_short('sites_add')} needs site indices")
+            raise ScpiError(-109, f"{self.short('sites_add')} needs site indices")
         if len(arguments) > SITES_PER_COMMAND:
             raise ScpiError(-108, f"at most {SITES_PER_COMMAND} sites per line")
         count = self._workpiece().site_count
@@ -576,32 +558,10 @@ class SimLaser(ScpiSimTool):
             raise ScpiError(-224, "site selected twice")
         self.all_sites, self.site_list = False, combined
 
-    def _drill_mode_name(self, _: list[str]) -> str:
-        return short_form(DRILL_MODE_MNEMONICS[self.drill_mode])
-
-    def _set_drill_mode(self, arguments: list[str]) -> None:
-        mode = choice(_short("drill_mode"), arguments, DRILL_MODE_MNEMONICS)
-        self._idle_only("drill mode")
-        self.drill_mode = mode
-
-    def _set_drill_depth(self, arguments: list[str]) -> None:
-        self.drill_depth_um = self.number(
-            "via_depth_um", arguments, lambda: self._idle_only("drill depth")
-        )
-
-    def _set_diameter(self, arguments: list[str]) -> None:
-        self.drill_diameter_um = self.number(
-            self.source_spec.via_diameter, arguments, lambda: self._idle_only("via diameter")
-        )
-
-    def _set_clean_pulses(self, arguments: list[str]) -> None:
-        pulses = self.number("clean_pulses", arguments, lambda: self._idle_only("pulses"))
-        self.clean_pulses = int(pulses)
-
     # ----------------------------------------------------------------- jobs
 
     def _start_job(self, arguments: list[str]) -> None:
-        kind = choice(_short("job_start"), arguments, JOB_KIND_MNEMONICS)
+        kind = choice(self.short("job_start"), arguments, JOB_KIND_MNEMONICS)
         refusal = self._start_refusal()
         if refusal:
             raise conflict(refusal)
@@ -746,32 +706,11 @@ class SimLaser(ScpiSimTool):
 class SimCo2Laser(SimLaser):
     """A CO2 laser at 10.6 µm: 50-150 µm vias in resin, stopped by the copper underneath."""
 
-    def __init__(
-        self,
-        name: str,
-        twin: TwinStore,
-        clock: Clock | None = None,
-        *,
-        serial_number: str | None = None,
-        physics: LaserPhysics | None = None,
-        address_form: AddressForm = "visa",
-    ) -> None:
-        super().__init__(
-            name, twin, clock, source=LaserSource.CO2_10600, serial_number=serial_number,
-            physics=physics, address_form=address_form,
-        )  # fmt: skip
+    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any):
+        super().__init__(name, twin, clock, source=LaserSource.CO2_10600, **options)
 
 
 # --------------------------------------------------------------------- wire helpers
-
-
-def _header(name: str) -> str:
-    """The header (long form) of the spec's command `name`."""
-    return SPEC.command_by_name[name].header  # type: ignore[attr-defined]
-
-
-def _short(name: str) -> str:
-    return short_form(_header(name))
 
 
 def _open_closed(is_open: bool) -> str:

@@ -50,6 +50,9 @@ STANDARD_ERRORS = {
 
 NO_ERROR = 0
 
+#: SCPI's not-a-number (SCPI-99 7.2.1.5): what a query answers when there is no valid value.
+NOT_A_NUMBER = 9.91e37
+
 #: A reply column's entry for a line the tool does not answer.
 NOTHING = "\N{EN DASH}"
 
@@ -137,6 +140,8 @@ class ScpiSetpoint(Setpoint):
     header: str | None = None
     wire_scale: float = 1.0
     wire_unit: str = ""
+    #: What the tool holds after power-on and `*RST` (in the setpoint's unit); None: unset.
+    tool_default: float | None = None
 
     @property
     def wire_range(self) -> Range:
@@ -211,6 +216,8 @@ class ScpiWire:
         for entry in spec.setpoints:
             if isinstance(entry, ScpiSetpoint) and entry.header:
                 text = f"{entry.wire_range} {entry.unit_on_wire}"
+                if entry.tool_default is not None:
+                    text += f" (default {entry.tool_default * entry.wire_scale:g})"
                 ranges.setdefault(entry.header, [])
                 if text not in ranges[entry.header]:
                     ranges[entry.header].append(text)

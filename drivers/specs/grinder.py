@@ -18,9 +18,6 @@ from ..families.scpi import (
 )
 from .core import Alarm, Identity, Parameter, Range, Refusal, StatusVariable, ToolSpec
 
-#: SCPI's not-a-number: what a query answers when the tool has no valid value.
-NOT_A_NUMBER = 9.91e37
-
 #: Wafer ids: 1-16 printable ASCII characters without space, comma, semicolon or double quote
 #: (the argument separators and string delimiters of the command set).
 WAFER_ID_PATTERN = re.compile(r"^[!#-+\--:<-~]{1,16}$")
@@ -47,32 +44,32 @@ SETPOINTS = (
     ScpiSetpoint(
         name="spindle_rpm", unit="rpm", machine_range=Range(1000, 6000),
         process_limit=Range(3500, 5500), header="SPINdle:SPEEd",
-        doc="both wheel spindles; tool default 4500",
+        tool_default=4500, doc="both wheel spindles",
     ),
     ScpiSetpoint(
         name="chuck_rpm", unit="rpm", machine_range=Range(50, 400),
-        process_limit=Range(100, 300), header="CHUCk:SPEEd", doc="tool default 200",
+        process_limit=Range(100, 300), header="CHUCk:SPEEd", tool_default=200, doc="chuck rotation",
     ),
     ScpiSetpoint(
         name="coarse_feed_um_s", unit="um/s", machine_range=Range(0.5, 20),
         process_limit=Range(5, 10), header="GRINd:COARse:FEED",
-        doc="Z feed of the coarse wheel; tool default 8",
+        tool_default=8, doc="Z feed of the coarse wheel",
     ),
     ScpiSetpoint(
         name="fine_feed_um_s", unit="um/s", machine_range=Range(0.05, 2),
         process_limit=Range(0.1, 0.5), header="GRINd:FINE:FEED",
-        doc="Z feed of the fine wheel; tool default 0.3",
+        tool_default=0.3, doc="Z feed of the fine wheel",
     ),
     ScpiSetpoint(
         name="fine_allowance_um", unit="um", machine_range=Range(0, 200),
         process_limit=Range(5, 100), header="GRINd:FINE:ALLowance",
-        doc="what the fine wheel removes (it takes over this far above target + polish "
-        "allowance); tool default 30",
+        tool_default=30,
+        doc="what the fine wheel removes (it takes over this far above target + polish allowance)",
     ),
     ScpiSetpoint(
         name="polish_allowance_um", unit="um", machine_range=Range(0, 10),
         process_limit=Range(0, 5), header="POLish:ALLowance",
-        doc="what the polishing pad removes; 0 skips polishing; tool default 2",
+        tool_default=2, doc="what the polishing pad removes; 0 skips polishing",
     ),
     ScpiSetpoint(
         name="target_thickness_um", unit="um", machine_range=Range(20, 2000),

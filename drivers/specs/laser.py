@@ -7,6 +7,8 @@ it. The mnemonics of the parameters (`METal`, `VACuum`, …) sit beside the role
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..families.scpi import (
     ScpiCommand,
     ScpiInterlock,
@@ -14,7 +16,7 @@ from ..families.scpi import (
     ScpiWire,
     standard_refusals,
 )
-from ..roles.laser import Atmosphere, DrillMode, JobKind, JobState
+from ..roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
 from .core import Alarm, Identity, Parameter, Range, StatusVariable, ToolSpec
 
 #: The job states in which the job settings, atmosphere and gas may change (not `RUNN`).
@@ -25,7 +27,7 @@ FLUENCE = Range(0.01, 20)
 SETPOINTS = (
     ScpiSetpoint(
         name="rep_rate_khz", unit="kHz", machine_range=Range(20, 200), header=":SOURce:FREQuency",
-        wire_scale=1000, wire_unit="Hz", doc="pulse repetition rate (sent in Hz)",
+        wire_scale=1000, wire_unit="Hz", tool_default=100, doc="pulse repetition rate (sent in Hz)",
     ),
     ScpiSetpoint(
         name="drill_fluence_j_cm2", unit="J/cm2", machine_range=FLUENCE,
@@ -40,24 +42,27 @@ SETPOINTS = (
     ScpiSetpoint(
         name="fluence_j_cm2", unit="J/cm2", machine_range=FLUENCE,
         process_limit=Range(0.05, 10), header=":SOURce:FLUence",
-        doc="fluence when cleaning with `allow_metal_damage=True`",
+        tool_default=0.2, doc="fluence when cleaning with `allow_metal_damage=True`",
     ),
     ScpiSetpoint(
         name="uv_via_diameter_um", unit="um", machine_range=Range(5, 80),
-        process_limit=Range(10, 50), header=":DRILl:DIAMeter", doc="via diameter, UV source",
+        process_limit=Range(10, 50), header=":DRILl:DIAMeter", tool_default=30,
+        doc="via diameter, UV source",
     ),
     ScpiSetpoint(
         name="co2_via_diameter_um", unit="um", machine_range=Range(40, 200),
-        process_limit=Range(50, 150), header=":DRILl:DIAMeter", doc="via diameter, CO2 source",
+        process_limit=Range(50, 150), header=":DRILl:DIAMeter", tool_default=100,
+        doc="via diameter, CO2 source",
     ),
     ScpiSetpoint(
         name="via_depth_um", unit="um", machine_range=Range(0.1, 500),
-        process_limit=Range(1, 200), header=":DRILl:DEPTh", doc="target depth in `DEPTh` mode",
+        process_limit=Range(1, 200), header=":DRILl:DEPTh", tool_default=10,
+        doc="target depth in `DEPTh` mode",
     ),
     ScpiSetpoint(
         name="clean_pulses", unit="pulses", machine_range=Range(1, 10_000),
         process_limit=Range(1, 1000), header=":CLEan:PULSes", integer=True,
-        doc="pulses per site when cleaning",
+        tool_default=50, doc="pulses per site when cleaning",
     ),
 )  # fmt: skip
 
@@ -81,6 +86,24 @@ JOB_STATE_MNEMONICS = {
 NO_JOB = "NONE"
 OPEN, CLOSED = "OPEN", "CLOSe"
 
+
+@dataclass(frozen=True)
+class SourceHardware:
+    """What the hardware of one source is and allows."""
+
+    model: str
+    spot_diameter_um: float
+    max_power_w: float
+    #: The setpoint of its via diameters (range and tool default).
+    via_diameter: str
+
+
+SOURCES = {
+    LaserSource.UV_355: SourceHardware("LV-355", 20.0, 10.0, "uv_via_diameter_um"),
+    LaserSource.CO2_9400: SourceHardware("LC-94", 60.0, 100.0, "co2_via_diameter_um"),
+    LaserSource.CO2_10600: SourceHardware("LC-106", 60.0, 100.0, "co2_via_diameter_um"),
+}
+
 #: Site indices in one `:JOB:SIT:ADD` line; the tool accepts up to this many.
 SITES_PER_COMMAND = 100
 
@@ -96,12 +119,12 @@ COMMANDS = (
     ScpiCommand(
         name="frequency", header=":SOURce:FREQuency", form="both", syntax="<f>",
         parameters=("rep_rate_khz",), allowed_in=NOT_RUNNING,
-        doc="pulse repetition rate, Hz; default 100000",
+        doc="pulse repetition rate, Hz",
     ),
     ScpiCommand(
         name="fluence", header=":SOURce:FLUence", form="both", syntax="<F>",
         parameters=("fluence_j_cm2",), allowed_in=NOT_RUNNING,
-        doc="fluence per pulse, J/cm²; default 0.2",
+        doc="fluence per pulse, J/cm²",
     ),
     ScpiCommand(
         name="power", header=":SOURce:POWer", form="query", reply="W",
@@ -191,17 +214,17 @@ COMMANDS = (
     ScpiCommand(
         name="drill_depth", header=":DRILl:DEPTh", form="both", syntax="<d>",
         parameters=("via_depth_um",), allowed_in=NOT_RUNNING,
-        doc="target depth in `DEPTh` mode, µm; default 10",
+        doc="target depth in `DEPTh` mode, µm",
     ),
     ScpiCommand(
         name="drill_diameter", header=":DRILl:DIAMeter", form="both", syntax="<d>",
         parameters=("uv_via_diameter_um", "co2_via_diameter_um"), allowed_in=NOT_RUNNING,
-        doc="via diameter, µm, by source; default UV 30, CO2 100",
+        doc="via diameter, µm: UV / CO2 source",
     ),
     ScpiCommand(
         name="clean_pulses", header=":CLEan:PULSes", form="both", syntax="<n>",
         parameters=("clean_pulses",), allowed_in=NOT_RUNNING,
-        doc="pulses per site when cleaning; default 50",
+        doc="pulses per site when cleaning",
     ),
     ScpiCommand(
         name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,

@@ -31,6 +31,7 @@ from typing import ClassVar, TypeVar
 
 from packline.clock import Clock
 from packline.drivers.families.scpi import (
+    NOT_A_NUMBER,
     ScpiSetpoint,
     error_messages,
     header_pattern,
@@ -40,8 +41,11 @@ from packline.drivers.families.scpi import (
     scpi_wire,
     short_form,
 )
+from packline.drivers.families.scpi import command as spec_command
 from packline.drivers.specs.core import ToolSpec
 
+from ..servers import TextToolServer
+from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore
 
@@ -137,15 +141,23 @@ class ScpiSimTool(SimulatedTool):
     """A simulated SCPI tool: the family's grammar, common commands and queues, per connection.
 
     A subclass sets `spec`, `not_a_number` (how its -104 detail reads a parameter that is not
-    a number: `{header}` and `{text}`), implements `device_commands`, `identity`,
-    `interlock_states`, `advance` and `reset_device`, and keeps `alarms` (latched codes).
+    a number: `{header}` and `{text}`) and `serial_number`, implements `device_commands`,
+    `interlock_states`, `abort` and `advance`, and keeps `alarms` (latched codes).
     """
 
     spec: ClassVar[ToolSpec]
     not_a_number: ClassVar[str] = "{header} {text} is not a number"
+    serial_number: str
 
-    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        address_form: AddressForm = "visa",
+    ) -> None:
         super().__init__(name, twin, clock)
+        self.address_form = address_form
         self.alarms: set[str] = set()
         self._sessions: weakref.WeakKeyDictionary[asyncio.Task[object], Session] = (
             weakref.WeakKeyDictionary()
@@ -183,9 +195,14 @@ class ScpiSimTool(SimulatedTool):
         """The tool's own headers with their handlers."""
         raise NotImplementedError
 
+    @property
+    def model(self) -> str:
+        return self.spec.identity.model
+
     def identity(self) -> str:
-        """The `*IDN?` reply."""
-        raise NotImplementedError
+        """The `*IDN?` reply: `vendor,model,serial,firmware`."""
+        identity = self.spec.identity
+        return f"{identity.vendor},{self.model},{self.serial_number},{identity.firmware}"
 
     def interlock_states(self) -> dict[str, bool]:
         """Every declared interlock, True = closed (safe)."""
@@ -197,6 +214,10 @@ class ScpiSimTool(SimulatedTool):
     def reset_device(self) -> None:
         """`*RST`: the safe state, then every setting to its default."""
         self.abort()
+        self.reset_settings()
+
+    def reset_settings(self) -> None:
+        """Every setting to its default (at power-on and `*RST`)."""
 
     def abort(self) -> None:
         """`ABOR`: the safe state."""
@@ -207,6 +228,9 @@ class ScpiSimTool(SimulatedTool):
         self.alarms.clear()
 
     # ----------------------------------------------------------------- the wire
+
+    def make_server(self, host: str, port: int) -> TextToolServer:
+        return TextToolServer(self.handle, host=host, port=port, address_form=self.address_form)
 
     def session(self) -> Session:
         """This connection's session (each server connection runs in a task of its own)."""
@@ -329,8 +353,7 @@ class ScpiSimTool(SimulatedTool):
         """One number for `setpoint`, on the wire's scale, in the family's precedence: -104 if
         it is not a finite number (or not whole where the setpoint is), then `guard` (the
         state and interlock checks of the setting), then -222 outside the tool's range."""
-        entry = self.spec.setpoint_by_name[setpoint]
-        assert isinstance(entry, ScpiSetpoint)
+        entry = self._setpoint(setpoint)
         assert entry.header is not None
         header = short_form(entry.header)
         count(header, arguments, 1)
@@ -349,6 +372,77 @@ class ScpiSimTool(SimulatedTool):
         if not bounds.contains(value):
             raise ScpiError(-222, f"{header} {text} outside {bounds} {entry.unit_on_wire}")
         return value
+
+    # ----------------------------------------------------------------- settings kept in attributes
+
+    def header(self, command: str) -> str:
+        """The header (long form) of the spec's command `command`."""
+        return spec_command(self.spec, command).header
+
+    def short(self, command: str) -> str:
+        """The short form of that header, as the tool's error details name it."""
+        return short_form(self.header(command))
+
+    def _setpoint(self, name: str) -> ScpiSetpoint:
+        entry = self.spec.setpoint_by_name[name]
+        assert isinstance(entry, ScpiSetpoint)
+        return entry
+
+    def reset_setpoints(self, attributes: Mapping[str, str]) -> None:
+        """Each setpoint (name -> the attribute keeping it) to its tool default, wire scale."""
+        for name, attribute in attributes.items():
+            entry = self._setpoint(name)
+            default = entry.tool_default
+            value = None if default is None else default * entry.wire_scale
+            setattr(self, attribute, int(value) if entry.integer and value is not None else value)
+
+    def setpoint_header(
+        self, name: str, attribute: str, guard: Callable[[], None] | None = None
+    ) -> Header:
+        """A numeric setpoint kept in `attribute`: the query answers it (SCPI's not-a-number
+        while unset), the setting checks it as `number` does."""
+        entry = self._setpoint(name)
+        assert entry.header is not None
+
+        def query(_: list[str]) -> str:
+            value = getattr(self, attribute)
+            return f"{NOT_A_NUMBER:.2E}" if value is None else f"{value:g}"
+
+        def setting(arguments: list[str]) -> None:
+            value = self.number(name, arguments, guard)
+            setattr(self, attribute, int(value) if entry.integer else value)
+
+        return Header(entry.header, query, setting)
+
+    def choice_header(
+        self,
+        template: str,
+        attribute: str,
+        choices: Mapping[T, str],
+        guard: Callable[[], None] | None = None,
+    ) -> Header:
+        """A mnemonic setting kept in `attribute`; the query answers its short form."""
+
+        def setting(arguments: list[str]) -> None:
+            value = choice(short_form(template), arguments, choices)
+            if guard is not None:
+                guard()
+            setattr(self, attribute, value)
+
+        return Header(template, lambda _: short_form(choices[getattr(self, attribute)]), setting)
+
+    def switch_header(
+        self, template: str, attribute: str, guard: Callable[[], None] | None = None
+    ) -> Header:
+        """A boolean setting (`ON`/`OFF`/`1`/`0`) kept in `attribute`; the query answers 1/0."""
+
+        def setting(arguments: list[str]) -> None:
+            value = switch(short_form(template), arguments)
+            if guard is not None:
+                guard()
+            setattr(self, attribute, value)
+
+        return Header(template, lambda _: flag(getattr(self, attribute)), setting)
 
 
 # --------------------------------------------------------------------- parameter parsing
