@@ -1,0 +1,206 @@
+"""One small adapter per tool kind: what the conformance suite needs to drive that tool.
+
+Everything generic (the spec, the driver class, the simulated tool class) comes from the
+registry; an adapter says only how to get the tool ready for a short process operation, how to
+run it with one of its setpoints overridden, which injected faults open an interlock or raise
+an alarm, and how the simulated tool shows that it is running or safe. A new tool joins the
+suite with one class here and one entry in `ADAPTERS`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import replace
+from typing import Any, ClassVar
+
+from packline.drivers.roles.dicing_saw import DicingRecipe, SawState
+from packline.drivers.roles.grinder import GrindPhase, GrindRecipe, GrindSide
+from packline.drivers.roles.laminator import (
+    LaminationJob,
+    LaminatorPhase,
+    PressRecipe,
+    ResinSheet,
+    SupportKind,
+)
+from packline.drivers.roles.laser import DrillRecipe
+from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
+from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.testing import Rig
+
+#: A small wafer, so every process step is short in simulated time and cheap in arrays.
+SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
+
+
+class ToolAdapter(ABC):
+    """How the conformance suite drives one tool kind."""
+
+    #: The registry kind.
+    kind: ClassVar[str]
+    #: A setpoint that `operate` sends, used for the limit and range checks.
+    probe: ClassVar[str]
+    #: An injectable fault that opens an interlock `operate` needs, and that interlock's name.
+    interlock_fault: ClassVar[tuple[str, str]]
+    #: An injectable fault that makes `operate` end in an alarm, and the alarm's code; it is
+    #: injected once the operation is `running`.
+    alarm_fault: ClassVar[tuple[str, str]]
+
+    def twin(self) -> TwinStore:
+        return TwinStore(SMALL_WAFER)
+
+    @abstractmethod
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        """Get the tool ready for `operate` (a wafer loaded, a chamber evacuated...)."""
+
+    @abstractmethod
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        """One short process operation, with `setpoints` (e.g. the probe) overriding its own."""
+
+    @abstractmethod
+    def running(self, sim: Any) -> bool:
+        """The simulated tool is in the middle of the operation."""
+
+    @abstractmethod
+    def safe(self, sim: Any) -> bool:
+        """The simulated tool is in its safe state (nothing moving, no energy)."""
+
+
+class Laminator(ToolAdapter):
+    kind = "laminator"
+    probe = "temperature_c"
+    interlock_fault = ("lid_switch", "lid_closed")
+    alarm_fault = ("heater_runaway", "OVER_TEMPERATURE")
+
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        await rig.driver.load("W01")
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        recipe = PressRecipe(
+            vacuum_pa=100, vacuum_hold_s=20, temperature_c=100, press_pressure_mpa=0.5,
+            press_time_s=60, cool_to_c=35,
+        )  # fmt: skip
+        job = LaminationJob(ResinSheet(45, SupportKind.FILM), replace(recipe, **setpoints))
+        return await rig.driver.laminate(job)
+
+    def running(self, sim: Any) -> bool:
+        return sim.phase is LaminatorPhase.PRESSING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.phase in (LaminatorPhase.READY, LaminatorPhase.FAULT) and sim.job is None
+
+
+class PlasmaCleaner(ToolAdapter):
+    kind = "plasma_cleaner"
+    probe = "rf_power_w"
+    interlock_fault = ("gas_supply", "gas_supply")
+    alarm_fault = ("rf_mismatch", "REFLECTED_POWER")
+
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        await rig.driver.open_door()
+        await rig.driver.load("W01")
+        await rig.driver.close_door()
+        await rig.driver.pump_down()
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        step = replace(PlasmaStep(Gas.O2, 100, 200, 300, 60), **setpoints)
+        return await rig.driver.clean(PlasmaRecipe((step,)))
+
+    def running(self, sim: Any) -> bool:
+        return sim.chamber is ChamberState.PROCESSING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.chamber is not ChamberState.PROCESSING and sim.run is None
+
+
+class WireBonder(ToolAdapter):
+    kind = "wire_bonder"
+    probe = "bond_force_gf"
+    interlock_fault = ("cover_open", "cover_closed")
+    alarm_fault = ("wire_break", "WIRE_BREAK")
+
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        await rig.driver.load("W01")
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        program = replace(BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12), **setpoints)
+        return await rig.driver.form_stud_bumps(program)
+
+    def running(self, sim: Any) -> bool:
+        return sim.state is BonderState.BUMPING and sim.run is not None and sim.run.done > 10
+
+    def safe(self, sim: Any) -> bool:
+        return sim.state is not BonderState.BUMPING
+
+
+class Laser(ToolAdapter):
+    kind = "laser"
+    probe = "drill_fluence_j_cm2"
+    interlock_fault = ("enclosure_opened", "enclosure_closed")
+    alarm_fault = ("power_drift", "POWER_TOLERANCE")
+
+    def twin(self) -> TwinStore:
+        twin = super().twin()
+        twin.get("W01").resin_um[:] = 50.0  # laminated: vias to drill down to the pads
+        return twin
+
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        await rig.driver.open_enclosure()
+        await rig.driver.load("W01")
+        await rig.driver.close_enclosure()
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        fluence = setpoints.get("drill_fluence_j_cm2", 3.0)
+        return await rig.driver.drill_vias(DrillRecipe(30, fluence, 100))
+
+    def running(self, sim: Any) -> bool:
+        return sim.emission and sim.shutter_open
+
+    def safe(self, sim: Any) -> bool:
+        return not sim.emission and not sim.shutter_open
+
+
+class Grinder(ToolAdapter):
+    kind = "grinder"
+    probe = "spindle_rpm"
+    interlock_fault = ("water_supply", "grinding_water")
+    alarm_fault = ("gauge_fault", "GAUGE_FAULT")
+
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        await rig.driver.load("W01", GrindSide.BACK)
+        await rig.driver.apply_chuck_vacuum()
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        return await rig.driver.grind(replace(GrindRecipe(300), **setpoints))
+
+    def running(self, sim: Any) -> bool:
+        return sim.phase is GrindPhase.COARSE
+
+    def safe(self, sim: Any) -> bool:
+        return sim.phase in (GrindPhase.IDLE, GrindPhase.FAULT)
+
+
+class DicingSaw(ToolAdapter):
+    kind = "dicing_saw"
+    probe = "feed_mm_s"
+    interlock_fault = ("water_loss", "cutting_water")
+    alarm_fault = ("blade_crack", "BLADE_BROKEN")
+
+    async def prepare(self, rig: Rig[Any, Any]) -> None:
+        await rig.driver.mount("W01")
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        return await rig.driver.dice(
+            replace(DicingRecipe(spindle_krpm=30, feed_mm_s=30), **setpoints)
+        )
+
+    def running(self, sim: Any) -> bool:
+        return sim.state is SawState.CUTTING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.state is not SawState.CUTTING
+
+
+ADAPTERS: dict[str, ToolAdapter] = {
+    adapter.kind: adapter
+    for adapter in (Laminator(), PlasmaCleaner(), WireBonder(), Laser(), Grinder(), DicingSaw())
+}

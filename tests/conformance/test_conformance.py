@@ -1,0 +1,235 @@
+"""The conformance suite: what every tool must do, whatever its kind, run for every tool kind.
+
+Each test runs the real driver against its simulated tool over the wire (a `Rig` on a virtual
+clock), using the tool's spec for what it declares (identity, limits, machine ranges, alarms,
+interlocks) and its adapter (`adapters.py`) for how to drive it. The per-tool test files keep
+only what is specific to one tool: its physics and its process rules.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from packline import testing
+from packline.clock import VirtualClock
+from packline.drivers.equipment import E10State, ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    ConnectionLost,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolStateError,
+    ToolTimeout,
+)
+from packline.drivers.links import ReconnectPolicy
+from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.specs import ToolSpec
+
+from .adapters import ADAPTERS, ToolAdapter
+
+#: Bounds every wait on a driver task in wall time.
+WALL_LIMIT_S = 20.0
+#: The process time an overrunning operation is given, far less than any operation takes.
+OVERRUN_ALLOWANCE_S = 0.5
+
+
+def test_every_registered_kind_has_an_adapter():
+    assert set(ADAPTERS) == set(TOOL_KINDS)
+
+
+@pytest.fixture(params=sorted(ADAPTERS))
+def adapter(request: pytest.FixtureRequest) -> ToolAdapter:
+    return ADAPTERS[request.param]
+
+
+@pytest.fixture
+def spec(adapter: ToolAdapter) -> ToolSpec:
+    return TOOL_KINDS[adapter.kind].load_spec()
+
+
+@pytest.fixture
+async def rig(adapter: ToolAdapter) -> AsyncIterator[testing.Rig[Any, Any]]:
+    kind = TOOL_KINDS[adapter.kind]
+    sim = kind.load_simulator()(adapter.kind, adapter.twin(), VirtualClock())
+    rig = await testing.open_rig(
+        sim, kind.load_driver(), timeout_s=1.0, reconnect=ReconnectPolicy(attempts=0)
+    )
+    yield rig
+    await rig.close()
+
+
+async def run_until(rig: testing.Rig[Any, Any], task: asyncio.Task[Any], done: Callable[[], bool]):
+    """Let process time pass until `done()` holds while `task` runs."""
+    async with asyncio.timeout(WALL_LIMIT_S):
+        while not done():
+            assert not task.done(), f"the operation ended first: {task}"
+            await rig.clock.sleep(0.5)
+
+
+async def bounded(awaitable: Any) -> Any:
+    async with asyncio.timeout(WALL_LIMIT_S):
+        return await awaitable
+
+
+# ----------------------------------------------------------------- the spec and the driver
+
+
+def test_the_driver_limits_are_the_specs(adapter: ToolAdapter, spec: ToolSpec):
+    kind = TOOL_KINDS[adapter.kind]
+    assert (spec.kind, spec.role) == (kind.name, kind.role)
+    assert dict(kind.load_driver().limits) == spec.limits()
+    assert adapter.probe in spec.setpoint_by_name
+    assert adapter.interlock_fault[1] in spec.interlock_by_name
+    assert adapter.alarm_fault[1] in spec.alarm_by_code
+
+
+async def test_identity_and_standby_after_connect(rig: testing.Rig[Any, Any], spec: ToolSpec):
+    identity = rig.driver.identity
+    assert (identity.vendor, identity.model) == (spec.identity.vendor, spec.identity.model)
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.e10_state is E10State.STANDBY
+
+
+# ----------------------------------------------------------------- limits and refusals
+
+
+async def test_an_out_of_limit_setpoint_is_refused_with_nothing_sent(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter, spec: ToolSpec
+):
+    await adapter.prepare(rig)
+    limit = spec.setpoint_by_name[adapter.probe].limit
+    sent = len(rig.sim.received)
+    with pytest.raises(LimitViolation, match=adapter.probe):
+        await adapter.operate(rig, **{adapter.probe: limit.maximum * 2})
+    assert rig.sim.received[sent:] == []
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_the_tools_own_range_refusal_becomes_command_refused(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter, spec: ToolSpec
+):
+    await adapter.prepare(rig)
+    machine = spec.setpoint_by_name[adapter.probe].machine_range
+    beyond = machine.maximum * 1.5
+    testing.force_limits(rig.driver, {adapter.probe: (machine.minimum, beyond)})
+    with pytest.raises(CommandRefused) as refused:
+        await bounded(adapter.operate(rig, **{adapter.probe: beyond}))
+    assert refused.value.code
+    assert rig.driver.state is ToolState.IDLE
+    assert adapter.safe(rig.sim)
+
+
+async def test_an_open_interlock_refuses_the_operation(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig)
+    fault, interlock = adapter.interlock_fault
+    rig.sim.inject_fault(fault)
+    with pytest.raises(InterlockOpen, match=interlock):
+        await bounded(adapter.operate(rig))
+    assert (await rig.driver.request_interlocks())[interlock] is False
+    assert rig.driver.state is ToolState.IDLE
+    assert adapter.safe(rig.sim)
+
+
+# ----------------------------------------------------------------- alarms
+
+
+async def test_an_alarm_faults_the_tool_until_it_is_reset(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig)
+    fault, code = adapter.alarm_fault
+    task = asyncio.create_task(adapter.operate(rig))
+    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    rig.sim.inject_fault(fault)
+    with pytest.raises(ToolAlarm, match=code):
+        await bounded(task)
+    assert rig.driver.state is ToolState.FAULT
+    assert rig.driver.e10_state is E10State.UNSCHEDULED_DOWNTIME
+    assert code in rig.driver.active_alarms
+    assert adapter.safe(rig.sim)
+    with pytest.raises(ToolStateError, match="not allowed while fault"):
+        await adapter.operate(rig)
+    rig.sim.clear_fault(fault)
+    await bounded(rig.driver.reset())
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.active_alarms == {}
+    assert [alarm.code for alarm in rig.driver.alarm_history] == [code]
+
+
+# ----------------------------------------------------------------- abort, overrun, lost tool
+
+
+async def test_a_cancelled_operation_commands_the_safe_state(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig)
+    task = asyncio.create_task(adapter.operate(rig))
+    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await bounded(task)
+    assert adapter.safe(rig.sim)
+    assert rig.driver.state is ToolState.IDLE
+
+
+async def test_an_overrun_is_aborted_before_the_timeout_is_raised(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter, monkeypatch: pytest.MonkeyPatch
+):
+    await adapter.prepare(rig)
+    driver = rig.driver
+    wait_until = driver.wait_until
+
+    async def overrunning(action, poll, timeout_s, *args, **kwargs):
+        if action != "abort":  # every process wait but the safe state's own
+            timeout_s = min(timeout_s, OVERRUN_ALLOWANCE_S)
+        return await wait_until(action, poll, timeout_s, *args, **kwargs)
+
+    monkeypatch.setattr(driver, "wait_until", overrunning)
+    with pytest.raises(ToolTimeout):
+        await bounded(adapter.operate(rig))
+    assert adapter.safe(rig.sim)
+    assert driver.state is ToolState.IDLE
+
+
+async def test_a_tool_that_dies_mid_operation_is_connection_lost_within_its_timeout(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig)
+    task = asyncio.create_task(adapter.operate(rig))
+    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    await rig.sim.stop()
+    async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):
+        with pytest.raises(ConnectionLost):
+            await task
+    assert rig.driver.state is ToolState.FAULT
+
+
+# ----------------------------------------------------------------- E10 states
+
+
+async def test_engineering_and_maintenance_states(rig: testing.Rig[Any, Any], adapter: ToolAdapter):
+    driver = rig.driver
+    await driver.enter_engineering()
+    assert driver.e10_state is E10State.ENGINEERING
+    await adapter.prepare(rig)
+    await bounded(adapter.operate(rig))
+    assert driver.state is ToolState.ENGINEERING
+    await driver.leave_engineering()
+    await driver.start_maintenance()
+    assert driver.e10_state is E10State.SCHEDULED_DOWNTIME
+    with pytest.raises(ToolStateError, match="not allowed while maintenance"):
+        await adapter.operate(rig)
+    await driver.end_maintenance()
+    assert driver.e10_state is E10State.STANDBY
+
+
+async def test_close_gives_non_scheduled(rig: testing.Rig[Any, Any]):
+    await rig.driver.close()
+    assert rig.driver.e10_state is E10State.NON_SCHEDULED
