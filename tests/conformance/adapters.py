@@ -109,7 +109,7 @@ class PlasmaCleaner(ToolAdapter):
         return sim.chamber is ChamberState.PROCESSING
 
     def safe(self, sim: Any) -> bool:
-        return sim.chamber is not ChamberState.PROCESSING and sim.run is None
+        return sim.chamber is not ChamberState.PROCESSING  # RF and gas are on only then
 
 
 class WireBonder(ToolAdapter):
