@@ -382,7 +382,7 @@ class SimGrinder(ScpiSimTool):
         if self.wafer_id is None:
             raise ScpiError(203)
         if self.target_um is None:
-            raise ScpiError(-221, "GRIN:TARG not set")
+            raise ScpiError(-221, f"{self.short('target_thickness_um')} not set")
         level = self.level_um()
         resolution = self.gauge_resolution_um
         if self.gauge_steps(level) <= self.gauge_steps(self.target_um):

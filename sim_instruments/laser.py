@@ -35,16 +35,7 @@ from packline.drivers.specs.laser import (
     SPEC,
 )
 
-from .families.scpi import (
-    Header,
-    ScpiError,
-    ScpiSimTool,
-    choice,
-    conflict,
-    count,
-    flag,
-    switch,
-)
+from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, count, flag, switch
 from .servers.text import AddressForm
 from .twin import TwinStore, Workpiece, validate_wafer_id
 
