@@ -454,6 +454,27 @@ async def test_cancelled_laminate_commands_the_safe_state(rig: Rig):
     assert await rig.driver.unload() == "W01"  # what tool_recovery.recover_laminator does next
 
 
+async def test_progress_stays_where_an_aborted_or_faulted_job_ended(rig: Rig):
+    """PROGRESS is % of the running or last job (the page): an abort or a fault keeps it."""
+    bumped_wafer(rig, "W01", 60.0)
+    await rig.driver.load("W01")
+    task = asyncio.create_task(rig.driver.laminate(FILM_45))
+    await wait_for_phase(rig, LaminatorPhase.PRESSING)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    status = await rig.driver.request_status()
+    assert status.last_result is JobResult.ABORTED
+    assert 3 / 6 * 100 <= status.progress_pct < 4 / 6 * 100  # ended in the 4th of 6 phases
+
+    rig.sim.inject_fault("chamber_leak")
+    with pytest.raises(ToolAlarm, match="VACUUM_NOT_REACHED"):
+        await rig.driver.laminate(FILM_45)
+    status = await rig.driver.request_status()
+    assert status.last_result is JobResult.FAULTED
+    assert status.progress_pct == pytest.approx(100 / 6, abs=0.5)  # evacuation (1 of 6) ran out
+
+
 async def test_a_job_past_its_allowance_is_aborted_before_the_timeout_is_raised(
     rig: Rig, monkeypatch: pytest.MonkeyPatch
 ):

@@ -77,3 +77,16 @@ async def test_mbpoll_sees_the_documented_exceptions(tool):
     assert code != 0
     _, out, _ = await mbpoll(port, "-r", "19")
     assert mbpoll_registers(out) == {19: 6}  # no wafer on the platen
+
+
+async def test_mbpoll_meets_the_family_rules_for_function_codes_and_unit_ids(tool):
+    """Only FC3/6/16/43 are served (FC4, FC1: illegal function); unit 2 is no device here."""
+    _, port = tool
+    code, _, err = await mbpoll(port, "-t", "3", "-r", "0")  # FC4, input registers
+    assert code != 0
+    assert "Illegal function" in err
+    result = await run_client(
+        "mbpoll", "-m", "tcp", "-a", "2", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", "-r", "0"
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Target device failed to respond" in result.stderr  # exception 11

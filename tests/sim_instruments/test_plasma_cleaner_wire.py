@@ -62,3 +62,16 @@ async def test_mbpoll_sees_the_documented_exceptions(port: str):
     assert "Illegal data value" in err
     _, out, _ = await mbpoll(port, "-r", "19")
     assert mbpoll_registers(out) == {19: 4}  # COMMAND_ERROR: value out of range
+
+
+async def test_mbpoll_meets_the_family_rules_for_function_codes_and_unit_ids(port: str):
+    """Only FC3/6/16/43 are served (FC4, FC1: illegal function); unit 2 is no device here."""
+    for table in ("3", "0"):  # FC4 input registers, FC1 coils
+        code, _, err = await mbpoll(port, "-t", table, "-r", "0")
+        assert code != 0
+        assert "Illegal function" in err
+    result = await run_client(
+        "mbpoll", "-m", "tcp", "-a", "2", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", "-r", "0"
+    )  # fmt: skip
+    assert result.returncode != 0
+    assert "Target device failed to respond" in result.stderr  # exception 11

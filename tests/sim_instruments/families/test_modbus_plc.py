@@ -1,0 +1,130 @@
+"""The Modbus PLC family's rules, on both PLC tools, with raw Modbus TCP frames.
+
+docs/protocols/conventions.md ("Modbus PLC register maps"): only the documented function codes
+are served (others: exception 1, and nothing runs); a read of 0 or more than 125 registers, or
+a write of 0 or more than 123, is exception 3; requests sent together are each answered, in
+order; another unit id is exception 11; the "why refused" register is set by a refusal
+(exception 3) and cleared by an accepted write, and left by reads and other exceptions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from packline.drivers.families.modbus_plc import PlcSetpoint
+from packline.sim_instruments.families.modbus_plc import ModbusPlcSimulator
+from packline.sim_instruments.laminator import SimLaminator
+from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.twin import TwinStore
+
+Connection = tuple[ModbusPlcSimulator, asyncio.StreamReader, asyncio.StreamWriter]
+
+
+@pytest_asyncio.fixture(params=[SimLaminator, SimPlasmaCleaner])
+async def plc(request: pytest.FixtureRequest) -> AsyncIterator[Connection]:
+    sim = request.param("plc", TwinStore())
+    port = int((await sim.start()).rsplit(":", 1)[1])
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    yield sim, reader, writer
+    writer.close()
+    await writer.wait_closed()
+    await sim.stop()
+
+
+def adu(pdu: bytes, tid: int = 1, unit: int = 1) -> bytes:
+    return struct.pack(">HHHB", tid, 0, len(pdu) + 1, unit) + pdu
+
+
+async def answer(reader: asyncio.StreamReader) -> bytes:
+    """One reply ADU, read by its MBAP length."""
+    async with asyncio.timeout(2):
+        header = await reader.readexactly(6)
+        return header + await reader.readexactly(int.from_bytes(header[4:], "big"))
+
+
+async def ask(connection: Connection, pdu: bytes, tid: int = 1, unit: int = 1) -> bytes:
+    """Send one request PDU and return the reply PDU (after the MBAP header and unit id)."""
+    _, reader, writer = connection
+    writer.write(adu(pdu, tid, unit))
+    return (await answer(reader))[7:]
+
+
+def first_setpoint(sim: ModbusPlcSimulator) -> PlcSetpoint:
+    setpoint = sim.spec.setpoints[0]
+    assert isinstance(setpoint, PlcSetpoint)
+    return setpoint
+
+
+async def reason(connection: Connection) -> int:
+    sim = connection[0]
+    reply = await ask(connection, struct.pack(">BHH", 3, sim.map.reason_register, 1))
+    return int.from_bytes(reply[2:4], "big")
+
+
+@pytest.mark.parametrize(
+    "pdu",
+    [
+        bytes.fromhex("04 0000 0001"),  # FC4 read input registers
+        bytes.fromhex("11"),  # FC17 report server id
+        bytes.fromhex("16 0000 ffff 0000"),  # FC22 mask write register
+        bytes.fromhex("17 0000 0001 012c 0001 02 0004"),  # FC23: would write ABORT to 300
+        bytes.fromhex("01 0000 0001"),  # FC1 read coils
+    ],
+    ids=["FC4", "FC17", "FC22", "FC23", "FC1"],
+)
+async def test_undocumented_function_codes_are_illegal_and_run_nothing(plc: Connection, pdu):
+    assert await ask(plc, pdu) == bytes([pdu[0] | 0x80, 1])
+    assert plc[0].received == []
+
+
+@pytest.mark.parametrize(
+    "pdu",
+    [
+        bytes.fromhex("03 0000 0000"),  # read 0 registers
+        bytes.fromhex("03 0000 007e"),  # read 126 registers
+        bytes.fromhex("10 012d 0000 00"),  # write 0 registers
+        bytes.fromhex("10 012d 0002 02 0001"),  # byte count not 2 per register
+    ],
+    ids=["read-0", "read-126", "write-0", "write-short"],
+)
+async def test_illegal_counts_are_exception_3(plc: Connection, pdu):
+    assert await ask(plc, pdu) == bytes([pdu[0] | 0x80, 3])
+
+
+async def test_requests_sent_together_are_each_answered_in_order(plc: Connection):
+    _, reader, writer = plc
+    writer.write(
+        adu(bytes.fromhex("03 0000 0001"), tid=7)
+        + adu(bytes.fromhex("04 0000 0001"), tid=8)
+        + adu(bytes.fromhex("03 0014 0001"), tid=9)
+    )
+    replies = [await answer(reader) for _ in range(3)]
+    assert [int.from_bytes(reply[:2], "big") for reply in replies] == [7, 8, 9]
+    assert [reply[7] for reply in replies] == [0x03, 0x84, 0x03]
+
+
+async def test_another_unit_id_is_exception_11(plc: Connection):
+    assert await ask(plc, bytes.fromhex("03 0000 0001"), unit=2) == bytes([0x83, 11])
+
+
+async def test_the_status_block_is_read_only(plc: Connection):
+    assert await ask(plc, struct.pack(">BHH", 6, 3, 1)) == bytes([0x86, 2])
+
+
+async def test_the_why_refused_register_is_set_by_a_refusal_and_cleared_by_an_accepted_write(
+    plc: Connection,
+):
+    setpoint = first_setpoint(plc[0])
+    too_high = setpoint.register_range.maximum + 1
+    assert await ask(plc, struct.pack(">BHH", 6, setpoint.register, too_high)) == b"\x86\x03"
+    assert await reason(plc) == 4  # out of range
+    assert await ask(plc, struct.pack(">BHH", 6, 3, 1)) == b"\x86\x02"  # read-only: left
+    assert await reason(plc) == 4
+    fine = setpoint.register_range.maximum
+    await ask(plc, struct.pack(">BHH", 6, setpoint.register, fine))
+    assert await reason(plc) == 0  # an accepted write clears it
