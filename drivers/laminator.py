@@ -1,8 +1,8 @@
 """Vacuum laminator over Modbus TCP (or RTU): the PLC register map of `docs/protocols/laminator.md`.
 
-The map (status 0-19, serial number 20-27, wafer id 30-37, the job block from 200, the command
-register 300 and its parameters from 301) is declared once in `packline.drivers.specs.laminator`;
-the family's driver base (`ModbusPlcDriver`) reads, encodes and explains from it. This file keeps
+The map (the status block, the serial number and wafer id blocks, the job block, the command
+register and its parameters) is declared once in `packline.drivers.specs.laminator`; the
+family's driver base (`ModbusPlcDriver`) reads, encodes and explains from it. This file keeps
 the laminator's process: the load checks, the job, cooling and peeling, the waits and the safe
 state (heater off, press released, chamber vented). Byte-level tests pin it to the page.
 """

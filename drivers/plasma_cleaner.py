@@ -1,8 +1,8 @@
 """Plasma cleaner over Modbus TCP (or RTU): the PLC register map of the protocol page
 `docs/protocols/plasma-cleaner.md`.
 
-The map (status 0-19, serial number 20-27, slot wafer ids from 40, the recipe from 200, the
-command register 300 and its parameters from 301) is declared once in
+The map (the status block, the serial number and slot wafer id blocks, the recipe block, the
+command register and its parameters) is declared once in
 `packline.drivers.specs.plasma_cleaner`; the family's driver base (`ModbusPlcDriver`) reads,
 encodes and explains from it. This file keeps the chamber's process: the slots, the door, the
 pump-down, the recipe run, the vent, the waits and the safe state (RF off, gases closed).

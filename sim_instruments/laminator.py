@@ -1,7 +1,9 @@
 """Simulated vacuum laminator: a PLC on Modbus with its vacuum, platen, press and resin physics.
 
-Speaks the register map of `docs/protocols/laminator.md` (the constants come from the driver
-module, the page's code form). Time is the line's clock: the tool keeps its platen temperature
+Speaks the register map of `docs/protocols/laminator.md`, declared in
+`packline.drivers.specs.laminator`; the family's wire side renders the status, judges writes
+and commands in the family's order, and this file keeps the commands' semantics and the
+physics. Time is the line's clock: the tool keeps its platen temperature
 and chamber pressure as closed-form curves since their last change, computes when the present
 phase ends (vacuum reached, hold over, setpoint reached, press done, vented, cooled, peeled,
 or an over-temperature trip), and on every access plays those events up to `clock.now()`. A
@@ -226,32 +228,17 @@ class _Chamber:
 
 @dataclass(frozen=True)
 class _Job:
-    """A lamination job as the PLC took it from the job registers."""
+    """A lamination job as the PLC took it from the job block (the spec's setpoint names)."""
 
     resin_thickness_um: float
-    support: SupportKind
+    support_kind: str
     vacuum_pa: float
-    hold_s: float
+    vacuum_hold_s: float
     temperature_c: float
-    press_mpa: float
-    press_s: float
+    press_pressure_mpa: float
+    press_time_s: float
     cool_to_c: float
     started_s: float
-
-    @classmethod
-    def from_job_block(cls, values: dict[str, float], started_s: float) -> _Job:
-        """The job as the job block's registers give it (`SimLaminator.job_block`)."""
-        return cls(
-            resin_thickness_um=values["resin_thickness_um"],
-            support=SupportKind(values["support_kind"]),
-            vacuum_pa=values["vacuum_pa"],
-            hold_s=values["vacuum_hold_s"],
-            temperature_c=values["temperature_c"],
-            press_mpa=values["press_pressure_mpa"],
-            press_s=values["press_time_s"],
-            cool_to_c=values["cool_to_c"],
-            started_s=started_s,
-        )
 
 
 Event = tuple[float, Callable[[float], None]]
@@ -314,7 +301,7 @@ class SimLaminator(ModbusPlcSimulator):
         now = self.clock.now()
         press_mpa = 0.0
         if self.phase is LaminatorPhase.PRESSING and self.job is not None:
-            press_mpa = self.job.press_mpa
+            press_mpa = self.job.press_pressure_mpa
         event = self._next_event()
         remaining_s = 0.0
         if event is not None and math.isfinite(event[0]):
@@ -391,7 +378,7 @@ class SimLaminator(ModbusPlcSimulator):
             wrong = self.first_out_of_range(registers, start, range(first, first + job_block[1]))
             if wrong:
                 return self.refused(Reason.OUT_OF_RANGE, wrong)
-            self.job = _Job.from_job_block(self.setpoint_values(registers, start), now)
+            self.job = _Job(**self.setpoint_values(registers, start), started_s=now)  # type: ignore[arg-type]
             self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
         elif command == "COOL":
             self.cool_to_c = float(parameters["cool_to_c"])  # type: ignore[arg-type]
@@ -488,7 +475,7 @@ class SimLaminator(ModbusPlcSimulator):
                 return reached, self._on_evacuated
             return limit, lambda t: self._fault("VACUUM_NOT_REACHED", t)
         if phase is LaminatorPhase.VACUUM_HOLD and job is not None:
-            return started + job.hold_s, self._on_hold_done
+            return started + job.vacuum_hold_s, self._on_hold_done
         if phase in (LaminatorPhase.HEATING, LaminatorPhase.PRESSING) and job is not None:
             trip = self.platen.rises_to_s(
                 job.temperature_c + self.physics.over_temperature_margin_c
@@ -496,7 +483,7 @@ class SimLaminator(ModbusPlcSimulator):
             if phase is LaminatorPhase.HEATING:
                 end, then = self.platen.rises_to_s(job.temperature_c), self._on_heated
             else:
-                end, then = started + job.press_s, self._on_pressed
+                end, then = started + job.press_time_s, self._on_pressed
             if trip <= end:
                 return trip, lambda t: self._fault("OVER_TEMPERATURE", t)
             return end, then
@@ -535,15 +522,15 @@ class SimLaminator(ModbusPlcSimulator):
         rng = np.random.default_rng(
             [workpiece.spec.seed, *workpiece.id.encode(), len(workpiece.history)]
         )
-        support = _TWIN_SUPPORT[job.support]
+        support = _TWIN_SUPPORT[SupportKind(job.support_kind)]
         laminate_sheet(
             workpiece,
             job.resin_thickness_um,
             support,
             temperature_c,
-            job.press_mpa,
+            job.press_pressure_mpa,
             job.vacuum_pa,
-            job.hold_s,
+            job.vacuum_hold_s,
             self.physics,
             rng,
         )
@@ -555,10 +542,10 @@ class SimLaminator(ModbusPlcSimulator):
             resin_um=job.resin_thickness_um,
             support=support.value,
             temperature_c=round(temperature_c, 1),
-            pressure_mpa=job.press_mpa,
-            press_s=job.press_s,
+            pressure_mpa=job.press_pressure_mpa,
+            press_s=job.press_time_s,
             vacuum_pa=job.vacuum_pa,
-            hold_s=job.hold_s,
+            hold_s=job.vacuum_hold_s,
             voids=workpiece.resin_voids,
             tips_projecting=int(np.count_nonzero(projection > 0)),
             bumps_buried=int(np.count_nonzero(projection <= 0)),

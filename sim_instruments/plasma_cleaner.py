@@ -1,7 +1,9 @@
 """Simulated plasma cleaner: a batch chamber PLC on Modbus, with its vacuum, RF and surface physics.
 
-Speaks the register map of `docs/protocols/plasma-cleaner.md` (the constants come from the
-driver module, the page's code form). Time is the line's clock: the chamber's state is
+Speaks the register map of `docs/protocols/plasma-cleaner.md`, declared in
+`packline.drivers.specs.plasma_cleaner`; the family's wire side renders the status, judges
+writes and commands in the family's order, and this file keeps the commands' semantics and the
+physics. Time is the line's clock: the chamber's state is
 advanced lazily to `clock.now()` on every access, so a virtual clock makes a ten-minute clean
 cost only the polls that watch it. Physics (rates from the process windows, configurable in
 `PlasmaPhysics`) acts on the exposed metal of every loaded wafer's sites: bare pads, or bump

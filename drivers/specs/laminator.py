@@ -1,9 +1,8 @@
 """The laminator's contract: a vacuum laminator PLC on Modbus (docs/protocols/laminator.md).
 
 One wafer on a heated platen in a vacuum chamber, with a press and a peel unit. The job block
-(registers 200-207: the sheet and the press recipe) is declared here once, as the setpoints and
-the support kind with their registers; the driver, the simulated tool and the page's tables
-read it from here.
+(the sheet and the press recipe) is declared here once, as the setpoints and the support kind
+with their registers; the driver, the simulated tool and the page's tables read it from here.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """The plasma cleaner's contract: a batch plasma chamber PLC on Modbus
 (docs/protocols/plasma-cleaner.md).
 
-Up to 8 wafer slots in one chamber; a recipe of up to 8 steps (gas, flow, pressure, RF power,
-time), each step 10 registers apart from 210. The ranges the chamber accepts (the flow of
-20-300 sccm among them) are declared here once.
+A batch of wafer slots in one chamber; a recipe of steps (gas, flow, pressure, RF power, time),
+each step a group of registers repeated at a fixed stride. The ranges the chamber accepts (the
+gas flow among them) are declared here once.
 """
 
 from __future__ import annotations
