@@ -201,8 +201,8 @@ class HostLink:
                 ),
             ),
             "status": table(
-                ("key", "unit", "value"),
-                ((f"`{s.key}`", s.unit, s.doc) for s in host_status(spec)),
+                ("key", "unit", "decimals", "value"),
+                ((f"`{s.key}`", s.unit, s.decimals or "", s.doc) for s in host_status(spec)),
             ),
             "interlocks": table(
                 ("key", "driver name", "closed (safe) when", "needed by"),

@@ -19,6 +19,7 @@ from packline.drivers.families.ascii_host import (
     MAX_REPLY_BYTES,
     HostSetpoint,
     host_commands,
+    refusal_code,
 )
 from packline.drivers.specs.dicing_saw import SPEC as SAW
 from packline.drivers.specs.wire_bonder import SPEC as BONDER
@@ -184,3 +185,38 @@ async def test_the_saw_reads_back_feed_depth_and_index():
     assert await saw.handle("UNMOUNT") == "OK"
     assert await saw.handle("INDEX? 1") == "OK 1 - 0.0000"
     assert await saw.handle("INDEX? 3") == "ERR 2 INDEX?: channel '3' is not 1 or 2"
+
+
+#: For each command the specs guard with interlocks: the lines that make every other
+#: condition of it hold, then the command.
+GUARDED = {
+    ("bonder", "LOAD"): ([], "LOAD W1"),
+    ("bonder", "UNLOAD"): (["LOAD W1"], "UNLOAD W1"),
+    ("bonder", "BUMP"): (["LOAD W1", "PROG AU 25 150 35 60 12", "SEL:ALL"], "BUMP 1"),
+    ("saw", "SPINDLE"): ([], "SPINDLE 30000"),
+    ("saw", "DRESS"): (["SPINDLE 30000"], "DRESS"),
+    ("saw", "CUT"): (["MOUNT W1", "SPINDLE 30000"], "CUT"),
+}
+
+
+@pytest.mark.parametrize(("kind", "command"), sorted(GUARDED))
+async def test_every_interlock_the_spec_names_refuses_its_command(kind, command):
+    setup, line = GUARDED[kind, command]
+    probe = make_tool(kind, "socket")
+    fault_of = {name: fault for fault, name in probe.fault_opens.items()}
+    guarded_by = probe.spec.command_by_name[command].interlocks
+    assert guarded_by
+    for interlock in [name for name in guarded_by if name in fault_of]:
+        tool = make_tool(kind, "socket")
+        for step in setup:
+            assert await tool.handle(step) == "OK" or step.startswith("SEL"), step
+        tool.inject_fault(fault_of[interlock])
+        reply = await tool.handle(line)
+        if tool.alarms:  # the open interlock stopped what runs: the state refuses first
+            alarms = ",".join(tool.alarms)
+            assert reply == f"ERR {refusal_code(tool.spec, 'ALARM_ACTIVE')} alarm active: {alarms}"
+        else:
+            assert (
+                reply
+                == f"ERR {refusal_code(tool.spec, 'INTERLOCK_OPEN')} interlock open: {interlock}"
+            )
