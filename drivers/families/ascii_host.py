@@ -292,9 +292,17 @@ def refusal_code(spec: ToolSpec, name: str) -> int:
 def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
     """`spec`, once it is seen to be bound whole to the family (every entry a `Host*` one,
     every family refusal declared); a ValueError names what is not."""
-    entries = [*spec.setpoints, *spec.parameters, *spec.commands, *spec.status]
-    entries += [*spec.interlocks, *spec.refusals]
-    plain = [entry for entry in entries if not type(entry).__name__.startswith("Host")]
+    bindings = (
+        (spec.setpoints, HostSetpoint),
+        (spec.parameters, HostParameter),
+        (spec.commands, HostCommand),
+        (spec.status, HostStatus),
+        (spec.interlocks, HostInterlock),
+        (spec.refusals, HostRefusal),
+    )
+    plain = [
+        entry for entries, kind in bindings for entry in entries if not isinstance(entry, kind)
+    ]
     if plain or not isinstance(spec.wire, HostLink):
         raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
     for name in FAMILY_REFUSALS:

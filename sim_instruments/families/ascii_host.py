@@ -26,6 +26,7 @@ from packline.drivers.families.ascii_host import (
     HostCommand,
     HostLink,
     HostSetpoint,
+    check_host_spec,
     host_commands,
     host_interlocks,
     refusal_code,
@@ -99,7 +100,7 @@ class HostLinkTool(SimulatedTool):
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
         if "spec" in cls.__dict__:
-            wire = cls.spec.wire
+            wire = check_host_spec(cls.spec).wire
             assert wire is not None
             own = {wire.identity_query, wire.alarm_query, wire.interlock_query}
             declared = {command.name for command in host_commands(cls.spec)} - own
