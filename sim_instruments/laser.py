@@ -531,16 +531,17 @@ class SimLaser(ScpiSimTool):
         self._clear_selection()
 
     def _add_sites(self, arguments: list[str]) -> None:
-        self._idle_only("sites")
+        """Parameters (-109, -108, -104), then the state (-221), then the range (-222)."""
         if not arguments:
             raise ScpiError(-109, f"{self.short('sites_add')} needs site indices")
         if len(arguments) > SITES_PER_COMMAND:
             raise ScpiError(-108, f"at most {SITES_PER_COMMAND} sites per line")
-        count = self._workpiece().site_count
         try:
             added = np.array([int(a) for a in arguments], np.int64)
         except ValueError:
             raise ScpiError(-104, "site indices must be integers") from None
+        self._idle_only("sites")
+        count = self._workpiece().site_count
         outside = added[(added < 0) | (added >= count)]
         if outside.size:
             raise ScpiError(-222, f"site {outside[0]} not on wafer {self.wafer_id} (0-{count - 1})")
