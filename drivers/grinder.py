@@ -195,8 +195,9 @@ class ScpiGrinder(ScpiDriver, Grinder):
             wafer = await self.request_wafer()
             if wafer is None:
                 raise ProtocolError(
-                    self.name, self.address, action, "wafer_present is closed but WAF? says NONE"
-                )
+                    self.name, self.address, action,
+                    f"wafer_present is closed but {command(SPEC, 'wafer').query} says NONE",
+                )  # fmt: skip
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
             self._check_target(wafer, recipe.target_thickness_um, start_um, substrate_um)

@@ -506,7 +506,7 @@ class SimGrinder(ScpiSimTool):
             )  # fmt: skip
 
     def _fault(self, alarm: str, time_s: float) -> None:
-        self.alarms.add(alarm)
+        self.latch_alarm(alarm)
         if self.phase in STAGES:
             workpiece = self._workpiece()
             if workpiece is not None and self.cycle is not None:

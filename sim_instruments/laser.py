@@ -638,8 +638,7 @@ class SimLaser(ScpiSimTool):
         return deviation > self.physics.power_tolerance * setpoint
 
     def _alarm(self, code: str) -> None:
-        assert code in SPEC.alarm_by_code
-        self.alarms.add(code)
+        self.latch_alarm(code)
         self._safe_state(JobState.FAULTED)
 
     def _advance_job(self, now: float) -> None:

@@ -223,6 +223,13 @@ class ScpiSimTool(SimulatedTool):
         """`ABOR`: the safe state."""
         raise NotImplementedError
 
+    def latch_alarm(self, code: str) -> None:
+        """Latch one of the spec's alarms: it stays until `SYST:ALAR:CLE`, even when its cause
+        has gone (the tool brings itself to its safe state on its own)."""
+        if code not in self.spec.alarm_by_code:
+            raise ValueError(f"simulated {self.name}: alarm {code!r} is not in the spec")
+        self.alarms.add(code)
+
     def clear_alarms(self) -> None:
         """Clear every latched alarm; a cause that persists raises its alarm again."""
         self.alarms.clear()
