@@ -238,9 +238,6 @@ class ModbusPlcSimulator(SimulatedTool):
     def _render(self, start: int, registers: list[int]) -> None:
         """Write the present status into the block of registers from address `start`."""
         end = start + len(registers)
-        wire = self.map
-        if not 0 <= start < wire.reserved_to:
-            return
         values: dict[str, object] = dict(self.status_values())
         for entry in self.spec.status:
             if not isinstance(entry, PlcStatus):
