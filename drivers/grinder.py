@@ -307,8 +307,6 @@ class ScpiGrinder(ScpiDriver, Grinder):
 
     def _record_status(self, status: GrinderStatus) -> None:
         if status.thickness_um is not None:
-            self.record_reading("thickness", status.thickness_um, "um")
-        self.record_reading("spindle_load", status.spindle_load_pct, "%")
-        self.record_reading("spindle_speed", status.spindle_rpm, "rpm")
-        self.record_reading("feed", status.feed_um_s, "um/s")
-        self.record_reading("progress", status.progress_pct, "%")
+            self.trace("thickness", status.thickness_um)
+        for name in ("spindle_load_pct", "spindle_rpm", "feed_um_s", "progress_pct"):
+            self.trace(name, getattr(status, name))

@@ -366,10 +366,10 @@ class ScpiLaser(ScpiDriver, Laser):
             if not first:
                 progress = await self.request_progress()
             first = False
-            self.record_reading("progress", progress.percent, "%")
-            self.record_reading("sites_done", progress.sites_done, "sites")
+            self.trace("progress", progress.percent)
+            self.trace("sites_done", progress.sites_done)
             power_w = await self.query_number(action, _query("measured_power"))
-            self.record_reading("power", power_w, "W")
+            self.trace("power", power_w)
             if progress.state is JobState.DONE:
                 return progress
             if progress.state is JobState.FAULTED:

@@ -435,6 +435,13 @@ class ScpiDriver(Equipment):
         expected = " or ".join(short_form(m) for m in choices.values())
         raise self.garbled(action, reply, expected)
 
+    def trace(self, status: str, value: float) -> None:
+        """Record a reading of the spec's status variable `status` under its trace name and
+        unit (a variable the spec does not trace is not recorded)."""
+        variable = next(v for v in self.spec.status if v.name == status)
+        if variable.trace is not None:
+            self.record_reading(variable.trace, value, variable.unit)
+
     # ----------------------------------------------------------------- alarms and interlocks
 
     async def request_alarms(self) -> dict[str, str]:
