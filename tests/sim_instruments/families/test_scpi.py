@@ -29,16 +29,21 @@ class Tool:
     out_of_range: str  # a setting outside the tool's range (-222)
     setting: str  # a numeric setting's header, to send `nan` and friends to
     mnemonic: str  # a setting that takes a mnemonic (-224 for anything else)
+    whole: str  # a whole-number setting's header
+    busy: tuple[str, ...]  # lines that start the tool's long operation
 
 
 TOOLS = {
     "laser": Tool(
         lambda: SimLaser("laser", TwinStore(), VirtualClock()), ":SOUR:FLU 50", ":SOUR:FLU",
-        ":PROC:ATM",
+        ":PROC:ATM", ":CLE:PULS",
+        (":ENCL:DOOR OPEN", ':WAF:LOAD "W1"', ":ENCL:DOOR CLOS", ":OUTP ON", ":JOB:SIT ALL",
+         ":OUTP:SHUT OPEN", ":JOB:STAR CLE"),
     ),
     "grinder": Tool(
         lambda: SimGrinder("grinder", TwinStore(), VirtualClock()), "SPIN:SPEE 7000",
-        "SPIN:SPEE", "CHUC:VAC",
+        "SPIN:SPEE", "CHUC:VAC", "*SRE",
+        ("WAF:LOAD W1,BACK", "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"),
     ),
 }  # fmt: skip
 
@@ -157,9 +162,21 @@ async def test_not_a_finite_number_is_a_data_type_error(served: Served, value: s
 
 async def test_a_decimal_for_a_whole_number_is_a_data_type_error(served: Served):
     client = await served.connect()
-    await client.send("*ESE 1.5")
-    [error] = await client.errors()
-    assert error == '-104,"Data type error;*ESE 1.5 is not a whole number"'
+    await client.send("*ESE 1.5", f"{served.tool.whole} 2.5")
+    assert await client.errors() == [
+        '-104,"Data type error;*ESE 1.5 is not a whole number"',
+        f'-104,"Data type error;{served.tool.whole} 2.5 is not a whole number"',
+    ]
+
+
+async def test_parameters_before_state_before_range(served: Served):
+    client = await served.connect()
+    await client.send(*served.tool.busy)
+    assert await client.errors() == []
+    await client.send(f"{served.tool.setting} abc", served.tool.out_of_range)
+    type_error, state_error = await client.errors()
+    assert type_error.startswith('-104,"Data type error;')
+    assert state_error.startswith('-221,"Settings conflict;')
 
 
 async def test_quotes_inside_an_error_text_are_doubled(served: Served):
