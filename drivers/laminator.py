@@ -69,10 +69,7 @@ class ModbusLaminator(ModbusPlcDriver, Laminator):
         )
 
     async def request_wafer(self) -> str | None:
-        (loaded,) = await self.link.read_holding_registers(
-            self.map.status_address(SPEC, "WAFER_LOADED"), 1
-        )
-        if not loaded:
+        if not await self.read_status_value("WAFER_LOADED"):
             return None
         return await self.read_text("read wafer id", self.map.status_address(SPEC, "WAFER_ID"))
 

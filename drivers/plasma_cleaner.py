@@ -181,11 +181,10 @@ class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
             await self.write_fields("write recipe", self._address("gas"), steps)
             await self.command(action, "START_RECIPE")
             status = await self._wait_recipe(action, recipe, before)
-            elapsed = self.map.status_address(SPEC, "ELAPSED")
-            elapsed_hi, elapsed_lo = await self.link.read_holding_registers(elapsed, 2)
+            process_time_s = await self.read_status_value("ELAPSED")
         return CleanResult(
             wafer_ids=wafer_ids,
-            process_time_s=((elapsed_hi << 16) | elapsed_lo) / 10,
+            process_time_s=process_time_s,
             steps=status.step,
         )
 
@@ -203,9 +202,7 @@ class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
             if status.recipes_completed != before and status.chamber is ChamberState.EVACUATED:
-                (result,) = await self.link.read_holding_registers(
-                    self.map.status_address(SPEC, "LAST_RESULT"), 1
-                )
+                result = int(await self.read_status_value("LAST_RESULT"))
                 if result != LastResult.COMPLETED:
                     raise ToolAlarm(
                         self.name,

@@ -30,7 +30,7 @@ from typing import ClassVar, TypeVar
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
-from ..links.registers import ascii_to_registers, registers_to_ascii
+from ..links.registers import ascii_to_registers, registers_to_ascii, registers_to_u32
 from ..specs.core import (
     Alarm,
     Command,
@@ -331,6 +331,12 @@ class PlcMap:
         return table(("address", "name", "unit / encoding"), rows)
 
 
+def _decoded(entry: PlcStatus, registers: Sequence[int]) -> float:
+    """A number from its register(s): 32-bit high word first, divided by the scale."""
+    raw = registers_to_u32(*registers) if entry.words == 2 else registers[0]
+    return raw if entry.scale == 1 else raw / entry.scale
+
+
 def _span(first: int, end: int) -> str:
     return f"{first}" if end - first == 1 else f"{first}-{end - 1}"
 
@@ -444,16 +450,20 @@ class ModbusPlcDriver(Equipment):
     async def read_status_block(self) -> dict[str, float]:
         """The status registers polled each time, decoded by name (scaled, 32-bit joined)."""
         registers = await self.link.read_holding_registers(0, self.map.status_registers)
-        values: dict[str, float] = {}
-        for entry in self.spec.status:
-            if isinstance(entry, PlcStatus) and not entry.text:
-                first = entry.address()
-                if first + entry.words <= len(registers):
-                    raw = 0
-                    for word in registers[first : first + entry.words]:
-                        raw = raw << 16 | word
-                    values[entry.name] = raw if entry.scale == 1 else raw / entry.scale
-        return values
+        return {
+            entry.name: _decoded(entry, registers[entry.address() : entry.extent])
+            for entry in self.spec.status
+            if isinstance(entry, PlcStatus)
+            and not entry.text
+            and entry.extent <= self.map.status_registers
+        }
+
+    async def read_status_value(self, name: str) -> float:
+        """One status value, read alone (scaled, 32-bit joined)."""
+        entry = next(s for s in self.spec.status if s.name == name)
+        assert isinstance(entry, PlcStatus)
+        registers = await self.link.read_holding_registers(entry.address(), entry.words)
+        return _decoded(entry, registers)
 
     def member(self, values: Mapping[str, float], name: str, codes: type[E]) -> E:
         """The coded status value `name` as a member of `codes`; a code off the map is a

@@ -34,8 +34,3 @@ def u32_to_registers(value: int) -> list[int]:
 
 def registers_to_u32(high: int, low: int) -> int:
     return (high << 16) | low
-
-
-def bits_set(word: int, names: dict[int, str]) -> list[str]:
-    """The names of the bits set in `word`, by bit number."""
-    return [name for bit, name in sorted(names.items()) if word >> bit & 1]
