@@ -91,10 +91,6 @@ class ScpiLaser(ScpiDriver, Laser):
         #: The source read at connect; via diameters are limited per source.
         self.source: LaserSource | None = None
 
-    async def _set(self, action: str, line: str) -> None:
-        """Send a setting, then read the error queue; a refusal becomes `CommandRefused`."""
-        await self.send(action, line)
-
     # ----------------------------------------------------------------- queries
 
     async def request_identity(self) -> Identity:
@@ -164,17 +160,17 @@ class ScpiLaser(ScpiDriver, Laser):
 
     async def open_enclosure(self) -> None:
         self.require_state("open enclosure", *READY_STATES)
-        await self._set("open enclosure", f"{_short('door')} {OPEN}")
+        await self.send("open enclosure", f"{_short('door')} {OPEN}")
 
     async def close_enclosure(self) -> None:
         self.require_state("close enclosure", *READY_STATES)
-        await self._set("close enclosure", f"{_short('door')} {short_form(CLOSED)}")
+        await self.send("close enclosure", f"{_short('door')} {short_form(CLOSED)}")
 
     async def load(self, wafer_id: str) -> None:
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
-        await self._set(action, f"{_short('wafer_load')} {quote(wafer_id)}")
+        await self.send(action, f"{_short('wafer_load')} {quote(wafer_id)}")
 
     async def unload(self) -> str:
         action = "unload wafer"
@@ -182,28 +178,28 @@ class ScpiLaser(ScpiDriver, Laser):
         wafer_id = await self.request_wafer()
         if wafer_id is None:
             raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
-        await self._set(f"unload wafer {wafer_id}", _short("wafer_unload"))
+        await self.send(f"unload wafer {wafer_id}", _short("wafer_unload"))
         return wafer_id
 
     async def enable_emission(self) -> None:
         action = "enable emission"
         self.require_state(action, *READY_STATES)
         await self.require_interlocks(action, _command(SPEC, "emission").interlocks)
-        await self._set(action, f"{_short('emission')} {SWITCH_ON}")
+        await self.send(action, f"{_short('emission')} {SWITCH_ON}")
 
     async def disable_emission(self) -> None:
         """Allowed in every state: switching energy off is always safe."""
-        await self._set("disable emission", f"{_short('emission')} {SWITCH_OFF}")
+        await self.send("disable emission", f"{_short('emission')} {SWITCH_OFF}")
 
     async def open_shutter(self) -> None:
         action = "open shutter"
         self.require_state(action, *READY_STATES)
         await self.require_interlocks(action, _command(SPEC, "shutter").interlocks)
-        await self._set(action, f"{_short('shutter')} {OPEN}")
+        await self.send(action, f"{_short('shutter')} {OPEN}")
 
     async def close_shutter(self) -> None:
         """Allowed in every state: closing the beam path is always safe."""
-        await self._set("close shutter", f"{_short('shutter')} {short_form(CLOSED)}")
+        await self.send("close shutter", f"{_short('shutter')} {short_form(CLOSED)}")
 
     # ----------------------------------------------------------------- jobs
 
@@ -311,14 +307,14 @@ class ScpiLaser(ScpiDriver, Laser):
             try:
                 await self._prepare_atmosphere(action, atmosphere, gas_jet, suction)
                 for command in commands:
-                    await self._set(action, command)
-                await self._set(action, f"{_short('emission')} {SWITCH_ON}")
-                await self._set(action, f"{_short('shutter')} {OPEN}")
-                await self._set(
+                    await self.send(action, command)
+                await self.send(action, f"{_short('emission')} {SWITCH_ON}")
+                await self.send(action, f"{_short('shutter')} {OPEN}")
+                await self.send(
                     action, f"{_short('job_start')} {short_form(JOB_KIND_MNEMONICS[kind])}"
                 )
                 await self._wait_job(action)
-                await self._set(action, f"{_short('shutter')} {short_form(CLOSED)}")
+                await self.send(action, f"{_short('shutter')} {short_form(CLOSED)}")
             except ToolError:
                 # Leave no beam behind: stop, shutter closed, emission off, before any error
                 # (a timeout, an alarm, a refusal) reaches the caller. Best effort: the tool may
@@ -334,9 +330,9 @@ class ScpiLaser(ScpiDriver, Laser):
     ) -> None:
         """Set atmosphere, jet and suction, then wait on the clock until purged or pumped."""
         mnemonic = short_form(ATMOSPHERE_MNEMONICS[atmosphere])
-        await self._set(action, f"{_short('atmosphere')} {mnemonic}")
-        await self._set(action, f"{_short('jet')} {SWITCH_ON if gas_jet else SWITCH_OFF}")
-        await self._set(action, f"{_short('suction')} {SWITCH_ON if suction else SWITCH_OFF}")
+        await self.send(action, f"{_short('atmosphere')} {mnemonic}")
+        await self.send(action, f"{_short('jet')} {SWITCH_ON if gas_jet else SWITCH_OFF}")
+        await self.send(action, f"{_short('suction')} {SWITCH_ON if suction else SWITCH_OFF}")
 
         async def ready() -> bool | None:
             return await self.query_flag(action, _query("atmosphere_ready")) or None
