@@ -1,4 +1,4 @@
-"""Grinder over a SCPI-like ASCII command set: the contract of `docs/protocols/grinder.md`.
+"""Grinder over a SCPI command set: the contract of `docs/protocols/grinder.md`.
 
 Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
 

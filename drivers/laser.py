@@ -1,4 +1,4 @@
-"""Laser (via drilling and bump cleaning) over a SCPI-like command set: `docs/protocols/laser.md`.
+"""Laser (via drilling and bump cleaning) over a SCPI command set: `docs/protocols/laser.md`.
 
 Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
 
