@@ -40,7 +40,7 @@ PEEL_TIMEOUT_S = 120.0
 VENT_TIMEOUT_S = 120.0
 
 
-class ModbusLaminator(ModbusPlcDriver, Laminator):
+class ModbusLaminator(ModbusPlcDriver[LaminatorStatus], Laminator):
     """Drives a vacuum laminator PLC that implements the packline laminator register map."""
 
     spec = SPEC
@@ -48,10 +48,7 @@ class ModbusLaminator(ModbusPlcDriver, Laminator):
 
     # ----------------------------------------------------------------- queries
 
-    async def request_status(self) -> LaminatorStatus:
-        return self._status_from(await self.read_status_block())
-
-    def _status_from(self, values: Mapping[str, float]) -> LaminatorStatus:
+    def status_from(self, values: Mapping[str, float]) -> LaminatorStatus:
         support = self.coded(values, "SUPPORT_ON_WAFER")
         return LaminatorStatus(
             phase=self.member(values, "PHASE", LaminatorPhase),
@@ -194,7 +191,7 @@ class ModbusLaminator(ModbusPlcDriver, Laminator):
         seen: list[LaminatorStatus] = []
 
         async def poll() -> list[LaminatorStatus] | None:
-            status = await self._traced_status()
+            status = await self.traced_status()
             seen.append(status)
             if status.phase is LaminatorPhase.FAULT:
                 if not await self.refresh_alarms():
@@ -207,13 +204,6 @@ class ModbusLaminator(ModbusPlcDriver, Laminator):
         return await self.wait_until(
             action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
         )
-
-    async def _traced_status(self) -> LaminatorStatus:
-        """The status, its traces recorded (temperature, vacuum, press pressure, progress)."""
-        values = await self.read_status_block()
-        status = self._status_from(values)
-        self.record_traces(values)
-        return status
 
     # ----------------------------------------------------------------- alarms and safety
 
@@ -232,7 +222,7 @@ class ModbusLaminator(ModbusPlcDriver, Laminator):
         await self.write_abort()
 
         async def poll() -> LaminatorStatus | None:
-            status = await self._traced_status()
+            status = await self.traced_status()
             return None if status.phase is LaminatorPhase.VENTING else status
 
         # this is the abort: past the allowance it raises without aborting again

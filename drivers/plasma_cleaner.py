@@ -43,7 +43,7 @@ VENT_TIMEOUT_S = 300.0
 RECIPE_TIMEOUT_MARGIN_S = 120.0
 
 
-class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
+class ModbusPlasmaCleaner(ModbusPlcDriver[PlasmaStatus], PlasmaCleaner):
     """Drives a plasma chamber PLC that implements the packline plasma cleaner register map."""
 
     spec = SPEC
@@ -51,10 +51,7 @@ class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
 
     # ----------------------------------------------------------------- queries
 
-    async def request_status(self) -> PlasmaStatus:
-        return self._status_from(await self.read_status_block())
-
-    def _status_from(self, values: Mapping[str, float]) -> PlasmaStatus:
+    def status_from(self, values: Mapping[str, float]) -> PlasmaStatus:
         gas = SPEC.parameter_by_name["gas"]
         return PlasmaStatus(
             chamber=self.member(values, "CHAMBER_STATE", ChamberState),
@@ -68,13 +65,6 @@ class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
             door_closed=bool(values["DOOR_CLOSED"]),
             recipes_completed=int(values["RECIPES_COMPLETED"]),
         )
-
-    async def _traced_status(self) -> PlasmaStatus:
-        """The status, its traces recorded (pressure, RF forward and reflected, gas flow)."""
-        values = await self.read_status_block()
-        status = self._status_from(values)
-        self.record_traces(values)
-        return status
 
     async def request_slots(self) -> list[str | None]:
         capacity, occupied = await self.link.read_holding_registers(
@@ -111,7 +101,7 @@ class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
 
         async def poll() -> PlasmaStatus | None:
             nonlocal status
-            status = await self._traced_status()
+            status = await self.traced_status()
             if status.chamber is target:
                 return status
             if status.chamber is ChamberState.FAULT:
@@ -197,7 +187,7 @@ class ModbusPlasmaCleaner(ModbusPlcDriver, PlasmaCleaner):
         """Poll the run to its end; an overrunning run is aborted (RF and gas off)."""
 
         async def poll() -> PlasmaStatus | None:
-            status = await self._traced_status()
+            status = await self.traced_status()
             if status.chamber is ChamberState.FAULT:
                 await self.refresh_alarms()
                 raise self.alarm_error(action)

@@ -21,11 +21,12 @@ same spec.
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
@@ -412,10 +413,16 @@ def command_enum(spec: ToolSpec) -> type[IntEnum]:
 # --------------------------------------------------------------------- the driver base
 
 E = TypeVar("E", bound=IntEnum)
+Status = TypeVar("Status")
 
 
-class ModbusPlcDriver(Equipment):
-    """The driver side of a PLC map, read from the tool's spec (`spec`)."""
+class ModbusPlcDriver(Equipment, Generic[Status]):
+    """The driver side of a PLC map, read from the tool's spec (`spec`).
+
+    A tool turns the decoded status block into its role's status (`status_from`); the base
+    reads it (`request_status`) and, while a process is watched, records the spec's traces
+    (`traced_status`).
+    """
 
     link_type = ModbusLink
     link: ModbusLink
@@ -457,6 +464,20 @@ class ModbusPlcDriver(Equipment):
             and not entry.text
             and entry.extent <= self.map.status_registers
         }
+
+    @abstractmethod
+    def status_from(self, values: Mapping[str, float]) -> Status:
+        """The role's status from the decoded status block."""
+
+    async def request_status(self) -> Status:
+        return self.status_from(await self.read_status_block())
+
+    async def traced_status(self) -> Status:
+        """The status, with every value the spec traces recorded."""
+        values = await self.read_status_block()
+        status = self.status_from(values)
+        self.record_traces(values)
+        return status
 
     async def read_status_value(self, name: str) -> float:
         """One status value, read alone (scaled, 32-bit joined)."""

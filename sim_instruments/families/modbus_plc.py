@@ -22,6 +22,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from enum import IntEnum
+from functools import cached_property
 from typing import ClassVar
 
 from pymodbus.constants import ExcCodes
@@ -36,7 +37,6 @@ from packline.drivers.families.modbus_plc import (
     PlcSetpoint,
     PlcStatus,
     Reason,
-    command_enum,
     reason_enum,
 )
 from packline.drivers.links.registers import (
@@ -77,6 +77,10 @@ class ModbusPlcSimulator(SimulatedTool):
         self.reasons = reason_enum(self.spec)
         self.command_error: IntEnum = self.reasons(Reason.NONE)
         self.refused_register = 0
+
+    @cached_property
+    def _command_of_code(self) -> dict[int, PlcCommand]:
+        return {c.code: c for c in self.spec.commands if isinstance(c, PlcCommand)}
 
     @property
     def map(self) -> PlcMap:
@@ -198,11 +202,9 @@ class ModbusPlcSimulator(SimulatedTool):
     def _command(self, code: int, registers: list[int], start: int) -> Refused | None:
         wire = self.map
         here = wire.command_register
-        if code not in command_enum(self.spec)._value2member_map_:
+        command = self._command_of_code.get(code)
+        if command is None:
             return Reason.UNKNOWN_COMMAND, here
-        command = next(
-            c for c in self.spec.commands if isinstance(c, PlcCommand) and c.code == code
-        )
         if self.alarms and not command.while_alarmed:
             return Reason.ALARM_ACTIVE, here
         if command.allowed_in and self.state_name() not in command.allowed_in:
