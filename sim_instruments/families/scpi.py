@@ -142,7 +142,8 @@ class ScpiSimTool(SimulatedTool):
 
     A subclass sets `spec`, `not_a_number` (how its -104 detail reads a parameter that is not
     a number: `{header}` and `{text}`) and `serial_number`, implements `device_commands`,
-    `interlock_states`, `abort` and `advance`, and keeps `alarms` (latched codes).
+    `interlock_states`, `abort`, `reset_settings` and `advance`, and latches its alarms with
+    `latch_alarm`.
     """
 
     spec: ClassVar[ToolSpec]
