@@ -59,6 +59,14 @@ MAX_WRITE_REGISTERS = 123
 SERIAL_REGISTERS = 8
 TEXT_REGISTERS = 8
 
+#: The status registers every PLC map has, by the names the family gives them.
+ALARMS = "ALARMS"
+INTERLOCKS = "INTERLOCKS"
+SERIAL_NUMBER = "SERIAL_NUMBER"
+COMMAND_ERROR = "COMMAND_ERROR"
+#: The register naming the address a refusal concerned, on the maps that have it.
+REFUSED_REGISTER = "REFUSED_REGISTER"
+
 
 class Reason(IntEnum):
     """The family's "why refused" codes, checked in this order (the error precedence).
@@ -116,11 +124,7 @@ class Placement:
 
     def addresses(self) -> str:
         """The page's form of its address: `200`, `4-5`, `210 + 10·i`."""
-        first = (
-            f"{self.register}"
-            if self.words == 1
-            else f"{self.register}-{self.address() + self.words - 1}"
-        )
+        first = _span(self.address(), self.address() + self.words)
         return f"{first} + {self.stride}·i" if self.stride else first
 
     def code_of(self, text: str) -> int:
@@ -205,24 +209,36 @@ Field = PlcSetpoint | PlcParameter
 
 @dataclass(frozen=True, kw_only=True)
 class PlcMap:
-    """What a PLC map fixes beyond its entries: where the family's registers are.
+    """What a PLC map fixes beyond its entries.
 
-    `status_registers` are read by every status poll from register 0; `reserved_to` is one
-    past the read-only block. `refused_register` (if the map has one) names the address a
-    refusal concerned. `product_code` is the simulated tool's FC43 product code.
+    `status_registers` are read by every status poll, from register 0; commands are written to
+    `command_register`, their parameters from `parameter_register`; `setpoint_block` names the
+    page's table of the setpoint block. The status registers the family relies on are found by
+    their names (`ALARMS`, `INTERLOCKS`, `SERIAL_NUMBER`, `COMMAND_ERROR` and, on a map that
+    names the register a refusal concerned, `REFUSED_REGISTER`).
     """
 
     status_registers: int
-    reserved_to: int
-    alarm_register: int
-    interlock_register: int
-    serial_register: int
-    reason_register: int
-    refused_register: int | None = None
     command_register: int
     parameter_register: int
-    parameter_registers: int
     setpoint_block: str = "setpoints"
+
+    def read_only_end(self, spec: ToolSpec) -> int:
+        """One past the read-only block that starts at register 0."""
+        return max(entry.extent for entry in spec.status if isinstance(entry, PlcStatus))
+
+    def parameter_registers(self, spec: ToolSpec) -> int:
+        """The size of the parameter block: the most any command carries."""
+        return max(
+            sum(entry.words for entry, _ in self.carried(spec, command))
+            for command in spec.commands
+        )
+
+    def refused_register(self, spec: ToolSpec) -> int | None:
+        """The address of the register naming what a refusal concerned, if the map has one."""
+        if any(entry.name == REFUSED_REGISTER for entry in spec.status):
+            return self.status_address(spec, REFUSED_REGISTER)
+        return None
 
     def status_address(self, spec: ToolSpec, name: str, index: int = 0) -> int:
         """The address of the status variable `name` (of its `index`th repetition)."""
@@ -327,8 +343,8 @@ class PlcMap:
                 rows.append((_span(expected, entry.address()), "reserved", "read as 0"))
             rows.append((entry.addresses(), entry.name, _encoding(entry)))
             expected = entry.extent
-        if expected < self.reserved_to:
-            rows.append((_span(expected, self.reserved_to), "reserved", "read as 0"))
+        if expected < self.read_only_end(spec):
+            rows.append((_span(expected, self.read_only_end(spec)), "reserved", "read as 0"))
         return table(("address", "name", "unit / encoding"), rows)
 
 
@@ -440,7 +456,9 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     async def request_identity(self) -> Identity:
         """FC43 objects and the serial number block."""
         info = await self.link.read_device_identification()
-        serial = await self.link.read_holding_registers(self.map.serial_register, SERIAL_REGISTERS)
+        serial = await self.link.read_holding_registers(
+            self.map.status_address(self.spec, SERIAL_NUMBER), SERIAL_REGISTERS
+        )
         try:
             serial_number = registers_to_ascii(serial)
         except ValueError as error:
@@ -483,8 +501,13 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         """One status value, read alone (scaled, 32-bit joined)."""
         entry = next(s for s in self.spec.status if s.name == name)
         assert isinstance(entry, PlcStatus)
-        registers = await self.link.read_holding_registers(entry.address(), entry.words)
-        return _decoded(entry, registers)
+        return _decoded(entry, await self.read_registers(name))
+
+    async def read_registers(self, name: str) -> list[int]:
+        """The register(s) of the status variable `name`."""
+        entry = next(s for s in self.spec.status if s.name == name)
+        assert isinstance(entry, PlcStatus)
+        return await self.link.read_holding_registers(entry.address(), entry.words)
 
     def member(self, values: Mapping[str, float], name: str, codes: type[E]) -> E:
         """The coded status value `name` as a member of `codes`; a code off the map is a
@@ -517,7 +540,7 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
                 self.record_reading(entry.trace, float(values[entry.name]), entry.unit)
 
     async def request_alarms(self) -> dict[str, str]:
-        (word,) = await self.link.read_holding_registers(self.map.alarm_register, 1)
+        (word,) = await self.read_registers(ALARMS)
         return {
             alarm.code: alarm.text
             for alarm in self.spec.alarms
@@ -525,7 +548,7 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         }
 
     async def request_interlocks(self) -> dict[str, bool]:
-        (word,) = await self.link.read_holding_registers(self.map.interlock_register, 1)
+        (word,) = await self.read_registers(INTERLOCKS)
         return {
             interlock.name: bool(word >> interlock.bit & 1)
             for interlock in self.spec.interlocks
@@ -615,12 +638,12 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     async def reason(self) -> str:
         """Why the tool refused: the reason's words, the field at fault (on a map that names
         the refused register) or the open interlocks."""
-        wire = self.map
-        if wire.refused_register is None:
-            (code,) = await self.link.read_holding_registers(wire.reason_register, 1)
+        refused_register = self.map.refused_register(self.spec)
+        if refused_register is None:
+            (code,) = await self.read_registers(COMMAND_ERROR)
             register = None
         else:
-            register, code = await self.link.read_holding_registers(wire.refused_register, 2)
+            register, code = await self.link.read_holding_registers(refused_register, 2)
         texts = {refusal.code: refusal.text for refusal in self.spec.refusals}
         reason = texts.get(code, f"reason code {code} (not in the register map)")
         field = self.map.field_at(self.spec, register) if register is not None else None

@@ -279,15 +279,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     ),
     wire=PlcMap(
         status_registers=20,
-        reserved_to=38,
-        alarm_register=1,
-        interlock_register=2,
-        serial_register=20,
-        reason_register=19,
-        refused_register=18,
         command_register=300,
         parameter_register=301,
-        parameter_registers=8,
         setpoint_block="job",
     ),
 )

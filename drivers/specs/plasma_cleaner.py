@@ -233,14 +233,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     ),
     wire=PlcMap(
         status_registers=20,
-        reserved_to=40 + 8 * MAX_SLOTS,
-        alarm_register=1,
-        interlock_register=2,
-        serial_register=20,
-        reason_register=19,
         command_register=300,
         parameter_register=301,
-        parameter_registers=9,
         setpoint_block="recipe",
     ),
 )

@@ -31,7 +31,12 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
 from packline.drivers.families.modbus_plc import (
+    ALARMS,
+    COMMAND_ERROR,
     FUNCTION_CODES,
+    INTERLOCKS,
+    REFUSED_REGISTER,
+    SERIAL_NUMBER,
     PlcCommand,
     PlcMap,
     PlcSetpoint,
@@ -97,11 +102,16 @@ class ModbusPlcSimulator(SimulatedTool):
         return SimDevice(
             id=self.device_id,
             simdata=[
-                SimData(0, count=wire.reserved_to, datatype=DataType.REGISTERS, readonly=True),
+                SimData(
+                    0,
+                    count=wire.read_only_end(self.spec),
+                    datatype=DataType.REGISTERS,
+                    readonly=True,
+                ),
                 SimData(first, count=count, datatype=DataType.REGISTERS),
                 SimData(
                     wire.command_register,
-                    count=1 + wire.parameter_registers,
+                    count=1 + wire.parameter_registers(self.spec),
                     datatype=DataType.REGISTERS,
                 ),
             ],
@@ -252,23 +262,23 @@ class ModbusPlcSimulator(SimulatedTool):
                 if entry.repeat > 1:
                     assert isinstance(value, Sequence)
                     value = value[index] if index < len(value) else ""
-                encoded = self._encode(entry, value, address)
+                encoded = self._encode(entry, value)
                 for offset, word in enumerate(encoded):
                     if start <= address + offset < end:
                         registers[address + offset - start] = word
 
-    def _encode(self, entry: PlcStatus, value: object, address: int) -> list[int]:
-        wire = self.map
-        if address == wire.alarm_register:
+    def _encode(self, entry: PlcStatus, value: object) -> list[int]:
+        """The registers of one status value; the family's own registers it fills itself."""
+        if entry.name == ALARMS:
             return [sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms)]  # type: ignore[attr-defined]
-        if address == wire.interlock_register:
+        if entry.name == INTERLOCKS:
             closed = self.interlocks()
             return [sum(1 << i.bit for i in self.spec.interlocks if closed[i.name])]  # type: ignore[attr-defined]
-        if address == wire.reason_register:
+        if entry.name == COMMAND_ERROR:
             return [int(self.command_error)]
-        if address == wire.refused_register:
+        if entry.name == REFUSED_REGISTER:
             return [self.refused_register]
-        if address == wire.serial_register:
+        if entry.name == SERIAL_NUMBER:
             return ascii_to_registers(self.serial_number, entry.words)
         if entry.text:
             return ascii_to_registers(str(value or ""), entry.words)

@@ -214,7 +214,9 @@ async def test_peel_is_refused_while_hot_and_done_once_cooled(rig: Rig):
     # the tool's own refusal, for a peel sent past the driver
     with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
         await rig.driver.link.write_register(MAP.command_register, Command.PEEL_SUPPORT)
-    reason = await rig.driver.link.read_holding_registers(MAP.reason_register, 1)
+    reason = await rig.driver.link.read_holding_registers(
+        MAP.status_address(SPEC, "COMMAND_ERROR"), 1
+    )
     assert reason == [CommandError.INTERLOCK_OPEN]
 
     assert await rig.driver.cool(35) <= 35.0
@@ -365,7 +367,9 @@ async def test_laminate_with_the_lid_open_is_refused_by_the_interlock(rig: Rig):
     # past the driver, the tool refuses the start itself, naming an open interlock
     with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
         await rig.driver.link.write_register(MAP.command_register, Command.START_JOB)
-    assert await rig.driver.link.read_holding_registers(MAP.refused_register, 2) == [
+    assert await rig.driver.link.read_holding_registers(
+        MAP.status_address(SPEC, "REFUSED_REGISTER"), 2
+    ) == [
         MAP.command_register,
         CommandError.INTERLOCK_OPEN,
     ]

@@ -62,7 +62,9 @@ def first_setpoint(sim: ModbusPlcSimulator) -> PlcSetpoint:
 
 async def reason(connection: Connection) -> int:
     sim = connection[0]
-    reply = await ask(connection, struct.pack(">BHH", 3, sim.map.reason_register, 1))
+    reply = await ask(
+        connection, struct.pack(">BHH", 3, sim.map.status_address(sim.spec, "COMMAND_ERROR"), 1)
+    )
     return int.from_bytes(reply[2:4], "big")
 
 
