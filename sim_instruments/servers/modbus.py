@@ -32,7 +32,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
 from pymodbus.constants import DeviceInformation, ExcCodes
-from pymodbus.framer import FramerType
+from pymodbus.framer import FramerRTU, FramerType
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 from pymodbus.pdu.device import DeviceInformationFactory, ModbusDeviceIdentification
 from pymodbus.pdu.mei_message import ReadDeviceInformationRequest, ReadDeviceInformationResponse
@@ -95,6 +95,20 @@ def _serve_identities(server: ModbusBaseServer, devices: Sequence[SimDevice]) ->
     server.decoder.pdu_sub_table = table
 
 
+class _RtuFramer(FramerRTU):
+    """pymodbus's RTU framer takes the whole buffer for the first frame in it; this one takes
+    only that frame's bytes, so frames sent back to back are each decoded."""
+
+    def decode(self, data: bytes) -> tuple[int, int, int, bytes]:
+        length, device_id, transaction_id, frame = super().decode(data)
+        if frame:
+            for start in range(length):
+                end = start + 1 + len(frame)
+                if data[start] == device_id and data[start + 1 : end] == frame:
+                    return end + 2, device_id, transaction_id, frame  # and its CRC
+        return length, device_id, transaction_id, frame
+
+
 class _InOrderHandler(ServerRequestHandler):
     """One client connection: every request answered, in order, one at a time.
 
@@ -111,6 +125,8 @@ class _InOrderHandler(ServerRequestHandler):
         rtu: bool,
     ) -> None:
         super().__init__(server, server.trace_packet, server.trace_pdu, server.trace_connect)
+        if rtu:
+            self.framer = _RtuFramer(server.decoder)
         self.function_codes = function_codes
         self.device_ids = device_ids
         self.rtu = rtu

@@ -117,3 +117,37 @@ async def test_device_identification_with_an_invalid_read_code_is_illegal_data_v
             writer.close()
             await writer.wait_closed()
     assert reply == bytes.fromhex("0003 0000 0003 01 ab 03")
+
+
+def rtu(unit: int, pdu: bytes) -> bytes:
+    """An RTU frame: unit, PDU, CRC-16/Modbus (low byte first)."""
+    crc = 0xFFFF
+    for byte in bytes([unit]) + pdu:
+        crc ^= byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xA001 if crc & 1 else crc >> 1
+    return bytes([unit]) + pdu + crc.to_bytes(2, "little")
+
+
+async def test_another_unit_id_is_exception_11_on_tcp_and_silence_on_rtu():
+    """On TCP no other device can answer, so the server says so; on an RTU line another device
+    may own that address, so the server keeps quiet and answers the next request for its own."""
+    read_100 = bytes.fromhex("03 0064 0001")
+    async with ModbusToolServer(device()) as server:
+        async with ModbusLink(server.address) as link:
+            await link.read_holding_registers(100, 1)  # the server is up
+        port = int(server.address.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(bytes.fromhex("0009 0000 0006 02") + read_100)
+        async with asyncio.timeout(2):
+            assert await reader.readexactly(9) == bytes.fromhex("0009 0000 0003 02 83 0b")
+        writer.close()
+        await writer.wait_closed()
+    async with ModbusToolServer(device(), transport="rtu-tcp") as server:
+        port = int(server.address.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(rtu(2, read_100) + rtu(1, read_100))
+        async with asyncio.timeout(2):
+            assert await reader.readexactly(7) == rtu(1, bytes.fromhex("03 02 0000"))
+        writer.close()
+        await writer.wait_closed()
