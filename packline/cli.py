@@ -28,11 +28,11 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.table import Table
 
 from packline.clock import ScaledClock, WallClock
 from packline.drivers.errors import PacklineError
 from packline.drivers.links import wire_log_to
+from packline.rendering import DataTable
 from packline.sequences.engine import (
     BadInput,
     Engine,
@@ -66,7 +66,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     wire_log = getattr(args, "wire_log", None)
     try:
-        with wire_log_to(wire_log) if wire_log else contextlib.nullcontext():
+        with contextlib.ExitStack() as stack:
+            if wire_log:
+                try:
+                    stack.enter_context(wire_log_to(wire_log))
+                except OSError as error:
+                    raise BadInput(
+                        f"--wire-log {wire_log}: cannot write to it ({error.strerror})"
+                    ) from None
             return args.handler(args)
     except (BadInput, StationError) as error:
         print(f"packline: error: {error}", file=sys.stderr)
@@ -400,16 +407,15 @@ def _signals(engine: Engine, console: Console, lines: _StdinLines | None) -> Ite
 def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     """Per wafer: outcome, time on the line, and the twin's before/after metrics (dry run)."""
     run = report["run"]
-    table = Table(title=f"{run['method']}  run {run['id']}  {run['status']}")
     metrics = sorted({name for w in report["wafers"] for name in before_after(w)})
-    for column in [
+    table = DataTable(
         "wafer",
         "status",
         "time on line",
         *[f"{m} before → after" for m in metrics],
         "reason",
-    ]:
-        table.add_column(column)
+        title=f"{run['method']}  run {run['id']}  {run['status']}",
+    )
     for wafer in report["wafers"]:
         pairs = before_after(wafer)
         cells = []
@@ -444,9 +450,14 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
     if check["status"] in ("measured", "not run"):
         console.print(f"claim check: {check['note']}", markup=False, highlight=False)
         return
-    table = Table(title="claim check of the simulated product")
-    for column in ("claim", "condition", "checked", "passing", "verdict"):
-        table.add_column(column)
+    table = DataTable(
+        "claim",
+        "condition",
+        "checked",
+        "passing",
+        "verdict",
+        title="claim check of the simulated product",
+    )
     for c in check["conditions"]:
         table.add_row(
             c["claim"],
@@ -503,8 +514,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(runs)
         return EXIT_OK
-    table = Table(title=f"runs in {args.db or default_db_path()}")
-    for column in (
+    table = DataTable(
         "run",
         "method",
         "status",
@@ -515,8 +525,8 @@ def cmd_runs(args: argparse.Namespace) -> int:
         "operator",
         "started",
         "run clock",
-    ):
-        table.add_column(column)
+        title=f"runs in {args.db or default_db_path()}",
+    )
     for run in runs:
         duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
         table.add_row(
@@ -559,9 +569,16 @@ def cmd_show(args: argparse.Namespace) -> int:
         console.print(f"error: {run['error']}", markup=False)
     print_summary(console, report, store.path)
     print_claim_check(console, report["claim_check"])
-    steps = Table(title="steps (first wafer)")
-    for column in ("step", "claims", "tool", "status", "start", "stop", "error"):
-        steps.add_column(column)
+    steps = DataTable(
+        "step",
+        "claims",
+        "tool",
+        "status",
+        "start",
+        "stop",
+        "error",
+        title="steps (first wafer)",
+    )
     first = report["wafers"][0]["wafer"] if report["wafers"] else None
     for step in report["steps"]:
         if step["wafer_id"] == first:
@@ -607,9 +624,14 @@ def cmd_methods(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(methods)
         return EXIT_OK
-    table = Table(title="methods")
-    for column in ("name", "title", "claims", "tools", "options"):
-        table.add_column(column)
+    table = DataTable(
+        "name",
+        "title",
+        "claims",
+        "tools",
+        "options",
+        title="methods",
+    )
     for m in methods:
         table.add_row(
             m["name"],
@@ -635,9 +657,14 @@ def cmd_claims(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(coverage)
         return EXIT_OK
-    table = Table(title="claims and what implements them")
-    for column in ("claim", "kind", "summary", "method", "implemented by"):
-        table.add_column(column)
+    table = DataTable(
+        "claim",
+        "kind",
+        "summary",
+        "method",
+        "implemented by",
+        title="claims and what implements them",
+    )
     for c in coverage:
         table.add_row(
             c["claim"],
@@ -706,10 +733,22 @@ async def _serve(args: argparse.Namespace) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     try:
-        async with SimulatedLine(clock, host=args.host) as line:
+        async with contextlib.AsyncExitStack() as stack:
+            try:
+                await loop.getaddrinfo(args.host, None)
+                line = await stack.enter_async_context(SimulatedLine(clock, host=args.host))
+            except OSError as error:
+                raise BadInput(
+                    f"--host {args.host}: cannot serve on it ({error.strerror or error})"
+                ) from None
             text = line.station.to_yaml()
             if args.station_out:
-                args.station_out.write_text(text, encoding="utf-8")
+                try:
+                    args.station_out.write_text(text, encoding="utf-8")
+                except OSError as error:
+                    raise BadInput(
+                        f"--station-out {args.station_out}: cannot write it ({error.strerror})"
+                    ) from None
             pace = "wall clock" if args.time_scale == 1.0 else f"time x{args.time_scale:g}"
             print(f"# packline simulated line ({pace}); stop with Ctrl-C\n{text}", flush=True)
             with contextlib.suppress(TimeoutError):

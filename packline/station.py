@@ -1,6 +1,6 @@
 """Station files: which tools a line has, which driver talks to each, and where it is.
 
-A station file is YAML (read with `yaml.safe_load`: data, never code)::
+A station file is YAML (data, never code; a key given twice is an error)::
 
     name: line-3
     tools:
@@ -30,6 +30,7 @@ from packline.drivers.equipment import Equipment
 from packline.drivers.errors import PacklineError
 from packline.drivers.links import LINK_KINDS, link_kind, open_link
 from packline.drivers.registry import TOOL_KINDS, tool_kind
+from packline.files import FileProblem, parse_yaml, read_text
 
 
 class StationError(PacklineError):
@@ -153,12 +154,9 @@ def parse_station(data: object, source: str = "station") -> Station:
 def load_station(path: str | Path) -> Station:
     """Read and validate a station file."""
     path = Path(path)
+    source = f"station file {path}"
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise StationError(f"station file {path}: cannot read it ({error.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise StationError(f"station file {path}: not valid YAML ({error})") from None
-    return parse_station(data, source=f"station file {path}")
+        data = parse_yaml(read_text(path, "station file"), source)
+    except FileProblem as problem:
+        raise StationError(str(problem)) from None
+    return parse_station(data, source=source)

@@ -65,8 +65,10 @@ class BumpRecipe(Recipe):
     ultrasonic_power_mw: Annotated[float, Unit("mW"), Feeds("wire_bonder", "ultrasonic_power_mw")]
     ultrasonic_time_ms: Annotated[float, Unit("ms"), Feeds("wire_bonder", "ultrasonic_time_ms")]
     stack: Annotated[int, Feeds("wire_bonder", "stack_count")] = 1
-    height_um: Annotated[float, Unit("um"), Field(gt=0)]
-    height_tolerance_um: Annotated[float, Unit("um"), Field(ge=0)]
+    #: what the program gives: stud bumps stand 20-300 um, one to four studs high
+    height_um: Annotated[float, Unit("um"), Field(ge=20, le=300)]
+    #: how far a measured bump may stand from `height_um` before the wafer is held
+    height_tolerance_um: Annotated[float, Unit("um"), Field(gt=0, le=50)]
 
     def program(self) -> BondProgram:
         return BondProgram(

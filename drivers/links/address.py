@@ -64,12 +64,18 @@ LINK_KINDS: dict[LinkKindName, LinkKind] = {
 }
 
 _VISA_RESOURCE = re.compile(r"^(?:(?:TCPIP|GPIB|USB|VXI)\d*::|ASRL\S+::INSTR$)", re.IGNORECASE)
+_VISA_SOCKET = re.compile(r"^TCPIP\d*::[^:]+::\d+::SOCKET$", re.IGNORECASE)
 _SERIAL_URL = re.compile(r"^(socket|rfc2217)://[^/:]+:\d+$")
 
 
 def link_kind(address: str) -> LinkKindName:
     """The kind of link an address selects; ValueError naming the accepted forms otherwise."""
     if _VISA_RESOURCE.match(address):
+        if address.upper().endswith("::SOCKET") and not _VISA_SOCKET.match(address):
+            raise ValueError(
+                f"{address!r} names no host or no port; a VISA socket resource is "
+                "TCPIP<n>::<host>::<port>::SOCKET, e.g. TCPIP0::10.0.3.21::5025::SOCKET"
+            )
         return "visa"
     if address.startswith("modbus+"):
         parse_modbus_address(address)  # raises with the Modbus forms spelled out

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+import os
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -28,14 +29,20 @@ T = TypeVar("T")
 
 wire_log = logging.getLogger("packline.wire")
 
+#: The longest a link waits for one reply or one connection: a tool that has not answered in
+#: ten minutes is lost, and a longer timeout would only hide it.
+MAX_TIMEOUT_S = 600.0
+
 
 @contextmanager
 def wire_log_to(path: str | Path) -> Iterator[None]:
     """Append every exchange of every link to the file `path` while the block runs.
 
     The same as switching the `packline.wire` logger to DEBUG with a file handler; the
-    command line's `--wire-log FILE` uses it.
+    command line's `--wire-log FILE` uses it. A new file is readable by the user alone (it
+    holds tool addresses, recipes and wafer ids).
     """
+    os.close(os.open(path, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600))
     handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
     level = wire_log.level
@@ -88,11 +95,11 @@ class Link(ABC):
                 isinstance(value, bool)
                 or not isinstance(value, int | float)
                 or not math.isfinite(value)
-                or value <= 0
+                or not 0 < value <= MAX_TIMEOUT_S
             ):
                 raise ValueError(
                     f"{tool} at {address}: {option} must be a positive number of seconds, "
-                    f"got {value!r}"
+                    f"got {value!r} (at most {MAX_TIMEOUT_S:g} s)"
                 )
         if isinstance(reconnect, Mapping):
             # A station file (YAML) spells the policy as a mapping: {attempts: 3, delay_s: 0.5}.

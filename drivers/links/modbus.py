@@ -111,8 +111,15 @@ class ModbusLink(Link):
     ) -> None:
         super().__init__(address, **options)
         self.mode, self._host, self._port = parse_modbus_address(address)
-        if not 0 <= device_id <= 255:
-            raise ValueError(f"{self.tool} at {address}: device_id must be 0..255")
+        if (
+            isinstance(device_id, bool)
+            or not isinstance(device_id, int)
+            or not 0 <= device_id <= 255
+        ):
+            raise ValueError(
+                f"{self.tool} at {address}: device_id must be 0..255 (the Modbus unit id, a "
+                f"whole number), got {device_id!r}"
+            )
         if parity not in ("N", "E", "O"):
             raise ValueError(f"{self.tool} at {address}: parity must be 'N', 'E' or 'O'")
         self.device_id = device_id

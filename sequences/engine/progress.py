@@ -14,8 +14,9 @@ from typing import IO, Any
 from rich.console import Console, Group
 from rich.live import Live
 from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
+
+from packline.rendering import DataTable
 
 from .events import Event
 
@@ -128,9 +129,16 @@ class LiveView:
         return elapsed * (len(self.rows) - finished) / finished
 
     def render(self) -> Group:
-        table = Table(title=self.title, expand=False)
-        for column in ("wafer", "status", "progress", "step", "tool", "elapsed"):
-            table.add_column(column)
+        table = DataTable(
+            "wafer",
+            "status",
+            "progress",
+            "step",
+            "tool",
+            "elapsed",
+            title=self.title,
+            expand=False,
+        )
         most = max((r.steps_done for r in self.rows.values()), default=0) or 1
         for wafer_id, row in self.rows.items():
             end = row.stopped_t if row.stopped_t is not None else self.now

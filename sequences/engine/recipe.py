@@ -2,8 +2,9 @@
 
 A method's recipe is a `Recipe` subclass: pydantic, `extra="forbid"` (a misspelt key is an
 error, not a silently ignored option), quantities with units (`Annotated[float, Unit("um")]`).
-`load_recipe` reads YAML with `yaml.safe_load` (data, never code); every problem is reported
-with the file, the field path, the value given and what was expected, before any tool moves.
+`load_recipe` reads YAML as data, never code (a key given twice is an error); every problem is
+reported with the file, the field path, the value given and what was expected, before any tool
+moves.
 The hash recorded with a run is taken over the validated values, so two files that mean the
 same recipe hash the same.
 
@@ -24,19 +25,20 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, TypeVar
+from types import UnionType
+from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
 
-import yaml
 from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
 from pydantic_core import PydanticCustomError, core_schema
 
 from packline.claims import claim as catalogued_claim
 from packline.drivers.equipment import Limit
 from packline.drivers.registry import TOOL_KINDS
+from packline.files import FileProblem, parse_yaml, read_text
 
 from .errors import RecipeError
 
@@ -184,14 +186,64 @@ R = TypeVar("R", bound=Recipe)
 _LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 
 
-def format_validation_error(source: str, error: ValidationError) -> str:
+def _unwrapped(annotation: Any) -> Any:
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
+
+
+def _member_named(union: Any, tag: str) -> Any | None:
+    """The member of a union that pydantic names `tag` in an error's location: a model whose
+    discriminator field is `Literal[tag]`, or whose class name is `tag`."""
+    for member in map(_unwrapped, get_args(union)):
+        if not (isinstance(member, type) and issubclass(member, BaseModel)):
+            continue
+        if member.__name__ == tag:
+            return member
+        for info in member.model_fields.values():
+            if get_origin(info.annotation) is Literal and tag in get_args(info.annotation):
+                return member
+    return None
+
+
+def yaml_path(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
+    """An error location as the YAML file spells it: pydantic's location names the chosen
+    member of a union (its tag or class name) as if it were a key; the file has no such key."""
+    path: list[str] = []
+    annotation: Any = model
+    for part in loc:
+        annotation = _unwrapped(annotation)
+        if get_origin(annotation) in (Union, UnionType) and isinstance(part, str):
+            member = _member_named(annotation, part)
+            if member is not None:
+                annotation = member
+                continue
+        path.append(str(part))
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            info = annotation.model_fields.get(str(part))
+            annotation = None if info is None else info.annotation
+        elif get_origin(annotation) in (list, tuple) and isinstance(part, int):
+            annotation = get_args(annotation)[0]
+        else:
+            annotation = None
+    return path
+
+
+def format_validation_error(
+    source: str, error: ValidationError, model: type[BaseModel] | None = None
+) -> str:
     """One line per problem: where, the value given, and what is wrong or what the limit is.
 
     A claim constraint reads `<source>: <path> = <value>: <message> (claim <id>)`. The value of
-    a whole mapping (a model-level problem) is not repeated: its fields are the recipe itself."""
+    a whole mapping (a model-level problem) is not repeated: its fields are the recipe itself.
+    With the `model`, the path is the YAML file's (see `yaml_path`)."""
     lines = []
     for problem in error.errors():
-        loc = [str(part) for part in problem["loc"]]
+        loc = (
+            [str(part) for part in problem["loc"]]
+            if model is None
+            else yaml_path(model, problem["loc"])
+        )
         ctx = problem.get("ctx", {})
         if problem["type"] == CLAIM_CONSTRAINT:
             path = ".".join([*loc, ctx["path"]])
@@ -219,15 +271,15 @@ def parse_recipe(model: type[R], data: object, source: str) -> R:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise RecipeError(format_validation_error(source, error)) from None
+        raise RecipeError(format_validation_error(source, error, model)) from None
 
 
 def read_recipe_text(model: type[R], text: str, source: str) -> R:
     """Validate recipe YAML text; `source` names it in errors."""
     try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as error:
-        raise RecipeError(f"{source}: not valid YAML ({error})") from None
+        data = parse_yaml(text, source)
+    except FileProblem as problem:
+        raise RecipeError(str(problem)) from None
     return parse_recipe(model, data, source)
 
 
@@ -235,7 +287,7 @@ def load_recipe(model: type[R], path: str | Path) -> tuple[R, str]:
     """Read and validate a recipe file; returns the recipe and the file's text (recorded)."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise RecipeError(f"recipe file {path}: cannot read it ({error.strerror})") from None
+        text = read_text(path, "recipe file")
+    except FileProblem as problem:
+        raise RecipeError(str(problem)) from None
     return read_recipe_text(model, text, f"recipe file {path}"), text

@@ -152,6 +152,16 @@ class RunStore:
             raise BadInput(f"run database {self.path} does not exist (use --db or PACKLINE_DB)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            # recipes, station addresses and operator names: readable by the user alone (SQLite
+            # gives the WAL and shared-memory files the database file's mode)
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise BadInput(
+                f"run database {self.path}: cannot create it ({error.strerror})"
+            ) from None
+        try:
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
             )

@@ -91,6 +91,21 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
             "reconnect takes attempts and delay_s, got tries",
         ),
         (
+            "timeout_s: 1.5",
+            "timeout_s: 1.0e+12",
+            "timeout_s must be a positive number of seconds, got 1000000000000.0 (at most 600 s)",
+        ),
+        (
+            "device_id: 2",
+            "device_id: one",
+            "device_id must be 0..255 (the Modbus unit id, a whole number), got 'one'",
+        ),
+        (
+            "device_id: 2",
+            "device_id: 2.5",
+            "device_id must be 0..255 (the Modbus unit id, a whole number), got 2.5",
+        ),
+        (
             "rf_power_w: [100, 600]",
             "rf_power_w: [.nan, 600]",
             "tools.plasma_cleaner: plasma_cleaner: limits.rf_power_w must be [minimum, maximum] "
@@ -164,3 +179,11 @@ def test_a_station_limit_inside_the_drivers_range_narrows_it(tmp_path: Path):
     driver = load_station(write(tmp_path, text)).open_tool("laser")
     limit = driver.limits["clean_fluence_j_cm2"]
     assert (limit.minimum, limit.maximum, limit.unit) == (0.1, 0.2, "J/cm2")
+
+
+def test_a_visa_socket_address_without_a_host_is_refused_when_the_file_is_read(tmp_path: Path):
+    text = LASER.replace("TCPIP0::10.0.3.21::5025::SOCKET", "TCPIP0::::SOCKET").replace(
+        "    limits: {clean_fluence_j_cm2: [0.05, 5.0]}\n", ""
+    )
+    with pytest.raises(StationError, match=r"'TCPIP0::::SOCKET' names no host or no port"):
+        load_station(write(tmp_path, text))

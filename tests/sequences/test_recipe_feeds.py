@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import types
 import typing
+from importlib import resources
 from typing import Annotated
 
 import pytest
 from pydantic import BaseModel
 
 from packline.drivers.registry import TOOL_KINDS
+from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
 from packline.sequences.engine import Feeds, Recipe, RecipeError, all_methods, read_recipe_text
 from packline.sequences.engine.recipe import ToolSetpoint
 from packline.units import Unit
@@ -94,3 +96,43 @@ def test_a_value_no_tool_of_the_role_takes_is_refused_as_the_recipe_is_read():
         "r.yaml: time_s = '2 h': must be at most 600 s (the plasma_cleaner range of time_s: "
         "30-600 s)"
     )
+
+
+def bump_seal_clean_text(**changes: str) -> str:
+    text = (
+        resources.files("packline.sequences")
+        .joinpath("recipes", "bump-seal-clean-laser.yaml")
+        .read_text(encoding="utf-8")
+    )
+    for old, new in changes.items():
+        assert old in text
+        text = text.replace(old, new)
+    return text
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "path"),
+    [
+        ("pulses_per_site: 1000", "pulses_per_site: 5000", "cleaning.pulses_per_site = 5000"),
+        ("height_um: 60 um", "height_um: 1e12 um", "bumps.height_um = '1e12 um'"),
+        ("height_tolerance_um: 6 um", "height_tolerance_um: 1e12 um", "bumps.height_tolerance_um"),
+        ("  wire: Cu\n", "", "bumps.wire: Field required"),
+    ],
+)
+def test_errors_name_the_path_the_file_has_and_absurd_values_are_refused(old, new, path):
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(BumpSealCleanRecipe, bump_seal_clean_text(**{old: new}), "r.yaml")
+    assert f"r.yaml: {path}" in str(error.value)
+    assert "cleaning.laser" not in str(error.value)
+
+
+def test_a_plasma_step_error_names_its_yaml_path_inside_the_union():
+    text = (
+        resources.files("packline.sequences")
+        .joinpath("recipes", "bump-seal-clean.yaml")
+        .read_text(encoding="utf-8")
+        .replace("rf_power_w: 300 W", "rf_power_w: 3000 W")
+    )
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(BumpSealCleanRecipe, text, "r.yaml")
+    assert str(error.value).startswith("r.yaml: cleaning.plasma.steps.0.rf_power_w = '3000 W'")

@@ -1,0 +1,67 @@
+"""Reading the files a user hands packline (station files, recipes): bounded, decoded, strict.
+
+Every problem is a `FileProblem` whose message names the file and what is wrong with it, so
+the caller can report it as its own kind of bad input: a file too large to be what it claims,
+one that is not UTF-8 (with the byte offset), YAML that is not valid, or a mapping that names
+a key twice (YAML would silently keep the last; here both lines are named).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+#: The largest station or recipe file packline reads; real ones are a few kilobytes.
+MAX_FILE_BYTES = 1_000_000
+
+
+class FileProblem(ValueError):
+    """A user's file cannot be read as what it should be; the message says why."""
+
+
+def read_text(path: Path, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of the file at `path` (a `what`, e.g. "station file")."""
+    try:
+        with path.open("rb") as file:
+            data = file.read(max_bytes + 1)
+    except OSError as error:
+        raise FileProblem(f"{what} {path}: cannot read it ({error.strerror})") from None
+    if len(data) > max_bytes:
+        raise FileProblem(f"{what} {path}: larger than {max_bytes:,} bytes; is it the right file?")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise FileProblem(
+            f"{what} {path}: not UTF-8 text (byte {error.start} is 0x{data[error.start]:02x})"
+        ) from None
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """`yaml.SafeLoader` (data, never code) that refuses a key given twice in one mapping."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            line = key_node.start_mark.line + 1
+            if not isinstance(key, str | int | float | bool | None):
+                continue  # an unhashable key: the base class refuses it with its own message
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice, on line {seen[key]} and on line {line}",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
+
+def parse_yaml(text: str, source: str) -> Any:
+    """YAML text as data; `source` names it in a `FileProblem`."""
+    try:
+        return yaml.load(text, Loader=_StrictLoader)
+    except yaml.YAMLError as error:
+        raise FileProblem(f"{source}: not valid YAML ({error})") from None

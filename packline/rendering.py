@@ -1,0 +1,30 @@
+"""Terminal rendering of data: tool text is shown as written, never read as rich markup.
+
+A tool's reply, a stored reason or a wafer id may contain `[/bold]` or `[link=...]`; printed
+as rich markup it would crash the command (`MarkupError`) or change what the operator sees.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+
+
+def plain(value: RenderableType) -> RenderableType:
+    """`value` as a renderable that is not parsed for markup (strings become `Text`)."""
+    return Text(value) if isinstance(value, str) else value
+
+
+class DataTable(Table):
+    """A rich table of data: its title and every string cell are plain text."""
+
+    def __init__(self, *headers: str, title: str | None = None, **options: Any) -> None:
+        super().__init__(title=None if title is None else Text(title), **options)
+        for header in headers:
+            self.add_column(Text(header))
+
+    def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
+        super().add_row(*(None if r is None else plain(r) for r in renderables), **options)
