@@ -6,15 +6,14 @@ SCPI grammar, error queues and common commands are the family's wire side
 laser or a CO2 laser at 9.4 or 10.6 µm (`source=`). Time is the line's clock: a scan job is
 planned at its start (a dwell per site from the pulses it needs) and applied lazily up to
 `clock.now()` whenever the tool is addressed, so a virtual clock makes a six-minute scan cost
-only the polls that watch it. Physics (defaults from the process windows, configurable in
-`LaserPhysics`) are pure vectorised functions over the workpiece twin's site arrays.
+only the polls that watch it. The ablation physics are in `sim_instruments/physics/laser.py`.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -36,199 +35,9 @@ from packline.drivers.specs.laser import (
 )
 
 from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, count, flag, switch
+from .physics.laser import LaserPhysics, ablate_vias, laser_clean, via_pulses
 from .servers.text import AddressForm
 from .twin import TwinStore, Workpiece, validate_wafer_id
-
-NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
-
-
-@dataclass(frozen=True)
-class LaserPhysics:
-    """Ablation and cleaning model; defaults from the process windows ((est) ones wide)."""
-
-    #: polymer ablation threshold, and depth per pulse = penetration * ln(F / threshold):
-    #: about 0.1 µm at 1 J/cm², 0.55 µm at 3 J/cm², 1 µm at 10 J/cm²
-    polymer_threshold_j_cm2: float = 0.76
-    resin_penetration_um: float = 0.4
-    #: a via that does not reach its target within this many pulses is left as it is
-    max_pulses_per_site: int = 20_000
-    #: galvo jump and settle between sites (est)
-    site_step_s: float = 0.5e-3
-    #: organic residue removed per pulse = rate * (F - threshold) (est)
-    residue_threshold_j_cm2: float = 0.05
-    residue_nm_per_pulse_per_j_cm2: float = 2.0
-    #: metal ablation thresholds (0.1-0.35 J/cm²); above, bump height is lost at
-    #: penetration * ln(F / threshold) per pulse (est)
-    metal_threshold_j_cm2: Mapping[str, float] = field(
-        default_factory=lambda: {"Au": 0.35, "Cu": 0.30, "Al": 0.30}
-    )
-    default_metal_threshold_j_cm2: float = 0.30
-    metal_penetration_um: float = 0.02
-    #: laser heating in air grows oxide on non-noble metal towards saturation (est)
-    air_oxide_saturation_nm: float = 6.0
-    air_oxide_dose_j_cm2: float = 20.0  # pulses * fluence for 63 % of the way
-    #: forming gas reduces oxide per pulse * fluence (est)
-    reducing_oxide_nm_per_j_cm2: float = 0.5
-    #: fraction of the removed residue that falls back, by (gas jet, suction) (est);
-    #: under reduced pressure the chamber pump acts as suction
-    redeposit_fraction: Mapping[tuple[bool, bool], float] = field(
-        default_factory=lambda: {
-            (False, False): 0.3,
-            (True, False): 0.3,
-            (False, True): 0.05,
-            (True, True): 0.0,
-        }
-    )
-    #: time to vent to air, pump down, or purge with a gas (est)
-    atmosphere_settle_s: Mapping[Atmosphere, float] = field(
-        default_factory=lambda: {
-            Atmosphere.AIR: 10.0,
-            Atmosphere.REDUCED_PRESSURE: 60.0,
-            Atmosphere.NITROGEN: 30.0,
-            Atmosphere.ARGON: 30.0,
-            Atmosphere.FORMING_GAS: 30.0,
-        }
-    )
-    power_tolerance: float = 0.05
-    #: output of a drifting source, as a fraction of its setpoint (fault `power_drift`)
-    drifted_power_fraction: float = 0.8
-
-    def metal_threshold(self, metal: str) -> float:
-        return self.metal_threshold_j_cm2.get(metal, self.default_metal_threshold_j_cm2)
-
-
-# --------------------------------------------------------------------- physics (pure, vectorised)
-
-
-def resin_ablation_um_per_pulse(fluence_j_cm2: float, physics: LaserPhysics) -> float:
-    """Resin removed by one pulse: penetration * ln(F / threshold), nothing below threshold."""
-    if fluence_j_cm2 <= physics.polymer_threshold_j_cm2:
-        return 0.0
-    return physics.resin_penetration_um * math.log(fluence_j_cm2 / physics.polymer_threshold_j_cm2)
-
-
-def trepan_factor(diameter_um: float, spot_diameter_um: float) -> float:
-    """How many spot areas a via of `diameter_um` covers (1 when the spot fills it)."""
-    return max(1.0, (diameter_um / spot_diameter_um) ** 2)
-
-
-def via_targets(workpiece: Workpiece, sites: np.ndarray, depth_um: float | None) -> np.ndarray:
-    """Where each via stops: on the metal (the resin's thickness) or at a depth short of it.
-
-    Neither source drills into the metal: copper reflects the CO2 wavelengths, and the UV
-    tool's breakthrough detection stops pulsing at the metal.
-    """
-    resin = workpiece.resin_um[sites]
-    return resin if depth_um is None else np.minimum(np.float32(depth_um), resin)
-
-
-def via_pulses(
-    workpiece: Workpiece,
-    sites: np.ndarray,
-    depth_um: float | None,
-    diameter_um: float,
-    spot_diameter_um: float,
-    fluence_j_cm2: float,
-    physics: LaserPhysics,
-) -> np.ndarray:
-    """Pulses each via needs to reach its target (capped at `max_pulses_per_site`)."""
-    remaining = np.maximum(
-        via_targets(workpiece, sites, depth_um) - workpiece.via_depth_um[sites], 0
-    ).astype(np.float64)
-    rate = resin_ablation_um_per_pulse(fluence_j_cm2, physics)
-    cap = physics.max_pulses_per_site
-    if rate == 0.0:
-        return np.where(remaining > 0, cap, 0).astype(np.int64)
-    pulses = np.ceil(remaining / rate * trepan_factor(diameter_um, spot_diameter_um))
-    return np.minimum(pulses, cap).astype(np.int64)
-
-
-def ablate_vias(
-    workpiece: Workpiece,
-    sites: np.ndarray,
-    pulses: np.ndarray,
-    depth_um: float | None,
-    diameter_um: float,
-    spot_diameter_um: float,
-    fluence_j_cm2: float,
-    physics: LaserPhysics,
-) -> int:
-    """Deliver `pulses` to each via at `sites`; returns how many of them reach the metal."""
-    current = workpiece.via_depth_um[sites]
-    gain = (
-        pulses
-        * resin_ablation_um_per_pulse(fluence_j_cm2, physics)
-        / trepan_factor(diameter_um, spot_diameter_um)
-    )
-    target = np.maximum(via_targets(workpiece, sites, depth_um), current)
-    depth = np.minimum(current + gain.astype(np.float32), target)
-    workpiece.via_depth_um[sites] = depth
-    workpiece.via_diameter_um[sites] = np.maximum(
-        workpiece.via_diameter_um[sites], np.float32(diameter_um)
-    )
-    open_ = depth >= workpiece.resin_um[sites]
-    workpiece.via_open[sites] = open_
-    return int(open_.sum())
-
-
-def exposed_metal(workpiece: Workpiece) -> np.ndarray:
-    """Sites whose metal the beam reaches: bare pads, bump tips above the resin, open vias."""
-    return (
-        (workpiece.resin_um <= 0)
-        | (workpiece.bump_height_um > workpiece.resin_um)
-        | workpiece.via_open
-    )
-
-
-def laser_clean(
-    workpiece: Workpiece,
-    sites: np.ndarray,
-    fluence_j_cm2: float,
-    pulses: int,
-    atmosphere: Atmosphere,
-    gas_jet: bool,
-    suction: bool,
-    physics: LaserPhysics,
-) -> tuple[int, int]:
-    """Clean the exposed metal at `sites`; returns (sites at metal, sites whose metal was damaged).
-
-    Residue is ablated above its threshold; part of it falls back unless a jet peels it and
-    suction carries it off. Heating grows oxide in air on non-noble metal; forming gas
-    reduces it; reduced pressure and inert gas leave it. Above the metal's ablation threshold
-    the metal itself is ablated: bumps lose height.
-    """
-    hit = sites[exposed_metal(workpiece)[sites]]
-    if hit.size == 0:
-        return 0, 0
-    dose = pulses * fluence_j_cm2
-    residue = workpiece.residue_nm[hit]
-    removal_nm = (
-        pulses
-        * physics.residue_nm_per_pulse_per_j_cm2
-        * max(fluence_j_cm2 - physics.residue_threshold_j_cm2, 0.0)
-    )
-    removed = np.minimum(residue, np.float32(removal_nm))
-    sucked = suction or atmosphere is Atmosphere.REDUCED_PRESSURE
-    fallback = physics.redeposit_fraction[(gas_jet, sucked)]
-    workpiece.residue_nm[hit] = residue - removed + removed * np.float32(fallback)
-    metal = workpiece.bump_material or workpiece.spec.pad_metal
-    oxide = workpiece.oxide_nm[hit]
-    if atmosphere is Atmosphere.AIR and metal not in NOBLE_METALS:
-        growth = 1.0 - math.exp(-dose / physics.air_oxide_dose_j_cm2)
-        workpiece.oxide_nm[hit] = oxide + (physics.air_oxide_saturation_nm - oxide) * growth
-    elif atmosphere is Atmosphere.FORMING_GAS:
-        reduced = physics.reducing_oxide_nm_per_j_cm2 * dose
-        workpiece.oxide_nm[hit] = np.maximum(oxide - np.float32(reduced), 0)
-    threshold = physics.metal_threshold(metal)
-    if fluence_j_cm2 <= threshold:
-        return int(hit.size), 0
-    loss_um = pulses * physics.metal_penetration_um * math.log(fluence_j_cm2 / threshold)
-    bumps = hit[workpiece.bump_height_um[hit] > 0]
-    workpiece.bump_height_um[bumps] = np.maximum(
-        workpiece.bump_height_um[bumps] - np.float32(loss_um), 0
-    )
-    return int(hit.size), int(hit.size)
-
 
 # --------------------------------------------------------------------- the tool
 

@@ -310,38 +310,6 @@ def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
     return spec
 
 
-@dataclass(frozen=True)
-class ExampleStep:
-    """One command of a page's example exchange: sent after `after_s` of process time."""
-
-    command: str
-    reply: str
-    after_s: float = 0.0
-
-
-def example_exchange(page: str) -> list[ExampleStep]:
-    """The first code block of a page's "Example exchange" section, as steps.
-
-    In the block, `> ` lines are commands, each followed by its `< ` reply, and a line
-    `# after <N> s` says that N seconds of process time pass before the next command.
-    """
-    section = page.split("## Example exchange", 1)[1]
-    block = section.split("```", 2)[1]
-    steps: list[ExampleStep] = []
-    after_s = 0.0
-    lines = iter(block.splitlines())
-    for line in lines:
-        if line.startswith("# after "):
-            after_s += float(line.removeprefix("# after ").removesuffix(" s"))
-        elif line.startswith("> "):
-            reply = next(lines)
-            if not reply.startswith("< "):
-                raise ValueError(f"example exchange: {line!r} is followed by {reply!r}")
-            steps.append(ExampleStep(line[2:], reply[2:], after_s))
-            after_s = 0.0
-    return steps
-
-
 # --------------------------------------------------------------------- the driver base
 
 

@@ -438,7 +438,7 @@ class ScpiDriver(Equipment):
     def trace(self, status: str, value: float) -> None:
         """Record a reading of the spec's status variable `status` under its trace name and
         unit (a variable the spec does not trace is not recorded)."""
-        variable = next(v for v in self.spec.status if v.name == status)
+        variable = self.spec.status_by_name[status]
         if variable.trace is not None:
             self.record_reading(variable.trace, value, variable.unit)
 

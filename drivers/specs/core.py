@@ -187,7 +187,6 @@ class ToolSpec(Generic[W]):
     wire: W | None = None
 
     def __post_init__(self) -> None:
-        _by_key(self.status, "name", "status variable", self.kind)
         _by_key(self.refusals, "code", "refusal", self.kind)
         carried = {*self.setpoint_by_name, *self.parameter_by_name}
         for command in self.command_by_name.values():
@@ -204,10 +203,15 @@ class ToolSpec(Generic[W]):
                         f"{name!r}, which the spec does not declare"
                     )
         self.alarm_by_code  # noqa: B018 (refuses a code declared twice)
+        self.status_by_name  # noqa: B018
 
     @cached_property
     def setpoint_by_name(self) -> dict[str, Setpoint]:
         return _by_key(self.setpoints, "name", "setpoint", self.kind)
+
+    @cached_property
+    def status_by_name(self) -> dict[str, StatusVariable]:
+        return _by_key(self.status, "name", "status variable", self.kind)
 
     @cached_property
     def parameter_by_name(self) -> dict[str, Parameter]:

@@ -10,7 +10,9 @@ spec (registers or commands, units, ranges, alarms, refusals) sits between two m
 
 and is rendered from the spec: `render_page` puts the present tables in, `stale_tables` says
 which differ (a test fails on any). The family's wire binding renders its own tables
-(`WireBinding.tables`); `common_tables` renders those every family words alike.
+(`WireBinding.tables`); `common_tables` renders those every family words alike. A page's
+"Example exchange" is parsed by `example_exchange`, so tests replay it against the simulated
+tool and the driver.
 
     python -m packline.drivers.specs.pages docs/protocols/laminator.md laminator
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -106,6 +109,40 @@ def render_page(page: str, tables: Mapping[str, str]) -> str:
 def stale_tables(page: str, tables: Mapping[str, str]) -> list[str]:
     """The names of the page's marked tables that differ from their rendering."""
     return [name for name, text in marked_tables(page).items() if tables.get(name) != text]
+
+
+@dataclass(frozen=True)
+class ExampleStep:
+    """One line a page's example exchange sends, after `after_s` of process time, and the
+    line the tool answers (None: the command answers nothing, as a SCPI setting)."""
+
+    command: str
+    reply: str | None
+    after_s: float = 0.0
+
+
+def example_exchange(page: str) -> list[ExampleStep]:
+    """The first code block of a page's "Example exchange" section, as steps.
+
+    In the block, `> ` lines are sent, a `< ` line is the reply to the line before it, and a
+    line `# after <N> s` says that N seconds of process time pass before the next one; other
+    lines are comments. A reply with nothing sent before it is a `ValueError`.
+    """
+    section = page.split("## Example exchange", 1)[1]
+    block = section.split("```", 2)[1]
+    steps: list[ExampleStep] = []
+    after_s = 0.0
+    for line in block.splitlines():
+        if line.startswith("# after "):
+            after_s += float(line.removeprefix("# after ").removesuffix(" s"))
+        elif line.startswith("> "):
+            steps.append(ExampleStep(line[2:], None, after_s))
+            after_s = 0.0
+        elif line.startswith("< "):
+            if not steps or steps[-1].reply is not None:
+                raise ValueError(f"example exchange: reply {line!r} follows no command")
+            steps[-1] = replace(steps[-1], reply=line[2:])
+    return steps
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -35,10 +35,9 @@ from packline.drivers.roles.laser import (
     JobState,
     LaserSource,
 )
-from packline.sim_instruments.laser import (
+from packline.sim_instruments.laser import SimCo2Laser, SimLaser
+from packline.sim_instruments.physics.laser import (
     LaserPhysics,
-    SimCo2Laser,
-    SimLaser,
     ablate_vias,
     laser_clean,
     via_pulses,

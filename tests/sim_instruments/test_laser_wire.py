@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
+from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.clients import run_client
@@ -51,22 +52,20 @@ async def socat(port: str, lines: list[str]) -> list[str]:
     return result.lines
 
 
-def example_exchange() -> list[tuple[list[str], list[str]]]:
-    """The page's example, as (sent lines, expected replies) parts split at '… later …'."""
-    block = PAGE.read_text().split("## Example exchange", 1)[1].split("```")[1]
-    parts: list[tuple[list[str], list[str]]] = [([], [])]
-    for line in block.strip().splitlines():
-        if line.startswith("> "):
-            parts[-1][0].append(line[2:])
-        elif line.startswith("< "):
-            parts[-1][1].append(line[2:])
-        elif "later" in line:
+def example_parts() -> list[tuple[list[str], list[str]]]:
+    """The page's example, as (sent lines, expected replies) parts split where time passes."""
+    parts: list[tuple[list[str], list[str]]] = []
+    for step in example_exchange(PAGE.read_text(encoding="utf-8")):
+        if not parts or step.after_s:
             parts.append(([], []))
+        parts[-1][0].append(step.command)
+        if step.reply is not None:
+            parts[-1][1].append(step.reply)
     return parts
 
 
 async def test_socat_replays_the_pages_example_exchange(served: Served):
-    first, second = example_exchange()
+    first, second = example_parts()
     assert await socat(served.port, first[0]) == first[1]
     await served.clock.sleep(0.025)  # the four vias take 25 ms of process time
     assert await socat(served.port, second[0]) == second[1]

@@ -14,11 +14,15 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.dicing_saw import AsciiDicingSaw
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.ascii_host import example_exchange
 from packline.drivers.links import open_link
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe
 from packline.drivers.specs.dicing_saw import SPEC
-from packline.drivers.specs.pages import marked_tables, rendered_tables, stale_tables
+from packline.drivers.specs.pages import (
+    example_exchange,
+    marked_tables,
+    rendered_tables,
+    stale_tables,
+)
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol

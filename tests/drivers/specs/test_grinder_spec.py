@@ -9,7 +9,6 @@ page names).
 from __future__ import annotations
 
 import asyncio
-import re
 from pathlib import Path
 
 import pytest
@@ -20,31 +19,18 @@ from packline.drivers.grinder import ScpiGrinder
 from packline.drivers.links import VisaLink
 from packline.drivers.roles.grinder import GrindRecipe, GrindSide
 from packline.drivers.specs.grinder import SPEC
-from packline.drivers.specs.pages import marked_tables, rendered_tables, stale_tables
+from packline.drivers.specs.pages import (
+    example_exchange,
+    marked_tables,
+    rendered_tables,
+    stale_tables,
+)
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "grinder.md"
 MARKERS = {"common", "commands", "setpoints", "alarms", "interlocks", "errors"}
-
-#: (seconds of process time before it, [(sent line, reply or None)]) for each part.
-Exchange = list[tuple[float, list[tuple[str, str | None]]]]
-
-
-def example_exchange(page: str) -> Exchange:
-    """The page's example, split where it says `… N s later …`."""
-    block = page.split("## Example exchange", 1)[1].split("```")[1]
-    parts: Exchange = [(0.0, [])]
-    for line in block.strip().splitlines():
-        if later := re.search(r"… ([\d.]+) s later …", line):
-            parts.append((float(later[1]), []))
-        elif line.startswith("> "):
-            parts[-1][1].append((line[2:], None))
-        elif line.startswith("< "):
-            sent, _ = parts[-1][1][-1]
-            parts[-1][1][-1] = (sent, line[2:])
-    return parts
 
 
 def test_the_pages_tables_are_rendered_from_the_spec():
@@ -64,13 +50,12 @@ async def test_the_simulated_tool_answers_the_example_exchange():
     port = int((await sim.start()).split("::")[2])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for delay_s, lines in example_exchange(PAGE.read_text(encoding="utf-8")):
-            await clock.sleep(delay_s)
-            for sent, reply in lines:
-                writer.write(sent.encode() + b"\n")
-                if reply is not None:
-                    answer = await asyncio.wait_for(reader.readline(), 5)
-                    assert (sent, answer.decode().rstrip("\n")) == (sent, reply)
+        for step in example_exchange(PAGE.read_text(encoding="utf-8")):
+            await clock.sleep(step.after_s)
+            writer.write(step.command.encode() + b"\n")
+            if step.reply is not None:
+                answer = await asyncio.wait_for(reader.readline(), 5)
+                assert (step.command, answer.decode().rstrip("\n")) == (step.command, step.reply)
         assert 300.0 <= sim.twin.get("W01").thickness_um < 300.1
     finally:
         writer.close()
@@ -79,9 +64,8 @@ async def test_the_simulated_tool_answers_the_example_exchange():
 
 async def test_the_driver_speaks_the_example_exchange():
     script = [
-        (sent.encode() + b"\n", None if reply is None else reply.encode() + b"\n")
-        for _, lines in example_exchange(PAGE.read_text(encoding="utf-8"))
-        for sent, reply in lines
+        (step.command.encode() + b"\n", None if step.reply is None else step.reply.encode() + b"\n")
+        for step in example_exchange(PAGE.read_text(encoding="utf-8"))
     ]
     async with expected_protocol(script) as peer:
         link = VisaLink(peer.address("visa"), tool="grinder", timeout_s=1.0, clock=VirtualClock())

@@ -14,10 +14,14 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.ascii_host import example_exchange
 from packline.drivers.links import open_link
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.drivers.specs.pages import marked_tables, rendered_tables, stale_tables
+from packline.drivers.specs.pages import (
+    example_exchange,
+    marked_tables,
+    rendered_tables,
+    stale_tables,
+)
 from packline.drivers.specs.wire_bonder import SPEC
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.twin import TwinStore, WaferSpec

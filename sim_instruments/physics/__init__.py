@@ -1,0 +1,1 @@
+"""What the simulated tools do to the workpiece: one module of pure physics per tool kind."""
