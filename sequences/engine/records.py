@@ -25,110 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from .errors import BadInput
+from .schema import migrate, schema_version
 
 BUSY_TIMEOUT_MS = 10_000
 TRACE_BATCH = 2000
-SCHEMA_VERSION = 2
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    id TEXT PRIMARY KEY,
-    method TEXT NOT NULL,
-    recipe_json TEXT NOT NULL,      -- the validated recipe, quantities in declared units
-    recipe_text TEXT NOT NULL,      -- the recipe file as given
-    recipe_source TEXT NOT NULL,
-    recipe_hash TEXT NOT NULL,      -- sha256 of recipe_json
-    station_name TEXT NOT NULL,
-    station_yaml TEXT NOT NULL,
-    simulated INTEGER NOT NULL,
-    operator TEXT NOT NULL,
-    lot_size INTEGER NOT NULL,
-    failure_policy TEXT NOT NULL,
-    status TEXT NOT NULL,           -- running paused completed held terminated aborted failed
-    sessions INTEGER NOT NULL,      -- 1 + number of resumes
-    pid INTEGER,
-    host TEXT,
-    started_t REAL NOT NULL,        -- run clock (simulated seconds in a dry run)
-    stopped_t REAL,
-    started_wall REAL NOT NULL,     -- unix time
-    stopped_wall REAL,
-    error TEXT
-);
-CREATE TABLE IF NOT EXISTS wafers (
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    wafer_id TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    status TEXT NOT NULL,           -- pending running completed held terminated
-    reason TEXT,                    -- why it is held or terminated
-    started_t REAL, stopped_t REAL, started_wall REAL, stopped_wall REAL,
-    PRIMARY KEY (run_id, wafer_id)
-);
-CREATE TABLE IF NOT EXISTS steps (
-    id INTEGER PRIMARY KEY,
-    run_id TEXT NOT NULL REFERENCES runs(id),
-    session INTEGER NOT NULL,
-    wafer_id TEXT NOT NULL,
-    key TEXT NOT NULL,              -- name#occurrence within the wafer's script: the checkpoint
-    name TEXT NOT NULL,
-    stage TEXT,                     -- key of the enclosing stage (tool use or batch), if any
-    kind TEXT NOT NULL,             -- step, batch-step, stage, batch
-    claims TEXT NOT NULL,           -- JSON list of claim ids
-    tool TEXT,
-    irreversible INTEGER NOT NULL,
-    batch TEXT,                     -- batch id shared by the members of one batch
-    status TEXT NOT NULL,           -- running completed failed skipped interrupted
-    started_t REAL NOT NULL, started_wall REAL NOT NULL,
-    stopped_t REAL, stopped_wall REAL,
-    error TEXT
-);
-CREATE INDEX IF NOT EXISTS steps_by_wafer ON steps(run_id, wafer_id, key);
-CREATE TABLE IF NOT EXISTS measurements (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER,
-    name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, low REAL, high REAL,
-    passed INTEGER NOT NULL, source TEXT NOT NULL,      -- tool, twin (dry run) or sequence
-    t REAL NOT NULL, wall REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS measurements_by_run ON measurements(run_id, wafer_id);
-CREATE TABLE IF NOT EXISTS traces (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, step_id INTEGER,
-    name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS traces_by_run ON traces(run_id, tool);
-CREATE TABLE IF NOT EXISTS alarms (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, wafer_id TEXT,
-    step_id INTEGER, code TEXT NOT NULL, message TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS confirmations (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER,
-    prompt TEXT NOT NULL, confirmed INTEGER NOT NULL, by TEXT NOT NULL,
-    t REAL NOT NULL, wall REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL, kind TEXT NOT NULL,
-    wafer_id TEXT, message TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS twin_blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
-CREATE TABLE IF NOT EXISTS twin_snapshots (
-    run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER NOT NULL,
-    hash TEXT NOT NULL REFERENCES twin_blobs(hash), t REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS twin_by_wafer ON twin_snapshots(run_id, wafer_id);
-CREATE TABLE IF NOT EXISTS claim_checks (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL,
-    claim TEXT NOT NULL, condition TEXT NOT NULL,   -- one row per condition of the claim check
-    wafers_checked INTEGER NOT NULL,                -- wafers that completed the method
-    sites_checked INTEGER NOT NULL, sites_passing INTEGER NOT NULL,
-    failing_wafers TEXT NOT NULL,                   -- JSON list of wafer ids
-    verdict TEXT NOT NULL,                          -- pass, fail, not checked
-    t REAL NOT NULL, wall REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS claim_checks_by_run ON claim_checks(run_id);
-CREATE TABLE IF NOT EXISTS control (
-    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, command TEXT NOT NULL,
-    requested_wall REAL NOT NULL, handled_wall REAL
-);
-"""
-
 #: Statuses of a run that no engine is driving any more and `resume` may continue.
 RESUMABLE = ("running", "paused", "terminated", "aborted", "failed")
 
@@ -165,13 +65,20 @@ class RunStore:
             self._db = sqlite3.connect(
                 self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
             )
+        except sqlite3.DatabaseError as error:
+            raise BadInput(f"run database {self.path}: {error}") from None
+        try:
             self._db.row_factory = sqlite3.Row
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # refuse a newer or foreign file before anything (even the journal mode) is written
+            schema_version(self._db, self.path)
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
-            self._db.executescript(SCHEMA)
-            self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        except sqlite3.DatabaseError as error:
+            migrate(self._db, self.path)
+        except (sqlite3.DatabaseError, BadInput) as error:
+            self._db.close()
+            if isinstance(error, BadInput):
+                raise
             raise BadInput(f"run database {self.path}: {error}") from None
         self._traces: list[tuple[Any, ...]] = []
 
@@ -272,7 +179,7 @@ class RunStore:
 
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
         """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
-        claim_checks)."""
+        claim_checks, tools)."""
         if name not in (
             "steps",
             "measurements",
@@ -280,6 +187,7 @@ class RunStore:
             "confirmations",
             "events",
             "claim_checks",
+            "tools",
         ):
             raise ValueError(f"no per-run table {name!r}")
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
@@ -360,8 +268,8 @@ class RunStore:
     # ----------------------------------------------------------------- what happens in steps
 
     def add_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Durably add measurement, alarm, confirmation or event rows."""
-        if table not in ("measurements", "alarms", "confirmations", "events"):
+        """Durably add measurement, alarm, confirmation, event or tool (identity) rows."""
+        if table not in ("measurements", "alarms", "confirmations", "events", "tools"):
             raise ValueError(f"no row table {table!r}")
         if not rows:
             return

@@ -1,0 +1,179 @@
+"""The records schema and its numbered migrations, on SQLite's `PRAGMA user_version`.
+
+Version 1 is the schema the first run database was created with; every later version is one
+migration (a list of SQL statements) from the version before it. A new database gets version 1
+and then every migration, so the current schema is version 1 plus the migrations, in order,
+and each table or column is declared exactly once. An older database is brought up to date in
+one `BEGIN IMMEDIATE` transaction when it is opened: a crash or a failure leaves it as it was,
+and two processes opening it at once migrate it once (the second reads the new version inside
+its own transaction). A database newer than this packline is refused before anything is
+written to it. See docs/decisions/0001-records-schema-and-migrations.md.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+from .errors import BadInput
+
+#: The records schema as the first packline created it (user_version 1).
+VERSION_1 = (
+    """CREATE TABLE runs (
+    id TEXT PRIMARY KEY,
+    method TEXT NOT NULL,
+    recipe_json TEXT NOT NULL,      -- the validated recipe, quantities in declared units
+    recipe_text TEXT NOT NULL,      -- the recipe file as given
+    recipe_source TEXT NOT NULL,
+    recipe_hash TEXT NOT NULL,      -- sha256 of recipe_json
+    station_name TEXT NOT NULL,
+    station_yaml TEXT NOT NULL,     -- the station the latest session drove
+    simulated INTEGER NOT NULL,
+    operator TEXT NOT NULL,
+    lot_size INTEGER NOT NULL,
+    failure_policy TEXT NOT NULL,
+    status TEXT NOT NULL,           -- running paused completed held terminated aborted failed
+    sessions INTEGER NOT NULL,      -- 1 + number of resumes
+    pid INTEGER,
+    host TEXT,
+    started_t REAL NOT NULL,        -- run clock (simulated seconds in a dry run)
+    stopped_t REAL,
+    started_wall REAL NOT NULL,     -- unix time
+    stopped_wall REAL,
+    error TEXT
+)""",
+    """CREATE TABLE wafers (
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    wafer_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    status TEXT NOT NULL,           -- pending running completed held terminated
+    reason TEXT,                    -- why it is held or terminated
+    started_t REAL, stopped_t REAL, started_wall REAL, stopped_wall REAL,
+    PRIMARY KEY (run_id, wafer_id)
+)""",
+    """CREATE TABLE steps (
+    id INTEGER PRIMARY KEY,
+    run_id TEXT NOT NULL REFERENCES runs(id),
+    session INTEGER NOT NULL,
+    wafer_id TEXT NOT NULL,
+    key TEXT NOT NULL,              -- name#occurrence within the wafer's script: the checkpoint
+    name TEXT NOT NULL,
+    stage TEXT,                     -- key of the enclosing stage (tool use or batch), if any
+    kind TEXT NOT NULL,             -- step, batch-step, stage, batch
+    claims TEXT NOT NULL,           -- JSON list of claim ids
+    tool TEXT,
+    irreversible INTEGER NOT NULL,
+    batch TEXT,                     -- batch id shared by the members of one batch
+    status TEXT NOT NULL,           -- running completed failed skipped interrupted
+    started_t REAL NOT NULL, started_wall REAL NOT NULL,
+    stopped_t REAL, stopped_wall REAL,
+    error TEXT                      -- the failure, or what resume decided for a cut-off step
+)""",
+    "CREATE INDEX steps_by_wafer ON steps(run_id, wafer_id, key)",
+    """CREATE TABLE measurements (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER,
+    name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, low REAL, high REAL,
+    passed INTEGER NOT NULL, source TEXT NOT NULL,      -- tool, twin (dry run) or sequence
+    t REAL NOT NULL, wall REAL NOT NULL
+)""",
+    "CREATE INDEX measurements_by_run ON measurements(run_id, wafer_id)",
+    """CREATE TABLE traces (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, step_id INTEGER,
+    name TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
+)""",
+    "CREATE INDEX traces_by_run ON traces(run_id, tool)",
+    """CREATE TABLE alarms (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, wafer_id TEXT,
+    step_id INTEGER, code TEXT NOT NULL, message TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
+)""",
+    """CREATE TABLE confirmations (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER,
+    prompt TEXT NOT NULL, confirmed INTEGER NOT NULL, by TEXT NOT NULL,
+    t REAL NOT NULL, wall REAL NOT NULL
+)""",
+    """CREATE TABLE events (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL, kind TEXT NOT NULL,
+    wafer_id TEXT, message TEXT NOT NULL, t REAL NOT NULL, wall REAL NOT NULL
+)""",
+    "CREATE TABLE twin_blobs (hash TEXT PRIMARY KEY, data BLOB NOT NULL)",
+    """CREATE TABLE twin_snapshots (
+    run_id TEXT NOT NULL, wafer_id TEXT NOT NULL, step_id INTEGER NOT NULL,
+    hash TEXT NOT NULL REFERENCES twin_blobs(hash), t REAL NOT NULL
+)""",
+    "CREATE INDEX twin_by_wafer ON twin_snapshots(run_id, wafer_id)",
+    """CREATE TABLE control (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, command TEXT NOT NULL,
+    requested_wall REAL NOT NULL, handled_wall REAL
+)""",
+)
+
+#: Migration to version N (from N - 1): its SQL statements, applied in order.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    # 2: the claim check of a dry run's product
+    2: (
+        """CREATE TABLE claim_checks (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL,
+    claim TEXT NOT NULL, condition TEXT NOT NULL,   -- one row per condition of the claim check
+    wafers_checked INTEGER NOT NULL,                -- wafers that completed the method
+    sites_checked INTEGER NOT NULL, sites_passing INTEGER NOT NULL,
+    failing_wafers TEXT NOT NULL,                   -- JSON list of wafer ids
+    verdict TEXT NOT NULL,                          -- pass, fail, not checked
+    t REAL NOT NULL, wall REAL NOT NULL
+)""",
+        "CREATE INDEX claim_checks_by_run ON claim_checks(run_id)",
+    ),
+    # 3: which tool each session drove (resume compares the identities before it sends anything)
+    3: (
+        """CREATE TABLE tools (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, session INTEGER NOT NULL,
+    name TEXT NOT NULL, role TEXT NOT NULL, driver TEXT NOT NULL, address TEXT NOT NULL,
+    vendor TEXT NOT NULL, model TEXT NOT NULL, serial_number TEXT NOT NULL,
+    firmware TEXT NOT NULL, wall REAL NOT NULL     -- read from the tool when it was connected
+)""",
+        "CREATE INDEX tools_by_run ON tools(run_id, name)",
+    ),
+}
+
+#: The schema version this packline writes and reads.
+SCHEMA_VERSION = max(MIGRATIONS)
+
+
+def schema_version(db: sqlite3.Connection, path: Path) -> int:
+    """The database's records schema version: 0 for a new, empty file. Refuses a file that
+    holds tables but no version (not a packline run database) and one newer than this packline
+    reads; nothing is written either way."""
+    version = int(db.execute("PRAGMA user_version").fetchone()[0])
+    if version > SCHEMA_VERSION:
+        raise BadInput(
+            f"run database {path}: its records schema is version {version}, newer than "
+            f"version {SCHEMA_VERSION}, the newest this packline reads; use a newer packline "
+            "(the file was not changed)"
+        )
+    if version == 0 and db.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+        raise BadInput(
+            f"run database {path}: holds tables but no records schema version: "
+            "not a packline run database (the file was not changed)"
+        )
+    return version
+
+
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Bring the database to `SCHEMA_VERSION` in one transaction (a new file: create it).
+
+    `db` is in autocommit mode (isolation_level None). The version is read again inside the
+    transaction, so a process that migrated meanwhile is not migrated over."""
+    if schema_version(db, path) == SCHEMA_VERSION:
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        version = schema_version(db, path)
+        statements = [] if version else list(VERSION_1)
+        for target in range(max(version, 1) + 1, SCHEMA_VERSION + 1):
+            statements += MIGRATIONS[target]
+        for statement in statements:
+            db.execute(statement)
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    db.execute("COMMIT")

@@ -1,0 +1,120 @@
+"""Records schema migrations: an older database is brought up to date on open, in one
+transaction and losing nothing; a newer or foreign one is refused and left byte for byte."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_1
+
+
+def version_1_database(path) -> None:
+    """A database as the first packline left it: schema version 1, one run with its records."""
+    db = sqlite3.connect(path)
+    for statement in VERSION_1:
+        db.execute(statement)
+    db.execute(
+        "INSERT INTO runs (id, method, recipe_json, recipe_text, recipe_source, recipe_hash, "
+        "station_name, station_yaml, simulated, operator, lot_size, failure_policy, status, "
+        "sessions, started_t, started_wall) VALUES ('r1', 'plasma-clean', '{}', 'steps: []', "
+        "'r.yaml', 'abc', 'line', 'name: line', 1, 'ana', 1, 'hold', 'completed', 1, 0, 1.0)"
+    )
+    db.execute(
+        "INSERT INTO wafers (run_id, wafer_id, position, status) "
+        "VALUES ('r1', 'W01', 0, 'completed')"
+    )
+    db.execute(
+        "INSERT INTO steps (run_id, session, wafer_id, key, name, kind, claims, irreversible, "
+        "status, started_t, started_wall) "
+        "VALUES ('r1', 1, 'W01', 'load#0', 'load', 'step', '[]', 0, 'completed', 0, 1.0)"
+    )
+    db.execute(
+        "INSERT INTO measurements (run_id, wafer_id, name, value, unit, passed, source, t, wall) "
+        "VALUES ('r1', 'W01', 'residue after', 0.0, 'nm', 1, 'twin', 5, 2.0)"
+    )
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def tables(path) -> set[str]:
+    db = sqlite3.connect(path)
+    try:
+        return {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    finally:
+        db.close()
+
+
+def user_version(path) -> int:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        db.close()
+
+
+def test_a_new_database_gets_every_migration(tmp_path):
+    RunStore(tmp_path / "runs.db").close()
+    assert user_version(tmp_path / "runs.db") == SCHEMA_VERSION == max(MIGRATIONS)
+    assert {"runs", "wafers", "steps", "claim_checks", "tools"} <= tables(tmp_path / "runs.db")
+
+
+def test_a_version_1_database_is_migrated_on_open_and_keeps_every_record(tmp_path):
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    store = RunStore(path, create=False)
+    try:
+        assert store.run("r1")["operator"] == "ana"
+        assert [w["wafer_id"] for w in store.wafers("r1")] == ["W01"]
+        assert [s["key"] for s in store.table("steps", "r1")] == ["load#0"]
+        assert [m["value"] for m in store.table("measurements", "r1")] == [0.0]
+        assert store.table("claim_checks", "r1") == []  # the new tables are there, and empty
+        assert store.table("tools", "r1") == []
+    finally:
+        store.close()
+    assert user_version(path) == SCHEMA_VERSION
+    RunStore(path).close()  # opening an up-to-date database changes nothing
+    assert user_version(path) == SCHEMA_VERSION
+
+
+def test_a_migration_that_fails_leaves_the_database_as_it_was(tmp_path, monkeypatch):
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    monkeypatch.setitem(MIGRATIONS, 3, (*MIGRATIONS[3], "CREATE TABLE runs (id TEXT)"))
+    with pytest.raises(BadInput, match="table runs already exists"):
+        RunStore(path)
+    assert user_version(path) == 1
+    assert "claim_checks" not in tables(path)  # migration 2 was rolled back with 3
+
+
+@pytest.mark.parametrize(
+    ("setup", "expected"),
+    [
+        (
+            "PRAGMA user_version = 99",
+            rf"records schema is version 99, newer than version {SCHEMA_VERSION}",
+        ),
+        ("CREATE TABLE photos (id INTEGER)", "not a packline run database"),
+    ],
+)
+def test_a_newer_or_foreign_database_is_refused_and_not_touched(tmp_path, setup, expected):
+    path = tmp_path / "other.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE IF NOT EXISTS notes (text TEXT)")
+    db.execute("INSERT INTO notes VALUES ('keep me')")
+    db.execute(setup)
+    db.commit()
+    db.close()
+    before = path.read_bytes()
+    with pytest.raises(BadInput, match=expected) as refused:
+        RunStore(path)
+    assert str(path) in str(refused.value)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["other.db"]  # no WAL, no journal
+
+
+def test_migrations_are_numbered_without_gaps():
+    assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
