@@ -447,6 +447,23 @@ class Equipment(ABC):
         if self.state is ToolState.BUSY:
             await self._state.end_work()
 
+    async def recover(self) -> None:
+        """Bring the tool back to a known, empty, safe state after an interrupted run.
+
+        The safe state, then a reset if the tool reports alarms or the driver is in fault, then
+        every workpiece taken off (`_unload_everything`), so the next wafer meets an empty
+        tool. The engine calls it before it resumes a run, after a terminate and after a failed
+        step; a wafer taken off this way is held if its step on the tool was irreversible.
+        """
+        await self.abort()
+        if await self.refresh_alarms() or self.state is ToolState.FAULT:
+            await self.reset()
+        await self._unload_everything()
+
+    @abstractmethod
+    async def _unload_everything(self) -> None:
+        """Take every workpiece off the tool; the tool is in its safe state with no alarm."""
+
     @abstractmethod
     async def _command_safe_state(self) -> None:
         """Command the tool's safe state (energy off, motion stopped, gases closed)."""

@@ -46,8 +46,7 @@ from packline.sequences.engine import (
 from packline.units import Unit
 
 from . import conditions
-from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, recover_chamber
-from .tool_recovery import recover_bonder, recover_laminator, recover_laser, recover_saw
+from .plasma_clean import PlasmaCleanRecipe, chamber_cycle
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -287,13 +286,6 @@ IRREVERSIBLE = (
     tools=("wire_bonder", "laminator", "plasma_cleaner", "laser", "dicing_saw"),
     irreversible=IRREVERSIBLE,
     default_recipe="bump-seal-clean.yaml",
-    recover={
-        "wire_bonder": recover_bonder,
-        "laminator": recover_laminator,
-        "plasma_cleaner": recover_chamber,
-        "laser": recover_laser,
-        "dicing_saw": recover_saw,
-    },
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
 )

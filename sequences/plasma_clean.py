@@ -21,9 +21,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from packline.drivers.equipment import ToolState
 from packline.drivers.roles.plasma_cleaner import (
-    ChamberState,
     Gas,
     PlasmaCleaner,
     PlasmaRecipe,
@@ -80,25 +78,6 @@ class PlasmaCleanRecipe(Recipe):
         if Gas.O2 in gases and Gas.FORMING_GAS in gases[gases.index(Gas.O2) :]:
             claims += ["003:11", "003:15"]
         return tuple(dict.fromkeys(claims))
-
-
-async def recover_chamber(chamber: PlasmaCleaner) -> None:
-    """Bring the chamber to a known state: RF and gas off, alarms reset, vented, door open,
-    every slot empty (wafers go back to the carrier)."""
-    await chamber.abort()
-    if await chamber.refresh_alarms() or chamber.state is ToolState.FAULT:
-        await chamber.reset()
-    status = await chamber.request_status()
-    if status.chamber in (ChamberState.EVACUATED, ChamberState.PUMPING):
-        await chamber.vent()
-    while status.chamber is not ChamberState.VENTED:  # venting after a reset; bounded by the engine
-        await chamber.clock.sleep(chamber.poll_interval_s)
-        status = await chamber.request_status()
-    if status.door_closed:
-        await chamber.open_door()
-    for wafer_id in await chamber.request_slots():
-        if wafer_id is not None:
-            await chamber.unload(wafer_id)
 
 
 def claim_checks(recipe: PlasmaCleanRecipe) -> list[Condition]:
@@ -158,7 +137,6 @@ TWIN_METRICS = {
     tools=("plasma_cleaner",),
     irreversible=("plasma clean",),
     default_recipe="plasma-clean.yaml",
-    recover={"plasma_cleaner": recover_chamber},
     twin_metrics=TWIN_METRICS,
     claim_checks=claim_checks,
     claim_map=CLAIM_MAP,
@@ -211,5 +189,4 @@ __all__ = [
     "PlasmaStepRecipe",
     "claim_checks",
     "plasma_clean",
-    "recover_chamber",
 ]

@@ -129,6 +129,11 @@ class DicingSaw(Equipment):
 
     role = "dicing_saw"
 
+    async def _unload_everything(self) -> None:
+        await self.stop_spindle()
+        if await self.request_workpiece() is not None:
+            await self.unmount()
+
     @abstractmethod
     async def request_status(self) -> SawStatus:
         """A snapshot of the saw: state, cut progress, spindle speed, counters."""

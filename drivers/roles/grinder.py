@@ -111,6 +111,11 @@ class Grinder(Equipment):
 
     role = "grinder"
 
+    async def _unload_everything(self) -> None:
+        if await self.request_wafer() is not None:
+            await self.release_chuck_vacuum()
+            await self.unload()
+
     @abstractmethod
     async def request_status(self) -> GrinderStatus:
         """A snapshot of the cycle phase, thickness, spindle, chuck and feed."""

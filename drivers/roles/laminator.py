@@ -111,6 +111,10 @@ class Laminator(Equipment):
 
     role = "laminator"
 
+    async def _unload_everything(self) -> None:
+        if await self.request_wafer() is not None:
+            await self.unload()
+
     @abstractmethod
     async def request_status(self) -> LaminatorStatus:
         """A snapshot of phase, platen temperature, vacuum, press pressure and the wafer."""

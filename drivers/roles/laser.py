@@ -174,6 +174,11 @@ class Laser(Equipment):
 
     role = "laser"
 
+    async def _unload_everything(self) -> None:
+        if await self.request_wafer() is not None:
+            await self.open_enclosure()
+            await self.unload()
+
     @abstractmethod
     async def request_source(self) -> LaserSource:
         """The tool's laser source (its wavelength)."""

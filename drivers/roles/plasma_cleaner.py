@@ -94,6 +94,20 @@ class PlasmaCleaner(Equipment):
 
     role = "plasma_cleaner"
 
+    async def _unload_everything(self) -> None:
+        """Vented, door open, every slot empty (the wafers go back to the carrier)."""
+        status = await self.request_status()
+        if status.chamber in (ChamberState.EVACUATED, ChamberState.PUMPING):
+            await self.vent()
+        while status.chamber is not ChamberState.VENTED:  # venting after a reset
+            await self.clock.sleep(self.poll_interval_s)
+            status = await self.request_status()
+        if status.door_closed:
+            await self.open_door()
+        for wafer_id in await self.request_slots():
+            if wafer_id is not None:
+                await self.unload(wafer_id)
+
     @abstractmethod
     async def request_status(self) -> PlasmaStatus:
         """A snapshot of pressure, RF, gas and the chamber cycle."""

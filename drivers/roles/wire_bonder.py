@@ -112,6 +112,11 @@ class WireBonder(Equipment):
 
     role = "wire_bonder"
 
+    async def _unload_everything(self) -> None:
+        wafer_id = (await self.request_status()).wafer_id
+        if wafer_id is not None:
+            await self.unload(wafer_id)
+
     @abstractmethod
     async def request_status(self) -> BonderStatus:
         """State, loaded wafer, progress of the present or last run, stage and wire."""

@@ -49,8 +49,8 @@ class ToolAdapter(ABC):
         return TwinStore(SMALL_WAFER)
 
     @abstractmethod
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
-        """Get the tool ready for `operate` (a wafer loaded, a chamber evacuated...)."""
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        """Get the tool ready for `operate` (the wafer loaded, a chamber evacuated...)."""
 
     @abstractmethod
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
@@ -71,8 +71,8 @@ class Laminator(ToolAdapter):
     interlock_fault = ("lid_switch", "lid_closed")
     alarm_fault = ("heater_runaway", "OVER_TEMPERATURE")
 
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
-        await rig.driver.load("W01")
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
 
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
         recipe = PressRecipe(
@@ -95,9 +95,9 @@ class PlasmaCleaner(ToolAdapter):
     interlock_fault = ("gas_supply", "gas_supply")
     alarm_fault = ("rf_mismatch", "REFLECTED_POWER")
 
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.open_door()
-        await rig.driver.load("W01")
+        await rig.driver.load(wafer_id)
         await rig.driver.close_door()
         await rig.driver.pump_down()
 
@@ -118,8 +118,8 @@ class WireBonder(ToolAdapter):
     interlock_fault = ("cover_open", "cover_closed")
     alarm_fault = ("wire_break", "WIRE_BREAK")
 
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
-        await rig.driver.load("W01")
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
 
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
         program = replace(BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12), **setpoints)
@@ -143,9 +143,9 @@ class Laser(ToolAdapter):
         twin.get("W01").resin_um[:] = 50.0  # laminated: vias to drill down to the pads
         return twin
 
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.open_enclosure()
-        await rig.driver.load("W01")
+        await rig.driver.load(wafer_id)
         await rig.driver.close_enclosure()
 
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
@@ -165,8 +165,8 @@ class Grinder(ToolAdapter):
     interlock_fault = ("water_supply", "grinding_water")
     alarm_fault = ("gauge_fault", "GAUGE_FAULT")
 
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
-        await rig.driver.load("W01", GrindSide.BACK)
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id, GrindSide.BACK)
         await rig.driver.apply_chuck_vacuum()
 
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
@@ -185,8 +185,8 @@ class DicingSaw(ToolAdapter):
     interlock_fault = ("water_loss", "cutting_water")
     alarm_fault = ("blade_crack", "BLADE_BROKEN")
 
-    async def prepare(self, rig: Rig[Any, Any]) -> None:
-        await rig.driver.mount("W01")
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.mount(wafer_id)
 
     async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
         return await rig.driver.dice(

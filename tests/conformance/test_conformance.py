@@ -163,6 +163,33 @@ async def test_an_alarm_faults_the_tool_until_it_is_reset(
     assert [alarm.code for alarm in rig.driver.alarm_history] == [code]
 
 
+async def test_recover_leaves_the_tool_safe_idle_and_empty(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig, "W01")
+    await bounded(rig.driver.recover())
+    assert rig.driver.state is ToolState.IDLE
+    assert adapter.safe(rig.sim)
+    await adapter.prepare(rig, "W02")  # the tool is empty: it takes the next wafer
+
+
+async def test_recover_after_an_alarm_resets_and_empties_the_tool(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig, "W01")
+    fault, _ = adapter.alarm_fault
+    task = asyncio.create_task(adapter.operate(rig))
+    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    rig.sim.inject_fault(fault)
+    with pytest.raises(ToolAlarm):
+        await bounded(task)
+    rig.sim.clear_fault(fault)
+    await bounded(rig.driver.recover())
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.active_alarms == {}
+    await adapter.prepare(rig, "W02")
+
+
 # ----------------------------------------------------------------- abort, overrun, lost tool
 
 

@@ -183,6 +183,9 @@ class _Oven(Equipment):
     async def _clear_alarms(self) -> None:
         self.alarms = {}
 
+    async def _unload_everything(self) -> None:
+        self.log.append(f"unload everything at {self.clock.now():g}")
+
     async def _command_safe_state(self) -> None:
         self.log.append(f"safe state at {self.clock.now():g}")
 
@@ -243,3 +246,19 @@ async def test_a_wait_that_leaves_the_abort_to_its_caller_only_times_out():
     with pytest.raises(ToolTimeout, match=r"heat: still at 20 degC after 1 s$"):
         await oven.heat([10, 20, 30], timeout_s=1, abort_on_timeout=False)
     assert oven.log == ["read 10 at 0", "read 20 at 1"]
+
+
+async def test_recover_commands_the_safe_state_resets_a_reported_alarm_then_unloads():
+    oven = _Oven(VirtualClock())
+    await oven.connect()
+    oven.log.clear()
+    oven.alarms = {"OVER_TEMPERATURE": "zone 2 above its trip"}
+    await oven.recover()
+    assert oven.log == [
+        "safe state at 0",
+        "alarms at 0",  # the alarm is reported: reset clears it and reads again
+        "alarms at 0",
+        "unload everything at 0",
+    ]
+    assert oven.state is ToolState.IDLE
+    assert [alarm.code for alarm in oven.alarm_history] == ["OVER_TEMPERATURE"]

@@ -9,7 +9,6 @@ from pydantic import Field
 from packline.clock import VirtualClock
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.sequences.engine import Method, Recipe, Wafer, method
-from packline.sequences.plasma_clean import recover_chamber
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
 from packline.station import Station, ToolEntry
@@ -41,7 +40,6 @@ async def chamber_cycle(wafer: Wafer, chamber: PlasmaCleaner, seconds: float, la
     recipe=TwoToolRecipe,
     tools=("plasma_cleaner",),
     irreversible=("etch A", "etch B"),
-    recover={"plasma_cleaner": recover_chamber},
 )
 async def two_tools(wafer: Wafer, recipe: TwoToolRecipe) -> None:
     async with wafer.use("pc_a") as a:
