@@ -15,7 +15,6 @@ from packline.drivers.dicing_saw import AsciiDicingSaw
 from packline.drivers.equipment import E10State, Reading, ToolState
 from packline.drivers.errors import (
     CommandRefused,
-    ConnectionLost,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -375,21 +374,6 @@ async def test_abort_mid_cut_leaves_the_safe_state():
     assert last is not None
     assert last.outcome is CutOutcome.STOPPED
     assert sim.twin.get("W1").history[-1].detail["outcome"] == "stopped"
-
-
-async def test_the_saw_dying_mid_cut_is_connection_lost():
-    async with saw_on_line() as (sim, saw):
-        await saw.mount("W1")
-        started = asyncio.Event()
-        when_lines_done(saw, 2, started.set)
-        cut = asyncio.create_task(saw.dice(RECIPE))
-        await started.wait()
-        await sim.stop()
-        wall = time.monotonic()
-        with pytest.raises(ConnectionLost):
-            await cut
-        assert time.monotonic() - wall < 2.0
-        assert saw.state is ToolState.FAULT
 
 
 # ------------------------------------------------------------------ the pure physics

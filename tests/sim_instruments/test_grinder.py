@@ -19,7 +19,6 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
     CommandRefused,
-    ConnectionLost,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -453,35 +452,6 @@ async def test_cancelled_grind_leaves_the_safe_state(rig: Rig):
     await rig.clock.sleep(60)
     assert await rig.driver.request_thickness_um() == pytest.approx(stopped_at, abs=0.1)
     assert "grind aborted" in rig.twin.get("W01").operations()
-
-
-async def test_tool_dying_mid_grind_raises_connection_lost_in_time(rig: Rig):
-    await chuck(rig)
-    grind = asyncio.create_task(rig.driver.grind(RECIPE))
-    await wait_for(rig, lambda: rig.sim.phase is GrindPhase.COARSE, "coarse")
-    started = time.monotonic()
-    await rig.sim.stop()
-    async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):
-        with pytest.raises(ConnectionLost):
-            await grind
-    assert time.monotonic() - started < rig.driver.link.timeout_s + 1
-    assert rig.driver.state is ToolState.FAULT
-
-
-async def test_engineering_and_maintenance_modes(rig: Rig):
-    await rig.driver.enter_engineering()
-    assert rig.driver.e10_state is E10State.ENGINEERING
-    await chuck(rig)
-    await rig.driver.grind(GrindRecipe(600))
-    assert rig.driver.state is ToolState.ENGINEERING
-    await rig.driver.leave_engineering()
-    await rig.driver.start_maintenance()
-    assert rig.driver.e10_state is E10State.SCHEDULED_DOWNTIME
-    with pytest.raises(ToolStateError, match="grind: not allowed while maintenance"):
-        await rig.driver.grind(RECIPE)
-    await rig.driver.end_maintenance()
-    await rig.driver.close()
-    assert rig.driver.e10_state is E10State.NON_SCHEDULED
 
 
 # ----------------------------------------------------------------- physics at wafer scale

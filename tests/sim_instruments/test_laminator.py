@@ -21,7 +21,6 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, Reading, ToolState
 from packline.drivers.errors import (
     CommandRefused,
-    ConnectionLost,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -491,30 +490,3 @@ async def test_a_job_past_its_allowance_is_aborted_before_the_timeout_is_raised(
     assert rig.sim.phase is LaminatorPhase.READY  # vented, heater off
     assert rig.sim.platen.drive == "off"
     assert rig.driver.state is ToolState.IDLE
-
-
-async def test_tool_dying_mid_lamination_raises_connection_lost_in_time(rig: Rig):
-    await rig.driver.load("W01")
-    task = asyncio.create_task(rig.driver.laminate(FILM_45))
-    await wait_for_phase(rig, LaminatorPhase.HEATING)
-    await rig.sim.stop()
-    async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):
-        with pytest.raises(ConnectionLost):
-            await task
-    assert rig.driver.state is ToolState.FAULT
-
-
-async def test_engineering_and_maintenance_states(rig: Rig):
-    await rig.driver.enter_engineering()
-    assert rig.driver.e10_state is E10State.ENGINEERING
-    await rig.driver.load("W01")
-    await rig.driver.laminate(FILM_45)
-    assert rig.driver.state is ToolState.ENGINEERING
-    await rig.driver.leave_engineering()
-    await rig.driver.start_maintenance()
-    assert rig.driver.e10_state is E10State.SCHEDULED_DOWNTIME
-    with pytest.raises(ToolStateError, match="laminate: not allowed while maintenance"):
-        await rig.driver.laminate(FILM_45)
-    await rig.driver.end_maintenance()
-    await rig.driver.close()
-    assert rig.driver.e10_state is E10State.NON_SCHEDULED

@@ -19,7 +19,6 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, Reading, ToolState
 from packline.drivers.errors import (
     CommandRefused,
-    ConnectionLost,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -471,23 +470,6 @@ async def test_abort_when_idle_leaves_emission_off(rig: Rig):
     await rig.driver.abort()
     assert (rig.sim.emission, rig.sim.shutter_open) == (False, False)
     assert rig.driver.state is ToolState.IDLE
-
-
-async def test_the_tool_dying_mid_job_is_connection_lost_within_the_timeout(rig: Rig):
-    laminated(rig.twin, "W01")
-    await load(rig, "W01")
-    running = asyncio.Event()
-    rig.driver.add_reading_listener(lambda r: running.set() if r.name == "progress" else None)
-    task = asyncio.create_task(rig.driver.drill_vias(UV_DRILL))
-    async with asyncio.timeout(10):
-        await running.wait()
-    started = time.monotonic()
-    await rig.sim.stop()
-    with pytest.raises(ConnectionLost):
-        async with asyncio.timeout(5):
-            await task
-    assert time.monotonic() - started < rig.driver.link.timeout_s + 1.0
-    assert rig.driver.state is ToolState.FAULT
 
 
 # ------------------------------------------------------------------------ physics at wafer scale

@@ -17,7 +17,6 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
     CommandRefused,
-    ConnectionLost,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -239,17 +238,6 @@ async def test_cancelled_clean_commands_the_safe_state(rig: Rig):
     assert rig.driver.state is ToolState.IDLE
 
 
-async def test_tool_dying_mid_recipe_raises_connection_lost_in_time(rig: Rig):
-    await load_and_evacuate(rig, "W01")
-    clean = asyncio.create_task(rig.driver.clean(O2_THEN_AR))
-    await wait_for_processing(rig)
-    await rig.sim.stop()
-    async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):
-        with pytest.raises(ConnectionLost):
-            await clean
-    assert rig.driver.state is ToolState.FAULT
-
-
 async def test_engineering_mode_runs_operations_and_reports_e10_engineering(rig: Rig):
     await rig.driver.enter_engineering()
     assert rig.driver.e10_state is E10State.ENGINEERING
@@ -261,11 +249,6 @@ async def test_engineering_mode_runs_operations_and_reports_e10_engineering(rig:
     with pytest.raises(ToolStateError, match="vent: not allowed while maintenance"):
         await rig.driver.vent()
     await rig.driver.end_maintenance()
-
-
-async def test_close_leaves_the_tool_non_scheduled(rig: Rig):
-    await rig.driver.close()
-    assert rig.driver.e10_state is E10State.NON_SCHEDULED
 
 
 async def test_o2_dry_etch_opens_the_bottom_of_concave_portions(rig: Rig):

@@ -14,7 +14,6 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
     CommandRefused,
-    ConnectionLost,
     InterlockOpen,
     LimitViolation,
     ToolAlarm,
@@ -422,16 +421,6 @@ async def test_a_run_over_its_time_is_aborted_and_times_out(loaded):
     assert sim.state is BonderState.IDLE
     assert sim.last_result is RunResult.ABORTED
     assert bonder.state is ToolState.IDLE
-
-
-async def test_tool_dying_mid_run_is_connection_lost(loaded, bench):
-    sim, bonder = loaded
-    task = asyncio.create_task(bonder.form_stud_bumps(PROGRAM))
-    await run_until(bench.clock, task, lambda: sim.run is not None and sim.run.done > 10)
-    await sim.stop()
-    with pytest.raises(ConnectionLost):
-        await bounded(task)
-    assert bonder.state is ToolState.FAULT
 
 
 async def test_close_is_offline(bench):
