@@ -263,7 +263,7 @@ class ScpiWire:
                     for c in commands
                 ),
             ),
-            "errors": table(
+            "refusals": table(
                 ("code", "message", "when"),
                 ((r.code, _message(spec, r), _when(r)) for r in spec.refusals),
             ),

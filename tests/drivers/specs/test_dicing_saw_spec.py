@@ -28,7 +28,7 @@ from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "dicing-saw.md"
-MARKERS = {"commands", "setpoints", "alarms", "interlocks", "refusals"}
+MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals"}
 
 
 def page() -> str:

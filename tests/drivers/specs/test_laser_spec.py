@@ -30,7 +30,7 @@ from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "laser.md"
-MARKERS = {"common", "commands", "setpoints", "alarms", "interlocks", "errors"}
+MARKERS = {"common", "commands", "setpoints", "alarms", "interlocks", "refusals"}
 
 
 def test_the_pages_tables_are_rendered_from_the_spec():
