@@ -1,11 +1,13 @@
 """What every link to a tool guarantees, whatever the wire.
 
 A link owns one connection to one tool. It serialises exchanges (a query is a write and its
-read, never interleaved with another), bounds each with a wall-clock timeout, logs every
-exchange to the `packline.wire` logger when a user switches it on, turns library exceptions
-into the driver error hierarchy, and after a lost connection reconnects on the next exchange
-according to its `ReconnectPolicy`. A timed-out exchange drops the connection, because a late
-reply would otherwise be read as the answer to the next question.
+read, never interleaved with another), bounds each with a wall-clock timeout over the whole
+exchange (not per chunk of bytes), logs every exchange to the `packline.wire` logger when a user
+switches it on, turns library exceptions into the driver error hierarchy, and after a lost
+connection reconnects on the next exchange according to its `ReconnectPolicy`. A timed-out
+exchange drops the connection, because a late reply would otherwise be read as the answer to
+the next question. An exchange that only reads (`idempotent`) and got no reply at all is tried
+`read_retries` more times before the timeout is raised; one that changes the tool never is.
 """
 
 from __future__ import annotations
@@ -23,15 +25,32 @@ from typing import TypeVar
 
 from packline.clock import Clock, WallClock
 
-from ..errors import ConnectionLost, ToolConnectionError, ToolError, ToolTimeout
+from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
 
 T = TypeVar("T")
 
 wire_log = logging.getLogger("packline.wire")
+log = logging.getLogger(__name__)
 
 #: The longest a link waits for one reply or one connection: a tool that has not answered in
 #: ten minutes is lost, and a longer timeout would only hide it.
 MAX_TIMEOUT_S = 600.0
+
+#: The most retries a link allows for a read that got no reply: each costs up to `timeout_s`.
+MAX_READ_RETRIES = 3
+
+#: The longest reply line a text link accepts at most (`max_line_bytes`): 16 MiB.
+MAX_LINE_BYTES = 16 * 1024 * 1024
+
+#: How many bytes of a garbled or incomplete reply an error message quotes.
+_QUOTED_REPLY_BYTES = 32
+
+
+def quote_reply(data: bytes) -> str:
+    """`data` for an error message: its size and its first bytes, however large it is."""
+    head = bytes(data[:_QUOTED_REPLY_BYTES])
+    more = "..." if len(data) > _QUOTED_REPLY_BYTES else ""
+    return f"{len(data)} byte(s) {head!r}{more}"
 
 
 @contextmanager
@@ -88,8 +107,18 @@ class Link(ABC):
         timeout_s: float = 2.0,
         connect_timeout_s: float = 5.0,
         reconnect: ReconnectPolicy | Mapping[str, float] = ReconnectPolicy(),
+        read_retries: int = 1,
         clock: Clock | None = None,
     ) -> None:
+        if (
+            isinstance(read_retries, bool)
+            or not isinstance(read_retries, int)
+            or not 0 <= read_retries <= MAX_READ_RETRIES
+        ):
+            raise ValueError(
+                f"{tool} at {address}: read_retries must be a whole number 0..{MAX_READ_RETRIES}, "
+                f"got {read_retries!r}"
+            )
         for option, value in (("timeout_s", timeout_s), ("connect_timeout_s", connect_timeout_s)):
             if (
                 isinstance(value, bool)
@@ -122,6 +151,7 @@ class Link(ABC):
         self.timeout_s = float(timeout_s)
         self.connect_timeout_s = float(connect_timeout_s)
         self.reconnect = reconnect
+        self.read_retries = read_retries
         self.clock: Clock = clock or WallClock()
         self._lock = asyncio.Lock()
         self._connected = False
@@ -131,6 +161,9 @@ class Link(ABC):
         #: says. Otherwise `attempts=0` would leave a cancelled operation unable to send the
         #: abort that makes the tool safe.
         self._dropped_by_link = False
+        #: The bytes of a reply that began but has not completed, in the exchange running now:
+        #: when time runs out they make the error a garbled or incomplete reply, not silence.
+        self._reply_so_far: bytes | bytearray = b""
 
     @property
     def connected(self) -> bool:
@@ -164,38 +197,63 @@ class Link(ABC):
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s %s %s %r", self.tool, self.address, direction, payload)
 
-    async def exchange(self, action: str, operation: Callable[[], Awaitable[T]]) -> T:
+    async def exchange(
+        self, action: str, operation: Callable[[], Awaitable[T]], *, idempotent: bool = False
+    ) -> T:
         """Run one exchange under the link's lock, timeout, reconnect policy and error mapping.
 
         `action` says what was asked (it goes into every error message); `operation` does the
-        I/O on the open connection.
+        I/O on the open connection. An `idempotent` exchange (a read that changes nothing on
+        the tool) that got no reply at all is tried again, up to `read_retries` times, before
+        `ToolTimeout` is raised; any other is never repeated.
         """
         async with self._lock:
             # The whole exchange, a reconnect (and its wall-clock delays) included, is wire
             # work that a virtual clock must not jump over.
             with self.clock.activity():
-                if not self._connected or not self._is_open():
-                    await self._drop()
-                    await self._reconnect(action)
-                try:
-                    async with asyncio.timeout(self.timeout_s):
-                        return await operation()
-                except TimeoutError:
-                    await self._drop(by_link=True)
-                    raise ToolTimeout(
-                        self.tool, self.address, action, f"no reply within {self.timeout_s:g} s"
-                    ) from None
-                except ToolError:
-                    raise
-                except self.connection_errors as error:
-                    await self._drop()
-                    raise ConnectionLost(
-                        self.tool, self.address, action, f"connection lost ({error!r})"
-                    ) from error
-                except asyncio.CancelledError:
-                    # A half-done exchange leaves the stream out of step: start afresh next time.
-                    await self._drop(by_link=True)
-                    raise
+                retries_left = self.read_retries if idempotent else 0
+                while True:
+                    try:
+                        return await self._exchange_once(action, operation)
+                    except ToolTimeout as timeout:
+                        if not retries_left:
+                            raise
+                        retries_left -= 1
+                        log.info("%s; a read, so asked again", timeout)
+
+    async def _exchange_once(self, action: str, operation: Callable[[], Awaitable[T]]) -> T:
+        if not self._connected or not self._is_open():
+            await self._drop()
+            await self._reconnect(action)
+        self._reply_so_far = b""
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                return await operation()
+        except TimeoutError:
+            # Drop first: it ends whatever still reads, so the bytes it got are all in.
+            await self._drop(by_link=True)
+            if self._reply_so_far:
+                raise ProtocolError(
+                    self.tool,
+                    self.address,
+                    action,
+                    f"garbled or incomplete reply: no complete reply within "
+                    f"{self.timeout_s:g} s, only {quote_reply(self._reply_so_far)}",
+                ) from None
+            raise ToolTimeout(
+                self.tool, self.address, action, f"no reply within {self.timeout_s:g} s"
+            ) from None
+        except ToolError:
+            raise
+        except self.connection_errors as error:
+            await self._drop()
+            raise ConnectionLost(
+                self.tool, self.address, action, f"connection lost ({error!r})"
+            ) from error
+        except asyncio.CancelledError:
+            # A half-done exchange leaves the stream out of step: start afresh next time.
+            await self._drop(by_link=True)
+            raise
 
     async def _reconnect(self, action: str) -> None:
         if not self._ever_connected:
@@ -268,7 +326,12 @@ class Link(ABC):
 
 
 class TextLink(Link):
-    """A link that exchanges lines of text: SCPI and ASCII command sets (VISA or serial)."""
+    """A link that exchanges lines of text: SCPI and ASCII command sets (VISA or serial).
+
+    A reply is at most `max_line_bytes` bytes before its termination; a longer one is a
+    `ProtocolError`, raised as soon as that many bytes arrived without the termination (a tool
+    that floods is cut off there, not when memory runs out).
+    """
 
     def __init__(
         self,
@@ -277,23 +340,52 @@ class TextLink(Link):
         read_termination: str = "\n",
         write_termination: str = "\n",
         encoding: str = "ascii",
+        max_line_bytes: int = 65536,
         **options: object,
     ) -> None:
         super().__init__(address, **options)  # type: ignore[arg-type]
+        if (
+            isinstance(max_line_bytes, bool)
+            or not isinstance(max_line_bytes, int)
+            or not 1 <= max_line_bytes <= MAX_LINE_BYTES
+        ):
+            raise ValueError(
+                f"{self.tool} at {address}: max_line_bytes must be a whole number "
+                f"1..{MAX_LINE_BYTES}, got {max_line_bytes!r}"
+            )
+        if not read_termination:
+            raise ValueError(f"{self.tool} at {address}: read_termination must not be empty")
         self.read_termination = read_termination
         self.write_termination = write_termination
         self.encoding = encoding
+        self.max_line_bytes = max_line_bytes
 
-    async def query(self, command: str) -> str:
-        """Send `command` and return the tool's one-line reply, without its termination."""
+    async def query(self, command: str, *, idempotent: bool = False) -> str:
+        """Send `command` and return the tool's one-line reply, without its termination.
+
+        `idempotent=True` says the command only reads (a status or identity query): if the
+        tool does not answer at all it is asked again, up to `read_retries` times, before
+        `ToolTimeout`. Leave it False for anything that changes the tool, which is never sent
+        twice. A reply that is the command itself (a tool echoing its input) is a
+        `ProtocolError`, and the connection is dropped, since its real answer may follow.
+        """
 
         async def operation() -> str:
             self.log_wire(">", command)
-            reply = await self._query(command)
+            raw = await self._query(command)
+            reply = self._decode(command, raw)
             self.log_wire("<", reply)
+            if reply == command:
+                await self._drop(by_link=True)
+                raise ProtocolError(
+                    self.tool,
+                    self.address,
+                    command,
+                    "the tool echoed the command instead of answering it (is its echo on?)",
+                )
             return reply
 
-        return await self.exchange(command, operation)
+        return await self.exchange(command, operation, idempotent=idempotent)
 
     async def write(self, command: str) -> None:
         """Send `command` that the protocol answers with nothing."""
@@ -304,10 +396,44 @@ class TextLink(Link):
 
         await self.exchange(command, operation)
 
+    def _encode(self, command: str) -> bytes:
+        """`command` with its write termination, as bytes; a `ProtocolError` if it cannot be."""
+        try:
+            return (command + self.write_termination).encode(self.encoding)
+        except UnicodeEncodeError as error:
+            raise ProtocolError(
+                self.tool, self.address, command, f"cannot encode as {self.encoding}"
+            ) from error
+
+    def _decode(self, command: str, raw: bytes) -> str:
+        """The reply `raw` (its termination included) as text, without the termination."""
+        try:
+            text = raw.decode(self.encoding)
+        except UnicodeDecodeError as error:
+            raise ProtocolError(
+                self.tool, self.address, command, f"undecodable reply {raw!r} ({error.reason})"
+            ) from None
+        if not text.endswith(self.read_termination):
+            raise ProtocolError(self.tool, self.address, command, f"unterminated reply {raw!r}")
+        return text[: len(text) - len(self.read_termination)]
+
+    def _too_long(self, command: str) -> ProtocolError:
+        """The error for a reply that reached `max_line_bytes` without its termination."""
+        return ProtocolError(
+            self.tool,
+            self.address,
+            command,
+            f"no {self.read_termination!r} within {self.max_line_bytes} bytes",
+        )
+
     @abstractmethod
-    async def _query(self, command: str) -> str:
-        """Write `command` with its termination and read one terminated reply."""
+    async def _query(self, command: str) -> bytes:
+        """Write `command` (`_encode`d) and read one reply, its termination included.
+
+        Bytes of a reply that has not completed are kept in `_reply_so_far` as they arrive;
+        a reply that reaches `max_line_bytes` without its termination raises `_too_long`.
+        """
 
     @abstractmethod
     async def _write(self, command: str) -> None:
-        """Write `command` with its termination."""
+        """Write `command` (`_encode`d) with its termination."""

@@ -5,7 +5,9 @@ pyserial URL: `socket://HOST:PORT` (a serial device server's raw TCP port) or
 `rfc2217://HOST:PORT` (one that also carries the line settings).
 
 Replies are framed by the read termination; a line that does not decode, or that grows past
-`max_line_bytes` without a termination, is a `ProtocolError`. End of file from the port (a
+`max_line_bytes` without a termination, is a `ProtocolError` (raised as soon as that many bytes
+are in, so a flooding tool costs at most `max_line_bytes` of memory). The link's `timeout_s`
+bounds the whole reply, however slowly its bytes trickle in. End of file from the port (a
 socket peer closed, a pty hung up) is a lost connection.
 """
 
@@ -19,7 +21,6 @@ from typing import Any
 import serial
 import serial_asyncio_fast
 
-from ..errors import ProtocolError
 from .base import TextLink
 
 log = logging.getLogger(__name__)
@@ -46,7 +47,6 @@ class SerialLink(TextLink):
         stopbits: float = 1,
         xonxoff: bool = False,
         rtscts: bool = False,
-        max_line_bytes: int = 65536,
         **options: Any,
     ) -> None:
         super().__init__(address, **options)
@@ -58,13 +58,16 @@ class SerialLink(TextLink):
             "xonxoff": xonxoff,
             "rtscts": rtscts,
         }
-        self.max_line_bytes = max_line_bytes
         self._separator = self.read_termination.encode(self.encoding)
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        #: What arrived and is not yet part of a reply returned (a reply's start, or a line
+        #: that came after the one asked for).
+        self._received = bytearray()
 
     async def _open(self) -> None:
         await self._close()
+        self._received = bytearray()
         self._reader, self._writer = await serial_asyncio_fast.open_serial_connection(
             url=self.address, limit=self.max_line_bytes, **self.serial_options
         )
@@ -96,43 +99,30 @@ class SerialLink(TextLink):
             and not self._writer.is_closing()
         )
 
-    async def _query(self, command: str) -> str:
+    async def _query(self, command: str) -> bytes:
         assert self._reader is not None
-        self._send(command)
-        try:
-            raw = await self._reader.readuntil(self._separator)
-        except asyncio.IncompleteReadError as error:
-            raise ConnectionResetError(
-                f"end of file after {error.partial!r}" if error.partial else "end of file"
-            ) from None
-        except asyncio.LimitOverrunError as error:
-            # The rest of that line is still buffered: start afresh on the next exchange.
-            await self._drop(by_link=True)
-            raise ProtocolError(
-                self.tool,
-                self.address,
-                command,
-                f"no {self.read_termination!r} within {self.max_line_bytes} bytes",
-            ) from error
-        try:
-            reply = raw.decode(self.encoding)
-        except UnicodeDecodeError as error:
-            raise ProtocolError(
-                self.tool, self.address, command, f"undecodable reply {raw!r} ({error.reason})"
-            ) from None
-        return reply[: len(reply) - len(self.read_termination)]
+        await self._write(command)
+        self._reply_so_far = self._received
+        # The whole reply may be `max_line_bytes`, then the separator.
+        limit = self.max_line_bytes + len(self._separator)
+        while (end := self._received.find(self._separator)) < 0:
+            if len(self._received) >= limit:
+                # The rest of that line may still come: start afresh on the next exchange.
+                await self._drop(by_link=True)
+                raise self._too_long(command)
+            chunk = await self._reader.read(limit - len(self._received))
+            if not chunk:
+                partial = bytes(self._received)
+                raise ConnectionResetError(
+                    f"end of file after {partial!r}" if partial else "end of file"
+                )
+            self._received += chunk
+        end += len(self._separator)
+        reply = bytes(self._received[:end])
+        del self._received[:end]
+        return reply
 
     async def _write(self, command: str) -> None:
-        self._send(command)
         assert self._writer is not None
+        self._writer.write(self._encode(command))
         await self._writer.drain()
-
-    def _send(self, command: str) -> None:
-        assert self._writer is not None
-        try:
-            data = (command + self.write_termination).encode(self.encoding)
-        except UnicodeEncodeError as error:
-            raise ProtocolError(
-                self.tool, self.address, command, f"cannot encode as {self.encoding}"
-            ) from error
-        self._writer.write(data)

@@ -5,24 +5,36 @@ Addresses are VISA resource names: `TCPIP0::HOST::PORT::SOCKET` (a raw socket po
 (`TCPIP0::HOST::INSTR` over VXI-11, `USB0::...`, `GPIB0::...` with the matching backend).
 
 PyVISA blocks, so every call runs in one worker thread that belongs to the link (measured
-faster than `asyncio.to_thread`, see `bench/links.py`, and it orders a close after a running
-read, so a resource is never closed under a thread still using it). The VISA timeout is set a
-little below the link's own timeout: the worker returns with a VISA timeout before the link's
-wall-clock timeout fires.
+faster than `asyncio.to_thread`, see `bench/links.py`); it orders a close after a running read,
+so a resource is never closed under a thread still using it. It is a daemon thread: a reader
+that a broken backend keeps stuck can never hold the process open.
+
+PyVISA's own `read_raw` reads until the termination however long that takes and however much
+arrives (pyvisa-py's socket timeout only counts silence between chunks): a tool that floods or
+trickles bytes without a newline held it forever. The link reads the reply itself, chunk by
+chunk in slices of at most `_READ_SLICE_S`, and stops at `max_line_bytes` (`ProtocolError`) or
+at its deadline, the VISA timeout, a little below the link's `timeout_s` (a silent tool is
+`ToolTimeout`, one that began a reply and did not finish it a garbled or incomplete reply).
+Closing the link (which a timed-out exchange does) stops the reader between two slices and shuts
+a socket down under it, so a read stuck inside pyvisa-py returns at once; `close()` waits for
+the worker thread to end, at most `_CLOSE_WAIT_S`.
 
 pyvisa-py does not notice a socket peer that closed cleanly (it reads nothing until its
-timeout); after a VISA timeout the link looks at the socket and reports a closed peer as
-`ConnectionLost` rather than `ToolTimeout`. A peer that resets the connection is reported at
-once.
+timeout); between slices the link looks at the socket and reports a closed peer as
+`ConnectionLost`, within one slice. A peer that resets the connection is reported at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
+import contextlib
 import logging
+import queue
 import socket
+import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import pyvisa
@@ -39,14 +51,68 @@ log = logging.getLogger(__name__)
 
 #: How much earlier than the link's timeout the VISA timeout fires (at most), in seconds.
 _VISA_TIMEOUT_LEAD_S = 0.05
+#: The longest one call into the VISA library waits: the reader looks at its deadline, at
+#: `close()` and at a peer that went away at least this often.
+_READ_SLICE_S = 0.1
+#: The most bytes one call into the VISA library asks for (pyvisa-py's socket chunk).
+_CHUNK_BYTES = 4096
+#: How long `close()` waits for the worker thread to end once the reader was told to stop.
+_CLOSE_WAIT_S = 1.0
+
+_Call = tuple[Callable[..., Any], tuple[object, ...], "concurrent.futures.Future[Any] | None"]
+
+
+class _Worker:
+    """One daemon thread that runs a link's blocking VISA calls, one after another."""
+
+    def __init__(self, name: str) -> None:
+        self._calls: queue.SimpleQueue[_Call | None] = queue.SimpleQueue()
+        self.thread = threading.Thread(target=self._serve, name=name, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while (call := self._calls.get()) is not None:
+            function, args, future = call
+            if future is None:
+                try:
+                    function(*args)
+                except Exception as error:
+                    log.warning("%s: %r", self.thread.name, error)
+            elif future.set_running_or_notify_cancel():
+                try:
+                    future.set_result(function(*args))
+                except BaseException as error:  # handed over to the task that awaits it
+                    future.set_exception(error)
+
+    async def run(self, function: Callable[..., T], *args: object) -> T:
+        """Run `function(*args)` in the thread, after the calls queued before it."""
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+        self._calls.put((function, args, future))
+        return await asyncio.wrap_future(future)
+
+    def submit(self, function: Callable[..., object], *args: object) -> None:
+        """Queue `function(*args)` without waiting for it; a failure is logged."""
+        self._calls.put((function, args, None))
+
+    async def stop(self, wait_s: float) -> bool:
+        """End the thread once the queued calls have run; False if it still runs after
+        `wait_s` (it is a daemon thread, so it cannot hold the process open)."""
+        self._calls.put(None)
+        deadline = time.monotonic() + wait_s
+        while self.thread.is_alive():
+            if time.monotonic() >= deadline:
+                return False
+            await asyncio.sleep(0.001)
+        return True
 
 
 class VisaLink(TextLink):
     """One VISA session to one instrument, exchanging terminated lines of text.
 
     `visa_library` selects the PyVISA backend (`"@py"`, pyvisa-py, by default); `baudrate`
-    applies to `ASRL` resources. Other options are the `TextLink`'s (terminations, encoding)
-    and the `Link`'s (`tool`, `timeout_s`, `connect_timeout_s`, `reconnect`, `clock`).
+    applies to `ASRL` resources. Other options are the `TextLink`'s (terminations, encoding,
+    `max_line_bytes`) and the `Link`'s (`tool`, `timeout_s`, `connect_timeout_s`,
+    `reconnect`, `read_retries`, `clock`).
     """
 
     def __init__(
@@ -61,24 +127,30 @@ class VisaLink(TextLink):
         self.visa_library = visa_library
         self.baudrate = baudrate
         lead_s = min(_VISA_TIMEOUT_LEAD_S, self.timeout_s / 10)
+        #: The deadline of one reply, counted from the start of its read.
         self.visa_timeout_ms = max(1, round((self.timeout_s - lead_s) * 1000))
         self._resource: MessageBasedResource | None = None
-        self._worker: ThreadPoolExecutor | None = None
+        self._worker: _Worker | None = None
+        #: Set by `_close`: the reader stops between two slices (one per open session).
+        self._stop_reading = threading.Event()
+        #: The VISA timeout the session has now: one read slice, or the last bit of one.
+        self._slice_ms = round(_READ_SLICE_S * 1000)
 
     # ---- the worker thread ----------------------------------------------------------------
 
     async def _in_worker(self, function: Callable[..., T], *args: object) -> T:
         assert self._worker is not None
-        return await asyncio.get_running_loop().run_in_executor(self._worker, function, *args)
+        return await self._worker.run(function, *args)
 
-    def _open_resource(self) -> MessageBasedResource:
+    def _open_resource(self, stop_reading: threading.Event) -> MessageBasedResource:
         manager = pyvisa.ResourceManager(self.visa_library)
+        self._slice_ms = min(round(_READ_SLICE_S * 1000), self.visa_timeout_ms)
         try:
             resource = manager.open_resource(
                 self.address,
                 read_termination=self.read_termination,
                 write_termination=self.write_termination,
-                timeout=self.visa_timeout_ms,
+                timeout=self._slice_ms,
                 open_timeout=round(self.connect_timeout_s * 1000),
             )
         except Exception as error:
@@ -88,6 +160,10 @@ class VisaLink(TextLink):
         if not isinstance(resource, MessageBasedResource):
             resource.close()
             raise ValueError(f"{self.address} is not a message-based VISA resource")
+        if stop_reading.is_set():
+            # The link gave up on this connect while it ran: nobody will close it but us.
+            resource.close()
+            raise ConnectionAbortedError("closed while connecting")
         if self.baudrate is not None and resource.interface_type == constants.InterfaceType.asrl:
             resource.baud_rate = self.baudrate  # type: ignore[attr-defined]
         sock = _socket_of(resource)
@@ -103,13 +179,16 @@ class VisaLink(TextLink):
             resource.set_visa_attribute(constants.ResourceAttribute.suppress_end_enabled, True)
         return resource
 
-    def _exchange_blocking(self, data: bytes, reply: bool) -> bytes:
-        resource = self._resource
-        if resource is None:
-            raise ConnectionResetError("VISA session closed")
+    def _exchange_blocking(
+        self,
+        resource: MessageBasedResource,
+        stop_reading: threading.Event,
+        command: str,
+        reply: bool,
+    ) -> bytes:
         try:
-            resource.write_raw(data)
-            return resource.read_raw() if reply else b""
+            resource.write_raw(self._encode(command))
+            return self._read_reply(resource, stop_reading, command) if reply else b""
         except VisaIOError as error:
             if error.error_code != constants.StatusCode.error_timeout:
                 raise ConnectionError(str(error)) from error
@@ -117,54 +196,100 @@ class VisaLink(TextLink):
                 raise ConnectionResetError("the tool closed the connection") from error
             raise TimeoutError(str(error)) from error
 
+    def _read_reply(
+        self, resource: MessageBasedResource, stop_reading: threading.Event, command: str
+    ) -> bytes:
+        """One reply, its termination included, read slice by slice until the deadline."""
+        last_byte = self.read_termination.encode(self.encoding)[-1:]
+        limit = self.max_line_bytes + len(self.read_termination.encode(self.encoding))
+        reply = bytearray()
+        self._reply_so_far = reply
+        deadline = time.monotonic() + self.visa_timeout_ms / 1000
+        while not reply.endswith(last_byte):
+            if len(reply) >= limit:
+                raise self._too_long(command)
+            remaining_s = deadline - time.monotonic()
+            if remaining_s <= 0 or stop_reading.is_set():
+                raise VisaIOError(constants.StatusCode.error_timeout)
+            slice_ms = max(1, min(round(_READ_SLICE_S * 1000), round(remaining_s * 1000)))
+            if slice_ms != self._slice_ms:
+                resource.timeout = self._slice_ms = slice_ms
+            chunk, timed_out = _read_chunk(resource, min(_CHUNK_BYTES, limit - len(reply)))
+            reply += chunk
+            if timed_out and _peer_closed(resource):
+                raise ConnectionResetError("the tool closed the connection")
+        return bytes(reply)
+
     # ---- Link -----------------------------------------------------------------------------
 
     async def _open(self) -> None:
         await self._close()
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix=f"visa {self.tool}")
-        self._resource = await self._in_worker(self._open_resource)
+        self._worker = _Worker(f"visa {self.tool} {self.address}")
+        self._stop_reading = threading.Event()
+        self._resource = await self._in_worker(self._open_resource, self._stop_reading)
 
     async def _close(self) -> None:
         worker, self._worker = self._worker, None
         resource, self._resource = self._resource, None
         if worker is None:
             return
+        # Whatever runs in the worker stops: the reader between two slices, a read stuck in
+        # pyvisa-py (a trickle that never pauses) when its socket is shut down under it.
+        self._stop_reading.set()
         if resource is not None:
+            if (sock := _socket_of(resource)) is not None:
+                with contextlib.suppress(OSError):  # not connected any more: nothing to stop
+                    sock.shutdown(socket.SHUT_RDWR)
             # Queued behind a read still running in the worker: never closed under it.
-            closing = asyncio.get_running_loop().run_in_executor(worker, resource.close)
-            try:
-                async with asyncio.timeout(self.timeout_s + 1.0):
-                    await closing
-            except Exception as error:
-                log.warning(
-                    "%s at %s: closing the VISA session: %r", self.tool, self.address, error
-                )
-        worker.shutdown(wait=False)
+            worker.submit(resource.close)
+        if not await worker.stop(_CLOSE_WAIT_S):
+            log.warning(
+                "%s at %s: the VISA reader did not stop within %g s; left to end on its own",
+                self.tool,
+                self.address,
+                _CLOSE_WAIT_S,
+            )
 
-    async def _query(self, command: str) -> str:
-        data = self._encode(command)
-        raw = await self._in_worker(self._exchange_blocking, data, True)
+    async def _query(self, command: str) -> bytes:
+        assert self._resource is not None
         try:
-            text = raw.decode(self.encoding)
-        except UnicodeDecodeError as error:
-            raise ProtocolError(
-                self.tool, self.address, command, f"undecodable reply {raw!r} ({error.reason})"
-            ) from None
-        if not text.endswith(self.read_termination):
-            raise ProtocolError(self.tool, self.address, command, f"unterminated reply {raw!r}")
-        return text[: len(text) - len(self.read_termination)]
+            return await self._in_worker(
+                self._exchange_blocking, self._resource, self._stop_reading, command, True
+            )
+        except ProtocolError:
+            # Too long: the rest of that line may still come, start afresh next time.
+            await self._drop(by_link=True)
+            raise
 
     async def _write(self, command: str) -> None:
-        data = self._encode(command)
-        await self._in_worker(self._exchange_blocking, data, False)
+        assert self._resource is not None
+        await self._in_worker(
+            self._exchange_blocking, self._resource, self._stop_reading, command, False
+        )
 
-    def _encode(self, command: str) -> bytes:
+
+def _read_chunk(resource: MessageBasedResource, count: int) -> tuple[bytes, bool]:
+    """Up to `count` bytes within the session's timeout, and whether that timeout ran out.
+
+    pyvisa-py's session keeps what arrived before a timeout, where PyVISA's `read` raises and
+    drops it; with another backend those bytes are lost and only the timeout is seen.
+    """
+    session = getattr(resource.visalib, "sessions", {}).get(resource.session)
+    if session is None:
         try:
-            return (command + self.write_termination).encode(self.encoding)
-        except UnicodeEncodeError as error:
-            raise ProtocolError(
-                self.tool, self.address, command, f"cannot encode as {self.encoding}"
-            ) from error
+            with resource.ignore_warning(constants.StatusCode.success_max_count_read):
+                data, _ = resource.visalib.read(resource.session, count)
+        except VisaIOError as error:
+            if error.error_code == constants.StatusCode.error_timeout:
+                return b"", True
+            raise
+        return data, False
+    data, status = session.read(count)
+    if status == constants.StatusCode.error_timeout:
+        return data, True
+    if status < 0:
+        raise VisaIOError(status)
+    return data, False
 
 
 def _socket_of(resource: MessageBasedResource) -> socket.socket | None:
