@@ -1,4 +1,4 @@
-"""Simulated stud-bumping wire bonder: the ASCII host link on a serial line, with its bond physics.
+"""Simulated stud-bumping wire bonder: the ASCII host link on a serial line.
 
 Speaks the command set of `docs/protocols/wire-bonder.md` (the tool's spec, through the ASCII
 host-link wire side `families.ascii_host`; the program and site-range codecs come from the
@@ -6,7 +6,8 @@ driver module), on a pty by default or behind a `socket://` serial server. Time 
 clock: the run is advanced lazily to `clock.now()` on every command, so a virtual clock makes a
 20-minute wafer cost only the polls that watch it. A run is planned when it starts (stud
 geometry and where a ball fails to stick, vectorised over the selected sites) and laid onto the
-wafer twin slice by slice as time passes.
+wafer twin slice by slice as time passes. The bond physics are in
+`sim_instruments/physics/wire_bonder.py`.
 """
 
 from __future__ import annotations
@@ -28,190 +29,15 @@ from packline.drivers.wire_bonder import (
 )
 
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, whole_number
+from .physics.wire_bonder import (
+    BondPhysics,
+    BumpPlan,
+    bond_studs,
+    plan_bumps,
+    stud_cycle_s,
+    wire_per_stud_m,
+)
 from .twin import TwinStore, Workpiece, validate_wafer_id
-
-
-@dataclass(frozen=True)
-class BondPhysics:
-    """Constants of the stud model; defaults from PROCESS_WINDOWS (the (est) ones kept wide)."""
-
-    #: bonded base (collar) diameter / wire diameter: about 104 µm on 25 µm wire
-    collar_ratio: float = 4.16
-    #: body height of a stud bonded on a pad / wire diameter (before its tail)
-    first_stud_ratio: float = 1.4
-    #: height each stud stacked on another adds / wire diameter: 20-35 µm on 25 µm wire
-    stacked_stud_ratio: float = 1.1
-    #: tail left on the top stud when the wire is torn off (5-20 µm)
-    tail_um: float = 10.0
-    #: relative 1-sigma spread of stud height and base diameter
-    height_spread: float = 0.02
-    base_spread: float = 0.015
-    #: the program at which the ratios above hold; more force or energy flattens the stud
-    reference_force_gf: float = 35.0
-    reference_energy_uj: float = 720.0
-    #: copper is harder than gold: it deforms less under the same program (est)
-    copper_deformation: float = 0.9
-    #: free-air ball diameter / wire diameter (1.6-2.5); sets the wire a stud consumes
-    free_air_ball_ratio: float = 2.0
-    #: ultrasonic energy a ball needs to stick to a clean pad at the reference temperature (est)
-    clean_bond_energy_uj: float = 100.0
-    #: each this much residue + oxide on a pad adds the clean bond energy again (est)
-    contamination_scale_nm: float = 10.0
-    #: the needed energy grows e-fold for every this many degrees below the reference (est)
-    reference_temperature_c: float = 150.0
-    temperature_scale_c: float = 80.0
-    #: how sharply sticking fails as the energy falls towards what the pad needs
-    stick_steepness: float = 8.0
-    #: oxide a copper stud tip grows per 100 °C of stage temperature (gold grows none) (est)
-    copper_tip_oxide_nm_per_100c: float = 1.5
-    #: bond head motion, ball forming and tail cut per stud, besides the ultrasonic time:
-    #: 55 ms + 12 ms gives 15 studs/s (10-25 bumps/s)
-    motion_s: float = 0.055
-    heating_rate_c_per_s: float = 5.0
-    ambient_c: float = 25.0
-    spool_length_m: float = 500.0
-
-
-# ------------------------------------------------------------------------- pure physics
-
-
-def stud_deformation(program: BondProgram, physics: BondPhysics) -> float:
-    """How much more than at the reference program a stud is flattened (1.0 at the reference)."""
-    material = physics.copper_deformation if program.wire_material is WireMaterial.CU else 1.0
-    return (
-        material
-        * (program.bond_force_gf / physics.reference_force_gf) ** 0.15
-        * (program.ultrasonic_energy_uj / physics.reference_energy_uj) ** 0.05
-    )
-
-
-def form_studs(
-    existing_height_um: np.ndarray,
-    existing_base_um: np.ndarray,
-    program: BondProgram,
-    stack_count: int,
-    physics: BondPhysics,
-    rng: np.random.Generator,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Height and base diameter of each site after `stack_count` studs are bonded on it.
-
-    A bare pad (height 0) gets a base stud and `stack_count - 1` studs on top; a site that
-    already carries a bump gets all `stack_count` stacked on it and keeps its base.
-    """
-    d = program.wire_diameter_um
-    deformation = stud_deformation(program, physics)
-    first = physics.first_stud_ratio * d / deformation
-    stacked = physics.stacked_stud_ratio * d / deformation
-    n = existing_height_um.size
-    bare = existing_height_um <= 0
-    body = np.where(
-        bare,
-        first + (stack_count - 1) * stacked,
-        existing_height_um - physics.tail_um + stack_count * stacked,
-    )
-    height = body * (1 + physics.height_spread * rng.standard_normal(n)) + physics.tail_um
-    new_base = (
-        physics.collar_ratio * d * deformation * (1 + physics.base_spread * rng.standard_normal(n))
-    )
-    base = np.where(bare, new_base, existing_base_um)
-    return height.astype(np.float32), base.astype(np.float32)
-
-
-def non_stick_probability(
-    residue_nm: np.ndarray, oxide_nm: np.ndarray, program: BondProgram, physics: BondPhysics
-) -> np.ndarray:
-    """Chance that the first ball on each site does not stick (NSOP).
-
-    The energy a site needs grows with the residue and oxide on its metal and as the stage
-    runs colder; the ball fails more and more surely as the program's ultrasonic energy falls
-    towards and below it.
-    """
-    contamination = residue_nm.astype(np.float64) + oxide_nm
-    needed_uj = (
-        physics.clean_bond_energy_uj
-        * (1 + contamination / physics.contamination_scale_nm)
-        * math.exp(
-            (physics.reference_temperature_c - program.stage_temperature_c)
-            / physics.temperature_scale_c
-        )
-    )
-    margin = program.ultrasonic_energy_uj / needed_uj
-    return 1 / (1 + np.exp(np.minimum(physics.stick_steepness * (margin - 1), 700)))
-
-
-def wire_per_stud_m(program: BondProgram, physics: BondPhysics) -> float:
-    """Wire length one stud consumes: its free-air ball's volume as wire, plus the tail."""
-    d = program.wire_diameter_um
-    ball_um3 = math.pi / 6 * (physics.free_air_ball_ratio * d) ** 3
-    return (ball_um3 / (math.pi / 4 * d**2) + physics.tail_um) * 1e-6
-
-
-def stud_cycle_s(program: BondProgram, physics: BondPhysics) -> float:
-    """Time for one stud: bond head motion and ball forming plus the ultrasonic bond."""
-    return physics.motion_s + program.ultrasonic_time_ms / 1000
-
-
-def tip_oxide_nm(program: BondProgram, physics: BondPhysics) -> float:
-    """Oxide on a fresh stud tip: none on gold, some on copper, more on a hotter stage."""
-    if program.wire_material is WireMaterial.AU:
-        return 0.0
-    return physics.copper_tip_oxide_nm_per_100c * program.stage_temperature_c / 100
-
-
-def bond_studs(
-    workpiece: Workpiece,
-    sites: np.ndarray,
-    height_um: np.ndarray,
-    base_um: np.ndarray,
-    stack_count: int,
-    program: BondProgram,
-    physics: BondPhysics,
-) -> None:
-    """Put finished bumps on `sites` of the workpiece: geometry, stack and a clean tip."""
-    workpiece.bump_height_um[sites] = height_um
-    workpiece.bump_base_diameter_um[sites] = base_um
-    workpiece.bump_stack[sites] += stack_count
-    workpiece.residue_nm[sites] = 0
-    workpiece.oxide_nm[sites] = tip_oxide_nm(program, physics)
-    workpiece.activated[sites] = False
-    workpiece.bump_material = program.wire_material.value
-
-
-@dataclass
-class BumpPlan:
-    """A run worked out at its start: what each selected site becomes, and where a ball fails."""
-
-    sites: np.ndarray
-    height_um: np.ndarray
-    base_um: np.ndarray
-    #: index (into `sites`) of the first site whose ball does not stick; len(sites) if none
-    non_stick_at: int
-
-
-def plan_bumps(
-    workpiece: Workpiece,
-    sites: np.ndarray,
-    program: BondProgram,
-    stack_count: int,
-    physics: BondPhysics,
-    rng: np.random.Generator,
-) -> BumpPlan:
-    """Plan bumping `sites` (ascending) of the workpiece with `program`, vectorised."""
-    height, base = form_studs(
-        workpiece.bump_height_um[sites],
-        workpiece.bump_base_diameter_um[sites],
-        program,
-        stack_count,
-        physics,
-        rng,
-    )
-    p = non_stick_probability(
-        workpiece.residue_nm[sites], workpiece.oxide_nm[sites], program, physics
-    )
-    fails = rng.random(sites.size) < p
-    non_stick_at = int(np.argmax(fails)) if fails.any() else int(sites.size)
-    return BumpPlan(sites, height, base, non_stick_at)
-
 
 # ------------------------------------------------------------------------- the tool
 

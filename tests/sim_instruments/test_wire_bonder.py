@@ -22,10 +22,8 @@ from packline.drivers.errors import (
 from packline.drivers.links import ReconnectPolicy, VisaLink
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from packline.drivers.wire_bonder import AsciiWireBonder
-from packline.sim_instruments.twin import TwinStore, WaferSpec
-from packline.sim_instruments.wire_bonder import (
+from packline.sim_instruments.physics.wire_bonder import (
     BondPhysics,
-    SimWireBonder,
     bond_studs,
     form_studs,
     non_stick_probability,
@@ -33,6 +31,8 @@ from packline.sim_instruments.wire_bonder import (
     tip_oxide_nm,
     wire_per_stud_m,
 )
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.wire_bonder import SimWireBonder
 from packline.testing import Rig, force_limits, open_rig
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
