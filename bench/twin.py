@@ -18,7 +18,7 @@ from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.sim_instruments.dicing_saw import singulated_units
 from packline.sim_instruments.grinder import grind_to_level
-from packline.sim_instruments.laminator import LaminatorPhysics, laminate_sheet
+from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
 from packline.sim_instruments.physics.wire_bonder import BondPhysics, plan_bumps
 from packline.sim_instruments.plasma_cleaner import PlasmaPhysics, expose_to_plasma

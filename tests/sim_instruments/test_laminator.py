@@ -37,9 +37,9 @@ from packline.drivers.roles.laminator import (
     SupportKind,
 )
 from packline.drivers.specs.laminator import SPEC
-from packline.sim_instruments.laminator import (
+from packline.sim_instruments.laminator import SimLaminator
+from packline.sim_instruments.physics.laminator import (
     LaminatorPhysics,
-    SimLaminator,
     laminate_sheet,
     residue_smear_nm,
     void_fraction,

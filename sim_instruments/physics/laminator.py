@@ -1,0 +1,105 @@
+"""The laminator's physics: its constants, and the resin sheet pressed onto the twin's sites.
+
+`LaminatorPhysics` holds the constants of the whole tool model (platen heating and cooling,
+chamber pumping and venting, peel, resin), estimates from the process windows, configurable per
+tool. The functions model what a pressed sheet leaves on the wafer: the resin thickness on
+every site, the smear on the bump tips that pierce it (`residue_smear_nm`) and the voids
+trapped in it (`void_fraction`), vectorised over the sites in `laminate_sheet`. The simulated
+laminator (`sim_instruments/laminator.py`) calls `laminate_sheet` at the end of the press.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..twin import Support, Workpiece
+
+
+@dataclass(frozen=True)
+class LaminatorPhysics:
+    """Constants of the laminator model; defaults from the process windows ((est) ones wide)."""
+
+    ambient_c: float = 25.0
+    heat_rate_c_per_s: float = 1.5  # (est)
+    natural_cooling_time_constant_s: float = 900.0  # (est)
+    forced_cooling_time_constant_s: float = 60.0  # (est)
+    over_temperature_margin_c: float = 10.0  # trip this far above the setpoint (est)
+    pump_floor_pa: float = 20.0
+    leak_floor_pa: float = 800.0  # what a leaking chamber pumps down to (est)
+    pump_time_constant_s: float = 6.0
+    evacuation_limit_s: float = 120.0
+    vent_time_s: float = 10.0
+    peel_time_s: float = 15.0
+    peel_below_c: float = 40.0  # (est)
+    #: 1-sigma spread of the laminated resin thickness, as a fraction of the sheet's (est)
+    resin_spread_fraction: float = 0.01
+    #: resin smear left on a tip that penetrates the resin, at the reference condition (est)
+    smear_nm: float = 300.0
+    smear_reference_c: float = 100.0
+    smear_reference_mpa: float = 0.5
+    #: the smear thins e-fold per this much hotter (the resin flows off the tip) (est)
+    smear_temperature_scale_c: float = 40.0
+    #: and as (reference pressure / pressure) to this power (est)
+    smear_pressure_exponent: float = 0.5
+    smear_spread_fraction: float = 0.2
+    #: voids: none below this chamber pressure, then this fraction per Pa above it (est)
+    void_free_pa: float = 100.0
+    void_fraction_per_pa: float = 5e-5
+    #: air trapped under the sheet at the start of the hold, escaping with this time constant
+    trapped_air_fraction: float = 0.02
+    hold_time_constant_s: float = 15.0
+
+
+def residue_smear_nm(temperature_c: float, pressure_mpa: float, physics: LaminatorPhysics) -> float:
+    """Mean resin smear (nm) left on a bump tip that pierced the resin at this temperature
+    and pressure: hotter resin is runnier and more pressure squeezes more of it off the tip."""
+    thermal = math.exp(
+        -(temperature_c - physics.smear_reference_c) / physics.smear_temperature_scale_c
+    )
+    mechanical = (physics.smear_reference_mpa / pressure_mpa) ** physics.smear_pressure_exponent
+    return physics.smear_nm * thermal * mechanical
+
+
+def void_fraction(vacuum_pa: float, hold_s: float, physics: LaminatorPhysics) -> float:
+    """Void fraction left in the resin: residual gas at the chamber pressure, plus air trapped
+    under the sheet that the vacuum hold did not have time to draw out."""
+    residual = physics.void_fraction_per_pa * max(vacuum_pa - physics.void_free_pa, 0.0)
+    trapped = physics.trapped_air_fraction * math.exp(-hold_s / physics.hold_time_constant_s)
+    return min(residual + trapped, 1.0)
+
+
+def laminate_sheet(
+    workpiece: Workpiece,
+    resin_thickness_um: float,
+    support: Support,
+    temperature_c: float,
+    pressure_mpa: float,
+    vacuum_pa: float,
+    hold_s: float,
+    physics: LaminatorPhysics,
+    rng: np.random.Generator,
+) -> None:
+    """Press a resin sheet onto every site of a workpiece.
+
+    Every site gets the sheet's resin thickness (with a small spread). Bumps taller than the
+    resin pierce it: their tips project by `bump_height_um - resin_um`; under a film support
+    each piercing tip keeps a thin smear of resin (what the cleaning step removes, 003:10),
+    while under a metal-film support the tips are pressed against the metal (001:10) and the
+    film squeezes the resin off them. Bumps shorter than the resin stay buried, untouched.
+    """
+    sites = workpiece.site_count
+    spread = np.clip(rng.standard_normal(sites), -3.0, 3.0)
+    resin = resin_thickness_um * (1.0 + physics.resin_spread_fraction * spread)
+    workpiece.resin_um[:] = np.maximum(resin, 0.0)
+    piercing = workpiece.bump_height_um > workpiece.resin_um
+    if support is Support.FILM:
+        smear = residue_smear_nm(temperature_c, pressure_mpa, physics)
+        scatter = np.clip(rng.standard_normal(sites), -3.0, 3.0)
+        per_site = np.maximum(smear * (1.0 + physics.smear_spread_fraction * scatter), 0.0)
+        workpiece.residue_nm[piercing] += per_site[piercing].astype(workpiece.residue_nm.dtype)
+    workpiece.support = support
+    workpiece.resin_cured = False
+    workpiece.resin_voids = void_fraction(vacuum_pa, hold_s, physics)
