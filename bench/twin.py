@@ -20,8 +20,8 @@ from packline.sim_instruments.dicing_saw import singulated_units
 from packline.sim_instruments.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
+from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.physics.wire_bonder import BondPhysics, plan_bumps
-from packline.sim_instruments.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.twin import Support, WaferSpec, Workpiece, new_wafer
 
 SPEC = WaferSpec(diameter_mm=300.0, die_size_mm=(10.0, 10.0), pads_per_die_side=24)

@@ -1,13 +1,13 @@
-"""Simulated plasma cleaner: a batch chamber PLC on Modbus, with its vacuum, RF and surface physics.
+"""Simulated plasma cleaner: a batch chamber PLC on Modbus, with its vacuum and RF.
 
 Speaks the register map of `docs/protocols/plasma-cleaner.md`, declared in
 `packline.drivers.specs.plasma_cleaner`; the family's wire side renders the status, judges
 writes and commands in the family's order, and this file keeps the commands' semantics and the
-physics. Time is the line's clock: the chamber's state is
+chamber's pressure. Time is the line's clock: the chamber's state is
 advanced lazily to `clock.now()` on every access, so a virtual clock makes a ten-minute clean
-cost only the polls that watch it. Physics (rates from the process windows, configurable in
-`PlasmaPhysics`) acts on the exposed metal of every loaded wafer's sites: bare pads, or bump
-tips that stand above the resin.
+cost only the polls that watch it. The surface physics (on the exposed metal of every loaded
+wafer's sites: bare pads, or bump tips that stand above the resin) and the model's constants
+(`PlasmaPhysics`) are in `sim_instruments/physics/plasma_cleaner.py`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,6 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import numpy as np
-
 from packline.clock import Clock
 from packline.drivers.equipment import validate_wafer_id
 from packline.drivers.families.modbus_plc import Reason, reason_enum
@@ -25,99 +23,15 @@ from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
 from packline.drivers.specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
 
 from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
-from .twin import TwinStore, Workpiece
+from .twin import TwinStore
 
 ATMOSPHERE_MTORR = 760_000.0
-NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
 
 CommandError = reason_enum(SPEC)
 _STEPS = SPEC.setpoint_by_name["steps"]
 _GAS = SPEC.parameter_by_name["gas"]
-
-
-@dataclass(frozen=True)
-class PlasmaPhysics:
-    """Rates and constants of the chamber model; defaults from the process windows."""
-
-    base_pressure_mtorr: float = 20.0
-    base_pressure_ok_mtorr: float = 50.0
-    leak_floor_mtorr: float = 200.0
-    pump_time_constant_s: float = 8.0
-    pump_down_limit_s: float = 300.0
-    vent_time_s: float = 30.0
-    reflected_fraction: float = 0.015
-    mismatch_reflected_fraction: float = 0.25
-    reflected_limit_fraction: float = 0.10
-    #: organic residue removed per W·s of RF: O2 0.1 nm, Ar and forming gas 0.01 nm
-    residue_nm_per_ws: dict[Gas, float] | None = None
-    #: Ar sputter of metal oxide, nm/min at 100 W and at 1000 W (linear between)
-    ar_oxide_nm_per_min: tuple[float, float] = (1.0, 10.0)
-    #: chemical reduction of oxide in forming gas, nm/min at 100 W and at 1000 W (est)
-    reducing_oxide_nm_per_min: tuple[float, float] = (2.0, 6.0)
-    #: O2 plasma grows oxide on non-noble metals towards this thickness (est)
-    o2_oxide_saturation_nm: float = 5.0
-    o2_oxide_time_constant_s: float = 120.0
-    #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W
-    o2_resin_um_per_min: tuple[float, float] = (0.1, 1.0)
-    #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
-    activation_dose_ws: float = 1500.0
-
-    def residue_rate(self, gas: Gas) -> float:
-        rates = self.residue_nm_per_ws or {Gas.O2: 0.1, Gas.AR: 0.01, Gas.FORMING_GAS: 0.01}
-        return rates[gas]
-
-
-def _between(bounds: tuple[float, float], power_w: float) -> float:
-    low, high = bounds
-    return low + (high - low) * (min(max(power_w, 100.0), 1000.0) - 100.0) / 900.0
-
-
-def expose_to_plasma(
-    workpiece: Workpiece,
-    gas: Gas,
-    power_w: float,
-    duration_s: float,
-    physics: PlasmaPhysics,
-    run_dose_ws: float,
-) -> None:
-    """Apply `duration_s` of plasma to a workpiece: residue, oxide, resin and activation.
-
-    The exposed metal is a bare pad, a bump tip above the resin, or the bottom of an open via.
-    O2 etches resin isotropically: the top surface and the bottom of every concave portion
-    come down together, so the resin left at a concave bottom is removed and the via opens
-    onto the metal (the dry etch of 002:4). `run_dose_ws` is the RF dose of the whole chamber
-    run so far, this exposure included; activation (003:9) needs enough of it.
-    """
-    exposed = (
-        (workpiece.resin_um <= 0)
-        | (workpiece.bump_height_um > workpiece.resin_um)
-        | workpiece.via_open
-    )
-    dose_ws = power_w * duration_s
-    residue = workpiece.residue_nm
-    residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)
-    oxide = workpiece.oxide_nm
-    metal = workpiece.bump_material or workpiece.spec.pad_metal
-    if gas is Gas.O2:
-        if metal not in NOBLE_METALS:
-            growth = 1 - math.exp(-duration_s / physics.o2_oxide_time_constant_s)
-            oxide[exposed] += (physics.o2_oxide_saturation_nm - oxide[exposed]) * growth
-        resin = workpiece.resin_um
-        covered = resin > 0
-        etch_um = _between(physics.o2_resin_um_per_min, power_w) * duration_s / 60
-        resin[covered] = np.maximum(resin[covered] - etch_um, 0)
-        concave = workpiece.via_depth_um > 0
-        np.minimum(workpiece.via_depth_um, resin, out=workpiece.via_depth_um)
-        workpiece.via_open |= concave & (workpiece.via_depth_um >= resin)
-    else:
-        per_min = (
-            physics.ar_oxide_nm_per_min if gas is Gas.AR else physics.reducing_oxide_nm_per_min
-        )
-        removal_nm = _between(per_min, power_w) * duration_s / 60
-        oxide[exposed] = np.maximum(oxide[exposed] - removal_nm, 0)
-    if run_dose_ws >= physics.activation_dose_ws:
-        workpiece.activated[exposed] = True
 
 
 @dataclass

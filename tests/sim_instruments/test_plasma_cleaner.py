@@ -25,7 +25,8 @@ from packline.drivers.errors import (
 from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import LastResult, ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
-from packline.sim_instruments.plasma_cleaner import PlasmaPhysics, SimPlasmaCleaner
+from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics
+from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
 
 O2_THEN_AR = PlasmaRecipe(
