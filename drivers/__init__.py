@@ -18,6 +18,7 @@ from .errors import (
     ToolError,
     ToolStateError,
     ToolTimeout,
+    WrongTool,
 )
 from .links import (
     LINK_KINDS,
@@ -60,6 +61,7 @@ __all__ = [
     "ToolStateError",
     "ToolTimeout",
     "VisaLink",
+    "WrongTool",
     "link_kind",
     "open_link",
     "tool_kind",

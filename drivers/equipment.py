@@ -34,6 +34,7 @@ from .errors import (
     ToolError,
     ToolStateError,
     ToolTimeout,
+    WrongTool,
 )
 from .links.base import Link
 
@@ -242,6 +243,7 @@ class Equipment(ABC):
         await self.link.connect()
         try:
             self.identity = await self.request_identity()
+            self._check_identity(self.identity)
             await self._state.go_online()
             await self.refresh_alarms()
         except BaseException:
@@ -265,6 +267,23 @@ class Equipment(ABC):
     @abstractmethod
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
+
+    def _check_identity(self, identity: Identity) -> None:
+        """Refuse a tool that says it is another registered kind than this driver drives (a
+        grinder at the laser's address); a model no spec knows (a vendor's tool mapped onto
+        the driver) is accepted."""
+        from .registry import kind_of_identity, kinds_driven_by  # the registry loads drivers
+
+        other = kind_of_identity(identity.vendor, identity.model)
+        mine = kinds_driven_by(type(self))
+        if other is not None and mine and other not in mine:
+            raise WrongTool(
+                self.name,
+                self.address,
+                "connect",
+                f"the tool says it is a {identity.vendor} {identity.model}, a {other}; this "
+                f"driver drives a {' or '.join(sorted(mine))} (check the station file's address)",
+            )
 
     def check_wafer_id(self, wafer_id: str) -> None:
         """Refuse, naming this tool, a wafer id that cannot travel on any tool's wire."""

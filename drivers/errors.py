@@ -38,6 +38,10 @@ class ProtocolError(ToolError):
     """The tool's reply was garbled, or did not follow the documented protocol."""
 
 
+class WrongTool(ProtocolError):
+    """The tool at the address is another kind than the driver drives (a station file mix-up)."""
+
+
 class CommandRefused(ProtocolError):
     """The tool understood the request and refused it with the protocol's own error."""
 

@@ -101,9 +101,10 @@ class ScpiLaser(ScpiDriver, Laser):
         fields = [field.strip() for field in reply.split(",")]
         if len(fields) != 4 or not all(fields):
             raise self.garbled("read identity", reply, "vendor,model,serial,firmware")
+        identity = Identity(*fields)
+        self._check_identity(identity)  # before a laser query reaches another kind of tool
         self.source = await self.request_source()
-        vendor, model, serial_number, firmware = fields
-        return Identity(vendor, model, serial_number, firmware)
+        return identity
 
     async def request_source(self) -> LaserSource:
         wavelength = await self.query_number("read wavelength", _query("wavelength"))

@@ -97,6 +97,19 @@ TOOL_KINDS: dict[str, ToolKind] = {
 }
 
 
+def kind_of_identity(vendor: str, model: str) -> str | None:
+    """The registered kind whose spec declares this vendor and model, if any."""
+    for kind in TOOL_KINDS.values():
+        if kind.load_spec().identity.matches(vendor, model):
+            return kind.name
+    return None
+
+
+def kinds_driven_by(driver: type[Equipment]) -> set[str]:
+    """The registered kinds whose driver is `driver`."""
+    return {kind.name for kind in TOOL_KINDS.values() if kind.load_driver() is driver}
+
+
 def tool_kind(name: str) -> ToolKind:
     """The registered kind `name`, or a KeyError that lists the known kinds."""
     try:

@@ -3,7 +3,7 @@
 from .core import (
     Alarm,
     Command,
-    Identity,
+    ExpectedIdentity,
     Interlock,
     Parameter,
     Range,
@@ -16,7 +16,7 @@ from .core import (
 __all__ = [
     "Alarm",
     "Command",
-    "Identity",
+    "ExpectedIdentity",
     "Interlock",
     "Parameter",
     "Range",

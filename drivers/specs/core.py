@@ -138,12 +138,21 @@ class Refusal:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Identity:
-    """Who the tool says it is, as far as the spec fixes it (the serial number varies)."""
+class ExpectedIdentity:
+    """Who the tool says it is, as far as the spec fixes it (the serial number varies).
+
+    `other_models` are further models of the same kind that answer with their own model name
+    (the CO2 sources of the laser). A driver refuses to drive a tool whose vendor and model are
+    those of another registered kind (`registry.kind_of_identity`).
+    """
 
     vendor: str
     model: str
     firmware: str = ""
+    other_models: tuple[str, ...] = ()
+
+    def matches(self, vendor: str, model: str) -> bool:
+        return vendor == self.vendor and model in (self.model, *self.other_models)
 
 
 E = TypeVar("E")
@@ -175,7 +184,7 @@ class ToolSpec(Generic[W]):
     kind: str
     role: str
     family: str
-    identity: Identity
+    identity: ExpectedIdentity
     doc: str = ""
     setpoints: tuple[Setpoint, ...] = ()
     status: tuple[StatusVariable, ...] = ()

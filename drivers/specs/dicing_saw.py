@@ -15,7 +15,7 @@ from ..families.ascii_host import (
     HostSetpoint,
     HostStatus,
 )
-from .core import Alarm, Identity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 #: Setup commands are taken only with the saw idle and no alarm latched.
 SETUP = ("IDLE",)
@@ -27,7 +27,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="dicing_saw",
     role="dicing_saw",
     family="ascii_host",
-    identity=Identity(vendor="packline", model="DS-2", firmware="1.0"),
+    identity=ExpectedIdentity(vendor="packline", model="DS-2", firmware="1.0"),
     doc="dicing saw on an RS-232 host link (or a serial device server)",
     setpoints=(
         HostSetpoint(

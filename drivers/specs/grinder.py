@@ -16,7 +16,7 @@ from ..families.scpi import (
     ScpiWire,
     standard_refusals,
 )
-from .core import Alarm, Identity, Parameter, Range, Refusal, StatusVariable, ToolSpec
+from .core import Alarm, ExpectedIdentity, Parameter, Range, Refusal, StatusVariable, ToolSpec
 
 #: Wafer ids: 1-16 printable ASCII characters without space, comma, semicolon or double quote
 #: (the argument separators and string delimiters of the command set).
@@ -152,7 +152,7 @@ SPEC = ToolSpec(
     kind="grinder",
     role="grinder",
     family="scpi",
-    identity=Identity(vendor="packline", model="GR-2", firmware="1.0"),
+    identity=ExpectedIdentity(vendor="packline", model="GR-2", firmware="1.0"),
     doc="in-feed grinder (coarse wheel, fine wheel, polishing pad, in-process gauge)",
     setpoints=SETPOINTS,
     status=(

@@ -20,7 +20,7 @@ from ..families.modbus_plc import (
     enum_codes,
 )
 from ..roles.laminator import JobResult, LaminatorPhase, SupportKind
-from .core import Identity, Range, ToolSpec
+from .core import ExpectedIdentity, Range, ToolSpec
 
 #: The support kinds as the map codes them (SUPPORT_KIND, SUPPORT_ON_WAFER).
 SUPPORT_CODES = ((1, SupportKind.FILM.value), (2, SupportKind.METAL_FILM.value))
@@ -29,7 +29,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     kind="laminator",
     role="laminator",
     family="modbus_plc",
-    identity=Identity(vendor="packline", model="VL-2", firmware="1.0"),
+    identity=ExpectedIdentity(vendor="packline", model="VL-2", firmware="1.0"),
     doc="vacuum laminator PLC for adhesive resin sheets on Modbus TCP/RTU",
     status=(
         PlcStatus(name="PHASE", register=0, codes=enum_codes(LaminatorPhase)),

@@ -17,7 +17,7 @@ from ..families.scpi import (
     standard_refusals,
 )
 from ..roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
-from .core import Alarm, Identity, Parameter, Range, StatusVariable, ToolSpec
+from .core import Alarm, ExpectedIdentity, Parameter, Range, StatusVariable, ToolSpec
 
 #: The job states in which the job settings, atmosphere and gas may change (not `RUNN`).
 NOT_RUNNING = ("IDLE", "DONE", "ABOR", "FAUL")
@@ -251,7 +251,12 @@ SPEC = ToolSpec(
     kind="laser",
     role="laser",
     family="scpi",
-    identity=Identity(vendor="packline", model="LV-355", firmware="1.0"),
+    identity=ExpectedIdentity(
+        vendor="packline",
+        model=SOURCES[LaserSource.UV_355].model,
+        firmware="1.0",
+        other_models=tuple(hardware.model for hardware in SOURCES.values())[1:],
+    ),
     doc="pulsed laser for via drilling and bump cleaning, SCPI over a socket",
     setpoints=SETPOINTS,
     status=(

@@ -21,7 +21,7 @@ from ..families.modbus_plc import (
     enum_codes,
 )
 from ..roles.plasma_cleaner import ChamberState, Gas, LastResult
-from .core import Identity, Range, ToolSpec
+from .core import ExpectedIdentity, Range, ToolSpec
 
 #: The gases as the map codes them (GAS of a step, GAS_ACTUAL).
 GAS_CODES = ((1, Gas.O2.value), (2, Gas.AR.value), (3, Gas.FORMING_GAS.value))
@@ -46,7 +46,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     kind="plasma_cleaner",
     role="plasma_cleaner",
     family="modbus_plc",
-    identity=Identity(vendor="packline", model="PC-4", firmware="1.0"),
+    identity=ExpectedIdentity(vendor="packline", model="PC-4", firmware="1.0"),
     doc="batch plasma chamber PLC on Modbus TCP/RTU",
     status=(
         PlcStatus(name="CHAMBER_STATE", register=0, codes=enum_codes(ChamberState)),

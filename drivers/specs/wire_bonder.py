@@ -15,7 +15,7 @@ from ..families.ascii_host import (
     HostSetpoint,
     HostStatus,
 )
-from .core import Alarm, Identity, Range, ToolSpec
+from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
 NOT_RUNNING = ("IDLE", "FAULT")
@@ -55,7 +55,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     kind="wire_bonder",
     role="wire_bonder",
     family="ascii_host",
-    identity=Identity(vendor="packline", model="WB-1", firmware="1.0"),
+    identity=ExpectedIdentity(vendor="packline", model="WB-1", firmware="1.0"),
     doc="stud-bumping wire bonder on an RS-232 host link",
     setpoints=(
         _program_value("wire_diameter_um", "<wire_um>", "um", 18, 50, "wire diameter"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 
@@ -10,14 +11,19 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import E10State, Equipment, Identity, Limit, ToolState
 from packline.drivers.errors import (
     CommandRefused,
+    ProtocolError,
     ToolAlarm,
     ToolConnectionError,
     ToolStateError,
     ToolTimeout,
 )
-from packline.drivers.links import ModbusLink, SerialLink
+from packline.drivers.laser import ScpiLaser
+from packline.drivers.links import ModbusLink, SerialLink, open_link
 from packline.drivers.links.base import Link
 from packline.drivers.plasma_cleaner import Command, ModbusPlasmaCleaner
+from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.roles.laser import LaserSource
+from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
@@ -262,3 +268,41 @@ async def test_recover_commands_the_safe_state_resets_a_reported_alarm_then_unlo
     ]
     assert oven.state is ToolState.IDLE
     assert [alarm.code for alarm in oven.alarm_history] == ["OVER_TEMPERATURE"]
+
+
+@pytest.mark.parametrize(
+    ("driver", "other", "expected"),
+    [
+        ("laser", "grinder", "the tool says it is a packline GR-2, a grinder; this driver drives a "
+         "laser (check the station file's address)"),
+        ("laminator", "plasma_cleaner", "a packline PC-4, a plasma_cleaner; this driver drives a "
+         "laminator"),
+        ("wire_bonder", "dicing_saw", "read identity"),  # another dialect: refused at once
+    ],
+)  # fmt: skip
+async def test_a_driver_refuses_another_kind_of_tool_at_its_address(driver, other, expected):
+    sim = TOOL_KINDS[other].load_simulator()(other, TwinStore(), VirtualClock())
+    address = await sim.start()
+    link = open_link(address, tool=driver, timeout_s=1.0, clock=sim.clock)
+    tool = TOOL_KINDS[driver].load_driver()(link, name=driver)
+    try:
+        with pytest.raises(ProtocolError, match=re.escape(expected)):
+            async with asyncio.timeout(5):
+                await tool.connect()
+        assert tool.state is ToolState.OFFLINE
+        assert not link.connected
+    finally:
+        await sim.stop()
+
+
+async def test_a_laser_of_any_source_is_a_laser():
+    for source in LaserSource:
+        sim = SimLaser("laser", TwinStore(), VirtualClock(), source=source)
+        address = await sim.start()
+        laser = ScpiLaser(open_link(address, tool="laser", clock=sim.clock), name="laser")
+        try:
+            await laser.connect()
+            assert laser.identity is not None
+            await laser.close()
+        finally:
+            await sim.stop()
