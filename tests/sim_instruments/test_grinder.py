@@ -33,7 +33,8 @@ from packline.drivers.roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from packline.sim_instruments.grinder import SimGrinder, grind_to_level, total_thickness_um
+from packline.sim_instruments.grinder import SimGrinder
+from packline.sim_instruments.physics.grinder import grind_to_level, total_thickness_um
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
 RECIPE = GrindRecipe(300)

@@ -1,0 +1,151 @@
+"""The grinder's physics: removal, spindle load and surface by material, and the ground twin.
+
+The wheel works at a level (the total thickness on the chuck). The material at that level sets
+the removal rate, the Z feed times the material's removal efficiency (resin grinds faster than
+silicon, metal bump tops slower; est), and the spindle load, which follows the removal rate,
+the material and the wheel. Each stage leaves its roughness and thickness variation. Everything
+above the level is gone (`grind_to_level`): from the front that is resin and bump tops, below
+them silicon; from the back it is substrate. Constants are in `GrindPhysics`. The simulated
+grinder (`sim_instruments/grinder.py`) runs the cycle's stages and gauge over these.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from packline.drivers.roles.grinder import GrindPhase, GrindSide
+
+from ..twin import Workpiece
+
+
+class Material(StrEnum):
+    """What the wheel is cutting at its present level."""
+
+    RESIN = "resin"
+    SILICON = "silicon"
+    METAL = "metal"
+
+
+@dataclass(frozen=True)
+class GrindPhysics:
+    """Rates and constants of the grinder model (est where the process windows give none)."""
+
+    #: share of the Z feed actually removed, by material (resin grinds faster than silicon)
+    removal_efficiency: dict[Material, float] = field(
+        default_factory=lambda: {Material.RESIN: 1.0, Material.SILICON: 0.8, Material.METAL: 0.5}
+    )
+    #: relative grinding energy per µm removed, by material (silicon = 1)
+    specific_load: dict[Material, float] = field(
+        default_factory=lambda: {Material.RESIN: 0.4, Material.SILICON: 1.0, Material.METAL: 1.3}
+    )
+    idle_load_pct: float = 10.0
+    #: spindle load per µm/s of removal at the reference speed, coarse (#600) and fine (#2000) wheel
+    coarse_load_pct_per_um_s: float = 7.5
+    fine_load_pct_per_um_s: float = 125.0
+    reference_spindle_rpm: float = 4500.0
+    load_limit_pct: float = 100.0
+    glazed_load_factor: float = 2.5
+    #: polishing removes at this rate times the material's removal efficiency (dry polish, est)
+    polish_rate_um_s: float = 0.05
+    polish_load_pct: float = 25.0
+    #: time from the gauge reaching a threshold to the feed stopping
+    gauge_response_s: float = 0.02
+    #: Ra of a polished surface, µm (coarse and fine surfaces: see `surface`)
+    polish_ra_um: float = 0.005
+
+    def removal_rate_um_s(self, stage: GrindPhase, feed_um_s: float, material: Material) -> float:
+        efficiency = self.removal_efficiency[material]
+        if stage is GrindPhase.POLISH:
+            return self.polish_rate_um_s * efficiency
+        return feed_um_s * efficiency
+
+    def spindle_load_pct(
+        self,
+        stage: GrindPhase,
+        removal_um_s: float,
+        material: Material,
+        spindle_rpm: float,
+        glazed: bool,
+    ) -> float:
+        if stage is GrindPhase.POLISH:
+            return self.polish_load_pct
+        per_um_s = (
+            self.coarse_load_pct_per_um_s if stage is GrindPhase.COARSE
+            else self.fine_load_pct_per_um_s
+        )  # fmt: skip
+        cutting = per_um_s * removal_um_s * self.specific_load[material]
+        cutting *= self.reference_spindle_rpm / spindle_rpm
+        if glazed:
+            cutting *= self.glazed_load_factor
+        return self.idle_load_pct + cutting
+
+    def surface(
+        self, stage: GrindPhase, feed_um_s: float, spindle_rpm: float, chuck_rpm: float
+    ) -> tuple[float, float | None]:
+        """Ra and TTV (µm) a stage leaves; TTV None: the stage keeps the one before (polish)."""
+        speed = self.reference_spindle_rpm / spindle_rpm
+        if stage is GrindPhase.COARSE:
+            return 0.3 + 0.06 * feed_um_s * speed, 2.0 + 0.2 * feed_um_s
+        if stage is GrindPhase.FINE:
+            return 0.02 + 0.2 * feed_um_s * speed, 0.4 + feed_um_s * math.sqrt(200.0 / chuck_rpm)
+        return self.polish_ra_um, None
+
+
+# ------------------------------------------------------------------------- pure physics
+
+
+def front_top_um(workpiece: Workpiece) -> float:
+    """Height of the highest feature (resin or bump) above the substrate, µm."""
+    return max(
+        float(workpiece.resin_um.max(initial=0.0)),
+        float(workpiece.bump_height_um.max(initial=0.0)),
+        0.0,
+    )
+
+
+def total_thickness_um(workpiece: Workpiece) -> float:
+    """What a contact gauge reads on the chuck: substrate plus the highest front feature."""
+    return workpiece.thickness_um + front_top_um(workpiece)
+
+
+def surface_material(workpiece: Workpiece, side: GrindSide, level_um: float) -> Material:
+    """The material the wheel cuts at `level_um` (total thickness), from the given side."""
+    if side is GrindSide.BACK:
+        return Material.SILICON
+    height = level_um - workpiece.thickness_um
+    if height <= 0:
+        return Material.SILICON
+    if height <= float(workpiece.resin_um.max(initial=0.0)):
+        return Material.RESIN
+    return Material.METAL
+
+
+def material_boundaries_um(workpiece: Workpiece, side: GrindSide) -> list[float]:
+    """Levels (total thickness) at which the material under the wheel changes, highest first."""
+    if side is GrindSide.BACK:
+        return []
+    substrate = workpiece.thickness_um
+    return [substrate + float(workpiece.resin_um.max(initial=0.0)), substrate]
+
+
+def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> None:
+    """Remove everything above `level_um` (total thickness) from the given side, in place.
+
+    From the front: resin and bump tops are cut to the new surface on every site at once, and
+    a level below the substrate top cuts the substrate. From the back: the substrate thins, the
+    front features stay. Idempotent for a given level.
+    """
+    if side is GrindSide.BACK:
+        substrate = level_um - front_top_um(workpiece)
+        workpiece.thickness_um = max(min(workpiece.thickness_um, substrate), 0.0)
+        return
+    height = level_um - workpiece.thickness_um
+    if height < 0:
+        workpiece.thickness_um = max(level_um, 0.0)
+        height = 0.0
+    np.minimum(workpiece.resin_um, height, out=workpiece.resin_um)
+    np.minimum(workpiece.bump_height_um, height, out=workpiece.bump_height_um)
