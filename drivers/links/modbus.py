@@ -8,13 +8,21 @@ pyserial opens: a device path (`/dev/ttyUSB0`, a pty `/dev/pts/5`) or a URL
 framer; other RTU ports on its serial client.
 
 pymodbus runs with `retries=0` and without its own reconnect task: the `Link` owns the retry
-and reconnect policy and the timeout. pymodbus's own response timeout is set beyond the link's,
-so the link's wall-clock timeout is always the one that fires. Every frame goes to the wire log
-through pymodbus's `trace_packet` hook.
+and reconnect policy and the timeout (the read function codes are idempotent, so a read that
+got no reply is asked again `read_retries` times; a write never is). pymodbus's own response
+timeout is set beyond the link's, so the link's wall-clock timeout is always the one that
+fires. Every frame goes to the wire log through pymodbus's `trace_packet` hook.
+
+pymodbus skips what it cannot frame and waits on, logging hex dumps and "Skipping" lines: the
+link watches the bytes before pymodbus frames them, so that a reply that is garbled, corrupt
+(bad CRC, another transaction) or incomplete is a `ProtocolError` that says so, at the timeout,
+and more bytes than one Modbus reply can hold (`MAX_ADU_BYTES`) are one at once. pymodbus's own
+log lines go to the `packline.wire` logger at DEBUG, never to the user's terminal.
 """
 
 from __future__ import annotations
 
+import logging
 import termios
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -25,9 +33,10 @@ from pymodbus.constants import DeviceInformation
 from pymodbus.exceptions import ConnectionException, ModbusException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
+from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
-from .base import Link
+from .base import Link, quote_reply, wire_log
 
 #: Modbus exception codes by their names in the Modbus Application Protocol specification.
 EXCEPTION_NAMES: dict[int, str] = {
@@ -54,6 +63,11 @@ IDENTIFICATION_OBJECTS: dict[int, str] = {
     0x06: "user_application_name",
 }
 
+#: The most bytes one Modbus reply takes on the wire (Modbus Application Protocol 4.1, and
+#: Modbus over serial line 2.5.1): a 253-byte PDU behind a 7-byte MBAP header (TCP), or behind
+#: the unit id and followed by the CRC (RTU).
+MAX_ADU_BYTES = {"tcp": 260, "rtu": 256}
+
 #: Seconds pymodbus waits beyond the link's own timeout, so the link's timeout fires first.
 _LIBRARY_TIMEOUT_MARGIN_S = 1.0
 
@@ -61,6 +75,23 @@ _LIBRARY_TIMEOUT_MARGIN_S = 1.0
 _MAX_READ_REGISTERS = 125
 _MAX_WRITE_REGISTERS = 123
 _MAX_READ_BITS = 2000
+
+
+class _ToWireLog(logging.Handler):
+    """pymodbus's own log lines (hex frame dumps, "Skipping" lines) go to the wire log.
+
+    They describe the wire, and a user's terminal must not fill with them: on the `pymodbus`
+    logger, which then passes nothing further up, this handler is the only way out.
+    """
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if wire_log.isEnabledFor(logging.DEBUG):
+            wire_log.debug("pymodbus %s %s", record.levelname, record.getMessage())
+
+
+_pymodbus_log = logging.getLogger("pymodbus")
+_pymodbus_log.addHandler(_ToWireLog())
+_pymodbus_log.propagate = False
 
 
 def parse_modbus_address(address: str) -> tuple[str, str, int]:
@@ -90,10 +121,11 @@ class ModbusLink(Link):
 
     `device_id` is the unit id the requests carry. `baudrate`, `parity` (`"N"`, `"E"`, `"O"`),
     `stopbits` and `bytesize` apply to RTU only. Other options are the `Link`'s (`tool`,
-    `timeout_s`, `connect_timeout_s`, `reconnect`, `clock`).
+    `timeout_s`, `connect_timeout_s`, `reconnect`, `read_retries`, `clock`).
 
     A Modbus exception response raises `CommandRefused` with the specification's name of the
-    exception code, e.g. `ILLEGAL_DATA_VALUE`.
+    exception code, e.g. `ILLEGAL_DATA_VALUE`. A reply that does not carry what was asked
+    (another count of registers or bits) is a `ProtocolError`.
     """
 
     connection_errors = (*Link.connection_errors, ConnectionException, termios.error)
@@ -130,6 +162,10 @@ class ModbusLink(Link):
             "bytesize": bytesize,
         }
         self._client: AsyncModbusTcpClient | AsyncModbusSerialClient | None = None
+        #: The most bytes one reply of this framing takes.
+        self.max_reply_bytes = MAX_ADU_BYTES["tcp" if self.mode == "tcp" else "rtu"]
+        #: What the exchange running now asked, for errors raised from pymodbus's callbacks.
+        self._action = ""
 
     # ---- the wire -------------------------------------------------------------------------
 
@@ -155,6 +191,7 @@ class ModbusLink(Link):
             self._client = AsyncModbusSerialClient(
                 self._host, framer=FramerType.RTU, **self.serial_options, **common
             )
+        self._watch_replies(self._client.ctx)
         if not await self._client.connect():
             raise ConnectionRefusedError(f"pymodbus could not connect to {self._host}")
 
@@ -167,8 +204,47 @@ class ModbusLink(Link):
         return self._client is not None and self._client.connected
 
     def _trace_packet(self, sending: bool, data: bytes) -> bytes:
+        if sending:
+            self._reply_so_far = bytearray()
         self.log_wire(">" if sending else "<", data)
         return data
+
+    def _watch_replies(self, protocol: ModbusProtocol) -> None:
+        """See every byte the tool sends before pymodbus frames it (and maybe skips it).
+
+        The bytes of the reply awaited are kept in `_reply_so_far`, so that running out of
+        time with some of them in is a garbled reply, not silence; more than one reply can
+        hold fails the request at once; a frame pymodbus cannot decode fails it too, instead
+        of escaping into the event loop's error handler.
+        """
+        frame = protocol.data_received
+
+        def data_received(data: bytes) -> None:
+            reply = self._reply_so_far
+            if isinstance(reply, bytearray) and len(reply) <= self.max_reply_bytes:
+                reply += data  # a request was sent: its reply, or what poses as one
+            try:
+                frame(data)
+            except ModbusException as error:
+                self._fail_request(f"undecodable reply ({error})")
+                return
+            if len(self._reply_so_far) > self.max_reply_bytes:
+                self._fail_request(
+                    f"garbled reply: more than {self.max_reply_bytes} bytes (the most one reply "
+                    f"takes) and no valid reply among them: {quote_reply(self._reply_so_far)}"
+                )
+
+        protocol.data_received = data_received  # type: ignore[method-assign]
+
+    def _fail_request(self, detail: str) -> None:
+        """End the request awaiting its reply with a `ProtocolError` carrying `detail`."""
+        if self._client is None:
+            return
+        pending = self._client.ctx.response_future
+        if not pending.done():
+            pending.set_exception(ProtocolError(self.tool, self.address, self._action, detail))
+            # Mark it seen: when no request was waiting, nobody ever will.
+            pending.exception()
 
     def _trace_connect(self, connected: bool) -> None:
         """Fail a pending request at once when the tool drops the connection.
@@ -183,17 +259,34 @@ class ModbusLink(Link):
             # Mark it seen: when no request was waiting, nobody ever will.
             pending.exception()
 
-    async def _call(self, action: str, request: Callable[[], Awaitable[ModbusPDU]]) -> ModbusPDU:
-        """Run one request as an exchange; an exception response raises `CommandRefused`."""
+    async def _call(
+        self,
+        action: str,
+        request: Callable[[], Awaitable[ModbusPDU]],
+        *,
+        idempotent: bool = False,
+    ) -> ModbusPDU:
+        """Run one request as an exchange; an exception response raises `CommandRefused`.
+
+        `idempotent` for the read function codes: asked again if the tool did not answer.
+        """
 
         async def operation() -> ModbusPDU:
+            self._action = action
             try:
                 response = await request()
             except ConnectionException:
                 raise  # a connection error: the link maps it to ConnectionLost
             except ModbusException as error:
                 # A reply pymodbus could not decode, or any other library complaint.
-                raise ProtocolError(self.tool, self.address, action, str(error)) from error
+                await self._drop(by_link=True)
+                raise ProtocolError(
+                    self.tool, self.address, action, f"garbled reply ({error})"
+                ) from error
+            except ProtocolError:
+                # Garbled past what one reply can hold: what follows is out of step too.
+                await self._drop(by_link=True)
+                raise
             if response.isError():
                 code = getattr(response, "exception_code", 0)
                 name = EXCEPTION_NAMES.get(code, f"EXCEPTION_{code}")
@@ -206,7 +299,17 @@ class ModbusLink(Link):
                 )
             return response
 
-        return await self.exchange(action, operation)
+        return await self.exchange(action, operation, idempotent=idempotent)
+
+    def _check_reply_count(self, action: str, what: str, got: int, expected: int) -> None:
+        """Refuse a reply that carries another number of registers or bits than asked."""
+        if got != expected:
+            raise ProtocolError(
+                self.tool,
+                self.address,
+                action,
+                f"corrupt reply: it carries {got} {what}, {expected} were asked for",
+            )
 
     def _check_request(
         self,
@@ -248,7 +351,9 @@ class ModbusLink(Link):
             lambda: self._connected_client().read_holding_registers(
                 address, count=count, device_id=self.device_id
             ),
+            idempotent=True,
         )
+        self._check_reply_count(action, "registers", len(response.registers), count)
         return response.registers
 
     async def read_input_registers(self, address: int, count: int = 1) -> list[int]:
@@ -260,7 +365,9 @@ class ModbusLink(Link):
             lambda: self._connected_client().read_input_registers(
                 address, count=count, device_id=self.device_id
             ),
+            idempotent=True,
         )
+        self._check_reply_count(action, "registers", len(response.registers), count)
         return response.registers
 
     async def write_register(self, address: int, value: int) -> None:
@@ -294,7 +401,10 @@ class ModbusLink(Link):
             lambda: self._connected_client().read_coils(
                 address, count=count, device_id=self.device_id
             ),
+            idempotent=True,
         )
+        # Bits come in whole bytes: the reply carries `count` rounded up to eight.
+        self._check_reply_count(action, "bits", len(response.bits), -(-count // 8) * 8)
         return response.bits[:count]
 
     async def write_coil(self, address: int, value: bool) -> None:
@@ -315,7 +425,10 @@ class ModbusLink(Link):
             lambda: self._connected_client().read_discrete_inputs(
                 address, count=count, device_id=self.device_id
             ),
+            idempotent=True,
         )
+        # Bits come in whole bytes: the reply carries `count` rounded up to eight.
+        self._check_reply_count(action, "bits", len(response.bits), -(-count // 8) * 8)
         return response.bits[:count]
 
     async def read_device_identification(self) -> dict[str, str]:
@@ -342,4 +455,5 @@ class ModbusLink(Link):
             lambda: self._connected_client().read_device_information(
                 read_code=read_code, device_id=self.device_id
             ),
+            idempotent=True,
         )
