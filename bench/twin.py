@@ -16,7 +16,7 @@ from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.sim_instruments.dicing_saw import singulated_units
+from packline.sim_instruments.physics.dicing_saw import singulated_units
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean

@@ -21,12 +21,8 @@ from packline.drivers.errors import (
 )
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
-from packline.sim_instruments.dicing_saw import (
-    SawPhysics,
-    SimDicingSaw,
-    singulated_units,
-    street_lines,
-)
+from packline.sim_instruments.dicing_saw import SimDicingSaw
+from packline.sim_instruments.physics.dicing_saw import SawPhysics, singulated_units, street_lines
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.testing import force_limits, open_rig
 
