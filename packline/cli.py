@@ -1,7 +1,7 @@
 """The `packline` command line.
 
     packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N] [--failure-policy P]
-    packline resume RUN          continue a stopped run, or resume a paused live one
+    packline resume RUN [--station FILE]   continue a stopped run, or resume a paused live one
     packline pause|terminate|abort RUN
     packline runs | show RUN | methods | claims | validate METHOD [--recipe FILE]
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
@@ -46,12 +46,14 @@ from packline.sequences.engine import (
     before_after,
     claim_coverage,
     default_db_path,
+    driver_text,
     get_method,
     is_live,
     open_resume,
     open_run,
     prepare,
     run_report,
+    shown_status,
 )
 from packline.sequences.engine.progress import clock_text
 from packline.station import StationError
@@ -137,6 +139,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="continue a stopped run from its records, or resume a paused one",
     )
     resume.add_argument("run")
+    resume.add_argument(
+        "--station",
+        type=Path,
+        help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
+    )
     resume.set_defaults(handler=cmd_resume)
 
     for name, text in (
@@ -237,21 +244,32 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue a run nobody drives; a paused run another process drives is told to go on,
+    and a running one is refused, naming the process that drives it."""
     store = _store(args, create=False)
     try:
         run_id = store.resolve_run(args.run)
         if is_live(store, run_id):
+            run = store.run(run_id)
+            if run["status"] != "paused":
+                raise BadInput(
+                    f"run {run_id} is already being driven by {driver_text(run)} (status "
+                    f"{run['status']}); nothing to resume (`packline pause|terminate|abort "
+                    f"{run_id}` controls it)"
+                )
             store.post_control(run_id, "resume", time.time())
             if args.json:
-                _print_json({"run_id": run_id, "requested": "resume"})
+                _print_json({"run_id": run_id, "requested": "resume", "pid": run["pid"]})
             else:
-                print(f"resume requested for run {run_id}")
+                print(f"resume requested for run {run_id}, paused in {driver_text(run)}")
             return EXIT_OK
         return asyncio.run(
             _drive(
                 args,
                 store,
-                lambda obs, confirm: open_resume(store, run_id, observers=obs, confirm=confirm),
+                lambda obs, confirm: open_resume(
+                    store, run_id, station_path=args.station, observers=obs, confirm=confirm
+                ),
             )
         )
     finally:
@@ -287,6 +305,7 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
                     "run_id": engine.run_id,
                     "wafers": report["wafers"],
                     "duration_s": report["duration_s"],
+                    "error": report["run"]["error"],
                     "claim_check": report["claim_check"],
                 },
                 default=str,
@@ -434,6 +453,8 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
             wafer["reason"] or "",
         )
     console.print(table)
+    if run["error"]:
+        console.print(f"error: {run['error']}", markup=False, highlight=False)
     clock = "simulated" if run["simulated"] else "process"
     wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
     console.print(
@@ -508,7 +529,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if Path(args.db or default_db_path()).exists():  # no database yet: no runs, none created
         store = _store(args, create=False)
         try:
-            runs = store.runs(args.limit)
+            runs = [{**run, "status": shown_status(run)} for run in store.runs(args.limit)]
         finally:
             store.close()
     if args.json:
@@ -565,8 +586,6 @@ def cmd_show(args: argparse.Namespace) -> int:
         highlight=False,
     )
     console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}", markup=False)
-    if run["error"]:
-        console.print(f"error: {run['error']}", markup=False)
     print_summary(console, report, store.path)
     print_claim_check(console, report["claim_check"])
     steps = DataTable(

@@ -10,6 +10,7 @@ from .engine import ConfirmFn, Engine, RunSpec
 from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
 from .events import Event, Observer
 from .launch import RunRequest, is_live, open_resume, open_run, prepare
+from .liveness import driver_text, shown_status
 from .method import (
     ClaimCoverage,
     FailurePolicy,
@@ -58,6 +59,7 @@ __all__ = [
     "claim_coverage",
     "claim_violation",
     "default_db_path",
+    "driver_text",
     "get_method",
     "is_live",
     "load_recipe",
@@ -67,4 +69,5 @@ __all__ = [
     "prepare",
     "read_recipe_text",
     "run_report",
+    "shown_status",
 ]

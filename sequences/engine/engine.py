@@ -66,6 +66,7 @@ _RECORDED_EVENTS = frozenset(
         "tool-out-of-service",
         "batch-formed",
         "claim-check",
+        "tool-replaced",
     }
 )
 
@@ -88,6 +89,10 @@ class RunSpec:
     twin: TwinStore | None = None
     session: int = 1
     plan: Plan = field(default_factory=Plan)
+    #: Resume: the steps earlier sessions left running -> what this session decided for them.
+    cut_off: dict[int, str] = field(default_factory=dict)
+    #: Resume: each tool's identity as the last session that connected it recorded it.
+    known_tools: dict[str, dict[str, Any]] = field(default_factory=dict)
     t_offset: float = 0.0
     observers: list[Observer] = field(default_factory=list)
     confirm: ConfirmFn | None = None
@@ -295,7 +300,10 @@ class Engine:
         elif not self.store.start_session(
             self.run_id,
             self.session,
+            spec.cut_off,
             status="running",
+            station_name=spec.station.name,
+            station_yaml=spec.station.to_yaml(),
             pid=os.getpid(),
             host=socket.gethostname(),
             stopped_t=None,
@@ -348,6 +356,8 @@ class Engine:
     # ----------------------------------------------------------------- tools
 
     async def _connect_tools(self) -> None:
+        """Connect every tool the method needs; each one's identity is checked against the
+        run's records (a resumed run) and recorded, before anything is sent to it."""
         station = self.spec.station
         tools = []
         try:
@@ -356,9 +366,53 @@ class Engine:
                     driver = station.open_tool(name, self.clock)
                     tools.append(Tool(name, role, driver, station.tools[name].capacity))
                     await driver.connect()
+                    self._check_identity(tools[-1], station.tools[name].driver)
                     driver.add_reading_listener(self._trace_listener(tools[-1]))
         finally:
             self.pool = ToolPool(self.clock, tools)
+
+    def _check_identity(self, tool: Tool, driver_name: str) -> None:
+        """Refuse a tool that is not the kind and model the run's earlier sessions drove under
+        this name (the line was rewired, or the station file names the wrong address); a new
+        serial number (the same model, repaired or swapped) is recorded as `tool-replaced`."""
+        identity = tool.driver.identity
+        assert identity is not None, "a connected driver has read its identity"
+        before = self.spec.known_tools.get(tool.name)
+        if before is not None:
+            was = f"{before['vendor']} {before['model']}"
+            now = f"{identity.vendor} {identity.model}"
+            if was != now:
+                raise BadInput(
+                    f"tool {tool.name} at {tool.driver.address} is a {now} (s/n "
+                    f"{identity.serial_number}); session {before['session']} of run "
+                    f"{self.run_id} drove a {was} there: not resuming on a different tool "
+                    "(check the station file's address)"
+                )
+            if before["serial_number"] != identity.serial_number:
+                self.emit(
+                    "tool-replaced",
+                    tool=tool.name,
+                    message=f"{tool.name}: {now} s/n {identity.serial_number}, was s/n "
+                    f"{before['serial_number']} in session {before['session']}",
+                )
+        self.store.add_rows(
+            "tools",
+            [
+                {
+                    "run_id": self.run_id,
+                    "session": self.session,
+                    "name": tool.name,
+                    "role": tool.role,
+                    "driver": driver_name,
+                    "address": tool.driver.address,
+                    "vendor": identity.vendor,
+                    "model": identity.model,
+                    "serial_number": identity.serial_number,
+                    "firmware": identity.firmware,
+                    "wall": time.time(),
+                }
+            ],
+        )
 
     def _trace_listener(self, tool: Tool) -> Callable[[Reading], None]:
         def listen(reading: Reading) -> None:

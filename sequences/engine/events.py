@@ -14,8 +14,9 @@ class Event:
 
     Kinds: run-started, run-finished, wafer-started, wafer-finished, step-started,
     step-finished, batch-formed, paused, resumed, terminating, aborting, tool-recovered,
-    tool-out-of-service, held, confirmation, measurement, claim-check (a dry run's claim
-    check: status passed/failed/incomplete, data["conditions"] one entry per condition).
+    tool-out-of-service, tool-replaced (a resumed run found a new serial number), held,
+    confirmation, measurement, claim-check (a dry run's claim check: status
+    passed/failed/incomplete, data["conditions"] one entry per condition).
     """
 
     kind: str

@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import os
 import secrets
-import socket
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -31,6 +31,7 @@ from packline.station import Station, StationError, load_station, parse_station
 from .engine import ConfirmFn, Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
+from .liveness import driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
 from .plan import Plan
 from .recipe import Recipe, load_recipe, parse_recipe
@@ -204,30 +205,42 @@ def _default_line(clock: VirtualClock, method: Method) -> SimulatedLine:
     return SimulatedLine(clock, kinds=_sim_kinds(method))
 
 
-def _alive(run: dict) -> bool:
-    if run["status"] not in ("running", "paused") or run["host"] != socket.gethostname():
-        return False
-    try:
-        os.kill(run["pid"], 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return run["pid"] != os.getpid() and not _zombie(run["pid"])
-
-
-def _zombie(pid: int) -> bool:
-    """A killed controller whose parent has not reaped it yet still answers `kill(pid, 0)`."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False  # no /proc here: trust kill(pid, 0)
-    return stat.rpartition(")")[2].split()[0] == "Z"
-
-
 def is_live(store: RunStore, run_id: str) -> bool:
-    """Is an engine process driving this run right now?"""
-    return _alive(store.run(run_id))
+    """Is another process driving this run right now?"""
+    return is_alive(store.run(run_id))
+
+
+def check_same_tools(
+    method: Method, run: dict[str, Any], station: Station, station_path: str | Path
+) -> None:
+    """Refuse a station for resuming `run` unless it has the same tools, by name and driver,
+    for the method's roles as the station the run drove (addresses, options and limits may
+    differ): the run's records and its batches name the tools."""
+    recorded = yaml.safe_load(run["station_yaml"])["tools"]
+    before = {
+        name: entry["driver"]
+        for name, entry in recorded.items()
+        if TOOL_KINDS[entry["driver"]].role in method.tools
+    }
+    differences = []
+    for name, driver in before.items():
+        entry = station.tools.get(name)
+        if entry is None:
+            differences.append(f"tool {name} ({driver}): not in the station file")
+        elif entry.driver != driver:
+            differences.append(
+                f"tool {name}: driver {driver} in the run, {entry.driver} in the station file"
+            )
+    differences += [
+        f"tool {name} ({entry.driver}): not in the run"
+        for name, entry in station.tools.items()
+        if entry.role in method.tools and name not in before
+    ]
+    if differences:
+        raise BadInput(
+            f"--station {station_path}: station {station.name} does not have the tools run "
+            f"{run['id']} drove: " + "; ".join(sorted(differences))
+        )
 
 
 @asynccontextmanager
@@ -235,16 +248,19 @@ async def open_resume(
     store: RunStore,
     run_ref: str,
     *,
+    station_path: str | Path | None = None,
     observers: list[Observer] | None = None,
     confirm: ConfirmFn | None = None,
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
 ) -> AsyncIterator[Engine]:
-    """An engine that continues run `run_ref` from its records (see `plan.py` for the rules)."""
+    """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
+    on the station the run last drove, or on the station file `station_path` (the same tools,
+    at new addresses: a restarted `sim serve`, a tool moved to another port)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
-    if _alive(run):
+    if is_alive(run):
         raise BadInput(
-            f"run {run_id} is still being driven by process {run['pid']}; "
+            f"run {run_id} is still being driven by {driver_text(run)}; "
             f"use `packline pause|resume|terminate {run_id}`"
         )
     if run["status"] not in RESUMABLE:
@@ -271,15 +287,30 @@ async def open_resume(
         failure_policy=FailurePolicy(run["failure_policy"]),
         session=run["sessions"] + 1,
         plan=plan,
+        cut_off=plan.cut_off_decisions(steps, run["sessions"] + 1),
+        known_tools={tool["name"]: tool for tool in store.table("tools", run_id)},
         t_offset=offset,
         observers=list(observers or []),
         confirm=confirm,
     )
+    if run["simulated"] and station_path is not None:
+        raise BadInput(
+            f"--station {station_path}: run {run_id} is a dry run on the in-process simulated "
+            "line; resume it without --station (a fresh simulated line is started)"
+        )
     if not run["simulated"]:
         try:
-            station = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run_id} station")
+            if station_path is None:
+                station = parse_station(
+                    yaml.safe_load(run["station_yaml"]), f"run {run_id} station"
+                )
+            else:
+                station = load_station(station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
+        if station_path is not None:
+            check_same_tools(method, run, station, station_path)
+            check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
         yield Engine(RunSpec(station=station, clock=WallClock(), **spec_args))
         return
     clock = VirtualClock()

@@ -60,6 +60,27 @@ class Plan:
                 )
         return None
 
+    def cut_off_decisions(self, steps: Iterable[dict[str, Any]], session: int) -> dict[int, str]:
+        """What session `session` decides for every step the sessions before it left running
+        (their process stopped under them): step id -> the decision, recorded as the step's
+        error when resume closes it as interrupted."""
+        decisions = {}
+        for row in steps:
+            if row["status"] != "running":
+                continue
+            wafer_status = self.wafer_status.get(row["wafer_id"], "pending")
+            reason = self.hold_reason(row["wafer_id"])
+            if wafer_status in ("completed", "held"):
+                decision = f"nothing more: the wafer was already {wafer_status}"
+            elif reason is not None:
+                decision = f"wafer held: {reason}"
+            else:
+                decision = "run again" if row["kind"] in ("step", "batch-step") else "replayed"
+            decisions[row["id"]] = (
+                f"cut off when the controller stopped; resume session {session}: {decision}"
+            )
+        return decisions
+
     def cut_off_stage(self, wafer_id: str, stage_key: str) -> bool:
         return self.status(wafer_id, stage_key) in CUT_OFF
 

@@ -55,6 +55,7 @@ class PlainLog:
             "terminating",
             "aborting",
             "tool-out-of-service",
+            "tool-replaced",
             "claim-check",
             "run-finished",
         }

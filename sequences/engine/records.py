@@ -19,7 +19,7 @@ import json
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -118,17 +118,28 @@ class RunStore:
         with self.transaction() as db:
             db.execute(f"UPDATE runs SET {sets} WHERE id = ?", (*values.values(), run_id))
 
-    def start_session(self, run_id: str, session: int, **values: Any) -> bool:
+    def start_session(
+        self, run_id: str, session: int, cut_off: Mapping[int, str], **values: Any
+    ) -> bool:
         """Take over run `run_id` as its session `session` (setting `values` too), only if no
         other process has started that session meanwhile: the check and the write are one
-        transaction, so two `packline resume` of one run cannot both drive it."""
+        transaction, so two `packline resume` of one run cannot both drive it. The steps the
+        last session left running (`cut_off`: step id -> what this session decided for it) are
+        closed as interrupted in the same transaction."""
         sets = ", ".join(f"{column} = ?" for column in ("sessions", *values))
         with self.transaction() as db:
             cursor = db.execute(
                 f"UPDATE runs SET {sets} WHERE id = ? AND sessions = ?",
                 (session, *values.values(), run_id, session - 1),
             )
-            return cursor.rowcount == 1
+            if cursor.rowcount != 1:
+                return False
+            db.executemany(
+                "UPDATE steps SET status = 'interrupted', error = ? "
+                "WHERE id = ? AND status = 'running'",
+                [(decision, step_id) for step_id, decision in cut_off.items()],
+            )
+            return True
 
     def update_wafer(self, run_id: str, wafer_id: str, **values: Any) -> None:
         sets = ", ".join(f"{column} = ?" for column in values)
@@ -160,7 +171,8 @@ class RunStore:
 
     def runs(self, limit: int = 50) -> list[dict[str, Any]]:
         rows = self._db.execute(
-            """SELECT r.id, r.method, r.status, r.operator, r.lot_size, r.simulated, r.station_name,
+            """SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
+                      r.station_name,
                       r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'completed') AS completed,

@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from .claim_check import overall
+from .liveness import shown_status
 from .records import RunStore
 
 #: What the report says where a run has no twin to check (real tools).
@@ -18,7 +19,8 @@ ON_REAL_TOOLS = (
 
 
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
-    """The run, its wafers (with their measurements) and counts of everything recorded."""
+    """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
+    (with their measurements) and counts of everything recorded."""
     run = store.run(run_id)
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
@@ -52,7 +54,10 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         )
     duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
     return {
-        "run": {k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
+        "run": {
+            **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
+            "status": shown_status(run),
+        },
         "recipe": run["recipe_text"],
         "duration_s": duration,
         "wafers": wafers,

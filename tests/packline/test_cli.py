@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 
@@ -270,3 +271,22 @@ def test_a_reader_that_goes_away_early_gets_no_traceback(tmp_path):
     assert json.loads(first)["kind"] == "run-started"
     assert b"Traceback" not in err
     assert b"BrokenPipeError" not in err
+
+
+def test_run_quiet_that_cannot_start_its_tools_says_why(db, tmp_path, capsys):
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    station = tmp_path / "dead.yaml"
+    station.write_text(
+        "name: dead\ntools:\n  plasma_cleaner:\n    driver: plasma_cleaner\n"
+        f"    address: modbus+tcp://127.0.0.1:{port}\n"
+    )
+    assert main(["run", "plasma-clean", "--station", str(station), "--quiet"]) == 1
+    out = capsys.readouterr().out
+    assert "failed" in out
+    assert f"error: plasma_cleaner at modbus+tcp://127.0.0.1:{port}: connect" in out
+    assert main(["run", "plasma-clean", "--station", str(station), "--json"]) == 1
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["status"] == "failed"
+    assert f"127.0.0.1:{port}: connect" in summary["error"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 
@@ -30,6 +31,19 @@ def test_pause_and_resume_from_another_process(tmp_path):
     assert controller.finish() == 0
     kinds = [e["kind"] for e in controller.events]
     assert kinds.index("paused") < kinds.index("resumed") < kinds.index("run-finished")
+    assert _status(db, run_id) == "completed"
+
+
+def test_a_second_resume_of_a_run_another_process_drives_names_it_and_fails(tmp_path):
+    db = tmp_path / "runs.db"
+    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
+    run_id = controller.next_event()["run_id"]
+    second = packline(db, "resume", run_id)
+    assert second.returncode == 2
+    driver = f"process {controller.process.pid} on host {socket.gethostname()}"
+    assert f"run {run_id} is already being driven by {driver}" in second.stderr
+    assert second.stdout == ""
+    assert controller.finish() == 0
     assert _status(db, run_id) == "completed"
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from packline.sequences.engine import launch
+from packline.sequences.engine.liveness import is_alive
 
 from .processes import Controller, packline
 
@@ -46,6 +46,10 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path, attempt
     controller.kill()
     before = records(db)
     assert [r["id"] for r in before["runs"]] == [run_id]
+    # nobody drives the run now: it is shown as interrupted, whatever the records say
+    shown = json.loads(packline(db, "runs", "--json").stdout)[0]["status"]
+    if before["runs"][0]["status"] in ("running", "paused"):
+        assert shown == "interrupted"
 
     resumed = packline(db, "resume", run_id, "--json")
     if before["runs"][0]["status"] == "completed":
@@ -55,6 +59,14 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path, attempt
         assert resumed.returncode in (0, 1), resumed.stderr
         assert "Traceback" not in resumed.stderr
     after = records(db)
+
+    # resume closed every step the kill cut off, saying what it decided
+    assert not [s for s in after["steps"] if s["status"] == "running"]
+    for step in before["steps"]:
+        if step["status"] == "running" and before["runs"][0]["status"] != "completed":
+            closed = next(s for s in after["steps"] if s["id"] == step["id"])
+            assert closed["status"] == "interrupted"
+            assert "resume session 2: " in closed["error"]
 
     # every wafer ends completed or held, none dropped; held wafers say why
     wafers = {w["wafer_id"]: w for w in after["wafers"]}
@@ -104,7 +116,7 @@ def test_a_killed_controller_not_yet_reaped_is_not_live():
             time.sleep(0.01)
         assert _zombie_state(child.pid) == "Z"
         run = {"status": "running", "host": socket.gethostname(), "pid": child.pid}
-        assert not launch._alive(run)
+        assert not is_alive(run)
     finally:
         child.wait(timeout=10)
 

@@ -1,0 +1,54 @@
+"""Is a process driving a run right now? Read from the run's record and the process table.
+
+A run records the pid and host of the process that drives it. It is live while its status is
+running or paused, the host is this one, and that process exists and is not a zombie (a killed
+controller whose parent has not reaped it still answers `kill(pid, 0)`). A running or paused
+run nobody drives was cut off (SIGKILL, power cut, a crash): it is shown as `interrupted`,
+and `packline resume` continues it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+from typing import Any
+
+#: Recorded statuses of a run that a live process is driving.
+DRIVEN = ("running", "paused")
+#: How a driven status reads once its process is gone.
+INTERRUPTED = "interrupted"
+
+
+def is_alive(run: dict[str, Any]) -> bool:
+    """Is another live process on this host driving `run` (a row of the runs table)?"""
+    if run["status"] not in DRIVEN or run["host"] != socket.gethostname():
+        return False
+    try:
+        os.kill(run["pid"], 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return run["pid"] != os.getpid() and not _zombie(run["pid"])
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False  # no /proc here: trust kill(pid, 0)
+    return stat.rpartition(")")[2].split()[0] == "Z"
+
+
+def shown_status(run: dict[str, Any]) -> str:
+    """The run's status as `runs` and `show` print it: `interrupted` for a running or paused
+    run that no live process drives (a run on another host is taken at its word)."""
+    here = run["host"] == socket.gethostname()
+    driving = run["pid"] == os.getpid() or is_alive(run)
+    return INTERRUPTED if run["status"] in DRIVEN and here and not driving else run["status"]
+
+
+def driver_text(run: dict[str, Any]) -> str:
+    """Who drives the run, for messages: 'process 1234 on host line-pc'."""
+    return f"process {run['pid']} on host {run['host']}"
