@@ -18,8 +18,7 @@ import numpy as np
 from packline.drivers.roles.plasma_cleaner import Gas
 
 from ..twin import Workpiece
-
-NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
+from .laser import NOBLE_METALS, exposed_metal
 
 
 @dataclass(frozen=True)
@@ -75,11 +74,7 @@ def expose_to_plasma(
     onto the metal (the dry etch of 002:4). `run_dose_ws` is the RF dose of the whole chamber
     run so far, this exposure included; activation (003:9) needs enough of it.
     """
-    exposed = (
-        (workpiece.resin_um <= 0)
-        | (workpiece.bump_height_um > workpiece.resin_um)
-        | workpiece.via_open
-    )
+    exposed = exposed_metal(workpiece)
     dose_ws = power_w * duration_s
     residue = workpiece.residue_nm
     residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)
