@@ -24,13 +24,15 @@ class Meter:
 
     `*IDN?`; `VOLT <v>` / `VOLT?`; `SYST:ERR?` pops the error queue; `ECHO? <x>` answers `<x>`
     after a short delay that differs per call (to expose interleaving); `SILENT?` never answers;
-    `BINARY?` answers a byte that is not ASCII (served with latin-1).
+    `BINARY?` answers a byte that is not ASCII (served with latin-1); `STALL?` is not answered
+    the first time it is asked (a stalled controller), `READY` every time after.
     """
 
     def __init__(self) -> None:
         self.volt = 0.0
         self.errors: list[str] = []
         self.received: list[str] = []
+        self.stalled = False
         self._delays = iter([0.004, 0.0, 0.002, 0.001] * 100)
 
     async def __call__(self, line: str) -> str | None:
@@ -55,6 +57,9 @@ class Meter:
             return "\xff"
         if command == "SILENT?":
             return None
+        if command == "STALL?":
+            self.stalled, stalled = True, self.stalled
+            return "READY" if stalled else None
         self.errors.append('-113,"Undefined header"')
         return None
 
@@ -101,10 +106,13 @@ class Mixer:
 
     Writing 3 to register 300 is refused (ILLEGAL_DATA_VALUE, say an out-of-range recipe
     slot). Any access to register 399 waits until `release` is set, to hold an exchange open.
+    `requests` lists every request as it arrives ("read" or "write", address); `writes` every
+    write applied and its values.
     """
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.requests: list[tuple[str, int]] = []
         self.writes: list[tuple[int, list[int] | list[bool]]] = []
 
     async def action(
@@ -116,6 +124,7 @@ class Mixer:
         current_registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
+        self.requests.append(("read" if set_values is None else "write", address))
         if address == 399:
             async with asyncio.timeout(10):
                 await self.release.wait()

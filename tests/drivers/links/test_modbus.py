@@ -8,8 +8,16 @@ import time
 
 import pytest
 
-from packline.drivers.errors import CommandRefused, ConnectionLost, ToolConnectionError, ToolTimeout
+from packline.drivers.errors import (
+    CommandRefused,
+    ConnectionLost,
+    ProtocolError,
+    ToolConnectionError,
+    ToolTimeout,
+)
 from packline.drivers.links import ModbusLink, ReconnectPolicy, open_link
+from packline.testing import expected_protocol
+from packline.testing.modbus_frames import frame, read
 
 TRANSPORTS = ["tcp", "rtu-tcp", "rtu-pty"]
 TIMEOUT_S = 0.4
@@ -66,7 +74,7 @@ async def test_exception_response_is_command_refused(start_mixer, transport):
 @pytest.mark.parametrize("transport", TRANSPORTS)
 async def test_timeout_is_tool_timeout_within_the_timeout(start_mixer, transport):
     server, mixer = await start_mixer(transport)
-    # One attempt: a read is otherwise asked again (test_read_retries.py).
+    # One attempt: a read that got no reply is otherwise asked again (see below).
     async with mixer_link(server.address, read_retries=0) as link:
         started = time.monotonic()
         with pytest.raises(ToolTimeout, match="read_holding_registers 399 1: no reply within"):
@@ -243,3 +251,106 @@ def test_link_options_are_checked_and_the_reconnect_policy_may_be_a_mapping():
             ModbusLink("modbus+tcp://127.0.0.1:502", timeout_s=bad)
     with pytest.raises(ValueError, match="connect_timeout_s must be a positive number"):
         ModbusLink("modbus+tcp://127.0.0.1:502", connect_timeout_s=float("inf"))
+
+
+# ---- one stalled read is asked again; a write never is --------------------------------------
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
+async def test_a_read_that_stalls_once_is_asked_again(start_mixer, transport):
+    """A PLC that stalls longer than the timeout once (3 s against 2 s on the line)."""
+    server, mixer = await start_mixer(transport)
+    # Even with no reconnect attempts: the link dropped the connection itself.
+    async with mixer_link(server.address, reconnect=ReconnectPolicy(attempts=0)) as link:
+        asyncio.get_running_loop().call_later(1.25 * TIMEOUT_S, mixer.release.set)
+        started = time.monotonic()
+        assert await link.read_holding_registers(399, 1) == [0]
+        assert TIMEOUT_S < time.monotonic() - started < 2 * TIMEOUT_S + 0.15
+    assert mixer.requests == [("read", 399), ("read", 399)]
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
+async def test_a_write_that_stalls_is_never_sent_twice(start_mixer, transport):
+    server, mixer = await start_mixer(transport)
+    async with mixer_link(server.address) as link:
+        asyncio.get_running_loop().call_later(1.25 * TIMEOUT_S, mixer.release.set)
+        with pytest.raises(ToolTimeout, match=r"write_register 399 5: no reply within 0\.4 s"):
+            await link.write_register(399, 5)
+        await asyncio.sleep(0.25 * TIMEOUT_S + 0.05)  # past the stall
+        assert await link.read_holding_registers(100, 1) == [0]  # the link carries on
+    assert mixer.requests == [("write", 399), ("read", 100)]
+
+
+async def test_a_silent_tool_is_lost_after_the_retries(start_mixer):
+    server, mixer = await start_mixer("tcp")
+    async with mixer_link(server.address, read_retries=2) as link:
+        started = time.monotonic()
+        with pytest.raises(ToolTimeout, match=r"read_input_registers 399 1: no reply within"):
+            await link.read_input_registers(399, 1)
+        assert time.monotonic() - started < 3 * TIMEOUT_S + 0.3
+    assert mixer.requests == [("read", 399)] * 3
+
+
+@pytest.mark.parametrize("bad", [-1, 4, 1.0, True, "1"])
+def test_read_retries_is_checked(bad):
+    message = r"mixer at .*: read_retries must be a whole number 0\.\.3"
+    with pytest.raises(ValueError, match=message):
+        ModbusLink("modbus+tcp://127.0.0.1:502", tool="mixer", read_retries=bad)
+
+
+# ---- garbled, corrupt and incomplete replies ------------------------------------------------
+
+REQUEST, REPLY = read(1, 100, [7])  # FC3 of register 100, transaction 1, unit 1
+RTU_REQUEST = b"\x01\x03\x00\x64\x00\x01\xc5\xd5"
+
+GARBLED_REPLIES = {
+    # name: (address form, request, reply, what the error says)
+    "garbage": ("modbus+tcp", REQUEST, b"\xde\xad\xbe\xef" * 4, "garbled or incomplete reply"),
+    "another transaction": (
+        "modbus+tcp",
+        REQUEST,
+        read(9, 100, [7])[1],
+        "garbled or incomplete reply",
+    ),
+    "another unit": ("modbus+tcp", REQUEST, read(1, 100, [7], unit=2)[1], "garbled or incomplete"),
+    "truncated": ("modbus+tcp", REQUEST, REPLY[:-1], r"incomplete reply: .* only 10 byte\(s\)"),
+    "unknown function": ("modbus+tcp", REQUEST, frame(1, b"\x63\x00"), "undecodable reply"),
+    "too many registers": (
+        "modbus+tcp",
+        REQUEST,
+        frame(1, b"\x03\x04\x00\x07\x00\x08"),
+        "corrupt reply: it carries 2 registers, 1 were asked for",
+    ),
+    "bad crc": ("modbus+rtu", RTU_REQUEST, b"\x01\x03\x02\x00\x07\x00\x00", "garbled or"),
+}
+
+
+@pytest.mark.parametrize("case", GARBLED_REPLIES)
+async def test_a_garbled_reply_is_a_protocol_error_and_pymodbus_prints_nothing(
+    case, capsys, caplog
+):
+    form, request, reply, message = GARBLED_REPLIES[case]
+    async with (
+        expected_protocol([(request, reply)]) as peer,
+        mixer_link(peer.address(form)) as link,
+    ):
+        with pytest.raises(ProtocolError, match=message) as raised:
+            await link.read_holding_registers(100, 1)
+    assert "no reply within" not in str(raised.value)
+    assert str(raised.value).startswith("mixer at modbus+")
+    # Neither pymodbus's hex dumps and "Skipping" lines nor the event loop's error handler.
+    assert capsys.readouterr().err == ""
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+async def test_pymodbus_log_lines_go_to_the_wire_log(caplog, capsys):
+    caplog.set_level(logging.DEBUG, logger="packline.wire")
+    async with (
+        expected_protocol([(REQUEST, b"\xde\xad\xbe\xef" * 4)]) as peer,
+        mixer_link(peer.address("modbus+tcp")) as link,
+    ):
+        with pytest.raises(ProtocolError):
+            await link.read_holding_registers(100, 1)
+    wire = [r.getMessage() for r in caplog.records if r.name == "packline.wire"]
+    assert any(line.startswith("pymodbus ERROR Invalid Modbus protocol id") for line in wire)
+    assert capsys.readouterr().err == ""

@@ -165,3 +165,29 @@ async def test_a_virtual_clock_stands_still_while_the_link_reconnects(start_mete
         assert clock.now() == 0  # the sleeper did not jump over them
         await sleeper
         assert clock.now() == 100
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_an_idempotent_query_that_stalls_once_is_asked_again(start_meter, transport):
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address, reconnect=ReconnectPolicy(attempts=0)) as link:
+        assert await link.query("STALL?", idempotent=True) == "READY"
+    assert meter.received == ["STALL?", "STALL?"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+async def test_a_query_is_not_asked_again_unless_it_is_idempotent(start_meter, transport):
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address) as link:
+        with pytest.raises(ToolTimeout, match=r"STALL\?: no reply within 0.4 s"):
+            await link.query("STALL?")
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+    assert meter.received == ["STALL?", "*IDN?"]
+
+
+async def test_without_retries_an_idempotent_query_is_asked_once(start_meter):
+    server, meter = await start_meter("serial-socket")
+    async with meter_link(server.address, read_retries=0) as link:
+        with pytest.raises(ToolTimeout):
+            await link.query("STALL?", idempotent=True)
+    assert meter.received == ["STALL?"]
