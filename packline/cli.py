@@ -1,6 +1,6 @@
 """The `packline` command line.
 
-    packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N] [--failure-policy P]
+    packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N | --wafers ID,...]
     packline resume RUN [--station FILE]   continue a stopped run, or resume a paused live one
     packline pause|terminate|abort RUN
     packline runs | show RUN | methods | claims | validate METHOD [--recipe FILE]
@@ -128,7 +128,19 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--recipe", type=Path, help="recipe YAML (default: the method's shipped recipe)"
     )
-    run.add_argument("--lot", type=int, default=1, help="number of wafers (default 1)")
+    lot = run.add_mutually_exclusive_group()
+    lot.add_argument(
+        "--lot",
+        type=int,
+        default=1,
+        help="number of wafers (default 1), numbered W01... (on a station: after the run id)",
+    )
+    lot.add_argument(
+        "--wafers",
+        type=lambda text: text.split(","),
+        metavar="ID,ID,...",
+        help="the wafers' own ids (1-16 printable characters each); the lot is as many",
+    )
     run.add_argument("--operator", default=None)
     run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
     run.set_defaults(handler=cmd_run)
@@ -226,6 +238,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         recipe_path=args.recipe,
         lot=args.lot,
         failure_policy=args.failure_policy,
+        wafer_ids=args.wafers,
     )
     if args.operator:
         request.operator = args.operator

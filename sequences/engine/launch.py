@@ -13,7 +13,7 @@ import json
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from packline.clock import VirtualClock, WallClock
-from packline.drivers.equipment import Limit
+from packline.drivers.equipment import WAFER_ID_MAX_LENGTH, Limit, validate_wafer_id
 from packline.drivers.registry import TOOL_KINDS
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
@@ -51,6 +51,8 @@ class RunRequest:
     lot: int = 1
     operator: str = field(default_factory=lambda: os.environ.get("USER", "operator"))
     failure_policy: str | None = None
+    #: The wafers' own ids (the lot is as many); None: numbered per run (`lot_wafer_ids`).
+    wafer_ids: list[str] | None = None
 
 
 @dataclass
@@ -62,7 +64,8 @@ class Prepared:
     recipe_text: str
     recipe_source: str
     station: Station | None  # None: the in-process simulated line
-    wafer_ids: list[str]
+    lot: int
+    wafer_ids: list[str] | None  # None: numbered per run when it opens (`lot_wafer_ids`)
     operator: str
     failure_policy: FailurePolicy
 
@@ -80,6 +83,8 @@ def prepare(request: RunRequest) -> Prepared:
         named = f"recipe file {source}"
     if not 1 <= request.lot <= MAX_LOT:
         raise BadInput(f"--lot {request.lot}: a lot has 1 to {MAX_LOT} wafers")
+    if request.wafer_ids is not None:
+        check_wafer_ids(request.wafer_ids)
     try:
         policy = FailurePolicy(request.failure_policy or method.failure_policy)
     except ValueError:
@@ -98,9 +103,38 @@ def prepare(request: RunRequest) -> Prepared:
             raise BadInput(str(error)) from None
         check_station(method, station)
     check_tool_limits(recipe, named, tool_limits(method, station))
-    width = max(2, len(str(request.lot)))
-    wafer_ids = [f"W{i:0{width}d}" for i in range(1, request.lot + 1)]
-    return Prepared(method, recipe, text, source, station, wafer_ids, request.operator, policy)
+    lot = request.lot if request.wafer_ids is None else len(request.wafer_ids)
+    return Prepared(
+        method, recipe, text, source, station, lot, request.wafer_ids, request.operator, policy
+    )
+
+
+def check_wafer_ids(wafer_ids: Sequence[str]) -> None:
+    """Refuse wafer ids a user named that cannot travel on a tool's wire, or repeat."""
+    if not 1 <= len(wafer_ids) <= MAX_LOT:
+        raise BadInput(f"--wafers: a lot has 1 to {MAX_LOT} wafers, not {len(wafer_ids)}")
+    for wafer_id in wafer_ids:
+        try:
+            validate_wafer_id(wafer_id)
+        except ValueError as error:
+            raise BadInput(f"--wafers: {error}") from None
+    twice = sorted({w for w in wafer_ids if wafer_ids.count(w) > 1})
+    if twice:
+        raise BadInput(f"--wafers: wafer id(s) {', '.join(twice)} given more than once")
+
+
+def lot_wafer_ids(run_id: str, lot: int, *, own_line: bool) -> list[str]:
+    """Wafer ids for a lot the user did not name: W01, W02... on a dry run's own simulated line
+    (it lives as long as the run), else prefixed with the run id without its date
+    (`055012-3f2a-W01`), so two lots on one line (a `sim serve`, a real line) never share an
+    id, and an id still says which run it belongs to, within the 16-character limit."""
+    width = max(2, len(str(lot)))
+    numbers = [f"W{i:0{width}d}" for i in range(1, lot + 1)]
+    if own_line:
+        return numbers
+    room = WAFER_ID_MAX_LENGTH - len(numbers[-1]) - 1
+    prefix = (run_id.partition("-")[2] or run_id)[-room:]
+    return [f"{prefix}-{number}" for number in numbers]
 
 
 def check_station(method: Method, station: Station) -> None:
@@ -179,14 +213,18 @@ async def open_run(
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine for a new run, with the simulated line running around it in a dry run."""
+    run_id = run_id or new_run_id()
+    wafer_ids = prepared.wafer_ids or lot_wafer_ids(
+        run_id, prepared.lot, own_line=prepared.station is None
+    )
     spec_args = dict(
-        run_id=run_id or new_run_id(),
+        run_id=run_id,
         method=prepared.method,
         recipe=prepared.recipe,
         recipe_text=prepared.recipe_text,
         recipe_source=prepared.recipe_source,
         store=store,
-        wafer_ids=prepared.wafer_ids,
+        wafer_ids=wafer_ids,
         operator=prepared.operator,
         failure_policy=prepared.failure_policy,
         observers=list(observers or []),
@@ -318,4 +356,6 @@ async def open_resume(
     async with line:
         for wafer_id, data in store.latest_twins(run_id).items():
             restore(line.twin.get(wafer_id), data)
+            # the recovery unloads cut-off wafers; a replayed stage loads them again
+            line.twin.allow_rework(wafer_id)
         yield Engine(RunSpec(station=line.station, clock=clock, twin=line.twin, **spec_args))

@@ -3,6 +3,11 @@
 A real line knows a wafer by the id on its carrier; the simulated tools look the same id up
 here. A wafer never seen before is received as fresh incoming material of the store's spec,
 so a standalone simulated line works with any wafer id a user types.
+
+A tool loads a wafer through `load`, which refuses a wafer that tool has already processed
+(`WaferAlreadyProcessed`): a second lot that reuses the first lot's ids on one `sim serve`
+would otherwise be processed on top of the first lot's wafers (bumps on bumps, a second
+plasma etch). A wafer sent back on purpose is first marked `allow_rework`.
 """
 
 from __future__ import annotations
@@ -14,12 +19,17 @@ from packline.drivers.equipment import validate_wafer_id
 from .workpiece import WaferSpec, Workpiece, new_wafer
 
 
+class WaferAlreadyProcessed(ValueError):
+    """A tool was asked to load a wafer it has already processed, and no rework was allowed."""
+
+
 class TwinStore:
     """The workpiece twin of a simulated line: id -> `Workpiece`."""
 
     def __init__(self, incoming: WaferSpec | None = None) -> None:
         self.incoming = incoming or WaferSpec()
         self._workpieces: dict[str, Workpiece] = {}
+        self._rework: set[str] = set()
         self._lock = threading.Lock()
 
     def receive(self, wafer_id: str, spec: WaferSpec | None = None) -> Workpiece:
@@ -38,6 +48,27 @@ class TwinStore:
         with self._lock:
             workpiece = self._workpieces.get(wafer_id)
         return workpiece if workpiece is not None else self.receive(wafer_id)
+
+    def load(self, wafer_id: str, tool: str) -> Workpiece:
+        """The workpiece `tool` is loading. `WaferAlreadyProcessed` (naming the wafer, the tool
+        and what it did, for the tool to refuse on its wire) when `tool` has processed this
+        wafer before, unless it is marked for rework."""
+        workpiece = self.get(wafer_id)
+        done = [event for event in workpiece.history if event.tool == tool]
+        if done and wafer_id not in self._rework:
+            last = done[-1]
+            raise WaferAlreadyProcessed(
+                f"wafer {wafer_id} was already processed by {tool} ({last.operation} at "
+                f"t = {last.time_s:g} s); load it again only as a rework"
+            )
+        return workpiece
+
+    def allow_rework(self, wafer_id: str) -> None:
+        """Let every tool load `wafer_id` again, though it processed it before (a rework, or a
+        resumed run reloading the wafers its recovery unloaded)."""
+        validate_wafer_id(wafer_id)
+        with self._lock:
+            self._rework.add(wafer_id)
 
     def __contains__(self, wafer_id: object) -> bool:
         return wafer_id in self._workpieces

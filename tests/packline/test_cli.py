@@ -290,3 +290,9 @@ def test_run_quiet_that_cannot_start_its_tools_says_why(db, tmp_path, capsys):
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert summary["status"] == "failed"
     assert f"127.0.0.1:{port}: connect" in summary["error"]
+
+
+def test_run_with_named_wafers(db, capsys):
+    assert main(["run", "plasma-clean", "--sim", "--wafers", "LOT7-A,LOT7-B", "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [w["wafer"] for w in summary["wafers"]] == ["LOT7-A", "LOT7-B"]
