@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import random
 import socket
@@ -123,3 +124,69 @@ def test_a_killed_controller_not_yet_reaped_is_not_live():
 
 def _zombie_state(pid: int) -> str:
     return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+
+
+@pytest.mark.parametrize(
+    ("method", "seed", "crashes"),
+    [
+        ("bump-seal-clean", 1, 1),
+        ("bump-seal-clean", 3, 2),  # the resume is killed too
+        ("plasma-clean", 4, 2),
+        ("plasma-clean", 5, 3),
+    ],
+)
+def test_chaos_kills_across_sessions_lose_nothing_and_leave_nothing_running(
+    tmp_path, method, seed, crashes
+):
+    """SIGKILL the controller at random points, the resuming controllers too, then resume to
+    the end: no wafer or record lost, no irreversible step twice, no step left running."""
+    db = tmp_path / "runs.db"
+    rng = random.Random(seed)
+    controller = Controller(db, "run", method, "--sim", "--lot", "3")
+    run_id = controller.next_event()["run_id"]
+    snapshots = []
+    for crash in range(crashes):
+        for _ in range(rng.randint(5, 120)):
+            if controller.next_event() is None:
+                break
+        controller.kill()
+        snapshots.append(records(db))
+        if snapshots[-1]["runs"][0]["status"] in ("running", "paused"):
+            shown = json.loads(packline(db, "show", run_id, "--json").stdout)["run"]["status"]
+            assert shown == "interrupted"
+        if crash + 1 < crashes:
+            controller = Controller(db, "resume", run_id)
+    final = packline(db, "resume", run_id, "--json")
+    assert final.returncode in (0, 1, 2), final.stderr
+    assert "Traceback" not in final.stderr
+    after = records(db)
+
+    assert not [s for s in after["steps"] if s["status"] == "running"]
+    wafers = {w["wafer_id"]: w for w in after["wafers"]}
+    assert len(wafers) == 3
+    assert {w["status"] for w in wafers.values()} <= {"completed", "held"}
+    for wafer in wafers.values():
+        if wafer["status"] == "held":
+            assert "irreversible step" in wafer["reason"], wafer["reason"]
+    ran = collections.Counter(
+        (s["wafer_id"], s["key"])
+        for s in after["steps"]
+        if s["irreversible"] and s["status"] != "skipped"
+    )
+    assert max(ran.values(), default=1) == 1, ran
+    after_steps = {s["id"]: s for s in after["steps"]}
+    for before in snapshots:
+        for step in before["steps"]:
+            if step["status"] != "running":
+                assert after_steps[step["id"]] == step
+            else:
+                assert after_steps[step["id"]]["status"] in ("interrupted", "running")
+        for table in ("measurements", "events", "twin_snapshots"):
+            assert all(row in after[table] for row in before[table]), table
+    for step in after["steps"]:
+        if step["status"] == "interrupted" and step["error"].startswith("cut off"):
+            assert "resume session" in step["error"]
+    for wafer_id in wafers:
+        names = [m["name"] for m in after["measurements"] if m["wafer_id"] == wafer_id]
+        befores = [n for n in names if n.endswith(" before")]
+        assert len(befores) == len(set(befores)), (wafer_id, befores)
