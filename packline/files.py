@@ -63,5 +63,9 @@ def parse_yaml(text: str, source: str) -> Any:
     """YAML text as data; `source` names it in a `FileProblem`."""
     try:
         return yaml.load(text, Loader=_StrictLoader)
+    except yaml.MarkedYAMLError as error:
+        mark = error.problem_mark
+        where = "" if mark is None else f"line {mark.line + 1}, column {mark.column + 1}: "
+        raise FileProblem(f"{source}: not valid YAML: {where}{error.problem}") from None
     except yaml.YAMLError as error:
         raise FileProblem(f"{source}: not valid YAML ({error})") from None

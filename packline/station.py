@@ -32,6 +32,9 @@ from packline.drivers.links import LINK_KINDS, link_kind, open_link
 from packline.drivers.registry import TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
 
+#: The most wafers or panels one tool takes at once (a batch oven's boat).
+MAX_CAPACITY = 200
+
 
 class StationError(PacklineError):
     """A station file or station description is wrong; nothing was contacted."""
@@ -46,9 +49,9 @@ class ToolEntry(BaseModel):
     address: str
     options: dict[str, Any] = Field(default_factory=dict)
     limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    poll_interval_s: float = Field(default=1.0, gt=0)
+    poll_interval_s: float = Field(default=1.0, gt=0, le=600, strict=True)
     #: How many wafers the tool takes at once (a batch chamber or oven holds several).
-    capacity: int = Field(default=1, ge=1)
+    capacity: int = Field(default=1, ge=1, le=MAX_CAPACITY, strict=True)
 
     @field_validator("driver")
     @classmethod
@@ -75,7 +78,7 @@ class Station(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str
+    name: str = Field(min_length=1, max_length=64)
     tools: dict[str, ToolEntry]
     simulated: bool = False
 

@@ -63,7 +63,7 @@ class BumpRecipe(Recipe):
     bond_force_gf: Annotated[float, Unit("gf"), Feeds("wire_bonder", "bond_force_gf")]
     ultrasonic_power_mw: Annotated[float, Unit("mW"), Feeds("wire_bonder", "ultrasonic_power_mw")]
     ultrasonic_time_ms: Annotated[float, Unit("ms"), Feeds("wire_bonder", "ultrasonic_time_ms")]
-    stack: Annotated[int, Feeds("wire_bonder", "stack_count")] = 1
+    stack: Annotated[int, Field(strict=True), Feeds("wire_bonder", "stack_count")] = 1
     #: what the program gives: stud bumps stand 20-300 um, one to four studs high
     height_um: Annotated[float, Unit("um"), Field(ge=20, le=300)]
     #: how far a measured bump may stand from `height_um` before the wafer is held
@@ -118,7 +118,7 @@ class LaserCleaning(Recipe):
     method: Literal["laser"]
     fluence_j_cm2: Annotated[float, Unit("J/cm^2"), Feeds("laser", "clean_fluence_j_cm2")]
     rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
-    pulses_per_site: Annotated[int, Feeds("laser", "clean_pulses")]
+    pulses_per_site: Annotated[int, Field(strict=True), Feeds("laser", "clean_pulses")]
     atmosphere: Atmosphere
     gas_jet: bool = False
     suction: bool = False
