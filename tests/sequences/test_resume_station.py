@@ -4,8 +4,12 @@ matches the one the run recorded."""
 
 from __future__ import annotations
 
+import json
 import re
+import signal
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 import yaml
@@ -13,6 +17,8 @@ import yaml
 from packline.clock import WallClock
 from packline.sequences.engine import BadInput, RunRequest, open_resume, open_run, prepare
 from packline.sim_instruments.line import SimulatedLine
+
+from .processes import Controller, packline
 
 
 def station_file(tmp_path, line: SimulatedLine, name: str, **changes) -> str:
@@ -133,3 +139,69 @@ async def test_a_dry_run_is_resumed_without_a_station(store, tmp_path):
     with pytest.raises(BadInput, match="is a dry run on the in-process simulated line"):
         async with open_resume(store, engine.run_id, station_path=tmp_path / "x.yaml"):
             pass
+
+
+class Served:
+    """`packline sim serve` in its own process: its station file, until stopped."""
+
+    def __init__(self, tmp_path, name: str) -> None:
+        self.station = tmp_path / name
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", "1000",
+             "--station-out", str(self.station)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        assert "time x1000" in self.process.stdout.readline()
+
+    def stop(self) -> None:
+        self.process.send_signal(signal.SIGTERM)
+        assert self.process.wait(timeout=10) == 0
+        self.process.stdout.close()
+        self.process.stderr.close()
+
+
+def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
+    """The issue's case: the controller is killed, `sim serve` restarts on new ports and a new
+    /dev/pts/N, and `resume --station NEW` carries the run on."""
+    db = tmp_path / "runs.db"
+    first = Served(tmp_path, "first.yaml")
+    try:
+        controller = Controller(
+            db, "run", "bump-seal-clean", "--station", str(first.station),
+            "--confirmed-by", "ci",
+        )  # fmt: skip
+        run_id = controller.next_event()["run_id"]
+        assert controller.read_until(lambda e: e["kind"] == "step-started") is not None
+        controller.kill()
+    finally:
+        first.stop()
+    second = Served(tmp_path, "second.yaml")
+    try:
+        old, new = (yaml.safe_load(s.read_text()) for s in (first.station, second.station))
+        # new ports (a pty path may be new, or an old one handed out again)
+        assert old["tools"]["laminator"]["address"] != new["tools"]["laminator"]["address"]
+        stale = packline(db, "resume", run_id, "--confirmed-by", "ci")  # the old addresses
+        assert stale.returncode == 1
+        assert "Traceback" not in stale.stderr
+        resumed = packline(
+            db, "resume", run_id, "--station", str(second.station), "--confirmed-by", "ci",
+            "--json",
+        )  # fmt: skip
+        assert resumed.returncode == 0, resumed.stderr
+        summary = json.loads(resumed.stdout.splitlines()[-1])
+        assert (summary["run_id"], summary["status"]) == (run_id, "completed")
+    finally:
+        second.stop()
+    with sqlite3.connect(db) as connection:
+        connection.row_factory = sqlite3.Row
+        steps = connection.execute("SELECT status FROM steps").fetchall()
+        tools = connection.execute(
+            "SELECT session, address FROM tools WHERE name = 'laminator' ORDER BY id"
+        ).fetchall()
+        wafers = connection.execute("SELECT status FROM wafers").fetchall()
+    assert "running" not in {s["status"] for s in steps}
+    assert tools[0]["address"] == old["tools"]["laminator"]["address"]
+    assert tools[-1]["address"] == new["tools"]["laminator"]["address"]
+    assert [w["status"] for w in wafers] == ["completed"]
