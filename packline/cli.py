@@ -522,7 +522,7 @@ def cmd_control(args: argparse.Namespace) -> int:
         if not is_live(store, run_id):
             raise BadInput(
                 f"run {run_id} is not being driven by any process "
-                f"(status {store.run(run_id)['status']}); nothing to {args.control}"
+                f"(status {shown_status(store.run(run_id))}); nothing to {args.control}"
             )
         store.post_control(run_id, args.control, time.time())
     finally:

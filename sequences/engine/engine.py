@@ -33,6 +33,7 @@ from .claim_check import check_claims, overall
 from .control import CONTROL_COMMANDS, DEFAULT_PAUSE_TIMEOUT_S, RunControl, RunState
 from .errors import BadInput, OutOfLimits, RunTerminated, StepError
 from .events import Event, Observer
+from .identity import compare_identity, identity_row
 from .method import FailurePolicy, Method
 from .plan import Plan
 from .recipe import Recipe
@@ -372,47 +373,13 @@ class Engine:
             self.pool = ToolPool(self.clock, tools)
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
-        """Refuse a tool that is not the kind and model the run's earlier sessions drove under
-        this name (the line was rewired, or the station file names the wrong address); a new
-        serial number (the same model, repaired or swapped) is recorded as `tool-replaced`."""
-        identity = tool.driver.identity
-        assert identity is not None, "a connected driver has read its identity"
-        before = self.spec.known_tools.get(tool.name)
-        if before is not None:
-            was = f"{before['vendor']} {before['model']}"
-            now = f"{identity.vendor} {identity.model}"
-            if was != now:
-                raise BadInput(
-                    f"tool {tool.name} at {tool.driver.address} is a {now} (s/n "
-                    f"{identity.serial_number}); session {before['session']} of run "
-                    f"{self.run_id} drove a {was} there: not resuming on a different tool "
-                    "(check the station file's address)"
-                )
-            if before["serial_number"] != identity.serial_number:
-                self.emit(
-                    "tool-replaced",
-                    tool=tool.name,
-                    message=f"{tool.name}: {now} s/n {identity.serial_number}, was s/n "
-                    f"{before['serial_number']} in session {before['session']}",
-                )
-        self.store.add_rows(
-            "tools",
-            [
-                {
-                    "run_id": self.run_id,
-                    "session": self.session,
-                    "name": tool.name,
-                    "role": tool.role,
-                    "driver": driver_name,
-                    "address": tool.driver.address,
-                    "vendor": identity.vendor,
-                    "model": identity.model,
-                    "serial_number": identity.serial_number,
-                    "firmware": identity.firmware,
-                    "wall": time.time(),
-                }
-            ],
-        )
+        """Refuse a tool that is not the model the run drove under this name; record it, and
+        a new serial number as `tool-replaced` (see `identity.py`)."""
+        row = identity_row(self.run_id, self.session, tool, driver_name)
+        replaced = compare_identity(self.run_id, row, self.spec.known_tools.get(tool.name))
+        if replaced is not None:
+            self.emit("tool-replaced", tool=tool.name, message=replaced)
+        self.store.add_rows("tools", [row])
 
     def _trace_listener(self, tool: Tool) -> Callable[[Reading], None]:
         def listen(reading: Reading) -> None:
