@@ -24,11 +24,6 @@ from packline.sim_instruments.twin import Workpiece
 CLEAN_NM = 0.1
 
 
-def exposed_metal(w: Workpiece) -> np.ndarray:
-    """Sites whose metal is exposed: bare pads, projecting bump tips, open via bottoms."""
-    return (w.resin_um <= 0) | (w.bump_height_um > w.resin_um) | w.via_open
-
-
 def exposed_tips(w: Workpiece) -> np.ndarray:
     """Bump sites whose tip stands above the resin."""
     return w.has_bumps & (w.tip_projection_um > 0)
@@ -88,14 +83,22 @@ def no_oxide_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
 def no_residue_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition:
     """No residue left on any exposed metal (pads, tips, via bottoms)."""
     return _film_at_most(
-        claim, "no residue on the exposed metal", lambda w: w.residue_nm, exposed_metal, max_nm
+        claim,
+        "no residue on the exposed metal",
+        lambda w: w.residue_nm,
+        lambda w: w.exposed_metal,
+        max_nm,
     )
 
 
 def no_oxide_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition:
     """No oxide left on any exposed metal (pads, tips, via bottoms)."""
     return _film_at_most(
-        claim, "no oxide on the exposed metal", lambda w: w.oxide_nm, exposed_metal, max_nm
+        claim,
+        "no oxide on the exposed metal",
+        lambda w: w.oxide_nm,
+        lambda w: w.exposed_metal,
+        max_nm,
     )
 
 
@@ -106,7 +109,7 @@ def tips_activated(claim: str) -> Condition:
 
 def exposed_metal_activated(claim: str) -> Condition:
     """Every exposed metal surface was activated by the cleaning (003:9)."""
-    return Condition(claim, "exposed metal activated", lambda w: (exposed_metal(w), w.activated))
+    return Condition(claim, "exposed metal activated", lambda w: (w.exposed_metal, w.activated))
 
 
 def resin_at_least(claim: str, min_um: float) -> Condition:

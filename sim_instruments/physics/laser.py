@@ -148,15 +148,6 @@ def ablate_vias(
     return int(open_.sum())
 
 
-def exposed_metal(workpiece: Workpiece) -> np.ndarray:
-    """Sites whose metal the beam reaches: bare pads, bump tips above the resin, open vias."""
-    return (
-        (workpiece.resin_um <= 0)
-        | (workpiece.bump_height_um > workpiece.resin_um)
-        | workpiece.via_open
-    )
-
-
 def laser_clean(
     workpiece: Workpiece,
     sites: np.ndarray,
@@ -174,7 +165,7 @@ def laser_clean(
     reduces it; reduced pressure and inert gas leave it. Above the metal's ablation threshold
     the metal itself is ablated: bumps lose height.
     """
-    hit = sites[exposed_metal(workpiece)[sites]]
+    hit = sites[workpiece.exposed_metal[sites]]
     if hit.size == 0:
         return 0, 0
     dose = pulses * fluence_j_cm2

@@ -18,7 +18,7 @@ import numpy as np
 from packline.drivers.roles.plasma_cleaner import Gas
 
 from ..twin import Workpiece
-from .laser import NOBLE_METALS, exposed_metal
+from .laser import NOBLE_METALS
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,7 @@ def expose_to_plasma(
     onto the metal (the dry etch of 002:4). `run_dose_ws` is the RF dose of the whole chamber
     run so far, this exposure included; activation (003:9) needs enough of it.
     """
-    exposed = exposed_metal(workpiece)
+    exposed = workpiece.exposed_metal
     dose_ws = power_w * duration_s
     residue = workpiece.residue_nm
     residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)

@@ -113,6 +113,12 @@ class Workpiece:
         return self.bump_height_um > 0
 
     @property
+    def exposed_metal(self) -> np.ndarray:
+        """Sites whose metal is exposed (a beam or a plasma reaches it, a joint can touch it):
+        bare pads, bump tips standing above the resin, open via bottoms."""
+        return (self.resin_um <= 0) | (self.bump_height_um > self.resin_um) | self.via_open
+
+    @property
     def tip_projection_um(self) -> np.ndarray:
         """How far each bump tip stands above the resin top (negative: buried)."""
         return self.bump_height_um - self.resin_um

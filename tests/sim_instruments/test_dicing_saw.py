@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -381,15 +380,13 @@ def test_street_lines_cover_the_workpiece_only():
     assert np.allclose(chords, 2 * np.sqrt(100.0**2 - positions**2))
 
 
-def test_singulation_of_a_large_wafer_is_fast():
+def test_singulation_of_a_large_wafer_counts_every_die():  # its speed: bench/twin.py
     spec = WaferSpec(diameter_mm=300, die_size_mm=(1.0, 1.0))
     wafer = TwinStore(spec).get("BIG")
     x0, y0 = wafer.die_origin_mm[0]
     xs, _ = street_lines(float(x0), 1.0, 0.0, 150.0)
     ys, _ = street_lines(float(y0), 1.0, 0.0, 150.0)
-    started = time.perf_counter()
     units = singulated_units(wafer.die_origin_mm, spec.die_size_mm, xs, ys, 23.0)
-    assert time.perf_counter() - started < 0.05
     assert units == wafer.die_count > 60_000
     missing_one_line = np.delete(ys, ys.size // 2)
     fewer = singulated_units(wafer.die_origin_mm, spec.die_size_mm, xs, missing_one_line, 23.0)

@@ -7,7 +7,6 @@ milliseconds. The VISA link talks to the simulator's SCPI socket exactly as to a
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -458,16 +457,14 @@ async def test_cancelled_grind_leaves_the_safe_state(rig: Rig):
 # ----------------------------------------------------------------- physics at wafer scale
 
 
-def test_front_grinding_a_300_mm_wafer_costs_well_under_10_ms():
+def test_front_grinding_a_300_mm_wafer_steps_down_to_each_level():  # its cost: bench/twin.py
     twin = TwinStore(WaferSpec(diameter_mm=300, die_size_mm=(5.0, 5.0), pads_per_die_side=6))
     wafer = twin.get("BIG")
     assert wafer.site_count > 60_000
     wafer.resin_um[:] = np.linspace(70, 80, wafer.site_count, dtype=np.float32)
     wafer.bump_height_um[:] = 90
     start = total_thickness_um(wafer)
-    started = time.perf_counter()
     for step in range(20):
         grind_to_level(wafer, GrindSide.FRONT, start - step)
-        total_thickness_um(wafer)
-    assert (time.perf_counter() - started) / 20 < 0.010
+        assert total_thickness_um(wafer) == pytest.approx(start - step)
     assert wafer.bump_height_um.max() == pytest.approx(71.0)

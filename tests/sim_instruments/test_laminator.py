@@ -8,7 +8,6 @@ workpiece twin after the driver ran the tool.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -263,18 +262,13 @@ def test_residue_smear_thins_with_heat_and_pressure():
     assert cold_soft < 2000
 
 
-def test_laminate_sheet_is_fast_on_a_300_mm_wafer_with_60000_sites():
+def test_laminate_sheet_on_a_300_mm_wafer_with_60000_sites():  # its cost: bench/twin.py
     wafer = new_wafer("BIG", WaferSpec(diameter_mm=300, pads_per_die_side=25))
     assert wafer.site_count >= 60_000
     wafer.bump_height_um[:] = 60.0
     physics = LaminatorPhysics()
     rng = np.random.default_rng(0)
-    best = float("inf")
-    for _ in range(5):
-        started = time.perf_counter()
-        laminate_sheet(wafer, 45.0, Support.FILM, 100, 0.5, 100, 20, physics, rng)
-        best = min(best, time.perf_counter() - started)
-    assert best < 0.010
+    laminate_sheet(wafer, 45.0, Support.FILM, 100, 0.5, 100, 20, physics, rng)
     assert (wafer.tip_projection_um > 10).all()
 
 

@@ -7,7 +7,6 @@ thousands of vias costs only the polls that watch it.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -475,19 +474,16 @@ async def test_abort_when_idle_leaves_emission_off(rig: Rig):
 # ------------------------------------------------------------------------ physics at wafer scale
 
 
-def test_the_physics_of_a_300_mm_wafer_costs_milliseconds():
+def test_the_physics_of_a_300_mm_wafer():  # its cost: bench/twin.py
     wafer = new_wafer("BIG", WaferSpec(diameter_mm=300, die_size_mm=(5, 5), pads_per_die_side=6))
     assert wafer.site_count > 60_000
     wafer.resin_um[:] = 50.0
     wafer.bump_height_um[: wafer.site_count // 2] = 60.0
     physics = LaserPhysics()
     sites = np.arange(wafer.site_count)
-    started = time.perf_counter()
     pulses = via_pulses(wafer, sites, None, 30.0, 20.0, 3.0, physics)
     assert ablate_vias(wafer, sites, pulses, None, 30.0, 20.0, 3.0, physics) == wafer.site_count
     at_metal, damaged = laser_clean(
         wafer, sites, 0.2, 50, Atmosphere.FORMING_GAS, True, True, physics
     )
-    elapsed = time.perf_counter() - started
     assert (at_metal, damaged) == (wafer.site_count, 0)
-    assert elapsed < 0.03  # three process steps, each well under 10 ms
