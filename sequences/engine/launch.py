@@ -309,6 +309,7 @@ async def open_resume(
     )
     steps = store.table("steps", run_id)
     plan = Plan.from_records(steps, store.wafers(run_id))
+    session = run["sessions"] + 1
     offset = max(
         [run["started_t"], run["stopped_t"] or 0.0]
         + [s["stopped_t"] or s["started_t"] for s in steps]
@@ -323,9 +324,9 @@ async def open_resume(
         wafer_ids=[w["wafer_id"] for w in store.wafers(run_id)],
         operator=run["operator"],
         failure_policy=FailurePolicy(run["failure_policy"]),
-        session=run["sessions"] + 1,
+        session=session,
         plan=plan,
-        cut_off=plan.cut_off_decisions(steps, run["sessions"] + 1),
+        cut_off=plan.cut_off_decisions(steps, session),
         known_tools={tool["name"]: tool for tool in store.table("tools", run_id)},
         t_offset=offset,
         observers=list(observers or []),
