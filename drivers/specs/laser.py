@@ -155,7 +155,7 @@ COMMANDS = (
         name="door", header=":ENCLosure:DOOR", form="both", syntax="OPEN|CLOSe",
         reply="`OPEN`/`CLOS`",
         doc="the enclosure door; OPEN is refused while emission is on or the shutter is open "
-        "(-221, the interlock dialect). The door starts closed",
+        "(-221 with the reason). The door starts closed",
     ),
     ScpiCommand(
         name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"', parameters=("wafer_id",),

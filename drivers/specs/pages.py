@@ -154,9 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: python -m packline.drivers.specs.pages PAGE KIND", file=sys.stderr)
         return 2
     path, kind = Path(args[0]), args[1]
-    spec = tool_kind(kind).load_spec()
-    text = path.read_text(encoding="utf-8")
-    path.write_text(render_page(text, rendered_tables(spec)), encoding="utf-8")
+    try:
+        spec = tool_kind(kind).load_spec()
+        text = path.read_text(encoding="utf-8")
+        path.write_text(render_page(text, rendered_tables(spec)), encoding="utf-8")
+    except (KeyError, OSError) as error:
+        print(f"{path}: {str(error).strip(chr(34))}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -154,7 +154,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostCommand(
             name="PROG?",
             reply="OK <mat> <wire_um> <stage_c> <force_gf> <us_mw> <us_ms>",
-            doc="the program held",
+            doc="the program held (`ERR 7` before the first `PROG`)",
         ),
         HostCommand(
             name="SEL:ALL",

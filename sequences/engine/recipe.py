@@ -107,7 +107,7 @@ class Feeds:
             raise PydanticCustomError(
                 TOOL_RANGE,
                 "must be {bound} {unit} "
-                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit})",
+                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit}; given {sent} {unit})",
                 {
                     "bound": bound,
                     "unit": limit.unit,
@@ -115,6 +115,7 @@ class Feeds:
                     "setpoint": self.setpoint,
                     "minimum": f"{limit.minimum:g}",
                     "maximum": f"{limit.maximum:g}",
+                    "sent": f"{sent:g}",
                 },
             )
         return value

@@ -114,12 +114,12 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
         (  # outside what any wire bonder takes (15-60 gf): refused as the recipe is read
             {"bumps": {"bond_force_gf": "100 gf"}},
             "bumps.bond_force_gf = '100 gf': must be at most 60 gf (the wire_bonder range of "
-            "bond_force_gf: 15-60 gf)",
+            "bond_force_gf: 15-60 gf; given 100 gf)",
         ),
         (  # outside what any laminator takes (20-100 um)
             {"resin": {"sheet_thickness_um": "15 um"}},
             "resin.sheet_thickness_um = '15 um': must be at least 20 um (the laminator range of "
-            "resin_thickness_um: 20-100 um)",
+            "resin_thickness_um: 20-100 um; given 15 um)",
         ),
         (  # claim constraint of 003:7: the resin film thinner than the bumps
             {"resin": {"sheet_thickness_um": "65 um"}},

@@ -90,11 +90,12 @@ def test_setpoints_carry_the_yaml_path_through_lists_and_the_chosen_union_member
 
 
 def test_a_value_no_tool_of_the_role_takes_is_refused_as_the_recipe_is_read():
+    # the value in the field's unit is shown: "2 h" is plainly too long once it reads 7200 s
     with pytest.raises(RecipeError) as error:
         read_recipe_text(Step, "time_s: 2 h", "r.yaml")
     assert str(error.value) == (
         "r.yaml: time_s = '2 h': must be at most 600 s (the plasma_cleaner range of time_s: "
-        "30-600 s)"
+        "30-600 s; given 7200 s)"
     )
 
 
