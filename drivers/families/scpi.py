@@ -212,15 +212,17 @@ class ScpiWire:
     def tables(self, spec: ToolSpec) -> dict[str, str]:
         """The page's `commands` table (every header) and `errors` table."""
         commands = [c for c in spec.commands if isinstance(c, ScpiCommand)]
-        ranges: dict[str, list[str]] = {}
+        # one header may carry several setpoints (the laser's fluence when drilling and when
+        # cleaning): each range of the header is stated once, with its tool default if any
+        ranges: dict[str, dict[str, str]] = {}
         for entry in spec.setpoints:
             if isinstance(entry, ScpiSetpoint) and entry.header:
-                text = f"{entry.wire_range} {entry.unit_on_wire}"
+                span = f"{entry.wire_range} {entry.unit_on_wire}"
+                texts = ranges.setdefault(entry.header, {})
                 if entry.tool_default is not None:
-                    text += f" (default {entry.tool_default * entry.wire_scale:g})"
-                ranges.setdefault(entry.header, [])
-                if text not in ranges[entry.header]:
-                    ranges[entry.header].append(text)
+                    texts[span] = f"{span} (default {entry.tool_default * entry.wire_scale:g})"
+                else:
+                    texts.setdefault(span, span)
 
         def forms(command: ScpiCommand) -> str:
             setting = f"`{command.header} {command.syntax}`".replace(" `", "`")
@@ -259,7 +261,7 @@ class ScpiWire:
             "commands": table(
                 ("command", "reply", "tool range", "meaning"),
                 (
-                    (forms(c), c.reply, " / ".join(ranges.get(c.header, [])), c.doc)
+                    (forms(c), c.reply, " / ".join(ranges.get(c.header, {}).values()), c.doc)
                     for c in commands
                 ),
             ),
