@@ -88,6 +88,7 @@ class SimGrinder(ScpiSimTool):
         "vacuum_leak": "the chuck vacuum does not hold: chuck_vacuum interlock open",
         "water_supply": "grinding water lost: grinding_water interlock open",
     }
+    fault_opens = {"vacuum_leak": "chuck_vacuum", "water_supply": "grinding_water"}
 
     def __init__(
         self,
@@ -144,13 +145,9 @@ class SimGrinder(ScpiSimTool):
     def _wafer_reply(self, _: list[str]) -> str:
         return f"{self.wafer_id},{self.side.name}" if self.wafer_id else "NONE"
 
-    def interlock_states(self) -> dict[str, bool]:
+    def interlock_conditions(self) -> dict[str, bool]:
         present = self.wafer_id is not None
-        return {
-            "chuck_vacuum": present and self.vacuum_on and "vacuum_leak" not in self.injected,
-            "wafer_present": present,
-            "grinding_water": "water_supply" not in self.injected,
-        }
+        return {"chuck_vacuum": present and self.vacuum_on, "wafer_present": present}
 
     def _workpiece(self) -> Workpiece | None:
         return self.twin.get(self.wafer_id) if self.wafer_id is not None else None
@@ -299,7 +296,7 @@ class SimGrinder(ScpiSimTool):
         now = self.clock.now()
         if "gauge_fault" in self.injected and "GAUGE_FAULT" not in self.alarms:
             self._fault("GAUGE_FAULT", now)
-        if self.phase in STAGES and not all(self.interlock_states().values()):
+        if self.phase in STAGES and not all(self.interlocks().values()):
             self._fault("INTERLOCK_OPENED", now)
         if self.phase in STAGES:
             self._advance_cycle(now)
@@ -378,7 +375,7 @@ class SimGrinder(ScpiSimTool):
             )  # fmt: skip
 
     def _fault(self, alarm: str, time_s: float) -> None:
-        self.latch_alarm(alarm)
+        self.latch(alarm)
         if self.phase in STAGES:
             workpiece = self._workpiece()
             if workpiece is not None and self.cycle is not None:

@@ -167,6 +167,7 @@ class SimLaminator(ModbusPlcSimulator):
         "heater_runaway": "platen heater controller does not regulate: it heats past the setpoint",
         "lid_switch": "lid switch reads open",
     }
+    fault_opens = {"lid_switch": "lid_closed"}
 
     def __init__(
         self,
@@ -254,9 +255,8 @@ class SimLaminator(ModbusPlcSimulator):
     def pressure_pa(self) -> float:
         return self.chamber.at(self.clock.now())
 
-    def interlocks(self) -> dict[str, bool]:
+    def interlock_conditions(self) -> dict[str, bool]:
         return {
-            "lid_closed": "lid_switch" not in self.injected,
             "wafer_present": self.wafer_id is not None,
             "peel_temperature": self.temperature_c() < self.physics.peel_below_c,
         }

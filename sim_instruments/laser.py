@@ -80,6 +80,7 @@ class SimLaser(ScpiSimTool):
         "enclosure_opened": "the enclosure door switch opens (the door is opened by hand)",
         "power_drift": "the source's output drifts to 80 % of its setpoint",
     }
+    fault_opens = {"enclosure_opened": "enclosure_closed"}
 
     def __init__(
         self,
@@ -179,11 +180,11 @@ class SimLaser(ScpiSimTool):
         return self.source_spec.model
 
     def enclosure_closed(self) -> bool:
-        return not self.door_open and "enclosure_opened" not in self.injected
+        return self.interlocks()["enclosure_closed"]
 
-    def interlock_states(self) -> dict[str, bool]:
+    def interlock_conditions(self) -> dict[str, bool]:
         return {
-            "enclosure_closed": self.enclosure_closed(),
+            "enclosure_closed": not self.door_open,
             "emission_enabled": self.emission,
             "shutter_open": self.shutter_open,
         }
@@ -447,7 +448,7 @@ class SimLaser(ScpiSimTool):
         return deviation > self.physics.power_tolerance * setpoint
 
     def _alarm(self, code: str) -> None:
-        self.latch_alarm(code)
+        self.latch(code)
         self._safe_state(JobState.FAULTED)
 
     def _advance_job(self, now: float) -> None:

@@ -69,6 +69,7 @@ class SimPlasmaCleaner(ModbusPlcSimulator):
         "door_switch": "door switch opens during processing",
         "throttle_valve": "throttle valve stuck: chamber pressure leaves its tolerance",
     }
+    fault_opens = {"gas_supply": "gas_supply"}
 
     def __init__(
         self,
@@ -147,11 +148,10 @@ class SimPlasmaCleaner(ModbusPlcSimulator):
             return self.physics.mismatch_reflected_fraction
         return self.physics.reflected_fraction
 
-    def interlocks(self) -> dict[str, bool]:
+    def interlock_conditions(self) -> dict[str, bool]:
         return {
             "door_closed": self.door_closed,
             "base_pressure": self._pressure_mtorr <= self.physics.base_pressure_ok_mtorr,
-            "gas_supply": "gas_supply" not in self.injected,
             "rf_permissive": not self.alarms and self.door_closed,
         }
 

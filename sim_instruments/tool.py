@@ -5,6 +5,12 @@ process time on the line's clock, and is reached only through a real server spea
 tool's documented protocol. It remembers every request it was sent (`received`), so a test can
 prove that a refused recipe reached no tool. Faults that a real tool would suffer (a leak, a
 worn blade) are injected with `inject_fault` and show up on the wire as the tool's own alarms.
+
+What every simulated tool shares is here, once, read from its spec: alarms latched in the order
+raised (`latch`, `clear_alarms`), its interlocks as its sensors see them (`interlocks`: open
+while a fault that opens it is injected, `fault_opens`, or while the tool's own condition does
+not hold, `interlock_conditions`), and fault injection that first brings the model to the
+present time (`advance`), then tells it its conditions changed.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from abc import ABC, abstractmethod
 from typing import ClassVar, Self
 
 from packline.clock import Clock, WallClock
+from packline.drivers.specs import ToolSpec
 
 from .servers import ToolServer
 from .twin import TwinStore
@@ -21,8 +28,12 @@ from .twin import TwinStore
 class SimulatedTool(ABC):
     """Base of every simulated tool."""
 
+    #: The tool kind's contract (`drivers/specs/<kind>.py`).
+    spec: ClassVar[ToolSpec]
     #: The faults `inject_fault` accepts, name -> what it does to the tool.
     faults: ClassVar[dict[str, str]] = {}
+    #: Injected faults that open an interlock of the spec, fault -> interlock.
+    fault_opens: ClassVar[dict[str, str]] = {}
 
     def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
         self.name = name
@@ -30,7 +41,49 @@ class SimulatedTool(ABC):
         self.clock: Clock = clock or WallClock()
         self.received: list[str] = []
         self.injected: set[str] = set()
+        #: Latched alarm codes of the spec, in the order raised.
+        self.alarms: list[str] = []
         self._server: ToolServer | None = None
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "spec" in cls.__dict__ or "fault_opens" in cls.__dict__:
+            unknown = {*cls.fault_opens} - {*cls.faults}
+            unknown |= {*cls.fault_opens.values()} - {*cls.spec.interlock_by_name}
+            if unknown:
+                raise TypeError(f"{cls.__name__}: fault_opens names unknown {sorted(unknown)}")
+
+    @abstractmethod
+    def advance(self) -> None:
+        """Bring the tool's model to the clock's present time (before every access)."""
+
+    def conditions_changed(self) -> None:  # noqa: B027 (a hook; most tools need nothing here)
+        """A fault came or went (the model is at the present time); by default nothing."""
+
+    def latch(self, code: str) -> None:
+        """Latch alarm `code` of the spec (once) until the alarms are cleared."""
+        if code not in self.spec.alarm_by_code:
+            raise ValueError(f"simulated {self.name}: alarm {code!r} is not in the spec")
+        if code not in self.alarms:
+            self.alarms.append(code)
+
+    def clear_alarms(self) -> None:
+        """Clear every latched alarm; a cause that persists raises its alarm again."""
+        self.alarms.clear()
+
+    def interlocks(self) -> dict[str, bool]:
+        """Every interlock of the spec, name -> closed, as the tool's sensors see it now: open
+        while a fault that opens it is injected or its condition does not hold."""
+        conditions = self.interlock_conditions()
+        opened = {self.fault_opens[fault] for fault in self.injected if fault in self.fault_opens}
+        return {
+            name: name not in opened and conditions.get(name, True)
+            for name in self.spec.interlock_by_name
+        }
+
+    def interlock_conditions(self) -> dict[str, bool]:
+        """Interlocks that hang on the tool's state (a wafer held, a door closed), by name."""
+        return {}
 
     @abstractmethod
     def make_server(self, host: str, port: int) -> ToolServer:
@@ -65,14 +118,19 @@ class SimulatedTool(ABC):
         await self.stop()
 
     def inject_fault(self, fault: str) -> None:
-        """Make the tool suffer `fault` (one of `faults`) until `clear_fault`."""
+        """Make the tool suffer `fault` (one of `faults`) from now until `clear_fault`: the
+        model is first brought to now under the old conditions."""
         self._check_fault(fault)
+        self.advance()
         self.injected.add(fault)
+        self.conditions_changed()
 
     def clear_fault(self, fault: str) -> None:
         """Repair `fault` (one of `faults`); clearing one that is not injected does nothing."""
         self._check_fault(fault)
+        self.advance()
         self.injected.discard(fault)
+        self.conditions_changed()
 
     def _check_fault(self, fault: str) -> None:
         # A misspelt name must not pass silently: clear_fault("rf_mismach") would leave the

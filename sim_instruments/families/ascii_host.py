@@ -73,7 +73,6 @@ class HostLinkTool(SimulatedTool):
     spec: ClassVar[ToolSpec[HostLink]]
     handlers: ClassVar[Mapping[str, Handler]]
     parsers: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
-    fault_opens: ClassVar[Mapping[str, str]] = {}
     transports: ClassVar[tuple[Transport, ...]] = ("pty", "pty-visa", "socket")
 
     def __init__(
@@ -94,8 +93,6 @@ class HostLinkTool(SimulatedTool):
             )
         self.transport = transport
         self.serial_number = serial_number
-        #: Latched alarm codes, in the order raised.
-        self.alarms: list[str] = []
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -109,10 +106,6 @@ class HostLinkTool(SimulatedTool):
                     f"{cls.__name__}: handlers {sorted(cls.handlers)} do not match the spec's "
                     f"commands {sorted(declared)}"
                 )
-            unknown = {*cls.fault_opens} - {*cls.faults}
-            unknown |= {*cls.fault_opens.values()} - {*cls.spec.interlock_by_name}
-            if unknown:
-                raise TypeError(f"{cls.__name__}: fault_opens names unknown {sorted(unknown)}")
 
     @property
     def wire(self) -> HostLink:
@@ -125,28 +118,6 @@ class HostLinkTool(SimulatedTool):
     @abstractmethod
     def phase(self) -> str:
         """The tool's `STATE` token now (`IDLE`, `BUMPING`, …)."""
-
-    def interlocks(self) -> dict[str, bool]:
-        """Every interlock of the spec, name -> closed, as the tool's sensors see it now: open
-        while a fault that opens it is injected or its condition does not hold."""
-        conditions = self.interlock_conditions()
-        opened = {self.fault_opens[fault] for fault in self.injected if fault in self.fault_opens}
-        return {
-            name: name not in opened and conditions.get(name, True)
-            for name in self.spec.interlock_by_name
-        }
-
-    def interlock_conditions(self) -> dict[str, bool]:
-        """Interlocks that also hang on the tool's state (a wafer held, wire left), by name."""
-        return {}
-
-    def advance(self) -> None:
-        """Bring the tool to the clock's present time (before every command)."""
-
-    def latch(self, code: str) -> None:
-        """Latch alarm `code` (once)."""
-        if code not in self.alarms:
-            self.alarms.append(code)
 
     # ----------------------------------------------------------------- the wire
 

@@ -78,7 +78,6 @@ class ModbusPlcSimulator(SimulatedTool):
         self.serial_number = serial_number
         self.device_id = device_id
         self.transport: ModbusTransport = transport
-        self.alarms: set[str] = set()
         self.reasons = reason_enum(self.spec)
         self.command_error: IntEnum = self.reasons(Reason.NONE)
         self.refused_register = 0
@@ -287,38 +286,11 @@ class ModbusPlcSimulator(SimulatedTool):
 
     # ----------------------------------------------------------------- faults and alarms
 
-    def latch(self, alarm: str) -> None:
-        """Latch `alarm` (a code of the spec) until RESET_ALARMS."""
-        assert alarm in self.spec.alarm_by_code, alarm
-        self.alarms.add(alarm)
-
-    def inject_fault(self, fault: str) -> None:
-        """The fault starts now: the model is first brought to now under the old conditions."""
-        self.advance()
-        super().inject_fault(fault)
-        self.conditions_changed()
-
-    def clear_fault(self, fault: str) -> None:
-        self.advance()
-        super().clear_fault(fault)
-        self.conditions_changed()
-
-    def conditions_changed(self) -> None:
-        """A fault came or went (the model is at the present time); by default nothing."""
-
     # ----------------------------------------------------------------- the tool's part
-
-    @abstractmethod
-    def advance(self) -> None:
-        """Bring the tool's model to the clock's present time."""
 
     @abstractmethod
     def state_name(self) -> str:
         """The tool's present phase as the spec's `allowed_in` names it."""
-
-    @abstractmethod
-    def interlocks(self) -> dict[str, bool]:
-        """Every interlock of the spec, True = closed (safe)."""
 
     @abstractmethod
     def takes_setpoints(self) -> bool:

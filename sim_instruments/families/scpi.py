@@ -142,8 +142,8 @@ class ScpiSimTool(SimulatedTool):
 
     A subclass sets `spec`, `not_a_number` (how its -104 detail reads a parameter that is not
     a number: `{header}` and `{text}`) and `serial_number`, implements `device_commands`,
-    `interlock_states`, `abort`, `reset_settings` and `advance`, and latches its alarms with
-    `latch_alarm`.
+    `abort`, `reset_settings` and `advance` (its interlocks and latched alarms are the simulated
+    tool base's: `fault_opens`, `interlock_conditions`, `latch`).
     """
 
     spec: ClassVar[ToolSpec]
@@ -159,7 +159,6 @@ class ScpiSimTool(SimulatedTool):
     ) -> None:
         super().__init__(name, twin, clock)
         self.address_form = address_form
-        self.alarms: set[str] = set()
         self._sessions: weakref.WeakKeyDictionary[asyncio.Task[object], Session] = (
             weakref.WeakKeyDictionary()
         )
@@ -205,13 +204,6 @@ class ScpiSimTool(SimulatedTool):
         identity = self.spec.identity
         return f"{identity.vendor},{self.model},{self.serial_number},{identity.firmware}"
 
-    def interlock_states(self) -> dict[str, bool]:
-        """Every declared interlock, True = closed (safe)."""
-        raise NotImplementedError
-
-    def advance(self) -> None:
-        """Bring the tool to the clock's present time (called before every line)."""
-
     def reset_device(self) -> None:
         """`*RST`: the safe state, then every setting to its default."""
         self.abort()
@@ -223,17 +215,6 @@ class ScpiSimTool(SimulatedTool):
     def abort(self) -> None:
         """`ABOR`: the safe state."""
         raise NotImplementedError
-
-    def latch_alarm(self, code: str) -> None:
-        """Latch one of the spec's alarms: it stays until `SYST:ALAR:CLE`, even when its cause
-        has gone (the tool brings itself to its safe state on its own)."""
-        if code not in self.spec.alarm_by_code:
-            raise ValueError(f"simulated {self.name}: alarm {code!r} is not in the spec")
-        self.alarms.add(code)
-
-    def clear_alarms(self) -> None:
-        """Clear every latched alarm; a cause that persists raises its alarm again."""
-        self.alarms.clear()
 
     # ----------------------------------------------------------------- the wire
 
@@ -340,7 +321,7 @@ class ScpiSimTool(SimulatedTool):
         self.abort()
 
     def _interlock_reply(self, _: list[str]) -> str:
-        states = self.interlock_states()
+        states = self.interlocks()
         names = self.spec.interlock_names
         if self.wire.interlock_reply == "flags":
             return ",".join(flag(states[name]) for name in names)
@@ -348,7 +329,7 @@ class ScpiSimTool(SimulatedTool):
 
     def require_interlocks(self, names: Iterable[str]) -> None:
         """Refuse, in the family's interlock dialect, when any of `names` is open."""
-        states = self.interlock_states()
+        states = self.interlocks()
         open_ = [name for name in names if not states[name]]
         if open_:
             raise ScpiError(self.wire.interlock_error, interlock_reasons(self.spec, open_))
