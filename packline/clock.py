@@ -8,25 +8,61 @@ a 60-minute cure costs only the computation around it, and several wafers on sev
 overlap in simulated time exactly as they would on the line.
 
 I/O timeouts (a tool that does not answer) stay on the wall clock: they guard the wire, not the
-process.
+process. What links and servers owe a virtual clock (every other wait inside `activity()`, each
+accepted connection given to `watch_served`) is written in docs/simulated-line.md.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
+import fcntl
 import heapq
 import itertools
 import math
+import os
+import socket
+import struct
+import termios
 import time
-from collections.abc import Awaitable, Iterator
+from asyncio.trsock import TransportSocket
+from collections.abc import Awaitable, Iterator, Sized
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 T = TypeVar("T")
+
+#: The environment variable that turns on every `VirtualClock`'s checks before each jump
+#: (`1`; `0` or unset leaves them off); a clock's `checks` argument overrides it.
+CHECKS_VARIABLE = "PACKLINE_CLOCK_CHECKS"
 
 
 class ClockTimeout(TimeoutError):
     """A wait measured on a `Clock` ran out."""
+
+
+class UnobservableLoop(RuntimeError):
+    """The running event loop does not let a `VirtualClock` see whether any task is runnable."""
+
+
+class ClockCheckFailed(RuntimeError):
+    """A `VirtualClock` with checks on found work in flight when it was about to jump.
+
+    The sleepers the jump would have woken get this error instead, and time stays where it was.
+    """
+
+
+@runtime_checkable
+class SupportsFileno(Protocol):
+    """An open file, socket or pty end: `fileno()` is its descriptor, negative once closed."""
+
+    def fileno(self) -> int: ...
+
+
+#: A server's end of a connection, as it hands it to `Clock.watch_served`: the asyncio
+#: transport of an accepted connection, or a socket or other object with `fileno()`.
+ServedEnd = asyncio.BaseTransport | SupportsFileno
 
 
 class Clock(Protocol):
@@ -45,6 +81,14 @@ class Clock(Protocol):
     @contextmanager
     def activity(self) -> Iterator[None]:
         """Mark work in flight that a virtual clock must not jump over (a wire exchange)."""
+        ...
+
+    def watch_served(self, end: ServedEnd) -> None:
+        """Register a server's end of a connection whose unread bytes a checking clock watches.
+
+        A simulated tool's server calls it for every connection it accepts; a closed end drops
+        out by itself. Clocks that never jump ignore it.
+        """
         ...
 
 
@@ -68,6 +112,7 @@ async def wait_for(clock: Clock, awaitable: Awaitable[T], timeout_s: float, what
         return task.result()
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
+    timer.result()  # a clock that refused its jump (`ClockCheckFailed`) says so here
     raise ClockTimeout(f"{what}: no result within {timeout_s:g} s")
 
 
@@ -87,6 +132,9 @@ class WallClock:
     @contextmanager
     def activity(self) -> Iterator[None]:
         yield
+
+    def watch_served(self, end: ServedEnd) -> None:
+        _watchable(end)  # refused alike on every clock; nothing to watch without jumps
 
 
 class ScaledClock:
@@ -117,15 +165,109 @@ class ScaledClock:
     def activity(self) -> Iterator[None]:
         yield
 
+    def watch_served(self, end: ServedEnd) -> None:
+        _watchable(end)  # refused alike on every clock; nothing to watch without jumps
 
-def _callbacks_ready() -> bool:
-    """Whether the running loop has callbacks queued to run (a woken task not yet resumed).
 
-    Read from the loop's ready queue where the loop has one (CPython's event loops do); a loop
-    without it leaves the decision to the quiet passes alone.
+def _ready_queue(loop: asyncio.AbstractEventLoop) -> Sized:
+    """The queue of callbacks `loop` is about to run, where a virtual clock sees woken tasks.
+
+    asyncio has no public way to ask whether anything is runnable. CPython's own loops
+    (`asyncio.BaseEventLoop`: the selector and proactor loops) keep their ready callbacks in the
+    deque `_ready`; any other loop (uvloop, a framework's own) is refused here, because a clock
+    that cannot see a woken task could jump before that task has run.
     """
-    ready = getattr(asyncio.get_running_loop(), "_ready", None)
-    return bool(ready)
+    ready = getattr(loop, "_ready", None)
+    if isinstance(loop, asyncio.BaseEventLoop) and isinstance(ready, collections.deque):
+        return ready
+    loop_class = f"{type(loop).__module__}.{type(loop).__qualname__}"
+    raise UnobservableLoop(
+        f"VirtualClock cannot run on the event loop {loop_class}: it must see whether a task "
+        "is ready to run before it jumps, which it reads from the ready queue (`_ready`) of "
+        "CPython's asyncio.BaseEventLoop; run the dry run on the default asyncio loop"
+    )
+
+
+def _checks_from_environment() -> bool:
+    """Whether `CHECKS_VARIABLE` turns the checks on; anything but 1, 0 or unset is refused."""
+    value = os.environ.get(CHECKS_VARIABLE, "")
+    if value not in ("", "0", "1"):
+        raise ValueError(f"{CHECKS_VARIABLE} must be 1 (check every jump) or 0, got {value!r}")
+    return value == "1"
+
+
+def _watchable(end: ServedEnd) -> SupportsFileno:
+    """What holds `end`'s unread bytes; refuses an end whose unread bytes cannot be counted."""
+    if isinstance(end, asyncio.BaseTransport):
+        held = end.get_extra_info("socket") or end.get_extra_info("pipe")
+        if held is None:
+            raise TypeError(f"watch_served: {end!r} has no socket or pipe to watch")
+    elif isinstance(end, SupportsFileno) and not isinstance(end, int):
+        held = end
+    else:
+        raise TypeError(
+            f"watch_served takes a transport or an object with fileno(), not "
+            f"{type(end).__name__} (a bare descriptor number is reused once its file closes)"
+        )
+    try:
+        _unread_bytes(held.fileno())
+    except OSError as error:
+        raise ValueError(f"watch_served: cannot count unread bytes on {end!r}: {error}") from None
+    return held
+
+
+def _unread_bytes(descriptor: int) -> int:
+    """Bytes received on `descriptor` that no reader has taken yet (FIONREAD)."""
+    answer = fcntl.ioctl(descriptor, termios.FIONREAD, struct.pack("i", 0))
+    unread: int = struct.unpack("i", answer)[0]
+    return unread
+
+
+def _describe(held: SupportsFileno) -> str:
+    """`held` in an error message: its addresses when it is a connected socket."""
+    if not isinstance(held, socket.socket | TransportSocket):
+        return repr(held)
+    try:
+        return f"served socket {held.getsockname()} (peer {held.getpeername()})"
+    except OSError:  # not connected
+        return f"served socket {held.getsockname()}"
+
+
+@dataclass(frozen=True)
+class _Served:
+    """One registered server end: what closes it and where its unread bytes are counted."""
+
+    end: ServedEnd
+    held: SupportsFileno
+    label: str
+
+    def closed(self) -> bool:
+        if isinstance(self.end, asyncio.BaseTransport) and self.end.is_closing():
+            return True
+        try:
+            return self.held.fileno() < 0
+        except (OSError, ValueError):  # a closed file object refuses fileno()
+            return True
+
+
+@dataclass(frozen=True)
+class _Exchange:
+    """An `activity()` in flight: who opened it and when, for a failed check's message."""
+
+    task: asyncio.Task[Any] | None
+    opened_at_s: float
+
+    def __str__(self) -> str:
+        where = f"task {self.task.get_name()!r}" if self.task is not None else "outside a task"
+        return f"opened by {where} at {self.opened_at_s:g} s"
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    """The task running now; None when called from a callback or with no loop running."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop: an exchange marked from plain synchronous code
+        return None
 
 
 class VirtualClock:
@@ -138,51 +280,78 @@ class VirtualClock:
     that loopback I/O and freshly woken tasks have run. Tasks that wait on something other than
     this clock or the wire (a lock held by a sleeping task, a queue fed by one) are fine: they
     follow the sleeper.
+
+    The clock reads the running loop's ready queue, so it runs only on CPython's asyncio loops:
+    its first `sleep` on another loop raises `UnobservableLoop`. With `checks` (default: the
+    environment variable `PACKLINE_CLOCK_CHECKS=1`) it verifies before each jump that no
+    exchange is open and that no served end registered with `watch_served` holds unread bytes;
+    if either is found, the sleepers that jump would wake raise `ClockCheckFailed` saying what.
     """
 
     simulated = True
 
-    def __init__(self, start_s: float = 0.0, settle_iterations: int = 8) -> None:
+    def __init__(
+        self, start_s: float = 0.0, settle_iterations: int = 8, *, checks: bool | None = None
+    ) -> None:
+        if not math.isfinite(start_s):
+            raise ValueError(f"a virtual clock starts at a finite time, not {start_s!r} s")
+        if isinstance(settle_iterations, bool) or not isinstance(settle_iterations, int):
+            raise TypeError(f"settle_iterations must be an int, got {settle_iterations!r}")
+        if settle_iterations < 0:
+            raise ValueError(f"settle_iterations must be 0 or more, got {settle_iterations}")
         self._now = start_s
         self._settle_iterations = settle_iterations
+        self.checks = _checks_from_environment() if checks is None else checks
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
-        self._busy = 0
+        self._exchanges: dict[int, _Exchange] = {}
+        self._served: list[_Served] = []
         self._epoch = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._advancer: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready: Sized = ()
 
     def now(self) -> float:
         return self._now
 
     async def sleep(self, seconds: float) -> None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            self._ready = _ready_queue(loop)
+            self._loop = loop
         if not math.isfinite(seconds):
             # NaN would corrupt the wake-up heap; infinity would make the clock jump to it.
             raise ValueError(f"a virtual clock sleeps a finite time, not {seconds!r} s")
         if seconds <= 0:
             await asyncio.sleep(0)
             return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
         self._epoch += 1
         if self._advancer is None or self._advancer.done():
-            self._advancer = asyncio.get_running_loop().create_task(
-                self._advance(), name="packline-virtual-clock"
-            )
+            self._advancer = loop.create_task(self._advance(), name="packline-virtual-clock")
         await future
 
     @contextmanager
     def activity(self) -> Iterator[None]:
-        self._busy += 1
+        token = next(self._order)
+        self._exchanges[token] = _Exchange(_current_task(), self._now)
         self._idle.clear()
         try:
             yield
         finally:
-            self._busy -= 1
+            del self._exchanges[token]
             self._epoch += 1
-            if self._busy == 0:
+            if not self._exchanges:
                 self._idle.set()
+
+    def watch_served(self, end: ServedEnd) -> None:
+        held = _watchable(end)
+        if self.checks:
+            self._served = [served for served in self._served if not served.closed()]
+            self._served.append(_Served(end, held, _describe(held)))
 
     def _has_sleepers(self) -> bool:
         while self._sleepers and self._sleepers[0][2].done():
@@ -194,21 +363,43 @@ class VirtualClock:
             await self._settle()
             if not self._has_sleepers():
                 return
-            self._now = max(self._now, self._sleepers[0][0])
-            while self._sleepers and self._sleepers[0][0] <= self._now:
+            target_s = max(self._now, self._sleepers[0][0])
+            in_flight = self._work_in_flight() if self.checks else []
+            if not in_flight:
+                self._now = target_s
+            while self._sleepers and self._sleepers[0][0] <= target_s:
                 _, _, future = heapq.heappop(self._sleepers)
-                if not future.done():
+                if future.done():
+                    continue
+                if in_flight:
+                    future.set_exception(
+                        ClockCheckFailed(
+                            f"virtual clock: no jump from {self._now:g} s to {target_s:g} s "
+                            f"with work in flight: {'; '.join(in_flight)}"
+                        )
+                    )
+                else:
                     future.set_result(None)
             self._epoch += 1
+
+    def _work_in_flight(self) -> list[str]:
+        """What a jump now would skip: open exchanges and served ends with unread bytes."""
+        found = [f"exchange open, {exchange}" for exchange in self._exchanges.values()]
+        self._served = [served for served in self._served if not served.closed()]
+        for served in self._served:
+            unread = _unread_bytes(served.held.fileno())
+            if unread:
+                found.append(f"{served.label} has {unread} unread bytes")
+        return found
 
     async def _settle(self) -> None:
         quiet = 0
         while quiet < self._settle_iterations and self._has_sleepers():
-            if self._busy:
+            if self._exchanges:
                 await self._idle.wait()
                 quiet = 0
                 continue
             epoch = self._epoch
             await asyncio.sleep(0)
-            settled = epoch == self._epoch and not self._busy and not _callbacks_ready()
+            settled = epoch == self._epoch and not self._exchanges and not self._ready
             quiet = quiet + 1 if settled else 0

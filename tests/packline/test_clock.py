@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import socket
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 
-from packline.clock import ClockTimeout, ScaledClock, VirtualClock, WallClock, wait_for
+from packline.clock import (
+    CHECKS_VARIABLE,
+    Clock,
+    ClockCheckFailed,
+    ClockTimeout,
+    ScaledClock,
+    UnobservableLoop,
+    VirtualClock,
+    WallClock,
+    wait_for,
+)
 
 
 async def test_sleep_jumps_to_the_deadline_without_wall_time():
@@ -114,3 +128,163 @@ async def test_a_scaled_clock_runs_process_time_faster_than_the_wall():
     for factor in (0, -1, float("nan"), float("inf")):
         with pytest.raises(ValueError, match="time scale must be a positive number"):
             ScaledClock(factor)
+
+
+class _ForeignLoop(asyncio.AbstractEventLoop):
+    """A stand-in for a loop that is not CPython's own (uvloop, say): it has no `_ready` queue."""
+
+
+async def test_a_loop_the_clock_cannot_observe_is_refused_at_first_use(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    clock = VirtualClock()
+    with monkeypatch.context() as patched:
+        patched.setattr(asyncio, "get_running_loop", _ForeignLoop)
+        with pytest.raises(
+            UnobservableLoop,
+            match=rf"cannot run on the event loop {re.escape(_ForeignLoop.__module__)}\."
+            r"_ForeignLoop: .* ready queue \(`_ready`\) of CPython's asyncio\.BaseEventLoop",
+        ):
+            await clock.sleep(5)
+    assert clock.now() == 0
+    await clock.sleep(5)  # the refusal changed nothing: on the default loop the clock runs
+    assert clock.now() == 5
+
+
+async def test_an_exchange_open_at_a_jump_fails_the_checks_instead_of_being_skipped():
+    """Without settling passes the clock jumps at once; only the checks notice the exchange."""
+    reply_arrived = asyncio.Event()
+
+    async def exchange(clock: VirtualClock) -> None:
+        with clock.activity():
+            async with asyncio.timeout(5):
+                await reply_arrived.wait()
+
+    unchecked = VirtualClock(settle_iterations=0, checks=False)
+    async with asyncio.TaskGroup() as group:
+        group.create_task(exchange(unchecked), name="plc read")
+        await asyncio.sleep(0)
+        await unchecked.sleep(10)
+        assert unchecked.now() == 10  # the fault: time passed over a read in flight
+        reply_arrived.set()
+
+    reply_arrived.clear()
+    checked = VirtualClock(settle_iterations=0, checks=True)
+    async with asyncio.TaskGroup() as group:
+        group.create_task(exchange(checked), name="plc read")
+        await asyncio.sleep(0)
+        with pytest.raises(
+            ClockCheckFailed,
+            match=r"no jump from 0 s to 10 s with work in flight: "
+            r"exchange open, opened by task 'plc read' at 0 s$",
+        ):
+            await checked.sleep(10)
+        assert checked.now() == 0
+        reply_arrived.set()
+    await checked.sleep(10)  # nothing in flight any more: the jump goes ahead
+    assert checked.now() == 10
+
+
+@asynccontextmanager
+async def _paused_connection(clock: VirtualClock) -> AsyncIterator[asyncio.StreamWriter]:
+    """A client connected to a server that registered its end with `watch_served` and, paused,
+    leaves what arrives unread in the socket (a tool server that has not run yet)."""
+    accepted: asyncio.Queue[asyncio.StreamWriter] = asyncio.Queue()
+
+    async def serve(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        clock.watch_served(writer.transport)  # the line a tool server adds per connection
+        writer.transport.pause_reading()
+        await accepted.put(writer)
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    async with server:
+        _reader, client = await asyncio.open_connection(*server.sockets[0].getsockname())
+        async with asyncio.timeout(5):
+            served = await accepted.get()
+        try:
+            yield client
+        finally:
+            client.close()
+            served.close()
+            await asyncio.gather(client.wait_closed(), served.wait_closed())
+
+
+async def test_unread_bytes_on_a_served_socket_fail_the_checks():
+    clock = VirtualClock(checks=True)
+    async with _paused_connection(clock) as client:
+        client.write(b"RF?\r\n")  # outside any activity(): the fault the checks catch
+        await client.drain()
+        with pytest.raises(
+            ClockCheckFailed,
+            match=r"no jump from 0 s to 30 s with work in flight: served socket "
+            r"\('127\.0\.0\.1', \d+\) \(peer \('127\.0\.0\.1', \d+\)\) has 5 unread bytes",
+        ):
+            await clock.sleep(30)
+        assert clock.now() == 0
+    await clock.sleep(30)  # the connection closed, so it dropped out of the registry
+    assert clock.now() == 30
+
+
+async def test_a_served_socket_read_to_the_end_lets_the_clock_jump():
+    clock = VirtualClock(checks=True)
+    served, client = socket.socketpair()
+    with served, client:
+        clock.watch_served(served)
+        client.sendall(b"MEAS?\n")
+        assert served.recv(64) == b"MEAS?\n"
+        await clock.sleep(30)
+        assert clock.now() == 30
+        client.sendall(b"MEAS?\n")
+        with pytest.raises(ClockCheckFailed, match="has 6 unread bytes"):
+            await clock.sleep(30)
+        served.close()  # a closed end drops out by itself
+        await clock.sleep(30)
+    assert clock.now() == 60
+
+
+async def test_wait_for_reports_a_failed_check_not_a_timeout():
+    clock = VirtualClock(settle_iterations=0, checks=True)
+    with clock.activity(), pytest.raises(ClockCheckFailed, match="exchange open"):
+        await wait_for(clock, asyncio.Event().wait(), 30, "batch of 4")
+    assert clock.now() == 0
+
+
+@pytest.mark.parametrize("clock", [VirtualClock(checks=True), WallClock(), ScaledClock(60)])
+async def test_watch_served_refuses_what_it_cannot_watch(clock: Clock):
+    with pytest.raises(TypeError, match=r"not int .*descriptor number is reused"):
+        clock.watch_served(3)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="not str"):
+        clock.watch_served("127.0.0.1:5025")  # type: ignore[arg-type]
+    listening = socket.create_server(("127.0.0.1", 0))  # not a connection: no unread bytes
+    with listening, pytest.raises(ValueError, match=r"cannot count unread bytes on <socket\.soc"):
+        clock.watch_served(listening)
+
+
+def test_the_checks_follow_the_environment_unless_told(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv(CHECKS_VARIABLE, raising=False)
+    assert not VirtualClock().checks
+    monkeypatch.setenv(CHECKS_VARIABLE, "1")
+    assert VirtualClock().checks
+    assert not VirtualClock(checks=False).checks
+    monkeypatch.setenv(CHECKS_VARIABLE, "0")
+    assert not VirtualClock().checks
+    assert VirtualClock(checks=True).checks
+    monkeypatch.setenv(CHECKS_VARIABLE, "yes")
+    with pytest.raises(ValueError, match=r"PACKLINE_CLOCK_CHECKS must be 1 .* or 0, got 'yes'"):
+        VirtualClock()
+
+
+@pytest.mark.parametrize(
+    ("arguments", "error", "message"),
+    [
+        ({"start_s": float("nan")}, ValueError, "starts at a finite time"),
+        ({"settle_iterations": -1}, ValueError, "settle_iterations must be 0 or more, got -1"),
+        ({"settle_iterations": 2.5}, TypeError, "settle_iterations must be an int, got 2.5"),
+        ({"settle_iterations": True}, TypeError, "settle_iterations must be an int, got True"),
+    ],
+)
+def test_a_virtual_clock_refuses_bad_settings(
+    arguments: dict[str, object], error: type[Exception], message: str
+):
+    with pytest.raises(error, match=message):
+        VirtualClock(**arguments)  # type: ignore[arg-type]
