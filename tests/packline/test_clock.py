@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 import socket
 import time
@@ -10,6 +11,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from packline.clock import (
     CHECKS_VARIABLE,
@@ -288,3 +291,123 @@ def test_a_virtual_clock_refuses_bad_settings(
 ):
     with pytest.raises(error, match=message):
         VirtualClock(**arguments)  # type: ignore[arg-type]
+
+
+#: How one hop of a wake-up chain wakes the next: resolving a future it awaits, setting an
+#: event, a callback queued with call_soon (twice over for "nested"), a queue item, or
+#: starting the next hop as a new task.
+HANDOFFS = ("future", "event", "call_soon", "nested_call_soon", "queue", "new_task")
+
+#: What a hop does before it wakes the next: sleep on the clock, yield to the loop a number of
+#: times, or yield inside an `activity()`, as a link does while a reply is on its way.
+_STEPS = st.one_of(
+    st.tuples(st.just("sleep"), st.sampled_from([0.0, 0.25, 1.0, 3.0, 60.0])),
+    st.tuples(st.sampled_from(["passes", "exchange"]), st.integers(0, 12)),
+)
+_CHAINS = st.lists(
+    st.lists(
+        st.tuples(st.lists(_STEPS, max_size=4), st.sampled_from(HANDOFFS)), min_size=1, max_size=6
+    ),
+    min_size=1,
+    max_size=4,
+)
+
+Hop = tuple[list[tuple[str, float]], str]
+
+
+class _Handoff:
+    """The way one hop is woken, carrying the clock's time when its waker woke it."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._woken_at: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+        self._event = asyncio.Event()
+        self._queue: asyncio.Queue[float] = asyncio.Queue()
+
+    def wake(self, now_s: float) -> None:
+        loop = asyncio.get_running_loop()
+        if self.kind == "future":
+            self._woken_at.set_result(now_s)
+        elif self.kind == "event":
+            self._woken_at.set_result(now_s)  # read once the event is seen
+            self._event.set()
+        elif self.kind == "call_soon":
+            loop.call_soon(self._woken_at.set_result, now_s)
+        elif self.kind == "nested_call_soon":
+            loop.call_soon(loop.call_soon, self._woken_at.set_result, now_s)
+        else:
+            self._queue.put_nowait(now_s)
+
+    async def woken(self) -> float:
+        if self.kind == "queue":
+            return await self._queue.get()
+        if self.kind == "event":
+            await self._event.wait()
+        return await self._woken_at
+
+
+async def _run_chains(clock: VirtualClock, chains: list[list[Hop]]) -> list[str]:
+    """Run every chain at once; return each time a task saw the clock move while it was runnable.
+
+    A hop checks that it runs at the time its waker woke it, that yielding (in or out of an
+    exchange) leaves the time alone and that a sleep ends exactly at its deadline.
+    """
+    seen_moving: list[str] = []
+
+    def expect(where: str, expected_s: float) -> None:
+        if clock.now() != expected_s:
+            seen_moving.append(f"{where}: at {clock.now():g} s, expected {expected_s:g} s")
+
+    async def run_hop(
+        group: asyncio.TaskGroup, chain: list[Hop], handoffs: list[_Handoff | None], index: int
+    ) -> None:
+        where = f"hop {index} of {chain}"
+        handoff = handoffs[index]
+        if handoff is not None:
+            expect(f"{where}, woken by {handoff.kind}", await handoff.woken())
+        steps, wake_next = chain[index]
+        for kind, amount in steps:
+            before_s = clock.now()
+            if kind == "sleep":
+                await clock.sleep(amount)
+                expect(f"{where}, after sleeping {amount:g} s", before_s + amount)
+                continue
+            with clock.activity() if kind == "exchange" else contextlib.nullcontext():
+                for _ in range(int(amount)):
+                    await asyncio.sleep(0)
+            expect(f"{where}, after {kind} of {amount} loop passes", before_s)
+        if index + 1 == len(chain):
+            return
+        if wake_next == "new_task":
+            group.create_task(run_hop(group, chain, handoffs, index + 1))
+            return
+        next_handoff = handoffs[index + 1]
+        assert next_handoff is not None
+        next_handoff.wake(clock.now())
+
+    async with asyncio.timeout(10), asyncio.TaskGroup() as group:
+        for chain in chains:
+            # Hop i is woken the way hop i - 1 says; a new task is started, not woken.
+            handoffs = [None] + [
+                None if wake_next == "new_task" else _Handoff(wake_next)
+                for _steps, wake_next in chain[:-1]
+            ]
+            for index, handoff in enumerate(handoffs):
+                if index == 0 or handoff is not None:
+                    group.create_task(run_hop(group, chain, handoffs, index))
+    return seen_moving
+
+
+# Reporting a falsifying example imports libcst, which warns on import (an error here).
+@pytest.mark.filterwarnings("ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
+@settings(max_examples=150, deadline=None)
+@given(chains=_CHAINS)
+async def test_no_jump_while_anything_is_runnable(chains: list[list[Hop]]):
+    """Random chains of tasks waking each other: a woken task always runs before time moves."""
+    clock = VirtualClock(checks=True)  # an exchange open at a jump would fail its sleepers
+    assert await _run_chains(clock, chains) == []
+    chain_spans_s = [
+        sum(amount for steps, _ in chain for kind, amount in steps if kind == "sleep")
+        for chain in chains
+    ]
+    assert clock.now() == max(chain_spans_s)  # the chains overlapped in simulated time
