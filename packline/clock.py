@@ -304,7 +304,7 @@ class VirtualClock:
         self.checks = _checks_from_environment() if checks is None else checks
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
-        self._exchanges: dict[int, _Exchange] = {}
+        self._exchanges: dict[object, _Exchange] = {}
         self._served: list[_Served] = []
         self._epoch = 0
         self._idle = asyncio.Event()
@@ -336,7 +336,7 @@ class VirtualClock:
 
     @contextmanager
     def activity(self) -> Iterator[None]:
-        token = next(self._order)
+        token = object()
         self._exchanges[token] = _Exchange(_current_task(), self._now)
         self._idle.clear()
         try:

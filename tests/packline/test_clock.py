@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import socket
 import time
+import tty
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -243,6 +245,37 @@ async def test_a_served_socket_read_to_the_end_lets_the_clock_jump():
         served.close()  # a closed end drops out by itself
         await clock.sleep(30)
     assert clock.now() == 60
+
+
+class _PtyMaster:
+    """A pty server's master end, as `watch_served` sees it: `fileno()` is -1 once closed."""
+
+    def __init__(self, descriptor: int) -> None:
+        self.descriptor = descriptor
+
+    def fileno(self) -> int:
+        return self.descriptor
+
+    def close(self) -> None:
+        os.close(self.descriptor)
+        self.descriptor = -1
+
+
+async def test_a_served_pty_end_is_watched_through_its_fileno():
+    clock = VirtualClock(checks=True)
+    master_fd, slave_fd = os.openpty()
+    tty.setraw(slave_fd)
+    master = _PtyMaster(master_fd)
+    try:
+        clock.watch_served(master)
+        os.write(slave_fd, b"STAT\r")  # a serial client's command, not yet read by the tool
+        with pytest.raises(ClockCheckFailed, match=r"_PtyMaster .* has 5 unread bytes"):
+            await clock.sleep(1)
+    finally:
+        master.close()
+        os.close(slave_fd)
+    await clock.sleep(1)  # a closed end is no longer watched
+    assert clock.now() == 1
 
 
 async def test_wait_for_reports_a_failed_check_not_a_timeout():
