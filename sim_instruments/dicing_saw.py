@@ -36,7 +36,7 @@ from .physics.dicing_saw import (
     stack_um,
     street_lines,
 )
-from .twin import TwinStore, Workpiece, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
 
 # --------------------------------------------------------------------- the saw's state
 
@@ -231,7 +231,10 @@ class SimDicingSaw(HostLinkTool):
     def _mount(self, workpiece_id: str) -> str:
         if self.workpiece_id is not None:
             raise HostRefused("WRONG_STATE", f"{self.workpiece_id} is mounted; UNMOUNT first")
-        self.twin.get(workpiece_id)
+        try:
+            self.twin.load(workpiece_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise HostRefused("WRONG_STATE", str(error)) from None
         self.workpiece_id = workpiece_id
         self.settings.streets = {1: _StreetSetting(), 2: _StreetSetting()}
         return ""

@@ -34,7 +34,7 @@ from .physics.grinder import (
     surface_material,
     total_thickness_um,
 )
-from .twin import TwinStore, Workpiece
+from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
 
 #: The stages of a cycle that remove material, in order.
 STAGES = (GrindPhase.COARSE, GrindPhase.FINE, GrindPhase.POLISH)
@@ -218,7 +218,10 @@ class SimGrinder(ScpiSimTool):
             raise ScpiError(-221, f"wafer {self.wafer_id} is on the chuck")
         if self.vacuum_on:
             raise ScpiError(-221, "chuck vacuum is on")
-        self.twin.get(wafer_id)
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise ScpiError(-221, str(error)) from None
         self.wafer_id, self.side = wafer_id, GrindSide[side.upper()]
 
     def _unload(self, arguments: list[str]) -> None:

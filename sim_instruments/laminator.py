@@ -30,7 +30,7 @@ from packline.drivers.specs.laminator import SPEC
 from .families.modbus_plc import ModbusPlcSimulator, Refused
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport
-from .twin import Support, TwinStore, validate_wafer_id
+from .twin import Support, TwinStore, WaferAlreadyProcessed, validate_wafer_id
 
 ATMOSPHERE_PA = 101_325.0
 
@@ -308,7 +308,10 @@ class SimLaminator(ModbusPlcSimulator):
             validate_wafer_id(wafer_id)
         except ValueError:
             return self.refused(CommandError.BAD_WAFER_ID, self.map.parameter_register)
-        self.twin.get(wafer_id)
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed:
+            return self.refused(CommandError.BAD_WAFER_ID, self.map.parameter_register)
         self.wafer_id = wafer_id
         return None
 

@@ -37,7 +37,7 @@ from packline.drivers.specs.laser import (
 from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, count, flag, switch
 from .physics.laser import LaserPhysics, ablate_vias, laser_clean, via_pulses
 from .servers.text import AddressForm
-from .twin import TwinStore, Workpiece, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
 
 # --------------------------------------------------------------------- the tool
 
@@ -273,7 +273,10 @@ class SimLaser(ScpiSimTool):
             raise conflict("enclosure door closed")
         if self.wafer_id is not None:
             raise conflict(f"wafer {self.wafer_id} already on the chuck")
-        self.twin.get(wafer_id)
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise conflict(str(error)) from None
         self.wafer_id = wafer_id
         self._clear_selection()
 

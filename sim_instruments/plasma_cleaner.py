@@ -25,7 +25,7 @@ from packline.drivers.specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
 from .families.modbus_plc import ModbusPlcSimulator, Refused
 from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
-from .twin import TwinStore
+from .twin import TwinStore, WaferAlreadyProcessed
 
 ATMOSPHERE_MTORR = 760_000.0
 
@@ -210,7 +210,10 @@ class SimPlasmaCleaner(ModbusPlcSimulator):
             return self.refused(CommandError.BAD_WAFER_ID)
         if wafer_id in self.slots:
             return self.refused(CommandError.BAD_WAFER_ID)
-        self.twin.get(wafer_id)
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed:
+            return self.refused(CommandError.BAD_WAFER_ID)
         self.slots[slot] = wafer_id
         return None
 

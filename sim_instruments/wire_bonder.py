@@ -37,7 +37,7 @@ from .physics.wire_bonder import (
     stud_cycle_s,
     wire_per_stud_m,
 )
-from .twin import TwinStore, Workpiece, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
 
 # ------------------------------------------------------------------------- the tool
 
@@ -157,7 +157,10 @@ class SimWireBonder(HostLinkTool):
         if self.wafer_id is not None:
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
         self.require_interlocks("LOAD")
-        self.twin.get(wafer_id)
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise HostRefused("WRONG_STATE", str(error)) from None
         self.wafer_id, self.selection = wafer_id, None
         return ""
 

@@ -266,7 +266,11 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         NamedRefusal(name="OUT_OF_RANGE", code=Reason.OUT_OF_RANGE, text="value out of range"),
         NamedRefusal(name="WAFER_PRESENT", code=5, text="a wafer is already on the platen"),
         NamedRefusal(name="NO_WAFER", code=6, text="no wafer on the platen"),
-        NamedRefusal(name="BAD_WAFER_ID", code=7, text="wafer id is not printable ASCII"),
+        NamedRefusal(
+            name="BAD_WAFER_ID",
+            code=7,
+            text="wafer id is not printable ASCII, or this tool processed it before (no rework)",
+        ),
         NamedRefusal(
             name="ALARM_ACTIVE", code=Reason.ALARM_ACTIVE, text="an alarm is active; reset first"
         ),

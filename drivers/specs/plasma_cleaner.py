@@ -225,7 +225,10 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
         NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
         NamedRefusal(
-            name="BAD_WAFER_ID", code=7, text="wafer id not printable ASCII, or already loaded"
+            name="BAD_WAFER_ID",
+            code=7,
+            text="wafer id not printable ASCII, or already loaded, or cleaned here before "
+            "(no rework)",
         ),
         NamedRefusal(
             name="ALARM_ACTIVE", code=Reason.ALARM_ACTIVE, text="an alarm is active; reset first"

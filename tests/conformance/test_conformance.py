@@ -191,6 +191,19 @@ async def test_recover_after_an_alarm_resets_and_empties_the_tool(
     await adapter.prepare(rig, "W02")
 
 
+async def test_a_wafer_the_tool_processed_is_refused_unless_it_is_a_rework(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await adapter.prepare(rig, "W01")
+    await bounded(adapter.operate(rig))
+    await bounded(rig.driver.recover())
+    with pytest.raises(CommandRefused, match="W01"):
+        await adapter.prepare(rig, "W01")  # a second lot reusing the id, on a shared line
+    rig.twin.allow_rework("W01")
+    await bounded(rig.driver.recover())
+    await adapter.prepare(rig, "W01")
+
+
 # ----------------------------------------------------------------- abort, overrun, lost tool
 
 
