@@ -236,7 +236,8 @@ class HsmsLink:
         self._server: asyncio.Server | None = None
         self._buffer = bytearray()
         self._system_bytes = 0
-        self._transactions: dict[int, asyncio.Future[SecsMessage]] = {}
+        #: Open transactions by system bytes: the request's name and the future of its reply.
+        self._transactions: dict[int, tuple[str, asyncio.Future[SecsMessage]]] = {}
         self._control: dict[int, tuple[SType, asyncio.Future[int]]] = {}
         self._selection_waiters: list[asyncio.Future[None]] = []
         self._t7_timer: asyncio.TimerHandle | None = None
@@ -302,7 +303,7 @@ class HsmsLink:
             await self._ensure_selected(action)
             system = self._next_system_bytes()
             reply_future: asyncio.Future[SecsMessage] = asyncio.get_running_loop().create_future()
-            self._transactions[system] = reply_future
+            self._transactions[system] = (action, reply_future)
             try:
                 self._send_data(message, system, self.session_id, action)
                 async with asyncio.timeout(self.timers.t3_s):
@@ -584,11 +585,8 @@ class HsmsLink:
 
     def _fail_open(self, reason: str) -> None:
         """Every open transaction fails with `ConnectionLost` naming `reason`."""
-        for system, future in list(self._transactions.items()):
-            if not future.done():
-                future.set_exception(
-                    ConnectionLost(self.tool, self.address, f"transaction {system:#x}", reason)
-                )
+        for system in list(self._transactions):
+            self._fail_transaction(system, ConnectionLost, reason)
         for system, (stype, response) in list(self._control.items()):
             if not response.done():
                 response.set_exception(
@@ -715,13 +713,17 @@ class HsmsLink:
                     ProtocolError(self.tool, self.address, _CONTROL_NAMES[stype], detail)
                 )
             return
-        reply_future = self._transactions.get(system)
-        if reply_future is not None and not reply_future.done():
-            reply_future.set_exception(
-                ProtocolError(self.tool, self.address, f"transaction {system:#x}", detail)
-            )
-            return
-        log.warning("%s at %s: %s, for no open transaction", self.tool, self.address, detail)
+        if not self._fail_transaction(system, ProtocolError, detail):
+            log.warning("%s at %s: %s, for no open transaction", self.tool, self.address, detail)
+
+    def _fail_transaction(self, system: int, error: type[ToolError], detail: str) -> bool:
+        """Fail the open transaction `system` with `error` naming its request; False if none."""
+        transaction = self._transactions.get(system)
+        if transaction is None or transaction[1].done():
+            return False
+        action, reply_future = transaction
+        reply_future.set_exception(error(self.tool, self.address, action, detail))
+        return True
 
     def _data_message(
         self, frame: bytes, session: int, byte2: int, function: int, system: int
@@ -731,7 +733,7 @@ class HsmsLink:
         if self.state is not LinkState.SELECTED:
             self._send_control(SType.REJECT_REQ, system, SType.DATA, 4)
             return
-        reply_future = None if function % 2 else self._transactions.get(system)
+        transaction = None if function % 2 else self._transactions.get(system)
         try:
             body = decode(memoryview(frame)[HEADER_BYTES:])
             message = SecsMessage(stream, function, body, reply_expected)
@@ -746,17 +748,15 @@ class HsmsLink:
                     detail,
                     frame[HEADER_BYTES:].hex(),
                 )
-            if reply_future is not None and not reply_future.done():
-                reply_future.set_exception(
-                    ProtocolError(self.tool, self.address, f"S{stream}F{function}", detail)
-                )
-            else:
+            if transaction is None:
                 self._send_s9(7, frame)
+            else:
+                self._fail_transaction(system, ProtocolError, detail)
             return
         self._log_data("<", message, system)
-        if reply_future is not None:
-            if not reply_future.done():
-                reply_future.set_result(message)
+        if transaction is not None:
+            if not transaction[1].done():
+                transaction[1].set_result(message)
             return
         if not message.is_primary:
             log.warning(
@@ -767,11 +767,11 @@ class HsmsLink:
                 system,
             )
             return
+        if stream == 9:  # whatever its session id: a peer that names another device says so
+            self._s9_received(message)
+            return
         if session != self.session_id:
             self._send_s9(1, frame)
-            return
-        if stream == 9:
-            self._s9_received(message)
             return
         task = asyncio.get_running_loop().create_task(
             self._handle(message, frame[:HEADER_BYTES], system),
@@ -794,12 +794,8 @@ class HsmsLink:
         detail = f"{message.name} {S9_ERRORS.get(message.function, 'error')} from the peer"
         header = message.body.value if message.body is not None else b""
         if isinstance(header, bytes) and len(header) == HEADER_BYTES:
-            _, byte2, function, _, _, system = _HEADER.unpack(header)
-            reply_future = self._transactions.get(system)
-            if reply_future is not None and not reply_future.done():
-                reply_future.set_exception(
-                    ProtocolError(self.tool, self.address, f"S{byte2 & 0x7F}F{function}", detail)
-                )
+            system = _HEADER.unpack(header)[-1]
+            if self._fail_transaction(system, ProtocolError, detail):
                 return
         log.warning("%s at %s: %s, for no open transaction", self.tool, self.address, detail)
 
