@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import yaml
 from rich.console import Console
 
 from packline.clock import ScaledClock, WallClock
@@ -55,6 +56,7 @@ from packline.sequences.engine import (
     run_report,
     shown_status,
 )
+from packline.sequences.engine.control import CLEAR_TOOL
 from packline.sequences.engine.progress import clock_text
 from packline.station import StationError
 
@@ -166,6 +168,16 @@ def build_parser() -> argparse.ArgumentParser:
         control = commands.add_parser(name, parents=[common], help=text)
         control.add_argument("run")
         control.set_defaults(handler=cmd_control, control=name)
+
+    clear = commands.add_parser(
+        "clear-tool",
+        parents=[common],
+        help="put a tool that alarmed back in service, once its cause is found and fixed",
+    )
+    clear.add_argument("run")
+    clear.add_argument("tool", help="the tool's name in the station file")
+    clear.add_argument("--by", required=True, metavar="NAME", help="who cleared it (recorded)")
+    clear.set_defaults(handler=cmd_clear_tool)
 
     runs = commands.add_parser("runs", parents=[common], help="list runs")
     runs.add_argument("--limit", type=int, default=50)
@@ -513,6 +525,31 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------------- control
+
+
+def cmd_clear_tool(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        run_id = store.resolve_run(args.run)
+        if not is_live(store, run_id):
+            raise BadInput(
+                f"run {run_id} is not being driven by any process "
+                f"(status {shown_status(store.run(run_id))}); its tools are recovered when it "
+                "is resumed"
+            )
+        tools = yaml.safe_load(store.run(run_id)["station_yaml"])["tools"]
+        if args.tool not in tools:
+            raise BadInput(f"run {run_id} has no tool {args.tool!r}; its tools: {', '.join(tools)}")
+        store.post_control(
+            run_id, CLEAR_TOOL + json.dumps({"tool": args.tool, "by": args.by}), time.time()
+        )
+    finally:
+        store.close()
+    if args.json:
+        _print_json({"run_id": run_id, "requested": "clear-tool", "tool": args.tool})
+    else:
+        print(f"clear-tool {args.tool} requested for run {run_id} by {args.by}")
+    return EXIT_OK
 
 
 def cmd_control(args: argparse.Namespace) -> int:

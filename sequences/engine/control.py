@@ -25,6 +25,9 @@ from .errors import RunTerminated
 DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
 #: What `RunControl.apply` (and the `control` table) accepts.
 CONTROL_COMMANDS = ("pause", "resume", "terminate", "abort")
+#: The `control` table's order to put an alarmed tool back in service: this prefix, then JSON
+#: `{"tool": NAME, "by": OPERATOR}`.
+CLEAR_TOOL = "clear-tool "
 
 
 class RunState(StrEnum):

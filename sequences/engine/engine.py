@@ -11,6 +11,7 @@ final status.
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import socket
 import sqlite3
@@ -22,7 +23,7 @@ from typing import Any
 
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, ToolState
-from packline.drivers.errors import PacklineError
+from packline.drivers.errors import PacklineError, ToolAlarm
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 from packline.station import Station
@@ -30,7 +31,13 @@ from packline.tasks import finish_shielded
 
 from .batching import Batcher
 from .claim_check import check_claims, overall
-from .control import CONTROL_COMMANDS, DEFAULT_PAUSE_TIMEOUT_S, RunControl, RunState
+from .control import (
+    CLEAR_TOOL,
+    CONTROL_COMMANDS,
+    DEFAULT_PAUSE_TIMEOUT_S,
+    RunControl,
+    RunState,
+)
 from .errors import BadInput, OutOfLimits, RunTerminated, StepError
 from .events import Event, Observer
 from .identity import compare_identity, identity_row
@@ -65,6 +72,7 @@ _RECORDED_EVENTS = frozenset(
         "held",
         "tool-recovered",
         "tool-out-of-service",
+        "tool-cleared",
         "batch-formed",
         "claim-check",
         "tool-replaced",
@@ -187,6 +195,7 @@ class Engine:
             self.store.update_run(self.run_id, status=state.value)
         if state in (RunState.TERMINATING, RunState.ABORTING):
             self.batcher.stop_forming(reason)
+            self.pool.stop_waiting(RunTerminated(reason))
         if state is RunState.ABORTING:
             for task in self._tasks.values():
                 task.cancel()
@@ -353,6 +362,17 @@ class Engine:
         for command in self.store.take_control(self.run_id, time.time()):
             if command in CONTROL_COMMANDS:
                 self.request(command, f"{command} requested from another process")
+            elif command.startswith(CLEAR_TOOL):
+                order = json.loads(command.removeprefix(CLEAR_TOOL))
+                self.clear_tool(order["tool"], order["by"])
+
+    def clear_tool(self, name: str, by: str) -> None:
+        """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""
+        tool = self.pool.tools.get(name)
+        if tool is None or tool.out_of_service is None:
+            return
+        self.pool.return_to_service(tool)
+        self.emit("tool-cleared", tool=name, message=f"back in service, cleared by {by}")
 
     # ----------------------------------------------------------------- tools
 
@@ -551,6 +571,14 @@ class Engine:
             failed = isinstance(error, Exception) and not isinstance(error, RunTerminated)
             self.finish_steps(wafers, ids, "failed" if failed else "interrupted", str(error))
             await self.recover_tool(tool)
+            alarm = _alarm_under(error)
+            if alarm is not None and tool.out_of_service is None:
+                reason = (
+                    f"alarmed ({alarm}); clear it with `packline clear-tool {self.run_id} "
+                    f"{tool.name} --by NAME` once the cause is found"
+                )
+                self.pool.put_out_of_service(tool, reason, until_cleared=True)
+                self.emit("tool-out-of-service", tool=tool.name, message=reason)
             raise
         else:
             self.finish_steps(wafers, ids, "completed", None)
@@ -715,3 +743,12 @@ class Engine:
         )
         if not confirmed:
             raise StepError(f"operator confirmation refused ({by}): {prompt}")
+
+
+def _alarm_under(error: BaseException) -> ToolAlarm | None:
+    """The tool alarm a failure came from (a failed step wraps it), if it came from one."""
+    while error is not None:
+        if isinstance(error, ToolAlarm):
+            return error
+        error = error.__cause__  # type: ignore[assignment]
+    return None

@@ -4,7 +4,9 @@ A wafer holds one unit of a tool while it uses it (`Wafer.use`); a batch holds a
 Waiters are served first come, first served among those the freed tool can serve, which is
 what makes a lot pipeline through the line: wafer 2 takes the first tool the moment wafer 1
 leaves it. A tool whose recovery failed is out of service: wafers waiting for it, and later
-ones, fail at once (their wafer is held) unless another tool of the role is in service.
+ones, fail at once (their wafer is held) unless another tool of the role is in service. A tool
+that alarmed is out of service until an operator clears it (`packline clear-tool`): wafers
+wait for it meanwhile (bounded by their wait), and it never gets the next job unexamined.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ class Tool:
     capacity: int
     free: int = 0
     out_of_service: str | None = None
+    #: Out of service until an operator clears it (an alarm), not lost for the run.
+    awaiting_clear: bool = False
     #: The step running on the tool now (its traces are filed under it).
     step_id: int | None = None
 
@@ -86,7 +90,12 @@ class ToolPool:
         except BaseException as error:
             self.cancel(waiter)
             if isinstance(error, ClockTimeout):
-                names = ", ".join(t.name for t in waiter.tools)
+                names = ", ".join(
+                    t.name
+                    if t.out_of_service is None
+                    else f"{t.name}, out of service: {t.out_of_service}"
+                    for t in waiter.tools
+                )
                 raise StepError(f"no free tool ({names}) within {timeout_s:g} s") from None
             raise
 
@@ -110,8 +119,22 @@ class ToolPool:
         tool.free += tool.capacity if whole else 1
         self._dispatch()
 
-    def put_out_of_service(self, tool: Tool, reason: str) -> None:
+    def put_out_of_service(self, tool: Tool, reason: str, *, until_cleared: bool = False) -> None:
+        """Take `tool` out of service: for the rest of the run, or `until_cleared`."""
         tool.out_of_service = reason
+        tool.awaiting_clear = until_cleared
+        self._dispatch()
+
+    def stop_waiting(self, error: BaseException) -> None:
+        """End every queued request with `error` (the run is being terminated)."""
+        for waiter in list(self._waiters):
+            if not waiter.future.done():
+                waiter.future.set_exception(error)
+        self._waiters.clear()
+
+    def return_to_service(self, tool: Tool) -> None:
+        tool.out_of_service = None
+        tool.awaiting_clear = False
         self._dispatch()
 
     def _dispatch(self) -> None:
@@ -120,6 +143,8 @@ class ToolPool:
                 self._waiters.remove(waiter)
                 continue
             serving = [t for t in waiter.tools if t.out_of_service is None]
+            if not serving and any(t.awaiting_clear for t in waiter.tools):
+                continue  # an operator may clear one: wait, bounded by the waiter's timeout
             if not serving:
                 reasons = "; ".join(f"{t.name}: {t.out_of_service}" for t in waiter.tools)
                 waiter.future.set_exception(StepError(f"no tool in service ({reasons})"))

@@ -134,3 +134,10 @@ def test_the_records_and_the_wire_log_are_readable_by_the_user_alone(
         if path.exists():  # the WAL files go when the last connection closes
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     assert db.exists()
+
+
+def test_clear_tool_of_a_run_nobody_drives_says_so(db: Path, capsys: pytest.CaptureFixture[str]):
+    assert main(["run", "plasma-clean", "--sim", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["clear-tool", "last", "plasma_cleaner", "--by", "ana"]) == 2
+    assert "is not being driven by any process" in error_of(capsys)

@@ -257,6 +257,9 @@ async def _run(store, recipe_text=None, lot=2, **open_args):
     if recipe_text is not None:
         prepared.recipe = read_recipe_text(PlasmaCleanRecipe, recipe_text, "crafted")
     async with open_run(store, prepared, **open_args) as engine:
+        for observer in open_args.get("observers", ()):
+            if isinstance(observer, Injector):
+                observer.engine = engine  # it clears the alarmed chamber as an operator would
         status = await engine.run()
     return engine, status, run_report(store, engine.run_id)
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from packline.sequences.engine import RunRequest, open_run, prepare, run_report
+from packline.sequences.engine.control import CLEAR_TOOL
 
 from .helpers import TwoToolLine
 
@@ -86,11 +87,13 @@ async def test_pipelining_reaches_the_flow_line_bound(store):
 
 
 class Injector:
-    """Injects a tool fault into the simulated chamber, and clears it after the first hold."""
+    """Injects a tool fault into the simulated chamber; once the alarmed chamber is out of
+    service, repairs it and clears it as an operator would (`packline clear-tool`)."""
 
     def __init__(self, fault: str) -> None:
         self.fault = fault
         self.line = None
+        self.engine = None
         self.events = []
 
     def line_factory(self, clock, method):
@@ -106,6 +109,9 @@ class Injector:
             self.chamber.inject_fault(self.fault)
         elif event.kind == "held":
             self.chamber.clear_fault(self.fault)
+        elif event.kind == "tool-out-of-service" and self.engine is not None:
+            self.chamber.clear_fault(self.fault)
+            self.engine.clear_tool(event.tool, "test operator")
 
 
 async def test_hold_policy_holds_the_batch_and_continues_the_lot(store):
@@ -114,6 +120,7 @@ async def test_hold_policy_holds_the_batch_and_continues_the_lot(store):
     async with open_run(
         store, prepared, observers=[injector], line_factory=injector.line_factory
     ) as engine:
+        injector.engine = engine
         status = await engine.run()
     assert status == "held"
     wafers = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
@@ -139,6 +146,7 @@ async def test_pause_policy_pauses_until_resumed(store):
     async with open_run(
         store, prepared, observers=[injector], line_factory=injector.line_factory
     ) as engine:
+        injector.engine = engine
         engine.spec.observers.append(resume_when_paused)
         status = await engine.run()
     kinds = [e.kind for e in injector.events]
@@ -155,6 +163,7 @@ async def test_stop_policy_terminates_and_leaves_tools_safe(store):
     async with open_run(
         store, prepared, observers=[injector], line_factory=injector.line_factory
     ) as engine:
+        injector.engine = engine
         status = await engine.run()
         chamber = injector.chamber
         assert chamber.slots == [None] * 4
@@ -209,6 +218,7 @@ async def test_a_wafer_held_in_an_earlier_session_still_counts_after_resume(stor
     async with open_run(
         store, prepared, observers=[injector], line_factory=injector.line_factory
     ) as engine:
+        injector.engine = engine
         assert await engine.run() == "terminated"
     finished = []
     async with open_resume(store, engine.run_id, observers=[finished.append]) as resumed:
@@ -256,3 +266,61 @@ async def test_a_dry_run_auto_confirms_even_with_an_operator_at_the_terminal(sto
     confirmations = store.table("confirmations", engine.run_id)
     assert confirmations
     assert {c["by"] for c in confirmations} == {"auto (dry run)"}
+
+
+class PersistentFault(Injector):
+    """A fault nobody repairs: the chamber alarms and stays faulty."""
+
+    def __call__(self, event):
+        self.events.append(event)
+        if event.kind == "run-started":
+            self.chamber = self.line.tools["plasma_cleaner"]
+            self.chamber.inject_fault(self.fault)
+
+
+async def test_an_alarmed_tool_is_out_of_service_and_gets_no_next_job(store):
+    fault = PersistentFault("rf_mismatch")
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="hold"))
+    async with open_run(
+        store, prepared, observers=[fault], line_factory=fault.line_factory
+    ) as engine:
+        status = await engine.run()
+    assert status == "held"
+    starts = [r for r in fault.chamber.received if r == "FC6 write 300 [3]"]
+    assert len(starts) == 1  # the second batch never met the faulty chamber
+    out = [e for e in fault.events if e.kind == "tool-out-of-service"]
+    assert len(out) == 1
+    assert "alarmed" in out[0].message
+    assert f"packline clear-tool {engine.run_id} plasma_cleaner --by NAME" in out[0].message
+    wafers = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
+    assert [w["status"] for w in wafers.values()] == ["held"] * 6
+    later = [w["reason"] for w in wafers.values() if w["reason"].startswith("no free tool")]
+    assert len(later) == 2  # they waited for a clear that never came, then were held
+    assert all("plasma_cleaner, out of service: alarmed" in reason for reason in later)
+    kinds = {e["kind"] for e in store.table("events", engine.run_id)}
+    assert "tool-out-of-service" in kinds
+
+
+async def test_an_operator_clears_the_tool_through_the_control_table(store):
+    fault = PersistentFault("rf_mismatch")
+
+    def on_event(event):
+        if event.kind == "tool-out-of-service":
+            fault.chamber.clear_fault(fault.fault)
+            store.post_control(
+                engine.run_id,
+                CLEAR_TOOL + json.dumps({"tool": "plasma_cleaner", "by": "ana"}),
+                0.0,
+            )
+            engine._take_control()  # what the engine's control poll does on a real line
+
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="hold"))
+    async with open_run(
+        store, prepared, observers=[fault, on_event], line_factory=fault.line_factory
+    ) as engine:
+        status = await engine.run()
+    assert status == "held"
+    statuses = [w["status"] for w in store.wafers(engine.run_id)]
+    assert statuses.count("completed") == 2
+    cleared = [e for e in fault.events if e.kind == "tool-cleared"]
+    assert [e.message for e in cleared] == ["back in service, cleared by ana"]
