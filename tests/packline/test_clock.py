@@ -431,8 +431,6 @@ async def _run_chains(clock: VirtualClock, chains: list[list[Hop]]) -> list[str]
     return seen_moving
 
 
-# Reporting a falsifying example imports libcst, which warns on import (an error here).
-@pytest.mark.filterwarnings("ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning")
 @settings(max_examples=150, deadline=None)
 @given(chains=_CHAINS)
 async def test_no_jump_while_anything_is_runnable(chains: list[list[Hop]]):
