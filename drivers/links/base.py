@@ -39,7 +39,7 @@ MAX_TIMEOUT_S = 600.0
 #: The most retries a link allows for a read that got no reply: each costs up to `timeout_s`.
 MAX_READ_RETRIES = 3
 
-#: The longest reply line a text link accepts at most (`max_line_bytes`): 16 MiB.
+#: The largest `max_line_bytes` a text link takes: a reply line of 16 MiB is not a status.
 MAX_LINE_BYTES = 16 * 1024 * 1024
 
 #: How many bytes of a garbled or incomplete reply an error message quotes.
@@ -222,6 +222,7 @@ class Link(ABC):
                         log.info("%s; a read, so asked again", timeout)
 
     async def _exchange_once(self, action: str, operation: Callable[[], Awaitable[T]]) -> T:
+        """One attempt at an exchange (under the lock): reconnect if need be, run, map errors."""
         if not self._connected or not self._is_open():
             await self._drop()
             await self._reconnect(action)

@@ -308,7 +308,7 @@ class ModbusLink(Link):
                 self.tool,
                 self.address,
                 action,
-                f"corrupt reply: it carries {got} {what}, {expected} were asked for",
+                f"corrupt reply: it carries {got} {what} where {expected} were expected",
             )
 
     def _check_request(

@@ -126,9 +126,8 @@ class VisaLink(TextLink):
         super().__init__(address, **options)
         self.visa_library = visa_library
         self.baudrate = baudrate
-        lead_s = min(_VISA_TIMEOUT_LEAD_S, self.timeout_s / 10)
         #: The deadline of one reply, counted from the start of its read.
-        self.visa_timeout_ms = max(1, round((self.timeout_s - lead_s) * 1000))
+        self.visa_timeout_ms = _a_little_below_ms(self.timeout_s)
         self._resource: MessageBasedResource | None = None
         self._worker: _Worker | None = None
         #: Set by `_close`: the reader stops between two slices (one per open session).
@@ -151,7 +150,8 @@ class VisaLink(TextLink):
                 read_termination=self.read_termination,
                 write_termination=self.write_termination,
                 timeout=self._slice_ms,
-                open_timeout=round(self.connect_timeout_s * 1000),
+                # Ends before the link's connect timeout: never an open left running.
+                open_timeout=_a_little_below_ms(self.connect_timeout_s),
             )
         except Exception as error:
             # Whatever the backend raises here (VisaIOError, OSError, or a bare Exception
@@ -266,6 +266,12 @@ class VisaLink(TextLink):
         await self._in_worker(
             self._exchange_blocking, self._resource, self._stop_reading, command, False
         )
+
+
+def _a_little_below_ms(timeout_s: float) -> int:
+    """A VISA timeout in ms that fires before the link's `timeout_s` (at most 50 ms before)."""
+    lead_s = min(_VISA_TIMEOUT_LEAD_S, timeout_s / 10)
+    return max(1, round((timeout_s - lead_s) * 1000))
 
 
 def _read_chunk(resource: MessageBasedResource, count: int) -> tuple[bytes, bool]:

@@ -212,9 +212,11 @@ def bound_s(link: TextLink | ModbusLink, behaviour: str) -> float:
     return link.timeout_s
 
 
-def reader_threads() -> list[threading.Thread]:
-    """VISA reader threads still alive (each is named `visa <tool> <address>`)."""
-    return [thread for thread in threading.enumerate() if thread.name.startswith("visa ")]
+def reader_threads(link: object) -> list[threading.Thread]:
+    """The link's VISA reader threads still alive (each is named `visa <tool> <address>`)."""
+    assert isinstance(link, TextLink | ModbusLink)
+    name = f"visa {link.tool} {link.address}"
+    return [thread for thread in threading.enumerate() if thread.name == name]
 
 
 @pytest.mark.parametrize("behaviour", HOSTILE_BEHAVIOURS)
@@ -249,7 +251,7 @@ async def test_a_hostile_tool_ends_in_a_clear_error_within_the_bound(
     assert str(raised.value).startswith(f"hostile at {link.address}: ")
     assert elapsed_s < bound_s(link, behaviour) + MARGIN_S
     assert closed_s < bound_s(link, behaviour) + MARGIN_S
-    assert not reader_threads()
+    assert not reader_threads(link)
     assert peer.requests  # the request went out: each case tested the reply, not the connect
 
 
@@ -290,7 +292,7 @@ async def test_a_long_reply_is_cut_off_at_max_line_bytes(start_hostile: StartHos
         with pytest.raises(ProtocolError, match=r"no '\\n' within 1000 bytes"):
             await link.query("*IDN?")
         assert not link.connected  # the rest of that line is not read as the next reply
-    assert not reader_threads()
+    assert not reader_threads(link)
 
 
 def test_max_line_bytes_is_checked():
@@ -306,13 +308,13 @@ async def test_closing_the_link_stops_a_visa_read_in_flight(start_hostile: Start
     async with link:
         query = asyncio.create_task(link.query("*IDN?"))
         await asyncio.sleep(0.2)
-        assert reader_threads()
+        assert reader_threads(link)
         started = time.monotonic()
         query.cancel()
         with pytest.raises(asyncio.CancelledError):
             await query
         assert time.monotonic() - started < 1.0  # not the 5 s timeout
-        assert not reader_threads()
+        assert not reader_threads(link)
 
 
 def test_the_hostile_peer_knows_its_behaviours():

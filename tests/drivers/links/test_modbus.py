@@ -319,7 +319,7 @@ GARBLED_REPLIES = {
         "modbus+tcp",
         REQUEST,
         frame(1, b"\x03\x04\x00\x07\x00\x08"),
-        "corrupt reply: it carries 2 registers, 1 were asked for",
+        "corrupt reply: it carries 2 registers where 1 were expected",
     ),
     "bad crc": ("modbus+rtu", RTU_REQUEST, b"\x01\x03\x02\x00\x07\x00\x00", "garbled or"),
 }
