@@ -126,10 +126,15 @@ class HostLinkTool(SimulatedTool):
         limit = MAX_LINE_CHARS + 1
         if self.transport == "socket":
             return TextToolServer(
-                self.handle, host=host, port=port, address_form="serial", max_line_bytes=limit
+                self.handle,
+                host=host,
+                port=port,
+                address_form="serial",
+                max_line_bytes=limit,
+                clock=self.clock,
             )
         form = "visa" if self.transport == "pty-visa" else "serial"
-        return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit)
+        return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit, clock=self.clock)
 
     async def handle(self, line: str) -> str:
         """Answer one command line: exactly one reply line."""

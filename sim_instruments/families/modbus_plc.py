@@ -131,6 +131,7 @@ class ModbusPlcSimulator(SimulatedTool):
             host=host,
             port=port,
             function_codes=FUNCTION_CODES,
+            clock=self.clock,
         )
 
     async def _on_access(

@@ -219,7 +219,9 @@ class ScpiSimTool(SimulatedTool):
     # ----------------------------------------------------------------- the wire
 
     def make_server(self, host: str, port: int) -> TextToolServer:
-        return TextToolServer(self.handle, host=host, port=port, address_form=self.address_form)
+        return TextToolServer(
+            self.handle, host=host, port=port, address_form=self.address_form, clock=self.clock
+        )
 
     def session(self) -> Session:
         """This connection's session (each server connection runs in a task of its own)."""

@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from typing import Self
 
+from packline.clock import Clock, WallClock
+
 log = logging.getLogger("packline.sim")
 
 #: A simulated text tool: called with each received line (without its termination), returns
@@ -22,9 +24,14 @@ LineHandler = Callable[[str], Awaitable[str | None]]
 
 
 class ToolServer(ABC):
-    """A simulated tool listening on the wire; `async with` starts and stops it."""
+    """A simulated tool listening on the wire; `async with` starts and stops it.
 
-    def __init__(self) -> None:
+    Every connection's server end is registered with the tool's clock (`watch_served`), so a
+    virtual clock with its checks on can refuse to jump while a request sits unread.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock: Clock = clock or WallClock()
         self._address: str | None = None
         self._stopped = asyncio.Event()
 

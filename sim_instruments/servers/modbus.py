@@ -40,6 +40,8 @@ from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServe
 from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import SimDevice
 
+from packline.clock import Clock
+
 from .base import ToolServer
 from .pty import NullModem
 
@@ -123,8 +125,10 @@ class _InOrderHandler(ServerRequestHandler):
         function_codes: frozenset[int] | None,
         device_ids: frozenset[int],
         rtu: bool,
+        clock: Clock,
     ) -> None:
         super().__init__(server, server.trace_packet, server.trace_pdu, server.trace_connect)
+        self.clock = clock
         if rtu:
             self.framer = _RtuFramer(server.decoder)
         self.function_codes = function_codes
@@ -132,6 +136,11 @@ class _InOrderHandler(ServerRequestHandler):
         self.rtu = rtu
         self._requests: list[tuple[ModbusPDU, tuple | None]] = []
         self._answering: asyncio.Task[None] | None = None
+
+    def callback_connected(self) -> None:
+        super().callback_connected()
+        if not self.rtu or self.transport.get_extra_info("socket") is not None:
+            self.clock.watch_served(self.transport)
 
     def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
         """Take every whole request in `data`; the rest waits for more bytes."""
@@ -206,8 +215,9 @@ class ModbusToolServer(ToolServer):
         stopbits: int = 1,
         bytesize: int = 8,
         function_codes: Iterable[int] | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock)
         if transport not in ("tcp", "rtu-pty", "rtu-tcp"):
             raise ValueError(f"transport must be 'tcp', 'rtu-pty' or 'rtu-tcp', got {transport!r}")
         self.devices = [device] if isinstance(device, SimDevice) else list(device)
@@ -237,6 +247,8 @@ class ModbusToolServer(ToolServer):
         if self.transport == "rtu-pty":
             self._null_modem = NullModem()
             server_end, client_end = self._null_modem.open()
+            for end in self._null_modem.pty_ends:
+                self.clock.watch_served(end)
             self._server = ModbusSerialServer(
                 self.devices, port=server_end, framer=FramerType.RTU, **self.serial_options
             )
@@ -255,7 +267,7 @@ class ModbusToolServer(ToolServer):
         server = self._server
         device_ids = frozenset(device.id for device in self.devices)
         server.callback_new_connection = lambda: _InOrderHandler(  # type: ignore[method-assign]
-            server, self.function_codes, device_ids, rtu=self.transport != "tcp"
+            server, self.function_codes, device_ids, rtu=self.transport != "tcp", clock=self.clock
         )
         await self._server.serve_forever(background=True)
         if self.transport == "rtu-pty":

@@ -18,6 +18,8 @@ import tty
 from collections.abc import Callable
 from typing import Literal
 
+from packline.clock import Clock
+
 from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, serve_lines
 
 AddressForm = Literal["serial", "visa"]
@@ -36,6 +38,10 @@ class PtyEnd:
         self._on_data = on_data
         self._pending = b""
         self._loop.add_reader(self.master, self._readable)
+
+    def fileno(self) -> int:
+        """The master end's descriptor (a checking clock counts its unread bytes)."""
+        return self.master
 
     def _readable(self) -> None:
         try:
@@ -97,8 +103,9 @@ class PtyToolServer(ToolServer):
         write_termination: str = "\n",
         encoding: str = "ascii",
         max_line_bytes: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock)
         if address_form not in ("serial", "visa"):
             raise ValueError(f"address_form must be 'serial' or 'visa', got {address_form!r}")
         self.handler = handler
@@ -113,6 +120,7 @@ class PtyToolServer(ToolServer):
     async def _start(self) -> str:
         reader = asyncio.StreamReader(**reader_limit(self.max_line_bytes))
         self._end = PtyEnd(reader.feed_data)
+        self.clock.watch_served(self._end)
         self._task = asyncio.create_task(
             self._serve(reader, self._end), name=f"pty tool {self._end.path}"
         )
@@ -154,6 +162,13 @@ class NullModem:
 
     def __init__(self) -> None:
         self._ends: tuple[PtyEnd, PtyEnd] | None = None
+
+    @property
+    def pty_ends(self) -> tuple[PtyEnd, PtyEnd]:
+        """Both ends (their unread bytes are what a checking clock watches)."""
+        if self._ends is None:
+            raise RuntimeError("NullModem is not open")
+        return self._ends
 
     @property
     def ends(self) -> tuple[str, str]:

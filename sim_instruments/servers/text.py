@@ -9,6 +9,8 @@ import socket
 import struct
 from typing import Literal
 
+from packline.clock import Clock
+
 from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, serve_lines
 
 AddressForm = Literal["visa", "serial"]
@@ -47,8 +49,9 @@ class TextToolServer(ToolServer):
         write_termination: str = "\n",
         encoding: str = "ascii",
         max_line_bytes: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
-        super().__init__()
+        super().__init__(clock)
         if address_form not in ("visa", "serial"):
             raise ValueError(f"address_form must be 'visa' or 'serial', got {address_form!r}")
         self.handler = handler
@@ -91,6 +94,7 @@ class TextToolServer(ToolServer):
             abort_connection(writer)
             return
         self._connections[task] = writer
+        self.clock.watch_served(writer.transport)
         try:
             await serve_lines(
                 reader,

@@ -52,3 +52,29 @@ async def test_starting_twice_is_refused_and_serves_nothing_more():
 def test_a_kind_given_twice_is_refused():
     with pytest.raises(ValueError, match=r"more than one tool for role\(s\) \['plasma_cleaner'\]"):
         SimulatedLine(kinds=["plasma_cleaner", "plasma_cleaner"])
+
+
+@pytest.mark.parametrize("method", ["bump-seal-clean", "plasma-clean"])
+async def test_a_dry_run_with_the_clock_checks_on_never_jumps_over_a_request(
+    method: str, tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    # every tool's server registers its connections with the clock (TCP, pty, Modbus), and the
+    # checks refuse a jump while any has an unread request or an exchange is open
+    from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+
+    monkeypatch.setenv("PACKLINE_CLOCK_CHECKS", "1")
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        watched = []
+
+        def count_watched(event) -> None:
+            if event.kind == "step-finished":
+                watched.append(len(engine.clock._served))  # type: ignore[attr-defined]
+
+        prepared = prepare(RunRequest(method, lot=2))
+        async with open_run(store, prepared, observers=[count_watched]) as engine:
+            assert engine.clock.checks  # type: ignore[attr-defined]
+            assert await engine.run() == "completed"
+        assert max(watched) >= 1  # the tools' connections were watched while the lot ran
+    finally:
+        store.close()
