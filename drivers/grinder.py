@@ -94,7 +94,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
     # ----------------------------------------------------------------- queries
 
     async def request_identity(self) -> Identity:
-        reply = await self.link.query("*IDN?")
+        reply = await self.link.query("*IDN?", idempotent=True)
         fields = [field.strip() for field in reply.split(",")]
         if len(fields) != 4 or not all(fields[:3]):
             raise ProtocolError(
@@ -105,7 +105,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
         return Identity(vendor, model, serial_number, firmware)
 
     async def request_status(self) -> GrinderStatus:
-        reply = await self.link.query(command(SPEC, "status").query)
+        reply = await self.link.query(command(SPEC, "status").query, idempotent=True)
         fields = reply.split(",")
         try:
             if len(fields) != len(STATE_FIELDS):
@@ -135,7 +135,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
         )
 
     async def request_wafer(self) -> WaferOnChuck | None:
-        reply = await self.link.query(command(SPEC, "wafer").query)
+        reply = await self.link.query(command(SPEC, "wafer").query, idempotent=True)
         if reply == "NONE":
             return None
         wafer_id, _, side = reply.partition(",")

@@ -97,7 +97,7 @@ class ScpiLaser(ScpiDriver, Laser):
         """Clear the error queue (every error read later answers this driver), read who the
         tool is and its source."""
         await self.link.write("*CLS")
-        reply = await self.link.query("*IDN?")
+        reply = await self.link.query("*IDN?", idempotent=True)
         fields = [field.strip() for field in reply.split(",")]
         if len(fields) != 4 or not all(fields):
             raise self.garbled("read identity", reply, "vendor,model,serial,firmware")
@@ -115,7 +115,7 @@ class ScpiLaser(ScpiDriver, Laser):
             raise self.garbled("read wavelength", f"{wavelength:g}", f"one of {known} nm") from None
 
     async def request_wafer(self) -> str | None:
-        reply = await self.link.query(_query("wafer"))
+        reply = await self.link.query(_query("wafer"), idempotent=True)
         try:
             wafer_id = unquote(reply)
         except ValueError:
@@ -123,7 +123,7 @@ class ScpiLaser(ScpiDriver, Laser):
         return wafer_id or None
 
     async def request_progress(self) -> JobProgress:
-        reply = await self.link.query(_query("job_progress"))
+        reply = await self.link.query(_query("job_progress"), idempotent=True)
         fields = reply.split(",")
         expected = "state,done,total,elapsed_s,remaining_s"
         if len(fields) != 5:
@@ -138,9 +138,9 @@ class ScpiLaser(ScpiDriver, Laser):
 
     async def request_status(self) -> LaserStatus:
         action = "read status"
-        door = await self.link.query(_query("door"))
-        shutter = await self.link.query(_query("shutter"))
-        atmosphere = await self.link.query(_query("atmosphere"))
+        door = await self.link.query(_query("door"), idempotent=True)
+        shutter = await self.link.query(_query("shutter"), idempotent=True)
+        atmosphere = await self.link.query(_query("atmosphere"), idempotent=True)
         return LaserStatus(
             wafer_id=await self.request_wafer(),
             door_open=self.mnemonic(action, door, {True: OPEN, False: CLOSED}),
@@ -395,7 +395,7 @@ class ScpiLaser(ScpiDriver, Laser):
     async def _job_result(
         self, action: str, kind: JobKind, wafer_id: str
     ) -> tuple[str, int, int, float]:
-        reply = await self.link.query(_query("job_result"))
+        reply = await self.link.query(_query("job_result"), idempotent=True)
         fields = reply.split(",")
         expected = "kind,state,sites,sites_at_metal,time_s"
         if len(fields) != 5:

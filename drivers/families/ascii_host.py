@@ -364,8 +364,9 @@ class HostLinkDriver(Equipment):
     # ----------------------------------------------------------------- the exchange
 
     async def ask(self, action: str, command: str) -> str:
-        """Send `command`; return its `OK` payload ('' for a bare `OK`)."""
-        reply = await self.link.query(command)
+        """Send `command`; return its `OK` payload ('' for a bare `OK`). A query (its word ends
+        in `?`: it only reads) that meets a stall is asked once more; a command never is."""
+        reply = await self.link.query(command, idempotent=command.split(" ", 1)[0].endswith("?"))
         if reply == "OK":
             return ""
         if reply.startswith("OK "):

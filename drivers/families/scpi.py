@@ -417,14 +417,14 @@ class ScpiDriver(Equipment):
         return ProtocolError(self.name, self.address, action, f"{said} {expected}")
 
     async def query_number(self, action: str, query: str) -> float:
-        reply = await self.link.query(query)
+        reply = await self.link.query(query, idempotent=True)
         try:
             return float(reply)
         except ValueError:
             raise self.garbled(action, reply, "a number") from None
 
     async def query_flag(self, action: str, query: str) -> bool:
-        reply = await self.link.query(query)
+        reply = await self.link.query(query, idempotent=True)
         if reply not in ("0", "1"):
             raise self.garbled(action, reply, "0 or 1")
         return reply == "1"
@@ -448,7 +448,7 @@ class ScpiDriver(Equipment):
 
     async def request_alarms(self) -> dict[str, str]:
         """`SYST:ALAR?`: `NONE` or alarm codes, each explained by the spec."""
-        reply = await self.link.query(short_form(self.wire.alarm_query) + "?")
+        reply = await self.link.query(short_form(self.wire.alarm_query) + "?", idempotent=True)
         if reply == self.wire.no_alarm:
             return {}
         codes = [code.strip() for code in reply.split(",")]
@@ -462,7 +462,7 @@ class ScpiDriver(Equipment):
         action = "read interlocks"
         names = self.spec.interlock_names
         query = short_form(self.wire.interlock_query) + "?"
-        reply = await self.link.query(query)
+        reply = await self.link.query(query, idempotent=True)
         if self.wire.interlock_reply == "flags":
             flags = reply.split(",")
             if len(flags) != len(names) or any(f not in ("0", "1") for f in flags):
