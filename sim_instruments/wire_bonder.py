@@ -20,9 +20,10 @@ import numpy as np
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
-from packline.drivers.specs.wire_bonder import HEIGHT_CHUNK, SPEC
-from packline.drivers.wire_bonder import (
+from packline.drivers.specs.wire_bonder import (
+    HEIGHT_CHUNK,
     MATERIAL_OF_TOKEN,
+    SPEC,
     STATE_TOKENS,
     format_program,
     parse_site_ranges,

@@ -1,10 +1,16 @@
 """The stud-bumping wire bonder's contract on its ASCII host link (docs/protocols/wire-bonder.md).
 
 Read by the driver (`drivers/wire_bonder.py`), the simulated bonder, the page's tables and the
-spec tests; the byte-level tests restate it on purpose, as the independent oracle.
+spec tests; the byte-level tests restate it on purpose, as the independent oracle. The codecs of
+the bond program and of site ranges, which both ends of the link speak, are here too.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import NamedTuple
+
+import numpy as np
 
 from ..families.ascii_host import (
     HostCommand,
@@ -14,7 +20,9 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    encode,
 )
+from ..roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
@@ -247,3 +255,87 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     ),
     wire=HostLink(identity_query="ID?", alarm_reset="ALM:CLR", safe_state="ABORT"),
 )
+
+
+# --------------------------------------------------------------------- wire codecs
+
+MATERIAL_TOKENS = {WireMaterial.AU: "AU", WireMaterial.CU: "CU"}
+MATERIAL_OF_TOKEN = {token: material for material, token in MATERIAL_TOKENS.items()}
+STATE_TOKENS = {state: state.name for state in BonderState}
+STATE_OF_TOKEN = {token: state for state, token in STATE_TOKENS.items()}
+RESULT_OF_TOKEN = {result.name: result for result in RunResult}
+
+
+def format_program(program: BondProgram) -> str:
+    """The `PROG` command for `program` (no limits checked here)."""
+    material = MATERIAL_TOKENS[WireMaterial(program.wire_material)]
+    values = (encode(SPEC, name, getattr(program, name)) for name in PROGRAM_SETPOINTS)
+    return "PROG " + " ".join([material, *values])
+
+
+def parse_program(words: list[str]) -> BondProgram:
+    """A `PROG` argument list (or `PROG?` payload) as a program; ValueError saying what is wrong."""
+    if len(words) != 1 + len(PROGRAM_SETPOINTS):
+        raise ValueError(
+            f"expected material and {len(PROGRAM_SETPOINTS)} numbers, got {len(words)} words"
+        )
+    if words[0] not in MATERIAL_OF_TOKEN:
+        raise ValueError(f"wire material {words[0]!r} is not one of {', '.join(MATERIAL_OF_TOKEN)}")
+    try:
+        values = [float(word) for word in words[1:]]
+    except ValueError:
+        raise ValueError(f"program values {' '.join(words[1:])!r} are not all numbers") from None
+    return BondProgram(MATERIAL_OF_TOKEN[words[0]], *values)
+
+
+class SiteRanges(NamedTuple):
+    """A site set as it travels on the wire: `SEL:ADD` arguments, and what they add up to."""
+
+    count: int
+    last_site: int
+    lines: list[str]
+
+
+def encode_site_ranges(sites: Iterable[int]) -> SiteRanges:
+    """The distinct sites as `SEL:ADD` arguments of at most `MAX_SELECTION_CHARS` each.
+
+    Consecutive sites become `a-b`. ValueError for a negative or non-integer site, or an
+    empty set.
+    """
+    array = np.asarray(list(sites))
+    if array.size == 0:
+        raise ValueError("the site set is empty")
+    if array.dtype.kind not in "iu":
+        raise ValueError(f"sites must be integer indices, got {array.dtype} values")
+    unique = np.unique(array)
+    if unique[0] < 0:
+        raise ValueError(f"site {int(unique[0])} is negative; sites count from 0")
+    breaks = np.flatnonzero(np.diff(unique) != 1) + 1
+    starts = unique[np.r_[0, breaks]]
+    ends = unique[np.r_[breaks - 1, unique.size - 1]]
+    lines: list[str] = []
+    line = ""
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        word = str(start) if start == end else f"{start}-{end}"
+        if line and len(line) + 1 + len(word) > MAX_SELECTION_CHARS:
+            lines.append(line)
+            line = ""
+        line = f"{line},{word}" if line else word
+    lines.append(line)
+    return SiteRanges(int(unique.size), int(unique[-1]), lines)
+
+
+def parse_site_ranges(text: str) -> np.ndarray:
+    """The sites of a `SEL:ADD` argument (`0-99,150`), sorted; ValueError saying what is wrong."""
+    if not text or len(text) > MAX_SELECTION_CHARS:
+        raise ValueError(f"site ranges must be 1-{MAX_SELECTION_CHARS} characters")
+    parts: list[np.ndarray] = []
+    for word in text.split(","):
+        first, dash, last = word.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError(f"{word!r} is not a site or a range a-b")
+        start, end = int(first), int(last) if dash else int(first)
+        if end < start:
+            raise ValueError(f"range {word!r} runs backwards")
+        parts.append(np.arange(start, end + 1))
+    return np.unique(np.concatenate(parts))

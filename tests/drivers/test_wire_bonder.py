@@ -26,12 +26,12 @@ from packline.drivers.roles.wire_bonder import (
     RunResult,
     WireMaterial,
 )
-from packline.drivers.wire_bonder import (
+from packline.drivers.specs.wire_bonder import (
     MAX_SELECTION_CHARS,
-    AsciiWireBonder,
     encode_site_ranges,
     parse_site_ranges,
 )
+from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.testing import expected_protocol
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
