@@ -90,6 +90,30 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_RUN_FAILED
 
 
+def person(text: str) -> str:
+    """A person's name as records keep it (who confirmed, who cleared): printable, not blank."""
+    name = text.strip()
+    if not name or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a name (printable, not blank)")
+    return name
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
@@ -106,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     watch.add_argument(
         "--confirmed-by",
+        type=person,
         metavar="NAME",
         help="NAME answers every operator confirmation yes in advance (unattended runs on real "
         "tools, e.g. hardware-in-the-loop CI); each is recorded with NAME",
@@ -143,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID,ID,...",
         help="the wafers' own ids (1-16 printable characters each); the lot is as many",
     )
-    run.add_argument("--operator", default=None)
+    run.add_argument("--operator", type=person, default=None)
     run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
     run.set_defaults(handler=cmd_run)
 
@@ -176,11 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     clear.add_argument("run")
     clear.add_argument("tool", help="the tool's name in the station file")
-    clear.add_argument("--by", required=True, metavar="NAME", help="who cleared it (recorded)")
+    clear.add_argument(
+        "--by", required=True, type=person, metavar="NAME", help="who cleared it (recorded)"
+    )
     clear.set_defaults(handler=cmd_clear_tool)
 
     runs = commands.add_parser("runs", parents=[common], help="list runs")
-    runs.add_argument("--limit", type=int, default=50)
+    runs.add_argument("--limit", type=at_least_one, default=50)
     runs.set_defaults(handler=cmd_runs)
 
     show = commands.add_parser("show", parents=[common], help="show one run")
@@ -206,7 +233,12 @@ def build_parser() -> argparse.ArgumentParser:
     sim = commands.add_parser("sim", help="the bundled simulated line")
     sim_commands = sim.add_subparsers(dest="sim_command", required=True)
     serve = sim_commands.add_parser("serve", help="serve the simulated line on the wall clock")
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the local IPv4 address to serve the TCP tools on (default 127.0.0.1); the serial "
+        "tools are local ptys",
+    )
     serve.add_argument("--station-out", type=Path, help="also write the station file here")
     serve.add_argument(
         "--time-scale",
@@ -217,7 +249,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--for",
         dest="duration_s",
-        type=float,
+        type=positive_seconds,
         default=None,
         help="stop after this many seconds (default: until Ctrl-C or SIGTERM)",
     )
@@ -548,7 +580,10 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
     if args.json:
         _print_json({"run_id": run_id, "requested": "clear-tool", "tool": args.tool})
     else:
-        print(f"clear-tool {args.tool} requested for run {run_id} by {args.by}")
+        print(
+            f"clear-tool {args.tool} requested for run {run_id} by {args.by}; the run records "
+            f"it as a tool-cleared event (packline show {run_id})"
+        )
     return EXIT_OK
 
 
@@ -803,13 +838,14 @@ async def _serve(args: argparse.Namespace) -> int:
         loop.add_signal_handler(signum, stop.set)
     try:
         async with contextlib.AsyncExitStack() as stack:
+            if ":" in args.host:
+                raise BadInput(f"--host {args.host}: the simulated line serves IPv4 addresses")
             try:
                 await loop.getaddrinfo(args.host, None)
                 line = await stack.enter_async_context(SimulatedLine(clock, host=args.host))
-            except OSError as error:
-                raise BadInput(
-                    f"--host {args.host}: cannot serve on it ({error.strerror or error})"
-                ) from None
+            except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
+                reason = getattr(error, "strerror", None) or error
+                raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None
             text = line.station.to_yaml()
             if args.station_out:
                 try:

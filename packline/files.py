@@ -39,7 +39,20 @@ def read_text(path: Path, what: str, max_bytes: int = MAX_FILE_BYTES) -> str:
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """`yaml.SafeLoader` (data, never code) that refuses a key given twice in one mapping."""
+    """`yaml.SafeLoader` (data, never code) that refuses a key given twice in one mapping, and
+    aliases (`*name`): a few lines of nested aliases expand to gigabytes, and a recipe or a
+    station file never needs them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "aliases (*name) are not accepted; write the value out",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)  # type: ignore[no-untyped-call]
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: dict[Any, int] = {}

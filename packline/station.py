@@ -34,6 +34,8 @@ from packline.files import FileProblem, parse_yaml, read_text
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
 MAX_CAPACITY = 200
+#: The shortest poll interval: a tool polled faster is a busy loop on its link.
+MIN_POLL_INTERVAL_S = 0.01
 
 
 class StationError(PacklineError):
@@ -61,6 +63,16 @@ class ToolEntry(BaseModel):
                 f"unknown driver {driver!r}; known drivers: {', '.join(sorted(TOOL_KINDS))}"
             )
         return driver
+
+    @field_validator("poll_interval_s")
+    @classmethod
+    def _not_a_busy_loop(cls, poll_interval_s: float) -> float:
+        if poll_interval_s < MIN_POLL_INTERVAL_S:
+            raise ValueError(
+                f"at least {MIN_POLL_INTERVAL_S:g} s (a poll per 10 ms at most), "
+                f"got {poll_interval_s:g}"
+            )
+        return poll_interval_s
 
     @field_validator("address")
     @classmethod

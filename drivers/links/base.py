@@ -13,6 +13,7 @@ the next question. An exchange that only reads (`idempotent`) and got no reply a
 from __future__ import annotations
 
 import asyncio
+import codecs
 import logging
 import math
 import os
@@ -87,10 +88,41 @@ class ReconnectPolicy:
     delay_s: float = 0.2
 
     def __post_init__(self) -> None:
-        if self.attempts < 0:
-            raise ValueError(f"ReconnectPolicy.attempts must be >= 0, got {self.attempts}")
-        if self.delay_s < 0:
-            raise ValueError(f"ReconnectPolicy.delay_s must be >= 0, got {self.delay_s}")
+        attempts, delay_s = self.attempts, self.delay_s
+        if isinstance(attempts, bool) or not isinstance(attempts, int) or not 0 <= attempts <= 100:
+            raise ValueError(
+                f"ReconnectPolicy.attempts must be >= 0 and <= 100, a whole number; got {attempts!r}"
+            )
+        if (
+            isinstance(delay_s, bool)
+            or not isinstance(delay_s, int | float)
+            or not 0 <= delay_s <= MAX_TIMEOUT_S
+        ):
+            raise ValueError(
+                f"ReconnectPolicy.delay_s must be >= 0 and <= {MAX_TIMEOUT_S:g} s, a number; "
+                f"got {delay_s!r}"
+            )
+
+
+def check_line_settings(
+    where: str, baudrate: int, bytesize: int = 8, parity: str = "N", stopbits: float = 1
+) -> None:
+    """Refuse serial line settings no UART takes, naming `where` (the tool and its address)."""
+    problems = []
+    if (
+        isinstance(baudrate, bool)
+        or not isinstance(baudrate, int)
+        or not 50 <= baudrate <= 4_000_000
+    ):
+        problems.append(f"baudrate must be a whole number of baud 50..4000000, got {baudrate!r}")
+    if bytesize not in (5, 6, 7, 8):
+        problems.append(f"bytesize must be 5, 6, 7 or 8, got {bytesize!r}")
+    if parity not in ("N", "E", "O", "M", "S"):
+        problems.append(f"parity must be 'N', 'E', 'O', 'M' or 'S', got {parity!r}")
+    if stopbits not in (1, 1.5, 2) or isinstance(stopbits, bool):
+        problems.append(f"stopbits must be 1, 1.5 or 2, got {stopbits!r}")
+    if problems:
+        raise ValueError(f"{where}: " + "; ".join(problems))
 
 
 class Link(ABC):
@@ -356,6 +388,13 @@ class TextLink(Link):
             )
         if not read_termination:
             raise ValueError(f"{self.tool} at {address}: read_termination must not be empty")
+        try:
+            codecs.lookup(encoding)
+        except (LookupError, TypeError):
+            raise ValueError(
+                f"{self.tool} at {address}: encoding {encoding!r} is not a text encoding "
+                "(e.g. 'ascii', 'latin-1')"
+            ) from None
         self.read_termination = read_termination
         self.write_termination = write_termination
         self.encoding = encoding

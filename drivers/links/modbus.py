@@ -36,7 +36,7 @@ from pymodbus.pdu import ModbusPDU
 from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
-from .base import Link, quote_reply, wire_log
+from .base import Link, check_line_settings, quote_reply, wire_log
 
 #: Modbus exception codes by their names in the Modbus Application Protocol specification.
 EXCEPTION_NAMES: dict[int, str] = {
@@ -154,6 +154,7 @@ class ModbusLink(Link):
             )
         if parity not in ("N", "E", "O"):
             raise ValueError(f"{self.tool} at {address}: parity must be 'N', 'E' or 'O'")
+        check_line_settings(f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits)
         self.device_id = device_id
         self.serial_options = {
             "baudrate": baudrate,

@@ -21,7 +21,7 @@ from typing import Any
 import serial
 import serial_asyncio_fast
 
-from .base import TextLink
+from .base import TextLink, check_line_settings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,10 @@ class SerialLink(TextLink):
         **options: Any,
     ) -> None:
         super().__init__(address, **options)
+        check_line_settings(f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits)
+        for flag, value in (("xonxoff", xonxoff), ("rtscts", rtscts)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{self.tool} at {address}: {flag} must be true or false")
         self.serial_options = {
             "baudrate": baudrate,
             "bytesize": bytesize,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import importlib.util
 import logging
 import queue
 import socket
@@ -43,7 +44,7 @@ from pyvisa.errors import VisaIOError
 from pyvisa.resources import MessageBasedResource
 
 from ..errors import ProtocolError
-from .base import TextLink
+from .base import TextLink, check_line_settings
 
 T = TypeVar("T")
 
@@ -124,6 +125,16 @@ class VisaLink(TextLink):
         **options: Any,
     ) -> None:
         super().__init__(address, **options)
+        if visa_library != "@ivi" and (
+            not visa_library.startswith("@")
+            or importlib.util.find_spec(f"pyvisa_{visa_library[1:]}") is None
+        ):
+            raise ValueError(
+                f"{self.tool} at {address}: visa_library {visa_library!r} is not an installed "
+                "PyVISA backend ('@py' is pyvisa-py, '@ivi' a vendor's VISA)"
+            )
+        if baudrate is not None:
+            check_line_settings(f"{self.tool} at {address}", baudrate)
         self.visa_library = visa_library
         self.baudrate = baudrate
         #: The deadline of one reply, counted from the start of its read.

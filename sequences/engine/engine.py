@@ -369,10 +369,13 @@ class Engine:
     def clear_tool(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""
         tool = self.pool.tools.get(name)
-        if tool is None or tool.out_of_service is None:
+        if tool is None:
+            return
+        if tool.out_of_service is None:
+            self.emit("tool-cleared", tool=name, message=f"{name} was in service; nothing cleared")
             return
         self.pool.return_to_service(tool)
-        self.emit("tool-cleared", tool=name, message=f"back in service, cleared by {by}")
+        self.emit("tool-cleared", tool=name, message=f"{name} back in service, cleared by {by}")
 
     # ----------------------------------------------------------------- tools
 
@@ -433,9 +436,9 @@ class Engine:
             await wait_for(self.clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}")
         except (PacklineError, TimeoutError, ValueError) as error:
             self.pool.put_out_of_service(tool, f"recovery failed: {error}")
-            self.emit("tool-out-of-service", tool=tool.name, message=str(error))
+            self.emit("tool-out-of-service", tool=tool.name, message=f"{tool.name}: {error}")
         else:
-            self.emit("tool-recovered", tool=tool.name, message="safe and empty")
+            self.emit("tool-recovered", tool=tool.name, message=f"{tool.name} safe and empty")
         finally:
             self.control.step_ended()
 
@@ -578,7 +581,7 @@ class Engine:
                     f"{tool.name} --by NAME` once the cause is found"
                 )
                 self.pool.put_out_of_service(tool, reason, until_cleared=True)
-                self.emit("tool-out-of-service", tool=tool.name, message=reason)
+                self.emit("tool-out-of-service", tool=tool.name, message=f"{tool.name}: {reason}")
             raise
         else:
             self.finish_steps(wafers, ids, "completed", None)

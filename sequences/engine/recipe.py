@@ -161,6 +161,11 @@ class Recipe(BaseModel):
         return points
 
 
+def _bounded(text: str, most: int = 80) -> str:
+    """`text` cut to `most` characters: an error names a value, it does not reprint a file."""
+    return text if len(text) <= most else text[: most - 5] + " ...]"
+
+
 def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -258,7 +263,7 @@ def format_validation_error(
         if limits:
             message = "must be " + " and ".join(limits)
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
-        given = "" if quiet else f" = {problem['input']!r}"
+        given = "" if quiet else f" = {_bounded(repr(problem['input']))}"
         lines.append(f"{source}: {path}{given}: {message}")
     return "\n".join(lines)
 

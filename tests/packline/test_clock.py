@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import re
+import select
 import socket
 import time
 import tty
@@ -269,6 +270,9 @@ async def test_a_served_pty_end_is_watched_through_its_fileno():
     try:
         clock.watch_served(master)
         os.write(slave_fd, b"STAT\r")  # a serial client's command, not yet read by the tool
+        # the tty layer hands the bytes to the master end a moment later: wait until it has them
+        readable, _, _ = select.select([master_fd], [], [], 5)
+        assert readable, "the pty never delivered the bytes"
         with pytest.raises(ClockCheckFailed, match=r"_PtyMaster .* has 5 unread bytes"):
             await clock.sleep(1)
     finally:

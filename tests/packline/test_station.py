@@ -92,6 +92,31 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         ),
         (
             "timeout_s: 1.5",
+            "timeout_s: 1.5, baudrate: fast",
+            "baudrate must be a whole number of baud 50..4000000, got 'fast'",
+        ),
+        (
+            "timeout_s: 1.5",
+            "timeout_s: 1.5, stopbits: 7",
+            "stopbits must be 1, 1.5 or 2, got 7",
+        ),
+        (
+            "timeout_s: 1.5",
+            "timeout_s: 1.5, reconnect: {attempts: 3, delay_s: 1.0e+9}",
+            "ReconnectPolicy.delay_s must be >= 0 and <= 600 s, a number; got 1000000000.0",
+        ),
+        (
+            "timeout_s: 1.5",
+            "timeout_s: 1.5, reconnect: {attempts: 2.5, delay_s: 1}",
+            "ReconnectPolicy.attempts must be >= 0 and <= 100, a whole number; got 2.5",
+        ),
+        (
+            "poll_interval_s: 0.5",
+            "poll_interval_s: 1.0e-12",
+            "tools.plasma_cleaner.poll_interval_s: at least 0.01 s (a poll per 10 ms at most)",
+        ),
+        (
+            "timeout_s: 1.5",
             "timeout_s: 1.0e+12",
             "timeout_s must be a positive number of seconds, got 1000000000000.0 (at most 600 s)",
         ),
@@ -186,4 +211,27 @@ def test_a_visa_socket_address_without_a_host_is_refused_when_the_file_is_read(t
         "    limits: {clean_fluence_j_cm2: [0.05, 5.0]}\n", ""
     )
     with pytest.raises(StationError, match=r"'TCPIP0::::SOCKET' names no host or no port"):
+        load_station(write(tmp_path, text))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("{encoding: bogus}", "encoding 'bogus' is not a text encoding"),
+        ('{visa_library: "@bogus"}', "visa_library '@bogus' is not an installed PyVISA backend"),
+        ("{xonxoff: maybe}", "xonxoff must be true or false"),
+    ],
+)
+def test_text_link_options_are_checked_when_the_file_is_read(
+    tmp_path: Path, options: str, message: str
+):
+    driver, address = (
+        ("laser", "TCPIP0::10.0.3.21::5025::SOCKET")
+        if "visa" in options or "encoding" in options
+        else ("wire_bonder", "socket://10.0.3.22:4001")
+    )
+    text = (
+        f"name: line\ntools:\n  t: {{driver: {driver}, address: '{address}', options: {options}}}\n"
+    )
+    with pytest.raises(StationError, match=message):
         load_station(write(tmp_path, text))

@@ -323,4 +323,4 @@ async def test_an_operator_clears_the_tool_through_the_control_table(store):
     statuses = [w["status"] for w in store.wafers(engine.run_id)]
     assert statuses.count("completed") == 2
     cleared = [e for e in fault.events if e.kind == "tool-cleared"]
-    assert [e.message for e in cleared] == ["back in service, cleared by ana"]
+    assert [e.message for e in cleared] == ["plasma_cleaner back in service, cleared by ana"]
