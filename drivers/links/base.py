@@ -91,7 +91,8 @@ class ReconnectPolicy:
         attempts, delay_s = self.attempts, self.delay_s
         if isinstance(attempts, bool) or not isinstance(attempts, int) or not 0 <= attempts <= 100:
             raise ValueError(
-                f"ReconnectPolicy.attempts must be >= 0 and <= 100, a whole number; got {attempts!r}"
+                "ReconnectPolicy.attempts must be >= 0 and <= 100, a whole number; "
+                f"got {attempts!r}"
             )
         if (
             isinstance(delay_s, bool)
