@@ -118,6 +118,8 @@ class Limit:
     minimum: float
     maximum: float
     unit: str
+    #: Only whole numbers are sent (a count, a stack of studs): 2.5 is refused, never rounded.
+    whole: bool = False
 
     def __post_init__(self) -> None:
         if self.minimum > self.maximum:
@@ -313,7 +315,7 @@ class Equipment(ABC):
                 minimum, maximum = (float(bound) for bound in bounds)
                 if not (math.isfinite(minimum) and math.isfinite(maximum)):
                     raise ValueError("limits must be finite")
-                narrowed = Limit(minimum, maximum, own.unit)
+                narrowed = Limit(minimum, maximum, own.unit, own.whole)
             except (TypeError, ValueError) as error:
                 raise ValueError(
                     f"{self.name}: limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
@@ -329,7 +331,8 @@ class Equipment(ABC):
         return merged
 
     def check_limit(self, action: str, setpoint: str, value: float) -> float:
-        """Return `value` if it is within the setpoint's limits, else raise `LimitViolation`."""
+        """Return `value` if it is within the setpoint's limits, else raise `LimitViolation`;
+        a fraction for a whole-number setpoint is a `ValueError` (nothing is rounded)."""
         limit = self.limits[setpoint]
         if not limit.contains(value):
             raise LimitViolation(
@@ -341,6 +344,11 @@ class Equipment(ABC):
                 limit.minimum,
                 limit.maximum,
                 limit.unit,
+            )
+        if limit.whole and value != int(value):
+            raise ValueError(
+                f"{self.name} at {self.address}: {action}: {setpoint} = {value:g} must be a "
+                "whole number (the tool takes no fraction, and nothing is rounded)"
             )
         return value
 

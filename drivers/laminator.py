@@ -68,7 +68,7 @@ class ModbusLaminator(ModbusPlcDriver[LaminatorStatus], Laminator):
     async def request_wafer(self) -> str | None:
         if not await self.read_status_value("WAFER_LOADED"):
             return None
-        return await self.read_text("read wafer id", self.map.status_address(SPEC, "WAFER_ID"))
+        return await self.read_text("read wafer id", "WAFER_ID")
 
     # ----------------------------------------------------------------- commands
 

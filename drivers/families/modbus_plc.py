@@ -52,12 +52,6 @@ FUNCTION_CODES = {
     16: "write several registers",
     43: "device identification (MEI 14)",
 }
-#: The most registers one FC3 read may ask for (Modbus application protocol, 6.3).
-MAX_READ_REGISTERS = 125
-#: The most registers one FC16 write may carry (Modbus application protocol, 6.12).
-MAX_WRITE_REGISTERS = 123
-SERIAL_REGISTERS = 8
-TEXT_REGISTERS = 8
 
 #: The status registers every PLC map has, by the names the family gives them.
 ALARMS = "ALARMS"
@@ -96,8 +90,9 @@ class Placement:
     """Where a value sits in the register map and how it is counted.
 
     `register` is its address (None: only a command parameter, placed in the command's
-    parameter block); `words` 2 is a 32-bit value, high word first, `TEXT_REGISTERS` ASCII
-    text; `scale` is register counts per unit of the value; `codes` names the coded values;
+    parameter block); `words` 2 is a 32-bit value, high word first (with `text`, that many
+    registers of ASCII); `scale` is register counts per unit of the value; `codes` names the
+    coded values;
     `stride`/`repeat` lay the register out `repeat` times, every `stride` registers (a group
     of repeated registers starts at a multiple of its stride).
     """
@@ -456,9 +451,9 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     async def request_identity(self) -> Identity:
         """FC43 objects and the serial number block."""
         info = await self.link.read_device_identification()
-        serial = await self.link.read_holding_registers(
-            self.map.status_address(self.spec, SERIAL_NUMBER), SERIAL_REGISTERS
-        )
+        block = self.spec.status_by_name[SERIAL_NUMBER]
+        assert isinstance(block, PlcStatus)
+        serial = await self.link.read_holding_registers(block.address(), block.words)
         try:
             serial_number = registers_to_ascii(serial)
         except ValueError as error:
@@ -540,12 +535,19 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
                 self.record_reading(entry.trace, float(values[entry.name]), entry.unit)
 
     async def request_alarms(self) -> dict[str, str]:
+        """The alarm bits set, each explained by the spec; a bit the spec does not declare (a
+        vendor's tool mapped onto the driver) is an alarm all the same, never ignored."""
         (word,) = await self.read_registers(ALARMS)
-        return {
-            alarm.code: alarm.text
-            for alarm in self.spec.alarms
-            if isinstance(alarm, BitAlarm) and word >> alarm.bit & 1
-        }
+        declared = {alarm.bit: alarm for alarm in self.spec.alarms if isinstance(alarm, BitAlarm)}
+        alarms = {}
+        for bit in range(16):
+            if word >> bit & 1:
+                alarm = declared.get(bit)
+                if alarm is None:
+                    alarms[f"BIT_{bit}"] = f"alarm bit {bit} is not on the protocol page"
+                else:
+                    alarms[alarm.code] = alarm.text
+        return alarms
 
     async def request_interlocks(self) -> dict[str, bool]:
         (word,) = await self.read_registers(INTERLOCKS)
@@ -555,9 +557,12 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
             if isinstance(interlock, BitInterlock)
         }
 
-    async def read_text(self, action: str, address: int) -> str:
-        """An ASCII block (a wafer id) at `address`."""
-        block = await self.link.read_holding_registers(address, TEXT_REGISTERS)
+    async def read_text(self, action: str, name: str) -> str:
+        """The ASCII block of status `name` (a wafer id)."""
+        entry = self.spec.status_by_name[name]
+        assert isinstance(entry, PlcStatus)
+        assert entry.text
+        block = await self.link.read_holding_registers(entry.address(), entry.words)
         try:
             return registers_to_ascii(block)
         except ValueError as error:

@@ -89,19 +89,34 @@ class CleanResult:
     steps: int
 
 
+#: How long a recovery waits for a chamber that is venting (after a reset) to be vented.
+RECOVERY_VENT_S = 300.0
+
+
 class PlasmaCleaner(Equipment):
     """A batch plasma chamber with wafer slots, a door, a pump and an RF generator."""
 
     role = "plasma_cleaner"
 
     async def _unload_everything(self) -> None:
-        """Vented, door open, every slot empty (the wafers go back to the carrier)."""
+        """Vented, door open, every slot empty (the wafers go back to the carrier). A chamber
+        still venting after a reset is waited for, at most `RECOVERY_VENT_S` of process time;
+        one that faults meanwhile ends the recovery with its alarm."""
         status = await self.request_status()
         if status.chamber in (ChamberState.EVACUATED, ChamberState.PUMPING):
             await self.vent()
-        while status.chamber is not ChamberState.VENTED:  # venting after a reset
-            await self.clock.sleep(self.poll_interval_s)
+
+        async def vented() -> PlasmaStatus | None:
+            nonlocal status
             status = await self.request_status()
+            if status.chamber is ChamberState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error("recover")
+            return status if status.chamber is ChamberState.VENTED else None
+
+        status = await self.wait_until(
+            "recover", vented, RECOVERY_VENT_S, lambda: f"chamber still {status.chamber.name}"
+        )
         if status.door_closed:
             await self.open_door()
         for wafer_id in await self.request_slots():

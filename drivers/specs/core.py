@@ -76,7 +76,7 @@ class Setpoint:
     def limit(self) -> Limit:
         """The driver's default limit of this setpoint."""
         window = self.process_limit or self.machine_range
-        return Limit(window.minimum, window.maximum, self.unit)
+        return Limit(window.minimum, window.maximum, self.unit, self.integer)
 
 
 @dataclass(frozen=True, kw_only=True)

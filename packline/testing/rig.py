@@ -78,4 +78,5 @@ def force_limits(driver: Equipment, limits: Mapping[str, tuple[float, float]]) -
     be refused by the tool, with its own error. A station's `limits:` may only narrow.
     """
     for setpoint, (minimum, maximum) in limits.items():
-        driver.limits[setpoint] = Limit(minimum, maximum, driver.limits[setpoint].unit)
+        own = driver.limits[setpoint]
+        driver.limits[setpoint] = Limit(minimum, maximum, own.unit, own.whole)

@@ -374,6 +374,16 @@ class Engine:
         if tool.out_of_service is None:
             self.emit("tool-cleared", tool=name, message=f"{name} was in service; nothing cleared")
             return
+        if not tool.awaiting_clear or tool.driver.state is ToolState.FAULT:
+            # its recovery failed: it is not known to be safe and empty, so a clear cannot
+            # vouch for it; a resume of the run recovers it again
+            self.emit(
+                "tool-cleared",
+                tool=name,
+                message=f"{name} not cleared: its recovery failed ({tool.out_of_service}); "
+                "resume the run once it is fixed",
+            )
+            return
         self.pool.return_to_service(tool)
         self.emit("tool-cleared", tool=name, message=f"{name} back in service, cleared by {by}")
 

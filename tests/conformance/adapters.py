@@ -44,6 +44,8 @@ class ToolAdapter(ABC):
     #: An injectable fault that makes `operate` end in an alarm, and the alarm's code; it is
     #: injected once the operation is `running`.
     alarm_fault: ClassVar[tuple[str, str]]
+    #: How the tool refuses a value beyond its range: the refusal's code and words in it.
+    range_refusal: ClassVar[tuple[str, str]]
 
     def twin(self) -> TwinStore:
         return TwinStore(SMALL_WAFER)
@@ -64,12 +66,17 @@ class ToolAdapter(ABC):
     def safe(self, sim: Any) -> bool:
         """The simulated tool is in its safe state (nothing moving, no energy)."""
 
+    @abstractmethod
+    def empty(self, sim: Any) -> bool:
+        """No workpiece is in or on the simulated tool."""
+
 
 class Laminator(ToolAdapter):
     kind = "laminator"
     probe = "temperature_c"
     interlock_fault = ("lid_switch", "lid_closed")
     alarm_fault = ("heater_runaway", "OVER_TEMPERATURE")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.load(wafer_id)
@@ -88,12 +95,16 @@ class Laminator(ToolAdapter):
     def safe(self, sim: Any) -> bool:
         return sim.phase in (LaminatorPhase.READY, LaminatorPhase.FAULT) and sim.job is None
 
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
 
 class PlasmaCleaner(ToolAdapter):
     kind = "plasma_cleaner"
     probe = "rf_power_w"
     interlock_fault = ("gas_supply", "gas_supply")
     alarm_fault = ("rf_mismatch", "REFLECTED_POWER")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.open_door()
@@ -111,12 +122,16 @@ class PlasmaCleaner(ToolAdapter):
     def safe(self, sim: Any) -> bool:
         return sim.chamber is not ChamberState.PROCESSING  # RF and gas are on only then
 
+    def empty(self, sim: Any) -> bool:
+        return all(slot is None for slot in sim.slots)
+
 
 class WireBonder(ToolAdapter):
     kind = "wire_bonder"
     probe = "bond_force_gf"
     interlock_fault = ("cover_open", "cover_closed")
     alarm_fault = ("wire_break", "WIRE_BREAK")
+    range_refusal = ("3", "outside")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.load(wafer_id)
@@ -131,12 +146,16 @@ class WireBonder(ToolAdapter):
     def safe(self, sim: Any) -> bool:
         return sim.state is not BonderState.BUMPING
 
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
 
 class Laser(ToolAdapter):
     kind = "laser"
     probe = "drill_fluence_j_cm2"
     interlock_fault = ("enclosure_opened", "enclosure_closed")
     alarm_fault = ("power_drift", "POWER_TOLERANCE")
+    range_refusal = ("-222", "Data out of range")
 
     def twin(self) -> TwinStore:
         twin = super().twin()
@@ -158,12 +177,16 @@ class Laser(ToolAdapter):
     def safe(self, sim: Any) -> bool:
         return not sim.emission and not sim.shutter_open
 
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
 
 class Grinder(ToolAdapter):
     kind = "grinder"
     probe = "spindle_rpm"
     interlock_fault = ("water_supply", "grinding_water")
     alarm_fault = ("gauge_fault", "GAUGE_FAULT")
+    range_refusal = ("-222", "Data out of range")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.load(wafer_id, GrindSide.BACK)
@@ -178,12 +201,16 @@ class Grinder(ToolAdapter):
     def safe(self, sim: Any) -> bool:
         return sim.phase in (GrindPhase.IDLE, GrindPhase.FAULT)
 
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
 
 class DicingSaw(ToolAdapter):
     kind = "dicing_saw"
     probe = "feed_mm_s"
     interlock_fault = ("water_loss", "cutting_water")
     alarm_fault = ("blade_crack", "BLADE_BROKEN")
+    range_refusal = ("3", "outside")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.mount(wafer_id)
@@ -198,6 +225,9 @@ class DicingSaw(ToolAdapter):
 
     def safe(self, sim: Any) -> bool:
         return sim.state is not SawState.CUTTING
+
+    def empty(self, sim: Any) -> bool:
+        return sim.workpiece_id is None
 
 
 ADAPTERS: dict[str, ToolAdapter] = {

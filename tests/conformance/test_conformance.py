@@ -120,7 +120,9 @@ async def test_the_tools_own_range_refusal_becomes_command_refused(
     testing.force_limits(rig.driver, {adapter.probe: (machine.minimum, beyond)})
     with pytest.raises(CommandRefused) as refused:
         await bounded(adapter.operate(rig, **{adapter.probe: beyond}))
-    assert refused.value.code
+    code, words = adapter.range_refusal
+    assert refused.value.code == code
+    assert words in str(refused.value)
     assert rig.driver.state is ToolState.IDLE
     assert adapter.safe(rig.sim)
 
@@ -168,10 +170,12 @@ async def test_recover_leaves_the_tool_safe_idle_and_empty(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter
 ):
     await adapter.prepare(rig, "W01")
+    assert not adapter.empty(rig.sim)
     await bounded(rig.driver.recover())
     assert rig.driver.state is ToolState.IDLE
     assert adapter.safe(rig.sim)
-    await adapter.prepare(rig, "W02")  # the tool is empty: it takes the next wafer
+    assert adapter.empty(rig.sim)
+    await adapter.prepare(rig, "W02")  # and it takes the next wafer
 
 
 async def test_recover_after_an_alarm_resets_and_empties_the_tool(
@@ -188,6 +192,7 @@ async def test_recover_after_an_alarm_resets_and_empties_the_tool(
     await bounded(rig.driver.recover())
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.active_alarms == {}
+    assert adapter.empty(rig.sim)
     await adapter.prepare(rig, "W02")
 
 

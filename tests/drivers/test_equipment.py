@@ -306,3 +306,13 @@ async def test_a_laser_of_any_source_is_a_laser():
             await laser.close()
         finally:
             await sim.stop()
+
+
+def test_a_fraction_for_a_whole_number_setpoint_is_refused_never_rounded():
+    link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
+    driver = ModbusPlasmaCleaner(link, name="plasma")
+    assert driver.limits["steps"].whole
+    assert driver.check_limit("clean", "steps", 3) == 3
+    assert driver.check_limit("clean", "steps", 3.0) == 3.0
+    with pytest.raises(ValueError, match=r"steps = 2\.5 must be a whole number"):
+        driver.check_limit("clean", "steps", 2.5)

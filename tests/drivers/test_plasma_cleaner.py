@@ -71,6 +71,16 @@ async def test_active_alarm_at_connect_puts_the_tool_in_fault():
         await driver.close()
 
 
+async def test_an_alarm_bit_the_page_does_not_list_is_an_alarm_all_the_same():
+    async with expected_protocol(connect_script(alarm_word=0b1000_0001)) as peer:
+        driver = make_driver(peer.address("modbus+tcp"))
+        await driver.connect()
+        assert driver.state.value == "fault"
+        assert driver.active_alarms["BIT_7"].message == "alarm bit 7 is not on the protocol page"
+        assert "REFLECTED_POWER" in driver.active_alarms
+        await driver.close()
+
+
 async def test_load_writes_slot_and_id_then_the_command():
     slots = [4, 0]  # capacity 4, none occupied
     params, params_reply = write_many(6, 301, [0, *text("W01", 8)])

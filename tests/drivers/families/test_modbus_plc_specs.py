@@ -75,3 +75,14 @@ def test_example_frames_join_wrapped_lines_and_pair_replies():
         (bytes.fromhex("0001"), bytes.fromhex("0001020304")),
         (bytes.fromhex("0a"), bytes.fromhex("0b")),
     ]
+
+
+@pytest.mark.parametrize("spec", PLC_SPECS, ids=lambda spec: spec.kind)
+def test_the_refused_register_sits_just_before_the_reason(spec: ToolSpec):
+    """The driver reads both in one request (`ModbusPlcDriver.reason`): a map that names the
+    register a refusal concerned must place it right before COMMAND_ERROR."""
+    wire = spec.wire
+    assert isinstance(wire, PlcMap)
+    refused = wire.refused_register(spec)
+    if refused is not None:
+        assert wire.status_address(spec, "COMMAND_ERROR") == refused + 1
