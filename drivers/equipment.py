@@ -155,14 +155,24 @@ ReadingListener = Callable[[Reading], None]
 WAFER_ID_MAX_LENGTH = 16
 
 
+#: Characters no wafer id holds: they separate arguments and delimit strings on the wire.
+WAFER_ID_SEPARATORS = ',;"'
+
+
+def is_wafer_id(text: str) -> bool:
+    """Whether `text` can travel as a wafer id on every tool's wire."""
+    return 1 <= len(text) <= WAFER_ID_MAX_LENGTH and all(
+        33 <= ord(c) < 127 and c not in WAFER_ID_SEPARATORS for c in text
+    )
+
+
 def validate_wafer_id(wafer_id: str) -> None:
-    """Wafer ids travel in fixed register blocks and command lines: printable ASCII, 1-16 chars."""
-    if not (1 <= len(wafer_id) <= WAFER_ID_MAX_LENGTH) or not all(
-        33 <= ord(c) < 127 for c in wafer_id
-    ):
+    """Wafer ids travel in fixed register blocks and command lines: 1-16 printable ASCII
+    characters, none of them a space or a separator of a command line (`,` `;` `"`)."""
+    if not is_wafer_id(wafer_id):
         raise ValueError(
-            f"wafer id {wafer_id!r} must be 1-{WAFER_ID_MAX_LENGTH} printable ASCII characters "
-            "without spaces"
+            f"wafer id {wafer_id!r} must be 1-{WAFER_ID_MAX_LENGTH} printable ASCII characters, "
+            "no space, comma, semicolon or double quote"
         )
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from .equipment import Identity, ToolState
+from .equipment import Identity, ToolState, is_wafer_id
 from .errors import LimitViolation, ProtocolError, ToolAlarm
 from .families.scpi import NOT_A_NUMBER, ScpiDriver, command, setpoint
 from .roles.grinder import (
@@ -40,7 +40,7 @@ from .roles.grinder import (
     GrindSide,
     WaferOnChuck,
 )
-from .specs.grinder import SPEC, STATE_FIELDS, WAFER_ID_PATTERN
+from .specs.grinder import SPEC, STATE_FIELDS
 
 #: Tool states in which the grinder accepts wafer and chuck commands.
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
@@ -139,7 +139,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
         if reply == "NONE":
             return None
         wafer_id, _, side = reply.partition(",")
-        if not WAFER_ID_PATTERN.match(wafer_id) or side not in GrindSide.__members__:
+        if not is_wafer_id(wafer_id) or side not in GrindSide.__members__:
             raise ProtocolError(
                 self.name,
                 self.address,
@@ -165,11 +165,6 @@ class ScpiGrinder(ScpiDriver, Grinder):
         side = GrindSide(side)
         action = f"load wafer {wafer_id} for {side.value} grinding"
         self.check_wafer_id(wafer_id)
-        if not WAFER_ID_PATTERN.match(wafer_id):  # besides, the command set's separators
-            raise ValueError(
-                f"{self.name}: wafer id {wafer_id!r} must not hold a comma, semicolon or "
-                "double quote (the command set's separators)"
-            )
         self.require_state(action, *READY_STATES)
         await self.send(action, f"{command(SPEC, 'wafer_load').short} {wafer_id},{side.name}")
 

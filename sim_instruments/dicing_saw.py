@@ -309,7 +309,7 @@ class SimDicingSaw(HostLinkTool):
 
     def _reset(self) -> str:
         # Alarms are latched; a cause that persists shows in the interlocks and refuses motion.
-        self.alarms.clear()
+        self.clear_alarms()
         if self.state is SawState.FAULT:
             self.state = SawState.IDLE
         return ""

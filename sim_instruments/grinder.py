@@ -22,9 +22,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from packline.clock import Clock
+from packline.drivers.equipment import is_wafer_id
 from packline.drivers.families.scpi import NOT_A_NUMBER
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
-from packline.drivers.specs.grinder import SPEC, WAFER_ID_PATTERN
+from packline.drivers.specs.grinder import SPEC
 
 from .families.scpi import Header, ScpiError, ScpiSimTool, count
 from .physics.grinder import (
@@ -207,7 +208,7 @@ class SimGrinder(ScpiSimTool):
     def _load(self, arguments: list[str]) -> None:
         count(self.short("wafer_load"), arguments, 2)
         wafer_id, side = arguments
-        if not WAFER_ID_PATTERN.match(wafer_id):
+        if not is_wafer_id(wafer_id):
             raise ScpiError(-224, f"wafer id {wafer_id} is not 1-16 printable characters")
         if side.upper() not in GrindSide.__members__:
             raise ScpiError(-224, f"side {side} is not FRONT or BACK")

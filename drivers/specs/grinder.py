@@ -7,8 +7,6 @@ the page's tables read it.
 
 from __future__ import annotations
 
-import re
-
 from ..families.scpi import (
     ScpiCommand,
     ScpiInterlock,
@@ -17,10 +15,6 @@ from ..families.scpi import (
     standard_refusals,
 )
 from .core import Alarm, ExpectedIdentity, Parameter, Range, Refusal, StatusVariable, ToolSpec
-
-#: Wafer ids: 1-16 printable ASCII characters without space, comma, semicolon or double quote
-#: (the argument separators and string delimiters of the command set).
-WAFER_ID_PATTERN = re.compile(r"^[!#-+\--:<-~]{1,16}$")
 
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")

@@ -73,6 +73,7 @@ _RECORDED_EVENTS = frozenset(
         "tool-recovered",
         "tool-out-of-service",
         "tool-cleared",
+        "control-ignored",
         "batch-formed",
         "claim-check",
         "tool-replaced",
@@ -363,8 +364,13 @@ class Engine:
             if command in CONTROL_COMMANDS:
                 self.request(command, f"{command} requested from another process")
             elif command.startswith(CLEAR_TOOL):
-                order = json.loads(command.removeprefix(CLEAR_TOOL))
-                self.clear_tool(order["tool"], order["by"])
+                try:
+                    order = json.loads(command.removeprefix(CLEAR_TOOL))
+                    tool, by = str(order["tool"]), str(order["by"])
+                except (ValueError, KeyError, TypeError):  # a row not written by clear-tool
+                    self.emit("control-ignored", message=f"unreadable order {command!r}")
+                    continue
+                self.clear_tool(tool, by)
 
     def clear_tool(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""

@@ -232,7 +232,7 @@ class ModbusPlcSimulator(SimulatedTool):
             else:
                 parameters[entry.name] = raw if entry.text else raw[0]
         if command.name == "RESET_ALARMS":
-            self.alarms.clear()
+            self.clear_alarms()
         return self.execute(command.name, parameters, registers, start)
 
     def text_parameter(self, parameters: Mapping[str, float | list[int]], name: str) -> str:
