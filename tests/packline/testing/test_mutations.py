@@ -51,17 +51,24 @@ def named_places(document: object) -> set[str]:
 
 
 def assert_names_a_place(message: str, source: str, text: str) -> None:
-    document = yaml.safe_load(text.replace("\n", "\n", 1)) if "twice" not in text else None
+    """Every line names `source`, then a place the document has: a key path in it, or the
+    parent of a key that is missing from it, or (for the YAML itself) its line and column."""
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError:
+        document = None
+    places = named_places(document)
     for line in message.splitlines():
         assert line.startswith(f"{source}: "), line
-        if document is None or "not valid YAML" in line or "given twice" in line:
+        rest = line.removeprefix(f"{source}: ")
+        if rest.startswith("not valid YAML"):
+            assert "line " in rest or "(" in rest, line
             continue
-        where = line.removeprefix(f"{source}: ").split(" ", 1)[0].rstrip(":")
-        if where in named_places(document) or ("=" not in line and ":" not in where):
+        if document is None:
             continue
-        # a missing field is named by where it belongs; its parent must be in the file
+        where = rest.split(" ", 1)[0].rstrip(":")
         parent = where.rsplit(".", 1)[0] if "." in where else "(top level)"
-        assert parent in named_places(document), f"{line!r} names no place of the file"
+        assert where in places or parent in places, f"{line!r} names no place of the file"
 
 
 METHODS = [method for method in all_methods() if method.default_recipe is not None]
@@ -78,8 +85,8 @@ def test_generated_bad_recipes_are_refused_with_a_place_or_mean_something_valid(
             check_tool_limits(recipe, "r.yaml", limits)
         except RecipeError as error:
             assert_names_a_place(str(error), "r.yaml", mutated)
-        else:  # accepted: the change must leave a recipe that validates to the same shape
-            assert recipe.canonical_json(), change
+        else:  # accepted: only a change that leaves a valid recipe (an optional key removed)
+            assert change.endswith((" removed", "= True")), change
 
 
 def test_generated_bad_station_files_are_refused_with_a_place_or_mean_something_valid():
