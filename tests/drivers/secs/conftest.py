@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -12,7 +13,7 @@ import secsgem.common
 import secsgem.gem
 import secsgem.hsms
 
-from packline.drivers.errors import ToolConnectionError
+from packline.drivers.errors import ToolConnectionError, ToolTimeout
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
 from packline.drivers.secs.items import A, B, L
 from packline.drivers.secs.messages import SecsMessage
@@ -83,8 +84,18 @@ async def host_of() -> AsyncIterator[Callable[..., Awaitable[HsmsLink]]]:
     """Connect packline's active side to a port (handler `host_replies`); closed after."""
     links: list[HsmsLink] = []
 
-    async def connect(port: int, *, patient: bool = False, **options: object) -> HsmsLink:
-        """`patient`: retry a refused connect for 5 s (secsgem starts listening in a thread)."""
+    async def connect(
+        port: int,
+        *,
+        patient: bool = False,
+        established: asyncio.Event | None = None,
+        **options: object,
+    ) -> HsmsLink:
+        """`patient`: retry for 5 s, for secsgem's passive side, which starts in threads and
+        may lose a select that arrives before its own threads have seen the connection
+        (WrongSourceStateError), answering it or not but never selected. `established`: the
+        event the handler sets on secsgem's S1F13, which it sends once really selected; without
+        it within 1 s the link separates and tries again."""
         options.setdefault("on_message", host_replies)
         options.setdefault("timers", FAST)
         link = HsmsLink(port=port, tool="host", **options)  # type: ignore[arg-type]
@@ -93,10 +104,14 @@ async def host_of() -> AsyncIterator[Callable[..., Awaitable[HsmsLink]]]:
             while True:
                 try:
                     await link.connect()
+                    if established is not None:
+                        async with asyncio.timeout(1):
+                            await established.wait()
                     return link
-                except ToolConnectionError:
+                except (ToolConnectionError, ToolTimeout, TimeoutError):
                     if not patient:
                         raise
+                    await link.separate()
                     await asyncio.sleep(0.05)
 
     yield connect
@@ -114,7 +129,8 @@ def secsgem_settings(port: int, *, active: bool) -> secsgem.hsms.HsmsSettings:
         device_type=(
             secsgem.common.DeviceType.HOST if active else secsgem.common.DeviceType.EQUIPMENT
         ),
-        t5=0.1,
+        # An active secsgem side checks for a disable int(t5) * 5 times: below 1 s, never.
+        t5=1 if active else 0.1,
     )
 
 
@@ -130,11 +146,23 @@ async def secsgem_handler() -> AsyncIterator[Callable[..., Awaitable[secsgem.gem
         return handler
 
     yield start
-    # secsgem 0.3.0's passive side restarts its listening thread after a disconnect; disabling
-    # it before that thread reaches its first select() leaves disable() waiting forever.
-    await asyncio.sleep(0.2)
+    # Tests ask for this fixture after packline's links, so it is torn down first: secsgem's
+    # equipment is disabled while its host is connected. Once a host has left, secsgem 0.3.0
+    # listens again, and disabling it then can hang: its listening thread may die in accept()
+    # on the closed socket without clearing the flag disable() waits on (the active side has a
+    # like race). That flag is cleared
+    # here after 3 s, so that disable() goes on to close the connection and its threads.
     for handler in handlers:
-        await asyncio.to_thread(handler.disable)
+        disabling = threading.Thread(target=handler.disable, daemon=True)
+        disabling.start()
+        await asyncio.to_thread(disabling.join, 3)
+        if disabling.is_alive():
+            connection = handler.protocol._connection
+            if hasattr(connection, "stop_connection_thread"):  # the active side's flag
+                connection.stop_connection_thread = False
+            else:
+                connection._stop_server_thread = False
+            await asyncio.to_thread(disabling.join, 3)
 
 
 # --- raw TCP peers ----------------------------------------------------------------------------
