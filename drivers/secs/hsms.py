@@ -279,8 +279,9 @@ class HsmsLink:
         waiter = asyncio.get_running_loop().create_future()
         self._selection_waiters.append(waiter)
         try:
-            async with asyncio.timeout(timeout_s):
-                await waiter
+            with self.clock.activity():
+                async with asyncio.timeout(timeout_s):
+                    await waiter
         except TimeoutError:
             raise ToolTimeout(
                 self.tool, self.address, "wait selected", f"not selected within {timeout_s:g} s"
@@ -503,8 +504,9 @@ class HsmsLink:
         self._control[system] = (stype, response)
         try:
             self._send_control(stype, system)
-            async with asyncio.timeout(self.timers.t6_s):
-                return await response
+            with self.clock.activity():
+                async with asyncio.timeout(self.timers.t6_s):
+                    return await response
         except TimeoutError:
             detail = f"no {_CONTROL_NAMES[SType(stype + 1)]} within T6 = {self.timers.t6_s:g} s"
             self._drop(detail)
