@@ -444,8 +444,7 @@ class Engine:
 
     async def recover_tool(self, tool: Tool) -> None:
         """Bring a tool to its known safe, empty state; out of service if that fails."""
-        recover = self.method.recover.get(tool.role)
-        work = tool.driver.recover() if recover is None else recover(tool.driver)
+        work = tool.driver.recover()
         # a recovery runs to its end like a step: a pause does not freeze it half done
         self.control.step_started()
         try:

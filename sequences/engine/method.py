@@ -3,9 +3,8 @@
 A method is declared next to its script with `@method(...)`: its name on the command line,
 a title, the claim ids it carries out, its recipe model and default recipe, the tool roles it
 needs, which of its steps are irreversible (never repeated on resume: a grind, a cut), the
-failure policy it runs with unless the user says otherwise, and per tool role a `recover`
-coroutine that brings a tool of that role to a known, empty, safe state (run before a resumed
-run and after a terminate or a failed step). For the claims it declares `claim_checks` (the
+failure policy it runs with unless the user says otherwise (a tool's safe, empty state is its
+role's `recover()`, not the method's). For the claims it declares `claim_checks` (the
 conditions its product must meet, checked on the twin after a dry run) and `claim_map` (claim
 id -> what implements it, shown by `packline claims`). Every claim id must be in the catalogue
 `packline.claims.CLAIMS`: a wrong one fails the method's import.
@@ -28,12 +27,9 @@ from .errors import BadInput
 from .recipe import Recipe, read_recipe_text
 
 if TYPE_CHECKING:
-    from packline.drivers.equipment import Equipment
-
     from .wafer import Wafer
 
 SequenceFn = Callable[["Wafer", Any], Awaitable[None]]
-RecoverFn = Callable[["Equipment"], Awaitable[None]]
 #: The conditions a method's product must meet, for a given recipe (see claim_check.py).
 ClaimChecksFn = Callable[[Any], Sequence[Condition]]
 
@@ -59,7 +55,6 @@ class Method:
     irreversible: frozenset[str] = frozenset()
     default_recipe: str | None = None
     failure_policy: FailurePolicy = FailurePolicy.HOLD
-    recover: Mapping[str, RecoverFn] = field(default_factory=dict)
     #: Twin metrics (name -> (unit, function of a Workpiece)) recorded before and after each
     #: wafer in a dry run, so the summary shows what the method did to the simulated product.
     twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] = field(default_factory=dict)
@@ -106,7 +101,6 @@ def method(
     irreversible: tuple[str, ...] = (),
     default_recipe: str | None = None,
     failure_policy: FailurePolicy = FailurePolicy.HOLD,
-    recover: Mapping[str, RecoverFn] | None = None,
     twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] | None = None,
     claim_checks: ClaimChecksFn | None = None,
     claim_map: Mapping[str, str] | None = None,
@@ -130,7 +124,6 @@ def method(
             irreversible=frozenset(irreversible),
             default_recipe=default_recipe,
             failure_policy=FailurePolicy(failure_policy),
-            recover=dict(recover or {}),
             twin_metrics=dict(twin_metrics or {}),
             claim_checks=claim_checks,
             claim_map=dict(claim_map or {}),
