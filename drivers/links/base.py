@@ -105,6 +105,17 @@ class ReconnectPolicy:
             )
 
 
+def is_timeout_s(value: object) -> bool:
+    """Whether `value` is a timeout packline takes: a number of seconds, more than 0 and at
+    most `MAX_TIMEOUT_S` (not a bool, not NaN)."""
+    return (
+        not isinstance(value, bool)
+        and isinstance(value, int | float)
+        and math.isfinite(value)
+        and 0 < value <= MAX_TIMEOUT_S
+    )
+
+
 def check_line_settings(
     where: str, baudrate: int, bytesize: int = 8, parity: str = "N", stopbits: float = 1
 ) -> None:
@@ -153,12 +164,7 @@ class Link(ABC):
                 f"got {read_retries!r}"
             )
         for option, value in (("timeout_s", timeout_s), ("connect_timeout_s", connect_timeout_s)):
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-                or not 0 < value <= MAX_TIMEOUT_S
-            ):
+            if not is_timeout_s(value):
                 raise ValueError(
                     f"{tool} at {address}: {option} must be a positive number of seconds, "
                     f"got {value!r} (at most {MAX_TIMEOUT_S:g} s)"

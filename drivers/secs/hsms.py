@@ -42,7 +42,7 @@ from enum import IntEnum, StrEnum
 from packline.clock import Clock, WallClock
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
-from ..links.base import MAX_TIMEOUT_S, ReconnectPolicy, wire_log
+from ..links.base import MAX_TIMEOUT_S, ReconnectPolicy, is_timeout_s, wire_log
 from .items import B as binary
 from .items import SecsDecodeError, decode, encode
 from .messages import S9_ERRORS, SecsMessage
@@ -135,12 +135,7 @@ class HsmsTimers:
             value = getattr(self, field.name)
             if value is None and field.name == "linktest_s":
                 continue
-            if (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-                or not 0 < value <= MAX_TIMEOUT_S
-            ):
+            if not is_timeout_s(value):
                 raise ValueError(
                     f"HsmsTimers.{field.name} must be a positive number of seconds "
                     f"(at most {MAX_TIMEOUT_S:g}), got {value!r}"
