@@ -43,7 +43,7 @@ from ..specs.core import (
     StatusVariable,
     ToolSpec,
 )
-from ..specs.pages import table
+from ..specs.pages import example_exchange, table
 
 #: The function codes every PLC map serves; any other answers exception 1 (illegal function).
 FUNCTION_CODES = {
@@ -384,24 +384,12 @@ def _accepted_when(command: PlcCommand) -> str:
 
 
 def example_frames(page: str) -> list[tuple[bytes, bytes]]:
-    """The Modbus TCP frames of a PLC page's "Example exchange": each `>` request (hex) with
-    the `<` reply that follows it; an indented line continues the line above."""
-    section = page.split("## Example exchange", 1)[1].split("\n## ", 1)[0]
-    lines: list[str] = []
-    for block in section.split("```")[1::2]:
-        for line in block.strip("\n").splitlines():
-            if line.startswith("  ") and lines:
-                lines[-1] += " " + line.strip()
-            else:
-                lines.append(line)
-    frames: list[tuple[bytes, bytes]] = []
-    for line in lines:
-        direction, _, data = line.partition(" ")
-        if direction == ">":
-            frames.append((bytes.fromhex(data), b""))
-        elif direction == "<":
-            frames[-1] = (frames[-1][0], bytes.fromhex(data))
-    return frames
+    """The Modbus TCP frames of a PLC page's "Example exchange" (`example_exchange`, in hex):
+    each request with the reply that follows it."""
+    return [
+        (bytes.fromhex(step.command), bytes.fromhex(step.reply or ""))
+        for step in example_exchange(page)
+    ]
 
 
 @cache

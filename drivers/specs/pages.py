@@ -122,17 +122,24 @@ class ExampleStep:
 
 
 def example_exchange(page: str) -> list[ExampleStep]:
-    """The first code block of a page's "Example exchange" section, as steps.
+    """The code blocks of a page's "Example exchange" section, as steps.
 
-    In the block, `> ` lines are sent, a `< ` line is the reply to the line before it, and a
-    line `# after <N> s` says that N seconds of process time pass before the next one; other
-    lines are comments. A reply with nothing sent before it is a `ValueError`.
+    In them, `> ` lines are sent, a `< ` line is the reply to the line before it, an indented
+    line continues the line above (a long frame in hex), and a line `# after <N> s` says that
+    N seconds of process time pass before the next one; other lines are comments. A reply with
+    nothing sent before it is a `ValueError`.
     """
-    section = page.split("## Example exchange", 1)[1]
-    block = section.split("```", 2)[1]
+    section = page.split("## Example exchange", 1)[1].split("\n## ", 1)[0]
+    lines: list[str] = []
+    for block in section.split("```")[1::2]:
+        for line in block.strip("\n").splitlines():
+            if line.startswith("  ") and lines:
+                lines[-1] += " " + line.strip()
+            else:
+                lines.append(line)
     steps: list[ExampleStep] = []
     after_s = 0.0
-    for line in block.splitlines():
+    for line in lines:
         if line.startswith("# after "):
             after_s += float(line.removeprefix("# after ").removesuffix(" s"))
         elif line.startswith("> "):
