@@ -185,6 +185,29 @@ class NamedRefusal(Refusal):
     name: str
 
 
+def plc_refusals(present_state: str, *own: NamedRefusal) -> tuple[NamedRefusal, ...]:
+    """A PLC map's refusal reasons: the family's (`Reason`), worded alike on every map, with
+    `present_state` naming the tool's state ("the chamber's present state"), and the tool's
+    `own` (5 and up), in code order."""
+    family = (
+        NamedRefusal(name="NONE", code=Reason.NONE, text="no reason given"),
+        NamedRefusal(
+            name="UNKNOWN_COMMAND", code=Reason.UNKNOWN_COMMAND, text="unknown command code"
+        ),
+        NamedRefusal(
+            name="WRONG_STATE", code=Reason.WRONG_STATE, text=f"not allowed in {present_state}"
+        ),
+        NamedRefusal(
+            name="INTERLOCK_OPEN", code=Reason.INTERLOCK_OPEN, text="an interlock is open"
+        ),
+        NamedRefusal(name="OUT_OF_RANGE", code=Reason.OUT_OF_RANGE, text="value out of range"),
+        NamedRefusal(
+            name="ALARM_ACTIVE", code=Reason.ALARM_ACTIVE, text="an alarm is active; reset first"
+        ),
+    )
+    return tuple(sorted((*family, *own), key=lambda refusal: int(refusal.code)))
+
+
 @dataclass(frozen=True, kw_only=True)
 class BitAlarm(Alarm):
     """An alarm: a bit of the alarm register."""

@@ -16,8 +16,8 @@ from ..families.modbus_plc import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
-    Reason,
     enum_codes,
+    plc_refusals,
 )
 from ..roles.laminator import JobResult, LaminatorPhase, SupportKind
 from .core import ExpectedIdentity, Range, ToolSpec
@@ -250,29 +250,14 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="wafer_present", bit=1, doc="a wafer is on the platen"),
         BitInterlock(name="peel_temperature", bit=2, doc="the platen is below PEEL_BELOW"),
     ),
-    refusals=(
-        NamedRefusal(name="NONE", code=Reason.NONE, text="no reason given"),
-        NamedRefusal(
-            name="UNKNOWN_COMMAND", code=Reason.UNKNOWN_COMMAND, text="unknown command code"
-        ),
-        NamedRefusal(
-            name="WRONG_STATE",
-            code=Reason.WRONG_STATE,
-            text="not allowed in the laminator's present phase",
-        ),
-        NamedRefusal(
-            name="INTERLOCK_OPEN", code=Reason.INTERLOCK_OPEN, text="an interlock is open"
-        ),
-        NamedRefusal(name="OUT_OF_RANGE", code=Reason.OUT_OF_RANGE, text="value out of range"),
+    refusals=plc_refusals(
+        "the laminator's present phase",
         NamedRefusal(name="WAFER_PRESENT", code=5, text="a wafer is already on the platen"),
         NamedRefusal(name="NO_WAFER", code=6, text="no wafer on the platen"),
         NamedRefusal(
             name="BAD_WAFER_ID",
             code=7,
             text="wafer id is not printable ASCII, or this tool processed it before (no rework)",
-        ),
-        NamedRefusal(
-            name="ALARM_ACTIVE", code=Reason.ALARM_ACTIVE, text="an alarm is active; reset first"
         ),
         NamedRefusal(
             name="SUPPORT_STAYS",

@@ -17,8 +17,8 @@ from ..families.modbus_plc import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
-    Reason,
     enum_codes,
+    plc_refusals,
 )
 from ..roles.plasma_cleaner import ChamberState, Gas, LastResult
 from .core import ExpectedIdentity, Range, ToolSpec
@@ -208,20 +208,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="gas_supply", bit=2, doc="the process gas supply is present"),
         BitInterlock(name="rf_permissive", bit=3, doc="no alarm latched and the door closed"),
     ),
-    refusals=(
-        NamedRefusal(name="NONE", code=Reason.NONE, text="no reason given"),
-        NamedRefusal(
-            name="UNKNOWN_COMMAND", code=Reason.UNKNOWN_COMMAND, text="unknown command code"
-        ),
-        NamedRefusal(
-            name="WRONG_STATE",
-            code=Reason.WRONG_STATE,
-            text="not allowed in the chamber's present state",
-        ),
-        NamedRefusal(
-            name="INTERLOCK_OPEN", code=Reason.INTERLOCK_OPEN, text="an interlock is open"
-        ),
-        NamedRefusal(name="OUT_OF_RANGE", code=Reason.OUT_OF_RANGE, text="value out of range"),
+    refusals=plc_refusals(
+        "the chamber's present state",
         NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
         NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
         NamedRefusal(
@@ -229,9 +217,6 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             code=7,
             text="wafer id not printable ASCII, or already loaded, or cleaned here before "
             "(no rework)",
-        ),
-        NamedRefusal(
-            name="ALARM_ACTIVE", code=Reason.ALARM_ACTIVE, text="an alarm is active; reset first"
         ),
     ),
     wire=PlcMap(
