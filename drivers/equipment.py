@@ -246,7 +246,9 @@ class Equipment(ABC):
         return self.state.e10
 
     async def connect(self) -> None:
-        """Open the link, read the identity and the alarms; the tool is then idle or in fault.
+        """Open the link, read the identity (refused if it is another kind of tool), what the
+        driver needs to know of the tool (`_read_setup`), then the alarms; the tool is then idle
+        or in fault.
 
         Refused with `ToolStateError` (the link untouched) when already connected. If reading
         the identity or the alarms fails, the link is closed and the tool stays offline.
@@ -256,6 +258,7 @@ class Equipment(ABC):
         try:
             self.identity = await self.request_identity()
             self._check_identity(self.identity)
+            await self._read_setup()
             await self._state.go_online()
             await self.refresh_alarms()
         except BaseException:
@@ -279,6 +282,10 @@ class Equipment(ABC):
     @abstractmethod
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
+
+    async def _read_setup(self) -> None:  # noqa: B027 (a hook; most tools have no setup)
+        """Read what the driver must know of a tool before it drives it (the laser's source);
+        called once the identity showed it is a tool of this driver's kind."""
 
     def _check_identity(self, identity: Identity) -> None:
         """Refuse a tool that says it is another registered kind than this driver drives (a

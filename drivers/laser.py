@@ -95,16 +95,17 @@ class ScpiLaser(ScpiDriver, Laser):
 
     async def request_identity(self) -> Identity:
         """Clear the error queue (every error read later answers this driver), read who the
-        tool is and its source."""
+        tool is."""
         await self.link.write("*CLS")
         reply = await self.link.query("*IDN?", idempotent=True)
         fields = [field.strip() for field in reply.split(",")]
         if len(fields) != 4 or not all(fields):
             raise self.garbled("read identity", reply, "vendor,model,serial,firmware")
-        identity = Identity(*fields)
-        self._check_identity(identity)  # before a laser query reaches another kind of tool
+        return Identity(*fields)
+
+    async def _read_setup(self) -> None:
+        """The source: via diameters are limited per source."""
         self.source = await self.request_source()
-        return identity
 
     async def request_source(self) -> LaserSource:
         wavelength = await self.query_number("read wavelength", _query("wavelength"))
