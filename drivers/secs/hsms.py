@@ -226,6 +226,9 @@ class HsmsLink:
         self.connect_timeout_s = float(connect_timeout_s)
         self.clock: Clock = clock or WallClock()
         self.on_message = on_message
+        #: Called with the reason whenever an established connection ends (lost, dropped,
+        #: separated): a user waiting for a pushed message learns that none will come.
+        self.on_disconnected: Callable[[str], None] | None = None
         self.state = LinkState.NOT_CONNECTED
         self._connection: _Connection | None = None
         self._server: asyncio.Server | None = None
@@ -612,6 +615,8 @@ class HsmsLink:
         self._fail_open(reason)
         if wire_log.isEnabledFor(logging.DEBUG):
             wire_log.debug("%s %s - disconnected: %s", self.tool, self.address, reason)
+        if self.on_disconnected is not None:
+            self.on_disconnected(reason)
 
     # --- the connection's callbacks --------------------------------------------------------
 
@@ -624,6 +629,10 @@ class HsmsLink:
         self._connection = connection
         self._drop_reason = None
         self._buffer.clear()
+        if self.mode is ConnectMode.PASSIVE:
+            # A served end: a checking virtual clock counts its unread bytes before each jump.
+            assert connection.transport is not None
+            self.clock.watch_served(connection.transport)
         self._not_selected("connected")
 
     def _connection_lost(self, connection: _Connection, exc: Exception | None) -> None:

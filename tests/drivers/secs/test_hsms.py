@@ -10,6 +10,7 @@ import time
 import pytest
 import secsgem.gem
 
+from packline.clock import WallClock
 from packline.drivers.errors import (
     ConnectionLost,
     ProtocolError,
@@ -400,6 +401,16 @@ async def test_the_host_reconnects_after_a_lost_connection(start_equipment, host
     assert (await host.request(S1F1)).name == "S1F2"
 
 
+async def test_a_lost_connection_is_told_to_on_disconnected(start_equipment, host_of) -> None:
+    equipment = await start_equipment()
+    host = await host_of(equipment.port)
+    reasons: list[str] = []
+    host.on_disconnected = reasons.append
+    await equipment.separate()
+    await asyncio.sleep(0.01)
+    assert reasons == ["separated by the peer"]
+
+
 async def test_without_reconnect_a_lost_connection_stays_lost(start_equipment, host_of) -> None:
     equipment = await start_equipment()
     host = await host_of(equipment.port, reconnect={"attempts": 0, "delay_s": 0})
@@ -418,6 +429,25 @@ async def test_a_passive_link_not_selected_refuses_to_send(start_equipment) -> N
     equipment = await start_equipment()
     with pytest.raises(ToolConnectionError, match="S1F1: not selected"):
         await equipment.request(S1F1)
+
+
+async def test_the_passive_side_registers_each_connection_with_its_clock(
+    start_equipment, host_of
+) -> None:
+    class Watching(WallClock):
+        def __init__(self) -> None:
+            self.ends: list[object] = []
+
+        def watch_served(self, end: object) -> None:
+            super().watch_served(end)  # type: ignore[arg-type]
+            self.ends.append(end)
+
+    clock = Watching()
+    equipment = await start_equipment(clock=clock)
+    await host_of(equipment.port)
+    assert len(clock.ends) == 1
+    assert equipment._connection is not None
+    assert clock.ends[0] is equipment._connection.transport
 
 
 async def test_close_twice_and_before_connect(free_port) -> None:
