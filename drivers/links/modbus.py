@@ -116,6 +116,15 @@ def parse_modbus_address(address: str) -> tuple[str, str, int]:
     )
 
 
+def _check_device_id(where: str, device_id: object) -> None:
+    """Refuse, naming `where`, a unit id that is not a whole number 0-255."""
+    if isinstance(device_id, bool) or not isinstance(device_id, int) or not 0 <= device_id <= 255:
+        raise ValueError(
+            f"{where}: device_id must be 0..255 (the Modbus unit id, a whole number), "
+            f"got {device_id!r}"
+        )
+
+
 class ModbusLink(Link):
     """One Modbus TCP connection or one RTU serial line to one device id.
 
@@ -143,15 +152,7 @@ class ModbusLink(Link):
     ) -> None:
         super().__init__(address, **options)
         self.mode, self._host, self._port = parse_modbus_address(address)
-        if (
-            isinstance(device_id, bool)
-            or not isinstance(device_id, int)
-            or not 0 <= device_id <= 255
-        ):
-            raise ValueError(
-                f"{self.tool} at {address}: device_id must be 0..255 (the Modbus unit id, a "
-                f"whole number), got {device_id!r}"
-            )
+        _check_device_id(f"{self.tool} at {address}", device_id)
         if parity not in ("N", "E", "O"):
             raise ValueError(f"{self.tool} at {address}: parity must be 'N', 'E' or 'O'")
         check_line_settings(f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits)
@@ -336,6 +337,13 @@ class ModbusLink(Link):
         if problem is not None:
             raise ValueError(f"{self.tool} at {self.address}: {action}: {problem}")
 
+    def _unit(self, device_id: int | None) -> int:
+        """The unit id a request carries: `device_id`, or the link's own when None."""
+        if device_id is None:
+            return self.device_id
+        _check_device_id(f"{self.tool} at {self.address}", device_id)
+        return device_id
+
     def _connected_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
         # Only called inside an exchange, which has (re)connected first.
         assert self._client is not None
@@ -343,14 +351,21 @@ class ModbusLink(Link):
 
     # ---- the Modbus functions -------------------------------------------------------------
 
-    async def read_holding_registers(self, address: int, count: int = 1) -> list[int]:
-        """FC3: `count` holding registers from `address` (0-based)."""
+    async def read_holding_registers(
+        self, address: int, count: int = 1, *, device_id: int | None = None
+    ) -> list[int]:
+        """FC3: `count` holding registers from `address` (0-based).
+
+        `device_id` addresses another device on the same line (the zone controllers of an
+        oven's RS-485 bus); by default the link's own.
+        """
         action = f"read_holding_registers {address} {count}"
         self._check_request(action, address, count, _MAX_READ_REGISTERS)
+        unit = self._unit(device_id)
         response = await self._call(
             action,
             lambda: self._connected_client().read_holding_registers(
-                address, count=count, device_id=self.device_id
+                address, count=count, device_id=unit
             ),
             idempotent=True,
         )
@@ -371,26 +386,29 @@ class ModbusLink(Link):
         self._check_reply_count(action, "registers", len(response.registers), count)
         return response.registers
 
-    async def write_register(self, address: int, value: int) -> None:
-        """FC6: write one holding register."""
+    async def write_register(
+        self, address: int, value: int, *, device_id: int | None = None
+    ) -> None:
+        """FC6: write one holding register (of device `device_id`, by default the link's)."""
         action = f"write_register {address} {value}"
         self._check_request(action, address, 1, 1, [value])
+        unit = self._unit(device_id)
         await self._call(
             action,
-            lambda: self._connected_client().write_register(
-                address, value, device_id=self.device_id
-            ),
+            lambda: self._connected_client().write_register(address, value, device_id=unit),
         )
 
-    async def write_registers(self, address: int, values: list[int]) -> None:
-        """FC16: write consecutive holding registers from `address`."""
+    async def write_registers(
+        self, address: int, values: list[int], *, device_id: int | None = None
+    ) -> None:
+        """FC16: write consecutive holding registers from `address` (of device `device_id`,
+        by default the link's)."""
         action = f"write_registers {address} {values}"
         self._check_request(action, address, len(values), _MAX_WRITE_REGISTERS, list(values))
+        unit = self._unit(device_id)
         await self._call(
             action,
-            lambda: self._connected_client().write_registers(
-                address, values, device_id=self.device_id
-            ),
+            lambda: self._connected_client().write_registers(address, values, device_id=unit),
         )
 
     async def read_coils(self, address: int, count: int = 1) -> list[bool]:

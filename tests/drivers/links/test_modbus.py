@@ -358,3 +358,18 @@ async def test_pymodbus_log_lines_go_to_the_wire_log(caplog, capsys):
     wire = [r.getMessage() for r in caplog.records if r.name == "packline.wire"]
     assert any(line.startswith("pymodbus ERROR Invalid Modbus protocol id") for line in wire)
     assert capsys.readouterr().err == ""
+
+
+async def test_a_request_may_address_another_device_on_the_line():
+    """One link, several unit ids (an oven's zone controllers on its RS-485 line); a unit id
+    that is not one is refused before anything is sent."""
+    script = [read(1, 0, [7], unit=1), read(2, 0, [9], unit=5)]
+    async with (
+        expected_protocol(script) as peer,
+        ModbusLink(peer.address("modbus+tcp"), tool="oven") as link,
+    ):
+        assert await link.read_holding_registers(0) == [7]
+        assert await link.read_holding_registers(0, device_id=5) == [9]
+        for bad in (-1, 256, True):
+            with pytest.raises(ValueError, match=r"oven at .*: device_id must be 0..255"):
+                await link.write_register(0, 1, device_id=bad)
