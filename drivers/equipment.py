@@ -92,10 +92,29 @@ _TRANSITIONS = [
 ]
 
 
+#: What one of transitions' generated triggers is: awaited, it says whether the state changed.
+Trigger = Callable[[], Awaitable[bool]]
+
+
 class _StateModel:
-    """The object transitions drives; kept apart so no driver method can shadow a trigger."""
+    """The object transitions drives; kept apart so no driver method can shadow a trigger.
+
+    The triggers are declared, not defined, so that a type checker sees them and transitions
+    still binds its own (it skips a name the model already has); one per trigger of
+    `_TRANSITIONS` (tests/drivers/test_equipment.py keeps the two in step).
+    """
 
     state: ToolState
+    go_online: Trigger
+    go_offline: Trigger
+    start_work: Trigger
+    end_work: Trigger
+    fail: Trigger
+    recover: Trigger
+    enter_engineering: Trigger
+    leave_engineering: Trigger
+    start_maintenance: Trigger
+    end_maintenance: Trigger
 
 
 @dataclass(frozen=True)
@@ -187,9 +206,10 @@ class Equipment(ABC):
     #: The role interface's name, e.g. "plasma_cleaner"; set by the role base class.
     role: ClassVar[str]
     #: The kind of link this driver speaks over (a Link subclass).
-    link_type: ClassVar[type[Link]] = Link
-    #: Default setpoint limits, by setpoint name (the name carries the unit).
-    limits: ClassVar[Mapping[str, Limit]] = {}
+    link_type: ClassVar[type[Link]] = Link  # type: ignore[type-abstract]  # isinstance only
+    #: Setpoint limits, by setpoint name (the name carries the unit): the class holds the
+    #: driver's own, an instance those narrowed by its station file.
+    limits: Mapping[str, Limit] = {}
     #: How many samples of each trace the driver keeps in memory (the engine keeps them all).
     trace_memory: ClassVar[int] = 10_000
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 from .equipment import ToolState
 from .errors import ToolAlarm
-from .families.modbus_plc import ModbusPlcDriver, command_enum, reason_enum
+from .families.modbus_plc import ModbusPlcDriver, command_enum, field, reason_enum
 from .links.registers import registers_to_ascii
 from .roles.plasma_cleaner import (
     ChamberState,
@@ -52,7 +52,7 @@ class ModbusPlasmaCleaner(ModbusPlcDriver[PlasmaStatus], PlasmaCleaner):
     # ----------------------------------------------------------------- queries
 
     def status_from(self, values: Mapping[str, float]) -> PlasmaStatus:
-        gas = SPEC.parameter_by_name["gas"]
+        gas = field(SPEC, "gas")
         return PlasmaStatus(
             chamber=self.member(values, "CHAMBER_STATE", ChamberState),
             pressure_mtorr=float(values["PRESSURE"]),
@@ -180,8 +180,7 @@ class ModbusPlasmaCleaner(ModbusPlcDriver[PlasmaStatus], PlasmaCleaner):
 
     @staticmethod
     def _address(name: str) -> int:
-        entry = SPEC.setpoint_by_name.get(name) or SPEC.parameter_by_name[name]
-        return entry.address()  # type: ignore[union-attr]
+        return field(SPEC, name).address()
 
     async def _wait_recipe(self, action: str, recipe: PlasmaRecipe, before: int) -> PlasmaStatus:
         """Poll the run to its end; an overrunning run is aborted (RF and gas off)."""

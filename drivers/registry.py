@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from packline.sim_instruments.tool import SimulatedTool
@@ -33,17 +33,18 @@ class ToolKind:
         """Where the kind's spec is: `drivers/specs/<kind>.py`, as `SPEC`."""
         return f"packline.drivers.specs.{self.name}:SPEC"
 
-    def load_spec(self) -> ToolSpec:
-        return _load(self.spec)
+    def load_spec(self) -> ToolSpec[Any]:
+        return cast("ToolSpec[Any]", _load(self.spec))
 
     def load_driver(self) -> type[Equipment]:
-        return _load(self.driver)
+        return cast("type[Equipment]", _load(self.driver))
 
     def load_simulator(self) -> type[SimulatedTool]:
-        return _load(self.simulator)
+        return cast("type[SimulatedTool]", _load(self.simulator))
 
 
-def _load(path: str):
+def _load(path: str) -> object:
+    """The attribute an import path `module:attribute` names, its module imported."""
     module_name, _, attribute = path.partition(":")
     return getattr(import_module(module_name), attribute)
 

@@ -199,7 +199,7 @@ def _checks_from_environment() -> bool:
 def _watchable(end: ServedEnd) -> SupportsFileno:
     """What holds `end`'s unread bytes; refuses an end whose unread bytes cannot be counted."""
     if isinstance(end, asyncio.BaseTransport):
-        held = end.get_extra_info("socket") or end.get_extra_info("pipe")
+        held: SupportsFileno | None = end.get_extra_info("socket") or end.get_extra_info("pipe")
         if held is None:
             raise TypeError(f"watch_served: {end!r} has no socket or pipe to watch")
     elif isinstance(end, SupportsFileno) and not isinstance(end, int):

@@ -19,7 +19,7 @@ from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-ureg = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
 ureg.define("sccm = cubic_centimeter / minute")  # standard cubic centimetres per minute
 ureg.define("gf = gram_force")
 ureg.define("@alias torr = Torr")
@@ -44,11 +44,9 @@ def to_magnitude(value: object, unit: str) -> float:
     if not isinstance(value, str):
         raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
     try:
-        quantity = ureg.Quantity(value.strip())
+        quantity: pint.Quantity[Any] = ureg.Quantity(value.strip())
     except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError):
         raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
-    if not isinstance(quantity, pint.Quantity):
-        quantity = ureg.Quantity(quantity)
     if quantity.dimensionality != target.dimensionality:
         raise ValueError(
             f"{value!r} is {_a(_dimension_name(quantity))}, expected "
@@ -85,7 +83,7 @@ def _a(noun: str) -> str:
     return ("an " if noun[0] in "aeiou" else "a ") + noun
 
 
-def _dimension_name(thing: pint.Quantity | pint.Unit) -> str:
+def _dimension_name(thing: pint.Quantity[Any] | pint.Unit) -> str:
     dimensionality = thing.dimensionality
     if not dimensionality:
         return "dimensionless number"

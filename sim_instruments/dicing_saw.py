@@ -370,11 +370,11 @@ class SimDicingSaw(HostLinkTool):
         street_x, street_y = (float(v) for v in workpiece.die_origin_mm[0])
         width, height = workpiece.spec.die_size_mm
         channels, positions, lengths = [], [], []
-        for channel, street, die_pitch in ((1, street_y, height), (2, street_x, width)):
-            setting = self.settings.streets[channel]
+        for number, street, die_pitch in ((1, street_y, height), (2, street_x, width)):
+            setting = self.settings.streets[number]
             pitch = setting.pitch_mm or die_pitch
             pos, chord = street_lines(street, pitch, setting.offset_mm, radius)
-            channels.append(np.full(pos.size, channel, np.int8))
+            channels.append(np.full(pos.size, number, np.int8))
             positions.append(pos)
             lengths.append(chord)
         channel = np.concatenate(channels)

@@ -91,6 +91,16 @@ class SimGrinder(ScpiSimTool):
     }
     fault_opens = {"vacuum_leak": "chuck_vacuum", "water_supply": "grinding_water"}
 
+    # The setpoints (`SETPOINT_ATTRIBUTES`), kept by `reset_setpoints` and the setpoint
+    # headers; the target has no default (None: not set).
+    spindle_rpm: float
+    chuck_rpm: float
+    coarse_feed_um_s: float
+    fine_feed_um_s: float
+    fine_allowance_um: float
+    polish_allowance_um: float
+    target_um: float | None
+
     def __init__(
         self,
         name: str,
@@ -176,14 +186,14 @@ class SimGrinder(ScpiSimTool):
 
     def _state_reply(self, _: list[str]) -> str:
         cycle = self.cycle
-        running = self.phase in STAGES and cycle is not None
+        running = cycle if self.phase in STAGES else None
         fields = [
             self.phase.name,
             self._gauge_reply(self.level_um()),
-            f"{cycle.spindle_rpm:g}" if running else "0",
-            f"{cycle.chuck_rpm:g}" if running else "0",
-            f"{cycle.feeds[self.phase]:g}" if running else "0",
-            f"{cycle.load_pct:.1f}" if running else "0.0",
+            f"{running.spindle_rpm:g}" if running is not None else "0",
+            f"{running.chuck_rpm:g}" if running is not None else "0",
+            f"{running.feeds[self.phase]:g}" if running is not None else "0",
+            f"{running.load_pct:.1f}" if running is not None else "0.0",
             f"{self._progress_pct(cycle):.1f}" if cycle is not None else "0.0",
             f"{cycle.time_in_cycle_s:.1f}" if cycle is not None else "0.0",
             str(self.cycle_count),

@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import Reason, reason_enum
+from packline.drivers.families.modbus_plc import Reason, field, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
@@ -47,8 +47,7 @@ JOB_PHASES = (
 _TWIN_SUPPORT = {SupportKind.FILM: Support.FILM, SupportKind.METAL_FILM: Support.METAL_FILM}
 #: The twin's supports as the map codes them (SUPPORT_ON_WAFER; none is 0).
 _SUPPORT_CODE_OF_TWIN = {
-    twin: SPEC.parameter_by_name["support_kind"].code_of(kind.value)  # type: ignore[attr-defined]
-    for kind, twin in _TWIN_SUPPORT.items()
+    twin: field(SPEC, "support_kind").code_of(kind.value) for kind, twin in _TWIN_SUPPORT.items()
 }
 CommandError = reason_enum(SPEC)
 
@@ -283,7 +282,7 @@ class SimLaminator(ModbusPlcSimulator):
             return self._load(parameters)
         elif command == "UNLOAD_WAFER":
             if self.wafer_id is None:
-                return self.refused(CommandError.NO_WAFER)
+                return self.refused(CommandError["NO_WAFER"])
             self.wafer_id = None
         elif command == "START_JOB":
             job_block = self.map.setpoint_extent(SPEC)
@@ -302,27 +301,27 @@ class SimLaminator(ModbusPlcSimulator):
 
     def _load(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:
         if self.wafer_id is not None:
-            return self.refused(CommandError.WAFER_PRESENT)
+            return self.refused(CommandError["WAFER_PRESENT"])
         try:
             wafer_id = self.text_parameter(parameters, "wafer_id")
             validate_wafer_id(wafer_id)
         except ValueError:
-            return self.refused(CommandError.BAD_WAFER_ID, self.map.parameter_register)
+            return self.refused(CommandError["BAD_WAFER_ID"], self.map.parameter_register)
         try:
             self.twin.load(wafer_id, self.name)
         except WaferAlreadyProcessed:
-            return self.refused(CommandError.BAD_WAFER_ID, self.map.parameter_register)
+            return self.refused(CommandError["BAD_WAFER_ID"], self.map.parameter_register)
         self.wafer_id = wafer_id
         return None
 
     def _start_peel(self, now: float) -> Refused | None:
         if self.wafer_id is None:
-            return self.refused(CommandError.NO_WAFER)
+            return self.refused(CommandError["NO_WAFER"])
         support = self.twin.get(self.wafer_id).support
         if support is Support.METAL_FILM:
-            return self.refused(CommandError.SUPPORT_STAYS)
+            return self.refused(CommandError["SUPPORT_STAYS"])
         if support is not Support.FILM:
-            return self.refused(CommandError.NO_SUPPORT)
+            return self.refused(CommandError["NO_SUPPORT"])
         self._enter(LaminatorPhase.PEELING, now)
         return None
 
@@ -505,7 +504,7 @@ class SimLaminator(ModbusPlcSimulator):
                     phase=self.phase.name.lower(),
                 )
             self._finish_job(JobResult.FAULTED, time_s)
-        chamber = None if self.chamber.drive == "vented" else "venting"
+        chamber: ChamberDrive | None = None if self.chamber.drive == "vented" else "venting"
         self._enter(LaminatorPhase.FAULT, time_s, platen="off", chamber=chamber)
 
     def _finish_job(self, result: JobResult, time_s: float) -> None:

@@ -82,6 +82,13 @@ class SimLaser(ScpiSimTool):
     }
     fault_opens = {"enclosure_opened": "enclosure_closed"}
 
+    # The setpoints, kept by `reset_setpoints` and the setpoint headers (each has a default).
+    frequency_hz: float
+    fluence_j_cm2: float
+    drill_depth_um: float
+    drill_diameter_um: float
+    clean_pulses: int
+
     def __init__(
         self,
         name: str,

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from packline.clock import Clock
 from packline.drivers.equipment import validate_wafer_id
-from packline.drivers.families.modbus_plc import Reason, reason_enum
+from packline.drivers.families.modbus_plc import Reason, field, reason_enum
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
 from packline.drivers.specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
 
@@ -30,8 +30,8 @@ from .twin import TwinStore, WaferAlreadyProcessed
 ATMOSPHERE_MTORR = 760_000.0
 
 CommandError = reason_enum(SPEC)
-_STEPS = SPEC.setpoint_by_name["steps"]
-_GAS = SPEC.parameter_by_name["gas"]
+_STEPS = field(SPEC, "steps")
+_GAS = field(SPEC, "gas")
 
 
 @dataclass
@@ -198,22 +198,22 @@ class SimPlasmaCleaner(ModbusPlcSimulator):
             return self.refused(Reason.OUT_OF_RANGE)
         if command == "UNLOAD_WAFER":
             if self.slots[slot] is None:
-                return self.refused(CommandError.SLOT_EMPTY)
+                return self.refused(CommandError["SLOT_EMPTY"])
             self.slots[slot] = None
             return None
         if self.slots[slot] is not None:
-            return self.refused(CommandError.SLOT_OCCUPIED)
+            return self.refused(CommandError["SLOT_OCCUPIED"])
         try:
             wafer_id = self.text_parameter(parameters, "wafer_id")
             validate_wafer_id(wafer_id)
         except ValueError:
-            return self.refused(CommandError.BAD_WAFER_ID)
+            return self.refused(CommandError["BAD_WAFER_ID"])
         if wafer_id in self.slots:
-            return self.refused(CommandError.BAD_WAFER_ID)
+            return self.refused(CommandError["BAD_WAFER_ID"])
         try:
             self.twin.load(wafer_id, self.name)
         except WaferAlreadyProcessed:
-            return self.refused(CommandError.BAD_WAFER_ID)
+            return self.refused(CommandError["BAD_WAFER_ID"])
         self.slots[slot] = wafer_id
         return None
 
@@ -228,7 +228,7 @@ class SimPlasmaCleaner(ModbusPlcSimulator):
             step = self.setpoint_values(registers, start, index)
             run_steps.append(
                 (
-                    Gas(step["gas"]),
+                    Gas(str(step["gas"])),
                     round(float(step["flow_sccm"])),
                     round(float(step["pressure_mtorr"])),
                     round(float(step["rf_power_w"])),

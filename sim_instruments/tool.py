@@ -16,7 +16,7 @@ present time (`advance`), then tells it its conditions changed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from packline.clock import Clock, WallClock
 from packline.drivers.specs import ToolSpec
@@ -29,7 +29,7 @@ class SimulatedTool(ABC):
     """Base of every simulated tool."""
 
     #: The tool kind's contract (`drivers/specs/<kind>.py`).
-    spec: ClassVar[ToolSpec]
+    spec: ClassVar[ToolSpec[Any]]
     #: The faults `inject_fault` accepts, name -> what it does to the tool.
     faults: ClassVar[dict[str, str]] = {}
     #: Injected faults that open an interlock of the spec, fault -> interlock.

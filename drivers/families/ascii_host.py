@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import ClassVar, TypeVar
+from typing import ClassVar, TypeVar, cast
 
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
@@ -171,7 +171,7 @@ class HostLink:
     quote_unknown: bool = False
     unit_after_range: bool = False
 
-    def tables(self, spec: ToolSpec) -> dict[str, str]:
+    def tables(self, spec: ToolSpec[HostLink]) -> dict[str, str]:
         """The page's command, status, interlock and error tables."""
         return {
             "setpoints": table(
@@ -237,14 +237,14 @@ class HostLink:
         return f"unknown command {word!r}" if self.quote_unknown else f"unknown command {word}"
 
 
-def encode(spec: ToolSpec, setpoint: str, value: float) -> str:
+def encode(spec: ToolSpec[HostLink], setpoint: str, value: float) -> str:
     """`value` of the spec's `setpoint` in its wire form (no limit checked)."""
     entry = spec.setpoint_by_name[setpoint]
     assert isinstance(entry, HostSetpoint), f"{setpoint} is not bound to the host link"
     return entry.encode(value)
 
 
-def render_status(spec: ToolSpec, values: Mapping[str, object]) -> str:
+def render_status(spec: ToolSpec[HostLink], values: Mapping[str, object]) -> str:
     """The status query's payload: every status variable of the spec, by name in `values`, as
     `KEY=value` words in the spec's order (numbers with the spec's decimals)."""
     words = []
@@ -255,33 +255,37 @@ def render_status(spec: ToolSpec, values: Mapping[str, object]) -> str:
     return " ".join(words)
 
 
-def host_setpoints(spec: ToolSpec) -> list[HostSetpoint]:
+def host_setpoints(spec: ToolSpec[HostLink]) -> list[HostSetpoint]:
     return [setpoint for setpoint in spec.setpoints if isinstance(setpoint, HostSetpoint)]
 
 
-def host_commands(spec: ToolSpec) -> list[HostCommand]:
+def host_commands(spec: ToolSpec[HostLink]) -> list[HostCommand]:
     return [command for command in spec.commands if isinstance(command, HostCommand)]
 
 
-def host_status(spec: ToolSpec) -> list[HostStatus]:
+def host_status(spec: ToolSpec[HostLink]) -> list[HostStatus]:
     return [status for status in spec.status if isinstance(status, HostStatus)]
 
 
-def host_interlocks(spec: ToolSpec) -> list[HostInterlock]:
+def host_interlocks(spec: ToolSpec[HostLink]) -> list[HostInterlock]:
     return [interlock for interlock in spec.interlocks if isinstance(interlock, HostInterlock)]
 
 
-def host_refusals(spec: ToolSpec) -> list[HostRefusal]:
+def host_refusals(spec: ToolSpec[HostLink]) -> list[HostRefusal]:
     return [refusal for refusal in spec.refusals if isinstance(refusal, HostRefusal)]
 
 
-def syntax(spec: ToolSpec, command: Command) -> str:
+def syntax(spec: ToolSpec[HostLink], command: Command) -> str:
     """A command with its arguments' placeholders: `PROG <mat> <wire_um> …`."""
-    carried = {**spec.setpoint_by_name, **spec.parameter_by_name}
+    # check_host_spec saw every setpoint and parameter bound to the family.
+    carried = cast(
+        "dict[str, HostSetpoint | HostParameter]",
+        {**spec.setpoint_by_name, **spec.parameter_by_name},
+    )
     return " ".join([command.name, *(carried[name].placeholder for name in command.parameters)])
 
 
-def refusal_code(spec: ToolSpec, name: str) -> int:
+def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
     """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
     for refusal in host_refusals(spec):
         if refusal.name == name:

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import cache
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar, cast
 
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
@@ -241,40 +241,40 @@ class PlcMap:
     parameter_register: int
     setpoint_block: str = "setpoints"
 
-    def read_only_end(self, spec: ToolSpec) -> int:
+    def read_only_end(self, spec: ToolSpec[PlcMap]) -> int:
         """One past the read-only block that starts at register 0."""
         return max(entry.extent for entry in spec.status if isinstance(entry, PlcStatus))
 
-    def parameter_registers(self, spec: ToolSpec) -> int:
+    def parameter_registers(self, spec: ToolSpec[PlcMap]) -> int:
         """The size of the parameter block: the most any command carries."""
         return max(
             sum(entry.words for entry, _ in self.carried(spec, command))
             for command in spec.commands
         )
 
-    def refused_register(self, spec: ToolSpec) -> int | None:
+    def refused_register(self, spec: ToolSpec[PlcMap]) -> int | None:
         """The address of the register naming what a refusal concerned, if the map has one."""
         if any(entry.name == REFUSED_REGISTER for entry in spec.status):
             return self.status_address(spec, REFUSED_REGISTER)
         return None
 
-    def status_address(self, spec: ToolSpec, name: str, index: int = 0) -> int:
+    def status_address(self, spec: ToolSpec[PlcMap], name: str, index: int = 0) -> int:
         """The address of the status variable `name` (of its `index`th repetition)."""
         for entry in spec.status:
             if entry.name == name and isinstance(entry, PlcStatus):
                 return entry.address(index)
         raise KeyError(f"spec {spec.kind} has no status register {name}")
 
-    def fields(self, spec: ToolSpec) -> list[Field]:
+    def fields(self, spec: ToolSpec[PlcMap]) -> list[Field]:
         """Setpoints and parameters with a register, by address."""
         placed = [
             entry
             for entry in (*spec.setpoints, *spec.parameters)
-            if isinstance(entry, Placement) and entry.register is not None
+            if isinstance(entry, PlcSetpoint | PlcParameter) and entry.register is not None
         ]
-        return sorted(placed, key=lambda entry: entry.address())  # type: ignore[return-value]
+        return sorted(placed, key=lambda entry: entry.address())
 
-    def field_at(self, spec: ToolSpec, address: int) -> tuple[Field, int] | None:
+    def field_at(self, spec: ToolSpec[PlcMap], address: int) -> tuple[Field, int] | None:
         """The setpoint or parameter written at `address`, and which repetition."""
         for entry in self.fields(spec):
             for index in range(entry.repeat):
@@ -282,22 +282,22 @@ class PlcMap:
                     return entry, index
         return None
 
-    def setpoint_extent(self, spec: ToolSpec) -> tuple[int, int]:
+    def setpoint_extent(self, spec: ToolSpec[PlcMap]) -> tuple[int, int]:
         """The writable setpoint block: first address, register count."""
         fields = self.fields(spec)
         first = min(entry.address() for entry in fields)
         return first, max(entry.extent for entry in fields) - first
 
-    def carried(self, spec: ToolSpec, command: Command) -> list[tuple[Field, int]]:
+    def carried(self, spec: ToolSpec[PlcMap], command: Command) -> list[tuple[Field, int]]:
         """A command's parameters and their addresses in the parameter block, in order."""
         placed, address = [], self.parameter_register
         for name in command.parameters:
-            entry = spec.setpoint_by_name.get(name) or spec.parameter_by_name[name]
+            entry = field(spec, name)
             placed.append((entry, address))
-            address += entry.words  # type: ignore[union-attr]
+            address += entry.words
         return placed
 
-    def tables(self, spec: ToolSpec) -> dict[str, str]:
+    def tables(self, spec: ToolSpec[PlcMap]) -> dict[str, str]:
         """The map's own tables: status, setpoint block, commands, alarms, interlocks."""
         return {
             "status": self._status_table(spec),
@@ -351,7 +351,7 @@ class PlcMap:
             ),
         }
 
-    def _status_table(self, spec: ToolSpec) -> str:
+    def _status_table(self, spec: ToolSpec[PlcMap]) -> str:
         rows: list[tuple[str, str, str]] = []
         expected = 0
         for entry in sorted(
@@ -415,8 +415,13 @@ def example_frames(page: str) -> list[tuple[bytes, bytes]]:
     ]
 
 
+def field(spec: ToolSpec[PlcMap], name: str) -> Field:
+    """The setpoint or parameter `name` of a spec bound to the family, with its placement."""
+    return cast(Field, spec.setpoint_by_name.get(name) or spec.parameter_by_name[name])
+
+
 @cache
-def reason_enum(spec: ToolSpec) -> type[IntEnum]:
+def reason_enum(spec: ToolSpec[PlcMap]) -> type[IntEnum]:
     """The map's "why refused" codes as an IntEnum (`WRONG_STATE`, ...), named from the spec
     (one class per spec: the driver and the simulated tool compare the same members)."""
     return IntEnum(  # type: ignore[return-value]
@@ -425,7 +430,7 @@ def reason_enum(spec: ToolSpec) -> type[IntEnum]:
 
 
 @cache
-def command_enum(spec: ToolSpec) -> type[IntEnum]:
+def command_enum(spec: ToolSpec[PlcMap]) -> type[IntEnum]:
     """The map's command codes as an IntEnum (`ABORT`, ...), named from the spec."""
     return IntEnum(  # type: ignore[return-value]
         "Command", {c.name: c.code for c in spec.commands if isinstance(c, PlcCommand)}
@@ -584,7 +589,7 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     def encode(self, action: str, name: str, value: float | str) -> list[int]:
         """The registers of one value: a setpoint checked against the limits and scaled, text
         as ASCII, a coded parameter by its code, any other as the number. Nothing is sent."""
-        entry = self.spec.setpoint_by_name.get(name) or self.spec.parameter_by_name[name]
+        entry = field(self.spec, name)
         assert isinstance(entry, Placement)
         if isinstance(entry, PlcSetpoint):
             return [round(self.check_limit(action, name, float(value)) * entry.scale)]

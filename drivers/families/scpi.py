@@ -209,7 +209,7 @@ class ScpiWire:
     no_alarm: str = "NONE"
     queue_depth: int = 10
 
-    def tables(self, spec: ToolSpec) -> dict[str, str]:
+    def tables(self, spec: ToolSpec[ScpiWire]) -> dict[str, str]:
         """The page's `commands` table (every header) and `errors` table."""
         commands = [c for c in spec.commands if isinstance(c, ScpiCommand)]
         # one header may carry several setpoints (the laser's fluence when drilling and when
@@ -303,7 +303,7 @@ COMMON_COMMANDS = (
     ("`*WAI`", NOTHING, "wait until every earlier line is done (at once)"),
 )
 
-_INTERLOCK_REPLY: dict[str, Callable[[ToolSpec], str]] = {
+_INTERLOCK_REPLY: dict[str, Callable[[ToolSpec[ScpiWire]], str]] = {
     "flags": lambda spec: "`" + ",".join("0|1" for _ in spec.interlocks) + "`",
     "named": lambda spec: "`" + ",".join(f"{i.name}=0|1" for i in spec.interlocks) + "`",
 }
@@ -314,11 +314,11 @@ def _when(refusal: Refusal) -> str:
     return refusal.text.split(": ", 1)[1] if int(refusal.code) > 0 else refusal.text
 
 
-def _message(spec: ToolSpec, refusal: Refusal) -> str:
+def _message(spec: ToolSpec[ScpiWire], refusal: Refusal) -> str:
     return error_messages(spec)[int(refusal.code)]
 
 
-def error_messages(spec: ToolSpec) -> dict[int, str]:
+def error_messages(spec: ToolSpec[ScpiWire]) -> dict[int, str]:
     """Code -> message of every error the tool queues: the standard ones and its own."""
     own = {int(r.code): r.text.split(":")[0] for r in spec.refusals if int(r.code) > 0}
     return {**STANDARD_ERRORS, **own}
@@ -335,20 +335,20 @@ def standard_refusals(*extra: Refusal) -> tuple[Refusal, ...]:
     )
 
 
-def scpi_wire(spec: ToolSpec) -> ScpiWire:
+def scpi_wire(spec: ToolSpec[ScpiWire]) -> ScpiWire:
     wire = spec.wire
     assert isinstance(wire, ScpiWire), f"spec {spec.kind} is not bound to the SCPI family"
     return wire
 
 
-def command(spec: ToolSpec, name: str) -> ScpiCommand:
+def command(spec: ToolSpec[ScpiWire], name: str) -> ScpiCommand:
     """The spec's command `name`, as the SCPI command it is bound to."""
     entry = spec.command_by_name[name]
     assert isinstance(entry, ScpiCommand), f"{spec.kind}: command {name} has no SCPI header"
     return entry
 
 
-def setpoint(spec: ToolSpec, name: str) -> ScpiSetpoint:
+def setpoint(spec: ToolSpec[ScpiWire], name: str) -> ScpiSetpoint:
     """The spec's setpoint `name`, as the SCPI setpoint it is bound to."""
     entry = spec.setpoint_by_name[name]
     assert isinstance(entry, ScpiSetpoint), f"{spec.kind}: setpoint {name} has no SCPI binding"
@@ -378,7 +378,7 @@ class ScpiDriver(Equipment):
     A tool's driver sets `spec` and keeps only its process logic.
     """
 
-    spec: ClassVar[ToolSpec]
+    spec: ClassVar[ToolSpec[ScpiWire]]
     link_type = TextLink
     link: TextLink
 
@@ -490,7 +490,7 @@ class ScpiDriver(Equipment):
             raise self.garbled("abort", reply, "1")
 
 
-def interlock_reasons(spec: ToolSpec, names: Iterable[str]) -> str:
+def interlock_reasons(spec: ToolSpec[ScpiWire], names: Iterable[str]) -> str:
     """The detail of an interlock refusal: the reasons of the named open interlocks."""
     by_name = spec.interlock_by_name
     return ",".join(

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from packline.clock import Clock, WallClock
 
@@ -47,7 +47,7 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _QUOTED_REPLY_BYTES = 32
 
 
-def quote_reply(data: bytes) -> str:
+def quote_reply(data: bytes | bytearray) -> str:
     """`data` for an error message: its size and its first bytes, however large it is."""
     head = bytes(data[:_QUOTED_REPLY_BYTES])
     more = "..." if len(data) > _QUOTED_REPLY_BYTES else ""
@@ -170,13 +170,15 @@ class Link(ABC):
                     f"got {value!r} (at most {MAX_TIMEOUT_S:g} s)"
                 )
         if isinstance(reconnect, Mapping):
-            # A station file (YAML) spells the policy as a mapping: {attempts: 3, delay_s: 0.5}.
+            # A station file (YAML) spells the policy as a mapping: {attempts: 3, delay_s: 0.5};
+            # ReconnectPolicy checks each value's type.
+            spelled: Mapping[str, Any] = reconnect
             try:
-                reconnect = ReconnectPolicy(**reconnect)
+                reconnect = ReconnectPolicy(**spelled)
             except TypeError:
                 raise ValueError(
                     f"{tool} at {address}: reconnect takes attempts and delay_s, "
-                    f"got {', '.join(map(str, reconnect))}"
+                    f"got {', '.join(map(str, spelled))}"
                 ) from None
             except ValueError as error:
                 raise ValueError(f"{tool} at {address}: {error}") from None
@@ -333,7 +335,7 @@ class Link(ABC):
         except ToolError:
             await self._close()
             raise
-        except (*self.connection_errors, ValueError) as error:
+        except (*self.connection_errors, ValueError) as error:  # type: ignore[misc]
             await self._close()
             raise ToolConnectionError(
                 self.tool, self.address, action, f"cannot connect ({error})"

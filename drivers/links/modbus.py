@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 import termios
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, TypedDict, cast
 from urllib.parse import urlsplit
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
@@ -33,6 +33,7 @@ from pymodbus.constants import DeviceInformation
 from pymodbus.exceptions import ConnectionException, ModbusException
 from pymodbus.framer import FramerType
 from pymodbus.pdu import ModbusPDU
+from pymodbus.pdu.mei_message import ReadDeviceInformationResponse
 from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
@@ -125,6 +126,15 @@ def _check_device_id(where: str, device_id: object) -> None:
         )
 
 
+class _RtuLine(TypedDict):
+    """The RTU line settings, as pymodbus's serial client takes them."""
+
+    baudrate: int
+    parity: str
+    stopbits: int
+    bytesize: int
+
+
 class ModbusLink(Link):
     """One Modbus TCP connection or one RTU serial line to one device id.
 
@@ -157,7 +167,7 @@ class ModbusLink(Link):
             raise ValueError(f"{self.tool} at {address}: parity must be 'N', 'E' or 'O'")
         check_line_settings(f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits)
         self.device_id = device_id
-        self.serial_options = {
+        self.serial_options: _RtuLine = {
             "baudrate": baudrate,
             "parity": parity,
             "stopbits": stopbits,
@@ -330,7 +340,7 @@ class ModbusLink(Link):
         elif address + count > 0x10000:
             problem = f"{count} from address {address} runs past address 65535"
         elif values is not None:
-            bad = [v for v in values if isinstance(v, bool) or not isinstance(v, int)]
+            bad: list[object] = [v for v in values if isinstance(v, bool) or not isinstance(v, int)]
             bad += [v for v in values if isinstance(v, int) and not 0 <= v <= 0xFFFF]
             if bad:
                 problem = f"values {bad} are not unsigned 16-bit integers (0-65535)"
@@ -370,7 +380,7 @@ class ModbusLink(Link):
             idempotent=True,
         )
         self._check_reply_count(action, "registers", len(response.registers), count)
-        return response.registers
+        return list(response.registers)
 
     async def read_input_registers(self, address: int, count: int = 1) -> list[int]:
         """FC4: `count` input registers from `address` (0-based)."""
@@ -384,7 +394,7 @@ class ModbusLink(Link):
             idempotent=True,
         )
         self._check_reply_count(action, "registers", len(response.registers), count)
-        return response.registers
+        return list(response.registers)
 
     async def write_register(
         self, address: int, value: int, *, device_id: int | None = None
@@ -424,7 +434,7 @@ class ModbusLink(Link):
         )
         # Bits come in whole bytes: the reply carries `count` rounded up to eight.
         self._check_reply_count(action, "bits", len(response.bits), -(-count // 8) * 8)
-        return response.bits[:count]
+        return list(response.bits[:count])
 
     async def write_coil(self, address: int, value: bool) -> None:
         """FC5: set or clear one coil."""
@@ -448,7 +458,7 @@ class ModbusLink(Link):
         )
         # Bits come in whole bytes: the reply carries `count` rounded up to eight.
         self._check_reply_count(action, "bits", len(response.bits), -(-count // 8) * 8)
-        return response.bits[:count]
+        return list(response.bits[:count])
 
     async def read_device_identification(self) -> dict[str, str]:
         """FC43 / MEI 14: vendor_name, product_code and revision (the basic objects), plus
@@ -468,11 +478,14 @@ class ModbusLink(Link):
             identity[name] = str(text)
         return identity
 
-    async def _read_device_information(self, read_code: int) -> ModbusPDU:
-        return await self._call(
-            f"read_device_identification (category {read_code})",
-            lambda: self._connected_client().read_device_information(
-                read_code=read_code, device_id=self.device_id
+    async def _read_device_information(self, read_code: int) -> ReadDeviceInformationResponse:
+        return cast(
+            ReadDeviceInformationResponse,
+            await self._call(
+                f"read_device_identification (category {read_code})",
+                lambda: self._connected_client().read_device_information(
+                    read_code=read_code, device_id=self.device_id
+                ),
+                idempotent=True,
             ),
-            idempotent=True,
         )

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import termios
-from typing import Any
+from typing import Any, TypedDict
 
 import serial
 import serial_asyncio_fast
@@ -24,6 +24,17 @@ import serial_asyncio_fast
 from .base import TextLink, check_line_settings
 
 log = logging.getLogger(__name__)
+
+
+class _LineSettings(TypedDict):
+    """The line settings, as pyserial takes them."""
+
+    baudrate: int
+    bytesize: int
+    parity: str
+    stopbits: float
+    xonxoff: bool
+    rtscts: bool
 
 
 class SerialLink(TextLink):
@@ -54,7 +65,7 @@ class SerialLink(TextLink):
         for flag, value in (("xonxoff", xonxoff), ("rtscts", rtscts)):
             if not isinstance(value, bool):
                 raise ValueError(f"{self.tool} at {address}: {flag} must be true or false")
-        self.serial_options = {
+        self.serial_options: _LineSettings = {
             "baudrate": baudrate,
             "bytesize": bytesize,
             "parity": parity,

@@ -26,7 +26,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .core import ToolSpec
 
@@ -37,7 +37,7 @@ _MARKED = re.compile(r"(<!-- spec:([\w-]+) -->\n)(.*?)(<!-- /spec:\2 -->)", re.D
 class WireBinding(Protocol):
     """What a protocol family's `ToolSpec.wire` offers the pages: its own tables."""
 
-    def tables(self, spec: ToolSpec) -> dict[str, str]:
+    def tables(self, spec: ToolSpec[Any]) -> dict[str, str]:
         """Markdown tables by marker name (the family's register map or command set)."""
         ...
 
@@ -53,7 +53,7 @@ def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def common_tables(spec: ToolSpec) -> dict[str, str]:
+def common_tables(spec: ToolSpec[Any]) -> dict[str, str]:
     """The tables every family words alike: setpoints, alarms, interlocks, refusals."""
     tables = {
         "setpoints": table(
@@ -78,7 +78,7 @@ def common_tables(spec: ToolSpec) -> dict[str, str]:
     return {name: text for name, text in tables.items() if text.count("\n") > 2}
 
 
-def rendered_tables(spec: ToolSpec) -> dict[str, str]:
+def rendered_tables(spec: ToolSpec[Any]) -> dict[str, str]:
     """Every table of a spec's page: the common ones, then the family's (which win)."""
     wire = spec.wire
     family = wire.tables(spec) if isinstance(wire, WireBinding) else {}

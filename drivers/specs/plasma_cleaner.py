@@ -8,6 +8,8 @@ gas flow among them) are declared here once.
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..families.modbus_plc import (
     BitAlarm,
     BitInterlock,
@@ -30,7 +32,9 @@ MAX_SLOTS = 8
 STEP_STRIDE = 10
 
 
-def _step(name: str, unit: str, low: float, high: float, offset: int, **binding) -> PlcSetpoint:
+def _step(
+    name: str, unit: str, low: float, high: float, offset: int, **binding: Any
+) -> PlcSetpoint:
     return PlcSetpoint(
         name=name,
         unit=unit,

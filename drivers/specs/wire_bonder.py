@@ -291,7 +291,7 @@ def parse_program(words: list[str]) -> BondProgram:
 class SiteRanges(NamedTuple):
     """A site set as it travels on the wire: `SEL:ADD` arguments, and what they add up to."""
 
-    count: int
+    count: int  # type: ignore[assignment]  # the site count, over tuple.count
     last_site: int
     lines: list[str]
 

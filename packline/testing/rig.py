@@ -79,4 +79,4 @@ def force_limits(driver: Equipment, limits: Mapping[str, tuple[float, float]]) -
     """
     for setpoint, (minimum, maximum) in limits.items():
         own = driver.limits[setpoint]
-        driver.limits[setpoint] = Limit(minimum, maximum, own.unit, own.whole)
+        driver.limits = {**driver.limits, setpoint: Limit(minimum, maximum, own.unit, own.whole)}

@@ -34,6 +34,7 @@ from packline.drivers.families.ascii_host import (
 from packline.drivers.specs.core import ToolSpec
 
 from ..servers import PtyToolServer, TextToolServer, ToolServer
+from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore
 
@@ -133,7 +134,7 @@ class HostLinkTool(SimulatedTool):
                 max_line_bytes=limit,
                 clock=self.clock,
             )
-        form = "visa" if self.transport == "pty-visa" else "serial"
+        form: AddressForm = "visa" if self.transport == "pty-visa" else "serial"
         return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit, clock=self.clock)
 
     async def handle(self, line: str) -> str:

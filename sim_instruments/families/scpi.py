@@ -33,6 +33,7 @@ from packline.clock import Clock
 from packline.drivers.families.scpi import (
     NOT_A_NUMBER,
     ScpiSetpoint,
+    ScpiWire,
     error_messages,
     header_pattern,
     interlock_reasons,
@@ -146,7 +147,7 @@ class ScpiSimTool(SimulatedTool):
     tool base's: `fault_opens`, `interlock_conditions`, `latch`).
     """
 
-    spec: ClassVar[ToolSpec]
+    spec: ClassVar[ToolSpec[ScpiWire]]
     not_a_number: ClassVar[str] = "{header} {text} is not a number"
     serial_number: str
 

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
-from typing import Self
+from typing import Self, TypedDict
 
 from packline.clock import Clock, WallClock
 
@@ -115,7 +115,13 @@ async def serve_lines(
             write((reply + write_termination).encode(encoding, errors="replace"))
 
 
-def reader_limit(max_line_bytes: int | None) -> dict[str, int]:
+class ReaderLimit(TypedDict, total=False):
+    """The stream reader's `limit` argument, when one is set."""
+
+    limit: int
+
+
+def reader_limit(max_line_bytes: int | None) -> ReaderLimit:
     """The stream reader's `limit` argument for `serve_lines` with `max_line_bytes`."""
     return {} if max_line_bytes is None else {"limit": max_line_bytes}
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypedDict
 
 from pymodbus.constants import DeviceInformation, ExcCodes
 from pymodbus.framer import FramerRTU, FramerType
@@ -127,14 +127,16 @@ class _InOrderHandler(ServerRequestHandler):
         rtu: bool,
         clock: Clock,
     ) -> None:
-        super().__init__(server, server.trace_packet, server.trace_pdu, server.trace_connect)
+        super().__init__(  # type: ignore[no-untyped-call]
+            server, server.trace_packet, server.trace_pdu, server.trace_connect
+        )
         self.clock = clock
         if rtu:
             self.framer = _RtuFramer(server.decoder)
         self.function_codes = function_codes
         self.device_ids = device_ids
         self.rtu = rtu
-        self._requests: list[tuple[ModbusPDU, tuple | None]] = []
+        self._requests: list[tuple[ModbusPDU, tuple[Any, ...] | None]] = []
         self._answering: asyncio.Task[None] | None = None
 
     def callback_connected(self) -> None:
@@ -142,7 +144,7 @@ class _InOrderHandler(ServerRequestHandler):
         if not self.rtu or self.transport.get_extra_info("socket") is not None:
             self.clock.watch_served(self.transport)
 
-    def callback_data(self, data: bytes, addr: tuple | None = None) -> int:
+    def callback_data(self, data: bytes, addr: tuple[Any, ...] | None = None) -> int:
         """Take every whole request in `data`; the rest waits for more bytes."""
         used = 0
         while used < len(data):
@@ -174,14 +176,14 @@ class _InOrderHandler(ServerRequestHandler):
             while self._requests:
                 request, addr = self._requests.pop(0)
                 if isinstance(request, ExceptionResponse):
-                    self.server_send(request, addr)
+                    self.server_send(request, addr)  # type: ignore[no-untyped-call]
                     continue
                 self.last_pdu, self.last_addr = request, addr
-                await self.handle_request()
+                await self.handle_request()  # type: ignore[no-untyped-call]
         finally:
             self._answering = None
 
-    def send(self, data: bytes, addr: tuple | None = None) -> None:
+    def send(self, data: bytes, addr: tuple[Any, ...] | None = None) -> None:
         """Send a reply, keeping the bytes of a request not yet whole (pymodbus drops them)."""
         pending = self.recv_buffer
         super().send(data, addr)
@@ -192,6 +194,15 @@ class _InOrderHandler(ServerRequestHandler):
         if self._answering is not None:
             self._answering.cancel()
         super().callback_disconnected(exc)
+
+
+class _RtuLine(TypedDict):
+    """The RTU line settings, as pymodbus's serial server takes them."""
+
+    baudrate: int
+    parity: str
+    stopbits: int
+    bytesize: int
 
 
 class ModbusToolServer(ToolServer):
@@ -224,7 +235,7 @@ class ModbusToolServer(ToolServer):
         self.transport = transport
         self.host = host
         self.port = port
-        self.serial_options = {
+        self.serial_options: _RtuLine = {
             "baudrate": baudrate,
             "parity": parity,
             "stopbits": stopbits,

@@ -16,7 +16,7 @@ from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, s
 AddressForm = Literal["visa", "serial"]
 
 
-def abort_connection(writer: asyncio.StreamWriter | asyncio.BaseTransport) -> None:
+def abort_connection(writer: asyncio.StreamWriter | asyncio.WriteTransport) -> None:
     """Drop a TCP connection with a reset, the way a tool that loses power is seen.
 
     A plain close sends FIN, which pyvisa-py does not notice (it reads nothing until its

@@ -8,7 +8,15 @@ import re
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.equipment import E10State, Equipment, Identity, Limit, ToolState
+from packline.drivers.equipment import (
+    _TRANSITIONS,
+    E10State,
+    Equipment,
+    Identity,
+    Limit,
+    ToolState,
+    _StateModel,
+)
 from packline.drivers.errors import (
     CommandRefused,
     ProtocolError,
@@ -316,3 +324,12 @@ def test_a_fraction_for_a_whole_number_setpoint_is_refused_never_rounded():
     assert driver.check_limit("clean", "steps", 3.0) == 3.0
     with pytest.raises(ValueError, match=r"steps = 2\.5 must be a whole number"):
         driver.check_limit("clean", "steps", 2.5)
+
+
+def test_every_trigger_of_the_state_machine_is_declared_for_the_type_checker_and_bound():
+    triggers = {transition["trigger"] for transition in _TRANSITIONS}
+    declared = set(_StateModel.__annotations__) - {"state"}
+    assert declared == triggers
+    link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
+    model = ModbusPlasmaCleaner(link, name="plasma")._state
+    assert all(callable(getattr(model, trigger)) for trigger in triggers)
