@@ -94,6 +94,13 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.laser:SimLaser",
             description="pulsed UV laser (355 nm) for via drilling and bump cleaning, SCPI/TCP",
         ),
+        ToolKind(
+            name="lithography",
+            role="lithography",
+            driver="packline.drivers.lithography:AsciiLithography",
+            simulator="packline.sim_instruments.lithography:SimLithography",
+            description="litho cell: coat/bake/develop track and inline stepper, ASCII host on TCP",
+        ),
     ]
 }
 

@@ -23,6 +23,7 @@ from packline.drivers.roles.laminator import (
     SupportKind,
 )
 from packline.drivers.roles.laser import DrillRecipe
+from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -230,7 +231,38 @@ class DicingSaw(ToolAdapter):
         return sim.workpiece_id is None
 
 
+class Lithography(ToolAdapter):
+    kind = "lithography"
+    probe = "spin_rpm"
+    interlock_fault = ("exhaust_loss", "cup_exhaust")
+    alarm_fault = ("dispense_fail", "DISPENSE_FAILED")
+    range_refusal = ("3", "outside")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        return await rig.driver.coat(CoatMaterial.PR_THICK, setpoints.get("spin_rpm", 4000))
+
+    def running(self, sim: Any) -> bool:
+        return sim.job is not None
+
+    def safe(self, sim: Any) -> bool:
+        return sim.job is None  # no spin, no shutter open, no developer flowing
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
-    for adapter in (Laminator(), PlasmaCleaner(), WireBonder(), Laser(), Grinder(), DicingSaw())
+    for adapter in (
+        Laminator(),
+        PlasmaCleaner(),
+        WireBonder(),
+        Laser(),
+        Grinder(),
+        DicingSaw(),
+        Lithography(),
+    )
 }
