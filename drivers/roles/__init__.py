@@ -9,16 +9,8 @@ from .dicing_saw import DicingSaw
 from .grinder import Grinder
 from .laminator import Laminator
 from .laser import Laser
-from .lithography import Lithography
+from .oven import Oven
 from .plasma_cleaner import PlasmaCleaner
 from .wire_bonder import WireBonder
 
-__all__ = [
-    "DicingSaw",
-    "Grinder",
-    "Laminator",
-    "Laser",
-    "Lithography",
-    "PlasmaCleaner",
-    "WireBonder",
-]
+__all__ = ["DicingSaw", "Grinder", "Laminator", "Laser", "Oven", "PlasmaCleaner", "WireBonder"]
