@@ -3,18 +3,18 @@
 
 The map (the status block, the serial number and slot wafer id blocks, the recipe block, the
 command register and its parameters) is declared once in
-`packline.drivers.specs.plasma_cleaner`; the family's driver bases (`ModbusPlcDriver`, and
-`BatchPlcDriver` for the slots and the door) read, encode and explain from it. This file keeps
-the chamber's process: the pump-down, the recipe run, the vent, the waits and the safe state
-(RF off, gases closed). Byte-level tests pin it to the page.
+`packline.drivers.specs.plasma_cleaner`; the family's driver base (`ModbusPlcDriver`) reads,
+encodes and explains from it. This file keeps the chamber's process: the slots, the door, the
+pump-down, the recipe run, the vent, the waits and the safe state (RF off, gases closed).
+Byte-level tests pin it to the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ToolAlarm
-from .families.modbus_plc import BatchPlcDriver, command_enum, field, reason_enum
+from .families.modbus_plc import command_enum, field, reason_enum
+from .families.plc_chamber import PlcChamberDriver
 from .roles.plasma_cleaner import (
     ChamberState,
     CleanResult,
@@ -24,7 +24,7 @@ from .roles.plasma_cleaner import (
     PlasmaRecipe,
     PlasmaStatus,
 )
-from .specs.plasma_cleaner import SPEC, STEP_STRIDE
+from .specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
 
 #: The map's command codes and "why refused" codes, named as the spec names them.
 Command = command_enum(SPEC)
@@ -32,17 +32,16 @@ CommandError = reason_enum(SPEC)
 
 __all__ = ["Command", "CommandError", "LastResult", "ModbusPlasmaCleaner"]
 
-#: Process-time allowances for the chamber cycle, beyond which a wait is a timeout.
-PUMP_DOWN_TIMEOUT_S = 600.0
-VENT_TIMEOUT_S = 300.0
+#: How long after a recipe should have finished the driver gives up on it.
 RECIPE_TIMEOUT_MARGIN_S = 120.0
 
 
-class ModbusPlasmaCleaner(BatchPlcDriver[PlasmaStatus], PlasmaCleaner):
+class ModbusPlasmaCleaner(PlcChamberDriver[PlasmaStatus], PlasmaCleaner):
     """Drives a plasma chamber PLC that implements the packline plasma cleaner register map."""
 
     spec = SPEC
     limits = SPEC.limits()
+    max_slots = MAX_SLOTS
 
     # ----------------------------------------------------------------- queries
 
@@ -61,41 +60,7 @@ class ModbusPlasmaCleaner(BatchPlcDriver[PlasmaStatus], PlasmaCleaner):
             recipes_completed=int(values["RECIPES_COMPLETED"]),
         )
 
-    # ----------------------------------------------------------------- commands
-
-    async def _wait_chamber(
-        self, action: str, target: ChamberState, timeout_s: float
-    ) -> PlasmaStatus:
-        """Poll until the chamber reaches `target`; an alarm or a timeout ends the wait.
-
-        A pump that never gets there is stopped (`wait_until` aborts): the chamber vents.
-        """
-        status: PlasmaStatus  # the latest, for the timeout message
-
-        async def poll() -> PlasmaStatus | None:
-            nonlocal status
-            status = await self.traced_status()
-            if status.chamber is target:
-                return status
-            if status.chamber is ChamberState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            return None
-
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"chamber still {status.chamber.name.lower()}"
-        )
-
-    async def pump_down(self) -> None:
-        async with self.operation("pump down"):
-            await self.require_interlocks("pump down", SPEC.command_by_name["PUMP_DOWN"].interlocks)
-            await self.command("pump down", "PUMP_DOWN")
-            await self._wait_chamber("pump down", ChamberState.EVACUATED, PUMP_DOWN_TIMEOUT_S)
-
-    async def vent(self) -> None:
-        async with self.operation("vent"):
-            await self.command("vent", "VENT")
-            await self._wait_chamber("vent", ChamberState.VENTED, VENT_TIMEOUT_S)
+    # ----------------------------------------------------------------- the recipe
 
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:
         action = "clean"
@@ -105,10 +70,15 @@ class ModbusPlasmaCleaner(BatchPlcDriver[PlasmaStatus], PlasmaCleaner):
             await self.require_interlocks(action, SPEC.command_by_name["START_RECIPE"].interlocks)
             wafer_ids = tuple(w for w in await self.request_slots() if w is not None)
             before = (await self.request_status()).recipes_completed
-            await self.write_fields("write recipe", self._address("steps"), step_count)
-            await self.write_fields("write recipe", self._address("gas"), steps)
+            await self.write_fields("write recipe", self.setpoint_address("steps"), step_count)
+            await self.write_fields("write recipe", self.setpoint_address("gas"), steps)
             await self.command(action, "START_RECIPE")
-            status = await self._wait_recipe(action, recipe, before)
+            status = await self.wait_run(
+                action,
+                before,
+                recipe.total_time_s + RECIPE_TIMEOUT_MARGIN_S,
+                lambda: f"recipe of {recipe.total_time_s:g} s not finished",
+            )
             process_time_s = await self.read_status_value("ELAPSED")
         return CleanResult(
             wafer_ids=wafer_ids,
@@ -116,65 +86,24 @@ class ModbusPlasmaCleaner(BatchPlcDriver[PlasmaStatus], PlasmaCleaner):
             steps=status.step,
         )
 
-    @staticmethod
-    def _address(name: str) -> int:
-        return field(SPEC, name).address()
-
-    async def _wait_recipe(self, action: str, recipe: PlasmaRecipe, before: int) -> PlasmaStatus:
-        """Poll the run to its end; an overrunning run is aborted (RF and gas off)."""
-
-        async def poll() -> PlasmaStatus | None:
-            status = await self.traced_status()
-            if status.chamber is ChamberState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.recipes_completed != before and status.chamber is ChamberState.EVACUATED:
-                result = int(await self.read_status_value("LAST_RESULT"))
-                if result != LastResult.COMPLETED:
-                    raise ToolAlarm(
-                        self.name,
-                        self.address,
-                        action,
-                        [f"recipe ended {LastResult(result).name.lower()}"],
-                    )
-                return status
-            return None
-
-        return await self.wait_until(
-            action,
-            poll,
-            recipe.total_time_s + RECIPE_TIMEOUT_MARGIN_S,
-            lambda: f"recipe of {recipe.total_time_s:g} s not finished",
-        )
-
     def _step_registers(self, recipe: PlasmaRecipe) -> list[int]:
-        """Check every step against the limits and encode them, each `STEP_STRIDE` registers
-        from the last (the unused ones 0, the last step's cut short); nothing is sent here."""
-        registers: list[int] = []
+        """Every step checked against the limits and encoded; nothing is sent here."""
+        steps: list[dict[str, float | str]] = []
         for index, step in enumerate(recipe.steps):
-            action = f"clean step {index + 1}"
             try:
                 gas = Gas(step.gas).value
             except ValueError:
                 raise ValueError(
-                    f"{self.name}: {action}: gas {step.gas!r} is not one of "
+                    f"{self.name}: clean step {index + 1}: gas {step.gas!r} is not one of "
                     f"{', '.join(gas.value for gas in Gas)}"
                 ) from None
-            fields = self.encode_fields(
-                action,
+            steps.append(
                 {
                     "gas": gas,
                     "flow_sccm": step.flow_sccm,
                     "pressure_mtorr": step.pressure_mtorr,
                     "rf_power_w": step.rf_power_w,
                     "time_s": step.time_s,
-                },
+                }
             )
-            registers += fields + [0] * (STEP_STRIDE - len(fields))
-        return registers[: len(registers) - STEP_STRIDE + len(fields)]
-
-    # ----------------------------------------------------------------- alarms and safety
-
-    async def _command_safe_state(self) -> None:
-        """RF off and gases closed (the ABORT command): a run ends aborted, a pump-down vents."""
-        await self.write_abort()
+        return self.encode_steps("clean", steps, STEP_STRIDE)

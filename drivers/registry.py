@@ -95,12 +95,11 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="pulsed UV laser (355 nm) for via drilling and bump cleaning, SCPI/TCP",
         ),
         ToolKind(
-            name="oven",
-            role="oven",
-            driver="packline.drivers.oven:ModbusOven",
-            simulator="packline.sim_instruments.oven:SimOven",
-            description="batch cure and reflow oven under N2: a PLC and Eurotherm-map zone "
-            "controllers on one Modbus RTU line",
+            name="lithography",
+            role="lithography",
+            driver="packline.drivers.lithography:AsciiLithography",
+            simulator="packline.sim_instruments.lithography:SimLithography",
+            description="litho cell: coat/bake/develop track and inline stepper, ASCII host on TCP",
         ),
     ]
 }

@@ -29,11 +29,13 @@ from pydantic import Field, model_validator
 from packline.drivers.roles.dicing_saw import DicingRecipe, DicingSaw, StreetMap
 from packline.drivers.roles.laminator import (
     LaminationJob,
+    Laminator,
     PressRecipe,
     ResinSheet,
     SupportKind,
 )
-from packline.drivers.roles.laser import Atmosphere, CleanRecipe
+from packline.drivers.roles.laser import Atmosphere, CleanRecipe, Laser
+from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
     Condition,
@@ -295,7 +297,7 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
     await seal_with_resin(wafer, recipe.resin)
     if isinstance(recipe.cleaning, PlasmaCleaning):
         plasma = recipe.cleaning.plasma
-        await wafer.batch("plasma_cleaner", chamber_cycle, plasma, timeout_s=plasma.batch_timeout_s)
+        await wafer.batch(PlasmaCleaner, chamber_cycle, plasma, timeout_s=plasma.batch_timeout_s)
     else:
         await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
     if recipe.dicing is not None:
@@ -304,7 +306,7 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
 
 async def form_bumps(wafer: Wafer, bumps: BumpRecipe) -> None:
     """003:7.1: a stud bump on every pad; the bonder's height inspection must meet the recipe."""
-    async with wafer.use("wire_bonder") as bonder:
+    async with wafer.use(WireBonder) as bonder:
         await wafer.step("load on bonder", bonder.load, wafer.id)
         await wafer.step(
             "form bumps",
@@ -329,7 +331,7 @@ async def inspect_bump_heights(wafer: Wafer, bonder: WireBonder, bumps: BumpReci
 
 async def seal_with_resin(wafer: Wafer, resin: ResinRecipe) -> None:
     """003:7.2: laminate a resin sheet thinner than the bumps; peel its support once cool."""
-    async with wafer.use("laminator") as laminator:
+    async with wafer.use(Laminator) as laminator:
         await wafer.step("load on laminator", laminator.load, wafer.id)
         await wafer.step(
             "laminate resin film", laminator.laminate, resin.job(), claims=("003:7.2",)
@@ -341,7 +343,7 @@ async def seal_with_resin(wafer: Wafer, resin: ResinRecipe) -> None:
 
 async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[str, ...]) -> None:
     """003:16-18: clean the projecting tips by laser in the recipe's atmosphere."""
-    async with wafer.use("laser") as laser:
+    async with wafer.use(Laser) as laser:
         await wafer.step("open enclosure", laser.open_enclosure)
         await wafer.step("load on laser", laser.load, wafer.id)
         await wafer.step("close enclosure", laser.close_enclosure)
@@ -355,7 +357,7 @@ async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[st
 
 async def dice(wafer: Wafer, dicing: DicingStep) -> None:
     """003:23: cut the wafer into chips along its die grid; every whole die must come free."""
-    async with wafer.use("dicing_saw") as saw:
+    async with wafer.use(DicingSaw) as saw:
         await wafer.step("prepare blade", prepare_blade, saw, dicing)
         await wafer.step("mount on saw", saw.mount, wafer.id)
         await wafer.step("dice", cut_and_inspect, wafer, saw, dicing, claims=("003:23",))

@@ -143,12 +143,12 @@ TWIN_METRICS = {
 )
 async def plasma_clean(wafer: Wafer, recipe: PlasmaCleanRecipe) -> None:
     """Each wafer joins a chamber batch; the batch runs one chamber cycle."""
-    await wafer.batch("plasma_cleaner", chamber_cycle, recipe, timeout_s=recipe.batch_timeout_s)
+    await wafer.batch(PlasmaCleaner, chamber_cycle, recipe, timeout_s=recipe.batch_timeout_s)
 
 
-async def chamber_cycle(batch: Batch, recipe: PlasmaCleanRecipe) -> None:
+async def chamber_cycle(batch: Batch[PlasmaCleaner], recipe: PlasmaCleanRecipe) -> None:
     """Load, close, pump down, plasma, vent, unload: once for every wafer of the batch."""
-    chamber: PlasmaCleaner = batch.tool
+    chamber = batch.tool
     await batch.step("open door", chamber.open_door)
     await batch.step("load", load_wafers, chamber, batch.wafer_ids)
     await batch.confirm(f"wafers {', '.join(batch.wafer_ids)} seated in the chamber slots")
@@ -170,7 +170,9 @@ async def unload_wafers(chamber: PlasmaCleaner, wafer_ids: list[str]) -> None:
         await chamber.unload(wafer_id)
 
 
-async def clean(batch: Batch, chamber: PlasmaCleaner, recipe: PlasmaCleanRecipe) -> None:
+async def clean(
+    batch: Batch[PlasmaCleaner], chamber: PlasmaCleaner, recipe: PlasmaCleanRecipe
+) -> None:
     """Run the plasma recipe; the chamber's own process time must match the recipe's."""
     plasma = recipe.plasma_recipe()
     result = await chamber.clean(plasma)

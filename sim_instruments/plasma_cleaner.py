@@ -13,22 +13,21 @@ wafer's sites: bare pads, or bump tips that stand above the resin) and the model
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import Reason, field, reason_enum
+from packline.drivers.families.modbus_plc import Reason, field
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
-from packline.drivers.specs.plasma_cleaner import SPEC, STEP_STRIDE
+from packline.drivers.specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
 
-from .families.modbus_plc import BatchPlcSimulator, Refused
+from .families.modbus_plc import Refused
+from .families.plc_chamber import PlcChamberSimulator
 from .physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from .servers import ModbusTransport
 from .twin import TwinStore
 
 ATMOSPHERE_MTORR = 760_000.0
 
-CommandError = reason_enum(SPEC)
 _STEPS = field(SPEC, "steps")
 _GAS = field(SPEC, "gas")
 
@@ -56,7 +55,7 @@ class _Run:
         return len(self.steps) - 1, 0.0
 
 
-class SimPlasmaCleaner(BatchPlcSimulator):
+class SimPlasmaCleaner(PlcChamberSimulator):
     """The simulated chamber behind a Modbus server (TCP by default, or RTU)."""
 
     spec = SPEC
@@ -87,26 +86,17 @@ class SimPlasmaCleaner(BatchPlcSimulator):
             twin,
             clock,
             capacity=capacity,
+            max_slots=MAX_SLOTS,
             serial_number=serial_number,
             device_id=device_id,
             transport=transport,
         )
         self.physics = physics or PlasmaPhysics()
-        self.chamber = ChamberState.VENTED
-        self.recipes_completed = 0
-        self.last_result = LastResult.NONE
         self.run: _Run | None = None
         self.last_elapsed_s = 0.0
-        self._phase_started_s = self.clock.now()
         self._pressure_mtorr = ATMOSPHERE_MTORR
 
     # ----------------------------------------------------------------- the wire
-
-    def state_name(self) -> str:
-        return self.chamber.name.lower()
-
-    def takes_setpoints(self) -> bool:
-        return self.chamber is not ChamberState.PROCESSING
 
     def status_values(self) -> dict[str, object]:
         """The status as the chamber presents it now (the family renders the rest)."""
@@ -120,7 +110,7 @@ class SimPlasmaCleaner(BatchPlcSimulator):
         elif self.last_result is LastResult.COMPLETED and self.run is not None:
             step_index = len(self.run.steps)
         return {
-            "CHAMBER_STATE": int(self.chamber),
+            **self.chamber_values(),
             "PRESSURE": round(self._pressure_mtorr),
             "RF_FORWARD": power,
             "RF_REFLECTED": round(power * self._reflected_fraction()) if power else 0,
@@ -129,10 +119,7 @@ class SimPlasmaCleaner(BatchPlcSimulator):
             "STEP_INDEX": step_index,
             "STEP_REMAINING": remaining_s,
             "ELAPSED": self.last_elapsed_s,
-            "RECIPES_COMPLETED": self.recipes_completed % 65536,
-            "LAST_RESULT": int(self.last_result),
             "BASE_PRESSURE": round(self.physics.base_pressure_mtorr),
-            **self.batch_status(),
         }
 
     def _reflected_fraction(self) -> float:
@@ -149,38 +136,7 @@ class SimPlasmaCleaner(BatchPlcSimulator):
 
     # ----------------------------------------------------------------- commands
 
-    def execute(
-        self,
-        command: str,
-        parameters: Mapping[str, float | list[int]],
-        registers: list[int],
-        start: int,
-    ) -> Refused | None:
-        now = self.clock.now()
-        if command == "RESET_ALARMS":
-            # A cause that persists (a leak, a detuned match) shows again in the interlocks or
-            # faults the next run.
-            if self.chamber is ChamberState.FAULT:
-                evacuated = self._pressure_mtorr <= self.physics.base_pressure_ok_mtorr
-                self._enter(ChamberState.EVACUATED if evacuated else ChamberState.VENTING, now)
-        elif command == "ABORT":
-            if self.chamber is ChamberState.PROCESSING:
-                self._finish_run(LastResult.ABORTED, now)
-            elif self.chamber is ChamberState.PUMPING:
-                self._enter(ChamberState.VENTING, now)
-        elif command in ("CLOSE_DOOR", "OPEN_DOOR"):
-            self.door_closed = command == "CLOSE_DOOR"
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
-            return self.transfer(command, parameters)
-        elif command == "PUMP_DOWN":
-            self._enter(ChamberState.PUMPING, now)
-        elif command == "VENT":
-            self._enter(ChamberState.VENTING, now)
-        elif command == "START_RECIPE":
-            return self._start_recipe(registers, start, now)
-        return None
-
-    def _start_recipe(self, registers: list[int], start: int, now: float) -> Refused | None:
+    def start_recipe(self, registers: list[int], start: int, now: float) -> Refused | None:
         first = _STEPS.address()
         count = registers[first - start]
         steps = range(_GAS.address(), _GAS.address(0) + STEP_STRIDE * count)
@@ -200,27 +156,20 @@ class SimPlasmaCleaner(BatchPlcSimulator):
             )
         self.run = _Run(run_steps, started_s=now)
         self.last_elapsed_s = 0.0
-        self._enter(ChamberState.PROCESSING, now)
+        self.enter(ChamberState.PROCESSING)
         return None
 
     # ----------------------------------------------------------------- time and physics
 
-    def _enter(self, chamber: ChamberState, now: float) -> None:
-        self.chamber = chamber
-        self._phase_started_s = now
+    def evacuated(self) -> bool:
+        return self._pressure_mtorr <= self.physics.base_pressure_ok_mtorr
+
+    def enter(self, chamber: ChamberState) -> None:
+        super().enter(chamber)
         if chamber is ChamberState.VENTED:
             self._pressure_mtorr = ATMOSPHERE_MTORR
-        elif (
-            chamber is ChamberState.EVACUATED
-            and self._pressure_mtorr > self.physics.base_pressure_ok_mtorr
-        ):
+        elif chamber is ChamberState.EVACUATED and not self.evacuated():
             self._pressure_mtorr = self.physics.base_pressure_mtorr
-
-    def _fault(self, alarm: str, now: float) -> None:
-        self.latch(alarm)
-        if self.chamber is ChamberState.PROCESSING:
-            self._finish_run(LastResult.FAULTED, now)
-        self._enter(ChamberState.FAULT, now)
 
     def advance(self) -> None:
         """Bring the chamber to the clock's present time."""
@@ -228,17 +177,17 @@ class SimPlasmaCleaner(BatchPlcSimulator):
         if self.chamber is ChamberState.PUMPING:
             self._advance_pumping(now)
         elif self.chamber is ChamberState.VENTING:
-            elapsed = now - self._phase_started_s
+            elapsed = now - self.phase_started_s
             fraction = min(elapsed / self.physics.vent_time_s, 1.0)
             self._pressure_mtorr = self.physics.base_pressure_mtorr + fraction * ATMOSPHERE_MTORR
             if fraction >= 1.0:
-                self._enter(ChamberState.VENTED, now)
+                self.enter(ChamberState.VENTED)
         elif self.chamber is ChamberState.PROCESSING:
             self._advance_processing(now)
 
     def _advance_pumping(self, now: float) -> None:
         physics = self.physics
-        elapsed = now - self._phase_started_s
+        elapsed = now - self.phase_started_s
         floor = (
             physics.leak_floor_mtorr
             if "chamber_leak" in self.injected
@@ -248,28 +197,28 @@ class SimPlasmaCleaner(BatchPlcSimulator):
             -elapsed / physics.pump_time_constant_s
         )
         if self._pressure_mtorr <= physics.base_pressure_ok_mtorr:
-            self._enter(ChamberState.EVACUATED, now)
+            self.enter(ChamberState.EVACUATED)
         elif elapsed >= physics.pump_down_limit_s:
-            self._fault("BASE_PRESSURE_NOT_REACHED", now)
+            self.fault("BASE_PRESSURE_NOT_REACHED")
 
     def _advance_processing(self, now: float) -> None:
         run = self.run
         assert run is not None
         if "door_switch" in self.injected:
-            self._fault("DOOR_OPENED_IN_PROCESS", now)
+            self.fault("DOOR_OPENED_IN_PROCESS")
             return
         if "gas_supply" in self.injected:
-            self._fault("GAS_FLOW", now)
+            self.fault("GAS_FLOW")
             return
         if "throttle_valve" in self.injected:
-            self._fault("PRESSURE_CONTROL", now)
+            self.fault("PRESSURE_CONTROL")
             return
         if self._reflected_fraction() > self.physics.reflected_limit_fraction:
             # the page: reflected power above 10 % of forward power, whatever detuned the match
-            self._fault("REFLECTED_POWER", now)
+            self.fault("REFLECTED_POWER")
             return
         target = min(now - run.started_s, run.total_s)
-        wafers = [self.twin.get(w) for w in self.loaded()]
+        wafers = [self.twin.get(w) for w in self.slots if w is not None]
         while run.done_s < target:
             index, left_s = run.position(run.done_s)
             gas, _, pressure, power, _ = run.steps[index]
@@ -288,12 +237,10 @@ class SimPlasmaCleaner(BatchPlcSimulator):
                     now,
                     recipe=" + ".join(f"{s[0].value} {s[3]} W {s[4]:g} s" for s in run.steps),
                 )
-            self._finish_run(LastResult.COMPLETED, now)
+            self.finish_run(LastResult.COMPLETED)
 
-    def _finish_run(self, result: LastResult, now: float) -> None:
-        self.last_result = result
-        self.recipes_completed += 1
+    def finish_run(self, result: LastResult) -> None:
         if self.run is not None:
             self.last_elapsed_s = self.run.done_s
         self._pressure_mtorr = self.physics.base_pressure_mtorr
-        self._enter(ChamberState.EVACUATED, now)
+        super().finish_run(result)

@@ -19,9 +19,6 @@ import grimp
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "packline.drivers.registry"
-#: Packages whose module cycles another change of this session removes (issue 10, the engine's
-#: seams); the tuple shrinks to nothing.
-NOT_YET_ACYCLIC = ("packline.sequences.engine.",)
 
 
 def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
@@ -59,12 +56,7 @@ def test_no_module_imports_itself_through_others():
     runtime_imports = at_run_time.find_modules_directly_imported_by(REGISTRY)
     for imported in graph.find_modules_directly_imported_by(REGISTRY) - runtime_imports:
         graph.remove_import(importer=REGISTRY, imported=imported)
-    cycles = [
-        cycle
-        for cycle in _cycles(graph)
-        if not all(module.startswith(NOT_YET_ACYCLIC) for module in cycle)
-    ]
-    assert cycles == []
+    assert _cycles(graph) == []
 
 
 def test_the_cycle_finder_finds_a_cycle():

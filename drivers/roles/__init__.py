@@ -9,8 +9,16 @@ from .dicing_saw import DicingSaw
 from .grinder import Grinder
 from .laminator import Laminator
 from .laser import Laser
-from .oven import Oven
+from .lithography import Lithography
 from .plasma_cleaner import PlasmaCleaner
 from .wire_bonder import WireBonder
 
-__all__ = ["DicingSaw", "Grinder", "Laminator", "Laser", "Oven", "PlasmaCleaner", "WireBonder"]
+__all__ = [
+    "DicingSaw",
+    "Grinder",
+    "Laminator",
+    "Laser",
+    "Lithography",
+    "PlasmaCleaner",
+    "WireBonder",
+]

@@ -9,9 +9,20 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from dataclasses import dataclass
-from enum import IntEnum, StrEnum
+from enum import StrEnum
 
-from ..equipment import Equipment
+from .batch_chamber import BatchChamber, ChamberState, LastResult
+
+__all__ = [
+    "ChamberState",
+    "CleanResult",
+    "Gas",
+    "LastResult",
+    "PlasmaCleaner",
+    "PlasmaRecipe",
+    "PlasmaStatus",
+    "PlasmaStep",
+]
 
 
 class Gas(StrEnum):
@@ -20,26 +31,6 @@ class Gas(StrEnum):
     O2 = "O2"
     AR = "Ar"
     FORMING_GAS = "forming-gas"  # H2 4-10 % in Ar: a reducing plasma
-
-
-class ChamberState(IntEnum):
-    """Where the chamber is in its pump/process/vent cycle."""
-
-    VENTED = 0
-    PUMPING = 1
-    EVACUATED = 2
-    PROCESSING = 3
-    VENTING = 4
-    FAULT = 5
-
-
-class LastResult(IntEnum):
-    """How the last chamber run ended."""
-
-    NONE = 0
-    COMPLETED = 1
-    ABORTED = 2
-    FAULTED = 3
 
 
 @dataclass(frozen=True)
@@ -89,71 +80,14 @@ class CleanResult:
     steps: int
 
 
-#: How long a recovery waits for a chamber that is venting (after a reset) to be vented.
-RECOVERY_VENT_S = 300.0
-
-
-class PlasmaCleaner(Equipment):
+class PlasmaCleaner(BatchChamber):
     """A batch plasma chamber with wafer slots, a door, a pump and an RF generator."""
 
     role = "plasma_cleaner"
 
-    async def _unload_everything(self) -> None:
-        """Vented, door open, every slot empty (the wafers go back to the carrier). A chamber
-        still venting after a reset is waited for, at most `RECOVERY_VENT_S` of process time;
-        one that faults meanwhile ends the recovery with its alarm."""
-        status = await self.request_status()
-        if status.chamber in (ChamberState.EVACUATED, ChamberState.PUMPING):
-            await self.vent()
-
-        async def vented() -> PlasmaStatus | None:
-            nonlocal status
-            status = await self.request_status()
-            if status.chamber is ChamberState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error("recover")
-            return status if status.chamber is ChamberState.VENTED else None
-
-        status = await self.wait_until(
-            "recover", vented, RECOVERY_VENT_S, lambda: f"chamber still {status.chamber.name}"
-        )
-        if status.door_closed:
-            await self.open_door()
-        for wafer_id in await self.request_slots():
-            if wafer_id is not None:
-                await self.unload(wafer_id)
-
     @abstractmethod
     async def request_status(self) -> PlasmaStatus:
         """A snapshot of pressure, RF, gas and the chamber cycle."""
-
-    @abstractmethod
-    async def request_slots(self) -> list[str | None]:
-        """The wafer id in each slot (None for an empty slot)."""
-
-    @abstractmethod
-    async def open_door(self) -> None:
-        """Open the chamber door; the chamber must be vented."""
-
-    @abstractmethod
-    async def close_door(self) -> None:
-        """Close the chamber door."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str, slot: int | None = None) -> int:
-        """Place a wafer in a slot (the first free one unless given); returns the slot."""
-
-    @abstractmethod
-    async def unload(self, wafer_id: str) -> None:
-        """Take a wafer out of its slot."""
-
-    @abstractmethod
-    async def pump_down(self) -> None:
-        """Evacuate the closed chamber to base pressure."""
-
-    @abstractmethod
-    async def vent(self) -> None:
-        """Bring the chamber back to atmosphere."""
 
     @abstractmethod
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:

@@ -6,7 +6,7 @@ See docs/engine.md (users) and docs/sequences.md (writing a sequence).
 
 from .claim_check import Condition, ConditionResult
 from .control import RunState
-from .engine import ConfirmFn, Engine, RunSpec
+from .engine import Engine, RunSpec
 from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
 from .events import Event, Observer
 from .launch import RunRequest, is_live, open_resume, open_run, prepare
@@ -22,6 +22,7 @@ from .method import (
 )
 from .progress import JsonLines, LiveView, PlainLog
 from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
+from .recorder import ConfirmFn
 from .records import RunStore, default_db_path
 from .report import before_after, run_report
 from .wafer import Batch, Wafer

@@ -3,9 +3,12 @@
 Wafers arriving at the same batch stage gather in a forming batch; it closes when it is full,
 when no other live wafer of the lot can still arrive at that stage, or when its timeout (from
 its first arrival, in process time) runs out. The first wafer leads: it takes the whole tool,
-runs the body once and hands the outcome to every member. On resume, wafers cut off inside a
+runs the batch once and hands the outcome to every member. On resume, wafers cut off inside a
 batch only batch with wafers that completed the same irreversible steps of it (their
 "signature"), so no irreversible step is ever repeated on a wafer in a mixed batch.
+
+The batcher knows its members only by their id (`Member`); what a batch does, and how it is
+recorded, is the leader's `lead` function (see `wafer.py`).
 """
 
 from __future__ import annotations
@@ -14,26 +17,36 @@ import asyncio
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Generic, Protocol, TypeVar
 
-from packline.clock import ClockTimeout, wait_for
+from packline.clock import Clock, ClockTimeout, wait_for
 
 from .errors import RunTerminated, StepFailed
-from .tools import Waiter
-from .wafer import Batch, Wafer
+from .tools import Tool, ToolPool, Waiter
 
-if TYPE_CHECKING:
-    from .engine import Engine
+
+class Member(Protocol):
+    """What the batcher needs of a wafer: its id."""
+
+    @property
+    def id(self) -> str: ...
+
+
+M = TypeVar("M", bound=Member)
+T = TypeVar("T")
+
+#: The leader's part: run the batch (members, the whole tool, the batch id); its result is
+#: every member's.
+Lead = Callable[[list[M], Tool, str], Awaitable[T]]
 
 
 @dataclass(eq=False)
-class _Forming:
+class _Forming(Generic[M]):
     key: str
     role: str
     signature: frozenset[str]
-    replay: bool
     size: int
-    members: list[Wafer] = field(default_factory=list)
+    members: list[M] = field(default_factory=list)
     closed: asyncio.Future[None] = field(
         default_factory=lambda: asyncio.get_running_loop().create_future()
     )
@@ -46,115 +59,102 @@ class _Forming:
 class Batcher:
     """The forming batches of a run."""
 
-    def __init__(self, engine: Engine) -> None:
-        self._engine = engine
-        self._forming: dict[tuple[str, frozenset[str]], _Forming] = {}
+    def __init__(
+        self,
+        clock: Clock,
+        pool: ToolPool,
+        session: int,
+        *,
+        tool_wait_timeout_s: float,
+        stage_timeout_s: float,
+    ) -> None:
+        self._clock = clock
+        self._pool = pool
+        self._session = session
+        self._tool_wait_timeout_s = tool_wait_timeout_s
+        self._stage_timeout_s = stage_timeout_s
+        self._forming: dict[tuple[str, frozenset[str]], _Forming[Any]] = {}
         self._arrived: dict[str, set[str]] = {}
+        self._live: set[str] = set()
         self._numbers = itertools.count(1)
+
+    def expect(self, wafer_id: str) -> None:
+        """A live wafer of the lot: a forming batch may still wait for it."""
+        self._live.add(wafer_id)
+
+    def wafer_done(self, wafer_id: str) -> None:
+        """A wafer's script ended: no batch waits for it any longer."""
+        self._live.discard(wafer_id)
+        self.recheck()
+
+    def pass_by(self, wafer_id: str, key: str) -> None:
+        """A wafer passes batch stage `key` without joining (it completed it before)."""
+        self._arrived.setdefault(key, set()).add(wafer_id)
+        self.recheck()
 
     async def join(
         self,
-        wafer: Wafer,
+        member: M,
+        key: str,
         role: str,
-        body: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
+        lead: Lead[M, T],
+        *,
+        signature: frozenset[str],
         timeout_s: float,
         size: int | None,
-    ) -> Any:
-        engine = self._engine
-        key = wafer._key(f"batch {role}")
-        self._arrived.setdefault(key, set()).add(wafer.id)
-        if engine.plan.status(wafer.id, key) == "completed":
-            engine.record_skipped(
-                [
-                    {
-                        "wafer_id": wafer.id,
-                        "key": key,
-                        "name": f"batch {role}",
-                        "kind": "batch",
-                        "claims": (),
-                        "tool": None,
-                        "irreversible": 0,
-                        "stage": None,
-                        "batch": None,
-                    }
-                ]
-            )
-            self.recheck()
-            return None
-        replay = engine.plan.cut_off_stage(wafer.id, key)
-        signature = engine.plan.done_in_stage(wafer.id, key) if replay else frozenset()
+    ) -> T:
+        """Join the forming batch of stage `key` (and `signature`) on a tool of `role`; the
+        first member leads it with `lead`; every member gets its result or its failure."""
+        self._arrived.setdefault(key, set()).add(member.id)
         forming = self._forming.get((key, signature))
         if forming is None:
-            capacity = max(tool.capacity for tool in engine.pool.candidates(role))
-            forming = _Forming(
-                key,
-                role,
-                signature,
-                replay,
-                size or capacity,
-            )
+            capacity = max(tool.capacity for tool in self._pool.candidates(role))
+            forming = _Forming(key, role, signature, size or capacity)
             self._forming[(key, signature)] = forming
-        forming.members.append(wafer)
+        forming.members.append(member)
         self.recheck()
-        if forming.members[0] is not wafer:
-            return await self._follow(forming)
+        if forming.members[0] is not member:
+            outcome: T = await self._follow(forming)
+            return outcome
         try:
-            await wait_for(engine.clock, asyncio.shield(forming.closed), timeout_s, "batch forming")
+            await wait_for(self._clock, asyncio.shield(forming.closed), timeout_s, "batch forming")
         except ClockTimeout:
             self._close(forming)
         except BaseException as error:
             self._finish(forming, error)
             raise
-        return await self._lead(forming, body, args, kwargs)
+        return await self._lead(forming, lead)
 
-    async def _follow(self, forming: _Forming) -> Any:
+    async def _follow(self, forming: _Forming[Any]) -> Any:
         try:
             return await wait_for(
-                self._engine.clock,
+                self._clock,
                 asyncio.shield(forming.done),
-                self._engine.stage_timeout_s,
+                self._stage_timeout_s,
                 f"batch {forming.key} to finish",
             )
         except (StepFailed, RunTerminated) as error:
             raise type(error)(*error.args) from None  # each member its own exception
 
-    async def _lead(
-        self,
-        forming: _Forming,
-        body: Callable[..., Awaitable[Any]],
-        args: tuple[Any, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        engine = self._engine
+    async def _lead(self, forming: _Forming[M], lead: Lead[M, T]) -> T:
         try:
             assert forming.ticket is not None
-            tool = await engine.pool.wait(forming.ticket, timeout_s=engine.tool_wait_timeout_s)
+            tool = await self._pool.wait(forming.ticket, timeout_s=self._tool_wait_timeout_s)
             try:
-                batch_id = f"b{next(self._numbers)}-s{engine.session}"
-                batch = Batch(engine, batch_id, forming.members, tool)
-                engine.emit(
-                    "batch-formed",
-                    tool=tool.name,
-                    message=f"{batch_id}: {', '.join(batch.wafer_ids)}",
-                )
-                async with engine.stage_records(
-                    forming.members, forming.key, tool, forming.replay, batch=batch_id
-                ):
-                    result = await body(batch, *args, **kwargs)
+                batch_id = f"b{next(self._numbers)}-s{self._session}"
+                result = await lead(forming.members, tool, batch_id)
             finally:
-                engine.pool.release(tool, whole=True)
+                self._pool.release(tool, whole=True)
         except BaseException as error:
             self._finish(forming, error)
             raise
         forming.done.set_result(result)
         return result
 
-    def _finish(self, forming: _Forming, error: BaseException) -> None:
+    def _finish(self, forming: _Forming[Any], error: BaseException) -> None:
         self._forming.pop((forming.key, forming.signature), None)
         if forming.ticket is not None:
-            self._engine.pool.cancel(forming.ticket)
+            self._pool.cancel(forming.ticket)
         for future in (forming.closed, forming.done):
             if not future.done():
                 if isinstance(error, Exception):
@@ -163,17 +163,16 @@ class Batcher:
                     future.set_exception(RunTerminated("the run was aborted"))
                 future.exception()  # retrieved here; followers re-raise their own copy
 
-    def _close(self, forming: _Forming) -> None:
+    def _close(self, forming: _Forming[Any]) -> None:
         self._forming.pop((forming.key, forming.signature), None)
         if not forming.closed.done():
-            forming.ticket = self._engine.pool.request(forming.role, whole=True)
+            forming.ticket = self._pool.request(forming.role, whole=True)
             forming.closed.set_result(None)
 
     def recheck(self) -> None:
         """Close every forming batch that is full or that no live wafer can still join."""
-        live = self._engine.live_wafers
         for forming in list(self._forming.values()):
-            waiting_for = live - self._arrived.get(forming.key, set())
+            waiting_for = self._live - self._arrived.get(forming.key, set())
             if len(forming.members) >= forming.size or not waiting_for:
                 self._close(forming)
 

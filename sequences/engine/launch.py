@@ -16,6 +16,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,13 +29,14 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, load_station, parse_station
 
-from .engine import ConfirmFn, Engine, RunSpec
+from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
 from .liveness import driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
 from .plan import Plan
 from .recipe import Recipe, load_recipe, parse_recipe
+from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore
 
 MAX_LOT = 999
@@ -217,7 +219,8 @@ async def open_run(
     wafer_ids = prepared.wafer_ids or lot_wafer_ids(
         run_id, prepared.lot, own_line=prepared.station is None
     )
-    spec_args = dict(
+    spec = partial(
+        RunSpec,
         run_id=run_id,
         method=prepared.method,
         recipe=prepared.recipe,
@@ -231,12 +234,12 @@ async def open_run(
         confirm=confirm,
     )
     if prepared.station is not None:
-        yield Engine(RunSpec(station=prepared.station, clock=WallClock(), **spec_args))
+        yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
     clock = VirtualClock()
     line = (line_factory or _default_line)(clock, prepared.method)
     async with line:
-        yield Engine(RunSpec(station=line.station, clock=clock, twin=line.twin, **spec_args))
+        yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
 
 
 def _default_line(clock: VirtualClock, method: Method) -> SimulatedLine:
@@ -314,7 +317,8 @@ async def open_resume(
         [run["started_t"], run["stopped_t"] or 0.0]
         + [s["stopped_t"] or s["started_t"] for s in steps]
     )
-    spec_args = dict(
+    spec = partial(
+        RunSpec,
         run_id=run_id,
         method=method,
         recipe=recipe,
@@ -350,7 +354,7 @@ async def open_resume(
         if station_path is not None:
             check_same_tools(method, run, station, station_path)
             check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
-        yield Engine(RunSpec(station=station, clock=WallClock(), **spec_args))
+        yield Engine(spec(station=station, clock=WallClock()))
         return
     clock = VirtualClock()
     line = (line_factory or _default_line)(clock, method)
@@ -359,4 +363,4 @@ async def open_resume(
             restore(line.twin.get(wafer_id), data)
             # the recovery unloads cut-off wafers; a replayed stage loads them again
             line.twin.allow_rework(wafer_id)
-        yield Engine(RunSpec(station=line.station, clock=clock, twin=line.twin, **spec_args))
+        yield Engine(spec(station=line.station, clock=clock, twin=line.twin))

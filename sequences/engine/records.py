@@ -157,14 +157,14 @@ class RunStore:
             ).fetchone()
             if row is None:
                 raise BadInput(f"run database {self.path} holds no runs")
-            return row["id"]
+            return str(row["id"])
         rows = self._db.execute(
             "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ?", (ref, ref)
         ).fetchall()
         if len(rows) != 1:
             what = "no run" if not rows else f"{len(rows)} runs"
             raise BadInput(f"run {ref!r}: {what} with that id in {self.path} (see `packline runs`)")
-        return rows[0]["id"]
+        return str(rows[0]["id"])
 
     def run(self, run_id: str) -> dict[str, Any]:
         return dict(self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())

@@ -55,10 +55,14 @@ class Waiter:
 class ToolPool:
     """The run's tools, by name and by role."""
 
-    def __init__(self, clock: Clock, tools: list[Tool]) -> None:
+    def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self.tools = {tool.name: tool for tool in tools}
+        self.tools: dict[str, Tool] = {}
         self._waiters: list[Waiter] = []
+
+    def add(self, tool: Tool) -> None:
+        """Make a connected tool available to the run's requests."""
+        self.tools[tool.name] = tool
 
     def candidates(self, tool_or_role: str) -> list[Tool]:
         """The tools a request names: the tool of that name, else every tool of that role."""

@@ -3,7 +3,7 @@
 A script is plain async Python::
 
     async def clean(wafer: Wafer, recipe: MyRecipe) -> None:
-        async with wafer.use("grinder") as grinder:
+        async with wafer.use(Grinder) as grinder:
             await wafer.step("load", grinder.load, wafer.id)
             await wafer.step("grind", grinder.grind, recipe.target_um, claims=("000:f",))
             wafer.measure("thickness", await grinder.request_thickness(), "um", low=40, high=60)
@@ -11,41 +11,54 @@ A script is plain async Python::
 Every `step` is a checkpoint: recorded as running before its coroutine starts and as
 completed (with the wafer's twin in a dry run) after it ends; on resume a completed step is
 skipped. Steps pass the run's pause/terminate boundary before they start.
+
+A tool is asked for by its role's interface (`wafer.use(Grinder)` holds a grinder and is typed
+as one), by a role name or by a station tool name (typed as `Equipment`). A wafer reaches its
+run only through its `RunContext` (`context.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Concatenate, Generic, TypeVar, overload
 
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import ToolAlarm
 
+from .context import RunContext
 from .errors import RunTerminated, StepError, StepFailed
 from .plan import CUT_OFF
+from .recorder import StepRecorder
 from .stage import Stage
 from .tools import Tool
 
-if TYPE_CHECKING:
-    from .engine import Engine
-
 T = TypeVar("T")
+E = TypeVar("E", bound=Equipment)
+#: A role interface (`Laminator`): a class, annotated as what builds an `E` because mypy
+#: refuses an abstract class where `type[E]` is expected.
+Role = Callable[..., E]
 
 
 class Wafer:
     """One wafer (or panel) of the lot, as its sequence script sees it."""
 
-    def __init__(self, engine: Engine, wafer_id: str, position: int) -> None:
+    def __init__(self, run: RunContext, wafer_id: str, position: int) -> None:
         self.id = wafer_id
         self.position = position
-        self._engine = engine
+        self._run = run
         self._occurrences: dict[str, int] = {}
         self._stage: Stage | None = None
         self._step_id: int | None = None
 
     def __repr__(self) -> str:
         return f"<Wafer {self.id}>"
+
+    @property
+    def step_id(self) -> int | None:
+        """The record of the step the wafer is in now (its measurements are filed under it)."""
+        return self._step_id
 
     def _key(self, name: str) -> str:
         """The checkpoint key of the next step called `name`: its name and occurrence."""
@@ -72,7 +85,7 @@ class Wafer:
         the step is skipped on resume because it completed before.
         """
         return await execute_step(
-            self._engine,
+            self._run,
             [self],
             name,
             action,
@@ -84,42 +97,116 @@ class Wafer:
             stage=self._stage,
         )
 
+    @overload
+    def use(self, tool: Role[E]) -> AbstractAsyncContextManager[E]: ...
+
+    @overload
+    def use(self, tool: str) -> AbstractAsyncContextManager[Equipment]: ...
+
+    def use(self, tool: Role[Equipment] | str) -> AbstractAsyncContextManager[Equipment]:
+        """Hold one unit of a tool for the steps inside: any tool of a role, given by its
+        interface (`Laminator`, and the driver is typed as one) or its name (`"laminator"`),
+        or the station tool of that name."""
+        return self._hold(tool)
+
     @asynccontextmanager
-    async def use(self, tool_or_role: str) -> AsyncIterator[Equipment]:
-        """Hold one unit of a tool (by name, or any tool of a role) for the steps inside."""
-        engine = self._engine
-        key = self._key(f"use {tool_or_role}")
-        replay = engine.plan.status(self.id, key) in CUT_OFF
-        tool = await engine.pool.acquire(
-            tool_or_role, whole=False, timeout_s=engine.tool_wait_timeout_s
-        )
+    async def _hold(self, tool_or_role: Role[Equipment] | str) -> AsyncIterator[Equipment]:
+        run = self._run
+        name = _request_name(run, tool_or_role)
+        key = self._key(f"use {name}")
+        replay = run.plan.status(self.id, key) in CUT_OFF
+        pool = run.keeper.pool
+        tool = await pool.acquire(name, whole=False, timeout_s=run.tool_wait_timeout_s)
         try:
-            async with engine.stage_records([self], key, tool, replay, batch=None):
+            async with _stage(run, [self], key, tool, replay, batch=None):
                 yield tool.driver
         finally:
-            engine.pool.release(tool, whole=False)
+            pool.release(tool, whole=False)
 
+    @overload
+    async def batch(
+        self,
+        role: Role[E],
+        body: Callable[Concatenate[Batch[E], ...], Awaitable[T]],
+        *args: Any,
+        timeout_s: float,
+        size: int | None = None,
+        **kwargs: Any,
+    ) -> T | None: ...
+
+    @overload
     async def batch(
         self,
         role: str,
-        body: Callable[..., Awaitable[T]],
+        body: Callable[Concatenate[Batch[Any], ...], Awaitable[T]],
+        *args: Any,
+        timeout_s: float,
+        size: int | None = None,
+        **kwargs: Any,
+    ) -> T | None: ...
+
+    async def batch(
+        self,
+        role: Role[Equipment] | str,
+        body: Callable[Concatenate[Batch[Any], ...], Awaitable[T]],
         *args: Any,
         timeout_s: float,
         size: int | None = None,
         **kwargs: Any,
     ) -> T | None:
-        """Join a batch on a tool of `role` and run `body(batch, *args, **kwargs)` once for it.
+        """Join a batch on a tool of `role` (its interface, or its name) and run
+        `body(batch, *args, **kwargs)` once for it.
 
         The batch closes when it has `size` wafers (default: the tool's capacity), when no
         other live wafer of the lot can still join it, or `timeout_s` of process time after
         its first wafer arrived (TestStand's batch synchronisation). The body runs in the
-        first wafer's task; every member gets its result or its failure.
+        first wafer's task; every member gets its result or its failure. Returns None when
+        the batch is skipped on resume because the wafer completed it before.
         """
-        return await self._engine.batcher.join(self, role, body, args, kwargs, timeout_s, size)
+        run = self._run
+        name = _request_name(run, role)
+        key = self._key(f"batch {name}")
+        if run.plan.status(self.id, key) == "completed":
+            run.recorder.record_skipped(
+                [
+                    {
+                        "wafer_id": self.id,
+                        "key": key,
+                        "name": f"batch {name}",
+                        "kind": "batch",
+                        "claims": (),
+                        "tool": None,
+                        "irreversible": 0,
+                        "stage": None,
+                        "batch": None,
+                    }
+                ]
+            )
+            run.batcher.pass_by(self.id, key)
+            return None
+        replay = run.plan.cut_off_stage(self.id, key)
+
+        async def lead(members: list[Wafer], tool: Tool, batch_id: str) -> T:
+            batch: Batch[Any] = Batch(run, batch_id, members, tool)
+            run.recorder.events.emit(
+                "batch-formed", tool=tool.name, message=f"{batch_id}: {', '.join(batch.wafer_ids)}"
+            )
+            async with _stage(run, members, key, tool, replay, batch=batch_id):
+                return await body(batch, *args, **kwargs)
+
+        return await run.batcher.join(
+            self,
+            key,
+            name,
+            lead,
+            signature=run.plan.done_in_stage(self.id, key) if replay else frozenset(),
+            timeout_s=timeout_s,
+            size=size,
+        )
 
     async def confirm(self, prompt: str) -> None:
         """Ask the operator to confirm `prompt` (auto in a dry run); recorded either way."""
-        await self._engine.confirm([self], prompt)
+        await self._run.recorder.confirm([self], prompt)
 
     def measure(
         self,
@@ -132,27 +219,27 @@ class Wafer:
         source: str = "tool",
     ) -> float:
         """Record a measurement; raises `OutOfLimits` (the step fails) outside [low, high]."""
-        self._engine.measure([self], name, value, unit, low, high, source)
+        self._run.recorder.measure([self], name, value, unit, low, high, source)
         return value
 
     async def pause_point(self) -> None:
         """Let a long step pause or terminate here."""
-        await self._engine.control.pause_point()
+        await self._run.control.pause_point()
 
 
-class Batch:
+class Batch(Generic[E]):
     """Wafers sharing one tool run (a plasma chamber load, an oven load)."""
 
-    def __init__(self, engine: Engine, batch_id: str, wafers: list[Wafer], tool: Tool) -> None:
+    def __init__(self, run: RunContext, batch_id: str, wafers: list[Wafer], tool: Tool) -> None:
         self.id = batch_id
         self.wafers = wafers
-        self._engine = engine
+        self._run = run
         self._tool = tool
 
     @property
-    def tool(self) -> Any:
-        """The batch tool's driver (typed by the role the script asked for)."""
-        return self._tool.driver
+    def tool(self) -> E:
+        """The batch tool's driver (typed by the role interface the script asked for)."""
+        return self._tool.driver  # type: ignore[return-value]  # checked by _request_name
 
     @property
     def tool_name(self) -> str:
@@ -173,7 +260,7 @@ class Batch:
     ) -> T | None:
         """Run one action for the whole batch; it is recorded as a step of every member."""
         return await execute_step(
-            self._engine,
+            self._run,
             self.wafers,
             name,
             action,
@@ -186,7 +273,7 @@ class Batch:
         )
 
     async def confirm(self, prompt: str) -> None:
-        await self._engine.confirm(self.wafers, prompt)
+        await self._run.recorder.confirm(self.wafers, prompt)
 
     def measure(
         self,
@@ -199,15 +286,56 @@ class Batch:
         source: str = "tool",
     ) -> float:
         """Record a measurement that holds for every wafer of the batch."""
-        self._engine.measure(self.wafers, name, value, unit, low, high, source)
+        self._run.recorder.measure(self.wafers, name, value, unit, low, high, source)
         return value
 
     async def pause_point(self) -> None:
-        await self._engine.control.pause_point()
+        await self._run.control.pause_point()
+
+
+def _request_name(run: RunContext, tool: Role[Equipment] | str) -> str:
+    """The tool or role name a request asks for: a string as given; a role interface's role,
+    once every tool of it in the run is checked to be driven by that interface."""
+    if isinstance(tool, str):
+        return tool
+    role = getattr(tool, "role", None)
+    if not (isinstance(tool, type) and issubclass(tool, Equipment) and isinstance(role, str)):
+        raise TypeError(f"{tool!r} is not a role interface (an Equipment class with a role)")
+    for candidate in run.keeper.pool.candidates(role):
+        if not isinstance(candidate.driver, tool):
+            raise StepError(
+                f"tool {candidate.name} of role {role!r} is driven by "
+                f"{type(candidate.driver).__name__}, not a {tool.__name__}"
+            )
+    return role
+
+
+@asynccontextmanager
+async def _stage(
+    run: RunContext, wafers: list[Wafer], key: str, tool: Tool, replay: bool, batch: str | None
+) -> AsyncIterator[None]:
+    """A stage: the wafers (or a batch) hold `tool` for the steps inside. It is recorded like
+    a step; when it fails or stops, the tool is recovered (and an alarmed one put out of
+    service) before the failure goes on."""
+    stage = Stage(key, tool, replay, batch)
+    for wafer in wafers:
+        wafer._stage = stage
+    try:
+        async with run.recorder.stage([w.id for w in wafers], key, tool, batch):
+            yield
+    except asyncio.CancelledError:
+        raise
+    except BaseException as error:
+        await run.keeper.recover_after(tool, error)
+        raise
+    finally:
+        tool.step_id = None
+        for wafer in wafers:
+            wafer._stage = None
 
 
 async def execute_step(
-    engine: Engine,
+    run: RunContext,
     wafers: list[Wafer],
     name: str,
     action: Callable[..., Awaitable[T]],
@@ -220,10 +348,10 @@ async def execute_step(
     stage: Stage | None,
 ) -> T | None:
     """The checkpoint around one action: boundary, skip or record, run, record the outcome."""
-    await engine.boundary()
-    irreversible = name in engine.method.irreversible or repeatable is False
+    await run.boundary()
+    irreversible = name in run.irreversible or repeatable is False
     keys = [wafer._key(name) for wafer in wafers]
-    before = [engine.plan.status(wafer.id, key) for wafer, key in zip(wafers, keys, strict=True)]
+    before = [run.plan.status(wafer.id, key) for wafer, key in zip(wafers, keys, strict=True)]
     replay = stage is not None and stage.replay
     rows = [
         {
@@ -239,36 +367,46 @@ async def execute_step(
         }
         for wafer, key in zip(wafers, keys, strict=True)
     ]
+    recorder = run.recorder
     if all(status == "completed" for status in before) and (irreversible or not replay):
-        engine.record_skipped(rows)
+        recorder.record_skipped(rows)
         return None
     if irreversible and "completed" in before:
         raise StepError(
             f"batch mixes wafers that had irreversible step {name!r} with wafers that did not"
         )
-    step_ids = engine.start_steps(rows)
+    wafer_ids = [wafer.id for wafer in wafers]
+    step_ids = recorder.start_steps(rows)
     for wafer, step_id in zip(wafers, step_ids, strict=True):
         wafer._step_id = step_id
     if stage is not None:
         stage.tool.step_id = step_ids[0]
-    engine.control.step_started()
+    run.control.step_started()
     try:
         result = await action(*args, **kwargs)
     except BaseException as error:
-        engine.control.step_ended()
+        run.control.step_ended()
         failure = _failure(error)
-        engine.finish_steps(
-            wafers, step_ids, "failed" if failure else "interrupted", str(error) or repr(error)
-        )
+        status = "failed" if failure else "interrupted"
+        _finish(recorder, wafers, step_ids, status, str(error) or repr(error))
         if failure:
             if isinstance(error, ToolAlarm) and stage is not None:
-                engine.record_alarms(stage.tool, wafers, step_ids[0])
-            what = f"step {name!r} of {', '.join(w.id for w in wafers)}"
+                recorder.record_alarms(stage.tool, wafer_ids, step_ids[0])
+            what = f"step {name!r} of {', '.join(wafer_ids)}"
             raise StepFailed(f"{what} failed: {error}") from error
         raise
-    engine.control.step_ended()
-    engine.finish_steps(wafers, step_ids, "completed", None)
+    run.control.step_ended()
+    _finish(recorder, wafers, step_ids, "completed", None)
     return result
+
+
+def _finish(
+    recorder: StepRecorder, wafers: list[Wafer], step_ids: list[int], status: str, error: str | None
+) -> None:
+    """Record how a step ended; its wafers are in no step any more."""
+    recorder.finish_steps([w.id for w in wafers], step_ids, status, error)
+    for wafer in wafers:
+        wafer._step_id = None
 
 
 def _failure(error: BaseException) -> bool:

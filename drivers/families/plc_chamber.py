@@ -1,0 +1,187 @@
+"""A batch vacuum chamber on a PLC map: what the plasma cleaner and deposition drivers share.
+
+Both tools present the same chamber block on their Modbus PLC map (their pages): a chamber
+state code (`ChamberState`), a door (`DOOR_CLOSED`, commands `OPEN_DOOR`/`CLOSE_DOOR`), wafer
+slots (`SLOT_CAPACITY`, `SLOTS_OCCUPIED`, `SLOT_WAFER_ID` i; commands `LOAD_WAFER slot
+wafer_id`, `UNLOAD_WAFER slot`), `PUMP_DOWN`, `VENT`, `ABORT` as the safe state, and a run
+started by `START_RECIPE` whose end shows as `RECIPES_COMPLETED` counting on with
+`LAST_RESULT`. `PlcChamberDriver` drives that block once; each tool's driver adds its recipe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import ClassVar, Protocol, TypeVar
+
+from ..equipment import ToolState
+from ..errors import ToolAlarm
+from ..links.registers import registers_to_ascii
+from ..roles.batch_chamber import BatchChamber, ChamberState, LastResult
+from .modbus_plc import ModbusPlcDriver, field
+
+#: Tool states in which the chamber accepts door, load and unload commands.
+READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+
+
+class RunStatus(Protocol):
+    """The chamber status fields the shared waits read."""
+
+    @property
+    def chamber(self) -> ChamberState: ...
+
+    @property
+    def door_closed(self) -> bool: ...
+
+    @property
+    def recipes_completed(self) -> int: ...
+
+
+S = TypeVar("S", bound=RunStatus)
+
+
+class PlcChamberDriver(ModbusPlcDriver[S], BatchChamber):
+    """The door, slots, pump-down, vent, run wait and safe state of a PLC batch chamber."""
+
+    #: The most slots the map has room for (SLOT_WAFER_ID's repetitions).
+    max_slots: ClassVar[int]
+    #: Process-time allowances for the chamber cycle, beyond which a wait is a timeout.
+    pump_down_timeout_s: ClassVar[float] = 600.0
+    vent_timeout_s: ClassVar[float] = 300.0
+
+    async def request_slots(self) -> list[str | None]:
+        capacity, occupied = await self.link.read_holding_registers(
+            self.map.status_address(self.spec, "SLOT_CAPACITY"), 2
+        )
+        if not 1 <= capacity <= self.max_slots:
+            raise self._protocol_error(
+                "read slots", f"slot capacity {capacity} out of 1-{self.max_slots}"
+            )
+        first = self.map.status_address(self.spec, "SLOT_WAFER_ID")
+        size = self.map.status_address(self.spec, "SLOT_WAFER_ID", 1) - first
+        ids = await self.link.read_holding_registers(first, size * capacity)
+        slots: list[str | None] = []
+        for slot in range(capacity):
+            if not occupied >> slot & 1:
+                slots.append(None)
+                continue
+            try:
+                slots.append(registers_to_ascii(ids[slot * size : (slot + 1) * size]))
+            except ValueError as error:
+                raise self._protocol_error("read slots", f"slot {slot} id: {error}") from None
+        return slots
+
+    async def wait_chamber(self, action: str, target: ChamberState, timeout_s: float) -> S:
+        """Poll until the chamber reaches `target`; an alarm or a timeout ends the wait.
+
+        A pump that never gets there is stopped (`wait_until` aborts): the chamber vents.
+        """
+        status: S  # the latest, for the timeout message
+
+        async def poll() -> S | None:
+            nonlocal status
+            status = await self.traced_status()
+            if status.chamber is target:
+                return status
+            if status.chamber is ChamberState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            return None
+
+        return await self.wait_until(
+            action, poll, timeout_s, lambda: f"chamber still {status.chamber.name.lower()}"
+        )
+
+    async def wait_run(
+        self, action: str, before: int, timeout_s: float, still: Callable[[], str]
+    ) -> S:
+        """Poll a run started when RECIPES_COMPLETED read `before` to its end; a run that ends
+        other than completed is a `ToolAlarm`, an overrunning one is aborted."""
+
+        async def poll() -> S | None:
+            status = await self.traced_status()
+            if status.chamber is ChamberState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if status.recipes_completed != before and status.chamber is ChamberState.EVACUATED:
+                result = int(await self.read_status_value("LAST_RESULT"))
+                if result != LastResult.COMPLETED:
+                    raise ToolAlarm(
+                        self.name,
+                        self.address,
+                        action,
+                        [f"recipe ended {LastResult(result).name.lower()}"],
+                    )
+                return status
+            return None
+
+        return await self.wait_until(action, poll, timeout_s, still)
+
+    async def open_door(self) -> None:
+        self.require_state("open door", *READY_STATES)
+        await self.command("open door", "OPEN_DOOR")
+
+    async def close_door(self) -> None:
+        self.require_state("close door", *READY_STATES)
+        await self.command("close door", "CLOSE_DOOR")
+
+    async def load(self, wafer_id: str, slot: int | None = None) -> int:
+        action = f"load wafer {wafer_id}"
+        self.require_state(action, *READY_STATES)
+        self.check_wafer_id(wafer_id)
+        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
+        slots = await self.request_slots()
+        if wafer_id in slots:
+            raise ValueError(
+                f"{self.name}: wafer {wafer_id} is already in slot {slots.index(wafer_id)}"
+            )
+        if slot is None:
+            if None not in slots:
+                raise ValueError(f"{self.name}: all {len(slots)} slots are full, cannot {action}")
+            slot = slots.index(None)
+        elif not 0 <= slot < len(slots):
+            raise ValueError(f"{self.name}: slot {slot} does not exist (0-{len(slots) - 1})")
+        await self.command(action, "LOAD_WAFER", slot=slot, wafer_id=wafer_id)
+        return slot
+
+    async def unload(self, wafer_id: str) -> None:
+        action = f"unload wafer {wafer_id}"
+        self.require_state(action, *READY_STATES)
+        slots = await self.request_slots()
+        if wafer_id not in slots:
+            raise ValueError(f"{self.name}: wafer {wafer_id} is not in the chamber")
+        await self.command(action, "UNLOAD_WAFER", slot=slots.index(wafer_id))
+
+    async def pump_down(self) -> None:
+        async with self.operation("pump down"):
+            await self.require_interlocks(
+                "pump down", self.spec.command_by_name["PUMP_DOWN"].interlocks
+            )
+            await self.command("pump down", "PUMP_DOWN")
+            await self.wait_chamber("pump down", ChamberState.EVACUATED, self.pump_down_timeout_s)
+
+    async def vent(self) -> None:
+        async with self.operation("vent"):
+            await self.command("vent", "VENT")
+            await self.wait_chamber("vent", ChamberState.VENTED, self.vent_timeout_s)
+
+    def encode_steps(
+        self, action: str, steps: Sequence[Mapping[str, float | str]], stride: int
+    ) -> list[int]:
+        """The registers of a recipe's steps, each checked against the limits (`<action> step
+        <n>` names a refused one) and laid `stride` registers from the last, the unused ones
+        0 and the last step's cut short; nothing is sent here."""
+        registers: list[int] = []
+        fields: list[int] = []
+        for index, values in enumerate(steps):
+            fields = self.encode_fields(f"{action} step {index + 1}", values)
+            registers += fields + [0] * (stride - len(fields))
+        return registers[: len(registers) - stride + len(fields)]
+
+    def setpoint_address(self, name: str) -> int:
+        """The register of setpoint or parameter `name` (its first repetition)."""
+        return field(self.spec, name).address()
+
+    async def _command_safe_state(self) -> None:
+        """Energy off and gases closed (the ABORT command): a run ends aborted, a pump-down
+        vents."""
+        await self.write_abort()

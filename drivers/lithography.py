@@ -1,0 +1,268 @@
+"""Litho cell over an ASCII host link: the command set of `docs/protocols/lithography.md`.
+
+The wire contract (commands, ranges, alarms, interlocks, refusals) is the cell's spec,
+`specs/lithography.py`, and the family's rules are `families/ascii_host.py`; byte-level tests
+pin this driver to the page. This file keeps the cell's process logic: wafer transfer, and the
+four jobs (`COAT`, `BAKE`, `EXPOSE` after `RETICLE`, `DEVELOP`), each of which returns at once
+while the host polls `STAT?` until the cell is idle with its job counter advanced, or in fault,
+within an allowance computed from the job's own settings; then the film or the pattern is read
+back from the cell's metrology.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+from .equipment import ToolState
+from .errors import ProtocolError
+from .families.ascii_host import HostLinkDriver, parse_fields
+from .roles.lithography import (
+    CoatMaterial,
+    Feature,
+    Film,
+    FilmLayer,
+    Lithography,
+    PatternReport,
+    Reticle,
+    Tone,
+    TrackState,
+    TrackStatus,
+)
+from .specs.lithography import SPEC
+
+#: Tool states in which the cell takes a wafer transfer.
+TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
+
+#: Process-time allowances beyond which a job's wait is a timeout and the job is stopped:
+#: dispense, ramp and edge-bead removal around a spin; a hotplate ramping at 1 degC/s at
+#: least; a develop's rinse and dry; the stepper's alignment, and each shot at the dose
+#: from a lamp at the end of its life plus its step.
+COAT_ALLOWANCE_S = 120.0
+BAKE_RAMP_C_S = 1.0
+DEVELOP_ALLOWANCE_S = 120.0
+ALIGN_ALLOWANCE_S = 120.0
+WEAKEST_LAMP_MW_CM2 = 200.0
+STEP_ALLOWANCE_S = 1.0
+JOB_MARGIN_S = 60.0
+
+
+class AsciiLithography(HostLinkDriver, Lithography):
+    """Drives a litho cell whose host link implements the packline litho cell command set."""
+
+    spec = SPEC
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> TrackStatus:
+        action = "read status"
+        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        return TrackStatus(
+            state=self.choice_field(action, fields, "STATE", TrackState),
+            wafer_id=None if fields["WAFER"] == "-" else fields["WAFER"],
+            spin_rpm=self.integer_field(action, fields, "SPIN"),
+            hotplate_c=self.number_field(action, fields, "HOTPLATE"),
+            shots_done=self.integer_field(action, fields, "SHOT"),
+            shots_total=self.integer_field(action, fields, "SHOTS"),
+            remaining_s=self.number_field(action, fields, "LEFT"),
+            jobs_completed=self.integer_field(action, fields, "JOBS"),
+        )
+
+    async def request_film(self) -> Film | None:
+        action = "read film"
+        payload = await self.ask(action, "FILM?")
+        if payload == "NONE":
+            return None
+        keys = ("MAT", "TONE", "LAYER", "THICK", "SOLVENT", "E0", "DEVNOM", "DOSE", "DEVELOPED")
+        fields = parse_fields(self, action, payload, keys)
+        return Film(
+            material=self.choice_field(action, fields, "MAT", CoatMaterial),
+            tone=self.choice_field(action, fields, "TONE", Tone),
+            layer=self.choice_field(action, fields, "LAYER", FilmLayer),
+            thickness_um=self.number_field(action, fields, "THICK"),
+            residual_solvent_percent=self.number_field(action, fields, "SOLVENT"),
+            clearing_dose_mj_cm2=self.number_field(action, fields, "E0"),
+            nominal_develop_s=self.number_field(action, fields, "DEVNOM"),
+            dose_mj_cm2=self.number_field(action, fields, "DOSE"),
+            developed=self._flag(action, fields, "DEVELOPED"),
+        )
+
+    async def request_masks(self) -> tuple[str, ...]:
+        return tuple((await self.ask("read reticle library", "MASKS?")).split(","))
+
+    async def request_reticle(self) -> Reticle | None:
+        action = "read reticle"
+        payload = await self.ask(action, "RETICLE?")
+        if payload == "NONE":
+            return None
+        fields = parse_fields(self, action, payload, ("NAME", "FEATURE", "SIZE", "SPACE"))
+        return Reticle(
+            name=fields["NAME"],
+            feature=self.choice_field(action, fields, "FEATURE", Feature),
+            size_um=self.number_field(action, fields, "SIZE"),
+            space_um=self.number_field(action, fields, "SPACE"),
+        )
+
+    async def request_pattern(self) -> PatternReport | None:
+        action = "read pattern"
+        payload = await self.ask(action, "PATTERN?")
+        if payload == "NONE":
+            return None
+        keys = ("MASK", "SITES", "CLEARED", "DEPTH", "RESIDUAL", "CD", "BRIDGED", "CLOSED")
+        fields = parse_fields(self, action, payload, keys)
+        return PatternReport(
+            mask=fields["MASK"],
+            sites=self.integer_field(action, fields, "SITES"),
+            cleared=self.integer_field(action, fields, "CLEARED"),
+            depth_um=self.number_field(action, fields, "DEPTH"),
+            residual_um=self.number_field(action, fields, "RESIDUAL"),
+            cd_um=self.number_field(action, fields, "CD"),
+            bridged=self.integer_field(action, fields, "BRIDGED"),
+            closed=self.integer_field(action, fields, "CLOSED"),
+        )
+
+    def _flag(self, action: str, fields: Mapping[str, str], key: str) -> bool:
+        if fields[key] not in ("0", "1"):
+            raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r} not 0/1")
+        return fields[key] == "1"
+
+    # ----------------------------------------------------------------- wafer transfer
+
+    async def load(self, wafer_id: str) -> None:
+        action = f"load wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        await self.require_command_interlocks(action, "LOAD")
+        await self.do(action, f"LOAD {wafer_id}")
+
+    async def unload(self, wafer_id: str) -> None:
+        action = f"unload wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        await self.do(action, f"UNLOAD {wafer_id}")
+
+    # ----------------------------------------------------------------- the jobs
+
+    async def coat(
+        self,
+        material: CoatMaterial,
+        spin_rpm: int,
+        *,
+        spin_time_s: float = 30.0,
+        timeout_s: float | None = None,
+    ) -> Film:
+        action = f"coat {material.value}"
+        command = (
+            f"COAT {material.value} {self.setting(action, 'spin_rpm', spin_rpm)} "
+            f"{self.setting(action, 'spin_time_s', spin_time_s)}"
+        )
+        allowance = spin_time_s + COAT_ALLOWANCE_S + JOB_MARGIN_S
+        film = await self._run_job(action, "COAT", command, timeout_s or allowance)
+        self.record_reading("film_thickness", film.thickness_um, "um")
+        return film
+
+    async def bake(
+        self, temperature_c: float, time_s: float, *, timeout_s: float | None = None
+    ) -> Film:
+        action = "soft bake"
+        command = (
+            f"BAKE {self.setting(action, 'bake_temperature_c', temperature_c)} "
+            f"{self.setting(action, 'bake_time_s', time_s)}"
+        )
+        machine = SPEC.setpoint_by_name["bake_temperature_c"].machine_range
+        ramp_s = (machine.maximum - machine.minimum) / BAKE_RAMP_C_S
+        film = await self._run_job(
+            action, "BAKE", command, timeout_s or time_s + ramp_s + JOB_MARGIN_S
+        )
+        self.record_reading("film_thickness", film.thickness_um, "um")
+        self.record_reading("residual_solvent", film.residual_solvent_percent, "%")
+        return film
+
+    async def expose(
+        self, mask: str, dose_mj_cm2: float, *, timeout_s: float | None = None
+    ) -> Film:
+        action = f"expose through {mask}"
+        command = f"EXPOSE {self.setting(action, 'dose_mj_cm2', dose_mj_cm2)}"
+        if not mask or " " in mask:
+            raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space")
+        self.require_state(action, ToolState.IDLE, ToolState.ENGINEERING)
+        await self.do(action, f"RETICLE {mask}")
+        reticle = await self.request_reticle()
+        if reticle is None or reticle.name != mask:
+            raise ProtocolError(
+                self.name, self.address, action, f"cell reports reticle {reticle} after RETICLE"
+            )
+        per_shot_s = dose_mj_cm2 / WEAKEST_LAMP_MW_CM2 + STEP_ALLOWANCE_S
+        film = await self._run_job(
+            action,
+            "EXPOSE",
+            command,
+            timeout_s,
+            lambda shots: ALIGN_ALLOWANCE_S + shots * per_shot_s + JOB_MARGIN_S,
+        )
+        self.record_reading("dose", film.dose_mj_cm2, "mJ/cm2")
+        return film
+
+    async def develop(
+        self, tone: Tone, time_s: float, *, timeout_s: float | None = None
+    ) -> PatternReport:
+        action = f"develop {tone.value}"
+        command = f"DEVELOP {tone.value} {self.setting(action, 'develop_time_s', time_s)}"
+        allowance = time_s + DEVELOP_ALLOWANCE_S + JOB_MARGIN_S
+        await self._run_job(action, "DEVELOP", command, timeout_s or allowance)
+        pattern = await self.request_pattern()
+        if pattern is None:
+            raise ProtocolError(self.name, self.address, action, "no pattern after DEVELOP")
+        self.record_reading("openings_cleared", pattern.cleared, "sites")
+        self.record_reading("opening_cd", pattern.cd_um, "um")
+        self.record_reading("opening_residual", pattern.residual_um, "um")
+        self.record_reading("openings_bridged", pattern.bridged, "sites")
+        return pattern
+
+    async def _run_job(
+        self,
+        action: str,
+        word: str,
+        command: str,
+        timeout_s: float | None,
+        allowance_for_shots: Callable[[int], float] | None = None,
+    ) -> Film:
+        """Send a job's `command` (its interlocks checked first) and wait for its end, within
+        `timeout_s` or, when None, the allowance for the exposure's shot count; the film."""
+        async with self.operation(action):
+            await self.require_command_interlocks(action, word)
+            before = (await self.request_status()).jobs_completed
+            await self.do(action, command)
+            if timeout_s is None:
+                assert allowance_for_shots is not None
+                timeout_s = allowance_for_shots((await self.request_status()).shots_total)
+            await self._wait_job(action, before, timeout_s)
+            film = await self.request_film()
+        if film is None:
+            raise ProtocolError(self.name, self.address, action, f"no film after {word}")
+        return film
+
+    async def _wait_job(self, action: str, before: int, timeout_s: float) -> TrackStatus:
+        """Poll until the cell is idle with its job counter advanced; an alarm or the timeout
+        ends the wait (an overrunning job is stopped: `wait_until` aborts)."""
+        status: TrackStatus  # the latest, for the timeout message
+
+        async def poll() -> TrackStatus | None:
+            nonlocal status
+            status = await self.request_status()
+            self.record_reading("spin_speed", status.spin_rpm, "rpm")
+            self.record_reading("hotplate_temperature", status.hotplate_c, "degC")
+            if status.shots_total:
+                self.record_reading("shots_done", status.shots_done, "shots")
+            if status.state is TrackState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if status.state is TrackState.IDLE and status.jobs_completed != before:
+                return status
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            timeout_s,
+            lambda: f"still {status.state.value.lower()} ({status.remaining_s:g} s left)",
+        )

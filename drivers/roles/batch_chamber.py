@@ -1,0 +1,110 @@
+"""What every batch vacuum chamber does: a door, wafer slots, a pump and a vent.
+
+The plasma cleaner and the thin-film deposition tool each run a batch of wafers in one vacuum
+chamber behind a door: wafers are loaded into slots with the chamber vented and its door open,
+the chamber is pumped down, a recipe runs on every loaded wafer, and the chamber is vented to
+take them out. Their roles extend `BatchChamber` with their own process verbs and records.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from enum import IntEnum
+from typing import Protocol
+
+from ..equipment import Equipment
+
+
+class ChamberState(IntEnum):
+    """Where the chamber is in its pump/process/vent cycle."""
+
+    VENTED = 0
+    PUMPING = 1
+    EVACUATED = 2
+    PROCESSING = 3
+    VENTING = 4
+    FAULT = 5
+
+
+class LastResult(IntEnum):
+    """How the last chamber run ended."""
+
+    NONE = 0
+    COMPLETED = 1
+    ABORTED = 2
+    FAULTED = 3
+
+
+class ChamberStatus(Protocol):
+    """What every chamber's status snapshot tells: its cycle and its door."""
+
+    @property
+    def chamber(self) -> ChamberState: ...
+
+    @property
+    def door_closed(self) -> bool: ...
+
+
+#: How long a recovery waits for a chamber that is venting (after a reset) to be vented.
+RECOVERY_VENT_S = 300.0
+
+
+class BatchChamber(Equipment):
+    """A vacuum chamber with wafer slots behind a door, pumped down for a run and vented."""
+
+    async def _unload_everything(self) -> None:
+        """Vented, door open, every slot empty (the wafers go back to the carrier). A chamber
+        still venting after a reset is waited for, at most `RECOVERY_VENT_S` of process time;
+        one that faults meanwhile ends the recovery with its alarm."""
+        status = await self.request_status()
+        if status.chamber in (ChamberState.EVACUATED, ChamberState.PUMPING):
+            await self.vent()
+
+        async def vented() -> ChamberStatus | None:
+            nonlocal status
+            status = await self.request_status()
+            if status.chamber is ChamberState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error("recover")
+            return status if status.chamber is ChamberState.VENTED else None
+
+        status = await self.wait_until(
+            "recover", vented, RECOVERY_VENT_S, lambda: f"chamber still {status.chamber.name}"
+        )
+        if status.door_closed:
+            await self.open_door()
+        for wafer_id in await self.request_slots():
+            if wafer_id is not None:
+                await self.unload(wafer_id)
+
+    @abstractmethod
+    async def request_status(self) -> ChamberStatus:
+        """A snapshot of the chamber: its cycle, its door and what its process is doing."""
+
+    @abstractmethod
+    async def request_slots(self) -> list[str | None]:
+        """The wafer id in each slot (None for an empty slot)."""
+
+    @abstractmethod
+    async def open_door(self) -> None:
+        """Open the chamber door; the chamber must be vented."""
+
+    @abstractmethod
+    async def close_door(self) -> None:
+        """Close the chamber door."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str, slot: int | None = None) -> int:
+        """Place a wafer in a slot (the first free one unless given); returns the slot."""
+
+    @abstractmethod
+    async def unload(self, wafer_id: str) -> None:
+        """Take a wafer out of its slot."""
+
+    @abstractmethod
+    async def pump_down(self) -> None:
+        """Evacuate the closed chamber."""
+
+    @abstractmethod
+    async def vent(self) -> None:
+        """Bring the chamber back to atmosphere."""

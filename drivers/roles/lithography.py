@@ -1,0 +1,223 @@
+"""The lithography role: a coat/develop track linked inline with a wafer stepper (a litho cell).
+
+Used by the claimed methods to pattern a wafer: a resist mould over the seed metal for the
+wiring that plating thickens (001:8, 001:11), and the first opening process of a
+radiation-sensitive resin layer (002:1f with 002:3), where a dose below the clearing dose
+leaves concave portions with resin at their bottom for the second process to open.
+
+The cell coats a film from one of its dispense lines (a photoresist, or a radiation-sensitive
+resin that stays on the product as a permanent layer): the spin speed and the material's
+viscosity give its thickness. A soft bake drives the solvent off. The stepper exposes every die
+through a reticle of its library, which says which sites are opened, at a dose in mJ/cm²; the
+developer then dissolves what the tone says: the exposed film (positive) or the unexposed film
+(negative). What the develop leaves is measured by the cell's own metrology (opening depth and
+top width, film left at the bottom, bridged or closed openings). One wafer at a time.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+from ..equipment import Equipment
+
+
+class Tone(StrEnum):
+    """Which film the developer removes (the names are the protocol's)."""
+
+    POSITIVE = "POS"  # the exposed film; aqueous (TMAH) developer
+    NEGATIVE = "NEG"  # the unexposed film; the exposed film is cross-linked; solvent developer
+
+
+class FilmLayer(StrEnum):
+    """What a coated film is for (the names are the protocol's)."""
+
+    RESIST = "RESIST"  # a temporary mask, stripped after the etch or the plating
+    RESIN = "RESIN"  # a radiation-sensitive resin that stays as a layer of the package
+
+
+class CoatMaterial(StrEnum):
+    """The cell's dispense lines (the names are the protocol's; facts in `MATERIALS`)."""
+
+    PR_THIN = "PR-THIN"
+    PR_THICK = "PR-THICK"
+    NR_THICK = "NR-THICK"
+    PBO_P = "PBO-P"
+    PI_N = "PI-N"
+
+
+@dataclass(frozen=True)
+class MaterialFacts:
+    """What a process engineer knows of a dispense line's material."""
+
+    tone: Tone
+    layer: FilmLayer
+    viscosity_cp: float
+    doc: str
+
+
+#: The cell's materials: tone, purpose and viscosity (the material's data sheet, est).
+MATERIALS: dict[CoatMaterial, MaterialFacts] = {
+    CoatMaterial.PR_THIN: MaterialFacts(
+        Tone.POSITIVE, FilmLayer.RESIST, 30.0, "novolac resist for etch masks (1-3 um)"
+    ),
+    CoatMaterial.PR_THICK: MaterialFacts(
+        Tone.POSITIVE, FilmLayer.RESIST, 1500.0, "thick novolac resist, plating moulds (8-25 um)"
+    ),
+    CoatMaterial.NR_THICK: MaterialFacts(
+        Tone.NEGATIVE, FilmLayer.RESIST, 3000.0, "epoxy negative resist, plating moulds (15-40 um)"
+    ),
+    CoatMaterial.PBO_P: MaterialFacts(
+        Tone.POSITIVE, FilmLayer.RESIN, 1000.0, "positive photosensitive polybenzoxazole resin"
+    ),
+    CoatMaterial.PI_N: MaterialFacts(
+        Tone.NEGATIVE, FilmLayer.RESIN, 2000.0, "negative photosensitive polyimide resin"
+    ),
+}
+
+
+class TrackState(StrEnum):
+    """What the cell is doing (the names are the protocol's)."""
+
+    IDLE = "IDLE"
+    COATING = "COATING"
+    BAKING = "BAKING"
+    EXPOSING = "EXPOSING"
+    DEVELOPING = "DEVELOPING"
+    FAULT = "FAULT"
+
+
+class Feature(StrEnum):
+    """The shape a reticle opens at each of its sites."""
+
+    HOLE = "HOLE"  # a round opening, `size_um` across (a via, a concave portion, a land)
+    LINE = "LINE"  # a trace `size_um` wide (a wiring pattern)
+
+
+@dataclass(frozen=True)
+class TrackStatus:
+    """One snapshot of the cell; `shots_done` / `shots_total` is an exposure's progress."""
+
+    state: TrackState
+    wafer_id: str | None
+    spin_rpm: int
+    hotplate_c: float
+    shots_done: int
+    shots_total: int
+    remaining_s: float
+    jobs_completed: int
+
+
+@dataclass(frozen=True)
+class Film:
+    """The film on the loaded wafer, as the cell's thickness gauge and log know it."""
+
+    material: CoatMaterial
+    tone: Tone
+    layer: FilmLayer
+    thickness_um: float  # mean over the wafer, outside the openings
+    residual_solvent_percent: float
+    clearing_dose_mj_cm2: float  # E0: the dose that clears this film in its nominal develop
+    nominal_develop_s: float
+    dose_mj_cm2: float  # 0 before an exposure
+    developed: bool
+
+
+@dataclass(frozen=True)
+class Reticle:
+    """A mask of the stepper's library: which sites it opens, and the feature at each."""
+
+    name: str
+    feature: Feature
+    size_um: float  # hole diameter or line width on the reticle (1x)
+    space_um: float  # to the neighbouring feature: less wall than this and they bridge
+
+
+@dataclass(frozen=True)
+class PatternReport:
+    """What a develop left, as the cell's metrology measures it over the reticle's sites."""
+
+    mask: str
+    sites: int  # sites the reticle opens
+    cleared: int  # openings down to the layer below
+    depth_um: float  # mean opening depth
+    residual_um: float  # most film left at the bottom of an opening
+    cd_um: float  # mean top width of the openings that opened
+    bridged: int  # openings merged with a neighbour (the wall between them gone)
+    closed: int  # openings that did not open at all
+
+    @property
+    def all_cleared(self) -> bool:
+        return self.cleared == self.sites and self.bridged == 0
+
+
+class Lithography(Equipment):
+    """A litho cell: coat, bake and develop modules of a track, and an inline stepper."""
+
+    role = "lithography"
+
+    async def _unload_everything(self) -> None:
+        wafer_id = (await self.request_status()).wafer_id
+        if wafer_id is not None:
+            await self.unload(wafer_id)
+
+    @abstractmethod
+    async def request_status(self) -> TrackStatus:
+        """State, loaded wafer, spin speed, hotplate, exposure progress, jobs completed."""
+
+    @abstractmethod
+    async def request_film(self) -> Film | None:
+        """The film on the loaded wafer (None: bare, or nothing loaded)."""
+
+    @abstractmethod
+    async def request_masks(self) -> tuple[str, ...]:
+        """The names of the reticles in the stepper's library."""
+
+    @abstractmethod
+    async def request_reticle(self) -> Reticle | None:
+        """The reticle on the stage (None: none selected yet)."""
+
+    @abstractmethod
+    async def request_pattern(self) -> PatternReport | None:
+        """The metrology of the last develop on the loaded wafer (None: not developed)."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str) -> None:
+        """Take wafer `wafer_id` into the cell; it must be empty."""
+
+    @abstractmethod
+    async def unload(self, wafer_id: str) -> None:
+        """Return wafer `wafer_id` to its carrier; it must be the one loaded."""
+
+    @abstractmethod
+    async def coat(
+        self,
+        material: CoatMaterial,
+        spin_rpm: int,
+        *,
+        spin_time_s: float = 30.0,
+        timeout_s: float | None = None,
+    ) -> Film:
+        """Dispense `material` on the loaded wafer and spin it at `spin_rpm` for `spin_time_s`
+        (thickness from the speed and the material's viscosity); the film as measured."""
+
+    @abstractmethod
+    async def bake(
+        self, temperature_c: float, time_s: float, *, timeout_s: float | None = None
+    ) -> Film:
+        """Soft-bake the film on a hotplate: the solvent goes, the film shrinks a little."""
+
+    @abstractmethod
+    async def expose(
+        self, mask: str, dose_mj_cm2: float, *, timeout_s: float | None = None
+    ) -> Film:
+        """Put reticle `mask` on the stage and expose every die of the loaded wafer at
+        `dose_mj_cm2`; a lamp failure stops it with the dies exposed so far kept."""
+
+    @abstractmethod
+    async def develop(
+        self, tone: Tone, time_s: float, *, timeout_s: float | None = None
+    ) -> PatternReport:
+        """Develop with the `tone`'s developer for `time_s`, rinse and dry; the metrology of
+        what it left. The tone must be the film's: the wrong developer is refused."""

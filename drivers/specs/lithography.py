@@ -1,0 +1,279 @@
+"""The litho cell's contract on its ASCII host link (docs/protocols/lithography.md).
+
+Read by the driver (`drivers/lithography.py`), the simulated cell, the page's tables and the
+spec tests; the byte-level tests restate it on purpose, as the independent oracle. Every
+command word is a GEM remote command in waiting (its parameters named by the spec's setpoint
+and parameter names), every status key a status variable, every alarm code an alarm: the
+page's "SECS/GEM" section says how a GEM binding of this spec maps them.
+"""
+
+from __future__ import annotations
+
+from ..families.ascii_host import (
+    HostCommand,
+    HostInterlock,
+    HostLink,
+    HostParameter,
+    HostRefusal,
+    HostSetpoint,
+    HostStatus,
+)
+from ..roles.lithography import MATERIALS, Tone
+from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+
+#: Commands that start a job or change the set-up are taken only with the cell idle.
+SETUP = ("IDLE",)
+SPIN_INTERLOCKS = ("cover_closed", "cup_exhaust", "wafer_vacuum")
+BAKE_INTERLOCKS = ("cover_closed",)
+EXPOSE_INTERLOCKS = ("cover_closed", "wafer_vacuum", "lamp_ready")
+
+SPEC: ToolSpec[HostLink] = ToolSpec(
+    kind="lithography",
+    role="lithography",
+    family="ascii_host",
+    identity=ExpectedIdentity(vendor="packline", model="LC-1", firmware="1.0"),
+    doc="litho cell (coat/develop track with an inline i-line stepper) on a TCP host link",
+    setpoints=(
+        HostSetpoint(
+            name="spin_rpm",
+            unit="rpm",
+            machine_range=Range(100, 8000),
+            process_limit=Range(500, 6000),
+            integer=True,
+            placeholder="<rpm>",
+            label="spin speed",
+            wire_unit="rpm",
+            decimals=0,
+            doc="coat spin speed (est window)",
+        ),
+        HostSetpoint(
+            name="spin_time_s",
+            unit="s",
+            machine_range=Range(1, 300),
+            process_limit=Range(10, 120),
+            placeholder="<spin_s>",
+            label="spin time",
+            wire_unit="s",
+            doc="time at the spin speed (est window)",
+        ),
+        HostSetpoint(
+            name="bake_temperature_c",
+            unit="degC",
+            machine_range=Range(20, 250),
+            process_limit=Range(60, 150),
+            placeholder="<degC>",
+            label="hotplate temperature",
+            wire_unit="degC",
+            doc="soft-bake hotplate temperature (est window)",
+        ),
+        HostSetpoint(
+            name="bake_time_s",
+            unit="s",
+            machine_range=Range(1, 1800),
+            process_limit=Range(30, 600),
+            placeholder="<bake_s>",
+            label="bake time",
+            wire_unit="s",
+            doc="time on the hotplate once at temperature (est window)",
+        ),
+        HostSetpoint(
+            name="dose_mj_cm2",
+            unit="mJ/cm2",
+            machine_range=Range(1, 5000),
+            process_limit=Range(10, 3000),
+            placeholder="<mJ/cm2>",
+            label="dose",
+            wire_unit="mJ/cm2",
+            doc="exposure dose at the wafer, every die (est window)",
+        ),
+        HostSetpoint(
+            name="develop_time_s",
+            unit="s",
+            machine_range=Range(1, 900),
+            process_limit=Range(10, 300),
+            placeholder="<dev_s>",
+            label="develop time",
+            wire_unit="s",
+            doc="puddle time in the developer (est window)",
+        ),
+    ),
+    parameters=(
+        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        HostParameter(
+            name="material",
+            placeholder="<mat>",
+            doc="a dispense line: "
+            + ", ".join(
+                f"`{m.value}` ({f.tone.value}, {f.layer.value}, {f.viscosity_cp:g} cP)"
+                for m, f in MATERIALS.items()
+            ),
+        ),
+        HostParameter(name="mask", placeholder="<mask>", doc="a reticle of the library (`MASKS?`)"),
+        HostParameter(
+            name="tone", placeholder="<tone>", doc=" or ".join(f"`{t.value}`" for t in Tone)
+        ),
+    ),
+    status=(
+        HostStatus(
+            key="STATE",
+            name="state",
+            doc="`IDLE`, `COATING`, `BAKING`, `EXPOSING`, `DEVELOPING`, `FAULT`",
+        ),
+        HostStatus(key="WAFER", name="wafer_id", doc="wafer in the cell, `-` when none"),
+        HostStatus(
+            key="SPIN", name="spin_rpm", unit="rpm", trace="spin_speed", doc="spin chuck speed"
+        ),
+        HostStatus(
+            key="HOTPLATE",
+            name="hotplate_c",
+            unit="degC",
+            decimals=1,
+            trace="hotplate_temperature",
+            doc="hotplate temperature",
+        ),
+        HostStatus(
+            key="SHOT",
+            name="shots_done",
+            unit="shots",
+            trace="shots_done",
+            doc="dies exposed by the present (or last) exposure",
+        ),
+        HostStatus(key="SHOTS", name="shots_total", unit="shots", doc="dies of that exposure"),
+        HostStatus(
+            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the job"
+        ),
+        HostStatus(key="JOBS", name="jobs_completed", doc="jobs completed since power-up"),
+    ),
+    commands=(
+        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
+        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
+        HostCommand(
+            name="ILK?",
+            reply="OK COVER=<0/1> EXHAUST=<0/1> VACUUM=<0/1> LAMP=<0/1>",
+            doc="interlocks",
+        ),
+        HostCommand(
+            name="LOAD",
+            parameters=("wafer",),
+            allowed_in=SETUP,
+            interlocks=("cover_closed",),
+            query="STAT?",
+            doc="takes the wafer from the carrier onto the spin chuck (vacuum on)",
+        ),
+        HostCommand(
+            name="UNLOAD",
+            parameters=("wafer",),
+            allowed_in=("IDLE", "FAULT"),
+            query="STAT?",
+            doc="returns the loaded wafer to the carrier",
+        ),
+        HostCommand(
+            name="COAT",
+            parameters=("material", "spin_rpm", "spin_time_s"),
+            allowed_in=SETUP,
+            interlocks=SPIN_INTERLOCKS,
+            query="FILM?",
+            doc="dispenses, spins, removes the edge bead (not on resist, nor on an undeveloped "
+            "film)",
+        ),
+        HostCommand(
+            name="BAKE",
+            parameters=("bake_temperature_c", "bake_time_s"),
+            allowed_in=SETUP,
+            interlocks=BAKE_INTERLOCKS,
+            query="FILM?",
+            doc="soft-bakes the film on the hotplate (ramps to temperature first)",
+        ),
+        HostCommand(name="MASKS?", reply="OK <mask>[,<mask>…]", doc="the reticle library"),
+        HostCommand(
+            name="RETICLE",
+            parameters=("mask",),
+            allowed_in=SETUP,
+            query="RETICLE?",
+            doc="puts a reticle of the library on the stage",
+        ),
+        HostCommand(
+            name="RETICLE?",
+            reply="OK NONE | OK NAME=<mask> FEATURE=<HOLE/LINE> SIZE=<um> SPACE=<um>",
+            doc="the reticle on the stage",
+        ),
+        HostCommand(
+            name="EXPOSE",
+            parameters=("dose_mj_cm2",),
+            allowed_in=SETUP,
+            interlocks=EXPOSE_INTERLOCKS,
+            query="FILM?",
+            doc="aligns, then exposes every die through the reticle (an undeveloped film and "
+            "a reticle needed)",
+        ),
+        HostCommand(
+            name="DEVELOP",
+            parameters=("tone", "develop_time_s"),
+            allowed_in=SETUP,
+            interlocks=SPIN_INTERLOCKS,
+            query="PATTERN?",
+            doc="puddle-develops with the tone's developer, rinses, spins dry (an exposed film "
+            "of that tone needed)",
+        ),
+        HostCommand(
+            name="FILM?",
+            reply="OK NONE | OK MAT=<mat> TONE=<tone> LAYER=<layer> THICK=<um> …",
+            doc="the film on the loaded wafer",
+        ),
+        HostCommand(
+            name="PATTERN?",
+            reply="OK NONE | OK MASK=<mask> SITES=<n> CLEARED=<n> …",
+            doc="metrology of the last develop",
+        ),
+        HostCommand(
+            name="STOP",
+            doc="the safe state: ends a job, stops the spin, closes the shutter, hotplate "
+            "lift pins up",
+        ),
+        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+    ),
+    alarms=(
+        Alarm(code="DISPENSE_FAILED", text="no resist flow at the nozzle; the coat is scrapped"),
+        Alarm(code="LAMP_FAILURE", text="exposure lamp out; the dies exposed so far are kept"),
+        Alarm(code="COVER_OPENED", text="cover opened during a job"),
+        Alarm(code="EXHAUST_LOST", text="cup exhaust lost while spinning"),
+        Alarm(code="VACUUM_LOST", text="chuck vacuum lost: the wafer is no longer held"),
+    ),
+    interlocks=(
+        HostInterlock(key="COVER", name="cover_closed", doc="the cell's covers are shut"),
+        HostInterlock(key="EXHAUST", name="cup_exhaust", doc="the spin cup exhaust flows"),
+        HostInterlock(key="VACUUM", name="wafer_vacuum", doc="a wafer is on the chuck and held"),
+        HostInterlock(key="LAMP", name="lamp_ready", doc="the exposure lamp is lit and stable"),
+    ),
+    refusals=(
+        HostRefusal(
+            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+        ),
+        HostRefusal(
+            code=2,
+            name="BAD_ARGUMENT",
+            text="wrong number of arguments, not a number, a decimal for a whole number, "
+            "bad wafer id, unknown material, mask or tone",
+        ),
+        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
+        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
+        HostRefusal(
+            code=5,
+            name="WRONG_STATE",
+            text="not allowed while a job runs; a wafer already loaded; a wafer the cell "
+            "processed before (not a rework)",
+        ),
+        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+        HostRefusal(code=7, name="NO_WAFER", text="no wafer in the cell, or not the one named"),
+        HostRefusal(
+            code=8,
+            name="FILM_STATE",
+            text="the film does not allow it: `COAT` on an undeveloped film, `BAKE`/`EXPOSE` "
+            "without a film or on a developed one, `DEVELOP` before an exposure",
+        ),
+        HostRefusal(code=9, name="NO_RETICLE", text="`EXPOSE` with no reticle on the stage"),
+        HostRefusal(code=10, name="WRONG_TONE", text="`DEVELOP` with the other tone's developer"),
+    ),
+    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+)

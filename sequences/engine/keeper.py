@@ -1,0 +1,182 @@
+"""The run's tools from connect to close: identity, traces, recovery, service, shutdown.
+
+`ToolKeeper` connects every station tool the method needs (checking each one's identity
+against the run's records, `identity.py`, and filing its readings as traces under the step
+running on it), recovers a tool to its known safe, empty state before wafers move and after a
+stage on it fails, takes an alarmed tool out of service until an operator clears it, and
+aborts and closes every tool when the run ends. The tools it connected are its `pool`, which
+the wafers queue for (`tools.py`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+from packline.clock import Clock, wait_for
+from packline.drivers.equipment import Reading, ToolState
+from packline.drivers.errors import PacklineError, ToolAlarm
+from packline.station import Station
+
+from .control import RunControl, RunState
+from .identity import compare_identity, identity_row
+from .recorder import EventLog
+from .records import RunStore
+from .tools import Tool, ToolPool
+
+#: Process-time bound of one tool's recovery.
+RECOVER_TIMEOUT_S = 1800.0
+#: Wall-clock bound of each tool's abort and close when the run ends (they guard the wire).
+SHUTDOWN_TIMEOUT_S = 30.0
+
+
+class ToolKeeper:
+    """Connects, recovers, services and shuts down the tools of one session of a run."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        station: Station,
+        store: RunStore,
+        events: EventLog,
+        control: RunControl,
+        known_tools: dict[str, dict[str, Any]],
+    ) -> None:
+        self.pool = ToolPool(clock)
+        self._clock = clock
+        self._station = station
+        self._store = store
+        self._events = events
+        self._control = control
+        self._known_tools = known_tools
+
+    async def connect(self, roles: tuple[str, ...]) -> None:
+        """Connect every station tool of these roles; each one's identity is checked against
+        the run's records (a resumed run) and recorded, before anything is sent to it."""
+        for role in roles:
+            for name in self._station.tools_for_role(role):
+                driver = self._station.open_tool(name, self._clock)
+                tool = Tool(name, role, driver, self._station.tools[name].capacity)
+                self.pool.add(tool)
+                await driver.connect()
+                self._check_identity(tool, self._station.tools[name].driver)
+                driver.add_reading_listener(self._trace_listener(tool))
+
+    def _check_identity(self, tool: Tool, driver_name: str) -> None:
+        """Refuse a tool that is not the model the run drove under this name; record it, and
+        a new serial number as `tool-replaced` (see `identity.py`)."""
+        run_id, session = self._events.run_id, self._events.session
+        row = identity_row(run_id, session, tool, driver_name)
+        replaced = compare_identity(run_id, row, self._known_tools.get(tool.name))
+        if replaced is not None:
+            self._events.emit("tool-replaced", tool=tool.name, message=replaced)
+        self._store.add_rows("tools", [row])
+
+    def _trace_listener(self, tool: Tool) -> Callable[[Reading], None]:
+        def listen(reading: Reading) -> None:
+            self._store.add_trace(
+                self._events.run_id,
+                tool.name,
+                tool.step_id,
+                reading.name,
+                reading.value,
+                reading.unit,
+                self._events.t(),
+                time.time(),
+            )
+
+        return listen
+
+    async def prepare(self, *, resumed: bool) -> None:
+        """Before wafers move: a resumed run recovers every tool (a wafer may be left in it);
+        any run recovers a tool that reports an alarm."""
+        for tool in self.pool.tools.values():
+            if resumed or tool.driver.state is ToolState.FAULT:
+                await self.recover(tool)
+
+    async def recover(self, tool: Tool) -> None:
+        """Bring a tool to its known safe, empty state; out of service if that fails."""
+        work = tool.driver.recover()
+        # a recovery runs to its end like a step: a pause does not freeze it half done
+        self._control.step_started()
+        try:
+            await wait_for(self._clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}")
+        except (PacklineError, TimeoutError, ValueError) as error:
+            self.pool.put_out_of_service(tool, f"recovery failed: {error}")
+            self._events.emit(
+                "tool-out-of-service", tool=tool.name, message=f"{tool.name}: {error}"
+            )
+        else:
+            self._events.emit(
+                "tool-recovered", tool=tool.name, message=f"{tool.name} safe and empty"
+            )
+        finally:
+            self._control.step_ended()
+
+    async def recover_after(self, tool: Tool, error: BaseException) -> None:
+        """A stage on `tool` failed or stopped: recover it; if a tool alarm caused it, the
+        tool stays out of service until an operator clears it (`clear`)."""
+        await self.recover(tool)
+        alarm = _alarm_under(error)
+        if alarm is not None and tool.out_of_service is None:
+            reason = (
+                f"alarmed ({alarm}); clear it with `packline clear-tool {self._events.run_id} "
+                f"{tool.name} --by NAME` once the cause is found"
+            )
+            self.pool.put_out_of_service(tool, reason, until_cleared=True)
+            self._events.emit(
+                "tool-out-of-service", tool=tool.name, message=f"{tool.name}: {reason}"
+            )
+
+    def clear(self, name: str, by: str) -> None:
+        """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""
+        tool = self.pool.tools.get(name)
+        if tool is None:
+            return
+        emit = self._events.emit
+        if tool.out_of_service is None:
+            emit("tool-cleared", tool=name, message=f"{name} was in service; nothing cleared")
+            return
+        if not tool.awaiting_clear or tool.driver.state is ToolState.FAULT:
+            # its recovery failed: it is not known to be safe and empty, so a clear cannot
+            # vouch for it; a resume of the run recovers it again
+            emit(
+                "tool-cleared",
+                tool=name,
+                message=f"{name} not cleared: its recovery failed ({tool.out_of_service}); "
+                "resume the run once it is fixed",
+            )
+            return
+        self.pool.return_to_service(tool)
+        emit("tool-cleared", tool=name, message=f"{name} back in service, cleared by {by}")
+
+    async def shutdown(self) -> None:
+        """The run ends: an aborted run aborts every connected tool; the clock is let go;
+        every tool is closed (each bounded on the wall clock)."""
+        tools = list(self.pool.tools.values())
+        if self._control.state is RunState.ABORTING:
+            await asyncio.gather(
+                *(
+                    asyncio.wait_for(t.driver.abort(), SHUTDOWN_TIMEOUT_S)
+                    for t in tools
+                    if t.driver.link.connected
+                ),
+                return_exceptions=True,
+            )
+        self._control.release()
+        await asyncio.gather(
+            *(asyncio.wait_for(t.driver.close(), SHUTDOWN_TIMEOUT_S) for t in tools),
+            return_exceptions=True,
+        )
+
+
+def _alarm_under(error: BaseException) -> ToolAlarm | None:
+    """The tool alarm a failure came from (a failed step wraps it), if it came from one."""
+    cause: BaseException | None = error
+    while cause is not None:
+        if isinstance(cause, ToolAlarm):
+            return cause
+        cause = cause.__cause__
+    return None

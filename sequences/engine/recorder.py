@@ -1,0 +1,317 @@
+"""What a run records as it goes: its run-level events, and every step of every wafer.
+
+`EventLog` stamps each event with the run clock, keeps the run-level ones in the `events`
+table and hands every one to the observers (the live view, the JSON-lines stream). A broken
+observer is dropped, never allowed to stop the run.
+
+`StepRecorder` writes the steps (started, finished, skipped), the stages around them, the
+alarms that failed them, the measurements and the operator confirmations, each committed as it
+happens (see docs/engine.md, *Durability*). It knows wafers only by their id and the step they
+are in (`Subject`), not the scripts' `Wafer` objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Any, Protocol
+
+from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin.snapshot import snapshot
+
+from .errors import OutOfLimits, RunTerminated, StepError
+from .events import Event, Observer
+from .records import RunStore
+from .tools import Tool
+
+#: Answers an operator confirmation: (confirmed, by whom).
+ConfirmFn = Callable[[str, str], Awaitable[tuple[bool, str]]]
+
+#: Events that are kept in the events table (steps, measurements and confirmations have theirs).
+RECORDED_EVENTS = frozenset(
+    {
+        "run-started",
+        "run-finished",
+        "paused",
+        "resumed",
+        "terminating",
+        "aborting",
+        "held",
+        "tool-recovered",
+        "tool-out-of-service",
+        "tool-cleared",
+        "control-ignored",
+        "batch-formed",
+        "claim-check",
+        "tool-replaced",
+    }
+)
+
+
+class Subject(Protocol):
+    """A wafer as the records see it: its id and the step it is in now (if any)."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def step_id(self) -> int | None: ...
+
+
+class EventLog:
+    """The run's events: stamped, recorded when they are run-level, told to the observers."""
+
+    def __init__(
+        self,
+        run_id: str,
+        session: int,
+        store: RunStore,
+        t: Callable[[], float],
+        observers: list[Observer],
+    ) -> None:
+        self.run_id = run_id
+        self.session = session
+        self.t = t
+        self._store = store
+        self._observers = observers
+
+    def emit(self, kind: str, **fields: Any) -> None:
+        event = Event(kind, self.run_id, self.t(), time.time(), **fields)
+        if kind in RECORDED_EVENTS:
+            self._record(kind, event.wafer, event.message or event.status or "", event)
+        for observer in list(self._observers):
+            try:
+                observer(event)
+            except Exception as error:  # a closed pipe or a broken view must not stop the run
+                self._observers.remove(observer)
+                self._record("observer-dropped", None, f"{observer!r}: {error!r}", event)
+
+    def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
+        row = {
+            "run_id": self.run_id,
+            "session": self.session,
+            "kind": kind,
+            "wafer_id": wafer_id,
+            "message": message,
+            "t": event.t,
+            "wall": event.wall,
+        }
+        self._store.add_rows("events", [row])
+
+
+class StepRecorder:
+    """Records the steps of the run's wafers, and what happened in them."""
+
+    def __init__(
+        self,
+        events: EventLog,
+        store: RunStore,
+        twin: TwinStore | None,
+        *,
+        simulated: bool,
+        confirm: ConfirmFn | None,
+    ) -> None:
+        self.events = events
+        self._store = store
+        self._twin = twin
+        self._simulated = simulated
+        self._confirm = confirm
+
+    def _row(self, row: dict[str, Any], status: str) -> dict[str, Any]:
+        return {
+            "run_id": self.events.run_id,
+            "session": self.events.session,
+            **row,
+            "status": status,
+            "started_t": self.events.t(),
+            "started_wall": time.time(),
+        }
+
+    @asynccontextmanager
+    async def stage(
+        self, wafer_ids: Sequence[str], key: str, tool: Tool, batch: str | None
+    ) -> AsyncIterator[None]:
+        """Record a stage (the steps a wafer, or a batch, does on a held tool) around them."""
+        kind = "batch" if batch else "stage"
+        rows = [
+            {
+                "wafer_id": wafer_id,
+                "key": key,
+                "name": key.rsplit("#", 1)[0],
+                "kind": kind,
+                "claims": (),
+                "tool": tool.name,
+                "irreversible": 0,
+                "stage": None,
+                "batch": batch,
+            }
+            for wafer_id in wafer_ids
+        ]
+        ids = self.start_steps(rows)
+        try:
+            yield
+        except asyncio.CancelledError:
+            self.finish_steps(wafer_ids, ids, "interrupted", "aborted")
+            raise
+        except BaseException as error:
+            failed = isinstance(error, Exception) and not isinstance(error, RunTerminated)
+            self.finish_steps(wafer_ids, ids, "failed" if failed else "interrupted", str(error))
+            raise
+        else:
+            self.finish_steps(wafer_ids, ids, "completed", None)
+
+    def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
+        """Record steps as running (committed before their action starts); their ids."""
+        ids = self._store.start_steps([self._row(row, "running") for row in rows])
+        for row in rows:
+            self.events.emit(
+                "step-started",
+                wafer=row["wafer_id"],
+                step=row["name"],
+                tool=row["tool"],
+                data={"key": row["key"], "kind": row["kind"], "claims": list(row["claims"])},
+            )
+        return ids
+
+    def record_skipped(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Record steps skipped because they completed in an earlier session (one
+        transaction: the row is written finished)."""
+        self._store.start_steps(
+            [
+                {
+                    **self._row(row, "skipped"),
+                    "stopped_t": self.events.t(),
+                    "stopped_wall": time.time(),
+                    "error": "completed before",
+                }
+                for row in rows
+            ]
+        )
+        for row in rows:
+            self.events.emit(
+                "step-finished", wafer=row["wafer_id"], step=row["name"], status="skipped"
+            )
+
+    def finish_steps(
+        self, wafer_ids: Sequence[str], step_ids: Sequence[int], status: str, error: str | None
+    ) -> None:
+        """Record how steps ended; a completed step keeps its wafer's twin (dry run)."""
+        twins = []
+        if status == "completed" and self._twin is not None:
+            twins = [
+                (step_id, wafer_id, snapshot(self._twin.get(wafer_id)))
+                for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)
+            ]
+        self._store.finish_steps(step_ids, status, self.events.t(), time.time(), error, twins)
+        for wafer_id in wafer_ids:
+            self.events.emit(
+                "step-finished",
+                wafer=wafer_id,
+                status=status,
+                message=error or "",
+                data={"step_id": step_ids[0]},
+            )
+
+    def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
+        """Record the tool's active alarms as what failed step `step_id` of these wafers."""
+        t, wall = self.events.t(), time.time()
+        self._store.add_rows(
+            "alarms",
+            [
+                {
+                    "run_id": self.events.run_id,
+                    "tool": tool.name,
+                    "wafer_id": wafer_id,
+                    "step_id": step_id,
+                    "code": a.code,
+                    "message": a.message,
+                    "t": t,
+                    "wall": wall,
+                }
+                for wafer_id in wafer_ids
+                for a in tool.driver.active_alarms.values()
+            ],
+        )
+
+    def measure(
+        self,
+        subjects: Sequence[Subject],
+        name: str,
+        value: float,
+        unit: str,
+        low: float | None,
+        high: float | None,
+        source: str,
+    ) -> None:
+        """Record a measurement of every subject; raises `OutOfLimits` outside [low, high]."""
+        passed = (low is None or value >= low) and (high is None or value <= high)
+        t, wall = self.events.t(), time.time()
+        self._store.add_rows(
+            "measurements",
+            [
+                {
+                    "run_id": self.events.run_id,
+                    "wafer_id": s.id,
+                    "step_id": s.step_id,
+                    "name": name,
+                    "value": float(value),
+                    "unit": unit,
+                    "low": low,
+                    "high": high,
+                    "passed": int(passed),
+                    "source": source,
+                    "t": t,
+                    "wall": wall,
+                }
+                for s in subjects
+            ],
+        )
+        for subject in subjects:
+            self.events.emit(
+                "measurement",
+                wafer=subject.id,
+                step=name,
+                status="pass" if passed else "fail",
+                data={"value": value, "unit": unit, "low": low, "high": high},
+            )
+        if not passed:
+            raise OutOfLimits(f"{name} = {value:g} {unit} outside [{low}, {high}] {unit}")
+
+    async def confirm(self, subjects: Sequence[Subject], prompt: str) -> None:
+        """Ask the operator (auto in a dry run, refused without one) and record the answer;
+        raises `StepError` when it is not a yes."""
+        wafer_text = ", ".join(s.id for s in subjects)
+        if self._simulated:  # a dry run never waits for an operator
+            confirmed, by = True, "auto (dry run)"
+        elif self._confirm is None:
+            confirmed, by = False, "no operator"
+        else:
+            confirmed, by = await self._confirm(wafer_text, prompt)
+        t, wall = self.events.t(), time.time()
+        self._store.add_rows(
+            "confirmations",
+            [
+                {
+                    "run_id": self.events.run_id,
+                    "wafer_id": s.id,
+                    "step_id": s.step_id,
+                    "prompt": prompt,
+                    "confirmed": int(confirmed),
+                    "by": by,
+                    "t": t,
+                    "wall": wall,
+                }
+                for s in subjects
+            ],
+        )
+        self.events.emit(
+            "confirmation",
+            wafer=wafer_text,
+            message=prompt,
+            status="confirmed" if confirmed else "declined",
+            data={"by": by},
+        )
+        if not confirmed:
+            raise StepError(f"operator confirmation refused ({by}): {prompt}")

@@ -1,0 +1,508 @@
+"""Simulated litho cell: the ASCII host link of `docs/protocols/lithography.md`.
+
+Speaks the command set of the protocol page (the cell's spec, through the ASCII host-link wire
+side `families.ascii_host`) on a `socket://` server (the default) or on a pty. Time is the
+line's clock: a job (coat, bake, exposure, develop) is planned when its command is accepted
+and applied when the clock reaches its end, so a virtual clock makes a two-minute exposure
+cost only the polls that watch it. A job ended early (`STOP`, or an alarm) applies what was
+done by then: the dies shot so far, the bake or the puddle time so far; a coat ended early is
+rinsed off before the wafer leaves the cup. The process physics are in
+`sim_instruments/physics/lithography.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.lithography import (
+    MATERIALS,
+    CoatMaterial,
+    FilmLayer,
+    Reticle,
+    Tone,
+    TrackState,
+)
+from packline.drivers.specs.lithography import SPEC
+
+from .families.ascii_host import HostLinkTool, HostRefused, Transport
+from .physics.lithography import (
+    MATERIAL_PHYSICS,
+    RETICLES,
+    CoatedFilm,
+    LithoPhysics,
+    bake_time_s,
+    baked,
+    clearing_dose_mj_cm2,
+    coat_time_s,
+    develop,
+    develop_time_s,
+    exposed_sites,
+    shot_time_s,
+    spin_thickness_um,
+    spun_solvent,
+)
+from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+
+#: The spin speed of the develop module's rinse and dry (est).
+RINSE_RPM = 1000
+
+
+def _wafer_id(word: str) -> str:
+    validate_wafer_id(word)
+    return word
+
+
+def _material(word: str) -> CoatMaterial:
+    try:
+        return CoatMaterial(word.upper())
+    except ValueError:
+        raise ValueError(f"material {word!r} is not one of {', '.join(CoatMaterial)}") from None
+
+
+def _mask(word: str) -> Reticle:
+    if word not in RETICLES:
+        raise ValueError(f"mask {word!r} is not in the library ({', '.join(RETICLES)})")
+    return RETICLES[word]
+
+
+def _tone(word: str) -> Tone:
+    try:
+        return Tone(word.upper())
+    except ValueError:
+        raise ValueError(f"tone {word!r} is not one of {', '.join(Tone)}") from None
+
+
+@dataclass
+class _Job:
+    """A job of one module: what it does, when it started and when it ends."""
+
+    state: TrackState
+    started_s: float
+    ends_s: float
+    spin_rpm: float = 0.0
+    spin_time_s: float = 0.0
+    material: CoatMaterial | None = None
+    temperature_c: float = 0.0
+    process_from_s: float = 0.0  # when the bake or the shots begin (after a ramp or alignment)
+    dose_mj_cm2: float = 0.0
+    shot_s: float = 0.0
+    develop_s: float = 0.0
+
+
+class SimLithography(HostLinkTool):
+    """The simulated litho cell behind a TCP line server (socket://) or a pty."""
+
+    spec = SPEC
+    transports = ("socket", "pty")
+    faults = {
+        "dispense_fail": "the resist pump delivers nothing: a coat running alarms",
+        "lamp_failure": "the exposure lamp goes out: an exposure running alarms",
+        "cover_open": "a cover of the cell is open",
+        "exhaust_loss": "the spin cup exhaust stops",
+        "vacuum_leak": "the spin chuck vacuum does not hold the wafer",
+    }
+    fault_opens = {
+        "lamp_failure": "lamp_ready",
+        "cover_open": "cover_closed",
+        "exhaust_loss": "cup_exhaust",
+        "vacuum_leak": "wafer_vacuum",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        transport: Transport = "socket",
+        serial_number: str = "LC1-0001",
+        physics: LithoPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
+        self.physics = physics or LithoPhysics()
+        self.state = TrackState.IDLE
+        self.wafer_id: str | None = None
+        self.reticle: Reticle | None = None
+        self.job: _Job | None = None
+        self.jobs_completed = 0
+        self.shots_done = 0
+        self.shots_total = 0
+        self.films: dict[str, CoatedFilm] = {}
+        self._plate_from_c = self._plate_target_c = self.physics.ambient_c
+        self._plate_since_s = self.clock.now()
+
+    def phase(self) -> str:
+        return self.state.value
+
+    def interlock_conditions(self) -> dict[str, bool]:
+        return {"wafer_vacuum": self.wafer_id is not None}
+
+    # ----------------------------------------------------------------- queries
+
+    def _stat(self) -> str:
+        now = self.clock.now()
+        job = self.job
+        spin = 0
+        if job is not None and job.state is TrackState.COATING:
+            spin = round(job.spin_rpm)
+        elif job is not None and job.state is TrackState.DEVELOPING:
+            spin = RINSE_RPM if now >= job.started_s + job.develop_s else 0
+        return render_status(
+            SPEC,
+            {
+                "state": self.state.value,
+                "wafer_id": self.wafer_id or "-",
+                "spin_rpm": spin,
+                "hotplate_c": self.hotplate_c(now),
+                "shots_done": self.shots_done,
+                "shots_total": self.shots_total,
+                "remaining_s": max(job.ends_s - now, 0.0) if job else 0.0,
+                "jobs_completed": self.jobs_completed,
+            },
+        )
+
+    def _masks(self) -> str:
+        return ",".join(RETICLES)
+
+    def _reticle_query(self) -> str:
+        reticle = self.reticle
+        if reticle is None:
+            return "NONE"
+        return (
+            f"NAME={reticle.name} FEATURE={reticle.feature.value} "
+            f"SIZE={reticle.size_um:.1f} SPACE={reticle.space_um:.1f}"
+        )
+
+    def _film_query(self) -> str:
+        film = self._film()
+        if film is None:
+            return "NONE"
+        facts = MATERIALS[film.material]
+        thickness = float(film.field_um.mean())
+        e0 = clearing_dose_mj_cm2(film.material, float(film.thickness_um.mean()))
+        return (
+            f"MAT={film.material.value} TONE={facts.tone.value} LAYER={facts.layer.value} "
+            f"THICK={thickness:.2f} SOLVENT={100 * film.solvent:.1f} E0={e0:.1f} "
+            f"DEVNOM={MATERIAL_PHYSICS[film.material].nominal_develop_s:.1f} "
+            f"DOSE={float(film.dose_mj_cm2.max()):.1f} DEVELOPED={int(film.developed is not None)}"
+        )
+
+    def _pattern_query(self) -> str:
+        film = self._film()
+        if film is None or film.developed is None or film.reticle is None:
+            return "NONE"
+        done = film.developed
+        opened = done.cd_um > 0
+        return (
+            f"MASK={film.reticle.name} SITES={done.cd_um.size} CLEARED={int(done.cleared.sum())} "
+            f"DEPTH={float(done.depth_um.mean()):.2f} RESIDUAL={float(done.residual_um.max()):.2f} "
+            f"CD={float(done.cd_um[opened].mean()) if opened.any() else 0.0:.2f} "
+            f"BRIDGED={int(done.bridged.sum())} CLOSED={int((~opened).sum())}"
+        )
+
+    # ----------------------------------------------------------------- wafer handling
+
+    def _load(self, wafer_id: str) -> str:
+        if self.wafer_id is not None:
+            raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is in the cell")
+        self.require_interlocks("LOAD")
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise HostRefused("WRONG_STATE", str(error)) from None
+        self.wafer_id = wafer_id
+        return ""
+
+    def _unload(self, wafer_id: str) -> str:
+        loaded = self._require_wafer()
+        if wafer_id != loaded.id:
+            raise HostRefused("NO_WAFER", f"wafer in the cell is {loaded.id}, not {wafer_id}")
+        self.wafer_id = None
+        return ""
+
+    # ----------------------------------------------------------------- jobs
+
+    def _coat(self, material: CoatMaterial, spin_rpm: float, spin_time_s: float) -> str:
+        workpiece = self._require_wafer()
+        film = self._film()
+        if film is not None and (film.developed is None or film.layer is FilmLayer.RESIST):
+            raise HostRefused(
+                "FILM_STATE", f"wafer {workpiece.id} carries {film.material.value}; strip it first"
+            )
+        self.require_interlocks("COAT")
+        now = self.clock.now()
+        self._start(
+            _Job(
+                TrackState.COATING,
+                now,
+                now + coat_time_s(spin_rpm, spin_time_s, self.physics),
+                spin_rpm=spin_rpm,
+                spin_time_s=spin_time_s,
+                material=material,
+            )
+        )
+        return ""
+
+    def _bake(self, temperature_c: float, time_s: float) -> str:
+        self._require_film(developed=False)
+        self.require_interlocks("BAKE")
+        now = self.clock.now()
+        from_c = self.hotplate_c(now)
+        self._plate_from_c, self._plate_target_c, self._plate_since_s = from_c, temperature_c, now
+        total = bake_time_s(from_c, temperature_c, time_s, self.physics)
+        self._start(
+            _Job(
+                TrackState.BAKING,
+                now,
+                now + total,
+                temperature_c=temperature_c,
+                process_from_s=now + total - time_s,
+            )
+        )
+        return ""
+
+    def _set_reticle(self, reticle: Reticle) -> str:
+        self.reticle = reticle
+        return ""
+
+    def _expose(self, dose_mj_cm2: float) -> str:
+        film = self._require_film(developed=False)
+        if self.reticle is None:
+            raise HostRefused("NO_RETICLE", "no reticle on the stage; RETICLE first")
+        self.require_interlocks("EXPOSE")
+        now = self.clock.now()
+        shots = self.twin.get(self._wafer()).die_count
+        shot_s = shot_time_s(dose_mj_cm2, self.physics)
+        begin = now + self.physics.align_s
+        film.reticle = self.reticle
+        film.dose_mj_cm2[:] = 0.0
+        self.shots_done, self.shots_total = 0, shots
+        self._start(
+            _Job(
+                TrackState.EXPOSING,
+                now,
+                begin + shots * shot_s,
+                process_from_s=begin,
+                dose_mj_cm2=dose_mj_cm2,
+                shot_s=shot_s,
+            )
+        )
+        return ""
+
+    def _develop(self, tone: Tone, time_s: float) -> str:
+        film = self._require_film(developed=False)
+        if film.reticle is None:
+            raise HostRefused("FILM_STATE", "the film is not exposed; EXPOSE first")
+        if MATERIALS[film.material].tone is not tone:
+            raise HostRefused(
+                "WRONG_TONE", f"{film.material.value} is {film.tone.value}, not {tone.value}"
+            )
+        self.require_interlocks("DEVELOP")
+        now = self.clock.now()
+        self._start(
+            _Job(
+                TrackState.DEVELOPING,
+                now,
+                now + develop_time_s(time_s, self.physics),
+                develop_s=time_s,
+            )
+        )
+        return ""
+
+    def _stop(self) -> str:
+        if self.job is not None:
+            self._end_job(self.clock.now(), completed=False)
+        return ""
+
+    def _reset(self) -> str:
+        # Alarms are latched; a cause that persists shows in the interlocks and refuses jobs.
+        self.clear_alarms()
+        if self.state is TrackState.FAULT:
+            self.state = TrackState.IDLE
+        return ""
+
+    handlers = {
+        "STAT?": _stat,
+        "LOAD": _load,
+        "UNLOAD": _unload,
+        "COAT": _coat,
+        "BAKE": _bake,
+        "MASKS?": _masks,
+        "RETICLE": _set_reticle,
+        "RETICLE?": _reticle_query,
+        "EXPOSE": _expose,
+        "DEVELOP": _develop,
+        "FILM?": _film_query,
+        "PATTERN?": _pattern_query,
+        "STOP": _stop,
+        "RST": _reset,
+    }
+    parsers = {"wafer": _wafer_id, "material": _material, "mask": _mask, "tone": _tone}
+
+    # ----------------------------------------------------------------- the cell's state
+
+    def hotplate_c(self, now: float) -> float:
+        """The hotplate's temperature, ramping towards its set temperature."""
+        change = self.physics.bake_ramp_c_s * max(now - self._plate_since_s, 0.0)
+        gap = self._plate_target_c - self._plate_from_c
+        if abs(gap) <= change:
+            return self._plate_target_c
+        return self._plate_from_c + (change if gap > 0 else -change)
+
+    def _wafer(self) -> str:
+        if self.wafer_id is None:
+            raise HostRefused("NO_WAFER", "no wafer in the cell")
+        return self.wafer_id
+
+    def _require_wafer(self) -> Workpiece:
+        return self.twin.get(self._wafer())
+
+    def _film(self) -> CoatedFilm | None:
+        """The film on the loaded wafer, if any."""
+        return None if self.wafer_id is None else self.films.get(self.wafer_id)
+
+    def _require_film(self, *, developed: bool) -> CoatedFilm:
+        wafer_id = self._wafer()
+        film = self._film()
+        if film is None:
+            raise HostRefused("FILM_STATE", f"wafer {wafer_id} has no film; COAT first")
+        if (film.developed is not None) != developed:
+            raise HostRefused("FILM_STATE", f"the film on {wafer_id} is already developed")
+        return film
+
+    def _start(self, job: _Job) -> None:
+        self.job = job
+        self.state = job.state
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Bring the cell to the clock's present time: finish the job due, or alarm."""
+        job = self.job
+        if job is None:
+            return
+        now = self.clock.now()
+        if job.state is TrackState.EXPOSING:
+            self.shots_done = min(self.shots_total, self._shots_by(now, job))
+        alarm = self._alarm_now(job)
+        if alarm is not None:
+            self.latch(alarm)
+            self._end_job(now, completed=False)
+            self.state = TrackState.FAULT
+        elif now >= job.ends_s:
+            self._end_job(job.ends_s, completed=True)
+
+    def _alarm_now(self, job: _Job) -> str | None:
+        """The alarm an injected fault raises in the running job, if any."""
+        spinning = job.state in (TrackState.COATING, TrackState.DEVELOPING)
+        for fault, alarm, applies in (
+            ("cover_open", "COVER_OPENED", True),
+            ("vacuum_leak", "VACUUM_LOST", job.state is not TrackState.BAKING),
+            ("exhaust_loss", "EXHAUST_LOST", spinning),
+            ("dispense_fail", "DISPENSE_FAILED", job.state is TrackState.COATING),
+            ("lamp_failure", "LAMP_FAILURE", job.state is TrackState.EXPOSING),
+        ):
+            if applies and fault in self.injected:
+                return alarm
+        return None
+
+    @staticmethod
+    def _shots_by(now: float, job: _Job) -> int:
+        return max(int((now - job.process_from_s) / job.shot_s + 1e-9), 0)
+
+    def _end_job(self, now: float, *, completed: bool) -> None:
+        """Apply what the job did by `now` to the wafer, and free the module."""
+        job = self.job
+        assert job is not None
+        self.job = None
+        self.state = TrackState.IDLE
+        workpiece = self.twin.get(self._wafer())
+        if job.state is TrackState.COATING:
+            if completed:
+                self._coated(workpiece, job, now)
+        elif job.state is TrackState.BAKING:
+            self._baked(workpiece, job, max(now - job.process_from_s, 0.0), now)
+        elif job.state is TrackState.EXPOSING:
+            self._exposed(workpiece, job, now)
+        else:
+            self._developed(workpiece, min(now - job.started_s, job.develop_s), now)
+        if completed:
+            self.jobs_completed += 1
+
+    def _coated(self, workpiece: Workpiece, job: _Job, now: float) -> None:
+        material = job.material
+        assert material is not None
+        thickness = spin_thickness_um(material, job.spin_rpm, self.physics)
+        count = workpiece.site_count
+        self.films[workpiece.id] = CoatedFilm(
+            material=material,
+            thickness_um=np.full(count, thickness, np.float32),
+            solvent=spun_solvent(material, job.spin_time_s, self.physics),
+            dose_mj_cm2=np.zeros(count, np.float32),
+        )
+        workpiece.record(
+            self.name,
+            "coat",
+            now,
+            material=material.value,
+            spin_rpm=job.spin_rpm,
+            spin_time_s=job.spin_time_s,
+            thickness_um=round(thickness, 3),
+        )
+
+    def _baked(self, workpiece: Workpiece, job: _Job, time_s: float, now: float) -> None:
+        film = self.films[workpiece.id]
+        film.thickness_um, film.solvent = baked(
+            film.thickness_um, film.solvent, job.temperature_c, time_s, self.physics
+        )
+        workpiece.record(
+            self.name,
+            "soft bake",
+            now,
+            temperature_c=job.temperature_c,
+            bake_s=round(time_s, 1),
+            solvent_percent=round(100 * film.solvent, 2),
+        )
+
+    def _exposed(self, workpiece: Workpiece, job: _Job, now: float) -> None:
+        film = self.films[workpiece.id]
+        shot = exposed_sites(workpiece.site_die, self.shots_done)
+        film.dose_mj_cm2[shot] = job.dose_mj_cm2
+        assert film.reticle is not None
+        workpiece.record(
+            self.name,
+            "expose",
+            now,
+            mask=film.reticle.name,
+            dose_mj_cm2=job.dose_mj_cm2,
+            shots=self.shots_done,
+            dies=self.shots_total,
+        )
+
+    def _developed(self, workpiece: Workpiece, time_s: float, now: float) -> None:
+        film = self.films[workpiece.id]
+        assert film.reticle is not None
+        film.developed = develop(
+            film.material,
+            film.thickness_um,
+            film.solvent,
+            film.dose_mj_cm2,
+            film.reticle,
+            max(time_s, 0.0),
+            self.physics,
+        )
+        done = film.developed
+        workpiece.record(
+            self.name,
+            "develop",
+            now,
+            tone=film.tone.value,
+            develop_s=round(time_s, 1),
+            cleared=int(done.cleared.sum()),
+            bridged=int(done.bridged.sum()),
+            residual_um=round(float(done.residual_um.max()), 3),
+        )

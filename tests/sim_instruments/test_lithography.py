@@ -1,0 +1,199 @@
+"""Hardware in the loop: the litho cell driver against the simulated cell on the wire.
+
+The process rules and the physics with numbers: the spin speed law, the soft bake, a dose
+below the clearing dose leaving film at the bottom of the openings (002:1f), an over-dosed
+plating mould bridging, a negative film thinning under too little dose, a lamp failure leaving
+dies unexposed, and the cell's refusals of a job the film does not allow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.errors import CommandRefused, ToolAlarm
+from packline.drivers.lithography import AsciiLithography
+from packline.drivers.roles.lithography import CoatMaterial, Film, Tone
+from packline.sim_instruments.lithography import SimLithography
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.testing import open_rig
+
+#: A small wafer: 52 dies of 16 pads.
+SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)
+
+
+@asynccontextmanager
+async def cell_on_line(
+    transport: str = "socket",
+) -> AsyncIterator[tuple[SimLithography, AsciiLithography]]:
+    """A simulated cell served on `transport` and the driver connected to it, on one clock."""
+    sim = SimLithography("litho", TwinStore(SMALL), VirtualClock(), transport=transport)  # type: ignore[arg-type]
+    rig = await open_rig(sim, AsciiLithography, poll_interval_s=2.0, timeout_s=1.0)
+    try:
+        async with asyncio.timeout(20):
+            yield sim, rig.driver
+    finally:
+        await rig.close()
+
+
+async def coated_and_baked(
+    cell: AsciiLithography, material: CoatMaterial, spin_rpm: int = 1500, wafer: str = "W1"
+) -> Film:
+    await cell.load(wafer)
+    await cell.coat(material, spin_rpm)
+    return await cell.bake(110, 90)
+
+
+# ------------------------------------------------------------------ coat and bake
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_the_spin_speed_law_within_5_percent(transport):
+    """t = 0.65 um * sqrt(viscosity / cP) / sqrt(rpm / 1000): the page's law, by hand."""
+    async with cell_on_line(transport) as (_sim, cell):
+        thickness = {}
+        for index, rpm in enumerate((1000, 2000, 4000)):
+            await cell.load(f"W{index}")
+            thickness[rpm] = (await cell.coat(CoatMaterial.PR_THICK, rpm)).thickness_um
+            await cell.unload(f"W{index}")
+    for rpm, measured in thickness.items():
+        law = 0.65 * math.sqrt(1500) / math.sqrt(rpm / 1000)
+        assert measured == pytest.approx(law, rel=0.05)
+    assert thickness[1000] / thickness[4000] == pytest.approx(2.0, rel=0.05)
+
+
+async def test_a_soft_bake_drives_the_solvent_out_and_shrinks_the_film():
+    async with cell_on_line() as (_sim, cell):
+        await cell.load("W1")
+        spun = await cell.coat(CoatMaterial.PR_THICK, 4000)
+        cool = await cell.bake(60, 30)
+        hot = await cell.bake(120, 120)
+    assert spun.residual_solvent_percent == pytest.approx(20 * math.exp(-0.5), abs=0.1)
+    assert hot.residual_solvent_percent < 0.1 < 10.0 < cool.residual_solvent_percent
+    assert hot.thickness_um < cool.thickness_um < spun.thickness_um
+    assert hot.thickness_um == pytest.approx(spun.thickness_um * (1 - 0.121), rel=0.01)
+
+
+# ------------------------------------------------------------------ expose and develop
+
+
+async def test_half_the_clearing_dose_leaves_resin_at_the_bottom_of_every_opening():
+    """002:1f with 002:3: concave portions in a radiation-sensitive resin, resin below."""
+    async with cell_on_line() as (sim, cell):
+        baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
+        await cell.expose("openings", baked.clearing_dose_mj_cm2 / 2)
+        pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+        sites = sim.twin.get("W1").site_count
+    assert pattern.sites == sites
+    assert pattern.closed == 0
+    assert pattern.cleared == 0
+    assert pattern.residual_um == pytest.approx(baked.thickness_um / 2, rel=0.05)
+    assert pattern.depth_um == pytest.approx(baked.thickness_um / 2, rel=0.05)
+
+
+async def test_the_dose_to_size_clears_every_opening_at_its_drawn_width():
+    async with cell_on_line() as (_sim, cell):
+        baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
+        await cell.expose("openings", 1.25 * baked.clearing_dose_mj_cm2)
+        pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+    assert pattern.all_cleared
+    assert pattern.residual_um == 0.0
+    assert pattern.cd_um == pytest.approx(40.0, abs=0.05)
+
+
+async def test_an_over_dosed_plating_mould_widens_its_lines_until_they_bridge():
+    """A 11 um PR-THICK mould on 15/10 um lines: its walls fall above about 4.7 E0."""
+    results = {}
+    async with cell_on_line() as (_sim, cell):
+        for index, factor in enumerate((1.25, 2.5, 6.0)):
+            baked = await coated_and_baked(cell, CoatMaterial.PR_THICK, 4000, f"W{index}")
+            await cell.expose("wiring-level-1", factor * baked.clearing_dose_mj_cm2)
+            results[factor] = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+            await cell.unload(f"W{index}")
+    assert results[1.25].cd_um == pytest.approx(15.0, abs=0.05)
+    assert results[1.25].bridged == 0
+    assert 15.0 + 3.0 < results[2.5].cd_um < 25.0 - 2.75
+    assert results[2.5].bridged == 0
+    assert results[6.0].bridged == results[6.0].sites
+    assert all(result.cleared == result.sites for result in results.values())
+
+
+async def test_an_under_dosed_negative_film_thins_and_its_openings_grow():
+    async with cell_on_line() as (_sim, cell):
+        baked = await coated_and_baked(cell, CoatMaterial.PI_N)
+        await cell.expose("openings", baked.clearing_dose_mj_cm2 / 2)
+        pattern = await cell.develop(Tone.NEGATIVE, baked.nominal_develop_s)
+        left = await cell.request_film()
+    assert left is not None
+    assert left.developed
+    assert left.thickness_um == pytest.approx(baked.thickness_um / 2, rel=0.05)
+    assert pattern.cleared == pattern.sites
+    assert pattern.cd_um > 40.0 + 5.0
+
+
+async def test_an_unbaked_film_loses_thickness_in_the_developer():
+    fields = {}
+    async with cell_on_line() as (_sim, cell):
+        for wafer, bake in (("W1", True), ("W2", False)):
+            await cell.load(wafer)
+            await cell.coat(CoatMaterial.PR_THICK, 4000)
+            if bake:
+                await cell.bake(110, 90)
+            await cell.expose("pads", 500)
+            await cell.develop(Tone.POSITIVE, 120)
+            film = await cell.request_film()
+            assert film is not None
+            fields[wafer] = film.thickness_um
+            await cell.unload(wafer)
+    unbaked_spun = 0.65 * math.sqrt(1500) / 2
+    assert fields["W2"] < unbaked_spun - 2.0  # 0.2 um/s per solvent fraction over 120 s
+    assert fields["W1"] > fields["W2"]
+
+
+async def test_a_lamp_failure_leaves_the_dies_not_yet_shot_unexposed():
+    async with cell_on_line() as (sim, cell):
+        baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
+
+        def lamp_fails_after_ten_shots(reading) -> None:
+            if reading.name == "shots_done" and reading.value >= 10 and not sim.injected:
+                sim.inject_fault("lamp_failure")
+
+        cell.add_reading_listener(lamp_fails_after_ten_shots)
+        with pytest.raises(ToolAlarm, match="LAMP_FAILURE"):
+            await cell.expose("openings", 1.25 * baked.clearing_dose_mj_cm2)
+        sim.clear_fault("lamp_failure")
+        await cell.reset()
+        shots = (await cell.request_status()).shots_done
+        pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+    assert 10 <= shots < 52
+    assert pattern.cleared == 16 * shots
+    assert pattern.closed == pattern.sites - 16 * shots
+
+
+# ------------------------------------------------------------------ what the film allows
+
+
+async def test_jobs_the_film_does_not_allow_are_refused_and_change_nothing():
+    async with cell_on_line() as (_sim, cell):
+        await cell.load("W1")
+        with pytest.raises(CommandRefused, match="no film") as refused:
+            await cell.expose("pads", 300)
+        assert refused.value.code == "8"
+        await cell.coat(CoatMaterial.PR_THICK, 4000)
+        with pytest.raises(CommandRefused, match="not exposed"):
+            await cell.develop(Tone.POSITIVE, 60)
+        with pytest.raises(CommandRefused, match="carries PR-THICK"):
+            await cell.coat(CoatMaterial.PR_THIN, 3000)
+        await cell.expose("pads", 400)
+        with pytest.raises(CommandRefused, match="PR-THICK is POS, not NEG") as refused:
+            await cell.develop(Tone.NEGATIVE, 60)
+        assert refused.value.code == "10"
+        film = await cell.request_film()
+    assert film is not None
+    assert not film.developed
+    assert film.dose_mj_cm2 == 400.0
