@@ -12,11 +12,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from packline.drivers.roles.electroplater import Metal
 from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
+from packline.sim_instruments.electroplater import seed_of
 from packline.sim_instruments.physics.dicing_saw import singulated_units
+from packline.sim_instruments.physics.electroplater import PlatingPhysics, plate
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
@@ -43,6 +46,7 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     every_site = np.arange(wafer.site_count)
     program = BondProgram(WireMaterial.CU, 32, 150, 30, 60, 15)
     plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
+    sites, site_area_cm2 = seed_of(wafer)
     die_x = np.unique(wafer.die_origin_mm[:, 0])
     die_y = np.unique(wafer.die_origin_mm[:, 1])
     return {
@@ -58,6 +62,9 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
             w, every_site, 0.2, 50, Atmosphere.FORMING_GAS, True, True, laser
         ),
         "grinder: grind to a level": lambda w: grind_to_level(w, GrindSide.BACK, 700.0),
+        "electroplater: plate 5 um Cu": lambda w: plate(
+            Metal.CU, 6800.0, 2500.0, site_area_cm2, sites, 25.0, 60.0, 100.0, PlatingPhysics()
+        ),
         "dicing saw: singulated units": lambda w: singulated_units(
             w.die_origin_mm, w.spec.die_size_mm, die_x, die_y, 23.0
         ),

@@ -212,6 +212,14 @@ class Equipment(ABC):
     limits: Mapping[str, Limit] = {}
     #: How many samples of each trace the driver keeps in memory (the engine keeps them all).
     trace_memory: ClassVar[int] = 10_000
+    #: A tool made of several devices on several links (a plating cell's controller and its DC
+    #: supply) names them, name -> link type: `link` reaches the device named
+    #: `primary_device` (identity, address, clock), the others come as `devices=` and are
+    #: connected by the driver's `_read_setup`; `close` closes them all. A station entry gives
+    #: each its own address (docs/decisions/0009-tools-of-several-devices.md). Empty for a
+    #: tool of one device on one link.
+    devices: ClassVar[Mapping[str, type[Link]]] = {}
+    primary_device: ClassVar[str] = ""
 
     def __init__(
         self,
@@ -220,6 +228,7 @@ class Equipment(ABC):
         name: str | None = None,
         limits: Mapping[str, tuple[float, float]] | None = None,
         poll_interval_s: float = 1.0,
+        devices: Mapping[str, Link] | None = None,
     ) -> None:
         if not isinstance(link, self.link_type):
             raise TypeError(
@@ -228,6 +237,7 @@ class Equipment(ABC):
             )
         if poll_interval_s <= 0:
             raise ValueError(f"{name or link.tool}: poll_interval_s must be positive")
+        self.device_links = self._check_devices(name or link.tool, devices or {})
         self.link = link
         self.name = name or link.tool
         self.poll_interval_s = poll_interval_s
@@ -246,6 +256,23 @@ class Equipment(ABC):
             auto_transitions=False,
             send_event=False,
         )
+
+    def _check_devices(self, name: str, devices: Mapping[str, Link]) -> dict[str, Link]:
+        """The links to the further devices, each of the type its device speaks over."""
+        further = {d: kind for d, kind in self.devices.items() if d != self.primary_device}
+        if set(devices) != set(further):
+            raise TypeError(
+                f"{name}: {type(self).__name__} needs links to "
+                f"{', '.join(sorted(further)) or 'no further device'}, got "
+                f"{', '.join(sorted(devices)) or 'none'}"
+            )
+        for device, device_link in devices.items():
+            if not isinstance(device_link, further[device]):
+                raise TypeError(
+                    f"{name}: device {device} speaks over {further[device].__name__}, not "
+                    f"{type(device_link).__name__} ({device_link.address})"
+                )
+        return dict(devices)
 
     # ----------------------------------------------------------------- identity and life
 
@@ -282,15 +309,23 @@ class Equipment(ABC):
             await self._state.go_online()
             await self.refresh_alarms()
         except BaseException:
-            await self.link.close()
+            await self._close_links()
             if self.state is not ToolState.OFFLINE:
                 await self._state.go_offline()
             raise
 
     async def close(self) -> None:
-        """Close the link; the tool is then offline (non-scheduled) for this driver."""
-        await self.link.close()
+        """Close the link (and those of the further devices); the tool is then offline
+        (non-scheduled) for this driver."""
+        await self._close_links()
         await self._state.go_offline()
+
+    async def _close_links(self) -> None:
+        try:
+            await self.link.close()
+        finally:
+            for device_link in self.device_links.values():
+                await device_link.close()
 
     async def __aenter__(self) -> Self:
         await self.connect()

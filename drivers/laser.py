@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 
-from .equipment import Identity, ToolState
+from .equipment import ToolState
 from .errors import ToolAlarm, ToolError, ToolStateError
 from .families.scpi import ScpiDriver, quote, setpoint, short_form, unquote
 from .families.scpi import command as _command
@@ -92,16 +92,6 @@ class ScpiLaser(ScpiDriver, Laser):
         self.source: LaserSource | None = None
 
     # ----------------------------------------------------------------- queries
-
-    async def request_identity(self) -> Identity:
-        """Clear the error queue (every error read later answers this driver), read who the
-        tool is."""
-        await self.link.write("*CLS")
-        reply = await self.link.query("*IDN?", idempotent=True)
-        fields = [field.strip() for field in reply.split(",")]
-        if len(fields) != 4 or not all(fields):
-            raise self.garbled("read identity", reply, "vendor,model,serial,firmware")
-        return Identity(*fields)
 
     async def _read_setup(self) -> None:
         """The source: via diameters are limited per source."""

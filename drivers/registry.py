@@ -36,6 +36,11 @@ class ToolKind:
     def load_spec(self) -> ToolSpec[Any]:
         return cast("ToolSpec[Any]", _load(self.spec))
 
+    def load_device_specs(self) -> dict[str, ToolSpec]:
+        """The specs of a tool's further devices (a plating cell's supply), by device name:
+        the spec module's `DEVICES`; empty for a tool of one device."""
+        return dict(getattr(import_module(self.spec.partition(":")[0]), "DEVICES", {}))
+
     def load_driver(self) -> type[Equipment]:
         return cast("type[Equipment]", _load(self.driver))
 
@@ -100,6 +105,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
             driver="packline.drivers.lithography:AsciiLithography",
             simulator="packline.sim_instruments.lithography:SimLithography",
             description="litho cell: coat/bake/develop track and inline stepper, ASCII host on TCP",
+        ),
+        ToolKind(
+            name="electroplater",
+            role="electroplater",
+            driver="packline.drivers.electroplater:ModbusScpiElectroplater",
+            simulator="packline.sim_instruments.electroplater:SimElectroplater",
+            description="plating cell: bath controller on Modbus TCP/RTU (`cell`) and a DC "
+            "supply on SCPI (`supply`)",
         ),
     ]
 }

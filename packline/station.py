@@ -11,6 +11,12 @@ A station file is YAML (data, never code; a key given twice is an error)::
         limits: {rf_power_w: [100, 600]}         # narrow the driver's default setpoint limits
         poll_interval_s: 1.0
         capacity: 4                      # wafers it takes at once (batch tools)
+      electroplater:                     # a tool made of several devices on several links:
+        driver: electroplater            # one address per device, by the driver's device names,
+        address:                         # and options per device
+          cell: modbus+tcp://10.0.3.30:502
+          supply: TCPIP0::10.0.3.31::5025::SOCKET
+        options: {cell: {device_id: 3}}
 
 The same file format describes the bundled simulated line (`packline sim serve` prints it) and
 a real one; only the addresses differ. Every problem is reported with the file, the key path
@@ -19,6 +25,7 @@ and what is wrong, before any tool is contacted.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import PacklineError
-from packline.drivers.links import LINK_KINDS, link_kind, open_link
+from packline.drivers.links import LINK_KINDS, Link, link_kind, open_link
 from packline.drivers.registry import TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
 
@@ -48,7 +55,9 @@ class ToolEntry(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     driver: str
-    address: str
+    #: One address, or for a tool of several devices one per device, by the driver's names.
+    address: str | dict[str, str]
+    #: Link options; for a tool of several devices, per device (device -> options).
     options: dict[str, Any] = Field(default_factory=dict)
     limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
     poll_interval_s: float = Field(default=1.0, gt=0, le=600, strict=True)
@@ -76,8 +85,9 @@ class ToolEntry(BaseModel):
 
     @field_validator("address")
     @classmethod
-    def _known_address_form(cls, address: str) -> str:
-        link_kind(address)  # raises ValueError naming the accepted forms
+    def _known_address_form(cls, address: str | dict[str, str]) -> str | dict[str, str]:
+        for each in [address] if isinstance(address, str) else address.values():
+            link_kind(each)  # raises ValueError naming the accepted forms
         return address
 
     @property
@@ -108,24 +118,13 @@ class Station(BaseModel):
                 f"station {self.name}: no tool {name!r}; tools: {', '.join(self.tools)}"
             )
         entry = self.tools[name]
-        driver = tool_kind(entry.driver).load_driver()
-        kind = LINK_KINDS[link_kind(entry.address)]
-        if not issubclass(kind.link_class, driver.link_type):
-            raise TypeError(
-                f"driver {entry.driver} speaks over {driver.link_type.__name__}, but "
-                f"{entry.address} is a {kind.name} address ({kind.link_class.__name__}); "
-                f"{driver.link_type.__name__} addresses look like "
-                + ", ".join(
-                    form
-                    for other in LINK_KINDS.values()
-                    if issubclass(other.link_class, driver.link_type)
-                    for form in other.address_forms
-                )
-            )
-        link = open_link(entry.address, tool=name, clock=clock, **entry.options)
-        return driver(
-            link,
+        return build_driver(
+            tool_kind(entry.driver).load_driver(),
+            entry.driver,
+            entry.address,
+            entry.options,
             name=name,
+            clock=clock,
             limits=entry.limits,
             poll_interval_s=entry.poll_interval_s,
         )
@@ -140,6 +139,94 @@ class Station(BaseModel):
                 problems.append(f"tools.{name}: {error}")
         if problems:
             raise StationError(f"station {self.name}: " + "; ".join(problems))
+
+
+def build_driver(
+    driver: type[Equipment],
+    kind: str,
+    address: str | Mapping[str, str],
+    options: Mapping[str, Any],
+    *,
+    name: str,
+    clock: Clock | None = None,
+    limits: Mapping[str, tuple[float, float]] | None = None,
+    poll_interval_s: float = 1.0,
+) -> Equipment:
+    """Build (not connect) a `driver` (of tool kind `kind`) for the tool `name` at `address`
+    over new links.
+
+    A tool of one device has one address and its link's `options`; a tool of several
+    (`driver.devices`) has an address and options per device, named as the driver names them.
+    A wrong set of devices, or an address of the wrong kind of link, is a `TypeError` naming it.
+    """
+    if not driver.devices:
+        if not isinstance(address, str):
+            raise TypeError(
+                f"driver {kind} drives one device: its address is one string, not a mapping "
+                f"of {', '.join(address) or 'nothing'}"
+            )
+        link = _open_device_link(
+            driver.link_type, address, options, name=name, speaker=f"driver {kind}", clock=clock
+        )
+        return driver(link, name=name, limits=limits, poll_interval_s=poll_interval_s)
+    names = ", ".join(driver.devices)
+    if isinstance(address, str) or set(address) != set(driver.devices):
+        given = "one address" if isinstance(address, str) else ", ".join(address) or "none"
+        raise TypeError(
+            f"driver {kind} drives a tool of several devices: the address names each of "
+            f"{names} (got {given})"
+        )
+    unknown = sorted(set(options) - set(driver.devices))
+    if unknown or not all(isinstance(each, Mapping) for each in options.values()):
+        raise TypeError(
+            f"driver {kind} drives a tool of several devices: options are given per device "
+            f"({names}), each a mapping of link options; got {dict(options)!r}"
+        )
+    links = {
+        device: _open_device_link(
+            link_type,
+            address[device],
+            options.get(device, {}),
+            name=f"{name}.{device}",
+            speaker=f"driver {kind}'s {device}",
+            clock=clock,
+        )
+        for device, link_type in driver.devices.items()
+    }
+    primary = links.pop(driver.primary_device)
+    return driver(
+        primary,
+        name=name,
+        limits=limits,
+        poll_interval_s=poll_interval_s,
+        devices=links,
+    )
+
+
+def _open_device_link(
+    link_type: type[Link],
+    address: str,
+    options: Mapping[str, Any],
+    *,
+    name: str,
+    speaker: str,
+    clock: Clock | None,
+) -> Link:
+    """The link to one device at `address`, refused if it is not the kind the device speaks."""
+    kind = LINK_KINDS[link_kind(address)]
+    if not issubclass(kind.link_class, link_type):
+        raise TypeError(
+            f"{speaker} speaks over {link_type.__name__}, but "
+            f"{address} is a {kind.name} address ({kind.link_class.__name__}); "
+            f"{link_type.__name__} addresses look like "
+            + ", ".join(
+                form
+                for other in LINK_KINDS.values()
+                if issubclass(other.link_class, link_type)
+                for form in other.address_forms
+            )
+        )
+    return open_link(address, tool=name, clock=clock, **options)
 
 
 def _format_validation_error(source: str, error: ValidationError) -> str:

@@ -65,9 +65,11 @@ class SimulatedLine:
             for kind in self._kinds:
                 tool = kind.load_simulator()(kind.role, self.twin, self.clock)
                 self.tools[kind.role] = tool
-                address = await tool.start(self.host, 0)
+                await tool.start(self.host, 0)
                 entries[kind.role] = ToolEntry(
-                    driver=kind.name, address=address, capacity=getattr(tool, "capacity", 1)
+                    driver=kind.name,
+                    address=tool.station_address,
+                    capacity=getattr(tool, "capacity", 1),
                 )
         except BaseException:
             await self.stop()

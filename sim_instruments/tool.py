@@ -95,6 +95,12 @@ class SimulatedTool(ABC):
             raise RuntimeError(f"simulated {self.name} is not being served")
         return self._server.address
 
+    @property
+    def station_address(self) -> str | dict[str, str]:
+        """What a station entry's `address` holds for this tool: its server's address, or one
+        per device for a tool of several devices on several servers."""
+        return self.address
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
         """Serve the tool; returns its address in station-file form."""
         if self._server is not None:

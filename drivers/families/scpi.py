@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal, TypeVar
 
-from ..equipment import Equipment
+from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import TextLink
 from ..specs.core import Command, Interlock, Range, Refusal, Setpoint
@@ -91,17 +91,24 @@ def header_pattern(template: str) -> re.Pattern[str]:
     """A regex that accepts a header (or mnemonic) in short or long form, any case.
 
     SCPI accepts exactly the short form (the capitals) or the whole long form of each node,
-    nothing in between; a bracketed node may be left out; the leading colon is optional.
+    nothing in between; a bracketed node may be left out (a later one `[:LEVel]`, or the root
+    `[SOURce:]` of a power supply's tree); the leading colon is optional.
     """
     parts: list[str] = []
-    for match in re.finditer(r"\[:([^\]]*)\]|:?([^:\[]+)", template):
-        optional, node = match.groups()
+    colon = ":?"  # what goes before the next node: the leading colon is optional
+    for match in re.finditer(r"\[:([^\]]*)\]|^\[([^\]:]+):\]|:?([^:\[]+)", template):
+        optional, root, node = match.groups()
         if optional is not None:
             parts.append(f"(?::{_node_pattern(optional)})?")
+        elif root is not None:  # `[SOURce:]CURRent`: the root node may be left out
+            parts.append(f":?(?:{_node_pattern(root)}:)?")
+            colon = ""
+            continue
         elif node.startswith("*"):
             parts.append(re.escape(node.upper()))
         else:
-            parts.append((":" if parts else ":?") + _node_pattern(node))
+            parts.append(colon + _node_pattern(node))
+        colon = ":"
     return re.compile("^" + "".join(parts) + "$", re.IGNORECASE)
 
 
@@ -443,6 +450,16 @@ class ScpiDriver(Equipment):
         variable = self.spec.status_by_name[status]
         if variable.trace is not None:
             self.record_reading(variable.trace, value, variable.unit)
+
+    async def request_identity(self) -> Identity:
+        """Clear the error queue (every error read later answers this driver), read who the
+        tool is (`*IDN?`: vendor, model, serial number, firmware, none empty)."""
+        await self.link.write("*CLS")
+        reply = await self.link.query("*IDN?", idempotent=True)
+        fields = [field.strip() for field in reply.split(",")]
+        if len(fields) != 4 or not all(fields):
+            raise self.garbled("read identity", reply, "vendor,model,serial,firmware")
+        return Identity(*fields)
 
     # ----------------------------------------------------------------- alarms and interlocks
 

@@ -6,6 +6,7 @@ themselves are re-exported here.
 """
 
 from .dicing_saw import DicingSaw
+from .electroplater import Electroplater
 from .grinder import Grinder
 from .laminator import Laminator
 from .laser import Laser
@@ -15,6 +16,7 @@ from .wire_bonder import WireBonder
 
 __all__ = [
     "DicingSaw",
+    "Electroplater",
     "Grinder",
     "Laminator",
     "Laser",

@@ -15,8 +15,9 @@ which differ (a test fails on any). The family's wire binding renders its own ta
 tool and the driver.
 
     python -m packline.drivers.specs.pages docs/protocols/laminator.md laminator
+    python -m packline.drivers.specs.pages docs/protocols/dc-supply.md electroplater.supply
 
-rewrites a page in place from the spec of a tool kind.
+rewrites a page in place from the spec of a tool kind (or of one device of a tool of several).
 """
 
 from __future__ import annotations
@@ -153,16 +154,18 @@ def example_exchange(page: str) -> list[ExampleStep]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Rewrite a page's marked tables from a tool kind's spec: `PAGE KIND`."""
+    """Rewrite a page's marked tables from a tool kind's spec: `PAGE KIND[.DEVICE]`."""
     from ..registry import tool_kind
 
     args = list(sys.argv[1:] if argv is None else argv)
     if len(args) != 2:
-        print("usage: python -m packline.drivers.specs.pages PAGE KIND", file=sys.stderr)
+        print("usage: python -m packline.drivers.specs.pages PAGE KIND[.DEVICE]", file=sys.stderr)
         return 2
-    path, kind = Path(args[0]), args[1]
+    path, (kind, _, device) = Path(args[0]), args[1].partition(".")
     try:
-        spec = tool_kind(kind).load_spec()
+        spec = (
+            tool_kind(kind).load_device_specs()[device] if device else tool_kind(kind).load_spec()
+        )
         text = path.read_text(encoding="utf-8")
         path.write_text(render_page(text, rendered_tables(spec)), encoding="utf-8")
     except (KeyError, OSError) as error:

@@ -1,4 +1,4 @@
-"""Independent protocol clients (Debian's socat and mbpoll) run against simulated tools.
+"""Independent protocol clients (Debian's socat and mbpoll, PyVISA) run against simulated tools.
 
 A wire test proves that a simulated tool speaks its documented protocol to a client packline
 did not write. The client runs as a subprocess bounded by a timeout (killed if it hangs); a
@@ -48,7 +48,41 @@ async def run_client(*argv: str, stdin: bytes = b"", timeout_s: float = 10.0) ->
     return ClientRun(process.returncode or 0, out.decode(errors="replace"), err.decode())
 
 
+async def mbpoll(port: str, *args: str) -> tuple[int, str, str]:
+    """Run mbpoll once against the holding registers of a Modbus TCP server on loopback at
+    `port`, 0-based addresses, unit 1: its exit code, output and errors."""
+    result = await run_client(
+        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args
+    )  # fmt: skip
+    return result.returncode, result.stdout, result.stderr
+
+
 def mbpoll_registers(output: str) -> dict[int, int]:
     """The registers mbpoll printed (`[address]: value`), by address."""
     found = re.findall(r"^\[(\d+)\]:\s+(\d+)", output, re.MULTILINE)
     return {int(address): int(value) for address, value in found}
+
+
+def visa(address: str, lines: list[str]) -> list[str]:
+    """Send `lines` on one PyVISA session (pyvisa-py; a query, ending in `?`, is read back);
+    the replies. Blocking: call it with `asyncio.to_thread` when the tool is served on the
+    same event loop."""
+    import pyvisa
+
+    manager = pyvisa.ResourceManager("@py")
+    try:
+        resource = manager.open_resource(
+            address, read_termination="\n", write_termination="\n", timeout=5000
+        )
+        try:
+            replies = []
+            for line in lines:
+                if line.endswith("?"):
+                    replies.append(resource.query(line))
+                else:
+                    resource.write(line)
+            return replies
+        finally:
+            resource.close()
+    finally:
+        manager.close()

@@ -19,9 +19,9 @@ from typing import Any, Generic, TypeVar
 
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment, Limit
-from packline.drivers.links import open_link
 from packline.sim_instruments.tool import SimulatedTool
 from packline.sim_instruments.twin import TwinStore
+from packline.station import build_driver
 
 S = TypeVar("S", bound=SimulatedTool)
 D = TypeVar("D", bound=Equipment)
@@ -59,11 +59,22 @@ async def open_rig(
     **link_options: Any,
 ) -> Rig[S, D]:
     """Serve `sim` on loopback and connect a `driver_class` driver to it (`link_options` go to
-    the link, e.g. `timeout_s`)."""
-    address = await sim.start()
+    the link, e.g. `timeout_s`; to every device's link, for a tool of several devices)."""
+    await sim.start()
+    address = sim.station_address
+    options = link_options if isinstance(address, str) else dict.fromkeys(address, link_options)
     try:
-        link = open_link(address, tool=sim.name, clock=sim.clock, **link_options)
-        driver = driver_class(link, name=sim.name, limits=limits, poll_interval_s=poll_interval_s)
+        driver = build_driver(
+            driver_class,
+            sim.name,
+            address,
+            options,
+            name=sim.name,
+            clock=sim.clock,
+            limits=limits,
+            poll_interval_s=poll_interval_s,
+        )
+        assert isinstance(driver, driver_class)
         await driver.connect()
     except BaseException:
         await sim.stop()

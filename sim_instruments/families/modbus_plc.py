@@ -170,12 +170,27 @@ class ModbusPlcSimulator(SimulatedTool):
             for offset, value in enumerate(values):
                 if self.out_of_range(address + offset, value):
                     return Reason.OUT_OF_RANGE, address + offset
+            self.take_setpoints(self._written_setpoints(address, values))
             return None
         if address == wire.command_register:
             # parameters written with the command in one request count before it runs
             registers[address - start : address - start + len(values)] = values
             return self._command(values[0], registers, start)
         return None  # command parameters, used by the next command
+
+    def _written_setpoints(self, address: int, values: list[int]) -> dict[str, float]:
+        """The setpoints a write sets, by name, in their units."""
+        written = {}
+        for offset, value in enumerate(values):
+            placed = self.map.field_at(self.spec, address + offset)
+            if placed is not None and isinstance(placed[0], PlcSetpoint):
+                written[placed[0].name] = value / placed[0].scale
+        return written
+
+    def take_setpoints(self, values: Mapping[str, float]) -> None:
+        """A setpoint write the tool accepted, by name, in their units. A tool whose setpoints
+        act at once (a bath's temperature, as a temperature controller's) takes them here; by
+        default they wait in their registers for the command that reads them."""
 
     def out_of_range(self, address: int, value: int) -> bool:
         """Whether `value` is outside what the setpoint or coded register at `address`

@@ -14,6 +14,7 @@ from dataclasses import replace
 from typing import Any, ClassVar
 
 from packline.drivers.roles.dicing_saw import DicingRecipe, SawState
+from packline.drivers.roles.electroplater import CellPhase, Metal, PlatingRecipe
 from packline.drivers.roles.grinder import GrindPhase, GrindRecipe, GrindSide
 from packline.drivers.roles.laminator import (
     LaminationJob,
@@ -254,6 +255,32 @@ class Lithography(ToolAdapter):
         return sim.wafer_id is None
 
 
+class Electroplater(ToolAdapter):
+    kind = "electroplater"
+    probe = "bath_temperature_c"
+    interlock_fault = ("lid_opened", "lid_closed")
+    alarm_fault = ("heater_runaway", "OVER_TEMPERATURE")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        recipe = PlatingRecipe(
+            Metal.CU, current_density_a_dm2=2, thickness_um=1, plated_area_cm2=69.4
+        )
+        return await rig.driver.plate(replace(recipe, **setpoints))
+
+    def running(self, sim: Any) -> bool:
+        return sim.supply.operating_point().current_a > 0
+
+    def safe(self, sim: Any) -> bool:
+        return not sim.supply.output_on and sim.phase in (CellPhase.READY, CellPhase.FAULT)
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
     for adapter in (
@@ -264,5 +291,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         Grinder(),
         DicingSaw(),
         Lithography(),
+        Electroplater(),
     )
 }

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.station import StationError, load_station, parse_station
@@ -235,3 +236,83 @@ def test_text_link_options_are_checked_when_the_file_is_read(
     )
     with pytest.raises(StationError, match=message):
         load_station(write(tmp_path, text))
+
+
+PLATER = """\
+name: line-3
+tools:
+  electroplater:
+    driver: electroplater
+    address:
+      cell: modbus+tcp://10.0.3.30:502
+      supply: TCPIP0::10.0.3.31::5025::SOCKET
+    options: {cell: {device_id: 3}, supply: {timeout_s: 2.5}}
+"""
+
+
+def test_a_tool_of_several_devices_gets_a_link_per_named_address(tmp_path: Path):
+    station = load_station(write(tmp_path, PLATER))
+    driver = station.open_tool("electroplater")
+    assert isinstance(driver, ModbusScpiElectroplater)
+    assert (driver.address, driver.link.device_id) == ("modbus+tcp://10.0.3.30:502", 3)
+    supply = driver.device_links["supply"]
+    assert (supply.address, supply.timeout_s, supply.tool) == (
+        "TCPIP0::10.0.3.31::5025::SOCKET",
+        2.5,
+        "electroplater.supply",
+    )
+    assert driver.supply.link is supply
+    assert parse_station(station.model_dump()).tools == station.tools
+    assert "supply: TCPIP0::10.0.3.31::5025::SOCKET" in station.to_yaml()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        (
+            "      supply: TCPIP0::10.0.3.31::5025::SOCKET\n",
+            "",
+            "tools.electroplater: driver electroplater drives a tool of several devices: the "
+            "address names each of cell, supply (got cell)",
+        ),
+        (
+            "supply: TCPIP0::10.0.3.31::5025::SOCKET",
+            "supply: modbus+tcp://10.0.3.31:502",
+            "tools.electroplater: driver electroplater's supply speaks over TextLink, but "
+            "modbus+tcp://10.0.3.31:502 is a modbus address (ModbusLink)",
+        ),
+        ("supply: TCPIP0::10.0.3.31::5025::SOCKET", "supply: 10.0.3.31", "address"),
+        (
+            "options: {cell: {device_id: 3}, supply: {timeout_s: 2.5}}",
+            "options: {device_id: 3}",
+            "options are given per device (cell, supply), each a mapping of link options",
+        ),
+        (
+            "options: {cell: {device_id: 3}, supply: {timeout_s: 2.5}}",
+            "options: {supply: {device_id: 3}}",
+            "tools.electroplater: electroplater.supply at TCPIP0::10.0.3.31::5025::SOCKET: "
+            "VisaLink has no option(s) device_id",
+        ),
+    ],
+)
+def test_a_bad_tool_of_several_devices_is_refused_naming_the_device(
+    tmp_path: Path, old: str, new: str, message: str
+):
+    with pytest.raises(StationError, match="station file") as refused:
+        load_station(write(tmp_path, PLATER.replace(old, new)))
+    assert message in str(refused.value)
+
+
+def test_one_address_for_a_tool_of_several_devices_and_the_reverse_are_refused(tmp_path: Path):
+    one = PLATER.replace(
+        "address:\n      cell: modbus+tcp://10.0.3.30:502\n"
+        "      supply: TCPIP0::10.0.3.31::5025::SOCKET\n",
+        "address: modbus+tcp://10.0.3.30:502\n",
+    )
+    with pytest.raises(StationError, match=r"names each of cell, supply \(got one address\)"):
+        load_station(write(tmp_path, one))
+    several = GOOD.replace(
+        "address: modbus+tcp://10.0.3.17:502", "address: {cell: modbus+tcp://10.0.3.17:502}"
+    )
+    with pytest.raises(StationError, match="drives one device: its address is one string"):
+        load_station(write(tmp_path, several))

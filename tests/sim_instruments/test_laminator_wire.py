@@ -11,7 +11,7 @@ import pytest_asyncio
 from packline.drivers.links.registers import ascii_to_registers
 from packline.sim_instruments.laminator import SimLaminator
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import mbpoll_registers, run_client
+from packline.testing.clients import mbpoll, mbpoll_registers, run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
 
@@ -22,14 +22,6 @@ async def tool() -> AsyncIterator[tuple[SimLaminator, str]]:
     address = await sim.start()
     yield sim, address.rsplit(":", 1)[1]
     await sim.stop()
-
-
-async def mbpoll(port: str, *args: str) -> tuple[int, str, str]:
-    """Run mbpoll once against holding registers, 0-based addresses, unit 1."""
-    result = await run_client(
-        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args
-    )  # fmt: skip
-    return result.returncode, result.stdout, result.stderr
 
 
 async def test_mbpoll_reads_the_status_block_of_an_idle_laminator(tool):

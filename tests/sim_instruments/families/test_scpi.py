@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
+from packline.drivers.families.scpi import matches, short_form
 from packline.sim_instruments.families.scpi import ScpiSimTool
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.laser import SimLaser
@@ -193,3 +194,22 @@ async def test_a_query_with_a_parameter_and_a_malformed_header(served: Served):
         '-108,"Parameter not allowed;*IDN? takes no parameter"',
         '-102,"Syntax error;header SP@N"',
     ]
+
+
+@pytest.mark.parametrize(
+    ("text", "accepted"),
+    [
+        ("CURR", True),
+        ("SOUR:CURR", True),
+        (":sour:curr:lev:imm:ampl", True),
+        ("SOURCE:CURRENT:LEVEL", True),
+        ("SOU:CURR", False),
+        ("SOURCURR", False),
+        (":CURR:AMPL", True),
+        ("CURR:SOUR", False),
+    ],
+)
+def test_a_power_supplys_root_node_may_be_left_out(text: str, accepted: bool):
+    template = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
+    assert matches(template, text) is accepted
+    assert short_form(template) == "CURR"

@@ -21,7 +21,7 @@ from packline.sim_instruments.families.scpi import ScpiSimTool
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import run_client
+from packline.testing.clients import run_client, visa
 
 pyvisa = pytest.importorskip("pyvisa")
 
@@ -39,27 +39,6 @@ async def tool(request: pytest.FixtureRequest) -> AsyncIterator[tuple[str, str]]
     address = await sim.start()
     yield kind, address
     await sim.stop()
-
-
-def visa(address: str, lines: list[str]) -> list[str]:
-    """Send `lines` on one PyVISA session (a query, ending in `?`, is read back); the replies."""
-    manager = pyvisa.ResourceManager("@py")
-    try:
-        resource = manager.open_resource(
-            address, read_termination="\n", write_termination="\n", timeout=5000
-        )
-        try:
-            replies = []
-            for line in lines:
-                if line.endswith("?"):
-                    replies.append(resource.query(line))
-                else:
-                    resource.write(line)
-            return replies
-        finally:
-            resource.close()
-    finally:
-        manager.close()
 
 
 async def test_pyvisa_reads_identity_status_and_the_queue(tool: tuple[str, str]):

@@ -1,0 +1,107 @@
+"""A programmable DC supply on SCPI, the plating cell's `supply` (`docs/protocols/dc-supply.md`).
+
+Wire format: one SCPI line per message, LF-terminated, over a TCP socket (VISA
+`TCPIP0::<host>::5025::SOCKET`) or any VISA resource. Only the standard power-supply tree and
+the IEEE 488.2 common commands are sent, so a bench supply of that range can stand in:
+
+    *CLS / *IDN?                       identity, errors cleared
+    CURR 2.5 / VOLT 10 / VOLT:PROT 12  settings, each group checked with SYST:ERR? until 0
+    OUTP ON / OUTP OFF / OUTP?         the output
+    MEAS:CURR? / MEAS:VOLT?            what flows, at the terminals
+    VOLT:PROT:TRIP? / CURR:PROT:TRIP?  the protections (the supply's alarms)
+    OUTP:PROT:CLE                      clear a tripped protection
+    OUTP OFF, *OPC?                    the safe state
+
+The supply is a device of a tool, not a tool of the line: it has no workpiece and no
+interlock; the tool that owns it (the electroplater) decides when its output may be on.
+"""
+
+from __future__ import annotations
+
+from .equipment import Identity
+from .errors import WrongTool
+from .families.scpi import ScpiDriver, command, setpoint, short_form
+from .specs.dc_supply import SPEC
+
+
+class ScpiDcSupply(ScpiDriver):
+    """Drives a programmable DC supply through the standard SCPI power-supply tree."""
+
+    spec = SPEC
+    limits = SPEC.limits()
+
+    #: The output header's short form (`OUTP`).
+    _output = short_form(command(SPEC, "output").header)
+
+    def _query(self, name: str) -> str:
+        return command(SPEC, name).query
+
+    async def set_output_levels(
+        self, action: str, current_a: float, voltage_v: float, over_voltage_v: float
+    ) -> None:
+        """Current, compliance voltage and over-voltage protection, each checked against the
+        limits before anything is sent, then sent as one group (any refusal refuses it)."""
+        levels = {"current_a": current_a, "voltage_v": voltage_v, "over_voltage_v": over_voltage_v}
+        lines = [
+            setpoint(SPEC, name).encode(self.check_limit(action, name, value))
+            for name, value in levels.items()
+        ]
+        await self.send(action, *lines)
+
+    async def switch_output(self, action: str, on: bool) -> None:
+        """`OUTP ON` or `OUTP OFF`, checked through the error queue."""
+        await self.send(action, f"{self._output} {'ON' if on else 'OFF'}")
+
+    async def request_output(self) -> bool:
+        return await self.query_flag("read output", self._query("output"))
+
+    async def measure(self, action: str) -> tuple[float, float]:
+        """The output current (A) and voltage (V), recorded as the cell's traces."""
+        current_a = await self.query_number(action, self._query("measure_current"))
+        voltage_v = await self.query_number(action, self._query("measure_voltage"))
+        self.trace("current_a", current_a)
+        self.trace("voltage_v", voltage_v)
+        return current_a, voltage_v
+
+    def _check_identity(self, identity: Identity) -> None:
+        """Refuse a device that says it is a tool kind of the line (a grinder at the supply's
+        address); any supply model is accepted."""
+        from .registry import kind_of_identity  # the registry loads drivers
+
+        other = kind_of_identity(identity.vendor, identity.model)
+        if other is not None:
+            raise WrongTool(
+                self.name,
+                self.address,
+                "connect",
+                f"the device says it is a {identity.vendor} {identity.model}, a {other}, not a "
+                "DC supply (check the station file's supply address)",
+            )
+
+    async def request_alarms(self) -> dict[str, str]:
+        """The tripped protections (`VOLT:PROT:TRIP?`, `CURR:PROT:TRIP?`), as the spec's alarms."""
+        alarms = {}
+        for code, name in (
+            ("OVER_VOLTAGE", "over_voltage_tripped"),
+            ("OVER_CURRENT", "over_current_tripped"),
+        ):
+            if await self.query_flag("read protections", self._query(name)):
+                alarms[code] = SPEC.alarm_text[code]
+        return alarms
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        """A supply has none: the tool that owns it guards its output."""
+        return {}
+
+    async def _clear_alarms(self) -> None:
+        await self.send("clear protection", short_form(command(SPEC, "clear_protection").header))
+
+    async def _command_safe_state(self) -> None:
+        """Output off, confirmed by `*OPC?`."""
+        await self.link.write(f"{self._output} OFF")
+        reply = await self.link.query("*OPC?")
+        if reply != "1":
+            raise self.garbled("output off", reply, "1")
+
+    async def _unload_everything(self) -> None:
+        """A supply holds no workpiece: with its output off it is empty."""

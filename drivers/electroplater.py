@@ -1,0 +1,320 @@
+"""Plating cell: bath controller on Modbus, DC supply on SCPI (`docs/protocols/electroplater.md`).
+
+A tool of two devices (decision 0009), named in the station entry's address:
+
+* `cell` (this driver's own link): the bath and wafer-holder controller, a PLC on Modbus TCP or
+  RTU in the family's map, declared in `packline.drivers.specs.electroplater`: status block at
+  0-19 (phase, alarms, interlocks, bath temperature, paddle, bath age, the charge counted
+  through the cathode since the immersion), the bath setpoints at 200-201 (FC16, taken at
+  once), commands at 300 with the wafer id at 301-308;
+* `supply`: a programmable DC supply on the standard SCPI tree (`drivers/dc_supply.py`).
+
+A plating step: the bath setpoints written and the supply's levels set (output off), the bath
+awaited at temperature, the interlocks read, IMMERSE, then `OUTP ON` once the wafer is in the
+bath with the contact ring on its seed; the supply and the cell's counter are polled until the
+counter has seen the recipe's charge (the last part slept to the second the charge needs), then
+`OUTP OFF` and WITHDRAW. The safe state is the same order: output off, then ABORT (the wafer
+withdrawn and rinsed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from contextlib import suppress
+from typing import Any, ClassVar
+
+from .dc_supply import ScpiDcSupply
+from .equipment import ToolState
+from .errors import ConnectionLost, ToolAlarm, ToolError, ToolStateError
+from .families.modbus_plc import ModbusPlcDriver
+from .links import Link, ModbusLink, TextLink
+from .roles.electroplater import (
+    METALS,
+    CellPhase,
+    CellStatus,
+    Electroplater,
+    Metal,
+    PlatingRecipe,
+    PlatingResult,
+)
+from .specs.electroplater import SPEC
+
+#: Tool states in which load, unload and other non-process commands are accepted.
+READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+
+#: How close to its setpoint the bath must be before a wafer goes in, degC.
+BATH_TOLERANCE_C = 1.0
+#: Process-time allowances beyond which a wait is a timeout.
+BATH_SETTLE_TIMEOUT_S = 1800.0
+HOLDER_TIMEOUT_S = 120.0
+
+
+class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
+    """Drives a plating cell: its bath controller (the packline cell map) and its DC supply."""
+
+    spec = SPEC
+    limits = SPEC.limits()
+    devices: ClassVar[Mapping[str, type[Link]]] = {"cell": ModbusLink, "supply": TextLink}
+    primary_device = "cell"
+
+    def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):
+        super().__init__(link, devices=devices, **kwargs)
+        self.supply = ScpiDcSupply(
+            self.device_links["supply"],
+            name=f"{self.name}.supply",
+            poll_interval_s=self.poll_interval_s,
+        )
+
+    async def _read_setup(self) -> None:
+        """Connect the supply (its identity, its tripped protections) once the cell answered."""
+        await self.supply.connect()
+
+    async def close(self) -> None:
+        await self.supply.close()
+        await super().close()
+
+    # ----------------------------------------------------------------- queries
+
+    def status_from(self, values: Mapping[str, float]) -> CellStatus:
+        return CellStatus(
+            phase=self.member(values, "PHASE", CellPhase),
+            bath_metal=Metal(self.coded(values, "BATH_METAL")),
+            bath_temperature_c=values["BATH_TEMPERATURE"],
+            agitation_rpm=values["AGITATION"],
+            bath_age_ah=values["BATH_AGE"],
+            immersion_charge_c=values["IMMERSION_CHARGE"],
+            wafer_loaded=bool(values["WAFER_LOADED"]),
+        )
+
+    async def request_wafer(self) -> str | None:
+        if not await self.read_status_value("WAFER_LOADED"):
+            return None
+        return await self.read_text("read wafer id", "WAFER_ID")
+
+    async def request_alarms(self) -> dict[str, str]:
+        """The cell's alarm bits and the supply's tripped protections."""
+        return {**await super().request_alarms(), **await self.supply.request_alarms()}
+
+    # ----------------------------------------------------------------- commands
+
+    async def load(self, wafer_id: str) -> None:
+        action = f"load wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *READY_STATES)
+        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
+        present = await self.request_wafer()
+        if present is not None:
+            raise ToolStateError(
+                self.name, self.address, action, f"wafer {present} is already in the holder"
+            )
+        await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
+
+    async def unload(self) -> str:
+        action = "unload wafer"
+        self.require_state(action, *READY_STATES)
+        wafer_id = await self.request_wafer()
+        if wafer_id is None:
+            raise ToolStateError(self.name, self.address, action, "no wafer in the holder")
+        await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
+        return wafer_id
+
+    async def reset_bath_age(self) -> None:
+        action = "reset bath age"
+        self.require_state(action, *READY_STATES)
+        await self.command(action, "RESET_BATH_AGE")
+
+    async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
+        action = f"plate {recipe.thickness_um:g} um {recipe.metal.value}"
+        self._check_recipe(action, recipe)
+        bath = self.encode_fields(
+            action,
+            {
+                "bath_temperature_c": recipe.bath_temperature_c,
+                "agitation_rpm": recipe.agitation_rpm,
+            },
+        )
+        for name, value in (
+            ("current_a", recipe.current_a),
+            ("voltage_v", recipe.compliance_voltage_v),
+            ("over_voltage_v", recipe.over_voltage_v),
+        ):
+            self.supply.check_limit(action, name, value)
+        async with self.operation(action):
+            status = await self._settled_status(action)
+            if status.bath_metal is not recipe.metal:
+                raise ToolStateError(
+                    self.name,
+                    self.address,
+                    action,
+                    f"the bath plates {status.bath_metal.value}, not {recipe.metal.value}",
+                )
+            wafer_id = await self.request_wafer()
+            if wafer_id is None:
+                raise ToolStateError(self.name, self.address, action, "no wafer in the holder")
+            await self.write_fields("write bath", self.map.setpoint_extent(SPEC)[0], bath)
+            await self.supply.set_output_levels(
+                action, recipe.current_a, recipe.compliance_voltage_v, recipe.over_voltage_v
+            )
+            await self._wait(
+                action,
+                lambda s: abs(s.bath_temperature_c - recipe.bath_temperature_c) <= BATH_TOLERANCE_C,
+                BATH_SETTLE_TIMEOUT_S,
+            )
+            await self.require_interlocks(action, SPEC.command_by_name["IMMERSE"].interlocks)
+            await self.command(action, "IMMERSE")
+            await self._wait(action, lambda s: s.phase is CellPhase.IMMERSED, HOLDER_TIMEOUT_S)
+            await self.require_interlocks(action, ("wafer_immersed", "cathode_contact"))
+            try:
+                result = await self._pass_charge(action, recipe, wafer_id)
+            except ConnectionLost:
+                with suppress(ToolError):  # the cell is gone: the current goes off at least
+                    await self.supply.abort()
+                raise
+            await self.command(action, "WITHDRAW")
+            await self._wait(action, lambda s: s.phase is CellPhase.READY, HOLDER_TIMEOUT_S)
+        return result
+
+    def _check_recipe(self, action: str, recipe: PlatingRecipe) -> None:
+        """The recipe's process values against the limits, its efficiency a fraction; nothing
+        is sent."""
+        self.check_limit(action, "current_density_a_dm2", recipe.current_density_a_dm2)
+        self.check_limit(action, "thickness_um", recipe.thickness_um)
+        self.check_limit(action, "plated_area_cm2", recipe.plated_area_cm2)
+        if not 0 < recipe.efficiency <= 1:
+            raise ValueError(
+                f"{self.name}: {action}: cathode_efficiency {recipe.efficiency:g} must be above "
+                "0 and at most 1"
+            )
+        if not 0 < recipe.timeout_s <= BATH_SETTLE_TIMEOUT_S * 24:
+            raise ValueError(
+                f"{self.name}: {action}: timeout_s {recipe.timeout_s:g} must be above 0 and at "
+                f"most {BATH_SETTLE_TIMEOUT_S * 24:g}"
+            )
+
+    async def _pass_charge(
+        self, action: str, recipe: PlatingRecipe, wafer_id: str
+    ) -> PlatingResult:
+        """Current on until the cell's counter has seen the recipe's charge, then off.
+
+        Between polls the supply's readings are integrated into a second, independent charge;
+        once the charge left would pass within one poll interval at the present current, the
+        rest is slept to the second and the output switched off.
+        """
+        target_c = recipe.charge_c
+        currents: list[float] = []
+        voltages: list[float] = []
+        supply_charge_c = 0.0
+        await self.supply.switch_output(action, True)
+        started_s = last_s = self.clock.now()
+        last_current_a = 0.0
+
+        async def poll() -> CellStatus | None:
+            nonlocal supply_charge_c, last_s, last_current_a
+            status = await self.traced_status()
+            current_a, voltage_v = await self.supply.measure(action)
+            now = self.clock.now()
+            supply_charge_c += last_current_a * (now - last_s)
+            last_s, last_current_a = now, current_a
+            currents.append(current_a)
+            voltages.append(voltage_v)
+            if status.phase is CellPhase.FAULT or await self.supply.request_alarms():
+                await self.supply.abort()
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            left_c = target_c - status.immersion_charge_c
+            if left_c <= 0:
+                return status
+            if current_a > 0 and left_c / current_a <= self.poll_interval_s:
+                rest_s = left_c / current_a
+                await self.clock.sleep(rest_s)
+                supply_charge_c += current_a * rest_s
+                return status
+            return None
+
+        await self.wait_until(
+            action,
+            poll,
+            recipe.timeout_s + target_c / recipe.current_a,
+            lambda: f"{currents[-1] if currents else 0:g} A flowing, charge not reached",
+        )
+        await self.supply.switch_output(action, False)
+        on_s = self.clock.now() - started_s
+        status = await self.request_status()
+        charge_c = status.immersion_charge_c
+        per_c = METALS[recipe.metal].thickness_per_charge_um_cm2_per_c()
+        return PlatingResult(
+            wafer_id=wafer_id,
+            metal=recipe.metal,
+            charge_c=charge_c,
+            supply_charge_c=supply_charge_c,
+            current_on_s=on_s,
+            mean_current_a=supply_charge_c / on_s if on_s > 0 else 0.0,
+            peak_voltage_v=max(voltages, default=0.0),
+            expected_thickness_um=charge_c * recipe.efficiency * per_c / recipe.plated_area_cm2,
+            bath_temperature_c=status.bath_temperature_c,
+            bath_age_ah=status.bath_age_ah,
+        )
+
+    async def _settled_status(self, action: str) -> CellStatus:
+        """The status once the holder has stopped moving (after an abort or a reset)."""
+        seen = await self._wait(
+            action,
+            lambda s: s.phase not in (CellPhase.IMMERSING, CellPhase.WITHDRAWING),
+            HOLDER_TIMEOUT_S,
+        )
+        return seen[-1]
+
+    async def _wait(
+        self, action: str, done: Callable[[CellStatus], bool], timeout_s: float
+    ) -> list[CellStatus]:
+        """Poll the cell, recording traces, until `done`; an alarm or a timeout ends the wait
+        (past `timeout_s` the tool is aborted: current off, wafer withdrawn)."""
+        seen: list[CellStatus] = []
+
+        async def poll() -> list[CellStatus] | None:
+            status = await self.traced_status()
+            seen.append(status)
+            if status.phase is CellPhase.FAULT:
+                if not await self.refresh_alarms():
+                    raise ToolAlarm(
+                        self.name, self.address, action, ["fault phase without an alarm bit"]
+                    )
+                raise self.alarm_error(action)
+            return seen if done(status) else None
+
+        return await self.wait_until(
+            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
+        )
+
+    # ----------------------------------------------------------------- alarms and safety
+
+    async def _clear_alarms(self) -> None:
+        """Clear the cell's latched alarms and the supply's tripped protections."""
+        await super()._clear_alarms()
+        if await self.supply.request_alarms():
+            await self.supply.reset()
+
+    async def _command_safe_state(self) -> None:
+        """The supply's output off, then ABORT (a wafer in the bath withdrawn and rinsed), and
+        wait until the holder is out, so the next command meets a ready or faulted cell.
+
+        The cell is aborted even when the supply cannot be reached; the supply's failure is
+        raised after. The wait is bounded by `HOLDER_TIMEOUT_S` of process time.
+        """
+        try:
+            await self.supply.abort()
+        finally:
+            await self.write_abort()
+
+            async def poll() -> CellStatus | None:
+                status = await self.traced_status()
+                moving = status.phase in (CellPhase.IMMERSING, CellPhase.WITHDRAWING)
+                return None if moving else status
+
+            await self.wait_until(
+                "abort",
+                poll,
+                HOLDER_TIMEOUT_S,
+                lambda: "holder still moving",
+                abort_on_timeout=False,
+            )

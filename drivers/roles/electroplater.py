@@ -1,0 +1,190 @@
+"""The electroplater role: a plating cell that thickens a seed film by electroplating.
+
+Used by the claimed methods to thicken the patterned thin metal film into the wiring (001:8,
+001:9, 001:11, 001:12) and to put a eutectic solder layer on high-melting bumps (003:21). The
+wafer's seed film is the cathode: a contact ring touches it at the wafer edge, the wafer is
+immersed in the bath facing the anode, and a DC supply drives a constant current through the
+cell. Metal deposits by Faraday's law only where the seed is exposed (not under resist) and
+connected to the contact ring.
+
+One wafer at a time: load it into the holder, `plate` (bath to temperature, immerse, current
+on until the charge for the thickness has passed, current off, withdraw and rinse), unload.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from ..equipment import Equipment
+
+#: The Faraday constant, C/mol.
+FARADAY_C_PER_MOL = 96_485.332
+
+
+class Metal(StrEnum):
+    """What a plating bath deposits (the bath's chemistry fixes it)."""
+
+    CU = "Cu"  # acid copper sulfate: wiring (001:8)
+    NI = "Ni"  # nickel sulfamate: barrier under solder or gold
+    AU = "Au"  # gold sulfite/cyanide: contact finish
+    SN = "Sn"  # tin methanesulfonate: solder
+    SNPB = "SnPb"  # eutectic tin-lead: the eutectic solder layer on bumps (003:21)
+
+
+@dataclass(frozen=True)
+class MetalData:
+    """What Faraday's law needs of a deposited metal (for SnPb, the eutectic alloy's
+    averages), and the bath's nominal cathode efficiency, which a recipe may override."""
+
+    molar_mass_g_mol: float
+    electrons: float  # charge number of the depositing ion
+    density_g_cm3: float
+    nominal_efficiency: float
+
+    def thickness_per_charge_um_cm2_per_c(self) -> float:
+        """Micrometres deposited per coulomb on one square centimetre at 100 % efficiency."""
+        grams_per_c = self.molar_mass_g_mol / (self.electrons * FARADAY_C_PER_MOL)
+        return grams_per_c / self.density_g_cm3 * 1e4
+
+
+#: The metals' constants. SnPb is Sn63Pb37 by weight: molar mass and density of the alloy,
+#: both metals depositing as divalent ions.
+METALS: dict[Metal, MetalData] = {
+    Metal.CU: MetalData(63.546, 2, 8.96, 0.98),
+    Metal.NI: MetalData(58.693, 2, 8.908, 0.95),
+    Metal.AU: MetalData(196.967, 1, 19.32, 0.99),
+    Metal.SN: MetalData(118.71, 2, 7.265, 0.92),
+    Metal.SNPB: MetalData(136.4, 2, 8.4, 0.92),
+}
+
+
+def charge_for_thickness_c(
+    metal: Metal, thickness_um: float, area_cm2: float, efficiency: float
+) -> float:
+    """The charge that deposits `thickness_um` of `metal` over `area_cm2` at `efficiency`
+    (Faraday's law: thickness = Q x efficiency / (n F) x M / density / area)."""
+    per_c = METALS[metal].thickness_per_charge_um_cm2_per_c()
+    return thickness_um * area_cm2 / (per_c * efficiency)
+
+
+class CellPhase(IntEnum):
+    """Where the plating cell's wafer holder is."""
+
+    READY = 0  # the holder out of the bath: load, unload, settings allowed
+    IMMERSING = 1
+    IMMERSED = 2  # the wafer in the bath, the contact ring on its seed: current may flow
+    WITHDRAWING = 3  # lifting, rinsing and spinning dry
+    FAULT = 4
+
+
+@dataclass(frozen=True)
+class PlatingRecipe:
+    """One plating step in process terms.
+
+    `plated_area_cm2` is the seed area the pattern leaves exposed and connected, from the
+    mask design: the current is `current_density_a_dm2` over it. `cathode_efficiency` is the
+    fraction of the charge that deposits metal (None: the metal's nominal value). The supply's
+    compliance voltage and over-voltage protection bound what the cell can be driven to.
+    `timeout_s` bounds the current-on time beyond what the charge needs.
+    """
+
+    metal: Metal
+    current_density_a_dm2: float
+    thickness_um: float
+    plated_area_cm2: float
+    bath_temperature_c: float = 25.0
+    agitation_rpm: float = 60.0
+    cathode_efficiency: float | None = None
+    compliance_voltage_v: float = 10.0
+    over_voltage_v: float = 12.0
+    timeout_s: float = 600.0
+
+    @property
+    def efficiency(self) -> float:
+        if self.cathode_efficiency is None:
+            return METALS[self.metal].nominal_efficiency
+        return self.cathode_efficiency
+
+    @property
+    def current_a(self) -> float:
+        """The supply current: the current density over the plated area (1 dm2 = 100 cm2)."""
+        return self.current_density_a_dm2 * self.plated_area_cm2 / 100.0
+
+    @property
+    def charge_c(self) -> float:
+        """The charge the thickness needs (Faraday's law)."""
+        return charge_for_thickness_c(
+            self.metal, self.thickness_um, self.plated_area_cm2, self.efficiency
+        )
+
+
+@dataclass(frozen=True)
+class CellStatus:
+    """One snapshot of the plating cell's controller."""
+
+    phase: CellPhase
+    bath_metal: Metal
+    bath_temperature_c: float
+    agitation_rpm: float
+    bath_age_ah: float
+    immersion_charge_c: float
+    wafer_loaded: bool
+
+
+@dataclass(frozen=True)
+class PlatingResult:
+    """What a finished plating step measured.
+
+    `charge_c` is the charge the cell controller counted through the cathode during the
+    immersion (its shunt); `supply_charge_c` the charge integrated from the supply's own
+    current readings; `expected_thickness_um` what that charge deposits by Faraday's law at the
+    recipe's efficiency over the recipe's area.
+    """
+
+    wafer_id: str
+    metal: Metal
+    charge_c: float
+    supply_charge_c: float
+    current_on_s: float
+    mean_current_a: float
+    peak_voltage_v: float
+    expected_thickness_um: float
+    bath_temperature_c: float
+    bath_age_ah: float
+
+
+class Electroplater(Equipment):
+    """A single-wafer plating cell: a bath controller with a wafer holder and a DC supply."""
+
+    role = "electroplater"
+
+    async def _unload_everything(self) -> None:
+        if await self.request_wafer() is not None:
+            await self.unload()
+
+    @abstractmethod
+    async def request_status(self) -> CellStatus:
+        """A snapshot of the cell: holder phase, bath metal, temperature, agitation, age."""
+
+    @abstractmethod
+    async def request_wafer(self) -> str | None:
+        """The id of the wafer in the holder, or None."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str) -> None:
+        """Put a wafer into the holder (the contact ring on its seed film)."""
+
+    @abstractmethod
+    async def unload(self) -> str:
+        """Take the wafer out of the holder; returns its id."""
+
+    @abstractmethod
+    async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
+        """Plate the loaded wafer: bath to temperature, immerse, constant current until the
+        recipe's charge has passed, current off, withdraw and rinse."""
+
+    @abstractmethod
+    async def reset_bath_age(self) -> None:
+        """Zero the bath's age counter after the bath was replaced or replenished."""

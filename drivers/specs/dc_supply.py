@@ -1,0 +1,108 @@
+"""A programmable DC power supply's contract (`docs/protocols/dc-supply.md`), on the SCPI family.
+
+The plating cell's supply (the `supply` device of the electroplater) speaks the standard SCPI
+power-supply tree that bench supplies share (SCPI-99 volume 2, the `SOURce`, `OUTPut` and
+`MEASure` subsystems, and the protection headers of common bench supplies):
+`[SOURce:]CURRent`, `[SOURce:]VOLTage`, `[SOURce:]VOLTage:PROTection`, `OUTPut[:STATe]`,
+`MEASure:CURRent?`, `MEASure:VOLTage?`, the trip queries and `OUTPut:PROTection:CLEar`, and the
+IEEE 488.2 common commands. The driver uses nothing else, so a real bench supply of that range
+can take the simulator's place. It is a device of a tool, not a tool kind of its own: the
+registry knows the electroplater, whose spec module names this one as its `supply`.
+"""
+
+from __future__ import annotations
+
+from ..families.scpi import ScpiCommand, ScpiSetpoint, ScpiWire, standard_refusals
+from .core import Alarm, ExpectedIdentity, Range, StatusVariable, ToolSpec
+
+CURRENT = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
+VOLTAGE = "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]"
+OVER_VOLTAGE = "[SOURce:]VOLTage:PROTection[:LEVel]"
+
+SETPOINTS = (
+    ScpiSetpoint(
+        name="current_a", unit="A", machine_range=Range(0, 50), header=CURRENT, tool_default=0,
+        doc="output current setting: the constant current while the load can take it",
+    ),
+    ScpiSetpoint(
+        name="voltage_v", unit="V", machine_range=Range(0, 30), process_limit=Range(0, 20),
+        header=VOLTAGE, tool_default=0,
+        doc="output voltage setting: the compliance limit of a constant-current cell (est)",
+    ),
+    ScpiSetpoint(
+        name="over_voltage_v", unit="V", machine_range=Range(1, 33),
+        process_limit=Range(1, 25), header=OVER_VOLTAGE, tool_default=33,
+        doc="over-voltage protection: the output trips off above it (est)",
+    ),
+)  # fmt: skip
+
+COMMANDS = (
+    *(
+        ScpiCommand(
+            name=setpoint.name, header=setpoint.header, form="both", syntax="<n>",
+            parameters=(setpoint.name,), doc=f"{setpoint.unit}, {setpoint.doc}",
+        )
+        for setpoint in SETPOINTS
+        if setpoint.header
+    ),
+    ScpiCommand(
+        name="output", header="OUTPut[:STATe]", form="both", syntax="ON|OFF|1|0",
+        reply="`1`/`0`",
+        doc="output on or off; `ON` is refused (-221) while a protection is tripped",
+    ),
+    ScpiCommand(
+        name="over_current", header="[SOURce:]CURRent:PROTection:STATe", form="both",
+        syntax="ON|OFF|1|0", reply="`1`/`0`",
+        doc="over-current protection: on, the output trips off when the supply goes into "
+        "current limit (off by default: a plating cell runs in constant current)",
+    ),
+    ScpiCommand(
+        name="measure_current", header="MEASure[:SCALar]:CURRent[:DC]", form="query",
+        reply="`2.50000`", doc="output current, A (0 with the output off or an open load)",
+    ),
+    ScpiCommand(
+        name="measure_voltage", header="MEASure[:SCALar]:VOLTage[:DC]", form="query",
+        reply="`1.84000`", doc="output voltage, V, at the terminals",
+    ),
+    ScpiCommand(
+        name="over_voltage_tripped", header="[SOURce:]VOLTage:PROTection:TRIPped",
+        form="query", reply="`1`/`0`", doc="the over-voltage protection has tripped",
+    ),
+    ScpiCommand(
+        name="over_current_tripped", header="[SOURce:]CURRent:PROTection:TRIPped",
+        form="query", reply="`1`/`0`", doc="the over-current protection has tripped",
+    ),
+    ScpiCommand(
+        name="clear_protection", header="OUTPut:PROTection:CLEar",
+        doc="clears a tripped protection (the output stays off); a cause that persists trips "
+        "it again when the output is switched on",
+    ),
+)  # fmt: skip
+
+SPEC = ToolSpec(
+    kind="dc_supply",
+    role="electroplater",
+    family="scpi",
+    identity=ExpectedIdentity(vendor="packline", model="DCS-30-50", firmware="1.0"),
+    doc="programmable DC power supply, 30 V / 50 A, SCPI over a TCP socket",
+    setpoints=SETPOINTS,
+    status=(
+        StatusVariable(name="current_a", unit="A", trace="cell_current", doc="MEAS:CURR?"),
+        StatusVariable(name="voltage_v", unit="V", trace="cell_voltage", doc="MEAS:VOLT?"),
+    ),
+    commands=COMMANDS,
+    alarms=(
+        Alarm(
+            code="OVER_VOLTAGE",
+            text="the output voltage rose above the over-voltage protection: output off "
+            "(`VOLT:PROT:TRIP?` answers 1)",
+        ),
+        Alarm(
+            code="OVER_CURRENT",
+            text="over-current protection on and the supply in current limit: output off "
+            "(`CURR:PROT:TRIP?` answers 1)",
+        ),
+    ),
+    refusals=standard_refusals(),
+    wire=ScpiWire(interlock_error=-221, interlock_reply="flags"),
+)

@@ -1,0 +1,240 @@
+"""The electroplater's contract (`docs/protocols/electroplater.md`): a tool of two devices.
+
+The plating cell is reached as two devices on two links (decision 0009):
+
+* `cell`: the bath and wafer-holder controller, a PLC on Modbus TCP/RTU in the family's map
+  (`SPEC` below): bath temperature and agitation setpoints (written straight to their
+  registers, as a temperature controller's setpoint is), the bath's age as the charge it has
+  passed, the charge counted through the cathode during an immersion, the wafer holder
+  (load, immerse, withdraw and rinse, unload), its interlocks and alarms;
+* `supply`: a programmable DC supply on the standard SCPI power-supply tree
+  (`drivers/specs/dc_supply.py`), which drives the plating current.
+
+No common Modbus temperature-controller map has landed on main yet, so the bath's registers
+are this map's own, laid out like the family's other maps.
+"""
+
+from __future__ import annotations
+
+from ..families.modbus_plc import (
+    BitAlarm,
+    BitInterlock,
+    NamedRefusal,
+    PlcCommand,
+    PlcMap,
+    PlcParameter,
+    PlcSetpoint,
+    PlcStatus,
+    enum_codes,
+    plc_refusals,
+)
+from ..roles.electroplater import CellPhase, Metal
+from . import dc_supply
+from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
+
+#: The bath chemistries as the map codes them (BATH_METAL).
+METAL_CODES = tuple((index, metal.value) for index, metal in enumerate(Metal, start=1))
+
+SPEC: ToolSpec[PlcMap] = ToolSpec(
+    kind="electroplater",
+    role="electroplater",
+    family="modbus_plc",
+    identity=ExpectedIdentity(vendor="packline", model="EP-1", firmware="1.0"),
+    doc="single-wafer plating cell: bath and holder controller on Modbus TCP/RTU, DC supply "
+    "on SCPI",
+    status=(
+        PlcStatus(name="PHASE", register=0, codes=enum_codes(CellPhase)),
+        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
+        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        PlcStatus(
+            name="BATH_TEMPERATURE", register=3, unit="degC", scale=10, trace="bath_temperature"
+        ),
+        PlcStatus(name="AGITATION", register=4, unit="rpm", doc="paddle speed"),
+        PlcStatus(
+            name="BATH_AGE",
+            register=5,
+            words=2,
+            unit="Ah",
+            scale=100,
+            doc="charge passed through the bath since RESET_BATH_AGE",
+        ),
+        PlcStatus(
+            name="IMMERSION_CHARGE",
+            register=7,
+            words=2,
+            unit="C",
+            scale=10,
+            trace="cathode_charge",
+            doc="charge counted through the cathode (shunt) since the last IMMERSE",
+        ),
+        PlcStatus(
+            name="CATHODE_CURRENT",
+            register=9,
+            unit="A",
+            scale=100,
+            doc="present current through the cathode (shunt)",
+        ),
+        PlcStatus(name="BATH_METAL", register=10, codes=METAL_CODES, doc="the bath's chemistry"),
+        PlcStatus(name="WAFER_LOADED", register=11, codes=((0, "no"), (1, "yes"))),
+        PlcStatus(
+            name="REFUSED_REGISTER",
+            register=18,
+            doc="the address the last refusal concerned (200, 201, 300 or 301)",
+        ),
+        PlcStatus(
+            name="COMMAND_ERROR", register=19, doc="why the last write was refused, see *Errors*"
+        ),
+        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        PlcStatus(
+            name="WAFER_ID",
+            register=30,
+            words=8,
+            text=True,
+            doc="the id of the wafer in the holder, empty when none",
+        ),
+    ),
+    setpoints=(
+        PlcSetpoint(
+            name="bath_temperature_c",
+            unit="degC",
+            machine_range=Range(15, 70),
+            process_limit=Range(18, 60),
+            register=200,
+            scale=10,
+            doc="bath heater setpoint, taken at once (est window)",
+        ),
+        PlcSetpoint(
+            name="agitation_rpm",
+            unit="rpm",
+            machine_range=Range(0, 300),
+            process_limit=Range(0, 200),
+            register=201,
+            doc="paddle speed, taken at once (est window)",
+        ),
+        Setpoint(
+            name="current_density_a_dm2",
+            unit="A/dm2",
+            machine_range=Range(0.05, 10),
+            process_limit=Range(0.1, 8),
+            doc="driver-side check, not sent: the cathode current density of a recipe; each "
+            "metal deposits well only in a narrower window (est)",
+        ),
+        Setpoint(
+            name="thickness_um",
+            unit="um",
+            machine_range=Range(0.01, 200),
+            process_limit=Range(0.05, 100),
+            doc="driver-side check, not sent: the thickness a recipe plates (est)",
+        ),
+        Setpoint(
+            name="plated_area_cm2",
+            unit="cm2",
+            machine_range=Range(0.01, 1000),
+            doc="driver-side check, not sent: the exposed, connected seed area of a recipe "
+            "(a 300 mm wafer is 707 cm²)",
+        ),
+    ),
+    parameters=(PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),),
+    commands=(
+        PlcCommand(
+            name="LOAD_WAFER",
+            code=1,
+            parameters=("wafer_id",),
+            allowed_in=("ready",),
+            conditions="no wafer (5), id printable ASCII without spaces and not plated here "
+            "before (7)",
+            effect="wafer in the holder, the contact ring on its seed film",
+        ),
+        PlcCommand(
+            name="UNLOAD_WAFER",
+            code=2,
+            allowed_in=("ready",),
+            conditions="a wafer in the holder (6)",
+            effect="holder empty",
+        ),
+        PlcCommand(
+            name="IMMERSE",
+            code=3,
+            allowed_in=("ready",),
+            interlocks=("lid_closed", "bath_level", "cathode_contact"),
+            conditions="a wafer in the holder (6)",
+            effect="immersing → immersed; IMMERSION_CHARGE starts from 0",
+        ),
+        PlcCommand(
+            name="WITHDRAW",
+            code=4,
+            allowed_in=("immersing", "immersed"),
+            effect="withdrawing (lift, rinse, spin dry) → ready",
+        ),
+        PlcCommand(
+            name="ABORT",
+            code=5,
+            while_alarmed=True,
+            effect="a wafer in the bath is withdrawn and rinsed (withdrawing → ready); heater "
+            "and paddle keep their setpoints",
+        ),
+        PlcCommand(
+            name="RESET_ALARMS",
+            code=6,
+            while_alarmed=True,
+            effect="clears latched alarms; a faulted cell is ready again",
+        ),
+        PlcCommand(
+            name="RESET_BATH_AGE",
+            code=7,
+            allowed_in=("ready",),
+            effect="BATH_AGE = 0 (the bath was replaced or replenished)",
+        ),
+    ),
+    alarms=(
+        BitAlarm(
+            code="OVER_TEMPERATURE",
+            bit=0,
+            text="bath 5 °C above its setpoint: heater off, the wafer withdrawn from the bath",
+        ),
+        BitAlarm(
+            code="LEVEL_LOW",
+            bit=1,
+            text="bath level lost while a wafer was in it: the wafer withdrawn",
+        ),
+        BitAlarm(
+            code="CONTACT_LOST",
+            bit=2,
+            text="the contact ring lost the seed film while the wafer was in the bath: the wafer "
+            "withdrawn",
+        ),
+    ),
+    interlocks=(
+        BitInterlock(name="lid_closed", bit=0, doc="the cell's lid is closed"),
+        BitInterlock(name="bath_level", bit=1, doc="the bath is at its working level"),
+        BitInterlock(
+            name="cathode_contact",
+            bit=2,
+            doc="a wafer is in the holder and the contact ring closes a circuit to its seed",
+        ),
+        BitInterlock(
+            name="wafer_immersed",
+            bit=3,
+            doc="the wafer is in the bath (immersed): the host turns the current on only then",
+        ),
+    ),
+    refusals=plc_refusals(
+        "the cell's present phase",
+        NamedRefusal(name="WAFER_PRESENT", code=5, text="a wafer is already in the holder"),
+        NamedRefusal(name="NO_WAFER", code=6, text="no wafer in the holder"),
+        NamedRefusal(
+            name="BAD_WAFER_ID",
+            code=7,
+            text="wafer id is not printable ASCII, or this cell plated it before (no rework)",
+        ),
+    ),
+    wire=PlcMap(
+        status_registers=20,
+        command_register=300,
+        parameter_register=301,
+        setpoint_block="bath",
+    ),
+)
+
+#: The further devices of the tool, by the names a station entry's address gives them.
+DEVICES = {"supply": dc_supply.SPEC}

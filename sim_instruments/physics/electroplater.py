@@ -1,0 +1,166 @@
+"""What a plating cell does to a workpiece: Faraday's law over the exposed, connected seed.
+
+Pure functions over the twin's arrays, with their constants in `PlatingPhysics`:
+
+* metal deposits only on seed that is exposed (not under resist) and connected to the contact
+  ring (an island the cathode does not reach carries no current): `plating_sites`;
+* the charge through the cathode deposits, at the bath's cathode efficiency, a thickness
+  `Q x efficiency / (n F) x M / density / area` spread evenly over that area
+  (`deposited_thickness_um`); the constants of each metal are the role's (`METALS`);
+* the efficiency falls with the bath's age and with its distance from its working
+  temperature (`cathode_efficiency`);
+* the deposit is good only inside a current-density window, which a warmer bath and a faster
+  paddle widen upward: below it the deposit is rough (dull, porous), above it burnt (dark,
+  powdery) (`deposit_quality`). The window is per metal (est).
+
+Values marked (est) are engineering estimates (`/work/shared/PROCESS_WINDOWS.md` is silent on
+plating), kept as wide defaults.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from packline.drivers.roles.electroplater import METALS, Metal
+
+
+class DepositQuality(StrEnum):
+    """How a plated deposit came out, as an inspection would grade it."""
+
+    GOOD = "good"
+    ROUGH = "rough"  # current density below the window: dull, porous, poorly levelled
+    BURNT = "burnt"  # above the window: dark, powdery, nodular
+
+
+#: The current-density window of each bath at 25 degC and 60 rpm, A/dm2 (est).
+WINDOWS_A_DM2: dict[Metal, tuple[float, float]] = {
+    Metal.CU: (0.5, 4.0),
+    Metal.NI: (1.0, 6.0),
+    Metal.AU: (0.1, 1.0),
+    Metal.SN: (0.5, 3.0),
+    Metal.SNPB: (0.5, 3.0),
+}
+
+
+@dataclass(frozen=True)
+class PlatingPhysics:
+    """The plating cell's constants (est unless noted)."""
+
+    ambient_c: float = 22.0
+    #: The bath's working temperature, where the efficiency is nominal.
+    working_c: float = 25.0
+    heat_rate_c_per_s: float = 0.02
+    cool_time_constant_s: float = 3600.0
+    #: A heater that does not regulate heats this fast.
+    runaway_rate_c_per_s: float = 0.5
+    over_temperature_margin_c: float = 5.0
+    immerse_time_s: float = 5.0
+    withdraw_time_s: float = 30.0  # lift, rinse, spin dry
+    #: The cell as a load: a back-EMF and a resistance (electrolyte, contacts, leads).
+    cell_back_emf_v: float = 0.4
+    cell_resistance_ohm: float = 0.08
+    #: The bath's life, and the efficiency it has lost by then (organic breakdown).
+    bath_life_ah: float = 2000.0
+    efficiency_loss_at_life: float = 0.10
+    #: Efficiency lost per degC away from the working temperature.
+    efficiency_loss_per_c: float = 0.002
+    #: How much the window's upper end rises per degC above 25 degC, and with the paddle.
+    window_rise_per_c: float = 0.02
+    window_rise_per_rpm: float = 0.004
+    windows_a_dm2: dict[Metal, tuple[float, float]] = field(
+        default_factory=lambda: dict(WINDOWS_A_DM2)
+    )
+
+
+def plating_sites(
+    seed_um: np.ndarray, under_resist: np.ndarray, connected: np.ndarray
+) -> np.ndarray:
+    """The sites where metal deposits: seed present, not under resist, reached by the cathode."""
+    sites: np.ndarray = (seed_um > 0) & ~under_resist & connected
+    return sites
+
+
+def cathode_efficiency(
+    metal: Metal, temperature_c: float, bath_age_ah: float, physics: PlatingPhysics
+) -> float:
+    """The fraction of the charge that deposits metal in a bath of this age and temperature."""
+    age = min(bath_age_ah / physics.bath_life_ah, 2.0)
+    off_working = abs(temperature_c - physics.working_c) * physics.efficiency_loss_per_c
+    efficiency = METALS[metal].nominal_efficiency * (1 - physics.efficiency_loss_at_life * age)
+    return max(efficiency - off_working, 0.0)
+
+
+def current_window_a_dm2(
+    metal: Metal, temperature_c: float, agitation_rpm: float, physics: PlatingPhysics
+) -> tuple[float, float]:
+    """The current density window of the bath now: its upper end rises with temperature and
+    paddle speed (more metal ions reach the cathode before it runs short)."""
+    low, high = physics.windows_a_dm2[metal]
+    rise = 1 + physics.window_rise_per_c * (temperature_c - 25.0)
+    rise += physics.window_rise_per_rpm * (agitation_rpm - 60.0)
+    return low, high * max(rise, 0.2)
+
+
+def deposit_quality(
+    metal: Metal,
+    current_density_a_dm2: float,
+    temperature_c: float,
+    agitation_rpm: float,
+    physics: PlatingPhysics,
+) -> DepositQuality:
+    """Good inside the window, rough below it, burnt above it."""
+    low, high = current_window_a_dm2(metal, temperature_c, agitation_rpm, physics)
+    if current_density_a_dm2 < low:
+        return DepositQuality.ROUGH
+    if current_density_a_dm2 > high:
+        return DepositQuality.BURNT
+    return DepositQuality.GOOD
+
+
+def deposited_thickness_um(
+    metal: Metal, charge_c: float, efficiency: float, area_cm2: float
+) -> float:
+    """Faraday's law: what `charge_c` deposits at `efficiency`, spread over `area_cm2`."""
+    if area_cm2 <= 0:
+        return 0.0
+    return charge_c * efficiency * METALS[metal].thickness_per_charge_um_cm2_per_c() / area_cm2
+
+
+@dataclass(frozen=True)
+class Deposit:
+    """What one immersion deposited: per site, and the figures it followed from."""
+
+    thickness_um: np.ndarray  # per site; 0 where nothing deposits
+    area_cm2: float
+    current_density_a_dm2: float
+    efficiency: float
+    quality: DepositQuality
+
+
+def plate(
+    metal: Metal,
+    charge_c: float,
+    on_s: float,
+    site_area_cm2: np.ndarray,
+    sites: np.ndarray,
+    temperature_c: float,
+    agitation_rpm: float,
+    bath_age_ah: float,
+    physics: PlatingPhysics,
+) -> Deposit:
+    """The deposit of `charge_c` passed in `on_s` seconds over the plating `sites`, each of
+    its own area: the current density is the mean current over their total area."""
+    area_cm2 = float(site_area_cm2[sites].sum())
+    efficiency = cathode_efficiency(metal, temperature_c, bath_age_ah, physics)
+    thickness_um = deposited_thickness_um(metal, charge_c, efficiency, area_cm2)
+    density = charge_c / on_s / area_cm2 * 100.0 if on_s > 0 and area_cm2 > 0 else 0.0
+    return Deposit(
+        thickness_um=np.where(sites, np.float32(thickness_um), np.float32(0)),
+        area_cm2=area_cm2,
+        current_density_a_dm2=density,
+        efficiency=efficiency,
+        quality=deposit_quality(metal, density, temperature_c, agitation_rpm, physics),
+    )

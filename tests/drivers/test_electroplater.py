@@ -1,0 +1,191 @@
+"""Byte-level tests: the electroplater driver against docs/protocols/electroplater.md and
+docs/protocols/dc-supply.md.
+
+Each test lists the exact frames of both devices the pages prescribe, the cell's Modbus TCP
+frames built here from the page's addresses and codes and the supply's SCPI lines written out,
+and runs the real links and driver against two scripted peers at once.
+"""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.electroplater import ModbusScpiElectroplater
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import LimitViolation, ToolAlarm, ToolStateError
+from packline.drivers.links import ModbusLink, VisaLink
+from packline.drivers.roles.electroplater import Metal, PlatingRecipe
+from packline.testing import expected_protocol
+from packline.testing.modbus_frames import identification, read, text, write_many, write_one
+
+READY, IMMERSING, IMMERSED, WITHDRAWING, FAULT = range(5)
+#: Interlock bits: lid closed 0, bath level 1, cathode contact 2, wafer immersed 3.
+CLOSED_OUT_OF_BATH = 0b0111
+CLOSED_IN_BATH = 0b1111
+
+#: 2 A/dm2 over 69.4 cm2 is 1.388 A; 1 um of Cu at 98 % takes 192.683 C (138.82 s).
+RECIPE = PlatingRecipe(Metal.CU, current_density_a_dm2=2, thickness_um=1, plated_area_cm2=69.4)
+
+
+def status(
+    phase: int,
+    *,
+    interlocks: int = CLOSED_OUT_OF_BATH,
+    alarms: int = 0,
+    charge_dc: int = 0,
+    age_cah: int = 0,
+    metal: int = 1,
+) -> list[int]:
+    """The status block, registers 0-19: 25.0 degC, paddle 60 rpm, a wafer in the holder."""
+    return [
+        phase, alarms, interlocks, 250, 60, age_cah >> 16, age_cah & 0xFFFF,
+        charge_dc >> 16, charge_dc & 0xFFFF, 0, metal, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+    ]  # fmt: skip
+
+
+def line(text_: str) -> bytes:
+    return text_.encode() + b"\n"
+
+
+SUPPLY_CONNECT = [
+    (line("*CLS"), None),
+    (line("*IDN?"), line("packline,DCS-30-50,DCS-0001,1.0")),
+    (line("VOLT:PROT:TRIP?"), line("0")),
+    (line("CURR:PROT:TRIP?"), line("0")),
+    (line("VOLT:PROT:TRIP?"), line("0")),  # the tool's alarms: the cell's and the supply's
+    (line("CURR:PROT:TRIP?"), line("0")),
+]
+CELL_CONNECT = [
+    identification(1, "packline", "EP-1", "1.0"),
+    read(2, 20, text("EP1-0001")),
+    read(3, 1, [0]),
+]
+NO_ERROR = (line("SYST:ERR?"), line('0,"No error"'))
+
+
+@asynccontextmanager
+async def plater(cell_script: list, supply_script: list, poll_interval_s: float = 200.0):
+    """A connected driver whose cell and supply are scripted peers."""
+    clock = VirtualClock()
+    async with (
+        expected_protocol(CELL_CONNECT + cell_script) as cell,
+        expected_protocol(SUPPLY_CONNECT + supply_script) as supply,
+    ):
+        driver = ModbusScpiElectroplater(
+            ModbusLink(cell.address("modbus+tcp"), tool="plater", timeout_s=1.0, clock=clock),
+            name="plater",
+            poll_interval_s=poll_interval_s,
+            devices={
+                "supply": VisaLink(
+                    supply.address("visa"), tool="supply", timeout_s=1.0, clock=clock
+                )
+            },
+        )
+        await driver.connect()
+        yield driver
+        await driver.close()
+
+
+def until_immersed() -> list:
+    """Up to the wafer in the bath (transactions 4-13): the settled status, the wafer, the bath
+    setpoints (25.0 degC, 60 rpm), the bath at temperature, the interlocks, IMMERSE, immersing,
+    immersed, the interlocks again."""
+    return [
+        read(4, 0, status(READY)),
+        read(5, 11, [1]),
+        read(6, 30, text("W01")),
+        write_many(7, 200, [250, 60]),
+        read(8, 0, status(READY)),
+        read(9, 2, [CLOSED_OUT_OF_BATH]),
+        write_one(10, 300, 3),
+        read(11, 0, status(IMMERSING)),
+        read(12, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
+        read(13, 2, [CLOSED_IN_BATH]),
+    ]
+
+
+LEVELS = [(line("CURR 1.388"), None), (line("VOLT 10"), None), (line("VOLT:PROT 12"), None)]
+
+
+async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws():
+    cell = [
+        *until_immersed(),
+        read(14, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
+        read(15, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, charge_dc=1927, age_cah=5)),
+        write_one(16, 300, 4),
+        read(17, 0, status(WITHDRAWING)),
+        read(18, 0, status(READY)),
+    ]
+    supply = [
+        *LEVELS,
+        NO_ERROR,
+        (line("OUTP ON"), None),
+        NO_ERROR,
+        (line("MEAS:CURR?"), line("1.38800")),
+        (line("MEAS:VOLT?"), line("0.51104")),
+        (line("VOLT:PROT:TRIP?"), line("0")),
+        (line("CURR:PROT:TRIP?"), line("0")),
+        (line("OUTP OFF"), None),
+        NO_ERROR,
+    ]
+    async with plater(cell, supply) as driver:
+        started = driver.clock.now()
+        result = await driver.plate(RECIPE)
+        assert RECIPE.charge_c == pytest.approx(192.683, abs=1e-3)
+        on_s = RECIPE.charge_c / 1.388
+        assert result.charge_c == pytest.approx(192.7)
+        assert result.supply_charge_c == pytest.approx(RECIPE.charge_c)
+        assert result.current_on_s == pytest.approx(on_s, abs=1e-3)
+        assert result.expected_thickness_um == pytest.approx(1.0, abs=0.001)
+        assert (result.wafer_id, result.bath_age_ah, result.peak_voltage_v) == (
+            "W01",
+            0.05,
+            0.51104,
+        )
+        # the immersion and the withdrawal are each one poll; the current-on time is the charge's
+        assert driver.clock.now() - started == pytest.approx(200 + on_s + 200, abs=1e-3)
+        assert driver.state is ToolState.IDLE
+
+
+async def test_a_recipe_outside_the_limits_is_refused_with_nothing_sent():
+    async with plater([], []) as driver:
+        with pytest.raises(LimitViolation, match="current_density_a_dm2"):
+            await driver.plate(PlatingRecipe(Metal.CU, 9, 1, 69.4))
+        with pytest.raises(LimitViolation, match="current_a"):
+            await driver.plate(PlatingRecipe(Metal.CU, 8, 1, 900))  # 72 A, beyond the supply
+        with pytest.raises(ValueError, match=r"cathode_efficiency 1\.2"):
+            await driver.plate(PlatingRecipe(Metal.CU, 2, 1, 69.4, cathode_efficiency=1.2))
+
+
+async def test_a_recipe_for_another_metal_than_the_bath_is_refused():
+    async with plater([read(4, 0, status(READY, metal=2))], []) as driver:
+        with pytest.raises(ToolStateError, match="the bath plates Ni, not Cu"):
+            await driver.plate(RECIPE)
+        assert driver.state is ToolState.IDLE
+
+
+async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
+    cell = [
+        *until_immersed(),
+        read(14, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
+        read(15, 1, [0b1]),
+    ]
+    supply = [
+        *LEVELS,
+        NO_ERROR,
+        (line("OUTP ON"), None),
+        NO_ERROR,
+        (line("MEAS:CURR?"), line("0.00000")),
+        (line("MEAS:VOLT?"), line("10.00000")),
+        (line("OUTP OFF"), None),  # the supply's safe state, before the alarms are read
+        (line("*OPC?"), line("1")),
+        (line("VOLT:PROT:TRIP?"), line("0")),
+        (line("CURR:PROT:TRIP?"), line("0")),
+    ]
+    async with plater(cell, supply) as driver:
+        with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
+            await driver.plate(RECIPE)
+        assert driver.state is ToolState.FAULT

@@ -1,0 +1,279 @@
+"""Hardware-in-the-loop: the real electroplater driver against the simulated plating cell.
+
+Process time runs on a VirtualClock shared by driver and simulator. Faraday's law, the
+exposed and connected seed, the current-density window, the bath's age and temperature and the
+two devices' alarms are checked with numbers, on the physics' arrays and on the workpiece twin
+after the driver ran the tool.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from dataclasses import replace
+
+import numpy as np
+import pytest
+import pytest_asyncio
+
+from packline import testing
+from packline.clock import VirtualClock
+from packline.drivers.electroplater import ModbusScpiElectroplater
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import InterlockOpen, ToolAlarm, ToolStateError
+from packline.drivers.roles.electroplater import (
+    FARADAY_C_PER_MOL,
+    METALS,
+    Metal,
+    PlatingRecipe,
+    charge_for_thickness_c,
+)
+from packline.sim_instruments.electroplater import SimElectroplater, seed_of
+from packline.sim_instruments.physics.electroplater import (
+    DepositQuality,
+    PlatingPhysics,
+    cathode_efficiency,
+    current_window_a_dm2,
+    deposit_quality,
+    deposited_thickness_um,
+    plate,
+    plating_sites,
+)
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.station import Station
+
+SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
+#: The blanket seed of a 100 mm wafer with 3 mm edge exclusion, cm2.
+BLANKET_CM2 = math.pi * 4.7**2
+PHYSICS = PlatingPhysics()
+
+
+def recipe(**changes: object) -> PlatingRecipe:
+    base = PlatingRecipe(
+        Metal.CU, current_density_a_dm2=2.0, thickness_um=5.0, plated_area_cm2=BLANKET_CM2
+    )
+    return replace(base, **changes)  # type: ignore[arg-type]
+
+
+async def open_cell(
+    metal: Metal = Metal.CU,
+) -> testing.Rig[SimElectroplater, ModbusScpiElectroplater]:
+    sim = SimElectroplater("electroplater", TwinStore(SMALL_WAFER), VirtualClock(), metal=metal)
+    return await testing.open_rig(sim, ModbusScpiElectroplater, poll_interval_s=5.0)
+
+
+@pytest_asyncio.fixture
+async def rig() -> AsyncIterator[testing.Rig[SimElectroplater, ModbusScpiElectroplater]]:
+    rig = await open_cell()
+    yield rig
+    await rig.close()
+
+
+def last_plating(rig: testing.Rig, wafer_id: str = "W01") -> dict:
+    event = rig.twin.get(wafer_id).history[-1]
+    assert event.operation == "electroplate"
+    return event.detail
+
+
+# ----------------------------------------------------------------- Faraday's law, on arrays
+
+
+def test_faradays_law_by_hand_for_copper():
+    # 1 C on 1 cm2 at 100 %: 63.546 / (2 x 96485.33) g = 3.293e-4 g; / 8.96 g/cm3 = 0.3675 um
+    assert METALS[Metal.CU].thickness_per_charge_um_cm2_per_c() == pytest.approx(0.36753, 1e-4)
+    assert deposited_thickness_um(Metal.CU, 100.0, 1.0, 10.0) == pytest.approx(3.6753, 1e-4)
+    assert charge_for_thickness_c(Metal.CU, 3.6753, 10.0, 1.0) == pytest.approx(100.0, 1e-4)
+    # gold is monovalent and dense: 1 C on 1 cm2 is 196.967 / 96485.33 / 19.32 cm = 1.0566 um
+    assert METALS[Metal.AU].thickness_per_charge_um_cm2_per_c() == pytest.approx(1.0566, 1e-4)
+    assert round(FARADAY_C_PER_MOL, 2) == 96485.33
+
+
+def test_metal_deposits_only_on_exposed_connected_seed():
+    seed_um = np.array([0.2, 0.2, 0.2, 0.0, 0.2], np.float32)
+    under_resist = np.array([False, True, False, False, False])
+    connected = np.array([True, True, False, True, True])
+    sites = plating_sites(seed_um, under_resist, connected)
+    assert sites.tolist() == [True, False, False, False, True]
+    area = np.full(5, 0.5)  # cm2 per site: 1 cm2 plates
+    deposit = plate(Metal.CU, 27.21, 60.0, area, sites, 25.0, 60.0, 0.0, PHYSICS)
+    assert deposit.area_cm2 == 1.0
+    # 27.21 C x 0.98 x 0.36753 um cm2/C / 1 cm2 = 9.80 um, on the plating sites only
+    assert deposit.thickness_um.tolist() == pytest.approx([9.800, 0, 0, 0, 9.800], abs=1e-3)
+    assert deposit.current_density_a_dm2 == pytest.approx(27.21 / 60 * 100)  # 45 A/dm2: burnt
+    assert deposit.quality is DepositQuality.BURNT
+
+
+def test_an_island_the_cathode_does_not_reach_takes_no_current_and_the_rest_takes_more():
+    """The same charge over a smaller connected area: thicker, at a higher current density."""
+    area = np.full(4, 25.0)
+    seed = np.ones(4, np.float32)
+    all_connected = plating_sites(seed, np.zeros(4, bool), np.ones(4, bool))
+    one_island = plating_sites(seed, np.zeros(4, bool), np.array([True, True, True, False]))
+    full = plate(Metal.CU, 1000.0, 500.0, area, all_connected, 25.0, 60.0, 0.0, PHYSICS)
+    part = plate(Metal.CU, 1000.0, 500.0, area, one_island, 25.0, 60.0, 0.0, PHYSICS)
+    assert part.thickness_um[3] == 0
+    assert part.thickness_um[0] == pytest.approx(full.thickness_um[0] * 4 / 3)
+    assert part.current_density_a_dm2 == pytest.approx(full.current_density_a_dm2 * 4 / 3)
+
+
+def test_the_current_density_window_grades_the_deposit():
+    assert deposit_quality(Metal.CU, 0.2, 25, 60, PHYSICS) is DepositQuality.ROUGH
+    assert deposit_quality(Metal.CU, 2.0, 25, 60, PHYSICS) is DepositQuality.GOOD
+    assert deposit_quality(Metal.CU, 5.0, 25, 60, PHYSICS) is DepositQuality.BURNT
+    assert deposit_quality(Metal.AU, 2.0, 25, 60, PHYSICS) is DepositQuality.BURNT
+    # a warmer bath and a faster paddle widen the window upward: 5 A/dm2 copper is then good
+    assert current_window_a_dm2(Metal.CU, 25, 60, PHYSICS) == (0.5, 4.0)
+    assert current_window_a_dm2(Metal.CU, 35, 120, PHYSICS)[1] == pytest.approx(4.0 * 1.44)
+    assert deposit_quality(Metal.CU, 5.0, 35, 120, PHYSICS) is DepositQuality.GOOD
+
+
+def test_an_old_or_off_temperature_bath_deposits_less_per_coulomb():
+    assert cathode_efficiency(Metal.CU, 25, 0, PHYSICS) == pytest.approx(0.98)
+    assert cathode_efficiency(Metal.CU, 25, 2000, PHYSICS) == pytest.approx(0.98 * 0.9)
+    assert cathode_efficiency(Metal.CU, 45, 0, PHYSICS) == pytest.approx(0.98 - 0.04)
+
+
+def test_the_blanket_seed_until_the_twin_has_films_is_the_usable_front():
+    sites, area = seed_of(TwinStore(SMALL_WAFER).get("W01"))
+    assert sites.all()
+    assert area.sum() == pytest.approx(BLANKET_CM2)
+
+
+# ----------------------------------------------------------------- over the wire
+
+
+async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe())
+    detail = last_plating(rig)
+    # the charge for 5 um of Cu over the blanket seed at 98 %: 5 x 69.4 cm2 / (0.36753 x 0.98)
+    assert result.charge_c == pytest.approx(963.4, abs=0.5)
+    assert result.supply_charge_c == pytest.approx(result.charge_c, abs=0.1)
+    assert detail["thickness_um"] == pytest.approx(5.0, rel=0.05)
+    assert detail["thickness_um"] == pytest.approx(result.expected_thickness_um, abs=1e-3)
+    assert (detail["quality"], detail["current_density_a_dm2"]) == ("good", pytest.approx(2.0))
+    assert result.mean_current_a == pytest.approx(2.0 * BLANKET_CM2 / 100, rel=1e-3)
+    assert result.bath_age_ah == pytest.approx(963.4 / 3600, abs=0.01)
+    assert rig.sim.supply.output_on is False
+    assert rig.sim.wafer_id == "W01"
+    assert [r.name for r in rig.driver.readings][-4:] == [
+        "bath_temperature",
+        "cathode_charge",
+        "bath_temperature",
+        "cathode_charge",
+    ]
+
+
+async def test_a_recipe_area_larger_than_the_seed_plates_thicker_and_burns(rig):
+    """The driver sets the current for the area it was told; the seed the cathode reaches is
+    smaller, so the real current density is higher: the product shows it."""
+    await rig.driver.load("W01")
+    await rig.driver.plate(recipe(plated_area_cm2=1.75 * BLANKET_CM2, thickness_um=1.0))
+    detail = last_plating(rig)
+    assert detail["current_density_a_dm2"] == pytest.approx(3.5, rel=1e-3)
+    assert detail["thickness_um"] == pytest.approx(1.75, rel=0.01)
+    assert detail["quality"] == "good"  # 3.5 A/dm2 is inside the copper window (0.5-4)
+    await rig.driver.unload()
+    await rig.driver.load("W02")
+    await rig.driver.plate(recipe(plated_area_cm2=3 * BLANKET_CM2, thickness_um=1.0))
+    assert last_plating(rig, "W02")["quality"] == "burnt"  # 6 A/dm2
+
+
+async def test_an_aged_bath_plates_thinner_for_the_same_charge():
+    rig = await open_cell()
+    try:
+        rig.sim.bath_age_c = 2000 * 3600.0  # the bath at the end of its life
+        await rig.driver.load("W01")
+        result = await rig.driver.plate(recipe())
+        assert result.bath_age_ah == pytest.approx(2000.27, abs=0.01)
+        assert last_plating(rig)["thickness_um"] == pytest.approx(5.0 * 0.9, rel=0.005)
+        await rig.driver.unload()
+        await rig.driver.reset_bath_age()
+        assert (await rig.driver.request_status()).bath_age_ah == 0
+    finally:
+        await rig.close()
+
+
+async def test_the_bath_is_brought_to_the_recipes_temperature_before_the_wafer_goes_in(rig):
+    await rig.driver.load("W01")
+    started = rig.clock.now()
+    result = await rig.driver.plate(recipe(bath_temperature_c=35.0, thickness_um=1.0))
+    # 10 degC at 0.02 degC/s before immersing (within 1 degC: 450 s at least)
+    assert rig.twin.get("W01").history[-1].time_s - started > 450
+    assert result.bath_temperature_c == pytest.approx(35.0, abs=0.01)
+    assert last_plating(rig)["temperature_c"] == pytest.approx(35.0, abs=0.01)
+
+
+async def test_a_bath_of_another_metal_refuses_the_recipe():
+    rig = await open_cell(Metal.NI)
+    try:
+        await rig.driver.load("W01")
+        sent = len(rig.sim.received)
+        with pytest.raises(ToolStateError, match="the bath plates Ni, not Cu"):
+            await rig.driver.plate(recipe())
+        assert rig.sim.received[sent:] == []  # nothing written, nothing switched on
+        await rig.driver.plate(recipe(metal=Metal.NI, current_density_a_dm2=3.0))
+        assert last_plating(rig)["quality"] == "good"
+    finally:
+        await rig.close()
+
+
+async def test_the_eutectic_tin_lead_layer_of_003_21(rig):
+    rig.sim.metal = Metal.SNPB
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe(metal=Metal.SNPB, thickness_um=10.0))
+    # SnPb: 136.4 g/mol, n 2, 8.4 g/cm3, 92 %: 10 um over 69.4 cm2 takes 8.57 kC
+    expected_c = 10 * BLANKET_CM2 * 8.4 * 2 * FARADAY_C_PER_MOL / (136.4 * 0.92) / 1e4
+    assert result.charge_c == pytest.approx(expected_c, abs=0.5)
+    assert last_plating(rig)["thickness_um"] == pytest.approx(10.0, rel=0.05)
+
+
+async def test_no_contact_no_immersion(rig):
+    await rig.driver.load("W01")
+    rig.sim.inject_fault("contact_open")
+    with pytest.raises(InterlockOpen, match="cathode_contact"):
+        await rig.driver.plate(recipe())
+    assert rig.twin.get("W01").history == []
+
+
+async def test_a_contact_lost_in_the_bath_trips_the_supply_and_faults_the_tool(rig):
+    """The circuit opens: the supply's terminals rise to its voltage setting, above its
+    protection; the cell withdraws the wafer. Both alarms are the tool's."""
+    await rig.driver.load("W01")
+    plating = replace(recipe(), compliance_voltage_v=10.0, over_voltage_v=5.0)
+    task = asyncio.create_task(rig.driver.plate(plating))
+    while rig.sim.supply.operating_point().current_a == 0:
+        await rig.clock.sleep(1)
+    await rig.clock.sleep(100)
+    rig.sim.inject_fault("contact_open")
+    with pytest.raises(ToolAlarm) as alarm:
+        await task
+    assert {"CONTACT_LOST", "OVER_VOLTAGE"} <= set(rig.driver.active_alarms)
+    assert "CONTACT_LOST" in str(alarm.value)
+    assert rig.driver.state is ToolState.FAULT
+    assert not rig.sim.supply.output_on
+    detail = last_plating(rig)  # what was plated before the contact went is on the wafer
+    assert detail["charge_c"] == pytest.approx(100 * 2.0 * BLANKET_CM2 / 100, rel=0.1)
+    rig.sim.clear_fault("contact_open")
+    await rig.driver.recover()
+    assert rig.driver.state is ToolState.IDLE
+    assert rig.driver.active_alarms == {}
+    assert rig.sim.supply.tripped == set()
+
+
+async def test_the_station_fixture_reaches_both_devices_of_the_electroplater(station: Station):
+    """Hardware in the loop through the plugin: `pytest --station line.yaml` runs this against
+    a real cell and supply (it plates nothing: it reads both devices, loads and unloads)."""
+    (name,) = station.tools_for_role("electroplater")
+    assert set(station.tools[name].address) == {"cell", "supply"}
+    async with station.open_tool(name) as plater:
+        assert isinstance(plater, ModbusScpiElectroplater)
+        assert plater.identity is not None
+        assert plater.supply.identity is not None
+        status = await plater.request_status()
+        assert status.bath_metal in Metal
+        assert not await plater.supply.request_output()
+        if plater.state is ToolState.IDLE and await plater.request_wafer() is None:
+            await plater.load("HIL01")
+            assert await plater.unload() == "HIL01"

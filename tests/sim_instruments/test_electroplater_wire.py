@@ -1,0 +1,93 @@
+"""Independent clients drive the simulated plating cell from its pages alone: Debian's mbpoll
+the cell controller (docs/protocols/electroplater.md), PyVISA the DC supply
+(docs/protocols/dc-supply.md). Current flows only while the wafer is in the bath, and the
+cell's shunt sees what the supply drives."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from packline.drivers.links.registers import ascii_to_registers
+from packline.sim_instruments.electroplater import SimElectroplater
+from packline.sim_instruments.physics.electroplater import PlatingPhysics
+from packline.sim_instruments.twin import TwinStore
+from packline.testing.clients import mbpoll, mbpoll_registers, visa
+
+pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
+pytest.importorskip("pyvisa")
+
+
+@pytest_asyncio.fixture
+async def cell() -> AsyncIterator[tuple[SimElectroplater, str, str]]:
+    """A served cell whose holder moves at once (wall clock): its sim, cell port, supply address."""
+    sim = SimElectroplater("electroplater", TwinStore(), physics=PlatingPhysics(immerse_time_s=0))
+    await sim.start()
+    address = sim.station_address
+    yield sim, address["cell"].rsplit(":", 1)[1], address["supply"]
+    await sim.stop()
+
+
+async def test_mbpoll_reads_the_status_block_of_a_ready_cell(cell):
+    _, port, _ = cell
+    code, out, _ = await mbpoll(port, "-r", "0", "-c", "12")
+    assert code == 0
+    values = mbpoll_registers(out)
+    assert values[0] == 0  # PHASE ready
+    assert values[2] == 0b0011  # INTERLOCKS: lid closed, bath level; no wafer, not immersed
+    assert values[3] == 250  # BATH_TEMPERATURE 25.0 degC
+    assert values[10] == 1  # BATH_METAL Cu
+    assert values[11] == 0  # WAFER_LOADED
+
+
+async def test_mbpoll_and_pyvisa_plate_together(cell):
+    sim, port, supply = cell
+    wafer_id = [str(v) for v in ascii_to_registers("W07", 8)]
+    assert (await mbpoll(port, "-r", "200", "250", "60"))[0] == 0  # 25.0 degC, 60 rpm
+    assert (await mbpoll(port, "-r", "301", *wafer_id))[0] == 0
+    assert (await mbpoll(port, "-r", "300", "1"))[0] == 0  # LOAD_WAFER
+    replies = await asyncio.to_thread(
+        visa, supply, ["*IDN?", "CURR 1.5", "VOLT 5", "OUTP ON", "MEAS:CURR?", "SYST:ERR?"]
+    )
+    assert replies == ["packline,DCS-30-50,DCS-0001,1.0", "0.00000", '0,"No error"']  # open
+    assert (await mbpoll(port, "-r", "300", "3"))[0] == 0  # IMMERSE
+    _, out, _ = await mbpoll(port, "-r", "0", "-c", "12")
+    values = mbpoll_registers(out)
+    assert (values[0], values[2]) == (2, 0b1111)  # immersed, every interlock closed
+    assert values[9] == 150  # CATHODE_CURRENT 1.50 A: the shunt sees what the supply drives
+    replies = await asyncio.to_thread(visa, supply, ["MEAS:CURR?", "MEAS:VOLT?", "OUTP OFF"])
+    assert replies == ["1.50000", "0.52000"]  # 0.4 V back-EMF + 1.5 A x 0.08 ohm
+    assert (await mbpoll(port, "-r", "300", "4"))[0] == 0  # WITHDRAW
+    assert sim.twin.get("W07").operations() == ["electroplate"]
+
+
+async def test_pyvisa_trips_the_over_voltage_protection_and_clears_it(cell):
+    sim, _, supply = cell
+    lines = ["VOLT 10", "VOLT:PROT 8", "OUTP ON", "VOLT:PROT:TRIP?", "OUTP?", "SYST:ALAR?"]
+    lines += ["OUTP ON", "SYST:ERR?", "OUTP:PROT:CLE", "VOLT:PROT:TRIP?"]
+    assert await asyncio.to_thread(visa, supply, lines) == [
+        "1",  # into the open cell the terminals reach 10 V, above the 8 V protection
+        "0",
+        "OVER_VOLTAGE",
+        '-221,"Settings conflict;protection tripped (OVER_VOLTAGE), clear it with OUTP:PROT:CLE '
+        'first"',
+        "0",
+    ]
+    assert not sim.supply.output_on
+
+
+async def test_mbpoll_sees_the_documented_refusals(cell):
+    _, port, _ = cell
+    code, _, err = await mbpoll(port, "-r", "200", "800")  # 80.0 degC, above 70
+    assert code != 0
+    assert "Illegal data value" in err
+    _, out, _ = await mbpoll(port, "-r", "18", "-c", "2")
+    assert mbpoll_registers(out) == {18: 200, 19: 4}  # refused register, out of range
+    code, _, err = await mbpoll(port, "-r", "300", "3")  # IMMERSE with no wafer
+    assert code != 0
+    _, out, _ = await mbpoll(port, "-r", "19")
+    assert mbpoll_registers(out) == {19: 3}  # the contact interlock is open without a wafer
