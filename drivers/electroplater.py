@@ -27,7 +27,7 @@ from .dc_supply import ScpiDcSupply
 from .equipment import ToolState
 from .errors import ConnectionLost, ToolAlarm, ToolError, ToolStateError
 from .families.modbus_plc import ModbusPlcDriver
-from .links import Link, ModbusLink, TextLink
+from .links import Link, ModbusLink
 from .roles.electroplater import (
     METALS,
     CellPhase,
@@ -54,7 +54,10 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
 
     spec = SPEC
     limits = SPEC.limits()
-    devices: ClassVar[Mapping[str, type[Link]]] = {"cell": ModbusLink, "supply": TextLink}
+    devices: ClassVar[Mapping[str, type[Link]]] = {
+        "cell": ModbusLink,
+        "supply": ScpiDcSupply.link_type,  # type: ignore[type-abstract]  # isinstance only
+    }
     primary_device = "cell"
 
     def __init__(self, link: Link, *, devices: Mapping[str, Link] | None = None, **kwargs: Any):

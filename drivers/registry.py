@@ -36,7 +36,7 @@ class ToolKind:
     def load_spec(self) -> ToolSpec[Any]:
         return cast("ToolSpec[Any]", _load(self.spec))
 
-    def load_device_specs(self) -> dict[str, ToolSpec]:
+    def load_device_specs(self) -> dict[str, ToolSpec[Any]]:
         """The specs of a tool's further devices (a plating cell's supply), by device name:
         the spec module's `DEVICES`; empty for a tool of one device."""
         return dict(getattr(import_module(self.spec.partition(":")[0]), "DEVICES", {}))

@@ -236,11 +236,11 @@ class SimElectroplater(ModbusPlcSimulator):
             return self._load_wafer(parameters)
         elif command == "UNLOAD_WAFER":
             if self.wafer_id is None:
-                return self.refused(CommandError.NO_WAFER)
+                return self.refused(CommandError["NO_WAFER"])
             self.wafer_id = None
         elif command == "IMMERSE":
             if self.wafer_id is None:
-                return self.refused(CommandError.NO_WAFER)
+                return self.refused(CommandError["NO_WAFER"])
             self.immersion = _Immersion()
             self._enter(CellPhase.IMMERSING, now)
         elif command == "WITHDRAW":
@@ -252,13 +252,13 @@ class SimElectroplater(ModbusPlcSimulator):
 
     def _load_wafer(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:
         if self.wafer_id is not None:
-            return self.refused(CommandError.WAFER_PRESENT)
+            return self.refused(CommandError["WAFER_PRESENT"])
         try:
             wafer_id = self.text_parameter(parameters, "wafer_id")
             validate_wafer_id(wafer_id)
             self.twin.load(wafer_id, self.name)
         except (ValueError, WaferAlreadyProcessed):
-            return self.refused(CommandError.BAD_WAFER_ID, self.map.parameter_register)
+            return self.refused(CommandError["BAD_WAFER_ID"], self.map.parameter_register)
         self.wafer_id = wafer_id
         return None
 

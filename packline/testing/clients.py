@@ -68,12 +68,14 @@ def visa(address: str, lines: list[str]) -> list[str]:
     the replies. Blocking: call it with `asyncio.to_thread` when the tool is served on the
     same event loop."""
     import pyvisa
+    from pyvisa.resources import MessageBasedResource
 
     manager = pyvisa.ResourceManager("@py")
     try:
         resource = manager.open_resource(
             address, read_termination="\n", write_termination="\n", timeout=5000
         )
+        assert isinstance(resource, MessageBasedResource), f"{address} is not a message resource"
         try:
             replies = []
             for line in lines:
