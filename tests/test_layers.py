@@ -1,5 +1,5 @@
-"""The layer rules import-linter's contracts cannot state (the contracts themselves are in
-pyproject.toml, `[tool.importlinter]`, and .ci/run checks them with `lint-imports`):
+"""The layers: import-linter's contracts (pyproject.toml, `[tool.importlinter]`; `lint-imports`
+checks them from a shell), and the rules they cannot state:
 
 * no import cycle between modules anywhere in the product. import-linter's `acyclic_siblings`
   folds a sub-package into one node, so `drivers.families` and `drivers.specs`, which import
@@ -12,6 +12,8 @@ pyproject.toml, `[tool.importlinter]`, and .ci/run checks them with `lint-import
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -48,6 +50,19 @@ def _cycles(graph: grimp.ImportGraph) -> list[list[str]]:
         if module not in index:
             visit(module)
     return found
+
+
+def test_the_import_linter_contracts_are_kept():
+    run = "import sys; from importlinter.cli import lint_imports; sys.exit(lint_imports())"
+    result = subprocess.run(
+        [sys.executable, "-c", run],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_no_module_imports_itself_through_others():

@@ -47,6 +47,20 @@ def test_every_registry_entry_loads_a_driver_and_a_simulator_of_the_same_role(ki
     assert entry.load_simulator().__name__.startswith("Sim")
 
 
+def test_the_product_type_checks_from_the_checkout():
+    """mypy, strict, over the whole product, as pyproject.toml sets it (decision 0007)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        check=False,
+    )
+    hint = "\n(`pip install -e '.[dev]'` installs mypy and the stubs)"
+    assert result.returncode == 0, result.stdout + result.stderr + hint
+
+
 @pytest.mark.parametrize("command", [["check"], ["format", "--check"]], ids=["lint", "format"])
 def test_the_tree_is_ruff_clean(command: list[str]):
     result = subprocess.run(

@@ -38,6 +38,7 @@ import struct
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, fields
 from enum import IntEnum, StrEnum
+from typing import Any
 
 from packline.clock import Clock, WallClock
 
@@ -210,12 +211,19 @@ class HsmsLink:
                 f"{tool} at {address}: connect_timeout_s must be a positive number of seconds "
                 f"(at most {MAX_TIMEOUT_S:g}), got {connect_timeout_s!r}"
             )
+        # A station file spells the timers and the policy as mappings; the classes check each
+        # value's type.
         try:
-            self.timers = timers if isinstance(timers, HsmsTimers) else HsmsTimers(**timers)
+            if isinstance(timers, HsmsTimers):
+                self.timers = timers
+            else:
+                spelled_timers: Mapping[str, Any] = timers
+                self.timers = HsmsTimers(**spelled_timers)
             if reconnect is None:
                 reconnect = ReconnectPolicy()
             elif not isinstance(reconnect, ReconnectPolicy):
-                reconnect = ReconnectPolicy(**reconnect)
+                spelled_policy: Mapping[str, Any] = reconnect
+                reconnect = ReconnectPolicy(**spelled_policy)
             self.reconnect = reconnect
         except (TypeError, ValueError) as error:
             raise ValueError(f"{tool} at {address}: {error}") from None
@@ -442,7 +450,7 @@ class HsmsLink:
         async with self._connect_lock:
             last: ToolError | None = None
             for attempt in range(self.reconnect.attempts):
-                if self.state is LinkState.SELECTED:
+                if self.selected:  # another caller may have reconnected meanwhile
                     return
                 if attempt:
                     await asyncio.sleep(self.reconnect.delay_s)
@@ -451,7 +459,7 @@ class HsmsLink:
                     return
                 except (ToolConnectionError, ToolTimeout) as error:
                     last = error
-            if self.state is LinkState.SELECTED:
+            if self.selected:
                 return
             raise ConnectionLost(
                 self.tool,

@@ -19,6 +19,7 @@ import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import cast
 
 from ..errors import PacklineError
 
@@ -111,7 +112,7 @@ class Item:
     format: Format
     value: Value
 
-    def __iter__(self) -> Iterator:
+    def __iter__(self) -> Iterator[Item | int | float | bool | str]:
         """The items of a list, or the elements of an array."""
         return iter(self.value)
 
@@ -120,7 +121,7 @@ class Item:
         return len(self.value)
 
     def __getitem__(self, index: int) -> Item | int | float | bool | str:
-        return self.value[index]  # type: ignore[return-value]
+        return self.value[index]
 
     @property
     def scalar(self) -> int | float | bool | str | bytes:
@@ -147,7 +148,9 @@ class Item:
         return self.value[0]
 
 
-def _checked(fmt: Format, values: Iterable[object]) -> tuple:
+def _checked(
+    fmt: Format, values: Iterable[object]
+) -> tuple[bool, ...] | tuple[int, ...] | tuple[float, ...]:
     """The elements of a numeric or boolean array, each checked against the format."""
     elements = tuple(values)
     if fmt is Format.BOOLEAN:
@@ -159,20 +162,21 @@ def _checked(fmt: Format, values: Iterable[object]) -> tuple:
         for element in elements:
             if isinstance(element, bool) or not isinstance(element, int | float):
                 raise ValueError(f"{fmt.name} takes numbers, got {element!r}")
+        numbers = cast("tuple[int | float, ...]", elements)  # each one checked above
         if fmt is Format.F4:
-            packed = struct.pack(f">{len(elements)}f", *elements)  # OverflowError when too large
-            return struct.unpack(f">{len(elements)}f", packed)
-        return tuple(float(element) for element in elements)
+            packed = struct.pack(f">{len(numbers)}f", *numbers)  # OverflowError when too large
+            return struct.unpack(f">{len(numbers)}f", packed)
+        return tuple(float(number) for number in numbers)
     _, minimum, maximum = _INTEGER_RANGES[fmt]
     for element in elements:
         if isinstance(element, bool) or not isinstance(element, int):
             raise ValueError(f"{fmt.name} takes integers, got {element!r}")
         if not minimum <= element <= maximum:
             raise ValueError(f"{fmt.name} takes {minimum}..{maximum}, got {element}")
-    return elements
+    return cast("tuple[int, ...]", elements)  # each one checked above
 
 
-def _array(fmt: Format, values: tuple) -> Item:
+def _array(fmt: Format, values: tuple[object, ...]) -> Item:
     try:
         return Item(fmt, _checked(fmt, values))
     except OverflowError:
@@ -332,7 +336,7 @@ def _encode_into(item: Item, out: list[bytes]) -> None:
         data = codecs.charmap_encode(value, "strict", _JIS8_ENCODING)[0]  # type: ignore[arg-type]
     else:
         data = struct.pack(f">{len(value)}{_ELEMENT_CODES[fmt]}", *value)
-    out.append(_header(fmt, len(data)))  # type: ignore[arg-type]
+    out.append(_header(fmt, len(data)))
     out.append(data)  # type: ignore[arg-type]
 
 

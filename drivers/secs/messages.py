@@ -96,9 +96,9 @@ def sml(item: Item, indent: int = 0) -> str:
     if fmt in (Format.A, Format.J):
         text = _text_sml(item.value)  # type: ignore[arg-type]
     elif fmt is Format.B:
-        text = " ".join(f"0x{byte:02X}" for byte in item.value)  # type: ignore[union-attr]
+        text = " ".join(f"0x{byte:02X}" for byte in item.value)
     elif fmt is Format.BOOLEAN:
-        text = " ".join("TRUE" if value else "FALSE" for value in item.value)  # type: ignore[union-attr]
+        text = " ".join("TRUE" if value else "FALSE" for value in item.value)
     else:
-        text = " ".join(repr(value) for value in item.value)  # type: ignore[union-attr]
+        text = " ".join(repr(value) for value in item.value)
     return f"{pad}<{fmt.name}{' ' if text else ''}{text}>"
