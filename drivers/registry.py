@@ -114,6 +114,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="plating cell: bath controller on Modbus TCP/RTU (`cell`) and a DC "
             "supply on SCPI (`supply`)",
         ),
+        ToolKind(
+            name="oven",
+            role="oven",
+            driver="packline.drivers.oven:ModbusOven",
+            simulator="packline.sim_instruments.oven:SimOven",
+            description="batch cure and reflow oven under N2: a PLC and Eurotherm-map zone "
+            "controllers on one Modbus RTU line",
+        ),
     ]
 }
 

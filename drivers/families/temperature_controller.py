@@ -109,6 +109,13 @@ class ControllerMap:
         """One past the highest address the map uses."""
         return max(register.address for register in self.registers) + 1
 
+    def accepts(self, mnemonic: str) -> Range:
+        """What a write of a writable register may carry, in its unit."""
+        accepts = self.by_mnemonic[mnemonic].accepts
+        if accepts is None:
+            raise ValueError(f"{mnemonic} is read-only")
+        return accepts
+
     def encode(self, mnemonic: str, value: float) -> int:
         """The register word of `value` for a write; ValueError (naming the register, the
         value and what it accepts) outside its range or to a read-only register."""
@@ -219,20 +226,22 @@ EUROTHERM_3200 = ControllerMap(
 
 @dataclass(frozen=True)
 class ControllerReading:
-    """One controller's loop as one poll read it."""
+    """One controller's loop as one poll read it (`status` None: the status word was not
+    read)."""
 
     process_c: float
     target_c: float
     output_pct: float
     working_setpoint_c: float
-    status: InstrumentStatus
+    status: InstrumentStatus | None = None
 
     def alarms(self) -> list[str]:
         """The status bits set, in the controller's words; an undeclared bit by its number."""
+        word = int(self.status or 0)
         return [
             STATUS_TEXT.get(InstrumentStatus(1 << bit), f"status bit {bit}")
             for bit in range(16)
-            if int(self.status) >> bit & 1
+            if word >> bit & 1
         ]
 
 
@@ -256,15 +265,19 @@ class TemperatureController:
     def _address(self, mnemonic: str) -> int:
         return self.map.by_mnemonic[mnemonic].address
 
-    async def read(self) -> ControllerReading:
-        """PV.IN to WKG.SP in one read (FC3, addresses 1-5), then the status word."""
+    async def read(self, *, with_status: bool = True) -> ControllerReading:
+        """PV.IN to WKG.SP in one read (FC3, addresses 1-5), then the status word unless
+        `with_status` is False (a fast poll that watches the alarms elsewhere)."""
         first = self._address("PV.IN")
         words = await self.link.read_holding_registers(
             first, self._address("WKG.SP") - first + 1, device_id=self.device_id
         )
-        (status,) = await self.link.read_holding_registers(
-            self._address("StAt"), 1, device_id=self.device_id
-        )
+        status = None
+        if with_status:
+            (word,) = await self.link.read_holding_registers(
+                self._address("StAt"), 1, device_id=self.device_id
+            )
+            status = InstrumentStatus(word)
 
         def value(mnemonic: str) -> float:
             return self.map.decode(mnemonic, words[self._address(mnemonic) - first])
@@ -274,7 +287,7 @@ class TemperatureController:
             target_c=value("TG.SP"),
             output_pct=value("WRK.OP"),
             working_setpoint_c=value("WKG.SP"),
-            status=InstrumentStatus(status),
+            status=status,
         )
 
     async def request_mode(self) -> InstrumentMode:

@@ -11,6 +11,7 @@ from .grinder import Grinder
 from .laminator import Laminator
 from .laser import Laser
 from .lithography import Lithography
+from .oven import Oven
 from .plasma_cleaner import PlasmaCleaner
 from .wire_bonder import WireBonder
 
@@ -21,6 +22,7 @@ __all__ = [
     "Laminator",
     "Laser",
     "Lithography",
+    "Oven",
     "PlasmaCleaner",
     "WireBonder",
 ]

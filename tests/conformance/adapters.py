@@ -25,6 +25,7 @@ from packline.drivers.roles.laminator import (
 )
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import CoatMaterial
+from packline.drivers.roles.oven import OvenState, cure_profile
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -126,6 +127,33 @@ class PlasmaCleaner(ToolAdapter):
 
     def empty(self, sim: Any) -> bool:
         return all(slot is None for slot in sim.slots)
+
+
+class Oven(ToolAdapter):
+    kind = "oven"
+    probe = "n2_flow_slm"
+    interlock_fault = ("n2_supply", "n2_supply")
+    alarm_fault = ("zone_sensor_break", "ZONE_ALARM")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.open_door()
+        await rig.driver.load(wafer_id)
+        await rig.driver.close_door()
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        await rig.driver.purge(**{"n2_flow_slm": 60.0, "o2_limit_ppm": 1000, **setpoints})
+        profile = cure_profile(80, 30, ramp_c_per_min=60, cool_to_c=58, cool_c_per_min=60)
+        return await rig.driver.run_profile(profile)
+
+    def running(self, sim: Any) -> bool:
+        return sim.state is OvenState.RUNNING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.state is not OvenState.RUNNING  # the heaters have power only then
+
+    def empty(self, sim: Any) -> bool:
+        return not sim.loaded()
 
 
 class WireBonder(ToolAdapter):
@@ -292,5 +320,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         DicingSaw(),
         Lithography(),
         Electroplater(),
+        Oven(),
     )
 }

@@ -21,7 +21,7 @@ from packline.sim_instruments.families.temperature_controller import (
     SimTemperatureController,
 )
 from packline.sim_instruments.servers import ModbusToolServer
-from packline.testing.clients import mbpoll_registers, run_client
+from packline.testing.clients import mbpoll_registers, mbpoll_rtu
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
 
@@ -53,14 +53,9 @@ class Line:
     async def mbpoll(
         self, unit: int, address: int, *words: int, count: int = 1
     ) -> tuple[int, str, str]:
-        """mbpoll once: `count` registers from `address` of `unit`, or a write of `words`;
-        RTU 19200 8N1 on the line's pty, holding registers, 0-based addresses."""
+        """mbpoll once on the line: `count` registers from `address` of `unit`, or a write."""
         device = self.server.address.removeprefix("modbus+rtu:")
-        count_option = [] if words else ["-c", str(count)]
-        result = await run_client(
-            "mbpoll", "-m", "rtu", "-b", "19200", "-P", "none", "-a", str(unit), "-0", "-1",
-            "-t", "4", "-o", "0.5", "-r", str(address), *count_option, device, *map(str, words),
-        )  # fmt: skip
+        result = await mbpoll_rtu(device, unit, address, *words, count=count)
         return result.returncode, result.stdout, result.stderr
 
     async def read(self, unit: int, address: int, count: int = 1) -> dict[int, int]:

@@ -1,0 +1,320 @@
+"""Batch cure and reflow oven on one Modbus RTU line: the protocol page `docs/protocols/oven.md`.
+
+The line carries the oven's PLC (unit `device_id`, the station option, 1 by default) and one
+temperature controller per heating zone. The PLC's map (status block, serial number, slot
+ids, the atmosphere setpoints, the command register) is declared in
+`packline.drivers.specs.oven` and read by the family's driver bases; the zones speak the
+Eurotherm 3200 map (`families/temperature_controller.py`) at the unit ids the PLC names
+(`FIRST_ZONE_UNIT`, `ZONE_COUNT`), read once at connect.
+
+This file keeps the oven's process: the purge to an inert atmosphere, a profile run (every
+zone's ramp rate and target per segment, the heater supply on the PLC, the waits for each
+segment to be reached and held, every zone's temperature and output recorded as traces), the
+cool-down and the safe state (heater supply off, zones in standby). Byte-level tests pin it to
+the page.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ToolAlarm
+from .families.modbus_plc import (
+    READY_STATES,
+    BatchPlcDriver,
+    command_enum,
+    field,
+    reason_enum,
+)
+from .families.temperature_controller import (
+    ControllerReading,
+    InstrumentMode,
+    TemperatureController,
+)
+from .links.base import Link
+from .roles.oven import (
+    LastResult,
+    Oven,
+    OvenState,
+    OvenStatus,
+    ProfileResult,
+    ProfileSegment,
+    ThermalProfile,
+    ZoneStatus,
+)
+from .specs.oven import DOOR_OPEN_BELOW_C, SPEC
+
+#: The map's command codes and "why refused" codes, named as the spec names them.
+Command = command_enum(SPEC)
+CommandError = reason_enum(SPEC)
+
+__all__ = ["Command", "CommandError", "ModbusOven"]
+
+#: The most heating zones a line of this oven carries.
+MAX_ZONES = 8
+#: Process-time allowance for the purge to reach its O2 limit.
+PURGE_TIMEOUT_S = 1800.0
+#: Allowance beyond a profile's planned time (the load lags the zones, cooling is slower
+#: than a fast cooling rate asks).
+PROFILE_TIMEOUT_MARGIN_S = 1800.0
+#: A segment is reached when the load is within this of its target (degC, est).
+SETTLE_BAND_C = 2.0
+#: Alarm 1 of every zone sits this far above the profile's peak (degC, est).
+OVER_TEMPERATURE_MARGIN_C = 25.0
+
+
+@dataclass
+class _RunRecord:
+    """What the polls of a run measured on the load."""
+
+    last_time_s: float
+    last_c: float
+    peak_c: float
+    above_liquidus_s: float = 0.0
+    max_o2_ppm: float = 0.0
+
+    def add(self, time_s: float, load_c: float, o2_ppm: float, liquidus_c: float | None) -> None:
+        if liquidus_c is not None:
+            a, b = self.last_c - liquidus_c, load_c - liquidus_c
+            dt = time_s - self.last_time_s
+            if a > 0 and b > 0:
+                self.above_liquidus_s += dt
+            elif a > 0 or b > 0:
+                self.above_liquidus_s += dt * max(a, b) / (abs(a) + abs(b))
+        self.last_time_s, self.last_c = time_s, load_c
+        self.peak_c = max(self.peak_c, load_c)
+        self.max_o2_ppm = max(self.max_o2_ppm, o2_ppm)
+
+
+class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
+    """Drives an oven whose PLC implements the packline oven map and whose zones are
+    Eurotherm-map temperature controllers on the same RS-485 line."""
+
+    spec = SPEC
+    limits = SPEC.limits()
+
+    def __init__(self, link: Link, **options: Any) -> None:
+        super().__init__(link, **options)
+        #: The zone controllers on the line, in zone order (read at connect).
+        self.zones: list[TemperatureController] = []
+
+    async def _read_setup(self) -> None:
+        """The zone controllers: how many, at which unit ids (the PLC's status)."""
+        count, first = await self.link.read_holding_registers(
+            self.map.status_address(SPEC, "ZONE_COUNT"), 2
+        )
+        if not 1 <= count <= MAX_ZONES or not 1 <= first <= 248 - count:
+            raise self._protocol_error(
+                "read zones", f"{count} zones from unit {first} do not fit 1-{MAX_ZONES} on a line"
+            )
+        self.zones = [
+            TemperatureController(self.link, first + index, f"zone {index + 1}")
+            for index in range(count)
+        ]
+
+    # ----------------------------------------------------------------- queries
+
+    def status_from(self, values: Mapping[str, float]) -> OvenStatus:
+        return OvenStatus(
+            state=self.member(values, "OVEN_STATE", OvenState),
+            load_temperature_c=float(values["LOAD_TEMPERATURE"]),
+            o2_ppm=float(values["O2"]),
+            n2_flow_slm=float(values["N2_FLOW"]),
+            door_closed=bool(values["DOOR_CLOSED"]),
+            runs_completed=int(values["RUNS_COMPLETED"]),
+        )
+
+    async def _read_zones(self, *, with_status: bool = True) -> list[ControllerReading]:
+        return [await zone.read(with_status=with_status) for zone in self.zones]
+
+    async def request_zone_temperatures_c(self) -> list[float]:
+        return [reading.process_c for reading in await self._read_zones(with_status=False)]
+
+    async def request_zones(self) -> list[ZoneStatus]:
+        return [
+            ZoneStatus(
+                zone=index + 1,
+                process_c=reading.process_c,
+                target_c=reading.target_c,
+                working_setpoint_c=reading.working_setpoint_c,
+                output_pct=reading.output_pct,
+                alarms=tuple(reading.alarms()),
+            )
+            for index, reading in enumerate(await self._read_zones())
+        ]
+
+    async def request_o2_ppm(self) -> float:
+        return await self.read_status_value("O2")
+
+    # ----------------------------------------------------------------- the atmosphere
+
+    async def _wait_state(self, action: str, target: OvenState, timeout_s: float) -> OvenStatus:
+        """Poll until the oven reaches `target`; an alarm or a timeout ends the wait."""
+        status: OvenStatus  # the latest, for the timeout message
+
+        async def poll() -> OvenStatus | None:
+            nonlocal status
+            status = await self.traced_status()
+            if status.state is target:
+                return status
+            if status.state is OvenState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            timeout_s,
+            lambda: f"oven still {status.state.name.lower()} at {status.o2_ppm:g} ppm O2",
+        )
+
+    async def purge(self, n2_flow_slm: float, o2_limit_ppm: float) -> float:
+        action = "purge"
+        atmosphere = self.encode_fields(
+            action, {"n2_flow_slm": n2_flow_slm, "o2_limit_ppm": o2_limit_ppm}
+        )
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["START_PURGE"].interlocks)
+            first = field(SPEC, "n2_flow_slm").address()
+            await self.write_fields("write atmosphere", first, atmosphere)
+            await self.command(action, "START_PURGE")
+            status = await self._wait_state(action, OvenState.INERT, PURGE_TIMEOUT_S)
+        return status.o2_ppm
+
+    async def stop_purge(self) -> None:
+        self.require_state("stop purge", *READY_STATES)
+        await self.command("stop purge", "STOP_PURGE")
+
+    # ----------------------------------------------------------------- the run
+
+    def _check_profile(self, action: str, profile: ThermalProfile) -> None:
+        """Every segment's target and rate against the limits, before anything is sent."""
+        for index, segment in enumerate(profile.segments):
+            where = f"{action} segment {index + 1}"
+            self.check_limit(where, "temperature_c", segment.target_c)
+            self.check_limit(where, "ramp_rate_c_per_min", segment.rate_c_per_min)
+        if profile.liquidus_c is not None and not math.isfinite(profile.liquidus_c):
+            raise ValueError(f"{self.name}: {action}: liquidus_c must be a temperature")
+
+    async def run_profile(
+        self, profile: ThermalProfile, timeout_s: float | None = None
+    ) -> ProfileResult:
+        action = "run profile"
+        self._check_profile(action, profile)
+        async with self.operation(action):
+            interlocks = SPEC.command_by_name["START_RUN"].interlocks
+            await self.require_interlocks(action, interlocks)
+            wafer_ids = tuple(w for w in await self.request_slots() if w is not None)
+            status = await self.request_status()
+            if timeout_s is None:
+                timeout_s = profile.duration_s(status.load_temperature_c) + PROFILE_TIMEOUT_MARGIN_S
+            deadline = self.clock.now() + timeout_s
+            alarm_c = min(profile.peak_c + OVER_TEMPERATURE_MARGIN_C, 500.0)
+            for zone in self.zones:
+                await zone.write("A1", alarm_c)
+                await zone.ramp_to(profile.segments[0].target_c, profile.segments[0].rate_c_per_min)
+                await zone.set_mode(InstrumentMode.AUTO)
+            await self.command(action, "START_RUN")
+            started_s = self.clock.now()
+            record = _RunRecord(started_s, status.load_temperature_c, status.load_temperature_c)
+            for index, segment in enumerate(profile.segments):
+                if index:
+                    for zone in self.zones:
+                        await zone.ramp_to(segment.target_c, segment.rate_c_per_min)
+                await self._follow(action, index, segment, profile, record, deadline)
+            await self.command(action, "END_RUN")
+            for zone in self.zones:
+                await zone.set_mode(InstrumentMode.STANDBY)
+            result = LastResult(int(await self.read_status_value("LAST_RESULT")))
+            if result is not LastResult.COMPLETED:
+                raise ToolAlarm(
+                    self.name, self.address, action, [f"run ended {result.name.lower()}"]
+                )
+        return ProfileResult(
+            wafer_ids=wafer_ids,
+            process_time_s=await self.read_status_value("RUN_TIME"),
+            peak_c=record.peak_c,
+            time_above_liquidus_s=(
+                record.above_liquidus_s if profile.liquidus_c is not None else None
+            ),
+            max_o2_ppm=record.max_o2_ppm,
+        )
+
+    async def _follow(
+        self,
+        action: str,
+        index: int,
+        segment: ProfileSegment,
+        profile: ThermalProfile,
+        record: _RunRecord,
+        deadline: float,
+    ) -> None:
+        """Poll the run through one segment: until the load reaches the target (within
+        `SETTLE_BAND_C`; from above, at or below it plus the band), then for its hold."""
+        rising = segment.target_c >= record.last_c
+        held_from: float | None = None
+        where = f"{action} segment {index + 1}"
+
+        async def poll() -> bool | None:
+            nonlocal held_from
+            status = await self.traced_status()
+            now = self.clock.now()
+            if status.state is OvenState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if status.state is not OvenState.RUNNING:
+                raise ToolAlarm(
+                    self.name, self.address, action, [f"oven left the run: {status.state.name}"]
+                )
+            # the zones' alarms reach the PLC's ZONE_ALARM: their status words are not polled
+            readings = await self._read_zones(with_status=False)
+            for number, reading in enumerate(readings, start=1):
+                self.record_reading(f"zone {number} temperature", reading.process_c, "degC")
+                self.record_reading(f"zone {number} output", reading.output_pct, "%")
+            load_c = status.load_temperature_c
+            record.add(now, load_c, status.o2_ppm, profile.liquidus_c)
+            if held_from is None:
+                ramped = all(abs(r.working_setpoint_c - segment.target_c) < 0.05 for r in readings)
+                gap = load_c - segment.target_c
+                there = abs(gap) <= SETTLE_BAND_C if rising else gap <= SETTLE_BAND_C
+                if ramped and there:
+                    held_from = now
+            if held_from is not None and now - held_from >= segment.hold_s:
+                return True
+            return None
+
+        def still() -> str:
+            if held_from is None:
+                return f"{where}: load at {record.last_c:g} degC, not yet {segment.target_c:g}"
+            return f"{where}: hold of {segment.hold_s:g} s not over"
+
+        await self.wait_until(where, poll, max(deadline - self.clock.now(), 0.0), still)
+
+    async def cool_down(self, timeout_s: float) -> None:
+        """Heater supply off and every zone in standby (the safe state), then wait for the
+        load to fall below the door's temperature."""
+        await self._command_safe_state()
+
+        async def cool() -> bool | None:
+            interlocks = await self.request_interlocks()
+            return True if interlocks["load_cool"] else None
+
+        await self.wait_until(
+            "cool down",
+            cool,
+            timeout_s,
+            lambda: f"load not below {DOOR_OPEN_BELOW_C:g} degC",
+            abort_on_timeout=False,
+        )
+
+    # ----------------------------------------------------------------- alarms and safety
+
+    async def _command_safe_state(self) -> None:
+        """Heater supply off (ABORT: a run ends aborted), then every zone in standby."""
+        await self.write_abort()
+        for zone in self.zones:
+            await zone.set_mode(InstrumentMode.STANDBY)

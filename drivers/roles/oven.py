@@ -1,0 +1,228 @@
+"""The oven role: a batch oven under nitrogen that cures resin and reflows solder.
+
+One thermal tool for both: a cure (the resin layers of 002:1g and 002:2, a profile that ramps
+to the cure temperature and soaks) and a reflow (the balls of 001:3, the eutectic layer on
+high-melting bumps of 003:19-21: ramp, soak, a peak above the solder's liquidus for a time,
+then cooling). A batch of wafers or panels shares one run. The heating zones are temperature
+controllers; the oven's own unit keeps the door, the slots and the nitrogen atmosphere, whose
+residual oxygen decides whether molten solder wets.
+"""
+
+from __future__ import annotations
+
+import math
+from abc import abstractmethod
+from dataclasses import dataclass
+from enum import IntEnum
+
+from ..equipment import Equipment
+
+
+class OvenState(IntEnum):
+    """Where the oven is in its cycle."""
+
+    IDLE = 0  # air inside, nitrogen off, heaters off: the door may open
+    PURGING = 1  # nitrogen flowing, residual O2 falling to its limit
+    INERT = 2  # O2 at or below its limit: a run may start
+    RUNNING = 3  # heater supply on: the zones follow the profile
+    FAULT = 4
+
+
+class LastResult(IntEnum):
+    """How the last run ended."""
+
+    NONE = 0
+    COMPLETED = 1
+    ABORTED = 2
+    FAULTED = 3
+
+
+@dataclass(frozen=True)
+class ProfileSegment:
+    """Ramp every zone to `target_c` at `rate_c_per_min`, then hold `hold_s` once there."""
+
+    target_c: float
+    rate_c_per_min: float
+    hold_s: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.hold_s) and self.hold_s >= 0):
+            raise ValueError(f"profile segment to {self.target_c:g} degC: hold_s must be >= 0")
+
+
+@dataclass(frozen=True)
+class ThermalProfile:
+    """A run's segments in order; `liquidus_c`, for a reflow, is the level whose time above
+    the result reports (time above liquidus)."""
+
+    segments: tuple[ProfileSegment, ...]
+    liquidus_c: float | None = None
+
+    def __post_init__(self) -> None:
+        if not self.segments:
+            raise ValueError("a thermal profile needs at least one segment")
+
+    def duration_s(self, start_c: float) -> float:
+        """The profile's planned time from a load at `start_c`: each ramp at its rate, each
+        hold (the time to a temperature the zones cannot reach at the rate is not in it)."""
+        total, level = 0.0, start_c
+        for segment in self.segments:
+            total += abs(segment.target_c - level) / segment.rate_c_per_min * 60 + segment.hold_s
+            level = segment.target_c
+        return total
+
+    @property
+    def peak_c(self) -> float:
+        return max(segment.target_c for segment in self.segments)
+
+
+def cure_profile(
+    cure_c: float,
+    hold_s: float,
+    *,
+    ramp_c_per_min: float = 5.0,
+    cool_to_c: float = 60.0,
+    cool_c_per_min: float = 5.0,
+) -> ThermalProfile:
+    """Ramp to `cure_c`, soak `hold_s`, cool to `cool_to_c` (a resin cure)."""
+    return ThermalProfile(
+        (
+            ProfileSegment(cure_c, ramp_c_per_min, hold_s),
+            ProfileSegment(cool_to_c, cool_c_per_min),
+        )
+    )
+
+
+def reflow_profile(
+    *,
+    soak_c: float,
+    soak_s: float,
+    peak_c: float,
+    peak_hold_s: float,
+    liquidus_c: float,
+    ramp_c_per_min: float = 90.0,
+    cool_to_c: float = 60.0,
+    cool_c_per_min: float = 120.0,
+) -> ThermalProfile:
+    """Ramp to the soak, soak, ramp to the peak and hold it, cool (a solder reflow)."""
+    return ThermalProfile(
+        (
+            ProfileSegment(soak_c, ramp_c_per_min, soak_s),
+            ProfileSegment(peak_c, ramp_c_per_min, peak_hold_s),
+            ProfileSegment(cool_to_c, cool_c_per_min),
+        ),
+        liquidus_c=liquidus_c,
+    )
+
+
+@dataclass(frozen=True)
+class OvenStatus:
+    """One snapshot of the oven's own unit."""
+
+    state: OvenState
+    load_temperature_c: float
+    o2_ppm: float
+    n2_flow_slm: float
+    door_closed: bool
+    runs_completed: int
+
+
+@dataclass(frozen=True)
+class ZoneStatus:
+    """One heating zone as its controller reports it."""
+
+    zone: int
+    process_c: float
+    target_c: float
+    working_setpoint_c: float
+    output_pct: float
+    alarms: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ProfileResult:
+    """What a finished run measured on the load (the batch's temperature) and the atmosphere."""
+
+    wafer_ids: tuple[str, ...]
+    process_time_s: float
+    peak_c: float
+    time_above_liquidus_s: float | None
+    max_o2_ppm: float
+
+
+#: How long a recovery waits for a hot load to cool enough for the door, in process time.
+RECOVERY_COOL_S = 3600.0
+
+
+class Oven(Equipment):
+    """A batch oven with slots, a door, nitrogen and several heating zones."""
+
+    role = "oven"
+
+    async def _unload_everything(self) -> None:
+        """Heaters off, nitrogen off once the load is cool, door open, every slot empty."""
+        await self.cool_down(RECOVERY_COOL_S)
+        status = await self.request_status()
+        if status.state is not OvenState.IDLE:
+            await self.stop_purge()
+        if status.door_closed:
+            await self.open_door()
+        for wafer_id in await self.request_slots():
+            if wafer_id is not None:
+                await self.unload(wafer_id)
+
+    @abstractmethod
+    async def request_status(self) -> OvenStatus:
+        """A snapshot of the oven's state, load temperature and atmosphere."""
+
+    @abstractmethod
+    async def request_zone_temperatures_c(self) -> list[float]:
+        """The process value of every heating zone, in zone order."""
+
+    @abstractmethod
+    async def request_zones(self) -> list[ZoneStatus]:
+        """Every heating zone's controller: process value, setpoints, output, alarms."""
+
+    @abstractmethod
+    async def request_o2_ppm(self) -> float:
+        """The residual oxygen of the atmosphere, ppm."""
+
+    @abstractmethod
+    async def request_slots(self) -> list[str | None]:
+        """The wafer or panel id in each slot (None for an empty slot)."""
+
+    @abstractmethod
+    async def open_door(self) -> None:
+        """Open the door; the oven must be idle and the load cool."""
+
+    @abstractmethod
+    async def close_door(self) -> None:
+        """Close the door."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str, slot: int | None = None) -> int:
+        """Place a wafer or panel in a slot (the first free one unless given); returns it."""
+
+    @abstractmethod
+    async def unload(self, wafer_id: str) -> None:
+        """Take a wafer or panel out of its slot."""
+
+    @abstractmethod
+    async def purge(self, n2_flow_slm: float, o2_limit_ppm: float) -> float:
+        """Flow nitrogen until the residual O2 is at or below `o2_limit_ppm`; returns it."""
+
+    @abstractmethod
+    async def stop_purge(self) -> None:
+        """Stop the nitrogen (the oven takes air again)."""
+
+    @abstractmethod
+    async def run_profile(
+        self, profile: ThermalProfile, timeout_s: float | None = None
+    ) -> ProfileResult:
+        """Run `profile` on the batch under the inert atmosphere, recording every zone's
+        trace; `timeout_s` bounds it (by default the profile's planned time and a margin)."""
+
+    @abstractmethod
+    async def cool_down(self, timeout_s: float) -> None:
+        """Heaters off and every zone in standby; wait until the load is cool enough for
+        the door to open."""

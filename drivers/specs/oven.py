@@ -1,0 +1,248 @@
+"""The oven's contract: a batch cure and reflow oven on one RS-485 line
+(docs/protocols/oven.md).
+
+The oven's own unit is a PLC on the Modbus PLC family's map: the door, the slots of the batch,
+the nitrogen purge and its residual-oxygen reading, the heater supply (a run) and the summary
+alarms. Each heating zone is a temperature controller of the Eurotherm 3200 map
+(`families/temperature_controller.py`) on the same line, at the unit ids the PLC names
+(`FIRST_ZONE_UNIT` and the `ZONE_COUNT - 1` after it). The zones' setpoints (a segment's
+temperature and ramp rate) are declared here with their limits, though they travel to the
+zone controllers and not to the PLC.
+"""
+
+from __future__ import annotations
+
+from ..families.modbus_plc import (
+    BitAlarm,
+    BitInterlock,
+    NamedRefusal,
+    PlcCommand,
+    PlcMap,
+    PlcParameter,
+    PlcSetpoint,
+    PlcStatus,
+    enum_codes,
+    plc_refusals,
+)
+from ..families.temperature_controller import EUROTHERM_3200
+from ..roles.oven import LastResult, OvenState
+from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
+
+MAX_SLOTS = 12
+SLOT_STRIDE = 8
+#: The load temperature below which the door may open (the `load_cool` interlock), degC (est).
+DOOR_OPEN_BELOW_C = 60.0
+
+SPEC: ToolSpec[PlcMap] = ToolSpec(
+    kind="oven",
+    role="oven",
+    family="modbus_plc",
+    identity=ExpectedIdentity(vendor="packline", model="BO-4", firmware="1.0"),
+    doc="batch cure and reflow oven under N2: a PLC and Eurotherm-map zone controllers on "
+    "one Modbus RTU line",
+    status=(
+        PlcStatus(name="OVEN_STATE", register=0, codes=enum_codes(OvenState)),
+        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
+        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        PlcStatus(
+            name="COMMAND_ERROR", register=3, doc="why the last write was refused, see *Errors*"
+        ),
+        PlcStatus(
+            name="LOAD_TEMPERATURE",
+            register=4,
+            unit="degC",
+            scale=10,
+            trace="load_temperature",
+            doc="the batch's temperature (load thermocouple)",
+        ),
+        PlcStatus(
+            name="O2",
+            register=5,
+            words=2,
+            unit="ppm",
+            trace="o2",
+            doc="residual oxygen (air = 209000)",
+        ),
+        PlcStatus(name="N2_FLOW", register=7, unit="slm", scale=10, trace="n2_flow"),
+        PlcStatus(name="DOOR_CLOSED", register=8, codes=((0, "open"), (1, "closed"))),
+        PlcStatus(name="ZONE_COUNT", register=9, doc="heating zones on the line (1-8)"),
+        PlcStatus(
+            name="FIRST_ZONE_UNIT",
+            register=10,
+            doc="unit id of zone 1; zone i is at FIRST_ZONE_UNIT + i - 1",
+        ),
+        PlcStatus(name="SLOT_CAPACITY", register=11, doc=f"number of wafer slots (1-{MAX_SLOTS})"),
+        PlcStatus(
+            name="SLOTS_OCCUPIED", register=12, doc="bit field, bit n = slot n holds a wafer"
+        ),
+        PlcStatus(
+            name="RUNS_COMPLETED",
+            register=13,
+            doc="counter of finished runs (any result), wraps at 65536",
+        ),
+        PlcStatus(name="LAST_RESULT", register=14, codes=enum_codes(LastResult)),
+        PlcStatus(
+            name="RUN_TIME",
+            register=15,
+            words=2,
+            unit="s",
+            scale=10,
+            doc="heater-on time of the current/last run",
+        ),
+        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        PlcStatus(
+            name="SLOT_WAFER_ID",
+            register=40,
+            words=8,
+            text=True,
+            stride=SLOT_STRIDE,
+            repeat=MAX_SLOTS,
+            doc="the id of the wafer or panel in slot i, empty when the slot is free",
+        ),
+    ),
+    setpoints=(
+        PlcSetpoint(
+            name="n2_flow_slm",
+            unit="slm",
+            machine_range=Range(1, 100),
+            process_limit=Range(5, 60),
+            scale=10,
+            register=200,
+            doc="N2_FLOW_SETPOINT: nitrogen purge flow (est)",
+        ),
+        PlcSetpoint(
+            name="o2_limit_ppm",
+            unit="ppm",
+            machine_range=Range(10, 5000),
+            process_limit=Range(20, 1000),
+            integer=True,
+            register=201,
+            doc="O2_LIMIT: residual O2 at or below which the atmosphere is inert (est)",
+        ),
+        Setpoint(
+            name="temperature_c",
+            unit="degC",
+            machine_range=EUROTHERM_3200.accepts("TG.SP"),
+            process_limit=Range(20, 350),
+            doc="a profile segment's zone target (TG.SP of every zone) (est)",
+        ),
+        Setpoint(
+            name="ramp_rate_c_per_min",
+            unit="degC/min",
+            machine_range=Range(0.1, EUROTHERM_3200.accepts("SP.RAT").maximum),
+            process_limit=Range(0.5, 180),
+            doc="a profile segment's ramp rate (SP.RAT of every zone) (est)",
+        ),
+    ),
+    parameters=(
+        PlcParameter(name="slot", doc="slot number, 0 to SLOT_CAPACITY - 1"),
+        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's or panel's id"),
+    ),
+    commands=(
+        PlcCommand(
+            name="START_PURGE",
+            code=1,
+            allowed_in=("idle",),
+            interlocks=("door_closed", "n2_supply"),
+            effect="N2 at N2_FLOW_SETPOINT: purging → inert when O2 ≤ O2_LIMIT",
+        ),
+        PlcCommand(
+            name="STOP_PURGE",
+            code=2,
+            allowed_in=("purging", "inert"),
+            effect="N2 off → idle (air comes back)",
+        ),
+        PlcCommand(
+            name="START_RUN",
+            code=3,
+            allowed_in=("inert",),
+            interlocks=("door_closed", "n2_supply", "atmosphere_inert"),
+            conditions="a wafer in a slot (9)",
+            effect="heater supply on → running; the zones follow their setpoints",
+        ),
+        PlcCommand(
+            name="END_RUN",
+            code=4,
+            allowed_in=("running",),
+            effect="heater supply off → inert; RUNS_COMPLETED +1, LAST_RESULT 1",
+        ),
+        PlcCommand(
+            name="ABORT",
+            code=5,
+            while_alarmed=True,
+            effect="heater supply off; a run ends with LAST_RESULT 2 (N2 keeps flowing)",
+        ),
+        PlcCommand(
+            name="OPEN_DOOR",
+            code=6,
+            allowed_in=("idle",),
+            interlocks=("load_cool",),
+            effect="door open",
+        ),
+        PlcCommand(name="CLOSE_DOOR", code=7, allowed_in=("idle",), effect="door closed"),
+        PlcCommand(
+            name="RESET_ALARMS",
+            code=8,
+            while_alarmed=True,
+            effect="clears latched alarms and the zones' (ACK); a faulted oven goes to "
+            "purging with N2 on, or idle",
+        ),
+        PlcCommand(
+            name="LOAD_WAFER",
+            code=9,
+            parameters=("slot", "wafer_id"),
+            allowed_in=("idle",),
+            conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
+            "not already loaded (7)",
+            effect="wafer in slot",
+        ),
+        PlcCommand(
+            name="UNLOAD_WAFER",
+            code=10,
+            parameters=("slot",),
+            allowed_in=("idle",),
+            conditions="door open (2), slot exists (4) and holds a wafer (6)",
+            effect="slot free",
+        ),
+    ),
+    alarms=(
+        BitAlarm(
+            code="O2_HIGH",
+            bit=0,
+            text="residual O2 above twice its limit during a run; heater supply off",
+        ),
+        BitAlarm(
+            code="ZONE_ALARM",
+            bit=1,
+            text="a zone controller alarms (over-temperature or sensor break); heater supply off",
+        ),
+    ),
+    interlocks=(
+        BitInterlock(name="door_closed", bit=0, doc="the door is closed"),
+        BitInterlock(name="n2_supply", bit=1, doc="nitrogen supply pressure is present"),
+        BitInterlock(name="atmosphere_inert", bit=2, doc="residual O2 at or below O2_LIMIT"),
+        BitInterlock(
+            name="load_cool",
+            bit=3,
+            doc=f"the load is below {DOOR_OPEN_BELOW_C:g} degC (est)",
+        ),
+    ),
+    refusals=plc_refusals(
+        "the oven's present state",
+        NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
+        NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
+        NamedRefusal(
+            name="BAD_WAFER_ID",
+            code=7,
+            text="wafer id not printable ASCII, or already loaded, or processed here before "
+            "(no rework)",
+        ),
+        NamedRefusal(name="NO_LOAD", code=9, text="no wafer in the oven"),
+    ),
+    wire=PlcMap(
+        status_registers=20,
+        command_register=300,
+        parameter_register=301,
+        setpoint_block="atmosphere",
+    ),
+)

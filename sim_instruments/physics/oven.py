@@ -1,0 +1,201 @@
+"""What an oven run does to the batch: resin cure and solder reflow, from the load's history.
+
+The oven records the load temperature and the residual oxygen over a run (`LoadHistory`,
+sampled at the oven's time step, piecewise linear between samples). From it:
+
+* **Cure** (002:1g, 002:2): the degree of cure alpha of a thermoset follows the Kamal
+  (autocatalytic) model, `d alpha / dt = (k1 + k2 alpha^m) (1 - alpha)^n` with Arrhenius rate
+  constants `k_i = A_i exp(-E_i / (R T))`; `KamalCure.cure` integrates it along the history
+  (classical Runge-Kutta, steps of at most one second).
+* **Reflow** (001:3, 003:19-21): a solder melts only where the load passes its liquidus; it
+  wets and forms a joint only if it stays above the liquidus for at least the wetting time
+  and the atmosphere's residual O2 while molten stays at or below the wetting limit (above
+  it the molten surface oxidises and does not wet). A high-melting core under a eutectic
+  layer stays solid when the peak stays below the core's liquidus (003:20).
+
+Constants are engineering estimates (est); PROCESS_WINDOWS.md gives none for ovens.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from packline.drivers.roles.oven import LastResult
+
+from ..twin.workpiece import Workpiece
+
+#: The gas constant, J/(mol K).
+R_J_PER_MOL_K = 8.314462618
+KELVIN = 273.15
+
+
+@dataclass
+class LoadHistory:
+    """The load's temperature and the atmosphere's O2 at each sample time of a run."""
+
+    time_s: list[float] = field(default_factory=list)
+    temperature_c: list[float] = field(default_factory=list)
+    o2_ppm: list[float] = field(default_factory=list)
+
+    def add(self, time_s: float, temperature_c: float, o2_ppm: float) -> None:
+        self.time_s.append(time_s)
+        self.temperature_c.append(temperature_c)
+        self.o2_ppm.append(o2_ppm)
+
+    @property
+    def peak_c(self) -> float:
+        return max(self.temperature_c, default=-math.inf)
+
+    def time_above_s(self, level_c: float) -> float:
+        """How long the load was above `level_c` (exact for the piecewise-linear history)."""
+        return float(sum(_above(self, level_c)))
+
+    def max_o2_above_ppm(self, level_c: float) -> float:
+        """The highest O2 while the load was above `level_c` (0 if it never was)."""
+        return max(
+            (
+                max(self.o2_ppm[i], self.o2_ppm[i + 1])
+                for i, seconds in enumerate(_above(self, level_c))
+                if seconds > 0
+            ),
+            default=0.0,
+        )
+
+
+def _above(history: LoadHistory, level_c: float) -> list[float]:
+    """Seconds above `level_c` in each interval between two samples."""
+    t, temp = history.time_s, history.temperature_c
+    spans = []
+    for i in range(len(t) - 1):
+        a, b, dt = temp[i] - level_c, temp[i + 1] - level_c, t[i + 1] - t[i]
+        if a > 0 and b > 0:
+            spans.append(dt)
+        elif a > 0 or b > 0:
+            spans.append(dt * max(a, b) / (abs(a) + abs(b)))
+        else:
+            spans.append(0.0)
+    return spans
+
+
+@dataclass(frozen=True)
+class KamalCure:
+    """A thermoset's cure kinetics (Kamal model); rates in 1/s, activation energies J/mol."""
+
+    a1_per_s: float
+    e1_j_per_mol: float
+    a2_per_s: float
+    e2_j_per_mol: float
+    m: float
+    n: float
+
+    def rate_per_s(self, alpha: float, temperature_c: float) -> float:
+        """d alpha / dt at `alpha` and `temperature_c`."""
+        kelvin = temperature_c + KELVIN
+        k1 = self.a1_per_s * math.exp(-self.e1_j_per_mol / (R_J_PER_MOL_K * kelvin))
+        k2 = self.a2_per_s * math.exp(-self.e2_j_per_mol / (R_J_PER_MOL_K * kelvin))
+        alpha = min(max(alpha, 0.0), 1.0)
+        return (k1 + k2 * alpha**self.m) * (1.0 - alpha) ** self.n
+
+    def cure(self, alpha: float, history: LoadHistory) -> float:
+        """The degree of cure after `history`, from `alpha` before it."""
+        t, temp = history.time_s, history.temperature_c
+        for i in range(len(t) - 1):
+            span = t[i + 1] - t[i]
+            steps = max(1, math.ceil(span))
+            dt = span / steps
+            for j in range(steps):
+                start = temp[i] + (temp[i + 1] - temp[i]) * j / steps
+                end = temp[i] + (temp[i + 1] - temp[i]) * (j + 1) / steps
+                middle = (start + end) / 2
+                k1 = self.rate_per_s(alpha, start)
+                k2 = self.rate_per_s(alpha + dt * k1 / 2, middle)
+                k3 = self.rate_per_s(alpha + dt * k2 / 2, middle)
+                k4 = self.rate_per_s(alpha + dt * k3, end)
+                alpha = min(alpha + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6, 1.0)
+        return alpha
+
+
+#: Cure kinetics of the resins the line uses (est): a 60 min soak from uncured takes the
+#: epoxy to 0.945 at 150 degC and 0.62 at 120 degC, the polyimide to 0.98 at 200 degC and
+#: 0.57 at 150 degC.
+RESIN_CURE: dict[str, KamalCure] = {
+    "epoxy": KamalCure(
+        a1_per_s=1.32e5, e1_j_per_mol=70_000, a2_per_s=2.64e6, e2_j_per_mol=70_000, m=1, n=2
+    ),
+    "polyimide": KamalCure(
+        a1_per_s=4.5e5, e1_j_per_mol=80_000, a2_per_s=9.0e6, e2_j_per_mol=80_000, m=1, n=2
+    ),
+}
+
+#: The degree of cure from which a resin layer counts as cured (est).
+CURED_ALPHA = 0.9
+
+#: Liquidus temperatures of the solders, degC (eutectic Sn-Pb, SAC305, high-lead).
+LIQUIDUS_C: dict[str, float] = {
+    "Sn63Pb37": 183.0,
+    "SAC305": 217.0,
+    "Pb90Sn10": 302.0,
+    "Pb95Sn5": 314.0,
+}
+
+
+@dataclass(frozen=True)
+class ReflowPhysics:
+    """When molten solder wets (est)."""
+
+    #: Time above liquidus the solder needs to wet the metal and form a joint.
+    wetting_time_s: float = 20.0
+    #: Residual O2 above which molten solder oxidises instead of wetting.
+    wetting_o2_limit_ppm: float = 500.0
+
+
+@dataclass(frozen=True)
+class Reflow:
+    """What one run did to one solder."""
+
+    melted: bool
+    joined: bool
+    time_above_liquidus_s: float
+    max_o2_molten_ppm: float
+
+
+def reflow(alloy: str, history: LoadHistory, physics: ReflowPhysics) -> Reflow:
+    """Whether `alloy` melted in the run, and whether it wet and joined."""
+    liquidus = LIQUIDUS_C[alloy]
+    above = history.time_above_s(liquidus)
+    o2 = history.max_o2_above_ppm(liquidus)
+    melted = history.peak_c > liquidus
+    joined = melted and above >= physics.wetting_time_s and o2 <= physics.wetting_o2_limit_ppm
+    return Reflow(melted, joined, above, o2)
+
+
+def apply_run(
+    workpiece: Workpiece,
+    history: LoadHistory,
+    physics: ReflowPhysics,
+    tool: str,
+    time_s: float,
+    result: LastResult,
+) -> None:
+    """What one run (`history`, ended with `result`) did to `workpiece`: its resin cured by
+    the epoxy's kinetics, its solder bumps reflowed or not; recorded in its history."""
+    detail: dict[str, float | str] = {
+        "result": result.name.lower(),
+        "peak_c": round(history.peak_c, 1),
+        "heated_s": round(history.time_s[-1] - history.time_s[0], 1),
+    }
+    if workpiece.resin_um.size and float(workpiece.resin_um.max()) > 0:
+        alpha = RESIN_CURE["epoxy"].cure(0.0, history)
+        workpiece.resin_cured = alpha >= CURED_ALPHA
+        detail["cure"] = round(alpha, 4)
+    alloy = workpiece.bump_material
+    if alloy in LIQUIDUS_C:
+        outcome = reflow(alloy, history, physics)
+        detail.update(
+            melted=str(outcome.melted),
+            joined=str(outcome.joined),
+            time_above_liquidus_s=round(outcome.time_above_liquidus_s, 1),
+            o2_molten_ppm=round(outcome.max_o2_molten_ppm),
+        )
+    workpiece.record(tool, "oven run", time_s, **detail)

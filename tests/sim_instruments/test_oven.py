@@ -1,0 +1,232 @@
+"""The oven driver against the simulated oven on its RS-485 pty, in virtual time; its physics.
+
+Process time runs on a VirtualClock shared by driver and simulator, so an hour's cure costs
+only the polls that watch it. The numbers are the page's (docs/protocols/oven.md, "Process
+model"): Kamal cure kinetics, the solders' liquidus, 20 s above it to wet, at most 500 ppm O2.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import numpy as np
+import pytest
+import pytest_asyncio
+from scipy.integrate import solve_ivp
+
+from packline.clock import VirtualClock
+from packline.drivers.errors import InterlockOpen, ToolAlarm
+from packline.drivers.oven import ModbusOven
+from packline.drivers.roles.oven import Oven, OvenState, cure_profile, reflow_profile
+from packline.sim_instruments.oven import AIR_O2_PPM, OvenPhysics, SimOven
+from packline.sim_instruments.physics.oven import (
+    RESIN_CURE,
+    LoadHistory,
+    ReflowPhysics,
+    reflow,
+)
+from packline.sim_instruments.twin import TwinStore
+from packline.station import Station
+from packline.testing import Rig, open_rig
+
+EUTECTIC_REFLOW = reflow_profile(soak_c=150, soak_s=60, peak_c=215, peak_hold_s=40, liquidus_c=183)
+
+
+async def oven_rig(
+    physics: OvenPhysics | None = None, poll_interval_s: float = 2.0
+) -> Rig[SimOven, ModbusOven]:
+    """The simulated oven and its driver; polls every `poll_interval_s` of process time."""
+    sim = SimOven("oven", TwinStore(), VirtualClock(), physics=physics)
+    return await open_rig(sim, ModbusOven, poll_interval_s=poll_interval_s)
+
+
+@pytest_asyncio.fixture
+async def rig() -> AsyncIterator[Rig[SimOven, ModbusOven]]:
+    rig = await oven_rig()
+    yield rig
+    await rig.close()
+
+
+async def load(rig: Rig[SimOven, ModbusOven], *wafer_ids: str, bumps: str | None = None) -> None:
+    """Load wafers (their bumps of solder `bumps`) and close the door."""
+    await rig.driver.open_door()
+    for wafer_id in wafer_ids:
+        rig.twin.receive(wafer_id)
+        if bumps is not None:
+            workpiece = rig.twin.get(wafer_id)
+            workpiece.bump_material = bumps
+            workpiece.bump_height_um[:] = 60.0
+        await rig.driver.load(wafer_id)
+    await rig.driver.close_door()
+
+
+def last_run(rig: Rig[SimOven, ModbusOven], wafer_id: str) -> dict[str, float | str]:
+    event = rig.twin.get(wafer_id).history[-1]
+    assert event.operation == "oven run"
+    return event.detail
+
+
+async def test_a_purge_takes_the_o2_below_its_limit_at_the_chambers_rate(rig):
+    await load(rig, "W01")
+    started = rig.clock.now()
+    o2 = await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    assert o2 <= 100
+    # one volume change (60 l at 40 slm) is 90 s: air to 100 ppm takes 90 * ln(209000/95) s
+    assert rig.clock.now() - started == pytest.approx(90 * np.log(208_995 / 95), abs=2)
+    assert (await rig.driver.request_status()).state is OvenState.INERT
+
+
+async def test_a_run_needs_an_inert_atmosphere(rig):
+    await load(rig, "W01")
+    with pytest.raises(InterlockOpen, match="atmosphere_inert"):
+        await rig.driver.run_profile(EUTECTIC_REFLOW)
+    assert rig.sim.state is OvenState.IDLE
+
+
+async def test_a_reflow_above_the_liquidus_joins_every_bump_of_the_batch(rig):
+    await load(rig, "W01", "W02", bumps="Sn63Pb37")
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    result = await rig.driver.run_profile(EUTECTIC_REFLOW)
+    assert result.wafer_ids == ("W01", "W02")
+    assert result.peak_c == pytest.approx(215, abs=1)
+    assert result.time_above_liquidus_s is not None
+    assert result.time_above_liquidus_s > 60
+    assert result.max_o2_ppm <= 100
+    for wafer_id in ("W01", "W02"):
+        run = last_run(rig, wafer_id)
+        assert (run["melted"], run["joined"]) == ("True", "True")
+        # the driver's polls and the oven's own history agree on the time above liquidus
+        assert float(run["time_above_liquidus_s"]) == pytest.approx(
+            result.time_above_liquidus_s, abs=3
+        )
+
+
+async def test_a_reflow_below_the_liquidus_forms_no_joint(rig):
+    await load(rig, "W01", bumps="SAC305")
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    await rig.driver.run_profile(EUTECTIC_REFLOW)  # peak 215 degC: SAC305 melts at 217
+    run = last_run(rig, "W01")
+    assert (run["melted"], run["joined"], run["time_above_liquidus_s"]) == ("False", "False", 0)
+
+
+async def test_too_much_oxygen_leaves_the_molten_solder_unwetted():
+    """A leaky chamber: at 60 slm the O2 floor is 45000 / 60 = 750 ppm, above the 500 ppm
+    molten solder wets at; the atmosphere passes its 1000 ppm limit, the solder melts, no
+    joint forms."""
+    rig = await oven_rig(OvenPhysics(leak_ppm_slm=45_000))
+    try:
+        await load(rig, "W01", bumps="Sn63Pb37")
+        await rig.driver.purge(n2_flow_slm=60, o2_limit_ppm=1000)
+        result = await rig.driver.run_profile(EUTECTIC_REFLOW)
+        assert 750 <= result.max_o2_ppm <= 1000
+        run = last_run(rig, "W01")
+        assert (run["melted"], run["joined"]) == ("True", "False")
+    finally:
+        await rig.close()
+
+
+@pytest_asyncio.fixture
+async def slow_rig() -> AsyncIterator[Rig[SimOven, ModbusOven]]:
+    """An oven polled every 10 s, for hour-long cures."""
+    rig = await oven_rig(poll_interval_s=10.0)
+    yield rig
+    await rig.close()
+
+
+async def test_the_cure_after_a_documented_profile_matches_the_model_to_one_percent(slow_rig):
+    """The degree of cure the oven gives the resin, against the Kamal model integrated here
+    with scipy along the load temperature the driver recorded (its own trace)."""
+    rig = slow_rig
+    await load(rig, "W01")
+    workpiece = rig.twin.get("W01")
+    workpiece.resin_um[:] = 20.0
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    await rig.driver.run_profile(cure_profile(150, 3600))
+    trace = [r for r in rig.driver.readings if r.name == "load_temperature"]
+    times = np.array([r.time_s for r in trace])
+    temps = np.array([r.value for r in trace])
+    kinetics = RESIN_CURE["epoxy"]
+    solution = solve_ivp(
+        lambda t, a: [kinetics.rate_per_s(a[0], float(np.interp(t, times, temps)))],
+        (times[0], times[-1]),
+        [0.0],
+        max_step=1.0,
+        rtol=1e-8,
+    )
+    expected = solution.y[0, -1]
+    cure = float(last_run(rig, "W01")["cure"])
+    assert expected == pytest.approx(0.945, abs=0.02)  # the page: 60 min at 150 degC
+    assert cure == pytest.approx(expected, rel=0.01)
+    assert workpiece.resin_cured
+
+
+async def test_an_under_cured_resin_is_not_cured(slow_rig):
+    rig = slow_rig
+    await load(rig, "W01")
+    rig.twin.get("W01").resin_um[:] = 20.0
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    await rig.driver.run_profile(cure_profile(120, 3600))
+    # the hour at 120 degC (0.62 from uncured, the page) and the ramp and cooling around it
+    assert float(last_run(rig, "W01")["cure"]) == pytest.approx(0.66, abs=0.02)
+    assert not rig.twin.get("W01").resin_cured  # a cured layer is at 0.9 or more
+
+
+async def test_every_zone_is_traced_and_follows_the_profile(rig):
+    await load(rig, "W01")
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    await rig.driver.run_profile(cure_profile(100, 60, ramp_c_per_min=30))
+    names = {reading.name for reading in rig.driver.readings}
+    for zone in (1, 2, 3, 4):
+        assert {f"zone {zone} temperature", f"zone {zone} output"} <= names
+        peak = max(r.value for r in rig.driver.readings if r.name == f"zone {zone} temperature")
+        assert peak == pytest.approx(100, abs=1)
+    zones = await rig.driver.request_zones()
+    assert [zone.target_c for zone in zones] == [60.0] * 4  # the cooling segment's target
+    assert all(zone.alarms == () for zone in zones)
+
+
+async def test_a_zone_sensor_break_faults_the_run_and_cuts_the_heaters(rig):
+    await load(rig, "W01")
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    rig.sim.inject_fault("zone_sensor_break")
+    with pytest.raises(ToolAlarm, match="ZONE_ALARM"):
+        await rig.driver.run_profile(cure_profile(150, 600))
+    assert rig.sim.state is OvenState.FAULT
+    assert last_run(rig, "W01")["result"] == "faulted"
+    assert (await rig.driver.request_zones())[0].alarms == ("sensor break (thermocouple open)",)
+    rig.sim.clear_fault("zone_sensor_break")
+    await rig.driver.recover()
+    assert rig.sim.loaded() == []
+    assert not rig.sim.door_closed
+
+
+@pytest.mark.station
+async def test_the_station_reaches_the_oven_and_every_zone_on_its_line(station: Station):
+    """Hardware in the loop (`pytest --station line.yaml` for a real oven): reads only."""
+    (name,) = station.tools_for_role("oven")
+    async with station.open_tool(name) as oven:
+        assert isinstance(oven, Oven)
+        assert oven.identity is not None
+        temperatures = await oven.request_zone_temperatures_c()
+        assert len(temperatures) >= 1
+        assert all(-50 < t < 500 for t in temperatures)
+        assert 0 <= await oven.request_o2_ppm() <= AIR_O2_PPM
+        assert len(await oven.request_slots()) >= 1
+
+
+def test_the_time_above_liquidus_is_exact_for_a_piecewise_linear_history():
+    history = LoadHistory()
+    for time_s, temperature_c in ((0, 150), (100, 250), (200, 150)):
+        history.add(time_s, temperature_c, 10)
+    assert history.time_above_s(200) == pytest.approx(100)
+    assert history.time_above_s(250) == 0
+    assert reflow("SAC305", history, ReflowPhysics()).joined  # 217: 66 s above
+    assert not reflow("Pb90Sn10", history, ReflowPhysics()).melted  # 302: never
+
+
+def test_molten_solder_in_air_does_not_wet():
+    history = LoadHistory()
+    for time_s, temperature_c in ((0, 150), (100, 250), (200, 150)):
+        history.add(time_s, temperature_c, 2_000)
+    outcome = reflow("Sn63Pb37", history, ReflowPhysics())
+    assert (outcome.melted, outcome.joined, outcome.max_o2_molten_ppm) == (True, False, 2_000)
