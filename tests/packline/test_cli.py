@@ -193,9 +193,9 @@ async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeyp
 
     from rich.console import Console
 
-    from packline import cli
+    from packline.cli.console import StdinLines
 
-    lines = cli._StdinLines()
+    lines = StdinLines()
     console = Console(file=io.StringIO())
     first = asyncio.create_task(lines.ask(console, "W01 seated?"))
     second = asyncio.create_task(lines.ask(console, "W02 seated?"))

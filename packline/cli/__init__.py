@@ -1,0 +1,63 @@
+"""The `packline` command line.
+
+    packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N | --wafers ID,...]
+    packline resume RUN [--station FILE]   continue a stopped run, or resume a paused live one
+    packline pause|terminate|abort RUN
+    packline runs | show RUN | methods | claims | validate METHOD [--recipe FILE]
+    packline sim serve [--host 127.0.0.1] [--station-out FILE]
+
+Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
+data dir) and `--json` for machines. Exit codes: 0 success (every wafer completed
+and, in a dry run, the product meets every claim condition), 1 the run did not complete every
+wafer (held, terminated, aborted, failed), its product violates a claim condition, or a tool
+failed outside a run, 2 bad input (nothing was touched).
+
+The parts: the arguments (`parser.py`), what each command does (`commands.py`), the operator
+at the terminal of a run this process drives (`console.py`: stdin, confirmations, Ctrl-C), and
+how reports are printed (`render.py`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from packline.drivers.errors import PacklineError
+from packline.drivers.links import wire_log_to
+from packline.sequences.engine import BadInput
+from packline.station import StationError
+
+from .commands import EXIT_BAD_INPUT, EXIT_RUN_FAILED
+from .parser import build_parser
+
+__all__ = ["main"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one command; its exit code (0 done, 1 the run or a tool failed, 2 bad input)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    wire_log = getattr(args, "wire_log", None)
+    try:
+        with contextlib.ExitStack() as stack:
+            if wire_log:
+                try:
+                    stack.enter_context(wire_log_to(wire_log))
+                except OSError as error:
+                    raise BadInput(
+                        f"--wire-log {wire_log}: cannot write to it ({error.strerror})"
+                    ) from None
+            handler: Callable[[argparse.Namespace], int] = args.handler
+            return handler(args)
+    except (BadInput, StationError) as error:
+        print(f"packline: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except PacklineError as error:  # a tool or the line failed outside a run: not bad input
+        print(f"packline: error: {error}", file=sys.stderr)
+        return EXIT_RUN_FAILED
+    except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_RUN_FAILED

@@ -1,0 +1,193 @@
+"""The command line's arguments: every command, its options and how each value is read.
+
+A value that cannot be read (a blank name, a negative duration) is refused here by argparse,
+with its usage line, before anything is opened or contacted.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .commands import (
+    cmd_claims,
+    cmd_clear_tool,
+    cmd_control,
+    cmd_methods,
+    cmd_resume,
+    cmd_run,
+    cmd_runs,
+    cmd_show,
+    cmd_sim_serve,
+    cmd_validate,
+)
+
+
+def person(text: str) -> str:
+    """A person's name as records keep it (who confirmed, who cleared): printable, not blank."""
+    name = text.strip()
+    if not name or not name.isprintable():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a name (printable, not blank)")
+    return name
+
+
+def positive_seconds(text: str) -> float:
+    """A positive, finite number of seconds."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
+def at_least_one(text: str) -> int:
+    """A whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The `packline` parser; each command's `handler` runs it (see `commands.py`)."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="run database (default: $PACKLINE_DB or runs.db in the data dir)",
+    )
+    common.add_argument("--json", action="store_true", help="machine-readable output")
+    watch = argparse.ArgumentParser(add_help=False)
+    watch.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    watch.add_argument(
+        "--wire-log", type=Path, help="append every exchange with every tool to this file"
+    )
+    watch.add_argument(
+        "--confirmed-by",
+        type=person,
+        metavar="NAME",
+        help="NAME answers every operator confirmation yes in advance (unattended runs on real "
+        "tools, e.g. hardware-in-the-loop CI); each is recorded with NAME",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="packline",
+        description="Run claimed packaging methods "
+        "on a line of tools or on the bundled simulated line.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", parents=[common, watch], help="run a method for a lot")
+    run.add_argument("method")
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--sim", action="store_true", help="dry run on the in-process simulated line"
+    )
+    where.add_argument(
+        "--station", type=Path, help="station file of real (or served simulated) tools"
+    )
+    run.add_argument(
+        "--recipe", type=Path, help="recipe YAML (default: the method's shipped recipe)"
+    )
+    lot = run.add_mutually_exclusive_group()
+    lot.add_argument(
+        "--lot",
+        type=int,
+        default=1,
+        help="number of wafers (default 1), numbered W01... (on a station: after the run id)",
+    )
+    lot.add_argument(
+        "--wafers",
+        type=lambda text: text.split(","),
+        metavar="ID,ID,...",
+        help="the wafers' own ids (1-16 printable characters each); the lot is as many",
+    )
+    run.add_argument("--operator", type=person, default=None)
+    run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
+    run.set_defaults(handler=cmd_run)
+
+    resume = commands.add_parser(
+        "resume",
+        parents=[common, watch],
+        help="continue a stopped run from its records, or resume a paused one",
+    )
+    resume.add_argument("run")
+    resume.add_argument(
+        "--station",
+        type=Path,
+        help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
+    )
+    resume.set_defaults(handler=cmd_resume)
+
+    for name, text in (
+        ("pause", "pause a running run at its step boundaries"),
+        ("terminate", "stop a running run; tools are left safe"),
+        ("abort", "stop a running run now; tools are commanded safe"),
+    ):
+        control = commands.add_parser(name, parents=[common], help=text)
+        control.add_argument("run")
+        control.set_defaults(handler=cmd_control, control=name)
+
+    clear = commands.add_parser(
+        "clear-tool",
+        parents=[common],
+        help="put a tool that alarmed back in service, once its cause is found and fixed",
+    )
+    clear.add_argument("run")
+    clear.add_argument("tool", help="the tool's name in the station file")
+    clear.add_argument(
+        "--by", required=True, type=person, metavar="NAME", help="who cleared it (recorded)"
+    )
+    clear.set_defaults(handler=cmd_clear_tool)
+
+    runs = commands.add_parser("runs", parents=[common], help="list runs")
+    runs.add_argument("--limit", type=at_least_one, default=50)
+    runs.set_defaults(handler=cmd_runs)
+
+    show = commands.add_parser("show", parents=[common], help="show one run")
+    show.add_argument("run", help="run id, a unique prefix of one, or 'last'")
+    show.set_defaults(handler=cmd_show)
+
+    methods = commands.add_parser("methods", parents=[common], help="list the methods")
+    methods.set_defaults(handler=cmd_methods)
+
+    claims = commands.add_parser(
+        "claims", parents=[common], help="every claim of the four documents and what implements it"
+    )
+    claims.set_defaults(handler=cmd_claims)
+
+    validate = commands.add_parser(
+        "validate", parents=[common], help="check a recipe (and station) without touching any tool"
+    )
+    validate.add_argument("method")
+    validate.add_argument("--recipe", type=Path)
+    validate.add_argument("--station", type=Path)
+    validate.set_defaults(handler=cmd_validate)
+
+    sim = commands.add_parser("sim", help="the bundled simulated line")
+    sim_commands = sim.add_subparsers(dest="sim_command", required=True)
+    serve = sim_commands.add_parser("serve", help="serve the simulated line on the wall clock")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the local IPv4 address to serve the TCP tools on (default 127.0.0.1); the serial "
+        "tools are local ptys",
+    )
+    serve.add_argument("--station-out", type=Path, help="also write the station file here")
+    serve.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="process time runs this many times faster than the wall clock (default 1)",
+    )
+    serve.add_argument(
+        "--for",
+        dest="duration_s",
+        type=positive_seconds,
+        default=None,
+        help="stop after this many seconds (default: until Ctrl-C or SIGTERM)",
+    )
+    serve.set_defaults(handler=cmd_sim_serve)
+    return parser
