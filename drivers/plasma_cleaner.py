@@ -24,7 +24,7 @@ from .roles.plasma_cleaner import (
     PlasmaRecipe,
     PlasmaStatus,
 )
-from .specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
+from .specs.plasma_cleaner import SPEC, STEP_STRIDE
 
 #: The map's command codes and "why refused" codes, named as the spec names them.
 Command = command_enum(SPEC)
@@ -41,7 +41,6 @@ class ModbusPlasmaCleaner(PlcChamberDriver[PlasmaStatus], PlasmaCleaner):
 
     spec = SPEC
     limits = SPEC.limits()
-    max_slots = MAX_SLOTS
 
     # ----------------------------------------------------------------- queries
 

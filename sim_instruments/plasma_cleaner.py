@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from packline.clock import Clock
 from packline.drivers.families.modbus_plc import Reason, field
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
-from packline.drivers.specs.plasma_cleaner import MAX_SLOTS, SPEC, STEP_STRIDE
+from packline.drivers.specs.plasma_cleaner import SPEC, STEP_STRIDE
 
 from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator
@@ -86,7 +86,6 @@ class SimPlasmaCleaner(PlcChamberSimulator):
             twin,
             clock,
             capacity=capacity,
-            max_slots=MAX_SLOTS,
             serial_number=serial_number,
             device_id=device_id,
             transport=transport,

@@ -746,5 +746,5 @@ class BatchPlcDriver(ModbusPlcDriver[Status]):
         self.require_state(action, *READY_STATES)
         slots = await self.request_slots()
         if wafer_id not in slots:
-            raise ValueError(f"{self.name}: wafer {wafer_id} is in no slot")
+            raise ValueError(f"{self.name}: wafer {wafer_id} is not in any slot")
         await self.command(action, "UNLOAD_WAFER", slot=slots.index(wafer_id))

@@ -13,14 +13,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import ClassVar, Protocol, TypeVar
 
-from ..equipment import ToolState
 from ..errors import ToolAlarm
-from ..links.registers import registers_to_ascii
 from ..roles.batch_chamber import BatchChamber, ChamberState, LastResult
-from .modbus_plc import ModbusPlcDriver, field
-
-#: Tool states in which the chamber accepts door, load and unload commands.
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+from .modbus_plc import BatchPlcDriver, field
 
 
 class RunStatus(Protocol):
@@ -39,36 +34,13 @@ class RunStatus(Protocol):
 S = TypeVar("S", bound=RunStatus)
 
 
-class PlcChamberDriver(ModbusPlcDriver[S], BatchChamber):
-    """The door, slots, pump-down, vent, run wait and safe state of a PLC batch chamber."""
+class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
+    """The pump-down, vent, run wait and safe state of a PLC batch chamber (its door and
+    slots are the family's `BatchPlcDriver`)."""
 
-    #: The most slots the map has room for (SLOT_WAFER_ID's repetitions).
-    max_slots: ClassVar[int]
     #: Process-time allowances for the chamber cycle, beyond which a wait is a timeout.
     pump_down_timeout_s: ClassVar[float] = 600.0
     vent_timeout_s: ClassVar[float] = 300.0
-
-    async def request_slots(self) -> list[str | None]:
-        capacity, occupied = await self.link.read_holding_registers(
-            self.map.status_address(self.spec, "SLOT_CAPACITY"), 2
-        )
-        if not 1 <= capacity <= self.max_slots:
-            raise self._protocol_error(
-                "read slots", f"slot capacity {capacity} out of 1-{self.max_slots}"
-            )
-        first = self.map.status_address(self.spec, "SLOT_WAFER_ID")
-        size = self.map.status_address(self.spec, "SLOT_WAFER_ID", 1) - first
-        ids = await self.link.read_holding_registers(first, size * capacity)
-        slots: list[str | None] = []
-        for slot in range(capacity):
-            if not occupied >> slot & 1:
-                slots.append(None)
-                continue
-            try:
-                slots.append(registers_to_ascii(ids[slot * size : (slot + 1) * size]))
-            except ValueError as error:
-                raise self._protocol_error("read slots", f"slot {slot} id: {error}") from None
-        return slots
 
     async def wait_chamber(self, action: str, target: ChamberState, timeout_s: float) -> S:
         """Poll until the chamber reaches `target`; an alarm or a timeout ends the wait.
@@ -115,41 +87,6 @@ class PlcChamberDriver(ModbusPlcDriver[S], BatchChamber):
             return None
 
         return await self.wait_until(action, poll, timeout_s, still)
-
-    async def open_door(self) -> None:
-        self.require_state("open door", *READY_STATES)
-        await self.command("open door", "OPEN_DOOR")
-
-    async def close_door(self) -> None:
-        self.require_state("close door", *READY_STATES)
-        await self.command("close door", "CLOSE_DOOR")
-
-    async def load(self, wafer_id: str, slot: int | None = None) -> int:
-        action = f"load wafer {wafer_id}"
-        self.require_state(action, *READY_STATES)
-        self.check_wafer_id(wafer_id)
-        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
-        slots = await self.request_slots()
-        if wafer_id in slots:
-            raise ValueError(
-                f"{self.name}: wafer {wafer_id} is already in slot {slots.index(wafer_id)}"
-            )
-        if slot is None:
-            if None not in slots:
-                raise ValueError(f"{self.name}: all {len(slots)} slots are full, cannot {action}")
-            slot = slots.index(None)
-        elif not 0 <= slot < len(slots):
-            raise ValueError(f"{self.name}: slot {slot} does not exist (0-{len(slots) - 1})")
-        await self.command(action, "LOAD_WAFER", slot=slot, wafer_id=wafer_id)
-        return slot
-
-    async def unload(self, wafer_id: str) -> None:
-        action = f"unload wafer {wafer_id}"
-        self.require_state(action, *READY_STATES)
-        slots = await self.request_slots()
-        if wafer_id not in slots:
-            raise ValueError(f"{self.name}: wafer {wafer_id} is not in the chamber")
-        await self.command(action, "UNLOAD_WAFER", slot=slots.index(wafer_id))
 
     async def pump_down(self) -> None:
         async with self.operation("pump down"):

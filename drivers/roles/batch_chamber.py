@@ -12,7 +12,7 @@ from abc import abstractmethod
 from enum import IntEnum
 from typing import Protocol
 
-from ..equipment import Equipment
+from .batch import BatchTool
 
 
 class ChamberState(IntEnum):
@@ -49,7 +49,7 @@ class ChamberStatus(Protocol):
 RECOVERY_VENT_S = 300.0
 
 
-class BatchChamber(Equipment):
+class BatchChamber(BatchTool):
     """A vacuum chamber with wafer slots behind a door, pumped down for a run and vented."""
 
     async def _unload_everything(self) -> None:
@@ -80,26 +80,6 @@ class BatchChamber(Equipment):
     @abstractmethod
     async def request_status(self) -> ChamberStatus:
         """A snapshot of the chamber: its cycle, its door and what its process is doing."""
-
-    @abstractmethod
-    async def request_slots(self) -> list[str | None]:
-        """The wafer id in each slot (None for an empty slot)."""
-
-    @abstractmethod
-    async def open_door(self) -> None:
-        """Open the chamber door; the chamber must be vented."""
-
-    @abstractmethod
-    async def close_door(self) -> None:
-        """Close the chamber door."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str, slot: int | None = None) -> int:
-        """Place a wafer in a slot (the first free one unless given); returns the slot."""
-
-    @abstractmethod
-    async def unload(self, wafer_id: str) -> None:
-        """Take a wafer out of its slot."""
 
     @abstractmethod
     async def pump_down(self) -> None:

@@ -15,7 +15,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum
 
-from ..equipment import Equipment
+from .batch import BatchTool
 
 
 class OvenState(IntEnum):
@@ -154,8 +154,9 @@ class ProfileResult:
 RECOVERY_COOL_S = 3600.0
 
 
-class Oven(Equipment):
-    """A batch oven with slots, a door, nitrogen and several heating zones."""
+class Oven(BatchTool):
+    """A batch oven with slots behind a door (opened only idle and cool), nitrogen and
+    several heating zones."""
 
     role = "oven"
 
@@ -186,26 +187,6 @@ class Oven(Equipment):
     @abstractmethod
     async def request_o2_ppm(self) -> float:
         """The residual oxygen of the atmosphere, ppm."""
-
-    @abstractmethod
-    async def request_slots(self) -> list[str | None]:
-        """The wafer or panel id in each slot (None for an empty slot)."""
-
-    @abstractmethod
-    async def open_door(self) -> None:
-        """Open the door; the oven must be idle and the load cool."""
-
-    @abstractmethod
-    async def close_door(self) -> None:
-        """Close the door."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str, slot: int | None = None) -> int:
-        """Place a wafer or panel in a slot (the first free one unless given); returns it."""
-
-    @abstractmethod
-    async def unload(self, wafer_id: str) -> None:
-        """Take a wafer or panel out of its slot."""
 
     @abstractmethod
     async def purge(self, n2_flow_slm: float, o2_limit_ppm: float) -> float:

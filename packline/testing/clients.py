@@ -93,11 +93,11 @@ def visa(address: str, lines: list[str]) -> list[str]:
 async def mbpoll_rtu(
     device: str, unit: int, address: int, *words: int, count: int = 1
 ) -> ClientRun:
-    """mbpoll once on the Modbus RTU line at `device` (a serial port or pty, 19200 8N1, 0.5 s
-    reply timeout): `count` holding registers from `address` (0-based) of `unit`, or a write
-    of `words` there."""
+    """mbpoll once on the Modbus RTU line at `device` (a serial port or pty, 19200 8N1, 2 s
+    reply timeout, room for a loaded machine): `count` holding registers from `address`
+    (0-based) of `unit`, or a write of `words` there."""
     count_option = [] if words else ["-c", str(count)]
     return await run_client(
         "mbpoll", "-m", "rtu", "-b", "19200", "-P", "none", "-a", str(unit), "-0", "-1",
-        "-t", "4", "-o", "0.5", "-r", str(address), *count_option, device, *map(str, words),
+        "-t", "4", "-o", "2", "-r", str(address), *count_option, device, *map(str, words),
     )  # fmt: skip

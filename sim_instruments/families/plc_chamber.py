@@ -12,17 +12,16 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 from packline.clock import Clock
-from packline.drivers.equipment import validate_wafer_id
-from packline.drivers.families.modbus_plc import Reason
 from packline.drivers.roles.batch_chamber import ChamberState, LastResult
 
 from ..servers import ModbusTransport
-from ..twin import TwinStore, WaferAlreadyProcessed
-from .modbus_plc import ModbusPlcSimulator, Refused
+from ..twin import TwinStore
+from .modbus_plc import BatchPlcSimulator, Refused
 
 
-class PlcChamberSimulator(ModbusPlcSimulator):
-    """A simulated batch chamber: state, door and slots, on the family's wire side."""
+class PlcChamberSimulator(BatchPlcSimulator):
+    """A simulated batch chamber: its state and run, on the family's batch base (door and
+    slots)."""
 
     def __init__(
         self,
@@ -31,7 +30,6 @@ class PlcChamberSimulator(ModbusPlcSimulator):
         clock: Clock | None = None,
         *,
         capacity: int,
-        max_slots: int,
         serial_number: str,
         device_id: int = 1,
         transport: ModbusTransport = "tcp",
@@ -40,16 +38,12 @@ class PlcChamberSimulator(ModbusPlcSimulator):
             name,
             twin,
             clock,
+            capacity=capacity,
             serial_number=serial_number,
             device_id=device_id,
             transport=transport,
         )
-        if not 1 <= capacity <= max_slots:
-            raise ValueError(f"simulated {name}: capacity {capacity} outside 1-{max_slots}")
-        self.capacity = capacity
         self.chamber = ChamberState.VENTED
-        self.door_closed = False
-        self.slots: list[str | None] = [None] * capacity
         self.recipes_completed = 0
         self.last_result = LastResult.NONE
         self.phase_started_s = self.clock.now()
@@ -66,15 +60,8 @@ class PlcChamberSimulator(ModbusPlcSimulator):
             "CHAMBER_STATE": int(self.chamber),
             "RECIPES_COMPLETED": self.recipes_completed % 65536,
             "LAST_RESULT": int(self.last_result),
-            "DOOR_CLOSED": int(self.door_closed),
-            "SLOT_CAPACITY": self.capacity,
-            "SLOTS_OCCUPIED": sum(1 << i for i, w in enumerate(self.slots) if w is not None),
-            "SLOT_WAFER_ID": [wafer_id or "" for wafer_id in self.slots],
+            **self.batch_status(),
         }
-
-    def loaded(self) -> list[str]:
-        """The ids of the wafers in the chamber, by slot."""
-        return [wafer_id for wafer_id in self.slots if wafer_id is not None]
 
     def execute(
         self,
@@ -133,33 +120,3 @@ class PlcChamberSimulator(ModbusPlcSimulator):
     def start_recipe(self, registers: list[int], start: int, now: float) -> Refused | None:
         """START_RECIPE (the family has checked state and interlocks): check the recipe in the
         command block from `start`, begin the run or refuse."""
-
-    def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        """LOAD_WAFER or UNLOAD_WAFER, by the map's reasons: the door open (2), the slot
-        existing (4), occupied (SLOT_OCCUPIED) or empty (SLOT_EMPTY), and a printable id
-        neither loaded nor processed here before (BAD_WAFER_ID)."""
-        if self.door_closed:
-            return self.refused(Reason.WRONG_STATE)
-        slot = int(parameters["slot"])  # type: ignore[arg-type]
-        if not 0 <= slot < self.capacity:
-            return self.refused(Reason.OUT_OF_RANGE)
-        if command == "UNLOAD_WAFER":
-            if self.slots[slot] is None:
-                return self.refused(self.reasons["SLOT_EMPTY"])
-            self.slots[slot] = None
-            return None
-        if self.slots[slot] is not None:
-            return self.refused(self.reasons["SLOT_OCCUPIED"])
-        try:
-            wafer_id = self.text_parameter(parameters, "wafer_id")
-            validate_wafer_id(wafer_id)
-        except ValueError:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
-        if wafer_id in self.slots:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
-        self.slots[slot] = wafer_id
-        return None
