@@ -25,7 +25,13 @@ from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminat
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.physics.wire_bonder import BondPhysics, plan_bumps
-from packline.sim_instruments.twin import Support, WaferSpec, Workpiece, new_wafer
+from packline.sim_instruments.twin import (
+    ResinKind,
+    Support,
+    WaferSpec,
+    Workpiece,
+    new_wafer,
+)
 
 SPEC = WaferSpec(diameter_mm=300.0, die_size_mm=(10.0, 10.0), pads_per_die_side=24)
 REPEATS = 200
@@ -34,28 +40,33 @@ TARGET_MS = 10.0
 
 def bumped_wafer() -> Workpiece:
     wafer = new_wafer("BENCH", SPEC)
-    wafer.bump_height_um[:] = 60.0
-    wafer.resin_um[:] = 45.0
-    wafer.residue_nm[:] = 300.0
+    wafer.bumps.height_um[:] = 60.0
+    wafer.add_resin(ResinKind.THERMOSET, 45.0)
+    wafer.surface.residue_nm[:] = 300.0
     return wafer
+
+
+def relaminate(wafer: Workpiece, laminator: LaminatorPhysics, rng: np.random.Generator) -> None:
+    """Laminate a sheet in place of the wafer's top one (so repeats do not pile up layers)."""
+    wafer.resins.layers.pop()
+    wafer.openings.layers.pop()
+    laminate_sheet(wafer, 45.0, Support.FILM, 100.0, 0.5, 100.0, 20.0, laminator, rng)
 
 
 def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     """One process step of each simulated tool, as its simulator applies it to the twin."""
     rng = np.random.default_rng(0)
-    every_site = np.arange(wafer.site_count)
+    every_site = np.arange(wafer.geometry.site_count)
     program = BondProgram(WireMaterial.CU, 32, 150, 30, 60, 15)
     plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
     sites, site_area_cm2 = seed_of(wafer)
-    die_x = np.unique(wafer.die_origin_mm[:, 0])
-    die_y = np.unique(wafer.die_origin_mm[:, 1])
+    die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
+    die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
     return {
         "wire bonder: plan all bumps": lambda w: plan_bumps(
             w, every_site, program, 1, BondPhysics(), rng
         ),
-        "laminator: laminate a sheet": lambda w: laminate_sheet(
-            w, 45.0, Support.FILM, 100.0, 0.5, 100.0, 20.0, laminator, rng
-        ),
+        "laminator: laminate a sheet": lambda w: relaminate(w, laminator, rng),
         "plasma: O2 step (1 s)": lambda w: expose_to_plasma(w, Gas.O2, 300, 1.0, plasma, 300),
         "plasma: Ar step (1 s)": lambda w: expose_to_plasma(w, Gas.AR, 500, 1.0, plasma, 500),
         "laser: clean all sites": lambda w: laser_clean(
@@ -66,14 +77,17 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
             Metal.CU, 6800.0, 2500.0, site_area_cm2, sites, 25.0, 60.0, 100.0, PlatingPhysics()
         ),
         "dicing saw: singulated units": lambda w: singulated_units(
-            w.die_origin_mm, w.spec.die_size_mm, die_x, die_y, 23.0
+            w.geometry.unit_origin_mm, w.geometry.unit_size_mm, die_x, die_y, 23.0
         ),
     }
 
 
 def main() -> None:
     wafer = bumped_wafer()
-    print(f"wafer: {SPEC.diameter_mm:g} mm, {wafer.die_count} dies, {wafer.site_count} sites")
+    geometry = wafer.geometry
+    print(
+        f"wafer: {SPEC.diameter_mm:g} mm, {geometry.unit_count} dies, {geometry.site_count} sites"
+    )
     print(f"{'process step':32} {'median ms':>10} {'p99 ms':>10}  target < {TARGET_MS:g} ms")
     for name, step in steps(wafer).items():
         samples = []

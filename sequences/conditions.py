@@ -1,8 +1,10 @@
 """Conditions of the claims on the product, for every method's `claim_checks`.
 
 Each function builds a `Condition` for the claim id a method gives it, evaluated on a wafer's
-twin (`Workpiece`) after a dry run: which sites are checked, and which of those pass. They are
-vectorised over the sites (a wafer has tens of thousands), never a loop per bump.
+twin (`Workpiece`) after a dry run: which sites are checked, and which of those pass. They read
+the workpiece's parts (`surface`, `bumps`, `singulation`...) and its shared views (`resin_um`,
+`exposed_metal`, `tip_projection_um`), and are vectorised over the sites (a wafer has tens of
+thousands), never a loop per bump.
 
 "Exposed metal" is what the line's tools treat as exposed: a bare pad (no resin over it), a
 bump tip that stands above the resin, or the bottom of an open via. "Tips" are bump sites whose
@@ -18,6 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from packline.sequences.engine import Condition
+from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.twin import Workpiece
 
 #: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
@@ -30,7 +33,7 @@ def exposed_tips(w: Workpiece) -> np.ndarray:
 
 
 def _every_site(w: Workpiece) -> np.ndarray:
-    return np.ones(w.site_count, bool)
+    return np.ones(w.geometry.site_count, bool)
 
 
 def bump_on_every_pad(claim: str) -> Condition:
@@ -43,7 +46,7 @@ def resin_thinner_than_bumps(claim: str) -> Condition:
     return Condition(
         claim,
         "resin thinner than every bump",
-        lambda w: (w.has_bumps, w.resin_um < w.bump_height_um),
+        lambda w: (w.has_bumps, w.resin_um < w.bumps.height_um),
     )
 
 
@@ -69,14 +72,22 @@ def _film_at_most(
 def no_residue_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
     """No resin residue left on the exposed bump tips."""
     return _film_at_most(
-        claim, "no residue on the exposed tips", lambda w: w.residue_nm, exposed_tips, max_nm
+        claim,
+        "no residue on the exposed tips",
+        lambda w: w.surface.residue_nm,
+        exposed_tips,
+        max_nm,
     )
 
 
 def no_oxide_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
     """No oxide left on the exposed bump tips."""
     return _film_at_most(
-        claim, "no oxide on the exposed tips", lambda w: w.oxide_nm, exposed_tips, max_nm
+        claim,
+        "no oxide on the exposed tips",
+        lambda w: w.surface.oxide_nm,
+        exposed_tips,
+        max_nm,
     )
 
 
@@ -85,7 +96,7 @@ def no_residue_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Conditi
     return _film_at_most(
         claim,
         "no residue on the exposed metal",
-        lambda w: w.residue_nm,
+        lambda w: w.surface.residue_nm,
         lambda w: w.exposed_metal,
         max_nm,
     )
@@ -96,7 +107,7 @@ def no_oxide_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition
     return _film_at_most(
         claim,
         "no oxide on the exposed metal",
-        lambda w: w.oxide_nm,
+        lambda w: w.surface.oxide_nm,
         lambda w: w.exposed_metal,
         max_nm,
     )
@@ -104,12 +115,16 @@ def no_oxide_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition
 
 def tips_activated(claim: str) -> Condition:
     """Every exposed bump tip was activated by the cleaning (003:9)."""
-    return Condition(claim, "exposed tips activated", lambda w: (exposed_tips(w), w.activated))
+    return Condition(
+        claim, "exposed tips activated", lambda w: (exposed_tips(w), w.surface.activated)
+    )
 
 
 def exposed_metal_activated(claim: str) -> Condition:
     """Every exposed metal surface was activated by the cleaning (003:9)."""
-    return Condition(claim, "exposed metal activated", lambda w: (w.exposed_metal, w.activated))
+    return Condition(
+        claim, "exposed metal activated", lambda w: (w.exposed_metal, w.surface.activated)
+    )
 
 
 def resin_at_least(claim: str, min_um: float) -> Condition:
@@ -121,15 +136,39 @@ def resin_at_least(claim: str, min_um: float) -> Condition:
     )
 
 
+def _top_vias_open(w: Workpiece) -> np.ndarray:
+    top = w.top_resin()
+    return top[1].open if top is not None else np.zeros(w.geometry.site_count, bool)
+
+
+def resin_cured(claim: str, min_cure: float = CURED_ALPHA) -> Condition:
+    """Every resin layer is cured (degree of cure at least `min_cure`) over every site
+    (002:1g); a workpiece without resin has nothing cured, and fails."""
+    return Condition(
+        claim,
+        f"every resin layer cured (>= {min_cure:g})",
+        lambda w: (
+            _every_site(w),
+            np.full(
+                w.geometry.site_count,
+                bool(w.resins.layers) and min(layer.cure for layer in w.resins.layers) >= min_cure,
+            ),
+        ),
+    )
+
+
 def vias_open(claim: str) -> Condition:
-    """A via is open down to the metal at every site (002:1h)."""
-    return Condition(claim, "every via open down to metal", lambda w: (_every_site(w), w.via_open))
+    """A via is open down to the metal at every site of the top resin layer (002:1h); without
+    resin there is no via, and the condition fails."""
+    return Condition(
+        claim, "every via open down to metal", lambda w: (_every_site(w), _top_vias_open(w))
+    )
 
 
 def singulated_into_dies(claim: str) -> Condition:
-    """Dicing gave as many separate units as the wafer has whole dies (wafer-level)."""
+    """Dicing gave as many separate units as the wafer has whole dies (or the panel units)."""
     return Condition(
         claim,
         "singulated units == whole dies",
-        lambda w: (np.ones(1, bool), np.array([w.singulated_units == w.die_count])),
+        lambda w: (np.ones(1, bool), np.array([w.singulation.units == w.geometry.unit_count])),
     )

@@ -112,8 +112,8 @@ CLAIM_MAP = {
 }
 
 TWIN_METRICS = {
-    "residue": ("nm", lambda w: float(w.residue_nm.max())),
-    "oxide": ("nm", lambda w: float(w.oxide_nm.max())),
+    "residue": ("nm", lambda w: float(w.surface.residue_nm.max())),
+    "oxide": ("nm", lambda w: float(w.surface.oxide_nm.max())),
 }
 
 

@@ -183,10 +183,11 @@ class SimDicingSaw(HostLinkTool):
         if self.workpiece_id is None:
             return "NONE"
         workpiece = self.twin.get(self.workpiece_id)
-        width, height = workpiece.spec.die_size_mm
+        geometry = workpiece.geometry
+        width, height = geometry.unit_size_mm
         return (
             f"ID={workpiece.id} DIE_X={width:.4f} DIE_Y={height:.4f} "
-            f"DIAMETER={workpiece.spec.diameter_mm:.3f} STACK={stack_um(workpiece):.1f}"
+            f"DIAMETER={2 * geometry.radius_mm:.3f} STACK={stack_um(workpiece):.1f}"
         )
 
     def _blade_query(self) -> str:
@@ -202,7 +203,7 @@ class SimDicingSaw(HostLinkTool):
         cut = self.cut
         if cut is None or cut.outcome is CutOutcome.NONE:
             return "NONE"
-        units = self.twin.get(cut.workpiece_id).singulated_units
+        units = self.twin.get(cut.workpiece_id).singulation.units
         depth = cut.min_depth_um if cut.done else 0.0
         return (
             f"WORK={cut.workpiece_id} OUTCOME={cut.outcome.value} LINES={cut.done} "
@@ -221,7 +222,7 @@ class SimDicingSaw(HostLinkTool):
         setting = self.settings.streets[channel]
         pitch = setting.pitch_mm
         if pitch is None and self.workpiece_id is not None:
-            width, height = self.twin.get(self.workpiece_id).spec.die_size_mm
+            width, height = self.twin.get(self.workpiece_id).geometry.unit_size_mm
             pitch = height if channel == 1 else width
         pitch_text = "-" if pitch is None else encode(SPEC, "pitch_mm", pitch)
         return f"{channel} {pitch_text} {encode(SPEC, 'offset_mm', setting.offset_mm)}"
@@ -366,9 +367,10 @@ class SimDicingSaw(HostLinkTool):
     def _plan_cut(self, workpiece: Workpiece) -> _Cut:
         """Every line of the job in cutting order (channel 1, turn, channel 2) and its timing."""
         physics = self.physics
-        radius = workpiece.spec.diameter_mm / 2.0
-        street_x, street_y = (float(v) for v in workpiece.die_origin_mm[0])
-        width, height = workpiece.spec.die_size_mm
+        geometry = workpiece.geometry
+        radius = geometry.radius_mm
+        street_x, street_y = (float(v) for v in geometry.unit_origin_mm[0])
+        width, height = geometry.unit_size_mm
         channels, positions, lengths = [], [], []
         for number, street, die_pitch in ((1, street_y, height), (2, street_x, width)):
             setting = self.settings.streets[number]
@@ -465,19 +467,20 @@ class SimDicingSaw(HostLinkTool):
         cut.max_front_um = max(cut.max_front_um, float(front.max()))
         cut.max_back_um = max(cut.max_back_um, float(back.max()))
         workpiece = self.twin.get(cut.workpiece_id)
+        done = workpiece.singulation
         through = depths > 0
         channel, position = cut.channel[lines], cut.position_mm[lines]
-        workpiece.kerfs_y_mm.extend(position[through & (channel == 1)].tolist())
-        workpiece.kerfs_x_mm.extend(position[through & (channel == 2)].tolist())
-        workpiece.kerf_width_um = cut.kerf_um
-        workpiece.cut_depth_um = cut.min_depth_um
-        workpiece.chipping_um = cut.max_front_um
-        workpiece.singulated_units = singulated_units(
-            workpiece.die_origin_mm,
-            workpiece.spec.die_size_mm,
-            np.asarray(workpiece.kerfs_x_mm),
-            np.asarray(workpiece.kerfs_y_mm),
-            workpiece.kerf_width_um,
+        done.kerfs_y_mm.extend(position[through & (channel == 1)].tolist())
+        done.kerfs_x_mm.extend(position[through & (channel == 2)].tolist())
+        done.kerf_width_um = cut.kerf_um
+        done.cut_depth_um = cut.min_depth_um
+        done.chipping_um = cut.max_front_um
+        done.units = singulated_units(
+            workpiece.geometry.unit_origin_mm,
+            workpiece.geometry.unit_size_mm,
+            np.asarray(done.kerfs_x_mm),
+            np.asarray(done.kerfs_y_mm),
+            done.kerf_width_um,
         )
 
     def _finish_cut(self, outcome: CutOutcome, now: float) -> None:
@@ -501,7 +504,7 @@ class SimDicingSaw(HostLinkTool):
             chipping_front_um=round(cut.max_front_um, 2),
             chipping_back_um=round(cut.max_back_um, 2),
             stack_um=round(stack_um(workpiece), 1),
-            singulated_units=workpiece.singulated_units,
+            singulated_units=workpiece.singulation.units,
         )
         self.state = SawState.IDLE
 

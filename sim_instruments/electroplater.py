@@ -33,7 +33,7 @@ from .dc_supply import Load, SimDcSupply
 from .families.modbus_plc import ModbusPlcSimulator, Refused
 from .physics.electroplater import PlatingPhysics, plate, plating_sites
 from .servers import ModbusTransport
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed, WaferSpec, Workpiece, validate_wafer_id
 
 CommandError = reason_enum(SPEC)
 
@@ -370,8 +370,11 @@ def seed_of(workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray]:
     are coming): until then a wafer carries a blanket seed over its usable front, connected to
     the contact ring at its edge and under no resist, shared evenly among its sites.
     """
-    count = workpiece.site_count
-    radius_cm = (workpiece.spec.diameter_mm / 2 - workpiece.spec.edge_exclusion_mm) / 10
+    spec = workpiece.spec
+    if not isinstance(spec, WaferSpec):
+        raise ValueError(f"{workpiece.id}: the plating cell's contact ring holds wafers only")
+    count = workpiece.geometry.site_count
+    radius_cm = (spec.diameter_mm / 2 - spec.edge_exclusion_mm) / 10
     seed_um = np.ones(count, np.float32)
     sites = plating_sites(seed_um, np.zeros(count, bool), np.ones(count, bool))
     return sites, np.full(count, math.pi * radius_cm**2 / count)

@@ -172,7 +172,7 @@ class SimGrinder(ScpiSimTool):
 
     def _substrate_um(self) -> float:
         workpiece = self._workpiece()
-        return workpiece.thickness_um if workpiece is not None else 0.0
+        return workpiece.geometry.thickness_um if workpiece is not None else 0.0
 
     def gauge_steps(self, level_um: float) -> int:
         """The gauge reading in resolution steps: the level rounded down to the grid."""
@@ -359,9 +359,9 @@ class SimGrinder(ScpiSimTool):
         if cycle.removed_in_stage_um > 0:
             feed = cycle.feeds[stage]
             ra_um, ttv_um = self.physics.surface(stage, feed, cycle.spindle_rpm, cycle.chuck_rpm)
-            workpiece.roughness_ra_um = ra_um
+            workpiece.finish.roughness_ra_um = ra_um
             if ttv_um is not None:
-                workpiece.thickness_variation_um = ttv_um
+                workpiece.finish.thickness_variation_um = ttv_um
         cycle.removed_in_stage_um = 0.0
         following = STAGES.index(stage) + 1
         if following < len(STAGES):
@@ -385,7 +385,7 @@ class SimGrinder(ScpiSimTool):
                 self.name, operation, time_s,
                 side=cycle.side.value, target_um=cycle.target_um,
                 total_thickness_um=total_thickness_um(workpiece),
-                roughness_ra_um=workpiece.roughness_ra_um,
+                roughness_ra_um=workpiece.finish.roughness_ra_um,
             )  # fmt: skip
 
     def _fault(self, alarm: str, time_s: float) -> None:

@@ -222,7 +222,7 @@ class SimLaminator(ModbusPlcSimulator):
         job_time_s = now - self.job.started_s if self.job is not None else self.last_job_time_s
         support = 0
         if self.wafer_id is not None:
-            support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).support, 0)
+            support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).resins.support, 0)
         return {
             "PHASE": int(self.phase),
             "PLATEN_TEMPERATURE": self.temperature_c(),
@@ -317,7 +317,7 @@ class SimLaminator(ModbusPlcSimulator):
     def _start_peel(self, now: float) -> Refused | None:
         if self.wafer_id is None:
             return self.refused(CommandError["NO_WAFER"])
-        support = self.twin.get(self.wafer_id).support
+        support = self.twin.get(self.wafer_id).resins.support
         if support is Support.METAL_FILM:
             return self.refused(CommandError["SUPPORT_STAYS"])
         if support is not Support.FILM:
@@ -449,6 +449,8 @@ class SimLaminator(ModbusPlcSimulator):
             self.physics,
             rng,
         )
+        top = workpiece.resins.top()
+        assert top is not None  # the sheet just laminated
         projection = workpiece.tip_projection_um[workpiece.has_bumps]
         workpiece.record(
             self.name,
@@ -461,7 +463,7 @@ class SimLaminator(ModbusPlcSimulator):
             press_s=job.press_time_s,
             vacuum_pa=job.vacuum_pa,
             hold_s=job.vacuum_hold_s,
-            voids=workpiece.resin_voids,
+            voids=top.voids,
             tips_projecting=int(np.count_nonzero(projection > 0)),
             bumps_buried=int(np.count_nonzero(projection <= 0)),
         )
@@ -485,7 +487,9 @@ class SimLaminator(ModbusPlcSimulator):
     def _on_peeled(self, time_s: float) -> None:
         assert self.wafer_id is not None
         workpiece = self.twin.get(self.wafer_id)
-        workpiece.support = Support.NONE
+        sheet = workpiece.resins.top()
+        assert sheet is not None  # the peel started only on a sheet with a film support
+        sheet.support = Support.NONE
         workpiece.record(
             self.name, "peel support", time_s, temperature_c=round(self.platen.at(time_s), 1)
         )

@@ -335,7 +335,7 @@ class SimLaser(ScpiSimTool):
         if self.wafer_id is None:
             return np.zeros(0, np.int64)
         if self.all_sites:
-            return np.arange(self._workpiece().site_count, dtype=np.int64)
+            return np.arange(self._workpiece().geometry.site_count, dtype=np.int64)
         return self.site_list
 
     def _select_all_sites(self, arguments: list[str]) -> None:
@@ -361,7 +361,7 @@ class SimLaser(ScpiSimTool):
         except ValueError:
             raise ScpiError(-104, "site indices must be integers") from None
         self._idle_only("sites")
-        count = self._workpiece().site_count
+        count = self._workpiece().geometry.site_count
         outside = added[(added < 0) | (added >= count)]
         if outside.size:
             raise ScpiError(-222, f"site {outside[0]} not on wafer {self.wafer_id} (0-{count - 1})")

@@ -275,7 +275,7 @@ class SimLithography(HostLinkTool):
             raise HostRefused("NO_RETICLE", "no reticle on the stage; RETICLE first")
         self.require_interlocks("EXPOSE")
         now = self.clock.now()
-        shots = self.twin.get(self._wafer()).die_count
+        shots = self.twin.get(self._wafer()).geometry.unit_count
         shot_s = shot_time_s(dose_mj_cm2, self.physics)
         begin = now + self.physics.align_s
         film.reticle = self.reticle
@@ -437,7 +437,7 @@ class SimLithography(HostLinkTool):
         material = job.material
         assert material is not None
         thickness = spin_thickness_um(material, job.spin_rpm, self.physics)
-        count = workpiece.site_count
+        count = workpiece.geometry.site_count
         self.films[workpiece.id] = CoatedFilm(
             material=material,
             thickness_um=np.full(count, thickness, np.float32),
@@ -470,7 +470,7 @@ class SimLithography(HostLinkTool):
 
     def _exposed(self, workpiece: Workpiece, job: _Job, now: float) -> None:
         film = self.films[workpiece.id]
-        shot = exposed_sites(workpiece.site_die, self.shots_done)
+        shot = exposed_sites(workpiece.geometry.site_unit, self.shots_done)
         film.dose_mj_cm2[shot] = job.dose_mj_cm2
         assert film.reticle is not None
         workpiece.record(

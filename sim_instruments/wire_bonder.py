@@ -176,7 +176,7 @@ class SimWireBonder(HostLinkTool):
         return ""
 
     def _site_count(self) -> str:
-        return str(self._require_wafer().site_count)
+        return str(self._require_wafer().geometry.site_count)
 
     def _set_program(self, material: WireMaterial, *values: float) -> str:
         program = BondProgram(material, *values)
@@ -192,15 +192,15 @@ class SimWireBonder(HostLinkTool):
         return format_program(self.program).removeprefix("PROG ")
 
     def _select_all(self) -> str:
-        self.selection = np.ones(self._require_wafer().site_count, bool)
+        self.selection = np.ones(self._require_wafer().geometry.site_count, bool)
         return str(self.selection.size)
 
     def _select_clear(self) -> str:
-        self.selection = np.zeros(self._require_wafer().site_count, bool)
+        self.selection = np.zeros(self._require_wafer().geometry.site_count, bool)
         return "0"
 
     def _select_add(self, sites: np.ndarray) -> str:
-        count = self._require_wafer().site_count
+        count = self._require_wafer().geometry.site_count
         if sites[-1] >= count:
             raise HostRefused("BAD_SITE", f"site {sites[-1]} not on the map (0-{count - 1})")
         if self.selection is None:
@@ -249,7 +249,7 @@ class SimWireBonder(HostLinkTool):
         return ""
 
     def _height_summary(self) -> str:
-        heights = self._require_wafer().bump_height_um
+        heights = self._require_wafer().bumps.height_um
         bumped = heights[heights > 0].astype(np.float64)
         if bumped.size == 0:
             return "BUMPS=0 MIN=0.0 MEAN=0.0 MAX=0.0 STD=0.0"
@@ -261,7 +261,7 @@ class SimWireBonder(HostLinkTool):
     def _heights(self, first: int, count: int) -> str:
         if not 1 <= count <= HEIGHT_CHUNK:
             raise HostRefused("OUT_OF_RANGE", f"count {count} outside 1-{HEIGHT_CHUNK}")
-        heights = self._require_wafer().bump_height_um
+        heights = self._require_wafer().bumps.height_um
         if first + count > heights.size:
             raise HostRefused(
                 "BAD_SITE",

@@ -10,8 +10,8 @@ Constants are in `SawPhysics` (from the process windows; (est) ones wide). The m
 * the depth into the tape of each line: the set depth, less the radial blade wear since the
   last height setup (at blade change and dressing), less a faulty setup (`line_depths_um`);
 * the blade breaks when worn far past its dressing interval (`breakage_wear_ratio`);
-* the units cut free: dies whose four edges each lie inside a through-cut kerf and whose
-  inside no through-cut crosses (`singulated_units`);
+* the units cut free: dies (or panel units) whose four edges each lie inside a through-cut
+  kerf and whose inside no through-cut crosses (`singulated_units`);
 * the stack every cut must go through: substrate plus the thickest resin (`stack_um`).
 
 The simulated saw (`sim_instruments/dicing_saw.py`) plans a cut's lines with these and applies
@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..twin import Workpiece
+from ..twin import Face, Workpiece
 
 
 @dataclass(frozen=True)
@@ -109,19 +109,19 @@ def line_depths_um(
 
 
 def singulated_units(
-    die_origin_mm: np.ndarray,
-    die_size_mm: tuple[float, float],
+    unit_origin_mm: np.ndarray,
+    unit_size_mm: tuple[float, float],
     kerfs_x_mm: np.ndarray,
     kerfs_y_mm: np.ndarray,
     kerf_width_um: float,
 ) -> int:
-    """How many dies are cut free: each of their four edges lies inside a through-cut kerf,
+    """How many dies or units are cut free: each of their four edges lies inside a through-cut kerf,
     and no through-cut crosses their inside."""
     tolerance_mm = kerf_width_um / 2000.0
     xs = np.sort(np.asarray(kerfs_x_mm, dtype=float))
     ys = np.sort(np.asarray(kerfs_y_mm, dtype=float))
-    width, height = die_size_mm
-    left, bottom = die_origin_mm[:, 0], die_origin_mm[:, 1]
+    width, height = unit_size_mm
+    left, bottom = unit_origin_mm[:, 0], unit_origin_mm[:, 1]
 
     def covered(lines: np.ndarray, edges: np.ndarray) -> np.ndarray:
         index = np.searchsorted(lines, edges - tolerance_mm)
@@ -147,6 +147,9 @@ def singulated_units(
 
 
 def stack_um(workpiece: Workpiece) -> float:
-    """Substrate plus the thickest resin on it: what every cut must go through."""
-    resin = float(workpiece.resin_um.max()) if workpiece.resin_um.size else 0.0
-    return workpiece.thickness_um + resin
+    """Substrate plus the thickest resin on it (both faces): what every cut must go through."""
+    sites = workpiece.geometry.site_count
+    resin = workpiece.resins.thickness_um(sites, Face.FRONT) + workpiece.resins.thickness_um(
+        sites, Face.BACK
+    )
+    return workpiece.geometry.thickness_um + float(resin.max(initial=0.0))

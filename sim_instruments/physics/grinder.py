@@ -101,25 +101,25 @@ class GrindPhysics:
 def front_top_um(workpiece: Workpiece) -> float:
     """Height of the highest feature (resin or bump) above the substrate, µm."""
     return max(
-        float(workpiece.resin_um.max(initial=0.0)),
-        float(workpiece.bump_height_um.max(initial=0.0)),
+        workpiece.resins.max_thickness_um(),
+        float(workpiece.bumps.height_um.max(initial=0.0)),
         0.0,
     )
 
 
 def total_thickness_um(workpiece: Workpiece) -> float:
     """What a contact gauge reads on the chuck: substrate plus the highest front feature."""
-    return workpiece.thickness_um + front_top_um(workpiece)
+    return workpiece.geometry.thickness_um + front_top_um(workpiece)
 
 
 def surface_material(workpiece: Workpiece, side: GrindSide, level_um: float) -> Material:
     """The material the wheel cuts at `level_um` (total thickness), from the given side."""
     if side is GrindSide.BACK:
         return Material.SILICON
-    height = level_um - workpiece.thickness_um
+    height = level_um - workpiece.geometry.thickness_um
     if height <= 0:
         return Material.SILICON
-    if height <= float(workpiece.resin_um.max(initial=0.0)):
+    if height <= workpiece.resins.max_thickness_um():
         return Material.RESIN
     return Material.METAL
 
@@ -128,8 +128,8 @@ def material_boundaries_um(workpiece: Workpiece, side: GrindSide) -> list[float]
     """Levels (total thickness) at which the material under the wheel changes, highest first."""
     if side is GrindSide.BACK:
         return []
-    substrate = workpiece.thickness_um
-    return [substrate + float(workpiece.resin_um.max(initial=0.0)), substrate]
+    substrate = workpiece.geometry.thickness_um
+    return [substrate + workpiece.resins.max_thickness_um(), substrate]
 
 
 def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> None:
@@ -139,13 +139,14 @@ def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> No
     a level below the substrate top cuts the substrate. From the back: the substrate thins, the
     front features stay. Idempotent for a given level.
     """
+    geometry = workpiece.geometry
     if side is GrindSide.BACK:
         substrate = level_um - front_top_um(workpiece)
-        workpiece.thickness_um = max(min(workpiece.thickness_um, substrate), 0.0)
+        geometry.thickness_um = max(min(geometry.thickness_um, substrate), 0.0)
         return
-    height = level_um - workpiece.thickness_um
+    height = level_um - geometry.thickness_um
     if height < 0:
-        workpiece.thickness_um = max(level_um, 0.0)
+        geometry.thickness_um = max(level_um, 0.0)
         height = 0.0
-    np.minimum(workpiece.resin_um, height, out=workpiece.resin_um)
-    np.minimum(workpiece.bump_height_um, height, out=workpiece.bump_height_um)
+    workpiece.resins.cut_to_height(height)
+    np.minimum(workpiece.bumps.height_um, height, out=workpiece.bumps.height_um)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..twin import Support, Workpiece
+from ..twin import ResinKind, Support, Workpiece
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ def residue_smear_nm(temperature_c: float, pressure_mpa: float, physics: Laminat
         -(temperature_c - physics.smear_reference_c) / physics.smear_temperature_scale_c
     )
     mechanical = (physics.smear_reference_mpa / pressure_mpa) ** physics.smear_pressure_exponent
-    return physics.smear_nm * thermal * mechanical
+    return float(physics.smear_nm * thermal * mechanical)
 
 
 def void_fraction(vacuum_pa: float, hold_s: float, physics: LaminatorPhysics) -> float:
@@ -82,24 +82,27 @@ def laminate_sheet(
     physics: LaminatorPhysics,
     rng: np.random.Generator,
 ) -> None:
-    """Press a resin sheet onto every site of a workpiece.
+    """Press a thermosetting resin sheet onto every site of a workpiece, as a new resin layer.
 
     Every site gets the sheet's resin thickness (with a small spread). Bumps taller than the
-    resin pierce it: their tips project by `bump_height_um - resin_um`; under a film support
+    resin pierce it: their tips project above its top (`tip_projection_um`); under a film support
     each piercing tip keeps a thin smear of resin (what the cleaning step removes, 003:10),
     while under a metal-film support the tips are pressed against the metal (001:10) and the
     film squeezes the resin off them. Bumps shorter than the resin stay buried, untouched.
     """
-    sites = workpiece.site_count
+    sites = workpiece.geometry.site_count
     spread = np.clip(rng.standard_normal(sites), -3.0, 3.0)
     resin = resin_thickness_um * (1.0 + physics.resin_spread_fraction * spread)
-    workpiece.resin_um[:] = np.maximum(resin, 0.0)
-    piercing = workpiece.bump_height_um > workpiece.resin_um
+    workpiece.add_resin(
+        ResinKind.THERMOSET,
+        np.maximum(resin, 0.0),
+        support=support,
+        voids=void_fraction(vacuum_pa, hold_s, physics),
+    )
+    piercing = workpiece.tip_projection_um > 0
     if support is Support.FILM:
         smear = residue_smear_nm(temperature_c, pressure_mpa, physics)
         scatter = np.clip(rng.standard_normal(sites), -3.0, 3.0)
         per_site = np.maximum(smear * (1.0 + physics.smear_spread_fraction * scatter), 0.0)
-        workpiece.residue_nm[piercing] += per_site[piercing].astype(workpiece.residue_nm.dtype)
-    workpiece.support = support
-    workpiece.resin_cured = False
-    workpiece.resin_voids = void_fraction(vacuum_pa, hold_s, physics)
+        residue = workpiece.surface.residue_nm
+        residue[piercing] += per_site[piercing].astype(residue.dtype)

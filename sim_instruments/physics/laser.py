@@ -90,13 +90,23 @@ def trepan_factor(diameter_um: float, spot_diameter_um: float) -> float:
 
 
 def via_targets(workpiece: Workpiece, sites: np.ndarray, depth_um: float | None) -> np.ndarray:
-    """Where each via stops: on the metal (the resin's thickness) or at a depth short of it.
+    """Where each via in the top resin layer stops: on the metal below it (the layer's
+    thickness) or at a depth short of it; 0 where no resin covers the sites.
 
     Neither source drills into the metal: copper reflects the CO2 wavelengths, and the UV
     tool's breakthrough detection stops pulsing at the metal.
     """
-    resin = workpiece.resin_um[sites]
+    top = workpiece.top_resin()
+    if top is None:
+        return np.zeros(sites.size, np.float32)
+    resin: np.ndarray = top[0].thickness_um[sites]
     return resin if depth_um is None else np.minimum(np.float32(depth_um), resin)
+
+
+def _drilled_um(workpiece: Workpiece, sites: np.ndarray) -> np.ndarray:
+    """How deep the top resin layer's via at each site already is."""
+    top = workpiece.top_resin()
+    return np.zeros(sites.size, np.float32) if top is None else top[1].depth_um[sites]
 
 
 def via_pulses(
@@ -110,14 +120,15 @@ def via_pulses(
 ) -> np.ndarray:
     """Pulses each via needs to reach its target (capped at `max_pulses_per_site`)."""
     remaining = np.maximum(
-        via_targets(workpiece, sites, depth_um) - workpiece.via_depth_um[sites], 0
+        via_targets(workpiece, sites, depth_um) - _drilled_um(workpiece, sites), 0
     ).astype(np.float64)
     rate = resin_ablation_um_per_pulse(fluence_j_cm2, physics)
     cap = physics.max_pulses_per_site
     if rate == 0.0:
         return np.where(remaining > 0, cap, 0).astype(np.int64)
     pulses = np.ceil(remaining / rate * trepan_factor(diameter_um, spot_diameter_um))
-    return np.minimum(pulses, cap).astype(np.int64)
+    capped: np.ndarray = np.minimum(pulses, cap).astype(np.int64)
+    return capped
 
 
 def ablate_vias(
@@ -130,8 +141,13 @@ def ablate_vias(
     fluence_j_cm2: float,
     physics: LaserPhysics,
 ) -> int:
-    """Deliver `pulses` to each via at `sites`; returns how many of them reach the metal."""
-    current = workpiece.via_depth_um[sites]
+    """Deliver `pulses` to each via at `sites` in the top resin layer; returns how many of them
+    reach the metal (every site where no resin covers it)."""
+    top = workpiece.top_resin()
+    if top is None:
+        return int(sites.size)
+    layer, openings = top
+    current = openings.depth_um[sites]
     gain = (
         pulses
         * resin_ablation_um_per_pulse(fluence_j_cm2, physics)
@@ -139,12 +155,10 @@ def ablate_vias(
     )
     target = np.maximum(via_targets(workpiece, sites, depth_um), current)
     depth = np.minimum(current + gain.astype(np.float32), target)
-    workpiece.via_depth_um[sites] = depth
-    workpiece.via_diameter_um[sites] = np.maximum(
-        workpiece.via_diameter_um[sites], np.float32(diameter_um)
-    )
-    open_ = depth >= workpiece.resin_um[sites]
-    workpiece.via_open[sites] = open_
+    openings.depth_um[sites] = depth
+    openings.diameter_um[sites] = np.maximum(openings.diameter_um[sites], np.float32(diameter_um))
+    open_ = depth >= layer.thickness_um[sites]
+    openings.open[sites] = open_
     return int(open_.sum())
 
 
@@ -169,7 +183,8 @@ def laser_clean(
     if hit.size == 0:
         return 0, 0
     dose = pulses * fluence_j_cm2
-    residue = workpiece.residue_nm[hit]
+    surface = workpiece.surface
+    residue = surface.residue_nm[hit]
     removal_nm = (
         pulses
         * physics.residue_nm_per_pulse_per_j_cm2
@@ -178,21 +193,20 @@ def laser_clean(
     removed = np.minimum(residue, np.float32(removal_nm))
     sucked = suction or atmosphere is Atmosphere.REDUCED_PRESSURE
     fallback = physics.redeposit_fraction[(gas_jet, sucked)]
-    workpiece.residue_nm[hit] = residue - removed + removed * np.float32(fallback)
-    metal = workpiece.bump_material or workpiece.spec.pad_metal
-    oxide = workpiece.oxide_nm[hit]
+    surface.residue_nm[hit] = residue - removed + removed * np.float32(fallback)
+    metal = workpiece.top_metal
+    oxide = surface.oxide_nm[hit]
     if atmosphere is Atmosphere.AIR and metal not in NOBLE_METALS:
         growth = 1.0 - math.exp(-dose / physics.air_oxide_dose_j_cm2)
-        workpiece.oxide_nm[hit] = oxide + (physics.air_oxide_saturation_nm - oxide) * growth
+        surface.oxide_nm[hit] = oxide + (physics.air_oxide_saturation_nm - oxide) * growth
     elif atmosphere is Atmosphere.FORMING_GAS:
         reduced = physics.reducing_oxide_nm_per_j_cm2 * dose
-        workpiece.oxide_nm[hit] = np.maximum(oxide - np.float32(reduced), 0)
+        surface.oxide_nm[hit] = np.maximum(oxide - np.float32(reduced), 0)
     threshold = physics.metal_threshold(metal)
     if fluence_j_cm2 <= threshold:
         return int(hit.size), 0
     loss_um = pulses * physics.metal_penetration_um * math.log(fluence_j_cm2 / threshold)
-    bumps = hit[workpiece.bump_height_um[hit] > 0]
-    workpiece.bump_height_um[bumps] = np.maximum(
-        workpiece.bump_height_um[bumps] - np.float32(loss_um), 0
-    )
+    height = workpiece.bumps.height_um
+    bumps = hit[height[hit] > 0]
+    height[bumps] = np.maximum(height[bumps] - np.float32(loss_um), 0)
     return int(hit.size), int(hit.size)

@@ -95,7 +95,7 @@ class KamalCure:
         k1 = self.a1_per_s * math.exp(-self.e1_j_per_mol / (R_J_PER_MOL_K * kelvin))
         k2 = self.a2_per_s * math.exp(-self.e2_j_per_mol / (R_J_PER_MOL_K * kelvin))
         alpha = min(max(alpha, 0.0), 1.0)
-        return (k1 + k2 * alpha**self.m) * (1.0 - alpha) ** self.n
+        return float((k1 + k2 * alpha**self.m) * (1.0 - alpha) ** self.n)
 
     def cure(self, alpha: float, history: LoadHistory) -> float:
         """The degree of cure after `history`, from `alpha` before it."""
@@ -178,18 +178,19 @@ def apply_run(
     time_s: float,
     result: LastResult,
 ) -> None:
-    """What one run (`history`, ended with `result`) did to `workpiece`: its resin cured by
-    the epoxy's kinetics, its solder bumps reflowed or not; recorded in its history."""
+    """What one run (`history`, ended with `result`) did to `workpiece`: every resin layer on it
+    cured further by the epoxy's kinetics, its solder bumps reflowed or not; recorded in its
+    history."""
     detail: dict[str, float | str] = {
         "result": result.name.lower(),
         "peak_c": round(history.peak_c, 1),
         "heated_s": round(history.time_s[-1] - history.time_s[0], 1),
     }
-    if workpiece.resin_um.size and float(workpiece.resin_um.max()) > 0:
-        alpha = RESIN_CURE["epoxy"].cure(0.0, history)
-        workpiece.resin_cured = alpha >= CURED_ALPHA
-        detail["cure"] = round(alpha, 4)
-    alloy = workpiece.bump_material
+    for layer in workpiece.resins.layers:
+        if layer.thickness_um.any():
+            layer.cure = RESIN_CURE["epoxy"].cure(layer.cure, history)
+            detail["cure"] = round(layer.cure, 4)
+    alloy = workpiece.bumps.material
     if alloy in LIQUIDUS_C:
         outcome = reflow(alloy, history, physics)
         detail.update(

@@ -76,21 +76,21 @@ def expose_to_plasma(
     """
     exposed = workpiece.exposed_metal
     dose_ws = power_w * duration_s
-    residue = workpiece.residue_nm
+    residue = workpiece.surface.residue_nm
     residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)
-    oxide = workpiece.oxide_nm
-    metal = workpiece.bump_material or workpiece.spec.pad_metal
+    oxide = workpiece.surface.oxide_nm
     if gas is Gas.O2:
-        if metal not in NOBLE_METALS:
+        if workpiece.top_metal not in NOBLE_METALS:
             growth = 1 - math.exp(-duration_s / physics.o2_oxide_time_constant_s)
             oxide[exposed] += (physics.o2_oxide_saturation_nm - oxide[exposed]) * growth
-        resin = workpiece.resin_um
-        covered = resin > 0
         etch_um = _between(physics.o2_resin_um_per_min, power_w) * duration_s / 60
-        resin[covered] = np.maximum(resin[covered] - etch_um, 0)
-        concave = workpiece.via_depth_um > 0
-        np.minimum(workpiece.via_depth_um, resin, out=workpiece.via_depth_um)
-        workpiece.via_open |= concave & (workpiece.via_depth_um >= resin)
+        workpiece.resins.thin_from_top(etch_um)
+        top = workpiece.top_resin()
+        if top is not None:
+            layer, openings = top
+            concave = openings.depth_um > 0
+            np.minimum(openings.depth_um, layer.thickness_um, out=openings.depth_um)
+            openings.open |= concave & (openings.depth_um >= layer.thickness_um)
     else:
         per_min = (
             physics.ar_oxide_nm_per_min if gas is Gas.AR else physics.reducing_oxide_nm_per_min
@@ -98,4 +98,4 @@ def expose_to_plasma(
         removal_nm = _between(per_min, power_w) * duration_s / 60
         oxide[exposed] = np.maximum(oxide[exposed] - removal_nm, 0)
     if run_dose_ws >= physics.activation_dose_ws:
-        workpiece.activated[exposed] = True
+        workpiece.surface.activated[exposed] = True

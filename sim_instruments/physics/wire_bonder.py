@@ -18,6 +18,7 @@ import numpy as np
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 
 from ..twin import Workpiece
+from ..twin.parts import BumpKind
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class BondPhysics:
 def stud_deformation(program: BondProgram, physics: BondPhysics) -> float:
     """How much more than at the reference program a stud is flattened (1.0 at the reference)."""
     material = physics.copper_deformation if program.wire_material is WireMaterial.CU else 1.0
-    return (
+    return float(
         material
         * (program.bond_force_gf / physics.reference_force_gf) ** 0.15
         * (program.ultrasonic_energy_uj / physics.reference_energy_uj) ** 0.05
@@ -125,7 +126,10 @@ def non_stick_probability(
         )
     )
     margin = program.ultrasonic_energy_uj / needed_uj
-    return 1 / (1 + np.exp(np.minimum(physics.stick_steepness * (margin - 1), 700)))
+    probability: np.ndarray = 1 / (
+        1 + np.exp(np.minimum(physics.stick_steepness * (margin - 1), 700))
+    )
+    return probability
 
 
 def wire_per_stud_m(program: BondProgram, physics: BondPhysics) -> float:
@@ -156,14 +160,16 @@ def bond_studs(
     program: BondProgram,
     physics: BondPhysics,
 ) -> None:
-    """Put finished bumps on `sites` of the workpiece: geometry, stack and a clean tip."""
-    workpiece.bump_height_um[sites] = height_um
-    workpiece.bump_base_diameter_um[sites] = base_um
-    workpiece.bump_stack[sites] += stack_count
-    workpiece.residue_nm[sites] = 0
-    workpiece.oxide_nm[sites] = tip_oxide_nm(program, physics)
-    workpiece.activated[sites] = False
-    workpiece.bump_material = program.wire_material.value
+    """Put finished stud bumps on `sites` of the workpiece: geometry, stack and a clean tip."""
+    bumps, surface = workpiece.bumps, workpiece.surface
+    bumps.height_um[sites] = height_um
+    bumps.base_diameter_um[sites] = base_um
+    bumps.stack[sites] += stack_count
+    bumps.kind = BumpKind.STUD
+    bumps.material = program.wire_material.value
+    surface.residue_nm[sites] = 0
+    surface.oxide_nm[sites] = tip_oxide_nm(program, physics)
+    surface.activated[sites] = False
 
 
 @dataclass
@@ -187,15 +193,15 @@ def plan_bumps(
 ) -> BumpPlan:
     """Plan bumping `sites` (ascending) of the workpiece with `program`, vectorised."""
     height, base = form_studs(
-        workpiece.bump_height_um[sites],
-        workpiece.bump_base_diameter_um[sites],
+        workpiece.bumps.height_um[sites],
+        workpiece.bumps.base_diameter_um[sites],
         program,
         stack_count,
         physics,
         rng,
     )
     p = non_stick_probability(
-        workpiece.residue_nm[sites], workpiece.oxide_nm[sites], program, physics
+        workpiece.surface.residue_nm[sites], workpiece.surface.oxide_nm[sites], program, physics
     )
     fails = rng.random(sites.size) < p
     non_stick_at = int(np.argmax(fails)) if fails.any() else int(sites.size)

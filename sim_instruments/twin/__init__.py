@@ -2,17 +2,26 @@
 
 from packline.drivers.equipment import validate_wafer_id
 
+from .incoming import die_grid, new_panel, new_wafer, new_workpiece
+from .parts import Face, ResinKind, ResinLayer, Support
+from .specs import PanelSpec, WaferSpec
 from .store import TwinStore, WaferAlreadyProcessed
-from .workpiece import ProcessEvent, Support, WaferSpec, Workpiece, die_grid, new_wafer
+from .workpiece import ProcessEvent, Workpiece
 
 __all__ = [
+    "Face",
+    "PanelSpec",
     "ProcessEvent",
+    "ResinKind",
+    "ResinLayer",
     "Support",
     "TwinStore",
     "WaferAlreadyProcessed",
     "WaferSpec",
     "Workpiece",
     "die_grid",
+    "new_panel",
     "new_wafer",
+    "new_workpiece",
     "validate_wafer_id",
 ]

@@ -2,9 +2,12 @@
 
 The engine stores a snapshot of each wafer's twin with every completed step; `packline resume`
 of a dry run restores them into the fresh simulated line. The format is generic over the
-`Workpiece` dataclass fields (driven by their type hints, so a field added later needs nothing
-here) and is data, never code: numpy arrays are written with `np.save` (`allow_pickle=False`
-on the way back), everything else as JSON. No pickle.
+`Workpiece` dataclass and its parts (nested dataclasses, lists of them, enums, unions of specs;
+driven by their type hints, so a part or field added later needs nothing here) and is data,
+never code: numpy arrays are written with `np.save` (`allow_pickle=False` on the way back),
+everything else as JSON. No pickle.
+
+Format 1 was the flat wafer of before the parts; it is still read (`_upgrade_v1`).
 
 Layout of a snapshot: 8 bytes big-endian header length, the JSON header, then the arrays'
 `.npy` bytes one after another; the header holds the scalar fields and, for each array, its
@@ -18,15 +21,44 @@ import io
 import json
 import types
 import typing
+from collections.abc import Callable, Hashable
 from enum import Enum
 from functools import cache
 from typing import Any
 
 import numpy as np
 
-from .workpiece import Workpiece
+from .incoming import new_wafer
+from .parts import BumpKind, ResinKind, Support
+from .specs import WaferSpec
+from .workpiece import ProcessEvent, Workpiece
 
-_FORMAT = "packline-twin/1"
+_FORMAT = "packline-twin/2"
+_FORMAT_V1 = "packline-twin/1"
+
+#: Where each array or scalar field of format 1's flat wafer lives in the parts.
+_V1_FIELDS = {
+    "site_x_mm": ("geometry", "site_x_mm"),
+    "site_y_mm": ("geometry", "site_y_mm"),
+    "site_die": ("geometry", "site_unit"),
+    "die_origin_mm": ("geometry", "unit_origin_mm"),
+    "thickness_um": ("geometry", "thickness_um"),
+    "residue_nm": ("surface", "residue_nm"),
+    "oxide_nm": ("surface", "oxide_nm"),
+    "activated": ("surface", "activated"),
+    "bump_height_um": ("bumps", "height_um"),
+    "bump_base_diameter_um": ("bumps", "base_diameter_um"),
+    "bump_stack": ("bumps", "stack"),
+    "bump_material": ("bumps", "material"),
+    "roughness_ra_um": ("finish", "roughness_ra_um"),
+    "thickness_variation_um": ("finish", "thickness_variation_um"),
+    "kerfs_x_mm": ("singulation", "kerfs_x_mm"),
+    "kerfs_y_mm": ("singulation", "kerfs_y_mm"),
+    "kerf_width_um": ("singulation", "kerf_width_um"),
+    "cut_depth_um": ("singulation", "cut_depth_um"),
+    "chipping_um": ("singulation", "chipping_um"),
+    "singulated_units": ("singulation", "units"),
+}
 
 
 def snapshot(workpiece: Workpiece) -> bytes:
@@ -59,10 +91,39 @@ def read_snapshot(data: bytes) -> Workpiece:
         header = json.loads(data[8 : 8 + length])
     except ValueError as error:
         raise ValueError(f"twin snapshot: unreadable header ({error})") from None
+    arrays = memoryview(data)[8 + length :]
+    if header.get("format") == _FORMAT_V1:
+        return _upgrade_v1(header["fields"], arrays)
     if header.get("format") != _FORMAT:
         raise ValueError(f"twin snapshot: unknown format {header.get('format')!r}")
-    arrays = memoryview(data)[8 + length :]
-    return _decode(Workpiece, header["fields"], arrays)
+    workpiece: Workpiece = _decode(Workpiece, header["fields"], arrays)
+    return workpiece
+
+
+def _upgrade_v1(fields: dict[str, Any], arrays: memoryview) -> Workpiece:
+    """A `Workpiece` from a format-1 snapshot (one flat wafer with a single resin film)."""
+    workpiece = new_wafer(fields["id"], _decode(WaferSpec, fields["spec"], arrays))
+    workpiece.history = _decode(list[ProcessEvent], fields["history"], arrays)
+    for old, (part_name, name) in _V1_FIELDS.items():
+        part = getattr(workpiece, part_name)
+        hint = typing.get_type_hints(type(part))[name]
+        setattr(part, name, _decode(hint, fields[old], arrays))
+    if workpiece.bumps.material is not None:
+        workpiece.bumps.kind = BumpKind.STUD  # format 1 knew only stud bumps
+    resin = _decode(np.ndarray, fields["resin_um"], arrays)
+    via_depth = _decode(np.ndarray, fields["via_depth_um"], arrays)
+    if resin.any() or via_depth.any():
+        _, openings = workpiece.add_resin(
+            ResinKind.THERMOSET,
+            resin,
+            cure=1.0 if fields["resin_cured"] else 0.0,
+            voids=float(fields["resin_voids"]),
+            support=Support(fields["support"]),
+        )
+        openings.depth_um = via_depth
+        openings.diameter_um = _decode(np.ndarray, fields["via_diameter_um"], arrays)
+        openings.open = _decode(np.ndarray, fields["via_open"], arrays)
+    return workpiece
 
 
 def _encode(value: Any, arrays: list[bytes]) -> Any:
@@ -88,8 +149,21 @@ def _encode(value: Any, arrays: list[bytes]) -> Any:
 
 
 @cache
-def _hints(cls: type) -> dict[str, Any]:
+def _hints(cls: Hashable) -> dict[str, Any]:
+    """The resolved type hints of a dataclass's fields."""
     return typing.get_type_hints(cls)
+
+
+def _union_member(options: list[Any], value: Any) -> Any:
+    """Which dataclass of a union (such as `WaferSpec | PanelSpec`) `value` was written from:
+    the one whose field names are its keys. Any other union is kept as plain JSON."""
+    if isinstance(value, dict):
+        for option in options:
+            if dataclasses.is_dataclass(option) and {
+                f.name for f in dataclasses.fields(option)
+            } == set(value):
+                return option
+    return Any
 
 
 def _decode(hint: Any, value: Any, arrays: memoryview) -> Any:
@@ -99,18 +173,21 @@ def _decode(hint: Any, value: Any, arrays: memoryview) -> Any:
         if value is None:
             return None
         options = [arg for arg in typing.get_args(hint) if arg is not type(None)]
-        return _decode(options[0], value, arrays) if len(options) == 1 else value
+        if len(options) == 1:
+            return _decode(options[0], value, arrays)
+        return _decode(_union_member(options, value), value, arrays)
     if hint is np.ndarray:
         offset, length = value["npy"]
         return np.load(io.BytesIO(arrays[offset : offset + length]), allow_pickle=False)
-    if dataclasses.is_dataclass(hint):
+    if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = _hints(hint)
         fields = {
             f.name: _decode(hints[f.name], value[f.name], arrays)
             for f in dataclasses.fields(hint)
             if f.name in value
         }
-        return hint(**fields)
+        build: Callable[..., Any] = hint
+        return build(**fields)
     if isinstance(hint, type) and issubclass(hint, Enum):
         return hint(value)
     if origin is tuple:

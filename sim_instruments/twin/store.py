@@ -13,10 +13,13 @@ plasma etch). A wafer sent back on purpose is first marked `allow_rework`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 
 from packline.drivers.equipment import validate_wafer_id
 
-from .workpiece import WaferSpec, Workpiece, new_wafer
+from .incoming import new_workpiece
+from .specs import PanelSpec, WaferSpec
+from .workpiece import Workpiece
 
 
 class WaferAlreadyProcessed(ValueError):
@@ -26,19 +29,19 @@ class WaferAlreadyProcessed(ValueError):
 class TwinStore:
     """The workpiece twin of a simulated line: id -> `Workpiece`."""
 
-    def __init__(self, incoming: WaferSpec | None = None) -> None:
+    def __init__(self, incoming: WaferSpec | PanelSpec | None = None) -> None:
         self.incoming = incoming or WaferSpec()
         self._workpieces: dict[str, Workpiece] = {}
         self._rework: set[str] = set()
         self._lock = threading.Lock()
 
-    def receive(self, wafer_id: str, spec: WaferSpec | None = None) -> Workpiece:
-        """Bring a fresh wafer onto the line (replacing none: an id is received once)."""
+    def receive(self, wafer_id: str, spec: WaferSpec | PanelSpec | None = None) -> Workpiece:
+        """Bring a fresh wafer or panel onto the line (replacing none: an id is received once)."""
         validate_wafer_id(wafer_id)
         with self._lock:
             if wafer_id in self._workpieces:
                 raise ValueError(f"wafer {wafer_id!r} is already on the simulated line")
-            workpiece = new_wafer(wafer_id, spec or self.incoming)
+            workpiece = new_workpiece(wafer_id, spec or self.incoming)
             self._workpieces[wafer_id] = workpiece
             return workpiece
 
@@ -73,7 +76,7 @@ class TwinStore:
     def __contains__(self, wafer_id: object) -> bool:
         return wafer_id in self._workpieces
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Workpiece]:
         return iter(list(self._workpieces.values()))
 
     def __len__(self) -> int:

@@ -1,10 +1,13 @@
 """The physical model of one wafer or tape panel that the simulated tools change.
 
-A workpiece is a structure of arrays over its sites (electrode pads or hole sites): one numpy
-array per property, never an object per site, so that a 300 mm wafer with tens of thousands
-of bump sites costs milliseconds per process step. What a tool does to a workpiece lives in
-that tool's simulator (its physics); this module holds only the state and the few geometric
-facts every tool shares (where the sites are, which die each belongs to).
+A workpiece is composed of parts (`parts/`), one concept each: its geometry, the surface of
+the exposed metal, bumps, resin layers and their openings, films, wiring, resist, balls,
+placed dies, hole fill, the ground finish and the singulation. Each part is a structure of
+arrays over the sites (electrode pads or hole sites) or the units: one numpy array per
+property, never an object per site, so that a 300 mm wafer with tens of thousands of bump
+sites costs milliseconds per process step. What a tool does to a workpiece lives in that
+tool's physics (`sim_instruments/physics/`); this module composes the parts and offers the few
+views every tool and claim check shares (exposed metal, tip projection).
 
 Lengths are micrometres unless a name says otherwise; films on the exposed metal of a site
 (residue, oxide) are nanometres.
@@ -13,38 +16,30 @@ Lengths are micrometres unless a name says otherwise; films on the exposed metal
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 
 import numpy as np
 
-
-class Support(StrEnum):
-    """What carries the resin sheet on the workpiece after lamination (claims 001:7, 001:10)."""
-
-    NONE = "none"
-    FILM = "film"
-    METAL_FILM = "metal-film"
-
-
-@dataclass(frozen=True)
-class WaferSpec:
-    """Incoming material: how a fresh wafer of a lot looks before the line touches it."""
-
-    diameter_mm: float = 200.0
-    thickness_um: float = 725.0
-    die_size_mm: tuple[float, float] = (10.0, 10.0)
-    pads_per_die_side: int = 8
-    pad_metal: str = "Al"
-    edge_exclusion_mm: float = 3.0
-    residue_nm: float = 4.0
-    oxide_nm: float = 3.0
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.diameter_mm <= 0 or self.thickness_um <= 0:
-            raise ValueError("WaferSpec: diameter_mm and thickness_um must be positive")
-        if min(self.die_size_mm) <= 0 or self.pads_per_die_side < 1:
-            raise ValueError("WaferSpec: die_size_mm must be positive, pads_per_die_side >= 1")
+from .parts import (
+    Balls,
+    Bumps,
+    Dies,
+    Face,
+    Fill,
+    Films,
+    Finish,
+    Geometry,
+    OpeningLayer,
+    Openings,
+    ResinKind,
+    ResinLayer,
+    Resins,
+    Resist,
+    Singulation,
+    Support,
+    Surface,
+    Wiring,
+)
+from .specs import PanelSpec, WaferSpec
 
 
 @dataclass
@@ -59,128 +54,117 @@ class ProcessEvent:
 
 @dataclass
 class Workpiece:
-    """One wafer or panel: scalar state plus one array per site property."""
+    """One wafer or panel: its incoming spec, its parts, and what the line did to it."""
 
     id: str
-    spec: WaferSpec
-    # geometry, fixed at creation
-    site_x_mm: np.ndarray
-    site_y_mm: np.ndarray
-    site_die: np.ndarray
-    die_origin_mm: np.ndarray  # (n_dies, 2) lower-left corner of each die
-    # substrate
-    thickness_um: float
-    # exposed metal at each site (the pad, or the bump tip once a bump is there)
-    residue_nm: np.ndarray
-    oxide_nm: np.ndarray
-    activated: np.ndarray
-    # stud bumps
-    bump_height_um: np.ndarray
-    bump_base_diameter_um: np.ndarray
-    bump_stack: np.ndarray
-    bump_material: str | None = None
-    # resin film over the sites
-    resin_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    resin_cured: bool = False
-    support: Support = Support.NONE
-    resin_voids: float = 0.0  # void fraction left by lamination under poor vacuum
-    # vias opened in the resin or substrate down towards the site metal
-    via_depth_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    via_diameter_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    via_open: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
-    # ground surface
-    roughness_ra_um: float = 0.0
-    thickness_variation_um: float = 0.0
-    # dicing
-    kerfs_x_mm: list[float] = field(default_factory=list)
-    kerfs_y_mm: list[float] = field(default_factory=list)
-    kerf_width_um: float = 0.0
-    cut_depth_um: float = 0.0
-    chipping_um: float = 0.0
-    singulated_units: int = 0
+    spec: WaferSpec | PanelSpec
+    geometry: Geometry
+    surface: Surface
+    bumps: Bumps
+    resins: Resins
+    openings: Openings
+    films: Films
+    wiring: Wiring
+    resist: Resist
+    balls: Balls
+    dies: Dies
+    fill: Fill
+    finish: Finish
+    singulation: Singulation
     history: list[ProcessEvent] = field(default_factory=list)
 
-    @property
-    def site_count(self) -> int:
-        return int(self.site_x_mm.size)
+    @classmethod
+    def compose(
+        cls, workpiece_id: str, spec: WaferSpec | PanelSpec, geometry: Geometry, pad_metal: str
+    ) -> Workpiece:
+        """A workpiece of this geometry with every other part empty (clean, bare, uncut)."""
+        sites = geometry.site_count
+        return cls(
+            id=workpiece_id,
+            spec=spec,
+            geometry=geometry,
+            surface=Surface.empty(sites, pad_metal),
+            bumps=Bumps.empty(sites),
+            resins=Resins(),
+            openings=Openings(OpeningLayer.empty(sites)),
+            films=Films(),
+            wiring=Wiring(),
+            resist=Resist.empty(sites),
+            balls=Balls.empty(sites),
+            dies=Dies.empty(sites),
+            fill=Fill.empty(sites),
+            finish=Finish(),
+            singulation=Singulation(),
+        )
+
+    def add_resin(
+        self,
+        kind: ResinKind,
+        thickness_um: float | np.ndarray,
+        *,
+        face: Face = Face.FRONT,
+        cure: float = 0.0,
+        voids: float = 0.0,
+        support: Support = Support.NONE,
+    ) -> tuple[ResinLayer, OpeningLayer]:
+        """Lay a resin layer (one thickness, or one per site) on top of its face's stack;
+        returns it with its openings (none yet)."""
+        sites = self.geometry.site_count
+        thickness = np.broadcast_to(np.asarray(thickness_um, np.float32), (sites,)).copy()
+        if not np.all(thickness >= 0):
+            raise ValueError(f"workpiece {self.id}: a resin layer cannot be thinner than 0 um")
+        layer = ResinLayer(kind, thickness, face, cure, voids, support)
+        openings = OpeningLayer.empty(sites)
+        self.resins.layers.append(layer)
+        self.openings.layers.append(openings)
+        return layer, openings
+
+    def top_resin(self, face: Face = Face.FRONT) -> tuple[ResinLayer, OpeningLayer] | None:
+        """The outermost resin layer on a face with its openings; None without resin there."""
+        for layer, openings in zip(
+            reversed(self.resins.layers), reversed(self.openings.layers), strict=True
+        ):
+            if layer.face is face:
+                return layer, openings
+        return None
 
     @property
-    def die_count(self) -> int:
-        return int(self.die_origin_mm.shape[0])
+    def resin_um(self) -> np.ndarray:
+        """Total resin over each site on the front (a new array; write the layers instead)."""
+        return self.resins.thickness_um(self.geometry.site_count)
 
     @property
     def has_bumps(self) -> np.ndarray:
-        return self.bump_height_um > 0
-
-    @property
-    def exposed_metal(self) -> np.ndarray:
-        """Sites whose metal is exposed (a beam or a plasma reaches it, a joint can touch it):
-        bare pads, bump tips standing above the resin, open via bottoms."""
-        return (self.resin_um <= 0) | (self.bump_height_um > self.resin_um) | self.via_open
+        return self.bumps.present
 
     @property
     def tip_projection_um(self) -> np.ndarray:
-        """How far each bump tip stands above the resin top (negative: buried)."""
-        return self.bump_height_um - self.resin_um
+        """How far each bump tip stands above the front resin top (negative: buried)."""
+        projection: np.ndarray = self.bumps.height_um - self.resin_um
+        return projection
+
+    @property
+    def exposed_metal(self) -> np.ndarray:
+        """Sites whose metal is exposed from the front (a beam or a plasma reaches it, a joint
+        can touch it): bare pads, bump tips standing above the resin, open via bottoms in the
+        top layer; a through-hole site's metal only once its hole is open through the
+        substrate."""
+        resin = self.resin_um
+        exposed: np.ndarray = (resin <= 0) | (self.bumps.height_um > resin)
+        top = self.top_resin()
+        if top is not None:
+            exposed |= top[1].open
+        if self.geometry.hole.any():
+            exposed &= ~self.geometry.hole | self.openings.substrate.open
+        return exposed
+
+    @property
+    def top_metal(self) -> str:
+        """The metal at the sites' tops: the bumps' once there are bumps, else the pads'."""
+        return self.bumps.material or self.surface.pad_metal
 
     def record(self, tool: str, operation: str, time_s: float, **detail: float | str) -> None:
         self.history.append(ProcessEvent(tool, operation, time_s, dict(detail)))
 
     def operations(self) -> list[str]:
         return [event.operation for event in self.history]
-
-
-def die_grid(spec: WaferSpec) -> np.ndarray:
-    """Lower-left corners of every whole die inside the wafer's usable radius."""
-    width, height = spec.die_size_mm
-    radius = spec.diameter_mm / 2 - spec.edge_exclusion_mm
-    nx = int(np.ceil(spec.diameter_mm / width)) + 1
-    ny = int(np.ceil(spec.diameter_mm / height)) + 1
-    xs = (np.arange(nx) - nx / 2) * width
-    ys = (np.arange(ny) - ny / 2) * height
-    gx, gy = np.meshgrid(xs, ys)
-    corners = np.stack([gx.ravel(), gy.ravel()], axis=1)
-    far_x = np.maximum(np.abs(corners[:, 0]), np.abs(corners[:, 0] + width))
-    far_y = np.maximum(np.abs(corners[:, 1]), np.abs(corners[:, 1] + height))
-    inside = far_x**2 + far_y**2 <= radius**2
-    return corners[inside]
-
-
-def new_wafer(wafer_id: str, spec: WaferSpec) -> Workpiece:
-    """A fresh wafer: pads around the edge of every die, with light incoming contamination."""
-    dies = die_grid(spec)
-    if dies.shape[0] == 0:
-        raise ValueError(f"wafer {wafer_id}: no whole die of {spec.die_size_mm} mm fits")
-    width, height = spec.die_size_mm
-    n = spec.pads_per_die_side
-    # pads evenly along the four die edges, 0.3 mm in from the edge
-    t = (np.arange(n) + 0.5) / n
-    inset = 0.3
-    edge_x = np.concatenate([t * width, np.full(n, width - inset), t * width, np.full(n, inset)])
-    edge_y = np.concatenate([np.full(n, inset), t * height, np.full(n, height - inset), t * height])
-    pads_per_die = edge_x.size
-    site_x = (dies[:, 0:1] + edge_x[None, :]).ravel()
-    site_y = (dies[:, 1:2] + edge_y[None, :]).ravel()
-    site_die = np.repeat(np.arange(dies.shape[0], dtype=np.int32), pads_per_die)
-    count = site_x.size
-    rng = np.random.default_rng(spec.seed + sum(wafer_id.encode()))
-    spread = rng.uniform(0.8, 1.2, count).astype(np.float32)
-    return Workpiece(
-        id=wafer_id,
-        spec=spec,
-        site_x_mm=site_x,
-        site_y_mm=site_y,
-        site_die=site_die,
-        die_origin_mm=dies,
-        thickness_um=spec.thickness_um,
-        residue_nm=np.float32(spec.residue_nm) * spread,
-        oxide_nm=np.full(count, spec.oxide_nm, np.float32),
-        activated=np.zeros(count, bool),
-        bump_height_um=np.zeros(count, np.float32),
-        bump_base_diameter_um=np.zeros(count, np.float32),
-        bump_stack=np.zeros(count, np.int8),
-        resin_um=np.zeros(count, np.float32),
-        via_depth_um=np.zeros(count, np.float32),
-        via_diameter_um=np.zeros(count, np.float32),
-        via_open=np.zeros(count, bool),
-    )

@@ -28,7 +28,7 @@ from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.oven import OvenState, cure_profile
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
-from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
 from packline.testing import Rig
 
 #: A small wafer, so every process step is short in simulated time and cheap in arrays.
@@ -189,7 +189,8 @@ class Laser(ToolAdapter):
 
     def twin(self) -> TwinStore:
         twin = super().twin()
-        twin.get("W01").resin_um[:] = 50.0  # laminated: vias to drill down to the pads
+        # laminated: vias to drill down to the pads
+        twin.get("W01").add_resin(ResinKind.THERMOSET, 50.0)
         return twin
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:

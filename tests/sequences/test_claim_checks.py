@@ -34,7 +34,7 @@ from packline.sequences.engine import (
 from packline.sequences.engine.claim_check import check_claims
 from packline.sequences.engine.launch import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -191,7 +191,7 @@ def test_a_setpoint_the_tools_do_not_have_is_refused_by_name():
 
 def test_predicates_on_a_twin():
     wafer = TwinStore().get("W01")
-    n = wafer.site_count
+    n = wafer.geometry.site_count
     evaluate = {
         name: condition.evaluate
         for name, condition in {
@@ -208,11 +208,11 @@ def test_predicates_on_a_twin():
     checked, passing = evaluate["bump"](wafer)
     assert (checked.sum(), passing.sum()) == (n, 0)
     assert evaluate["oxide_metal"](wafer)[0].sum() == n  # bare pads are exposed metal
-    wafer.bump_height_um[:] = 60
-    wafer.bump_height_um[0] = 40
-    wafer.resin_um[:] = 50
-    wafer.residue_nm[:] = 0
-    wafer.residue_nm[1] = 1.0
+    wafer.bumps.height_um[:] = 60
+    wafer.bumps.height_um[0] = 40
+    wafer.add_resin(ResinKind.THERMOSET, 50)
+    wafer.surface.residue_nm[:] = 0
+    wafer.surface.residue_nm[1] = 1.0
     checked, passing = evaluate["thinner"](wafer)
     assert (checked.sum(), passing.sum()) == (n, n - 1)
     checked, passing = evaluate["project"](wafer)
@@ -223,16 +223,27 @@ def test_predicates_on_a_twin():
     assert not evaluate["vias"](wafer)[1].any()
     checked, passing = evaluate["units"](wafer)
     assert (checked.tolist(), passing.tolist()) == ([True], [False])
-    wafer.singulated_units = wafer.die_count
+    wafer.singulation.units = wafer.geometry.unit_count
     assert evaluate["units"](wafer)[1].tolist() == [True]
+
+
+def test_resin_is_cured_only_when_every_layer_reached_the_cure():
+    wafer = TwinStore().get("W01")
+    cured = conditions.resin_cured("002:1g").evaluate
+    assert not cured(wafer)[1].any()  # no resin: nothing cured
+    wafer.add_resin(ResinKind.THERMOSET, 20.0, cure=0.95)
+    checked, passing = cured(wafer)
+    assert (checked.sum(), passing.sum()) == (wafer.geometry.site_count,) * 2
+    wafer.add_resin(ResinKind.SOLDER_RESIST, 10.0, cure=0.66)  # under-cured, as at 120 degC
+    assert not cured(wafer)[1].any()
 
 
 def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():
     twins = TwinStore()
     good, bad = twins.get("W01"), twins.get("W02")
     for wafer in (good, bad):
-        wafer.oxide_nm[:] = 0
-    bad.oxide_nm[:3] = 2.0
+        wafer.surface.oxide_nm[:] = 0
+    bad.surface.oxide_nm[:3] = 2.0
     [result] = check_claims(
         [conditions.no_oxide_on_exposed_metal("003:11")],
         {
@@ -240,7 +251,7 @@ def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():
             "W02": bad,
         },
     )
-    assert result.sites_checked == good.site_count + bad.site_count
+    assert result.sites_checked == good.geometry.site_count + bad.geometry.site_count
     assert result.sites_passing == result.sites_checked - 3
     assert result.failing_wafers == ("W02",)
     assert result.verdict == "fail"

@@ -12,6 +12,7 @@ from packline.sequences.engine.errors import BadInput
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import read_snapshot, restore, snapshot
+from packline.testing.twin import state_differences
 
 GOOD = """
 steps:
@@ -68,24 +69,22 @@ def test_registry_lists_plasma_clean_with_its_claims_and_options():
 def test_twin_snapshot_round_trips_every_field_without_pickle():
     twin = TwinStore()
     wafer = twin.get("W01")
-    wafer.residue_nm[:10] = 0
-    wafer.kerfs_x_mm.append(1.5)
+    wafer.surface.residue_nm[:10] = 0
+    wafer.singulation.kerfs_x_mm.append(1.5)
     wafer.record("plasma", "plasma clean", 12.0, recipe="O2 300 W 60 s")
     data = snapshot(wafer)
+    objects = np.array([object()], dtype=object)
     with pytest.raises(ValueError, match="allow_pickle=False"):  # objects would need pickle
-        snapshot(dataclasses.replace(wafer, residue_nm=np.array([object()], dtype=object)))
+        snapshot(
+            dataclasses.replace(
+                wafer, surface=dataclasses.replace(wafer.surface, residue_nm=objects)
+            )
+        )
     copy = read_snapshot(data)
-    for field in dataclasses.fields(wafer):
-        a, b = getattr(wafer, field.name), getattr(copy, field.name)
-        if isinstance(a, np.ndarray):
-            assert a.dtype == b.dtype, field.name
-            assert np.array_equal(a, b), field.name
-        else:
-            assert a == b, field.name
-            assert type(a) is type(b), field.name
+    assert state_differences(wafer, copy) == []  # every array's dtype and values, every type
     fresh = TwinStore().get("W01")
     restore(fresh, data)
-    assert np.array_equal(fresh.residue_nm, wafer.residue_nm)
+    assert np.array_equal(fresh.surface.residue_nm, wafer.surface.residue_nm)
     assert fresh.history == wafer.history
     with pytest.raises(ValueError, match="not 'W02'"):
         restore(TwinStore().get("W02"), data)

@@ -22,7 +22,7 @@ from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.physics.dicing_saw import SawPhysics, singulated_units, street_lines
-from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
 from packline.testing import force_limits, open_rig
 
 RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
@@ -74,13 +74,13 @@ async def test_dicing_along_the_die_grid_singulates_every_die(transport):
         result = await saw.dice(RECIPE)
         wafer = sim.twin.get("W1")
     assert result.outcome is CutOutcome.COMPLETED
-    assert wafer.singulated_units == wafer.die_count == result.singulated_units > 200
-    assert 18 <= wafer.kerf_width_um == result.kerf_width_um <= 28  # a 20 um blade
-    assert wafer.cut_depth_um > 0
-    assert len(wafer.kerfs_x_mm) == len(wafer.kerfs_y_mm) == 20
+    assert wafer.singulation.units == wafer.geometry.unit_count == result.singulated_units > 200
+    assert 18 <= wafer.singulation.kerf_width_um == result.kerf_width_um <= 28  # a 20 um blade
+    assert wafer.singulation.cut_depth_um > 0
+    assert len(wafer.singulation.kerfs_x_mm) == len(wafer.singulation.kerfs_y_mm) == 20
     event = wafer.history[-1]
     assert (event.tool, event.operation, event.detail["outcome"]) == ("saw", "dice", "completed")
-    assert event.detail["singulated_units"] == wafer.die_count
+    assert event.detail["singulated_units"] == wafer.geometry.unit_count
     # simulated process time: 40 lines of ~160 mm at 30 mm/s
     assert 200 < result.process_time_s < 300
 
@@ -90,22 +90,22 @@ async def test_a_thick_blade_cuts_a_wider_kerf_and_a_panel_with_its_resin():
         panel = sim.twin.receive(
             "P1", WaferSpec(diameter_mm=100, thickness_um=400, die_size_mm=(6.0, 4.0))
         )
-        panel.resin_um[:] = 150.0
+        panel.add_resin(ResinKind.THERMOSET, 150.0)
         await saw.install_blade(40)
         mounted = await saw.mount("P1")
         assert mounted.stack_um == 550.0
         result = await saw.dice(DicingRecipe(25, 20, StreetMap(depth_into_tape_um=35)))
     assert 32 <= result.kerf_width_um <= 52
-    assert panel.singulated_units == panel.die_count
-    assert np.allclose(np.diff(sorted(panel.kerfs_y_mm)), 4.0)
-    assert np.allclose(np.diff(sorted(panel.kerfs_x_mm)), 6.0)
+    assert panel.singulation.units == panel.geometry.unit_count
+    assert np.allclose(np.diff(sorted(panel.singulation.kerfs_y_mm)), 4.0)
+    assert np.allclose(np.diff(sorted(panel.singulation.kerfs_x_mm)), 6.0)
 
 
 async def test_a_street_map_off_the_die_grid_singulates_none():
     async with saw_on_line() as (sim, saw):
         await saw.mount("W1")
         await saw.dice(DicingRecipe(30, 30, StreetMap(ch1_offset_mm=5.0, ch2_offset_mm=5.0)))
-        assert sim.twin.get("W1").singulated_units == 0
+        assert sim.twin.get("W1").singulation.units == 0
 
 
 async def test_a_cut_short_of_the_tape_singulates_none_and_raises_the_cut_depth_alarm():
@@ -115,16 +115,16 @@ async def test_a_cut_short_of_the_tape_singulates_none_and_raises_the_cut_depth_
         with pytest.raises(ToolAlarm, match="CUT_DEPTH"):
             await saw.dice(RECIPE)
         wafer = sim.twin.get("W1")
-        assert wafer.singulated_units == 0
-        assert wafer.cut_depth_um < 0
-        assert wafer.kerfs_x_mm == wafer.kerfs_y_mm == []
+        assert wafer.singulation.units == 0
+        assert wafer.singulation.cut_depth_um < 0
+        assert wafer.singulation.kerfs_x_mm == wafer.singulation.kerfs_y_mm == []
         assert wafer.history[-1].detail["outcome"] == "faulted"
         assert saw.state is ToolState.FAULT
         sim.clear_fault("height_setup")
         await saw.reset()
         assert saw.state is ToolState.IDLE
         result = await saw.dice(RECIPE)
-        assert result.singulated_units == wafer.die_count
+        assert result.singulated_units == wafer.geometry.unit_count
 
 
 async def test_radial_wear_since_the_setup_lifts_the_cut_off_the_tape():
@@ -138,7 +138,7 @@ async def test_radial_wear_since_the_setup_lifts_the_cut_off_the_tape():
     assert last is not None
     assert last.outcome is CutOutcome.FAULTED
     assert 0 < last.lines_cut < last.lines_total
-    assert wafer.singulated_units < wafer.die_count
+    assert wafer.singulation.units < wafer.geometry.unit_count
 
 
 async def test_chipping_grows_with_feed_and_with_wear_and_dressing_resets_the_wear():
@@ -164,7 +164,9 @@ async def test_chipping_grows_with_feed_and_with_wear_and_dressing_resets_the_we
     assert dressed.wear_ratio == 0
     assert dressed.radial_wear_um > 0
     assert again.chipping_front_um == pytest.approx(chipping["FAST"][0], abs=0.05)
-    assert sim.twin.get("WORN").chipping_um == pytest.approx(chipping["WORN"][0], abs=0.05)
+    assert sim.twin.get("WORN").singulation.chipping_um == pytest.approx(
+        chipping["WORN"][0], abs=0.05
+    )
 
 
 async def test_a_blade_worn_far_past_its_interval_breaks():
@@ -183,7 +185,7 @@ async def test_a_blade_worn_far_past_its_interval_breaks():
         await saw.set_dressing_interval(20_000)
         await saw.unmount()
         await saw.mount("W2")
-        assert (await saw.dice(RECIPE)).singulated_units == sim.twin.get("W2").die_count
+        assert (await saw.dice(RECIPE)).singulated_units == sim.twin.get("W2").geometry.unit_count
 
 
 # ------------------------------------------------------------------ alarms, interlocks, limits
@@ -212,8 +214,8 @@ async def test_each_alarm_mid_cut_and_its_reset(fault, alarm):
         assert status.spindle_set_krpm == 0
         assert 3 <= status.lines_done < status.lines_total
         wafer = sim.twin.get("W1")
-        assert 0 < len(wafer.kerfs_y_mm) < 20
-        assert wafer.singulated_units == 0
+        assert 0 < len(wafer.singulation.kerfs_y_mm) < 20
+        assert wafer.singulation.units == 0
         sim.clear_fault(fault)
         await saw.reset()
         if fault == "blade_crack":  # a broken blade stays broken: change it, spindle at rest
@@ -223,7 +225,7 @@ async def test_each_alarm_mid_cut_and_its_reset(fault, alarm):
         assert not saw.active_alarms
         assert [a.code for a in saw.alarm_history] == [alarm]
         result = await saw.dice(RECIPE)  # the cut lines again: every die is free
-    assert result.singulated_units == wafer.die_count
+    assert result.singulated_units == wafer.geometry.unit_count
 
 
 async def test_a_reset_with_the_cause_still_there_leaves_the_interlock_open():
@@ -383,11 +385,13 @@ def test_street_lines_cover_the_workpiece_only():
 def test_singulation_of_a_large_wafer_counts_every_die():  # its speed: bench/twin.py
     spec = WaferSpec(diameter_mm=300, die_size_mm=(1.0, 1.0))
     wafer = TwinStore(spec).get("BIG")
-    x0, y0 = wafer.die_origin_mm[0]
+    x0, y0 = wafer.geometry.unit_origin_mm[0]
     xs, _ = street_lines(float(x0), 1.0, 0.0, 150.0)
     ys, _ = street_lines(float(y0), 1.0, 0.0, 150.0)
-    units = singulated_units(wafer.die_origin_mm, spec.die_size_mm, xs, ys, 23.0)
-    assert units == wafer.die_count > 60_000
+    units = singulated_units(wafer.geometry.unit_origin_mm, spec.die_size_mm, xs, ys, 23.0)
+    assert units == wafer.geometry.unit_count > 60_000
     missing_one_line = np.delete(ys, ys.size // 2)
-    fewer = singulated_units(wafer.die_origin_mm, spec.die_size_mm, xs, missing_one_line, 23.0)
-    assert 0 < wafer.die_count - fewer <= 2 * 300
+    fewer = singulated_units(
+        wafer.geometry.unit_origin_mm, spec.die_size_mm, xs, missing_one_line, 23.0
+    )
+    assert 0 < wafer.geometry.unit_count - fewer <= 2 * 300

@@ -34,7 +34,7 @@ from packline.drivers.roles.grinder import (
 )
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.physics.grinder import grind_to_level, total_thickness_um
-from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
 
 RECIPE = GrindRecipe(300)
 #: The corner of the process window that roughens the surface most.
@@ -70,8 +70,8 @@ async def chuck(rig: Rig, wafer_id: str = "W01", side: GrindSide = GrindSide.BAC
 def sealed_wafer(twin: TwinStore, wafer_id: str, resin_um: float, bump_um: float) -> None:
     """A wafer whose front carries resin and bumps (bump tips above the resin when bump > resin)."""
     wafer = twin.get(wafer_id)
-    wafer.resin_um[:] = resin_um
-    wafer.bump_height_um[:] = bump_um
+    wafer.add_resin(ResinKind.THERMOSET, resin_um)
+    wafer.bumps.height_um[:] = bump_um
 
 
 async def wait_for(rig: Rig, condition, what: str) -> None:
@@ -148,7 +148,8 @@ async def test_back_grinding_to_300_um_stops_within_the_gauge_resolution(resolut
         assert result.gauge_resolution_um == resolution_um
         assert result.final_thickness_um == 300.0
         assert result.start_thickness_um == 725.0
-        assert 300.0 <= wafer.thickness_um < 300.0 + resolution_um  # never below the target
+        substrate_um = wafer.geometry.thickness_um
+        assert 300.0 <= substrate_um < 300.0 + resolution_um  # never below the target
         thickness = [r.value for r in rig.driver.readings if r.name == "thickness"]
         assert min(thickness) >= 300.0
         assert thickness == sorted(thickness, reverse=True)
@@ -188,9 +189,9 @@ async def test_front_grinding_removes_resin_and_bump_tops_to_the_new_surface(rig
     wafer = rig.twin.get("F01")
     assert result.start_thickness_um == 825.0
     assert result.final_thickness_um == 775.0
-    assert wafer.thickness_um == 725.0  # the substrate is untouched
+    assert wafer.geometry.thickness_um == 725.0  # the substrate is untouched
     assert np.all((wafer.resin_um >= 50.0) & (wafer.resin_um < 50.1))
-    assert np.array_equal(wafer.bump_height_um, wafer.resin_um)  # bump tops flush with the resin
+    assert np.array_equal(wafer.bumps.height_um, wafer.resin_um)  # bump tops flush with the resin
     assert wafer.tip_projection_um.max() == 0.0
 
 
@@ -224,12 +225,12 @@ async def test_fine_grinding_and_polishing_leave_ra_below_0_2_um(rig: Rig, polis
     grind = asyncio.create_task(rig.driver.grind(recipe))
     await wait_for(rig, lambda: rig.sim.phase is GrindPhase.FINE, "the fine wheel")
     wafer = rig.twin.get("W01")
-    assert wafer.roughness_ra_um > 0.2  # the coarse wheel alone leaves a rough surface
+    assert wafer.finish.roughness_ra_um > 0.2  # the coarse wheel alone leaves a rough surface
     await grind
-    assert wafer.roughness_ra_um < 0.2
-    assert wafer.thickness_variation_um < 1.5
+    assert wafer.finish.roughness_ra_um < 0.2
+    assert wafer.finish.thickness_variation_um < 1.5
     if polish_allowance_um:
-        assert wafer.roughness_ra_um < 0.01
+        assert wafer.finish.roughness_ra_um < 0.01
 
 
 async def test_a_wafer_already_near_the_target_skips_the_coarse_wheel(rig: Rig):
@@ -275,7 +276,7 @@ async def test_a_target_below_what_the_wafer_can_take_is_refused_before_the_tool
     with pytest.raises(LimitViolation, match="substrate_remaining_um = 40 um"):
         await rig.driver.grind(GrindRecipe(140))  # 100 um of features + 40 um of silicon
     assert all(command.endswith("?") for command in rig.sim.received)
-    assert rig.twin.get("B01").thickness_um == 725.0
+    assert rig.twin.get("B01").geometry.thickness_um == 725.0
     assert rig.sim.cycle_count == 0
 
 
@@ -376,7 +377,7 @@ async def test_a_feed_too_fast_for_the_fine_wheel_raises_wheel_load():
         status = await rig.driver.request_status()
         assert (status.phase, status.spindle_rpm, status.feed_um_s) == (GrindPhase.FAULT, 0, 0)
         # the coarse wheel had done its part: the fine wheel faulted at its first cut
-        assert 330.0 <= rig.twin.get("W01").thickness_um < 332.1
+        assert 330.0 <= rig.twin.get("W01").geometry.thickness_um < 332.1
         assert "grind faulted" in rig.twin.get("W01").operations()
         await rig.driver.reset()
         assert rig.driver.state is ToolState.IDLE
@@ -403,7 +404,7 @@ async def test_alarm_during_grinding_faults_the_tool_until_reset(rig: Rig, fault
     assert rig.driver.state is ToolState.FAULT
     assert rig.driver.e10_state is E10State.UNSCHEDULED_DOWNTIME
     assert rig.sim.last_result is CycleResult.FAULTED
-    assert rig.twin.get("W01").thickness_um > 300.0  # stopped where it was
+    assert rig.twin.get("W01").geometry.thickness_um > 300.0  # stopped where it was
     with pytest.raises(ToolStateError, match="not allowed while fault"):
         await rig.driver.grind(RECIPE)
     rig.sim.clear_fault(fault)
@@ -448,7 +449,7 @@ async def test_cancelled_grind_leaves_the_safe_state(rig: Rig):
     )  # fmt: skip
     assert rig.sim.vacuum_on  # the wafer stays held
     assert rig.driver.state is ToolState.IDLE
-    stopped_at = rig.twin.get("W01").thickness_um
+    stopped_at = rig.twin.get("W01").geometry.thickness_um
     await rig.clock.sleep(60)
     assert await rig.driver.request_thickness_um() == pytest.approx(stopped_at, abs=0.1)
     assert "grind aborted" in rig.twin.get("W01").operations()
@@ -460,11 +461,13 @@ async def test_cancelled_grind_leaves_the_safe_state(rig: Rig):
 def test_front_grinding_a_300_mm_wafer_steps_down_to_each_level():  # its cost: bench/twin.py
     twin = TwinStore(WaferSpec(diameter_mm=300, die_size_mm=(5.0, 5.0), pads_per_die_side=6))
     wafer = twin.get("BIG")
-    assert wafer.site_count > 60_000
-    wafer.resin_um[:] = np.linspace(70, 80, wafer.site_count, dtype=np.float32)
-    wafer.bump_height_um[:] = 90
+    assert wafer.geometry.site_count > 60_000
+    wafer.add_resin(
+        ResinKind.THERMOSET, np.linspace(70, 80, wafer.geometry.site_count, dtype=np.float32)
+    )
+    wafer.bumps.height_um[:] = 90
     start = total_thickness_um(wafer)
     for step in range(20):
         grind_to_level(wafer, GrindSide.FRONT, start - step)
         assert total_thickness_um(wafer) == pytest.approx(start - step)
-    assert wafer.bump_height_um.max() == pytest.approx(71.0)
+    assert wafer.bumps.height_um.max() == pytest.approx(71.0)

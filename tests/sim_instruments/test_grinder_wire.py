@@ -86,4 +86,4 @@ async def test_socat_runs_a_cycle_with_long_form_headers(grinder):
     assert finished[0].startswith("IDLE,700.0,0,0,0,0.0,100.0,")
     assert finished[0].endswith(",1,COMPLETED")
     assert finished[1:] == ["700.0", "NONE", "1"]
-    assert 700.0 <= sim.twin.get("W02").thickness_um < 700.1
+    assert 700.0 <= sim.twin.get("W02").geometry.thickness_um < 700.1

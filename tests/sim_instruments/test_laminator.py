@@ -76,10 +76,10 @@ async def rig() -> AsyncIterator[Rig]:
 def bumped_wafer(rig: Rig, wafer_id: str, height_um: float) -> np.ndarray:
     """Give every site of a twin wafer a bump of `height_um`; returns the incoming residue."""
     wafer = rig.twin.get(wafer_id)
-    wafer.bump_height_um[:] = height_um
-    wafer.bump_stack[:] = 1
-    wafer.bump_material = "Au"
-    return wafer.residue_nm.copy()
+    wafer.bumps.height_um[:] = height_um
+    wafer.bumps.stack[:] = 1
+    wafer.bumps.material = "Au"
+    return wafer.surface.residue_nm.copy()
 
 
 async def wait_for_phase(rig: Rig, phase: LaminatorPhase) -> None:
@@ -115,14 +115,14 @@ async def test_45_um_sheet_over_60_um_bumps_leaves_15_um_of_every_tip_projecting
         np.testing.assert_allclose(wafer.resin_um, 45.0, atol=1.5)
         np.testing.assert_allclose(wafer.tip_projection_um, 15.0, atol=1.5)
         assert wafer.resin_um.std() > 0  # a real sheet has some spread
-        smear = wafer.residue_nm - incoming
+        smear = wafer.surface.residue_nm - incoming
         assert 100.0 < smear.mean() < 1000.0  # hundreds of nm of resin on the tips
         assert smear.min() > 0
-        assert wafer.support is Support.FILM
-        assert not wafer.resin_cured
+        assert wafer.resins.support is Support.FILM
+        assert wafer.resins.layers[-1].cure == 0.0  # not cured
         assert wafer.operations() == ["laminate"]
         event = wafer.history[0]
-        assert event.detail["tips_projecting"] == wafer.site_count
+        assert event.detail["tips_projecting"] == wafer.geometry.site_count
         assert event.detail["support"] == "film"
 
         assert result.wafer_id == "W01"
@@ -173,8 +173,8 @@ async def test_a_sheet_thicker_than_the_bumps_leaves_them_buried(rig: Rig):
     await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(80, SupportKind.FILM)))
     wafer = rig.twin.get("W01")
     assert wafer.tip_projection_um.max() < -15.0
-    np.testing.assert_array_equal(wafer.residue_nm, incoming)  # buried tips get no smear
-    assert wafer.history[0].detail["bumps_buried"] == wafer.site_count
+    np.testing.assert_array_equal(wafer.surface.residue_nm, incoming)  # buried tips get no smear
+    assert wafer.history[0].detail["bumps_buried"] == wafer.geometry.site_count
 
 
 async def test_a_metal_film_support_stays_and_the_tips_touch_it(rig: Rig):
@@ -182,9 +182,9 @@ async def test_a_metal_film_support_stays_and_the_tips_touch_it(rig: Rig):
     await rig.driver.load("W01")
     await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(45, SupportKind.METAL_FILM)))
     wafer = rig.twin.get("W01")
-    assert wafer.support is Support.METAL_FILM
+    assert wafer.resins.support is Support.METAL_FILM
     assert (wafer.tip_projection_um > 0).all()  # every tip reaches the film through the resin
-    np.testing.assert_array_equal(wafer.residue_nm, incoming)  # the film squeezed it off
+    np.testing.assert_array_equal(wafer.surface.residue_nm, incoming)  # the film squeezed it off
     assert (await rig.driver.request_status()).support_on_wafer is SupportKind.METAL_FILM
 
     sent = len(rig.sim.received)
@@ -194,7 +194,7 @@ async def test_a_metal_film_support_stays_and_the_tips_touch_it(rig: Rig):
     with pytest.raises(CommandRefused):  # and the tool itself refuses it too
         await rig.driver.link.write_register(MAP.command_register, Command.PEEL_SUPPORT)
     assert rig.sim.command_error is CommandError.SUPPORT_STAYS
-    assert wafer.support is Support.METAL_FILM
+    assert wafer.resins.support is Support.METAL_FILM
 
 
 async def test_peel_is_refused_while_hot_and_done_once_cooled(rig: Rig):
@@ -220,7 +220,7 @@ async def test_peel_is_refused_while_hot_and_done_once_cooled(rig: Rig):
     assert await rig.driver.cool(35) <= 35.0
     await rig.driver.peel_support()
     wafer = rig.twin.get("W01")
-    assert wafer.support is Support.NONE
+    assert wafer.resins.support is Support.NONE
     assert wafer.operations() == ["laminate", "peel support"]
     assert wafer.history[-1].detail["temperature_c"] < 40.0
     assert await rig.driver.unload() == "W01"
@@ -245,7 +245,7 @@ async def test_poor_vacuum_and_a_short_hold_leave_voids(rig: Rig):
         await rig.driver.load(wafer_id)
         await rig.driver.laminate(replace(FILM_45, recipe=recipe))
         await rig.driver.unload()
-        voids[wafer_id] = rig.twin.get(wafer_id).resin_voids
+        voids[wafer_id] = rig.twin.get(wafer_id).resins.layers[-1].voids
     assert voids["GOOD"] < 0.001
     assert voids["POOR"] > 10 * voids["GOOD"]
     assert voids["POOR"] == pytest.approx(void_fraction(500, 10, LaminatorPhysics()))
@@ -264,8 +264,8 @@ def test_residue_smear_thins_with_heat_and_pressure():
 
 def test_laminate_sheet_on_a_300_mm_wafer_with_60000_sites():  # its cost: bench/twin.py
     wafer = new_wafer("BIG", WaferSpec(diameter_mm=300, pads_per_die_side=25))
-    assert wafer.site_count >= 60_000
-    wafer.bump_height_um[:] = 60.0
+    assert wafer.geometry.site_count >= 60_000
+    wafer.bumps.height_um[:] = 60.0
     physics = LaminatorPhysics()
     rng = np.random.default_rng(0)
     laminate_sheet(wafer, 45.0, Support.FILM, 100, 0.5, 100, 20, physics, rng)

@@ -40,7 +40,7 @@ from packline.sim_instruments.physics.laser import (
     laser_clean,
     via_pulses,
 )
-from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece, new_wafer
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec, Workpiece, new_wafer
 
 RESIN_UM = 50.0
 UV_DRILL = DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100)
@@ -79,16 +79,16 @@ async def rig() -> AsyncIterator[Rig]:
 def laminated(twin: TwinStore, wafer_id: str, resin_um: float = RESIN_UM) -> Workpiece:
     """A wafer whose every site is covered by `resin_um` of resin (as after lamination)."""
     wafer = twin.get(wafer_id)
-    wafer.resin_um[:] = resin_um
+    wafer.add_resin(ResinKind.THERMOSET, resin_um)
     return wafer
 
 
 def bumped(twin: TwinStore, wafer_id: str, metal: str = "Au") -> Workpiece:
     """40 µm bumps through 25 µm of resin: every tip exposed, with residue and oxide on it."""
     wafer = twin.get(wafer_id)
-    wafer.bump_height_um[:] = 40.0
-    wafer.bump_material = metal
-    wafer.resin_um[:] = 25.0
+    wafer.bumps.height_um[:] = 40.0
+    wafer.bumps.material = metal
+    wafer.add_resin(ResinKind.THERMOSET, 25.0)
     return wafer
 
 
@@ -145,12 +145,13 @@ async def test_drilling_to_metal_opens_every_site_and_stops_on_the_copper(source
         wafer = laminated(rig.twin, "W01")
         await load(rig, "W01")
         result = await rig.driver.drill_vias(recipe)
-        assert result.sites == result.vias_open == wafer.site_count
-        assert wafer.via_open.all()
-        np.testing.assert_array_equal(wafer.via_depth_um, wafer.resin_um)  # not a µm into the Cu
-        assert (wafer.via_diameter_um == recipe.diameter_um).all()
+        assert result.sites == result.vias_open == wafer.geometry.site_count
+        assert wafer.openings.layers[-1].open.all()
+        vias = wafer.openings.layers[-1]
+        np.testing.assert_array_equal(vias.depth_um, wafer.resin_um)  # not a µm into the Cu
+        assert (wafer.openings.layers[-1].diameter_um == recipe.diameter_um).all()
         assert wafer.history[-1].operation == "laser drill"
-        assert wafer.history[-1].detail["vias_open"] == wafer.site_count
+        assert wafer.history[-1].detail["vias_open"] == wafer.geometry.site_count
         assert result.process_time_s > 1.0
         assert rig.clock.now() >= result.process_time_s
     finally:
@@ -165,11 +166,11 @@ async def test_drilling_to_a_depth_short_of_the_metal_leaves_the_vias_closed(rig
     )
     result = await rig.driver.drill_vias(concave)
     assert result.vias_open == 0
-    assert not wafer.via_open.any()
-    assert np.allclose(wafer.via_depth_um, 30.0)
+    assert not wafer.openings.layers[-1].open.any()
+    assert np.allclose(wafer.openings.layers[-1].depth_um, 30.0)
     # the second process (002:1h) removes the bottoms: drilling on to the metal opens them
     second = await rig.driver.drill_vias(UV_DRILL)
-    assert second.vias_open == wafer.site_count
+    assert second.vias_open == wafer.geometry.site_count
     assert second.process_time_s < result.process_time_s  # only 20 µm were left
 
 
@@ -179,7 +180,7 @@ async def test_drilling_only_the_given_sites(rig: Rig):
     sites = list(range(10, 260, 2))  # 125 sites: two ADD lines
     result = await rig.driver.drill_vias(UV_DRILL, sites)
     assert (result.sites, result.vias_open) == (125, 125)
-    assert np.flatnonzero(wafer.via_open).tolist() == sites
+    assert np.flatnonzero(wafer.openings.layers[-1].open).tolist() == sites
 
 
 async def test_a_50_um_polyimide_via_takes_about_5_ms_at_355_nm(rig: Rig):
@@ -231,10 +232,10 @@ async def test_cleaning_in_reducing_gas_with_jet_and_suction_leaves_no_residue_a
     result = await rig.driver.clean_surfaces(
         clean_in(Atmosphere.FORMING_GAS, gas_jet=True, suction=True)
     )
-    assert result.sites == result.metal_sites == wafer.site_count
-    assert wafer.residue_nm.max() == 0.0
-    assert wafer.oxide_nm.max() == 0.0
-    assert (wafer.bump_height_um == 40.0).all()  # below the threshold: no metal lost
+    assert result.sites == result.metal_sites == wafer.geometry.site_count
+    assert wafer.surface.residue_nm.max() == 0.0
+    assert wafer.surface.oxide_nm.max() == 0.0
+    assert (wafer.bumps.height_um == 40.0).all()  # below the threshold: no metal lost
     assert rig.clock.now() - started >= 30.0  # the forming-gas purge took process time
     assert wafer.history[-1].detail["metal_damaged_sites"] == 0
 
@@ -243,8 +244,8 @@ async def test_cleaning_in_air_leaves_oxide_and_grows_it_on_copper(rig: Rig):
     copper = bumped(rig.twin, "CU", metal="Cu")
     await load(rig, "CU")
     await rig.driver.clean_surfaces(clean_in(Atmosphere.AIR, gas_jet=True, suction=True))
-    assert copper.residue_nm.max() == 0.0
-    assert copper.oxide_nm.min() > 3.0  # incoming 3 nm, grown by laser heating in air
+    assert copper.surface.residue_nm.max() == 0.0
+    assert copper.surface.oxide_nm.min() > 3.0  # incoming 3 nm, grown by laser heating in air
     await rig.driver.disable_emission()
     await rig.driver.open_enclosure()
     await rig.driver.unload()
@@ -252,7 +253,7 @@ async def test_cleaning_in_air_leaves_oxide_and_grows_it_on_copper(rig: Rig):
     await rig.driver.load("AU")
     await rig.driver.close_enclosure()
     await rig.driver.clean_surfaces(clean_in(Atmosphere.AIR, gas_jet=True, suction=True))
-    assert (gold.oxide_nm == 3.0).all()  # not grown on gold, but not removed either
+    assert (gold.surface.oxide_nm == 3.0).all()  # not grown on gold, but not removed either
 
 
 @pytest.mark.parametrize("atmosphere", [Atmosphere.NITROGEN, Atmosphere.REDUCED_PRESSURE])
@@ -260,27 +261,27 @@ async def test_inert_gas_and_reduced_pressure_neither_grow_nor_remove_oxide(rig:
     wafer = bumped(rig.twin, "W01", metal="Cu")
     await load(rig, "W01")
     await rig.driver.clean_surfaces(clean_in(atmosphere, suction=True))
-    assert (wafer.oxide_nm == 3.0).all()
-    assert wafer.residue_nm.max() < 0.5
+    assert (wafer.surface.oxide_nm == 3.0).all()
+    assert wafer.surface.residue_nm.max() < 0.5
 
 
 async def test_without_suction_part_of_the_residue_redeposits(rig: Rig):
     wafer = bumped(rig.twin, "W01")
-    incoming = wafer.residue_nm.copy()
+    incoming = wafer.surface.residue_nm.copy()
     await load(rig, "W01")
     await rig.driver.clean_surfaces(clean_in(Atmosphere.ARGON, gas_jet=True, suction=False))
-    assert (wafer.residue_nm > 0).all()
-    np.testing.assert_allclose(wafer.residue_nm, 0.3 * incoming, rtol=1e-5)
+    assert (wafer.surface.residue_nm > 0).all()
+    np.testing.assert_allclose(wafer.surface.residue_nm, 0.3 * incoming, rtol=1e-5)
 
 
 async def test_cleaning_skips_sites_whose_metal_is_buried(rig: Rig):
     wafer = bumped(rig.twin, "W01")
-    wafer.resin_um[:100] = 60.0  # these tips are under the resin
+    wafer.resins.layers[-1].thickness_um[:100] = 60.0  # these tips are under the resin
     await load(rig, "W01")
     result = await rig.driver.clean_surfaces(clean_in(Atmosphere.ARGON, gas_jet=True, suction=True))
-    assert result.metal_sites == wafer.site_count - 100
-    assert (wafer.residue_nm[:100] > 0).all()
-    assert wafer.residue_nm[100:].max() == 0.0
+    assert result.metal_sites == wafer.geometry.site_count - 100
+    assert (wafer.surface.residue_nm[:100] > 0).all()
+    assert wafer.surface.residue_nm[100:].max() == 0.0
 
 
 async def test_fluence_above_the_metal_threshold_is_refused_by_the_driver_with_nothing_sent(
@@ -293,12 +294,12 @@ async def test_fluence_above_the_metal_threshold_is_refused_by_the_driver_with_n
     with pytest.raises(LimitViolation, match=r"clean_fluence_j_cm2 = 1 J/cm2 .* \[0.05, 0.3\]"):
         await rig.driver.clean_surfaces(too_hot)
     assert rig.sim.received == []
-    assert (wafer.bump_height_um == 40.0).all()
+    assert (wafer.bumps.height_um == 40.0).all()
     # explicitly allowed, the damage is visible: the bumps lose height
     result = await rig.driver.clean_surfaces(too_hot, allow_metal_damage=True)
-    assert result.metal_sites == wafer.site_count
-    assert wafer.bump_height_um.max() < 39.0
-    assert wafer.history[-1].detail["metal_damaged_sites"] == wafer.site_count
+    assert result.metal_sites == wafer.geometry.site_count
+    assert wafer.bumps.height_um.max() < 39.0
+    assert wafer.history[-1].detail["metal_damaged_sites"] == wafer.geometry.site_count
 
 
 # ------------------------------------------------------------------------ interlocks and refusals
@@ -317,7 +318,7 @@ async def test_the_open_enclosure_interlock_refuses_emission_and_jobs(rig: Rig):
         await rig.driver.drill_vias(UV_DRILL)
     assert rig.sim.received == [":SYST:INT?"] * 3
     assert not rig.sim.emission
-    assert not rig.twin.get("W01").via_depth_um.any()
+    assert not rig.twin.get("W01").openings.layers[-1].depth_um.any()
     assert rig.driver.state is ToolState.IDLE
 
 
@@ -414,7 +415,7 @@ async def test_every_alarm_faults_the_job_and_reset_recovers(rig: Rig, fault: st
     assert list(rig.driver.active_alarms) == [alarm]
     assert (rig.sim.emission, rig.sim.shutter_open) == (False, False)
     assert (await rig.driver.request_progress()).state is JobState.FAULTED
-    assert 0 < wafer.via_open.sum() < wafer.site_count  # stopped part-way
+    assert 0 < wafer.openings.layers[-1].open.sum() < wafer.geometry.site_count  # stopped part-way
     assert wafer.history[-1].detail["outcome"] == "faulted"
 
     with pytest.raises(ToolStateError, match="not allowed while fault"):
@@ -424,8 +425,8 @@ async def test_every_alarm_faults_the_job_and_reset_recovers(rig: Rig, fault: st
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.alarm_history[-1].code == alarm
     result = await rig.driver.drill_vias(UV_DRILL)  # finishes the rest
-    assert wafer.via_open.all()
-    assert result.vias_open == wafer.site_count
+    assert wafer.openings.layers[-1].open.all()
+    assert result.vias_open == wafer.geometry.site_count
 
 
 async def test_a_persisting_power_fault_raises_its_alarm_again_after_reset(rig: Rig):
@@ -476,14 +477,17 @@ async def test_abort_when_idle_leaves_emission_off(rig: Rig):
 
 def test_the_physics_of_a_300_mm_wafer():  # its cost: bench/twin.py
     wafer = new_wafer("BIG", WaferSpec(diameter_mm=300, die_size_mm=(5, 5), pads_per_die_side=6))
-    assert wafer.site_count > 60_000
-    wafer.resin_um[:] = 50.0
-    wafer.bump_height_um[: wafer.site_count // 2] = 60.0
+    assert wafer.geometry.site_count > 60_000
+    wafer.add_resin(ResinKind.THERMOSET, 50.0)
+    wafer.bumps.height_um[: wafer.geometry.site_count // 2] = 60.0
     physics = LaserPhysics()
-    sites = np.arange(wafer.site_count)
+    sites = np.arange(wafer.geometry.site_count)
     pulses = via_pulses(wafer, sites, None, 30.0, 20.0, 3.0, physics)
-    assert ablate_vias(wafer, sites, pulses, None, 30.0, 20.0, 3.0, physics) == wafer.site_count
+    assert (
+        ablate_vias(wafer, sites, pulses, None, 30.0, 20.0, 3.0, physics)
+        == wafer.geometry.site_count
+    )
     at_metal, damaged = laser_clean(
         wafer, sites, 0.2, 50, Atmosphere.FORMING_GAS, True, True, physics
     )
-    assert (at_metal, damaged) == (wafer.site_count, 0)
+    assert (at_metal, damaged) == (wafer.geometry.site_count, 0)

@@ -17,7 +17,7 @@ import pytest_asyncio
 from packline.clock import VirtualClock
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.laser import SimLaser
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.testing.clients import run_client
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
@@ -37,7 +37,7 @@ class Served:
 async def served() -> AsyncIterator[Served]:
     clock = VirtualClock()
     twin = TwinStore()
-    twin.get("LOT7-W03").resin_um[:] = 50.0  # as the page's example says
+    twin.get("LOT7-W03").add_resin(ResinKind.THERMOSET, 50.0)  # as the page's example says
     sim = SimLaser("laser", twin, clock)
     address = await sim.start()  # TCPIP0::127.0.0.1::PORT::SOCKET
     yield Served(sim, address.split("::")[2], clock, twin)
@@ -70,8 +70,8 @@ async def test_socat_replays_the_pages_example_exchange(served: Served):
     await served.clock.sleep(0.025)  # the four vias take 25 ms of process time
     assert await socat(served.port, second[0]) == second[1]
     wafer = served.twin.get("LOT7-W03")
-    assert wafer.via_open[:4].all()
-    assert not wafer.via_open[4:].any()
+    assert wafer.openings.layers[-1].open[:4].all()
+    assert not wafer.openings.layers[-1].open[4:].any()
     assert served.sim.received[: len(first[0])] == first[0]
 
 

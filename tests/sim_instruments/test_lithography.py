@@ -88,7 +88,7 @@ async def test_half_the_clearing_dose_leaves_resin_at_the_bottom_of_every_openin
         baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
         await cell.expose("openings", baked.clearing_dose_mj_cm2 / 2)
         pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
-        sites = sim.twin.get("W1").site_count
+        sites = sim.twin.get("W1").geometry.site_count
     assert pattern.sites == sites
     assert pattern.closed == 0
     assert pattern.cleared == 0

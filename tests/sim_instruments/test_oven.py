@@ -20,12 +20,13 @@ from packline.drivers.oven import ModbusOven
 from packline.drivers.roles.oven import Oven, OvenState, cure_profile, reflow_profile
 from packline.sim_instruments.oven import AIR_O2_PPM, OvenPhysics, SimOven
 from packline.sim_instruments.physics.oven import (
+    CURED_ALPHA,
     RESIN_CURE,
     LoadHistory,
     ReflowPhysics,
     reflow,
 )
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.station import Station
 from packline.testing import Rig, open_rig
 
@@ -54,8 +55,8 @@ async def load(rig: Rig[SimOven, ModbusOven], *wafer_ids: str, bumps: str | None
         rig.twin.receive(wafer_id)
         if bumps is not None:
             workpiece = rig.twin.get(wafer_id)
-            workpiece.bump_material = bumps
-            workpiece.bump_height_um[:] = 60.0
+            workpiece.bumps.material = bumps
+            workpiece.bumps.height_um[:] = 60.0
         await rig.driver.load(wafer_id)
     await rig.driver.close_door()
 
@@ -139,7 +140,7 @@ async def test_the_cure_after_a_documented_profile_matches_the_model_to_one_perc
     rig = slow_rig
     await load(rig, "W01")
     workpiece = rig.twin.get("W01")
-    workpiece.resin_um[:] = 20.0
+    workpiece.add_resin(ResinKind.THERMOSET, 20.0)
     await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
     await rig.driver.run_profile(cure_profile(150, 3600))
     trace = [r for r in rig.driver.readings if r.name == "load_temperature"]
@@ -157,18 +158,19 @@ async def test_the_cure_after_a_documented_profile_matches_the_model_to_one_perc
     cure = float(last_run(rig, "W01")["cure"])
     assert expected == pytest.approx(0.945, abs=0.02)  # the page: 60 min at 150 degC
     assert cure == pytest.approx(expected, rel=0.01)
-    assert workpiece.resin_cured
+    assert workpiece.resins.layers[-1].cure >= CURED_ALPHA
 
 
 async def test_an_under_cured_resin_is_not_cured(slow_rig):
     rig = slow_rig
     await load(rig, "W01")
-    rig.twin.get("W01").resin_um[:] = 20.0
+    rig.twin.get("W01").add_resin(ResinKind.THERMOSET, 20.0)
     await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
     await rig.driver.run_profile(cure_profile(120, 3600))
     # the hour at 120 degC (0.62 from uncured, the page) and the ramp and cooling around it
     assert float(last_run(rig, "W01")["cure"]) == pytest.approx(0.66, abs=0.02)
-    assert not rig.twin.get("W01").resin_cured  # a cured layer is at 0.9 or more
+    # a cured layer is at 0.9 or more
+    assert not rig.twin.get("W01").resins.layers[-1].cure >= CURED_ALPHA
 
 
 async def test_every_zone_is_traced_and_follows_the_profile(rig):

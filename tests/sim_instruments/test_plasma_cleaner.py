@@ -27,7 +27,7 @@ from packline.drivers.plasma_cleaner import LastResult, ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import ResinKind, TwinStore
 
 O2_THEN_AR = PlasmaRecipe(
     (PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep(Gas.AR, 100, 100, 500, 120))
@@ -77,9 +77,9 @@ async def test_full_cycle_cleans_every_loaded_wafer(rig: Rig):
     assert result.process_time_s == 180.0
     for wafer_id in ("W01", "W02"):
         wafer = rig.twin.get(wafer_id)
-        assert wafer.residue_nm.max() == 0.0
-        assert wafer.oxide_nm.max() == 0.0
-        assert wafer.activated.all()
+        assert wafer.surface.residue_nm.max() == 0.0
+        assert wafer.surface.oxide_nm.max() == 0.0
+        assert wafer.surface.activated.all()
         assert "plasma clean" in wafer.operations()
     assert await rig.driver.request_slots() == [None] * 4
     assert rig.driver.state is ToolState.IDLE
@@ -93,10 +93,10 @@ async def test_o2_alone_leaves_oxide_and_a_short_ar_step_leaves_some(rig: Rig):
     await load_and_evacuate(rig, "W01")
     await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 300, 60),)))
     wafer = rig.twin.get("W01")
-    assert wafer.residue_nm.max() == 0.0
-    assert wafer.oxide_nm.min() > 3.0  # O2 grows oxide on the Al pads
+    assert wafer.surface.residue_nm.max() == 0.0
+    assert wafer.surface.oxide_nm.min() > 3.0  # O2 grows oxide on the Al pads
     await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.AR, 100, 100, 100, 30),)))
-    assert wafer.oxide_nm.min() > 0.0  # 30 s of Ar at 100 W sputters only 0.5 nm
+    assert wafer.surface.oxide_nm.min() > 0.0  # 30 s of Ar at 100 W sputters only 0.5 nm
 
 
 async def test_forming_gas_reduces_the_oxide(rig: Rig):
@@ -107,8 +107,8 @@ async def test_forming_gas_reduces_the_oxide(rig: Rig):
         )
     )
     wafer = rig.twin.get("W01")
-    assert wafer.residue_nm.max() == 0.0
-    assert wafer.oxide_nm.max() == 0.0
+    assert wafer.surface.residue_nm.max() == 0.0
+    assert wafer.surface.oxide_nm.max() == 0.0
 
 
 async def test_pump_down_with_the_door_open_is_refused_by_the_interlock(rig: Rig):
@@ -255,14 +255,16 @@ async def test_engineering_mode_runs_operations_and_reports_e10_engineering(rig:
 async def test_o2_dry_etch_opens_the_bottom_of_concave_portions(rig: Rig):
     """002:4: the resin left at the bottom of a concave portion is etched down to the metal."""
     wafer = rig.twin.get("W01")
-    wafer.resin_um[:] = 20.0
-    wafer.via_depth_um[:100] = 18.5  # concave portions with 1.5 µm of resin at the bottom
+    wafer.add_resin(ResinKind.THERMOSET, 20.0)
+    wafer.openings.layers[-1].depth_um[:100] = (
+        18.5  # concave portions with 1.5 µm of resin at the bottom
+    )
     await load_and_evacuate(rig, "W01")
     await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 500, 60),)))
-    assert not wafer.via_open.any()  # 0.6 µm removed: the bottoms are still closed
+    assert not wafer.openings.layers[-1].open.any()  # 0.6 µm removed: the bottoms are still closed
     await rig.driver.clean(PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 1000, 120),)))
-    assert wafer.via_open[:100].all()
-    assert not wafer.via_open[100:].any()
+    assert wafer.openings.layers[-1].open[:100].all()
+    assert not wafer.openings.layers[-1].open[100:].any()
     assert wafer.resin_um[100:].max() < 20.0 - 2.0  # the top surface came down as well
 
 

@@ -110,12 +110,12 @@ async def test_every_pad_of_a_20000_pad_wafer_gets_one_bump_in_virtual_time():
     assert 15 * 60 <= bench.clock.now() <= 30 * 60  # 10-25 bumps/s
     assert result.bumps_formed == result.sites_requested == sites
     wafer = bench.twin.get("W1")
-    assert np.all(wafer.bump_stack == 1)
-    assert np.all((wafer.bump_height_um >= 30) & (wafer.bump_height_um <= 60))
-    assert abs(float(wafer.bump_base_diameter_um.mean()) - 104) < 3
-    assert wafer.bump_material == "Au"
-    assert np.all(wafer.residue_nm == 0)
-    assert np.all(wafer.oxide_nm == 0)
+    assert np.all(wafer.bumps.stack == 1)
+    assert np.all((wafer.bumps.height_um >= 30) & (wafer.bumps.height_um <= 60))
+    assert abs(float(wafer.bumps.base_diameter_um.mean()) - 104) < 3
+    assert wafer.bumps.material == "Au"
+    assert np.all(wafer.surface.residue_nm == 0)
+    assert np.all(wafer.surface.oxide_nm == 0)
     (event,) = wafer.history
     assert (event.tool, event.operation) == ("bonder", "stud bumping")
     assert event.detail["result"] == "completed"
@@ -131,8 +131,8 @@ async def test_a_stack_of_two_is_taller_by_one_stacked_stud(bench):
         assert result.stack_count == stack
         await bonder.unload(wafer_id)
     single, double = bench.twin.get("W1"), bench.twin.get("W2")
-    assert np.all(double.bump_stack == 2)
-    added = float(double.bump_height_um.mean() - single.bump_height_um.mean())
+    assert np.all(double.bumps.stack == 2)
+    added = float(double.bumps.height_um.mean() - single.bumps.height_um.mean())
     assert 20 <= added <= 35  # 001:6: each stacked stud adds 20-35 µm
 
 
@@ -142,7 +142,7 @@ async def test_a_site_list_bumps_only_those_sites(loaded, bench):
     result = await bounded(bonder.form_stud_bumps(PROGRAM, sites=sites))
     assert result.bumps_formed == len(sites)
     wafer = bench.twin.get("W1")
-    assert np.array_equal(np.flatnonzero(wafer.bump_height_um), sites)
+    assert np.array_equal(np.flatnonzero(wafer.bumps.height_um), sites)
     assert [line for line in sim.received if line.startswith("SEL")] == [
         "SEL:CLR",
         "SEL:ADD 10-39,100,200,700-783",
@@ -154,8 +154,8 @@ async def test_inspection_reports_what_the_wafer_carries(loaded, bench):
     await bounded(bonder.form_stud_bumps(PROGRAM, sites=range(0, 500)))
     heights = await bonder.request_bump_heights()
     wafer = bench.twin.get("W1")
-    assert heights.shape == (wafer.site_count,)
-    np.testing.assert_allclose(heights, wafer.bump_height_um, atol=0.051)
+    assert heights.shape == (wafer.geometry.site_count,)
+    np.testing.assert_allclose(heights, wafer.bumps.height_um, atol=0.051)
     summary = await bonder.request_bump_height_summary()
     assert summary.bumped_sites == 500
     assert 30 <= summary.min_um <= summary.mean_um <= summary.max_um <= 60
@@ -195,9 +195,9 @@ async def test_copper_tips_grow_oxide_gold_tips_none(loaded, bench):
     copper = BondProgram(WireMaterial.CU, 25, 150, 35, 60, 12)
     await bounded(bonder.form_stud_bumps(copper, sites=range(5)))
     wafer = bench.twin.get("W1")
-    assert wafer.bump_material == "Cu"
-    assert np.all(wafer.oxide_nm[:5] > 0)
-    assert np.all(wafer.residue_nm[:5] == 0)
+    assert wafer.bumps.material == "Cu"
+    assert np.all(wafer.surface.oxide_nm[:5] > 0)
+    assert np.all(wafer.surface.residue_nm[:5] == 0)
 
 
 # ------------------------------------------------------------------ alarms and resets
@@ -236,7 +236,7 @@ async def test_injected_non_stick_is_nsop(loaded):
 async def test_contaminated_pads_do_not_stick_and_the_bumps_done_stay(loaded, bench):
     sim, bonder = loaded
     wafer = bench.twin.get("W1")
-    wafer.residue_nm[300:] = 200.0  # heavy organic residue from site 300 on
+    wafer.surface.residue_nm[300:] = 200.0  # heavy organic residue from site 300 on
     with pytest.raises(ToolAlarm, match=r"stopped after (\d+) of 784 sites.*NSOP"):
         await bounded(bonder.form_stud_bumps(PROGRAM))
     done = (await bonder.request_status()).bumps_done
@@ -403,7 +403,7 @@ async def test_abort_stops_at_once_as_the_page_says(bench):
     assert await sim.handle("ABORT") == "OK"
     status = (await sim.handle("STAT?")).split()
     assert {"STATE=IDLE", "DONE=10", "LAST=ABORTED"} <= set(status)
-    stacks = bench.twin.get("W1").bump_stack
+    stacks = bench.twin.get("W1").bumps.stack
     assert stacks[:10].tolist() == [2] * 10
     assert int(stacks[10:].sum()) == 0
     await bench.clock.sleep(60)
@@ -482,10 +482,10 @@ def test_wire_consumption_and_tip_oxide():
 def test_planning_and_bonding_a_60000_site_wafer():  # its cost: bench/twin.py
     twin = TwinStore(WaferSpec(diameter_mm=300, pads_per_die_side=25))
     wafer = twin.get("W300")
-    assert wafer.site_count >= 60_000
-    sites = np.arange(wafer.site_count)
+    assert wafer.geometry.site_count >= 60_000
+    sites = np.arange(wafer.geometry.site_count)
     rng, physics = np.random.default_rng(0), BondPhysics()
     plan = plan_bumps(wafer, sites, PROGRAM, 2, physics, rng)
     bond_studs(wafer, plan.sites, plan.height_um, plan.base_um, 2, PROGRAM, physics)
-    assert (wafer.bump_stack[plan.sites] == 2).all()
-    assert plan.non_stick_at == wafer.site_count
+    assert (wafer.bumps.stack[plan.sites] == 2).all()
+    assert plan.non_stick_at == wafer.geometry.site_count

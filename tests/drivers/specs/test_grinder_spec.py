@@ -56,7 +56,7 @@ async def test_the_simulated_tool_answers_the_example_exchange():
             if step.reply is not None:
                 answer = await asyncio.wait_for(reader.readline(), 5)
                 assert (step.command, answer.decode().rstrip("\n")) == (step.command, step.reply)
-        assert 300.0 <= sim.twin.get("W01").thickness_um < 300.1
+        assert 300.0 <= sim.twin.get("W01").geometry.thickness_um < 300.1
     finally:
         writer.close()
         await sim.stop()

@@ -26,7 +26,7 @@ from packline.drivers.specs.pages import (
     stale_tables,
 )
 from packline.sim_instruments.laser import SimLaser
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "laser.md"
@@ -47,7 +47,7 @@ def test_a_table_edited_by_hand_is_stale():
 async def test_the_simulated_tool_answers_the_example_exchange():
     clock = VirtualClock()
     twin = TwinStore()
-    twin.get("LOT7-W03").resin_um[:] = 50.0  # as the page's example says
+    twin.get("LOT7-W03").add_resin(ResinKind.THERMOSET, 50.0)  # as the page's example says
     sim = SimLaser("laser", twin, clock)
     port = int((await sim.start()).split("::")[2])
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
@@ -58,7 +58,7 @@ async def test_the_simulated_tool_answers_the_example_exchange():
             if step.reply is not None:
                 answer = await asyncio.wait_for(reader.readline(), 5)
                 assert (step.command, answer.decode().rstrip("\n")) == (step.command, step.reply)
-        assert twin.get("LOT7-W03").via_open[:4].all()
+        assert twin.get("LOT7-W03").openings.layers[-1].open[:4].all()
     finally:
         writer.close()
         await sim.stop()

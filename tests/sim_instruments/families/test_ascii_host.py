@@ -158,7 +158,7 @@ async def test_the_longest_reply_fits_the_documented_size(client):
     kind, tool, raw = client
     if kind == "bonder":
         await raw.ask(b"LOAD W1\n")
-        tool.twin.get("W1").bump_height_um[:] = 123.4
+        tool.twin.get("W1").bumps.height_um[:] = 123.4
         reply = await raw.ask(b"HGT? 0 200\n")
     else:
         reply = await raw.ask(b"BLADE?\n")

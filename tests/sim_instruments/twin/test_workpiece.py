@@ -5,36 +5,37 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from packline.sim_instruments.twin import TwinStore, WaferSpec, die_grid, new_wafer
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec, die_grid, new_wafer
 
 
 def test_a_wafer_has_pads_on_every_whole_die_inside_the_edge_exclusion():
     spec = WaferSpec(diameter_mm=300, die_size_mm=(10, 10), pads_per_die_side=21)
     wafer = new_wafer("W01", spec)
-    assert wafer.site_count == wafer.die_count * 84
-    assert wafer.site_count > 50_000  # a real wafer map, as arrays
-    radius = np.hypot(wafer.site_x_mm, wafer.site_y_mm)
+    geometry = wafer.geometry
+    assert geometry.site_count == geometry.unit_count * 84
+    assert geometry.site_count > 50_000  # a real wafer map, as arrays
+    radius = np.hypot(geometry.site_x_mm, geometry.site_y_mm)
     assert radius.max() <= 150 - spec.edge_exclusion_mm
     corners = die_grid(spec)
     assert np.all(np.hypot(np.abs(corners[:, 0]) + 10, np.abs(corners[:, 1]) + 10) > 0)
-    assert wafer.residue_nm.dtype == np.float32
-    assert wafer.residue_nm.shape == (wafer.site_count,)
+    assert wafer.surface.residue_nm.dtype == np.float32
+    assert wafer.surface.residue_nm.shape == (geometry.site_count,)
     assert not wafer.has_bumps.any()
-    assert wafer.thickness_um == spec.thickness_um
+    assert geometry.thickness_um == spec.thickness_um
 
 
 def test_tip_projection_is_bump_height_above_the_resin():
     wafer = new_wafer("W01", WaferSpec())
-    wafer.bump_height_um[:] = 60
-    wafer.resin_um[:] = 45
+    wafer.bumps.height_um[:] = 60
+    wafer.add_resin(ResinKind.THERMOSET, 45)
     assert np.allclose(wafer.tip_projection_um, 15)
 
 
 def test_incoming_contamination_varies_by_wafer_but_is_reproducible():
     a1, a2 = new_wafer("A", WaferSpec()), new_wafer("A", WaferSpec())
     b = new_wafer("B", WaferSpec())
-    assert np.array_equal(a1.residue_nm, a2.residue_nm)
-    assert not np.array_equal(a1.residue_nm, b.residue_nm)
+    assert np.array_equal(a1.surface.residue_nm, a2.surface.residue_nm)
+    assert not np.array_equal(a1.surface.residue_nm, b.surface.residue_nm)
 
 
 def test_store_receives_each_id_once_and_creates_unknown_ids_on_first_use():

@@ -1,0 +1,145 @@
+"""Fresh workpieces as they arrive at the line: a wafer of dies, or a tape panel of units."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .parts import (
+    Face,
+    Film,
+    FilmMaterial,
+    Geometry,
+    ResinKind,
+    Shape,
+    WiringLevel,
+)
+from .specs import PanelSpec, WaferSpec
+from .workpiece import Workpiece
+
+#: How far in from a die's edge its pads (or a panel die's terminals) lie, mm.
+_EDGE_INSET_MM = 0.3
+
+
+def die_grid(spec: WaferSpec) -> np.ndarray:
+    """Lower-left corners of every whole die inside the wafer's usable radius."""
+    width, height = spec.die_size_mm
+    radius = spec.diameter_mm / 2 - spec.edge_exclusion_mm
+    nx = int(np.ceil(spec.diameter_mm / width)) + 1
+    ny = int(np.ceil(spec.diameter_mm / height)) + 1
+    xs = (np.arange(nx) - nx / 2) * width
+    ys = (np.arange(ny) - ny / 2) * height
+    gx, gy = np.meshgrid(xs, ys)
+    corners = np.stack([gx.ravel(), gy.ravel()], axis=1)
+    far_x = np.maximum(np.abs(corners[:, 0]), np.abs(corners[:, 0] + width))
+    far_y = np.maximum(np.abs(corners[:, 1]), np.abs(corners[:, 1] + height))
+    inside = far_x**2 + far_y**2 <= radius**2
+    whole: np.ndarray = corners[inside]
+    return whole
+
+
+def _edge_sites(size_mm: tuple[float, float], per_side: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (from a die's lower-left corner) of `per_side` terminals along each edge."""
+    width, height = size_mm
+    t = (np.arange(per_side) + 0.5) / per_side
+    inset = _EDGE_INSET_MM
+    edge_x = np.concatenate(
+        [t * width, np.full(per_side, width - inset), t * width, np.full(per_side, inset)]
+    )
+    edge_y = np.concatenate(
+        [np.full(per_side, inset), t * height, np.full(per_side, height - inset), t * height]
+    )
+    return edge_x, edge_y
+
+
+def _sites(origins: np.ndarray, edge_x: np.ndarray, edge_y: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Site x, y and unit index of the same terminal layout repeated at every origin."""
+    site_x = (origins[:, 0:1] + edge_x[None, :]).ravel()
+    site_y = (origins[:, 1:2] + edge_y[None, :]).ravel()
+    site_unit = np.repeat(np.arange(origins.shape[0], dtype=np.int32), edge_x.size)
+    return site_x, site_y, site_unit
+
+
+def _contaminate(workpiece: Workpiece, residue_nm: float, oxide_nm: float, seed: int) -> None:
+    """Light incoming contamination, varying by workpiece and reproducible from its id."""
+    count = workpiece.geometry.site_count
+    rng = np.random.default_rng(seed + sum(workpiece.id.encode()))
+    spread = rng.uniform(0.8, 1.2, count).astype(np.float32)
+    workpiece.surface.residue_nm = np.float32(residue_nm) * spread
+    workpiece.surface.oxide_nm = np.full(count, oxide_nm, np.float32)
+
+
+def new_wafer(wafer_id: str, spec: WaferSpec) -> Workpiece:
+    """A fresh wafer: pads around the edge of every die, with light incoming contamination."""
+    dies = die_grid(spec)
+    if dies.shape[0] == 0:
+        raise ValueError(f"wafer {wafer_id}: no whole die of {spec.die_size_mm} mm fits")
+    site_x, site_y, site_unit = _sites(dies, *_edge_sites(spec.die_size_mm, spec.pads_per_die_side))
+    geometry = Geometry(
+        shape=Shape.WAFER,
+        outline_mm=(spec.diameter_mm, spec.diameter_mm),
+        substrate="Si",
+        thickness_um=spec.thickness_um,
+        site_x_mm=site_x,
+        site_y_mm=site_y,
+        site_unit=site_unit,
+        unit_origin_mm=dies,
+        unit_size_mm=spec.die_size_mm,
+        hole=np.zeros(site_x.size, bool),
+    )
+    wafer = Workpiece.compose(wafer_id, spec, geometry, spec.pad_metal)
+    _contaminate(wafer, spec.residue_nm, spec.oxide_nm, spec.seed)
+    return wafer
+
+
+def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
+    """A fresh tape panel (claim 000): units in rows and columns centred on the panel's middle,
+    a through-hole site under every terminal of each unit's die, and on the bottom a patterned
+    metal interconnection layer (one pattern per unit, under every hole) covered by a cured
+    solder resist. The holes are not drilled yet (000:a does that)."""
+    width, height = spec.unit_size_mm
+    columns, rows = np.meshgrid(np.arange(spec.columns), np.arange(spec.rows))
+    units = np.stack(
+        [
+            (columns.ravel() - spec.columns / 2) * width,
+            (rows.ravel() - spec.rows / 2) * height,
+        ],
+        axis=1,
+    )
+    die_x, die_y = _edge_sites(spec.die_size_mm, spec.holes_per_die_side)
+    die_x += (width - spec.die_size_mm[0]) / 2
+    die_y += (height - spec.die_size_mm[1]) / 2
+    site_x, site_y, site_unit = _sites(units, die_x, die_y)
+    count = site_x.size
+    geometry = Geometry(
+        shape=Shape.PANEL,
+        outline_mm=spec.outline_mm,
+        substrate=spec.tape,
+        thickness_um=spec.tape_thickness_um,
+        site_x_mm=site_x,
+        site_y_mm=site_y,
+        site_unit=site_unit,
+        unit_origin_mm=units,
+        unit_size_mm=spec.unit_size_mm,
+        hole=np.ones(count, bool),
+    )
+    panel = Workpiece.compose(panel_id, spec, geometry, spec.interconnect_metal)
+    panel.films.layers.append(
+        Film.blanket(
+            FilmMaterial(spec.interconnect_metal), spec.interconnect_um, count, face=Face.BACK
+        )
+    )
+    panel.wiring.levels.append(
+        WiringLevel(
+            pattern=site_unit.copy(), pattern_unit=np.arange(units.shape[0], dtype=np.int32)
+        )
+    )
+    panel.add_resin(ResinKind.SOLDER_RESIST, spec.solder_resist_um, face=Face.BACK, cure=1.0)
+    _contaminate(panel, spec.residue_nm, spec.oxide_nm, spec.seed)
+    return panel
+
+
+def new_workpiece(workpiece_id: str, spec: WaferSpec | PanelSpec) -> Workpiece:
+    """A fresh wafer or panel, as `spec` describes."""
+    if isinstance(spec, PanelSpec):
+        return new_panel(workpiece_id, spec)
+    return new_wafer(workpiece_id, spec)

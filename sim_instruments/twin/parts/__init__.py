@@ -1,0 +1,47 @@
+"""The parts a workpiece is composed of, one concept each, each arrays over the sites or units.
+
+Stations add their physics by writing these parts; a part no tool writes yet starts empty.
+"""
+
+from .balls import Balls
+from .bumps import BumpKind, Bumps
+from .dies import Dies
+from .fill import Fill
+from .films import DIELECTRICS, Film, FilmMaterial, Films
+from .finish import Finish
+from .geometry import Face, Geometry, Shape
+from .openings import OpeningLayer, Openings
+from .resins import ResinKind, ResinLayer, Resins, Support
+from .resist import Resist, Tone
+from .singulation import Singulation
+from .surface import Surface
+from .wiring import NO_PATTERN, Wiring, WiringLevel
+
+__all__ = [
+    "DIELECTRICS",
+    "NO_PATTERN",
+    "Balls",
+    "BumpKind",
+    "Bumps",
+    "Dies",
+    "Face",
+    "Fill",
+    "Film",
+    "FilmMaterial",
+    "Films",
+    "Finish",
+    "Geometry",
+    "OpeningLayer",
+    "Openings",
+    "ResinKind",
+    "ResinLayer",
+    "Resins",
+    "Resist",
+    "Shape",
+    "Singulation",
+    "Support",
+    "Surface",
+    "Tone",
+    "Wiring",
+    "WiringLevel",
+]

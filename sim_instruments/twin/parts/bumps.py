@@ -1,0 +1,51 @@
+"""The bumps standing on the sites: stud, plated or solder, their size and material.
+
+A solder bump may be a high-melting core with a eutectic layer on it (003:19-21): the layer
+melts in a reflow while the core stays solid (`solid_core`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+
+
+class BumpKind(StrEnum):
+    """How the bumps of a workpiece were made."""
+
+    NONE = "none"
+    STUD = "stud"  # wire-bonded stud bumps (001:5, 003:7)
+    PLATED = "plated"  # electroplated (Cu, Au)
+    SOLDER = "solder"  # solder bumps, printed, plated or transferred
+
+
+@dataclass
+class Bumps:
+    """One bump per site at most: height 0 means none."""
+
+    height_um: np.ndarray
+    base_diameter_um: np.ndarray
+    stack: np.ndarray  # studs stacked on each site (001:6)
+    layer_um: np.ndarray  # the eutectic layer's thickness per site (003:19), 0: none
+    solid_core: np.ndarray  # bool per site: the core stayed solid through a reflow (003:20)
+    kind: BumpKind = BumpKind.NONE
+    material: str | None = None  # "Au", "Cu", or a solder alloy such as "Pb95Sn5"
+    layer_alloy: str | None = None  # the eutectic layer's alloy, such as "Sn63Pb37"
+
+    @classmethod
+    def empty(cls, site_count: int) -> Bumps:
+        """No bump on any site."""
+        return cls(
+            np.zeros(site_count, np.float32),
+            np.zeros(site_count, np.float32),
+            np.zeros(site_count, np.int8),
+            np.zeros(site_count, np.float32),
+            np.zeros(site_count, bool),
+        )
+
+    @property
+    def present(self) -> np.ndarray:
+        """Sites that carry a bump."""
+        return self.height_um > 0

@@ -1,0 +1,74 @@
+"""Metal and dielectric films, any number, in the order they were laid down.
+
+A film covers the sites its mask leaves (`present`); a blanket film is present everywhere. For
+plating, only the seed that is electrically connected to the cathode (`connected`) grows. A
+film belongs to a wiring level (001:14-17) on a face; passivation (SiO2, SiN, 002:15) is a
+dielectric film.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+import numpy as np
+
+from .geometry import Face
+
+
+class FilmMaterial(StrEnum):
+    """Materials the deposition and plating tools lay down."""
+
+    TI = "Ti"
+    TIW = "TiW"
+    CU = "Cu"
+    NI = "Ni"
+    AU = "Au"
+    SIO2 = "SiO2"
+    SIN = "SiN"
+
+
+#: Dielectric films: they insulate, they carry no current and plate nothing.
+DIELECTRICS = frozenset({FilmMaterial.SIO2, FilmMaterial.SIN})
+
+
+@dataclass
+class Film:
+    """One film: its thickness and coverage per site, and its wiring level."""
+
+    material: FilmMaterial
+    thickness_um: np.ndarray
+    present: np.ndarray  # bool per site: the film covers it (patterned) or everywhere (blanket)
+    connected: np.ndarray  # bool per site: electrically joined to the bump or pad below
+    level: int = 0  # wiring level it belongs to (0: the lowermost)
+    face: Face = Face.FRONT
+
+    @classmethod
+    def blanket(
+        cls,
+        material: FilmMaterial,
+        thickness_um: float,
+        site_count: int,
+        level: int = 0,
+        face: Face = Face.FRONT,
+    ) -> Film:
+        """A film of one thickness over every site, connected everywhere unless dielectric."""
+        return cls(
+            material,
+            np.full(site_count, thickness_um, np.float32),
+            np.ones(site_count, bool),
+            np.full(site_count, material not in DIELECTRICS),
+            level,
+            face,
+        )
+
+
+@dataclass
+class Films:
+    """Every film on the workpiece, oldest first."""
+
+    layers: list[Film] = field(default_factory=list)
+
+    def at_level(self, level: int, face: Face = Face.FRONT) -> list[Film]:
+        """The films of one wiring level on a face, oldest first."""
+        return [film for film in self.layers if film.level == level and film.face is face]

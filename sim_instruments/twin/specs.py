@@ -1,0 +1,85 @@
+"""Incoming material: how a fresh wafer or tape panel of a lot looks before the line touches it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .parts import DIELECTRICS, FilmMaterial
+
+
+@dataclass(frozen=True)
+class WaferSpec:
+    """A round wafer of dies, each with electrode pads along its four edges."""
+
+    diameter_mm: float = 200.0
+    thickness_um: float = 725.0
+    die_size_mm: tuple[float, float] = (10.0, 10.0)
+    pads_per_die_side: int = 8
+    pad_metal: str = "Al"
+    edge_exclusion_mm: float = 3.0
+    residue_nm: float = 4.0
+    oxide_nm: float = 3.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.diameter_mm <= 0 or self.thickness_um <= 0:
+            raise ValueError("WaferSpec: diameter_mm and thickness_um must be positive")
+        if min(self.die_size_mm) <= 0 or self.pads_per_die_side < 1:
+            raise ValueError("WaferSpec: die_size_mm must be positive, pads_per_die_side >= 1")
+
+
+@dataclass(frozen=True)
+class PanelSpec:
+    """A rectangular tape substrate of package units in rows and columns (claim 000).
+
+    Its bottom carries a metal interconnection layer under a solder resist. Each unit has one
+    through-hole site per terminal of the die that will sit on it: the die's terminals lie
+    along its four edges like a wafer die's pads, and the die is centred on its unit.
+    """
+
+    rows: int = 5
+    columns: int = 20
+    unit_size_mm: tuple[float, float] = (12.0, 12.0)
+    margin_mm: float = 5.0  # tape beyond the units on every side (rails, sprocket holes)
+    die_size_mm: tuple[float, float] = (8.0, 8.0)
+    holes_per_die_side: int = 6
+    tape: str = "polyimide"
+    tape_thickness_um: float = 75.0
+    interconnect_metal: str = "Cu"
+    interconnect_um: float = 18.0
+    solder_resist_um: float = 20.0
+    residue_nm: float = 4.0
+    oxide_nm: float = 3.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rows < 1 or self.columns < 1:
+            raise ValueError("PanelSpec: rows and columns must be at least 1")
+        if min(self.unit_size_mm) <= 0 or self.margin_mm < 0:
+            raise ValueError("PanelSpec: unit_size_mm must be positive, margin_mm >= 0")
+        if min(self.die_size_mm) <= 0 or self.holes_per_die_side < 1:
+            raise ValueError("PanelSpec: die_size_mm must be positive, holes_per_die_side >= 1")
+        if any(d > u for d, u in zip(self.die_size_mm, self.unit_size_mm, strict=True)):
+            raise ValueError(
+                f"PanelSpec: a die of {self.die_size_mm} mm does not fit a unit of "
+                f"{self.unit_size_mm} mm"
+            )
+        if self.interconnect_metal not in set(FilmMaterial) - DIELECTRICS:
+            raise ValueError(
+                f"PanelSpec: interconnect_metal {self.interconnect_metal!r} is not a film material "
+                f"({', '.join(sorted(set(FilmMaterial) - DIELECTRICS))})"
+            )
+        if min(self.tape_thickness_um, self.interconnect_um, self.solder_resist_um) <= 0:
+            raise ValueError(
+                "PanelSpec: tape_thickness_um, interconnect_um and solder_resist_um must be "
+                "positive"
+            )
+
+    @property
+    def outline_mm(self) -> tuple[float, float]:
+        """Width and height of the whole tape panel."""
+        width, height = self.unit_size_mm
+        return (
+            self.columns * width + 2 * self.margin_mm,
+            self.rows * height + 2 * self.margin_mm,
+        )

@@ -1,0 +1,95 @@
+"""Twin snapshots: generic over the parts (nested dataclasses, lists of them); format 1 read."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from packline.sim_instruments.twin import (
+    Face,
+    PanelSpec,
+    ResinKind,
+    Support,
+    WaferSpec,
+    new_panel,
+    new_wafer,
+)
+from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial, Tone, WiringLevel
+from packline.sim_instruments.twin.snapshot import read_snapshot, snapshot
+from packline.testing.twin import state_differences
+
+FORMAT_1 = Path(__file__).parent / "data" / "format1.twin"
+
+
+def test_every_part_round_trips_with_its_lists_and_enums():
+    wafer = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
+    sites = wafer.geometry.site_count
+    wafer.bumps.height_um[:] = 60.0
+    wafer.bumps.kind, wafer.bumps.material = BumpKind.SOLDER, "Pb95Sn5"
+    wafer.bumps.layer_alloy = "Sn63Pb37"
+    wafer.bumps.solid_core[::2] = True
+    _, openings = wafer.add_resin(ResinKind.THERMOSET, 45.0, cure=0.8, support=Support.FILM)
+    openings.depth_um[:5] = 12.5
+    wafer.add_resin(ResinKind.SOLDER_RESIST, 20.0, face=Face.BACK, cure=1.0)
+    wafer.films.layers.append(Film.blanket(FilmMaterial.CU, 5.0, sites, level=1))
+    level = WiringLevel.empty(sites)
+    level.pattern[:] = wafer.geometry.site_unit
+    wafer.wiring.levels.append(level)
+    wafer.resist.tone, wafer.resist.baked = Tone.NEGATIVE, True
+    wafer.resist.dose_mj_cm2[:] = 120.0
+    wafer.balls.present[:4] = True
+    wafer.balls.alloy = "SAC305"
+    wafer.dies.unit = np.array([0, 1], np.int32)
+    wafer.dies.offset_um = np.array([[1.5, -2.0], [0.0, 0.5]], np.float32)
+    wafer.dies.thickness_um = np.full(2, 300.0, np.float32)
+    wafer.dies.bonded = np.array([True, False])
+    wafer.fill.volume_nl[:3] = 4.2
+    wafer.finish.roughness_ra_um = 0.01
+    wafer.singulation.kerfs_y_mm.extend([1.0, 11.0])
+    wafer.record("bench", "everything", 1.0, parts=15)
+    copy = read_snapshot(snapshot(wafer))
+    assert state_differences(wafer, copy) == []
+    assert copy.resins.layers[1].face is Face.BACK
+    assert copy.films.layers[0].material is FilmMaterial.CU
+
+
+def test_a_panel_comes_back_as_a_panel():
+    panel = new_panel("P01", PanelSpec(rows=2, columns=3))
+    copy = read_snapshot(snapshot(panel))
+    assert isinstance(copy.spec, PanelSpec)
+    assert state_differences(panel, copy) == []
+
+
+def test_a_format_1_snapshot_of_the_flat_wafer_is_read_into_the_parts():
+    wafer = read_snapshot(FORMAT_1.read_bytes())
+    fresh = new_wafer("OLD01", wafer.spec)
+    assert state_differences(wafer.geometry, fresh.geometry) == ["workpiece.thickness_um"]
+    assert wafer.geometry.thickness_um == 400.0
+    np.testing.assert_allclose(wafer.bumps.height_um[[0, -1]], [55.0, 65.0])
+    assert (wafer.bumps.kind, wafer.bumps.material) == (BumpKind.STUD, "Au")
+    assert (wafer.bumps.stack == 2).all()
+    (layer,) = wafer.resins.layers
+    (openings,) = wafer.openings.layers
+    assert (layer.kind, layer.support, layer.cure, layer.voids) == (
+        ResinKind.THERMOSET,
+        Support.FILM,
+        0.0,
+        0.001,
+    )
+    np.testing.assert_allclose(layer.thickness_um, 45.0)
+    assert openings.depth_um[:4].tolist() == [10.0, 10.0, 10.0, 0.0]
+    assert openings.open.tolist()[:3] == [False, True, False]
+    assert wafer.surface.activated[::2].all()
+    assert not wafer.surface.activated[1::2].any()
+    assert wafer.finish.roughness_ra_um == 0.01
+    assert (wafer.singulation.kerfs_x_mm, wafer.singulation.units) == ([0.0, 10.0], 1)
+    assert wafer.operations() == ["stud bumping", "laminate"]
+    assert state_differences(wafer, read_snapshot(snapshot(wafer))) == []  # now format 2
+
+
+def test_an_unknown_format_is_refused():
+    data = snapshot(new_wafer("W01", WaferSpec())).replace(b"packline-twin/2", b"packline-twin/9")
+    with pytest.raises(ValueError, match="unknown format 'packline-twin/9'"):
+        read_snapshot(data)
