@@ -12,13 +12,10 @@ readings recorded as traces for the engine to keep.
 from __future__ import annotations
 
 import asyncio
-import math
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar, Self, TypeVar
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -37,162 +34,35 @@ from .errors import (
     WrongTool,
 )
 from .links.base import Link
+from .states import TRANSITIONS, E10State, StateModel, ToolState
+from .vocabulary import (
+    WAFER_ID_MAX_LENGTH,
+    Alarm,
+    Identity,
+    Limit,
+    Reading,
+    ReadingListener,
+    is_wafer_id,
+    narrow_limits,
+    validate_wafer_id,
+)
 
-T = TypeVar("T")
-
-
-class E10State(StrEnum):
-    """SEMI E10 equipment states, the vocabulary of equipment availability reports."""
-
-    PRODUCTIVE = "productive"
-    STANDBY = "standby"
-    ENGINEERING = "engineering"
-    SCHEDULED_DOWNTIME = "scheduled downtime"
-    UNSCHEDULED_DOWNTIME = "unscheduled downtime"
-    NON_SCHEDULED = "non-scheduled"
-
-
-class ToolState(StrEnum):
-    """The driver's view of its tool; each maps to one E10 state."""
-
-    OFFLINE = "offline"
-    IDLE = "idle"
-    BUSY = "busy"
-    ENGINEERING = "engineering"
-    MAINTENANCE = "maintenance"
-    FAULT = "fault"
-
-    @property
-    def e10(self) -> E10State:
-        return _E10_OF[self]
-
-
-_E10_OF = {
-    ToolState.OFFLINE: E10State.NON_SCHEDULED,
-    ToolState.IDLE: E10State.STANDBY,
-    ToolState.BUSY: E10State.PRODUCTIVE,
-    ToolState.ENGINEERING: E10State.ENGINEERING,
-    ToolState.MAINTENANCE: E10State.SCHEDULED_DOWNTIME,
-    ToolState.FAULT: E10State.UNSCHEDULED_DOWNTIME,
-}
-
-_TRANSITIONS = [
-    {"trigger": "go_online", "source": ToolState.OFFLINE, "dest": ToolState.IDLE},
-    {"trigger": "go_offline", "source": "*", "dest": ToolState.OFFLINE},
-    {"trigger": "start_work", "source": ToolState.IDLE, "dest": ToolState.BUSY},
-    {"trigger": "start_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
-    {"trigger": "end_work", "source": ToolState.BUSY, "dest": ToolState.IDLE},
-    {"trigger": "end_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
-    {"trigger": "fail", "source": "*", "dest": ToolState.FAULT},
-    {"trigger": "recover", "source": ToolState.FAULT, "dest": ToolState.IDLE},
-    {"trigger": "enter_engineering", "source": ToolState.IDLE, "dest": ToolState.ENGINEERING},
-    {"trigger": "leave_engineering", "source": ToolState.ENGINEERING, "dest": ToolState.IDLE},
-    {"trigger": "start_maintenance", "source": ToolState.IDLE, "dest": ToolState.MAINTENANCE},
-    {"trigger": "end_maintenance", "source": ToolState.MAINTENANCE, "dest": ToolState.IDLE},
+# The interface's one import point: its shared definitions live in states.py and vocabulary.py.
+__all__ = [
+    "WAFER_ID_MAX_LENGTH",
+    "Alarm",
+    "E10State",
+    "Equipment",
+    "Identity",
+    "Limit",
+    "Reading",
+    "ReadingListener",
+    "ToolState",
+    "is_wafer_id",
+    "validate_wafer_id",
 ]
 
-
-#: What one of transitions' generated triggers is: awaited, it says whether the state changed.
-Trigger = Callable[[], Awaitable[bool]]
-
-
-class _StateModel:
-    """The object transitions drives; kept apart so no driver method can shadow a trigger.
-
-    The triggers are declared, not defined, so that a type checker sees them and transitions
-    still binds its own (it skips a name the model already has); one per trigger of
-    `_TRANSITIONS` (tests/drivers/test_equipment.py keeps the two in step).
-    """
-
-    state: ToolState
-    go_online: Trigger
-    go_offline: Trigger
-    start_work: Trigger
-    end_work: Trigger
-    fail: Trigger
-    recover: Trigger
-    enter_engineering: Trigger
-    leave_engineering: Trigger
-    start_maintenance: Trigger
-    end_maintenance: Trigger
-
-
-@dataclass(frozen=True)
-class Identity:
-    """Who the tool says it is."""
-
-    vendor: str
-    model: str
-    serial_number: str
-    firmware: str
-
-    def __str__(self) -> str:
-        return f"{self.vendor} {self.model} s/n {self.serial_number} fw {self.firmware}"
-
-
-@dataclass(frozen=True)
-class Limit:
-    """The allowed range of one setpoint, in the unit its name carries."""
-
-    minimum: float
-    maximum: float
-    unit: str
-    #: Only whole numbers are sent (a count, a stack of studs): 2.5 is refused, never rounded.
-    whole: bool = False
-
-    def __post_init__(self) -> None:
-        if self.minimum > self.maximum:
-            raise ValueError(f"limit minimum {self.minimum} is above maximum {self.maximum}")
-
-    def contains(self, value: float) -> bool:
-        return self.minimum <= value <= self.maximum
-
-
-@dataclass(frozen=True)
-class Alarm:
-    """One alarm as the tool reported it, and when the driver saw it come and go."""
-
-    code: str
-    message: str
-    raised_at_s: float
-    cleared_at_s: float | None = None
-
-
-@dataclass(frozen=True)
-class Reading:
-    """One sample of a process trace."""
-
-    tool: str
-    name: str
-    value: float
-    unit: str
-    time_s: float
-
-
-ReadingListener = Callable[[Reading], None]
-
-WAFER_ID_MAX_LENGTH = 16
-
-
-#: Characters no wafer id holds: they separate arguments and delimit strings on the wire.
-WAFER_ID_SEPARATORS = ',;"'
-
-
-def is_wafer_id(text: str) -> bool:
-    """Whether `text` can travel as a wafer id on every tool's wire."""
-    return 1 <= len(text) <= WAFER_ID_MAX_LENGTH and all(
-        33 <= ord(c) < 127 and c not in WAFER_ID_SEPARATORS for c in text
-    )
-
-
-def validate_wafer_id(wafer_id: str) -> None:
-    """Wafer ids travel in fixed register blocks and command lines: 1-16 printable ASCII
-    characters, none of them a space or a separator of a command line (`,` `;` `"`)."""
-    if not is_wafer_id(wafer_id):
-        raise ValueError(
-            f"wafer id {wafer_id!r} must be 1-{WAFER_ID_MAX_LENGTH} printable ASCII characters, "
-            "no space, comma, semicolon or double quote"
-        )
+T = TypeVar("T")
 
 
 class Equipment(ABC):
@@ -241,17 +111,17 @@ class Equipment(ABC):
         self.link = link
         self.name = name or link.tool
         self.poll_interval_s = poll_interval_s
-        self.limits = self._merge_limits(limits or {})
+        self.limits = narrow_limits(self.name, self.limits, limits or {})
         self.identity: Identity | None = None
         self.active_alarms: dict[str, Alarm] = {}
         self.alarm_history: list[Alarm] = []
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
         self._reading_listeners: list[ReadingListener] = []
-        self._state = _StateModel()
+        self._state = StateModel()
         self._machine = AsyncMachine(
             model=self._state,
             states=list(ToolState),
-            transitions=_TRANSITIONS,
+            transitions=TRANSITIONS,
             initial=ToolState.OFFLINE,
             auto_transitions=False,
             send_event=False,
@@ -367,40 +237,6 @@ class Equipment(ABC):
             raise ValueError(f"{self.name}: {error}") from None
 
     # ----------------------------------------------------------------- limits
-
-    def _merge_limits(self, overrides: Mapping[str, tuple[float, float]]) -> dict[str, Limit]:
-        """The driver's limits narrowed by `overrides` (a station file's `limits:`).
-
-        An override may only narrow: a range reaching outside the driver's own is refused,
-        naming the setpoint, the value and the driver's range, because the driver's range is
-        what keeps a recipe inside the process window the tool and the product can take.
-        """
-        merged = dict(self.limits)
-        for setpoint, bounds in overrides.items():
-            if setpoint not in merged:
-                raise ValueError(
-                    f"{self.name}: no setpoint {setpoint!r} to limit; "
-                    f"known setpoints: {', '.join(sorted(merged))}"
-                )
-            own = merged[setpoint]
-            try:
-                minimum, maximum = (float(bound) for bound in bounds)
-                if not (math.isfinite(minimum) and math.isfinite(maximum)):
-                    raise ValueError("limits must be finite")
-                narrowed = Limit(minimum, maximum, own.unit, own.whole)
-            except (TypeError, ValueError) as error:
-                raise ValueError(
-                    f"{self.name}: limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
-                    f"minimum not above maximum; got {bounds!r} ({error})"
-                ) from None
-            if narrowed.minimum < own.minimum or narrowed.maximum > own.maximum:
-                raise ValueError(
-                    f"{self.name}: limits.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
-                    f"reaches outside the driver's range [{own.minimum:g}, {own.maximum:g}] "
-                    f"{own.unit}; a station's limits may only narrow it"
-                )
-            merged[setpoint] = narrowed
-        return merged
 
     def check_limit(self, action: str, setpoint: str, value: float) -> float:
         """Return `value` if it is within the setpoint's limits, else raise `LimitViolation`;

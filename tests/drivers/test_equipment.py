@@ -9,13 +9,11 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.equipment import (
-    _TRANSITIONS,
     E10State,
     Equipment,
     Identity,
     Limit,
     ToolState,
-    _StateModel,
 )
 from packline.drivers.errors import (
     CommandRefused,
@@ -31,6 +29,7 @@ from packline.drivers.links.base import Link
 from packline.drivers.plasma_cleaner import Command, ModbusPlasmaCleaner
 from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.laser import LaserSource
+from packline.drivers.states import TRANSITIONS, StateModel
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
@@ -327,8 +326,8 @@ def test_a_fraction_for_a_whole_number_setpoint_is_refused_never_rounded():
 
 
 def test_every_trigger_of_the_state_machine_is_declared_for_the_type_checker_and_bound():
-    triggers = {transition["trigger"] for transition in _TRANSITIONS}
-    declared = set(_StateModel.__annotations__) - {"state"}
+    triggers = {transition["trigger"] for transition in TRANSITIONS}
+    declared = set(StateModel.__annotations__) - {"state"}
     assert declared == triggers
     link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
     model = ModbusPlasmaCleaner(link, name="plasma")._state

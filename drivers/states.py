@@ -1,0 +1,87 @@
+"""The tool state machine every driver shares, and how its states map onto SEMI E10.
+
+A driver's state is a `ToolState`; each maps to one E10 equipment state (`ToolState.e10`) for
+availability reports. The transitions between them are run by the `transitions` library's
+async machine on a `StateModel`, whose triggers are declared here so a type checker sees them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from enum import StrEnum
+
+
+class E10State(StrEnum):
+    """SEMI E10 equipment states, the vocabulary of equipment availability reports."""
+
+    PRODUCTIVE = "productive"
+    STANDBY = "standby"
+    ENGINEERING = "engineering"
+    SCHEDULED_DOWNTIME = "scheduled downtime"
+    UNSCHEDULED_DOWNTIME = "unscheduled downtime"
+    NON_SCHEDULED = "non-scheduled"
+
+
+class ToolState(StrEnum):
+    """The driver's view of its tool; each maps to one E10 state."""
+
+    OFFLINE = "offline"
+    IDLE = "idle"
+    BUSY = "busy"
+    ENGINEERING = "engineering"
+    MAINTENANCE = "maintenance"
+    FAULT = "fault"
+
+    @property
+    def e10(self) -> E10State:
+        return _E10_OF[self]
+
+
+_E10_OF = {
+    ToolState.OFFLINE: E10State.NON_SCHEDULED,
+    ToolState.IDLE: E10State.STANDBY,
+    ToolState.BUSY: E10State.PRODUCTIVE,
+    ToolState.ENGINEERING: E10State.ENGINEERING,
+    ToolState.MAINTENANCE: E10State.SCHEDULED_DOWNTIME,
+    ToolState.FAULT: E10State.UNSCHEDULED_DOWNTIME,
+}
+
+TRANSITIONS = [
+    {"trigger": "go_online", "source": ToolState.OFFLINE, "dest": ToolState.IDLE},
+    {"trigger": "go_offline", "source": "*", "dest": ToolState.OFFLINE},
+    {"trigger": "start_work", "source": ToolState.IDLE, "dest": ToolState.BUSY},
+    {"trigger": "start_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
+    {"trigger": "end_work", "source": ToolState.BUSY, "dest": ToolState.IDLE},
+    {"trigger": "end_work", "source": ToolState.ENGINEERING, "dest": ToolState.ENGINEERING},
+    {"trigger": "fail", "source": "*", "dest": ToolState.FAULT},
+    {"trigger": "recover", "source": ToolState.FAULT, "dest": ToolState.IDLE},
+    {"trigger": "enter_engineering", "source": ToolState.IDLE, "dest": ToolState.ENGINEERING},
+    {"trigger": "leave_engineering", "source": ToolState.ENGINEERING, "dest": ToolState.IDLE},
+    {"trigger": "start_maintenance", "source": ToolState.IDLE, "dest": ToolState.MAINTENANCE},
+    {"trigger": "end_maintenance", "source": ToolState.MAINTENANCE, "dest": ToolState.IDLE},
+]
+
+
+#: What one of transitions' generated triggers is: awaited, it says whether the state changed.
+Trigger = Callable[[], Awaitable[bool]]
+
+
+class StateModel:
+    """The object transitions drives; kept apart so no driver method can shadow a trigger.
+
+    The triggers are declared, not defined, so that a type checker sees them and transitions
+    still binds its own (it skips a name the model already has); one per trigger of
+    `TRANSITIONS` (tests/drivers/test_equipment.py keeps the two in step).
+    """
+
+    state: ToolState
+    go_online: Trigger
+    go_offline: Trigger
+    start_work: Trigger
+    end_work: Trigger
+    fail: Trigger
+    recover: Trigger
+    enter_engineering: Trigger
+    leave_engineering: Trigger
+    start_maintenance: Trigger
+    end_maintenance: Trigger
