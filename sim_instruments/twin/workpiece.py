@@ -110,8 +110,8 @@ class Workpiece:
         """Lay a resin layer (one thickness, or one per site) on top of its face's stack;
         returns it with its openings (none yet)."""
         sites = self.geometry.site_count
-        thickness = np.broadcast_to(np.asarray(thickness_um, np.float32), (sites,)).copy()
-        if not np.all(thickness >= 0):
+        thickness = np.array(np.broadcast_to(thickness_um, (sites,)), np.float32)
+        if thickness.min(initial=0.0) < 0:
             raise ValueError(f"workpiece {self.id}: a resin layer cannot be thinner than 0 um")
         layer = ResinLayer(kind, thickness, face, cure, voids, support)
         openings = OpeningLayer.empty(sites)
@@ -149,7 +149,9 @@ class Workpiece:
         can touch it): bare pads, bump tips standing above the resin, open via bottoms in the
         top layer; a through-hole site's metal only once its hole is open through the
         substrate."""
-        resin = self.resin_um
+        front = self.resins.on(Face.FRONT)
+        # one layer (the common case): read its array, not a copy of it
+        resin = front[0].thickness_um if len(front) == 1 else self.resin_um
         exposed: np.ndarray = (resin <= 0) | (self.bumps.height_um > resin)
         top = self.top_resin()
         if top is not None:
