@@ -13,12 +13,14 @@ from collections.abc import Callable
 
 import numpy as np
 
+from packline.drivers.roles.deposition import Material, Method
 from packline.drivers.roles.electroplater import Metal
 from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.sim_instruments.electroplater import seed_of
+from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
 from packline.sim_instruments.physics.dicing_saw import singulated_units
 from packline.sim_instruments.physics.electroplater import PlatingPhysics, plate
 from packline.sim_instruments.physics.grinder import grind_to_level
@@ -57,12 +59,20 @@ def relaminate(wafer: Workpiece, laminator: LaminatorPhysics, rng: np.random.Gen
     laminate_sheet(wafer, 45.0, Support.FILM, 100.0, 0.5, 100.0, 20.0, laminator, rng)
 
 
+def redeposit(wafer: Workpiece, physics: DepositionPhysics) -> None:
+    """Sputter a Cu seed in place of the wafer's last one (so repeats do not pile up films)."""
+    if wafer.films.layers:
+        wafer.films.layers.pop()
+    deposit_film(wafer, Method.SPUTTER, Material.CU, 300.0, 0.01, physics)
+
+
 def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     """One process step of each simulated tool, as its simulator applies it to the twin."""
     rng = np.random.default_rng(0)
     every_site = np.arange(wafer.geometry.site_count)
     program = BondProgram(WireMaterial.CU, 32, 150, 30, 60, 15)
     plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
+    deposition = DepositionPhysics()
     sites, site_area_cm2 = seed_of(wafer)
     die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
     die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
@@ -77,6 +87,7 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
             w, every_site, 0.2, 50, Atmosphere.FORMING_GAS, True, True, laser
         ),
         "grinder: grind to a level": lambda w: grind_to_level(w, GrindSide.BACK, 700.0),
+        "deposition: sputter a Cu seed": lambda w: redeposit(w, deposition),
         "electroplater: plate 5 um Cu": lambda w: plate(
             Metal.CU, 6800.0, 2500.0, site_area_cm2, sites, 25.0, 60.0, 100.0, PlatingPhysics()
         ),

@@ -413,8 +413,10 @@ class Equipment(ABC):
         still: Callable[[], str],
         *,
         abort_on_timeout: bool = True,
+        interval_s: float | None = None,
     ) -> T:
-        """Call `poll` every `poll_interval_s` of the clock until it returns a result.
+        """Call `poll` every `poll_interval_s` of the clock (or every `interval_s`, for a wait
+        of many minutes that need not be watched every second) until it returns a result.
 
         `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
         returns the result when the process is done, None while it is not. Once `timeout_s` of
@@ -434,7 +436,7 @@ class Equipment(ABC):
                     await self.abort()  # an overrunning process is never left running
                     detail += "; aborted"
                 raise ToolTimeout(self.name, self.address, action, detail)
-            await self.clock.sleep(self.poll_interval_s)
+            await self.clock.sleep(interval_s or self.poll_interval_s)
 
     # ----------------------------------------------------------------- engineering mode
 

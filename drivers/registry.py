@@ -122,6 +122,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="batch cure and reflow oven under N2: a PLC and Eurotherm-map zone "
             "controllers on one Modbus RTU line",
         ),
+        ToolKind(
+            name="deposition",
+            role="deposition",
+            driver="packline.drivers.deposition:ModbusDepositionTool",
+            simulator="packline.sim_instruments.deposition:SimDepositionTool",
+            description="batch thin-film deposition chamber (sputter, e-beam evaporation, "
+            "PECVD) PLC on Modbus TCP/RTU",
+        ),
     ]
 }
 

@@ -22,6 +22,7 @@ import numpy as np
 from packline.sequences.engine import Condition
 from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import DIELECTRICS
 
 #: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
 CLEAN_NM = 0.1
@@ -172,3 +173,40 @@ def singulated_into_dies(claim: str) -> Condition:
         "singulated units == whole dies",
         lambda w: (np.ones(1, bool), np.array([w.singulation.units == w.geometry.unit_count])),
     )
+
+
+#: The contact resistance (mOhm) a seed may make on a tip and still carry its wiring (est).
+SEED_CONTACT_MOHM = 20.0
+
+
+def seed_joins_tips(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
+    """A metal film joins every exposed bump tip with a contact of at most `max_contact_mohm`:
+    the seed that electroplating thickens into each tip's wiring (001:8, 001:9). A film that
+    broke on the tip's sidewall, lies on an uncleaned or oxidised tip, or on a dielectric,
+    does not."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        joined = np.zeros(w.geometry.site_count, bool)
+        for film in w.films.layers:
+            if film.material in DIELECTRICS:
+                continue
+            good = film.contact_mohm <= max_contact_mohm if film.contact_mohm.size else True
+            joined |= film.present & film.connected & good
+        return exposed_tips(w), joined
+
+    return Condition(
+        claim, f"a seed film joins every tip (contact <= {max_contact_mohm:g} mOhm)", evaluate
+    )
+
+
+def passivation_present(claim: str, min_nm: float = 100.0) -> Condition:
+    """SiO2 or SiN passivation at least `min_nm` thick over every site (002:15)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        total_um = np.zeros(w.geometry.site_count, np.float32)
+        for film in w.films.layers:
+            if film.material in DIELECTRICS:
+                total_um += np.where(film.present, film.thickness_um, 0)
+        return _every_site(w), total_um * 1000 >= min_nm
+
+    return Condition(claim, f"SiO2 or SiN passivation over every site (>= {min_nm:g} nm)", evaluate)

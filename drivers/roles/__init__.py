@@ -5,6 +5,7 @@ Each module holds a role's interface and the records it speaks in (recipes, stat
 themselves are re-exported here.
 """
 
+from .deposition import DepositionTool
 from .dicing_saw import DicingSaw
 from .electroplater import Electroplater
 from .grinder import Grinder
@@ -16,6 +17,7 @@ from .plasma_cleaner import PlasmaCleaner
 from .wire_bonder import WireBonder
 
 __all__ = [
+    "DepositionTool",
     "DicingSaw",
     "Electroplater",
     "Grinder",

@@ -277,7 +277,7 @@ class ModbusPlcSimulator(SimulatedTool):
                 value = values.get(entry.name, 0)
                 if entry.repeat > 1:
                     assert isinstance(value, Sequence)
-                    value = value[index] if index < len(value) else ""
+                    value = value[index] if index < len(value) else ("" if entry.text else 0)
                 encoded = self._encode(entry, value)
                 for offset, word in enumerate(encoded):
                     if start <= address + offset < end:

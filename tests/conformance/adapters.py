@@ -13,6 +13,13 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from packline.drivers.roles.deposition import (
+    DepositionRecipe,
+    DepositionStep,
+    Material,
+    Method,
+    ProcessGas,
+)
 from packline.drivers.roles.dicing_saw import DicingRecipe, SawState
 from packline.drivers.roles.electroplater import CellPhase, Metal, PlatingRecipe
 from packline.drivers.roles.grinder import GrindPhase, GrindRecipe, GrindSide
@@ -151,6 +158,37 @@ class Oven(ToolAdapter):
 
     def safe(self, sim: Any) -> bool:
         return sim.state is not OvenState.RUNNING  # the heaters have power only then
+
+    def empty(self, sim: Any) -> bool:
+        return not sim.loaded()
+
+
+class Deposition(ToolAdapter):
+    kind = "deposition"
+    probe = "power_w"
+    interlock_fault = ("cooling_water", "cooling_water")
+    alarm_fault = ("target_arcing", "ARCING")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.open_door()
+        await rig.driver.load(wafer_id)
+        await rig.driver.close_door()
+        await rig.driver.pump_down()
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        step = DepositionStep(
+            Method.SPUTTER, Material.CU, time_s=120, power_w=1000, pressure_mtorr=3,
+            gas=ProcessGas.AR, flow_sccm=40,
+        )  # fmt: skip
+        recipe = DepositionRecipe((replace(step, **setpoints),), base_pressure_utorr=50)
+        return await rig.driver.deposit(recipe)
+
+    def running(self, sim: Any) -> bool:
+        return sim.chamber is ChamberState.PROCESSING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.chamber is not ChamberState.PROCESSING  # power and gas are on only then
 
     def empty(self, sim: Any) -> bool:
         return not sim.loaded()
@@ -322,5 +360,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         Lithography(),
         Electroplater(),
         Oven(),
+        Deposition(),
     )
 }

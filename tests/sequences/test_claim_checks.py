@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 
 from packline.claims import CLAIMS
 from packline.drivers.equipment import Limit
+from packline.drivers.roles.deposition import Material, Method
 from packline.sequences import conditions
 from packline.sequences.engine import (
     Condition,
@@ -34,7 +35,8 @@ from packline.sequences.engine import (
 from packline.sequences.engine.claim_check import check_claims
 from packline.sequences.engine.launch import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
-from packline.sim_instruments.twin import ResinKind, TwinStore
+from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
+from packline.sim_instruments.twin import ResinKind, TwinStore, Workpiece
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -236,6 +238,45 @@ def test_resin_is_cured_only_when_every_layer_reached_the_cure():
     assert (checked.sum(), passing.sum()) == (wafer.geometry.site_count,) * 2
     wafer.add_resin(ResinKind.SOLDER_RESIST, 10.0, cure=0.66)  # under-cured, as at 120 degC
     assert not cured(wafer)[1].any()
+
+
+def test_the_deposition_predicates_hold_after_a_good_process_and_fail_after_a_wrong_one():
+    """A sputtered seed on cleaned, projecting tips joins them all; on uncleaned tips (poor
+    contact), evaporated over them (broken sidewalls) or oxidised (base pressure too high) it
+    does not. 200 nm of SiN passivates; 50 nm does not pass a 100 nm check."""
+    physics = DepositionPhysics()
+    seed = conditions.seed_joins_tips("001:9").evaluate
+    passivated = conditions.passivation_present("002:15", 100).evaluate
+
+    def tips(cleaned: bool = True) -> Workpiece:
+        wafer = TwinStore().get("W01")
+        wafer.bumps.height_um[:] = 60
+        wafer.add_resin(ResinKind.THERMOSET, 45)
+        if cleaned:
+            wafer.surface.residue_nm[:] = 0
+            wafer.surface.oxide_nm[:] = 0
+        return wafer
+
+    good = tips()
+    deposit_film(good, Method.SPUTTER, Material.TI, 50, 0.01, physics)
+    checked, passing = seed(good)
+    assert checked.all()
+    assert passing.all()
+    uncleaned = tips(cleaned=False)
+    deposit_film(uncleaned, Method.SPUTTER, Material.TI, 50, 0.01, physics)
+    assert not seed(uncleaned)[1].any()
+    evaporated = tips()
+    deposit_film(evaporated, Method.EVAPORATE, Material.CU, 100, 0.0, physics)
+    assert not seed(evaporated)[1].any()
+    oxidised = tips()
+    deposit_film(oxidised, Method.SPUTTER, Material.TI, 50, 0.4, physics)
+    assert not seed(oxidised)[1].any()
+    assert not passivated(good)[1].any()
+    deposit_film(good, Method.CVD, Material.SIN, 200, 0.0, physics)
+    assert passivated(good)[1].all()
+    thin = tips()
+    deposit_film(thin, Method.CVD, Material.SIN, 50, 0.0, physics)
+    assert not passivated(thin)[1].any()
 
 
 def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():

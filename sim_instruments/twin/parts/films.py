@@ -42,6 +42,10 @@ class Film:
     connected: np.ndarray  # bool per site: electrically joined to the bump or pad below
     level: int = 0  # wiring level it belongs to (0: the lowermost)
     face: Face = Face.FRONT
+    #: per site, the contact resistance where it joins the metal below (empty: a film laid on
+    #: another film, with no contact of its own)
+    contact_mohm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    oxygen_fraction: float = 0.0  # the residual gas it took up as it grew (deposition)
 
     @classmethod
     def blanket(
