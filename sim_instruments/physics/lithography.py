@@ -102,7 +102,10 @@ RETICLES: dict[str, Reticle] = {
 def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhysics) -> float:
     """The as-spun thickness: k · η^a / √(ω / 1000 rpm)."""
     viscosity = MATERIALS[material].viscosity_cp
-    return physics.spin_k_um * viscosity**physics.viscosity_exponent / math.sqrt(spin_rpm / 1000.0)
+    thickness_um: float = (
+        physics.spin_k_um * viscosity**physics.viscosity_exponent / math.sqrt(spin_rpm / 1000.0)
+    )
+    return thickness_um
 
 
 def spun_solvent(material: CoatMaterial, spin_time_s: float, physics: LithoPhysics) -> float:
@@ -177,7 +180,8 @@ class Developed:
     @property
     def depth_um(self) -> np.ndarray:
         """How deep each opening goes below the film around it."""
-        return np.maximum(self.field_um - self.residual_um, 0.0)
+        depth_um: np.ndarray = np.maximum(self.field_um - self.residual_um, 0.0)
+        return depth_um
 
     @property
     def cleared(self) -> np.ndarray:
