@@ -12,6 +12,12 @@ alike:
 
 secsgem is thread-based: its host call blocks, and is timed as such. The two middle rows
 show each side's share: the same peer, a different host or equipment.
+
+Then the GEM host driver against the bare link, on the simulated GEM wire bonder (its
+equipment on the server thread): the same S1F3 for the bonder's state SV sent as a bare
+`HsmsLink.request`, through `GemHost.request_status_variables`, and as the role driver's
+`request_values` (the dictionary's id, format check and enumeration). Target: the driver at
+most 1.15x the bare link.
 """
 
 from __future__ import annotations
@@ -27,10 +33,17 @@ import secsgem.hsms
 import secsgem.secs
 from links import ServerThread, measure, report
 
+from packline.clock import WallClock
 from packline.drivers.errors import ToolConnectionError
+from packline.drivers.gem.dictionary import load_dictionary
+from packline.drivers.gem.wire_bonder import GemWireBonder
+from packline.drivers.links import open_link
 from packline.drivers.secs.hsms import HsmsLink
 from packline.drivers.secs.items import U4, A, B, L
 from packline.drivers.secs.messages import SecsMessage
+from packline.sim_instruments.gem.equipment import GemEquipment
+from packline.sim_instruments.gem.wire_bonder import GemWireBonderModel
+from packline.sim_instruments.twin import TwinStore
 
 SVID = 10
 SV_VALUE = 42
@@ -173,6 +186,44 @@ async def bench(args: argparse.Namespace, servers: ServerThread) -> None:
         servers.run(equipment.close())
 
 
+async def bench_gem(args: argparse.Namespace, servers: ServerThread) -> None:
+    """The GEM driver's call against the bare link, on the simulated GEM wire bonder."""
+
+    async def serve() -> GemEquipment:
+        model = GemWireBonderModel("bonder", TwinStore(), WallClock())
+        equipment = GemEquipment(load_dictionary("wire_bonder"), model)
+        await equipment.start()
+        return equipment
+
+    equipment = servers.run(serve())
+    bonder = GemWireBonder(open_link(equipment.address, tool="bonder"), dictionary="wire_bonder")
+    await bonder.connect()
+    state = bonder.dictionary.status_variables["state"]
+    s1f3 = SecsMessage(1, 3, L(U4(int(state.id))), reply_expected=True)
+    assert (await bonder.link.hsms.request(s1f3)).body == L(state.to_wire("idle"))
+    assert await bonder.request_values("bench", "state") == ["idle"]
+    baseline = "bare link: HsmsLink.request(S1F3)"
+    samples = await measure(
+        {
+            baseline: lambda: bonder.link.hsms.request(s1f3),
+            "GEM host: request_status_variables": lambda: bonder.gem.request_status_variables(
+                [state.id]
+            ),
+            "GEM driver: request_values (dictionary)": lambda: bonder.request_values(
+                "bench", "state"
+            ),
+        },
+        args.n,
+        args.rounds,
+    )
+    print(f"{'':<46} {'median':>8} {'p99':>8} {'ratio':>7}   (µs, loopback, {args.n} calls)")
+    print(
+        "\n".join(report("GEM driver call against the bare link (S1F3, one SV)", samples, baseline))
+    )
+    await bonder.close()
+    servers.run(equipment.stop())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", type=int, default=2000, help="round trips per variant")
@@ -180,6 +231,7 @@ def main() -> None:
     args = parser.parse_args()
     with ServerThread() as servers:
         asyncio.run(bench(args, servers))
+        asyncio.run(bench_gem(args, servers))
 
 
 if __name__ == "__main__":

@@ -12,9 +12,11 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
+    from packline.sim_instruments.gem.equipment import GemModel
     from packline.sim_instruments.tool import SimulatedTool
 
     from .equipment import Equipment
+    from .gem.equipment import GemEquipment
     from .specs import ToolSpec
 
 
@@ -27,6 +29,12 @@ class ToolKind:
     driver: str
     simulator: str
     description: str
+    #: The GEM host driver of this kind's role (`drivers/gem/`), for a tool of this kind that
+    #: speaks SECS/GEM: a station's `driver: gem` with a dictionary of this kind.
+    gem_driver: str | None = None
+    #: The simulated GEM face of this kind's simulated tool (`sim_instruments/gem/`), served
+    #: with the kind's GEM dictionary (`drivers/specs/gem/<kind>.yaml`) by `sim serve --gem`.
+    gem_simulator: str | None = None
 
     @property
     def spec(self) -> str:
@@ -46,6 +54,18 @@ class ToolKind:
 
     def load_simulator(self) -> type[SimulatedTool]:
         return cast("type[SimulatedTool]", _load(self.simulator))
+
+    def load_gem_driver(self) -> type[GemEquipment]:
+        """The GEM driver of this kind; KeyError naming the kinds that have one."""
+        if self.gem_driver is None:
+            having = [kind.name for kind in TOOL_KINDS.values() if kind.gem_driver]
+            raise KeyError(f"no GEM driver for a {self.name}; kinds with one: {', '.join(having)}")
+        return cast("type[GemEquipment]", _load(self.gem_driver))
+
+    def load_gem_simulator(self) -> type[GemModel]:
+        """The simulated GEM face of this kind (it has one: `gem_simulator` is set)."""
+        assert self.gem_simulator is not None, f"{self.name} has no simulated GEM tool"
+        return cast("type[GemModel]", _load(self.gem_simulator))
 
 
 def _load(path: str) -> object:
@@ -70,6 +90,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             driver="packline.drivers.wire_bonder:AsciiWireBonder",
             simulator="packline.sim_instruments.wire_bonder:SimWireBonder",
             description="stud-bumping wire bonder, ASCII host link on RS-232 (pty or socket://)",
+            gem_driver="packline.drivers.gem.wire_bonder:GemWireBonder",
+            gem_simulator="packline.sim_instruments.gem.wire_bonder:GemWireBonderModel",
         ),
         ToolKind(
             name="laminator",
@@ -132,6 +154,11 @@ TOOL_KINDS: dict[str, ToolKind] = {
         ),
     ]
 }
+
+
+#: The GEM host driver's name in a station file (`driver: gem`): one driver for any GEM tool,
+#: told by its dictionary (`dictionary: <name>`, drivers/specs/gem/) which kind it is.
+GEM_DRIVER = "gem"
 
 
 def kind_of_identity(vendor: str, model: str) -> str | None:

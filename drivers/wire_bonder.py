@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .equipment import ToolState
-from .errors import ProtocolError, ToolAlarm, ToolStateError
+from .errors import ProtocolError, ToolStateError
 from .families.ascii_host import HostLinkDriver
 from .roles.wire_bonder import (
     BonderState,
@@ -23,7 +23,6 @@ from .roles.wire_bonder import (
     BondProgram,
     BumpResult,
     HeightSummary,
-    RunResult,
     WireBonder,
 )
 from .specs.wire_bonder import (
@@ -106,15 +105,13 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
             raise self.garbled(
                 action, command, str(fields), f"not a height summary ({error})"
             ) from None
-        self.record_reading("bump_height_mean", summary.mean_um, "um")
-        self.record_reading("bump_height_std", summary.std_um, "um")
+        self.record_height_summary(summary)
         return summary
 
     async def request_bump_heights(
         self, first_site: int = 0, count: int | None = None
     ) -> np.ndarray:
-        if first_site < 0 or (count is not None and count < 0):
-            raise ValueError(f"{self.name}: first_site and count must not be negative")
+        self.check_site_span(first_site, count)
         if count is None:
             count = await self.request_site_count() - first_site
         heights = np.zeros(max(count, 0), np.float64)
@@ -226,32 +223,12 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
         async def poll() -> BonderStatus | None:
             nonlocal status
             status = await self.request_status()
-            self._record_status(status)
-            if status.state is BonderState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(
-                    f"{action} (stopped after {status.bumps_done} of {total} sites)"
-                )
-            if status.state is BonderState.IDLE:
-                if status.last_result is not RunResult.COMPLETED:
-                    raise ToolAlarm(
-                        self.name,
-                        self.address,
-                        action,
-                        [
-                            f"run ended {status.last_result.value} "
-                            f"after {status.bumps_done} of {total} sites"
-                        ],
-                    )
+            self.record_status(status)
+            if status.state in (BonderState.FAULT, BonderState.IDLE):
+                await self.check_run_ended(action, status, total)
                 return status
             return None
 
         return await self.wait_until(
             action, poll, timeout_s, lambda: f"{status.bumps_done} of {total} sites"
         )
-
-    def _record_status(self, status: BonderStatus) -> None:
-        self.record_reading("bumps_done", status.bumps_done, "bumps")
-        self.record_reading("progress", status.progress_percent, "%")
-        self.record_reading("stage_temperature", status.stage_temperature_c, "degC")
-        self.record_reading("wire_remaining", status.wire_remaining_m, "m")

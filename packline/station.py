@@ -17,6 +17,10 @@ A station file is YAML (data, never code; a key given twice is an error)::
           cell: modbus+tcp://10.0.3.30:502
           supply: TCPIP0::10.0.3.31::5025::SOCKET
         options: {cell: {device_id: 3}}
+      wire_bonder:
+        driver: gem                      # a GEM tool (SEMI E30) on HSMS
+        dictionary: wire_bonder          # its GEM dictionary (drivers/specs/gem/)
+        address: hsms://10.0.3.30:5000
 
 The same file format describes the bundled simulated line (`packline sim serve` prints it) and
 a real one; only the addresses differ. Every problem is reported with the file, the key path
@@ -30,13 +34,21 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import PacklineError
+from packline.drivers.gem.dictionary import DictionaryError, load_dictionary
 from packline.drivers.links import LINK_KINDS, Link, link_kind, open_link
-from packline.drivers.registry import TOOL_KINDS, tool_kind
+from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
@@ -59,6 +71,8 @@ class ToolEntry(BaseModel):
     address: str | dict[str, str]
     #: Link options; for a tool of several devices, per device (device -> options).
     options: dict[str, Any] = Field(default_factory=dict)
+    #: The GEM dictionary of a `driver: gem` tool (drivers/specs/gem/<dictionary>.yaml).
+    dictionary: str | None = None
     limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
     poll_interval_s: float = Field(default=1.0, gt=0, le=600, strict=True)
     #: How many wafers the tool takes at once (a batch chamber or oven holds several).
@@ -67,11 +81,33 @@ class ToolEntry(BaseModel):
     @field_validator("driver")
     @classmethod
     def _known_driver(cls, driver: str) -> str:
-        if driver not in TOOL_KINDS:
+        if driver not in TOOL_KINDS and driver != GEM_DRIVER:
             raise ValueError(
-                f"unknown driver {driver!r}; known drivers: {', '.join(sorted(TOOL_KINDS))}"
+                f"unknown driver {driver!r}; known drivers: "
+                f"{', '.join(sorted([*TOOL_KINDS, GEM_DRIVER]))}"
             )
         return driver
+
+    @model_validator(mode="after")
+    def _dictionary_of_a_gem_tool(self) -> ToolEntry:
+        if self.driver != GEM_DRIVER:
+            if self.dictionary is not None:
+                raise ValueError(f"dictionary: only a driver: {GEM_DRIVER} tool has one")
+            return self
+        if self.dictionary is None:
+            raise ValueError(f"dictionary: a driver: {GEM_DRIVER} tool needs its GEM dictionary")
+        try:
+            load_dictionary(self.dictionary)
+        except DictionaryError as error:
+            raise ValueError(f"dictionary: {error}") from None
+        return self
+
+    @property
+    def kind(self) -> str:
+        """The tool kind: the driver's, or a GEM tool's dictionary's."""
+        if self.dictionary is not None:
+            return load_dictionary(self.dictionary).kind
+        return self.driver
 
     @field_validator("poll_interval_s")
     @classmethod
@@ -92,7 +128,7 @@ class ToolEntry(BaseModel):
 
     @property
     def role(self) -> str:
-        return tool_kind(self.driver).role
+        return tool_kind(self.kind).role
 
 
 class Station(BaseModel):
@@ -109,7 +145,9 @@ class Station(BaseModel):
         return [name for name, entry in self.tools.items() if entry.role == role]
 
     def to_yaml(self) -> str:
-        return yaml.safe_dump(self.model_dump(mode="json", exclude={"simulated"}), sort_keys=False)
+        return yaml.safe_dump(
+            self.model_dump(mode="json", exclude={"simulated"}, exclude_none=True), sort_keys=False
+        )
 
     def open_tool(self, name: str, clock: Clock | None = None) -> Equipment:
         """Build (not connect) the driver for tool `name` over its link."""
@@ -118,8 +156,13 @@ class Station(BaseModel):
                 f"station {self.name}: no tool {name!r}; tools: {', '.join(self.tools)}"
             )
         entry = self.tools[name]
+        kind = tool_kind(entry.kind)
+        if entry.dictionary is None:
+            driver, gem = kind.load_driver(), {}
+        else:
+            driver, gem = kind.load_gem_driver(), {"dictionary": entry.dictionary}
         return build_driver(
-            tool_kind(entry.driver).load_driver(),
+            driver,
             entry.driver,
             entry.address,
             entry.options,
@@ -127,6 +170,7 @@ class Station(BaseModel):
             clock=clock,
             limits=entry.limits,
             poll_interval_s=entry.poll_interval_s,
+            **gem,
         )
 
     def check(self) -> None:
@@ -151,9 +195,10 @@ def build_driver(
     clock: Clock | None = None,
     limits: Mapping[str, tuple[float, float]] | None = None,
     poll_interval_s: float = 1.0,
+    **driver_options: Any,
 ) -> Equipment:
     """Build (not connect) a `driver` (of tool kind `kind`) for the tool `name` at `address`
-    over new links.
+    over new links; `driver_options` go to the driver (a GEM driver's `dictionary`).
 
     A tool of one device has one address and its link's `options`; a tool of several
     (`driver.devices`) has an address and options per device, named as the driver names them.
@@ -168,7 +213,9 @@ def build_driver(
         link = _open_device_link(
             driver.link_type, address, options, name=name, speaker=f"driver {kind}", clock=clock
         )
-        return driver(link, name=name, limits=limits, poll_interval_s=poll_interval_s)
+        return driver(
+            link, name=name, limits=limits, poll_interval_s=poll_interval_s, **driver_options
+        )
     names = ", ".join(driver.devices)
     if isinstance(address, str) or set(address) != set(driver.devices):
         given = "one address" if isinstance(address, str) else ", ".join(address) or "none"
@@ -200,6 +247,7 @@ def build_driver(
         limits=limits,
         poll_interval_s=poll_interval_s,
         devices=links,
+        **driver_options,
     )
 
 

@@ -1,8 +1,10 @@
 """The bundled simulated line: one simulated tool of every registered kind, on the wire.
 
 In-process (tests, `packline run --sim`) the line shares a `VirtualClock` with the engine, so
-process time is simulated. Standalone (`packline sim serve`) it runs on the wall clock and
-prints its station file, so drivers in another process, or mbpoll and socat, can reach it.
+process time is simulated. With `gem=True` every kind that has a simulated GEM face is served
+as a GEM equipment on HSMS instead (its process model unchanged), for `driver: gem`.
+Standalone (`packline sim serve`) it runs on the wall clock and prints its station file, so
+drivers in another process, or mbpoll and socat, can reach it.
 """
 
 from __future__ import annotations
@@ -12,9 +14,11 @@ from collections.abc import Iterable
 from typing import Self
 
 from packline.clock import Clock, WallClock
-from packline.drivers.registry import TOOL_KINDS, ToolKind
+from packline.drivers.gem.dictionary import load_dictionary
+from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, ToolKind
 from packline.station import Station, ToolEntry
 
+from .gem.equipment import GemEquipment
 from .tool import SimulatedTool
 from .twin import TwinStore, WaferSpec
 
@@ -30,6 +34,7 @@ class SimulatedLine:
         host: str = "127.0.0.1",
         kinds: Iterable[str] | None = None,
         name: str = "simulated-line",
+        gem: bool = False,
     ) -> None:
         self.clock: Clock = clock or WallClock()
         self.twin = TwinStore(incoming)
@@ -48,6 +53,9 @@ class SimulatedLine:
             # Tools are named by role: a second one would replace the first, still served.
             raise ValueError(f"simulated line: more than one tool for role(s) {twice}")
         self.tools: dict[str, SimulatedTool] = {}
+        self.gem = gem
+        #: The GEM equipments serving the tools of kinds that have one, when `gem`.
+        self.gem_servers: dict[str, GemEquipment] = {}
         self._station: Station | None = None
 
     @property
@@ -63,6 +71,9 @@ class SimulatedLine:
         entries: dict[str, ToolEntry] = {}
         try:
             for kind in self._kinds:
+                if self.gem and kind.gem_simulator is not None:
+                    entries[kind.role] = await self._serve_gem(kind)
+                    continue
                 tool = kind.load_simulator()(kind.role, self.twin, self.clock)
                 self.tools[kind.role] = tool
                 await tool.start(self.host, 0)
@@ -77,10 +88,21 @@ class SimulatedLine:
         self._station = Station(name=self.name, tools=entries, simulated=True)
         return self._station
 
+    async def _serve_gem(self, kind: ToolKind) -> ToolEntry:
+        """Serve `kind`'s simulated tool as a GEM equipment on HSMS, by its dictionary."""
+        model = kind.load_gem_simulator()(kind.role, self.twin, self.clock)
+        self.tools[kind.role] = model.tool
+        server = GemEquipment(load_dictionary(kind.name), model, clock=self.clock, tool=kind.role)
+        self.gem_servers[kind.role] = server
+        address = await server.start(self.host, 0)
+        return ToolEntry(driver=GEM_DRIVER, dictionary=kind.name, address=address)
+
     async def stop(self) -> None:
         """Stop every tool; safe to call twice."""
         tools, self.tools = list(self.tools.values()), {}
+        servers, self.gem_servers = list(self.gem_servers.values()), {}
         self._station = None
+        await asyncio.gather(*(server.stop() for server in servers), return_exceptions=True)
         await asyncio.gather(*(tool.stop() for tool in tools), return_exceptions=True)
 
     async def __aenter__(self) -> Self:

@@ -120,7 +120,8 @@ class SimWireBonder(HostLinkTool):
 
     # ----------------------------------------------------------------- commands
 
-    def _status(self) -> str:
+    def status_values(self) -> dict[str, object]:
+        """The status of the spec (`STAT?`) by name, state and result as the role's enums."""
         run = self.run
         now = self.clock.now()
         elapsed = (
@@ -128,20 +129,23 @@ class SimWireBonder(HostLinkTool):
             if run is None
             else (run.ended_s if run.ended_s is not None else now) - run.started_s
         )
-        return render_status(
-            SPEC,
-            {
-                "state": STATE_TOKENS[self.state],
-                "wafer_id": self.wafer_id or "",
-                "bumps_done": run.done if run else 0,
-                "bumps_total": run.total if run else 0,
-                "stack_count": run.stack_count if run else 0,
-                "stage_temperature_c": self.stage_temperature_c(now),
-                "wire_remaining_m": self.spool_m,
-                "elapsed_s": elapsed,
-                "last_result": self.last_result.name,
-            },
-        )
+        return {
+            "state": self.state,
+            "wafer_id": self.wafer_id or "",
+            "bumps_done": run.done if run else 0,
+            "bumps_total": run.total if run else 0,
+            "stack_count": run.stack_count if run else 0,
+            "stage_temperature_c": self.stage_temperature_c(now),
+            "wire_remaining_m": self.spool_m,
+            "elapsed_s": elapsed,
+            "last_result": self.last_result,
+        }
+
+    def _status(self) -> str:
+        values = self.status_values()
+        values["state"] = STATE_TOKENS[self.state]
+        values["last_result"] = self.last_result.name
+        return render_status(SPEC, values)
 
     def _clear_alarms(self) -> str:
         causes = {

@@ -8,6 +8,7 @@ given a VISA resource:
   `GPIB...`, `USB...`, `VXI...`.
 - `serial` (`SerialLink`): `/dev/...` paths, `socket://host:port`, `rfc2217://host:port`.
 - `modbus` (`ModbusLink`): `modbus+tcp://host:port`, `modbus+rtu:<serial port or URL>`.
+- `hsms` (`SecsLink`, a GEM tool's HSMS-SS session): `hsms://host:port`.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from typing import Any, Literal
 
 from packline.clock import Clock
 
+from ..secs.link import SecsLink, parse_hsms_address
 from .base import Link
 from .modbus import ModbusLink, parse_modbus_address
 from .serial import SerialLink
 from .visa import VisaLink
 
-LinkKindName = Literal["visa", "serial", "modbus"]
+LinkKindName = Literal["visa", "serial", "modbus", "hsms"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ LINK_KINDS: dict[LinkKindName, LinkKind] = {
         ("modbus+tcp://<host>:<port>", "modbus+rtu:<serial port or pyserial URL>"),
         ("modbus+tcp://127.0.0.1:502", "modbus+rtu:/dev/ttyUSB0"),
     ),
+    "hsms": LinkKind("hsms", SecsLink, ("hsms://<host>:<port>",), ("hsms://127.0.0.1:5000",)),
 }
 
 _VISA_RESOURCE = re.compile(r"^(?:(?:TCPIP|GPIB|USB|VXI)\d*::|ASRL\S+::INSTR$)", re.IGNORECASE)
@@ -80,6 +83,9 @@ def link_kind(address: str) -> LinkKindName:
     if address.startswith("modbus+"):
         parse_modbus_address(address)  # raises with the Modbus forms spelled out
         return "modbus"
+    if address.startswith("hsms://"):
+        parse_hsms_address(address)  # raises with the HSMS form spelled out
+        return "hsms"
     if _SERIAL_URL.match(address) or (address.startswith("/dev/") and len(address) > 5):
         return "serial"
     forms = "; ".join(

@@ -18,6 +18,7 @@ from enum import StrEnum
 import numpy as np
 
 from ..equipment import Equipment
+from ..errors import ToolAlarm
 
 
 class WireMaterial(StrEnum):
@@ -111,6 +112,40 @@ class WireBonder(Equipment):
     """
 
     role = "wire_bonder"
+
+    def record_status(self, status: BonderStatus) -> None:
+        """Record a status's process readings: progress, stage temperature, wire left."""
+        self.record_reading("bumps_done", status.bumps_done, "bumps")
+        self.record_reading("progress", status.progress_percent, "%")
+        self.record_reading("stage_temperature", status.stage_temperature_c, "degC")
+        self.record_reading("wire_remaining", status.wire_remaining_m, "m")
+
+    def record_height_summary(self, summary: HeightSummary) -> None:
+        """Record a height summary's readings: the mean and spread of the bump heights."""
+        self.record_reading("bump_height_mean", summary.mean_um, "um")
+        self.record_reading("bump_height_std", summary.std_um, "um")
+
+    async def check_run_ended(self, action: str, status: BonderStatus, total: int) -> None:
+        """Raise `ToolAlarm` for a run of `total` sites that ended other than completed: the
+        tool's alarms when one stopped it (read first), else how it ended."""
+        if status.state is BonderState.FAULT:
+            await self.refresh_alarms()
+            raise self.alarm_error(f"{action} (stopped after {status.bumps_done} of {total} sites)")
+        if status.last_result is not RunResult.COMPLETED:
+            raise ToolAlarm(
+                self.name,
+                self.address,
+                action,
+                [
+                    f"run ended {status.last_result.value} "
+                    f"after {status.bumps_done} of {total} sites"
+                ],
+            )
+
+    def check_site_span(self, first_site: int, count: int | None) -> None:
+        """Refuse a negative first site or count (of `request_bump_heights`), naming the tool."""
+        if first_site < 0 or (count is not None and count < 0):
+            raise ValueError(f"{self.name}: first_site and count must not be negative")
 
     async def _unload_everything(self) -> None:
         wafer_id = (await self.request_status()).wafer_id

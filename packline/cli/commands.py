@@ -340,7 +340,9 @@ async def _serve(args: argparse.Namespace) -> int:
                 raise BadInput(f"--host {args.host}: the simulated line serves IPv4 addresses")
             try:
                 await loop.getaddrinfo(args.host, None)
-                line = await stack.enter_async_context(SimulatedLine(clock, host=args.host))
+                line = await stack.enter_async_context(
+                    SimulatedLine(clock, host=args.host, gem=args.gem)
+                )
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
                 reason = getattr(error, "strerror", None) or error
                 raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None

@@ -177,6 +177,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--station-out", type=Path, help="also write the station file here")
     serve.add_argument(
+        "--gem",
+        action="store_true",
+        help="serve the tools that have a GEM face (the wire bonder) as GEM equipment on HSMS",
+    )
+    serve.add_argument(
         "--time-scale",
         type=float,
         default=1.0,

@@ -266,6 +266,33 @@ def test_a_tool_of_several_devices_gets_a_link_per_named_address(tmp_path: Path)
     assert "supply: TCPIP0::10.0.3.31::5025::SOCKET" in station.to_yaml()
 
 
+GEM = """\
+name: line-3
+tools:
+  bonder:
+    driver: gem
+    dictionary: wire_bonder
+    address: hsms://10.0.3.30:5000
+    options: {timeout_s: 3.0, session_id: 1}
+    limits: {bond_force_gf: [20, 50]}
+"""
+
+
+def test_a_gem_tool_plays_its_dictionarys_role(tmp_path: Path):
+    from packline.drivers.gem.wire_bonder import GemWireBonder
+
+    station = load_station(write(tmp_path, GEM))
+    assert station.tools_for_role("wire_bonder") == ["bonder"]
+    driver = station.open_tool("bonder")
+    assert isinstance(driver, GemWireBonder)
+    assert driver.dictionary.name == "wire_bonder"
+    assert driver.limits["bond_force_gf"].maximum == 50
+    assert driver.link.hsms.timers.t3_s == 3.0
+    assert driver.link.hsms.session_id == 1
+    assert "dictionary: wire_bonder" in station.to_yaml()
+    assert "dictionary" not in load_station(write(tmp_path, GOOD)).to_yaml()
+
+
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
@@ -316,3 +343,22 @@ def test_one_address_for_a_tool_of_several_devices_and_the_reverse_are_refused(t
     )
     with pytest.raises(StationError, match="drives one device: its address is one string"):
         load_station(write(tmp_path, several))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    dictionary: wire_bonder\n", "", "tools.bonder: dictionary: a driver: gem tool needs"),
+        ("dictionary: wire_bonder", "dictionary: lathe", "unknown GEM dictionary 'lathe'"),
+        ("driver: gem", "driver: wire_bonder", "dictionary: only a driver: gem tool has one"),
+        ("hsms://10.0.3.30:5000", "hsms://10.0.3.30", "is not an HSMS address"),
+        ("session_id: 1", "session_id: 70000", "session_id must be 0..65534"),
+        ("timeout_s: 3.0", "t9_s: 3.0", "SecsLink has no option(s) t9_s"),
+    ],
+)
+def test_a_bad_gem_tool_is_refused_naming_the_key(tmp_path: Path, old: str, new: str, message):
+    path = write(tmp_path, GEM.replace(old, new))
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    assert str(path) in str(error.value)
+    assert message in str(error.value)

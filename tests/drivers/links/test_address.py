@@ -89,7 +89,7 @@ def test_unknown_options_are_named():
 
 
 def test_link_kinds_describe_forms_and_options():
-    assert set(LINK_KINDS) == {"visa", "serial", "modbus"}
+    assert set(LINK_KINDS) == {"visa", "serial", "modbus", "hsms"}
     assert "device_id" in LINK_KINDS["modbus"].options
     assert "baudrate" in LINK_KINDS["serial"].options
     assert {"timeout_s", "reconnect"} <= LINK_KINDS["visa"].options

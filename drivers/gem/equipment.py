@@ -1,0 +1,273 @@
+"""The GEM host driver's equipment side: the equipment interface over E30, by the dictionary.
+
+`GemEquipment` is the base of every GEM role driver (`gem_driver` in `drivers/registry.py`):
+it gives the equipment interface (`drivers/equipment.py`) to a GEM tool, reading every id from
+the tool's dictionary. At connect it establishes communication (S1F13), asks for the online state
+(S1F17), reads the identity (MDLN and SOFTREV, the serial number from a status variable),
+defines one report per collection event of the dictionary, links and enables them
+(S2F33/35/37) and enables the dictionary's alarms (S5F3).
+
+Alarms arrive pushed (S5F1) into the alarm list, and a set alarm puts the tool in fault; the
+alarm list is read with S5F5. Process waits end on collection events, never by polling:
+`expect_event` subscribes before the command that starts the process is sent, and
+`wait_event` waits for the event up to the wait's timeout on the process clock, ending at
+once with `ToolAlarm` when an alarm is set and with `ConnectionLost` when the link drops.
+The E10 state is the driver's state machine, moved by what the tool reports.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, ClassVar
+
+from packline.clock import ClockTimeout, wait_for
+
+from ..equipment import Alarm, Equipment, Identity, ToolState
+from ..errors import ConnectionLost, ProtocolError, ToolTimeout, WrongTool
+from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
+from ..secs.link import SecsLink
+from .dictionary import GemDictionary, GemNeeds, RoleValue, load_dictionary
+from .host import AlarmReport, CollectionEvent, GemHost
+
+
+class _EventWait:
+    """One subscription to collection events: the CEIDs, the future the first one ends, and
+    the action waiting (for the error that ends it otherwise)."""
+
+    def __init__(self, action: str, ceids: frozenset[object]) -> None:
+        self.action = action
+        self.ceids = ceids
+        self.future: asyncio.Future[CollectionEvent] = asyncio.get_running_loop().create_future()
+
+
+class GemEquipment(Equipment):
+    """Base of the GEM role drivers: one GEM tool, described by its dictionary."""
+
+    link_type = SecsLink
+    #: What the role driver needs of a dictionary (checked when a dictionary is loaded);
+    #: every role needs the `serial_number` status variable and the `abort` and
+    #: `clear_alarms` remote commands.
+    needs: ClassVar[GemNeeds]
+
+    def __init__(
+        self,
+        link: SecsLink,
+        *,
+        dictionary: GemDictionary | str,
+        name: str | None = None,
+        limits: Mapping[str, tuple[float, float]] | None = None,
+        poll_interval_s: float = 1.0,
+    ) -> None:
+        super().__init__(link, name=name, limits=limits, poll_interval_s=poll_interval_s)
+        self.dictionary = load_dictionary(dictionary) if isinstance(dictionary, str) else dictionary
+        from ..registry import tool_kind  # the registry loads drivers
+
+        role = tool_kind(self.dictionary.kind).role
+        if role != self.role:
+            raise ValueError(
+                f"{self.name}: GEM dictionary {self.dictionary.name} is for a {role}, "
+                f"this driver drives a {self.role}"
+            )
+        self.link: SecsLink = link
+        self.gem = GemHost(link.hsms, id_format=self.dictionary.id_format)
+        self.gem.add_alarm_listener(self._alarm_pushed)
+        link.hsms.on_disconnected = self._disconnected
+        self._waits: list[_EventWait] = []
+        self._tasks: set[asyncio.Future[bool]] = set()
+
+    # ----------------------------------------------------------------- identity and setup
+
+    async def request_identity(self) -> Identity:
+        """Establish communication (S1F13; the MDLN must be the dictionary's model), go online
+        (S1F17: an offline tool answers nothing else) and read the serial number."""
+        model, firmware = await self.gem.establish_communication()
+        expected = self.dictionary.identity
+        if model != expected.model:
+            raise WrongTool(
+                self.name,
+                self.address,
+                "connect",
+                f"the tool says it is a {model}; GEM dictionary {self.dictionary.name} is "
+                f"for a {expected.model} (check the station file's address and dictionary)",
+            )
+        await self.gem.request_online()
+        (serial,) = await self.request_values("read identity", "serial_number")
+        return Identity(expected.vendor, model, str(serial), firmware)
+
+    async def _read_setup(self) -> None:
+        """Every collection event's report defined, linked and enabled, the alarms enabled:
+        from now on the tool pushes what the driver waits for."""
+        dictionary = self.dictionary
+        events = dictionary.collection_events
+        await self.gem.define_reports({})
+        reports = {
+            event.id: [dictionary.status_variables[sv].id for sv in event.report]
+            for event in events.values()
+            if event.report
+        }
+        if reports:
+            await self.gem.define_reports(reports)
+            await self.gem.link_event_reports({ceid: [ceid] for ceid in reports})
+        if events:
+            await self.gem.enable_events([event.id for event in events.values()])
+        await self.gem.enable_alarms([alarm.id for alarm in dictionary.alarms.values()])
+        self.gem.add_event_listener(self._event_pushed)
+
+    # ----------------------------------------------------------------- values by name
+
+    async def request_values(self, action: str, *names: str) -> list[Any]:
+        """The role's values of status variables `names` (S1F3, one transaction)."""
+        variables = [self.dictionary.status_variables[name] for name in names]
+        items = await self.gem.request_status_variables([variable.id for variable in variables])
+        values = []
+        for name, variable, value in zip(names, variables, items, strict=True):
+            try:
+                values.append(variable.to_role(value))
+            except ValueError as error:
+                raise ProtocolError(
+                    self.name,
+                    self.address,
+                    action,
+                    f"status variable {name} ({variable.id}): {error}",
+                ) from None
+        return values
+
+    async def set_constants(self, action: str, values: Mapping[str, RoleValue]) -> None:
+        """Set equipment constants by the role's names (S2F15, all or none)."""
+        constants = self.dictionary.equipment_constants
+        await self.gem.set_equipment_constants(
+            {constants[name].id: constants[name].to_wire(value) for name, value in values.items()}
+        )
+
+    async def request_constants(self, action: str, *names: str) -> list[Any]:
+        """The role's values of equipment constants `names` (S2F13)."""
+        constants = [self.dictionary.equipment_constants[name] for name in names]
+        items = await self.gem.request_equipment_constants([constant.id for constant in constants])
+        try:
+            return [
+                constant.to_role(value) for constant, value in zip(constants, items, strict=True)
+            ]
+        except ValueError as error:
+            raise ProtocolError(self.name, self.address, action, str(error)) from None
+
+    async def command(self, name: str, *, accept_already: bool = False, **parameters: Any) -> int:
+        """Run the dictionary's remote command `name` (S2F41) with parameters by the role's
+        names; a refusal is `CommandRefused` naming the HCACK's meaning. Returns HCACK."""
+        entry = self.dictionary.remote_commands[name]
+        wire = {
+            entry.parameters[key].name: entry.parameters[key].variable.to_wire(value)
+            for key, value in parameters.items()
+        }
+        accepted = (*HCACK_ACCEPTED, HCACK_ALREADY) if accept_already else HCACK_ACCEPTED
+        return await self.gem.send_remote_command_allowing(entry.rcmd, wire, accepted)
+
+    # ----------------------------------------------------------------- alarms
+
+    async def request_alarms(self) -> dict[str, str]:
+        """The set alarms (S5F5), by the role's alarm code (an ALID the dictionary lacks keeps
+        its number: `ALID 17`)."""
+        codes = self.dictionary.alarm_codes
+        return {
+            codes.get(alarm.alid, f"ALID {alarm.alid}"): alarm.text
+            for alarm in await self.gem.request_alarm_list()
+            if alarm.set
+        }
+
+    async def _clear_alarms(self) -> None:
+        await self.command("clear_alarms", accept_already=True)
+
+    def _alarm_pushed(self, report: AlarmReport) -> None:
+        """S5F1: a set alarm joins the active ones (fault; a running wait ends with it), a
+        cleared one goes to the history."""
+        code = self.dictionary.alarm_codes.get(report.alid, f"ALID {report.alid}")
+        now = self.clock.now()
+        if not report.set:
+            alarm = self.active_alarms.pop(code, None)
+            if alarm is not None:
+                self.alarm_history.append(
+                    Alarm(alarm.code, alarm.message, alarm.raised_at_s, cleared_at_s=now)
+                )
+            return
+        if code not in self.active_alarms:
+            self.active_alarms[code] = Alarm(code, report.text, now)
+        for wait in self._waits:
+            if not wait.future.done():
+                wait.future.set_exception(self.alarm_error(wait.action))
+        if self.state not in (ToolState.FAULT, ToolState.OFFLINE):
+            task = asyncio.ensure_future(self._state.fail())
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _disconnected(self, reason: str) -> None:
+        for wait in self._waits:
+            if not wait.future.done():
+                wait.future.set_exception(
+                    ConnectionLost(self.name, self.address, wait.action, reason)
+                )
+
+    # ----------------------------------------------------------------- process waits
+
+    def _event_pushed(self, event: CollectionEvent) -> None:
+        for wait in self._waits:
+            if event.ceid in wait.ceids and not wait.future.done():
+                wait.future.set_result(event)
+
+    @contextmanager
+    def expect_event(self, action: str, *names: str) -> Iterator[asyncio.Future[CollectionEvent]]:
+        """Subscribe to the dictionary's collection events `names` for the block: the future
+        gets the first of them (subscribe before sending what makes the tool send it)."""
+        events = self.dictionary.collection_events
+        wait = _EventWait(action, frozenset(events[name].id for name in names))
+        self._waits.append(wait)
+        try:
+            yield wait.future
+        finally:
+            self._waits.remove(wait)
+            if not wait.future.done():
+                wait.future.cancel()
+            elif not wait.future.cancelled():
+                wait.future.exception()  # retrieved: the block's own error goes on
+
+    async def wait_event(
+        self,
+        action: str,
+        future: asyncio.Future[CollectionEvent],
+        timeout_s: float,
+        still: Callable[[], str],
+    ) -> CollectionEvent:
+        """Wait for the event of `future` (from `expect_event`) up to `timeout_s` of process
+        time; past it the safe state is commanded and `ToolTimeout` says `<still()> after
+        <timeout_s> s; aborted`. An alarm ends the wait with `ToolAlarm`, a lost link with
+        `ConnectionLost`."""
+        try:
+            return await wait_for(self.clock, asyncio.shield(future), timeout_s, action)
+        except ClockTimeout:
+            detail = f"{still()} after {timeout_s:g} s"
+            await self.abort()  # an overrunning process is never left running
+            raise ToolTimeout(self.name, self.address, action, f"{detail}; aborted") from None
+
+    def event_values(self, name: str, event: CollectionEvent) -> dict[str, Any]:
+        """The role's values of the report of the dictionary's event `name`, by SV name."""
+        variables = self.dictionary.status_variables
+        report = self.dictionary.collection_events[name].report
+        values = event.reports.get(event.ceid, ())
+        if len(values) != len(report):
+            raise ProtocolError(
+                self.name,
+                self.address,
+                f"event {name}",
+                f"the report of CEID {event.ceid} has {len(values)} values, {len(report)} defined",
+            )
+        try:
+            return {
+                sv: variables[sv].to_role(value) for sv, value in zip(report, values, strict=True)
+            }
+        except ValueError as error:
+            raise ProtocolError(self.name, self.address, f"event {name}", str(error)) from None
+
+    # ----------------------------------------------------------------- safe state
+
+    async def _command_safe_state(self) -> None:
+        await self.command("abort", accept_already=True)

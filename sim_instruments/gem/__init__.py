@@ -1,0 +1,1 @@
+"""Simulated GEM tools: a generic GEM equipment on HSMS, configured by a tool dictionary."""

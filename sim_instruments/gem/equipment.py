@@ -1,0 +1,553 @@
+"""A generic GEM equipment (SEMI E30) on HSMS-SS passive, configured by a tool dictionary.
+
+`GemEquipment` answers a GEM host the way a GEM tool does: communication and control state
+(S1F13, S1F15, S1F17; offline it answers everything but S1F1, S1F13 and S1F17 with an abort,
+F0), status variables (S1F3, S1F11), equipment constants (S2F13, S2F15 refused out of range
+with EAC 3, S2F29), the clock (S2F17, S2F31), reports defined, linked and enabled by the host
+(S2F33, S2F35, S2F37), remote commands (S2F41), alarms enabled and listed (S5F3, S5F5, S5F7),
+process programs (S7F3, S7F5, S7F17, S7F19) and terminal messages (S10F3). It pushes collection
+events (S6F11) and alarms (S5F1), each a transaction with its T3.
+
+What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same file
+the host driver reads; what the values are comes from a `GemModel`, which wraps one of the
+simulated line's tools (its process model and workpiece physics). A body of the wrong shape
+is answered with an abort (F0): the host sees a protocol error.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any
+
+from packline.clock import Clock, WallClock
+from packline.drivers.gem.dictionary import GemDictionary
+from packline.drivers.secs.data_items import ALARM_SET, format_time, parse_time
+from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
+from packline.drivers.secs.items import A, B, Format, Item, L, item
+from packline.drivers.secs.messages import SecsMessage
+
+from ..tool import SimulatedTool
+from ..twin import TwinStore
+
+log = logging.getLogger(__name__)
+
+SOFTWARE_REVISION = "1.0"
+
+#: The messages an offline equipment still answers (E30 4.2.2): are you there, establish
+#: communication, request online.
+_OFFLINE_ANSWERS = {(1, 1), (1, 13), (1, 17)}
+
+
+class GemRefused(Exception):
+    """A remote command the model refuses: HCACK `hcack` (2 cannot perform now, 3 a parameter
+    invalid, ...), and the parameters at fault with their CPACK."""
+
+    def __init__(self, hcack: int, text: str, parameters: Mapping[str, int] | None = None) -> None:
+        super().__init__(text)
+        self.hcack = hcack
+        self.text = text
+        self.parameters = dict(parameters or {})
+
+
+class _Malformed(Exception):
+    """A message body not of the shape E5 gives it: the transaction is aborted (F0)."""
+
+
+class GemModel(ABC):
+    """What a simulated tool gives its GEM equipment, by the dictionary's names."""
+
+    #: The equipment that serves the model (set by `GemEquipment`): events and alarms go to it.
+    equipment: GemEquipment
+    #: The simulated tool whose process model this is (faults are injected into it).
+    tool: SimulatedTool
+
+    @abstractmethod
+    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
+        """Build the model and its simulated tool on the line's twin and clock."""
+
+    @abstractmethod
+    def status(self, name: str) -> Any:
+        """The role's value of status variable `name` now."""
+
+    @abstractmethod
+    def constant(self, name: str) -> Any:
+        """The role's value of equipment constant `name`."""
+
+    @abstractmethod
+    def constant_range(self, name: str) -> tuple[float, float] | None:
+        """The allowed range of constant `name` (None: any value of its format)."""
+
+    @abstractmethod
+    def set_constants(self, values: Mapping[str, Any]) -> None:
+        """Take new constants (already checked against their ranges)."""
+
+    @abstractmethod
+    async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
+        """Run the dictionary's remote command `name`; HCACK 0 (done) or 4 (an event will
+        tell), or `GemRefused`."""
+
+    @abstractmethod
+    def alarms(self) -> list[str]:
+        """The role's codes of the alarms set now."""
+
+    async def start(self) -> None:  # noqa: B027 (a hook; a model without background work)
+        """Start what the model runs in the background (the served equipment is up)."""
+
+    async def stop(self) -> None:  # noqa: B027 (a hook)
+        """Stop what `start` started."""
+
+
+class GemEquipment:
+    """A GEM equipment on HSMS passive: the dictionary's ids, the model's values."""
+
+    def __init__(
+        self,
+        dictionary: GemDictionary,
+        model: GemModel,
+        *,
+        clock: Clock | None = None,
+        timers: HsmsTimers | None = None,
+        tool: str = "gem equipment",
+    ) -> None:
+        self.dictionary = dictionary
+        self.model = model
+        self.clock: Clock = clock or WallClock()
+        self.timers = timers or HsmsTimers()
+        self.tool = tool
+        model.equipment = self
+        self.link: HsmsLink | None = None
+        self.online = False
+        self.communicating = False
+        #: Every primary message the host sent, by name (`S2F41 START`), oldest first.
+        self.received: list[str] = []
+        self.reports: dict[Any, tuple[Any, ...]] = {}
+        self.links: dict[Any, tuple[Any, ...]] = {}
+        self.enabled_events: set[Any] = set()
+        self.enabled_alarms: set[Any] = set()
+        self.process_programs: dict[str, bytes | str] = {}
+        self.terminal_messages: list[tuple[int, str]] = []
+        self._reported_alarms: set[str] = set()
+        self._clock_offset = dt.timedelta()
+        self._sv_by_id = {sv.id: (name, sv) for name, sv in dictionary.status_variables.items()}
+        self._ec_by_id = {ec.id: (name, ec) for name, ec in dictionary.equipment_constants.items()}
+        self._ceids = {event.id for event in dictionary.collection_events.values()}
+        self._alarm_ids = {code: alarm.id for code, alarm in dictionary.alarms.items()}
+        self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
+
+    # ----------------------------------------------------------------- serving
+
+    @property
+    def address(self) -> str:
+        if self.link is None:
+            raise RuntimeError(f"{self.tool} is not being served")
+        return self.link.address
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        """Listen on `host:port` (0: a free port); returns `hsms://host:port`."""
+        if self.link is not None:
+            raise RuntimeError(f"{self.tool} is already served at {self.address}")
+        link = HsmsLink(
+            host,
+            port,
+            mode="passive",
+            tool=self.tool,
+            timers=self.timers,
+            clock=self.clock,
+            on_message=self._on_message,
+        )
+        await link.connect()
+        link.on_disconnected = self._disconnected
+        self.link = link
+        await self.model.start()
+        return link.address
+
+    async def stop(self) -> None:
+        """Stop serving; a connected host loses its connection (the tool died)."""
+        link, self.link = self.link, None
+        await self.model.stop()
+        if link is not None:
+            await link.close()
+
+    def _disconnected(self, reason: str) -> None:
+        """E30: a lost connection ends communication; the host establishes it again."""
+        del reason
+        self.communicating = False
+
+    # ----------------------------------------------------------------- what the equipment pushes
+
+    async def send_event(self, name: str) -> None:
+        """Send collection event `name` (S6F11, acknowledged) if the host enabled it and a
+        host is there; its linked reports carry the status variables' values now."""
+        ceid = self.dictionary.collection_events[name].id
+        link = self.link
+        if ceid not in self.enabled_events or link is None or not link.selected:
+            return
+        reports = L(
+            *(
+                L(self._id(rptid), L(*(self._sv_value(vid) for vid in self.reports[rptid])))
+                for rptid in self.links.get(ceid, ())
+            )
+        )
+        body = L(self._id(0), self._id(ceid), reports)
+        await link.request(SecsMessage(6, 11, body, reply_expected=True))
+
+    async def report_alarms(self) -> None:
+        """Send an S5F1 for each alarm of the model set or cleared since the last report (for
+        the alarms the host enabled)."""
+        now = set(self.model.alarms())
+        changes = [(code, True) for code in sorted(now - self._reported_alarms)]
+        changes += [(code, False) for code in sorted(self._reported_alarms - now)]
+        self._reported_alarms = now
+        link = self.link
+        for code, is_set in changes:
+            alid = self._alarm_ids.get(code)
+            if alid is None or alid not in self.enabled_alarms:
+                continue
+            if link is None or not link.selected:
+                return
+            body = L(
+                B(bytes([ALARM_SET if is_set else 0])),
+                self._id(alid),
+                A(self._alarm_text(code)),
+            )
+            await link.request(SecsMessage(5, 1, body, reply_expected=True))
+
+    def _alarm_text(self, code: str) -> str:
+        text = self.dictionary.alarms[code].text
+        if text:
+            return text
+        from packline.drivers.registry import tool_kind
+
+        return tool_kind(self.dictionary.kind).load_spec().alarm_text.get(code, code)
+
+    # ----------------------------------------------------------------- answering the host
+
+    def _id(self, value: Any) -> Item:
+        if isinstance(value, str):
+            return A(value)
+        return item(self.dictionary.id_format, value)
+
+    def _sv_value(self, svid: Any) -> Item:
+        """The item of status variable `svid` (an empty list for one the tool lacks, E30)."""
+        if svid not in self._sv_by_id:
+            return L()
+        name, variable = self._sv_by_id[svid]
+        return variable.to_wire(self.model.status(name))
+
+    async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
+        key = (message.stream, message.function)
+        self.received.append(message.name)
+        if not self.online and key not in _OFFLINE_ANSWERS:
+            return SecsMessage(message.stream, 0)
+        handler = self._handlers.get(key)
+        if handler is None:
+            return None
+        try:
+            body = await handler(self, message.body)
+        except _Malformed as error:
+            log.warning("%s: %s: %s", self.tool, message.name, error)
+            return SecsMessage(message.stream, 0)
+        return SecsMessage(message.stream, message.function + 1, body)
+
+    # each handler: the body of the request in, the body of the reply out
+
+    async def _are_you_there(self, body: Item | None) -> Item:
+        return L(A(self.dictionary.identity.model), A(SOFTWARE_REVISION))
+
+    async def _establish_communication(self, body: Item | None) -> Item:
+        self.communicating = True
+        return L(B(b"\x00"), L(A(self.dictionary.identity.model), A(SOFTWARE_REVISION)))
+
+    async def _offline(self, body: Item | None) -> Item:
+        self.online = False
+        return B(b"\x00")
+
+    async def _online(self, body: Item | None) -> Item:
+        already, self.online = self.online, True
+        return B(b"\x02" if already else b"\x00")
+
+    async def _status_variables(self, body: Item | None) -> Item:
+        svids = _ids(body)
+        return L(*(self._sv_value(svid) for svid in (svids or list(self._sv_by_id))))
+
+    async def _status_namelist(self, body: Item | None) -> Item:
+        rows = []
+        for svid in _ids(body) or list(self._sv_by_id):
+            name, variable = self._sv_by_id.get(svid, ("", None))
+            unit = variable.unit if variable is not None else ""
+            rows.append(L(self._id(svid), A(name), A(unit)))
+        return L(*rows)
+
+    async def _constants(self, body: Item | None) -> Item:
+        values = []
+        for ecid in _ids(body) or list(self._ec_by_id):
+            if ecid not in self._ec_by_id:
+                values.append(L())
+                continue
+            name, constant = self._ec_by_id[ecid]
+            values.append(constant.to_wire(self.model.constant(name)))
+        return L(*values)
+
+    async def _set_constants(self, body: Item | None) -> Item:
+        changes: dict[str, Any] = {}
+        for row in _list(body):
+            ecid_item, value = _list(row, 2)
+            ecid = _scalar(ecid_item)
+            if ecid not in self._ec_by_id:
+                return B(b"\x01")  # at least one constant does not exist
+            name, constant = self._ec_by_id[ecid]
+            try:
+                changes[name] = constant.to_role(value)
+            except ValueError:
+                return B(b"\x03")
+            bounds = self.model.constant_range(name)
+            if bounds is not None and not bounds[0] <= changes[name] <= bounds[1]:
+                return B(b"\x03")  # at least one constant out of range
+        self.model.set_constants(changes)
+        return B(b"\x00")
+
+    async def _constant_namelist(self, body: Item | None) -> Item:
+        rows = []
+        for ecid in _ids(body) or list(self._ec_by_id):
+            if ecid not in self._ec_by_id:
+                rows.append(L(self._id(ecid), A(), A(), A(), A(), A()))
+                continue
+            name, constant = self._ec_by_id[ecid]
+            bounds = self.model.constant_range(name)
+            default = constant.to_wire(self.model.constant(name))
+            low, high = (
+                (constant.to_wire(bounds[0]), constant.to_wire(bounds[1]))
+                if bounds is not None
+                else (A(), A())
+            )
+            rows.append(L(self._id(ecid), A(name), low, high, default, A(constant.unit)))
+        return L(*rows)
+
+    def _now(self) -> dt.datetime:
+        return dt.datetime.now() + self._clock_offset
+
+    async def _clock(self, body: Item | None) -> Item:
+        return A(format_time(self._now()))
+
+    async def _set_clock(self, body: Item | None) -> Item:
+        text = _scalar(body)
+        try:
+            moment = parse_time(str(text))
+        except ValueError:
+            return B(b"\x01")
+        self._clock_offset = moment - dt.datetime.now()
+        return B(b"\x00")
+
+    async def _define_reports(self, body: Item | None) -> Item:
+        _, definitions = _list(body, 2)
+        rows = [_list(row, 2) for row in _list(definitions)]
+        if not rows:
+            self.reports.clear()
+            self.links.clear()
+            return B(b"\x00")
+        new: dict[Any, tuple[Any, ...]] = {}
+        for rptid_item, vids in rows:
+            rptid, vid_list = _scalar(rptid_item), tuple(_ids(vids))
+            if vid_list and rptid in self.reports:
+                return B(b"\x03")  # RPTID already defined
+            if any(vid not in self._sv_by_id for vid in vid_list):
+                return B(b"\x04")  # a VID does not exist
+            new[rptid] = vid_list
+        for rptid, vid_list in new.items():
+            if vid_list:
+                self.reports[rptid] = vid_list
+            else:
+                self.reports.pop(rptid, None)
+                for ceid, linked in list(self.links.items()):
+                    self.links[ceid] = tuple(r for r in linked if r != rptid)
+        return B(b"\x00")
+
+    async def _link_reports(self, body: Item | None) -> Item:
+        _, links = _list(body, 2)
+        rows = [_list(row, 2) for row in _list(links)]
+        for ceid_item, rptids in rows:
+            ceid, rptid_list = _scalar(ceid_item), _ids(rptids)
+            if ceid not in self._ceids:
+                return B(b"\x04")
+            if any(rptid not in self.reports for rptid in rptid_list):
+                return B(b"\x05")
+            if rptid_list and self.links.get(ceid):
+                return B(b"\x03")
+        for ceid_item, rptids in rows:
+            self.links[_scalar(ceid_item)] = tuple(_ids(rptids))
+        return B(b"\x00")
+
+    async def _enable_events(self, body: Item | None) -> Item:
+        ceed, ceids = _list(body, 2)
+        enable, ids = bool(_scalar(ceed)), _ids(ceids) or list(self._ceids)
+        if any(ceid not in self._ceids for ceid in ids):
+            return B(b"\x01")
+        if enable:
+            self.enabled_events.update(ids)
+        else:
+            self.enabled_events.difference_update(ids)
+        return B(b"\x00")
+
+    async def _remote_command(self, body: Item | None) -> Item:
+        rcmd_item, parameter_list = _list(body, 2)
+        rcmd = _scalar(rcmd_item)
+        if rcmd not in self._commands:
+            return L(B(b"\x01"), L())  # invalid command
+        name, command = self._commands[rcmd]
+        by_cpname = {
+            parameter.name: (key, parameter) for key, parameter in command.parameters.items()
+        }
+        values: dict[str, Any] = {}
+        refused: dict[str, int] = {}
+        for row in _list(parameter_list):
+            cpname_item, value = _list(row, 2)
+            cpname = str(_scalar(cpname_item))
+            if cpname not in by_cpname:
+                refused[cpname] = 1
+                continue
+            key, parameter = by_cpname[cpname]
+            try:
+                values[key] = parameter.variable.to_role(value)
+            except ValueError:
+                refused[cpname] = 3
+        if refused:
+            return _hcack(3, refused)
+        try:
+            hcack = await self.model.command(name, values)
+        except GemRefused as refusal:
+            log.info("%s: %s refused: %s", self.tool, rcmd, refusal.text)
+            return _hcack(refusal.hcack, refusal.parameters)
+        self.received[-1] = f"S2F41 {rcmd}"
+        return _hcack(hcack, {})
+
+    async def _enable_alarm(self, body: Item | None) -> Item:
+        aled, alid_item = _list(body, 2)
+        alid = _scalar(alid_item)
+        if alid not in self._alarm_ids.values():
+            return B(b"\x01")
+        code = _scalar(aled)
+        enabled = bool((code[0] if isinstance(code, bytes) else int(code)) & ALARM_SET)
+        if enabled:
+            self.enabled_alarms.add(alid)
+        else:
+            self.enabled_alarms.discard(alid)
+        return B(b"\x00")
+
+    def _alarm_rows(self, alids: list[Any]) -> Item:
+        codes = {alid: code for code, alid in self._alarm_ids.items()}
+        set_now = set(self.model.alarms())
+        rows = []
+        for alid in alids:
+            code = codes.get(alid)
+            if code is None:
+                continue
+            alcd = ALARM_SET if code in set_now else 0
+            rows.append(L(B(bytes([alcd])), self._id(alid), A(self._alarm_text(code))))
+        return L(*rows)
+
+    async def _list_alarms(self, body: Item | None) -> Item:
+        requested = [] if body is None else _ids(body)
+        return self._alarm_rows(requested or list(self._alarm_ids.values()))
+
+    async def _list_enabled_alarms(self, body: Item | None) -> Item:
+        return self._alarm_rows([a for a in self._alarm_ids.values() if a in self.enabled_alarms])
+
+    async def _store_program(self, body: Item | None) -> Item:
+        ppid, ppbody = _list(body, 2)
+        if ppbody.format not in (Format.A, Format.B):
+            return B(b"\x05")
+        self.process_programs[str(_scalar(ppid))] = ppbody.value  # type: ignore[assignment]
+        return B(b"\x00")
+
+    async def _send_program(self, body: Item | None) -> Item:
+        ppid = str(_scalar(body))
+        program = self.process_programs.get(ppid)
+        if program is None:
+            return L()
+        return L(A(ppid), B(program) if isinstance(program, bytes) else A(program))
+
+    async def _delete_programs(self, body: Item | None) -> Item:
+        ppids = [str(_scalar(ppid)) for ppid in _list(body)]
+        if any(ppid not in self.process_programs for ppid in ppids):
+            return B(b"\x04")  # PPID not found
+        for ppid in ppids or list(self.process_programs):
+            del self.process_programs[ppid]
+        return B(b"\x00")
+
+    async def _program_list(self, body: Item | None) -> Item:
+        return L(*(A(ppid) for ppid in self.process_programs))
+
+    async def _terminal(self, body: Item | None) -> Item:
+        tid, text = _list(body, 2)
+        terminal = _scalar(tid)
+        number = terminal[0] if isinstance(terminal, bytes) and terminal else int(terminal)
+        self.terminal_messages.append((number, str(_scalar(text))))
+        return B(b"\x00")
+
+    _handlers = {
+        (1, 1): _are_you_there,
+        (1, 3): _status_variables,
+        (1, 11): _status_namelist,
+        (1, 13): _establish_communication,
+        (1, 15): _offline,
+        (1, 17): _online,
+        (2, 13): _constants,
+        (2, 15): _set_constants,
+        (2, 17): _clock,
+        (2, 29): _constant_namelist,
+        (2, 31): _set_clock,
+        (2, 33): _define_reports,
+        (2, 35): _link_reports,
+        (2, 37): _enable_events,
+        (2, 41): _remote_command,
+        (5, 3): _enable_alarm,
+        (5, 5): _list_alarms,
+        (5, 7): _list_enabled_alarms,
+        (7, 3): _store_program,
+        (7, 5): _send_program,
+        (7, 17): _delete_programs,
+        (7, 19): _program_list,
+        (10, 3): _terminal,
+    }
+
+
+# --------------------------------------------------------------------- reading bodies
+
+
+def _list(body: Item | None, length: int | None = None) -> tuple[Item, ...]:
+    if body is None or body.format is not Format.L:
+        raise _Malformed("expected a list")
+    items: tuple[Item, ...] = body.value  # type: ignore[assignment]
+    if length is not None and len(items) != length:
+        raise _Malformed(f"expected a list of {length}, got {len(items)}")
+    return items
+
+
+def _scalar(value: Item | None) -> Any:
+    if value is None:
+        raise _Malformed("a value is missing")
+    try:
+        return value.scalar
+    except ValueError as error:
+        raise _Malformed(str(error)) from None
+
+
+def _ids(body: Item | None) -> list[Any]:
+    """The ids of a list of id items, or of an integer array (S5F5's ALID vector)."""
+    if body is None:
+        return []
+    if body.format is Format.L:
+        return [_scalar(value) for value in _list(body)]
+    if isinstance(body.value, tuple):
+        return list(body.value)
+    return [body.value]
+
+
+def _hcack(hcack: int, parameters: Mapping[str, int]) -> Item:
+    return L(
+        B(bytes([hcack])),
+        L(*(L(A(name), B(bytes([cpack]))) for name, cpack in parameters.items())),
+    )

@@ -1,0 +1,112 @@
+"""GEM tool dictionaries: the shipped ones load; a wrong one is refused naming file and key."""
+
+from __future__ import annotations
+
+import copy
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from packline.drivers.gem.dictionary import (
+    DictionaryError,
+    Variable,
+    dictionary_names,
+    dictionary_tables,
+    load_dictionary,
+    parse_dictionary,
+)
+from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.secs.items import BOOLEAN, F4, F8, I2, U1, U4, A
+from packline.drivers.specs.pages import marked_tables, stale_tables
+
+
+def shipped(name: str) -> dict:
+    text = resources.files("packline.drivers").joinpath("specs", "gem", f"{name}.yaml").read_text()
+    return yaml.safe_load(text)
+
+
+def test_every_kind_with_a_gem_driver_has_a_dictionary_and_it_loads() -> None:
+    with_gem = sorted(kind.name for kind in TOOL_KINDS.values() if kind.gem_driver)
+    assert with_gem == dictionary_names()
+    for name in with_gem:
+        dictionary = load_dictionary(name)
+        assert dictionary.kind == name
+        assert dictionary.alarms.keys() == TOOL_KINDS[name].load_spec().alarm_by_code.keys()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda d: d["status_variables"].pop("site_count"), "status_variables.site_count: missing"),
+        (
+            lambda d: d["remote_commands"]["start"]["parameters"].pop("sites"),
+            "remote_commands.start.parameters.sites: missing",
+        ),
+        (lambda d: d.update(kind="lathe"), "kind: unknown tool kind 'lathe'"),
+        (lambda d: d.update(kind="laser"), "no GEM driver for a laser"),
+        (lambda d: d["alarms"].update(MELTDOWN={"id": 4999}), "alarms.MELTDOWN: not an alarm"),
+        (
+            lambda d: d["status_variables"]["state"].update(id=1001),
+            "status_variables: state and serial_number have the same id 1001",
+        ),
+        (
+            lambda d: d["status_variables"]["state"].update(format="U3"),
+            "status_variables.state.format: format 'U3' is not",
+        ),
+        (
+            lambda d: d["collection_events"]["run_ended"]["report"].append("mood"),
+            "collection_events.run_ended.report names mood",
+        ),
+        (lambda d: d.update(id_format="F4"), "id_format must be one of U1"),
+        (lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted"),
+    ],
+)
+def test_a_wrong_dictionary_is_refused_naming_the_key(change, message: str) -> None:
+    data = copy.deepcopy(shipped("wire_bonder"))
+    change(data)
+    with pytest.raises(DictionaryError) as error:
+        parse_dictionary(data, "dictionary wb.yaml")
+    assert "dictionary wb.yaml: " in str(error.value)
+    assert message in str(error.value)
+
+
+def test_an_unknown_dictionary_names_the_known_ones() -> None:
+    with pytest.raises(
+        DictionaryError, match=r"unknown GEM dictionary 'lathe'; known .*wire_bonder"
+    ):
+        load_dictionary("lathe")
+
+
+def test_values_scale_and_enumerations_both_ways() -> None:
+    force = Variable(id=1, format="F8", scale=0.980665)  # the tool in cN, the role in gf
+    assert force.to_wire(30.0) == F8(30.0 * 0.980665)
+    assert force.to_role(F8(30.0 * 0.980665)) == pytest.approx(30.0)
+    state = Variable(id=2, format="U1", values={0: "idle", 1: "busy"})
+    assert state.to_wire("busy") == U1(1)
+    assert state.to_role(U4(0)) == "idle"  # a wider integer of the same kind is taken
+    with pytest.raises(ValueError, match="none of the values"):
+        state.to_role(U1(7))
+    with pytest.raises(ValueError, match="expected an U1 item, got A"):
+        state.to_role(A("idle"))
+    heights = Variable(id=3, format="F4", array=True)
+    assert heights.to_role(heights.to_wire([1.5, 2.5])) == (1.5, 2.5)
+    assert heights.to_wire([]) == F4()
+    count = Variable(id=4, format="I2")
+    assert count.to_wire(3.0) == I2(3)
+    with pytest.raises(ValueError, match="not a whole number"):
+        count.to_wire(2.5)
+    assert Variable(id=5, format="F8").to_role(U1(3)) == 3  # an integer where a float is due
+    assert Variable(id=6, format="BOOLEAN").to_wire(True) == BOOLEAN(True)
+
+
+PROTOCOLS = Path(__file__).parents[3] / "docs" / "protocols"
+
+
+@pytest.mark.parametrize("name", dictionary_names())
+def test_each_dictionary_has_its_page_and_the_pages_tables_are_its_own(name: str) -> None:
+    page = (PROTOCOLS / f"gem-{name.replace('_', '-')}.md").read_text(encoding="utf-8")
+    tables = dictionary_tables(load_dictionary(name))
+    assert set(marked_tables(page)) == set(tables)
+    assert stale_tables(page, tables) == []

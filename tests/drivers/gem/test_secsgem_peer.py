@@ -1,0 +1,218 @@
+"""packline's GEM host against secsgem's GEM equipment, and secsgem's GEM host against packline's
+simulated GEM wire bonder: each side of E30 proven by an independent implementation."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from collections.abc import AsyncIterator, Callable
+
+import pytest
+import secsgem.gem
+import secsgem.secs
+
+from packline.clock import ScaledClock
+from packline.drivers.errors import (
+    CommandRefused,
+    ProtocolError,
+    ToolConnectionError,
+    ToolTimeout,
+)
+from packline.drivers.gem.dictionary import load_dictionary
+from packline.drivers.gem.host import GemHost
+from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
+from packline.drivers.secs.items import F8, A
+from packline.sim_instruments.gem.equipment import GemEquipment
+from packline.sim_instruments.gem.wire_bonder import GemWireBonderModel
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+
+variables = secsgem.secs.variables
+TIMERS = HsmsTimers(t3_s=3, t5_s=0.05, t6_s=1, t7_s=3, t8_s=1)
+
+
+class SecsgemTool(secsgem.gem.GemEquipmentHandler):
+    """A GEM equipment built on secsgem: two SVs, a constant, an event, an alarm, a command."""
+
+    def __init__(self, settings) -> None:
+        super().__init__(settings)
+        self.status_variables.update(
+            {
+                10: secsgem.gem.StatusVariable(10, "temperature", "degC", variables.F8, False),
+                11: secsgem.gem.StatusVariable(11, "lot", "", variables.String, False),
+            }
+        )
+        self.status_variables[10].value = 150.5
+        self.status_variables[11].value = "LOT-0"
+        self.equipment_constants.update(
+            {20: secsgem.gem.EquipmentConstant(20, "force", 15, 60, 30, "gf", variables.F8, False)}
+        )
+        self.collection_events.update(
+            {
+                30: secsgem.gem.CollectionEvent(30, "job done", []),
+                31: secsgem.gem.CollectionEvent(31, "alarm on", []),
+                32: secsgem.gem.CollectionEvent(32, "alarm off", []),
+            }
+        )
+        self.alarms.update({40: secsgem.gem.Alarm(40, "wire break", "the wire broke", 4, 31, 32)})
+        self.remote_commands.update(
+            {"JOB": secsgem.gem.RemoteCommand("JOB", "run a job", ["LOT"], 30)}
+        )
+        self.jobs: list[str] = []
+
+    def _on_rcmd_JOB(self, LOT: str) -> None:
+        self.jobs.append(LOT)
+        self.status_variables[11].value = LOT
+
+
+def unanswered(
+    handler: secsgem.gem.GemHandler, call: Callable[..., object], *args: object
+) -> threading.Thread:
+    """Run a secsgem call that waits for a reply it cannot get (it sent no W-bit) in a thread
+    of its own, with secsgem's T3 cut to 1 s so that the thread ends soon; join it later."""
+    handler.settings.timeouts.t3 = 1.0
+
+    def run() -> None:
+        with contextlib.suppress(ValueError):  # secsgem's "Decoding failed, missing message"
+            call(*args)
+
+    thread = threading.Thread(target=run, name=f"secsgem {call.__name__}", daemon=True)
+    thread.start()
+    return thread
+
+
+@pytest.fixture
+async def links() -> AsyncIterator[list[HsmsLink]]:
+    """packline's links, closed after secsgem's handlers (ask for it first): secsgem's equipment
+    is disabled while its host is still connected (see the HSMS tests' conftest)."""
+    opened: list[HsmsLink] = []
+    yield opened
+    for link in opened:
+        await link.close()
+
+
+async def test_packline_host_drives_secsgem_equipment(links, secsgem_handler, free_port) -> None:
+    port = free_port()
+    tool = await secsgem_handler(SecsgemTool, port, active=False)
+    link = HsmsLink(port=port, tool="secsgem tool", timers=TIMERS)
+    links.append(link)
+    host = GemHost(link)
+    events: list = []
+    alarms: list = []
+    arrived = asyncio.Event()
+    host.add_event_listener(lambda event: (events.append(event), arrived.set()))
+    host.add_alarm_listener(lambda alarm: (alarms.append(alarm), arrived.set()))
+    async with asyncio.timeout(10):
+        while True:  # secsgem's passive side may lose the first select (conftest)
+            try:
+                await link.connect()
+                break
+            except (ToolConnectionError, ToolTimeout):
+                await link.separate()
+                await asyncio.sleep(0.05)
+        assert await host.establish_communication() == ("secsgem", "0.3.0")
+        await host.request_online()
+        assert [v.scalar for v in await host.request_status_variables([10, 11])] == [
+            150.5,
+            "LOT-0",
+        ]
+        names = await host.request_status_variable_namelist([10])
+        assert names == {10: ("temperature", "degC")}
+        assert [v.scalar for v in await host.request_equipment_constants([20])] == [30.0]
+        await host.set_equipment_constants({20: F8(45.0)})
+        assert tool.equipment_constants[20].value == 45.0
+        with pytest.raises(CommandRefused, match="EAC 3: at least one constant out of range"):
+            await host.set_equipment_constants({20: F8(80.0)})
+        constants = await host.request_equipment_constant_namelist([20])
+        assert (constants[20].name, constants[20].unit) == ("force", "gf")
+        await host.define_reports({})
+        await host.define_reports({7: [10, 11]})
+        await host.link_event_reports({30: [7]})
+        await host.enable_events([30])
+        assert await host.send_remote_command("JOB", {"LOT": A("LOT-7")}) == 4
+        await arrived.wait()
+        arrived.clear()
+        assert events[0].ceid == 30
+        assert events[0].values[11] == A("LOT-7")
+        assert tool.jobs == ["LOT-7"]
+        with pytest.raises(CommandRefused, match="HCACK 1: invalid command"):
+            await host.send_remote_command("FLY")
+        await host.enable_alarms([40])
+        # secsgem 0.3.0 sends S5F1 without the W-bit yet waits for an S5F2, which E5 forbids
+        # sending then: its set_alarm waits out its T3 in a thread of its own.
+        setting = unanswered(tool, tool.set_alarm, 40)
+        await arrived.wait()
+        assert (alarms[0].alid, alarms[0].set, alarms[0].text) == (40, True, "the wire broke")
+        listed = await host.request_alarm_list([40])
+        # (secsgem marks the alarm set only once its S5F1 got the S5F2 it cannot get)
+        assert [(a.alid, a.text) for a in listed] == [(40, "the wire broke")]
+        # secsgem's equipment has no process program management: an S9 error or an abort
+        with pytest.raises(ProtocolError, match="S7F19"):
+            await host.request_process_program_list()
+        await host.request_offline()
+        await asyncio.to_thread(setting.join, 10)
+
+
+async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_handler) -> None:
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    twin.receive("W01")
+    clock = ScaledClock(1000)  # a run of 80 s of process time takes 80 ms
+    model = GemWireBonderModel("bonder", twin, clock)
+    equipment = GemEquipment(load_dictionary("wire_bonder"), model, clock=clock, timers=TIMERS)
+    await equipment.start()
+    events: list[dict] = []
+    alarms: list[dict] = []
+    arrivals = threading.Semaphore(0)  # one release per event or alarm received
+
+    async def arrived() -> bool:
+        return await asyncio.to_thread(arrivals.acquire, True, 10)
+
+    try:
+        host = await secsgem_handler(
+            secsgem.gem.GemHostHandler, int(equipment.address.rsplit(":", 1)[1]), active=True
+        )
+        host.events.collection_event_received += lambda data: (
+            events.append(data),
+            arrivals.release(),
+        )
+        host.events.alarm_received += lambda data: (alarms.append(data), arrivals.release())
+        assert await asyncio.to_thread(host.waitfor_communicating, 5)
+        assert await asyncio.to_thread(host.go_online) is not None
+        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1040])).get()
+        assert sv == ["WB1-0001", 0, True]
+        await asyncio.to_thread(host.set_ec, 2004, 40.0)
+        assert model.program.bond_force_gf == 40.0
+        assert (await asyncio.to_thread(host.request_ec, 2004)).get() == [40.0]
+        await asyncio.to_thread(host.subscribe_collection_event, 3001, [1012, 1018], 9)
+        # secsgem 0.3.0 sends S5F3 without the W-bit too (and waits for the S5F4 it then cannot
+        # get): the equipment enables the alarm, as E5 has it, without replying.
+        enabling = unanswered(host, host.enable_alarm, 4001)
+        async with asyncio.timeout(5):
+            while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
+                await asyncio.sleep(0.01)
+
+        def command(rcmd: str, params: list) -> int:
+            return host.send_remote_command(rcmd, params).HCACK.get()
+
+        assert await asyncio.to_thread(command, "LOAD", [["WAFERID", "W01"]]) == 0
+        assert await asyncio.to_thread(command, "START", [["STACK", 1]]) == 4
+        assert await arrived()
+        done = {value["dvid"]: value["value"] for value in events[0]["values"]}
+        assert done == {1012: 784, 1018: 1}  # every site, last result completed
+        assert events[0]["ceid"].get() == 3001
+        # a second wafer with a wire break: the alarm arrives pushed, then the run's end
+        assert await asyncio.to_thread(command, "UNLOAD", [["WAFERID", "W01"]]) == 0
+        twin.receive("W02")
+        assert await asyncio.to_thread(command, "LOAD", [["WAFERID", "W02"]]) == 0
+        model.tool.inject_fault("wire_break")
+        assert await asyncio.to_thread(command, "START", [["STACK", 1]]) == 4
+        assert await arrived()  # the alarm
+        assert await arrived()  # the run's end
+        assert alarms[0]["alid"].get() == 4001
+        assert alarms[0]["code"].get() & 0x80
+        assert {value["dvid"]: value["value"] for value in events[1]["values"]}[1018] == 3
+        assert await asyncio.to_thread(command, "FLY", []) == 1
+        assert await asyncio.to_thread(host.get_process_program_list) == []
+        await asyncio.to_thread(enabling.join, 10)
+    finally:
+        await equipment.stop()

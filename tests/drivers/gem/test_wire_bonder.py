@@ -1,0 +1,91 @@
+"""The GEM wire bonder driver against the simulated GEM bonder: the role's sequences over E30."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+
+PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
+
+
+async def test_connect_reads_identity_and_sets_up_reports(bench) -> None:
+    bonder = await bench.driver()
+    assert str(bonder.identity) == "packline WB-1 s/n WB1-0001 fw 1.0"
+    assert bonder.state is ToolState.IDLE
+    equipment = bench.equipment
+    assert equipment.online
+    assert equipment.communicating
+    assert equipment.enabled_events == {3001}
+    assert equipment.links == {3001: (3001,)}
+    assert equipment.enabled_alarms == {4001, 4002, 4003, 4004, 4005}
+
+
+async def test_a_whole_wafer_is_bumped_and_the_run_ends_on_its_event(bench) -> None:
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.load("W01")
+    result = await bonder.form_stud_bumps(PROGRAM, stack_count=2)
+    assert (result.wafer_id, result.sites_requested, result.bumps_formed) == ("W01", 784, 784)
+    assert result.process_time_s > 0
+    summary = await bonder.request_bump_height_summary()
+    heights = await bonder.request_bump_heights()
+    assert summary.bumped_sites == 784 == int((heights > 0).sum())
+    assert summary.mean_um == pytest.approx(heights.mean(), rel=1e-5)
+    assert np.array_equal(heights[10:20], await bonder.request_bump_heights(10, 10))
+    assert (await bonder.request_program()) == PROGRAM
+    status = await bonder.request_status()
+    assert (status.state, status.last_result) == (BonderState.IDLE, RunResult.COMPLETED)
+    # no polling: between START and the event only the event itself crossed the wire
+    received = bench.equipment.received
+    assert received[received.index("S2F41 START") + 1 :][:1] == ["S1F3"]
+    await bonder.unload("W01")
+    assert (await bonder.request_status()).wafer_id is None
+
+
+async def test_selected_sites_only(bench) -> None:
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.load("W01")
+    result = await bonder.form_stud_bumps(PROGRAM, sites=[3, 1, 2, 700])
+    assert (result.sites_requested, result.bumps_formed) == (4, 4)
+    heights = await bonder.request_bump_heights()
+    assert np.flatnonzero(heights).tolist() == [1, 2, 3, 700]
+
+
+async def test_limits_and_interlocks_are_checked_before_anything_is_sent(bench) -> None:
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    too_hot = BondProgram(WireMaterial.AU, 25, 250, 35, 60, 12)
+    with pytest.raises(LimitViolation, match="stage_temperature_c = 250"):
+        await bonder.form_stud_bumps(too_hot)
+    with pytest.raises(InterlockOpen, match="wafer_vacuum"):
+        await bonder.form_stud_bumps(PROGRAM)
+    assert not any(name.startswith("S2F41") for name in bench.equipment.received)
+
+
+async def test_a_refused_command_says_why(bench) -> None:
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.load("W01")
+    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now") as refused:
+        await bonder.unload("W02")
+    assert refused.value.code == "HCACK 2"
+
+
+async def test_an_alarm_is_pushed_and_ends_the_run(bench) -> None:
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.load("W01")
+    bench.model.tool.inject_fault("wire_break")
+    with pytest.raises(ToolAlarm, match="WIRE_BREAK"):
+        await bonder.form_stud_bumps(PROGRAM)
+    assert bonder.state is ToolState.FAULT
+    assert "WIRE_BREAK" in bonder.active_alarms
+    bench.model.tool.clear_fault("wire_break")
+    await bonder.reset()
+    assert bonder.state is ToolState.IDLE
+    assert bonder.alarm_history[-1].code == "WIRE_BREAK"
