@@ -17,6 +17,7 @@ from packline.drivers.roles.deposition import Material, Method
 from packline.drivers.roles.electroplater import Metal
 from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
+from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.sim_instruments.electroplater import seed_of
@@ -26,6 +27,7 @@ from packline.sim_instruments.physics.electroplater import PlatingPhysics, plate
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
+from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.physics.wire_bonder import BondPhysics, plan_bumps
 from packline.sim_instruments.twin import (
@@ -66,6 +68,26 @@ def redeposit(wafer: Workpiece, physics: DepositionPhysics) -> None:
     deposit_film(wafer, Method.SPUTTER, Material.CU, 300.0, 0.01, physics)
 
 
+def oven_history(points: tuple[tuple[float, float], ...]) -> LoadHistory:
+    """A load history sampled every second, as the simulated oven keeps it, through `points`
+    (time s, temperature degC)."""
+    history = LoadHistory()
+    times = np.arange(points[0][0], points[-1][0] + 1.0)
+    temperatures = np.interp(times, [p[0] for p in points], [p[1] for p in points])
+    for time_s, temperature_c in zip(times, temperatures, strict=True):
+        history.add(float(time_s), float(temperature_c), 20.0)
+    return history
+
+
+def reflow_layered_bumps(wafer: Workpiece, history: LoadHistory) -> None:
+    """A reflow of a Sn63Pb37 layer on Pb90Sn10 bumps, and of SAC305 balls on the pads."""
+    wafer.bumps.material, wafer.bumps.layer_alloy = "Pb90Sn10", "Sn63Pb37"
+    wafer.bumps.layer_um[:] = 10.0
+    wafer.balls.present[:] = True
+    wafer.balls.alloy = "SAC305"
+    apply_run(wafer, history, ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
+
+
 def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     """One process step of each simulated tool, as its simulator applies it to the twin."""
     rng = np.random.default_rng(0)
@@ -76,6 +98,8 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     sites, site_area_cm2 = seed_of(wafer)
     die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
     die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
+    cure = oven_history(((0, 25), (1500, 150), (5100, 150), (6300, 60)))
+    reflow = oven_history(((0, 25), (90, 150), (150, 150), (200, 235), (240, 235), (330, 60)))
     return {
         "wire bonder: plan all bumps": lambda w: plan_bumps(
             w, every_site, program, 1, BondPhysics(), rng
@@ -94,6 +118,10 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         "dicing saw: singulated units": lambda w: singulated_units(
             w.geometry.unit_origin_mm, w.geometry.unit_size_mm, die_x, die_y, 23.0
         ),
+        "oven: cure 60 min at 150 degC": lambda w: apply_run(
+            w, cure, ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED
+        ),
+        "oven: reflow layer, core, balls": lambda w: reflow_layered_bumps(w, reflow),
     }
 
 

@@ -158,6 +158,22 @@ def resin_cured(claim: str, min_cure: float = CURED_ALPHA) -> Condition:
     )
 
 
+def joint_under_every_ball(claim: str) -> Condition:
+    """Every solder ball is reflowed into a joint with the metal below it (001:3); a
+    workpiece without balls has nothing to check, and fails."""
+    return Condition(claim, "a joint under every ball", lambda w: (w.balls.present, w.balls.joined))
+
+
+def cores_solid_under_reflowed_layers(claim: str) -> Condition:
+    """Every bump with a eutectic layer had the layer reflowed while its high-melting core
+    stayed solid (003:19-20)."""
+    return Condition(
+        claim,
+        "layer reflowed, core solid, on every layered bump",
+        lambda w: (w.bumps.present & (w.bumps.layer_um > 0), w.bumps.solid_core),
+    )
+
+
 def vias_open(claim: str) -> Condition:
     """A via is open down to the metal at every site of the top resin layer (002:1h); without
     resin there is no via, and the condition fails."""

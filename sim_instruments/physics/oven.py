@@ -6,7 +6,7 @@ sampled at the oven's time step, piecewise linear between samples). From it:
 * **Cure** (002:1g, 002:2): the degree of cure alpha of a thermoset follows the Kamal
   (autocatalytic) model, `d alpha / dt = (k1 + k2 alpha^m) (1 - alpha)^n` with Arrhenius rate
   constants `k_i = A_i exp(-E_i / (R T))`; `KamalCure.cure` integrates it along the history
-  (classical Runge-Kutta, steps of at most one second).
+  (classical Runge-Kutta, a step per 20 s or per degree the load moves, whichever is shorter).
 * **Reflow** (001:3, 003:19-21): a solder melts only where the load passes its liquidus; it
   wets and forms a joint only if it stays above the liquidus for at least the wetting time
   and the atmosphere's residual O2 while molten stays at or below the wetting limit (above
@@ -21,8 +21,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from packline.drivers.roles.oven import LastResult
 
+from ..twin import ResinKind
 from ..twin.workpiece import Workpiece
 
 #: The gas constant, J/(mol K).
@@ -98,22 +101,36 @@ class KamalCure:
         return float((k1 + k2 * alpha**self.m) * (1.0 - alpha) ** self.n)
 
     def cure(self, alpha: float, history: LoadHistory) -> float:
-        """The degree of cure after `history`, from `alpha` before it."""
+        """The degree of cure after `history`, from `alpha` before it.
+
+        One Runge-Kutta step per stretch of the history over which the temperature moves less
+        than `CURE_STEP_C` and which lasts at most `CURE_STEP_S` (the rates change by under 1 %
+        per degree), the temperature linear in between.
+        """
         t, temp = history.time_s, history.temperature_c
-        for i in range(len(t) - 1):
-            span = t[i + 1] - t[i]
-            steps = max(1, math.ceil(span))
-            dt = span / steps
-            for j in range(steps):
-                start = temp[i] + (temp[i + 1] - temp[i]) * j / steps
-                end = temp[i] + (temp[i + 1] - temp[i]) * (j + 1) / steps
-                middle = (start + end) / 2
-                k1 = self.rate_per_s(alpha, start)
-                k2 = self.rate_per_s(alpha + dt * k1 / 2, middle)
-                k3 = self.rate_per_s(alpha + dt * k2 / 2, middle)
-                k4 = self.rate_per_s(alpha + dt * k3, end)
-                alpha = min(alpha + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6, 1.0)
+        start = 0
+        while start < len(t) - 1:
+            end = start + 1
+            while (
+                end < len(t) - 1
+                and t[end + 1] - t[start] <= CURE_STEP_S
+                and abs(temp[end + 1] - temp[start]) <= CURE_STEP_C
+            ):
+                end += 1
+            dt = t[end] - t[start]
+            middle = (temp[start] + temp[end]) / 2
+            k1 = self.rate_per_s(alpha, temp[start])
+            k2 = self.rate_per_s(alpha + dt * k1 / 2, middle)
+            k3 = self.rate_per_s(alpha + dt * k2 / 2, middle)
+            k4 = self.rate_per_s(alpha + dt * k3, temp[end])
+            alpha = min(alpha + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6, 1.0)
+            start = end
         return alpha
+
+
+#: The longest stretch of history one integration step of the cure takes, s and degC.
+CURE_STEP_S = 20.0
+CURE_STEP_C = 1.0
 
 
 #: Cure kinetics of the resins the line uses (est): a 60 min soak from uncured takes the
@@ -126,6 +143,16 @@ RESIN_CURE: dict[str, KamalCure] = {
     "polyimide": KamalCure(
         a1_per_s=4.5e5, e1_j_per_mol=80_000, a2_per_s=9.0e6, e2_j_per_mol=80_000, m=1, n=2
     ),
+}
+
+#: The kinetics each kind of resin layer cures by: the thermosets are epoxies, the stress
+#: relief and the photo-patterned layers polyimides (est).
+CURE_OF_KIND: dict[ResinKind, str] = {
+    ResinKind.THERMOSET: "epoxy",
+    ResinKind.SOLDER_RESIST: "epoxy",
+    ResinKind.SEALING: "epoxy",
+    ResinKind.STRESS_RELIEF: "polyimide",
+    ResinKind.RADIATION_SENSITIVE: "polyimide",
 }
 
 #: The degree of cure from which a resin layer counts as cured (est).
@@ -178,25 +205,50 @@ def apply_run(
     time_s: float,
     result: LastResult,
 ) -> None:
-    """What one run (`history`, ended with `result`) did to `workpiece`: every resin layer on it
-    cured further by the epoxy's kinetics, its solder bumps reflowed or not; recorded in its
-    history."""
+    """What one run (`history`, ended with `result`) did to `workpiece`, recorded in its
+    history: every resin layer cured further by its kind's kinetics; solder bumps reflowed, a
+    eutectic layer on a high-melting core melting while the core stays solid (003:19-20);
+    solder balls joined to their pads where they melted and wet (001:3)."""
     detail: dict[str, float | str] = {
         "result": result.name.lower(),
         "peak_c": round(history.peak_c, 1),
         "heated_s": round(history.time_s[-1] - history.time_s[0], 1),
     }
-    for layer in workpiece.resins.layers:
+    for index, layer in enumerate(workpiece.resins.layers):
         if layer.thickness_um.any():
-            layer.cure = RESIN_CURE["epoxy"].cure(layer.cure, history)
-            detail["cure"] = round(layer.cure, 4)
-    alloy = workpiece.bumps.material
-    if alloy in LIQUIDUS_C:
-        outcome = reflow(alloy, history, physics)
-        detail.update(
-            melted=str(outcome.melted),
-            joined=str(outcome.joined),
-            time_above_liquidus_s=round(outcome.time_above_liquidus_s, 1),
-            o2_molten_ppm=round(outcome.max_o2_molten_ppm),
-        )
+            layer.cure = RESIN_CURE[CURE_OF_KIND[layer.kind]].cure(layer.cure, history)
+            detail[f"cure_{index}"] = round(layer.cure, 4)
+    bumps = workpiece.bumps
+    if bumps.present.any():
+        core = _melt(bumps.material, history, physics, detail, "bumps")
+        layered = bumps.present & (bumps.layer_um > 0)
+        if layered.any() and bumps.layer_alloy is not None:
+            layer_outcome = _melt(bumps.layer_alloy, history, physics, detail, "layer")
+            if layer_outcome is not None and layer_outcome.melted:
+                bumps.solid_core[layered] = core is None or not core.melted
+    balls = workpiece.balls
+    if balls.present.any():
+        outcome = _melt(balls.alloy, history, physics, detail, "balls")
+        if outcome is not None and outcome.joined:
+            balls.joined |= balls.present
+        detail["balls_joined"] = int(np.count_nonzero(balls.joined))
     workpiece.record(tool, "oven run", time_s, **detail)
+
+
+def _melt(
+    alloy: str | None,
+    history: LoadHistory,
+    physics: ReflowPhysics,
+    detail: dict[str, float | str],
+    what: str,
+) -> Reflow | None:
+    """The reflow of `alloy` in the run, noted in `detail` as `what`; None for a metal that
+    is no solder (gold, copper: it does not melt in an oven)."""
+    if alloy is None or alloy not in LIQUIDUS_C:
+        return None
+    outcome = reflow(alloy, history, physics)
+    detail[f"{what}_melted"] = str(outcome.melted)
+    detail[f"{what}_joined"] = str(outcome.joined)
+    detail[f"{what}_above_liquidus_s"] = round(outcome.time_above_liquidus_s, 1)
+    detail[f"{what}_o2_molten_ppm"] = round(outcome.max_o2_molten_ppm)
+    return outcome

@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from packline.claims import CLAIMS
 from packline.drivers.equipment import Limit
 from packline.drivers.roles.deposition import Material, Method
+from packline.drivers.roles.oven import LastResult
 from packline.sequences import conditions
 from packline.sequences.engine import (
     Condition,
@@ -36,6 +37,7 @@ from packline.sequences.engine.claim_check import check_claims
 from packline.sequences.engine.launch import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
+from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.twin import ResinKind, TwinStore, Workpiece
 from packline.units import Unit
 
@@ -277,6 +279,42 @@ def test_the_deposition_predicates_hold_after_a_good_process_and_fail_after_a_wr
     thin = tips()
     deposit_film(thin, Method.CVD, Material.SIN, 50, 0.0, physics)
     assert not passivated(thin)[1].any()
+
+
+def _reflow_run(peak_c: float) -> LoadHistory:
+    """A run that climbs from 150 degC to `peak_c` in 60 s, holds 60 s and comes back down."""
+    history = LoadHistory()
+    for time_s, temperature_c in ((0, 150), (60, peak_c), (120, peak_c), (180, 150)):
+        history.add(time_s, temperature_c, 20)
+    return history
+
+
+@pytest.mark.parametrize(("peak_c", "holds"), [(240, True), (210, False)])
+def test_a_joint_under_every_ball_only_after_a_reflow_above_the_liquidus(peak_c, holds):
+    wafer = TwinStore().get("W01")
+    joints = conditions.joint_under_every_ball("001:3").evaluate
+    assert not joints(wafer)[0].any()  # no balls: nothing checked, the check fails
+    wafer.balls.present[:4] = True
+    wafer.balls.alloy = "SAC305"  # liquidus 217 degC
+    apply_run(wafer, _reflow_run(peak_c), ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
+    checked, passing = joints(wafer)
+    assert checked.sum() == 4
+    assert bool((checked & passing).sum() == 4) is holds
+
+
+@pytest.mark.parametrize(("peak_c", "holds"), [(220, True), (320, False), (170, False)])
+def test_the_core_stays_solid_only_under_a_layer_reflowed_below_the_cores_liquidus(peak_c, holds):
+    """Sn63Pb37 (183 degC) on Pb90Sn10 (302 degC): 220 reflows the layer alone, 320 melts the
+    core too, 170 reflows nothing."""
+    wafer = TwinStore().get("W01")
+    wafer.bumps.height_um[:] = 80.0
+    wafer.bumps.material = "Pb90Sn10"
+    wafer.bumps.layer_um[:] = 10.0
+    wafer.bumps.layer_alloy = "Sn63Pb37"
+    apply_run(wafer, _reflow_run(peak_c), ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
+    checked, passing = conditions.cores_solid_under_reflowed_layers("003:20").evaluate(wafer)
+    assert checked.all()
+    assert bool(passing.all()) is holds
 
 
 def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():
