@@ -4,17 +4,20 @@ A tool of two devices (decision 0009), named in the station entry's address:
 
 * `cell` (this driver's own link): the bath and wafer-holder controller, a PLC on Modbus TCP or
   RTU in the family's map, declared in `packline.drivers.specs.electroplater`: status block at
-  0-19 (phase, alarms, interlocks, bath temperature, paddle, bath age, the charge counted
-  through the cathode since the immersion), the bath setpoints at 200-201 (FC16, taken at
-  once), commands at 300 with the wafer id at 301-308;
+  0-19 (phase, alarms, interlocks, the heater's unit id, paddle, bath age, the charge counted
+  through the cathode since the immersion), the paddle setpoint at 200 (FC16, taken at once),
+  commands at 300 with the wafer id at 301-308; on the same line, at the unit id the PLC
+  names, the bath heater: a temperature controller of the line's common map (Eurotherm 3200
+  addresses, `drivers/families/temperature_controller.py`);
 * `supply`: a programmable DC supply on the standard SCPI tree (`drivers/dc_supply.py`).
 
-A plating step: the bath setpoints written and the supply's levels set (output off), the bath
-awaited at temperature, the interlocks read, IMMERSE, then `OUTP ON` once the wafer is in the
-bath with the contact ring on its seed; the supply and the cell's counter are polled until the
-counter has seen the recipe's charge (the last part slept to the second the charge needs), then
-`OUTP OFF` and WITHDRAW. The safe state is the same order: output off, then ABORT (the wafer
-withdrawn and rinsed).
+A plating step: the paddle setpoint written, the heater's alarm 1 (`A1`, the bath's
+over-temperature) and target (`TG.SP`, no ramp) set and its loop on auto, the supply's levels
+set (output off), the bath awaited at temperature, the interlocks read, IMMERSE, then
+`OUTP ON` once the wafer is in the bath with the contact ring on its seed; the supply and the
+cell's counter are polled until the counter has seen the recipe's charge (the last part slept
+to the second the charge needs), then `OUTP OFF` and WITHDRAW. The safe state is the same
+order: output off, then ABORT (the wafer withdrawn and rinsed).
 """
 
 from __future__ import annotations
@@ -24,9 +27,10 @@ from contextlib import suppress
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import ToolState
+from .equipment import Reading, ToolState
 from .errors import ConnectionLost, ToolAlarm, ToolError, ToolStateError
 from .families.modbus_plc import ModbusPlcDriver
+from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
     METALS,
@@ -44,6 +48,8 @@ READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 
 #: How close to its setpoint the bath must be before a wafer goes in, degC.
 BATH_TOLERANCE_C = 1.0
+#: How far above its setpoint the bath may go before the heater's alarm 1 trips, degC.
+BATH_OVERHEAT_C = 5.0
 #: Process-time allowances beyond which a wait is a timeout.
 BATH_SETTLE_TIMEOUT_S = 1800.0
 HOLDER_TIMEOUT_S = 120.0
@@ -67,10 +73,26 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
             name=f"{self.name}.supply",
             poll_interval_s=self.poll_interval_s,
         )
+        self._heater: TemperatureController | None = None
+        self.supply.add_reading_listener(self._record_supply_reading)
+
+    def _record_supply_reading(self, reading: Reading) -> None:
+        """The supply's traces (current, voltage) are the tool's, recorded under its name."""
+        self.record_reading(reading.name, reading.value, reading.unit)
 
     async def _read_setup(self) -> None:
-        """Connect the supply (its identity, its tripped protections) once the cell answered."""
+        """The bath heater at the unit id the cell names, then the supply (its identity, its
+        tripped protections), once the cell answered."""
+        unit = int(await self.read_status_value("HEATER_UNIT"))
+        self._heater = TemperatureController(self.link, unit, f"{self.name} bath heater")
         await self.supply.connect()
+
+    @property
+    def heater(self) -> TemperatureController:
+        """The bath's temperature controller (known once connected)."""
+        if self._heater is None:
+            raise ToolStateError(self.name, self.address, "bath heater", "not connected")
+        return self._heater
 
     async def close(self) -> None:
         await self.supply.close()
@@ -82,12 +104,17 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
         return CellStatus(
             phase=self.member(values, "PHASE", CellPhase),
             bath_metal=Metal(self.coded(values, "BATH_METAL")),
-            bath_temperature_c=values["BATH_TEMPERATURE"],
             agitation_rpm=values["AGITATION"],
             bath_age_ah=values["BATH_AGE"],
             immersion_charge_c=values["IMMERSION_CHARGE"],
             wafer_loaded=bool(values["WAFER_LOADED"]),
         )
+
+    async def request_bath_temperature_c(self) -> float:
+        """The heater's process value, recorded as the bath temperature trace."""
+        temperature_c = (await self.heater.read()).process_c
+        self.record_reading("bath_temperature", temperature_c, "degC")
+        return temperature_c
 
     async def request_wafer(self) -> str | None:
         if not await self.read_status_value("WAFER_LOADED"):
@@ -129,13 +156,9 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
     async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
         action = f"plate {recipe.thickness_um:g} um {recipe.metal.value}"
         self._check_recipe(action, recipe)
-        bath = self.encode_fields(
-            action,
-            {
-                "bath_temperature_c": recipe.bath_temperature_c,
-                "agitation_rpm": recipe.agitation_rpm,
-            },
-        )
+        bath_c = recipe.bath_temperature_c
+        self.check_limit(action, "bath_temperature_c", bath_c)
+        paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
         for name, value in (
             ("current_a", recipe.current_a),
             ("voltage_v", recipe.compliance_voltage_v),
@@ -154,15 +177,14 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
             wafer_id = await self.request_wafer()
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer in the holder")
-            await self.write_fields("write bath", self.map.setpoint_extent(SPEC)[0], bath)
+            await self.write_fields("write paddle", self.map.setpoint_extent(SPEC)[0], paddle)
+            await self.heater.write("A1", bath_c + BATH_OVERHEAT_C)
+            await self.heater.ramp_to(bath_c, 0)
+            await self.heater.set_mode(InstrumentMode.AUTO)
             await self.supply.set_output_levels(
                 action, recipe.current_a, recipe.compliance_voltage_v, recipe.over_voltage_v
             )
-            await self._wait(
-                action,
-                lambda s: abs(s.bath_temperature_c - recipe.bath_temperature_c) <= BATH_TOLERANCE_C,
-                BATH_SETTLE_TIMEOUT_S,
-            )
+            await self._wait_for_bath(action, bath_c)
             await self.require_interlocks(action, SPEC.command_by_name["IMMERSE"].interlocks)
             await self.command(action, "IMMERSE")
             await self._wait(action, lambda s: s.phase is CellPhase.IMMERSED, HOLDER_TIMEOUT_S)
@@ -243,6 +265,7 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
         await self.supply.switch_output(action, False)
         on_s = self.clock.now() - started_s
         status = await self.request_status()
+        bath_temperature_c = await self.request_bath_temperature_c()
         charge_c = status.immersion_charge_c
         per_c = METALS[recipe.metal].thickness_per_charge_um_cm2_per_c()
         return PlatingResult(
@@ -254,8 +277,25 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
             mean_current_a=supply_charge_c / on_s if on_s > 0 else 0.0,
             peak_voltage_v=max(voltages, default=0.0),
             expected_thickness_um=charge_c * recipe.efficiency * per_c / recipe.plated_area_cm2,
-            bath_temperature_c=status.bath_temperature_c,
+            bath_temperature_c=bath_temperature_c,
             bath_age_ah=status.bath_age_ah,
+        )
+
+    async def _wait_for_bath(self, action: str, bath_c: float) -> None:
+        """Poll the cell (for a fault) and the heater until the bath is within
+        `BATH_TOLERANCE_C` of `bath_c`."""
+        temperatures: list[float] = []
+
+        async def poll() -> float | None:
+            await self._check_fault(action, await self.traced_status())
+            temperatures.append(await self.request_bath_temperature_c())
+            return temperatures[-1] if abs(temperatures[-1] - bath_c) <= BATH_TOLERANCE_C else None
+
+        await self.wait_until(
+            action,
+            poll,
+            BATH_SETTLE_TIMEOUT_S,
+            lambda: f"bath at {temperatures[-1]:g} degC, not yet {bath_c:g}",
         )
 
     async def _settled_status(self, action: str) -> CellStatus:
@@ -277,22 +317,28 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
         async def poll() -> list[CellStatus] | None:
             status = await self.traced_status()
             seen.append(status)
-            if status.phase is CellPhase.FAULT:
-                if not await self.refresh_alarms():
-                    raise ToolAlarm(
-                        self.name, self.address, action, ["fault phase without an alarm bit"]
-                    )
-                raise self.alarm_error(action)
+            await self._check_fault(action, status)
             return seen if done(status) else None
 
         return await self.wait_until(
             action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
         )
 
+    async def _check_fault(self, action: str, status: CellStatus) -> None:
+        """Raise the tool's alarms if the cell is in fault."""
+        if status.phase is CellPhase.FAULT:
+            if not await self.refresh_alarms():
+                raise ToolAlarm(
+                    self.name, self.address, action, ["fault phase without an alarm bit"]
+                )
+            raise self.alarm_error(action)
+
     # ----------------------------------------------------------------- alarms and safety
 
     async def _clear_alarms(self) -> None:
-        """Clear the cell's latched alarms and the supply's tripped protections."""
+        """Acknowledge the heater's alarms (the cell's over-temperature input), clear the
+        cell's latched alarms and the supply's tripped protections."""
+        await self.heater.acknowledge_alarms()
         await super()._clear_alarms()
         if await self.supply.request_alarms():
             await self.supply.reset()

@@ -7,11 +7,12 @@ the supply drives current only while the wafer is in the bath with the contact r
 seed (the cell is then a back-EMF and a resistance), and the cell counts that current through
 its cathode shunt (`IMMERSION_CHARGE`) and into the bath's age (`BATH_AGE`).
 
-Time is the line's clock: the bath temperature is a closed-form curve since its last change
-(heating at a fixed rate to the setpoint, cooling towards ambient, or running away under an
-injected heater fault), the holder's moves take fixed times, and on every access of either
-device the model plays its events up to `clock.now()`, integrating the current (constant
-between events) into the charge. When the wafer leaves the bath, the charge it took is
+The bath's heater is a `SimTemperatureController` (the line's common controller map) on the
+cell's Modbus server, at the unit id after the cell's; its alarm 1 is wired to the PLC's
+OVER_TEMPERATURE input. Time is the line's clock: on every access of any of the three devices
+the model is stepped to `clock.now()` in steps of at most a second (the heater's loop and the
+body it heats), ending a step at each move of the holder, and the current (constant within a
+step) is integrated into the charge. When the wafer leaves the bath, the charge it took is
 deposited by `physics.electroplater.plate` on the workpiece twin.
 """
 
@@ -20,56 +21,26 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import reason_enum
+from packline.drivers.families.modbus_plc import FUNCTION_CODES, reason_enum
+from packline.drivers.families.temperature_controller import InstrumentMode, InstrumentStatus
 from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC
 
 from .dc_supply import Load, SimDcSupply
 from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, plate, plating_sites
-from .servers import ModbusTransport
+from .servers import ModbusToolServer, ModbusTransport
 from .twin import TwinStore, WaferAlreadyProcessed, WaferSpec, Workpiece, validate_wafer_id
 
 CommandError = reason_enum(SPEC)
 
-Drive = Literal["regulate", "runaway", "off"]
-
-
-@dataclass(frozen=True)
-class _Bath:
-    """The bath temperature from `since_s` on, under one heater drive."""
-
-    start_c: float
-    since_s: float
-    drive: Drive
-    setpoint_c: float
-    physics: PlatingPhysics
-
-    def at(self, time_s: float) -> float:
-        elapsed = max(time_s - self.since_s, 0.0)
-        if self.drive == "runaway":
-            return self.start_c + self.physics.runaway_rate_c_per_s * elapsed
-        if self.drive == "regulate" and self.start_c < self.setpoint_c:
-            return min(self.start_c + self.physics.heat_rate_c_per_s * elapsed, self.setpoint_c)
-        floor = self.setpoint_c if self.drive == "regulate" else self.physics.ambient_c
-        ambient = self.physics.ambient_c
-        cooled = ambient + (self.start_c - ambient) * math.exp(
-            -elapsed / self.physics.cool_time_constant_s
-        )
-        return max(cooled, floor) if self.start_c >= floor else self.start_c
-
-    def rises_to_s(self, level_c: float) -> float:
-        """When the bath reaches `level_c` (inf if it never does)."""
-        if self.start_c >= level_c:
-            return self.since_s
-        if self.drive == "runaway":
-            return self.since_s + (level_c - self.start_c) / self.physics.runaway_rate_c_per_s
-        return math.inf
+#: The longest step of the model: the heater's loop runs at least once a second.
+MAX_STEP_S = 1.0
 
 
 @dataclass
@@ -90,7 +61,7 @@ class SimElectroplater(ModbusPlcSimulator):
     spec = SPEC
 
     faults = {
-        "heater_runaway": "the bath heater does not regulate: it heats past the setpoint",
+        "heater_runaway": "the bath heater's contactor sticks: full power whatever its loop asks",
         "lid_opened": "the cell's lid switch reads open",
         "level_drop": "the bath level falls below its sensor",
         "contact_open": "the contact ring does not reach the seed film",
@@ -130,14 +101,16 @@ class SimElectroplater(ModbusPlcSimulator):
         now = self.clock.now()
         self.phase = CellPhase.READY
         self.phase_started_s = now
-        self.bath = _Bath(
-            self.physics.working_c, now, "regulate", self.physics.working_c, self.physics
-        )
+        #: The bath's heater, kept at the working temperature until told otherwise.
+        self.heater = SimTemperatureController(device_id + 1, self.physics.bath, self.advance)
+        self.heater.mode = InstrumentMode.AUTO
+        working_c = self.physics.working_c
+        self.heater.process_c = self.heater.target_c = self.heater.working_c = working_c
         self.agitation_rpm = 60.0
         self.bath_age_c = 0.0
         self.immersion = _Immersion()
         self.wafer_id: str | None = None
-        self._integrated_to_s = now
+        self._stepped_to_s = now
 
     # ----------------------------------------------------------------- two servers, one tool
 
@@ -155,6 +128,17 @@ class SimElectroplater(ModbusPlcSimulator):
             raise
         return address
 
+    def make_server(self, host: str, port: int) -> ModbusToolServer:
+        """The cell's PLC and its bath heater, two units on one Modbus server (one line)."""
+        return ModbusToolServer(
+            [self.device(), self.heater.device()],
+            transport=self.transport,
+            host=host,
+            port=port,
+            function_codes=FUNCTION_CODES,
+            clock=self.clock,
+        )
+
     async def stop(self) -> None:
         """Stop both servers (the tool died: every connection drops)."""
         try:
@@ -171,17 +155,14 @@ class SimElectroplater(ModbusPlcSimulator):
         return True  # a bath controller takes its setpoints at any time
 
     def take_setpoints(self, values: Mapping[str, float]) -> None:
-        now = self.clock.now()
         if "agitation_rpm" in values:
             self.agitation_rpm = values["agitation_rpm"]
-        if "bath_temperature_c" in values:
-            self._rebase(now, setpoint_c=values["bath_temperature_c"])
 
     def status_values(self) -> dict[str, object]:
         point = self.supply.operating_point()
         return {
             "PHASE": int(self.phase),
-            "BATH_TEMPERATURE": self.bath.at(self.clock.now()),
+            "HEATER_UNIT": self.heater.device_id,
             "AGITATION": self.agitation_rpm,
             "BATH_AGE": self.bath_age_c / 3600.0,
             "IMMERSION_CHARGE": self.immersion.charge_c,
@@ -199,7 +180,6 @@ class SimElectroplater(ModbusPlcSimulator):
 
     def conditions_changed(self) -> None:
         now = self.clock.now()
-        self._rebase(now)
         if self.phase is CellPhase.IMMERSED:
             if "level_drop" in self.injected:
                 self._fault("LEVEL_LOW", now)
@@ -225,9 +205,12 @@ class SimElectroplater(ModbusPlcSimulator):
     ) -> Refused | None:
         now = self.clock.now()
         if command == "RESET_ALARMS":
+            if InstrumentStatus.ALARM_1 in self.heater.status:
+                self._fault("OVER_TEMPERATURE", now)  # the heater's alarm is not acknowledged
+                return None
             if self.phase is CellPhase.FAULT:
                 self._enter(CellPhase.READY, now)
-            self._rebase(now, drive="regulate")
+            self.heater.mode = InstrumentMode.AUTO  # the bath is heated again
         elif command == "ABORT":
             if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
                 self._leave_bath(now)
@@ -264,53 +247,55 @@ class SimElectroplater(ModbusPlcSimulator):
 
     # ----------------------------------------------------------------- time and physics
 
-    def _rebase(
-        self, now: float, drive: Drive | None = None, setpoint_c: float | None = None
-    ) -> None:
-        """Start the bath curve afresh at `now` (on every change of drive, setpoint or fault)."""
-        new_drive = drive or self.bath.drive
-        if new_drive != "off":
-            new_drive = "runaway" if "heater_runaway" in self.injected else "regulate"
-        setpoint = self.bath.setpoint_c if setpoint_c is None else setpoint_c
-        self.bath = _Bath(self.bath.at(now), now, new_drive, setpoint, self.physics)
-
     def _enter(self, phase: CellPhase, now: float) -> None:
         self.phase = phase
         self.phase_started_s = now
         self.supply.check_protection()  # the load changes with the holder
 
     def _next_event(self) -> Event | None:
+        """When the holder's present move ends, and what happens then."""
         started = self.phase_started_s
         if self.phase is CellPhase.IMMERSING:
             return started + self.physics.immerse_time_s, self._on_immersed
         if self.phase is CellPhase.WITHDRAWING:
             return started + self.physics.withdraw_time_s, self._on_withdrawn
-        if self.bath.drive == "runaway" and self.phase is not CellPhase.FAULT:
-            trip_c = self.bath.setpoint_c + self.physics.over_temperature_margin_c
-            return self.bath.rises_to_s(trip_c), lambda t: self._fault("OVER_TEMPERATURE", t)
         return None
 
     def advance(self) -> None:
-        """Play every event up to now, integrating the current between them."""
+        """Step the cell to now: at most a second at a time, and to the end of each move."""
         now = self.clock.now()
-        while (event := self._next_event()) is not None and event[0] <= now:
-            time_s, happen = event
-            self._integrate(time_s)
-            happen(time_s)
-        self._integrate(now)
+        while True:
+            event = self._next_event()
+            if event is not None and event[0] <= self._stepped_to_s:
+                event[1](self._stepped_to_s)  # a move that ends now
+                continue
+            if self._stepped_to_s >= now:
+                return
+            end_s = min(
+                now, self._stepped_to_s + MAX_STEP_S, math.inf if event is None else event[0]
+            )
+            self._step(end_s - self._stepped_to_s)
+            self._stepped_to_s = end_s
+            heater_alarm = InstrumentStatus.ALARM_1 in self.heater.status
+            if heater_alarm and "OVER_TEMPERATURE" not in self.alarms:
+                self._fault("OVER_TEMPERATURE", end_s)
 
-    def _integrate(self, time_s: float) -> None:
-        """The current, constant since the last change, into the immersion's charge and the
-        bath's age."""
-        elapsed_s = time_s - self._integrated_to_s
-        if elapsed_s <= 0:
-            return
-        self._integrated_to_s = time_s
+    def _step(self, dt_s: float) -> None:
+        """One step: the current, constant within it, into the immersion's charge and the
+        bath's age; the heater's loop (or its stuck contactor) on the bath."""
         current_a = self.supply.operating_point().current_a
         if current_a > 0:
-            self.immersion.charge_c += current_a * elapsed_s
-            self.immersion.on_s += elapsed_s
-            self.bath_age_c += current_a * elapsed_s
+            self.immersion.charge_c += current_a * dt_s
+            self.immersion.on_s += dt_s
+            self.bath_age_c += current_a * dt_s
+        heater = self.heater
+        if "heater_runaway" in self.injected:
+            heater.process_c += heater.plant.max_heat_rate_c_per_s * dt_s
+            heater.output_pct = 100.0
+            if heater.process_c > heater.alarm_high_c:
+                heater.latched |= InstrumentStatus.ALARM_1
+        else:
+            heater.step(dt_s)
 
     def _on_immersed(self, time_s: float) -> None:
         self._enter(CellPhase.IMMERSED, time_s)
@@ -320,12 +305,13 @@ class SimElectroplater(ModbusPlcSimulator):
         self._enter(CellPhase.READY, time_s)
 
     def _fault(self, alarm: str, time_s: float) -> None:
-        """Latch `alarm`: the wafer leaves the bath; an over-temperature switches the heater off."""
+        """Latch `alarm`: the wafer leaves the bath; an over-temperature puts the heater in
+        standby."""
         self.latch(alarm)
         if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
             self._leave_bath(time_s)
         if alarm == "OVER_TEMPERATURE":
-            self._rebase(time_s, drive="off")
+            self.heater.mode = InstrumentMode.STANDBY
         self._enter(CellPhase.FAULT, time_s)
 
     def _leave_bath(self, time_s: float) -> None:
@@ -334,7 +320,7 @@ class SimElectroplater(ModbusPlcSimulator):
             return
         workpiece = self.twin.get(self.wafer_id)
         sites, site_area_cm2 = seed_of(workpiece)
-        temperature_c = self.bath.at(time_s)
+        temperature_c = self.heater.process_c
         deposit = plate(
             self.metal,
             self.immersion.charge_c,

@@ -126,7 +126,6 @@ class CellStatus:
 
     phase: CellPhase
     bath_metal: Metal
-    bath_temperature_c: float
     agitation_rpm: float
     bath_age_ah: float
     immersion_charge_c: float
@@ -166,7 +165,11 @@ class Electroplater(Equipment):
 
     @abstractmethod
     async def request_status(self) -> CellStatus:
-        """A snapshot of the cell: holder phase, bath metal, temperature, agitation, age."""
+        """A snapshot of the cell: holder phase, bath metal, agitation, age, charge."""
+
+    @abstractmethod
+    async def request_bath_temperature_c(self) -> float:
+        """The bath's temperature, as its heater's controller measures it."""
 
     @abstractmethod
     async def request_wafer(self) -> str | None:

@@ -3,15 +3,14 @@
 The plating cell is reached as two devices on two links (decision 0009):
 
 * `cell`: the bath and wafer-holder controller, a PLC on Modbus TCP/RTU in the family's map
-  (`SPEC` below): bath temperature and agitation setpoints (written straight to their
-  registers, as a temperature controller's setpoint is), the bath's age as the charge it has
-  passed, the charge counted through the cathode during an immersion, the wafer holder
-  (load, immerse, withdraw and rinse, unload), its interlocks and alarms;
+  (`SPEC` below): the paddle setpoint (written straight to its register), the bath's age as
+  the charge it has passed, the charge counted through the cathode during an immersion, the
+  wafer holder (load, immerse, withdraw and rinse, unload), its interlocks and alarms. The
+  bath's heater is a temperature controller of the line's common map (Eurotherm 3200 series,
+  `drivers/families/temperature_controller.py`) on the same Modbus line, at the unit id the
+  PLC names in `HEATER_UNIT`; its alarm relay is the PLC's OVER_TEMPERATURE input;
 * `supply`: a programmable DC supply on the standard SCPI power-supply tree
   (`drivers/specs/dc_supply.py`), which drives the plating current.
-
-No common Modbus temperature-controller map has landed on main yet, so the bath's registers
-are this map's own, laid out like the family's other maps.
 """
 
 from __future__ import annotations
@@ -47,7 +46,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
         PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
         PlcStatus(
-            name="BATH_TEMPERATURE", register=3, unit="degC", scale=10, trace="bath_temperature"
+            name="HEATER_UNIT",
+            register=3,
+            doc="unit id of the bath's temperature controller on this Modbus line",
         ),
         PlcStatus(name="AGITATION", register=4, unit="rpm", doc="paddle speed"),
         PlcStatus(
@@ -79,7 +80,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         PlcStatus(
             name="REFUSED_REGISTER",
             register=18,
-            doc="the address the last refusal concerned (200, 201, 300 or 301)",
+            doc="the address the last refusal concerned (200, 300 or 301)",
         ),
         PlcStatus(
             name="COMMAND_ERROR", register=19, doc="why the last write was refused, see *Errors*"
@@ -95,21 +96,20 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     ),
     setpoints=(
         PlcSetpoint(
-            name="bath_temperature_c",
-            unit="degC",
-            machine_range=Range(15, 70),
-            process_limit=Range(18, 60),
-            register=200,
-            scale=10,
-            doc="bath heater setpoint, taken at once (est window)",
-        ),
-        PlcSetpoint(
             name="agitation_rpm",
             unit="rpm",
             machine_range=Range(0, 300),
             process_limit=Range(0, 200),
-            register=201,
+            register=200,
             doc="paddle speed, taken at once (est window)",
+        ),
+        Setpoint(
+            name="bath_temperature_c",
+            unit="degC",
+            machine_range=Range(15, 70),
+            process_limit=Range(18, 60),
+            doc="sent to the bath heater (its target setpoint `TG.SP`), not to the PLC: the "
+            "bath's working window (est)",
         ),
         Setpoint(
             name="current_density_a_dm2",
@@ -190,7 +190,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitAlarm(
             code="OVER_TEMPERATURE",
             bit=0,
-            text="bath 5 °C above its setpoint: heater off, the wafer withdrawn from the bath",
+            text="the bath heater's alarm 1 (absolute high at its `A1`): the heater in standby, "
+            "the wafer withdrawn from the bath; it latches again after RESET_ALARMS until the "
+            "heater's alarm is acknowledged (`ACK`) with the bath back below `A1`",
         ),
         BitAlarm(
             code="LEVEL_LOW",

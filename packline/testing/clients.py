@@ -48,11 +48,12 @@ async def run_client(*argv: str, stdin: bytes = b"", timeout_s: float = 10.0) ->
     return ClientRun(process.returncode or 0, out.decode(errors="replace"), err.decode())
 
 
-async def mbpoll(port: str, *args: str) -> tuple[int, str, str]:
+async def mbpoll(port: str, *args: str, unit: int = 1) -> tuple[int, str, str]:
     """Run mbpoll once against the holding registers of a Modbus TCP server on loopback at
-    `port`, 0-based addresses, unit 1: its exit code, output and errors."""
+    `port`, 0-based addresses, unit `unit`: its exit code, output and errors."""
     result = await run_client(
-        "mbpoll", "-m", "tcp", "-a", "1", "-0", "-1", "-t", "4", "-p", port, "127.0.0.1", *args
+        "mbpoll", "-m", "tcp", "-a", str(unit), "-0", "-1", "-t", "4", "-p", port, "127.0.0.1",
+        *args,
     )  # fmt: skip
     return result.returncode, result.stdout, result.stderr
 

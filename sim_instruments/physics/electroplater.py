@@ -8,7 +8,8 @@ Pure functions over the twin's arrays, with their constants in `PlatingPhysics`:
   `Q x efficiency / (n F) x M / density / area` spread evenly over that area
   (`deposited_thickness_um`); the constants of each metal are the role's (`METALS`);
 * the efficiency falls with the bath's age and with its distance from its working
-  temperature (`cathode_efficiency`);
+  temperature (`cathode_efficiency`); the bath's temperature is its heater controller's
+  (`PlatingPhysics.bath`, the plant of a simulated Eurotherm-map controller);
 * the deposit is good only inside a current-density window, which a warmer bath and a faster
   paddle widen upward: below it the deposit is rough (dull, porous), above it burnt (dark,
   powdery) (`deposit_quality`). The window is per metal (est).
@@ -26,6 +27,8 @@ import numpy as np
 
 from packline.drivers.roles.electroplater import METALS, Metal
 
+from ..families.temperature_controller import HeaterPlant
+
 
 class DepositQuality(StrEnum):
     """How a plated deposit came out, as an inspection would grade it."""
@@ -34,6 +37,14 @@ class DepositQuality(StrEnum):
     ROUGH = "rough"  # current density below the window: dull, porous, poorly levelled
     BURNT = "burnt"  # above the window: dark, powdery, nodular
 
+
+#: The bath as its heater's controller sees it: about 50 l with an immersion heater (est).
+BATH = HeaterPlant(
+    ambient_c=22.0,
+    loop_time_constant_s=60.0,
+    max_heat_rate_c_per_s=0.1,
+    cooling_time_constant_s=3600.0,
+)
 
 #: The current-density window of each bath at 25 degC and 60 rpm, A/dm2 (est).
 WINDOWS_A_DM2: dict[Metal, tuple[float, float]] = {
@@ -49,14 +60,9 @@ WINDOWS_A_DM2: dict[Metal, tuple[float, float]] = {
 class PlatingPhysics:
     """The plating cell's constants (est unless noted)."""
 
-    ambient_c: float = 22.0
     #: The bath's working temperature, where the efficiency is nominal.
     working_c: float = 25.0
-    heat_rate_c_per_s: float = 0.02
-    cool_time_constant_s: float = 3600.0
-    #: A heater that does not regulate heats this fast.
-    runaway_rate_c_per_s: float = 0.5
-    over_temperature_margin_c: float = 5.0
+    bath: HeaterPlant = BATH
     immerse_time_s: float = 5.0
     withdraw_time_s: float = 30.0  # lift, rinse, spin dry
     #: The cell as a load: a back-EMF and a resistance (electrolyte, contacts, leads).

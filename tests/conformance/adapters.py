@@ -324,9 +324,9 @@ class Lithography(ToolAdapter):
 
 class Electroplater(ToolAdapter):
     kind = "electroplater"
-    probe = "bath_temperature_c"
+    probe = "agitation_rpm"
     interlock_fault = ("lid_opened", "lid_closed")
-    alarm_fault = ("heater_runaway", "OVER_TEMPERATURE")
+    alarm_fault = ("level_drop", "LEVEL_LOW")
     range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:

@@ -39,9 +39,10 @@ def status(
     age_cah: int = 0,
     metal: int = 1,
 ) -> list[int]:
-    """The status block, registers 0-19: 25.0 degC, paddle 60 rpm, a wafer in the holder."""
+    """The status block, registers 0-19: the heater at unit 2, paddle 60 rpm, a wafer in the
+    holder."""
     return [
-        phase, alarms, interlocks, 250, 60, age_cah >> 16, age_cah & 0xFFFF,
+        phase, alarms, interlocks, 2, 60, age_cah >> 16, age_cah & 0xFFFF,
         charge_dc >> 16, charge_dc & 0xFFFF, 0, metal, 1, 0, 0, 0, 0, 0, 0, 0, 0,
     ]  # fmt: skip
 
@@ -61,8 +62,21 @@ SUPPLY_CONNECT = [
 CELL_CONNECT = [
     identification(1, "packline", "EP-1", "1.0"),
     read(2, 20, text("EP1-0001")),
-    read(3, 1, [0]),
+    read(3, 3, [2]),  # HEATER_UNIT: the bath heater answers unit 2 on the same line
+    read(4, 1, [0]),
 ]
+HEATER = 2
+
+
+def bath_at(tid: int, pv_c: float, status: int = 0) -> list:
+    """The heater's loop read (Eurotherm 3200 addresses 1-5 at unit 2), then its status (75):
+    the process value, a 25.0 degC target and working setpoint, 10 % output."""
+    return [
+        read(tid, 1, [round(pv_c * 10), 250, 0, 100, 250], unit=HEATER),
+        read(tid + 1, 75, [status], unit=HEATER),
+    ]
+
+
 NO_ERROR = (line("SYST:ERR?"), line('0,"No error"'))
 
 
@@ -90,20 +104,25 @@ async def plater(cell_script: list, supply_script: list, poll_interval_s: float 
 
 
 def until_immersed() -> list:
-    """Up to the wafer in the bath (transactions 4-13): the settled status, the wafer, the bath
-    setpoints (25.0 degC, 60 rpm), the bath at temperature, the interlocks, IMMERSE, immersing,
-    immersed, the interlocks again."""
+    """Up to the wafer in the bath (transactions 5-20): the settled status, the wafer, the
+    paddle (60 rpm), the heater (A1 30.0 degC, no ramp, target 25.0 degC, auto), the bath at
+    temperature, the interlocks, IMMERSE, immersing, immersed, the interlocks again."""
     return [
-        read(4, 0, status(READY)),
-        read(5, 11, [1]),
-        read(6, 30, text("W01")),
-        write_many(7, 200, [250, 60]),
-        read(8, 0, status(READY)),
-        read(9, 2, [CLOSED_OUT_OF_BATH]),
-        write_one(10, 300, 3),
-        read(11, 0, status(IMMERSING)),
-        read(12, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
-        read(13, 2, [CLOSED_IN_BATH]),
+        read(5, 0, status(READY)),
+        read(6, 11, [1]),
+        read(7, 30, text("W01")),
+        write_many(8, 200, [60]),
+        write_one(9, 13, 300, unit=HEATER),
+        write_one(10, 35, 0, unit=HEATER),
+        write_one(11, 2, 250, unit=HEATER),
+        write_one(12, 199, 0, unit=HEATER),
+        read(13, 0, status(READY)),
+        *bath_at(14, 25.0),
+        read(16, 2, [CLOSED_OUT_OF_BATH]),
+        write_one(17, 300, 3),
+        read(18, 0, status(IMMERSING)),
+        read(19, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
+        read(20, 2, [CLOSED_IN_BATH]),
     ]
 
 
@@ -113,11 +132,12 @@ LEVELS = [(line("CURR 1.388"), None), (line("VOLT 10"), None), (line("VOLT:PROT 
 async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws():
     cell = [
         *until_immersed(),
-        read(14, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
-        read(15, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, charge_dc=1927, age_cah=5)),
-        write_one(16, 300, 4),
-        read(17, 0, status(WITHDRAWING)),
-        read(18, 0, status(READY)),
+        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
+        read(22, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, charge_dc=1927, age_cah=5)),
+        *bath_at(23, 25.1),
+        write_one(25, 300, 4),
+        read(26, 0, status(WITHDRAWING)),
+        read(27, 0, status(READY)),
     ]
     supply = [
         *LEVELS,
@@ -140,6 +160,7 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         assert result.supply_charge_c == pytest.approx(RECIPE.charge_c)
         assert result.current_on_s == pytest.approx(on_s, abs=1e-3)
         assert result.expected_thickness_um == pytest.approx(1.0, abs=0.001)
+        assert result.bath_temperature_c == 25.1
         assert (result.wafer_id, result.bath_age_ah, result.peak_voltage_v) == (
             "W01",
             0.05,
@@ -161,7 +182,7 @@ async def test_a_recipe_outside_the_limits_is_refused_with_nothing_sent():
 
 
 async def test_a_recipe_for_another_metal_than_the_bath_is_refused():
-    async with plater([read(4, 0, status(READY, metal=2))], []) as driver:
+    async with plater([read(5, 0, status(READY, metal=2))], []) as driver:
         with pytest.raises(ToolStateError, match="the bath plates Ni, not Cu"):
             await driver.plate(RECIPE)
         assert driver.state is ToolState.IDLE
@@ -170,8 +191,8 @@ async def test_a_recipe_for_another_metal_than_the_bath_is_refused():
 async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
     cell = [
         *until_immersed(),
-        read(14, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
-        read(15, 1, [0b1]),
+        read(21, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
+        read(22, 1, [0b1]),
     ]
     supply = [
         *LEVELS,

@@ -25,6 +25,7 @@ from packline.drivers.errors import InterlockOpen, ToolAlarm, ToolStateError
 from packline.drivers.roles.electroplater import (
     FARADAY_C_PER_MOL,
     METALS,
+    CellPhase,
     Metal,
     PlatingRecipe,
     charge_for_thickness_c,
@@ -157,12 +158,13 @@ async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
     assert result.bath_age_ah == pytest.approx(963.4 / 3600, abs=0.01)
     assert rig.sim.supply.output_on is False
     assert rig.sim.wafer_id == "W01"
-    assert [r.name for r in rig.driver.readings][-4:] == [
-        "bath_temperature",
-        "cathode_charge",
-        "bath_temperature",
-        "cathode_charge",
-    ]
+    traces = {r.name: r.unit for r in rig.driver.readings}
+    assert traces == {  # the supply's traces are the tool's
+        "bath_temperature": "degC",
+        "cathode_charge": "C",
+        "cell_current": "A",
+        "cell_voltage": "V",
+    }
 
 
 async def test_a_recipe_area_larger_than_the_seed_plates_thicker_and_burns(rig):
@@ -199,10 +201,35 @@ async def test_the_bath_is_brought_to_the_recipes_temperature_before_the_wafer_g
     await rig.driver.load("W01")
     started = rig.clock.now()
     result = await rig.driver.plate(recipe(bath_temperature_c=35.0, thickness_um=1.0))
-    # 10 degC at 0.02 degC/s before immersing (within 1 degC: 450 s at least)
-    assert rig.twin.get("W01").history[-1].time_s - started > 450
-    assert result.bath_temperature_c == pytest.approx(35.0, abs=0.01)
-    assert last_plating(rig)["temperature_c"] == pytest.approx(35.0, abs=0.01)
+    # the heater: 10 degC at most 0.1 degC/s, then its loop closes in (within 1 degC: 100 s)
+    assert rig.twin.get("W01").history[-1].time_s - started > 100
+    assert result.bath_temperature_c == pytest.approx(35.0, abs=1.0)
+    assert last_plating(rig)["temperature_c"] == pytest.approx(35.0, abs=1.0)
+    heater = rig.sim.heater
+    assert (heater.target_c, heater.alarm_high_c) == (35.0, 40.0)  # TG.SP, and A1 5 degC above
+
+
+async def test_a_runaway_heater_trips_the_over_temperature_through_the_heaters_alarm(rig):
+    """The heater's alarm 1 (A1, 5 degC above the bath's setpoint) is the cell's
+    OVER_TEMPERATURE: the current goes off, the wafer is withdrawn, the heater is in standby;
+    the alarm is reset only once the bath has cooled below A1 and the heater acknowledged."""
+    await rig.driver.load("W01")
+    task = asyncio.create_task(rig.driver.plate(recipe()))
+    while rig.sim.supply.operating_point().current_a == 0:
+        await rig.clock.sleep(1)
+    rig.sim.inject_fault("heater_runaway")
+    with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
+        await task
+    assert rig.sim.heater.process_c > 30.0
+    assert not rig.sim.supply.output_on
+    assert rig.sim.phase is CellPhase.FAULT
+    rig.sim.clear_fault("heater_runaway")
+    with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
+        await rig.driver.reset()  # the bath is still above A1
+    await rig.clock.sleep(600)  # the heater in standby: the bath cools below 30 degC
+    await rig.driver.recover()
+    assert rig.driver.state is ToolState.IDLE
+    assert last_plating(rig)["temperature_c"] > 29.0  # plated until the trip
 
 
 async def test_a_bath_of_another_metal_refuses_the_recipe():

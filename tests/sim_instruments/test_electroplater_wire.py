@@ -39,7 +39,11 @@ async def test_mbpoll_reads_the_status_block_of_a_ready_cell(cell):
     values = mbpoll_registers(out)
     assert values[0] == 0  # PHASE ready
     assert values[2] == 0b0011  # INTERLOCKS: lid closed, bath level; no wafer, not immersed
-    assert values[3] == 250  # BATH_TEMPERATURE 25.0 degC
+    assert values[3] == 2  # HEATER_UNIT: the bath heater answers unit 2
+    code, out, _ = await mbpoll(port, "-r", "1", "-c", "5", unit=2)  # Eurotherm 3200 map
+    assert code == 0
+    heater = mbpoll_registers(out)
+    assert (heater[1], heater[2], heater[5]) == (250, 250, 250)  # PV.IN, TG.SP, WKG.SP
     assert values[10] == 1  # BATH_METAL Cu
     assert values[11] == 0  # WAFER_LOADED
 
@@ -47,7 +51,8 @@ async def test_mbpoll_reads_the_status_block_of_a_ready_cell(cell):
 async def test_mbpoll_and_pyvisa_plate_together(cell):
     sim, port, supply = cell
     wafer_id = [str(v) for v in ascii_to_registers("W07", 8)]
-    assert (await mbpoll(port, "-r", "200", "250", "60"))[0] == 0  # 25.0 degC, 60 rpm
+    assert (await mbpoll(port, "-r", "200", "60"))[0] == 0  # paddle 60 rpm
+    assert (await mbpoll(port, "-r", "2", "250", unit=2))[0] == 0  # the heater's TG.SP 25.0
     assert (await mbpoll(port, "-r", "301", *wafer_id))[0] == 0
     assert (await mbpoll(port, "-r", "300", "1"))[0] == 0  # LOAD_WAFER
     replies = await asyncio.to_thread(
@@ -82,7 +87,7 @@ async def test_pyvisa_trips_the_over_voltage_protection_and_clears_it(cell):
 
 async def test_mbpoll_sees_the_documented_refusals(cell):
     _, port, _ = cell
-    code, _, err = await mbpoll(port, "-r", "200", "800")  # 80.0 degC, above 70
+    code, _, err = await mbpoll(port, "-r", "200", "400")  # paddle 400 rpm, above 300
     assert code != 0
     assert "Illegal data value" in err
     _, out, _ = await mbpoll(port, "-r", "18", "-c", "2")

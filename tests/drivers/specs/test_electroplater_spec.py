@@ -44,7 +44,7 @@ def test_the_pages_tables_are_rendered_from_the_spec():
 
 
 def test_a_table_edited_by_hand_is_stale():
-    page = PAGE.read_text(encoding="utf-8").replace("| 150-700 |", "| 150-800 |", 1)
+    page = PAGE.read_text(encoding="utf-8").replace("| 0-300 | rpm |", "| 0-400 | rpm |", 1)
     assert stale_tables(page, rendered_tables(SPEC)) == ["bath"]
 
 
@@ -83,8 +83,8 @@ async def test_the_driver_speaks_the_example_exchange():
         assert plater.supply.identity.model == "DCS-30-50"
         await plater.load("W01")
         with pytest.raises(
-            CommandRefused, match=r"value out of range: bath_temperature_c \(register 200\)"
+            CommandRefused, match=r"value out of range: agitation_rpm \(register 200\)"
         ):
-            await plater.write_fields("write bath", 200, [800, 60])
+            await plater.write_fields("write paddle", 200, [400])
         assert await plater.unload() == "W01"
         await plater.close()
