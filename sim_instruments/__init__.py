@@ -6,6 +6,6 @@ and are found through `packline.drivers.registry`.
 
 from .line import SimulatedLine
 from .tool import SimulatedTool
-from .twin import TwinStore, WaferSpec, Workpiece
+from .twin import PanelSpec, TwinStore, WaferSpec, Workpiece
 
-__all__ = ["SimulatedLine", "SimulatedTool", "TwinStore", "WaferSpec", "Workpiece"]
+__all__ = ["PanelSpec", "SimulatedLine", "SimulatedTool", "TwinStore", "WaferSpec", "Workpiece"]

@@ -20,7 +20,7 @@ from packline.station import Station, ToolEntry
 
 from .gem.equipment import GemEquipment
 from .tool import SimulatedTool
-from .twin import TwinStore, WaferSpec
+from .twin import PanelSpec, TwinStore, WaferSpec
 
 
 class SimulatedLine:
@@ -30,7 +30,7 @@ class SimulatedLine:
         self,
         clock: Clock | None = None,
         *,
-        incoming: WaferSpec | None = None,
+        incoming: WaferSpec | PanelSpec | None = None,
         host: str = "127.0.0.1",
         kinds: Iterable[str] | None = None,
         name: str = "simulated-line",

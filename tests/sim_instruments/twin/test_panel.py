@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from packline.sim_instruments import SimulatedLine
 from packline.sim_instruments.physics.dicing_saw import singulated_units, stack_um
 from packline.sim_instruments.twin import Face, PanelSpec, ResinKind, TwinStore, new_panel
 from packline.sim_instruments.twin.parts import FilmMaterial, Shape
@@ -81,3 +82,8 @@ def test_a_panel_spec_that_cannot_be_built_is_refused():
         PanelSpec(die_size_mm=(13, 8))
     with pytest.raises(ValueError, match="interconnect_metal 'Zn' is not a film material"):
         PanelSpec(interconnect_metal="Zn")
+
+
+def test_a_simulated_line_can_take_panels_as_its_incoming_material():
+    line = SimulatedLine(incoming=SPEC, kinds=[])
+    assert line.twin.get("TAPE-02").geometry.unit_count == 100
