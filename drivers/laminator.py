@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 
 from .equipment import ToolState
 from .errors import ToolAlarm, ToolStateError
-from .families.modbus_plc import ModbusPlcDriver, command_enum, reason_enum
+from .families.modbus_plc import ModbusPlcDriver
+from .families.plc_map import command_enum, reason_enum
 from .roles.laminator import (
     JobResult,
     LaminationJob,

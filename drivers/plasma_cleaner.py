@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .families.modbus_plc import command_enum, field, reason_enum
 from .families.plc_chamber import PlcChamberDriver
+from .families.plc_map import command_enum, field, reason_enum
 from .roles.plasma_cleaner import (
     ChamberState,
     CleanResult,

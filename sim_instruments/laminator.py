@@ -23,7 +23,7 @@ from typing import Literal
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import Reason, field, reason_enum
+from packline.drivers.families.plc_map import Reason, field, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 

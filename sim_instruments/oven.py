@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import FUNCTION_CODES, Reason
+from packline.drivers.families.plc_map import FUNCTION_CODES, Reason
 from packline.drivers.families.temperature_controller import InstrumentStatus
 from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC

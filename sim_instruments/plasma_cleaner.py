@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import Reason, field
+from packline.drivers.families.plc_map import Reason, field
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
 from packline.drivers.specs.plasma_cleaner import SPEC, STEP_STRIDE
 

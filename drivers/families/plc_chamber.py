@@ -15,7 +15,8 @@ from typing import ClassVar, Protocol, TypeVar
 
 from ..errors import ToolAlarm
 from ..roles.batch_chamber import BatchChamber, ChamberState, LastResult
-from .modbus_plc import BatchPlcDriver, field
+from .modbus_plc import BatchPlcDriver
+from .plc_map import field
 
 
 class RunStatus(Protocol):

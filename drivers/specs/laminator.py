@@ -7,7 +7,7 @@ with their registers; the driver, the simulated tool and the page's tables read 
 
 from __future__ import annotations
 
-from ..families.modbus_plc import (
+from ..families.plc_map import (
     BitAlarm,
     BitInterlock,
     NamedRefusal,

@@ -12,7 +12,7 @@ zone controllers and not to the PLC.
 
 from __future__ import annotations
 
-from ..families.modbus_plc import (
+from ..families.plc_map import (
     BitAlarm,
     BitInterlock,
     NamedRefusal,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..families.modbus_plc import (
+from ..families.plc_map import (
     BitAlarm,
     BitInterlock,
     NamedRefusal,

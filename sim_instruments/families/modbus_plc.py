@@ -31,7 +31,7 @@ from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
 from packline.drivers.equipment import validate_wafer_id
-from packline.drivers.families.modbus_plc import (
+from packline.drivers.families.plc_map import (
     ALARMS,
     COMMAND_ERROR,
     FUNCTION_CODES,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.drivers.families.modbus_plc import (
+from packline.drivers.families.plc_map import (
     BitAlarm,
     BitInterlock,
     PlcMap,

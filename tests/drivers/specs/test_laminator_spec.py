@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.modbus_plc import example_frames
+from packline.drivers.families.plc_map import example_frames
 from packline.drivers.laminator import ModbusLaminator
 from packline.drivers.links import ModbusLink
 from packline.drivers.specs.laminator import SPEC

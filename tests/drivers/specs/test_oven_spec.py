@@ -15,7 +15,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.modbus_plc import example_frames
+from packline.drivers.families.plc_map import example_frames
 from packline.drivers.links import ModbusLink
 from packline.drivers.oven import ModbusOven
 from packline.drivers.specs.oven import SPEC

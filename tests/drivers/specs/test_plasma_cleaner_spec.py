@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.modbus_plc import example_frames
+from packline.drivers.families.plc_map import example_frames
 from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.drivers.specs.pages import marked_tables, rendered_tables, stale_tables

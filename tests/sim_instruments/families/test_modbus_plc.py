@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 import pytest
 import pytest_asyncio
 
-from packline.drivers.families.modbus_plc import PlcSetpoint
+from packline.drivers.families.plc_map import PlcSetpoint
 from packline.sim_instruments.families.modbus_plc import ModbusPlcSimulator
 from packline.sim_instruments.laminator import SimLaminator
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner

@@ -14,7 +14,7 @@ import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
-from packline.drivers.families.modbus_plc import FUNCTION_CODES
+from packline.drivers.families.plc_map import FUNCTION_CODES
 from packline.drivers.families.temperature_controller import InstrumentMode, InstrumentStatus
 from packline.sim_instruments.families.temperature_controller import (
     HeaterPlant,
