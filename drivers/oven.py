@@ -186,8 +186,14 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
 
     # ----------------------------------------------------------------- the run
 
-    def _check_profile(self, action: str, profile: ThermalProfile) -> None:
-        """Every segment's target and rate against the limits, before anything is sent."""
+    def _check_profile(self, action: str, profile: ThermalProfile, timeout_s: float | None) -> None:
+        """Every segment's target and rate against the limits, and the bound, before anything
+        is sent."""
+        if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
+            raise ValueError(
+                f"{self.name}: {action}: timeout_s must be a positive number of seconds, "
+                f"got {timeout_s!r}"
+            )
         for index, segment in enumerate(profile.segments):
             where = f"{action} segment {index + 1}"
             self.check_limit(where, "temperature_c", segment.target_c)
@@ -199,7 +205,7 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
         self, profile: ThermalProfile, timeout_s: float | None = None
     ) -> ProfileResult:
         action = "run profile"
-        self._check_profile(action, profile)
+        self._check_profile(action, profile, timeout_s)
         async with self.operation(action):
             interlocks = SPEC.command_by_name["START_RUN"].interlocks
             await self.require_interlocks(action, interlocks)

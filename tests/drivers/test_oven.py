@@ -89,6 +89,9 @@ async def test_a_setpoint_beyond_the_limits_is_refused_with_nothing_sent():
         profile = ThermalProfile((ProfileSegment(400, 10),))
         with pytest.raises(LimitViolation, match="temperature_c"):
             await oven.run_profile(profile)
+        for bad in (0.0, -5.0, float("nan")):
+            with pytest.raises(ValueError, match="timeout_s must be a positive number"):
+                await oven.run_profile(ThermalProfile((ProfileSegment(100, 10),)), bad)
         await oven.close()
 
 
