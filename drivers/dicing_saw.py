@@ -11,7 +11,7 @@ advanced, or in fault, within an allowance computed from the street map and the 
 from __future__ import annotations
 
 from .equipment import ToolState
-from .errors import ProtocolError, ToolAlarm, ToolStateError
+from .errors import ToolAlarm, ToolStateError
 from .families.ascii_host import HostLinkDriver, parse_fields
 from .roles.dicing_saw import (
     BladeStatus,
@@ -38,6 +38,15 @@ CUT_TIMEOUT_MARGIN_S = 120.0
 #: What the cut-time estimate assumes per line beyond the cut itself (index, approach).
 LINE_ALLOWANCE_S = 2.0
 LINE_ALLOWANCE_MM = 10.0
+
+
+def cut_time_allowance_s(
+    mounted: MountedWorkpiece, ch1_pitch_mm: float, ch2_pitch_mm: float, feed_mm_s: float
+) -> float:
+    """An upper bound of the cut time: every line as long as the diameter, plus a margin."""
+    lines = mounted.diameter_mm / ch1_pitch_mm + mounted.diameter_mm / ch2_pitch_mm + 4
+    per_line_s = (mounted.diameter_mm + LINE_ALLOWANCE_MM) / feed_mm_s + LINE_ALLOWANCE_S
+    return lines * per_line_s + CUT_TIMEOUT_MARGIN_S
 
 
 class AsciiDicingSaw(HostLinkDriver, DicingSaw):
@@ -132,12 +141,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
         await self.do(action, f"MOUNT {workpiece_id}")
-        mounted = await self.request_workpiece()
-        if mounted is None or mounted.workpiece_id != workpiece_id:
-            raise ProtocolError(
-                self.name, self.address, action, f"saw reports {mounted} mounted after MOUNT"
-            )
-        return mounted
+        return await self.confirm_mounted(action, workpiece_id)
 
     async def unmount(self) -> None:
         self.require_state("unmount", *READY_STATES)
@@ -225,16 +229,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
     async def dice(self, recipe: DicingRecipe) -> DicingResult:
         action = "dice"
         streets = recipe.streets
-        self.check_limit(action, "spindle_krpm", recipe.spindle_krpm)
-        self.check_limit(action, "feed_mm_s", recipe.feed_mm_s)
-        self.check_limit(action, "depth_into_tape_um", streets.depth_into_tape_um)
-        for channel, pitch, offset in (
-            (1, streets.ch1_pitch_mm, streets.ch1_offset_mm),
-            (2, streets.ch2_pitch_mm, streets.ch2_offset_mm),
-        ):
-            if pitch is not None:
-                self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
-            self.check_limit(f"dice channel {channel}", "offset_mm", offset)
+        self.check_recipe(recipe)
         async with self.operation(action):
             mounted = await self.request_workpiece()
             if mounted is None:
@@ -257,23 +252,14 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
             await self.do(action, f"DEPTH {depth}")
             before = (await self._spin_up(action, recipe.spindle_krpm)).cuts_completed
             await self.do(action, "CUT")
-            timeout_s = self._cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
+            timeout_s = cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
             await self._wait_motion(action, "cuts_completed", before, timeout_s)
             result = await self.request_last_cut()
             if result is None or result.outcome is not CutOutcome.COMPLETED:
                 outcome = result.outcome.value.lower() if result else "without a result"
                 raise ToolAlarm(self.name, self.address, action, [f"cut ended {outcome}"])
-        self._record_result(result)
+        self.record_result(result)
         return result
-
-    @staticmethod
-    def _cut_time_allowance_s(
-        mounted: MountedWorkpiece, ch1_pitch_mm: float, ch2_pitch_mm: float, feed_mm_s: float
-    ) -> float:
-        """An upper bound of the cut time: every line as long as the diameter, plus a margin."""
-        lines = mounted.diameter_mm / ch1_pitch_mm + mounted.diameter_mm / ch2_pitch_mm + 4
-        per_line_s = (mounted.diameter_mm + LINE_ALLOWANCE_MM) / feed_mm_s + LINE_ALLOWANCE_S
-        return lines * per_line_s + CUT_TIMEOUT_MARGIN_S
 
     async def _wait_motion(self, action: str, counter: str, before: int, timeout_s: float) -> None:
         """Poll until the saw is idle with `counter` advanced; an alarm or a timeout ends it.
@@ -304,10 +290,3 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
                 f"({status.lines_done}/{status.lines_total} lines)"
             ),
         )
-
-    def _record_result(self, result: DicingResult) -> None:
-        self.record_reading("kerf_width", result.kerf_width_um, "um")
-        self.record_reading("cut_depth_into_tape", result.cut_depth_into_tape_um, "um")
-        self.record_reading("chipping_front", result.chipping_front_um, "um")
-        self.record_reading("chipping_back", result.chipping_back_um, "um")
-        self.record_reading("singulated_units", result.singulated_units, "units")

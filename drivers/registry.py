@@ -106,6 +106,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             driver="packline.drivers.dicing_saw:AsciiDicingSaw",
             simulator="packline.sim_instruments.dicing_saw:SimDicingSaw",
             description="dicing saw on an ASCII serial host link (socket:// serial server or pty)",
+            gem_driver="packline.drivers.gem.dicing_saw:GemDicingSaw",
+            gem_simulator="packline.sim_instruments.gem.dicing_saw:GemDicingSawModel",
         ),
         ToolKind(
             name="grinder",

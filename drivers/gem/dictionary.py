@@ -116,9 +116,13 @@ class Variable(_Entry):
         """The role's value of wire item `value`; ValueError saying what does not fit.
 
         A value of a kindred format is taken (any integer format for an integer, an integer
-        for a float, `J` for `A`): tools and hosts in the field differ in the width they send.
+        for a float, `J` for `A`, and a number written as text, as secsgem sends a float
+        parameter): tools and hosts in the field differ in what they send.
         """
-        if _KIN[value.format.name] != _KIN[self.format] and not (
+        kin = _KIN[self.format]
+        if kin in ("integer", "float") and _KIN[value.format.name] == "text":
+            return self._element_to_role(_number(str(value.value), kin == "integer"))
+        if _KIN[value.format.name] != kin and not (
             _KIN[self.format] == "float" and _KIN[value.format.name] == "integer"
         ):
             raise ValueError(f"expected an {self.format} item, got {value.format.name}")
@@ -160,6 +164,19 @@ class Variable(_Entry):
                 raise ValueError(f"{value!r} is not a whole number ({self.format})")
             value = round(value)
         return value
+
+
+def _number(text: str, whole: bool) -> int | float:
+    """A number written as text (`"30.0"`), whole when the format is; ValueError otherwise."""
+    try:
+        number = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number, got the text {text!r}") from None
+    if whole:
+        if number != int(number):
+            raise ValueError(f"{text!r} is not a whole number")
+        return int(number)
+    return number
 
 
 class Event(_Entry):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from ..equipment import Equipment
+from ..errors import ProtocolError
 
 
 class SawState(StrEnum):
@@ -128,6 +129,38 @@ class DicingSaw(Equipment):
     """A dicing saw with one spindle, a chuck table for framed workpieces and a dressing board."""
 
     role = "dicing_saw"
+
+    def check_recipe(self, recipe: DicingRecipe) -> None:
+        """Refuse, before anything is sent, a recipe value outside the saw's limits (a street
+        pitch given as None is the die's, checked once the workpiece is known)."""
+        streets = recipe.streets
+        self.check_limit("dice", "spindle_krpm", recipe.spindle_krpm)
+        self.check_limit("dice", "feed_mm_s", recipe.feed_mm_s)
+        self.check_limit("dice", "depth_into_tape_um", streets.depth_into_tape_um)
+        for channel, pitch, offset in (
+            (1, streets.ch1_pitch_mm, streets.ch1_offset_mm),
+            (2, streets.ch2_pitch_mm, streets.ch2_offset_mm),
+        ):
+            if pitch is not None:
+                self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
+            self.check_limit(f"dice channel {channel}", "offset_mm", offset)
+
+    async def confirm_mounted(self, action: str, workpiece_id: str) -> MountedWorkpiece:
+        """The workpiece the saw reports after a mount command, which must be `workpiece_id`."""
+        mounted = await self.request_workpiece()
+        if mounted is None or mounted.workpiece_id != workpiece_id:
+            raise ProtocolError(
+                self.name, self.address, action, f"saw reports {mounted} mounted after MOUNT"
+            )
+        return mounted
+
+    def record_result(self, result: DicingResult) -> None:
+        """Record a cut's readings: kerf, depth into the tape, chipping, units."""
+        self.record_reading("kerf_width", result.kerf_width_um, "um")
+        self.record_reading("cut_depth_into_tape", result.cut_depth_into_tape_um, "um")
+        self.record_reading("chipping_front", result.chipping_front_um, "um")
+        self.record_reading("chipping_back", result.chipping_back_um, "um")
+        self.record_reading("singulated_units", result.singulated_units, "units")
 
     async def _unload_everything(self) -> None:
         await self.stop_spindle()

@@ -179,7 +179,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--gem",
         action="store_true",
-        help="serve the tools that have a GEM face (the wire bonder) as GEM equipment on HSMS",
+        help="serve the tools that have a GEM face (wire bonder, dicing saw) as GEM equipment",
     )
     serve.add_argument(
         "--time-scale",

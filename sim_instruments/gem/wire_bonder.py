@@ -1,10 +1,9 @@
 """The simulated wire bonder as a GEM equipment: `SimWireBonder`'s process model behind E30.
 
-The model drives the simulated bonder through its own command interpreter (the lines of
-docs/protocols/wire-bonder.md, answered in process, never on a wire), so the GEM tool refuses
-exactly what the ASCII tool refuses, with the same physics on the same workpiece twin: an
-ASCII refusal becomes HCACK 3 (a parameter) or 2 (not now). The bond program is held as
-equipment constants and sent as `PROG` when a run starts. While a run goes on, a watcher
+The model drives the simulated bonder through its own command interpreter (`host_link.py`:
+the lines of docs/protocols/wire-bonder.md, answered in process), so the GEM tool refuses what
+the ASCII tool refuses, with the same physics on the same workpiece twin. The bond program is
+held as equipment constants and sent as `PROG` when a run starts. While a run goes on, a watcher
 brings the bonder to the present on the line's clock, at most a second of process time apart
 and at the run's planned end, and reports what happened: S5F1 for each alarm, then the
 `run_ended` collection event.
@@ -12,7 +11,6 @@ and at the run's planned end, and reports what happened: S5F1 for each alarm, th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -27,27 +25,21 @@ from packline.drivers.specs.wire_bonder import (
     format_program,
 )
 
-from ..families.ascii_host import HostRefused
 from ..twin import TwinStore
 from ..wire_bonder import SimWireBonder
-from .equipment import GemModel, GemRefused
+from .equipment import GemRefused
+from .host_link import WATCH_STEP_S, HostLinkModel
 
 log = logging.getLogger(__name__)
 
 #: The bond program a new tool holds (mid-window values of the process window).
 DEFAULT_PROGRAM = BondProgram(WireMaterial.AU, 25.0, 150.0, 30.0, 60.0, 15.0)
 
-#: The longest process time between two looks at a running bump run.
-WATCH_STEP_S = 1.0
-
-#: ASCII refusals that blame a parameter (HCACK 3); every other one is "cannot perform now".
-_PARAMETER_REFUSALS = {"BAD_ARGUMENT", "OUT_OF_RANGE", "BAD_SITE"}
-
 #: The remote commands and the bonder line each one sends.
 _COMMAND_LINES = {"load": "LOAD", "unload": "UNLOAD", "abort": "ABORT", "clear_alarms": "ALM:CLR"}
 
 
-class GemWireBonderModel(GemModel):
+class GemWireBonderModel(HostLinkModel):
     """The GEM face of a `SimWireBonder` (built here on the line's twin and clock)."""
 
     tool: SimWireBonder
@@ -55,22 +47,8 @@ class GemWireBonderModel(GemModel):
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
     ) -> None:
-        self.tool = SimWireBonder(name, twin, clock, **options)
-        self.clock = self.tool.clock
+        super().__init__(SimWireBonder(name, twin, clock, **options))
         self.program = DEFAULT_PROGRAM
-        self._watcher: asyncio.Task[None] | None = None
-
-    # ----------------------------------------------------------------- the bonder's lines
-
-    def _ask(self, line: str) -> str:
-        """Send `line` to the bonder's interpreter; its `OK` payload, or `GemRefused`."""
-        self.tool.received.append(line)
-        self.tool.advance()
-        try:
-            return self.tool.answer(line)
-        except HostRefused as refused:
-            hcack = 3 if refused.name in _PARAMETER_REFUSALS else 2
-            raise GemRefused(hcack, f"{line}: {refused.name}: {refused.text}") from None
 
     # ----------------------------------------------------------------- values
 
@@ -120,21 +98,17 @@ class GemWireBonderModel(GemModel):
         fields |= values
         self.program = BondProgram(WireMaterial(fields.pop("wire_material")), **fields)
 
-    def alarms(self) -> list[str]:
-        self.tool.advance()
-        return list(self.tool.alarms)
-
     # ----------------------------------------------------------------- commands
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name == "start":
             self._start(parameters)
-            self._watch()
+            self.watch(self._watch_run)
             return 4
         line = _COMMAND_LINES[name]
         if "wafer_id" in parameters:
             line += f" {parameters['wafer_id']}"
-        self._ask(line)
+        self.ask(line)
         await self.equipment.report_alarms()
         return 0
 
@@ -142,24 +116,19 @@ class GemWireBonderModel(GemModel):
         """Program, selection and `BUMP`, as the ASCII host would send them."""
         if self.tool.state in (BonderState.HEATING, BonderState.BUMPING):
             raise GemRefused(2, "a run goes on")
-        self._ask(format_program(self.program))
+        self.ask(format_program(self.program))
         sites = parameters.get("sites")
         if sites is None:
-            self._ask("SEL:ALL")
+            self.ask("SEL:ALL")
         else:
             try:
                 _, _, lines = encode_site_ranges(sites)
             except ValueError as error:
                 raise GemRefused(3, f"SITES: {error}", {"SITES": 2}) from None
-            self._ask("SEL:CLR")
+            self.ask("SEL:CLR")
             for line in lines:
-                self._ask(f"SEL:ADD {line}")
-        self._ask(f"BUMP {parameters.get('stack_count', 1)}")
-
-    def _watch(self) -> None:
-        self._watcher = asyncio.get_running_loop().create_task(
-            self._watch_run(), name=f"gem {self.tool.name} run"
-        )
+                self.ask(f"SEL:ADD {line}")
+        self.ask(f"BUMP {parameters.get('stack_count', 1)}")
 
     async def _watch_run(self) -> None:
         """Bring the run to the present until it ends; then its alarms and `run_ended`."""
@@ -176,9 +145,3 @@ class GemWireBonderModel(GemModel):
             await self.equipment.send_event("run_ended")
         except ToolError as error:  # the host went away: it reads the state when it is back
             log.warning("%s: run end not reported: %s", tool.name, error)
-
-    async def stop(self) -> None:
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)

@@ -1,4 +1,4 @@
-"""A simulated GEM wire bonder on HSMS and the GEM host driver connected to it, in virtual time."""
+"""Simulated GEM tools on HSMS and the GEM host driver connected to them, in virtual time."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.gem.dictionary import load_dictionary
-from packline.drivers.gem.wire_bonder import GemWireBonder
+from packline.drivers.gem.equipment import GemEquipment as GemDriver
 from packline.drivers.links import open_link
-from packline.sim_instruments.gem.equipment import GemEquipment
-from packline.sim_instruments.gem.wire_bonder import GemWireBonderModel
+from packline.drivers.registry import tool_kind
+from packline.drivers.secs.link import SecsLink
+from packline.sim_instruments.gem.equipment import GemEquipment, GemModel
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)  # 784 pads: a run of about 80 s
@@ -20,30 +21,30 @@ SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)  # 784 pads: a run of ab
 
 @dataclass
 class GemBench:
-    """One simulated GEM bonder and the drivers connected to it, on one virtual clock."""
+    """One simulated GEM tool of `kind` and the drivers connected to it, on one virtual clock."""
 
+    kind: str = "wire_bonder"
     clock: VirtualClock = field(default_factory=lambda: VirtualClock(checks=True))
     twin: TwinStore = field(default_factory=lambda: TwinStore(SMALL))
     equipment: GemEquipment | None = None
-    drivers: list[GemWireBonder] = field(default_factory=list)
+    drivers: list[GemDriver] = field(default_factory=list)
 
     @property
-    def model(self) -> GemWireBonderModel:
+    def model(self) -> GemModel:
         assert self.equipment is not None
-        model = self.equipment.model
-        assert isinstance(model, GemWireBonderModel)
-        return model
+        return self.equipment.model
 
     async def serve(self) -> str:
-        model = GemWireBonderModel("bonder", self.twin, self.clock)
-        self.equipment = GemEquipment(load_dictionary("wire_bonder"), model, clock=self.clock)
+        model = tool_kind(self.kind).load_gem_simulator()(self.kind, self.twin, self.clock)
+        self.equipment = GemEquipment(load_dictionary(self.kind), model, clock=self.clock)
         return await self.equipment.start()
 
-    async def driver(self, connect: bool = True, **options: object) -> GemWireBonder:
+    async def driver(self, connect: bool = True, **options: object) -> GemDriver:
         address = self.equipment.address if self.equipment else await self.serve()
         options.setdefault("timeout_s", 2.0)
-        link = open_link(address, tool="bonder", clock=self.clock, **options)
-        driver = GemWireBonder(link, dictionary="wire_bonder")  # type: ignore[arg-type]
+        link = open_link(address, tool=self.kind, clock=self.clock, **options)
+        assert isinstance(link, SecsLink)
+        driver = tool_kind(self.kind).load_gem_driver()(link, dictionary=self.kind)
         self.drivers.append(driver)
         if connect:
             await driver.connect()
@@ -58,7 +59,16 @@ class GemBench:
 
 @pytest.fixture
 async def bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM wire bonder."""
     bench = GemBench()
+    yield bench
+    await bench.close()
+
+
+@pytest.fixture
+async def saw_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM dicing saw."""
+    bench = GemBench("dicing_saw", twin=TwinStore())
     yield bench
     await bench.close()
 

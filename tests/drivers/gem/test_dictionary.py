@@ -88,8 +88,10 @@ def test_values_scale_and_enumerations_both_ways() -> None:
     assert state.to_role(U4(0)) == "idle"  # a wider integer of the same kind is taken
     with pytest.raises(ValueError, match="none of the values"):
         state.to_role(U1(7))
-    with pytest.raises(ValueError, match="expected an U1 item, got A"):
+    with pytest.raises(ValueError, match="expected a number, got the text 'idle'"):
         state.to_role(A("idle"))
+    with pytest.raises(ValueError, match="expected an U1 item, got F4"):
+        state.to_role(F4(1.0))
     heights = Variable(id=3, format="F4", array=True)
     assert heights.to_role(heights.to_wire([1.5, 2.5])) == (1.5, 2.5)
     assert heights.to_wire([]) == F4()
@@ -98,6 +100,9 @@ def test_values_scale_and_enumerations_both_ways() -> None:
     with pytest.raises(ValueError, match="not a whole number"):
         count.to_wire(2.5)
     assert Variable(id=5, format="F8").to_role(U1(3)) == 3  # an integer where a float is due
+    assert Variable(id=5, format="F8").to_role(A("30.0")) == 30.0  # a number as text (secsgem)
+    with pytest.raises(ValueError, match=r"'2\.5' is not a whole number"):
+        Variable(id=5, format="U1").to_role(A("2.5"))
     assert Variable(id=6, format="BOOLEAN").to_wire(True) == BOOLEAN(True)
 
 

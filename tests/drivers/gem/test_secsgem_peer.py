@@ -23,6 +23,7 @@ from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.gem.host import GemHost
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
 from packline.drivers.secs.items import F8, A
+from packline.sim_instruments.gem.dicing_saw import GemDicingSawModel
 from packline.sim_instruments.gem.equipment import GemEquipment
 from packline.sim_instruments.gem.wire_bonder import GemWireBonderModel
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -153,6 +154,40 @@ async def test_packline_host_drives_secsgem_equipment(links, secsgem_handler, fr
         await asyncio.to_thread(setting.join, 10)
 
 
+class SecsgemHost:
+    """secsgem's GEM host, communicating and online with a simulated GEM tool: the events and
+    alarms it received, counted as they arrive (on secsgem's threads)."""
+
+    def __init__(self, host: secsgem.gem.GemHostHandler) -> None:
+        self.host = host
+        self.events: list[dict] = []
+        self.alarms: list[dict] = []
+        self._arrivals = threading.Semaphore(0)
+        host.events.collection_event_received += lambda data: self._arrive(self.events, data)
+        host.events.alarm_received += lambda data: self._arrive(self.alarms, data)
+
+    def _arrive(self, where: list[dict], data: dict) -> None:
+        where.append(data)
+        self._arrivals.release()
+
+    async def arrived(self) -> bool:
+        """Wait (10 s at most) for the next event or alarm."""
+        return await asyncio.to_thread(self._arrivals.acquire, True, 10)
+
+    async def command(self, rcmd: str, params: list[list[object]]) -> int:
+        """S2F41 from secsgem's host; its HCACK."""
+        reply = await asyncio.to_thread(self.host.send_remote_command, rcmd, params)
+        return int(reply.HCACK.get())
+
+
+async def secsgem_host_on(secsgem_handler, equipment: GemEquipment) -> SecsgemHost:
+    port = int(equipment.address.rsplit(":", 1)[1])
+    host = SecsgemHost(await secsgem_handler(secsgem.gem.GemHostHandler, port, active=True))
+    assert await asyncio.to_thread(host.host.waitfor_communicating, 5)
+    assert await asyncio.to_thread(host.host.go_online) is not None
+    return host
+
+
 async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_handler) -> None:
     twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
     twin.receive("W01")
@@ -160,24 +195,9 @@ async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_handler
     model = GemWireBonderModel("bonder", twin, clock)
     equipment = GemEquipment(load_dictionary("wire_bonder"), model, clock=clock, timers=TIMERS)
     await equipment.start()
-    events: list[dict] = []
-    alarms: list[dict] = []
-    arrivals = threading.Semaphore(0)  # one release per event or alarm received
-
-    async def arrived() -> bool:
-        return await asyncio.to_thread(arrivals.acquire, True, 10)
-
     try:
-        host = await secsgem_handler(
-            secsgem.gem.GemHostHandler, int(equipment.address.rsplit(":", 1)[1]), active=True
-        )
-        host.events.collection_event_received += lambda data: (
-            events.append(data),
-            arrivals.release(),
-        )
-        host.events.alarm_received += lambda data: (alarms.append(data), arrivals.release())
-        assert await asyncio.to_thread(host.waitfor_communicating, 5)
-        assert await asyncio.to_thread(host.go_online) is not None
+        peer = await secsgem_host_on(secsgem_handler, equipment)
+        host = peer.host
         sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1040])).get()
         assert sv == ["WB1-0001", 0, True]
         await asyncio.to_thread(host.set_ec, 2004, 40.0)
@@ -190,29 +210,54 @@ async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_handler
         async with asyncio.timeout(5):
             while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
                 await asyncio.sleep(0.01)
-
-        def command(rcmd: str, params: list) -> int:
-            return host.send_remote_command(rcmd, params).HCACK.get()
-
-        assert await asyncio.to_thread(command, "LOAD", [["WAFERID", "W01"]]) == 0
-        assert await asyncio.to_thread(command, "START", [["STACK", 1]]) == 4
-        assert await arrived()
-        done = {value["dvid"]: value["value"] for value in events[0]["values"]}
+        assert await peer.command("LOAD", [["WAFERID", "W01"]]) == 0
+        assert await peer.command("START", [["STACK", 1]]) == 4
+        assert await peer.arrived()
+        done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
         assert done == {1012: 784, 1018: 1}  # every site, last result completed
-        assert events[0]["ceid"].get() == 3001
+        assert peer.events[0]["ceid"].get() == 3001
         # a second wafer with a wire break: the alarm arrives pushed, then the run's end
-        assert await asyncio.to_thread(command, "UNLOAD", [["WAFERID", "W01"]]) == 0
+        assert await peer.command("UNLOAD", [["WAFERID", "W01"]]) == 0
         twin.receive("W02")
-        assert await asyncio.to_thread(command, "LOAD", [["WAFERID", "W02"]]) == 0
+        assert await peer.command("LOAD", [["WAFERID", "W02"]]) == 0
         model.tool.inject_fault("wire_break")
-        assert await asyncio.to_thread(command, "START", [["STACK", 1]]) == 4
-        assert await arrived()  # the alarm
-        assert await arrived()  # the run's end
-        assert alarms[0]["alid"].get() == 4001
-        assert alarms[0]["code"].get() & 0x80
-        assert {value["dvid"]: value["value"] for value in events[1]["values"]}[1018] == 3
-        assert await asyncio.to_thread(command, "FLY", []) == 1
+        assert await peer.command("START", [["STACK", 1]]) == 4
+        assert await peer.arrived()  # the alarm
+        assert await peer.arrived()  # the run's end
+        assert peer.alarms[0]["alid"].get() == 4001
+        assert peer.alarms[0]["code"].get() & 0x80
+        assert {value["dvid"]: value["value"] for value in peer.events[1]["values"]}[1018] == 3
+        assert await peer.command("FLY", []) == 1
         assert await asyncio.to_thread(host.get_process_program_list) == []
         await asyncio.to_thread(enabling.join, 10)
+    finally:
+        await equipment.stop()
+
+
+async def test_secsgem_host_drives_the_simulated_gem_dicing_saw(secsgem_handler) -> None:
+    clock = ScaledClock(1000)  # a cut of about 250 s of process time takes a quarter second
+    model = GemDicingSawModel("saw", TwinStore(), clock)
+    equipment = GemEquipment(load_dictionary("dicing_saw"), model, clock=clock, timers=TIMERS)
+    await equipment.start()
+    try:
+        peer = await secsgem_host_on(secsgem_handler, equipment)
+        host = peer.host
+        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
+        assert sv == ["DS2-0001", 0, True]
+        await asyncio.to_thread(host.set_ec, 2001, 30.0)
+        assert model.constants["feed_mm_s"] == 30.0
+        for ceid, rptid in ((3001, 21), (3003, 23)):
+            await asyncio.to_thread(host.subscribe_collection_event, ceid, [1010, 1041], rptid)
+        assert await peer.command("MOUNT", [["WORKPIECE", "W1"]]) == 0
+        assert await peer.command("SPINDLE", [["SPEED", 30.0]]) == 4
+        assert await peer.arrived()
+        assert peer.events[0]["ceid"].get() == 3001
+        assert await peer.command("CUT", []) == 4
+        assert await peer.arrived()
+        assert peer.events[1]["ceid"].get() == 3003
+        done = {value["dvid"]: value["value"] for value in peer.events[1]["values"]}
+        assert done == {1010: 0, 1041: 1}  # idle, the cut completed
+        assert model.tool.twin.get("W1").singulation.units > 200
+        assert await peer.command("CUT", [["FAST", 1]]) == 3  # no such parameter
     finally:
         await equipment.stop()

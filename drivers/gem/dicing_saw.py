@@ -1,0 +1,300 @@
+"""The dicing saw role on a GEM tool: the same `DicingSaw` the sequences drive, over E30.
+
+Which SVIDs, ECIDs, CEIDs, ALIDs and RCMDs carry what is the tool's dictionary
+(`drivers/specs/gem/dicing_saw.yaml` for the simulated saw; docs/protocols/gem-dicing-saw.md).
+The cut's feed, streets and depth and the dressing interval are equipment constants (S2F15,
+refused out of the tool's range); the spindle, a dressing and a cut are remote commands
+answered HCACK 4, whose ends are collection events (`spindle_settled`, `dress_ended`,
+`cut_ended`, the last with the cut's result in its report): no polling. An alarm ends a wait at
+once. The waits' allowances and the limits are the ASCII driver's (`drivers/dicing_saw.py`):
+the process window is the role's, whatever wire carries it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..dicing_saw import (
+    BLADE_CHANGE_STATES,
+    DRESS_TIMEOUT_S,
+    READY_STATES,
+    SPINDLE_TIMEOUT_S,
+    SPINDLE_TOLERANCE_KRPM,
+    AsciiDicingSaw,
+    cut_time_allowance_s,
+)
+from ..errors import ToolAlarm, ToolStateError
+from ..roles.dicing_saw import (
+    BladeStatus,
+    CutOutcome,
+    DicingRecipe,
+    DicingResult,
+    DicingSaw,
+    MountedWorkpiece,
+    SawState,
+    SawStatus,
+)
+from ..specs.dicing_saw import SPEC
+from .dictionary import GemNeeds
+from .equipment import GemEquipment
+
+#: The status variables of `SawStatus`, in its field order.
+STATUS = (
+    "state",
+    "workpiece_id",
+    "lines_done",
+    "lines_total",
+    "spindle_krpm",
+    "spindle_set_krpm",
+    "cuts_completed",
+    "dressings_completed",
+)
+#: The status variables of `MountedWorkpiece`, in its field order.
+WORKPIECE = ("workpiece_id", "die_width_mm", "die_height_mm", "diameter_mm", "stack_um")
+#: The status variables of `BladeStatus` but the dressing interval (a constant).
+BLADE = ("blade_thickness_um", "kerf_um", "cut_since_dressing_mm", "radial_wear_um", "blade_broken")
+#: The status variables of `DicingResult`, in its field order.
+RESULT = (
+    "result_workpiece_id",
+    "result_outcome",
+    "result_lines_cut",
+    "result_lines_total",
+    "result_cut_length_mm",
+    "result_kerf_width_um",
+    "result_depth_into_tape_um",
+    "result_chipping_front_um",
+    "result_chipping_back_um",
+    "result_singulated_units",
+    "result_process_time_s",
+)
+#: The cut's equipment constants.
+CUT_CONSTANTS = (
+    "feed_mm_s",
+    "depth_into_tape_um",
+    "ch1_pitch_mm",
+    "ch1_offset_mm",
+    "ch2_pitch_mm",
+    "ch2_offset_mm",
+)
+
+
+class GemDicingSaw(GemEquipment, DicingSaw):
+    """Drives a dicing saw that speaks GEM, by its dictionary."""
+
+    limits = AsciiDicingSaw.limits
+    needs = GemNeeds(
+        status_variables=(
+            "serial_number",
+            *STATUS,
+            *WORKPIECE[1:],
+            *BLADE,
+            *RESULT,
+            *SPEC.interlock_names,
+        ),
+        equipment_constants=(*CUT_CONSTANTS, "dressing_interval_mm"),
+        collection_events=("spindle_settled", "dress_ended", "cut_ended"),
+        remote_commands={
+            "abort": (),
+            "clear_alarms": (),
+            "mount": ("workpiece_id",),
+            "unmount": (),
+            "install_blade": ("thickness_um",),
+            "start_spindle": ("speed_krpm",),
+            "stop_spindle": (),
+            "dress": (),
+            "cut": (),
+        },
+    )
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> SawStatus:
+        values = dict(zip(STATUS, await self.request_values("read status", *STATUS), strict=True))
+        return SawStatus(
+            state=SawState(values["state"]),
+            workpiece_id=values["workpiece_id"] or None,
+            lines_done=int(values["lines_done"]),
+            lines_total=int(values["lines_total"]),
+            spindle_krpm=float(values["spindle_krpm"]),
+            spindle_set_krpm=float(values["spindle_set_krpm"]),
+            cuts_completed=int(values["cuts_completed"]),
+            dressings_completed=int(values["dressings_completed"]),
+        )
+
+    async def request_workpiece(self) -> MountedWorkpiece | None:
+        workpiece_id, *sizes = await self.request_values("read workpiece", *WORKPIECE)
+        if not workpiece_id:
+            return None
+        return MountedWorkpiece(workpiece_id, *(float(size) for size in sizes))
+
+    async def request_blade(self) -> BladeStatus:
+        thickness, kerf, since, wear, broken = await self.request_values("read blade", *BLADE)
+        (interval,) = await self.request_constants("read blade", "dressing_interval_mm")
+        return BladeStatus(
+            thickness_um=float(thickness),
+            kerf_um=float(kerf),
+            cut_since_dressing_mm=float(since),
+            dressing_interval_mm=float(interval),
+            radial_wear_um=float(wear),
+            broken=bool(broken),
+        )
+
+    async def request_last_cut(self) -> DicingResult | None:
+        values = await self.request_values("read cut result", *RESULT)
+        return _result(dict(zip(RESULT, values, strict=True)))
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        names = SPEC.interlock_names
+        values = await self.request_values("read interlocks", *names)
+        return {name: bool(value) for name, value in zip(names, values, strict=True)}
+
+    # ----------------------------------------------------------------- setup commands
+
+    async def mount(self, workpiece_id: str) -> MountedWorkpiece:
+        action = f"mount {workpiece_id}"
+        self.check_wafer_id(workpiece_id)
+        self.require_state(action, *READY_STATES)
+        await self.command("mount", workpiece_id=workpiece_id)
+        return await self.confirm_mounted(action, workpiece_id)
+
+    async def unmount(self) -> None:
+        self.require_state("unmount", *READY_STATES)
+        await self.command("unmount")
+
+    async def install_blade(self, thickness_um: float) -> None:
+        action = "install blade"
+        self.check_limit(action, "blade_thickness_um", thickness_um)
+        self.require_state(action, *BLADE_CHANGE_STATES)
+        await self.command("install_blade", thickness_um=thickness_um)
+
+    async def set_dressing_interval(self, interval_mm: float) -> None:
+        action = "set dressing interval"
+        self.check_limit(action, "dressing_interval_mm", interval_mm)
+        self.require_state(action, *READY_STATES)
+        await self.set_constants(action, {"dressing_interval_mm": interval_mm})
+
+    # ----------------------------------------------------------------- spindle
+
+    async def start_spindle(self, speed_krpm: float) -> None:
+        action = "start spindle"
+        self.check_limit(action, "spindle_krpm", speed_krpm)
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["SPINDLE"].interlocks)
+            await self._spin_up(action, speed_krpm)
+
+    async def _spin_up(self, action: str, speed_krpm: float) -> None:
+        """Set the spindle speed (unless it already runs at it) and wait for `spindle_settled`."""
+        status = await self.request_status()
+        if _close(status.spindle_set_krpm, speed_krpm) and _close(status.spindle_krpm, speed_krpm):
+            return
+        await self._spindle(action, "start_spindle", speed_krpm)
+
+    async def stop_spindle(self) -> None:
+        action = "stop spindle"
+        self.require_state(action, *READY_STATES)
+        await self._spindle(action, "stop_spindle", 0.0)
+
+    async def _spindle(self, action: str, command: str, speed_krpm: float) -> None:
+        """Send the spindle command (`start_spindle` at `speed_krpm`, or `stop_spindle`) and
+        wait for `spindle_settled` at that speed."""
+        with self.expect_event(action, "spindle_settled") as settled:
+            parameters: dict[str, Any] = (
+                {"speed_krpm": speed_krpm} if command == "start_spindle" else {}
+            )
+            await self.command(command, **parameters)
+            event = await self.wait_event(
+                action, settled, SPINDLE_TIMEOUT_S, lambda: f"spindle not at {speed_krpm:g} krpm"
+            )
+        values = self.event_values("spindle_settled", event)
+        self.record_reading("spindle_speed", values["spindle_krpm"], "krpm")
+        await self._raise_on_fault(action, values["state"])
+        if not _close(values["spindle_krpm"], speed_krpm):
+            raise ToolAlarm(
+                self.name,
+                self.address,
+                action,
+                [f"spindle settled at {values['spindle_krpm']:g} krpm, not {speed_krpm:g} krpm"],
+            )
+
+    async def _raise_on_fault(self, action: str, state: str) -> None:
+        if SawState(state) is SawState.FAULT:
+            await self.refresh_alarms()
+            raise self.alarm_error(action)
+
+    # ----------------------------------------------------------------- dressing and cutting
+
+    async def dress_blade(self) -> BladeStatus:
+        """Dress on the dressing board at the present spindle speed (the spindle must run)."""
+        action = "dress blade"
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["DRESS"].interlocks)
+            with self.expect_event(action, "dress_ended") as ended:
+                await self.command("dress")
+                event = await self.wait_event(
+                    action, ended, DRESS_TIMEOUT_S, lambda: "dressing not ended"
+                )
+            await self._raise_on_fault(action, self.event_values("dress_ended", event)["state"])
+            blade = await self.request_blade()
+        self.record_reading("cut_since_dressing", blade.cut_since_dressing_mm, "mm")
+        return blade
+
+    async def dice(self, recipe: DicingRecipe) -> DicingResult:
+        action = "dice"
+        self.check_recipe(recipe)
+        streets = recipe.streets
+        async with self.operation(action):
+            mounted = await self.request_workpiece()
+            if mounted is None:
+                raise ToolStateError(self.name, self.address, action, "no workpiece is mounted")
+            ch1_pitch = streets.ch1_pitch_mm or mounted.die_height_mm
+            ch2_pitch = streets.ch2_pitch_mm or mounted.die_width_mm
+            for channel, pitch in ((1, ch1_pitch), (2, ch2_pitch)):
+                self.check_limit(f"dice channel {channel}", "pitch_mm", pitch)
+            await self.require_interlocks(action, SPEC.command_by_name["CUT"].interlocks)
+            await self.set_constants(
+                action,
+                {
+                    "feed_mm_s": recipe.feed_mm_s,
+                    "depth_into_tape_um": streets.depth_into_tape_um,
+                    "ch1_pitch_mm": ch1_pitch,
+                    "ch1_offset_mm": streets.ch1_offset_mm,
+                    "ch2_pitch_mm": ch2_pitch,
+                    "ch2_offset_mm": streets.ch2_offset_mm,
+                },
+            )
+            await self._spin_up(action, recipe.spindle_krpm)
+            timeout_s = cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
+            with self.expect_event(action, "cut_ended") as ended:
+                await self.command("cut")
+                event = await self.wait_event(action, ended, timeout_s, lambda: "cut not ended")
+            values = self.event_values("cut_ended", event)
+            await self._raise_on_fault(action, values["state"])
+            result = _result(values)
+            if result is None or result.outcome is not CutOutcome.COMPLETED:
+                outcome = result.outcome.value.lower() if result else "without a result"
+                raise ToolAlarm(self.name, self.address, action, [f"cut ended {outcome}"])
+        self.record_result(result)
+        return result
+
+
+def _close(speed_krpm: float, target_krpm: float) -> bool:
+    return abs(speed_krpm - target_krpm) <= SPINDLE_TOLERANCE_KRPM
+
+
+def _result(values: dict[str, Any]) -> DicingResult | None:
+    """The last cut's result from its status variables (None before the first cut)."""
+    if CutOutcome(values["result_outcome"]) is CutOutcome.NONE:
+        return None
+    return DicingResult(
+        workpiece_id=values["result_workpiece_id"],
+        outcome=CutOutcome(values["result_outcome"]),
+        lines_cut=int(values["result_lines_cut"]),
+        lines_total=int(values["result_lines_total"]),
+        cut_length_mm=float(values["result_cut_length_mm"]),
+        kerf_width_um=float(values["result_kerf_width_um"]),
+        cut_depth_into_tape_um=float(values["result_depth_into_tape_um"]),
+        chipping_front_um=float(values["result_chipping_front_um"]),
+        chipping_back_um=float(values["result_chipping_back_um"]),
+        singulated_units=int(values["result_singulated_units"]),
+        process_time_s=float(values["result_process_time_s"]),
+    )

@@ -1,0 +1,68 @@
+"""The GEM face of a simulated tool on an ASCII host link: its lines, answered in process.
+
+A `HostLinkModel` drives a `HostLinkTool` (the simulated bonder, the simulated saw) through
+the tool's own command interpreter, never on a wire, so the GEM tool refuses what the ASCII
+tool refuses and keeps its process model, physics and workpiece twin: an ASCII refusal becomes
+HCACK 3 when it blames an argument and HCACK 2 otherwise. The kind's model (`wire_bonder.py`,
+`dicing_saw.py` here) says which lines each remote command sends and when its run ends; its
+watcher runs as one task on the line's clock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from ..families.ascii_host import HostLinkTool, HostRefused
+from .equipment import GemModel, GemRefused
+
+#: The longest process time between two looks at a tool whose run goes on.
+WATCH_STEP_S = 1.0
+
+#: ASCII refusals that blame an argument (HCACK 3); every other one is "cannot perform now".
+PARAMETER_REFUSALS = {"BAD_ARGUMENT", "OUT_OF_RANGE", "BAD_SITE"}
+
+
+class HostLinkModel(GemModel):
+    """Base of the GEM faces of the simulated host-link tools."""
+
+    tool: HostLinkTool
+
+    def __init__(self, tool: HostLinkTool) -> None:
+        self.tool = tool
+        self.clock = tool.clock
+        self._watcher: asyncio.Task[None] | None = None
+
+    def ask(self, line: str) -> str:
+        """Send `line` to the tool's interpreter (recorded, the model brought to now); its
+        `OK` payload, or `GemRefused`."""
+        self.tool.received.append(line)
+        self.tool.advance()
+        try:
+            return self.tool.answer(line)
+        except HostRefused as refused:
+            hcack = 3 if refused.name in PARAMETER_REFUSALS else 2
+            raise GemRefused(hcack, f"{line}: {refused.name}: {refused.text}") from None
+
+    def fields(self, query: str) -> dict[str, str]:
+        """The `KEY=value` words of a query's answer now (none for an answer of `NONE`)."""
+        self.tool.advance()
+        return dict(word.split("=", 1) for word in self.tool.answer(query).split() if "=" in word)
+
+    def alarms(self) -> list[str]:
+        self.tool.advance()
+        return list(self.tool.alarms)
+
+    def watch(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run the watcher `run` as the model's one task, unless it runs already."""
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(
+                run(), name=f"gem {self.tool.name} watcher"
+            )
+
+    async def stop(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)

@@ -1,0 +1,89 @@
+"""The GEM dicing saw driver against the simulated GEM saw: the role's sequences over E30."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, SawState, StreetMap
+
+RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
+
+
+async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
+    saw = await saw_bench.driver()
+    assert str(saw.identity) == "packline DS-2 s/n DS2-0001 fw 1.0"
+    assert await saw.request_workpiece() is None
+    mounted = await saw.mount("W1")
+    assert (mounted.workpiece_id, mounted.die_width_mm, mounted.die_height_mm) == ("W1", 10, 10)
+    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+        await saw.mount("W2")
+
+
+async def test_a_wafer_is_diced_and_each_wait_ends_on_its_event(saw_bench) -> None:
+    saw = await saw_bench.driver()
+    await saw.mount("W1")
+    equipment = saw_bench.equipment
+    heard: dict[str, list[str]] = {}  # what the saw had received when it sent each event
+    send_event = equipment.send_event
+
+    async def spy(name: str) -> None:
+        heard[name] = list(equipment.received)
+        await send_event(name)
+
+    equipment.send_event = spy
+    result = await saw.dice(RECIPE)
+    wafer = saw_bench.twin.get("W1")
+    assert result.outcome is CutOutcome.COMPLETED
+    assert wafer.singulation.units == wafer.geometry.unit_count == result.singulated_units > 200
+    assert 200 < result.process_time_s < 300  # 40 lines of ~160 mm at 30 mm/s
+    assert result == await saw.request_last_cut()
+    status = await saw.request_status()
+    assert (status.state, status.spindle_krpm, status.cuts_completed) == (SawState.IDLE, 30, 1)
+    assert heard["spindle_settled"][-1] == "S2F41 SPINDLE"  # no polling while it ramped
+    assert heard["cut_ended"][-1] == "S2F41 CUT"  # nor while it cut
+    blade = await saw.dress_blade()
+    assert blade.cut_since_dressing_mm == 0
+    await saw.set_dressing_interval(5000)
+    assert (await saw.request_blade()).dressing_interval_mm == 5000
+    await saw.stop_spindle()
+    assert (await saw.request_status()).spindle_krpm == 0
+    await saw.install_blade(30)
+    assert (await saw.request_blade()).thickness_um == 30
+
+
+async def test_off_grid_streets_and_limits(saw_bench) -> None:
+    saw = await saw_bench.driver()
+    await saw.mount("W1")
+    with pytest.raises(LimitViolation, match="feed_mm_s"):
+        await saw.dice(DicingRecipe(30, 500))
+    result = await saw.dice(DicingRecipe(30, 30, StreetMap(ch1_offset_mm=5.0, ch2_offset_mm=5.0)))
+    assert result.singulated_units == 0
+
+
+async def test_interlocks_are_checked_before_the_cut(saw_bench) -> None:
+    saw = await saw_bench.driver()
+    await saw.mount("W1")
+    saw_bench.model.tool.inject_fault("water_loss")
+    with pytest.raises(InterlockOpen, match="cutting_water"):
+        await saw.dice(RECIPE)
+    assert "S2F41 CUT" not in saw_bench.equipment.received
+
+
+async def test_a_broken_blade_is_pushed_as_an_alarm_and_ends_the_cut(saw_bench) -> None:
+    saw = await saw_bench.driver()
+    await saw.mount("W1")
+    saw_bench.model.tool.inject_fault("blade_crack")
+    with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
+        await saw.dice(RECIPE)
+    assert saw.state is ToolState.FAULT
+    assert (await saw.request_blade()).broken
+    await saw.reset()
+    with pytest.raises(CommandRefused, match="HCACK 2"):
+        await saw.install_blade(20)  # a blade is changed with the spindle at rest
+    await saw.stop_spindle()
+    await saw.install_blade(20)
+    await saw.unmount()
+    await saw.mount("W2")
+    assert (await saw.dice(RECIPE)).outcome is CutOutcome.COMPLETED
