@@ -15,8 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ToolStateError
-from .families.modbus_plc import PlcStatus, command_enum, reason_enum
+from .families.chamber_map import MAX_STEPS, STEP_STRIDE
 from .families.plc_chamber import PlcChamberDriver
+from .families.plc_map import PlcStatus, command_enum, reason_enum
 from .roles.deposition import (
     ChamberState,
     DepositionRecipe,
@@ -28,7 +29,7 @@ from .roles.deposition import (
     Method,
     Source,
 )
-from .specs.deposition import MAX_SOURCES, MAX_STEPS, SPEC, STEP_STRIDE
+from .specs.deposition import MAX_SOURCES, SPEC
 
 #: The map's command codes and "why refused" codes, named as the spec names them.
 Command = command_enum(SPEC)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from .families.chamber_map import STEP_STRIDE
 from .families.plc_chamber import PlcChamberDriver
 from .families.plc_map import command_enum, field, reason_enum
 from .roles.plasma_cleaner import (
@@ -24,7 +25,7 @@ from .roles.plasma_cleaner import (
     PlasmaRecipe,
     PlasmaStatus,
 )
-from .specs.plasma_cleaner import SPEC, STEP_STRIDE
+from .specs.plasma_cleaner import SPEC
 
 #: The map's command codes and "why refused" codes, named as the spec names them.
 Command = command_enum(SPEC)

@@ -16,8 +16,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from packline.clock import Clock
-from packline.drivers.families import modbus_plc
-from packline.drivers.families.modbus_plc import Reason
+from packline.drivers.families import plc_map
+from packline.drivers.families.chamber_map import STEP_STRIDE
+from packline.drivers.families.plc_map import Reason
 from packline.drivers.roles.deposition import (
     ChamberState,
     DepositionStep,
@@ -30,7 +31,6 @@ from packline.drivers.specs.deposition import (
     ION_GAUGE_TOP_UTORR,
     MAX_SOURCES,
     SPEC,
-    STEP_STRIDE,
 )
 
 from .families.modbus_plc import Refused
@@ -42,9 +42,9 @@ from .twin import TwinStore
 #: Time (and its relative thickness) below which a step counts as at its end (float rounding).
 _EPSILON_S = 1e-9
 
-_STEPS = modbus_plc.field(SPEC, "steps")
-_METHOD = modbus_plc.field(SPEC, "method")
-_MATERIAL = modbus_plc.field(SPEC, "material")
+_STEPS = plc_map.field(SPEC, "steps")
+_METHOD = plc_map.field(SPEC, "method")
+_MATERIAL = plc_map.field(SPEC, "material")
 
 #: The sources of the simulated tool unless given: five sputter targets, four evaporator
 #: pockets and the PECVD electrode's two chemistries.

@@ -16,9 +16,10 @@ import math
 from dataclasses import dataclass
 
 from packline.clock import Clock
+from packline.drivers.families.chamber_map import STEP_STRIDE
 from packline.drivers.families.plc_map import Reason, field
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, LastResult
-from packline.drivers.specs.plasma_cleaner import SPEC, STEP_STRIDE
+from packline.drivers.specs.plasma_cleaner import SPEC
 
 from .families.modbus_plc import Refused
 from .families.plc_chamber import PlcChamberSimulator

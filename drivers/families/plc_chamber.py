@@ -5,7 +5,8 @@ state code (`ChamberState`), a door (`DOOR_CLOSED`, commands `OPEN_DOOR`/`CLOSE_
 slots (`SLOT_CAPACITY`, `SLOTS_OCCUPIED`, `SLOT_WAFER_ID` i; commands `LOAD_WAFER slot
 wafer_id`, `UNLOAD_WAFER slot`), `PUMP_DOWN`, `VENT`, `ABORT` as the safe state, and a run
 started by `START_RECIPE` whose end shows as `RECIPES_COMPLETED` counting on with
-`LAST_RESULT`. `PlcChamberDriver` drives that block once; each tool's driver adds its recipe.
+`LAST_RESULT`. The block is declared once for each chamber's spec in `chamber_map.py`;
+`PlcChamberDriver` drives it once; each tool's driver adds its recipe.
 """
 
 from __future__ import annotations

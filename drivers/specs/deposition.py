@@ -10,19 +10,22 @@ The chamber block (state, door, slots, pump-down, vent) is the plasma cleaner's.
 
 from __future__ import annotations
 
-from typing import Any
-
-from ..families.modbus_plc import (
+from ..families.chamber_map import (
+    CHAMBER_PARAMETERS,
+    MAX_STEPS,
+    chamber_commands,
+    chamber_refusals,
+    step_parameter,
+    step_setpoint,
+)
+from ..families.plc_map import (
     BitAlarm,
     BitInterlock,
     NamedRefusal,
-    PlcCommand,
     PlcMap,
-    PlcParameter,
     PlcSetpoint,
     PlcStatus,
     enum_codes,
-    plc_refusals,
 )
 from ..roles.deposition import ChamberState, LastResult, Material, Method, ProcessGas
 from .core import ExpectedIdentity, Range, ToolSpec
@@ -32,37 +35,10 @@ from .core import ExpectedIdentity, Range, ToolSpec
 METHOD_CODES = ((1, Method.SPUTTER.value), (2, Method.EVAPORATE.value), (3, Method.CVD.value))
 MATERIAL_CODES = tuple((code, material.value) for code, material in enumerate(Material, 1))
 GAS_CODES = tuple((code, gas.value) for code, gas in enumerate(ProcessGas))
-MAX_STEPS = 8
 MAX_SLOTS = 8
 MAX_SOURCES = 12
-STEP_STRIDE = 10
 #: The ion gauge's top: at or above 1e-3 Torr it reads this (it is off above it).
 ION_GAUGE_TOP_UTORR = 1000.0
-
-
-def _step(
-    name: str, unit: str, low: float, high: float, offset: int, **binding: Any
-) -> PlcSetpoint:
-    return PlcSetpoint(
-        name=name,
-        unit=unit,
-        machine_range=Range(low, high),
-        register=210 + offset,
-        stride=STEP_STRIDE,
-        repeat=MAX_STEPS,
-        **binding,
-    )
-
-
-def _coded(name: str, offset: int, codes: tuple[tuple[int, str], ...], doc: str) -> PlcParameter:
-    return PlcParameter(
-        name=name,
-        register=210 + offset,
-        stride=STEP_STRIDE,
-        repeat=MAX_STEPS,
-        codes=codes,
-        doc=doc,
-    )
 
 
 SPEC: ToolSpec[PlcMap] = ToolSpec(
@@ -219,12 +195,18 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             register=201,
             doc="the high vacuum the chamber must reach before the first step",
         ),
-        _step("power_w", "W", 0, 3000, 2, doc="DC (sputter) or RF (CVD) power of step i"),
-        _step("rate_nm_s", "nm/s", 0, 5, 3, scale=100, doc="evaporation rate of step i (crystal)"),
-        _step("pressure_mtorr", "mTorr", 0, 2000, 4, scale=10, doc="process pressure of step i"),
-        _step("flow_sccm", "sccm", 0, 1000, 6, doc="gas flow of step i"),
-        _step("time_s", "s", 1, 3600, 7, scale=10, doc="duration (or time limit) of step i"),
-        _step(
+        step_setpoint("power_w", "W", 0, 3000, 2, doc="DC (sputter) or RF (CVD) power of step i"),
+        step_setpoint(
+            "rate_nm_s", "nm/s", 0, 5, 3, scale=100, doc="evaporation rate of step i (crystal)"
+        ),
+        step_setpoint(
+            "pressure_mtorr", "mTorr", 0, 2000, 4, scale=10, doc="process pressure of step i"
+        ),
+        step_setpoint("flow_sccm", "sccm", 0, 1000, 6, doc="gas flow of step i"),
+        step_setpoint(
+            "time_s", "s", 1, 3600, 7, scale=10, doc="duration (or time limit) of step i"
+        ),
+        step_setpoint(
             "thickness_nm",
             "nm",
             0,
@@ -235,66 +217,23 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     parameters=(
-        _coded("method", 0, METHOD_CODES, "method of step i"),
-        _coded("material", 1, MATERIAL_CODES, "material of step i"),
-        _coded("gas", 5, GAS_CODES, "gas of step i"),
-        PlcParameter(name="slot", doc="slot number, 0 to SLOT_CAPACITY - 1"),
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
+        step_parameter("method", 0, METHOD_CODES, "method of step i"),
+        step_parameter("material", 1, MATERIAL_CODES, "material of step i"),
+        step_parameter("gas", 5, GAS_CODES, "gas of step i"),
+        *CHAMBER_PARAMETERS,
     ),
-    commands=(
-        PlcCommand(
-            name="PUMP_DOWN",
-            code=1,
-            allowed_in=("vented",),
-            interlocks=("door_closed",),
-            effect="pumping → evacuated at ≤ 50 mTorr; the turbo pump goes on to high vacuum",
+    commands=chamber_commands(
+        start_interlocks=(
+            "door_closed",
+            "base_pressure",
+            "process_gas",
+            "cooling_water",
+            "exhaust",
         ),
-        PlcCommand(
-            name="VENT",
-            code=2,
-            allowed_in=("evacuated", "pumping"),
-            effect="venting with N2 → vented (60 s)",
-        ),
-        PlcCommand(
-            name="START_RECIPE",
-            code=3,
-            allowed_in=("evacuated",),
-            interlocks=("door_closed", "base_pressure", "process_gas", "cooling_water", "exhaust"),
-            conditions="recipe in range (4), each step fits its method (10) and has a source (9)",
-            effect="processing → evacuated; RECIPES_COMPLETED +1",
-        ),
-        PlcCommand(
-            name="ABORT",
-            code=4,
-            while_alarmed=True,
-            effect="power off, gas off; a run ends with LAST_RESULT 2; pumping turns to venting",
-        ),
-        PlcCommand(name="OPEN_DOOR", code=5, allowed_in=("vented",), effect="door open"),
-        PlcCommand(name="CLOSE_DOOR", code=6, allowed_in=("vented",), effect="door closed"),
-        PlcCommand(
-            name="RESET_ALARMS",
-            code=7,
-            while_alarmed=True,
-            effect="clears latched alarms; a faulted chamber goes to evacuated (≤ 50 mTorr) "
-            "or vents",
-        ),
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=8,
-            parameters=("slot", "wafer_id"),
-            allowed_in=("vented",),
-            conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
-            "not already loaded (7)",
-            effect="wafer in slot",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=9,
-            parameters=("slot",),
-            allowed_in=("vented",),
-            conditions="door open (2), slot exists (4) and holds a wafer (6)",
-            effect="slot free",
-        ),
+        start_conditions="recipe in range (4), each step fits its method (10) and has a source (9)",
+        pump_down_effect="pumping → evacuated at ≤ 50 mTorr; the turbo pump goes on to high vacuum",
+        vent_effect="venting with N2 → vented (60 s)",
+        energy="power",
     ),
     alarms=(
         BitAlarm(code="ARCING", bit=0, text="arc rate on the source above its limit; power off"),
@@ -328,16 +267,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="exhaust", bit=4, doc="the toxic-gas exhaust and scrubber run"),
         BitInterlock(name="power_permissive", bit=5, doc="no alarm latched and the door closed"),
     ),
-    refusals=plc_refusals(
-        "the chamber's present state",
-        NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
-        NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id not printable ASCII, or already loaded, or coated here before "
-            "(no rework)",
-        ),
+    refusals=chamber_refusals(
+        "coated",
         NamedRefusal(
             name="NO_SOURCE", code=9, text="no source installed for a step's method and material"
         ),

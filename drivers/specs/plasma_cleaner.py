@@ -8,42 +8,28 @@ gas flow among them) are declared here once.
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..families.chamber_map import (
+    CHAMBER_PARAMETERS,
+    MAX_STEPS,
+    chamber_commands,
+    chamber_refusals,
+    step_parameter,
+    step_setpoint,
+)
 from ..families.plc_map import (
     BitAlarm,
     BitInterlock,
-    NamedRefusal,
-    PlcCommand,
     PlcMap,
-    PlcParameter,
     PlcSetpoint,
     PlcStatus,
     enum_codes,
-    plc_refusals,
 )
 from ..roles.plasma_cleaner import ChamberState, Gas, LastResult
 from .core import ExpectedIdentity, Range, ToolSpec
 
 #: The gases as the map codes them (GAS of a step, GAS_ACTUAL).
 GAS_CODES = ((1, Gas.O2.value), (2, Gas.AR.value), (3, Gas.FORMING_GAS.value))
-MAX_STEPS = 8
 MAX_SLOTS = 8
-STEP_STRIDE = 10
-
-
-def _step(
-    name: str, unit: str, low: float, high: float, offset: int, **binding: Any
-) -> PlcSetpoint:
-    return PlcSetpoint(
-        name=name,
-        unit=unit,
-        machine_range=Range(low, high),
-        register=210 + offset,
-        stride=STEP_STRIDE,
-        repeat=MAX_STEPS,
-        **binding,
-    )
 
 
 SPEC: ToolSpec[PlcMap] = ToolSpec(
@@ -117,77 +103,21 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             register=200,
             doc="STEP_COUNT: the recipe's steps",
         ),
-        _step("flow_sccm", "sccm", 20, 300, 1, doc="gas flow of step i"),
-        _step("pressure_mtorr", "mTorr", 50, 500, 2, doc="chamber pressure of step i"),
-        _step("rf_power_w", "W", 100, 1000, 3, doc="RF power of step i (13.56 MHz)"),
-        _step("time_s", "s", 30, 600, 4, scale=10, doc="duration of step i"),
+        step_setpoint("flow_sccm", "sccm", 20, 300, 1, doc="gas flow of step i"),
+        step_setpoint("pressure_mtorr", "mTorr", 50, 500, 2, doc="chamber pressure of step i"),
+        step_setpoint("rf_power_w", "W", 100, 1000, 3, doc="RF power of step i (13.56 MHz)"),
+        step_setpoint("time_s", "s", 30, 600, 4, scale=10, doc="duration of step i"),
     ),
     parameters=(
-        PlcParameter(
-            name="gas",
-            register=210,
-            stride=STEP_STRIDE,
-            repeat=MAX_STEPS,
-            codes=GAS_CODES,
-            doc="gas of step i (forming gas: H2 4-10 % in Ar)",
-        ),
-        PlcParameter(name="slot", doc="slot number, 0 to SLOT_CAPACITY - 1"),
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
+        step_parameter("gas", 0, GAS_CODES, "gas of step i (forming gas: H2 4-10 % in Ar)"),
+        *CHAMBER_PARAMETERS,
     ),
-    commands=(
-        PlcCommand(
-            name="PUMP_DOWN",
-            code=1,
-            allowed_in=("vented",),
-            interlocks=("door_closed",),
-            effect="pumping → evacuated when ≤ 50 mTorr",
-        ),
-        PlcCommand(
-            name="VENT",
-            code=2,
-            allowed_in=("evacuated", "pumping"),
-            effect="venting → vented (30 s)",
-        ),
-        PlcCommand(
-            name="START_RECIPE",
-            code=3,
-            allowed_in=("evacuated",),
-            interlocks=("door_closed", "base_pressure", "gas_supply"),
-            conditions="recipe in range (4)",
-            effect="processing → evacuated; RECIPES_COMPLETED +1",
-        ),
-        PlcCommand(
-            name="ABORT",
-            code=4,
-            while_alarmed=True,
-            effect="RF off, gas off; a run ends with LAST_RESULT 2; pumping turns to venting",
-        ),
-        PlcCommand(name="OPEN_DOOR", code=5, allowed_in=("vented",), effect="door open"),
-        PlcCommand(name="CLOSE_DOOR", code=6, allowed_in=("vented",), effect="door closed"),
-        PlcCommand(
-            name="RESET_ALARMS",
-            code=7,
-            while_alarmed=True,
-            effect="clears latched alarms; a faulted chamber goes to evacuated (≤ 50 mTorr) "
-            "or vents",
-        ),
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=8,
-            parameters=("slot", "wafer_id"),
-            allowed_in=("vented",),
-            conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
-            "not already loaded (7)",
-            effect="wafer in slot",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=9,
-            parameters=("slot",),
-            allowed_in=("vented",),
-            conditions="door open (2), slot exists (4) and holds a wafer (6)",
-            effect="slot free",
-        ),
+    commands=chamber_commands(
+        start_interlocks=("door_closed", "base_pressure", "gas_supply"),
+        start_conditions="recipe in range (4)",
+        pump_down_effect="pumping → evacuated when ≤ 50 mTorr",
+        vent_effect="venting → vented (30 s)",
+        energy="RF",
     ),
     alarms=(
         BitAlarm(
@@ -212,17 +142,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="gas_supply", bit=2, doc="the process gas supply is present"),
         BitInterlock(name="rf_permissive", bit=3, doc="no alarm latched and the door closed"),
     ),
-    refusals=plc_refusals(
-        "the chamber's present state",
-        NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
-        NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id not printable ASCII, or already loaded, or cleaned here before "
-            "(no rework)",
-        ),
-    ),
+    refusals=chamber_refusals("cleaned"),
     wire=PlcMap(
         status_registers=20,
         command_register=300,

@@ -15,7 +15,7 @@ import pytest
 
 from packline.drivers.deposition import ModbusDepositionTool
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.modbus_plc import example_frames
+from packline.drivers.families.plc_map import example_frames
 from packline.drivers.links import ModbusLink
 from packline.drivers.roles.deposition import Material, Method, Source
 from packline.drivers.specs.deposition import SPEC
