@@ -20,7 +20,8 @@ from __future__ import annotations
 
 from .equipment import Identity
 from .errors import WrongTool
-from .families.scpi import ScpiDriver, command, setpoint, short_form
+from .families.scpi import ScpiDriver
+from .families.scpi_wire import command, setpoint, short_form
 from .specs.dc_supply import SPEC
 
 

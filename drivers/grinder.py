@@ -29,7 +29,8 @@ import math
 
 from .equipment import Identity, ToolState, is_wafer_id
 from .errors import LimitViolation, ProtocolError, ToolAlarm
-from .families.scpi import NOT_A_NUMBER, ScpiDriver, command, setpoint
+from .families.scpi import ScpiDriver
+from .families.scpi_wire import NOT_A_NUMBER, command, setpoint
 from .roles.grinder import (
     CycleResult,
     Grinder,

@@ -24,8 +24,9 @@ from collections.abc import Mapping, Sequence
 
 from .equipment import ToolState
 from .errors import ToolAlarm, ToolError, ToolStateError
-from .families.scpi import ScpiDriver, quote, setpoint, short_form, unquote
-from .families.scpi import command as _command
+from .families.scpi import ScpiDriver
+from .families.scpi_wire import command as _command
+from .families.scpi_wire import quote, setpoint, short_form, unquote
 from .links.base import TextLink
 from .roles.laser import (
     Atmosphere,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 from packline.clock import Clock
 from packline.drivers.equipment import is_wafer_id
-from packline.drivers.families.scpi import NOT_A_NUMBER
+from packline.drivers.families.scpi_wire import NOT_A_NUMBER
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import SPEC
 

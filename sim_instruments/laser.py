@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.scpi import quote, short_form, unquote
+from packline.drivers.families.scpi_wire import quote, short_form, unquote
 from packline.drivers.roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
 from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,

@@ -12,7 +12,7 @@ registry knows the electroplater, whose spec module names this one as its `suppl
 
 from __future__ import annotations
 
-from ..families.scpi import ScpiCommand, ScpiSetpoint, ScpiWire, standard_refusals
+from ..families.scpi_wire import ScpiCommand, ScpiSetpoint, ScpiWire, standard_refusals
 from .core import Alarm, ExpectedIdentity, Range, StatusVariable, ToolSpec
 
 CURRENT = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"

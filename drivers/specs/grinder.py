@@ -7,7 +7,7 @@ the page's tables read it.
 
 from __future__ import annotations
 
-from ..families.scpi import (
+from ..families.scpi_wire import (
     ScpiCommand,
     ScpiInterlock,
     ScpiSetpoint,

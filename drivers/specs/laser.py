@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..families.scpi import (
+from ..families.scpi_wire import (
     ScpiCommand,
     ScpiInterlock,
     ScpiSetpoint,

@@ -30,7 +30,7 @@ from functools import cached_property
 from typing import ClassVar, TypeVar
 
 from packline.clock import Clock
-from packline.drivers.families.scpi import (
+from packline.drivers.families.scpi_wire import (
     NOT_A_NUMBER,
     ScpiSetpoint,
     ScpiWire,
@@ -42,7 +42,7 @@ from packline.drivers.families.scpi import (
     scpi_wire,
     short_form,
 )
-from packline.drivers.families.scpi import command as spec_command
+from packline.drivers.families.scpi_wire import command as spec_command
 from packline.drivers.specs.core import ToolSpec
 
 from ..servers import TextToolServer

@@ -15,7 +15,7 @@ import pytest
 import pytest_asyncio
 
 from packline.clock import VirtualClock
-from packline.drivers.families.scpi import matches, short_form
+from packline.drivers.families.scpi_wire import matches, short_form
 from packline.sim_instruments.families.scpi import ScpiSimTool
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.laser import SimLaser

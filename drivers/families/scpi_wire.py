@@ -1,0 +1,368 @@
+"""The SCPI family (laser, grinder): its grammar and its spec binding, what both ends share.
+
+Both sides of the wire import this module: the driver base (`drivers/families/scpi.py`), and
+the simulated tools' wire side (`sim_instruments/families/scpi.py`). The rules are those of
+SCPI-99 and IEEE 488.2, written down in `docs/protocols/conventions.md` (section *SCPI and
+IEEE 488.2*):
+
+* one header grammar: each node in its short form (the capitals) or its whole long form, any
+  case, a bracketed node optional, the leading colon optional (`header_pattern`);
+* one quoting rule: strings double-quoted, an inner quote doubled (`quote`, `unquote`);
+* settings answer nothing; a refusal is queued, read back with `SYST:ERR?`, and the driver
+  turns what the queue held into `CommandRefused` (`ScpiDriver.send`, in `scpi.py`).
+
+A spec binds its entries to the command tree by subclassing them: a `ScpiSetpoint` carries
+its header and wire scale, a `ScpiCommand` its header and forms, a `ScpiInterlock` the reason
+the tool gives when it is open; `ScpiWire` holds the family's fixed headers and renders the
+page's command and error tables.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from ..specs.core import Command, Interlock, Range, Refusal, Setpoint
+from ..specs.pages import table
+
+if TYPE_CHECKING:
+    from ..specs.core import ToolSpec
+
+
+#: The standard SCPI error codes the packline tools use (a tool adds positive codes of its own).
+STANDARD_ERRORS = {
+    0: "No error",
+    -102: "Syntax error",
+    -104: "Data type error",
+    -108: "Parameter not allowed",
+    -109: "Missing parameter",
+    -113: "Undefined header",
+    -221: "Settings conflict",
+    -222: "Data out of range",
+    -224: "Illegal parameter value",
+    -350: "Queue overflow",
+}
+
+NO_ERROR = 0
+
+#: SCPI's not-a-number (SCPI-99 7.2.1.5): what a query answers when there is no valid value.
+NOT_A_NUMBER = 9.91e37
+
+#: A reply column's entry for a line the tool does not answer.
+NOTHING = "\N{EN DASH}"
+
+#: What each standard error is for, as the family's pages say it (the `errors` table).
+STANDARD_ERROR_USE = {
+    0: "queue empty",
+    -102: "a line that is not a header followed by parameters",
+    -104: "a parameter of the wrong type: text where a number goes, `nan`/`inf`, a decimal "
+    "where a whole number goes, an unquoted string",
+    -108: "a parameter to a query or to a command that takes none, or too many",
+    -109: "a parameter left out",
+    -113: "an unknown header, or a setting sent as a query (or the reverse)",
+    -221: "not allowed in the present state (the detail says why)",
+    -222: "a number outside the tool's range",
+    -224: "an unknown mnemonic or a malformed value",
+    -350: "the queue was full: the newest entry is replaced by this one",
+}
+
+# --------------------------------------------------------------------- grammar
+
+
+def short_form(template: str) -> str:
+    """The SCPI short form of a header or mnemonic: optional nodes dropped, capitals kept."""
+    required = re.sub(r"\[[^\]]*\]", "", template)
+    return ":".join("".join(c for c in node if not c.islower()) for node in required.split(":"))
+
+
+def _node_pattern(node: str) -> str:
+    short = "".join(c for c in node if not c.islower())
+    if short == node.upper():
+        return re.escape(short)
+    return f"(?:{re.escape(short)}|{re.escape(node.upper())})"
+
+
+def header_pattern(template: str) -> re.Pattern[str]:
+    """A regex that accepts a header (or mnemonic) in short or long form, any case.
+
+    SCPI accepts exactly the short form (the capitals) or the whole long form of each node,
+    nothing in between; a bracketed node may be left out (a later one `[:LEVel]`, or the root
+    `[SOURce:]` of a power supply's tree); the leading colon is optional.
+    """
+    parts: list[str] = []
+    colon = ":?"  # what goes before the next node: the leading colon is optional
+    for match in re.finditer(r"\[:([^\]]*)\]|^\[([^\]:]+):\]|:?([^:\[]+)", template):
+        optional, root, node = match.groups()
+        if optional is not None:
+            parts.append(f"(?::{_node_pattern(optional)})?")
+        elif root is not None:  # `[SOURce:]CURRent`: the root node may be left out
+            parts.append(f":?(?:{_node_pattern(root)}:)?")
+            colon = ""
+            continue
+        elif node.startswith("*"):
+            parts.append(re.escape(node.upper()))
+        else:
+            parts.append(colon + _node_pattern(node))
+        colon = ":"
+    return re.compile("^" + "".join(parts) + "$", re.IGNORECASE)
+
+
+def matches(template: str, text: str) -> bool:
+    """Whether `text` is `template` in its short or long form (case-insensitive)."""
+    return header_pattern(template).match(text) is not None
+
+
+def quote(text: str) -> str:
+    """A SCPI string parameter: double-quoted, inner quotes doubled."""
+    return '"' + text.replace('"', '""') + '"'
+
+
+def unquote(text: str) -> str:
+    """The value of a SCPI string; ValueError if it is not one."""
+    if len(text) < 2 or text[0] != '"' or text[-1] != '"':
+        raise ValueError(f"{text!r} is not a double-quoted string")
+    return text[1:-1].replace('""', '"')
+
+
+def format_number(value: float) -> str:
+    """A number as the family writes it (SCPI NR1/NR2, no exponent for usual values)."""
+    return format(value, ".10g")
+
+
+# --------------------------------------------------------------------- spec binding
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScpiSetpoint(Setpoint):
+    """A setpoint sent with `header` (long form; None: a driver-side check, never sent).
+
+    The wire value is the setpoint times `wire_scale`, in `wire_unit` (kHz sent as Hz).
+    """
+
+    header: str | None = None
+    wire_scale: float = 1.0
+    wire_unit: str = ""
+    #: What the tool holds after power-on and `*RST` (in the setpoint's unit); None: unset.
+    tool_default: float | None = None
+
+    @property
+    def wire_range(self) -> Range:
+        """What the tool accepts, in the wire's unit."""
+        return Range(
+            self.machine_range.minimum * self.wire_scale,
+            self.machine_range.maximum * self.wire_scale,
+        )
+
+    @property
+    def unit_on_wire(self) -> str:
+        return self.wire_unit or self.unit
+
+    def encode(self, value: float) -> str:
+        """The setting line for `value` (in the setpoint's unit)."""
+        assert self.header is not None, f"setpoint {self.name} is not sent to the tool"
+        wire = value * self.wire_scale
+        return f"{short_form(self.header)} {round(wire) if self.integer else format_number(wire)}"
+
+
+Form = Literal["set", "query", "both"]
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScpiCommand(Command):
+    """A header of the command tree: its forms, its parameters as written, its reply."""
+
+    header: str
+    form: Form = "set"
+    syntax: str = ""
+    reply: str = NOTHING
+
+    @property
+    def query(self) -> str:
+        return short_form(self.header) + "?"
+
+    @property
+    def short(self) -> str:
+        return short_form(self.header)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScpiInterlock(Interlock):
+    """An interlock, and the reason the tool gives when a command it guards is refused."""
+
+    refusal: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ScpiWire:
+    """The family's binding of a spec: its fixed headers, error queue and reply forms.
+
+    `interlock_error` is the code an interlock refusal carries (detail: the open interlocks'
+    reasons); `interlock_reply` says whether `SYST:INT?` answers bare flags in the spec's order
+    (`1,0,1`) or `name=flag` pairs.
+    """
+
+    error_query: str = "SYSTem:ERRor[:NEXT]"
+    alarm_query: str = "SYSTem:ALARm"
+    alarm_clear: str = "SYSTem:ALARm:CLEar"
+    interlock_query: str = "SYSTem:INTerlock"
+    abort: str = "ABORt"
+    interlock_error: int
+    interlock_reply: Literal["flags", "named"]
+    no_alarm: str = "NONE"
+    queue_depth: int = 10
+
+    def tables(self, spec: ToolSpec[ScpiWire]) -> dict[str, str]:
+        """The page's `commands` table (every header) and `errors` table."""
+        commands = [c for c in spec.commands if isinstance(c, ScpiCommand)]
+        # one header may carry several setpoints (the laser's fluence when drilling and when
+        # cleaning): each range of the header is stated once, with its tool default if any
+        ranges: dict[str, dict[str, str]] = {}
+        for entry in spec.setpoints:
+            if isinstance(entry, ScpiSetpoint) and entry.header:
+                span = f"{entry.wire_range} {entry.unit_on_wire}"
+                texts = ranges.setdefault(entry.header, {})
+                if entry.tool_default is not None:
+                    texts[span] = f"{span} (default {entry.tool_default * entry.wire_scale:g})"
+                else:
+                    texts.setdefault(span, span)
+
+        def forms(command: ScpiCommand) -> str:
+            setting = f"`{command.header} {command.syntax}`".replace(" `", "`")
+            query = f"`{command.header}?`"
+            return {"set": setting, "query": query, "both": f"{setting} / `?`"}[command.form]
+
+        return {
+            "common": table(
+                ("command", "reply", "meaning"),
+                [
+                    *COMMON_COMMANDS,
+                    (
+                        f"`{self.error_query}?`",
+                        '`code,"text"`',
+                        "oldest queued error of this "
+                        'connection, removed by the read; `0,"No error"` when none',
+                    ),
+                    (
+                        f"`{self.alarm_query}?`",
+                        f"`{self.no_alarm}` or `CODE[,CODE…]`",
+                        "active (latched) alarms, alphabetical, see *Alarms*",
+                    ),
+                    (
+                        f"`{self.alarm_clear}`",
+                        NOTHING,
+                        "clear latched alarms; a cause that persists raises its alarm again",
+                    ),
+                    (
+                        f"`{self.interlock_query}?`",
+                        _INTERLOCK_REPLY[self.interlock_reply](spec),
+                        "every interlock, 1 = closed (safe), see *Interlocks*",
+                    ),
+                    (f"`{self.abort}`", NOTHING, "**safe state**, always accepted"),
+                ],
+            ),
+            "commands": table(
+                ("command", "reply", "tool range", "meaning"),
+                (
+                    (forms(c), c.reply, " / ".join(ranges.get(c.header, {}).values()), c.doc)
+                    for c in commands
+                ),
+            ),
+            "refusals": table(
+                ("code", "message", "when"),
+                ((r.code, _message(spec, r), _when(r)) for r in spec.refusals),
+            ),
+        }
+
+
+#: The IEEE 488.2 mandatory common commands, as every SCPI tool of the family answers them.
+COMMON_COMMANDS = (
+    ("`*IDN?`", "`vendor,model,serial,firmware`", "identity"),
+    ("`*RST`", NOTHING, "`ABOR`, then every setting to its default; alarms and error queues stay"),
+    ("`*CLS`", NOTHING, "clear this connection's error queue and event status register"),
+    ("`*ESE <n>` / `?`", "`0`-`255`", "event status enable register (which ESR bits set ESB)"),
+    (
+        "`*ESR?`",
+        "`0`-`255`",
+        "event status register, cleared by the read: bit 0 operation "
+        "complete, 2 query error, 3 device-dependent error, 4 execution error, 5 command error, "
+        "7 power on",
+    ),
+    (
+        "`*OPC`",
+        NOTHING,
+        "sets ESR bit 0 when every earlier line is done (at once: commands act "
+        "immediately, jobs are watched with their status query)",
+    ),
+    ("`*OPC?`", "`1`", "every earlier line is done"),
+    ("`*SRE <n>` / `?`", "`0`-`255`", "service request enable register (bit 6 is ignored)"),
+    (
+        "`*STB?`",
+        "`0`-`255`",
+        "status byte: bit 2 error queue not empty, bit 5 ESB (ESR & ESE "
+        "not 0), bit 6 MSS (STB & SRE not 0)",
+    ),
+    ("`*TST?`", "`0`", "self-test passed"),
+    ("`*WAI`", NOTHING, "wait until every earlier line is done (at once)"),
+)
+
+_INTERLOCK_REPLY: dict[str, Callable[[ToolSpec[ScpiWire]], str]] = {
+    "flags": lambda spec: "`" + ",".join("0|1" for _ in spec.interlocks) + "`",
+    "named": lambda spec: "`" + ",".join(f"{i.name}=0|1" for i in spec.interlocks) + "`",
+}
+
+
+def _when(refusal: Refusal) -> str:
+    """When a refusal is queued (a tool's own refusal is written `Message: when`)."""
+    return refusal.text.split(": ", 1)[1] if int(refusal.code) > 0 else refusal.text
+
+
+def _message(spec: ToolSpec[ScpiWire], refusal: Refusal) -> str:
+    return error_messages(spec)[int(refusal.code)]
+
+
+def error_messages(spec: ToolSpec[ScpiWire]) -> dict[int, str]:
+    """Code -> message of every error the tool queues: the standard ones and its own."""
+    own = {int(r.code): r.text.split(":")[0] for r in spec.refusals if int(r.code) > 0}
+    return {**STANDARD_ERRORS, **own}
+
+
+def standard_refusals(*extra: Refusal) -> tuple[Refusal, ...]:
+    """The family's refusals (every standard error and when it is queued), then a tool's own.
+
+    A tool's own refusal is written `Message: when`, the message being what `SYST:ERR?` says.
+    """
+    return (
+        *(Refusal(code=code, text=text) for code, text in STANDARD_ERROR_USE.items()),
+        *extra,
+    )
+
+
+def scpi_wire(spec: ToolSpec[ScpiWire]) -> ScpiWire:
+    wire = spec.wire
+    assert isinstance(wire, ScpiWire), f"spec {spec.kind} is not bound to the SCPI family"
+    return wire
+
+
+def command(spec: ToolSpec[ScpiWire], name: str) -> ScpiCommand:
+    """The spec's command `name`, as the SCPI command it is bound to."""
+    entry = spec.command_by_name[name]
+    assert isinstance(entry, ScpiCommand), f"{spec.kind}: command {name} has no SCPI header"
+    return entry
+
+
+def setpoint(spec: ToolSpec[ScpiWire], name: str) -> ScpiSetpoint:
+    """The spec's setpoint `name`, as the SCPI setpoint it is bound to."""
+    entry = spec.setpoint_by_name[name]
+    assert isinstance(entry, ScpiSetpoint), f"{spec.kind}: setpoint {name} has no SCPI binding"
+    return entry
+
+
+def interlock_reasons(spec: ToolSpec[ScpiWire], names: Iterable[str]) -> str:
+    """The detail of an interlock refusal: the reasons of the named open interlocks."""
+    by_name = spec.interlock_by_name
+    return ",".join(
+        entry.refusal if isinstance(entry := by_name[name], ScpiInterlock) else name
+        for name in names
+    )
