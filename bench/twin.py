@@ -17,8 +17,10 @@ from packline.drivers.roles.deposition import Material, Method
 from packline.drivers.roles.electroplater import Metal
 from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
+from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.plasma_cleaner import Gas
+from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.sim_instruments.electroplater import seed_of
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
@@ -27,8 +29,22 @@ from packline.sim_instruments.physics.electroplater import PlatingPhysics, plate
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
+from packline.sim_instruments.physics.lithography import (
+    RETICLES,
+    LithoPhysics,
+    bake,
+    coat,
+    develop_film,
+    expose,
+)
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
+from packline.sim_instruments.physics.wet_bench import (
+    WetPhysics,
+    etch,
+    plate_electroless,
+    strip,
+)
 from packline.sim_instruments.physics.wire_bonder import BondPhysics, plan_bumps
 from packline.sim_instruments.twin import (
     PanelSpec,
@@ -39,6 +55,7 @@ from packline.sim_instruments.twin import (
     new_panel,
     new_wafer,
 )
+from packline.sim_instruments.twin.parts import Film, FilmMaterial
 
 SPEC = WaferSpec(diameter_mm=300.0, die_size_mm=(10.0, 10.0), pads_per_die_side=24)
 PANEL = PanelSpec(rows=10, columns=50)
@@ -51,6 +68,10 @@ def bumped_wafer() -> Workpiece:
     wafer.bumps.height_um[:] = 60.0
     wafer.add_resin(ResinKind.THERMOSET, 45.0)
     wafer.surface.residue_nm[:] = 300.0
+    sites = wafer.geometry.site_count
+    seed = Film.blanket(FilmMaterial.CU, 0.3, sites)
+    plated = Film.blanket(FilmMaterial.CU, 5.0, sites)
+    wafer.films.layers += [seed, plated]
     return wafer
 
 
@@ -96,6 +117,8 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
     deposition = DepositionPhysics()
     sites, site_area_cm2 = seed_of(wafer)
+    litho, wet, mould = LithoPhysics(), WetPhysics(), RETICLES["wiring-level-1"]
+    dies = wafer.geometry.unit_count
     die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
     die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
     cure = oven_history(((0, 25), (1500, 150), (5100, 150), (6300, 60)))
@@ -122,6 +145,13 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
             w, cure, ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED
         ),
         "oven: reflow layer, core, balls": lambda w: reflow_layered_bumps(w, reflow),
+        "litho: coat a resist": lambda w: coat(w, CoatMaterial.PR_THICK, 4000, 30, litho),
+        "litho: soft bake": lambda w: bake(w, 110, 90, litho),
+        "litho: expose every die": lambda w: expose(w, mould, 450, dies),
+        "litho: develop": lambda w: develop_film(w, mould, 120, litho),
+        "wet bench: strip (1 s)": lambda w: strip(w, 1.0, 60, wet),
+        "wet bench: Cu etch (1 s)": lambda w: etch(w, Tank.CU_ETCH, 1.0, 30, wet),
+        "wet bench: electroless Cu (1 s)": lambda w: plate_electroless(w, 1.0, 60, wet),
     }
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from .equipment import ToolState
 from .errors import ProtocolError
-from .families.ascii_host import HostLinkDriver, parse_fields
+from .families.ascii_host import OneWaferDriver, parse_fields
 from .roles.lithography import (
     CoatMaterial,
     Feature,
@@ -30,9 +30,6 @@ from .roles.lithography import (
 )
 from .specs.lithography import SPEC
 
-#: Tool states in which the cell takes a wafer transfer.
-TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
-
 #: Process-time allowances beyond which a job's wait is a timeout and the job is stopped:
 #: dispense, ramp and edge-bead removal around a spin; a hotplate ramping at 1 degC/s at
 #: least; a develop's rinse and dry; the stepper's alignment, and each shot at the dose
@@ -46,7 +43,7 @@ STEP_ALLOWANCE_S = 1.0
 JOB_MARGIN_S = 60.0
 
 
-class AsciiLithography(HostLinkDriver, Lithography):
+class AsciiLithography(OneWaferDriver, Lithography):
     """Drives a litho cell whose host link implements the packline litho cell command set."""
 
     spec = SPEC
@@ -124,21 +121,6 @@ class AsciiLithography(HostLinkDriver, Lithography):
         if fields[key] not in ("0", "1"):
             raise ProtocolError(self.name, self.address, action, f"{key}={fields[key]!r} not 0/1")
         return fields[key] == "1"
-
-    # ----------------------------------------------------------------- wafer transfer
-
-    async def load(self, wafer_id: str) -> None:
-        action = f"load wafer {wafer_id}"
-        self.check_wafer_id(wafer_id)
-        self.require_state(action, *TRANSFER_STATES)
-        await self.require_command_interlocks(action, "LOAD")
-        await self.do(action, f"LOAD {wafer_id}")
-
-    async def unload(self, wafer_id: str) -> None:
-        action = f"unload wafer {wafer_id}"
-        self.check_wafer_id(wafer_id)
-        self.require_state(action, *TRANSFER_STATES)
-        await self.do(action, f"UNLOAD {wafer_id}")
 
     # ----------------------------------------------------------------- the jobs
 

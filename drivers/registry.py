@@ -154,6 +154,13 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="batch thin-film deposition chamber (sputter, e-beam evaporation, "
             "PECVD) PLC on Modbus TCP/RTU",
         ),
+        ToolKind(
+            name="wet_bench",
+            role="wet_bench",
+            driver="packline.drivers.wet_bench:AsciiWetBench",
+            simulator="packline.sim_instruments.wet_bench:SimWetBench",
+            description="wet bench: resist strip, metal etch, electroless Cu; ASCII host on TCP",
+        ),
     ]
 }
 

@@ -182,6 +182,25 @@ def vias_open(claim: str) -> Condition:
     )
 
 
+def _concave_with_resin_below(w: Workpiece) -> np.ndarray:
+    top = w.top_resin()
+    if top is None:
+        return np.zeros(w.geometry.site_count, bool)
+    layer, openings = top
+    return (openings.depth_um > 0) & (openings.left_below_um(layer.thickness_um) > 0)
+
+
+def concave_portions_with_resin_below(claim: str) -> Condition:
+    """A concave portion at every site of the top resin layer with resin left at its bottom
+    (002:1f: the first process opens only part of the depth); without resin the condition
+    fails."""
+    return Condition(
+        claim,
+        "a concave portion with resin below at every site",
+        lambda w: (_every_site(w), _concave_with_resin_below(w)),
+    )
+
+
 def singulated_into_dies(claim: str) -> Condition:
     """Dicing gave as many separate units as the wafer has whole dies (or the panel units)."""
     return Condition(

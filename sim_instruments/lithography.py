@@ -14,8 +14,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.lithography import (
@@ -28,32 +26,28 @@ from packline.drivers.roles.lithography import (
 )
 from packline.drivers.specs.lithography import SPEC
 
-from .families.ascii_host import HostLinkTool, HostRefused, Transport
+from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
 from .physics.lithography import (
     MATERIAL_PHYSICS,
     RETICLES,
-    CoatedFilm,
+    LithoFilm,
     LithoPhysics,
+    bake,
     bake_time_s,
-    baked,
+    bridged,
     clearing_dose_mj_cm2,
+    coat,
     coat_time_s,
-    develop,
+    develop_film,
     develop_time_s,
-    exposed_sites,
+    expose,
+    litho_film,
     shot_time_s,
-    spin_thickness_um,
-    spun_solvent,
 )
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+from .twin import TwinStore, Workpiece
 
 #: The spin speed of the develop module's rinse and dry (est).
 RINSE_RPM = 1000
-
-
-def _wafer_id(word: str) -> str:
-    validate_wafer_id(word)
-    return word
 
 
 def _material(word: str) -> CoatMaterial:
@@ -88,12 +82,13 @@ class _Job:
     material: CoatMaterial | None = None
     temperature_c: float = 0.0
     process_from_s: float = 0.0  # when the bake or the shots begin (after a ramp or alignment)
+    reticle: Reticle | None = None
     dose_mj_cm2: float = 0.0
     shot_s: float = 0.0
     develop_s: float = 0.0
 
 
-class SimLithography(HostLinkTool):
+class SimLithography(OneWaferTool):
     """The simulated litho cell behind a TCP line server (socket://) or a pty."""
 
     spec = SPEC
@@ -125,21 +120,16 @@ class SimLithography(HostLinkTool):
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or LithoPhysics()
         self.state = TrackState.IDLE
-        self.wafer_id: str | None = None
         self.reticle: Reticle | None = None
         self.job: _Job | None = None
         self.jobs_completed = 0
         self.shots_done = 0
         self.shots_total = 0
-        self.films: dict[str, CoatedFilm] = {}
         self._plate_from_c = self._plate_target_c = self.physics.ambient_c
         self._plate_since_s = self.clock.now()
 
     def phase(self) -> str:
         return self.state.value
-
-    def interlock_conditions(self) -> dict[str, bool]:
-        return {"wafer_vacuum": self.wafer_id is not None}
 
     # ----------------------------------------------------------------- queries
 
@@ -181,55 +171,35 @@ class SimLithography(HostLinkTool):
         film = self._film()
         if film is None:
             return "NONE"
-        facts = MATERIALS[film.material]
-        thickness = float(film.field_um.mean())
-        e0 = clearing_dose_mj_cm2(film.material, float(film.thickness_um.mean()))
+        thickness = float(film.thickness_um.mean())
+        e0 = clearing_dose_mj_cm2(film.material, thickness)
         return (
-            f"MAT={film.material.value} TONE={facts.tone.value} LAYER={facts.layer.value} "
-            f"THICK={thickness:.2f} SOLVENT={100 * film.solvent:.1f} E0={e0:.1f} "
+            f"MAT={film.material.value} TONE={film.tone.value} LAYER={film.layer.value} "
+            f"THICK={thickness:.2f} SOLVENT={100 * film.photo.solvent:.1f} E0={e0:.1f} "
             f"DEVNOM={MATERIAL_PHYSICS[film.material].nominal_develop_s:.1f} "
-            f"DOSE={float(film.dose_mj_cm2.max()):.1f} DEVELOPED={int(film.developed is not None)}"
+            f"DOSE={float(film.dose_mj_cm2.max()):.1f} DEVELOPED={int(film.photo.developed)}"
         )
 
     def _pattern_query(self) -> str:
         film = self._film()
-        if film is None or film.developed is None or film.reticle is None:
+        if film is None or not film.photo.developed:
             return "NONE"
-        done = film.developed
-        opened = done.cd_um > 0
+        reticle = RETICLES[film.photo.mask]
+        opened = film.cd_um > 0
+        merged = bridged(reticle, film.cd_um, film.thickness_um, self.physics)
         return (
-            f"MASK={film.reticle.name} SITES={done.cd_um.size} CLEARED={int(done.cleared.sum())} "
-            f"DEPTH={float(done.depth_um.mean()):.2f} RESIDUAL={float(done.residual_um.max()):.2f} "
-            f"CD={float(done.cd_um[opened].mean()) if opened.any() else 0.0:.2f} "
-            f"BRIDGED={int(done.bridged.sum())} CLOSED={int((~opened).sum())}"
+            f"MASK={reticle.name} SITES={film.cd_um.size} CLEARED={int(film.cleared.sum())} "
+            f"DEPTH={float(film.depth_um.mean()):.2f} RESIDUAL={float(film.residual_um.max()):.2f} "
+            f"CD={float(film.cd_um[opened].mean()) if opened.any() else 0.0:.2f} "
+            f"BRIDGED={int(merged.sum())} CLOSED={int((~opened).sum())}"
         )
-
-    # ----------------------------------------------------------------- wafer handling
-
-    def _load(self, wafer_id: str) -> str:
-        if self.wafer_id is not None:
-            raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is in the cell")
-        self.require_interlocks("LOAD")
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed as error:
-            raise HostRefused("WRONG_STATE", str(error)) from None
-        self.wafer_id = wafer_id
-        return ""
-
-    def _unload(self, wafer_id: str) -> str:
-        loaded = self._require_wafer()
-        if wafer_id != loaded.id:
-            raise HostRefused("NO_WAFER", f"wafer in the cell is {loaded.id}, not {wafer_id}")
-        self.wafer_id = None
-        return ""
 
     # ----------------------------------------------------------------- jobs
 
     def _coat(self, material: CoatMaterial, spin_rpm: float, spin_time_s: float) -> str:
-        workpiece = self._require_wafer()
+        workpiece = self.loaded()
         film = self._film()
-        if film is not None and (film.developed is None or film.layer is FilmLayer.RESIST):
+        if film is not None and (not film.photo.developed or film.layer is FilmLayer.RESIST):
             raise HostRefused(
                 "FILM_STATE", f"wafer {workpiece.id} carries {film.material.value}; strip it first"
             )
@@ -270,16 +240,14 @@ class SimLithography(HostLinkTool):
         return ""
 
     def _expose(self, dose_mj_cm2: float) -> str:
-        film = self._require_film(developed=False)
+        self._require_film(developed=False)
         if self.reticle is None:
             raise HostRefused("NO_RETICLE", "no reticle on the stage; RETICLE first")
         self.require_interlocks("EXPOSE")
         now = self.clock.now()
-        shots = self.twin.get(self._wafer()).geometry.unit_count
+        shots = self.loaded().geometry.unit_count
         shot_s = shot_time_s(dose_mj_cm2, self.physics)
         begin = now + self.physics.align_s
-        film.reticle = self.reticle
-        film.dose_mj_cm2[:] = 0.0
         self.shots_done, self.shots_total = 0, shots
         self._start(
             _Job(
@@ -287,6 +255,7 @@ class SimLithography(HostLinkTool):
                 now,
                 begin + shots * shot_s,
                 process_from_s=begin,
+                reticle=self.reticle,
                 dose_mj_cm2=dose_mj_cm2,
                 shot_s=shot_s,
             )
@@ -295,7 +264,7 @@ class SimLithography(HostLinkTool):
 
     def _develop(self, tone: Tone, time_s: float) -> str:
         film = self._require_film(developed=False)
-        if film.reticle is None:
+        if not film.photo.mask:
             raise HostRefused("FILM_STATE", "the film is not exposed; EXPOSE first")
         if MATERIALS[film.material].tone is not tone:
             raise HostRefused(
@@ -327,8 +296,8 @@ class SimLithography(HostLinkTool):
 
     handlers = {
         "STAT?": _stat,
-        "LOAD": _load,
-        "UNLOAD": _unload,
+        "LOAD": OneWaferTool.load_wafer,
+        "UNLOAD": OneWaferTool.unload_wafer,
         "COAT": _coat,
         "BAKE": _bake,
         "MASKS?": _masks,
@@ -341,7 +310,7 @@ class SimLithography(HostLinkTool):
         "STOP": _stop,
         "RST": _reset,
     }
-    parsers = {"wafer": _wafer_id, "material": _material, "mask": _mask, "tone": _tone}
+    parsers = {"wafer": wafer_id, "material": _material, "mask": _mask, "tone": _tone}
 
     # ----------------------------------------------------------------- the cell's state
 
@@ -353,24 +322,16 @@ class SimLithography(HostLinkTool):
             return self._plate_target_c
         return self._plate_from_c + (change if gap > 0 else -change)
 
-    def _wafer(self) -> str:
-        if self.wafer_id is None:
-            raise HostRefused("NO_WAFER", "no wafer in the cell")
-        return self.wafer_id
+    def _film(self) -> LithoFilm | None:
+        """The cell's film on the loaded wafer, if any."""
+        return None if self.wafer_id is None else litho_film(self.twin.get(self.wafer_id))
 
-    def _require_wafer(self) -> Workpiece:
-        return self.twin.get(self._wafer())
-
-    def _film(self) -> CoatedFilm | None:
-        """The film on the loaded wafer, if any."""
-        return None if self.wafer_id is None else self.films.get(self.wafer_id)
-
-    def _require_film(self, *, developed: bool) -> CoatedFilm:
-        wafer_id = self._wafer()
+    def _require_film(self, *, developed: bool) -> LithoFilm:
+        wafer_id = self.loaded().id
         film = self._film()
         if film is None:
             raise HostRefused("FILM_STATE", f"wafer {wafer_id} has no film; COAT first")
-        if (film.developed is not None) != developed:
+        if film.photo.developed != developed:
             raise HostRefused("FILM_STATE", f"the film on {wafer_id} is already developed")
         return film
 
@@ -420,7 +381,7 @@ class SimLithography(HostLinkTool):
         assert job is not None
         self.job = None
         self.state = TrackState.IDLE
-        workpiece = self.twin.get(self._wafer())
+        workpiece = self.loaded()
         if job.state is TrackState.COATING:
             if completed:
                 self._coated(workpiece, job, now)
@@ -436,14 +397,7 @@ class SimLithography(HostLinkTool):
     def _coated(self, workpiece: Workpiece, job: _Job, now: float) -> None:
         material = job.material
         assert material is not None
-        thickness = spin_thickness_um(material, job.spin_rpm, self.physics)
-        count = workpiece.geometry.site_count
-        self.films[workpiece.id] = CoatedFilm(
-            material=material,
-            thickness_um=np.full(count, thickness, np.float32),
-            solvent=spun_solvent(material, job.spin_time_s, self.physics),
-            dose_mj_cm2=np.zeros(count, np.float32),
-        )
+        thickness = coat(workpiece, material, job.spin_rpm, job.spin_time_s, self.physics)
         workpiece.record(
             self.name,
             "coat",
@@ -455,54 +409,43 @@ class SimLithography(HostLinkTool):
         )
 
     def _baked(self, workpiece: Workpiece, job: _Job, time_s: float, now: float) -> None:
-        film = self.films[workpiece.id]
-        film.thickness_um, film.solvent = baked(
-            film.thickness_um, film.solvent, job.temperature_c, time_s, self.physics
-        )
+        bake(workpiece, job.temperature_c, time_s, self.physics)
+        film = litho_film(workpiece)
+        assert film is not None
         workpiece.record(
             self.name,
             "soft bake",
             now,
             temperature_c=job.temperature_c,
             bake_s=round(time_s, 1),
-            solvent_percent=round(100 * film.solvent, 2),
+            solvent_percent=round(100 * film.photo.solvent, 2),
         )
 
     def _exposed(self, workpiece: Workpiece, job: _Job, now: float) -> None:
-        film = self.films[workpiece.id]
-        shot = exposed_sites(workpiece.geometry.site_unit, self.shots_done)
-        film.dose_mj_cm2[shot] = job.dose_mj_cm2
-        assert film.reticle is not None
+        assert job.reticle is not None
+        expose(workpiece, job.reticle, job.dose_mj_cm2, self.shots_done)
         workpiece.record(
             self.name,
             "expose",
             now,
-            mask=film.reticle.name,
+            mask=job.reticle.name,
             dose_mj_cm2=job.dose_mj_cm2,
             shots=self.shots_done,
             dies=self.shots_total,
         )
 
     def _developed(self, workpiece: Workpiece, time_s: float, now: float) -> None:
-        film = self.films[workpiece.id]
-        assert film.reticle is not None
-        film.developed = develop(
-            film.material,
-            film.thickness_um,
-            film.solvent,
-            film.dose_mj_cm2,
-            film.reticle,
-            max(time_s, 0.0),
-            self.physics,
-        )
-        done = film.developed
+        film = litho_film(workpiece)
+        assert film is not None
+        reticle = RETICLES[film.photo.mask]
+        film = develop_film(workpiece, reticle, max(time_s, 0.0), self.physics)
         workpiece.record(
             self.name,
             "develop",
             now,
             tone=film.tone.value,
             develop_s=round(time_s, 1),
-            cleared=int(done.cleared.sum()),
-            bridged=int(done.bridged.sum()),
-            residual_um=round(float(done.residual_um.max()), 3),
+            cleared=int(film.cleared.sum()),
+            bridged=int(bridged(reticle, film.cd_um, film.thickness_um, self.physics).sum()),
+            residual_um=round(float(film.residual_um.max()), 3),
         )

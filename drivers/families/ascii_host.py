@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import ClassVar, TypeVar, cast
 
-from ..equipment import Equipment, Identity
+from ..equipment import Equipment, Identity, ToolState
 from ..errors import CommandRefused, ProtocolError
 from ..links import TextLink
 from ..specs.core import (
@@ -488,3 +488,26 @@ class HostLinkDriver(Equipment):
 
     async def _command_safe_state(self) -> None:
         await self.do("abort", self.wire.safe_state)
+
+
+#: Tool states in which a one-wafer tool takes a wafer transfer.
+TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
+
+
+class OneWaferDriver(HostLinkDriver):
+    """A host-link tool that holds one wafer at a time (the litho cell, the wet bench): it
+    takes the wafer with `LOAD <wafer>`, once the interlocks that command needs are closed,
+    and returns it with `UNLOAD <wafer>`."""
+
+    async def load(self, wafer_id: str) -> None:
+        action = f"load wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        await self.require_command_interlocks(action, "LOAD")
+        await self.do(action, f"LOAD {wafer_id}")
+
+    async def unload(self, wafer_id: str) -> None:
+        action = f"unload wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        await self.do(action, f"UNLOAD {wafer_id}")

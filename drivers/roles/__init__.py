@@ -14,6 +14,7 @@ from .laser import Laser
 from .lithography import Lithography
 from .oven import Oven
 from .plasma_cleaner import PlasmaCleaner
+from .wet_bench import WetBench
 from .wire_bonder import WireBonder
 
 __all__ = [
@@ -26,5 +27,6 @@ __all__ = [
     "Lithography",
     "Oven",
     "PlasmaCleaner",
+    "WetBench",
     "WireBonder",
 ]

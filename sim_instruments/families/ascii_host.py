@@ -36,7 +36,7 @@ from packline.drivers.specs.core import ToolSpec
 from ..servers import PtyToolServer, TextToolServer, ToolServer
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
-from ..twin import TwinStore
+from ..twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
 
 Transport = Literal["pty", "pty-visa", "socket"]
 
@@ -215,3 +215,45 @@ class HostLinkTool(SimulatedTool):
         open_ = [n for n in self.spec.command_by_name[command].interlocks if not closed[n]]
         if open_:
             raise HostRefused("INTERLOCK_OPEN", "interlock open: " + ", ".join(open_))
+
+
+def wafer_id(word: str) -> str:
+    """A wafer id argument; ValueError if it is not one."""
+    validate_wafer_id(word)
+    return word
+
+
+class OneWaferTool(HostLinkTool):
+    """A simulated host-link tool that holds one wafer at a time (the litho cell, the wet
+    bench): `LOAD <wafer>` takes it (refused while one is in, and for a wafer this tool
+    processed before unless it is a rework), `UNLOAD <wafer>` returns the one named. The
+    `wafer_vacuum` interlock, if the spec has one, is closed while a wafer is held."""
+
+    wafer_id: str | None = None
+
+    def interlock_conditions(self) -> dict[str, bool]:
+        return {"wafer_vacuum": self.wafer_id is not None}
+
+    def load_wafer(self, wafer_id: str) -> str:
+        if self.wafer_id is not None:
+            raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is loaded")
+        self.require_interlocks("LOAD")
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise HostRefused("WRONG_STATE", str(error)) from None
+        self.wafer_id = wafer_id
+        return ""
+
+    def unload_wafer(self, wafer_id: str) -> str:
+        loaded = self.loaded()
+        if wafer_id != loaded.id:
+            raise HostRefused("NO_WAFER", f"wafer {loaded.id} is loaded, not {wafer_id}")
+        self.wafer_id = None
+        return ""
+
+    def loaded(self) -> Workpiece:
+        """The wafer in the tool; refused `NO_WAFER` when there is none."""
+        if self.wafer_id is None:
+            raise HostRefused("NO_WAFER", "no wafer loaded")
+        return self.twin.get(self.wafer_id)

@@ -39,6 +39,10 @@ from packline.drivers.roles.lithography import (
     Tone,
 )
 
+from ..twin import ResinKind, Workpiece
+from ..twin.parts import OpeningLayer, PhotoState, Resist
+from ..twin.parts import Tone as ResistTone
+
 
 @dataclass(frozen=True)
 class MaterialPhysics:
@@ -102,10 +106,11 @@ RETICLES: dict[str, Reticle] = {
 def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhysics) -> float:
     """The as-spun thickness: k · η^a / √(ω / 1000 rpm)."""
     viscosity = MATERIALS[material].viscosity_cp
-    thickness_um: float = (
-        physics.spin_k_um * viscosity**physics.viscosity_exponent / math.sqrt(spin_rpm / 1000.0)
+    return (
+        physics.spin_k_um
+        * math.pow(viscosity, physics.viscosity_exponent)
+        / math.sqrt(spin_rpm / 1000.0)
     )
-    return thickness_um
 
 
 def spun_solvent(material: CoatMaterial, spin_time_s: float, physics: LithoPhysics) -> float:
@@ -169,24 +174,27 @@ def exposed_sites(site_die: np.ndarray, shots_done: int) -> np.ndarray:
 @dataclass(frozen=True)
 class Developed:
     """What a develop leaves at each site: the film around the site's opening, the film left
-    at the opening's bottom, the opening's top width, and whether it merged with its
-    neighbour."""
+    at the opening's bottom, and the opening's top width (0: no opening at the site)."""
 
     field_um: np.ndarray
     residual_um: np.ndarray
-    cd_um: np.ndarray  # 0: no opening at the site
-    bridged: np.ndarray
+    cd_um: np.ndarray
 
     @property
     def depth_um(self) -> np.ndarray:
         """How deep each opening goes below the film around it."""
-        depth_um: np.ndarray = np.maximum(self.field_um - self.residual_um, 0.0)
-        return depth_um
+        depth: np.ndarray = np.maximum(self.field_um - self.residual_um, 0.0)
+        return depth
 
-    @property
-    def cleared(self) -> np.ndarray:
-        """Openings down to the layer below (no film left at the bottom)."""
-        return (self.cd_um > 0) & (self.residual_um <= 1e-3)
+
+def bridged(
+    reticle: Reticle, cd_um: np.ndarray, field_um: np.ndarray, physics: LithoPhysics
+) -> np.ndarray:
+    """Openings merged with their neighbour: the wall left between them is thinner than a
+    quarter of its height (or than the minimum wall)."""
+    wall = reticle.size_um + reticle.space_um - cd_um
+    thinnest = np.maximum(field_um / physics.max_wall_aspect, physics.min_wall_um)
+    return (cd_um > 0) & (wall < thinnest)
 
 
 def develop(
@@ -205,46 +213,52 @@ def develop(
     of each site's die (0 where the die was not exposed).
     """
     facts = MATERIAL_PHYSICS[material]
-    thickness = thickness_um.astype(np.float64)
-    e0 = facts.clearing_dose_mj_cm2_per_um * np.maximum(thickness, 1e-6)
-    effective = dose_mj_cm2.astype(np.float64) * time_s / facts.nominal_develop_s
-    dose_to_size = physics.dose_to_size_ratio * e0
-    with np.errstate(divide="ignore"):
-        log_dose = np.log(np.maximum(effective, 1e-12) / dose_to_size)
-    dark = (physics.dark_erosion_um_s + physics.dark_erosion_um_s_per_solvent * solvent) * time_s
-    exposed = effective > 0
-    bias = physics.cd_bias_per_um * thickness
+    thickness = np.maximum(thickness_um, np.float32(1e-6), dtype=np.float32)
+    # the dose as a fraction of the clearing dose E0, at this develop time
+    cleared = dose_mj_cm2 * np.float32(
+        time_s / facts.nominal_develop_s / facts.clearing_dose_mj_cm2_per_um
+    )
+    cleared /= thickness
+    exposed = cleared > 0
+    log_dose = np.log(
+        np.maximum(cleared, np.float32(1e-12)) / np.float32(physics.dose_to_size_ratio)
+    )
+    dark = np.float32(
+        (physics.dark_erosion_um_s + physics.dark_erosion_um_s_per_solvent * solvent) * time_s
+    )
+    bias = log_dose * (thickness * np.float32(physics.cd_bias_per_um))
     if MATERIALS[material].tone is Tone.POSITIVE:
-        field = np.maximum(thickness - dark, 0.0)
-        depth = np.where(exposed, np.minimum(thickness, thickness * effective / e0 + dark), dark)
-        cd = np.where(exposed, reticle.size_um + bias * log_dose, 0.0)
+        field = np.maximum(thickness - dark, np.float32(0.0))
+        depth = np.where(exposed, np.minimum(thickness, thickness * cleared + dark), dark)
+        cd = np.where(exposed, reticle.size_um + bias, np.float32(0.0))
     else:
-        kept = np.clip(effective / e0, 0.0, 1.0)
-        field = np.maximum(thickness * kept - dark, 0.0)
-        bulk = thickness * time_s / facts.nominal_develop_s
-        depth = np.where(exposed, np.minimum(thickness, bulk), thickness - field)
-        cd = np.where(exposed, reticle.size_um - bias * log_dose, 0.0)
-    cd = np.clip(cd, 0.0, None)
-    wall = reticle.size_um + reticle.space_um - cd
-    min_wall = np.maximum(field / physics.max_wall_aspect, physics.min_wall_um)
+        field = np.maximum(thickness * np.minimum(cleared, np.float32(1.0)) - dark, np.float32(0))
+        bulk = thickness * np.float32(min(time_s / facts.nominal_develop_s, 1.0))
+        depth = np.where(exposed, bulk, thickness - field)
+        cd = np.where(exposed, reticle.size_um - bias, np.float32(0.0))
     return Developed(
-        field_um=field.astype(np.float32),
-        residual_um=np.minimum(thickness - depth, field).astype(np.float32),
-        cd_um=cd.astype(np.float32),
-        bridged=exposed & (cd > 0) & (wall < min_wall),
+        field_um=field,
+        residual_um=np.minimum(thickness - depth, field),
+        cd_um=np.maximum(cd, np.float32(0.0)).astype(np.float32, copy=False),
     )
 
 
-@dataclass
-class CoatedFilm:
-    """The cell's film on one wafer: per-site thickness and dose, and what developed."""
+# --------------------------------------------------------------------- the film on the wafer
+
+
+@dataclass(frozen=True)
+class LithoFilm:
+    """The film the cell works on, wherever the workpiece keeps it: the `resist` part, or the
+    outermost resin layer (radiation-sensitive) with its openings. The arrays are the part's
+    own: writing into them changes the workpiece."""
 
     material: CoatMaterial
-    thickness_um: np.ndarray  # as spun and baked, per site
-    solvent: float  # fraction of the film still solvent
-    dose_mj_cm2: np.ndarray  # per site; 0 where not exposed
-    reticle: Reticle | None = None  # the reticle it was exposed through
-    developed: Developed | None = None
+    photo: PhotoState
+    thickness_um: np.ndarray  # around each site's opening
+    dose_mj_cm2: np.ndarray
+    depth_um: np.ndarray  # each opening's depth below the film around it
+    cd_um: np.ndarray  # each opening's top width
+    openings: OpeningLayer | None  # a resin layer's openings (None: the resist)
 
     @property
     def tone(self) -> Tone:
@@ -255,9 +269,121 @@ class CoatedFilm:
         return MATERIALS[self.material].layer
 
     @property
-    def field_um(self) -> np.ndarray:
-        """The film around the openings: after a develop, what the developer left."""
-        return self.thickness_um if self.developed is None else self.developed.field_um
+    def residual_um(self) -> np.ndarray:
+        """Film left at the bottom of each opening."""
+        residual: np.ndarray = np.maximum(self.thickness_um - self.depth_um, 0.0)
+        return residual
+
+    @property
+    def cleared(self) -> np.ndarray:
+        """Openings down to what lies below."""
+        return (self.cd_um > 0) & (self.residual_um <= 1e-3)
+
+
+def litho_film(workpiece: Workpiece) -> LithoFilm | None:
+    """The cell's film on `workpiece`: its resist if it carries one a cell coated, else its
+    outermost resin layer if a cell coated that; None for neither."""
+    resist = workpiece.resist
+    if resist.photo is not None and resist.opening_um is not None:
+        return LithoFilm(
+            CoatMaterial(resist.photo.material),
+            resist.photo,
+            resist.thickness_um,
+            resist.dose_mj_cm2,
+            resist.developed_um,
+            resist.opening_um,
+            None,
+        )
+    top = workpiece.top_resin()
+    if top is None:
+        return None
+    layer, openings = top
+    if layer.photo is None or layer.dose_mj_cm2 is None:
+        return None
+    return LithoFilm(
+        CoatMaterial(layer.photo.material),
+        layer.photo,
+        layer.thickness_um,
+        layer.dose_mj_cm2,
+        openings.depth_um,
+        openings.diameter_um,
+        openings,
+    )
+
+
+def coat(
+    workpiece: Workpiece,
+    material: CoatMaterial,
+    spin_rpm: float,
+    spin_time_s: float,
+    physics: LithoPhysics,
+) -> float:
+    """Spin a film of `material` on the workpiece: a resist becomes its `resist`, a
+    radiation-sensitive resin its outermost resin layer (uncured). Returns the thickness."""
+    thickness = spin_thickness_um(material, spin_rpm, physics)
+    sites = workpiece.geometry.site_count
+    photo = PhotoState(material.value, spun_solvent(material, spin_time_s, physics))
+    facts = MATERIALS[material]
+    if facts.layer is FilmLayer.RESIST:
+        workpiece.resist = Resist(
+            np.full(sites, thickness, np.float32),
+            np.zeros(sites, np.float32),
+            np.zeros(sites, np.float32),
+            ResistTone[facts.tone.name],
+            photo=photo,
+            opening_um=np.zeros(sites, np.float32),
+        )
+    else:
+        layer, _ = workpiece.add_resin(ResinKind.RADIATION_SENSITIVE, thickness)
+        layer.photo, layer.dose_mj_cm2 = photo, np.zeros(sites, np.float32)
+    return thickness
+
+
+def bake(workpiece: Workpiece, temperature_c: float, time_s: float, physics: LithoPhysics) -> None:
+    """Soft-bake the cell's film: the solvent leaves, the film shrinks."""
+    film = litho_film(workpiece)
+    assert film is not None, "bake: the workpiece carries no film of the cell"
+    thickness, film.photo.solvent = baked(
+        film.thickness_um, film.photo.solvent, temperature_c, time_s, physics
+    )
+    film.thickness_um[:] = thickness
+    if film.openings is None:
+        workpiece.resist.baked = True
+
+
+def expose(workpiece: Workpiece, reticle: Reticle, dose_mj_cm2: float, shots: int) -> None:
+    """The stepper's exposure of the first `shots` dies through `reticle` (the rest get none)."""
+    film = litho_film(workpiece)
+    assert film is not None, "expose: the workpiece carries no film of the cell"
+    film.dose_mj_cm2[:] = np.where(
+        exposed_sites(workpiece.geometry.site_unit, shots), dose_mj_cm2, 0.0
+    )
+    film.photo.mask = reticle.name
+
+
+def develop_film(
+    workpiece: Workpiece, reticle: Reticle, time_s: float, physics: LithoPhysics
+) -> LithoFilm:
+    """Develop the cell's film for `time_s`: the film around the openings, their depth and
+    width, and (for a resin layer) which openings reach what lies below."""
+    film = litho_film(workpiece)
+    assert film is not None, "develop: the workpiece carries no film of the cell"
+    done = develop(
+        film.material,
+        film.thickness_um,
+        film.photo.solvent,
+        film.dose_mj_cm2,
+        reticle,
+        time_s,
+        physics,
+    )
+    film.thickness_um[:] = done.field_um
+    film.depth_um[:] = done.depth_um
+    film.cd_um[:] = done.cd_um
+    if film.openings is not None:
+        film.openings.open[:] = film.cleared
+    film.photo.developed = True
+    return film
 
 
 def develop_time_s(time_s: float, physics: LithoPhysics) -> float:

@@ -34,6 +34,7 @@ from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.oven import OvenState, cure_profile
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
+from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
 from packline.testing import Rig
@@ -348,6 +349,29 @@ class Electroplater(ToolAdapter):
         return sim.wafer_id is None
 
 
+class WetBench(ToolAdapter):
+    kind = "wet_bench"
+    probe = "dip_time_s"
+    interlock_fault = ("exhaust_loss", "bench_exhaust")
+    alarm_fault = ("level_low", "LEVEL_LOW")
+    range_refusal = ("3", "outside")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        return await rig.driver.etch(Tank.CU_ETCH, setpoints.get("dip_time_s", 60))
+
+    def running(self, sim: Any) -> bool:
+        return sim.dip is not None and not sim.dip.applied
+
+    def safe(self, sim: Any) -> bool:
+        return sim.dip is None  # the wafer out of the chemistry, the dryer stopped
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
     for adapter in (
@@ -361,5 +385,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         Electroplater(),
         Oven(),
         Deposition(),
+        WetBench(),
     )
 }

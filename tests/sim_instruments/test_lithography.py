@@ -16,15 +16,21 @@ from contextlib import asynccontextmanager
 import pytest
 
 from packline.clock import VirtualClock
+from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, ToolAlarm
 from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.lithography import CoatMaterial, Film, Tone
+from packline.sequences.conditions import concave_portions_with_resin_below
 from packline.sim_instruments.lithography import SimLithography
-from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.physics.lithography import RETICLES, LithoPhysics, bridged
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
+from packline.station import Station
 from packline.testing import open_rig
 
 #: A small wafer: 52 dies of 16 pads.
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)
+#: 002:1f's afterwards condition, as the claim check of a method evaluates it.
+CONCAVE = concave_portions_with_resin_below("002:1f")
 
 
 @asynccontextmanager
@@ -88,39 +94,73 @@ async def test_half_the_clearing_dose_leaves_resin_at_the_bottom_of_every_openin
         baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
         await cell.expose("openings", baked.clearing_dose_mj_cm2 / 2)
         pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
-        sites = sim.twin.get("W1").geometry.site_count
+        wafer = sim.twin.get("W1")
+    sites = wafer.geometry.site_count
     assert pattern.sites == sites
     assert pattern.closed == 0
     assert pattern.cleared == 0
     assert pattern.residual_um == pytest.approx(baked.thickness_um / 2, rel=0.05)
     assert pattern.depth_um == pytest.approx(baked.thickness_um / 2, rel=0.05)
+    top = wafer.top_resin()
+    assert top is not None
+    layer, openings = top
+    assert (layer.kind, layer.cure) == (ResinKind.RADIATION_SENSITIVE, 0.0)
+    assert not openings.open.any()
+    assert openings.left_below_um(layer.thickness_um).min() > 0.45 * baked.thickness_um
+    assert CONCAVE.sites(wafer) == (sites, sites)
 
 
 async def test_the_dose_to_size_clears_every_opening_at_its_drawn_width():
-    async with cell_on_line() as (_sim, cell):
+    async with cell_on_line() as (sim, cell):
         baked = await coated_and_baked(cell, CoatMaterial.PBO_P)
         await cell.expose("openings", 1.25 * baked.clearing_dose_mj_cm2)
         pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+        wafer = sim.twin.get("W1")
     assert pattern.all_cleared
     assert pattern.residual_um == 0.0
     assert pattern.cd_um == pytest.approx(40.0, abs=0.05)
+    top = wafer.top_resin()
+    assert top is not None
+    assert top[1].open.all()
+    assert top[1].diameter_um.min() == pytest.approx(40.0, abs=0.05)
+    sites = wafer.geometry.site_count
+    assert CONCAVE.sites(wafer) == (sites, 0)  # opened through: no resin below, not 002:1f
 
 
 async def test_an_over_dosed_plating_mould_widens_its_lines_until_they_bridge():
     """A 11 um PR-THICK mould on 15/10 um lines: its walls fall above about 4.7 E0."""
-    results = {}
-    async with cell_on_line() as (_sim, cell):
+    results, moulds = {}, {}
+    async with cell_on_line() as (sim, cell):
         for index, factor in enumerate((1.25, 2.5, 6.0)):
             baked = await coated_and_baked(cell, CoatMaterial.PR_THICK, 4000, f"W{index}")
             await cell.expose("wiring-level-1", factor * baked.clearing_dose_mj_cm2)
             results[factor] = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
             await cell.unload(f"W{index}")
+            moulds[factor] = sim.twin.get(f"W{index}").resist
     assert results[1.25].cd_um == pytest.approx(15.0, abs=0.05)
     assert results[1.25].bridged == 0
     assert 15.0 + 3.0 < results[2.5].cd_um < 25.0 - 2.75
     assert results[2.5].bridged == 0
     assert results[6.0].bridged == results[6.0].sites
     assert all(result.cleared == result.sites for result in results.values())
+    # on the product: the mould is open to the seed everywhere, its walls gone at 6 E0
+    reticle, physics = RETICLES["wiring-level-1"], LithoPhysics()
+    for factor, resist in moulds.items():
+        assert resist.open.all()
+        assert resist.opening_um is not None
+        merged = bridged(reticle, resist.opening_um, resist.thickness_um, physics)
+        assert merged.all() == (factor == 6.0)
+
+
+async def test_an_under_dosed_plating_mould_stays_closed_over_the_seed():
+    async with cell_on_line() as (sim, cell):
+        baked = await coated_and_baked(cell, CoatMaterial.PR_THICK, 4000)
+        await cell.expose("wiring-level-1", 0.6 * baked.clearing_dose_mj_cm2)
+        pattern = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+        resist = sim.twin.get("W1").resist
+    assert pattern.cleared == 0
+    assert pattern.residual_um == pytest.approx(0.4 * baked.thickness_um, rel=0.05)
+    assert not resist.open.any()  # the plating finds resist, not seed, at every site
 
 
 async def test_an_under_dosed_negative_film_thins_and_its_openings_grow():
@@ -173,6 +213,11 @@ async def test_a_lamp_failure_leaves_the_dies_not_yet_shot_unexposed():
     assert 10 <= shots < 52
     assert pattern.cleared == 16 * shots
     assert pattern.closed == pattern.sites - 16 * shots
+    wafer = sim.twin.get("W1")
+    top = wafer.top_resin()
+    assert top is not None
+    shot = wafer.geometry.site_unit < shots
+    assert (top[1].open == shot).all()
 
 
 # ------------------------------------------------------------------ what the film allows
@@ -197,3 +242,17 @@ async def test_jobs_the_film_does_not_allow_are_refused_and_change_nothing():
     assert film is not None
     assert not film.developed
     assert film.dose_mj_cm2 == 400.0
+
+
+async def test_the_station_fixture_reaches_the_litho_cell(station: Station):
+    """Hardware in the loop through the plugin: `pytest --station line.yaml` runs this against
+    a real cell (it coats nothing: it reads the cell and its library, loads and unloads)."""
+    (name,) = station.tools_for_role("lithography")
+    async with station.open_tool(name) as cell:
+        assert isinstance(cell, AsciiLithography)
+        assert await cell.request_masks()
+        status = await cell.request_status()
+        if cell.state is ToolState.IDLE and status.wafer_id is None:
+            await cell.load("HIL01")
+            assert (await cell.request_status()).wafer_id == "HIL01"
+            await cell.unload("HIL01")

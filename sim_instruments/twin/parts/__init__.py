@@ -12,7 +12,7 @@ from .finish import Finish
 from .geometry import Face, Geometry, Shape
 from .openings import OpeningLayer, Openings
 from .resins import ResinKind, ResinLayer, Resins, Support
-from .resist import Resist, Tone
+from .resist import PhotoState, Resist, Tone
 from .singulation import Singulation
 from .surface import Surface
 from .wiring import NO_PATTERN, Wiring, WiringLevel
@@ -33,6 +33,7 @@ __all__ = [
     "Geometry",
     "OpeningLayer",
     "Openings",
+    "PhotoState",
     "ResinKind",
     "ResinLayer",
     "Resins",

@@ -14,6 +14,7 @@ from enum import StrEnum
 import numpy as np
 
 from .geometry import Face
+from .resist import PhotoState
 
 
 class ResinKind(StrEnum):
@@ -44,6 +45,8 @@ class ResinLayer:
     cure: float = 0.0  # degree of cure, 0 (precursor) to 1 (fully cured)
     voids: float = 0.0  # void fraction (lamination under poor vacuum)
     support: Support = Support.NONE
+    photo: PhotoState | None = None  # a radiation-sensitive layer a litho cell coated
+    dose_mj_cm2: np.ndarray | None = None  # the dose each site got, once exposed
 
 
 @dataclass

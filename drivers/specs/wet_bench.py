@@ -1,0 +1,157 @@
+"""The wet bench's contract on its ASCII host link (docs/protocols/wet-bench.md).
+
+Read by the driver (`drivers/wet_bench.py`), the simulated bench, the page's tables and the
+spec tests; the byte-level tests restate it on purpose, as the independent oracle. As for the
+litho cell, every command word is a GEM remote command in waiting and every status key a
+status variable (docs/protocols/lithography.md, "SECS/GEM").
+"""
+
+from __future__ import annotations
+
+from ..families.ascii_host import (
+    HostCommand,
+    HostInterlock,
+    HostLink,
+    HostParameter,
+    HostRefusal,
+    HostSetpoint,
+    HostStatus,
+)
+from ..roles.wet_bench import Tank
+from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+
+SETUP = ("IDLE",)
+DIP_INTERLOCKS = ("sash_closed", "bench_exhaust", "bath_level")
+
+SPEC: ToolSpec[HostLink] = ToolSpec(
+    kind="wet_bench",
+    role="wet_bench",
+    family="ascii_host",
+    identity=ExpectedIdentity(vendor="packline", model="WS-1", firmware="1.0"),
+    doc="wet bench (strip, etch and electroless tanks, rinse, dryer) on a TCP host link",
+    setpoints=(
+        HostSetpoint(
+            name="bath_temperature_c",
+            unit="degC",
+            machine_range=Range(20, 95),
+            process_limit=Range(20, 85),
+            placeholder="<degC>",
+            label="bath temperature",
+            wire_unit="degC",
+            doc="a tank's bath set temperature (est window)",
+        ),
+        HostSetpoint(
+            name="dip_time_s",
+            unit="s",
+            machine_range=Range(1, 3600),
+            process_limit=Range(5, 1800),
+            placeholder="<s>",
+            label="dip time",
+            wire_unit="s",
+            doc="immersion time, before the rinse and dry (est window)",
+        ),
+    ),
+    parameters=(
+        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        HostParameter(
+            name="tank", placeholder="<tank>", doc=", ".join(f"`{t.value}`" for t in Tank)
+        ),
+    ),
+    status=(
+        HostStatus(key="STATE", name="state", doc="`IDLE`, `DIPPING`, `RINSING`, `FAULT`"),
+        HostStatus(key="WAFER", name="wafer_id", doc="wafer in the bench, `-` when none"),
+        HostStatus(key="TANK", name="tank", doc="tank of the dip running (or last), `-` before"),
+        HostStatus(
+            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the dip"
+        ),
+        HostStatus(key="JOBS", name="jobs_completed", doc="dips completed since power-up"),
+    ),
+    commands=(
+        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
+        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
+        HostCommand(
+            name="ILK?",
+            reply="OK SASH=<0/1> EXHAUST=<0/1> LEVEL=<0/1>",
+            doc="interlocks",
+        ),
+        HostCommand(
+            name="LOAD",
+            parameters=("wafer",),
+            allowed_in=SETUP,
+            interlocks=("sash_closed",),
+            query="STAT?",
+            doc="the robot takes the wafer from the carrier",
+        ),
+        HostCommand(
+            name="UNLOAD",
+            parameters=("wafer",),
+            allowed_in=("IDLE", "FAULT"),
+            query="STAT?",
+            doc="the robot returns the loaded wafer to the carrier",
+        ),
+        HostCommand(
+            name="TEMP",
+            parameters=("tank", "bath_temperature_c"),
+            query="TANK?",
+            doc="sets a tank's bath temperature (the heater ramps it at 0.5 degC/s)",
+        ),
+        HostCommand(
+            name="TANK?",
+            parameters=("tank",),
+            reply="OK TANK=<tank> TEMP=<degC> SET=<degC> DIPS=<n>",
+            doc="a tank's bath",
+        ),
+        HostCommand(
+            name="DIP",
+            parameters=("tank", "dip_time_s"),
+            allowed_in=SETUP,
+            interlocks=DIP_INTERLOCKS,
+            query="RESULT?",
+            doc="immerses the wafer for the time, then rinses and dries it (a wafer, the bath "
+            "at temperature)",
+        ),
+        HostCommand(
+            name="RESULT?",
+            reply="OK NONE | OK WAFER=<id> TANK=<tank> TIME=<s> TEMP=<degC> CHANGE=<um> …",
+            doc="the last dip",
+        ),
+        HostCommand(
+            name="STOP",
+            doc="the safe state: lifts the wafer out of the tank, rinses it, stops the dryer",
+        ),
+        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+    ),
+    alarms=(
+        Alarm(code="SASH_OPENED", text="the sash was opened during a dip"),
+        Alarm(code="EXHAUST_LOST", text="bench exhaust lost during a dip"),
+        Alarm(code="LEVEL_LOW", text="a bath level fell below its sensor during a dip"),
+    ),
+    interlocks=(
+        HostInterlock(key="SASH", name="sash_closed", doc="the bench's sash is down"),
+        HostInterlock(key="EXHAUST", name="bench_exhaust", doc="the bench exhaust flows"),
+        HostInterlock(key="LEVEL", name="bath_level", doc="every bath is at its level"),
+    ),
+    refusals=(
+        HostRefusal(
+            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+        ),
+        HostRefusal(
+            code=2,
+            name="BAD_ARGUMENT",
+            text="wrong number of arguments, not a number, bad wafer id, unknown tank",
+        ),
+        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
+        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
+        HostRefusal(
+            code=5,
+            name="WRONG_STATE",
+            text="not allowed while a dip runs; a wafer already loaded; a wafer the bench "
+            "processed before (not a rework)",
+        ),
+        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+        HostRefusal(code=7, name="NO_WAFER", text="no wafer in the bench, or not the one named"),
+        HostRefusal(code=8, name="BATH_COLD", text="`DIP` into a bath not at its temperature"),
+    ),
+    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+)

@@ -1,0 +1,167 @@
+"""Wet bench over an ASCII host link: the command set of `docs/protocols/wet-bench.md`.
+
+The wire contract (commands, ranges, alarms, interlocks, refusals) is the bench's spec,
+`specs/wet_bench.py`, and the family's rules are `families/ascii_host.py`; byte-level tests
+pin this driver to the page. This file keeps the bench's process logic: wafer transfer, the
+bath temperatures (set, then `TANK?` polled until the bath is at temperature), and the dip
+(`DIP` returns at once; the host polls `STAT?` until the bench is idle with its dip counter
+advanced, or in fault), read back from the bench's log with `RESULT?`.
+"""
+
+from __future__ import annotations
+
+from .equipment import ToolState
+from .errors import ProtocolError
+from .families.ascii_host import OneWaferDriver, parse_fields
+from .roles.wet_bench import (
+    BenchState,
+    BenchStatus,
+    DipResult,
+    Tank,
+    TankStatus,
+    WetBench,
+)
+from .specs.wet_bench import SPEC
+
+#: The etchants `etch` takes.
+ETCHANTS = (Tank.CU_ETCH, Tank.TI_ETCH)
+
+#: Process-time allowances: a bath heating at 0.1 degC/s at least (a heater past its prime),
+#: a dip's rinse and dry.
+SLOWEST_HEATING_C_S = 0.1
+RINSE_ALLOWANCE_S = 180.0
+JOB_MARGIN_S = 60.0
+
+
+class AsciiWetBench(OneWaferDriver, WetBench):
+    """Drives a wet bench whose host link implements the packline wet bench command set."""
+
+    spec = SPEC
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> BenchStatus:
+        action = "read status"
+        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        return BenchStatus(
+            state=self.choice_field(action, fields, "STATE", BenchState),
+            wafer_id=None if fields["WAFER"] == "-" else fields["WAFER"],
+            tank=None if fields["TANK"] == "-" else self.choice_field(action, fields, "TANK", Tank),
+            remaining_s=self.number_field(action, fields, "LEFT"),
+            jobs_completed=self.integer_field(action, fields, "JOBS"),
+        )
+
+    async def request_tank(self, tank: Tank) -> TankStatus:
+        action = f"read tank {tank.value}"
+        fields = await self.ask_fields(
+            action, f"TANK? {tank.value}", ("TANK", "TEMP", "SET", "DIPS")
+        )
+        return TankStatus(
+            tank=self.choice_field(action, fields, "TANK", Tank),
+            temperature_c=self.number_field(action, fields, "TEMP"),
+            set_temperature_c=self.number_field(action, fields, "SET"),
+            dips=self.integer_field(action, fields, "DIPS"),
+        )
+
+    async def request_last_dip(self) -> DipResult | None:
+        action = "read dip result"
+        payload = await self.ask(action, "RESULT?")
+        if payload == "NONE":
+            return None
+        keys = ("WAFER", "TANK", "TIME", "TEMP", "CHANGE", "LEFT", "OPENED")
+        fields = parse_fields(self, action, payload, keys)
+        return DipResult(
+            wafer_id=fields["WAFER"],
+            tank=self.choice_field(action, fields, "TANK", Tank),
+            time_s=self.number_field(action, fields, "TIME"),
+            temperature_c=self.number_field(action, fields, "TEMP"),
+            change_um=self.number_field(action, fields, "CHANGE"),
+            left_sites=self.integer_field(action, fields, "LEFT"),
+            opened_sites=self.integer_field(action, fields, "OPENED"),
+        )
+
+    # ----------------------------------------------------------------- baths and dips
+
+    async def heat_bath(
+        self, tank: Tank, temperature_c: float, *, timeout_s: float | None = None
+    ) -> TankStatus:
+        action = f"heat {tank.value}"
+        setting = self.setting(action, "bath_temperature_c", temperature_c)
+        self.require_state(action, ToolState.IDLE, ToolState.ENGINEERING)
+        before = await self.request_tank(tank)
+        await self.do(action, f"TEMP {tank.value} {setting}")
+        gap_c = abs(before.temperature_c - temperature_c)
+        latest = before
+
+        async def poll() -> TankStatus | None:
+            nonlocal latest
+            latest = await self.request_tank(tank)
+            self.record_reading("bath_temperature", latest.temperature_c, "degC")
+            return latest if latest.at_temperature else None
+
+        return await self.wait_until(
+            action,
+            poll,
+            timeout_s or gap_c / SLOWEST_HEATING_C_S + JOB_MARGIN_S,
+            lambda: f"bath at {latest.temperature_c:g} degC, not {temperature_c:g} degC",
+            abort_on_timeout=False,  # nothing runs: the bath keeps heating
+        )
+
+    async def strip_resist(self, time_s: float, *, timeout_s: float | None = None) -> DipResult:
+        return await self._dip("strip resist", Tank.STRIP, time_s, timeout_s)
+
+    async def etch(self, tank: Tank, time_s: float, *, timeout_s: float | None = None) -> DipResult:
+        if tank not in ETCHANTS:
+            raise ValueError(
+                f"{self.name}: {tank.value} is no etchant; etch in "
+                + " or ".join(t.value for t in ETCHANTS)
+            )
+        return await self._dip(f"etch in {tank.value}", tank, time_s, timeout_s)
+
+    async def plate_electroless(
+        self, time_s: float, *, timeout_s: float | None = None
+    ) -> DipResult:
+        return await self._dip("plate electroless", Tank.CU_ELESS, time_s, timeout_s)
+
+    async def _dip(
+        self, action: str, tank: Tank, time_s: float, timeout_s: float | None
+    ) -> DipResult:
+        """Dip in `tank` for `time_s`, wait for the rinse and dry; the bench's log of it."""
+        command = f"DIP {tank.value} {self.setting(action, 'dip_time_s', time_s)}"
+        async with self.operation(action):
+            await self.require_command_interlocks(action, "DIP")
+            before = (await self.request_status()).jobs_completed
+            await self.do(action, command)
+            await self._wait_dip(
+                action, before, timeout_s or time_s + RINSE_ALLOWANCE_S + JOB_MARGIN_S
+            )
+            result = await self.request_last_dip()
+        if result is None or result.tank is not tank:
+            raise ProtocolError(self.name, self.address, action, f"bench logs {result} after DIP")
+        self.record_reading("film_change", result.change_um, "um")
+        self.record_reading("sites_left", result.left_sites, "sites")
+        self.record_reading("sites_opened", result.opened_sites, "sites")
+        return result
+
+    async def _wait_dip(self, action: str, before: int, timeout_s: float) -> BenchStatus:
+        """Poll until the bench is idle with its dip counter advanced; an alarm or the timeout
+        ends the wait (an overrunning dip is stopped: `wait_until` aborts)."""
+        status: BenchStatus  # the latest, for the timeout message
+
+        async def poll() -> BenchStatus | None:
+            nonlocal status
+            status = await self.request_status()
+            self.record_reading("dip_remaining", status.remaining_s, "s")
+            if status.state is BenchState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            if status.state is BenchState.IDLE and status.jobs_completed != before:
+                return status
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            timeout_s,
+            lambda: f"still {status.state.value.lower()} ({status.remaining_s:g} s left)",
+        )

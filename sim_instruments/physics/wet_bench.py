@@ -1,0 +1,167 @@
+"""What the wet bench does to a wafer: strip the resist, etch metal films, plate electroless Cu.
+
+Pure functions over the workpiece's parts, with their constants in `WetPhysics` (engineering
+estimates, est). Every bath's rate doubles for each `doubling_c` it runs above its reference
+temperature (an Arrhenius law near room temperature).
+
+* **Strip** (`resist`): the resist dissolves at the stripper's rate; a strip too short leaves
+  resist on the sites (`left`); once none is left the resist part is empty again.
+* **Etch** (`films`): the etchant removes its metals from the top down at each site that no
+  resist covers; a film of another metal on top stops it (selectivity). A film etched to
+  nothing is gone from the site: a pattern cut through there is `opened` (the over-etch that
+  opens a wiring line, or a seed etch where the plating never grew).
+* **Electroless copper** (`films`): a copper film grows at the bath's rate on every site no
+  resist covers; it joins the metal below where that metal is exposed (a bump tip through the
+  resin, a bare pad, an open via): the thin film of 001:9.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.drivers.roles.wet_bench import Tank
+
+from ..twin import Workpiece
+from ..twin.parts import DIELECTRICS, Film, FilmMaterial, Resist
+
+
+@dataclass(frozen=True)
+class BathPhysics:
+    """One bath: its rate at its reference temperature, and which films it works on."""
+
+    rate_um_s: float
+    reference_c: float
+    metals: frozenset[FilmMaterial] = frozenset()
+
+
+@dataclass(frozen=True)
+class WetPhysics:
+    """The bench's constants (est)."""
+
+    baths: tuple[tuple[Tank, BathPhysics], ...] = (
+        (Tank.STRIP, BathPhysics(0.05, 60.0)),
+        (Tank.CU_ETCH, BathPhysics(0.01, 30.0, frozenset({FilmMaterial.CU}))),
+        (Tank.TI_ETCH, BathPhysics(0.005, 40.0, frozenset({FilmMaterial.TI, FilmMaterial.TIW}))),
+        (Tank.CU_ELESS, BathPhysics(0.001, 60.0, frozenset({FilmMaterial.CU}))),
+    )
+    doubling_c: float = 10.0
+    heating_c_s: float = 0.5
+    ambient_c: float = 23.0
+    rinse_s: float = 60.0
+    dry_s: float = 30.0
+
+    def bath(self, tank: Tank) -> BathPhysics:
+        return dict(self.baths)[tank]
+
+    def rate_um_s(self, tank: Tank, temperature_c: float) -> float:
+        """The bath's rate at `temperature_c`."""
+        bath = self.bath(tank)
+        return bath.rate_um_s * math.pow(2.0, (temperature_c - bath.reference_c) / self.doubling_c)
+
+
+@dataclass(frozen=True)
+class DipOutcome:
+    """What one dip did: the mean thickness change where the bath acted, the sites that still
+    carry the bath's film, and the sites whose patterned metal it cut through."""
+
+    change_um: float
+    left: int
+    opened: int
+
+
+def strip(
+    workpiece: Workpiece, time_s: float, temperature_c: float, physics: WetPhysics
+) -> DipOutcome:
+    """Dissolve `rate · time` of resist over every site."""
+    resist = workpiece.resist
+    removal = physics.rate_um_s(Tank.STRIP, temperature_c) * time_s
+    before = resist.thickness_um.copy()
+    after = np.maximum(before - removal, 0.0).astype(np.float32)
+    resist.thickness_um = after
+    np.minimum(resist.developed_um, after, out=resist.developed_um)
+    left = int(np.count_nonzero(after))
+    if left == 0:
+        workpiece.resist = Resist.empty(workpiece.geometry.site_count)
+    had = before > 0
+    return DipOutcome(_mean_removed(before - after, had), left, 0)
+
+
+def etch(
+    workpiece: Workpiece, tank: Tank, time_s: float, temperature_c: float, physics: WetPhysics
+) -> DipOutcome:
+    """Etch the tank's metals from the top down where no resist covers the site."""
+    metals = physics.bath(tank).metals
+    budget = np.where(
+        workpiece.resist.open, physics.rate_um_s(tank, temperature_c) * time_s, 0.0
+    ).astype(np.float32)
+    exposed = budget > 0
+    removed = np.zeros_like(budget)
+    opened = np.zeros(budget.shape, bool)
+    for film in reversed(workpiece.films.layers):
+        if film.material not in metals:
+            budget[film.present] = 0.0  # another metal on top: the etchant stops at it
+            continue
+        take = np.where(film.present, np.minimum(film.thickness_um, budget), 0.0)
+        film.thickness_um -= take
+        budget -= take
+        removed += take
+        gone = film.present & (film.thickness_um <= 0)
+        opened |= gone & film.connected
+        film.present &= ~gone
+        film.connected &= ~gone
+    left = np.zeros(budget.shape, bool)
+    for film in workpiece.films.layers:
+        if film.material in metals:
+            left |= film.present
+    return DipOutcome(_mean_removed(removed, exposed), int(left.sum()), int(opened.sum()))
+
+
+def plate_electroless(
+    workpiece: Workpiece, time_s: float, temperature_c: float, physics: WetPhysics
+) -> DipOutcome:
+    """Grow electroless copper on every site no resist covers (thickening a copper film that
+    is already the top film, else laying a new one on the next wiring level)."""
+    sites = workpiece.geometry.site_count
+    growth = physics.rate_um_s(Tank.CU_ELESS, temperature_c) * time_s
+    grows = workpiece.resist.open
+    films = workpiece.films.layers
+    top = films[-1] if films else None
+    if top is None or top.material is not FilmMaterial.CU:
+        level = len(workpiece.wiring.levels)
+        top = Film(
+            FilmMaterial.CU,
+            np.zeros(sites, np.float32),
+            np.zeros(sites, bool),
+            np.zeros(sites, bool),
+            level,
+        )
+        films.append(top)
+    below_metal = workpiece.exposed_metal | _metal_under(films[:-1])
+    top.thickness_um[grows] += growth
+    top.connected |= grows & (top.present | below_metal)
+    top.present |= grows
+    return DipOutcome(growth if grows.any() else 0.0, int(top.present.sum()), 0)
+
+
+def _mean_removed(removed_um: np.ndarray, where: np.ndarray) -> float:
+    """The thickness change where the bath acted: minus the mean removed (0 where it did
+    nothing)."""
+    mean = float(removed_um[where].mean()) if where.any() else 0.0
+    return -mean if mean else 0.0
+
+
+def _metal_under(films: list[Film]) -> np.ndarray | bool:
+    """Sites where a conducting film below is present (the new film lies on metal there)."""
+    under: np.ndarray | bool = False
+    for film in films:
+        if film.material not in DIELECTRICS:
+            under = under | film.present
+    return under
+
+
+def dip_time_s(time_s: float, physics: WetPhysics) -> float:
+    """Immersion, then the rinse and the spin dry."""
+    return time_s + physics.rinse_s + physics.dry_s

@@ -1,0 +1,264 @@
+"""Simulated wet bench: the ASCII host link of `docs/protocols/wet-bench.md`.
+
+Speaks the command set of the protocol page (the bench's spec, through the ASCII host-link
+wire side `families.ascii_host`) on a `socket://` server (the default) or on a pty. Time is
+the line's clock: a dip is planned when `DIP` is accepted and applied when the clock reaches
+the end of its immersion (or when `STOP` or an alarm lifts the wafer out early: the time
+immersed so far counts); the rinse and dry follow. Each bath heats or cools towards its set
+temperature at a fixed rate. The chemistry is in `sim_instruments/physics/wet_bench.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from packline.clock import Clock
+from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.wet_bench import BenchState, Tank
+from packline.drivers.specs.wet_bench import SPEC
+
+from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .physics.wet_bench import DipOutcome, WetPhysics, dip_time_s, etch, plate_electroless, strip
+from .twin import TwinStore
+
+#: The baths' set temperatures at power-up (the bench is warmed up).
+POWER_UP_C = {Tank.STRIP: 60.0, Tank.CU_ETCH: 30.0, Tank.TI_ETCH: 40.0, Tank.CU_ELESS: 60.0}
+#: A bath is at temperature within this of its set temperature.
+AT_TEMPERATURE_C = 1.0
+
+
+def _tank(word: str) -> Tank:
+    try:
+        return Tank(word.upper())
+    except ValueError:
+        raise ValueError(f"tank {word!r} is not one of {', '.join(Tank)}") from None
+
+
+@dataclass
+class _Bath:
+    """A tank's bath: its temperature ramps from `from_c` (at `since_s`) towards `set_c`."""
+
+    set_c: float
+    from_c: float
+    since_s: float
+    dips: int = 0
+
+
+@dataclass
+class _Dip:
+    wafer_id: str
+    tank: Tank
+    time_s: float
+    temperature_c: float
+    started_s: float
+    immersed_until_s: float
+    ends_s: float
+    applied: bool = False
+
+
+class SimWetBench(OneWaferTool):
+    """The simulated wet bench behind a TCP line server (socket://) or a pty."""
+
+    spec = SPEC
+    transports = ("socket", "pty")
+    faults = {
+        "sash_open": "the bench's sash is up",
+        "exhaust_loss": "the bench exhaust stops",
+        "level_low": "a bath level falls below its sensor",
+        "heater_failure": "every bath's heater stops: the baths cool to ambient",
+    }
+    fault_opens = {
+        "sash_open": "sash_closed",
+        "exhaust_loss": "bench_exhaust",
+        "level_low": "bath_level",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        transport: Transport = "socket",
+        serial_number: str = "WS1-0001",
+        physics: WetPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
+        self.physics = physics or WetPhysics()
+        now = self.clock.now()
+        self.baths = {tank: _Bath(c, c, now) for tank, c in POWER_UP_C.items()}
+        self.state = BenchState.IDLE
+        self.dip: _Dip | None = None
+        self.last: tuple[_Dip, DipOutcome] | None = None
+        self.jobs_completed = 0
+
+    def phase(self) -> str:
+        return self.state.value
+
+    # ----------------------------------------------------------------- the baths
+
+    def bath_c(self, tank: Tank, now: float) -> float:
+        """A bath's temperature now: it ramps towards its target (ambient while the heaters
+        are off)."""
+        bath = self.baths[tank]
+        target = self.physics.ambient_c if "heater_failure" in self.injected else bath.set_c
+        change = self.physics.heating_c_s * max(now - bath.since_s, 0.0)
+        gap = target - bath.from_c
+        if abs(gap) <= change:
+            return target
+        return bath.from_c + (change if gap > 0 else -change)
+
+    def conditions_changed(self) -> None:
+        """A heater came or went: every bath ramps on from where it is now."""
+        now = self.clock.now()
+        for tank, bath in self.baths.items():
+            bath.from_c, bath.since_s = self.bath_c(tank, now), now
+
+    # ----------------------------------------------------------------- queries
+
+    def _stat(self) -> str:
+        now = self.clock.now()
+        dip = self.dip
+        return render_status(
+            SPEC,
+            {
+                "state": self.state.value,
+                "wafer_id": self.wafer_id or "-",
+                "tank": dip.tank.value if dip else self.last[0].tank.value if self.last else "-",
+                "remaining_s": max(dip.ends_s - now, 0.0) if dip else 0.0,
+                "jobs_completed": self.jobs_completed,
+            },
+        )
+
+    def _tank_query(self, tank: Tank) -> str:
+        bath = self.baths[tank]
+        return (
+            f"TANK={tank.value} TEMP={self.bath_c(tank, self.clock.now()):.1f} "
+            f"SET={bath.set_c:.1f} DIPS={bath.dips}"
+        )
+
+    def _result(self) -> str:
+        if self.last is None:
+            return "NONE"
+        dip, outcome = self.last
+        return (
+            f"WAFER={dip.wafer_id} TANK={dip.tank.value} TIME={dip.time_s:.1f} "
+            f"TEMP={dip.temperature_c:.1f} CHANGE={outcome.change_um:.3f} "
+            f"LEFT={outcome.left} OPENED={outcome.opened}"
+        )
+
+    # ----------------------------------------------------------------- commands
+
+    def _set_temperature(self, tank: Tank, temperature_c: float) -> str:
+        now = self.clock.now()
+        bath = self.baths[tank]
+        bath.from_c, bath.since_s, bath.set_c = self.bath_c(tank, now), now, temperature_c
+        return ""
+
+    def _dip_command(self, tank: Tank, time_s: float) -> str:
+        workpiece = self.loaded()
+        now = self.clock.now()
+        temperature = self.bath_c(tank, now)
+        if abs(temperature - self.baths[tank].set_c) > AT_TEMPERATURE_C:
+            raise HostRefused(
+                "BATH_COLD",
+                f"{tank.value} is at {temperature:.1f} degC, set {self.baths[tank].set_c:.1f}",
+            )
+        self.require_interlocks("DIP")
+        self.dip = _Dip(
+            workpiece.id,
+            tank,
+            time_s,
+            temperature,
+            now,
+            now + time_s,
+            now + dip_time_s(time_s, self.physics),
+        )
+        self.state = BenchState.DIPPING
+        return ""
+
+    def _stop(self) -> str:
+        if self.dip is not None:
+            self._end(self.clock.now())
+        return ""
+
+    def _reset(self) -> str:
+        # Alarms are latched; a cause that persists shows in the interlocks and refuses dips.
+        self.clear_alarms()
+        if self.state is BenchState.FAULT:
+            self.state = BenchState.IDLE
+        return ""
+
+    handlers = {
+        "STAT?": _stat,
+        "LOAD": OneWaferTool.load_wafer,
+        "UNLOAD": OneWaferTool.unload_wafer,
+        "TEMP": _set_temperature,
+        "TANK?": _tank_query,
+        "DIP": _dip_command,
+        "RESULT?": _result,
+        "STOP": _stop,
+        "RST": _reset,
+    }
+    parsers = {"wafer": wafer_id, "tank": _tank}
+
+    # ----------------------------------------------------------------- time and chemistry
+
+    def advance(self) -> None:
+        """Bring the bench to the clock's present time: end the immersion due, or alarm."""
+        dip = self.dip
+        if dip is None:
+            return
+        now = self.clock.now()
+        for fault, alarm in (
+            ("sash_open", "SASH_OPENED"),
+            ("exhaust_loss", "EXHAUST_LOST"),
+            ("level_low", "LEVEL_LOW"),
+        ):
+            if fault in self.injected:
+                self.latch(alarm)
+                self._end(now)
+                self.state = BenchState.FAULT
+                return
+        if now >= dip.immersed_until_s and not dip.applied:
+            self._apply(dip, dip.time_s, dip.immersed_until_s)
+            self.state = BenchState.RINSING
+        if now >= dip.ends_s:
+            self.dip = None
+            self.state = BenchState.IDLE
+            self.jobs_completed += 1
+
+    def _end(self, now: float) -> None:
+        """Lift the wafer out now: the time immersed so far counts; rinse at once."""
+        dip = self.dip
+        assert dip is not None
+        if not dip.applied:
+            self._apply(dip, max(min(now, dip.immersed_until_s) - dip.started_s, 0.0), now)
+        self.dip = None
+        self.state = BenchState.IDLE
+
+    def _apply(self, dip: _Dip, time_s: float, now: float) -> None:
+        dip.applied = True
+        workpiece = self.twin.get(dip.wafer_id)
+        temperature, physics = dip.temperature_c, self.physics
+        if dip.tank is Tank.STRIP:
+            outcome = strip(workpiece, time_s, temperature, physics)
+        elif dip.tank is Tank.CU_ELESS:
+            outcome = plate_electroless(workpiece, time_s, temperature, physics)
+        else:
+            outcome = etch(workpiece, dip.tank, time_s, temperature, physics)
+        self.baths[dip.tank].dips += 1
+        self.last = (replace(dip, time_s=time_s), outcome)
+        workpiece.record(
+            self.name,
+            {Tank.STRIP: "strip resist", Tank.CU_ELESS: "electroless plating"}.get(
+                dip.tank, "wet etch"
+            ),
+            now,
+            tank=dip.tank.value,
+            dip_s=round(time_s, 1),
+            temperature_c=round(temperature, 1),
+            change_um=round(outcome.change_um, 4),
+            left_sites=outcome.left,
+            opened_sites=outcome.opened,
+        )

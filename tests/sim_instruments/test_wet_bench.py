@@ -1,0 +1,180 @@
+"""Hardware in the loop: the wet bench driver against the simulated bench on the wire.
+
+The chemistry with numbers: the strip rate and a strip too short, the etch rate and its
+doubling per 10 degC, resist and a nobler metal stopping the etchant, an over-etch cutting
+through a plated line, electroless copper joining the metal below where it is exposed, and a
+cold bath refusing a dip.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import numpy as np
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import CommandRefused
+from packline.drivers.roles.lithography import CoatMaterial
+from packline.drivers.roles.wet_bench import Tank
+from packline.drivers.wet_bench import AsciiWetBench
+from packline.sim_instruments.physics.lithography import LithoPhysics, coat
+from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec, Workpiece
+from packline.sim_instruments.twin.parts import Film, FilmMaterial
+from packline.sim_instruments.wet_bench import SimWetBench
+from packline.station import Station
+from packline.testing import open_rig
+
+SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)
+
+
+@asynccontextmanager
+async def bench_on_line(
+    transport: str = "socket",
+) -> AsyncIterator[tuple[SimWetBench, AsciiWetBench]]:
+    """A simulated bench served on `transport` and the driver connected to it, on one clock."""
+    sim = SimWetBench("wet", TwinStore(SMALL), VirtualClock(), transport=transport)  # type: ignore[arg-type]
+    rig = await open_rig(sim, AsciiWetBench, poll_interval_s=10.0, timeout_s=1.0)
+    try:
+        async with asyncio.timeout(20):
+            yield sim, rig.driver
+    finally:
+        await rig.close()
+
+
+def plated_wiring(wafer: Workpiece, plated_um: float = 5.0) -> tuple[Film, Film]:
+    """A 0.3 um Cu seed over every site and a plated Cu line on it at every site."""
+    sites = wafer.geometry.site_count
+    seed = Film.blanket(FilmMaterial.CU, 0.3, sites)
+    line = Film.blanket(FilmMaterial.CU, plated_um, sites)
+    wafer.films.layers += [seed, line]
+    return seed, line
+
+
+# ------------------------------------------------------------------ strip
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_a_strip_dissolves_the_resist_at_the_baths_rate(transport):
+    async with bench_on_line(transport) as (sim, bench):
+        wafer = sim.twin.get("W1")
+        thickness = coat(wafer, CoatMaterial.PR_THICK, 4000, 30, LithoPhysics())
+        await bench.load("W1")
+        short = await bench.strip_resist(60)  # 0.05 um/s at 60 degC: 3 um
+        assert short.change_um == pytest.approx(-3.0, rel=0.01)
+        assert short.left_sites == wafer.geometry.site_count
+        assert wafer.resist.thickness_um.max() == pytest.approx(thickness - 3.0, rel=0.01)
+        assert not wafer.resist.open.any()
+        done = await bench.strip_resist(300)
+    assert done.left_sites == 0
+    assert wafer.resist.photo is None
+    assert wafer.resist.open.all()
+
+
+# ------------------------------------------------------------------ etch
+
+
+async def test_the_etch_rate_doubles_every_10_degc():
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        _, line = plated_wiring(wafer)
+        await bench.load("W1")
+        cold = await bench.etch(Tank.CU_ETCH, 60)  # 0.01 um/s at 30 degC
+        await bench.heat_bath(Tank.CU_ETCH, 40)
+        hot = await bench.etch(Tank.CU_ETCH, 60)
+    assert cold.change_um == pytest.approx(-0.6, rel=0.01)
+    assert hot.change_um == pytest.approx(-1.2, rel=0.01)
+    assert hot.temperature_c == 40.0
+    assert line.thickness_um.max() == pytest.approx(5.0 - 1.8, rel=0.01)
+    assert (hot.opened_sites, hot.left_sites) == (0, wafer.geometry.site_count)
+
+
+async def test_an_over_etch_cuts_through_the_plated_lines():
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        seed, line = plated_wiring(wafer, plated_um=2.0)
+        await bench.load("W1")
+        result = await bench.etch(Tank.CU_ETCH, 240)  # 2.4 um: the line and its seed
+    sites = wafer.geometry.site_count
+    assert result.opened_sites == sites
+    assert result.left_sites == 0
+    assert not line.present.any()
+    assert not seed.connected.any()
+
+
+async def test_resist_and_a_nobler_metal_on_top_stop_the_etchant():
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        _, line = plated_wiring(wafer, plated_um=0.5)
+        sites = wafer.geometry.site_count
+        cap = Film.blanket(FilmMaterial.AU, 0.1, sites)
+        cap.present[: sites // 2] = False  # gold on the second half only
+        wafer.films.layers.append(cap)
+        await bench.load("W1")
+        result = await bench.etch(Tank.CU_ETCH, 120)  # 1.2 um where nothing covers Cu
+    half = sites // 2
+    assert result.opened_sites == half
+    assert not line.present[:half].any()
+    assert line.present[half:].all()
+    assert line.thickness_um[half:].min() == pytest.approx(0.5)
+
+
+async def test_no_etch_under_the_resist():
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        _, line = plated_wiring(wafer)
+        coat(wafer, CoatMaterial.PR_THICK, 4000, 30, LithoPhysics())
+        await bench.load("W1")
+        result = await bench.etch(Tank.CU_ETCH, 300)
+    assert result.change_um == 0.0
+    assert line.thickness_um.min() == pytest.approx(5.0)
+
+
+# ------------------------------------------------------------------ electroless copper
+
+
+async def test_electroless_copper_joins_the_metal_it_touches():
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        sites = wafer.geometry.site_count
+        wafer.bumps.height_um[:] = 60.0
+        wafer.bumps.height_um[0] = 30.0  # one bump buried under the resin
+        wafer.add_resin(ResinKind.THERMOSET, 45.0, cure=1.0)
+        await bench.load("W1")
+        result = await bench.plate_electroless(600)  # 0.001 um/s at 60 degC
+    film = wafer.films.layers[-1]
+    assert film.material is FilmMaterial.CU
+    assert result.change_um == pytest.approx(0.6, rel=0.01)
+    assert np.allclose(film.thickness_um, 0.6)
+    assert film.present.all()
+    assert film.connected.sum() == sites - 1
+    assert not film.connected[0]
+
+
+async def test_a_cold_bath_refuses_the_dip():
+    async with bench_on_line() as (sim, bench):
+        await bench.load("W1")
+        sim.inject_fault("heater_failure")
+        await sim.clock.sleep(120)  # the strip bath cools 0.5 degC/s towards 23 degC
+        with pytest.raises(CommandRefused, match=r"STRIP is at 23\.0 degC") as refused:
+            await bench.strip_resist(60)
+        assert refused.value.code == "8"
+        assert (await bench.request_tank(Tank.STRIP)).temperature_c == 23.0
+
+
+async def test_the_station_fixture_reaches_the_wet_bench(station: Station):
+    """Hardware in the loop through the plugin: `pytest --station line.yaml` runs this against
+    a real bench (it dips nothing: it reads the bench and its tanks, loads and unloads)."""
+    (name,) = station.tools_for_role("wet_bench")
+    async with station.open_tool(name) as bench:
+        assert isinstance(bench, AsciiWetBench)
+        for tank in Tank:
+            assert (await bench.request_tank(tank)).tank is tank
+        status = await bench.request_status()
+        if bench.state is ToolState.IDLE and status.wafer_id is None:
+            await bench.load("HIL01")
+            assert (await bench.request_status()).wafer_id == "HIL01"
+            await bench.unload("HIL01")
