@@ -27,6 +27,7 @@ from packline.sim_instruments.physics.oven import (
     reflow,
 )
 from packline.sim_instruments.twin import ResinKind, TwinStore
+from packline.sim_instruments.twin.specs import PanelSpec
 from packline.station import Station
 from packline.testing import Rig, open_rig
 
@@ -36,8 +37,11 @@ EUTECTIC_REFLOW = reflow_profile(soak_c=150, soak_s=60, peak_c=215, peak_hold_s=
 async def oven_rig(
     physics: OvenPhysics | None = None, poll_interval_s: float = 2.0
 ) -> Rig[SimOven, ModbusOven]:
-    """The simulated oven and its driver; polls every `poll_interval_s` of process time."""
-    sim = SimOven("oven", TwinStore(), VirtualClock(), physics=physics)
+    """The simulated oven and its driver; polls every `poll_interval_s` of process time. The
+    line is RTU over TCP, as behind a serial device server: a pty's path is reused by the
+    system once freed, and a link elsewhere in the suite still reconnecting to an old path
+    could write into it (the pty itself is proven by the wire and conformance tests)."""
+    sim = SimOven("oven", TwinStore(), VirtualClock(), physics=physics, transport="rtu-tcp")
     return await open_rig(sim, ModbusOven, poll_interval_s=poll_interval_s)
 
 
@@ -245,6 +249,31 @@ async def test_solder_balls_join_their_pads_only_above_their_liquidus(rig, peak_
     await rig.driver.run_profile(profile)
     assert bool(balls.joined.all()) is joined
     assert last_run(rig, "W01")["balls_joined"] == (balls.present.size if joined else 0)
+
+
+async def test_a_batch_of_tape_panels_reflows_the_balls_of_every_unit():
+    """The oven takes panels as it takes wafers: two tapes of 100 units, SAC305 balls on every
+    site, one reflow joins them all."""
+    sim = SimOven("oven", TwinStore(PanelSpec()), VirtualClock(), transport="rtu-tcp")
+    rig = await open_rig(sim, ModbusOven, poll_interval_s=2.0)
+    try:
+        await rig.driver.open_door()
+        for panel_id in ("P01", "P02"):
+            balls = rig.twin.receive(panel_id).balls
+            balls.present[:] = True
+            balls.alloy = "SAC305"
+            await rig.driver.load(panel_id)
+        await rig.driver.close_door()
+        await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+        profile = reflow_profile(soak_c=170, soak_s=60, peak_c=240, peak_hold_s=40, liquidus_c=217)
+        result = await rig.driver.run_profile(profile)
+        assert result.wafer_ids == ("P01", "P02")
+        for panel_id in ("P01", "P02"):
+            panel = rig.twin.get(panel_id)
+            assert panel.geometry.unit_count == 100
+            assert panel.balls.joined.all()
+    finally:
+        await rig.close()
 
 
 @pytest.mark.station
