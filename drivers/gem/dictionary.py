@@ -43,6 +43,7 @@ from packline.files import FileProblem, parse_yaml
 
 from ..errors import PacklineError
 from ..secs.items import Format, Item, item
+from ..states import E10State
 
 #: Where the dictionaries are: `drivers/specs/gem/<name>.yaml` (package data).
 DICTIONARY_PACKAGE = "packline.drivers"
@@ -60,6 +61,9 @@ _KIN = {
     "BOOLEAN": "boolean",
     "L": "list",
 }
+
+#: The status variable that, when a dictionary names it, carries the tool's own SEMI E10 state.
+E10_STATE = "e10_state"
 
 #: A value as the role sees it: a number, a flag, text, an enumerated value, or an array.
 RoleValue = int | float | bool | str | tuple[Any, ...]
@@ -340,6 +344,13 @@ def parse_dictionary(data: object, source: str, name: str = "") -> GemDictionary
     except KeyError as error:
         raise DictionaryError(f"{source}: kind: {error.args[0]}") from None
     spec_alarms = TOOL_KINDS[dictionary.kind].load_spec().alarm_by_code
+    e10 = dictionary.status_variables.get(E10_STATE)
+    e10_values = set() if e10 is None or e10.values is None else set(e10.values.values())
+    if e10 is not None and (e10.values is None or e10_values - set(E10State)):
+        raise DictionaryError(
+            f"{source}: status_variables.{E10_STATE}.values: map every tool value to an E10 "
+            f"state ({', '.join(E10State)}); got {sorted(e10_values) or 'none'}"
+        )
     problems = driver.needs.problems(dictionary) + [
         f"alarms.{code}: not an alarm of the {dictionary.kind} spec ({', '.join(spec_alarms)})"
         for code in dictionary.alarms

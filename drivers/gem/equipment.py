@@ -12,7 +12,8 @@ alarm list is read with S5F5. Process waits end on collection events, never by p
 `expect_event` subscribes before the command that starts the process is sent, and
 `wait_event` waits for the event up to the wait's timeout on the process clock, ending at
 once with `ToolAlarm` when an alarm is set and with `ConnectionLost` when the link drops.
-The E10 state is the driver's state machine, moved by what the tool reports.
+The E10 state is the tool's own when its dictionary names a status variable for it
+(`request_e10_state`), else the driver's state machine's, moved by what the tool reports.
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from typing import Any, ClassVar
 
 from packline.clock import ClockTimeout, wait_for
 
-from ..equipment import Alarm, Equipment, Identity, ToolState
+from ..equipment import Alarm, E10State, Equipment, Identity, ToolState
 from ..errors import ConnectionLost, ProtocolError, ToolTimeout, WrongTool
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
 from ..secs.link import SecsLink
-from .dictionary import GemDictionary, GemNeeds, RoleValue, load_dictionary
+from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
 from .host import AlarmReport, CollectionEvent, GemHost
 
 
@@ -162,6 +163,14 @@ class GemEquipment(Equipment):
         }
         accepted = (*HCACK_ACCEPTED, HCACK_ALREADY) if accept_already else HCACK_ACCEPTED
         return await self.gem.send_remote_command_allowing(entry.rcmd, wire, accepted)
+
+    async def request_e10_state(self) -> E10State:
+        """The SEMI E10 state: the tool's own (status variable `e10_state`) when its dictionary
+        names one, else the driver's state machine's (`e10_state`)."""
+        if E10_STATE not in self.dictionary.status_variables:
+            return self.e10_state
+        (value,) = await self.request_values("read E10 state", E10_STATE)
+        return E10State(value)  # the dictionary maps every tool value to an E10 state
 
     # ----------------------------------------------------------------- alarms
 

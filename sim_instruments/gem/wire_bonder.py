@@ -35,6 +35,14 @@ log = logging.getLogger(__name__)
 #: The bond program a new tool holds (mid-window values of the process window).
 DEFAULT_PROGRAM = BondProgram(WireMaterial.AU, 25.0, 150.0, 30.0, 60.0, 15.0)
 
+#: The E10 state the bonder reports in each of its states.
+_E10_OF = {
+    BonderState.IDLE: "standby",
+    BonderState.HEATING: "productive",
+    BonderState.BUMPING: "productive",
+    BonderState.FAULT: "unscheduled downtime",
+}
+
 #: The remote commands and the bonder line each one sends.
 _COMMAND_LINES = {"load": "LOAD", "unload": "UNLOAD", "abort": "ABORT", "clear_alarms": "ALM:CLR"}
 
@@ -60,6 +68,8 @@ class GemWireBonderModel(HostLinkModel):
         if name == "serial_number":
             return tool.serial_number
         values = tool.status_values()
+        if name == "e10_state":
+            return _E10_OF[tool.state]
         if name in values:
             value = values[name]
             return value.value if isinstance(value, BonderState | RunResult) else value

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.drivers.equipment import ToolState
+from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, SawState, StreetMap
 
@@ -14,6 +14,7 @@ RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
 async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
     saw = await saw_bench.driver()
     assert str(saw.identity) == "packline DS-2 s/n DS2-0001 fw 1.0"
+    assert await saw.request_e10_state() is E10State.STANDBY  # no E10 SV: the driver's own
     assert await saw.request_workpiece() is None
     mounted = await saw.mount("W1")
     assert (mounted.workpiece_id, mounted.die_width_mm, mounted.die_height_mm) == ("W1", 10, 10)

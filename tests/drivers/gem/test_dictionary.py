@@ -60,6 +60,10 @@ def test_every_kind_with_a_gem_driver_has_a_dictionary_and_it_loads() -> None:
             "collection_events.run_ended.report names mood",
         ),
         (lambda d: d.update(id_format="F4"), "id_format must be one of U1"),
+        (
+            lambda d: d["status_variables"]["e10_state"]["values"].update({9: "lunch"}),
+            "status_variables.e10_state.values: map every tool value to an E10 state",
+        ),
         (lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted"),
     ],
 )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from packline.drivers.equipment import ToolState
+from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 
@@ -84,8 +84,10 @@ async def test_an_alarm_is_pushed_and_ends_the_run(bench) -> None:
     with pytest.raises(ToolAlarm, match="WIRE_BREAK"):
         await bonder.form_stud_bumps(PROGRAM)
     assert bonder.state is ToolState.FAULT
+    assert await bonder.request_e10_state() is E10State.UNSCHEDULED_DOWNTIME  # the tool's own
     assert "WIRE_BREAK" in bonder.active_alarms
     bench.model.tool.clear_fault("wire_break")
     await bonder.reset()
     assert bonder.state is ToolState.IDLE
+    assert await bonder.request_e10_state() is E10State.STANDBY
     assert bonder.alarm_history[-1].code == "WIRE_BREAK"
