@@ -22,10 +22,9 @@ from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.sim_instruments.electroplater import seed_of
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
 from packline.sim_instruments.physics.dicing_saw import singulated_units
-from packline.sim_instruments.physics.electroplater import PlatingPhysics, plate
+from packline.sim_instruments.physics.electroplater import PlatingPhysics, cathode_of, plate
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
@@ -116,9 +115,16 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     program = BondProgram(WireMaterial.CU, 32, 150, 30, 60, 15)
     plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
     deposition = DepositionPhysics()
-    sites, site_area_cm2 = seed_of(wafer)
     litho, wet, mould = LithoPhysics(), WetPhysics(), RETICLES["wiring-level-1"]
     dies = wafer.geometry.unit_count
+    plating = PlatingPhysics()
+
+    def plate_the_tips(w: Workpiece) -> object:
+        cathode = cathode_of(w, Metal.SNPB)
+        return plate(
+            Metal.SNPB, 50.0, 20.0, cathode.site_area_cm2, cathode.sites, 25, 60, 100, plating
+        )
+
     die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
     die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
     cure = oven_history(((0, 25), (1500, 150), (5100, 150), (6300, 60)))
@@ -135,9 +141,7 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         ),
         "grinder: grind to a level": lambda w: grind_to_level(w, GrindSide.BACK, 700.0),
         "deposition: sputter a Cu seed": lambda w: redeposit(w, deposition),
-        "electroplater: plate 5 um Cu": lambda w: plate(
-            Metal.CU, 6800.0, 2500.0, site_area_cm2, sites, 25.0, 60.0, 100.0, PlatingPhysics()
-        ),
+        "electroplater: SnPb on the tips": plate_the_tips,
         "dicing saw: singulated units": lambda w: singulated_units(
             w.geometry.unit_origin_mm, w.geometry.unit_size_mm, die_x, die_y, 23.0
         ),

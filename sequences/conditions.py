@@ -22,7 +22,7 @@ import numpy as np
 from packline.sequences.engine import Condition
 from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face
 
 #: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
 CLEAN_NM = 0.1
@@ -245,3 +245,26 @@ def passivation_present(claim: str, min_nm: float = 100.0) -> Condition:
         return _every_site(w), total_um * 1000 >= min_nm
 
     return Condition(claim, f"SiO2 or SiN passivation over every site (>= {min_nm:g} nm)", evaluate)
+
+
+def wiring_plated_at_least(claim: str, min_um: float) -> Condition:
+    """Every site of the wiring pattern (where a conducting film lies on the front) carries at
+    least `min_um` of metal, seed and plating together, and no rough or burnt deposit: the
+    pattern thickened by electroplating (001:8, 001:12). Too short a plating, or one outside
+    its current-density window, fails; a workpiece without a pattern fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        count = w.geometry.site_count
+        pattern = np.zeros(count, bool)
+        metal_um = np.zeros(count, np.float32)
+        sound = np.ones(count, bool)
+        for film in w.films.layers:
+            if film.material in DIELECTRICS or film.face is not Face.FRONT:
+                continue
+            pattern |= film.present
+            metal_um += np.where(film.present, film.thickness_um, 0)
+            if film.quality != "good":
+                sound &= ~film.present
+        return (pattern if pattern.any() else _every_site(w)), (metal_um >= min_um) & sound
+
+    return Condition(claim, f"wiring plated to at least {min_um:g} um, sound", evaluate)

@@ -13,7 +13,8 @@ OVER_TEMPERATURE input. Time is the line's clock: on every access of any of the 
 the model is stepped to `clock.now()` in steps of at most a second (the heater's loop and the
 body it heats), ending a step at each move of the holder, and the current (constant within a
 step) is integrated into the charge. When the wafer leaves the bath, the charge it took is
-deposited by `physics.electroplater.plate` on the workpiece twin.
+deposited by `physics.electroplater.electroplate` on the workpiece twin over its cathode
+(`cathode_of`): a new film on the exposed, connected seed, or a solder layer on the bump tips.
 """
 
 from __future__ import annotations
@@ -21,8 +22,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-
-import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.modbus_plc import FUNCTION_CODES, reason_enum
@@ -33,9 +32,9 @@ from packline.drivers.specs.electroplater import SPEC
 from .dc_supply import Load, SimDcSupply
 from .families.modbus_plc import ModbusPlcSimulator, Refused
 from .families.temperature_controller import SimTemperatureController
-from .physics.electroplater import PlatingPhysics, plate, plating_sites
+from .physics.electroplater import PlatingPhysics, cathode_of, electroplate
 from .servers import ModbusToolServer, ModbusTransport
-from .twin import TwinStore, WaferAlreadyProcessed, WaferSpec, Workpiece, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
 
 CommandError = reason_enum(SPEC)
 
@@ -173,8 +172,11 @@ class SimElectroplater(ModbusPlcSimulator):
         }
 
     def interlock_conditions(self) -> dict[str, bool]:
+        reached = self.wafer_id is not None and bool(
+            cathode_of(self.twin.get(self.wafer_id), self.metal).sites.any()
+        )
         return {
-            "cathode_contact": self.wafer_id is not None,
+            "cathode_contact": reached,
             "wafer_immersed": self.phase is CellPhase.IMMERSED,
         }
 
@@ -319,14 +321,12 @@ class SimElectroplater(ModbusPlcSimulator):
         if self.wafer_id is None or self.immersion.charge_c <= 0:
             return
         workpiece = self.twin.get(self.wafer_id)
-        sites, site_area_cm2 = seed_of(workpiece)
         temperature_c = self.heater.process_c
-        deposit = plate(
+        deposit = electroplate(
+            workpiece,
             self.metal,
             self.immersion.charge_c,
             self.immersion.on_s,
-            site_area_cm2,
-            sites,
             temperature_c,
             self.agitation_rpm,
             self.bath_age_c / 3600.0,
@@ -347,20 +347,3 @@ class SimElectroplater(ModbusPlcSimulator):
             temperature_c=round(temperature_c, 2),
         )
         self.immersion = _Immersion()
-
-
-def seed_of(workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-    """The plating sites of `workpiece` and each site's area, cm2.
-
-    The twin has no seed films yet (the composable workpiece's `films` and `resist` parts
-    are coming): until then a wafer carries a blanket seed over its usable front, connected to
-    the contact ring at its edge and under no resist, shared evenly among its sites.
-    """
-    spec = workpiece.spec
-    if not isinstance(spec, WaferSpec):
-        raise ValueError(f"{workpiece.id}: the plating cell's contact ring holds wafers only")
-    count = workpiece.geometry.site_count
-    radius_cm = (spec.diameter_mm / 2 - spec.edge_exclusion_mm) / 10
-    seed_um = np.ones(count, np.float32)
-    sites = plating_sites(seed_um, np.zeros(count, bool), np.ones(count, bool))
-    return sites, np.full(count, math.pi * radius_cm**2 / count)

@@ -64,7 +64,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             register=7,
             words=2,
             unit="C",
-            scale=10,
+            scale=1000,
             trace="cathode_charge",
             doc="charge counted through the cathode (shunt) since the last IMMERSE",
         ),

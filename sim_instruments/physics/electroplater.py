@@ -3,7 +3,9 @@
 Pure functions over the twin's arrays, with their constants in `PlatingPhysics`:
 
 * metal deposits only on seed that is exposed (not under resist) and connected to the contact
-  ring (an island the cathode does not reach carries no current): `plating_sites`;
+  ring (an island the cathode does not reach carries no current): `plating_sites`, read from
+  the workpiece's films and resist by `cathode_of` (without a seed, a solder bath reaches the
+  projecting bump tips); `electroplate` lays the deposit on the twin;
 * the charge through the cathode deposits, at the bath's cathode efficiency, a thickness
   `Q x efficiency / (n F) x M / density / area` spread evenly over that area
   (`deposited_thickness_um`); the constants of each metal are the role's (`METALS`);
@@ -20,6 +22,7 @@ plating), kept as wide defaults.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -28,6 +31,8 @@ import numpy as np
 from packline.drivers.roles.electroplater import METALS, Metal
 
 from ..families.temperature_controller import HeaterPlant
+from ..twin import WaferSpec, Workpiece
+from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial
 
 
 class DepositQuality(StrEnum):
@@ -170,3 +175,92 @@ def plate(
         efficiency=efficiency,
         quality=deposit_quality(metal, density, temperature_c, agitation_rpm, physics),
     )
+
+
+#: The alloy a solder bath leaves on a bump (the eutectic layer of 003:19-21).
+LAYER_ALLOYS = {Metal.SN: "Sn", Metal.SNPB: "Sn63Pb37"}
+
+
+@dataclass(frozen=True)
+class Cathode:
+    """What the contact ring reaches on a workpiece: the sites metal deposits on, each site's
+    area, and the film they are part of (None: the bump tips, for a solder layer)."""
+
+    sites: np.ndarray
+    site_area_cm2: np.ndarray
+    seed: Film | None
+
+
+def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
+    """The cathode of `workpiece` in a bath of `metal`.
+
+    The seed is the outermost conducting film on the front: metal deposits where it is present,
+    connected and not under resist (`physics.electroplater.plating_sites`), each site standing
+    for an equal share of the usable front. Without a seed, a solder bath plates the exposed
+    tips of the bumps (reached through their pads), each over its base's area. Otherwise the
+    ring reaches nothing.
+    """
+    count = workpiece.geometry.site_count
+    spec = workpiece.spec
+    if not isinstance(spec, WaferSpec):
+        raise ValueError(f"{workpiece.id}: the plating cell's contact ring holds wafers only")
+    under_resist = workpiece.resist.thickness_um - workpiece.resist.developed_um > 0
+    seeds = [
+        film
+        for film in workpiece.films.layers
+        if film.face is Face.FRONT and film.material not in DIELECTRICS
+    ]
+    if seeds:
+        seed = seeds[-1]
+        sites = plating_sites(seed.thickness_um * seed.present, under_resist, seed.connected)
+        usable_cm2 = math.pi * ((spec.diameter_mm / 2 - spec.edge_exclusion_mm) / 10) ** 2
+        return Cathode(sites, np.full(count, usable_cm2 / count), seed)
+    bumps = workpiece.bumps
+    if metal in LAYER_ALLOYS and bumps.present.any():
+        tips = bumps.present & workpiece.exposed_metal
+        base_cm2 = math.pi * (bumps.base_diameter_um.astype(np.float64) / 2e4) ** 2
+        return Cathode(plating_sites(bumps.height_um, under_resist, tips), base_cm2, None)
+    return Cathode(np.zeros(count, bool), np.zeros(count), None)
+
+
+def electroplate(
+    workpiece: Workpiece,
+    metal: Metal,
+    charge_c: float,
+    on_s: float,
+    temperature_c: float,
+    agitation_rpm: float,
+    bath_age_ah: float,
+    physics: PlatingPhysics,
+) -> Deposit:
+    """Deposit `charge_c` passed in `on_s` seconds on the cathode of `workpiece`: a new film
+    of `metal` on the seed's plating sites (with the deposit's quality), or, without a seed,
+    the eutectic layer on the bump tips."""
+    cathode = cathode_of(workpiece, metal)
+    deposit = plate(
+        metal,
+        charge_c,
+        on_s,
+        cathode.site_area_cm2,
+        cathode.sites,
+        temperature_c,
+        agitation_rpm,
+        bath_age_ah,
+        physics,
+    )
+    if cathode.seed is not None:
+        workpiece.films.layers.append(
+            Film(
+                FilmMaterial(metal.value),
+                deposit.thickness_um,
+                cathode.sites.copy(),
+                cathode.seed.connected & cathode.sites,
+                level=cathode.seed.level,
+                face=cathode.seed.face,
+                quality=deposit.quality.value,
+            )
+        )
+    elif cathode.sites.any():
+        workpiece.bumps.layer_um += deposit.thickness_um
+        workpiece.bumps.layer_alloy = LAYER_ALLOYS[metal]
+    return deposit

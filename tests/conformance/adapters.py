@@ -37,6 +37,7 @@ from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecip
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
+from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.testing import Rig
 
 #: A small wafer, so every process step is short in simulated time and cheap in arrays.
@@ -329,6 +330,13 @@ class Electroplater(ToolAdapter):
     interlock_fault = ("lid_opened", "lid_closed")
     alarm_fault = ("level_drop", "LEVEL_LOW")
     range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
+
+    def twin(self) -> TwinStore:
+        twin = super().twin()
+        for wafer_id in ("W01", "W02"):  # a sputtered seed to plate on (001:9)
+            count = twin.get(wafer_id).geometry.site_count
+            twin.get(wafer_id).films.layers.append(Film.blanket(FilmMaterial.CU, 0.2, count))
+        return twin
 
     async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
         await rig.driver.load(wafer_id)

@@ -35,7 +35,7 @@ def status(
     *,
     interlocks: int = CLOSED_OUT_OF_BATH,
     alarms: int = 0,
-    charge_dc: int = 0,
+    charge_mc: int = 0,
     age_cah: int = 0,
     metal: int = 1,
 ) -> list[int]:
@@ -43,7 +43,7 @@ def status(
     holder."""
     return [
         phase, alarms, interlocks, 2, 60, age_cah >> 16, age_cah & 0xFFFF,
-        charge_dc >> 16, charge_dc & 0xFFFF, 0, metal, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+        charge_mc >> 16, charge_mc & 0xFFFF, 0, metal, 1, 0, 0, 0, 0, 0, 0, 0, 0,
     ]  # fmt: skip
 
 
@@ -133,7 +133,7 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
     cell = [
         *until_immersed(),
         read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
-        read(22, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, charge_dc=1927, age_cah=5)),
+        read(22, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, charge_mc=192_683, age_cah=5)),
         *bath_at(23, 25.1),
         write_one(25, 300, 4),
         read(26, 0, status(WITHDRAWING)),
@@ -156,7 +156,7 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         result = await driver.plate(RECIPE)
         assert RECIPE.charge_c == pytest.approx(192.683, abs=1e-3)
         on_s = RECIPE.charge_c / 1.388
-        assert result.charge_c == pytest.approx(192.7)
+        assert result.charge_c == 192.683
         assert result.supply_charge_c == pytest.approx(RECIPE.charge_c)
         assert result.current_on_s == pytest.approx(on_s, abs=1e-3)
         assert result.expected_thickness_um == pytest.approx(1.0, abs=0.001)

@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from packline.claims import CLAIMS
 from packline.drivers.equipment import Limit
 from packline.drivers.roles.deposition import Material, Method
+from packline.drivers.roles.electroplater import Metal, charge_for_thickness_c
 from packline.drivers.roles.oven import LastResult
 from packline.sequences import conditions
 from packline.sequences.engine import (
@@ -37,8 +38,14 @@ from packline.sequences.engine.claim_check import check_claims
 from packline.sequences.engine.launch import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
+from packline.sim_instruments.physics.electroplater import (
+    PlatingPhysics,
+    cathode_of,
+    electroplate,
+)
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.twin import ResinKind, TwinStore, Workpiece
+from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -492,3 +499,30 @@ async def test_a_resumed_run_checks_the_wafers_of_every_session(store):
     assert check["unchecked_wafers"] == []
     assert {c["wafers_checked"] for c in check["conditions"]} == {6}  # W01-W04 from snapshots
     assert len(store.table("claim_checks", engine.run_id)) == 3  # the latest check only
+
+
+def test_the_plated_wiring_predicate_holds_after_a_good_plating_and_fails_after_a_wrong_one():
+    """A sputtered seed thickened to 10 um of copper in its window passes a 10 um check; 5 um
+    (half the charge) does not, nor does 10 um plated at 6 A/dm2 (burnt), nor a bare wafer."""
+    physics = PlatingPhysics()
+    wiring = conditions.wiring_plated_at_least("001:8", 10.0).evaluate
+
+    def plated(charge_c: float, on_s: float) -> Workpiece:
+        wafer = TwinStore().get("W01")
+        count = wafer.geometry.site_count
+        wafer.films.layers.append(Film.blanket(FilmMaterial.CU, 0.2, count))
+        electroplate(wafer, Metal.CU, charge_c, on_s, 25.0, 60.0, 0.0, physics)
+        return wafer
+
+    area_cm2 = cathode_of(plated(0.0, 1.0), Metal.CU).site_area_cm2.sum()
+    charge_c = charge_for_thickness_c(Metal.CU, 9.8, area_cm2, 0.98)  # on a 0.2 um seed
+    good = plated(charge_c, charge_c / (2.0 * area_cm2 / 100))  # at 2 A/dm2
+    checked, passing = wiring(good)
+    assert checked.all()
+    assert passing.all()
+    assert good.films.layers[-1].thickness_um.mean() == pytest.approx(9.8, rel=1e-3)
+    assert not wiring(plated(charge_c / 2, charge_c / 2 / (2.0 * area_cm2 / 100)))[1].any()
+    burnt = plated(charge_c, charge_c / (6.0 * area_cm2 / 100))
+    assert burnt.films.layers[-1].quality == "burnt"
+    assert not wiring(burnt)[1].any()
+    assert not wiring(TwinStore().get("W02"))[1].any()

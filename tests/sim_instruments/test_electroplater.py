@@ -30,11 +30,12 @@ from packline.drivers.roles.electroplater import (
     PlatingRecipe,
     charge_for_thickness_c,
 )
-from packline.sim_instruments.electroplater import SimElectroplater, seed_of
+from packline.sim_instruments.electroplater import SimElectroplater
 from packline.sim_instruments.physics.electroplater import (
     DepositQuality,
     PlatingPhysics,
     cathode_efficiency,
+    cathode_of,
     current_window_a_dm2,
     deposit_quality,
     deposited_thickness_um,
@@ -42,6 +43,7 @@ from packline.sim_instruments.physics.electroplater import (
     plating_sites,
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.twin.parts import Film, FilmMaterial, ResinKind
 from packline.station import Station
 
 SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
@@ -57,10 +59,20 @@ def recipe(**changes: object) -> PlatingRecipe:
     return replace(base, **changes)  # type: ignore[arg-type]
 
 
+def seeded(twin: TwinStore, *wafer_ids: str, seed_um: float = 0.2) -> TwinStore:
+    """`twin` with a blanket Cu seed (sputtered, 001:9) on each of `wafer_ids`."""
+    for wafer_id in wafer_ids:
+        workpiece = twin.get(wafer_id)
+        count = workpiece.geometry.site_count
+        workpiece.films.layers.append(Film.blanket(FilmMaterial.CU, seed_um, count))
+    return twin
+
+
 async def open_cell(
-    metal: Metal = Metal.CU,
+    metal: Metal = Metal.CU, twin: TwinStore | None = None
 ) -> testing.Rig[SimElectroplater, ModbusScpiElectroplater]:
-    sim = SimElectroplater("electroplater", TwinStore(SMALL_WAFER), VirtualClock(), metal=metal)
+    twin = twin or seeded(TwinStore(SMALL_WAFER), "W01", "W02")
+    sim = SimElectroplater("electroplater", twin, VirtualClock(), metal=metal)
     return await testing.open_rig(sim, ModbusScpiElectroplater, poll_interval_s=5.0)
 
 
@@ -135,10 +147,32 @@ def test_an_old_or_off_temperature_bath_deposits_less_per_coulomb():
     assert cathode_efficiency(Metal.CU, 45, 0, PHYSICS) == pytest.approx(0.98 - 0.04)
 
 
-def test_the_blanket_seed_until_the_twin_has_films_is_the_usable_front():
-    sites, area = seed_of(TwinStore(SMALL_WAFER).get("W01"))
-    assert sites.all()
-    assert area.sum() == pytest.approx(BLANKET_CM2)
+def test_the_cathode_is_the_seed_not_under_resist_and_connected():
+    twin = seeded(TwinStore(SMALL_WAFER), "W01")
+    workpiece = twin.get("W01")
+    cathode = cathode_of(workpiece, Metal.CU)
+    assert cathode.sites.all()
+    assert cathode.site_area_cm2.sum() == pytest.approx(BLANKET_CM2)  # the usable front
+    assert cathode.seed is workpiece.films.layers[-1]
+    workpiece.resist.thickness_um[::2] = 8.0  # a pattern: resist over every other site
+    workpiece.resist.developed_um[::4] = 8.0  # ... developed away on every fourth
+    workpiece.films.layers[-1].connected[1::4] = False  # an island the ring does not reach
+    sites = cathode_of(workpiece, Metal.CU).sites
+    # 0 mod 4 developed open, 1 an island, 2 under resist, 3 never coated
+    assert sites.tolist() == [i % 4 in (0, 3) for i in range(sites.size)]
+
+
+def test_no_seed_no_cathode_but_a_solder_bath_reaches_the_bump_tips():
+    workpiece = TwinStore(SMALL_WAFER).get("W01")
+    assert not cathode_of(workpiece, Metal.CU).sites.any()
+    workpiece.bumps.height_um[:10] = 60.0
+    workpiece.bumps.base_diameter_um[:10] = 100.0
+    workpiece.add_resin(ResinKind.THERMOSET, 45.0)
+    tips = cathode_of(workpiece, Metal.SNPB)
+    assert tips.seed is None
+    assert tips.sites.tolist() == [True] * 10 + [False] * (tips.sites.size - 10)
+    assert tips.site_area_cm2[0] == pytest.approx(math.pi * 0.005**2)  # a 100 um base
+    assert not cathode_of(workpiece, Metal.CU).sites.any()  # copper needs a seed
 
 
 # ----------------------------------------------------------------- over the wire
@@ -148,6 +182,10 @@ async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
     await rig.driver.load("W01")
     result = await rig.driver.plate(recipe())
     detail = last_plating(rig)
+    film = rig.twin.get("W01").films.layers[-1]  # the plated film, on the seed
+    assert (film.material, film.quality) == (FilmMaterial.CU, "good")
+    assert film.thickness_um.mean() == pytest.approx(5.0, rel=0.05)
+    assert film.present.all()
     # the charge for 5 um of Cu over the blanket seed at 98 %: 5 x 69.4 cm2 / (0.36753 x 0.98)
     assert result.charge_c == pytest.approx(963.4, abs=0.5)
     assert result.supply_charge_c == pytest.approx(result.charge_c, abs=0.1)
@@ -246,7 +284,7 @@ async def test_a_bath_of_another_metal_refuses_the_recipe():
         await rig.close()
 
 
-async def test_the_eutectic_tin_lead_layer_of_003_21(rig):
+async def test_tin_lead_on_a_seed(rig):
     rig.sim.metal = Metal.SNPB
     await rig.driver.load("W01")
     result = await rig.driver.plate(recipe(metal=Metal.SNPB, thickness_um=10.0))
@@ -254,6 +292,45 @@ async def test_the_eutectic_tin_lead_layer_of_003_21(rig):
     expected_c = 10 * BLANKET_CM2 * 8.4 * 2 * FARADAY_C_PER_MOL / (136.4 * 0.92) / 1e4
     assert result.charge_c == pytest.approx(expected_c, abs=0.5)
     assert last_plating(rig)["thickness_um"] == pytest.approx(10.0, rel=0.05)
+    assert rig.twin.get("W01").films.layers[-1].material is FilmMaterial.SNPB
+
+
+async def test_the_eutectic_tin_lead_layer_on_the_bump_tips_of_003_21():
+    """Bumps projecting through a thin resin film, no seed: the solder bath plates the tips
+    only, by Faraday's law over their bases' area (003:19, 003:21)."""
+    twin = TwinStore(SMALL_WAFER)
+    workpiece = twin.get("W01")
+    bumped = np.arange(workpiece.geometry.site_count) % 2 == 0
+    workpiece.bumps.height_um[bumped] = 60.0
+    workpiece.bumps.base_diameter_um[bumped] = 100.0
+    workpiece.add_resin(ResinKind.THERMOSET, 45.0)
+    tips_cm2 = np.count_nonzero(bumped) * math.pi * 0.005**2
+    rig = await open_cell(Metal.SNPB, twin)
+    try:
+        await rig.driver.load("W01")
+        plating = recipe(metal=Metal.SNPB, thickness_um=8.0, plated_area_cm2=tips_cm2)
+        await rig.driver.plate(replace(plating, current_density_a_dm2=1.5))
+        assert workpiece.bumps.layer_alloy == "Sn63Pb37"
+        assert workpiece.bumps.layer_um[bumped] == pytest.approx(8.0, rel=0.05)
+        assert not workpiece.bumps.layer_um[~bumped].any()
+        assert workpiece.films.layers == []
+        assert last_plating(rig)["quality"] == "good"
+    finally:
+        await rig.close()
+
+
+async def test_a_patterned_seed_plates_only_its_openings_and_a_burnt_film_shows(rig):
+    """Resist over half the seed: the same current over half the area doubles the current
+    density (burnt copper) and the thickness, on the openings only."""
+    workpiece = rig.twin.get("W01")
+    workpiece.resist.thickness_um[1::2] = 8.0
+    await rig.driver.load("W01")
+    await rig.driver.plate(recipe(thickness_um=1.0, current_density_a_dm2=2.5))
+    film = workpiece.films.layers[-1]
+    assert film.present.tolist() == [i % 2 == 0 for i in range(film.present.size)]
+    assert film.thickness_um[0::2] == pytest.approx(2.0, rel=0.02)
+    assert not film.thickness_um[1::2].any()
+    assert film.quality == "burnt"  # 5 A/dm2 on the openings
 
 
 async def test_no_contact_no_immersion(rig):

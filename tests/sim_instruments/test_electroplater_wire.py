@@ -16,6 +16,7 @@ from packline.drivers.links.registers import ascii_to_registers
 from packline.sim_instruments.electroplater import SimElectroplater
 from packline.sim_instruments.physics.electroplater import PlatingPhysics
 from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.testing.clients import mbpoll, mbpoll_registers, visa
 
 pytestmark = pytest.mark.skipif(shutil.which("mbpoll") is None, reason="mbpoll is not installed")
@@ -50,6 +51,8 @@ async def test_mbpoll_reads_the_status_block_of_a_ready_cell(cell):
 
 async def test_mbpoll_and_pyvisa_plate_together(cell):
     sim, port, supply = cell
+    count = sim.twin.get("W07").geometry.site_count  # a sputtered seed to plate on
+    sim.twin.get("W07").films.layers.append(Film.blanket(FilmMaterial.CU, 0.2, count))
     wafer_id = [str(v) for v in ascii_to_registers("W07", 8)]
     assert (await mbpoll(port, "-r", "200", "60"))[0] == 0  # paddle 60 rpm
     assert (await mbpoll(port, "-r", "2", "250", unit=2))[0] == 0  # the heater's TG.SP 25.0

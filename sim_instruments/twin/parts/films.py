@@ -24,6 +24,8 @@ class FilmMaterial(StrEnum):
     CU = "Cu"
     NI = "Ni"
     AU = "Au"
+    SN = "Sn"
+    SNPB = "SnPb"  # eutectic tin-lead, plated
     SIO2 = "SiO2"
     SIN = "SiN"
 
@@ -46,6 +48,9 @@ class Film:
     #: another film, with no contact of its own)
     contact_mohm: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     oxygen_fraction: float = 0.0  # the residual gas it took up as it grew (deposition)
+    #: How a plated film came out: "good", "rough" (plated below its current-density window)
+    #: or "burnt" (above it); anything but good is a product defect.
+    quality: str = "good"
 
     @classmethod
     def blanket(
