@@ -27,7 +27,7 @@ from .errors import ToolAlarm, ToolError, ToolStateError
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command as _command
 from .families.scpi_wire import quote, setpoint, short_form, unquote
-from .links.base import TextLink
+from .links import TextLink
 from .roles.laser import (
     Atmosphere,
     CleanRecipe,

@@ -4,9 +4,11 @@ Everything a driver or a station file needs is importable from here.
 """
 
 from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, open_link
-from .base import Link, ReconnectPolicy, TextLink, wire_log, wire_log_to
-from .modbus import ModbusLink, parse_modbus_address
+from .base import Link, ReconnectPolicy, wire_log, wire_log_to
+from .modbus import ModbusLink
+from .modbus_protocol import parse_modbus_address
 from .serial import SerialLink
+from .text import TextLink
 from .visa import VisaLink
 
 __all__ = [

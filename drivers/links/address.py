@@ -22,7 +22,8 @@ from packline.clock import Clock
 
 from ..secs.link import SecsLink, parse_hsms_address
 from .base import Link
-from .modbus import ModbusLink, parse_modbus_address
+from .modbus import ModbusLink
+from .modbus_protocol import parse_modbus_address
 from .serial import SerialLink
 from .visa import VisaLink
 

@@ -1,11 +1,9 @@
 """Modbus TCP and Modbus RTU links over pymodbus's asyncio clients.
 
-Addresses: `modbus+tcp://HOST:PORT` (Modbus TCP) and `modbus+rtu:PORT` where PORT is anything
-pyserial opens: a device path (`/dev/ttyUSB0`, a pty `/dev/pts/5`) or a URL
-(`socket://10.0.3.40:4001` for a serial device server, `rfc2217://...`).
-
-`modbus+rtu:socket://...` (RTU frames over raw TCP) runs on pymodbus's TCP client with the RTU
-framer; other RTU ports on its serial client.
+Addresses, and what the Modbus specifications fix (exception names, identification objects,
+frame and request sizes), are in `modbus_protocol.py`. `modbus+rtu:socket://...` (RTU frames
+over raw TCP) runs on pymodbus's TCP client with the RTU framer; other RTU ports on its serial
+client.
 
 pymodbus runs with `retries=0` and without its own reconnect task: the `Link` owns the retry
 and reconnect policy and the timeout (the read function codes are idempotent, so a read that
@@ -38,44 +36,19 @@ from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
 from .base import Link, check_line_settings, quote_reply, wire_log
-
-#: Modbus exception codes by their names in the Modbus Application Protocol specification.
-EXCEPTION_NAMES: dict[int, str] = {
-    1: "ILLEGAL_FUNCTION",
-    2: "ILLEGAL_DATA_ADDRESS",
-    3: "ILLEGAL_DATA_VALUE",
-    4: "SERVER_DEVICE_FAILURE",
-    5: "ACKNOWLEDGE",
-    6: "SERVER_DEVICE_BUSY",
-    7: "NEGATIVE_ACKNOWLEDGE",
-    8: "MEMORY_PARITY_ERROR",
-    10: "GATEWAY_PATH_UNAVAILABLE",
-    11: "GATEWAY_TARGET_DEVICE_FAILED_TO_RESPOND",
-}
-
-#: Device identification objects (FC43 / MEI 14) by object id, under the names returned.
-IDENTIFICATION_OBJECTS: dict[int, str] = {
-    0x00: "vendor_name",
-    0x01: "product_code",
-    0x02: "revision",
-    0x03: "vendor_url",
-    0x04: "product_name",
-    0x05: "model_name",
-    0x06: "user_application_name",
-}
-
-#: The most bytes one Modbus reply takes on the wire (Modbus Application Protocol 4.1, and
-#: Modbus over serial line 2.5.1): a 253-byte PDU behind a 7-byte MBAP header (TCP), or behind
-#: the unit id and followed by the CRC (RTU).
-MAX_ADU_BYTES = {"tcp": 260, "rtu": 256}
+from .modbus_protocol import (
+    EXCEPTION_NAMES,
+    IDENTIFICATION_OBJECTS,
+    MAX_ADU_BYTES,
+    MAX_READ_BITS,
+    MAX_READ_REGISTERS,
+    MAX_WRITE_REGISTERS,
+    check_device_id,
+    parse_modbus_address,
+)
 
 #: Seconds pymodbus waits beyond the link's own timeout, so the link's timeout fires first.
 _LIBRARY_TIMEOUT_MARGIN_S = 1.0
-
-#: How many registers or bits one request may carry (Modbus Application Protocol, 6.1-6.12).
-_MAX_READ_REGISTERS = 125
-_MAX_WRITE_REGISTERS = 123
-_MAX_READ_BITS = 2000
 
 
 class _ToWireLog(logging.Handler):
@@ -93,37 +66,6 @@ class _ToWireLog(logging.Handler):
 _pymodbus_log = logging.getLogger("pymodbus")
 _pymodbus_log.addHandler(_ToWireLog())
 _pymodbus_log.propagate = False
-
-
-def parse_modbus_address(address: str) -> tuple[str, str, int]:
-    """Split a Modbus address into (`"tcp"`, host, port) or (`"rtu"`, serial port, 0).
-
-    Raises ValueError naming the address and the accepted forms.
-    """
-    if address.startswith("modbus+tcp://"):
-        parts = urlsplit(address)
-        try:
-            port = parts.port
-        except ValueError:
-            port = None
-        if parts.hostname and port and not parts.path.strip("/"):
-            return "tcp", parts.hostname, port
-    elif address.startswith("modbus+rtu:") and len(address) > len("modbus+rtu:"):
-        return "rtu", address.removeprefix("modbus+rtu:"), 0
-    raise ValueError(
-        f"{address!r} is not a Modbus address; expected 'modbus+tcp://HOST:PORT' or "
-        "'modbus+rtu:SERIAL_PORT' (a device path such as /dev/ttyUSB0, or a pyserial URL "
-        "such as socket://HOST:PORT)"
-    )
-
-
-def _check_device_id(where: str, device_id: object) -> None:
-    """Refuse, naming `where`, a unit id that is not a whole number 0-255."""
-    if isinstance(device_id, bool) or not isinstance(device_id, int) or not 0 <= device_id <= 255:
-        raise ValueError(
-            f"{where}: device_id must be 0..255 (the Modbus unit id, a whole number), "
-            f"got {device_id!r}"
-        )
 
 
 class _RtuLine(TypedDict):
@@ -162,7 +104,7 @@ class ModbusLink(Link):
     ) -> None:
         super().__init__(address, **options)
         self.mode, self._host, self._port = parse_modbus_address(address)
-        _check_device_id(f"{self.tool} at {address}", device_id)
+        check_device_id(f"{self.tool} at {address}", device_id)
         if parity not in ("N", "E", "O"):
             raise ValueError(f"{self.tool} at {address}: parity must be 'N', 'E' or 'O'")
         check_line_settings(f"{self.tool} at {address}", baudrate, bytesize, parity, stopbits)
@@ -351,7 +293,7 @@ class ModbusLink(Link):
         """The unit id a request carries: `device_id`, or the link's own when None."""
         if device_id is None:
             return self.device_id
-        _check_device_id(f"{self.tool} at {self.address}", device_id)
+        check_device_id(f"{self.tool} at {self.address}", device_id)
         return device_id
 
     def _connected_client(self) -> AsyncModbusTcpClient | AsyncModbusSerialClient:
@@ -370,7 +312,7 @@ class ModbusLink(Link):
         oven's RS-485 bus); by default the link's own.
         """
         action = f"read_holding_registers {address} {count}"
-        self._check_request(action, address, count, _MAX_READ_REGISTERS)
+        self._check_request(action, address, count, MAX_READ_REGISTERS)
         unit = self._unit(device_id)
         response = await self._call(
             action,
@@ -385,7 +327,7 @@ class ModbusLink(Link):
     async def read_input_registers(self, address: int, count: int = 1) -> list[int]:
         """FC4: `count` input registers from `address` (0-based)."""
         action = f"read_input_registers {address} {count}"
-        self._check_request(action, address, count, _MAX_READ_REGISTERS)
+        self._check_request(action, address, count, MAX_READ_REGISTERS)
         response = await self._call(
             action,
             lambda: self._connected_client().read_input_registers(
@@ -414,7 +356,7 @@ class ModbusLink(Link):
         """FC16: write consecutive holding registers from `address` (of device `device_id`,
         by default the link's)."""
         action = f"write_registers {address} {values}"
-        self._check_request(action, address, len(values), _MAX_WRITE_REGISTERS, list(values))
+        self._check_request(action, address, len(values), MAX_WRITE_REGISTERS, list(values))
         unit = self._unit(device_id)
         await self._call(
             action,
@@ -424,7 +366,7 @@ class ModbusLink(Link):
     async def read_coils(self, address: int, count: int = 1) -> list[bool]:
         """FC1: `count` coils from `address`."""
         action = f"read_coils {address} {count}"
-        self._check_request(action, address, count, _MAX_READ_BITS)
+        self._check_request(action, address, count, MAX_READ_BITS)
         response = await self._call(
             action,
             lambda: self._connected_client().read_coils(
@@ -448,7 +390,7 @@ class ModbusLink(Link):
     async def read_discrete_inputs(self, address: int, count: int = 1) -> list[bool]:
         """FC2: `count` discrete inputs from `address`."""
         action = f"read_discrete_inputs {address} {count}"
-        self._check_request(action, address, count, _MAX_READ_BITS)
+        self._check_request(action, address, count, MAX_READ_BITS)
         response = await self._call(
             action,
             lambda: self._connected_client().read_discrete_inputs(

@@ -21,7 +21,8 @@ from typing import Any, TypedDict
 import serial
 import serial_asyncio_fast
 
-from .base import TextLink, check_line_settings
+from .base import check_line_settings
+from .text import TextLink
 
 log = logging.getLogger(__name__)
 

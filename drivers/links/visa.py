@@ -44,7 +44,8 @@ from pyvisa.errors import VisaIOError
 from pyvisa.resources import MessageBasedResource
 
 from ..errors import ProtocolError
-from .base import TextLink, check_line_settings
+from .base import check_line_settings
+from .text import TextLink
 
 T = TypeVar("T")
 
