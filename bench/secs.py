@@ -14,8 +14,8 @@ secsgem is thread-based: its host call blocks, and is timed as such. The two mid
 show each side's share: the same peer, a different host or equipment.
 
 Then the GEM host driver against the bare link, on the simulated GEM wire bonder (its
-equipment on the server thread): the same S1F3 for the bonder's state SV sent as a bare
-`HsmsLink.request`, through `GemHost.request_status_variables`, and as the role driver's
+equipment on the server thread): the same S1F3 for the bonder's state SV built and sent as a
+bare `HsmsLink.request`, through `GemHost.request_status_variables`, and as the role driver's
 `request_values` (the dictionary's id, format check and enumeration). Target: the driver at
 most 1.15x the bare link.
 """
@@ -199,13 +199,16 @@ async def bench_gem(args: argparse.Namespace, servers: ServerThread) -> None:
     bonder = GemWireBonder(open_link(equipment.address, tool="bonder"), dictionary="wire_bonder")
     await bonder.connect()
     state = bonder.dictionary.status_variables["state"]
-    s1f3 = SecsMessage(1, 3, L(U4(int(state.id))), reply_expected=True)
+    svid = int(state.id)
+    s1f3 = SecsMessage(1, 3, L(U4(svid)), reply_expected=True)
     assert (await bonder.link.hsms.request(s1f3)).body == L(state.to_wire("idle"))
     assert await bonder.request_values("bench", "state") == ["idle"]
     baseline = "bare link: HsmsLink.request(S1F3)"
     samples = await measure(
         {
-            baseline: lambda: bonder.link.hsms.request(s1f3),
+            baseline: lambda: bonder.link.hsms.request(
+                SecsMessage(1, 3, L(U4(svid)), reply_expected=True)
+            ),
             "GEM host: request_status_variables": lambda: bonder.gem.request_status_variables(
                 [state.id]
             ),

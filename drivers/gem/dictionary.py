@@ -33,7 +33,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -116,6 +116,11 @@ class Variable(_Entry):
             raise ValueError("values: two wire values map to the same role value")
         return self
 
+    @cached_property
+    def item_format(self) -> Format:
+        """The declared format as the codec's `Format`."""
+        return Format[self.format]
+
     def to_role(self, value: Item) -> Any:
         """The role's value of wire item `value`; ValueError saying what does not fit.
 
@@ -123,13 +128,12 @@ class Variable(_Entry):
         for a float, `J` for `A`, and a number written as text, as secsgem sends a float
         parameter): tools and hosts in the field differ in what they send.
         """
-        kin = _KIN[self.format]
-        if kin in ("integer", "float") and _KIN[value.format.name] == "text":
-            return self._element_to_role(_number(str(value.value), kin == "integer"))
-        if _KIN[value.format.name] != kin and not (
-            _KIN[self.format] == "float" and _KIN[value.format.name] == "integer"
-        ):
-            raise ValueError(f"expected an {self.format} item, got {value.format.name}")
+        if value.format is not self.item_format:  # the common case, the declared format, skips this
+            kin, got = _KIN[self.format], _KIN[value.format.name]
+            if kin in ("integer", "float") and got == "text":
+                return self._element_to_role(_number(str(value.value), kin == "integer"))
+            if got != kin and not (kin == "float" and got == "integer"):
+                raise ValueError(f"expected an {self.format} item, got {value.format.name}")
         if self.array:
             elements = value.value
             if isinstance(elements, str | bytes):
