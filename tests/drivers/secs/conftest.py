@@ -91,8 +91,9 @@ async def host_of() -> AsyncIterator[Callable[..., Awaitable[HsmsLink]]]:
         established: asyncio.Event | None = None,
         **options: object,
     ) -> HsmsLink:
-        """`patient`: retry for 5 s, for secsgem's passive side, which starts in threads and
-        may lose a select that arrives before its own threads have seen the connection
+        """`patient`: retry for 15 s (a loaded machine slows secsgem's threads), for secsgem's
+        passive side, which starts in threads and may lose a select that arrives before its own
+        threads have seen the connection
         (WrongSourceStateError), answering it or not but never selected. `established`: the
         event the handler sets on secsgem's S1F13, which it sends once really selected; without
         it within 1 s the link separates and tries again."""
@@ -100,7 +101,7 @@ async def host_of() -> AsyncIterator[Callable[..., Awaitable[HsmsLink]]]:
         options.setdefault("timers", FAST)
         link = HsmsLink(port=port, tool="host", **options)  # type: ignore[arg-type]
         links.append(link)
-        async with asyncio.timeout(5):
+        async with asyncio.timeout(15 if patient else 5):
             while True:
                 try:
                     await link.connect()
