@@ -27,7 +27,7 @@ from packline.drivers.equipment import WAFER_ID_MAX_LENGTH, Limit, validate_wafe
 from packline.drivers.registry import TOOL_KINDS
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
-from packline.station import Station, StationError, load_station, parse_station
+from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
@@ -251,29 +251,34 @@ def is_live(store: RunStore, run_id: str) -> bool:
     return is_alive(store.run(run_id))
 
 
+def _driver_of(entry: ToolEntry) -> str:
+    """A tool entry's driver as the records name it: a GEM tool's with its dictionary."""
+    return entry.driver if entry.dictionary is None else f"{entry.driver} ({entry.dictionary})"
+
+
 def check_same_tools(
     method: Method, run: dict[str, Any], station: Station, station_path: str | Path
 ) -> None:
     """Refuse a station for resuming `run` unless it has the same tools, by name and driver,
     for the method's roles as the station the run drove (addresses, options and limits may
     differ): the run's records and its batches name the tools."""
-    recorded = yaml.safe_load(run["station_yaml"])["tools"]
+    recorded = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run['id']} station")
     before = {
-        name: entry["driver"]
-        for name, entry in recorded.items()
-        if TOOL_KINDS[entry["driver"]].role in method.tools
+        name: _driver_of(entry)
+        for name, entry in recorded.tools.items()
+        if entry.role in method.tools
     }
     differences = []
     for name, driver in before.items():
         entry = station.tools.get(name)
         if entry is None:
             differences.append(f"tool {name} ({driver}): not in the station file")
-        elif entry.driver != driver:
+        elif _driver_of(entry) != driver:
             differences.append(
-                f"tool {name}: driver {driver} in the run, {entry.driver} in the station file"
+                f"tool {name}: driver {driver} in the run, {_driver_of(entry)} in the station file"
             )
     differences += [
-        f"tool {name} ({entry.driver}): not in the run"
+        f"tool {name} ({_driver_of(entry)}): not in the run"
         for name, entry in station.tools.items()
         if entry.role in method.tools and name not in before
     ]
@@ -349,10 +354,10 @@ async def open_resume(
                 )
             else:
                 station = load_station(station_path)
+                check_same_tools(method, run, station, station_path)
         except StationError as error:
             raise BadInput(str(error)) from None
         if station_path is not None:
-            check_same_tools(method, run, station, station_path)
             check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
         yield Engine(spec(station=station, clock=WallClock()))
         return

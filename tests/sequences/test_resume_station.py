@@ -16,7 +16,10 @@ import yaml
 
 from packline.clock import WallClock
 from packline.sequences.engine import BadInput, RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.launch import check_same_tools
+from packline.sequences.engine.method import get_method
 from packline.sim_instruments.line import SimulatedLine
+from packline.station import Station, parse_station
 
 from .processes import Controller, packline
 
@@ -205,3 +208,41 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
     assert tools[0]["address"] == old["tools"]["laminator"]["address"]
     assert tools[-1]["address"] == new["tools"]["laminator"]["address"]
     assert [w["status"] for w in wafers] == ["completed"]
+
+
+def gem_station(bonder: dict[str, str]) -> Station:
+    """A station for bump-seal-clean whose wire bonder entry is `bonder`."""
+    tools = {
+        "wire_bonder": {"address": "hsms://127.0.0.1:5000", **bonder},
+        "laminator": {"driver": "laminator", "address": "modbus+tcp://127.0.0.1:5020"},
+        "plasma_cleaner": {"driver": "plasma_cleaner", "address": "modbus+tcp://127.0.0.1:5021"},
+        "dicing_saw": {"driver": "dicing_saw", "address": "socket://127.0.0.1:5022"},
+    }
+    return parse_station({"name": "line-7", "tools": tools})
+
+
+GEM_BONDER = {"driver": "gem", "dictionary": "wire_bonder"}
+
+
+def test_a_run_on_a_gem_tool_is_resumed_on_the_same_gem_tool():
+    run = {"id": "r1", "station_yaml": gem_station(GEM_BONDER).to_yaml()}
+    check_same_tools(get_method("bump-seal-clean"), run, gem_station(GEM_BONDER), "again.yaml")
+
+
+@pytest.mark.parametrize(
+    ("bonder", "expected"),
+    [
+        (
+            {"driver": "wire_bonder", "address": "socket://127.0.0.1:5023"},
+            "tool wire_bonder: driver gem (wire_bonder) in the run, wire_bonder in the station",
+        ),
+        (
+            {"driver": "gem", "dictionary": "dicing_saw"},
+            "driver gem (wire_bonder) in the run, gem (dicing_saw) in the station file",
+        ),
+    ],
+)
+def test_resume_refuses_another_driver_for_a_gem_tool(bonder, expected):
+    run = {"id": "r1", "station_yaml": gem_station(GEM_BONDER).to_yaml()}
+    with pytest.raises(BadInput, match=re.escape(expected)):
+        check_same_tools(get_method("bump-seal-clean"), run, gem_station(bonder), "other.yaml")
