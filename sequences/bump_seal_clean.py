@@ -150,6 +150,18 @@ class DicingStep(Recipe):
         )
 
 
+def require_resin_thinner_than_bumps(resin: ResinRecipe, bumps: BumpRecipe, claim: str) -> None:
+    """The claim's constraint that the bump tips project: the sheet thinner than the bumps
+    (raised at `resin.sheet_thickness_um`, naming `claim`)."""
+    if resin.sheet_thickness_um >= bumps.height_um:
+        raise claim_violation(
+            claim,
+            "resin.sheet_thickness_um",
+            f"{resin.sheet_thickness_um:g} um",
+            f"must be thinner than the bumps, bumps.height_um = {bumps.height_um:g} um",
+        )
+
+
 class BumpSealCleanRecipe(Recipe):
     """Bumps, a resin film thinner than them, cleaning, dicing: the options of claim 003:7."""
 
@@ -160,13 +172,7 @@ class BumpSealCleanRecipe(Recipe):
 
     @model_validator(mode="after")
     def _resin_thinner_than_the_bumps(self) -> Self:
-        if self.resin.sheet_thickness_um >= self.bumps.height_um:
-            raise claim_violation(
-                "003:7.2",
-                "resin.sheet_thickness_um",
-                f"{self.resin.sheet_thickness_um:g} um",
-                f"must be thinner than the bumps, bumps.height_um = {self.bumps.height_um:g} um",
-            )
+        require_resin_thinner_than_bumps(self.resin, self.bumps, "003:7.2")
         return self
 
     @model_validator(mode="after")
@@ -304,8 +310,11 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
         await dice(wafer, recipe.dicing)
 
 
-async def form_bumps(wafer: Wafer, bumps: BumpRecipe) -> None:
-    """003:7.1: a stud bump on every pad; the bonder's height inspection must meet the recipe."""
+async def form_bumps(
+    wafer: Wafer, bumps: BumpRecipe, claims: tuple[str, ...] = ("003:7.1", "003:22")
+) -> None:
+    """A stud bump on every pad (003:7.1, or the `claims` of another method's bumps); the
+    bonder's height inspection must meet the recipe."""
     async with wafer.use(WireBonder) as bonder:
         await wafer.step("load on bonder", bonder.load, wafer.id)
         await wafer.step(
@@ -313,7 +322,7 @@ async def form_bumps(wafer: Wafer, bumps: BumpRecipe) -> None:
             bonder.form_stud_bumps,
             bumps.program(),
             stack_count=bumps.stack,
-            claims=("003:7.1", "003:22"),
+            claims=claims,
         )
         await wafer.step("inspect bump heights", inspect_bump_heights, wafer, bonder, bumps)
         await wafer.step("unload from bonder", bonder.unload, wafer.id)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from packline.sequences.engine import RunStore
@@ -12,3 +14,11 @@ def store(tmp_path):
     store = RunStore(tmp_path / "runs.db")
     yield store
     store.close()
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The run database of the command line's runs, in tmp_path ($PACKLINE_DB)."""
+    path = tmp_path / "runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(path))
+    return path

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
+import yaml
 from pydantic import Field
 
 from packline.clock import VirtualClock
@@ -70,3 +72,10 @@ class TwoToolLine:
     async def __aexit__(self, *exc_info: object) -> None:
         for chamber in self.tools.values():
             await chamber.stop()
+
+
+def write_recipe(tmp_path: Path, recipe: dict) -> Path:
+    """Write `recipe` as a YAML recipe file in tmp_path; its path."""
+    path = tmp_path / "recipe.yaml"
+    path.write_text(yaml.safe_dump(recipe))
+    return path

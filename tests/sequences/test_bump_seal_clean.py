@@ -19,6 +19,8 @@ from packline.clock import WallClock
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
 
+from .helpers import write_recipe
+
 RECIPES = resources.files("packline.sequences").joinpath("recipes")
 VARIANTS = {
     "bump-seal-clean.yaml": ("003:12", "003:14"),
@@ -34,21 +36,8 @@ METHOD_STEP_CLAIMS = {
 }
 
 
-@pytest.fixture
-def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    path = tmp_path / "runs.db"
-    monkeypatch.setenv("PACKLINE_DB", str(path))
-    return path
-
-
 def default_recipe() -> dict:
     return yaml.safe_load(RECIPES.joinpath("bump-seal-clean.yaml").read_text())
-
-
-def write_recipe(tmp_path: Path, recipe: dict) -> Path:
-    path = tmp_path / "recipe.yaml"
-    path.write_text(yaml.safe_dump(recipe))
-    return path
 
 
 def write_station(tmp_path: Path, text: str) -> Path:

@@ -1,0 +1,101 @@
+"""Method sprout-bump-csp (001:1) end to end on the simulated line, from the command line.
+
+The default and the stacked-stud, thick-resin recipes run a lot with every claim condition
+passing; recipes breaking a claim's own constraint are refused before any tool moves; a
+valid recipe that leaves the tips uncleaned runs and the claim check names 001:1c.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from packline.cli import main
+
+from .helpers import write_recipe
+
+RECIPES = resources.files("packline.sequences").joinpath("recipes")
+
+
+def default_recipe() -> dict:
+    return yaml.safe_load(RECIPES.joinpath("sprout-bump-csp.yaml").read_text())
+
+
+def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict]]:
+    code = main(["run", "sprout-bump-csp", "--sim", "--json", *args])
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    return code, events
+
+
+@pytest.mark.parametrize(
+    ("variant", "claims"),
+    [
+        ("sprout-bump-csp.yaml", {"001:1a", "001:1b", "001:1c"}),
+        ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:13"}),
+    ],
+)
+def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
+    db: Path, capsys: pytest.CaptureFixture[str], variant: str, claims: set[str]
+):
+    code, events = run_json(capsys, "--lot", "2", "--recipe", str(RECIPES.joinpath(variant)))
+    summary = events[-1]
+    assert code == 0, summary
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    assert {c["claim"] for c in check["conditions"]} == claims
+    tagged = [
+        (e["step"], set(e["data"]["claims"]))
+        for e in events
+        if e["kind"] == "step-started" and e["wafer"] == "W01" and e["data"]["claims"]
+    ]
+    names = [name for name, _ in tagged]
+    order = ["form bumps", "laminate resin sheet", "deposit seed", "pattern wiring"]
+    assert [names.index(name) for name in order] == sorted(names.index(name) for name in order)
+    stacked = variant.endswith("-stacked.yaml")
+    assert ("001:6" in dict(tagged)["form bumps"]) is stacked
+
+
+@pytest.mark.parametrize(
+    ("change", "claim"),
+    [
+        ({"resin": {"sheet_thickness_um": "65 um"}}, "001:1b"),
+        ({"thick_resin": True}, "001:13"),
+        ({"wiring": {"seed": {"steps": [{"method": "cvd", "material": "SiO2"}]}}}, "001:9"),
+    ],
+)
+def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, claim: str
+):
+    recipe = default_recipe()
+    for section, values in change.items():
+        if isinstance(values, dict) and section == "wiring":
+            step = {**recipe["wiring"]["seed"]["steps"][0], **values["seed"]["steps"][0]}
+            step.update(power_w="1 kW", pressure_mtorr="3 mTorr", flow_sccm="40 sccm")
+            recipe["wiring"]["seed"]["steps"][0] = step
+        elif isinstance(values, dict):
+            recipe[section].update(values)
+        else:
+            recipe[section] = values
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    assert f"(claim {claim})" in capsys.readouterr().err
+
+
+def test_tips_left_uncleaned_under_the_seed_fail_the_claim_check_of_001_1c(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = default_recipe()
+    del recipe["wiring"]["descum"]
+    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    check = events[-1]["claim_check"]
+    assert code == 1
+    assert check["status"] == "failed"
+    failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    assert failing == {"001:1c"}
+    assert "001:1c" in check["note"]
