@@ -161,6 +161,15 @@ class PlatingStep(Recipe):
     #: the thinnest wiring that carries the package's current: a thinner deposit holds the wafer
     min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
 
+    @model_validator(mode="after")
+    def _plates_the_thinnest_wiring(self) -> Self:
+        if self.thickness_um < self.min_thickness_um:
+            raise ValueError(
+                f"thickness_um = {self.thickness_um:g} um is below min_thickness_um = "
+                f"{self.min_thickness_um:g} um: the plating cannot give the wiring it needs"
+            )
+        return self
+
     def plating_recipe(self) -> PlatingRecipe:
         return PlatingRecipe(
             metal=self.metal,
@@ -217,6 +226,7 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
         conditions.resin_thinner_than_bumps("001:1b"),
         conditions.tips_project("001:1b"),
         conditions.seed_joins_tips("001:1c"),
+        conditions.wiring_plated_at_least("001:8", recipe.wiring.plating.min_thickness_um),
     ]
     if recipe.thick_resin:
         checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
@@ -233,7 +243,8 @@ CLAIM_MAP = {
     "001:6": "recipe option bumps.stack >= 2 (sprout-bump-csp-stacked.yaml), step 'form bumps'",
     "001:7": "step 'laminate resin sheet' (the bumps penetrate the sheet) and step "
     "'peel support'; recipe constraint: resin thinner than the bumps",
-    "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring'",
+    "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring'; claim "
+    "check: the wiring plated to at least wiring.plating.min_thickness_um, sound",
     "001:9": "recipe option wiring.seed.steps (sputter or evaporate), step 'deposit seed'; "
     "step 'electroplate wiring'",
     "001:13": "recipe option thick_resin (recipe constraint: resin >= 50 um), step 'laminate "

@@ -34,8 +34,8 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
 @pytest.mark.parametrize(
     ("variant", "claims"),
     [
-        ("sprout-bump-csp.yaml", {"001:1a", "001:1b", "001:1c"}),
-        ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:13"}),
+        ("sprout-bump-csp.yaml", {"001:1a", "001:1b", "001:1c", "001:8"}),
+        ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:13"}),
     ],
 )
 def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
@@ -87,15 +87,32 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
     assert f"(claim {claim})" in capsys.readouterr().err
 
 
-def test_tips_left_uncleaned_under_the_seed_fail_the_claim_check_of_001_1c(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def _resin_nearly_as_thick_as_the_bumps(recipe: dict) -> None:
+    recipe["resin"]["sheet_thickness_um"] = "59 um"  # valid: below the 60 um of the program
+
+
+def _plated_area_understated(recipe: dict) -> None:
+    recipe["wiring"]["plating"]["plated_area_cm2"] = "100 cm^2"
+
+
+@pytest.mark.parametrize(
+    ("spoil", "claim"),
+    [
+        (_resin_nearly_as_thick_as_the_bumps, "001:1b"),  # the shorter bumps stay buried
+        (_plated_area_understated, "001:8"),  # the charge spreads over 3x the area: too thin
+    ],
+)
+def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, claim: str
 ):
     recipe = default_recipe()
-    del recipe["wiring"]["descum"]
+    spoil(recipe)
     code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
-    check = events[-1]["claim_check"]
+    summary = events[-1]
+    check = summary["claim_check"]
     assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
     assert check["status"] == "failed"
     failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
-    assert failing == {"001:1c"}
-    assert "001:1c" in check["note"]
+    assert claim in failing
+    assert claim in check["note"]
