@@ -46,7 +46,7 @@ from pydantic import (
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
 from packline.drivers.errors import PacklineError
-from packline.drivers.gem.dictionary import DictionaryError, load_dictionary
+from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file, load_dictionary
 from packline.drivers.links import LINK_KINDS, Link, link_kind, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
@@ -309,4 +309,19 @@ def load_station(path: str | Path) -> Station:
         data = parse_yaml(read_text(path, "station file"), source)
     except FileProblem as problem:
         raise StationError(str(problem)) from None
-    return parse_station(data, source=source)
+    return parse_station(_dictionaries_beside(data, path.parent), source=source)
+
+
+def _dictionaries_beside(data: object, folder: Path) -> object:
+    """Station data whose relative dictionary file paths are made absolute against `folder`
+    (the station file's): a dictionary file is found beside the station file that names it,
+    wherever the command runs, and the run's records name it unambiguously."""
+    if not isinstance(data, dict) or not isinstance(tools := data.get("tools"), dict):
+        return data
+    resolved = {}
+    for name, entry in tools.items():
+        dictionary = entry.get("dictionary") if isinstance(entry, dict) else None
+        if isinstance(dictionary, str) and is_dictionary_file(dictionary):
+            entry = {**entry, "dictionary": str(folder / dictionary)}
+        resolved[name] = entry
+    return {**data, "tools": resolved}

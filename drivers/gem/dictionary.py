@@ -35,11 +35,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from packline.files import FileProblem, parse_yaml
+from packline.files import FileProblem, parse_yaml, read_text
 
 from ..errors import PacklineError
 from ..secs.items import Format, Item, item
@@ -48,6 +49,8 @@ from ..states import E10State
 #: Where the dictionaries are: `drivers/specs/gem/<name>.yaml` (package data).
 DICTIONARY_PACKAGE = "packline.drivers"
 DICTIONARY_FOLDER = ("specs", "gem")
+#: A station's `dictionary:` ending so is a path to a user's dictionary file, not a shipped name.
+DICTIONARY_SUFFIXES = (".yaml", ".yml")
 
 _ID_FORMATS = ("U1", "U2", "U4", "U8", "I1", "I2", "I4", "I8")
 #: Formats whose values read alike.
@@ -369,12 +372,28 @@ def parse_dictionary(data: object, source: str, name: str = "") -> GemDictionary
     return dictionary
 
 
+def is_dictionary_file(name: str) -> bool:
+    """Whether `name` is the path of a user's dictionary file rather than a shipped name."""
+    return name.endswith(DICTIONARY_SUFFIXES)
+
+
 @cache
 def load_dictionary(name: str) -> GemDictionary:
-    """The shipped dictionary `name` (`drivers/specs/gem/<name>.yaml`), checked."""
+    """The shipped dictionary `name` (`drivers/specs/gem/<name>.yaml`), or the dictionary file
+    at path `name` (ending `.yaml` or `.yml`: another vendor's tool, written by its user),
+    checked."""
+    if is_dictionary_file(name):
+        path = Path(name)
+        source = f"GEM dictionary {path}"
+        try:
+            data = parse_yaml(read_text(path, "GEM dictionary"), source)
+        except FileProblem as problem:
+            raise DictionaryError(str(problem)) from None
+        return parse_dictionary(data, source, path.stem)
     if name not in dictionary_names():
         raise DictionaryError(
-            f"unknown GEM dictionary {name!r}; known dictionaries: {', '.join(dictionary_names())}"
+            f"unknown GEM dictionary {name!r}; known dictionaries: "
+            f"{', '.join(dictionary_names())}, or the path of a dictionary file (.yaml)"
         )
     resource = resources.files(DICTIONARY_PACKAGE).joinpath(*DICTIONARY_FOLDER, f"{name}.yaml")
     source = f"GEM dictionary {'/'.join(DICTIONARY_FOLDER)}/{name}.yaml"

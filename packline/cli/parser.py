@@ -104,7 +104,12 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="ID,ID,...",
         help="the wafers' own ids (1-16 printable characters each); the lot is as many",
     )
-    run.add_argument("--operator", type=person, default=None)
+    run.add_argument(
+        "--operator",
+        type=person,
+        default=None,
+        help="who runs the lot, recorded with the run (default: the login name, $USER)",
+    )
     run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
     run.set_defaults(handler=cmd_run)
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from packline.drivers.electroplater import ModbusScpiElectroplater
+from packline.drivers.gem import dictionary as dictionary_module
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.station import StationError, load_station, parse_station
@@ -343,6 +344,35 @@ def test_one_address_for_a_tool_of_several_devices_and_the_reverse_are_refused(t
     )
     with pytest.raises(StationError, match="drives one device: its address is one string"):
         load_station(write(tmp_path, several))
+
+
+def test_another_vendors_tool_is_a_dictionary_file_beside_the_station_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    shipped = Path(dictionary_module.__file__).parent.parent / "specs" / "gem" / "wire_bonder.yaml"
+    vendor = shipped.read_text(encoding="utf-8").replace("model: WB-1", "model: ACME-9")
+    (tmp_path / "acme_bonder.yaml").write_text(vendor, encoding="utf-8")
+    path = write(tmp_path, GEM.replace("dictionary: wire_bonder", "dictionary: acme_bonder.yaml"))
+    monkeypatch.chdir("/")  # found beside the station file, wherever the command runs
+    station = load_station(path)
+    assert station.tools_for_role("wire_bonder") == ["bonder"]
+    assert station.tools["bonder"].dictionary == str(tmp_path / "acme_bonder.yaml")
+    driver = station.open_tool("bonder")
+    assert driver.dictionary.name == "acme_bonder"
+    assert driver.dictionary.identity.model == "ACME-9"
+    assert parse_station(station.model_dump()).tools == station.tools  # as the records keep it
+
+
+def test_a_bad_dictionary_file_is_refused_naming_the_file_and_key(tmp_path: Path):
+    (tmp_path / "acme_bonder.yaml").write_text("kind: wire_bonder\nid_format: U9\n")
+    path = write(tmp_path, GEM.replace("dictionary: wire_bonder", "dictionary: acme_bonder.yaml"))
+    with pytest.raises(StationError) as error:
+        load_station(path)
+    assert f"GEM dictionary {tmp_path / 'acme_bonder.yaml'}" in str(error.value)
+    assert "id_format" in str(error.value)
+    missing = write(tmp_path, GEM.replace("dictionary: wire_bonder", "dictionary: gone.yml"))
+    with pytest.raises(StationError, match=r"gone\.yml: cannot read it"):
+        load_station(missing)
 
 
 @pytest.mark.parametrize(
