@@ -3,24 +3,22 @@
 Speaks the command set of `docs/protocols/laser.md`, declared in `drivers/specs/laser.py`; the
 SCPI grammar, error queues and common commands are the family's wire side
 (`sim_instruments/families/scpi.py`). The source is fixed per tool: a 355 nm UV
-laser or a CO2 laser at 9.4 or 10.6 µm (`source=`). Time is the line's clock: a scan job is
-planned at its start (a dwell per site from the pulses it needs) and applied lazily up to
-`clock.now()` whenever the tool is addressed, so a virtual clock makes a six-minute scan cost
-only the polls that watch it. The ablation physics are in `sim_instruments/physics/laser.py`.
+laser or a CO2 laser at 9.4 or 10.6 µm (`source=`). Time is the line's clock: the scan job
+(`sim_instruments/laser_job.py`) is brought up to `clock.now()` whenever the tool is addressed.
+The ablation physics are in `sim_instruments/physics/laser.py`.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import quote, short_form, unquote
-from packline.drivers.roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
+from packline.drivers.roles.laser import Atmosphere, DrillMode, JobState, LaserSource
 from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
@@ -35,39 +33,12 @@ from packline.drivers.specs.laser import (
 )
 
 from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, count, flag, switch
-from .physics.laser import LaserPhysics, ablate_vias, laser_clean, via_pulses
+from .laser_job import ScanJob
+from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
 from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
 
 # --------------------------------------------------------------------- the tool
-
-
-@dataclass
-class _Job:
-    """A scan in progress: its sites, the time each finishes, and what it has done."""
-
-    kind: JobKind
-    wafer_id: str
-    sites: np.ndarray
-    pulses: np.ndarray
-    end_s: np.ndarray  # cumulative finish time of each site since the start
-    started_s: float
-    fluence_j_cm2: float
-    depth_um: float | None
-    diameter_um: float
-    clean_pulses: int
-    atmosphere: Atmosphere
-    gas_jet: bool
-    suction: bool
-    state: JobState = JobState.RUNNING
-    done: int = 0
-    at_metal: int = 0
-    damaged: int = 0
-    elapsed_s: float = 0.0
-
-    @property
-    def total_s(self) -> float:
-        return float(self.end_s[-1])
 
 
 class SimLaser(ScpiSimTool):
@@ -111,7 +82,7 @@ class SimLaser(ScpiSimTool):
         self.shutter_open = False
         self.atmosphere = Atmosphere.AIR
         self._atmosphere_ready_s = self.clock.now()
-        self.job: _Job | None = None
+        self.job: ScanJob | None = None
         self.reset_settings()
 
     def reset_settings(self) -> None:
@@ -200,7 +171,7 @@ class SimLaser(ScpiSimTool):
         self._safe_state(JobState.ABORTED)
 
     def _safe_state(self, job_end: JobState) -> None:
-        if self.job is not None and self.job.state is JobState.RUNNING:
+        if self.job is not None and self.job.running:
             self._end_job(job_end)
         self.shutter_open = False
         self.emission = False
@@ -247,7 +218,7 @@ class SimLaser(ScpiSimTool):
     def _set_shutter(self, arguments: list[str]) -> None:
         opening = choice(self.short("shutter"), arguments, {True: OPEN, False: CLOSED})
         if not opening:
-            if self.job is not None and self.job.state is JobState.RUNNING:
+            if self.job is not None and self.job.running:
                 self._end_job(JobState.ABORTED)
             self.shutter_open = False
             return
@@ -319,7 +290,7 @@ class SimLaser(ScpiSimTool):
     # ----------------------------------------------------------------- job settings
 
     def _idle_only(self, what: str) -> None:
-        if self.job is not None and self.job.state is JobState.RUNNING:
+        if self.job is not None and self.job.running:
             raise conflict(f"job running; {what} cannot change")
 
     def _idle(self, what: str) -> Callable[[], None]:
@@ -378,38 +349,29 @@ class SimLaser(ScpiSimTool):
         if refusal:
             raise conflict(refusal)
         self.require_interlocks(SPEC.command_by_name["job_start"].interlocks)
-        sites = np.sort(self._selected_sites())
-        workpiece = self._workpiece()
         depth_um = self.drill_depth_um if self.drill_mode is DrillMode.TO_DEPTH else None
-        if kind is JobKind.DRILL:
-            pulses = via_pulses(
-                workpiece, sites, depth_um, self.drill_diameter_um,
-                self.source_spec.spot_diameter_um, self.fluence_j_cm2, self.physics,
-            )  # fmt: skip
-        else:
-            pulses = np.full(sites.size, self.clean_pulses, np.int64)
-        dwell_s = pulses / self.frequency_hz + self.physics.site_step_s
-        self.job = _Job(
-            kind=kind,
-            wafer_id=workpiece.id,
-            sites=sites,
-            pulses=pulses,
-            end_s=np.cumsum(dwell_s),
+        self.job = ScanJob.plan(
+            kind,
+            self._workpiece(),
+            np.sort(self._selected_sites()),
             started_s=self.clock.now(),
+            frequency_hz=self.frequency_hz,
             fluence_j_cm2=self.fluence_j_cm2,
             depth_um=depth_um,
             diameter_um=self.drill_diameter_um,
+            spot_diameter_um=self.source_spec.spot_diameter_um,
             clean_pulses=self.clean_pulses,
             atmosphere=self.atmosphere,
             gas_jet=self.gas_jet,
             suction=self.suction,
+            physics=self.physics,
         )
 
     def _start_refusal(self) -> str | None:
         """Why the tool's state keeps a job from starting (the interlocks come after, as the
         family's precedence says); None if it can."""
         checks = [
-            (self.job is not None and self.job.state is JobState.RUNNING, "job running"),
+            (self.job is not None and self.job.running, "job running"),
             (bool(self.alarms), "alarm active; clear alarms first"),
             (self.wafer_id is None, "no wafer on the chuck"),
             (not self.atmosphere_ready(), f"atmosphere {self.atmosphere.value} not ready"),
@@ -428,7 +390,7 @@ class SimLaser(ScpiSimTool):
         job = self.job
         if job is None:
             return f"{short_form(JOB_STATE_MNEMONICS[JobState.IDLE])},0,0,0.000,0.000"
-        remaining = max(job.total_s - job.elapsed_s, 0.0) if job.state is JobState.RUNNING else 0
+        remaining = max(job.total_s - job.elapsed_s, 0.0) if job.running else 0
         state = short_form(JOB_STATE_MNEMONICS[job.state])
         return f"{state},{job.done},{job.sites.size},{job.elapsed_s:.3f},{remaining:.3f}"
 
@@ -444,9 +406,13 @@ class SimLaser(ScpiSimTool):
 
     def advance(self) -> None:
         """Bring the tool to the clock's present time: alarms first seen now, then the scan."""
-        now = self.clock.now()
-        if self.job is not None and self.job.state is JobState.RUNNING:
-            self._advance_job(now)
+        job = self.job
+        if (
+            job is not None
+            and job.running
+            and job.advance_to(self.clock.now(), self.twin.get(job.wafer_id), self.physics)
+        ):
+            self._end_job(JobState.DONE)
         if self.emission and not self.enclosure_closed():
             self._alarm("INTERLOCK_OPEN")
         elif self.emission and self._power_out_of_tolerance():
@@ -461,57 +427,11 @@ class SimLaser(ScpiSimTool):
         self.latch(code)
         self._safe_state(JobState.FAULTED)
 
-    def _advance_job(self, now: float) -> None:
-        job = self.job
-        assert job is not None
-        job.elapsed_s = min(now - job.started_s, job.total_s)
-        done = int(np.searchsorted(job.end_s, job.elapsed_s, side="right"))
-        if done > job.done:
-            self._apply(job, slice(job.done, done))
-            job.done = done
-        if job.done == job.sites.size:
-            self._end_job(JobState.DONE)
-
-    def _apply(self, job: _Job, part: slice) -> None:
-        workpiece = self.twin.get(job.wafer_id)
-        sites = job.sites[part]
-        if job.kind is JobKind.DRILL:
-            job.at_metal += ablate_vias(
-                workpiece, sites, job.pulses[part], job.depth_um, job.diameter_um,
-                self.source_spec.spot_diameter_um, job.fluence_j_cm2, self.physics,
-            )  # fmt: skip
-        else:
-            at_metal, damaged = laser_clean(
-                workpiece, sites, job.fluence_j_cm2, job.clean_pulses, job.atmosphere,
-                job.gas_jet, job.suction, self.physics,
-            )  # fmt: skip
-            job.at_metal += at_metal
-            job.damaged += damaged
-
     def _end_job(self, state: JobState) -> None:
         job = self.job
         assert job is not None
-        job.state = state
-        detail: dict[str, float | str] = {
-            "outcome": state.value,
-            "sites": job.done,
-            "fluence_j_cm2": job.fluence_j_cm2,
-            "source_nm": self.source.wavelength_nm,
-        }
-        if job.kind is JobKind.DRILL:
-            operation = "laser drill"
-            detail |= {"diameter_um": job.diameter_um, "vias_open": job.at_metal}
-            detail["mode"] = "metal" if job.depth_um is None else f"depth {job.depth_um:g} um"
-        else:
-            operation = "laser clean"
-            detail |= {
-                "pulses": job.clean_pulses,
-                "atmosphere": job.atmosphere.value,
-                "gas_jet": flag(job.gas_jet),
-                "suction": flag(job.suction),
-                "metal_damaged_sites": job.damaged,
-            }
-        self.twin.get(job.wafer_id).record(self.name, operation, self.clock.now(), **detail)
+        workpiece = self.twin.get(job.wafer_id)
+        job.end(state, workpiece, self.name, self.source.wavelength_nm, self.clock.now())
 
 
 class SimCo2Laser(SimLaser):

@@ -1,7 +1,7 @@
 """The laser's ablation and cleaning physics: pure vectorised functions over the twin's sites.
 
 Constants are in `LaserPhysics` (defaults from the process windows, (est) ones wide). The
-simulated laser (`sim_instruments/laser.py`) calls these as its scan reaches each site.
+simulated laser's scan job (`sim_instruments/laser_job.py`) calls these as it reaches each site.
 """
 
 from __future__ import annotations
