@@ -44,10 +44,12 @@ MAX_STEP_S = 1.0
 
 @dataclass
 class _Immersion:
-    """The wafer's time in the bath: the charge it took and the current-on time."""
+    """The wafer's time in the bath: the charge it took and the current-on time, kept (and
+    shown as IMMERSION_CHARGE) until the next IMMERSE; `deposited` once it is on the wafer."""
 
     charge_c: float = 0.0
     on_s: float = 0.0
+    deposited: bool = False
 
 
 Event = tuple[float, Callable[[float], None]]
@@ -318,7 +320,7 @@ class SimElectroplater(ModbusPlcSimulator):
 
     def _leave_bath(self, time_s: float) -> None:
         """The wafer leaves the bath: what the charge deposited goes onto the workpiece."""
-        if self.wafer_id is None or self.immersion.charge_c <= 0:
+        if self.wafer_id is None or self.immersion.charge_c <= 0 or self.immersion.deposited:
             return
         workpiece = self.twin.get(self.wafer_id)
         temperature_c = self.heater.process_c
@@ -346,4 +348,4 @@ class SimElectroplater(ModbusPlcSimulator):
             quality=deposit.quality.value,
             temperature_c=round(temperature_c, 2),
         )
-        self.immersion = _Immersion()
+        self.immersion.deposited = True

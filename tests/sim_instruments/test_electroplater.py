@@ -205,6 +205,17 @@ async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
     }
 
 
+async def test_the_immersion_charge_is_read_after_withdrawing_and_deposited_once(rig):
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe())
+    charge = rig.sim.status_values()["IMMERSION_CHARGE"]
+    assert charge == pytest.approx(result.charge_c, abs=0.01)  # until the next IMMERSE
+    films = len(rig.twin.get("W01").films.layers)
+    rig.sim.execute("WITHDRAW", {}, [], 0)  # a second withdraw plates nothing more
+    assert len(rig.twin.get("W01").films.layers) == films
+    assert rig.sim.status_values()["IMMERSION_CHARGE"] == charge
+
+
 async def test_a_recipe_area_larger_than_the_seed_plates_thicker_and_burns(rig):
     """The driver sets the current for the area it was told; the seed the cathode reaches is
     smaller, so the real current density is higher: the product shows it."""
