@@ -2,18 +2,18 @@
 
 The map (the status block, the serial number and wafer id blocks, the job block, the command
 register and its parameters) is declared once in `packline.drivers.specs.laminator`; the
-family's driver base (`ModbusPlcDriver`) reads, encodes and explains from it. This file keeps
-the laminator's process: the load checks, the job, cooling and peeling, the waits and the safe
-state (heater off, press released, chamber vented). Byte-level tests pin it to the page.
+family's single-wafer driver base (`SingleWaferPlcDriver`) reads, encodes and explains from it,
+and loads and unloads the platen. This file keeps the laminator's process: the job, cooling and
+peeling, the waits and the safe state (heater off, press released, chamber vented). Byte-level
+tests pin it to the page.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .equipment import ToolState
 from .errors import ToolAlarm, ToolStateError
-from .families.modbus_plc import ModbusPlcDriver
+from .families.modbus_plc import SingleWaferPlcDriver
 from .families.plc_map import command_enum, reason_enum
 from .roles.laminator import (
     JobResult,
@@ -30,9 +30,6 @@ from .specs.laminator import SPEC
 Command = command_enum(SPEC)
 CommandError = reason_enum(SPEC)
 
-#: Tool states in which load, unload and other non-process commands are accepted.
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
-
 #: Process-time allowances beyond which a wait is a timeout. A job's allowance is its hold and
 #: press times plus this, which covers evacuation, heating, venting and cooling.
 JOB_ALLOWANCE_S = 900.0
@@ -41,10 +38,11 @@ PEEL_TIMEOUT_S = 120.0
 VENT_TIMEOUT_S = 120.0
 
 
-class ModbusLaminator(ModbusPlcDriver[LaminatorStatus], Laminator):
+class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
     """Drives a vacuum laminator PLC that implements the packline laminator register map."""
 
     spec = SPEC
+    holder = "on the platen"
     limits = SPEC.limits()
 
     # ----------------------------------------------------------------- queries
@@ -66,33 +64,7 @@ class ModbusLaminator(ModbusPlcDriver[LaminatorStatus], Laminator):
             peel_below_c=values["PEEL_BELOW"],
         )
 
-    async def request_wafer(self) -> str | None:
-        if not await self.read_status_value("WAFER_LOADED"):
-            return None
-        return await self.read_text("read wafer id", "WAFER_ID")
-
     # ----------------------------------------------------------------- commands
-
-    async def load(self, wafer_id: str) -> None:
-        action = f"load wafer {wafer_id}"
-        self.check_wafer_id(wafer_id)
-        self.require_state(action, *READY_STATES)
-        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
-        present = await self.request_wafer()
-        if present is not None:
-            raise ToolStateError(
-                self.name, self.address, action, f"wafer {present} is already on the platen"
-            )
-        await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
-
-    async def unload(self) -> str:
-        action = "unload wafer"
-        self.require_state(action, *READY_STATES)
-        wafer_id = await self.request_wafer()
-        if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, "no wafer on the platen")
-        await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
-        return wafer_id
 
     async def laminate(self, job: LaminationJob) -> LaminationResult:
         action = "laminate"

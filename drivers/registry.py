@@ -101,6 +101,13 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="vacuum laminator PLC for adhesive resin sheets on Modbus TCP/RTU",
         ),
         ToolKind(
+            name="ball_mounter",
+            role="ball_mounter",
+            driver="packline.drivers.ball_mounter:ModbusBallMounter",
+            simulator="packline.sim_instruments.ball_mounter:SimBallMounter",
+            description="ball-mount cell PLC (flux, solder balls, inspection) on Modbus TCP/RTU",
+        ),
+        ToolKind(
             name="dicing_saw",
             role="dicing_saw",
             driver="packline.drivers.dicing_saw:AsciiDicingSaw",

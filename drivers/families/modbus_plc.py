@@ -14,7 +14,7 @@ from enum import IntEnum
 from typing import ClassVar, Generic, TypeVar
 
 from ..equipment import Equipment, Identity, ToolState
-from ..errors import CommandRefused, ProtocolError
+from ..errors import CommandRefused, ProtocolError, ToolStateError
 from ..links import ModbusLink
 from ..links.registers import ascii_to_registers, registers_to_ascii
 from ..specs.core import ToolSpec
@@ -66,6 +66,7 @@ __all__ = [
     "PlcSetpoint",
     "PlcStatus",
     "Reason",
+    "SingleWaferPlcDriver",
     "command_enum",
     "enum_codes",
     "example_frames",
@@ -313,6 +314,45 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
 
 #: Driver states in which a batch tool's door, load and unload commands are sent.
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+
+
+class SingleWaferPlcDriver(ModbusPlcDriver[Status]):
+    """A PLC tool that takes one wafer (or panel) at a time (the ball-mount cell's stage).
+
+    Its map has `WAFER_LOADED` (0 or 1) and the text block `WAFER_ID` in its status, and the
+    commands `LOAD_WAFER` (wafer id) and `UNLOAD_WAFER`; `holder` words where the wafer lies.
+    """
+
+    holder: ClassVar[str] = "on the stage"
+
+    async def request_wafer(self) -> str | None:
+        """The id of the loaded wafer, or None."""
+        if not await self.read_status_value("WAFER_LOADED"):
+            return None
+        return await self.read_text("read wafer id", "WAFER_ID")
+
+    async def load(self, wafer_id: str) -> None:
+        """Place a wafer; refused with nothing sent while another one is there."""
+        action = f"load wafer {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *READY_STATES)
+        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
+        present = await self.request_wafer()
+        if present is not None:
+            raise ToolStateError(
+                self.name, self.address, action, f"wafer {present} is already {self.holder}"
+            )
+        await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
+
+    async def unload(self) -> str:
+        """Take the wafer off; returns its id."""
+        action = "unload wafer"
+        self.require_state(action, *READY_STATES)
+        wafer_id = await self.request_wafer()
+        if wafer_id is None:
+            raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
+        await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
+        return wafer_id
 
 
 class BatchPlcDriver(ModbusPlcDriver[Status]):

@@ -86,8 +86,9 @@ class Placement:
 
     `register` is its address (None: only a command parameter, placed in the command's
     parameter block); `words` 2 is a 32-bit value, high word first (with `text`, that many
-    registers of ASCII); `scale` is register counts per unit of the value; `codes` names the
-    coded values;
+    registers of ASCII; with `bits`, a bit field of that many registers, bit i in register
+    i // 16, `links.registers.bits_to_registers`); `scale` is register counts per unit of the
+    value; `codes` names the coded values;
     `stride`/`repeat` lay the register out `repeat` times, every `stride` registers (a group
     of repeated registers starts at a multiple of its stride).
     """
@@ -97,6 +98,7 @@ class Placement:
     scale: float = 1
     codes: tuple[tuple[int, str], ...] = ()
     text: bool = False
+    bits: bool = False
     stride: int = 0
     repeat: int = 1
 
@@ -375,6 +377,8 @@ def _register_unit(entry: Placement) -> str:
     unit = getattr(entry, "unit", "")
     if entry.text:
         return f"ASCII, {2 * entry.words} characters"
+    if entry.bits:
+        return f"bit field, {16 * entry.words} bits"
     if entry.codes:
         return "code"
     return unit if entry.scale == 1 else f"{1 / entry.scale:g} {unit}"
@@ -390,6 +394,8 @@ def _encoding(entry: PlcStatus) -> str:
 def _accepted(entry: Field) -> str:
     if isinstance(entry, PlcSetpoint):
         return str(entry.register_range)
+    if entry.bits:
+        return f"bits 0-{16 * entry.words - 1}"
     return entry.codes_text or "printable ASCII"
 
 

@@ -34,3 +34,24 @@ def u32_to_registers(value: int) -> list[int]:
 
 def registers_to_u32(high: int, low: int) -> int:
     return (high << 16) | low
+
+
+def bits_to_registers(bits: set[int] | frozenset[int], register_count: int) -> list[int]:
+    """Pack a set of bit numbers into `register_count` registers: bit i is bit i % 16 (0 the
+    least significant) of register i // 16; refuses a bit that does not fit."""
+    registers = [0] * register_count
+    for bit in bits:
+        if not 0 <= bit < 16 * register_count:
+            raise ValueError(f"bit {bit} does not fit in {register_count} registers")
+        registers[bit // 16] |= 1 << bit % 16
+    return registers
+
+
+def registers_to_bits(registers: list[int]) -> frozenset[int]:
+    """The bit numbers set in `registers` (the inverse of `bits_to_registers`)."""
+    return frozenset(
+        16 * index + bit
+        for index, register in enumerate(registers)
+        for bit in range(16)
+        if register >> bit & 1
+    )

@@ -5,6 +5,7 @@ Each module holds a role's interface and the records it speaks in (recipes, stat
 themselves are re-exported here.
 """
 
+from .ball_mounter import BallMounter
 from .deposition import DepositionTool
 from .dicing_saw import DicingSaw
 from .electroplater import Electroplater
@@ -18,6 +19,7 @@ from .wet_bench import WetBench
 from .wire_bonder import WireBonder
 
 __all__ = [
+    "BallMounter",
     "DepositionTool",
     "DicingSaw",
     "Electroplater",

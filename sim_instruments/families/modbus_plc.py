@@ -257,6 +257,22 @@ class ModbusPlcSimulator(SimulatedTool):
         assert isinstance(block, list)
         return registers_to_ascii(block)
 
+    def admit_wafer(self, parameters: Mapping[str, float | list[int]]) -> str | Refused:
+        """The id of a wafer LOAD_WAFER brings, taken from the twin; or the refusal
+        `BAD_WAFER_ID` (at the parameter register) for an id that is not printable ASCII
+        without spaces, or of a wafer this tool processed before (no rework)."""
+        bad = self.refused(self.reasons["BAD_WAFER_ID"], self.map.parameter_register)
+        try:
+            wafer_id = self.text_parameter(parameters, "wafer_id")
+            validate_wafer_id(wafer_id)
+        except ValueError:
+            return bad
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed:
+            return bad
+        return wafer_id
+
     def refused(self, reason: int, register: int | None = None) -> Refused:
         """A refusal of the present command, concerning `register` (the command register)."""
         return reason, self.map.command_register if register is None else register

@@ -13,6 +13,12 @@ from abc import ABC, abstractmethod
 from dataclasses import replace
 from typing import Any, ClassVar
 
+from packline.drivers.roles.ball_mounter import (
+    BallAlloy,
+    BallMap,
+    BallMounterPhase,
+    FluxMethod,
+)
 from packline.drivers.roles.deposition import (
     DepositionRecipe,
     DepositionStep,
@@ -106,6 +112,32 @@ class Laminator(ToolAdapter):
 
     def safe(self, sim: Any) -> bool:
         return sim.phase in (LaminatorPhase.READY, LaminatorPhase.FAULT) and sim.job is None
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
+class BallMounter(ToolAdapter):
+    kind = "ball_mounter"
+    probe = "ball_diameter_um"
+    interlock_fault = ("door_switch", "door_closed")
+    alarm_fault = ("head_vacuum_leak", "HEAD_VACUUM_LOST")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
+    ball_map = BallMap.every(16)
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
+        await rig.driver.apply_flux(self.ball_map, FluxMethod.PRINT, 90)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        diameter_um = setpoints.get("ball_diameter_um", 300)
+        return await rig.driver.mount_balls(self.ball_map, diameter_um, BallAlloy.SAC305)
+
+    def running(self, sim: Any) -> bool:
+        return sim.phase is BallMounterPhase.MOUNTING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.phase in (BallMounterPhase.READY, BallMounterPhase.FAULT) and sim.cycle is None
 
     def empty(self, sim: Any) -> bool:
         return sim.wafer_id is None
@@ -394,5 +426,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         Oven(),
         Deposition(),
         WetBench(),
+        BallMounter(),
     )
 }

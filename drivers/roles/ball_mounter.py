@@ -1,0 +1,197 @@
+"""The ball mounter role: flux, then solder balls on the open sites, then an inspection.
+
+Used by the claimed methods to form the external connection terminals: metal balls on the
+conducting paths (001:1d, 001:3), on the interconnects exposed at the holes (002:1i), through the
+solder resist openings of a tape panel, peripheral or area array (000:x1). The cell applies flux
+(printed through a stencil or transferred by pins) on the sites of a ball map, places balls of
+one diameter and alloy on them, and inspects: missing, extra and bridged balls. The balls join
+their pads later, in the oven's reflow.
+
+A ball map is data: which sites of every unit (die or package unit) get a ball, by their
+position in the unit's site order, and on which side of the workpiece. A peripheral array lists
+a unit's outer sites, an area array all of them; the same map serves every unit. The cell puts
+flux and balls only where the map meets an open site (an opening down to metal, an exposed pad
+or land); a mapped site that is not open stays without a ball, and the inspection counts it
+missing.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import IntEnum, StrEnum
+
+from ..equipment import Equipment
+
+#: The site positions per unit a ball map can address (the map's bit field on the wire).
+MAX_MAP_POSITIONS = 256
+
+
+class FluxMethod(StrEnum):
+    """How the flux reaches the sites."""
+
+    PRINT = "print"  # squeegeed through a stencil with an aperture at every mapped site
+    PIN_TRANSFER = "pin-transfer"  # a pin per mapped site dipped in a flux film, then touched down
+
+
+class BallAlloy(StrEnum):
+    """The solder of the balls, named as the oven's reflow names it."""
+
+    SAC305 = "SAC305"  # Sn96.5Ag3Cu0.5, liquidus about 217 degC
+    SNPB_EUTECTIC = "Sn63Pb37"  # eutectic tin-lead, 183 degC
+    HIGH_LEAD = "Pb95Sn5"  # high-melting lead-rich, about 314 degC
+
+
+class Side(StrEnum):
+    """The side of the workpiece facing the ball head: the front (a wafer's active side, a
+    panel's top) or the back (a panel's bottom with its solder resist, 000:x1)."""
+
+    FRONT = "front"
+    BACK = "back"
+
+
+class BallMounterPhase(IntEnum):
+    """Where the cell is in its cycle."""
+
+    READY = 0  # nothing moving: load, unload, flux, mount and inspect allowed
+    FLUXING = 1
+    MOUNTING = 2
+    INSPECTING = 3
+    FAULT = 4
+
+
+class CycleResult(IntEnum):
+    """How the last flux, mount or inspection cycle ended."""
+
+    NONE = 0
+    COMPLETED = 1
+    ABORTED = 2
+    FAULTED = 3
+
+
+@dataclass(frozen=True)
+class BallMap:
+    """Which site positions of every unit get a ball (0-based, in the unit's site order), on
+    which side."""
+
+    positions: frozenset[int]
+    side: Side = Side.FRONT
+
+    def __post_init__(self) -> None:
+        if not self.positions:
+            raise ValueError("a ball map needs at least one position")
+        wrong = sorted(p for p in self.positions if not 0 <= p < MAX_MAP_POSITIONS)
+        if wrong:
+            raise ValueError(
+                f"ball map positions {wrong[:5]} are outside 0-{MAX_MAP_POSITIONS - 1}"
+            )
+
+    @classmethod
+    def of(cls, positions: Iterable[int], side: Side = Side.FRONT) -> BallMap:
+        """A map of the given positions."""
+        return cls(frozenset(int(p) for p in positions), side)
+
+    @classmethod
+    def every(cls, sites_per_unit: int, side: Side = Side.FRONT) -> BallMap:
+        """A ball on every site of a unit of `sites_per_unit` sites (a full array)."""
+        return cls(frozenset(range(sites_per_unit)), side)
+
+
+@dataclass(frozen=True)
+class BallMounterStatus:
+    """One snapshot of the cell."""
+
+    phase: BallMounterPhase
+    step_remaining_s: float
+    cycle_time_s: float
+    cycles_completed: int
+    last_result: CycleResult
+    wafer_loaded: bool
+    flux_applied: bool
+    balls_placed: int
+
+
+@dataclass(frozen=True)
+class FluxResult:
+    """What a flux cycle reports."""
+
+    wafer_id: str
+    method: FluxMethod
+    thickness_um: float
+    process_time_s: float
+
+
+@dataclass(frozen=True)
+class MountResult:
+    """What a mount cycle reports: the balls the head set down."""
+
+    wafer_id: str
+    diameter_um: float
+    alloy: BallAlloy
+    balls_placed: int
+    process_time_s: float
+
+
+@dataclass(frozen=True)
+class Inspection:
+    """The inspection of the balls against the ball map: counts of sites."""
+
+    sites_inspected: int  # the mapped sites
+    missing: int  # mapped sites without a ball
+    extra: int  # a second ball on a site, or a ball on a site the map leaves out
+    bridged: int  # balls touching a neighbour
+
+    @property
+    def defects(self) -> int:
+        return self.missing + self.extra + self.bridged
+
+
+class BallMounter(Equipment):
+    """A ball-mount cell: flux unit, ball head over a ball-alignment mask, inspection camera."""
+
+    role = "ball_mounter"
+
+    async def _unload_everything(self) -> None:
+        if await self.request_wafer() is not None:
+            await self.unload()
+
+    @abstractmethod
+    async def request_status(self) -> BallMounterStatus:
+        """A snapshot of the phase, the cycle and the loaded workpiece."""
+
+    @abstractmethod
+    async def request_wafer(self) -> str | None:
+        """The id of the loaded wafer or panel, or None."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str) -> None:
+        """Place a wafer or panel on the cell's stage."""
+
+    @abstractmethod
+    async def unload(self) -> str:
+        """Take the workpiece off the stage; returns its id."""
+
+    @abstractmethod
+    async def apply_flux(
+        self,
+        ball_map: BallMap,
+        method: FluxMethod,
+        thickness_um: float,
+        timeout_s: float = 600.0,
+    ) -> FluxResult:
+        """Put flux `thickness_um` thick (the flux amount) on the open sites of `ball_map`."""
+
+    @abstractmethod
+    async def mount_balls(
+        self,
+        ball_map: BallMap,
+        diameter_um: float,
+        alloy: BallAlloy,
+        timeout_s: float = 900.0,
+    ) -> MountResult:
+        """Place balls of `diameter_um` and `alloy` on the fluxed open sites of `ball_map`."""
+
+    @abstractmethod
+    async def request_inspection(self, timeout_s: float = 600.0) -> Inspection:
+        """Inspect the balls against the last ball map sent: missing, extra and bridged."""

@@ -1,0 +1,231 @@
+"""The ball mounter's physics: flux, balls on the open sites, and what the camera counts.
+
+`BallMountPhysics` holds the cell's constants, engineering estimates (est) since
+PROCESS_WINDOWS.md gives none for ball mounting. What the functions model, vectorised over the
+sites (a loop runs over nothing per site):
+
+* **Where** (`open_sites`, `mapped_sites`): a site takes flux and a ball only where the ball map
+  lists its position in its unit and its metal is open on the side under the heads: on the
+  front the workpiece's exposed metal (bare pads, bump tips above the resin, open via bottoms,
+  a through-hole site once its hole is open); on the back a metal film under an opening of the
+  back's outermost resin (a panel's solder resist openings, 000:x1).
+* **Flux** (`apply_flux`): the deposit is the set thickness with a spread per site, wider for
+  pin transfer than for a stencil print.
+* **Balls** (`mount_balls`): flux holds a ball with a probability that falls linearly to 0 as
+  the flux thins below `hold_ratio` of the ball's diameter (a missing ball); above
+  `swim_ratio` the ball swims in the flux, so its placement spreads and a second ball is
+  caught more often (an extra ball). A site that already carries a ball catches the new one as
+  an extra.
+* **Bridging** (`bridge`): two balls touch when their centres (with their placement offsets)
+  are closer than the sum of their radii, each widened by half the flux that spreads beyond
+  `swim_ratio` of the diameter; pitch, diameter, misplacement and flux amount all enter.
+* **Inspection** (`inspect`): mapped sites without a ball (missing), second balls and balls off
+  the map (extra), balls touching a neighbour (bridged).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.drivers.roles.ball_mounter import FluxMethod, Inspection
+
+from ..twin import Face, Workpiece
+from ..twin.parts import DIELECTRICS, Geometry
+
+
+@dataclass(frozen=True)
+class BallMountPhysics:
+    """Constants of the ball-mount cell (all est)."""
+
+    #: flux thickness / ball diameter below which the flux no longer holds every ball
+    hold_ratio: float = 0.15
+    #: flux thickness / ball diameter above which balls swim and flux spreads to neighbours
+    swim_ratio: float = 0.6
+    #: 1-sigma spread of the flux deposit, as a fraction of the set thickness
+    print_flux_spread: float = 0.05
+    pin_flux_spread: float = 0.15
+    #: 1-sigma placement error of the head and mask, per axis, um
+    placement_sigma_um: float = 8.0
+    #: added 1-sigma placement error per unit of flux ratio above `swim_ratio`, as a fraction
+    #: of the ball diameter
+    swim_sigma_fraction: float = 0.25
+    #: balls the head fails to set down on a well-fluxed site, per ball
+    miss_rate: float = 2e-5
+    #: second balls caught on a well-fluxed site, per ball, and per unit of ratio above swim
+    extra_rate: float = 1e-5
+    extra_per_swim: float = 0.05
+    #: flux beyond `swim_ratio` spreading sideways, um of reach per um of excess thickness
+    flux_spread_per_um: float = 1.0
+    #: cycle times: a stencil print stroke, a pin transfer per unit, a gang placement per unit,
+    #: a camera frame per unit, each after a fixed handling time, s
+    print_cycle_s: float = 20.0
+    pin_setup_s: float = 5.0
+    pin_per_unit_s: float = 0.3
+    mount_setup_s: float = 15.0
+    mount_per_unit_s: float = 0.25
+    inspect_setup_s: float = 8.0
+    inspect_per_unit_s: float = 0.05
+
+    def flux_time_s(self, method: FluxMethod, units: int) -> float:
+        if method is FluxMethod.PRINT:
+            return self.print_cycle_s
+        return self.pin_setup_s + self.pin_per_unit_s * units
+
+    def mount_time_s(self, units: int) -> float:
+        return self.mount_setup_s + self.mount_per_unit_s * units
+
+    def inspect_time_s(self, units: int) -> float:
+        return self.inspect_setup_s + self.inspect_per_unit_s * units
+
+
+def site_positions(geometry: Geometry) -> np.ndarray:
+    """Each site's position in its unit's site order (0 for a unit's first site)."""
+    order = np.argsort(geometry.site_unit, kind="stable")
+    counts = np.bincount(geometry.site_unit, minlength=geometry.unit_count)
+    starts = np.cumsum(counts) - counts
+    positions = np.empty(geometry.site_count, np.int32)
+    positions[order] = np.arange(geometry.site_count) - np.repeat(starts, counts)
+    return positions
+
+
+def mapped_sites(workpiece: Workpiece, positions: frozenset[int]) -> np.ndarray:
+    """The sites whose position in their unit the ball map lists."""
+    listed = np.zeros(max(positions, default=0) + 1, bool)
+    listed[list(positions)] = True
+    site = site_positions(workpiece.geometry)
+    mapped: np.ndarray = (site < listed.size) & listed[np.minimum(site, listed.size - 1)]
+    return mapped
+
+
+def open_sites(workpiece: Workpiece, face: Face) -> np.ndarray:
+    """Sites whose metal is open on `face`: a ball there touches metal."""
+    if face is Face.FRONT:
+        return workpiece.exposed_metal
+    metal = np.zeros(workpiece.geometry.site_count, bool)
+    for film in workpiece.films.layers:
+        if film.face is Face.BACK and film.material not in DIELECTRICS:
+            metal |= film.present
+    top = workpiece.top_resin(Face.BACK)
+    return metal if top is None else metal & top[1].open
+
+
+def apply_flux(
+    workpiece: Workpiece,
+    face: Face,
+    mapped: np.ndarray,
+    method: FluxMethod,
+    thickness_um: float,
+    physics: BallMountPhysics,
+    rng: np.random.Generator,
+) -> int:
+    """Put flux on the open mapped sites of `face`; returns how many sites got flux."""
+    balls = workpiece.balls
+    balls.sized(workpiece.geometry.site_count)
+    target = mapped & open_sites(workpiece, face)
+    spread = physics.print_flux_spread if method is FluxMethod.PRINT else physics.pin_flux_spread
+    deposit = thickness_um * (1 + spread * rng.standard_normal(int(target.sum())))
+    balls.flux_um[target] = np.maximum(deposit, 0.0)
+    balls.face = face
+    return int(np.count_nonzero(target))
+
+
+def mount_balls(
+    workpiece: Workpiece,
+    face: Face,
+    mapped: np.ndarray,
+    diameter_um: float,
+    alloy: str,
+    physics: BallMountPhysics,
+    rng: np.random.Generator,
+) -> int:
+    """Set balls down on the open mapped sites of `face` where the flux holds them, then find
+    the bridges; returns how many balls the flux held (second balls included)."""
+    balls = workpiece.balls
+    count = workpiece.geometry.site_count
+    balls.sized(count)
+    ratio = balls.flux_um / diameter_um
+    target = mapped & open_sites(workpiece, face) & (balls.flux_um > 0)
+    hold = np.clip(ratio / physics.hold_ratio, 0.0, 1.0) * (1 - physics.miss_rate)
+    held = target & (rng.random(count) < hold)
+    swim = np.maximum(ratio - physics.swim_ratio, 0.0)
+    second = rng.random(count) < physics.extra_rate + physics.extra_per_swim * swim
+    balls.extra |= held & (balls.present | second)
+    new = held & ~balls.present
+    sigma = physics.placement_sigma_um + physics.swim_sigma_fraction * swim * diameter_um
+    offsets = rng.standard_normal((count, 2)) * sigma[:, None]
+    balls.offset_um[new] = offsets[new]
+    balls.diameter_um[new] = diameter_um
+    balls.present |= new
+    balls.alloy = alloy
+    balls.face = face
+    bridge(workpiece, physics)
+    return int(np.count_nonzero(held))
+
+
+def bridge(workpiece: Workpiece, physics: BallMountPhysics) -> None:
+    """Mark every ball that touches a neighbour (`Balls.bridged`)."""
+    balls, geometry = workpiece.balls, workpiece.geometry
+    balls.bridged[:] = False
+    index = np.flatnonzero(balls.present)
+    if index.size < 2:
+        return
+    x = geometry.site_x_mm[index] * 1000 + balls.offset_um[index, 0]
+    y = geometry.site_y_mm[index] * 1000 + balls.offset_um[index, 1]
+    diameter = balls.diameter_um[index]
+    excess = np.maximum(balls.flux_um[index] - physics.swim_ratio * diameter, 0.0)
+    reach = diameter / 2 + physics.flux_spread_per_um * excess / 2
+    a, b = _touching(x, y, reach)
+    balls.bridged[index[a]] = True
+    balls.bridged[index[b]] = True
+
+
+def _touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The pairs (i, j) of circles at (x, y) of radius `reach` that overlap, each pair once.
+
+    The circles are sorted into vertical bands as wide as the largest overlap distance, by
+    band and then y; a circle's partners then lie a little further in its own band or within
+    a y window of the next band, found by binary search. The loops run over the offset into
+    those windows (a few), never over the circles.
+    """
+    reach_max = 2 * float(reach.max())
+    band = np.floor((x - x.min()) / reach_max)
+    rise = y - y.min()
+    span = float(rise.max()) + 2 * reach_max  # a band's keys never reach the next band's
+    order = np.argsort(band * span + rise, kind="stable")
+    xs, ys, rs, bs, rises = x[order], y[order], reach[order], band[order], rise[order]
+    keys = bs * span + rises
+    first = np.arange(keys.size) + 1
+    windows = (
+        (first, np.searchsorted(keys, keys + reach_max, "right")),
+        (
+            np.searchsorted(keys, (bs + 1) * span + rises - reach_max, "left"),
+            np.searchsorted(keys, (bs + 1) * span + rises + reach_max, "right"),
+        ),
+    )
+    found_a, found_b = [], []
+    for low, high in windows:
+        width = high - low
+        for offset in range(int(width.max(initial=0))):
+            i = np.flatnonzero(width > offset)
+            j = low[i] + offset
+            touch = np.hypot(xs[i] - xs[j], ys[i] - ys[j]) < rs[i] + rs[j]
+            found_a.append(order[i[touch]])
+            found_b.append(order[j[touch]])
+    if not found_a:
+        return np.zeros(0, np.intp), np.zeros(0, np.intp)
+    return np.concatenate(found_a), np.concatenate(found_b)
+
+
+def inspect(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> Inspection:
+    """What the camera counts on `face` against the map's sites."""
+    balls = workpiece.balls
+    balls.sized(workpiece.geometry.site_count)
+    seen = balls.present if balls.face is face else np.zeros_like(balls.present)
+    return Inspection(
+        sites_inspected=int(np.count_nonzero(mapped)),
+        missing=int(np.count_nonzero(mapped & ~seen)),
+        extra=int(np.count_nonzero(seen & balls.extra) + np.count_nonzero(seen & ~mapped)),
+        bridged=int(np.count_nonzero(seen & balls.bridged)),
+    )
