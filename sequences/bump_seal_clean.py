@@ -364,12 +364,13 @@ async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[st
         await wafer.step("unload from laser", laser.unload)
 
 
-async def dice(wafer: Wafer, dicing: DicingStep) -> None:
-    """003:23: cut the wafer into chips along its die grid; every whole die must come free."""
+async def dice(wafer: Wafer, dicing: DicingStep, claims: tuple[str, ...] = ("003:23",)) -> None:
+    """Cut the wafer into chips along its die grid (003:23, or the `claims` of another
+    method's dicing); every whole die must come free."""
     async with wafer.use(DicingSaw) as saw:
         await wafer.step("prepare blade", prepare_blade, saw, dicing)
         await wafer.step("mount on saw", saw.mount, wafer.id)
-        await wafer.step("dice", cut_and_inspect, wafer, saw, dicing, claims=("003:23",))
+        await wafer.step("dice", cut_and_inspect, wafer, saw, dicing, claims=claims)
         await wafer.step("stop spindle", saw.stop_spindle)
         await wafer.step("unmount from saw", saw.unmount)
 

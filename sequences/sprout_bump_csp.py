@@ -13,14 +13,15 @@ Claim 1 of 001, step by step, as this script runs it on every wafer of the lot:
            tips descummed in the plasma chamber (a recipe option), a thin metal film by
            sputtering or vacuum evaporation (001:9), a resist mould by lithography, the wiring
            thickened by electroplating.
+4. 001:2   dice the wafer into separate packages (dicing saw), unless the recipe leaves
+           dicing out.
 
 The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; at least
 50 um, 001:13) are checked before any tool moves; what the steps leave (a bump on every pad,
 tips projecting, a seed joining every tip) is checked on the product. The outer terminals
-(001:1d, 001:3, 001:4), the metal-film support (001:10-12), stacked wiring arrangements
-(001:14-17) and dicing (001:2) are not in this script yet. Electroless plating (the third
-seed of 001:9) is offered by no station of the line: the deposition station sputters and
-evaporates, the plating cell electroplates.
+(001:1d, 001:3, 001:4), the metal-film support (001:10-12) and stacked wiring arrangements
+(001:14-17) are not in this script yet, nor an electroless seed (the third of 001:9, which
+the wet bench now offers).
 """
 
 from __future__ import annotations
@@ -55,7 +56,9 @@ from packline.units import Unit
 from . import conditions
 from .bump_seal_clean import (
     BumpRecipe,
+    DicingStep,
     ResinRecipe,
+    dice,
     form_bumps,
     require_resin_thinner_than_bumps,
 )
@@ -198,6 +201,8 @@ class SproutBumpRecipe(Recipe):
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
     wiring: WiringRecipe
+    #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
+    dicing: DicingStep | None = None
 
     @model_validator(mode="after")
     def _resin_thinner_than_the_bumps(self) -> Self:
@@ -230,6 +235,8 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
     ]
     if recipe.thick_resin:
         checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
+    if recipe.dicing is not None:
+        checks.append(conditions.singulated_into_dies("001:2"))
     return checks
 
 
@@ -239,6 +246,8 @@ CLAIM_MAP = {
     "than every bump, every tip projects",
     "001:1c": "step 'deposit seed', step 'pattern wiring' and step 'electroplate wiring'; "
     "claim check: a seed film joins every tip",
+    "001:2": "recipe option dicing (sprout-bump-csp.yaml), step 'dice'; claim check: units "
+    "== whole dies",
     "001:5": "step 'form bumps' (stud bumps from metal wire by the wire bonder)",
     "001:6": "recipe option bumps.stack >= 2 (sprout-bump-csp-stacked.yaml), step 'form bumps'",
     "001:7": "step 'laminate resin sheet' (the bumps penetrate the sheet) and step "
@@ -263,13 +272,25 @@ IRREVERSIBLE = (
     "coat mould",
     "pattern wiring",
     "electroplate wiring",
+    "dice",
 )
 
 
 @method(
     name="sprout-bump-csp",
     title="Wafer-level chip-size packages with sprout-shaped bumps (001:1)",
-    claims=("001:1a", "001:1b", "001:1c", "001:5", "001:6", "001:7", "001:8", "001:9", "001:13"),
+    claims=(
+        "001:1a",
+        "001:1b",
+        "001:1c",
+        "001:2",
+        "001:5",
+        "001:6",
+        "001:7",
+        "001:8",
+        "001:9",
+        "001:13",
+    ),
     recipe=SproutBumpRecipe,
     tools=(
         "wire_bonder",
@@ -278,6 +299,7 @@ IRREVERSIBLE = (
         "deposition",
         "lithography",
         "electroplater",
+        "dicing_saw",
     ),
     irreversible=IRREVERSIBLE,
     default_recipe="sprout-bump-csp.yaml",
@@ -290,6 +312,8 @@ async def sprout_bump_csp(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
     await form_bumps(wafer, recipe.bumps, ("001:1a", "001:5", *stacked))
     await laminate_resin(wafer, recipe.resin, recipe.thick_resin)
     await form_wiring(wafer, recipe.wiring)
+    if recipe.dicing is not None:
+        await dice(wafer, recipe.dicing, ("001:2",))
 
 
 async def laminate_resin(wafer: Wafer, resin: ResinRecipe, thick: bool) -> None:

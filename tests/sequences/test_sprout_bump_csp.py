@@ -34,7 +34,7 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
 @pytest.mark.parametrize(
     ("variant", "claims"),
     [
-        ("sprout-bump-csp.yaml", {"001:1a", "001:1b", "001:1c", "001:8"}),
+        ("sprout-bump-csp.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:2"}),
         ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:13"}),
     ],
 )
@@ -59,6 +59,7 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     assert [names.index(name) for name in order] == sorted(names.index(name) for name in order)
     stacked = variant.endswith("-stacked.yaml")
     assert ("001:6" in dict(tagged)["form bumps"]) is stacked
+    assert ("dice" in names) is not stacked  # the stacked recipe leaves the wafer whole
 
 
 @pytest.mark.parametrize(
