@@ -2,12 +2,13 @@
 
 Speaks the register map of `docs/protocols/laminator.md`, declared in
 `packline.drivers.specs.laminator`; the family's wire side renders the status, judges writes
-and commands in the family's order, and this file keeps the commands' semantics and the
-chamber's and platen's curves. Time is the line's clock: the tool keeps its platen temperature
-and chamber pressure as closed-form curves since their last change, computes when the present
-phase ends (vacuum reached, hold over, setpoint reached, press done, vented, cooled, peeled,
-or an over-temperature trip), and on every access plays those events up to `clock.now()`. A
-virtual clock thus makes a six-minute lamination cost only the polls that watch it.
+and commands in the family's order, and this file keeps the commands' semantics and the job's
+phases. Time is the line's clock: the tool keeps its platen temperature and chamber pressure
+as closed-form curves since their last change (`sim_instruments/laminator_plant.py`),
+computes when the present phase ends (vacuum reached, hold over, setpoint reached, press done,
+vented, cooled, peeled, or an over-temperature trip), and on every access plays those events up
+to `clock.now()`. A virtual clock thus makes a six-minute lamination cost only the polls that
+watch it.
 
 The model's constants (`LaminatorPhysics`) and the physics of the sheet on the wafer
 (`laminate_sheet`) are in `sim_instruments/physics/laminator.py`.
@@ -18,7 +19,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 
@@ -28,11 +28,10 @@ from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportK
 from packline.drivers.specs.laminator import SPEC
 
 from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport
 from .twin import Support, TwinStore, WaferAlreadyProcessed, validate_wafer_id
-
-ATMOSPHERE_PA = 101_325.0
 
 #: The phases of a lamination job, in order (progress counts through them).
 JOB_PHASES = (
@@ -50,92 +49,6 @@ _SUPPORT_CODE_OF_TWIN = {
     twin: field(SPEC, "support_kind").code_of(kind.value) for kind, twin in _TWIN_SUPPORT.items()
 }
 CommandError = reason_enum(SPEC)
-
-
-Drive = Literal["off", "forced", "heat", "runaway"]
-ChamberDrive = Literal["vented", "pumping", "held", "venting"]
-
-
-@dataclass(frozen=True)
-class _Platen:
-    """The platen temperature from `since_s` on, under one drive."""
-
-    start_c: float
-    since_s: float
-    drive: Drive
-    setpoint_c: float
-    physics: LaminatorPhysics
-
-    def _time_constant_s(self) -> float:
-        if self.drive == "forced":
-            return self.physics.forced_cooling_time_constant_s
-        return self.physics.natural_cooling_time_constant_s
-
-    def at(self, time_s: float) -> float:
-        elapsed = max(time_s - self.since_s, 0.0)
-        rate = self.physics.heat_rate_c_per_s
-        if self.drive == "runaway":
-            return self.start_c + rate * elapsed
-        if self.drive == "heat":
-            if self.start_c >= self.setpoint_c:
-                return self.start_c
-            return min(self.start_c + rate * elapsed, self.setpoint_c)
-        ambient = self.physics.ambient_c
-        return ambient + (self.start_c - ambient) * math.exp(-elapsed / self._time_constant_s())
-
-    def rises_to_s(self, level_c: float) -> float:
-        """When a heating platen reaches `level_c` (inf if it never does)."""
-        if self.start_c >= level_c:
-            return self.since_s
-        if self.drive == "runaway" or (self.drive == "heat" and level_c <= self.setpoint_c):
-            return self.since_s + (level_c - self.start_c) / self.physics.heat_rate_c_per_s
-        return math.inf
-
-    def falls_to_s(self, level_c: float) -> float:
-        """When a cooling platen reaches `level_c` (inf if it never does)."""
-        if self.start_c <= level_c:
-            return self.since_s
-        ambient = self.physics.ambient_c
-        if level_c <= ambient:
-            return math.inf
-        ratio = (self.start_c - ambient) / (level_c - ambient)
-        return self.since_s + self._time_constant_s() * math.log(ratio)
-
-
-@dataclass(frozen=True)
-class _Chamber:
-    """The chamber pressure from `since_s` on: vented, pumping to a floor, held, or venting."""
-
-    start_pa: float
-    since_s: float
-    drive: ChamberDrive
-    target_pa: float  # the floor when pumping, the held value when held
-    physics: LaminatorPhysics
-
-    def at(self, time_s: float) -> float:
-        elapsed = max(time_s - self.since_s, 0.0)
-        if self.drive == "pumping":
-            decay = math.exp(-elapsed / self.physics.pump_time_constant_s)
-            return self.target_pa + (self.start_pa - self.target_pa) * decay
-        if self.drive == "held":
-            return self.target_pa
-        if self.drive == "venting":
-            fraction = min(elapsed / self.physics.vent_time_s, 1.0)
-            return self.start_pa + (ATMOSPHERE_PA - self.start_pa) * fraction
-        return ATMOSPHERE_PA
-
-    def pumped_to_s(self, level_pa: float) -> float:
-        """When pumping reaches `level_pa` (inf if the floor is above it)."""
-        if self.start_pa <= level_pa:
-            return self.since_s
-        if self.target_pa >= level_pa:
-            return math.inf
-        ratio = (self.start_pa - self.target_pa) / (level_pa - self.target_pa)
-        return self.since_s + self.physics.pump_time_constant_s * math.log(ratio)
-
-    @property
-    def vented_at_s(self) -> float:
-        return self.since_s + self.physics.vent_time_s
 
 
 @dataclass(frozen=True)
@@ -191,8 +104,8 @@ class SimLaminator(ModbusPlcSimulator):
         now = self.clock.now()
         self.phase = LaminatorPhase.READY
         self.phase_started_s = now
-        self.platen = _Platen(self.physics.ambient_c, now, "off", 0.0, self.physics)
-        self.chamber = _Chamber(ATMOSPHERE_PA, now, "vented", ATMOSPHERE_PA, self.physics)
+        self.platen = Platen(self.physics.ambient_c, now, "off", 0.0, self.physics)
+        self.chamber = Chamber(ATMOSPHERE_PA, now, "vented", ATMOSPHERE_PA, self.physics)
         self.wafer_id: str | None = None
         self.job: _Job | None = None
         self.cool_to_c = self.physics.ambient_c
@@ -345,7 +258,7 @@ class SimLaminator(ModbusPlcSimulator):
         if drive in ("heat", "runaway"):
             drive = "runaway" if "heater_runaway" in self.injected else "heat"
         setpoint = self.job.temperature_c if self.job is not None else self.platen.setpoint_c
-        self.platen = _Platen(self.platen.at(now), now, drive, setpoint, self.physics)
+        self.platen = Platen(self.platen.at(now), now, drive, setpoint, self.physics)
         chamber_drive = chamber or self.chamber.drive
         if chamber_drive == "pumping":
             target = self._pump_floor_pa()
@@ -353,7 +266,7 @@ class SimLaminator(ModbusPlcSimulator):
             target = self.job.vacuum_pa if self.job is not None else self.chamber.at(now)
         else:
             target = ATMOSPHERE_PA
-        self.chamber = _Chamber(self.chamber.at(now), now, chamber_drive, target, self.physics)
+        self.chamber = Chamber(self.chamber.at(now), now, chamber_drive, target, self.physics)
 
     def _pump_floor_pa(self) -> float:
         if "chamber_leak" in self.injected:
