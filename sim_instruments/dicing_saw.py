@@ -5,8 +5,9 @@ side `families.ascii_host`) on a `socket://` serial server (the default) or on a
 the line's clock: the saw advances lazily to `clock.now()` on every command, so a virtual clock
 makes a four-minute cut cost only the polls that watch it. The cut physics (street lines,
 kerf, chipping, depth into the tape, blade breakage, singulated units) are in
-`sim_instruments/physics/dicing_saw.py`; this file keeps the saw's commands, its blade and
-spindle, and the cut job it applies line by line as they finish.
+`sim_instruments/physics/dicing_saw.py`, the cut job and the blade it wears in
+`sim_instruments/dicing_saw_cut.py`; this file keeps the saw's commands, its spindle, and
+where a cut stops (a broken or worn-out blade, a line short of the tape, an alarm).
 
 Twin conventions: `kerfs_y_mm` / `kerfs_x_mm` hold the positions of through-cuts (channel 1 /
 channel 2) in the workpiece's coordinates; `cut_depth_um` is the shallowest depth below the
@@ -17,7 +18,6 @@ largest front chipping of the latest cut.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,19 +26,12 @@ from packline.drivers.families.ascii_host import encode, render_status
 from packline.drivers.roles.dicing_saw import CutOutcome, SawState
 from packline.drivers.specs.dicing_saw import SPEC
 
+from .dicing_saw_cut import Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport
-from .physics.dicing_saw import (
-    SawPhysics,
-    chipping_um,
-    kerf_width_um,
-    line_depths_um,
-    singulated_units,
-    stack_um,
-    street_lines,
-)
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
+from .twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
 
-# --------------------------------------------------------------------- the saw's state
+# --------------------------------------------------------------------- the wire's parameters
 
 
 def _workpiece_id(word: str) -> str:
@@ -50,62 +43,6 @@ def _channel(word: str) -> int:
     if word not in ("1", "2"):
         raise ValueError(f"channel {word!r} is not 1 or 2")
     return int(word)
-
-
-@dataclass
-class _Blade:
-    thickness_um: float
-    since_dressing_mm: float = 0.0
-    radial_wear_um: float = 0.0
-    setup_at_wear_um: float = 0.0  # radial wear when the height was last set up
-    broken: bool = False
-
-    @property
-    def rise_um(self) -> float:
-        return self.radial_wear_um - self.setup_at_wear_um
-
-
-@dataclass
-class _Cut:
-    """A cut job: its lines in order, when each ends, and how far it got."""
-
-    workpiece_id: str
-    channel: np.ndarray
-    position_mm: np.ndarray
-    length_mm: np.ndarray
-    end_s: np.ndarray  # end of each line, seconds from the start
-    started_s: float
-    feed_mm_s: float
-    spindle_krpm: float
-    depth_set_um: float
-    kerf_um: float
-    done: int = 0
-    break_at: int | None = None
-    cut_length_mm: float = 0.0
-    min_depth_um: float = math.inf
-    max_front_um: float = 0.0
-    max_back_um: float = 0.0
-    outcome: CutOutcome = CutOutcome.NONE
-    finished_s: float = 0.0
-
-    @property
-    def total(self) -> int:
-        return int(self.position_mm.size)
-
-
-@dataclass
-class _StreetSetting:
-    pitch_mm: float | None = None  # None: the mounted workpiece's die size
-    offset_mm: float = 0.0
-
-
-@dataclass
-class _Settings:
-    feed_mm_s: float = 30.0
-    depth_um: float = 30.0
-    streets: dict[int, _StreetSetting] = field(
-        default_factory=lambda: {1: _StreetSetting(), 2: _StreetSetting()}
-    )
 
 
 class SimDicingSaw(HostLinkTool):
@@ -143,11 +80,11 @@ class SimDicingSaw(HostLinkTool):
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or SawPhysics()
         self.state = SawState.IDLE
-        self.blade = _Blade(blade_thickness_um)
+        self.blade = Blade(blade_thickness_um)
         self.dressing_interval_mm = dressing_interval_mm
         self.workpiece_id: str | None = None
-        self.settings = _Settings()
-        self.cut: _Cut | None = None
+        self.settings = CutSettings()
+        self.cut: Cut | None = None
         self.cuts_completed = 0
         self.dressings_completed = 0
         self._dress_ends_s = 0.0
@@ -237,7 +174,7 @@ class SimDicingSaw(HostLinkTool):
         except WaferAlreadyProcessed as error:
             raise HostRefused("WRONG_STATE", str(error)) from None
         self.workpiece_id = workpiece_id
-        self.settings.streets = {1: _StreetSetting(), 2: _StreetSetting()}
+        self.settings.streets = {1: StreetSetting(), 2: StreetSetting()}
         return ""
 
     def _unmount(self) -> str:
@@ -249,7 +186,7 @@ class SimDicingSaw(HostLinkTool):
     def _blade_change(self, thickness_um: float) -> str:
         if self.spindle_krpm() > 0 or self.spindle_set_krpm > 0:
             raise HostRefused("WRONG_STATE", "spindle is turning; SPINDLE OFF first")
-        self.blade = _Blade(thickness_um)
+        self.blade = Blade(thickness_um)
         self.injected.discard("blade_crack")
         return ""
 
@@ -272,7 +209,7 @@ class SimDicingSaw(HostLinkTool):
         return ""
 
     def _index(self, channel: int, pitch_mm: float, offset_mm: float) -> str:
-        self.settings.streets[channel] = _StreetSetting(pitch_mm, offset_mm)
+        self.settings.streets[channel] = StreetSetting(pitch_mm, offset_mm)
         return ""
 
     def _depth(self, depth_um: float) -> str:
@@ -285,7 +222,14 @@ class SimDicingSaw(HostLinkTool):
         self._require_blade()
         self.require_interlocks("CUT")
         self._require_at_speed()
-        self.cut = self._plan_cut(self.twin.get(self.workpiece_id))
+        self.cut = Cut.plan(
+            self.twin.get(self.workpiece_id),
+            self.settings,
+            self.spindle_set_krpm,
+            self.blade.thickness_um,
+            self.physics,
+            self.clock.now(),
+        )
         if "blade_crack" in self.injected:
             self.cut.break_at = 0
         self.state = SawState.CUTTING
@@ -364,41 +308,6 @@ class SimDicingSaw(HostLinkTool):
 
     # ----------------------------------------------------------------- time and physics
 
-    def _plan_cut(self, workpiece: Workpiece) -> _Cut:
-        """Every line of the job in cutting order (channel 1, turn, channel 2) and its timing."""
-        physics = self.physics
-        geometry = workpiece.geometry
-        radius = geometry.radius_mm
-        street_x, street_y = (float(v) for v in geometry.unit_origin_mm[0])
-        width, height = geometry.unit_size_mm
-        channels, positions, lengths = [], [], []
-        for number, street, die_pitch in ((1, street_y, height), (2, street_x, width)):
-            setting = self.settings.streets[number]
-            pitch = setting.pitch_mm or die_pitch
-            pos, chord = street_lines(street, pitch, setting.offset_mm, radius)
-            channels.append(np.full(pos.size, number, np.int8))
-            positions.append(pos)
-            lengths.append(chord)
-        channel = np.concatenate(channels)
-        length = np.concatenate(lengths)
-        feed = self.settings.feed_mm_s
-        durations = (length + 2 * physics.overtravel_mm) / feed + physics.index_time_s
-        turn = np.zeros(length.size)
-        if (channel == 2).any():
-            turn[np.argmax(channel == 2)] = physics.theta_turn_s  # the table turns 90 degrees
-        return _Cut(
-            workpiece_id=workpiece.id,
-            channel=channel,
-            position_mm=np.concatenate(positions),
-            length_mm=length,
-            end_s=np.cumsum(durations + turn),
-            started_s=self.clock.now(),
-            feed_mm_s=feed,
-            spindle_krpm=self.spindle_set_krpm,
-            depth_set_um=self.settings.depth_um,
-            kerf_um=kerf_width_um(self.blade.thickness_um, self.spindle_set_krpm),
-        )
-
     def advance(self) -> None:
         """Bring the saw to the clock's present time; a supply lost during motion is an alarm.
 
@@ -444,7 +353,14 @@ class SimDicingSaw(HostLinkTool):
             stop, alarm = cut.done + int(short[0]) + 1, "CUT_DEPTH"
         count = stop - cut.done
         if count:
-            self._apply_lines(cut, slice(cut.done, stop), depths[:count], since[:count])
+            cut.apply_lines(
+                self.twin.get(cut.workpiece_id),
+                self.blade,
+                slice(cut.done, stop),
+                depths[:count],
+                since[:count] / self.dressing_interval_mm,
+                self.physics,
+            )
         if alarm is not None:
             if alarm == "BLADE_BROKEN":
                 self.blade.broken = True
@@ -452,60 +368,12 @@ class SimDicingSaw(HostLinkTool):
         elif cut.done == cut.total:
             self._finish_cut(CutOutcome.COMPLETED, now)
 
-    def _apply_lines(self, cut: _Cut, lines: slice, depths: np.ndarray, since: np.ndarray) -> None:
-        """Cut `lines` of the job into the twin and wear the blade by them."""
-        lengths = cut.length_mm[lines]
-        cut_mm = float(lengths.sum())
-        front, back = chipping_um(
-            cut.feed_mm_s, cut.spindle_krpm, since / self.dressing_interval_mm, self.physics
-        )
-        self.blade.since_dressing_mm += cut_mm
-        self.blade.radial_wear_um += self.physics.radial_wear_um_per_m * cut_mm / 1000.0
-        cut.done = lines.stop
-        cut.cut_length_mm += cut_mm
-        cut.min_depth_um = min(cut.min_depth_um, float(depths.min()))
-        cut.max_front_um = max(cut.max_front_um, float(front.max()))
-        cut.max_back_um = max(cut.max_back_um, float(back.max()))
-        workpiece = self.twin.get(cut.workpiece_id)
-        done = workpiece.singulation
-        through = depths > 0
-        channel, position = cut.channel[lines], cut.position_mm[lines]
-        done.kerfs_y_mm.extend(position[through & (channel == 1)].tolist())
-        done.kerfs_x_mm.extend(position[through & (channel == 2)].tolist())
-        done.kerf_width_um = cut.kerf_um
-        done.cut_depth_um = cut.min_depth_um
-        done.chipping_um = cut.max_front_um
-        done.units = singulated_units(
-            workpiece.geometry.unit_origin_mm,
-            workpiece.geometry.unit_size_mm,
-            np.asarray(done.kerfs_x_mm),
-            np.asarray(done.kerfs_y_mm),
-            done.kerf_width_um,
-        )
-
     def _finish_cut(self, outcome: CutOutcome, now: float) -> None:
         cut = self.cut
         assert cut is not None
-        cut.outcome = outcome
-        cut.finished_s = now
         if outcome is CutOutcome.COMPLETED:
             self.cuts_completed += 1
-        workpiece = self.twin.get(cut.workpiece_id)
-        workpiece.record(
-            self.name,
-            "dice",
-            now,
-            outcome=outcome.value.lower(),
-            lines_cut=cut.done,
-            lines_total=cut.total,
-            cut_length_mm=round(cut.cut_length_mm, 1),
-            kerf_width_um=round(cut.kerf_um, 2),
-            cut_depth_um=round(cut.min_depth_um, 2) if cut.done else 0.0,
-            chipping_front_um=round(cut.max_front_um, 2),
-            chipping_back_um=round(cut.max_back_um, 2),
-            stack_um=round(stack_um(workpiece), 1),
-            singulated_units=workpiece.singulation.units,
-        )
+        cut.finish(outcome, self.twin.get(cut.workpiece_id), self.name, now)
         self.state = SawState.IDLE
 
     def _finish_dress(self) -> None:
