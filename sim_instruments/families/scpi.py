@@ -5,8 +5,9 @@ family's one grammar (`packline.drivers.families.scpi`), dispatches it to the to
 handlers, answers the IEEE 488.2 common commands and the family's system headers (errors,
 alarms, interlocks) itself, and keeps per connection what SCPI-99 keeps per session: the error
 queue (10 deep; an overflow replaces the newest entry with -350), the event status register
-and the enable registers. A tool keeps its physics and its command semantics: it lists its
-device headers with their handlers (`device_commands`) and says what its interlocks read.
+and the enable registers (`scpi_session.py`); `scpi_parameters.py` reads the parameters. A
+tool keeps its physics and its command semantics: it lists its device headers with their
+handlers (`device_commands`) and says what its interlocks read.
 
 The family's rules (docs/protocols/conventions.md, *SCPI and IEEE 488.2*):
 
@@ -23,7 +24,6 @@ import asyncio
 import math
 import re
 import weakref
-from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -37,7 +37,6 @@ from packline.drivers.families.scpi_wire import (
     error_messages,
     header_pattern,
     interlock_reasons,
-    matches,
     quote,
     scpi_wire,
     short_form,
@@ -49,77 +48,27 @@ from ..servers import TextToolServer
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore
+from .scpi_parameters import choice, count, flag, register, split_arguments, switch
+from .scpi_session import MASTER_SUMMARY, OPERATION_COMPLETE, ScpiError, Session, conflict
 
 T = TypeVar("T")
 
-#: Event status register bits (IEEE 488.2 11.5.1).
-OPERATION_COMPLETE = 1 << 0
-QUERY_ERROR = 1 << 2
-DEVICE_ERROR = 1 << 3
-EXECUTION_ERROR = 1 << 4
-COMMAND_ERROR = 1 << 5
-POWER_ON = 1 << 7
-
-#: Status byte bits (IEEE 488.2 11.2).
-ERROR_QUEUE_NOT_EMPTY = 1 << 2
-EVENT_STATUS_BIT = 1 << 5
-MASTER_SUMMARY = 1 << 6
+__all__ = [
+    "Handler",
+    "Header",
+    "ScpiError",
+    "ScpiSimTool",
+    "Session",
+    "choice",
+    "conflict",
+    "count",
+    "flag",
+    "switch",
+]
 
 #: What any header looks like: colon-separated mnemonics (brackets are not sent), a common
 #: command's `*`, a query's `?`.
 _HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
-
-
-class ScpiError(Exception):
-    """A line the tool refuses: queued as `code,"message;detail"` for `SYST:ERR?`."""
-
-    def __init__(self, code: int, detail: str = "") -> None:
-        super().__init__(code, detail)
-        self.code = code
-        self.detail = detail
-
-
-def conflict(detail: str) -> ScpiError:
-    """-221: not allowed in the present state."""
-    return ScpiError(-221, detail)
-
-
-def _event_bit(code: int) -> int:
-    """The ESR bit an error sets: its SCPI class, a tool's own code device-dependent."""
-    if -199 <= code <= -100:
-        return COMMAND_ERROR
-    if -299 <= code <= -200:
-        return EXECUTION_ERROR
-    if -499 <= code <= -400:
-        return QUERY_ERROR
-    return DEVICE_ERROR
-
-
-@dataclass
-class Session:
-    """What SCPI keeps per connection: its error queue and its status registers."""
-
-    depth: int
-    errors: deque[tuple[int, str]] = field(default_factory=deque)
-    event_status: int = POWER_ON
-    event_enable: int = 0
-    service_enable: int = 0
-
-    def queue(self, code: int, message: str) -> None:
-        """Queue an error; a full queue's newest entry becomes -350 (SCPI-99 21.8)."""
-        self.event_status |= _event_bit(code)
-        if len(self.errors) < self.depth:
-            self.errors.append((code, message))
-        else:
-            self.errors[-1] = (-350, "Queue overflow")
-
-    def status_byte(self) -> int:
-        status = ERROR_QUEUE_NOT_EMPTY if self.errors else 0
-        if self.event_status & self.event_enable:
-            status |= EVENT_STATUS_BIT
-        if status & self.service_enable:
-            status |= MASTER_SUMMARY
-        return status
 
 
 Handler = Callable[[list[str]], str | None]
@@ -435,64 +384,3 @@ class ScpiSimTool(SimulatedTool):
             setattr(self, attribute, value)
 
         return Header(template, lambda _: flag(getattr(self, attribute)), setting)
-
-
-# --------------------------------------------------------------------- parameter parsing
-
-
-def split_arguments(text: str) -> list[str]:
-    """Split on commas outside double-quoted strings; each argument stripped."""
-    arguments, current, quoted = [], "", False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            arguments.append(current.strip())
-            current = ""
-        else:
-            current += char
-    arguments.append(current.strip())
-    return arguments
-
-
-def count(header: str, arguments: list[str], expected: int) -> None:
-    """-109 with fewer parameters than `expected`, -108 with more."""
-    if len(arguments) < expected:
-        raise ScpiError(-109, header)
-    if len(arguments) > expected:
-        raise ScpiError(-108, f"{header} takes no parameter" if not expected else header)
-
-
-def register(header: str, arguments: list[str]) -> int:
-    """An 8-bit register value (`*ESE`, `*SRE`): a whole number 0-255."""
-    count(header, arguments, 1)
-    try:
-        value = float(arguments[0])
-    except ValueError:
-        raise ScpiError(-104, f"{header} {arguments[0]} is not a number") from None
-    if not math.isfinite(value) or value != int(value):
-        raise ScpiError(-104, f"{header} {arguments[0]} is not a whole number")
-    if not 0 <= value <= 255:
-        raise ScpiError(-222, f"{header} {arguments[0]} outside 0-255")
-    return int(value)
-
-
-def choice(header: str, arguments: list[str], choices: Mapping[T, str]) -> T:
-    """The value whose mnemonic the one parameter is; -224 otherwise."""
-    count(header, arguments, 1)
-    for value, mnemonic in choices.items():
-        if matches(mnemonic, arguments[0]):
-            return value
-    allowed = ", ".join(choices.values())
-    raise ScpiError(-224, f"{header} {arguments[0]}: expected {allowed}")
-
-
-def switch(header: str, arguments: list[str]) -> bool:
-    """A SCPI boolean: ON, OFF, 1 or 0."""
-    if arguments in (["1"], ["0"]):
-        return arguments == ["1"]
-    return choice(header, arguments, {True: "ON", False: "OFF"})
-
-
-def flag(value: bool) -> str:
-    return "1" if value else "0"

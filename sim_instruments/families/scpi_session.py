@@ -1,0 +1,78 @@
+"""What a simulated SCPI tool keeps per connection: its error queue and status registers.
+
+IEEE 488.2 status reporting as SCPI-99 keeps it per session: a refused line is a `ScpiError`
+queued as `code,"message;detail"` for `SYST:ERR?` (10 deep; an overflow replaces the newest
+entry with -350), its class sets a bit of the event status register, and the status byte
+summarises the queue and the enabled events. The family's wire side
+(`sim_instruments/families/scpi.py`) keeps one `Session` per connection.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+
+#: Event status register bits (IEEE 488.2 11.5.1).
+OPERATION_COMPLETE = 1 << 0
+QUERY_ERROR = 1 << 2
+DEVICE_ERROR = 1 << 3
+EXECUTION_ERROR = 1 << 4
+COMMAND_ERROR = 1 << 5
+POWER_ON = 1 << 7
+
+#: Status byte bits (IEEE 488.2 11.2).
+ERROR_QUEUE_NOT_EMPTY = 1 << 2
+EVENT_STATUS_BIT = 1 << 5
+MASTER_SUMMARY = 1 << 6
+
+
+class ScpiError(Exception):
+    """A line the tool refuses: queued as `code,"message;detail"` for `SYST:ERR?`."""
+
+    def __init__(self, code: int, detail: str = "") -> None:
+        super().__init__(code, detail)
+        self.code = code
+        self.detail = detail
+
+
+def conflict(detail: str) -> ScpiError:
+    """-221: not allowed in the present state."""
+    return ScpiError(-221, detail)
+
+
+def _event_bit(code: int) -> int:
+    """The ESR bit an error sets: its SCPI class, a tool's own code device-dependent."""
+    if -199 <= code <= -100:
+        return COMMAND_ERROR
+    if -299 <= code <= -200:
+        return EXECUTION_ERROR
+    if -499 <= code <= -400:
+        return QUERY_ERROR
+    return DEVICE_ERROR
+
+
+@dataclass
+class Session:
+    """What SCPI keeps per connection: its error queue and its status registers."""
+
+    depth: int
+    errors: deque[tuple[int, str]] = field(default_factory=deque)
+    event_status: int = POWER_ON
+    event_enable: int = 0
+    service_enable: int = 0
+
+    def queue(self, code: int, message: str) -> None:
+        """Queue an error; a full queue's newest entry becomes -350 (SCPI-99 21.8)."""
+        self.event_status |= _event_bit(code)
+        if len(self.errors) < self.depth:
+            self.errors.append((code, message))
+        else:
+            self.errors[-1] = (-350, "Queue overflow")
+
+    def status_byte(self) -> int:
+        status = ERROR_QUEUE_NOT_EMPTY if self.errors else 0
+        if self.event_status & self.event_enable:
+            status |= EVENT_STATUS_BIT
+        if status & self.service_enable:
+            status |= MASTER_SUMMARY
+        return status
