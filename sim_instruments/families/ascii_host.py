@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar, Literal
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host import (
+from packline.drivers.families.ascii_host_wire import (
     MAX_LINE_CHARS,
     HostCommand,
     HostLink,

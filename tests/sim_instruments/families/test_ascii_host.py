@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.families.ascii_host import (
+from packline.drivers.families.ascii_host_wire import (
     MAX_LINE_CHARS,
     MAX_REPLY_BYTES,
     HostSetpoint,

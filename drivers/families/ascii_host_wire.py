@@ -1,0 +1,305 @@
+"""ASCII host links' spec binding: the wire form of every fact of a host-link tool's spec.
+
+The family's rules (docs/protocols/conventions.md, "ASCII host links") as data: `HostLink` and
+the `Host*` entries, which add each fact's wire form to the core spec entries, the number
+grammar, the line limits and the refusals the family fixes, and what a page's tables show. The
+driver base is `packline.drivers.families.ascii_host`; the simulated tools' side of the same
+rules is `packline.sim_instruments.families.ascii_host`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import cast
+
+from ..specs.core import (
+    Command,
+    Interlock,
+    Parameter,
+    Range,
+    Refusal,
+    Setpoint,
+    StatusVariable,
+    ToolSpec,
+)
+from ..specs.pages import table
+
+#: Longest command line a tool takes, without its LF (or CR LF); a longer one is refused whole.
+MAX_LINE_CHARS = 256
+#: Longest reply line a tool sends, its LF included.
+MAX_REPLY_BYTES = 2048
+
+#: The number grammar of every argument: decimal, optional sign, no exponent, nan or inf.
+DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+WHOLE = re.compile(r"[+-]?\d+")
+
+#: The refusals whose meaning the family fixes; each tool declares them with its own codes.
+FAMILY_REFUSALS = (
+    "UNKNOWN_COMMAND",
+    "BAD_ARGUMENT",
+    "OUT_OF_RANGE",
+    "WRONG_STATE",
+    "INTERLOCK_OPEN",
+    "ALARM_ACTIVE",
+)
+
+
+# --------------------------------------------------------------------- the spec binding
+
+
+def plain(value: float) -> str:
+    """A number as a person writes it: `1000000`, `0.1`, `-100` (no exponent)."""
+    return f"{value:f}".rstrip("0").rstrip(".")
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostSetpoint(Setpoint):
+    """A setpoint carried as an argument of a host-link command.
+
+    `placeholder` is its argument in the command's syntax (`<force_gf>`); `label` names it in
+    the tool's range refusal; on the wire it is `value * wire_scale` in `wire_unit` with
+    `decimals` decimals (0: the tool takes whole numbers only). An `exclusive_minimum` range
+    accepts values above its minimum, not the minimum itself.
+    """
+
+    placeholder: str
+    label: str
+    wire_unit: str
+    wire_scale: float = 1.0
+    decimals: int = 1
+    exclusive_minimum: bool = False
+
+    @property
+    def wire_range(self) -> Range:
+        """What the tool accepts, in wire units."""
+        scale = self.wire_scale
+        return Range(self.machine_range.minimum * scale, self.machine_range.maximum * scale)
+
+    def wire_range_text(self) -> str:
+        """The machine range as the page and the tool's refusals write it."""
+        low, high = plain(self.wire_range.minimum), plain(self.wire_range.maximum)
+        return f"({low}, {high}]" if self.exclusive_minimum else f"{low}-{high}"
+
+    def accepts(self, wire_value: float) -> bool:
+        """Whether the tool takes `wire_value` (in wire units)."""
+        low, high = self.wire_range.minimum, self.wire_range.maximum
+        above = wire_value > low if self.exclusive_minimum else wire_value >= low
+        return above and wire_value <= high
+
+    def encode(self, value: float) -> str:
+        """`value` (in the setpoint's unit) as the driver sends it."""
+        return f"{value * self.wire_scale:.{self.decimals}f}"
+
+    def decode(self, word: str) -> float:
+        """A wire word as a value in the setpoint's unit; ValueError when it breaks the grammar
+        (not a decimal number, or a decimal where the tool takes whole numbers)."""
+        grammar = WHOLE if self.decimals == 0 or self.integer else DECIMAL
+        if not grammar.fullmatch(word):
+            kind = "a whole number" if grammar is WHOLE else "a decimal number"
+            raise ValueError(f"{self.label} {word!r} is not {kind}")
+        return float(word) / self.wire_scale
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostParameter(Parameter):
+    """A command argument that is not a setpoint; `placeholder` is its form in the syntax."""
+
+    placeholder: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostCommand(Command):
+    """A host-link command: `name` is its command word (or two, `SPINDLE OFF`).
+
+    `reply` is its reply on success; `allowed_in` the `STATE` tokens it is accepted in (empty:
+    always); `interlocks` those that must be closed; `query` the command that reads back what
+    it sets, if any.
+    """
+
+    reply: str = "OK"
+    query: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostStatus(StatusVariable):
+    """A status field: `key` of a `KEY=value` word of the status query, `decimals` as sent."""
+
+    key: str
+    decimals: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostInterlock(Interlock):
+    """An interlock as the interlock query reports it: `KEY=0|1`, 1 closed."""
+
+    key: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostRefusal(Refusal):
+    """An `ERR <code>` the tool answers; `name` says what it means (see `FAMILY_REFUSALS`)."""
+
+    name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class HostLink:
+    """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).
+
+    The queries that every host-link tool has, the commands that clear alarms and command the
+    safe state, and how the tool words two refusals: an unknown command and a value out of
+    range (`{label} {value} {unit} outside {range}`, with or without the unit again).
+    """
+
+    identity_query: str
+    status_query: str = "STAT?"
+    alarm_query: str = "ALM?"
+    interlock_query: str = "ILK?"
+    alarm_reset: str
+    safe_state: str
+    quote_unknown: bool = False
+    unit_after_range: bool = False
+
+    def tables(self, spec: ToolSpec[HostLink]) -> dict[str, str]:
+        """The page's command, status, interlock and error tables."""
+        return {
+            "setpoints": table(
+                ("setpoint", "argument", "the tool accepts", "driver's default limit", "meaning"),
+                (
+                    (
+                        f"`{s.name}`",
+                        f"`{s.placeholder}`",
+                        " ".join(filter(None, (s.wire_range_text(), s.wire_unit))),
+                        f"{plain(s.limit.minimum)}-{plain(s.limit.maximum)} {s.unit}",
+                        s.doc + (" (whole numbers)" if s.decimals == 0 else ""),
+                    )
+                    for s in host_setpoints(spec)
+                ),
+            ),
+            "commands": table(
+                ("command", "reply", "accepted in", "needs closed", "what it does"),
+                (
+                    (
+                        f"`{syntax(spec, command)}`",
+                        f"`{command.reply}`",
+                        ", ".join(command.allowed_in) or "any state",
+                        ", ".join(f"`{name}`" for name in command.interlocks),
+                        command.doc,
+                    )
+                    for command in host_commands(spec)
+                ),
+            ),
+            "status": table(
+                ("key", "unit", "decimals", "value"),
+                ((f"`{s.key}`", s.unit, s.decimals or "", s.doc) for s in host_status(spec)),
+            ),
+            "interlocks": table(
+                ("key", "driver name", "closed (safe) when", "needed by"),
+                (
+                    (
+                        f"`{interlock.key}`",
+                        f"`{interlock.name}`",
+                        interlock.doc,
+                        ", ".join(
+                            f"`{command.name}`"
+                            for command in spec.commands
+                            if interlock.name in command.interlocks
+                        ),
+                    )
+                    for interlock in host_interlocks(spec)
+                ),
+            ),
+            "refusals": table(
+                ("code", "name", "when"),
+                ((r.code, f"`{r.name}`", r.text) for r in host_refusals(spec)),
+            ),
+        }
+
+    def range_refusal(self, setpoint: HostSetpoint, word: str) -> str:
+        """The tool's text refusing `word` (a number) for `setpoint`."""
+        unit = setpoint.wire_unit
+        value = " ".join(filter(None, (f"{float(word):g}", unit)))
+        text = f"{setpoint.label} {value} outside {setpoint.wire_range_text()}"
+        return f"{text} {unit}" if self.unit_after_range and unit else text
+
+    def unknown_command(self, word: str) -> str:
+        return f"unknown command {word!r}" if self.quote_unknown else f"unknown command {word}"
+
+
+def encode(spec: ToolSpec[HostLink], setpoint: str, value: float) -> str:
+    """`value` of the spec's `setpoint` in its wire form (no limit checked)."""
+    entry = spec.setpoint_by_name[setpoint]
+    assert isinstance(entry, HostSetpoint), f"{setpoint} is not bound to the host link"
+    return entry.encode(value)
+
+
+def render_status(spec: ToolSpec[HostLink], values: Mapping[str, object]) -> str:
+    """The status query's payload: every status variable of the spec, by name in `values`, as
+    `KEY=value` words in the spec's order (numbers with the spec's decimals)."""
+    words = []
+    for status in host_status(spec):
+        value = values[status.name]
+        text = f"{value:.{status.decimals}f}" if status.decimals else str(value)
+        words.append(f"{status.key}={text}")
+    return " ".join(words)
+
+
+def host_setpoints(spec: ToolSpec[HostLink]) -> list[HostSetpoint]:
+    return [setpoint for setpoint in spec.setpoints if isinstance(setpoint, HostSetpoint)]
+
+
+def host_commands(spec: ToolSpec[HostLink]) -> list[HostCommand]:
+    return [command for command in spec.commands if isinstance(command, HostCommand)]
+
+
+def host_status(spec: ToolSpec[HostLink]) -> list[HostStatus]:
+    return [status for status in spec.status if isinstance(status, HostStatus)]
+
+
+def host_interlocks(spec: ToolSpec[HostLink]) -> list[HostInterlock]:
+    return [interlock for interlock in spec.interlocks if isinstance(interlock, HostInterlock)]
+
+
+def host_refusals(spec: ToolSpec[HostLink]) -> list[HostRefusal]:
+    return [refusal for refusal in spec.refusals if isinstance(refusal, HostRefusal)]
+
+
+def syntax(spec: ToolSpec[HostLink], command: Command) -> str:
+    """A command with its arguments' placeholders: `PROG <mat> <wire_um> …`."""
+    # check_host_spec saw every setpoint and parameter bound to the family.
+    carried = cast(
+        "dict[str, HostSetpoint | HostParameter]",
+        {**spec.setpoint_by_name, **spec.parameter_by_name},
+    )
+    return " ".join([command.name, *(carried[name].placeholder for name in command.parameters)])
+
+
+def refusal_code(spec: ToolSpec[HostLink], name: str) -> int:
+    """The tool's code of the refusal named `name` (one of `FAMILY_REFUSALS` or its own)."""
+    for refusal in host_refusals(spec):
+        if refusal.name == name:
+            return int(refusal.code)
+    raise KeyError(f"spec {spec.kind} declares no refusal {name}")
+
+
+def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
+    """`spec`, once it is seen to be bound whole to the family (every entry a `Host*` one,
+    every family refusal declared); a ValueError names what is not."""
+    bindings = (
+        (spec.setpoints, HostSetpoint),
+        (spec.parameters, HostParameter),
+        (spec.commands, HostCommand),
+        (spec.status, HostStatus),
+        (spec.interlocks, HostInterlock),
+        (spec.refusals, HostRefusal),
+    )
+    plain = [
+        entry for entries, kind in bindings for entry in entries if not isinstance(entry, kind)
+    ]
+    if plain or not isinstance(spec.wire, HostLink):
+        raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
+    for name in FAMILY_REFUSALS:
+        refusal_code(spec, name)
+    return spec
