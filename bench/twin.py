@@ -20,6 +20,7 @@ from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.plasma_cleaner import Gas
+from packline.drivers.roles.resin_coater import CoatResin
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
@@ -38,6 +39,13 @@ from packline.sim_instruments.physics.lithography import (
 )
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
+from packline.sim_instruments.physics.resin_coater import (
+    Coat,
+    CoaterPhysics,
+    coated_layer,
+    soft_bake,
+    spin_coat,
+)
 from packline.sim_instruments.physics.wet_bench import (
     WetPhysics,
     etch,
@@ -88,6 +96,14 @@ def redeposit(wafer: Workpiece, physics: DepositionPhysics) -> None:
     deposit_film(wafer, Method.SPUTTER, Material.CU, 300.0, 0.01, physics)
 
 
+def recoat(wafer: Workpiece, physics: CoaterPhysics) -> Coat:
+    """Spin a precursor in place of the coater's last one (so repeats do not pile up layers)."""
+    if coated_layer(wafer) is not None:
+        wafer.resins.layers.pop()
+        wafer.openings.layers.pop()
+    return spin_coat(wafer, CoatResin.THERMOSET, 1000, 30, physics)
+
+
 def oven_history(points: tuple[tuple[float, float], ...]) -> LoadHistory:
     """A load history sampled every second, as the simulated oven keeps it, through `points`
     (time s, temperature degC)."""
@@ -116,6 +132,8 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     plasma, laminator, laser = PlasmaPhysics(), LaminatorPhysics(), LaserPhysics()
     deposition = DepositionPhysics()
     litho, wet, mould = LithoPhysics(), WetPhysics(), RETICLES["wiring-level-1"]
+    coater = CoaterPhysics()
+    spun = Coat(25.2, 17.0, 32.7, 0.17)  # what the coat below leaves, for the bake's report
     dies = wafer.geometry.unit_count
     plating = PlatingPhysics()
 
@@ -156,6 +174,8 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         "wet bench: strip (1 s)": lambda w: strip(w, 1.0, 60, wet),
         "wet bench: Cu etch (1 s)": lambda w: etch(w, Tank.CU_ETCH, 1.0, 30, wet),
         "wet bench: electroless Cu (1 s)": lambda w: plate_electroless(w, 1.0, 60, wet),
+        "resin coater: spin a precursor": lambda w: recoat(w, coater),
+        "resin coater: soft bake": lambda w: soft_bake(w, spun, 100, 60, coater),
     }
 
 

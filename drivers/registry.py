@@ -168,6 +168,13 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.wet_bench:SimWetBench",
             description="wet bench: resist strip, metal etch, electroless Cu; ASCII host on TCP",
         ),
+        ToolKind(
+            name="resin_coater",
+            role="resin_coater",
+            driver="packline.drivers.resin_coater:AsciiResinCoater",
+            simulator="packline.sim_instruments.resin_coater:SimResinCoater",
+            description="resin coater track: spin or slot-die coat, soft bake; ASCII host on TCP",
+        ),
     ]
 }
 

@@ -21,6 +21,11 @@ import numpy as np
 
 from packline.sequences.engine import Condition
 from packline.sim_instruments.physics.oven import CURED_ALPHA
+from packline.sim_instruments.physics.resin_coater import (
+    MIN_COVER_UM,
+    interconnects,
+    resin_cover_um,
+)
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.parts import DIELECTRICS, Face
 
@@ -198,6 +203,17 @@ def concave_portions_with_resin_below(claim: str) -> Condition:
         claim,
         "a concave portion with resin below at every site",
         lambda w: (_every_site(w), _concave_with_resin_below(w)),
+    )
+
+
+def interconnects_covered(claim: str, min_um: float = MIN_COVER_UM) -> Condition:
+    """At least `min_um` of resin over every interconnect (each bump and the conductive films
+    on it) on the front (002:1e: resin layers covering the interconnections); a coat too thin
+    for the bumps' height leaves their tops bare or skinned, and fails."""
+    return Condition(
+        claim,
+        f"interconnects covered by resin (>= {min_um:g} um)",
+        lambda w: (interconnects(w), resin_cover_um(w) >= min_um),
     )
 
 

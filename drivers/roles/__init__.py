@@ -15,6 +15,7 @@ from .laser import Laser
 from .lithography import Lithography
 from .oven import Oven
 from .plasma_cleaner import PlasmaCleaner
+from .resin_coater import ResinCoater
 from .wet_bench import WetBench
 from .wire_bonder import WireBonder
 
@@ -29,6 +30,7 @@ __all__ = [
     "Lithography",
     "Oven",
     "PlasmaCleaner",
+    "ResinCoater",
     "WetBench",
     "WireBonder",
 ]

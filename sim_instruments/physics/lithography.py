@@ -103,14 +103,19 @@ RETICLES: dict[str, Reticle] = {
 # --------------------------------------------------------------------- coat and bake
 
 
-def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhysics) -> float:
-    """The as-spun thickness: k · η^a / √(ω / 1000 rpm)."""
-    viscosity = MATERIALS[material].viscosity_cp
+def speed_law_um(viscosity_cp: float, spin_rpm: float, physics: LithoPhysics) -> float:
+    """The as-spun thickness of a liquid of `viscosity_cp`: k · η^a / √(ω / 1000 rpm) (the
+    litho cell's and the resin coater's spin modules alike)."""
     return (
         physics.spin_k_um
-        * math.pow(viscosity, physics.viscosity_exponent)
+        * math.pow(viscosity_cp, physics.viscosity_exponent)
         / math.sqrt(spin_rpm / 1000.0)
     )
+
+
+def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhysics) -> float:
+    """The as-spun thickness of one of the cell's materials (the speed law)."""
+    return speed_law_um(MATERIALS[material].viscosity_cp, spin_rpm, physics)
 
 
 def spun_solvent(material: CoatMaterial, spin_time_s: float, physics: LithoPhysics) -> float:

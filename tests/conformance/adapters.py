@@ -40,6 +40,7 @@ from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.oven import OvenState, cure_profile
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
+from packline.drivers.roles.resin_coater import CoatResin
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
@@ -412,6 +413,31 @@ class WetBench(ToolAdapter):
         return sim.wafer_id is None
 
 
+class ResinCoater(ToolAdapter):
+    kind = "resin_coater"
+    probe = "spin_rpm"
+    interlock_fault = ("lid_open", "lid_closed")
+    alarm_fault = ("exhaust_loss", "EXHAUST_LOST")
+    range_refusal = ("3", "outside")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        await rig.driver.load(wafer_id)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        return await rig.driver.coat_resin(
+            CoatResin.THERMOSET, setpoints.get("spin_rpm", 2000), setpoints.get("spin_time_s", 30)
+        )
+
+    def running(self, sim: Any) -> bool:
+        return sim.step is not None
+
+    def safe(self, sim: Any) -> bool:
+        return sim.step is None  # the spindle, the dispense and the plate stopped
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
     for adapter in (
@@ -427,5 +453,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         Deposition(),
         WetBench(),
         BallMounter(),
+        ResinCoater(),
     )
 }

@@ -46,6 +46,7 @@ class ResinLayer:
     voids: float = 0.0  # void fraction (lamination under poor vacuum)
     support: Support = Support.NONE
     photo: PhotoState | None = None  # a radiation-sensitive layer a litho cell coated
+    solvent: float = 0.0  # solvent fraction of a coated precursor (a photo layer: its photo's)
     dose_mj_cm2: np.ndarray | None = None  # the dose each site got, once exposed
 
 

@@ -1,0 +1,181 @@
+"""The resin coater's contract on its ASCII host link (docs/protocols/resin-coater.md).
+
+Read by the driver (`drivers/resin_coater.py`), the simulated coater, the page's tables and the
+spec tests; the byte-level tests restate it on purpose, as the independent oracle. As for the
+litho cell and the wet bench, every command word is a GEM remote command in waiting and every
+status key a status variable.
+"""
+
+from __future__ import annotations
+
+from ..families.ascii_host import (
+    HostCommand,
+    HostInterlock,
+    HostLink,
+    HostParameter,
+    HostRefusal,
+    HostSetpoint,
+    HostStatus,
+)
+from ..roles.resin_coater import CoatResin
+from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+
+SETUP = ("IDLE",)
+COAT_INTERLOCKS = ("lid_closed", "cup_exhaust")
+
+SPEC: ToolSpec[HostLink] = ToolSpec(
+    kind="resin_coater",
+    role="resin_coater",
+    family="ascii_host",
+    identity=ExpectedIdentity(vendor="packline", model="RC-1", firmware="1.0"),
+    doc="resin coater track (spin and slot-die coat, hot plate) on a TCP host link",
+    setpoints=(
+        HostSetpoint(
+            name="spin_rpm",
+            unit="rpm",
+            machine_range=Range(300, 6000),
+            process_limit=Range(500, 5000),
+            placeholder="<rpm>",
+            label="spin speed",
+            wire_unit="rpm",
+            doc="the spin module's speed (est window)",
+        ),
+        HostSetpoint(
+            name="spin_time_s",
+            unit="s",
+            machine_range=Range(1, 300),
+            process_limit=Range(5, 120),
+            placeholder="<s>",
+            label="spin time",
+            wire_unit="s",
+            doc="time at speed (est window)",
+        ),
+        HostSetpoint(
+            name="slot_gap_um",
+            unit="um",
+            machine_range=Range(10, 1000),
+            process_limit=Range(20, 500),
+            placeholder="<um>",
+            label="slot gap",
+            wire_unit="um",
+            doc="the slot die's gap above the wafer (est window)",
+        ),
+        HostSetpoint(
+            name="bake_temperature_c",
+            unit="degC",
+            machine_range=Range(23, 200),
+            process_limit=Range(60, 150),
+            placeholder="<degC>",
+            label="bake temperature",
+            wire_unit="degC",
+            doc="hot plate temperature; below the resins' cure onset (est window)",
+        ),
+        HostSetpoint(
+            name="bake_time_s",
+            unit="s",
+            machine_range=Range(1, 3600),
+            process_limit=Range(10, 1200),
+            placeholder="<s>",
+            label="bake time",
+            wire_unit="s",
+            doc="time on the hot plate at temperature (est window)",
+        ),
+    ),
+    parameters=(
+        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        HostParameter(
+            name="resin", placeholder="<resin>", doc=", ".join(f"`{r.value}`" for r in CoatResin)
+        ),
+    ),
+    status=(
+        HostStatus(key="STATE", name="state", doc="`IDLE`, `COATING`, `BAKING`, `FAULT`"),
+        HostStatus(key="WAFER", name="wafer_id", doc="wafer in the coater, `-` when none"),
+        HostStatus(
+            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the step"
+        ),
+        HostStatus(key="JOBS", name="jobs_completed", doc="steps completed since power-up"),
+    ),
+    commands=(
+        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
+        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
+        HostCommand(name="ILK?", reply="OK LID=<0/1> EXHAUST=<0/1>", doc="interlocks"),
+        HostCommand(
+            name="LOAD",
+            parameters=("wafer",),
+            allowed_in=SETUP,
+            interlocks=("lid_closed",),
+            query="STAT?",
+            doc="the robot takes the wafer from the carrier",
+        ),
+        HostCommand(
+            name="UNLOAD",
+            parameters=("wafer",),
+            allowed_in=("IDLE", "FAULT"),
+            query="STAT?",
+            doc="the robot returns the loaded wafer to the carrier",
+        ),
+        HostCommand(
+            name="SPIN",
+            parameters=("resin", "spin_rpm", "spin_time_s"),
+            allowed_in=SETUP,
+            interlocks=COAT_INTERLOCKS,
+            query="RESULT?",
+            doc="dispenses the resin, spins at the speed for the time, removes the edge bead "
+            "(a wafer)",
+        ),
+        HostCommand(
+            name="SLOT",
+            parameters=("resin", "slot_gap_um"),
+            allowed_in=SETUP,
+            interlocks=COAT_INTERLOCKS,
+            query="RESULT?",
+            doc="slot-die coats the resin across the wafer at the gap (a wafer)",
+        ),
+        HostCommand(
+            name="BAKE",
+            parameters=("bake_temperature_c", "bake_time_s"),
+            allowed_in=SETUP,
+            interlocks=("cup_exhaust",),
+            query="RESULT?",
+            doc="soft-bakes the film on the hot plate (a wafer with a film the coater coated)",
+        ),
+        HostCommand(
+            name="RESULT?",
+            reply="OK NONE | OK WAFER=<id> STEP=<step> RESIN=<resin> FIELD=<um> …",
+            doc="the last step's film",
+        ),
+        HostCommand(name="STOP", doc="the safe state: stops the spindle, the dispense, the plate"),
+        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+    ),
+    alarms=(
+        Alarm(code="LID_OPENED", text="the cup lid was opened during a step"),
+        Alarm(code="EXHAUST_LOST", text="cup exhaust lost during a step"),
+    ),
+    interlocks=(
+        HostInterlock(key="LID", name="lid_closed", doc="the spin cup's lid is closed"),
+        HostInterlock(key="EXHAUST", name="cup_exhaust", doc="the cup and plate exhaust flows"),
+    ),
+    refusals=(
+        HostRefusal(
+            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+        ),
+        HostRefusal(
+            code=2,
+            name="BAD_ARGUMENT",
+            text="wrong number of arguments, not a number, bad wafer id, unknown resin",
+        ),
+        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
+        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
+        HostRefusal(
+            code=5,
+            name="WRONG_STATE",
+            text="not allowed while a step runs; a wafer already loaded; a wafer the coater "
+            "processed before (not a rework)",
+        ),
+        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+        HostRefusal(code=7, name="NO_WAFER", text="no wafer in the coater, or not the one named"),
+        HostRefusal(code=8, name="NO_FILM", text="`BAKE` without a film the coater coated"),
+    ),
+    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+)

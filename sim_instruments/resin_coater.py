@@ -1,0 +1,223 @@
+"""Simulated resin coater: the ASCII host link of `docs/protocols/resin-coater.md`.
+
+Speaks the command set of the protocol page (the coater's spec, through the ASCII host-link
+wire side `families.ascii_host`) on a `socket://` server (the default) or on a pty. Time is
+the line's clock: a step is planned when `SPIN`, `SLOT` or `BAKE` is accepted and applied to
+the wafer's twin when the clock reaches its end. `STOP` or an alarm ends it early: a coat is
+on the wafer once dispensed (the film sets in the spin's first seconds), a bake counts the time
+on the plate so far. The physics is in `sim_instruments/physics/resin_coater.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from packline.clock import Clock
+from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.resin_coater import CoaterState, CoatResin, CoatStep
+from packline.drivers.specs.resin_coater import SPEC
+
+from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .physics.lithography import bake_time_s
+from .physics.resin_coater import (
+    Coat,
+    CoaterPhysics,
+    coated_layer,
+    slot_coat,
+    slot_time_s,
+    soft_bake,
+    spin_coat,
+    spin_time_total_s,
+)
+from .twin import TwinStore
+
+
+def _resin(word: str) -> CoatResin:
+    try:
+        return CoatResin(word.upper())
+    except ValueError:
+        raise ValueError(f"resin {word!r} is not one of {', '.join(CoatResin)}") from None
+
+
+@dataclass
+class _Step:
+    """A step under way: what it does, to which wafer, when it started and ends."""
+
+    step: CoatStep
+    wafer_id: str
+    started_s: float
+    ends_s: float
+    resin: CoatResin
+    value: float = 0.0  # spin rpm, slot gap um, or bake temperature degC
+    time_s: float = 0.0  # spin time or bake time
+    process_from_s: float = 0.0  # when the bake's time at temperature begins
+
+
+class SimResinCoater(OneWaferTool):
+    """The simulated resin coater behind a TCP line server (socket://) or a pty."""
+
+    spec = SPEC
+    transports = ("socket", "pty")
+    faults = {
+        "lid_open": "the spin cup's lid is opened",
+        "exhaust_loss": "the cup and plate exhaust stops",
+    }
+    fault_opens = {"lid_open": "lid_closed", "exhaust_loss": "cup_exhaust"}
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        transport: Transport = "socket",
+        serial_number: str = "RC1-0001",
+        physics: CoaterPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
+        self.physics = physics or CoaterPhysics()
+        self.state = CoaterState.IDLE
+        self.step: _Step | None = None
+        self.last: tuple[_Step, Coat] | None = None
+        self.jobs_completed = 0
+
+    def phase(self) -> str:
+        return self.state.value
+
+    # ----------------------------------------------------------------- queries
+
+    def _stat(self) -> str:
+        step = self.step
+        return render_status(
+            SPEC,
+            {
+                "state": self.state.value,
+                "wafer_id": self.wafer_id or "-",
+                "remaining_s": max(step.ends_s - self.clock.now(), 0.0) if step else 0.0,
+                "jobs_completed": self.jobs_completed,
+            },
+        )
+
+    def _result(self) -> str:
+        if self.last is None:
+            return "NONE"
+        step, coat = self.last
+        return (
+            f"WAFER={step.wafer_id} STEP={step.step.value} RESIN={step.resin.value} "
+            f"FIELD={coat.field_um:.2f} COVER={coat.min_cover_um:.2f} EDGE={coat.edge_um:.2f} "
+            f"SOLVENT={coat.solvent:.3f}"
+        )
+
+    # ----------------------------------------------------------------- commands
+
+    def _start(self, step: _Step, state: CoaterState) -> str:
+        self.require_interlocks(step.step.value)
+        self.step, self.state = step, state
+        return ""
+
+    def _spin(self, resin: CoatResin, spin_rpm: float, spin_time_s: float) -> str:
+        wafer, now = self.loaded(), self.clock.now()
+        total = spin_time_total_s(spin_rpm, spin_time_s, self.physics)
+        step = _Step(CoatStep.SPIN, wafer.id, now, now + total, resin, spin_rpm, spin_time_s)
+        return self._start(step, CoaterState.COATING)
+
+    def _slot(self, resin: CoatResin, slot_gap_um: float) -> str:
+        wafer, now = self.loaded(), self.clock.now()
+        total = slot_time_s(2 * wafer.geometry.radius_mm, self.physics)
+        return self._start(
+            _Step(CoatStep.SLOT, wafer.id, now, now + total, resin, slot_gap_um),
+            CoaterState.COATING,
+        )
+
+    def _bake(self, temperature_c: float, time_s: float) -> str:
+        wafer, now = self.loaded(), self.clock.now()
+        last = self.last
+        if last is None or last[0].wafer_id != wafer.id or coated_layer(wafer) is None:
+            raise HostRefused("NO_FILM", f"wafer {wafer.id} carries no film this coater coated")
+        ambient = self.physics.spin.ambient_c
+        ramp = bake_time_s(ambient, temperature_c, 0.0, self.physics.spin)
+        total = bake_time_s(ambient, temperature_c, time_s, self.physics.spin)
+        step = _Step(
+            CoatStep.BAKE,
+            wafer.id,
+            now,
+            now + total,
+            last[0].resin,
+            temperature_c,
+            time_s,
+            now + ramp,
+        )
+        return self._start(step, CoaterState.BAKING)
+
+    def _stop(self) -> str:
+        if self.step is not None:
+            self._end(self.clock.now())
+            self.state = CoaterState.IDLE
+        return ""
+
+    def _reset(self) -> str:
+        # Alarms are latched; a cause that persists shows in the interlocks and refuses steps.
+        self.clear_alarms()
+        if self.state is CoaterState.FAULT:
+            self.state = CoaterState.IDLE
+        return ""
+
+    handlers = {
+        "STAT?": _stat,
+        "LOAD": OneWaferTool.load_wafer,
+        "UNLOAD": OneWaferTool.unload_wafer,
+        "SPIN": _spin,
+        "SLOT": _slot,
+        "BAKE": _bake,
+        "RESULT?": _result,
+        "STOP": _stop,
+        "RST": _reset,
+    }
+    parsers = {"wafer": wafer_id, "resin": _resin}
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Bring the coater to the clock's present time: end the step due, or alarm."""
+        if self.step is None:
+            return
+        now = self.clock.now()
+        for fault, alarm in (("lid_open", "LID_OPENED"), ("exhaust_loss", "EXHAUST_LOST")):
+            if fault in self.injected:
+                self.latch(alarm)
+                self._end(now)
+                self.state = CoaterState.FAULT
+                return
+        if now >= self.step.ends_s:
+            self._end(self.step.ends_s)
+            self.state = CoaterState.IDLE
+            self.jobs_completed += 1
+
+    def _end(self, now: float) -> None:
+        """End the step at `now` and apply what it did to the wafer's twin."""
+        step = self.step
+        assert step is not None
+        self.step = None
+        workpiece = self.twin.get(step.wafer_id)
+        physics = self.physics
+        if step.step is CoatStep.SPIN:
+            coat = spin_coat(workpiece, step.resin, step.value, step.time_s, physics)
+            detail: dict[str, float | str] = {"spin_rpm": step.value, "spin_s": step.time_s}
+        elif step.step is CoatStep.SLOT:
+            coat = slot_coat(workpiece, step.resin, step.value, physics)
+            detail = {"slot_gap_um": step.value}
+        else:
+            assert self.last is not None
+            baked_s = min(max(now - step.process_from_s, 0.0), step.time_s)
+            coat = soft_bake(workpiece, self.last[1], step.value, baked_s, physics)
+            detail = {"temperature_c": step.value, "bake_s": round(baked_s, 1)}
+        self.last = (step, coat)
+        workpiece.record(
+            self.name,
+            "soft bake" if step.step is CoatStep.BAKE else "resin coat",
+            now,
+            resin=step.resin.value,
+            field_um=round(coat.field_um, 3),
+            min_cover_um=round(coat.min_cover_um, 3),
+            **detail,
+        )
