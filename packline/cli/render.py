@@ -144,7 +144,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(
         f"run {run['id']}: {run['method']} on {run['station_name']}"
         f"{' (simulated)' if run['simulated'] else ''}, operator {run['operator']}, "
-        f"{run['lot_size']} wafers, policy {run['failure_policy']}, status {run['status']}, "
+        f"lot of {run['lot_size']}, policy {run['failure_policy']}, status {run['status']}, "
         f"{run['sessions']} session(s)",
         markup=False,
         highlight=False,

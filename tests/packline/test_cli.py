@@ -47,6 +47,7 @@ def test_run_json_lines_then_runs_and_show(db, capsys):
     assert main(["show", "last"]) == 0
     out = capsys.readouterr().out
     assert run_id in out
+    assert "operator ana, lot of 5, policy" in out
     assert "plasma clean#0" in out
     assert "4.80 → 0.00 nm" in out
 
