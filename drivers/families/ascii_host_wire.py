@@ -144,6 +144,37 @@ class HostRefusal(Refusal):
     name: str
 
 
+def host_link_refusals(
+    bad_argument: str, wrong_state: str, *own: HostRefusal
+) -> tuple[HostRefusal, ...]:
+    """A host-link tool's refusals numbered as the family's tools number them (1-6, worded
+    alike), with what a bad argument and a wrong state are on this tool, then its `own` (7 and
+    up)."""
+    return (
+        HostRefusal(
+            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+        ),
+        HostRefusal(code=2, name="BAD_ARGUMENT", text=bad_argument),
+        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
+        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
+        HostRefusal(code=5, name="WRONG_STATE", text=wrong_state),
+        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+        *own,
+    )
+
+
+def host_link_queries(interlocks_reply: str, *, holder: str = "WAFER") -> tuple[HostCommand, ...]:
+    """The queries every host-link tool answers alike: identity, status (whose second word
+    names what the tool holds, `holder`), latched alarms and its interlocks
+    (`interlocks_reply`, e.g. `OK COVER=<0/1> EXHAUST=<0/1>`)."""
+    return (
+        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(name="STAT?", reply=f"OK STATE=<s> {holder}=<id> …", doc="status, see below"),
+        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
+        HostCommand(name="ILK?", reply=interlocks_reply, doc="interlocks"),
+    )
+
+
 @dataclass(frozen=True, kw_only=True)
 class HostLink:
     """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).

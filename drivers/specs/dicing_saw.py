@@ -15,6 +15,7 @@ from ..families.ascii_host import (
     HostSetpoint,
     HostStatus,
 )
+from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 #: Setup commands are taken only with the saw idle and no alarm latched.
@@ -131,12 +132,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostStatus(key="DRESSES", name="dressings_completed", doc="completed dressings"),
     ),
     commands=(
-        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
-        HostCommand(name="STAT?", reply="OK STATE=<s> WORK=<id> …", doc="status, see below"),
-        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
-        HostCommand(
-            name="ILK?", reply="OK COVER=<0/1> WATER=<0/1> AIR=<0/1> VACUUM=<0/1>", doc="interlocks"
-        ),
+        *host_link_queries("OK COVER=<0/1> WATER=<0/1> AIR=<0/1> VACUUM=<0/1>", holder="WORK"),
         HostCommand(name="WORK?", reply="OK NONE | OK ID=<id> DIE_X=…", doc="mounted workpiece"),
         HostCommand(name="BLADE?", reply="OK THICKNESS=<um> KERF=<um> …", doc="the blade"),
         HostCommand(name="RESULT?", reply="OK NONE | OK WORK=<id> OUTCOME=…", doc="last cut"),
@@ -241,25 +237,11 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostInterlock(key="AIR", name="spindle_air", doc="spindle air pressure is up"),
         HostInterlock(key="VACUUM", name="chuck_vacuum", doc="a frame is mounted and held"),
     ),
-    refusals=(
-        HostRefusal(
-            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
-        ),
-        HostRefusal(
-            code=2,
-            name="BAD_ARGUMENT",
-            text="wrong number of arguments, not a "
-            "number, a decimal for a whole number, bad workpiece id, channel not 1/2",
-        ),
-        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
-        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
-        HostRefusal(
-            code=5,
-            name="WRONG_STATE",
-            text="not allowed while cutting or dressing, "
-            "spindle not at speed, already mounted, spindle turning for a blade change",
-        ),
-        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+    refusals=host_link_refusals(
+        "wrong number of arguments, not a "
+        "number, a decimal for a whole number, bad workpiece id, channel not 1/2",
+        "not allowed while cutting or dressing, "
+        "spindle not at speed, already mounted, spindle turning for a blade change",
         HostRefusal(code=7, name="NO_WORKPIECE", text="`CUT`/`UNMOUNT` with an empty chuck"),
         HostRefusal(code=8, name="BLADE_BROKEN", text="the blade is broken; `BLADE` first"),
     ),

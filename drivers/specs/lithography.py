@@ -18,6 +18,7 @@ from ..families.ascii_host import (
     HostSetpoint,
     HostStatus,
 )
+from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.lithography import MATERIALS, Tone
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
@@ -145,14 +146,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostStatus(key="JOBS", name="jobs_completed", doc="jobs completed since power-up"),
     ),
     commands=(
-        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
-        HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
-        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
-        HostCommand(
-            name="ILK?",
-            reply="OK COVER=<0/1> EXHAUST=<0/1> VACUUM=<0/1> LAMP=<0/1>",
-            doc="interlocks",
-        ),
+        *host_link_queries("OK COVER=<0/1> EXHAUST=<0/1> VACUUM=<0/1> LAMP=<0/1>"),
         HostCommand(
             name="LOAD",
             parameters=("wafer",),
@@ -246,25 +240,11 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostInterlock(key="VACUUM", name="wafer_vacuum", doc="a wafer is on the chuck and held"),
         HostInterlock(key="LAMP", name="lamp_ready", doc="the exposure lamp is lit and stable"),
     ),
-    refusals=(
-        HostRefusal(
-            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
-        ),
-        HostRefusal(
-            code=2,
-            name="BAD_ARGUMENT",
-            text="wrong number of arguments, not a number, a decimal for a whole number, "
-            "bad wafer id, unknown material, mask or tone",
-        ),
-        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
-        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
-        HostRefusal(
-            code=5,
-            name="WRONG_STATE",
-            text="not allowed while a job runs; a wafer already loaded; a wafer the cell "
-            "processed before (not a rework)",
-        ),
-        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+    refusals=host_link_refusals(
+        "wrong number of arguments, not a number, a decimal for a whole number, "
+        "bad wafer id, unknown material, mask or tone",
+        "not allowed while a job runs; a wafer already loaded; a wafer the cell "
+        "processed before (not a rework)",
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the cell, or not the one named"),
         HostRefusal(
             code=8,

@@ -17,6 +17,7 @@ from ..families.ascii_host import (
     HostSetpoint,
     HostStatus,
 )
+from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.wet_bench import Tank
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
@@ -67,14 +68,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostStatus(key="JOBS", name="jobs_completed", doc="dips completed since power-up"),
     ),
     commands=(
-        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
-        HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
-        HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
-        HostCommand(
-            name="ILK?",
-            reply="OK SASH=<0/1> EXHAUST=<0/1> LEVEL=<0/1>",
-            doc="interlocks",
-        ),
+        *host_link_queries("OK SASH=<0/1> EXHAUST=<0/1> LEVEL=<0/1>"),
         HostCommand(
             name="LOAD",
             parameters=("wafer",),
@@ -132,24 +126,10 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostInterlock(key="EXHAUST", name="bench_exhaust", doc="the bench exhaust flows"),
         HostInterlock(key="LEVEL", name="bath_level", doc="every bath is at its level"),
     ),
-    refusals=(
-        HostRefusal(
-            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
-        ),
-        HostRefusal(
-            code=2,
-            name="BAD_ARGUMENT",
-            text="wrong number of arguments, not a number, bad wafer id, unknown tank",
-        ),
-        HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),
-        HostRefusal(code=4, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
-        HostRefusal(
-            code=5,
-            name="WRONG_STATE",
-            text="not allowed while a dip runs; a wafer already loaded; a wafer the bench "
-            "processed before (not a rework)",
-        ),
-        HostRefusal(code=6, name="ALARM_ACTIVE", text="an alarm is latched; `RST` first"),
+    refusals=host_link_refusals(
+        "wrong number of arguments, not a number, bad wafer id, unknown tank",
+        "not allowed while a dip runs; a wafer already loaded; a wafer the bench "
+        "processed before (not a rework)",
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the bench, or not the one named"),
         HostRefusal(code=8, name="BATH_COLD", text="`DIP` into a bath not at its temperature"),
     ),
