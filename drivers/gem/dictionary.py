@@ -42,9 +42,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from packline.files import FileProblem, parse_yaml, read_text
 
+from ..equipment.states import E10State
 from ..errors import PacklineError
 from ..secs.items import Format, Item, item
-from ..states import E10State
 
 #: Where the dictionaries are: `drivers/specs/gem/<name>.yaml` (package data).
 DICTIONARY_PACKAGE = "packline.drivers"

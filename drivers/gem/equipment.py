@@ -1,7 +1,7 @@
 """The GEM host driver's equipment side: the equipment interface over E30, by the dictionary.
 
 `GemEquipment` is the base of every GEM role driver (`gem_driver` in `drivers/registry.py`):
-it gives the equipment interface (`drivers/equipment.py`) to a GEM tool, reading every id from
+it gives the equipment interface (`drivers/equipment/`) to a GEM tool, reading every id from
 the tool's dictionary. At connect it establishes communication (S1F13), asks for the online state
 (S1F17), reads the identity (MDLN and SOFTREV, the serial number from a status variable),
 defines one report per collection event of the dictionary, links and enables them

@@ -15,6 +15,7 @@ from packline.drivers.equipment import (
     Limit,
     ToolState,
 )
+from packline.drivers.equipment.states import TRANSITIONS, StateModel
 from packline.drivers.errors import (
     CommandRefused,
     ProtocolError,
@@ -29,7 +30,6 @@ from packline.drivers.links.base import Link
 from packline.drivers.plasma_cleaner import Command, ModbusPlasmaCleaner
 from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.laser import LaserSource
-from packline.drivers.states import TRANSITIONS, StateModel
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore

@@ -23,7 +23,7 @@ from transitions.extensions.asyncio import AsyncMachine
 from packline.clock import Clock
 from packline.tasks import finish_shielded
 
-from .errors import (
+from ..errors import (
     ConnectionLost,
     InterlockOpen,
     LimitViolation,
@@ -33,7 +33,7 @@ from .errors import (
     ToolTimeout,
     WrongTool,
 )
-from .links.base import Link
+from ..links.base import Link
 from .states import TRANSITIONS, E10State, StateModel, ToolState
 from .vocabulary import (
     WAFER_ID_MAX_LENGTH,
@@ -216,7 +216,7 @@ class Equipment(ABC):
         """Refuse a tool that says it is another registered kind than this driver drives (a
         grinder at the laser's address); a model no spec knows (a vendor's tool mapped onto
         the driver) is accepted."""
-        from .registry import kind_of_identity, kinds_driven_by  # the registry loads drivers
+        from ..registry import kind_of_identity, kinds_driven_by  # the registry loads drivers
 
         other = kind_of_identity(identity.vendor, identity.model)
         mine = kinds_driven_by(type(self))
