@@ -4,10 +4,13 @@ A real line knows a wafer by the id on its carrier; the simulated tools look the
 here. A wafer never seen before is received as fresh incoming material of the store's spec,
 so a standalone simulated line works with any wafer id a user types.
 
-A tool loads a wafer through `load`, which refuses a wafer that tool has already processed
-(`WaferAlreadyProcessed`): a second lot that reuses the first lot's ids on one `sim serve`
-would otherwise be processed on top of the first lot's wafers (bumps on bumps, a second
-plasma etch). A wafer sent back on purpose is first marked `allow_rework`.
+A tool loads a wafer through `load`, which refuses a wafer whose last processing was on that
+same tool (`WaferAlreadyProcessed`): the wafer has not moved on since, so loading it again would
+process it twice on top of itself (bumps on bumps, a second plasma etch), as a second lot
+reusing the first lot's ids on one `sim serve` would. A wafer that another tool has processed
+since comes back as a new visit: a route may loop through a tool (each stacked wiring level
+visits the wire bonder, the laminator and the plater again). A wafer sent back on purpose
+without another tool in between is first marked `allow_rework`.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from .workpiece import Workpiece
 
 
 class WaferAlreadyProcessed(ValueError):
-    """A tool was asked to load a wafer it has already processed, and no rework was allowed."""
+    """A tool was asked to load a wafer it processed last, and no rework was allowed."""
 
 
 class TwinStore:
@@ -54,12 +57,12 @@ class TwinStore:
 
     def load(self, wafer_id: str, tool: str) -> Workpiece:
         """The workpiece `tool` is loading. `WaferAlreadyProcessed` (naming the wafer, the tool
-        and what it did, for the tool to refuse on its wire) when `tool` has processed this
-        wafer before, unless it is marked for rework."""
+        and what it did, for the tool to refuse on its wire) when `tool` is the last tool that
+        processed this wafer (a visit after another tool's processing is a new one), unless the
+        wafer is marked for rework."""
         workpiece = self.get(wafer_id)
-        done = [event for event in workpiece.history if event.tool == tool]
-        if done and wafer_id not in self._rework:
-            last = done[-1]
+        last = workpiece.history[-1] if workpiece.history else None
+        if last is not None and last.tool == tool and wafer_id not in self._rework:
             raise WaferAlreadyProcessed(
                 f"wafer {wafer_id} was already processed by {tool} ({last.operation} at "
                 f"t = {last.time_s:g} s); load it again only as a rework"
@@ -67,7 +70,7 @@ class TwinStore:
         return workpiece
 
     def allow_rework(self, wafer_id: str) -> None:
-        """Let every tool load `wafer_id` again, though it processed it before (a rework, or a
+        """Let every tool load `wafer_id` again, though it processed it last (a rework, or a
         resumed run reloading the wafers its recovery unloaded)."""
         validate_wafer_id(wafer_id)
         with self._lock:

@@ -1,4 +1,5 @@
-"""The twin store: a tool refuses to load a wafer it has already processed, unless reworked."""
+"""The twin store: a tool refuses to load a wafer it processed last, unless reworked; a wafer
+another tool processed since comes back as a new visit."""
 
 from __future__ import annotations
 
@@ -28,3 +29,14 @@ def test_a_tool_refuses_a_wafer_it_processed_unless_it_is_a_rework():
 def test_rework_of_a_bad_wafer_id_is_refused():
     with pytest.raises(ValueError, match="must be 1-16 printable ASCII"):
         TwinStore().allow_rework("W 01")
+
+
+def test_a_wafer_another_tool_processed_since_comes_back_as_a_new_visit():
+    store = TwinStore()
+    wafer = store.load("W01", "wire_bonder")
+    wafer.record("wire_bonder", "bump", 10.0)
+    wafer.record("laminator", "laminate", 20.0)  # a stacked level: resin, then bumps again
+    assert store.load("W01", "wire_bonder") is wafer
+    wafer.record("wire_bonder", "bump", 30.0)
+    with pytest.raises(WaferAlreadyProcessed, match=r"bump at t = 30 s"):
+        store.load("W01", "wire_bonder")  # not moved on since the second visit
