@@ -2,21 +2,36 @@
 
 Installed with packline (entry point `pytest11`), in the manner of labgrid's `--lg-env`:
 
-    pytest --station line.yaml      # the tests marked `station` drive the tools in line.yaml
-    pytest                          # the same tests drive the bundled simulated line
+    pytest --station line.yaml -m station    # the tests marked `station` drive line.yaml's tools
+    pytest -m station                        # the same tests drive the bundled simulated line
+    pytest --pyargs packline.testing.station_checks --station line.yaml   # packline's own set
 
 A test asks for the `station` fixture (a `packline.station.Station`) and opens its tools with
-`station.open_tool(name)`; it never knows whether they are real.
+`station.open_tool(name)`; it never knows whether they are real. A test that takes
+`station_tool` runs once per tool of the station (its name). The plugin registers the
+`station` marker and runs a coroutine test marked `station` on pytest-asyncio, which
+`packline[test]` installs; without pytest-asyncio the plugin still loads (pytest keeps working
+for every other project in the environment) and such a test fails naming what to install.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Generator
 
 import pytest
-import pytest_asyncio
 
 from packline.station import Station, load_station
+
+try:
+    import pytest_asyncio
+
+    HAVE_PYTEST_ASYNCIO = True
+except ImportError:  # packline without its `test` extra: pytest must keep working
+    HAVE_PYTEST_ASYNCIO = False
+
+#: The extra that installs what an async hardware-in-the-loop test needs.
+TEST_EXTRA = "pip install 'packline[test]'"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -31,14 +46,80 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
-@pytest_asyncio.fixture
-async def station(request: pytest.FixtureRequest) -> AsyncIterator[Station]:
-    """The station under test: the `--station` file, or a fresh simulated line."""
-    path = request.config.getoption("--station")
-    if path is not None:
-        yield load_station(path)
-        return
-    from packline.sim_instruments.line import SimulatedLine
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "station: a hardware-in-the-loop test: it drives the tools of the --station file "
+        "(default: the bundled simulated line)",
+    )
 
-    async with SimulatedLine() as line:
-        yield line.station
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking `station_tool` runs once per tool of the station, by name."""
+    if "station_tool" in metafunc.fixturenames:
+        metafunc.parametrize("station_tool", _station_tool_names(metafunc.config))
+
+
+def _station_tool_names(config: pytest.Config) -> list[str]:
+    path = config.getoption("--station")
+    if path is not None:
+        return list(load_station(path).tools)
+    from packline.drivers.registry import TOOL_KINDS
+
+    return [kind.role for kind in TOOL_KINDS.values()]  # the simulated line names tools by role
+
+
+def _is_async_station_test(item: pytest.Item) -> bool:
+    function = getattr(item, "function", None)
+    return item.get_closest_marker("station") is not None and inspect.iscoroutinefunction(function)
+
+
+@pytest.hookimpl(wrapper=True, trylast=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, object, object]:
+    """Run a coroutine test marked `station` on pytest-asyncio, whatever the project's asyncio
+    mode: the marker is added as the test is collected (innermost, so pytest-asyncio's own
+    collection hook, around this one, sees it)."""
+    result = yield
+    if HAVE_PYTEST_ASYNCIO:
+        for node in result if isinstance(result, list) else [result]:
+            if isinstance(node, pytest.Function) and _is_async_station_test(node):
+                node.add_marker(pytest.mark.asyncio)
+    return result
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> None:
+    """Without pytest-asyncio, fail an async `station` test naming what to install (pytest
+    alone would only say it does not run coroutines)."""
+    if not HAVE_PYTEST_ASYNCIO and _is_async_station_test(pyfuncitem):
+        pytest.fail(f"an async `station` test needs pytest-asyncio: {TEST_EXTRA}", pytrace=False)
+
+
+if HAVE_PYTEST_ASYNCIO:
+
+    @pytest_asyncio.fixture
+    async def station(request: pytest.FixtureRequest) -> AsyncIterator[Station]:
+        """The station under test: the `--station` file, or a fresh simulated line."""
+        path = request.config.getoption("--station")
+        if path is not None:
+            yield load_station(path)
+            return
+        from packline.sim_instruments.line import SimulatedLine
+
+        async with SimulatedLine() as line:
+            yield line.station
+
+else:
+
+    @pytest.fixture
+    def station(request: pytest.FixtureRequest) -> Station:
+        """The `--station` file; the simulated line needs pytest-asyncio to run on."""
+        path = request.config.getoption("--station")
+        if path is None:
+            pytest.fail(
+                f"the simulated line for the `station` fixture needs pytest-asyncio: {TEST_EXTRA}",
+                pytrace=False,
+            )
+        return load_station(path)

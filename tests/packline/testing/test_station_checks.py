@@ -1,0 +1,147 @@
+"""packline's hardware-in-the-loop set, run as a user runs it: `pytest --pyargs
+packline.testing.station_checks --station FILE` against `packline sim serve` in another
+process, and the plugin's behaviour in a project of its own (strict asyncio mode, or no
+pytest-asyncio at all)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from packline.station import load_station
+
+#: The checks of packline.testing.station_checks, each run once per tool.
+CHECKS_PER_TOOL = 4
+
+
+@pytest.fixture(params=[False, True], ids=["native", "gem"])
+def served_station(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
+    """`packline sim serve` in its own process (with `--gem`: the tools that have a GEM face
+    on HSMS), and the station file it wrote."""
+    station_file = tmp_path / "line.yaml"
+    command = [sys.executable, "-m", "packline", "sim", "serve", "--for", "300",
+               "--station-out", str(station_file)]  # fmt: skip
+    server = subprocess.Popen(
+        command + (["--gem"] if request.param else []),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not station_file.exists() or not station_file.read_text().strip():
+            assert server.poll() is None, server.stderr.read() if server.stderr else ""
+            assert time.monotonic() < deadline, "sim serve wrote no station file in 60 s"
+            time.sleep(0.1)
+        yield station_file
+    finally:
+        server.terminate()
+        server.communicate(timeout=30)
+
+
+def run_pytest(
+    args: list[str], cwd: Path, *, preamble: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """pytest in a fresh interpreter, from `cwd` (its own rootdir and ini)."""
+    code = f"import sys\n{preamble}\nimport pytest\nsys.exit(pytest.main({args!r}))"
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, capture_output=True, text=True, timeout=300,
+        check=False,
+    )  # fmt: skip
+
+
+def test_the_station_checks_pass_against_a_served_line(served_station: Path, tmp_path: Path):
+    tools = load_station(served_station).tools
+    result = run_pytest(
+        ["--pyargs", "packline.testing.station_checks", "--station", str(served_station),
+         "-m", "station", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"{CHECKS_PER_TOOL * len(tools)} passed" in result.stdout
+
+
+#: A station of one plasma cleaner at an address where nothing listens (the discard port).
+DEAD_LINE = """\
+name: dead-line
+tools:
+  plasma_cleaner:
+    driver: plasma_cleaner
+    address: modbus+tcp://127.0.0.1:9
+"""
+
+
+def test_a_tool_that_does_not_answer_fails_its_checks_by_name(tmp_path: Path):
+    station_file = tmp_path / "line.yaml"
+    station_file.write_text(DEAD_LINE)
+    result = run_pytest(
+        ["--pyargs", "packline.testing.station_checks", "--station", str(station_file),
+         "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert f"{CHECKS_PER_TOOL} failed" in result.stdout
+    assert "[plasma_cleaner]" in result.stdout
+
+
+PROJECT_TEST = """
+import pytest
+
+def test_unrelated():
+    assert True
+
+@pytest.mark.station
+async def test_my_hardware(station, station_tool):
+    async with station.open_tool(station_tool) as tool:
+        assert tool.identity is not None
+"""
+
+
+def test_in_a_strict_asyncio_project_a_station_test_runs_without_asyncio_markers(
+    tmp_path: Path,
+):
+    (tmp_path / "pytest.ini").write_text("[pytest]\nasyncio_mode = strict\n")
+    (tmp_path / "test_line.py").write_text(PROJECT_TEST)
+    result = run_pytest(["-q", "-p", "no:randomly", "-p", "no:cacheprovider"], tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    tools = len(load_station_names())
+    assert f"{tools + 1} passed" in result.stdout
+
+
+def load_station_names() -> list[str]:
+    from packline.drivers.registry import TOOL_KINDS
+
+    return [kind.role for kind in TOOL_KINDS.values()]
+
+
+def test_without_pytest_asyncio_pytest_still_runs_and_a_station_test_says_what_to_install(
+    tmp_path: Path,
+):
+    (tmp_path / "pytest.ini").write_text("[pytest]\n")
+    (tmp_path / "test_line.py").write_text(PROJECT_TEST)
+    (tmp_path / "line.yaml").write_text(DEAD_LINE)
+    absent = tmp_path / "absent"  # first on the path: pytest_asyncio cannot be imported
+    absent.mkdir()
+    (absent / "pytest_asyncio.py").write_text("raise ImportError('not installed')\n")
+    options = ["-q", "-p", "no:randomly", "-p", "no:cacheprovider", "-p", "no:asyncio"]
+    preamble = f"sys.path.insert(0, {str(absent)!r})"
+
+    simulated = run_pytest(options, tmp_path, preamble=preamble)
+    assert simulated.returncode == 1, simulated.stdout + simulated.stderr
+    assert f"1 passed, {len(load_station_names())} errors" in simulated.stdout
+    assert (
+        "the simulated line for the `station` fixture needs pytest-asyncio: "
+        "pip install 'packline[test]'" in simulated.stdout
+    )
+
+    real = run_pytest([*options, "--station", "line.yaml"], tmp_path, preamble=preamble)
+    assert real.returncode == 1, real.stdout + real.stderr
+    assert "1 failed, 1 passed" in real.stdout
+    assert "an async `station` test needs pytest-asyncio: pip install 'packline[test]'" in (
+        real.stdout
+    )
