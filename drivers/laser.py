@@ -35,6 +35,7 @@ from .roles.laser import (
     DrillMode,
     DrillRecipe,
     DrillResult,
+    FaceUp,
     JobKind,
     JobProgress,
     JobState,
@@ -46,6 +47,7 @@ from .specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
     DRILL_MODE_MNEMONICS,
+    FACE_MNEMONICS,
     JOB_KIND_MNEMONICS,
     JOB_STATE_MNEMONICS,
     OPEN,
@@ -114,6 +116,10 @@ class ScpiLaser(ScpiDriver, Laser):
             raise self.garbled("read wafer", reply, "a quoted wafer id") from None
         return wafer_id or None
 
+    async def request_face_up(self) -> FaceUp:
+        reply = await self.link.query(_query("wafer_face"), idempotent=True)
+        return self.mnemonic("read face up", reply, FACE_MNEMONICS)
+
     async def request_progress(self) -> JobProgress:
         reply = await self.link.query(_query("job_progress"), idempotent=True)
         fields = reply.split(",")
@@ -159,11 +165,19 @@ class ScpiLaser(ScpiDriver, Laser):
         self.require_state("close enclosure", *READY_STATES)
         await self.send("close enclosure", f"{_short('door')} {short_form(CLOSED)}")
 
-    async def load(self, wafer_id: str) -> None:
+    async def load(self, wafer_id: str, face_up: FaceUp = FaceUp.FRONT) -> None:
+        """The face is sent only when it is not the tool's default, the front."""
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
-        await self.send(action, f"{_short('wafer_load')} {quote(wafer_id)}")
+        face = FaceUp(face_up)
+        argument = "" if face is FaceUp.FRONT else f",{short_form(FACE_MNEMONICS[face])}"
+        await self.send(action, f"{_short('wafer_load')} {quote(wafer_id)}{argument}")
+
+    async def flip(self) -> None:
+        action = "flip wafer"
+        self.require_state(action, *READY_STATES)
+        await self.send(action, _short("wafer_flip"))
 
     async def unload(self) -> str:
         action = "unload wafer"

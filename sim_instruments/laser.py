@@ -18,11 +18,12 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import quote, short_form, unquote
-from packline.drivers.roles.laser import Atmosphere, DrillMode, JobState, LaserSource
+from packline.drivers.roles.laser import Atmosphere, DrillMode, FaceUp, JobState, LaserSource
 from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,
     CLOSED,
     DRILL_MODE_MNEMONICS,
+    FACE_MNEMONICS,
     JOB_KIND_MNEMONICS,
     JOB_STATE_MNEMONICS,
     NO_JOB,
@@ -36,7 +37,7 @@ from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, cou
 from .laser_job import ScanJob
 from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+from .twin import Face, TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
 
 # --------------------------------------------------------------------- the tool
 
@@ -78,6 +79,7 @@ class SimLaser(ScpiSimTool):
         self.physics = physics or LaserPhysics()
         self.door_open = False
         self.wafer_id: str | None = None
+        self.face_up = FaceUp.FRONT
         self.emission = False
         self.shutter_open = False
         self.atmosphere = Atmosphere.AIR
@@ -123,7 +125,9 @@ class SimLaser(ScpiSimTool):
             "door": (lambda _: _open_closed(self.door_open), self._set_door),
             "wafer_load": (None, self._load),
             "wafer_unload": (None, self._unload),
+            "wafer_flip": (None, self._flip),
             "wafer": (lambda _: quote(self.wafer_id or ""), None),
+            "wafer_face": (lambda _: short_form(FACE_MNEMONICS[self.face_up]), None),
             "atmosphere": (self._atmosphere_name, self._set_atmosphere),
             "atmosphere_ready": (lambda _: flag(self.atmosphere_ready()), None),
             "sites": (None, self._select_all_sites),
@@ -238,7 +242,13 @@ class SimLaser(ScpiSimTool):
         self.door_open = opening
 
     def _load(self, arguments: list[str]) -> None:
-        count(self.short("wafer_load"), arguments, 1)
+        """The id, then the optional face up (the front by default)."""
+        header = self.short("wafer_load")
+        if len(arguments) > 1:
+            face_up = choice(header, arguments[1:], FACE_MNEMONICS)
+        else:
+            count(header, arguments, 1)
+            face_up = FaceUp.FRONT
         try:
             wafer_id = unquote(arguments[0])
         except ValueError:
@@ -255,7 +265,14 @@ class SimLaser(ScpiSimTool):
             self.twin.load(wafer_id, self.name)
         except WaferAlreadyProcessed as error:
             raise conflict(str(error)) from None
-        self.wafer_id = wafer_id
+        self.wafer_id, self.face_up = wafer_id, face_up
+        self._clear_selection()
+
+    def _flip(self, arguments: list[str]) -> None:
+        count(self.short("wafer_flip"), arguments, 0)
+        self._idle_only("flip")
+        self._workpiece()
+        self.face_up = FaceUp.BACK if self.face_up is FaceUp.FRONT else FaceUp.FRONT
         self._clear_selection()
 
     def _unload(self, arguments: list[str]) -> None:
@@ -264,7 +281,7 @@ class SimLaser(ScpiSimTool):
             raise conflict("enclosure door closed")
         if self.wafer_id is None:
             raise conflict("no wafer on the chuck")
-        self.wafer_id = None
+        self.wafer_id, self.face_up = None, FaceUp.FRONT
         self._clear_selection()
 
     # ----------------------------------------------------------------- atmosphere and gas
@@ -365,6 +382,7 @@ class SimLaser(ScpiSimTool):
             gas_jet=self.gas_jet,
             suction=self.suction,
             physics=self.physics,
+            face=Face(self.face_up.value),
         )
 
     def _start_refusal(self) -> str | None:

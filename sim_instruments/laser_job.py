@@ -17,7 +17,7 @@ from packline.drivers.roles.laser import Atmosphere, JobKind, JobState
 
 from .families.scpi import flag
 from .physics.laser import LaserPhysics, ablate_vias, laser_clean, via_pulses
-from .twin import Workpiece
+from .twin import Face, Workpiece
 
 
 @dataclass
@@ -38,6 +38,7 @@ class ScanJob:
     atmosphere: Atmosphere
     gas_jet: bool
     suction: bool
+    face: Face = Face.FRONT  # the face up, towards the beam
     state: JobState = JobState.RUNNING
     done: int = 0
     at_metal: int = 0
@@ -62,14 +63,16 @@ class ScanJob:
         gas_jet: bool,
         suction: bool,
         physics: LaserPhysics,
+        face: Face = Face.FRONT,
     ) -> ScanJob:
         """The job over `sites` (sorted) with each site's dwell: the pulses it needs at
         `frequency_hz` (a via's to its depth or to the metal; a clean's fixed count), then
         the step to the next site."""
         if kind is JobKind.DRILL:
             pulses = via_pulses(
-                workpiece, sites, depth_um, diameter_um, spot_diameter_um, fluence_j_cm2, physics
-            )
+                workpiece, sites, depth_um, diameter_um, spot_diameter_um, fluence_j_cm2,
+                physics, face,
+            )  # fmt: skip
         else:
             pulses = np.full(sites.size, clean_pulses, np.int64)
         dwell_s = pulses / frequency_hz + physics.site_step_s
@@ -88,6 +91,7 @@ class ScanJob:
             atmosphere=atmosphere,
             gas_jet=gas_jet,
             suction=suction,
+            face=face,
         )
 
     @property
@@ -112,12 +116,12 @@ class ScanJob:
         if self.kind is JobKind.DRILL:
             self.at_metal += ablate_vias(
                 workpiece, sites, self.pulses[part], self.depth_um, self.diameter_um,
-                self.spot_diameter_um, self.fluence_j_cm2, physics,
+                self.spot_diameter_um, self.fluence_j_cm2, physics, self.face,
             )  # fmt: skip
         else:
             at_metal, damaged = laser_clean(
                 workpiece, sites, self.fluence_j_cm2, self.clean_pulses, self.atmosphere,
-                self.gas_jet, self.suction, physics,
+                self.gas_jet, self.suction, physics, self.face,
             )  # fmt: skip
             self.at_metal += at_metal
             self.damaged += damaged
@@ -132,6 +136,7 @@ class ScanJob:
             "sites": self.done,
             "fluence_j_cm2": self.fluence_j_cm2,
             "source_nm": source_nm,
+            "face": self.face.value,
         }
         if self.kind is JobKind.DRILL:
             operation = "laser drill"

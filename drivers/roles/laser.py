@@ -1,10 +1,11 @@
 """The laser role: a pulsed laser that drills vias in resin and cleans exposed metal.
 
-Used by the claimed methods for through-holes in a tape substrate down to its metal layer
-(000:a), concave portions and their bottoms in a resin layer (002:1f, 002:1h), and cleaning
-bump tips below the metal's ablation threshold (003:16), under reduced pressure, inert or
-reducing gas (003:17), with a gas jet that peels residue and suction that carries it away
-(003:18). A single-wafer tool: one wafer on the chuck inside a closed enclosure.
+Used by the claimed methods for through-holes in a tape substrate down to its metal layer and
+openings in its solder resist (000:a: the panel's top drilled, then, turned over by the tool's
+flipper, its bottom), concave portions and their bottoms in a resin layer (002:1f, 002:1h),
+and cleaning bump tips below the metal's ablation threshold (003:16), under reduced pressure,
+inert or reducing gas (003:17), with a gas jet that peels residue and suction that carries it
+away (003:18). A single-wafer tool: one wafer on the chuck inside a closed enclosure.
 """
 
 from __future__ import annotations
@@ -41,6 +42,14 @@ class Atmosphere(StrEnum):
     NITROGEN = "N2"
     ARGON = "Ar"
     FORMING_GAS = "forming-gas"  # H2 4-10 % in N2 or Ar: reducing
+
+
+class FaceUp(StrEnum):
+    """Which face of the workpiece lies up, towards the beam: a wafer's front, or a tape
+    panel's top (its tape, 000:a) or bottom (its solder resist, 000:a)."""
+
+    FRONT = "front"
+    BACK = "back"
 
 
 class DrillMode(StrEnum):
@@ -196,6 +205,16 @@ class Laser(Equipment):
         """The id of the wafer on the chuck, None when empty."""
 
     @abstractmethod
+    async def request_face_up(self) -> FaceUp:
+        """The face of the loaded wafer that lies up, towards the beam."""
+
+    @abstractmethod
+    async def flip(self) -> None:
+        """Turn the loaded wafer over on the chuck (the tool's flipper), so its other face lies
+        up: a panel's tape drilled from the top, then its solder resist from the bottom
+        (000:a), in one visit. Not while a job runs."""
+
+    @abstractmethod
     async def open_enclosure(self) -> None:
         """Open the enclosure door (emission must be off)."""
 
@@ -204,8 +223,9 @@ class Laser(Equipment):
         """Close the enclosure door."""
 
     @abstractmethod
-    async def load(self, wafer_id: str) -> None:
-        """Place a wafer on the chuck through the open door."""
+    async def load(self, wafer_id: str, face_up: FaceUp = FaceUp.FRONT) -> None:
+        """Place a wafer on the chuck through the open door, `face_up` towards the beam (a
+        panel's back up: its solder resist is drilled and its metal cleaned from below)."""
 
     @abstractmethod
     async def unload(self) -> str:

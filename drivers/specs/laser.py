@@ -16,7 +16,7 @@ from ..families.scpi_wire import (
     ScpiWire,
     standard_refusals,
 )
-from ..roles.laser import Atmosphere, DrillMode, JobKind, JobState, LaserSource
+from ..roles.laser import Atmosphere, DrillMode, FaceUp, JobKind, JobState, LaserSource
 from .core import Alarm, ExpectedIdentity, Parameter, Range, StatusVariable, ToolSpec
 
 #: The job states in which the job settings, atmosphere and gas may change (not `RUNN`).
@@ -74,6 +74,7 @@ ATMOSPHERE_MNEMONICS = {
     Atmosphere.ARGON: "ARGon",
     Atmosphere.FORMING_GAS: "FGAS",
 }
+FACE_MNEMONICS = {FaceUp.FRONT: "FRONt", FaceUp.BACK: "BACK"}
 DRILL_MODE_MNEMONICS = {DrillMode.TO_METAL: "METal", DrillMode.TO_DEPTH: "DEPTh"}
 JOB_KIND_MNEMONICS = {JobKind.DRILL: "DRILl", JobKind.CLEAN: "CLEan"}
 JOB_STATE_MNEMONICS = {
@@ -158,9 +159,11 @@ COMMANDS = (
         "(-221 with the reason). The door starts closed",
     ),
     ScpiCommand(
-        name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"', parameters=("wafer_id",),
-        doc="wafer on the chuck; needs the door open and the chuck empty (-221); id 1-16 "
-        "printable ASCII without spaces (-224). Clears the site selection",
+        name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"[,FRONt|BACK]',
+        parameters=("wafer_id", "face_up"),
+        doc="wafer on the chuck, the given face up towards the beam (default `FRONt`); needs "
+        "the door open and the chuck empty (-221); id 1-16 printable ASCII without spaces "
+        "(-224). Clears the site selection",
     ),
     ScpiCommand(
         name="wafer_unload", header=":WAFer:UNLoad",
@@ -169,6 +172,19 @@ COMMANDS = (
     ScpiCommand(
         name="wafer", header=":WAFer[:ID]", form="query", reply='`"<id>"`, `""` when empty',
         doc="the wafer on the chuck",
+    ),
+    ScpiCommand(
+        name="wafer_flip", header=":WAFer:FLIP", allowed_in=NOT_RUNNING,
+        doc="turn the loaded wafer over on the chuck (the flipper; the door may stay closed), "
+        "so its other face lies up; needs a wafer and no job running (-221). Clears the site "
+        "selection",
+    ),
+    ScpiCommand(
+        name="wafer_face", header=":WAFer:FACE", form="query", reply="`FRON`/`BACK`",
+        doc="the face of the loaded wafer that lies up: what a job drills or cleans. With "
+        "the back of a tape panel up, `DRIL` opens its solder resist (the outermost back "
+        "resin) and `CLE` cleans the metal in those openings; with its front up and no resin "
+        "there, `DRIL` drills the tape at its through-hole sites, down to the metal layer",
     ),
     ScpiCommand(
         name="atmosphere", header=":PROCess:ATMosphere", form="both", syntax="<a>",
@@ -265,7 +281,10 @@ SPEC = ToolSpec(
         StatusVariable(name="sites_done", unit="sites", trace="sites_done", doc="`:JOB:PROG?`"),
     ),
     commands=COMMANDS,
-    parameters=(Parameter(name="wafer_id", doc="1-16 printable ASCII, quoted"),),
+    parameters=(
+        Parameter(name="wafer_id", doc="1-16 printable ASCII, quoted"),
+        Parameter(name="face_up", doc="`FRONt` or `BACK`: the face towards the beam"),
+    ),
     alarms=(
         Alarm(
             code="INTERLOCK_OPEN",

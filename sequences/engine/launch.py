@@ -237,13 +237,22 @@ async def open_run(
         yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
     clock = VirtualClock()
-    line = (line_factory or _default_line)(clock, prepared.method)
+    line = _sim_line(line_factory, clock, prepared.method, prepared.recipe)
     async with line:
         yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
 
 
-def _default_line(clock: VirtualClock, method: Method) -> SimulatedLine:
-    return SimulatedLine(clock, kinds=_sim_kinds(method))
+def _sim_line(
+    factory: Callable[[VirtualClock, Method], SimulatedLine] | None,
+    clock: VirtualClock,
+    method: Method,
+    recipe: Recipe,
+) -> SimulatedLine:
+    """The dry run's simulated line: the given factory's, else one with a tool of every role
+    the method needs, receiving the method's incoming material for this recipe."""
+    if factory is not None:
+        return factory(clock, method)
+    return SimulatedLine(clock, kinds=_sim_kinds(method), incoming=method.incoming_material(recipe))
 
 
 def is_live(store: RunStore, run_id: str) -> bool:
@@ -362,7 +371,7 @@ async def open_resume(
         yield Engine(spec(station=station, clock=WallClock()))
         return
     clock = VirtualClock()
-    line = (line_factory or _default_line)(clock, method)
+    line = _sim_line(line_factory, clock, method, recipe)
     async with line:
         for wafer_id, data in store.latest_twins(run_id).items():
             restore(line.twin.get(wafer_id), data)

@@ -4,10 +4,12 @@ A method is declared next to its script with `@method(...)`: its name on the com
 a title, the claim ids it carries out, its recipe model and default recipe, the tool roles it
 needs, which of its steps are irreversible (never repeated on resume: a grind, a cut), the
 failure policy it runs with unless the user says otherwise (a tool's safe, empty state is its
-role's `recover()`, not the method's). For the claims it declares `claim_checks` (the
-conditions its product must meet, checked on the twin after a dry run) and `claim_map` (claim
-id -> what implements it, shown by `packline claims`). Every claim id must be in the catalogue
-`packline.claims.CLAIMS`: a wrong one fails the method's import.
+role's `recover()`, not the method's), and, when its lot is not of wafers, its incoming
+material (`incoming`: a function of the recipe, e.g. the tape panel claim 000 starts from).
+For the claims it declares `claim_checks` (the conditions its product must meet, checked on
+the twin after a dry run) and `claim_map` (claim id -> what implements it, shown by `packline
+claims`). Every claim id must be in the catalogue `packline.claims.CLAIMS`: a wrong one fails
+the method's import.
 """
 
 from __future__ import annotations
@@ -27,11 +29,16 @@ from .errors import BadInput
 from .recipe import Recipe, read_recipe_text
 
 if TYPE_CHECKING:
+    from packline.sim_instruments.twin import PanelSpec, WaferSpec
+
     from .wafer import Wafer
 
 SequenceFn = Callable[["Wafer", Any], Awaitable[None]]
 #: The conditions a method's product must meet, for a given recipe (see claim_check.py).
 ClaimChecksFn = Callable[[Any], Sequence[Condition]]
+#: The incoming material a method's lot is made of, for a given recipe (a tape panel of the
+#: recipe's size for claim 000); the simulated line of a dry run receives its workpieces so.
+IncomingFn = Callable[[Any], "WaferSpec | PanelSpec"]
 
 
 class FailurePolicy(StrEnum):
@@ -63,6 +70,12 @@ class Method:
     #: Claim id -> what implements it ("step 'plasma clean'", "recipe option steps[].gas = Ar",
     #: "claim check: no oxide on the exposed metal"), for `packline claims`.
     claim_map: Mapping[str, str] = field(default_factory=dict)
+    #: The incoming material, given the recipe; None: the simulated line's wafers.
+    incoming: IncomingFn | None = None
+
+    def incoming_material(self, recipe: Recipe) -> WaferSpec | PanelSpec | None:
+        """What the lot's workpieces are when they arrive, for this recipe (None: wafers)."""
+        return None if self.incoming is None else self.incoming(recipe)
 
     def default_recipe_text(self) -> tuple[str, str]:
         """The shipped default recipe: (text, where it came from); without one, the recipe
@@ -104,6 +117,7 @@ def method(
     twin_metrics: Mapping[str, tuple[str, Callable[[Any], float]]] | None = None,
     claim_checks: ClaimChecksFn | None = None,
     claim_map: Mapping[str, str] | None = None,
+    incoming: IncomingFn | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
     """Declare and register the sequence script below as method `name`. A claim id (in
     `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
@@ -127,6 +141,7 @@ def method(
             twin_metrics=dict(twin_metrics or {}),
             claim_checks=claim_checks,
             claim_map=dict(claim_map or {}),
+            incoming=incoming,
         )
         return sequence
 

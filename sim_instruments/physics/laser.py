@@ -14,7 +14,8 @@ import numpy as np
 
 from packline.drivers.roles.laser import Atmosphere
 
-from ..twin import Workpiece
+from ..twin import Face, Workpiece
+from ..twin.parts import OpeningLayer
 
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
 
@@ -89,24 +90,43 @@ def trepan_factor(diameter_um: float, spot_diameter_um: float) -> float:
     return max(1.0, (diameter_um / spot_diameter_um) ** 2)
 
 
-def via_targets(workpiece: Workpiece, sites: np.ndarray, depth_um: float | None) -> np.ndarray:
-    """Where each via in the top resin layer stops: on the metal below it (the layer's
-    thickness) or at a depth short of it; 0 where no resin covers the sites.
+def drill_layer(workpiece: Workpiece, face: Face) -> tuple[np.ndarray, OpeningLayer] | None:
+    """What the beam drills into from `face` (the face up on the chuck): the outermost resin
+    layer on that face, its thickness per site and its openings; on a tape panel's bare top,
+    the tape itself at its through-hole sites (000:a: the holes end on the metal
+    interconnection layer on its bottom; elsewhere the beam does not drill). None: nothing
+    to drill (no resin there, and no tape under the beam)."""
+    top = workpiece.top_resin(face)
+    if top is not None:
+        return top[0].thickness_um, top[1]
+    geometry = workpiece.geometry
+    if face is Face.FRONT and geometry.hole.any():
+        tape = np.where(geometry.hole, np.float32(geometry.thickness_um), np.float32(0))
+        return tape, workpiece.openings.substrate
+    return None
+
+
+def via_targets(
+    workpiece: Workpiece, sites: np.ndarray, depth_um: float | None, face: Face = Face.FRONT
+) -> np.ndarray:
+    """Where each via stops in what the beam drills from `face` (`drill_layer`): on the
+    metal below it (the layer's thickness) or at a depth short of it; 0 where nothing is
+    there to drill.
 
     Neither source drills into the metal: copper reflects the CO2 wavelengths, and the UV
     tool's breakthrough detection stops pulsing at the metal.
     """
-    top = workpiece.top_resin()
-    if top is None:
+    layer = drill_layer(workpiece, face)
+    if layer is None:
         return np.zeros(sites.size, np.float32)
-    resin: np.ndarray = top[0].thickness_um[sites]
-    return resin if depth_um is None else np.minimum(np.float32(depth_um), resin)
+    thickness: np.ndarray = layer[0][sites]
+    return thickness if depth_um is None else np.minimum(np.float32(depth_um), thickness)
 
 
-def _drilled_um(workpiece: Workpiece, sites: np.ndarray) -> np.ndarray:
-    """How deep the top resin layer's via at each site already is."""
-    top = workpiece.top_resin()
-    return np.zeros(sites.size, np.float32) if top is None else top[1].depth_um[sites]
+def _drilled_um(workpiece: Workpiece, sites: np.ndarray, face: Face) -> np.ndarray:
+    """How deep the via at each site already is in what the beam drills from `face`."""
+    layer = drill_layer(workpiece, face)
+    return np.zeros(sites.size, np.float32) if layer is None else layer[1].depth_um[sites]
 
 
 def via_pulses(
@@ -117,10 +137,11 @@ def via_pulses(
     spot_diameter_um: float,
     fluence_j_cm2: float,
     physics: LaserPhysics,
+    face: Face = Face.FRONT,
 ) -> np.ndarray:
     """Pulses each via needs to reach its target (capped at `max_pulses_per_site`)."""
     remaining = np.maximum(
-        via_targets(workpiece, sites, depth_um) - _drilled_um(workpiece, sites), 0
+        via_targets(workpiece, sites, depth_um, face) - _drilled_um(workpiece, sites, face), 0
     ).astype(np.float64)
     rate = resin_ablation_um_per_pulse(fluence_j_cm2, physics)
     cap = physics.max_pulses_per_site
@@ -140,26 +161,39 @@ def ablate_vias(
     spot_diameter_um: float,
     fluence_j_cm2: float,
     physics: LaserPhysics,
+    face: Face = Face.FRONT,
 ) -> int:
-    """Deliver `pulses` to each via at `sites` in the top resin layer; returns how many of them
-    reach the metal (every site where no resin covers it)."""
-    top = workpiece.top_resin()
-    if top is None:
+    """Deliver `pulses` to each via at `sites` in what the beam drills from `face`; returns
+    how many of them reach the metal (every site where there is nothing to drill)."""
+    layer = drill_layer(workpiece, face)
+    if layer is None:
         return int(sites.size)
-    layer, openings = top
+    thickness, openings = layer
     current = openings.depth_um[sites]
     gain = (
         pulses
         * resin_ablation_um_per_pulse(fluence_j_cm2, physics)
         / trepan_factor(diameter_um, spot_diameter_um)
     )
-    target = np.maximum(via_targets(workpiece, sites, depth_um), current)
+    target = np.maximum(via_targets(workpiece, sites, depth_um, face), current)
     depth = np.minimum(current + gain.astype(np.float32), target)
     openings.depth_um[sites] = depth
     openings.diameter_um[sites] = np.maximum(openings.diameter_um[sites], np.float32(diameter_um))
-    open_ = depth >= layer.thickness_um[sites]
+    open_ = depth >= thickness[sites]
     openings.open[sites] = open_
     return int(open_.sum())
+
+
+def exposed_metal_from(workpiece: Workpiece, face: Face) -> np.ndarray:
+    """Sites whose metal the beam reaches from `face`: from the front the workpiece's
+    exposed metal; from the back, the bottoms of open openings in the outermost back resin
+    (a panel's solder resist), or every site where the back carries no resin."""
+    if face is Face.FRONT:
+        return workpiece.exposed_metal
+    top = workpiece.top_resin(Face.BACK)
+    if top is None:
+        return np.ones(workpiece.geometry.site_count, bool)
+    return top[1].open.copy()
 
 
 def laser_clean(
@@ -171,15 +205,17 @@ def laser_clean(
     gas_jet: bool,
     suction: bool,
     physics: LaserPhysics,
+    face: Face = Face.FRONT,
 ) -> tuple[int, int]:
-    """Clean the exposed metal at `sites`; returns (sites at metal, sites whose metal was damaged).
+    """Clean the metal exposed to the beam from `face` at `sites`; returns (sites at metal,
+    sites whose metal was damaged).
 
     Residue is ablated above its threshold; part of it falls back unless a jet peels it and
     suction carries it off. Heating grows oxide in air on non-noble metal; forming gas
     reduces it; reduced pressure and inert gas leave it. Above the metal's ablation threshold
     the metal itself is ablated: bumps lose height.
     """
-    hit = sites[workpiece.exposed_metal[sites]]
+    hit = sites[exposed_metal_from(workpiece, face)[sites]]
     if hit.size == 0:
         return 0, 0
     dose = pulses * fluence_j_cm2
@@ -205,6 +241,8 @@ def laser_clean(
     threshold = physics.metal_threshold(metal)
     if fluence_j_cm2 <= threshold:
         return int(hit.size), 0
+    if face is Face.BACK:  # the back's metal is a film: ablated in place, no bump to shorten
+        return int(hit.size), int(hit.size)
     loss_um = pulses * physics.metal_penetration_um * math.log(fluence_j_cm2 / threshold)
     height = workpiece.bumps.height_um
     bumps = hit[height[hit] > 0]

@@ -24,6 +24,7 @@ from packline.drivers.roles.laser import (
     CleanRecipe,
     DrillMode,
     DrillRecipe,
+    FaceUp,
     JobState,
     LaserSource,
 )
@@ -124,6 +125,22 @@ async def test_door_load_and_unload_send_the_quoted_wafer_id():
         await laser.load("LOT7-W03")
         assert await laser.unload() == "LOT7-W03"
         await laser.close_enclosure()
+        await laser.close()
+
+
+async def test_a_panel_loaded_back_up_names_the_face_after_its_id():
+    script = [
+        *connect_script(),
+        *setting(b':WAF:LOAD "P01",BACK'),
+        *setting(b":WAF:FLIP"),
+        (b":WAF:FACE?\n", b"FRON\n"),
+    ]
+    async with expected_protocol(script) as peer:
+        laser = make_driver(peer.address("visa"))
+        await laser.connect()
+        await laser.load("P01", FaceUp.BACK)
+        await laser.flip()
+        assert await laser.request_face_up() is FaceUp.FRONT
         await laser.close()
 
 

@@ -9,10 +9,11 @@ import yaml
 from pydantic import Field
 
 from packline.clock import VirtualClock
+from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.sequences.engine import Method, Recipe, Wafer, method
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.station import Station, ToolEntry
 from packline.units import Unit
 
@@ -48,6 +49,30 @@ async def two_tools(wafer: Wafer, recipe: TwoToolRecipe) -> None:
         await chamber_cycle(wafer, a, recipe.first_s, "etch A")
     async with wafer.use("pc_b") as b:
         await chamber_cycle(wafer, b, recipe.second_s, "etch B")
+
+
+class PanelRowsRecipe(Recipe):
+    rows: Annotated[int, Field(strict=True, ge=1, le=10)] = 2
+
+
+@method(
+    name="test-panel",
+    title="test: a lot of tape panels of the recipe's rows, drilled through from both faces",
+    claims=(),
+    recipe=PanelRowsRecipe,
+    tools=("laser",),
+    irreversible=("drill",),
+    incoming=lambda recipe: PanelSpec(rows=recipe.rows, columns=3),
+)
+async def drill_panel(wafer: Wafer, recipe: PanelRowsRecipe) -> None:
+    async with wafer.use(Laser) as laser:
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("load", laser.load, wafer.id, FaceUp.FRONT)
+        await wafer.step("close enclosure", laser.close_enclosure)
+        await wafer.step("drill", laser.drill_vias, DrillRecipe(30, 3, 100))
+        await wafer.step("disable emission", laser.disable_emission)
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("unload", laser.unload)
 
 
 class TwoToolLine:

@@ -8,6 +8,7 @@ import pytest
 
 from packline.sequences.engine import RunRequest, open_run, prepare, run_report
 from packline.sequences.engine.control import CLEAR_TOOL
+from packline.sim_instruments.twin import PanelSpec
 
 from .helpers import TwoToolLine
 
@@ -57,6 +58,18 @@ async def test_plasma_clean_lot_records_everything(store):
     traces = {t["name"]: t for t in report["traces"]}
     assert traces["rf_forward"]["max"] == pytest.approx(500)
     assert traces["pressure"]["samples"] > 100
+
+
+async def test_a_method_declares_its_incoming_material_and_the_dry_run_receives_it(store):
+    prepared = prepare(RunRequest("test-panel", lot=2))
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+        panels = [engine.twin.get(w) for w in ("W01", "W02")]
+    for panel in panels:
+        assert isinstance(panel.spec, PanelSpec)
+        assert panel.spec.rows == 2
+        assert panel.geometry.unit_count == 6
+        assert panel.openings.substrate.open.all()  # the tape drilled through to its copper
 
 
 async def test_small_lot_does_not_wait_for_the_batch_timeout(store):

@@ -30,17 +30,28 @@ from packline.drivers.roles.laser import (
     CleanRecipe,
     DrillMode,
     DrillRecipe,
+    FaceUp,
+    JobKind,
     JobState,
     LaserSource,
 )
 from packline.sim_instruments.laser import SimCo2Laser, SimLaser
+from packline.sim_instruments.laser_job import ScanJob
 from packline.sim_instruments.physics.laser import (
     LaserPhysics,
     ablate_vias,
     laser_clean,
     via_pulses,
 )
-from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec, Workpiece, new_wafer
+from packline.sim_instruments.twin import (
+    Face,
+    PanelSpec,
+    ResinKind,
+    TwinStore,
+    WaferSpec,
+    Workpiece,
+    new_wafer,
+)
 
 RESIN_UM = 50.0
 UV_DRILL = DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100)
@@ -60,10 +71,12 @@ Rig = testing.Rig[SimLaser, ScpiLaser]
 async def open_rig(
     source: LaserSource = LaserSource.UV_355,
     pad_metal: str = "Cu",
+    incoming: PanelSpec | None = None,
 ) -> Rig:
-    sim = SimLaser(
-        "laser", TwinStore(WaferSpec(pad_metal=pad_metal)), VirtualClock(), source=source
-    )
+    """The driver on a simulated laser whose line receives wafers of `pad_metal`, or the
+    `incoming` tape panels."""
+    twin = TwinStore(incoming or WaferSpec(pad_metal=pad_metal))
+    sim = SimLaser("laser", twin, VirtualClock(), source=source)
     return await testing.open_rig(
         sim, ScpiLaser, timeout_s=2.0, reconnect=ReconnectPolicy(attempts=1)
     )
@@ -156,6 +169,99 @@ async def test_drilling_to_metal_opens_every_site_and_stops_on_the_copper(source
         assert rig.clock.now() >= result.process_time_s
     finally:
         await rig.close()
+
+
+async def test_a_panel_top_up_is_drilled_through_its_tape_to_the_metal_layer_at_its_holes():
+    """000:a: the holes end on the interconnection layer; the beam leaves the solder resist
+    under them whole (the UV tool's breakthrough detection stops on the copper)."""
+    rig = await open_rig(incoming=PanelSpec(rows=2, columns=3))
+    try:
+        panel = rig.twin.get("P01")
+        await rig.driver.open_enclosure()
+        await rig.driver.load("P01", FaceUp.FRONT)
+        await rig.driver.close_enclosure()
+        result = await rig.driver.drill_vias(UV_DRILL)
+        holes = panel.openings.substrate
+        assert result.vias_open == panel.geometry.site_count == 2 * 3 * 4 * 6
+        assert holes.open.all()
+        np.testing.assert_array_equal(holes.depth_um, panel.geometry.thickness_um)
+        assert (holes.diameter_um == UV_DRILL.diameter_um).all()
+        resist, openings = panel.resins.layers[0], panel.openings.layers[0]
+        assert resist.face is Face.BACK
+        assert not openings.open.any()
+        assert panel.history[-1].detail["face"] == "front"
+        assert panel.exposed_metal.all()  # the copper at every hole's bottom, seen from above
+    finally:
+        await rig.close()
+
+
+async def test_a_panel_bottom_up_gets_its_solder_resist_opened_down_to_the_metal():
+    """000:a's openings in the solder resist, drilled with the panel's back up; the tape's
+    holes are the top's and stay closed; the tool says which face lies up."""
+    rig = await open_rig(incoming=PanelSpec(rows=2, columns=3))
+    try:
+        panel = rig.twin.get("P01")
+        await rig.driver.open_enclosure()
+        await rig.driver.load("P01", FaceUp.BACK)
+        assert await rig.driver.request_face_up() is FaceUp.BACK
+        await rig.driver.close_enclosure()
+        result = await rig.driver.drill_vias(UV_DRILL)
+        resist, openings = panel.resins.layers[0], panel.openings.layers[0]
+        assert result.vias_open == panel.geometry.site_count
+        assert openings.open.all()
+        np.testing.assert_array_equal(openings.depth_um, resist.thickness_um)
+        assert not panel.openings.substrate.open.any()
+        assert panel.history[-1].detail["face"] == "back"
+        await rig.driver.disable_emission()
+        await rig.driver.open_enclosure()
+        await rig.driver.unload()
+        assert await rig.driver.request_face_up() is FaceUp.FRONT
+    finally:
+        await rig.close()
+
+
+async def test_flipping_a_panel_on_the_chuck_drills_both_faces_in_one_visit():
+    """000:a in one load: the tape's holes from the top, the flipper, the solder resist's
+    openings from the bottom; no flip while a job runs or without a panel."""
+    rig = await open_rig(incoming=PanelSpec(rows=1, columns=2))
+    try:
+        with pytest.raises(CommandRefused, match="no wafer on the chuck"):
+            await rig.driver.flip()
+        panel = rig.twin.get("P01")
+        await load(rig, "P01")
+        await rig.driver.drill_vias(UV_DRILL)
+        await rig.driver.flip()
+        assert await rig.driver.request_face_up() is FaceUp.BACK
+        await rig.driver.drill_vias(UV_DRILL)
+        assert panel.openings.substrate.open.all()
+        assert panel.openings.layers[0].open.all()
+        assert [e.detail["face"] for e in panel.history] == ["front", "back"]
+        rig.sim.job = ScanJob.plan(
+            JobKind.CLEAN, panel, np.arange(4), started_s=rig.clock.now(), frequency_hz=1e5,
+            fluence_j_cm2=0.2, depth_um=None, diameter_um=30, spot_diameter_um=20,
+            clean_pulses=50, atmosphere=Atmosphere.AIR, gas_jet=False, suction=False,
+            physics=rig.sim.physics,
+        )  # fmt: skip
+        with pytest.raises(CommandRefused, match="job running; flip cannot change"):
+            await rig.driver.flip()
+    finally:
+        await rig.close()
+
+
+def test_cleaning_from_the_back_reaches_the_metal_in_the_solder_resist_openings_only():
+    panel = TwinStore(PanelSpec(rows=1, columns=2)).get("P01")
+    physics = LaserPhysics()
+    sites = np.arange(panel.geometry.site_count)
+    assert laser_clean(panel, sites, 0.2, 50, Atmosphere.FORMING_GAS, True, True, physics,
+                       Face.BACK) == (0, 0)  # fmt: skip
+    panel.openings.layers[0].open[:5] = True
+    oxide = panel.surface.oxide_nm.copy()
+    at_metal, damaged = laser_clean(
+        panel, sites, 0.2, 50, Atmosphere.FORMING_GAS, True, True, physics, Face.BACK
+    )
+    assert (at_metal, damaged) == (5, 0)
+    assert (panel.surface.oxide_nm[:5] < oxide[:5]).all()
+    np.testing.assert_array_equal(panel.surface.oxide_nm[5:], oxide[5:])
 
 
 async def test_drilling_to_a_depth_short_of_the_metal_leaves_the_vias_closed(rig: Rig):

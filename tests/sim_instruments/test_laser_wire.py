@@ -135,3 +135,27 @@ async def test_socat_sees_an_alarm_latch_and_clear(served: Served):
         '-221,"Settings conflict;alarm active; clear alarms first"',
         "NONE",
     ]
+
+
+async def test_socat_loads_a_wafer_back_up_and_reads_the_face_up(served: Served):
+    replies = await socat(
+        served.port,
+        [
+            ":ENCL:DOOR OPEN",
+            ':WAFer:LOAD "LOT7-W03",BACK',
+            ":WAF:FACE?",
+            ":WAF:FLIP",
+            ":WAF:FACE?",
+            ":WAF:UNL",
+            ':WAF:LOAD "LOT7-W03",SIDEWAYS',
+            ":SYST:ERR?",
+            ':WAF:LOAD "LOT7-W03"',
+            ":WAFer:FACE?",
+        ],
+    )
+    assert replies == [
+        "BACK",
+        "FRON",
+        '-224,"Illegal parameter value;:WAF:LOAD SIDEWAYS: expected FRONt, BACK"',
+        "FRON",
+    ]
