@@ -175,6 +175,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.resin_coater:SimResinCoater",
             description="resin coater track: spin or slot-die coat, soft bake; ASCII host on TCP",
         ),
+        ToolKind(
+            name="dispenser",
+            role="dispenser",
+            driver="packline.drivers.dispenser:AsciiDispenser",
+            simulator="packline.sim_instruments.dispenser:SimDispenser",
+            description="jetting dispenser: filler into holes by volume, sealing resin around "
+            "dies; ASCII host on TCP",
+        ),
     ]
 }
 

@@ -8,6 +8,7 @@ themselves are re-exported here.
 from .ball_mounter import BallMounter
 from .deposition import DepositionTool
 from .dicing_saw import DicingSaw
+from .dispenser import Dispenser
 from .electroplater import Electroplater
 from .grinder import Grinder
 from .laminator import Laminator
@@ -23,6 +24,7 @@ __all__ = [
     "BallMounter",
     "DepositionTool",
     "DicingSaw",
+    "Dispenser",
     "Electroplater",
     "Grinder",
     "Laminator",

@@ -1,4 +1,5 @@
-"""Comparing two workpiece twins part by part (a snapshot's round trip, a resumed run)."""
+"""Comparing two workpiece twins part by part (a snapshot's round trip, a resumed run), and
+twins as an earlier station left them, for the tests of a later one."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import dataclasses
 from typing import Any
 
 import numpy as np
+
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import Dies
 
 
 def state_differences(a: Any, b: Any, path: str = "workpiece") -> list[str]:
@@ -39,3 +43,26 @@ def state_differences(a: Any, b: Any, path: str = "workpiece") -> list[str]:
             for difference in state_differences(x, y, f"{path}[{index}]")
         ]
     return [] if a == b else [path]
+
+
+def drill_holes(panel: Workpiece, diameter_um: float) -> None:
+    """Open every hole site of `panel` through its tape down to the interconnect, `diameter_um`
+    across: the panel as 000:a's via drilling leaves it."""
+    opening = panel.openings.substrate
+    opening.depth_um[panel.geometry.hole] = panel.geometry.thickness_um
+    opening.diameter_um[panel.geometry.hole] = diameter_um
+    opening.open |= panel.geometry.hole
+
+
+def place_dies(panel: Workpiece, thickness_um: float, units: np.ndarray | None = None) -> None:
+    """A die `thickness_um` thick bonded on each of `units` of `panel` (every unit by default),
+    its terminals seated in the unit's holes: the panel as 000:c-d leave it."""
+    chosen = np.arange(panel.geometry.unit_count) if units is None else units
+    count = int(chosen.size)
+    panel.dies = Dies(
+        unit=chosen.astype(np.int32),
+        offset_um=np.zeros((count, 2), np.float32),
+        thickness_um=np.full(count, thickness_um, np.float32),
+        bonded=np.ones(count, bool),
+        seated=np.isin(panel.geometry.site_unit, chosen) & panel.geometry.hole,
+    )

@@ -27,6 +27,7 @@ from packline.drivers.roles.deposition import (
     ProcessGas,
 )
 from packline.drivers.roles.dicing_saw import DicingRecipe, SawState
+from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.roles.electroplater import CellPhase, Metal, PlatingRecipe
 from packline.drivers.roles.grinder import GrindPhase, GrindRecipe, GrindSide
 from packline.drivers.roles.laminator import (
@@ -43,9 +44,10 @@ from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecip
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
-from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
+from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
 from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.testing import Rig
+from packline.testing.twin import drill_holes
 
 #: A small wafer, so every process step is short in simulated time and cheap in arrays.
 SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
@@ -438,6 +440,35 @@ class ResinCoater(ToolAdapter):
         return sim.wafer_id is None
 
 
+class Dispenser(ToolAdapter):
+    kind = "dispenser"
+    probe = "fill_volume_nl"
+    interlock_fault = ("air_loss", "jet_air")
+    alarm_fault = ("door_open", "DOOR_OPENED")
+    range_refusal = ("3", "outside")
+
+    def twin(self) -> TwinStore:
+        return TwinStore(PanelSpec(rows=2, columns=3, holes_per_die_side=4))
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        drill_holes(rig.twin.get(wafer_id), 100)  # the panel as the laser's 000:a leaves it
+        await rig.driver.load(wafer_id)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        return await rig.driver.fill_holes(
+            FillMaterial.AG_PASTE, setpoints.get("fill_volume_nl", 0.3), 0.289
+        )
+
+    def running(self, sim: Any) -> bool:
+        return sim.job is not None
+
+    def safe(self, sim: Any) -> bool:
+        return sim.job is None  # the jet valve closed, the gantry parked
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
     for adapter in (
@@ -454,5 +485,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         WetBench(),
         BallMounter(),
         ResinCoater(),
+        Dispenser(),
     )
 }

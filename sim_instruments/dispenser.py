@@ -1,0 +1,231 @@
+"""Simulated jetting dispenser: the ASCII host link of `docs/protocols/dispenser.md`.
+
+Speaks the command set of the protocol page (the dispenser's spec, through the ASCII host-link
+wire side `families.ascii_host`) on a `socket://` server (the default) or on a pty. Time is the
+line's clock: a job is planned when `FILL` or `SEAL` is accepted and applied to the panel's twin
+when the clock reaches its end. `STOP` or an alarm ends it early: the holes or dies the gantry
+reached by then got their filler or resin, the rest none. The physics is in
+`sim_instruments/physics/dispenser.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.dispenser import DispenserState, FillMaterial, SealResin
+from packline.drivers.specs.dispenser import SPEC
+
+from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .physics.dispenser import (
+    DispenserPhysics,
+    FillOutcome,
+    SealOutcome,
+    drilled_holes,
+    fill_holes,
+    fill_time_s,
+    seal_dies,
+    seal_time_s,
+)
+from .twin import TwinStore
+
+
+def _material(word: str) -> FillMaterial:
+    try:
+        return FillMaterial(word.upper())
+    except ValueError:
+        raise ValueError(f"material {word!r} is not one of {', '.join(FillMaterial)}") from None
+
+
+def _resin(word: str) -> SealResin:
+    try:
+        return SealResin(word.upper())
+    except ValueError:
+        raise ValueError(f"resin {word!r} is not one of {', '.join(SealResin)}") from None
+
+
+@dataclass
+class _Job:
+    """A job under way: what it dispenses, onto which panel, when it started and ends."""
+
+    wafer_id: str
+    started_s: float
+    ends_s: float
+    what: FillMaterial | SealResin
+    volume_nl: float = 0.0  # a fill's volume per hole
+    terminal_volume_nl: float = 0.0  # a fill's room left for the terminal
+    height_um: float = 0.0  # a seal's height
+
+
+class SimDispenser(OneWaferTool):
+    """The simulated jetting dispenser behind a TCP line server (socket://) or a pty."""
+
+    spec = SPEC
+    transports = ("socket", "pty")
+    faults = {
+        "door_open": "the safety door is opened",
+        "air_loss": "the jet valve's supply air fails",
+    }
+    fault_opens = {"door_open": "door_closed", "air_loss": "jet_air"}
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        transport: Transport = "socket",
+        serial_number: str = "DP1-0001",
+        physics: DispenserPhysics | None = None,
+    ) -> None:
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
+        self.physics = physics or DispenserPhysics()
+        self.state = DispenserState.IDLE
+        self.job: _Job | None = None
+        self.last_fill: tuple[_Job, FillOutcome] | None = None
+        self.last_seal: tuple[_Job, SealOutcome] | None = None
+        self.jobs_completed = 0
+
+    def phase(self) -> str:
+        return self.state.value
+
+    # ----------------------------------------------------------------- queries
+
+    def _stat(self) -> str:
+        job = self.job
+        return render_status(
+            SPEC,
+            {
+                "state": self.state.value,
+                "wafer_id": self.wafer_id or "-",
+                "remaining_s": max(job.ends_s - self.clock.now(), 0.0) if job else 0.0,
+                "jobs_completed": self.jobs_completed,
+            },
+        )
+
+    def _fill_result(self) -> str:
+        if self.last_fill is None:
+            return "NONE"
+        job, fill = self.last_fill
+        return (
+            f"WAFER={job.wafer_id} MATERIAL={job.what.value} HOLES={fill.holes} "
+            f"HOLE={fill.hole_volume_nl:.3f} FILL={fill.fill_volume_nl:.3f} "
+            f"TERMINAL={job.terminal_volume_nl:.3f} OVER={fill.overfilled} "
+            f"UNDER={fill.underfilled} WORST={fill.worst_error:.3f}"
+        )
+
+    def _seal_result(self) -> str:
+        if self.last_seal is None:
+            return "NONE"
+        job, seal = self.last_seal
+        return (
+            f"WAFER={job.wafer_id} RESIN={job.what.value} DIES={seal.dies} "
+            f"HEIGHT={seal.height_um:.1f} VOLUME={seal.volume_ul:.2f} EXPOSED={seal.exposed}"
+        )
+
+    # ----------------------------------------------------------------- commands
+
+    def _fill(self, material: FillMaterial, volume_nl: float, terminal_volume_nl: float) -> str:
+        panel, now = self.loaded(), self.clock.now()
+        holes = int(np.count_nonzero(drilled_holes(panel)))
+        if holes == 0:
+            raise HostRefused("NO_HOLES", f"panel {panel.id} has no drilled through-hole")
+        self.require_interlocks("FILL")
+        ends = now + fill_time_s(holes, self.physics)
+        self.job = _Job(panel.id, now, ends, material, volume_nl, terminal_volume_nl)
+        self.state = DispenserState.FILLING
+        return ""
+
+    def _seal(self, resin: SealResin, height_um: float) -> str:
+        panel, now = self.loaded(), self.clock.now()
+        if panel.dies.count == 0:
+            raise HostRefused("NO_DIES", f"panel {panel.id} carries no die")
+        self.require_interlocks("SEAL")
+        ends = now + seal_time_s(panel, height_um, self.physics)
+        self.job = _Job(panel.id, now, ends, resin, height_um=height_um)
+        self.state = DispenserState.SEALING
+        return ""
+
+    def _stop(self) -> str:
+        if self.job is not None:
+            self._end(self.clock.now())
+            self.state = DispenserState.IDLE
+        return ""
+
+    def _reset(self) -> str:
+        # Alarms are latched; a cause that persists shows in the interlocks and refuses jobs.
+        self.clear_alarms()
+        if self.state is DispenserState.FAULT:
+            self.state = DispenserState.IDLE
+        return ""
+
+    handlers = {
+        "STAT?": _stat,
+        "LOAD": OneWaferTool.load_wafer,
+        "UNLOAD": OneWaferTool.unload_wafer,
+        "FILL": _fill,
+        "SEAL": _seal,
+        "FILL?": _fill_result,
+        "SEAL?": _seal_result,
+        "STOP": _stop,
+        "RST": _reset,
+    }
+    parsers = {"wafer": wafer_id, "material": _material, "resin": _resin}
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Bring the dispenser to the clock's present time: end the job due, or alarm."""
+        if self.job is None:
+            return
+        now = self.clock.now()
+        for fault, alarm in (("door_open", "DOOR_OPENED"), ("air_loss", "AIR_LOST")):
+            if fault in self.injected:
+                self.latch(alarm)
+                self._end(now)
+                self.state = DispenserState.FAULT
+                return
+        if now >= self.job.ends_s:
+            self._end(self.job.ends_s)
+            self.state = DispenserState.IDLE
+            self.jobs_completed += 1
+
+    def _end(self, now: float) -> None:
+        """End the job at `now` and apply what it dispensed so far to the panel's twin."""
+        job = self.job
+        assert job is not None
+        self.job = None
+        panel = self.twin.get(job.wafer_id)
+        elapsed_s = now - job.started_s
+        if isinstance(job.what, FillMaterial):
+            rng = np.random.default_rng([panel.spec.seed, *panel.id.encode(), len(panel.history)])
+            fill = fill_holes(
+                panel, job.what, job.volume_nl, job.terminal_volume_nl, elapsed_s, self.physics, rng
+            )
+            self.last_fill = (job, fill)
+            panel.record(
+                self.name,
+                "fill holes",
+                now,
+                material=job.what.value,
+                volume_nl=job.volume_nl,
+                terminal_volume_nl=job.terminal_volume_nl,
+                holes=fill.holes,
+                overfilled=fill.overfilled,
+                underfilled=fill.underfilled,
+            )
+        else:
+            seal = seal_dies(panel, job.height_um, elapsed_s, self.physics)
+            self.last_seal = (job, seal)
+            panel.record(
+                self.name,
+                "seal dies",
+                now,
+                resin=job.what.value,
+                height_um=job.height_um,
+                dies=seal.dies,
+                exposed=seal.exposed,
+            )

@@ -1,0 +1,148 @@
+"""The dispenser driver, pinned byte for byte to docs/protocols/dispenser.md (no simulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.dispenser import AsciiDispenser
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolTimeout,
+)
+from packline.drivers.links import open_link
+from packline.drivers.roles.dispenser import FillMaterial, SealResin
+from packline.testing import expected_protocol
+
+CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 AIR=1\n")
+
+
+def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
+    return (b"STAT?\n", f"OK STATE={state} WAFER=P1 LEFT={left:.1f} JOBS={jobs}\n".encode())
+
+
+def dispenser_at(address: str) -> AsciiDispenser:
+    link = open_link(address, tool="disp", clock=VirtualClock(), timeout_s=1.0)
+    return AsciiDispenser(link, poll_interval_s=30.0)  # type: ignore[arg-type]
+
+
+async def test_fill_polls_and_reads_the_camera():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(),
+        (b"FILL SNBI 0.450 0.150\n", b"OK\n"),
+        stat("FILLING", 40.0),
+        stat("FILLING", 10.0),
+        stat("IDLE", jobs=1),
+        (
+            b"FILL?\n",
+            b"OK WAFER=P1 MATERIAL=SNBI HOLES=96 HOLE=0.589 FILL=0.451 TERMINAL=0.150 OVER=3 "
+            b"UNDER=0 WORST=0.061\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        result = await disp.fill_holes(FillMaterial.SNBI, 0.45, 0.15)
+        assert disp.state is ToolState.IDLE
+    assert (result.material, result.holes, result.hole_volume_nl) == (FillMaterial.SNBI, 96, 0.589)
+    assert (result.overfilled, result.underfilled, result.worst_error) == (3, 0, 0.061)
+    assert [r.value for r in disp.readings if r.name == "job_remaining"] == [40.0, 10.0, 0.0]
+    assert [r.value for r in disp.readings if r.name == "holes_overfilled"] == [3]
+
+
+async def test_seal_reads_the_dies_sealed():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(jobs=4),
+        (b"SEAL EPOXY 350.0\n", b"OK\n"),
+        stat("SEALING", 90.0, jobs=4),
+        stat("IDLE", jobs=5),
+        (
+            b"SEAL?\n",
+            b"OK WAFER=P1 RESIN=EPOXY DIES=6 HEIGHT=350.0 VOLUME=28.00 EXPOSED=0\n",
+        ),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        result = await disp.seal_dies(SealResin.EPOXY, 350)
+    assert (result.resin, result.dies, result.height_um, result.volume_ul, result.exposed) == (
+        SealResin.EPOXY,
+        6,
+        350.0,
+        28.0,
+        0,
+    )
+
+
+async def test_refusals_limits_and_interlocks():
+    script = [
+        *CONNECT,
+        (b"ILK?\n", b"OK DOOR=1 AIR=0\n"),
+        ALL_CLOSED,
+        stat(),
+        (b"SEAL SILICONE 300.0\n", b"ERR 9 panel P1 carries no die\n"),
+        (b"FILL?\n", b"OK NONE\n"),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        with pytest.raises(LimitViolation, match="fill_volume_nl"):
+            await disp.fill_holes(FillMaterial.AG_PASTE, 25, 0)
+        with pytest.raises(LimitViolation, match="seal_height_um"):
+            await disp.seal_dies(SealResin.EPOXY, 2500)
+        with pytest.raises(InterlockOpen, match="jet_air"):
+            await disp.fill_holes(FillMaterial.AG_PASTE, 0.3, 0.3)
+        with pytest.raises(CommandRefused, match="no die") as refused:
+            await disp.seal_dies(SealResin.SILICONE, 300)
+        assert refused.value.code == "9"
+        assert disp.state is ToolState.IDLE
+        assert await disp.request_last_fill() is None
+
+
+async def test_an_alarm_during_a_fill_faults_the_driver():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(),
+        (b"FILL CU-PASTE 0.300 0.300\n", b"OK\n"),
+        stat("FAULT"),
+        (b"ALM?\n", b"OK AIR_LOST\n"),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        with pytest.raises(ToolAlarm, match="AIR_LOST"):
+            await disp.fill_holes(FillMaterial.CU_PASTE, 0.3, 0.3)
+        assert disp.state is ToolState.FAULT
+
+
+async def test_an_overrunning_seal_is_stopped():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(),
+        (b"SEAL EPOXY 400.0\n", b"OK\n"),
+        stat("SEALING", 100.0),
+        stat("SEALING", 100.0),
+        (b"STOP\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        with pytest.raises(ToolTimeout, match=r"still sealing \(100 s left\)"):
+            await disp.seal_dies(SealResin.EPOXY, 400, timeout_s=30)
+
+
+async def test_transfers_and_recover():
+    script = [
+        *CONNECT,
+        (b"ILK?\n", b"OK DOOR=1 AIR=0\n"),
+        (b"LOAD P1\n", b"OK\n"),
+        (b"STOP\n", b"OK\n"),
+        (b"ALM?\n", b"OK NONE\n"),
+        stat(),
+        (b"UNLOAD P1\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
+        await disp.load("P1")
+        await disp.recover()
+        assert disp.state is ToolState.IDLE
