@@ -37,7 +37,7 @@ from .control import (
     RunControl,
     RunState,
 )
-from .errors import BadInput, RunTerminated
+from .errors import BadInput, RunTerminated, failure_text
 from .events import Observer
 from .keeper import ToolKeeper
 from .method import FailurePolicy, Method
@@ -377,7 +377,7 @@ class Engine:
             self._set_wafer(wafer.id, "terminated", reason="aborted")
             raise
         except Exception as error:
-            self._hold(wafer.id, str(error) or repr(error), apply_policy=True)
+            self._hold(wafer.id, failure_text(error), apply_policy=True)
         else:
             self._twin_metrics(wafer, "after")
             self._set_wafer(wafer.id, "completed")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from packline.drivers.errors import PacklineError
 
 
@@ -30,3 +32,11 @@ class OutOfLimits(StepError):
 class StepFailed(PacklineError):
     """A step of a wafer failed (a tool alarm, a timeout, a lost connection, out of limits);
     the wafer is held. The message names the step, the wafer and the cause."""
+
+
+def failure_text(error: BaseException) -> str:
+    """What stopped a step or a wafer, as the records and the operator read it: the error's
+    message; a cancellation (an abort) is "aborted", an error without a message its type."""
+    if isinstance(error, asyncio.CancelledError):
+        return "aborted"
+    return str(error) or type(error).__name__

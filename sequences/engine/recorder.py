@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 
-from .errors import OutOfLimits, RunTerminated, StepError
+from .errors import OutOfLimits, RunTerminated, StepError, failure_text
 from .events import Event, Observer
 from .records import RunStore
 from .tools import Tool
@@ -114,6 +114,8 @@ class StepRecorder:
         confirm: ConfirmFn | None,
     ) -> None:
         self.events = events
+        #: The names of the steps running now, by record id, for the events that name them.
+        self._step_names: dict[int, str] = {}
         self._store = store
         self._twin = twin
         self._simulated = simulated
@@ -157,7 +159,8 @@ class StepRecorder:
             raise
         except BaseException as error:
             failed = isinstance(error, Exception) and not isinstance(error, RunTerminated)
-            self.finish_steps(wafer_ids, ids, "failed" if failed else "interrupted", str(error))
+            status = "failed" if failed else "interrupted"
+            self.finish_steps(wafer_ids, ids, status, failure_text(error))
             raise
         else:
             self.finish_steps(wafer_ids, ids, "completed", None)
@@ -165,20 +168,26 @@ class StepRecorder:
     def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
         """Record steps as running (committed before their action starts); their ids."""
         ids = self._store.start_steps([self._row(row, "running") for row in rows])
-        for row in rows:
+        for row, step_id in zip(rows, ids, strict=True):
+            self._step_names[step_id] = row["name"]
             self.events.emit(
                 "step-started",
                 wafer=row["wafer_id"],
                 step=row["name"],
                 tool=row["tool"],
-                data={"key": row["key"], "kind": row["kind"], "claims": list(row["claims"])},
+                data={
+                    "step_id": step_id,
+                    "key": row["key"],
+                    "kind": row["kind"],
+                    "claims": list(row["claims"]),
+                },
             )
         return ids
 
     def record_skipped(self, rows: Sequence[dict[str, Any]]) -> None:
         """Record steps skipped because they completed in an earlier session (one
         transaction: the row is written finished)."""
-        self._store.start_steps(
+        ids = self._store.start_steps(
             [
                 {
                     **self._row(row, "skipped"),
@@ -189,9 +198,13 @@ class StepRecorder:
                 for row in rows
             ]
         )
-        for row in rows:
+        for row, step_id in zip(rows, ids, strict=True):
             self.events.emit(
-                "step-finished", wafer=row["wafer_id"], step=row["name"], status="skipped"
+                "step-finished",
+                wafer=row["wafer_id"],
+                step=row["name"],
+                status="skipped",
+                data={"step_id": step_id},
             )
 
     def finish_steps(
@@ -205,13 +218,14 @@ class StepRecorder:
                 for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)
             ]
         self._store.finish_steps(step_ids, status, self.events.t(), time.time(), error, twins)
-        for wafer_id in wafer_ids:
+        for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True):
             self.events.emit(
                 "step-finished",
                 wafer=wafer_id,
+                step=self._step_names.pop(step_id, None),
                 status=status,
                 message=error or "",
-                data={"step_id": step_ids[0]},
+                data={"step_id": step_id},
             )
 
     def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
@@ -269,12 +283,20 @@ class StepRecorder:
             ],
         )
         for subject in subjects:
+            step_id = subject.step_id
             self.events.emit(
                 "measurement",
                 wafer=subject.id,
-                step=name,
+                step=None if step_id is None else self._step_names.get(step_id),
                 status="pass" if passed else "fail",
-                data={"value": value, "unit": unit, "low": low, "high": high},
+                data={
+                    "name": name,
+                    "value": value,
+                    "unit": unit,
+                    "low": low,
+                    "high": high,
+                    "step_id": step_id,
+                },
             )
         if not passed:
             raise OutOfLimits(f"{name} = {value:g} {unit} outside [{low}, {high}] {unit}")

@@ -28,7 +28,7 @@ from packline.drivers.equipment import Equipment
 from packline.drivers.errors import ToolAlarm
 
 from .context import RunContext
-from .errors import RunTerminated, StepError, StepFailed
+from .errors import RunTerminated, StepError, StepFailed, failure_text
 from .plan import CUT_OFF
 from .recorder import StepRecorder
 from .stage import Stage
@@ -388,7 +388,7 @@ async def execute_step(
         run.control.step_ended()
         failure = _failure(error)
         status = "failed" if failure else "interrupted"
-        _finish(recorder, wafers, step_ids, status, str(error) or repr(error))
+        _finish(recorder, wafers, step_ids, status, failure_text(error))
         if failure:
             if isinstance(error, ToolAlarm) and stage is not None:
                 recorder.record_alarms(stage.tool, wafer_ids, step_ids[0])

@@ -199,7 +199,27 @@ async def test_abort_interrupts_the_step_and_commands_safe_state(store):
     assert status == "aborted"
     clean = [s for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"]
     assert {s["status"] for s in clean} == {"interrupted"}
+    assert {s["error"] for s in clean} == {"aborted"}  # not "CancelledError()"
     assert {w["status"] for w in store.wafers(engine.run_id)} == {"terminated"}
+
+
+async def test_every_step_event_pairs_by_its_record_id_and_measurements_name_their_step(store):
+    events = []
+    engine, status = await run_method(store, lot=2, observers=[events.append])
+    assert status == "completed"
+    started = {e.data["step_id"]: e for e in events if e.kind == "step-started"}
+    finished = {e.data["step_id"]: e for e in events if e.kind == "step-finished"}
+    assert started.keys() == finished.keys()
+    for step_id, end in finished.items():
+        assert (end.wafer, end.step) == (started[step_id].wafer, started[step_id].step)
+    records = {s["id"]: s for s in store.table("steps", engine.run_id)}
+    assert all(records[i]["name"] == e.step for i, e in started.items())
+    measured = [e for e in events if e.kind == "measurement"]
+    assert {e.data["name"] for e in measured} >= {"residue after", "plasma process time"}
+    for event in measured:
+        assert event.step is None or event.step == records[event.data["step_id"]]["name"]
+    timed = [e for e in measured if e.data["name"] == "plasma process time"]
+    assert {e.step for e in timed} == {"plasma clean"}
 
 
 async def test_live_view_shows_every_wafer_and_the_run_clock(store):
