@@ -3,7 +3,8 @@
 `run` and `resume` drive a run in this process (progress to the terminal, a JSON-lines stream
 or nothing; the operator at `console.py`); `pause`, `terminate`, `abort` and `clear-tool`
 post an order to a run another process drives; `runs`, `show`, `methods`, `claims` and
-`validate` read (printed by `render.py`); `sim serve` serves the simulated line.
+`validate` read (printed by `render.py`); `export` writes a run's records as tables
+(`packline.records`); `sim serve` serves the simulated line.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ import yaml
 from rich.console import Console
 
 from packline.clock import ScaledClock, WallClock
+from packline.records import RunRecords
+from packline.records.export import export_run
 from packline.sequences.engine import (
     BadInput,
     JsonLines,
@@ -250,6 +253,23 @@ def cmd_show(args: argparse.Namespace) -> int:
     finally:
         store.close()
     return _answer(args, report, lambda console: print_run(console, report, store.path))
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        records = RunRecords(store, store.resolve_run(args.run))
+        files = export_run(records, args.to, args.format, maps_after=args.maps)
+    finally:
+        store.close()
+    result = {"run_id": records.run_id, "format": args.format, "files": [str(f) for f in files]}
+    if args.json:
+        print_json(result)
+    else:
+        print(f"run {records.run_id}: {len(files)} files written to {args.to}")
+        for path in files:
+            print(f"  {path.name}")
+    return EXIT_OK
 
 
 def cmd_methods(args: argparse.Namespace) -> int:

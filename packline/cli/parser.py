@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from packline.records import MAP_POINTS
+from packline.records.export import FORMATS
+
 from .commands import (
     cmd_claims,
     cmd_clear_tool,
     cmd_control,
+    cmd_export,
     cmd_methods,
     cmd_resume,
     cmd_run,
@@ -154,6 +158,23 @@ def build_parser() -> argparse.ArgumentParser:
     show = commands.add_parser("show", parents=[common], help="show one run")
     show.add_argument("run", help="run id, a unique prefix of one, or 'last'")
     show.set_defaults(handler=cmd_show)
+
+    export = commands.add_parser(
+        "export",
+        parents=[common],
+        help="write a run's records as tables (CSV or Parquet) for pandas, JMP or Excel",
+    )
+    export.add_argument("run", help="run id, a unique prefix of one, or 'last'")
+    export.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to write")
+    export.add_argument("--format", choices=FORMATS, default="csv", help="file format (csv)")
+    export.add_argument(
+        "--maps",
+        choices=MAP_POINTS,
+        default="last",
+        help="workpiece maps of each wafer after its last step (default), or also after "
+        "each irreversible step",
+    )
+    export.set_defaults(handler=cmd_export)
 
     methods = commands.add_parser("methods", parents=[common], help="list the methods")
     methods.set_defaults(handler=cmd_methods)

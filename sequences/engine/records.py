@@ -205,6 +205,13 @@ class RunStore:
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
         return [dict(row) for row in rows]
 
+    def columns(self, table: str) -> list[str]:
+        """The column names of one of the records' tables, in schema order."""
+        rows = self._db.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
+        if not rows:
+            raise ValueError(f"no records table {table!r}")
+        return [str(row["name"]) for row in rows]
+
     def trace_summary(self, run_id: str) -> list[dict[str, Any]]:
         self.flush_traces()
         rows = self._db.execute(
@@ -213,6 +220,31 @@ class RunStore:
             (run_id,),
         )
         return [dict(row) for row in rows]
+
+    def traces(self, run_id: str) -> list[dict[str, Any]]:
+        """Every trace sample of the run, by tool, name and time (written ones and buffered)."""
+        self.flush_traces()
+        rows = self._db.execute(
+            "SELECT * FROM traces WHERE run_id = ? ORDER BY tool, name, t, id", (run_id,)
+        )
+        return [dict(row) for row in rows]
+
+    def twin_snapshots(self, run_id: str) -> list[dict[str, Any]]:
+        """Where the run's twin snapshots are: wafer, step id, time and the blob's hash, in
+        step order (the data itself: `twin_blob`)."""
+        rows = self._db.execute(
+            "SELECT wafer_id, step_id, t, hash FROM twin_snapshots WHERE run_id = ? "
+            "ORDER BY wafer_id, step_id",
+            (run_id,),
+        )
+        return [dict(row) for row in rows]
+
+    def twin_blob(self, digest: str) -> bytes:
+        """The twin snapshot stored under `digest` (a hash from `twin_snapshots`), inflated."""
+        row = self._db.execute("SELECT data FROM twin_blobs WHERE hash = ?", (digest,)).fetchone()
+        if row is None:
+            raise BadInput(f"run database {self.path}: no twin snapshot {digest}")
+        return zlib.decompress(row["data"])
 
     # ----------------------------------------------------------------- steps
 

@@ -1,0 +1,19 @@
+"""A run's records for people and their tools: tables, exports, reports, tool time.
+
+    from packline.records import open_records
+
+    with open_records("last") as run:              # or a run id, or a unique prefix of one
+        run.header()["method"]                      # the run, its recipe and station
+        run.measurements()                          # pandas DataFrames, one row per record
+        run.traces(); run.steps(); run.alarms(); run.claim_checks()
+        run.site_map("W01")                         # the wafer's twin, one row per site
+        run.maps(after="irreversible")              # every wafer after each irreversible step
+
+`packline export RUN --to DIR` writes the same tables as CSV or Parquet files. See
+docs/results.md.
+"""
+
+from .reader import MAP_POINTS, TABLES, RunRecords, open_records
+from .sites import site_table
+
+__all__ = ["MAP_POINTS", "TABLES", "RunRecords", "open_records", "site_table"]

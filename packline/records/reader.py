@@ -1,0 +1,210 @@
+"""A run's records as tables: what a process engineer opens in pandas, JMP or Excel.
+
+`RunRecords` reads one run of a run database (the SQLite file `packline run` writes; see
+docs/engine.md) and returns each kind of record as a pandas DataFrame, one row per record,
+columns as the records schema names them (docs/decisions/0001): steps, measurements, traces,
+alarms, events, confirmations, claim checks, tool identities. A dry run's workpiece twin,
+stored as a compressed snapshot with every completed step, comes back as a `Workpiece` or as
+a table of its sites (`site_map`, `maps`), so nobody needs to know the snapshot format.
+
+Reading changes nothing in a run (a database written by an older packline is brought up to
+date first, as every command does), and works while a run is still going.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.snapshot import read_snapshot
+
+from .sites import site_table
+
+#: The tables `RunRecords.table` returns and `packline export` writes, in that order.
+TABLES = (
+    "wafers",
+    "steps",
+    "measurements",
+    "traces",
+    "alarms",
+    "events",
+    "confirmations",
+    "claim_checks",
+    "tools",
+    "maps",
+)
+
+#: Which snapshots `maps` lays out: each wafer's last, or also those after irreversible steps.
+MAP_POINTS = ("last", "irreversible")
+
+
+@contextmanager
+def open_records(run: str = "last", db: str | Path | None = None) -> Iterator[RunRecords]:
+    """The records of run `run` (an id, a unique prefix of one, or 'last') in database `db`
+    (default: `$PACKLINE_DB`, else runs.db in the data directory), closed on leaving."""
+    store = RunStore(db or default_db_path(), create=False)
+    try:
+        yield RunRecords(store, store.resolve_run(run))
+    finally:
+        store.close()
+
+
+class RunRecords:
+    """One run's records, each kind as a DataFrame (see the module docstring)."""
+
+    def __init__(self, store: RunStore, run_id: str) -> None:
+        self.store = store
+        self.run_id = run_id
+        self._workpieces: dict[str, Workpiece] = {}
+
+    # ----------------------------------------------------------------- the run
+
+    def header(self) -> dict[str, Any]:
+        """The run: id, method, status as shown (a run nobody drives any more is
+        'interrupted'), lot, operator, station, the recipe as validated (`recipe`, values in
+        their declared units) and as written (`recipe_text`), clocks and sessions."""
+        run = self.store.run(self.run_id)
+        return {
+            **{k: v for k, v in run.items() if k not in ("recipe_json", "station_yaml")},
+            "status": shown_status(run),
+            "recipe": json.loads(run["recipe_json"]),
+            "station_yaml": run["station_yaml"],
+        }
+
+    def table(self, name: str) -> pd.DataFrame:
+        """One of `TABLES` by name."""
+        if name not in TABLES:
+            raise BadInput(f"no records table {name!r}; the tables: {', '.join(TABLES)}")
+        frame: pd.DataFrame = getattr(self, name)()
+        return frame
+
+    def wafers(self) -> pd.DataFrame:
+        """One row per wafer of the lot: position, status, why held, its clocks."""
+        return _frame(self.store.wafers(self.run_id), self.store.columns("wafers"))
+
+    def steps(self) -> pd.DataFrame:
+        """One row per step of each wafer (and per stage and batch around them): its key, the
+        claim ids it carries out (comma-separated), tool, irreversible, status, clocks."""
+        frame = self._table("steps")
+        if not frame.empty:
+            frame["claims"] = [",".join(json.loads(c)) for c in frame["claims"]]
+        return frame
+
+    def measurements(self) -> pd.DataFrame:
+        """One row per measured value of a wafer: name, value, unit, limits, passed, source
+        (the tool, the twin of a dry run, or the sequence)."""
+        return self._table("measurements")
+
+    def traces(self) -> pd.DataFrame:
+        """One row per sample of a tool's process trace: tool, name, value, unit, run clock
+        `t` and wall clock."""
+        return _frame(self.store.traces(self.run_id), self.store.columns("traces"))
+
+    def alarms(self) -> pd.DataFrame:
+        """One row per tool alarm that failed a step of a wafer."""
+        return self._table("alarms")
+
+    def events(self) -> pd.DataFrame:
+        """The run-level events: started, holds, batches formed, tools out of service or
+        cleared, the claim check, finished."""
+        return self._table("events")
+
+    def confirmations(self) -> pd.DataFrame:
+        """One row per operator confirmation asked of a wafer: the prompt, yes or no, by whom."""
+        return self._table("confirmations")
+
+    def claim_checks(self) -> pd.DataFrame:
+        """A dry run's claim check: one row per condition, with sites checked and passing, the
+        failing wafers (comma-separated) and the verdict; empty on real tools."""
+        frame = self._table("claim_checks")
+        if not frame.empty:
+            frame["failing_wafers"] = [",".join(json.loads(w)) for w in frame["failing_wafers"]]
+        return frame
+
+    def tools(self) -> pd.DataFrame:
+        """Each session's tools as read from them at connect: role, driver, address, vendor,
+        model, serial number, firmware."""
+        return self._table("tools")
+
+    def _table(self, name: str) -> pd.DataFrame:
+        return _frame(self.store.table(name, self.run_id), self.store.columns(name))
+
+    # ----------------------------------------------------------------- the workpiece twin
+
+    def snapshots(self) -> pd.DataFrame:
+        """Which twin snapshots the run holds (a dry run: one per wafer per completed step):
+        wafer, step id, the step's key, name, kind, tool and irreversible flag, and `t`."""
+        snaps = _frame(self.store.twin_snapshots(self.run_id), ["wafer_id", "step_id", "t", "hash"])
+        steps = self.steps()[["id", "key", "name", "kind", "tool", "irreversible"]]
+        joined = snaps.merge(steps, left_on="step_id", right_on="id", how="left")
+        return joined[["wafer_id", "step_id", "key", "name", "kind", "tool", "irreversible", "t"]]
+
+    def workpiece(self, wafer_id: str, step_id: int | None = None) -> Workpiece:
+        """The twin of `wafer_id` as it was after step `step_id` (default: its last
+        snapshot); BadInput when the run holds none (a run on real tools, or no step done)."""
+        snaps = [s for s in self.store.twin_snapshots(self.run_id) if s["wafer_id"] == wafer_id]
+        if step_id is not None:
+            snaps = [s for s in snaps if s["step_id"] == step_id]
+        if not snaps:
+            after = "" if step_id is None else f" after step {step_id}"
+            raise BadInput(
+                f"run {self.run_id}: no twin snapshot of wafer {wafer_id!r}{after} (a dry run "
+                "keeps one per completed step; a run on real tools has none)"
+            )
+        digest = snaps[-1]["hash"]
+        if digest not in self._workpieces:
+            self._workpieces[digest] = read_snapshot(self.store.twin_blob(digest))
+        return self._workpieces[digest]
+
+    def site_map(self, wafer_id: str, step_id: int | None = None) -> pd.DataFrame:
+        """The twin of `wafer_id` after step `step_id` (default: its last) as one row per site
+        (`packline.records.sites.site_table`: site, unit, x_mm, y_mm, every per-site
+        property)."""
+        return site_table(self.workpiece(wafer_id, step_id))
+
+    def map_points(self, after: str = "last") -> pd.DataFrame:
+        """The snapshots `maps` lays out (rows of `snapshots`): each wafer after its last
+        step (`after="last"`), or after each of its irreversible steps and its last
+        (`after="irreversible"`)."""
+        if after not in MAP_POINTS:
+            raise BadInput(f"maps after {after!r}: one of {', '.join(MAP_POINTS)}")
+        snaps = self.snapshots()
+        last = snaps.groupby("wafer_id")["step_id"].transform("max") == snaps["step_id"]
+        chosen = snaps[last | ((snaps["irreversible"] == 1) & (after == "irreversible"))]
+        return chosen.reset_index(drop=True)
+
+    def maps(self, after: str = "last") -> pd.DataFrame:
+        """Workpiece maps in one tidy table: for each snapshot of `map_points(after)`, one row
+        per site, led by `wafer_id`, `step_id` and `step` (the step's key). A property a
+        wafer does not have at that step (a resin layer before lamination) is empty."""
+        frames = []
+        points = self.map_points(after)
+        for wafer_id, step_id, key in zip(
+            points["wafer_id"], points["step_id"], points["key"], strict=True
+        ):
+            sites = self.site_map(str(wafer_id), int(step_id))
+            sites.insert(0, "step", str(key))
+            sites.insert(0, "step_id", int(step_id))
+            sites.insert(0, "wafer_id", str(wafer_id))
+            frames.append(sites)
+        if not frames:
+            return pd.DataFrame(columns=["wafer_id", "step_id", "step", "site"])
+        maps = pd.concat(frames, ignore_index=True)
+        # a yes/no property some snapshots lack stays yes/no, with gaps (not mixed objects)
+        flags = {c for f in frames for c in f.columns if f[c].dtype == bool}
+        for column in flags:
+            if maps[column].dtype != bool:
+                maps[column] = maps[column].astype("boolean")
+        return maps
+
+
+def _frame(rows: list[dict[str, Any]], columns: list[str]) -> pd.DataFrame:
+    """Rows as a DataFrame with the table's columns, also when there are none."""
+    return pd.DataFrame.from_records(rows, columns=columns)

@@ -1,0 +1,204 @@
+"""Tool time accounting: each tool's run time by SEMI E10 state, its utilisation and OEE.
+
+The states come from the records, so they read the same for a dry run, a run on real tools
+and a run after a crash: a tool is **productive** while a stage holds it (the steps one
+wafer, or a batch, does on it: `steps` rows of kind stage or batch), in **unscheduled
+downtime** from an alarm that failed a step on it, or from a recovery that failed
+(`tool-out-of-service`), until an operator puts it back in service (`tool-cleared`), and in
+**standby** for the rest of the run. Downtime wins over work where they overlap. Engineering,
+scheduled downtime and non-scheduled time are states the records do not hold (a run keeps
+its tools scheduled from start to end), so they are always 0 here; every tool's states sum
+to the run's duration.
+
+Utilisation is productive time over the run's duration; the bottleneck is the tool with the
+highest. OEE is availability x performance x quality from the run's own figures:
+availability, the time not down over the run's duration; performance, the tool's best
+demonstrated time per wafer (its fastest use in this run) times the wafers it processed,
+over its productive time; quality, the share of the wafers it processed whose stage on it
+completed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from itertools import pairwise
+
+import pandas as pd
+import yaml
+
+from packline.drivers.equipment import E10State
+
+from .reader import RunRecords
+
+#: Every E10 state, in the order reports list them.
+E10_STATES = tuple(E10State)
+#: The stage rows that hold a tool: one wafer's stage, or one row per wafer of a batch.
+HOLDING = ("stage", "batch")
+
+
+@dataclass(frozen=True)
+class Window:
+    """The span of run clock the accounting covers: the run's start to its end (or, for a
+    run still going or cut off, to the last thing recorded)."""
+
+    start_t: float
+    stop_t: float
+
+    @property
+    def duration_s(self) -> float:
+        return self.stop_t - self.start_t
+
+
+def run_window(records: RunRecords) -> Window:
+    """The run's span of run clock (see `Window`)."""
+    header = records.header()
+    start = float(header["started_t"])
+    if header["stopped_t"] is not None:
+        return Window(start, float(header["stopped_t"]))
+    steps = records.steps()
+    seen = pd.concat([steps["started_t"], steps["stopped_t"]]).dropna()
+    return Window(start, max([start, *seen.astype(float)]))
+
+
+def tool_names(records: RunRecords) -> list[str]:
+    """The run's tools: those of its station, then any other a step names, sorted."""
+    station = yaml.safe_load(records.header()["station_yaml"]) or {}
+    named = set(station.get("tools") or {})
+    named |= {str(tool) for tool in records.steps()["tool"].dropna()}
+    return sorted(named)
+
+
+def tool_intervals(records: RunRecords) -> pd.DataFrame:
+    """Each tool's time as intervals of one E10 state: `tool`, `state`, `start_t`,
+    `stop_t`, covering the run's window without gaps or overlaps."""
+    window = run_window(records)
+    steps = records.steps()
+    holding = steps[steps["kind"].isin(HOLDING)]
+    down = _down_intervals(records, window)
+    rows = []
+    for tool in tool_names(records):
+        own = holding[holding["tool"] == tool]
+        work = [
+            (float(start), window.stop_t if pd.isna(stop) else float(stop))
+            for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
+        ]
+        rows += _classify(tool, window, work, down.get(tool, []))
+    return pd.DataFrame(rows, columns=["tool", "state", "start_t", "stop_t"])
+
+
+def tool_time(records: RunRecords) -> pd.DataFrame:
+    """One row per tool: seconds in each E10 state (`productive_s`, `standby_s`...,
+    summing to `duration_s`), `utilisation`, `availability`, `performance`, `quality`,
+    `oee`, the `uses` (stages and batches), `wafers` it processed and `alarms`."""
+    window = run_window(records)
+    intervals = tool_intervals(records)
+    steps = records.steps()
+    holding = steps[steps["kind"].isin(HOLDING)]
+    alarms = records.alarms()
+    rows = []
+    for tool in tool_names(records):
+        own = intervals[intervals["tool"] == tool]
+        spent = (own["stop_t"] - own["start_t"]).groupby(own["state"]).sum()
+        seconds = {state: float(spent.get(state, 0.0)) for state in E10_STATES}
+        uses = holding[holding["tool"] == tool]
+        row = {
+            "tool": tool,
+            "duration_s": window.duration_s,
+            **{state_column(state): seconds[state] for state in E10_STATES},
+            **_oee(uses, seconds, window.duration_s),
+            "uses": int(uses["batch"].fillna(uses["id"].astype(str)).nunique()),
+            "wafers": int(uses["wafer_id"].nunique()),
+            "alarms": int((alarms["tool"] == tool).sum()),
+        }
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def bottleneck(times: pd.DataFrame) -> str | None:
+    """The tool with the highest utilisation in `tool_time`'s table (None: no tool worked)."""
+    if times.empty or not (times["utilisation"] > 0).any():
+        return None
+    return str(times.sort_values("utilisation", kind="stable")["tool"].iloc[-1])
+
+
+def state_column(state: E10State) -> str:
+    """The name of the column of `tool_time` that holds the seconds in `state`."""
+    return state.value.replace(" ", "_").replace("-", "_") + "_s"
+
+
+def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) -> dict[str, float]:
+    """Utilisation, availability, performance, quality and OEE (see the module docstring);
+    NaN where a figure is not defined (a tool that processed nothing)."""
+    productive = seconds[E10State.PRODUCTIVE]
+    down = seconds[E10State.UNSCHEDULED_DOWNTIME] + seconds[E10State.SCHEDULED_DOWNTIME]
+    figures = {
+        "utilisation": productive / duration_s if duration_s > 0 else float("nan"),
+        "availability": (duration_s - down) / duration_s if duration_s > 0 else float("nan"),
+        "performance": float("nan"),
+        "quality": float("nan"),
+    }
+    done = uses.dropna(subset=["stopped_t"])
+    if productive > 0 and not done.empty:
+        group = done["batch"].fillna(done["id"].astype(str))
+        per_use = done.groupby(group).agg(
+            start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
+        )
+        per_wafer = ((per_use["stop"] - per_use["start"]) / per_use["wafers"]).min()
+        figures["performance"] = min(1.0, per_wafer * uses["wafer_id"].nunique() / productive)
+        completed = uses[uses["status"] == "completed"]["wafer_id"].nunique()
+        figures["quality"] = completed / uses["wafer_id"].nunique()
+    figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]
+    return figures
+
+
+def _down_intervals(records: RunRecords, window: Window) -> dict[str, list[tuple[float, float]]]:
+    """Per tool, when it was out of service: from an alarm on it (or a failed recovery)
+    to the `tool-cleared` event that put it back in service, else to the run's end."""
+    starts: dict[str, list[float]] = {}
+    alarms = records.alarms()
+    for tool, t in zip(alarms["tool"], alarms["t"], strict=True):
+        starts.setdefault(str(tool), []).append(float(t))
+    events = records.events()
+    ends: dict[str, list[float]] = {}
+    for kind, message, t in zip(events["kind"], events["message"], events["t"], strict=True):
+        tool = str(message).split(":", 1)[0].split(" ", 1)[0]
+        if kind == "tool-out-of-service":
+            starts.setdefault(tool, []).append(float(t))
+        elif kind == "tool-cleared" and " back in service" in str(message):
+            ends.setdefault(tool, []).append(float(t))
+    down: dict[str, list[tuple[float, float]]] = {}
+    for tool, times in starts.items():
+        cleared = sorted(ends.get(tool, []))
+        for start in sorted(times):
+            stop = next((end for end in cleared if end >= start), window.stop_t)
+            down.setdefault(tool, []).append((start, stop))
+    return down
+
+
+def _classify(
+    tool: str,
+    window: Window,
+    work: list[tuple[float, float]],
+    down: list[tuple[float, float]],
+) -> list[dict[str, object]]:
+    """The tool's window cut into intervals of one E10 state each (down over productive over
+    standby), neighbours of one state merged."""
+    edges = {window.start_t, window.stop_t}
+    for start, stop in [*work, *down]:
+        edges |= {min(max(start, window.start_t), window.stop_t)}
+        edges |= {min(max(stop, window.start_t), window.stop_t)}
+    ordered = sorted(edges)
+    rows: list[dict[str, object]] = []
+    for start, stop in pairwise(ordered):
+        middle = (start + stop) / 2
+        if any(a <= middle < b for a, b in down):
+            state = E10State.UNSCHEDULED_DOWNTIME
+        elif any(a <= middle < b for a, b in work):
+            state = E10State.PRODUCTIVE
+        else:
+            state = E10State.STANDBY
+        if rows and rows[-1]["state"] == state.value:
+            rows[-1]["stop_t"] = stop
+        else:
+            rows.append({"tool": tool, "state": state.value, "start_t": start, "stop_t": stop})
+    return rows

@@ -1,0 +1,127 @@
+"""Tool time accounting: E10 states per tool that sum to the run, utilisation, OEE."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from packline.records import RunRecords
+from packline.records.tooltime import (
+    E10_STATES,
+    bottleneck,
+    run_window,
+    tool_intervals,
+    tool_time,
+)
+from packline.sequences.engine import RunStore
+
+
+def test_every_tools_states_sum_to_the_runs_duration(records):
+    times = tool_time(records)
+    window = run_window(records)
+    assert set(times["tool"]) >= {"wire_bonder", "laminator", "plasma_cleaner", "dicing_saw"}
+    state_columns = [c for c in times.columns if c.endswith("_s") and c != "duration_s"]
+    assert len(state_columns) == len(E10_STATES)
+    for _, row in times.iterrows():
+        assert sum(row[c] for c in state_columns) == pytest.approx(window.duration_s)
+    assert (times["duration_s"] == window.duration_s).all()
+
+
+def test_productive_time_is_the_union_of_the_stages_that_held_the_tool(records):
+    steps = records.steps()
+    bonder = steps[(steps["tool"] == "wire_bonder") & (steps["kind"] == "stage")]
+    times = tool_time(records).set_index("tool")
+    # one wafer at a time on the bonder: its stages do not overlap
+    assert times.loc["wire_bonder", "productive_s"] == pytest.approx(
+        (bonder["stopped_t"] - bonder["started_t"]).sum()
+    )
+    # a batch of two wafers: its two rows are one use of the chamber
+    plasma = steps[(steps["tool"] == "plasma_cleaner") & (steps["kind"] == "batch")]
+    assert times.loc["plasma_cleaner", "uses"] == plasma["batch"].nunique() == 1
+    assert times.loc["plasma_cleaner", "productive_s"] == pytest.approx(
+        plasma["stopped_t"].max() - plasma["started_t"].min()
+    )
+    assert times.loc["plasma_cleaner", "wafers"] == 2
+
+
+def test_the_bottleneck_is_the_tool_with_the_highest_utilisation(records):
+    times = tool_time(records)
+    assert bottleneck(times) == times.sort_values("utilisation")["tool"].iloc[-1]
+    assert times["utilisation"].between(0, 1).all()
+    done = times[times["wafers"] > 0]
+    assert done["quality"].eq(1.0).all()  # every stage completed
+    assert done["availability"].eq(1.0).all()  # no alarm
+    assert done["oee"].between(0, 1).all()
+    assert list(done["oee"]) == pytest.approx(list(done["performance"]))
+
+
+def test_intervals_cover_the_window_without_gaps(records):
+    window = run_window(records)
+    intervals = tool_intervals(records)
+    for _, own in intervals.groupby("tool"):
+        assert own["start_t"].iloc[0] == window.start_t
+        assert own["stop_t"].iloc[-1] == window.stop_t
+        assert (own["start_t"].iloc[1:].to_numpy() == own["stop_t"].iloc[:-1].to_numpy()).all()
+        assert (own["state"].iloc[1:].to_numpy() != own["state"].iloc[:-1].to_numpy()).all()
+
+
+def test_an_alarm_puts_the_tool_down_until_it_is_cleared(tmp_path):
+    """A tool alarm at t=100 on a run from 0 to 1000, cleared at 400: 300 s of unscheduled
+    downtime; the stage it failed (50-100) stays productive."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        run = {
+            "id": "R1",
+            "method": "plasma-clean",
+            "recipe_json": "{}",
+            "recipe_text": "",
+            "recipe_source": "test",
+            "recipe_hash": "0",
+            "station_name": "line",
+            "station_yaml": "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n",
+            "simulated": 0,
+            "operator": "ana",
+            "lot_size": 1,
+            "failure_policy": "hold",
+            "status": "completed",
+            "sessions": 1,
+            "started_t": 0.0,
+            "stopped_t": 1000.0,
+            "started_wall": 0.0,
+        }
+        store.create_run(run, ["W1"])
+        (stage,) = store.start_steps(
+            [
+                {
+                    "run_id": "R1",
+                    "session": 1,
+                    "wafer_id": "W1",
+                    "key": "use oven#0",
+                    "name": "use oven",
+                    "kind": "stage",
+                    "claims": [],
+                    "tool": "oven",
+                    "irreversible": 0,
+                    "status": "running",
+                    "started_t": 50.0,
+                    "started_wall": 0.0,
+                }
+            ]
+        )
+        store.finish_steps([stage], "failed", 100.0, 0.0, "alarm")
+        alarm = {"run_id": "R1", "tool": "oven", "wafer_id": "W1", "step_id": stage}
+        store.add_rows("alarms", [{**alarm, "code": "E1", "message": "hot", "t": 100.0, "wall": 0}])
+        event = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
+        message = "oven back in service, cleared by ana"
+        store.add_rows("events", [{**event, "message": message, "t": 400.0, "wall": 0.0}])
+        times = tool_time(RunRecords(store, "R1")).set_index("tool")
+    finally:
+        store.close()
+    assert times.loc["oven", "unscheduled_downtime_s"] == 300.0
+    assert times.loc["oven", "productive_s"] == 50.0
+    assert times.loc["oven", "standby_s"] == 650.0
+    assert times.loc["oven", "availability"] == pytest.approx(0.7)
+    assert times.loc["oven", "quality"] == 0.0
+    assert times.loc["oven", "alarms"] == 1
+    assert times.loc["saw", "standby_s"] == 1000.0
+    assert pd.isna(times.loc["saw", "oee"])
