@@ -2,9 +2,9 @@
 
 `run` and `resume` drive a run in this process (progress to the terminal, a JSON-lines stream
 or nothing; the operator at `console.py`); `pause`, `terminate`, `abort` and `clear-tool`
-post an order to a run another process drives; `runs`, `show`, `methods`, `claims` and
-`validate` read (printed by `render.py`); `export` writes a run's records as tables
-(`packline.records`); `sim serve` serves the simulated line.
+post an order to a run another process drives; `runs`, `show`, `methods`, `claims`,
+`recipe` and `validate` read (printed by `render.py`); `export` writes a run's records as
+tables (`packline.records`); `sim serve` serves the simulated line.
 """
 
 from __future__ import annotations
@@ -38,11 +38,14 @@ from packline.sequences.engine import (
     claim_coverage,
     default_db_path,
     driver_text,
+    field_reference,
     get_method,
     is_live,
     open_resume,
     open_run,
     prepare,
+    recipe_schema,
+    recipe_template,
     run_report,
     shown_status,
 )
@@ -53,6 +56,7 @@ from .render import (
     print_claim_check,
     print_claims,
     print_json,
+    print_method,
     print_methods,
     print_run,
     print_runs,
@@ -273,6 +277,16 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
+    if args.method is not None:
+        method = get_method(args.method)
+        detail = {
+            "name": method.name,
+            "title": method.title,
+            "tools": list(method.tools),
+            "recipe": field_reference(method),
+            "claims": [{"claim": c, "where": w} for c, w in method.claim_map.items()],
+        }
+        return _answer(args, detail, lambda console: print_method(console, detail))
     methods = [
         {
             "name": m.name,
@@ -286,6 +300,25 @@ def cmd_methods(args: argparse.Namespace) -> int:
         for m in all_methods()
     ]
     return _answer(args, methods, lambda console: print_methods(console, methods))
+
+
+def cmd_recipe_template(args: argparse.Namespace) -> int:
+    text = recipe_template(get_method(args.method))
+    if args.to_path is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with args.to_path.open("x", encoding="utf-8") as out:  # never over a user's file
+            out.write(text)
+    except OSError as error:
+        raise BadInput(f"--to {args.to_path}: {error.strerror or error}") from None
+    print(f"wrote {args.to_path}")
+    return EXIT_OK
+
+
+def cmd_recipe_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(recipe_schema(get_method(args.method)), indent=2))
+    return EXIT_OK
 
 
 def cmd_claims(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ from .commands import (
     cmd_control,
     cmd_export,
     cmd_methods,
+    cmd_recipe_schema,
+    cmd_recipe_template,
     cmd_resume,
     cmd_run,
     cmd_runs,
@@ -176,8 +178,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.set_defaults(handler=cmd_export)
 
-    methods = commands.add_parser("methods", parents=[common], help="list the methods")
+    methods = commands.add_parser(
+        "methods", parents=[common], help="list the methods, or one method's recipe and claims"
+    )
+    methods.add_argument(
+        "method", nargs="?", help="show this method: every recipe field, and its claims"
+    )
     methods.set_defaults(handler=cmd_methods)
+
+    recipe = commands.add_parser("recipe", help="a method's recipe explained")
+    recipe_commands = recipe.add_subparsers(dest="recipe_command", required=True)
+    template = recipe_commands.add_parser(
+        "template",
+        help="the reference recipe as YAML with every field's unit, range and default commented",
+    )
+    template.add_argument("method")
+    template.add_argument(
+        "--to", dest="to_path", type=Path, help="write it to this new file (default: print it)"
+    )
+    template.set_defaults(handler=cmd_recipe_template)
+    schema = recipe_commands.add_parser(
+        "schema", help="the recipe's JSON schema, with each field's unit and range"
+    )
+    schema.add_argument("method")
+    schema.set_defaults(handler=cmd_recipe_schema)
 
     claims = commands.add_parser(
         "claims", parents=[common], help="every claim of the four documents and what implements it"

@@ -211,6 +211,21 @@ def print_methods(console: Console, methods: list[dict[str, Any]]) -> None:
     console.print(table)
 
 
+def print_method(console: Console, method: dict[str, Any]) -> None:
+    """One method: every field of its recipe (path, what it takes, range, default, doc), then
+    each claim it carries out and where."""
+    console.print(f"[bold]{method['name']}[/bold]: {method['title']}")
+    console.print(f"tools: {', '.join(method['tools'])}")
+    fields = DataTable("field", "takes", "range", "default", "what it is", title="recipe")
+    for row in method["recipe"]:
+        fields.add_row(row["path"], row["takes"], row["range"], row["default"], row["doc"])
+    console.print(fields)
+    claims = DataTable("claim", "carried out by", title="claims")
+    for row in method["claims"]:
+        claims.add_row(row["claim"], row["where"])
+    console.print(claims)
+
+
 def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
     """One row per claim of the catalogue and what implements it, then how many are."""
     table = DataTable(

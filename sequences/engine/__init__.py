@@ -22,6 +22,7 @@ from .method import (
 )
 from .progress import JsonLines, LiveView, PlainLog
 from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
+from .recipe_help import field_reference, recipe_schema, recipe_template
 from .recorder import ConfirmFn
 from .records import RunStore, default_db_path
 from .report import before_after, run_report
@@ -61,6 +62,7 @@ __all__ = [
     "claim_violation",
     "default_db_path",
     "driver_text",
+    "field_reference",
     "get_method",
     "is_live",
     "load_recipe",
@@ -69,6 +71,8 @@ __all__ = [
     "open_run",
     "prepare",
     "read_recipe_text",
+    "recipe_schema",
+    "recipe_template",
     "run_report",
     "shown_status",
 ]

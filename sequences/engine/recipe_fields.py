@@ -1,0 +1,209 @@
+"""What a recipe model declares about each of its fields, for people: the unit, the range, the
+default, the choices and the one-line doc, read from the model itself (its `Unit`, `Feeds` and
+`Field` constraints, its `#:` comments), so the template, the JSON schema and the field
+reference a user reads can never disagree with what `packline validate` enforces.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+from dataclasses import dataclass
+from enum import Enum
+from functools import cache
+from types import NoneType, UnionType
+from typing import Any, Literal, Union, cast, get_args, get_origin
+
+import annotated_types
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from packline.units import Unit
+
+from .recipe import Feeds, tool_range
+
+
+@dataclass(frozen=True)
+class Bound:
+    """One end of a field's range, in the field's unit."""
+
+    value: float
+    inclusive: bool
+
+
+@dataclass(frozen=True)
+class FieldFacts:
+    """What one field of a recipe model accepts."""
+
+    name: str
+    #: the field's type as a person reads it: "quantity", "integer", "number", "yes/no",
+    #: "one of", "text", "section", "list of sections", "one of sections"
+    kind: str
+    doc: str
+    required: bool
+    default: Any = None
+    unit: str | None = None
+    low: Bound | None = None
+    high: Bound | None = None
+    #: where the range comes from besides the field's own bounds: "the wire_bonder range of
+    #: stack_count", or "" when it is the field's own
+    range_source: str = ""
+    #: a length range applies to the list the field holds (a tool takes N steps), not its items
+    counts_items: bool = False
+    choices: tuple[str, ...] = ()
+    #: the recipe models a section field holds: one, or one per member of a union
+    sections: tuple[type[BaseModel], ...] = ()
+    optional_section: bool = False
+
+    def range_text(self) -> str:
+        """'20-300 um', 'above 0 um', 'at most 50 um', or '' without a range."""
+        unit = f" {self.unit}" if self.unit else ""
+        low, high = self.low, self.high
+        if low is not None and high is not None and low.inclusive and high.inclusive:
+            text = f"{low.value:g}-{high.value:g}{unit}"
+        else:
+            parts = []
+            if low is not None:
+                parts.append(f"{'at least' if low.inclusive else 'above'} {low.value:g}{unit}")
+            if high is not None:
+                parts.append(f"{'at most' if high.inclusive else 'below'} {high.value:g}{unit}")
+            text = ", ".join(parts)
+        if text and self.counts_items:
+            text = f"{text} items"
+        if text and self.range_source:
+            text = f"{text} ({self.range_source})"
+        return text
+
+
+def fields_of(model: type[BaseModel]) -> list[FieldFacts]:
+    """The facts of every field of `model`, in declaration order."""
+    docs = field_docs(model)
+    return [
+        _facts(name, info.annotation, info.metadata, info, docs.get(name, ""))
+        for name, info in model.model_fields.items()
+    ]
+
+
+def _facts(name: str, annotation: Any, metadata: list[Any], info: Any, doc: str) -> FieldFacts:
+    required = info.is_required()
+    default = None if required or info.default is PydanticUndefined else info.default
+    if isinstance(default, Enum):
+        default = default.value
+    inner, optional = _without_none(annotation)
+    facts: dict[str, Any] = {"name": name, "doc": doc, "required": required, "default": default}
+    sections = _sections(inner)
+    if sections:
+        listed = get_origin(inner) in (list, tuple)
+        kind = "list of sections" if listed else "section"
+        if len(sections) > 1:
+            kind = "one of sections"
+        facts.update(kind=kind, sections=sections, optional_section=optional)
+    elif isinstance(inner, type) and issubclass(inner, Enum):
+        facts.update(kind="one of", choices=tuple(str(member.value) for member in inner))
+    elif get_origin(inner) is Literal:
+        facts.update(kind="one of", choices=tuple(str(value) for value in get_args(inner)))
+    elif inner is bool:
+        facts.update(kind="yes/no")
+    elif inner is int:
+        facts.update(kind="integer")
+    elif inner is float:
+        facts.update(kind="number")
+    else:
+        facts.update(kind="text")
+    facts.update(_range(metadata))
+    if facts.get("unit"):
+        facts["kind"] = "quantity"
+    return FieldFacts(**facts)
+
+
+def _range(metadata: list[Any]) -> dict[str, Any]:
+    """Unit and bounds from a field's metadata: its own `Field` bounds, narrowed or widened to
+    what a tool of the role it feeds could take."""
+    found: dict[str, Any] = {}
+    for item in metadata:
+        if isinstance(item, Unit):
+            found["unit"] = item.unit
+        elif isinstance(item, annotated_types.Ge):
+            found["low"] = Bound(cast(float, item.ge), inclusive=True)
+        elif isinstance(item, annotated_types.Gt):
+            found["low"] = Bound(cast(float, item.gt), inclusive=False)
+        elif isinstance(item, annotated_types.Le):
+            found["high"] = Bound(cast(float, item.le), inclusive=True)
+        elif isinstance(item, annotated_types.Lt):
+            found["high"] = Bound(cast(float, item.lt), inclusive=False)
+        elif isinstance(item, Feeds):
+            limit = tool_range(item.role, item.setpoint)
+            found["low"] = _tighter(found.get("low"), Bound(limit.minimum, True), max)
+            found["high"] = _tighter(found.get("high"), Bound(limit.maximum, True), min)
+            found["range_source"] = f"the {item.role} range of {item.setpoint}"
+            if item.measure is not None:
+                found["counts_items"] = True
+            elif "unit" not in found and limit.unit:
+                found["unit"] = None  # a dimensionless setpoint (pulses, studs): no unit
+    return found
+
+
+def _tighter(own: Bound | None, tool: Bound, pick: Any) -> Bound:
+    return tool if own is None else Bound(pick(own.value, tool.value), own.inclusive)
+
+
+def _without_none(annotation: Any) -> tuple[Any, bool]:
+    """`X | None` -> (X, True); anything else -> (it, False)."""
+    if get_origin(annotation) in (Union, UnionType):
+        members = [a for a in get_args(annotation) if a is not NoneType]
+        if len(members) < len(get_args(annotation)):
+            return (members[0] if len(members) == 1 else Union[tuple(members)]), True  # noqa: UP007
+    return annotation, False
+
+
+def _sections(annotation: Any) -> tuple[type[BaseModel], ...]:
+    """The recipe models a field holds: a model, a list of models, or a union of models."""
+    if get_origin(annotation) in (list, tuple):
+        args = [a for a in get_args(annotation) if a is not Ellipsis]
+        return _sections(args[0]) if args else ()
+    members = (
+        get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
+    )
+    models = tuple(m for m in members if isinstance(m, type) and issubclass(m, BaseModel))
+    return models if len(models) == len(members) else ()
+
+
+def discriminator_of(section: type[BaseModel]) -> tuple[str, str] | None:
+    """(field, value) that selects this member of a union in a file (`method: plasma`)."""
+    for name, info in section.model_fields.items():
+        if get_origin(info.annotation) is Literal and len(get_args(info.annotation)) == 1:
+            return name, str(get_args(info.annotation)[0])
+    return None
+
+
+@cache
+def field_docs(model: type[BaseModel]) -> dict[str, str]:
+    """The `#:` comment above each field of `model` (and its recipe base classes), joined."""
+    docs: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
+            continue
+        try:
+            source = textwrap.dedent(inspect.getsource(cls))
+        except (OSError, TypeError):
+            continue
+        lines = source.splitlines()
+        (node,) = ast.parse(source).body
+        assert isinstance(node, ast.ClassDef)
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                comment: list[str] = []
+                row = statement.lineno - 2
+                while row >= 0 and lines[row].strip().startswith("#:"):
+                    comment.insert(0, lines[row].strip()[2:].strip())
+                    row -= 1
+                if comment:
+                    docs[statement.target.id] = " ".join(comment)
+    return docs
+
+
+def section_doc(model: type[BaseModel]) -> str:
+    """The first paragraph of a recipe model's docstring, on one line."""
+    doc = inspect.cleandoc(model.__dict__.get("__doc__") or "")  # its own, not a base's
+    return " ".join(doc.split("\n\n", 1)[0].split()).rstrip(".")

@@ -1,0 +1,213 @@
+"""A method's recipe explained: a commented template, a JSON schema and a field reference, all
+made from the recipe model's own declarations (`recipe_fields`).
+
+The template is the method's reference recipe written out with every field's unit, range,
+default and doc beside it, and every field the reference leaves out (an optional section, the
+other members of a choice of sections) commented out below, so it reads as the recipe's manual
+and, uncommented as it is, validates to the reference recipe itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
+
+from .method import Method
+from .recipe_fields import FieldFacts, discriminator_of, fields_of, section_doc
+
+INDENT = "  "
+
+
+def recipe_template(method: Method) -> str:
+    """The method's reference recipe (its default recipe file, or its recipe model's defaults)
+    as a commented YAML template with every field."""
+    if method.default_recipe is not None:
+        recipe, _ = method.load_default_recipe()
+        model: type[BaseModel] = type(recipe)
+        values: dict[str, Any] | None = recipe.model_dump(mode="json")
+    else:
+        model, values = method.recipe_model, None
+    lines = [
+        f"# {method.name} recipe: {method.title}",
+        "# Every field with its unit, range and default. Quantities take any unit of their",
+        "# dimension ('0.055 mm' for 55 um). Commented-out blocks are the options this recipe",
+        f"# does not use. Check a recipe with: packline validate {method.name} --recipe FILE",
+    ]
+    _write_fields(lines, model, values, depth=0, commented=values is None)
+    return "\n".join(lines) + "\n"
+
+
+def _write_fields(
+    lines: list[str],
+    model: type[BaseModel],
+    values: dict[str, Any] | None,
+    depth: int,
+    commented: bool,
+    first_prefix: str = "",
+) -> None:
+    """Write `model`'s fields; `values` None writes placeholders, commented out."""
+    for position, facts in enumerate(fields_of(model)):
+        pad = INDENT * depth
+        if position == 0 and first_prefix:
+            pad = INDENT * (depth - 1) + first_prefix
+        mark = "# " if commented else ""
+        given = values is not None and facts.name in values
+        value = values.get(facts.name) if values is not None else None
+        if not facts.sections:
+            shown = _scalar(value) if given else _placeholder(facts)
+            lines.append(f"{mark}{pad}{facts.name}: {shown}  # {describe(facts)}")
+            continue
+        if facts.kind == "list of sections":
+            lines.append(f"{mark}{pad}{facts.name}:  # {describe(facts)}")
+            items = value if given and value else [None]
+            for item in items:
+                section = _member_for(facts.sections, item)
+                _write_fields(lines, section, item, depth + 2, commented or item is None, "- ")
+            continue
+        chosen = _member_for(facts.sections, value) if given and value is not None else None
+        if chosen is None:
+            absent = "null" if given else ""
+            lines.append(f"{mark}{pad}{facts.name}: {absent}  # {describe(facts)}".rstrip())
+        else:
+            lines.append(f"{mark}{pad}{facts.name}:  # {describe(facts)}")
+            _write_fields(lines, chosen, value, depth + 1, commented)
+        for other in facts.sections:
+            if other is chosen:
+                continue
+            how = "or" if chosen is not None or len(facts.sections) > 1 else "optional"
+            lines.append(f"{INDENT * (depth + 1)}# {how}: {section_doc(other)}")
+            if chosen is not None:
+                lines.append(f"# {pad}{facts.name}:")
+            _write_fields(lines, other, None, depth + 1, commented=True)
+
+
+def _member_for(sections: tuple[type[BaseModel], ...], value: Any) -> type[BaseModel]:
+    """The member of a choice of sections that a value (as the file writes it) selects."""
+    if len(sections) == 1 or not isinstance(value, dict):
+        return sections[0]
+    for section in sections:
+        selector = discriminator_of(section)
+        if selector is not None and value.get(selector[0]) == selector[1]:
+            return section
+    raise ValueError(f"no member of {[s.__name__ for s in sections]} takes {value!r}")
+
+
+def _scalar(value: Any) -> str:
+    """A value as YAML writes it on one line: bare where YAML reads it back unchanged."""
+    if isinstance(value, str) and value and yaml.safe_load(value) == value and ":" not in value:
+        return value
+    return json.dumps(value)
+
+
+def _placeholder(facts: FieldFacts) -> str:
+    if not facts.required:
+        return _scalar(facts.default)
+    if len(facts.choices) == 1:  # the selector of a member of a choice of sections
+        return facts.choices[0]
+    if facts.choices:
+        return "<" + "|".join(facts.choices) + ">"
+    return f"<{facts.unit}>" if facts.unit else f"<{facts.kind}>"
+
+
+def describe(facts: FieldFacts) -> str:
+    """One line on a field: its doc, what it takes, its range, its default."""
+    parts = [facts.doc] if facts.doc else []
+    if facts.sections and not facts.doc:
+        many = len(facts.sections) > 1
+        parts.append("one of the sections below" if many else section_doc(facts.sections[0]))
+    if len(facts.choices) > 1:
+        parts.append("one of " + ", ".join(facts.choices))
+    elif facts.unit:
+        parts.append(f"in {facts.unit}")
+    elif facts.kind in ("integer", "yes/no", "number"):
+        parts.append(facts.kind)
+    if facts.range_text():
+        parts.append(facts.range_text())
+    if facts.optional_section:
+        parts.append("optional (null or left out: not done)")
+    elif facts.required:
+        parts.append("required")
+    elif not facts.sections:
+        parts.append(f"default {_scalar(facts.default)}")
+    return "; ".join(parts)
+
+
+def recipe_schema(method: Method) -> dict[str, Any]:
+    """The JSON schema of the method's recipe (pydantic's), with each field's doc, unit and
+    range: quantities are strings with a unit, so their bounds are `x-unit`, `x-minimum`,
+    `x-maximum` (in that unit), and `x-range-source` says which tool's range bounds them."""
+    schema = method.recipe_model.model_json_schema()
+    schema["title"] = f"{method.name} recipe"
+    for model in _models(method.recipe_model):
+        target = (
+            schema if model is method.recipe_model else schema.get("$defs", {}).get(model.__name__)
+        )
+        if target is None:
+            continue
+        properties = target.get("properties", {})
+        for facts in fields_of(model):
+            properties.setdefault(facts.name, {}).update(_schema_facts(facts))
+    return schema
+
+
+def _schema_facts(facts: FieldFacts) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if facts.doc:
+        extra["description"] = facts.doc
+    prefix = "x-" if facts.unit or facts.counts_items else ""
+    if facts.unit:
+        extra["x-unit"] = facts.unit
+    for bound, name in ((facts.low, "minimum"), (facts.high, "maximum")):
+        if bound is not None:
+            key = name if bound.inclusive else "exclusive" + name.capitalize()
+            extra[prefix + key if prefix else key] = bound.value
+    if facts.counts_items:
+        extra["x-counts-items"] = True
+    if facts.range_source:
+        extra["x-range-source"] = facts.range_source
+    return extra
+
+
+def _models(model: type[BaseModel]) -> list[type[BaseModel]]:
+    """`model` and every recipe model reachable through its sections, each once."""
+    found: list[type[BaseModel]] = []
+    pending = [model]
+    while pending:
+        current = pending.pop()
+        if current in found:
+            continue
+        found.append(current)
+        pending.extend(s for facts in fields_of(current) for s in facts.sections)
+    return found
+
+
+def field_reference(method: Method) -> list[dict[str, Any]]:
+    """Every field of the method's recipe by its path in the file: what it takes, its range,
+    its default, its doc (the `packline methods METHOD` table and the docs' field reference)."""
+    rows: list[dict[str, Any]] = []
+    _reference(rows, method.recipe_model, "")
+    return rows
+
+
+def _reference(rows: list[dict[str, Any]], model: type[BaseModel], prefix: str) -> None:
+    for facts in fields_of(model):
+        path = prefix + facts.name
+        rows.append(
+            {
+                "path": path,
+                "takes": ", ".join(facts.choices) if facts.choices else facts.unit or facts.kind,
+                "range": facts.range_text(),
+                "default": "required"
+                if facts.required
+                else ("not done" if facts.optional_section else _scalar(facts.default)),
+                "doc": facts.doc or " or ".join(section_doc(s) for s in facts.sections),
+            }
+        )
+        listed = ".N." if facts.kind == "list of sections" else "."
+        for section in facts.sections:
+            selector = discriminator_of(section) if len(facts.sections) > 1 else None
+            when = f"[{selector[0]}: {selector[1]}]" if selector else ""
+            _reference(rows, section, f"{path}{when}{listed}")

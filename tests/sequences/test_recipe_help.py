@@ -1,0 +1,98 @@
+"""A method's recipe explained (template, JSON schema, field reference) says exactly what
+`packline validate` enforces, for every method."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import yaml
+
+from packline.cli import main
+from packline.sequences.engine import (
+    RecipeError,
+    all_methods,
+    field_reference,
+    get_method,
+    read_recipe_text,
+    recipe_schema,
+    recipe_template,
+)
+
+METHODS = [m.name for m in all_methods()]
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_the_template_as_written_is_the_reference_recipe(name):
+    method = get_method(name)
+    template = recipe_template(method)
+    recipe = read_recipe_text(method.recipe_model, template, "template")
+    reference, _ = method.load_default_recipe()
+    assert recipe.recipe_hash() == reference.recipe_hash()
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_the_template_names_every_field_including_the_options_left_out(name):
+    method = get_method(name)
+    template = recipe_template(method)
+    keys = {line.lstrip("# ").lstrip("- ").split(":", 1)[0] for line in template.splitlines()}
+    for row in field_reference(method):
+        assert row["path"].rsplit(".", 1)[-1] in keys, row["path"]
+
+
+def test_the_template_comments_say_the_range_validate_enforces():
+    method = get_method("bump-seal-clean")
+    template = recipe_template(method)
+    line = next(x for x in template.splitlines() if x.strip().startswith("wire_diameter_um:"))
+    assert "18-50 um (the wire_bonder range of wire_diameter_um); required" in line
+    data = yaml.safe_load(template)
+    data["bumps"]["wire_diameter_um"] = "51 um"
+    with pytest.raises(RecipeError, match=r"bumps.wire_diameter_um = '51 um': must be at most 50"):
+        read_recipe_text(method.recipe_model, yaml.safe_dump(data), "edited template")
+    laser = next(x for x in template.splitlines() if "pulses_per_site:" in x)
+    assert laser.startswith("#")  # the laser option, left out by the plasma reference
+    assert "1-1000 (the laser range of clean_pulses)" in laser
+
+
+def test_the_schema_carries_units_ranges_and_docs():
+    schema = recipe_schema(get_method("bump-seal-clean"))
+    json.dumps(schema)  # plain JSON
+    bumps = schema["$defs"]["BumpRecipe"]["properties"]
+    assert bumps["wire_diameter_um"]["x-unit"] == "um"
+    assert (bumps["wire_diameter_um"]["x-minimum"], bumps["wire_diameter_um"]["x-maximum"]) == (
+        18,
+        50,
+    )
+    assert (
+        bumps["wire_diameter_um"]["x-range-source"] == "the wire_bonder range of wire_diameter_um"
+    )
+    assert bumps["height_tolerance_um"]["x-exclusiveMinimum"] == 0
+    assert (bumps["stack"]["minimum"], bumps["stack"]["maximum"]) == (1, 4)  # not a quantity
+    assert "held" in bumps["height_tolerance_um"]["description"]
+    steps = schema["$defs"]["PlasmaCleanRecipe"]["properties"]["steps"]
+    assert steps["x-counts-items"] is True
+    assert steps["x-maximum"] == 8
+
+
+def test_the_cli_writes_a_template_to_a_new_file_only(tmp_path, capsys):
+    target = tmp_path / "mine.yaml"
+    assert main(["recipe", "template", "plasma-clean", "--to", str(target)]) == 0
+    assert main(["validate", "plasma-clean", "--recipe", str(target)]) == 0
+    target.write_text("my edits\n")
+    assert main(["recipe", "template", "plasma-clean", "--to", str(target)]) == 2
+    assert "File exists" in capsys.readouterr().err
+    assert target.read_text() == "my edits\n"  # nothing a user wrote is lost
+
+
+def test_the_cli_shows_one_method_and_its_schema(capsys):
+    assert main(["methods", "bump-seal-clean", "--json"]) == 0
+    detail = json.loads(capsys.readouterr().out)
+    paths = {row["path"]: row for row in detail["recipe"]}
+    assert paths["cleaning[method: laser].pulses_per_site"]["range"].startswith("1-1000")
+    assert paths["cleaning[method: plasma].plasma.steps.N.time_s"]["takes"] == "s"
+    assert paths["dicing"]["default"] == "not done"
+    assert {c["claim"] for c in detail["claims"]} >= {"003:7.1", "003:23"}
+    assert main(["recipe", "schema", "plasma-clean"]) == 0
+    assert json.loads(capsys.readouterr().out)["title"] == "plasma-clean recipe"
+    assert main(["recipe", "schema", "no-such-method"]) == 2
+    assert "no-such-method" in capsys.readouterr().err
