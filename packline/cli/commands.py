@@ -3,8 +3,8 @@
 `run` and `resume` drive a run in this process (progress to the terminal, a JSON-lines stream
 or nothing; the operator at `console.py`); `pause`, `terminate`, `abort` and `clear-tool`
 post an order to a run another process drives; `runs`, `show`, `methods`, `claims`,
-`recipe` and `validate` read (printed by `render.py`); `export` writes a run's records as
-tables (`packline.records`); `sim serve` serves the simulated line.
+`recipe`, `validate` and `station check` read (printed by `render.py`); `export` writes a
+run's records as tables (`packline.records`); `sim serve` serves the simulated line.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import signal
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ from packline.sequences.engine import (
     shown_status,
 )
 from packline.sequences.engine.control import CLEAR_TOOL
+from packline.station import StationError, load_station
+from packline.station_check import check_station
 
 from .console import OperatorConsole
 from .render import (
@@ -60,6 +63,7 @@ from .render import (
     print_methods,
     print_run,
     print_runs,
+    print_station_check,
     print_summary,
     terminal,
 )
@@ -332,6 +336,21 @@ def cmd_claims(args: argparse.Namespace) -> int:
         for c in claim_coverage()
     ]
     return _answer(args, coverage, lambda console: print_claims(console, coverage))
+
+
+def cmd_station_check(args: argparse.Namespace) -> int:
+    """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
+    alarmed), 2 for a station file that cannot be read."""
+    try:
+        station = load_station(args.station_file)
+    except StationError as error:
+        raise BadInput(str(error)) from None
+    checks = asyncio.run(check_station(station, args.timeout_s))
+    if args.json:
+        print_json([{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks])
+    else:
+        print_station_check(terminal(), station.name, checks)
+    return EXIT_OK if all(c.ready for c in checks) else EXIT_RUN_FAILED
 
 
 def cmd_validate(args: argparse.Namespace) -> int:

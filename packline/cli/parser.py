@@ -11,6 +11,7 @@ from pathlib import Path
 
 from packline.records import MAP_POINTS
 from packline.records.export import FORMATS
+from packline.station_check import CHECK_TIMEOUT_S
 
 from .commands import (
     cmd_claims,
@@ -25,6 +26,7 @@ from .commands import (
     cmd_runs,
     cmd_show,
     cmd_sim_serve,
+    cmd_station_check,
     cmd_validate,
 )
 
@@ -215,6 +217,24 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument("--recipe", type=Path)
     validate.add_argument("--station", type=Path)
     validate.set_defaults(handler=cmd_validate)
+
+    station = commands.add_parser("station", help="a station file's tools")
+    station_commands = station.add_subparsers(dest="station_command", required=True)
+    check = station_commands.add_parser(
+        "check",
+        parents=[common],
+        help="connect to every tool and show its identity, state, alarms and interlocks; "
+        "commands nothing",
+    )
+    check.add_argument("station_file", type=Path, metavar="FILE")
+    check.add_argument(
+        "--timeout",
+        dest="timeout_s",
+        type=positive_seconds,
+        default=CHECK_TIMEOUT_S,
+        help=f"seconds one tool may take to answer (default {CHECK_TIMEOUT_S:g})",
+    )
+    check.set_defaults(handler=cmd_station_check)
 
     sim = commands.add_parser("sim", help="the bundled simulated line")
     sim_commands = sim.add_subparsers(dest="sim_command", required=True)

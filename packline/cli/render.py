@@ -16,6 +16,7 @@ from rich.console import Console
 from packline.rendering import DataTable
 from packline.sequences.engine import before_after
 from packline.sequences.engine.progress import clock_text
+from packline.station_check import ToolCheck
 
 
 def terminal() -> Console:
@@ -224,6 +225,29 @@ def print_method(console: Console, method: dict[str, Any]) -> None:
     for row in method["claims"]:
         claims.add_row(row["claim"], row["where"])
     console.print(claims)
+
+
+def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
+    """One row per tool: who it says it is, its state, its open interlocks, and what keeps it
+    from a lot."""
+    table = DataTable(
+        "tool", "kind", "address", "identity", "state", "open interlocks", "ready",
+        title=f"station {station}",
+    )  # fmt: skip
+    for check in checks:
+        opened = check.open_interlocks()
+        table.add_row(
+            check.name,
+            check.kind,
+            check.address,
+            check.identity or "-",
+            f"{check.state} ({check.e10_state})" if check.state else "-",
+            ", ".join(opened) if opened else ("none" if check.interlocks else "-"),
+            "yes" if check.ready else "no: " + "; ".join(check.problems()),
+        )
+    console.print(table)
+    ready = sum(c.ready for c in checks)
+    console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded")
 
 
 def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:

@@ -1,0 +1,89 @@
+"""`packline station check`: what every tool of a station says about itself, read-only.
+
+Each tool is connected through its driver (so its identity is checked against the kind its
+driver drives), asked for its state, alarms and interlocks, and closed. Nothing is commanded:
+no safe state, no reset, no load or unload, no setpoint, so it may be run on a line that holds
+wafers, before a lot or while looking for a fault. The tools are checked at once, each bounded
+by `timeout_s`; a tool that cannot be reached is reported with the reason, and the others still
+are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import PacklineError
+from packline.station import Station
+
+#: How long one tool may take to connect and answer, all questions together.
+CHECK_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class ToolCheck:
+    """One tool as it answered (or why it did not)."""
+
+    name: str
+    kind: str
+    address: str
+    identity: str | None = None
+    state: str | None = None
+    e10_state: str | None = None
+    alarms: dict[str, str] = field(default_factory=dict)
+    #: name -> closed (True: safe to proceed)
+    interlocks: dict[str, bool] = field(default_factory=dict)
+    error: str | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Answered, idle and without an alarm: a lot may start on it. (An open interlock is
+        not a problem at rest: a chamber's door or base pressure, a chuck's vacuum close as
+        the tool is loaded and pumped; a step checks the ones it needs.)"""
+        return self.error is None and self.state == ToolState.IDLE.value and not self.alarms
+
+    def problems(self) -> list[str]:
+        """Why the tool is not ready, one phrase each."""
+        if self.error is not None:
+            return [self.error]
+        found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
+        return found + [f"alarm {code}: {text}" for code, text in self.alarms.items()]
+
+    def open_interlocks(self) -> list[str]:
+        return [name for name, closed in self.interlocks.items() if not closed]
+
+
+async def check_station(station: Station, timeout_s: float = CHECK_TIMEOUT_S) -> list[ToolCheck]:
+    """Every tool of `station`, in file order, checked at once."""
+    return list(
+        await asyncio.gather(*(_check_tool(station, name, timeout_s) for name in station.tools))
+    )
+
+
+async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolCheck:
+    entry = station.tools[name]
+    address = (
+        entry.address
+        if isinstance(entry.address, str)
+        else ", ".join(f"{device} {where}" for device, where in entry.address.items())
+    )
+    try:
+        async with asyncio.timeout(timeout_s):
+            async with station.open_tool(name) as tool:
+                alarms = await tool.request_alarms()
+                interlocks = await tool.request_interlocks()
+                return ToolCheck(
+                    name,
+                    entry.kind,
+                    address,
+                    identity=str(tool.identity),
+                    state=tool.state.value,
+                    e10_state=tool.e10_state.value,
+                    alarms=alarms,
+                    interlocks=interlocks,
+                )
+    except TimeoutError:
+        return ToolCheck(name, entry.kind, address, error=f"no answer within {timeout_s:g} s")
+    except (PacklineError, OSError) as error:
+        return ToolCheck(name, entry.kind, address, error=str(error))

@@ -1,0 +1,67 @@
+"""`packline station check`: every tool's identity, state, alarms and interlocks, read-only."""
+
+from __future__ import annotations
+
+import json
+
+from packline.cli import main
+from packline.drivers.registry import TOOL_KINDS
+from packline.sim_instruments.line import SimulatedLine
+from packline.station import Station, ToolEntry
+from packline.station_check import check_station
+
+#: An address where nothing listens (the discard port).
+NOBODY = "modbus+tcp://127.0.0.1:9"
+
+
+async def test_every_tool_of_a_fresh_line_answers_ready_and_nothing_is_commanded():
+    async with SimulatedLine() as line:
+        checks = await check_station(line.station, timeout_s=30)
+        assert [c.name for c in checks] == list(line.station.tools)
+        assert {c.kind for c in checks} == set(TOOL_KINDS)
+        for check in checks:
+            assert check.ready, (check.name, check.problems())
+            assert check.state == "idle"
+            assert check.e10_state == "standby"
+            assert check.interlocks
+            assert check.identity is not None
+        assert len(line.twin) == 0  # no wafer was loaded anywhere
+
+
+async def test_an_open_interlock_is_shown_and_left_as_it_was():
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        tool = line.tools["plasma_cleaner"]
+        (before,) = await check_station(line.station)
+        assert "gas_supply" not in before.open_interlocks()
+        tool.inject_fault("gas_supply")
+        (after,) = await check_station(line.station)
+        assert after.ready  # idle, no alarm: a step checks the interlocks it needs
+        assert set(after.open_interlocks()) == {*before.open_interlocks(), "gas_supply"}
+        assert tool.injected == {"gas_supply"}  # the check repaired nothing
+
+
+async def test_a_tool_that_does_not_answer_is_named_and_the_others_still_checked():
+    async with SimulatedLine(kinds=["laser"]) as line:
+        tools = dict(line.station.tools)
+        tools["plasma_cleaner"] = ToolEntry(driver="plasma_cleaner", address=NOBODY)
+        station = Station(name="half-line", tools=tools)
+        laser, plasma = await check_station(station, timeout_s=10)
+    assert laser.ready
+    assert not plasma.ready
+    assert plasma.problems() == [plasma.error]
+    assert "plasma_cleaner at modbus+tcp://127.0.0.1:9: connect" in plasma.error
+
+
+def test_the_cli_exits_1_naming_what_is_not_ready_and_2_for_a_bad_file(tmp_path, capsys):
+    station_file = tmp_path / "line.yaml"
+    station_file.write_text(
+        f"name: dead-line\ntools:\n  plasma_cleaner:\n    driver: plasma_cleaner\n"
+        f"    address: {NOBODY}\n"
+    )
+    assert main(["station", "check", str(station_file), "--json", "--timeout", "10"]) == 1
+    (check,) = json.loads(capsys.readouterr().out)
+    assert check["name"] == "plasma_cleaner"
+    assert check["ready"] is False
+    assert "cannot connect" in check["problems"][0]
+    assert main(["station", "check", str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml" in capsys.readouterr().err
