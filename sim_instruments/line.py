@@ -10,8 +10,8 @@ drivers in another process, or mbpoll and socat, can reach it.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
-from typing import Self
+from collections.abc import Iterable, Mapping
+from typing import Any, Self
 
 from packline.clock import Clock, WallClock
 from packline.drivers.gem.dictionary import load_dictionary
@@ -20,7 +20,7 @@ from packline.station import Station, ToolEntry
 
 from .gem.equipment import GemEquipment
 from .tool import SimulatedTool
-from .twin import PanelSpec, TwinStore, WaferSpec
+from .twin import Incoming, TwinStore
 
 
 class SimulatedLine:
@@ -30,12 +30,15 @@ class SimulatedLine:
         self,
         clock: Clock | None = None,
         *,
-        incoming: WaferSpec | PanelSpec | None = None,
+        incoming: Incoming | None = None,
         host: str = "127.0.0.1",
         kinds: Iterable[str] | None = None,
         name: str = "simulated-line",
         gem: bool = False,
+        tool_options: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> None:
+        """`tool_options`: per role, keyword arguments of its simulated tool (a laser's CO2
+        `source`), so the line has the tools a recipe needs."""
         self.clock: Clock = clock or WallClock()
         self.twin = TwinStore(incoming)
         self.host = host
@@ -52,6 +55,10 @@ class SimulatedLine:
         if twice:
             # Tools are named by role: a second one would replace the first, still served.
             raise ValueError(f"simulated line: more than one tool for role(s) {twice}")
+        self.tool_options = {role: dict(options) for role, options in (tool_options or {}).items()}
+        strangers = sorted(set(self.tool_options) - set(roles))
+        if strangers:
+            raise ValueError(f"simulated line: tool options for role(s) {strangers}, not served")
         self.tools: dict[str, SimulatedTool] = {}
         self.gem = gem
         #: The GEM equipments serving the tools of kinds that have one, when `gem`.
@@ -74,7 +81,8 @@ class SimulatedLine:
                 if self.gem and kind.gem_simulator is not None:
                     entries[kind.role] = await self._serve_gem(kind)
                     continue
-                tool = kind.load_simulator()(kind.role, self.twin, self.clock)
+                options = self.tool_options.get(kind.role, {})
+                tool = kind.load_simulator()(kind.role, self.twin, self.clock, **options)
                 self.tools[kind.role] = tool
                 await tool.start(self.host, 0)
                 entries[kind.role] = ToolEntry(

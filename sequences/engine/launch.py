@@ -249,10 +249,16 @@ def _sim_line(
     recipe: Recipe,
 ) -> SimulatedLine:
     """The dry run's simulated line: the given factory's, else one with a tool of every role
-    the method needs, receiving the method's incoming material for this recipe."""
+    the method needs, as the recipe needs them, receiving the method's incoming material for
+    this recipe."""
     if factory is not None:
         return factory(clock, method)
-    return SimulatedLine(clock, kinds=_sim_kinds(method), incoming=method.incoming_material(recipe))
+    return SimulatedLine(
+        clock,
+        kinds=_sim_kinds(method),
+        incoming=method.incoming_material(recipe),
+        tool_options=method.sim_tool_options(recipe),
+    )
 
 
 def is_live(store: RunStore, run_id: str) -> bool:

@@ -5,7 +5,8 @@ a title, the claim ids it carries out, its recipe model and default recipe, the 
 needs, which of its steps are irreversible (never repeated on resume: a grind, a cut), the
 failure policy it runs with unless the user says otherwise (a tool's safe, empty state is its
 role's `recover()`, not the method's), and, when its lot is not of wafers, its incoming
-material (`incoming`: a function of the recipe, e.g. the tape panel claim 000 starts from).
+material (`incoming`: a function of the recipe, e.g. the tape panel claim 000 starts from)
+and the options of the simulated tools its recipe needs (`sim_tools`: a CO2 laser).
 For the claims it declares `claim_checks` (the conditions its product must meet, checked on
 the twin after a dry run) and `claim_map` (claim id -> what implements it, shown by `packline
 claims`). Every claim id must be in the catalogue `packline.claims.CLAIMS`: a wrong one fails
@@ -29,7 +30,7 @@ from .errors import BadInput
 from .recipe import Recipe, read_recipe_text
 
 if TYPE_CHECKING:
-    from packline.sim_instruments.twin import PanelSpec, WaferSpec
+    from packline.sim_instruments.twin import Incoming
 
     from .wafer import Wafer
 
@@ -37,8 +38,12 @@ SequenceFn = Callable[["Wafer", Any], Awaitable[None]]
 #: The conditions a method's product must meet, for a given recipe (see claim_check.py).
 ClaimChecksFn = Callable[[Any], Sequence[Condition]]
 #: The incoming material a method's lot is made of, for a given recipe (a tape panel of the
-#: recipe's size for claim 000); the simulated line of a dry run receives its workpieces so.
-IncomingFn = Callable[[Any], "WaferSpec | PanelSpec"]
+#: recipe's size for claim 000, or a function of the id: the panels and their die wafers);
+#: the simulated line of a dry run receives its workpieces so.
+IncomingFn = Callable[[Any], "Incoming"]
+#: The options of the simulated line's tools a recipe needs (role -> keyword arguments of its
+#: simulated tool: a CO2 laser's `source`), for a given recipe.
+SimToolsFn = Callable[[Any], Mapping[str, Mapping[str, Any]]]
 
 
 class FailurePolicy(StrEnum):
@@ -72,10 +77,17 @@ class Method:
     claim_map: Mapping[str, str] = field(default_factory=dict)
     #: The incoming material, given the recipe; None: the simulated line's wafers.
     incoming: IncomingFn | None = None
+    #: The simulated line's tool options, given the recipe; None: its default tools.
+    sim_tools: SimToolsFn | None = None
 
-    def incoming_material(self, recipe: Recipe) -> WaferSpec | PanelSpec | None:
+    def incoming_material(self, recipe: Recipe) -> Incoming | None:
         """What the lot's workpieces are when they arrive, for this recipe (None: wafers)."""
         return None if self.incoming is None else self.incoming(recipe)
+
+    def sim_tool_options(self, recipe: Recipe) -> Mapping[str, Mapping[str, Any]]:
+        """The options of the dry run's simulated tools for this recipe (role -> keyword
+        arguments); on real tools the station has what it has, and the drivers check it."""
+        return {} if self.sim_tools is None else self.sim_tools(recipe)
 
     def default_recipe_text(self) -> tuple[str, str]:
         """The shipped default recipe: (text, where it came from); without one, the recipe
@@ -118,6 +130,7 @@ def method(
     claim_checks: ClaimChecksFn | None = None,
     claim_map: Mapping[str, str] | None = None,
     incoming: IncomingFn | None = None,
+    sim_tools: SimToolsFn | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
     """Declare and register the sequence script below as method `name`. A claim id (in
     `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
@@ -142,6 +155,7 @@ def method(
             claim_checks=claim_checks,
             claim_map=dict(claim_map or {}),
             incoming=incoming,
+            sim_tools=sim_tools,
         )
         return sequence
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from packline.drivers.roles.grinder import GrindPhase, GrindSide
 
-from ..twin import Workpiece
+from ..twin import Face, Workpiece
 
 
 class Material(StrEnum):
@@ -98,26 +98,52 @@ class GrindPhysics:
 # ------------------------------------------------------------------------- pure physics
 
 
+def die_backs_um(workpiece: Workpiece) -> float:
+    """Height of the highest placed die's back above the substrate (0 without dies): a die
+    flip-chip mounted on a panel or a board lies with its active side on the substrate."""
+    return float(workpiece.dies.thickness_um.max(initial=0.0))
+
+
 def front_top_um(workpiece: Workpiece) -> float:
-    """Height of the highest feature (resin or bump) above the substrate, µm."""
+    """Height of the highest feature (resin, bump or die back) above the substrate, µm."""
     return max(
         workpiece.resins.max_thickness_um(),
         float(workpiece.bumps.height_um.max(initial=0.0)),
+        die_backs_um(workpiece),
         0.0,
     )
 
 
+def back_stack_um(workpiece: Workpiece) -> float:
+    """What the substrate's back carries under it on the chuck: a tape panel's metal
+    interconnection layer and solder resist (0 for a bare wafer back)."""
+    films = sum(
+        float(film.thickness_um.max(initial=0.0))
+        for film in workpiece.films.layers
+        if film.face is Face.BACK
+    )
+    return films + workpiece.resins.max_thickness_um(Face.BACK)
+
+
+def base_um(workpiece: Workpiece) -> float:
+    """The level of the substrate's top: the substrate and what its back carries."""
+    return workpiece.geometry.thickness_um + back_stack_um(workpiece)
+
+
 def total_thickness_um(workpiece: Workpiece) -> float:
-    """What a contact gauge reads on the chuck: substrate plus the highest front feature."""
-    return workpiece.geometry.thickness_um + front_top_um(workpiece)
+    """What a contact gauge reads on the chuck: the substrate with what its back carries,
+    plus the highest front feature."""
+    return base_um(workpiece) + front_top_um(workpiece)
 
 
 def surface_material(workpiece: Workpiece, side: GrindSide, level_um: float) -> Material:
-    """The material the wheel cuts at `level_um` (total thickness), from the given side."""
+    """The material the wheel cuts at `level_um` (total thickness), from the given side: from
+    the front, the die backs (silicon) where the level is down to them, else resin, else the
+    bump tops standing above it."""
     if side is GrindSide.BACK:
         return Material.SILICON
-    height = level_um - workpiece.geometry.thickness_um
-    if height <= 0:
+    height = level_um - base_um(workpiece)
+    if height <= die_backs_um(workpiece) or height <= 0:
         return Material.SILICON
     if height <= workpiece.resins.max_thickness_um():
         return Material.RESIN
@@ -128,25 +154,29 @@ def material_boundaries_um(workpiece: Workpiece, side: GrindSide) -> list[float]
     """Levels (total thickness) at which the material under the wheel changes, highest first."""
     if side is GrindSide.BACK:
         return []
-    substrate = workpiece.geometry.thickness_um
-    return [substrate + workpiece.resins.max_thickness_um(), substrate]
+    base = base_um(workpiece)
+    heights = {workpiece.resins.max_thickness_um(), die_backs_um(workpiece), 0.0}
+    return sorted((base + height for height in heights), reverse=True)
 
 
 def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> None:
     """Remove everything above `level_um` (total thickness) from the given side, in place.
 
-    From the front: resin and bump tops are cut to the new surface on every site at once, and
-    a level below the substrate top cuts the substrate. From the back: the substrate thins, the
-    front features stay. Idempotent for a given level.
+    From the front: resin, bump tops and die backs are cut to the new surface on every site
+    and die at once (000:f: the sealing resin and the die backs ground flush), and a level
+    below the substrate top cuts the substrate. From the back: the substrate thins, the front
+    features stay. Idempotent for a given level.
     """
     geometry = workpiece.geometry
+    back = back_stack_um(workpiece)
     if side is GrindSide.BACK:
-        substrate = level_um - front_top_um(workpiece)
+        substrate = level_um - front_top_um(workpiece) - back
         geometry.thickness_um = max(min(geometry.thickness_um, substrate), 0.0)
         return
-    height = level_um - geometry.thickness_um
+    height = level_um - geometry.thickness_um - back
     if height < 0:
-        geometry.thickness_um = max(level_um, 0.0)
+        geometry.thickness_um = max(level_um - back, 0.0)
         height = 0.0
     workpiece.resins.cut_to_height(height)
     np.minimum(workpiece.bumps.height_um, height, out=workpiece.bumps.height_um)
+    np.minimum(workpiece.dies.thickness_um, height, out=workpiece.dies.thickness_um)

@@ -5,11 +5,12 @@ from packline.drivers.equipment import validate_wafer_id
 from .incoming import die_grid, new_panel, new_wafer, new_workpiece
 from .parts import Face, ResinKind, ResinLayer, Support
 from .specs import PanelSpec, WaferSpec
-from .store import TwinStore, WaferAlreadyProcessed
+from .store import Incoming, TwinStore, WaferAlreadyProcessed
 from .workpiece import ProcessEvent, Workpiece
 
 __all__ = [
     "Face",
+    "Incoming",
     "PanelSpec",
     "ProcessEvent",
     "ResinKind",

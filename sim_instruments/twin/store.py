@@ -16,13 +16,17 @@ without another tool in between is first marked `allow_rework`.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from packline.drivers.equipment import validate_wafer_id
 
 from .incoming import new_workpiece
 from .specs import PanelSpec, WaferSpec
 from .workpiece import Workpiece
+
+#: What a fresh workpiece arriving at the line is: one spec for every id, or a function of the
+#: id (a lot of tape panels and the die wafers their dies come from, claim 000).
+Incoming = WaferSpec | PanelSpec | Callable[[str], WaferSpec | PanelSpec]
 
 
 class WaferAlreadyProcessed(ValueError):
@@ -32,8 +36,8 @@ class WaferAlreadyProcessed(ValueError):
 class TwinStore:
     """The workpiece twin of a simulated line: id -> `Workpiece`."""
 
-    def __init__(self, incoming: WaferSpec | PanelSpec | None = None) -> None:
-        self.incoming = incoming or WaferSpec()
+    def __init__(self, incoming: Incoming | None = None) -> None:
+        self.incoming: Incoming = incoming or WaferSpec()
         self._workpieces: dict[str, Workpiece] = {}
         self._rework: set[str] = set()
         self._lock = threading.Lock()
@@ -44,9 +48,14 @@ class TwinStore:
         with self._lock:
             if wafer_id in self._workpieces:
                 raise ValueError(f"wafer {wafer_id!r} is already on the simulated line")
-            workpiece = new_workpiece(wafer_id, spec or self.incoming)
+            workpiece = new_workpiece(wafer_id, spec or self.spec_for(wafer_id))
             self._workpieces[wafer_id] = workpiece
             return workpiece
+
+    def spec_for(self, wafer_id: str) -> WaferSpec | PanelSpec:
+        """What the workpiece `wafer_id` is when it arrives, as the store's incoming says."""
+        incoming = self.incoming
+        return incoming if isinstance(incoming, WaferSpec | PanelSpec) else incoming(wafer_id)
 
     def get(self, wafer_id: str) -> Workpiece:
         """The workpiece with this id, received as fresh incoming material if new."""

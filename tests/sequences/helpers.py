@@ -9,7 +9,7 @@ import yaml
 from pydantic import Field
 
 from packline.clock import VirtualClock
-from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
+from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.sequences.engine import Method, Recipe, Wafer, method
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
@@ -57,19 +57,20 @@ class PanelRowsRecipe(Recipe):
 
 @method(
     name="test-panel",
-    title="test: a lot of tape panels of the recipe's rows, drilled through from both faces",
+    title="test: a lot of tape panels of the recipe's rows, their tape drilled by a CO2 laser",
     claims=(),
     recipe=PanelRowsRecipe,
     tools=("laser",),
     irreversible=("drill",),
     incoming=lambda recipe: PanelSpec(rows=recipe.rows, columns=3),
+    sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
 )
 async def drill_panel(wafer: Wafer, recipe: PanelRowsRecipe) -> None:
     async with wafer.use(Laser) as laser:
         await wafer.step("open enclosure", laser.open_enclosure)
         await wafer.step("load", laser.load, wafer.id, FaceUp.FRONT)
         await wafer.step("close enclosure", laser.close_enclosure)
-        await wafer.step("drill", laser.drill_vias, DrillRecipe(30, 3, 100))
+        await wafer.step("drill", laser.drill_vias, DrillRecipe(100, 5, 50))
         await wafer.step("disable emission", laser.disable_emission)
         await wafer.step("open enclosure", laser.open_enclosure)
         await wafer.step("unload", laser.unload)

@@ -70,6 +70,8 @@ async def test_a_method_declares_its_incoming_material_and_the_dry_run_receives_
         assert panel.spec.rows == 2
         assert panel.geometry.unit_count == 6
         assert panel.openings.substrate.open.all()  # the tape drilled through to its copper
+        assert (panel.openings.substrate.diameter_um == 100).all()  # by the CO2 source
+        assert panel.history[-1].detail["source_nm"] == 10600
 
 
 async def test_small_lot_does_not_wait_for_the_batch_timeout(store):

@@ -34,7 +34,7 @@ from packline.drivers.roles.grinder import (
 )
 from packline.sim_instruments.grinder import SimGrinder
 from packline.sim_instruments.physics.grinder import grind_to_level, total_thickness_um
-from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
+from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
 
 RECIPE = GrindRecipe(300)
 #: The corner of the process window that roughens the surface most.
@@ -46,9 +46,10 @@ ROUGHEST = GrindRecipe(
 Rig = testing.Rig[SimGrinder, ScpiGrinder]
 
 
-async def open_rig(gauge_resolution_um: float = 0.1) -> Rig:
+async def open_rig(gauge_resolution_um: float = 0.1, incoming: PanelSpec | None = None) -> Rig:
+    """The driver on a simulated grinder whose line receives wafers, or `incoming` panels."""
     sim = SimGrinder(
-        "grinder", TwinStore(), VirtualClock(), gauge_resolution_um=gauge_resolution_um
+        "grinder", TwinStore(incoming), VirtualClock(), gauge_resolution_um=gauge_resolution_um
     )
     return await testing.open_rig(
         sim, ScpiGrinder, timeout_s=2.0, reconnect=ReconnectPolicy(1, 0.05)
@@ -193,6 +194,29 @@ async def test_front_grinding_removes_resin_and_bump_tops_to_the_new_surface(rig
     assert np.all((wafer.resin_um >= 50.0) & (wafer.resin_um < 50.1))
     assert np.array_equal(wafer.bumps.height_um, wafer.resin_um)  # bump tops flush with the resin
     assert wafer.tip_projection_um.max() == 0.0
+
+
+async def test_a_sealed_panel_is_ground_until_its_die_backs_are_flush_with_the_resin():
+    """000:f: the gauge reads the tape with its metal layer and solder resist under it; the
+    wheel cuts the sealing resin, then resin and die backs together, down to the target."""
+    rig = await open_rig(incoming=PanelSpec(rows=1, columns=2))
+    try:
+        panel = rig.twin.get("P01")
+        panel.dies.unit = np.arange(2, dtype=np.int32)
+        panel.dies.thickness_um = np.full(2, 350.0, np.float32)
+        panel.add_resin(ResinKind.SEALING, 400.0)
+        base = 75.0 + 18.0 + 20.0  # tape, copper, solder resist
+        await chuck(rig, "P01", GrindSide.FRONT)
+        assert await rig.driver.request_thickness_um() == pytest.approx(base + 400)
+        result = await rig.driver.grind(GrindRecipe(base + 250))
+        assert result.final_thickness_um == pytest.approx(base + 250, abs=0.1)
+        assert np.all((panel.dies.thickness_um >= 250) & (panel.dies.thickness_um < 250.1))
+        np.testing.assert_array_equal(
+            panel.resins.top().thickness_um[0], panel.dies.thickness_um[0]
+        )
+        assert panel.geometry.thickness_um == 75.0  # the tape untouched
+    finally:
+        await rig.close()
 
 
 async def test_resin_grinds_faster_than_silicon_at_the_same_feed(rig: Rig):

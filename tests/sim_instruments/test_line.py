@@ -6,6 +6,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.roles.laser import LaserSource
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import parse_station
 
@@ -51,6 +52,17 @@ async def test_starting_twice_is_refused_and_serves_nothing_more():
         assert line.tools == {"plasma_cleaner": tool}
     finally:
         await line.stop()
+
+
+async def test_a_role_s_simulated_tool_takes_the_options_given_for_it():
+    line = SimulatedLine(
+        VirtualClock(), kinds=["laser"], tool_options={"laser": {"source": LaserSource.CO2_10600}}
+    )
+    async with line, line.station.open_tool("laser", line.clock) as driver:
+        assert driver.identity is not None
+        assert driver.identity.model == "LC-106"
+    with pytest.raises(ValueError, match=r"tool options for role\(s\) \['laser'\], not served"):
+        SimulatedLine(kinds=["oven"], tool_options={"laser": {}})
 
 
 def test_a_kind_given_twice_is_refused():

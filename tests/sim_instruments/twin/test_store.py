@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import PanelSpec, TwinStore, WaferSpec
 from packline.sim_instruments.twin.store import WaferAlreadyProcessed
 
 
@@ -40,3 +40,12 @@ def test_a_wafer_another_tool_processed_since_comes_back_as_a_new_visit():
     wafer.record("wire_bonder", "bump", 30.0)
     with pytest.raises(WaferAlreadyProcessed, match=r"bump at t = 30 s"):
         store.load("W01", "wire_bonder")  # not moved on since the second visit
+
+
+def test_incoming_material_may_depend_on_the_id():
+    """A lot of tape panels and the die wafers their dies come from (claim 000)."""
+    die_wafers = WaferSpec(diameter_mm=100, die_size_mm=(8.0, 8.0), pads_per_die_side=6)
+    store = TwinStore(lambda wafer_id: die_wafers if wafer_id.startswith("D") else PanelSpec())
+    assert isinstance(store.get("W01").spec, PanelSpec)
+    assert store.get("DW01").spec == die_wafers
+    assert store.spec_for("W02") == PanelSpec()
