@@ -183,6 +183,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="jetting dispenser: filler into holes by volume, sealing resin around "
             "dies; ASCII host on TCP",
         ),
+        ToolKind(
+            name="flip_chip_bonder",
+            role="flip_chip_bonder",
+            driver="packline.drivers.flip_chip_bonder:AsciiFlipChipBonder",
+            simulator="packline.sim_instruments.flip_chip_bonder:SimFlipChipBonder",
+            description="flip-chip bonder: dies from a diced wafer, flipped, aligned, bonded with "
+            "heat and force; ASCII host on TCP",
+        ),
     ]
 }
 

@@ -226,6 +226,54 @@ def singulated_into_dies(claim: str) -> Condition:
     )
 
 
+def _unit_has_die(w: Workpiece, bonded_only: bool) -> np.ndarray:
+    """Per site: its unit carries a die (bonded and active side down, if `bonded_only`)."""
+    dies = w.dies
+    carries = np.zeros(w.geometry.unit_count, bool)
+    carries[dies.unit] = dies.bonded & dies.face_down if bonded_only else True
+    has: np.ndarray = carries[w.geometry.site_unit]
+    return has
+
+
+def terminals_seated(claim: str) -> Condition:
+    """A die's terminal sits in every hole (or on every pad) of every unit (000:c); a unit
+    without a die, or a misaligned die held off by a terminal, fails."""
+    return Condition(
+        claim, "a terminal seated at every site", lambda w: (_every_site(w), w.dies.seated)
+    )
+
+
+def filler_at_hole_tops(claim: str, tolerance: float = 0.05) -> Condition:
+    """In every hole, filler and terminal bring the filler's top to the hole's top within
+    `tolerance` of its depth, nothing spilt (000:b-c): no void, no overflow."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        depth = w.openings.substrate.depth_um
+        level = w.fill.level_um
+        at_top = (np.abs(level - depth) <= tolerance * depth) & (w.fill.overflow_nl <= 0)
+        return w.geometry.hole, at_top & (depth > 0)
+
+    return Condition(claim, f"filler at every hole's top (+-{tolerance:.0%}, no spill)", evaluate)
+
+
+def dies_bonded_face_down(claim: str) -> Condition:
+    """Every unit carries a die bonded to it active side down (000:d), checked at its sites."""
+    return Condition(
+        claim,
+        "a die bonded active side down on every unit",
+        lambda w: (_every_site(w), _unit_has_die(w, bonded_only=True)),
+    )
+
+
+def joint_at_every_terminal(claim: str) -> Condition:
+    """Every terminal of every placed die formed a joint with the site below (003:24)."""
+    return Condition(
+        claim,
+        "a joint at every terminal of the mounted dies",
+        lambda w: (_unit_has_die(w, bonded_only=False), w.dies.joined),
+    )
+
+
 #: The contact resistance (mOhm) a seed may make on a tip and still carry its wiring (est).
 SEED_CONTACT_MOHM = 20.0
 

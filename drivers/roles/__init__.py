@@ -10,6 +10,7 @@ from .deposition import DepositionTool
 from .dicing_saw import DicingSaw
 from .dispenser import Dispenser
 from .electroplater import Electroplater
+from .flip_chip_bonder import FlipChipBonder
 from .grinder import Grinder
 from .laminator import Laminator
 from .laser import Laser
@@ -26,6 +27,7 @@ __all__ = [
     "DicingSaw",
     "Dispenser",
     "Electroplater",
+    "FlipChipBonder",
     "Grinder",
     "Laminator",
     "Laser",

@@ -8,8 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import Dies
+from packline.drivers.roles.dispenser import FillMaterial
+from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
+from packline.sim_instruments.twin import PanelSpec, TwinStore, WaferSpec, Workpiece
+from packline.sim_instruments.twin.parts import BumpKind, Dies
 
 
 def state_differences(a: Any, b: Any, path: str = "workpiece") -> list[str]:
@@ -59,10 +61,70 @@ def place_dies(panel: Workpiece, thickness_um: float, units: np.ndarray | None =
     its terminals seated in the unit's holes: the panel as 000:c-d leave it."""
     chosen = np.arange(panel.geometry.unit_count) if units is None else units
     count = int(chosen.size)
+    seated = np.isin(panel.geometry.site_unit, chosen) & panel.geometry.hole
     panel.dies = Dies(
         unit=chosen.astype(np.int32),
         offset_um=np.zeros((count, 2), np.float32),
         thickness_um=np.full(count, thickness_um, np.float32),
         bonded=np.ones(count, bool),
-        seated=np.isin(panel.geometry.site_unit, chosen) & panel.geometry.hole,
+        seated=seated,
+        rotation_mdeg=np.zeros(count, np.float32),
+        face_down=np.ones(count, bool),
+        source_unit=np.arange(count, dtype=np.int32),
+        joined=seated.copy(),
+        terminal_nl=np.zeros(panel.geometry.site_count, np.float32),
+        source=["dies"] * count,
     )
+
+
+#: A 100 mm wafer of 8 mm dies with six pads a side: its dies fit the default `PanelSpec`'s
+#: die sites, flipped.
+DIE_WAFER = WaferSpec(diameter_mm=100, die_size_mm=(8.0, 8.0), pads_per_die_side=6)
+#: A small panel: 2 rows of 3 units.
+SMALL_PANEL = PanelSpec(rows=2, columns=3)
+#: Gold stud terminals as the wire bonder leaves them (a stack of one), and the drilled hole.
+STUD_HEIGHT_UM = 60.0
+STUD_BASE_UM = 100.0
+HOLE_UM = 150.0
+
+
+def bumped_dies(
+    store: TwinStore,
+    wafer_id: str,
+    *,
+    spec: WaferSpec = DIE_WAFER,
+    material: str = "Au",
+    height_um: float = STUD_HEIGHT_UM,
+) -> Workpiece:
+    """A wafer of `spec` with a stud bump of `material` on every pad, diced into all its dies:
+    a die source as the wire bonder and the dicing saw leave it."""
+    wafer = store.receive(wafer_id, spec)
+    wafer.bumps.height_um[:] = height_um
+    wafer.bumps.base_diameter_um[:] = STUD_BASE_UM
+    wafer.bumps.stack[:] = 1
+    wafer.bumps.kind = BumpKind.STUD
+    wafer.bumps.material = material
+    wafer.singulation.units = wafer.geometry.unit_count
+    return wafer
+
+
+def filled_panel(
+    store: TwinStore,
+    panel_id: str,
+    *,
+    spec: PanelSpec = SMALL_PANEL,
+    filler: str = FillMaterial.SNBI.value,
+    fill_ratio: float = 1.0,
+) -> Workpiece:
+    """A panel of `spec` with every hole drilled `HOLE_UM` across to the metal and `filler` in
+    it, so that filler and a stud terminal make `fill_ratio` of each hole's volume (1.0: the
+    filler will rise exactly to the top): the panel as 000:a-b leave it."""
+    panel = store.receive(panel_id, spec)
+    drill_holes(panel, HOLE_UM)
+    holes = panel.openings.substrate
+    area_um2 = np.pi / 4 * HOLE_UM**2
+    terminal = terminal_volume_nl(STUD_HEIGHT_UM, STUD_BASE_UM, holes.depth_um)
+    panel.fill.volume_nl[:] = fill_ratio * area_um2 * holes.depth_um * 1e-6 - terminal
+    panel.fill.level_um[:] = panel.fill.volume_nl * 1e6 / area_um2
+    panel.fill.material = filler
+    return panel

@@ -158,8 +158,10 @@ CURE_OF_KIND: dict[ResinKind, str] = {
 #: The degree of cure from which a resin layer counts as cured (est).
 CURED_ALPHA = 0.9
 
-#: Liquidus temperatures of the solders, degC (eutectic Sn-Pb, SAC305, high-lead).
+#: Liquidus temperatures of the solders, degC (eutectic Sn-Pb, SAC305, high-lead, and the
+#: low-melting eutectic Sn-Bi a dispenser jets into holes).
 LIQUIDUS_C: dict[str, float] = {
+    "Sn42Bi58": 138.0,
     "Sn63Pb37": 183.0,
     "SAC305": 217.0,
     "Pb90Sn10": 302.0,

@@ -29,6 +29,7 @@ from packline.drivers.roles.deposition import (
 from packline.drivers.roles.dicing_saw import DicingRecipe, SawState
 from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.roles.electroplater import CellPhase, Metal, PlatingRecipe
+from packline.drivers.roles.flip_chip_bonder import BondRecipe
 from packline.drivers.roles.grinder import GrindPhase, GrindRecipe, GrindSide
 from packline.drivers.roles.laminator import (
     LaminationJob,
@@ -47,7 +48,7 @@ from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMat
 from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
 from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.testing import Rig
-from packline.testing.twin import drill_holes
+from packline.testing.twin import SMALL_PANEL, bumped_dies, drill_holes, filled_panel
 
 #: A small wafer, so every process step is short in simulated time and cheap in arrays.
 SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
@@ -469,6 +470,38 @@ class Dispenser(ToolAdapter):
         return sim.wafer_id is None
 
 
+class FlipChipBonder(ToolAdapter):
+    kind = "flip_chip_bonder"
+    probe = "head_temperature_c"
+    interlock_fault = ("air_loss", "head_air")
+    alarm_fault = ("door_open", "DOOR_OPENED")
+    range_refusal = ("3", "outside")
+
+    def twin(self) -> TwinStore:
+        twin = TwinStore(SMALL_PANEL)
+        bumped_dies(twin, "S01")
+        return twin
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        if wafer_id not in rig.twin:
+            filled_panel(rig.twin, wafer_id)
+        await rig.driver.load(wafer_id)
+        await rig.driver.load_die_source("S01")
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        recipe = replace(BondRecipe(250, 150, 20, 5), **setpoints)
+        return await rig.driver.bond_dies(recipe, unit_count=1)
+
+    def running(self, sim: Any) -> bool:
+        return sim.run is not None
+
+    def safe(self, sim: Any) -> bool:
+        return sim.run is None  # the head up, its heater and force off
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None and sim.source_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
     for adapter in (
@@ -486,5 +519,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         BallMounter(),
         ResinCoater(),
         Dispenser(),
+        FlipChipBonder(),
     )
 }

@@ -1,12 +1,15 @@
 """Dies placed on a panel or a board (000:c-d, 003:24): one entry per placed die.
 
-A die sits on a unit with a placement error (`offset_um`); its terminals go into the unit's
-hole sites, each seated or not (`seated`, per site).
+A die sits on a unit with a placement error (`offset_um`, `rotation_mdeg`), active side down
+when a flip-chip bonder placed it (`face_down`); its terminals go into the unit's hole sites
+(or land on its pads), each seated or not (`seated`, per site), with the volume of terminal
+pushed into the hole (`terminal_nl`) and a joint formed or not (`joined`). The die's source is
+the diced wafer it was picked from (`source`, `source_unit`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +23,12 @@ class Dies:
     thickness_um: np.ndarray  # per die
     bonded: np.ndarray  # bool per die
     seated: np.ndarray  # bool per site: a die's terminal sits in the site's hole
+    rotation_mdeg: np.ndarray  # per die: placement rotation, millidegrees
+    face_down: np.ndarray  # bool per die: active side down (flip-chip)
+    source_unit: np.ndarray  # int32 per die: its unit on the source wafer
+    joined: np.ndarray  # bool per site: the terminal formed a joint (solder wet, or bonded)
+    terminal_nl: np.ndarray  # per site: volume of the terminal inside the hole, nl
+    source: list[str] = field(default_factory=list)  # per die: the wafer it was picked from
 
     @classmethod
     def empty(cls, site_count: int) -> Dies:
@@ -30,6 +39,11 @@ class Dies:
             np.zeros(0, np.float32),
             np.zeros(0, bool),
             np.zeros(site_count, bool),
+            np.zeros(0, np.float32),
+            np.zeros(0, bool),
+            np.zeros(0, np.int32),
+            np.zeros(site_count, bool),
+            np.zeros(site_count, np.float32),
         )
 
     @property

@@ -13,9 +13,14 @@ class Fill:
 
     volume_nl: np.ndarray
     level_um: np.ndarray  # height of the filler's top above the hole's bottom
+    overflow_nl: np.ndarray  # filler pushed out over the hole's top (by a terminal inserted)
     material: str | None = None  # a conductive paste or a low-melting metal
 
     @classmethod
     def empty(cls, site_count: int) -> Fill:
         """Every hole empty."""
-        return cls(np.zeros(site_count, np.float32), np.zeros(site_count, np.float32))
+        return cls(
+            np.zeros(site_count, np.float32),
+            np.zeros(site_count, np.float32),
+            np.zeros(site_count, np.float32),
+        )

@@ -15,3 +15,4 @@ class Singulation:
     cut_depth_um: float = 0.0
     chipping_um: float = 0.0
     units: int = 0  # dies or package units cut free
+    picked: list[int] = field(default_factory=list)  # units a die bonder took away, in order

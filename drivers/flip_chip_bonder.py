@@ -1,0 +1,169 @@
+"""Flip-chip bonder over an ASCII host link: the commands of `docs/protocols/flip-chip-bonder.md`.
+
+The wire contract (commands, ranges, alarms, interlocks, refusals) is the bonder's spec,
+`specs/flip_chip_bonder.py`, and the family's rules are `families/ascii_host.py`, whose
+`OneWaferDriver` moves the substrate on and off the stage; byte-level tests pin this driver to
+the page. This file keeps the bonder's process: the die source in and out (`SRC:LOAD`,
+`SRC:UNLOAD`), and a run (`BOND <first> <count> <head_c> <stage_c> <force_n> <s>`) that returns
+at once; the host polls `STAT?` until the bonder is idle with its run counter advanced, or in
+fault, and reads the post-bond inspection with `RESULT?`.
+"""
+
+from __future__ import annotations
+
+from .errors import ProtocolError, ToolStateError
+from .families.ascii_host import TRANSFER_STATES, OneWaferDriver, parse_fields
+from .roles.flip_chip_bonder import (
+    BondRecipe,
+    BondResult,
+    FlipChipBonder,
+    FlipChipState,
+    FlipChipStatus,
+)
+from .specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
+
+#: Process-time allowances: the stage's ramp at 1 degC/s at least from ambient, and per die
+#: the pick, flip and alignment (10 s at most) and the head's ramp at 20 degC/s at least.
+SLOWEST_STAGE_C_S = 1.0
+SLOWEST_HEAD_C_S = 20.0
+MOTION_ALLOWANCE_S = 10.0
+RUN_MARGIN_S = 60.0
+AMBIENT_C = 23.0
+
+#: The `RESULT?` keys, in `BondResult`'s field order.
+RESULT_KEYS = (
+    "SUBSTRATE",
+    "SOURCE",
+    "DIES",
+    "BONDED",
+    "TERMINALS",
+    "SEATED",
+    "JOINED",
+    "OFFSET",
+    "ROT",
+    "FILLMIN",
+    "FILLMAX",
+)
+
+
+def run_allowance_s(recipe: BondRecipe, dies: int) -> float:
+    """The longest a healthy bonder may take to bond `dies` dies with `recipe`."""
+    stage_s = abs(recipe.stage_temperature_c - AMBIENT_C) / SLOWEST_STAGE_C_S
+    excess = max(recipe.head_temperature_c - recipe.stage_temperature_c, 0.0)
+    die_s = MOTION_ALLOWANCE_S + excess / SLOWEST_HEAD_C_S + recipe.bond_time_s
+    return stage_s + dies * die_s + RUN_MARGIN_S
+
+
+class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
+    """Drives a flip-chip bonder whose host link implements the packline bonder command set."""
+
+    spec = SPEC
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> FlipChipStatus:
+        action = "read status"
+        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        return FlipChipStatus(
+            state=self.choice_field(action, fields, "STATE", FlipChipState),
+            substrate_id=None if fields["SUBSTRATE"] == "-" else fields["SUBSTRATE"],
+            source_id=None if fields["SOURCE"] == "-" else fields["SOURCE"],
+            dies_left=self.integer_field(action, fields, "LEFT"),
+            dies_done=self.integer_field(action, fields, "DONE"),
+            dies_total=self.integer_field(action, fields, "TOTAL"),
+            stage_temperature_c=self.number_field(action, fields, "STAGE"),
+            remaining_s=self.number_field(action, fields, "REMAIN"),
+            runs_completed=self.integer_field(action, fields, "RUNS"),
+        )
+
+    async def request_last_bond(self) -> BondResult | None:
+        action = "read bond result"
+        payload = await self.ask(action, "RESULT?")
+        if payload == "NONE":
+            return None
+        fields = parse_fields(self, action, payload, RESULT_KEYS)
+        counts = (self.integer_field(action, fields, key) for key in RESULT_KEYS[2:7])
+        sizes = (self.number_field(action, fields, key) for key in RESULT_KEYS[7:])
+        return BondResult(fields["SUBSTRATE"], fields["SOURCE"], *counts, *sizes)
+
+    async def request_unit_count(self) -> int:
+        """How many units the loaded substrate has."""
+        return await self.ask_count("read substrate map", "UNITS?")
+
+    # ----------------------------------------------------------------- the die source
+
+    async def load_die_source(self, wafer_id: str) -> int:
+        action = f"load die source {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        await self.require_command_interlocks(action, "SRC:LOAD")
+        return await self.ask_count(action, f"SRC:LOAD {wafer_id}")
+
+    async def unload_die_source(self, wafer_id: str) -> None:
+        action = f"unload die source {wafer_id}"
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        await self.do(action, f"SRC:UNLOAD {wafer_id}")
+
+    # ----------------------------------------------------------------- the run
+
+    async def bond_dies(
+        self,
+        recipe: BondRecipe,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> BondResult:
+        action = "bond dies"
+        values = [self.setting(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS]
+        if first_unit < 0 or (unit_count is not None and unit_count < 1):
+            raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
+        async with self.operation(action):
+            await self.require_command_interlocks(action, "BOND")
+            status = await self.request_status()
+            if status.substrate_id is None:
+                raise ToolStateError(self.name, self.address, action, "no substrate on the stage")
+            if unit_count is None:
+                unit_count = await self.request_unit_count() - first_unit
+                if unit_count < 1:
+                    raise ValueError(f"{self.name}: unit {first_unit} is not on the substrate")
+            command = " ".join(["BOND", str(first_unit), str(unit_count), *values])
+            if await self.ask_count(action, command) != unit_count:
+                raise ProtocolError(self.name, self.address, action, "run of another size")
+            await self._wait_run(
+                action,
+                status.runs_completed,
+                timeout_s or run_allowance_s(recipe, unit_count),
+            )
+            result = await self.request_last_bond()
+        if result is None or result.substrate_id != status.substrate_id:
+            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_result(result)
+        return result
+
+    async def _wait_run(self, action: str, before: int, timeout_s: float) -> FlipChipStatus:
+        """Poll until the bonder is idle with its run counter advanced; an alarm or the
+        timeout ends the wait (an overrunning run is stopped: `wait_until` commands STOP)."""
+        status: FlipChipStatus  # the latest, for the timeout message
+
+        async def poll() -> FlipChipStatus | None:
+            nonlocal status
+            status = await self.request_status()
+            self.record_status(status)
+            if status.state is FlipChipState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(f"{action} (stopped after {status.dies_done} dies)")
+            if status.state is FlipChipState.IDLE and status.runs_completed != before:
+                return status
+            return None
+
+        return await self.wait_until(
+            action,
+            poll,
+            timeout_s,
+            lambda: (
+                f"still {status.state.value.lower()} "
+                f"({status.dies_done} of {status.dies_total} dies)"
+            ),
+        )

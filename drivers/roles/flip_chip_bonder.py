@@ -1,0 +1,173 @@
+"""The flip-chip bonder role: dies picked from a diced wafer, flipped, aligned and bonded.
+
+Used by the claimed methods to mount bumped dies active side down: on a tape panel, their gold
+or copper bump terminals inserted into the panel's filled through-holes so that the filler
+rises to the holes' tops (000:c), each die bonded to the tape with heat and force (000:d); on
+a board, a chip mounted by its bumps (003:24). The bonder takes the dies from a die source (a
+wafer diced into its dies, on its frame) in the order of the source's units, flips each one,
+aligns it to its unit of the substrate with its vision (a placement offset and a rotation
+remain), and bonds it with the head's temperature and force for the bond time over a heated
+stage.
+
+Two workpieces are in the tool at once: the substrate on the bond stage (`load`) and the die
+source in the die supply (`load_die_source`).
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from dataclasses import dataclass
+from enum import StrEnum
+
+import numpy as np
+import numpy.typing as npt
+
+from ..equipment import Equipment
+
+#: A stud terminal's volume / the cylinder of its base diameter and height: its collar and
+#: cone fill little more than half of it (est).
+TERMINAL_FILL_FACTOR = 0.6
+
+
+def terminal_volume_nl(
+    height_um: npt.ArrayLike, base_diameter_um: npt.ArrayLike, hole_depth_um: npt.ArrayLike
+) -> np.ndarray:
+    """The volume (nl) of stud terminals of this height and base inside holes this deep (numbers
+    or arrays, elementwise): what 000:b's filler must leave of a hole for the terminal 000:c
+    inserts."""
+    inside_um = np.minimum(height_um, hole_depth_um)
+    base = np.asarray(base_diameter_um, np.float64)
+    return np.asarray(TERMINAL_FILL_FACTOR * np.pi / 4 * base**2 * inside_um * 1e-6)
+
+
+class FlipChipState(StrEnum):
+    """What the bonder is doing (the names are the protocol's)."""
+
+    IDLE = "IDLE"
+    HEATING = "HEATING"  # the stage goes to the run's temperature
+    BONDING = "BONDING"  # picking, aligning and bonding dies
+    FAULT = "FAULT"
+
+
+@dataclass(frozen=True)
+class BondRecipe:
+    """How each die is bonded: the head's temperature and force for the bond time, over the
+    stage at its temperature (thermocompression; a solder on the terminals or in the holes
+    wets above its liquidus)."""
+
+    head_temperature_c: float
+    stage_temperature_c: float
+    bond_force_n: float
+    bond_time_s: float
+
+
+@dataclass(frozen=True)
+class FlipChipStatus:
+    """One snapshot of the bonder; `dies_done` / `dies_total` is the progress of a run."""
+
+    state: FlipChipState
+    substrate_id: str | None
+    source_id: str | None
+    dies_left: int  # dies the source still holds
+    dies_done: int
+    dies_total: int
+    stage_temperature_c: float
+    remaining_s: float
+    runs_completed: int
+
+
+@dataclass(frozen=True)
+class BondResult:
+    """The last run as the bonder's post-bond inspection sees it (X-ray and vision).
+
+    Placement is the largest over the run's dies; the fill levels are the filler's top over
+    the seated terminals' holes as a percentage of the hole depth (0 when no terminal went
+    into a hole: a board's pads)."""
+
+    substrate_id: str
+    source_id: str
+    dies_placed: int
+    dies_bonded: int
+    terminals: int
+    terminals_seated: int
+    terminals_joined: int
+    max_offset_um: float
+    max_rotation_mdeg: float
+    fill_level_min_percent: float
+    fill_level_max_percent: float
+
+    @property
+    def every_die_bonded(self) -> bool:
+        return self.dies_bonded == self.dies_placed
+
+    @property
+    def every_terminal_seated(self) -> bool:
+        return self.terminals_seated == self.terminals
+
+
+class FlipChipBonder(Equipment):
+    """A flip-chip bonder: a die supply, a flip unit, a bond head with vision, a heated stage.
+
+    Units are the substrate's package units (a panel) or chip sites (a board), numbered from
+    0 in its map's order; a run bonds one die on each of `unit_count` units from `first_unit`.
+    """
+
+    role = "flip_chip_bonder"
+
+    def record_status(self, status: FlipChipStatus) -> None:
+        """Record a status's process readings: progress and stage temperature."""
+        self.record_reading("dies_done", status.dies_done, "dies")
+        self.record_reading("stage_temperature", status.stage_temperature_c, "degC")
+
+    def record_result(self, result: BondResult) -> None:
+        """Record a run's inspection readings: bonded dies, seated terminals, placement."""
+        self.record_reading("dies_bonded", result.dies_bonded, "dies")
+        self.record_reading("terminals_seated", result.terminals_seated, "terminals")
+        self.record_reading("placement_offset_max", result.max_offset_um, "um")
+
+    async def _unload_everything(self) -> None:
+        status = await self.request_status()
+        if status.substrate_id is not None:
+            await self.unload(status.substrate_id)
+        if status.source_id is not None:
+            await self.unload_die_source(status.source_id)
+
+    @abstractmethod
+    async def request_status(self) -> FlipChipStatus:
+        """State, substrate and die source held, progress of the present or last run."""
+
+    @abstractmethod
+    async def request_last_bond(self) -> BondResult | None:
+        """The last run's inspection (None before the first run)."""
+
+    @abstractmethod
+    async def load(self, wafer_id: str) -> None:
+        """Put substrate `wafer_id` (a panel, a board) on the bond stage; it must be empty."""
+
+    @abstractmethod
+    async def unload(self, wafer_id: str) -> None:
+        """Take substrate `wafer_id` off the bond stage; it must be the one loaded."""
+
+    @abstractmethod
+    async def load_die_source(self, wafer_id: str) -> int:
+        """Put diced wafer `wafer_id` in the die supply; returns how many dies it holds."""
+
+    @abstractmethod
+    async def unload_die_source(self, wafer_id: str) -> None:
+        """Return die source `wafer_id` (with the dies not picked) to its carrier."""
+
+    @abstractmethod
+    async def bond_dies(
+        self,
+        recipe: BondRecipe,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> BondResult:
+        """Bond one die from the source, active side down, on each of `unit_count` units
+        (None: to the substrate's last unit) from `first_unit`, and inspect them.
+
+        Waits until the run is done, recording its progress; an alarm stops it with the dies
+        bonded so far kept on the substrate.
+        """

@@ -1,0 +1,212 @@
+"""The flip-chip bonder's contract on its ASCII host link (docs/protocols/flip-chip-bonder.md).
+
+Read by the driver (`drivers/flip_chip_bonder.py`), the simulated bonder, the page's tables and
+the spec tests; the byte-level tests restate it on purpose, as the independent oracle. The
+process limits are engineering estimates (est): PROCESS_WINDOWS.md has no flip-chip bonder.
+"""
+
+from __future__ import annotations
+
+from ..families.ascii_host import (
+    HostCommand,
+    HostInterlock,
+    HostLink,
+    HostParameter,
+    HostRefusal,
+    HostSetpoint,
+    HostStatus,
+)
+from ..families.ascii_host_wire import host_link_queries, host_link_refusals
+from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+
+SETUP = ("IDLE",)
+TRANSFER_STATES = ("IDLE", "FAULT")
+BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
+
+#: The recipe's values in `BOND` order (after the units).
+RECIPE_SETPOINTS = (
+    "head_temperature_c",
+    "stage_temperature_c",
+    "bond_force_n",
+    "bond_time_s",
+)
+
+SPEC: ToolSpec[HostLink] = ToolSpec(
+    kind="flip_chip_bonder",
+    role="flip_chip_bonder",
+    family="ascii_host",
+    identity=ExpectedIdentity(vendor="packline", model="FC-1", firmware="1.0"),
+    doc="flip-chip bonder (die supply, flip unit, bond head with vision, heated stage) on a "
+    "TCP host link",
+    setpoints=(
+        HostSetpoint(
+            name="head_temperature_c",
+            unit="degC",
+            machine_range=Range(23, 450),
+            process_limit=Range(100, 420),
+            placeholder="<head_c>",
+            label="head temperature",
+            wire_unit="degC",
+            doc="the bond head's temperature while it presses the die (est window)",
+        ),
+        HostSetpoint(
+            name="stage_temperature_c",
+            unit="degC",
+            machine_range=Range(23, 250),
+            process_limit=Range(23, 200),
+            placeholder="<stage_c>",
+            label="stage temperature",
+            wire_unit="degC",
+            doc="the bond stage under the substrate; a tape stays below 200 degC (est window)",
+        ),
+        HostSetpoint(
+            name="bond_force_n",
+            unit="N",
+            machine_range=Range(0.1, 500),
+            process_limit=Range(1, 300),
+            placeholder="<force_n>",
+            label="bond force",
+            wire_unit="N",
+            decimals=2,
+            doc="the head's force on one die, shared by its terminals (est window)",
+        ),
+        HostSetpoint(
+            name="bond_time_s",
+            unit="s",
+            machine_range=Range(0.1, 120),
+            process_limit=Range(0.5, 60),
+            placeholder="<s>",
+            label="bond time",
+            wire_unit="s",
+            doc="time the head holds temperature and force on each die (est window)",
+        ),
+    ),
+    parameters=(
+        HostParameter(name="wafer", placeholder="<wafer>", doc="workpiece id, 1-16 characters"),
+        HostParameter(name="first", placeholder="<first>", doc="the run's first unit"),
+        HostParameter(name="count", placeholder="<count>", doc="units of the run, at least 1"),
+    ),
+    status=(
+        HostStatus(key="STATE", name="state", doc="`IDLE`, `HEATING`, `BONDING`, `FAULT`"),
+        HostStatus(key="SUBSTRATE", name="substrate_id", doc="substrate on the stage, `-`: none"),
+        HostStatus(key="SOURCE", name="source_id", doc="die source in the supply, `-`: none"),
+        HostStatus(key="LEFT", name="dies_left", unit="dies", doc="dies the source still holds"),
+        HostStatus(
+            key="DONE",
+            name="dies_done",
+            unit="dies",
+            trace="dies_done",
+            doc="dies bonded in the present (or last) run",
+        ),
+        HostStatus(key="TOTAL", name="dies_total", unit="dies", doc="dies of that run"),
+        HostStatus(
+            key="STAGE",
+            name="stage_temperature_c",
+            unit="degC",
+            decimals=1,
+            trace="stage_temperature",
+            doc="bond stage temperature",
+        ),
+        HostStatus(
+            key="REMAIN", name="remaining_s", unit="s", decimals=1, doc="time left of the run"
+        ),
+        HostStatus(key="RUNS", name="runs_completed", doc="runs completed since power-up"),
+    ),
+    commands=(
+        *host_link_queries("OK DOOR=<0/1> VACUUM=<0/1> AIR=<0/1>", holder="SUBSTRATE"),
+        HostCommand(
+            name="LOAD",
+            parameters=("wafer",),
+            allowed_in=SETUP,
+            interlocks=("door_closed",),
+            query="STAT?",
+            doc="puts the substrate (a panel, a board) on the empty bond stage, vacuum on",
+        ),
+        HostCommand(
+            name="UNLOAD",
+            parameters=("wafer",),
+            allowed_in=TRANSFER_STATES,
+            query="STAT?",
+            doc="takes the loaded substrate off the stage",
+        ),
+        HostCommand(
+            name="SRC:LOAD",
+            parameters=("wafer",),
+            reply="OK <dies>",
+            allowed_in=SETUP,
+            interlocks=("door_closed",),
+            query="STAT?",
+            doc="puts a wafer diced into its dies, bumped, in the empty die supply",
+        ),
+        HostCommand(
+            name="SRC:UNLOAD",
+            parameters=("wafer",),
+            allowed_in=TRANSFER_STATES,
+            query="STAT?",
+            doc="returns the die source, with the dies not picked",
+        ),
+        HostCommand(name="UNITS?", reply="OK <units>", doc="units on the loaded substrate"),
+        HostCommand(
+            name="BOND",
+            parameters=("first", "count", *RECIPE_SETPOINTS),
+            reply="OK <dies>",
+            allowed_in=SETUP,
+            interlocks=BOND_INTERLOCKS,
+            query="STAT?",
+            doc="starts a run: a die from the source, flipped, aligned and bonded on each of "
+            "`<count>` units from `<first>`, ascending",
+        ),
+        HostCommand(
+            name="RESULT?",
+            reply="OK NONE | OK SUBSTRATE=<id> SOURCE=<id> DIES=<n> BONDED=<n> …",
+            doc="the last run's post-bond inspection",
+        ),
+        HostCommand(
+            name="STOP",
+            doc="the safe state, at once: the head up, its heater and force off; the die on "
+            "the head goes to the reject bin, the dies bonded stay",
+        ),
+        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+    ),
+    alarms=(
+        Alarm(code="DOOR_OPENED", text="the safety door was opened during a run"),
+        Alarm(code="VACUUM_LOST", text="stage vacuum lost during a run"),
+        Alarm(code="AIR_LOST", text="bond head air lost during a run; the head stopped"),
+    ),
+    interlocks=(
+        HostInterlock(key="DOOR", name="door_closed", doc="the safety door is shut"),
+        HostInterlock(
+            key="VACUUM",
+            name="wafer_vacuum",
+            doc="a substrate is on the stage, the vacuum holds it",
+        ),
+        HostInterlock(key="AIR", name="head_air", doc="the bond head's air supply holds"),
+    ),
+    refusals=host_link_refusals(
+        "wrong number of arguments, not a number, a decimal for a unit, bad workpiece id",
+        "not allowed while a run goes on; a substrate or source already loaded; a workpiece "
+        "this bonder processed before (not a rework)",
+        HostRefusal(
+            code=7, name="NO_WAFER", text="no substrate on the stage, or not the one named"
+        ),
+        HostRefusal(
+            code=8,
+            name="NO_DIES",
+            text="no die source, not the one named, or fewer dies left than units asked",
+        ),
+        HostRefusal(
+            code=9,
+            name="BAD_SOURCE",
+            text="a die source not diced into its dies, or whose dies carry no bumps",
+        ),
+        HostRefusal(
+            code=10, name="BAD_UNIT", text="a unit not on the substrate, or one with a die"
+        ),
+        HostRefusal(
+            code=11,
+            name="MISFIT",
+            text="the dies' terminals do not fall on the substrate's sites (count or layout)",
+        ),
+    ),
+    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+)

@@ -1,0 +1,338 @@
+"""Simulated flip-chip bonder: the ASCII host link of `docs/protocols/flip-chip-bonder.md`.
+
+Speaks the command set of the protocol page (the bonder's spec, through the ASCII host-link
+wire side `families.ascii_host`) on a `socket://` server (the default) or on a pty. Two
+workpieces of the twin are in it: the substrate on the stage (`LOAD`, one-wafer rules: no
+rework) and the die source in the supply (`SRC:LOAD`: a wafer diced into its dies, taken
+again as often as it has dies left). Time is the line's clock: a run is planned when `BOND` is
+accepted (the fit of the dies on the substrate, each die's placement) and laid onto the twin
+die by die as the clock passes each die's cycle. `STOP` or an alarm ends it early: the dies
+bonded stay, the die on the head is rejected. The physics is in
+`sim_instruments/physics/flip_chip_bonder.py`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.flip_chip_bonder import BondRecipe, FlipChipState
+from packline.drivers.specs.flip_chip_bonder import SPEC
+
+from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id, whole_number
+from .physics.flip_chip_bonder import (
+    FlipChipPhysics,
+    Misfit,
+    Placement,
+    bond_dies,
+    die_cycle_s,
+    fit_terminals,
+    free_dies,
+    heating_s,
+    place,
+    source_problem,
+    unit_layout,
+)
+from .twin import TwinStore, Workpiece
+
+#: How far a drifted vision calibration (the `vision_drift` fault) misplaces every die, um.
+DRIFT_UM = (40.0, 0.0)
+
+
+@dataclass
+class _Run:
+    """A run under way: which dies go where, when it started bonding, each die's cycle."""
+
+    substrate_id: str
+    source_id: str
+    units: np.ndarray
+    source_units: np.ndarray
+    match: np.ndarray
+    placement: Placement
+    recipe: BondRecipe
+    stage_from_c: float
+    started_s: float
+    bonding_from_s: float
+    cycle_s: float
+    dies_before: int  # dies on the substrate before the run
+    done: int = 0
+
+    @property
+    def ends_s(self) -> float:
+        return self.bonding_from_s + self.units.size * self.cycle_s
+
+
+class SimFlipChipBonder(OneWaferTool):
+    """The simulated flip-chip bonder behind a TCP line server (socket://) or a pty."""
+
+    spec = SPEC
+    transports = ("socket", "pty")
+    faults = {
+        "door_open": "the safety door is opened",
+        "vacuum_leak": "the stage vacuum leaks",
+        "air_loss": "the bond head's air supply fails",
+        "vision_drift": f"the vision calibration drifts: dies land {DRIFT_UM[0]:g} um off",
+    }
+    fault_opens = {
+        "door_open": "door_closed",
+        "vacuum_leak": "wafer_vacuum",
+        "air_loss": "head_air",
+    }
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        transport: Transport = "socket",
+        serial_number: str = "FC1-0001",
+        physics: FlipChipPhysics | None = None,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
+        self.physics = physics or FlipChipPhysics()
+        self.rng = np.random.default_rng(seed)
+        self.state = FlipChipState.IDLE
+        self.source_id: str | None = None
+        self.stage_c = self.physics.ambient_c
+        self.run: _Run | None = None
+        self.last: _Run | None = None
+        self.runs_completed = 0
+
+    def phase(self) -> str:
+        return self.state.value
+
+    # ----------------------------------------------------------------- queries
+
+    def _stage_now_c(self) -> float:
+        run = self.run
+        if run is None or self.state is not FlipChipState.HEATING:
+            return self.stage_c
+        target = run.recipe.stage_temperature_c
+        span = run.bonding_from_s - run.started_s
+        share = (self.clock.now() - run.started_s) / span if span > 0 else 1.0
+        return run.stage_from_c + (target - run.stage_from_c) * min(share, 1.0)
+
+    def _stat(self) -> str:
+        run = self.run or self.last
+        return render_status(
+            SPEC,
+            {
+                "state": self.state.value,
+                "substrate_id": self.wafer_id or "-",
+                "source_id": self.source_id or "-",
+                "dies_left": self._dies_left(),
+                "dies_done": run.done if run else 0,
+                "dies_total": run.units.size if run else 0,
+                "stage_temperature_c": self._stage_now_c(),
+                "remaining_s": max(self.run.ends_s - self.clock.now(), 0.0) if self.run else 0.0,
+                "runs_completed": self.runs_completed,
+            },
+        )
+
+    def _dies_left(self) -> int:
+        if self.source_id is None:
+            return 0
+        return int(free_dies(self.twin.get(self.source_id)).size)
+
+    def _units(self) -> str:
+        return str(self.loaded().geometry.unit_count)
+
+    def _result(self) -> str:
+        run = self.last
+        if run is None:
+            return "NONE"
+        substrate = self.twin.get(run.substrate_id)
+        dies = substrate.dies
+        placed = slice(run.dies_before, run.dies_before + run.done)
+        sites = unit_layout(substrate.geometry).sites[dies.unit[placed]].ravel()
+        seated = dies.seated[sites]
+        in_holes = sites[seated & substrate.geometry.hole[sites]]
+        depth = substrate.openings.substrate.depth_um[in_holes]
+        level = 100.0 * substrate.fill.level_um[in_holes] / np.where(depth > 0, depth, 1.0)
+        offset = np.hypot(*dies.offset_um[placed].T)
+        return (
+            f"SUBSTRATE={run.substrate_id} SOURCE={run.source_id} DIES={run.done} "
+            f"BONDED={int(dies.bonded[placed].sum())} TERMINALS={sites.size} "
+            f"SEATED={int(seated.sum())} JOINED={int(dies.joined[sites].sum())} "
+            f"OFFSET={offset.max(initial=0.0):.1f} "
+            f"ROT={np.abs(dies.rotation_mdeg[placed]).max(initial=0.0):.1f} "
+            f"FILLMIN={level.min() if level.size else 0.0:.1f} "
+            f"FILLMAX={level.max(initial=0.0):.1f}"
+        )
+
+    # ----------------------------------------------------------------- commands
+
+    def _load_source(self, source_id: str) -> str:
+        if self.source_id is not None:
+            raise HostRefused("WRONG_STATE", f"die source {self.source_id} is loaded")
+        self.require_interlocks("SRC:LOAD")
+        source = self.twin.get(source_id)
+        problem = source_problem(source)
+        if problem is not None:
+            raise HostRefused("BAD_SOURCE", problem)
+        self.source_id = source_id
+        return str(self._dies_left())
+
+    def _unload_source(self, source_id: str) -> str:
+        if self.source_id != source_id:
+            raise HostRefused("NO_DIES", f"die source {self.source_id or 'none'} is loaded")
+        self.source_id = None
+        return ""
+
+    def _bond(
+        self,
+        first: int,
+        count: int,
+        head_c: float,
+        stage_c: float,
+        force_n: float,
+        time_s: float,
+    ) -> str:
+        substrate = self.loaded()
+        if self.source_id is None:
+            raise HostRefused("NO_DIES", "no die source loaded")
+        source = self.twin.get(self.source_id)
+        units = np.arange(first, first + count)
+        unit_count = substrate.geometry.unit_count
+        if count < 1 or units[-1] >= unit_count:
+            raise HostRefused(
+                "BAD_UNIT", f"units {first}-{first + count - 1} are not 0-{unit_count - 1}"
+            )
+        occupied = np.intersect1d(units, substrate.dies.unit)
+        if occupied.size:
+            raise HostRefused("BAD_UNIT", f"unit {int(occupied[0])} already carries a die")
+        free = free_dies(source)
+        if free.size < count:
+            raise HostRefused("NO_DIES", f"source {source.id} has {free.size} dies left")
+        match = self._fit(substrate, source)
+        self.require_interlocks("BOND")
+        recipe = BondRecipe(head_c, stage_c, force_n, time_s)
+        bias = DRIFT_UM if "vision_drift" in self.injected else (0.0, 0.0)
+        now = self.clock.now()
+        self.run = _Run(
+            substrate_id=substrate.id,
+            source_id=source.id,
+            units=units,
+            source_units=free[:count],
+            match=match,
+            placement=place(count, bias, self.physics, self.rng),
+            recipe=recipe,
+            stage_from_c=self.stage_c,
+            started_s=now,
+            bonding_from_s=now + heating_s(self.stage_c, recipe, self.physics),
+            cycle_s=die_cycle_s(recipe, self.physics),
+            dies_before=substrate.dies.count,
+        )
+        self.state = FlipChipState.HEATING
+        return str(count)
+
+    def _fit(self, substrate: Workpiece, source: Workpiece) -> np.ndarray:
+        try:
+            return fit_terminals(
+                unit_layout(substrate.geometry), unit_layout(source.geometry), self.physics
+            )
+        except Misfit as misfit:
+            raise HostRefused(
+                "MISFIT", f"dies of {source.id} on {substrate.id}: {misfit}"
+            ) from None
+
+    def _stop(self) -> str:
+        if self.run is not None:
+            self._end(FlipChipState.IDLE)
+        return ""
+
+    def _reset(self) -> str:
+        # Alarms are latched; a cause that persists shows in the interlocks and refuses runs.
+        self.clear_alarms()
+        if self.state is FlipChipState.FAULT:
+            self.state = FlipChipState.IDLE
+        return ""
+
+    handlers = {
+        "STAT?": _stat,
+        "LOAD": OneWaferTool.load_wafer,
+        "UNLOAD": OneWaferTool.unload_wafer,
+        "SRC:LOAD": _load_source,
+        "SRC:UNLOAD": _unload_source,
+        "UNITS?": _units,
+        "BOND": _bond,
+        "RESULT?": _result,
+        "STOP": _stop,
+        "RST": _reset,
+    }
+    parsers = {"wafer": wafer_id, "first": whole_number, "count": whole_number}
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Bring the run to the clock's present time: bond the dies due, or alarm."""
+        run = self.run
+        if run is None:
+            return
+        for fault, alarm in (
+            ("door_open", "DOOR_OPENED"),
+            ("vacuum_leak", "VACUUM_LOST"),
+            ("air_loss", "AIR_LOST"),
+        ):
+            if fault in self.injected:
+                self.latch(alarm)
+                self._end(FlipChipState.FAULT)
+                return
+        now = self.clock.now()
+        if now < run.bonding_from_s:
+            return
+        self.state = FlipChipState.BONDING
+        self.stage_c = run.recipe.stage_temperature_c
+        due = min(int((now - run.bonding_from_s) / run.cycle_s + 1e-9), run.units.size)
+        if due > run.done:
+            self._bond_dies(run, due)
+        if run.done == run.units.size:
+            self.runs_completed += 1
+            self._end(FlipChipState.IDLE)
+
+    def _bond_dies(self, run: _Run, due: int) -> None:
+        """Lay the dies from `run.done` up to `due` onto the substrate."""
+        part = slice(run.done, due)
+        substrate = self.twin.get(run.substrate_id)
+        source = self.twin.get(run.source_id)
+        bonded = bond_dies(
+            substrate,
+            source,
+            run.units[part],
+            run.source_units[part],
+            run.match,
+            Placement(run.placement.offset_um[part], run.placement.rotation_mdeg[part]),
+            run.recipe,
+            self.physics,
+        )
+        run.done = due
+        now = self.clock.now()
+        recipe = run.recipe
+        substrate.record(
+            self.name,
+            "flip-chip bond",
+            now,
+            source=source.id,
+            units=f"{int(run.units[part][0])}-{int(run.units[part][-1])}",
+            dies_bonded=int(bonded.sum()),
+            head_c=recipe.head_temperature_c,
+            stage_c=recipe.stage_temperature_c,
+            force_n=recipe.bond_force_n,
+            bond_s=recipe.bond_time_s,
+        )
+        source.record(self.name, "dies picked", now, dies=int(bonded.size), onto=substrate.id)
+
+    def _end(self, state: FlipChipState) -> None:
+        """End the run (its bonded dies stay, a die on the head goes to the reject bin); the
+        stage holds the temperature it reached."""
+        run = self.run
+        assert run is not None
+        if self.state is FlipChipState.BONDING and run.done < run.units.size:
+            self.twin.get(run.source_id).singulation.picked.append(int(run.source_units[run.done]))
+        self.stage_c = self._stage_now_c()
+        self.run, self.last, self.state = None, run, state

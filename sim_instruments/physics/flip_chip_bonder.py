@@ -1,0 +1,344 @@
+"""The flip-chip bonder's physics: dies picked, flipped, placed and bonded, over the twin's arrays.
+
+* **Fit**: a die's terminals are its source wafer unit's bumps; flipped (active side down) they
+  mirror about the die's vertical axis. Each must fall on a site of the target unit (a hole of
+  a tape panel, a pad of a board) within `fit_tolerance_um`, one terminal per site, else the
+  dies do not fit the substrate (`Misfit`).
+* **Placement**: the vision aligns each die to its unit with a random offset and rotation
+  (`placement_sigma_um`, `rotation_sigma_mdeg`) about a systematic error (a drifted vision
+  calibration). A terminal is seated when its centre lands within `(hole - terminal) / 2` of
+  its hole's centre, the hole is drilled through to the metal, and the terminal is not taller
+  than the hole by more than the force can coin away; on a pad, when its centre lands on the
+  pad. A die is rigid: one terminal that is not seated holds the whole die off (none seated).
+* **Filler** (000:b-c): a seated terminal pushes its volume inside the hole (the role's
+  `terminal_volume_nl`) into the filler,
+  which rises; surface tension holds a meniscus of up to `meniscus_fraction` of the hole's
+  volume above its top, what is more spills over (`Fill.overflow_nl`), and a shortfall leaves
+  the filler below the top (a void under the die).
+* **Joint** (000:d, 003:21, 003:24), at each seated terminal, at the joint temperature (the
+  stage's plus a share of the head's excess): a solder there (the filler if it is a
+  low-melting metal, such as the dispenser's Sn42Bi58, the terminal's eutectic layer, a solder
+  terminal) wets when the joint is
+  above its liquidus for the wetting time; a conductive paste filler gels around the terminal
+  above its gel temperature for its gel time; a gold or copper terminal on metal (a pad, or a
+  hole's bottom it reaches) bonds by thermocompression above its temperature with enough force
+  per terminal for long enough. A die is bonded when each of its terminals is seated and joined.
+* **Time**: the stage ramps to its temperature once per run; each die takes the pick, flip and
+  alignment motion, the head's ramp above the stage, and the bond time.
+
+Constants are engineering estimates (est): PROCESS_WINDOWS.md has no flip-chip bonder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from packline.drivers.roles.dispenser import FillMaterial
+from packline.drivers.roles.flip_chip_bonder import BondRecipe, terminal_volume_nl
+
+from ..twin import Workpiece
+from ..twin.parts import Geometry
+from .dispenser import hole_volume_nl
+from .oven import LIQUIDUS_C
+
+#: The solder of each low-melting metal filler the dispenser jets (its other fillers are
+#: conductive pastes).
+FILLER_SOLDER = {FillMaterial.SNBI.value: "Sn42Bi58"}
+
+
+class Misfit(ValueError):
+    """The dies' terminals do not fall on the substrate's sites; the text says how."""
+
+
+@dataclass(frozen=True)
+class Thermocompression:
+    """What a gold or copper terminal needs to bond to metal without solder (est)."""
+
+    temperature_c: float
+    force_n: float  # per terminal
+    time_s: float
+
+
+@dataclass(frozen=True)
+class FlipChipPhysics:
+    """Constants of the bonder's model (est, wide)."""
+
+    #: 1-sigma placement error per axis after vision alignment (about +-6 um at 3 sigma)
+    placement_sigma_um: float = 2.0
+    #: 1-sigma rotation error after alignment, millidegrees
+    rotation_sigma_mdeg: float = 10.0
+    #: a terminal further than this from every site of its unit: the dies do not fit
+    fit_tolerance_um: float = 25.0
+    #: share of a terminal's height the bond force can coin away, by metal (solders: 0.3)
+    coinable: dict[str, float] = field(default_factory=lambda: {"Au": 0.25, "Cu": 0.1})
+    solder_coinable: float = 0.3
+    #: filler surface tension holds above a hole's top without spilling, share of its volume
+    meniscus_fraction: float = 0.05
+    #: a board's pad diameter, for a terminal that lands on a pad
+    pad_diameter_um: float = 100.0
+    #: share of the head's excess over the stage that reaches the joint through the die
+    head_to_joint: float = 0.9
+    #: time a molten solder under the head needs to wet
+    wetting_time_s: float = 2.0
+    #: a conductive paste gels around the terminal above this, for this long
+    paste_gel_c: float = 150.0
+    paste_gel_s: float = 5.0
+    thermocompression: dict[str, Thermocompression] = field(
+        default_factory=lambda: {
+            "Au": Thermocompression(300.0, 0.3, 1.0),
+            "Cu": Thermocompression(350.0, 0.5, 2.0),
+        }
+    )
+    #: pick, flip, align and place one die
+    motion_s: float = 3.0
+    #: the head heats above the stage (pulse heat), the stage ramps from ambient
+    head_ramp_c_per_s: float = 100.0
+    stage_ramp_c_per_s: float = 2.0
+    ambient_c: float = 23.0
+
+
+# ------------------------------------------------------------------------- layouts and fit
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The sites of every unit of a workpiece, each unit's in the same order."""
+
+    sites: np.ndarray  # (units, n) site indices
+    position_um: np.ndarray  # (units, n, 2) from the unit's centre
+
+
+def unit_layout(geometry: Geometry) -> Layout:
+    """Every unit's sites and their positions from its centre; `Misfit` if the units do not
+    all have the same number of sites."""
+    units = geometry.unit_count
+    counts = np.bincount(geometry.site_unit, minlength=units)
+    if units == 0 or counts.min() != counts.max() or counts[0] == 0:
+        raise Misfit("the workpiece's units do not all carry the same number of sites")
+    sites = np.argsort(geometry.site_unit, kind="stable").reshape(units, int(counts[0]))
+    centre = geometry.unit_origin_mm + np.asarray(geometry.unit_size_mm) / 2
+    position = np.stack(
+        [geometry.site_x_mm[sites] - centre[:, 0:1], geometry.site_y_mm[sites] - centre[:, 1:2]],
+        axis=2,
+    )
+    return Layout(sites, position * 1000.0)
+
+
+def fit_terminals(substrate: Layout, source: Layout, physics: FlipChipPhysics) -> np.ndarray:
+    """For each terminal of a flipped die (its source unit's site order), the index of the
+    site it falls on within a target unit; `Misfit` saying why there is none."""
+    terminals = source.position_um[0] * np.array([-1.0, 1.0])  # flipped: x mirrors
+    targets = substrate.position_um[0]
+    if terminals.shape != targets.shape:
+        raise Misfit(
+            f"a die has {terminals.shape[0]} terminals, a unit of the substrate "
+            f"{targets.shape[0]} sites"
+        )
+    tolerance = physics.fit_tolerance_um
+    for layout, what in ((substrate, "substrate's units"), (source, "source's dies")):
+        if np.abs(layout.position_um - layout.position_um[0]).max() > tolerance:
+            raise Misfit(f"the {what} do not all have one layout")
+    distance = np.linalg.norm(terminals[:, None, :] - targets[None, :, :], axis=2)
+    match: np.ndarray = distance.argmin(axis=1)
+    worst = float(distance[np.arange(match.size), match].max())
+    if worst > tolerance or np.unique(match).size != match.size:
+        raise Misfit(
+            f"a flipped die's terminals lie up to {worst:.0f} um from the unit's sites "
+            f"(tolerance {tolerance:g} um)"
+        )
+    return match
+
+
+def free_dies(source: Workpiece) -> np.ndarray:
+    """The source's units still on its frame (cut free, not picked), in order."""
+    free = np.ones(source.geometry.unit_count, bool)
+    free[source.singulation.picked] = False
+    return np.flatnonzero(free)
+
+
+def source_problem(source: Workpiece) -> str | None:
+    """Why `source` cannot serve as a die source (None: it can)."""
+    units = source.geometry.unit_count
+    if source.singulation.units < units:
+        return (
+            f"wafer {source.id} is not diced into its {units} dies "
+            f"({source.singulation.units} cut free)"
+        )
+    if not source.bumps.present.any():
+        return f"the dies of wafer {source.id} carry no bumps"
+    return None
+
+
+# ------------------------------------------------------------------------- timing
+
+
+def heating_s(from_c: float, recipe: BondRecipe, physics: FlipChipPhysics) -> float:
+    """The stage's ramp to the recipe's temperature from `from_c`."""
+    return abs(recipe.stage_temperature_c - from_c) / physics.stage_ramp_c_per_s
+
+
+def die_cycle_s(recipe: BondRecipe, physics: FlipChipPhysics) -> float:
+    """One die: pick, flip and align, the head's ramp above the stage, the bond."""
+    excess = max(recipe.head_temperature_c - recipe.stage_temperature_c, 0.0)
+    return physics.motion_s + excess / physics.head_ramp_c_per_s + recipe.bond_time_s
+
+
+# ------------------------------------------------------------------------- the bond
+
+
+@dataclass(frozen=True)
+class Placement:
+    """Where each die of a run lands: its offset (um) and rotation (mdeg) from nominal."""
+
+    offset_um: np.ndarray  # (dies, 2)
+    rotation_mdeg: np.ndarray  # (dies,)
+
+
+def place(
+    count: int, bias_um: tuple[float, float], physics: FlipChipPhysics, rng: np.random.Generator
+) -> Placement:
+    """The aligned placement of `count` dies about a systematic error `bias_um`."""
+    offset = np.asarray(bias_um) + physics.placement_sigma_um * rng.standard_normal((count, 2))
+    rotation = physics.rotation_sigma_mdeg * rng.standard_normal(count)
+    return Placement(offset.astype(np.float32), rotation.astype(np.float32))
+
+
+def joint_temperature_c(recipe: BondRecipe, physics: FlipChipPhysics) -> float:
+    """The terminals' temperature while the head presses the die."""
+    excess = recipe.head_temperature_c - recipe.stage_temperature_c
+    return recipe.stage_temperature_c + physics.head_to_joint * excess
+
+
+def _wets(alloy: str | None, joint_c: float, recipe: BondRecipe, physics: FlipChipPhysics) -> bool:
+    """A solder `alloy` melts under the head and wets in the bond time."""
+    return (
+        alloy in LIQUIDUS_C
+        and joint_c > LIQUIDUS_C[alloy]
+        and recipe.bond_time_s >= physics.wetting_time_s
+    )
+
+
+def bond_dies(
+    substrate: Workpiece,
+    source: Workpiece,
+    units: np.ndarray,
+    source_units: np.ndarray,
+    match: np.ndarray,
+    placement: Placement,
+    recipe: BondRecipe,
+    physics: FlipChipPhysics,
+) -> np.ndarray:
+    """Bond the dies of `source_units` on `units` of the substrate (placed as `placement`,
+    terminal k on site `match[k]` of its unit), vectorised over dies and terminals: seat the
+    terminals, raise the filler, form the joints, and add the dies to the substrate's `dies`
+    part; the source records them picked. Returns whether each die is bonded."""
+    target = unit_layout(substrate.geometry)
+    origin = unit_layout(source.geometry)
+    sites = target.sites[units][:, match]  # (dies, n): the site under each terminal
+    nominal = target.position_um[units][:, match]  # (dies, n, 2)
+    from_sites = origin.sites[source_units]  # (dies, n): the bump of each terminal
+    terminal = origin.position_um[source_units] * np.array([-1.0, 1.0])
+    angle = np.deg2rad(placement.rotation_mdeg / 1000.0)[:, None]
+    cos, sin = np.cos(angle), np.sin(angle)
+    landed_x = cos * terminal[..., 0] - sin * terminal[..., 1] + placement.offset_um[:, 0:1]
+    landed_y = sin * terminal[..., 0] + cos * terminal[..., 1] + placement.offset_um[:, 1:2]
+    error_um = np.hypot(landed_x - nominal[..., 0], landed_y - nominal[..., 1])
+
+    bumps = source.bumps
+    height = bumps.height_um[from_sites]
+    base = bumps.base_diameter_um[from_sites]
+    hole = substrate.geometry.hole[sites]
+    drilled = substrate.openings.substrate
+    depth = drilled.depth_um[sites]
+    hole_d = drilled.diameter_um[sites]
+    coinable = (
+        physics.solder_coinable
+        if bumps.material in LIQUIDUS_C
+        else physics.coinable.get(bumps.material or "", 0.0)
+    )
+    in_hole = (
+        drilled.open[sites]
+        & (error_um <= (hole_d - base) / 2)
+        & (height - depth <= coinable * height)
+    )
+    on_pad = error_um <= physics.pad_diameter_um / 2
+    fits = (height > 0) & np.where(hole, in_hole, on_pad)
+    seated = fits.all(axis=1)[:, None] & fits  # a rigid die: all terminals or none
+
+    # The filler rises by the terminal's volume inside its hole; the rest spills over.
+    terminal_nl = np.where(seated & hole, terminal_volume_nl(height, base, depth), 0.0)
+    fill = substrate.fill
+    hole_nl = hole_volume_nl(substrate)[sites]
+    total = fill.volume_nl[sites] + terminal_nl
+    held_nl = hole_nl * (1 + physics.meniscus_fraction)
+    area_um2 = np.pi / 4 * hole_d**2
+    risen = seated & hole & (area_um2 > 0)
+    level = np.divide(
+        np.minimum(total, held_nl) * 1e6, area_um2, out=np.zeros_like(total), where=risen
+    )
+    fill.level_um[sites] = np.where(risen, level, fill.level_um[sites])
+    fill.overflow_nl[sites] += np.where(risen, np.maximum(total - held_nl, 0.0), 0.0)
+
+    joined = seated & _joints(substrate, source, sites, from_sites, hole, depth, recipe, physics)
+    bonded: np.ndarray = joined.all(axis=1)
+
+    dies = substrate.dies
+    dies.unit = np.concatenate([dies.unit, units.astype(np.int32)])
+    dies.offset_um = np.concatenate([dies.offset_um, placement.offset_um])
+    dies.rotation_mdeg = np.concatenate([dies.rotation_mdeg, placement.rotation_mdeg])
+    thickness = np.full(units.size, source.geometry.thickness_um, np.float32)
+    dies.thickness_um = np.concatenate([dies.thickness_um, thickness])
+    dies.bonded = np.concatenate([dies.bonded, bonded])
+    dies.face_down = np.concatenate([dies.face_down, np.ones(units.size, bool)])
+    dies.source_unit = np.concatenate([dies.source_unit, source_units.astype(np.int32)])
+    dies.source.extend([source.id] * units.size)
+    dies.seated[sites] = seated
+    dies.joined[sites] = joined
+    dies.terminal_nl[sites] = terminal_nl
+    source.singulation.picked.extend(int(unit) for unit in source_units)
+    return bonded
+
+
+def _joints(
+    substrate: Workpiece,
+    source: Workpiece,
+    sites: np.ndarray,
+    from_sites: np.ndarray,
+    hole: np.ndarray,
+    depth: np.ndarray,
+    recipe: BondRecipe,
+    physics: FlipChipPhysics,
+) -> np.ndarray:
+    """Whether a joint forms at each terminal if it is seated (see the module docstring)."""
+    joint_c = joint_temperature_c(recipe, physics)
+    bumps = source.bumps
+    joined = np.zeros(sites.shape, bool)
+    if _wets(bumps.material, joint_c, recipe, physics):
+        joined |= True
+    if _wets(bumps.layer_alloy, joint_c, recipe, physics):
+        joined |= bumps.layer_um[from_sites] > 0
+    fill = substrate.fill
+    filled = hole & (fill.volume_nl[sites] > 0)
+    solder = FILLER_SOLDER.get(fill.material or "", fill.material)
+    if solder in LIQUIDUS_C:
+        if _wets(solder, joint_c, recipe, physics):
+            joined |= filled
+    elif (
+        fill.material is not None
+        and joint_c >= physics.paste_gel_c
+        and recipe.bond_time_s >= physics.paste_gel_s
+    ):
+        joined |= filled
+    press = physics.thermocompression.get(bumps.material or "")
+    force_per_terminal = recipe.bond_force_n / sites.shape[1]
+    if (
+        press is not None
+        and joint_c >= press.temperature_c
+        and force_per_terminal >= press.force_n
+        and recipe.bond_time_s >= press.time_s
+    ):
+        on_metal = ~hole | (bumps.height_um[from_sites] >= depth)
+        joined |= on_metal
+    return joined

@@ -1,0 +1,161 @@
+"""The flip-chip bonder driver, pinned byte for byte to docs/protocols/flip-chip-bonder.md (no
+simulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolTimeout,
+)
+from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
+from packline.drivers.links import open_link
+from packline.drivers.roles.flip_chip_bonder import BondRecipe
+from packline.testing import expected_protocol
+
+CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=1\n")
+RECIPE = BondRecipe(
+    head_temperature_c=320, stage_temperature_c=120, bond_force_n=12.5, bond_time_s=2
+)
+RESULT = (
+    b"RESULT?\n",
+    b"OK SUBSTRATE=P7 SOURCE=W3 DIES=4 BONDED=3 TERMINALS=96 SEATED=96 JOINED=90 OFFSET=4.7 "
+    b"ROT=18.2 FILLMIN=96.5 FILLMAX=104.1\n",
+)
+
+
+def stat(state: str = "IDLE", done: int = 0, total: int = 0, runs: int = 0, stage: float = 23.0):
+    return (
+        b"STAT?\n",
+        f"OK STATE={state} SUBSTRATE=P7 SOURCE=W3 LEFT=40 DONE={done} TOTAL={total} "
+        f"STAGE={stage:.1f} REMAIN=0.0 RUNS={runs}\n".encode(),
+    )
+
+
+def bonder_at(address: str) -> AsciiFlipChipBonder:
+    link = open_link(address, tool="fc", clock=VirtualClock(), timeout_s=1.0)
+    return AsciiFlipChipBonder(link, poll_interval_s=30.0)  # type: ignore[arg-type]
+
+
+async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(runs=2),
+        (b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
+        stat("HEATING", 0, 4, 2, 60.0),
+        stat("BONDING", 2, 4, 2, 120.0),
+        stat("IDLE", 4, 4, 3, 120.0),
+        RESULT,
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        result = await bonder.bond_dies(RECIPE, first_unit=8, unit_count=4)
+        assert bonder.state is ToolState.IDLE
+    assert (result.substrate_id, result.source_id) == ("P7", "W3")
+    assert (result.dies_placed, result.dies_bonded, result.terminals_joined) == (4, 3, 90)
+    assert (result.max_offset_um, result.fill_level_max_percent) == (4.7, 104.1)
+    assert not result.every_die_bonded
+    assert result.every_terminal_seated
+    assert [r.value for r in bonder.readings if r.name == "dies_done"] == [0, 2, 4]
+    assert [r.value for r in bonder.readings if r.name == "stage_temperature"] == [60, 120, 120]
+    assert [r.value for r in bonder.readings if r.name == "terminals_seated"] == [96]
+
+
+async def test_a_run_to_the_last_unit_asks_the_substrate_map_first():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(),
+        (b"UNITS?\n", b"OK 12\n"),
+        (b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
+        stat("IDLE", 4, 4, 1),
+        RESULT,
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        result = await bonder.bond_dies(RECIPE, first_unit=8)
+    assert result.dies_placed == 4
+
+
+async def test_the_die_source_goes_in_and_out():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        (b"SRC:LOAD W3\n", b"OK 88\n"),
+        (b"SRC:UNLOAD W3\n", b"OK\n"),
+        ALL_CLOSED,
+        (b"SRC:LOAD W4\n", b"ERR 9 wafer W4 is not diced into its 88 dies (0 cut free)\n"),
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        assert await bonder.load_die_source("W3") == 88
+        await bonder.unload_die_source("W3")
+        with pytest.raises(CommandRefused, match="not diced") as refused:
+            await bonder.load_die_source("W4")
+    assert refused.value.code == "9"
+
+
+async def test_limits_and_interlocks_refuse_before_anything_is_sent():
+    script = [*CONNECT, (b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=0\n")]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        with pytest.raises(LimitViolation, match="head_temperature_c"):
+            await bonder.bond_dies(BondRecipe(440, 120, 12.5, 2))
+        with pytest.raises(LimitViolation, match="bond_force_n"):
+            await bonder.bond_dies(BondRecipe(320, 120, 400, 2))
+        with pytest.raises(ValueError, match="unit_count"):
+            await bonder.bond_dies(RECIPE, unit_count=0)
+        with pytest.raises(InterlockOpen, match="head_air"):
+            await bonder.bond_dies(RECIPE)
+        assert bonder.state is ToolState.IDLE
+
+
+async def test_an_alarm_during_a_run_faults_the_driver():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(),
+        (b"BOND 0 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
+        stat("FAULT", 1, 4),
+        (b"ALM?\n", b"OK AIR_LOST\n"),
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        with pytest.raises(ToolAlarm, match="AIR_LOST"):
+            await bonder.bond_dies(RECIPE, unit_count=4)
+        assert bonder.state is ToolState.FAULT
+
+
+async def test_an_overrunning_run_is_stopped():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(),
+        (b"BOND 0 1 320.0 120.0 12.50 2.0\n", b"OK 1\n"),
+        stat("BONDING", 0, 1),
+        stat("BONDING", 0, 1),
+        (b"STOP\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        with pytest.raises(ToolTimeout, match=r"still bonding \(0 of 1 dies\)"):
+            await bonder.bond_dies(RECIPE, unit_count=1, timeout_s=30)
+
+
+async def test_recover_returns_the_substrate_and_the_source():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        (b"LOAD P7\n", b"OK\n"),
+        (b"STOP\n", b"OK\n"),
+        (b"ALM?\n", b"OK NONE\n"),
+        stat(),
+        (b"UNLOAD P7\n", b"OK\n"),
+        (b"SRC:UNLOAD W3\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        await bonder.load("P7")
+        await bonder.recover()
+        assert bonder.state is ToolState.IDLE

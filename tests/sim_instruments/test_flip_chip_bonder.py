@@ -1,0 +1,257 @@
+"""Hardware in the loop: the flip-chip bonder driver against the simulated bonder on the wire.
+
+The physics with numbers: the run's process time, the filler rising by the terminals' volume
+(filler + terminal equal to the hole within 5 % leaves neither overflow nor void, 10 % more
+overflows, 10 % less leaves a void), a misaligned die held off its holes, a joint only above
+the filler's liquidus, a paste filler's gel, gold thermocompression on pads (003:24) and a
+eutectic layer wetting there; the claim conditions 000:c, 000:d and 003:24 true for a right
+process and false for a wrong one; and the bonder's refusals (misfit, an undiced source, an
+occupied unit, too few dies).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import numpy as np
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import CommandRefused, ToolAlarm
+from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
+from packline.drivers.roles.flip_chip_bonder import BondRecipe
+from packline.sequences.conditions import (
+    dies_bonded_face_down,
+    filler_at_hole_tops,
+    joint_at_every_terminal,
+    terminals_seated,
+)
+from packline.sim_instruments.flip_chip_bonder import SimFlipChipBonder
+from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece
+from packline.station import Station
+from packline.testing import open_rig
+from packline.testing.twin import DIE_WAFER, bumped_dies, filled_panel
+
+SEATED = terminals_seated("000:c")
+AT_TOP = filler_at_hole_tops("000:c")
+BONDED = dies_bonded_face_down("000:d")
+JOINED = joint_at_every_terminal("003:24")
+#: A solder filler wets: the joint at 150 + 0.9 * 100 = 240 degC, above Sn42Bi58's 138 degC.
+SOLDER = BondRecipe(head_temperature_c=250, stage_temperature_c=150, bond_force_n=20, bond_time_s=5)
+#: The page's numbers, restated: a 150 um hole 75 um deep; a 60 um stud of 100 um base.
+HOLE_NL = math.pi / 4 * 150**2 * 75 * 1e-6
+TERMINAL_NL = 0.6 * math.pi / 4 * 100**2 * 60 * 1e-6
+
+
+def holds(condition, workpiece: Workpiece) -> bool:
+    checked, passing = condition.sites(workpiece)
+    return checked > 0 and checked == passing
+
+
+@asynccontextmanager
+async def bonder_on_line(
+    twin: TwinStore, transport: str = "socket"
+) -> AsyncIterator[tuple[SimFlipChipBonder, AsciiFlipChipBonder]]:
+    """A simulated bonder served on `transport` and the driver connected to it, on one clock."""
+    sim = SimFlipChipBonder("fc", twin, VirtualClock(), transport=transport)  # type: ignore[arg-type]
+    rig = await open_rig(sim, AsciiFlipChipBonder, poll_interval_s=5.0, timeout_s=1.0)
+    try:
+        async with asyncio.timeout(20):
+            yield sim, rig.driver
+    finally:
+        await rig.close()
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_dies_go_into_the_filled_holes_and_bond(transport):
+    twin = TwinStore()
+    panel = filled_panel(twin, "P1")
+    source = bumped_dies(twin, "W1")
+    async with bonder_on_line(twin, transport) as (sim, bonder):
+        await bonder.load("P1")
+        assert await bonder.load_die_source("W1") == source.geometry.unit_count == 88
+        started = sim.clock.now()
+        result = await bonder.bond_dies(SOLDER)
+        ended = sim.last.ends_s if sim.last else math.nan
+        status = await bonder.request_status()
+    # the stage's ramp from 23 degC at 2 degC/s, then 3 s + 100 degC at 100 degC/s + 5 s a die
+    assert ended - started == pytest.approx((150 - 23) / 2 + 6 * 9.0)
+    assert (result.dies_placed, result.dies_bonded, result.terminals) == (6, 6, 144)
+    assert (result.terminals_seated, result.terminals_joined) == (144, 144)
+    assert result.max_offset_um < 4 * 2.0 * math.sqrt(2)
+    assert result.fill_level_min_percent == result.fill_level_max_percent == 100.0
+    assert status.dies_left == 82
+    assert panel.fill.level_um == pytest.approx(np.full(144, 75.0), abs=0.01)
+    assert panel.dies.terminal_nl == pytest.approx(np.full(144, TERMINAL_NL), rel=1e-4)
+    assert panel.dies.face_down.all()
+    assert list(panel.dies.unit) == [0, 1, 2, 3, 4, 5]
+    assert source.singulation.picked == list(range(6))
+    assert all(holds(c, panel) for c in (SEATED, AT_TOP, BONDED, JOINED))
+    assert panel.operations() == ["flip-chip bond"] * len(panel.history)
+
+
+@pytest.mark.parametrize(
+    ("fill_ratio", "level_percent", "spilt_of_hole", "at_top"),
+    [
+        (1.0, 100.0, 0.0, True),
+        (1.04, 104.0, 0.0, True),
+        (0.96, 96.0, 0.0, True),
+        (1.10, 105.0, 0.05, False),  # overflows
+        (0.90, 90.0, 0.0, False),  # a void under the die
+    ],
+)
+async def test_filler_and_terminal_against_the_hole_volume(
+    fill_ratio, level_percent, spilt_of_hole, at_top
+):
+    twin = TwinStore()
+    panel = filled_panel(twin, "P1", fill_ratio=fill_ratio)
+    bumped_dies(twin, "W1")
+    assert panel.fill.volume_nl + TERMINAL_NL == pytest.approx(
+        np.full(144, fill_ratio * HOLE_NL), rel=1e-5
+    )
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("P1")
+        await bonder.load_die_source("W1")
+        result = await bonder.bond_dies(SOLDER)
+    assert result.fill_level_min_percent == pytest.approx(level_percent, abs=0.05)
+    assert panel.fill.overflow_nl / HOLE_NL == pytest.approx(np.full(144, spilt_of_hole), abs=1e-5)
+    assert holds(AT_TOP, panel) is at_top
+    assert holds(SEATED, panel)
+
+
+async def test_a_misaligned_die_is_held_off_its_holes():
+    twin = TwinStore()
+    panel = filled_panel(twin, "P1")
+    bumped_dies(twin, "W1")
+    async with bonder_on_line(twin) as (sim, bonder):
+        sim.inject_fault("vision_drift")  # 40 um off: beyond the (150 - 100) / 2 um clearance
+        await bonder.load("P1")
+        await bonder.load_die_source("W1")
+        result = await bonder.bond_dies(SOLDER, unit_count=2)
+    assert (result.dies_placed, result.terminals_seated, result.dies_bonded) == (2, 0, 0)
+    assert result.max_offset_um > 30
+    assert not holds(SEATED, panel)
+    assert not holds(BONDED, panel)
+    assert not holds(AT_TOP, panel)  # no terminal pushed the filler up
+
+
+@pytest.mark.parametrize(
+    ("filler", "recipe", "joined"),
+    [
+        ("SNBI", SOLDER, True),
+        # joint at 100 + 0.9 * 30 = 127 degC: below the liquidus, the solder never melts
+        ("SNBI", BondRecipe(130, 100, 20, 5), False),
+        # above the liquidus but for 1 s: too short to wet
+        ("SNBI", BondRecipe(250, 150, 20, 1), False),
+        # a conductive paste gels around the terminal above 150 degC for 5 s
+        ("AG-PASTE", BondRecipe(200, 120, 20, 6), True),
+        ("CU-PASTE", BondRecipe(200, 120, 20, 3), False),
+    ],
+)
+async def test_the_joint_in_the_hole_follows_the_filler(filler, recipe, joined):
+    twin = TwinStore()
+    panel = filled_panel(twin, "P1", filler=filler)
+    bumped_dies(twin, "W1")
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("P1")
+        await bonder.load_die_source("W1")
+        result = await bonder.bond_dies(recipe, unit_count=1)
+    assert result.terminals_seated == 24
+    assert result.terminals_joined == (24 if joined else 0)
+    assert holds(BONDED, panel) is False  # one die of six units
+    assert bool(panel.dies.bonded[0]) is joined
+
+
+@pytest.mark.parametrize(
+    ("material", "layer", "recipe", "joined"),
+    [
+        # gold on the pads by thermocompression: joint 150 + 0.9 * 200 = 330 degC, 30 N / 32
+        ("Au", None, BondRecipe(350, 150, 30, 2), True),
+        ("Au", None, BondRecipe(300, 150, 30, 2), False),  # joint 285 degC: too cold
+        ("Au", None, BondRecipe(350, 150, 5, 2), False),  # 0.16 N a terminal: too little
+        # a eutectic layer on high-melting bumps (003:21) wets above 183 degC
+        ("Pb95Sn5", "Sn63Pb37", BondRecipe(230, 100, 10, 3), True),
+        ("Pb95Sn5", None, BondRecipe(230, 100, 10, 3), False),
+    ],
+)
+async def test_a_chip_mounted_on_pads_by_its_bumps(material, layer, recipe, joined):
+    # 003:24: the substrate's sites are pads (no holes); a wafer of the source's layout
+    spec = WaferSpec(diameter_mm=100, pads_per_die_side=8)
+    twin = TwinStore()
+    board = twin.receive("B1", spec)
+    source = bumped_dies(twin, "W1", spec=spec, material=material)
+    if layer is not None:
+        source.bumps.layer_um[:] = 8.0
+        source.bumps.layer_alloy = layer
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("B1")
+        await bonder.load_die_source("W1")
+        result = await bonder.bond_dies(recipe, unit_count=3)
+    assert (result.terminals, result.terminals_seated) == (96, 96)
+    assert result.fill_level_max_percent == 0.0  # no hole
+    assert holds(JOINED, board) is joined
+    assert result.every_die_bonded is joined
+
+
+async def test_the_bonder_refuses_what_it_cannot_bond():
+    twin = TwinStore()
+    filled_panel(twin, "P1")
+    bumped_dies(twin, "W1", spec=WaferSpec(diameter_mm=100, pads_per_die_side=4))  # 10 mm dies
+    bumped_dies(twin, "W2")
+    twin.receive("W3", DIE_WAFER)  # not diced, no bumps
+    async with bonder_on_line(twin) as (sim, bonder):
+        await bonder.load("P1")
+        with pytest.raises(CommandRefused, match="not diced into its 88 dies") as undiced:
+            await bonder.load_die_source("W3")
+        await bonder.load_die_source("W1")
+        with pytest.raises(CommandRefused, match="terminals") as misfit:
+            await bonder.bond_dies(SOLDER)
+        await bonder.unload_die_source("W1")
+        await bonder.load_die_source("W2")
+        await bonder.bond_dies(SOLDER, unit_count=2)
+        with pytest.raises(CommandRefused, match="unit 1 already carries a die") as occupied:
+            await bonder.bond_dies(SOLDER, first_unit=1, unit_count=2)
+        sim.twin.get("W2").singulation.picked.extend(range(2, 85))  # three dies left
+        with pytest.raises(CommandRefused, match="3 dies left") as few:
+            await bonder.bond_dies(SOLDER, first_unit=2)
+        assert bonder.state is ToolState.IDLE
+    codes = [info.value.code for info in (undiced, misfit, occupied, few)]
+    assert codes == ["9", "11", "10", "8"]
+
+
+async def test_an_alarm_keeps_the_dies_bonded_and_rejects_the_one_on_the_head():
+    twin = TwinStore()
+    panel = filled_panel(twin, "P1")
+    source = bumped_dies(twin, "W1")
+    async with bonder_on_line(twin) as (sim, bonder):
+        await bonder.load("P1")
+        await bonder.load_die_source("W1")
+        task = asyncio.create_task(bonder.bond_dies(SOLDER))
+        while sim.run is None or sim.run.done < 2:
+            await sim.clock.sleep(1.0)
+        sim.inject_fault("air_loss")
+        with pytest.raises(ToolAlarm, match="AIR_LOST"):
+            await task
+        assert bonder.state is ToolState.FAULT
+    assert panel.dies.count == 2
+    assert panel.dies.bonded.all()
+    assert source.singulation.picked == [0, 1, 2]  # the third went to the reject bin
+
+
+async def test_the_station_fixture_reaches_the_flip_chip_bonder(station: Station):
+    """Hardware in the loop through the plugin: `pytest --station line.yaml` runs this against
+    a real bonder (it bonds nothing: it reads the bonder, loads and unloads a substrate)."""
+    (name,) = station.tools_for_role("flip_chip_bonder")
+    async with station.open_tool(name) as bonder:
+        assert isinstance(bonder, AsciiFlipChipBonder)
+        status = await bonder.request_status()
+        if bonder.state is ToolState.IDLE and status.substrate_id is None:
+            await bonder.load("HIL01")
+            assert (await bonder.request_status()).substrate_id == "HIL01"
+            assert await bonder.request_unit_count() > 0
+            await bonder.unload("HIL01")
+            assert (await bonder.request_status()).substrate_id is None
