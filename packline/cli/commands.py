@@ -2,8 +2,9 @@
 
 `run` and `resume` drive a run in this process (progress to the terminal, a JSON-lines stream
 or nothing; the operator at `console.py`); `pause`, `terminate`, `abort` and `clear-tool`
-post an order to a run another process drives; `runs`, `show`, `methods`, `claims`,
-`recipe`, `validate` and `station check` read (printed by `render.py`); `export` writes a
+post an order to a run another process drives; `disposition` records a decision for a held
+wafer; `runs`, `show`, `methods`, `claims`,
+`recipe`, `validate`, `wafer` and `station check` read (printed by `render.py`); `export` writes a
 run's records as tables (`packline.records`); `sim serve` serves the simulated line.
 """
 
@@ -29,6 +30,7 @@ from packline.records import RunRecords
 from packline.records.export import export_run
 from packline.sequences.engine import (
     BadInput,
+    Decision,
     JsonLines,
     LiveView,
     Observer,
@@ -47,8 +49,10 @@ from packline.sequences.engine import (
     prepare,
     recipe_schema,
     recipe_template,
+    record_disposition,
     run_report,
     shown_status,
+    wafer_history,
 )
 from packline.sequences.engine.control import CLEAR_TOOL
 from packline.station import StationError, load_station
@@ -65,6 +69,7 @@ from .render import (
     print_runs,
     print_station_check,
     print_summary,
+    print_wafer,
     terminal,
 )
 
@@ -277,6 +282,37 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"run {records.run_id}: {len(files)} files written to {args.to}")
         for path in files:
             print(f"  {path.name}")
+    return EXIT_OK
+
+
+def cmd_wafer(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        history = wafer_history(store, args.wafer_id)
+    finally:
+        store.close()
+    if not history:
+        raise BadInput(f"wafer {args.wafer_id!r}: in no run of {store.path}")
+    return _answer(args, history, lambda console: print_wafer(console, args.wafer_id, history))
+
+
+def cmd_disposition(args: argparse.Namespace) -> int:
+    store = _store(args, create=False)
+    try:
+        row = record_disposition(
+            store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
+        )
+    finally:
+        store.close()
+    if args.json:
+        print_json(row)
+    elif row["decision"] == Decision.SCRAP:
+        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}")
+    else:
+        print(
+            f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}; "
+            f"`packline resume {row['run_id']}` carries it out"
+        )
     return EXIT_OK
 
 

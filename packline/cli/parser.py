@@ -11,12 +11,14 @@ from pathlib import Path
 
 from packline.records import MAP_POINTS
 from packline.records.export import FORMATS
+from packline.sequences.engine import Decision
 from packline.station_check import CHECK_TIMEOUT_S
 
 from .commands import (
     cmd_claims,
     cmd_clear_tool,
     cmd_control,
+    cmd_disposition,
     cmd_export,
     cmd_methods,
     cmd_recipe_schema,
@@ -28,6 +30,7 @@ from .commands import (
     cmd_sim_serve,
     cmd_station_check,
     cmd_validate,
+    cmd_wafer,
 )
 
 
@@ -179,6 +182,27 @@ def build_parser() -> argparse.ArgumentParser:
         "each irreversible step",
     )
     export.set_defaults(handler=cmd_export)
+
+    wafer = commands.add_parser(
+        "wafer", parents=[common], help="one wafer's whole history, across every run"
+    )
+    wafer.add_argument("wafer_id", metavar="WAFER")
+    wafer.set_defaults(handler=cmd_wafer)
+
+    disposition = commands.add_parser(
+        "disposition",
+        parents=[common],
+        help="decide for a held wafer: release (go on after the held step), rework (do it "
+        "again) or scrap",
+    )
+    disposition.add_argument("run", help="run id, a unique prefix of one, or 'last'")
+    disposition.add_argument("wafer_id", metavar="WAFER")
+    disposition.add_argument("decision", choices=[d.value for d in Decision])
+    disposition.add_argument("--by", type=person, required=True, help="who decides")
+    disposition.add_argument(
+        "--reason", required=True, help="why: what was seen on the wafer (recorded)"
+    )
+    disposition.set_defaults(handler=cmd_disposition)
 
     methods = commands.add_parser(
         "methods", parents=[common], help="list the methods, or one method's recipe and claims"

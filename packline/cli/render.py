@@ -191,6 +191,48 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         )
 
 
+def print_wafer(console: Console, wafer_id: str, history: list[dict[str, Any]]) -> None:
+    """`packline wafer ID`: each run the wafer was in, its outcome, and every step,
+    measurement, alarm and disposition of it."""
+    for entry in history:
+        console.print(
+            f"wafer {wafer_id} in run {entry['run_id']} ({entry['method']}, "
+            f"{'simulated' if entry['simulated'] else entry['station']}, run "
+            f"{entry['run_status']}): {entry['status']}"
+            + (f" ({entry['reason']})" if entry["reason"] else ""),
+            markup=False,
+            highlight=False,
+        )
+        table = DataTable("at", "what", "detail", "status")
+        rows = [
+            (s["started_t"], f"step {s['key']}", s["tool"] or "", s["status"], s["error"] or "")
+            for s in entry["steps"]
+        ]
+        rows += [
+            (
+                m["t"],
+                f"measured {m['name']}",
+                f"{m['value']:g} {m['unit']} in [{m['low']}, {m['high']}]",
+                "pass" if m["passed"] else "fail",
+                "",
+            )
+            for m in entry["measurements"]
+        ]
+        rows += [
+            (a["t"], f"alarm {a['code']}", a["tool"], a["message"], "") for a in entry["alarms"]
+        ]
+        for at, what, detail, status, error in sorted(rows, key=lambda r: r[0]):
+            table.add_row(clock_text(at), what, detail, f"{status} {error}".strip())
+        console.print(table)
+        for d in entry["dispositions"]:
+            console.print(
+                f"  disposition {d['decision']} by {d['by']}: {d['reason']} "
+                f"(held: {d['held_reason']})",
+                markup=False,
+                highlight=False,
+            )
+
+
 def print_methods(console: Console, methods: list[dict[str, Any]]) -> None:
     """One row per method: name, title, claims, tool roles, recipe options."""
     table = DataTable(

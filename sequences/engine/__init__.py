@@ -6,6 +6,7 @@ See docs/engine.md (users) and docs/sequences.md (writing a sequence).
 
 from .claim_check import Condition, ConditionResult
 from .control import RunState
+from .dispositions import Decision, record_disposition
 from .engine import Engine, RunSpec
 from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
 from .events import Event, Observer
@@ -25,7 +26,7 @@ from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, r
 from .recipe_help import field_reference, recipe_schema, recipe_template
 from .recorder import ConfirmFn
 from .records import RunStore, default_db_path
-from .report import before_after, run_report
+from .report import before_after, run_report, wafer_history
 from .wafer import Batch, Wafer
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "Condition",
     "ConditionResult",
     "ConfirmFn",
+    "Decision",
     "Engine",
     "Event",
     "FailurePolicy",
@@ -73,6 +75,8 @@ __all__ = [
     "read_recipe_text",
     "recipe_schema",
     "recipe_template",
+    "record_disposition",
     "run_report",
     "shown_status",
+    "wafer_history",
 ]

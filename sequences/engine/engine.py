@@ -37,11 +37,12 @@ from .control import (
     RunControl,
     RunState,
 )
+from .dispositions import SCRAPPED
 from .errors import BadInput, RunTerminated, failure_text
 from .events import Observer
 from .keeper import ToolKeeper
 from .method import FailurePolicy, Method
-from .plan import Plan
+from .plan import FINISHED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore
@@ -209,7 +210,7 @@ class Engine:
         if self.control.state is RunState.TERMINATING:
             return "terminated"
         statuses = set(self._wafer_status.values())
-        return "completed" if statuses <= {"completed"} else "held"
+        return "completed" if statuses <= {"completed", SCRAPPED} else "held"
 
     def _check_claims(self) -> None:
         """Dry run: evaluate the method's claim conditions on the twin of every wafer that
@@ -341,7 +342,7 @@ class Engine:
         live = []
         for wafer_id in self.spec.wafer_ids:
             status = self.plan.wafer_status.get(wafer_id, "pending")
-            if status in ("completed", "held"):
+            if status in FINISHED:
                 # finished in an earlier session: it still counts for the run's outcome
                 self._wafer_status[wafer_id] = status
                 continue

@@ -29,6 +29,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
+from .dispositions import pending_dispositions
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
@@ -324,14 +325,20 @@ async def open_resume(
             f"run {run_id} is still being driven by {driver_text(run)}; "
             f"use `packline pause|resume|terminate {run_id}`"
         )
-    if run["status"] not in RESUMABLE:
-        raise BadInput(f"run {run_id} is {run['status']}: nothing to resume")
+    dispositions = pending_dispositions(store, run_id)
+    if run["status"] not in RESUMABLE and not dispositions:
+        more = (
+            "; release or rework a held wafer first (`packline disposition`)"
+            if run["status"] == "held"
+            else ""
+        )
+        raise BadInput(f"run {run_id} is {run['status']}: nothing to resume{more}")
     method = get_method(run["method"])
     recipe = parse_recipe(
         method.recipe_model, json.loads(run["recipe_json"]), f"run {run_id} recipe"
     )
     steps = store.table("steps", run_id)
-    plan = Plan.from_records(steps, store.wafers(run_id))
+    plan = Plan.from_records(steps, store.wafers(run_id), dispositions)
     session = run["sessions"] + 1
     offset = max(
         [run["started_t"], run["stopped_t"] or 0.0]

@@ -2,7 +2,11 @@
 
 Rules (the checkpoint contract, see docs/engine.md):
 
-* a wafer completed or held stays so;
+* a wafer completed, held or scrapped stays so, unless an operator released or reworked the
+  held wafer since it was held (`dispositions.py`): a release counts the step that held it as
+  completed, so the wafer goes on from the step after it; a rework forgets that step, so it
+  runs again; either way the stage (tool use or batch) it failed in is replayed, because the
+  tool's recovery took the wafer off;
 * a wafer whose irreversible step was running (or was cut off by an abort) when the run
   stopped is held for an operator decision: the step may have half happened, and a grind or
   a cut is never repeated;
@@ -16,12 +20,16 @@ Rules (the checkpoint contract, see docs/engine.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from .dispositions import SCRAPPED, Decision
+
 #: Step statuses meaning "it may have been half done".
 CUT_OFF = ("running", "interrupted")
+#: Wafer statuses of a wafer that is finished: a resume does not run it.
+FINISHED = ("completed", "held", SCRAPPED)
 
 
 @dataclass
@@ -33,14 +41,39 @@ class Plan:
 
     @classmethod
     def from_records(
-        cls, steps: Iterable[dict[str, Any]], wafers: Iterable[dict[str, Any]]
+        cls,
+        steps: Iterable[dict[str, Any]],
+        wafers: Iterable[dict[str, Any]],
+        dispositions: Mapping[str, Decision] | None = None,
     ) -> Plan:
         plan = cls(wafer_status={w["wafer_id"]: w["status"] for w in wafers})
         for row in steps:  # in id order: later rows win
             if row["status"] == "skipped":
                 continue  # a skip restates an earlier completion
             plan.steps[(row["wafer_id"], row["key"])] = row
+        for wafer_id, decision in (dispositions or {}).items():
+            plan._carry_out(wafer_id, decision)
         return plan
+
+    def _carry_out(self, wafer_id: str, decision: Decision) -> None:
+        """Let a released or reworked held wafer run again (see the module's rules)."""
+        self.wafer_status[wafer_id] = "running"
+        for key, row in list(self.steps.items()):
+            if key[0] != wafer_id:
+                continue
+            if row["kind"] in ("stage", "batch"):
+                if row["status"] == "failed":
+                    self.steps[key] = {**row, "status": "interrupted"}  # replayed
+            elif self._holds(row):
+                if decision is Decision.RELEASE:
+                    self.steps[key] = {**row, "status": "completed"}
+                else:
+                    del self.steps[key]
+
+    @staticmethod
+    def _holds(row: dict[str, Any]) -> bool:
+        """A step record that holds its wafer: failed, or irreversible and cut off."""
+        return row["status"] == "failed" or bool(row["irreversible"] and row["status"] in CUT_OFF)
 
     def status(self, wafer_id: str, key: str) -> str | None:
         row = self.steps.get((wafer_id, key))
@@ -51,13 +84,14 @@ class Plan:
         for (wafer, key), row in self.steps.items():
             if wafer != wafer_id or row["kind"] == "batch" or row["kind"] == "stage":
                 continue
+            if not self._holds(row):
+                continue
             if row["status"] == "failed":
                 return f"step {key} failed: {row['error']}"
-            if row["irreversible"] and row["status"] in CUT_OFF:
-                return (
-                    f"irreversible step {key} was {row['status']} when the run stopped; "
-                    "it may have partly happened and is never repeated: operator decision needed"
-                )
+            return (
+                f"irreversible step {key} was {row['status']} when the run stopped; "
+                "it may have partly happened and is never repeated: operator decision needed"
+            )
         return None
 
     def cut_off_decisions(self, steps: Iterable[dict[str, Any]], session: int) -> dict[int, str]:
@@ -70,7 +104,7 @@ class Plan:
                 continue
             wafer_status = self.wafer_status.get(row["wafer_id"], "pending")
             reason = self.hold_reason(row["wafer_id"])
-            if wafer_status in ("completed", "held"):
+            if wafer_status in FINISHED:
                 decision = f"nothing more: the wafer was already {wafer_status}"
             elif reason is not None:
                 decision = f"wafer held: {reason}"

@@ -189,6 +189,15 @@ class RunStore:
         )
         return [dict(row) for row in rows]
 
+    def runs_of_wafer(self, wafer_id: str) -> list[str]:
+        """The ids of the runs that had this wafer id in their lot, oldest first."""
+        rows = self._db.execute(
+            "SELECT r.id FROM wafers w JOIN runs r ON r.id = w.run_id WHERE w.wafer_id = ? "
+            "ORDER BY r.started_wall",
+            (wafer_id,),
+        )
+        return [str(row["id"]) for row in rows]
+
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
         """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
         claim_checks, tools)."""
@@ -200,6 +209,7 @@ class RunStore:
             "events",
             "claim_checks",
             "tools",
+            "dispositions",
         ):
             raise ValueError(f"no per-run table {name!r}")
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))

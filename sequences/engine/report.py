@@ -64,10 +64,43 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "steps": steps,
         "alarms": store.table("alarms", run_id),
         "confirmations": len(store.table("confirmations", run_id)),
+        "dispositions": store.table("dispositions", run_id),
         "events": store.table("events", run_id),
         "traces": store.trace_summary(run_id),
         "claim_check": claim_check_report(store, run, wafers),
     }
+
+
+def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
+    """Everything the records hold about one wafer id, run by run, oldest first: the run, the
+    wafer's outcome, its steps, measurements, alarms, confirmations and dispositions."""
+    history = []
+    for run_id in store.runs_of_wafer(wafer_id):
+        run = store.run(run_id)
+        (wafer,) = [w for w in store.wafers(run_id) if w["wafer_id"] == wafer_id]
+
+        def own(table: str, run_id: str = run_id) -> list[dict[str, Any]]:
+            return [r for r in store.table(table, run_id) if r["wafer_id"] == wafer_id]
+
+        history.append(
+            {
+                "run_id": run_id,
+                "method": run["method"],
+                "recipe_hash": run["recipe_hash"],
+                "station": run["station_name"],
+                "simulated": bool(run["simulated"]),
+                "run_status": shown_status(run),
+                "started_wall": run["started_wall"],
+                "status": wafer["status"],
+                "reason": wafer["reason"],
+                "steps": [s for s in own("steps") if s["kind"] != "batch"],
+                "measurements": own("measurements"),
+                "alarms": own("alarms"),
+                "confirmations": own("confirmations"),
+                "dispositions": own("dispositions"),
+            }
+        )
+    return history
 
 
 def claim_check_report(

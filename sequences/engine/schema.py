@@ -132,6 +132,17 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 )""",
         "CREATE INDEX tools_by_run ON tools(run_id, name)",
     ),
+    # 4: what an operator decided for a held wafer (docs/engine.md, "Held wafers")
+    4: (
+        """CREATE TABLE dispositions (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, wafer_id TEXT NOT NULL,
+    decision TEXT NOT NULL,         -- release, rework, scrap
+    by TEXT NOT NULL, reason TEXT NOT NULL,
+    held_reason TEXT NOT NULL,      -- why the wafer was held, as the decision answered it
+    wall REAL NOT NULL
+)""",
+        "CREATE INDEX dispositions_by_run ON dispositions(run_id, wafer_id)",
+    ),
 }
 
 #: The schema version this packline writes and reads.
