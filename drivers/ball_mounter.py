@@ -5,9 +5,9 @@ The map (the status block with the inspection counts, the serial number and wafe
 the job block with the ball map as a bit field, the command register and its parameters) is
 declared once in `packline.drivers.specs.ball_mounter`; the family's driver base
 (`ModbusPlcDriver`) reads, encodes and explains from it. This file keeps the cell's process:
-the load checks, the flux, mount and inspection cycles (write the job registers a cycle reads,
-then its command, then poll until the cycle is counted), their waits and the safe state (heads
-raised, vacuum off: ABORT). Byte-level tests pin it to the page.
+the load checks, the flux, mount, repair and inspection cycles (write the job registers a cycle
+reads, then its command, then poll until the cycle is counted), their waits and the safe state
+(heads raised, vacuum off: ABORT). Byte-level tests pin it to the page.
 """
 
 from __future__ import annotations
@@ -106,16 +106,38 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
         timeout_s: float = 900.0,
     ) -> MountResult:
         action = f"mount {BallAlloy(alloy).value} balls of {diameter_um:g} um"
+        return await self._place(action, "MOUNT_BALLS", ball_map, diameter_um, alloy, timeout_s)
+
+    async def repair_balls(
+        self,
+        ball_map: BallMap,
+        diameter_um: float,
+        alloy: BallAlloy,
+        timeout_s: float = 900.0,
+    ) -> MountResult:
+        action = f"repair missing {BallAlloy(alloy).value} balls of {diameter_um:g} um"
+        return await self._place(action, "REPAIR_BALLS", ball_map, diameter_um, alloy, timeout_s)
+
+    async def _place(
+        self,
+        action: str,
+        command: str,
+        ball_map: BallMap,
+        diameter_um: float,
+        alloy: BallAlloy,
+        timeout_s: float,
+    ) -> MountResult:
+        """A mount or repair cycle: its job block (checked), the interlocks, the command."""
         registers = self._job(
             action, ball_map, ball_diameter_um=diameter_um, alloy=BallAlloy(alloy).value
         )
         async with self.operation(action):
-            await self.require_interlocks(action, SPEC.command_by_name["MOUNT_BALLS"].interlocks)
+            await self.require_interlocks(action, SPEC.command_by_name[command].interlocks)
             wafer_id = await self.request_wafer() or ""
             await self.write_fields(
                 "write mount job", field(SPEC, "ball_diameter_um").address(), registers
             )
-            end = await self._cycle(action, "MOUNT_BALLS", timeout_s)
+            end = await self._cycle(action, command, timeout_s)
         return MountResult(
             wafer_id=wafer_id,
             diameter_um=diameter_um,

@@ -11,7 +11,8 @@ A tool of two devices (decision 0009), named in the station entry's address:
   addresses, `drivers/families/temperature_controller.py`);
 * `supply`: a programmable DC supply on the standard SCPI tree (`drivers/dc_supply.py`).
 
-A plating step: the paddle setpoint written, the heater's alarm 1 (`A1`, the bath's
+A plating step: the recipe's bath selected (`SELECT_BATH`, when the cell plates in another),
+the paddle setpoint written, the heater's alarm 1 (`A1`, the bath's
 over-temperature) and target (`TG.SP`, no ramp) set and its loop on auto, the supply's levels
 set (output off), the bath awaited at temperature, the interlocks read, IMMERSE, then
 `OUTP ON` once the wafer is in the bath with the contact ring on its seed; the supply and the
@@ -167,13 +168,8 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
             self.supply.check_limit(action, name, value)
         async with self.operation(action):
             status = await self._settled_status(action)
-            if status.bath_metal is not recipe.metal:
-                raise ToolStateError(
-                    self.name,
-                    self.address,
-                    action,
-                    f"the bath plates {status.bath_metal.value}, not {recipe.metal.value}",
-                )
+            if status.bath_metal is not recipe.metal:  # the cell refuses a bath it lacks
+                await self.command(action, "SELECT_BATH", bath=recipe.metal.value)
             wafer_id = await self.request_wafer()
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer in the holder")

@@ -3,7 +3,9 @@
 Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
 
 1. 003:7.1  form metal bumps connected to the circuit pattern: stud bumps on every pad
-            (wire bonder), their heights inspected against the recipe.
+            (wire bonder), their heights inspected against the recipe; or solder bumps
+            (003:19): high-melting solder balls fluxed and mounted on every pad (ball
+            mounter), inspected, and reflowed onto the pads (oven).
 2. 003:7.2  form a resin film that seals the spaces between the bumps and is thinner than
             they are: an adhesive resin sheet laminated so the bumps penetrate it, its film
             support peeled once cool (laminator).
@@ -12,21 +14,29 @@ Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
             (003:16) under reduced pressure, inert or reducing gas (003:17), with a gas jet
             and suction (003:18). What is removed (resin residue 003:10, oxide 003:11, both
             003:8) and the activation (003:9) are checked on the product.
-4. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
+4. 003:19   on solder bumps, a solder layer of another composition on the cleaned tips: a
+            eutectic layer on the high-melting bumps (003:20), by plating (003:21) in the
+            plating cell's tin-lead bath, reflowed in the oven below the bumps' liquidus so
+            their cores stay solid.
+5. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
 
 The whole method runs on whole wafers (003:22). Every dependent claim is a recipe option; the
-recipe's own constraint (the resin thinner than the bumps, 003:7) is checked before any tool
-moves. Solder bumps with a eutectic layer (003:19-21) and flip-chip mounting (003:24) need
-stations the line does not have yet.
+recipe's own constraints (the resin thinner than the bumps, 003:7; a layer on solder bumps
+only, of another solder, 003:19; a eutectic layer melting below the bumps, reflowed below
+their liquidus, 003:20) are checked before any tool moves. The product claims 003:1-6 are
+conditions on the finished wafer. Flip-chip mounting (003:24) needs a station the line does
+not have yet.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Discriminator, Field, Tag, model_validator
 
+from packline.drivers.roles.ball_mounter import BallAlloy
 from packline.drivers.roles.dicing_saw import DicingRecipe, DicingSaw, StreetMap
+from packline.drivers.roles.electroplater import SOLDER_ALLOYS, Electroplater
 from packline.drivers.roles.laminator import (
     LaminationJob,
     Laminator,
@@ -35,6 +45,7 @@ from packline.drivers.roles.laminator import (
     SupportKind,
 )
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe, Laser
+from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
@@ -49,6 +60,7 @@ from packline.units import Unit
 
 from . import conditions
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle
+from .solder import PlatingStep, ReflowRecipe, SolderBallRecipe, mount_balls, reflow
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -59,6 +71,7 @@ KERF_ALLOWANCE_UM = 10.0
 class BumpRecipe(Recipe):
     """003:7.1: stud bumps on every pad, and the heights the process is expected to give."""
 
+    method: Literal["stud"] = "stud"
     wire: WireMaterial
     wire_diameter_um: Annotated[float, Unit("um"), Feeds("wire_bonder", "wire_diameter_um")]
     stage_temperature_c: Annotated[float, Unit("degC"), Feeds("wire_bonder", "stage_temperature_c")]
@@ -80,6 +93,30 @@ class BumpRecipe(Recipe):
             ultrasonic_power_mw=self.ultrasonic_power_mw,
             ultrasonic_time_ms=self.ultrasonic_time_ms,
         )
+
+
+class SolderBumpRecipe(SolderBallRecipe):
+    """003:7.1 with solder bumps (003:19): a solder ball on every pad (`balls_per_unit`: the
+    pads of a die), reflowed onto its pad; `height_um` is what the ball gives on its pad."""
+
+    method: Literal["solder-ball"]
+    alloy: BallAlloy = BallAlloy.HIGH_LEAD
+    #: what a reflowed ball stands on its pad (a truncated sphere of the ball's volume)
+    height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)]
+
+
+def _bump_method(value: Any) -> str:
+    """The bump option a recipe's `bumps` section picks: its `method`, stud by default."""
+    if isinstance(value, dict):
+        return str(value.get("method", "stud"))
+    return str(getattr(value, "method", "stud"))
+
+
+#: 003:7.1's options: stud bumps (the wire bonder) or solder bumps (ball mounter and oven).
+Bumps = Annotated[
+    Annotated[BumpRecipe, Tag("stud")] | Annotated[SolderBumpRecipe, Tag("solder-ball")],
+    Discriminator(_bump_method),
+]
 
 
 class ResinRecipe(Recipe):
@@ -136,6 +173,37 @@ class LaserCleaning(Recipe):
         )
 
 
+class PlatedSolderLayer(Recipe):
+    """003:21 by plating: the layer electroplated on the projecting tips (without a seed the
+    tips are the cathode) in the cell's bath of `plating.metal`, then reflowed in the oven."""
+
+    method: Literal["plating"]
+    plating: PlatingStep
+    reflow: ReflowRecipe
+
+    @model_validator(mode="after")
+    def _a_solder_bath(self) -> Self:
+        if self.plating.metal not in SOLDER_ALLOYS:
+            raise ValueError(
+                f"plating.metal = {self.plating.metal.value}: a solder layer is plated from a "
+                f"solder bath ({', '.join(m.value for m in SOLDER_ALLOYS)})"
+            )
+        return self
+
+    @property
+    def alloy(self) -> str:
+        return SOLDER_ALLOYS[self.plating.metal]
+
+    @property
+    def min_thickness_um(self) -> float:
+        return self.plating.min_thickness_um
+
+    @property
+    def alloy_field(self) -> tuple[str, str]:
+        """Where the recipe chooses the layer's alloy (its path in the section), as given."""
+        return "plating.metal", self.plating.metal.value
+
+
 class DicingStep(Recipe):
     """003:23: dice the wafer into chips along its die grid."""
 
@@ -150,7 +218,9 @@ class DicingStep(Recipe):
         )
 
 
-def require_resin_thinner_than_bumps(resin: ResinRecipe, bumps: BumpRecipe, claim: str) -> None:
+def require_resin_thinner_than_bumps(
+    resin: ResinRecipe, bumps: BumpRecipe | SolderBumpRecipe, claim: str
+) -> None:
     """The claim's constraint that the bump tips project: the sheet thinner than the bumps
     (raised at `resin.sheet_thickness_um`, naming `claim`)."""
     if resin.sheet_thickness_um >= bumps.height_um:
@@ -165,14 +235,58 @@ def require_resin_thinner_than_bumps(resin: ResinRecipe, bumps: BumpRecipe, clai
 class BumpSealCleanRecipe(Recipe):
     """Bumps, a resin film thinner than them, cleaning, dicing: the options of claim 003:7."""
 
-    bumps: BumpRecipe
+    bumps: Bumps
     resin: ResinRecipe
     cleaning: Annotated[PlasmaCleaning | LaserCleaning, Field(discriminator="method")]
+    #: claims 003:19-21: a eutectic layer on the solder bumps' cleaned tips (None: none)
+    solder_layer: PlatedSolderLayer | None = None
     dicing: DicingStep | None = None
 
     @model_validator(mode="after")
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "003:7.2")
+        return self
+
+    @model_validator(mode="after")
+    def _a_layer_of_another_solder_on_solder_bumps(self) -> Self:
+        layer = self.solder_layer
+        if layer is None:
+            return self
+        bumps = self.bumps
+        if not isinstance(bumps, SolderBumpRecipe):
+            raise claim_violation(
+                "003:19",
+                "bumps.method",
+                bumps.method,
+                "a solder layer goes on solder bumps: bumps.method must be solder-ball",
+            )
+        path, given = layer.alloy_field
+        where = f"solder_layer.{path}"
+        if layer.alloy == bumps.alloy.value:
+            raise claim_violation(
+                "003:19",
+                where,
+                given,
+                f"the layer must differ in composition from the {bumps.alloy.value} bumps",
+            )
+        core_c, layer_c = LIQUIDUS_C[bumps.alloy.value], LIQUIDUS_C.get(layer.alloy)
+        if layer.alloy not in EUTECTIC_SOLDERS or layer_c is None or layer_c >= core_c:
+            raise claim_violation(
+                "003:20",
+                where,
+                given,
+                f"the layer ({layer.alloy}) must be a eutectic solder "
+                f"({', '.join(sorted(EUTECTIC_SOLDERS))}) whose liquidus is below the "
+                f"{bumps.alloy.value} bumps' ({core_c:g} degC)",
+            )
+        if layer.reflow.peak_c >= core_c:
+            raise claim_violation(
+                "003:20",
+                "solder_layer.reflow.peak_c",
+                f"{layer.reflow.peak_c:g} degC",
+                f"must stay below the liquidus of the {bumps.alloy.value} bumps "
+                f"({core_c:g} degC), or their high-melting cores melt",
+            )
         return self
 
     @model_validator(mode="after")
@@ -209,7 +323,10 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
     """What claim 003:7 and the recipe's options leave on every wafer, checked on the twin.
 
     Residue and oxide are checked whatever the cleaning option (both raise the connection
-    resistance, 003:8); activation only where the option activates (the plasma, 003:9).
+    resistance, 003:8); activation only where the option activates (the plasma, 003:9). With
+    a solder layer, the product claims 003:3-6: the layer of another solder on every tip
+    (003:3), over a cleaned tip (003:4, of claim 2), eutectic on high-melting bumps (003:5,
+    003:6), and the layer reflowed with the cores solid (003:20).
     """
     checks = [
         conditions.bump_on_every_pad("003:7.1"),
@@ -220,6 +337,18 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
     ]
     if isinstance(recipe.cleaning, PlasmaCleaning):
         checks.append(conditions.tips_activated("003:9"))
+    layer = recipe.solder_layer
+    if layer is not None:
+        least = layer.min_thickness_um
+        checks += [
+            conditions.solder_layer_on_tips("003:19", least),
+            conditions.solder_layer_on_tips("003:20", least, eutectic=True),
+            conditions.cores_solid_under_reflowed_layers("003:20"),
+            conditions.solder_layer_on_tips("003:3", least),
+            conditions.solder_layer_on_tips("003:4", least, cleaned=True),
+            conditions.solder_layer_on_tips("003:5", least, eutectic=True),
+            conditions.solder_layer_on_tips("003:6", least, cleaned=True, eutectic=True),
+        ]
     if recipe.dicing is not None:
         checks.append(conditions.singulated_into_dies("003:23"))
     return checks
@@ -228,7 +357,17 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
 CLAIM_MAP = {
     "003:1": "claim checks on the product: bumps on every pad, resin thinner, tips cleaned",
     "003:2": "claim checks: no residue (003:10) and no oxide (003:11) on the exposed tips",
-    "003:7.1": "step 'form bumps': a stud bump on every pad; claim check: a bump on every pad",
+    "003:3": "recipe options bumps.method = solder-ball and solder_layer "
+    "(bump-seal-clean-solder-plated.yaml); claim check: another solder on every tip",
+    "003:4": "recipe options bumps.method = solder-ball and solder_layer; claim check: "
+    "another solder on every tip cleaned of residue and oxide beneath it",
+    "003:5": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
+    "check: a eutectic layer below the bumps' liquidus on every tip",
+    "003:6": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
+    "check: a eutectic layer below the bumps' liquidus on every cleaned tip",
+    "003:7.1": "step 'form bumps': a stud bump on every pad, or recipe option bumps.method = "
+    "solder-ball, step 'mount balls' and step 'reflow balls': a solder bump on every pad; "
+    "claim check: a bump on every pad",
     "003:7.2": "step 'laminate resin film' and step 'peel support'; recipe constraint and "
     "claim check: resin thinner than every bump",
     "003:7.3": "step 'plasma clean' or step 'laser clean' (recipe option cleaning.method); "
@@ -250,7 +389,17 @@ CLAIM_MAP = {
     "003:17": "plasma: step 'pump down'; laser: recipe option cleaning.atmosphere "
     "(reduced-pressure, N2, Ar or forming-gas), step 'laser clean'",
     "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'",
-    "003:22": "step 'form bumps' and every later step run on whole wafers",
+    "003:19": "recipe option bumps.method = solder-ball (step 'mount balls', step 'reflow "
+    "balls') and solder_layer, step 'electroplate solder layer' after the cleaning; recipe "
+    "constraint: a layer on solder bumps only, of another solder; claim check: another solder "
+    "on every tip",
+    "003:20": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic), step "
+    "'reflow solder layer'; recipe constraint: the layer's liquidus and the reflow's peak "
+    "below the bumps' liquidus; claim checks: a eutectic layer on every tip, reflowed with "
+    "the core solid",
+    "003:21": "recipe option solder_layer.method = plating (bump-seal-clean-solder-plated.yaml), "
+    "step 'electroplate solder layer'",
+    "003:22": "step 'form bumps' or 'mount balls' and every later step run on whole wafers",
     "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
 }
 
@@ -259,17 +408,23 @@ CLAIM_MAP = {
 #: Steps that change the wafer for good: never repeated on resume, the wafer is held instead.
 IRREVERSIBLE = (
     "form bumps",
+    "apply flux",
+    "mount balls",
+    "reflow balls",
     "laminate resin film",
     "peel support",
     "plasma clean",
     "laser clean",
+    "electroplate solder layer",
+    "reflow solder layer",
     "dice",
 )
 
 
 @method(
     name="bump-seal-clean",
-    title="Bumps through a thin resin film, then cleaned (003:7), optionally diced (003:23)",
+    title="Bumps through a thin resin film, then cleaned (003:7); solder bumps with a "
+    "eutectic layer (003:19-21), dicing (003:23)",
     claims=(
         "003:7.1",
         "003:7.2",
@@ -285,27 +440,49 @@ IRREVERSIBLE = (
         "003:16",
         "003:17",
         "003:18",
+        "003:19",
+        "003:20",
+        "003:21",
         "003:22",
         "003:23",
         "003:1",
         "003:2",
+        "003:3",
+        "003:4",
+        "003:5",
+        "003:6",
     ),
     recipe=BumpSealCleanRecipe,
-    tools=("wire_bonder", "laminator", "plasma_cleaner", "laser", "dicing_saw"),
+    tools=(
+        "wire_bonder",
+        "ball_mounter",
+        "oven",
+        "laminator",
+        "plasma_cleaner",
+        "laser",
+        "electroplater",
+        "dicing_saw",
+    ),
     irreversible=IRREVERSIBLE,
     default_recipe="bump-seal-clean.yaml",
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
 )
 async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
-    """One wafer through claim 003:7: bump, seal, clean, and dice."""
-    await form_bumps(wafer, recipe.bumps)
+    """One wafer through claim 003:7: bump, seal, clean, a solder layer, and dice."""
+    bumps = recipe.bumps
+    if isinstance(bumps, SolderBumpRecipe):
+        await mount_balls(wafer, bumps, ("003:7.1", "003:19", "003:22"))
+    else:
+        await form_bumps(wafer, bumps)
     await seal_with_resin(wafer, recipe.resin)
     if isinstance(recipe.cleaning, PlasmaCleaning):
         plasma = recipe.cleaning.plasma
         await wafer.batch(PlasmaCleaner, chamber_cycle, plasma, timeout_s=plasma.batch_timeout_s)
     else:
         await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
+    if recipe.solder_layer is not None:
+        await form_solder_layer(wafer, recipe.solder_layer)
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
 
@@ -362,6 +539,30 @@ async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[st
         await wafer.step("disable emission", laser.disable_emission)
         await wafer.step("open enclosure", laser.open_enclosure)
         await wafer.step("unload from laser", laser.unload)
+
+
+async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer) -> None:
+    """003:19-21: the eutectic layer on the cleaned tips, then reflowed below the bumps'
+    liquidus: the layer melts and wets, the high-melting cores stay solid."""
+    async with wafer.use(Electroplater) as cell:
+        await wafer.step("load in plating cell", cell.load, wafer.id)
+        await wafer.step(
+            "electroplate solder layer",
+            plate_solder_layer,
+            wafer,
+            cell,
+            layer.plating,
+            claims=("003:19", "003:20", "003:21"),
+        )
+        await wafer.step("unload from plating cell", cell.unload)
+    await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
+
+
+async def plate_solder_layer(wafer: Wafer, cell: Electroplater, plating: PlatingStep) -> None:
+    result = await cell.plate(plating.plating_recipe())
+    wafer.measure(
+        "solder layer thickness", result.expected_thickness_um, "um", low=plating.min_thickness_um
+    )
 
 
 async def dice(wafer: Wafer, dicing: DicingStep, claims: tuple[str, ...] = ("003:23",)) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.sequences.engine import Condition
 from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.physics.resin_coater import (
@@ -177,6 +178,31 @@ def cores_solid_under_reflowed_layers(claim: str) -> Condition:
         "layer reflowed, core solid, on every layered bump",
         lambda w: (w.bumps.present & (w.bumps.layer_um > 0), w.bumps.solid_core),
     )
+
+
+def solder_layer_on_tips(
+    claim: str, min_um: float, *, cleaned: bool = False, eutectic: bool = False
+) -> Condition:
+    """Every solder bump projects from the resin with a solder layer of another composition,
+    at least `min_um` thick, on its tip (003:3, 003:19); with `cleaned`, on a tip cleaned of
+    residue and oxide beneath the layer (003:4); with `eutectic`, a eutectic layer whose
+    liquidus is below the bump's high-melting one (003:5, 003:6, 003:20). Bumps that are no
+    solder, or a layer of the bumps' own alloy, fail at every bump."""
+    what = "a eutectic layer below the bump's liquidus" if eutectic else "another solder"
+    tip = "every cleaned tip" if cleaned else "every tip"
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        bumps = w.bumps
+        core, layer = bumps.material, bumps.layer_alloy
+        alloys = core in LIQUIDUS_C and layer in LIQUIDUS_C and layer != core
+        if eutectic and alloys:
+            alloys = layer in EUTECTIC_SOLDERS and LIQUIDUS_C[layer] < LIQUIDUS_C[core]  # type: ignore[index]
+        good = alloys & (bumps.layer_um >= min_um) & (w.tip_projection_um > 0)
+        if cleaned:
+            good &= (w.surface.residue_nm <= CLEAN_NM) & (w.surface.oxide_nm <= CLEAN_NM)
+        return w.has_bumps, good
+
+    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}", evaluate)
 
 
 def vias_open(claim: str) -> Condition:

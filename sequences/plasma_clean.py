@@ -21,6 +21,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from packline.drivers.roles.batch import BatchTool
 from packline.drivers.roles.plasma_cleaner import (
     Gas,
     PlasmaCleaner,
@@ -160,14 +161,16 @@ async def chamber_cycle(batch: Batch[PlasmaCleaner], recipe: PlasmaCleanRecipe) 
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
 
 
-async def load_wafers(chamber: PlasmaCleaner, wafer_ids: list[str]) -> None:
+async def load_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:
+    """Load the batch's wafers into any batch tool's slots, one by one."""
     for wafer_id in wafer_ids:
-        await chamber.load(wafer_id)
+        await tool.load(wafer_id)
 
 
-async def unload_wafers(chamber: PlasmaCleaner, wafer_ids: list[str]) -> None:
+async def unload_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:
+    """Unload the batch's wafers from any batch tool, one by one."""
     for wafer_id in wafer_ids:
-        await chamber.unload(wafer_id)
+        await tool.unload(wafer_id)
 
 
 async def clean(

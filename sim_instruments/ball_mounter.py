@@ -38,6 +38,8 @@ from .physics.ball_mounter import (
     inspect,
     mapped_sites,
     mount_balls,
+    repair_balls,
+    repair_sites,
 )
 from .servers import ModbusTransport
 from .twin import Face, TwinStore, Workpiece
@@ -50,12 +52,19 @@ _FACE = {Side.FRONT: Face.FRONT, Side.BACK: Face.BACK}
 _CYCLE_FIELDS = {
     "APPLY_FLUX": ("side", "ball_map", "flux_method", "flux_thickness_um"),
     "MOUNT_BALLS": ("ball_diameter_um", "alloy", "side", "ball_map"),
+    "REPAIR_BALLS": ("ball_diameter_um", "alloy", "side", "ball_map"),
     "INSPECT": ("side", "ball_map"),
 }
 _CYCLE_PHASE = {
     "APPLY_FLUX": BallMounterPhase.FLUXING,
     "MOUNT_BALLS": BallMounterPhase.MOUNTING,
+    "REPAIR_BALLS": BallMounterPhase.MOUNTING,
     "INSPECT": BallMounterPhase.INSPECTING,
+}
+#: The cycles that place balls: the operation each records, and its physics.
+_PLACING = {
+    "MOUNT_BALLS": ("mount balls", mount_balls),
+    "REPAIR_BALLS": ("repair balls", repair_balls),
 }
 #: The alarm an injected fault raises, and the phase it strikes in.
 _ALARM_FAULTS = {
@@ -212,7 +221,7 @@ class SimBallMounter(ModbusPlcSimulator):
         assert self.wafer_id is not None  # the wafer_present interlock
         workpiece = self.twin.get(self.wafer_id)
         face = _FACE[Side(str(values["side"]))]
-        if command == "MOUNT_BALLS":
+        if command in ("MOUNT_BALLS", "REPAIR_BALLS"):
             if not workpiece.balls.flux_um.any():
                 return self.refused(CommandError["NO_FLUX"])
             if workpiece.balls.present.any() and workpiece.balls.face is not face:
@@ -222,6 +231,10 @@ class SimBallMounter(ModbusPlcSimulator):
             duration = self.physics.flux_time_s(FluxMethod(str(values["flux_method"])), units)
         elif command == "MOUNT_BALLS":
             duration = self.physics.mount_time_s(units)
+        elif command == "REPAIR_BALLS":
+            mapped = mapped_sites(workpiece, positions)
+            missing = int(np.count_nonzero(repair_sites(workpiece, face, mapped)))
+            duration = self.physics.repair_time_s(missing)
         else:
             duration = self.physics.inspect_time_s(units)
         self.cycle = _Cycle(command, values, positions, now, now + duration)
@@ -298,13 +311,13 @@ class SimBallMounter(ModbusPlcSimulator):
             fluxed = apply_flux(workpiece, face, mapped, method, thickness, self.physics, rng)
             detail.update(method=method.value, thickness_um=thickness, sites_fluxed=fluxed)
             operation = "apply flux"
-        elif cycle.command == "MOUNT_BALLS":
+        elif cycle.command in _PLACING:
             diameter = float(values["ball_diameter_um"])
             alloy = str(values["alloy"])
-            placed = mount_balls(workpiece, face, mapped, diameter, alloy, self.physics, rng)
+            operation, place = _PLACING[cycle.command]
+            placed = place(workpiece, face, mapped, diameter, alloy, self.physics, rng)
             self.balls_placed = placed
             detail.update(diameter_um=diameter, alloy=alloy, balls_placed=placed)
-            operation = "mount balls"
         else:
             if result is CycleResult.COMPLETED:
                 self.inspection = inspect(workpiece, face, mapped)

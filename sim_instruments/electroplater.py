@@ -5,7 +5,9 @@ The cell controller speaks the register map of `docs/protocols/electroplater.md`
 renders the status); its supply is a `SimDcSupply` on a server of its own, wired to the cell:
 the supply drives current only while the wafer is in the bath with the contact ring on its
 seed (the cell is then a back-EMF and a resistance), and the cell counts that current through
-its cathode shunt (`IMMERSION_CHARGE`) and into the bath's age (`BATH_AGE`).
+its cathode shunt (`IMMERSION_CHARGE`) and into the bath's age (`BATH_AGE`). The cell has a
+bath per chemistry it was built with (every `Metal` by default); `SELECT_BATH` chooses the one
+the holder plates in, each bath ageing by its own charge.
 
 The bath's heater is a `SimTemperatureController` (the line's common controller map) on the
 cell's Modbus server, at the unit id after the cell's; its alarm 1 is wired to the PLC's
@@ -80,6 +82,7 @@ class SimElectroplater(ModbusPlcSimulator):
         clock: Clock | None = None,
         *,
         metal: Metal = Metal.CU,
+        baths: tuple[Metal, ...] = tuple(Metal),
         device_id: int = 1,
         serial_number: str = "EP1-0001",
         transport: ModbusTransport = "tcp",
@@ -93,6 +96,11 @@ class SimElectroplater(ModbusPlcSimulator):
             device_id=device_id,
             transport=transport,
         )
+        if metal not in baths:
+            raise ValueError(f"{name}: the selected bath {metal.value} is not one of its baths")
+        #: The charge passed through each bath since its last RESET_BATH_AGE, C.
+        self.bath_ages_c = dict.fromkeys(baths, 0.0)
+        #: The bath the holder plates in.
         self.metal = metal
         self.physics = physics or PlatingPhysics()
         self.supply = SimDcSupply(f"{name}.supply", twin, self.clock)
@@ -108,7 +116,6 @@ class SimElectroplater(ModbusPlcSimulator):
         working_c = self.physics.working_c
         self.heater.process_c = self.heater.target_c = self.heater.working_c = working_c
         self.agitation_rpm = 60.0
-        self.bath_age_c = 0.0
         self.immersion = _Immersion()
         self.wafer_id: str | None = None
         self._stepped_to_s = now
@@ -146,6 +153,15 @@ class SimElectroplater(ModbusPlcSimulator):
             await self.supply.stop()
         finally:
             await super().stop()
+
+    @property
+    def bath_age_c(self) -> float:
+        """The charge passed through the selected bath since its last RESET_BATH_AGE, C."""
+        return self.bath_ages_c[self.metal]
+
+    @bath_age_c.setter
+    def bath_age_c(self, charge_c: float) -> None:
+        self.bath_ages_c[self.metal] = charge_c
 
     # ----------------------------------------------------------------- the wire
 
@@ -235,6 +251,11 @@ class SimElectroplater(ModbusPlcSimulator):
             self._enter(CellPhase.WITHDRAWING, now)
         elif command == "RESET_BATH_AGE":
             self.bath_age_c = 0.0
+        elif command == "SELECT_BATH":
+            bath = SPEC.parameter_by_name["bath"].text_of(int(parameters["bath"]))  # type: ignore[attr-defined, arg-type]
+            if bath is None or Metal(bath) not in self.bath_ages_c:
+                return self.refused(CommandError["NO_SUCH_BATH"], self.map.parameter_register)
+            self.metal = Metal(bath)
         return None
 
     def _load_wafer(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:

@@ -2,10 +2,11 @@
 
 Used by the claimed methods to form the external connection terminals: metal balls on the
 conducting paths (001:1d, 001:3), on the interconnects exposed at the holes (002:1i), through the
-solder resist openings of a tape panel, peripheral or area array (000:x1). The cell applies flux
-(printed through a stencil or transferred by pins) on the sites of a ball map, places balls of
-one diameter and alloy on them, and inspects: missing, extra and bridged balls. The balls join
-their pads later, in the oven's reflow.
+solder resist openings of a tape panel, peripheral or area array (000:x1), and the solder bumps
+on bare pads (003:7.1 with solder bumps, 003:19). The cell applies flux (printed through a
+stencil or transferred by pins) on the sites of a ball map, places balls of one diameter and
+alloy on them, inspects (missing, extra and bridged balls) and repairs missing and extra balls
+with a single-ball head. The balls join their pads later, in the oven's reflow.
 
 A ball map is data: which sites of every unit (die or package unit) get a ball, by their
 position in the unit's site order, and on which side of the workpiece. A peripheral array lists
@@ -191,6 +192,18 @@ class BallMounter(Equipment):
         timeout_s: float = 900.0,
     ) -> MountResult:
         """Place balls of `diameter_um` and `alloy` on the fluxed open sites of `ball_map`."""
+
+    @abstractmethod
+    async def repair_balls(
+        self,
+        ball_map: BallMap,
+        diameter_um: float,
+        alloy: BallAlloy,
+        timeout_s: float = 900.0,
+    ) -> MountResult:
+        """Repair what an inspection found: pick the second ball off every site of
+        `ball_map` that caught one, and place a ball of `diameter_um` and `alloy` on each
+        fluxed open mapped site still without one, one at a time."""
 
     @abstractmethod
     async def request_inspection(self, timeout_s: float = 600.0) -> Inspection:

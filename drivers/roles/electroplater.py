@@ -33,6 +33,11 @@ class Metal(StrEnum):
     SNPB = "SnPb"  # eutectic tin-lead: the eutectic solder layer on bumps (003:21)
 
 
+#: The alloy each solder bath plates (the solder layer on bumps of 003:19-21), as the oven's
+#: reflow names it.
+SOLDER_ALLOYS: dict[Metal, str] = {Metal.SN: "Sn", Metal.SNPB: "Sn63Pb37"}
+
+
 @dataclass(frozen=True)
 class MetalData:
     """What Faraday's law needs of a deposited metal (for SnPb, the eutectic alloy's
@@ -185,9 +190,10 @@ class Electroplater(Equipment):
 
     @abstractmethod
     async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
-        """Plate the loaded wafer: bath to temperature, immerse, constant current until the
-        recipe's charge has passed, current off, withdraw and rinse."""
+        """Plate the loaded wafer in the bath of the recipe's metal (the cell has a bath per
+        chemistry): bath to temperature, immerse, constant current until the recipe's charge
+        has passed, current off, withdraw and rinse."""
 
     @abstractmethod
     async def reset_bath_age(self) -> None:
-        """Zero the bath's age counter after the bath was replaced or replenished."""
+        """Zero the selected bath's age counter after it was replaced or replenished."""

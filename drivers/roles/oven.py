@@ -37,6 +37,18 @@ class LastResult(IntEnum):
     FAULTED = 3
 
 
+#: Liquidus temperatures of the solders the oven reflows, degC (eutectic Sn-Pb, SAC305,
+#: high-lead, and the low-melting eutectic Sn-Bi a dispenser jets into holes): a reflow's
+#: peak must pass its solder's, and its time above it is reported.
+LIQUIDUS_C: dict[str, float] = {
+    "Sn42Bi58": 138.0,
+    "Sn63Pb37": 183.0,
+    "SAC305": 217.0,
+    "Pb90Sn10": 302.0,
+    "Pb95Sn5": 314.0,
+}
+
+
 @dataclass(frozen=True)
 class ProfileSegment:
     """Ramp every zone to `target_c` at `rate_c_per_min`, then hold `hold_s` once there."""
@@ -113,6 +125,11 @@ def reflow_profile(
         ),
         liquidus_c=liquidus_c,
     )
+
+
+#: The solders that are eutectic: they melt at one temperature, without a pasty range (the
+#: eutectic solder layer on high-melting bumps of 003:20).
+EUTECTIC_SOLDERS = frozenset({"Sn63Pb37"})
 
 
 @dataclass(frozen=True)

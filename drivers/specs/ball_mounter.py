@@ -202,6 +202,16 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             "BALLS_PLACED; CYCLES_COMPLETED +1",
         ),
         PlcCommand(
+            name="REPAIR_BALLS",
+            code=8,
+            allowed_in=("ready",),
+            interlocks=("door_closed", "wafer_present", "ball_supply"),
+            conditions="as MOUNT_BALLS (4, 9, 10, 11)",
+            effect="mounting → ready; the single-ball head picks the second ball off every "
+            "mapped site that caught one and sets a ball on every fluxed open mapped site still "
+            "without one, BALLS_PLACED (the balls set); CYCLES_COMPLETED +1",
+        ),
+        PlcCommand(
             name="INSPECT",
             code=5,
             allowed_in=("ready",),

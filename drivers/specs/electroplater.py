@@ -3,9 +3,11 @@
 The plating cell is reached as two devices on two links (decision 0009):
 
 * `cell`: the bath and wafer-holder controller, a PLC on Modbus TCP/RTU in the family's map
-  (`SPEC` below): the paddle setpoint (written straight to its register), the bath's age as
-  the charge it has passed, the charge counted through the cathode during an immersion, the
-  wafer holder (load, immerse, withdraw and rinse, unload), its interlocks and alarms. The
+  (`SPEC` below): which of the cell's baths the holder plates in (a bath per chemistry:
+  copper wiring, a eutectic solder layer), the paddle setpoint (written straight to its
+  register), the selected bath's age as the charge it has passed, the charge counted through
+  the cathode during an immersion, the wafer holder (load, immerse, withdraw and rinse,
+  unload), its interlocks and alarms. The
   bath's heater is a temperature controller of the line's common map (Eurotherm 3200 series,
   `drivers/families/temperature_controller.py`) on the same Modbus line, at the unit id the
   PLC names in `HEATER_UNIT`; its alarm relay is the PLC's OVER_TEMPERATURE input;
@@ -57,7 +59,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             words=2,
             unit="Ah",
             scale=100,
-            doc="charge passed through the bath since RESET_BATH_AGE",
+            doc="charge passed through the selected bath since its RESET_BATH_AGE",
         ),
         PlcStatus(
             name="IMMERSION_CHARGE",
@@ -75,7 +77,12 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             scale=100,
             doc="present current through the cathode (shunt)",
         ),
-        PlcStatus(name="BATH_METAL", register=10, codes=METAL_CODES, doc="the bath's chemistry"),
+        PlcStatus(
+            name="BATH_METAL",
+            register=10,
+            codes=METAL_CODES,
+            doc="the chemistry of the bath the holder plates in (SELECT_BATH)",
+        ),
         PlcStatus(name="WAFER_LOADED", register=11, codes=((0, "no"), (1, "yes"))),
         PlcStatus(
             name="REFUSED_REGISTER",
@@ -134,7 +141,10 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             "(a 300 mm wafer is 707 cm²)",
         ),
     ),
-    parameters=(PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),),
+    parameters=(
+        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
+        PlcParameter(name="bath", codes=METAL_CODES, doc="a bath's chemistry"),
+    ),
     commands=(
         PlcCommand(
             name="LOAD_WAFER",
@@ -183,7 +193,16 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="RESET_BATH_AGE",
             code=7,
             allowed_in=("ready",),
-            effect="BATH_AGE = 0 (the bath was replaced or replenished)",
+            effect="BATH_AGE = 0 (the selected bath was replaced or replenished)",
+        ),
+        PlcCommand(
+            name="SELECT_BATH",
+            code=8,
+            parameters=("bath",),
+            allowed_in=("ready",),
+            conditions="the cell has a bath of that chemistry (9)",
+            effect="the holder plates in that bath from the next IMMERSE; BATH_METAL and "
+            "BATH_AGE are its",
         ),
     ),
     alarms=(
@@ -229,6 +248,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             code=7,
             text="wafer id is not printable ASCII, or this cell plated it before (no rework)",
         ),
+        NamedRefusal(name="NO_SUCH_BATH", code=9, text="the cell has no bath of that chemistry"),
     ),
     wire=PlcMap(
         status_registers=20,

@@ -16,6 +16,9 @@ sites (a loop runs over nothing per site):
   `swim_ratio` the ball swims in the flux, so its placement spreads and a second ball is
   caught more often (an extra ball). A site that already carries a ball catches the new one as
   an extra.
+* **Repair** (`repair_balls`): a single-ball head picks the second ball off every mapped site
+  that caught one, and sets a ball on each fluxed open mapped site still without one, held as
+  in a mount; a site that has a ball gets none.
 * **Bridging** (`bridge`): two balls touch when their centres (with their placement offsets)
   are closer than the sum of their radii, each widened by half the flux that spreads beyond
   `swim_ratio` of the diameter; pitch, diameter, misplacement and flux amount all enter.
@@ -67,6 +70,9 @@ class BallMountPhysics:
     mount_per_unit_s: float = 0.25
     inspect_setup_s: float = 8.0
     inspect_per_unit_s: float = 0.05
+    #: the single-ball repair head: a fixed handling time, then a pick or place per site, s
+    repair_setup_s: float = 10.0
+    repair_per_site_s: float = 2.0
 
     def flux_time_s(self, method: FluxMethod, units: int) -> float:
         if method is FluxMethod.PRINT:
@@ -78,6 +84,9 @@ class BallMountPhysics:
 
     def inspect_time_s(self, units: int) -> float:
         return self.inspect_setup_s + self.inspect_per_unit_s * units
+
+    def repair_time_s(self, sites: int) -> float:
+        return self.repair_setup_s + self.repair_per_site_s * sites
 
 
 def site_positions(geometry: Geometry) -> np.ndarray:
@@ -158,6 +167,44 @@ def mount_balls(
     balls.offset_um[new] = offsets[new]
     balls.diameter_um[new] = diameter_um
     balls.present |= new
+    balls.alloy = alloy
+    balls.face = face
+    bridge(workpiece, physics)
+    return int(np.count_nonzero(held))
+
+
+def repair_sites(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> np.ndarray:
+    """The sites a repair works on: mapped sites with a second ball to pick off, and fluxed
+    open mapped sites still without a ball to set one on."""
+    balls = workpiece.balls
+    balls.sized(workpiece.geometry.site_count)
+    empty = open_sites(workpiece, face) & (balls.flux_um > 0) & ~balls.present
+    sites: np.ndarray = mapped & (empty | balls.extra)
+    return sites
+
+
+def repair_balls(
+    workpiece: Workpiece,
+    face: Face,
+    mapped: np.ndarray,
+    diameter_um: float,
+    alloy: str,
+    physics: BallMountPhysics,
+    rng: np.random.Generator,
+) -> int:
+    """Pick every second ball off the mapped sites, set a ball on every empty repair site
+    where the flux holds it (one at a time: no second ball), then find the bridges; returns
+    how many balls were set."""
+    balls = workpiece.balls
+    count = workpiece.geometry.site_count
+    target = repair_sites(workpiece, face, mapped) & ~balls.present
+    balls.extra[mapped] = False
+    hold = np.clip(balls.flux_um / diameter_um / physics.hold_ratio, 0.0, 1.0)
+    held = target & (rng.random(count) < hold * (1 - physics.miss_rate))
+    offsets = rng.standard_normal((count, 2)) * physics.placement_sigma_um
+    balls.offset_um[held] = offsets[held]
+    balls.diameter_um[held] = diameter_um
+    balls.present |= held
     balls.alloy = alloy
     balls.face = face
     bridge(workpiece, physics)

@@ -28,7 +28,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from packline.drivers.roles.electroplater import METALS, Metal
+from packline.drivers.roles.electroplater import METALS, SOLDER_ALLOYS, Metal
 
 from ..families.temperature_controller import HeaterPlant
 from ..twin import WaferSpec, Workpiece
@@ -177,10 +177,6 @@ def plate(
     )
 
 
-#: The alloy a solder bath leaves on a bump (the eutectic layer of 003:19-21).
-LAYER_ALLOYS = {Metal.SN: "Sn", Metal.SNPB: "Sn63Pb37"}
-
-
 @dataclass(frozen=True)
 class Cathode:
     """What the contact ring reaches on a workpiece: the sites metal deposits on, each site's
@@ -216,7 +212,7 @@ def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
         usable_cm2 = math.pi * ((spec.diameter_mm / 2 - spec.edge_exclusion_mm) / 10) ** 2
         return Cathode(sites, np.full(count, usable_cm2 / count), seed)
     bumps = workpiece.bumps
-    if metal in LAYER_ALLOYS and bumps.present.any():
+    if metal in SOLDER_ALLOYS and bumps.present.any():
         tips = bumps.present & workpiece.exposed_metal
         base_cm2 = math.pi * (bumps.base_diameter_um.astype(np.float64) / 2e4) ** 2
         return Cathode(plating_sites(bumps.height_um, under_resist, tips), base_cm2, None)
@@ -262,5 +258,5 @@ def electroplate(
         )
     elif cathode.sites.any():
         workpiece.bumps.layer_um += deposit.thickness_um
-        workpiece.bumps.layer_alloy = LAYER_ALLOYS[metal]
+        workpiece.bumps.layer_alloy = SOLDER_ALLOYS[metal]
     return deposit

@@ -37,11 +37,11 @@ import numpy as np
 
 from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, terminal_volume_nl
+from packline.drivers.roles.oven import LIQUIDUS_C
 
 from ..twin import Workpiece
 from ..twin.parts import Geometry
 from .dispenser import hole_volume_nl
-from .oven import LIQUIDUS_C
 
 #: The solder of each low-melting metal filler the dispenser jets (its other fillers are
 #: conductive pastes).

@@ -12,6 +12,9 @@ sampled at the oven's time step, piecewise linear between samples). From it:
   and the atmosphere's residual O2 while molten stays at or below the wetting limit (above
   it the molten surface oxidises and does not wet). A high-melting core under a eutectic
   layer stays solid when the peak stays below the core's liquidus (003:20).
+* **Solder bumps from balls** (003:7.1 with solder bumps, 003:19): a ball that joins a bare
+  pad (no bump, resin or metal film on the site) wets the pad and solidifies as a truncated
+  sphere of the ball's volume on it: the site's solder bump (`solder_bumps_from_balls`).
 
 Constants are engineering estimates (est); PROCESS_WINDOWS.md gives none for ovens.
 """
@@ -23,9 +26,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.oven import LastResult
+from packline.drivers.roles.oven import LIQUIDUS_C, LastResult
 
-from ..twin import ResinKind
+from ..twin import Face, ResinKind
+from ..twin.parts import BumpKind
 from ..twin.workpiece import Workpiece
 
 #: The gas constant, J/(mol K).
@@ -158,16 +162,6 @@ CURE_OF_KIND: dict[ResinKind, str] = {
 #: The degree of cure from which a resin layer counts as cured (est).
 CURED_ALPHA = 0.9
 
-#: Liquidus temperatures of the solders, degC (eutectic Sn-Pb, SAC305, high-lead, and the
-#: low-melting eutectic Sn-Bi a dispenser jets into holes).
-LIQUIDUS_C: dict[str, float] = {
-    "Sn42Bi58": 138.0,
-    "Sn63Pb37": 183.0,
-    "SAC305": 217.0,
-    "Pb90Sn10": 302.0,
-    "Pb95Sn5": 314.0,
-}
-
 
 @dataclass(frozen=True)
 class ReflowPhysics:
@@ -177,6 +171,13 @@ class ReflowPhysics:
     wetting_time_s: float = 20.0
     #: Residual O2 above which molten solder oxidises instead of wetting.
     wetting_o2_limit_ppm: float = 500.0
+    #: The pad a ball wets, as a fraction of the ball's diameter (balls are chosen for their
+    #: pads, 0.6-0.8 of the ball).
+    pad_to_ball_ratio: float = 0.7
+    #: What a ball reflowed into a bump leaves on its surface: flux residue, and the oxide
+    #: the solder grows as it solidifies in the purged oven.
+    flux_residue_nm: float = 3.0
+    bump_oxide_nm: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,8 @@ def apply_run(
     """What one run (`history`, ended with `result`) did to `workpiece`, recorded in its
     history: every resin layer cured further by its kind's kinetics; solder bumps reflowed, a
     eutectic layer on a high-melting core melting while the core stays solid (003:19-20);
-    solder balls joined to their pads where they melted and wet (001:3)."""
+    solder balls joined to their pads where they melted and wet (001:3), those on bare pads
+    becoming the sites' solder bumps."""
     detail: dict[str, float | str] = {
         "result": result.name.lower(),
         "peak_c": round(history.peak_c, 1),
@@ -233,6 +235,7 @@ def apply_run(
         outcome = _melt(balls.alloy, history, physics, detail, "balls")
         if outcome is not None and outcome.joined:
             balls.joined |= balls.present
+            detail["solder_bumps"] = solder_bumps_from_balls(workpiece, physics)
         detail["balls_joined"] = int(np.count_nonzero(balls.joined))
     workpiece.record(tool, "oven run", time_s, **detail)
 
@@ -254,3 +257,47 @@ def _melt(
     detail[f"{what}_above_liquidus_s"] = round(outcome.time_above_liquidus_s, 1)
     detail[f"{what}_o2_molten_ppm"] = round(outcome.max_o2_molten_ppm)
     return outcome
+
+
+def truncated_sphere_height_um(volume_um3: np.ndarray, base_diameter_um: np.ndarray) -> np.ndarray:
+    """The height of a truncated sphere of `volume_um3` on a round base of `base_diameter_um`
+    (a molten ball on the pad it wets): the one real root of h^3 + 3 a^2 h - 6 V / pi = 0,
+    a the base's radius (Cardano's formula; the cubic rises monotonically)."""
+    p = 3 * (base_diameter_um / 2) ** 2
+    half_r = 3 * volume_um3 / math.pi
+    root = np.sqrt(half_r**2 + p**3 / 27)
+    height: np.ndarray = np.cbrt(half_r + root) + np.cbrt(half_r - root)
+    return height
+
+
+def solder_bumps_from_balls(workpiece: Workpiece, physics: ReflowPhysics) -> int:
+    """Joined balls on bare front pads (exposed metal without a bump, resin or metal film on
+    the site) become the sites' solder bumps: each wets its pad (`pad_to_ball_ratio` of its
+    diameter) and stands as a truncated sphere of its volume, its surface carrying the flux
+    residue and a thin oxide; the ball leaves `balls`. Returns how many bumps formed."""
+    balls, bumps, surface = workpiece.balls, workpiece.bumps, workpiece.surface
+    if balls.face is not Face.FRONT:
+        return 0
+    bare = workpiece.exposed_metal & ~bumps.present & (workpiece.resin_um <= 0)
+    for film in workpiece.films.layers:
+        if film.face is Face.FRONT:
+            bare &= ~film.present
+    sites = balls.present & balls.joined & bare
+    if not sites.any():
+        return 0
+    diameter = balls.diameter_um[sites].astype(np.float64)
+    base = physics.pad_to_ball_ratio * diameter
+    bumps.height_um[sites] = truncated_sphere_height_um(math.pi / 6 * diameter**3, base)
+    bumps.base_diameter_um[sites] = base
+    bumps.kind = BumpKind.SOLDER
+    bumps.material = balls.alloy
+    surface.residue_nm[sites] = physics.flux_residue_nm
+    surface.oxide_nm[sites] = physics.bump_oxide_nm
+    surface.activated[sites] = False
+    balls.sized(workpiece.geometry.site_count)
+    for flags in (balls.present, balls.joined, balls.bridged, balls.extra):
+        flags[sites] = False
+    balls.diameter_um[sites] = 0
+    balls.flux_um[sites] = 0
+    balls.offset_um[sites] = 0
+    return int(np.count_nonzero(sites))

@@ -15,11 +15,18 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import LimitViolation, ToolAlarm, ToolStateError
+from packline.drivers.errors import CommandRefused, LimitViolation, ToolAlarm
 from packline.drivers.links import ModbusLink, VisaLink
 from packline.drivers.roles.electroplater import Metal, PlatingRecipe
 from packline.testing import expected_protocol
-from packline.testing.modbus_frames import identification, read, text, write_many, write_one
+from packline.testing.modbus_frames import (
+    identification,
+    read,
+    refused,
+    text,
+    write_many,
+    write_one,
+)
 
 READY, IMMERSING, IMMERSED, WITHDRAWING, FAULT = range(5)
 #: Interlock bits: lid closed 0, bath level 1, cathode contact 2, wafer immersed 3.
@@ -181,9 +188,18 @@ async def test_a_recipe_outside_the_limits_is_refused_with_nothing_sent():
             await driver.plate(PlatingRecipe(Metal.CU, 2, 1, 69.4, cathode_efficiency=1.2))
 
 
-async def test_a_recipe_for_another_metal_than_the_bath_is_refused():
-    async with plater([read(5, 0, status(READY, metal=2))], []) as driver:
-        with pytest.raises(ToolStateError, match="the bath plates Ni, not Cu"):
+async def test_a_recipe_for_a_bath_the_cell_lacks_is_refused_at_select_bath():
+    """The cell plates in Ni (BATH_METAL 2): the driver selects the recipe's Cu bath (the
+    parameter, then SELECT_BATH 8); a cell without one refuses it with NO_SUCH_BATH (9),
+    naming register 301, and nothing else is sent."""
+    cell = [
+        read(5, 0, status(READY, metal=2)),
+        write_many(6, 301, [1]),
+        refused(write_one(7, 300, 8)),
+        read(8, 18, [301, 9]),
+    ]
+    async with plater(cell, []) as driver:
+        with pytest.raises(CommandRefused, match="the cell has no bath of that chemistry"):
             await driver.plate(RECIPE)
         assert driver.state is ToolState.IDLE
 

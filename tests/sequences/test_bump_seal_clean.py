@@ -1,8 +1,9 @@
 """Method bump-seal-clean (003:7) end to end on the simulated line, from the command line.
 
-Every cleaning variant runs a lot of 25 with every claim condition passing; wrong recipes are
-refused before any tool sees a command; recipes that look right but make a wrong product run
-and the claim check names the claim they violate.
+Every cleaning variant runs a lot of 25 with every claim condition passing, and the solder
+bumps with a plated eutectic layer (003:19-21, the product claims 003:3-6) a small lot; wrong
+recipes are refused before any tool sees a command; recipes that look right but make a wrong
+product run and the claim check names the claim they violate.
 """
 
 from __future__ import annotations
@@ -36,8 +37,21 @@ METHOD_STEP_CLAIMS = {
 }
 
 
-def default_recipe() -> dict:
-    return yaml.safe_load(RECIPES.joinpath("bump-seal-clean.yaml").read_text())
+def default_recipe(name: str = "bump-seal-clean.yaml") -> dict:
+    return yaml.safe_load(RECIPES.joinpath(name).read_text())
+
+
+def step_claims(db: Path, run_id: str) -> dict[str, set[str]]:
+    """The claim ids recorded with each step of a run, by step name."""
+    store = RunStore(db)
+    try:
+        steps = store.table("steps", run_id)
+    finally:
+        store.close()
+    claims_of: dict[str, set[str]] = {}
+    for step in steps:
+        claims_of.setdefault(step["name"], set()).update(json.loads(step["claims"] or "[]"))
+    return claims_of
 
 
 def write_station(tmp_path: Path, text: str) -> Path:
@@ -70,14 +84,7 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
     assert all(c["wafers_checked"] == 25 for c in check["conditions"])
 
     # the records show every step with its claim ids, the cleaning variant's among them
-    store = RunStore(db)
-    try:
-        steps = store.table("steps", summary["run_id"])
-    finally:
-        store.close()
-    claims_of: dict[str, set[str]] = {}
-    for step in steps:
-        claims_of.setdefault(step["name"], set()).update(json.loads(step["claims"] or "[]"))
+    claims_of = step_claims(db, summary["run_id"])
     for name, claims in METHOD_STEP_CLAIMS.items():
         assert claims <= claims_of[name], name
     cleaning = claims_of.get("plasma clean", set()) | claims_of.get("laser clean", set())
@@ -225,3 +232,182 @@ def test_methods_lists_the_claims_of_the_method(capsys: pytest.CaptureFixture[st
     methods = {m["name"]: m for m in json.loads(capsys.readouterr().out)}
     claims = set(methods["bump-seal-clean"]["claims"])
     assert {"003:7.1", "003:7.2", "003:7.3", "003:13", "003:16", "003:23"} <= claims
+
+
+# ---------------------------------------------------------------- solder bumps, eutectic layer
+
+SOLDER = "bump-seal-clean-solder-plated.yaml"
+SOLDER_STEP_CLAIMS = {
+    "apply flux": {"003:7.1", "003:19", "003:22"},
+    "mount balls": {"003:7.1", "003:19", "003:22"},
+    "reflow balls": {"003:7.1", "003:19", "003:22"},
+    "laminate resin film": {"003:7.2"},
+    "plasma clean": {"003:7.3", "003:14"},
+    "electroplate solder layer": {"003:19", "003:20", "003:21"},
+    "reflow solder layer": {"003:19", "003:20"},
+    "dice": {"003:23"},
+}
+#: What the solder variant's claim check must evaluate: claim 1, the layer and the products.
+SOLDER_CONDITIONS = {
+    "003:7.1", "003:7.2", "003:7.3", "003:10", "003:11", "003:19", "003:20",
+    "003:3", "003:4", "003:5", "003:6", "003:23",
+}  # fmt: skip
+
+
+def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_passing(
+    db: Path, capsys: pytest.CaptureFixture[str]
+):
+    """High-lead balls reflowed into bumps on every pad, sealed, cleaned, a Sn63Pb37 layer
+    plated on the tips and reflowed at 220 degC: the cores stay solid (003:20) and the
+    product shows claims 003:3-6 on every bump."""
+    code, events = run_json(capsys, "--lot", "3", "--recipe", str(RECIPES.joinpath(SOLDER)))
+    summary = events[-1]
+    assert code == 0, summary
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 3
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    assert {c["claim"] for c in check["conditions"]} >= SOLDER_CONDITIONS
+    layered = [c for c in check["conditions"] if c["claim"] in {"003:3", "003:6"}]
+    assert all(c["sites_checked"] == c["sites_passing"] > 3 * 8000 for c in layered)
+    claims_of = step_claims(db, summary["run_id"])
+    for name, claims in SOLDER_STEP_CLAIMS.items():
+        assert claims <= claims_of[name], name
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (  # 003:19: a solder layer needs solder bumps
+            {"bumps": {"method": "stud", **default_recipe()["bumps"]}},
+            "bumps.method = stud: a solder layer goes on solder bumps: bumps.method must be "
+            "solder-ball (claim 003:19)",
+        ),
+        (  # 003:19: a layer of the bumps' own solder is no other composition
+            {"bumps": {"alloy": "Sn63Pb37", "height_um": "88 um"}},
+            "solder_layer.plating.metal = SnPb: the layer must differ in composition from the "
+            "Sn63Pb37 bumps (claim 003:19)",
+        ),
+        (  # 003:20: the layer must be a eutectic melting below the bumps
+            {"solder_layer": {"plating": {"metal": "Sn"}}},
+            "solder_layer.plating.metal = Sn: the layer (Sn) must be a eutectic solder "
+            "(Sn63Pb37) whose liquidus is below the Pb95Sn5 bumps' (314 degC) (claim 003:20)",
+        ),
+        (  # 003:20: the layer's reflow must leave the high-melting cores solid
+            {"solder_layer": {"reflow": {"peak_c": "320 degC"}}},
+            "solder_layer.reflow.peak_c = 320 degC: must stay below the liquidus of the "
+            "Pb95Sn5 bumps (314 degC), or their high-melting cores melt (claim 003:20)",
+        ),
+        (  # the balls' reflow must melt them
+            {"bumps": {"reflow": {"peak_c": "300 degC"}}},
+            "bumps: reflow.peak_c = 300 degC must be above the liquidus of Pb95Sn5 (314 "
+            "degC): the balls would not melt",
+        ),
+        (  # outside what any ball mounter takes (100-760 um balls)
+            {"bumps": {"ball_diameter_um": "80 um"}},
+            "bumps.ball_diameter_um = '80 um': must be at least 100 um (the ball_mounter range "
+            "of ball_diameter_um",
+        ),
+        (  # outside what any oven takes
+            {"solder_layer": {"reflow": {"peak_c": "400 degC"}}},
+            "solder_layer.reflow.peak_c = '400 degC': must be at most",
+        ),
+        (  # a copper bath plates no solder
+            {"solder_layer": {"plating": {"metal": "Cu"}}},
+            "solder_layer: plating.metal = Cu: a solder layer is plated from a solder bath "
+            "(Sn, SnPb)",
+        ),
+    ],
+    ids=[
+        "claim-003:19-stud",
+        "claim-003:19-same-solder",
+        "claim-003:20-not-eutectic",
+        "claim-003:20-core-melts",
+        "ball-reflow-too-cool",
+        "ball-mounter-limit",
+        "oven-limit",
+        "copper-bath",
+    ],
+)
+async def test_a_wrong_solder_recipe_fails_validation_and_no_tool_sees_a_command(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
+):
+    recipe = default_recipe(SOLDER)
+    merge(recipe, change)
+    recipe_file = write_recipe(tmp_path, recipe)
+    async with SimulatedLine(WallClock()) as line:
+        station = write_station(tmp_path, line.station.to_yaml())
+        for command in ("validate", "run"):
+            args = [command, "bump-seal-clean", "--station", str(station)]
+            assert main([*args, "--recipe", str(recipe_file)]) == 2
+            assert f"recipe file {recipe_file}: {expected}" in capsys.readouterr().err
+        assert all(tool.received == [] for tool in line.tools.values())
+    assert not db.exists()  # noqa: ASYNC240 - a stat, after every tool is stopped
+
+
+def merge(recipe: dict, change: dict) -> None:
+    """Merge `change` into `recipe`, section by section; a section naming its `method` (an
+    option of its own) replaces the recipe's."""
+    for key, value in change.items():
+        if isinstance(value, dict) and isinstance(recipe.get(key), dict) and "method" not in value:
+            merge(recipe[key], value)
+        else:
+            recipe[key] = value
+
+
+def test_a_layer_plated_over_half_the_tips_area_runs_and_the_claim_check_names_003_19(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The recipe declares half the tips' real area: the cell passes half the current for
+    the charge of 10 um over that area, which spreads over all the tips as 5 um. The cell's
+    own figure (10 um over the declared area) passes; the product's layer is too thin."""
+    recipe = default_recipe(SOLDER)
+    recipe["solder_layer"]["plating"]["plated_area_cm2"] = "0.16 cm^2"
+    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    check = events[-1]["claim_check"]
+    assert code == 1
+    failed = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    assert failed == {"003:19", "003:20", "003:3", "003:4", "003:5", "003:6"}
+
+
+def test_a_clean_too_short_for_the_oxide_fails_the_products_of_claim_2_only(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Oxide left on the tips under the layer: the layer is there (003:3, 003:5 pass), but
+    the tips were not cleaned of it (003:11, and the products of claim 2: 003:4, 003:6)."""
+    recipe = default_recipe(SOLDER)
+    recipe["cleaning"]["plasma"]["steps"][1].update(rf_power_w="100 W", time_s="30 s")
+    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    check = events[-1]["claim_check"]
+    assert code == 1
+    failed = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    assert failed == {"003:11", "003:4", "003:6"}
+
+
+def test_a_layer_reflow_below_the_eutectic_liquidus_holds_the_wafer_at_the_reflow(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A 175 degC peak never melts the Sn63Pb37 layer: the oven's measured peak is below the
+    layer's liquidus, the reflow step fails and the wafer is held there."""
+    recipe = default_recipe(SOLDER)
+    recipe["solder_layer"]["reflow"]["peak_c"] = "175 degC"
+    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    wafer = events[-1]["wafers"][0]
+    assert code == 1
+    assert wafer["status"] == "held"
+    assert "reflow solder layer" in wafer["reason"]
+    assert "reflow peak" in wafer["reason"]
+
+
+def test_a_ball_map_short_of_the_dies_pads_runs_and_the_claim_check_names_003_7_1(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A map of 24 positions on dies of 32 pads: the cell inspects the mapped sites only and
+    finds nothing missing, but a quarter of the pads carry no bump."""
+    recipe = default_recipe(SOLDER)
+    recipe["bumps"]["balls_per_unit"] = 24
+    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    check = events[-1]["claim_check"]
+    assert code == 1
+    bumps = next(c for c in check["conditions"] if c["claim"] == "003:7.1")
+    assert bumps["verdict"] == "fail"
+    assert bumps["sites_passing"] == bumps["sites_checked"] * 3 // 4

@@ -301,7 +301,8 @@ def test_a_joint_under_every_ball_only_after_a_reflow_above_the_liquidus(peak_c,
     wafer = TwinStore().get("W01")
     joints = conditions.joint_under_every_ball("001:3").evaluate
     assert not joints(wafer)[0].any()  # no balls: nothing checked, the check fails
-    wafer.balls.present[:4] = True
+    wafer.films.layers.append(Film.blanket(FilmMaterial.CU, 5.0, wafer.geometry.site_count))
+    wafer.balls.present[:4] = True  # on the conducting paths (on bare pads: solder bumps)
     wafer.balls.alloy = "SAC305"  # liquidus 217 degC
     apply_run(wafer, _reflow_run(peak_c), ReflowPhysics(), "oven", 0.0, LastResult.COMPLETED)
     checked, passing = joints(wafer)
@@ -322,6 +323,40 @@ def test_the_core_stays_solid_only_under_a_layer_reflowed_below_the_cores_liquid
     checked, passing = conditions.cores_solid_under_reflowed_layers("003:20").evaluate(wafer)
     assert checked.all()
     assert bool(passing.all()) is holds
+
+
+@pytest.mark.parametrize(
+    ("layer", "oxide_nm", "verdicts"),
+    [  # (003:3 another solder, 003:4 on a cleaned tip, 003:5 eutectic, 003:6 both)
+        ("Sn63Pb37", 0.0, (True, True, True, True)),
+        ("Sn63Pb37", 2.0, (True, False, True, False)),  # oxide under the layer
+        ("SAC305", 0.0, (True, True, False, False)),  # another solder, but no eutectic
+        ("Pb95Sn5", 0.0, (False, False, False, False)),  # the bumps' own solder
+        (None, 0.0, (False, False, False, False)),  # no layer
+    ],
+)
+def test_the_solder_layer_predicates_of_the_product_claims(layer, oxide_nm, verdicts):
+    """Pb95Sn5 bumps projecting 30 um from the resin with a 10 um layer on every tip."""
+    wafer = TwinStore().get("W01")
+    wafer.bumps.height_um[:] = 80.0
+    wafer.bumps.material = "Pb95Sn5"
+    wafer.add_resin(ResinKind.SEALING, 50.0)
+    wafer.bumps.layer_um[:] = 10.0 if layer else 0.0
+    wafer.bumps.layer_alloy = layer
+    wafer.surface.residue_nm[:] = 0.0
+    wafer.surface.oxide_nm[:] = oxide_nm
+    checks = [
+        conditions.solder_layer_on_tips("003:3", 8.0),
+        conditions.solder_layer_on_tips("003:4", 8.0, cleaned=True),
+        conditions.solder_layer_on_tips("003:5", 8.0, eutectic=True),
+        conditions.solder_layer_on_tips("003:6", 8.0, cleaned=True, eutectic=True),
+    ]
+    for check, holds in zip(checks, verdicts, strict=True):
+        checked, passing = check.evaluate(wafer)
+        assert checked.all()
+        assert bool(passing.all()) is holds, check.claim
+    thin = conditions.solder_layer_on_tips("003:3", 12.0).evaluate(wafer)[1]
+    assert not thin.any()
 
 
 def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():

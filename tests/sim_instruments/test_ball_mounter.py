@@ -37,6 +37,8 @@ from packline.sim_instruments.physics.ball_mounter import (
     mapped_sites,
     mount_balls,
     open_sites,
+    repair_balls,
+    repair_sites,
     site_positions,
 )
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
@@ -206,11 +208,32 @@ def reflow_history(peak_c: float) -> LoadHistory:
 
 @pytest.mark.parametrize(("peak_c", "joined"), [(245, True), (210, False)])
 def test_the_ovens_reflow_joins_the_mounted_sac305_balls_only_above_liquidus(peak_c, joined):
+    """On the bare pads of a wafer the joined balls are its solder bumps (003:7.1)."""
     wafer = new_wafer("W1", SMALL_DIES)
     mounted(wafer, diameter_um=200, flux_um=60)
     apply_run(wafer, reflow_history(peak_c), ReflowPhysics(), "oven", 700, LastResult.COMPLETED)
-    assert bool(wafer.balls.joined.all()) is joined
-    assert bool(wafer.balls.joined.any()) is joined
+    assert bool(wafer.bumps.present.all()) is joined
+    assert bool(wafer.balls.present.any()) is not joined
+
+
+def test_a_repair_sets_a_ball_on_every_site_a_mount_missed_and_none_on_the_others():
+    """Flux too thin for a third of the balls, and a site with a second ball, then a repair
+    with flux enough: the repair head picks the second ball off and fills the missing sites
+    only (no extra ball), in 10 s and 2 s a site."""
+    wafer = new_wafer("W1", SMALL_DIES)
+    mapped = mapped_sites(wafer, EVERY.positions)
+    apply_flux(wafer, Face.FRONT, mapped, FluxMethod.PRINT, 10, PHYSICS, rng())
+    mount_balls(wafer, Face.FRONT, mapped, 200, "SAC305", PHYSICS, rng(2))
+    missing = repair_sites(wafer, Face.FRONT, mapped)
+    assert np.count_nonzero(missing) == inspect(wafer, Face.FRONT, mapped).missing > 0
+    second = np.flatnonzero(wafer.balls.present)[0]
+    wafer.balls.extra[second] = True  # a site that caught a second ball
+    assert repair_sites(wafer, Face.FRONT, mapped)[second]
+    wafer.balls.flux_um[missing] = 60.0  # flux enough for the repair head's balls
+    placed = repair_balls(wafer, Face.FRONT, mapped, 200, "SAC305", PHYSICS, rng(3))
+    assert placed == np.count_nonzero(missing)
+    assert inspect(wafer, Face.FRONT, mapped) == Inspection(wafer.geometry.site_count, 0, 0, 0)
+    assert PHYSICS.repair_time_s(placed) == 10 + 2 * placed
 
 
 # ----------------------------------------------------------------- the cell on the wire
@@ -239,6 +262,21 @@ async def test_flux_mount_and_inspect_through_the_driver(rig: Cell):
     assert counts == Inspection(wafer.geometry.site_count, 0, 0, 0)
     assert wafer.operations()[-3:] == ["apply flux", "mount balls", "inspect balls"]
     assert await rig.driver.unload() == "W01"
+
+
+async def test_a_repair_through_the_driver_fills_the_balls_the_mount_missed(rig: Cell):
+    await rig.driver.load("W01")
+    await rig.driver.apply_flux(EVERY, FluxMethod.PRINT, 28)  # ratio 0.14: 93 % hold
+    await rig.driver.mount_balls(EVERY, 200, BallAlloy.HIGH_LEAD)
+    missing = (await rig.driver.request_inspection()).missing
+    assert missing > 0
+    wafer = rig.twin.get("W01")
+    wafer.balls.flux_um[:] = 60.0  # enough flux for every ball from here on
+    repair = await rig.driver.repair_balls(EVERY, 200, BallAlloy.HIGH_LEAD)
+    assert repair.balls_placed == missing
+    assert repair.process_time_s == pytest.approx(PHYSICS.repair_time_s(missing))
+    assert await rig.driver.request_inspection() == Inspection(wafer.geometry.site_count, 0, 0, 0)
+    assert wafer.operations()[-2:] == ["repair balls", "inspect balls"]
 
 
 async def test_balls_without_flux_are_refused(rig: Cell):

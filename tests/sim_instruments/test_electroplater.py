@@ -21,7 +21,7 @@ from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import InterlockOpen, ToolAlarm, ToolStateError
+from packline.drivers.errors import CommandRefused, InterlockOpen, ToolAlarm
 from packline.drivers.roles.electroplater import (
     FARADAY_C_PER_MOL,
     METALS,
@@ -281,24 +281,34 @@ async def test_a_runaway_heater_trips_the_over_temperature_through_the_heaters_a
     assert last_plating(rig)["temperature_c"] > 29.0  # plated until the trip
 
 
-async def test_a_bath_of_another_metal_refuses_the_recipe():
-    rig = await open_cell(Metal.NI)
+async def test_a_cell_without_the_recipes_bath_refuses_it_and_switches_nothing_on():
+    sim = SimElectroplater(
+        "electroplater",
+        seeded(TwinStore(SMALL_WAFER), "W01"),
+        VirtualClock(),
+        metal=Metal.NI,
+        baths=(Metal.NI,),
+    )
+    rig = await testing.open_rig(sim, ModbusScpiElectroplater, poll_interval_s=5.0)
     try:
         await rig.driver.load("W01")
-        sent = len(rig.sim.received)
-        with pytest.raises(ToolStateError, match="the bath plates Ni, not Cu"):
+        with pytest.raises(CommandRefused, match="the cell has no bath of that chemistry"):
             await rig.driver.plate(recipe())
-        assert rig.sim.received[sent:] == []  # nothing written, nothing switched on
+        assert not rig.sim.supply.output_on
         await rig.driver.plate(recipe(metal=Metal.NI, current_density_a_dm2=3.0))
         assert last_plating(rig)["quality"] == "good"
     finally:
         await rig.close()
 
 
-async def test_tin_lead_on_a_seed(rig):
-    rig.sim.metal = Metal.SNPB
+async def test_tin_lead_on_a_seed_in_the_cells_tin_lead_bath(rig):
+    """The cell plates in its Cu bath until a SnPb recipe selects its SnPb bath, which then
+    ages by the charge alone."""
     await rig.driver.load("W01")
     result = await rig.driver.plate(recipe(metal=Metal.SNPB, thickness_um=10.0))
+    assert (await rig.driver.request_status()).bath_metal is Metal.SNPB
+    assert rig.sim.bath_ages_c[Metal.CU] == 0
+    assert rig.sim.bath_ages_c[Metal.SNPB] == pytest.approx(result.charge_c, rel=0.01)
     # SnPb: 136.4 g/mol, n 2, 8.4 g/cm3, 92 %: 10 um over 69.4 cm2 takes 8.57 kC
     expected_c = 10 * BLANKET_CM2 * 8.4 * 2 * FARADAY_C_PER_MOL / (136.4 * 0.92) / 1e4
     assert result.charge_c == pytest.approx(expected_c, abs=0.5)

@@ -27,6 +27,7 @@ from packline.sim_instruments.physics.oven import (
     reflow,
 )
 from packline.sim_instruments.twin import ResinKind, TwinStore
+from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial
 from packline.sim_instruments.twin.specs import PanelSpec
 from packline.station import Station
 from packline.testing import Rig, open_rig
@@ -237,10 +238,12 @@ async def test_a_peak_above_the_cores_liquidus_melts_the_core_too(rig):
 
 @pytest.mark.parametrize(("peak_c", "joined"), [(240, True), (212, False)])
 async def test_solder_balls_join_their_pads_only_above_their_liquidus(rig, peak_c, joined):
-    """SAC305 balls (217 degC) on the pads of every die: a 240 degC peak joins every ball, a
-    212 degC one none."""
+    """SAC305 balls (217 degC) on the conducting paths over every pad (001:3): a 240 degC
+    peak joins every ball, a 212 degC one none."""
     await load(rig, "W01")
-    balls = rig.twin.get("W01").balls
+    workpiece = rig.twin.get("W01")
+    workpiece.films.layers.append(Film.blanket(FilmMaterial.CU, 5.0, workpiece.geometry.site_count))
+    balls = workpiece.balls
     balls.present[:] = True
     balls.diameter_um[:] = 300.0
     balls.alloy = "SAC305"
@@ -249,6 +252,30 @@ async def test_solder_balls_join_their_pads_only_above_their_liquidus(rig, peak_
     await rig.driver.run_profile(profile)
     assert bool(balls.joined.all()) is joined
     assert last_run(rig, "W01")["balls_joined"] == (balls.present.size if joined else 0)
+
+
+@pytest.mark.parametrize(("peak_c", "bumped"), [(340, True), (300, False)])
+async def test_high_lead_balls_on_bare_pads_reflow_into_solder_bumps(rig, peak_c, bumped):
+    """Pb95Sn5 balls of 100 um (314 degC) on the bare pads of every die: above the liquidus
+    each wets its 70 um pad and stands as a truncated sphere of its volume, 87.8 um high
+    (h^3 + 3 a^2 h = D^3, a = 35 um); below it they stay loose balls."""
+    await load(rig, "W01")
+    workpiece = rig.twin.get("W01")
+    balls = workpiece.balls
+    balls.present[:] = True
+    balls.diameter_um[:] = 100.0
+    balls.alloy = "Pb95Sn5"
+    await rig.driver.purge(n2_flow_slm=40, o2_limit_ppm=100)
+    profile = reflow_profile(soak_c=250, soak_s=60, peak_c=peak_c, peak_hold_s=40, liquidus_c=314)
+    await rig.driver.run_profile(profile, timeout_s=3600)
+    bumps = workpiece.bumps
+    assert bool(bumps.present.all()) is bumped
+    assert bool(balls.present.any()) is not bumped
+    if bumped:
+        assert (bumps.kind, bumps.material) == (BumpKind.SOLDER, "Pb95Sn5")
+        assert bumps.height_um == pytest.approx(87.82, abs=0.01)
+        assert bumps.base_diameter_um == pytest.approx(70.0)
+        assert last_run(rig, "W01")["solder_bumps"] == workpiece.geometry.site_count
 
 
 async def test_a_batch_of_tape_panels_reflows_the_balls_of_every_unit():

@@ -1,0 +1,199 @@
+"""Solder on the line, for every method that solders: balls on the ball mounter, reflows in
+the oven, solder plated in the plating cell.
+
+* `SolderBallRecipe` and `mount_balls`: flux, then solder balls of one diameter and alloy on
+  the first `balls_per_unit` sites of every die, inspected, missing and second balls repaired
+  (none missing, extra or bridged then), then reflowed. On bare pads the reflowed balls are
+  solder bumps (003:7.1 with solder bumps); on conducting paths they are terminals (001:3).
+* `ReflowRecipe` and `reflow`: a batch of wafers in the oven under nitrogen, a profile whose
+  peak passes the solder's liquidus, cooled before the door opens.
+* `PlatingStep`: one electroplating step (metal, current density, thickness over the plated
+  area), with the thinnest deposit the product needs.
+
+This module registers no method; the engine imports it while it looks for methods, harmlessly.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from packline.drivers.roles.ball_mounter import (
+    MAX_MAP_POSITIONS,
+    BallAlloy,
+    BallMap,
+    BallMounter,
+    FluxMethod,
+)
+from packline.drivers.roles.electroplater import Metal, PlatingRecipe
+from packline.drivers.roles.oven import LIQUIDUS_C, Oven, ThermalProfile, reflow_profile
+from packline.sequences.engine import Batch, Feeds, Recipe, Wafer
+from packline.units import Unit
+
+from .plasma_clean import load_wafers, unload_wafers
+
+
+class ReflowRecipe(Recipe):
+    """A solder reflow in the oven under nitrogen: ramp to a soak, hold, ramp to a peak above
+    the solder's liquidus, hold, cool; the door opens once the load is cool."""
+
+    n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
+    o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
+    soak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
+    soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
+    peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
+    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=300)]
+    ramp_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
+    cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
+    cool_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
+    #: the time above the liquidus the solder needs to wet: a shorter one holds the batch
+    min_time_above_liquidus_s: Annotated[float, Unit("s"), Field(ge=0, le=300)] = 20.0
+    #: how long the load may take to cool enough for the door after the profile
+    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 1800.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 3600.0
+
+    def profile(self, alloy: str) -> ThermalProfile:
+        """The oven's profile for a solder of `alloy` (its liquidus is the level reported)."""
+        return reflow_profile(
+            soak_c=self.soak_c,
+            soak_s=self.soak_s,
+            peak_c=self.peak_c,
+            peak_hold_s=self.peak_hold_s,
+            liquidus_c=LIQUIDUS_C[alloy],
+            ramp_c_per_min=self.ramp_c_per_min,
+            cool_to_c=self.cool_to_c,
+            cool_c_per_min=self.cool_c_per_min,
+        )
+
+
+class SolderBallRecipe(Recipe):
+    """Solder balls fluxed and mounted on the first `balls_per_unit` sites of every die (all
+    its pads: a full array), inspected, then reflowed in the oven."""
+
+    balls_per_unit: Annotated[int, Field(strict=True, ge=1, le=MAX_MAP_POSITIONS)]
+    flux_method: FluxMethod = FluxMethod.PRINT
+    flux_thickness_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "flux_thickness_um")]
+    ball_diameter_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "ball_diameter_um")]
+    alloy: BallAlloy = BallAlloy.SAC305
+    reflow: ReflowRecipe
+
+    @model_validator(mode="after")
+    def _peak_above_the_liquidus(self) -> Self:
+        liquidus = LIQUIDUS_C[self.alloy.value]
+        if self.reflow.peak_c <= liquidus:
+            raise ValueError(
+                f"reflow.peak_c = {self.reflow.peak_c:g} degC must be above the liquidus of "
+                f"{self.alloy.value} ({liquidus:g} degC): the balls would not melt"
+            )
+        return self
+
+    def ball_map(self) -> BallMap:
+        return BallMap.every(self.balls_per_unit)
+
+
+class PlatingStep(Recipe):
+    """One electroplating step: the metal (the cell's bath of it), the current density over
+    the plated area, the thickness, and the thinnest deposit the product needs."""
+
+    metal: Metal = Metal.CU
+    current_density_a_dm2: Annotated[
+        float, Unit("A/dm^2"), Feeds("electroplater", "current_density_a_dm2")
+    ]
+    thickness_um: Annotated[float, Unit("um"), Feeds("electroplater", "thickness_um")]
+    plated_area_cm2: Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")]
+    bath_temperature_c: Annotated[
+        float, Unit("degC"), Feeds("electroplater", "bath_temperature_c")
+    ] = 25.0
+    agitation_rpm: Annotated[float, Unit("rpm"), Feeds("electroplater", "agitation_rpm")] = 60.0
+    #: the thinnest deposit the product needs: a thinner one holds the wafer
+    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+
+    @model_validator(mode="after")
+    def _plates_the_thinnest_deposit(self) -> Self:
+        if self.thickness_um < self.min_thickness_um:
+            raise ValueError(
+                f"thickness_um = {self.thickness_um:g} um is below min_thickness_um = "
+                f"{self.min_thickness_um:g} um: the plating cannot give the deposit it needs"
+            )
+        return self
+
+    def plating_recipe(self) -> PlatingRecipe:
+        return PlatingRecipe(
+            metal=self.metal,
+            current_density_a_dm2=self.current_density_a_dm2,
+            thickness_um=self.thickness_um,
+            plated_area_cm2=self.plated_area_cm2,
+            bath_temperature_c=self.bath_temperature_c,
+            agitation_rpm=self.agitation_rpm,
+        )
+
+
+async def mount_balls(wafer: Wafer, balls: SolderBallRecipe, claims: tuple[str, ...]) -> None:
+    """Flux and balls on the mapped sites, inspected, then the step 'reflow balls' in an oven
+    batch; the flux, mount and reflow steps carry `claims`."""
+    async with wafer.use(BallMounter) as mounter:
+        await wafer.step("load on ball mounter", mounter.load, wafer.id)
+        await wafer.step(
+            "apply flux",
+            mounter.apply_flux,
+            balls.ball_map(),
+            balls.flux_method,
+            balls.flux_thickness_um,
+            claims=claims,
+        )
+        await wafer.step("mount balls", mount_and_inspect, wafer, mounter, balls, claims=claims)
+        await wafer.step("unload from ball mounter", mounter.unload)
+    await reflow(wafer, "reflow balls", balls.alloy.value, balls.reflow, claims)
+
+
+async def mount_and_inspect(wafer: Wafer, mounter: BallMounter, balls: SolderBallRecipe) -> None:
+    """Mount, inspect; missing or second balls are repaired and the wafer inspected again.
+    What is still wrong then (a bridge, a ball the repair missed) holds the wafer."""
+    ball_map = balls.ball_map()
+    await mounter.mount_balls(ball_map, balls.ball_diameter_um, balls.alloy)
+    inspection = await mounter.request_inspection()
+    if inspection.missing or inspection.extra:
+        repair = await mounter.repair_balls(ball_map, balls.ball_diameter_um, balls.alloy)
+        wafer.measure("balls repaired", repair.balls_placed, "balls")
+        inspection = await mounter.request_inspection()
+    wafer.measure("balls missing", inspection.missing, "sites", high=0)
+    wafer.measure("balls extra", inspection.extra, "sites", high=0)
+    wafer.measure("balls bridged", inspection.bridged, "sites", high=0)
+
+
+async def reflow(
+    wafer: Wafer, step: str, alloy: str, recipe: ReflowRecipe, claims: tuple[str, ...]
+) -> None:
+    """Join an oven batch whose reflow step `step` (carrying `claims`) melts `alloy`."""
+    await wafer.batch(
+        Oven, reflow_cycle, step, alloy, recipe, claims, timeout_s=recipe.batch_timeout_s
+    )
+
+
+async def reflow_cycle(
+    batch: Batch[Oven], step: str, alloy: str, recipe: ReflowRecipe, claims: tuple[str, ...]
+) -> None:
+    """Load, close, purge with nitrogen, reflow, cool, unload: once for the oven's batch."""
+    oven = batch.tool
+    await batch.step("open door", oven.open_door)
+    await batch.step("load", load_wafers, oven, batch.wafer_ids)
+    await batch.step("close door", oven.close_door)
+    await batch.step("purge", oven.purge, recipe.n2_flow_slm, recipe.o2_limit_ppm)
+    await batch.step(step, run_reflow, batch, oven, alloy, recipe, claims=claims)
+    await batch.step("cool down", oven.cool_down, recipe.cool_timeout_s)
+    await batch.step("stop purge", oven.stop_purge)
+    await batch.step("open door", oven.open_door)
+    await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
+
+
+async def run_reflow(batch: Batch[Oven], oven: Oven, alloy: str, recipe: ReflowRecipe) -> None:
+    """Run the profile; the load must pass the solder's liquidus for the wetting time."""
+    result = await oven.run_profile(recipe.profile(alloy))
+    batch.measure("reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy])
+    batch.measure(
+        "time above liquidus",
+        result.time_above_liquidus_s or 0.0,
+        "s",
+        low=recipe.min_time_above_liquidus_s,
+    )
