@@ -48,32 +48,57 @@ class StdinLines:
         elif self.on_line is not None:
             self.on_line(line)
 
-    async def ask(self, console: Console, prompt: str) -> str:
-        """The operator's answer to `prompt`; TimeoutError after CONFIRM_TIMEOUT_S (the wait
-        for a turn included), EOFError once stdin has ended."""
+    async def ask(
+        self,
+        console: Console,
+        prompt: str,
+        accepts: Callable[[str], bool] | None = None,
+        hint: str = "",
+    ) -> str:
+        """The operator's answer to `prompt`, asked again (with `hint`) until `accepts` it:
+        the question keeps the terminal until then, so no other question takes the answer.
+        TimeoutError after CONFIRM_TIMEOUT_S (the wait for a turn included), EOFError once
+        stdin has ended."""
         async with asyncio.timeout(CONFIRM_TIMEOUT_S), self._asking:
-            if self.closed:
-                raise EOFError("no more operator input")
-            console.print(prompt, markup=False)
-            self.waiter = asyncio.get_running_loop().create_future()
-            try:
-                return await self.waiter
-            finally:
-                self.waiter = None
+            shown = prompt
+            while True:
+                if self.closed:
+                    raise EOFError("no more operator input")
+                console.print(shown, markup=False, highlight=False)
+                self.waiter = asyncio.get_running_loop().create_future()
+                try:
+                    answer = await self.waiter
+                finally:
+                    self.waiter = None
+                if accepts is None or accepts(answer):
+                    return answer
+                shown = f"{answer!r}: {hint} {prompt}"
+
+
+#: What a confirmation accepts; anything else is asked again (Enter is the default, no).
+YES, NO = ("y", "yes"), ("", "n", "no")
+#: The pause menu's answers.
+MENU = {"c": "resume", "t": "terminate", "a": "abort"}
 
 
 class OperatorConsole:
     """The terminal's operator for one run: confirmations, and control by keyboard and signal.
 
     `interactive` (stdin is a terminal and the output is for people) lets the operator answer
-    on stdin; `confirmed_by` answers every confirmation yes in advance, in that name, and
-    leaves stdin alone.
+    on stdin: confirmations, and the pause menu that Ctrl-C opens. Every question goes through
+    one queue (`StdinLines.ask`), so a question is only ever answered by a line typed while it
+    is the one shown, and a confirmation takes only yes or no. `confirmed_by` answers every
+    confirmation yes in advance, in that name; Ctrl-C still opens the pause menu. An answer
+    typed at the terminal is recorded in the name of the run's operator (`--operator`).
     """
 
     def __init__(self, console: Console, *, interactive: bool, confirmed_by: str | None) -> None:
         self.console = console
         self._confirmed_by = confirmed_by
-        self._lines = StdinLines() if interactive and not confirmed_by else None
+        self._lines = StdinLines() if interactive else None
+        #: who answers at the terminal: the operator of the run attached (`attached`)
+        self._operator = "operator"
+        self._menu: asyncio.Task[None] | None = None
 
     def confirm_fn(self) -> ConfirmFn | None:
         """Operator confirmations on real tools: given in advance (`--confirmed-by`), asked on
@@ -89,40 +114,60 @@ class OperatorConsole:
             return None
 
         async def confirm(wafers: str, prompt: str) -> tuple[bool, str]:
+            question = f"[{wafers}] confirm: {prompt} [y/N]"
             try:
-                answer = await lines.ask(console, f"[{wafers}] confirm: {prompt} [y/N]")
+                answer = await lines.ask(
+                    console, question, lambda line: line in YES + NO, "not y or n."
+                )
             except TimeoutError:
                 return False, "no answer"
             except EOFError:
                 return False, "no operator"
-            return answer in ("y", "yes"), "operator"
+            return answer in YES, f"{self._operator} (at the terminal)"
 
         return confirm
 
+    async def _pause_menu(self, engine: Engine) -> None:
+        """Ask what to do with the paused run, after any question already open."""
+        assert self._lines is not None
+        question = "paused at step boundaries: [c]ontinue, [t]erminate, [a]bort (Enter)"
+        try:
+            answer = await self._lines.ask(
+                self.console, question, lambda line: line[:1] in MENU, "c, t or a?"
+            )
+        except (TimeoutError, EOFError):
+            return  # the run stays paused; `packline resume|terminate RUN` from anywhere
+        command = MENU[answer[:1]]
+        engine.request(command, f"{command} by {self._operator} at the terminal")
+
     @contextlib.contextmanager
     def attached(self, engine: Engine) -> Iterator[None]:
-        """While the run goes: Ctrl-C once pauses and asks (non-interactive: terminates);
-        twice terminates; thrice aborts. SIGTERM terminates. The pause menu's answers
-        (continue, terminate, abort) come from stdin."""
+        """While the run goes: Ctrl-C once pauses and opens the pause menu, queued behind an
+        open confirmation (non-interactive: terminates); twice terminates; thrice aborts.
+        SIGTERM terminates. A line typed when no question is open is a menu command too (a
+        run paused from another terminal is continued with `c`)."""
         loop = asyncio.get_running_loop()
         lines = self._lines
+        self._operator = engine.spec.operator
         presses = 0
 
         def on_line(line: str) -> None:
-            command = {"c": "resume", "r": "resume", "t": "terminate", "a": "abort"}.get(line[:1])
+            command = MENU.get(line[:1])
             if command:
-                engine.request(command, f"{command} by the operator")
+                engine.request(command, f"{command} by {self._operator} at the terminal")
 
         def on_sigint() -> None:
             nonlocal presses
             presses += 1
             if presses == 1 and lines is not None:
                 engine.request("pause", "Ctrl-C")
-                self.console.print(
-                    "paused at step boundaries: [c]ontinue, [t]erminate, [a]bort "
-                    "(Enter); Ctrl-C again terminates",
-                    markup=False,
-                )
+                if lines.waiter is not None:
+                    self.console.print(
+                        "pausing at step boundaries; answer the open question first, then "
+                        "the pause menu; Ctrl-C again terminates",
+                        markup=False,
+                    )
+                self._menu = loop.create_task(self._pause_menu(engine), name="pause-menu")
             elif presses <= 2:
                 engine.request("terminate", "Ctrl-C")
             else:
@@ -136,6 +181,8 @@ class OperatorConsole:
         try:
             yield
         finally:
+            if self._menu is not None:
+                self._menu.cancel()
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)
             if lines is not None and not lines.closed:
