@@ -74,6 +74,8 @@ from .render import (
 )
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+#: The most runs `runs --status` looks through (the status shown is decided per run).
+MAX_LISTED = 100_000
 
 
 def _store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
@@ -252,7 +254,16 @@ def cmd_runs(args: argparse.Namespace) -> int:
     if Path(args.db or default_db_path()).exists():  # no database yet: no runs, none created
         store = _store(args, create=False)
         try:
-            runs = [{**run, "status": shown_status(run)} for run in store.runs(args.limit)]
+            found = store.runs(
+                args.limit if args.status is None else MAX_LISTED,
+                method=args.method,
+                recipe=args.recipe,
+                wafer=args.wafer,
+                since_wall=args.since,
+            )
+            runs = [{**run, "status": shown_status(run)} for run in found]
+            if args.status is not None:
+                runs = [run for run in runs if run["status"] == args.status][: args.limit]
         finally:
             store.close()
     title = f"runs in {args.db or default_db_path()}"

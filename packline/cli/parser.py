@@ -7,11 +7,14 @@ with its usage line, before anything is opened or contacted.
 from __future__ import annotations
 
 import argparse
+import datetime
+import time
 from pathlib import Path
 
 from packline.records import MAP_POINTS
 from packline.records.export import FORMATS
 from packline.sequences.engine import Decision
+from packline.sequences.engine.liveness import SHOWN_STATUSES
 from packline.station_check import CHECK_TIMEOUT_S
 
 from .commands import (
@@ -40,6 +43,15 @@ def person(text: str) -> str:
     if not name or not name.isprintable():
         raise argparse.ArgumentTypeError(f"{text!r} is not a name (printable, not blank)")
     return name
+
+
+def local_date(text: str) -> float:
+    """A calendar day (YYYY-MM-DD) as the Unix time of its local midnight."""
+    try:
+        day = datetime.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+    return time.mktime(day.timetuple())
 
 
 def positive_seconds(text: str) -> float:
@@ -159,7 +171,19 @@ def build_parser() -> argparse.ArgumentParser:
     clear.set_defaults(handler=cmd_clear_tool)
 
     runs = commands.add_parser("runs", parents=[common], help="list runs")
-    runs.add_argument("--limit", type=at_least_one, default=50)
+    runs.add_argument("--limit", type=at_least_one, default=50, help="at most N runs (50)")
+    runs.add_argument("--method", help="only runs of this method")
+    runs.add_argument(
+        "--status",
+        choices=SHOWN_STATUSES,
+        help="only runs with this status (as shown: a run nobody drives any more is interrupted)",
+    )
+    runs.add_argument("--recipe", metavar="HASH", help="only runs of a recipe whose sha256 "
+                      "starts so")  # fmt: skip
+    runs.add_argument("--wafer", metavar="WAFER", help="only runs that had this wafer id")
+    runs.add_argument(
+        "--since", type=local_date, metavar="YYYY-MM-DD", help="only runs started on or after"
+    )
     runs.set_defaults(handler=cmd_runs)
 
     show = commands.add_parser("show", parents=[common], help="show one run")

@@ -121,6 +121,8 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
         "run clock",
         title=title,
     )
+    table.columns[0].no_wrap = True  # the id is copied from here: never cut
+    table.columns[0].min_width = max((len(run["id"]) for run in runs), default=0)
     for run in runs:
         duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
         table.add_row(

@@ -18,6 +18,10 @@ from typing import Any
 DRIVEN = ("running", "paused")
 #: How a driven status reads once its process is gone.
 INTERRUPTED = "interrupted"
+#: Every status `runs` and `show` print for a run.
+SHOWN_STATUSES = (
+    "running", "paused", INTERRUPTED, "completed", "held", "terminated", "aborted", "failed",
+)  # fmt: skip
 
 
 def is_alive(run: dict[str, Any]) -> bool:

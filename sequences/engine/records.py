@@ -169,17 +169,42 @@ class RunStore:
     def run(self, run_id: str) -> dict[str, Any]:
         return dict(self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
 
-    def runs(self, limit: int = 50) -> list[dict[str, Any]]:
+    def runs(
+        self,
+        limit: int = 50,
+        *,
+        method: str | None = None,
+        recipe: str | None = None,
+        wafer: str | None = None,
+        since_wall: float | None = None,
+    ) -> list[dict[str, Any]]:
+        """The newest runs first, at most `limit`, of `method`, of a recipe whose hash starts
+        with `recipe`, that had `wafer` in their lot, started at or after `since_wall`."""
+        where: list[str] = []
+        values: list[str | float] = []
+        if method is not None:
+            where.append("r.method = ?")
+            values.append(method)
+        if recipe is not None:
+            where.append("substr(r.recipe_hash, 1, length(?)) = ?")
+            values += [recipe, recipe]
+        if wafer is not None:
+            where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
+            values.append(wafer)
+        if since_wall is not None:
+            where.append("r.started_wall >= ?")
+            values.append(since_wall)
         rows = self._db.execute(
-            """SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
+            f"""SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
                       r.station_name,
                       r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'completed') AS completed,
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'held') AS held
-               FROM runs r ORDER BY r.started_wall DESC LIMIT ?""",
-            (limit,),
+               FROM runs r {"WHERE " + " AND ".join(where) if where else ""}
+               ORDER BY r.started_wall DESC LIMIT ?""",
+            (*values, limit),
         )
         return [dict(row) for row in rows]
 

@@ -297,3 +297,27 @@ def test_run_with_named_wafers(db, capsys):
     assert main(["run", "plasma-clean", "--sim", "--wafers", "LOT7-A,LOT7-B", "--json"]) == 0
     summary = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert [w["wafer"] for w in summary["wafers"]] == ["LOT7-A", "LOT7-B"]
+
+
+def test_runs_filters_by_method_status_wafer_recipe_and_date(db, capsys):
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet"]) == 0
+    assert main(["run", "bump-seal-clean", "--sim", "--lot", "1", "--quiet",
+                 "--wafers", "SCRIBE-7"]) == 0  # fmt: skip
+    capsys.readouterr()
+
+    def ids(*options: str) -> list[str]:
+        assert main(["runs", "--json", *options]) == 0
+        return [run["method"] for run in json.loads(capsys.readouterr().out)]
+
+    assert ids() == ["bump-seal-clean", "plasma-clean"]
+    assert ids("--method", "plasma-clean") == ["plasma-clean"]
+    assert ids("--wafer", "SCRIBE-7") == ["bump-seal-clean"]
+    assert ids("--status", "completed", "--limit", "1") == ["bump-seal-clean"]
+    assert ids("--status", "held") == []
+    assert ids("--since", "2999-01-01") == []
+    assert main(["runs", "--json", "--method", "bump-seal-clean"]) == 0
+    recipe = json.loads(capsys.readouterr().out)[0]["recipe_hash"]
+    assert ids("--recipe", recipe[:10]) == ["bump-seal-clean"]
+    with pytest.raises(SystemExit):
+        main(["runs", "--since", "yesterday"])
+    assert "'yesterday' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
