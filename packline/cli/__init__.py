@@ -5,6 +5,7 @@
     packline pause|terminate|abort RUN
     packline runs | show RUN | methods | claims | validate METHOD [--recipe FILE]
     packline export RUN --to DIR [--format csv|parquet]   the run's records as tables
+    packline report RUN [--out FILE] | tools RUN         its HTML report, its tool time (E10)
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the

@@ -3,9 +3,10 @@
 `run` and `resume` drive a run in this process (progress to the terminal, a JSON-lines stream
 or nothing; the operator at `console.py`); `pause`, `terminate`, `abort` and `clear-tool`
 post an order to a run another process drives; `disposition` records a decision for a held
-wafer; `runs`, `show`, `methods`, `claims`,
-`recipe`, `validate`, `wafer` and `station check` read (printed by `render.py`); `export` writes a
-run's records as tables (`packline.records`); `sim serve` serves the simulated line.
+wafer; `runs`, `show`, `methods`, `claims`, `recipe`, `validate`, `wafer` and `station check`
+read (printed by `render.py`); `export`, `report` and `tools` read a run's records as tables
+(`packline.records`): its files, its HTML report, its tool time; `sim serve` serves the
+simulated line.
 """
 
 from __future__ import annotations
@@ -26,8 +27,10 @@ import yaml
 from rich.console import Console
 
 from packline.clock import ScaledClock, WallClock
-from packline.records import RunRecords
+from packline.records import open_records
 from packline.records.export import export_run
+from packline.records.report import write_report
+from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -69,6 +72,7 @@ from .render import (
     print_runs,
     print_station_check,
     print_summary,
+    print_tool_time,
     print_wafer,
     terminal,
 )
@@ -280,12 +284,8 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    store = _store(args, create=False)
-    try:
-        records = RunRecords(store, store.resolve_run(args.run))
+    with open_records(args.run, args.db) as records:
         files = export_run(records, args.to, args.format, maps_after=args.maps)
-    finally:
-        store.close()
     result = {"run_id": records.run_id, "format": args.format, "files": [str(f) for f in files]}
     if args.json:
         print_json(result)
@@ -325,6 +325,32 @@ def cmd_disposition(args: argparse.Namespace) -> int:
             f"`packline resume {row['run_id']}` carries it out"
         )
     return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    with open_records(args.run, args.db) as records:
+        path = write_report(
+            records, args.out or Path(f"report-{records.run_id}.html"), wafer=args.wafer
+        )
+    if args.json:
+        print_json({"run_id": records.run_id, "report": str(path)})
+    else:
+        print(f"run {records.run_id}: report written to {path}")
+    return EXIT_OK
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    with open_records(args.run, args.db) as records:
+        times = tool_time(records)
+    rows = json.loads(times.to_json(orient="records"))
+    neck = bottleneck(times)
+    return _answer(
+        args,
+        {"run_id": records.run_id, "bottleneck": neck, "tools": rows},
+        lambda console: print_tool_time(
+            console, rows, neck, title=f"tool time, run {records.run_id}"
+        ),
+    )
 
 
 def cmd_methods(args: argparse.Namespace) -> int:

@@ -26,12 +26,14 @@ from .commands import (
     cmd_methods,
     cmd_recipe_schema,
     cmd_recipe_template,
+    cmd_report,
     cmd_resume,
     cmd_run,
     cmd_runs,
     cmd_show,
     cmd_sim_serve,
     cmd_station_check,
+    cmd_tools,
     cmd_validate,
     cmd_wafer,
 )
@@ -82,6 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="run database (default: $PACKLINE_DB or runs.db in the data dir)",
     )
     common.add_argument("--json", action="store_true", help="machine-readable output")
+    one_run = argparse.ArgumentParser(add_help=False)
+    one_run.add_argument("run", help="run id, a unique prefix of one, or 'last'")
     watch = argparse.ArgumentParser(add_help=False)
     watch.add_argument("--quiet", action="store_true", help="no progress, only the summary")
     watch.add_argument(
@@ -192,10 +196,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     export = commands.add_parser(
         "export",
-        parents=[common],
+        parents=[common, one_run],
         help="write a run's records as tables (CSV or Parquet) for pandas, JMP or Excel",
     )
-    export.add_argument("run", help="run id, a unique prefix of one, or 'last'")
     export.add_argument("--to", type=Path, required=True, metavar="DIR", help="folder to write")
     export.add_argument("--format", choices=FORMATS, default="csv", help="file format (csv)")
     export.add_argument(
@@ -227,6 +230,29 @@ def build_parser() -> argparse.ArgumentParser:
         "--reason", required=True, help="why: what was seen on the wafer (recorded)"
     )
     disposition.set_defaults(handler=cmd_disposition)
+
+    report = commands.add_parser(
+        "report",
+        parents=[common, one_run],
+        help="write a run's report: one self-contained HTML file (charts, maps, claim check)",
+    )
+    report.add_argument(
+        "--out", type=Path, metavar="FILE", help="the HTML file (default: report-RUN.html here)"
+    )
+    report.add_argument(
+        "--wafer",
+        metavar="ID",
+        help="the wafer whose maps are drawn (default: the first failing a claim condition, "
+        "else the first)",
+    )
+    report.set_defaults(handler=cmd_report)
+
+    tools = commands.add_parser(
+        "tools",
+        parents=[common, one_run],
+        help="a run's tool time: each tool's time per E10 state, utilisation, OEE, bottleneck",
+    )
+    tools.set_defaults(handler=cmd_tools)
 
     methods = commands.add_parser(
         "methods", parents=[common], help="list the methods, or one method's recipe and claims"

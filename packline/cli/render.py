@@ -315,3 +315,34 @@ def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
     console.print(table)
     done = sum(1 for c in coverage if c["implemented_by"])
     print(f"{done} of {len(coverage)} claims implemented")
+
+
+def print_tool_time(
+    console: Console, rows: list[dict[str, Any]], bottleneck: str | None, *, title: str
+) -> None:
+    """`packline tools`: one row per tool, its time per E10 state that it spent any in,
+    utilisation and OEE with its factors, then the bottleneck."""
+    states = [c for c in rows[0] if c.endswith("_s") and c != "duration_s"] if rows else []
+    states = [c for c in states if any(row[c] for row in rows)]
+    ratios = ("utilisation", "availability", "performance", "quality", "oee")
+    table = DataTable(
+        "tool",
+        *[c.removesuffix("_s").replace("_", " ") for c in states],
+        *ratios,
+        "uses",
+        "wafers",
+        "alarms",
+        title=title,
+    )
+    for row in rows:
+        table.add_row(
+            row["tool"],
+            *[clock_text(row[c]) for c in states],
+            *["-" if row[r] is None else f"{row[r]:.1%}" for r in ratios],
+            str(row["uses"]),
+            str(row["wafers"]),
+            str(row["alarms"]),
+        )
+    console.print(table)
+    verdict = f"bottleneck: {bottleneck} (highest utilisation)" if bottleneck else "no tool worked"
+    console.print(verdict, markup=False, highlight=False)

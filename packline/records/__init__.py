@@ -9,7 +9,10 @@
         run.site_map("W01")                         # the wafer's twin, one row per site
         run.maps(after="irreversible")              # every wafer after each irreversible step
 
-`packline export RUN --to DIR` writes the same tables as CSV or Parquet files. See
+The modules, one concept each: `reader` (the tables), `sites` (a twin as one row per site),
+`export` (the tables as CSV or Parquet files), `tooltime` (each tool's time by E10 state,
+utilisation, OEE), `claimsites` (which sites fail a claim condition), `limits` (which limits a
+trace is drawn against), `figures` (the charts, Bokeh) and `report` (the HTML page). See
 docs/results.md.
 """
 

@@ -1,0 +1,69 @@
+"""Which sites of a wafer fail each condition of its method's claim check.
+
+The claim check a dry run records is per condition over the lot: sites checked, sites
+passing, the failing wafers. To mark the failing sites on a wafer map, the conditions are
+evaluated again on that wafer's stored twin: the run's method, given the run's recipe as it
+was validated, says which conditions apply (`Method.claim_checks`), and each condition says
+per site whether it was checked and whether it passed (`Condition.evaluate`). The same
+functions the engine ran, on the same stored twin, give the same sites.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.sequences.engine import Condition, get_method
+from packline.sequences.engine.recipe import parse_recipe
+from packline.sim_instruments.twin import Workpiece
+
+from .reader import RunRecords
+
+
+@dataclass(frozen=True)
+class ConditionSites:
+    """One condition of the claim check on one wafer: per entry (site, or unit for a
+    condition on units, or the wafer for a wafer-level one) checked and passing."""
+
+    claim: str
+    condition: str
+    checked: np.ndarray
+    passing: np.ndarray
+
+    @property
+    def failing(self) -> np.ndarray:
+        """The entries checked that do not pass."""
+        failing: np.ndarray = self.checked & ~self.passing
+        return failing
+
+    def per_site(self, site_count: int) -> bool:
+        """Whether the entries are the wafer's sites (so the condition can be mapped)."""
+        return self.checked.size == site_count
+
+
+def run_conditions(records: RunRecords) -> list[Condition]:
+    """The conditions of the run's claim check, as its method states them for its recipe
+    (none for a method that declares no claim check)."""
+    header = records.header()
+    method = get_method(header["method"])
+    if method.claim_checks is None:
+        return []
+    recipe = parse_recipe(method.recipe_model, header["recipe"], f"run {records.run_id} recipe")
+    return list(method.claim_checks(recipe))
+
+
+def condition_sites(conditions: list[Condition], workpiece: Workpiece) -> list[ConditionSites]:
+    """Each condition evaluated on one wafer's twin."""
+    results = []
+    for condition in conditions:
+        checked, passing = condition.evaluate(workpiece)
+        results.append(
+            ConditionSites(
+                condition.claim,
+                condition.text,
+                np.asarray(checked, bool),
+                np.asarray(passing, bool),
+            )
+        )
+    return results

@@ -1,0 +1,290 @@
+"""The report's charts, as Bokeh models: a tool Gantt chart, tool time, process traces
+against limits, measurements against limits, and wafer or panel maps of the twin.
+
+Bokeh draws in the browser from data embedded in the page, so the report needs no server
+and no network (docs/decisions/0013). A wafer's maps share one data source, so its site
+coordinates are stored once however many properties are drawn, and the maps share their
+axes (zooming one zooms all). Maps draw through WebGL: 60,000 sites stay fluid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from bokeh.layouts import gridplot
+from bokeh.models import (
+    ColumnDataSource,
+    FactorRange,
+    HoverTool,
+    LayoutDOM,
+    LinearColorMapper,
+    Range1d,
+)
+from bokeh.models.annotations.geometry import Span
+from bokeh.models.annotations.legends import ColorBar
+from bokeh.models.renderers.renderer import DataRenderer
+from bokeh.models.ui.ui_element import UIElement
+from bokeh.palettes import Category10_10, Viridis256
+from bokeh.plotting import figure
+
+from packline.drivers.equipment import E10State
+from packline.drivers.equipment.vocabulary import Limit
+
+from .claimsites import ConditionSites
+from .tooltime import HOLDING, state_column
+
+#: Colours of the E10 states in the Gantt chart and the tool-time bars.
+STATE_COLOURS = {
+    E10State.PRODUCTIVE: "#2ca02c",
+    E10State.STANDBY: "#c7c7c7",
+    E10State.ENGINEERING: "#17becf",
+    E10State.SCHEDULED_DOWNTIME: "#ff7f0e",
+    E10State.UNSCHEDULED_DOWNTIME: "#d62728",
+    E10State.NON_SCHEDULED: "#7f7f7f",
+}
+#: Run clock on the charts' time axes: minutes.
+MINUTE_S = 60.0
+#: Chart sizes (pixels).
+WIDE, SMALL = 1100, 360
+
+
+def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
+    """Tools by run time: each tool's E10 states as a pale band, each wafer's stages on it
+    as bars coloured by wafer, and the steps inside them as thin bars (hover: what, when)."""
+    tools = sorted(set(intervals["tool"]), reverse=True)
+    plot = figure(
+        y_range=FactorRange(factors=tools),
+        width=WIDE,
+        height=max(200, 60 * len(tools) + 80),
+        x_axis_label="run clock (min)",
+        title="tools by time: E10 state (band), each wafer's stage (bar) and steps (line)",
+        tools="xpan,xwheel_zoom,box_zoom,reset,save",
+    )
+    bands = intervals.assign(
+        left=intervals["start_t"] / MINUTE_S,
+        right=intervals["stop_t"] / MINUTE_S,
+        colour=[STATE_COLOURS[E10State(s)] for s in intervals["state"]],
+    )
+    band = plot.hbar(
+        "tool",
+        0.9,
+        "right",
+        "left",
+        color="colour",
+        alpha=0.35,
+        legend_field="state",
+        source=_source(bands),
+    )
+    plot.add_tools(HoverTool(renderers=[band], tooltips=[("tool", "@tool"), ("state", "@state")]))
+    held = steps[steps["tool"].notna() & steps["tool"].isin(tools)]
+    held = held.assign(
+        left=held["started_t"] / MINUTE_S,
+        right=held["stopped_t"].fillna(held["started_t"]) / MINUTE_S,
+    )
+    wafers = sorted(set(held["wafer_id"]))
+    colour_of = {w: Category10_10[i % len(Category10_10)] for i, w in enumerate(wafers)}
+    held = held.assign(colour=[colour_of[w] for w in held["wafer_id"]])
+    tips = [
+        ("wafer", "@wafer_id"),
+        ("step", "@key"),
+        ("claims", "@claims"),
+        ("status", "@status"),
+        ("start, stop (min)", "@left{0.0}, @right{0.0}"),
+    ]
+    stages = held[held["kind"].isin(HOLDING)]
+    inner = held[~held["kind"].isin(HOLDING)]
+    renderers: list[DataRenderer] = [
+        plot.hbar(
+            "tool",
+            0.5,
+            "right",
+            "left",
+            color="colour",
+            alpha=0.8,
+            line_color="white",
+            source=_source(stages),
+        ),
+        plot.hbar("tool", 0.12, "right", "left", color="black", source=_source(inner)),
+    ]
+    plot.add_tools(HoverTool(renderers=renderers, tooltips=tips))
+    plot.legend.orientation = "horizontal"
+    plot.add_layout(plot.legend[0], "below")
+    return plot
+
+
+def tool_time_bars(times: pd.DataFrame) -> figure:
+    """Each tool's run time split by E10 state (stacked bars, hours)."""
+    tools = list(times["tool"])[::-1]
+    states = [s for s in E10State if times[state_column(s)].sum() > 0]
+    data: dict[str, Any] = {"tool": tools}
+    for state in states:
+        data[state.value] = list(times[state_column(state)][::-1] / 3600.0)
+    plot = figure(
+        y_range=FactorRange(factors=tools),
+        width=WIDE // 2,
+        height=max(200, 40 * len(tools) + 80),
+        x_axis_label="hours",
+        title="time per E10 state",
+        tools="hover,save",
+        tooltips="$name: @$name{0.00} h",
+    )
+    plot.hbar_stack(
+        [s.value for s in states],
+        y="tool",
+        height=0.7,
+        color=[STATE_COLOURS[s] for s in states],
+        source=ColumnDataSource(data),
+        legend_label=[s.value for s in states],
+    )
+    plot.legend.location = "bottom_right"
+    return plot
+
+
+def trace_panel(tool: str, samples: pd.DataFrame, limits: Mapping[str, Limit]) -> LayoutDOM:
+    """One tool's traces, one small chart per trace (their units differ) sharing the time
+    axis; a trace with a matching setpoint limit shows it as dashed lines."""
+    plots: list[UIElement | None] = []
+    shared: Range1d | None = None
+    for (name, unit), rows in samples.groupby(["name", "unit"], sort=True):
+        plot = figure(
+            width=SMALL + 180,
+            height=220,
+            title=f"{tool}: {name} ({unit})",
+            x_axis_label="run clock (min)",
+            tools="xpan,xwheel_zoom,box_zoom,reset,hover,save",
+            tooltips=[("t (min)", "@x{0.00}"), (str(name), "@y{0.000}")],
+        )
+        plot.step(
+            rows["t"].to_numpy() / MINUTE_S, rows["value"].to_numpy(), mode="after", line_width=1.5
+        )
+        limit = limits.get(str(name))
+        if limit is not None:
+            for bound in (limit.minimum, limit.maximum):
+                plot.add_layout(
+                    Span(location=bound, dimension="width", line_dash="dashed", line_color="red")
+                )
+        if shared is None:
+            shared = Range1d(
+                start=float(samples["t"].min()) / MINUTE_S,
+                end=float(samples["t"].max()) / MINUTE_S,
+            )
+        plot.x_range = shared
+        plots.append(plot)
+    return gridplot(plots, ncols=2, toolbar_location="right")
+
+
+def measurement_chart(measurements: pd.DataFrame) -> figure:
+    """Every measurement that has both limits, placed within them (0 the low limit, 1 the
+    high), one column per measurement, one dot per wafer; failing values red."""
+    bounded = measurements.dropna(subset=["low", "high"])
+    bounded = bounded[bounded["high"] > bounded["low"]]
+    label = bounded["name"] + " (" + bounded["unit"] + ")"
+    data = bounded.assign(
+        label=label,
+        position=(bounded["value"] - bounded["low"]) / (bounded["high"] - bounded["low"]),
+        colour=np.where(bounded["passed"] == 1, "#1f77b4", "#d62728"),
+    )
+    plot = figure(
+        x_range=FactorRange(factors=list(dict.fromkeys(label))),
+        width=WIDE,
+        height=380,
+        title="measurements within their limits (0: low limit, 1: high limit)",
+        y_axis_label="position within the limits",
+        tools="hover,save,reset,box_zoom",
+        tooltips=[
+            ("wafer", "@wafer_id"),
+            ("measurement", "@label"),
+            ("value", "@value"),
+            ("limits", "@low .. @high"),
+        ],
+    )
+    plot.scatter("label", "position", size=7, color="colour", source=_source(data))
+    for bound in (0.0, 1.0):
+        plot.add_layout(
+            Span(location=bound, dimension="width", line_dash="dashed", line_color="red")
+        )
+    plot.xaxis.major_label_orientation = 0.6
+    return plot
+
+
+def site_maps(
+    sites: pd.DataFrame,
+    layers: Sequence[tuple[str, str]],
+    failing: Sequence[ConditionSites],
+) -> LayoutDOM:
+    """Maps of one wafer or panel, one per (title, column of `sites`) in `layers`, drawn from
+    one data source with shared axes; then one map per claim condition with failing sites,
+    the failing sites in red over the passing ones."""
+    data: dict[str, Any] = {
+        "x": sites["x_mm"].to_numpy(np.float32),
+        "y": sites["y_mm"].to_numpy(np.float32),
+    }
+    for index, (_, name) in enumerate(layers):
+        data[f"v{index}"] = sites[name].to_numpy(np.float32)
+    for index, condition in enumerate(failing):
+        data[f"f{index}"] = condition.failing.astype(np.uint8)
+    source = ColumnDataSource(data)
+    reach = float(max(np.abs(data["x"]).max(initial=1), np.abs(data["y"]).max(initial=1))) * 1.05
+    x_range, y_range = Range1d(start=-reach, end=reach), Range1d(start=-reach, end=reach)
+    plots: list[UIElement | None] = []
+    for index, (title, name) in enumerate(layers):
+        values = data[f"v{index}"]
+        finite = values[np.isfinite(values)]
+        low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        mapper = LinearColorMapper(
+            palette=Viridis256, low=low, high=high if high > low else low + 1
+        )
+        plot = _map_figure(title, x_range, y_range, source, f"v{index}", mapper)
+        plot.add_tools(
+            HoverTool(tooltips=[("x, y (mm)", "@x{0.00}, @y{0.00}"), (name, f"@v{index}")])
+        )
+        plot.add_layout(ColorBar(color_mapper=mapper, width=10), "right")
+        plots.append(plot)
+    for index, condition in enumerate(failing):
+        mapper = LinearColorMapper(palette=["#d9d9d9", "#d62728"], low=0, high=1)
+        title = f"claim {condition.claim}: {condition.condition} (failing: red)"
+        plot = _map_figure(title, x_range, y_range, source, f"f{index}", mapper)
+        plots.append(plot)
+    return gridplot(plots, ncols=2)
+
+
+def _map_figure(
+    title: str,
+    x_range: Range1d,
+    y_range: Range1d,
+    source: ColumnDataSource,
+    field: str,
+    mapper: LinearColorMapper,
+) -> figure:
+    """A map of the sites in `source`, coloured by `field` through `mapper`, on the shared
+    ranges, drawn through WebGL."""
+    plot = figure(
+        title=title,
+        width=SMALL + 60,
+        height=SMALL,
+        x_range=x_range,
+        y_range=y_range,
+        match_aspect=True,
+        output_backend="webgl",
+        x_axis_label="x (mm)",
+        y_axis_label="y (mm)",
+        tools="pan,wheel_zoom,box_zoom,reset,save",
+    )
+    plot.scatter(
+        "x",
+        "y",
+        source=source,
+        size=3,
+        line_color=None,
+        fill_color={"field": field, "transform": mapper},
+    )
+    return plot
+
+
+def _source(frame: pd.DataFrame) -> ColumnDataSource:
+    """A data source of a table's columns (given as columns: Bokeh's own DataFrame path
+    uses an in-place reset_index that pandas deprecates)."""
+    return ColumnDataSource({str(c): frame[c].to_numpy() for c in frame.columns})

@@ -1,0 +1,144 @@
+"""`packline report`: one self-contained HTML page with the run's sections and data."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from packline.cli import main
+from packline.records import RunRecords
+from packline.records.report import SECTIONS, render_report
+from packline.records.tooltime import bottleneck, tool_time
+from packline.sequences.engine import BadInput, RunStore
+
+#: A plasma recipe whose argon step is too short to strip the oxide: claim 003:11 fails.
+SHORT_AR = """
+steps:
+  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr, rf_power_w: 300 W, time_s: 60 s}
+  - {gas: Ar, flow_sccm: 100 sccm, pressure_mtorr: 100 mTorr, rf_power_w: 100 W, time_s: 30 s}
+"""
+
+
+class Page(HTMLParser):
+    """The parts of a page the tests look at: every start tag with its attributes, the
+    sections in order with their headings, and the text of the scripts."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.sections: list[str] = []
+        self.headings: list[str] = []
+        self.scripts: list[str] = []
+        self._in: str | None = None
+        self.feed(text)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "section":
+            self.sections.append(dict(attrs)["id"])
+        self._in = tag
+
+    def handle_data(self, data):
+        if self._in == "h2":
+            self.headings.append(data)
+        elif self._in == "script":
+            self.scripts.append(data)
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+
+@pytest.fixture(scope="module")
+def page(run_db: Path) -> str:
+    store = RunStore(run_db, create=False)
+    try:
+        return render_report(RunRecords(store, store.resolve_run("last")))
+    finally:
+        store.close()
+
+
+def test_the_page_parses_into_every_section_in_order(page):
+    parsed = Page(page)
+    assert parsed.sections == list(SECTIONS)
+    assert parsed.headings == list(SECTIONS.values())
+    assert page.startswith("<!DOCTYPE html>")
+
+
+def test_the_page_holds_the_runs_data(page, records):
+    header = records.header()
+    assert header["id"] in page
+    assert header["recipe_hash"] in page
+    for wafer_id in records.wafers()["wafer_id"]:
+        assert wafer_id in page
+    for condition in records.claim_checks()["condition"]:
+        assert html.escape(condition) in page
+    for tool, name in set(zip(records.traces()["tool"], records.traces()["name"], strict=True)):
+        assert f"{tool}: {name}" in page  # every trace has its chart
+    for name in set(records.measurements()["name"]):
+        assert name in page
+    for serial in records.tools()["serial_number"]:
+        assert serial in page
+    times = tool_time(records)
+    assert f"Bottleneck: <b>{bottleneck(times)}</b>" in page
+    # the maps: the bumps laid by the bonder, the resin by the laminator, on one data source
+    assert "after form bumps#0: bumps.height_um" in page
+    assert "after laminate resin film#0: resins.layers[0].thickness_um" in page
+
+
+def test_the_page_loads_nothing_from_elsewhere(page):
+    parsed = Page(page)
+    for tag, attrs in parsed.tags:
+        assert tag != "link"
+        for name in ("src", "href"):
+            value = attrs.get(name) or ""
+            assert not value or value.startswith("#"), (tag, name, value)
+    assert not re.search(r"url\(\s*['\"]?(https?:)?//", page)
+    assert not re.search(r"@import", page)
+    library = max(parsed.scripts, key=len)
+    assert "Bokeh" in library
+    assert len(library) > 500_000  # the library itself, inlined
+    assert len(page.encode()) < 10_000_000
+
+
+def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
+    recipe = tmp_path / "short-ar.yaml"
+    recipe.write_text(SHORT_AR)
+    db = str(tmp_path / "runs.db")
+    run = ["run", "plasma-clean", "--sim", "--lot", "2", "--quiet", "--db", db]
+    assert main([*run, "--recipe", str(recipe)]) == 1  # the product violates 003:11
+    capsys.readouterr()
+    out = tmp_path / "r.html"
+    assert main(["report", "last", "--db", db, "--out", str(out), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["report"] == str(out)
+    page = out.read_text()
+    assert 'Claim check <span class="fail">failed</span>' in page
+    assert "claim 003:11: no oxide on the exposed metal" in page  # its map, failing in red
+    assert "Wafer <b>W01</b>" in page
+    assert main(["report", "last", "--db", db, "--out", str(out), "--wafer", "W02"]) == 0
+    assert "Wafer <b>W02</b>" in out.read_text()
+
+
+def test_a_wafer_the_run_does_not_have_is_bad_input(records, run_db, tmp_path, capsys):
+    with pytest.raises(BadInput, match="no twin of it; its wafers: W01, W02"):
+        render_report(records, wafer="W07")
+    out = tmp_path / "r.html"
+    assert main(["report", "last", "--db", str(run_db), "--out", str(out), "--wafer", "W7"]) == 2
+    assert "W7" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_tools_names_the_bottleneck(run_db, records, capsys):
+    assert main(["tools", "last", "--db", str(run_db), "--json"]) == 0
+    answer = json.loads(capsys.readouterr().out)
+    best = max(answer["tools"], key=lambda row: row["utilisation"])
+    assert answer["bottleneck"] == best["tool"] == "wire_bonder"
+    assert main(["tools", "last", "--db", str(run_db)]) == 0
+    out = capsys.readouterr().out
+    assert "bottleneck: wire_bonder (highest utilisation)" in out
+    assert "utilisation" in out
