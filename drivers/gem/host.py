@@ -1,11 +1,12 @@
 """The GEM host (SEMI E30) on the HSMS-SS link: every host-side GEM exchange, typed.
 
 `GemHost` speaks E30 to one equipment over an `HsmsLink` (`drivers/secs/hsms.py`): it sends
-the host's primary messages and turns their replies into Python values or errors, and it
-answers what the equipment pushes (S1F1, S1F13, S5F1 alarms, S6F11 collection events, S10F1
-terminal messages), handing alarms and events to whoever listens. It knows no tool kind: which
-SVID, ECID, CEID, ALID or RCMD means what is the tool dictionary's business
-(`drivers/gem/dictionary.py`, used by the GEM role drivers, `drivers/gem/equipment.py`).
+the host's primary messages and turns their replies into Python values or errors (reading them
+with `replies.py`), and it answers what the equipment pushes (S1F1, S1F13, S5F1 alarms, S6F11
+collection events, S10F1 terminal messages; `pushed.py`), handing alarms and events to whoever
+listens. It knows no tool kind: which SVID, ECID, CEID, ALID or RCMD means what is the tool
+dictionary's business (`drivers/gem/dictionary.py`, used by the GEM role drivers,
+`drivers/gem/equipment.py`).
 
 Every call is one transaction and ends within the link's T3 (`ToolTimeout`); a reply of the
 wrong shape is a `ProtocolError` naming the message; an S9 error from the equipment fails the
@@ -18,67 +19,34 @@ given at construction (U4 by default, as most tools use); ASCII ids are sent as 
 from __future__ import annotations
 
 import datetime as dt
-import logging
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
 
-from ..errors import CommandRefused, ProtocolError
-from ..secs.data_items import (
-    ALARM_SET,
-    HCACK_ACCEPTED,
-    ack_text,
-    format_time,
-    parse_time,
-)
+from ..errors import CommandRefused
+from ..secs.data_items import ALARM_SET, HCACK_ACCEPTED, ack_text, format_time, parse_time
 from ..secs.hsms import HsmsLink
 from ..secs.items import BOOLEAN, A, B, Format, Item, L, item
 from ..secs.messages import SecsMessage
+from .pushed import PushedMessages
+from .records import (
+    AlarmListener,
+    AlarmReport,
+    CollectionEvent,
+    EquipmentConstant,
+    EventListener,
+    GemId,
+)
+from .replies import Replies
 
-log = logging.getLogger(__name__)
-
-#: An id of a variable, constant, event, report or alarm: a number, or text on tools that
-#: name them (`A` items).
-GemId = int | str
-
-
-@dataclass(frozen=True)
-class CollectionEvent:
-    """One S6F11 as the host received it: its CEID and each report's values by VID.
-
-    `values` pairs the values of every report with the VIDs the host defined for it (reports
-    the host did not define keep their values under `reports` only).
-    """
-
-    dataid: int
-    ceid: GemId
-    reports: dict[GemId, tuple[Item, ...]]
-    values: dict[GemId, Item] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class AlarmReport:
-    """One S5F1: the alarm, whether it was set or cleared, its category and text."""
-
-    alid: GemId
-    set: bool
-    category: int
-    text: str
-
-
-@dataclass(frozen=True)
-class EquipmentConstant:
-    """One row of S2F30: an equipment constant's name, range, default and unit."""
-
-    ecid: GemId
-    name: str
-    minimum: Item
-    maximum: Item
-    default: Item
-    unit: str
-
-
-EventListener = Callable[[CollectionEvent], None]
-AlarmListener = Callable[[AlarmReport], None]
+# The host's records, importable with the host as before the host was split.
+__all__ = [
+    "AlarmListener",
+    "AlarmReport",
+    "CollectionEvent",
+    "EquipmentConstant",
+    "EventListener",
+    "GemHost",
+    "GemId",
+]
 
 
 class GemHost:
@@ -105,11 +73,9 @@ class GemHost:
         self.link = link
         #: The VIDs of every report this host defined, by RPTID (to read S6F11 values).
         self.reports: dict[GemId, tuple[GemId, ...]] = {}
-        #: Terminal messages from the equipment (S10F1), oldest first: (TID, text).
-        self.terminal_messages: list[tuple[int, str]] = []
         self._id_items: dict[GemId, Item] = {}
-        self._event_listeners: list[EventListener] = []
-        self._alarm_listeners: list[AlarmListener] = []
+        self._replies = Replies(link)
+        self._pushed = PushedMessages(self._replies, self.reports)
         link.on_message = self._on_message
 
     # ----------------------------------------------------------------- wire helpers
@@ -131,58 +97,6 @@ class GemHost:
             self._id_items[value] = made
         return made
 
-    def _id_of(self, action: str, value: Item) -> GemId:
-        """An id item as a Python id (an int, or text for `A` ids)."""
-        scalar = self._scalar(action, value)
-        if isinstance(scalar, bool) or not isinstance(scalar, int | str):
-            raise self.malformed(action, f"an id must be an integer or text, got {value.format}")
-        return scalar
-
-    def malformed(self, action: str, detail: str) -> ProtocolError:
-        """The error for a reply that does not have the shape E5 gives it."""
-        return ProtocolError(self.tool, self.address, action, f"malformed reply: {detail}")
-
-    def _scalar(self, action: str, value: Item) -> int | float | bool | str | bytes:
-        try:
-            return value.scalar
-        except ValueError as error:
-            raise self.malformed(action, str(error)) from None
-
-    def _list(self, action: str, value: Item | None, length: int | None = None) -> tuple[Item, ...]:
-        """The items of a list reply (of `length` items if given), or a malformed-reply error."""
-        if value is None or value.format is not Format.L:
-            got = "no body" if value is None else f"an {value.format.name} item"
-            raise self.malformed(action, f"expected a list, got {got}")
-        items: tuple[Item, ...] = value.value  # type: ignore[assignment]
-        if length is not None and len(items) != length:
-            raise self.malformed(action, f"expected a list of {length}, got {len(items)} items")
-        return items
-
-    def _ack(self, action: str, value: Item | None, name: str) -> int:
-        """The acknowledge code `value` carries (a binary or integer of one element)."""
-        if value is None:
-            raise self.malformed(action, f"no {name}")
-        code = self._scalar(action, value)
-        if isinstance(code, bytes):
-            if len(code) != 1:
-                raise self.malformed(action, f"{name} must be 1 byte, got {len(code)}")
-            return code[0]
-        if isinstance(code, bool) or not isinstance(code, int):
-            raise self.malformed(action, f"{name} must be binary, got {value.format.name}")
-        return code
-
-    def _refuse_unless(
-        self, action: str, name: str, code: int, accepted: Sequence[int] = (0,)
-    ) -> None:
-        if code not in accepted:
-            raise CommandRefused(
-                self.tool,
-                self.address,
-                action,
-                f"{name} {code}: {ack_text(name, code)}",
-                f"{name} {code}",
-            )
-
     async def _transact(self, stream: int, function: int, body: Item | None) -> Item | None:
         """Send `S<stream>F<function> W` and return its reply's body (the link checks the pair
         and names the message in its errors)."""
@@ -195,14 +109,7 @@ class GemHost:
         """S1F1: the equipment's model name and software revision (MDLN, SOFTREV)."""
         action = "S1F1 are you there"
         body = await self._transact(1, 1, None)
-        return self._model_of(action, body)
-
-    def _model_of(self, action: str, body: Item | None) -> tuple[str, str]:
-        items = self._list(action, body, 2)
-        mdln, softrev = (self._scalar(action, part) for part in items)
-        if not isinstance(mdln, str) or not isinstance(softrev, str):
-            raise self.malformed(action, "MDLN and SOFTREV must be text")
-        return mdln.strip(), softrev.strip()
+        return self._replies.model(action, body)
 
     async def establish_communication(self) -> tuple[str, str]:
         """S1F13: establish communication (E30 communication state); returns MDLN, SOFTREV.
@@ -211,9 +118,11 @@ class GemHost:
         """
         action = "S1F13 establish communication"
         body = await self._transact(1, 13, L())
-        commack, model = self._list(action, body, 2)
-        self._refuse_unless(action, "COMMACK", self._ack(action, commack, "COMMACK"))
-        return self._model_of(action, model)
+        commack, model = self._replies.list_of(action, body, 2)
+        self._replies.refuse_unless(
+            action, "COMMACK", self._replies.ack(action, commack, "COMMACK")
+        )
+        return self._replies.model(action, model)
 
     async def request_online(self) -> bool:
         """S1F17: ask for the online state; False if the equipment was already online.
@@ -221,15 +130,15 @@ class GemHost:
         ONLACK 1 (not allowed, e.g. the operator holds it offline) is a `CommandRefused`.
         """
         action = "S1F17 request online"
-        code = self._ack(action, await self._transact(1, 17, None), "ONLACK")
-        self._refuse_unless(action, "ONLACK", code, (0, 2))
+        code = self._replies.ack(action, await self._transact(1, 17, None), "ONLACK")
+        self._replies.refuse_unless(action, "ONLACK", code, (0, 2))
         return code == 0
 
     async def request_offline(self) -> None:
         """S1F15: ask the equipment to go offline (it then answers only S1F13/S1F17)."""
         action = "S1F15 request offline"
-        code = self._ack(action, await self._transact(1, 15, None), "OFLACK")
-        self._refuse_unless(action, "OFLACK", code)
+        code = self._replies.ack(action, await self._transact(1, 15, None), "OFLACK")
+        self._replies.refuse_unless(action, "OFLACK", code)
 
     async def request_status_variables(self, svids: Sequence[GemId]) -> list[Item]:
         """S1F3: the values of `svids`, in that order (an empty list asks for every SV).
@@ -239,9 +148,11 @@ class GemHost:
         """
         action = "S1F3 status variables"
         body = await self._transact(1, 3, L(*(self.id_item(svid) for svid in svids)))
-        values = list(self._list(action, body))
+        values = list(self._replies.list_of(action, body))
         if svids and len(values) != len(svids):
-            raise self.malformed(action, f"asked {len(svids)} SVs, got {len(values)} values")
+            raise self._replies.malformed(
+                action, f"asked {len(svids)} SVs, got {len(values)} values"
+            )
         return values
 
     async def request_status_variable_namelist(
@@ -251,12 +162,12 @@ class GemHost:
         action = "S1F11 status variable namelist"
         body = await self._transact(1, 11, L(*(self.id_item(svid) for svid in svids)))
         names: dict[GemId, tuple[str, str]] = {}
-        for row in self._list(action, body):
-            svid, name, unit = self._list(action, row, 3)
-            text = (self._scalar(action, name), self._scalar(action, unit))
+        for row in self._replies.list_of(action, body):
+            svid, name, unit = self._replies.list_of(action, row, 3)
+            text = (self._replies.scalar(action, name), self._replies.scalar(action, unit))
             if not all(isinstance(part, str) for part in text):
-                raise self.malformed(action, "SVNAME and UNITS must be text")
-            names[self._id_of(action, svid)] = text  # type: ignore[assignment]
+                raise self._replies.malformed(action, "SVNAME and UNITS must be text")
+            names[self._replies.id_of(action, svid)] = text  # type: ignore[assignment]
         return names
 
     # ----------------------------------------------------------------- S2: constants, reports
@@ -265,9 +176,11 @@ class GemHost:
         """S2F13: the values of `ecids`, in that order (an empty list asks for every EC)."""
         action = "S2F13 equipment constants"
         body = await self._transact(2, 13, L(*(self.id_item(ecid) for ecid in ecids)))
-        values = list(self._list(action, body))
+        values = list(self._replies.list_of(action, body))
         if ecids and len(values) != len(ecids):
-            raise self.malformed(action, f"asked {len(ecids)} ECs, got {len(values)} values")
+            raise self._replies.malformed(
+                action, f"asked {len(ecids)} ECs, got {len(values)} values"
+            )
         return values
 
     async def set_equipment_constants(self, values: Mapping[GemId, Item]) -> None:
@@ -275,8 +188,8 @@ class GemHost:
         (EAC 3: a value outside the constant's range)."""
         action = "S2F15 set equipment constants"
         body = L(*(L(self.id_item(ecid), value) for ecid, value in values.items()))
-        code = self._ack(action, await self._transact(2, 15, body), "EAC")
-        self._refuse_unless(action, "EAC", code)
+        code = self._replies.ack(action, await self._transact(2, 15, body), "EAC")
+        self._replies.refuse_unless(action, "EAC", code)
 
     async def request_equipment_constant_namelist(
         self, ecids: Sequence[GemId] = ()
@@ -285,12 +198,12 @@ class GemHost:
         action = "S2F29 equipment constant namelist"
         body = await self._transact(2, 29, L(*(self.id_item(ecid) for ecid in ecids)))
         constants: dict[GemId, EquipmentConstant] = {}
-        for row in self._list(action, body):
-            ecid, name, minimum, maximum, default, unit = self._list(action, row, 6)
-            key = self._id_of(action, ecid)
-            text = self._scalar(action, name), self._scalar(action, unit)
+        for row in self._replies.list_of(action, body):
+            ecid, name, minimum, maximum, default, unit = self._replies.list_of(action, row, 6)
+            key = self._replies.id_of(action, ecid)
+            text = self._replies.scalar(action, name), self._replies.scalar(action, unit)
             if not isinstance(text[0], str) or not isinstance(text[1], str):
-                raise self.malformed(action, "ECNAME and UNITS must be text")
+                raise self._replies.malformed(action, "ECNAME and UNITS must be text")
             constants[key] = EquipmentConstant(key, text[0], minimum, maximum, default, text[1])
         return constants
 
@@ -299,18 +212,20 @@ class GemHost:
         action = "S2F17 date and time"
         body = await self._transact(2, 17, None)
         if body is None:
-            raise self.malformed(action, "no TIME")
-        text = self._scalar(action, body)
+            raise self._replies.malformed(action, "no TIME")
+        text = self._replies.scalar(action, body)
         try:
             return parse_time(text)  # type: ignore[arg-type]
         except (ValueError, TypeError) as error:
-            raise self.malformed(action, str(error)) from None
+            raise self._replies.malformed(action, str(error)) from None
 
     async def set_clock(self, moment: dt.datetime) -> None:
         """S2F31: set the equipment's clock to `moment`; TIACK 1 is a `CommandRefused`."""
         action = "S2F31 set date and time"
-        code = self._ack(action, await self._transact(2, 31, A(format_time(moment))), "TIACK")
-        self._refuse_unless(action, "TIACK", code)
+        code = self._replies.ack(
+            action, await self._transact(2, 31, A(format_time(moment))), "TIACK"
+        )
+        self._replies.refuse_unless(action, "TIACK", code)
 
     async def define_reports(
         self, reports: Mapping[GemId, Sequence[GemId]], dataid: int = 0
@@ -330,8 +245,8 @@ class GemHost:
                 )
             ),
         )
-        code = self._ack(action, await self._transact(2, 33, body), "DRACK")
-        self._refuse_unless(action, "DRACK", code)
+        code = self._replies.ack(action, await self._transact(2, 33, body), "DRACK")
+        self._replies.refuse_unless(action, "DRACK", code)
         if not reports:
             self.reports.clear()
         for rptid, vids in reports.items():
@@ -355,16 +270,16 @@ class GemHost:
                 )
             ),
         )
-        code = self._ack(action, await self._transact(2, 35, body), "LRACK")
-        self._refuse_unless(action, "LRACK", code)
+        code = self._replies.ack(action, await self._transact(2, 35, body), "LRACK")
+        self._replies.refuse_unless(action, "LRACK", code)
 
     async def enable_events(self, ceids: Sequence[GemId], enable: bool = True) -> None:
         """S2F37: enable (or disable) the reports of `ceids` (empty: every event);
         ERACK 1 is a `CommandRefused`."""
         action = "S2F37 enable events" if enable else "S2F37 disable events"
         body = L(BOOLEAN(enable), L(*(self.id_item(ceid) for ceid in ceids)))
-        code = self._ack(action, await self._transact(2, 37, body), "ERACK")
-        self._refuse_unless(action, "ERACK", code)
+        code = self._replies.ack(action, await self._transact(2, 37, body), "ERACK")
+        self._replies.refuse_unless(action, "ERACK", code)
 
     async def send_remote_command(
         self, rcmd: str, parameters: Mapping[str, Item] | None = None
@@ -387,15 +302,15 @@ class GemHost:
             A(rcmd),
             L(*(L(A(name), value) for name, value in (parameters or {}).items())),
         )
-        hcack_item, refused = self._list(action, await self._transact(2, 41, body), 2)
-        hcack = self._ack(action, hcack_item, "HCACK")
+        hcack_item, refused = self._replies.list_of(action, await self._transact(2, 41, body), 2)
+        hcack = self._replies.ack(action, hcack_item, "HCACK")
         if hcack in tuple(accepted):
             return hcack
         reasons = []
-        for row in self._list(action, refused):
-            name, cpack = self._list(action, row, 2)
-            code = self._ack(action, cpack, "CPACK")
-            reasons.append(f"{self._scalar(action, name)!s}: {ack_text('CPACK', code)}")
+        for row in self._replies.list_of(action, refused):
+            name, cpack = self._replies.list_of(action, row, 2)
+            code = self._replies.ack(action, cpack, "CPACK")
+            reasons.append(f"{self._replies.scalar(action, name)!s}: {ack_text('CPACK', code)}")
         detail = f"HCACK {hcack}: {ack_text('HCACK', hcack)}"
         if reasons:
             detail += " (" + "; ".join(reasons) + ")"
@@ -408,8 +323,8 @@ class GemHost:
         for alid in alids:
             action = f"S5F3 {'enable' if enable else 'disable'} alarm {alid}"
             body = L(B(bytes([ALARM_SET if enable else 0])), self.id_item(alid))
-            code = self._ack(action, await self._transact(5, 3, body), "ACKC5")
-            self._refuse_unless(action, "ACKC5", code)
+            code = self._replies.ack(action, await self._transact(5, 3, body), "ACKC5")
+            self._replies.refuse_unless(action, "ACKC5", code)
 
     async def request_alarm_list(self, alids: Sequence[GemId] = ()) -> list[AlarmReport]:
         """S5F5: every alarm (or `alids`) with whether it is set now (ALCD bit 8) and its text.
@@ -419,15 +334,7 @@ class GemHost:
         """
         action = "S5F5 list alarms"
         body = await self._transact(5, 5, L(*(self.id_item(alid) for alid in alids)))
-        return [self._alarm_of(action, row) for row in self._list(action, body)]
-
-    def _alarm_of(self, action: str, row: Item) -> AlarmReport:
-        alcd, alid, altx = self._list(action, row, 3)
-        code = self._ack(action, alcd, "ALCD")
-        text = self._scalar(action, altx) if len(altx) else ""
-        if not isinstance(text, str):
-            raise self.malformed(action, "ALTX must be text")
-        return AlarmReport(self._id_of(action, alid), bool(code & ALARM_SET), code & 0x7F, text)
+        return [self._replies.alarm(action, row) for row in self._replies.list_of(action, body)]
 
     # ----------------------------------------------------------------- S7: process programs
 
@@ -435,40 +342,44 @@ class GemHost:
         """S7F3: store process program `ppid` on the equipment; ACKC7 1-7 refuses."""
         action = f"S7F3 send process program {ppid}"
         ppbody = B(body) if isinstance(body, bytes) else A(body)
-        code = self._ack(action, await self._transact(7, 3, L(A(ppid), ppbody)), "ACKC7")
-        self._refuse_unless(action, "ACKC7", code)
+        code = self._replies.ack(action, await self._transact(7, 3, L(A(ppid), ppbody)), "ACKC7")
+        self._replies.refuse_unless(action, "ACKC7", code)
 
     async def request_process_program(self, ppid: str) -> bytes | str:
         """S7F5: the body of process program `ppid`; one the equipment lacks is refused
         (E30: an empty list) as ACKC7 4."""
         action = f"S7F5 process program {ppid}"
-        items = self._list(action, await self._transact(7, 5, A(ppid)))
+        items = self._replies.list_of(action, await self._transact(7, 5, A(ppid)))
         if not items:
             raise CommandRefused(
                 self.tool, self.address, action, "ACKC7 4: PPID not found", "ACKC7 4"
             )
         if len(items) != 2:
-            raise self.malformed(action, f"expected PPID and PPBODY, got {len(items)} items")
+            raise self._replies.malformed(
+                action, f"expected PPID and PPBODY, got {len(items)} items"
+            )
         body = items[1].value
         if not isinstance(body, bytes | str):
-            raise self.malformed(action, f"PPBODY must be binary or text, got {items[1].format}")
+            raise self._replies.malformed(
+                action, f"PPBODY must be binary or text, got {items[1].format}"
+            )
         return body
 
     async def delete_process_programs(self, ppids: Sequence[str] = ()) -> None:
         """S7F17: delete `ppids` (empty: every process program); ACKC7 1-7 refuses."""
         action = "S7F17 delete process programs"
         body = L(*(A(ppid) for ppid in ppids))
-        code = self._ack(action, await self._transact(7, 17, body), "ACKC7")
-        self._refuse_unless(action, "ACKC7", code)
+        code = self._replies.ack(action, await self._transact(7, 17, body), "ACKC7")
+        self._replies.refuse_unless(action, "ACKC7", code)
 
     async def request_process_program_list(self) -> list[str]:
         """S7F19: the PPIDs the equipment holds."""
         action = "S7F19 process program list"
         ppids = []
-        for ppid in self._list(action, await self._transact(7, 19, None)):
-            text = self._scalar(action, ppid)
+        for ppid in self._replies.list_of(action, await self._transact(7, 19, None)):
+            text = self._replies.scalar(action, ppid)
             if not isinstance(text, str):
-                raise self.malformed(action, "a PPID must be text")
+                raise self._replies.malformed(action, "a PPID must be text")
             ppids.append(text)
         return ppids
 
@@ -478,78 +389,22 @@ class GemHost:
         """S10F3: show `text` on the equipment's terminal `terminal`; ACKC10 1-2 refuses."""
         action = "S10F3 terminal display"
         body = L(B(bytes([terminal])), A(text))
-        code = self._ack(action, await self._transact(10, 3, body), "ACKC10")
-        self._refuse_unless(action, "ACKC10", code)
+        code = self._replies.ack(action, await self._transact(10, 3, body), "ACKC10")
+        self._replies.refuse_unless(action, "ACKC10", code)
 
     # ----------------------------------------------------------------- what the equipment pushes
 
+    @property
+    def terminal_messages(self) -> list[tuple[int, str]]:
+        """Terminal messages from the equipment (S10F1), oldest first: (TID, text)."""
+        return self._pushed.terminal_messages
+
     def add_event_listener(self, listener: EventListener) -> None:
-        self._event_listeners.append(listener)
+        self._pushed.event_listeners.append(listener)
 
     def add_alarm_listener(self, listener: AlarmListener) -> None:
-        self._alarm_listeners.append(listener)
+        self._pushed.alarm_listeners.append(listener)
 
     async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
         """Answer a primary message of the equipment; None (the link sends S9F5) if unknown."""
-        key = (message.stream, message.function)
-        if key == (1, 1):
-            return SecsMessage(1, 2, L())
-        if key == (1, 13):
-            return SecsMessage(1, 14, L(B(b"\x00"), L()))
-        if key == (5, 1):
-            return self._alarm_received(message)
-        if key == (6, 11):
-            return self._event_received(message)
-        if key == (10, 1):
-            return self._terminal_received(message)
-        return None
-
-    def _alarm_received(self, message: SecsMessage) -> SecsMessage:
-        try:
-            alarm = self._alarm_of("S5F1 alarm report", message.body or L())
-        except ProtocolError as error:
-            log.warning("%s", error)
-            return SecsMessage(5, 2, B(b"\x01"))
-        for listener in self._alarm_listeners:
-            listener(alarm)
-        return SecsMessage(5, 2, B(b"\x00"))
-
-    def _event_received(self, message: SecsMessage) -> SecsMessage:
-        action = "S6F11 event report"
-        try:
-            dataid, ceid, reports = self._list(action, message.body, 3)
-            by_report: dict[GemId, tuple[Item, ...]] = {}
-            for report in self._list(action, reports):
-                rptid, values = self._list(action, report, 2)
-                by_report[self._id_of(action, rptid)] = self._list(action, values)
-            event = CollectionEvent(
-                dataid=int(self._id_of(action, dataid)),
-                ceid=self._id_of(action, ceid),
-                reports=by_report,
-                values={
-                    vid: value
-                    for rptid, values in by_report.items()
-                    for vid, value in zip(self.reports.get(rptid, ()), values, strict=False)
-                },
-            )
-        except (ProtocolError, ValueError) as error:
-            log.warning("%s", error)
-            return SecsMessage(6, 12, B(b"\x01"))
-        for listener in self._event_listeners:
-            listener(event)
-        return SecsMessage(6, 12, B(b"\x00"))
-
-    def _terminal_received(self, message: SecsMessage) -> SecsMessage:
-        action = "S10F1 terminal request"
-        try:
-            tid, text = self._list(action, message.body, 2)
-            terminal, words = self._ack(action, tid, "TID"), self._scalar(action, text)
-        except ProtocolError as error:
-            log.warning("%s", error)
-            return SecsMessage(10, 2, B(b"\x01"))
-        if not isinstance(words, str):
-            log.warning("%s at %s: %s without text", self.tool, self.address, action)
-            return SecsMessage(10, 2, B(b"\x01"))
-        self.terminal_messages.append((terminal, words))
-        log.info("%s at %s: terminal %d: %s", self.tool, self.address, terminal, words)
-        return SecsMessage(10, 2, B(b"\x00"))
+        return await self._pushed.answer(message)

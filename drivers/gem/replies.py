@@ -1,0 +1,105 @@
+"""Reading what the equipment sent: items of the shape E5 gives them, or a clear error.
+
+`Replies` names the tool and its address in every error: a body of the wrong shape is a
+`ProtocolError` ("malformed reply: ..."), an acknowledge code that refuses (EAC, DRACK, HCACK,
+ACKC7, ...) a `CommandRefused` whose code is `<name> <value>` and whose detail says what the
+code means (`drivers/secs/data_items.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..errors import CommandRefused, ProtocolError
+from ..secs.data_items import ALARM_SET, ack_text
+from ..secs.items import Format, Item
+from ..secs.transactions import Peer
+from .records import AlarmReport, GemId
+
+
+class Replies:
+    """The checked reading of message bodies from the equipment `peer` names."""
+
+    def __init__(self, peer: Peer) -> None:
+        self._peer = peer
+
+    @property
+    def tool(self) -> str:
+        return self._peer.tool
+
+    @property
+    def address(self) -> str:
+        return self._peer.address
+
+    def malformed(self, action: str, detail: str) -> ProtocolError:
+        """The error for a reply that does not have the shape E5 gives it."""
+        return ProtocolError(self.tool, self.address, action, f"malformed reply: {detail}")
+
+    def scalar(self, action: str, value: Item) -> int | float | bool | str | bytes:
+        """The one value of a scalar item."""
+        try:
+            return value.scalar
+        except ValueError as error:
+            raise self.malformed(action, str(error)) from None
+
+    def id_of(self, action: str, value: Item) -> GemId:
+        """An id item as a Python id (an int, or text for `A` ids)."""
+        scalar = self.scalar(action, value)
+        if isinstance(scalar, bool) or not isinstance(scalar, int | str):
+            raise self.malformed(action, f"an id must be an integer or text, got {value.format}")
+        return scalar
+
+    def list_of(
+        self, action: str, value: Item | None, length: int | None = None
+    ) -> tuple[Item, ...]:
+        """The items of a list reply (of `length` items if given), or a malformed-reply error."""
+        if value is None or value.format is not Format.L:
+            got = "no body" if value is None else f"an {value.format.name} item"
+            raise self.malformed(action, f"expected a list, got {got}")
+        items: tuple[Item, ...] = value.value  # type: ignore[assignment]
+        if length is not None and len(items) != length:
+            raise self.malformed(action, f"expected a list of {length}, got {len(items)} items")
+        return items
+
+    def ack(self, action: str, value: Item | None, name: str) -> int:
+        """The acknowledge code `value` carries (a binary or integer of one element)."""
+        if value is None:
+            raise self.malformed(action, f"no {name}")
+        code = self.scalar(action, value)
+        if isinstance(code, bytes):
+            if len(code) != 1:
+                raise self.malformed(action, f"{name} must be 1 byte, got {len(code)}")
+            return code[0]
+        if isinstance(code, bool) or not isinstance(code, int):
+            raise self.malformed(action, f"{name} must be binary, got {value.format.name}")
+        return code
+
+    def refuse_unless(
+        self, action: str, name: str, code: int, accepted: Sequence[int] = (0,)
+    ) -> None:
+        """`CommandRefused` unless acknowledge code `name` = `code` is one of `accepted`."""
+        if code not in accepted:
+            raise CommandRefused(
+                self.tool,
+                self.address,
+                action,
+                f"{name} {code}: {ack_text(name, code)}",
+                f"{name} {code}",
+            )
+
+    def model(self, action: str, body: Item | None) -> tuple[str, str]:
+        """MDLN and SOFTREV (S1F2, S1F14)."""
+        items = self.list_of(action, body, 2)
+        mdln, softrev = (self.scalar(action, part) for part in items)
+        if not isinstance(mdln, str) or not isinstance(softrev, str):
+            raise self.malformed(action, "MDLN and SOFTREV must be text")
+        return mdln.strip(), softrev.strip()
+
+    def alarm(self, action: str, row: Item) -> AlarmReport:
+        """An alarm as S5F1 and each row of S5F6 carry it: ALCD, ALID, ALTX."""
+        alcd, alid, altx = self.list_of(action, row, 3)
+        code = self.ack(action, alcd, "ALCD")
+        text = self.scalar(action, altx) if len(altx) else ""
+        if not isinstance(text, str):
+            raise self.malformed(action, "ALTX must be text")
+        return AlarmReport(self.id_of(action, alid), bool(code & ALARM_SET), code & 0x7F, text)
