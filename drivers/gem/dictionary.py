@@ -7,7 +7,8 @@ scales and enumerated values) onto the names the role driver uses, so that a rea
 another vendor is configured by writing its dictionary, not code. The GEM role drivers
 (`gem_driver` of each kind in `drivers/registry.py`) declare what they need of a dictionary
 (`GemNeeds`); loading a dictionary checks it has all of it, and every problem names the file,
-the key path and what is wrong. The simulated GEM tools are configured by the same file.
+the key path and what is wrong. The simulated GEM tools are configured by the same file. The
+entries themselves (and how values convert between wire and role) are `entries.py`.
 
 A dictionary::
 
@@ -30,21 +31,51 @@ A dictionary::
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import ValidationError
 
 from packline.files import FileProblem, parse_yaml, read_text
 
 from ..equipment.states import E10State
 from ..errors import PacklineError
-from ..secs.items import Format, Item, item
+from .entries import (
+    AlarmEntry,
+    Command,
+    Event,
+    GemDictionary,
+    Identity,
+    Parameter,
+    RoleValue,
+    Variable,
+)
+
+# The entries, importable with the dictionary as before the dictionary was split.
+__all__ = [
+    "DICTIONARY_FOLDER",
+    "DICTIONARY_PACKAGE",
+    "DICTIONARY_SUFFIXES",
+    "E10_STATE",
+    "AlarmEntry",
+    "Command",
+    "DictionaryError",
+    "Event",
+    "GemDictionary",
+    "GemNeeds",
+    "Identity",
+    "Parameter",
+    "RoleValue",
+    "Variable",
+    "dictionary_names",
+    "dictionary_tables",
+    "is_dictionary_file",
+    "load_dictionary",
+    "parse_dictionary",
+]
 
 #: Where the dictionaries are: `drivers/specs/gem/<name>.yaml` (package data).
 DICTIONARY_PACKAGE = "packline.drivers"
@@ -52,240 +83,12 @@ DICTIONARY_FOLDER = ("specs", "gem")
 #: A station's `dictionary:` ending so is a path to a user's dictionary file, not a shipped name.
 DICTIONARY_SUFFIXES = (".yaml", ".yml")
 
-_ID_FORMATS = ("U1", "U2", "U4", "U8", "I1", "I2", "I4", "I8")
-#: Formats whose values read alike.
-_KIN = {
-    **dict.fromkeys(_ID_FORMATS, "integer"),
-    "F4": "float",
-    "F8": "float",
-    "A": "text",
-    "J": "text",
-    "B": "binary",
-    "BOOLEAN": "boolean",
-    "L": "list",
-}
-
 #: The status variable that, when a dictionary names it, carries the tool's own SEMI E10 state.
 E10_STATE = "e10_state"
-
-#: A value as the role sees it: a number, a flag, text, an enumerated value, or an array.
-RoleValue = int | float | bool | str | tuple[Any, ...]
 
 
 class DictionaryError(PacklineError):
     """A GEM tool dictionary is wrong or lacks what its role needs; nothing was contacted."""
-
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Variable(_Entry):
-    """A status variable or equipment constant: its id, its item format and how its wire value
-    becomes the role's (`scale`: wire = role x scale; `values`: wire value -> role value)."""
-
-    id: int | str
-    format: str
-    unit: str = ""
-    scale: float = 1.0
-    #: Enumerated values: what the tool sends -> the role's value (its enum's value).
-    values: dict[int | str, str] | None = None
-    #: The value is an array (every element), not one element.
-    array: bool = False
-    doc: str = ""
-
-    @field_validator("format")
-    @classmethod
-    def _known_format(cls, value: str) -> str:
-        if value.upper() not in Format.__members__ or value.upper() == "L":
-            raise ValueError(
-                f"format {value!r} is not a SECS-II item format of a value "
-                f"({', '.join(f.name for f in Format if f is not Format.L)})"
-            )
-        return value.upper()
-
-    @field_validator("scale")
-    @classmethod
-    def _finite_scale(cls, value: float) -> float:
-        if not math.isfinite(value) or value == 0:
-            raise ValueError(f"scale must be a finite non-zero number, got {value!r}")
-        return value
-
-    @model_validator(mode="after")
-    def _consistent(self) -> Variable:
-        if self.values is not None and self.scale != 1.0:
-            raise ValueError("an enumerated value (values:) takes no scale")
-        if self.values is not None and len(set(self.values.values())) != len(self.values):
-            raise ValueError("values: two wire values map to the same role value")
-        return self
-
-    @cached_property
-    def item_format(self) -> Format:
-        """The declared format as the codec's `Format`."""
-        return Format[self.format]
-
-    def to_role(self, value: Item) -> Any:
-        """The role's value of wire item `value`; ValueError saying what does not fit.
-
-        A value of a kindred format is taken (any integer format for an integer, an integer
-        for a float, `J` for `A`, and a number written as text, as secsgem sends a float
-        parameter): tools and hosts in the field differ in what they send.
-        """
-        if value.format is not self.item_format:  # the common case, the declared format, skips this
-            kin, got = _KIN[self.format], _KIN[value.format.name]
-            if kin in ("integer", "float") and got == "text":
-                return self._element_to_role(_number(str(value.value), kin == "integer"))
-            if got != kin and not (kin == "float" and got == "integer"):
-                raise ValueError(f"expected an {self.format} item, got {value.format.name}")
-        if self.array:
-            elements = value.value
-            if isinstance(elements, str | bytes):
-                raise ValueError(f"an {self.format} item is not an array")
-            return tuple(self._element_to_role(element) for element in elements)
-        return self._element_to_role(value.scalar)
-
-    def _element_to_role(self, raw: object) -> Any:
-        if self.values is not None:
-            key = raw.decode("latin-1") if isinstance(raw, bytes) else raw
-            if key not in self.values:
-                raise ValueError(f"{raw!r} is none of the values {sorted(map(str, self.values))}")
-            return self.values[key]
-        if isinstance(raw, int | float) and not isinstance(raw, bool) and self.scale != 1.0:
-            return raw / self.scale
-        return raw
-
-    def to_wire(self, value: Any) -> Item:
-        """The wire item of role value `value` (enumerations and scale applied)."""
-        elements = list(value) if self.array else [value]
-        wire = [self._element_to_wire(element) for element in elements]
-        if self.format in ("A", "J", "B"):
-            return item(self.format, wire[0])
-        return item(self.format, wire)
-
-    def _element_to_wire(self, value: Any) -> Any:
-        if self.values is not None:
-            for wire, role in self.values.items():
-                if role == str(value):
-                    return wire
-            raise ValueError(f"{value!r} is none of the values {sorted(self.values.values())}")
-        if isinstance(value, float | int) and not isinstance(value, bool) and self.scale != 1.0:
-            value = value * self.scale
-        if self.format[0] in "UI" and isinstance(value, float):
-            if value != round(value):
-                raise ValueError(f"{value!r} is not a whole number ({self.format})")
-            value = round(value)
-        return value
-
-
-def _number(text: str, whole: bool) -> int | float:
-    """A number written as text (`"30.0"`), whole when the format is; ValueError otherwise."""
-    try:
-        number = float(text)
-    except ValueError:
-        raise ValueError(f"expected a number, got the text {text!r}") from None
-    if whole:
-        if number != int(number):
-            raise ValueError(f"{text!r} is not a whole number")
-        return int(number)
-    return number
-
-
-class Event(_Entry):
-    """A collection event: its CEID and the status variables its report carries (by name)."""
-
-    id: int | str
-    report: list[str] = Field(default_factory=list)
-    doc: str = ""
-
-
-class AlarmEntry(_Entry):
-    """An alarm: its ALID (the key is the role's alarm code, from the kind's spec)."""
-
-    id: int | str
-    text: str = ""
-
-
-class Parameter(_Entry):
-    """A remote command parameter: its CPNAME and how its value goes on the wire."""
-
-    name: str
-    format: str = "A"
-    scale: float = 1.0
-    values: dict[int | str, str] | None = None
-    array: bool = False
-
-    @property
-    def variable(self) -> Variable:
-        """The parameter's value rules, as a variable's."""
-        return Variable(
-            id=self.name, format=self.format, scale=self.scale, values=self.values, array=self.array
-        )
-
-
-class Command(_Entry):
-    """A remote command: its RCMD and its parameters, by the role's names."""
-
-    rcmd: str = Field(min_length=1)
-    parameters: dict[str, Parameter] = Field(default_factory=dict)
-    doc: str = ""
-
-
-class Identity(_Entry):
-    """What the tool's S1F13 does not say (the vendor), and the MDLN it must report."""
-
-    vendor: str = Field(min_length=1)
-    model: str = Field(min_length=1)
-
-
-class GemDictionary(_Entry):
-    """One GEM tool dictionary (see the module docstring for the file's form)."""
-
-    name: str = ""
-    kind: str
-    doc: str = ""
-    identity: Identity
-    id_format: str = "U4"
-    status_variables: dict[str, Variable] = Field(default_factory=dict)
-    equipment_constants: dict[str, Variable] = Field(default_factory=dict)
-    collection_events: dict[str, Event] = Field(default_factory=dict)
-    alarms: dict[str, AlarmEntry] = Field(default_factory=dict)
-    remote_commands: dict[str, Command] = Field(default_factory=dict)
-
-    @field_validator("id_format")
-    @classmethod
-    def _integer_ids(cls, value: str) -> str:
-        if value.upper() not in _ID_FORMATS:
-            raise ValueError(f"id_format must be one of {', '.join(_ID_FORMATS)}, got {value!r}")
-        return value.upper()
-
-    @model_validator(mode="after")
-    def _ids_and_reports(self) -> GemDictionary:
-        for section in ("status_variables", "equipment_constants", "collection_events", "alarms"):
-            seen: dict[int | str, str] = {}
-            for name, entry in getattr(self, section).items():
-                if entry.id in seen:
-                    raise ValueError(
-                        f"{section}: {name} and {seen[entry.id]} have the same id {entry.id}"
-                    )
-                seen[entry.id] = name
-        for name, event in self.collection_events.items():
-            unknown = [sv for sv in event.report if sv not in self.status_variables]
-            if unknown:
-                raise ValueError(
-                    f"collection_events.{name}.report names {', '.join(unknown)}, not among "
-                    "the status_variables"
-                )
-        return self
-
-    @property
-    def alarm_codes(self) -> dict[int | str, str]:
-        """The role's alarm code of each ALID."""
-        return {alarm.id: code for code, alarm in self.alarms.items()}
-
-    @property
-    def events_by_id(self) -> dict[int | str, str]:
-        """The dictionary's name of each CEID."""
-        return {event.id: name for name, event in self.collection_events.items()}
 
 
 @dataclass(frozen=True)
