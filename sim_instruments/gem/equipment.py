@@ -9,17 +9,16 @@ process programs (S7F3, S7F5, S7F17, S7F19) and terminal messages (S10F3). It pu
 events (S6F11) and alarms (S5F1), each a transaction with its T3.
 
 What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same file
-the host driver reads; what the values are comes from a `GemModel`, which wraps one of the
-simulated line's tools (its process model and workpiece physics). A body of the wrong shape
-is answered with an abort (F0): the host sees a protocol error.
+the host driver reads; what the values are comes from a `GemModel` (`model.py`), which wraps
+one of the simulated line's tools (its process model and workpiece physics). The host's event
+reports are `reports.py`'s. A body of the wrong shape (`bodies.py`) is answered with an abort
+(F0): the host sees a protocol error.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from abc import ABC, abstractmethod
-from collections.abc import Mapping
 from typing import Any
 
 from packline.clock import Clock, WallClock
@@ -29,8 +28,12 @@ from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
 from packline.drivers.secs.items import A, B, Format, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
-from ..tool import SimulatedTool
-from ..twin import TwinStore
+from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
+from .model import GemModel, GemRefused
+from .reports import EventReports
+
+# The model's side, importable with the equipment as before the equipment was split.
+__all__ = ["SOFTWARE_REVISION", "GemEquipment", "GemModel", "GemRefused"]
 
 log = logging.getLogger(__name__)
 
@@ -39,65 +42,6 @@ SOFTWARE_REVISION = "1.0"
 #: The messages an offline equipment still answers (E30 4.2.2): are you there, establish
 #: communication, request online.
 _OFFLINE_ANSWERS = {(1, 1), (1, 13), (1, 17)}
-
-
-class GemRefused(Exception):
-    """A remote command the model refuses: HCACK `hcack` (2 cannot perform now, 3 a parameter
-    invalid, ...), and the parameters at fault with their CPACK."""
-
-    def __init__(self, hcack: int, text: str, parameters: Mapping[str, int] | None = None) -> None:
-        super().__init__(text)
-        self.hcack = hcack
-        self.text = text
-        self.parameters = dict(parameters or {})
-
-
-class _Malformed(Exception):
-    """A message body not of the shape E5 gives it: the transaction is aborted (F0)."""
-
-
-class GemModel(ABC):
-    """What a simulated tool gives its GEM equipment, by the dictionary's names."""
-
-    #: The equipment that serves the model (set by `GemEquipment`): events and alarms go to it.
-    equipment: GemEquipment
-    #: The simulated tool whose process model this is (faults are injected into it).
-    tool: SimulatedTool
-
-    @abstractmethod
-    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
-        """Build the model and its simulated tool on the line's twin and clock."""
-
-    @abstractmethod
-    def status(self, name: str) -> Any:
-        """The role's value of status variable `name` now."""
-
-    @abstractmethod
-    def constant(self, name: str) -> Any:
-        """The role's value of equipment constant `name`."""
-
-    @abstractmethod
-    def constant_range(self, name: str) -> tuple[float, float] | None:
-        """The allowed range of constant `name` (None: any value of its format)."""
-
-    @abstractmethod
-    def set_constants(self, values: Mapping[str, Any]) -> None:
-        """Take new constants (already checked against their ranges)."""
-
-    @abstractmethod
-    async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
-        """Run the dictionary's remote command `name`; HCACK 0 (done) or 4 (an event will
-        tell), or `GemRefused`."""
-
-    @abstractmethod
-    def alarms(self) -> list[str]:
-        """The role's codes of the alarms set now."""
-
-    async def start(self) -> None:  # noqa: B027 (a hook; a model without background work)
-        """Start what the model runs in the background (the served equipment is up)."""
-
-    async def stop(self) -> None:  # noqa: B027 (a hook)
-        """Stop what `start` started."""
 
 
 class GemEquipment:
@@ -123,9 +67,6 @@ class GemEquipment:
         self.communicating = False
         #: Every primary message the host sent, by name (`S2F41 START`), oldest first.
         self.received: list[str] = []
-        self.reports: dict[Any, tuple[Any, ...]] = {}
-        self.links: dict[Any, tuple[Any, ...]] = {}
-        self.enabled_events: set[Any] = set()
         self.enabled_alarms: set[Any] = set()
         self.process_programs: dict[str, bytes | str] = {}
         self.terminal_messages: list[tuple[int, str]] = []
@@ -134,8 +75,24 @@ class GemEquipment:
         self._sv_by_id = {sv.id: (name, sv) for name, sv in dictionary.status_variables.items()}
         self._ec_by_id = {ec.id: (name, ec) for name, ec in dictionary.equipment_constants.items()}
         self._ceids = {event.id for event in dictionary.collection_events.values()}
+        self.event_reports = EventReports(self._sv_by_id, self._ceids)
         self._alarm_ids = {code: alarm.id for code, alarm in dictionary.alarms.items()}
         self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
+
+    @property
+    def reports(self) -> dict[Any, tuple[Any, ...]]:
+        """The reports the host defined: RPTID -> VIDs."""
+        return self.event_reports.reports
+
+    @property
+    def links(self) -> dict[Any, tuple[Any, ...]]:
+        """The reports linked to each event: CEID -> RPTIDs."""
+        return self.event_reports.links
+
+    @property
+    def enabled_events(self) -> set[Any]:
+        """The CEIDs the host enabled."""
+        return self.event_reports.enabled_events
 
     # ----------------------------------------------------------------- serving
 
@@ -187,8 +144,8 @@ class GemEquipment:
             return
         reports = L(
             *(
-                L(self._id(rptid), L(*(self._sv_value(vid) for vid in self.reports[rptid])))
-                for rptid in self.links.get(ceid, ())
+                L(self._id(rptid), L(*(self._sv_value(vid) for vid in vids)))
+                for rptid, vids in self.event_reports.linked(ceid)
             )
         )
         body = L(self._id(0), self._id(ceid), reports)
@@ -247,7 +204,7 @@ class GemEquipment:
             return None
         try:
             body = await handler(self, message.body)
-        except _Malformed as error:
+        except Malformed as error:
             log.warning("%s: %s: %s", self.tool, message.name, error)
             return SecsMessage(message.stream, 0)
         return SecsMessage(message.stream, message.function + 1, body)
@@ -270,12 +227,12 @@ class GemEquipment:
         return B(b"\x02" if already else b"\x00")
 
     async def _status_variables(self, body: Item | None) -> Item:
-        svids = _ids(body)
+        svids = ids_of(body)
         return L(*(self._sv_value(svid) for svid in (svids or list(self._sv_by_id))))
 
     async def _status_namelist(self, body: Item | None) -> Item:
         rows = []
-        for svid in _ids(body) or list(self._sv_by_id):
+        for svid in ids_of(body) or list(self._sv_by_id):
             name, variable = self._sv_by_id.get(svid, ("", None))
             unit = variable.unit if variable is not None else ""
             rows.append(L(self._id(svid), A(name), A(unit)))
@@ -283,7 +240,7 @@ class GemEquipment:
 
     async def _constants(self, body: Item | None) -> Item:
         values = []
-        for ecid in _ids(body) or list(self._ec_by_id):
+        for ecid in ids_of(body) or list(self._ec_by_id):
             if ecid not in self._ec_by_id:
                 values.append(L())
                 continue
@@ -293,9 +250,9 @@ class GemEquipment:
 
     async def _set_constants(self, body: Item | None) -> Item:
         changes: dict[str, Any] = {}
-        for row in _list(body):
-            ecid_item, value = _list(row, 2)
-            ecid = _scalar(ecid_item)
+        for row in list_of(body):
+            ecid_item, value = list_of(row, 2)
+            ecid = scalar(ecid_item)
             if ecid not in self._ec_by_id:
                 return B(b"\x01")  # at least one constant does not exist
             name, constant = self._ec_by_id[ecid]
@@ -311,7 +268,7 @@ class GemEquipment:
 
     async def _constant_namelist(self, body: Item | None) -> Item:
         rows = []
-        for ecid in _ids(body) or list(self._ec_by_id):
+        for ecid in ids_of(body) or list(self._ec_by_id):
             if ecid not in self._ec_by_id:
                 rows.append(L(self._id(ecid), A(), A(), A(), A(), A()))
                 continue
@@ -333,7 +290,7 @@ class GemEquipment:
         return A(format_time(self._now()))
 
     async def _set_clock(self, body: Item | None) -> Item:
-        text = _scalar(body)
+        text = scalar(body)
         try:
             moment = parse_time(str(text))
         except ValueError:
@@ -342,58 +299,17 @@ class GemEquipment:
         return B(b"\x00")
 
     async def _define_reports(self, body: Item | None) -> Item:
-        _, definitions = _list(body, 2)
-        rows = [_list(row, 2) for row in _list(definitions)]
-        if not rows:
-            self.reports.clear()
-            self.links.clear()
-            return B(b"\x00")
-        new: dict[Any, tuple[Any, ...]] = {}
-        for rptid_item, vids in rows:
-            rptid, vid_list = _scalar(rptid_item), tuple(_ids(vids))
-            if vid_list and rptid in self.reports:
-                return B(b"\x03")  # RPTID already defined
-            if any(vid not in self._sv_by_id for vid in vid_list):
-                return B(b"\x04")  # a VID does not exist
-            new[rptid] = vid_list
-        for rptid, vid_list in new.items():
-            if vid_list:
-                self.reports[rptid] = vid_list
-            else:
-                self.reports.pop(rptid, None)
-                for ceid, linked in list(self.links.items()):
-                    self.links[ceid] = tuple(r for r in linked if r != rptid)
-        return B(b"\x00")
+        return self.event_reports.define(body)
 
     async def _link_reports(self, body: Item | None) -> Item:
-        _, links = _list(body, 2)
-        rows = [_list(row, 2) for row in _list(links)]
-        for ceid_item, rptids in rows:
-            ceid, rptid_list = _scalar(ceid_item), _ids(rptids)
-            if ceid not in self._ceids:
-                return B(b"\x04")
-            if any(rptid not in self.reports for rptid in rptid_list):
-                return B(b"\x05")
-            if rptid_list and self.links.get(ceid):
-                return B(b"\x03")
-        for ceid_item, rptids in rows:
-            self.links[_scalar(ceid_item)] = tuple(_ids(rptids))
-        return B(b"\x00")
+        return self.event_reports.link(body)
 
     async def _enable_events(self, body: Item | None) -> Item:
-        ceed, ceids = _list(body, 2)
-        enable, ids = bool(_scalar(ceed)), _ids(ceids) or list(self._ceids)
-        if any(ceid not in self._ceids for ceid in ids):
-            return B(b"\x01")
-        if enable:
-            self.enabled_events.update(ids)
-        else:
-            self.enabled_events.difference_update(ids)
-        return B(b"\x00")
+        return self.event_reports.enable(body)
 
     async def _remote_command(self, body: Item | None) -> Item:
-        rcmd_item, parameter_list = _list(body, 2)
-        rcmd = _scalar(rcmd_item)
+        rcmd_item, parameter_list = list_of(body, 2)
+        rcmd = scalar(rcmd_item)
         if rcmd not in self._commands:
             return L(B(b"\x01"), L())  # invalid command
         name, command = self._commands[rcmd]
@@ -402,9 +318,9 @@ class GemEquipment:
         }
         values: dict[str, Any] = {}
         refused: dict[str, int] = {}
-        for row in _list(parameter_list):
-            cpname_item, value = _list(row, 2)
-            cpname = str(_scalar(cpname_item))
+        for row in list_of(parameter_list):
+            cpname_item, value = list_of(row, 2)
+            cpname = str(scalar(cpname_item))
             if cpname not in by_cpname:
                 refused[cpname] = 1
                 continue
@@ -414,21 +330,21 @@ class GemEquipment:
             except ValueError:
                 refused[cpname] = 3
         if refused:
-            return _hcack(3, refused)
+            return hcack_body(3, refused)
         try:
             hcack = await self.model.command(name, values)
         except GemRefused as refusal:
             log.info("%s: %s refused: %s", self.tool, rcmd, refusal.text)
-            return _hcack(refusal.hcack, refusal.parameters)
+            return hcack_body(refusal.hcack, refusal.parameters)
         self.received[-1] = f"S2F41 {rcmd}"
-        return _hcack(hcack, {})
+        return hcack_body(hcack, {})
 
     async def _enable_alarm(self, body: Item | None) -> Item:
-        aled, alid_item = _list(body, 2)
-        alid = _scalar(alid_item)
+        aled, alid_item = list_of(body, 2)
+        alid = scalar(alid_item)
         if alid not in self._alarm_ids.values():
             return B(b"\x01")
-        code = _scalar(aled)
+        code = scalar(aled)
         enabled = bool((code[0] if isinstance(code, bytes) else int(code)) & ALARM_SET)
         if enabled:
             self.enabled_alarms.add(alid)
@@ -449,28 +365,28 @@ class GemEquipment:
         return L(*rows)
 
     async def _list_alarms(self, body: Item | None) -> Item:
-        requested = [] if body is None else _ids(body)
+        requested = [] if body is None else ids_of(body)
         return self._alarm_rows(requested or list(self._alarm_ids.values()))
 
     async def _list_enabled_alarms(self, body: Item | None) -> Item:
         return self._alarm_rows([a for a in self._alarm_ids.values() if a in self.enabled_alarms])
 
     async def _store_program(self, body: Item | None) -> Item:
-        ppid, ppbody = _list(body, 2)
+        ppid, ppbody = list_of(body, 2)
         if ppbody.format not in (Format.A, Format.B):
             return B(b"\x05")
-        self.process_programs[str(_scalar(ppid))] = ppbody.value  # type: ignore[assignment]
+        self.process_programs[str(scalar(ppid))] = ppbody.value  # type: ignore[assignment]
         return B(b"\x00")
 
     async def _send_program(self, body: Item | None) -> Item:
-        ppid = str(_scalar(body))
+        ppid = str(scalar(body))
         program = self.process_programs.get(ppid)
         if program is None:
             return L()
         return L(A(ppid), B(program) if isinstance(program, bytes) else A(program))
 
     async def _delete_programs(self, body: Item | None) -> Item:
-        ppids = [str(_scalar(ppid)) for ppid in _list(body)]
+        ppids = [str(scalar(ppid)) for ppid in list_of(body)]
         if any(ppid not in self.process_programs for ppid in ppids):
             return B(b"\x04")  # PPID not found
         for ppid in ppids or list(self.process_programs):
@@ -481,10 +397,10 @@ class GemEquipment:
         return L(*(A(ppid) for ppid in self.process_programs))
 
     async def _terminal(self, body: Item | None) -> Item:
-        tid, text = _list(body, 2)
-        terminal = _scalar(tid)
+        tid, text = list_of(body, 2)
+        terminal = scalar(tid)
         number = terminal[0] if isinstance(terminal, bytes) and terminal else int(terminal)
-        self.terminal_messages.append((number, str(_scalar(text))))
+        self.terminal_messages.append((number, str(scalar(text))))
         return B(b"\x00")
 
     _handlers = {
@@ -512,42 +428,3 @@ class GemEquipment:
         (7, 19): _program_list,
         (10, 3): _terminal,
     }
-
-
-# --------------------------------------------------------------------- reading bodies
-
-
-def _list(body: Item | None, length: int | None = None) -> tuple[Item, ...]:
-    if body is None or body.format is not Format.L:
-        raise _Malformed("expected a list")
-    items: tuple[Item, ...] = body.value  # type: ignore[assignment]
-    if length is not None and len(items) != length:
-        raise _Malformed(f"expected a list of {length}, got {len(items)}")
-    return items
-
-
-def _scalar(value: Item | None) -> Any:
-    if value is None:
-        raise _Malformed("a value is missing")
-    try:
-        return value.scalar
-    except ValueError as error:
-        raise _Malformed(str(error)) from None
-
-
-def _ids(body: Item | None) -> list[Any]:
-    """The ids of a list of id items, or of an integer array (S5F5's ALID vector)."""
-    if body is None:
-        return []
-    if body.format is Format.L:
-        return [_scalar(value) for value in _list(body)]
-    if isinstance(body.value, tuple):
-        return list(body.value)
-    return [body.value]
-
-
-def _hcack(hcack: int, parameters: Mapping[str, int]) -> Item:
-    return L(
-        B(bytes([hcack])),
-        L(*(L(A(name), B(bytes([cpack]))) for name, cpack in parameters.items())),
-    )

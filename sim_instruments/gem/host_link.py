@@ -15,7 +15,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from ..families.ascii_host import HostLinkTool, HostRefused
-from .equipment import GemModel, GemRefused
+from .model import GemModel, GemRefused
 
 #: The longest process time between two looks at a tool whose run goes on.
 WATCH_STEP_S = 1.0

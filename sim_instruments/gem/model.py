@@ -1,0 +1,83 @@
+"""What a simulated tool gives its GEM equipment: its values and commands, by dictionary name.
+
+A `GemModel` wraps one of the simulated line's tools (its process model and workpiece physics)
+for `GemEquipment` (`equipment.py`), which answers the host by the dictionary's ids: the model
+says what the status variables and constants are, runs remote commands (or refuses them with
+`GemRefused`), and pushes events and alarms through its equipment (`Pusher`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from packline.clock import Clock
+
+from ..tool import SimulatedTool
+from ..twin import TwinStore
+
+
+class Pusher(Protocol):
+    """What a model pushes to the host through its equipment."""
+
+    async def send_event(self, name: str) -> None:
+        """Send collection event `name` (S6F11) if the host enabled it."""
+
+    async def report_alarms(self) -> None:
+        """Send S5F1 for each alarm set or cleared since the last report."""
+
+
+class GemRefused(Exception):
+    """A remote command the model refuses: HCACK `hcack` (2 cannot perform now, 3 a parameter
+    invalid, ...), and the parameters at fault with their CPACK."""
+
+    def __init__(self, hcack: int, text: str, parameters: Mapping[str, int] | None = None) -> None:
+        super().__init__(text)
+        self.hcack = hcack
+        self.text = text
+        self.parameters = dict(parameters or {})
+
+
+class GemModel(ABC):
+    """What a simulated tool gives its GEM equipment, by the dictionary's names."""
+
+    #: The equipment that serves the model (set by `GemEquipment`): events and alarms go to it.
+    equipment: Pusher
+    #: The simulated tool whose process model this is (faults are injected into it).
+    tool: SimulatedTool
+
+    @abstractmethod
+    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
+        """Build the model and its simulated tool on the line's twin and clock."""
+
+    @abstractmethod
+    def status(self, name: str) -> Any:
+        """The role's value of status variable `name` now."""
+
+    @abstractmethod
+    def constant(self, name: str) -> Any:
+        """The role's value of equipment constant `name`."""
+
+    @abstractmethod
+    def constant_range(self, name: str) -> tuple[float, float] | None:
+        """The allowed range of constant `name` (None: any value of its format)."""
+
+    @abstractmethod
+    def set_constants(self, values: Mapping[str, Any]) -> None:
+        """Take new constants (already checked against their ranges)."""
+
+    @abstractmethod
+    async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
+        """Run the dictionary's remote command `name`; HCACK 0 (done) or 4 (an event will
+        tell), or `GemRefused`."""
+
+    @abstractmethod
+    def alarms(self) -> list[str]:
+        """The role's codes of the alarms set now."""
+
+    async def start(self) -> None:  # noqa: B027 (a hook; a model without background work)
+        """Start what the model runs in the background (the served equipment is up)."""
+
+    async def stop(self) -> None:  # noqa: B027 (a hook)
+        """Stop what `start` started."""
