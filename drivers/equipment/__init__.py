@@ -26,7 +26,6 @@ from packline.tasks import finish_shielded
 from ..errors import (
     ConnectionLost,
     InterlockOpen,
-    LimitViolation,
     ToolAlarm,
     ToolError,
     ToolStateError,
@@ -34,20 +33,22 @@ from ..errors import (
     WrongTool,
 )
 from ..links.base import Link
+from .alarms import AlarmList
+from .devices import check_device_links
+from .limits import Limit, check_limit, narrow_limits
 from .states import TRANSITIONS, E10State, StateModel, ToolState
 from .vocabulary import (
     WAFER_ID_MAX_LENGTH,
     Alarm,
     Identity,
-    Limit,
     Reading,
     ReadingListener,
     is_wafer_id,
-    narrow_limits,
     validate_wafer_id,
 )
 
-# The interface's one import point: its shared definitions live in states.py and vocabulary.py.
+# The interface's one import point: its shared definitions live in states.py, vocabulary.py,
+# limits.py, alarms.py and devices.py.
 __all__ = [
     "WAFER_ID_MAX_LENGTH",
     "Alarm",
@@ -107,14 +108,19 @@ class Equipment(ABC):
             )
         if poll_interval_s <= 0:
             raise ValueError(f"{name or link.tool}: poll_interval_s must be positive")
-        self.device_links = self._check_devices(name or link.tool, devices or {})
+        self.device_links = check_device_links(
+            name or link.tool,
+            type(self).__name__,
+            self.devices,
+            self.primary_device,
+            devices or {},
+        )
         self.link = link
         self.name = name or link.tool
         self.poll_interval_s = poll_interval_s
         self.limits = narrow_limits(self.name, self.limits, limits or {})
         self.identity: Identity | None = None
-        self.active_alarms: dict[str, Alarm] = {}
-        self.alarm_history: list[Alarm] = []
+        self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
         self._reading_listeners: list[ReadingListener] = []
         self._state = StateModel()
@@ -126,23 +132,6 @@ class Equipment(ABC):
             auto_transitions=False,
             send_event=False,
         )
-
-    def _check_devices(self, name: str, devices: Mapping[str, Link]) -> dict[str, Link]:
-        """The links to the further devices, each of the type its device speaks over."""
-        further = {d: kind for d, kind in self.devices.items() if d != self.primary_device}
-        if set(devices) != set(further):
-            raise TypeError(
-                f"{name}: {type(self).__name__} needs links to "
-                f"{', '.join(sorted(further)) or 'no further device'}, got "
-                f"{', '.join(sorted(devices)) or 'none'}"
-            )
-        for device, device_link in devices.items():
-            if not isinstance(device_link, further[device]):
-                raise TypeError(
-                    f"{name}: device {device} speaks over {further[device].__name__}, not "
-                    f"{type(device_link).__name__} ({device_link.address})"
-                )
-        return dict(devices)
 
     # ----------------------------------------------------------------- identity and life
 
@@ -241,26 +230,19 @@ class Equipment(ABC):
     def check_limit(self, action: str, setpoint: str, value: float) -> float:
         """Return `value` if it is within the setpoint's limits, else raise `LimitViolation`;
         a fraction for a whole-number setpoint is a `ValueError` (nothing is rounded)."""
-        limit = self.limits[setpoint]
-        if not limit.contains(value):
-            raise LimitViolation(
-                self.name,
-                self.address,
-                action,
-                setpoint,
-                value,
-                limit.minimum,
-                limit.maximum,
-                limit.unit,
-            )
-        if limit.whole and value != int(value):
-            raise ValueError(
-                f"{self.name} at {self.address}: {action}: {setpoint} = {value:g} must be a "
-                "whole number (the tool takes no fraction, and nothing is rounded)"
-            )
-        return value
+        return check_limit(self.name, self.address, action, setpoint, self.limits[setpoint], value)
 
     # ----------------------------------------------------------------- alarms
+
+    @property
+    def active_alarms(self) -> dict[str, Alarm]:
+        """The tool's active alarms by code, as this driver last learned them."""
+        return self.alarm_list.active
+
+    @property
+    def alarm_history(self) -> list[Alarm]:
+        """The alarms that were active and cleared, oldest first."""
+        return self.alarm_list.history
 
     @abstractmethod
     async def request_alarms(self) -> dict[str, str]:
@@ -268,28 +250,13 @@ class Equipment(ABC):
 
     async def refresh_alarms(self) -> list[Alarm]:
         """Read the tool's alarms, update active/history, enter the fault state if any is active."""
-        reported = await self.request_alarms()
-        now = self.clock.now()
-        for code in list(self.active_alarms):
-            if code not in reported:
-                alarm = self.active_alarms.pop(code)
-                self.alarm_history.append(
-                    Alarm(alarm.code, alarm.message, alarm.raised_at_s, cleared_at_s=now)
-                )
-        for code, message in reported.items():
-            if code not in self.active_alarms:
-                self.active_alarms[code] = Alarm(code, message, now)
+        self.alarm_list.update(await self.request_alarms(), self.clock.now())
         if self.active_alarms and self.state is not ToolState.FAULT:
             await self._state.fail()
         return list(self.active_alarms.values())
 
     def alarm_error(self, action: str) -> ToolAlarm:
-        return ToolAlarm(
-            self.name,
-            self.address,
-            action,
-            [f"{a.code} ({a.message})" for a in self.active_alarms.values()],
-        )
+        return self.alarm_list.error(self.name, self.address, action)
 
     async def reset(self) -> None:
         """Clear the tool's alarms and leave the fault state, if the causes are gone."""

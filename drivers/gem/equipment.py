@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 
 from packline.clock import ClockTimeout, wait_for
 
-from ..equipment import Alarm, E10State, Equipment, Identity, ToolState
+from ..equipment import E10State, Equipment, Identity, ToolState
 from ..errors import ConnectionLost, ProtocolError, ToolTimeout, WrongTool
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
 from ..secs.link import SecsLink
@@ -193,14 +193,9 @@ class GemEquipment(Equipment):
         code = self.dictionary.alarm_codes.get(report.alid, f"ALID {report.alid}")
         now = self.clock.now()
         if not report.set:
-            alarm = self.active_alarms.pop(code, None)
-            if alarm is not None:
-                self.alarm_history.append(
-                    Alarm(alarm.code, alarm.message, alarm.raised_at_s, cleared_at_s=now)
-                )
+            self.alarm_list.clear(code, now)
             return
-        if code not in self.active_alarms:
-            self.active_alarms[code] = Alarm(code, report.text, now)
+        self.alarm_list.set(code, report.text, now)
         for wait in self._waits:
             if not wait.future.done():
                 wait.future.set_exception(self.alarm_error(wait.action))

@@ -1,0 +1,86 @@
+"""Setpoint limits: every setpoint a driver sends has a range, checked before anything is sent.
+
+A driver declares its own (`Equipment.limits`, from its tool's spec); a station file may only
+narrow them (`narrow_limits`); `check_limit` refuses a value outside them with
+`LimitViolation`, naming the tool, the action, the setpoint, the value and the range.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..errors import LimitViolation
+
+
+@dataclass(frozen=True)
+class Limit:
+    """The allowed range of one setpoint, in the unit its name carries."""
+
+    minimum: float
+    maximum: float
+    unit: str
+    #: Only whole numbers are sent (a count, a stack of studs): 2.5 is refused, never rounded.
+    whole: bool = False
+
+    def __post_init__(self) -> None:
+        if self.minimum > self.maximum:
+            raise ValueError(f"limit minimum {self.minimum} is above maximum {self.maximum}")
+
+    def contains(self, value: float) -> bool:
+        return self.minimum <= value <= self.maximum
+
+
+def check_limit(
+    tool: str, address: str, action: str, setpoint: str, limit: Limit, value: float
+) -> float:
+    """Return `value` if `limit` contains it, else raise `LimitViolation`; a fraction for a
+    whole-number setpoint is a `ValueError` (nothing is rounded)."""
+    if not limit.contains(value):
+        raise LimitViolation(
+            tool, address, action, setpoint, value, limit.minimum, limit.maximum, limit.unit
+        )
+    if limit.whole and value != int(value):
+        raise ValueError(
+            f"{tool} at {address}: {action}: {setpoint} = {value:g} must be a "
+            "whole number (the tool takes no fraction, and nothing is rounded)"
+        )
+    return value
+
+
+def narrow_limits(
+    tool: str, own_limits: Mapping[str, Limit], overrides: Mapping[str, tuple[float, float]]
+) -> dict[str, Limit]:
+    """A driver's limits (`own_limits`) narrowed by `overrides` (a station file's `limits:`).
+
+    An override may only narrow: a range reaching outside the driver's own is refused,
+    naming the setpoint, the value and the driver's range, because the driver's range is
+    what keeps a recipe inside the process window the tool and the product can take.
+    """
+    merged = dict(own_limits)
+    for setpoint, bounds in overrides.items():
+        if setpoint not in merged:
+            raise ValueError(
+                f"{tool}: no setpoint {setpoint!r} to limit; "
+                f"known setpoints: {', '.join(sorted(merged))}"
+            )
+        own = merged[setpoint]
+        try:
+            minimum, maximum = (float(bound) for bound in bounds)
+            if not (math.isfinite(minimum) and math.isfinite(maximum)):
+                raise ValueError("limits must be finite")
+            narrowed = Limit(minimum, maximum, own.unit, own.whole)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"{tool}: limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
+                f"minimum not above maximum; got {bounds!r} ({error})"
+            ) from None
+        if narrowed.minimum < own.minimum or narrowed.maximum > own.maximum:
+            raise ValueError(
+                f"{tool}: limits.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
+                f"reaches outside the driver's range [{own.minimum:g}, {own.maximum:g}] "
+                f"{own.unit}; a station's limits may only narrow it"
+            )
+        merged[setpoint] = narrowed
+    return merged
