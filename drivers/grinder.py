@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from .equipment import Identity, ToolState, is_wafer_id
+from .equipment import Equipment, Identity, ToolState, is_wafer_id
 from .errors import LimitViolation, ProtocolError, ToolAlarm
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import NOT_A_NUMBER, command, setpoint
@@ -196,7 +196,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
                 )  # fmt: skip
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
-            self._check_target(wafer, recipe.target_thickness_um, start_um, substrate_um)
+            check_target(self, wafer, recipe.target_thickness_um, start_um, substrate_um)
             resolution_um = await self.request_gauge_resolution_um()
             before = (await self.request_status()).cycle_count
             await self.send(f"{action} {wafer.wafer_id}: set the recipe", *setpoints)
@@ -226,51 +226,6 @@ class ScpiGrinder(ScpiDriver, Grinder):
             for name in RECIPE_SETPOINTS
         ]
 
-    def _check_target(
-        self, wafer: WaferOnChuck, target_um: float, start_um: float, substrate_um: float
-    ) -> None:
-        """Refuse a target the workpiece cannot take, from the tool's own measurements.
-
-        Back grinding removes substrate: what stands on the front stays, and the silicon left
-        must not fall below `substrate_remaining_um`. Front grinding removes resin and bump
-        tops: the features left above the substrate must not fall below `front_remaining_um`.
-        Either way the target must lie below the present thickness.
-        """
-        if wafer.side is GrindSide.BACK:
-            front_um = start_um - substrate_um
-            self.check_limit(
-                f"grind {wafer.wafer_id} from the back to {target_um:g} um "
-                f"({front_um:g} um stand on the front)",
-                "substrate_remaining_um",
-                target_um - front_um,
-            )
-        else:
-            self.check_limit(
-                f"grind {wafer.wafer_id} from the front to {target_um:g} um "
-                f"on a {substrate_um:g} um substrate",
-                "front_remaining_um",
-                target_um - substrate_um,
-            )
-        if target_um >= start_um:
-            raise LimitViolation(
-                self.name, self.address, f"grind {wafer.wafer_id} (gauge reads {start_um:g} um)",
-                "target_thickness_um", target_um,
-                self.limits["target_thickness_um"].minimum, start_um, "um",
-            )  # fmt: skip
-
-    def _cycle_allowance_s(self, recipe: GrindRecipe, start_um: float) -> float:
-        """How long the cycle may take before it is a timeout (see the page's *Timing*)."""
-        removal = max(start_um - recipe.target_thickness_um, 0.0)
-        polish_um = min(recipe.polish_allowance_um, removal)
-        fine_um = min(recipe.fine_allowance_um, removal - polish_um)
-        coarse_um = removal - polish_um - fine_um
-        return (
-            coarse_um / (recipe.coarse_feed_um_s * LEAST_REMOVAL_EFFICIENCY)
-            + fine_um / (recipe.fine_feed_um_s * LEAST_REMOVAL_EFFICIENCY)
-            + polish_um / LEAST_POLISH_RATE_UM_S
-            + CYCLE_TIMEOUT_MARGIN_S
-        )
-
     async def _wait_cycle(
         self, action: str, recipe: GrindRecipe, start_um: float, before: int
     ) -> GrinderStatus:
@@ -297,7 +252,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
         return await self.wait_until(
             action,
             poll,
-            self._cycle_allowance_s(recipe, start_um),
+            cycle_allowance_s(recipe, start_um),
             lambda: f"cycle still {status.phase.value} at {status.thickness_um} um",
         )
 
@@ -306,3 +261,51 @@ class ScpiGrinder(ScpiDriver, Grinder):
             self.trace("thickness", status.thickness_um)
         for name in ("spindle_load_pct", "spindle_rpm", "feed_um_s", "progress_pct"):
             self.trace(name, getattr(status, name))
+
+
+def check_target(
+    driver: Equipment, wafer: WaferOnChuck, target_um: float, start_um: float, substrate_um: float
+) -> None:
+    """Refuse a target the workpiece cannot take, from the tool's own measurements.
+
+    Back grinding removes substrate: what stands on the front stays, and the silicon left
+    must not fall below `substrate_remaining_um`. Front grinding removes resin and bump
+    tops: the features left above the substrate must not fall below `front_remaining_um`.
+    Either way the target must lie below the present thickness. (The SCPI and the GEM grinder
+    drivers both check so.)
+    """
+    if wafer.side is GrindSide.BACK:
+        front_um = start_um - substrate_um
+        driver.check_limit(
+            f"grind {wafer.wafer_id} from the back to {target_um:g} um "
+            f"({front_um:g} um stand on the front)",
+            "substrate_remaining_um",
+            target_um - front_um,
+        )
+    else:
+        driver.check_limit(
+            f"grind {wafer.wafer_id} from the front to {target_um:g} um "
+            f"on a {substrate_um:g} um substrate",
+            "front_remaining_um",
+            target_um - substrate_um,
+        )
+    if target_um >= start_um:
+        raise LimitViolation(
+            driver.name, driver.address, f"grind {wafer.wafer_id} (gauge reads {start_um:g} um)",
+            "target_thickness_um", target_um,
+            driver.limits["target_thickness_um"].minimum, start_um, "um",
+        )  # fmt: skip
+
+
+def cycle_allowance_s(recipe: GrindRecipe, start_um: float) -> float:
+    """How long the cycle may take before it is a timeout (see the page's *Timing*)."""
+    removal = max(start_um - recipe.target_thickness_um, 0.0)
+    polish_um = min(recipe.polish_allowance_um, removal)
+    fine_um = min(recipe.fine_allowance_um, removal - polish_um)
+    coarse_um = removal - polish_um - fine_um
+    return (
+        coarse_um / (recipe.coarse_feed_um_s * LEAST_REMOVAL_EFFICIENCY)
+        + fine_um / (recipe.fine_feed_um_s * LEAST_REMOVAL_EFFICIENCY)
+        + polish_um / LEAST_POLISH_RATE_UM_S
+        + CYCLE_TIMEOUT_MARGIN_S
+    )

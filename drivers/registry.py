@@ -122,6 +122,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             driver="packline.drivers.grinder:ScpiGrinder",
             simulator="packline.sim_instruments.grinder:SimGrinder",
             description="in-feed grinder (coarse/fine wheel, polish, gauge) on a SCPI socket",
+            gem_driver="packline.drivers.gem.grinder:GemGrinder",
+            gem_simulator="packline.sim_instruments.gem.grinder:GemGrinderModel",
         ),
         ToolKind(
             name="laser",

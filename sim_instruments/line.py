@@ -98,7 +98,8 @@ class SimulatedLine:
 
     async def _serve_gem(self, kind: ToolKind) -> ToolEntry:
         """Serve `kind`'s simulated tool as a GEM equipment on HSMS, by its dictionary."""
-        model = kind.load_gem_simulator()(kind.role, self.twin, self.clock)
+        options = self.tool_options.get(kind.role, {})
+        model = kind.load_gem_simulator()(kind.role, self.twin, self.clock, **options)
         self.tools[kind.role] = model.tool
         server = GemEquipment(load_dictionary(kind.name), model, clock=self.clock, tool=kind.role)
         self.gem_servers[kind.role] = server

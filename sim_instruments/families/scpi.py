@@ -195,6 +195,11 @@ class ScpiSimTool(SimulatedTool):
             self.queue_error(error.code, error.detail)
             return None
 
+    def answer(self, line: str) -> str | None:
+        """Execute one line in process, as a GEM face of the tool does (no session, no queue):
+        the query's reply, None for a setting, `ScpiError` for a refusal."""
+        return self._execute(line.strip())
+
     def queue_error(self, code: int, detail: str = "") -> None:
         message = self._messages[code] + (f";{detail}" if detail else "")
         self.session().queue(code, message)

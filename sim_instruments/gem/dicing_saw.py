@@ -24,7 +24,8 @@ from packline.drivers.specs.dicing_saw import SPEC
 
 from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
-from .host_link import WATCH_STEP_S, HostLinkModel
+from .host_link import HostLinkModel
+from .model import WATCH_STEP_S
 
 log = logging.getLogger(__name__)
 

@@ -263,7 +263,11 @@ class GemEquipment:
             bounds = self.model.constant_range(name)
             if bounds is not None and not bounds[0] <= changes[name] <= bounds[1]:
                 return B(b"\x03")  # at least one constant out of range
-        self.model.set_constants(changes)
+        try:
+            self.model.set_constants(changes)
+        except GemRefused as refusal:  # the tool cannot take them now (a cycle runs)
+            log.info("%s: constants refused: %s", self.tool, refusal.text)
+            return B(b"\x02")
         return B(b"\x00")
 
     async def _constant_namelist(self, body: Item | None) -> Item:

@@ -5,34 +5,22 @@ the tool's own command interpreter, never on a wire, so the GEM tool refuses wha
 tool refuses and keeps its process model, physics and workpiece twin: an ASCII refusal becomes
 HCACK 3 when it blames an argument and HCACK 2 otherwise. The kind's model (`wire_bonder.py`,
 `dicing_saw.py` here) says which lines each remote command sends and when its run ends; its
-watcher runs as one task on the line's clock.
+watcher runs as one task on the line's clock (`SimulatedToolModel`).
 """
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
-
 from ..families.ascii_host import HostLinkTool, HostRefused
-from .model import GemModel, GemRefused
-
-#: The longest process time between two looks at a tool whose run goes on.
-WATCH_STEP_S = 1.0
+from .model import GemRefused, SimulatedToolModel
 
 #: ASCII refusals that blame an argument (HCACK 3); every other one is "cannot perform now".
 PARAMETER_REFUSALS = {"BAD_ARGUMENT", "OUT_OF_RANGE", "BAD_SITE"}
 
 
-class HostLinkModel(GemModel):
+class HostLinkModel(SimulatedToolModel):
     """Base of the GEM faces of the simulated host-link tools."""
 
     tool: HostLinkTool
-
-    def __init__(self, tool: HostLinkTool) -> None:
-        self.tool = tool
-        self.clock = tool.clock
-        self._watcher: asyncio.Task[None] | None = None
 
     def ask(self, line: str) -> str:
         """Send `line` to the tool's interpreter (recorded, the model brought to now); its
@@ -49,20 +37,3 @@ class HostLinkModel(GemModel):
         """The `KEY=value` words of a query's answer now (none for an answer of `NONE`)."""
         self.tool.advance()
         return dict(word.split("=", 1) for word in self.tool.answer(query).split() if "=" in word)
-
-    def alarms(self) -> list[str]:
-        self.tool.advance()
-        return list(self.tool.alarms)
-
-    def watch(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        """Run the watcher `run` as the model's one task, unless it runs already."""
-        if self._watcher is None or self._watcher.done():
-            self._watcher = asyncio.get_running_loop().create_task(
-                run(), name=f"gem {self.tool.name} watcher"
-            )
-
-    async def stop(self) -> None:
-        watcher, self._watcher = self._watcher, None
-        if watcher is not None:
-            watcher.cancel()
-            await asyncio.gather(watcher, return_exceptions=True)

@@ -8,14 +8,18 @@ says what the status variables and constants are, runs remote commands (or refus
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, Protocol
 
 from packline.clock import Clock
 
 from ..tool import SimulatedTool
 from ..twin import TwinStore
+
+#: The longest process time between two looks at a tool whose run goes on.
+WATCH_STEP_S = 1.0
 
 
 class Pusher(Protocol):
@@ -48,8 +52,11 @@ class GemModel(ABC):
     tool: SimulatedTool
 
     @abstractmethod
-    def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
-        """Build the model and its simulated tool on the line's twin and clock."""
+    def __init__(
+        self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
+    ) -> None:
+        """Build the model and its simulated tool on the line's twin and clock (`options`: the
+        simulated tool's own, as the line gives them)."""
 
     @abstractmethod
     def status(self, name: str) -> Any:
@@ -81,3 +88,31 @@ class GemModel(ABC):
 
     async def stop(self) -> None:  # noqa: B027 (a hook)
         """Stop what `start` started."""
+
+
+class SimulatedToolModel(GemModel):
+    """Base of the GEM faces that drive a simulated tool in process, through its own command
+    interpreter (`host_link.py`, `scpi.py`): its alarms, and one watcher task on the line's
+    clock that reports the end of what a remote command started."""
+
+    def __init__(self, tool: SimulatedTool) -> None:
+        self.tool = tool
+        self.clock = tool.clock
+        self._watcher: asyncio.Task[None] | None = None
+
+    def alarms(self) -> list[str]:
+        self.tool.advance()
+        return list(self.tool.alarms)
+
+    def watch(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Run the watcher `run` as the model's one task, unless it runs already."""
+        if self._watcher is None or self._watcher.done():
+            self._watcher = asyncio.get_running_loop().create_task(
+                run(), name=f"gem {self.tool.name} watcher"
+            )
+
+    async def stop(self) -> None:
+        watcher, self._watcher = self._watcher, None
+        if watcher is not None:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)

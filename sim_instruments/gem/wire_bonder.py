@@ -27,8 +27,8 @@ from packline.drivers.specs.wire_bonder import (
 
 from ..twin import TwinStore
 from ..wire_bonder import SimWireBonder
-from .host_link import WATCH_STEP_S, HostLinkModel
-from .model import GemRefused
+from .host_link import HostLinkModel
+from .model import WATCH_STEP_S, GemRefused
 
 log = logging.getLogger(__name__)
 

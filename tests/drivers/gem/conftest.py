@@ -73,6 +73,14 @@ async def saw_bench() -> AsyncIterator[GemBench]:
     await bench.close()
 
 
+@pytest.fixture
+async def grinder_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM grinder."""
+    bench = GemBench("grinder", twin=TwinStore())
+    yield bench
+    await bench.close()
+
+
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
 from ..secs.conftest import free_port, raw_server, secsgem_handler  # noqa: E402, F401

@@ -25,6 +25,7 @@ from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
 from packline.drivers.secs.items import F8, A
 from packline.sim_instruments.gem.dicing_saw import GemDicingSawModel
 from packline.sim_instruments.gem.equipment import GemEquipment
+from packline.sim_instruments.gem.grinder import GemGrinderModel
 from packline.sim_instruments.gem.wire_bonder import GemWireBonderModel
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
@@ -259,5 +260,52 @@ async def test_secsgem_host_drives_the_simulated_gem_dicing_saw(secsgem_handler)
         assert done == {1010: 0, 1041: 1}  # idle, the cut completed
         assert model.tool.twin.get("W1").singulation.units > 200
         assert await peer.command("CUT", [["FAST", 1]]) == 3  # no such parameter
+    finally:
+        await equipment.stop()
+
+
+async def test_secsgem_host_drives_the_simulated_gem_grinder(secsgem_handler) -> None:
+    clock = ScaledClock(1000)  # a cycle of a few minutes of process time takes a fraction of a s
+    model = GemGrinderModel("grinder", TwinStore(), clock)
+    equipment = GemEquipment(load_dictionary("grinder"), model, clock=clock, timers=TIMERS)
+    await equipment.start()
+    try:
+        peer = await secsgem_host_on(secsgem_handler, equipment)
+        host = peer.host
+        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
+        assert sv == ["GR2-0001", 0, False]  # idle, no wafer held
+        await asyncio.to_thread(host.set_ec, 2007, 300.0)
+        assert model.tool.target_um == 300.0
+        assert (await asyncio.to_thread(host.request_ec, 2007)).get() == [300.0]
+        await asyncio.to_thread(host.subscribe_collection_event, 3001, [1010, 1022, 1011], 31)
+        # secsgem 0.3.0 sends S5F3 without the W-bit (see the bonder's test above)
+        enabling = unanswered(host, host.enable_alarm, 4001)
+        async with asyncio.timeout(5):
+            while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
+                await asyncio.sleep(0.01)
+        assert await peer.command("LOAD", [["WAFER", "W1"], ["SIDE", "BACK"]]) == 0
+        assert await peer.command("VACUUM_ON", []) == 0
+        assert await peer.command("START", []) == 4
+        assert await peer.arrived()
+        assert peer.events[0]["ceid"].get() == 3001
+        done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
+        assert (done[1010], done[1022]) == (0, 1)  # idle, the cycle completed
+        assert 300.0 <= done[1011] < 300.1
+        assert 300.0 <= model.tool.twin.get("W1").geometry.thickness_um < 300.1
+        # a second wafer on a glazed wheel: the alarm arrives pushed, then the cycle's end
+        assert await peer.command("VACUUM_OFF", []) == 0
+        assert await peer.command("UNLOAD", []) == 0
+        assert await peer.command("LOAD", [["WAFER", "W2"], ["SIDE", "BACK"]]) == 0
+        assert await peer.command("VACUUM_ON", []) == 0
+        model.tool.inject_fault("wheel_glazed")
+        assert await peer.command("START", []) == 4
+        assert await peer.arrived()  # the alarm
+        assert await peer.arrived()  # the cycle's end
+        assert peer.alarms[0]["alid"].get() == 4001
+        assert peer.alarms[0]["code"].get() & 0x80
+        ended = {value["dvid"]: value["value"] for value in peer.events[1]["values"]}
+        assert (ended[1010], ended[1022]) == (4, 3)  # fault, the cycle faulted
+        assert await peer.command("LOAD", [["WAFER", "W3"]]) == 3  # SIDE missing: refused
+        await asyncio.to_thread(enabling.join, 10)
     finally:
         await equipment.stop()

@@ -9,6 +9,7 @@ import sys
 import yaml
 
 from packline.clock import VirtualClock
+from packline.drivers.roles.grinder import Grinder, GrindRecipe, GrindSide
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
 from packline.sequences.engine.launch import _sim_kinds
@@ -29,6 +30,21 @@ async def test_the_line_serves_the_wire_bonder_on_gem_and_its_station_reads_back
         again = parse_station(yaml.safe_load(line.station.to_yaml()))
         assert again.tools["wire_bonder"] == entry
         assert again.tools_for_role("wire_bonder") == ["wire_bonder"]
+
+
+async def test_the_line_serves_the_grinder_on_gem_and_its_station_driver_grinds() -> None:
+    async with SimulatedLine(VirtualClock(), kinds=["grinder"], gem=True) as line:
+        entry = line.station.tools["grinder"]
+        assert (entry.driver, entry.dictionary) == ("gem", "grinder")
+        grinder = line.station.open_tool("grinder")
+        assert isinstance(grinder, Grinder)
+        async with grinder:
+            await grinder.load("G1", GrindSide.BACK)
+            await grinder.apply_chuck_vacuum()
+            result = await grinder.grind(GrindRecipe(400))
+        assert 400.0 <= result.final_thickness_um < 400.0 + result.gauge_resolution_um
+        thickness_um = line.twin.get("G1").geometry.thickness_um  # the gauge reads on its grid
+        assert result.final_thickness_um <= thickness_um < result.final_thickness_um + 0.1
 
 
 async def test_bump_seal_clean_runs_a_lot_of_25_with_the_bonder_on_gem(tmp_path) -> None:

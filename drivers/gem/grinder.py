@@ -1,0 +1,201 @@
+"""The grinder role on a GEM tool: the same `Grinder` the sequences drive, over E30.
+
+Which SVIDs, ECIDs, CEIDs, ALIDs and RCMDs carry what is the tool's dictionary
+(`drivers/specs/gem/grinder.yaml` for the simulated grinder; docs/protocols/gem-grinder.md).
+The recipe's setpoints are equipment constants (S2F15, refused out of the tool's range); the
+workpiece and the chuck are remote commands answered at once; a cycle is the remote command
+`start` answered HCACK 4, whose end is the collection event `cycle_ended` with the cycle's
+result and the gauge's reading in its report: no polling. An alarm ends the wait at once. The
+cycle's time allowance, the target checks and the limits are the SCPI driver's
+(`drivers/grinder.py`): the process window is the role's, whatever wire carries it.
+"""
+
+from __future__ import annotations
+
+from ..equipment import ToolState
+from ..errors import ProtocolError, ToolAlarm
+from ..grinder import (
+    READY_STATES,
+    RECIPE_SETPOINTS,
+    ScpiGrinder,
+    check_target,
+    cycle_allowance_s,
+)
+from ..roles.grinder import (
+    CycleResult,
+    Grinder,
+    GrinderStatus,
+    GrindPhase,
+    GrindRecipe,
+    GrindResult,
+    GrindSide,
+    WaferOnChuck,
+)
+from ..specs.grinder import SPEC
+from .dictionary import GemNeeds
+from .equipment import GemEquipment
+
+#: The status variables of `GrinderStatus` (the gauge's validity after its reading).
+STATUS = (
+    "phase",
+    "thickness_um",
+    "gauge_valid",
+    "spindle_rpm",
+    "chuck_rpm",
+    "feed_um_s",
+    "spindle_load_pct",
+    "progress_pct",
+    "cycle_time_s",
+    "cycle_count",
+    "last_result",
+)
+#: The spec's traced variable of the gauge reading (its trace name and unit, as the SCPI
+#: driver records it).
+THICKNESS = SPEC.status_by_name["thickness"]
+
+
+class GemGrinder(GemEquipment, Grinder):
+    """Drives a grinder that speaks GEM, by its dictionary."""
+
+    limits = ScpiGrinder.limits
+    needs = GemNeeds(
+        status_variables=(
+            "serial_number",
+            *STATUS,
+            "substrate_um",
+            "gauge_resolution_um",
+            "wafer_id",
+            "wafer_side",
+            *SPEC.interlock_names,
+        ),
+        equipment_constants=RECIPE_SETPOINTS,
+        collection_events=("cycle_ended",),
+        remote_commands={
+            "abort": (),
+            "clear_alarms": (),
+            "load": ("wafer_id", "side"),
+            "unload": (),
+            "apply_chuck_vacuum": (),
+            "release_chuck_vacuum": (),
+            "start": (),
+        },
+    )
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> GrinderStatus:
+        values = dict(zip(STATUS, await self.request_values("read status", *STATUS), strict=True))
+        return GrinderStatus(
+            phase=GrindPhase(values["phase"]),
+            thickness_um=float(values["thickness_um"]) if values["gauge_valid"] else None,
+            spindle_rpm=float(values["spindle_rpm"]),
+            chuck_rpm=float(values["chuck_rpm"]),
+            feed_um_s=float(values["feed_um_s"]),
+            spindle_load_pct=float(values["spindle_load_pct"]),
+            progress_pct=float(values["progress_pct"]),
+            cycle_time_s=float(values["cycle_time_s"]),
+            cycle_count=int(values["cycle_count"]),
+            last_result=CycleResult(values["last_result"]),
+        )
+
+    async def request_wafer(self) -> WaferOnChuck | None:
+        wafer_id, side = await self.request_values("read wafer", "wafer_id", "wafer_side")
+        return WaferOnChuck(wafer_id, GrindSide(side)) if wafer_id else None
+
+    async def _gauge(self, action: str, name: str) -> float:
+        """A gauge's reading; an invalid one means the gauge failed (the tool raises an alarm)."""
+        value, valid = await self.request_values(action, name, "gauge_valid")
+        if not valid:
+            await self.refresh_alarms()
+            if self.active_alarms:
+                raise self.alarm_error(action)
+            raise ProtocolError(
+                self.name, self.address, action, f"{name}: the gauge gives no valid reading"
+            )
+        return float(value)
+
+    async def request_thickness_um(self) -> float:
+        return await self._gauge("read thickness", "thickness_um")
+
+    async def request_substrate_thickness_um(self) -> float:
+        return await self._gauge("read substrate thickness", "substrate_um")
+
+    async def request_gauge_resolution_um(self) -> float:
+        (resolution,) = await self.request_values("read gauge resolution", "gauge_resolution_um")
+        return float(resolution)
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        names = SPEC.interlock_names
+        values = await self.request_values("read interlocks", *names)
+        return {name: bool(value) for name, value in zip(names, values, strict=True)}
+
+    # ----------------------------------------------------------------- wafer and chuck
+
+    async def load(self, wafer_id: str, side: GrindSide) -> None:
+        side = GrindSide(side)
+        self.check_wafer_id(wafer_id)
+        self.require_state(f"load wafer {wafer_id} for {side.value} grinding", *READY_STATES)
+        await self.command("load", wafer_id=wafer_id, side=side.name)
+
+    async def unload(self) -> None:
+        self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)
+        await self.command("unload")
+
+    async def apply_chuck_vacuum(self) -> None:
+        self.require_state("apply chuck vacuum", *READY_STATES)
+        await self.command("apply_chuck_vacuum")
+
+    async def release_chuck_vacuum(self) -> None:
+        self.require_state("release chuck vacuum", *READY_STATES, ToolState.FAULT)
+        await self.command("release_chuck_vacuum")
+
+    # ----------------------------------------------------------------- grinding
+
+    async def grind(self, recipe: GrindRecipe) -> GrindResult:
+        action = "grind"
+        setpoints = {
+            name: self.check_limit(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS
+        }
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["start"].interlocks)
+            wafer = await self.request_wafer()
+            if wafer is None:
+                raise ProtocolError(
+                    self.name, self.address, action,
+                    "wafer_present is closed but the tool reports no wafer_id",
+                )  # fmt: skip
+            start_um = await self.request_thickness_um()
+            substrate_um = await self.request_substrate_thickness_um()
+            check_target(self, wafer, recipe.target_thickness_um, start_um, substrate_um)
+            resolution_um = await self.request_gauge_resolution_um()
+            await self.set_constants(f"{action} {wafer.wafer_id}: set the recipe", setpoints)
+            with self.expect_event(action, "cycle_ended") as ended:
+                await self.command("start")
+                event = await self.wait_event(
+                    action, ended, cycle_allowance_s(recipe, start_um), lambda: "cycle not ended"
+                )
+            values = self.event_values("cycle_ended", event)
+            if GrindPhase(values["phase"]) is GrindPhase.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            result = CycleResult(values["last_result"])
+            if result is not CycleResult.COMPLETED:
+                raise ToolAlarm(self.name, self.address, action, [f"cycle ended {result.value}"])
+            final_um = await self.request_thickness_um()
+            assert THICKNESS.trace is not None
+            self.record_reading(THICKNESS.trace, final_um, THICKNESS.unit)
+            if final_um < recipe.target_thickness_um:
+                raise ToolAlarm(
+                    self.name, self.address, action,
+                    [f"OVERSHOOT (gauge reads {final_um:g} um, below the target "
+                     f"{recipe.target_thickness_um:g} um)"],
+                )  # fmt: skip
+        return GrindResult(
+            wafer_id=wafer.wafer_id,
+            side=wafer.side,
+            target_thickness_um=recipe.target_thickness_um,
+            start_thickness_um=start_um,
+            final_thickness_um=final_um,
+            gauge_resolution_um=resolution_um,
+            process_time_s=float(values["cycle_time_s"]),
+        )

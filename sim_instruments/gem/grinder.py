@@ -1,0 +1,148 @@
+"""The simulated grinder as a GEM equipment: `SimGrinder`'s process model behind E30.
+
+The model drives the simulated grinder through its own SCPI interpreter in process
+(`scpi.py` here), so the GEM grinder refuses what the SCPI grinder refuses, with the same
+physics on the same twin; its status variables are the grinder's own query answers
+(`GRIN:STAT?`, `WAF?`, `MEAS:THIC?`, `MEAS:SUBS?`, `GAUG:RES?`, the interlock query) and its
+equipment constants the recipe setpoints it holds (set with their SCPI headers, not while
+grinding). While a cycle runs, a watcher brings the grinder to the present on the line's clock,
+at most a second of process time apart, and reports its end (`cycle_ended`) after the alarms
+that came with it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from packline.clock import Clock
+from packline.drivers.errors import ToolError
+from packline.drivers.families.scpi_wire import (
+    NOT_A_NUMBER,
+    command,
+    scpi_wire,
+    setpoint,
+    short_form,
+)
+from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
+from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
+
+from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
+from ..twin import TwinStore
+from .model import WATCH_STEP_S, GemRefused
+from .scpi import ScpiModel
+
+log = logging.getLogger(__name__)
+
+#: The status variables that are fields of `GRIN:STAT?`, and how each reads.
+_STATUS_FIELDS: dict[str, Callable[[str], Any]] = {
+    "phase": lambda word: GrindPhase[word].value,
+    "spindle_rpm": float,
+    "chuck_rpm": float,
+    "feed_um_s": float,
+    "spindle_load_pct": float,
+    "progress_pct": float,
+    "cycle_time_s": float,
+    "cycle_count": lambda word: round(float(word)),
+    "last_result": lambda word: CycleResult[word].value,
+}
+#: The gauges' status variables and their queries.
+_GAUGES = {"thickness_um": "thickness", "substrate_um": "substrate"}
+_WIRE = scpi_wire(SPEC)
+#: The remote commands that are one line of the grinder.
+_COMMAND_LINES = {
+    "unload": command(SPEC, "wafer_unload").short,
+    "apply_chuck_vacuum": f"{command(SPEC, 'vacuum').short} ON",
+    "release_chuck_vacuum": f"{command(SPEC, 'vacuum').short} OFF",
+    "abort": short_form(_WIRE.abort),
+    "clear_alarms": short_form(_WIRE.alarm_clear),
+}
+
+
+class GemGrinderModel(ScpiModel):
+    """The GEM face of a `SimGrinder` (built here on the line's twin and clock)."""
+
+    tool: SimGrinder
+
+    def __init__(
+        self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
+    ) -> None:
+        super().__init__(SimGrinder(name, twin, clock, **options))
+        #: The cycle count when the present cycle started (None: no cycle watched).
+        self._cycles_before: int | None = None
+
+    # ----------------------------------------------------------------- values
+
+    def status(self, name: str) -> Any:
+        if name == "serial_number":
+            return self.tool.serial_number
+        if name in _STATUS_FIELDS:
+            reply = self.query(command(SPEC, "status").query)
+            fields = dict(zip(STATE_FIELDS, reply.split(","), strict=True))
+            return _STATUS_FIELDS[name](fields[name])
+        if name in _GAUGES or name == "gauge_valid":
+            reading = float(self.query(command(SPEC, _GAUGES.get(name, "thickness")).query))
+            if name == "gauge_valid":
+                return reading < NOT_A_NUMBER
+            return reading if reading < NOT_A_NUMBER else 0.0
+        if name == "gauge_resolution_um":
+            return float(self.query(command(SPEC, "gauge_resolution").query))
+        if name in ("wafer_id", "wafer_side"):
+            reply = self.query(command(SPEC, "wafer").query)
+            wafer_id, _, side = reply.partition(",")
+            if name == "wafer_id":
+                return "" if reply == "NONE" else wafer_id
+            return GrindSide[side].value if side else GrindSide.FRONT.value
+        reply = self.query(f"{short_form(_WIRE.interlock_query)}?")
+        states = dict(word.partition("=")[::2] for word in reply.split(","))
+        return states[name] == "1"
+
+    def constant(self, name: str) -> Any:
+        header = setpoint(SPEC, name).header
+        assert header is not None, f"{name} is not a setpoint of the tool"
+        return float(self.query(f"{short_form(header)}?"))
+
+    def constant_range(self, name: str) -> tuple[float, float] | None:
+        machine = SPEC.setpoint_by_name[name].machine_range
+        return machine.minimum, machine.maximum
+
+    def set_constants(self, values: Mapping[str, Any]) -> None:
+        for name in SETPOINT_ATTRIBUTES:
+            if name in values:
+                self.ask(setpoint(SPEC, name).encode(values[name]))
+
+    # ----------------------------------------------------------------- commands
+
+    async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
+        if name == "load":
+            missing = [key for key in ("wafer_id", "side") if key not in parameters]
+            if missing:
+                raise GemRefused(3, f"load without {' and '.join(missing)}")
+            side = str(parameters["side"]).upper()
+            self.ask(f"{command(SPEC, 'wafer_load').short} {parameters['wafer_id']},{side}")
+        elif name == "start":
+            before = self.status("cycle_count")
+            self.ask(command(SPEC, "start").short)
+            self._cycles_before = before
+            self.watch(self._watch_cycle)
+            return 4
+        else:
+            self.ask(_COMMAND_LINES[name])
+        await self.equipment.report_alarms()
+        return 0
+
+    async def _watch_cycle(self) -> None:
+        """Bring the grinder to the present until the cycle ended; report its end."""
+        while self._cycles_before is not None:
+            ended = self.status("cycle_count") != self._cycles_before
+            try:
+                await self.equipment.report_alarms()
+                if ended:
+                    self._cycles_before = None
+                    await self.equipment.send_event("cycle_ended")
+            except ToolError as error:  # the host went away: it reads the state when it is back
+                log.warning("%s: %s", self.tool.name, error)
+                self._cycles_before = None
+            if self._cycles_before is not None:
+                await self.clock.sleep(WATCH_STEP_S)

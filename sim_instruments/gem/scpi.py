@@ -1,0 +1,43 @@
+"""The GEM face of a simulated SCPI tool: its lines, answered in process.
+
+A `ScpiModel` drives a `ScpiSimTool` (the simulated grinder) through the tool's own command
+interpreter, never on a wire, so the GEM tool refuses what the SCPI tool refuses and keeps its
+process model, physics and workpiece twin: a SCPI error that blames a parameter becomes HCACK 3,
+any other (a settings conflict, an open interlock, an alarm) HCACK 2. The kind's model
+(`grinder.py` here) says which lines each remote command sends and when its run ends.
+"""
+
+from __future__ import annotations
+
+from ..families.scpi import ScpiSimTool
+from ..families.scpi_session import ScpiError
+from .model import GemRefused, SimulatedToolModel
+
+#: SCPI errors that blame a parameter (HCACK 3): not a number, a parameter too many or too
+#: few, out of range, illegal value. Every other one is "cannot perform now" (HCACK 2).
+PARAMETER_ERRORS = {-104, -108, -109, -222, -224}
+
+
+class ScpiModel(SimulatedToolModel):
+    """Base of the GEM faces of the simulated SCPI tools."""
+
+    tool: ScpiSimTool
+
+    def ask(self, line: str) -> str | None:
+        """Send `line` to the tool's interpreter (recorded, the model brought to now); a
+        query's reply, or `GemRefused`."""
+        self.tool.received.append(line)
+        self.tool.advance()
+        try:
+            return self.tool.answer(line)
+        except ScpiError as error:
+            hcack = 3 if error.code in PARAMETER_ERRORS else 2
+            detail = f": {error.detail}" if error.detail else ""
+            raise GemRefused(hcack, f"{line}: SCPI error {error.code}{detail}") from None
+
+    def query(self, line: str) -> str:
+        """A query's reply now (not recorded: the host asked for a status variable)."""
+        self.tool.advance()
+        reply = self.tool.answer(line)
+        assert reply is not None, f"{line} is not a query"
+        return reply

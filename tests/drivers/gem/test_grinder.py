@@ -1,0 +1,122 @@
+"""The GEM grinder driver against the simulated GEM grinder: the role's sequences over E30."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from packline.drivers.equipment import E10State, ToolState
+from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindRecipe, GrindSide
+
+RECIPE = GrindRecipe(300)
+
+
+async def chuck(grinder, wafer_id: str = "W1") -> None:
+    await grinder.load(wafer_id, GrindSide.BACK)
+    await grinder.apply_chuck_vacuum()
+
+
+async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    assert str(grinder.identity) == "packline GR-2 s/n GR2-0001 fw 1.0"
+    assert await grinder.request_e10_state() is E10State.STANDBY  # no E10 SV: the driver's own
+    assert await grinder.request_wafer() is None
+    assert await grinder.request_gauge_resolution_um() == pytest.approx(0.1)
+    await chuck(grinder)
+    wafer = await grinder.request_wafer()
+    assert (wafer.wafer_id, wafer.side) == ("W1", GrindSide.BACK)
+    assert await grinder.request_thickness_um() == pytest.approx(725.0)
+    assert await grinder.request_interlocks() == {
+        "chuck_vacuum": True,
+        "wafer_present": True,
+        "grinding_water": True,
+    }
+    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+        await grinder.unload()  # the vacuum holds it
+    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+        await grinder.load("W2", GrindSide.BACK)  # the chuck is taken
+    await grinder.release_chuck_vacuum()
+    await grinder.unload()
+    assert await grinder.request_wafer() is None
+
+
+async def test_a_wafer_is_thinned_and_the_wait_ends_on_its_event(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await chuck(grinder)
+    equipment = grinder_bench.equipment
+    heard: dict[str, list[str]] = {}  # what the grinder had received when it sent each event
+    send_event = equipment.send_event
+
+    async def spy(name: str) -> None:
+        heard[name] = list(equipment.received)
+        await send_event(name)
+
+    equipment.send_event = spy
+    result = await grinder.grind(RECIPE)
+    resolution_um = result.gauge_resolution_um
+    assert (result.wafer_id, result.side, result.start_thickness_um) == ("W1", GrindSide.BACK, 725)
+    assert 300.0 <= result.final_thickness_um < 300.0 + resolution_um  # never below the target
+    assert 300.0 <= grinder_bench.twin.get("W1").geometry.thickness_um < 300.0 + resolution_um
+    assert result.process_time_s > 60
+    assert heard["cycle_ended"][-1] == "S2F41 START"  # no polling while it ground
+    status = await grinder.request_status()
+    assert (status.phase, status.cycle_count, status.last_result) == (
+        GrindPhase.IDLE,
+        1,
+        CycleResult.COMPLETED,
+    )
+    assert [r.name for r in grinder.readings] == ["thickness"]
+    assert grinder.state is ToolState.IDLE
+
+
+async def test_limits_and_targets_are_refused_before_the_tool_moves(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await chuck(grinder)
+    grinder_bench.equipment.received.clear()
+    with pytest.raises(LimitViolation, match="spindle_rpm = 7000 rpm"):
+        await grinder.grind(GrindRecipe(300, spindle_rpm=7000))
+    with pytest.raises(LimitViolation, match=r"target_thickness_um = 800 um .*725"):
+        await grinder.grind(GrindRecipe(800))  # not below the gauge reading
+    assert not any(name.startswith(("S2F15", "S2F41")) for name in grinder_bench.equipment.received)
+
+
+async def test_a_constant_outside_the_tools_range_is_refused_with_eac_3(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    with pytest.raises(CommandRefused, match="EAC 3"):
+        await grinder.set_constants("set spindle", {"spindle_rpm": 9000.0})
+    assert (await grinder.request_constants("read", "spindle_rpm")) == [4500.0]
+
+
+async def test_interlocks_are_checked_before_the_start(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await chuck(grinder)
+    grinder_bench.model.tool.inject_fault("water_supply")
+    with pytest.raises(InterlockOpen, match="grinding_water"):
+        await grinder.grind(RECIPE)
+    assert "S2F41 START" not in grinder_bench.equipment.received
+
+
+async def test_a_glazed_wheel_is_pushed_as_an_alarm_and_ends_the_cycle(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await chuck(grinder)
+    grinder_bench.model.tool.inject_fault("wheel_glazed")
+    with pytest.raises(ToolAlarm, match="WHEEL_LOAD"):
+        await grinder.grind(RECIPE)
+    assert grinder.state is ToolState.FAULT
+    assert (await grinder.request_status()).phase is GrindPhase.FAULT
+    grinder_bench.model.tool.clear_fault("wheel_glazed")
+    await grinder.reset()
+    assert grinder.state is ToolState.IDLE
+
+
+async def test_a_constant_cannot_change_while_grinding(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await chuck(grinder)
+    grind = asyncio.create_task(grinder.grind(RECIPE))
+    while "S2F41 START" not in grinder_bench.equipment.received:
+        await grinder_bench.clock.sleep(1)
+    with pytest.raises(CommandRefused, match="EAC 2"):
+        await grinder.set_constants("set spindle", {"spindle_rpm": 4000.0})
+    await grind
