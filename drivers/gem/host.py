@@ -316,6 +316,23 @@ class GemHost:
             detail += " (" + "; ".join(reasons) + ")"
         raise CommandRefused(self.tool, self.address, action, detail, f"HCACK {hcack}")
 
+    # ----------------------------------------------------------------- S6: event reports
+
+    async def request_event_report(self, ceid: GemId) -> CollectionEvent:
+        """S6F15: collection event `ceid`'s linked reports with their values now, as its S6F11
+        would carry them (whether the event is enabled or not). A CEID the equipment does not
+        know (E5: an empty list) is a `CommandRefused`."""
+        action = f"S6F15 event report {ceid}"
+        body = await self._transact(6, 15, self.id_item(ceid))
+        if body is not None and body.format is Format.L and not len(body):
+            raise CommandRefused(
+                self.tool, self.address, action, f"no collection event {ceid} on the tool", "CEID"
+            )
+        try:
+            return self._replies.event(action, body, self.reports)
+        except ValueError as error:
+            raise self._replies.malformed(action, str(error)) from None
+
     # ----------------------------------------------------------------- S5: alarms
 
     async def enable_alarms(self, alids: Sequence[GemId], enable: bool = True) -> None:

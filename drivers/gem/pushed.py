@@ -13,9 +13,9 @@ import logging
 from collections.abc import Mapping
 
 from ..errors import ProtocolError
-from ..secs.items import B, Item, L
+from ..secs.items import B, L
 from ..secs.messages import SecsMessage
-from .records import AlarmListener, CollectionEvent, EventListener, GemId
+from .records import AlarmListener, EventListener, GemId
 from .replies import Replies
 
 log = logging.getLogger(__name__)
@@ -62,24 +62,8 @@ class PushedMessages:
         return SecsMessage(5, 2, B(b"\x00"))
 
     def _event_received(self, message: SecsMessage) -> SecsMessage:
-        action = "S6F11 event report"
-        replies = self._replies
         try:
-            dataid, ceid, reports = replies.list_of(action, message.body, 3)
-            by_report: dict[GemId, tuple[Item, ...]] = {}
-            for report in replies.list_of(action, reports):
-                rptid, values = replies.list_of(action, report, 2)
-                by_report[replies.id_of(action, rptid)] = replies.list_of(action, values)
-            event = CollectionEvent(
-                dataid=int(replies.id_of(action, dataid)),
-                ceid=replies.id_of(action, ceid),
-                reports=by_report,
-                values={
-                    vid: value
-                    for rptid, values in by_report.items()
-                    for vid, value in zip(self._reports.get(rptid, ()), values, strict=False)
-                },
-            )
+            event = self._replies.event("S6F11 event report", message.body, self._reports)
         except (ProtocolError, ValueError) as error:
             log.warning("%s", error)
             return SecsMessage(6, 12, B(b"\x01"))

@@ -8,13 +8,13 @@ code means (`drivers/secs/data_items.py`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from ..errors import CommandRefused, ProtocolError
 from ..secs.data_items import ALARM_SET, ack_text
 from ..secs.items import Format, Item
 from ..secs.transactions import Peer
-from .records import AlarmReport, GemId
+from .records import AlarmReport, CollectionEvent, GemId
 
 
 class Replies:
@@ -103,3 +103,24 @@ class Replies:
         if not isinstance(text, str):
             raise self.malformed(action, "ALTX must be text")
         return AlarmReport(self.id_of(action, alid), bool(code & ALARM_SET), code & 0x7F, text)
+
+    def event(
+        self, action: str, body: Item | None, reports: Mapping[GemId, tuple[GemId, ...]]
+    ) -> CollectionEvent:
+        """A collection event as S6F11 and S6F16 carry it (DATAID, CEID, the reports), its
+        values paired with the VIDs of the reports the host defined (`reports`)."""
+        dataid, ceid, report_list = self.list_of(action, body, 3)
+        by_report: dict[GemId, tuple[Item, ...]] = {}
+        for report in self.list_of(action, report_list):
+            rptid, values = self.list_of(action, report, 2)
+            by_report[self.id_of(action, rptid)] = self.list_of(action, values)
+        return CollectionEvent(
+            dataid=int(self.id_of(action, dataid)),
+            ceid=self.id_of(action, ceid),
+            reports=by_report,
+            values={
+                vid: value
+                for rptid, values in by_report.items()
+                for vid, value in zip(reports.get(rptid, ()), values, strict=False)
+            },
+        )

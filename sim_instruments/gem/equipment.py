@@ -4,9 +4,9 @@
 (S1F13, S1F15, S1F17; offline it answers everything but S1F1, S1F13 and S1F17 with an abort,
 F0), status variables (S1F3, S1F11), equipment constants (S2F13, S2F15 refused out of range
 with EAC 3, S2F29), the clock (S2F17, S2F31), reports defined, linked and enabled by the host
-(S2F33, S2F35, S2F37), remote commands (S2F41), alarms enabled and listed (S5F3, S5F5, S5F7),
-process programs (S7F3, S7F5, S7F17, S7F19) and terminal messages (S10F3). It pushes collection
-events (S6F11) and alarms (S5F1), each a transaction with its T3.
+(S2F33, S2F35, S2F37) and asked for (S6F15), remote commands (S2F41), alarms enabled and
+listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19) and terminal messages
+(S10F3). It pushes collection events (S6F11) and alarms (S5F1), each a transaction with its T3.
 
 What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same file
 the host driver reads; what the values are comes from a `GemModel` (`model.py`), which wraps
@@ -142,14 +142,18 @@ class GemEquipment:
         link = self.link
         if ceid not in self.enabled_events or link is None or not link.selected:
             return
+        await link.request(SecsMessage(6, 11, self._event_body(ceid), reply_expected=True))
+
+    def _event_body(self, ceid: Any) -> Item:
+        """DATAID, CEID and the linked reports with the status variables' values now (the body
+        of S6F11 and S6F16)."""
         reports = L(
             *(
                 L(self._id(rptid), L(*(self._sv_value(vid) for vid in vids)))
                 for rptid, vids in self.event_reports.linked(ceid)
             )
         )
-        body = L(self._id(0), self._id(ceid), reports)
-        await link.request(SecsMessage(6, 11, body, reply_expected=True))
+        return L(self._id(0), self._id(ceid), reports)
 
     async def report_alarms(self) -> None:
         """Send an S5F1 for each alarm of the model set or cleared since the last report (for
@@ -311,6 +315,11 @@ class GemEquipment:
     async def _enable_events(self, body: Item | None) -> Item:
         return self.event_reports.enable(body)
 
+    async def _event_report(self, body: Item | None) -> Item:
+        """S6F15: the event's report now, enabled or not; an empty list for an unknown CEID."""
+        ceid = scalar(body)
+        return self._event_body(ceid) if ceid in self._ceids else L()
+
     async def _remote_command(self, body: Item | None) -> Item:
         rcmd_item, parameter_list = list_of(body, 2)
         rcmd = scalar(rcmd_item)
@@ -426,6 +435,7 @@ class GemEquipment:
         (5, 3): _enable_alarm,
         (5, 5): _list_alarms,
         (5, 7): _list_enabled_alarms,
+        (6, 15): _event_report,
         (7, 3): _store_program,
         (7, 5): _send_program,
         (7, 17): _delete_programs,

@@ -120,3 +120,15 @@ async def test_a_constant_cannot_change_while_grinding(grinder_bench) -> None:
     with pytest.raises(CommandRefused, match="EAC 2"):
         await grinder.set_constants("set spindle", {"spindle_rpm": 4000.0})
     await grind
+
+
+async def test_the_host_asks_for_an_event_report_s6f15(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await chuck(grinder)
+    event = await grinder.gem.request_event_report(3001)  # cycle_ended, linked at connect
+    assert event.ceid == 3001
+    values = grinder.event_values("cycle_ended", event)
+    assert (values["phase"], values["cycle_count"], values["thickness_um"]) == ("idle", 0, 725.0)
+    assert event.values[1011].scalar == 725.0  # by VID, as the host defined the report
+    with pytest.raises(CommandRefused, match="no collection event 3999 on the tool"):
+        await grinder.gem.request_event_report(3999)
