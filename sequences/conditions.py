@@ -20,7 +20,7 @@ from collections.abc import Callable
 import numpy as np
 
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
-from packline.sequences.engine import Condition
+from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.physics.resin_coater import (
     MIN_COVER_UM,
@@ -54,6 +54,7 @@ def resin_thinner_than_bumps(claim: str) -> Condition:
         claim,
         "resin thinner than every bump",
         lambda w: (w.has_bumps, w.resin_um < w.bumps.height_um),
+        Margin("bump height above the resin", "um", lambda w: w.bumps.height_um - w.resin_um, 0),
     )
 
 
@@ -63,6 +64,7 @@ def tips_project(claim: str, min_um: float = 0.0) -> Condition:
         claim,
         f"bump tips project above the resin (> {min_um:g} um)",
         lambda w: (w.has_bumps, w.tip_projection_um > min_um),
+        Margin("tip projection", "um", lambda w: w.tip_projection_um, min_um),
     )
 
 
@@ -73,7 +75,12 @@ def _film_at_most(
     where: Callable[[Workpiece], np.ndarray],
     max_nm: float,
 ) -> Condition:
-    return Condition(claim, f"{text} (<= {max_nm:g} nm)", lambda w: (where(w), film(w) <= max_nm))
+    return Condition(
+        claim,
+        f"{text} (<= {max_nm:g} nm)",
+        lambda w: (where(w), film(w) <= max_nm),
+        Margin(text.split(" on ", 1)[0].removeprefix("no "), "nm", film, max_nm, above=False),
+    )
 
 
 def no_residue_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
@@ -140,6 +147,7 @@ def resin_at_least(claim: str, min_um: float) -> Condition:
         claim,
         f"resin at least {min_um:g} um thick",
         lambda w: (_every_site(w), w.resin_um >= min_um),
+        Margin("resin thickness", "um", lambda w: w.resin_um, min_um),
     )
 
 

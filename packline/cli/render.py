@@ -72,6 +72,17 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     )
 
 
+def margin_text(condition: dict[str, Any]) -> str:
+    """'smallest tip projection 14.8 um (1.2 um to spare)', or '-' without a margin."""
+    worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
+    if worst is None:
+        return "-"
+    side = "smallest" if condition["margin_above"] else "largest"
+    margin = condition["margin"]
+    spare = f"{margin:.3g} {unit} to spare" if margin >= 0 else f"{-margin:.3g} {unit} over"
+    return f"{side} {condition['margin_quantity']} {worst:.3g} {unit} ({spare})"
+
+
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:
     """The claim check of the product: one row per condition, then the verdict (a violation
     names its claims); on real tools one line saying the sequence's measurements check it."""
@@ -83,6 +94,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
         "condition",
         "checked",
         "passing",
+        "worst site (margin)",
         "verdict",
         title="claim check of the simulated product",
     )
@@ -92,6 +104,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
             c["condition"],
             f"{c['sites_checked']:,}",
             f"{c['sites_passing']:,}",
+            margin_text(c),
             c["verdict"] if c["verdict"] != "fail" else f"FAIL ({', '.join(c['failing_wafers'])})",
         )
     console.print(table)

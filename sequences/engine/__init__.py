@@ -4,7 +4,7 @@ abort, durable run records and progress. Sequence scripts need only this module'
 See docs/engine.md (users) and docs/sequences.md (writing a sequence).
 """
 
-from .claim_check import Condition, ConditionResult
+from .claim_check import Condition, ConditionResult, Margin
 from .control import RunState
 from .dispositions import Decision, record_disposition
 from .engine import Engine, RunSpec
@@ -43,6 +43,7 @@ __all__ = [
     "Feeds",
     "JsonLines",
     "LiveView",
+    "Margin",
     "Method",
     "Observer",
     "OutOfLimits",

@@ -26,6 +26,31 @@ Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass(frozen=True)
+class Margin:
+    """How close a condition came to failing: a quantity per site (the same sites as the
+    condition's `evaluate`, in `unit`) that must stay above `limit` (`above`) or below it.
+    The claim check reports the worst checked site over the lot and its distance to the limit
+    (the smallest tip projection and how far above 0 um it stands)."""
+
+    quantity: str
+    unit: str
+    value: Callable[[Workpiece], np.ndarray]
+    limit: float
+    above: bool = True
+
+    def worst(self, workpiece: Workpiece, checked: np.ndarray) -> float | None:
+        """The worst value over the checked sites of one wafer (None: nothing checked)."""
+        values = np.broadcast_to(np.asarray(self.value(workpiece), float), checked.shape)
+        if not checked.any():
+            return None
+        return float(values[checked].min() if self.above else values[checked].max())
+
+    def distance(self, worst: float) -> float:
+        """How far `worst` is from the limit on the passing side (negative: failing)."""
+        return worst - self.limit if self.above else self.limit - worst
+
+
+@dataclass(frozen=True)
 class Condition:
     """One condition of a claim on the product, evaluated on a wafer's twin.
 
@@ -36,12 +61,15 @@ class Condition:
     claim: str
     text: str
     evaluate: Evaluate
+    #: the quantity whose worst site says how close the product came to failing, if any
+    margin: Margin | None = None
 
     def __post_init__(self) -> None:
         catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
 
-    def sites(self, workpiece: Workpiece) -> tuple[int, int]:
-        """(sites checked, sites passing) on one wafer."""
+    def sites(self, workpiece: Workpiece) -> tuple[int, int, float | None]:
+        """(sites checked, sites passing, the margin quantity's worst checked site) on one
+        wafer."""
         checked, passing = self.evaluate(workpiece)
         checked, passing = np.asarray(checked, bool), np.asarray(passing, bool)
         if checked.ndim != 1 or checked.shape != passing.shape:
@@ -49,7 +77,8 @@ class Condition:
                 f"condition {self.claim} {self.text!r}: evaluate returned arrays of shapes "
                 f"{checked.shape} and {passing.shape}; expected two 1-D arrays of one length"
             )
-        return int(checked.sum()), int((checked & passing).sum())
+        worst = None if self.margin is None else self.margin.worst(workpiece, checked)
+        return int(checked.sum()), int((checked & passing).sum()), worst
 
 
 @dataclass(frozen=True)
@@ -62,6 +91,9 @@ class ConditionResult:
     sites_checked: int
     sites_passing: int
     failing_wafers: tuple[str, ...]
+    #: the margin quantity (name, unit, limit), and its worst checked site over the lot
+    margin: Margin | None = None
+    worst: float | None = None
 
     @property
     def verdict(self) -> str:
@@ -79,6 +111,7 @@ class ConditionResult:
             "sites_passing": self.sites_passing,
             "failing_wafers": list(self.failing_wafers),
             "verdict": self.verdict,
+            **margin_columns(self.margin, self.worst),
         }
 
 
@@ -90,18 +123,54 @@ def check_claims(
     for condition in conditions:
         checked = passing = 0
         failing = []
+        worsts = []
         for wafer_id, workpiece in workpieces.items():
-            wafer_checked, wafer_passing = condition.sites(workpiece)
+            wafer_checked, wafer_passing, wafer_worst = condition.sites(workpiece)
             checked += wafer_checked
             passing += wafer_passing
             if wafer_passing < wafer_checked:
                 failing.append(wafer_id)
+            if wafer_worst is not None:
+                worsts.append(wafer_worst)
+        margin = condition.margin
+        worst = None
+        if margin is not None and worsts:
+            worst = min(worsts) if margin.above else max(worsts)
         results.append(
             ConditionResult(
-                condition.claim, condition.text, len(workpieces), checked, passing, tuple(failing)
+                condition.claim,
+                condition.text,
+                len(workpieces),
+                checked,
+                passing,
+                tuple(failing),
+                margin,
+                worst,
             )
         )
     return results
+
+
+def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]:
+    """A condition's margin as the records keep it: the quantity, its unit, the limit, which
+    side passes, the worst site, and its distance to the limit (None where there is none)."""
+    if margin is None or worst is None:
+        return {
+            "margin_quantity": None if margin is None else margin.quantity,
+            "margin_unit": None if margin is None else margin.unit,
+            "margin_limit": None if margin is None else margin.limit,
+            "margin_above": None if margin is None else int(margin.above),
+            "margin_worst": None,
+            "margin": None,
+        }
+    return {
+        "margin_quantity": margin.quantity,
+        "margin_unit": margin.unit,
+        "margin_limit": margin.limit,
+        "margin_above": int(margin.above),
+        "margin_worst": worst,
+        "margin": margin.distance(worst),
+    }
 
 
 def overall(verdicts: Sequence[str]) -> str:

@@ -8,9 +8,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .claim_check import overall
+from .claim_check import margin_columns, overall
 from .liveness import shown_status
 from .records import RunStore
+
+#: The claim check's margin columns.
+MARGIN_COLUMNS = tuple(margin_columns(None, None))
 
 #: What the report says where a run has no twin to check (real tools).
 ON_REAL_TOOLS = (
@@ -119,6 +122,7 @@ def claim_check_report(
             "sites_passing": r["sites_passing"],
             "failing_wafers": json.loads(r["failing_wafers"]),
             "verdict": r["verdict"],
+            **{key: r[key] for key in MARGIN_COLUMNS},
         }
         for r in rows
     ]

@@ -143,6 +143,15 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
 )""",
         "CREATE INDEX dispositions_by_run ON dispositions(run_id, wafer_id)",
     ),
+    # 5: how close each condition of a claim check came to failing (docs/engine.md)
+    5: (
+        "ALTER TABLE claim_checks ADD COLUMN margin_quantity TEXT",  # "tip projection"
+        "ALTER TABLE claim_checks ADD COLUMN margin_unit TEXT",
+        "ALTER TABLE claim_checks ADD COLUMN margin_limit REAL",
+        "ALTER TABLE claim_checks ADD COLUMN margin_above INTEGER",  # 1: passes above the limit
+        "ALTER TABLE claim_checks ADD COLUMN margin_worst REAL",  # the worst checked site
+        "ALTER TABLE claim_checks ADD COLUMN margin REAL",  # its distance to the limit
+    ),
 }
 
 #: The schema version this packline writes and reads.

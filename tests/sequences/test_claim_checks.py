@@ -20,6 +20,7 @@ from packline.drivers.roles.oven import LastResult
 from packline.sequences import conditions
 from packline.sequences.engine import (
     Condition,
+    Margin,
     Recipe,
     RecipeError,
     RunRequest,
@@ -561,3 +562,43 @@ def test_the_plated_wiring_predicate_holds_after_a_good_plating_and_fails_after_
     assert burnt.films.layers[-1].quality == "burnt"
     assert not wiring(burnt)[1].any()
     assert not wiring(TwinStore().get("W02"))[1].any()
+
+
+def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the_limit():
+    from packline.sim_instruments.twin import WaferSpec, new_wafer
+
+    wafers = {w: new_wafer(w, WaferSpec(diameter_mm=100)) for w in ("W01", "W02")}
+    projection = {"W01": 3.0, "W02": 12.0}  # um, at every site of the wafer
+
+    def tip(w):
+        return np.full(w.geometry.site_count, projection[w.id])
+
+    def every(w):
+        return np.ones(w.geometry.site_count, bool)
+
+    condition = Condition(
+        "003:7.3", "tips project (> 5 um)", lambda w: (every(w), tip(w) > 5.0),
+        Margin("tip projection", "um", tip, 5.0),
+    )  # fmt: skip
+    (result,) = check_claims([condition], wafers)
+    assert result.verdict == "fail"
+    row = result.to_dict()
+    assert (row["margin_quantity"], row["margin_worst"], row["margin"]) == (
+        "tip projection", 3.0, -2.0,
+    )  # fmt: skip
+    (passing,) = check_claims([condition], {"W02": wafers["W02"]})
+    assert (passing.to_dict()["margin"], passing.verdict) == (7.0, "pass")
+    residue = conditions.no_residue_on_tips("003:10").margin
+    assert residue is not None
+    assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)
+
+
+async def test_the_report_shows_each_conditions_margin_from_the_records(store):
+    prepared = prepare(RunRequest("bump-seal-clean", lot=1))
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+    check = run_report(store, engine.run_id)["claim_check"]
+    tips = next(c for c in check["conditions"] if c["claim"] == "003:7.3")
+    assert tips["margin_quantity"] == "tip projection"
+    assert tips["margin"] == pytest.approx(tips["margin_worst"])  # the limit is 0 um
+    assert 0 < tips["margin_worst"] < 60
