@@ -192,7 +192,8 @@ R = TypeVar("R", bound=Recipe)
 _LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 
 
-def _unwrapped(annotation: Any) -> Any:
+def unwrapped(annotation: Any) -> Any:
+    """`Annotated[X, ...]` -> X (any depth); anything else as it is."""
     while get_origin(annotation) is Annotated:
         annotation = get_args(annotation)[0]
     return annotation
@@ -201,7 +202,7 @@ def _unwrapped(annotation: Any) -> Any:
 def _member_named(union: Any, tag: str) -> Any | None:
     """The member of a union that pydantic names `tag` in an error's location: a model whose
     discriminator field is `Literal[tag]`, or whose class name is `tag`."""
-    for member in map(_unwrapped, get_args(union)):
+    for member in map(unwrapped, get_args(union)):
         if not (isinstance(member, type) and issubclass(member, BaseModel)):
             continue
         if member.__name__ == tag:
@@ -218,7 +219,7 @@ def yaml_path(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     path: list[str] = []
     annotation: Any = model
     for part in loc:
-        annotation = _unwrapped(annotation)
+        annotation = unwrapped(annotation)
         if get_origin(annotation) in (Union, UnionType) and isinstance(part, str):
             member = _member_named(annotation, part)
             if member is not None:

@@ -21,7 +21,7 @@ from pydantic_core import PydanticUndefined
 
 from packline.units import Unit
 
-from .recipe import Feeds, tool_range
+from .recipe import Feeds, tool_range, unwrapped
 
 
 @dataclass(frozen=True)
@@ -162,9 +162,8 @@ def _sections(annotation: Any) -> tuple[type[BaseModel], ...]:
     if get_origin(annotation) in (list, tuple):
         args = [a for a in get_args(annotation) if a is not Ellipsis]
         return _sections(args[0]) if args else ()
-    members = (
-        get_args(annotation) if get_origin(annotation) in (Union, UnionType) else (annotation,)
-    )
+    union = get_origin(annotation) in (Union, UnionType)
+    members = tuple(map(unwrapped, get_args(annotation) if union else (annotation,)))
     models = tuple(m for m in members if isinstance(m, type) and issubclass(m, BaseModel))
     return models if len(models) == len(members) else ()
 
