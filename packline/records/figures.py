@@ -30,8 +30,7 @@ from bokeh.models.ui.ui_element import UIElement
 from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
-from packline.drivers.equipment import E10State
-from packline.drivers.equipment.vocabulary import Limit
+from packline.drivers.equipment import E10State, Limit
 
 from .claimsites import ConditionSites
 from .tooltime import HOLDING, state_column

@@ -2,7 +2,7 @@
 
 A trace is a reading a tool reports (`temperature` in degC, `pressure` in mTorr); a limit is
 the allowed range of a setpoint, named with its unit (`temperature_c`, `pressure_mtorr`;
-drivers/equipment/vocabulary.py). A trace is drawn against the limit of the setpoint of its
+drivers/equipment/limits.py). A trace is drawn against the limit of the setpoint of its
 own name and unit: the driver's limits narrowed by the run's station file, as the run drove
 them. A trace with no such setpoint (`rf_reflected`, `progress`) is drawn alone, and so are
 the traces of a tool whose kind is not registered (a GEM tool's limits live in its
@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import yaml
 
-from packline.drivers.equipment.vocabulary import Limit, narrow_limits
+from packline.drivers.equipment.limits import Limit, narrow_limits
 from packline.drivers.registry import TOOL_KINDS
 
 

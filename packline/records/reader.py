@@ -38,6 +38,7 @@ TABLES = (
     "confirmations",
     "claim_checks",
     "tools",
+    "dispositions",
     "maps",
 )
 
@@ -132,6 +133,11 @@ class RunRecords:
         """Each session's tools as read from them at connect: role, driver, address, vendor,
         model, serial number, firmware."""
         return self._table("tools")
+
+    def dispositions(self) -> pd.DataFrame:
+        """What operators decided for held wafers: release, rework or scrap, by whom, why,
+        and the hold it answered."""
+        return self._table("dispositions")
 
     def _table(self, name: str) -> pd.DataFrame:
         return _frame(self.store.table(name, self.run_id), self.store.columns(name))

@@ -17,7 +17,8 @@ are inlined, so it opens from a disk, a mail or a shared drive with no network a
   asked for) after each irreversible step, a map per property the step changed, and a map per
   claim condition that has failing sites, those sites in red;
 * `measurements`: every measurement against its limits, by wafer, and as a table;
-* `alarms`: alarms, held wafers and why, operator confirmations, and the run's events.
+* `alarms`: alarms, held wafers and why, the operators' dispositions of them, operator
+  confirmations, and the run's events.
 """
 
 from __future__ import annotations
@@ -348,6 +349,7 @@ def _alarms_section(records: RunRecords) -> str:
     wafers = records.wafers()
     held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
     confirmations = records.confirmations()
+    dispositions = records.dispositions()
     events = records.events()
     return (
         f"<h3>Alarms ({len(alarms)})</h3>\n"
@@ -358,6 +360,12 @@ def _alarms_section(records: RunRecords) -> str:
         )
         + f"\n<h3>Wafers not completed ({len(held)})</h3>\n"
         + (_table(held) if len(held) else "<p>None: every wafer completed.</p>")
+        + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
+        + (
+            _table(dispositions[["wafer_id", "held_reason", "decision", "by", "reason"]])
+            if len(dispositions)
+            else "<p>None.</p>"
+        )
         + f"\n<h3>Operator confirmations ({len(confirmations)})</h3>\n"
         + (
             _table(confirmations[["t", "wafer_id", "prompt", "confirmed", "by"]])
