@@ -172,6 +172,39 @@ def resin_cured(claim: str, min_cure: float = CURED_ALPHA) -> Condition:
     )
 
 
+def top_wiring_connected(w: Workpiece) -> np.ndarray:
+    """Sites where a conducting film of the outermost wiring level on the front is present
+    and joined to the metal below it (none without front wiring)."""
+    films = [
+        film
+        for film in w.films.layers
+        if film.face is Face.FRONT and film.material not in DIELECTRICS
+    ]
+    connected = np.zeros(w.geometry.site_count, bool)
+    if films:
+        top = max(film.level for film in films)
+        for film in films:
+            if film.level == top:
+                connected |= film.present & film.connected
+    return connected
+
+
+def terminals_connected(claim: str) -> Condition:
+    """Every die carries terminals, and every ball is reflowed into a joint, touches no
+    neighbour and sits on the outermost wiring where that wiring is connected to the bump
+    below (001:1d: terminals connected to their wiring pattern). The sites of a die without
+    any ball are checked too, and fail."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        balls, geometry = w.balls, w.geometry
+        per_unit = np.bincount(geometry.site_unit[balls.present], minlength=geometry.unit_count)
+        checked = balls.present | (per_unit == 0)[geometry.site_unit]
+        good = balls.present & balls.joined & ~balls.bridged & top_wiring_connected(w)
+        return checked, good
+
+    return Condition(claim, "a joined ball on connected wiring, on every die", evaluate)
+
+
 def joint_under_every_ball(claim: str) -> Condition:
     """Every solder ball is reflowed into a joint with the metal below it (001:3); a
     workpiece without balls has nothing to check, and fails."""

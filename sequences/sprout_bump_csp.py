@@ -12,16 +12,19 @@ Claim 1 of 001, step by step, as this script runs it on every wafer of the lot:
 3. 001:1c  a wiring pattern per device on the resin top, touching the bump tips (001:8): the
            tips descummed in the plasma chamber (a recipe option), a thin metal film by
            sputtering or vacuum evaporation (001:9), a resist mould by lithography, the wiring
-           thickened by electroplating.
-4. 001:2   dice the wafer into separate packages (dicing saw), unless the recipe leaves
+           thickened by electroplating, then the mould stripped and the seed etched between
+           the patterns on the wet bench (a recipe option).
+4. 001:1d  outer terminals on each wiring pattern (a recipe option): solder balls fluxed and
+           mounted on the conducting paths and reflowed into joints in the oven (001:3).
+5. 001:2   dice the wafer into separate packages (dicing saw), unless the recipe leaves
            dicing out.
 
 The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; at least
-50 um, 001:13) are checked before any tool moves; what the steps leave (a bump on every pad,
-tips projecting, a seed joining every tip) is checked on the product. The outer terminals
-(001:1d, 001:3, 001:4), the metal-film support (001:10-12) and stacked wiring arrangements
-(001:14-17) are not in this script yet, nor an electroless seed (the third of 001:9, which
-the wet bench now offers).
+50 um, 001:13; a reflow peak above the balls' liquidus) are checked before any tool moves;
+what the steps leave (a bump on every pad, tips projecting, a seed joining every tip, a joined
+ball on connected wiring) is checked on the product. The solder resist after the balls
+(001:4), the metal-film support (001:10-12) and stacked wiring arrangements (001:14-17) are not
+in this script yet, nor an electroless seed (the third of 001:9, which the wet bench offers).
 """
 
 from __future__ import annotations
@@ -30,6 +33,13 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from packline.drivers.roles.ball_mounter import (
+    MAX_MAP_POSITIONS,
+    BallAlloy,
+    BallMap,
+    BallMounter,
+    FluxMethod,
+)
 from packline.drivers.roles.deposition import (
     DepositionRecipe,
     DepositionStep,
@@ -41,7 +51,9 @@ from packline.drivers.roles.deposition import (
 from packline.drivers.roles.electroplater import Electroplater, Metal, PlatingRecipe
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, Lithography
+from packline.drivers.roles.oven import LIQUIDUS_C, Oven, reflow_profile
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.sequences.engine import (
     Batch,
     Condition,
@@ -184,6 +196,22 @@ class PlatingStep(Recipe):
         )
 
 
+class Dip(Recipe):
+    """One dip of the wet bench: how long, and the bath's temperature."""
+
+    time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
+    temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
+
+
+class SeedEtchRecipe(Recipe):
+    """001:8: the thin film patterned once the wiring is plated: the mould stripped, then the
+    seed etched off between the patterns (copper, then the barrier if the seed has one)."""
+
+    strip: Dip
+    copper_etch: Dip
+    barrier_etch: Dip | None = None
+
+
 class WiringRecipe(Recipe):
     """001:1c: the wiring on the resin top, touching the tips (001:8: film, pattern, plate)."""
 
@@ -191,6 +219,52 @@ class WiringRecipe(Recipe):
     seed: SeedRecipe
     mould: MouldRecipe
     plating: PlatingStep
+    #: the mould stripped and the seed etched between the patterns (None: left on the wafer)
+    etch: SeedEtchRecipe | None = None
+
+
+class ReflowRecipe(Recipe):
+    """001:3: the balls soldered to their conducting paths in the oven, under nitrogen."""
+
+    n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
+    o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
+    soak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
+    soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
+    peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
+    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=300)]
+    ramp_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
+    cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
+    cool_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
+    #: how long the load may take to cool enough for the door after the profile
+    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 1800.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 3600.0
+
+
+class TerminalsRecipe(Recipe):
+    """001:1d, 001:3: a solder ball on the conducting paths of every wiring pattern, fluxed,
+    mounted and inspected on the ball mounter, then reflowed into joints in the oven."""
+
+    #: a ball on each of the first `balls_per_unit` sites of every die (all its pads: a full
+    #: array)
+    balls_per_unit: Annotated[int, Field(strict=True, ge=1, le=MAX_MAP_POSITIONS)]
+    flux_method: FluxMethod = FluxMethod.PRINT
+    flux_thickness_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "flux_thickness_um")]
+    ball_diameter_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "ball_diameter_um")]
+    alloy: BallAlloy = BallAlloy.SAC305
+    reflow: ReflowRecipe
+
+    @model_validator(mode="after")
+    def _peak_above_the_liquidus(self) -> Self:
+        liquidus = LIQUIDUS_C[self.alloy.value]
+        if self.reflow.peak_c <= liquidus:
+            raise ValueError(
+                f"reflow.peak_c = {self.reflow.peak_c:g} degC must be above the liquidus of "
+                f"{self.alloy.value} ({liquidus:g} degC): the balls would not melt"
+            )
+        return self
+
+    def ball_map(self) -> BallMap:
+        return BallMap.every(self.balls_per_unit)
 
 
 class SproutBumpRecipe(Recipe):
@@ -201,6 +275,8 @@ class SproutBumpRecipe(Recipe):
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
     wiring: WiringRecipe
+    #: claims 001:1d, 001:3: solder balls on the wiring, reflowed (None: no terminals yet)
+    terminals: TerminalsRecipe | None = None
     #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
     dicing: DicingStep | None = None
 
@@ -233,6 +309,9 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
         conditions.seed_joins_tips("001:1c"),
         conditions.wiring_plated_at_least("001:8", recipe.wiring.plating.min_thickness_um),
     ]
+    if recipe.terminals is not None:
+        checks.append(conditions.terminals_connected("001:1d"))
+        checks.append(conditions.joint_under_every_ball("001:3"))
     if recipe.thick_resin:
         checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
     if recipe.dicing is not None:
@@ -246,14 +325,19 @@ CLAIM_MAP = {
     "than every bump, every tip projects",
     "001:1c": "step 'deposit seed', step 'pattern wiring' and step 'electroplate wiring'; "
     "claim check: a seed film joins every tip",
+    "001:1d": "recipe option terminals, step 'mount balls' and step 'reflow balls'; claim "
+    "check: every ball joined, unbridged, on connected wiring, a ball on every die",
+    "001:3": "recipe option terminals (solder balls of terminals.alloy), step 'apply flux', "
+    "step 'mount balls' and step 'reflow balls'; claim check: a joint under every ball",
     "001:2": "recipe option dicing (sprout-bump-csp.yaml), step 'dice'; claim check: units "
     "== whole dies",
     "001:5": "step 'form bumps' (stud bumps from metal wire by the wire bonder)",
     "001:6": "recipe option bumps.stack >= 2 (sprout-bump-csp-stacked.yaml), step 'form bumps'",
     "001:7": "step 'laminate resin sheet' (the bumps penetrate the sheet) and step "
     "'peel support'; recipe constraint: resin thinner than the bumps",
-    "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring'; claim "
-    "check: the wiring plated to at least wiring.plating.min_thickness_um, sound",
+    "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
+    "'etch seed' (recipe option wiring.etch); claim check: the wiring plated to at least "
+    "wiring.plating.min_thickness_um, sound",
     "001:9": "recipe option wiring.seed.steps (sputter or evaporate), step 'deposit seed'; "
     "step 'electroplate wiring'",
     "001:13": "recipe option thick_resin (recipe constraint: resin >= 50 um), step 'laminate "
@@ -272,6 +356,12 @@ IRREVERSIBLE = (
     "coat mould",
     "pattern wiring",
     "electroplate wiring",
+    "strip mould",
+    "etch seed",
+    "etch barrier",
+    "apply flux",
+    "mount balls",
+    "reflow balls",
     "dice",
 )
 
@@ -283,7 +373,9 @@ IRREVERSIBLE = (
         "001:1a",
         "001:1b",
         "001:1c",
+        "001:1d",
         "001:2",
+        "001:3",
         "001:5",
         "001:6",
         "001:7",
@@ -299,6 +391,9 @@ IRREVERSIBLE = (
         "deposition",
         "lithography",
         "electroplater",
+        "wet_bench",
+        "ball_mounter",
+        "oven",
         "dicing_saw",
     ),
     irreversible=IRREVERSIBLE,
@@ -312,6 +407,8 @@ async def sprout_bump_csp(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
     await form_bumps(wafer, recipe.bumps, ("001:1a", "001:5", *stacked))
     await laminate_resin(wafer, recipe.resin, recipe.thick_resin)
     await form_wiring(wafer, recipe.wiring)
+    if recipe.terminals is not None:
+        await form_terminals(wafer, recipe.terminals)
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing, ("001:2",))
 
@@ -337,6 +434,8 @@ async def form_wiring(wafer: Wafer, wiring: WiringRecipe) -> None:
     await wafer.batch(DepositionTool, deposition_cycle, seed, timeout_s=seed.batch_timeout_s)
     await pattern(wafer, wiring.mould)
     await electroplate(wafer, wiring.plating)
+    if wiring.etch is not None:
+        await etch_seed(wafer, wiring.etch)
 
 
 async def deposition_cycle(batch: Batch[DepositionTool], seed: SeedRecipe) -> None:
@@ -410,3 +509,97 @@ async def plate_and_measure(wafer: Wafer, cell: Electroplater, plating: PlatingS
     wafer.measure(
         "wiring thickness", result.expected_thickness_um, "um", low=plating.min_thickness_um
     )
+
+
+async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe) -> None:
+    """001:8: strip the mould, then etch the seed off between the patterns; the stripper must
+    leave no resist and the etch must cut no pattern through."""
+    async with wafer.use(WetBench) as bench:
+        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, etch.strip.temperature_c)
+        await wafer.step("strip mould", strip, wafer, bench, etch.strip.time_s)
+        dips = [("etch seed", Tank.CU_ETCH, etch.copper_etch)]
+        if etch.barrier_etch is not None:
+            dips.append(("etch barrier", Tank.TI_ETCH, etch.barrier_etch))
+        for name, tank, dip in dips:
+            await wafer.step(f"heat {tank.value} bath", bench.heat_bath, tank, dip.temperature_c)
+            await wafer.step(
+                name, etch_between_patterns, wafer, bench, tank, dip.time_s, claims=("001:8",)
+            )
+        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+
+
+async def strip(wafer: Wafer, bench: WetBench, time_s: float) -> None:
+    result = await bench.strip_resist(time_s)
+    wafer.measure("resist left", result.left_sites, "sites", high=0)
+
+
+async def etch_between_patterns(wafer: Wafer, bench: WetBench, tank: Tank, time_s: float) -> None:
+    result = await bench.etch(tank, time_s)
+    wafer.measure(f"patterns cut through ({tank.value})", result.opened_sites, "sites", high=0)
+
+
+async def form_terminals(wafer: Wafer, terminals: TerminalsRecipe) -> None:
+    """001:1d, 001:3: flux and solder balls on the conducting paths of every wiring pattern,
+    inspected (no ball missing, extra or bridged), then reflowed in an oven batch."""
+    ball_map = terminals.ball_map()
+    claims = ("001:1d", "001:3")
+    async with wafer.use(BallMounter) as mounter:
+        await wafer.step("load on ball mounter", mounter.load, wafer.id)
+        await wafer.step(
+            "apply flux",
+            mounter.apply_flux,
+            ball_map,
+            terminals.flux_method,
+            terminals.flux_thickness_um,
+            claims=claims,
+        )
+        await wafer.step("mount balls", mount_and_inspect, wafer, mounter, terminals, claims=claims)
+        await wafer.step("unload from ball mounter", mounter.unload)
+    reflow = terminals.reflow
+    await wafer.batch(Oven, reflow_cycle, terminals.alloy, reflow, timeout_s=reflow.batch_timeout_s)
+
+
+async def mount_and_inspect(wafer: Wafer, mounter: BallMounter, terminals: TerminalsRecipe) -> None:
+    await mounter.mount_balls(terminals.ball_map(), terminals.ball_diameter_um, terminals.alloy)
+    inspection = await mounter.request_inspection()
+    wafer.measure("balls missing", inspection.missing, "sites", high=0)
+    wafer.measure("balls extra", inspection.extra, "sites", high=0)
+    wafer.measure("balls bridged", inspection.bridged, "sites", high=0)
+
+
+async def reflow_cycle(batch: Batch[Oven], alloy: BallAlloy, reflow: ReflowRecipe) -> None:
+    """Load, close, purge with nitrogen, reflow, cool, unload: once for the oven's batch."""
+    oven = batch.tool
+    await batch.step("open door", oven.open_door)
+    await batch.step("load", load_wafers, oven, batch.wafer_ids)
+    await batch.step("close door", oven.close_door)
+    await batch.step("purge", oven.purge, reflow.n2_flow_slm, reflow.o2_limit_ppm)
+    await batch.step(
+        "reflow balls", run_reflow, batch, oven, alloy, reflow, claims=("001:1d", "001:3")
+    )
+    await batch.step("cool down", oven.cool_down, reflow.cool_timeout_s)
+    await batch.step("stop purge", oven.stop_purge)
+    await batch.step("open door", oven.open_door)
+    await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
+
+
+async def run_reflow(
+    batch: Batch[Oven], oven: Oven, alloy: BallAlloy, reflow: ReflowRecipe
+) -> None:
+    """Run the reflow profile; the load must pass the solder's liquidus."""
+    liquidus = LIQUIDUS_C[alloy.value]
+    result = await oven.run_profile(
+        reflow_profile(
+            soak_c=reflow.soak_c,
+            soak_s=reflow.soak_s,
+            peak_c=reflow.peak_c,
+            peak_hold_s=reflow.peak_hold_s,
+            liquidus_c=liquidus,
+            ramp_c_per_min=reflow.ramp_c_per_min,
+            cool_to_c=reflow.cool_to_c,
+            cool_c_per_min=reflow.cool_c_per_min,
+        )
+    )
+    batch.measure("reflow peak", result.peak_c, "degC", low=liquidus)
+    batch.measure("time above liquidus", result.time_above_liquidus_s or 0.0, "s")

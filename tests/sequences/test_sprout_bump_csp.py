@@ -1,8 +1,9 @@
 """Method sprout-bump-csp (001:1) end to end on the simulated line, from the command line.
 
 The default and the stacked-stud, thick-resin recipes run a lot with every claim condition
-passing; recipes breaking a claim's own constraint are refused before any tool moves; a
-valid recipe that leaves the tips uncleaned runs and the claim check names 001:1c.
+passing; recipes breaking a claim's own constraint are refused before any tool moves; valid
+recipes making a wrong product (buried bumps, thin wiring, unwetted balls) run and the claim
+check names the claim.
 """
 
 from __future__ import annotations
@@ -34,7 +35,10 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
 @pytest.mark.parametrize(
     ("variant", "claims"),
     [
-        ("sprout-bump-csp.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:2"}),
+        (
+            "sprout-bump-csp.yaml",
+            {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8", "001:2"},
+        ),
         ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:13"}),
     ],
 )
@@ -56,6 +60,8 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     ]
     names = [name for name, _ in tagged]
     order = ["form bumps", "laminate resin sheet", "deposit seed", "pattern wiring"]
+    if not variant.endswith("-stacked.yaml"):
+        order += ["electroplate wiring", "etch seed", "mount balls", "reflow balls", "dice"]
     assert [names.index(name) for name in order] == sorted(names.index(name) for name in order)
     stacked = variant.endswith("-stacked.yaml")
     assert ("001:6" in dict(tagged)["form bumps"]) is stacked
@@ -88,12 +94,30 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
     assert f"(claim {claim})" in capsys.readouterr().err
 
 
+def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = default_recipe()
+    recipe["terminals"]["reflow"]["peak_c"] = "210 degC"
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "terminals" in error
+    assert "reflow.peak_c = 210 degC must be above the liquidus of SAC305 (217 degC)" in error
+
+
 def _resin_nearly_as_thick_as_the_bumps(recipe: dict) -> None:
     recipe["resin"]["sheet_thickness_um"] = "59 um"  # valid: below the 60 um of the program
+    del recipe["terminals"]  # the ball mounter would hold the wafer: no ball on a buried tip
 
 
 def _plated_area_understated(recipe: dict) -> None:
     recipe["wiring"]["plating"]["plated_area_cm2"] = "100 cm^2"
+
+
+def _reflow_too_short_to_wet(recipe: dict) -> None:
+    reflow = recipe["terminals"]["reflow"]
+    reflow.update(peak_c="220 degC", peak_hold_s="0 s")  # above the liquidus for seconds
 
 
 @pytest.mark.parametrize(
@@ -101,6 +125,7 @@ def _plated_area_understated(recipe: dict) -> None:
     [
         (_resin_nearly_as_thick_as_the_bumps, "001:1b"),  # the shorter bumps stay buried
         (_plated_area_understated, "001:8"),  # the charge spreads over 3x the area: too thin
+        (_reflow_too_short_to_wet, "001:3"),  # the balls melt but never wet their pads
     ],
 )
 def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
