@@ -28,7 +28,7 @@ from packline.sim_instruments.physics.resin_coater import (
     resin_cover_um,
 )
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS, Face
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face, ResinKind
 
 #: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
 CLEAN_NM = 0.1
@@ -48,23 +48,57 @@ def bump_on_every_pad(claim: str) -> Condition:
     return Condition(claim, "a bump on every pad", lambda w: (_every_site(w), w.has_bumps))
 
 
-def resin_thinner_than_bumps(claim: str) -> Condition:
-    """At every bump, the resin film is thinner than the bump is high."""
+#: The resin kinds that seal the bumps: a laminated or moulded layer the tips pierce, not a
+#: solder resist or a photo-patterned layer laid over the wiring afterwards.
+SEALING_KINDS = frozenset({ResinKind.THERMOSET, ResinKind.SEALING})
+
+
+def sealing_resin_um(w: Workpiece) -> np.ndarray:
+    """The sealing resin over each site on the front: its layers of `SEALING_KINDS`, every
+    level of a stacked arrangement (001:14-17) together."""
+    total = np.zeros(w.geometry.site_count, np.float32)
+    for layer in w.resins.on(Face.FRONT):
+        if layer.kind in SEALING_KINDS:
+            total += layer.thickness_um
+    return total
+
+
+def _resin_under_tips(w: Workpiece, sealing_only: bool) -> np.ndarray:
+    return sealing_resin_um(w) if sealing_only else w.resin_um
+
+
+def resin_thinner_than_bumps(claim: str, *, sealing_only: bool = False) -> Condition:
+    """At every bump, the resin film is thinner than the bump is high (`sealing_only`: the
+    sealing layers, not a solder resist laid over the wiring later)."""
     return Condition(
         claim,
         "resin thinner than every bump",
-        lambda w: (w.has_bumps, w.resin_um < w.bumps.height_um),
-        Margin("bump height above the resin", "um", lambda w: w.bumps.height_um - w.resin_um, 0),
+        lambda w: (w.has_bumps, _resin_under_tips(w, sealing_only) < w.bumps.height_um),
+        Margin(
+            "bump height above the resin",
+            "um",
+            lambda w: w.bumps.height_um - _resin_under_tips(w, sealing_only),
+            0,
+        ),
     )
 
 
-def tips_project(claim: str, min_um: float = 0.0) -> Condition:
-    """Every bump tip stands more than `min_um` above the resin top."""
+def tips_project(claim: str, min_um: float = 0.0, *, sealing_only: bool = False) -> Condition:
+    """Every bump tip stands more than `min_um` above the resin top (`sealing_only`: the top
+    of the sealing layers)."""
     return Condition(
         claim,
         f"bump tips project above the resin (> {min_um:g} um)",
-        lambda w: (w.has_bumps, w.tip_projection_um > min_um),
-        Margin("tip projection", "um", lambda w: w.tip_projection_um, min_um),
+        lambda w: (
+            w.has_bumps,
+            w.bumps.height_um - _resin_under_tips(w, sealing_only) > min_um,
+        ),
+        Margin(
+            "tip projection",
+            "um",
+            lambda w: w.bumps.height_um - _resin_under_tips(w, sealing_only),
+            min_um,
+        ),
     )
 
 
@@ -203,6 +237,22 @@ def terminals_connected(claim: str) -> Condition:
         return checked, good
 
     return Condition(claim, "a joined ball on connected wiring, on every die", evaluate)
+
+
+def solder_resist_open_at_balls(claim: str) -> Condition:
+    """A resin layer laid over the sealing resin and the wiring is the front's outermost (the
+    solder resist), open down to the metal at every ball, and every ball still joined
+    (001:4: openings through which the balls are soldered to their conducting paths). A
+    workpiece without balls, or whose top layer is a sealing layer, fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        balls = w.balls
+        top = w.top_resin()
+        if top is None or top[0].kind in SEALING_KINDS or not balls.present.any():
+            return _every_site(w), np.zeros(w.geometry.site_count, bool)
+        return balls.present, top[1].open & balls.joined
+
+    return Condition(claim, "solder resist open at every ball, the ball joined", evaluate)
 
 
 def joint_under_every_ball(claim: str) -> Condition:
@@ -346,8 +396,9 @@ SEED_CONTACT_MOHM = 20.0
 
 
 def seed_joins_tips(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
-    """A metal film joins every exposed bump tip with a contact of at most `max_contact_mohm`:
-    the seed that electroplating thickens into each tip's wiring (001:8, 001:9). A film that
+    """A metal film joins every bump tip standing above the sealing resin with a contact of at
+    most `max_contact_mohm`: the seed that electroplating thickens into each tip's wiring
+    (001:8, 001:9), or the metal support the tips were pressed into (001:10). A film that
     broke on the tip's sidewall, lies on an uncleaned or oxidised tip, or on a dielectric,
     does not."""
 
@@ -358,7 +409,7 @@ def seed_joins_tips(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> 
                 continue
             good = film.contact_mohm <= max_contact_mohm if film.contact_mohm.size else True
             joined |= film.present & film.connected & good
-        return exposed_tips(w), joined
+        return w.has_bumps & (w.bumps.height_um > sealing_resin_um(w)), joined
 
     return Condition(
         claim, f"a seed film joins every tip (contact <= {max_contact_mohm:g} mOhm)", evaluate

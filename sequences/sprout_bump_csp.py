@@ -11,24 +11,28 @@ Claim 1 of 001, step by step, as this script runs it on every wafer of the lot:
            cool; the resin at least 50 um thick when the recipe says so (001:13).
 3. 001:1c  a wiring pattern per device on the resin top, touching the bump tips (001:8): the
            tips descummed in the plasma chamber (a recipe option), a thin metal film by
-           sputtering or vacuum evaporation (001:9), a resist mould by lithography, the wiring
-           thickened by electroplating, then the mould stripped and the seed etched between
-           the patterns on the wet bench (a recipe option).
+           sputtering, vacuum evaporation or electroless plating (001:9), a resist mould by
+           lithography, the wiring thickened by electroplating, then the mould stripped and
+           the seed etched between the patterns on the wet bench (a recipe option). With a
+           metal-film support (001:10) the foil the tips were pressed into is the film that is
+           moulded, plated and etched (001:11, 001:12).
 4. 001:1d  outer terminals on each wiring pattern (a recipe option): solder balls fluxed and
-           mounted on the conducting paths and reflowed into joints in the oven (001:3).
+           mounted on the conducting paths and reflowed into joints in the oven (001:3), then
+           a solder resist coated over them and opened around every ball (001:4).
 5. 001:2   dice the wafer into separate packages (dicing saw), unless the recipe leaves
            dicing out.
 
 The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; at least
-50 um, 001:13; a reflow peak above the balls' liquidus) are checked before any tool moves;
-what the steps leave (a bump on every pad, tips projecting, a seed joining every tip, a joined
-ball on connected wiring) is checked on the product. The solder resist after the balls
-(001:4), the metal-film support (001:10-12) and stacked wiring arrangements (001:14-17) are not
-in this script yet, nor an electroless seed (the third of 001:9, which the wet bench offers).
+50 um, 001:13; no seed and no descum on a metal support, 001:10-11; a solder resist that
+stays, 001:4; a reflow peak above the balls' liquidus) are checked before any tool moves; what
+the steps leave (a bump on every pad, tips projecting, a seed joining every tip, a joined ball
+on connected wiring, the resist open at every ball) is checked on the product. Stacked wiring
+arrangements (001:14-17) are not in this script yet.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
@@ -49,8 +53,8 @@ from packline.drivers.roles.deposition import (
     ProcessGas,
 )
 from packline.drivers.roles.electroplater import Electroplater, Metal, PlatingRecipe
-from packline.drivers.roles.laminator import Laminator
-from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, Lithography
+from packline.drivers.roles.laminator import Laminator, ResinSheet, SupportKind
+from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer, Lithography
 from packline.drivers.roles.oven import LIQUIDUS_C, Oven, reflow_profile
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.wet_bench import Tank, WetBench
@@ -147,8 +151,23 @@ class SeedRecipe(Recipe):
         return ("001:1c", "001:8", "001:9")
 
 
+class ElectrolessSeedRecipe(Recipe):
+    """001:9: the thin metal film by electroless copper plating, on the wet bench: copper
+    grows over the resin top and joins the tips standing above it."""
+
+    time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
+    temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
+    #: the thinnest seed the plating can thicken evenly: a thinner film holds the wafer
+    min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
+
+    def claims(self) -> tuple[str, ...]:
+        return ("001:1c", "001:8", "001:9")
+
+
 class MouldRecipe(Recipe):
-    """001:8: the resist mould that patterns the thin film into one wiring per device."""
+    """A film the litho cell coats, bakes, exposes and develops: the resist mould that patterns
+    the thin film into one wiring per device (001:8), or the solder resist opened around the
+    balls (001:4)."""
 
     material: CoatMaterial = CoatMaterial.PR_THICK
     spin_rpm: Annotated[int, Field(strict=True), Feeds("lithography", "spin_rpm")]
@@ -216,7 +235,9 @@ class WiringRecipe(Recipe):
     """001:1c: the wiring on the resin top, touching the tips (001:8: film, pattern, plate)."""
 
     descum: PlasmaCleanRecipe | None = None
-    seed: SeedRecipe
+    #: 001:9: sputtered or evaporated (the deposition chamber) or electroless (the wet bench);
+    #: none when the metal-film support is the wiring's metal (001:11)
+    seed: SeedRecipe | ElectrolessSeedRecipe | None = None
     mould: MouldRecipe
     plating: PlatingStep
     #: the mould stripped and the seed etched between the patterns (None: left on the wafer)
@@ -252,6 +273,23 @@ class TerminalsRecipe(Recipe):
     ball_diameter_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "ball_diameter_um")]
     alloy: BallAlloy = BallAlloy.SAC305
     reflow: ReflowRecipe
+    #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
+    #: opened around them by the litho cell (None: no solder resist)
+    solder_resist: MouldRecipe | None = None
+
+    @model_validator(mode="after")
+    def _a_solder_resist_stays(self) -> Self:
+        resist = self.solder_resist
+        if resist is not None and MATERIALS[resist.material].layer is not FilmLayer.RESIN:
+            resins = ", ".join(m.value for m, f in MATERIALS.items() if f.layer is FilmLayer.RESIN)
+            raise claim_violation(
+                "001:4",
+                "solder_resist.material",
+                resist.material.value,
+                f"the solder resist stays on the package: a photosensitive resin ({resins}), "
+                "not a resist that is stripped",
+            )
+        return self
 
     @model_validator(mode="after")
     def _peak_above_the_liquidus(self) -> Self:
@@ -268,10 +306,14 @@ class TerminalsRecipe(Recipe):
 
 
 class SproutBumpRecipe(Recipe):
-    """Bumps, the resin they project through, the wiring on it: the options of claim 001:1."""
+    """Bumps, the resin they project through, the wiring on it, its terminals: the options of
+    claim 001:1."""
 
     bumps: BumpRecipe
     resin: ResinRecipe
+    #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
+    #: that stays, the tips pressed into it, and is patterned into the wiring (001:10-12)
+    support: SupportKind = SupportKind.FILM
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
     wiring: WiringRecipe
@@ -284,6 +326,48 @@ class SproutBumpRecipe(Recipe):
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
         return self
+
+    @model_validator(mode="after")
+    def _a_seed_or_the_metal_support(self) -> Self:
+        wiring = self.wiring
+        if self.metal_support:
+            if wiring.seed is not None:
+                raise claim_violation(
+                    "001:11",
+                    "wiring.seed",
+                    "a seed",
+                    "with support metal-film the support is the wiring's metal: leave out the seed",
+                )
+            if wiring.descum is not None:
+                raise claim_violation(
+                    "001:10",
+                    "wiring.descum",
+                    "a plasma clean",
+                    "with support metal-film the tips are pressed into the metal, under it: "
+                    "there is nothing to descum",
+                )
+        elif wiring.seed is None:
+            raise ValueError(
+                "wiring.seed is missing: with support film the wiring needs a thin metal film "
+                "(001:8), sputtered, evaporated or electroless"
+            )
+        return self
+
+    @property
+    def metal_support(self) -> bool:
+        """The sheet's support is a metal film that becomes the wiring (001:10-12)."""
+        return self.support is SupportKind.METAL_FILM
+
+    def wiring_claims(self) -> tuple[str, ...]:
+        """The claims the wiring's mould, plating and etch carry out: the thin film's (001:8)
+        or the metal support's (001:11)."""
+        return ("001:1c", "001:11") if self.metal_support else ("001:1c", "001:8")
+
+    def plating_claims(self) -> tuple[str, ...]:
+        """The claims the electroplating carries out (001:9, or 001:12 on the support)."""
+        if self.metal_support:
+            return ("001:1c", "001:11", "001:12")
+        return ("001:1c", "001:8", "001:9")
 
     @model_validator(mode="after")
     def _thick_resin(self) -> Self:
@@ -304,14 +388,21 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
     """What claim 001:1 and the recipe's options leave on every wafer, checked on the twin."""
     checks = [
         conditions.bump_on_every_pad("001:1a"),
-        conditions.resin_thinner_than_bumps("001:1b"),
-        conditions.tips_project("001:1b"),
+        conditions.resin_thinner_than_bumps("001:1b", sealing_only=True),
+        conditions.tips_project("001:1b", sealing_only=True),
         conditions.seed_joins_tips("001:1c"),
-        conditions.wiring_plated_at_least("001:8", recipe.wiring.plating.min_thickness_um),
     ]
+    min_um = recipe.wiring.plating.min_thickness_um
+    if recipe.metal_support:
+        checks.append(conditions.seed_joins_tips("001:10"))
+        checks.append(conditions.wiring_plated_at_least("001:11", min_um))
+    else:
+        checks.append(conditions.wiring_plated_at_least("001:8", min_um))
     if recipe.terminals is not None:
         checks.append(conditions.terminals_connected("001:1d"))
         checks.append(conditions.joint_under_every_ball("001:3"))
+        if recipe.terminals.solder_resist is not None:
+            checks.append(conditions.solder_resist_open_at_balls("001:4"))
     if recipe.thick_resin:
         checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
     if recipe.dicing is not None:
@@ -329,6 +420,9 @@ CLAIM_MAP = {
     "check: every ball joined, unbridged, on connected wiring, a ball on every die",
     "001:3": "recipe option terminals (solder balls of terminals.alloy), step 'apply flux', "
     "step 'mount balls' and step 'reflow balls'; claim check: a joint under every ball",
+    "001:4": "recipe option terminals.solder_resist (sprout-bump-csp.yaml), "
+    "step 'coat solder resist' and step 'open solder resist', after the balls are reflowed; "
+    "claim check: the solder resist open at every ball, the ball joined",
     "001:2": "recipe option dicing (sprout-bump-csp.yaml), step 'dice'; claim check: units "
     "== whole dies",
     "001:5": "step 'form bumps' (stud bumps from metal wire by the wire bonder)",
@@ -338,8 +432,16 @@ CLAIM_MAP = {
     "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
     "'etch seed' (recipe option wiring.etch); claim check: the wiring plated to at least "
     "wiring.plating.min_thickness_um, sound",
-    "001:9": "recipe option wiring.seed.steps (sputter or evaporate), step 'deposit seed'; "
-    "step 'electroplate wiring'",
+    "001:9": "recipe option wiring.seed: steps (sputter or evaporate), step 'deposit seed', or "
+    "electroless (sprout-bump-csp-electroless.yaml), step 'plate electroless seed'; step "
+    "'electroplate wiring'",
+    "001:10": "recipe option support: metal-film (sprout-bump-csp-metal-support.yaml), step "
+    "'laminate resin sheet' (the tips pressed into the metal, no peel); claim check: the metal "
+    "joins every tip",
+    "001:11": "recipe option support: metal-film, step 'pattern wiring' (the mould on the "
+    "metal), step 'electroplate wiring' and step 'etch seed' (the metal etched between the "
+    "patterns); claim check: the wiring plated to at least wiring.plating.min_thickness_um",
+    "001:12": "recipe option support: metal-film, step 'electroplate wiring'",
     "001:13": "recipe option thick_resin (recipe constraint: resin >= 50 um), step 'laminate "
     "resin sheet'; claim check: resin at least 50 um",
 }
@@ -353,6 +455,7 @@ IRREVERSIBLE = (
     "peel support",
     "plasma clean",
     "deposit seed",
+    "plate electroless seed",
     "coat mould",
     "pattern wiring",
     "electroplate wiring",
@@ -362,6 +465,8 @@ IRREVERSIBLE = (
     "apply flux",
     "mount balls",
     "reflow balls",
+    "coat solder resist",
+    "open solder resist",
     "dice",
 )
 
@@ -376,11 +481,15 @@ IRREVERSIBLE = (
         "001:1d",
         "001:2",
         "001:3",
+        "001:4",
         "001:5",
         "001:6",
         "001:7",
         "001:8",
         "001:9",
+        "001:10",
+        "001:11",
+        "001:12",
         "001:13",
     ),
     recipe=SproutBumpRecipe,
@@ -405,37 +514,65 @@ async def sprout_bump_csp(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
     """One wafer through claim 001:1: bumps, resin, wiring."""
     stacked = ("001:6",) if recipe.bumps.stack >= 2 else ()
     await form_bumps(wafer, recipe.bumps, ("001:1a", "001:5", *stacked))
-    await laminate_resin(wafer, recipe.resin, recipe.thick_resin)
-    await form_wiring(wafer, recipe.wiring)
+    await laminate_resin(wafer, recipe.resin, recipe.support, recipe.thick_resin)
+    await form_wiring(wafer, recipe)
     if recipe.terminals is not None:
         await form_terminals(wafer, recipe.terminals)
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing, ("001:2",))
 
 
-async def laminate_resin(wafer: Wafer, resin: ResinRecipe, thick: bool) -> None:
-    """001:1b, 001:7: the bumps penetrate the resin sheet; its film support is peeled once
-    cool (001:13: the sheet at least 50 um when the recipe asks)."""
-    claims = ("001:1b", "001:7", "001:13") if thick else ("001:1b", "001:7")
+async def laminate_resin(
+    wafer: Wafer, resin: ResinRecipe, support: SupportKind, thick: bool
+) -> None:
+    """001:1b: the bumps penetrate the resin sheet. A film support is peeled once cool
+    (001:7); a metal-film support stays, the tips pressed into it (001:10). 001:13: the sheet
+    at least 50 um when the recipe asks."""
+    sheet = "001:10" if support is SupportKind.METAL_FILM else "001:7"
+    claims = ("001:1b", sheet, "001:13") if thick else ("001:1b", sheet)
+    job = replace(resin.job(), sheet=ResinSheet(resin.sheet_thickness_um, support))
     async with wafer.use(Laminator) as laminator:
         await wafer.step("load on laminator", laminator.load, wafer.id)
-        await wafer.step("laminate resin sheet", laminator.laminate, resin.job(), claims=claims)
+        await wafer.step("laminate resin sheet", laminator.laminate, job, claims=claims)
         await wafer.step("cool", laminator.cool, resin.peel_below_c)
-        await wafer.step("peel support", laminator.peel_support, claims=("001:7",))
+        if support is SupportKind.FILM:
+            await wafer.step("peel support", laminator.peel_support, claims=("001:7",))
         await wafer.step("unload from laminator", laminator.unload)
 
 
-async def form_wiring(wafer: Wafer, wiring: WiringRecipe) -> None:
-    """001:1c, 001:8: descum the tips, lay the thin film, mould it, thicken it by plating."""
+async def form_wiring(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
+    """001:1c, 001:8: descum the tips, lay the thin film, mould it, thicken it by plating,
+    strip the mould and etch the film between the patterns (001:11: the metal support is the
+    film)."""
+    wiring = recipe.wiring
     if wiring.descum is not None:
         descum = wiring.descum
         await wafer.batch(PlasmaCleaner, chamber_cycle, descum, timeout_s=descum.batch_timeout_s)
     seed = wiring.seed
-    await wafer.batch(DepositionTool, deposition_cycle, seed, timeout_s=seed.batch_timeout_s)
-    await pattern(wafer, wiring.mould)
-    await electroplate(wafer, wiring.plating)
+    if isinstance(seed, SeedRecipe):
+        await wafer.batch(DepositionTool, deposition_cycle, seed, timeout_s=seed.batch_timeout_s)
+    elif seed is not None:
+        await plate_electroless_seed(wafer, seed)
+    await pattern(wafer, wiring.mould, recipe.wiring_claims())
+    await electroplate(wafer, wiring.plating, recipe.plating_claims())
     if wiring.etch is not None:
-        await etch_seed(wafer, wiring.etch)
+        await etch_seed(wafer, wiring.etch, recipe.wiring_claims()[1:])
+
+
+async def plate_electroless_seed(wafer: Wafer, seed: ElectrolessSeedRecipe) -> None:
+    """001:9: grow the thin copper film in the wet bench's electroless bath."""
+    async with wafer.use(WetBench) as bench:
+        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step("heat CU-ELESS bath", bench.heat_bath, Tank.CU_ELESS, seed.temperature_c)
+        await wafer.step(
+            "plate electroless seed", grow_seed, wafer, bench, seed, claims=seed.claims()
+        )
+        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+
+
+async def grow_seed(wafer: Wafer, bench: WetBench, seed: ElectrolessSeedRecipe) -> None:
+    result = await bench.plate_electroless(seed.time_s)
+    wafer.measure("Cu seed", result.change_um * 1000, "nm", low=seed.min_thickness_nm)
 
 
 async def deposition_cycle(batch: Batch[DepositionTool], seed: SeedRecipe) -> None:
@@ -464,33 +601,41 @@ async def deposit(batch: Batch[DepositionTool], chamber: DepositionTool, seed: S
             )
 
 
-async def pattern(wafer: Wafer, mould: MouldRecipe) -> None:
-    """001:8: coat, bake, expose and develop the mould; every opening must clear."""
+async def pattern(
+    wafer: Wafer,
+    film: MouldRecipe,
+    claims: tuple[str, ...],
+    *,
+    coat_step: str = "coat mould",
+    pattern_step: str = "pattern wiring",
+) -> None:
+    """001:8 (001:11): coat, bake, expose and develop the mould (or, named by the steps, the
+    solder resist of 001:4); every opening must clear."""
     async with wafer.use(Lithography) as cell:
         await wafer.step("load in litho cell", cell.load, wafer.id)
         await wafer.step(
-            "coat mould",
+            coat_step,
             cell.coat,
-            mould.material,
-            mould.spin_rpm,
-            spin_time_s=mould.spin_time_s,
+            film.material,
+            film.spin_rpm,
+            spin_time_s=film.spin_time_s,
+            claims=claims,
         )
-        await wafer.step("soft bake", cell.bake, mould.bake_temperature_c, mould.bake_time_s)
-        await wafer.step(
-            "pattern wiring", expose_and_develop, wafer, cell, mould, claims=("001:1c", "001:8")
-        )
+        await wafer.step("soft bake", cell.bake, film.bake_temperature_c, film.bake_time_s)
+        await wafer.step(pattern_step, expose_and_develop, wafer, cell, film, claims=claims)
         await wafer.step("unload from litho cell", cell.unload, wafer.id)
 
 
-async def expose_and_develop(wafer: Wafer, cell: Lithography, mould: MouldRecipe) -> None:
-    await cell.expose(mould.mask, mould.dose_mj_cm2)
-    report = await cell.develop(MATERIALS[mould.material].tone, mould.develop_time_s)
-    wafer.measure("mould openings cleared", report.cleared, "sites", low=report.sites)
-    wafer.measure("mould openings bridged", report.bridged, "sites", high=0)
+async def expose_and_develop(wafer: Wafer, cell: Lithography, film: MouldRecipe) -> None:
+    await cell.expose(film.mask, film.dose_mj_cm2)
+    report = await cell.develop(MATERIALS[film.material].tone, film.develop_time_s)
+    wafer.measure("openings cleared", report.cleared, "sites", low=report.sites)
+    wafer.measure("openings bridged", report.bridged, "sites", high=0)
 
 
-async def electroplate(wafer: Wafer, plating: PlatingStep) -> None:
-    """001:8, 001:9: thicken the wiring by electroplating; too thin a deposit holds the wafer."""
+async def electroplate(wafer: Wafer, plating: PlatingStep, claims: tuple[str, ...]) -> None:
+    """001:8, 001:9 (001:11, 001:12): thicken the wiring by electroplating; too thin a deposit
+    holds the wafer."""
     async with wafer.use(Electroplater) as cell:
         await wafer.step("load in plating cell", cell.load, wafer.id)
         await wafer.step(
@@ -499,7 +644,7 @@ async def electroplate(wafer: Wafer, plating: PlatingStep) -> None:
             wafer,
             cell,
             plating,
-            claims=("001:1c", "001:8", "001:9"),
+            claims=claims,
         )
         await wafer.step("unload from plating cell", cell.unload)
 
@@ -511,9 +656,10 @@ async def plate_and_measure(wafer: Wafer, cell: Electroplater, plating: PlatingS
     )
 
 
-async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe) -> None:
-    """001:8: strip the mould, then etch the seed off between the patterns; the stripper must
-    leave no resist and the etch must cut no pattern through."""
+async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe, claims: tuple[str, ...]) -> None:
+    """001:8 (001:11): strip the mould, then etch the seed (or the metal support) off between
+    the patterns; the stripper must leave no resist and the etch must cut no pattern
+    through."""
     async with wafer.use(WetBench) as bench:
         await wafer.step("load on wet bench", bench.load, wafer.id)
         await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, etch.strip.temperature_c)
@@ -524,7 +670,7 @@ async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe) -> None:
         for name, tank, dip in dips:
             await wafer.step(f"heat {tank.value} bath", bench.heat_bath, tank, dip.temperature_c)
             await wafer.step(
-                name, etch_between_patterns, wafer, bench, tank, dip.time_s, claims=("001:8",)
+                name, etch_between_patterns, wafer, bench, tank, dip.time_s, claims=claims
             )
         await wafer.step("unload from wet bench", bench.unload, wafer.id)
 
@@ -558,6 +704,14 @@ async def form_terminals(wafer: Wafer, terminals: TerminalsRecipe) -> None:
         await wafer.step("unload from ball mounter", mounter.unload)
     reflow = terminals.reflow
     await wafer.batch(Oven, reflow_cycle, terminals.alloy, reflow, timeout_s=reflow.batch_timeout_s)
+    if terminals.solder_resist is not None:
+        await pattern(
+            wafer,
+            terminals.solder_resist,
+            ("001:4",),
+            coat_step="coat solder resist",
+            pattern_step="open solder resist",
+        )
 
 
 async def mount_and_inspect(wafer: Wafer, mounter: BallMounter, terminals: TerminalsRecipe) -> None:

@@ -31,7 +31,7 @@ import numpy as np
 from packline.drivers.roles.deposition import Material, Method
 
 from ..twin import Workpiece
-from ..twin.parts import DIELECTRICS, Film, FilmMaterial
+from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial
 
 ATMOSPHERE_TORR = 760.0
 
@@ -198,13 +198,14 @@ def deposit_film(
     """Lay a blanket film of nominal `thickness_nm` on the front of `workpiece`; returns it.
 
     Where resist remains the film lands on the resist and goes with it (a lift-off): it is not
-    present there. Elsewhere it lands on whatever is on top at each site: the film laid last
-    where there is one (a metal film under it joins the new film to what it joins; a
-    dielectric insulates it), else the site's exposed metal (a bare pad, a bump tip above the
-    resin, an open via's bottom), which it joins if its sidewall film is continuous, with a
-    contact resistance raised by the oxide and residue left there; elsewhere it lies on the
-    resin. The fresh metal is the sites' new surface: no residue, no oxide. A film that took up
-    more than `physics.oxidised_fraction` of residual gas is oxidised: its contact resistance
+    present there. Elsewhere it lands on whatever is on top at each site: the film laid last on
+    the current wiring level where there is one (a metal film under it joins the new film to
+    what it joins; a dielectric insulates it), else the site's exposed metal (a bare pad, a bump
+    tip above the resin, an open via's bottom), which it joins if its sidewall film is
+    continuous, with a contact resistance raised by the oxide and residue left there;
+    elsewhere it lies on the resin. The fresh metal is the sites' new surface: no residue, no
+    oxide. A film that took up more than `physics.oxidised_fraction` of residual gas is
+    oxidised: its contact resistance
     rises by `physics.oxidised_contact_mohm`.
     """
     geometry = workpiece.geometry
@@ -228,7 +229,10 @@ def deposit_film(
         surface.residue_nm,
     )
     connected, contact = laid.joined, laid.contact_mohm
-    below = workpiece.films.layers[-1] if workpiece.films.layers else None
+    level = workpiece.wiring_level
+    # the film laid last on this level (one under a resin laid since is out of reach)
+    same_level = [f for f in workpiece.films.layers if f.level == level and f.face is Face.FRONT]
+    below = same_level[-1] if same_level else None
     if below is not None:
         on_below = below.present & present
         metal_below = below.material not in DIELECTRICS
@@ -241,6 +245,7 @@ def deposit_film(
         laid.thickness_nm / 1000,
         present,
         connected & present & (not material.dielectric),  # a dielectric joins nothing
+        level=level,
         contact_mohm=contact + (physics.oxidised_contact_mohm if oxidised else 0.0),
         oxygen_fraction=oxygen_fraction,
     )

@@ -96,6 +96,7 @@ RETICLES: dict[str, Reticle] = {
         Reticle("openings", Feature.HOLE, 40.0, 60.0),
         Reticle("wiring-level-1", Feature.LINE, 15.0, 10.0),
         Reticle("wiring-level-2", Feature.LINE, 20.0, 20.0),
+        Reticle("ball-lands", Feature.HOLE, 400.0, 850.0),
     )
 }
 

@@ -123,14 +123,14 @@ def plate_electroless(
     workpiece: Workpiece, time_s: float, temperature_c: float, physics: WetPhysics
 ) -> DipOutcome:
     """Grow electroless copper on every site no resist covers (thickening a copper film that
-    is already the top film, else laying a new one on the next wiring level)."""
+    is already the top film of the current wiring level, else laying a new one on it)."""
     sites = workpiece.geometry.site_count
     growth = physics.rate_um_s(Tank.CU_ELESS, temperature_c) * time_s
     grows = workpiece.resist.open
     films = workpiece.films.layers
+    level = workpiece.wiring_level
     top = films[-1] if films else None
-    if top is None or top.material is not FilmMaterial.CU:
-        level = len(workpiece.wiring.levels)
+    if top is None or top.material is not FilmMaterial.CU or top.level != level:
         top = Film(
             FilmMaterial.CU,
             np.zeros(sites, np.float32),
@@ -139,7 +139,9 @@ def plate_electroless(
             level,
         )
         films.append(top)
-    below_metal = workpiece.exposed_metal | _metal_under(films[:-1])
+    below_metal = workpiece.exposed_metal | _metal_under(
+        [film for film in films[:-1] if film.level == level]
+    )
     top.thickness_um[grows] += growth
     top.connected |= grows & (top.present | below_metal)
     top.present |= grows

@@ -129,6 +129,13 @@ class Workpiece:
         return None
 
     @property
+    def wiring_level(self) -> int:
+        """The wiring level of a film laid on the front now: how many front resin layers lie
+        under it (0: on the substrate). A film touches the films of its own level; it reaches
+        a lower level only through a bump tip standing above the resin or an open via."""
+        return len(self.resins.on(Face.FRONT))
+
+    @property
     def resin_um(self) -> np.ndarray:
         """Total resin over each site on the front (a new array; write the layers instead)."""
         return self.resins.thickness_um(self.geometry.site_count)

@@ -37,9 +37,17 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
     [
         (
             "sprout-bump-csp.yaml",
-            {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8", "001:2"},
+            {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:4", "001:8", "001:2"},
         ),
         ("sprout-bump-csp-stacked.yaml", {"001:1a", "001:1b", "001:1c", "001:8", "001:13"}),
+        (
+            "sprout-bump-csp-electroless.yaml",
+            {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:4", "001:8", "001:2"},
+        ),
+        (
+            "sprout-bump-csp-metal-support.yaml",
+            {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:4", "001:10", "001:11", "001:2"},
+        ),
     ],
 )
 def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
@@ -59,13 +67,23 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
         if e["kind"] == "step-started" and e["wafer"] == "W01" and e["data"]["claims"]
     ]
     names = [name for name, _ in tagged]
-    order = ["form bumps", "laminate resin sheet", "deposit seed", "pattern wiring"]
+    seed = {"-electroless.yaml": ["plate electroless seed"], "-metal-support.yaml": []}
+    order = [
+        "form bumps",
+        "laminate resin sheet",
+        *next((steps for end, steps in seed.items() if variant.endswith(end)), ["deposit seed"]),
+        "pattern wiring",
+        "electroplate wiring",
+    ]
     if not variant.endswith("-stacked.yaml"):
-        order += ["electroplate wiring", "etch seed", "mount balls", "reflow balls", "dice"]
+        order += ["etch seed", "mount balls", "reflow balls", "open solder resist", "dice"]
     assert [names.index(name) for name in order] == sorted(names.index(name) for name in order)
     stacked = variant.endswith("-stacked.yaml")
     assert ("001:6" in dict(tagged)["form bumps"]) is stacked
     assert ("dice" in names) is not stacked  # the stacked recipe leaves the wafer whole
+    metal = variant.endswith("-metal-support.yaml")
+    assert ("peel support" in names) is not metal  # the metal support stays
+    assert ("001:12" in dict(tagged)["electroplate wiring"]) is metal
 
 
 @pytest.mark.parametrize(
@@ -74,6 +92,8 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
         ({"resin": {"sheet_thickness_um": "65 um"}}, "001:1b"),
         ({"thick_resin": True}, "001:13"),
         ({"wiring": {"seed": {"steps": [{"method": "cvd", "material": "SiO2"}]}}}, "001:9"),
+        ({"support": "metal-film"}, "001:11"),  # with a seed: the support is the wiring's metal
+        ({"terminals": {"solder_resist": {"material": "PR-THICK"}}}, "001:4"),  # stripped later
     ],
 )
 def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
@@ -81,7 +101,9 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
 ):
     recipe = default_recipe()
     for section, values in change.items():
-        if isinstance(values, dict) and section == "wiring":
+        if section == "terminals":
+            recipe["terminals"]["solder_resist"].update(values["solder_resist"])
+        elif isinstance(values, dict) and section == "wiring":
             step = {**recipe["wiring"]["seed"]["steps"][0], **values["seed"]["steps"][0]}
             step.update(power_w="1 kW", pressure_mtorr="3 mTorr", flow_sccm="40 sccm")
             recipe["wiring"]["seed"]["steps"][0] = step
@@ -92,6 +114,28 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
     path = write_recipe(tmp_path, recipe)
     assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
     assert f"(claim {claim})" in capsys.readouterr().err
+
+
+def test_a_metal_support_under_a_descum_is_refused_naming_001_10(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = yaml.safe_load(RECIPES.joinpath("sprout-bump-csp-metal-support.yaml").read_text())
+    recipe["wiring"]["descum"] = default_recipe()["wiring"]["descum"]
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    error = capsys.readouterr().err
+    assert "wiring.descum" in error
+    assert "(claim 001:10)" in error
+
+
+def test_a_film_support_without_a_seed_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = default_recipe()
+    del recipe["wiring"]["seed"]
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    assert "wiring.seed is missing" in capsys.readouterr().err
 
 
 def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(

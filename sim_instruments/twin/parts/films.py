@@ -42,7 +42,9 @@ class Film:
     thickness_um: np.ndarray
     present: np.ndarray  # bool per site: the film covers it (patterned) or everywhere (blanket)
     connected: np.ndarray  # bool per site: electrically joined to the bump or pad below
-    level: int = 0  # wiring level it belongs to (0: the lowermost)
+    #: its wiring level: how many resin layers of its face lay under it when it was laid (0:
+    #: on the substrate; `Workpiece.wiring_level`); stacked arrangements (001:14-17) count up
+    level: int = 0
     face: Face = Face.FRONT
     #: per site, the contact resistance where it joins the metal below (empty: a film laid on
     #: another film, with no contact of its own)
