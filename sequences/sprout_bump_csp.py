@@ -33,7 +33,7 @@ arrangements (001:14-17) are not in this script yet.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Annotated, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -136,8 +136,10 @@ class SeedStep(Recipe):
 
 
 class SeedRecipe(Recipe):
-    """001:8, 001:9: the thin metal film laid over the resin top and the projecting tips."""
+    """001:8, 001:9: the thin metal film laid over the resin top and the projecting tips, in
+    the deposition chamber."""
 
+    process: Literal["deposition"]
     steps: Annotated[list[SeedStep], Field(min_length=1), Feeds("deposition", "steps", len)]
     base_pressure_utorr: Annotated[
         float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
@@ -155,6 +157,7 @@ class ElectrolessSeedRecipe(Recipe):
     """001:9: the thin metal film by electroless copper plating, on the wet bench: copper
     grows over the resin top and joins the tips standing above it."""
 
+    process: Literal["electroless"]
     time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
     temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
     #: the thinnest seed the plating can thicken evenly: a thinner film holds the wafer
@@ -162,6 +165,10 @@ class ElectrolessSeedRecipe(Recipe):
 
     def claims(self) -> tuple[str, ...]:
         return ("001:1c", "001:8", "001:9")
+
+
+#: The thin film of 001:9, by its `process`: deposited (sputter, evaporate) or electroless.
+Seed = Annotated[SeedRecipe | ElectrolessSeedRecipe, Field(discriminator="process")]
 
 
 class MouldRecipe(Recipe):
@@ -174,7 +181,8 @@ class MouldRecipe(Recipe):
     spin_time_s: Annotated[float, Unit("s"), Feeds("lithography", "spin_time_s")] = 30.0
     bake_temperature_c: Annotated[float, Unit("degC"), Feeds("lithography", "bake_temperature_c")]
     bake_time_s: Annotated[float, Unit("s"), Feeds("lithography", "bake_time_s")]
-    mask: str = "wiring-level-1"
+    #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
+    mask: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] = "wiring-level-1"
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
@@ -237,7 +245,7 @@ class WiringRecipe(Recipe):
     descum: PlasmaCleanRecipe | None = None
     #: 001:9: sputtered or evaporated (the deposition chamber) or electroless (the wet bench);
     #: none when the metal-film support is the wiring's metal (001:11)
-    seed: SeedRecipe | ElectrolessSeedRecipe | None = None
+    seed: Seed | None = None
     mould: MouldRecipe
     plating: PlatingStep
     #: the mould stripped and the seed etched between the patterns (None: left on the wafer)
