@@ -28,7 +28,7 @@ from packline.sim_instruments.physics.resin_coater import (
     resin_cover_um,
 )
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS, Face, ResinKind
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film, ResinKind
 
 #: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
 CLEAN_NM = 0.1
@@ -206,21 +206,48 @@ def resin_cured(claim: str, min_cure: float = CURED_ALPHA) -> Condition:
     )
 
 
-def top_wiring_connected(w: Workpiece) -> np.ndarray:
-    """Sites where a conducting film of the outermost wiring level on the front is present
-    and joined to the metal below it (none without front wiring)."""
-    films = [
+def _front_metal(w: Workpiece) -> list[Film]:
+    return [
         film
         for film in w.films.layers
         if film.face is Face.FRONT and film.material not in DIELECTRICS
     ]
+
+
+def wiring_connected_at(w: Workpiece, level: int) -> np.ndarray:
+    """Sites where a conducting front film of wiring level `level` (`Film.level`: the resin
+    layers under it) is present and joined to the metal below it: the bump tip it touches."""
     connected = np.zeros(w.geometry.site_count, bool)
-    if films:
-        top = max(film.level for film in films)
-        for film in films:
-            if film.level == top:
-                connected |= film.present & film.connected
+    for film in _front_metal(w):
+        if film.level == level:
+            connected |= film.present & film.connected
     return connected
+
+
+def top_wiring_connected(w: Workpiece) -> np.ndarray:
+    """Sites where a conducting film of the outermost wiring level on the front is present
+    and joined to the metal below it (none without front wiring)."""
+    films = _front_metal(w)
+    if not films:
+        return np.zeros(w.geometry.site_count, bool)
+    return wiring_connected_at(w, max(film.level for film in films))
+
+
+def connected_through_levels(claim: str, levels: int) -> Condition:
+    """Every pad is connected through `levels` stacked wiring arrangements to its terminal
+    (001:14, 001:16): its bump; at each level 1..`levels` a conducting film joined to the tip
+    below it, the bump of the next level bonded on it; on top a ball reflowed into a joint.
+    A level missing at a pad (its bump buried, its seed broken on the tip, its wiring etched
+    through) or a ball that did not wet breaks the chain there; so does a missing level
+    anywhere."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        chain = w.has_bumps.copy()
+        for level in range(1, levels + 1):
+            chain &= wiring_connected_at(w, level)
+        return _every_site(w), chain & w.balls.present & w.balls.joined
+
+    return Condition(claim, f"every pad connected through {levels} levels to its ball", evaluate)
 
 
 def terminals_connected(claim: str) -> Condition:
@@ -429,11 +456,12 @@ def passivation_present(claim: str, min_nm: float = 100.0) -> Condition:
     return Condition(claim, f"SiO2 or SiN passivation over every site (>= {min_nm:g} nm)", evaluate)
 
 
-def wiring_plated_at_least(claim: str, min_um: float) -> Condition:
+def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = None) -> Condition:
     """Every site of the wiring pattern (where a conducting film lies on the front) carries at
     least `min_um` of metal, seed and plating together, and no rough or burnt deposit: the
     pattern thickened by electroplating (001:8, 001:12). Too short a plating, or one outside
-    its current-density window, fails; a workpiece without a pattern fails."""
+    its current-density window, fails; a workpiece without a pattern fails. `level`: the films
+    of that wiring level only (a stacked arrangement's, 001:14-17), else every level's."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         count = w.geometry.site_count
@@ -443,10 +471,13 @@ def wiring_plated_at_least(claim: str, min_um: float) -> Condition:
         for film in w.films.layers:
             if film.material in DIELECTRICS or film.face is not Face.FRONT:
                 continue
+            if level is not None and film.level != level:
+                continue
             pattern |= film.present
             metal_um += np.where(film.present, film.thickness_um, 0)
             if film.quality != "good":
                 sound &= ~film.present
         return (pattern if pattern.any() else _every_site(w)), (metal_um >= min_um) & sound
 
-    return Condition(claim, f"wiring plated to at least {min_um:g} um, sound", evaluate)
+    where = "" if level is None else f" at level {level}"
+    return Condition(claim, f"wiring{where} plated to at least {min_um:g} um, sound", evaluate)

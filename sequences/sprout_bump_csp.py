@@ -26,8 +26,12 @@ The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; 
 50 um, 001:13; no seed and no descum on a metal support, 001:10-11; a solder resist that
 stays, 001:4; a reflow peak above the balls' liquidus) are checked before any tool moves; what
 the steps leave (a bump on every pad, tips projecting, a seed joining every tip, a joined ball
-on connected wiring, the resist open at every ball) is checked on the product. Stacked wiring
-arrangements (001:14-17) are not in this script yet.
+on connected wiring, the resist open at every ball) is checked on the product.
+
+Claims 14-17 stack wiring arrangements (recipe option `upper_levels`): after the first
+arrangement's wiring, each level bonds studs on the wiring below over every tip, laminates a
+sheet they project through and lays its wiring on it; terminals go on the uppermost wiring and
+the check follows every pad through every level to its ball.
 """
 
 from __future__ import annotations
@@ -79,6 +83,9 @@ from .bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, load_wafers, unload_wafers
+
+#: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
+MAX_UPPER_LEVELS = 8
 
 #: The resin thickness of claim 001:13.
 THICK_RESIN_UM = 50.0
@@ -313,6 +320,17 @@ class TerminalsRecipe(Recipe):
         return BallMap.every(self.balls_per_unit)
 
 
+class LevelRecipe(Recipe):
+    """001:14-17: a wiring arrangement stacked on the one below: bumps bonded on its wiring,
+    a resin sheet they project through, and wiring on that resin touching their tips."""
+
+    #: heights as the bonder measures them, from the wafer's surface: each level's bumps stand
+    #: on the levels below
+    bumps: BumpRecipe
+    resin: ResinRecipe
+    wiring: WiringRecipe
+
+
 class SproutBumpRecipe(Recipe):
     """Bumps, the resin they project through, the wiring on it, its terminals: the options of
     claim 001:1."""
@@ -325,7 +343,10 @@ class SproutBumpRecipe(Recipe):
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
     wiring: WiringRecipe
-    #: claims 001:1d, 001:3: solder balls on the wiring, reflowed (None: no terminals yet)
+    #: 001:14-17: wiring arrangements stacked on the first, lowest first (one: claim 14's
+    #: second arrangement; two or more: claim 16's intermediate and uppermost ones)
+    upper_levels: Annotated[list[LevelRecipe], Field(max_length=MAX_UPPER_LEVELS)] = []
+    #: claims 001:1d, 001:3: solder balls on the (uppermost) wiring, reflowed (None: none)
     terminals: TerminalsRecipe | None = None
     #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
     dicing: DicingStep | None = None
@@ -333,32 +354,76 @@ class SproutBumpRecipe(Recipe):
     @model_validator(mode="after")
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
+        below_um = self.resin.sheet_thickness_um
+        for index, level in enumerate(self.upper_levels):
+            standing_um = level.bumps.height_um - below_um
+            if level.resin.sheet_thickness_um >= standing_um:
+                raise claim_violation(
+                    self.stack_claim() or "001:14",
+                    f"upper_levels.{index}.resin.sheet_thickness_um",
+                    f"{level.resin.sheet_thickness_um:g} um",
+                    f"must be thinner than the bumps stand above the resin below: "
+                    f"bumps.height_um {level.bumps.height_um:g} um - {below_um:g} um of resin "
+                    f"below = {standing_um:g} um",
+                )
+            below_um += level.resin.sheet_thickness_um
         return self
 
     @model_validator(mode="after")
-    def _a_seed_or_the_metal_support(self) -> Self:
-        wiring = self.wiring
-        if self.metal_support:
-            if wiring.seed is not None:
-                raise claim_violation(
-                    "001:11",
-                    "wiring.seed",
-                    "a seed",
-                    "with support metal-film the support is the wiring's metal: leave out the seed",
-                )
-            if wiring.descum is not None:
-                raise claim_violation(
-                    "001:10",
-                    "wiring.descum",
-                    "a plasma clean",
-                    "with support metal-film the tips are pressed into the metal, under it: "
-                    "there is nothing to descum",
-                )
-        elif wiring.seed is None:
-            raise ValueError(
-                "wiring.seed is missing: with support film the wiring needs a thin metal film "
-                "(001:8), sputtered, evaporated or electroless"
+    def _terminals_on_the_uppermost_wiring(self) -> Self:
+        claim = self.stack_claim()
+        if claim is not None and self.terminals is None:
+            raise claim_violation(
+                claim,
+                "terminals",
+                "none",
+                "stacked wiring arrangements end with outer terminals on the uppermost wiring",
             )
+        return self
+
+    def levels(self) -> list[LevelRecipe]:
+        """Every wiring arrangement, the lowermost (on the pads) first."""
+        lowest = LevelRecipe(bumps=self.bumps, resin=self.resin, wiring=self.wiring)
+        return [lowest, *self.upper_levels]
+
+    def stack_claim(self) -> str | None:
+        """The claim a stack of arrangements carries out: 001:14 for two, 001:16 for more;
+        None for the single arrangement of claim 1."""
+        if not self.upper_levels:
+            return None
+        return "001:14" if len(self.upper_levels) == 1 else "001:16"
+
+    def dicing_claim(self) -> str:
+        """001:2 for claim 1's packages, 001:15 or 001:17 for stacked ones."""
+        return {None: "001:2", "001:14": "001:15", "001:16": "001:17"}[self.stack_claim()]
+
+    @model_validator(mode="after")
+    def _a_seed_or_the_metal_support(self) -> Self:
+        paths = ["wiring", *(f"upper_levels.{i}.wiring" for i in range(len(self.upper_levels)))]
+        for path, level in zip(paths, self.levels(), strict=True):
+            wiring = level.wiring
+            if self.metal_support:
+                if wiring.seed is not None:
+                    raise claim_violation(
+                        "001:11",
+                        f"{path}.seed",
+                        "a seed",
+                        "with support metal-film the support is the wiring's metal: leave out "
+                        "the seed",
+                    )
+                if wiring.descum is not None:
+                    raise claim_violation(
+                        "001:10",
+                        f"{path}.descum",
+                        "a plasma clean",
+                        "with support metal-film the tips are pressed into the metal, under it: "
+                        "there is nothing to descum",
+                    )
+            elif wiring.seed is None:
+                raise ValueError(
+                    f"{path}.seed is missing: with support film the wiring needs a thin metal "
+                    "film (001:8), sputtered, evaporated or electroless"
+                )
         return self
 
     @property
@@ -400,12 +465,15 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
         conditions.tips_project("001:1b", sealing_only=True),
         conditions.seed_joins_tips("001:1c"),
     ]
-    min_um = recipe.wiring.plating.min_thickness_um
+    plated = "001:11" if recipe.metal_support else "001:8"
     if recipe.metal_support:
         checks.append(conditions.seed_joins_tips("001:10"))
-        checks.append(conditions.wiring_plated_at_least("001:11", min_um))
-    else:
-        checks.append(conditions.wiring_plated_at_least("001:8", min_um))
+    for number, level in enumerate(recipe.levels(), start=1):
+        min_um = level.wiring.plating.min_thickness_um
+        checks.append(conditions.wiring_plated_at_least(plated, min_um, level=number))
+    stack = recipe.stack_claim()
+    if stack is not None:
+        checks.append(conditions.connected_through_levels(stack, len(recipe.levels())))
     if recipe.terminals is not None:
         checks.append(conditions.terminals_connected("001:1d"))
         checks.append(conditions.joint_under_every_ball("001:3"))
@@ -414,7 +482,7 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
     if recipe.thick_resin:
         checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
     if recipe.dicing is not None:
-        checks.append(conditions.singulated_into_dies("001:2"))
+        checks.append(conditions.singulated_into_dies(recipe.dicing_claim()))
     return checks
 
 
@@ -450,6 +518,18 @@ CLAIM_MAP = {
     "metal), step 'electroplate wiring' and step 'etch seed' (the metal etched between the "
     "patterns); claim check: the wiring plated to at least wiring.plating.min_thickness_um",
     "001:12": "recipe option support: metal-film, step 'electroplate wiring'",
+    "001:14": "recipe option upper_levels with one level (sprout-bump-csp-levels-2.yaml): step "
+    "'form bumps', step 'laminate resin sheet' and step 'electroplate wiring' at both levels, "
+    "the second bumps on the first wiring, terminals required; claim check: every pad connected "
+    "through both levels' bumps and wiring to its ball",
+    "001:15": "recipe option dicing with upper_levels of one level, step 'dice'; claim check: "
+    "units == whole dies",
+    "001:16": "recipe option upper_levels with two or more levels (sprout-bump-csp-levels-5.yaml: "
+    "lowermost, three intermediate, uppermost): step 'form bumps', step 'laminate resin sheet' "
+    "and step 'electroplate wiring' at every level; claim check: every pad connected through "
+    "every level's bumps and wiring to its ball",
+    "001:17": "recipe option dicing with upper_levels of two or more levels, step 'dice'; claim "
+    "check: units == whole dies",
     "001:13": "recipe option thick_resin (recipe constraint: resin >= 50 um), step 'laminate "
     "resin sheet'; claim check: resin at least 50 um",
 }
@@ -499,6 +579,10 @@ IRREVERSIBLE = (
         "001:11",
         "001:12",
         "001:13",
+        "001:14",
+        "001:15",
+        "001:16",
+        "001:17",
     ),
     recipe=SproutBumpRecipe,
     tools=(
@@ -519,25 +603,34 @@ IRREVERSIBLE = (
     claim_map=CLAIM_MAP,
 )
 async def sprout_bump_csp(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
-    """One wafer through claim 001:1: bumps, resin, wiring."""
-    stacked = ("001:6",) if recipe.bumps.stack >= 2 else ()
-    await form_bumps(wafer, recipe.bumps, ("001:1a", "001:5", *stacked))
-    await laminate_resin(wafer, recipe.resin, recipe.support, recipe.thick_resin)
-    await form_wiring(wafer, recipe)
+    """One wafer through claim 001:1 (001:14, 001:16: level after level): bumps, resin,
+    wiring; then terminals and dicing."""
+    stack = recipe.stack_claim()
+    for index, level in enumerate(recipe.levels()):
+        tags = (stack,) if stack is not None else ()
+        studs = ("001:6",) if level.bumps.stack >= 2 else ()
+        await form_bumps(wafer, level.bumps, (*tags, "001:1a", "001:5", *studs))
+        thick = recipe.thick_resin and index == 0
+        await laminate_resin(wafer, level.resin, recipe.support, thick, tags)
+        await form_wiring(wafer, recipe, level.wiring, tags)
     if recipe.terminals is not None:
         await form_terminals(wafer, recipe.terminals)
     if recipe.dicing is not None:
-        await dice(wafer, recipe.dicing, ("001:2",))
+        await dice(wafer, recipe.dicing, (recipe.dicing_claim(),))
 
 
 async def laminate_resin(
-    wafer: Wafer, resin: ResinRecipe, support: SupportKind, thick: bool
+    wafer: Wafer,
+    resin: ResinRecipe,
+    support: SupportKind,
+    thick: bool,
+    tags: tuple[str, ...] = (),
 ) -> None:
     """001:1b: the bumps penetrate the resin sheet. A film support is peeled once cool
     (001:7); a metal-film support stays, the tips pressed into it (001:10). 001:13: the sheet
     at least 50 um when the recipe asks."""
     sheet = "001:10" if support is SupportKind.METAL_FILM else "001:7"
-    claims = ("001:1b", sheet, "001:13") if thick else ("001:1b", sheet)
+    claims = (*tags, "001:1b", sheet, "001:13") if thick else (*tags, "001:1b", sheet)
     job = replace(resin.job(), sheet=ResinSheet(resin.sheet_thickness_um, support))
     async with wafer.use(Laminator) as laminator:
         await wafer.step("load on laminator", laminator.load, wafer.id)
@@ -548,11 +641,12 @@ async def laminate_resin(
         await wafer.step("unload from laminator", laminator.unload)
 
 
-async def form_wiring(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
+async def form_wiring(
+    wafer: Wafer, recipe: SproutBumpRecipe, wiring: WiringRecipe, tags: tuple[str, ...]
+) -> None:
     """001:1c, 001:8: descum the tips, lay the thin film, mould it, thicken it by plating,
     strip the mould and etch the film between the patterns (001:11: the metal support is the
-    film)."""
-    wiring = recipe.wiring
+    film); `tags`: the stacked arrangement's claim, at every level."""
     if wiring.descum is not None:
         descum = wiring.descum
         await wafer.batch(PlasmaCleaner, chamber_cycle, descum, timeout_s=descum.batch_timeout_s)
@@ -562,7 +656,7 @@ async def form_wiring(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
     elif seed is not None:
         await plate_electroless_seed(wafer, seed)
     await pattern(wafer, wiring.mould, recipe.wiring_claims())
-    await electroplate(wafer, wiring.plating, recipe.plating_claims())
+    await electroplate(wafer, wiring.plating, (*tags, *recipe.plating_claims()))
     if wiring.etch is not None:
         await etch_seed(wafer, wiring.etch, recipe.wiring_claims()[1:])
 

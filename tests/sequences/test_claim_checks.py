@@ -602,3 +602,33 @@ async def test_the_report_shows_each_conditions_margin_from_the_records(store):
     assert tips["margin_quantity"] == "tip projection"
     assert tips["margin"] == pytest.approx(tips["margin_worst"])  # the limit is 0 um
     assert 0 < tips["margin_worst"] < 60
+
+
+def test_every_pad_is_connected_through_the_stacked_levels_until_a_level_breaks():
+    """Two wiring arrangements laid by the deposition's physics: studs, resin, a seed joining
+    their tips, then studs on it, resin, a second seed, and balls joined on top. Every pad is
+    connected through both levels; where a second-level stud is missing its tip stays buried
+    and the second seed, lying on the resin, joins nothing there (not the first level's film
+    under the resin): the chain breaks at those pads only. Asking for a third level, or
+    balls that did not wet, breaks it everywhere."""
+    physics = DepositionPhysics()
+    chain = conditions.connected_through_levels("001:14", 2).evaluate
+    wafer = TwinStore().get("W01")
+    wafer.bumps.height_um[:] = 60
+    wafer.add_resin(ResinKind.THERMOSET, 45)
+    wafer.surface.residue_nm[:] = 0
+    wafer.surface.oxide_nm[:] = 0
+    deposit_film(wafer, Method.SPUTTER, Material.TI, 50, 0.01, physics)
+    missing = np.arange(wafer.geometry.site_count) % 97 == 0  # no second stud there
+    wafer.bumps.height_um[~missing] += 40
+    wafer.add_resin(ResinKind.THERMOSET, 30)
+    second = deposit_film(wafer, Method.SPUTTER, Material.TI, 50, 0.01, physics)
+    assert second.level == 2
+    wafer.balls.present[:] = True
+    wafer.balls.joined[:] = True
+    checked, passing = chain(wafer)
+    assert checked.all()
+    np.testing.assert_array_equal(passing, ~missing)
+    assert not conditions.connected_through_levels("001:16", 3).evaluate(wafer)[1].any()
+    wafer.balls.joined[:] = False
+    assert not chain(wafer)[1].any()

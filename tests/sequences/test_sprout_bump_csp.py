@@ -32,6 +32,9 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
     return code, events
 
 
+LEVELS = {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8"}
+
+
 @pytest.mark.parametrize(
     ("variant", "claims"),
     [
@@ -48,15 +51,18 @@ def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[
             "sprout-bump-csp-metal-support.yaml",
             {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:4", "001:10", "001:11", "001:2"},
         ),
+        ("sprout-bump-csp-levels-2.yaml", LEVELS | {"001:14", "001:15"}),
+        ("sprout-bump-csp-levels-5.yaml", LEVELS | {"001:16", "001:17"}),
     ],
 )
 def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     db: Path, capsys: pytest.CaptureFixture[str], variant: str, claims: set[str]
 ):
-    code, events = run_json(capsys, "--lot", "2", "--recipe", str(RECIPES.joinpath(variant)))
+    lot = 1 if variant.endswith("-levels-5.yaml") else 2  # five levels: a long line time
+    code, events = run_json(capsys, "--lot", str(lot), "--recipe", str(RECIPES.joinpath(variant)))
     summary = events[-1]
     assert code == 0, summary
-    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * lot
     check = summary["claim_check"]
     assert check["status"] == "passed"
     assert {c["verdict"] for c in check["conditions"]} == {"pass"}
@@ -75,12 +81,19 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
         "pattern wiring",
         "electroplate wiring",
     ]
-    if not variant.endswith("-stacked.yaml"):
+    if "-levels-" not in variant and not variant.endswith("-stacked.yaml"):
         order += ["etch seed", "mount balls", "reflow balls", "open solder resist", "dice"]
     assert [names.index(name) for name in order] == sorted(names.index(name) for name in order)
     stacked = variant.endswith("-stacked.yaml")
     assert ("001:6" in dict(tagged)["form bumps"]) is stacked
     assert ("dice" in names) is not stacked  # the stacked recipe leaves the wafer whole
+    levels = int(variant[-6]) if "-levels-" in variant else 1
+    bumps = [claims for name, claims in tagged if name == "form bumps"]
+    assert len(bumps) == levels  # the bumps of every level, each on the wiring below
+    if levels > 1:
+        stack = "001:14" if levels == 2 else "001:16"
+        assert all(stack in claims for claims in bumps)
+        assert names.index("mount balls") > max(i for i, n in enumerate(names) if n == "etch seed")
     metal = variant.endswith("-metal-support.yaml")
     assert ("peel support" in names) is not metal  # the metal support stays
     assert ("001:12" in dict(tagged)["electroplate wiring"]) is metal
@@ -114,6 +127,36 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
     path = write_recipe(tmp_path, recipe)
     assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
     assert f"(claim {claim})" in capsys.readouterr().err
+
+
+def levels_recipe(count: int) -> dict:
+    return yaml.safe_load(RECIPES.joinpath(f"sprout-bump-csp-levels-{count}.yaml").read_text())
+
+
+@pytest.mark.parametrize(
+    ("count", "spoil", "path", "claim"),
+    [
+        (2, lambda r: r.pop("terminals"), "terminals", "001:14"),  # none on the uppermost
+        (5, lambda r: r.pop("terminals"), "terminals", "001:16"),
+        # 60 um over bumps standing 100 - 45 = 55 um above the first resin: they stay buried
+        (
+            2,
+            lambda r: r["upper_levels"][0]["resin"].update(sheet_thickness_um="60 um"),
+            "upper_levels.0.resin.sheet_thickness_um",
+            "001:14",
+        ),
+    ],
+)
+def test_a_stacked_recipe_breaking_its_claim_is_refused_naming_the_level_and_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], count: int, spoil, path: str, claim: str
+):
+    recipe = levels_recipe(count)
+    spoil(recipe)
+    path_of_recipe = str(write_recipe(tmp_path, recipe))
+    assert main(["validate", "sprout-bump-csp", "--recipe", path_of_recipe]) == 2
+    error = capsys.readouterr().err
+    assert path in error
+    assert f"(claim {claim})" in error
 
 
 def test_a_metal_support_under_a_descum_is_refused_naming_001_10(
