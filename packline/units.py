@@ -25,9 +25,29 @@ ureg.define("gf = gram_force")
 ureg.define("@alias torr = Torr")
 
 
+_TEMPERATURE = ureg.Unit("K").dimensionality
+
+
 @cache
 def _unit(unit: str) -> pint.Unit:
     return ureg.Unit(unit)
+
+
+def _quantity(text: str) -> pint.Quantity[Any]:
+    """`text` as a quantity. A temperature inside a compound unit is a difference, as in the
+    fields' units: `"90 degC/min"` is a ramp of 90 K/min (pint alone reads it as 363.15 K/min,
+    converting the absolute 90 degC)."""
+    number, _, unit = text.partition(" ")
+    try:
+        magnitude = float(number)
+    except ValueError:
+        return ureg.Quantity(text)
+    if unit:
+        compound = ureg.Unit(unit)
+        dimensions = compound.dimensionality
+        if "[temperature]" in dimensions and dimensions != _TEMPERATURE:
+            return ureg.Quantity(magnitude, compound)
+    return ureg.Quantity(text)
 
 
 def to_magnitude(value: object, unit: str) -> float:
@@ -44,7 +64,7 @@ def to_magnitude(value: object, unit: str) -> float:
     if not isinstance(value, str):
         raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
     try:
-        quantity: pint.Quantity[Any] = ureg.Quantity(value.strip())
+        quantity: pint.Quantity[Any] = _quantity(value.strip())
     except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError):
         raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
     if quantity.dimensionality != target.dimensionality:

@@ -174,10 +174,6 @@ class ElectrolessSeedRecipe(Recipe):
         return ("001:1c", "001:8", "001:9")
 
 
-#: The thin film of 001:9, by its `process`: deposited (sputter, evaporate) or electroless.
-Seed = Annotated[SeedRecipe | ElectrolessSeedRecipe, Field(discriminator="process")]
-
-
 class MouldRecipe(Recipe):
     """A film the litho cell coats, bakes, exposes and develops: the resist mould that patterns
     the thin film into one wiring per device (001:8), or the solder resist opened around the
@@ -252,7 +248,9 @@ class WiringRecipe(Recipe):
     descum: PlasmaCleanRecipe | None = None
     #: 001:9: sputtered or evaporated (the deposition chamber) or electroless (the wet bench);
     #: none when the metal-film support is the wiring's metal (001:11)
-    seed: Seed | None = None
+    seed: Annotated[SeedRecipe | ElectrolessSeedRecipe | None, Field(discriminator="process")] = (
+        None
+    )
     mould: MouldRecipe
     plating: PlatingStep
     #: the mould stripped and the seed etched between the patterns (None: left on the wafer)
@@ -344,8 +342,9 @@ class SproutBumpRecipe(Recipe):
     thick_resin: bool = False
     wiring: WiringRecipe
     #: 001:14-17: wiring arrangements stacked on the first, lowest first (one: claim 14's
-    #: second arrangement; two or more: claim 16's intermediate and uppermost ones)
-    upper_levels: Annotated[list[LevelRecipe], Field(max_length=MAX_UPPER_LEVELS)] = []
+    #: second arrangement; two or more: claim 16's intermediate and uppermost ones; None or
+    #: empty: claim 1's single arrangement)
+    upper_levels: Annotated[list[LevelRecipe], Field(max_length=MAX_UPPER_LEVELS)] | None = None
     #: claims 001:1d, 001:3: solder balls on the (uppermost) wiring, reflowed (None: none)
     terminals: TerminalsRecipe | None = None
     #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
@@ -355,7 +354,7 @@ class SproutBumpRecipe(Recipe):
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
         below_um = self.resin.sheet_thickness_um
-        for index, level in enumerate(self.upper_levels):
+        for index, level in enumerate(self.upper_levels or ()):
             standing_um = level.bumps.height_um - below_um
             if level.resin.sheet_thickness_um >= standing_um:
                 raise claim_violation(
@@ -384,7 +383,7 @@ class SproutBumpRecipe(Recipe):
     def levels(self) -> list[LevelRecipe]:
         """Every wiring arrangement, the lowermost (on the pads) first."""
         lowest = LevelRecipe(bumps=self.bumps, resin=self.resin, wiring=self.wiring)
-        return [lowest, *self.upper_levels]
+        return [lowest, *(self.upper_levels or ())]
 
     def stack_claim(self) -> str | None:
         """The claim a stack of arrangements carries out: 001:14 for two, 001:16 for more;
@@ -399,7 +398,8 @@ class SproutBumpRecipe(Recipe):
 
     @model_validator(mode="after")
     def _a_seed_or_the_metal_support(self) -> Self:
-        paths = ["wiring", *(f"upper_levels.{i}.wiring" for i in range(len(self.upper_levels)))]
+        upper = range(len(self.upper_levels or ()))
+        paths = ["wiring", *(f"upper_levels.{i}.wiring" for i in upper)]
         for path, level in zip(paths, self.levels(), strict=True):
             wiring = level.wiring
             if self.metal_support:

@@ -27,6 +27,8 @@ class Sheet(BaseModel):
         ("2 min", "s", 120.0),
         ("30 krpm", "rpm", 30000.0),
         ("2 J/cm^2", "J/cm^2", 2.0),
+        ("90 degC/min", "degC/min", 90.0),  # a rate of temperature: a difference per minute
+        ("1.5 K/s", "degC/min", 90.0),
     ],
 )
 def test_converts_to_the_declared_unit(text: str, unit: str, value: float):
