@@ -41,13 +41,6 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
-from packline.drivers.roles.ball_mounter import (
-    MAX_MAP_POSITIONS,
-    BallAlloy,
-    BallMap,
-    BallMounter,
-    FluxMethod,
-)
 from packline.drivers.roles.deposition import (
     DepositionRecipe,
     DepositionStep,
@@ -56,10 +49,9 @@ from packline.drivers.roles.deposition import (
     Method,
     ProcessGas,
 )
-from packline.drivers.roles.electroplater import Electroplater, Metal, PlatingRecipe
+from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.laminator import Laminator, ResinSheet, SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer, Lithography
-from packline.drivers.roles.oven import LIQUIDUS_C, Oven, reflow_profile
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.sequences.engine import (
@@ -83,6 +75,7 @@ from .bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, load_wafers, unload_wafers
+from .solder import PlatingStep, SolderBallRecipe, mount_balls
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
 MAX_UPPER_LEVELS = 8
@@ -190,42 +183,6 @@ class MouldRecipe(Recipe):
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
 
-class PlatingStep(Recipe):
-    """001:8, 001:9: the wiring thickened by electroplating through the mould."""
-
-    metal: Metal = Metal.CU
-    current_density_a_dm2: Annotated[
-        float, Unit("A/dm^2"), Feeds("electroplater", "current_density_a_dm2")
-    ]
-    thickness_um: Annotated[float, Unit("um"), Feeds("electroplater", "thickness_um")]
-    plated_area_cm2: Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")]
-    bath_temperature_c: Annotated[
-        float, Unit("degC"), Feeds("electroplater", "bath_temperature_c")
-    ] = 25.0
-    agitation_rpm: Annotated[float, Unit("rpm"), Feeds("electroplater", "agitation_rpm")] = 60.0
-    #: the thinnest wiring that carries the package's current: a thinner deposit holds the wafer
-    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
-
-    @model_validator(mode="after")
-    def _plates_the_thinnest_wiring(self) -> Self:
-        if self.thickness_um < self.min_thickness_um:
-            raise ValueError(
-                f"thickness_um = {self.thickness_um:g} um is below min_thickness_um = "
-                f"{self.min_thickness_um:g} um: the plating cannot give the wiring it needs"
-            )
-        return self
-
-    def plating_recipe(self) -> PlatingRecipe:
-        return PlatingRecipe(
-            metal=self.metal,
-            current_density_a_dm2=self.current_density_a_dm2,
-            thickness_um=self.thickness_um,
-            plated_area_cm2=self.plated_area_cm2,
-            bath_temperature_c=self.bath_temperature_c,
-            agitation_rpm=self.agitation_rpm,
-        )
-
-
 class Dip(Recipe):
     """One dip of the wet bench: how long, and the bath's temperature."""
 
@@ -257,35 +214,11 @@ class WiringRecipe(Recipe):
     etch: SeedEtchRecipe | None = None
 
 
-class ReflowRecipe(Recipe):
-    """001:3: the balls soldered to their conducting paths in the oven, under nitrogen."""
-
-    n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
-    o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
-    soak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
-    peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=300)]
-    ramp_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
-    cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
-    cool_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
-    #: how long the load may take to cool enough for the door after the profile
-    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 1800.0
-    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 3600.0
-
-
-class TerminalsRecipe(Recipe):
+class TerminalsRecipe(SolderBallRecipe):
     """001:1d, 001:3: a solder ball on the conducting paths of every wiring pattern, fluxed,
-    mounted and inspected on the ball mounter, then reflowed into joints in the oven."""
+    mounted and inspected on the ball mounter, then reflowed into joints in the oven; 001:4:
+    a solder resist over them, opened around every ball."""
 
-    #: a ball on each of the first `balls_per_unit` sites of every die (all its pads: a full
-    #: array)
-    balls_per_unit: Annotated[int, Field(strict=True, ge=1, le=MAX_MAP_POSITIONS)]
-    flux_method: FluxMethod = FluxMethod.PRINT
-    flux_thickness_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "flux_thickness_um")]
-    ball_diameter_um: Annotated[float, Unit("um"), Feeds("ball_mounter", "ball_diameter_um")]
-    alloy: BallAlloy = BallAlloy.SAC305
-    reflow: ReflowRecipe
     #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
     #: opened around them by the litho cell (None: no solder resist)
     solder_resist: MouldRecipe | None = None
@@ -303,19 +236,6 @@ class TerminalsRecipe(Recipe):
                 "not a resist that is stripped",
             )
         return self
-
-    @model_validator(mode="after")
-    def _peak_above_the_liquidus(self) -> Self:
-        liquidus = LIQUIDUS_C[self.alloy.value]
-        if self.reflow.peak_c <= liquidus:
-            raise ValueError(
-                f"reflow.peak_c = {self.reflow.peak_c:g} degC must be above the liquidus of "
-                f"{self.alloy.value} ({liquidus:g} degC): the balls would not melt"
-            )
-        return self
-
-    def ball_map(self) -> BallMap:
-        return BallMap.every(self.balls_per_unit)
 
 
 class LevelRecipe(Recipe):
@@ -789,23 +709,9 @@ async def etch_between_patterns(wafer: Wafer, bench: WetBench, tank: Tank, time_
 
 async def form_terminals(wafer: Wafer, terminals: TerminalsRecipe) -> None:
     """001:1d, 001:3: flux and solder balls on the conducting paths of every wiring pattern,
-    inspected (no ball missing, extra or bridged), then reflowed in an oven batch."""
-    ball_map = terminals.ball_map()
-    claims = ("001:1d", "001:3")
-    async with wafer.use(BallMounter) as mounter:
-        await wafer.step("load on ball mounter", mounter.load, wafer.id)
-        await wafer.step(
-            "apply flux",
-            mounter.apply_flux,
-            ball_map,
-            terminals.flux_method,
-            terminals.flux_thickness_um,
-            claims=claims,
-        )
-        await wafer.step("mount balls", mount_and_inspect, wafer, mounter, terminals, claims=claims)
-        await wafer.step("unload from ball mounter", mounter.unload)
-    reflow = terminals.reflow
-    await wafer.batch(Oven, reflow_cycle, terminals.alloy, reflow, timeout_s=reflow.batch_timeout_s)
+    inspected (no ball missing, extra or bridged), reflowed in an oven batch; 001:4: then the
+    solder resist coated over them and opened around every ball."""
+    await mount_balls(wafer, terminals, ("001:1d", "001:3"))
     if terminals.solder_resist is not None:
         await pattern(
             wafer,
@@ -814,48 +720,3 @@ async def form_terminals(wafer: Wafer, terminals: TerminalsRecipe) -> None:
             coat_step="coat solder resist",
             pattern_step="open solder resist",
         )
-
-
-async def mount_and_inspect(wafer: Wafer, mounter: BallMounter, terminals: TerminalsRecipe) -> None:
-    await mounter.mount_balls(terminals.ball_map(), terminals.ball_diameter_um, terminals.alloy)
-    inspection = await mounter.request_inspection()
-    wafer.measure("balls missing", inspection.missing, "sites", high=0)
-    wafer.measure("balls extra", inspection.extra, "sites", high=0)
-    wafer.measure("balls bridged", inspection.bridged, "sites", high=0)
-
-
-async def reflow_cycle(batch: Batch[Oven], alloy: BallAlloy, reflow: ReflowRecipe) -> None:
-    """Load, close, purge with nitrogen, reflow, cool, unload: once for the oven's batch."""
-    oven = batch.tool
-    await batch.step("open door", oven.open_door)
-    await batch.step("load", load_wafers, oven, batch.wafer_ids)
-    await batch.step("close door", oven.close_door)
-    await batch.step("purge", oven.purge, reflow.n2_flow_slm, reflow.o2_limit_ppm)
-    await batch.step(
-        "reflow balls", run_reflow, batch, oven, alloy, reflow, claims=("001:1d", "001:3")
-    )
-    await batch.step("cool down", oven.cool_down, reflow.cool_timeout_s)
-    await batch.step("stop purge", oven.stop_purge)
-    await batch.step("open door", oven.open_door)
-    await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
-
-
-async def run_reflow(
-    batch: Batch[Oven], oven: Oven, alloy: BallAlloy, reflow: ReflowRecipe
-) -> None:
-    """Run the reflow profile; the load must pass the solder's liquidus."""
-    liquidus = LIQUIDUS_C[alloy.value]
-    result = await oven.run_profile(
-        reflow_profile(
-            soak_c=reflow.soak_c,
-            soak_s=reflow.soak_s,
-            peak_c=reflow.peak_c,
-            peak_hold_s=reflow.peak_hold_s,
-            liquidus_c=liquidus,
-            ramp_c_per_min=reflow.ramp_c_per_min,
-            cool_to_c=reflow.cool_to_c,
-            cool_c_per_min=reflow.cool_c_per_min,
-        )
-    )
-    batch.measure("reflow peak", result.peak_c, "degC", low=liquidus)
-    batch.measure("time above liquidus", result.time_above_liquidus_s or 0.0, "s")

@@ -204,7 +204,8 @@ def _plated_area_understated(recipe: dict) -> None:
 
 def _reflow_too_short_to_wet(recipe: dict) -> None:
     reflow = recipe["terminals"]["reflow"]
-    reflow.update(peak_c="220 degC", peak_hold_s="0 s")  # above the liquidus for seconds
+    # above the liquidus for seconds, and a recipe that would not hold the batch for it
+    reflow.update(peak_c="220 degC", peak_hold_s="0 s", min_time_above_liquidus_s="0 s")
 
 
 @pytest.mark.parametrize(
