@@ -11,8 +11,8 @@ listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19) and termi
 What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same file
 the host driver reads; what the values are comes from a `GemModel` (`model.py`), which wraps
 one of the simulated line's tools (its process model and workpiece physics). The host's event
-reports are `reports.py`'s. A body of the wrong shape (`bodies.py`) is answered with an abort
-(F0): the host sees a protocol error.
+reports are `reports.py`'s, its process programs `programs.py`'s. A body of the wrong shape
+(`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
 """
 
 from __future__ import annotations
@@ -25,11 +25,12 @@ from packline.clock import Clock, WallClock
 from packline.drivers.gem.dictionary import GemDictionary
 from packline.drivers.secs.data_items import ALARM_SET, format_time, parse_time
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
-from packline.drivers.secs.items import A, B, Format, Item, L, item
+from packline.drivers.secs.items import A, B, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
 from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
 from .model import GemModel, GemRefused
+from .programs import ProcessPrograms
 from .reports import EventReports
 
 # The model's side, importable with the equipment as before the equipment was split.
@@ -38,6 +39,10 @@ __all__ = ["SOFTWARE_REVISION", "GemEquipment", "GemModel", "GemRefused"]
 log = logging.getLogger(__name__)
 
 SOFTWARE_REVISION = "1.0"
+
+#: E30's standard status variables, which the equipment answers itself when its dictionary
+#: names them: TIME, the control state, the enabled CEIDs and ALIDs, the set ALIDs.
+STANDARD_STATUS = ("clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set")
 
 #: The messages an offline equipment still answers (E30 4.2.2): are you there, establish
 #: communication, request online.
@@ -68,7 +73,7 @@ class GemEquipment:
         #: Every primary message the host sent, by name (`S2F41 START`), oldest first.
         self.received: list[str] = []
         self.enabled_alarms: set[Any] = set()
-        self.process_programs: dict[str, bytes | str] = {}
+        self.programs = ProcessPrograms()
         self.terminal_messages: list[tuple[int, str]] = []
         self._reported_alarms: set[str] = set()
         self._clock_offset = dt.timedelta()
@@ -196,7 +201,20 @@ class GemEquipment:
         if svid not in self._sv_by_id:
             return L()
         name, variable = self._sv_by_id[svid]
-        return variable.to_wire(self.model.status(name))
+        return variable.to_wire(self._status(name))
+
+    def _status(self, name: str) -> Any:
+        """A status variable's role value: E30's standard ones (`STANDARD_STATUS`), when the
+        dictionary names them, are the equipment's own; every other is the model's."""
+        if name not in STANDARD_STATUS:
+            return self.model.status(name)
+        if name == "clock":
+            return format_time(self._now())
+        if name == "control_state":  # E30: 3 host offline, 5 online remote (no local switch)
+            return 5 if self.online else 3
+        if name == "alarms_set":
+            return sorted(self._alarm_ids[c] for c in self.model.alarms() if c in self._alarm_ids)
+        return sorted(self.enabled_events if name == "events_enabled" else self.enabled_alarms)
 
     async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
         key = (message.stream, message.function)
@@ -385,29 +403,16 @@ class GemEquipment:
         return self._alarm_rows([a for a in self._alarm_ids.values() if a in self.enabled_alarms])
 
     async def _store_program(self, body: Item | None) -> Item:
-        ppid, ppbody = list_of(body, 2)
-        if ppbody.format not in (Format.A, Format.B):
-            return B(b"\x05")
-        self.process_programs[str(scalar(ppid))] = ppbody.value  # type: ignore[assignment]
-        return B(b"\x00")
+        return self.programs.store(body)
 
     async def _send_program(self, body: Item | None) -> Item:
-        ppid = str(scalar(body))
-        program = self.process_programs.get(ppid)
-        if program is None:
-            return L()
-        return L(A(ppid), B(program) if isinstance(program, bytes) else A(program))
+        return self.programs.send(body)
 
     async def _delete_programs(self, body: Item | None) -> Item:
-        ppids = [str(scalar(ppid)) for ppid in list_of(body)]
-        if any(ppid not in self.process_programs for ppid in ppids):
-            return B(b"\x04")  # PPID not found
-        for ppid in ppids or list(self.process_programs):
-            del self.process_programs[ppid]
-        return B(b"\x00")
+        return self.programs.delete(body)
 
     async def _program_list(self, body: Item | None) -> Item:
-        return L(*(A(ppid) for ppid in self.process_programs))
+        return self.programs.listing()
 
     async def _terminal(self, body: Item | None) -> Item:
         tid, text = list_of(body, 2)

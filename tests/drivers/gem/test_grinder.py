@@ -132,3 +132,18 @@ async def test_the_host_asks_for_an_event_report_s6f15(grinder_bench) -> None:
     assert event.values[1011].scalar == 725.0  # by VID, as the host defined the report
     with pytest.raises(CommandRefused, match="no collection event 3999 on the tool"):
         await grinder.gem.request_event_report(3999)
+
+
+async def test_the_standard_status_variables_are_the_equipments_own(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    clock, control, events, alarms, set_now = await grinder.request_values(
+        "read", "clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set"
+    )
+    assert len(clock) == 16  # TIME: YYYYMMDDhhmmsscc
+    assert clock.isdigit()
+    assert (control, events, alarms, set_now) == (5, (3001,), (4001, 4002, 4003), ())
+    await chuck(grinder)
+    grinder_bench.model.tool.inject_fault("wheel_glazed")
+    with pytest.raises(ToolAlarm, match="WHEEL_LOAD"):
+        await grinder.grind(RECIPE)
+    assert await grinder.request_values("read", "alarms_set") == [(4001,)]
