@@ -1,18 +1,15 @@
 """A generic GEM equipment (SEMI E30) on HSMS-SS passive, configured by a tool dictionary.
 
 `GemEquipment` answers a GEM host the way a GEM tool does: communication and control state
-(S1F13, S1F15, S1F17; offline it answers everything but S1F1, S1F13 and S1F17 with an abort,
-F0), status variables (S1F3, S1F11), equipment constants (S2F13, S2F15 refused out of range
-with EAC 3, S2F29), the clock (S2F17, S2F31), reports defined, linked and enabled by the host
-(S2F33, S2F35, S2F37) and asked for (S6F15), remote commands (S2F41), alarms enabled and
-listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19) and terminal messages
-(S10F3). It pushes collection events (S6F11) and alarms (S5F1), each a transaction with its T3.
-
-What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same file
-the host driver reads; what the values are comes from a `GemModel` (`model.py`), which wraps
-one of the simulated line's tools (its process model and workpiece physics). The host's event
-reports are `reports.py`'s, its process programs `programs.py`'s. A body of the wrong shape
-(`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
+(S1F13, S1F15, S1F17; `control.py`), status variables (S1F3, S1F11), equipment constants
+(S2F13, S2F15 refused out of range with EAC 3, S2F29), the clock (S2F17, S2F31), reports
+defined, linked, enabled and asked for by the host (S2F33, S2F35, S2F37, S6F15; `reports.py`),
+remote commands (S2F41), alarms enabled and listed (S5F3, S5F5, S5F7), process programs (S7F3,
+S7F5, S7F17, S7F19; `programs.py`) and terminal messages (S10F3). It pushes collection events
+(S6F11) and alarms (S5F1), each a transaction with its T3. What the ids mean comes from the
+dictionary (`drivers/specs/gem/<name>.yaml`), the same file the host driver reads; what the
+values are from a `GemModel` (`model.py`), which wraps one of the simulated line's tools. A body
+of the wrong shape (`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
 """
 
 from __future__ import annotations
@@ -29,6 +26,7 @@ from packline.drivers.secs.items import A, B, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
 from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
+from .control import Control
 from .model import GemModel, GemRefused
 from .programs import ProcessPrograms
 from .reports import EventReports
@@ -43,10 +41,6 @@ SOFTWARE_REVISION = "1.0"
 #: E30's standard status variables, which the equipment answers itself when its dictionary
 #: names them: TIME, the control state, the enabled CEIDs and ALIDs, the set ALIDs.
 STANDARD_STATUS = ("clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set")
-
-#: The messages an offline equipment still answers (E30 4.2.2): are you there, establish
-#: communication, request online.
-_OFFLINE_ANSWERS = {(1, 1), (1, 13), (1, 17)}
 
 
 class GemEquipment:
@@ -68,8 +62,7 @@ class GemEquipment:
         self.tool = tool
         model.equipment = self
         self.link: HsmsLink | None = None
-        self.online = False
-        self.communicating = False
+        self.control = Control()
         #: Every primary message the host sent, by name (`S2F41 START`), oldest first.
         self.received: list[str] = []
         self.enabled_alarms: set[Any] = set()
@@ -85,9 +78,14 @@ class GemEquipment:
         self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
 
     @property
-    def reports(self) -> dict[Any, tuple[Any, ...]]:
-        """The reports the host defined: RPTID -> VIDs."""
-        return self.event_reports.reports
+    def online(self) -> bool:
+        """The control state is online (local or remote)."""
+        return self.control.online
+
+    @property
+    def communicating(self) -> bool:
+        """Communication is established (S1F13)."""
+        return self.control.communicating
 
     @property
     def links(self) -> dict[Any, tuple[Any, ...]]:
@@ -136,7 +134,7 @@ class GemEquipment:
     def _disconnected(self, reason: str) -> None:
         """E30: a lost connection ends communication; the host establishes it again."""
         del reason
-        self.communicating = False
+        self.control.communicating = False
 
     # ----------------------------------------------------------------- what the equipment pushes
 
@@ -210,8 +208,8 @@ class GemEquipment:
             return self.model.status(name)
         if name == "clock":
             return format_time(self._now())
-        if name == "control_state":  # E30: 3 host offline, 5 online remote (no local switch)
-            return 5 if self.online else 3
+        if name == "control_state":
+            return int(self.control.state)
         if name == "alarms_set":
             return sorted(self._alarm_ids[c] for c in self.model.alarms() if c in self._alarm_ids)
         return sorted(self.enabled_events if name == "events_enabled" else self.enabled_alarms)
@@ -219,7 +217,7 @@ class GemEquipment:
     async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
         key = (message.stream, message.function)
         self.received.append(message.name)
-        if not self.online and key not in _OFFLINE_ANSWERS:
+        if not self.control.answers(*key):
             return SecsMessage(message.stream, 0)
         handler = self._handlers.get(key)
         if handler is None:
@@ -237,16 +235,14 @@ class GemEquipment:
         return L(A(self.dictionary.identity.model), A(SOFTWARE_REVISION))
 
     async def _establish_communication(self, body: Item | None) -> Item:
-        self.communicating = True
+        self.control.communicating = True
         return L(B(b"\x00"), L(A(self.dictionary.identity.model), A(SOFTWARE_REVISION)))
 
     async def _offline(self, body: Item | None) -> Item:
-        self.online = False
-        return B(b"\x00")
+        return self.control.request_offline()
 
     async def _online(self, body: Item | None) -> Item:
-        already, self.online = self.online, True
-        return B(b"\x02" if already else b"\x00")
+        return self.control.request_online()
 
     async def _status_variables(self, body: Item | None) -> Item:
         svids = ids_of(body)
@@ -343,6 +339,9 @@ class GemEquipment:
         rcmd = scalar(rcmd_item)
         if rcmd not in self._commands:
             return L(B(b"\x01"), L())  # invalid command
+        if self.control.local:
+            log.info("%s: %s refused: the operator switched the tool to local", self.tool, rcmd)
+            return hcack_body(2, {})
         name, command = self._commands[rcmd]
         by_cpname = {
             parameter.name: (key, parameter) for key, parameter in command.parameters.items()

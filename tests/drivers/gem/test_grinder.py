@@ -147,3 +147,15 @@ async def test_the_standard_status_variables_are_the_equipments_own(grinder_benc
     with pytest.raises(ToolAlarm, match="WHEEL_LOAD"):
         await grinder.grind(RECIPE)
     assert await grinder.request_values("read", "alarms_set") == [(4001,)]
+
+
+async def test_switched_to_local_the_tool_refuses_the_hosts_remote_commands(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    grinder_bench.equipment.control.switch(local=True)  # the operator's switch on the tool
+    assert await grinder.request_values("read", "control_state") == [4]  # online local
+    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+        await grinder.load("W1", GrindSide.BACK)
+    assert await grinder.request_wafer() is None  # the host may still watch
+    grinder_bench.equipment.control.switch(local=False)
+    assert await grinder.request_values("read", "control_state") == [5]  # online remote
+    await grinder.load("W1", GrindSide.BACK)
