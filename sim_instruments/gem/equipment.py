@@ -22,7 +22,7 @@ from packline.clock import Clock, WallClock
 from packline.drivers.gem.dictionary import GemDictionary
 from packline.drivers.secs.data_items import ALARM_SET, format_time, parse_time
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
-from packline.drivers.secs.items import A, B, Item, L, item
+from packline.drivers.secs.items import A, B, Format, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
 from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
@@ -417,7 +417,8 @@ class GemEquipment:
         tid, text = list_of(body, 2)
         terminal = scalar(tid)
         number = terminal[0] if isinstance(terminal, bytes) and terminal else int(terminal)
-        self.terminal_messages.append((number, str(scalar(text))))
+        lines = list_of(text) if text.format is Format.L else (text,)  # S10F5: several lines
+        self.terminal_messages.append((number, "\n".join(str(scalar(line)) for line in lines)))
         return B(b"\x00")
 
     _handlers = {
@@ -445,4 +446,5 @@ class GemEquipment:
         (7, 17): _delete_programs,
         (7, 19): _program_list,
         (10, 3): _terminal,
+        (10, 5): _terminal,
     }

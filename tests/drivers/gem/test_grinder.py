@@ -159,3 +159,14 @@ async def test_switched_to_local_the_tool_refuses_the_hosts_remote_commands(grin
     grinder_bench.equipment.control.switch(local=False)
     assert await grinder.request_values("read", "control_state") == [5]  # online remote
     await grinder.load("W1", GrindSide.BACK)
+
+
+async def test_terminal_messages_one_text_and_several_lines(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await grinder.gem.send_terminal_message("wheel change at shift end")
+    await grinder.gem.send_terminal_lines(["lot L7 next", "target 300 um"], terminal=1)
+    assert grinder_bench.equipment.terminal_messages == [
+        (0, "wheel change at shift end"),
+        (1, "lot L7 next\ntarget 300 um"),
+    ]
+    assert grinder_bench.equipment.received[-2:] == ["S10F3", "S10F5"]
