@@ -193,6 +193,14 @@ TOOL_KINDS: dict[str, ToolKind] = {
             description="flip-chip bonder: dies from a diced wafer, flipped, aligned, bonded with "
             "heat and force; ASCII host on TCP",
         ),
+        ToolKind(
+            name="stencil_printer",
+            role="stencil_printer",
+            driver="packline.drivers.stencil_printer:ModbusStencilPrinter",
+            simulator="packline.sim_instruments.stencil_printer:SimStencilPrinter",
+            description="stencil printer PLC: solder paste through a stencil onto bumps, SPI; "
+            "Modbus TCP/RTU",
+        ),
     ]
 }
 
