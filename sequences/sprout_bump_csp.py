@@ -135,6 +135,10 @@ class SeedRecipe(Recipe):
         return ("001:1c", "001:8", "001:9")
 
 
+#: A reticle of the litho cell's library, by name (the cell refuses a name it lacks).
+ReticleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+
+
 class MouldRecipe(Recipe):
     """001:8: the resist mould that patterns the thin film into one wiring per device."""
 
@@ -143,7 +147,7 @@ class MouldRecipe(Recipe):
     spin_time_s: Annotated[float, Unit("s"), Feeds("lithography", "spin_time_s")] = 30.0
     bake_temperature_c: Annotated[float, Unit("degC"), Feeds("lithography", "bake_temperature_c")]
     bake_time_s: Annotated[float, Unit("s"), Feeds("lithography", "bake_time_s")]
-    mask: str = "wiring-level-1"
+    mask: ReticleName = "wiring-level-1"
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
@@ -339,14 +343,17 @@ async def form_wiring(wafer: Wafer, wiring: WiringRecipe) -> None:
     await electroplate(wafer, wiring.plating)
 
 
-async def deposition_cycle(batch: Batch[DepositionTool], seed: SeedRecipe) -> None:
-    """Load, close, pump down, deposit, vent, unload: once for every wafer of the batch."""
+async def deposition_cycle(
+    batch: Batch[DepositionTool], seed: SeedRecipe, claims: tuple[str, ...] | None = None
+) -> None:
+    """Load, close, pump down, deposit, vent, unload: once for every wafer of the batch (the
+    deposit tagged with `claims`, by default the seed's of 001)."""
     chamber = batch.tool
     await batch.step("open door", chamber.open_door)
     await batch.step("load", load_wafers, chamber, batch.wafer_ids)
     await batch.step("close door", chamber.close_door)
     await batch.step("pump down", chamber.pump_down)
-    await batch.step("deposit seed", deposit, batch, chamber, seed, claims=seed.claims())
+    await batch.step("deposit seed", deposit, batch, chamber, seed, claims=claims or seed.claims())
     await batch.step("vent", chamber.vent)
     await batch.step("open door", chamber.open_door)
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
@@ -365,8 +372,11 @@ async def deposit(batch: Batch[DepositionTool], chamber: DepositionTool, seed: S
             )
 
 
-async def pattern(wafer: Wafer, mould: MouldRecipe) -> None:
-    """001:8: coat, bake, expose and develop the mould; every opening must clear."""
+async def pattern(
+    wafer: Wafer, mould: MouldRecipe, claims: tuple[str, ...] = ("001:1c", "001:8")
+) -> None:
+    """001:8 (or another method's `claims`): coat, bake, expose and develop the mould; every
+    opening must clear."""
     async with wafer.use(Lithography) as cell:
         await wafer.step("load in litho cell", cell.load, wafer.id)
         await wafer.step(
@@ -377,9 +387,7 @@ async def pattern(wafer: Wafer, mould: MouldRecipe) -> None:
             spin_time_s=mould.spin_time_s,
         )
         await wafer.step("soft bake", cell.bake, mould.bake_temperature_c, mould.bake_time_s)
-        await wafer.step(
-            "pattern wiring", expose_and_develop, wafer, cell, mould, claims=("001:1c", "001:8")
-        )
+        await wafer.step("pattern wiring", expose_and_develop, wafer, cell, mould, claims=claims)
         await wafer.step("unload from litho cell", cell.unload, wafer.id)
 
 
@@ -390,8 +398,11 @@ async def expose_and_develop(wafer: Wafer, cell: Lithography, mould: MouldRecipe
     wafer.measure("mould openings bridged", report.bridged, "sites", high=0)
 
 
-async def electroplate(wafer: Wafer, plating: PlatingStep) -> None:
-    """001:8, 001:9: thicken the wiring by electroplating; too thin a deposit holds the wafer."""
+async def electroplate(
+    wafer: Wafer, plating: PlatingStep, claims: tuple[str, ...] = ("001:1c", "001:8", "001:9")
+) -> None:
+    """001:8, 001:9 (or another method's `claims`): thicken the wiring by electroplating; too
+    thin a deposit holds the wafer."""
     async with wafer.use(Electroplater) as cell:
         await wafer.step("load in plating cell", cell.load, wafer.id)
         await wafer.step(
@@ -400,7 +411,7 @@ async def electroplate(wafer: Wafer, plating: PlatingStep) -> None:
             wafer,
             cell,
             plating,
-            claims=("001:1c", "001:8", "001:9"),
+            claims=claims,
         )
         await wafer.step("unload from plating cell", cell.unload)
 
