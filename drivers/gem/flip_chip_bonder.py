@@ -5,7 +5,9 @@ Which SVIDs, ECIDs, CEIDs, ALIDs and RCMDs carry what is the tool's dictionary
 docs/protocols/gem-flip-chip-bonder.md). The bond recipe goes to the tool as equipment
 constants (S2F15, all or none, refused out of the tool's range); a run is the `bond` remote
 command with its first unit and unit count, answered HCACK 4, and it ends with the `run_ended`
-collection event, whose report is the run's post-bond inspection: no polling. An alarm ends
+collection event, whose report is the run's post-bond inspection: no polling. A solder
+transfer is the same with the sheet's solder and film as constants too, the `transfer`
+command and the `transfer_ended` event. An alarm ends
 the wait at once. The wait's allowance and the limits are the host-link driver's
 (`drivers/flip_chip_bonder.py`): the process window is the role's, whatever wire carries it.
 """
@@ -23,6 +25,9 @@ from ..roles.flip_chip_bonder import (
     FlipChipBonder,
     FlipChipState,
     FlipChipStatus,
+    SolderTransfer,
+    TransferAlloy,
+    TransferResult,
 )
 from ..specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
 from .dictionary import GemNeeds
@@ -56,6 +61,34 @@ RESULT = (
 )
 
 
+#: The status variables of `TransferResult`, in its field order.
+TRANSFER = (
+    "transfer_wafer_id",
+    "transfer_alloy",
+    "transfer_dies",
+    "transfer_bumps",
+    "transfer_bumps_coated",
+    "transfer_layer_min_um",
+    "transfer_layer_mean_um",
+)
+
+
+def _transfer(values: dict[str, Any]) -> TransferResult | None:
+    """The transfer's inspection in `values` (by the names of `TRANSFER`); None before one."""
+    if not values["transfer_wafer_id"]:
+        return None
+    dies, bumps, coated = (int(values[name]) for name in TRANSFER[2:5])
+    return TransferResult(
+        str(values["transfer_wafer_id"]),
+        TransferAlloy(values["transfer_alloy"]),
+        dies,
+        bumps,
+        coated,
+        float(values["transfer_layer_min_um"]),
+        float(values["transfer_layer_mean_um"]),
+    )
+
+
 def _result(values: dict[str, Any]) -> BondResult | None:
     """The inspection in `values` (by the names of `RESULT`); None before the first run."""
     if not values["result_substrate_id"]:
@@ -70,9 +103,16 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
 
     limits = AsciiFlipChipBonder.limits
     needs = GemNeeds(
-        status_variables=("serial_number", *STATUS, "unit_count", *RESULT, *SPEC.interlock_names),
-        equipment_constants=RECIPE_SETPOINTS,
-        collection_events=("run_ended",),
+        status_variables=(
+            "serial_number",
+            *STATUS,
+            "unit_count",
+            *RESULT,
+            *TRANSFER,
+            *SPEC.interlock_names,
+        ),
+        equipment_constants=(*RECIPE_SETPOINTS, "transfer_alloy", "film_um"),
+        collection_events=("run_ended", "transfer_ended"),
         remote_commands={
             "abort": (),
             "clear_alarms": (),
@@ -81,6 +121,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             "load_source": ("wafer_id",),
             "unload_source": ("wafer_id",),
             "bond": ("first_unit", "unit_count"),
+            "transfer": ("first_unit", "unit_count"),
         },
     )
 
@@ -103,6 +144,10 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
     async def request_last_bond(self) -> BondResult | None:
         values = await self.request_values("read bond result", *RESULT)
         return _result(dict(zip(RESULT, values, strict=True)))
+
+    async def request_last_transfer(self) -> TransferResult | None:
+        values = await self.request_values("read transfer result", *TRANSFER)
+        return _transfer(dict(zip(TRANSFER, values, strict=True)))
 
     async def request_interlocks(self) -> dict[str, bool]:
         names = SPEC.interlock_names
@@ -145,9 +190,61 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         timeout_s: float | None = None,
     ) -> BondResult:
         action = "bond dies"
-        constants = {name: getattr(recipe, name) for name in RECIPE_SETPOINTS}
-        for name, value in constants.items():
-            self.check_limit(action, name, value)
+        substrate, values = await self._run(
+            action, "bond", "run_ended", recipe, {}, first_unit, unit_count, timeout_s
+        )
+        result = _result(values)
+        if result is None or result.substrate_id != substrate:
+            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_result(result)
+        return result
+
+    async def transfer_solder_layer(
+        self,
+        transfer: SolderTransfer,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> TransferResult:
+        alloy = TransferAlloy(transfer.alloy)
+        action = f"transfer {alloy.value}"
+        self.check_limit(action, "film_um", transfer.film_um)
+        sheet = {"transfer_alloy": alloy.value, "film_um": transfer.film_um}
+        wafer, values = await self._run(
+            action,
+            "transfer",
+            "transfer_ended",
+            transfer.recipe,
+            sheet,
+            first_unit,
+            unit_count,
+            timeout_s,
+        )
+        result = _transfer(values)
+        if result is None or result.wafer_id != wafer:
+            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_reading("bumps_coated", result.bumps_coated, "bumps")
+        self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
+        return result
+
+    async def _run(
+        self,
+        action: str,
+        command: str,
+        event_name: str,
+        recipe: BondRecipe,
+        constants: dict[str, Any],
+        first_unit: int,
+        unit_count: int | None,
+        timeout_s: float | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Set the recipe (and `constants`), run `command` over the units and wait for
+        `event_name`; the substrate and the event's values. An alarm, or a run ended short of
+        its dies, is `ToolAlarm`."""
+        constants = {name: getattr(recipe, name) for name in RECIPE_SETPOINTS} | constants
+        for name in RECIPE_SETPOINTS:
+            self.check_limit(action, name, constants[name])
         if first_unit < 0 or (unit_count is not None and unit_count < 1):
             raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
         async with self.operation(action):
@@ -160,28 +257,22 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
                 if unit_count < 1:
                     raise ValueError(f"{self.name}: unit {first_unit} is not on the substrate")
             await self.set_constants(action, constants)
-            with self.expect_event(action, "run_ended") as ended:
-                await self.command("bond", first_unit=first_unit, unit_count=unit_count)
+            count = unit_count
+            with self.expect_event(action, event_name) as ended:
+                await self.command(command, first_unit=first_unit, unit_count=count)
                 event = await self.wait_event(
                     action,
                     ended,
-                    timeout_s or run_allowance_s(recipe, unit_count),
-                    lambda: f"run of {unit_count} dies not ended",
+                    timeout_s or run_allowance_s(recipe, count),
+                    lambda: f"run of {count} dies not ended",
                 )
-            values = self.event_values("run_ended", event)
+            values = self.event_values(event_name, event)
             done = int(values["dies_done"])
             if FlipChipState(values["state"]) is FlipChipState.FAULT:
                 await self.refresh_alarms()
                 raise self.alarm_error(f"{action} (stopped after {done} dies)")
-            if done < unit_count:
+            if done < count:
                 raise ToolAlarm(
-                    self.name,
-                    self.address,
-                    action,
-                    [f"run ended after {done} of {unit_count} dies"],
+                    self.name, self.address, action, [f"run ended after {done} of {count} dies"]
                 )
-        result = _result(values)
-        if result is None or result.substrate_id != substrate:
-            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_result(result)
-        return result
+        return str(substrate), values

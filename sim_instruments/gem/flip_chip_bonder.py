@@ -3,10 +3,11 @@
 As for the wire bonder and the dicing saw (here), the model drives the simulated bonder through
 its own command interpreter in process, so the GEM bonder refuses what the host-link bonder
 refuses, with the same physics on the same twin; its status variables are the bonder's own
-query answers (`STAT?`, `RESULT?`, `UNITS?`, `ILK?`). The recipe is held as equipment
-constants and sent with `BOND` when a run starts. While a run goes on, a watcher brings the
-bonder to the present on the line's clock, at most a second of process time apart and at the
-run's planned end, and reports what happened: S5F1 for each alarm, then `run_ended`.
+query answers (`STAT?`, `RESULT?`, `XFER?`, `UNITS?`, `ILK?`). The recipe (and the transfer
+sheet's solder and film) is held as equipment constants and sent with `BOND` (or `XFER`) when a
+run starts. While a run goes on, a watcher brings the bonder to the present on the line's
+clock, at most a second of process time apart and at the run's planned end, and reports what
+happened: S5F1 for each alarm, then `run_ended` (or `transfer_ended`).
 """
 
 from __future__ import annotations
@@ -54,9 +55,16 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "result_max_rotation_mdeg": ("RESULT?", "ROT", float),
     "result_fill_level_min_percent": ("RESULT?", "FILLMIN", float),
     "result_fill_level_max_percent": ("RESULT?", "FILLMAX", float),
+    "transfer_wafer_id": ("XFER?", "WAFER", str),
+    "transfer_alloy": ("XFER?", "ALLOY", str),
+    "transfer_dies": ("XFER?", "DIES", int),
+    "transfer_bumps": ("XFER?", "BUMPS", int),
+    "transfer_bumps_coated": ("XFER?", "COATED", int),
+    "transfer_layer_min_um": ("XFER?", "LAYERMIN", float),
+    "transfer_layer_mean_um": ("XFER?", "LAYERMEAN", float),
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
-#: What a status variable reads while its query answers `NONE` (no run yet).
+#: What a status variable reads while its query answers `NONE` (no run, no transfer yet).
 _NONE: dict[Callable[[str], Any], Any] = {int: 0, float: 0.0, str: ""}
 
 #: The remote commands that are one line of the bonder.
@@ -69,13 +77,17 @@ _COMMAND_LINES = {
     "clear_alarms": "RST",
 }
 
-#: The recipe a new tool holds: a solder filler's joint (est, mid-window).
-DEFAULT_RECIPE = {
+#: The recipe a new tool holds: a solder filler's joint (est, mid-window), and its sheet.
+DEFAULT_RECIPE: dict[str, Any] = {
     "head_temperature_c": 250.0,
     "stage_temperature_c": 150.0,
     "bond_force_n": 20.0,
     "bond_time_s": 5.0,
+    "transfer_alloy": "Sn63Pb37",
+    "film_um": 20.0,
 }
+#: Each run's remote command: its command word and the event that tells its end.
+_RUNS = {"bond": ("BOND", "run_ended"), "transfer": ("XFER", "transfer_ended")}
 
 
 class GemFlipChipBonderModel(HostLinkModel):
@@ -108,24 +120,33 @@ class GemFlipChipBonderModel(HostLinkModel):
         return self.recipe[name]
 
     def constant_range(self, name: str) -> tuple[float, float] | None:
+        if name not in SPEC.setpoint_by_name:
+            return None  # the sheet's solder: one of its dictionary values
         machine = SPEC.setpoint_by_name[name].machine_range
         return machine.minimum, machine.maximum
 
     def set_constants(self, values: Mapping[str, Any]) -> None:
-        self.recipe |= {name: float(value) for name, value in values.items()}
+        self.recipe |= values
 
     # ----------------------------------------------------------------- commands
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
-        if name == "bond":
+        if name in _RUNS:
+            word, event = _RUNS[name]
+            if not {"first_unit", "unit_count"} <= set(parameters):
+                raise GemRefused(3, f"{word} needs FIRST and COUNT")
+            sheet = []
+            if name == "transfer":
+                sheet = [
+                    self.recipe["transfer_alloy"],
+                    encode(SPEC, "film_um", self.recipe["film_um"]),
+                ]
             recipe = (
                 encode(SPEC, setpoint, self.recipe[setpoint]) for setpoint in RECIPE_SETPOINTS
             )
-            if not {"first_unit", "unit_count"} <= set(parameters):
-                raise GemRefused(3, "BOND needs FIRST and COUNT")
             first, count = parameters["first_unit"], parameters["unit_count"]
-            self.ask(" ".join(["BOND", str(first), str(count), *recipe]))
-            self.watch(self._watch_run)
+            self.ask(" ".join([word, str(first), str(count), *sheet, *recipe]))
+            self.watch(lambda: self._watch_run(event))
             return 4
         line = _COMMAND_LINES[name]
         if "wafer_id" in parameters:
@@ -134,8 +155,8 @@ class GemFlipChipBonderModel(HostLinkModel):
         await self.equipment.report_alarms()
         return 0
 
-    async def _watch_run(self) -> None:
-        """Bring the run to the present until it ends; then its alarms and `run_ended`."""
+    async def _watch_run(self, event: str) -> None:
+        """Bring the run to the present until it ends; then its alarms and `event`."""
         tool = self.tool
         while True:
             tool.advance()
@@ -145,6 +166,6 @@ class GemFlipChipBonderModel(HostLinkModel):
             await self.clock.sleep(min(WATCH_STEP_S, max(run.ends_s - self.clock.now(), 1e-6)))
         try:
             await self.equipment.report_alarms()
-            await self.equipment.send_event("run_ended")
+            await self.equipment.send_event(event)
         except ToolError as error:  # the host went away: it reads the state when it is back
             log.warning("%s: run end not reported: %s", tool.name, error)

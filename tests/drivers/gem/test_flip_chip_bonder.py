@@ -9,7 +9,12 @@ import pytest
 
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, FlipChipState
+from packline.drivers.roles.flip_chip_bonder import (
+    BondRecipe,
+    FlipChipState,
+    SolderTransfer,
+    TransferAlloy,
+)
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.twin import bumped_dies, filled_panel
 
@@ -29,11 +34,11 @@ async def fc_bench() -> AsyncIterator[GemBench]:
     await bench.close()
 
 
-async def test_connect_reads_identity_and_sets_up_the_run_event(fc_bench) -> None:
+async def test_connect_reads_identity_and_sets_up_the_run_events(fc_bench) -> None:
     bonder = await fc_bench.driver()
     assert str(bonder.identity) == "packline FC-1 s/n FC1-0001 fw 1.0"
     assert bonder.state is ToolState.IDLE
-    assert fc_bench.equipment.enabled_events == {3001}
+    assert fc_bench.equipment.enabled_events == {3001, 3002}
     assert fc_bench.equipment.enabled_alarms == {4001, 4002, 4003}
     assert await bonder.request_last_bond() is None
 
@@ -53,12 +58,16 @@ async def test_dies_are_bonded_and_the_run_ends_on_its_event(fc_bench) -> None:
     # no polling: between BOND and the event only the event itself crossed the wire
     received = fc_bench.equipment.received
     assert received[received.index("S2F41 BOND") + 1 :][:1] == ["S1F3"]
-    assert fc_bench.model.recipe == {
-        "head_temperature_c": 250.0,
-        "stage_temperature_c": 150.0,
-        "bond_force_n": 20.0,
-        "bond_time_s": 5.0,
-    }
+    assert (
+        fc_bench.model.recipe
+        | {
+            "head_temperature_c": 250.0,
+            "stage_temperature_c": 150.0,
+            "bond_force_n": 20.0,
+            "bond_time_s": 5.0,
+        }
+        == fc_bench.model.recipe
+    )
     panel = fc_bench.twin.get("P1")
     assert panel.dies.bonded.all()
     assert panel.dies.count == 6
@@ -102,3 +111,16 @@ async def test_an_alarm_ends_the_run_and_the_dies_bonded_stay(fc_bench) -> None:
     await opener
     assert bonder.state is ToolState.FAULT
     assert fc_bench.twin.get("P1").dies.count == 2
+
+
+async def test_a_solder_transfer_ends_on_its_own_event(fc_bench) -> None:
+    wafer = bumped_dies(fc_bench.twin, "W2", material="Pb95Sn5")
+    bonder = await fc_bench.driver()
+    await bonder.load("W2")
+    transfer = SolderTransfer(TransferAlloy.SN63PB37, 20, BondRecipe(230, 100, 10, 3))
+    result = await bonder.transfer_solder_layer(transfer, unit_count=4)
+    assert (result.wafer_id, result.dies, result.bumps, result.bumps_coated) == ("W2", 4, 96, 96)
+    assert result == await bonder.request_last_transfer()
+    assert await bonder.request_last_bond() is None
+    assert fc_bench.model.recipe["transfer_alloy"] == "Sn63Pb37"
+    assert int((wafer.bumps.layer_um > 0).sum()) == 96
