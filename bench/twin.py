@@ -15,6 +15,7 @@ import numpy as np
 
 from packline.drivers.roles.deposition import Material, Method
 from packline.drivers.roles.electroplater import Metal
+from packline.drivers.roles.flip_chip_bonder import BondRecipe
 from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
 from packline.drivers.roles.lithography import CoatMaterial
@@ -23,9 +24,19 @@ from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
+from packline.sim_instruments.dicing_saw_cut import Cut, CutSettings
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
-from packline.sim_instruments.physics.dicing_saw import singulated_units
+from packline.sim_instruments.physics.dicing_saw import SawPhysics, singulated_units
 from packline.sim_instruments.physics.electroplater import PlatingPhysics, cathode_of, plate
+from packline.sim_instruments.physics.flip_chip_bonder import (
+    FlipChipPhysics,
+    bond_dies,
+    fit_terminals,
+    free_dies,
+    place,
+    transfer_layer,
+    unit_layout,
+)
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
@@ -62,12 +73,14 @@ from packline.sim_instruments.twin import (
     new_panel,
     new_wafer,
 )
-from packline.sim_instruments.twin.parts import Film, FilmMaterial
+from packline.sim_instruments.twin.parts import BumpKind, Dies, Film, FilmMaterial
 
 SPEC = WaferSpec(diameter_mm=300.0, die_size_mm=(10.0, 10.0), pads_per_die_side=24)
 PANEL = PanelSpec(rows=10, columns=50)
 REPEATS = 200
 TARGET_MS = 10.0
+#: Dies bonded at 240 degC over a Sn-Bi filled hole or onto pads (chip on wafer).
+BOND = BondRecipe(250, 150, 20, 5)
 
 
 def bumped_wafer() -> Workpiece:
@@ -104,6 +117,29 @@ def recoat(wafer: Workpiece, physics: CoaterPhysics) -> Coat:
     return spin_coat(wafer, CoatResin.THERMOSET, 1000, 30, physics)
 
 
+def die_wafer(workpiece_id: str, spec: WaferSpec) -> Workpiece:
+    """A wafer of `spec` with a gold stud on every pad, diced into its dies: a die source."""
+    wafer = new_wafer(workpiece_id, spec)
+    wafer.bumps.height_um[:] = 60.0
+    wafer.bumps.base_diameter_um[:] = 100.0
+    wafer.bumps.kind, wafer.bumps.material = BumpKind.STUD, "Au"
+    wafer.singulation.units = wafer.geometry.unit_count
+    return wafer
+
+
+def rebond(substrate: Workpiece, source: Workpiece, physics: FlipChipPhysics) -> object:
+    """Bond a die of `source` on every unit of `substrate`, as the simulated bonder plans and
+    lays a run, in place of the last run's dies (so repeats do not pile up dies)."""
+    substrate.dies = Dies.empty(substrate.geometry.site_count)
+    source.singulation.picked.clear()
+    match = fit_terminals(unit_layout(substrate.geometry), unit_layout(source.geometry), physics)
+    units = np.arange(substrate.geometry.unit_count)
+    placement = place(units.size, (0.0, 0.0), physics, np.random.default_rng(0))
+    return bond_dies(
+        substrate, source, units, free_dies(source)[: units.size], match, placement, BOND, physics
+    )
+
+
 def oven_history(points: tuple[tuple[float, float], ...]) -> LoadHistory:
     """A load history sampled every second, as the simulated oven keeps it, through `points`
     (time s, temperature degC)."""
@@ -136,6 +172,8 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     spun = Coat(25.2, 17.0, 32.7, 0.17)  # what the coat below leaves, for the bake's report
     dies = wafer.geometry.unit_count
     plating = PlatingPhysics()
+    flip_chip, chips = FlipChipPhysics(), die_wafer("BENCH-D", SPEC)  # chips on a wafer
+    every_die = np.arange(dies)
 
     def plate_the_tips(w: Workpiece) -> object:
         cathode = cathode_of(w, Metal.SNPB)
@@ -176,13 +214,23 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         "wet bench: electroless Cu (1 s)": lambda w: plate_electroless(w, 1.0, 60, wet),
         "resin coater: spin a precursor": lambda w: recoat(w, coater),
         "resin coater: soft bake": lambda w: soft_bake(w, spun, 100, 60, coater),
+        "flip-chip: a die on every unit": lambda w: rebond(w, chips, flip_chip),
+        "flip-chip: transfer a layer": lambda w: transfer_layer(
+            w, every_die, "Sn63Pb37", 20.0, BOND, flip_chip
+        ),
     }
 
 
 def drilled_panel() -> Workpiece:
-    """A tape panel whose through-holes are open onto the interconnect (after 000:a)."""
+    """A tape panel whose through-holes are open onto the interconnect (after 000:a), filled
+    with Sn-Bi (000:b)."""
     panel = new_panel("BENCH-P", PANEL)
-    panel.openings.substrate.open[:] = True
+    holes = panel.openings.substrate
+    holes.open[:] = True
+    holes.depth_um[:] = PANEL.tape_thickness_um
+    holes.diameter_um[:] = 150.0
+    panel.fill.volume_nl[:] = 1.0
+    panel.fill.material = "SNBI"
     return panel
 
 
@@ -194,6 +242,10 @@ def panel_steps(panel: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     width, height = panel.geometry.unit_size_mm
     kerfs_x = np.unique(np.concatenate([origins[:, 0], origins[:, 0] + width]))
     kerfs_y = np.unique(np.concatenate([origins[:, 1], origins[:, 1] + height]))
+    # the panel's die sites (8 mm, six a side) take the dies of a 300 mm wafer of such dies
+    flip_chip = FlipChipPhysics()
+    chips = die_wafer("BENCH-D", WaferSpec(300.0, die_size_mm=(8.0, 8.0), pads_per_die_side=6))
+    saw = SawPhysics()
     return {
         "plasma: O2 step (1 s)": lambda w: expose_to_plasma(w, Gas.O2, 300, 1.0, plasma, 300),
         "laser: clean all hole sites": lambda w: laser_clean(
@@ -203,6 +255,8 @@ def panel_steps(panel: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         "dicing saw: singulated units": lambda w: singulated_units(
             w.geometry.unit_origin_mm, w.geometry.unit_size_mm, kerfs_x, kerfs_y, 40.0
         ),
+        "dicing saw: plan the panel's cut": lambda w: Cut.plan(w, CutSettings(), 30, 20, saw, 0),
+        "flip-chip: a die on every unit": lambda w: rebond(w, chips, flip_chip),
     }
 
 

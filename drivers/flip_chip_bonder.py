@@ -4,9 +4,10 @@ The wire contract (commands, ranges, alarms, interlocks, refusals) is the bonder
 `specs/flip_chip_bonder.py`, and the family's rules are `families/ascii_host.py`, whose
 `OneWaferDriver` moves the substrate on and off the stage; byte-level tests pin this driver to
 the page. This file keeps the bonder's process: the die source in and out (`SRC:LOAD`,
-`SRC:UNLOAD`), and a run (`BOND <first> <count> <head_c> <stage_c> <force_n> <s>`) that returns
+`SRC:UNLOAD`), and a run (`BOND <first> <count> <head_c> <stage_c> <force_n> <s>`, or a solder
+transfer `XFER <first> <count> <alloy> <film_um> <head_c> <stage_c> <force_n> <s>`) that returns
 at once; the host polls `STAT?` until the bonder is idle with its run counter advanced, or in
-fault, and reads the post-bond inspection with `RESULT?`.
+fault, and reads the inspection with `RESULT?` (or `XFER?`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from .roles.flip_chip_bonder import (
     FlipChipBonder,
     FlipChipState,
     FlipChipStatus,
+    SolderTransfer,
+    TransferAlloy,
+    TransferResult,
 )
 from .specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
 
@@ -44,6 +48,8 @@ RESULT_KEYS = (
     "FILLMIN",
     "FILLMAX",
 )
+#: The `XFER?` keys, in `TransferResult`'s field order.
+TRANSFER_KEYS = ("WAFER", "ALLOY", "DIES", "BUMPS", "COATED", "LAYERMIN", "LAYERMEAN")
 
 
 def run_allowance_s(recipe: BondRecipe, dies: int) -> float:
@@ -86,6 +92,22 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         sizes = (self.number_field(action, fields, key) for key in RESULT_KEYS[7:])
         return BondResult(fields["SUBSTRATE"], fields["SOURCE"], *counts, *sizes)
 
+    async def request_last_transfer(self) -> TransferResult | None:
+        action = "read transfer result"
+        payload = await self.ask(action, "XFER?")
+        if payload == "NONE":
+            return None
+        fields = parse_fields(self, action, payload, TRANSFER_KEYS)
+        return TransferResult(
+            wafer_id=fields["WAFER"],
+            alloy=self.choice_field(action, fields, "ALLOY", TransferAlloy),
+            dies=self.integer_field(action, fields, "DIES"),
+            bumps=self.integer_field(action, fields, "BUMPS"),
+            bumps_coated=self.integer_field(action, fields, "COATED"),
+            layer_min_um=self.number_field(action, fields, "LAYERMIN"),
+            layer_mean_um=self.number_field(action, fields, "LAYERMEAN"),
+        )
+
     async def request_unit_count(self) -> int:
         """How many units the loaded substrate has."""
         return await self.ask_count("read substrate map", "UNITS?")
@@ -116,11 +138,61 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         timeout_s: float | None = None,
     ) -> BondResult:
         action = "bond dies"
-        values = [self.setting(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS]
+        recipe_words = self._recipe_words(action, recipe)
+        substrate = await self._run(
+            action, "BOND", [], recipe_words, recipe, first_unit, unit_count, timeout_s
+        )
+        result = await self.request_last_bond()
+        if result is None or result.substrate_id != substrate:
+            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_result(result)
+        return result
+
+    async def transfer_solder_layer(
+        self,
+        transfer: SolderTransfer,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> TransferResult:
+        action = f"transfer {TransferAlloy(transfer.alloy).value}"
+        words = [
+            TransferAlloy(transfer.alloy).value,
+            self.setting(action, "film_um", transfer.film_um),
+        ]
+        recipe_words = self._recipe_words(action, transfer.recipe)
+        wafer = await self._run(
+            action, "XFER", words, recipe_words, transfer.recipe, first_unit, unit_count, timeout_s
+        )
+        result = await self.request_last_transfer()
+        if result is None or result.wafer_id != wafer:
+            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_reading("bumps_coated", result.bumps_coated, "bumps")
+        self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
+        return result
+
+    def _recipe_words(self, action: str, recipe: BondRecipe) -> list[str]:
+        """The recipe's values, checked against the limits, in their wire form."""
+        return [self.setting(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS]
+
+    async def _run(
+        self,
+        action: str,
+        command: str,
+        words: list[str],
+        recipe_words: list[str],
+        recipe: BondRecipe,
+        first_unit: int,
+        unit_count: int | None,
+        timeout_s: float | None,
+    ) -> str:
+        """Run `command` (`BOND` or `XFER`) over the units and wait for its end; the substrate
+        it ran on."""
         if first_unit < 0 or (unit_count is not None and unit_count < 1):
             raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
         async with self.operation(action):
-            await self.require_command_interlocks(action, "BOND")
+            await self.require_command_interlocks(action, command)
             status = await self.request_status()
             if status.substrate_id is None:
                 raise ToolStateError(self.name, self.address, action, "no substrate on the stage")
@@ -128,19 +200,15 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
                 unit_count = await self.request_unit_count() - first_unit
                 if unit_count < 1:
                     raise ValueError(f"{self.name}: unit {first_unit} is not on the substrate")
-            command = " ".join(["BOND", str(first_unit), str(unit_count), *values])
-            if await self.ask_count(action, command) != unit_count:
+            line = [command, str(first_unit), str(unit_count), *words, *recipe_words]
+            if await self.ask_count(action, " ".join(line)) != unit_count:
                 raise ProtocolError(self.name, self.address, action, "run of another size")
             await self._wait_run(
                 action,
                 status.runs_completed,
                 timeout_s or run_allowance_s(recipe, unit_count),
             )
-            result = await self.request_last_bond()
-        if result is None or result.substrate_id != status.substrate_id:
-            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_result(result)
-        return result
+        return status.substrate_id
 
     async def _wait_run(self, action: str, before: int, timeout_s: float) -> FlipChipStatus:
         """Poll until the bonder is idle with its run counter advanced; an alarm or the

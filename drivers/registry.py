@@ -192,6 +192,16 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.flip_chip_bonder:SimFlipChipBonder",
             description="flip-chip bonder: dies from a diced wafer, flipped, aligned, bonded with "
             "heat and force; ASCII host on TCP",
+            gem_driver="packline.drivers.gem.flip_chip_bonder:GemFlipChipBonder",
+            gem_simulator="packline.sim_instruments.gem.flip_chip_bonder:GemFlipChipBonderModel",
+        ),
+        ToolKind(
+            name="stencil_printer",
+            role="stencil_printer",
+            driver="packline.drivers.stencil_printer:ModbusStencilPrinter",
+            simulator="packline.sim_instruments.stencil_printer:SimStencilPrinter",
+            description="stencil printer PLC: solder paste through a stencil onto bumps, SPI; "
+            "Modbus TCP/RTU",
         ),
     ]
 }

@@ -28,7 +28,16 @@ from packline.sim_instruments.physics.resin_coater import (
     resin_cover_um,
 )
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film, ResinKind
+from packline.sim_instruments.twin.parts import (
+    DIELECTRICS,
+    Face,
+    Film,
+    OpeningLayer,
+    OpeningProcess,
+    OpeningStage,
+    ResinKind,
+    ResinLayer,
+)
 
 #: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
 CLEAN_NM = 0.1
@@ -331,23 +340,168 @@ def vias_open(claim: str) -> Condition:
     )
 
 
-def _concave_with_resin_below(w: Workpiece) -> np.ndarray:
+def _first_stage(w: Workpiece) -> OpeningStage | None:
+    """What the first process left of the top resin layer's openings (None: no process yet)."""
     top = w.top_resin()
-    if top is None:
+    return top[1].stages[0] if top is not None and top[1].stages else None
+
+
+def _concave_with_resin_below(w: Workpiece) -> np.ndarray:
+    first = _first_stage(w)
+    if first is None:
         return np.zeros(w.geometry.site_count, bool)
-    layer, openings = top
-    return (openings.depth_um > 0) & (openings.left_below_um(layer.thickness_um) > 0)
+    return (first.depth_um > 0) & (first.left_um > 0)
 
 
 def concave_portions_with_resin_below(claim: str) -> Condition:
-    """A concave portion at every site of the top resin layer with resin left at its bottom
-    (002:1f: the first process opens only part of the depth); without resin the condition
-    fails."""
+    """The first process that opened the top resin layer left a concave portion at every site
+    with resin at its bottom (002:1f: it opens only part of the depth); without resin, or
+    before any process opened it, the condition fails."""
     return Condition(
         claim,
         "a concave portion with resin below at every site",
         lambda w: (_every_site(w), _concave_with_resin_below(w)),
     )
+
+
+def _opening_process(openings: OpeningLayer) -> np.ndarray:
+    """Per site, the process (its value) after which no resin was left there ("": none)."""
+    kinds = np.array([stage.process.value for stage in openings.stages] + [""])
+    process: np.ndarray = kinds[openings.opened_by()]
+    return process
+
+
+def _opened_by_a_second_process(w: Workpiece) -> np.ndarray:
+    """Sites of the top resin layer open onto the metal, opened by a later process of another
+    kind than the one that made the concave portion there."""
+    top = w.top_resin()
+    concave = _concave_with_resin_below(w)
+    if top is None or not concave.any():
+        return concave
+    openings = top[1]
+    process = _opening_process(openings)
+    first = openings.stages[0].process.value
+    opened: np.ndarray = concave & openings.open & (process != "") & (process != first)
+    return opened
+
+
+def vias_opened_by_a_second_process(claim: str) -> Condition:
+    """Every via of the top resin layer open onto the metal, through the bottom of a concave
+    portion the first process left, by a second process that differs from the first (002:1h:
+    a via lasered or developed all the way at once fails)."""
+    return Condition(
+        claim,
+        "every via opened through its concave bottom by a second, different process",
+        lambda w: (_every_site(w), _opened_by_a_second_process(w)),
+    )
+
+
+def _covering(w: Workpiece) -> ResinLayer | None:
+    top = w.top_resin()
+    return top[0] if top is not None else None
+
+
+def covering_resin(claim: str, kinds: frozenset[ResinKind], text: str) -> Condition:
+    """The top resin layer, the one covering the interconnects, is of one of `kinds` (002:10,
+    002:11, 002:14: what it was formed from); without resin the condition fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        layer = _covering(w)
+        return np.ones(1, bool), np.array([layer is not None and layer.kind in kinds])
+
+    return Condition(claim, f"the covering resin is {text}", evaluate)
+
+
+def first_process_was(claim: str, process: OpeningProcess) -> Condition:
+    """The first process that opened the top resin layer was `process` at every site
+    (002:12: irradiated and developed)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        first = _first_stage(w)
+        made = first is not None and first.process is process
+        return _every_site(w), _concave_with_resin_below(w) & made
+
+    return Condition(claim, f"the concave portions made by {process.value}", evaluate)
+
+
+def vias_opened_by(claim: str, process: OpeningProcess) -> Condition:
+    """Every via of the top resin layer was opened onto the metal by `process` (002:13: dry
+    etching)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        top = w.top_resin()
+        if top is None or not top[1].stages:
+            return _every_site(w), np.zeros(w.geometry.site_count, bool)
+        openings = top[1]
+        return _every_site(w), openings.open & (_opening_process(openings) == process.value)
+
+    return Condition(claim, f"every via opened by {process.value}", evaluate)
+
+
+def terminal_on_every_via(claim: str) -> Condition:
+    """At every open via of the top resin layer a solder ball stands, reflowed into a joint
+    with the interconnect and touching no neighbour (002:1i: the external connection
+    terminals); a workpiece without resin or vias fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        balls = w.balls
+        sound = balls.present & balls.joined & ~balls.bridged & (balls.face is Face.FRONT)
+        top = w.top_resin()
+        if top is None or not top[1].open.any():
+            return _every_site(w), np.zeros(w.geometry.site_count, bool)
+        return top[1].open, sound
+
+    return Condition(claim, "a joined terminal on every via, none bridged", evaluate)
+
+
+def layer_open_at_pads(claim: str, kind: ResinKind, min_cure: float = CURED_ALPHA) -> Condition:
+    """A cured front resin layer of `kind` below the top one, open down to the pad at every
+    site (002:17: the stress-relieving layer under the interconnects); without one the
+    condition fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        layers = list(zip(w.resins.layers, w.openings.layers, strict=True))[:-1]
+        opened = np.zeros(w.geometry.site_count, bool)
+        for layer, openings in layers:
+            if layer.kind is kind and layer.face is Face.FRONT and layer.cure >= min_cure:
+                opened |= openings.open
+        return _every_site(w), opened
+
+    return Condition(claim, f"a cured {kind.value} layer open at every pad", evaluate)
+
+
+def all_of(claim: str, text: str, first: Condition, *rest: Condition) -> Condition:
+    """One condition that holds where every one of its parts holds (a product claim made of
+    the method's steps, such as 002:9): each site is checked where any part checks it and
+    passes where every part that checks it passes. The parts must check the same entries
+    (sites, or the wafer as one)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        checked, passing = (np.asarray(a, bool) for a in first.evaluate(w))
+        passing = ~checked | passing
+        for part in rest:
+            part_checked, part_passing = (np.asarray(a, bool) for a in part.evaluate(w))
+            checked = checked | part_checked
+            passing = passing & (~part_checked | part_passing)
+        return checked, passing
+
+    return Condition(claim, text, evaluate)
+
+
+def every_device_whole(claim: str, *parts: Condition) -> Condition:
+    """Per die (unit): every site of it passes every one of `parts` (site conditions), so the
+    die is a device as the claim makes it (002:6); checked per unit."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        bad = np.zeros(w.geometry.site_count, bool)
+        for part in parts:
+            checked, passing = part.evaluate(w)
+            bad |= np.asarray(checked, bool) & ~np.asarray(passing, bool)
+        units = w.geometry.unit_count
+        failing = np.bincount(w.geometry.site_unit[bad], minlength=units)
+        return np.ones(units, bool), failing == 0
+
+    return Condition(claim, "every die a whole device (all its sites sound)", evaluate)
 
 
 def interconnects_covered(claim: str, min_um: float = MIN_COVER_UM) -> Condition:
@@ -422,24 +576,46 @@ def joint_at_every_terminal(claim: str) -> Condition:
 SEED_CONTACT_MOHM = 20.0
 
 
+def _metal_joined(w: Workpiece, max_contact_mohm: float) -> np.ndarray:
+    """Sites a conducting film joins, where the first film laid on the metal there made a
+    contact of at most `max_contact_mohm` (a film laid on it, such as the plating, carries
+    that contact; a site no film records a contact for counts as good)."""
+    joined = np.zeros(w.geometry.site_count, bool)
+    contact = np.full(w.geometry.site_count, np.nan, np.float32)
+    for film in w.films.layers:
+        if film.material in DIELECTRICS:
+            continue
+        on = film.present & film.connected
+        joined |= on
+        if film.contact_mohm.size:
+            contact = np.where(np.isnan(contact) & on, film.contact_mohm, contact)
+    return joined & ~(contact > max_contact_mohm)
+
+
 def seed_joins_tips(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
     """A metal film joins every bump tip standing above the sealing resin with a contact of at
     most `max_contact_mohm`: the seed that electroplating thickens into each tip's wiring
     (001:8, 001:9), or the metal support the tips were pressed into (001:10). A film that
     broke on the tip's sidewall, lies on an uncleaned or oxidised tip, or on a dielectric,
     does not."""
-
-    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        joined = np.zeros(w.geometry.site_count, bool)
-        for film in w.films.layers:
-            if film.material in DIELECTRICS:
-                continue
-            good = film.contact_mohm <= max_contact_mohm if film.contact_mohm.size else True
-            joined |= film.present & film.connected & good
-        return w.has_bumps & (w.bumps.height_um > sealing_resin_um(w)), joined
-
     return Condition(
-        claim, f"a seed film joins every tip (contact <= {max_contact_mohm:g} mOhm)", evaluate
+        claim,
+        f"a seed film joins every tip (contact <= {max_contact_mohm:g} mOhm)",
+        lambda w: (
+            w.has_bumps & (w.bumps.height_um > sealing_resin_um(w)),
+            _metal_joined(w, max_contact_mohm),
+        ),
+    )
+
+
+def interconnect_on_every_pad(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
+    """A conducting film joins the pad at every site with a contact of at most
+    `max_contact_mohm` (002:1a-d: the interconnections over the surface, connected through the
+    pads to the circuits); a seed on an uncleaned pad, or none, fails."""
+    return Condition(
+        claim,
+        f"an interconnect joined to every pad (contact <= {max_contact_mohm:g} mOhm)",
+        lambda w: (_every_site(w), _metal_joined(w, max_contact_mohm)),
     )
 
 

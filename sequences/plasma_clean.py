@@ -147,15 +147,24 @@ async def plasma_clean(wafer: Wafer, recipe: PlasmaCleanRecipe) -> None:
     await wafer.batch(PlasmaCleaner, chamber_cycle, recipe, timeout_s=recipe.batch_timeout_s)
 
 
-async def chamber_cycle(batch: Batch[PlasmaCleaner], recipe: PlasmaCleanRecipe) -> None:
-    """Load, close, pump down, plasma, vent, unload: once for every wafer of the batch."""
+async def chamber_cycle(
+    batch: Batch[PlasmaCleaner],
+    recipe: PlasmaCleanRecipe,
+    process: str = "plasma clean",
+    claims: tuple[str, ...] | None = None,
+) -> None:
+    """Load, close, pump down, plasma, vent, unload: once for every wafer of the batch. The
+    plasma step is named `process` and tagged with `claims`; by default it is the cleaning of
+    003, tagged with the claims of its gas sequence, the pump-down with 003:17."""
     chamber = batch.tool
     await batch.step("open door", chamber.open_door)
     await batch.step("load", load_wafers, chamber, batch.wafer_ids)
     await batch.confirm(f"wafers {', '.join(batch.wafer_ids)} seated in the chamber slots")
     await batch.step("close door", chamber.close_door)
-    await batch.step("pump down", chamber.pump_down, claims=("003:17",))
-    await batch.step("plasma clean", clean, batch, chamber, recipe, claims=recipe.claims())
+    await batch.step("pump down", chamber.pump_down, claims=("003:17",) if claims is None else ())
+    await batch.step(
+        process, clean, batch, chamber, recipe, claims=recipe.claims() if claims is None else claims
+    )
     await batch.step("vent", chamber.vent)
     await batch.step("open door", chamber.open_door)
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)

@@ -44,9 +44,10 @@ class ReflowRecipe(Recipe):
     soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
     peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
     peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=300)]
-    ramp_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
+    #: rates in K/min: pint reads "degC/min" from absolute zero (90 degC/min is 363 K/min)
+    ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
-    cool_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
+    cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
     #: the time above the liquidus the solder needs to wet: a shorter one holds the batch
     min_time_above_liquidus_s: Annotated[float, Unit("s"), Field(ge=0, le=300)] = 20.0
     #: how long the load may take to cool enough for the door after the profile

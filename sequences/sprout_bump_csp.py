@@ -75,7 +75,8 @@ from .bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, load_wafers, unload_wafers
-from .solder import PlatingStep, SolderBallRecipe, mount_balls
+from .solder import PlatingStep as PlatingStep  # two-process-via imports it from here
+from .solder import SolderBallRecipe, mount_balls
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
 MAX_UPPER_LEVELS = 8
@@ -139,7 +140,7 @@ class SeedRecipe(Recipe):
     """001:8, 001:9: the thin metal film laid over the resin top and the projecting tips, in
     the deposition chamber."""
 
-    process: Literal["deposition"]
+    process: Literal["deposition"] = "deposition"
     steps: Annotated[list[SeedStep], Field(min_length=1), Feeds("deposition", "steps", len)]
     base_pressure_utorr: Annotated[
         float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
@@ -167,6 +168,10 @@ class ElectrolessSeedRecipe(Recipe):
         return ("001:1c", "001:8", "001:9")
 
 
+#: A reticle of the litho cell's library, by name (the cell refuses a name it lacks).
+ReticleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+
+
 class MouldRecipe(Recipe):
     """A film the litho cell coats, bakes, exposes and develops: the resist mould that patterns
     the thin film into one wiring per device (001:8), or the solder resist opened around the
@@ -178,7 +183,7 @@ class MouldRecipe(Recipe):
     bake_temperature_c: Annotated[float, Unit("degC"), Feeds("lithography", "bake_temperature_c")]
     bake_time_s: Annotated[float, Unit("s"), Feeds("lithography", "bake_time_s")]
     #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
-    mask: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$")] = "wiring-level-1"
+    mask: ReticleName = "wiring-level-1"
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
@@ -597,14 +602,17 @@ async def grow_seed(wafer: Wafer, bench: WetBench, seed: ElectrolessSeedRecipe) 
     wafer.measure("Cu seed", result.change_um * 1000, "nm", low=seed.min_thickness_nm)
 
 
-async def deposition_cycle(batch: Batch[DepositionTool], seed: SeedRecipe) -> None:
-    """Load, close, pump down, deposit, vent, unload: once for every wafer of the batch."""
+async def deposition_cycle(
+    batch: Batch[DepositionTool], seed: SeedRecipe, claims: tuple[str, ...] | None = None
+) -> None:
+    """Load, close, pump down, deposit, vent, unload: once for every wafer of the batch (the
+    deposit tagged with `claims`, by default the seed's of 001)."""
     chamber = batch.tool
     await batch.step("open door", chamber.open_door)
     await batch.step("load", load_wafers, chamber, batch.wafer_ids)
     await batch.step("close door", chamber.close_door)
     await batch.step("pump down", chamber.pump_down)
-    await batch.step("deposit seed", deposit, batch, chamber, seed, claims=seed.claims())
+    await batch.step("deposit seed", deposit, batch, chamber, seed, claims=claims or seed.claims())
     await batch.step("vent", chamber.vent)
     await batch.step("open door", chamber.open_door)
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)

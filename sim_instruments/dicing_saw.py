@@ -365,8 +365,8 @@ class SimDicingSaw(HostLinkTool):
             if alarm == "BLADE_BROKEN":
                 self.blade.broken = True
             self._alarm(alarm, now)
-        elif cut.done == cut.total:
-            self._finish_cut(CutOutcome.COMPLETED, now)
+        elif cut.done == cut.total:  # it ended with its last line, whenever it is looked at
+            self._finish_cut(CutOutcome.COMPLETED, cut.started_s + float(cut.end_s[-1]))
 
     def _finish_cut(self, outcome: CutOutcome, now: float) -> None:
         cut = self.cut

@@ -20,11 +20,13 @@ from .physics.dicing_saw import (
     SawPhysics,
     chipping_um,
     kerf_width_um,
+    panel_street_lines,
     singulated_units,
     stack_um,
     street_lines,
 )
 from .twin import Workpiece
+from .twin.parts import Shape
 
 
 @dataclass
@@ -94,7 +96,8 @@ class Cut:
         physics: SawPhysics,
         started_s: float,
     ) -> Cut:
-        """Every line of the job in cutting order (channel 1, turn, channel 2) and its timing."""
+        """Every line of the job in cutting order (channel 1, turn, channel 2) and its timing:
+        chords of a wafer, straight across a tape panel into package units (000:g)."""
         geometry = workpiece.geometry
         radius = geometry.radius_mm
         street_x, street_y = (float(v) for v in geometry.unit_origin_mm[0])
@@ -103,7 +106,12 @@ class Cut:
         for number, street, die_pitch in ((1, street_y, height), (2, street_x, width)):
             setting = settings.streets[number]
             pitch = setting.pitch_mm or die_pitch
-            pos, chord = street_lines(street, pitch, setting.offset_mm, radius)
+            if geometry.shape is Shape.PANEL:
+                pos, chord = panel_street_lines(
+                    street, pitch, setting.offset_mm, geometry.outline_mm, number
+                )
+            else:
+                pos, chord = street_lines(street, pitch, setting.offset_mm, radius)
             channels.append(np.full(pos.size, number, np.int8))
             positions.append(pos)
             lengths.append(chord)

@@ -6,20 +6,26 @@ workpieces of the twin are in it: the substrate on the stage (`LOAD`, one-wafer 
 rework) and the die source in the supply (`SRC:LOAD`: a wafer diced into its dies, taken
 again as often as it has dies left). Time is the line's clock: a run is planned when `BOND` is
 accepted (the fit of the dies on the substrate, each die's placement) and laid onto the twin
-die by die as the clock passes each die's cycle. `STOP` or an alarm ends it early: the dies
-bonded stay, the die on the head is rejected. The physics is in
+die by die as the clock passes each die's cycle; a transfer (`XFER`) the same way, die by die
+of the wafer on the stage. `STOP` or an alarm ends it early: the dies bonded (or coated) stay,
+the die on the head is rejected. The physics is in
 `sim_instruments/physics/flip_chip_bonder.py`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, FlipChipState
+from packline.drivers.roles.flip_chip_bonder import (
+    BondRecipe,
+    FlipChipState,
+    SolderTransfer,
+    TransferAlloy,
+)
 from packline.drivers.specs.flip_chip_bonder import SPEC
 
 from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id, whole_number
@@ -34,6 +40,7 @@ from .physics.flip_chip_bonder import (
     heating_s,
     place,
     source_problem,
+    transfer_layer,
     unit_layout,
 )
 from .twin import TwinStore, Workpiece
@@ -42,22 +49,39 @@ from .twin import TwinStore, Workpiece
 DRIFT_UM = (40.0, 0.0)
 
 
-@dataclass
-class _Run:
-    """A run under way: which dies go where, when it started bonding, each die's cycle."""
+def _alloy(word: str) -> TransferAlloy:
+    for alloy in TransferAlloy:
+        if alloy.value.upper() == word.upper():
+            return alloy
+    raise ValueError(f"alloy {word!r} is not one of {', '.join(TransferAlloy)}")
 
-    substrate_id: str
+
+@dataclass
+class _Bond:
+    """What a bond run places: the source's dies, their fit and their placement."""
+
     source_id: str
-    units: np.ndarray
     source_units: np.ndarray
     match: np.ndarray
     placement: Placement
+    dies_before: int  # dies on the substrate before the run
+
+
+@dataclass
+class _Run:
+    """A run under way: its units, when it started and starts bonding, each die's cycle; what
+    it bonds (`bond`) or transfers (`transfer`)."""
+
+    substrate_id: str
+    units: np.ndarray
     recipe: BondRecipe
     stage_from_c: float
     started_s: float
     bonding_from_s: float
     cycle_s: float
-    dies_before: int  # dies on the substrate before the run
+    bond: _Bond | None = None
+    transfer: SolderTransfer | None = None
+    coated: list[np.ndarray] = field(default_factory=list)  # per die done: its sites coated
     done: int = 0
 
     @property
@@ -100,7 +124,9 @@ class SimFlipChipBonder(OneWaferTool):
         self.source_id: str | None = None
         self.stage_c = self.physics.ambient_c
         self.run: _Run | None = None
-        self.last: _Run | None = None
+        self.latest: _Run | None = None  # the last run that ended, of either kind
+        self.last: _Run | None = None  # the last bond run
+        self.last_transfer: _Run | None = None
         self.runs_completed = 0
 
     def phase(self) -> str:
@@ -118,7 +144,7 @@ class SimFlipChipBonder(OneWaferTool):
         return run.stage_from_c + (target - run.stage_from_c) * min(share, 1.0)
 
     def _stat(self) -> str:
-        run = self.run or self.last
+        run = self.run or self.latest
         return render_status(
             SPEC,
             {
@@ -144,11 +170,12 @@ class SimFlipChipBonder(OneWaferTool):
 
     def _result(self) -> str:
         run = self.last
-        if run is None:
+        if run is None or run.bond is None:
             return "NONE"
+        bond = run.bond
         substrate = self.twin.get(run.substrate_id)
         dies = substrate.dies
-        placed = slice(run.dies_before, run.dies_before + run.done)
+        placed = slice(bond.dies_before, bond.dies_before + run.done)
         sites = unit_layout(substrate.geometry).sites[dies.unit[placed]].ravel()
         seated = dies.seated[sites]
         in_holes = sites[seated & substrate.geometry.hole[sites]]
@@ -156,13 +183,29 @@ class SimFlipChipBonder(OneWaferTool):
         level = 100.0 * substrate.fill.level_um[in_holes] / np.where(depth > 0, depth, 1.0)
         offset = np.hypot(*dies.offset_um[placed].T)
         return (
-            f"SUBSTRATE={run.substrate_id} SOURCE={run.source_id} DIES={run.done} "
+            f"SUBSTRATE={run.substrate_id} SOURCE={bond.source_id} DIES={run.done} "
             f"BONDED={int(dies.bonded[placed].sum())} TERMINALS={sites.size} "
             f"SEATED={int(seated.sum())} JOINED={int(dies.joined[sites].sum())} "
             f"OFFSET={offset.max(initial=0.0):.1f} "
             f"ROT={np.abs(dies.rotation_mdeg[placed]).max(initial=0.0):.1f} "
             f"FILLMIN={level.min() if level.size else 0.0:.1f} "
             f"FILLMAX={level.max(initial=0.0):.1f}"
+        )
+
+    def _transfer_result(self) -> str:
+        run = self.last_transfer
+        if run is None or run.transfer is None:
+            return "NONE"
+        wafer = self.twin.get(run.substrate_id)
+        sites = unit_layout(wafer.geometry).sites[run.units[: run.done]].ravel()
+        bumps = sites[wafer.bumps.height_um[sites] > 0]
+        coated = np.concatenate([np.zeros(0, np.intp), *run.coated])
+        layer = wafer.bumps.layer_um[coated]
+        return (
+            f"WAFER={run.substrate_id} ALLOY={run.transfer.alloy.value} DIES={run.done} "
+            f"BUMPS={bumps.size} COATED={coated.size} "
+            f"LAYERMIN={layer.min() if layer.size else 0.0:.2f} "
+            f"LAYERMEAN={layer.mean() if layer.size else 0.0:.2f}"
         )
 
     # ----------------------------------------------------------------- commands
@@ -197,12 +240,7 @@ class SimFlipChipBonder(OneWaferTool):
         if self.source_id is None:
             raise HostRefused("NO_DIES", "no die source loaded")
         source = self.twin.get(self.source_id)
-        units = np.arange(first, first + count)
-        unit_count = substrate.geometry.unit_count
-        if count < 1 or units[-1] >= unit_count:
-            raise HostRefused(
-                "BAD_UNIT", f"units {first}-{first + count - 1} are not 0-{unit_count - 1}"
-            )
+        units = self._units_of(substrate, first, count)
         occupied = np.intersect1d(units, substrate.dies.unit)
         if occupied.size:
             raise HostRefused("BAD_UNIT", f"unit {int(occupied[0])} already carries a die")
@@ -211,25 +249,74 @@ class SimFlipChipBonder(OneWaferTool):
             raise HostRefused("NO_DIES", f"source {source.id} has {free.size} dies left")
         match = self._fit(substrate, source)
         self.require_interlocks("BOND")
-        recipe = BondRecipe(head_c, stage_c, force_n, time_s)
         bias = DRIFT_UM if "vision_drift" in self.injected else (0.0, 0.0)
+        bond = _Bond(
+            source.id,
+            free[:count],
+            match,
+            place(count, bias, self.physics, self.rng),
+            substrate.dies.count,
+        )
+        return self._start(substrate, units, BondRecipe(head_c, stage_c, force_n, time_s), bond)
+
+    def _xfer(
+        self,
+        first: int,
+        count: int,
+        alloy: TransferAlloy,
+        film_um: float,
+        head_c: float,
+        stage_c: float,
+        force_n: float,
+        time_s: float,
+    ) -> str:
+        wafer = self.loaded()
+        units = self._units_of(wafer, first, count)
+        bumps = wafer.bumps
+        if not bumps.present.any():
+            raise HostRefused("BAD_BUMPS", f"wafer {wafer.id} carries no bumps")
+        if bumps.layer_alloy not in (None, alloy.value) and bumps.layer_um.any():
+            raise HostRefused(
+                "BAD_BUMPS", f"the bumps of {wafer.id} carry a {bumps.layer_alloy} layer"
+            )
+        self.require_interlocks("XFER")
+        recipe = BondRecipe(head_c, stage_c, force_n, time_s)
+        transfer = SolderTransfer(alloy, film_um, recipe)
+        return self._start(wafer, units, recipe, transfer=transfer)
+
+    def _units_of(self, substrate: Workpiece, first: int, count: int) -> np.ndarray:
+        """Units `first` to `first + count - 1`, refused `BAD_UNIT` beyond the substrate."""
+        units = np.arange(first, first + count)
+        unit_count = substrate.geometry.unit_count
+        if count < 1 or units[-1] >= unit_count:
+            raise HostRefused(
+                "BAD_UNIT", f"units {first}-{first + count - 1} are not 0-{unit_count - 1}"
+            )
+        return units
+
+    def _start(
+        self,
+        substrate: Workpiece,
+        units: np.ndarray,
+        recipe: BondRecipe,
+        bond: _Bond | None = None,
+        transfer: SolderTransfer | None = None,
+    ) -> str:
+        """Plan the run: the stage's ramp, then a cycle per die."""
         now = self.clock.now()
         self.run = _Run(
             substrate_id=substrate.id,
-            source_id=source.id,
             units=units,
-            source_units=free[:count],
-            match=match,
-            placement=place(count, bias, self.physics, self.rng),
             recipe=recipe,
             stage_from_c=self.stage_c,
             started_s=now,
             bonding_from_s=now + heating_s(self.stage_c, recipe, self.physics),
             cycle_s=die_cycle_s(recipe, self.physics),
-            dies_before=substrate.dies.count,
+            bond=bond,
+            transfer=transfer,
         )
         self.state = FlipChipState.HEATING
-        return str(count)
+        return str(units.size)
 
     def _fit(self, substrate: Workpiece, source: Workpiece) -> np.ndarray:
         try:
@@ -261,11 +348,13 @@ class SimFlipChipBonder(OneWaferTool):
         "SRC:UNLOAD": _unload_source,
         "UNITS?": _units,
         "BOND": _bond,
+        "XFER": _xfer,
+        "XFER?": _transfer_result,
         "RESULT?": _result,
         "STOP": _stop,
         "RST": _reset,
     }
-    parsers = {"wafer": wafer_id, "first": whole_number, "count": whole_number}
+    parsers = {"wafer": wafer_id, "first": whole_number, "count": whole_number, "alloy": _alloy}
 
     # ----------------------------------------------------------------- time and physics
 
@@ -286,27 +375,31 @@ class SimFlipChipBonder(OneWaferTool):
         now = self.clock.now()
         if now < run.bonding_from_s:
             return
-        self.state = FlipChipState.BONDING
+        self.state = FlipChipState.BONDING if run.bond else FlipChipState.TRANSFERRING
         self.stage_c = run.recipe.stage_temperature_c
         due = min(int((now - run.bonding_from_s) / run.cycle_s + 1e-9), run.units.size)
         if due > run.done:
-            self._bond_dies(run, due)
+            if run.bond is not None:
+                self._bond_dies(run, run.bond, due)
+            else:
+                self._transfer(run, due)
         if run.done == run.units.size:
             self.runs_completed += 1
             self._end(FlipChipState.IDLE)
 
-    def _bond_dies(self, run: _Run, due: int) -> None:
+    def _bond_dies(self, run: _Run, bond: _Bond, due: int) -> None:
         """Lay the dies from `run.done` up to `due` onto the substrate."""
         part = slice(run.done, due)
         substrate = self.twin.get(run.substrate_id)
-        source = self.twin.get(run.source_id)
+        source = self.twin.get(bond.source_id)
+        placement = bond.placement
         bonded = bond_dies(
             substrate,
             source,
             run.units[part],
-            run.source_units[part],
-            run.match,
-            Placement(run.placement.offset_um[part], run.placement.rotation_mdeg[part]),
+            bond.source_units[part],
+            bond.match,
+            Placement(placement.offset_um[part], placement.rotation_mdeg[part]),
             run.recipe,
             self.physics,
         )
@@ -327,12 +420,44 @@ class SimFlipChipBonder(OneWaferTool):
         )
         source.record(self.name, "dies picked", now, dies=int(bonded.size), onto=substrate.id)
 
+    def _transfer(self, run: _Run, due: int) -> None:
+        """Press the sheet on the dies from `run.done` up to `due` of the wafer."""
+        transfer = run.transfer
+        assert transfer is not None
+        units = run.units[run.done : due]
+        wafer = self.twin.get(run.substrate_id)
+        layout = unit_layout(wafer.geometry)
+        recipe = transfer.recipe
+        coated = transfer_layer(
+            wafer, units, transfer.alloy.value, transfer.film_um, recipe, self.physics
+        )
+        run.coated.append(layout.sites[units].ravel()[coated])
+        run.done = due
+        wafer.record(
+            self.name,
+            "solder transfer",
+            self.clock.now(),
+            alloy=transfer.alloy.value,
+            film_um=transfer.film_um,
+            units=f"{int(units[0])}-{int(units[-1])}",
+            bumps_coated=int(coated.sum()),
+            head_c=recipe.head_temperature_c,
+            stage_c=recipe.stage_temperature_c,
+        )
+
     def _end(self, state: FlipChipState) -> None:
         """End the run (its bonded dies stay, a die on the head goes to the reject bin); the
         stage holds the temperature it reached."""
         run = self.run
         assert run is not None
-        if self.state is FlipChipState.BONDING and run.done < run.units.size:
-            self.twin.get(run.source_id).singulation.picked.append(int(run.source_units[run.done]))
+        bond = run.bond
+        if bond is not None and self.state is FlipChipState.BONDING and run.done < run.units.size:
+            self.twin.get(bond.source_id).singulation.picked.append(
+                int(bond.source_units[run.done])
+            )
         self.stage_c = self._stage_now_c()
-        self.run, self.last, self.state = None, run, state
+        self.run, self.latest, self.state = None, run, state
+        if bond is None:
+            self.last_transfer = run
+        else:
+            self.last = run

@@ -89,6 +89,7 @@ class SimulatedLine:
                     driver=kind.name,
                     address=tool.station_address,
                     capacity=getattr(tool, "capacity", 1),
+                    poll_interval_s=getattr(tool, "poll_interval_s", 1.0),
                 )
         except BaseException:
             await self.stop()

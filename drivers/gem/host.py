@@ -409,6 +409,14 @@ class GemHost:
         code = self._replies.ack(action, await self._transact(10, 3, body), "ACKC10")
         self._replies.refuse_unless(action, "ACKC10", code)
 
+    async def send_terminal_lines(self, lines: Sequence[str], terminal: int = 0) -> None:
+        """S10F5: show several lines at once on the equipment's terminal `terminal` (E5's
+        multi-block display); ACKC10 1-2 refuses."""
+        action = "S10F5 terminal display, multi-block"
+        body = L(B(bytes([terminal])), L(*(A(line) for line in lines)))
+        code = self._replies.ack(action, await self._transact(10, 5, body), "ACKC10")
+        self._replies.refuse_unless(action, "ACKC10", code)
+
     # ----------------------------------------------------------------- what the equipment pushes
 
     @property

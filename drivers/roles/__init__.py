@@ -18,6 +18,7 @@ from .lithography import Lithography
 from .oven import Oven
 from .plasma_cleaner import PlasmaCleaner
 from .resin_coater import ResinCoater
+from .stencil_printer import StencilPrinter
 from .wet_bench import WetBench
 from .wire_bonder import WireBonder
 
@@ -35,6 +36,7 @@ __all__ = [
     "Oven",
     "PlasmaCleaner",
     "ResinCoater",
+    "StencilPrinter",
     "WetBench",
     "WireBonder",
 ]

@@ -3,11 +3,15 @@
 Used by the claimed methods to mount bumped dies active side down: on a tape panel, their gold
 or copper bump terminals inserted into the panel's filled through-holes so that the filler
 rises to the holes' tops (000:c), each die bonded to the tape with heat and force (000:d); on
-a board, a chip mounted by its bumps (003:24). The bonder takes the dies from a die source (a
+a board, a chip mounted by its bumps (003:24); and, at wafer level, a eutectic solder layer
+transferred from a transfer sheet onto a wafer's high-melting bumps (003:21-22). The bonder
+takes the dies from a die source (a
 wafer diced into its dies, on its frame) in the order of the source's units, flips each one,
 aligns it to its unit of the substrate with its vision (a placement offset and a rotation
 remain), and bonds it with the head's temperature and force for the bond time over a heated
-stage.
+stage. For a transfer the head presses a sheet carrying a film of eutectic solder on each die
+of the wafer on the stage, bumps up, above the solder's liquidus: the film wets the bump tips
+it touches and stays on them as a layer.
 
 Two workpieces are in the tool at once: the substrate on the bond stage (`load`) and the die
 source in the die supply (`load_die_source`).
@@ -46,6 +50,7 @@ class FlipChipState(StrEnum):
     IDLE = "IDLE"
     HEATING = "HEATING"  # the stage goes to the run's temperature
     BONDING = "BONDING"  # picking, aligning and bonding dies
+    TRANSFERRING = "TRANSFERRING"  # pressing the transfer sheet on each die's bumps
     FAULT = "FAULT"
 
 
@@ -59,6 +64,42 @@ class BondRecipe:
     stage_temperature_c: float
     bond_force_n: float
     bond_time_s: float
+
+
+class TransferAlloy(StrEnum):
+    """The eutectic solders of the transfer sheets (the names are the protocol's)."""
+
+    SN63PB37 = "Sn63Pb37"  # eutectic tin-lead, 183 degC
+    SAC305 = "SAC305"  # lead-free, 217 degC
+    SN42BI58 = "Sn42Bi58"  # low-melting tin-bismuth, 138 degC
+
+
+@dataclass(frozen=True)
+class SolderTransfer:
+    """A transfer of a eutectic layer onto bumps (003:21): the sheet's solder and film
+    thickness, and the head's temperature, force and time on each die over the stage."""
+
+    alloy: TransferAlloy
+    film_um: float
+    recipe: BondRecipe
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    """The last transfer as the bonder's inspection sees it: the bumps under the sheet, those
+    that took a layer, and the layer on them."""
+
+    wafer_id: str
+    alloy: TransferAlloy
+    dies: int
+    bumps: int
+    bumps_coated: int
+    layer_min_um: float  # over the coated bumps (0 when none)
+    layer_mean_um: float
+
+    @property
+    def every_bump_coated(self) -> bool:
+        return self.bumps_coated == self.bumps
 
 
 @dataclass(frozen=True)
@@ -138,7 +179,11 @@ class FlipChipBonder(Equipment):
 
     @abstractmethod
     async def request_last_bond(self) -> BondResult | None:
-        """The last run's inspection (None before the first run)."""
+        """The last bond run's inspection (None before the first)."""
+
+    @abstractmethod
+    async def request_last_transfer(self) -> TransferResult | None:
+        """The last transfer's inspection (None before the first)."""
 
     @abstractmethod
     async def load(self, wafer_id: str) -> None:
@@ -170,4 +215,19 @@ class FlipChipBonder(Equipment):
 
         Waits until the run is done, recording its progress; an alarm stops it with the dies
         bonded so far kept on the substrate.
+        """
+
+    @abstractmethod
+    async def transfer_solder_layer(
+        self,
+        transfer: SolderTransfer,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> TransferResult:
+        """Press the transfer sheet on the bumps of each of `unit_count` dies (None: to the last)
+        from `first_unit` of the wafer on the stage, bumps up, and inspect them (003:21).
+
+        Waits until the run is done; an alarm stops it with the dies coated so far kept.
         """

@@ -1,12 +1,11 @@
 """The HSMS-SS session (SEMI E37): its states, and what it does on its own on the wire.
 
-`HsmsSession` is the part of an HSMS link that reacts: it takes the bytes of its one TCP
-connection, answers the peer's control messages (select, deselect, linktest; reject what it
-cannot handle; drop at separate), hands each reply to its open transaction
-(`transactions.py`), runs each primary message from the peer through `on_message` in a task of
-its own and sends its reply (S9 errors where E5 says so), and keeps T6, T7, T8 and the periodic
-linktest (`timers.py`). What a user asks of a link (connect, request, close) is `HsmsLink`'s
-(`hsms.py`), built on this.
+`HsmsSession` is the part of an HSMS link that reacts: it takes the bytes of its TCP
+connection, answers the peer's control messages (reject what it cannot handle, drop at
+separate), hands each reply to its open transaction (`transactions.py`), runs each primary
+message through `on_message` in a task of its own and sends its reply (S9 errors as E5 says),
+and keeps T6, T7, T8 and the periodic linktest (`timers.py`). What a user asks of a link
+(connect, request, close) is `HsmsLink`'s (`hsms.py`), built on this.
 """
 
 from __future__ import annotations

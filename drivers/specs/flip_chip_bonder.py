@@ -17,12 +17,15 @@ from ..families.ascii_host import (
     HostStatus,
 )
 from ..families.ascii_host_wire import host_link_queries, host_link_refusals
+from ..roles.flip_chip_bonder import TransferAlloy
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 SETUP = ("IDLE",)
 TRANSFER_STATES = ("IDLE", "FAULT")
 BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
 
+#: The transfer's film in `XFER` order (after the units and the alloy), before the recipe.
+TRANSFER_SETPOINTS = ("film_um",)
 #: The recipe's values in `BOND` order (after the units).
 RECIPE_SETPOINTS = (
     "head_temperature_c",
@@ -80,14 +83,33 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             wire_unit="s",
             doc="time the head holds temperature and force on each die (est window)",
         ),
+        HostSetpoint(
+            name="film_um",
+            unit="um",
+            machine_range=Range(1, 100),
+            process_limit=Range(5, 50),
+            placeholder="<film_um>",
+            label="film",
+            wire_unit="um",
+            doc="the transfer sheet's solder film (est window)",
+        ),
     ),
     parameters=(
+        HostParameter(
+            name="alloy",
+            placeholder="<alloy>",
+            doc=", ".join(f"`{alloy.value}`" for alloy in TransferAlloy),
+        ),
         HostParameter(name="wafer", placeholder="<wafer>", doc="workpiece id, 1-16 characters"),
         HostParameter(name="first", placeholder="<first>", doc="the run's first unit"),
         HostParameter(name="count", placeholder="<count>", doc="units of the run, at least 1"),
     ),
     status=(
-        HostStatus(key="STATE", name="state", doc="`IDLE`, `HEATING`, `BONDING`, `FAULT`"),
+        HostStatus(
+            key="STATE",
+            name="state",
+            doc="`IDLE`, `HEATING`, `BONDING`, `TRANSFERRING`, `FAULT`",
+        ),
         HostStatus(key="SUBSTRATE", name="substrate_id", doc="substrate on the stage, `-`: none"),
         HostStatus(key="SOURCE", name="source_id", doc="die source in the supply, `-`: none"),
         HostStatus(key="LEFT", name="dies_left", unit="dies", doc="dies the source still holds"),
@@ -96,7 +118,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="dies_done",
             unit="dies",
             trace="dies_done",
-            doc="dies bonded in the present (or last) run",
+            doc="dies bonded (or coated) in the present (or last) run",
         ),
         HostStatus(key="TOTAL", name="dies_total", unit="dies", doc="dies of that run"),
         HostStatus(
@@ -157,9 +179,24 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             "`<count>` units from `<first>`, ascending",
         ),
         HostCommand(
+            name="XFER",
+            parameters=("first", "count", "alloy", *TRANSFER_SETPOINTS, *RECIPE_SETPOINTS),
+            reply="OK <dies>",
+            allowed_in=SETUP,
+            interlocks=BOND_INTERLOCKS,
+            query="STAT?",
+            doc="starts a transfer: the sheet's eutectic film pressed on the bumps of each of "
+            "`<count>` dies from `<first>` of the wafer on the stage, ascending",
+        ),
+        HostCommand(
+            name="XFER?",
+            reply="OK NONE | OK WAFER=<id> ALLOY=<alloy> DIES=<n> BUMPS=<n> …",
+            doc="the last transfer's inspection",
+        ),
+        HostCommand(
             name="RESULT?",
             reply="OK NONE | OK SUBSTRATE=<id> SOURCE=<id> DIES=<n> BONDED=<n> …",
-            doc="the last run's post-bond inspection",
+            doc="the last bond run's post-bond inspection",
         ),
         HostCommand(
             name="STOP",
@@ -206,6 +243,11 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             code=11,
             name="MISFIT",
             text="the dies' terminals do not fall on the substrate's sites (count or layout)",
+        ),
+        HostRefusal(
+            code=12,
+            name="BAD_BUMPS",
+            text="`XFER` on a substrate without bumps, or whose bumps carry another solder",
         ),
     ),
     wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),

@@ -323,7 +323,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--gem",
         action="store_true",
-        help="serve the tools that have a GEM face (wire bonder, dicing saw) as GEM equipment",
+        help="serve the tools that have a GEM face (wire bonder, dicing saw, grinder, flip-chip "
+        "bonder) as GEM equipment",
     )
     serve.add_argument(
         "--time-scale",

@@ -128,3 +128,14 @@ def filled_panel(
     panel.fill.level_um[:] = panel.fill.volume_nl * 1e6 / area_um2
     panel.fill.material = filler
     return panel
+
+
+def form_solder_bumps(
+    wafer: Workpiece, height_um: float, diameter_um: float, alloy: str = "Pb95Sn5"
+) -> None:
+    """A solder bump of `alloy` (high-melting by default) `height_um` tall on every pad of
+    `wafer`: the wafer as 003:19's bumping leaves it, before its eutectic layer."""
+    bumps = wafer.bumps
+    bumps.height_um[:] = height_um
+    bumps.base_diameter_um[:] = diameter_um
+    bumps.kind, bumps.material = BumpKind.SOLDER, alloy

@@ -67,9 +67,14 @@ class Condition:
     def __post_init__(self) -> None:
         catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
 
-    def sites(self, workpiece: Workpiece) -> tuple[int, int, float | None]:
-        """(sites checked, sites passing, the margin quantity's worst checked site) on one
-        wafer."""
+    def sites(self, workpiece: Workpiece) -> tuple[int, int]:
+        """(sites checked, sites passing) on one wafer."""
+        checked, passing, _ = self.outcome(workpiece)
+        return int(checked.sum()), int((checked & passing).sum())
+
+    def outcome(self, workpiece: Workpiece) -> tuple[np.ndarray, np.ndarray, float | None]:
+        """The sites checked and passing on one wafer, and the margin quantity's worst
+        checked site (None without a margin or a checked site)."""
         checked, passing = self.evaluate(workpiece)
         checked, passing = np.asarray(checked, bool), np.asarray(passing, bool)
         if checked.ndim != 1 or checked.shape != passing.shape:
@@ -78,7 +83,7 @@ class Condition:
                 f"{checked.shape} and {passing.shape}; expected two 1-D arrays of one length"
             )
         worst = None if self.margin is None else self.margin.worst(workpiece, checked)
-        return int(checked.sum()), int((checked & passing).sum()), worst
+        return checked, passing, worst
 
 
 @dataclass(frozen=True)
@@ -125,7 +130,8 @@ def check_claims(
         failing = []
         worsts = []
         for wafer_id, workpiece in workpieces.items():
-            wafer_checked, wafer_passing, wafer_worst = condition.sites(workpiece)
+            sites, passes, wafer_worst = condition.outcome(workpiece)
+            wafer_checked, wafer_passing = int(sites.sum()), int((sites & passes).sum())
             checked += wafer_checked
             passing += wafer_passing
             if wafer_passing < wafer_checked:

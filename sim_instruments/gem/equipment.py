@@ -1,18 +1,15 @@
 """A generic GEM equipment (SEMI E30) on HSMS-SS passive, configured by a tool dictionary.
 
 `GemEquipment` answers a GEM host the way a GEM tool does: communication and control state
-(S1F13, S1F15, S1F17; offline it answers everything but S1F1, S1F13 and S1F17 with an abort,
-F0), status variables (S1F3, S1F11), equipment constants (S2F13, S2F15 refused out of range
-with EAC 3, S2F29), the clock (S2F17, S2F31), reports defined, linked and enabled by the host
-(S2F33, S2F35, S2F37) and asked for (S6F15), remote commands (S2F41), alarms enabled and
-listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19) and terminal messages
-(S10F3). It pushes collection events (S6F11) and alarms (S5F1), each a transaction with its T3.
-
-What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same file
-the host driver reads; what the values are comes from a `GemModel` (`model.py`), which wraps
-one of the simulated line's tools (its process model and workpiece physics). The host's event
-reports are `reports.py`'s. A body of the wrong shape (`bodies.py`) is answered with an abort
-(F0): the host sees a protocol error.
+(S1F13, S1F15, S1F17; `control.py`), status variables (S1F3, S1F11), equipment constants
+(S2F13, S2F15 refused out of range with EAC 3, S2F29), the clock (S2F17, S2F31), reports
+defined, linked, enabled and asked for by the host (S2F33, S2F35, S2F37, S6F15; `reports.py`),
+remote commands (S2F41), alarms enabled and listed (S5F3, S5F5, S5F7), process programs (S7F3,
+S7F5, S7F17, S7F19; `programs.py`) and terminal messages (S10F3). It pushes collection events
+(S6F11) and alarms (S5F1), each a transaction with its T3. What the ids mean comes from the
+dictionary (`drivers/specs/gem/<name>.yaml`), the same file the host driver reads; what the
+values are from a `GemModel` (`model.py`), which wraps one of the simulated line's tools. A body
+of the wrong shape (`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
 """
 
 from __future__ import annotations
@@ -29,7 +26,9 @@ from packline.drivers.secs.items import A, B, Format, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
 from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
+from .control import Control
 from .model import GemModel, GemRefused
+from .programs import ProcessPrograms
 from .reports import EventReports
 
 # The model's side, importable with the equipment as before the equipment was split.
@@ -39,9 +38,9 @@ log = logging.getLogger(__name__)
 
 SOFTWARE_REVISION = "1.0"
 
-#: The messages an offline equipment still answers (E30 4.2.2): are you there, establish
-#: communication, request online.
-_OFFLINE_ANSWERS = {(1, 1), (1, 13), (1, 17)}
+#: E30's standard status variables, which the equipment answers itself when its dictionary
+#: names them: TIME, the control state, the enabled CEIDs and ALIDs, the set ALIDs.
+STANDARD_STATUS = ("clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set")
 
 
 class GemEquipment:
@@ -63,12 +62,11 @@ class GemEquipment:
         self.tool = tool
         model.equipment = self
         self.link: HsmsLink | None = None
-        self.online = False
-        self.communicating = False
+        self.control = Control()
         #: Every primary message the host sent, by name (`S2F41 START`), oldest first.
         self.received: list[str] = []
         self.enabled_alarms: set[Any] = set()
-        self.process_programs: dict[str, bytes | str] = {}
+        self.programs = ProcessPrograms()
         self.terminal_messages: list[tuple[int, str]] = []
         self._reported_alarms: set[str] = set()
         self._clock_offset = dt.timedelta()
@@ -80,9 +78,14 @@ class GemEquipment:
         self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
 
     @property
-    def reports(self) -> dict[Any, tuple[Any, ...]]:
-        """The reports the host defined: RPTID -> VIDs."""
-        return self.event_reports.reports
+    def online(self) -> bool:
+        """The control state is online (local or remote)."""
+        return self.control.online
+
+    @property
+    def communicating(self) -> bool:
+        """Communication is established (S1F13)."""
+        return self.control.communicating
 
     @property
     def links(self) -> dict[Any, tuple[Any, ...]]:
@@ -131,7 +134,7 @@ class GemEquipment:
     def _disconnected(self, reason: str) -> None:
         """E30: a lost connection ends communication; the host establishes it again."""
         del reason
-        self.communicating = False
+        self.control.communicating = False
 
     # ----------------------------------------------------------------- what the equipment pushes
 
@@ -196,12 +199,25 @@ class GemEquipment:
         if svid not in self._sv_by_id:
             return L()
         name, variable = self._sv_by_id[svid]
-        return variable.to_wire(self.model.status(name))
+        return variable.to_wire(self._status(name))
+
+    def _status(self, name: str) -> Any:
+        """A status variable's role value: E30's standard ones (`STANDARD_STATUS`), when the
+        dictionary names them, are the equipment's own; every other is the model's."""
+        if name not in STANDARD_STATUS:
+            return self.model.status(name)
+        if name == "clock":
+            return format_time(self._now())
+        if name == "control_state":
+            return int(self.control.state)
+        if name == "alarms_set":
+            return sorted(self._alarm_ids[c] for c in self.model.alarms() if c in self._alarm_ids)
+        return sorted(self.enabled_events if name == "events_enabled" else self.enabled_alarms)
 
     async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
         key = (message.stream, message.function)
         self.received.append(message.name)
-        if not self.online and key not in _OFFLINE_ANSWERS:
+        if not self.control.answers(*key):
             return SecsMessage(message.stream, 0)
         handler = self._handlers.get(key)
         if handler is None:
@@ -219,16 +235,14 @@ class GemEquipment:
         return L(A(self.dictionary.identity.model), A(SOFTWARE_REVISION))
 
     async def _establish_communication(self, body: Item | None) -> Item:
-        self.communicating = True
+        self.control.communicating = True
         return L(B(b"\x00"), L(A(self.dictionary.identity.model), A(SOFTWARE_REVISION)))
 
     async def _offline(self, body: Item | None) -> Item:
-        self.online = False
-        return B(b"\x00")
+        return self.control.request_offline()
 
     async def _online(self, body: Item | None) -> Item:
-        already, self.online = self.online, True
-        return B(b"\x02" if already else b"\x00")
+        return self.control.request_online()
 
     async def _status_variables(self, body: Item | None) -> Item:
         svids = ids_of(body)
@@ -325,6 +339,9 @@ class GemEquipment:
         rcmd = scalar(rcmd_item)
         if rcmd not in self._commands:
             return L(B(b"\x01"), L())  # invalid command
+        if self.control.local:
+            log.info("%s: %s refused: the operator switched the tool to local", self.tool, rcmd)
+            return hcack_body(2, {})
         name, command = self._commands[rcmd]
         by_cpname = {
             parameter.name: (key, parameter) for key, parameter in command.parameters.items()
@@ -385,35 +402,23 @@ class GemEquipment:
         return self._alarm_rows([a for a in self._alarm_ids.values() if a in self.enabled_alarms])
 
     async def _store_program(self, body: Item | None) -> Item:
-        ppid, ppbody = list_of(body, 2)
-        if ppbody.format not in (Format.A, Format.B):
-            return B(b"\x05")
-        self.process_programs[str(scalar(ppid))] = ppbody.value  # type: ignore[assignment]
-        return B(b"\x00")
+        return self.programs.store(body)
 
     async def _send_program(self, body: Item | None) -> Item:
-        ppid = str(scalar(body))
-        program = self.process_programs.get(ppid)
-        if program is None:
-            return L()
-        return L(A(ppid), B(program) if isinstance(program, bytes) else A(program))
+        return self.programs.send(body)
 
     async def _delete_programs(self, body: Item | None) -> Item:
-        ppids = [str(scalar(ppid)) for ppid in list_of(body)]
-        if any(ppid not in self.process_programs for ppid in ppids):
-            return B(b"\x04")  # PPID not found
-        for ppid in ppids or list(self.process_programs):
-            del self.process_programs[ppid]
-        return B(b"\x00")
+        return self.programs.delete(body)
 
     async def _program_list(self, body: Item | None) -> Item:
-        return L(*(A(ppid) for ppid in self.process_programs))
+        return self.programs.listing()
 
     async def _terminal(self, body: Item | None) -> Item:
         tid, text = list_of(body, 2)
         terminal = scalar(tid)
         number = terminal[0] if isinstance(terminal, bytes) and terminal else int(terminal)
-        self.terminal_messages.append((number, str(scalar(text))))
+        lines = list_of(text) if text.format is Format.L else (text,)  # S10F5: several lines
+        self.terminal_messages.append((number, "\n".join(str(scalar(line)) for line in lines)))
         return B(b"\x00")
 
     _handlers = {
@@ -441,4 +446,5 @@ class GemEquipment:
         (7, 17): _delete_programs,
         (7, 19): _program_list,
         (10, 3): _terminal,
+        (10, 5): _terminal,
     }

@@ -3,7 +3,8 @@
 Constants are in `SawPhysics` (from the process windows; (est) ones wide). The model:
 
 * the lines of a street map: channel 1 along X at y positions, channel 2 along Y at x
-  positions, every street of the pitch that crosses the workpiece (`street_lines`);
+  positions, every street of the pitch that crosses the workpiece: chords of a round wafer
+  (`street_lines`), straight across a rectangular tape panel (`panel_street_lines`);
 * the kerf from blade thickness and spindle speed (`kerf_width_um`);
 * front and back chipping, growing with chip load (feed per spindle turn) and with the cut
   length since dressing (`chipping_um`);
@@ -64,18 +65,43 @@ def kerf_width_um(blade_thickness_um: float, spindle_krpm: float) -> float:
     return blade_thickness_um + excess + 0.05 * max(spindle_krpm - 30.0, 0.0)
 
 
+def street_positions(
+    street_mm: float, pitch_mm: float, offset_mm: float, half_span_mm: float
+) -> np.ndarray:
+    """Every street line `street_mm + offset_mm + k * pitch_mm` strictly inside
+    (-half_span_mm, half_span_mm): the lines of a channel that cross the workpiece."""
+    base = street_mm + offset_mm
+    first = math.ceil((-half_span_mm - base) / pitch_mm)
+    last = math.floor((half_span_mm - base) / pitch_mm)
+    positions = base + np.arange(first, last + 1) * pitch_mm
+    inside: np.ndarray = positions[np.abs(positions) < half_span_mm]
+    return inside
+
+
 def street_lines(
     street_mm: float, pitch_mm: float, offset_mm: float, radius_mm: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Positions of every street line `street_mm + offset_mm + k * pitch_mm` that crosses a
-    workpiece of `radius_mm` centred on 0, and the chord of material each one cuts."""
-    base = street_mm + offset_mm
-    first = math.ceil((-radius_mm - base) / pitch_mm)
-    last = math.floor((radius_mm - base) / pitch_mm)
-    positions = base + np.arange(first, last + 1) * pitch_mm
-    positions = positions[np.abs(positions) < radius_mm]
+    round wafer of `radius_mm` centred on 0, and the chord of material each one cuts."""
+    positions = street_positions(street_mm, pitch_mm, offset_mm, radius_mm)
     chords = 2.0 * np.sqrt(radius_mm**2 - positions**2)
     return positions, chords
+
+
+def panel_street_lines(
+    street_mm: float,
+    pitch_mm: float,
+    offset_mm: float,
+    outline_mm: tuple[float, float],
+    channel: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The street lines of a rectangular tape panel (000:g) centred on 0: channel 1 runs along
+    X at the y positions inside the panel's height, channel 2 along Y at the x positions inside
+    its width; each line cuts straight across the whole panel (its width, or its height)."""
+    width, height = outline_mm
+    across, along = (height, width) if channel == 1 else (width, height)
+    positions = street_positions(street_mm, pitch_mm, offset_mm, across / 2)
+    return positions, np.full(positions.size, along)
 
 
 def chipping_um(

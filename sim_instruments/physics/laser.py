@@ -15,7 +15,7 @@ import numpy as np
 from packline.drivers.roles.laser import Atmosphere
 
 from ..twin import Face, Workpiece
-from ..twin.parts import OpeningLayer
+from ..twin.parts import OpeningLayer, OpeningProcess
 
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
 
@@ -181,6 +181,7 @@ def ablate_vias(
     openings.diameter_um[sites] = np.maximum(openings.diameter_um[sites], np.float32(diameter_um))
     open_ = depth >= thickness[sites]
     openings.open[sites] = open_
+    openings.record(OpeningProcess.LASER, thickness)
     return int(open_.sum())
 
 

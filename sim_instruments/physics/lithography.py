@@ -40,7 +40,7 @@ from packline.drivers.roles.lithography import (
 )
 
 from ..twin import ResinKind, Workpiece
-from ..twin.parts import OpeningLayer, PhotoState, Resist
+from ..twin.parts import OpeningLayer, OpeningProcess, PhotoState, Resist
 from ..twin.parts import Tone as ResistTone
 
 
@@ -388,6 +388,7 @@ def develop_film(
     film.cd_um[:] = done.cd_um
     if film.openings is not None:
         film.openings.open[:] = film.cleared
+        film.openings.record(OpeningProcess.DEVELOP, film.thickness_um)
     film.photo.developed = True
     return film
 

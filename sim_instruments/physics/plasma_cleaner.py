@@ -18,6 +18,7 @@ import numpy as np
 from packline.drivers.roles.plasma_cleaner import Gas
 
 from ..twin import Workpiece
+from ..twin.parts import OpeningProcess
 from .laser import NOBLE_METALS
 
 
@@ -91,6 +92,8 @@ def expose_to_plasma(
             concave = openings.depth_um > 0
             np.minimum(openings.depth_um, layer.thickness_um, out=openings.depth_um)
             openings.open |= concave & (openings.depth_um >= layer.thickness_um)
+            if concave.any():
+                openings.record(OpeningProcess.DRY_ETCH, layer.thickness_um)
     else:
         per_min = (
             physics.ar_oxide_nm_per_min if gas is Gas.AR else physics.reducing_oxide_nm_per_min

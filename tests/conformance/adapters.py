@@ -43,12 +43,19 @@ from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.oven import OvenState, cure_profile
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.resin_coater import CoatResin
+from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
 from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.testing import Rig
-from packline.testing.twin import SMALL_PANEL, bumped_dies, drill_holes, filled_panel
+from packline.testing.twin import (
+    SMALL_PANEL,
+    bumped_dies,
+    drill_holes,
+    filled_panel,
+    form_solder_bumps,
+)
 
 #: A small wafer, so every process step is short in simulated time and cheap in arrays.
 SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
@@ -502,6 +509,31 @@ class FlipChipBonder(ToolAdapter):
         return sim.wafer_id is None and sim.source_id is None
 
 
+class StencilPrinter(ToolAdapter):
+    kind = "stencil_printer"
+    probe = "aperture_um"
+    interlock_fault = ("stencil_unclamped", "stencil_clamped")
+    alarm_fault = ("squeegee_jam", "SQUEEGEE_STALL")
+    range_refusal = ("ILLEGAL_DATA_VALUE", "value out of range")
+
+    async def prepare(self, rig: Rig[Any, Any], wafer_id: str = "W01") -> None:
+        form_solder_bumps(rig.twin.get(wafer_id), 80, 100)  # 003:19's high-melting bumps
+        await rig.driver.load(wafer_id)
+
+    async def operate(self, rig: Rig[Any, Any], **setpoints: float) -> object:
+        recipe = PrintRecipe(SolderPaste.SNPB_EUTECTIC, 30, 100, 60, 40, 1.0)
+        return await rig.driver.print_paste(replace(recipe, **setpoints))
+
+    def running(self, sim: Any) -> bool:
+        return sim.phase is PrinterPhase.PRINTING
+
+    def safe(self, sim: Any) -> bool:
+        return sim.phase in (PrinterPhase.READY, PrinterPhase.FAULT) and sim.cycle is None
+
+    def empty(self, sim: Any) -> bool:
+        return sim.wafer_id is None
+
+
 ADAPTERS: dict[str, ToolAdapter] = {
     adapter.kind: adapter
     for adapter in (
@@ -520,5 +552,6 @@ ADAPTERS: dict[str, ToolAdapter] = {
         ResinCoater(),
         Dispenser(),
         FlipChipBonder(),
+        StencilPrinter(),
     )
 }

@@ -3,6 +3,8 @@ simulator)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from packline.clock import VirtualClock
@@ -16,7 +18,7 @@ from packline.drivers.errors import (
 )
 from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
 from packline.drivers.links import open_link
-from packline.drivers.roles.flip_chip_bonder import BondRecipe
+from packline.drivers.roles.flip_chip_bonder import BondRecipe, SolderTransfer, TransferAlloy
 from packline.testing import expected_protocol
 
 CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
@@ -159,3 +161,32 @@ async def test_recover_returns_the_substrate_and_the_source():
         await bonder.load("P7")
         await bonder.recover()
         assert bonder.state is ToolState.IDLE
+
+
+async def test_a_solder_transfer_polls_and_reads_its_inspection():
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(runs=3),
+        (b"XFER 0 2 Sn63Pb37 20.0 230.0 100.0 10.00 3.0\n", b"OK 2\n"),
+        stat("TRANSFERRING", 1, 2, 3, 100.0),
+        stat("IDLE", 2, 2, 4, 100.0),
+        (
+            b"XFER?\n",
+            b"OK WAFER=P7 ALLOY=Sn63Pb37 DIES=2 BUMPS=48 COATED=47 LAYERMIN=10.00 "
+            b"LAYERMEAN=10.00\n",
+        ),
+    ]
+    transfer = SolderTransfer(TransferAlloy.SN63PB37, 20, BondRecipe(230, 100, 10, 3))
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        with pytest.raises(LimitViolation, match="film_um"):
+            await bonder.transfer_solder_layer(replace(transfer, film_um=80))
+        result = await bonder.transfer_solder_layer(transfer, unit_count=2)
+    assert (result.wafer_id, result.alloy, result.bumps, result.bumps_coated) == (
+        "P7",
+        TransferAlloy.SN63PB37,
+        48,
+        47,
+    )
+    assert not result.every_bump_coated
+    assert [r.value for r in bonder.readings if r.name == "bumps_coated"] == [47]

@@ -25,3 +25,61 @@ def records(run_db: Path):
     store = RunStore(run_db, create=False)
     yield RunRecords(store, store.resolve_run("last"))
     store.close()
+
+
+@pytest.fixture
+def alarmed_run(tmp_path: Path):
+    """A run on real tools (no twin) from t=0 to 1000 s: wafer W1's stage on the oven from 50
+    to 100 s failed by alarm E1, the oven cleared at 400 s; the station also has a saw."""
+    store = RunStore(tmp_path / "runs.db")
+    run = {
+        "id": "R1",
+        "method": "plasma-clean",
+        "recipe_json": "{}",
+        "recipe_text": "",
+        "recipe_source": "test",
+        "recipe_hash": "0",
+        "station_name": "line",
+        "station_yaml": "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n",
+        "simulated": 0,
+        "operator": "ana",
+        "lot_size": 1,
+        "failure_policy": "hold",
+        "status": "held",
+        "sessions": 1,
+        "started_t": 0.0,
+        "stopped_t": 1000.0,
+        "started_wall": 0.0,
+    }
+    store.create_run(run, ["W1"])
+    step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
+    (stage,) = store.start_steps(
+        [
+            {
+                **step,
+                "key": "use oven#0",
+                "name": "use oven",
+                "kind": "stage",
+                "irreversible": 0,
+                "status": "running",
+                "started_t": 50.0,
+                "started_wall": 0.0,
+            }
+        ]
+    )
+    store.finish_steps([stage], "failed", 100.0, 0.0, "alarm")
+    store.update_wafer("R1", "W1", status="held", reason="oven alarm E1")
+    where = {"run_id": "R1", "wafer_id": "W1", "step_id": stage, "wall": 0.0}
+    store.add_rows(
+        "alarms", [{**where, "tool": "oven", "code": "E1", "message": "hot", "t": 100.0}]
+    )
+    measured = {"name": "zone temperature", "value": 412.0, "unit": "degC", "low": 20.0}
+    store.add_rows(
+        "measurements",
+        [{**where, **measured, "high": 350.0, "passed": 0, "source": "tool", "t": 100.0}],
+    )
+    event = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None, "wall": 0.0}
+    message = "oven back in service, cleared by ana"
+    store.add_rows("events", [{**event, "message": message, "t": 400.0}])
+    yield RunRecords(store, "R1")
+    store.close()

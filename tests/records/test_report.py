@@ -15,6 +15,7 @@ from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.report import ON_REAL_TOOLS
 
 #: A plasma recipe whose argon step is too short to strip the oxide: claim 003:11 fails.
 SHORT_AR = """
@@ -142,3 +143,15 @@ def test_tools_names_the_bottleneck(run_db, records, capsys):
     out = capsys.readouterr().out
     assert "bottleneck: wire_bonder (highest utilisation)" in out
     assert "utilisation" in out
+
+
+def test_a_run_on_real_tools_shows_what_the_tools_measured(alarmed_run):
+    page = render_report(alarmed_run)
+    assert Page(page).sections == list(SECTIONS)
+    assert html.escape(ON_REAL_TOOLS) in page
+    assert "No workpiece twin in this run (real tools)" in page
+    assert "zone temperature" in page  # the tool's measurement, failing its limits
+    assert '<td class="fail">fail</td>' in page
+    assert "<td>hot</td>" in page  # the alarm
+    assert "oven alarm E1" in page  # why the wafer is held
+    assert "Bottleneck: <b>oven</b>" in page

@@ -5,7 +5,6 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
     bottleneck,
@@ -13,7 +12,6 @@ from packline.records.tooltime import (
     tool_intervals,
     tool_time,
 )
-from packline.sequences.engine import RunStore
 
 
 def test_every_tools_states_sum_to_the_runs_duration(records):
@@ -65,58 +63,10 @@ def test_intervals_cover_the_window_without_gaps(records):
         assert (own["state"].iloc[1:].to_numpy() != own["state"].iloc[:-1].to_numpy()).all()
 
 
-def test_an_alarm_puts_the_tool_down_until_it_is_cleared(tmp_path):
+def test_an_alarm_puts_the_tool_down_until_it_is_cleared(alarmed_run):
     """A tool alarm at t=100 on a run from 0 to 1000, cleared at 400: 300 s of unscheduled
     downtime; the stage it failed (50-100) stays productive."""
-    store = RunStore(tmp_path / "runs.db")
-    try:
-        run = {
-            "id": "R1",
-            "method": "plasma-clean",
-            "recipe_json": "{}",
-            "recipe_text": "",
-            "recipe_source": "test",
-            "recipe_hash": "0",
-            "station_name": "line",
-            "station_yaml": "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n",
-            "simulated": 0,
-            "operator": "ana",
-            "lot_size": 1,
-            "failure_policy": "hold",
-            "status": "completed",
-            "sessions": 1,
-            "started_t": 0.0,
-            "stopped_t": 1000.0,
-            "started_wall": 0.0,
-        }
-        store.create_run(run, ["W1"])
-        (stage,) = store.start_steps(
-            [
-                {
-                    "run_id": "R1",
-                    "session": 1,
-                    "wafer_id": "W1",
-                    "key": "use oven#0",
-                    "name": "use oven",
-                    "kind": "stage",
-                    "claims": [],
-                    "tool": "oven",
-                    "irreversible": 0,
-                    "status": "running",
-                    "started_t": 50.0,
-                    "started_wall": 0.0,
-                }
-            ]
-        )
-        store.finish_steps([stage], "failed", 100.0, 0.0, "alarm")
-        alarm = {"run_id": "R1", "tool": "oven", "wafer_id": "W1", "step_id": stage}
-        store.add_rows("alarms", [{**alarm, "code": "E1", "message": "hot", "t": 100.0, "wall": 0}])
-        event = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
-        message = "oven back in service, cleared by ana"
-        store.add_rows("events", [{**event, "message": message, "t": 400.0, "wall": 0.0}])
-        times = tool_time(RunRecords(store, "R1")).set_index("tool")
-    finally:
-        store.close()
+    times = tool_time(alarmed_run).set_index("tool")
     assert times.loc["oven", "unscheduled_downtime_s"] == 300.0
     assert times.loc["oven", "productive_s"] == 50.0
     assert times.loc["oven", "standby_s"] == 650.0

@@ -17,6 +17,7 @@ from packline.drivers.equipment import Limit
 from packline.drivers.roles.deposition import Material, Method
 from packline.drivers.roles.electroplater import Metal, charge_for_thickness_c
 from packline.drivers.roles.oven import LastResult
+from packline.drivers.roles.plasma_cleaner import Gas
 from packline.sequences import conditions
 from packline.sequences.engine import (
     Condition,
@@ -44,9 +45,11 @@ from packline.sim_instruments.physics.electroplater import (
     cathode_of,
     electroplate,
 )
+from packline.sim_instruments.physics.laser import LaserPhysics, ablate_vias, via_pulses
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
+from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.twin import ResinKind, TwinStore, Workpiece
-from packline.sim_instruments.twin.parts import Film, FilmMaterial
+from packline.sim_instruments.twin.parts import Film, FilmMaterial, OpeningProcess
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -632,3 +635,44 @@ def test_every_pad_is_connected_through_the_stacked_levels_until_a_level_breaks(
     assert not conditions.connected_through_levels("001:16", 3).evaluate(wafer)[1].any()
     wafer.balls.joined[:] = False
     assert not chain(wafer)[1].any()
+
+
+def _concave(wafer: Workpiece, depth_um: float) -> None:
+    """Laser a concave portion `depth_um` deep at every site of the top resin layer."""
+    physics = LaserPhysics()
+    sites = np.arange(wafer.geometry.site_count)
+    args = (depth_um, 40.0, 20.0, 3.0, physics)
+    ablate_vias(wafer, sites, via_pulses(wafer, sites, *args), *args)
+
+
+def test_the_two_process_predicates_tell_a_via_opened_by_a_second_process_from_a_lasered_one():
+    """002:1f/1h: a concave portion lasered part way then dry-etched through passes both; the
+    same portion lasered on through in a second pass is one process: no concave portion was
+    left by it (1f fails) and no second process opened it (1h fails)."""
+    concave = conditions.concave_portions_with_resin_below("002:1f").evaluate
+    second = conditions.vias_opened_by_a_second_process("002:1h").evaluate
+    etched = conditions.vias_opened_by("002:13", OpeningProcess.DRY_ETCH).evaluate
+
+    def coated() -> Workpiece:
+        wafer = TwinStore().get("W01")
+        wafer.add_resin(ResinKind.THERMOSET, 10.0, cure=1.0)
+        return wafer
+
+    assert not concave(coated())[1].any()  # no process yet
+    good = coated()
+    _concave(good, 8.0)
+    assert concave(good)[1].all()
+    assert not second(good)[1].any()  # not open yet
+    expose_to_plasma(good, Gas.O2, 1000.0, 180.0, PlasmaPhysics(), 180_000.0)  # 3 um of O2 etch
+    assert concave(good)[1].all()
+    assert second(good)[1].all()
+    assert etched(good)[1].all()
+    lasered_on = coated()  # a second pass of the same laser is the same process
+    _concave(lasered_on, 8.0)
+    _concave(lasered_on, 10.0)
+    top = lasered_on.top_resin()
+    assert top is not None
+    assert top[1].open.all()
+    assert not concave(lasered_on)[1].any()
+    assert not second(lasered_on)[1].any()
+    assert not etched(lasered_on)[1].any()

@@ -20,9 +20,10 @@ from packline.drivers.errors import (
 )
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
+from packline.sequences.conditions import singulated_into_dies
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.physics.dicing_saw import SawPhysics, singulated_units, street_lines
-from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
+from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
 from packline.testing import force_limits, open_rig
 
 RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
@@ -99,6 +100,31 @@ async def test_a_thick_blade_cuts_a_wider_kerf_and_a_panel_with_its_resin():
     assert panel.singulation.units == panel.geometry.unit_count
     assert np.allclose(np.diff(sorted(panel.singulation.kerfs_y_mm)), 4.0)
     assert np.allclose(np.diff(sorted(panel.singulation.kerfs_x_mm)), 6.0)
+
+
+@pytest.mark.parametrize(("offset_mm", "units"), [(0.0, 100), (6.0, 0)])
+async def test_a_tape_panel_is_cut_straight_across_into_its_package_units(offset_mm, units):
+    # 000:g: a panel of 5 x 20 units of 12 mm in a 5 mm margin (250 x 70 mm), its dies bonded
+    # and sealed (a 0.3 mm resin), cut at the unit pitch; half a pitch off, it cuts none free.
+    singulated = singulated_into_dies("000:g")
+    async with saw_on_line() as (sim, saw):
+        panel = sim.twin.receive("P1", PanelSpec())
+        panel.add_resin(ResinKind.THERMOSET, 300.0)
+        mounted = await saw.mount("P1")
+        recipe = DicingRecipe(30, 30, StreetMap(ch1_offset_mm=offset_mm, ch2_offset_mm=offset_mm))
+        result = await saw.dice(recipe)
+    assert (mounted.die_width_mm, mounted.die_height_mm) == (12.0, 12.0)
+    assert mounted.stack_um == 75.0 + 20.0 + 300.0  # tape, its solder resist, the seal
+    # 6 lines along X at y = -30 ... 30 mm, 21 along Y at x = -120 ... 120 mm (or, half a pitch
+    # off, 5 and 20 between them), each straight across the panel
+    lines = (6, 21) if offset_mm == 0 else (5, 20)
+    assert result.lines_total == sum(lines)
+    assert result.cut_length_mm == pytest.approx(lines[0] * 250 + lines[1] * 70)
+    line_s = lines[0] * ((250 + 4) / 30 + 0.5) + lines[1] * ((70 + 4) / 30 + 0.5)
+    assert result.process_time_s == pytest.approx(line_s + 3.0, abs=0.2)
+    assert result.singulated_units == panel.singulation.units == units
+    checked, passing = singulated.sites(panel)
+    assert (checked, passing) == (1, 1 if units else 0)
 
 
 async def test_a_street_map_off_the_die_grid_singulates_none():

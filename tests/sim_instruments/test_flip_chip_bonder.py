@@ -5,8 +5,10 @@ The physics with numbers: the run's process time, the filler rising by the termi
 overflows, 10 % less leaves a void), a misaligned die held off its holes, a joint only above
 the filler's liquidus, a paste filler's gel, gold thermocompression on pads (003:24) and a
 eutectic layer wetting there; the claim conditions 000:c, 000:d and 003:24 true for a right
-process and false for a wrong one; and the bonder's refusals (misfit, an undiced source, an
-occupied unit, too few dies).
+process and false for a wrong one; a eutectic layer transferred onto high-melting bumps
+above its liquidus with their cores solid (003:20-21), none below it, and a bump too low for
+the sheet's film missed; and the bonder's refusals (misfit, an undiced source, an occupied
+unit, too few dies, another solder on the bumps).
 """
 
 from __future__ import annotations
@@ -23,8 +25,9 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, ToolAlarm
 from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
-from packline.drivers.roles.flip_chip_bonder import BondRecipe
+from packline.drivers.roles.flip_chip_bonder import BondRecipe, SolderTransfer, TransferAlloy
 from packline.sequences.conditions import (
+    cores_solid_under_reflowed_layers,
     dies_bonded_face_down,
     filler_at_hole_tops,
     joint_at_every_terminal,
@@ -40,6 +43,7 @@ SEATED = terminals_seated("000:c")
 AT_TOP = filler_at_hole_tops("000:c")
 BONDED = dies_bonded_face_down("000:d")
 JOINED = joint_at_every_terminal("003:24")
+CORES_SOLID = cores_solid_under_reflowed_layers("003:20")
 #: A solder filler wets: the joint at 150 + 0.9 * 100 = 240 degC, above Sn42Bi58's 138 degC.
 SOLDER = BondRecipe(head_temperature_c=250, stage_temperature_c=150, bond_force_n=20, bond_time_s=5)
 #: The page's numbers, restated: a 150 um hole 75 um deep; a 60 um stud of 100 um base.
@@ -240,6 +244,60 @@ async def test_an_alarm_keeps_the_dies_bonded_and_rejects_the_one_on_the_head():
     assert panel.dies.count == 2
     assert panel.dies.bonded.all()
     assert source.singulation.picked == [0, 1, 2]  # the third went to the reject bin
+
+
+@pytest.mark.parametrize(
+    ("alloy", "recipe", "coated"),
+    [
+        # joint 100 + 0.9 * 130 = 217 degC: above Sn63Pb37's 183, below the core's 314
+        (TransferAlloy.SN63PB37, BondRecipe(230, 100, 10, 3), True),
+        # joint 100 + 0.9 * 70 = 163 degC: the sheet's solder never melts
+        (TransferAlloy.SN63PB37, BondRecipe(170, 100, 10, 3), False),
+        # SAC305 needs 217 degC: 217 is not above it
+        (TransferAlloy.SAC305, BondRecipe(230, 100, 10, 3), False),
+    ],
+)
+async def test_a_eutectic_layer_is_transferred_onto_high_melting_bumps(alloy, recipe, coated):
+    # 003:21-22: a wafer of Pb95Sn5 bumps, bumps up on the stage, the sheet's 20 um film
+    twin = TwinStore()
+    wafer = bumped_dies(twin, "W1", material="Pb95Sn5")
+    heights = wafer.bumps.height_um.copy()
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("W1")
+        result = await bonder.transfer_solder_layer(SolderTransfer(alloy, 20, recipe))
+    assert (result.wafer_id, result.alloy, result.dies) == ("W1", alloy, 88)
+    assert result.bumps == 88 * 24
+    layered = wafer.bumps.layer_um > 0
+    if coated:
+        # half the 20 um film stays on every tip; the core stays solid under its layer
+        assert result.every_bump_coated
+        assert (result.layer_min_um, result.layer_mean_um) == (10.0, 10.0)
+        assert wafer.bumps.layer_um == pytest.approx(np.full(layered.size, 10.0))
+        assert wafer.bumps.height_um == pytest.approx(heights + 10.0)
+        assert wafer.bumps.layer_alloy == alloy.value
+        assert holds(CORES_SOLID, wafer)
+    else:
+        assert (result.bumps_coated, result.layer_mean_um) == (0, 0.0)
+        assert not layered.any()
+        assert not holds(CORES_SOLID, wafer)
+    assert wafer.operations()[-1] == "solder transfer"
+
+
+async def test_the_flat_sheet_misses_a_bump_lower_than_its_film():
+    twin = TwinStore()
+    wafer = bumped_dies(twin, "W1", material="Pb95Sn5")
+    wafer.bumps.height_um[5] -= 25.0  # 25 um lower than its die's others: out of a 20 um film
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("W1")
+        transfer = SolderTransfer(TransferAlloy.SN63PB37, 20, BondRecipe(230, 100, 10, 3))
+        result = await bonder.transfer_solder_layer(transfer, unit_count=1)
+        with pytest.raises(CommandRefused, match="Sn63Pb37 layer") as other:
+            await bonder.transfer_solder_layer(
+                SolderTransfer(TransferAlloy.SAC305, 20, BondRecipe(260, 100, 10, 3))
+            )
+    assert (result.dies, result.bumps, result.bumps_coated) == (1, 24, 23)
+    assert wafer.bumps.layer_um[5] == 0.0
+    assert other.value.code == "12"
 
 
 async def test_the_station_fixture_reaches_the_flip_chip_bonder(station: Station):

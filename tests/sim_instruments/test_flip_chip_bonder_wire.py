@@ -65,3 +65,38 @@ async def test_socat_talks_to_the_simulated_bonder(transport):
     assert sim.source_id is None
     assert sim.run is None  # stopped while the stage heated: no die placed
     assert twin.get("W1").singulation.picked == []
+
+
+TRANSFER_COMMANDS = (
+    b"LOAD P1\nXFER 0 1 SN63PB37 20 230 100 10 3\nUNLOAD P1\nLOAD W1\n"
+    b"XFER 0 1 sn63pb37 150 230 100 10 3\nXFER 0 1 Sn99 20 230 100 10 3\n"
+    b"XFER 0 1 sn63pb37 20 230 100 10 3\nSTAT?\nXFER?\n"
+)
+TRANSFER_REPLIES = [
+    "OK",
+    "ERR 12 wafer P1 carries no bumps",
+    "OK",
+    "OK",
+    "ERR 3 film 150 um outside 1-100",
+    "ERR 2 XFER: alloy 'Sn99' is not one of Sn63Pb37, SAC305, Sn42Bi58",
+    "OK 1",
+    "OK STATE=HEATING SUBSTRATE=W1 SOURCE=- LEFT=0 DONE=0 TOTAL=1 STAGE=23.0 REMAIN=45.8 RUNS=0",
+    "OK NONE",
+]
+
+
+async def test_socat_starts_a_solder_transfer_by_the_page():
+    twin = TwinStore()
+    filled_panel(twin, "P1")
+    bumped_dies(twin, "W1", material="Pb95Sn5")
+    sim = SimFlipChipBonder("fc", twin, VirtualClock())
+    address = await sim.start()
+    try:
+        target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
+        result = await run_client("socat", "-t", "1", "-", target, stdin=TRANSFER_COMMANDS)
+    finally:
+        await sim.stop()
+    assert result.returncode == 0, result.stderr
+    assert result.lines == TRANSFER_REPLIES
+    assert sim.run is not None  # the transfer runs: the stage heats for it
+    assert sim.run.transfer is not None

@@ -10,7 +10,7 @@ from .fill import Fill
 from .films import DIELECTRICS, Film, FilmMaterial, Films
 from .finish import Finish
 from .geometry import Face, Geometry, Shape
-from .openings import OpeningLayer, Openings
+from .openings import OpeningLayer, OpeningProcess, Openings, OpeningStage
 from .resins import ResinKind, ResinLayer, Resins, Support
 from .resist import PhotoState, Resist, Tone
 from .singulation import Singulation
@@ -32,6 +32,8 @@ __all__ = [
     "Finish",
     "Geometry",
     "OpeningLayer",
+    "OpeningProcess",
+    "OpeningStage",
     "Openings",
     "PhotoState",
     "ResinKind",

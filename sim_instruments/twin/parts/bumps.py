@@ -1,12 +1,14 @@
 """The bumps standing on the sites: stud, plated or solder, their size and material.
 
 A solder bump may be a high-melting core with a eutectic layer on it (003:19-21): the layer
-melts in a reflow while the core stays solid (`solid_core`).
+melts in a reflow while the core stays solid (`solid_core`). A printed layer is solder paste
+first (`paste_nl`, what the stencil printer deposited: metal and flux); its metal is counted in
+`layer_um` as the layer it makes over the bump's cap.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -33,6 +35,8 @@ class Bumps:
     kind: BumpKind = BumpKind.NONE
     material: str | None = None  # "Au", "Cu", or a solder alloy such as "Pb95Sn5"
     layer_alloy: str | None = None  # the eutectic layer's alloy, such as "Sn63Pb37"
+    #: solder paste printed on each site (nl; 0: none), empty in a snapshot from before it
+    paste_nl: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     @classmethod
     def empty(cls, site_count: int) -> Bumps:
@@ -43,6 +47,7 @@ class Bumps:
             np.zeros(site_count, np.int8),
             np.zeros(site_count, np.float32),
             np.zeros(site_count, bool),
+            paste_nl=np.zeros(site_count, np.float32),
         )
 
     @property

@@ -4,13 +4,36 @@ Each resin layer has one `OpeningLayer` (the entry of the same index in `Opening
 and the substrate has one for its through-holes (a panel's holes, 000:a). Depth is measured
 from the top of what is opened; an opening is `open` when it reached the metal below. An
 opening not yet through leaves resin at its bottom (a concave portion, 002:1f).
+
+A layer's openings also keep what each process left of them, in order (`stages`): a via
+made by two processes (002:1f then 002:1h: developed or lasered part of the way, then dry
+etched or lasered through) shows both, as a sectioned via shows the step between them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 import numpy as np
+
+
+class OpeningProcess(StrEnum):
+    """How a process deepens the openings of a resin layer (002:1f, 002:1h)."""
+
+    DEVELOP = "develop"  # the layer irradiated and developed (a radiation-sensitive resin, 002:3)
+    LASER = "laser"  # ablated by a laser
+    DRY_ETCH = "dry-etch"  # etched in a plasma (002:4)
+
+
+@dataclass
+class OpeningStage:
+    """What one process left of a layer's openings: each site's depth, and the resin left at
+    each opening's bottom (0: open onto the metal)."""
+
+    process: OpeningProcess
+    depth_um: np.ndarray
+    left_um: np.ndarray
 
 
 @dataclass
@@ -20,6 +43,7 @@ class OpeningLayer:
     depth_um: np.ndarray
     diameter_um: np.ndarray
     open: np.ndarray  # bool per site: reached the metal below
+    stages: list[OpeningStage] = field(default_factory=list)
 
     @classmethod
     def empty(cls, site_count: int) -> OpeningLayer:
@@ -33,6 +57,25 @@ class OpeningLayer:
     def left_below_um(self, thickness_um: np.ndarray) -> np.ndarray:
         """What remains at each opening's bottom of a layer `thickness_um` thick (0: open)."""
         return np.where(self.open, 0.0, np.maximum(thickness_um - self.depth_um, 0.0))
+
+    def record(self, process: OpeningProcess, thickness_um: np.ndarray) -> None:
+        """Note what `process` left of the openings of a layer `thickness_um` thick; the same
+        process again straight after itself (a second laser pass) extends its stage."""
+        stage = OpeningStage(
+            process, self.depth_um.copy(), self.left_below_um(thickness_um).astype(np.float32)
+        )
+        if self.stages and self.stages[-1].process is process:
+            self.stages[-1] = stage
+        else:
+            self.stages.append(stage)
+
+    def opened_by(self) -> np.ndarray:
+        """Per site, the index in `stages` of the first process after which no resin was left
+        there (-1: resin left still, or no stage recorded)."""
+        opened = np.full(self.open.shape, -1, np.int32)
+        for index, stage in enumerate(self.stages):
+            opened[(opened < 0) & (stage.left_um <= 0)] = index
+        return opened
 
 
 @dataclass

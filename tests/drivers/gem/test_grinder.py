@@ -132,3 +132,41 @@ async def test_the_host_asks_for_an_event_report_s6f15(grinder_bench) -> None:
     assert event.values[1011].scalar == 725.0  # by VID, as the host defined the report
     with pytest.raises(CommandRefused, match="no collection event 3999 on the tool"):
         await grinder.gem.request_event_report(3999)
+
+
+async def test_the_standard_status_variables_are_the_equipments_own(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    clock, control, events, alarms, set_now = await grinder.request_values(
+        "read", "clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set"
+    )
+    assert len(clock) == 16  # TIME: YYYYMMDDhhmmsscc
+    assert clock.isdigit()
+    assert (control, events, alarms, set_now) == (5, (3001,), (4001, 4002, 4003), ())
+    await chuck(grinder)
+    grinder_bench.model.tool.inject_fault("wheel_glazed")
+    with pytest.raises(ToolAlarm, match="WHEEL_LOAD"):
+        await grinder.grind(RECIPE)
+    assert await grinder.request_values("read", "alarms_set") == [(4001,)]
+
+
+async def test_switched_to_local_the_tool_refuses_the_hosts_remote_commands(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    grinder_bench.equipment.control.switch(local=True)  # the operator's switch on the tool
+    assert await grinder.request_values("read", "control_state") == [4]  # online local
+    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+        await grinder.load("W1", GrindSide.BACK)
+    assert await grinder.request_wafer() is None  # the host may still watch
+    grinder_bench.equipment.control.switch(local=False)
+    assert await grinder.request_values("read", "control_state") == [5]  # online remote
+    await grinder.load("W1", GrindSide.BACK)
+
+
+async def test_terminal_messages_one_text_and_several_lines(grinder_bench) -> None:
+    grinder = await grinder_bench.driver()
+    await grinder.gem.send_terminal_message("wheel change at shift end")
+    await grinder.gem.send_terminal_lines(["lot L7 next", "target 300 um"], terminal=1)
+    assert grinder_bench.equipment.terminal_messages == [
+        (0, "wheel change at shift end"),
+        (1, "lot L7 next\ntarget 300 um"),
+    ]
+    assert grinder_bench.equipment.received[-2:] == ["S10F3", "S10F5"]

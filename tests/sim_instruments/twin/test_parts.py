@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from packline.sim_instruments.twin import Face, ResinKind, Support, WaferSpec, new_wafer
-from packline.sim_instruments.twin.parts import Film, FilmMaterial, WiringLevel
+from packline.sim_instruments.twin.parts import Film, FilmMaterial, OpeningProcess, WiringLevel
 
 SPEC = WaferSpec(diameter_mm=100, die_size_mm=(10, 10), pads_per_die_side=4)
 
@@ -131,3 +131,29 @@ def test_a_blanket_film_conducts_unless_dielectric_and_wiring_says_which_site_is
     assert not level.connected.any()
     level.pattern[:3] = 0
     assert level.connected.tolist() == [True] * 3 + [False] * 3
+
+
+def test_openings_keep_what_each_process_left_and_which_one_opened_each_site():
+    """A laser stops part way (a concave portion), a dry etch opens all but one site: the
+    stages say so; the same process straight after itself extends its stage."""
+    wafer = new_wafer("W01", SPEC)
+    layer, openings = wafer.add_resin(ResinKind.THERMOSET, 10.0)
+    assert openings.opened_by().tolist() == [-1] * wafer.geometry.site_count
+    openings.depth_um[:] = 6.0
+    openings.record(OpeningProcess.LASER, layer.thickness_um)
+    openings.depth_um[:] = 7.0  # a second laser pass
+    openings.record(OpeningProcess.LASER, layer.thickness_um)
+    layer.thickness_um[:] = 7.0  # the etch takes the top and the concave bottoms down together
+    layer.thickness_um[0] = 8.0
+    openings.open[:] = openings.depth_um >= layer.thickness_um
+    openings.record(OpeningProcess.DRY_ETCH, layer.thickness_um)
+    assert [stage.process for stage in openings.stages] == [
+        OpeningProcess.LASER,
+        OpeningProcess.DRY_ETCH,
+    ]
+    first, second = openings.stages
+    assert first.depth_um.tolist() == [7.0] * wafer.geometry.site_count
+    assert first.left_um.tolist() == [3.0] * wafer.geometry.site_count
+    assert second.left_um[0] == 1.0
+    assert not second.left_um[1:].any()
+    assert openings.opened_by().tolist() == [-1] + [1] * (wafer.geometry.site_count - 1)

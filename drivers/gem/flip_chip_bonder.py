@@ -1,0 +1,278 @@
+"""The flip-chip bonder role on a GEM tool: the same `FlipChipBonder` the sequences drive, over E30.
+
+Which SVIDs, ECIDs, CEIDs, ALIDs and RCMDs carry what is the tool's dictionary
+(`drivers/specs/gem/flip_chip_bonder.yaml` for the simulated bonder;
+docs/protocols/gem-flip-chip-bonder.md). The bond recipe goes to the tool as equipment
+constants (S2F15, all or none, refused out of the tool's range); a run is the `bond` remote
+command with its first unit and unit count, answered HCACK 4, and it ends with the `run_ended`
+collection event, whose report is the run's post-bond inspection: no polling. A solder
+transfer is the same with the sheet's solder and film as constants too, the `transfer`
+command and the `transfer_ended` event. An alarm ends
+the wait at once. The wait's allowance and the limits are the host-link driver's
+(`drivers/flip_chip_bonder.py`): the process window is the role's, whatever wire carries it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import ToolAlarm, ToolStateError
+from ..families.ascii_host import TRANSFER_STATES
+from ..flip_chip_bonder import AsciiFlipChipBonder, run_allowance_s
+from ..roles.flip_chip_bonder import (
+    BondRecipe,
+    BondResult,
+    FlipChipBonder,
+    FlipChipState,
+    FlipChipStatus,
+    SolderTransfer,
+    TransferAlloy,
+    TransferResult,
+)
+from ..specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
+from .dictionary import GemNeeds
+from .equipment import GemEquipment
+
+#: The status variables of `FlipChipStatus`, in its field order.
+STATUS = (
+    "state",
+    "substrate_id",
+    "source_id",
+    "dies_left",
+    "dies_done",
+    "dies_total",
+    "stage_temperature_c",
+    "remaining_s",
+    "runs_completed",
+)
+#: The status variables of `BondResult`, in its field order.
+RESULT = (
+    "result_substrate_id",
+    "result_source_id",
+    "result_dies_placed",
+    "result_dies_bonded",
+    "result_terminals",
+    "result_terminals_seated",
+    "result_terminals_joined",
+    "result_max_offset_um",
+    "result_max_rotation_mdeg",
+    "result_fill_level_min_percent",
+    "result_fill_level_max_percent",
+)
+
+
+#: The status variables of `TransferResult`, in its field order.
+TRANSFER = (
+    "transfer_wafer_id",
+    "transfer_alloy",
+    "transfer_dies",
+    "transfer_bumps",
+    "transfer_bumps_coated",
+    "transfer_layer_min_um",
+    "transfer_layer_mean_um",
+)
+
+
+def _transfer(values: dict[str, Any]) -> TransferResult | None:
+    """The transfer's inspection in `values` (by the names of `TRANSFER`); None before one."""
+    if not values["transfer_wafer_id"]:
+        return None
+    dies, bumps, coated = (int(values[name]) for name in TRANSFER[2:5])
+    return TransferResult(
+        str(values["transfer_wafer_id"]),
+        TransferAlloy(values["transfer_alloy"]),
+        dies,
+        bumps,
+        coated,
+        float(values["transfer_layer_min_um"]),
+        float(values["transfer_layer_mean_um"]),
+    )
+
+
+def _result(values: dict[str, Any]) -> BondResult | None:
+    """The inspection in `values` (by the names of `RESULT`); None before the first run."""
+    if not values["result_substrate_id"]:
+        return None
+    substrate, source, *counts = (values[name] for name in RESULT[:7])
+    sizes = (float(values[name]) for name in RESULT[7:])
+    return BondResult(str(substrate), str(source), *(int(n) for n in counts), *sizes)
+
+
+class GemFlipChipBonder(GemEquipment, FlipChipBonder):
+    """Drives a flip-chip bonder that speaks GEM, by its dictionary."""
+
+    limits = AsciiFlipChipBonder.limits
+    needs = GemNeeds(
+        status_variables=(
+            "serial_number",
+            *STATUS,
+            "unit_count",
+            *RESULT,
+            *TRANSFER,
+            *SPEC.interlock_names,
+        ),
+        equipment_constants=(*RECIPE_SETPOINTS, "transfer_alloy", "film_um"),
+        collection_events=("run_ended", "transfer_ended"),
+        remote_commands={
+            "abort": (),
+            "clear_alarms": (),
+            "load": ("wafer_id",),
+            "unload": ("wafer_id",),
+            "load_source": ("wafer_id",),
+            "unload_source": ("wafer_id",),
+            "bond": ("first_unit", "unit_count"),
+            "transfer": ("first_unit", "unit_count"),
+        },
+    )
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> FlipChipStatus:
+        values = dict(zip(STATUS, await self.request_values("read status", *STATUS), strict=True))
+        return FlipChipStatus(
+            state=FlipChipState(values["state"]),
+            substrate_id=values["substrate_id"] or None,
+            source_id=values["source_id"] or None,
+            dies_left=int(values["dies_left"]),
+            dies_done=int(values["dies_done"]),
+            dies_total=int(values["dies_total"]),
+            stage_temperature_c=float(values["stage_temperature_c"]),
+            remaining_s=float(values["remaining_s"]),
+            runs_completed=int(values["runs_completed"]),
+        )
+
+    async def request_last_bond(self) -> BondResult | None:
+        values = await self.request_values("read bond result", *RESULT)
+        return _result(dict(zip(RESULT, values, strict=True)))
+
+    async def request_last_transfer(self) -> TransferResult | None:
+        values = await self.request_values("read transfer result", *TRANSFER)
+        return _transfer(dict(zip(TRANSFER, values, strict=True)))
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        names = SPEC.interlock_names
+        values = await self.request_values("read interlocks", *names)
+        return {name: bool(value) for name, value in zip(names, values, strict=True)}
+
+    # ----------------------------------------------------------------- transfers
+
+    async def load(self, wafer_id: str) -> None:
+        await self._transfer(f"load substrate {wafer_id}", "load", wafer_id, "LOAD")
+
+    async def unload(self, wafer_id: str) -> None:
+        await self._transfer(f"unload substrate {wafer_id}", "unload", wafer_id)
+
+    async def load_die_source(self, wafer_id: str) -> int:
+        await self._transfer(f"load die source {wafer_id}", "load_source", wafer_id, "SRC:LOAD")
+        (left,) = await self.request_values("read die source", "dies_left")
+        return int(left)
+
+    async def unload_die_source(self, wafer_id: str) -> None:
+        await self._transfer(f"unload die source {wafer_id}", "unload_source", wafer_id)
+
+    async def _transfer(self, action: str, command: str, wafer_id: str, guarded: str = "") -> None:
+        """Remote command `command` for `wafer_id`, once the interlocks the host-link page's
+        `guarded` command needs are closed."""
+        self.check_wafer_id(wafer_id)
+        self.require_state(action, *TRANSFER_STATES)
+        if guarded:
+            await self.require_interlocks(action, SPEC.command_by_name[guarded].interlocks)
+        await self.command(command, wafer_id=wafer_id)
+
+    # ----------------------------------------------------------------- the run
+
+    async def bond_dies(
+        self,
+        recipe: BondRecipe,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> BondResult:
+        action = "bond dies"
+        substrate, values = await self._run(
+            action, "bond", "run_ended", recipe, {}, first_unit, unit_count, timeout_s
+        )
+        result = _result(values)
+        if result is None or result.substrate_id != substrate:
+            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_result(result)
+        return result
+
+    async def transfer_solder_layer(
+        self,
+        transfer: SolderTransfer,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> TransferResult:
+        alloy = TransferAlloy(transfer.alloy)
+        action = f"transfer {alloy.value}"
+        self.check_limit(action, "film_um", transfer.film_um)
+        sheet = {"transfer_alloy": alloy.value, "film_um": transfer.film_um}
+        wafer, values = await self._run(
+            action,
+            "transfer",
+            "transfer_ended",
+            transfer.recipe,
+            sheet,
+            first_unit,
+            unit_count,
+            timeout_s,
+        )
+        result = _transfer(values)
+        if result is None or result.wafer_id != wafer:
+            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_reading("bumps_coated", result.bumps_coated, "bumps")
+        self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
+        return result
+
+    async def _run(
+        self,
+        action: str,
+        command: str,
+        event_name: str,
+        recipe: BondRecipe,
+        constants: dict[str, Any],
+        first_unit: int,
+        unit_count: int | None,
+        timeout_s: float | None,
+    ) -> tuple[str, dict[str, Any]]:
+        """Set the recipe (and `constants`), run `command` over the units and wait for
+        `event_name`; the substrate and the event's values. An alarm, or a run ended short of
+        its dies, is `ToolAlarm`."""
+        constants = {name: getattr(recipe, name) for name in RECIPE_SETPOINTS} | constants
+        for name in RECIPE_SETPOINTS:
+            self.check_limit(action, name, constants[name])
+        if first_unit < 0 or (unit_count is not None and unit_count < 1):
+            raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["BOND"].interlocks)
+            substrate, units = await self.request_values(action, "substrate_id", "unit_count")
+            if not substrate:
+                raise ToolStateError(self.name, self.address, action, "no substrate on the stage")
+            if unit_count is None:
+                unit_count = int(units) - first_unit
+                if unit_count < 1:
+                    raise ValueError(f"{self.name}: unit {first_unit} is not on the substrate")
+            await self.set_constants(action, constants)
+            count = unit_count
+            with self.expect_event(action, event_name) as ended:
+                await self.command(command, first_unit=first_unit, unit_count=count)
+                event = await self.wait_event(
+                    action,
+                    ended,
+                    timeout_s or run_allowance_s(recipe, count),
+                    lambda: f"run of {count} dies not ended",
+                )
+            values = self.event_values(event_name, event)
+            done = int(values["dies_done"])
+            if FlipChipState(values["state"]) is FlipChipState.FAULT:
+                await self.refresh_alarms()
+                raise self.alarm_error(f"{action} (stopped after {done} dies)")
+            if done < count:
+                raise ToolAlarm(
+                    self.name, self.address, action, [f"run ended after {done} of {count} dies"]
+                )
+        return str(substrate), values

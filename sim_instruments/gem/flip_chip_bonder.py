@@ -1,0 +1,171 @@
+"""The simulated flip-chip bonder as a GEM equipment: `SimFlipChipBonder` behind E30.
+
+As for the wire bonder and the dicing saw (here), the model drives the simulated bonder through
+its own command interpreter in process, so the GEM bonder refuses what the host-link bonder
+refuses, with the same physics on the same twin; its status variables are the bonder's own
+query answers (`STAT?`, `RESULT?`, `XFER?`, `UNITS?`, `ILK?`). The recipe (and the transfer
+sheet's solder and film) is held as equipment constants and sent with `BOND` (or `XFER`) when a
+run starts. While a run goes on, a watcher brings the bonder to the present on the line's
+clock, at most a second of process time apart and at the run's planned end, and reports what
+happened: S5F1 for each alarm, then `run_ended` (or `transfer_ended`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from packline.clock import Clock
+from packline.drivers.errors import ToolError
+from packline.drivers.families.ascii_host import encode, host_interlocks
+from packline.drivers.specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
+
+from ..flip_chip_bonder import SimFlipChipBonder
+from ..twin import TwinStore
+from .host_link import HostLinkModel
+from .model import WATCH_STEP_S, GemRefused
+
+log = logging.getLogger(__name__)
+
+
+def _text(word: str) -> str:
+    return "" if word == "-" else word
+
+
+#: Each status variable: the bonder's query, the field of its answer and how it reads.
+_SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
+    "state": ("STAT?", "STATE", str),
+    "substrate_id": ("STAT?", "SUBSTRATE", _text),
+    "source_id": ("STAT?", "SOURCE", _text),
+    "dies_left": ("STAT?", "LEFT", int),
+    "dies_done": ("STAT?", "DONE", int),
+    "dies_total": ("STAT?", "TOTAL", int),
+    "stage_temperature_c": ("STAT?", "STAGE", float),
+    "remaining_s": ("STAT?", "REMAIN", float),
+    "runs_completed": ("STAT?", "RUNS", int),
+    "result_substrate_id": ("RESULT?", "SUBSTRATE", str),
+    "result_source_id": ("RESULT?", "SOURCE", str),
+    "result_dies_placed": ("RESULT?", "DIES", int),
+    "result_dies_bonded": ("RESULT?", "BONDED", int),
+    "result_terminals": ("RESULT?", "TERMINALS", int),
+    "result_terminals_seated": ("RESULT?", "SEATED", int),
+    "result_terminals_joined": ("RESULT?", "JOINED", int),
+    "result_max_offset_um": ("RESULT?", "OFFSET", float),
+    "result_max_rotation_mdeg": ("RESULT?", "ROT", float),
+    "result_fill_level_min_percent": ("RESULT?", "FILLMIN", float),
+    "result_fill_level_max_percent": ("RESULT?", "FILLMAX", float),
+    "transfer_wafer_id": ("XFER?", "WAFER", str),
+    "transfer_alloy": ("XFER?", "ALLOY", str),
+    "transfer_dies": ("XFER?", "DIES", int),
+    "transfer_bumps": ("XFER?", "BUMPS", int),
+    "transfer_bumps_coated": ("XFER?", "COATED", int),
+    "transfer_layer_min_um": ("XFER?", "LAYERMIN", float),
+    "transfer_layer_mean_um": ("XFER?", "LAYERMEAN", float),
+    **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
+}
+#: What a status variable reads while its query answers `NONE` (no run, no transfer yet).
+_NONE: dict[Callable[[str], Any], Any] = {int: 0, float: 0.0, str: ""}
+
+#: The remote commands that are one line of the bonder.
+_COMMAND_LINES = {
+    "load": "LOAD",
+    "unload": "UNLOAD",
+    "load_source": "SRC:LOAD",
+    "unload_source": "SRC:UNLOAD",
+    "abort": "STOP",
+    "clear_alarms": "RST",
+}
+
+#: The recipe a new tool holds: a solder filler's joint (est, mid-window), and its sheet.
+DEFAULT_RECIPE: dict[str, Any] = {
+    "head_temperature_c": 250.0,
+    "stage_temperature_c": 150.0,
+    "bond_force_n": 20.0,
+    "bond_time_s": 5.0,
+    "transfer_alloy": "Sn63Pb37",
+    "film_um": 20.0,
+}
+#: Each run's remote command: its command word and the event that tells its end.
+_RUNS = {"bond": ("BOND", "run_ended"), "transfer": ("XFER", "transfer_ended")}
+
+
+class GemFlipChipBonderModel(HostLinkModel):
+    """The GEM face of a `SimFlipChipBonder` (built here on the line's twin and clock)."""
+
+    tool: SimFlipChipBonder
+
+    def __init__(
+        self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
+    ) -> None:
+        super().__init__(SimFlipChipBonder(name, twin, clock, **options))
+        self.recipe = dict(DEFAULT_RECIPE)
+
+    # ----------------------------------------------------------------- values
+
+    def status(self, name: str) -> Any:
+        if name == "serial_number":
+            return self.tool.serial_number
+        if name == "unit_count":
+            self.tool.advance()
+            wafer_id = self.tool.wafer_id
+            return 0 if wafer_id is None else self.tool.twin.get(wafer_id).geometry.unit_count
+        query, key, read = _SOURCES[name]
+        fields = self.fields(query)
+        if key not in fields:  # RESULT? answered NONE
+            return _NONE[read]
+        return read(fields[key])
+
+    def constant(self, name: str) -> Any:
+        return self.recipe[name]
+
+    def constant_range(self, name: str) -> tuple[float, float] | None:
+        if name not in SPEC.setpoint_by_name:
+            return None  # the sheet's solder: one of its dictionary values
+        machine = SPEC.setpoint_by_name[name].machine_range
+        return machine.minimum, machine.maximum
+
+    def set_constants(self, values: Mapping[str, Any]) -> None:
+        self.recipe |= values
+
+    # ----------------------------------------------------------------- commands
+
+    async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
+        if name in _RUNS:
+            word, event = _RUNS[name]
+            if not {"first_unit", "unit_count"} <= set(parameters):
+                raise GemRefused(3, f"{word} needs FIRST and COUNT")
+            sheet = []
+            if name == "transfer":
+                sheet = [
+                    self.recipe["transfer_alloy"],
+                    encode(SPEC, "film_um", self.recipe["film_um"]),
+                ]
+            recipe = (
+                encode(SPEC, setpoint, self.recipe[setpoint]) for setpoint in RECIPE_SETPOINTS
+            )
+            first, count = parameters["first_unit"], parameters["unit_count"]
+            self.ask(" ".join([word, str(first), str(count), *sheet, *recipe]))
+            self.watch(lambda: self._watch_run(event))
+            return 4
+        line = _COMMAND_LINES[name]
+        if "wafer_id" in parameters:
+            line += f" {parameters['wafer_id']}"
+        self.ask(line)
+        await self.equipment.report_alarms()
+        return 0
+
+    async def _watch_run(self, event: str) -> None:
+        """Bring the run to the present until it ends; then its alarms and `event`."""
+        tool = self.tool
+        while True:
+            tool.advance()
+            run = tool.run
+            if run is None:
+                break
+            await self.clock.sleep(min(WATCH_STEP_S, max(run.ends_s - self.clock.now(), 1e-6)))
+        try:
+            await self.equipment.report_alarms()
+            await self.equipment.send_event(event)
+        except ToolError as error:  # the host went away: it reads the state when it is back
+            log.warning("%s: run end not reported: %s", tool.name, error)

@@ -1,0 +1,230 @@
+"""Simulated stencil printer: a PLC on Modbus with its stencil, squeegee and SPI camera.
+
+Speaks the register map of `docs/protocols/stencil-printer.md`, declared in
+`packline.drivers.specs.stencil_printer`; the family's wire side renders the status, judges
+writes and commands in the family's order, and this file keeps the commands' semantics and the
+cycle clock. A print cycle (align, stroke, lift, inspect) lasts the time the physics gives it;
+the squeegee crosses the workpiece from its left edge, so a print stopped during the stroke (an
+abort, an alarm) left paste on the bumps it passed. Time is the line's clock: every access plays
+the cycle's end (or an alarm) up to `clock.now()`.
+
+The model's constants (`PrintPhysics`) and what the paste does on the bumps are in
+`sim_instruments/physics/stencil_printer.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from packline.clock import Clock
+from packline.drivers.families.plc_map import Reason, field, reason_enum
+from packline.drivers.roles.ball_mounter import CycleResult
+from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
+from packline.drivers.specs.stencil_printer import SPEC
+
+from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
+from .servers import ModbusTransport
+from .twin import TwinStore
+
+CommandError = reason_enum(SPEC)
+
+#: The job block's registers, which `PRINT` reads.
+_JOB = ("stencil_thickness_um", "aperture_um", "squeegee_force_n", "squeegee_speed_mm_s",
+        "separation_speed_mm_s", "paste")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class _Print:
+    """A print cycle as the PLC took it from the job block."""
+
+    recipe: PrintRecipe
+    started_s: float
+    ends_s: float
+
+
+class SimStencilPrinter(ModbusPlcSimulator):
+    """The simulated stencil printer behind a Modbus server (TCP by default, or RTU)."""
+
+    spec = SPEC
+
+    faults = {
+        "door_switch": "safety door switch reads open",
+        "stencil_unclamped": "the stencil clamp is released",
+        "squeegee_jam": "the squeegee head jams: a print stops with an alarm",
+    }
+    fault_opens = {"door_switch": "door_closed", "stencil_unclamped": "stencil_clamped"}
+
+    def __init__(
+        self,
+        name: str,
+        twin: TwinStore,
+        clock: Clock | None = None,
+        *,
+        device_id: int = 1,
+        serial_number: str = "SP1-0001",
+        transport: ModbusTransport = "tcp",
+        physics: PrintPhysics | None = None,
+    ) -> None:
+        super().__init__(
+            name,
+            twin,
+            clock,
+            serial_number=serial_number,
+            device_id=device_id,
+            transport=transport,
+        )
+        self.physics = physics or PrintPhysics()
+        self.phase = PrinterPhase.READY
+        self.wafer_id: str | None = None
+        self.cycle: _Print | None = None
+        self.cycles_completed = 0
+        self.last_result = CycleResult.NONE
+        self.last_cycle_time_s = 0.0
+        self.spi = PrintOutcome(0, 0.0, 0.0, 0.0, 0, 0)
+        #: when the squeegee jam began (it strikes a print from then on)
+        self.jam_since: float | None = None
+
+    # ----------------------------------------------------------------- the wire
+
+    def state_name(self) -> str:
+        return self.phase.name.lower()
+
+    def takes_setpoints(self) -> bool:
+        return self.cycle is None
+
+    def status_values(self) -> dict[str, object]:
+        now = self.clock.now()
+        cycle, spi = self.cycle, self.spi
+        return {
+            "PHASE": int(self.phase),
+            "STEP_REMAINING": max(cycle.ends_s - now, 0.0) if cycle else 0.0,
+            "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
+            "CYCLES_COMPLETED": self.cycles_completed % 65536,
+            "LAST_RESULT": int(self.last_result),
+            "WAFER_LOADED": int(self.wafer_id is not None),
+            "DEPOSITS": spi.deposits,
+            "TRANSFER_EFFICIENCY": 100 * spi.transfer_efficiency,
+            "MIN_TRANSFER_EFFICIENCY": 100 * spi.min_transfer_efficiency,
+            "DEPOSIT_VOLUME": spi.deposit_nl,
+            "INSUFFICIENT": spi.insufficient,
+            "EXCESSIVE": spi.excessive,
+            "WAFER_ID": self.wafer_id or "",
+        }
+
+    def interlock_conditions(self) -> dict[str, bool]:
+        return {"wafer_present": self.wafer_id is not None}
+
+    def conditions_changed(self) -> None:
+        """Note when the squeegee jam began, after playing the cycle up to now."""
+        self.advance()
+        jammed = "squeegee_jam" in self.injected
+        if jammed and self.jam_since is None:
+            self.jam_since = self.clock.now()
+        elif not jammed:
+            self.jam_since = None
+
+    # ----------------------------------------------------------------- commands
+
+    def execute(
+        self,
+        command: str,
+        parameters: Mapping[str, float | list[int]],
+        registers: list[int],
+        start: int,
+    ) -> Refused | None:
+        now = self.clock.now()
+        if command == "RESET_ALARMS":
+            if self.phase is PrinterPhase.FAULT:
+                self.phase = PrinterPhase.READY
+        elif command == "ABORT":
+            if self.cycle is not None:
+                self._finish(CycleResult.ABORTED, now)
+        elif command == "LOAD_WAFER":
+            if self.wafer_id is not None:
+                return self.refused(CommandError["WAFER_PRESENT"])
+            admitted = self.admit_wafer(parameters)
+            if not isinstance(admitted, str):
+                return admitted
+            self.wafer_id = admitted
+        elif command == "UNLOAD_WAFER":
+            if self.wafer_id is None:
+                return self.refused(CommandError["NO_WAFER"])
+            self.wafer_id = None
+        elif command == "PRINT":
+            return self._start(registers, start, now)
+        return None
+
+    def _start(self, registers: list[int], start: int, now: float) -> Refused | None:
+        """Check the job block (`registers` is the map from `start`) and start the print."""
+        for name in _JOB:
+            entry = field(SPEC, name)
+            wrong = self.first_out_of_range(registers, start, range(entry.address(), entry.extent))
+            if wrong:
+                return self.refused(Reason.OUT_OF_RANGE, wrong)
+        assert self.wafer_id is not None  # the wafer_present interlock
+        workpiece = self.twin.get(self.wafer_id)
+        if not workpiece.bumps.present.any():
+            return self.refused(CommandError["NO_BUMPS"])
+        values = self.setpoint_values(registers, start)
+        recipe = PrintRecipe(
+            paste=SolderPaste(str(values["paste"])),
+            stencil_thickness_um=float(values["stencil_thickness_um"]),
+            aperture_um=float(values["aperture_um"]),
+            squeegee_force_n=float(values["squeegee_force_n"]),
+            squeegee_speed_mm_s=float(values["squeegee_speed_mm_s"]),
+            separation_speed_mm_s=float(values["separation_speed_mm_s"]),
+        )
+        duration = print_time_s(workpiece, recipe, self.physics)
+        self.cycle = _Print(recipe, now, now + duration)
+        self.phase = PrinterPhase.PRINTING
+        return None
+
+    # ----------------------------------------------------------------- time and physics
+
+    def advance(self) -> None:
+        """Play the running print's end, or the jam that stops it, if its time has come."""
+        cycle = self.cycle
+        if cycle is None:
+            return
+        now = self.clock.now()
+        if self.jam_since is not None:
+            strikes = max(self.jam_since, cycle.started_s)
+            if strikes < cycle.ends_s and strikes <= now:
+                self.latch("SQUEEGEE_STALL")
+                self._finish(CycleResult.FAULTED, strikes)
+                self.phase = PrinterPhase.FAULT
+                return
+        if cycle.ends_s <= now:
+            self._finish(CycleResult.COMPLETED, cycle.ends_s)
+
+    def _finish(self, result: CycleResult, time_s: float) -> None:
+        """End the print: the paste on the bumps the stroke passed, the SPI on the status."""
+        cycle = self.cycle
+        assert cycle is not None
+        assert self.wafer_id is not None
+        workpiece = self.twin.get(self.wafer_id)
+        rng = np.random.default_rng(
+            [workpiece.spec.seed, *workpiece.id.encode(), len(workpiece.history)]
+        )
+        recipe = cycle.recipe
+        self.spi = print_paste(workpiece, recipe, time_s - cycle.started_s, self.physics, rng)
+        self.last_result = result
+        self.last_cycle_time_s = time_s - cycle.started_s
+        self.cycles_completed += 1
+        self.cycle = None
+        self.phase = PrinterPhase.READY
+        workpiece.record(
+            self.name,
+            "print paste",
+            time_s,
+            result=result.name.lower(),
+            paste=recipe.paste.value,
+            stencil_thickness_um=recipe.stencil_thickness_um,
+            aperture_um=recipe.aperture_um,
+            deposits=self.spi.deposits,
+            transfer_efficiency=round(self.spi.transfer_efficiency, 4),
+        )

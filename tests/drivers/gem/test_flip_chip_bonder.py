@@ -1,0 +1,126 @@
+"""The GEM flip-chip bonder driver against the simulated GEM bonder: the role over E30."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from packline.drivers.equipment import ToolState
+from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.roles.flip_chip_bonder import (
+    BondRecipe,
+    FlipChipState,
+    SolderTransfer,
+    TransferAlloy,
+)
+from packline.sim_instruments.twin import TwinStore
+from packline.testing.twin import bumped_dies, filled_panel
+
+from .conftest import GemBench
+
+RECIPE = BondRecipe(head_temperature_c=250, stage_temperature_c=150, bond_force_n=20, bond_time_s=5)
+
+
+@pytest.fixture
+async def fc_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM flip-chip bonder, a filled panel P1 and a diced wafer W1 in its twin."""
+    twin = TwinStore()
+    filled_panel(twin, "P1")
+    bumped_dies(twin, "W1")
+    bench = GemBench("flip_chip_bonder", twin=twin)
+    yield bench
+    await bench.close()
+
+
+async def test_connect_reads_identity_and_sets_up_the_run_events(fc_bench) -> None:
+    bonder = await fc_bench.driver()
+    assert str(bonder.identity) == "packline FC-1 s/n FC1-0001 fw 1.0"
+    assert bonder.state is ToolState.IDLE
+    assert fc_bench.equipment.enabled_events == {3001, 3002}
+    assert fc_bench.equipment.enabled_alarms == {4001, 4002, 4003}
+    assert await bonder.request_last_bond() is None
+
+
+async def test_dies_are_bonded_and_the_run_ends_on_its_event(fc_bench) -> None:
+    bonder = await fc_bench.driver()
+    await bonder.load("P1")
+    assert await bonder.load_die_source("W1") == 88
+    result = await bonder.bond_dies(RECIPE)
+    assert (result.substrate_id, result.source_id) == ("P1", "W1")
+    assert (result.dies_placed, result.dies_bonded, result.terminals_seated) == (6, 6, 144)
+    assert result.fill_level_min_percent == result.fill_level_max_percent == 100.0
+    assert result == await bonder.request_last_bond()
+    status = await bonder.request_status()
+    assert (status.state, status.dies_left, status.runs_completed) == (FlipChipState.IDLE, 82, 1)
+    assert status.stage_temperature_c == 150.0
+    # no polling: between BOND and the event only the event itself crossed the wire
+    received = fc_bench.equipment.received
+    assert received[received.index("S2F41 BOND") + 1 :][:1] == ["S1F3"]
+    assert (
+        fc_bench.model.recipe
+        | {
+            "head_temperature_c": 250.0,
+            "stage_temperature_c": 150.0,
+            "bond_force_n": 20.0,
+            "bond_time_s": 5.0,
+        }
+        == fc_bench.model.recipe
+    )
+    panel = fc_bench.twin.get("P1")
+    assert panel.dies.bonded.all()
+    assert panel.dies.count == 6
+    await bonder.unload("P1")
+    await bonder.unload_die_source("W1")
+    assert (await bonder.request_status()).source_id is None
+
+
+async def test_limits_interlocks_and_refusals(fc_bench) -> None:
+    bonder = await fc_bench.driver()
+    await bonder.load("P1")
+    with pytest.raises(LimitViolation, match="bond_force_n"):
+        await bonder.bond_dies(BondRecipe(250, 150, 400, 5))
+    with pytest.raises(CommandRefused, match="HCACK 2"):
+        await bonder.bond_dies(RECIPE)  # no die source
+    await bonder.load_die_source("W1")
+    fc_bench.model.tool.inject_fault("air_loss")
+    with pytest.raises(InterlockOpen, match="head_air"):
+        await bonder.bond_dies(RECIPE)
+    assert "S2F41 BOND" not in fc_bench.equipment.received
+    fc_bench.model.tool.clear_fault("air_loss")
+    await bonder.bond_dies(RECIPE, first_unit=4)
+    with pytest.raises(CommandRefused, match="HCACK 2"):
+        await bonder.bond_dies(RECIPE, first_unit=5, unit_count=1)  # unit 5 carries a die
+
+
+async def test_an_alarm_ends_the_run_and_the_dies_bonded_stay(fc_bench) -> None:
+    bonder = await fc_bench.driver()
+    await bonder.load("P1")
+    await bonder.load_die_source("W1")
+    tool = fc_bench.model.tool
+
+    async def open_the_door_after_two_dies() -> None:
+        while tool.run is None or tool.run.done < 2:
+            await fc_bench.clock.sleep(1.0)
+        tool.inject_fault("door_open")
+
+    opener = asyncio.create_task(open_the_door_after_two_dies())
+    with pytest.raises(ToolAlarm, match="DOOR_OPENED"):
+        await bonder.bond_dies(RECIPE)
+    await opener
+    assert bonder.state is ToolState.FAULT
+    assert fc_bench.twin.get("P1").dies.count == 2
+
+
+async def test_a_solder_transfer_ends_on_its_own_event(fc_bench) -> None:
+    wafer = bumped_dies(fc_bench.twin, "W2", material="Pb95Sn5")
+    bonder = await fc_bench.driver()
+    await bonder.load("W2")
+    transfer = SolderTransfer(TransferAlloy.SN63PB37, 20, BondRecipe(230, 100, 10, 3))
+    result = await bonder.transfer_solder_layer(transfer, unit_count=4)
+    assert (result.wafer_id, result.dies, result.bumps, result.bumps_coated) == ("W2", 4, 96, 96)
+    assert result == await bonder.request_last_transfer()
+    assert await bonder.request_last_bond() is None
+    assert fc_bench.model.recipe["transfer_alloy"] == "Sn63Pb37"
+    assert int((wafer.bumps.layer_um > 0).sum()) == 96
