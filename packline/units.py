@@ -10,6 +10,7 @@ is refused by pydantic with the field's path.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -43,8 +44,11 @@ def to_magnitude(value: object, unit: str) -> float:
         raise ValueError(f"{value!r} has no unit; write it with one, e.g. '{value} {target:~P}'")
     if not isinstance(value, str):
         raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
+    text = value.strip()
+    if target.dimensionality != _TEMPERATURE:
+        text = _temperatures_as_differences(text)
     try:
-        quantity: pint.Quantity[Any] = ureg.Quantity(value.strip())
+        quantity: pint.Quantity[Any] = ureg.Quantity(text)
     except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError):
         raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
     if quantity.dimensionality != target.dimensionality:
@@ -77,6 +81,15 @@ _DIMENSION_NAMES = {
         ("J", "energy"),
     ]
 }
+
+
+_TEMPERATURE = ureg.Unit("K").dimensionality
+
+
+def _temperatures_as_differences(text: str) -> str:
+    """In a quantity that is not a temperature, degC and degF are temperature differences: a
+    ramp of "20 degC/min" is 20 K/min, not (20 degC = 293.15 K) per minute."""
+    return re.sub(r"\bdeg([CF])\b", r"delta_deg\1", text)
 
 
 def _a(noun: str) -> str:
