@@ -1,10 +1,10 @@
 """Benchmark of every reference recipe of the claimed methods on the simulated line.
 
 For each method of `METHODS` and each of its reference recipes (bump-seal-clean's cleaning
-variants, 003; two-process-via's resin and process variants, 002), runs a lot (default 25)
-in-process on a virtual clock, records in a temporary SQLite file, and prints the wall seconds,
-the simulated line time, and whether the claim check passed. Target: under 20 s of wall time
-per lot of 25 on a 2-core machine.
+variants, 003; two-process-via's resin and process variants, 002; tape-substrate's, 000), runs
+a lot (default 25) in-process on a virtual clock, records in a temporary SQLite file, and
+prints the wall seconds, the simulated line time, and whether the claim check passed. Target:
+under 20 s of wall time per lot of 25 on a 2-core machine.
 
     python bench/methods.py [--lot 25] [--method two-process-via]
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 
 from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
 
-METHODS = ("bump-seal-clean", "two-process-via", "sprout-bump-csp")
+METHODS = ("bump-seal-clean", "two-process-via", "tape-substrate", "sprout-bump-csp")
 TARGET_WALL_S = 20.0
 
 

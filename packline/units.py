@@ -10,6 +10,7 @@ is refused by pydantic with the field's path.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -25,29 +26,9 @@ ureg.define("gf = gram_force")
 ureg.define("@alias torr = Torr")
 
 
-_TEMPERATURE = ureg.Unit("K").dimensionality
-
-
 @cache
 def _unit(unit: str) -> pint.Unit:
     return ureg.Unit(unit)
-
-
-def _quantity(text: str) -> pint.Quantity[Any]:
-    """`text` as a quantity. A temperature inside a compound unit is a difference, as in the
-    fields' units: `"90 degC/min"` is a ramp of 90 K/min (pint alone reads it as 363.15 K/min,
-    converting the absolute 90 degC)."""
-    number, _, unit = text.partition(" ")
-    try:
-        magnitude = float(number)
-    except ValueError:
-        return ureg.Quantity(text)
-    if unit:
-        compound = ureg.Unit(unit)
-        dimensions = compound.dimensionality
-        if "[temperature]" in dimensions and dimensions != _TEMPERATURE:
-            return ureg.Quantity(magnitude, compound)
-    return ureg.Quantity(text)
 
 
 def to_magnitude(value: object, unit: str) -> float:
@@ -63,8 +44,11 @@ def to_magnitude(value: object, unit: str) -> float:
         raise ValueError(f"{value!r} has no unit; write it with one, e.g. '{value} {target:~P}'")
     if not isinstance(value, str):
         raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
+    text = value.strip()
+    if target.dimensionality != _TEMPERATURE:
+        text = _temperatures_as_differences(text)
     try:
-        quantity: pint.Quantity[Any] = _quantity(value.strip())
+        quantity: pint.Quantity[Any] = ureg.Quantity(text)
     except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError):
         raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
     if quantity.dimensionality != target.dimensionality:
@@ -97,6 +81,15 @@ _DIMENSION_NAMES = {
         ("J", "energy"),
     ]
 }
+
+
+_TEMPERATURE = ureg.Unit("K").dimensionality
+
+
+def _temperatures_as_differences(text: str) -> str:
+    """In a quantity that is not a temperature, degC and degF are temperature differences: a
+    ramp of "20 degC/min" is 20 K/min, not (20 degC = 293.15 K) per minute."""
+    return re.sub(r"\bdeg([CF])\b", r"delta_deg\1", text)
 
 
 def _a(noun: str) -> str:

@@ -19,17 +19,19 @@ Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
             plating cell's tin-lead bath, reflowed in the oven below the bumps' liquidus so
             their cores stay solid.
 5. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
+6. 003:24   mount chips of the diced wafer on its board by their bumps, active side down
+            (flip-chip bonder), if the recipe mounts them.
 
 The whole method runs on whole wafers (003:22). Every dependent claim is a recipe option; the
 recipe's own constraints (the resin thinner than the bumps, 003:7; a layer on solder bumps
 only, of another solder, 003:19; a eutectic layer melting below the bumps, reflowed below
 their liquidus, 003:20) are checked before any tool moves. The product claims 003:1-6 are
-conditions on the finished wafer. Flip-chip mounting (003:24) needs a station the line does
-not have yet.
+conditions on the finished wafer.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, model_validator
@@ -37,6 +39,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 from packline.drivers.roles.ball_mounter import BallAlloy
 from packline.drivers.roles.dicing_saw import DicingRecipe, DicingSaw, StreetMap
 from packline.drivers.roles.electroplater import SOLDER_ALLOYS, Electroplater
+from packline.drivers.roles.flip_chip_bonder import BondRecipe, FlipChipBonder
 from packline.drivers.roles.laminator import (
     LaminationJob,
     Laminator,
@@ -218,6 +221,34 @@ class DicingStep(Recipe):
         )
 
 
+class ChipMounting(Recipe):
+    """003:24: chips of the diced wafer mounted on a board by their bumps, active side down
+    (flip-chip bonder): `chips` of them, one on each chip site of the wafer's board."""
+
+    chips: Annotated[int, Field(strict=True, ge=1, le=10_000)]
+    head_temperature_c: Annotated[
+        float, Unit("degC"), Feeds("flip_chip_bonder", "head_temperature_c")
+    ]
+    stage_temperature_c: Annotated[
+        float, Unit("degC"), Feeds("flip_chip_bonder", "stage_temperature_c")
+    ]
+    bond_force_n: Annotated[float, Unit("N"), Feeds("flip_chip_bonder", "bond_force_n")]
+    bond_time_s: Annotated[float, Unit("s"), Feeds("flip_chip_bonder", "bond_time_s")]
+
+    def bond_recipe(self) -> BondRecipe:
+        return BondRecipe(
+            head_temperature_c=self.head_temperature_c,
+            stage_temperature_c=self.stage_temperature_c,
+            bond_force_n=self.bond_force_n,
+            bond_time_s=self.bond_time_s,
+        )
+
+
+def board_of(wafer_id: str) -> str:
+    """The id of the board the chips of wafer `wafer_id` are mounted on (003:24)."""
+    return f"B{wafer_id}"
+
+
 def require_resin_thinner_than_bumps(
     resin: ResinRecipe, bumps: BumpRecipe | SolderBumpRecipe, claim: str
 ) -> None:
@@ -241,10 +272,23 @@ class BumpSealCleanRecipe(Recipe):
     #: claims 003:19-21: a eutectic layer on the solder bumps' cleaned tips (None: none)
     solder_layer: PlatedSolderLayer | None = None
     dicing: DicingStep | None = None
+    #: claim 003:24: chips mounted on a board by their bumps (None: the chips are not mounted)
+    mounting: ChipMounting | None = None
 
     @model_validator(mode="after")
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "003:7.2")
+        return self
+
+    @model_validator(mode="after")
+    def _chips_mounted_once_diced(self) -> Self:
+        if self.mounting is not None and self.dicing is None:
+            raise claim_violation(
+                "003:24",
+                "dicing",
+                "none",
+                "chips are mounted once the wafer is cut into them: give a dicing section",
+            )
         return self
 
     @model_validator(mode="after")
@@ -351,6 +395,9 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
         ]
     if recipe.dicing is not None:
         checks.append(conditions.singulated_into_dies("003:23"))
+    if recipe.mounting is not None:
+        joints = conditions.joint_at_every_terminal("003:24")
+        checks.append(replace(joints, text=f"{joints.text}, on its board", on=board_of))
     return checks
 
 
@@ -401,6 +448,9 @@ CLAIM_MAP = {
     "step 'electroplate solder layer'",
     "003:22": "step 'form bumps' or 'mount balls' and every later step run on whole wafers",
     "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
+    "003:24": "recipe option mounting (bump-seal-clean-solder-mounted.yaml; recipe constraint: "
+    "after dicing), step 'mount chips'; claim check on the wafer's board: a joint at every "
+    "bump of the mounted chips",
 }
 
 # ---------------------------------------------------------------------------------- the script
@@ -418,13 +468,14 @@ IRREVERSIBLE = (
     "electroplate solder layer",
     "reflow solder layer",
     "dice",
+    "mount chips",
 )
 
 
 @method(
     name="bump-seal-clean",
     title="Bumps through a thin resin film, then cleaned (003:7); solder bumps with a "
-    "eutectic layer (003:19-21), dicing (003:23)",
+    "eutectic layer (003:19-21), dicing (003:23), chips mounted on a board (003:24)",
     claims=(
         "003:7.1",
         "003:7.2",
@@ -445,6 +496,7 @@ IRREVERSIBLE = (
         "003:21",
         "003:22",
         "003:23",
+        "003:24",
         "003:1",
         "003:2",
         "003:3",
@@ -462,6 +514,7 @@ IRREVERSIBLE = (
         "laser",
         "electroplater",
         "dicing_saw",
+        "flip_chip_bonder",
     ),
     irreversible=IRREVERSIBLE,
     default_recipe="bump-seal-clean.yaml",
@@ -469,7 +522,7 @@ IRREVERSIBLE = (
     claim_map=CLAIM_MAP,
 )
 async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
-    """One wafer through claim 003:7: bump, seal, clean, a solder layer, and dice."""
+    """One wafer through claim 003:7: bump, seal, clean, a solder layer, dice, and mount."""
     bumps = recipe.bumps
     if isinstance(bumps, SolderBumpRecipe):
         await mount_balls(wafer, bumps, ("003:7.1", "003:19", "003:22"))
@@ -485,6 +538,8 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
         await form_solder_layer(wafer, recipe.solder_layer)
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
+    if recipe.mounting is not None:
+        await mount_chips(wafer, recipe.mounting)
 
 
 async def form_bumps(
@@ -563,6 +618,28 @@ async def plate_solder_layer(wafer: Wafer, cell: Electroplater, plating: Plating
     wafer.measure(
         "solder layer thickness", result.expected_thickness_um, "um", low=plating.min_thickness_um
     )
+
+
+async def mount_chips(wafer: Wafer, mounting: ChipMounting) -> None:
+    """003:24: the diced wafer in the die supply, its board on the stage; the chips flipped
+    and bonded by their bumps, every one bonded and every bump joined."""
+    board = board_of(wafer.id)
+    async with wafer.use(FlipChipBonder) as bonder:
+        await wafer.step("load board", bonder.load, board)
+        await wafer.step("load die source", bonder.load_die_source, wafer.id)
+        await wafer.step(
+            "mount chips", bond_and_inspect, wafer, bonder, mounting, claims=("003:24",)
+        )
+        await wafer.step("unload die source", bonder.unload_die_source, wafer.id)
+        await wafer.step("unload board", bonder.unload, board)
+
+
+async def bond_and_inspect(wafer: Wafer, bonder: FlipChipBonder, mounting: ChipMounting) -> None:
+    result = await bonder.bond_dies(mounting.bond_recipe(), unit_count=mounting.chips)
+    chips = mounting.chips
+    wafer.measure("chips bonded", result.dies_bonded, "chips", low=chips, high=chips)
+    wafer.measure("bumps joined", result.terminals_joined, "bumps", low=result.terminals)
+    wafer.measure("placement offset", result.max_offset_um, "um")
 
 
 async def dice(wafer: Wafer, dicing: DicingStep, claims: tuple[str, ...] = ("003:23",)) -> None:

@@ -21,6 +21,7 @@ import numpy as np
 
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.physics.grinder import base_um
 from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.physics.resin_coater import (
     MIN_COVER_UM,
@@ -657,3 +658,107 @@ def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = Non
 
     where = "" if level is None else f" at level {level}"
     return Condition(claim, f"wiring{where} plated to at least {min_um:g} um, sound", evaluate)
+
+
+def _back_metal(w: Workpiece) -> np.ndarray:
+    """Sites under which the substrate's back carries metal (a panel's interconnection layer)."""
+    metal = np.zeros(w.geometry.site_count, bool)
+    for film in w.films.layers:
+        if film.face is Face.BACK and film.material not in DIELECTRICS:
+            metal |= film.present
+    return metal
+
+
+def holes_open_to_metal(claim: str) -> Condition:
+    """Every through-hole of the substrate is open down to the metal interconnection layer
+    under it (000:a); a hole short of it, or over no metal, fails."""
+    return Condition(
+        claim,
+        "every hole through the tape, ending on metal",
+        lambda w: (w.geometry.hole, w.openings.substrate.open & _back_metal(w)),
+    )
+
+
+def _resist_open(w: Workpiece) -> np.ndarray:
+    top = w.top_resin(Face.BACK)
+    return np.zeros(w.geometry.site_count, bool) if top is None else top[1].open
+
+
+def solder_resist_opened(claim: str) -> Condition:
+    """At every hole site the back's solder resist is opened down to the metal (000:a: the
+    openings the external terminals go through); a panel without solder resist fails."""
+    return Condition(
+        claim,
+        "every solder resist opening down to metal",
+        lambda w: (w.geometry.hole, _resist_open(w) & _back_metal(w)),
+    )
+
+
+def _sealing_um(w: Workpiece) -> np.ndarray:
+    """Sealing resin over each site (0 where there is none)."""
+    total = np.zeros(w.geometry.site_count, np.float32)
+    for layer in w.resins.on(Face.FRONT):
+        if layer.kind is ResinKind.SEALING:
+            total += layer.thickness_um
+    return total
+
+
+def _per_unit(w: Workpiece, values: np.ndarray, reduce: np.ufunc, start: float) -> np.ndarray:
+    """`reduce` (np.minimum, np.maximum) of a per-site array over each unit's sites."""
+    out = np.full(w.geometry.unit_count, start, np.float32)
+    reduce.at(out, w.geometry.site_unit, values)
+    return out
+
+
+def _every_die(w: Workpiece) -> np.ndarray:
+    """One entry per placed die; a workpiece without dies has one entry, which fails."""
+    return np.ones(max(w.dies.count, 1), bool)
+
+
+def sealed_around_every_die(claim: str, tolerance_um: float = 0.5) -> Condition:
+    """Sealing resin on every die's unit reaches at least the die's back (within
+    `tolerance_um`): its side faces are sealed to the top (000:e); no die, no seal."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        dies = w.dies
+        if dies.count == 0:
+            return _every_die(w), np.zeros(1, bool)
+        lowest = _per_unit(w, _sealing_um(w), np.minimum, np.inf)[dies.unit]
+        return _every_die(w), lowest >= dies.thickness_um - tolerance_um
+
+    return Condition(claim, "sealing resin around every die, up to its back", evaluate)
+
+
+def _die_tops(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+    """Per placed die: its back's height above the substrate, and the resin's top on its unit."""
+    resin = _per_unit(w, w.resin_um, np.maximum, 0.0)[w.dies.unit]
+    return w.dies.thickness_um, resin
+
+
+def ground_to_thickness(claim: str, target_um: float, tolerance_um: float) -> Condition:
+    """Every package (die and resin over the panel's base: the tape with its metal and solder
+    resist) is `target_um` thick within `tolerance_um` (000:f)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        if w.dies.count == 0:
+            return _every_die(w), np.zeros(1, bool)
+        die, resin = _die_tops(w)
+        thickness = base_um(w) + np.maximum(die, resin)
+        return _every_die(w), np.abs(thickness - target_um) <= tolerance_um
+
+    return Condition(
+        claim, f"package thickness {target_um:g} um (+-{tolerance_um:g}) at every die", evaluate
+    )
+
+
+def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
+    """Every die's ground back is flush with the resin top around it, within `tolerance_um`
+    (000:f)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        if w.dies.count == 0:
+            return _every_die(w), np.zeros(1, bool)
+        die, resin = _die_tops(w)
+        return _every_die(w), np.abs(die - resin) <= tolerance_um
+
+    return Condition(claim, f"die backs flush with the resin (+-{tolerance_um:g} um)", evaluate)

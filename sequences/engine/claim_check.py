@@ -63,6 +63,9 @@ class Condition:
     evaluate: Evaluate
     #: the quantity whose worst site says how close the product came to failing, if any
     margin: Margin | None = None
+    #: the id of the workpiece the condition reads, from the wafer's (None: the wafer itself),
+    #: such as the board a wafer's chips were mounted on (003:24)
+    on: Callable[[str], str] | None = None
 
     def __post_init__(self) -> None:
         catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
@@ -121,15 +124,22 @@ class ConditionResult:
 
 
 def check_claims(
-    conditions: Sequence[Condition], workpieces: Mapping[str, Workpiece]
+    conditions: Sequence[Condition],
+    workpieces: Mapping[str, Workpiece],
+    get: Callable[[str], Workpiece] | None = None,
 ) -> list[ConditionResult]:
-    """Evaluate every condition on every workpiece (wafer id -> twin) and aggregate."""
+    """Evaluate every condition on every workpiece (wafer id -> twin) and aggregate; a
+    condition `on` another workpiece reads that one's twin from `get` (the twin store)."""
     results = []
     for condition in conditions:
         checked = passing = 0
         failing = []
         worsts = []
         for wafer_id, workpiece in workpieces.items():
+            if condition.on is not None:
+                if get is None:
+                    raise ValueError(f"condition {condition.claim}: no twin store to read from")
+                workpiece = get(condition.on(wafer_id))
             sites, passes, wafer_worst = condition.outcome(workpiece)
             wafer_checked, wafer_passing = int(sites.sum()), int((sites & passes).sum())
             checked += wafer_checked

@@ -221,7 +221,9 @@ class Engine:
             w["wafer_id"] for w in self.store.wafers(self.run_id) if w["status"] == "completed"
         ]
         results = check_claims(
-            self.method.claim_checks(self.recipe), {w: self.twin.get(w) for w in completed}
+            self.method.claim_checks(self.recipe),
+            {w: self.twin.get(w) for w in completed},
+            self.twin.get,
         )
         t, wall = self.t(), time.time()
         rows = [

@@ -27,8 +27,10 @@ class Sheet(BaseModel):
         ("2 min", "s", 120.0),
         ("30 krpm", "rpm", 30000.0),
         ("2 J/cm^2", "J/cm^2", 2.0),
-        ("90 degC/min", "degC/min", 90.0),  # a rate of temperature: a difference per minute
-        ("1.5 K/s", "degC/min", 90.0),
+        ("20 degC/min", "degC/min", 20.0),  # a ramp: a temperature difference per minute
+        ("20 K/min", "degC/min", 20.0),
+        ("1 degF/s", "degC/min", 33.333),
+        ("120 degC", "K", 393.15),  # a temperature alone stays absolute
     ],
 )
 def test_converts_to_the_declared_unit(text: str, unit: str, value: float):

@@ -390,12 +390,19 @@ def test_a_layer_reflow_below_the_eutectic_liquidus_holds_the_wafer_at_the_reflo
     layer's liquidus, the reflow step fails and the wafer is held there."""
     recipe = default_recipe(SOLDER)
     recipe["solder_layer"]["reflow"]["peak_c"] = "175 degC"
+    assert_held_at(capsys, tmp_path, recipe, "reflow solder layer", "reflow peak")
+
+
+def assert_held_at(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, recipe: dict, step: str, measured: str
+) -> None:
+    """A wafer of `recipe` is held at `step` by its measurement `measured`."""
     code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
     wafer = events[-1]["wafers"][0]
     assert code == 1
     assert wafer["status"] == "held"
-    assert "reflow solder layer" in wafer["reason"]
-    assert "reflow peak" in wafer["reason"]
+    assert f"step '{step}'" in wafer["reason"]
+    assert measured in wafer["reason"]
 
 
 def test_a_ball_map_short_of_the_dies_pads_runs_and_the_claim_check_names_003_7_1(
@@ -411,3 +418,45 @@ def test_a_ball_map_short_of_the_dies_pads_runs_and_the_claim_check_names_003_7_
     bumps = next(c for c in check["conditions"] if c["claim"] == "003:7.1")
     assert bumps["verdict"] == "fail"
     assert bumps["sites_passing"] == bumps["sites_checked"] * 3 // 4
+
+
+# ---------------------------------------------------------------- chips mounted on a board
+
+MOUNTED = "bump-seal-clean-solder-mounted.yaml"
+
+
+def test_chips_mounted_on_their_board_by_their_eutectic_layers(
+    db: Path, capsys: pytest.CaptureFixture[str]
+):
+    """After dicing, 4 chips of the wafer flipped onto its board B<wafer> and bonded at a
+    217 degC joint: every bump's eutectic layer wets its pad (003:24), checked on the board."""
+    code, events = run_json(capsys, "--lot", "1", "--recipe", str(RECIPES.joinpath(MOUNTED)))
+    summary = events[-1]
+    assert code == 0, summary
+    joints = next(c for c in summary["claim_check"]["conditions"] if c["claim"] == "003:24")
+    assert joints["verdict"] == "pass"
+    assert joints["sites_checked"] == 4 * 32  # the 32 bumps of each of the 4 chips
+    assert "003:24" in step_claims(db, summary["run_id"])["mount chips"]
+
+
+def test_a_joint_below_the_layers_liquidus_holds_the_wafer_at_the_mounting(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A 160 degC head over a 100 degC stage makes a 154 degC joint: the Sn63Pb37 layer never
+    melts, no chip bonds, and the bonder's inspection holds the wafer at 'mount chips'."""
+    recipe = default_recipe(MOUNTED)
+    recipe["mounting"]["head_temperature_c"] = "160 degC"
+    assert_held_at(capsys, tmp_path, recipe, "mount chips", "chips bonded")
+
+
+def test_mounting_an_undiced_wafer_is_refused_naming_003_24(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = default_recipe(MOUNTED)
+    del recipe["dicing"]
+    recipe_file = write_recipe(tmp_path, recipe)
+    assert main(["validate", "bump-seal-clean", "--recipe", str(recipe_file)]) == 2
+    assert (
+        f"recipe file {recipe_file}: dicing = none: chips are mounted once the wafer is cut "
+        "into them: give a dicing section (claim 003:24)"
+    ) in capsys.readouterr().err

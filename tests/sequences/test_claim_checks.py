@@ -385,6 +385,23 @@ def test_check_claims_aggregates_over_the_lot_and_refuses_bad_shapes():
         check_claims([broken], {"W01": good})
 
 
+def test_a_condition_on_another_workpiece_reads_that_ones_twin():
+    """A wafer's chips on its board (003:24): the condition reads the board the wafer maps to,
+    from the twin store; without the store it cannot, and says so."""
+    twins = TwinStore()
+    wafer, board = twins.get("W01"), twins.get("BW01")
+    oxide_free = conditions.no_oxide_on_exposed_metal("003:11")
+    on_board = Condition("003:24", "board clean", oxide_free.evaluate, on=lambda w: f"B{w}")
+    wafer.surface.oxide_nm[:] = 0
+    board.surface.oxide_nm[:] = 0
+    board.surface.oxide_nm[:5] = 2.0
+    [own, other] = check_claims([oxide_free, on_board], {"W01": wafer}, twins.get)
+    assert (own.verdict, other.verdict) == ("pass", "fail")
+    assert other.sites_checked - other.sites_passing == 5
+    with pytest.raises(ValueError, match="003:24: no twin store"):
+        check_claims([on_board], {"W01": wafer})
+
+
 # ----------------------------------------------------------------------------- dry runs
 
 
@@ -480,7 +497,7 @@ def test_coverage_lists_every_claim_of_the_four_documents():
         "plasma-clean",
         "recipe option steps: O2 then Ar, step 'plasma clean'",
     ) in coverage["003:14"].implemented_by
-    assert coverage["003:24"].implemented_by == ()
+    assert [method for method, _ in coverage["003:24"].implemented_by] == ["bump-seal-clean"]
 
 
 def _shipped_recipes(name):

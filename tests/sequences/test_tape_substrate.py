@@ -1,0 +1,180 @@
+"""Method tape-substrate (000:a-g) end to end on the simulated line, from the command line.
+
+A lot of small tape panels runs with every claim condition passing, the claim-tagged steps in
+the claim's order; recipes breaking a claim's own constraint or a tool's limit are refused
+before any tool moves, naming the field, the value, the limit or the claim; valid recipes that
+make a wrong product (an overfilled hole, an uncured seal) run, and the claim check names the
+claim.
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+import pytest
+import yaml
+
+from packline.cli import main
+from packline.sequences.engine import RecipeError, get_method, read_recipe_text
+from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
+
+from .helpers import write_recipe
+
+RECIPES = resources.files("packline.sequences").joinpath("recipes")
+
+#: The claim-tagged steps of a panel, in the order of the claim's steps.
+CLAIM_ORDER = [
+    ("drill holes", {"000:a"}),
+    ("open solder resist", {"000:a"}),
+    ("fill holes", {"000:b"}),
+    ("form terminals", {"000:c"}),
+    ("bond dies", {"000:c", "000:d"}),
+    ("seal dies", {"000:e"}),
+    ("cure sealing resin", {"000:e"}),
+    ("grind", {"000:f"}),
+    ("dice", {"000:g"}),
+]
+
+
+def small_recipe() -> dict:
+    """The default recipe on a panel of one row of three units, its dies from 100 mm wafers."""
+    recipe = yaml.safe_load(RECIPES.joinpath("tape-substrate.yaml").read_text())
+    recipe["panel"].update(rows=1, columns=3)
+    recipe["dies"]["diameter_mm"] = "100 mm"
+    return recipe
+
+
+def run_json(capsys: pytest.CaptureFixture[str], recipe: Path, lot: int) -> tuple[int, list[dict]]:
+    code = main(
+        ["run", "tape-substrate", "--sim", "--json", "--lot", str(lot), "--recipe", str(recipe)]
+    )
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    return code, events
+
+
+def test_a_lot_of_panels_runs_with_every_claim_condition_passing(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    code, events = run_json(capsys, write_recipe(tmp_path, small_recipe()), lot=2)
+    summary = events[-1]
+    assert code == 0, summary
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    assert {c["claim"] for c in check["conditions"]} == {f"000:{s}" for s in "abcdefg"}
+    holes = next(c for c in check["conditions"] if c["claim"] == "000:b")
+    assert holes["sites_checked"] == 2 * 3 * 24  # every hole of every unit of both panels
+    tagged = [
+        (e["step"], set(e["data"]["claims"]))
+        for e in events
+        if e["kind"] == "step-started" and e["wafer"] == "W01" and e["data"]["claims"]
+    ]
+    assert tagged == CLAIM_ORDER
+
+
+def test_each_panel_takes_its_dies_from_its_own_die_wafer():
+    recipe = read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(small_recipe()), "test")
+    incoming = get_method("tape-substrate").incoming_material(recipe)
+    assert callable(incoming)
+    assert incoming("W01").rows == 1
+    die_wafer = incoming(die_wafer_id("W01"))
+    assert (die_wafer.diameter_mm, die_wafer.pads_per_die_side) == (100.0, 6)
+    assert die_wafer_id("055012-3f2a-W01") == "D055012-3f2a-W01"
+    assert len(die_wafer_id("A-SIXTEEN-CHARS!")) == 16
+
+
+def _change(recipe: dict, path: str, value: object) -> None:
+    *sections, field = path.split(".")
+    for section in sections:
+        recipe = recipe[section]
+    recipe[field] = value
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        ("fill.volume_nl", "1.3 nl", "fill.volume_nl = 1.3 nl: with a terminal's 0.225 nl"),
+        ("dies.terminal_base_um", "160 um", "narrower than holes.diameter_um = 150 um"),
+        ("dies.terminals.height_um", "80 um", "taller than its hole"),
+        ("seal.height_um", "250 um", "must stand above the ground height (300 um"),
+        ("grind.thickness_um", "600 um", "must leave the die backs ground"),
+    ],
+)
+def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_it_and_no_tool_moves(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], path, value, words
+):
+    recipe = small_recipe()
+    _change(recipe, path, value)
+    claim = {"fill": "000:b", "dies": "000:c", "seal": "000:e", "grind": "000:f"}[
+        path.split(".")[0]
+    ]
+    file = write_recipe(tmp_path, recipe)
+    assert main(["run", "tape-substrate", "--sim", "--recipe", str(file)]) == 2
+    error = capsys.readouterr().err
+    assert words in error
+    assert f"(claim {claim})" in error
+    assert not db.exists()  # no run recorded: nothing was started, no tool contacted
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "limit"),
+    [
+        ("holes.diameter_um", "200 um", "laser range of co2_via_diameter_um: 50-150 um"),
+        ("fill.volume_nl", "30 nl", "dispenser range of fill_volume_nl: 0.05-20 nl"),
+        ("bond.head_temperature_c", "500 degC", "flip_chip_bonder range of head_temperature_c"),
+        ("grind.spindle_rpm", "100 rpm", "grinder range of spindle_rpm"),
+        ("seal.cure.temperature_c", "400 degC", "oven range of temperature_c: 20-350 degC"),
+        ("panel.rows", 0, "panel.rows"),
+    ],
+)
+def test_a_setpoint_outside_a_tool_s_limits_is_refused_naming_field_value_and_limit(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], path, value, limit
+):
+    recipe = small_recipe()
+    _change(recipe, path, value)
+    file = write_recipe(tmp_path, recipe)
+    assert main(["validate", "tape-substrate", "--recipe", str(file)]) == 2
+    error = capsys.readouterr().err
+    assert path in error
+    assert limit in error
+
+
+def test_a_die_wafer_too_small_for_the_panel_is_refused():
+    recipe = small_recipe()
+    recipe["panel"].update(rows=5, columns=20)  # 100 units from a 100 mm wafer of 8 mm dies
+    with pytest.raises(RecipeError, match=r"dies.diameter_mm = 100 mm: the die wafer holds \d+ "):
+        read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(recipe), "test")
+
+
+def _terminals_understated(recipe: dict) -> None:
+    """The recipe believes the studs are 80 um across (they come out about 103 um) and fills
+    for them: valid, but the real studs push the filler over the holes' tops."""
+    recipe["dies"]["terminal_base_um"] = "80 um"
+    recipe["fill"]["volume_nl"] = "1.19 nl"
+
+
+def _seal_undercured(recipe: dict) -> None:
+    """A cure too cool and too short: valid, but the epoxy stays far from cured."""
+    recipe["seal"]["cure"].update(temperature_c="110 degC", hold_s="300 s")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "claim"), [(_terminals_understated, "000:b"), (_seal_undercured, "000:e")]
+)
+def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, claim: str
+):
+    recipe = small_recipe()
+    spoil(recipe)
+    code, events = run_json(capsys, write_recipe(tmp_path, recipe), lot=1)
+    summary = events[-1]
+    check = summary["claim_check"]
+    assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert check["status"] == "failed"
+    failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    assert failing == {claim}
+    assert claim in check["note"]
