@@ -94,7 +94,7 @@ def print_claim_check(console: Console, check: dict[str, Any]) -> None:
         "condition",
         "checked",
         "passing",
-        "worst site (margin)",
+        "worst site (to spare)",
         "verdict",
         title="claim check of the simulated product",
     )

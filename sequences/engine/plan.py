@@ -48,9 +48,14 @@ class Plan:
     ) -> Plan:
         plan = cls(wafer_status={w["wafer_id"]: w["status"] for w in wafers})
         for row in steps:  # in id order: later rows win
+            key = (row["wafer_id"], row["key"])
             if row["status"] == "skipped":
-                continue  # a skip restates an earlier completion
-            plan.steps[(row["wafer_id"], row["key"])] = row
+                earlier = plan.steps.get(key)
+                if earlier is not None and earlier["status"] != "completed":
+                    # skipped after a cut-off or failure: an operator released it, for good
+                    plan.steps[key] = {**earlier, "status": "completed"}
+                continue  # otherwise a skip restates an earlier completion
+            plan.steps[key] = row
         for wafer_id, decision in (dispositions or {}).items():
             plan._carry_out(wafer_id, decision)
         return plan

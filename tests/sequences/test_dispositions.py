@@ -129,3 +129,22 @@ def test_a_wafers_history_spans_its_runs_with_its_disposition(db, capsys):
         assert wafer_history(store, "W02")[0]["status"] == "held"
     finally:
         store.close()
+
+
+def test_a_released_step_stays_released_when_the_wafer_is_held_again_and_reworked():
+    from packline.sequences.engine.plan import Plan
+
+    def row(key, status, irreversible=0, kind="step"):
+        return {"wafer_id": "W01", "key": key, "kind": kind, "status": status,
+                "irreversible": irreversible, "error": None, "stage": None}  # fmt: skip
+
+    steps = [
+        row("laminate#0", "interrupted", irreversible=1),  # session 1: cut off, then released
+        row("laminate#0", "skipped", irreversible=1),  # session 2: the release carried out
+        row("peel support#0", "failed"),  # session 2: held again, now reworked
+    ]
+    wafers = [{"wafer_id": "W01", "status": "held"}]
+    plan = Plan.from_records(steps, wafers, {"W01": Decision.REWORK})
+    assert plan.status("W01", "laminate#0") == "completed"  # never run twice
+    assert plan.status("W01", "peel support#0") is None  # done again
+    assert plan.hold_reason("W01") is None
