@@ -21,6 +21,7 @@ import numpy as np
 
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.physics.grinder import base_um
 from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.physics.resin_coater import (
@@ -762,3 +763,15 @@ def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
         return _every_die(w), np.abs(die - resin) <= tolerance_um
 
     return Condition(claim, f"die backs flush with the resin (+-{tolerance_um:g} um)", evaluate)
+
+
+def ball_in_every_opening(claim: str, balls_per_unit: int) -> Condition:
+    """A solder ball on the back in every solder resist opening among the first
+    `balls_per_unit` sites of each unit (000:x1: the external terminals through the
+    openings); an opening without its ball fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        mapped = _resist_open(w) & (site_positions(w.geometry) < balls_per_unit)
+        return mapped, w.balls.present & (w.balls.face is Face.BACK)
+
+    return Condition(claim, "a ball in every solder resist opening", evaluate)

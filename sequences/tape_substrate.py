@@ -36,6 +36,7 @@ from typing import Annotated, Self
 
 from pydantic import Field, model_validator
 
+from packline.drivers.roles.ball_mounter import BallMap, Side
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.dispenser import Dispenser, FillMaterial, SealResin
 from packline.drivers.roles.flip_chip_bonder import (
@@ -70,6 +71,7 @@ from .bump_seal_clean import (
     prepare_blade,
 )
 from .plasma_clean import load_wafers, unload_wafers
+from .solder import SolderBallRecipe, mount_balls
 
 #: A panel's die wafer is named after it: this letter, then the panel id's last 15 characters.
 DIE_WAFER_PREFIX = "D"
@@ -242,6 +244,15 @@ class GrindStep(Recipe):
         )
 
 
+class ExternalTerminals(SolderBallRecipe):
+    """000:x1: external connection terminals: solder balls on the interconnection layer in the
+    solder resist openings of every unit, on the panel's bottom, reflowed. A unit's openings
+    lie under its holes, along its die's edges: a full map is a peripheral array."""
+
+    def ball_map(self) -> BallMap:
+        return BallMap.every(self.balls_per_unit, Side.BACK)
+
+
 class TapeSubstrateRecipe(Recipe):
     """The panel, its dies, and the steps 000:a-g with the variant options."""
 
@@ -252,6 +263,8 @@ class TapeSubstrateRecipe(Recipe):
     bond: BondStep
     seal: SealStep
     grind: GrindStep
+    #: 000:x1: solder balls in the solder resist openings, reflowed (None: no external terminals)
+    balls: ExternalTerminals | None = None
     dicing: DicingStep
 
     @model_validator(mode="after")
@@ -326,6 +339,19 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
+    @model_validator(mode="after")
+    def _a_ball_in_each_opening(self) -> Self:
+        openings = 4 * self.panel.holes_per_die_side
+        if self.balls is not None and self.balls.balls_per_unit > openings:
+            raise claim_violation(
+                "000:x1",
+                "balls.balls_per_unit",
+                str(self.balls.balls_per_unit),
+                f"a unit has {openings} solder resist openings (4 x "
+                f"panel.holes_per_die_side): a ball goes through an opening",
+            )
+        return self
+
     def incoming(self, wafer_id: str) -> PanelSpec | WaferSpec:
         """What arrives at the line: a panel, or (named for its panel) its die wafer."""
         if wafer_id.startswith(DIE_WAFER_PREFIX):
@@ -342,8 +368,9 @@ def die_wafer_id(panel_id: str) -> str:
 
 
 def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
-    """What 000:a-g leave on every hole, die and unit of every panel, checked on the twin."""
-    return [
+    """What 000:a-g (and the recipe's variants) leave on every hole, die and unit of every
+    panel, checked on the twin."""
+    checks = [
         conditions.holes_open_to_metal("000:a"),
         conditions.solder_resist_opened("000:a"),
         conditions.filler_at_hole_tops("000:b", recipe.fill.tolerance),
@@ -357,6 +384,12 @@ def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
         conditions.die_backs_flush("000:f", recipe.grind.tolerance_um),
         conditions.singulated_into_dies("000:g"),
     ]
+    if recipe.balls is not None:
+        checks += [
+            conditions.ball_in_every_opening("000:x1", recipe.balls.balls_per_unit),
+            conditions.joint_under_every_ball("000:x1"),
+        ]
+    return checks
 
 
 CLAIM_MAP = {
@@ -374,6 +407,9 @@ CLAIM_MAP = {
     "000:f": "step 'grind'; recipe constraint: the ground height below the die backs; claim "
     "checks: package thickness at target, die backs flush with the resin",
     "000:g": "step 'dice'; claim check: units == the panel's package units",
+    "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
+    "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
+    "every solder resist opening of the map, a joint under every ball",
 }
 
 # ---------------------------------------------------------------------------------- the script
@@ -388,6 +424,9 @@ IRREVERSIBLE = (
     "seal dies",
     "cure sealing resin",
     "grind",
+    "apply flux",
+    "mount balls",
+    "reflow balls",
     "dice",
 )
 
@@ -395,7 +434,7 @@ IRREVERSIBLE = (
 @method(
     name="tape-substrate",
     title="Packages on a tape substrate with filled through-holes (000:a-g)",
-    claims=("000:a", "000:b", "000:c", "000:d", "000:e", "000:f", "000:g"),
+    claims=("000:a", "000:b", "000:c", "000:d", "000:e", "000:f", "000:g", "000:x1"),
     recipe=TapeSubstrateRecipe,
     tools=(
         "laser",
@@ -405,6 +444,7 @@ IRREVERSIBLE = (
         "flip_chip_bonder",
         "oven",
         "grinder",
+        "ball_mounter",
     ),
     irreversible=IRREVERSIBLE,
     default_recipe="tape-substrate.yaml",
@@ -424,6 +464,8 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
         Oven, cure_cycle, recipe.seal.cure, timeout_s=recipe.seal.cure.batch_timeout_s
     )
     await grind(wafer, recipe.grind)
+    if recipe.balls is not None:
+        await mount_balls(wafer, recipe.balls, claims=("000:x1",))
     await dice(wafer, recipe.dicing, claims=("000:g",))
 
 

@@ -38,9 +38,9 @@ CLAIM_ORDER = [
 ]
 
 
-def small_recipe() -> dict:
-    """The default recipe on a panel of one row of three units, its dies from 100 mm wafers."""
-    recipe = yaml.safe_load(RECIPES.joinpath("tape-substrate.yaml").read_text())
+def small_recipe(name: str = "tape-substrate.yaml") -> dict:
+    """A reference recipe on a panel of one row of three units, its dies from 100 mm wafers."""
+    recipe = yaml.safe_load(RECIPES.joinpath(name).read_text())
     recipe["panel"].update(rows=1, columns=3)
     recipe["dies"]["diameter_mm"] = "100 mm"
     return recipe
@@ -75,6 +75,27 @@ def test_a_lot_of_panels_runs_with_every_claim_condition_passing(
     assert tagged == CLAIM_ORDER
 
 
+def test_external_terminals_are_balls_in_every_solder_resist_opening_reflowed(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x1: the balls go on the panel's bottom after grinding, before the dicing."""
+    recipe = small_recipe("tape-substrate-balls.yaml")
+    code, events = run_json(capsys, write_recipe(tmp_path, recipe), lot=1)
+    summary = events[-1]
+    assert code == 0, summary
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    balls = [c for c in check["conditions"] if c["claim"] == "000:x1"]
+    assert [(c["sites_checked"], c["verdict"]) for c in balls] == [(72, "pass"), (72, "pass")]
+    tagged = [
+        (e["step"], set(e["data"]["claims"]))
+        for e in events
+        if e["kind"] == "step-started" and e["wafer"] == "W01" and e["data"]["claims"]
+    ]
+    x1 = [("apply flux", {"000:x1"}), ("mount balls", {"000:x1"}), ("reflow balls", {"000:x1"})]
+    assert tagged == CLAIM_ORDER[:-1] + x1 + CLAIM_ORDER[-1:]
+
+
 def test_each_panel_takes_its_dies_from_its_own_die_wafer():
     recipe = read_recipe_text(TapeSubstrateRecipe, yaml.safe_dump(small_recipe()), "test")
     incoming = get_method("tape-substrate").incoming_material(recipe)
@@ -101,16 +122,21 @@ def _change(recipe: dict, path: str, value: object) -> None:
         ("dies.terminals.height_um", "80 um", "taller than its hole"),
         ("seal.height_um", "250 um", "must stand above the ground height (300 um"),
         ("grind.thickness_um", "600 um", "must leave the die backs ground"),
+        ("balls.balls_per_unit", 30, "a unit has 24 solder resist openings"),
     ],
 )
 def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_it_and_no_tool_moves(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], path, value, words
 ):
-    recipe = small_recipe()
+    recipe = small_recipe("tape-substrate-balls.yaml")
     _change(recipe, path, value)
-    claim = {"fill": "000:b", "dies": "000:c", "seal": "000:e", "grind": "000:f"}[
-        path.split(".")[0]
-    ]
+    claim = {
+        "fill": "000:b",
+        "dies": "000:c",
+        "seal": "000:e",
+        "grind": "000:f",
+        "balls": "000:x1",
+    }[path.split(".")[0]]
     file = write_recipe(tmp_path, recipe)
     assert main(["run", "tape-substrate", "--sim", "--recipe", str(file)]) == 2
     error = capsys.readouterr().err
