@@ -28,9 +28,9 @@ from contextlib import suppress
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import Reading, ToolState
+from .equipment import Reading
 from .errors import ConnectionLost, ToolAlarm, ToolError, ToolStateError
-from .families.modbus_plc import ModbusPlcDriver
+from .families.modbus_plc import READY_STATES, SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (
@@ -44,9 +44,6 @@ from .roles.electroplater import (
 )
 from .specs.electroplater import SPEC
 
-#: Tool states in which load, unload and other non-process commands are accepted.
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
-
 #: How close to its setpoint the bath must be before a wafer goes in, degC.
 BATH_TOLERANCE_C = 1.0
 #: How far above its setpoint the bath may go before the heater's alarm 1 trips, degC.
@@ -56,10 +53,12 @@ BATH_SETTLE_TIMEOUT_S = 1800.0
 HOLDER_TIMEOUT_S = 120.0
 
 
-class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
-    """Drives a plating cell: its bath controller (the packline cell map) and its DC supply."""
+class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
+    """Drives a plating cell: its bath controller (the packline cell map) and its DC supply;
+    the family's single-wafer base loads and unloads the holder."""
 
     spec = SPEC
+    holder = "in the holder"
     limits = SPEC.limits()
     devices: ClassVar[Mapping[str, type[Link]]] = {
         "cell": ModbusLink,
@@ -117,37 +116,11 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
         self.record_reading("bath_temperature", temperature_c, "degC")
         return temperature_c
 
-    async def request_wafer(self) -> str | None:
-        if not await self.read_status_value("WAFER_LOADED"):
-            return None
-        return await self.read_text("read wafer id", "WAFER_ID")
-
     async def request_alarms(self) -> dict[str, str]:
         """The cell's alarm bits and the supply's tripped protections."""
         return {**await super().request_alarms(), **await self.supply.request_alarms()}
 
     # ----------------------------------------------------------------- commands
-
-    async def load(self, wafer_id: str) -> None:
-        action = f"load wafer {wafer_id}"
-        self.check_wafer_id(wafer_id)
-        self.require_state(action, *READY_STATES)
-        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
-        present = await self.request_wafer()
-        if present is not None:
-            raise ToolStateError(
-                self.name, self.address, action, f"wafer {present} is already in the holder"
-            )
-        await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
-
-    async def unload(self) -> str:
-        action = "unload wafer"
-        self.require_state(action, *READY_STATES)
-        wafer_id = await self.request_wafer()
-        if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, "no wafer in the holder")
-        await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
-        return wafer_id
 
     async def reset_bath_age(self) -> None:
         action = "reset bath age"
@@ -172,7 +145,7 @@ class ModbusScpiElectroplater(ModbusPlcDriver[CellStatus], Electroplater):
                 await self.command(action, "SELECT_BATH", bath=recipe.metal.value)
             wafer_id = await self.request_wafer()
             if wafer_id is None:
-                raise ToolStateError(self.name, self.address, action, "no wafer in the holder")
+                raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
             await self.write_fields("write paddle", self.map.setpoint_extent(SPEC)[0], paddle)
             await self.heater.write("A1", bath_c + BATH_OVERHEAT_C)
             await self.heater.ramp_to(bath_c, 0)
