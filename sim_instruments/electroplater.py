@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.families.modbus_plc import FUNCTION_CODES, reason_enum
+from packline.drivers.families.plc_map import FUNCTION_CODES, reason_enum
 from packline.drivers.families.temperature_controller import InstrumentMode, InstrumentStatus
 from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC

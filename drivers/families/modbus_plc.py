@@ -2,8 +2,8 @@
 
 `ModbusPlcDriver` consumes the spec (`plc_map.py`): identity, status decoding and traces, alarm
 and interlock decoding, setpoint encoding against the limits, commands and the explanation of a
-refusal. `BatchPlcDriver` adds the slots and door of a batch tool. The map's public names are
-also exported from here, for the modules that import the whole family from this one place.
+refusal. `SingleWaferPlcDriver` adds the stage of a tool that takes one wafer, `BatchPlcDriver`
+the slots and door of a batch tool. The map itself is `plc_map.py`.
 """
 
 from __future__ import annotations
@@ -22,58 +22,19 @@ from .plc_map import (
     ALARMS,
     COMMAND_ERROR,
     EXPLAINED_EXCEPTION,
-    FUNCTION_CODES,
     INTERLOCKS,
-    REFUSED_REGISTER,
     SERIAL_NUMBER,
     BitAlarm,
     BitInterlock,
-    NamedRefusal,
     Placement,
     PlcCommand,
     PlcMap,
-    PlcParameter,
     PlcSetpoint,
     PlcStatus,
     Reason,
-    command_enum,
     decoded,
-    enum_codes,
-    example_frames,
     field,
-    plc_refusals,
-    reason_enum,
 )
-
-__all__ = [
-    "ALARMS",
-    "COMMAND_ERROR",
-    "EXPLAINED_EXCEPTION",
-    "FUNCTION_CODES",
-    "INTERLOCKS",
-    "READY_STATES",
-    "REFUSED_REGISTER",
-    "SERIAL_NUMBER",
-    "BatchPlcDriver",
-    "BitAlarm",
-    "BitInterlock",
-    "ModbusPlcDriver",
-    "NamedRefusal",
-    "Placement",
-    "PlcCommand",
-    "PlcMap",
-    "PlcParameter",
-    "PlcSetpoint",
-    "PlcStatus",
-    "Reason",
-    "SingleWaferPlcDriver",
-    "command_enum",
-    "enum_codes",
-    "example_frames",
-    "field",
-    "plc_refusals",
-    "reason_enum",
-]
 
 E = TypeVar("E", bound=IntEnum)
 Status = TypeVar("Status")

@@ -17,7 +17,7 @@ The plating cell is reached as two devices on two links (decision 0009):
 
 from __future__ import annotations
 
-from ..families.modbus_plc import (
+from ..families.plc_map import (
     BitAlarm,
     BitInterlock,
     NamedRefusal,

@@ -15,7 +15,7 @@ import pytest
 
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.modbus_plc import example_frames
+from packline.drivers.families.plc_map import example_frames
 from packline.drivers.links import ModbusLink, VisaLink
 from packline.drivers.specs.electroplater import SPEC
 from packline.drivers.specs.pages import marked_tables, rendered_tables, stale_tables
