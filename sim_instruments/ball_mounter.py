@@ -31,7 +31,7 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.specs.ball_mounter import SPEC
 
-from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .families.modbus_plc import Refused, SingleWaferPlcSimulator
 from .physics.ball_mounter import (
     BallMountPhysics,
     apply_flux,
@@ -84,7 +84,7 @@ class _Cycle:
     ends_s: float
 
 
-class SimBallMounter(ModbusPlcSimulator):
+class SimBallMounter(SingleWaferPlcSimulator):
     """The simulated ball-mount cell behind a Modbus server (TCP by default, or RTU)."""
 
     spec = SPEC
@@ -118,7 +118,6 @@ class SimBallMounter(ModbusPlcSimulator):
         )
         self.physics = physics or BallMountPhysics()
         self.phase = BallMounterPhase.READY
-        self.wafer_id: str | None = None
         self.cycle: _Cycle | None = None
         self.cycles_completed = 0
         self.last_result = CycleResult.NONE
@@ -148,14 +147,13 @@ class SimBallMounter(ModbusPlcSimulator):
             "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
             "CYCLES_COMPLETED": self.cycles_completed % 65536,
             "LAST_RESULT": int(self.last_result),
-            "WAFER_LOADED": int(self.wafer_id is not None),
             "FLUX_APPLIED": int(flux),
             "BALLS_PLACED": self.balls_placed,
             "SITES_INSPECTED": self.inspection.sites_inspected,
             "MISSING_BALLS": self.inspection.missing,
             "EXTRA_BALLS": self.inspection.extra,
             "BRIDGED_BALLS": self.inspection.bridged,
-            "WAFER_ID": self.wafer_id or "",
+            **self.stage_status(),
         }
 
     def interlock_conditions(self) -> dict[str, bool]:
@@ -186,23 +184,10 @@ class SimBallMounter(ModbusPlcSimulator):
         elif command == "ABORT":
             if self.cycle is not None:
                 self._finish(CycleResult.ABORTED, now)
-        elif command == "LOAD_WAFER":
-            return self._load(parameters)
-        elif command == "UNLOAD_WAFER":
-            if self.wafer_id is None:
-                return self.refused(CommandError["NO_WAFER"])
-            self.wafer_id = None
+        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+            return self.transfer(command, parameters)
         elif command in _CYCLE_FIELDS:
             return self._start(command, registers, start, now)
-        return None
-
-    def _load(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        if self.wafer_id is not None:
-            return self.refused(CommandError["WAFER_PRESENT"])
-        admitted = self.admit_wafer(parameters)
-        if not isinstance(admitted, str):
-            return admitted
-        self.wafer_id = admitted
         return None
 
     def _start(self, command: str, registers: list[int], start: int, now: float) -> Refused | None:

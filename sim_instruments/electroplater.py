@@ -32,11 +32,11 @@ from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC
 
 from .dc_supply import Load, SimDcSupply
-from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .families.modbus_plc import Refused, SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate
 from .servers import ModbusToolServer, ModbusTransport
-from .twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
+from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)
 
@@ -57,7 +57,7 @@ class _Immersion:
 Event = tuple[float, Callable[[float], None]]
 
 
-class SimElectroplater(ModbusPlcSimulator):
+class SimElectroplater(SingleWaferPlcSimulator):
     """The simulated plating cell: its controller on Modbus (TCP by default, or RTU) and its
     supply on a SCPI socket, each with its own address (`station_address`)."""
 
@@ -117,7 +117,6 @@ class SimElectroplater(ModbusPlcSimulator):
         self.heater.process_c = self.heater.target_c = self.heater.working_c = working_c
         self.agitation_rpm = 60.0
         self.immersion = _Immersion()
-        self.wafer_id: str | None = None
         self._stepped_to_s = now
 
     # ----------------------------------------------------------------- two servers, one tool
@@ -185,8 +184,7 @@ class SimElectroplater(ModbusPlcSimulator):
             "IMMERSION_CHARGE": self.immersion.charge_c,
             "CATHODE_CURRENT": point.current_a,
             "BATH_METAL": SPEC.status_by_name["BATH_METAL"].code_of(self.metal.value),  # type: ignore[attr-defined]
-            "WAFER_LOADED": int(self.wafer_id is not None),
-            "WAFER_ID": self.wafer_id or "",
+            **self.stage_status(),
         }
 
     def interlock_conditions(self) -> dict[str, bool]:
@@ -235,12 +233,8 @@ class SimElectroplater(ModbusPlcSimulator):
             if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
                 self._leave_bath(now)
                 self._enter(CellPhase.WITHDRAWING, now)
-        elif command == "LOAD_WAFER":
-            return self._load_wafer(parameters)
-        elif command == "UNLOAD_WAFER":
-            if self.wafer_id is None:
-                return self.refused(CommandError["NO_WAFER"])
-            self.wafer_id = None
+        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+            return self.transfer(command, parameters)
         elif command == "IMMERSE":
             if self.wafer_id is None:
                 return self.refused(CommandError["NO_WAFER"])
@@ -256,18 +250,6 @@ class SimElectroplater(ModbusPlcSimulator):
             if bath is None or Metal(bath) not in self.bath_ages_c:
                 return self.refused(CommandError["NO_SUCH_BATH"], self.map.parameter_register)
             self.metal = Metal(bath)
-        return None
-
-    def _load_wafer(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        if self.wafer_id is not None:
-            return self.refused(CommandError["WAFER_PRESENT"])
-        try:
-            wafer_id = self.text_parameter(parameters, "wafer_id")
-            validate_wafer_id(wafer_id)
-            self.twin.load(wafer_id, self.name)
-        except (ValueError, WaferAlreadyProcessed):
-            return self.refused(CommandError["BAD_WAFER_ID"], self.map.parameter_register)
-        self.wafer_id = wafer_id
         return None
 
     # ----------------------------------------------------------------- time and physics

@@ -27,11 +27,11 @@ from packline.drivers.families.plc_map import Reason, field, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
-from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .families.modbus_plc import Refused, SingleWaferPlcSimulator
 from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport
-from .twin import Support, TwinStore, WaferAlreadyProcessed, validate_wafer_id
+from .twin import Support, TwinStore
 
 #: The phases of a lamination job, in order (progress counts through them).
 JOB_PHASES = (
@@ -69,7 +69,7 @@ class _Job:
 Event = tuple[float, Callable[[float], None]]
 
 
-class SimLaminator(ModbusPlcSimulator):
+class SimLaminator(SingleWaferPlcSimulator):
     """The simulated laminator behind a Modbus server (TCP by default, or RTU)."""
 
     spec = SPEC
@@ -106,7 +106,6 @@ class SimLaminator(ModbusPlcSimulator):
         self.phase_started_s = now
         self.platen = Platen(self.physics.ambient_c, now, "off", 0.0, self.physics)
         self.chamber = Chamber(ATMOSPHERE_PA, now, "vented", ATMOSPHERE_PA, self.physics)
-        self.wafer_id: str | None = None
         self.job: _Job | None = None
         self.cool_to_c = self.physics.ambient_c
         self.jobs_completed = 0
@@ -146,10 +145,9 @@ class SimLaminator(ModbusPlcSimulator):
             "PROGRESS": self._progress_pct(now, event),
             "JOBS_COMPLETED": self.jobs_completed % 65536,
             "LAST_RESULT": int(self.last_result),
-            "WAFER_LOADED": int(self.wafer_id is not None),
             "SUPPORT_ON_WAFER": support,
             "PEEL_BELOW": self.physics.peel_below_c,
-            "WAFER_ID": self.wafer_id or "",
+            **self.stage_status(),
         }
 
     def _progress_pct(self, now: float, event: Event | None) -> float:
@@ -191,12 +189,8 @@ class SimLaminator(ModbusPlcSimulator):
                 self._enter_vent_or_ready(now)
         elif command == "ABORT":
             self._abort(now)
-        elif command == "LOAD_WAFER":
-            return self._load(parameters)
-        elif command == "UNLOAD_WAFER":
-            if self.wafer_id is None:
-                return self.refused(CommandError["NO_WAFER"])
-            self.wafer_id = None
+        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+            return self.transfer(command, parameters)
         elif command == "START_JOB":
             job_block = self.map.setpoint_extent(SPEC)
             first = job_block[0]
@@ -210,21 +204,6 @@ class SimLaminator(ModbusPlcSimulator):
             self._enter(LaminatorPhase.COOLING, now, platen="forced")
         elif command == "PEEL_SUPPORT":
             return self._start_peel(now)
-        return None
-
-    def _load(self, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        if self.wafer_id is not None:
-            return self.refused(CommandError["WAFER_PRESENT"])
-        try:
-            wafer_id = self.text_parameter(parameters, "wafer_id")
-            validate_wafer_id(wafer_id)
-        except ValueError:
-            return self.refused(CommandError["BAD_WAFER_ID"], self.map.parameter_register)
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed:
-            return self.refused(CommandError["BAD_WAFER_ID"], self.map.parameter_register)
-        self.wafer_id = wafer_id
         return None
 
     def _start_peel(self, now: float) -> Refused | None:

@@ -25,7 +25,7 @@ from packline.drivers.roles.ball_mounter import CycleResult
 from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
 from packline.drivers.specs.stencil_printer import SPEC
 
-from .families.modbus_plc import ModbusPlcSimulator, Refused
+from .families.modbus_plc import Refused, SingleWaferPlcSimulator
 from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
 from .servers import ModbusTransport
 from .twin import TwinStore
@@ -46,7 +46,7 @@ class _Print:
     ends_s: float
 
 
-class SimStencilPrinter(ModbusPlcSimulator):
+class SimStencilPrinter(SingleWaferPlcSimulator):
     """The simulated stencil printer behind a Modbus server (TCP by default, or RTU)."""
 
     spec = SPEC
@@ -79,7 +79,6 @@ class SimStencilPrinter(ModbusPlcSimulator):
         )
         self.physics = physics or PrintPhysics()
         self.phase = PrinterPhase.READY
-        self.wafer_id: str | None = None
         self.cycle: _Print | None = None
         self.cycles_completed = 0
         self.last_result = CycleResult.NONE
@@ -105,14 +104,13 @@ class SimStencilPrinter(ModbusPlcSimulator):
             "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
             "CYCLES_COMPLETED": self.cycles_completed % 65536,
             "LAST_RESULT": int(self.last_result),
-            "WAFER_LOADED": int(self.wafer_id is not None),
             "DEPOSITS": spi.deposits,
             "TRANSFER_EFFICIENCY": 100 * spi.transfer_efficiency,
             "MIN_TRANSFER_EFFICIENCY": 100 * spi.min_transfer_efficiency,
             "DEPOSIT_VOLUME": spi.deposit_nl,
             "INSUFFICIENT": spi.insufficient,
             "EXCESSIVE": spi.excessive,
-            "WAFER_ID": self.wafer_id or "",
+            **self.stage_status(),
         }
 
     def interlock_conditions(self) -> dict[str, bool]:
@@ -143,17 +141,8 @@ class SimStencilPrinter(ModbusPlcSimulator):
         elif command == "ABORT":
             if self.cycle is not None:
                 self._finish(CycleResult.ABORTED, now)
-        elif command == "LOAD_WAFER":
-            if self.wafer_id is not None:
-                return self.refused(CommandError["WAFER_PRESENT"])
-            admitted = self.admit_wafer(parameters)
-            if not isinstance(admitted, str):
-                return admitted
-            self.wafer_id = admitted
-        elif command == "UNLOAD_WAFER":
-            if self.wafer_id is None:
-                return self.refused(CommandError["NO_WAFER"])
-            self.wafer_id = None
+        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+            return self.transfer(command, parameters)
         elif command == "PRINT":
             return self._start(registers, start, now)
         return None

@@ -257,22 +257,6 @@ class ModbusPlcSimulator(SimulatedTool):
         assert isinstance(block, list)
         return registers_to_ascii(block)
 
-    def admit_wafer(self, parameters: Mapping[str, float | list[int]]) -> str | Refused:
-        """The id of a wafer LOAD_WAFER brings, taken from the twin; or the refusal
-        `BAD_WAFER_ID` (at the parameter register) for an id that is not printable ASCII
-        without spaces, or of a wafer this tool processed before (no rework)."""
-        bad = self.refused(self.reasons["BAD_WAFER_ID"], self.map.parameter_register)
-        try:
-            wafer_id = self.text_parameter(parameters, "wafer_id")
-            validate_wafer_id(wafer_id)
-        except ValueError:
-            return bad
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed:
-            return bad
-        return wafer_id
-
     def refused(self, reason: int, register: int | None = None) -> Refused:
         """A refusal of the present command, concerning `register` (the command register)."""
         return reason, self.map.command_register if register is None else register
@@ -345,6 +329,41 @@ class ModbusPlcSimulator(SimulatedTool):
         """Run a command the family's checks let through, or refuse it by the tool's own
         conditions. `parameters` are decoded (setpoints in their units, text as registers);
         `registers` is the command block from address `start`."""
+
+
+class SingleWaferPlcSimulator(ModbusPlcSimulator):
+    """A PLC tool that takes one wafer (or panel) at a time on its stage, platen or holder
+    (the ball mounter, the stencil printer, the laminator, the plating cell;
+    `SingleWaferPlcDriver` drives it): `WAFER_LOADED` and `WAFER_ID` in its status, the
+    commands `LOAD_WAFER` (wafer id) and `UNLOAD_WAFER`, and the refusals `WAFER_PRESENT`,
+    `NO_WAFER` and `BAD_WAFER_ID`."""
+
+    #: The id of the wafer the tool holds, or None.
+    wafer_id: str | None = None
+
+    def stage_status(self) -> dict[str, object]:
+        """The wafer registers as the tool presents them now."""
+        return {"WAFER_LOADED": int(self.wafer_id is not None), "WAFER_ID": self.wafer_id or ""}
+
+    def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
+        """UNLOAD_WAFER, or LOAD_WAFER onto the empty stage: the wafer is taken from the twin;
+        an id that is not printable ASCII without spaces, or of a wafer this tool processed
+        before (no rework), is refused `BAD_WAFER_ID` at the parameter register."""
+        if command == "UNLOAD_WAFER":
+            if self.wafer_id is None:
+                return self.refused(self.reasons["NO_WAFER"])
+            self.wafer_id = None
+            return None
+        if self.wafer_id is not None:
+            return self.refused(self.reasons["WAFER_PRESENT"])
+        try:
+            wafer_id = self.text_parameter(parameters, "wafer_id")
+            validate_wafer_id(wafer_id)
+            self.twin.load(wafer_id, self.name)
+        except (ValueError, WaferAlreadyProcessed):
+            return self.refused(self.reasons["BAD_WAFER_ID"], self.map.parameter_register)
+        self.wafer_id = wafer_id
+        return None
 
 
 class BatchPlcSimulator(ModbusPlcSimulator):
