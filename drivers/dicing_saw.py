@@ -262,31 +262,19 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         return result
 
     async def _wait_motion(self, action: str, counter: str, before: int, timeout_s: float) -> None:
-        """Poll until the saw is idle with `counter` advanced; an alarm or a timeout ends it.
-
-        An overrunning cut or dress is stopped, blade up (`wait_until` aborts).
-        """
-        status: SawStatus  # the latest, for the timeout message
-
-        async def poll() -> SawStatus | None:
-            nonlocal status
-            status = await self.request_status()
-            self.record_reading("lines_done", status.lines_done, "lines")
-            self.record_reading("progress", status.progress_percent, "%")
-            self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
-            if status.state is SawState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.state is SawState.IDLE and getattr(status, counter) != before:
-                return status
-            return None
-
-        await self.wait_until(
+        """Wait until the saw is idle with `counter` advanced (`wait_idle`); an overrunning cut
+        or dress is stopped, blade up."""
+        await self.wait_idle(
             action,
-            poll,
+            self.request_status,
+            lambda status: getattr(status, counter) != before,
             timeout_s,
-            lambda: (
-                f"still {status.state.value.lower()} "
-                f"({status.lines_done}/{status.lines_total} lines)"
-            ),
+            record=self._record_motion,
+            progress=lambda status: f"{status.lines_done}/{status.lines_total} lines",
         )
+
+    def _record_motion(self, status: SawStatus) -> None:
+        """Record the readings of a status read while the blade moves."""
+        self.record_reading("lines_done", status.lines_done, "lines")
+        self.record_reading("progress", status.progress_percent, "%")
+        self.record_reading("spindle_speed", status.spindle_krpm, "krpm")

@@ -132,39 +132,18 @@ class AsciiDispenser(OneWaferDriver, Dispenser):
         `timeout_s` the wait allows twice the time the dispenser plans for the job (the
         workpiece's holes or dies are not on the wire) plus `JOB_ALLOWANCE_S`."""
         async with self.operation(action):
-            await self.require_command_interlocks(action, command.split()[0])
-            before = (await self.request_status()).jobs_completed
-            await self.do(action, command)
+            before = await self.start_job(action, command, self.request_status)
             started = await self.request_status()
             bound = timeout_s or started.remaining_s * JOB_PLAN_FACTOR + JOB_ALLOWANCE_S
-            await self._wait_job(action, before, bound, started)
+            await self.wait_job(
+                action,
+                self.request_status,
+                before,
+                bound,
+                record=lambda status: self.record_reading("job_remaining", status.remaining_s, "s"),
+                first=started,
+            )
             result = await read_result()
         if result is None:
             raise ProtocolError(self.name, self.address, action, "the job logged no result")
         return result
-
-    async def _wait_job(
-        self, action: str, before: int, timeout_s: float, status: DispenserStatus
-    ) -> DispenserStatus:
-        """Poll until the dispenser is idle with its job counter advanced; an alarm or the
-        timeout ends the wait (an overrunning job is stopped: `wait_until` aborts). `status`
-        is the one read as the job started: the first poll judges it."""
-        unread = [status]
-
-        async def poll() -> DispenserStatus | None:
-            nonlocal status
-            status = unread.pop() if unread else await self.request_status()
-            self.record_reading("job_remaining", status.remaining_s, "s")
-            if status.state is DispenserState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.state is DispenserState.IDLE and status.jobs_completed != before:
-                return status
-            return None
-
-        return await self.wait_until(
-            action,
-            poll,
-            timeout_s,
-            lambda: f"still {status.state.value.lower()} ({status.remaining_s:g} s left)",
-        )

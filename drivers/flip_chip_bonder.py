@@ -203,35 +203,14 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
             line = [command, str(first_unit), str(unit_count), *words, *recipe_words]
             if await self.ask_count(action, " ".join(line)) != unit_count:
                 raise ProtocolError(self.name, self.address, action, "run of another size")
-            await self._wait_run(
+            before = status.runs_completed
+            await self.wait_idle(
                 action,
-                status.runs_completed,
+                self.request_status,
+                lambda status: status.runs_completed != before,
                 timeout_s or run_allowance_s(recipe, unit_count),
+                record=self.record_status,
+                progress=lambda status: f"{status.dies_done} of {status.dies_total} dies",
+                fault_action=lambda status: f"{action} (stopped after {status.dies_done} dies)",
             )
         return status.substrate_id
-
-    async def _wait_run(self, action: str, before: int, timeout_s: float) -> FlipChipStatus:
-        """Poll until the bonder is idle with its run counter advanced; an alarm or the
-        timeout ends the wait (an overrunning run is stopped: `wait_until` commands STOP)."""
-        status: FlipChipStatus  # the latest, for the timeout message
-
-        async def poll() -> FlipChipStatus | None:
-            nonlocal status
-            status = await self.request_status()
-            self.record_status(status)
-            if status.state is FlipChipState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(f"{action} (stopped after {status.dies_done} dies)")
-            if status.state is FlipChipState.IDLE and status.runs_completed != before:
-                return status
-            return None
-
-        return await self.wait_until(
-            action,
-            poll,
-            timeout_s,
-            lambda: (
-                f"still {status.state.value.lower()} "
-                f"({status.dies_done} of {status.dies_total} dies)"
-            ),
-        )

@@ -211,40 +211,21 @@ class AsciiLithography(OneWaferDriver, Lithography):
         """Send a job's `command` (its interlocks checked first) and wait for its end, within
         `timeout_s` or, when None, the allowance for the exposure's shot count; the film."""
         async with self.operation(action):
-            await self.require_command_interlocks(action, word)
-            before = (await self.request_status()).jobs_completed
-            await self.do(action, command)
+            before = await self.start_job(action, command, self.request_status)
             if timeout_s is None:
                 assert allowance_for_shots is not None
                 timeout_s = allowance_for_shots((await self.request_status()).shots_total)
-            await self._wait_job(action, before, timeout_s)
+            await self.wait_job(
+                action, self.request_status, before, timeout_s, record=self._record_track
+            )
             film = await self.request_film()
         if film is None:
             raise ProtocolError(self.name, self.address, action, f"no film after {word}")
         return film
 
-    async def _wait_job(self, action: str, before: int, timeout_s: float) -> TrackStatus:
-        """Poll until the cell is idle with its job counter advanced; an alarm or the timeout
-        ends the wait (an overrunning job is stopped: `wait_until` aborts)."""
-        status: TrackStatus  # the latest, for the timeout message
-
-        async def poll() -> TrackStatus | None:
-            nonlocal status
-            status = await self.request_status()
-            self.record_reading("spin_speed", status.spin_rpm, "rpm")
-            self.record_reading("hotplate_temperature", status.hotplate_c, "degC")
-            if status.shots_total:
-                self.record_reading("shots_done", status.shots_done, "shots")
-            if status.state is TrackState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.state is TrackState.IDLE and status.jobs_completed != before:
-                return status
-            return None
-
-        return await self.wait_until(
-            action,
-            poll,
-            timeout_s,
-            lambda: f"still {status.state.value.lower()} ({status.remaining_s:g} s left)",
-        )
+    def _record_track(self, status: TrackStatus) -> None:
+        """Record the readings of a status read while a job runs."""
+        self.record_reading("spin_speed", status.spin_rpm, "rpm")
+        self.record_reading("hotplate_temperature", status.hotplate_c, "degC")
+        if status.shots_total:
+            self.record_reading("shots_done", status.shots_done, "shots")

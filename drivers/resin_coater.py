@@ -109,10 +109,16 @@ class AsciiResinCoater(OneWaferDriver, ResinCoater):
     ) -> CoatResult:
         """Start the step, wait for its end, and read the film it left."""
         async with self.operation(action):
-            await self.require_command_interlocks(action, command.split()[0])
-            before = (await self.request_status()).jobs_completed
-            await self.do(action, command)
-            await self._wait_step(action, before, timeout_s)
+            before = await self.start_job(action, command, self.request_status)
+            await self.wait_job(
+                action,
+                self.request_status,
+                before,
+                timeout_s,
+                record=lambda status: self.record_reading(
+                    "step_remaining", status.remaining_s, "s"
+                ),
+            )
             result = await self.request_last_coat()
         if result is None or result.step is not step:
             raise ProtocolError(self.name, self.address, action, f"coater logs {result}")
@@ -120,26 +126,3 @@ class AsciiResinCoater(OneWaferDriver, ResinCoater):
         self.record_reading("film_min_cover", result.min_cover_um, "um")
         self.record_reading("film_edge", result.edge_um, "um")
         return result
-
-    async def _wait_step(self, action: str, before: int, timeout_s: float) -> CoaterStatus:
-        """Poll until the coater is idle with its step counter advanced; an alarm or the timeout
-        ends the wait (an overrunning step is stopped: `wait_until` aborts)."""
-        status: CoaterStatus  # the latest, for the timeout message
-
-        async def poll() -> CoaterStatus | None:
-            nonlocal status
-            status = await self.request_status()
-            self.record_reading("step_remaining", status.remaining_s, "s")
-            if status.state is CoaterState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.state is CoaterState.IDLE and status.jobs_completed != before:
-                return status
-            return None
-
-        return await self.wait_until(
-            action,
-            poll,
-            timeout_s,
-            lambda: f"still {status.state.value.lower()} ({status.remaining_s:g} s left)",
-        )

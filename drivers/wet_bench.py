@@ -129,11 +129,13 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         """Dip in `tank` for `time_s`, wait for the rinse and dry; the bench's log of it."""
         command = f"DIP {tank.value} {self.setting(action, 'dip_time_s', time_s)}"
         async with self.operation(action):
-            await self.require_command_interlocks(action, "DIP")
-            before = (await self.request_status()).jobs_completed
-            await self.do(action, command)
-            await self._wait_dip(
-                action, before, timeout_s or time_s + RINSE_ALLOWANCE_S + JOB_MARGIN_S
+            before = await self.start_job(action, command, self.request_status)
+            await self.wait_job(
+                action,
+                self.request_status,
+                before,
+                timeout_s or time_s + RINSE_ALLOWANCE_S + JOB_MARGIN_S,
+                record=lambda status: self.record_reading("dip_remaining", status.remaining_s, "s"),
             )
             result = await self.request_last_dip()
         if result is None or result.tank is not tank:
@@ -142,26 +144,3 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         self.record_reading("sites_left", result.left_sites, "sites")
         self.record_reading("sites_opened", result.opened_sites, "sites")
         return result
-
-    async def _wait_dip(self, action: str, before: int, timeout_s: float) -> BenchStatus:
-        """Poll until the bench is idle with its dip counter advanced; an alarm or the timeout
-        ends the wait (an overrunning dip is stopped: `wait_until` aborts)."""
-        status: BenchStatus  # the latest, for the timeout message
-
-        async def poll() -> BenchStatus | None:
-            nonlocal status
-            status = await self.request_status()
-            self.record_reading("dip_remaining", status.remaining_s, "s")
-            if status.state is BenchState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.state is BenchState.IDLE and status.jobs_completed != before:
-                return status
-            return None
-
-        return await self.wait_until(
-            action,
-            poll,
-            timeout_s,
-            lambda: f"still {status.state.value.lower()} ({status.remaining_s:g} s left)",
-        )

@@ -6,15 +6,16 @@ links") are written once: the spec binding (`HostLink` and the `Host*` entries, 
 each fact's wire form to the core spec entries) and the number grammar in
 `ascii_host_wire.py`, exported here too for the tools' specs and simulators, and here the
 driver base `HostLinkDriver`, which turns a spec into identity, alarm, interlock and limit
-handling. The simulated tools' side of the same rules is
+handling, and waits a job out (`STAT?` polled until the tool is idle with its job counter
+advanced). The simulated tools' side of the same rules is
 `packline.sim_instruments.families.ascii_host`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
-from enum import Enum
-from typing import ClassVar, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from enum import Enum, StrEnum
+from typing import ClassVar, Protocol, TypeVar
 
 from ..equipment import Equipment, Identity, ToolState
 from ..errors import CommandRefused, ProtocolError
@@ -57,6 +58,29 @@ __all__ = [
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
 
 C = TypeVar("C", bound=Enum)
+
+
+class JobStatus(Protocol):
+    """A status query's reading of a tool that runs jobs: its `STATE` token, `IDLE` and
+    `FAULT` among them (every host-link page names them so)."""
+
+    @property
+    def state(self) -> StrEnum: ...
+
+
+class CountedJobStatus(JobStatus, Protocol):
+    """A status that counts the jobs done (`JOBS`) and tells the time left of the one under
+    way (`LEFT`)."""
+
+    @property
+    def remaining_s(self) -> float: ...
+
+    @property
+    def jobs_completed(self) -> int: ...
+
+
+S = TypeVar("S", bound=JobStatus)
+J = TypeVar("J", bound=CountedJobStatus)
 
 
 # --------------------------------------------------------------------- the driver base
@@ -227,6 +251,80 @@ class HostLinkDriver(Equipment):
     async def require_command_interlocks(self, action: str, command: str) -> None:
         """Refuse with `InterlockOpen`, before `command` is sent, if one it needs is open."""
         await self.require_interlocks(action, self.spec.command_by_name[command].interlocks)
+
+    # ----------------------------------------------------------------- jobs
+
+    async def wait_idle(
+        self,
+        action: str,
+        request_status: Callable[[], Awaitable[S]],
+        ended: Callable[[S], bool],
+        timeout_s: float,
+        *,
+        record: Callable[[S], object],
+        progress: Callable[[S], str],
+        first: S | None = None,
+        fault_action: Callable[[S], str] | None = None,
+    ) -> S:
+        """Poll the status until the tool is `IDLE` with `ended(status)` (its job counter past
+        the one read before the job); the status that showed it.
+
+        Every status read is recorded (`record`); `first`, the status read as the job started,
+        is judged first. `FAULT` reads the tool's alarms and raises them (for the action
+        `fault_action(status)` names, `action` by default); past `timeout_s` the job is stopped
+        (`wait_until` aborts) and the timeout says `still <state> (<progress(status)>)`.
+        """
+        unread = [] if first is None else [first]
+        status = first
+
+        async def poll() -> S | None:
+            nonlocal status
+            status = unread.pop() if unread else await request_status()
+            record(status)
+            if status.state == "FAULT":
+                await self.refresh_alarms()
+                raise self.alarm_error(fault_action(status) if fault_action else action)
+            if status.state == "IDLE" and ended(status):
+                return status
+            return None
+
+        def still() -> str:
+            assert status is not None  # wait_until polls once before it can time out
+            return f"still {status.state.value.lower()} ({progress(status)})"
+
+        return await self.wait_until(action, poll, timeout_s, still)
+
+    async def start_job(
+        self, action: str, command: str, request_status: Callable[[], Awaitable[J]]
+    ) -> int:
+        """Send the job `command` once the interlocks its word needs are closed; the tool's job
+        count before it, for `wait_job`."""
+        await self.require_command_interlocks(action, command.split(" ", 1)[0])
+        before = (await request_status()).jobs_completed
+        await self.do(action, command)
+        return before
+
+    async def wait_job(
+        self,
+        action: str,
+        request_status: Callable[[], Awaitable[J]],
+        before: int,
+        timeout_s: float,
+        *,
+        record: Callable[[J], object],
+        first: J | None = None,
+    ) -> J:
+        """Wait until the tool is idle with its job count past `before` (`wait_idle`); the
+        timeout tells the time the job had left."""
+        return await self.wait_idle(
+            action,
+            request_status,
+            lambda status: status.jobs_completed != before,
+            timeout_s,
+            record=record,
+            progress=lambda status: f"{status.remaining_s:g} s left",
+            first=first,
+        )
 
     async def _clear_alarms(self) -> None:
         await self.ask("reset alarms", self.wire.alarm_reset)
