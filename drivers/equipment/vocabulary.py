@@ -8,19 +8,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-# A setpoint's range, importable from here as before it had a module of its own.
-from .limits import Limit, narrow_limits
-
 __all__ = [
     "WAFER_ID_MAX_LENGTH",
     "WAFER_ID_SEPARATORS",
     "Alarm",
     "Identity",
-    "Limit",
     "Reading",
     "ReadingListener",
     "is_wafer_id",
-    "narrow_limits",
     "validate_wafer_id",
 ]
 
