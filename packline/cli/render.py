@@ -15,6 +15,7 @@ from rich.console import Console
 
 from packline.rendering import DataTable
 from packline.sequences.engine import before_after
+from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.progress import clock_text
 from packline.station_check import ToolCheck
 
@@ -70,17 +71,6 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
         markup=False,
         highlight=False,
     )
-
-
-def margin_text(condition: dict[str, Any]) -> str:
-    """'smallest tip projection 14.8 um (1.2 um to spare)', or '-' without a margin."""
-    worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
-    if worst is None:
-        return "-"
-    side = "smallest" if condition["margin_above"] else "largest"
-    margin = condition["margin"]
-    spare = f"{margin:.3g} {unit} to spare" if margin >= 0 else f"{-margin:.3g} {unit} over"
-    return f"{side} {condition['margin_quantity']} {worst:.3g} {unit} ({spare})"
 
 
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:

@@ -8,7 +8,8 @@ are inlined, so it opens from a disk, a mail or a shared drive with no network a
   sessions, clocks), the tools as read at connect (vendor, model, serial number, firmware)
   and the packline and Bokeh versions that wrote the page;
 * `claims`: the claim check of a dry run, one row per condition with its sites checked and
-  passing and the margin (the share passing), or on real tools what the tools measured;
+  passing, the share passing and the recorded margin (the worst site and its distance to the
+  limit), or on real tools what the tools measured;
 * `timeline`: a Gantt chart of the tools by run time, each tool's E10 state as a band, each
   wafer's stages and steps as bars;
 * `tool-time`: each tool's time per E10 state, utilisation, OEE, and the bottleneck;
@@ -39,7 +40,7 @@ from bokeh.model import Model
 from bokeh.resources import INLINE
 
 from packline.sequences.engine import BadInput
-from packline.sequences.engine.claim_check import overall
+from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.report import ON_REAL_TOOLS
 
 from . import figures
@@ -183,10 +184,15 @@ def _claims_section(records: RunRecords, header: dict[str, Any]) -> str:
             "<p>No claim check recorded: the method declares none, or the run stopped "
             "before it.</p>"
         )
-    margin = checks["sites_passing"] / checks["sites_checked"].where(checks["sites_checked"] > 0)
+    share = checks["sites_passing"] / checks["sites_checked"].where(checks["sites_checked"] > 0)
+    recorded = checks.astype(object).where(checks.notna(), None)  # a missing margin is None
     shown = checks.assign(
         failing_sites=checks["sites_checked"] - checks["sites_passing"],
-        margin=[f"{m:.2%}" if pd.notna(m) else "" for m in margin],
+        share_passing=[f"{s:.2%}" if pd.notna(s) else "" for s in share],
+        margin=[
+            margin_text(dict(zip(recorded.columns, row, strict=True)))
+            for row in recorded.itertuples(index=False)
+        ],
     )
     shown = shown[
         [
@@ -196,6 +202,7 @@ def _claims_section(records: RunRecords, header: dict[str, Any]) -> str:
             "sites_checked",
             "sites_passing",
             "failing_sites",
+            "share_passing",
             "margin",
             "failing_wafers",
             "verdict",
@@ -204,9 +211,11 @@ def _claims_section(records: RunRecords, header: dict[str, Any]) -> str:
     status = overall(list(checks["verdict"]))
     return (
         f'<p>Claim check <span class="{"fail" if status == "failed" else "pass"}">{status}</span>'
-        ": each condition evaluated on the twin of every wafer that completed the method; the "
-        "margin is the share of the sites checked that pass (the failing sites are marked on "
-        "the maps).</p>\n" + _table(shown, verdict="verdict")
+        ": each condition evaluated on the twin of every wafer that completed the method; "
+        "share_passing is the share of the sites checked that pass (the failing sites are "
+        "marked on the maps), margin the worst checked site of the condition's margin "
+        "quantity over the lot and its distance to the limit.</p>\n"
+        + _table(shown, verdict="verdict")
     )
 
 

@@ -189,6 +189,18 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
     }
 
 
+def margin_text(condition: Mapping[str, Any]) -> str:
+    """A condition's recorded margin (`margin_columns`) as one phrase: 'smallest tip
+    projection 14.8 um (1.2 um to spare)', or '-' without a margin."""
+    worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
+    if worst is None:
+        return "-"
+    side = "smallest" if condition["margin_above"] else "largest"
+    margin = condition["margin"]
+    spare = f"{margin:.3g} {unit} to spare" if margin >= 0 else f"{-margin:.3g} {unit} over"
+    return f"{side} {condition['margin_quantity']} {worst:.3g} {unit} ({spare})"
+
+
 def overall(verdicts: Sequence[str]) -> str:
     """The run's claim check from its conditions' verdicts: failed if any failed, passed if
     all passed, else incomplete (some condition had nothing to check)."""

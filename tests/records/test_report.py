@@ -15,6 +15,7 @@ from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.report import ON_REAL_TOOLS
 
 #: A plasma recipe whose argon step is too short to strip the oxide: claim 003:11 fails.
@@ -77,8 +78,14 @@ def test_the_page_holds_the_runs_data(page, records):
     assert header["recipe_hash"] in page
     for wafer_id in records.wafers()["wafer_id"]:
         assert wafer_id in page
-    for condition in records.claim_checks()["condition"]:
+    checks = records.claim_checks()
+    for condition in checks["condition"]:
         assert html.escape(condition) in page
+    # the claim table shows the margin the claim check recorded, not the share passing
+    margins = checks.dropna(subset=["margin"])
+    assert not margins.empty
+    for condition in margins.to_dict("records"):
+        assert html.escape(margin_text(condition)) in page
     for tool, name in set(zip(records.traces()["tool"], records.traces()["name"], strict=True)):
         assert f"{tool}: {name}" in page  # every trace has its chart
     for name in set(records.measurements()["name"]):
