@@ -83,4 +83,9 @@ async def grinder_bench() -> AsyncIterator[GemBench]:
 
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
-from ..secs.conftest import free_port, raw_server, secsgem_handler  # noqa: E402, F401
+from ..secs.conftest import (  # noqa: E402, F401
+    free_port,
+    raw_server,
+    secsgem_equipment,
+    secsgem_handler,
+)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import pytest
 import secsgem.gem
@@ -16,12 +16,10 @@ from packline.clock import ScaledClock
 from packline.drivers.errors import (
     CommandRefused,
     ProtocolError,
-    ToolConnectionError,
-    ToolTimeout,
 )
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.gem.host import GemHost
-from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
+from packline.drivers.secs.hsms import HsmsTimers
 from packline.drivers.secs.items import F8, A
 from packline.sim_instruments.gem.dicing_saw import GemDicingSawModel
 from packline.sim_instruments.gem.equipment import GemEquipment
@@ -83,21 +81,8 @@ def unanswered(
     return thread
 
 
-@pytest.fixture
-async def links() -> AsyncIterator[list[HsmsLink]]:
-    """packline's links, closed after secsgem's handlers (ask for it first): secsgem's equipment
-    is disabled while its host is still connected (see the HSMS tests' conftest)."""
-    opened: list[HsmsLink] = []
-    yield opened
-    for link in opened:
-        await link.close()
-
-
-async def test_packline_host_drives_secsgem_equipment(links, secsgem_handler, free_port) -> None:
-    port = free_port()
-    tool = await secsgem_handler(SecsgemTool, port, active=False)
-    link = HsmsLink(port=port, tool="secsgem tool", timers=TIMERS)
-    links.append(link)
+async def test_packline_host_drives_secsgem_equipment(secsgem_equipment) -> None:
+    tool, link = await secsgem_equipment(SecsgemTool, timers=TIMERS)
     host = GemHost(link)
     events: list = []
     alarms: list = []
@@ -105,13 +90,6 @@ async def test_packline_host_drives_secsgem_equipment(links, secsgem_handler, fr
     host.add_event_listener(lambda event: (events.append(event), arrived.set()))
     host.add_alarm_listener(lambda alarm: (alarms.append(alarm), arrived.set()))
     async with asyncio.timeout(10):
-        while True:  # secsgem's passive side may lose the first select (conftest)
-            try:
-                await link.connect()
-                break
-            except (ToolConnectionError, ToolTimeout):
-                await link.separate()
-                await asyncio.sleep(0.05)
         assert await host.establish_communication() == ("secsgem", "0.3.0")
         await host.request_online()
         assert [v.scalar for v in await host.request_status_variables([10, 11])] == [

@@ -12,6 +12,7 @@ import pytest
 import secsgem.common
 import secsgem.gem
 import secsgem.hsms
+from secsgem.gem.communication_state_machine import CommunicationState
 
 from packline.drivers.errors import ToolConnectionError, ToolTimeout
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
@@ -84,36 +85,13 @@ async def host_of() -> AsyncIterator[Callable[..., Awaitable[HsmsLink]]]:
     """Connect packline's active side to a port (handler `host_replies`); closed after."""
     links: list[HsmsLink] = []
 
-    async def connect(
-        port: int,
-        *,
-        patient: bool = False,
-        established: asyncio.Event | None = None,
-        **options: object,
-    ) -> HsmsLink:
-        """`patient`: retry for 15 s (a loaded machine slows secsgem's threads), for secsgem's
-        passive side, which starts in threads and may lose a select that arrives before its own
-        threads have seen the connection
-        (WrongSourceStateError), answering it or not but never selected. `established`: the
-        event the handler sets on secsgem's S1F13, which it sends once really selected; without
-        it within 1 s the link separates and tries again."""
+    async def connect(port: int, **options: object) -> HsmsLink:
         options.setdefault("on_message", host_replies)
         options.setdefault("timers", FAST)
         link = HsmsLink(port=port, tool="host", **options)  # type: ignore[arg-type]
         links.append(link)
-        async with asyncio.timeout(15 if patient else 5):
-            while True:
-                try:
-                    await link.connect()
-                    if established is not None:
-                        async with asyncio.timeout(1):
-                            await established.wait()
-                    return link
-                except (ToolConnectionError, ToolTimeout, TimeoutError):
-                    if not patient:
-                        raise
-                    await link.separate()
-                    await asyncio.sleep(0.05)
+        await link.connect()
+        return link
 
     yield connect
     for link in links:
@@ -135,35 +113,114 @@ def secsgem_settings(port: int, *, active: bool) -> secsgem.hsms.HsmsSettings:
     )
 
 
+async def start_secsgem(handler_class: type, port: int, *, active: bool) -> secsgem.gem.GemHandler:
+    """Build a secsgem handler for `port` and enable it (its threads start) in a worker thread."""
+    handler = handler_class(secsgem_settings(port, active=active))
+    await asyncio.to_thread(handler.enable)
+    return handler
+
+
+async def stop_secsgem(handler: secsgem.gem.GemHandler) -> None:
+    """Disable a secsgem handler, its connection and its threads.
+
+    Once a host has left, secsgem 0.3.0 listens again, and disabling it then can hang: its
+    listening thread may die in accept() on the closed socket without clearing the flag
+    disable() waits on (the active side has a like race). That flag is cleared here after 3 s,
+    so that disable() goes on to close the connection and its threads.
+    """
+    disabling = threading.Thread(target=handler.disable, daemon=True)
+    disabling.start()
+    await asyncio.to_thread(disabling.join, 3)
+    if disabling.is_alive():
+        connection = handler.protocol._connection
+        if hasattr(connection, "stop_connection_thread"):  # the active side's flag
+            connection.stop_connection_thread = False
+        else:
+            connection._stop_server_thread = False
+        await asyncio.to_thread(disabling.join, 3)
+
+
 @pytest.fixture
 async def secsgem_handler() -> AsyncIterator[Callable[..., Awaitable[secsgem.gem.GemHandler]]]:
-    """Start a secsgem handler (threads) in a worker thread; disabled (joined) after."""
+    """Start a secsgem handler (threads) in a worker thread; disabled (joined) after.
+
+    Tests ask for this fixture after packline's links, so it is torn down first: secsgem's
+    equipment is disabled while its host is connected (see `stop_secsgem`)."""
     handlers: list[secsgem.gem.GemHandler] = []
 
     async def start(handler_class: type, port: int, *, active: bool) -> secsgem.gem.GemHandler:
-        handler = handler_class(secsgem_settings(port, active=active))
+        handler = await start_secsgem(handler_class, port, active=active)
         handlers.append(handler)
-        await asyncio.to_thread(handler.enable)
         return handler
 
     yield start
-    # Tests ask for this fixture after packline's links, so it is torn down first: secsgem's
-    # equipment is disabled while its host is connected. Once a host has left, secsgem 0.3.0
-    # listens again, and disabling it then can hang: its listening thread may die in accept()
-    # on the closed socket without clearing the flag disable() waits on (the active side has a
-    # like race). That flag is cleared
-    # here after 3 s, so that disable() goes on to close the connection and its threads.
     for handler in handlers:
-        disabling = threading.Thread(target=handler.disable, daemon=True)
-        disabling.start()
-        await asyncio.to_thread(disabling.join, 3)
-        if disabling.is_alive():
-            connection = handler.protocol._connection
-            if hasattr(connection, "stop_connection_thread"):  # the active side's flag
-                connection.stop_connection_thread = False
-            else:
-                connection._stop_server_thread = False
-            await asyncio.to_thread(disabling.join, 3)
+        await stop_secsgem(handler)
+
+
+#: secsgem's GEM communication states once it has taken a select (E30: WAIT CRA, COMMUNICATING).
+TOOK_SELECT = {CommunicationState.WAIT_CRA, CommunicationState.COMMUNICATING}
+
+#: How many secsgem equipments `secsgem_equipment` tries before the test fails.
+PEER_ATTEMPTS = 3
+
+SecsgemEquipment = Callable[..., Awaitable[tuple[secsgem.gem.GemEquipmentHandler, HsmsLink]]]
+
+
+async def took_select(handler: secsgem.gem.GemHandler, timeout_s: float) -> bool:
+    """Whether secsgem's GEM state machine reaches `TOOK_SELECT` within `timeout_s`."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(timeout_s):
+            while handler.communication_state.current not in TOOK_SELECT:  # noqa: ASYNC110
+                await asyncio.sleep(0.01)  # (set by secsgem's threads)
+            return True
+    return False
+
+
+@pytest.fixture
+async def secsgem_equipment(free_port) -> AsyncIterator[SecsgemEquipment]:
+    """Start a secsgem equipment of a class (passive, on a free port) and connect packline's
+    host link to it (options: HsmsLink's; `host_replies` and `FAST` unless given), selected on
+    both sides; after the test secsgem is disabled first, then the links are closed.
+
+    A secsgem 0.3.0 equipment takes one select in its life: its passive side dispatches a new
+    connection's messages before its HSMS state machine has the connection, so a select that
+    comes at once can be answered and yet lost; and its GEM handler never hears that a
+    connection ended (its on_connection_closed is wired to no event), so after a select it
+    stays in WAIT CRA or COMMUNICATING and the next connection's select fails in its thread
+    (WrongSourceStateError: WAIT_CRA, expected NOT_COMMUNICATING). So a peer that has not taken
+    the select within 5 s of packline's (or refused the connection, not yet listening) is never
+    connected to again: it is disabled and a fresh one on a new port takes its place.
+    """
+    handlers: list[secsgem.gem.GemHandler] = []
+    links: list[HsmsLink] = []
+
+    async def start(
+        handler_class: type, **options: object
+    ) -> tuple[secsgem.gem.GemEquipmentHandler, HsmsLink]:
+        options.setdefault("on_message", host_replies)
+        options.setdefault("timers", FAST)
+        for _ in range(PEER_ATTEMPTS):
+            handler = await start_secsgem(handler_class, free_port(), active=False)
+            handlers.append(handler)
+            link = HsmsLink(port=handler.settings.port, tool="host", **options)  # type: ignore[arg-type]
+            links.append(link)
+            with contextlib.suppress(ToolConnectionError, ToolTimeout):
+                await link.connect()
+                if await took_select(handler, timeout_s=5):
+                    return handler, link
+            await link.close()
+            handlers.remove(handler)
+            await stop_secsgem(handler)
+        raise AssertionError(
+            f"no secsgem equipment took packline's select in {PEER_ATTEMPTS} tries"
+        )
+
+    yield start
+    for handler in handlers:
+        await stop_secsgem(handler)
+    for link in links:
+        await link.close()
 
 
 # --- raw TCP peers ----------------------------------------------------------------------------

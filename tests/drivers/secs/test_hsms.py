@@ -65,20 +65,8 @@ async def test_secsgem_host_selects_packline_equipment(start_equipment, secsgem_
     assert (await equipment.request(S1F1)).name == "S1F2"
 
 
-async def test_packline_host_talks_to_secsgem_equipment(
-    host_of, secsgem_handler, free_port
-) -> None:
-    established = asyncio.Event()
-
-    async def on_message(message: SecsMessage) -> SecsMessage | None:
-        established.set()  # secsgem's S1F13: sent once its threads have it selected
-        return SecsMessage(1, 14, L(B(b"\x00"), L())) if message.function == 13 else None
-
-    port = free_port()
-    equipment = await secsgem_handler(secsgem.gem.GemEquipmentHandler, port, active=False)
-    # Until its S1F13, secsgem 0.3.0 rejects data messages (entity not selected).
-    host = await host_of(port, patient=True, on_message=on_message, established=established)
-
+async def test_packline_host_talks_to_secsgem_equipment(secsgem_equipment) -> None:
+    equipment, host = await secsgem_equipment(secsgem.gem.GemEquipmentHandler)
     established = await host.request(SecsMessage(1, 13, L(), reply_expected=True))
     assert established.body is not None
     commack, model = established.body
@@ -94,20 +82,14 @@ async def test_packline_host_talks_to_secsgem_equipment(
     assert len(status.body) == 1  # type: ignore[arg-type]
 
 
-async def test_secsgem_equipment_reaches_packline_host_handler(
-    host_of, secsgem_handler, free_port
-) -> None:
+async def test_secsgem_equipment_reaches_packline_host_handler(secsgem_equipment) -> None:
     received: list[str] = []
-    established = asyncio.Event()
 
     async def on_message(message: SecsMessage) -> SecsMessage | None:
         received.append(message.name)
-        established.set()
         return SecsMessage(1, 14, L(B(b"\x00"), L())) if message.function == 13 else None
 
-    port = free_port()
-    equipment = await secsgem_handler(secsgem.gem.GemEquipmentHandler, port, active=False)
-    await host_of(port, on_message=on_message, patient=True, established=established)
+    equipment, _ = await secsgem_equipment(secsgem.gem.GemEquipmentHandler, on_message=on_message)
     # secsgem's equipment sends S1F13 when selected: an unsolicited primary for the host.
     assert await asyncio.to_thread(equipment.waitfor_communicating, 5)
     assert received == ["S1F13"]
