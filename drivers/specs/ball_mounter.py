@@ -19,7 +19,13 @@ from ..families.plc_map import (
     PlcSetpoint,
     PlcStatus,
     enum_codes,
-    plc_refusals,
+)
+from ..families.stage_map import (
+    stage_commands,
+    stage_refusals,
+    wafer_id_block,
+    wafer_id_parameter,
+    wafer_loaded,
 )
 from ..roles.ball_mounter import (
     MAX_MAP_POSITIONS,
@@ -72,7 +78,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             "65536",
         ),
         PlcStatus(name="LAST_RESULT", register=7, codes=enum_codes(CycleResult)),
-        PlcStatus(name="WAFER_LOADED", register=8, codes=((0, "no"), (1, "yes"))),
+        wafer_loaded(8),
         PlcStatus(
             name="FLUX_APPLIED",
             register=9,
@@ -121,13 +127,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="why the last write was refused, see *Errors*",
         ),
         PlcStatus(name="SERIAL_NUMBER", register=22, words=8, text=True),
-        PlcStatus(
-            name="WAFER_ID",
-            register=30,
-            words=8,
-            text=True,
-            doc="the loaded wafer's or panel's id, empty when none",
-        ),
+        wafer_id_block(30, "the loaded wafer's or panel's id, empty when none"),
     ),
     setpoints=(
         PlcSetpoint(
@@ -164,23 +164,14 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         PlcParameter(
             name="flux_method", register=219, codes=FLUX_METHOD_CODES, doc="how flux is applied"
         ),
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's or panel's id"),
+        wafer_id_parameter("the wafer's or panel's id"),
     ),
     commands=(
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=1,
-            parameters=("wafer_id",),
-            allowed_in=("ready",),
-            conditions="no workpiece (5), id printable ASCII without spaces (7)",
-            effect="workpiece on the stage, no flux on it",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=2,
-            allowed_in=("ready",),
-            conditions="a workpiece on the stage (6)",
-            effect="stage empty",
+        *stage_commands(
+            workpiece="workpiece",
+            holder="on the stage",
+            loaded="workpiece on the stage, no flux on it",
+            emptied="stage empty",
         ),
         PlcCommand(
             name="APPLY_FLUX",
@@ -251,20 +242,15 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="wafer_present", bit=1, doc="a workpiece is on the stage"),
         BitInterlock(name="ball_supply", bit=2, doc="the ball reservoir holds balls"),
     ),
-    refusals=plc_refusals(
+    refusals=stage_refusals(
         "the cell's present phase",
-        NamedRefusal(name="WAFER_PRESENT", code=5, text="a workpiece is already on the stage"),
-        NamedRefusal(name="NO_WAFER", code=6, text="no workpiece on the stage"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id is not printable ASCII, or this tool processed it before (no rework)",
-        ),
         NamedRefusal(name="EMPTY_MAP", code=9, text="the ball map has no bit set"),
         NamedRefusal(name="NO_FLUX", code=10, text="no flux on the workpiece; apply flux first"),
         NamedRefusal(
             name="OTHER_SIDE", code=11, text="the workpiece carries balls on its other side"
         ),
+        workpiece="workpiece",
+        holder="on the stage",
     ),
     wire=PlcMap(
         status_registers=22,

@@ -27,7 +27,14 @@ from ..families.plc_map import (
     PlcSetpoint,
     PlcStatus,
     enum_codes,
-    plc_refusals,
+)
+from ..families.stage_map import (
+    ID_CONDITION,
+    stage_commands,
+    stage_refusals,
+    wafer_id_block,
+    wafer_id_parameter,
+    wafer_loaded,
 )
 from ..roles.electroplater import CellPhase, Metal
 from . import dc_supply
@@ -83,7 +90,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             codes=METAL_CODES,
             doc="the chemistry of the bath the holder plates in (SELECT_BATH)",
         ),
-        PlcStatus(name="WAFER_LOADED", register=11, codes=((0, "no"), (1, "yes"))),
+        wafer_loaded(11),
         PlcStatus(
             name="REFUSED_REGISTER",
             register=18,
@@ -93,13 +100,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="COMMAND_ERROR", register=19, doc="why the last write was refused, see *Errors*"
         ),
         PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
-        PlcStatus(
-            name="WAFER_ID",
-            register=30,
-            words=8,
-            text=True,
-            doc="the id of the wafer in the holder, empty when none",
-        ),
+        wafer_id_block(30, "the id of the wafer in the holder, empty when none"),
     ),
     setpoints=(
         PlcSetpoint(
@@ -142,25 +143,16 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         ),
     ),
     parameters=(
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
+        wafer_id_parameter("the wafer's id"),
         PlcParameter(name="bath", codes=METAL_CODES, doc="a bath's chemistry"),
     ),
     commands=(
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=1,
-            parameters=("wafer_id",),
-            allowed_in=("ready",),
-            conditions="no wafer (5), id printable ASCII without spaces and not plated here "
-            "before (7)",
-            effect="wafer in the holder, the contact ring on its seed film",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=2,
-            allowed_in=("ready",),
-            conditions="a wafer in the holder (6)",
-            effect="holder empty",
+        *stage_commands(
+            workpiece="wafer",
+            holder="in the holder",
+            loaded="wafer in the holder, the contact ring on its seed film",
+            emptied="holder empty",
+            id_condition=f"{ID_CONDITION} and not plated here before",
         ),
         PlcCommand(
             name="IMMERSE",
@@ -239,16 +231,12 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="the wafer is in the bath (immersed): the host turns the current on only then",
         ),
     ),
-    refusals=plc_refusals(
+    refusals=stage_refusals(
         "the cell's present phase",
-        NamedRefusal(name="WAFER_PRESENT", code=5, text="a wafer is already in the holder"),
-        NamedRefusal(name="NO_WAFER", code=6, text="no wafer in the holder"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id is not printable ASCII, or this cell plated it before (no rework)",
-        ),
         NamedRefusal(name="NO_SUCH_BATH", code=9, text="the cell has no bath of that chemistry"),
+        workpiece="wafer",
+        holder="in the holder",
+        processed="this cell plated it before",
     ),
     wire=PlcMap(
         status_registers=20,

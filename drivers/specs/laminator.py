@@ -17,7 +17,13 @@ from ..families.plc_map import (
     PlcSetpoint,
     PlcStatus,
     enum_codes,
-    plc_refusals,
+)
+from ..families.stage_map import (
+    stage_commands,
+    stage_refusals,
+    wafer_id_block,
+    wafer_id_parameter,
+    wafer_loaded,
 )
 from ..roles.laminator import JobResult, LaminatorPhase, SupportKind
 from .core import ExpectedIdentity, Range, ToolSpec
@@ -82,7 +88,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="counter of finished jobs (any result), wraps at 65536",
         ),
         PlcStatus(name="LAST_RESULT", register=12, codes=enum_codes(JobResult)),
-        PlcStatus(name="WAFER_LOADED", register=13, codes=((0, "no"), (1, "yes"))),
+        wafer_loaded(13),
         PlcStatus(
             name="SUPPORT_ON_WAFER",
             register=14,
@@ -107,13 +113,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="why the last write was refused, see *Errors*",
         ),
         PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
-        PlcStatus(
-            name="WAFER_ID",
-            register=30,
-            words=8,
-            text=True,
-            doc="the loaded wafer's id, empty when none",
-        ),
+        wafer_id_block(30, "the loaded wafer's id, empty when none"),
     ),
     setpoints=(
         PlcSetpoint(
@@ -177,23 +177,14 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             codes=SUPPORT_CODES,
             doc="film is peeled (001:7), metal film stays (001:10)",
         ),
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
+        wafer_id_parameter("the wafer's id"),
     ),
     commands=(
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=1,
-            parameters=("wafer_id",),
-            allowed_in=("ready",),
-            conditions="no wafer (5), id printable ASCII without spaces (7)",
-            effect="wafer on the platen",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=2,
-            allowed_in=("ready",),
-            conditions="a wafer on the platen (6)",
-            effect="platen empty",
+        *stage_commands(
+            workpiece="wafer",
+            holder="on the platen",
+            loaded="wafer on the platen",
+            emptied="platen empty",
         ),
         PlcCommand(
             name="START_JOB",
@@ -250,21 +241,16 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="wafer_present", bit=1, doc="a wafer is on the platen"),
         BitInterlock(name="peel_temperature", bit=2, doc="the platen is below PEEL_BELOW"),
     ),
-    refusals=plc_refusals(
+    refusals=stage_refusals(
         "the laminator's present phase",
-        NamedRefusal(name="WAFER_PRESENT", code=5, text="a wafer is already on the platen"),
-        NamedRefusal(name="NO_WAFER", code=6, text="no wafer on the platen"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id is not printable ASCII, or this tool processed it before (no rework)",
-        ),
         NamedRefusal(
             name="SUPPORT_STAYS",
             code=9,
             text="the support is a metal film, which stays on the wafer",
         ),
         NamedRefusal(name="NO_SUPPORT", code=10, text="no film support on the wafer to peel"),
+        workpiece="wafer",
+        holder="on the platen",
     ),
     wire=PlcMap(
         status_registers=20,

@@ -18,7 +18,13 @@ from ..families.plc_map import (
     PlcSetpoint,
     PlcStatus,
     enum_codes,
-    plc_refusals,
+)
+from ..families.stage_map import (
+    stage_commands,
+    stage_refusals,
+    wafer_id_block,
+    wafer_id_parameter,
+    wafer_loaded,
 )
 from ..roles.ball_mounter import CycleResult
 from ..roles.stencil_printer import PrinterPhase, SolderPaste
@@ -58,7 +64,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="counter of finished print cycles (any result), wraps at 65536",
         ),
         PlcStatus(name="LAST_RESULT", register=7, codes=enum_codes(CycleResult)),
-        PlcStatus(name="WAFER_LOADED", register=8, codes=((0, "no"), (1, "yes"))),
+        wafer_loaded(8),
         PlcStatus(
             name="DEPOSITS",
             register=9,
@@ -112,13 +118,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="why the last write was refused, see *Errors*",
         ),
         PlcStatus(name="SERIAL_NUMBER", register=21, words=8, text=True),
-        PlcStatus(
-            name="WAFER_ID",
-            register=29,
-            words=8,
-            text=True,
-            doc="the loaded wafer's or panel's id, empty when none",
-        ),
+        wafer_id_block(29, "the loaded wafer's or panel's id, empty when none"),
     ),
     setpoints=(
         PlcSetpoint(
@@ -166,23 +166,14 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     ),
     parameters=(
         PlcParameter(name="paste", register=205, codes=PASTE_CODES, doc="the solder paste"),
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's or panel's id"),
+        wafer_id_parameter("the wafer's or panel's id"),
     ),
     commands=(
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=1,
-            parameters=("wafer_id",),
-            allowed_in=("ready",),
-            conditions="no workpiece (5), id printable ASCII without spaces (7)",
-            effect="workpiece on the stage under the stencil",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=2,
-            allowed_in=("ready",),
-            conditions="a workpiece on the stage (6)",
-            effect="stage empty",
+        *stage_commands(
+            workpiece="workpiece",
+            holder="on the stage",
+            loaded="workpiece on the stage under the stencil",
+            emptied="stage empty",
         ),
         PlcCommand(
             name="PRINT",
@@ -218,16 +209,11 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         BitInterlock(name="wafer_present", bit=1, doc="a workpiece is on the stage"),
         BitInterlock(name="stencil_clamped", bit=2, doc="a stencil is fitted and clamped"),
     ),
-    refusals=plc_refusals(
+    refusals=stage_refusals(
         "the printer's present phase",
-        NamedRefusal(name="WAFER_PRESENT", code=5, text="a workpiece is already on the stage"),
-        NamedRefusal(name="NO_WAFER", code=6, text="no workpiece on the stage"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id is not printable ASCII, or this tool processed it before (no rework)",
-        ),
         NamedRefusal(name="NO_BUMPS", code=9, text="the workpiece carries no bumps to print on"),
+        workpiece="workpiece",
+        holder="on the stage",
     ),
     wire=PlcMap(
         status_registers=21,
