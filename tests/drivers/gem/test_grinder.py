@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
@@ -141,6 +142,8 @@ async def test_the_standard_status_variables_are_the_equipments_own(grinder_benc
     )
     assert len(clock) == 16  # TIME: YYYYMMDDhhmmsscc
     assert clock.isdigit()
+    await grinder.gem.set_clock(dt.datetime(2031, 5, 6, 7, 8, 9))  # S2F31: the SV follows it
+    assert (await grinder.request_values("read", "clock"))[0].startswith("2031050607")
     assert (control, events, alarms, set_now) == (5, (3001,), (4001, 4002, 4003), ())
     await chuck(grinder)
     grinder_bench.model.tool.inject_fault("wheel_glazed")
