@@ -7,12 +7,12 @@ Pure functions over the workpiece's parts, with their constants in `DispenserPhy
   laser made, 000:a) holds V = π (d/2)² · depth. Each hole gets one shot of the asked volume,
   scattered by the jet's repeatability (1 % 1-sigma); the filler's level rises by volume over
   the hole's cross-section and stops at the hole's top: a hole given more than its volume
-  overflows onto the tape (the `fill` part keeps what was dispensed, so the overflow is
-  V_fill - V_hole). Shots add up: a second fill tops the holes up.
+  overflows onto the tape (`Fill.settle`: the overflow V_fill - V_hole is kept as spilt, the
+  hole holds V_hole). Shots add up: a second fill tops the holes up.
 * **The camera's check (000:b).** The fill is deliberately incomplete: the terminal inserted
-  later takes the rest. Each hole's filler + terminal volume is compared with its measured
-  volume: above V_hole by more than the tolerance (5 %) the hole is overfilled, below it by
-  more, underfilled.
+  later takes the rest. Each hole's filler jetted (held or spilt) + terminal volume is
+  compared with its measured volume: above V_hole by more than the tolerance (5 %) the hole
+  is overfilled, below it by more, underfilled.
 * **Seal (000:e).** Around each die, over its unit outside the die, the resin levels at the
   height asked above the substrate; the die's side faces are sealed up to that height, and
   its back is covered where the height is above the die's thickness. The sealing resin is a
@@ -33,10 +33,9 @@ import numpy as np
 from packline.drivers.roles.dispenser import FillMaterial
 
 from ..twin import ResinKind, Workpiece
-from ..twin.parts import Face
+from ..twin.parts import UM3_PER_NL, Face
 
-#: Cubic micrometres in a nanolitre and in a microlitre.
-UM3_PER_NL = 1e6
+#: Cubic micrometres in a microlitre.
 UM3_PER_UL = 1e9
 
 
@@ -74,11 +73,16 @@ class SealOutcome:
     exposed: int  # dies whose side faces stand above the resin
 
 
+def hole_area_um2(workpiece: Workpiece) -> np.ndarray:
+    """Per site, the cross-section of its through-hole in um2 (0 where none is drilled)."""
+    diameter = workpiece.openings.substrate.diameter_um.astype(np.float64)
+    area: np.ndarray = np.where(workpiece.geometry.hole, math.pi * (diameter / 2) ** 2, 0.0)
+    return area
+
+
 def hole_volume_nl(workpiece: Workpiece) -> np.ndarray:
     """Per site, the volume of its drilled through-hole in nl (0 where none is drilled)."""
-    opening = workpiece.openings.substrate
-    area_um2 = math.pi * (opening.diameter_um.astype(np.float64) / 2) ** 2
-    volume: np.ndarray = np.where(workpiece.geometry.hole, area_um2 * opening.depth_um, 0.0)
+    volume: np.ndarray = hole_area_um2(workpiece) * workpiece.openings.substrate.depth_um
     return volume / UM3_PER_NL
 
 
@@ -109,14 +113,18 @@ def fill_holes(
     holes = holes[: _reached(elapsed_s, 1 / physics.holes_per_s, physics)]
     fill = workpiece.fill
     shots = volume_nl * (1 + physics.shot_cv * rng.standard_normal(holes.size))
-    fill.volume_nl[holes] += np.maximum(shots, 0.0).astype(np.float32)
+    jetted = fill.volume_nl[holes] + fill.overflow_nl[holes] + np.maximum(shots, 0.0)
+    fill.settle(
+        holes,
+        fill.volume_nl[holes] + np.maximum(shots, 0.0),
+        workpiece.dies.terminal_nl[holes],
+        capacity[holes],
+        hole_area_um2(workpiece)[holes],
+    )
     fill.material = material.value
-    depth = workpiece.openings.substrate.depth_um[holes]
-    fraction = np.minimum(fill.volume_nl[holes] / capacity[holes], 1.0)
-    fill.level_um[holes] = (fraction * depth).astype(np.float32)
     if holes.size == 0:
         return FillOutcome(0, 0.0, 0.0, 0, 0, 0.0)
-    error = (fill.volume_nl[holes] + terminal_volume_nl - capacity[holes]) / capacity[holes]
+    error = (jetted + terminal_volume_nl - capacity[holes]) / capacity[holes]
     return FillOutcome(
         holes=int(holes.size),
         hole_volume_nl=float(capacity[holes].mean()),

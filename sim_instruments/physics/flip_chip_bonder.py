@@ -13,7 +13,7 @@
 * **Filler** (000:b-c): a seated terminal pushes its volume inside the hole (the role's
   `terminal_volume_nl`) into the filler,
   which rises; surface tension holds a meniscus of up to `meniscus_fraction` of the hole's
-  volume above its top, what is more spills over (`Fill.overflow_nl`), and a shortfall leaves
+  volume above its top, what is more spills over (`Fill.settle`), and a shortfall leaves
   the filler below the top (a void under the die).
 * **Joint** (000:d, 003:21, 003:24), at each seated terminal, at the joint temperature (the
   stage's plus a share of the head's excess): a solder there (the filler if it is a
@@ -47,7 +47,7 @@ from packline.drivers.roles.oven import LIQUIDUS_C
 
 from ..twin import Workpiece
 from ..twin.parts import Geometry
-from .dispenser import hole_volume_nl
+from .dispenser import hole_area_um2, hole_volume_nl
 
 #: The solder of each low-melting metal filler the dispenser jets (its other fillers are
 #: conductive pastes).
@@ -277,17 +277,16 @@ def bond_dies(
 
     # The filler rises by the terminal's volume inside its hole; the rest spills over.
     terminal_nl = np.where(seated & hole, terminal_volume_nl(height, base, depth), 0.0)
-    fill = substrate.fill
-    hole_nl = hole_volume_nl(substrate)[sites]
-    total = fill.volume_nl[sites] + terminal_nl
-    held_nl = hole_nl * (1 + physics.meniscus_fraction)
-    area_um2 = np.pi / 4 * hole_d**2
+    area_um2 = hole_area_um2(substrate)[sites]
     risen = seated & hole & (area_um2 > 0)
-    level = np.divide(
-        np.minimum(total, held_nl) * 1e6, area_um2, out=np.zeros_like(total), where=risen
+    at = sites[risen]
+    substrate.fill.settle(
+        at,
+        substrate.fill.volume_nl[at],
+        terminal_nl[risen],
+        hole_volume_nl(substrate)[at] * (1 + physics.meniscus_fraction),
+        area_um2[risen],
     )
-    fill.level_um[sites] = np.where(risen, level, fill.level_um[sites])
-    fill.overflow_nl[sites] += np.where(risen, np.maximum(total - held_nl, 0.0), 0.0)
 
     joined = seated & _joints(substrate, source, sites, from_sites, hole, depth, recipe, physics)
     bonded: np.ndarray = joined.all(axis=1)

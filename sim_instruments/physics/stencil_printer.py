@@ -36,9 +36,7 @@ import numpy as np
 from packline.drivers.roles.stencil_printer import PrintRecipe
 
 from ..twin import Workpiece
-
-#: Cubic micrometres in a nanolitre.
-UM3_PER_NL = 1e6
+from ..twin.parts import UM3_PER_NL
 
 
 @dataclass(frozen=True)

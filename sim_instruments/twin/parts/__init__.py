@@ -6,7 +6,7 @@ Stations add their physics by writing these parts; a part no tool writes yet sta
 from .balls import Balls
 from .bumps import BumpKind, Bumps
 from .dies import Dies
-from .fill import Fill
+from .fill import UM3_PER_NL, Fill
 from .films import DIELECTRICS, Film, FilmMaterial, Films
 from .finish import Finish
 from .geometry import Face, Geometry, Shape
@@ -20,6 +20,7 @@ from .wiring import NO_PATTERN, Wiring, WiringLevel
 __all__ = [
     "DIELECTRICS",
     "NO_PATTERN",
+    "UM3_PER_NL",
     "Balls",
     "BumpKind",
     "Bumps",
