@@ -35,6 +35,16 @@ MAX_REPLY_BYTES = 2048
 DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
 WHOLE = re.compile(r"[+-]?\d+")
 
+#: The words of the family's standard queries and commands (a tool may name its own).
+IDENTITY_QUERY = "IDN?"
+ALARM_RESET = "RST"
+SAFE_STATE = "STOP"
+
+#: The `STATE` tokens in which a tool takes a setup command or starts a job.
+SETUP = ("IDLE",)
+#: The `STATE` tokens in which a one-wafer tool gives its wafer back.
+UNLOAD_STATES = ("IDLE", "FAULT")
+
 #: The refusals whose meaning the family fixes; each tool declares them with its own codes.
 FAMILY_REFUSALS = (
     "UNKNOWN_COMMAND",
@@ -168,10 +178,64 @@ def host_link_queries(interlocks_reply: str, *, holder: str = "WAFER") -> tuple[
     names what the tool holds, `holder`), latched alarms and its interlocks
     (`interlocks_reply`, e.g. `OK COVER=<0/1> EXHAUST=<0/1>`)."""
     return (
-        HostCommand(name="IDN?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
+        HostCommand(
+            name=IDENTITY_QUERY, reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"
+        ),
         HostCommand(name="STAT?", reply=f"OK STATE=<s> {holder}=<id> …", doc="status, see below"),
         HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
         HostCommand(name="ILK?", reply=interlocks_reply, doc="interlocks"),
+    )
+
+
+def host_link_controls(safe_state_doc: str) -> tuple[HostCommand, HostCommand]:
+    """The commands every host-link tool takes in any state: `STOP`, its safe state
+    (`safe_state_doc` says what it does on the tool), and `RST`, which clears its alarms."""
+    return (
+        HostCommand(name=SAFE_STATE, doc=safe_state_doc),
+        HostCommand(
+            name=ALARM_RESET, doc="clears latched alarms; a persisting cause shows in `ILK?`"
+        ),
+    )
+
+
+#: A wafer id argument, as the one-wafer tools that hold a wafer name it.
+WAFER_PARAMETER = HostParameter(
+    name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"
+)
+
+
+def one_wafer_transfer(
+    interlock: str, load_doc: str, unload_doc: str
+) -> tuple[HostCommand, HostCommand]:
+    """How a one-wafer tool takes its wafer, `LOAD <wafer>` (idle, with `interlock` closed),
+    and gives it back, `UNLOAD <wafer>` (idle or in fault); the status query reads both back."""
+    return (
+        HostCommand(
+            name="LOAD",
+            parameters=("wafer",),
+            allowed_in=SETUP,
+            interlocks=(interlock,),
+            query="STAT?",
+            doc=load_doc,
+        ),
+        HostCommand(
+            name="UNLOAD",
+            parameters=("wafer",),
+            allowed_in=UNLOAD_STATES,
+            query="STAT?",
+            doc=unload_doc,
+        ),
+    )
+
+
+def job_counters(job: str) -> tuple[HostStatus, HostStatus]:
+    """The status words a job's wait reads (`HostLinkDriver.wait_job`): `LEFT`, the time left
+    of the `job` under way, and `JOBS`, how many the tool completed since power-up."""
+    return (
+        HostStatus(
+            key="LEFT", name="remaining_s", unit="s", decimals=1, doc=f"time left of the {job}"
+        ),
+        HostStatus(key="JOBS", name="jobs_completed", doc=f"{job}s completed since power-up"),
     )
 
 
@@ -180,16 +244,17 @@ class HostLink:
     """What a tool's host link fixes beyond its entries (`ToolSpec.wire` of the family).
 
     The queries that every host-link tool has, the commands that clear alarms and command the
-    safe state, and how the tool words two refusals: an unknown command and a value out of
-    range (`{label} {value} {unit} outside {range}`, with or without the unit again).
+    safe state (the family's words unless the tool has its own), and how the tool words two
+    refusals: an unknown command and a value out of range (`{label} {value} {unit} outside
+    {range}`, with or without the unit again).
     """
 
-    identity_query: str
+    identity_query: str = IDENTITY_QUERY
     status_query: str = "STAT?"
     alarm_query: str = "ALM?"
     interlock_query: str = "ILK?"
-    alarm_reset: str
-    safe_state: str
+    alarm_reset: str = ALARM_RESET
+    safe_state: str = SAFE_STATE
     quote_unknown: bool = False
     unit_after_range: bool = False
 

@@ -6,7 +6,8 @@ spec tests; the byte-level tests restate it on purpose, as the independent oracl
 
 from __future__ import annotations
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
+    SETUP,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -14,12 +15,12 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    host_link_controls,
+    host_link_queries,
+    host_link_refusals,
 )
-from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
-#: Setup commands are taken only with the saw idle and no alarm latched.
-SETUP = ("IDLE",)
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")
 CUT_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water", "chuck_vacuum")
@@ -217,11 +218,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="STAT?",
             doc="dresses the blade (blade not broken, spindle at speed)",
         ),
-        HostCommand(
-            name="STOP",
-            doc="the safe state: stops a cut or dress, raises the blade, stops the spindle",
+        *host_link_controls(
+            "the safe state: stops a cut or dress, raises the blade, stops the spindle"
         ),
-        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
     ),
     alarms=(
         Alarm(code="BLADE_BROKEN", text="blade broken; spindle stopped, install a new blade"),
@@ -246,9 +245,6 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=8, name="BLADE_BROKEN", text="the blade is broken; `BLADE` first"),
     ),
     wire=HostLink(
-        identity_query="IDN?",
-        alarm_reset="RST",
-        safe_state="STOP",
         quote_unknown=True,
         unit_after_range=True,
     ),

@@ -8,7 +8,8 @@ status key a status variable.
 
 from __future__ import annotations
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
+    SETUP,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -16,12 +17,15 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    host_link_controls,
+    host_link_queries,
+    host_link_refusals,
+    job_counters,
+    one_wafer_transfer,
 )
-from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.dispenser import FillMaterial, SealResin
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
-SETUP = ("IDLE",)
 JET_INTERLOCKS = ("door_closed", "jet_air")
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
@@ -82,27 +86,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     status=(
         HostStatus(key="STATE", name="state", doc="`IDLE`, `FILLING`, `SEALING`, `FAULT`"),
         HostStatus(key="WAFER", name="wafer_id", doc="panel or wafer on the stage, `-` when none"),
-        HostStatus(
-            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the job"
-        ),
-        HostStatus(key="JOBS", name="jobs_completed", doc="jobs completed since power-up"),
+        *job_counters("job"),
     ),
     commands=(
         *host_link_queries("OK DOOR=<0/1> AIR=<0/1>"),
-        HostCommand(
-            name="LOAD",
-            parameters=("wafer",),
-            allowed_in=SETUP,
-            interlocks=("door_closed",),
-            query="STAT?",
-            doc="the conveyor takes the panel (or wafer) onto the stage and clamps it",
-        ),
-        HostCommand(
-            name="UNLOAD",
-            parameters=("wafer",),
-            allowed_in=("IDLE", "FAULT"),
-            query="STAT?",
-            doc="the conveyor returns the loaded panel to its magazine",
+        *one_wafer_transfer(
+            "door_closed",
+            "the conveyor takes the panel (or wafer) onto the stage and clamps it",
+            "the conveyor returns the loaded panel to its magazine",
         ),
         HostCommand(
             name="FILL",
@@ -131,8 +122,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             reply="OK NONE | OK WAFER=<id> RESIN=<r> DIES=<n> HEIGHT=<um> …",
             doc="the last seal job, see below",
         ),
-        HostCommand(name="STOP", doc="the safe state: closes the jet valve, parks the gantry"),
-        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+        *host_link_controls("the safe state: closes the jet valve, parks the gantry"),
     ),
     alarms=(
         Alarm(code="DOOR_OPENED", text="the safety door was opened during a job"),
@@ -152,5 +142,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=8, name="NO_HOLES", text="`FILL` on a workpiece without drilled holes"),
         HostRefusal(code=9, name="NO_DIES", text="`SEAL` on a workpiece without dies"),
     ),
-    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+    wire=HostLink(),
 )

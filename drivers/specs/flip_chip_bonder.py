@@ -7,7 +7,9 @@ process limits are engineering estimates (est): PROCESS_WINDOWS.md has no flip-c
 
 from __future__ import annotations
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
+    SETUP,
+    UNLOAD_STATES,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -15,13 +17,14 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    host_link_controls,
+    host_link_queries,
+    host_link_refusals,
+    one_wafer_transfer,
 )
-from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.flip_chip_bonder import TransferAlloy
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
-SETUP = ("IDLE",)
-TRANSFER_STATES = ("IDLE", "FAULT")
 BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
 
 #: The transfer's film in `XFER` order (after the units and the alloy), before the recipe.
@@ -136,20 +139,10 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     ),
     commands=(
         *host_link_queries("OK DOOR=<0/1> VACUUM=<0/1> AIR=<0/1>", holder="SUBSTRATE"),
-        HostCommand(
-            name="LOAD",
-            parameters=("wafer",),
-            allowed_in=SETUP,
-            interlocks=("door_closed",),
-            query="STAT?",
-            doc="puts the substrate (a panel, a board) on the empty bond stage, vacuum on",
-        ),
-        HostCommand(
-            name="UNLOAD",
-            parameters=("wafer",),
-            allowed_in=TRANSFER_STATES,
-            query="STAT?",
-            doc="takes the loaded substrate off the stage",
+        *one_wafer_transfer(
+            "door_closed",
+            "puts the substrate (a panel, a board) on the empty bond stage, vacuum on",
+            "takes the loaded substrate off the stage",
         ),
         HostCommand(
             name="SRC:LOAD",
@@ -163,7 +156,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostCommand(
             name="SRC:UNLOAD",
             parameters=("wafer",),
-            allowed_in=TRANSFER_STATES,
+            allowed_in=UNLOAD_STATES,
             query="STAT?",
             doc="returns the die source, with the dies not picked",
         ),
@@ -198,12 +191,10 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             reply="OK NONE | OK SUBSTRATE=<id> SOURCE=<id> DIES=<n> BONDED=<n> …",
             doc="the last bond run's post-bond inspection",
         ),
-        HostCommand(
-            name="STOP",
-            doc="the safe state, at once: the head up, its heater and force off; the die on "
-            "the head goes to the reject bin, the dies bonded stay",
+        *host_link_controls(
+            "the safe state, at once: the head up, its heater and force off; the die on "
+            "the head goes to the reject bin, the dies bonded stay"
         ),
-        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
     ),
     alarms=(
         Alarm(code="DOOR_OPENED", text="the safety door was opened during a run"),
@@ -250,5 +241,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             text="`XFER` on a substrate without bumps, or whose bumps carry another solder",
         ),
     ),
-    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+    wire=HostLink(),
 )

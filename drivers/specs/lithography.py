@@ -9,7 +9,9 @@ page's "SECS/GEM" section says how a GEM binding of this spec maps them.
 
 from __future__ import annotations
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
+    SETUP,
+    WAFER_PARAMETER,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -17,13 +19,15 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    host_link_controls,
+    host_link_queries,
+    host_link_refusals,
+    job_counters,
+    one_wafer_transfer,
 )
-from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.lithography import MATERIALS, Tone
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
-#: Commands that start a job or change the set-up are taken only with the cell idle.
-SETUP = ("IDLE",)
 SPIN_INTERLOCKS = ("cover_closed", "cup_exhaust", "wafer_vacuum")
 BAKE_INTERLOCKS = ("cover_closed",)
 EXPOSE_INTERLOCKS = ("cover_closed", "wafer_vacuum", "lamp_ready")
@@ -99,7 +103,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
-        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        WAFER_PARAMETER,
         HostParameter(
             name="material",
             placeholder="<mat>",
@@ -140,27 +144,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="dies exposed by the present (or last) exposure",
         ),
         HostStatus(key="SHOTS", name="shots_total", unit="shots", doc="dies of that exposure"),
-        HostStatus(
-            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the job"
-        ),
-        HostStatus(key="JOBS", name="jobs_completed", doc="jobs completed since power-up"),
+        *job_counters("job"),
     ),
     commands=(
         *host_link_queries("OK COVER=<0/1> EXHAUST=<0/1> VACUUM=<0/1> LAMP=<0/1>"),
-        HostCommand(
-            name="LOAD",
-            parameters=("wafer",),
-            allowed_in=SETUP,
-            interlocks=("cover_closed",),
-            query="STAT?",
-            doc="takes the wafer from the carrier onto the spin chuck (vacuum on)",
-        ),
-        HostCommand(
-            name="UNLOAD",
-            parameters=("wafer",),
-            allowed_in=("IDLE", "FAULT"),
-            query="STAT?",
-            doc="returns the loaded wafer to the carrier",
+        *one_wafer_transfer(
+            "cover_closed",
+            "takes the wafer from the carrier onto the spin chuck (vacuum on)",
+            "returns the loaded wafer to the carrier",
         ),
         HostCommand(
             name="COAT",
@@ -220,12 +211,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             reply="OK NONE | OK MASK=<mask> SITES=<n> CLEARED=<n> …",
             doc="metrology of the last develop",
         ),
-        HostCommand(
-            name="STOP",
-            doc="the safe state: ends a job, stops the spin, closes the shutter, hotplate "
-            "lift pins up",
+        *host_link_controls(
+            "the safe state: ends a job, stops the spin, closes the shutter, hotplate lift pins up"
         ),
-        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
     ),
     alarms=(
         Alarm(code="DISPENSE_FAILED", text="no resist flow at the nozzle; the coat is scrapped"),
@@ -255,5 +243,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=9, name="NO_RETICLE", text="`EXPOSE` with no reticle on the stage"),
         HostRefusal(code=10, name="WRONG_TONE", text="`DEVELOP` with the other tone's developer"),
     ),
-    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+    wire=HostLink(),
 )

@@ -8,7 +8,9 @@ status key a status variable.
 
 from __future__ import annotations
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
+    SETUP,
+    WAFER_PARAMETER,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -16,12 +18,15 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    host_link_controls,
+    host_link_queries,
+    host_link_refusals,
+    job_counters,
+    one_wafer_transfer,
 )
-from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.resin_coater import CoatResin
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
-SETUP = ("IDLE",)
 COAT_INTERLOCKS = ("lid_closed", "cup_exhaust")
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
@@ -83,7 +88,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
-        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        WAFER_PARAMETER,
         HostParameter(
             name="resin", placeholder="<resin>", doc=", ".join(f"`{r.value}`" for r in CoatResin)
         ),
@@ -91,27 +96,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     status=(
         HostStatus(key="STATE", name="state", doc="`IDLE`, `COATING`, `BAKING`, `FAULT`"),
         HostStatus(key="WAFER", name="wafer_id", doc="wafer in the coater, `-` when none"),
-        HostStatus(
-            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the step"
-        ),
-        HostStatus(key="JOBS", name="jobs_completed", doc="steps completed since power-up"),
+        *job_counters("step"),
     ),
     commands=(
         *host_link_queries("OK LID=<0/1> EXHAUST=<0/1>"),
-        HostCommand(
-            name="LOAD",
-            parameters=("wafer",),
-            allowed_in=SETUP,
-            interlocks=("lid_closed",),
-            query="STAT?",
-            doc="the robot takes the wafer from the carrier",
-        ),
-        HostCommand(
-            name="UNLOAD",
-            parameters=("wafer",),
-            allowed_in=("IDLE", "FAULT"),
-            query="STAT?",
-            doc="the robot returns the loaded wafer to the carrier",
+        *one_wafer_transfer(
+            "lid_closed",
+            "the robot takes the wafer from the carrier",
+            "the robot returns the loaded wafer to the carrier",
         ),
         HostCommand(
             name="SPIN",
@@ -143,8 +135,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             reply="OK NONE | OK WAFER=<id> STEP=<step> RESIN=<resin> FIELD=<um> …",
             doc="the last step's film",
         ),
-        HostCommand(name="STOP", doc="the safe state: stops the spindle, the dispense, the plate"),
-        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
+        *host_link_controls("the safe state: stops the spindle, the dispense, the plate"),
     ),
     alarms=(
         Alarm(code="LID_OPENED", text="the cup lid was opened during a step"),
@@ -161,5 +152,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the coater, or not the one named"),
         HostRefusal(code=8, name="NO_FILM", text="`BAKE` without a film the coater coated"),
     ),
-    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+    wire=HostLink(),
 )

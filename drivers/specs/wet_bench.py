@@ -8,7 +8,9 @@ status variable (docs/protocols/lithography.md, "SECS/GEM").
 
 from __future__ import annotations
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
+    SETUP,
+    WAFER_PARAMETER,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -16,12 +18,15 @@ from ..families.ascii_host import (
     HostRefusal,
     HostSetpoint,
     HostStatus,
+    host_link_controls,
+    host_link_queries,
+    host_link_refusals,
+    job_counters,
+    one_wafer_transfer,
 )
-from ..families.ascii_host_wire import host_link_queries, host_link_refusals
 from ..roles.wet_bench import Tank
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
-SETUP = ("IDLE",)
 DIP_INTERLOCKS = ("sash_closed", "bench_exhaust", "bath_level")
 
 SPEC: ToolSpec[HostLink] = ToolSpec(
@@ -53,7 +58,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
-        HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
+        WAFER_PARAMETER,
         HostParameter(
             name="tank", placeholder="<tank>", doc=", ".join(f"`{t.value}`" for t in Tank)
         ),
@@ -62,27 +67,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostStatus(key="STATE", name="state", doc="`IDLE`, `DIPPING`, `RINSING`, `FAULT`"),
         HostStatus(key="WAFER", name="wafer_id", doc="wafer in the bench, `-` when none"),
         HostStatus(key="TANK", name="tank", doc="tank of the dip running (or last), `-` before"),
-        HostStatus(
-            key="LEFT", name="remaining_s", unit="s", decimals=1, doc="time left of the dip"
-        ),
-        HostStatus(key="JOBS", name="jobs_completed", doc="dips completed since power-up"),
+        *job_counters("dip"),
     ),
     commands=(
         *host_link_queries("OK SASH=<0/1> EXHAUST=<0/1> LEVEL=<0/1>"),
-        HostCommand(
-            name="LOAD",
-            parameters=("wafer",),
-            allowed_in=SETUP,
-            interlocks=("sash_closed",),
-            query="STAT?",
-            doc="the robot takes the wafer from the carrier",
-        ),
-        HostCommand(
-            name="UNLOAD",
-            parameters=("wafer",),
-            allowed_in=("IDLE", "FAULT"),
-            query="STAT?",
-            doc="the robot returns the loaded wafer to the carrier",
+        *one_wafer_transfer(
+            "sash_closed",
+            "the robot takes the wafer from the carrier",
+            "the robot returns the loaded wafer to the carrier",
         ),
         HostCommand(
             name="TEMP",
@@ -110,11 +102,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             reply="OK NONE | OK WAFER=<id> TANK=<tank> TIME=<s> TEMP=<degC> CHANGE=<um> …",
             doc="the last dip",
         ),
-        HostCommand(
-            name="STOP",
-            doc="the safe state: lifts the wafer out of the tank, rinses it, stops the dryer",
+        *host_link_controls(
+            "the safe state: lifts the wafer out of the tank, rinses it, stops the dryer"
         ),
-        HostCommand(name="RST", doc="clears latched alarms; a persisting cause shows in `ILK?`"),
     ),
     alarms=(
         Alarm(code="SASH_OPENED", text="the sash was opened during a dip"),
@@ -133,5 +123,5 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the bench, or not the one named"),
         HostRefusal(code=8, name="BATH_COLD", text="`DIP` into a bath not at its temperature"),
     ),
-    wire=HostLink(identity_query="IDN?", alarm_reset="RST", safe_state="STOP"),
+    wire=HostLink(),
 )

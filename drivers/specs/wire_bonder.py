@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ..families.ascii_host import (
+from ..families.ascii_host_wire import (
     HostCommand,
     HostInterlock,
     HostLink,
