@@ -1,14 +1,14 @@
 """ASCII host links' driver base: line commands answered `OK [payload]` or `ERR <code> <text>`.
 
-Used by tools whose controllers speak a line protocol of their own over RS-232 (the wire
-bonder, the dicing saw). The family's rules (docs/protocols/conventions.md, "ASCII host
-links") are written once: the spec binding (`HostLink` and the `Host*` entries, which add
-each fact's wire form to the core spec entries) and the number grammar in
-`ascii_host_wire.py`, exported here too for the tools' specs and simulators, and here the
-driver base `HostLinkDriver`, which turns a spec into identity, alarm, interlock and limit
-handling, and waits a job out (`STAT?` polled until the tool is idle with its job counter
-advanced). The simulated tools' side of the same rules is
-`packline.sim_instruments.families.ascii_host`."""
+Used by tools whose controllers speak a line protocol of their own over RS-232 or TCP (the wire
+bonder, the dicing saw, the dispenser, the resin coater, the litho cell, the wet bench, the
+flip-chip bonder). The family's rules (docs/protocols/conventions.md, "ASCII host links") are
+written once: the spec binding (`HostLink`, the `Host*` entries and the spec building blocks)
+and the number grammar in `ascii_host_wire.py`, and here the driver base `HostLinkDriver`,
+which turns a spec into identity, alarm, interlock and limit handling and waits a job out
+(`STAT?` polled until the tool is idle with its job counter advanced). A few names of the
+binding are exported here too, for the simulated tools that import them here. The simulated
+tools' side of the same rules is `packline.sim_instruments.families.ascii_host`."""
 
 from __future__ import annotations
 
@@ -23,13 +23,7 @@ from ..links import TextLink
 from ..specs.core import ToolSpec
 from .ascii_host_wire import (
     MAX_LINE_CHARS,
-    HostCommand,
-    HostInterlock,
     HostLink,
-    HostParameter,
-    HostRefusal,
-    HostSetpoint,
-    HostStatus,
     check_host_spec,
     encode,
     host_interlocks,
@@ -40,14 +34,7 @@ from .ascii_host_wire import (
 __all__ = [
     "MAX_LINE_CHARS",
     "TRANSFER_STATES",
-    "HostCommand",
-    "HostInterlock",
-    "HostLink",
     "HostLinkDriver",
-    "HostParameter",
-    "HostRefusal",
-    "HostSetpoint",
-    "HostStatus",
     "OneWaferDriver",
     "encode",
     "host_interlocks",
