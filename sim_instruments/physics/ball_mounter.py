@@ -4,11 +4,12 @@
 PROCESS_WINDOWS.md gives none for ball mounting. What the functions model, vectorised over the
 sites (a loop runs over nothing per site):
 
-* **Where** (`open_sites`, `mapped_sites`): a site takes flux and a ball only where the ball map
-  lists its position in its unit and its metal is open on the side under the heads: on the
-  front the workpiece's exposed metal (bare pads, bump tips above the resin, open via bottoms,
-  a through-hole site once its hole is open); on the back a metal film under an opening of the
-  back's outermost resin (a panel's solder resist openings, 000:x1).
+* **Where** (`Workpiece.exposed_metal_on`, `mapped_sites`): a site takes flux and a ball
+  only where the ball map lists its position in its unit and its metal is open on the side
+  under the heads: on the front the workpiece's exposed metal (bare pads, bump tips above the
+  resin, open via bottoms, a through-hole site once its hole is open); on the back a metal
+  film under an opening of the back's outermost resin (a panel's solder resist openings,
+  000:x1).
 * **Flux** (`apply_flux`): the deposit is the set thickness with a spread per site, wider for
   pin transfer than for a stencil print.
 * **Balls** (`mount_balls`): flux holds a ball with a probability that falls linearly to 0 as
@@ -35,7 +36,7 @@ import numpy as np
 from packline.drivers.roles.ball_mounter import FluxMethod, Inspection
 
 from ..twin import Face, Workpiece
-from ..twin.parts import DIELECTRICS, Geometry
+from ..twin.parts import Geometry
 
 
 @dataclass(frozen=True)
@@ -108,18 +109,6 @@ def mapped_sites(workpiece: Workpiece, positions: frozenset[int]) -> np.ndarray:
     return mapped
 
 
-def open_sites(workpiece: Workpiece, face: Face) -> np.ndarray:
-    """Sites whose metal is open on `face`: a ball there touches metal."""
-    if face is Face.FRONT:
-        return workpiece.exposed_metal
-    metal = np.zeros(workpiece.geometry.site_count, bool)
-    for film in workpiece.films.layers:
-        if film.face is Face.BACK and film.material not in DIELECTRICS:
-            metal |= film.present
-    top = workpiece.top_resin(Face.BACK)
-    return metal if top is None else metal & top[1].open
-
-
 def apply_flux(
     workpiece: Workpiece,
     face: Face,
@@ -132,7 +121,7 @@ def apply_flux(
     """Put flux on the open mapped sites of `face`; returns how many sites got flux."""
     balls = workpiece.balls
     balls.sized(workpiece.geometry.site_count)
-    target = mapped & open_sites(workpiece, face)
+    target = mapped & workpiece.exposed_metal_on(face)
     spread = physics.print_flux_spread if method is FluxMethod.PRINT else physics.pin_flux_spread
     deposit = thickness_um * (1 + spread * rng.standard_normal(int(target.sum())))
     balls.flux_um[target] = np.maximum(deposit, 0.0)
@@ -155,7 +144,7 @@ def mount_balls(
     count = workpiece.geometry.site_count
     balls.sized(count)
     ratio = balls.flux_um / diameter_um
-    target = mapped & open_sites(workpiece, face) & (balls.flux_um > 0)
+    target = mapped & workpiece.exposed_metal_on(face) & (balls.flux_um > 0)
     hold = np.clip(ratio / physics.hold_ratio, 0.0, 1.0) * (1 - physics.miss_rate)
     held = target & (rng.random(count) < hold)
     swim = np.maximum(ratio - physics.swim_ratio, 0.0)
@@ -178,7 +167,7 @@ def repair_sites(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> np.nda
     open mapped sites still without a ball to set one on."""
     balls = workpiece.balls
     balls.sized(workpiece.geometry.site_count)
-    empty = open_sites(workpiece, face) & (balls.flux_um > 0) & ~balls.present
+    empty = workpiece.exposed_metal_on(face) & (balls.flux_um > 0) & ~balls.present
     sites: np.ndarray = mapped & (empty | balls.extra)
     return sites
 

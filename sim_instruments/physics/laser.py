@@ -185,18 +185,6 @@ def ablate_vias(
     return int(open_.sum())
 
 
-def exposed_metal_from(workpiece: Workpiece, face: Face) -> np.ndarray:
-    """Sites whose metal the beam reaches from `face`: from the front the workpiece's
-    exposed metal; from the back, the bottoms of open openings in the outermost back resin
-    (a panel's solder resist), or every site where the back carries no resin."""
-    if face is Face.FRONT:
-        return workpiece.exposed_metal
-    top = workpiece.top_resin(Face.BACK)
-    if top is None:
-        return np.ones(workpiece.geometry.site_count, bool)
-    return top[1].open.copy()
-
-
 def laser_clean(
     workpiece: Workpiece,
     sites: np.ndarray,
@@ -216,7 +204,7 @@ def laser_clean(
     reduces it; reduced pressure and inert gas leave it. Above the metal's ablation threshold
     the metal itself is ablated: bumps lose height.
     """
-    hit = sites[exposed_metal_from(workpiece, face)[sites]]
+    hit = sites[workpiece.exposed_metal_on(face)[sites]]
     if hit.size == 0:
         return 0, 0
     dose = pulses * fluence_j_cm2

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .parts import (
+    DIELECTRICS,
     Balls,
     Bumps,
     Dies,
@@ -166,6 +167,19 @@ class Workpiece:
         if self.geometry.hole.any():
             exposed &= ~self.geometry.hole | self.openings.substrate.open
         return exposed
+
+    def exposed_metal_on(self, face: Face) -> np.ndarray:
+        """Sites whose metal is exposed on `face`: from the front `exposed_metal`; from the
+        back, where a conducting back film lies under an opening of the back's outermost resin
+        (a panel's solder resist openings), or under no back resin at all."""
+        if face is Face.FRONT:
+            return self.exposed_metal
+        metal = np.zeros(self.geometry.site_count, bool)
+        for film in self.films.layers:
+            if film.face is Face.BACK and film.material not in DIELECTRICS:
+                metal |= film.present
+        top = self.top_resin(Face.BACK)
+        return metal if top is None else metal & top[1].open
 
     @property
     def top_metal(self) -> str:

@@ -36,7 +36,6 @@ from packline.sim_instruments.physics.ball_mounter import (
     inspect,
     mapped_sites,
     mount_balls,
-    open_sites,
     repair_balls,
     repair_sites,
     site_positions,
@@ -180,8 +179,8 @@ def test_balls_only_on_openings_down_to_metal():
 def test_a_panel_takes_balls_on_its_back_only_through_the_solder_resist_openings():
     panel = new_panel("P1", PanelSpec(rows=2, columns=3))
     every = mapped_sites(panel, frozenset(range(24)))
-    assert not open_sites(panel, Face.BACK).any()  # the resist covers the interconnect
-    assert not open_sites(panel, Face.FRONT).any()  # the holes are not drilled yet
+    assert not panel.exposed_metal_on(Face.BACK).any()  # the resist covers the interconnect
+    assert not panel.exposed_metal_on(Face.FRONT).any()  # the holes are not drilled yet
     resist = panel.top_resin(Face.BACK)
     assert resist is not None
     resist[1].open[:] = True

@@ -60,6 +60,24 @@ def test_the_metal_under_a_hole_is_exposed_only_once_the_hole_is_open():
     assert np.flatnonzero(panel.exposed_metal).tolist() == list(range(10))
 
 
+def test_the_back_metal_is_exposed_only_in_the_solder_resist_openings():
+    panel = new_panel("P01", SPEC)
+    assert not panel.exposed_metal_on(Face.BACK).any()  # the resist covers the interconnect
+    resist_openings = panel.top_resin(Face.BACK)
+    assert resist_openings is not None
+    resist_openings[1].open[5:8] = True
+    assert np.flatnonzero(panel.exposed_metal_on(Face.BACK)).tolist() == [5, 6, 7]
+    panel.films.layers[0].present[6] = False  # no interconnect under one opening
+    assert np.flatnonzero(panel.exposed_metal_on(Face.BACK)).tolist() == [5, 7]
+    np.testing.assert_array_equal(panel.exposed_metal_on(Face.FRONT), panel.exposed_metal)
+
+
+def test_a_bare_wafer_back_exposes_no_metal():
+    wafer = TwinStore().get("W01")
+    assert not wafer.exposed_metal_on(Face.BACK).any()
+    assert wafer.exposed_metal_on(Face.FRONT).all()  # its bare pads
+
+
 def test_cuts_along_every_unit_edge_free_every_unit():
     panel = new_panel("P01", SPEC)
     xs = np.unique(np.concatenate([panel.geometry.unit_origin_mm[:, 0] + d for d in (0, 12)]))
