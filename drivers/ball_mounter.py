@@ -12,7 +12,7 @@ reads, then its command, then poll until the cycle is counted), their waits and 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from .errors import ToolAlarm
 from .families.modbus_plc import SingleWaferPlcDriver
@@ -169,7 +169,7 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
         then. A cycle that did not complete is an alarm."""
         before = (await self.request_status()).cycles_completed
         await self.command(action, command)
-        seen = await self._wait(
+        seen = await self.wait_status(
             action,
             lambda s: s.cycles_completed != before and s.phase is BallMounterPhase.READY,
             timeout_s,
@@ -180,31 +180,6 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
                 self.name, self.address, action, [f"cycle ended {end.last_result.name.lower()}"]
             )
         return end
-
-    async def _wait(
-        self, action: str, done: Callable[[BallMounterStatus], bool], timeout_s: float
-    ) -> list[BallMounterStatus]:
-        """Poll the status, recording traces, until `done`; an alarm or a timeout ends the wait.
-
-        Returns every status seen, the last one satisfying `done`. Past `timeout_s` the cell is
-        aborted (`wait_until`): heads raised, vacuum off.
-        """
-        seen: list[BallMounterStatus] = []
-
-        async def poll() -> list[BallMounterStatus] | None:
-            status = await self.traced_status()
-            seen.append(status)
-            if status.phase is BallMounterPhase.FAULT:
-                if not await self.refresh_alarms():
-                    raise ToolAlarm(
-                        self.name, self.address, action, ["fault phase without an alarm bit"]
-                    )
-                raise self.alarm_error(action)
-            return seen if done(status) else None
-
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
-        )
 
     # ----------------------------------------------------------------- safety
 

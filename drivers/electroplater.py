@@ -23,13 +23,13 @@ order: output off, then ABORT (the wafer withdrawn and rinsed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from contextlib import suppress
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
 from .equipment import Reading
-from .errors import ConnectionLost, ToolAlarm, ToolError, ToolStateError
+from .errors import ConnectionLost, ToolError, ToolStateError
 from .families.modbus_plc import READY_STATES, SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
@@ -156,7 +156,9 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             await self._wait_for_bath(action, bath_c)
             await self.require_interlocks(action, SPEC.command_by_name["IMMERSE"].interlocks)
             await self.command(action, "IMMERSE")
-            await self._wait(action, lambda s: s.phase is CellPhase.IMMERSED, HOLDER_TIMEOUT_S)
+            await self.wait_status(
+                action, lambda s: s.phase is CellPhase.IMMERSED, HOLDER_TIMEOUT_S
+            )
             await self.require_interlocks(action, ("wafer_immersed", "cathode_contact"))
             try:
                 result = await self._pass_charge(action, recipe, wafer_id)
@@ -165,7 +167,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
                     await self.supply.abort()
                 raise
             await self.command(action, "WITHDRAW")
-            await self._wait(action, lambda s: s.phase is CellPhase.READY, HOLDER_TIMEOUT_S)
+            await self.wait_status(action, lambda s: s.phase is CellPhase.READY, HOLDER_TIMEOUT_S)
         return result
 
     def _check_recipe(self, action: str, recipe: PlatingRecipe) -> None:
@@ -256,7 +258,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         temperatures: list[float] = []
 
         async def poll() -> float | None:
-            await self._check_fault(action, await self.traced_status())
+            await self.check_fault(action, await self.traced_status())
             temperatures.append(await self.request_bath_temperature_c())
             return temperatures[-1] if abs(temperatures[-1] - bath_c) <= BATH_TOLERANCE_C else None
 
@@ -269,38 +271,12 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
 
     async def _settled_status(self, action: str) -> CellStatus:
         """The status once the holder has stopped moving (after an abort or a reset)."""
-        seen = await self._wait(
+        seen = await self.wait_status(
             action,
             lambda s: s.phase not in (CellPhase.IMMERSING, CellPhase.WITHDRAWING),
             HOLDER_TIMEOUT_S,
         )
         return seen[-1]
-
-    async def _wait(
-        self, action: str, done: Callable[[CellStatus], bool], timeout_s: float
-    ) -> list[CellStatus]:
-        """Poll the cell, recording traces, until `done`; an alarm or a timeout ends the wait
-        (past `timeout_s` the tool is aborted: current off, wafer withdrawn)."""
-        seen: list[CellStatus] = []
-
-        async def poll() -> list[CellStatus] | None:
-            status = await self.traced_status()
-            seen.append(status)
-            await self._check_fault(action, status)
-            return seen if done(status) else None
-
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
-        )
-
-    async def _check_fault(self, action: str, status: CellStatus) -> None:
-        """Raise the tool's alarms if the cell is in fault."""
-        if status.phase is CellPhase.FAULT:
-            if not await self.refresh_alarms():
-                raise ToolAlarm(
-                    self.name, self.address, action, ["fault phase without an alarm bit"]
-                )
-            raise self.alarm_error(action)
 
     # ----------------------------------------------------------------- alarms and safety
 

@@ -10,7 +10,7 @@ tests pin it to the page.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 from .errors import ToolAlarm, ToolStateError
 from .families.modbus_plc import SingleWaferPlcDriver
@@ -90,7 +90,7 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
             before = (await self._settled_status(action)).jobs_completed
             await self.write_fields("write job", self.map.setpoint_extent(SPEC)[0], registers)
             await self.command(action, "START_JOB")
-            seen = await self._wait(
+            seen = await self.wait_status(
                 action,
                 lambda s: s.jobs_completed != before and s.phase is LaminatorPhase.READY,
                 timeout_s,
@@ -114,7 +114,7 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
         self.encode(action, "cool_to_c", to_c)  # refuses a target outside the limits
         async with self.operation(action):
             await self.command(action, "COOL", cool_to_c=to_c)
-            seen = await self._wait(
+            seen = await self.wait_status(
                 action, lambda s: s.phase is LaminatorPhase.READY, COOL_TIMEOUT_S
             )
         return seen[-1].platen_temperature_c
@@ -138,7 +138,7 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
                 )
             await self.require_interlocks(action, SPEC.command_by_name["PEEL_SUPPORT"].interlocks)
             await self.command(action, "PEEL_SUPPORT")
-            seen = await self._wait(
+            seen = await self.wait_status(
                 action, lambda s: s.phase is LaminatorPhase.READY, PEEL_TIMEOUT_S
             )
             if seen[-1].support_on_wafer is not None:
@@ -148,35 +148,10 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
 
     async def _settled_status(self, action: str) -> LaminatorStatus:
         """The status once the tool has finished venting (after an abort or a reset)."""
-        seen = await self._wait(
+        seen = await self.wait_status(
             action, lambda s: s.phase is not LaminatorPhase.VENTING, VENT_TIMEOUT_S
         )
         return seen[-1]
-
-    async def _wait(
-        self, action: str, done: Callable[[LaminatorStatus], bool], timeout_s: float
-    ) -> list[LaminatorStatus]:
-        """Poll the status, recording traces, until `done`; an alarm or a timeout ends the wait.
-
-        Returns every status seen, the last one satisfying `done`. Past `timeout_s` the tool is
-        aborted (`wait_until`): heater off, press released, vented, never left energised.
-        """
-        seen: list[LaminatorStatus] = []
-
-        async def poll() -> list[LaminatorStatus] | None:
-            status = await self.traced_status()
-            seen.append(status)
-            if status.phase is LaminatorPhase.FAULT:
-                if not await self.refresh_alarms():
-                    raise ToolAlarm(
-                        self.name, self.address, action, ["fault phase without an alarm bit"]
-                    )
-                raise self.alarm_error(action)
-            return seen if done(status) else None
-
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
-        )
 
     # ----------------------------------------------------------------- alarms and safety
 

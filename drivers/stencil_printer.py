@@ -98,23 +98,12 @@ class ModbusStencilPrinter(SingleWaferPlcDriver[PrinterStatus], StencilPrinter):
         printer is aborted (`wait_until`): squeegee raised, stage lowered."""
         before = (await self.request_status()).cycles_completed
         await self.command(action, "PRINT")
-        latest: list[PrinterStatus] = []
-
-        async def poll() -> PrinterStatus | None:
-            status = await self.traced_status()
-            latest[:] = [status]
-            if status.phase is PrinterPhase.FAULT:
-                if not await self.refresh_alarms():
-                    raise ToolAlarm(
-                        self.name, self.address, action, ["fault phase without an alarm bit"]
-                    )
-                raise self.alarm_error(action)
-            done = status.cycles_completed != before and status.phase is PrinterPhase.READY
-            return status if done else None
-
-        end = await self.wait_until(
-            action, poll, timeout_s, lambda: f"still {latest[-1].phase.name.lower()}"
+        seen = await self.wait_status(
+            action,
+            lambda s: s.cycles_completed != before and s.phase is PrinterPhase.READY,
+            timeout_s,
         )
+        end = seen[-1]
         if end.last_result is not CycleResult.COMPLETED:
             raise ToolAlarm(
                 self.name, self.address, action, [f"cycle ended {end.last_result.name.lower()}"]

@@ -9,12 +9,12 @@ the slots and door of a batch tool. The map itself is `plc_map.py`.
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import IntEnum
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, Protocol, TypeVar
 
 from ..equipment import Equipment, Identity, ToolState
-from ..errors import CommandRefused, ProtocolError, ToolStateError
+from ..errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError
 from ..links import ModbusLink
 from ..links.registers import ascii_to_registers, registers_to_ascii
 from ..specs.core import ToolSpec
@@ -277,14 +277,54 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 
 
-class SingleWaferPlcDriver(ModbusPlcDriver[Status]):
+class PhasedStatus(Protocol):
+    """A status whose `phase` says where the tool is in its cycle; the phases name a `FAULT`."""
+
+    @property
+    def phase(self) -> IntEnum: ...
+
+
+Phased = TypeVar("Phased", bound=PhasedStatus)
+
+
+class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
     """A PLC tool that takes one wafer (or panel) at a time (the ball-mount cell's stage).
 
-    Its map has `WAFER_LOADED` (0 or 1) and the text block `WAFER_ID` in its status, and the
-    commands `LOAD_WAFER` (wafer id) and `UNLOAD_WAFER`; `holder` words where the wafer lies.
+    Its map has the stage block (`drivers/families/stage_map.py`): `WAFER_LOADED` (0 or 1) and
+    the text block `WAFER_ID` in its status, and the commands `LOAD_WAFER` (wafer id) and
+    `UNLOAD_WAFER`; `holder` words where the wafer lies. Its status has a `phase`, which the
+    waits watch for the fault phase.
     """
 
     holder: ClassVar[str] = "on the stage"
+
+    async def wait_status(
+        self, action: str, done: Callable[[Phased], bool], timeout_s: float
+    ) -> list[Phased]:
+        """Poll the status, recording traces, until `done`; returns every status seen, the
+        last one satisfying `done`. The fault phase ends the wait (`check_fault`); past
+        `timeout_s` the tool is aborted (`wait_until`), so it is never left running."""
+        seen: list[Phased] = []
+
+        async def poll() -> list[Phased] | None:
+            status = await self.traced_status()
+            seen.append(status)
+            await self.check_fault(action, status)
+            return seen if done(status) else None
+
+        return await self.wait_until(
+            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
+        )
+
+    async def check_fault(self, action: str, status: Phased) -> None:
+        """In the fault phase, raise the tool's alarms (`ToolAlarm`; a fault phase without an
+        alarm bit is one too)."""
+        if status.phase.name == "FAULT":
+            if not await self.refresh_alarms():
+                raise ToolAlarm(
+                    self.name, self.address, action, ["fault phase without an alarm bit"]
+                )
+            raise self.alarm_error(action)
 
     async def request_wafer(self) -> str | None:
         """The id of the loaded wafer, or None."""
