@@ -143,23 +143,51 @@ def mount_balls(
     balls = workpiece.balls
     count = workpiece.geometry.site_count
     balls.sized(count)
-    ratio = balls.flux_um / diameter_um
     target = mapped & workpiece.exposed_metal_on(face) & (balls.flux_um > 0)
-    hold = np.clip(ratio / physics.hold_ratio, 0.0, 1.0) * (1 - physics.miss_rate)
-    held = target & (rng.random(count) < hold)
-    swim = np.maximum(ratio - physics.swim_ratio, 0.0)
+    held = _held(workpiece, target, diameter_um, physics, rng)
+    swim = np.maximum(balls.flux_um / diameter_um - physics.swim_ratio, 0.0)
     second = rng.random(count) < physics.extra_rate + physics.extra_per_swim * swim
     balls.extra |= held & (balls.present | second)
-    new = held & ~balls.present
     sigma = physics.placement_sigma_um + physics.swim_sigma_fraction * swim * diameter_um
     offsets = rng.standard_normal((count, 2)) * sigma[:, None]
-    balls.offset_um[new] = offsets[new]
-    balls.diameter_um[new] = diameter_um
-    balls.present |= new
+    _set_down(workpiece, held & ~balls.present, offsets, diameter_um, alloy, face, physics)
+    return int(np.count_nonzero(held))
+
+
+def _held(
+    workpiece: Workpiece,
+    target: np.ndarray,
+    diameter_um: float,
+    physics: BallMountPhysics,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """The `target` sites whose flux holds a ball set down on it: with a probability falling
+    linearly to 0 as the flux thins below `hold_ratio` of the diameter, less the head's misses
+    (one draw per site of the workpiece)."""
+    flux_um = workpiece.balls.flux_um
+    hold = np.clip(flux_um / diameter_um / physics.hold_ratio, 0.0, 1.0) * (1 - physics.miss_rate)
+    held: np.ndarray = target & (rng.random(flux_um.size) < hold)
+    return held
+
+
+def _set_down(
+    workpiece: Workpiece,
+    sites: np.ndarray,
+    offsets_um: np.ndarray,
+    diameter_um: float,
+    alloy: str,
+    face: Face,
+    physics: BallMountPhysics,
+) -> None:
+    """Put a ball of `diameter_um` and `alloy` on each of `sites` (off centre by its row of
+    `offsets_um`), then find the bridges."""
+    balls = workpiece.balls
+    balls.offset_um[sites] = offsets_um[sites]
+    balls.diameter_um[sites] = diameter_um
+    balls.present |= sites
     balls.alloy = alloy
     balls.face = face
     bridge(workpiece, physics)
-    return int(np.count_nonzero(held))
 
 
 def repair_sites(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> np.ndarray:
@@ -188,15 +216,9 @@ def repair_balls(
     count = workpiece.geometry.site_count
     target = repair_sites(workpiece, face, mapped) & ~balls.present
     balls.extra[mapped] = False
-    hold = np.clip(balls.flux_um / diameter_um / physics.hold_ratio, 0.0, 1.0)
-    held = target & (rng.random(count) < hold * (1 - physics.miss_rate))
+    held = _held(workpiece, target, diameter_um, physics, rng)
     offsets = rng.standard_normal((count, 2)) * physics.placement_sigma_um
-    balls.offset_um[held] = offsets[held]
-    balls.diameter_um[held] = diameter_um
-    balls.present |= held
-    balls.alloy = alloy
-    balls.face = face
-    bridge(workpiece, physics)
+    _set_down(workpiece, held, offsets, diameter_um, alloy, face, physics)
     return int(np.count_nonzero(held))
 
 
