@@ -9,11 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from packline.clock import VirtualClock
 from packline.drivers.dicing_saw import AsciiDicingSaw
-from packline.drivers.errors import CommandRefused
 from packline.drivers.links import open_link
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe
 from packline.drivers.specs.dicing_saw import SPEC
@@ -26,6 +23,7 @@ from packline.drivers.specs.pages import (
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
+from packline.testing.host_link import line_script, refusal_codes, replay_example
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "dicing-saw.md"
 MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals"}
@@ -52,15 +50,12 @@ def test_a_stale_table_is_seen():
 async def test_the_example_exchange_runs_on_the_simulator():
     clock = VirtualClock()
     sim = SimDicingSaw("saw", TwinStore(), clock)
-    for step in example_exchange(page()):
-        if step.after_s:
-            await clock.sleep(step.after_s)
-        assert await sim.handle(step.command) == step.reply, step.command
+    await replay_example(page(), sim.handle, clock)
 
 
 async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
-    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    script = line_script(steps)
     readback = [s.command for s in steps if s.command.endswith(("?", "? 1"))][-3:]
     refused = [s.command for s in steps[-2:]]
     async with expected_protocol(script) as peer:
@@ -73,11 +68,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
                 "30.0",
                 "1 10.0000 0.0000",
             ]
-            codes = []
-            for command in refused:
-                with pytest.raises(CommandRefused) as info:
-                    await saw.ask("set spindle", command)
-                codes.append(info.value.code)
+            codes = await refusal_codes(saw, refused)
     assert result.outcome is CutOutcome.COMPLETED
     assert (result.lines_cut, result.singulated_units) == (40, 261)
     assert codes == ["3", "2"]

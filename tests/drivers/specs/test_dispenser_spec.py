@@ -5,17 +5,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from packline.clock import VirtualClock
 from packline.drivers.dispenser import AsciiDispenser
-from packline.drivers.errors import CommandRefused
 from packline.drivers.links import open_link
 from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.dispenser import SimDispenser
 from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.testing import expected_protocol
+from packline.testing.host_link import line_script, refusal_codes, replay_example
 from packline.testing.twin import drill_holes
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "dispenser.md"
@@ -30,26 +28,19 @@ async def test_the_example_exchange_runs_on_the_simulator():
     store = TwinStore(PanelSpec())
     drill_holes(store.receive("P1"), 100)
     sim = SimDispenser("disp", store, clock)
-    for step in example_exchange(page()):
-        if step.after_s:
-            await clock.sleep(step.after_s)
-        assert await sim.handle(step.command) == step.reply, step.command
+    await replay_example(page(), sim.handle, clock)
 
 
 async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
-    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    script = line_script(steps)
     refused = [s.command for s in steps[-2:]]
     async with expected_protocol(script) as peer:
         link = open_link(peer.address("serial"), tool="disp", clock=VirtualClock())
         async with AsciiDispenser(link, poll_interval_s=60.0) as disp:  # type: ignore[arg-type]
             await disp.load("P1")
             filled = await disp.fill_holes(FillMaterial.AG_PASTE, 0.3, 0.289)
-            codes = []
-            for command in refused:
-                with pytest.raises(CommandRefused) as info:
-                    await disp.ask("refused", command)
-                codes.append(info.value.code)
+            codes = await refusal_codes(disp, refused)
     assert (filled.holes, filled.hole_volume_nl, filled.fill_volume_nl) == (2400, 0.589, 0.3)
     assert (filled.overfilled, filled.underfilled) == (0, 0)
     assert codes == ["9", "3"]

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from packline.clock import VirtualClock
-from packline.drivers.errors import CommandRefused
 from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
 from packline.drivers.links import open_link
 from packline.drivers.roles.flip_chip_bonder import BondRecipe
@@ -16,6 +13,7 @@ from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.flip_chip_bonder import SimFlipChipBonder
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
+from packline.testing.host_link import line_script, refusal_codes, replay_example
 from packline.testing.twin import bumped_dies, filled_panel
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "flip-chip-bonder.md"
@@ -31,15 +29,12 @@ async def test_the_example_exchange_runs_on_the_simulator():
     filled_panel(twin, "P1")
     bumped_dies(twin, "W1")
     sim = SimFlipChipBonder("fc", twin, clock)
-    for step in example_exchange(page()):
-        if step.after_s:
-            await clock.sleep(step.after_s)
-        assert await sim.handle(step.command) == step.reply, step.command
+    await replay_example(page(), sim.handle, clock)
 
 
 async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
-    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    script = line_script(steps)
     refused = [s.command for s in steps[-4:]]
     async with expected_protocol(script) as peer:
         link = open_link(peer.address("serial"), tool="fc", clock=VirtualClock())
@@ -47,11 +42,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
             await bonder.load("P1")
             dies = await bonder.load_die_source("W1")
             result = await bonder.bond_dies(BondRecipe(250, 150, 20, 5))
-            codes = []
-            for command in refused:
-                with pytest.raises(CommandRefused) as info:
-                    await bonder.ask("refused", command)
-                codes.append(info.value.code)
+            codes = await refusal_codes(bonder, refused)
     assert dies == 88
     assert (result.dies_placed, result.dies_bonded, result.terminals_seated) == (6, 6, 144)
     assert (result.fill_level_min_percent, result.fill_level_max_percent) == (100.0, 100.0)

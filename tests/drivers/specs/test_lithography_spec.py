@@ -10,10 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from packline.clock import VirtualClock
-from packline.drivers.errors import CommandRefused
 from packline.drivers.links import open_link
 from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, Tone
@@ -22,6 +19,7 @@ from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.physics.lithography import MATERIAL_PHYSICS, RETICLES
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
+from packline.testing.host_link import line_script, refusal_codes, replay_example
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "lithography.md"
 
@@ -42,15 +40,12 @@ def test_every_material_has_its_physics_and_the_page_names_it_and_every_reticle(
 async def test_the_example_exchange_runs_on_the_simulator():
     clock = VirtualClock()
     sim = SimLithography("litho", TwinStore(), clock)
-    for step in example_exchange(page()):
-        if step.after_s:
-            await clock.sleep(step.after_s)
-        assert await sim.handle(step.command) == step.reply, step.command
+    await replay_example(page(), sim.handle, clock)
 
 
 async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
-    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    script = line_script(steps)
     refused = [s.command for s in steps[-2:]]
     async with expected_protocol(script) as peer:
         link = open_link(peer.address("serial"), tool="litho", clock=VirtualClock())
@@ -60,11 +55,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
             await cell.bake(110, 90)
             await cell.expose("wiring-level-1", 450)
             pattern = await cell.develop(Tone.POSITIVE, 120)
-            codes = []
-            for command in refused:
-                with pytest.raises(CommandRefused) as info:
-                    await cell.ask("refused", command)
-                codes.append(info.value.code)
+            codes = await refusal_codes(cell, refused)
     assert coated.thickness_um == 12.59
     assert pattern.all_cleared
     assert pattern.cd_um == 15.45

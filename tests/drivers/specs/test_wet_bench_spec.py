@@ -5,10 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from packline.clock import VirtualClock
-from packline.drivers.errors import CommandRefused
 from packline.drivers.links import open_link
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.specs.pages import example_exchange
@@ -16,6 +13,7 @@ from packline.drivers.wet_bench import AsciiWetBench
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.wet_bench import SimWetBench
 from packline.testing import expected_protocol
+from packline.testing.host_link import line_script, refusal_codes, replay_example
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "wet-bench.md"
 
@@ -27,15 +25,12 @@ def page() -> str:
 async def test_the_example_exchange_runs_on_the_simulator():
     clock = VirtualClock()
     sim = SimWetBench("wet", TwinStore(), clock)
-    for step in example_exchange(page()):
-        if step.after_s:
-            await clock.sleep(step.after_s)
-        assert await sim.handle(step.command) == step.reply, step.command
+    await replay_example(page(), sim.handle, clock)
 
 
 async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
-    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    script = line_script(steps)
     refused = [s.command for s in steps[-2:]]
     async with expected_protocol(script) as peer:
         link = open_link(peer.address("serial"), tool="wet", clock=VirtualClock())
@@ -44,11 +39,7 @@ async def test_the_example_exchange_is_what_the_driver_sends():
             plated = await bench.plate_electroless(600)
             await bench.heat_bath(Tank.CU_ETCH, 35)
             result = await bench.etch(Tank.CU_ETCH, 30)
-            codes = []
-            for command in refused:
-                with pytest.raises(CommandRefused) as info:
-                    await bench.ask("refused", command)
-                codes.append(info.value.code)
+            codes = await refusal_codes(bench, refused)
     assert plated.change_um == 0.6
     assert (result.tank, result.temperature_c, result.change_um) == (Tank.CU_ETCH, 35.0, -0.424)
     assert codes == ["3", "7"]

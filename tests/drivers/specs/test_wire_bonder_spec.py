@@ -27,6 +27,7 @@ from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
 from packline.testing import expected_protocol
+from packline.testing.host_link import line_script, replay_example
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "wire-bonder.md"
 MARKERS = {"commands", "setpoints", "status", "alarms", "interlocks", "refusals"}
@@ -53,15 +54,12 @@ def test_a_stale_table_is_seen():
 async def test_the_example_exchange_runs_on_the_simulator():
     clock = VirtualClock()
     sim = SimWireBonder("bonder", TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4)), clock)
-    for step in example_exchange(page()):
-        if step.after_s:
-            await clock.sleep(step.after_s)
-        assert await sim.handle(step.command) == step.reply, step.command
+    await replay_example(page(), sim.handle, clock)
 
 
 async def test_the_example_exchange_is_what_the_driver_sends():
     steps = example_exchange(page())
-    script = [(f"{s.command}\n".encode(), f"{s.reply}\n".encode()) for s in steps]
+    script = line_script(steps)
     refused_line = steps[-1].command
     async with expected_protocol(script) as peer:
         link = open_link(peer.address("serial"), tool="bonder", clock=VirtualClock())
