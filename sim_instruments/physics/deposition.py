@@ -210,8 +210,7 @@ def deposit_film(
     """
     geometry = workpiece.geometry
     radius = np.hypot(geometry.site_x_mm, geometry.site_y_mm) / geometry.radius_mm
-    resist = workpiece.resist
-    present = resist.thickness_um - resist.developed_um <= 0
+    present = workpiece.resist.open
     exposed = workpiece.exposed_metal & present
     top = workpiece.top_resin()
     via_depth = top[1].depth_um if top is not None else np.zeros(geometry.site_count)

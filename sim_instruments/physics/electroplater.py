@@ -200,7 +200,7 @@ def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
     spec = workpiece.spec
     if not isinstance(spec, WaferSpec):
         raise ValueError(f"{workpiece.id}: the plating cell's contact ring holds wafers only")
-    under_resist = workpiece.resist.thickness_um - workpiece.resist.developed_um > 0
+    under_resist = ~workpiece.resist.open
     seeds = [
         film
         for film in workpiece.films.layers
