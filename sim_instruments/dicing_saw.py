@@ -27,16 +27,11 @@ from packline.drivers.roles.dicing_saw import CutOutcome, SawState
 from packline.drivers.specs.dicing_saw import SPEC
 
 from .dicing_saw_cut import Blade, Cut, CutSettings, StreetSetting
-from .families.ascii_host import HostLinkTool, HostRefused, Transport
+from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
 from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
-from .twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed
 
 # --------------------------------------------------------------------- the wire's parameters
-
-
-def _workpiece_id(word: str) -> str:
-    validate_wafer_id(word)
-    return word
 
 
 def _channel(word: str) -> int:
@@ -91,9 +86,6 @@ class SimDicingSaw(HostLinkTool):
         self.spindle_set_krpm = 0.0
         self._spindle_from_krpm = 0.0
         self._spindle_since_s = self.clock.now()
-
-    def phase(self) -> str:
-        return self.state.value
 
     def interlock_conditions(self) -> dict[str, bool]:
         return {"chuck_vacuum": self.workpiece_id is not None}
@@ -252,13 +244,6 @@ class SimDicingSaw(HostLinkTool):
         self._set_spindle(0.0)
         return ""
 
-    def _reset(self) -> str:
-        # Alarms are latched; a cause that persists shows in the interlocks and refuses motion.
-        self.clear_alarms()
-        if self.state is SawState.FAULT:
-            self.state = SawState.IDLE
-        return ""
-
     handlers = {
         "STAT?": _stat,
         "WORK?": _work,
@@ -279,9 +264,9 @@ class SimDicingSaw(HostLinkTool):
         "CUT": _cut_command,
         "DRESS": _dress,
         "STOP": _stop,
-        "RST": _reset,
+        "RST": HostLinkTool.reset_alarms,
     }
-    parsers = {"workpiece": _workpiece_id, "channel": _channel}
+    parsers = {"workpiece": wafer_id, "channel": _channel}
 
     def _require_blade(self) -> None:
         if self.blade.broken:

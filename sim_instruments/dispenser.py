@@ -15,11 +15,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.dispenser import DispenserState, FillMaterial, SealResin
 from packline.drivers.specs.dispenser import SPEC
 
-from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
 from .physics.dispenser import (
     DispenserPhysics,
     FillOutcome,
@@ -60,7 +59,7 @@ class _Job:
     height_um: float = 0.0  # a seal's height
 
 
-class SimDispenser(OneWaferTool):
+class SimDispenser(JobTool[_Job]):
     """The simulated jetting dispenser behind a TCP line server (socket://) or a pty."""
 
     spec = SPEC
@@ -70,6 +69,7 @@ class SimDispenser(OneWaferTool):
         "air_loss": "the jet valve's supply air fails",
     }
     fault_opens = {"door_open": "door_closed", "air_loss": "jet_air"}
+    job_alarms = {"door_open": "DOOR_OPENED", "air_loss": "AIR_LOST"}
 
     def __init__(
         self,
@@ -84,27 +84,10 @@ class SimDispenser(OneWaferTool):
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or DispenserPhysics()
         self.state = DispenserState.IDLE
-        self.job: _Job | None = None
         self.last_fill: tuple[_Job, FillOutcome] | None = None
         self.last_seal: tuple[_Job, SealOutcome] | None = None
-        self.jobs_completed = 0
-
-    def phase(self) -> str:
-        return self.state.value
 
     # ----------------------------------------------------------------- queries
-
-    def _stat(self) -> str:
-        job = self.job
-        return render_status(
-            SPEC,
-            {
-                "state": self.state.value,
-                "wafer_id": self.wafer_id or "-",
-                "remaining_s": max(job.ends_s - self.clock.now(), 0.0) if job else 0.0,
-                "jobs_completed": self.jobs_completed,
-            },
-        )
 
     def _fill_result(self) -> str:
         if self.last_fill is None:
@@ -149,55 +132,23 @@ class SimDispenser(OneWaferTool):
         self.state = DispenserState.SEALING
         return ""
 
-    def _stop(self) -> str:
-        if self.job is not None:
-            self._end(self.clock.now())
-            self.state = DispenserState.IDLE
-        return ""
-
-    def _reset(self) -> str:
-        # Alarms are latched; a cause that persists shows in the interlocks and refuses jobs.
-        self.clear_alarms()
-        if self.state is DispenserState.FAULT:
-            self.state = DispenserState.IDLE
-        return ""
-
     handlers = {
-        "STAT?": _stat,
-        "LOAD": OneWaferTool.load_wafer,
-        "UNLOAD": OneWaferTool.unload_wafer,
+        "STAT?": JobTool.status,
+        "LOAD": JobTool.load_wafer,
+        "UNLOAD": JobTool.unload_wafer,
         "FILL": _fill,
         "SEAL": _seal,
         "FILL?": _fill_result,
         "SEAL?": _seal_result,
-        "STOP": _stop,
-        "RST": _reset,
+        "STOP": JobTool.stop_job,
+        "RST": JobTool.reset_alarms,
     }
     parsers = {"wafer": wafer_id, "material": _material, "resin": _resin}
 
-    # ----------------------------------------------------------------- time and physics
+    # ----------------------------------------------------------------- physics
 
-    def advance(self) -> None:
-        """Bring the dispenser to the clock's present time: end the job due, or alarm."""
-        if self.job is None:
-            return
-        now = self.clock.now()
-        for fault, alarm in (("door_open", "DOOR_OPENED"), ("air_loss", "AIR_LOST")):
-            if fault in self.injected:
-                self.latch(alarm)
-                self._end(now)
-                self.state = DispenserState.FAULT
-                return
-        if now >= self.job.ends_s:
-            self._end(self.job.ends_s)
-            self.state = DispenserState.IDLE
-            self.jobs_completed += 1
-
-    def _end(self, now: float) -> None:
-        """End the job at `now` and apply what it dispensed so far to the panel's twin."""
-        job = self.job
-        assert job is not None
-        self.job = None
+    def apply(self, job: _Job, now: float, *, completed: bool) -> None:
+        """Apply what the job dispensed by `now` to the panel's twin."""
         panel = self.twin.get(job.wafer_id)
         elapsed_s = now - job.started_s
         if isinstance(job.what, FillMaterial):

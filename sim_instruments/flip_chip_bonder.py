@@ -129,9 +129,6 @@ class SimFlipChipBonder(OneWaferTool):
         self.last_transfer: _Run | None = None
         self.runs_completed = 0
 
-    def phase(self) -> str:
-        return self.state.value
-
     # ----------------------------------------------------------------- queries
 
     def _stage_now_c(self) -> float:
@@ -333,13 +330,6 @@ class SimFlipChipBonder(OneWaferTool):
             self._end(FlipChipState.IDLE)
         return ""
 
-    def _reset(self) -> str:
-        # Alarms are latched; a cause that persists shows in the interlocks and refuses runs.
-        self.clear_alarms()
-        if self.state is FlipChipState.FAULT:
-            self.state = FlipChipState.IDLE
-        return ""
-
     handlers = {
         "STAT?": _stat,
         "LOAD": OneWaferTool.load_wafer,
@@ -352,7 +342,7 @@ class SimFlipChipBonder(OneWaferTool):
         "XFER?": _transfer_result,
         "RESULT?": _result,
         "STOP": _stop,
-        "RST": _reset,
+        "RST": OneWaferTool.reset_alarms,
     }
     parsers = {"wafer": wafer_id, "first": whole_number, "count": whole_number, "alloy": _alloy}
 

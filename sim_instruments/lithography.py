@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.lithography import (
     MATERIALS,
     CoatMaterial,
@@ -26,7 +25,7 @@ from packline.drivers.roles.lithography import (
 )
 from packline.drivers.specs.lithography import SPEC
 
-from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
 from .physics.lithography import (
     MATERIAL_PHYSICS,
     RETICLES,
@@ -88,7 +87,7 @@ class _Job:
     develop_s: float = 0.0
 
 
-class SimLithography(OneWaferTool):
+class SimLithography(JobTool[_Job]):
     """The simulated litho cell behind a TCP line server (socket://) or a pty."""
 
     spec = SPEC
@@ -121,19 +120,14 @@ class SimLithography(OneWaferTool):
         self.physics = physics or LithoPhysics()
         self.state = TrackState.IDLE
         self.reticle: Reticle | None = None
-        self.job: _Job | None = None
-        self.jobs_completed = 0
         self.shots_done = 0
         self.shots_total = 0
         self._plate_from_c = self._plate_target_c = self.physics.ambient_c
         self._plate_since_s = self.clock.now()
 
-    def phase(self) -> str:
-        return self.state.value
-
     # ----------------------------------------------------------------- queries
 
-    def _stat(self) -> str:
+    def status_values(self) -> dict[str, object]:
         now = self.clock.now()
         job = self.job
         spin = 0
@@ -141,19 +135,13 @@ class SimLithography(OneWaferTool):
             spin = round(job.spin_rpm)
         elif job is not None and job.state is TrackState.DEVELOPING:
             spin = RINSE_RPM if now >= job.started_s + job.develop_s else 0
-        return render_status(
-            SPEC,
-            {
-                "state": self.state.value,
-                "wafer_id": self.wafer_id or "-",
-                "spin_rpm": spin,
-                "hotplate_c": self.hotplate_c(now),
-                "shots_done": self.shots_done,
-                "shots_total": self.shots_total,
-                "remaining_s": max(job.ends_s - now, 0.0) if job else 0.0,
-                "jobs_completed": self.jobs_completed,
-            },
-        )
+        return {
+            **super().status_values(),
+            "spin_rpm": spin,
+            "hotplate_c": self.hotplate_c(now),
+            "shots_done": self.shots_done,
+            "shots_total": self.shots_total,
+        }
 
     def _masks(self) -> str:
         return ",".join(RETICLES)
@@ -282,22 +270,10 @@ class SimLithography(OneWaferTool):
         )
         return ""
 
-    def _stop(self) -> str:
-        if self.job is not None:
-            self._end_job(self.clock.now(), completed=False)
-        return ""
-
-    def _reset(self) -> str:
-        # Alarms are latched; a cause that persists shows in the interlocks and refuses jobs.
-        self.clear_alarms()
-        if self.state is TrackState.FAULT:
-            self.state = TrackState.IDLE
-        return ""
-
     handlers = {
-        "STAT?": _stat,
-        "LOAD": OneWaferTool.load_wafer,
-        "UNLOAD": OneWaferTool.unload_wafer,
+        "STAT?": JobTool.status,
+        "LOAD": JobTool.load_wafer,
+        "UNLOAD": JobTool.unload_wafer,
         "COAT": _coat,
         "BAKE": _bake,
         "MASKS?": _masks,
@@ -307,8 +283,8 @@ class SimLithography(OneWaferTool):
         "DEVELOP": _develop,
         "FILM?": _film_query,
         "PATTERN?": _pattern_query,
-        "STOP": _stop,
-        "RST": _reset,
+        "STOP": JobTool.stop_job,
+        "RST": JobTool.reset_alarms,
     }
     parsers = {"wafer": wafer_id, "material": _material, "mask": _mask, "tone": _tone}
 
@@ -341,24 +317,12 @@ class SimLithography(OneWaferTool):
 
     # ----------------------------------------------------------------- time and physics
 
-    def advance(self) -> None:
-        """Bring the cell to the clock's present time: finish the job due, or alarm."""
-        job = self.job
-        if job is None:
-            return
-        now = self.clock.now()
+    def progress(self, job: _Job, now: float) -> None:
+        """Count the shots an exposure has fired by now."""
         if job.state is TrackState.EXPOSING:
             self.shots_done = min(self.shots_total, self._shots_by(now, job))
-        alarm = self._alarm_now(job)
-        if alarm is not None:
-            self.latch(alarm)
-            self._end_job(now, completed=False)
-            self.state = TrackState.FAULT
-        elif now >= job.ends_s:
-            self._end_job(job.ends_s, completed=True)
 
-    def _alarm_now(self, job: _Job) -> str | None:
-        """The alarm an injected fault raises in the running job, if any."""
+    def alarm_now(self, job: _Job) -> str | None:
         spinning = job.state in (TrackState.COATING, TrackState.DEVELOPING)
         for fault, alarm, applies in (
             ("cover_open", "COVER_OPENED", True),
@@ -375,12 +339,8 @@ class SimLithography(OneWaferTool):
     def _shots_by(now: float, job: _Job) -> int:
         return max(int((now - job.process_from_s) / job.shot_s + 1e-9), 0)
 
-    def _end_job(self, now: float, *, completed: bool) -> None:
-        """Apply what the job did by `now` to the wafer, and free the module."""
-        job = self.job
-        assert job is not None
-        self.job = None
-        self.state = TrackState.IDLE
+    def apply(self, job: _Job, now: float, *, completed: bool) -> None:
+        """Apply what the job did by `now` to the wafer (a coat only when completed)."""
         workpiece = self.loaded()
         if job.state is TrackState.COATING:
             if completed:
@@ -391,8 +351,6 @@ class SimLithography(OneWaferTool):
             self._exposed(workpiece, job, now)
         else:
             self._developed(workpiece, min(now - job.started_s, job.develop_s), now)
-        if completed:
-            self.jobs_completed += 1
 
     def _coated(self, workpiece: Workpiece, job: _Job, now: float) -> None:
         material = job.material

@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.resin_coater import CoaterState, CoatResin, CoatStep
 from packline.drivers.specs.resin_coater import SPEC
 
-from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
 from .physics.lithography import bake_time_s
 from .physics.resin_coater import (
     Coat,
@@ -53,7 +52,7 @@ class _Step:
     process_from_s: float = 0.0  # when the bake's time at temperature begins
 
 
-class SimResinCoater(OneWaferTool):
+class SimResinCoater(JobTool[_Step]):
     """The simulated resin coater behind a TCP line server (socket://) or a pty."""
 
     spec = SPEC
@@ -63,6 +62,7 @@ class SimResinCoater(OneWaferTool):
         "exhaust_loss": "the cup and plate exhaust stops",
     }
     fault_opens = {"lid_open": "lid_closed", "exhaust_loss": "cup_exhaust"}
+    job_alarms = {"lid_open": "LID_OPENED", "exhaust_loss": "EXHAUST_LOST"}
 
     def __init__(
         self,
@@ -77,26 +77,9 @@ class SimResinCoater(OneWaferTool):
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or CoaterPhysics()
         self.state = CoaterState.IDLE
-        self.step: _Step | None = None
         self.last: tuple[_Step, Coat] | None = None
-        self.jobs_completed = 0
-
-    def phase(self) -> str:
-        return self.state.value
 
     # ----------------------------------------------------------------- queries
-
-    def _stat(self) -> str:
-        step = self.step
-        return render_status(
-            SPEC,
-            {
-                "state": self.state.value,
-                "wafer_id": self.wafer_id or "-",
-                "remaining_s": max(step.ends_s - self.clock.now(), 0.0) if step else 0.0,
-                "jobs_completed": self.jobs_completed,
-            },
-        )
 
     def _result(self) -> str:
         if self.last is None:
@@ -112,7 +95,7 @@ class SimResinCoater(OneWaferTool):
 
     def _start(self, step: _Step, state: CoaterState) -> str:
         self.require_interlocks(step.step.value)
-        self.step, self.state = step, state
+        self.job, self.state = step, state
         return ""
 
     def _spin(self, resin: CoatResin, spin_rpm: float, spin_time_s: float) -> str:
@@ -149,74 +132,42 @@ class SimResinCoater(OneWaferTool):
         )
         return self._start(step, CoaterState.BAKING)
 
-    def _stop(self) -> str:
-        if self.step is not None:
-            self._end(self.clock.now())
-            self.state = CoaterState.IDLE
-        return ""
-
-    def _reset(self) -> str:
-        # Alarms are latched; a cause that persists shows in the interlocks and refuses steps.
-        self.clear_alarms()
-        if self.state is CoaterState.FAULT:
-            self.state = CoaterState.IDLE
-        return ""
-
     handlers = {
-        "STAT?": _stat,
-        "LOAD": OneWaferTool.load_wafer,
-        "UNLOAD": OneWaferTool.unload_wafer,
+        "STAT?": JobTool.status,
+        "LOAD": JobTool.load_wafer,
+        "UNLOAD": JobTool.unload_wafer,
         "SPIN": _spin,
         "SLOT": _slot,
         "BAKE": _bake,
         "RESULT?": _result,
-        "STOP": _stop,
-        "RST": _reset,
+        "STOP": JobTool.stop_job,
+        "RST": JobTool.reset_alarms,
     }
     parsers = {"wafer": wafer_id, "resin": _resin}
 
-    # ----------------------------------------------------------------- time and physics
+    # ----------------------------------------------------------------- physics
 
-    def advance(self) -> None:
-        """Bring the coater to the clock's present time: end the step due, or alarm."""
-        if self.step is None:
-            return
-        now = self.clock.now()
-        for fault, alarm in (("lid_open", "LID_OPENED"), ("exhaust_loss", "EXHAUST_LOST")):
-            if fault in self.injected:
-                self.latch(alarm)
-                self._end(now)
-                self.state = CoaterState.FAULT
-                return
-        if now >= self.step.ends_s:
-            self._end(self.step.ends_s)
-            self.state = CoaterState.IDLE
-            self.jobs_completed += 1
-
-    def _end(self, now: float) -> None:
-        """End the step at `now` and apply what it did to the wafer's twin."""
-        step = self.step
-        assert step is not None
-        self.step = None
-        workpiece = self.twin.get(step.wafer_id)
+    def apply(self, job: _Step, now: float, *, completed: bool) -> None:
+        """Apply what the step did by `now` to the wafer's twin."""
+        workpiece = self.twin.get(job.wafer_id)
         physics = self.physics
-        if step.step is CoatStep.SPIN:
-            coat = spin_coat(workpiece, step.resin, step.value, step.time_s, physics)
-            detail: dict[str, float | str] = {"spin_rpm": step.value, "spin_s": step.time_s}
-        elif step.step is CoatStep.SLOT:
-            coat = slot_coat(workpiece, step.resin, step.value, physics)
-            detail = {"slot_gap_um": step.value}
+        if job.step is CoatStep.SPIN:
+            coat = spin_coat(workpiece, job.resin, job.value, job.time_s, physics)
+            detail: dict[str, float | str] = {"spin_rpm": job.value, "spin_s": job.time_s}
+        elif job.step is CoatStep.SLOT:
+            coat = slot_coat(workpiece, job.resin, job.value, physics)
+            detail = {"slot_gap_um": job.value}
         else:
             assert self.last is not None
-            baked_s = min(max(now - step.process_from_s, 0.0), step.time_s)
-            coat = soft_bake(workpiece, self.last[1], step.value, baked_s, physics)
-            detail = {"temperature_c": step.value, "bake_s": round(baked_s, 1)}
-        self.last = (step, coat)
+            baked_s = min(max(now - job.process_from_s, 0.0), job.time_s)
+            coat = soft_bake(workpiece, self.last[1], job.value, baked_s, physics)
+            detail = {"temperature_c": job.value, "bake_s": round(baked_s, 1)}
+        self.last = (job, coat)
         workpiece.record(
             self.name,
-            "soft bake" if step.step is CoatStep.BAKE else "resin coat",
+            "soft bake" if job.step is CoatStep.BAKE else "resin coat",
             now,
-            resin=step.resin.value,
+            resin=job.resin.value,
             field_um=round(coat.field_um, 3),
             min_cover_um=round(coat.min_cover_um, 3),
             **detail,

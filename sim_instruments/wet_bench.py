@@ -13,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from packline.clock import Clock
-from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.wet_bench import BenchState, Tank
 from packline.drivers.specs.wet_bench import SPEC
 
-from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
 from .physics.wet_bench import DipOutcome, WetPhysics, dip_time_s, etch, plate_electroless, strip
 from .twin import TwinStore
 
@@ -56,7 +55,7 @@ class _Dip:
     applied: bool = False
 
 
-class SimWetBench(OneWaferTool):
+class SimWetBench(JobTool[_Dip]):
     """The simulated wet bench behind a TCP line server (socket://) or a pty."""
 
     spec = SPEC
@@ -71,6 +70,11 @@ class SimWetBench(OneWaferTool):
         "sash_open": "sash_closed",
         "exhaust_loss": "bench_exhaust",
         "level_low": "bath_level",
+    }
+    job_alarms = {
+        "sash_open": "SASH_OPENED",
+        "exhaust_loss": "EXHAUST_LOST",
+        "level_low": "LEVEL_LOW",
     }
 
     def __init__(
@@ -88,12 +92,7 @@ class SimWetBench(OneWaferTool):
         now = self.clock.now()
         self.baths = {tank: _Bath(c, c, now) for tank, c in POWER_UP_C.items()}
         self.state = BenchState.IDLE
-        self.dip: _Dip | None = None
         self.last: tuple[_Dip, DipOutcome] | None = None
-        self.jobs_completed = 0
-
-    def phase(self) -> str:
-        return self.state.value
 
     # ----------------------------------------------------------------- the baths
 
@@ -116,19 +115,9 @@ class SimWetBench(OneWaferTool):
 
     # ----------------------------------------------------------------- queries
 
-    def _stat(self) -> str:
-        now = self.clock.now()
-        dip = self.dip
-        return render_status(
-            SPEC,
-            {
-                "state": self.state.value,
-                "wafer_id": self.wafer_id or "-",
-                "tank": dip.tank.value if dip else self.last[0].tank.value if self.last else "-",
-                "remaining_s": max(dip.ends_s - now, 0.0) if dip else 0.0,
-                "jobs_completed": self.jobs_completed,
-            },
-        )
+    def status_values(self) -> dict[str, object]:
+        dip = self.job or (self.last[0] if self.last else None)
+        return {**super().status_values(), "tank": dip.tank.value if dip else "-"}
 
     def _tank_query(self, tank: Tank) -> str:
         bath = self.baths[tank]
@@ -165,7 +154,7 @@ class SimWetBench(OneWaferTool):
                 f"{tank.value} is at {temperature:.1f} degC, set {self.baths[tank].set_c:.1f}",
             )
         self.require_interlocks("DIP")
-        self.dip = _Dip(
+        self.job = _Dip(
             workpiece.id,
             tank,
             time_s,
@@ -177,65 +166,32 @@ class SimWetBench(OneWaferTool):
         self.state = BenchState.DIPPING
         return ""
 
-    def _stop(self) -> str:
-        if self.dip is not None:
-            self._end(self.clock.now())
-        return ""
-
-    def _reset(self) -> str:
-        # Alarms are latched; a cause that persists shows in the interlocks and refuses dips.
-        self.clear_alarms()
-        if self.state is BenchState.FAULT:
-            self.state = BenchState.IDLE
-        return ""
-
     handlers = {
-        "STAT?": _stat,
-        "LOAD": OneWaferTool.load_wafer,
-        "UNLOAD": OneWaferTool.unload_wafer,
+        "STAT?": JobTool.status,
+        "LOAD": JobTool.load_wafer,
+        "UNLOAD": JobTool.unload_wafer,
         "TEMP": _set_temperature,
         "TANK?": _tank_query,
         "DIP": _dip_command,
         "RESULT?": _result,
-        "STOP": _stop,
-        "RST": _reset,
+        "STOP": JobTool.stop_job,
+        "RST": JobTool.reset_alarms,
     }
     parsers = {"wafer": wafer_id, "tank": _tank}
 
     # ----------------------------------------------------------------- time and chemistry
 
-    def advance(self) -> None:
-        """Bring the bench to the clock's present time: end the immersion due, or alarm."""
-        dip = self.dip
-        if dip is None:
-            return
-        now = self.clock.now()
-        for fault, alarm in (
-            ("sash_open", "SASH_OPENED"),
-            ("exhaust_loss", "EXHAUST_LOST"),
-            ("level_low", "LEVEL_LOW"),
-        ):
-            if fault in self.injected:
-                self.latch(alarm)
-                self._end(now)
-                self.state = BenchState.FAULT
-                return
-        if now >= dip.immersed_until_s and not dip.applied:
-            self._apply(dip, dip.time_s, dip.immersed_until_s)
+    def progress(self, job: _Dip, now: float) -> None:
+        """The immersion ends: its chemistry is applied, the rinse and dry follow."""
+        if now >= job.immersed_until_s and not job.applied:
+            self._apply(job, job.time_s, job.immersed_until_s)
             self.state = BenchState.RINSING
-        if now >= dip.ends_s:
-            self.dip = None
-            self.state = BenchState.IDLE
-            self.jobs_completed += 1
 
-    def _end(self, now: float) -> None:
-        """Lift the wafer out now: the time immersed so far counts; rinse at once."""
-        dip = self.dip
-        assert dip is not None
-        if not dip.applied:
-            self._apply(dip, max(min(now, dip.immersed_until_s) - dip.started_s, 0.0), now)
-        self.dip = None
-        self.state = BenchState.IDLE
+    def apply(self, job: _Dip, now: float, *, completed: bool) -> None:
+        """Lift the wafer out (if the immersion has not ended): the time immersed so far
+        counts; rinse at once."""
+        if not job.applied:
+            self._apply(job, max(min(now, job.immersed_until_s) - job.started_s, 0.0), now)
 
     def _apply(self, dip: _Dip, time_s: float, now: float) -> None:
         dip.applied = True

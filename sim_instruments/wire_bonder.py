@@ -29,7 +29,7 @@ from packline.drivers.specs.wire_bonder import (
     parse_site_ranges,
 )
 
-from .families.ascii_host import HostLinkTool, HostRefused, Transport, whole_number
+from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id, whole_number
 from .physics.wire_bonder import (
     BondPhysics,
     BumpPlan,
@@ -38,14 +38,9 @@ from .physics.wire_bonder import (
     stud_cycle_s,
     wire_per_stud_m,
 )
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
 
 # ------------------------------------------------------------------------- the tool
-
-
-def _wafer_id(word: str) -> str:
-    validate_wafer_id(word)
-    return word
 
 
 def _material(word: str) -> WireMaterial:
@@ -89,6 +84,7 @@ class SimWireBonder(HostLinkTool):
         "vacuum_leak": "the chuck vacuum does not hold the wafer",
     }
     fault_opens = {"cover_open": "cover_closed", "vacuum_leak": "wafer_vacuum"}
+    state: BonderState
 
     def __init__(
         self,
@@ -291,7 +287,7 @@ class SimWireBonder(HostLinkTool):
         "HGT?": _heights,
     }
     parsers = {
-        "wafer": _wafer_id,
+        "wafer": wafer_id,
         "material": _material,
         "ranges": parse_site_ranges,
         "first": whole_number,

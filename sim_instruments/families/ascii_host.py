@@ -11,14 +11,17 @@ tool's handler: a wafer, a program, the interlocks, a spindle at speed). It also
 queries every host-link tool has (identity, alarms, interlocks) and keeps the latched alarms.
 
 A tool's file keeps its physics and its commands' meaning: a handler per command word that
-takes the parsed arguments and returns the `OK` payload ('' for a bare `OK`).
+takes the parsed arguments and returns the `OK` payload ('' for a bare `OK`). What several tools
+do alike is here too: the alarm reset (`reset_alarms`), holding one wafer (`OneWaferTool`) and
+running one timed job at a time (`JobTool`).
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
-from typing import Any, ClassVar, Literal
+from enum import StrEnum
+from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host_wire import (
@@ -30,6 +33,7 @@ from packline.drivers.families.ascii_host_wire import (
     host_commands,
     host_interlocks,
     refusal_code,
+    render_status,
 )
 from packline.drivers.specs.core import ToolSpec
 
@@ -66,11 +70,13 @@ class HostLinkTool(SimulatedTool):
     A subclass sets `spec`, `handlers` (command word -> handler, one for every command of the
     spec but the identity, alarm and interlock queries, which this base answers),
     `parsers` (parameter name -> a callable that turns its word into a value or raises
-    ValueError), `fault_opens` (an injected fault -> the interlock it opens) and implements
-    `phase()` (its `STATE` token) and, for interlocks that hang on more than a fault,
-    `interlock_conditions()`.
+    ValueError), `fault_opens` (an injected fault -> the interlock it opens), keeps its
+    `state` (whose value is its `STATE` token, unless it overrides `phase()`) and, for
+    interlocks that hang on more than a fault, implements `interlock_conditions()`.
     """
 
+    #: What the tool is doing; its members include the family's `IDLE` and `FAULT`.
+    state: StrEnum
     spec: ClassVar[ToolSpec[HostLink]]
     handlers: ClassVar[Mapping[str, Handler]]
     parsers: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
@@ -116,9 +122,9 @@ class HostLinkTool(SimulatedTool):
 
     # ----------------------------------------------------------------- what the tool says
 
-    @abstractmethod
     def phase(self) -> str:
-        """The tool's `STATE` token now (`IDLE`, `BUMPING`, …)."""
+        """The tool's `STATE` token now (`IDLE`, `CUTTING`, …)."""
+        return self.state.value
 
     # ----------------------------------------------------------------- the wire
 
@@ -209,6 +215,15 @@ class HostLinkTool(SimulatedTool):
             raise HostRefused("ALARM_ACTIVE", "alarm active: " + ",".join(self.alarms))
         raise HostRefused("WRONG_STATE", f"not allowed while {phase}")
 
+    def reset_alarms(self) -> str:
+        """The alarm reset (`RST`): clear the latched alarms, and a tool in `FAULT` is `IDLE`
+        again. A cause that persists shows in the interlocks and refuses what needs them."""
+        self.clear_alarms()
+        states = type(self.state)
+        if self.state is states["FAULT"]:
+            self.state = states["IDLE"]
+        return ""
+
     def require_interlocks(self, command: str) -> None:
         """Refuse `command` if an interlock it needs (by the spec) is open."""
         closed = self.interlocks()
@@ -257,3 +272,92 @@ class OneWaferTool(HostLinkTool):
         if self.wafer_id is None:
             raise HostRefused("NO_WAFER", "no wafer loaded")
         return self.twin.get(self.wafer_id)
+
+
+class TimedJob(Protocol):
+    """A job of a `JobTool`: it ends when the clock reaches `ends_s`."""
+
+    ends_s: float
+
+
+JobT = TypeVar("JobT", bound=TimedJob)
+
+
+class JobTool(OneWaferTool, Generic[JobT]):
+    """A one-wafer host-link tool that runs one timed job at a time (the dispenser, the resin
+    coater, the litho cell, the wet bench).
+
+    A job is planned when its command is accepted (the subclass sets `job` and `state`) and
+    ends when the clock reaches its `ends_s` (completed), or early: by the safe-state command
+    (`stop_job`) or by an alarm that an injected fault raises while it runs (`alarm_now`;
+    the tool is then in `FAULT` until `reset_alarms`). Either way the tool is `IDLE` again and
+    `apply` lays onto the twin what the job did by then. A subclass sets `job_alarms` (or
+    overrides `alarm_now`), implements `apply`, and may follow a job's course in `progress`.
+    """
+
+    #: The alarm an injected fault raises in a running job, fault -> alarm, in the order checked.
+    job_alarms: ClassVar[Mapping[str, str]] = {}
+
+    #: The job running, if any; the jobs completed since power-up.
+    job: JobT | None = None
+    jobs_completed: int = 0
+
+    def status_values(self) -> dict[str, object]:
+        """The status fields every job tool has, by name: its state, wafer, the job's time
+        left and the jobs it completed."""
+        job = self.job
+        return {
+            "state": self.state.value,
+            "wafer_id": self.wafer_id or "-",
+            "remaining_s": max(job.ends_s - self.clock.now(), 0.0) if job else 0.0,
+            "jobs_completed": self.jobs_completed,
+        }
+
+    def status(self) -> str:
+        """The status query's payload."""
+        return render_status(self.spec, self.status_values())
+
+    def stop_job(self) -> str:
+        """The safe-state command (`STOP`): end the job now with what it did so far."""
+        if self.job is not None:
+            self.end_job(self.clock.now(), completed=False)
+        return ""
+
+    def advance(self) -> None:
+        """Bring the tool to the clock's present time: follow the job, then end it on an alarm
+        or when it is due."""
+        job = self.job
+        if job is None:
+            return
+        now = self.clock.now()
+        self.progress(job, now)
+        alarm = self.alarm_now(job)
+        if alarm is not None:
+            self.latch(alarm)
+            self.end_job(now, completed=False)
+            self.state = type(self.state)["FAULT"]
+        elif now >= job.ends_s:
+            self.end_job(job.ends_s, completed=True)
+
+    def progress(self, job: JobT, now: float) -> None:
+        """Follow the running job up to `now` (shots fired, an immersion ended); by default
+        nothing."""
+
+    def alarm_now(self, job: JobT) -> str | None:
+        """The alarm an injected fault raises in the running job, if any."""
+        alarms = self.job_alarms
+        return next((alarms[fault] for fault in alarms if fault in self.injected), None)
+
+    def end_job(self, now: float, *, completed: bool) -> None:
+        """End the job at `now`: the tool is `IDLE` and the job's work so far is applied."""
+        job = self.job
+        assert job is not None
+        self.job = None
+        self.state = type(self.state)["IDLE"]
+        self.apply(job, now, completed=completed)
+        if completed:
+            self.jobs_completed += 1
+
+    @abstractmethod
+    def apply(self, job: JobT, now: float, *, completed: bool) -> None:
+        """Lay onto the twin what `job` did by `now` (all of it when `completed`)."""

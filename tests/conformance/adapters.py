@@ -414,10 +414,10 @@ class WetBench(ToolAdapter):
         return await rig.driver.etch(Tank.CU_ETCH, setpoints.get("dip_time_s", 60))
 
     def running(self, sim: Any) -> bool:
-        return sim.dip is not None and not sim.dip.applied
+        return sim.job is not None and not sim.job.applied
 
     def safe(self, sim: Any) -> bool:
-        return sim.dip is None  # the wafer out of the chemistry, the dryer stopped
+        return sim.job is None  # the wafer out of the chemistry, the dryer stopped
 
     def empty(self, sim: Any) -> bool:
         return sim.wafer_id is None
@@ -439,10 +439,10 @@ class ResinCoater(ToolAdapter):
         )
 
     def running(self, sim: Any) -> bool:
-        return sim.step is not None
+        return sim.job is not None
 
     def safe(self, sim: Any) -> bool:
-        return sim.step is None  # the spindle, the dispense and the plate stopped
+        return sim.job is None  # the spindle, the dispense and the plate stopped
 
     def empty(self, sim: Any) -> bool:
         return sim.wafer_id is None

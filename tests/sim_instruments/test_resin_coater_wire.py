@@ -51,5 +51,5 @@ async def test_socat_talks_to_the_simulated_coater(transport):
     assert result.returncode == 0, result.stderr
     assert result.lines == REPLIES
     assert sim.wafer_id == "W7"
-    assert sim.step is not None  # the slot-die coat runs
+    assert sim.job is not None  # the slot-die coat runs
     assert [layer.kind.value for layer in sim.twin.get("W7").resins.layers] == ["stress-relief"]

@@ -51,4 +51,4 @@ async def test_socat_talks_to_the_simulated_bench(transport):
     assert result.returncode == 0, result.stderr
     assert result.lines == REPLIES
     assert sim.wafer_id == "W7"
-    assert sim.dip is None
+    assert sim.job is None
