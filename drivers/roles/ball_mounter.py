@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment
+from .single_wafer import SingleWaferTool
 
 #: The site positions per unit a ball map can address (the map's bit field on the wire).
 MAX_MAP_POSITIONS = 256
@@ -148,30 +148,14 @@ class Inspection:
         return self.missing + self.extra + self.bridged
 
 
-class BallMounter(Equipment):
+class BallMounter(SingleWaferTool):
     """A ball-mount cell: flux unit, ball head over a ball-alignment mask, inspection camera."""
 
     role = "ball_mounter"
 
-    async def _unload_everything(self) -> None:
-        if await self.request_wafer() is not None:
-            await self.unload()
-
     @abstractmethod
     async def request_status(self) -> BallMounterStatus:
         """A snapshot of the phase, the cycle and the loaded workpiece."""
-
-    @abstractmethod
-    async def request_wafer(self) -> str | None:
-        """The id of the loaded wafer or panel, or None."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str) -> None:
-        """Place a wafer or panel on the cell's stage."""
-
-    @abstractmethod
-    async def unload(self) -> str:
-        """Take the workpiece off the stage; returns its id."""
 
     @abstractmethod
     async def apply_flux(

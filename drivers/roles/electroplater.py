@@ -17,7 +17,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment
+from .single_wafer import SingleWaferTool
 
 #: The Faraday constant, C/mol.
 FARADAY_C_PER_MOL = 96_485.332
@@ -159,14 +159,10 @@ class PlatingResult:
     bath_age_ah: float
 
 
-class Electroplater(Equipment):
+class Electroplater(SingleWaferTool):
     """A single-wafer plating cell: a bath controller with a wafer holder and a DC supply."""
 
     role = "electroplater"
-
-    async def _unload_everything(self) -> None:
-        if await self.request_wafer() is not None:
-            await self.unload()
 
     @abstractmethod
     async def request_status(self) -> CellStatus:
@@ -175,18 +171,6 @@ class Electroplater(Equipment):
     @abstractmethod
     async def request_bath_temperature_c(self) -> float:
         """The bath's temperature, as its heater's controller measures it."""
-
-    @abstractmethod
-    async def request_wafer(self) -> str | None:
-        """The id of the wafer in the holder, or None."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str) -> None:
-        """Put a wafer into the holder (the contact ring on its seed film)."""
-
-    @abstractmethod
-    async def unload(self) -> str:
-        """Take the wafer out of the holder; returns its id."""
 
     @abstractmethod
     async def plate(self, recipe: PlatingRecipe) -> PlatingResult:

@@ -15,7 +15,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment
+from .single_wafer import SingleWaferTool
 
 
 class SupportKind(StrEnum):
@@ -106,30 +106,14 @@ class LaminationResult:
     peak_press_pressure_mpa: float
 
 
-class Laminator(Equipment):
+class Laminator(SingleWaferTool):
     """A single-wafer vacuum laminator with a heated platen, a press and a peel unit."""
 
     role = "laminator"
 
-    async def _unload_everything(self) -> None:
-        if await self.request_wafer() is not None:
-            await self.unload()
-
     @abstractmethod
     async def request_status(self) -> LaminatorStatus:
         """A snapshot of phase, platen temperature, vacuum, press pressure and the wafer."""
-
-    @abstractmethod
-    async def request_wafer(self) -> str | None:
-        """The id of the loaded wafer, or None."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str) -> None:
-        """Place a wafer on the platen."""
-
-    @abstractmethod
-    async def unload(self) -> str:
-        """Take the wafer off the platen; returns its id."""
 
     @abstractmethod
     async def laminate(self, job: LaminationJob) -> LaminationResult:

@@ -23,8 +23,8 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
 
-from ..equipment import Equipment
 from .ball_mounter import CycleResult
+from .single_wafer import SingleWaferTool
 
 
 class SolderPaste(StrEnum):
@@ -90,30 +90,14 @@ class PrintResult:
     process_time_s: float
 
 
-class StencilPrinter(Equipment):
+class StencilPrinter(SingleWaferTool):
     """A stencil printer: a stage, a stencil over it, a squeegee head and an SPI camera."""
 
     role = "stencil_printer"
 
-    async def _unload_everything(self) -> None:
-        if await self.request_wafer() is not None:
-            await self.unload()
-
     @abstractmethod
     async def request_status(self) -> PrinterStatus:
         """A snapshot of the phase, the cycle and the loaded workpiece."""
-
-    @abstractmethod
-    async def request_wafer(self) -> str | None:
-        """The id of the loaded wafer or panel, or None."""
-
-    @abstractmethod
-    async def load(self, wafer_id: str) -> None:
-        """Place a wafer or panel on the printer's stage, under the stencil."""
-
-    @abstractmethod
-    async def unload(self) -> str:
-        """Take the workpiece off the stage; returns its id."""
 
     @abstractmethod
     async def print_paste(self, recipe: PrintRecipe, timeout_s: float = 600.0) -> PrintResult:
