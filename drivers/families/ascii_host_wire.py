@@ -10,7 +10,7 @@ rules is `packline.sim_instruments.families.ascii_host`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import cast
 
@@ -226,6 +226,12 @@ def one_wafer_transfer(
             doc=unload_doc,
         ),
     )
+
+
+def state_status(tokens: Iterable[str]) -> HostStatus:
+    """The status word `STATE`: what the tool is doing, one of `tokens` (its role's states as
+    the page names them, `IDLE` and `FAULT` among them)."""
+    return HostStatus(key="STATE", name="state", doc=", ".join(f"`{token}`" for token in tokens))
 
 
 def job_counters(job: str) -> tuple[HostStatus, HostStatus]:

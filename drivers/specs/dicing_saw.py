@@ -18,7 +18,9 @@ from ..families.ascii_host_wire import (
     host_link_controls,
     host_link_queries,
     host_link_refusals,
+    state_status,
 )
+from ..roles.dicing_saw import SawState
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
@@ -111,7 +113,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostParameter(name="channel", placeholder="<ch>", doc="channel `1` (along X) or `2`"),
     ),
     status=(
-        HostStatus(key="STATE", name="state", doc="`IDLE`, `CUTTING`, `DRESSING`, `FAULT`"),
+        state_status(SawState),
         HostStatus(key="WORK", name="workpiece_id", doc="mounted workpiece id, `-` when none"),
         HostStatus(
             key="LINE",

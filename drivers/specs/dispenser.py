@@ -22,8 +22,9 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    state_status,
 )
-from ..roles.dispenser import FillMaterial, SealResin
+from ..roles.dispenser import DispenserState, FillMaterial, SealResin
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 JET_INTERLOCKS = ("door_closed", "jet_air")
@@ -84,7 +85,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     status=(
-        HostStatus(key="STATE", name="state", doc="`IDLE`, `FILLING`, `SEALING`, `FAULT`"),
+        state_status(DispenserState),
         HostStatus(key="WAFER", name="wafer_id", doc="panel or wafer on the stage, `-` when none"),
         *job_counters("job"),
     ),

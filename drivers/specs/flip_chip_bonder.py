@@ -21,8 +21,9 @@ from ..families.ascii_host_wire import (
     host_link_queries,
     host_link_refusals,
     one_wafer_transfer,
+    state_status,
 )
-from ..roles.flip_chip_bonder import TransferAlloy
+from ..roles.flip_chip_bonder import FlipChipState, TransferAlloy
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
@@ -108,11 +109,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostParameter(name="count", placeholder="<count>", doc="units of the run, at least 1"),
     ),
     status=(
-        HostStatus(
-            key="STATE",
-            name="state",
-            doc="`IDLE`, `HEATING`, `BONDING`, `TRANSFERRING`, `FAULT`",
-        ),
+        state_status(FlipChipState),
         HostStatus(key="SUBSTRATE", name="substrate_id", doc="substrate on the stage, `-`: none"),
         HostStatus(key="SOURCE", name="source_id", doc="die source in the supply, `-`: none"),
         HostStatus(key="LEFT", name="dies_left", unit="dies", doc="dies the source still holds"),

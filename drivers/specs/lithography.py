@@ -24,8 +24,9 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    state_status,
 )
-from ..roles.lithography import MATERIALS, Tone
+from ..roles.lithography import MATERIALS, Tone, TrackState
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 SPIN_INTERLOCKS = ("cover_closed", "cup_exhaust", "wafer_vacuum")
@@ -119,11 +120,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     status=(
-        HostStatus(
-            key="STATE",
-            name="state",
-            doc="`IDLE`, `COATING`, `BAKING`, `EXPOSING`, `DEVELOPING`, `FAULT`",
-        ),
+        state_status(TrackState),
         HostStatus(key="WAFER", name="wafer_id", doc="wafer in the cell, `-` when none"),
         HostStatus(
             key="SPIN", name="spin_rpm", unit="rpm", trace="spin_speed", doc="spin chuck speed"

@@ -23,8 +23,9 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    state_status,
 )
-from ..roles.resin_coater import CoatResin
+from ..roles.resin_coater import CoaterState, CoatResin
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 COAT_INTERLOCKS = ("lid_closed", "cup_exhaust")
@@ -94,7 +95,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     status=(
-        HostStatus(key="STATE", name="state", doc="`IDLE`, `COATING`, `BAKING`, `FAULT`"),
+        state_status(CoaterState),
         HostStatus(key="WAFER", name="wafer_id", doc="wafer in the coater, `-` when none"),
         *job_counters("step"),
     ),

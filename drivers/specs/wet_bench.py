@@ -23,8 +23,9 @@ from ..families.ascii_host_wire import (
     host_link_refusals,
     job_counters,
     one_wafer_transfer,
+    state_status,
 )
-from ..roles.wet_bench import Tank
+from ..roles.wet_bench import BenchState, Tank
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
 DIP_INTERLOCKS = ("sash_closed", "bench_exhaust", "bath_level")
@@ -64,7 +65,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     status=(
-        HostStatus(key="STATE", name="state", doc="`IDLE`, `DIPPING`, `RINSING`, `FAULT`"),
+        state_status(BenchState),
         HostStatus(key="WAFER", name="wafer_id", doc="wafer in the bench, `-` when none"),
         HostStatus(key="TANK", name="tank", doc="tank of the dip running (or last), `-` before"),
         *job_counters("dip"),

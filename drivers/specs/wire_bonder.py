@@ -21,6 +21,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     encode,
+    state_status,
 )
 from ..roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
@@ -91,7 +92,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostParameter(name="count", placeholder="<count>", doc=f"sites, 1-{HEIGHT_CHUNK}"),
     ),
     status=(
-        HostStatus(key="STATE", name="state", doc="`IDLE`, `HEATING`, `BUMPING`, `FAULT`"),
+        state_status(state.name for state in BonderState),
         HostStatus(key="WAFER", name="wafer_id", doc="id on the chuck, empty when none"),
         HostStatus(
             key="DONE",
