@@ -160,6 +160,34 @@ class PlcStatus(StatusVariable, Placement):
     """A read-only status register (or 2 for 32 bits, or 8 for text)."""
 
 
+#: The alarm and interlock bit fields, at registers 1 and 2 of every map.
+ALARM_AND_INTERLOCK_STATUS = (
+    PlcStatus(name=ALARMS, register=1, doc="bit field, see *Alarms*"),
+    PlcStatus(name=INTERLOCKS, register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+)
+
+
+def command_error_status(register: int) -> PlcStatus:
+    """The "why refused" register (`COMMAND_ERROR`) at `register`."""
+    return PlcStatus(
+        name=COMMAND_ERROR, register=register, doc="why the last write was refused, see *Errors*"
+    )
+
+
+def refused_register_status(register: int, concerned: str) -> PlcStatus:
+    """`REFUSED_REGISTER` at `register`: the address a refusal concerned, one of `concerned`."""
+    return PlcStatus(
+        name=REFUSED_REGISTER,
+        register=register,
+        doc=f"the address the last refusal concerned ({concerned})",
+    )
+
+
+def serial_number_status(register: int) -> PlcStatus:
+    """The serial number (`SERIAL_NUMBER`), 8 registers of ASCII from `register`."""
+    return PlcStatus(name=SERIAL_NUMBER, register=register, words=8, text=True)
+
+
 @dataclass(frozen=True, kw_only=True)
 class PlcCommand(Command):
     """A command code; its parameters go to the parameter block in order.

@@ -10,6 +10,7 @@ map is the cell PLC's, so a GEM tool dictionary can bind the same role later.
 from __future__ import annotations
 
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     NamedRefusal,
@@ -18,7 +19,10 @@ from ..families.plc_map import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
+    refused_register_status,
+    serial_number_status,
 )
 from ..families.stage_map import (
     stage_commands,
@@ -54,8 +58,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     doc="ball-mount cell PLC (flux, solder balls, inspection) on Modbus TCP/RTU",
     status=(
         PlcStatus(name="PHASE", register=0, codes=enum_codes(BallMounterPhase)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        *ALARM_AND_INTERLOCK_STATUS,
         PlcStatus(
             name="STEP_REMAINING",
             register=3,
@@ -116,17 +119,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             words=2,
             doc="of the last inspection: balls touching a neighbour",
         ),
-        PlcStatus(
-            name="REFUSED_REGISTER",
-            register=20,
-            doc="the address the last refusal concerned (a job register, 300, or 301)",
-        ),
-        PlcStatus(
-            name="COMMAND_ERROR",
-            register=21,
-            doc="why the last write was refused, see *Errors*",
-        ),
-        PlcStatus(name="SERIAL_NUMBER", register=22, words=8, text=True),
+        refused_register_status(20, "a job register, 300, or 301"),
+        command_error_status(21),
+        serial_number_status(22),
         wafer_id_block(30, "the loaded wafer's or panel's id, empty when none"),
     ),
     setpoints=(

@@ -19,13 +19,17 @@ from ..families.chamber_map import (
     step_setpoint,
 )
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     NamedRefusal,
     PlcMap,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
+    refused_register_status,
+    serial_number_status,
 )
 from ..roles.deposition import ChamberState, LastResult, Material, Method, ProcessGas
 from .core import ExpectedIdentity, Range, ToolSpec
@@ -50,8 +54,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     "Modbus TCP/RTU",
     status=(
         PlcStatus(name="CHAMBER_STATE", register=0, codes=enum_codes(ChamberState)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        *ALARM_AND_INTERLOCK_STATUS,
         PlcStatus(
             name="PRESSURE",
             register=3,
@@ -128,21 +131,15 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         PlcStatus(
             name="SLOTS_OCCUPIED", register=21, doc="bit field, bit n = slot n holds a wafer"
         ),
-        PlcStatus(
-            name="REFUSED_REGISTER",
-            register=22,
-            doc="the address the last refusal concerned (a recipe register, 300 or 301)",
-        ),
-        PlcStatus(
-            name="COMMAND_ERROR", register=23, doc="why the last write was refused, see *Errors*"
-        ),
+        refused_register_status(22, "a recipe register, 300 or 301"),
+        command_error_status(23),
         PlcStatus(
             name="CRYSTAL_LIFE",
             register=24,
             unit="%",
             doc="crystal monitor: life left of its quartz crystal (100 new, 0 failed)",
         ),
-        PlcStatus(name="SERIAL_NUMBER", register=30, words=8, text=True),
+        serial_number_status(30),
         PlcStatus(
             name="SLOT_WAFER_ID",
             register=40,

@@ -18,6 +18,7 @@ The plating cell is reached as two devices on two links (decision 0009):
 from __future__ import annotations
 
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     NamedRefusal,
@@ -26,7 +27,10 @@ from ..families.plc_map import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
+    refused_register_status,
+    serial_number_status,
 )
 from ..families.stage_map import (
     ID_CONDITION,
@@ -52,8 +56,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     "on SCPI",
     status=(
         PlcStatus(name="PHASE", register=0, codes=enum_codes(CellPhase)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        *ALARM_AND_INTERLOCK_STATUS,
         PlcStatus(
             name="HEATER_UNIT",
             register=3,
@@ -91,15 +94,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="the chemistry of the bath the holder plates in (SELECT_BATH)",
         ),
         wafer_loaded(11),
-        PlcStatus(
-            name="REFUSED_REGISTER",
-            register=18,
-            doc="the address the last refusal concerned (200, 300 or 301)",
-        ),
-        PlcStatus(
-            name="COMMAND_ERROR", register=19, doc="why the last write was refused, see *Errors*"
-        ),
-        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        refused_register_status(18, "200, 300 or 301"),
+        command_error_status(19),
+        serial_number_status(20),
         wafer_id_block(30, "the id of the wafer in the holder, empty when none"),
     ),
     setpoints=(

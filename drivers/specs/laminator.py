@@ -8,6 +8,7 @@ with their registers; the driver, the simulated tool and the page's tables read 
 from __future__ import annotations
 
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     NamedRefusal,
@@ -16,7 +17,10 @@ from ..families.plc_map import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
+    refused_register_status,
+    serial_number_status,
 )
 from ..families.stage_map import (
     stage_commands,
@@ -39,8 +43,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     doc="vacuum laminator PLC for adhesive resin sheets on Modbus TCP/RTU",
     status=(
         PlcStatus(name="PHASE", register=0, codes=enum_codes(LaminatorPhase)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        *ALARM_AND_INTERLOCK_STATUS,
         PlcStatus(
             name="PLATEN_TEMPERATURE", register=3, unit="degC", scale=10, trace="temperature"
         ),
@@ -102,17 +105,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             scale=10,
             doc="the platen must be below this to peel (the tool's setting)",
         ),
-        PlcStatus(
-            name="REFUSED_REGISTER",
-            register=18,
-            doc="the address the last refusal concerned (a job register, 300, or 301)",
-        ),
-        PlcStatus(
-            name="COMMAND_ERROR",
-            register=19,
-            doc="why the last write was refused, see *Errors*",
-        ),
-        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        refused_register_status(18, "a job register, 300, or 301"),
+        command_error_status(19),
+        serial_number_status(20),
         wafer_id_block(30, "the loaded wafer's id, empty when none"),
     ),
     setpoints=(

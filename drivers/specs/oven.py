@@ -13,6 +13,7 @@ zone controllers and not to the PLC.
 from __future__ import annotations
 
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     NamedRefusal,
@@ -21,8 +22,10 @@ from ..families.plc_map import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
     plc_refusals,
+    serial_number_status,
 )
 from ..families.temperature_controller import EUROTHERM_3200
 from ..roles.oven import LastResult, OvenState
@@ -42,11 +45,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     "one Modbus RTU line",
     status=(
         PlcStatus(name="OVEN_STATE", register=0, codes=enum_codes(OvenState)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
-        PlcStatus(
-            name="COMMAND_ERROR", register=3, doc="why the last write was refused, see *Errors*"
-        ),
+        *ALARM_AND_INTERLOCK_STATUS,
+        command_error_status(3),
         PlcStatus(
             name="LOAD_TEMPERATURE",
             register=4,
@@ -89,7 +89,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             scale=10,
             doc="heater-on time of the current/last run",
         ),
-        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        serial_number_status(20),
         PlcStatus(
             name="SLOT_WAFER_ID",
             register=40,

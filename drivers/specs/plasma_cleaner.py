@@ -17,12 +17,15 @@ from ..families.chamber_map import (
     step_setpoint,
 )
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     PlcMap,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
+    serial_number_status,
 )
 from ..roles.plasma_cleaner import ChamberState, Gas, LastResult
 from .core import ExpectedIdentity, Range, ToolSpec
@@ -40,8 +43,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     doc="batch plasma chamber PLC on Modbus TCP/RTU",
     status=(
         PlcStatus(name="CHAMBER_STATE", register=0, codes=enum_codes(ChamberState)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        *ALARM_AND_INTERLOCK_STATUS,
         PlcStatus(
             name="PRESSURE",
             register=3,
@@ -80,10 +82,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="SLOTS_OCCUPIED", register=17, doc="bit field, bit n = slot n holds a wafer"
         ),
         PlcStatus(name="BASE_PRESSURE", register=18, unit="mTorr", doc="what the pump reaches"),
-        PlcStatus(
-            name="COMMAND_ERROR", register=19, doc="why the last write was refused, see *Errors*"
-        ),
-        PlcStatus(name="SERIAL_NUMBER", register=20, words=8, text=True),
+        command_error_status(19),
+        serial_number_status(20),
         PlcStatus(
             name="SLOT_WAFER_ID",
             register=40,

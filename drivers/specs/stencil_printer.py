@@ -9,6 +9,7 @@ printer and the page's tables read it from here.
 from __future__ import annotations
 
 from ..families.plc_map import (
+    ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
     BitInterlock,
     NamedRefusal,
@@ -17,7 +18,10 @@ from ..families.plc_map import (
     PlcParameter,
     PlcSetpoint,
     PlcStatus,
+    command_error_status,
     enum_codes,
+    refused_register_status,
+    serial_number_status,
 )
 from ..families.stage_map import (
     stage_commands,
@@ -41,8 +45,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     doc="stencil printer PLC (solder paste through a stencil, SPI) on Modbus TCP/RTU",
     status=(
         PlcStatus(name="PHASE", register=0, codes=enum_codes(PrinterPhase)),
-        PlcStatus(name="ALARMS", register=1, doc="bit field, see *Alarms*"),
-        PlcStatus(name="INTERLOCKS", register=2, doc="bit field, 1 = closed, see *Interlocks*"),
+        *ALARM_AND_INTERLOCK_STATUS,
         PlcStatus(
             name="STEP_REMAINING",
             register=3,
@@ -107,17 +110,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             words=2,
             doc="of the last print's SPI: deposits over 150 % of their aperture's volume",
         ),
-        PlcStatus(
-            name="REFUSED_REGISTER",
-            register=19,
-            doc="the address the last refusal concerned (a job register, 300, or 301)",
-        ),
-        PlcStatus(
-            name="COMMAND_ERROR",
-            register=20,
-            doc="why the last write was refused, see *Errors*",
-        ),
-        PlcStatus(name="SERIAL_NUMBER", register=21, words=8, text=True),
+        refused_register_status(19, "a job register, 300, or 301"),
+        command_error_status(20),
+        serial_number_status(21),
         wafer_id_block(29, "the loaded wafer's or panel's id, empty when none"),
     ),
     setpoints=(
