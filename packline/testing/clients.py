@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from packline.sim_instruments.tool import SimulatedTool
+
 
 @dataclass(frozen=True)
 class ClientRun:
@@ -46,6 +48,23 @@ async def run_client(*argv: str, stdin: bytes = b"", timeout_s: float = 10.0) ->
             process.kill()
             await process.wait()
     return ClientRun(process.returncode or 0, out.decode(errors="replace"), err.decode())
+
+
+async def socat_session(tool: SimulatedTool, stdin: bytes) -> list[str]:
+    """Serve `tool` (a line tool on a `socket://` address or a pty), send it `stdin` with socat
+    (raw TCP, or the pty raw without echo), then stop serving it; the lines socat printed.
+    socat must end cleanly; it waits a second after its input ends for the last replies."""
+    address = await tool.start()
+    try:
+        if address.startswith("socket://"):
+            target = "TCP:" + address.removeprefix("socket://")  # the page's form: raw TCP
+        else:
+            target = f"{address},raw,echo=0"
+        result = await run_client("socat", "-t", "1", "-", target, stdin=stdin)
+    finally:
+        await tool.stop()
+    assert result.returncode == 0, result.stderr
+    return result.lines
 
 
 async def mbpoll(port: str, *args: str, unit: int = 1) -> tuple[int, str, str]:

@@ -8,7 +8,7 @@ import pytest
 
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import run_client
+from packline.testing.clients import socat_session
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -25,27 +25,10 @@ REPLIES = [
 ]
 
 
-async def socat(*arguments: str, stdin: bytes) -> list[str]:
-    """Run socat with `stdin`, bounded by a timeout; return its output lines."""
-    result = await run_client("socat", "-t", "1", *arguments, stdin=stdin)
-    assert result.returncode == 0, result.stderr
-    return result.lines
-
-
 @pytest.mark.parametrize("transport", ["socket", "pty"])
 async def test_socat_talks_to_the_simulated_saw(transport):
     sim = SimDicingSaw("saw", TwinStore(), transport=transport)
-    address = await sim.start()
-    try:
-        if transport == "socket":
-            port = address.rpartition(":")[2]
-            target = f"TCP:127.0.0.1:{port}"  # the page's socket:// form, raw TCP
-        else:
-            target = f"{address},raw,echo=0"
-        replies = await socat("-", target, stdin=COMMANDS)
-    finally:
-        await sim.stop()
-    assert replies == REPLIES
+    assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.received == COMMANDS.decode().splitlines()
     assert sim.workpiece_id == "W7"
 
@@ -67,14 +50,5 @@ RULE_REPLIES = [
 @pytest.mark.parametrize("transport", ["socket", "pty"])
 async def test_socat_finds_the_host_link_rules_of_the_page(transport):
     sim = SimDicingSaw("saw", TwinStore(), transport=transport)
-    address = await sim.start()
-    try:
-        if transport == "socket":
-            target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-        else:
-            target = f"{address},raw,echo=0"
-        replies = await socat("-", target, stdin=RULES)
-    finally:
-        await sim.stop()
-    assert replies == RULE_REPLIES
+    assert await socat_session(sim, RULES) == RULE_REPLIES
     assert sim.settings.feed_mm_s == 45.5

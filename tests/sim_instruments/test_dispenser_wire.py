@@ -9,7 +9,7 @@ import pytest
 from packline.clock import VirtualClock
 from packline.sim_instruments.dispenser import SimDispenser
 from packline.sim_instruments.twin import PanelSpec, TwinStore
-from packline.testing.clients import run_client
+from packline.testing.clients import socat_session
 from packline.testing.twin import drill_holes
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
@@ -46,17 +46,7 @@ async def test_socat_talks_to_the_simulated_dispenser(transport):
     store = TwinStore(PanelSpec(rows=1, columns=2, holes_per_die_side=6))
     drill_holes(store.receive("P7"), 100)
     sim = SimDispenser("disp", store, VirtualClock(), transport=transport)
-    address = await sim.start()
-    try:
-        if transport == "socket":
-            target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-        else:
-            target = f"{address},raw,echo=0"
-        result = await run_client("socat", "-t", "1", "-", target, stdin=COMMANDS)
-    finally:
-        await sim.stop()
-    assert result.returncode == 0, result.stderr
-    assert result.lines == REPLIES
+    assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.wafer_id == "P7"
     assert sim.job is None
     assert store.get("P7").operations() == ["fill holes"]

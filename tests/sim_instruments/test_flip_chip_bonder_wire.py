@@ -9,7 +9,7 @@ import pytest
 from packline.clock import VirtualClock
 from packline.sim_instruments.flip_chip_bonder import SimFlipChipBonder
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import run_client
+from packline.testing.clients import socat_session
 from packline.testing.twin import bumped_dies, filled_panel
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
@@ -50,17 +50,7 @@ async def test_socat_talks_to_the_simulated_bonder(transport):
     filled_panel(twin, "P1")
     bumped_dies(twin, "W1")
     sim = SimFlipChipBonder("fc", twin, VirtualClock(), transport=transport)
-    address = await sim.start()
-    try:
-        if transport == "socket":
-            target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-        else:
-            target = f"{address},raw,echo=0"
-        result = await run_client("socat", "-t", "1", "-", target, stdin=COMMANDS)
-    finally:
-        await sim.stop()
-    assert result.returncode == 0, result.stderr
-    assert result.lines == REPLIES
+    assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.wafer_id == "P1"
     assert sim.source_id is None
     assert sim.run is None  # stopped while the stage heated: no die placed
@@ -90,13 +80,6 @@ async def test_socat_starts_a_solder_transfer_by_the_page():
     filled_panel(twin, "P1")
     bumped_dies(twin, "W1", material="Pb95Sn5")
     sim = SimFlipChipBonder("fc", twin, VirtualClock())
-    address = await sim.start()
-    try:
-        target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-        result = await run_client("socat", "-t", "1", "-", target, stdin=TRANSFER_COMMANDS)
-    finally:
-        await sim.stop()
-    assert result.returncode == 0, result.stderr
-    assert result.lines == TRANSFER_REPLIES
+    assert await socat_session(sim, TRANSFER_COMMANDS) == TRANSFER_REPLIES
     assert sim.run is not None  # the transfer runs: the stage heats for it
     assert sim.run.transfer is not None

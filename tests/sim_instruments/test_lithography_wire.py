@@ -9,7 +9,7 @@ import pytest
 from packline.clock import VirtualClock
 from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import run_client
+from packline.testing.clients import socat_session
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -35,30 +35,11 @@ REPLIES = [
 ]
 
 
-async def socat(target: str, stdin: bytes) -> list[str]:
-    """Run socat with `stdin` against `target`, bounded by a timeout; its output lines."""
-    result = await run_client("socat", "-t", "1", "-", target, stdin=stdin)
-    assert result.returncode == 0, result.stderr
-    return result.lines
-
-
-def target_of(address: str, transport: str) -> str:
-    """socat's name for the simulated cell's address: the page's socket:// as raw TCP."""
-    if transport == "socket":
-        return f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-    return f"{address},raw,echo=0"
-
-
 @pytest.mark.parametrize("transport", ["socket", "pty"])
 async def test_socat_talks_to_the_simulated_cell(transport):
     # On a virtual clock no process time passes while socat talks: the coat has just begun.
     sim = SimLithography("litho", TwinStore(), VirtualClock(), transport=transport)
-    address = await sim.start()
-    try:
-        replies = await socat(target_of(address, transport), COMMANDS)
-    finally:
-        await sim.stop()
-    assert replies == REPLIES
+    assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.received == COMMANDS.decode().splitlines()
     assert sim.wafer_id == "W7"
     assert sim.job is None
@@ -86,11 +67,6 @@ RULE_REPLIES = [
 @pytest.mark.parametrize("transport", ["socket", "pty"])
 async def test_socat_finds_the_host_link_rules_of_the_page(transport):
     sim = SimLithography("litho", TwinStore(), transport=transport)
-    address = await sim.start()
-    try:
-        replies = await socat(target_of(address, transport), RULES)
-    finally:
-        await sim.stop()
-    assert replies == RULE_REPLIES
+    assert await socat_session(sim, RULES) == RULE_REPLIES
     assert sim.job is None
     assert sim.reticle is None

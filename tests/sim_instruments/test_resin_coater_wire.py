@@ -9,7 +9,7 @@ import pytest
 from packline.clock import VirtualClock
 from packline.sim_instruments.resin_coater import SimResinCoater
 from packline.sim_instruments.twin import TwinStore
-from packline.testing.clients import run_client
+from packline.testing.clients import socat_session
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -39,17 +39,7 @@ REPLIES = [
 async def test_socat_talks_to_the_simulated_coater(transport):
     # On a virtual clock no process time passes while socat talks.
     sim = SimResinCoater("coat", TwinStore(), VirtualClock(), transport=transport)
-    address = await sim.start()
-    try:
-        if transport == "socket":
-            target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-        else:
-            target = f"{address},raw,echo=0"
-        result = await run_client("socat", "-t", "1", "-", target, stdin=COMMANDS)
-    finally:
-        await sim.stop()
-    assert result.returncode == 0, result.stderr
-    assert result.lines == REPLIES
+    assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.wafer_id == "W7"
     assert sim.job is not None  # the slot-die coat runs
     assert [layer.kind.value for layer in sim.twin.get("W7").resins.layers] == ["stress-relief"]

@@ -9,7 +9,7 @@ import pytest
 from packline.clock import VirtualClock
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.wet_bench import SimWetBench
-from packline.testing.clients import run_client
+from packline.testing.clients import socat_session
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
@@ -39,16 +39,6 @@ REPLIES = [
 async def test_socat_talks_to_the_simulated_bench(transport):
     # On a virtual clock no process time passes while socat talks.
     sim = SimWetBench("wet", TwinStore(), VirtualClock(), transport=transport)
-    address = await sim.start()
-    try:
-        if transport == "socket":
-            target = f"TCP:127.0.0.1:{address.rpartition(':')[2]}"
-        else:
-            target = f"{address},raw,echo=0"
-        result = await run_client("socat", "-t", "1", "-", target, stdin=COMMANDS)
-    finally:
-        await sim.stop()
-    assert result.returncode == 0, result.stderr
-    assert result.lines == REPLIES
+    assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.wafer_id == "W7"
     assert sim.job is None
