@@ -12,12 +12,10 @@ second of process time apart, and reports each end (`spindle_settled`, `dress_en
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from packline.clock import Clock
-from packline.drivers.errors import ToolError
 from packline.drivers.families.ascii_host import encode, host_interlocks
 from packline.drivers.roles.dicing_saw import SawState
 from packline.drivers.specs.dicing_saw import SPEC
@@ -26,8 +24,6 @@ from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
 from .host_link import HostLinkModel
 from .model import WATCH_STEP_S
-
-log = logging.getLogger(__name__)
 
 
 def _text(word: str) -> str:
@@ -172,13 +168,8 @@ class GemDicingSawModel(HostLinkModel):
                 ended.append("dress_ended")
             if "cut_ended" in self._pending and tool.state is not SawState.CUTTING:
                 ended.append("cut_ended")
-            try:
-                await self.equipment.report_alarms()
-                for event in ended:
-                    self._pending.discard(event)
-                    await self.equipment.send_event(event)
-            except ToolError as error:  # the host went away: it reads the state when it is back
-                log.warning("%s: %s", tool.name, error)
+            self._pending.difference_update(ended)
+            if not await self.report(*ended):
                 self._pending.clear()
             if self._pending:
                 await self.clock.sleep(WATCH_STEP_S)

@@ -12,21 +12,17 @@ happened: S5F1 for each alarm, then `run_ended` (or `transfer_ended`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from packline.clock import Clock
-from packline.drivers.errors import ToolError
 from packline.drivers.families.ascii_host import encode, host_interlocks
 from packline.drivers.specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
 
 from ..flip_chip_bonder import SimFlipChipBonder
 from ..twin import TwinStore
 from .host_link import HostLinkModel
-from .model import WATCH_STEP_S, GemRefused
-
-log = logging.getLogger(__name__)
+from .model import GemRefused
 
 
 def _text(word: str) -> str:
@@ -94,6 +90,7 @@ class GemFlipChipBonderModel(HostLinkModel):
     """The GEM face of a `SimFlipChipBonder` (built here on the line's twin and clock)."""
 
     tool: SimFlipChipBonder
+    spec = SPEC
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
@@ -119,12 +116,6 @@ class GemFlipChipBonderModel(HostLinkModel):
     def constant(self, name: str) -> Any:
         return self.recipe[name]
 
-    def constant_range(self, name: str) -> tuple[float, float] | None:
-        if name not in SPEC.setpoint_by_name:
-            return None  # the sheet's solder: one of its dictionary values
-        machine = SPEC.setpoint_by_name[name].machine_range
-        return machine.minimum, machine.maximum
-
     def set_constants(self, values: Mapping[str, Any]) -> None:
         self.recipe |= values
 
@@ -146,7 +137,7 @@ class GemFlipChipBonderModel(HostLinkModel):
             )
             first, count = parameters["first_unit"], parameters["unit_count"]
             self.ask(" ".join([word, str(first), str(count), *sheet, *recipe]))
-            self.watch(lambda: self._watch_run(event))
+            self.watch(lambda: self.follow(self._run_end_s, event))
             return 4
         line = _COMMAND_LINES[name]
         if "wafer_id" in parameters:
@@ -155,17 +146,7 @@ class GemFlipChipBonderModel(HostLinkModel):
         await self.equipment.report_alarms()
         return 0
 
-    async def _watch_run(self, event: str) -> None:
-        """Bring the run to the present until it ends; then its alarms and `event`."""
-        tool = self.tool
-        while True:
-            tool.advance()
-            run = tool.run
-            if run is None:
-                break
-            await self.clock.sleep(min(WATCH_STEP_S, max(run.ends_s - self.clock.now(), 1e-6)))
-        try:
-            await self.equipment.report_alarms()
-            await self.equipment.send_event(event)
-        except ToolError as error:  # the host went away: it reads the state when it is back
-            log.warning("%s: run end not reported: %s", tool.name, error)
+    def _run_end_s(self) -> float | None:
+        """The planned end of the run that goes on (None: no run goes on)."""
+        run = self.tool.run
+        return None if run is None else run.ends_s

@@ -12,12 +12,10 @@ that came with it.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from packline.clock import Clock
-from packline.drivers.errors import ToolError
 from packline.drivers.families.scpi_wire import (
     NOT_A_NUMBER,
     command,
@@ -32,8 +30,6 @@ from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
 from ..twin import TwinStore
 from .model import WATCH_STEP_S, GemRefused
 from .scpi import ScpiModel
-
-log = logging.getLogger(__name__)
 
 #: The status variables that are fields of `GRIN:STAT?`, and how each reads.
 _STATUS_FIELDS: dict[str, Callable[[str], Any]] = {
@@ -64,6 +60,7 @@ class GemGrinderModel(ScpiModel):
     """The GEM face of a `SimGrinder` (built here on the line's twin and clock)."""
 
     tool: SimGrinder
+    spec = SPEC
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
@@ -103,10 +100,6 @@ class GemGrinderModel(ScpiModel):
         assert header is not None, f"{name} is not a setpoint of the tool"
         return float(self.query(f"{short_form(header)}?"))
 
-    def constant_range(self, name: str) -> tuple[float, float] | None:
-        machine = SPEC.setpoint_by_name[name].machine_range
-        return machine.minimum, machine.maximum
-
     def set_constants(self, values: Mapping[str, Any]) -> None:
         for name in SETPOINT_ATTRIBUTES:
             if name in values:
@@ -136,13 +129,9 @@ class GemGrinderModel(ScpiModel):
         """Bring the grinder to the present until the cycle ended; report its end."""
         while self._cycles_before is not None:
             ended = self.status("cycle_count") != self._cycles_before
-            try:
-                await self.equipment.report_alarms()
-                if ended:
-                    self._cycles_before = None
-                    await self.equipment.send_event("cycle_ended")
-            except ToolError as error:  # the host went away: it reads the state when it is back
-                log.warning("%s: %s", self.tool.name, error)
+            if ended:
+                self._cycles_before = None
+            if not await self.report(*(["cycle_ended"] if ended else [])):
                 self._cycles_before = None
             if self._cycles_before is not None:
                 await self.clock.sleep(WATCH_STEP_S)

@@ -11,10 +11,7 @@ watcher runs as one task on the line's clock (`SimulatedToolModel`).
 from __future__ import annotations
 
 from ..families.ascii_host import HostLinkTool, HostRefused
-from .model import WATCH_STEP_S, GemRefused, SimulatedToolModel
-
-# The watch step, importable from here as before the models' common base moved to model.py.
-__all__ = ["PARAMETER_REFUSALS", "WATCH_STEP_S", "HostLinkModel"]
+from .model import GemRefused, SimulatedToolModel
 
 #: ASCII refusals that blame an argument (HCACK 3); every other one is "cannot perform now".
 PARAMETER_REFUSALS = {"BAD_ARGUMENT", "OUT_OF_RANGE", "BAD_SITE"}

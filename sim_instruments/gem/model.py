@@ -9,14 +9,19 @@ says what the status variables and constants are, runs remote commands (or refus
 from __future__ import annotations
 
 import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Mapping
-from typing import Any, Protocol
+from typing import Any, ClassVar, Protocol
 
 from packline.clock import Clock
+from packline.drivers.errors import ToolError
+from packline.drivers.specs.core import ToolSpec
 
 from ..tool import SimulatedTool
 from ..twin import TwinStore
+
+log = logging.getLogger(__name__)
 
 #: The longest process time between two looks at a tool whose run goes on.
 WATCH_STEP_S = 1.0
@@ -92,8 +97,12 @@ class GemModel(ABC):
 
 class SimulatedToolModel(GemModel):
     """Base of the GEM faces that drive a simulated tool in process, through its own command
-    interpreter (`host_link.py`, `scpi.py`): its alarms, and one watcher task on the line's
-    clock that reports the end of what a remote command started."""
+    interpreter (`host_link.py`, `scpi.py`): its alarms, its constants' ranges from its spec,
+    and one watcher task on the line's clock that reports the end of what a remote command
+    started."""
+
+    #: The tool kind's spec: the machine ranges of the constants that are its setpoints.
+    spec: ClassVar[ToolSpec[Any]]
 
     def __init__(self, tool: SimulatedTool) -> None:
         self.tool = tool
@@ -103,6 +112,38 @@ class SimulatedToolModel(GemModel):
     def alarms(self) -> list[str]:
         self.tool.advance()
         return list(self.tool.alarms)
+
+    def constant_range(self, name: str) -> tuple[float, float] | None:
+        """The machine range of setpoint `name` of the spec; None for a constant that is no
+        setpoint (one of its dictionary's values, such as a material)."""
+        if name not in self.spec.setpoint_by_name:
+            return None
+        machine = self.spec.setpoint_by_name[name].machine_range
+        return machine.minimum, machine.maximum
+
+    async def report(self, *events: str) -> bool:
+        """Send S5F1 for each alarm set or cleared since the last report, then `events`; False
+        (logged) when the host went away: it reads the state when it is back."""
+        try:
+            await self.equipment.report_alarms()
+            for event in events:
+                await self.equipment.send_event(event)
+        except ToolError as error:
+            log.warning("%s: not reported to the host: %s", self.tool.name, error)
+            return False
+        return True
+
+    async def follow(self, planned_end_s: Callable[[], float | None], event: str) -> None:
+        """Bring the tool to the present until its run is over, at most `WATCH_STEP_S` of
+        process time apart and at the run's planned end (`planned_end_s`, None once the run is
+        over); then report its alarms and `event`."""
+        while True:
+            self.tool.advance()
+            end_s = planned_end_s()
+            if end_s is None:
+                break
+            await self.clock.sleep(min(WATCH_STEP_S, max(end_s - self.clock.now(), 1e-6)))
+        await self.report(event)
 
     def watch(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
         """Run the watcher `run` as the model's one task, unless it runs already."""

@@ -11,12 +11,10 @@ and at the run's planned end, and reports what happened: S5F1 for each alarm, th
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import Any
 
 from packline.clock import Clock
-from packline.drivers.errors import ToolError
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from packline.drivers.specs.wire_bonder import (
     PROGRAM_SETPOINTS,
@@ -28,9 +26,7 @@ from packline.drivers.specs.wire_bonder import (
 from ..twin import TwinStore
 from ..wire_bonder import SimWireBonder
 from .host_link import HostLinkModel
-from .model import WATCH_STEP_S, GemRefused
-
-log = logging.getLogger(__name__)
+from .model import GemRefused
 
 #: The bond program a new tool holds (mid-window values of the process window).
 DEFAULT_PROGRAM = BondProgram(WireMaterial.AU, 25.0, 150.0, 30.0, 60.0, 15.0)
@@ -51,6 +47,7 @@ class GemWireBonderModel(HostLinkModel):
     """The GEM face of a `SimWireBonder` (built here on the line's twin and clock)."""
 
     tool: SimWireBonder
+    spec = SPEC
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any
@@ -97,12 +94,6 @@ class GemWireBonderModel(HostLinkModel):
         value = getattr(self.program, name)
         return value.value if isinstance(value, WireMaterial) else value
 
-    def constant_range(self, name: str) -> tuple[float, float] | None:
-        if name not in SPEC.setpoint_by_name:
-            return None
-        machine = SPEC.setpoint_by_name[name].machine_range
-        return machine.minimum, machine.maximum
-
     def set_constants(self, values: Mapping[str, Any]) -> None:
         fields = {name: self.constant(name) for name in ("wire_material", *PROGRAM_SETPOINTS)}
         fields |= values
@@ -113,7 +104,7 @@ class GemWireBonderModel(HostLinkModel):
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name == "start":
             self._start(parameters)
-            self.watch(self._watch_run)
+            self.watch(lambda: self.follow(self._run_end_s, "run_ended"))
             return 4
         line = _COMMAND_LINES[name]
         if "wafer_id" in parameters:
@@ -140,18 +131,9 @@ class GemWireBonderModel(HostLinkModel):
                 self.ask(f"SEL:ADD {line}")
         self.ask(f"BUMP {parameters.get('stack_count', 1)}")
 
-    async def _watch_run(self) -> None:
-        """Bring the run to the present until it ends; then its alarms and `run_ended`."""
-        tool = self.tool
-        while True:
-            tool.advance()
-            run = tool.run
-            if run is None or tool.state not in (BonderState.HEATING, BonderState.BUMPING):
-                break
-            end_s = run.bonding_from_s + run.total * run.site_s
-            await self.clock.sleep(min(WATCH_STEP_S, max(end_s - self.clock.now(), 1e-6)))
-        try:
-            await self.equipment.report_alarms()
-            await self.equipment.send_event("run_ended")
-        except ToolError as error:  # the host went away: it reads the state when it is back
-            log.warning("%s: run end not reported: %s", tool.name, error)
+    def _run_end_s(self) -> float | None:
+        """The planned end of the run that goes on (None: no run goes on)."""
+        run = self.tool.run
+        if run is None or self.tool.state not in (BonderState.HEATING, BonderState.BUMPING):
+            return None
+        return run.bonding_from_s + run.total * run.site_s
