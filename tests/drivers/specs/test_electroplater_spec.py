@@ -8,7 +8,6 @@ against the driver, whose supply meanwhile talks to a scripted supply.
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -48,22 +47,14 @@ def test_a_table_edited_by_hand_is_stale():
     assert stale_tables(page, rendered_tables(SPEC)) == ["bath"]
 
 
-async def test_the_simulated_cell_answers_the_example_exchange():
+async def test_the_simulated_cell_answers_the_example_exchange(replay_example):
     sim = SimElectroplater("electroplater", TwinStore())
     await sim.start()
-    port = int(sim.station_address["cell"].rsplit(":", 1)[1])
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
-        for request, reply in example_frames(PAGE.read_text(encoding="utf-8")):
-            writer.write(request)
-            header = await asyncio.wait_for(reader.readexactly(6), 5)
-            answer = header + await reader.readexactly(int.from_bytes(header[4:], "big"))
-            assert (request.hex(" "), answer.hex(" ")) == (request.hex(" "), reply.hex(" "))
+        await replay_example(sim.station_address["cell"], PAGE.read_text(encoding="utf-8"))
         assert sim.wafer_id is None
         assert sim.twin.get("W01").history == []
     finally:
-        writer.close()
-        await writer.wait_closed()
         await sim.stop()
 
 

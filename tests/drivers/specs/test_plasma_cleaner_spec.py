@@ -8,7 +8,6 @@ driver (as an expected_protocol script, driven by the calls the page names).
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -38,19 +37,12 @@ def test_a_table_edited_by_hand_is_stale():
     assert stale_tables(page, rendered_tables(SPEC)) == ["recipe"]
 
 
-async def test_the_simulated_tool_answers_the_example_exchange():
+async def test_the_simulated_tool_answers_the_example_exchange(replay_example):
     sim = SimPlasmaCleaner("plasma_cleaner", TwinStore())
-    port = int((await sim.start()).rsplit(":", 1)[1])
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    address = await sim.start()
     try:
-        for request, reply in example_frames(PAGE.read_text(encoding="utf-8")):
-            writer.write(request)
-            header = await asyncio.wait_for(reader.readexactly(6), 5)
-            answer = header + await reader.readexactly(int.from_bytes(header[4:], "big"))
-            assert (request.hex(" "), answer.hex(" ")) == (request.hex(" "), reply.hex(" "))
+        await replay_example(address, PAGE.read_text(encoding="utf-8"))
     finally:
-        writer.close()
-        await writer.wait_closed()
         await sim.stop()
 
 

@@ -8,7 +8,6 @@ driven by the calls the page names); its tables are checked with every kind's, i
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
@@ -27,21 +26,14 @@ PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "stencil-printer.md"
 RECIPE = PrintRecipe(SolderPaste.SNPB_EUTECTIC, 30, 100, 60, 40, 1.0)
 
 
-async def test_the_simulated_printer_answers_the_example_exchange():
+async def test_the_simulated_printer_answers_the_example_exchange(replay_example):
     sim = SimStencilPrinter("stencil_printer", TwinStore())
-    port = int((await sim.start()).rsplit(":", 1)[1])
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    address = await sim.start()
     try:
-        for request, reply in example_frames(PAGE.read_text(encoding="utf-8")):
-            writer.write(request)
-            header = await asyncio.wait_for(reader.readexactly(6), 5)
-            answer = header + await reader.readexactly(int.from_bytes(header[4:], "big"))
-            assert (request.hex(" "), answer.hex(" ")) == (request.hex(" "), reply.hex(" "))
+        await replay_example(address, PAGE.read_text(encoding="utf-8"))
         assert sim.wafer_id == "W01"
         assert sim.cycle is None
     finally:
-        writer.close()
-        await writer.wait_closed()
         await sim.stop()
 
 
