@@ -50,6 +50,21 @@ class GemBench:
             await driver.connect()
         return driver
 
+    def heard_at_events(self) -> dict[str, list[str]]:
+        """From now on, for each event the equipment sends, what it had received by then (by
+        event name; the last message tells whether the driver polled while it waited)."""
+        equipment = self.equipment
+        assert equipment is not None
+        heard: dict[str, list[str]] = {}
+        send_event = equipment.send_event
+
+        async def spy(name: str) -> None:
+            heard[name] = list(equipment.received)
+            await send_event(name)
+
+        equipment.send_event = spy  # type: ignore[method-assign]
+        return heard
+
     async def close(self) -> None:
         for driver in self.drivers:
             await driver.close()

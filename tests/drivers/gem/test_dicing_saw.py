@@ -25,15 +25,7 @@ async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
 async def test_a_wafer_is_diced_and_each_wait_ends_on_its_event(saw_bench) -> None:
     saw = await saw_bench.driver()
     await saw.mount("W1")
-    equipment = saw_bench.equipment
-    heard: dict[str, list[str]] = {}  # what the saw had received when it sent each event
-    send_event = equipment.send_event
-
-    async def spy(name: str) -> None:
-        heard[name] = list(equipment.received)
-        await send_event(name)
-
-    equipment.send_event = spy
+    heard = saw_bench.heard_at_events()
     result = await saw.dice(RECIPE)
     wafer = saw_bench.twin.get("W1")
     assert result.outcome is CutOutcome.COMPLETED

@@ -46,15 +46,7 @@ async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -
 async def test_a_wafer_is_thinned_and_the_wait_ends_on_its_event(grinder_bench) -> None:
     grinder = await grinder_bench.driver()
     await chuck(grinder)
-    equipment = grinder_bench.equipment
-    heard: dict[str, list[str]] = {}  # what the grinder had received when it sent each event
-    send_event = equipment.send_event
-
-    async def spy(name: str) -> None:
-        heard[name] = list(equipment.received)
-        await send_event(name)
-
-    equipment.send_event = spy
+    heard = grinder_bench.heard_at_events()
     result = await grinder.grind(RECIPE)
     resolution_um = result.gauge_resolution_um
     assert (result.wafer_id, result.side, result.start_thickness_um) == ("W1", GrindSide.BACK, 725)
