@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 
 import pytest
+import secsgem.gem
 
-from packline.clock import VirtualClock
+from packline.clock import ScaledClock, VirtualClock
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.gem.equipment import GemEquipment as GemDriver
 from packline.drivers.links import open_link
 from packline.drivers.registry import tool_kind
+from packline.drivers.secs.hsms import HsmsTimers
 from packline.drivers.secs.link import SecsLink
 from packline.sim_instruments.gem.equipment import GemEquipment, GemModel
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -104,3 +108,60 @@ from ..secs.conftest import (  # noqa: E402, F401
     secsgem_equipment,
     secsgem_handler,
 )
+
+#: The HSMS timers of packline's side facing secsgem (its threads answer within a second).
+TIMERS = HsmsTimers(t3_s=3, t5_s=0.05, t6_s=1, t7_s=3, t8_s=1)
+
+
+class SecsgemHost:
+    """secsgem's GEM host, communicating and online with a simulated GEM tool: the events and
+    alarms it received, counted as they arrive (on secsgem's threads)."""
+
+    def __init__(self, host: secsgem.gem.GemHostHandler) -> None:
+        self.host = host
+        self.events: list[dict] = []
+        self.alarms: list[dict] = []
+        self._arrivals = threading.Semaphore(0)
+        host.events.collection_event_received += lambda data: self._arrive(self.events, data)
+        host.events.alarm_received += lambda data: self._arrive(self.alarms, data)
+
+    def _arrive(self, where: list[dict], data: dict) -> None:
+        where.append(data)
+        self._arrivals.release()
+
+    async def arrived(self) -> bool:
+        """Wait (10 s at most) for the next event or alarm."""
+        return await asyncio.to_thread(self._arrivals.acquire, True, 10)
+
+    async def command(self, rcmd: str, params: list[list[object]]) -> int:
+        """S2F41 from secsgem's host; its HCACK."""
+        reply = await asyncio.to_thread(self.host.send_remote_command, rcmd, params)
+        return int(reply.HCACK.get())
+
+
+SecsgemDrives = Callable[[str, TwinStore], Awaitable[tuple[GemModel, GemEquipment, SecsgemHost]]]
+
+
+@pytest.fixture
+async def secsgem_drives(secsgem_handler) -> AsyncIterator[SecsgemDrives]:  # noqa: F811
+    """Serve the simulated GEM tool of a kind on a twin, on a clock 1000 times the wall's (a
+    run of minutes of process time takes a fraction of a second), and connect secsgem's GEM
+    host to it, communicating and online: its model, its equipment and the host. The equipment
+    stops after the test, before secsgem's host is disabled."""
+    served: list[GemEquipment] = []
+
+    async def serve(kind: str, twin: TwinStore) -> tuple[GemModel, GemEquipment, SecsgemHost]:
+        clock = ScaledClock(1000)
+        model = tool_kind(kind).load_gem_simulator()(kind, twin, clock)
+        equipment = GemEquipment(load_dictionary(kind), model, clock=clock, timers=TIMERS)
+        served.append(equipment)
+        await equipment.start()
+        port = int(equipment.address.rsplit(":", 1)[1])
+        peer = SecsgemHost(await secsgem_handler(secsgem.gem.GemHostHandler, port, active=True))
+        assert await asyncio.to_thread(peer.host.waitfor_communicating, 5)
+        assert await asyncio.to_thread(peer.host.go_online) is not None
+        return model, equipment, peer
+
+    yield serve
+    for equipment in served:
+        await equipment.stop()

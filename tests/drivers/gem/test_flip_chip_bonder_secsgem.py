@@ -5,43 +5,30 @@ from __future__ import annotations
 
 import asyncio
 
-from packline.clock import ScaledClock
-from packline.drivers.gem.dictionary import load_dictionary
-from packline.sim_instruments.gem.equipment import GemEquipment
-from packline.sim_instruments.gem.flip_chip_bonder import GemFlipChipBonderModel
 from packline.sim_instruments.twin import TwinStore
 from packline.testing.twin import bumped_dies, filled_panel
 
-from .test_secsgem_peer import TIMERS, secsgem_host_on
 
-
-async def test_secsgem_host_drives_the_simulated_gem_flip_chip_bonder(secsgem_handler) -> None:
+async def test_secsgem_host_drives_the_simulated_gem_flip_chip_bonder(secsgem_drives) -> None:
     twin = TwinStore()
     filled_panel(twin, "P1")
     bumped_dies(twin, "W1")
-    clock = ScaledClock(1000)  # a run of about 120 s of process time takes 120 ms
-    model = GemFlipChipBonderModel("fc", twin, clock)
-    equipment = GemEquipment(load_dictionary("flip_chip_bonder"), model, clock=clock, timers=TIMERS)
-    await equipment.start()
-    try:
-        peer = await secsgem_host_on(secsgem_handler, equipment)
-        host = peer.host
-        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1062])).get()
-        assert sv == ["FC1-0001", 0, True]
-        await asyncio.to_thread(host.set_ec, 2001, 260.0)
-        assert model.recipe["head_temperature_c"] == 260.0
-        assert (await asyncio.to_thread(host.request_ec, 2001)).get() == [260.0]
-        await asyncio.to_thread(host.subscribe_collection_event, 3001, [1010, 1042, 1043], 9)
-        assert await peer.command("LOAD", [["SUBSTRATE", "P1"]]) == 0
-        assert await peer.command("SRC_LOAD", [["SOURCE", "W1"]]) == 0
-        assert (await asyncio.to_thread(host.request_svs, [1013, 1019])).get() == [88, 6]
-        assert await peer.command("BOND", [["FIRST", 0], ["COUNT", 3]]) == 4
-        assert await peer.arrived()
-        assert peer.events[0]["ceid"].get() == 3001
-        done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
-        assert done == {1010: 0, 1042: 3, 1043: 3}  # idle, three dies placed and bonded
-        assert twin.get("P1").dies.bonded.tolist() == [True] * 3
-        assert await peer.command("BOND", [["FIRST", 2], ["COUNT", 1]]) == 2  # unit 2 has a die
-        assert await peer.command("BOND", [["FIRST", 3], ["HURRY", 1]]) == 3  # no such parameter
-    finally:
-        await equipment.stop()
+    model, _, peer = await secsgem_drives("flip_chip_bonder", twin)  # a run of ~120 s
+    host = peer.host
+    sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1062])).get()
+    assert sv == ["FC1-0001", 0, True]
+    await asyncio.to_thread(host.set_ec, 2001, 260.0)
+    assert model.recipe["head_temperature_c"] == 260.0
+    assert (await asyncio.to_thread(host.request_ec, 2001)).get() == [260.0]
+    await asyncio.to_thread(host.subscribe_collection_event, 3001, [1010, 1042, 1043], 9)
+    assert await peer.command("LOAD", [["SUBSTRATE", "P1"]]) == 0
+    assert await peer.command("SRC_LOAD", [["SOURCE", "W1"]]) == 0
+    assert (await asyncio.to_thread(host.request_svs, [1013, 1019])).get() == [88, 6]
+    assert await peer.command("BOND", [["FIRST", 0], ["COUNT", 3]]) == 4
+    assert await peer.arrived()
+    assert peer.events[0]["ceid"].get() == 3001
+    done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
+    assert done == {1010: 0, 1042: 3, 1043: 3}  # idle, three dies placed and bonded
+    assert twin.get("P1").dies.bonded.tolist() == [True] * 3
+    assert await peer.command("BOND", [["FIRST", 2], ["COUNT", 1]]) == 2  # unit 2 has a die
+    assert await peer.command("BOND", [["FIRST", 3], ["HURRY", 1]]) == 3  # no such parameter

@@ -1,5 +1,6 @@
 """packline's GEM host against secsgem's GEM equipment, and secsgem's GEM host against packline's
-simulated GEM wire bonder: each side of E30 proven by an independent implementation."""
+simulated GEM tools (served by the conftest's `secsgem_drives`): each side of E30 proven by an
+independent implementation."""
 
 from __future__ import annotations
 
@@ -12,23 +13,14 @@ import pytest
 import secsgem.gem
 import secsgem.secs
 
-from packline.clock import ScaledClock
-from packline.drivers.errors import (
-    CommandRefused,
-    ProtocolError,
-)
-from packline.drivers.gem.dictionary import load_dictionary
+from packline.drivers.errors import CommandRefused, ProtocolError
 from packline.drivers.gem.host import GemHost
-from packline.drivers.secs.hsms import HsmsTimers
 from packline.drivers.secs.items import F8, A
-from packline.sim_instruments.gem.dicing_saw import GemDicingSawModel
-from packline.sim_instruments.gem.equipment import GemEquipment
-from packline.sim_instruments.gem.grinder import GemGrinderModel
-from packline.sim_instruments.gem.wire_bonder import GemWireBonderModel
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
+from .conftest import TIMERS
+
 variables = secsgem.secs.variables
-TIMERS = HsmsTimers(t3_s=3, t5_s=0.05, t6_s=1, t7_s=3, t8_s=1)
 
 
 class SecsgemTool(secsgem.gem.GemEquipmentHandler):
@@ -133,157 +125,102 @@ async def test_packline_host_drives_secsgem_equipment(secsgem_equipment) -> None
         await asyncio.to_thread(setting.join, 10)
 
 
-class SecsgemHost:
-    """secsgem's GEM host, communicating and online with a simulated GEM tool: the events and
-    alarms it received, counted as they arrive (on secsgem's threads)."""
-
-    def __init__(self, host: secsgem.gem.GemHostHandler) -> None:
-        self.host = host
-        self.events: list[dict] = []
-        self.alarms: list[dict] = []
-        self._arrivals = threading.Semaphore(0)
-        host.events.collection_event_received += lambda data: self._arrive(self.events, data)
-        host.events.alarm_received += lambda data: self._arrive(self.alarms, data)
-
-    def _arrive(self, where: list[dict], data: dict) -> None:
-        where.append(data)
-        self._arrivals.release()
-
-    async def arrived(self) -> bool:
-        """Wait (10 s at most) for the next event or alarm."""
-        return await asyncio.to_thread(self._arrivals.acquire, True, 10)
-
-    async def command(self, rcmd: str, params: list[list[object]]) -> int:
-        """S2F41 from secsgem's host; its HCACK."""
-        reply = await asyncio.to_thread(self.host.send_remote_command, rcmd, params)
-        return int(reply.HCACK.get())
-
-
-async def secsgem_host_on(secsgem_handler, equipment: GemEquipment) -> SecsgemHost:
-    port = int(equipment.address.rsplit(":", 1)[1])
-    host = SecsgemHost(await secsgem_handler(secsgem.gem.GemHostHandler, port, active=True))
-    assert await asyncio.to_thread(host.host.waitfor_communicating, 5)
-    assert await asyncio.to_thread(host.host.go_online) is not None
-    return host
-
-
-async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_handler) -> None:
-    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_drives) -> None:
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))  # a run of 80 s
     twin.receive("W01")
-    clock = ScaledClock(1000)  # a run of 80 s of process time takes 80 ms
-    model = GemWireBonderModel("bonder", twin, clock)
-    equipment = GemEquipment(load_dictionary("wire_bonder"), model, clock=clock, timers=TIMERS)
-    await equipment.start()
-    try:
-        peer = await secsgem_host_on(secsgem_handler, equipment)
-        host = peer.host
-        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1040])).get()
-        assert sv == ["WB1-0001", 0, True]
-        await asyncio.to_thread(host.set_ec, 2004, 40.0)
-        assert model.program.bond_force_gf == 40.0
-        assert (await asyncio.to_thread(host.request_ec, 2004)).get() == [40.0]
-        await asyncio.to_thread(host.subscribe_collection_event, 3001, [1012, 1018], 9)
-        # secsgem 0.3.0 sends S5F3 without the W-bit too (and waits for the S5F4 it then cannot
-        # get): the equipment enables the alarm, as E5 has it, without replying.
-        enabling = unanswered(host, host.enable_alarm, 4001)
-        async with asyncio.timeout(5):
-            while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
-                await asyncio.sleep(0.01)
-        assert await peer.command("LOAD", [["WAFERID", "W01"]]) == 0
-        assert await peer.command("START", [["STACK", 1]]) == 4
-        assert await peer.arrived()
-        done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
-        assert done == {1012: 784, 1018: 1}  # every site, last result completed
-        assert peer.events[0]["ceid"].get() == 3001
-        # a second wafer with a wire break: the alarm arrives pushed, then the run's end
-        assert await peer.command("UNLOAD", [["WAFERID", "W01"]]) == 0
-        twin.receive("W02")
-        assert await peer.command("LOAD", [["WAFERID", "W02"]]) == 0
-        model.tool.inject_fault("wire_break")
-        assert await peer.command("START", [["STACK", 1]]) == 4
-        assert await peer.arrived()  # the alarm
-        assert await peer.arrived()  # the run's end
-        assert peer.alarms[0]["alid"].get() == 4001
-        assert peer.alarms[0]["code"].get() & 0x80
-        assert {value["dvid"]: value["value"] for value in peer.events[1]["values"]}[1018] == 3
-        assert await peer.command("FLY", []) == 1
-        assert await asyncio.to_thread(host.get_process_program_list) == []
-        await asyncio.to_thread(enabling.join, 10)
-    finally:
-        await equipment.stop()
+    model, equipment, peer = await secsgem_drives("wire_bonder", twin)
+    host = peer.host
+    sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1040])).get()
+    assert sv == ["WB1-0001", 0, True]
+    await asyncio.to_thread(host.set_ec, 2004, 40.0)
+    assert model.program.bond_force_gf == 40.0
+    assert (await asyncio.to_thread(host.request_ec, 2004)).get() == [40.0]
+    await asyncio.to_thread(host.subscribe_collection_event, 3001, [1012, 1018], 9)
+    # secsgem 0.3.0 sends S5F3 without the W-bit too (and waits for the S5F4 it then cannot
+    # get): the equipment enables the alarm, as E5 has it, without replying.
+    enabling = unanswered(host, host.enable_alarm, 4001)
+    async with asyncio.timeout(5):
+        while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
+            await asyncio.sleep(0.01)
+    assert await peer.command("LOAD", [["WAFERID", "W01"]]) == 0
+    assert await peer.command("START", [["STACK", 1]]) == 4
+    assert await peer.arrived()
+    done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
+    assert done == {1012: 784, 1018: 1}  # every site, last result completed
+    assert peer.events[0]["ceid"].get() == 3001
+    # a second wafer with a wire break: the alarm arrives pushed, then the run's end
+    assert await peer.command("UNLOAD", [["WAFERID", "W01"]]) == 0
+    twin.receive("W02")
+    assert await peer.command("LOAD", [["WAFERID", "W02"]]) == 0
+    model.tool.inject_fault("wire_break")
+    assert await peer.command("START", [["STACK", 1]]) == 4
+    assert await peer.arrived()  # the alarm
+    assert await peer.arrived()  # the run's end
+    assert peer.alarms[0]["alid"].get() == 4001
+    assert peer.alarms[0]["code"].get() & 0x80
+    assert {value["dvid"]: value["value"] for value in peer.events[1]["values"]}[1018] == 3
+    assert await peer.command("FLY", []) == 1
+    assert await asyncio.to_thread(host.get_process_program_list) == []
+    await asyncio.to_thread(enabling.join, 10)
 
 
-async def test_secsgem_host_drives_the_simulated_gem_dicing_saw(secsgem_handler) -> None:
-    clock = ScaledClock(1000)  # a cut of about 250 s of process time takes a quarter second
-    model = GemDicingSawModel("saw", TwinStore(), clock)
-    equipment = GemEquipment(load_dictionary("dicing_saw"), model, clock=clock, timers=TIMERS)
-    await equipment.start()
-    try:
-        peer = await secsgem_host_on(secsgem_handler, equipment)
-        host = peer.host
-        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
-        assert sv == ["DS2-0001", 0, True]
-        await asyncio.to_thread(host.set_ec, 2001, 30.0)
-        assert model.constants["feed_mm_s"] == 30.0
-        for ceid, rptid in ((3001, 21), (3003, 23)):
-            await asyncio.to_thread(host.subscribe_collection_event, ceid, [1010, 1041], rptid)
-        assert await peer.command("MOUNT", [["WORKPIECE", "W1"]]) == 0
-        assert await peer.command("SPINDLE", [["SPEED", 30.0]]) == 4
-        assert await peer.arrived()
-        assert peer.events[0]["ceid"].get() == 3001
-        assert await peer.command("CUT", []) == 4
-        assert await peer.arrived()
-        assert peer.events[1]["ceid"].get() == 3003
-        done = {value["dvid"]: value["value"] for value in peer.events[1]["values"]}
-        assert done == {1010: 0, 1041: 1}  # idle, the cut completed
-        assert model.tool.twin.get("W1").singulation.units > 200
-        assert await peer.command("CUT", [["FAST", 1]]) == 3  # no such parameter
-    finally:
-        await equipment.stop()
+async def test_secsgem_host_drives_the_simulated_gem_dicing_saw(secsgem_drives) -> None:
+    model, _, peer = await secsgem_drives("dicing_saw", TwinStore())  # a cut of ~250 s
+    host = peer.host
+    sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
+    assert sv == ["DS2-0001", 0, True]
+    await asyncio.to_thread(host.set_ec, 2001, 30.0)
+    assert model.constants["feed_mm_s"] == 30.0
+    for ceid, rptid in ((3001, 21), (3003, 23)):
+        await asyncio.to_thread(host.subscribe_collection_event, ceid, [1010, 1041], rptid)
+    assert await peer.command("MOUNT", [["WORKPIECE", "W1"]]) == 0
+    assert await peer.command("SPINDLE", [["SPEED", 30.0]]) == 4
+    assert await peer.arrived()
+    assert peer.events[0]["ceid"].get() == 3001
+    assert await peer.command("CUT", []) == 4
+    assert await peer.arrived()
+    assert peer.events[1]["ceid"].get() == 3003
+    done = {value["dvid"]: value["value"] for value in peer.events[1]["values"]}
+    assert done == {1010: 0, 1041: 1}  # idle, the cut completed
+    assert model.tool.twin.get("W1").singulation.units > 200
+    assert await peer.command("CUT", [["FAST", 1]]) == 3  # no such parameter
 
 
-async def test_secsgem_host_drives_the_simulated_gem_grinder(secsgem_handler) -> None:
-    clock = ScaledClock(1000)  # a cycle of a few minutes of process time takes a fraction of a s
-    model = GemGrinderModel("grinder", TwinStore(), clock)
-    equipment = GemEquipment(load_dictionary("grinder"), model, clock=clock, timers=TIMERS)
-    await equipment.start()
-    try:
-        peer = await secsgem_host_on(secsgem_handler, equipment)
-        host = peer.host
-        sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
-        assert sv == ["GR2-0001", 0, False]  # idle, no wafer held
-        await asyncio.to_thread(host.set_ec, 2007, 300.0)
-        assert model.tool.target_um == 300.0
-        assert (await asyncio.to_thread(host.request_ec, 2007)).get() == [300.0]
-        await asyncio.to_thread(host.subscribe_collection_event, 3001, [1010, 1022, 1011], 31)
-        # secsgem 0.3.0 sends S5F3 without the W-bit (see the bonder's test above)
-        enabling = unanswered(host, host.enable_alarm, 4001)
-        async with asyncio.timeout(5):
-            while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
-                await asyncio.sleep(0.01)
-        assert await peer.command("LOAD", [["WAFER", "W1"], ["SIDE", "BACK"]]) == 0
-        assert await peer.command("VACUUM_ON", []) == 0
-        assert await peer.command("START", []) == 4
-        assert await peer.arrived()
-        assert peer.events[0]["ceid"].get() == 3001
-        done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
-        assert (done[1010], done[1022]) == (0, 1)  # idle, the cycle completed
-        assert 300.0 <= done[1011] < 300.1
-        assert 300.0 <= model.tool.twin.get("W1").geometry.thickness_um < 300.1
-        # a second wafer on a glazed wheel: the alarm arrives pushed, then the cycle's end
-        assert await peer.command("VACUUM_OFF", []) == 0
-        assert await peer.command("UNLOAD", []) == 0
-        assert await peer.command("LOAD", [["WAFER", "W2"], ["SIDE", "BACK"]]) == 0
-        assert await peer.command("VACUUM_ON", []) == 0
-        model.tool.inject_fault("wheel_glazed")
-        assert await peer.command("START", []) == 4
-        assert await peer.arrived()  # the alarm
-        assert await peer.arrived()  # the cycle's end
-        assert peer.alarms[0]["alid"].get() == 4001
-        assert peer.alarms[0]["code"].get() & 0x80
-        ended = {value["dvid"]: value["value"] for value in peer.events[1]["values"]}
-        assert (ended[1010], ended[1022]) == (4, 3)  # fault, the cycle faulted
-        assert await peer.command("LOAD", [["WAFER", "W3"]]) == 3  # SIDE missing: refused
-        await asyncio.to_thread(enabling.join, 10)
-    finally:
-        await equipment.stop()
+async def test_secsgem_host_drives_the_simulated_gem_grinder(secsgem_drives) -> None:
+    model, equipment, peer = await secsgem_drives("grinder", TwinStore())  # a cycle of minutes
+    host = peer.host
+    sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
+    assert sv == ["GR2-0001", 0, False]  # idle, no wafer held
+    await asyncio.to_thread(host.set_ec, 2007, 300.0)
+    assert model.tool.target_um == 300.0
+    assert (await asyncio.to_thread(host.request_ec, 2007)).get() == [300.0]
+    await asyncio.to_thread(host.subscribe_collection_event, 3001, [1010, 1022, 1011], 31)
+    # secsgem 0.3.0 sends S5F3 without the W-bit (see the bonder's test above)
+    enabling = unanswered(host, host.enable_alarm, 4001)
+    async with asyncio.timeout(5):
+        while 4001 not in equipment.enabled_alarms:  # noqa: ASYNC110 (set by another task)
+            await asyncio.sleep(0.01)
+    assert await peer.command("LOAD", [["WAFER", "W1"], ["SIDE", "BACK"]]) == 0
+    assert await peer.command("VACUUM_ON", []) == 0
+    assert await peer.command("START", []) == 4
+    assert await peer.arrived()
+    assert peer.events[0]["ceid"].get() == 3001
+    done = {value["dvid"]: value["value"] for value in peer.events[0]["values"]}
+    assert (done[1010], done[1022]) == (0, 1)  # idle, the cycle completed
+    assert 300.0 <= done[1011] < 300.1
+    assert 300.0 <= model.tool.twin.get("W1").geometry.thickness_um < 300.1
+    # a second wafer on a glazed wheel: the alarm arrives pushed, then the cycle's end
+    assert await peer.command("VACUUM_OFF", []) == 0
+    assert await peer.command("UNLOAD", []) == 0
+    assert await peer.command("LOAD", [["WAFER", "W2"], ["SIDE", "BACK"]]) == 0
+    assert await peer.command("VACUUM_ON", []) == 0
+    model.tool.inject_fault("wheel_glazed")
+    assert await peer.command("START", []) == 4
+    assert await peer.arrived()  # the alarm
+    assert await peer.arrived()  # the cycle's end
+    assert peer.alarms[0]["alid"].get() == 4001
+    assert peer.alarms[0]["code"].get() & 0x80
+    ended = {value["dvid"]: value["value"] for value in peer.events[1]["values"]}
+    assert (ended[1010], ended[1022]) == (4, 3)  # fault, the cycle faulted
+    assert await peer.command("LOAD", [["WAFER", "W3"]]) == 3  # SIDE missing: refused
+    await asyncio.to_thread(enabling.join, 10)
