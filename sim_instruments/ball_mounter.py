@@ -129,9 +129,6 @@ class SimBallMounter(SingleWaferPlcSimulator):
 
     # ----------------------------------------------------------------- the wire
 
-    def state_name(self) -> str:
-        return self.phase.name.lower()
-
     def takes_setpoints(self) -> bool:
         return self.cycle is None
 
@@ -142,7 +139,6 @@ class SimBallMounter(SingleWaferPlcSimulator):
         if self.wafer_id is not None:
             flux = bool(self.twin.get(self.wafer_id).balls.flux_um.any())
         return {
-            "PHASE": int(self.phase),
             "STEP_REMAINING": max(cycle.ends_s - now, 0.0) if cycle else 0.0,
             "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
             "CYCLES_COMPLETED": self.cycles_completed % 65536,

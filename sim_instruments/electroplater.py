@@ -164,9 +164,6 @@ class SimElectroplater(SingleWaferPlcSimulator):
 
     # ----------------------------------------------------------------- the wire
 
-    def state_name(self) -> str:
-        return self.phase.name.lower()
-
     def takes_setpoints(self) -> bool:
         return True  # a bath controller takes its setpoints at any time
 
@@ -177,7 +174,6 @@ class SimElectroplater(SingleWaferPlcSimulator):
     def status_values(self) -> dict[str, object]:
         point = self.supply.operating_point()
         return {
-            "PHASE": int(self.phase),
             "HEATER_UNIT": self.heater.device_id,
             "AGITATION": self.agitation_rpm,
             "BATH_AGE": self.bath_age_c / 3600.0,

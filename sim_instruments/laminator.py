@@ -115,9 +115,6 @@ class SimLaminator(SingleWaferPlcSimulator):
 
     # ----------------------------------------------------------------- the wire
 
-    def state_name(self) -> str:
-        return self.phase.name.lower()
-
     def takes_setpoints(self) -> bool:
         return self.job is None
 
@@ -136,7 +133,6 @@ class SimLaminator(SingleWaferPlcSimulator):
         if self.wafer_id is not None:
             support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).resins.support, 0)
         return {
-            "PHASE": int(self.phase),
             "PLATEN_TEMPERATURE": self.temperature_c(),
             "CHAMBER_PRESSURE": self.pressure_pa(),
             "PRESS_PRESSURE": press_mpa,

@@ -89,9 +89,6 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
 
     # ----------------------------------------------------------------- the wire
 
-    def state_name(self) -> str:
-        return self.phase.name.lower()
-
     def takes_setpoints(self) -> bool:
         return self.cycle is None
 
@@ -99,7 +96,6 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         now = self.clock.now()
         cycle, spi = self.cycle, self.spi
         return {
-            "PHASE": int(self.phase),
             "STEP_REMAINING": max(cycle.ends_s - now, 0.0) if cycle else 0.0,
             "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
             "CYCLES_COMPLETED": self.cycles_completed % 65536,

@@ -336,14 +336,23 @@ class SingleWaferPlcSimulator(ModbusPlcSimulator):
     (the ball mounter, the stencil printer, the laminator, the plating cell;
     `SingleWaferPlcDriver` drives it): `WAFER_LOADED` and `WAFER_ID` in its status, the
     commands `LOAD_WAFER` (wafer id) and `UNLOAD_WAFER`, and the refusals `WAFER_PRESENT`,
-    `NO_WAFER` and `BAD_WAFER_ID`."""
+    `NO_WAFER` and `BAD_WAFER_ID`; its `PHASE` register is where it is in its cycle."""
 
+    #: Where the tool is in its cycle (its role's phases, READY ... FAULT).
+    phase: IntEnum
     #: The id of the wafer the tool holds, or None.
     wafer_id: str | None = None
 
+    def state_name(self) -> str:
+        return self.phase.name.lower()
+
     def stage_status(self) -> dict[str, object]:
-        """The wafer registers as the tool presents them now."""
-        return {"WAFER_LOADED": int(self.wafer_id is not None), "WAFER_ID": self.wafer_id or ""}
+        """The phase and the wafer registers as the tool presents them now."""
+        return {
+            "PHASE": int(self.phase),
+            "WAFER_LOADED": int(self.wafer_id is not None),
+            "WAFER_ID": self.wafer_id or "",
+        }
 
     def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
         """UNLOAD_WAFER, or LOAD_WAFER onto the empty stage: the wafer is taken from the twin;
