@@ -4,7 +4,8 @@ Speaks the command set of `docs/protocols/laser.md`, declared in `drivers/specs/
 SCPI grammar, error queues and common commands are the family's wire side
 (`sim_instruments/families/scpi.py`). The source is fixed per tool: a 355 nm UV
 laser or a CO2 laser at 9.4 or 10.6 µm (`source=`). Time is the line's clock: the scan job
-(`sim_instruments/laser_job.py`) is brought up to `clock.now()` whenever the tool is addressed.
+(`sim_instruments/laser_job.py`) is brought up to `clock.now()` whenever the tool is addressed;
+the wafer on the chuck and the sites selected are `sim_instruments/laser_chuck.py`'s.
 The ablation physics are in `sim_instruments/physics/laser.py`.
 """
 
@@ -34,10 +35,11 @@ from packline.drivers.specs.laser import (
 )
 
 from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, count, flag, switch
+from .laser_chuck import Chuck
 from .laser_job import ScanJob
 from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
-from .twin import Face, TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
+from .twin import Face, TwinStore, validate_wafer_id
 
 # --------------------------------------------------------------------- the tool
 
@@ -78,8 +80,7 @@ class SimLaser(ScpiSimTool):
         self.serial_number = serial_number or f"{self.source_spec.model}-0001"
         self.physics = physics or LaserPhysics()
         self.door_open = False
-        self.wafer_id: str | None = None
-        self.face_up = FaceUp.FRONT
+        self.chuck = Chuck(twin, name)
         self.emission = False
         self.shutter_open = False
         self.atmosphere = Atmosphere.AIR
@@ -101,11 +102,7 @@ class SimLaser(ScpiSimTool):
         self.gas_jet = False
         self.suction = False
         self.set_atmosphere(Atmosphere.AIR)
-        self._clear_selection()
-
-    def _clear_selection(self) -> None:
-        self.all_sites = False
-        self.site_list = np.zeros(0, np.int64)
+        self.chuck.clear_selection()
 
     # ----------------------------------------------------------------- the wire
 
@@ -126,14 +123,14 @@ class SimLaser(ScpiSimTool):
             "wafer_load": (None, self._load),
             "wafer_unload": (None, self._unload),
             "wafer_flip": (None, self._flip),
-            "wafer": (lambda _: quote(self.wafer_id or ""), None),
-            "wafer_face": (lambda _: short_form(FACE_MNEMONICS[self.face_up]), None),
+            "wafer": (lambda _: quote(self.chuck.wafer_id or ""), None),
+            "wafer_face": (lambda _: short_form(FACE_MNEMONICS[self.chuck.face_up]), None),
             "atmosphere": (self._atmosphere_name, self._set_atmosphere),
             "atmosphere_ready": (lambda _: flag(self.atmosphere_ready()), None),
             "sites": (None, self._select_all_sites),
             "sites_clear": (None, self._clear_sites),
             "sites_add": (None, self._add_sites),
-            "sites_count": (lambda _: str(self._selected_sites().size), None),
+            "sites_count": (lambda _: str(self.chuck.selected_sites().size), None),
             "job_start": (None, self._start_job),
             "job_progress": (self._progress, None),
             "job_result": (self._result, None),
@@ -259,30 +256,18 @@ class SimLaser(ScpiSimTool):
             raise ScpiError(-224, f"wafer id {wafer_id!r}: 1-16 printable characters") from None
         if not self.door_open:
             raise conflict("enclosure door closed")
-        if self.wafer_id is not None:
-            raise conflict(f"wafer {self.wafer_id} already on the chuck")
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed as error:
-            raise conflict(str(error)) from None
-        self.wafer_id, self.face_up = wafer_id, face_up
-        self._clear_selection()
+        self.chuck.load(wafer_id, face_up)
 
     def _flip(self, arguments: list[str]) -> None:
         count(self.short("wafer_flip"), arguments, 0)
         self._idle_only("flip")
-        self._workpiece()
-        self.face_up = FaceUp.BACK if self.face_up is FaceUp.FRONT else FaceUp.FRONT
-        self._clear_selection()
+        self.chuck.flip()
 
     def _unload(self, arguments: list[str]) -> None:
         count(self.short("wafer_unload"), arguments, 0)
         if not self.door_open:
             raise conflict("enclosure door closed")
-        if self.wafer_id is None:
-            raise conflict("no wafer on the chuck")
-        self.wafer_id, self.face_up = None, FaceUp.FRONT
-        self._clear_selection()
+        self.chuck.unload()
 
     # ----------------------------------------------------------------- atmosphere and gas
 
@@ -314,29 +299,15 @@ class SimLaser(ScpiSimTool):
         """The guard of a setting refused while a job runs."""
         return lambda: self._idle_only(what)
 
-    def _workpiece(self) -> Workpiece:
-        if self.wafer_id is None:
-            raise conflict("no wafer on the chuck")
-        return self.twin.get(self.wafer_id)
-
-    def _selected_sites(self) -> np.ndarray:
-        if self.wafer_id is None:
-            return np.zeros(0, np.int64)
-        if self.all_sites:
-            return np.arange(self._workpiece().geometry.site_count, dtype=np.int64)
-        return self.site_list
-
     def _select_all_sites(self, arguments: list[str]) -> None:
         choice(self.short("sites"), arguments, {True: "ALL"})
         self._idle_only("sites")
-        self._workpiece()
-        self._clear_selection()
-        self.all_sites = True
+        self.chuck.select_all()
 
     def _clear_sites(self, arguments: list[str]) -> None:
         count(self.short("sites_clear"), arguments, 0)
         self._idle_only("sites")
-        self._clear_selection()
+        self.chuck.clear_selection()
 
     def _add_sites(self, arguments: list[str]) -> None:
         """Parameters (-109, -108, -104), then the state (-221), then the range (-222)."""
@@ -349,14 +320,7 @@ class SimLaser(ScpiSimTool):
         except ValueError:
             raise ScpiError(-104, "site indices must be integers") from None
         self._idle_only("sites")
-        count = self._workpiece().geometry.site_count
-        outside = added[(added < 0) | (added >= count)]
-        if outside.size:
-            raise ScpiError(-222, f"site {outside[0]} not on wafer {self.wafer_id} (0-{count - 1})")
-        combined = np.concatenate([self.site_list, added])
-        if np.unique(combined).size != combined.size:
-            raise ScpiError(-224, "site selected twice")
-        self.all_sites, self.site_list = False, combined
+        self.chuck.add_sites(added)
 
     # ----------------------------------------------------------------- jobs
 
@@ -369,8 +333,8 @@ class SimLaser(ScpiSimTool):
         depth_um = self.drill_depth_um if self.drill_mode is DrillMode.TO_DEPTH else None
         self.job = ScanJob.plan(
             kind,
-            self._workpiece(),
-            np.sort(self._selected_sites()),
+            self.chuck.workpiece(),
+            np.sort(self.chuck.selected_sites()),
             started_s=self.clock.now(),
             frequency_hz=self.frequency_hz,
             fluence_j_cm2=self.fluence_j_cm2,
@@ -382,7 +346,7 @@ class SimLaser(ScpiSimTool):
             gas_jet=self.gas_jet,
             suction=self.suction,
             physics=self.physics,
-            face=Face(self.face_up.value),
+            face=Face(self.chuck.face_up.value),
         )
 
     def _start_refusal(self) -> str | None:
@@ -391,13 +355,13 @@ class SimLaser(ScpiSimTool):
         checks = [
             (self.job is not None and self.job.running, "job running"),
             (bool(self.alarms), "alarm active; clear alarms first"),
-            (self.wafer_id is None, "no wafer on the chuck"),
+            (self.chuck.wafer_id is None, "no wafer on the chuck"),
             (not self.atmosphere_ready(), f"atmosphere {self.atmosphere.value} not ready"),
             (
                 self.gas_jet and self.atmosphere is Atmosphere.REDUCED_PRESSURE,
                 "gas jet under reduced pressure",
             ),
-            (self._selected_sites().size == 0, "no sites selected"),
+            (self.chuck.selected_sites().size == 0, "no sites selected"),
         ]
         for refused, reason in checks:
             if refused:

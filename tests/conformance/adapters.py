@@ -292,7 +292,7 @@ class Laser(ToolAdapter):
         return not sim.emission and not sim.shutter_open
 
     def empty(self, sim: Any) -> bool:
-        return sim.wafer_id is None
+        return sim.chuck.wafer_id is None
 
 
 class Grinder(ToolAdapter):
