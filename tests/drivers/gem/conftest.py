@@ -106,7 +106,7 @@ from ..secs.conftest import (  # noqa: E402, F401
     free_port,
     raw_server,
     secsgem_equipment,
-    secsgem_handler,
+    secsgem_host,
 )
 
 #: The HSMS timers of packline's side facing secsgem (its threads answer within a second).
@@ -143,7 +143,7 @@ SecsgemDrives = Callable[[str, TwinStore], Awaitable[tuple[GemModel, GemEquipmen
 
 
 @pytest.fixture
-async def secsgem_drives(secsgem_handler) -> AsyncIterator[SecsgemDrives]:  # noqa: F811
+async def secsgem_drives(secsgem_host) -> AsyncIterator[SecsgemDrives]:  # noqa: F811
     """Serve the simulated GEM tool of a kind on a twin, on a clock 1000 times the wall's (a
     run of minutes of process time takes a fraction of a second), and connect secsgem's GEM
     host to it, communicating and online: its model, its equipment and the host. The equipment
@@ -157,7 +157,7 @@ async def secsgem_drives(secsgem_handler) -> AsyncIterator[SecsgemDrives]:  # no
         served.append(equipment)
         await equipment.start()
         port = int(equipment.address.rsplit(":", 1)[1])
-        peer = SecsgemHost(await secsgem_handler(secsgem.gem.GemHostHandler, port, active=True))
+        peer = SecsgemHost(await secsgem_host(port))
         assert await asyncio.to_thread(peer.host.waitfor_communicating, 5)
         assert await asyncio.to_thread(peer.host.go_online) is not None
         return model, equipment, peer

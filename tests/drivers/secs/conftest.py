@@ -141,15 +141,13 @@ async def stop_secsgem(handler: secsgem.gem.GemHandler) -> None:
 
 
 @pytest.fixture
-async def secsgem_handler() -> AsyncIterator[Callable[..., Awaitable[secsgem.gem.GemHandler]]]:
-    """Start a secsgem handler (threads) in a worker thread; disabled (joined) after.
-
-    Tests ask for this fixture after packline's links, so it is torn down first: secsgem's
-    equipment is disabled while its host is connected (see `stop_secsgem`)."""
+async def secsgem_host() -> AsyncIterator[Callable[[int], Awaitable[secsgem.gem.GemHostHandler]]]:
+    """Start secsgem's GEM host (threads), connecting to a port, in a worker thread; disabled
+    and joined after the test (`stop_secsgem`)."""
     handlers: list[secsgem.gem.GemHandler] = []
 
-    async def start(handler_class: type, port: int, *, active: bool) -> secsgem.gem.GemHandler:
-        handler = await start_secsgem(handler_class, port, active=active)
+    async def start(port: int) -> secsgem.gem.GemHostHandler:
+        handler = await start_secsgem(secsgem.gem.GemHostHandler, port, active=True)
         handlers.append(handler)
         return handler
 

@@ -51,9 +51,9 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[tuple[int, ...], byt
 # --- secsgem as the independent peer ---------------------------------------------------------
 
 
-async def test_secsgem_host_selects_packline_equipment(start_equipment, secsgem_handler) -> None:
+async def test_secsgem_host_selects_packline_equipment(start_equipment, secsgem_host) -> None:
     equipment = await start_equipment()
-    host = await secsgem_handler(secsgem.gem.GemHostHandler, equipment.port, active=True)
+    host = await secsgem_host(equipment.port)
     await equipment.wait_selected(timeout_s=5)
     # secsgem's host sends S1F13 on select; packline's equipment answers S1F14.
     assert await asyncio.to_thread(host.waitfor_communicating, 5)
