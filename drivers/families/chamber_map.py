@@ -1,11 +1,11 @@
 """The chamber block of a PLC map, what both ends of the link share (decisions/0010).
 
 The batch vacuum chambers (the plasma cleaner, the deposition tool) present the same block on
-their maps: commands 1-9 (pump-down, vent, the recipe's start, abort, the door, reset, load and
-unload), the load parameters, the slot refusals (5-7) and the recipe's step block (step i's
-registers from 210 + 10·i, at most 8 steps). Each chamber's spec declares its block from here;
-`drivers/families/plc_chamber.py` drives it and `sim_instruments/families/plc_chamber.py`
-simulates it.
+their maps: commands 1-9 (pump-down, vent, the recipe's start, abort, the door, reset, and the
+load and unload of the batch block, `batch_map.py`), the slot refusals (5-7) and the recipe's
+step block (step i's registers from 210 + 10·i, at most 8 steps). Each chamber's spec declares
+its block from here; `drivers/families/plc_chamber.py` drives it and
+`sim_instruments/families/plc_chamber.py` simulates it.
 """
 
 from __future__ import annotations
@@ -13,13 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..specs.core import Range
-from .plc_map import (
-    NamedRefusal,
-    PlcCommand,
-    PlcParameter,
-    PlcSetpoint,
-    plc_refusals,
-)
+from .batch_map import batch_refusals, slot_commands
+from .plc_map import NamedRefusal, PlcCommand, PlcParameter, PlcSetpoint
 
 #: A chamber recipe's step block: step i's registers from 210 + 10·i, at most 8 steps.
 STEP_REGISTER = 210
@@ -54,13 +49,6 @@ def step_parameter(
         codes=codes,
         doc=doc,
     )
-
-
-#: The parameters of the chamber block's LOAD_WAFER and UNLOAD_WAFER.
-CHAMBER_PARAMETERS = (
-    PlcParameter(name="slot", doc="slot number, 0 to SLOT_CAPACITY - 1"),
-    PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's id"),
-)
 
 
 def chamber_commands(
@@ -108,38 +96,11 @@ def chamber_commands(
             effect="clears latched alarms; a faulted chamber goes to evacuated (≤ 50 mTorr) "
             "or vents",
         ),
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=8,
-            parameters=("slot", "wafer_id"),
-            allowed_in=vented,
-            conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
-            "not already loaded (7)",
-            effect="wafer in slot",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=9,
-            parameters=("slot",),
-            allowed_in=vented,
-            conditions="door open (2), slot exists (4) and holds a wafer (6)",
-            effect="slot free",
-        ),
+        *slot_commands(8, vented),
     )
 
 
 def chamber_refusals(processed: str, *own: NamedRefusal) -> tuple[NamedRefusal, ...]:
-    """A chamber map's refusal reasons: the family's, the chamber block's slot reasons (5-7, a
-    wafer `processed` here before is refused: no rework) and the tool's `own` (9 and up)."""
-    return plc_refusals(
-        "the chamber's present state",
-        NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
-        NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text=f"wafer id not printable ASCII, or already loaded, or {processed} here before "
-            "(no rework)",
-        ),
-        *own,
-    )
+    """A chamber map's refusal reasons: the batch block's (`batch_refusals`, a wafer
+    `processed` here before is refused: no rework) and the tool's `own` (9 and up)."""
+    return batch_refusals("the chamber's present state", processed, *own)

@@ -10,8 +10,8 @@ The chamber block (state, door, slots, pump-down, vent) is the plasma cleaner's.
 
 from __future__ import annotations
 
+from ..families.batch_map import door_status, slot_ids, slot_parameters, slot_status
 from ..families.chamber_map import (
-    CHAMBER_PARAMETERS,
     MAX_STEPS,
     chamber_commands,
     chamber_refusals,
@@ -126,11 +126,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="counter of finished runs (any result), wraps at 65536",
         ),
         PlcStatus(name="LAST_RESULT", register=18, codes=enum_codes(LastResult)),
-        PlcStatus(name="DOOR_CLOSED", register=19, codes=((0, "open"), (1, "closed"))),
-        PlcStatus(name="SLOT_CAPACITY", register=20, doc=f"number of wafer slots (1-{MAX_SLOTS})"),
-        PlcStatus(
-            name="SLOTS_OCCUPIED", register=21, doc="bit field, bit n = slot n holds a wafer"
-        ),
+        door_status(19),
+        *slot_status(20, MAX_SLOTS),
         refused_register_status(22, "a recipe register, 300 or 301"),
         command_error_status(23),
         PlcStatus(
@@ -140,15 +137,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="crystal monitor: life left of its quartz crystal (100 new, 0 failed)",
         ),
         serial_number_status(30),
-        PlcStatus(
-            name="SLOT_WAFER_ID",
-            register=40,
-            words=8,
-            text=True,
-            stride=8,
-            repeat=MAX_SLOTS,
-            doc="the id of the wafer in slot i, empty when the slot is free",
-        ),
+        slot_ids(40, MAX_SLOTS),
         PlcStatus(
             name="SOURCE_METHOD",
             register=104,
@@ -217,7 +206,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         step_parameter("method", 0, METHOD_CODES, "method of step i"),
         step_parameter("material", 1, MATERIAL_CODES, "material of step i"),
         step_parameter("gas", 5, GAS_CODES, "gas of step i"),
-        *CHAMBER_PARAMETERS,
+        *slot_parameters(),
     ),
     commands=chamber_commands(
         start_interlocks=(

@@ -12,6 +12,14 @@ zone controllers and not to the PLC.
 
 from __future__ import annotations
 
+from ..families.batch_map import (
+    batch_refusals,
+    door_status,
+    slot_commands,
+    slot_ids,
+    slot_parameters,
+    slot_status,
+)
 from ..families.plc_map import (
     ALARM_AND_INTERLOCK_STATUS,
     BitAlarm,
@@ -19,12 +27,10 @@ from ..families.plc_map import (
     NamedRefusal,
     PlcCommand,
     PlcMap,
-    PlcParameter,
     PlcSetpoint,
     PlcStatus,
     command_error_status,
     enum_codes,
-    plc_refusals,
     serial_number_status,
 )
 from ..families.temperature_controller import EUROTHERM_3200
@@ -32,7 +38,6 @@ from ..roles.oven import LastResult, OvenState
 from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
 
 MAX_SLOTS = 12
-SLOT_STRIDE = 8
 #: The load temperature below which the door may open (the `load_cool` interlock), degC (est).
 DOOR_OPEN_BELOW_C = 60.0
 
@@ -64,17 +69,14 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="residual oxygen (air = 209000)",
         ),
         PlcStatus(name="N2_FLOW", register=7, unit="slm", scale=10, trace="n2_flow"),
-        PlcStatus(name="DOOR_CLOSED", register=8, codes=((0, "open"), (1, "closed"))),
+        door_status(8),
         PlcStatus(name="ZONE_COUNT", register=9, doc="heating zones on the line (1-8)"),
         PlcStatus(
             name="FIRST_ZONE_UNIT",
             register=10,
             doc="unit id of zone 1; zone i is at FIRST_ZONE_UNIT + i - 1",
         ),
-        PlcStatus(name="SLOT_CAPACITY", register=11, doc=f"number of wafer slots (1-{MAX_SLOTS})"),
-        PlcStatus(
-            name="SLOTS_OCCUPIED", register=12, doc="bit field, bit n = slot n holds a wafer"
-        ),
+        *slot_status(11, MAX_SLOTS),
         PlcStatus(
             name="RUNS_COMPLETED",
             register=13,
@@ -90,15 +92,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="heater-on time of the current/last run",
         ),
         serial_number_status(20),
-        PlcStatus(
-            name="SLOT_WAFER_ID",
-            register=40,
-            words=8,
-            text=True,
-            stride=SLOT_STRIDE,
-            repeat=MAX_SLOTS,
-            doc="the id of the wafer or panel in slot i, empty when the slot is free",
-        ),
+        slot_ids(40, MAX_SLOTS, "wafer or panel"),
     ),
     setpoints=(
         PlcSetpoint(
@@ -134,10 +128,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="a profile segment's ramp rate (SP.RAT of every zone) (est)",
         ),
     ),
-    parameters=(
-        PlcParameter(name="slot", doc="slot number, 0 to SLOT_CAPACITY - 1"),
-        PlcParameter(name="wafer_id", words=8, text=True, doc="the wafer's or panel's id"),
-    ),
+    parameters=slot_parameters("the wafer's or panel's id"),
     commands=(
         PlcCommand(
             name="START_PURGE",
@@ -187,23 +178,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             effect="clears latched alarms and the zones' (ACK); a faulted oven goes to "
             "purging with N2 on, or idle",
         ),
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=9,
-            parameters=("slot", "wafer_id"),
-            allowed_in=("idle",),
-            conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
-            "not already loaded (7)",
-            effect="wafer in slot",
-        ),
-        PlcCommand(
-            name="UNLOAD_WAFER",
-            code=10,
-            parameters=("slot",),
-            allowed_in=("idle",),
-            conditions="door open (2), slot exists (4) and holds a wafer (6)",
-            effect="slot free",
-        ),
+        *slot_commands(9, ("idle",)),
     ),
     alarms=(
         BitAlarm(
@@ -227,16 +202,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc=f"the load is below {DOOR_OPEN_BELOW_C:g} degC (est)",
         ),
     ),
-    refusals=plc_refusals(
+    refusals=batch_refusals(
         "the oven's present state",
-        NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
-        NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text="wafer id not printable ASCII, or already loaded, or processed here before "
-            "(no rework)",
-        ),
+        "processed",
         NamedRefusal(name="NO_LOAD", code=9, text="no wafer in the oven"),
     ),
     wire=PlcMap(

@@ -8,8 +8,8 @@ gas flow among them) are declared here once.
 
 from __future__ import annotations
 
+from ..families.batch_map import door_status, slot_ids, slot_parameters, slot_status
 from ..families.chamber_map import (
-    CHAMBER_PARAMETERS,
     MAX_STEPS,
     chamber_commands,
     chamber_refusals,
@@ -76,23 +76,12 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="counter of finished runs (any result), wraps at 65536",
         ),
         PlcStatus(name="LAST_RESULT", register=14, codes=enum_codes(LastResult)),
-        PlcStatus(name="DOOR_CLOSED", register=15, codes=((0, "open"), (1, "closed"))),
-        PlcStatus(name="SLOT_CAPACITY", register=16, doc=f"number of wafer slots (1-{MAX_SLOTS})"),
-        PlcStatus(
-            name="SLOTS_OCCUPIED", register=17, doc="bit field, bit n = slot n holds a wafer"
-        ),
+        door_status(15),
+        *slot_status(16, MAX_SLOTS),
         PlcStatus(name="BASE_PRESSURE", register=18, unit="mTorr", doc="what the pump reaches"),
         command_error_status(19),
         serial_number_status(20),
-        PlcStatus(
-            name="SLOT_WAFER_ID",
-            register=40,
-            words=8,
-            text=True,
-            stride=8,
-            repeat=MAX_SLOTS,
-            doc="the id of the wafer in slot i, empty when the slot is free",
-        ),
+        slot_ids(40, MAX_SLOTS),
     ),
     setpoints=(
         PlcSetpoint(
@@ -110,7 +99,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
     ),
     parameters=(
         step_parameter("gas", 0, GAS_CODES, "gas of step i (forming gas: H2 4-10 % in Ar)"),
-        *CHAMBER_PARAMETERS,
+        *slot_parameters(),
     ),
     commands=chamber_commands(
         start_interlocks=("door_closed", "base_pressure", "gas_supply"),
