@@ -258,5 +258,6 @@ def electroplate(
         )
     elif cathode.sites.any():
         workpiece.bumps.layer_um += deposit.thickness_um
+        workpiece.bumps.height_um += deposit.thickness_um  # the layer tops the bump
         workpiece.bumps.layer_alloy = SOLDER_ALLOYS[metal]
     return deposit

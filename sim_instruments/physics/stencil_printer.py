@@ -142,7 +142,9 @@ def print_paste(
     )
     cap_area_um2 = math.pi * (cap_um.astype(np.float64) / 2) ** 2
     metal_um3 = deposit_nl * physics.metal_fraction * UM3_PER_NL
-    bumps.layer_um[printed] += (metal_um3 / cap_area_um2).astype(np.float32)
+    layer_um = (metal_um3 / cap_area_um2).astype(np.float32)
+    bumps.layer_um[printed] += layer_um
+    bumps.height_um[printed] += layer_um  # the layer tops the bump
     bumps.layer_alloy = recipe.paste.value
     return PrintOutcome(
         deposits=int(printed.size),

@@ -333,6 +333,9 @@ async def test_the_eutectic_tin_lead_layer_on_the_bump_tips_of_003_21():
         await rig.driver.plate(replace(plating, current_density_a_dm2=1.5))
         assert workpiece.bumps.layer_alloy == "Sn63Pb37"
         assert workpiece.bumps.layer_um[bumped] == pytest.approx(8.0, rel=0.05)
+        heights = workpiece.bumps.height_um
+        assert heights[bumped] == pytest.approx(60.0 + workpiece.bumps.layer_um[bumped])
+        assert not heights[~bumped].any()
         assert not workpiece.bumps.layer_um[~bumped].any()
         assert workpiece.films.layers == []
         assert last_plating(rig)["quality"] == "good"

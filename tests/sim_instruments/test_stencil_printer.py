@@ -78,6 +78,7 @@ async def test_the_transfer_efficiency_follows_the_area_ratio(transport):
     assert np.allclose(bumps.paste_nl.mean(), 0.911 * aperture_nl, rtol=0.01)
     # half the paste is metal: 0.107 nl over the 100 um cap is a 13.7 um eutectic layer
     assert bumps.layer_um.mean() == pytest.approx(13.67, rel=0.01)
+    assert bumps.height_um[bumps.present] == pytest.approx(80.0 + bumps.layer_um[bumps.present])
     assert bumps.layer_alloy == "Sn63Pb37"
     assert bumps.material == "Pb95Sn5"
 

@@ -1,9 +1,10 @@
 """The bumps standing on the sites: stud, plated or solder, their size and material.
 
 A solder bump may be a high-melting core with a eutectic layer on it (003:19-21): the layer
-melts in a reflow while the core stays solid (`solid_core`). A printed layer is solder paste
-first (`paste_nl`, what the stencil printer deposited: metal and flux); its metal is counted in
-`layer_um` as the layer it makes over the bump's cap.
+melts in a reflow while the core stays solid (`solid_core`). The layer tops the bump: its
+thickness is part of `height_um`, whichever tool laid it (plating, printing, transfer). A
+printed layer is solder paste first (`paste_nl`, what the stencil printer deposited: metal and
+flux); its metal is counted in `layer_um` as the layer it makes over the bump's cap.
 """
 
 from __future__ import annotations
