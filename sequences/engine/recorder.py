@@ -114,8 +114,6 @@ class StepRecorder:
         confirm: ConfirmFn | None,
     ) -> None:
         self.events = events
-        #: The names of the steps running now, by record id, for the events that name them.
-        self._step_names: dict[int, str] = {}
         self._store = store
         self._twin = twin
         self._simulated = simulated
@@ -169,7 +167,6 @@ class StepRecorder:
         """Record steps as running (committed before their action starts); their ids."""
         ids = self._store.start_steps([self._row(row, "running") for row in rows])
         for row, step_id in zip(rows, ids, strict=True):
-            self._step_names[step_id] = row["name"]
             self.events.emit(
                 "step-started",
                 wafer=row["wafer_id"],
@@ -222,7 +219,7 @@ class StepRecorder:
             self.events.emit(
                 "step-finished",
                 wafer=wafer_id,
-                step=self._step_names.pop(step_id, None),
+                step=self._store.step_name(step_id),
                 status=status,
                 message=error or "",
                 data={"step_id": step_id},
@@ -287,7 +284,7 @@ class StepRecorder:
             self.events.emit(
                 "measurement",
                 wafer=subject.id,
-                step=None if step_id is None else self._step_names.get(step_id),
+                step=None if step_id is None else self._store.step_name(step_id),
                 status="pass" if passed else "fail",
                 data={
                     "name": name,

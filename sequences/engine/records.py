@@ -298,6 +298,13 @@ class RunStore:
                 ids.append(int(cursor.lastrowid or 0))
         return ids
 
+    def step_name(self, step_id: int) -> str:
+        """The name of step record `step_id` (for the events that name the step)."""
+        row = self._db.execute("SELECT name FROM steps WHERE id = ?", (step_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"run database {self.path}: no step record {step_id}")
+        return str(row["name"])
+
     def finish_steps(
         self,
         step_ids: Sequence[int],
