@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -17,6 +16,8 @@ from packline.clock import WallClock
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import TwinStore
 from packline.station import load_station
+
+from ..sequences.processes import Served
 
 
 @pytest.fixture
@@ -141,16 +142,9 @@ async def test_validate_touches_no_tool(tmp_path, capsys):
 
 
 def test_sim_serve_prints_a_station_and_stops_on_sigterm(tmp_path):
-    station_file = tmp_path / "sim.yaml"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "packline", "sim", "serve", "--station-out", str(station_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        header = server.stdout.readline()
-        assert header.startswith("# packline simulated line")
+    with Served(tmp_path / "sim.yaml") as served:  # stopped by SIGTERM, exit status 0
+        assert served.header.startswith("# packline simulated line")
+        station_file = served.station
         station = load_station(station_file)
         address = station.tools["plasma_cleaner"].address
         assert address.startswith("modbus+tcp://127.0.0.1:")
@@ -180,11 +174,6 @@ def test_sim_serve_prints_a_station_and_stops_on_sigterm(tmp_path):
         assert "operator confirmation refused" in summary["wafers"][0]["reason"]
         assert summary["claim_check"]["status"] == "measured"  # real tools: no twin to check
         assert "the sequence's measurements" in summary["claim_check"]["note"]
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=10) == 0
-        server.stdout.close()
-        server.stderr.close()
 
 
 async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeypatch):
@@ -213,16 +202,9 @@ async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeyp
 
 def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_process(tmp_path):
     """`sim serve --time-scale` in one process, `run --station --confirmed-by` in another."""
-    station_file = tmp_path / "sim.yaml"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", "300",
-         "--station-out", str(station_file)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )  # fmt: skip
-    try:
-        assert "time x300" in server.stdout.readline()
+    with Served(tmp_path / "sim.yaml", "--time-scale", "300") as served:
+        assert "time x300" in served.header
+        station_file = served.station
         db = tmp_path / "runs.db"
         run = subprocess.run(
             [sys.executable, "-m", "packline", "run", "plasma-clean", "--station",
@@ -240,11 +222,6 @@ def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_proces
         ]
         assert confirmations
         assert all("ci-bot (in advance" in c["data"]["by"] for c in confirmations)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=10) == 0
-        server.stdout.close()
-        server.stderr.close()
 
 
 def test_runs_without_a_database_lists_none_and_creates_none(tmp_path, capsys):

@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import sqlite3
-import subprocess
-import sys
 
 import pytest
 import yaml
@@ -21,7 +18,7 @@ from packline.sequences.engine.method import get_method
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, parse_station
 
-from .processes import Controller, packline
+from .processes import Controller, Served, packline
 
 
 def station_file(tmp_path, line: SimulatedLine, name: str, **changes) -> str:
@@ -144,33 +141,12 @@ async def test_a_dry_run_is_resumed_without_a_station(store, tmp_path):
             pass
 
 
-class Served:
-    """`packline sim serve` in its own process: its station file, until stopped."""
-
-    def __init__(self, tmp_path, name: str) -> None:
-        self.station = tmp_path / name
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", "1000",
-             "--station-out", str(self.station)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )  # fmt: skip
-        assert "time x1000" in self.process.stdout.readline()
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        assert self.process.wait(timeout=10) == 0
-        self.process.stdout.close()
-        self.process.stderr.close()
-
-
 def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
     """The issue's case: the controller is killed, `sim serve` restarts on new ports and a new
     /dev/pts/N, and `resume --station NEW` carries the run on."""
     db = tmp_path / "runs.db"
-    first = Served(tmp_path, "first.yaml")
-    try:
+    with Served(tmp_path / "first.yaml", "--time-scale", "1000") as first:
+        assert "time x1000" in first.header
         controller = Controller(
             db, "run", "bump-seal-clean", "--station", str(first.station),
             "--confirmed-by", "ci",
@@ -178,10 +154,8 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
         run_id = controller.next_event()["run_id"]
         assert controller.read_until(lambda e: e["kind"] == "step-started") is not None
         controller.kill()
-    finally:
-        first.stop()
-    second = Served(tmp_path, "second.yaml")
-    try:
+    with Served(tmp_path / "second.yaml", "--time-scale", "1000") as second:
+        assert "time x1000" in second.header
         old, new = (yaml.safe_load(s.read_text()) for s in (first.station, second.station))
         # new ports (a pty path may be new, or an old one handed out again)
         assert old["tools"]["laminator"]["address"] != new["tools"]["laminator"]["address"]
@@ -195,8 +169,6 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
         assert resumed.returncode == 0, resumed.stderr
         summary = json.loads(resumed.stdout.splitlines()[-1])
         assert (summary["run_id"], summary["status"]) == (run_id, "completed")
-    finally:
-        second.stop()
     with sqlite3.connect(db) as connection:
         connection.row_factory = sqlite3.Row
         steps = connection.execute("SELECT status FROM steps").fetchall()

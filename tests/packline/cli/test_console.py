@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from ...sequences.processes import Served
+
 #: Terminal control sequences (colours, cursor moves): the test reads the text.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 #: Wall seconds any expected output may take to appear.
@@ -27,23 +29,8 @@ WAIT_S = 60.0
 @pytest.fixture
 def served_line(tmp_path: Path) -> Iterator[Path]:
     """`packline sim serve`, 300 times faster than the wall clock, and its station file."""
-    station_file = tmp_path / "line.yaml"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", "300",
-         "--for", "600", "--station-out", str(station_file)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + WAIT_S
-        while not station_file.exists() or not station_file.read_text().strip():
-            assert server.poll() is None, "sim serve ended"
-            assert time.monotonic() < deadline, "no station file"
-            time.sleep(0.1)
-        yield station_file
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+    with Served(tmp_path / "line.yaml", "--time-scale", "300", "--for", "600") as served:
+        yield served.station
 
 
 class Terminal:

@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from packline.station import load_station
+
+from ...sequences.processes import Served
 
 #: The checks of packline.testing.station_checks, each run once per tool.
 CHECKS_PER_TOOL = 4
@@ -23,25 +24,9 @@ CHECKS_PER_TOOL = 4
 def served_station(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     """`packline sim serve` in its own process (with `--gem`: the tools that have a GEM face
     on HSMS), and the station file it wrote."""
-    station_file = tmp_path / "line.yaml"
-    command = [sys.executable, "-m", "packline", "sim", "serve", "--for", "300",
-               "--station-out", str(station_file)]  # fmt: skip
-    server = subprocess.Popen(
-        command + (["--gem"] if request.param else []),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not station_file.exists() or not station_file.read_text().strip():
-            assert server.poll() is None, server.stderr.read() if server.stderr else ""
-            assert time.monotonic() < deadline, "sim serve wrote no station file in 60 s"
-            time.sleep(0.1)
-        yield station_file
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
+    options = ["--for", "300"] + (["--gem"] if request.param else [])
+    with Served(tmp_path / "line.yaml", *options) as served:
+        yield served.station
 
 
 def run_pytest(
