@@ -139,12 +139,7 @@ class GemFlipChipBonderModel(HostLinkModel):
             self.ask(" ".join([word, str(first), str(count), *sheet, *recipe]))
             self.watch(lambda: self.follow(self._run_end_s, event))
             return 4
-        line = _COMMAND_LINES[name]
-        if "wafer_id" in parameters:
-            line += f" {parameters['wafer_id']}"
-        self.ask(line)
-        await self.equipment.report_alarms()
-        return 0
+        return await self.command_line(_COMMAND_LINES[name], parameters)
 
     def _run_end_s(self) -> float | None:
         """The planned end of the run that goes on (None: no run goes on)."""

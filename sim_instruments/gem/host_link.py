@@ -10,6 +10,9 @@ watcher runs as one task on the line's clock (`SimulatedToolModel`).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from ..families.ascii_host import HostLinkTool, HostRefused
 from .model import GemRefused, SimulatedToolModel
 
@@ -32,6 +35,16 @@ class HostLinkModel(SimulatedToolModel):
         except HostRefused as refused:
             hcack = 3 if refused.name in PARAMETER_REFUSALS else 2
             raise GemRefused(hcack, f"{line}: {refused.name}: {refused.text}") from None
+
+    async def command_line(self, line: str, parameters: Mapping[str, Any]) -> int:
+        """Run a remote command that is one line of the tool, answered at once: `line`, then the
+        workpiece's id when the command names one; HCACK 0 once the alarms it set or cleared
+        are reported."""
+        if "wafer_id" in parameters:
+            line += f" {parameters['wafer_id']}"
+        self.ask(line)
+        await self.equipment.report_alarms()
+        return 0
 
     def fields(self, query: str) -> dict[str, str]:
         """The `KEY=value` words of a query's answer now (none for an answer of `NONE`)."""

@@ -106,12 +106,7 @@ class GemWireBonderModel(HostLinkModel):
             self._start(parameters)
             self.watch(lambda: self.follow(self._run_end_s, "run_ended"))
             return 4
-        line = _COMMAND_LINES[name]
-        if "wafer_id" in parameters:
-            line += f" {parameters['wafer_id']}"
-        self.ask(line)
-        await self.equipment.report_alarms()
-        return 0
+        return await self.command_line(_COMMAND_LINES[name], parameters)
 
     def _start(self, parameters: Mapping[str, Any]) -> None:
         """Program, selection and `BUMP`, as the ASCII host would send them."""
