@@ -25,8 +25,10 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from pymodbus.simulator import SimDevice
+
 from packline.clock import Clock
-from packline.drivers.families.plc_map import FUNCTION_CODES, reason_enum
+from packline.drivers.families.plc_map import reason_enum
 from packline.drivers.families.temperature_controller import InstrumentMode, InstrumentStatus
 from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC
@@ -35,7 +37,7 @@ from .dc_supply import Load, SimDcSupply
 from .families.modbus_plc import Refused, SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate
-from .servers import ModbusToolServer, ModbusTransport
+from .servers import ModbusTransport
 from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)
@@ -135,16 +137,9 @@ class SimElectroplater(SingleWaferPlcSimulator):
             raise
         return address
 
-    def make_server(self, host: str, port: int) -> ModbusToolServer:
+    def line_devices(self) -> list[SimDevice]:
         """The cell's PLC and its bath heater, two units on one Modbus server (one line)."""
-        return ModbusToolServer(
-            [self.device(), self.heater.device()],
-            transport=self.transport,
-            host=host,
-            port=port,
-            function_codes=FUNCTION_CODES,
-            clock=self.clock,
-        )
+        return [self.device(), self.heater.device()]
 
     async def stop(self) -> None:
         """Stop both servers (the tool died: every connection drops)."""

@@ -21,8 +21,10 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from pymodbus.simulator import SimDevice
+
 from packline.clock import Clock
-from packline.drivers.families.plc_map import FUNCTION_CODES, Reason
+from packline.drivers.families.plc_map import Reason
 from packline.drivers.families.temperature_controller import InstrumentStatus
 from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
@@ -30,7 +32,7 @@ from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 from .families.modbus_plc import BatchPlcSimulator, Refused
 from .families.temperature_controller import HeaterPlant, SimTemperatureController
 from .physics.oven import LoadHistory, ReflowPhysics, apply_run
-from .servers import ModbusToolServer, ModbusTransport
+from .servers import ModbusTransport
 from .twin import TwinStore
 
 #: Oxygen in air, ppm.
@@ -112,16 +114,9 @@ class SimOven(BatchPlcSimulator):
 
     # ----------------------------------------------------------------- the wire
 
-    def make_server(self, host: str, port: int) -> ModbusToolServer:
+    def line_devices(self) -> list[SimDevice]:
         """The PLC and every zone controller on one line."""
-        return ModbusToolServer(
-            [self.device(), *(zone.device() for zone in self.zones)],
-            transport=self.transport,
-            host=host,
-            port=port,
-            function_codes=FUNCTION_CODES,
-            clock=self.clock,
-        )
+        return [self.device(), *(zone.device() for zone in self.zones)]
 
     def state_name(self) -> str:
         return self.state.name.lower()

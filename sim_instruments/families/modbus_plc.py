@@ -125,9 +125,14 @@ class ModbusPlcSimulator(SimulatedTool):
             action=self._on_access,
         )
 
+    def line_devices(self) -> list[SimDevice]:
+        """The units this tool answers for on its Modbus line: its PLC (a tool whose heaters
+        are controllers on the same line adds them)."""
+        return [self.device()]
+
     def make_server(self, host: str, port: int) -> ModbusToolServer:
         return ModbusToolServer(
-            self.device(),
+            self.line_devices(),
             transport=self.transport,
             host=host,
             port=port,
