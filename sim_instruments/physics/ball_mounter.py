@@ -120,7 +120,6 @@ def apply_flux(
 ) -> int:
     """Put flux on the open mapped sites of `face`; returns how many sites got flux."""
     balls = workpiece.balls
-    balls.sized(workpiece.geometry.site_count)
     target = mapped & workpiece.exposed_metal_on(face)
     spread = physics.print_flux_spread if method is FluxMethod.PRINT else physics.pin_flux_spread
     deposit = thickness_um * (1 + spread * rng.standard_normal(int(target.sum())))
@@ -142,7 +141,6 @@ def mount_balls(
     the bridges; returns how many balls the flux held (second balls included)."""
     balls = workpiece.balls
     count = workpiece.geometry.site_count
-    balls.sized(count)
     target = mapped & workpiece.exposed_metal_on(face) & (balls.flux_um > 0)
     held = _held(workpiece, target, diameter_um, physics, rng)
     swim = np.maximum(balls.flux_um / diameter_um - physics.swim_ratio, 0.0)
@@ -194,7 +192,6 @@ def repair_sites(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> np.nda
     """The sites a repair works on: mapped sites with a second ball to pick off, and fluxed
     open mapped sites still without a ball to set one on."""
     balls = workpiece.balls
-    balls.sized(workpiece.geometry.site_count)
     empty = workpiece.exposed_metal_on(face) & (balls.flux_um > 0) & ~balls.present
     sites: np.ndarray = mapped & (empty | balls.extra)
     return sites
@@ -279,7 +276,6 @@ def _touching(x: np.ndarray, y: np.ndarray, reach: np.ndarray) -> tuple[np.ndarr
 def inspect(workpiece: Workpiece, face: Face, mapped: np.ndarray) -> Inspection:
     """What the camera counts on `face` against the map's sites."""
     balls = workpiece.balls
-    balls.sized(workpiece.geometry.site_count)
     seen = balls.present if balls.face is face else np.zeros_like(balls.present)
     return Inspection(
         sites_inspected=int(np.count_nonzero(mapped)),

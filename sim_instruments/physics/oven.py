@@ -294,7 +294,6 @@ def solder_bumps_from_balls(workpiece: Workpiece, physics: ReflowPhysics) -> int
     surface.residue_nm[sites] = physics.flux_residue_nm
     surface.oxide_nm[sites] = physics.bump_oxide_nm
     surface.activated[sites] = False
-    balls.sized(workpiece.geometry.site_count)
     for flags in (balls.present, balls.joined, balls.bridged, balls.extra):
         flags[sites] = False
     balls.diameter_um[sites] = 0

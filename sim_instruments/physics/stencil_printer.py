@@ -124,9 +124,6 @@ def print_paste(
     """Paste on the bumps the stroke passed in `elapsed_s` from the cycle's start (every bump
     once the stroke is over), their eutectic layer grown by its metal; the SPI's measurement."""
     bumps, geometry = workpiece.bumps, workpiece.geometry
-    sites = geometry.site_count
-    if bumps.paste_nl.size != sites:  # a twin from a snapshot older than printed paste
-        bumps.paste_nl = np.zeros(sites, np.float32)
     passed = min(max((elapsed_s - physics.align_s) / stroke_s(workpiece, recipe, physics), 0), 1)
     left_mm = -geometry.outline_mm[0] / 2 - physics.overtravel_mm
     reach_mm = left_mm + passed * (geometry.outline_mm[0] + 2 * physics.overtravel_mm)

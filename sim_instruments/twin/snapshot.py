@@ -97,6 +97,9 @@ def read_snapshot(data: bytes) -> Workpiece:
     if header.get("format") != _FORMAT:
         raise ValueError(f"twin snapshot: unknown format {header.get('format')!r}")
     workpiece: Workpiece = _decode(Workpiece, header["fields"], arrays)
+    sites = workpiece.geometry.site_count  # per-site fields added since get their size
+    workpiece.balls.sized(sites)
+    workpiece.bumps.sized(sites)
     return workpiece
 
 

@@ -48,7 +48,7 @@ class Balls:
 
     def sized(self, site_count: int) -> None:
         """Give the fields an older snapshot lacks their per-site size (no flux, no offset,
-        no extra ball)."""
+        no extra ball); `read_snapshot` calls it."""
         if self.flux_um.size != site_count:
             self.flux_um = np.zeros(site_count, np.float32)
         if self.offset_um.shape != (site_count, 2):

@@ -36,7 +36,7 @@ class Bumps:
     kind: BumpKind = BumpKind.NONE
     material: str | None = None  # "Au", "Cu", or a solder alloy such as "Pb95Sn5"
     layer_alloy: str | None = None  # the eutectic layer's alloy, such as "Sn63Pb37"
-    #: solder paste printed on each site (nl; 0: none), empty in a snapshot from before it
+    #: solder paste printed on each site (nl; 0: none)
     paste_nl: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     @classmethod
@@ -50,6 +50,12 @@ class Bumps:
             np.zeros(site_count, bool),
             paste_nl=np.zeros(site_count, np.float32),
         )
+
+    def sized(self, site_count: int) -> None:
+        """Give the paste an older snapshot lacks its per-site size (none printed);
+        `read_snapshot` calls it."""
+        if self.paste_nl.size != site_count:
+            self.paste_nl = np.zeros(site_count, np.float32)
 
     @property
     def present(self) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,24 @@ def test_every_part_round_trips_with_its_lists_and_enums():
     assert state_differences(wafer, copy) == []
     assert copy.resins.layers[1].face is Face.BACK
     assert copy.films.layers[0].material is FilmMaterial.CU
+
+
+def test_per_site_fields_an_older_snapshot_lacks_come_back_sized_and_empty():
+    wafer = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
+    data = snapshot(wafer)
+    length = int.from_bytes(data[:8], "big")
+    header = json.loads(data[8 : 8 + length])
+    fields = header["fields"]
+    for name in ("flux_um", "offset_um", "extra"):
+        del fields["balls"][name]
+    del fields["bumps"]["paste_nl"]
+    body = json.dumps(header).encode()
+    copy = read_snapshot(len(body).to_bytes(8, "big") + body + data[8 + length :])
+    sites = wafer.geometry.site_count
+    assert copy.balls.flux_um.shape == copy.balls.extra.shape == copy.bumps.paste_nl.shape
+    assert copy.balls.flux_um.shape == (sites,)
+    assert copy.balls.offset_um.shape == (sites, 2)
+    assert state_differences(wafer, copy) == []
 
 
 def test_a_panel_comes_back_as_a_panel():
