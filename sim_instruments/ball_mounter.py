@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.plc_map import Reason, field, reason_enum
+from packline.drivers.families.plc_map import field, reason_enum
 from packline.drivers.links.registers import registers_to_bits
 from packline.drivers.roles.ball_mounter import (
     BallMounterPhase,
@@ -189,11 +189,9 @@ class SimBallMounter(SingleWaferPlcSimulator):
     def _start(self, command: str, registers: list[int], start: int, now: float) -> Refused | None:
         """Check the cycle's job block registers (`registers` is the map from `start`) and
         start the cycle."""
-        for name in _CYCLE_FIELDS[command]:
-            entry = field(SPEC, name)
-            wrong = self.first_out_of_range(registers, start, range(entry.address(), entry.extent))
-            if wrong:
-                return self.refused(Reason.OUT_OF_RANGE, wrong)
+        refused = self.refuse_out_of_range(registers, start, _CYCLE_FIELDS[command])
+        if refused:
+            return refused
         bitmap = field(SPEC, "ball_map")
         positions = registers_to_bits(registers[bitmap.address() - start : bitmap.extent - start])
         if not positions:

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.plc_map import Reason, field, reason_enum
+from packline.drivers.families.plc_map import field, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
@@ -188,11 +188,9 @@ class SimLaminator(SingleWaferPlcSimulator):
         elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "START_JOB":
-            job_block = self.map.setpoint_extent(SPEC)
-            first = job_block[0]
-            wrong = self.first_out_of_range(registers, start, range(first, first + job_block[1]))
-            if wrong:
-                return self.refused(Reason.OUT_OF_RANGE, wrong)
+            refused = self.refuse_out_of_range(registers, start)
+            if refused:
+                return refused
             self.job = _Job(**self.setpoint_values(registers, start), started_s=now)  # type: ignore[arg-type]
             self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
         elif command == "COOL":

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pymodbus.simulator import SimDevice
 
 from packline.clock import Clock
-from packline.drivers.families.plc_map import Reason
 from packline.drivers.families.temperature_controller import InstrumentStatus
 from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
@@ -182,10 +181,9 @@ class SimOven(BatchPlcSimulator):
         elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "START_PURGE":
-            first, count = self.map.setpoint_extent(SPEC)
-            wrong = self.first_out_of_range(registers, start, range(first, first + count))
-            if wrong:
-                return self.refused(Reason.OUT_OF_RANGE, wrong)
+            refused = self.refuse_out_of_range(registers, start)
+            if refused:
+                return refused
             values = self.setpoint_values(registers, start)
             self.n2_flow_slm = float(values["n2_flow_slm"])
             self.o2_limit_ppm = float(values["o2_limit_ppm"])

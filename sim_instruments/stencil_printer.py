@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.plc_map import Reason, field, reason_enum
+from packline.drivers.families.plc_map import reason_enum
 from packline.drivers.roles.ball_mounter import CycleResult
 from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
 from packline.drivers.specs.stencil_printer import SPEC
@@ -31,10 +31,6 @@ from .servers import ModbusTransport
 from .twin import TwinStore
 
 CommandError = reason_enum(SPEC)
-
-#: The job block's registers, which `PRINT` reads.
-_JOB = ("stencil_thickness_um", "aperture_um", "squeegee_force_n", "squeegee_speed_mm_s",
-        "separation_speed_mm_s", "paste")  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -145,11 +141,9 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
 
     def _start(self, registers: list[int], start: int, now: float) -> Refused | None:
         """Check the job block (`registers` is the map from `start`) and start the print."""
-        for name in _JOB:
-            entry = field(SPEC, name)
-            wrong = self.first_out_of_range(registers, start, range(entry.address(), entry.extent))
-            if wrong:
-                return self.refused(Reason.OUT_OF_RANGE, wrong)
+        refused = self.refuse_out_of_range(registers, start)
+        if refused:
+            return refused
         assert self.wafer_id is not None  # the wafer_present interlock
         workpiece = self.twin.get(self.wafer_id)
         if not workpiece.bumps.present.any():

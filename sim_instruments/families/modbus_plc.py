@@ -43,6 +43,7 @@ from packline.drivers.families.plc_map import (
     PlcSetpoint,
     PlcStatus,
     Reason,
+    field,
     reason_enum,
 )
 from packline.drivers.links.registers import (
@@ -208,6 +209,23 @@ class ModbusPlcSimulator(SimulatedTool):
         if isinstance(entry, PlcSetpoint):
             return not entry.register_range.contains(value)
         return bool(entry.codes) and entry.text_of(value) is None
+
+    def refuse_out_of_range(
+        self, registers: Sequence[int], start: int, names: Sequence[str] = ()
+    ) -> Refused | None:
+        """The refusal OUT_OF_RANGE at the first register out of range of the setpoint block
+        (of the fields `names` only, if given, in that order), or None; `registers` is the map
+        from address `start` (a command's job block, read when the command runs)."""
+        if names:
+            spans = [range(e.address(), e.extent) for e in (field(self.spec, n) for n in names)]
+        else:
+            first, count = self.map.setpoint_extent(self.spec)
+            spans = [range(first, first + count)]
+        for addresses in spans:
+            wrong = self.first_out_of_range(registers, start, addresses)
+            if wrong:
+                return self.refused(Reason.OUT_OF_RANGE, wrong)
+        return None
 
     def first_out_of_range(self, registers: Sequence[int], start: int, addresses: range) -> int:
         """The first address in `addresses` whose register is out of range, or 0."""
