@@ -48,6 +48,7 @@ from packline.drivers.roles.oven import LIQUIDUS_C
 from ..twin import Workpiece
 from ..twin.parts import Geometry
 from .dispenser import hole_area_um2, hole_volume_nl
+from .oven import melts
 
 #: The solder of each low-melting metal filler the dispenser jets (its other fillers are
 #: conductive pastes).
@@ -221,11 +222,7 @@ def joint_temperature_c(recipe: BondRecipe, physics: FlipChipPhysics) -> float:
 
 def _wets(alloy: str | None, joint_c: float, recipe: BondRecipe, physics: FlipChipPhysics) -> bool:
     """A solder `alloy` melts under the head and wets in the bond time."""
-    return (
-        alloy in LIQUIDUS_C
-        and joint_c > LIQUIDUS_C[alloy]
-        and recipe.bond_time_s >= physics.wetting_time_s
-    )
+    return melts(alloy, joint_c) and recipe.bond_time_s >= physics.wetting_time_s
 
 
 def bond_dies(
@@ -381,6 +378,5 @@ def transfer_layer(
     bumps.height_um[flat] += layer
     if flat.size:
         bumps.layer_alloy = alloy
-        core = bumps.material
-        bumps.solid_core[flat] = not (core in LIQUIDUS_C and joint_c > LIQUIDUS_C[core])
+        bumps.solid_core[flat] = not melts(bumps.material, joint_c)
     return coated.ravel()

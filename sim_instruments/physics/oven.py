@@ -190,12 +190,18 @@ class Reflow:
     max_o2_molten_ppm: float
 
 
+def melts(alloy: str | None, peak_c: float) -> bool:
+    """Whether `alloy` is a solder whose liquidus `peak_c` passes (a metal that is no solder,
+    such as gold or copper, or none at all: never)."""
+    return alloy in LIQUIDUS_C and peak_c > LIQUIDUS_C[alloy]
+
+
 def reflow(alloy: str, history: LoadHistory, physics: ReflowPhysics) -> Reflow:
     """Whether `alloy` melted in the run, and whether it wet and joined."""
     liquidus = LIQUIDUS_C[alloy]
     above = history.time_above_s(liquidus)
     o2 = history.max_o2_above_ppm(liquidus)
-    melted = history.peak_c > liquidus
+    melted = melts(alloy, history.peak_c)
     joined = melted and above >= physics.wetting_time_s and o2 <= physics.wetting_o2_limit_ppm
     return Reflow(melted, joined, above, o2)
 
