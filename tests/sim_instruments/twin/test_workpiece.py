@@ -17,7 +17,19 @@ def test_a_wafer_has_pads_on_every_whole_die_inside_the_edge_exclusion():
     radius = np.hypot(geometry.site_x_mm, geometry.site_y_mm)
     assert radius.max() <= 150 - spec.edge_exclusion_mm
     corners = die_grid(spec)
-    assert np.all(np.hypot(np.abs(corners[:, 0]) + 10, np.abs(corners[:, 1]) + 10) > 0)
+    # each die whole inside the usable radius: its four corners within it
+    usable_mm = 150 - spec.edge_exclusion_mm
+    for dx in (0, 10):
+        for dy in (0, 10):
+            assert np.hypot(corners[:, 0] + dx, corners[:, 1] + dy).max() <= usable_mm
+    # and every such die of the 10 mm grid (cells at 5 mm + k 10 mm) is there
+    cells = np.arange(-165.0, 165.0, 10.0)
+    whole = sum(
+        all(np.hypot(x + dx, y + dy) <= usable_mm for dx in (0, 10) for dy in (0, 10))
+        for x in cells
+        for y in cells
+    )
+    assert len(corners) == whole == geometry.unit_count
     assert wafer.surface.residue_nm.dtype == np.float32
     assert wafer.surface.residue_nm.shape == (geometry.site_count,)
     assert not wafer.has_bumps.any()
