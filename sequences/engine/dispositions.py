@@ -33,6 +33,9 @@ class Decision(StrEnum):
 
 #: The wafer status a scrap leaves.
 SCRAPPED = "scrapped"
+#: The wafer statuses that leave a wafer nothing more to do: a run whose wafers all have one
+#: is completed (a held wafer waits for a disposition; a scrapped one needs none).
+DONE = frozenset({"completed", SCRAPPED})
 
 
 def record_disposition(
@@ -93,7 +96,7 @@ def record_disposition(
             statuses = {
                 r[0] for r in db.execute("SELECT status FROM wafers WHERE run_id = ?", (run_id,))
             }
-            if run["status"] == "held" and statuses <= {"completed", SCRAPPED}:
+            if run["status"] == "held" and statuses <= DONE:
                 db.execute("UPDATE runs SET status = 'completed' WHERE id = ?", (run_id,))
     return row
 

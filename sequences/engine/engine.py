@@ -37,7 +37,7 @@ from .control import (
     RunControl,
     RunState,
 )
-from .dispositions import SCRAPPED
+from .dispositions import DONE
 from .errors import BadInput, RunTerminated, failure_text
 from .events import Observer
 from .keeper import ToolKeeper
@@ -210,7 +210,7 @@ class Engine:
         if self.control.state is RunState.TERMINATING:
             return "terminated"
         statuses = set(self._wafer_status.values())
-        return "completed" if statuses <= {"completed", SCRAPPED} else "held"
+        return "completed" if statuses <= DONE else "held"
 
     def _check_claims(self) -> None:
         """Dry run: evaluate the method's claim conditions on the twin of every wafer that
