@@ -218,8 +218,9 @@ async def test_every_step_event_pairs_by_its_record_id_and_measurements_name_the
     assert all(records[i]["name"] == e.step for i, e in started.items())
     measured = [e for e in events if e.kind == "measurement"]
     assert {e.data["name"] for e in measured} >= {"residue after", "plasma process time"}
-    for event in measured:
-        assert event.step is None or event.step == records[event.data["step_id"]]["name"]
+    for event in measured:  # named by its step's record, or by none outside a step
+        step_id = event.data["step_id"]
+        assert event.step == (None if step_id is None else records[step_id]["name"])
     timed = [e for e in measured if e.data["name"] == "plasma process time"]
     assert {e.step for e in timed} == {"plasma clean"}
 
