@@ -70,34 +70,24 @@ def record_disposition(
         "held_reason": wafer["reason"] or "",
         "wall": time.time(),
     }
-    with store.transaction() as db:
-        db.execute(
-            "INSERT INTO dispositions (run_id, wafer_id, decision, by, reason, held_reason, wall) "
-            "VALUES (:run_id, :wafer_id, :decision, :by, :reason, :held_reason, :wall)",
-            row,
-        )
-        db.execute(
-            "INSERT INTO events (run_id, session, kind, wafer_id, message, t, wall) "
-            "VALUES (?, ?, 'disposition', ?, ?, ?, ?)",
-            (
-                run_id,
-                run["sessions"],
-                wafer_id,
-                f"{decision.value} by {by}: {row['reason']}",
-                run["stopped_t"] or 0.0,
-                row["wall"],
-            ),
-        )
+    with store.transaction():  # the decision, its event and a scrap's outcome, or nothing
+        store.add_rows("dispositions", [row])
+        event = {
+            "run_id": run_id,
+            "session": run["sessions"],
+            "kind": "disposition",
+            "wafer_id": wafer_id,
+            "message": f"{decision.value} by {by}: {row['reason']}",
+            "t": run["stopped_t"] or 0.0,
+            "wall": row["wall"],
+        }
+        store.add_rows("events", [event])
         if decision is Decision.SCRAP:
-            db.execute(
-                "UPDATE wafers SET status = ?, reason = ? WHERE run_id = ? AND wafer_id = ?",
-                (SCRAPPED, f"scrapped by {by}: {row['reason']}", run_id, wafer_id),
-            )
-            statuses = {
-                r[0] for r in db.execute("SELECT status FROM wafers WHERE run_id = ?", (run_id,))
-            }
+            reason = f"scrapped by {by}: {row['reason']}"
+            store.update_wafer(run_id, wafer_id, status=SCRAPPED, reason=reason)
+            statuses = {w["status"] for w in store.wafers(run_id)}
             if run["status"] == "held" and statuses <= DONE:
-                db.execute("UPDATE runs SET status = 'completed' WHERE id = ?", (run_id,))
+                store.update_run(run_id, status="completed")
     return row
 
 

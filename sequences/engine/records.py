@@ -48,6 +48,8 @@ class RunStore:
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
         self.path = Path(path)
+        #: Whether `transaction()` is open (a transaction opened inside it joins it).
+        self._in_transaction = False
         if not create and not self.path.exists():
             raise BadInput(f"run database {self.path} does not exist (use --db or PACKLINE_DB)")
         try:
@@ -88,8 +90,13 @@ class RunStore:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction; buffered traces go with it."""
+        """One durable transaction; buffered traces go with it. Opened inside another, it is
+        part of that one (its writes commit or roll back with the outer ones)."""
+        if self._in_transaction:
+            yield self._db
+            return
         self._db.execute("BEGIN IMMEDIATE")
+        self._in_transaction = True
         traces = self._traces
         try:
             self._write_traces()
@@ -98,6 +105,8 @@ class RunStore:
             self._db.execute("ROLLBACK")
             self._traces = traces + self._traces  # not written: keep them for the next one
             raise
+        finally:
+            self._in_transaction = False
         self._db.execute("COMMIT")
 
     # ----------------------------------------------------------------- runs and wafers
@@ -354,8 +363,16 @@ class RunStore:
     # ----------------------------------------------------------------- what happens in steps
 
     def add_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Durably add measurement, alarm, confirmation, event or tool (identity) rows."""
-        if table not in ("measurements", "alarms", "confirmations", "events", "tools"):
+        """Durably add measurement, alarm, confirmation, event, tool (identity) or
+        disposition rows."""
+        if table not in (
+            "measurements",
+            "alarms",
+            "confirmations",
+            "events",
+            "tools",
+            "dispositions",
+        ):
             raise ValueError(f"no row table {table!r}")
         if not rows:
             return

@@ -7,6 +7,7 @@ import asyncio
 import json
 import os
 import socket
+import sqlite3
 
 import pytest
 
@@ -57,6 +58,12 @@ async def test_release_rework_and_scrap_are_carried_out_by_the_next_resume(store
     wafers = {w["wafer_id"]: w for w in store.wafers(run_id)}
     assert wafers["W03"]["status"] == "scrapped"
     assert wafers["W03"]["reason"] == "scrapped by ben: chipped edge"
+    events = [e for e in store.table("events", run_id) if e["kind"] == "disposition"]
+    assert [(e["wafer_id"], e["message"]) for e in events] == [
+        ("W01", "release by ana: inspected: clean"),
+        ("W02", "rework by ana: residue left: again"),
+        ("W03", "scrap by ben: chipped edge"),
+    ]
 
     async with open_resume(store, run_id) as resumed:
         assert resumed.session == 3
@@ -86,6 +93,20 @@ async def test_the_last_held_wafer_scrapped_finishes_the_run(store):
     for wafer in ("W01", "W02", "W03", "W04"):
         record_disposition(store, run_id, wafer, Decision.SCRAP, "ana", "lot split")
     assert store.run(run_id)["status"] == "completed"
+
+
+async def test_a_scrap_that_cannot_be_written_records_no_decision(store, monkeypatch):
+    run_id = await held_lot(store)
+
+    def broken(*args, **values):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr(store, "update_wafer", broken)
+    with pytest.raises(sqlite3.OperationalError):
+        record_disposition(store, run_id, "W01", Decision.SCRAP, "ana", "chipped edge")
+    assert store.table("dispositions", run_id) == []
+    assert [e for e in store.table("events", run_id) if e["kind"] == "disposition"] == []
+    assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}["W01"] == "held"
 
 
 async def test_a_disposition_is_refused_unless_the_wafer_is_held_and_the_run_stopped(store):
