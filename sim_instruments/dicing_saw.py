@@ -17,8 +17,6 @@ largest front chipping of the latest cut.
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from packline.clock import Clock
@@ -29,6 +27,7 @@ from packline.drivers.specs.dicing_saw import SPEC
 from .dicing_saw_cut import Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
 from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
+from .ramp import Ramp
 from .twin import TwinStore, WaferAlreadyProcessed
 
 # --------------------------------------------------------------------- the wire's parameters
@@ -83,9 +82,8 @@ class SimDicingSaw(HostLinkTool):
         self.cuts_completed = 0
         self.dressings_completed = 0
         self._dress_ends_s = 0.0
-        self.spindle_set_krpm = 0.0
-        self._spindle_from_krpm = 0.0
-        self._spindle_since_s = self.clock.now()
+        #: The spindle's speed, krpm, ramping towards its set speed.
+        self.spindle = Ramp.holding(0.0, self.physics.spindle_ramp_krpm_per_s, self.clock.now())
 
     def interlock_conditions(self) -> dict[str, bool]:
         return {"chuck_vacuum": self.workpiece_id is not None}
@@ -102,7 +100,7 @@ class SimDicingSaw(HostLinkTool):
                 "lines_done": done,
                 "lines_total": total,
                 "spindle_rpm": round(self.spindle_krpm() * 1000),
-                "spindle_set_rpm": round(self.spindle_set_krpm * 1000),
+                "spindle_set_rpm": round(self.spindle.target * 1000),
                 "cuts_completed": self.cuts_completed,
                 "dressings_completed": self.dressings_completed,
             },
@@ -121,7 +119,7 @@ class SimDicingSaw(HostLinkTool):
 
     def _blade_query(self) -> str:
         blade = self.blade
-        kerf = kerf_width_um(blade.thickness_um, self.spindle_set_krpm)
+        kerf = kerf_width_um(blade.thickness_um, self.spindle.target)
         return (
             f"THICKNESS={blade.thickness_um:.1f} KERF={kerf:.1f} "
             f"SINCE_DRESS={blade.since_dressing_mm:.1f} INTERVAL={self.dressing_interval_mm:.1f} "
@@ -176,7 +174,7 @@ class SimDicingSaw(HostLinkTool):
         return ""
 
     def _blade_change(self, thickness_um: float) -> str:
-        if self.spindle_krpm() > 0 or self.spindle_set_krpm > 0:
+        if self.spindle_krpm() > 0 or self.spindle.target > 0:
             raise HostRefused("WRONG_STATE", "spindle is turning; SPINDLE OFF first")
         self.blade = Blade(thickness_um)
         self.injected.discard("blade_crack")
@@ -217,7 +215,7 @@ class SimDicingSaw(HostLinkTool):
         self.cut = Cut.plan(
             self.twin.get(self.workpiece_id),
             self.settings,
-            self.spindle_set_krpm,
+            self.spindle.target,
             self.blade.thickness_um,
             self.physics,
             self.clock.now(),
@@ -273,23 +271,15 @@ class SimDicingSaw(HostLinkTool):
             raise HostRefused("BLADE_BROKEN", "blade is broken; install a new blade")
 
     def _require_at_speed(self) -> None:
-        if self.spindle_set_krpm <= 0 or self.spindle_krpm() != self.spindle_set_krpm:
+        if self.spindle.target <= 0 or self.spindle_krpm() != self.spindle.target:
             raise HostRefused("WRONG_STATE", "spindle is not at speed")
 
-    # ----------------------------------------------------------------- spindle
-
     def spindle_krpm(self) -> float:
-        """The spindle's actual speed: it ramps towards its set speed at a fixed rate."""
-        ramp = self.physics.spindle_ramp_krpm_per_s * (self.clock.now() - self._spindle_since_s)
-        start, target = self._spindle_from_krpm, self.spindle_set_krpm
-        if abs(target - start) <= ramp:
-            return target
-        return start + math.copysign(ramp, target - start)
+        """The spindle's actual speed now."""
+        return self.spindle.at(self.clock.now())
 
     def _set_spindle(self, krpm: float) -> None:
-        self._spindle_from_krpm = self.spindle_krpm()
-        self._spindle_since_s = self.clock.now()
-        self.spindle_set_krpm = krpm
+        self.spindle.head_for(krpm, self.clock.now())
 
     # ----------------------------------------------------------------- time and physics
 
@@ -304,7 +294,7 @@ class SimDicingSaw(HostLinkTool):
             self._advance_cut(now)
         if self.state is SawState.DRESSING and now >= self._dress_ends_s:
             self._finish_dress()
-        if "air_loss" in self.injected and self.spindle_set_krpm > 0:
+        if "air_loss" in self.injected and self.spindle.target > 0:
             self._alarm("SPINDLE_AIR", now)
         if self.state in (SawState.CUTTING, SawState.DRESSING):
             if "cover_open" in self.injected:

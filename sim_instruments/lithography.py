@@ -43,6 +43,7 @@ from .physics.lithography import (
     litho_film,
     shot_time_s,
 )
+from .ramp import Ramp
 from .twin import TwinStore, Workpiece
 
 #: The spin speed of the develop module's rinse and dry (est).
@@ -122,8 +123,10 @@ class SimLithography(JobTool[_Job]):
         self.reticle: Reticle | None = None
         self.shots_done = 0
         self.shots_total = 0
-        self._plate_from_c = self._plate_target_c = self.physics.ambient_c
-        self._plate_since_s = self.clock.now()
+        #: The hotplate's temperature, degC, ramping towards its set temperature.
+        self.hotplate = Ramp.holding(
+            self.physics.ambient_c, self.physics.bake_ramp_c_s, self.clock.now()
+        )
 
     # ----------------------------------------------------------------- queries
 
@@ -138,7 +141,7 @@ class SimLithography(JobTool[_Job]):
         return {
             **super().status_values(),
             "spin_rpm": spin,
-            "hotplate_c": self.hotplate_c(now),
+            "hotplate_c": self.hotplate.at(now),
             "shots_done": self.shots_done,
             "shots_total": self.shots_total,
         }
@@ -209,9 +212,8 @@ class SimLithography(JobTool[_Job]):
         self._require_film(developed=False)
         self.require_interlocks("BAKE")
         now = self.clock.now()
-        from_c = self.hotplate_c(now)
-        self._plate_from_c, self._plate_target_c, self._plate_since_s = from_c, temperature_c, now
-        total = bake_time_s(from_c, temperature_c, time_s, self.physics)
+        total = bake_time_s(self.hotplate.at(now), temperature_c, time_s, self.physics)
+        self.hotplate.head_for(temperature_c, now)
         self._start(
             _Job(
                 TrackState.BAKING,
@@ -289,14 +291,6 @@ class SimLithography(JobTool[_Job]):
     parsers = {"wafer": wafer_id, "material": _material, "mask": _mask, "tone": _tone}
 
     # ----------------------------------------------------------------- the cell's state
-
-    def hotplate_c(self, now: float) -> float:
-        """The hotplate's temperature, ramping towards its set temperature."""
-        change = self.physics.bake_ramp_c_s * max(now - self._plate_since_s, 0.0)
-        gap = self._plate_target_c - self._plate_from_c
-        if abs(gap) <= change:
-            return self._plate_target_c
-        return self._plate_from_c + (change if gap > 0 else -change)
 
     def _film(self) -> LithoFilm | None:
         """The cell's film on the loaded wafer, if any."""

@@ -18,6 +18,7 @@ from packline.drivers.specs.wet_bench import SPEC
 
 from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
 from .physics.wet_bench import DipOutcome, WetPhysics, dip_time_s, etch, plate_electroless, strip
+from .ramp import Ramp
 from .twin import TwinStore
 
 #: The baths' set temperatures at power-up (the bench is warmed up).
@@ -35,11 +36,11 @@ def _tank(word: str) -> Tank:
 
 @dataclass
 class _Bath:
-    """A tank's bath: its temperature ramps from `from_c` (at `since_s`) towards `set_c`."""
+    """A tank's bath: its set temperature and its temperature, degC, ramping towards it (or
+    towards ambient while the heaters are off)."""
 
     set_c: float
-    from_c: float
-    since_s: float
+    temperature: Ramp
     dips: int = 0
 
 
@@ -90,28 +91,30 @@ class SimWetBench(JobTool[_Dip]):
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)
         self.physics = physics or WetPhysics()
         now = self.clock.now()
-        self.baths = {tank: _Bath(c, c, now) for tank, c in POWER_UP_C.items()}
+        self.baths = {
+            tank: _Bath(c, Ramp.holding(c, self.physics.heating_c_s, now))
+            for tank, c in POWER_UP_C.items()
+        }
         self.state = BenchState.IDLE
         self.last: tuple[_Dip, DipOutcome] | None = None
 
     # ----------------------------------------------------------------- the baths
 
     def bath_c(self, tank: Tank, now: float) -> float:
-        """A bath's temperature now: it ramps towards its target (ambient while the heaters
-        are off)."""
-        bath = self.baths[tank]
-        target = self.physics.ambient_c if "heater_failure" in self.injected else bath.set_c
-        change = self.physics.heating_c_s * max(now - bath.since_s, 0.0)
-        gap = target - bath.from_c
-        if abs(gap) <= change:
-            return target
-        return bath.from_c + (change if gap > 0 else -change)
+        """A bath's temperature at `now`."""
+        return self.baths[tank].temperature.at(now)
+
+    def _heat(self, bath: _Bath, now: float) -> None:
+        """Ramp the bath on from where it is: to its set temperature, or to ambient while the
+        heaters are off."""
+        heating = "heater_failure" not in self.injected
+        bath.temperature.head_for(bath.set_c if heating else self.physics.ambient_c, now)
 
     def conditions_changed(self) -> None:
         """A heater came or went: every bath ramps on from where it is now."""
         now = self.clock.now()
-        for tank, bath in self.baths.items():
-            bath.from_c, bath.since_s = self.bath_c(tank, now), now
+        for bath in self.baths.values():
+            self._heat(bath, now)
 
     # ----------------------------------------------------------------- queries
 
@@ -141,7 +144,8 @@ class SimWetBench(JobTool[_Dip]):
     def _set_temperature(self, tank: Tank, temperature_c: float) -> str:
         now = self.clock.now()
         bath = self.baths[tank]
-        bath.from_c, bath.since_s, bath.set_c = self.bath_c(tank, now), now, temperature_c
+        bath.set_c = temperature_c
+        self._heat(bath, now)
         return ""
 
     def _dip_command(self, tank: Tank, time_s: float) -> str:

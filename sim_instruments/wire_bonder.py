@@ -12,7 +12,6 @@ wafer twin slice by slice as time passes. The bond physics are in
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -38,6 +37,7 @@ from .physics.wire_bonder import (
     stud_cycle_s,
     wire_per_stud_m,
 )
+from .ramp import Ramp
 from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
 
 # ------------------------------------------------------------------------- the tool
@@ -107,9 +107,10 @@ class SimWireBonder(HostLinkTool):
         self.run: _Run | None = None
         self.last_result = RunResult.NONE
         self.spool_m = self.physics.spool_length_m
-        now = self.clock.now()
-        self._stage_from_c = self._stage_target_c = self.physics.ambient_c
-        self._stage_since_s = now
+        #: The chuck's temperature, degC, ramping towards the program's.
+        self.stage = Ramp.holding(
+            self.physics.ambient_c, self.physics.heating_rate_c_per_s, self.clock.now()
+        )
 
     def phase(self) -> str:
         return STATE_TOKENS[self.state]
@@ -131,7 +132,7 @@ class SimWireBonder(HostLinkTool):
             "bumps_done": run.done if run else 0,
             "bumps_total": run.total if run else 0,
             "stack_count": run.stack_count if run else 0,
-            "stage_temperature_c": self.stage_temperature_c(now),
+            "stage_temperature_c": self.stage.at(now),
             "wire_remaining_m": self.spool_m,
             "elapsed_s": elapsed,
             "last_result": self.last_result,
@@ -180,9 +181,7 @@ class SimWireBonder(HostLinkTool):
 
     def _set_program(self, material: WireMaterial, *values: float) -> str:
         program = BondProgram(material, *values)
-        now = self.clock.now()
-        self._stage_from_c, self._stage_since_s = self.stage_temperature_c(now), now
-        self._stage_target_c = program.stage_temperature_c
+        self.stage.head_for(program.stage_temperature_c, self.clock.now())
         self.program = program
         return ""
 
@@ -224,9 +223,7 @@ class SimWireBonder(HostLinkTool):
         plan = plan_bumps(
             workpiece, np.flatnonzero(self.selection), program, stack_count, self.physics, self.rng
         )
-        heating_s = abs(program.stage_temperature_c - self.stage_temperature_c(now)) / (
-            self.physics.heating_rate_c_per_s
-        )
+        heating_s = self.stage.time_to_target_s(now)
         self.run = _Run(
             wafer_id=workpiece.id,
             program=program,
@@ -302,16 +299,6 @@ class SimWireBonder(HostLinkTool):
             "wafer_vacuum": self.wafer_id is not None,
             "wire_present": self.spool_m > 0 and self.spool_m >= feed_m,
         }
-
-    def stage_temperature_c(self, now: float) -> float:
-        """The chuck's temperature, ramping at the heating rate towards the program's."""
-        change = self.physics.heating_rate_c_per_s * (now - self._stage_since_s)
-        gap = self._stage_target_c - self._stage_from_c
-        return (
-            self._stage_target_c
-            if abs(gap) <= change
-            else self._stage_from_c + math.copysign(change, gap)
-        )
 
     def _require_wafer(self) -> Workpiece:
         if self.wafer_id is None:

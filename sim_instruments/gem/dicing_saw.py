@@ -162,7 +162,7 @@ class GemDicingSawModel(HostLinkModel):
         while self._pending:
             tool.advance()
             ended = []
-            if "spindle_settled" in self._pending and tool.spindle_krpm() == tool.spindle_set_krpm:
+            if "spindle_settled" in self._pending and tool.spindle_krpm() == tool.spindle.target:
                 ended.append("spindle_settled")
             if "dress_ended" in self._pending and tool.state is not SawState.DRESSING:
                 ended.append("dress_ended")

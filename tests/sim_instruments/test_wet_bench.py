@@ -165,6 +165,22 @@ async def test_a_cold_bath_refuses_the_dip():
         assert (await bench.request_tank(Tank.STRIP)).temperature_c == 23.0
 
 
+async def test_a_failed_heater_cools_the_baths_from_where_they_are():
+    # The baths sit at their set temperatures for an hour; the heaters fail, and each bath
+    # cools from there at its rate (0.5 degC/s) rather than as if it had cooled all along;
+    # repaired, it warms again from where it cooled to.
+    async with bench_on_line() as (sim, bench):
+        await sim.clock.sleep(3600)
+        sim.inject_fault("heater_failure")
+        assert (await bench.request_tank(Tank.STRIP)).temperature_c == 60.0
+        await sim.clock.sleep(20)
+        assert (await bench.request_tank(Tank.STRIP)).temperature_c == 50.0
+        sim.clear_fault("heater_failure")
+        assert (await bench.request_tank(Tank.STRIP)).temperature_c == 50.0
+        await sim.clock.sleep(10)
+        assert (await bench.request_tank(Tank.STRIP)).temperature_c == 55.0
+
+
 async def test_the_station_fixture_reaches_the_wet_bench(station: Station):
     """Hardware in the loop through the plugin: `pytest --station line.yaml` runs this against
     a real bench (it dips nothing: it reads the bench and its tanks, loads and unloads)."""
