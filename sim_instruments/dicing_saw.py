@@ -28,7 +28,7 @@ from .dicing_saw_cut import Blade, Cut, CutSettings, StreetSetting
 from .families.ascii_host import HostLinkTool, HostRefused, Transport, wafer_id
 from .physics.dicing_saw import SawPhysics, kerf_width_um, line_depths_um, stack_um
 from .ramp import Ramp
-from .twin import TwinStore, WaferAlreadyProcessed
+from .twin import TwinStore
 
 # --------------------------------------------------------------------- the wire's parameters
 
@@ -159,10 +159,7 @@ class SimDicingSaw(HostLinkTool):
     def _mount(self, workpiece_id: str) -> str:
         if self.workpiece_id is not None:
             raise HostRefused("WRONG_STATE", f"{self.workpiece_id} is mounted; UNMOUNT first")
-        try:
-            self.twin.load(workpiece_id, self.name)
-        except WaferAlreadyProcessed as error:
-            raise HostRefused("WRONG_STATE", str(error)) from None
+        self.take_into_tool(workpiece_id)
         self.workpiece_id = workpiece_id
         self.settings.streets = {1: StreetSetting(), 2: StreetSetting()}
         return ""

@@ -38,7 +38,7 @@ from .physics.wire_bonder import (
     wire_per_stud_m,
 )
 from .ramp import Ramp
-from .twin import TwinStore, WaferAlreadyProcessed, Workpiece
+from .twin import TwinStore, Workpiece
 
 # ------------------------------------------------------------------------- the tool
 
@@ -159,10 +159,7 @@ class SimWireBonder(HostLinkTool):
         if self.wafer_id is not None:
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
         self.require_interlocks("LOAD")
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed as error:
-            raise HostRefused("WRONG_STATE", str(error)) from None
+        self.take_into_tool(wafer_id)
         self.wafer_id, self.selection = wafer_id, None
         return ""
 

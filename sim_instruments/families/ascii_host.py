@@ -224,6 +224,14 @@ class HostLinkTool(SimulatedTool):
             self.state = states["IDLE"]
         return ""
 
+    def take_into_tool(self, wafer_id: str) -> None:
+        """Take `wafer_id` into this tool in the twin: `WRONG_STATE` for a wafer this tool
+        processed before (unless it is a rework)."""
+        try:
+            self.twin.load(wafer_id, self.name)
+        except WaferAlreadyProcessed as error:
+            raise HostRefused("WRONG_STATE", str(error)) from None
+
     def require_interlocks(self, command: str) -> None:
         """Refuse `command` if an interlock it needs (by the spec) is open."""
         closed = self.interlocks()
@@ -253,10 +261,7 @@ class OneWaferTool(HostLinkTool):
         if self.wafer_id is not None:
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is loaded")
         self.require_interlocks("LOAD")
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed as error:
-            raise HostRefused("WRONG_STATE", str(error)) from None
+        self.take_into_tool(wafer_id)
         self.wafer_id = wafer_id
         return ""
 
