@@ -106,7 +106,8 @@ from ..secs.conftest import (  # noqa: E402, F401
     free_port,
     raw_server,
     secsgem_equipment,
-    secsgem_host,
+    start_secsgem,
+    stop_secsgem,
 )
 
 #: The HSMS timers of packline's side facing secsgem (its threads answer within a second).
@@ -143,12 +144,14 @@ SecsgemDrives = Callable[[str, TwinStore], Awaitable[tuple[GemModel, GemEquipmen
 
 
 @pytest.fixture
-async def secsgem_drives(secsgem_host) -> AsyncIterator[SecsgemDrives]:  # noqa: F811
+async def secsgem_drives() -> AsyncIterator[SecsgemDrives]:
     """Serve the simulated GEM tool of a kind on a twin, on a clock 1000 times the wall's (a
     run of minutes of process time takes a fraction of a second), and connect secsgem's GEM
-    host to it, communicating and online: its model, its equipment and the host. The equipment
-    stops after the test, before secsgem's host is disabled."""
+    host to it, communicating and online: its model, its equipment and the host. After the
+    test secsgem's host is disabled while the equipment still serves (so that it never retries
+    a refused connection, see `stop_secsgem`), then the equipment stops."""
     served: list[GemEquipment] = []
+    hosts: list[secsgem.gem.GemHandler] = []
 
     async def serve(kind: str, twin: TwinStore) -> tuple[GemModel, GemEquipment, SecsgemHost]:
         clock = ScaledClock(1000)
@@ -157,11 +160,14 @@ async def secsgem_drives(secsgem_host) -> AsyncIterator[SecsgemDrives]:  # noqa:
         served.append(equipment)
         await equipment.start()
         port = int(equipment.address.rsplit(":", 1)[1])
-        peer = SecsgemHost(await secsgem_host(port))
+        hosts.append(await start_secsgem(secsgem.gem.GemHostHandler, port, active=True))
+        peer = SecsgemHost(hosts[-1])
         assert await asyncio.to_thread(peer.host.waitfor_communicating, 5)
         assert await asyncio.to_thread(peer.host.go_online) is not None
         return model, equipment, peer
 
     yield serve
+    for host in hosts:
+        await stop_secsgem(host)
     for equipment in served:
         await equipment.stop()

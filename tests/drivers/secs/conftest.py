@@ -121,23 +121,31 @@ async def start_secsgem(handler_class: type, port: int, *, active: bool) -> secs
 
 
 async def stop_secsgem(handler: secsgem.gem.GemHandler) -> None:
-    """Disable a secsgem handler, its connection and its threads.
+    """Disable a secsgem handler, its connection and its threads, leaving no thread or socket.
 
-    Once a host has left, secsgem 0.3.0 listens again, and disabling it then can hang: its
-    listening thread may die in accept() on the closed socket without clearing the flag
-    disable() waits on (the active side has a like race). That flag is cleared here after 3 s,
-    so that disable() goes on to close the connection and its threads.
+    secsgem 0.3.0's disable() closes a listening socket under its own accept(), and the
+    listening thread then dies in it (EBADF) without clearing the flag disable() waits on. So
+    a listening thread is stopped first through that flag, which it checks between its
+    half-second selects, and its socket is closed once it has ended; disable() then has no
+    thread to race. (An active side retrying a refused connection drops one socket per try
+    unclosed: the fixtures disable a host before its equipment goes, so that it never retries.
+    If its connect thread still outlives disable() by 3 s, its flag is cleared here so that
+    disable() goes on to close the connection.)
     """
+    connection = handler.protocol._connection
+    listening = getattr(connection, "_server_thread", None)
+    if listening is not None and listening.is_alive():
+        connection._stop_server_thread = True
+        await asyncio.to_thread(listening.join, 3)
+        assert not listening.is_alive(), "secsgem's listening thread did not stop within 3 s"
+        connection._server_sock.close()
     disabling = threading.Thread(target=handler.disable, daemon=True)
     disabling.start()
     await asyncio.to_thread(disabling.join, 3)
-    if disabling.is_alive():
-        connection = handler.protocol._connection
-        if hasattr(connection, "stop_connection_thread"):  # the active side's flag
-            connection.stop_connection_thread = False
-        else:
-            connection._stop_server_thread = False
+    if disabling.is_alive() and hasattr(connection, "stop_connection_thread"):
+        connection.stop_connection_thread = False
         await asyncio.to_thread(disabling.join, 3)
+    assert not disabling.is_alive(), "secsgem's disable() did not return within 6 s"
 
 
 @pytest.fixture
@@ -207,9 +215,9 @@ async def secsgem_equipment(free_port) -> AsyncIterator[SecsgemEquipment]:
                 await link.connect()
                 if await took_select(handler, timeout_s=5):
                     return handler, link
-            await link.close()
             handlers.remove(handler)
             await stop_secsgem(handler)
+            await link.close()
         raise AssertionError(
             f"no secsgem equipment took packline's select in {PEER_ATTEMPTS} tries"
         )
