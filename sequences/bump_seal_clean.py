@@ -38,7 +38,7 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from packline.drivers.roles.ball_mounter import BallAlloy
 from packline.drivers.roles.dicing_saw import DicingRecipe, DicingSaw, StreetMap
-from packline.drivers.roles.electroplater import SOLDER_ALLOYS, Electroplater
+from packline.drivers.roles.electroplater import SOLDER_ALLOYS
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, FlipChipBonder
 from packline.drivers.roles.laminator import (
     LaminationJob,
@@ -63,7 +63,14 @@ from packline.units import Unit
 
 from . import conditions
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle
-from .solder import PlatingStep, ReflowRecipe, SolderBallRecipe, mount_balls, reflow
+from .solder import (
+    PlatingStep,
+    ReflowRecipe,
+    SolderBallRecipe,
+    electroplate,
+    mount_balls,
+    reflow,
+)
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -221,11 +228,9 @@ class DicingStep(Recipe):
         )
 
 
-class ChipMounting(Recipe):
-    """003:24: chips of the diced wafer mounted on a board by their bumps, active side down
-    (flip-chip bonder): `chips` of them, one on each chip site of the wafer's board."""
+class BondStep(Recipe):
+    """Dies flipped active side down and bonded with heat and force by the flip-chip bonder."""
 
-    chips: Annotated[int, Field(strict=True, ge=1, le=10_000)]
     head_temperature_c: Annotated[
         float, Unit("degC"), Feeds("flip_chip_bonder", "head_temperature_c")
     ]
@@ -242,6 +247,13 @@ class ChipMounting(Recipe):
             bond_force_n=self.bond_force_n,
             bond_time_s=self.bond_time_s,
         )
+
+
+class ChipMounting(BondStep):
+    """003:24: chips of the diced wafer mounted on a board by their bumps, active side down
+    (flip-chip bonder): `chips` of them, one on each chip site of the wafer's board."""
+
+    chips: Annotated[int, Field(strict=True, ge=1, le=10_000)]
 
 
 def board_of(wafer_id: str) -> str:
@@ -599,25 +611,14 @@ async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[st
 async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer) -> None:
     """003:19-21: the eutectic layer on the cleaned tips, then reflowed below the bumps'
     liquidus: the layer melts and wets, the high-melting cores stay solid."""
-    async with wafer.use(Electroplater) as cell:
-        await wafer.step("load in plating cell", cell.load, wafer.id)
-        await wafer.step(
-            "electroplate solder layer",
-            plate_solder_layer,
-            wafer,
-            cell,
-            layer.plating,
-            claims=("003:19", "003:20", "003:21"),
-        )
-        await wafer.step("unload from plating cell", cell.unload)
-    await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
-
-
-async def plate_solder_layer(wafer: Wafer, cell: Electroplater, plating: PlatingStep) -> None:
-    result = await cell.plate(plating.plating_recipe())
-    wafer.measure(
-        "solder layer thickness", result.expected_thickness_um, "um", low=plating.min_thickness_um
+    await electroplate(
+        wafer,
+        layer.plating,
+        ("003:19", "003:20", "003:21"),
+        step="electroplate solder layer",
+        deposit="solder layer thickness",
     )
+    await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
 
 
 async def mount_chips(wafer: Wafer, mounting: ChipMounting) -> None:

@@ -1,5 +1,6 @@
 """Solder on the line, for every method that solders: balls on the ball mounter, reflows in
-the oven, solder plated in the plating cell.
+the oven, solder plated in the plating cell; and the oven's batch cycle and the plating cell's
+step that any method's cure or plating runs.
 
 * `SolderBallRecipe` and `mount_balls`: flux, then solder balls of one diameter and alloy on
   the first `balls_per_unit` sites of every die, inspected, missing and second balls repaired
@@ -7,14 +8,18 @@ the oven, solder plated in the plating cell.
   solder bumps (003:7.1 with solder bumps); on conducting paths they are terminals (001:3).
 * `ReflowRecipe` and `reflow`: a batch of wafers in the oven under nitrogen, a profile whose
   peak passes the solder's liquidus, cooled before the door opens.
-* `PlatingStep`: one electroplating step (metal, current density, thickness over the plated
-  area), with the thinnest deposit the product needs.
+* `PlatingStep` and `electroplate`: one electroplating step (metal, current density,
+  thickness over the plated area), with the thinnest deposit the product needs: a solder
+  layer, or a method's copper wiring.
+* `oven_cycle`: load an oven batch, purge it with nitrogen, run one process step, cool it for
+  the door and unload it: the reflows here and every method's cure.
 
 This module registers no method; the engine imports it while it looks for methods, harmlessly.
 """
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
@@ -26,7 +31,7 @@ from packline.drivers.roles.ball_mounter import (
     BallMounter,
     FluxMethod,
 )
-from packline.drivers.roles.electroplater import Metal, PlatingRecipe
+from packline.drivers.roles.electroplater import Electroplater, Metal, PlatingRecipe
 from packline.drivers.roles.oven import LIQUIDUS_C, Oven, ThermalProfile, reflow_profile
 from packline.sequences.engine import Batch, Feeds, Recipe, Wafer
 from packline.units import Unit
@@ -44,7 +49,6 @@ class ReflowRecipe(Recipe):
     soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
     peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
     peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=300)]
-    #: rates in K/min: pint reads "degC/min" from absolute zero (90 degC/min is 363 K/min)
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
@@ -168,29 +172,47 @@ async def reflow(
 ) -> None:
     """Join an oven batch whose reflow step `step` (carrying `claims`) melts `alloy`."""
     await wafer.batch(
-        Oven, reflow_cycle, step, alloy, recipe, claims, timeout_s=recipe.batch_timeout_s
+        Oven,
+        oven_cycle,
+        recipe.n2_flow_slm,
+        recipe.o2_limit_ppm,
+        recipe.cool_timeout_s,
+        step,
+        claims,
+        run_reflow,
+        alloy,
+        recipe,
+        timeout_s=recipe.batch_timeout_s,
     )
 
 
-async def reflow_cycle(
-    batch: Batch[Oven], step: str, alloy: str, recipe: ReflowRecipe, claims: tuple[str, ...]
+async def oven_cycle(
+    batch: Batch[Oven],
+    n2_flow_slm: float,
+    o2_limit_ppm: float,
+    cool_timeout_s: float,
+    step: str,
+    claims: tuple[str, ...],
+    process: Callable[..., Awaitable[object]],
+    *args: object,
 ) -> None:
-    """Load, close, purge with nitrogen, reflow, cool, unload: once for the oven's batch."""
+    """Load, close, purge with nitrogen, run the step `step` (`process(batch, *args)`, carrying
+    `claims`), cool within `cool_timeout_s`, unload: once for the oven's batch."""
     oven = batch.tool
     await batch.step("open door", oven.open_door)
     await batch.step("load", load_wafers, oven, batch.wafer_ids)
     await batch.step("close door", oven.close_door)
-    await batch.step("purge", oven.purge, recipe.n2_flow_slm, recipe.o2_limit_ppm)
-    await batch.step(step, run_reflow, batch, oven, alloy, recipe, claims=claims)
-    await batch.step("cool down", oven.cool_down, recipe.cool_timeout_s)
+    await batch.step("purge", oven.purge, n2_flow_slm, o2_limit_ppm)
+    await batch.step(step, process, batch, *args, claims=claims)
+    await batch.step("cool down", oven.cool_down, cool_timeout_s)
     await batch.step("stop purge", oven.stop_purge)
     await batch.step("open door", oven.open_door)
     await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
 
 
-async def run_reflow(batch: Batch[Oven], oven: Oven, alloy: str, recipe: ReflowRecipe) -> None:
+async def run_reflow(batch: Batch[Oven], alloy: str, recipe: ReflowRecipe) -> None:
     """Run the profile; the load must pass the solder's liquidus for the wetting time."""
-    result = await oven.run_profile(recipe.profile(alloy))
+    result = await batch.tool.run_profile(recipe.profile(alloy))
     batch.measure("reflow peak", result.peak_c, "degC", low=LIQUIDUS_C[alloy])
     batch.measure(
         "time above liquidus",
@@ -198,3 +220,26 @@ async def run_reflow(batch: Batch[Oven], oven: Oven, alloy: str, recipe: ReflowR
         "s",
         low=recipe.min_time_above_liquidus_s,
     )
+
+
+async def electroplate(
+    wafer: Wafer,
+    plating: PlatingStep,
+    claims: tuple[str, ...],
+    *,
+    step: str = "electroplate wiring",
+    deposit: str = "wiring thickness",
+) -> None:
+    """Plate in the plating cell as the step `step` (carrying `claims`); a deposit (measured
+    as `deposit`) thinner than the step's `min_thickness_um` holds the wafer."""
+    async with wafer.use(Electroplater) as cell:
+        await wafer.step("load in plating cell", cell.load, wafer.id)
+        await wafer.step(step, plate_and_measure, wafer, cell, plating, deposit, claims=claims)
+        await wafer.step("unload from plating cell", cell.unload)
+
+
+async def plate_and_measure(
+    wafer: Wafer, cell: Electroplater, plating: PlatingStep, deposit: str
+) -> None:
+    result = await cell.plate(plating.plating_recipe())
+    wafer.measure(deposit, result.expected_thickness_um, "um", low=plating.min_thickness_um)

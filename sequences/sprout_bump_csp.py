@@ -49,7 +49,6 @@ from packline.drivers.roles.deposition import (
     Method,
     ProcessGas,
 )
-from packline.drivers.roles.electroplater import Electroplater
 from packline.drivers.roles.laminator import Laminator, ResinSheet, SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer, Lithography
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
@@ -75,8 +74,7 @@ from .bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, load_wafers, unload_wafers
-from .solder import PlatingStep as PlatingStep  # two-process-via imports it from here
-from .solder import SolderBallRecipe, mount_balls
+from .solder import PlatingStep, SolderBallRecipe, electroplate, mount_balls
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
 MAX_UPPER_LEVELS = 8
@@ -661,29 +659,6 @@ async def expose_and_develop(wafer: Wafer, cell: Lithography, film: MouldRecipe)
     report = await cell.develop(MATERIALS[film.material].tone, film.develop_time_s)
     wafer.measure("openings cleared", report.cleared, "sites", low=report.sites)
     wafer.measure("openings bridged", report.bridged, "sites", high=0)
-
-
-async def electroplate(wafer: Wafer, plating: PlatingStep, claims: tuple[str, ...]) -> None:
-    """001:8, 001:9 (001:11, 001:12): thicken the wiring by electroplating; too thin a deposit
-    holds the wafer."""
-    async with wafer.use(Electroplater) as cell:
-        await wafer.step("load in plating cell", cell.load, wafer.id)
-        await wafer.step(
-            "electroplate wiring",
-            plate_and_measure,
-            wafer,
-            cell,
-            plating,
-            claims=claims,
-        )
-        await wafer.step("unload from plating cell", cell.unload)
-
-
-async def plate_and_measure(wafer: Wafer, cell: Electroplater, plating: PlatingStep) -> None:
-    result = await cell.plate(plating.plating_recipe())
-    wafer.measure(
-        "wiring thickness", result.expected_thickness_um, "um", low=plating.min_thickness_um
-    )
 
 
 async def etch_seed(wafer: Wafer, etch: SeedEtchRecipe, claims: tuple[str, ...]) -> None:

@@ -39,15 +39,11 @@ from pydantic import Field, model_validator
 from packline.drivers.roles.ball_mounter import BallMap, Side
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.dispenser import Dispenser, FillMaterial, SealResin
-from packline.drivers.roles.flip_chip_bonder import (
-    BondRecipe,
-    FlipChipBonder,
-    terminal_volume_nl,
-)
+from packline.drivers.roles.flip_chip_bonder import FlipChipBonder, terminal_volume_nl
 from packline.drivers.roles.grinder import Grinder, GrindSide
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
-from packline.drivers.roles.oven import Oven, cure_profile
+from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import (
     Batch,
@@ -63,6 +59,7 @@ from packline.units import Unit
 
 from . import conditions
 from .bump_seal_clean import (
+    BondStep,
     BumpRecipe,
     DicingStep,
     cut_and_inspect,
@@ -70,8 +67,7 @@ from .bump_seal_clean import (
     inspect_bump_heights,
     prepare_blade,
 )
-from .plasma_clean import load_wafers, unload_wafers
-from .solder import SolderBallRecipe, mount_balls
+from .solder import SolderBallRecipe, mount_balls, oven_cycle
 
 #: A panel's die wafer is named after it: this letter, then the panel id's last 15 characters.
 DIE_WAFER_PREFIX = "D"
@@ -184,25 +180,6 @@ class FillStep(Recipe):
     tolerance: Annotated[float, Field(gt=0, le=0.2)] = 0.05
 
 
-class BondStep(Recipe):
-    """000:c-d: each die flipped, its terminals inserted into the holes, bonded with heat and
-    force on the tape's top."""
-
-    head_temperature_c: Annotated[
-        float, Unit("degC"), Feeds("flip_chip_bonder", "head_temperature_c")
-    ]
-    stage_temperature_c: Annotated[
-        float, Unit("degC"), Feeds("flip_chip_bonder", "stage_temperature_c")
-    ]
-    bond_force_n: Annotated[float, Unit("N"), Feeds("flip_chip_bonder", "bond_force_n")]
-    bond_time_s: Annotated[float, Unit("s"), Feeds("flip_chip_bonder", "bond_time_s")]
-
-    def bond_recipe(self) -> BondRecipe:
-        return BondRecipe(
-            self.head_temperature_c, self.stage_temperature_c, self.bond_force_n, self.bond_time_s
-        )
-
-
 class CureStep(Recipe):
     """The sealing resin's cure in the oven under nitrogen: ramp, soak, cool."""
 
@@ -260,6 +237,8 @@ class TapeSubstrateRecipe(Recipe):
     dies: DieWaferRecipe
     holes: HoleDrilling
     fill: FillStep
+    #: 000:c-d: each die flipped, its terminals inserted into the holes, bonded with heat and
+    #: force on the tape's top
     bond: BondStep
     seal: SealStep
     grind: GrindStep
@@ -460,9 +439,7 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     await prepare_dies(wafer, recipe.dies)
     await bond_dies(wafer, recipe.bond, recipe.panel)
     await seal_dies(wafer, recipe.seal)
-    await wafer.batch(
-        Oven, cure_cycle, recipe.seal.cure, timeout_s=recipe.seal.cure.batch_timeout_s
-    )
+    await cure(wafer, recipe.seal.cure)
     await grind(wafer, recipe.grind)
     if recipe.balls is not None:
         await mount_balls(wafer, recipe.balls, claims=("000:x1",))
@@ -594,9 +571,8 @@ async def seal_and_inspect(wafer: Wafer, dispenser: Dispenser, seal: SealStep) -
     wafer.measure("dies standing out of the resin", result.exposed, "dies", high=0)
 
 
-async def cure_cycle(batch: Batch[Oven], cure: CureStep) -> None:
-    """Load, close, purge with nitrogen, cure, cool, unload: once for the oven's batch."""
-    oven = batch.tool
+async def cure(wafer: Wafer, cure: CureStep) -> None:
+    """000:e: cure the sealing resin in an oven batch under nitrogen."""
     profile = cure_profile(
         cure.temperature_c,
         cure.hold_s,
@@ -604,15 +580,22 @@ async def cure_cycle(batch: Batch[Oven], cure: CureStep) -> None:
         cool_to_c=cure.cool_to_c,
         cool_c_per_min=cure.cool_c_per_min,
     )
-    await batch.step("open door", oven.open_door)
-    await batch.step("load", load_wafers, oven, batch.wafer_ids)
-    await batch.step("close door", oven.close_door)
-    await batch.step("purge", oven.purge, cure.n2_flow_slm, cure.o2_limit_ppm)
-    await batch.step("cure sealing resin", oven.run_profile, profile, claims=("000:e",))
-    await batch.step("cool down", oven.cool_down, cure.cool_timeout_s)
-    await batch.step("stop purge", oven.stop_purge)
-    await batch.step("open door", oven.open_door)
-    await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
+    await wafer.batch(
+        Oven,
+        oven_cycle,
+        cure.n2_flow_slm,
+        cure.o2_limit_ppm,
+        cure.cool_timeout_s,
+        "cure sealing resin",
+        ("000:e",),
+        run_profile,
+        profile,
+        timeout_s=cure.batch_timeout_s,
+    )
+
+
+async def run_profile(batch: Batch[Oven], profile: ThermalProfile) -> None:
+    await batch.tool.run_profile(profile)
 
 
 async def grind(wafer: Wafer, step: GrindStep) -> None:

@@ -58,15 +58,14 @@ from packline.units import Unit
 
 from . import conditions
 from .bump_seal_clean import DicingStep, dice
-from .plasma_clean import PlasmaCleanRecipe, chamber_cycle, load_wafers, unload_wafers
-from .solder import SolderBallRecipe, mount_balls
+from .plasma_clean import PlasmaCleanRecipe, chamber_cycle
+from .solder import PlatingStep, SolderBallRecipe, electroplate, mount_balls, oven_cycle
 from .sprout_bump_csp import (
+    Dip,
     MouldRecipe,
-    PlatingStep,
     ReticleName,
     SeedRecipe,
     deposition_cycle,
-    electroplate,
     pattern,
 )
 
@@ -87,13 +86,6 @@ COOL_DOWN_S = 3600.0
 # ---------------------------------------------------------------------------------- recipe
 
 
-class DipStep(Recipe):
-    """One dip of the wet bench: how long, at what bath temperature."""
-
-    time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
-    temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
-
-
 class InterconnectRecipe(Recipe):
     """002:1a-d: the interconnections from the pads over the surface (seed, mould, plating,
     strip, seed etch), the pads descummed first when the recipe says so."""
@@ -102,9 +94,9 @@ class InterconnectRecipe(Recipe):
     seed: SeedRecipe
     mould: MouldRecipe
     plating: PlatingStep
-    strip: DipStep
-    cu_etch: DipStep
-    ti_etch: DipStep
+    strip: Dip
+    cu_etch: Dip
+    ti_etch: Dip
 
 
 class CoatStep(Recipe):
@@ -499,7 +491,7 @@ async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe) -> None:
         await wafer.step("unload from wet bench", bench.unload, wafer.id)
 
 
-async def dip(wafer: Wafer, bench: WetBench, tank: Tank, step: DipStep) -> None:
+async def dip(wafer: Wafer, bench: WetBench, tank: Tank, step: Dip) -> None:
     """One dip at the step's temperature; it must cut no interconnect through."""
     await bench.heat_bath(tank, step.temperature_c)
     result = (
@@ -588,27 +580,22 @@ async def develop_partly(wafer: Wafer, cell: Lithography, develop: Develop) -> N
 
 
 async def cure(wafer: Wafer, step: CureStep, name: str, claims: tuple[str, ...]) -> None:
-    """Cure the resin in the oven, a batch of wafers per run."""
-    await wafer.batch(Oven, cure_cycle, step, name, claims, timeout_s=step.batch_timeout_s)
+    """Cure the resin in the oven as the step `name`, a batch of wafers per run."""
+    await wafer.batch(
+        Oven,
+        oven_cycle,
+        step.n2_flow_slm,
+        step.o2_limit_ppm,
+        COOL_DOWN_S,
+        name,
+        claims,
+        run_cure,
+        step.profile(),
+        timeout_s=step.batch_timeout_s,
+    )
 
 
-async def cure_cycle(
-    batch: Batch[Oven], step: CureStep, name: str, claims: tuple[str, ...]
-) -> None:
-    """Load, purge, run the cure profile, cool, unload: once for every wafer of the batch."""
-    oven = batch.tool
-    await batch.step("open door", oven.open_door)
-    await batch.step("load", load_wafers, oven, batch.wafer_ids)
-    await batch.step("close door", oven.close_door)
-    await batch.step("purge", oven.purge, step.n2_flow_slm, step.o2_limit_ppm)
-    await batch.step(name, run_cure, batch, oven, step.profile(), claims=claims)
-    await batch.step("cool down", oven.cool_down, COOL_DOWN_S)
-    await batch.step("stop purge", oven.stop_purge)
-    await batch.step("open door", oven.open_door)
-    await batch.step("unload", unload_wafers, oven, batch.wafer_ids)
-
-
-async def run_cure(batch: Batch[Oven], oven: Oven, profile: ThermalProfile) -> None:
+async def run_cure(batch: Batch[Oven], profile: ThermalProfile) -> None:
     """Run the profile; the load must reach the cure temperature."""
-    result = await oven.run_profile(profile)
+    result = await batch.tool.run_profile(profile)
     batch.measure("load peak", result.peak_c, "degC", low=profile.peak_c - PEAK_TOLERANCE_C)
