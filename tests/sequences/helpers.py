@@ -1,13 +1,19 @@
-"""Small helpers shared by the engine tests: test methods and a two-tool simulated line."""
+"""Small helpers shared by the engine and method tests: test methods, a two-tool simulated
+line, the reference recipes, and a lot's dry run as JSON events."""
 
 from __future__ import annotations
 
+import json
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Annotated
 
+import pytest
 import yaml
 from pydantic import Field
 
+from packline.cli import main
 from packline.clock import VirtualClock
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
@@ -105,3 +111,28 @@ def write_recipe(tmp_path: Path, recipe: dict) -> Path:
     path = tmp_path / "recipe.yaml"
     path.write_text(yaml.safe_dump(recipe))
     return path
+
+
+#: The reference recipes the package ships.
+RECIPES = resources.files("packline.sequences").joinpath("recipes")
+
+
+def reference_recipe(name: str) -> dict:
+    """The reference recipe `name` (a file of `RECIPES`) as its YAML tree, to change."""
+    return yaml.safe_load(RECIPES.joinpath(name).read_text())
+
+
+def run_lot(
+    capsys: pytest.CaptureFixture[str], method: str, recipe: Path | Traversable, lot: int
+) -> tuple[int, list[dict]]:
+    """`packline run METHOD --sim --json --lot LOT --recipe RECIPE`: its exit code and the
+    events it printed."""
+    args = ["--lot", str(lot), "--recipe", str(recipe)]
+    code = main(["run", method, "--sim", "--json", *args])
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
+    return code, events
+
+
+def failing_claims(check: dict) -> set[str]:
+    """The claims of a claim check (a run summary's `claim_check`) with a failing condition."""
+    return {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}

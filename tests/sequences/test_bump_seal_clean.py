@@ -9,7 +9,6 @@ product run and the claim check names the claim they violate.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -20,9 +19,8 @@ from packline.clock import WallClock
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
 
-from .helpers import write_recipe
+from .helpers import RECIPES, failing_claims, reference_recipe, run_lot, write_recipe
 
-RECIPES = resources.files("packline.sequences").joinpath("recipes")
 VARIANTS = {
     "bump-seal-clean.yaml": ("003:12", "003:14"),
     "bump-seal-clean-plasma-ar.yaml": ("003:12", "003:13"),
@@ -35,10 +33,6 @@ METHOD_STEP_CLAIMS = {
     "peel support": {"003:7.2"},
     "dice": {"003:23"},
 }
-
-
-def default_recipe(name: str = "bump-seal-clean.yaml") -> dict:
-    return yaml.safe_load(RECIPES.joinpath(name).read_text())
 
 
 def step_claims(db: Path, run_id: str) -> dict[str, set[str]]:
@@ -60,18 +54,11 @@ def write_station(tmp_path: Path, text: str) -> Path:
     return path
 
 
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict]]:
-    code = main(["run", "bump-seal-clean", "--sim", "--json", *args])
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-    return code, events
-
-
 @pytest.mark.parametrize("variant", sorted(VARIANTS))
 def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passing(
     db: Path, capsys: pytest.CaptureFixture[str], variant: str
 ):
-    recipe = str(RECIPES.joinpath(variant))
-    code, events = run_json(capsys, "--lot", "25", "--recipe", recipe)
+    code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(variant), 25)
     summary = events[-1]
     assert code == 0
     assert summary["status"] == "completed"
@@ -143,7 +130,7 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
 async def test_a_wrong_recipe_fails_validation_and_no_tool_sees_a_command(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
 ):
-    recipe = default_recipe()
+    recipe = reference_recipe("bump-seal-clean.yaml")
     for section, values in change.items():
         if section == "cleaning":
             recipe[section] = values
@@ -166,7 +153,9 @@ async def test_a_wrong_recipe_fails_validation_and_no_tool_sees_a_command(
 async def test_a_setpoint_outside_the_stations_narrowed_limit_is_refused_before_any_tool_moves(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe_file = write_recipe(tmp_path, default_recipe())  # bond force 30 gf
+    recipe_file = write_recipe(
+        tmp_path, reference_recipe("bump-seal-clean.yaml")
+    )  # bond force 30 gf
     async with SimulatedLine(WallClock()) as line:
         station = yaml.safe_load(line.station.to_yaml())
         station["tools"]["wire_bonder"]["limits"] = {"bond_force_gf": [15, 25]}
@@ -187,7 +176,7 @@ def test_bumps_shorter_than_the_resin_run_and_the_claim_check_names_the_claim(
 ):
     """Declared 60 um bumps, a loose tolerance, and a program that really gives ~48 um bumps:
     the recipe is valid, the bumps pass inspection, and the 50 um resin buries them."""
-    recipe = default_recipe()
+    recipe = reference_recipe("bump-seal-clean.yaml")
     recipe["bumps"].update(
         wire_diameter_um="25 um",
         bond_force_gf="35 gf",
@@ -195,34 +184,34 @@ def test_bumps_shorter_than_the_resin_run_and_the_claim_check_names_the_claim(
         height_tolerance_um="15 um",
     )
     recipe["resin"]["sheet_thickness_um"] = "50 um"
-    code, events = run_json(capsys, "--lot", "2", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 2)
     check = events[-1]["claim_check"]
     assert code == 1
     assert check["status"] == "failed"
-    failed = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failed = failing_claims(check)
     assert {"003:7.2", "003:7.3"} <= failed
 
 
 def test_a_clean_too_short_for_the_oxide_runs_and_the_claim_check_names_003_11(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe = default_recipe()
+    recipe = reference_recipe("bump-seal-clean.yaml")
     ar_step = recipe["cleaning"]["plasma"]["steps"][1]
     ar_step.update(rf_power_w="100 W", time_s="30 s")
-    code, events = run_json(capsys, "--lot", "2", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 2)
     check = events[-1]["claim_check"]
     assert code == 1
-    failed = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failed = failing_claims(check)
     assert failed == {"003:11"}
 
 
 def test_laser_cleaning_in_air_leaves_oxide_on_copper_bumps(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe = yaml.safe_load(RECIPES.joinpath("bump-seal-clean-laser.yaml").read_text())
+    recipe = reference_recipe("bump-seal-clean-laser.yaml")
     recipe["cleaning"]["atmosphere"] = "air"
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
-    failed = {c["claim"] for c in events[-1]["claim_check"]["conditions"] if c["verdict"] == "fail"}
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
+    failed = failing_claims(events[-1]["claim_check"])
     assert code == 1
     assert failed == {"003:11"}
 
@@ -260,7 +249,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
     """High-lead balls reflowed into bumps on every pad, sealed, cleaned, a Sn63Pb37 layer
     plated on the tips and reflowed at 220 degC: the cores stay solid (003:20) and the
     product shows claims 003:3-6 on every bump."""
-    code, events = run_json(capsys, "--lot", "3", "--recipe", str(RECIPES.joinpath(SOLDER)))
+    code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(SOLDER), 3)
     summary = events[-1]
     assert code == 0, summary
     assert [w["status"] for w in summary["wafers"]] == ["completed"] * 3
@@ -278,7 +267,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
     ("change", "expected"),
     [
         (  # 003:19: a solder layer needs solder bumps
-            {"bumps": {"method": "stud", **default_recipe()["bumps"]}},
+            {"bumps": {"method": "stud", **reference_recipe("bump-seal-clean.yaml")["bumps"]}},
             "bumps.method = stud: a solder layer goes on solder bumps: bumps.method must be "
             "solder-ball (claim 003:19)",
         ),
@@ -331,7 +320,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
 async def test_a_wrong_solder_recipe_fails_validation_and_no_tool_sees_a_command(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
 ):
-    recipe = default_recipe(SOLDER)
+    recipe = reference_recipe(SOLDER)
     merge(recipe, change)
     recipe_file = write_recipe(tmp_path, recipe)
     async with SimulatedLine(WallClock()) as line:
@@ -360,12 +349,12 @@ def test_a_layer_plated_over_half_the_tips_area_runs_and_the_claim_check_names_0
     """The recipe declares half the tips' real area: the cell passes half the current for
     the charge of 10 um over that area, which spreads over all the tips as 5 um. The cell's
     own figure (10 um over the declared area) passes; the product's layer is too thin."""
-    recipe = default_recipe(SOLDER)
+    recipe = reference_recipe(SOLDER)
     recipe["solder_layer"]["plating"]["plated_area_cm2"] = "0.16 cm^2"
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
     check = events[-1]["claim_check"]
     assert code == 1
-    failed = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failed = failing_claims(check)
     assert failed == {"003:19", "003:20", "003:3", "003:4", "003:5", "003:6"}
 
 
@@ -374,12 +363,12 @@ def test_a_clean_too_short_for_the_oxide_fails_the_products_of_claim_2_only(
 ):
     """Oxide left on the tips under the layer: the layer is there (003:3, 003:5 pass), but
     the tips were not cleaned of it (003:11, and the products of claim 2: 003:4, 003:6)."""
-    recipe = default_recipe(SOLDER)
+    recipe = reference_recipe(SOLDER)
     recipe["cleaning"]["plasma"]["steps"][1].update(rf_power_w="100 W", time_s="30 s")
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
     check = events[-1]["claim_check"]
     assert code == 1
-    failed = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failed = failing_claims(check)
     assert failed == {"003:11", "003:4", "003:6"}
 
 
@@ -388,7 +377,7 @@ def test_a_layer_reflow_below_the_eutectic_liquidus_holds_the_wafer_at_the_reflo
 ):
     """A 175 degC peak never melts the Sn63Pb37 layer: the oven's measured peak is below the
     layer's liquidus, the reflow step fails and the wafer is held there."""
-    recipe = default_recipe(SOLDER)
+    recipe = reference_recipe(SOLDER)
     recipe["solder_layer"]["reflow"]["peak_c"] = "175 degC"
     assert_held_at(capsys, tmp_path, recipe, "reflow solder layer", "reflow peak")
 
@@ -397,7 +386,7 @@ def assert_held_at(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, recipe: dict, step: str, measured: str
 ) -> None:
     """A wafer of `recipe` is held at `step` by its measurement `measured`."""
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
     wafer = events[-1]["wafers"][0]
     assert code == 1
     assert wafer["status"] == "held"
@@ -410,9 +399,9 @@ def test_a_ball_map_short_of_the_dies_pads_runs_and_the_claim_check_names_003_7_
 ):
     """A map of 24 positions on dies of 32 pads: the cell inspects the mapped sites only and
     finds nothing missing, but a quarter of the pads carry no bump."""
-    recipe = default_recipe(SOLDER)
+    recipe = reference_recipe(SOLDER)
     recipe["bumps"]["balls_per_unit"] = 24
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
     check = events[-1]["claim_check"]
     assert code == 1
     bumps = next(c for c in check["conditions"] if c["claim"] == "003:7.1")
@@ -430,7 +419,7 @@ def test_chips_mounted_on_their_board_by_their_eutectic_layers(
 ):
     """After dicing, 4 chips of the wafer flipped onto its board B<wafer> and bonded at a
     217 degC joint: every bump's eutectic layer wets its pad (003:24), checked on the board."""
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(RECIPES.joinpath(MOUNTED)))
+    code, events = run_lot(capsys, "bump-seal-clean", RECIPES.joinpath(MOUNTED), 1)
     summary = events[-1]
     assert code == 0, summary
     joints = next(c for c in summary["claim_check"]["conditions"] if c["claim"] == "003:24")
@@ -444,7 +433,7 @@ def test_a_joint_below_the_layers_liquidus_holds_the_wafer_at_the_mounting(
 ):
     """A 160 degC head over a 100 degC stage makes a 154 degC joint: the Sn63Pb37 layer never
     melts, no chip bonds, and the bonder's inspection holds the wafer at 'mount chips'."""
-    recipe = default_recipe(MOUNTED)
+    recipe = reference_recipe(MOUNTED)
     recipe["mounting"]["head_temperature_c"] = "160 degC"
     assert_held_at(capsys, tmp_path, recipe, "mount chips", "chips bonded")
 
@@ -452,7 +441,7 @@ def test_a_joint_below_the_layers_liquidus_holds_the_wafer_at_the_mounting(
 def test_mounting_an_undiced_wafer_is_refused_naming_003_24(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe = default_recipe(MOUNTED)
+    recipe = reference_recipe(MOUNTED)
     del recipe["dicing"]
     recipe_file = write_recipe(tmp_path, recipe)
     assert main(["validate", "bump-seal-clean", "--recipe", str(recipe_file)]) == 2

@@ -8,29 +8,13 @@ check names the claim.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
-import yaml
 
 from packline.cli import main
 
-from .helpers import write_recipe
-
-RECIPES = resources.files("packline.sequences").joinpath("recipes")
-
-
-def default_recipe() -> dict:
-    return yaml.safe_load(RECIPES.joinpath("sprout-bump-csp.yaml").read_text())
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict]]:
-    code = main(["run", "sprout-bump-csp", "--sim", "--json", *args])
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-    return code, events
-
+from .helpers import RECIPES, failing_claims, reference_recipe, run_lot, write_recipe
 
 LEVELS = {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8"}
 
@@ -59,7 +43,7 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     db: Path, capsys: pytest.CaptureFixture[str], variant: str, claims: set[str]
 ):
     lot = 1 if variant.endswith("-levels-5.yaml") else 2  # five levels: a long line time
-    code, events = run_json(capsys, "--lot", str(lot), "--recipe", str(RECIPES.joinpath(variant)))
+    code, events = run_lot(capsys, "sprout-bump-csp", RECIPES.joinpath(variant), lot)
     summary = events[-1]
     assert code == 0, summary
     assert [w["status"] for w in summary["wafers"]] == ["completed"] * lot
@@ -112,7 +96,7 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
 def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, claim: str
 ):
-    recipe = default_recipe()
+    recipe = reference_recipe("sprout-bump-csp.yaml")
     for section, values in change.items():
         if section == "terminals":
             recipe["terminals"]["solder_resist"].update(values["solder_resist"])
@@ -130,7 +114,7 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
 
 
 def levels_recipe(count: int) -> dict:
-    return yaml.safe_load(RECIPES.joinpath(f"sprout-bump-csp-levels-{count}.yaml").read_text())
+    return reference_recipe(f"sprout-bump-csp-levels-{count}.yaml")
 
 
 @pytest.mark.parametrize(
@@ -162,8 +146,8 @@ def test_a_stacked_recipe_breaking_its_claim_is_refused_naming_the_level_and_cla
 def test_a_metal_support_under_a_descum_is_refused_naming_001_10(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe = yaml.safe_load(RECIPES.joinpath("sprout-bump-csp-metal-support.yaml").read_text())
-    recipe["wiring"]["descum"] = default_recipe()["wiring"]["descum"]
+    recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
+    recipe["wiring"]["descum"] = reference_recipe("sprout-bump-csp.yaml")["wiring"]["descum"]
     path = write_recipe(tmp_path, recipe)
     assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
     error = capsys.readouterr().err
@@ -174,7 +158,7 @@ def test_a_metal_support_under_a_descum_is_refused_naming_001_10(
 def test_a_film_support_without_a_seed_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe = default_recipe()
+    recipe = reference_recipe("sprout-bump-csp.yaml")
     del recipe["wiring"]["seed"]
     path = write_recipe(tmp_path, recipe)
     assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
@@ -184,7 +168,7 @@ def test_a_film_support_without_a_seed_is_refused(
 def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    recipe = default_recipe()
+    recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["terminals"]["reflow"]["peak_c"] = "210 degC"
     path = write_recipe(tmp_path, recipe)
     assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
@@ -219,14 +203,14 @@ def _reflow_too_short_to_wet(recipe: dict) -> None:
 def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, claim: str
 ):
-    recipe = default_recipe()
+    recipe = reference_recipe("sprout-bump-csp.yaml")
     spoil(recipe)
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, recipe)))
+    code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
     summary = events[-1]
     check = summary["claim_check"]
     assert code == 1
     assert [w["status"] for w in summary["wafers"]] == ["completed"]
     assert check["status"] == "failed"
-    failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failing = failing_claims(check)
     assert claim in failing
     assert claim in check["note"]

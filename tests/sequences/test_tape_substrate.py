@@ -9,8 +9,6 @@ claim.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -20,9 +18,7 @@ from packline.cli import main
 from packline.sequences.engine import RecipeError, get_method, read_recipe_text
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 
-from .helpers import write_recipe
-
-RECIPES = resources.files("packline.sequences").joinpath("recipes")
+from .helpers import failing_claims, reference_recipe, run_lot, write_recipe
 
 #: The claim-tagged steps of a panel, in the order of the claim's steps.
 CLAIM_ORDER = [
@@ -40,24 +36,16 @@ CLAIM_ORDER = [
 
 def small_recipe(name: str = "tape-substrate.yaml") -> dict:
     """A reference recipe on a panel of one row of three units, its dies from 100 mm wafers."""
-    recipe = yaml.safe_load(RECIPES.joinpath(name).read_text())
+    recipe = reference_recipe(name)
     recipe["panel"].update(rows=1, columns=3)
     recipe["dies"]["diameter_mm"] = "100 mm"
     return recipe
 
 
-def run_json(capsys: pytest.CaptureFixture[str], recipe: Path, lot: int) -> tuple[int, list[dict]]:
-    code = main(
-        ["run", "tape-substrate", "--sim", "--json", "--lot", str(lot), "--recipe", str(recipe)]
-    )
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-    return code, events
-
-
 def test_a_lot_of_panels_runs_with_every_claim_condition_passing(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    code, events = run_json(capsys, write_recipe(tmp_path, small_recipe()), lot=2)
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, small_recipe()), 2)
     summary = events[-1]
     assert code == 0, summary
     assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
@@ -80,7 +68,7 @@ def test_external_terminals_are_balls_in_every_solder_resist_opening_reflowed(
 ):
     """000:x1: the balls go on the panel's bottom after grinding, before the dicing."""
     recipe = small_recipe("tape-substrate-balls.yaml")
-    code, events = run_json(capsys, write_recipe(tmp_path, recipe), lot=1)
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
     summary = events[-1]
     assert code == 0, summary
     check = summary["claim_check"]
@@ -195,12 +183,12 @@ def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_
 ):
     recipe = small_recipe()
     spoil(recipe)
-    code, events = run_json(capsys, write_recipe(tmp_path, recipe), lot=1)
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
     summary = events[-1]
     check = summary["claim_check"]
     assert code == 1
     assert [w["status"] for w in summary["wafers"]] == ["completed"]
     assert check["status"] == "failed"
-    failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failing = failing_claims(check)
     assert failing == {claim}
     assert claim in check["note"]

@@ -9,18 +9,13 @@ the claim (or, where a tool measures it, the wafer is held at that step).
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from pathlib import Path
 
 import pytest
-import yaml
 
 from packline.cli import main
 
-from .helpers import write_recipe
-
-RECIPES = resources.files("packline.sequences").joinpath("recipes")
+from .helpers import RECIPES, failing_claims, reference_recipe, run_lot, write_recipe
 
 #: Ten minutes of O2 at 1 kW: 10 um of resin off the top and the concave bottoms alike.
 O2_10_MIN = {
@@ -33,16 +28,6 @@ O2_10_MIN = {
 
 #: The claims every variant's product is checked for.
 EVERY_VARIANT = {"002:1a-d", "002:1e", "002:1f", "002:1g", "002:1h", "002:1i", "002:9", "002:18"}
-
-
-def recipe(name: str = "two-process-via.yaml") -> dict:
-    return yaml.safe_load(RECIPES.joinpath(name).read_text())
-
-
-def run_json(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[dict]]:
-    code = main(["run", "two-process-via", "--sim", "--json", *args])
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line]
-    return code, events
 
 
 def tagged_steps(events: list[dict], wafer: str = "W01") -> list[tuple[str, set[str]]]:
@@ -112,7 +97,7 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     before: list[str],
     after: list[str],
 ):
-    code, events = run_json(capsys, "--lot", "2", "--recipe", str(RECIPES.joinpath(variant)))
+    code, events = run_lot(capsys, "two-process-via", RECIPES.joinpath(variant), 2)
     summary = events[-1]
     assert code == 0, summary
     assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
@@ -134,7 +119,7 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
 
 def changed(variant: str, changes: dict[str, object]) -> dict:
     """The reference recipe `variant` with each field path set to its value (None: left out)."""
-    tree = recipe(variant)
+    tree = reference_recipe(variant)
     for path, value in changes.items():
         *parents, last = path.split(".")
         node = tree
@@ -216,7 +201,7 @@ def _run_wrong(
 ) -> dict:
     wrong = changed(variant, changes)
     wrong.pop("dicing", None)  # the wafer left whole: a shorter run
-    code, events = run_json(capsys, "--lot", "1", "--recipe", str(write_recipe(tmp_path, wrong)))
+    code, events = run_lot(capsys, "two-process-via", write_recipe(tmp_path, wrong), 1)
     summary = events[-1]
     assert code == 1, summary
     return summary
@@ -245,7 +230,7 @@ def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_
     assert [w["status"] for w in summary["wafers"]] == ["completed"]
     check = summary["claim_check"]
     assert check["status"] == "failed"
-    failing = {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+    failing = failing_claims(check)
     assert claim in failing
     assert claim in check["note"]
 
