@@ -514,6 +514,7 @@ def interconnects_covered(claim: str, min_um: float = MIN_COVER_UM) -> Condition
         claim,
         f"interconnects covered by resin (>= {min_um:g} um)",
         lambda w: (interconnects(w), resin_cover_um(w) >= min_um),
+        Margin("resin over the interconnects", "um", resin_cover_um, min_um),
     )
 
 
@@ -549,11 +550,30 @@ def filler_at_hole_tops(claim: str, tolerance: float = 0.05) -> Condition:
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         depth = w.openings.substrate.depth_um
-        level = w.fill.level_um
-        at_top = (np.abs(level - depth) <= tolerance * depth) & (w.fill.overflow_nl <= 0)
+        at_top = (_fill_error(w) <= tolerance) & (w.fill.overflow_nl <= 0)
         return w.geometry.hole, at_top & (depth > 0)
 
-    return Condition(claim, f"filler at every hole's top (+-{tolerance:.0%}, no spill)", evaluate)
+    return Condition(
+        claim,
+        f"filler at every hole's top (+-{tolerance:.0%}, no spill)",
+        evaluate,
+        Margin(
+            "fill level off the hole's top",
+            "%",
+            lambda w: 100 * _fill_error(w),
+            100 * tolerance,
+            above=False,
+        ),
+    )
+
+
+def _fill_error(w: Workpiece) -> np.ndarray:
+    """Per site, how far the filler's top stands from the hole's top, as a share of the hole's
+    depth (infinite where there is no hole)."""
+    depth = w.openings.substrate.depth_um
+    error = np.full(depth.shape, np.inf, np.float32)
+    np.divide(np.abs(w.fill.level_um - depth), depth, out=error, where=depth > 0)
+    return error
 
 
 def dies_bonded_face_down(claim: str) -> Condition:
@@ -634,6 +654,23 @@ def passivation_present(claim: str, min_nm: float = 100.0) -> Condition:
     return Condition(claim, f"SiO2 or SiN passivation over every site (>= {min_nm:g} nm)", evaluate)
 
 
+def _front_wiring(w: Workpiece, level: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per site: where a conducting front film (of wiring level `level`, or any) lies, the
+    metal of those films together (um), and whether none of them is rough or burnt."""
+    count = w.geometry.site_count
+    pattern = np.zeros(count, bool)
+    metal_um = np.zeros(count, np.float32)
+    sound = np.ones(count, bool)
+    for film in _front_metal(w):
+        if level is not None and film.level != level:
+            continue
+        pattern |= film.present
+        metal_um += np.where(film.present, film.thickness_um, 0)
+        if film.quality != "good":
+            sound &= ~film.present
+    return pattern, metal_um, sound
+
+
 def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = None) -> Condition:
     """Every site of the wiring pattern (where a conducting film lies on the front) carries at
     least `min_um` of metal, seed and plating together, and no rough or burnt deposit: the
@@ -642,23 +679,16 @@ def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = Non
     of that wiring level only (a stacked arrangement's, 001:14-17), else every level's."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        count = w.geometry.site_count
-        pattern = np.zeros(count, bool)
-        metal_um = np.zeros(count, np.float32)
-        sound = np.ones(count, bool)
-        for film in w.films.layers:
-            if film.material in DIELECTRICS or film.face is not Face.FRONT:
-                continue
-            if level is not None and film.level != level:
-                continue
-            pattern |= film.present
-            metal_um += np.where(film.present, film.thickness_um, 0)
-            if film.quality != "good":
-                sound &= ~film.present
+        pattern, metal_um, sound = _front_wiring(w, level)
         return (pattern if pattern.any() else _every_site(w)), (metal_um >= min_um) & sound
 
     where = "" if level is None else f" at level {level}"
-    return Condition(claim, f"wiring{where} plated to at least {min_um:g} um, sound", evaluate)
+    return Condition(
+        claim,
+        f"wiring{where} plated to at least {min_um:g} um, sound",
+        evaluate,
+        Margin("wiring metal", "um", lambda w: _front_wiring(w, level)[1], min_um),
+    )
 
 
 def _back_metal(w: Workpiece) -> np.ndarray:
@@ -720,14 +750,21 @@ def sealed_around_every_die(claim: str, tolerance_um: float = 0.5) -> Condition:
     """Sealing resin on every die's unit reaches at least the die's back (within
     `tolerance_um`): its side faces are sealed to the top (000:e); no die, no seal."""
 
-    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+    def above_back_um(w: Workpiece) -> np.ndarray:
+        """Per die, the lowest sealing resin on its unit above the die's back (-inf: no die)."""
         dies = w.dies
         if dies.count == 0:
-            return _every_die(w), np.zeros(1, bool)
+            return np.full(1, -np.inf, np.float32)
         lowest = _per_unit(w, _sealing_um(w), np.minimum, np.inf)[dies.unit]
-        return _every_die(w), lowest >= dies.thickness_um - tolerance_um
+        above: np.ndarray = lowest - dies.thickness_um
+        return above
 
-    return Condition(claim, "sealing resin around every die, up to its back", evaluate)
+    return Condition(
+        claim,
+        "sealing resin around every die, up to its back",
+        lambda w: (_every_die(w), above_back_um(w) >= -tolerance_um),
+        Margin("sealing resin above the die back", "um", above_back_um, -tolerance_um),
+    )
 
 
 def _die_tops(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
@@ -736,33 +773,53 @@ def _die_tops(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
     return w.dies.thickness_um, resin
 
 
+def _per_die(w: Workpiece, deviation: Callable[[Workpiece], np.ndarray]) -> np.ndarray:
+    """Per placed die, `deviation(w)`; a workpiece without dies has one entry, infinite."""
+    if w.dies.count == 0:
+        return np.full(1, np.inf, np.float32)
+    return deviation(w)
+
+
+def _thickness_error_um(w: Workpiece, target_um: float) -> np.ndarray:
+    die, resin = _die_tops(w)
+    error: np.ndarray = np.abs(base_um(w) + np.maximum(die, resin) - target_um)
+    return error
+
+
 def ground_to_thickness(claim: str, target_um: float, tolerance_um: float) -> Condition:
     """Every package (die and resin over the panel's base: the tape with its metal and solder
     resist) is `target_um` thick within `tolerance_um` (000:f)."""
 
-    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        if w.dies.count == 0:
-            return _every_die(w), np.zeros(1, bool)
-        die, resin = _die_tops(w)
-        thickness = base_um(w) + np.maximum(die, resin)
-        return _every_die(w), np.abs(thickness - target_um) <= tolerance_um
+    def error_um(w: Workpiece) -> np.ndarray:
+        return _per_die(w, lambda w: _thickness_error_um(w, target_um))
 
     return Condition(
-        claim, f"package thickness {target_um:g} um (+-{tolerance_um:g}) at every die", evaluate
+        claim,
+        f"package thickness {target_um:g} um (+-{tolerance_um:g}) at every die",
+        lambda w: (_every_die(w), error_um(w) <= tolerance_um),
+        Margin("package thickness off target", "um", error_um, tolerance_um, above=False),
     )
+
+
+def _flush_error_um(w: Workpiece) -> np.ndarray:
+    die, resin = _die_tops(w)
+    error: np.ndarray = np.abs(die - resin)
+    return error
 
 
 def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
     """Every die's ground back is flush with the resin top around it, within `tolerance_um`
     (000:f)."""
 
-    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        if w.dies.count == 0:
-            return _every_die(w), np.zeros(1, bool)
-        die, resin = _die_tops(w)
-        return _every_die(w), np.abs(die - resin) <= tolerance_um
+    def error_um(w: Workpiece) -> np.ndarray:
+        return _per_die(w, _flush_error_um)
 
-    return Condition(claim, f"die backs flush with the resin (+-{tolerance_um:g} um)", evaluate)
+    return Condition(
+        claim,
+        f"die backs flush with the resin (+-{tolerance_um:g} um)",
+        lambda w: (_every_die(w), error_um(w) <= tolerance_um),
+        Margin("die back off the resin top", "um", error_um, tolerance_um, above=False),
+    )
 
 
 def ball_in_every_opening(claim: str, balls_per_unit: int) -> Condition:

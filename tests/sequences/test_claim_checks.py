@@ -577,6 +577,9 @@ def test_the_plated_wiring_predicate_holds_after_a_good_plating_and_fails_after_
     assert checked.all()
     assert passing.all()
     assert good.films.layers[-1].thickness_um.mean() == pytest.approx(9.8, rel=1e-3)
+    margin = conditions.wiring_plated_at_least("001:8", 10.0).margin
+    assert margin is not None
+    assert margin.worst(good, checked) == pytest.approx(10.0, rel=1e-3)  # seed and plating
     assert not wiring(plated(charge_c / 2, charge_c / 2 / (2.0 * area_cm2 / 100)))[1].any()
     burnt = plated(charge_c, charge_c / (6.0 * area_cm2 / 100))
     assert burnt.films.layers[-1].quality == "burnt"

@@ -55,6 +55,9 @@ def test_a_lot_of_panels_runs_with_every_claim_condition_passing(
     assert {c["claim"] for c in check["conditions"]} == {f"000:{s}" for s in "abcdefg"}
     holes = next(c for c in check["conditions"] if c["claim"] == "000:b")
     assert holes["sites_checked"] == 2 * 3 * 24  # every hole of every unit of both panels
+    measured = [c for c in check["conditions"] if c["margin_quantity"] is not None]
+    assert {c["claim"] for c in measured} == {"000:b", "000:e", "000:f"}
+    assert all(c["margin"] >= 0 for c in measured)  # every measured quantity within its limit
     tagged = [
         (e["step"], set(e["data"]["claims"]))
         for e in events
