@@ -31,6 +31,8 @@ conditions on the finished wafer.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from typing import Annotated, Any, Literal, Self
 
@@ -47,7 +49,7 @@ from packline.drivers.roles.laminator import (
     ResinSheet,
     SupportKind,
 )
-from packline.drivers.roles.laser import Atmosphere, CleanRecipe, Laser
+from packline.drivers.roles.laser import Atmosphere, CleanRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
@@ -596,13 +598,21 @@ async def seal_with_resin(wafer: Wafer, resin: ResinRecipe) -> None:
 
 async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[str, ...]) -> None:
     """003:16-18: clean the projecting tips by laser in the recipe's atmosphere."""
-    async with wafer.use(Laser) as laser:
-        await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("load on laser", laser.load, wafer.id)
-        await wafer.step("close enclosure", laser.close_enclosure)
+    async with on_laser(wafer) as laser:
         await wafer.step(
             "laser clean", laser.clean_surfaces, cleaning.clean_recipe(), claims=claims
         )
+
+
+@asynccontextmanager
+async def on_laser(wafer: Wafer, *face_up: FaceUp) -> AsyncIterator[Laser]:
+    """The wafer loaded on the laser (`face_up`, if given, towards the beam), its enclosure
+    closed, for the steps of the body; then emission off and the wafer unloaded."""
+    async with wafer.use(Laser) as laser:
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("load on laser", laser.load, wafer.id, *face_up)
+        await wafer.step("close enclosure", laser.close_enclosure)
+        yield laser
         await wafer.step("disable emission", laser.disable_emission)
         await wafer.step("open enclosure", laser.open_enclosure)
         await wafer.step("unload from laser", laser.unload)

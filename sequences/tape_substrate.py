@@ -65,6 +65,7 @@ from .bump_seal_clean import (
     cut_and_inspect,
     dice,
     inspect_bump_heights,
+    on_laser,
     prepare_blade,
 )
 from .solder import SolderBallRecipe, mount_balls, oven_cycle
@@ -449,10 +450,7 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
 async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
     """000:a: the tape drilled from the top at every hole site, down to the metal layer; the
     panel turned over; the solder resist opened from the bottom to the same metal."""
-    async with wafer.use(Laser) as laser:
-        await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("load on laser", laser.load, wafer.id, FaceUp.FRONT)
-        await wafer.step("close enclosure", laser.close_enclosure)
+    async with on_laser(wafer, FaceUp.FRONT) as laser:
         await wafer.step(
             "drill holes", drill_and_count, wafer, laser, holes.holes(), claims=("000:a",)
         )
@@ -465,9 +463,6 @@ async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
             holes.resist_openings(),
             claims=("000:a",),
         )
-        await wafer.step("disable emission", laser.disable_emission)
-        await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("unload from laser", laser.unload)
 
 
 async def drill_and_count(wafer: Wafer, laser: Laser, drill: DrillRecipe) -> None:

@@ -57,7 +57,7 @@ from packline.sim_instruments.twin.parts import OpeningProcess, ResinKind
 from packline.units import Unit
 
 from . import conditions
-from .bump_seal_clean import DicingStep, dice
+from .bump_seal_clean import DicingStep, dice, on_laser
 from .plasma_clean import PlasmaCleanRecipe, chamber_cycle
 from .solder import PlatingStep, SolderBallRecipe, electroplate, mount_balls, oven_cycle
 from .sprout_bump_csp import (
@@ -528,14 +528,8 @@ async def coat_and_bake(wafer: Wafer, coater: ResinCoater, step: CoatStep) -> No
 async def drill(wafer: Wafer, drilling: LaserDrill, name: str, claims: tuple[str, ...]) -> None:
     """Laser a via at every site: to the recipe's depth (none may reach the metal) or through
     to the metal (every one must)."""
-    async with wafer.use(Laser) as laser:
-        await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("load on laser", laser.load, wafer.id)
-        await wafer.step("close enclosure", laser.close_enclosure)
+    async with on_laser(wafer) as laser:
         await wafer.step(name, drill_and_check, wafer, laser, drilling, claims=claims)
-        await wafer.step("disable emission", laser.disable_emission)
-        await wafer.step("open enclosure", laser.open_enclosure)
-        await wafer.step("unload from laser", laser.unload)
 
 
 async def drill_and_check(wafer: Wafer, laser: Laser, drilling: LaserDrill) -> None:
