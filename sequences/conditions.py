@@ -78,19 +78,13 @@ def _resin_under_tips(w: Workpiece, sealing_only: bool) -> np.ndarray:
     return sealing_resin_um(w) if sealing_only else w.resin_um
 
 
-def resin_thinner_than_bumps(claim: str, *, sealing_only: bool = False) -> Condition:
-    """At every bump, the resin film is thinner than the bump is high (`sealing_only`: the
-    sealing layers, not a solder resist laid over the wiring later)."""
+def resin_thinner_than_bumps(claim: str) -> Condition:
+    """At every bump, the resin film is thinner than the bump is high."""
     return Condition(
         claim,
         "resin thinner than every bump",
-        lambda w: (w.has_bumps, _resin_under_tips(w, sealing_only) < w.bumps.height_um),
-        Margin(
-            "bump height above the resin",
-            "um",
-            lambda w: w.bumps.height_um - _resin_under_tips(w, sealing_only),
-            0,
-        ),
+        lambda w: (w.has_bumps, w.resin_um < w.bumps.height_um),
+        Margin("bump height above the resin", "um", lambda w: w.bumps.height_um - w.resin_um, 0),
     )
 
 
