@@ -4,8 +4,10 @@ The claim check a dry run records is per condition over the lot: sites checked, 
 passing, the failing wafers. To mark the failing sites on a wafer map, the conditions are
 evaluated again on that wafer's stored twin: the run's method, given the run's recipe as it
 was validated, says which conditions apply (`Method.claim_checks`), and each condition says
-per site whether it was checked and whether it passed (`Condition.evaluate`). The same
-functions the engine ran, on the same stored twin, give the same sites.
+per site whether it was checked and whether it passed (`Condition.outcome`). The same
+functions the engine ran, on the same stored twin, give the same sites. A condition read on
+another workpiece than the wafer (the board its chips were mounted on, 003:24) is not
+evaluated: the records keep the wafers' twins, not that one.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ class ConditionSites:
     condition: str
     checked: np.ndarray
     passing: np.ndarray
+    #: the id of the workpiece the condition is read on when it is not the wafer (then it is
+    #: not evaluated here: `checked` and `passing` are empty)
+    on: str | None = None
 
     @property
     def failing(self) -> np.ndarray:
@@ -53,17 +58,18 @@ def run_conditions(records: RunRecords) -> list[Condition]:
     return list(method.claim_checks(recipe))
 
 
-def condition_sites(conditions: list[Condition], workpiece: Workpiece) -> list[ConditionSites]:
-    """Each condition evaluated on one wafer's twin."""
+def condition_sites(
+    conditions: list[Condition], wafer_id: str, workpiece: Workpiece
+) -> list[ConditionSites]:
+    """Each condition evaluated on the twin of wafer `wafer_id` (`workpiece`); one read on
+    another workpiece names it instead."""
     results = []
     for condition in conditions:
-        checked, passing = condition.evaluate(workpiece)
-        results.append(
-            ConditionSites(
-                condition.claim,
-                condition.text,
-                np.asarray(checked, bool),
-                np.asarray(passing, bool),
-            )
-        )
+        if condition.on is not None:
+            nothing = np.zeros(0, bool)
+            on = condition.on(wafer_id)
+            results.append(ConditionSites(condition.claim, condition.text, nothing, nothing, on))
+            continue
+        checked, passing, _ = condition.outcome(workpiece)
+        results.append(ConditionSites(condition.claim, condition.text, checked, passing))
     return results

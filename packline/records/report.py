@@ -295,7 +295,7 @@ def _maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Mode
             columns[f"{key}: {column}"] = values
             layers.append((f"after {key}: {column}", f"{key}: {column}"))
     final = site_table(records.workpiece(wafer))
-    results = condition_sites(run_conditions(records), records.workpiece(wafer))
+    results = condition_sites(run_conditions(records), wafer, records.workpiece(wafer))
     site_count = len(final)
     with_failures = [c for c in results if c.per_site(site_count) and c.failing.any()]
     charts["maps"] = figures.site_maps(
@@ -308,6 +308,13 @@ def _maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Mode
             "checked": int(c.checked.sum()),
             "failing": int(c.failing.sum()),
             "mapped": "yes" if c.per_site(site_count) else "no (per unit or per wafer)",
+        }
+        if c.on is None
+        else {
+            "claim": c.claim,
+            "condition": c.condition,
+            "mapped": f"no (read on {c.on}, whose twin the records do not keep; see the "
+            "claim check)",
         }
         for c in results
     ]
