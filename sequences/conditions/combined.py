@@ -1,0 +1,42 @@
+"""Conditions made of other conditions: all of several, and every device whole."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from packline.sequences.engine import Condition
+from packline.sim_instruments.twin import Workpiece
+
+
+def all_of(claim: str, text: str, first: Condition, *rest: Condition) -> Condition:
+    """One condition that holds where every one of its parts holds (a product claim made of
+    the method's steps, such as 002:9): each site is checked where any part checks it and
+    passes where every part that checks it passes. The parts must check the same entries
+    (sites, or the wafer as one)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        checked, passing = (np.asarray(a, bool) for a in first.evaluate(w))
+        passing = ~checked | passing
+        for part in rest:
+            part_checked, part_passing = (np.asarray(a, bool) for a in part.evaluate(w))
+            checked = checked | part_checked
+            passing = passing & (~part_checked | part_passing)
+        return checked, passing
+
+    return Condition(claim, text, evaluate)
+
+
+def every_device_whole(claim: str, *parts: Condition) -> Condition:
+    """Per die (unit): every site of it passes every one of `parts` (site conditions), so the
+    die is a device as the claim makes it (002:6); checked per unit."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        bad = np.zeros(w.geometry.site_count, bool)
+        for part in parts:
+            checked, passing = part.evaluate(w)
+            bad |= np.asarray(checked, bool) & ~np.asarray(passing, bool)
+        units = w.geometry.unit_count
+        failing = np.bincount(w.geometry.site_unit[bad], minlength=units)
+        return np.ones(units, bool), failing == 0
+
+    return Condition(claim, "every die a whole device (all its sites sound)", evaluate)

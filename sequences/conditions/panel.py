@@ -1,0 +1,234 @@
+"""Conditions on a tape panel's units (method 000): holes, filler, dies, sealing, grinding,
+balls."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from packline.sequences.conditions.tips import every_site
+from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.physics.grinder import base_um
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face, ResinKind
+
+
+def singulated_into_dies(claim: str) -> Condition:
+    """Dicing gave as many separate units as the wafer has whole dies (or the panel units)."""
+    return Condition(
+        claim,
+        "singulated units == whole dies",
+        lambda w: (np.ones(1, bool), np.array([w.singulation.units == w.geometry.unit_count])),
+    )
+
+
+def _unit_has_die(w: Workpiece, bonded_only: bool) -> np.ndarray:
+    """Per site: its unit carries a die (bonded and active side down, if `bonded_only`)."""
+    dies = w.dies
+    carries = np.zeros(w.geometry.unit_count, bool)
+    carries[dies.unit] = dies.bonded & dies.face_down if bonded_only else True
+    has: np.ndarray = carries[w.geometry.site_unit]
+    return has
+
+
+def terminals_seated(claim: str) -> Condition:
+    """A die's terminal sits in every hole (or on every pad) of every unit (000:c); a unit
+    without a die, or a misaligned die held off by a terminal, fails."""
+    return Condition(
+        claim, "a terminal seated at every site", lambda w: (every_site(w), w.dies.seated)
+    )
+
+
+def filler_at_hole_tops(claim: str, tolerance: float = 0.05) -> Condition:
+    """In every hole, filler and terminal bring the filler's top to the hole's top within
+    `tolerance` of its depth, nothing spilt (000:b-c): no void, no overflow."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        depth = w.openings.substrate.depth_um
+        at_top = (_fill_error(w) <= tolerance) & (w.fill.overflow_nl <= 0)
+        return w.geometry.hole, at_top & (depth > 0)
+
+    return Condition(
+        claim,
+        f"filler at every hole's top (+-{tolerance:.0%}, no spill)",
+        evaluate,
+        Margin(
+            "fill level off the hole's top",
+            "%",
+            lambda w: 100 * _fill_error(w),
+            100 * tolerance,
+            above=False,
+        ),
+    )
+
+
+def _fill_error(w: Workpiece) -> np.ndarray:
+    """Per site, how far the filler's top stands from the hole's top, as a share of the hole's
+    depth (infinite where there is no hole)."""
+    depth = w.openings.substrate.depth_um
+    error = np.full(depth.shape, np.inf, np.float32)
+    np.divide(np.abs(w.fill.level_um - depth), depth, out=error, where=depth > 0)
+    return error
+
+
+def dies_bonded_face_down(claim: str) -> Condition:
+    """Every unit carries a die bonded to it active side down (000:d), checked at its sites."""
+    return Condition(
+        claim,
+        "a die bonded active side down on every unit",
+        lambda w: (every_site(w), _unit_has_die(w, bonded_only=True)),
+    )
+
+
+def joint_at_every_terminal(claim: str) -> Condition:
+    """Every terminal of every placed die formed a joint with the site below (003:24)."""
+    return Condition(
+        claim,
+        "a joint at every terminal of the mounted dies",
+        lambda w: (_unit_has_die(w, bonded_only=False), w.dies.joined),
+    )
+
+
+def _back_metal(w: Workpiece) -> np.ndarray:
+    """Sites under which the substrate's back carries metal (a panel's interconnection layer)."""
+    metal = np.zeros(w.geometry.site_count, bool)
+    for film in w.films.layers:
+        if film.face is Face.BACK and film.material not in DIELECTRICS:
+            metal |= film.present
+    return metal
+
+
+def holes_open_to_metal(claim: str) -> Condition:
+    """Every through-hole of the substrate is open down to the metal interconnection layer
+    under it (000:a); a hole short of it, or over no metal, fails."""
+    return Condition(
+        claim,
+        "every hole through the tape, ending on metal",
+        lambda w: (w.geometry.hole, w.openings.substrate.open & _back_metal(w)),
+    )
+
+
+def _resist_open(w: Workpiece) -> np.ndarray:
+    top = w.top_resin(Face.BACK)
+    return np.zeros(w.geometry.site_count, bool) if top is None else top[1].open
+
+
+def solder_resist_opened(claim: str) -> Condition:
+    """At every hole site the back's solder resist is opened down to the metal (000:a: the
+    openings the external terminals go through); a panel without solder resist fails."""
+    return Condition(
+        claim,
+        "every solder resist opening down to metal",
+        lambda w: (w.geometry.hole, _resist_open(w) & _back_metal(w)),
+    )
+
+
+def _sealing_um(w: Workpiece) -> np.ndarray:
+    """Sealing resin over each site (0 where there is none)."""
+    total = np.zeros(w.geometry.site_count, np.float32)
+    for layer in w.resins.on(Face.FRONT):
+        if layer.kind is ResinKind.SEALING:
+            total += layer.thickness_um
+    return total
+
+
+def _per_unit(w: Workpiece, values: np.ndarray, reduce: np.ufunc, start: float) -> np.ndarray:
+    """`reduce` (np.minimum, np.maximum) of a per-site array over each unit's sites."""
+    out = np.full(w.geometry.unit_count, start, np.float32)
+    reduce.at(out, w.geometry.site_unit, values)
+    return out
+
+
+def _every_die(w: Workpiece) -> np.ndarray:
+    """One entry per placed die; a workpiece without dies has one entry, which fails."""
+    return np.ones(max(w.dies.count, 1), bool)
+
+
+def sealed_around_every_die(claim: str, tolerance_um: float = 0.5) -> Condition:
+    """Sealing resin on every die's unit reaches at least the die's back (within
+    `tolerance_um`): its side faces are sealed to the top (000:e); no die, no seal."""
+
+    def above_back_um(w: Workpiece) -> np.ndarray:
+        """Per die, the lowest sealing resin on its unit above the die's back (-inf: no die)."""
+        dies = w.dies
+        if dies.count == 0:
+            return np.full(1, -np.inf, np.float32)
+        lowest = _per_unit(w, _sealing_um(w), np.minimum, np.inf)[dies.unit]
+        above: np.ndarray = lowest - dies.thickness_um
+        return above
+
+    return Condition(
+        claim,
+        "sealing resin around every die, up to its back",
+        lambda w: (_every_die(w), above_back_um(w) >= -tolerance_um),
+        Margin("sealing resin above the die back", "um", above_back_um, -tolerance_um),
+    )
+
+
+def _die_tops(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+    """Per placed die: its back's height above the substrate, and the resin's top on its unit."""
+    resin = _per_unit(w, w.resin_um, np.maximum, 0.0)[w.dies.unit]
+    return w.dies.thickness_um, resin
+
+
+def _per_die(w: Workpiece, deviation: Callable[[Workpiece], np.ndarray]) -> np.ndarray:
+    """Per placed die, `deviation(w)`; a workpiece without dies has one entry, infinite."""
+    if w.dies.count == 0:
+        return np.full(1, np.inf, np.float32)
+    return deviation(w)
+
+
+def _thickness_error_um(w: Workpiece, target_um: float) -> np.ndarray:
+    die, resin = _die_tops(w)
+    error: np.ndarray = np.abs(base_um(w) + np.maximum(die, resin) - target_um)
+    return error
+
+
+def ground_to_thickness(claim: str, target_um: float, tolerance_um: float) -> Condition:
+    """Every package (die and resin over the panel's base: the tape with its metal and solder
+    resist) is `target_um` thick within `tolerance_um` (000:f)."""
+
+    def error_um(w: Workpiece) -> np.ndarray:
+        return _per_die(w, lambda w: _thickness_error_um(w, target_um))
+
+    return Condition(
+        claim,
+        f"package thickness {target_um:g} um (+-{tolerance_um:g}) at every die",
+        lambda w: (_every_die(w), error_um(w) <= tolerance_um),
+        Margin("package thickness off target", "um", error_um, tolerance_um, above=False),
+    )
+
+
+def _flush_error_um(w: Workpiece) -> np.ndarray:
+    die, resin = _die_tops(w)
+    error: np.ndarray = np.abs(die - resin)
+    return error
+
+
+def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
+    """Every die's ground back is flush with the resin top around it, within `tolerance_um`
+    (000:f)."""
+
+    def error_um(w: Workpiece) -> np.ndarray:
+        return _per_die(w, _flush_error_um)
+
+    return Condition(
+        claim,
+        f"die backs flush with the resin (+-{tolerance_um:g} um)",
+        lambda w: (_every_die(w), error_um(w) <= tolerance_um),
+        Margin("die back off the resin top", "um", error_um, tolerance_um, above=False),
+    )
+
+
+def ball_in_every_opening(claim: str, balls_per_unit: int) -> Condition:
+    """A solder ball on the back in every solder resist opening among the first
+    `balls_per_unit` sites of each unit (000:x1: the external terminals through the
+    openings); an opening without its ball fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        mapped = _resist_open(w) & (site_positions(w.geometry) < balls_per_unit)
+        return mapped, w.balls.present & (w.balls.face is Face.BACK)
+
+    return Condition(claim, "a ball in every solder resist opening", evaluate)

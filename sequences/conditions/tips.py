@@ -1,0 +1,160 @@
+"""Conditions on bumps and their tips: on every pad, above the resin, clean and activated."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import Face, ResinKind
+
+#: A film this thin (nm) counts as gone: below what an XPS survey resolves on a bump tip.
+CLEAN_NM = 0.1
+
+
+def exposed_tips(w: Workpiece) -> np.ndarray:
+    """Bump sites whose tip stands above the resin."""
+    return w.has_bumps & (w.tip_projection_um > 0)
+
+
+def every_site(w: Workpiece) -> np.ndarray:
+    """Every site of the wafer or panel, checked alike (a condition that spares none)."""
+    return np.ones(w.geometry.site_count, bool)
+
+
+def bump_on_every_pad(claim: str) -> Condition:
+    """A bump on every pad (every site of the wafer)."""
+    return Condition(claim, "a bump on every pad", lambda w: (every_site(w), w.has_bumps))
+
+
+#: The resin kinds that seal the bumps: a laminated or moulded layer the tips pierce, not a
+#: solder resist or a photo-patterned layer laid over the wiring afterwards.
+SEALING_KINDS = frozenset({ResinKind.THERMOSET, ResinKind.SEALING})
+
+
+def sealing_resin_um(w: Workpiece) -> np.ndarray:
+    """The sealing resin over each site on the front: its layers of `SEALING_KINDS`, every
+    level of a stacked arrangement (001:14-17) together."""
+    total = np.zeros(w.geometry.site_count, np.float32)
+    for layer in w.resins.on(Face.FRONT):
+        if layer.kind in SEALING_KINDS:
+            total += layer.thickness_um
+    return total
+
+
+def _resin_under_tips(w: Workpiece, sealing_only: bool) -> np.ndarray:
+    return sealing_resin_um(w) if sealing_only else w.resin_um
+
+
+def resin_thinner_than_bumps(claim: str) -> Condition:
+    """At every bump, the resin film is thinner than the bump is high."""
+    return Condition(
+        claim,
+        "resin thinner than every bump",
+        lambda w: (w.has_bumps, w.resin_um < w.bumps.height_um),
+        Margin("bump height above the resin", "um", lambda w: w.bumps.height_um - w.resin_um, 0),
+    )
+
+
+def tips_project(claim: str, min_um: float = 0.0, *, sealing_only: bool = False) -> Condition:
+    """Every bump tip stands more than `min_um` above the resin top (`sealing_only`: the top
+    of the sealing layers)."""
+    return Condition(
+        claim,
+        f"bump tips project above the resin (> {min_um:g} um)",
+        lambda w: (
+            w.has_bumps,
+            w.bumps.height_um - _resin_under_tips(w, sealing_only) > min_um,
+        ),
+        Margin(
+            "tip projection",
+            "um",
+            lambda w: w.bumps.height_um - _resin_under_tips(w, sealing_only),
+            min_um,
+        ),
+    )
+
+
+def _film_at_most(
+    claim: str,
+    text: str,
+    film: Callable[[Workpiece], np.ndarray],
+    where: Callable[[Workpiece], np.ndarray],
+    max_nm: float,
+) -> Condition:
+    return Condition(
+        claim,
+        f"{text} (<= {max_nm:g} nm)",
+        lambda w: (where(w), film(w) <= max_nm),
+        Margin(text.split(" on ", 1)[0].removeprefix("no "), "nm", film, max_nm, above=False),
+    )
+
+
+def no_residue_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No resin residue left on the exposed bump tips."""
+    return _film_at_most(
+        claim,
+        "no residue on the exposed tips",
+        lambda w: w.surface.residue_nm,
+        exposed_tips,
+        max_nm,
+    )
+
+
+def no_oxide_on_tips(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No oxide left on the exposed bump tips."""
+    return _film_at_most(
+        claim,
+        "no oxide on the exposed tips",
+        lambda w: w.surface.oxide_nm,
+        exposed_tips,
+        max_nm,
+    )
+
+
+def no_residue_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No residue left on any exposed metal (pads, tips, via bottoms)."""
+    return _film_at_most(
+        claim,
+        "no residue on the exposed metal",
+        lambda w: w.surface.residue_nm,
+        lambda w: w.exposed_metal,
+        max_nm,
+    )
+
+
+def no_oxide_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition:
+    """No oxide left on any exposed metal (pads, tips, via bottoms)."""
+    return _film_at_most(
+        claim,
+        "no oxide on the exposed metal",
+        lambda w: w.surface.oxide_nm,
+        lambda w: w.exposed_metal,
+        max_nm,
+    )
+
+
+def tips_activated(claim: str) -> Condition:
+    """Every exposed bump tip was activated by the cleaning (003:9)."""
+    return Condition(
+        claim, "exposed tips activated", lambda w: (exposed_tips(w), w.surface.activated)
+    )
+
+
+def exposed_metal_activated(claim: str) -> Condition:
+    """Every exposed metal surface was activated by the cleaning (003:9)."""
+    return Condition(
+        claim, "exposed metal activated", lambda w: (w.exposed_metal, w.surface.activated)
+    )
+
+
+def resin_at_least(claim: str, min_um: float) -> Condition:
+    """The resin layer is at least `min_um` thick over every site (001:13: 50 um)."""
+    return Condition(
+        claim,
+        f"resin at least {min_um:g} um thick",
+        lambda w: (every_site(w), w.resin_um >= min_um),
+        Margin("resin thickness", "um", lambda w: w.resin_um, min_um),
+    )

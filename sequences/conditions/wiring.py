@@ -1,0 +1,226 @@
+"""Conditions on the wiring: films and plated metal joined to the tips or pads, levels
+connected, terminals and their solder."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
+from packline.sequences.conditions.tips import CLEAN_NM, SEALING_KINDS, every_site, sealing_resin_um
+from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film
+
+
+def _front_metal(w: Workpiece) -> list[Film]:
+    return [
+        film
+        for film in w.films.layers
+        if film.face is Face.FRONT and film.material not in DIELECTRICS
+    ]
+
+
+def wiring_connected_at(w: Workpiece, level: int) -> np.ndarray:
+    """Sites where a conducting front film of wiring level `level` (`Film.level`: the resin
+    layers under it) is present and joined to the metal below it: the bump tip it touches."""
+    connected = np.zeros(w.geometry.site_count, bool)
+    for film in _front_metal(w):
+        if film.level == level:
+            connected |= film.present & film.connected
+    return connected
+
+
+def top_wiring_connected(w: Workpiece) -> np.ndarray:
+    """Sites where a conducting film of the outermost wiring level on the front is present
+    and joined to the metal below it (none without front wiring)."""
+    films = _front_metal(w)
+    if not films:
+        return np.zeros(w.geometry.site_count, bool)
+    return wiring_connected_at(w, max(film.level for film in films))
+
+
+def connected_through_levels(claim: str, levels: int) -> Condition:
+    """Every pad is connected through `levels` stacked wiring arrangements to its terminal
+    (001:14, 001:16): its bump; at each level 1..`levels` a conducting film joined to the tip
+    below it, the bump of the next level bonded on it; on top a ball reflowed into a joint.
+    A level missing at a pad (its bump buried, its seed broken on the tip, its wiring etched
+    through) or a ball that did not wet breaks the chain there; so does a missing level
+    anywhere."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        chain = w.has_bumps.copy()
+        for level in range(1, levels + 1):
+            chain &= wiring_connected_at(w, level)
+        return every_site(w), chain & w.balls.present & w.balls.joined
+
+    return Condition(claim, f"every pad connected through {levels} levels to its ball", evaluate)
+
+
+def terminals_connected(claim: str) -> Condition:
+    """Every die carries terminals, and every ball is reflowed into a joint, touches no
+    neighbour and sits on the outermost wiring where that wiring is connected to the bump
+    below (001:1d: terminals connected to their wiring pattern). The sites of a die without
+    any ball are checked too, and fail."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        balls, geometry = w.balls, w.geometry
+        per_unit = np.bincount(geometry.site_unit[balls.present], minlength=geometry.unit_count)
+        checked = balls.present | (per_unit == 0)[geometry.site_unit]
+        good = balls.present & balls.joined & ~balls.bridged & top_wiring_connected(w)
+        return checked, good
+
+    return Condition(claim, "a joined ball on connected wiring, on every die", evaluate)
+
+
+def solder_resist_open_at_balls(claim: str) -> Condition:
+    """A resin layer laid over the sealing resin and the wiring is the front's outermost (the
+    solder resist), open down to the metal at every ball, and every ball still joined
+    (001:4: openings through which the balls are soldered to their conducting paths). A
+    workpiece without balls, or whose top layer is a sealing layer, fails."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        balls = w.balls
+        top = w.top_resin()
+        if top is None or top[0].kind in SEALING_KINDS or not balls.present.any():
+            return every_site(w), np.zeros(w.geometry.site_count, bool)
+        return balls.present, top[1].open & balls.joined
+
+    return Condition(claim, "solder resist open at every ball, the ball joined", evaluate)
+
+
+def joint_under_every_ball(claim: str) -> Condition:
+    """Every solder ball is reflowed into a joint with the metal below it (001:3); a
+    workpiece without balls has nothing to check, and fails."""
+    return Condition(claim, "a joint under every ball", lambda w: (w.balls.present, w.balls.joined))
+
+
+def cores_solid_under_reflowed_layers(claim: str) -> Condition:
+    """Every bump with a eutectic layer had the layer reflowed while its high-melting core
+    stayed solid (003:19-20)."""
+    return Condition(
+        claim,
+        "layer reflowed, core solid, on every layered bump",
+        lambda w: (w.bumps.present & (w.bumps.layer_um > 0), w.bumps.solid_core),
+    )
+
+
+def solder_layer_on_tips(
+    claim: str, min_um: float, *, cleaned: bool = False, eutectic: bool = False
+) -> Condition:
+    """Every solder bump projects from the resin with a solder layer of another composition,
+    at least `min_um` thick, on its tip (003:3, 003:19); with `cleaned`, on a tip cleaned of
+    residue and oxide beneath the layer (003:4); with `eutectic`, a eutectic layer whose
+    liquidus is below the bump's high-melting one (003:5, 003:6, 003:20). Bumps that are no
+    solder, or a layer of the bumps' own alloy, fail at every bump."""
+    what = "a eutectic layer below the bump's liquidus" if eutectic else "another solder"
+    tip = "every cleaned tip" if cleaned else "every tip"
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        bumps = w.bumps
+        core, layer = bumps.material, bumps.layer_alloy
+        alloys = core in LIQUIDUS_C and layer in LIQUIDUS_C and layer != core
+        if eutectic and alloys:
+            alloys = layer in EUTECTIC_SOLDERS and LIQUIDUS_C[layer] < LIQUIDUS_C[core]  # type: ignore[index]
+        good = alloys & (bumps.layer_um >= min_um) & (w.tip_projection_um > 0)
+        if cleaned:
+            good &= (w.surface.residue_nm <= CLEAN_NM) & (w.surface.oxide_nm <= CLEAN_NM)
+        return w.has_bumps, good
+
+    return Condition(claim, f"{what} (>= {min_um:g} um) on {tip}", evaluate)
+
+
+#: The contact resistance (mOhm) a seed may make on a tip and still carry its wiring (est).
+SEED_CONTACT_MOHM = 20.0
+
+
+def _metal_joined(w: Workpiece, max_contact_mohm: float) -> np.ndarray:
+    """Sites a conducting film joins, where the first film laid on the metal there made a
+    contact of at most `max_contact_mohm` (a film laid on it, such as the plating, carries
+    that contact; a site no film records a contact for counts as good)."""
+    joined = np.zeros(w.geometry.site_count, bool)
+    contact = np.full(w.geometry.site_count, np.nan, np.float32)
+    for film in w.films.layers:
+        if film.material in DIELECTRICS:
+            continue
+        on = film.present & film.connected
+        joined |= on
+        if film.contact_mohm.size:
+            contact = np.where(np.isnan(contact) & on, film.contact_mohm, contact)
+    return joined & ~(contact > max_contact_mohm)
+
+
+def seed_joins_tips(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
+    """A metal film joins every bump tip standing above the sealing resin with a contact of at
+    most `max_contact_mohm`: the seed that electroplating thickens into each tip's wiring
+    (001:8, 001:9), or the metal support the tips were pressed into (001:10). A film that
+    broke on the tip's sidewall, lies on an uncleaned or oxidised tip, or on a dielectric,
+    does not."""
+    return Condition(
+        claim,
+        f"a seed film joins every tip (contact <= {max_contact_mohm:g} mOhm)",
+        lambda w: (
+            w.has_bumps & (w.bumps.height_um > sealing_resin_um(w)),
+            _metal_joined(w, max_contact_mohm),
+        ),
+    )
+
+
+def interconnect_on_every_pad(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
+    """A conducting film joins the pad at every site with a contact of at most
+    `max_contact_mohm` (002:1a-d: the interconnections over the surface, connected through the
+    pads to the circuits); a seed on an uncleaned pad, or none, fails."""
+    return Condition(
+        claim,
+        f"an interconnect joined to every pad (contact <= {max_contact_mohm:g} mOhm)",
+        lambda w: (every_site(w), _metal_joined(w, max_contact_mohm)),
+    )
+
+
+def passivation_present(claim: str, min_nm: float = 100.0) -> Condition:
+    """SiO2 or SiN passivation at least `min_nm` thick over every site (002:15)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        total_um = np.zeros(w.geometry.site_count, np.float32)
+        for film in w.films.layers:
+            if film.material in DIELECTRICS:
+                total_um += np.where(film.present, film.thickness_um, 0)
+        return every_site(w), total_um * 1000 >= min_nm
+
+    return Condition(claim, f"SiO2 or SiN passivation over every site (>= {min_nm:g} nm)", evaluate)
+
+
+def _front_wiring(w: Workpiece, level: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per site: where a conducting front film (of wiring level `level`, or any) lies, the
+    metal of those films together (um), and whether none of them is rough or burnt."""
+    count = w.geometry.site_count
+    pattern = np.zeros(count, bool)
+    metal_um = np.zeros(count, np.float32)
+    sound = np.ones(count, bool)
+    for film in _front_metal(w):
+        if level is not None and film.level != level:
+            continue
+        pattern |= film.present
+        metal_um += np.where(film.present, film.thickness_um, 0)
+        if film.quality != "good":
+            sound &= ~film.present
+    return pattern, metal_um, sound
+
+
+def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = None) -> Condition:
+    """Every site of the wiring pattern (where a conducting film lies on the front) carries at
+    least `min_um` of metal, seed and plating together, and no rough or burnt deposit: the
+    pattern thickened by electroplating (001:8, 001:12). Too short a plating, or one outside
+    its current-density window, fails; a workpiece without a pattern fails. `level`: the films
+    of that wiring level only (a stacked arrangement's, 001:14-17), else every level's."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        pattern, metal_um, sound = _front_wiring(w, level)
+        return (pattern if pattern.any() else every_site(w)), (metal_um >= min_um) & sound
+
+    where = "" if level is None else f" at level {level}"
+    return Condition(
+        claim,
+        f"wiring{where} plated to at least {min_um:g} um, sound",
+        evaluate,
+        Margin("wiring metal", "um", lambda w: _front_wiring(w, level)[1], min_um),
+    )
