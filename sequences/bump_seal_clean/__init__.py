@@ -1,0 +1,190 @@
+"""Method "bump-seal-clean": bumps through a thin resin film, then cleaned (document 003, claim 7).
+
+Claim 7 of 003, step by step, as this script runs it on every wafer of the lot:
+
+1. 003:7.1  form metal bumps connected to the circuit pattern: stud bumps on every pad
+            (wire bonder), their heights inspected against the recipe; or solder bumps
+            (003:19): high-melting solder balls fluxed and mounted on every pad (ball
+            mounter), inspected, and reflowed onto the pads (oven).
+2. 003:7.2  form a resin film that seals the spaces between the bumps and is thinner than
+            they are: an adhesive resin sheet laminated so the bumps penetrate it, its film
+            support peeled once cool (laminator).
+3. 003:7.3  clean the bump surfaces that project from the film: in the plasma chamber
+            (003:12; Ar 003:13, O2 then Ar 003:14, O2 then reducing gas 003:15) or by laser
+            (003:16) under reduced pressure, inert or reducing gas (003:17), with a gas jet
+            and suction (003:18). What is removed (resin residue 003:10, oxide 003:11, both
+            003:8) and the activation (003:9) are checked on the product.
+4. 003:19   on solder bumps, a solder layer of another composition on the cleaned tips: a
+            eutectic layer on the high-melting bumps (003:20), by plating (003:21) in the
+            plating cell's tin-lead bath, reflowed in the oven below the bumps' liquidus so
+            their cores stay solid.
+5. 003:23   dice the wafer into chips (dicing saw), unless the recipe leaves dicing out.
+6. 003:24   mount chips of the diced wafer on its board by their bumps, active side down
+            (flip-chip bonder), if the recipe mounts them.
+
+The whole method runs on whole wafers (003:22). Every dependent claim is a recipe option; the
+recipe's own constraints (the resin thinner than the bumps, 003:7; a layer on solder bumps
+only, of another solder, 003:19; a eutectic layer melting below the bumps, reflowed below
+their liquidus, 003:20) are checked before any tool moves. The product claims 003:1-6 are
+conditions on the finished wafer.
+
+The package holds the recipe model (`recipe`), the steps on the stations (`steps`) and the
+claim check with the claim map (`checks`); this module is the script.
+"""
+
+from __future__ import annotations
+
+from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.sequences.engine import Wafer, method
+
+from ..plasma_clean import chamber_cycle
+from ..solder import mount_balls
+from .checks import CLAIM_MAP, claim_conditions
+from .recipe import (
+    KERF_ALLOWANCE_UM,
+    BondStep,
+    BumpRecipe,
+    Bumps,
+    BumpSealCleanRecipe,
+    ChipMounting,
+    DicingStep,
+    LaserCleaning,
+    PlasmaCleaning,
+    PlatedSolderLayer,
+    ResinRecipe,
+    SolderBumpRecipe,
+    board_of,
+    require_resin_thinner_than_bumps,
+)
+from .steps import (
+    bond_and_inspect,
+    clean_by_laser,
+    cut_and_inspect,
+    dice,
+    form_bumps,
+    form_solder_layer,
+    inspect_bump_heights,
+    mount_chips,
+    on_laser,
+    prepare_blade,
+    seal_with_resin,
+)
+
+__all__ = [
+    "CLAIM_MAP",
+    "IRREVERSIBLE",
+    "KERF_ALLOWANCE_UM",
+    "BondStep",
+    "BumpRecipe",
+    "BumpSealCleanRecipe",
+    "Bumps",
+    "ChipMounting",
+    "DicingStep",
+    "LaserCleaning",
+    "PlasmaCleaning",
+    "PlatedSolderLayer",
+    "ResinRecipe",
+    "SolderBumpRecipe",
+    "board_of",
+    "bond_and_inspect",
+    "bump_seal_clean",
+    "claim_conditions",
+    "clean_by_laser",
+    "cut_and_inspect",
+    "dice",
+    "form_bumps",
+    "form_solder_layer",
+    "inspect_bump_heights",
+    "mount_chips",
+    "on_laser",
+    "prepare_blade",
+    "require_resin_thinner_than_bumps",
+    "seal_with_resin",
+]
+
+
+#: Steps that change the wafer for good: never repeated on resume, the wafer is held instead.
+IRREVERSIBLE = (
+    "form bumps",
+    "apply flux",
+    "mount balls",
+    "reflow balls",
+    "laminate resin film",
+    "peel support",
+    "plasma clean",
+    "laser clean",
+    "electroplate solder layer",
+    "reflow solder layer",
+    "dice",
+    "mount chips",
+)
+
+
+@method(
+    name="bump-seal-clean",
+    title="Bumps through a thin resin film, then cleaned (003:7); solder bumps with a "
+    "eutectic layer (003:19-21), dicing (003:23), chips mounted on a board (003:24)",
+    claims=(
+        "003:7.1",
+        "003:7.2",
+        "003:7.3",
+        "003:8",
+        "003:9",
+        "003:10",
+        "003:11",
+        "003:12",
+        "003:13",
+        "003:14",
+        "003:15",
+        "003:16",
+        "003:17",
+        "003:18",
+        "003:19",
+        "003:20",
+        "003:21",
+        "003:22",
+        "003:23",
+        "003:24",
+        "003:1",
+        "003:2",
+        "003:3",
+        "003:4",
+        "003:5",
+        "003:6",
+    ),
+    recipe=BumpSealCleanRecipe,
+    tools=(
+        "wire_bonder",
+        "ball_mounter",
+        "oven",
+        "laminator",
+        "plasma_cleaner",
+        "laser",
+        "electroplater",
+        "dicing_saw",
+        "flip_chip_bonder",
+    ),
+    irreversible=IRREVERSIBLE,
+    default_recipe="bump-seal-clean.yaml",
+    claim_checks=claim_conditions,
+    claim_map=CLAIM_MAP,
+)
+async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
+    """One wafer through claim 003:7: bump, seal, clean, a solder layer, dice, and mount."""
+    bumps = recipe.bumps
+    if isinstance(bumps, SolderBumpRecipe):
+        await mount_balls(wafer, bumps, ("003:7.1", "003:19", "003:22"))
+    else:
+        await form_bumps(wafer, bumps)
+    await seal_with_resin(wafer, recipe.resin)
+    if isinstance(recipe.cleaning, PlasmaCleaning):
+        plasma = recipe.cleaning.plasma
+        await wafer.batch(PlasmaCleaner, chamber_cycle, plasma, timeout_s=plasma.batch_timeout_s)
+    else:
+        await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
+    if recipe.solder_layer is not None:
+        await form_solder_layer(wafer, recipe.solder_layer)
+    if recipe.dicing is not None:
+        await dice(wafer, recipe.dicing)
+    if recipe.mounting is not None:
+        await mount_chips(wafer, recipe.mounting)

@@ -1,0 +1,101 @@
+"""The claim check of bump-seal-clean: the conditions on the product and the claim map."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from packline.sequences.engine import Condition
+
+from .. import conditions
+from .recipe import BumpSealCleanRecipe, PlasmaCleaning, board_of
+
+
+def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
+    """What claim 003:7 and the recipe's options leave on every wafer, checked on the twin.
+
+    Residue and oxide are checked whatever the cleaning option (both raise the connection
+    resistance, 003:8); activation only where the option activates (the plasma, 003:9). With
+    a solder layer, the product claims 003:3-6: the layer of another solder on every tip
+    (003:3), over a cleaned tip (003:4, of claim 2), eutectic on high-melting bumps (003:5,
+    003:6), and the layer reflowed with the cores solid (003:20).
+    """
+    checks = [
+        conditions.bump_on_every_pad("003:7.1"),
+        conditions.resin_thinner_than_bumps("003:7.2"),
+        conditions.tips_project("003:7.3"),
+        conditions.no_residue_on_tips("003:10"),
+        conditions.no_oxide_on_tips("003:11"),
+    ]
+    if isinstance(recipe.cleaning, PlasmaCleaning):
+        checks.append(conditions.tips_activated("003:9"))
+    layer = recipe.solder_layer
+    if layer is not None:
+        least = layer.min_thickness_um
+        checks += [
+            conditions.solder_layer_on_tips("003:19", least),
+            conditions.solder_layer_on_tips("003:20", least, eutectic=True),
+            conditions.cores_solid_under_reflowed_layers("003:20"),
+            conditions.solder_layer_on_tips("003:3", least),
+            conditions.solder_layer_on_tips("003:4", least, cleaned=True),
+            conditions.solder_layer_on_tips("003:5", least, eutectic=True),
+            conditions.solder_layer_on_tips("003:6", least, cleaned=True, eutectic=True),
+        ]
+    if recipe.dicing is not None:
+        checks.append(conditions.singulated_into_dies("003:23"))
+    if recipe.mounting is not None:
+        joints = conditions.joint_at_every_terminal("003:24")
+        checks.append(replace(joints, text=f"{joints.text}, on its board", on=board_of))
+    return checks
+
+
+CLAIM_MAP = {
+    "003:1": "claim checks on the product: bumps on every pad, resin thinner, tips cleaned",
+    "003:2": "claim checks: no residue (003:10) and no oxide (003:11) on the exposed tips",
+    "003:3": "recipe options bumps.method = solder-ball and solder_layer "
+    "(bump-seal-clean-solder-plated.yaml); claim check: another solder on every tip",
+    "003:4": "recipe options bumps.method = solder-ball and solder_layer; claim check: "
+    "another solder on every tip cleaned of residue and oxide beneath it",
+    "003:5": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
+    "check: a eutectic layer below the bumps' liquidus on every tip",
+    "003:6": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic); claim "
+    "check: a eutectic layer below the bumps' liquidus on every cleaned tip",
+    "003:7.1": "step 'form bumps': a stud bump on every pad, or recipe option bumps.method = "
+    "solder-ball, step 'mount balls' and step 'reflow balls': a solder bump on every pad; "
+    "claim check: a bump on every pad",
+    "003:7.2": "step 'laminate resin film' and step 'peel support'; recipe constraint and "
+    "claim check: resin thinner than every bump",
+    "003:7.3": "step 'plasma clean' or step 'laser clean' (recipe option cleaning.method); "
+    "claim check: tips project above the resin",
+    "003:8": "step 'plasma clean' or step 'laser clean'; claim checks 003:10 and 003:11",
+    "003:9": "step 'plasma clean' (the RF dose activates); claim check: exposed tips activated",
+    "003:10": "step 'plasma clean' (O2) or step 'laser clean'; claim check: no residue on tips",
+    "003:11": "step 'plasma clean' (Ar or forming gas) or step 'laser clean' in forming gas; "
+    "claim check: no oxide on the exposed tips",
+    "003:12": "recipe option cleaning.method = plasma, step 'plasma clean'",
+    "003:13": "recipe option cleaning.plasma.steps with Ar (bump-seal-clean-plasma-ar.yaml), "
+    "step 'plasma clean'",
+    "003:14": "recipe option cleaning.plasma.steps O2 then Ar (bump-seal-clean.yaml), "
+    "step 'plasma clean'",
+    "003:15": "recipe option cleaning.plasma.steps O2 then forming gas "
+    "(bump-seal-clean-plasma-o2-reducing.yaml), step 'plasma clean'",
+    "003:16": "recipe option cleaning.method = laser (bump-seal-clean-laser.yaml), "
+    "step 'laser clean'",
+    "003:17": "plasma: step 'pump down'; laser: recipe option cleaning.atmosphere "
+    "(reduced-pressure, N2, Ar or forming-gas), step 'laser clean'",
+    "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'",
+    "003:19": "recipe option bumps.method = solder-ball (step 'mount balls', step 'reflow "
+    "balls') and solder_layer, step 'electroplate solder layer' after the cleaning; recipe "
+    "constraint: a layer on solder bumps only, of another solder; claim check: another solder "
+    "on every tip",
+    "003:20": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic), step "
+    "'reflow solder layer'; recipe constraint: the layer's liquidus and the reflow's peak "
+    "below the bumps' liquidus; claim checks: a eutectic layer on every tip, reflowed with "
+    "the core solid",
+    "003:21": "recipe option solder_layer.method = plating (bump-seal-clean-solder-plated.yaml), "
+    "step 'electroplate solder layer'",
+    "003:22": "step 'form bumps' or 'mount balls' and every later step run on whole wafers",
+    "003:23": "recipe option dicing, step 'dice'; claim check: units == whole dies",
+    "003:24": "recipe option mounting (bump-seal-clean-solder-mounted.yaml; recipe constraint: "
+    "after dicing), step 'mount chips'; claim check on the wafer's board: a joint at every "
+    "bump of the mounted chips",
+}

@@ -1,0 +1,162 @@
+"""The steps of bump-seal-clean on the stations."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
+from packline.drivers.roles.laminator import Laminator
+from packline.drivers.roles.laser import FaceUp, Laser
+from packline.drivers.roles.wire_bonder import WireBonder
+from packline.sequences.engine import Wafer
+
+from ..solder import electroplate, reflow
+from .recipe import (
+    KERF_ALLOWANCE_UM,
+    BumpRecipe,
+    ChipMounting,
+    DicingStep,
+    LaserCleaning,
+    PlatedSolderLayer,
+    ResinRecipe,
+    board_of,
+)
+
+
+async def form_bumps(
+    wafer: Wafer, bumps: BumpRecipe, claims: tuple[str, ...] = ("003:7.1", "003:22")
+) -> None:
+    """A stud bump on every pad (003:7.1, or the `claims` of another method's bumps); the
+    bonder's height inspection must meet the recipe."""
+    async with wafer.use(WireBonder) as bonder:
+        await wafer.step("load on bonder", bonder.load, wafer.id)
+        await wafer.step(
+            "form bumps",
+            bonder.form_stud_bumps,
+            bumps.program(),
+            stack_count=bumps.stack,
+            claims=claims,
+        )
+        await wafer.step("inspect bump heights", inspect_bump_heights, wafer, bonder, bumps)
+        await wafer.step("unload from bonder", bonder.unload, wafer.id)
+
+
+async def inspect_bump_heights(wafer: Wafer, bonder: WireBonder, bumps: BumpRecipe) -> None:
+    heights = await bonder.request_bump_height_summary()
+    sites = await bonder.request_site_count()
+    wafer.measure("bumped sites", heights.bumped_sites, "sites", low=sites, high=sites)
+    low = bumps.height_um - bumps.height_tolerance_um
+    high = bumps.height_um + bumps.height_tolerance_um
+    wafer.measure("bump height min", heights.min_um, "um", low=low, high=high)
+    wafer.measure("bump height max", heights.max_um, "um", low=low, high=high)
+
+
+async def seal_with_resin(wafer: Wafer, resin: ResinRecipe) -> None:
+    """003:7.2: laminate a resin sheet thinner than the bumps; peel its support once cool."""
+    async with wafer.use(Laminator) as laminator:
+        await wafer.step("load on laminator", laminator.load, wafer.id)
+        await wafer.step(
+            "laminate resin film", laminator.laminate, resin.job(), claims=("003:7.2",)
+        )
+        await wafer.step("cool", laminator.cool, resin.peel_below_c)
+        await wafer.step("peel support", laminator.peel_support, claims=("003:7.2",))
+        await wafer.step("unload from laminator", laminator.unload)
+
+
+async def clean_by_laser(wafer: Wafer, cleaning: LaserCleaning, claims: tuple[str, ...]) -> None:
+    """003:16-18: clean the projecting tips by laser in the recipe's atmosphere."""
+    async with on_laser(wafer) as laser:
+        await wafer.step(
+            "laser clean", laser.clean_surfaces, cleaning.clean_recipe(), claims=claims
+        )
+
+
+@asynccontextmanager
+async def on_laser(wafer: Wafer, *face_up: FaceUp) -> AsyncIterator[Laser]:
+    """The wafer loaded on the laser (`face_up`, if given, towards the beam), its enclosure
+    closed, for the steps of the body; then emission off and the wafer unloaded."""
+    async with wafer.use(Laser) as laser:
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("load on laser", laser.load, wafer.id, *face_up)
+        await wafer.step("close enclosure", laser.close_enclosure)
+        yield laser
+        await wafer.step("disable emission", laser.disable_emission)
+        await wafer.step("open enclosure", laser.open_enclosure)
+        await wafer.step("unload from laser", laser.unload)
+
+
+async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer) -> None:
+    """003:19-21: the eutectic layer on the cleaned tips, then reflowed below the bumps'
+    liquidus: the layer melts and wets, the high-melting cores stay solid."""
+    await electroplate(
+        wafer,
+        layer.plating,
+        ("003:19", "003:20", "003:21"),
+        step="electroplate solder layer",
+        deposit="solder layer thickness",
+    )
+    await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
+
+
+async def mount_chips(wafer: Wafer, mounting: ChipMounting) -> None:
+    """003:24: the diced wafer in the die supply, its board on the stage; the chips flipped
+    and bonded by their bumps, every one bonded and every bump joined."""
+    board = board_of(wafer.id)
+    async with wafer.use(FlipChipBonder) as bonder:
+        await wafer.step("load board", bonder.load, board)
+        await wafer.step("load die source", bonder.load_die_source, wafer.id)
+        await wafer.step(
+            "mount chips", bond_and_inspect, wafer, bonder, mounting, claims=("003:24",)
+        )
+        await wafer.step("unload die source", bonder.unload_die_source, wafer.id)
+        await wafer.step("unload board", bonder.unload, board)
+
+
+async def bond_and_inspect(wafer: Wafer, bonder: FlipChipBonder, mounting: ChipMounting) -> None:
+    result = await bonder.bond_dies(mounting.bond_recipe(), unit_count=mounting.chips)
+    chips = mounting.chips
+    wafer.measure("chips bonded", result.dies_bonded, "chips", low=chips, high=chips)
+    wafer.measure("bumps joined", result.terminals_joined, "bumps", low=result.terminals)
+    wafer.measure("placement offset", result.max_offset_um, "um")
+
+
+async def dice(wafer: Wafer, dicing: DicingStep, claims: tuple[str, ...] = ("003:23",)) -> None:
+    """Cut the wafer into chips along its die grid (003:23, or the `claims` of another
+    method's dicing); every whole die must come free."""
+    async with wafer.use(DicingSaw) as saw:
+        await wafer.step("prepare blade", prepare_blade, saw, dicing)
+        await wafer.step("mount on saw", saw.mount, wafer.id)
+        await wafer.step("dice", cut_and_inspect, wafer, saw, dicing, claims=claims)
+        await wafer.step("stop spindle", saw.stop_spindle)
+        await wafer.step("unmount from saw", saw.unmount)
+
+
+async def cut_and_inspect(wafer: Wafer, saw: DicingSaw, dicing: DicingStep) -> None:
+    """Cut, then check the kerf the saw reports: the measurements are filed under the cut, and
+    a kerf out of limits fails it (the wafer is held; a cut is never repeated)."""
+    result = await saw.dice(dicing.dicing_recipe())
+    wafer.measure(
+        "kerf width",
+        result.kerf_width_um,
+        "um",
+        low=dicing.blade_thickness_um,
+        high=dicing.blade_thickness_um + KERF_ALLOWANCE_UM,
+    )
+    wafer.measure("cut depth into tape", result.cut_depth_into_tape_um, "um", low=0)
+
+
+async def prepare_blade(saw: DicingSaw, dicing: DicingStep) -> None:
+    """A blade of the recipe's thickness, intact and dressed, with the spindle at speed.
+
+    A blade that has cut its dressing interval since it was last dressed is dressed first:
+    worn blades chip more and, far past the interval, break.
+    """
+    blade = await saw.request_blade()
+    replace = blade.broken or blade.thickness_um != dicing.blade_thickness_um
+    if replace:
+        await saw.install_blade(dicing.blade_thickness_um)  # a new blade: no wear
+    await saw.start_spindle(dicing.spindle_krpm)
+    if not replace and blade.wear_ratio >= 1.0:
+        await saw.dress_blade()

@@ -1,0 +1,85 @@
+"""The claim check of sprout-bump-csp: the conditions on the product and the claim map."""
+
+from __future__ import annotations
+
+from packline.sequences.engine import Condition
+
+from .. import conditions
+from .recipe import THICK_RESIN_UM, SproutBumpRecipe
+
+
+def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
+    """What claim 001:1 and the recipe's options leave on every wafer, checked on the twin."""
+    checks = [
+        conditions.bump_on_every_pad("001:1a"),
+        conditions.tips_project("001:1b", sealing_only=True),
+        conditions.seed_joins_tips("001:1c"),
+    ]
+    plated = "001:11" if recipe.metal_support else "001:8"
+    if recipe.metal_support:
+        checks.append(conditions.seed_joins_tips("001:10"))
+    for number, level in enumerate(recipe.levels(), start=1):
+        min_um = level.wiring.plating.min_thickness_um
+        checks.append(conditions.wiring_plated_at_least(plated, min_um, level=number))
+    stack = recipe.stack_claim()
+    if stack is not None:
+        checks.append(conditions.connected_through_levels(stack, len(recipe.levels())))
+    if recipe.terminals is not None:
+        checks.append(conditions.terminals_connected("001:1d"))
+        checks.append(conditions.joint_under_every_ball("001:3"))
+        if recipe.terminals.solder_resist is not None:
+            checks.append(conditions.solder_resist_open_at_balls("001:4"))
+    if recipe.thick_resin:
+        checks.append(conditions.resin_at_least("001:13", THICK_RESIN_UM))
+    if recipe.dicing is not None:
+        checks.append(conditions.singulated_into_dies(recipe.dicing_claim()))
+    return checks
+
+
+CLAIM_MAP = {
+    "001:1a": "step 'form bumps': a stud bump on every pad; claim check: a bump on every pad",
+    "001:1b": "step 'laminate resin sheet'; recipe constraint: resin thinner than the bumps; "
+    "claim check: every tip projects above the sealing resin",
+    "001:1c": "step 'deposit seed', step 'pattern wiring' and step 'electroplate wiring'; "
+    "claim check: a seed film joins every tip",
+    "001:1d": "recipe option terminals, step 'mount balls' and step 'reflow balls'; claim "
+    "check: every ball joined, unbridged, on connected wiring, a ball on every die",
+    "001:3": "recipe option terminals (solder balls of terminals.alloy), step 'apply flux', "
+    "step 'mount balls' and step 'reflow balls'; claim check: a joint under every ball",
+    "001:4": "recipe option terminals.solder_resist (sprout-bump-csp.yaml), "
+    "step 'coat solder resist' and step 'open solder resist', after the balls are reflowed; "
+    "claim check: the solder resist open at every ball, the ball joined",
+    "001:2": "recipe option dicing (sprout-bump-csp.yaml), step 'dice'; claim check: units "
+    "== whole dies",
+    "001:5": "step 'form bumps' (stud bumps from metal wire by the wire bonder)",
+    "001:6": "recipe option bumps.stack >= 2 (sprout-bump-csp-stacked.yaml), step 'form bumps'",
+    "001:7": "step 'laminate resin sheet' (the bumps penetrate the sheet) and step "
+    "'peel support'; recipe constraint: resin thinner than the bumps",
+    "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
+    "'etch seed' (recipe option wiring.etch); claim check: the wiring plated to at least "
+    "wiring.plating.min_thickness_um, sound",
+    "001:9": "recipe option wiring.seed: steps (sputter or evaporate), step 'deposit seed', or "
+    "electroless (sprout-bump-csp-electroless.yaml), step 'plate electroless seed'; step "
+    "'electroplate wiring'",
+    "001:10": "recipe option support: metal-film (sprout-bump-csp-metal-support.yaml), step "
+    "'laminate resin sheet' (the tips pressed into the metal, no peel); claim check: the metal "
+    "joins every tip",
+    "001:11": "recipe option support: metal-film, step 'pattern wiring' (the mould on the "
+    "metal), step 'electroplate wiring' and step 'etch seed' (the metal etched between the "
+    "patterns); claim check: the wiring plated to at least wiring.plating.min_thickness_um",
+    "001:12": "recipe option support: metal-film, step 'electroplate wiring'",
+    "001:14": "recipe option upper_levels with one level (sprout-bump-csp-levels-2.yaml): step "
+    "'form bumps', step 'laminate resin sheet' and step 'electroplate wiring' at both levels, "
+    "the second bumps on the first wiring, terminals required; claim check: every pad connected "
+    "through both levels' bumps and wiring to its ball",
+    "001:15": "recipe option dicing with upper_levels of one level, step 'dice'; claim check: "
+    "units == whole dies",
+    "001:16": "recipe option upper_levels with two or more levels (sprout-bump-csp-levels-5.yaml: "
+    "lowermost, three intermediate, uppermost): step 'form bumps', step 'laminate resin sheet' "
+    "and step 'electroplate wiring' at every level; claim check: every pad connected through "
+    "every level's bumps and wiring to its ball",
+    "001:17": "recipe option dicing with upper_levels of two or more levels, step 'dice'; claim "
+    "check: units == whole dies",
+    "001:13": "recipe option thick_resin (recipe constraint: resin >= 50 um), step 'laminate "
+    "resin sheet'; claim check: resin at least 50 um",
+}

@@ -1,0 +1,329 @@
+"""The recipe model of sprout-bump-csp: every option with its units and limits, and the
+claims' own constraints."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from packline.drivers.roles.deposition import (
+    DepositionRecipe,
+    DepositionStep,
+    Material,
+    Method,
+    ProcessGas,
+)
+from packline.drivers.roles.laminator import SupportKind
+from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
+from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.units import Unit
+
+from ..bump_seal_clean import (
+    BumpRecipe,
+    DicingStep,
+    ResinRecipe,
+    require_resin_thinner_than_bumps,
+)
+from ..plasma_clean import PlasmaCleanRecipe
+from ..solder import PlatingStep, SolderBallRecipe
+
+#: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
+MAX_UPPER_LEVELS = 8
+
+
+#: The resin thickness of claim 001:13.
+THICK_RESIN_UM = 50.0
+
+
+#: How far the deposition's crystal may read below a step's thickness before the wafer is
+#: held: a seed that thin breaks on the tips' sidewalls.
+SEED_TOLERANCE = 0.10
+
+
+class SeedStep(Recipe):
+    """001:9: one film of the thin metal film, by sputtering or vacuum evaporation.
+
+    A step with `thickness_nm` ends when the crystal monitor reads it and `time_s` is its time
+    limit; sputtering sets `power_w`, `pressure_mtorr` and an Ar `flow_sccm`, evaporation
+    `rate_nm_s`.
+    """
+
+    method: Method
+    material: Material
+    time_s: Annotated[float, Unit("s"), Feeds("deposition", "time_s")]
+    thickness_nm: Annotated[float, Unit("nm"), Feeds("deposition", "thickness_nm")] = 0.0
+    power_w: Annotated[float, Unit("W"), Feeds("deposition", "power_w")] = 0.0
+    rate_nm_s: Annotated[float, Unit("nm/s"), Feeds("deposition", "rate_nm_s")] = 0.0
+    pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")] = 0.0
+    flow_sccm: Annotated[float, Unit("sccm"), Feeds("deposition", "flow_sccm")] = 0.0
+
+    @model_validator(mode="after")
+    def _a_metal_by_sputter_or_evaporation(self) -> Self:
+        if self.method is Method.CVD or self.material.dielectric:
+            raise claim_violation(
+                "001:9",
+                "method",
+                f"{self.method.value} of {self.material.value}",
+                "the thin metal film is a metal, sputtered or evaporated",
+            )
+        problem = self.step().mismatch()
+        if problem is not None:
+            raise ValueError(problem)
+        return self
+
+    def step(self) -> DepositionStep:
+        return DepositionStep(
+            method=self.method,
+            material=self.material,
+            time_s=self.time_s,
+            thickness_nm=self.thickness_nm,
+            power_w=self.power_w,
+            rate_nm_s=self.rate_nm_s,
+            pressure_mtorr=self.pressure_mtorr,
+            gas=ProcessGas.AR if self.method is Method.SPUTTER else ProcessGas.NONE,
+            flow_sccm=self.flow_sccm,
+        )
+
+
+class SeedRecipe(Recipe):
+    """001:8, 001:9: the thin metal film laid over the resin top and the projecting tips, in
+    the deposition chamber."""
+
+    process: Literal["deposition"] = "deposition"
+    steps: Annotated[list[SeedStep], Field(min_length=1), Feeds("deposition", "steps", len)]
+    base_pressure_utorr: Annotated[
+        float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
+    ] = 5.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 600.0
+
+    def deposition_recipe(self) -> DepositionRecipe:
+        return DepositionRecipe(tuple(step.step() for step in self.steps), self.base_pressure_utorr)
+
+    def claims(self) -> tuple[str, ...]:
+        return ("001:1c", "001:8", "001:9")
+
+
+class ElectrolessSeedRecipe(Recipe):
+    """001:9: the thin metal film by electroless copper plating, on the wet bench: copper
+    grows over the resin top and joins the tips standing above it."""
+
+    process: Literal["electroless"]
+    time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
+    temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
+    #: the thinnest seed the plating can thicken evenly: a thinner film holds the wafer
+    min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
+
+    def claims(self) -> tuple[str, ...]:
+        return ("001:1c", "001:8", "001:9")
+
+
+#: A reticle of the litho cell's library, by name (the cell refuses a name it lacks).
+ReticleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+
+
+class MouldRecipe(Recipe):
+    """A film the litho cell coats, bakes, exposes and develops: the resist mould that patterns
+    the thin film into one wiring per device (001:8), or the solder resist opened around the
+    balls (001:4)."""
+
+    material: CoatMaterial = CoatMaterial.PR_THICK
+    spin_rpm: Annotated[int, Field(strict=True), Feeds("lithography", "spin_rpm")]
+    spin_time_s: Annotated[float, Unit("s"), Feeds("lithography", "spin_time_s")] = 30.0
+    bake_temperature_c: Annotated[float, Unit("degC"), Feeds("lithography", "bake_temperature_c")]
+    bake_time_s: Annotated[float, Unit("s"), Feeds("lithography", "bake_time_s")]
+    #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
+    mask: ReticleName = "wiring-level-1"
+    dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
+    develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
+
+
+class Dip(Recipe):
+    """One dip of the wet bench: how long, and the bath's temperature."""
+
+    time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
+    temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
+
+
+class SeedEtchRecipe(Recipe):
+    """001:8: the thin film patterned once the wiring is plated: the mould stripped, then the
+    seed etched off between the patterns (copper, then the barrier if the seed has one)."""
+
+    strip: Dip
+    copper_etch: Dip
+    barrier_etch: Dip | None = None
+
+
+class WiringRecipe(Recipe):
+    """001:1c: the wiring on the resin top, touching the tips (001:8: film, pattern, plate)."""
+
+    descum: PlasmaCleanRecipe | None = None
+    #: 001:9: sputtered or evaporated (the deposition chamber) or electroless (the wet bench);
+    #: none when the metal-film support is the wiring's metal (001:11)
+    seed: Annotated[SeedRecipe | ElectrolessSeedRecipe | None, Field(discriminator="process")] = (
+        None
+    )
+    mould: MouldRecipe
+    plating: PlatingStep
+    #: the mould stripped and the seed etched between the patterns (None: left on the wafer)
+    etch: SeedEtchRecipe | None = None
+
+
+class TerminalsRecipe(SolderBallRecipe):
+    """001:1d, 001:3: a solder ball on the conducting paths of every wiring pattern, fluxed,
+    mounted and inspected on the ball mounter, then reflowed into joints in the oven; 001:4:
+    a solder resist over them, opened around every ball."""
+
+    #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
+    #: opened around them by the litho cell (None: no solder resist)
+    solder_resist: MouldRecipe | None = None
+
+    @model_validator(mode="after")
+    def _a_solder_resist_stays(self) -> Self:
+        resist = self.solder_resist
+        if resist is not None and MATERIALS[resist.material].layer is not FilmLayer.RESIN:
+            resins = ", ".join(m.value for m, f in MATERIALS.items() if f.layer is FilmLayer.RESIN)
+            raise claim_violation(
+                "001:4",
+                "solder_resist.material",
+                resist.material.value,
+                f"the solder resist stays on the package: a photosensitive resin ({resins}), "
+                "not a resist that is stripped",
+            )
+        return self
+
+
+class LevelRecipe(Recipe):
+    """001:14-17: a wiring arrangement stacked on the one below: bumps bonded on its wiring,
+    a resin sheet they project through, and wiring on that resin touching their tips."""
+
+    #: heights as the bonder measures them, from the wafer's surface: each level's bumps stand
+    #: on the levels below
+    bumps: BumpRecipe
+    resin: ResinRecipe
+    wiring: WiringRecipe
+
+
+class SproutBumpRecipe(Recipe):
+    """Bumps, the resin they project through, the wiring on it, its terminals: the options of
+    claim 001:1."""
+
+    bumps: BumpRecipe
+    resin: ResinRecipe
+    #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
+    #: that stays, the tips pressed into it, and is patterned into the wiring (001:10-12)
+    support: SupportKind = SupportKind.FILM
+    #: claim 001:13: the resin layer at least 50 um thick
+    thick_resin: bool = False
+    wiring: WiringRecipe
+    #: 001:14-17: wiring arrangements stacked on the first, lowest first (one: claim 14's
+    #: second arrangement; two or more: claim 16's intermediate and uppermost ones; None or
+    #: empty: claim 1's single arrangement)
+    upper_levels: Annotated[list[LevelRecipe], Field(max_length=MAX_UPPER_LEVELS)] | None = None
+    #: claims 001:1d, 001:3: solder balls on the (uppermost) wiring, reflowed (None: none)
+    terminals: TerminalsRecipe | None = None
+    #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
+    dicing: DicingStep | None = None
+
+    @model_validator(mode="after")
+    def _resin_thinner_than_the_bumps(self) -> Self:
+        require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
+        below_um = self.resin.sheet_thickness_um
+        for index, level in enumerate(self.upper_levels or ()):
+            standing_um = level.bumps.height_um - below_um
+            if level.resin.sheet_thickness_um >= standing_um:
+                raise claim_violation(
+                    self.stack_claim() or "001:14",
+                    f"upper_levels.{index}.resin.sheet_thickness_um",
+                    f"{level.resin.sheet_thickness_um:g} um",
+                    f"must be thinner than the bumps stand above the resin below: "
+                    f"bumps.height_um {level.bumps.height_um:g} um - {below_um:g} um of resin "
+                    f"below = {standing_um:g} um",
+                )
+            below_um += level.resin.sheet_thickness_um
+        return self
+
+    @model_validator(mode="after")
+    def _terminals_on_the_uppermost_wiring(self) -> Self:
+        claim = self.stack_claim()
+        if claim is not None and self.terminals is None:
+            raise claim_violation(
+                claim,
+                "terminals",
+                "none",
+                "stacked wiring arrangements end with outer terminals on the uppermost wiring",
+            )
+        return self
+
+    def levels(self) -> list[LevelRecipe]:
+        """Every wiring arrangement, the lowermost (on the pads) first."""
+        lowest = LevelRecipe(bumps=self.bumps, resin=self.resin, wiring=self.wiring)
+        return [lowest, *(self.upper_levels or ())]
+
+    def stack_claim(self) -> str | None:
+        """The claim a stack of arrangements carries out: 001:14 for two, 001:16 for more;
+        None for the single arrangement of claim 1."""
+        if not self.upper_levels:
+            return None
+        return "001:14" if len(self.upper_levels) == 1 else "001:16"
+
+    def dicing_claim(self) -> str:
+        """001:2 for claim 1's packages, 001:15 or 001:17 for stacked ones."""
+        return {None: "001:2", "001:14": "001:15", "001:16": "001:17"}[self.stack_claim()]
+
+    @model_validator(mode="after")
+    def _a_seed_or_the_metal_support(self) -> Self:
+        upper = range(len(self.upper_levels or ()))
+        paths = ["wiring", *(f"upper_levels.{i}.wiring" for i in upper)]
+        for path, level in zip(paths, self.levels(), strict=True):
+            wiring = level.wiring
+            if self.metal_support:
+                if wiring.seed is not None:
+                    raise claim_violation(
+                        "001:11",
+                        f"{path}.seed",
+                        "a seed",
+                        "with support metal-film the support is the wiring's metal: leave out "
+                        "the seed",
+                    )
+                if wiring.descum is not None:
+                    raise claim_violation(
+                        "001:10",
+                        f"{path}.descum",
+                        "a plasma clean",
+                        "with support metal-film the tips are pressed into the metal, under it: "
+                        "there is nothing to descum",
+                    )
+            elif wiring.seed is None:
+                raise ValueError(
+                    f"{path}.seed is missing: with support film the wiring needs a thin metal "
+                    "film (001:8), sputtered, evaporated or electroless"
+                )
+        return self
+
+    @property
+    def metal_support(self) -> bool:
+        """The sheet's support is a metal film that becomes the wiring (001:10-12)."""
+        return self.support is SupportKind.METAL_FILM
+
+    def wiring_claims(self) -> tuple[str, ...]:
+        """The claims the wiring's mould, plating and etch carry out: the thin film's (001:8)
+        or the metal support's (001:11)."""
+        return ("001:1c", "001:11") if self.metal_support else ("001:1c", "001:8")
+
+    def plating_claims(self) -> tuple[str, ...]:
+        """The claims the electroplating carries out (001:9, or 001:12 on the support)."""
+        if self.metal_support:
+            return ("001:1c", "001:11", "001:12")
+        return ("001:1c", "001:8", "001:9")
+
+    @model_validator(mode="after")
+    def _thick_resin(self) -> Self:
+        if self.thick_resin and self.resin.sheet_thickness_um < THICK_RESIN_UM:
+            raise claim_violation(
+                "001:13",
+                "resin.sheet_thickness_um",
+                f"{self.resin.sheet_thickness_um:g} um",
+                f"must be at least {THICK_RESIN_UM:g} um (thick_resin is true)",
+            )
+        return self
