@@ -56,6 +56,9 @@ class RunRequest:
     failure_policy: str | None = None
     #: The wafers' own ids (the lot is as many); None: numbered per run (`lot_wafer_ids`).
     wafer_ids: list[str] | None = None
+    #: A dry run serves the tools that have a GEM face as GEM equipment on HSMS (their process
+    #: model unchanged), so the run drives them through the GEM host driver.
+    gem: bool = False
 
 
 @dataclass
@@ -71,6 +74,7 @@ class Prepared:
     wafer_ids: list[str] | None  # None: numbered per run when it opens (`lot_wafer_ids`)
     operator: str
     failure_policy: FailurePolicy
+    gem: bool = False  # a dry run's tools with a GEM face served on GEM
 
 
 def prepare(request: RunRequest) -> Prepared:
@@ -95,6 +99,11 @@ def prepare(request: RunRequest) -> Prepared:
             f"--failure-policy {request.failure_policy!r}: use hold, pause or stop"
         ) from None
     station = None
+    if request.gem and not request.simulated:
+        raise BadInput(
+            "--gem serves the in-process simulated line's tools on GEM; on real tools the "
+            "station file says which driver each tool uses (`driver: gem`)"
+        )
     if not request.simulated:
         if request.station_path is None:
             raise BadInput(
@@ -108,7 +117,16 @@ def prepare(request: RunRequest) -> Prepared:
     check_tool_limits(recipe, named, tool_limits(method, station))
     lot = request.lot if request.wafer_ids is None else len(request.wafer_ids)
     return Prepared(
-        method, recipe, text, source, station, lot, request.wafer_ids, request.operator, policy
+        method,
+        recipe,
+        text,
+        source,
+        station,
+        lot,
+        request.wafer_ids,
+        request.operator,
+        policy,
+        request.gem,
     )
 
 
@@ -238,7 +256,7 @@ async def open_run(
         yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
     clock = VirtualClock()
-    line = _sim_line(line_factory, clock, prepared.method, prepared.recipe)
+    line = _sim_line(line_factory, clock, prepared.method, prepared.recipe, gem=prepared.gem)
     async with line:
         yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
 
@@ -248,10 +266,12 @@ def _sim_line(
     clock: VirtualClock,
     method: Method,
     recipe: Recipe,
+    *,
+    gem: bool,
 ) -> SimulatedLine:
     """The dry run's simulated line: the given factory's, else one with a tool of every role
     the method needs, as the recipe needs them, receiving the method's incoming material for
-    this recipe."""
+    this recipe (`gem`: the tools that have a GEM face served on GEM)."""
     if factory is not None:
         return factory(clock, method)
     return SimulatedLine(
@@ -259,6 +279,7 @@ def _sim_line(
         kinds=_sim_kinds(method),
         incoming=method.incoming_material(recipe),
         tool_options=method.sim_tool_options(recipe),
+        gem=gem,
     )
 
 
@@ -384,7 +405,9 @@ async def open_resume(
         yield Engine(spec(station=station, clock=WallClock()))
         return
     clock = VirtualClock()
-    line = _sim_line(line_factory, clock, method, recipe)
+    recorded = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run_id} station")
+    on_gem = any(tool.driver == "gem" for tool in recorded.tools.values())
+    line = _sim_line(line_factory, clock, method, recipe, gem=on_gem)
     async with line:
         for wafer_id, data in store.latest_twins(run_id).items():
             restore(line.twin.get(wafer_id), data)

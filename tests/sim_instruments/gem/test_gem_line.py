@@ -6,19 +6,36 @@ import asyncio
 import signal
 import sys
 
+import pytest
 import yaml
 
 from packline.clock import VirtualClock
+from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.grinder import Grinder, GrindRecipe, GrindSide
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
-from packline.sequences.engine.launch import _sim_kinds
+from packline.sequences.engine import (
+    BadInput,
+    Method,
+    RunRequest,
+    RunStore,
+    all_methods,
+    get_method,
+    open_resume,
+    open_run,
+    prepare,
+    run_report,
+)
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import load_station, parse_station
 
 
-def gem_line(clock: VirtualClock, method) -> SimulatedLine:
-    return SimulatedLine(clock, kinds=_sim_kinds(method), gem=True)
+def gem_kinds_of(method: Method) -> set[str]:
+    """The tool kinds a method uses that have a simulated GEM face."""
+    return {
+        name
+        for name, kind in TOOL_KINDS.items()
+        if kind.role in method.tools and kind.gem_simulator is not None
+    }
 
 
 async def test_the_line_serves_the_wire_bonder_on_gem_and_its_station_reads_back() -> None:
@@ -47,11 +64,12 @@ async def test_the_line_serves_the_grinder_on_gem_and_its_station_driver_grinds(
         assert result.final_thickness_um <= thickness_um < result.final_thickness_um + 0.1
 
 
-async def test_bump_seal_clean_runs_a_lot_of_25_with_the_bonder_on_gem(tmp_path) -> None:
+@pytest.mark.parametrize("method", [m.name for m in all_methods() if gem_kinds_of(m)])
+async def test_each_method_runs_a_lot_of_25_with_its_gem_tools_on_gem(tmp_path, method) -> None:
     store = RunStore(tmp_path / "runs.db")
     try:
-        prepared = prepare(RunRequest("bump-seal-clean", lot=25))
-        async with open_run(store, prepared, line_factory=gem_line) as engine:
+        prepared = prepare(RunRequest(method, lot=25, gem=True))
+        async with open_run(store, prepared) as engine:
             status = await engine.run()
         report = run_report(store, engine.run_id)
         tools = {row["name"]: row for row in store.table("tools", engine.run_id)}
@@ -60,7 +78,10 @@ async def test_bump_seal_clean_runs_a_lot_of_25_with_the_bonder_on_gem(tmp_path)
     assert status == "completed"
     assert [w["status"] for w in report["wafers"]] == ["completed"] * 25
     assert report["claim_check"]["status"] == "passed"
-    assert (tools["wire_bonder"]["driver"], tools["wire_bonder"]["model"]) == ("gem", "WB-1")
+    on_gem = {name for name, row in tools.items() if row["driver"] == "gem"}
+    assert on_gem == gem_kinds_of(get_method(method))
+    if "wire_bonder" in on_gem:
+        assert tools["wire_bonder"]["model"] == "WB-1"
 
 
 async def test_sim_serve_gem_serves_a_gem_bonder_another_process_drives(tmp_path) -> None:
@@ -90,3 +111,28 @@ async def test_sim_serve_gem_serves_a_gem_bonder_another_process_drives(tmp_path
     finally:
         server.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(server.wait(), 10) == 0
+
+
+async def test_a_dry_run_on_gem_tools_resumes_on_gem_tools(tmp_path) -> None:
+    store = RunStore(tmp_path / "runs.db")
+
+    def terminate_after_the_first_step(event) -> None:
+        if event.kind == "step-finished":
+            engine.request("terminate", "test")
+
+    try:
+        prepared = prepare(RunRequest("bump-seal-clean", lot=2, gem=True))
+        async with open_run(store, prepared, observers=[terminate_after_the_first_step]) as engine:
+            assert await engine.run() == "terminated"
+        async with open_resume(store, engine.run_id) as resumed:
+            assert await resumed.run() == "completed"
+        tools = {row["name"]: row for row in store.table("tools", engine.run_id)}
+    finally:
+        store.close()
+    assert tools["wire_bonder"]["driver"] == "gem"
+    assert tools["dicing_saw"]["driver"] == "gem"
+
+
+def test_gem_is_refused_for_a_run_on_a_station_file(tmp_path) -> None:
+    with pytest.raises(BadInput, match="--gem serves the in-process simulated line"):
+        prepare(RunRequest("bump-seal-clean", simulated=False, station_path="x.yaml", gem=True))
