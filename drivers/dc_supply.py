@@ -7,8 +7,10 @@ the IEEE 488.2 common commands are sent, so a bench supply of that range can sta
     *CLS / *IDN?                       identity, errors cleared
     CURR 2.5 / VOLT 10 / VOLT:PROT 12  settings, each group checked with SYST:ERR? until 0
     OUTP ON / OUTP OFF / OUTP?         the output
-    MEAS:CURR? / MEAS:VOLT?            what flows, at the terminals
-    VOLT:PROT:TRIP? / CURR:PROT:TRIP?  the protections (the supply's alarms)
+    :VOLT:PROT:TRIP?;:CURR:PROT:TRIP?  the protections (the supply's alarms), one compound query
+    :MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?
+                                       what flows at the terminals and the protections, in
+                                       one compound query: what a plating poll reads
     OUTP:PROT:CLE                      clear a tripped protection
     OUTP OFF, *OPC?                    the safe state
 
@@ -23,6 +25,11 @@ from .errors import WrongTool
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command, setpoint, short_form
 from .specs.dc_supply import SPEC
+
+#: The spec's measurement queries: current, then voltage.
+_MEASURED = ("measure_current", "measure_voltage")
+#: The protections read together: alarm code -> the spec's trip query.
+_PROTECTIONS = {"OVER_VOLTAGE": "over_voltage_tripped", "OVER_CURRENT": "over_current_tripped"}
 
 
 class ScpiDcSupply(ScpiDriver):
@@ -56,13 +63,24 @@ class ScpiDcSupply(ScpiDriver):
     async def request_output(self) -> bool:
         return await self.query_flag("read output", self._query("output"))
 
-    async def measure(self, action: str) -> tuple[float, float]:
-        """The output current (A) and voltage (V), recorded as the cell's traces."""
-        current_a = await self.query_number(action, self._query("measure_current"))
-        voltage_v = await self.query_number(action, self._query("measure_voltage"))
+    async def measure_watched(self, action: str) -> tuple[float, float, dict[str, str]]:
+        """What a process watches of the supply, in one exchange (a compound query): the
+        output current (A) and voltage (V), recorded as the cell's traces, and the tripped
+        protections, as `request_alarms` reads them."""
+        names = (*_MEASURED, *_PROTECTIONS.values())
+        replies = await self.query_units(action, *(self._query(name) for name in names))
+        current_a, voltage_v = (self.number_reply(action, reply) for reply in replies[:2])
         self.trace("current_a", current_a)
         self.trace("voltage_v", voltage_v)
-        return current_a, voltage_v
+        return current_a, voltage_v, self._tripped(action, replies[2:])
+
+    def _tripped(self, action: str, replies: list[str]) -> dict[str, str]:
+        """The protections whose trip query answered 1, as the spec's alarms."""
+        return {
+            code: SPEC.alarm_text[code]
+            for code, reply in zip(_PROTECTIONS, replies, strict=True)
+            if self.flag_reply(action, reply)
+        }
 
     def _check_identity(self, identity: Identity) -> None:
         """Refuse a device that says it is a tool kind of the line (a grinder at the supply's
@@ -80,15 +98,11 @@ class ScpiDcSupply(ScpiDriver):
             )
 
     async def request_alarms(self) -> dict[str, str]:
-        """The tripped protections (`VOLT:PROT:TRIP?`, `CURR:PROT:TRIP?`), as the spec's alarms."""
-        alarms = {}
-        for code, name in (
-            ("OVER_VOLTAGE", "over_voltage_tripped"),
-            ("OVER_CURRENT", "over_current_tripped"),
-        ):
-            if await self.query_flag("read protections", self._query(name)):
-                alarms[code] = SPEC.alarm_text[code]
-        return alarms
+        """The tripped protections (`VOLT:PROT:TRIP?`, `CURR:PROT:TRIP?`, one compound query),
+        as the spec's alarms."""
+        action = "read protections"
+        queries = (self._query(name) for name in _PROTECTIONS.values())
+        return self._tripped(action, await self.query_units(action, *queries))
 
     async def request_interlocks(self) -> dict[str, bool]:
         """A supply has none: the tool that owns it guards its output."""

@@ -207,13 +207,13 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         async def poll() -> CellStatus | None:
             nonlocal supply_charge_c, last_s, last_current_a
             status = await self.traced_status()
-            current_a, voltage_v = await self.supply.measure(action)
+            current_a, voltage_v, tripped = await self.supply.measure_watched(action)
             now = self.clock.now()
             supply_charge_c += last_current_a * (now - last_s)
             last_s, last_current_a = now, current_a
             currents.append(current_a)
             voltages.append(voltage_v)
-            if status.phase is CellPhase.FAULT or await self.supply.request_alarms():
+            if status.phase is CellPhase.FAULT or tripped:
                 await self.supply.abort()
                 await self.refresh_alarms()
                 raise self.alarm_error(action)

@@ -18,6 +18,7 @@ from .scpi_wire import (
     matches,
     scpi_wire,
     short_form,
+    split_outside_quotes,
 )
 
 if TYPE_CHECKING:
@@ -86,14 +87,32 @@ class ScpiDriver(Equipment):
         return ProtocolError(self.name, self.address, action, f"{said} {expected}")
 
     async def query_number(self, action: str, query: str) -> float:
-        reply = await self.link.query(query, idempotent=True)
+        return self.number_reply(action, await self.link.query(query, idempotent=True))
+
+    async def query_flag(self, action: str, query: str) -> bool:
+        return self.flag_reply(action, await self.link.query(query, idempotent=True))
+
+    async def query_units(self, action: str, *queries: str) -> list[str]:
+        """Ask several queries in one exchange, a compound message (IEEE 488.2: the units
+        joined by `;`, each header but a common command's given its leading colon, so no
+        device reads one relative to the one before); their replies, in order, from the one
+        reply line (joined by `;`)."""
+        message = ";".join(q if q.startswith(("*", ":")) else ":" + q for q in queries)
+        reply = await self.link.query(message, idempotent=True)
+        replies = split_outside_quotes(reply, ";")
+        if len(replies) != len(queries):
+            raise self.garbled(action, reply, f"{len(queries)} replies joined by ;", message)
+        return replies
+
+    def number_reply(self, action: str, reply: str) -> float:
+        """A query's reply as a number; a `ProtocolError` if it is not one."""
         try:
             return float(reply)
         except ValueError:
             raise self.garbled(action, reply, "a number") from None
 
-    async def query_flag(self, action: str, query: str) -> bool:
-        reply = await self.link.query(query, idempotent=True)
+    def flag_reply(self, action: str, reply: str) -> bool:
+        """A query's reply as a flag (`0` or `1`); a `ProtocolError` if it is not one."""
         if reply not in ("0", "1"):
             raise self.garbled(action, reply, "0 or 1")
         return reply == "1"

@@ -126,6 +126,22 @@ def unquote(text: str) -> str:
     return text[1:-1].replace('""', '"')
 
 
+def split_outside_quotes(text: str, separator: str) -> list[str]:
+    """`text` split on `separator` outside double-quoted strings, each part stripped: the
+    parameters of a unit (`,`) or the units of a compound message and of its reply (`;`)."""
+    parts, current, quoted = [], "", False
+    for char in text:
+        if char == '"':
+            quoted = not quoted
+        if char == separator and not quoted:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += char
+    parts.append(current.strip())
+    return parts
+
+
 def format_number(value: float) -> str:
     """A number as the family writes it (SCPI NR1/NR2, no exponent for usual values)."""
     return format(value, ".10g")

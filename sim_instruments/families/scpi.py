@@ -40,6 +40,7 @@ from packline.drivers.families.scpi_wire import (
     quote,
     scpi_wire,
     short_form,
+    split_outside_quotes,
 )
 from packline.drivers.families.scpi_wire import command as spec_command
 from packline.drivers.specs.core import ToolSpec
@@ -183,17 +184,37 @@ class ScpiSimTool(SimulatedTool):
         return session
 
     async def handle(self, line: str) -> str | None:
-        """One received line: advance to now, execute, answer a query or queue an error."""
+        """One received line, a program message: advance to now, then execute its units in
+        order (one, or several joined by `;`, IEEE 488.2 compound), answering the queries'
+        replies joined by `;` (None if it had no query).
+
+        A unit whose header has no leading colon continues the path of the unit before it
+        (`MEAS:CURR?;VOLT?` asks `MEAS:VOLT?`); a common command (`*...`) leaves the path as
+        it was. A refused unit queues its error and ends the message: the units after it are
+        not executed, the replies of those before it are answered.
+        """
         self.received.append(line)
         self.advance()
         text = line.strip()
         if not text:
             return None
-        try:
-            return self._execute(text)
-        except ScpiError as error:
-            self.queue_error(error.code, error.detail)
-            return None
+        replies: list[str] = []
+        path = ""
+        for unit in split_outside_quotes(text, ";"):
+            resolved = unit if unit.startswith((":", "*")) else path + unit
+            try:
+                if not unit:
+                    raise ScpiError(-102, "empty message unit")
+                reply = self._execute(resolved)
+            except ScpiError as error:
+                self.queue_error(error.code, error.detail)
+                break
+            if not unit.startswith("*"):
+                path = resolved.partition(" ")[0].rpartition(":")[0]
+                path = path + ":" if path else ""
+            if reply is not None:
+                replies.append(reply)
+        return ";".join(replies) if replies else None
 
     def answer(self, line: str) -> str | None:
         """Execute one line in process, as a GEM face of the tool does (no session, no queue):

@@ -12,7 +12,7 @@ import math
 from collections.abc import Mapping
 from typing import TypeVar
 
-from packline.drivers.families.scpi_wire import matches
+from packline.drivers.families.scpi_wire import matches, split_outside_quotes
 
 from .scpi_session import ScpiError
 
@@ -21,17 +21,7 @@ T = TypeVar("T")
 
 def split_arguments(text: str) -> list[str]:
     """Split on commas outside double-quoted strings; each argument stripped."""
-    arguments, current, quoted = [], "", False
-    for char in text:
-        if char == '"':
-            quoted = not quoted
-        if char == "," and not quoted:
-            arguments.append(current.strip())
-            current = ""
-        else:
-            current += char
-    arguments.append(current.strip())
-    return arguments
+    return split_outside_quotes(text, ",")
 
 
 def count(header: str, arguments: list[str], expected: int) -> None:

@@ -58,13 +58,14 @@ def line(text_: str) -> bytes:
     return text_.encode() + b"\n"
 
 
+#: What a plating poll asks the supply, in one compound query: current, voltage, protections.
+WATCH = ":MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"
 SUPPLY_CONNECT = [
     (line("*CLS"), None),
     (line("*IDN?"), line("packline,DCS-30-50,DCS-0001,1.0")),
-    (line("VOLT:PROT:TRIP?"), line("0")),
-    (line("CURR:PROT:TRIP?"), line("0")),
-    (line("VOLT:PROT:TRIP?"), line("0")),  # the tool's alarms: the cell's and the supply's
-    (line("CURR:PROT:TRIP?"), line("0")),
+    (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
+    # the tool's alarms: the cell's and the supply's
+    (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
 ]
 CELL_CONNECT = [
     identification(1, "packline", "EP-1", "1.0"),
@@ -151,10 +152,7 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         NO_ERROR,
         (line("OUTP ON"), None),
         NO_ERROR,
-        (line("MEAS:CURR?"), line("1.38800")),
-        (line("MEAS:VOLT?"), line("0.51104")),
-        (line("VOLT:PROT:TRIP?"), line("0")),
-        (line("CURR:PROT:TRIP?"), line("0")),
+        (line(WATCH), line("1.38800;0.51104;0;0")),
         (line("OUTP OFF"), None),
         NO_ERROR,
     ]
@@ -215,12 +213,10 @@ async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
         NO_ERROR,
         (line("OUTP ON"), None),
         NO_ERROR,
-        (line("MEAS:CURR?"), line("0.00000")),
-        (line("MEAS:VOLT?"), line("10.00000")),
+        (line(WATCH), line("0.00000;10.00000;0;0")),
         (line("OUTP OFF"), None),  # the supply's safe state, before the alarms are read
         (line("*OPC?"), line("1")),
-        (line("VOLT:PROT:TRIP?"), line("0")),
-        (line("CURR:PROT:TRIP?"), line("0")),
+        (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
     ]
     async with plater(cell, supply) as driver:
         with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):

@@ -67,8 +67,10 @@ async def test_mbpoll_and_pyvisa_plate_together(cell):
     values = mbpoll_registers(out)
     assert (values[0], values[2]) == (2, 0b1111)  # immersed, every interlock closed
     assert values[9] == 150  # CATHODE_CURRENT 1.50 A: the shunt sees what the supply drives
-    replies = await asyncio.to_thread(visa, supply, ["MEAS:CURR?", "MEAS:VOLT?", "OUTP OFF"])
-    assert replies == ["1.50000", "0.52000"]  # 0.4 V back-EMF + 1.5 A x 0.08 ohm
+    lines = ["MEAS:CURR?", "MEAS:VOLT?", "MEAS:CURR?;VOLT?;:VOLT:PROT:TRIP?", "OUTP OFF"]
+    replies = await asyncio.to_thread(visa, supply, lines)
+    # 0.4 V back-EMF + 1.5 A x 0.08 ohm; the compound query answers on one line
+    assert replies == ["1.50000", "0.52000", "1.50000;0.52000;0"]
     assert (await mbpoll(port, "-r", "300", "4"))[0] == 0  # WITHDRAW
     assert sim.twin.get("W07").operations() == ["electroplate"]
 

@@ -78,7 +78,7 @@ async def test_the_driver_speaks_the_example_exchange():
         await supply.connect()
         await supply.set_output_levels("set levels", 1.388, 10, 12)
         await supply.switch_output("current on", True)
-        assert await supply.measure("measure") == (0.0, 10.0)
+        assert await supply.measure_watched("measure") == (0.0, 10.0, {})
         with pytest.raises(CommandRefused, match="VOLT 40 outside 0-30 V") as refused:
             await supply.send("set compliance", "VOLT 40")
         assert refused.value.code == "-222"

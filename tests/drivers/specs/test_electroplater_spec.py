@@ -29,10 +29,8 @@ MARKERS = {"status", "bath", "setpoints", "commands", "alarms", "refusals", "int
 SUPPLY_AT_CONNECT = [
     (b"*CLS\n", None),
     (b"*IDN?\n", b"packline,DCS-30-50,DCS-0001,1.0\n"),
-    (b"VOLT:PROT:TRIP?\n", b"0\n"),
-    (b"CURR:PROT:TRIP?\n", b"0\n"),
-    (b"VOLT:PROT:TRIP?\n", b"0\n"),
-    (b"CURR:PROT:TRIP?\n", b"0\n"),
+    (b":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?\n", b"0;0\n"),
+    (b":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?\n", b"0;0\n"),
 ]
 
 

@@ -153,6 +153,31 @@ async def test_each_connection_has_its_own_error_queue(served: Served):
     assert await first.errors() == ['-113,"Undefined header;FOO:BAR"']
 
 
+async def test_a_compound_message_answers_its_queries_on_one_line(served: Served):
+    """Units joined by `;` run in order, their replies joined by `;`; a unit without a
+    leading colon continues the path of the one before it (`:SYST:ALAR?;ERR?` asks
+    `SYST:ERR?`), a common command leaves the path alone."""
+    client = await served.connect()
+    none = served.sim.wire.no_alarm
+    assert await client.query("*TST?;:SYST:ERR?;*OPC?") == '0;0,"No error";1'
+    assert await client.query(":SYST:ALAR?;*TST?;ERR?") == f'{none};0;0,"No error"'
+    assert await client.errors() == []
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [("*TST?;FOO:BAR;*OPC?", '-113,"Undefined header;FOO:BAR"'),
+     ("*TST?;;*OPC?", '-102,"Syntax error;empty message unit"')],
+)  # fmt: skip
+async def test_a_refused_unit_ends_the_compound_message(served: Served, message: str, error: str):
+    """The refused unit's error is queued, the units after it are not run, and the replies
+    of those before it are answered."""
+    client = await served.connect()
+    assert await client.query(message) == "0"
+    assert await client.query("*ESR?") == "160"  # power on and a command error, no *OPC
+    assert await client.errors() == [error]
+
+
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-INF", "fast"])
 async def test_not_a_finite_number_is_a_data_type_error(served: Served, value: str):
     client = await served.connect()

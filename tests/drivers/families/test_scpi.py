@@ -1,0 +1,37 @@
+"""The SCPI driver base's compound queries (`ScpiDriver.query_units`), byte by byte."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.dc_supply import ScpiDcSupply
+from packline.drivers.errors import ProtocolError
+from packline.drivers.links import VisaLink
+from packline.testing import expected_protocol
+
+
+def exchange(sent: str, reply: str) -> tuple[bytes, bytes]:
+    return sent.encode() + b"\n", reply.encode() + b"\n"
+
+
+async def test_queries_go_as_one_compound_line_with_absolute_headers_and_split_replies():
+    script = [exchange(":SYST:ERR?;:OUTP?;*OPC?", '-222,"Data out of range;a;b";1;1')]
+    async with expected_protocol(script) as peer:
+        link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
+        await link.connect()
+        supply = ScpiDcSupply(link, name="supply")
+        replies = await supply.query_units("read", "SYST:ERR?", ":OUTP?", "*OPC?")
+        assert replies == ['-222,"Data out of range;a;b"', "1", "1"]
+        await link.close()
+
+
+async def test_a_reply_with_fewer_units_than_queries_is_a_protocol_error():
+    script = [exchange(":MEAS:CURR?;:MEAS:VOLT?", "1.50000")]
+    async with expected_protocol(script) as peer:
+        link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
+        await link.connect()
+        supply = ScpiDcSupply(link, name="supply")
+        with pytest.raises(ProtocolError, match=r"not 2 replies joined by ;"):
+            await supply.query_units("measure", "MEAS:CURR?", "MEAS:VOLT?")
+        await link.close()
