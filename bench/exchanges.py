@@ -1,0 +1,213 @@
+"""Exchanges per wafer per tool on the wire, and how fast a driver reacts to a tool's alarm.
+
+    python bench/exchanges.py [--method bump-seal-clean] [--recipe bump-seal-clean-solder-plated]
+                              [--lot 1] [--time-scale 100] [--skip-station] [--skip-alarms]
+
+1. **Exchanges per wafer** (issue 17, goal 2: at least 5 x fewer than the baseline). `packline
+   sim serve --time-scale S` runs in another process on the wall clock, as a real line would; a
+   station run of a lot of the method runs in this one. Every message a driver sends (a query,
+   a command, a Modbus request) is counted from the wire log (`packline.wire`), per tool and
+   device, divided by the lot. Each count is printed beside the same run's count at `BASELINE`
+   (measured with this bench before drivers read several values in one exchange); the time
+   scale stretches every poll interval over S seconds of process time, so the figures compare
+   only at the same scale.
+2. **Alarm reaction** (the goal's condition: no slower). For every tool kind, its conformance
+   operation (`tests/conformance/adapters.py`, reused rather than copied) runs against its
+   simulated tool on a virtual clock; the adapter's alarm fault is injected at several
+   moments of the driver's poll cycle, and the process time from the tool's alarm (its latch)
+   to the driver's `ToolAlarm` is measured. The worst is printed beside the driver's poll
+   interval, the baseline: a driver that polls every `poll_interval_s` reacts within it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import select
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from importlib import resources
+from pathlib import Path
+
+from packline import testing
+from packline.clock import VirtualClock
+from packline.drivers.errors import ToolAlarm
+from packline.drivers.links import ReconnectPolicy, wire_log
+from packline.drivers.registry import TOOL_KINDS
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
+# the conformance suite's adapters (how to run each tool kind), reused rather than copied
+from conformance.adapters import ADAPTERS
+
+#: Messages sent per wafer, per tool or device, by the default station run (bump-seal-clean,
+#: solder-plated recipe, lot 1, time scale 100) at a1f698e, before this bench's levers.
+BASELINE = {
+    "ball_mounter": 31,
+    "dicing_saw": 26,
+    "electroplater.cell": 42,
+    "electroplater.supply": 46,
+    "flip_chip_bonder": 2,
+    "laminator": 27,
+    "laser": 4,
+    "oven": 298,
+    "plasma_cleaner": 34,
+    "wire_bonder": 2,
+}
+#: The goal: this many times fewer exchanges per wafer than the baseline.
+GOAL_FACTOR = 5.0
+#: Moments of the poll cycle the alarm fault is injected at, s after the tool is seen running.
+FAULT_OFFSETS_S = (0.05, 0.3, 0.55, 0.8)
+#: How finely the alarm's latch in the simulated tool is timed, s of process time.
+LATCH_STEP_S = 0.01
+#: Bounds every wait of the alarm measurement, s of wall time.
+WALL_LIMIT_S = 60.0
+#: The first line `packline sim serve` prints, once its station file is written.
+SERVE_HEADER = "# packline simulated line"
+
+
+class SentCounter(logging.Handler):
+    """Counts the messages each link sends, from the wire log's `tool address > payload`."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.sent: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        args = record.args
+        if isinstance(args, tuple) and len(args) == 4 and args[2] == ">":
+            self.sent[str(args[0])] += 1
+
+
+async def _confirm(question: str, detail: str) -> tuple[bool, str]:
+    return True, "bench (in advance)"
+
+
+async def station_run(station: Path, method: str, recipe: Path, lot: int, db: Path) -> str:
+    """A lot of `method` against the served line; its status and claim check."""
+    store = RunStore(db)
+    try:
+        request = RunRequest(
+            method, simulated=False, station_path=station, recipe_path=recipe, lot=lot
+        )
+        async with open_run(store, prepare(request), confirm=_confirm) as engine:
+            status = await engine.run()
+        return f"{status}, claims {run_report(store, engine.run_id)['claim_check']['status']}"
+    finally:
+        store.close()
+
+
+def count_station_run(method: str, recipe: Path, lot: int, time_scale: float) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        station = Path(tmp) / "line.yaml"
+        serve = subprocess.Popen(
+            [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", str(time_scale),
+             "--station-out", str(station)],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        assert serve.stdout is not None
+        counter = SentCounter()
+        level = wire_log.level
+        try:
+            ready = select.select([serve.stdout], [], [], WALL_LIMIT_S)[0]
+            if not ready or not serve.stdout.readline().startswith(SERVE_HEADER):
+                raise SystemExit("packline sim serve wrote no station file")
+            wire_log.addHandler(counter)
+            wire_log.setLevel(logging.DEBUG)
+            started = time.perf_counter()
+            outcome = asyncio.run(station_run(station, method, recipe, lot, Path(tmp) / "r.db"))
+            wall = time.perf_counter() - started
+        finally:
+            wire_log.removeHandler(counter)
+            wire_log.setLevel(level)
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=WALL_LIMIT_S)
+            serve.stdout.close()
+    print(f"station run of {method} ({recipe.name}), lot of {lot}, sim serve --time-scale "
+          f"{time_scale:g}: {outcome}, {wall:.0f} s wall")  # fmt: skip
+    print(f"{'tool':24} {'per wafer':>10} {'baseline':>10} {'fewer':>7}")
+    total = baseline_total = 0.0
+    for tool in sorted(set(counter.sent) | set(BASELINE)):
+        per_wafer = counter.sent[tool] / lot
+        baseline = BASELINE.get(tool, 0)
+        total += per_wafer
+        baseline_total += baseline
+        print(f"{tool:24} {per_wafer:10.0f} {baseline:10.0f} {_ratio(baseline, per_wafer):>7}")
+    verdict = "" if total * GOAL_FACTOR <= baseline_total else f"  (goal: {GOAL_FACTOR:g} x)"
+    print(f"{'all tools':24} {total:10.0f} {baseline_total:10.0f} "
+          f"{_ratio(baseline_total, total):>7}{verdict}")  # fmt: skip
+
+
+def _ratio(before: float, after: float) -> str:
+    return f"{before / after:.1f}x" if after and before else "-"
+
+
+async def alarm_reaction(kind: str, offset_s: float) -> tuple[float, float]:
+    """The process time from the tool's alarm (latched by the adapter's alarm fault, injected
+    `offset_s` after the tool is seen running) to the driver's `ToolAlarm`; and the driver's
+    poll interval."""
+    adapter = ADAPTERS[kind]
+    tool = TOOL_KINDS[kind]
+    sim = tool.load_simulator()(kind, adapter.twin(), VirtualClock())
+    rig = await testing.open_rig(
+        sim, tool.load_driver(), timeout_s=1.0, reconnect=ReconnectPolicy(attempts=0)
+    )
+    try:
+        async with asyncio.timeout(WALL_LIMIT_S):
+            await adapter.prepare(rig)
+            task = asyncio.create_task(adapter.operate(rig))
+            while not adapter.running(rig.sim):
+                if task.done():
+                    raise SystemExit(f"{kind}: the operation ended before it was seen running")
+                await rig.clock.sleep(0.1)
+            await rig.clock.sleep(offset_s)
+            rig.sim.inject_fault(adapter.alarm_fault[0])
+            while not rig.sim.alarms:  # the model is lazy: bring it to now to see the latch
+                await rig.clock.sleep(LATCH_STEP_S)
+                rig.sim.advance()
+            latched_s = rig.clock.now()
+            try:
+                await task
+            except ToolAlarm:
+                return rig.clock.now() - latched_s, rig.driver.poll_interval_s
+            raise SystemExit(f"{kind}: the operation ended without the alarm")
+    finally:
+        await rig.close()
+
+
+def print_alarm_reactions() -> None:
+    print("alarm reaction, s of process time from the tool's alarm to the driver's ToolAlarm")
+    print(f"{'tool':24} {'worst':>8} {'baseline':>9}   (baseline: the poll interval)")
+    for kind in sorted(ADAPTERS):
+        reactions = [asyncio.run(alarm_reaction(kind, offset)) for offset in FAULT_OFFSETS_S]
+        worst = max(reaction for reaction, _ in reactions)
+        interval = reactions[0][1]
+        verdict = "" if worst <= interval + 1e-6 else "  SLOWER"
+        print(f"{kind:24} {worst:8.2f} {interval:9.2f}{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--method", default="bump-seal-clean")
+    parser.add_argument("--recipe", default="bump-seal-clean-solder-plated")
+    parser.add_argument("--lot", type=int, default=1)
+    parser.add_argument("--time-scale", type=float, default=100.0, help="match BASELINE's")
+    parser.add_argument("--skip-station", action="store_true")
+    parser.add_argument("--skip-alarms", action="store_true")
+    args = parser.parse_args()
+    if not args.skip_station:
+        recipes = resources.files("packline.sequences").joinpath("recipes")
+        with resources.as_file(recipes.joinpath(f"{args.recipe}.yaml")) as recipe:
+            count_station_run(args.method, recipe, args.lot, args.time_scale)
+    if not args.skip_alarms:
+        print_alarm_reactions()
+
+
+if __name__ == "__main__":
+    main()
