@@ -106,7 +106,7 @@ class RunRecords:
     def traces(self) -> pd.DataFrame:
         """One row per sample of a tool's process trace: tool, name, value, unit, run clock
         `t` and wall clock."""
-        return _frame(self.store.traces(self.run_id), self.store.columns("traces"))
+        return pd.DataFrame(self.store.traces(self.run_id), columns=self.store.columns("traces"))
 
     def alarms(self) -> pd.DataFrame:
         """One row per tool alarm that failed a step of a wafer."""

@@ -7,6 +7,11 @@ traces are the one batched stream: their rows wait in memory and go to disk with
 transaction (or every `TRACE_BATCH` rows), so a crash loses at most the readings taken since
 the last step boundary, never a step or a measurement.
 
+Twin snapshots are stored by part and a step's trace rows are packed per series when the step
+ends, in the transaction that records its end (`packing.py`); the rows a run's session took
+outside a step are packed when it closes the store. Every reader sees the same records either
+way.
+
 One connection per process; other processes (`packline pause RUN`, `packline show RUN`) open
 their own and see committed data thanks to WAL. Writes from several processes serialise on
 SQLite's lock, waited for up to `BUSY_TIMEOUT_MS`.
@@ -14,21 +19,22 @@ SQLite's lock, waited for up to `BUSY_TIMEOUT_MS`.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
-import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import packing
 from .errors import BadInput
 from .schema import migrate, schema_version
 
 BUSY_TIMEOUT_MS = 10_000
 TRACE_BATCH = 2000
+#: The per-run tables whose rows `add_rows` writes as they come.
+ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 #: Statuses of a run that no engine is driving any more and `resume` may continue.
 RESUMABLE = ("running", "paused", "terminated", "aborted", "failed")
 
@@ -83,9 +89,17 @@ class RunStore:
                 raise
             raise BadInput(f"run database {self.path}: {error}") from None
         self._traces: list[tuple[Any, ...]] = []
+        #: The runs this store wrote trace rows of (packed when it is closed).
+        self._traced: set[str] = set()
 
     def close(self) -> None:
+        """Write the buffered traces, pack every trace row of the runs this store traced, and
+        close the database."""
         self.flush_traces()
+        if self._traced:
+            with self.transaction() as db:
+                for run_id in sorted(self._traced):
+                    packing.pack_traces(db, run_id, None)
         self._db.close()
 
     @contextmanager
@@ -235,16 +249,7 @@ class RunStore:
     def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
         """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
         claim_checks, tools)."""
-        if name not in (
-            "steps",
-            "measurements",
-            "alarms",
-            "confirmations",
-            "events",
-            "claim_checks",
-            "tools",
-            "dispositions",
-        ):
+        if name not in ("steps", "claim_checks", *ROW_TABLES):
             raise ValueError(f"no per-run table {name!r}")
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
         return [dict(row) for row in rows]
@@ -257,21 +262,15 @@ class RunStore:
         return [str(row["name"]) for row in rows]
 
     def trace_summary(self, run_id: str) -> list[dict[str, Any]]:
+        """Per tool, trace name and unit: the samples, their min and max."""
         self.flush_traces()
-        rows = self._db.execute(
-            """SELECT tool, name, unit, count(*) AS samples, min(value) AS min, max(value) AS max
-               FROM traces WHERE run_id = ? GROUP BY tool, name, unit ORDER BY tool, name""",
-            (run_id,),
-        )
-        return [dict(row) for row in rows]
+        return packing.summarise_traces(self._db, run_id)
 
-    def traces(self, run_id: str) -> list[dict[str, Any]]:
-        """Every trace sample of the run, by tool, name and time (written ones and buffered)."""
+    def traces(self, run_id: str) -> dict[str, list[Any]]:
+        """Every trace sample of the run (written ones and buffered) as columns, those of the
+        traces table, by tool, name and time."""
         self.flush_traces()
-        rows = self._db.execute(
-            "SELECT * FROM traces WHERE run_id = ? ORDER BY tool, name, t, id", (run_id,)
-        )
-        return [dict(row) for row in rows]
+        return packing.read_traces(self._db, run_id)
 
     def twin_snapshots(self, run_id: str) -> list[dict[str, Any]]:
         """Where the run's twin snapshots are: wafer, step id, time and the blob's hash, in
@@ -284,11 +283,12 @@ class RunStore:
         return [dict(row) for row in rows]
 
     def twin_blob(self, digest: str) -> bytes:
-        """The twin snapshot stored under `digest` (a hash from `twin_snapshots`), inflated."""
-        row = self._db.execute("SELECT data FROM twin_blobs WHERE hash = ?", (digest,)).fetchone()
-        if row is None:
+        """The twin snapshot stored under `digest` (a hash from `twin_snapshots`), as it was
+        taken."""
+        data = packing.load_twin(self._db, digest)
+        if data is None:
             raise BadInput(f"run database {self.path}: no twin snapshot {digest}")
-        return zlib.decompress(row["data"])
+        return data
 
     # ----------------------------------------------------------------- steps
 
@@ -323,56 +323,46 @@ class RunStore:
         error: str | None = None,
         twins: Sequence[tuple[int, str, bytes]] = (),
     ) -> None:
-        """Record how steps ended, with a dry run's twin snapshots (step id, wafer, snapshot)."""
+        """Record how steps ended, with a dry run's twin snapshots (step id, wafer, snapshot);
+        the trace rows taken during them are packed in the same transaction."""
+        if not step_ids:
+            return
         with self.transaction() as db:
             db.executemany(
                 "UPDATE steps SET status = ?, stopped_t = ?, stopped_wall = ?, error = ? "
                 "WHERE id = ?",
                 [(status, t, wall, error, step_id) for step_id in step_ids],
             )
-            for step_id, wafer_id, data in twins:
-                self._save_twin(db, step_id, wafer_id, data, t)
-
-    def _save_twin(
-        self, db: sqlite3.Connection, step_id: int, wafer_id: str, data: bytes, t: float
-    ) -> None:
-        digest = hashlib.sha256(data).hexdigest()
-        if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
-            db.execute(
-                "INSERT INTO twin_blobs (hash, data) VALUES (?, ?)",
-                (digest, zlib.compress(data, 1)),
+            (run_id,) = db.execute(
+                "SELECT run_id FROM steps WHERE id = ?", (step_ids[0],)
+            ).fetchone()
+            db.executemany(
+                "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
+                "VALUES (?, ?, ?, ?, ?)",
+                [
+                    (run_id, wafer_id, step_id, packing.save_twin(db, run_id, wafer_id, data), t)
+                    for step_id, wafer_id, data in twins
+                ],
             )
-        run_id = db.execute("SELECT run_id FROM steps WHERE id = ?", (step_id,)).fetchone()[0]
-        db.execute(
-            "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
-            "VALUES (?, ?, ?, ?, ?)",
-            (run_id, wafer_id, step_id, digest, t),
-        )
+            packing.pack_traces(db, run_id, step_ids)
 
     def latest_twins(self, run_id: str) -> dict[str, bytes]:
         """Each wafer's most recent twin snapshot."""
         rows = self._db.execute(
-            """SELECT s.wafer_id, b.data FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash
+            """SELECT s.wafer_id, s.hash FROM twin_snapshots s
                WHERE s.run_id = ? AND s.step_id = (
                    SELECT max(step_id) FROM twin_snapshots x
                    WHERE x.run_id = s.run_id AND x.wafer_id = s.wafer_id)""",
             (run_id,),
-        )
-        return {row["wafer_id"]: zlib.decompress(row["data"]) for row in rows}
+        ).fetchall()
+        return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
 
     # ----------------------------------------------------------------- what happens in steps
 
     def add_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
         """Durably add measurement, alarm, confirmation, event, tool (identity) or
         disposition rows."""
-        if table not in (
-            "measurements",
-            "alarms",
-            "confirmations",
-            "events",
-            "tools",
-            "dispositions",
-        ):
+        if table not in ROW_TABLES:
             raise ValueError(f"no row table {table!r}")
         if not rows:
             return
@@ -397,6 +387,7 @@ class RunStore:
     ) -> None:
         """Buffer one trace sample; written with the next transaction or every TRACE_BATCH."""
         self._traces.append((run_id, tool, step_id, name, value, unit, t, wall))
+        self._traced.add(run_id)
         if len(self._traces) >= TRACE_BATCH:
             self.flush_traces()
 
@@ -408,11 +399,7 @@ class RunStore:
     def _write_traces(self) -> None:
         if self._traces:
             rows, self._traces = self._traces, []
-            self._db.executemany(
-                "INSERT INTO traces (run_id, tool, step_id, name, value, unit, t, wall) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                rows,
-            )
+            packing.write_traces(self._db, rows)
 
     def replace_claim_checks(self, run_id: str, rows: Sequence[dict[str, Any]]) -> None:
         """Durably record the claim check of the run as it stands now (a resumed run checks

@@ -152,6 +152,29 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE claim_checks ADD COLUMN margin_worst REAL",  # the worst checked site
         "ALTER TABLE claim_checks ADD COLUMN margin REAL",  # its distance to the limit
     ),
+    # 6: twin snapshots stored by part and traces packed by series (engine/packing.py)
+    6: (
+        """CREATE TABLE twin_parts (
+    id INTEGER PRIMARY KEY,
+    hash TEXT NOT NULL UNIQUE,      -- sha256 of the array's .npy bytes
+    base INTEGER REFERENCES twin_parts(id),  -- stored as its difference from this part
+    item_size INTEGER NOT NULL,     -- the bytes of each value, shuffled by position
+    start INTEGER NOT NULL,         -- where the values start after the .npy header
+    data BLOB NOT NULL              -- zlib of the .npy header, then the shuffled values
+)""",
+        # a snapshot stored by part: its parts' ids (JSON list), `data` its header alone
+        "ALTER TABLE twin_blobs ADD COLUMN parts TEXT",
+        """CREATE TABLE trace_series (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL, tool TEXT NOT NULL, step_id INTEGER,
+    name TEXT NOT NULL, unit TEXT NOT NULL,
+    samples INTEGER NOT NULL, last_id INTEGER NOT NULL,   -- the id of the last sample
+    min REAL NOT NULL, max REAL NOT NULL,                 -- of the samples' values
+    data BLOB NOT NULL              -- zlib of the ids, t, values and walls (packing.py)
+)""",
+        "CREATE INDEX trace_series_by_run ON trace_series(run_id, tool)",
+        "CREATE INDEX trace_series_by_last_id ON trace_series(last_id)",
+        "CREATE INDEX traces_by_step ON traces(step_id)",
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import zlib
 
 import numpy as np
 import pytest
@@ -55,13 +54,13 @@ def test_the_header_has_the_recipe_as_validated_and_the_status_as_shown(records)
 
 
 def test_a_site_map_is_the_wafers_last_twin_one_row_per_site(records, run_db):
-    (blob,) = _raw(
+    (digest,) = _raw(
         run_db,
-        "SELECT b.data FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
-        "WHERE s.run_id = ? AND s.wafer_id = 'W02' ORDER BY s.step_id DESC LIMIT 1",
+        "SELECT hash FROM twin_snapshots "
+        "WHERE run_id = ? AND wafer_id = 'W02' ORDER BY step_id DESC LIMIT 1",
         records.run_id,
     )[0]
-    twin = read_snapshot(zlib.decompress(blob))
+    twin = read_snapshot(records.store.twin_blob(digest))
     sites = records.site_map("W02")
     assert len(sites) == twin.geometry.site_count
     np.testing.assert_array_equal(sites["bumps.height_um"], twin.bumps.height_um)

@@ -4,11 +4,14 @@ transaction and losing nothing; a newer or foreign one is refused and left byte 
 from __future__ import annotations
 
 import sqlite3
+import zlib
 
 import pytest
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_1
+from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin.snapshot import snapshot
 
 
 def version_1_database(path) -> None:
@@ -118,3 +121,38 @@ def test_a_newer_or_foreign_database_is_refused_and_not_touched(tmp_path, setup,
 
 def test_migrations_are_numbered_without_gaps():
     assert sorted(MIGRATIONS) == list(range(2, SCHEMA_VERSION + 1))
+
+
+def test_a_version_5_database_keeps_its_whole_snapshots_and_trace_rows(tmp_path):
+    """Schema 6 stores snapshots by part and packs traces; the records written before stay
+    as they were and read the same, and new trace ids follow the old ones."""
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    data = snapshot(TwinStore().get("W01"))
+    db = sqlite3.connect(path)
+    for version in range(2, 6):
+        for statement in MIGRATIONS[version]:
+            db.execute(statement)
+    db.execute("INSERT INTO twin_blobs VALUES ('h1', ?)", (zlib.compress(data, 1),))
+    db.execute("INSERT INTO twin_snapshots VALUES ('r1', 'W01', 1, 'h1', 5)")
+    db.executemany(
+        "INSERT INTO traces (run_id, tool, step_id, name, value, unit, t, wall) "
+        "VALUES ('r1', 'pc', 1, 'pressure', ?, 'mTorr', ?, ?)",
+        [(100.0 + i, float(i), 1.0 + i) for i in range(3)],
+    )
+    db.execute("PRAGMA user_version = 5")
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        assert store.twin_blob("h1") == data
+        assert store.latest_twins("r1") == {"W01": data}
+        traces = store.traces("r1")
+        assert (traces["id"], traces["value"]) == ([1, 2, 3], [100.0, 101.0, 102.0])
+        assert store.trace_summary("r1")[0]["samples"] == 3
+        assert [m["value"] for m in store.table("measurements", "r1")] == [0.0]
+        store.add_trace("r1", "pc", None, "pressure", 99.0, "mTorr", 9.0, 9.0)
+        assert store.traces("r1")["id"] == [1, 2, 3, 4]
+    finally:
+        store.close()
+    assert user_version(path) == SCHEMA_VERSION

@@ -1,0 +1,192 @@
+"""The packed records: twin snapshots stored by part, process traces packed per series. What
+goes in comes back byte for byte and sample for sample; only the storage is smaller."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import numpy as np
+import pytest
+
+from packline.sequences.engine import RunStore
+from packline.sequences.engine.packing import (
+    join_snapshot,
+    pack_part,
+    pack_trace,
+    split_snapshot,
+    unpack_part,
+    unpack_trace,
+)
+from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin.snapshot import snapshot
+
+
+def npy(array: np.ndarray) -> bytes:
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    return buffer.getvalue()
+
+
+def start_run(store: RunStore, wafers: list[str], steps: int) -> list[list[int]]:
+    """A run 'r' of these wafers with `steps` running steps each; the step ids by wafer."""
+    run = {
+        "id": "r",
+        "method": "m",
+        "recipe_json": "{}",
+        "recipe_text": "",
+        "recipe_source": "",
+        "recipe_hash": "0",
+        "station_name": "line",
+        "station_yaml": "",
+        "simulated": 1,
+        "operator": "ana",
+        "lot_size": len(wafers),
+        "failure_policy": "hold",
+        "status": "running",
+        "sessions": 1,
+        "started_t": 0.0,
+        "started_wall": 0.0,
+    }
+    store.create_run(run, wafers)
+    row = {"run_id": "r", "session": 1, "claims": [], "tool": "pc", "irreversible": 0}
+    return [
+        store.start_steps(
+            [
+                {
+                    **row,
+                    "wafer_id": wafer,
+                    "key": f"s#{index}",
+                    "name": "s",
+                    "kind": "step",
+                    "status": "running",
+                    "started_t": 0.0,
+                    "started_wall": 0.0,
+                }
+                for index in range(steps)
+            ]
+        )
+        for wafer in wafers
+    ]
+
+
+def count(store: RunStore, sql: str) -> int:
+    db = sqlite3.connect(store.path)
+    try:
+        return int(db.execute(sql).fetchone()[0])
+    finally:
+        db.close()
+
+
+def test_a_snapshot_splits_into_its_header_and_arrays_and_joins_back():
+    data = snapshot(TwinStore().get("W01"))
+    header, parts = split_snapshot(data)
+    assert join_snapshot(header, [part for _, part in parts]) == data
+    paths = [path for path, _ in parts]
+    assert ".fields.geometry.site_x_mm" in paths
+    assert ".fields.surface.residue_nm" in paths
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.array([1.5, np.nan, np.inf, -np.inf, -0.0], dtype=np.float32),
+        np.arange(12, dtype=">f8").reshape(3, 4),
+        np.asfortranarray(np.arange(12, dtype=np.int32).reshape(3, 4)),
+        np.array([True, False, True]),
+        np.zeros((0, 2), dtype=np.float32),
+    ],
+)
+def test_a_part_unpacks_to_its_very_bytes_whole_or_as_a_difference(array):
+    part = npy(array)
+    item_size, start, packed, delta = pack_part(part, None)
+    assert not delta
+    assert unpack_part(item_size, start, packed, None) == part
+    changed = npy(array + 1 if array.dtype.kind == "f" else array)
+    item_size, start, packed, delta = pack_part(changed, part)
+    assert unpack_part(item_size, start, packed, part if delta else None) == changed
+
+
+def test_a_layer_thinned_everywhere_is_stored_as_its_difference():
+    rng = np.random.default_rng(0)
+    before = rng.normal(45, 0.3, 10_000).astype(np.float32)
+    after = before - np.float32(0.6)
+    item_size, start, packed, delta = pack_part(npy(after), npy(before))
+    assert delta
+    assert len(packed) < len(pack_part(npy(after), None)[2]) / 10
+    assert unpack_part(item_size, start, packed, npy(before)) == npy(after)
+
+
+def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(store):
+    (w1, w2) = start_run(store, ["W01", "W02"], 2)
+    twins = TwinStore()
+    first = {wafer: snapshot(twins.get(wafer)) for wafer in ("W01", "W02")}
+    store.finish_steps(
+        [w1[0], w2[0]],
+        "completed",
+        1.0,
+        1.0,
+        twins=[
+            (w1[0], "W01", first["W01"]),
+            (w2[0], "W02", first["W02"]),
+        ],
+    )
+    wafer = twins.get("W01")
+    wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
+    thinned = snapshot(wafer)
+    store.finish_steps([w1[1]], "completed", 2.0, 2.0, twins=[(w1[1], "W01", thinned)])
+    snaps = store.twin_snapshots("r")
+    assert [(s["wafer_id"], s["step_id"]) for s in snaps] == [
+        ("W01", w1[0]),
+        ("W01", w1[1]),
+        ("W02", w2[0]),
+    ]
+    read = [store.twin_blob(s["hash"]) for s in snaps]
+    assert read == [first["W01"], thinned, first["W02"]]
+    assert store.latest_twins("r") == {"W01": thinned, "W02": first["W02"]}
+    parts = len(split_snapshot(thinned)[1])
+    # the geometry of both wafers once; the second residue map as a difference
+    assert count(store, "SELECT count(*) FROM twin_parts") < 2 * parts
+    assert count(store, "SELECT count(*) FROM twin_parts WHERE base IS NOT NULL") == 1
+
+
+def test_a_steps_traces_are_packed_when_it_ends_and_read_back_sample_for_sample(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    ((step,),) = start_run(store, ["W01"], 1)
+    samples = [("pressure", 1.0 + i / 3, "mTorr", 10.0 + i, 1e9 + i / 7) for i in range(50)]
+    for name, value, unit, t, wall in samples:
+        store.add_trace("r", "pc", step, name, value, unit, t, wall)
+    store.add_trace("r", "pc", None, "temperature", 25.0, "degC", 70.0, 2e9)
+    store.finish_steps([step], "completed", 60.0, 60.0)
+    assert count(store, "SELECT count(*) FROM traces") == 1  # the one outside the step
+    traces = store.traces("r")
+    assert traces["name"] == ["pressure"] * 50 + ["temperature"]
+    assert traces["value"] == [s[1] for s in samples] + [25.0]
+    assert traces["wall"] == [s[4] for s in samples] + [2e9]
+    assert traces["step_id"] == [step] * 50 + [None]
+    assert traces["id"] == sorted(set(traces["id"]))
+    summary = {row["name"]: row for row in store.trace_summary("r")}
+    assert summary["pressure"]["samples"] == 50
+    assert (summary["pressure"]["min"], summary["pressure"]["max"]) == (1.0, 1.0 + 49 / 3)
+    ids = traces["id"]
+    store.close()
+    reopened = RunStore(store.path)
+    try:
+        assert count(reopened, "SELECT count(*) FROM traces") == 0  # packed at close
+        assert reopened.traces("r") == traces
+        reopened.add_trace("r", "pc", None, "temperature", 26.0, "degC", 80.0, 3e9)
+        assert reopened.traces("r")["id"][-1] > max(ids)  # an id is never reused
+    finally:
+        reopened.close()
+
+
+def test_a_trace_block_keeps_every_sample_exactly():
+    rng = np.random.default_rng(1)
+    rows = [
+        (7 + 3 * i, float(i), float(v), 1.7e9 + float(w))
+        for i, (v, w) in enumerate(zip(rng.normal(size=200), rng.random(200), strict=True))
+    ]
+    columns = unpack_trace(pack_trace(rows), len(rows))
+    assert columns["id"].tolist() == [r[0] for r in rows]
+    for index, name in enumerate(("t", "value", "wall"), start=1):
+        assert columns[name].tolist() == [r[index] for r in rows]
