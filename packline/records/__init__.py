@@ -12,8 +12,8 @@
 The modules, one concept each: `reader` (the tables), `sites` (a twin as one row per site),
 `export` (the tables as CSV or Parquet files), `tooltime` (each tool's time by E10 state,
 utilisation, OEE), `claimsites` (which sites fail a claim condition), `limits` (which limits a
-trace is drawn against), `figures` (the charts, Bokeh) and `report` (the HTML page). See
-docs/results.md.
+trace is drawn against), `figures` (the charts, Bokeh), `report` (the HTML page), and
+`sections`, `wafermaps` and `markup` (what the page's sections hold). See docs/results.md.
 """
 
 from .reader import MAP_POINTS, TABLES, RunRecords, open_records

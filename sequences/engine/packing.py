@@ -311,10 +311,11 @@ def read_traces(db: sqlite3.Connection, run_id: str) -> dict[str, list[Any]]:
         columns["id"] += unpacked["id"].tolist()
         for column in ("t", "value", "wall"):
             columns[column] += unpacked[column].tolist()
-    order = sorted(
-        range(len(columns["id"])),
-        key=lambda i: (columns["tool"][i], columns["name"][i], columns["t"][i], columns["id"][i]),
-    )
+    keys = [np.asarray(columns["id"]), np.asarray(columns["t"], dtype=np.float64)]
+    for column in ("name", "tool"):  # each as its rank among the column's values
+        rank = {value: index for index, value in enumerate(sorted(set(columns[column])))}
+        keys.append(np.fromiter((rank[v] for v in columns[column]), np.int64, len(keys[0])))
+    order = np.lexsort(keys).tolist()
     return {column: [values[i] for i in order] for column, values in columns.items()}
 
 

@@ -79,7 +79,9 @@ class RunStore:
             self._db.row_factory = sqlite3.Row
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # refuse a newer or foreign file before anything (even the journal mode) is written
-            schema_version(self._db, self.path)
+            if schema_version(self._db, self.path) == 0:
+                # a new file gives back the pages its packed trace rows leave free (`close`)
+                self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             self._db.execute("PRAGMA journal_mode = WAL")
             self._db.execute("PRAGMA synchronous = FULL")
             migrate(self._db, self.path)
@@ -93,13 +95,15 @@ class RunStore:
         self._traced: set[str] = set()
 
     def close(self) -> None:
-        """Write the buffered traces, pack every trace row of the runs this store traced, and
-        close the database."""
+        """Write the buffered traces, pack every trace row of the runs this store traced (and
+        give the pages they leave free back, in a file created with schema 6), and close the
+        database."""
         self.flush_traces()
         if self._traced:
             with self.transaction() as db:
                 for run_id in sorted(self._traced):
                     packing.pack_traces(db, run_id, None)
+            self._db.executescript("PRAGMA incremental_vacuum;")  # to the end (execute: one page)
         self._db.close()
 
     @contextmanager

@@ -190,3 +190,19 @@ def test_a_trace_block_keeps_every_sample_exactly():
     assert columns["id"].tolist() == [r[0] for r in rows]
     for index, name in enumerate(("t", "value", "wall"), start=1):
         assert columns[name].tolist() == [r[index] for r in rows]
+
+
+def test_a_new_file_gives_back_the_pages_its_packed_rows_left(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    start_run(store, ["W01"], 1)
+    for index in range(5000):
+        store.add_trace("r", "pc", None, "pressure", float(index), "mTorr", float(index), 0.0)
+    store.flush_traces()
+    store.close()
+    db = sqlite3.connect(tmp_path / "runs.db")
+    try:
+        assert db.execute("SELECT count(*) FROM traces").fetchone()[0] == 0
+        assert db.execute("SELECT samples FROM trace_series").fetchall() == [(5000,)]
+        assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
+    finally:
+        db.close()

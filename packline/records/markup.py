@@ -1,0 +1,54 @@
+"""The HTML of the run report's sections: tables of records, cells, escaping, the slots
+where charts go, and clock values as people read them."""
+
+from __future__ import annotations
+
+import html
+import time
+
+import numpy as np
+import pandas as pd
+
+
+def table(frame: pd.DataFrame, *, verdict: str | None = None) -> str:
+    """A DataFrame as an HTML table, every cell escaped; numbers right-aligned; a `verdict`
+    column's fail/pass cells coloured."""
+    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    rows = []
+    for values in frame.itertuples(index=False):
+        cells = []
+        for column, value in zip(frame.columns, values, strict=True):
+            css = ""
+            if column == verdict:
+                css = ' class="fail"' if value == "fail" else ' class="pass"'
+            elif isinstance(value, int | float | np.number) and not isinstance(value, bool):
+                css = ' class="num"'
+            cells.append(f"<td{css}>{escape(cell(value))}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return ""
+    if isinstance(value, float | np.floating):
+        number = float(value)
+        return f"{number:.4g}" if abs(number) < 1e5 else f"{number:,.0f}"
+    return str(value)
+
+
+def slot(name: str) -> str:
+    """Where chart `name`'s element goes in a section (replaced once the charts are built)."""
+    return f"<!--chart:{name}-->"
+
+
+def escape(value: object) -> str:
+    return html.escape(str(value), quote=True)
+
+
+def wall_time(unix: float | None) -> str:
+    return "" if unix is None else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(unix))
+
+
+def duration(start: float, stop: float | None) -> str:
+    return "still running" if stop is None else f"{(stop - start) / 3600:.2f} h"

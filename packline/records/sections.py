@@ -1,0 +1,212 @@
+"""The run report's sections but the maps (`wafermaps`): the run's header, the claim check,
+the tools by time and their E10 time, process traces against limits, measurements, and
+alarms, holds and events. Each returns its HTML; a chart it draws goes into `charts` under
+the name of the slot it leaves in the HTML."""
+
+from __future__ import annotations
+
+import json
+import time
+from importlib.metadata import version
+from typing import Any
+
+import bokeh
+import pandas as pd
+from bokeh.model import Model
+
+from packline.sequences.engine.claim_check import margin_text, overall
+from packline.sequences.engine.report import ON_REAL_TOOLS
+
+from . import figures
+from .limits import station_limits, trace_limits
+from .markup import duration, escape, slot, table, wall_time
+from .reader import RunRecords
+from .tooltime import bottleneck, tool_intervals, tool_time
+
+
+def run_section(records: RunRecords, header: dict[str, Any]) -> str:
+    facts = [
+        ("run", header["id"]),
+        ("method", header["method"]),
+        ("status", header["status"]),
+        ("lot", f"{header['lot_size']} wafer(s)"),
+        ("operator", header["operator"]),
+        (
+            "station",
+            f"{header['station_name']}{' (simulated line)' if header['simulated'] else ''}",
+        ),
+        ("failure policy", header["failure_policy"]),
+        ("sessions", header["sessions"]),
+        ("recipe", f"{header['recipe_source']} (sha256 {header['recipe_hash']})"),
+        ("started", wall_time(header["started_wall"])),
+        ("stopped", wall_time(header["stopped_wall"])),
+        ("run clock", duration(header["started_t"], header["stopped_t"])),
+        ("error", header["error"] or ""),
+        (
+            "written by",
+            f"packline {version('packline')}, Bokeh {bokeh.__version__}, {wall_time(time.time())}",
+        ),
+    ]
+    rows = "".join(f"<tr><th>{escape(k)}</th><td>{escape(v)}</td></tr>" for k, v in facts)
+    tools = records.tools()
+    identity = table(
+        tools[
+            [
+                "session",
+                "name",
+                "role",
+                "driver",
+                "address",
+                "vendor",
+                "model",
+                "serial_number",
+                "firmware",
+            ]
+        ]
+    )
+    return (
+        f"<table>{rows}</table>\n"
+        f"<h3>Recipe as written</h3>\n<pre>{escape(header['recipe_text'])}</pre>\n"
+        f"<h3>Recipe as validated (values in their units)</h3>\n"
+        f"<pre>{escape(json.dumps(header['recipe'], indent=2))}</pre>\n"
+        f"<h3>Tools, as read at connect</h3>\n{identity}"
+    )
+
+
+def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
+    checks = records.claim_checks()
+    if not header["simulated"]:
+        return f"<p>{escape(ON_REAL_TOOLS)} (see Measurements).</p>"
+    if checks.empty:
+        return (
+            "<p>No claim check recorded: the method declares none, or the run stopped "
+            "before it.</p>"
+        )
+    share = checks["sites_passing"] / checks["sites_checked"].where(checks["sites_checked"] > 0)
+    recorded = checks.astype(object).where(checks.notna(), None)  # a missing margin is None
+    shown = checks.assign(
+        failing_sites=checks["sites_checked"] - checks["sites_passing"],
+        share_passing=[f"{s:.2%}" if pd.notna(s) else "" for s in share],
+        margin=[
+            margin_text(dict(zip(recorded.columns, row, strict=True)))
+            for row in recorded.itertuples(index=False)
+        ],
+    )
+    shown = shown[
+        [
+            "claim",
+            "condition",
+            "wafers_checked",
+            "sites_checked",
+            "sites_passing",
+            "failing_sites",
+            "share_passing",
+            "margin",
+            "failing_wafers",
+            "verdict",
+        ]
+    ]
+    status = overall(list(checks["verdict"]))
+    return (
+        f'<p>Claim check <span class="{"fail" if status == "failed" else "pass"}">{status}</span>'
+        ": each condition evaluated on the twin of every wafer that completed the method; "
+        "share_passing is the share of the sites checked that pass (the failing sites are "
+        "marked on the maps), margin the worst checked site of the condition's margin "
+        "quantity over the lot and its distance to the limit.</p>\n"
+        + table(shown, verdict="verdict")
+    )
+
+
+def timeline_section(records: RunRecords, charts: dict[str, Model]) -> str:
+    intervals = tool_intervals(records)
+    if intervals.empty:
+        return "<p>No tool in the records.</p>"
+    charts["gantt"] = figures.gantt(intervals, records.steps())
+    return slot("gantt")
+
+
+def tool_time_section(records: RunRecords, charts: dict[str, Model]) -> str:
+    times = tool_time(records)
+    if times.empty:
+        return "<p>No tool in the records.</p>"
+    charts["tool_time"] = figures.tool_time_bars(times)
+    shown = times.copy()
+    for column in ("utilisation", "availability", "performance", "quality", "oee"):
+        shown[column] = [f"{v:.1%}" if pd.notna(v) else "" for v in shown[column]]
+    hours = [c for c in shown.columns if c.endswith("_s")]
+    shown[hours] = shown[hours] / 3600.0
+    shown = shown.rename(columns={c: c.removesuffix("_s") + " (h)" for c in hours})
+    neck = bottleneck(times)
+    lead = (
+        f"<p>Bottleneck: <b>{escape(neck)}</b>, the tool with the highest utilisation.</p>"
+        if neck
+        else "<p>No tool worked in this run.</p>"
+    )
+    return lead + table(shown) + slot("tool_time")
+
+
+def traces_section(records: RunRecords, header: dict[str, Any], charts: dict[str, Model]) -> str:
+    traces = records.traces()
+    if traces.empty:
+        return "<p>No process trace recorded.</p>"
+    limits = station_limits(header["station_yaml"])
+    parts = ["<p>Dashed red lines: the limits of the setpoint of the trace's name and unit.</p>"]
+    for index, (tool, samples) in enumerate(traces.groupby("tool", sort=True)):
+        named = samples.drop_duplicates("name", keep="last")
+        units = dict(zip(named["name"], named["unit"], strict=True))
+        name = f"traces{index}"
+        charts[name] = figures.trace_panel(
+            str(tool), samples, trace_limits(limits.get(str(tool), {}), units)
+        )
+        parts.append(f"<h3>{escape(tool)}</h3>\n{slot(name)}")
+    return "\n".join(parts)
+
+
+def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
+    measurements = records.measurements()
+    if measurements.empty:
+        return "<p>No measurement recorded.</p>"
+    charts["measurements"] = figures.measurement_chart(measurements)
+    shown = measurements[
+        ["wafer_id", "name", "value", "unit", "low", "high", "passed", "source", "t"]
+    ]
+    shown = shown.assign(passed=["pass" if p else "fail" for p in shown["passed"]])
+    return (
+        "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
+        "high; hover for the value); every measurement in the table.</p>"
+        + slot("measurements")
+        + table(shown, verdict="passed")
+    )
+
+
+def alarms_section(records: RunRecords) -> str:
+    alarms = records.alarms()
+    wafers = records.wafers()
+    held = wafers[wafers["status"] != "completed"][["wafer_id", "status", "reason"]]
+    confirmations = records.confirmations()
+    dispositions = records.dispositions()
+    events = records.events()
+    return (
+        f"<h3>Alarms ({len(alarms)})</h3>\n"
+        + (
+            table(alarms[["t", "tool", "wafer_id", "code", "message"]])
+            if len(alarms)
+            else "<p>None.</p>"
+        )
+        + f"\n<h3>Wafers not completed ({len(held)})</h3>\n"
+        + (table(held) if len(held) else "<p>None: every wafer completed.</p>")
+        + f"\n<h3>Dispositions of held wafers ({len(dispositions)})</h3>\n"
+        + (
+            table(dispositions[["wafer_id", "held_reason", "decision", "by", "reason"]])
+            if len(dispositions)
+            else "<p>None.</p>"
+        )
+        + f"\n<h3>Operator confirmations ({len(confirmations)})</h3>\n"
+        + (
+            table(confirmations[["t", "wafer_id", "prompt", "confirmed", "by"]])
+            if len(confirmations)
+            else "<p>None.</p>"
+        )
+        + f"\n<h3>Events ({len(events)})</h3>\n"
+        + table(events[["t", "session", "kind", "wafer_id", "message"]])
+    )
