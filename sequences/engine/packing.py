@@ -288,7 +288,19 @@ def pack_traces(db: sqlite3.Connection, run_id: str, step_ids: Sequence[int] | N
 
 def read_traces(db: sqlite3.Connection, run_id: str) -> dict[str, list[Any]]:
     """Every trace sample of run `run_id`, packed or not, as columns (those of the traces
-    table), ordered by tool, name, time and id."""
+    table), ordered by tool, name, time and id. Rows and blocks are read in one transaction:
+    a writer may pack a step's rows meanwhile, and no sample may be read twice or missed."""
+    began = not db.in_transaction
+    if began:
+        db.execute("BEGIN")
+    try:
+        return _read_traces(db, run_id)
+    finally:
+        if began:
+            db.execute("COMMIT")
+
+
+def _read_traces(db: sqlite3.Connection, run_id: str) -> dict[str, list[Any]]:
     columns: dict[str, list[Any]] = {c: [] for c in TRACE_TABLE_COLUMNS}
     for row in db.execute(
         f"SELECT {', '.join(TRACE_TABLE_COLUMNS)} FROM traces WHERE run_id = ?", (run_id,)

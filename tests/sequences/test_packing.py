@@ -206,3 +206,30 @@ def test_a_new_file_gives_back_the_pages_its_packed_rows_left(tmp_path):
         assert db.execute("PRAGMA freelist_count").fetchone()[0] == 0
     finally:
         db.close()
+
+
+def test_traces_are_read_whole_while_another_process_packs_them(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    ((step,),) = start_run(store, ["W01"], 1)
+    for index in range(10):
+        store.add_trace("r", "pc", step, "pressure", float(index), "mTorr", float(index), 0.0)
+    store.flush_traces()
+    reader = RunStore(tmp_path / "runs.db")
+    packed: list[str] = []
+
+    def pack_between_the_reads(sql: str) -> None:
+        # the writer packs the step's rows after the reader read them, before it reads the
+        # packed blocks: one transaction must see neither twice nor nothing
+        if "FROM trace_series" in sql and not packed:
+            packed.append(sql)
+            store.finish_steps([step], "completed", 1.0, 1.0)
+
+    reader._db.set_trace_callback(pack_between_the_reads)
+    try:
+        traces = reader.traces("r")
+    finally:
+        reader._db.set_trace_callback(None)
+        reader.close()
+        store.close()
+    assert packed
+    assert traces["value"] == [float(index) for index in range(10)]
