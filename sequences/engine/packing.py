@@ -10,7 +10,7 @@ high bytes of a float map together. `join_snapshot` gives back the very bytes `s
 A process trace's samples are packed per series (one tool's reading of one name during one
 step) into one compressed block: the samples' ids, run clock, value and wall clock, each
 column shuffled the same way. Every sample is kept exactly; nothing is decimated. See
-docs/decisions/0018-packed-twin-parts-and-trace-series.md.
+docs/decisions/0019-packed-twin-parts-and-trace-series.md.
 """
 
 from __future__ import annotations
