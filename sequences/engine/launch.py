@@ -9,8 +9,8 @@ twin from its last snapshot.
 
 from __future__ import annotations
 
+import getpass
 import json
-import os
 import secrets
 import time
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
@@ -52,13 +52,22 @@ class RunRequest:
     station_path: str | Path | None = None
     recipe_path: str | Path | None = None
     lot: int = 1
-    operator: str = field(default_factory=lambda: os.environ.get("USER", "operator"))
+    operator: str = field(default_factory=lambda: login_name())
     failure_policy: str | None = None
     #: The wafers' own ids (the lot is as many); None: numbered per run (`lot_wafer_ids`).
     wafer_ids: list[str] | None = None
     #: A dry run serves the tools that have a GEM face as GEM equipment on HSMS (their process
     #: model unchanged), so the run drives them through the GEM host driver.
     gem: bool = False
+
+
+def login_name() -> str:
+    """Who runs packline, by default: the login name ($LOGNAME, $USER... else the account's
+    name), so that a shell without $USER still records a person, not a placeholder."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
 
 
 @dataclass

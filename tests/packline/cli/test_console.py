@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from packline.sequences.engine.launch import login_name
+
 from ...sequences.processes import Served
 
 #: Terminal control sequences (colours, cursor moves): the test reads the text.
@@ -129,4 +131,4 @@ def test_ctrl_c_with_confirmed_by_pauses_and_asks_instead_of_terminating(
     assert term.finish() == 1
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
     messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
-    assert messages == ["terminate by " + os.environ.get("USER", "operator") + " at the terminal"]
+    assert messages == ["terminate by " + login_name() + " at the terminal"]
