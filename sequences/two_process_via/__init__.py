@@ -1,0 +1,171 @@
+"""Method "two-process-via": resin layers over the interconnections, opened onto them by two
+different processes, then the external terminals (document 002, claims 1-6, 9-14, 17-20).
+
+Claim 1 of 002, step by step, as this script runs it on every wafer of the lot:
+
+1. 002:17     (a recipe option) a stress-relieving layer from a resin precursor: coated,
+              soft-baked, cured, and lasered open over every pad.
+2. 002:1a-d   interconnections over the surface, joined through the pads to the circuits: the
+              pads descummed in the plasma chamber (a recipe option), a thin metal seed, a
+              resist mould by lithography, electroplated copper, the mould stripped and the
+              seed etched away on the wet bench.
+3. 002:1e     resin layers covering the interconnections (resin coater, spin coat and soft
+              bake): a thermosetting precursor (002:2), a radiation-sensitive one (002:3) or
+              a solder resist (002:5).
+4. 002:1f     concave portions over the interconnects by a first process, resin left at their
+              bottoms: lasered to a depth, or (002:3) irradiated and developed partly through.
+5. 002:1g     the resin cured with its concave portions (cure oven; 002:2: a thermoset heated).
+6. 002:1h     through-holes by removing the concave bottoms by a second process that differs
+              from the first: an O2 dry etch in the plasma chamber (002:4), or the laser.
+7. 002:1i     external connection terminals on the interconnects exposed at the holes: flux
+              and solder balls (ball mounter, the missing ones repaired), reflowed into
+              joints (oven): the solder module's `mount_balls`.
+8. 002:6      (a recipe option) dice the wafer into separate devices (dicing saw).
+
+The recipe's own constraints (the second process differs from the first, 002:1h; a develop
+needs a radiation-sensitive resin, 002:3) are checked before any tool moves. What each step
+leaves, and the product claims (the device 002:6, the wafer 002:9-14 and 002:18-20), are
+checked on the product: the openings keep which process made them (`OpeningLayer.stages`).
+
+Claims 002:7 and 002:8 (the device on a circuit board, in an apparatus), 002:15 (passivation)
+and 002:16 (forming the pads) are not in this script.
+
+The package holds the recipe (`recipe`), the steps (`steps`) and the product checks with the
+claim map (`product`); this module is the script.
+"""
+
+from __future__ import annotations
+
+from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.sequences.engine import Wafer, method
+
+from ..bump_seal_clean import dice
+from ..plasma_clean import chamber_cycle
+from ..solder import mount_balls
+from .product import CLAIM_MAP, THERMOSET_KINDS, claim_conditions
+from .recipe import (
+    THERMOSETTING,
+    CoatStep,
+    CureStep,
+    Develop,
+    DryEtch,
+    InterconnectRecipe,
+    LaserDrill,
+    StressReliefRecipe,
+    TwoProcessViaRecipe,
+)
+from .steps import coat, cure, develop_concave_portions, drill, form_interconnects, relieve_stress
+
+__all__ = [
+    "CLAIM_MAP",
+    "IRREVERSIBLE",
+    "THERMOSETTING",
+    "THERMOSET_KINDS",
+    "CoatStep",
+    "CureStep",
+    "Develop",
+    "DryEtch",
+    "InterconnectRecipe",
+    "LaserDrill",
+    "StressReliefRecipe",
+    "TwoProcessViaRecipe",
+    "claim_conditions",
+    "two_process_via",
+]
+#: Steps that change the wafer for good: never repeated on resume, the wafer is held instead.
+IRREVERSIBLE = (
+    "coat stress relief",
+    "cure stress relief",
+    "open stress relief",
+    "descum pads",
+    "deposit seed",
+    "coat mould",
+    "pattern wiring",
+    "electroplate wiring",
+    "strip mould",
+    "etch seed",
+    "coat resin",
+    "laser concave portions",
+    "expose concave portions",
+    "develop concave portions",
+    "cure resin",
+    "dry etch via bottoms",
+    "laser via bottoms",
+    "apply flux",
+    "mount balls",
+    "reflow balls",
+    "dice",
+)
+
+
+@method(
+    name="two-process-via",
+    title="Resin over the interconnects, opened onto them by two different processes (002:1)",
+    claims=(
+        "002:1a-d",
+        "002:1e",
+        "002:1f",
+        "002:1g",
+        "002:1h",
+        "002:1i",
+        "002:2",
+        "002:3",
+        "002:4",
+        "002:5",
+        "002:6",
+        "002:9",
+        "002:10",
+        "002:11",
+        "002:12",
+        "002:13",
+        "002:14",
+        "002:17",
+        "002:18",
+        "002:19",
+        "002:20",
+    ),
+    recipe=TwoProcessViaRecipe,
+    tools=(
+        "resin_coater",
+        "oven",
+        "laser",
+        "plasma_cleaner",
+        "deposition",
+        "lithography",
+        "electroplater",
+        "wet_bench",
+        "ball_mounter",
+        "dicing_saw",
+    ),
+    irreversible=IRREVERSIBLE,
+    default_recipe="two-process-via.yaml",
+    claim_checks=claim_conditions,
+    claim_map=CLAIM_MAP,
+)
+async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
+    """One wafer through claim 002:1: interconnects, resin, two openings, terminals."""
+    if recipe.stress_relief is not None:
+        await relieve_stress(wafer, recipe.stress_relief)
+    await form_interconnects(wafer, recipe.interconnects)
+    await coat(wafer, recipe.resin, "coat resin", ("002:1e", *recipe.resin_claims()))
+    if isinstance(recipe.first, LaserDrill):
+        await drill(wafer, recipe.first, "laser concave portions", ("002:1f",))
+    else:
+        await develop_concave_portions(wafer, recipe.first)
+    heated = ("002:2",) if recipe.resin.resin in THERMOSETTING else ()
+    await cure(wafer, recipe.cure, "cure resin", ("002:1g", *heated))
+    if isinstance(recipe.second, DryEtch):
+        plasma = recipe.second.plasma
+        await wafer.batch(
+            PlasmaCleaner,
+            chamber_cycle,
+            plasma,
+            "dry etch via bottoms",
+            ("002:1h", "002:4"),
+            timeout_s=plasma.batch_timeout_s,
+        )
+    else:
+        await drill(wafer, recipe.second, "laser via bottoms", ("002:1h",))
+    await mount_balls(wafer, recipe.terminals, ("002:1i",))
+    if recipe.dicing is not None:
+        await dice(wafer, recipe.dicing, ("002:6",))

@@ -1,0 +1,118 @@
+"""What method two-process-via leaves on every wafer: the conditions of claim 002:1, its
+options and its product claims, checked on the twin, and where each claim is carried out."""
+
+from __future__ import annotations
+
+from packline.drivers.roles.resin_coater import CoatResin
+from packline.sequences.engine import Condition
+from packline.sim_instruments.twin.parts import OpeningProcess, ResinKind
+
+from .. import conditions
+from .recipe import THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
+
+#: The twin's resin kinds a thermosetting precursor or a solder resist lays (002:10, 002:19).
+THERMOSET_KINDS = frozenset({ResinKind.THERMOSET, ResinKind.SOLDER_RESIST})
+
+
+def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
+    """What claim 002:1, its options and its product claims leave on every wafer, checked on
+    the twin."""
+    wafer = [
+        conditions.interconnect_on_every_pad("002:1a-d"),
+        conditions.interconnects_covered("002:1e"),
+        conditions.concave_portions_with_resin_below("002:1f"),
+        conditions.vias_opened_by_a_second_process("002:1h"),
+        conditions.terminal_on_every_via("002:1i"),
+    ]
+    checks = [
+        *wafer,
+        conditions.wiring_plated_at_least(
+            "002:1a-d", recipe.interconnects.plating.min_thickness_um
+        ),
+        conditions.resin_cured("002:1g"),
+    ]
+    for claim in ("002:9", "002:18"):
+        checks.append(
+            conditions.all_of(
+                claim,
+                "interconnects on the pads, covered, opened by two processes, terminals on them",
+                *wafer,
+            )
+        )
+    resin = recipe.resin.resin
+    if resin in THERMOSETTING:
+        for claim in ("002:10", "002:19"):
+            checks.append(
+                conditions.all_of(
+                    claim,
+                    "the covering resin a thermoset, heated until cured",
+                    conditions.covering_resin(claim, THERMOSET_KINDS, "a thermoset"),
+                    conditions.resin_cured(claim),
+                )
+            )
+    if resin is CoatResin.PHOTO:
+        for claim in ("002:11", "002:20"):
+            checks.append(
+                conditions.covering_resin(
+                    claim, frozenset({ResinKind.RADIATION_SENSITIVE}), "radiation-sensitive"
+                )
+            )
+    if resin is CoatResin.SOLDER_RESIST:
+        checks.append(
+            conditions.covering_resin(
+                "002:14", frozenset({ResinKind.SOLDER_RESIST}), "a solder resist"
+            )
+        )
+    if isinstance(recipe.first, Develop):
+        checks.append(conditions.first_process_was("002:12", OpeningProcess.DEVELOP))
+    if isinstance(recipe.second, DryEtch):
+        checks.append(conditions.vias_opened_by("002:13", OpeningProcess.DRY_ETCH))
+    if recipe.stress_relief is not None:
+        checks.append(conditions.layer_open_at_pads("002:17", ResinKind.STRESS_RELIEF))
+    if recipe.dicing is not None:
+        checks += [
+            conditions.singulated_into_dies("002:6"),
+            conditions.every_device_whole("002:6", *wafer),
+        ]
+    return checks
+
+
+CLAIM_MAP = {
+    "002:1a-d": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
+    "'strip mould' and step 'etch seed'; claim checks: an interconnect joined to every pad, "
+    "plated to at least interconnects.plating.min_thickness_um",
+    "002:1e": "step 'coat resin'; claim check: interconnects covered by resin",
+    "002:1f": "step 'laser concave portions' or step 'develop concave portions' (recipe option "
+    "first.process); recipe constraint: the laser stops at a depth; claim check: a concave "
+    "portion with resin below at every site",
+    "002:1g": "step 'cure resin'; claim check: every resin layer cured",
+    "002:1h": "step 'dry etch via bottoms' or step 'laser via bottoms' (recipe option "
+    "second.process); recipe constraint: the second process differs from the first; claim "
+    "check: every via opened through its concave bottom by a second, different process",
+    "002:1i": "step 'mount balls' and step 'reflow balls'; claim check: a joined terminal on "
+    "every via",
+    "002:2": "recipe option resin.resin = THERMOSET or SOLDER-RESIST (two-process-via.yaml), "
+    "step 'coat resin' and step 'cure resin'",
+    "002:3": "recipe option resin.resin = PHOTO and first.process = develop "
+    "(two-process-via-photo.yaml), step 'coat resin' and step 'develop concave portions'; "
+    "recipe constraint: only a radiation-sensitive resin develops",
+    "002:4": "recipe option second.process = dry-etch, step 'dry etch via bottoms'",
+    "002:5": "recipe option resin.resin = SOLDER-RESIST (two-process-via-solder-resist.yaml), "
+    "step 'coat resin'",
+    "002:6": "recipe option dicing, step 'dice'; claim checks: units == whole dies, every die "
+    "a whole device",
+    "002:9": "claim check on the product wafer: interconnects on the pads, covered, opened by "
+    "two processes, terminals on them",
+    "002:10": "claim check on the product wafer: the covering resin a thermoset, cured",
+    "002:11": "claim check on the product wafer: the covering resin radiation-sensitive",
+    "002:12": "claim check on the product wafer: the concave portions made by develop",
+    "002:13": "claim check on the product wafer: every via opened by dry-etch",
+    "002:14": "claim check on the product wafer: the covering resin a solder resist",
+    "002:17": "recipe option stress_relief (two-process-via-solder-resist.yaml), step "
+    "'coat stress relief', step 'cure stress relief' and step 'open stress relief'; claim "
+    "check: a cured stress-relief layer open at every pad",
+    "002:18": "claim check on the product wafer: the covering means on the interconnects, "
+    "opened by two processes, terminals on them",
+    "002:19": "claim check on the product wafer: the covering a thermoset, cured",
+    "002:20": "claim check on the product wafer: the covering radiation-sensitive",
+}

@@ -1,0 +1,185 @@
+"""The recipe of method two-process-via (002:1): every dependent claim an option, the claim's
+own constraints refused before any tool moves."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Self
+
+from pydantic import Field, model_validator
+
+from packline.drivers.roles.laser import DrillMode, DrillRecipe
+from packline.drivers.roles.oven import ThermalProfile, cure_profile
+from packline.drivers.roles.resin_coater import CoatResin
+from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.units import Unit
+
+from ..bump_seal_clean import DicingStep
+from ..plasma_clean import PlasmaCleanRecipe
+from ..solder import PlatingStep, SolderBallRecipe
+from ..sprout_bump_csp import Dip, MouldRecipe, ReticleName, SeedRecipe
+
+#: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
+THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
+
+
+class InterconnectRecipe(Recipe):
+    """002:1a-d: the interconnections from the pads over the surface (seed, mould, plating,
+    strip, seed etch), the pads descummed first when the recipe says so."""
+
+    descum: PlasmaCleanRecipe | None = None
+    seed: SeedRecipe
+    mould: MouldRecipe
+    plating: PlatingStep
+    strip: Dip
+    cu_etch: Dip
+    ti_etch: Dip
+
+
+class CoatStep(Recipe):
+    """A resin precursor spun on and soft-baked (002:1e, 002:17)."""
+
+    resin: CoatResin
+    spin_rpm: Annotated[float, Unit("rpm"), Feeds("resin_coater", "spin_rpm")]
+    spin_time_s: Annotated[float, Unit("s"), Feeds("resin_coater", "spin_time_s")] = 30.0
+    bake_temperature_c: Annotated[float, Unit("degC"), Feeds("resin_coater", "bake_temperature_c")]
+    bake_time_s: Annotated[float, Unit("s"), Feeds("resin_coater", "bake_time_s")]
+
+
+class CureStep(Recipe):
+    """002:1g: ramp to the cure temperature, soak, cool, in the oven under nitrogen."""
+
+    n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 40.0
+    o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+    temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
+    hold_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)]
+    ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
+    cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
+
+    def profile(self) -> ThermalProfile:
+        return cure_profile(
+            self.temperature_c,
+            self.hold_s,
+            ramp_c_per_min=self.ramp_c_per_min,
+            cool_to_c=self.cool_to_c,
+            cool_c_per_min=self.ramp_c_per_min,
+        )
+
+
+class LaserDrill(Recipe):
+    """Vias by the laser at every site: to a depth (a concave portion, 002:1f) or, without a
+    depth, through to the metal (002:1h, or the pads under the stress-relieving layer)."""
+
+    process: Literal["laser"] = "laser"
+    diameter_um: Annotated[float, Unit("um"), Feeds("laser", "uv_via_diameter_um")]
+    fluence_j_cm2: Annotated[float, Unit("J/cm^2"), Feeds("laser", "drill_fluence_j_cm2")]
+    rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
+    depth_um: Annotated[float, Unit("um"), Feeds("laser", "via_depth_um")] | None = None
+
+    def drill_recipe(self) -> DrillRecipe:
+        mode = DrillMode.TO_METAL if self.depth_um is None else DrillMode.TO_DEPTH
+        return DrillRecipe(
+            self.diameter_um, self.fluence_j_cm2, self.rep_rate_khz, mode, self.depth_um
+        )
+
+
+class StressReliefRecipe(Recipe):
+    """002:17: a stress-relieving layer from a resin precursor, cured, opened over the pads."""
+
+    coat: CoatStep
+    cure: CureStep
+    opening: LaserDrill
+
+    @model_validator(mode="after")
+    def _a_stress_relief_resin(self) -> Self:
+        if self.coat.resin is not CoatResin.STRESS_RELIEF:
+            raise claim_violation(
+                "002:17",
+                "coat.resin",
+                self.coat.resin.value,
+                f"the stress-relieving layer is coated from {CoatResin.STRESS_RELIEF.value}",
+            )
+        return self
+
+
+class Develop(Recipe):
+    """002:1f with 002:3: the radiation-sensitive resin irradiated through a reticle and
+    developed only part of the way, leaving resin at the bottom of every concave portion."""
+
+    process: Literal["develop"]
+    mask: ReticleName = "openings"
+    dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
+    develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
+
+
+class DryEtch(Recipe):
+    """002:1h with 002:4: an O2 plasma etches the resin down, the concave bottoms through."""
+
+    process: Literal["dry-etch"]
+    plasma: PlasmaCleanRecipe
+
+
+class TwoProcessViaRecipe(Recipe):
+    """The options of claim 002:1: the resin, the two processes, the terminals, dicing."""
+
+    stress_relief: StressReliefRecipe | None = None
+    interconnects: InterconnectRecipe
+    resin: CoatStep
+    first: Annotated[LaserDrill | Develop, Field(discriminator="process")]
+    cure: CureStep
+    second: Annotated[LaserDrill | DryEtch, Field(discriminator="process")]
+    terminals: SolderBallRecipe
+    #: claim 002:6: dice the wafer into separate devices (None: leave the wafer whole)
+    dicing: DicingStep | None = None
+
+    @model_validator(mode="after")
+    def _first_leaves_resin(self) -> Self:
+        if isinstance(self.first, LaserDrill) and self.first.depth_um is None:
+            raise claim_violation(
+                "002:1f",
+                "first.depth_um",
+                "none",
+                "the first process leaves resin at the concave bottoms: give the laser a depth",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _develop_needs_a_radiation_sensitive_resin(self) -> Self:
+        if isinstance(self.first, Develop) and self.resin.resin is not CoatResin.PHOTO:
+            raise claim_violation(
+                "002:3",
+                "first.process",
+                "develop",
+                f"only a radiation-sensitive resin develops; resin.resin is "
+                f"{self.resin.resin.value}, not {CoatResin.PHOTO.value}",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _second_differs_from_first(self) -> Self:
+        if self.second.process == self.first.process:
+            raise claim_violation(
+                "002:1h",
+                "second.process",
+                self.second.process,
+                f"the second process must differ from the first (first.process = "
+                f"{self.first.process})",
+            )
+        if isinstance(self.second, LaserDrill) and self.second.depth_um is not None:
+            raise claim_violation(
+                "002:1h",
+                "second.depth_um",
+                f"{self.second.depth_um:g} um",
+                "the second process opens the holes through to the interconnects: no depth",
+            )
+        return self
+
+    def resin_claims(self) -> tuple[str, ...]:
+        """The options the covering resin carries out (002:2, 002:3, 002:5)."""
+        resin = self.resin.resin
+        claims = ["002:2"] if resin in THERMOSETTING else []
+        if resin is CoatResin.PHOTO:
+            claims.append("002:3")
+        if resin is CoatResin.SOLDER_RESIST:
+            claims.append("002:5")
+        return tuple(claims)

@@ -1,0 +1,169 @@
+"""The steps of method two-process-via (002:1): the stations' work on one wafer, each step
+checking what its tool measures."""
+
+from __future__ import annotations
+
+from packline.drivers.roles.deposition import DepositionTool
+from packline.drivers.roles.laser import Laser
+from packline.drivers.roles.lithography import Lithography
+from packline.drivers.roles.oven import Oven, ThermalProfile
+from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
+from packline.drivers.roles.resin_coater import ResinCoater
+from packline.drivers.roles.wet_bench import Tank, WetBench
+from packline.sequences.engine import Batch, Wafer
+from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
+
+from ..bump_seal_clean import on_laser
+from ..plasma_clean import chamber_cycle
+from ..solder import electroplate, oven_cycle
+from ..sprout_bump_csp import Dip, deposition_cycle, pattern
+from .recipe import CoatStep, CureStep, Develop, InterconnectRecipe, LaserDrill, StressReliefRecipe
+
+#: How far an oven run's measured peak may fall below the profile's before the batch is held.
+PEAK_TOLERANCE_C = 3.0
+
+#: The claims of the interconnections (002:1a-d), on every step that forms them.
+INTERCONNECTS = ("002:1a-d",)
+
+
+#: How long the oven may take to cool for its door after a run, in process time.
+COOL_DOWN_S = 3600.0
+
+
+async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:
+    """002:17: coat the stress-relieving precursor, cure it, laser it open over every pad."""
+    await coat(wafer, layer.coat, "coat stress relief", ("002:17",))
+    await cure(wafer, layer.cure, "cure stress relief", ("002:17",))
+    await drill(wafer, layer.opening, "open stress relief", ("002:17",))
+
+
+async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe) -> None:
+    """002:1a-d: descum the pads, lay the seed, mould it, plate it, strip the mould and etch
+    the seed away between the interconnects."""
+    if recipe.descum is not None:
+        descum = recipe.descum
+        await wafer.batch(
+            PlasmaCleaner,
+            chamber_cycle,
+            descum,
+            "descum pads",
+            INTERCONNECTS,
+            timeout_s=descum.batch_timeout_s,
+        )
+    seed = recipe.seed
+    await wafer.batch(
+        DepositionTool, deposition_cycle, seed, INTERCONNECTS, timeout_s=seed.batch_timeout_s
+    )
+    await pattern(wafer, recipe.mould, INTERCONNECTS)
+    await electroplate(wafer, recipe.plating, INTERCONNECTS)
+    async with wafer.use(WetBench) as bench:
+        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step(
+            "strip mould", dip, wafer, bench, Tank.STRIP, recipe.strip, claims=INTERCONNECTS
+        )
+        await wafer.step("etch seed", etch_seed, wafer, bench, recipe, claims=INTERCONNECTS)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id)
+
+
+async def dip(wafer: Wafer, bench: WetBench, tank: Tank, step: Dip) -> None:
+    """One dip at the step's temperature; it must cut no interconnect through."""
+    await bench.heat_bath(tank, step.temperature_c)
+    result = (
+        await bench.strip_resist(step.time_s)
+        if tank is Tank.STRIP
+        else await bench.etch(tank, step.time_s)
+    )
+    if tank is Tank.STRIP:
+        wafer.measure("resist left", result.left_sites, "sites", high=0)
+    wafer.measure(f"interconnects cut by {tank.value}", result.opened_sites, "sites", high=0)
+
+
+async def etch_seed(wafer: Wafer, bench: WetBench, recipe: InterconnectRecipe) -> None:
+    """The copper seed, then the Ti barrier under it, etched where no plating protects them."""
+    await dip(wafer, bench, Tank.CU_ETCH, recipe.cu_etch)
+    await dip(wafer, bench, Tank.TI_ETCH, recipe.ti_etch)
+
+
+async def coat(wafer: Wafer, step: CoatStep, name: str, claims: tuple[str, ...]) -> None:
+    """Spin the resin precursor on and soft-bake it; every interconnect must stay covered."""
+    async with wafer.use(ResinCoater) as coater:
+        await wafer.step("load on coater", coater.load, wafer.id)
+        await wafer.step(name, coat_and_bake, wafer, coater, step, claims=claims)
+        await wafer.step("unload from coater", coater.unload, wafer.id)
+
+
+async def coat_and_bake(wafer: Wafer, coater: ResinCoater, step: CoatStep) -> None:
+    await coater.coat_resin(step.resin, step.spin_rpm, step.spin_time_s)
+    baked = await coater.soft_bake(step.bake_temperature_c, step.bake_time_s)
+    wafer.measure("resin on the field", baked.field_um, "um", low=MIN_COVER_UM)
+    wafer.measure("resin over the interconnects", baked.min_cover_um, "um", low=MIN_COVER_UM)
+
+
+async def drill(wafer: Wafer, drilling: LaserDrill, name: str, claims: tuple[str, ...]) -> None:
+    """Laser a via at every site: to the recipe's depth (none may reach the metal) or through
+    to the metal (every one must)."""
+    async with on_laser(wafer) as laser:
+        await wafer.step(name, drill_and_check, wafer, laser, drilling, claims=claims)
+
+
+async def drill_and_check(wafer: Wafer, laser: Laser, drilling: LaserDrill) -> None:
+    result = await laser.drill_vias(drilling.drill_recipe())
+    if drilling.depth_um is None:
+        wafer.measure("vias open to metal", result.vias_open, "sites", low=result.sites)
+    else:
+        wafer.measure("concave portions through to metal", result.vias_open, "sites", high=0)
+
+
+async def develop_concave_portions(wafer: Wafer, develop: Develop) -> None:
+    """002:1f, 002:3: irradiate the resin through the reticle and develop it only part of
+    the way: no opening may clear down to the interconnect."""
+    async with wafer.use(Lithography) as cell:
+        await wafer.step("load in litho cell", cell.load, wafer.id)
+        await wafer.step(
+            "expose concave portions",
+            cell.expose,
+            develop.mask,
+            develop.dose_mj_cm2,
+            claims=("002:1f", "002:3"),
+        )
+        await wafer.step(
+            "develop concave portions",
+            develop_partly,
+            wafer,
+            cell,
+            develop,
+            claims=("002:1f", "002:3"),
+        )
+        await wafer.step("unload from litho cell", cell.unload, wafer.id)
+
+
+async def develop_partly(wafer: Wafer, cell: Lithography, develop: Develop) -> None:
+    film = await cell.request_film()
+    if film is None:
+        raise RuntimeError(f"wafer {wafer.id}: the litho cell sees no film to develop")
+    report = await cell.develop(film.tone, develop.develop_time_s)
+    wafer.measure("concave portions cleared to metal", report.cleared, "sites", high=0)
+    wafer.measure("resin left at the concave bottoms, most", report.residual_um, "um")
+    wafer.measure("concave portions bridged", report.bridged, "sites", high=0)
+
+
+async def cure(wafer: Wafer, step: CureStep, name: str, claims: tuple[str, ...]) -> None:
+    """Cure the resin in the oven as the step `name`, a batch of wafers per run."""
+    await wafer.batch(
+        Oven,
+        oven_cycle,
+        step.n2_flow_slm,
+        step.o2_limit_ppm,
+        COOL_DOWN_S,
+        name,
+        claims,
+        run_cure,
+        step.profile(),
+        timeout_s=step.batch_timeout_s,
+    )
+
+
+async def run_cure(batch: Batch[Oven], profile: ThermalProfile) -> None:
+    """Run the profile; the load must reach the cure temperature."""
+    result = await batch.tool.run_profile(profile)
+    batch.measure("load peak", result.peak_c, "degC", low=profile.peak_c - PEAK_TOLERANCE_C)
