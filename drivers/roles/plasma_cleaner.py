@@ -1,8 +1,9 @@
 """The plasma cleaner role: a vacuum chamber that cleans, etches and activates wafer surfaces.
 
 Used by the claimed methods for removing resin residue and oxide from bump tips (003:12-15),
-activating them (003:9), and dry-etching resin at the bottom of a concave portion (002:4). A
-batch tool: several wafers share one chamber run.
+activating them (003:9), dry-etching resin at the bottom of a concave portion (002:4), and
+etching the openings of a SiO2 or SiN passivation over the pads through a resist mask (002:15).
+A batch tool: several wafers share one chamber run.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Gas(StrEnum):
     O2 = "O2"
     AR = "Ar"
     FORMING_GAS = "forming-gas"  # H2 4-10 % in Ar: a reducing plasma
+    CF4_O2 = "CF4/O2"  # CF4 with about 10 % O2: fluorine etches SiO2 and SiN, stops on metal
 
 
 @dataclass(frozen=True)

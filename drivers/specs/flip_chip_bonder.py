@@ -222,7 +222,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(
             code=9,
             name="BAD_SOURCE",
-            text="a die source not diced into its dies, or whose dies carry no bumps",
+            text="a die source not diced into its dies, or whose dies carry no bumps or solder "
+            "balls",
         ),
         HostRefusal(
             code=10, name="BAD_UNIT", text="a unit not on the substrate, or one with a die"

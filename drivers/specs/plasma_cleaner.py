@@ -31,7 +31,12 @@ from ..roles.plasma_cleaner import ChamberState, Gas, LastResult
 from .core import ExpectedIdentity, Range, ToolSpec
 
 #: The gases as the map codes them (GAS of a step, GAS_ACTUAL).
-GAS_CODES = ((1, Gas.O2.value), (2, Gas.AR.value), (3, Gas.FORMING_GAS.value))
+GAS_CODES = (
+    (1, Gas.O2.value),
+    (2, Gas.AR.value),
+    (3, Gas.FORMING_GAS.value),
+    (4, Gas.CF4_O2.value),
+)
 MAX_SLOTS = 8
 
 
@@ -98,7 +103,12 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         step_setpoint("time_s", "s", 30, 600, 4, scale=10, doc="duration of step i"),
     ),
     parameters=(
-        step_parameter("gas", 0, GAS_CODES, "gas of step i (forming gas: H2 4-10 % in Ar)"),
+        step_parameter(
+            "gas",
+            0,
+            GAS_CODES,
+            "gas of step i (forming gas: H2 4-10 % in Ar; CF4/O2: CF4 with about 10 % O2)",
+        ),
         *slot_parameters(),
     ),
     commands=chamber_commands(

@@ -39,7 +39,7 @@ from packline.sequences.engine import Wafer, method
 
 from ..plasma_clean import chamber_cycle
 from ..solder import mount_balls
-from .checks import CLAIM_MAP, claim_conditions
+from .checks import CLAIM_MAP, claim_conditions, joints_on_board
 from .recipe import (
     KERF_ALLOWANCE_UM,
     BondStep,
@@ -54,6 +54,7 @@ from .recipe import (
     ResinRecipe,
     SolderBumpRecipe,
     board_of,
+    require_dicing_before_mounting,
     require_resin_thinner_than_bumps,
 )
 from .steps import (
@@ -95,9 +96,11 @@ __all__ = [
     "form_bumps",
     "form_solder_layer",
     "inspect_bump_heights",
+    "joints_on_board",
     "mount_chips",
     "on_laser",
     "prepare_blade",
+    "require_dicing_before_mounting",
     "require_resin_thinner_than_bumps",
     "seal_with_resin",
 ]

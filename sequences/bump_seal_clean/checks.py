@@ -10,6 +10,13 @@ from .. import conditions
 from .recipe import BumpSealCleanRecipe, PlasmaCleaning, board_of
 
 
+def joints_on_board(claim: str) -> Condition:
+    """A joint at every terminal of the chips mounted on the wafer's board (read on the board,
+    `board_of`)."""
+    joints = conditions.joint_at_every_terminal(claim)
+    return replace(joints, text=f"{joints.text}, on its board", on=board_of)
+
+
 def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
     """What claim 003:7 and the recipe's options leave on every wafer, checked on the twin.
 
@@ -43,8 +50,7 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
     if recipe.dicing is not None:
         checks.append(conditions.singulated_into_dies("003:23"))
     if recipe.mounting is not None:
-        joints = conditions.joint_at_every_terminal("003:24")
-        checks.append(replace(joints, text=f"{joints.text}, on its board", on=board_of))
+        checks.append(joints_on_board("003:24"))
     return checks
 
 

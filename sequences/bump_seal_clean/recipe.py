@@ -208,6 +208,20 @@ def board_of(wafer_id: str) -> str:
     return f"B{wafer_id}"
 
 
+def require_dicing_before_mounting(
+    dicing: DicingStep | None, mounting: ChipMounting | None, claim: str
+) -> None:
+    """The constraint that chips are mounted once the wafer is cut into them (raised at
+    `dicing`, naming `claim`)."""
+    if mounting is not None and dicing is None:
+        raise claim_violation(
+            claim,
+            "dicing",
+            "none",
+            "chips are mounted once the wafer is cut into them: give a dicing section",
+        )
+
+
 def require_resin_thinner_than_bumps(
     resin: ResinRecipe, bumps: BumpRecipe | SolderBumpRecipe, claim: str
 ) -> None:
@@ -241,13 +255,7 @@ class BumpSealCleanRecipe(Recipe):
 
     @model_validator(mode="after")
     def _chips_mounted_once_diced(self) -> Self:
-        if self.mounting is not None and self.dicing is None:
-            raise claim_violation(
-                "003:24",
-                "dicing",
-                "none",
-                "chips are mounted once the wafer is cut into them: give a dicing section",
-            )
+        require_dicing_before_mounting(self.dicing, self.mounting, "003:24")
         return self
 
     @model_validator(mode="after")

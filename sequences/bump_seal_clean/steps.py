@@ -100,16 +100,17 @@ async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer) -> None:
     await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
 
 
-async def mount_chips(wafer: Wafer, mounting: ChipMounting) -> None:
-    """003:24: the diced wafer in the die supply, its board on the stage; the chips flipped
-    and bonded by their bumps, every one bonded and every bump joined."""
+async def mount_chips(
+    wafer: Wafer, mounting: ChipMounting, claims: tuple[str, ...] = ("003:24",)
+) -> None:
+    """003:24 (or the `claims` of another method's mounting): the diced wafer in the die
+    supply, its board on the stage; the chips flipped and bonded by their bumps, every one
+    bonded and every bump joined."""
     board = board_of(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
         await wafer.step("load board", bonder.load, board)
         await wafer.step("load die source", bonder.load_die_source, wafer.id)
-        await wafer.step(
-            "mount chips", bond_and_inspect, wafer, bonder, mounting, claims=("003:24",)
-        )
+        await wafer.step("mount chips", bond_and_inspect, wafer, bonder, mounting, claims=claims)
         await wafer.step("unload die source", bonder.unload_die_source, wafer.id)
         await wafer.step("unload board", bonder.unload, board)
 

@@ -9,7 +9,7 @@ from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.sequences.conditions.tips import CLEAN_NM, SEALING_KINDS, every_site, sealing_resin_um
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film, Shape
 
 
 def _front_metal(w: Workpiece) -> list[Film]:
@@ -176,17 +176,53 @@ def interconnect_on_every_pad(claim: str, max_contact_mohm: float = SEED_CONTACT
     )
 
 
-def passivation_present(claim: str, min_nm: float = 100.0) -> Condition:
-    """SiO2 or SiN passivation at least `min_nm` thick over every site (002:15)."""
+def pads_on_upper_surface(claim: str) -> Condition:
+    """Every site a bonding pad on the wafer's upper surface (002:16): a site of a wafer, not a
+    through-hole down to a metal layer under the substrate (a tape panel's terminals), its pad
+    joined from above by a front metal film (the interconnect laid on it)."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        total_um = np.zeros(w.geometry.site_count, np.float32)
-        for film in w.films.layers:
-            if film.material in DIELECTRICS:
-                total_um += np.where(film.present, film.thickness_um, 0)
-        return every_site(w), total_um * 1000 >= min_nm
+        joined = np.zeros(w.geometry.site_count, bool)
+        for film in _front_metal(w):
+            joined |= film.present & film.connected
+        on_wafer = w.geometry.shape is Shape.WAFER
+        return every_site(w), on_wafer & ~w.geometry.hole & joined
 
-    return Condition(claim, f"SiO2 or SiN passivation over every site (>= {min_nm:g} nm)", evaluate)
+    return Condition(claim, "a bonding pad on the upper surface at every site", evaluate)
+
+
+def _passivation_nm(w: Workpiece) -> np.ndarray:
+    """Per site, the front's SiO2 and SiN around the pad, nm."""
+    total_um = np.zeros(w.geometry.site_count, np.float32)
+    for film in w.films.layers:
+        if film.face is Face.FRONT and film.material in DIELECTRICS:
+            total_um += np.where(film.present, film.thickness_um, np.float32(0.0))
+    nm: np.ndarray = total_um * 1000
+    return nm
+
+
+def _pads_bare_of_dielectric(w: Workpiece) -> np.ndarray:
+    """Sites where a front SiO2 or SiN film lies and none covers the pad: each opened
+    through over it."""
+    bare = np.ones(w.geometry.site_count, bool)
+    for film in w.films.layers:
+        if film.face is Face.FRONT and film.material in DIELECTRICS:
+            bare &= ~film.covers
+    return bare
+
+
+def passivation_open_at_pads(claim: str, min_nm: float) -> Condition:
+    """A SiO2 or SiN passivation at least `min_nm` thick around every pad and opened through
+    over it (002:15): the film stays around the pad, its opening there reached the metal."""
+    return Condition(
+        claim,
+        f"SiO2 or SiN passivation around every pad (>= {min_nm:g} nm), open over it",
+        lambda w: (
+            every_site(w),
+            (_passivation_nm(w) >= min_nm) & _pads_bare_of_dielectric(w),
+        ),
+        Margin("passivation around a pad", "nm", _passivation_nm, min_nm),
+    )
 
 
 def _front_wiring(w: Workpiece, level: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

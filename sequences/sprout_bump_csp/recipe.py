@@ -3,7 +3,7 @@ claims' own constraints."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Literal, Protocol, Self
 
 from pydantic import Field, model_validator
 
@@ -102,6 +102,15 @@ class SeedRecipe(Recipe):
 
     def claims(self) -> tuple[str, ...]:
         return ("001:1c", "001:8", "001:9")
+
+
+class ChamberFilms(Protocol):
+    """A recipe section the deposition chamber runs: the seed (001:8-9), or another
+    method's films (002:15's passivation)."""
+
+    def deposition_recipe(self) -> DepositionRecipe: ...
+
+    def claims(self) -> tuple[str, ...]: ...
 
 
 class ElectrolessSeedRecipe(Recipe):

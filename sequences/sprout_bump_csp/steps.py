@@ -16,6 +16,7 @@ from ..plasma_clean import chamber_cycle, load_wafers, unload_wafers
 from ..solder import electroplate, mount_balls
 from .recipe import (
     SEED_TOLERANCE,
+    ChamberFilms,
     ElectrolessSeedRecipe,
     MouldRecipe,
     SeedEtchRecipe,
@@ -85,28 +86,37 @@ async def grow_seed(wafer: Wafer, bench: WetBench, seed: ElectrolessSeedRecipe) 
 
 
 async def deposition_cycle(
-    batch: Batch[DepositionTool], seed: SeedRecipe, claims: tuple[str, ...] | None = None
+    batch: Batch[DepositionTool],
+    seed: ChamberFilms,
+    claims: tuple[str, ...] | None = None,
+    film: str = "seed",
 ) -> None:
     """Load, close, pump down, deposit, vent, unload: once for every wafer of the batch (the
-    deposit tagged with `claims`, by default the seed's of 001)."""
+    deposit of the `film`, tagged with `claims`, by default the section's own)."""
     chamber = batch.tool
     await batch.step("open door", chamber.open_door)
     await batch.step("load", load_wafers, chamber, batch.wafer_ids)
     await batch.step("close door", chamber.close_door)
     await batch.step("pump down", chamber.pump_down)
-    await batch.step("deposit seed", deposit, batch, chamber, seed, claims=claims or seed.claims())
+    await batch.step(
+        f"deposit {film}", deposit, batch, chamber, seed, film, claims=claims or seed.claims()
+    )
     await batch.step("vent", chamber.vent)
     await batch.step("open door", chamber.open_door)
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
 
 
-async def deposit(batch: Batch[DepositionTool], chamber: DepositionTool, seed: SeedRecipe) -> None:
-    """Run the seed recipe; every film must reach its thickness on the crystal."""
-    result = await chamber.deposit(seed.deposition_recipe())
-    for step, thickness_nm in zip(seed.steps, result.thickness_nm, strict=True):
+async def deposit(
+    batch: Batch[DepositionTool], chamber: DepositionTool, seed: ChamberFilms, film: str
+) -> None:
+    """Run the section's deposition recipe; every film must reach its thickness on the
+    crystal."""
+    plan = seed.deposition_recipe()
+    result = await chamber.deposit(plan)
+    for step, thickness_nm in zip(plan.steps, result.thickness_nm, strict=True):
         if step.thickness_nm:
             batch.measure(
-                f"{step.material.value} seed",
+                f"{step.material.value} {film}",
                 thickness_nm,
                 "nm",
                 low=step.thickness_nm * (1 - SEED_TOLERANCE),

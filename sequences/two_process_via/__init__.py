@@ -1,8 +1,13 @@
 """Method "two-process-via": resin layers over the interconnections, opened onto them by two
-different processes, then the external terminals (document 002, claims 1-6, 9-14, 17-20).
+different processes, then the external terminals (document 002, claims 1-20).
 
 Claim 1 of 002, step by step, as this script runs it on every wafer of the lot:
 
+0. 002:16     the incoming wafer (the recipe's `wafer`): integrated circuits whose bonding
+              pads lie on its upper surface along every die edge; the dry run's line
+              receives the lot so.
+   002:15     (a recipe option) a SiO2 or SiN passivation: laid by plasma CVD, a resist mask
+              opened over the pads, the openings etched through in CF4/O2, the mask stripped.
 1. 002:17     (a recipe option) a stress-relieving layer from a resin precursor: coated,
               soft-baked, cured, and lasered open over every pad.
 2. 002:1a-d   interconnections over the surface, joined through the pads to the circuits: the
@@ -21,14 +26,16 @@ Claim 1 of 002, step by step, as this script runs it on every wafer of the lot:
               and solder balls (ball mounter, the missing ones repaired), reflowed into
               joints (oven): the solder module's `mount_balls`.
 8. 002:6      (a recipe option) dice the wafer into separate devices (dicing saw).
+9. 002:7-8    (a recipe option) mount devices on the circuit board of an electronic
+              apparatus by their terminals, active side down (flip-chip bonder): bump-seal-
+              clean's `mount_chips` (003:24).
 
 The recipe's own constraints (the second process differs from the first, 002:1h; a develop
 needs a radiation-sensitive resin, 002:3) are checked before any tool moves. What each step
 leaves, and the product claims (the device 002:6, the wafer 002:9-14 and 002:18-20), are
-checked on the product: the openings keep which process made them (`OpeningLayer.stages`).
-
-Claims 002:7 and 002:8 (the device on a circuit board, in an apparatus), 002:15 (passivation)
-and 002:16 (forming the pads) are not in this script.
+checked on the product: the openings keep which process made them (`OpeningLayer.stages`);
+the passivation keeps its opening over every pad (`Film.openings`); the board its devices are
+mounted on is checked on its own twin.
 
 The package holds the recipe (`recipe`), the steps (`steps`) and the product checks with the
 claim map (`product`); this module is the script.
@@ -39,7 +46,7 @@ from __future__ import annotations
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.sequences.engine import Wafer, method
 
-from ..bump_seal_clean import dice
+from ..bump_seal_clean import dice, mount_chips
 from ..plasma_clean import chamber_cycle
 from ..solder import mount_balls
 from .product import CLAIM_MAP, THERMOSET_KINDS, claim_conditions
@@ -49,12 +56,23 @@ from .recipe import (
     CureStep,
     Develop,
     DryEtch,
+    IncomingWafer,
     InterconnectRecipe,
     LaserDrill,
+    PassivationFilm,
+    PassivationRecipe,
     StressReliefRecipe,
     TwoProcessViaRecipe,
 )
-from .steps import coat, cure, develop_concave_portions, drill, form_interconnects, relieve_stress
+from .steps import (
+    coat,
+    cure,
+    develop_concave_portions,
+    drill,
+    form_interconnects,
+    passivate,
+    relieve_stress,
+)
 
 __all__ = [
     "CLAIM_MAP",
@@ -65,15 +83,24 @@ __all__ = [
     "CureStep",
     "Develop",
     "DryEtch",
+    "IncomingWafer",
     "InterconnectRecipe",
     "LaserDrill",
+    "PassivationFilm",
+    "PassivationRecipe",
     "StressReliefRecipe",
     "TwoProcessViaRecipe",
     "claim_conditions",
     "two_process_via",
 ]
+
 #: Steps that change the wafer for good: never repeated on resume, the wafer is held instead.
 IRREVERSIBLE = (
+    "deposit passivation",
+    "coat passivation mask",
+    "pattern passivation openings",
+    "etch passivation openings",
+    "strip passivation mask",
     "coat stress relief",
     "cure stress relief",
     "open stress relief",
@@ -95,6 +122,7 @@ IRREVERSIBLE = (
     "mount balls",
     "reflow balls",
     "dice",
+    "mount chips",
 )
 
 
@@ -113,12 +141,16 @@ IRREVERSIBLE = (
         "002:4",
         "002:5",
         "002:6",
+        "002:7",
+        "002:8",
         "002:9",
         "002:10",
         "002:11",
         "002:12",
         "002:13",
         "002:14",
+        "002:15",
+        "002:16",
         "002:17",
         "002:18",
         "002:19",
@@ -136,14 +168,18 @@ IRREVERSIBLE = (
         "wet_bench",
         "ball_mounter",
         "dicing_saw",
+        "flip_chip_bonder",
     ),
     irreversible=IRREVERSIBLE,
     default_recipe="two-process-via.yaml",
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
+    incoming=lambda recipe: recipe.wafer.spec(),
 )
 async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     """One wafer through claim 002:1: interconnects, resin, two openings, terminals."""
+    if recipe.passivation is not None:
+        await passivate(wafer, recipe.passivation)
     if recipe.stress_relief is not None:
         await relieve_stress(wafer, recipe.stress_relief)
     await form_interconnects(wafer, recipe.interconnects)
@@ -169,3 +205,5 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     await mount_balls(wafer, recipe.terminals, ("002:1i",))
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing, ("002:6",))
+    if recipe.mounting is not None:
+        await mount_chips(wafer, recipe.mounting, ("002:7", "002:8"))

@@ -8,6 +8,7 @@ from packline.sequences.engine import Condition
 from packline.sim_instruments.twin.parts import OpeningProcess, ResinKind
 
 from .. import conditions
+from ..bump_seal_clean import joints_on_board
 from .recipe import THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
 
 #: The twin's resin kinds a thermosetting precursor or a solder resist lays (002:10, 002:19).
@@ -38,6 +39,11 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
                 "interconnects on the pads, covered, opened by two processes, terminals on them",
                 *wafer,
             )
+        )
+    checks.append(conditions.pads_on_upper_surface("002:16"))
+    if recipe.passivation is not None:
+        checks.append(
+            conditions.passivation_open_at_pads("002:15", recipe.passivation.min_thickness_nm)
         )
     resin = recipe.resin.resin
     if resin in THERMOSETTING:
@@ -74,6 +80,8 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
             conditions.singulated_into_dies("002:6"),
             conditions.every_device_whole("002:6", *wafer),
         ]
+    if recipe.mounting is not None:
+        checks += [joints_on_board("002:7"), joints_on_board("002:8")]
     return checks
 
 
@@ -101,6 +109,13 @@ CLAIM_MAP = {
     "step 'coat resin'",
     "002:6": "recipe option dicing, step 'dice'; claim checks: units == whole dies, every die "
     "a whole device",
+    "002:7": "recipe option mounting (two-process-via-mounted.yaml; recipe constraint: after "
+    "dicing), step 'mount chips' (bump-seal-clean's flip-chip mounting, 003:24): devices of "
+    "002:6 bonded by their solder balls on the board B + the wafer's id; claim check on the "
+    "board: a joint at every terminal of the mounted devices",
+    "002:8": "recipe option mounting, step 'mount chips': the line's share of the apparatus is "
+    "its circuit board with the devices mounted; claim check on the board: a joint at every "
+    "terminal of the mounted devices",
     "002:9": "claim check on the product wafer: interconnects on the pads, covered, opened by "
     "two processes, terminals on them",
     "002:10": "claim check on the product wafer: the covering resin a thermoset, cured",
@@ -108,6 +123,15 @@ CLAIM_MAP = {
     "002:12": "claim check on the product wafer: the concave portions made by develop",
     "002:13": "claim check on the product wafer: every via opened by dry-etch",
     "002:14": "claim check on the product wafer: the covering resin a solder resist",
+    "002:15": "recipe option passivation (two-process-via-passivated.yaml; recipe constraints: "
+    "SiO2 or SiN, the openings etched in CF4/O2), step 'deposit passivation', step 'pattern "
+    "passivation openings', step 'etch passivation openings' and step 'strip passivation "
+    "mask'; claim check: SiO2 or SiN around every pad, at least passivation.min_thickness_nm, "
+    "opened through over every pad",
+    "002:16": "recipe section wafer (the incoming wafer: its bonding pads on the upper surface "
+    "along every die edge; the dry run's line receives it so; recipe constraint: at least one "
+    "pad per die edge, a ball on every pad); claim check: every site a bonding pad on the "
+    "wafer's upper surface, joined from above by its interconnect",
     "002:17": "recipe option stress_relief (two-process-via-solder-resist.yaml), step "
     "'coat stress relief', step 'cure stress relief' and step 'open stress relief'; claim "
     "check: a cured stress-relief layer open at every pad",

@@ -7,19 +7,149 @@ from typing import Annotated, Literal, Self
 
 from pydantic import Field, model_validator
 
+from packline.drivers.roles.deposition import (
+    CVD_GAS,
+    DepositionRecipe,
+    DepositionStep,
+    Material,
+    Method,
+)
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import ThermalProfile, cure_profile
+from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sim_instruments.twin import WaferSpec, die_grid
 from packline.units import Unit
 
-from ..bump_seal_clean import DicingStep
+from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
 from ..sprout_bump_csp import Dip, MouldRecipe, ReticleName, SeedRecipe
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
+
+
+class IncomingWafer(Recipe):
+    """002:16: the wafer as it arrives, its integrated circuits' bonding pads on its upper
+    surface along the four edges of every die. What the operator loads; the dry run's line
+    receives the lot so, and the boards its devices are mounted on (002:7) with chip sites
+    of the same layout."""
+
+    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 200.0
+    thickness_um: Annotated[float, Unit("um"), Field(ge=100, le=1000)] = 725.0
+    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
+    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
+    #: bonding pads on the upper surface along each edge of a die (002:16)
+    pads_per_die_side: Annotated[int, Field(strict=True, le=64)] = 8
+    pad_metal: Literal["Al", "Cu"] = "Al"
+
+    @model_validator(mode="after")
+    def _pads_on_the_upper_surface(self) -> Self:
+        if self.pads_per_die_side < 1:
+            raise claim_violation(
+                "002:16",
+                "pads_per_die_side",
+                str(self.pads_per_die_side),
+                "the bonding pads lie on the upper surface along every die edge: at least 1",
+            )
+        if die_grid(self.spec()).size == 0:
+            raise ValueError(
+                f"die_width_mm, die_height_mm = {self.die_width_mm:g}, "
+                f"{self.die_height_mm:g} mm: no whole die fits a wafer of diameter_mm = "
+                f"{self.diameter_mm:g} mm"
+            )
+        return self
+
+    @property
+    def pads_per_die(self) -> int:
+        return 4 * self.pads_per_die_side
+
+    def spec(self) -> WaferSpec:
+        return WaferSpec(
+            diameter_mm=self.diameter_mm,
+            thickness_um=self.thickness_um,
+            die_size_mm=(self.die_width_mm, self.die_height_mm),
+            pads_per_die_side=self.pads_per_die_side,
+            pad_metal=self.pad_metal,
+        )
+
+
+class PassivationFilm(Recipe):
+    """002:15: the passivation laid by plasma CVD from silane, SiO2 (with N2O) or SiN (with
+    NH3), until the crystal monitor reads `thickness_nm` (`time_s` is the limit)."""
+
+    material: Material
+    thickness_nm: Annotated[float, Unit("nm"), Feeds("deposition", "thickness_nm")]
+    time_s: Annotated[float, Unit("s"), Feeds("deposition", "time_s")]
+    power_w: Annotated[float, Unit("W"), Feeds("deposition", "power_w")]
+    pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")]
+    flow_sccm: Annotated[float, Unit("sccm"), Feeds("deposition", "flow_sccm")]
+
+    @model_validator(mode="after")
+    def _an_inorganic_passivation(self) -> Self:
+        if not self.material.dielectric:
+            raise claim_violation(
+                "002:15",
+                "material",
+                self.material.value,
+                f"the passivation is an inorganic {Material.SIO2.value} or {Material.SIN.value}",
+            )
+        return self
+
+    def step(self) -> DepositionStep:
+        return DepositionStep(
+            method=Method.CVD,
+            material=self.material,
+            time_s=self.time_s,
+            thickness_nm=self.thickness_nm,
+            power_w=self.power_w,
+            pressure_mtorr=self.pressure_mtorr,
+            gas=CVD_GAS[self.material],
+            flow_sccm=self.flow_sccm,
+        )
+
+
+class PassivationRecipe(Recipe):
+    """002:15: a SiO2 or SiN passivation over the wafer, opened over every pad: laid by plasma
+    CVD (deposition), a resist mask opened over the pads (lithography, the `pads` reticle),
+    the openings etched through in CF4/O2 (plasma chamber), the mask stripped (wet bench)."""
+
+    film: PassivationFilm
+    base_pressure_utorr: Annotated[
+        float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
+    ] = 5.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+    mask: MouldRecipe
+    etch: PlasmaCleanRecipe
+    strip: Dip
+    #: the thinnest passivation around a pad the claim check accepts
+    min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
+
+    @model_validator(mode="after")
+    def _openings_etched_by_fluorine(self) -> Self:
+        gases = [step.gas for step in self.etch.steps]
+        if Gas.CF4_O2 not in gases:
+            raise claim_violation(
+                "002:15",
+                "etch.steps",
+                ", ".join(gas.value for gas in gases),
+                f"the openings through {self.film.material.value} are etched in "
+                f"{Gas.CF4_O2.value}: give a {Gas.CF4_O2.value} step",
+            )
+        if self.min_thickness_nm > self.film.thickness_nm:
+            raise ValueError(
+                f"min_thickness_nm = {self.min_thickness_nm:g} nm: more than the film's "
+                f"film.thickness_nm = {self.film.thickness_nm:g} nm"
+            )
+        return self
+
+    def deposition_recipe(self) -> DepositionRecipe:
+        return DepositionRecipe((self.film.step(),), self.base_pressure_utorr)
+
+    def claims(self) -> tuple[str, ...]:
+        return ("002:15",)
 
 
 class InterconnectRecipe(Recipe):
@@ -120,8 +250,12 @@ class DryEtch(Recipe):
 
 
 class TwoProcessViaRecipe(Recipe):
-    """The options of claim 002:1: the resin, the two processes, the terminals, dicing."""
+    """The options of claim 002:1: the incoming wafer, a passivation, the resin, the two
+    processes, the terminals, dicing, mounting."""
 
+    wafer: Annotated[IncomingWafer, Field(default_factory=IncomingWafer)]
+    #: claim 002:15: a SiO2 or SiN passivation opened over the pads (None: none laid)
+    passivation: PassivationRecipe | None = None
     stress_relief: StressReliefRecipe | None = None
     interconnects: InterconnectRecipe
     resin: CoatStep
@@ -131,6 +265,27 @@ class TwoProcessViaRecipe(Recipe):
     terminals: SolderBallRecipe
     #: claim 002:6: dice the wafer into separate devices (None: leave the wafer whole)
     dicing: DicingStep | None = None
+    #: claims 002:7, 002:8: devices mounted on the circuit board of an electronic apparatus,
+    #: B + the wafer's id (None: not mounted)
+    mounting: ChipMounting | None = None
+
+    @model_validator(mode="after")
+    def _a_terminal_on_every_pad(self) -> Self:
+        pads = self.wafer.pads_per_die
+        if self.terminals.balls_per_unit != pads:
+            raise claim_violation(
+                "002:1i",
+                "terminals.balls_per_unit",
+                str(self.terminals.balls_per_unit),
+                f"a terminal on the interconnect of every pad: a die has {pads} "
+                f"(4 x wafer.pads_per_die_side)",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _devices_mounted_once_diced(self) -> Self:
+        require_dicing_before_mounting(self.dicing, self.mounting, "002:7")
+        return self
 
     @model_validator(mode="after")
     def _first_leaves_resin(self) -> Self:

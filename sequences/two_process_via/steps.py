@@ -17,17 +17,62 @@ from ..bump_seal_clean import on_laser
 from ..plasma_clean import chamber_cycle
 from ..solder import electroplate, oven_cycle
 from ..sprout_bump_csp import Dip, deposition_cycle, pattern
-from .recipe import CoatStep, CureStep, Develop, InterconnectRecipe, LaserDrill, StressReliefRecipe
+from .recipe import (
+    CoatStep,
+    CureStep,
+    Develop,
+    InterconnectRecipe,
+    LaserDrill,
+    PassivationRecipe,
+    StressReliefRecipe,
+)
 
 #: How far an oven run's measured peak may fall below the profile's before the batch is held.
 PEAK_TOLERANCE_C = 3.0
 
 #: The claims of the interconnections (002:1a-d), on every step that forms them.
 INTERCONNECTS = ("002:1a-d",)
+#: The claim of the passivation (002:15), on every step that forms or opens it.
+PASSIVATION = ("002:15",)
 
 
 #: How long the oven may take to cool for its door after a run, in process time.
 COOL_DOWN_S = 3600.0
+
+
+async def passivate(wafer: Wafer, layer: PassivationRecipe) -> None:
+    """002:15: lay the SiO2 or SiN passivation, mask it open over the pads, etch the openings
+    through in CF4/O2, strip the mask."""
+    await wafer.batch(
+        DepositionTool,
+        deposition_cycle,
+        layer,
+        PASSIVATION,
+        "passivation",
+        timeout_s=layer.batch_timeout_s,
+    )
+    await pattern(
+        wafer,
+        layer.mask,
+        PASSIVATION,
+        coat_step="coat passivation mask",
+        pattern_step="pattern passivation openings",
+    )
+    etch = layer.etch
+    await wafer.batch(
+        PlasmaCleaner,
+        chamber_cycle,
+        etch,
+        "etch passivation openings",
+        PASSIVATION,
+        timeout_s=etch.batch_timeout_s,
+    )
+    async with wafer.use(WetBench) as bench:
+        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step(
+            "strip passivation mask", dip, wafer, bench, Tank.STRIP, layer.strip, claims=PASSIVATION
+        )
+        await wafer.step("unload from wet bench", bench.unload, wafer.id)
 
 
 async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:

@@ -200,13 +200,13 @@ def deposit_film(
     Where resist remains the film lands on the resist and goes with it (a lift-off): it is not
     present there. Elsewhere it lands on whatever is on top at each site: the film laid last on
     the current wiring level where there is one (a metal film under it joins the new film to
-    what it joins; a dielectric insulates it), else the site's exposed metal (a bare pad, a bump
-    tip above the resin, an open via's bottom), which it joins if its sidewall film is
-    continuous, with a contact resistance raised by the oxide and residue left there;
-    elsewhere it lies on the resin. The fresh metal is the sites' new surface: no residue, no
-    oxide. A film that took up more than `physics.oxidised_fraction` of residual gas is
-    oxidised: its contact resistance
-    rises by `physics.oxidised_contact_mohm`.
+    what it joins; a dielectric insulates it, unless opened through over the pad there),
+    else the site's exposed metal (a bare pad, a bump tip above the resin, an open via's
+    bottom), which it joins if its sidewall film is continuous, with a contact resistance
+    raised by the oxide and residue left there; elsewhere it lies on the resin. The fresh metal
+    is the sites' new surface: no residue, no oxide. A film that took up more than
+    `physics.oxidised_fraction` of residual gas is oxidised: its contact resistance rises by
+    `physics.oxidised_contact_mohm`.
     """
     geometry = workpiece.geometry
     radius = np.hypot(geometry.site_x_mm, geometry.site_y_mm) / geometry.radius_mm
@@ -233,7 +233,7 @@ def deposit_film(
     same_level = [f for f in workpiece.films.layers if f.level == level and f.face is Face.FRONT]
     below = same_level[-1] if same_level else None
     if below is not None:
-        on_below = below.present & present
+        on_below = below.covers & present
         metal_below = below.material not in DIELECTRICS
         connected = np.where(on_below, metal_below & below.connected, connected)
         if below.contact_mohm.size:  # a film without its own contact shows none through it

@@ -1,9 +1,10 @@
 """The flip-chip bonder's physics: dies picked, flipped, placed and bonded, over the twin's arrays.
 
-* **Fit**: a die's terminals are its source wafer unit's bumps; flipped (active side down) they
-  mirror about the die's vertical axis. Each must fall on a site of the target unit (a hole of
-  a tape panel, a pad of a board) within `fit_tolerance_um`, one terminal per site, else the
-  dies do not fit the substrate (`Misfit`).
+* **Fit**: a die's terminals are its source wafer unit's bumps, or, on a chip-size package
+  without bumps (002:1i), the solder balls joined on its lands (`die_terminals`); flipped
+  (active side down) they mirror about the die's vertical axis. Each must fall on a site of
+  the target unit (a hole of a tape panel, a pad of a board) within `fit_tolerance_um`, one
+  terminal per site, else the dies do not fit the substrate (`Misfit`).
 * **Placement**: the vision aligns each die to its unit with a random offset and rotation
   (`placement_sigma_um`, `rotation_sigma_mdeg`) about a systematic error (a drifted vision
   calibration). A terminal is seated when its centre lands within `(hole - terminal) / 2` of
@@ -160,6 +161,28 @@ def fit_terminals(substrate: Layout, source: Layout, physics: FlipChipPhysics) -
     return match
 
 
+@dataclass(frozen=True)
+class Terminals:
+    """A source wafer's die terminals per site (height 0: none) and their metal."""
+
+    height_um: np.ndarray
+    base_um: np.ndarray
+    material: str | None
+
+
+def die_terminals(source: Workpiece) -> Terminals:
+    """The terminals a die of `source` is bonded by: its bumps where it has any, else its
+    solder balls joined on their lands (a chip-size package's external terminals, 002:1i),
+    each standing its diameter (est)."""
+    bumps = source.bumps
+    if bumps.present.any():
+        return Terminals(bumps.height_um, bumps.base_diameter_um, bumps.material)
+    balls = source.balls
+    joined = balls.present & balls.joined
+    diameter = np.where(joined, balls.diameter_um, np.float32(0.0)).astype(np.float32)
+    return Terminals(diameter, diameter, balls.alloy if joined.any() else None)
+
+
 def free_dies(source: Workpiece) -> np.ndarray:
     """The source's units still on its frame (cut free, not picked), in order."""
     free = np.ones(source.geometry.unit_count, bool)
@@ -175,8 +198,8 @@ def source_problem(source: Workpiece) -> str | None:
             f"wafer {source.id} is not diced into its {units} dies "
             f"({source.singulation.units} cut free)"
         )
-    if not source.bumps.present.any():
-        return f"the dies of wafer {source.id} carry no bumps"
+    if not die_terminals(source).height_um.any():
+        return f"the dies of wafer {source.id} carry no bumps or solder balls"
     return None
 
 
@@ -251,17 +274,17 @@ def bond_dies(
     landed_y = sin * terminal[..., 0] + cos * terminal[..., 1] + placement.offset_um[:, 1:2]
     error_um = np.hypot(landed_x - nominal[..., 0], landed_y - nominal[..., 1])
 
-    bumps = source.bumps
-    height = bumps.height_um[from_sites]
-    base = bumps.base_diameter_um[from_sites]
+    terminals = die_terminals(source)
+    height = terminals.height_um[from_sites]
+    base = terminals.base_um[from_sites]
     hole = substrate.geometry.hole[sites]
     drilled = substrate.openings.substrate
     depth = drilled.depth_um[sites]
     hole_d = drilled.diameter_um[sites]
     coinable = (
         physics.solder_coinable
-        if bumps.material in LIQUIDUS_C
-        else physics.coinable.get(bumps.material or "", 0.0)
+        if terminals.material in LIQUIDUS_C
+        else physics.coinable.get(terminals.material or "", 0.0)
     )
     in_hole = (
         drilled.open[sites]
@@ -285,7 +308,9 @@ def bond_dies(
         area_um2[risen],
     )
 
-    joined = seated & _joints(substrate, source, sites, from_sites, hole, depth, recipe, physics)
+    joined = seated & _joints(
+        substrate, source, terminals, sites, from_sites, hole, depth, recipe, physics
+    )
     bonded: np.ndarray = joined.all(axis=1)
 
     dies = substrate.dies
@@ -308,6 +333,7 @@ def bond_dies(
 def _joints(
     substrate: Workpiece,
     source: Workpiece,
+    terminals: Terminals,
     sites: np.ndarray,
     from_sites: np.ndarray,
     hole: np.ndarray,
@@ -319,7 +345,7 @@ def _joints(
     joint_c = joint_temperature_c(recipe, physics)
     bumps = source.bumps
     joined = np.zeros(sites.shape, bool)
-    if _wets(bumps.material, joint_c, recipe, physics):
+    if _wets(terminals.material, joint_c, recipe, physics):
         joined |= True
     if _wets(bumps.layer_alloy, joint_c, recipe, physics):
         joined |= bumps.layer_um[from_sites] > 0
@@ -335,7 +361,7 @@ def _joints(
         and recipe.bond_time_s >= physics.paste_gel_s
     ):
         joined |= filled
-    press = physics.thermocompression.get(bumps.material or "")
+    press = physics.thermocompression.get(terminals.material or "")
     force_per_terminal = recipe.bond_force_n / sites.shape[1]
     if (
         press is not None
@@ -343,7 +369,7 @@ def _joints(
         and force_per_terminal >= press.force_n
         and recipe.bond_time_s >= press.time_s
     ):
-        on_metal = ~hole | (bumps.height_um[from_sites] >= depth)
+        on_metal = ~hole | (terminals.height_um[from_sites] >= depth)
         joined |= on_metal
     return joined
 

@@ -4,7 +4,9 @@
 reflection, and the surface rates), defaults from the process windows, configurable per tool.
 `expose_to_plasma` applies some seconds of one gas at one power to a workpiece, vectorised
 over its sites: residue removal, oxide growth (O2) or removal (Ar, forming gas), the O2 etch of
-the resin that opens vias, and activation of the exposed metal. The simulated plasma cleaner
+the resin that opens vias, the fluorine (CF4/O2) etch of SiO2 and SiN films that opens a
+passivation over the pads through the resist's openings (002:15), and activation of the exposed
+metal. The simulated plasma cleaner
 (`sim_instruments/plasma_cleaner.py`) calls it for every loaded wafer as its recipe runs.
 """
 
@@ -18,7 +20,7 @@ import numpy as np
 from packline.drivers.roles.plasma_cleaner import Gas
 
 from ..twin import Workpiece
-from ..twin.parts import OpeningProcess
+from ..twin.parts import DIELECTRICS, Face, FilmMaterial, OpeningLayer, OpeningProcess
 from .laser import NOBLE_METALS
 
 
@@ -48,9 +50,20 @@ class PlasmaPhysics:
     o2_resin_um_per_min: tuple[float, float] = (0.1, 1.0)
     #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
     activation_dose_ws: float = 1500.0
+    #: fluorine (CF4/O2) etch of the dielectrics, nm/min at 100 W and at 1000 W (est); the
+    #: metal under them and the resist mask (about 1 um of it per um of oxide) stop or outlast it
+    dielectric_nm_per_min: tuple[tuple[FilmMaterial, tuple[float, float]], ...] = (
+        (FilmMaterial.SIO2, (20.0, 200.0)),
+        (FilmMaterial.SIN, (40.0, 400.0)),
+    )
 
     def residue_rate(self, gas: Gas) -> float:
-        rates = self.residue_nm_per_ws or {Gas.O2: 0.1, Gas.AR: 0.01, Gas.FORMING_GAS: 0.01}
+        rates = self.residue_nm_per_ws or {
+            Gas.O2: 0.1,
+            Gas.AR: 0.01,
+            Gas.FORMING_GAS: 0.01,
+            Gas.CF4_O2: 0.05,
+        }
         return rates[gas]
 
 
@@ -94,6 +107,8 @@ def expose_to_plasma(
             openings.open |= concave & (openings.depth_um >= layer.thickness_um)
             if concave.any():
                 openings.record(OpeningProcess.DRY_ETCH, layer.thickness_um)
+    elif gas is Gas.CF4_O2:
+        etch_dielectrics(workpiece, power_w, duration_s, physics)
     else:
         per_min = (
             physics.ar_oxide_nm_per_min if gas is Gas.AR else physics.reducing_oxide_nm_per_min
@@ -102,3 +117,52 @@ def expose_to_plasma(
         oxide[exposed] = np.maximum(oxide[exposed] - removal_nm, 0)
     if run_dose_ws >= physics.activation_dose_ws:
         workpiece.surface.activated[exposed] = True
+
+
+def etch_dielectrics(
+    workpiece: Workpiece, power_w: float, duration_s: float, physics: PlasmaPhysics
+) -> None:
+    """Etch the front's SiO2 and SiN films for `duration_s` of CF4/O2 at `power_w`, from the
+    top film down, the metal under them stopping the etch.
+
+    Where a resist lies on a site, fluorine reaches the film only in the resist's cleared
+    opening: the film's opening there deepens (`Film.openings`) and, once through, lays the
+    pad bare in an opening as wide as the resist's (002:15); the film around it stays. Where no
+    resist lies, the whole film there thins and goes.
+    """
+    rates = dict(physics.dielectric_nm_per_min)
+    resist = workpiece.resist
+    field = resist.thickness_um <= 0
+    in_opening = resist.open & ~field
+    left_s = np.where(field | in_opening, duration_s, 0.0)
+    sites = workpiece.geometry.site_count
+    for film in reversed(workpiece.films.layers):
+        if film.face is not Face.FRONT:
+            continue
+        if film.material not in DIELECTRICS:
+            left_s[film.present] = 0.0  # a metal film stops the etch
+            continue
+        rate_um_s = _between(rates[film.material], power_w) / 60_000
+        openings = film.openings
+        if openings is None:
+            openings = film.openings = OpeningLayer.empty(sites)
+        # the field: the film thins where no resist covers it
+        thinned = field & film.present & (left_s > 0)
+        removed = np.minimum(film.thickness_um, rate_um_s * left_s)
+        used_field = np.where(thinned, removed / rate_um_s, 0.0)
+        film.thickness_um[thinned] -= removed[thinned]
+        film.present[thinned & (film.thickness_um <= 0)] = False
+        # the openings: they deepen through the film, as wide as the resist's
+        etched = in_opening & film.present & ~openings.open & (left_s > 0)
+        depth = openings.depth_um + rate_um_s * left_s
+        through = etched & (depth >= film.thickness_um)
+        used_opening = np.where(
+            etched, np.minimum(left_s, (film.thickness_um - openings.depth_um) / rate_um_s), 0.0
+        )
+        openings.depth_um[etched] = np.minimum(depth, film.thickness_um)[etched]
+        if resist.opening_um is not None:
+            openings.diameter_um[etched] = resist.opening_um[etched]
+        openings.open[through] = True
+        if etched.any():
+            openings.record(OpeningProcess.DRY_ETCH, film.thickness_um)
+        left_s = np.maximum(left_s - used_field - used_opening, 0.0)

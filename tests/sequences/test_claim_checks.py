@@ -48,8 +48,8 @@ from packline.sim_instruments.physics.electroplater import (
 from packline.sim_instruments.physics.laser import LaserPhysics, ablate_vias, via_pulses
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
-from packline.sim_instruments.twin import ResinKind, TwinStore, Workpiece
-from packline.sim_instruments.twin.parts import Film, FilmMaterial, OpeningProcess
+from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, Workpiece
+from packline.sim_instruments.twin.parts import Film, FilmMaterial, OpeningProcess, Resist
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -256,10 +256,9 @@ def test_resin_is_cured_only_when_every_layer_reached_the_cure():
 def test_the_deposition_predicates_hold_after_a_good_process_and_fail_after_a_wrong_one():
     """A sputtered seed on cleaned, projecting tips joins them all; on uncleaned tips (poor
     contact), evaporated over them (broken sidewalls) or oxidised (base pressure too high) it
-    does not. 200 nm of SiN passivates; 50 nm does not pass a 100 nm check."""
+    does not."""
     physics = DepositionPhysics()
     seed = conditions.seed_joins_tips("001:9").evaluate
-    passivated = conditions.passivation_present("002:15", 100).evaluate
 
     def tips(cleaned: bool = True) -> Workpiece:
         wafer = TwinStore().get("W01")
@@ -284,12 +283,77 @@ def test_the_deposition_predicates_hold_after_a_good_process_and_fail_after_a_wr
     oxidised = tips()
     deposit_film(oxidised, Method.SPUTTER, Material.TI, 50, 0.4, physics)
     assert not seed(oxidised)[1].any()
-    assert not passivated(good)[1].any()
-    deposit_film(good, Method.CVD, Material.SIN, 200, 0.0, physics)
-    assert passivated(good)[1].all()
-    thin = tips()
-    deposit_film(thin, Method.CVD, Material.SIN, 50, 0.0, physics)
-    assert not passivated(thin)[1].any()
+
+
+def _passivated(etch_s: float, masked: bool = True, sin_nm: float = 500.0) -> Workpiece:
+    """A wafer with `sin_nm` of CVD SiN on its clean pads, under a resist opened 80 um over
+    every pad (`masked`, else none), etched `etch_s` in CF4/O2 at 300 W (120 nm/min), the resist
+    stripped, and a Ti seed sputtered over it all."""
+    wafer = TwinStore().get("W01")
+    wafer.surface.residue_nm[:] = 0
+    wafer.surface.oxide_nm[:] = 0
+    deposit_film(wafer, Method.CVD, Material.SIN, sin_nm, 0.0, DepositionPhysics())
+    sites = wafer.geometry.site_count
+    if masked:
+        wafer.resist = Resist(
+            np.full(sites, 11.0, np.float32),
+            np.zeros(sites, np.float32),
+            np.full(sites, 11.0, np.float32),
+            opening_um=np.full(sites, 80.0, np.float32),
+        )
+    expose_to_plasma(wafer, Gas.CF4_O2, 300.0, etch_s, PlasmaPhysics(), 300.0 * etch_s)
+    wafer.resist = Resist.empty(sites)
+    deposit_film(wafer, Method.SPUTTER, Material.TI, 50, 0.01, DepositionPhysics())
+    return wafer
+
+
+def test_a_passivation_is_opened_over_every_pad_through_its_resist_mask():
+    """500 nm of SiN etched 6 min in CF4/O2 through a resist opened over the pads: every opening
+    reaches its pad, 80 um wide, the SiN stays around it (480-500 nm: the CVD thins towards the
+    edge), and the seed laid after joins every pad (002:15, 002:1a-d, 002:16). 1 min leaves
+    380 nm at the openings' bottoms: the pads stay covered and the seed joins none. Without
+    the mask the etch takes the whole film. 460 nm of SiN is thinner than 450 nm at the edge."""
+    opened = conditions.passivation_open_at_pads("002:15", 450)
+    joined = conditions.interconnect_on_every_pad("002:1a-d")
+    upper = conditions.pads_on_upper_surface("002:16")
+    good = _passivated(360)
+    for condition in (opened, joined, upper):
+        checked, passing = condition.evaluate(good)
+        assert checked.all(), condition.claim
+        assert passing.all(), condition.claim
+    (sin, _) = good.films.layers
+    assert sin.openings is not None
+    assert np.allclose(sin.openings.diameter_um, 80.0)
+    assert sin.openings.stages[-1].process is OpeningProcess.DRY_ETCH
+    assert 480 <= opened.margin.worst(good, np.ones(good.geometry.site_count, bool)) < 500
+    short = _passivated(60)
+    (sin, _) = short.films.layers
+    assert sin.openings is not None
+    assert np.allclose(sin.openings.depth_um, 0.12, atol=1e-3)
+    assert not opened.evaluate(short)[1].any()
+    assert not joined.evaluate(short)[1].any()
+    unmasked = _passivated(360, masked=False)
+    assert not unmasked.films.layers[0].present.any()
+    assert not opened.evaluate(unmasked)[1].any()
+    thin = _passivated(360, sin_nm=460)
+    assert 0 < opened.evaluate(thin)[1].sum() < thin.geometry.site_count
+
+
+def test_pads_lie_on_the_upper_surface_of_a_wafer_not_under_a_tape():
+    """002:16: a wafer's pads joined from above by a seed pass; a tape panel's terminal sites
+    (through-holes down to its bottom metal) with the same seed on its top do not, nor a
+    wafer's pads with no interconnect laid on them."""
+    upper = conditions.pads_on_upper_surface("002:16").evaluate
+    physics = DepositionPhysics()
+    bare = TwinStore().get("W01")
+    assert not upper(bare)[1].any()
+    deposit_film(bare, Method.SPUTTER, Material.TI, 50, 0.01, physics)
+    assert upper(bare)[1].all()
+    panel = TwinStore(PanelSpec()).get("P01")
+    deposit_film(panel, Method.SPUTTER, Material.TI, 50, 0.01, physics)
+    checked, passing = upper(panel)
+    assert checked.all()
+    assert not passing.any()
 
 
 def _reflow_run(peak_c: float) -> LoadHistory:

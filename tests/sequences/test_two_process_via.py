@@ -1,10 +1,11 @@
 """Method two-process-via (002:1) end to end on the simulated line, from the command line.
 
-Each reference recipe (thermoset lasered then dry-etched; radiation-sensitive developed then
-dry-etched or lasered; solder resist on a stress-relieving layer) runs a lot with every claim
-condition passing; recipes breaking a claim's own constraint or a tool's limit are refused
-before any tool moves; valid recipes that make a wrong product run, and the claim check names
-the claim (or, where a tool measures it, the wafer is held at that step).
+Each reference recipe (thermoset lasered then dry-etched, diced and mounted on boards;
+radiation-sensitive developed then dry-etched or lasered; solder resist on a stress-relieving
+layer; a passivated wafer) runs a lot with every claim condition passing; recipes breaking a
+claim's own constraint or a tool's limit are refused before any tool moves; valid recipes that
+make a wrong product run, and the claim check names the claim (or, where a tool measures it,
+the wafer is held at that step).
 """
 
 from __future__ import annotations
@@ -27,7 +28,17 @@ O2_10_MIN = {
 }
 
 #: The claims every variant's product is checked for.
-EVERY_VARIANT = {"002:1a-d", "002:1e", "002:1f", "002:1g", "002:1h", "002:1i", "002:9", "002:18"}
+EVERY_VARIANT = {
+    "002:1a-d",
+    "002:1e",
+    "002:1f",
+    "002:1g",
+    "002:1h",
+    "002:1i",
+    "002:9",
+    "002:16",
+    "002:18",
+}
 
 
 def tagged_steps(events: list[dict], wafer: str = "W01") -> list[tuple[str, set[str]]]:
@@ -55,11 +66,11 @@ ROUTE = [
     [
         (
             "two-process-via.yaml",
-            {"002:10", "002:19", "002:13", "002:6"},
+            {"002:10", "002:19", "002:13", "002:6", "002:7", "002:8"},
             "laser concave portions",
             "dry etch via bottoms",
             [],
-            ["dice"],
+            ["dice", "mount chips"],
         ),
         (
             "two-process-via-photo.yaml",
@@ -83,6 +94,19 @@ ROUTE = [
             "laser concave portions",
             "dry etch via bottoms",
             ["open stress relief"],
+            [],
+        ),
+        (
+            "two-process-via-passivated.yaml",
+            {"002:10", "002:19", "002:13", "002:15"},
+            "laser concave portions",
+            "dry etch via bottoms",
+            [
+                "deposit passivation",
+                "pattern passivation openings",
+                "etch passivation openings",
+                "strip passivation mask",
+            ],
             [],
         ),
     ],
@@ -169,6 +193,46 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             {"stress_relief.coat.resin": "THERMOSET"},
             "(claim 002:17)",
         ),
+        (  # a passivation of a metal
+            "two-process-via-passivated.yaml",
+            {"passivation.film.material": "Ti"},
+            "passivation.film.material = Ti: the passivation is an inorganic SiO2 or SiN "
+            "(claim 002:15)",
+        ),
+        (  # passivation openings etched without fluorine
+            "two-process-via-passivated.yaml",
+            {"passivation.etch.steps.0.gas": "O2"},
+            "passivation.etch.steps = O2: the openings through SiN are etched in CF4/O2: give a "
+            "CF4/O2 step (claim 002:15)",
+        ),
+        (  # a wafer without bonding pads on its upper surface
+            "two-process-via.yaml",
+            {"wafer": {"pads_per_die_side": 0}},
+            "wafer.pads_per_die_side = 0: the bonding pads lie on the upper surface along every "
+            "die edge: at least 1 (claim 002:16)",
+        ),
+        (  # fewer balls than a die has pads
+            "two-process-via-passivated.yaml",
+            {"wafer.pads_per_die_side": 6},
+            "terminals.balls_per_unit = 32: a terminal on the interconnect of every pad: a die "
+            "has 24 (4 x wafer.pads_per_die_side) (claim 002:1i)",
+        ),
+        (  # devices mounted from a wafer left whole
+            "two-process-via.yaml",
+            {"dicing": None},
+            "dicing = none: chips are mounted once the wafer is cut into them: give a dicing "
+            "section (claim 002:7)",
+        ),
+        (  # a passivation thicker than the deposition's crystal can measure
+            "two-process-via-passivated.yaml",
+            {"passivation.film.thickness_nm": "6 um"},
+            "passivation.film.thickness_nm = '6 um': must be at most 5000 nm",
+        ),
+        (  # a bond head hotter than the flip-chip bonder's window
+            "two-process-via.yaml",
+            {"mounting.head_temperature_c": "450 degC"},
+            "mounting.head_temperature_c = '450 degC': must be at most 420 degC",
+        ),
         (  # one O2 step longer than the chamber's time limit
             "two-process-via.yaml",
             {"second.plasma.steps.0.time_s": "20 min"},
@@ -200,7 +264,8 @@ def _run_wrong(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, variant: str, changes: dict
 ) -> dict:
     wrong = changed(variant, changes)
-    wrong.pop("dicing", None)  # the wafer left whole: a shorter run
+    for section in ("dicing", "mounting"):  # the wafer left whole: a shorter run
+        wrong.pop(section, None)
     code, events = run_lot(capsys, "two-process-via", write_recipe(tmp_path, wrong), 1)
     summary = events[-1]
     assert code == 1, summary
@@ -221,6 +286,9 @@ def _run_wrong(
         # a dose below the clearing dose: the negative resin's field thins in the developer,
         # and the etch that opens the vias bares the interconnects
         ("two-process-via-photo.yaml", {"first.dose_mj_cm2": "150 mJ/cm^2"}, "002:1e"),
+        # 460 nm of SiN: the CVD thins towards the wafer's edge, below the 450 nm the claim
+        # check accepts around the pads there
+        ("two-process-via-passivated.yaml", {"passivation.film.thickness_nm": "460 nm"}, "002:15"),
     ],
 )
 def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
@@ -248,3 +316,37 @@ def test_a_dry_etch_too_short_to_open_the_vias_holds_the_wafer_at_the_ball_inspe
     assert wafer["status"] == "held"
     assert "step 'mount balls'" in wafer["reason"]
     assert "balls missing" in wafer["reason"]
+
+
+def test_a_passivation_etch_too_short_to_open_the_pads_holds_the_wafer_at_the_plating(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """1 min of CF4/O2 takes 120 nm of the 500 nm SiN off the openings' bottoms: the pads stay
+    covered, the seed joins none of them, and the plating cell's cathode finds no contact (the
+    tools' own catch of 002:15, before any interconnect is plated)."""
+    summary = _run_wrong(
+        capsys,
+        tmp_path,
+        "two-process-via-passivated.yaml",
+        {"passivation.etch.steps.0.time_s": "1 min"},
+    )
+    (wafer,) = summary["wafers"]
+    assert wafer["status"] == "held"
+    assert "step 'electroplate wiring'" in wafer["reason"]
+    assert "cathode_contact" in wafer["reason"]
+
+
+def test_a_mounting_below_the_balls_liquidus_holds_the_wafer_at_mount_chips(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A head at 220 degC puts the joint at 100 + 0.9 x 120 = 208 degC, below SAC305's
+    217 degC: the devices sit on the board's pads unjoined, and the bonder's count of bonded
+    chips holds the wafer at the mounting (002:7)."""
+    cold = changed("two-process-via.yaml", {"mounting.head_temperature_c": "220 degC"})
+    code, events = run_lot(capsys, "two-process-via", write_recipe(tmp_path, cold), 1)
+    summary = events[-1]
+    (wafer,) = summary["wafers"]
+    assert code == 1, summary
+    assert wafer["status"] == "held", summary
+    assert "step 'mount chips'" in wafer["reason"]
+    assert "chips bonded = 0 chips" in wafer["reason"]

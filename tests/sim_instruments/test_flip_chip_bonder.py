@@ -7,8 +7,9 @@ the filler's liquidus, a paste filler's gel, gold thermocompression on pads (003
 eutectic layer wetting there; the claim conditions 000:c, 000:d and 003:24 true for a right
 process and false for a wrong one; a eutectic layer transferred onto high-melting bumps
 above its liquidus with their cores solid (003:20-21), none below it, and a bump too low for
-the sheet's film missed; and the bonder's refusals (misfit, an undiced source, an occupied
-unit, too few dies, another solder on the bumps).
+the sheet's film missed; a chip-size package's solder balls joined on a board's pads above
+their liquidus (002:7), none below it; and the bonder's refusals (misfit, an undiced source,
+an occupied unit, too few dies, another solder on the bumps).
 """
 
 from __future__ import annotations
@@ -199,6 +200,34 @@ async def test_a_chip_mounted_on_pads_by_its_bumps(material, layer, recipe, join
     assert result.fill_level_max_percent == 0.0  # no hole
     assert holds(JOINED, board) is joined
     assert result.every_die_bonded is joined
+
+
+@pytest.mark.parametrize(
+    ("head_c", "joined"),
+    [
+        (270, True),  # the joint at 100 + 0.9 x 170 = 253 degC: SAC305 (217 degC) wets
+        (220, False),  # 208 degC: the balls stay solid on the pads
+    ],
+)
+async def test_a_chip_size_package_mounted_on_pads_by_its_solder_balls(head_c, joined):
+    # 002:7: the dies of a diced wafer whose terminals are SAC305 balls joined on its lands
+    # (no bumps), on a board of the same layout
+    spec = WaferSpec(diameter_mm=100, pads_per_die_side=8)
+    twin = TwinStore()
+    board = twin.receive("B1", spec)
+    source = twin.receive("W1", spec)
+    balls = source.balls
+    balls.present[:] = balls.joined[:] = True
+    balls.diameter_um[:] = 300.0
+    balls.alloy = "SAC305"
+    source.singulation.units = source.geometry.unit_count
+    async with bonder_on_line(twin) as (_, bonder):
+        await bonder.load("B1")
+        await bonder.load_die_source("W1")
+        result = await bonder.bond_dies(BondRecipe(head_c, 100, 10, 3), unit_count=2)
+    assert (result.terminals, result.terminals_seated) == (64, 64)
+    assert result.terminals_joined == (64 if joined else 0)
+    assert holds(JOINED, board) is joined
 
 
 async def test_the_bonder_refuses_what_it_cannot_bond():

@@ -3,7 +3,9 @@
 A film covers the sites its mask leaves (`present`); a blanket film is present everywhere. For
 plating, only the seed that is electrically connected to the cathode (`connected`) grows. A
 film belongs to a wiring level (001:14-17) on a face; passivation (SiO2, SiN, 002:15) is a
-dielectric film.
+dielectric film. A film etched through a mask keeps its opening at each site (`openings`, as a
+resin layer's): present around the site's pad, it no longer covers the pad where the opening
+reached it (`covers`), as a passivation opened over the pads.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from enum import StrEnum
 import numpy as np
 
 from .geometry import Face
+from .openings import OpeningLayer
 
 
 class FilmMaterial(StrEnum):
@@ -53,6 +56,18 @@ class Film:
     #: How a plated film came out: "good", "rough" (plated below its current-density window)
     #: or "burnt" (above it); anything but good is a product defect.
     quality: str = "good"
+    #: the opening etched into the film over each site's pad (None: never etched through a
+    #: mask); depth and width per site, `open` where it reached the metal below
+    openings: OpeningLayer | None = None
+
+    @property
+    def covers(self) -> np.ndarray:
+        """Sites whose pad (or the metal below) the film covers: present there, and not
+        opened through over it."""
+        if self.openings is None:
+            return self.present
+        covers: np.ndarray = self.present & ~self.openings.open
+        return covers
 
     @classmethod
     def blanket(
