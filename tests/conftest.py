@@ -1,10 +1,51 @@
-"""Suite-wide fixtures: every test must leave no asyncio task behind."""
+"""Suite-wide guards: every test must leave no thread and no asyncio task behind, and no test
+measures its speed through hypothesis (a test runs on a loaded machine: `pytest -n auto`)."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
+from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis fails an example that takes over 200 ms, and a test whose data take long to
+# generate: both are timed assertions, which a loaded machine fails at random.
+settings.register_profile("packline", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("packline")
+
+#: How long a thread that the test started may take to end once the test is over.
+THREAD_END_WAIT_S = 5.0
+
+_threads_before = pytest.StashKey[set[threading.Thread]]()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    """Note the threads running before the test and its fixtures start."""
+    item.stash[_threads_before] = set(threading.enumerate())
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    """Fail a test that leaves a non-daemon thread running (a forgotten worker, server or
+    peer): such a thread goes on into later tests and holds the process open at exit.
+
+    Checked once every fixture of the test is torn down: its event loop closed, which joins
+    the loop's executor threads (`asyncio.to_thread`).
+    """
+    result = yield
+    before = item.stash.get(_threads_before, set())
+    started = [t for t in threading.enumerate() if t not in before and not t.daemon]
+    for thread in started:
+        thread.join(THREAD_END_WAIT_S)
+    leaked = [t for t in started if t.is_alive()]
+    if leaked:
+        names = ", ".join(sorted(t.name for t in leaked))
+        pytest.fail(f"test leaked {len(leaked)} non-daemon thread(s): {names}")
+    return result
 
 
 @pytest.fixture(autouse=True)
