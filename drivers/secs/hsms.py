@@ -121,7 +121,8 @@ class HsmsLink(HsmsSession):
             )
 
     async def deselect(self) -> None:
-        """End the selected session, keeping the TCP connection (E37 deselect)."""
+        """End the selected session, keeping the TCP connection (E37 deselect); the
+        deselect.rsp of status 0 ends it as it arrives (session.py)."""
         status = await self._control_transaction(SType.DESELECT_REQ, "deselect")
         if status:
             raise ProtocolError(
@@ -130,7 +131,6 @@ class HsmsLink(HsmsSession):
                 "deselect",
                 f"refused: {DESELECT_STATUS.get(status, 'unknown status')} (status {status})",
             )
-        self._not_selected("deselected by this side")
 
     async def separate(self) -> None:
         """End the session and drop the connection (E37 separate; no reply is sent to it)."""
@@ -200,6 +200,7 @@ class HsmsLink(HsmsSession):
                 raise ToolConnectionError(
                     self.tool, self.address, action, f"cannot connect ({error})"
                 ) from error
+        # A select.rsp of status 0 or 1 selects the session as it arrives (session.py).
         status = await self._control_transaction(SType.SELECT_REQ, action)
         if status not in (0, 1):
             self._drop("select refused")
@@ -209,7 +210,6 @@ class HsmsLink(HsmsSession):
                 action,
                 f"select refused: {SELECT_STATUS.get(status, 'unknown status')} (status {status})",
             )
-        self._selected()
 
     async def _ensure_selected(self, action: str) -> None:
         if self.state is LinkState.SELECTED:

@@ -345,6 +345,13 @@ class HsmsSession:
         elif stype in (SType.SELECT_RSP, SType.DESELECT_RSP, SType.LINKTEST_RSP):
             if not self._transactions.answer_control(system, SType(stype), byte3):
                 self._send_control(SType.REJECT_REQ, system, stype, 3)
+            # The state changes as the response arrives, not when the request's task resumes:
+            # a message the peer sends right behind it (an equipment's S1F13 on select) may
+            # come in the same read and must meet the new state.
+            elif stype == SType.SELECT_RSP and byte3 in (0, 1):
+                self._selected()
+            elif stype == SType.DESELECT_RSP and byte3 == 0:
+                self._not_selected("deselected by this side")
         elif stype == SType.REJECT_REQ:
             self._rejected(system, byte2, byte3)
         elif stype == SType.SEPARATE_REQ:

@@ -317,6 +317,28 @@ async def test_a_reject_from_the_peer_fails_the_request(host_of, raw_server) -> 
         await host.request(S1F1)
 
 
+async def test_a_primary_right_behind_the_select_rsp_is_handled_not_rejected(
+    host_of, raw_server
+) -> None:
+    """The active side is selected as the select.rsp arrives: a primary the peer sends right
+    after it (secsgem's equipment sends S1F13 on select) may come in the same read, before the
+    task that connects resumes, and is answered, not rejected as sent while not selected."""
+    answered = asyncio.get_running_loop().create_future()
+
+    async def selects_then_asks(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        header, _ = await read_frame(reader)
+        s1f13 = frame(0, 7, session=0, byte2=0x81, byte3=13, body=encode(L()))
+        writer.write(frame(2, header[5]) + s1f13)  # one write: one read on the other side
+        answered.set_result(await read_frame(reader))
+        await reader.read()
+
+    await host_of(await raw_server(selects_then_asks))
+    async with asyncio.timeout(2):
+        (_, byte2, function, _, stype, system), body = await answered
+    assert (stype, byte2, function, system) == (0, 1, 14, 7)  # S1F14, not a reject.req
+    assert body == encode(L(B(b"\x00"), L()))
+
+
 async def test_a_malformed_reply_is_a_protocol_error(host_of, raw_server) -> None:
     async def garbles(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         header, _ = await read_frame(reader)
