@@ -14,7 +14,10 @@ arrives (pyvisa-py's socket timeout only counts silence between chunks): a tool 
 trickles bytes without a newline held it forever. The link reads the reply itself, chunk by
 chunk in slices of at most `_READ_SLICE_S`, and stops at `max_line_bytes` (`ProtocolError`) or
 at its deadline, the VISA timeout, a little below the link's `timeout_s` (a silent tool is
-`ToolTimeout`, one that began a reply and did not finish it a garbled or incomplete reply).
+`ToolTimeout`, one that began a reply and did not finish it a garbled or incomplete reply). The
+deadline counts from the start of the exchange, as the link's timeout does, not from when the
+worker thread got to the read: on a loaded machine that comes late, and the link's timeout
+would then cancel the read before it ended on its own.
 Closing the link (which a timed-out exchange does) stops the reader between two slices and shuts
 a socket down under it, so a read stuck inside pyvisa-py returns at once; `close()` waits for
 the worker thread to end, at most `_CLOSE_WAIT_S`.
@@ -138,7 +141,7 @@ class VisaLink(TextLink):
             check_line_settings(f"{self.tool} at {address}", baudrate)
         self.visa_library = visa_library
         self.baudrate = baudrate
-        #: The deadline of one reply, counted from the start of its read.
+        #: The deadline of one reply, counted from the start of its exchange.
         self.visa_timeout_ms = _a_little_below_ms(self.timeout_s)
         self._resource: MessageBasedResource | None = None
         self._worker: _Worker | None = None
@@ -196,11 +199,15 @@ class VisaLink(TextLink):
         resource: MessageBasedResource,
         stop_reading: threading.Event,
         command: str,
-        reply: bool,
+        reply_deadline: float | None,
     ) -> bytes:
+        """Write `command`, then read its reply until `reply_deadline` (`time.monotonic()`),
+        or read nothing when it is None."""
         try:
             resource.write_raw(self._encode(command))
-            return self._read_reply(resource, stop_reading, command) if reply else b""
+            if reply_deadline is None:
+                return b""
+            return self._read_reply(resource, stop_reading, command, reply_deadline)
         except VisaIOError as error:
             if error.error_code != constants.StatusCode.error_timeout:
                 raise ConnectionError(str(error)) from error
@@ -209,14 +216,17 @@ class VisaLink(TextLink):
             raise TimeoutError(str(error)) from error
 
     def _read_reply(
-        self, resource: MessageBasedResource, stop_reading: threading.Event, command: str
+        self,
+        resource: MessageBasedResource,
+        stop_reading: threading.Event,
+        command: str,
+        deadline: float,
     ) -> bytes:
-        """One reply, its termination included, read slice by slice until the deadline."""
+        """One reply, its termination included, read slice by slice until `deadline`."""
         last_byte = self.read_termination.encode(self.encoding)[-1:]
         limit = self.max_line_bytes + len(self.read_termination.encode(self.encoding))
         reply = bytearray()
         self._reply_so_far = reply
-        deadline = time.monotonic() + self.visa_timeout_ms / 1000
         while not reply.endswith(last_byte):
             if len(reply) >= limit:
                 raise self._too_long(command)
@@ -264,9 +274,11 @@ class VisaLink(TextLink):
 
     async def _query(self, command: str) -> bytes:
         assert self._resource is not None
+        # Counted here, where the link's timeout has just started.
+        deadline = time.monotonic() + self.visa_timeout_ms / 1000
         try:
             return await self._in_worker(
-                self._exchange_blocking, self._resource, self._stop_reading, command, True
+                self._exchange_blocking, self._resource, self._stop_reading, command, deadline
             )
         except ProtocolError:
             # Too long: the rest of that line may still come, start afresh next time.
@@ -276,7 +288,7 @@ class VisaLink(TextLink):
     async def _write(self, command: str) -> None:
         assert self._resource is not None
         await self._in_worker(
-            self._exchange_blocking, self._resource, self._stop_reading, command, False
+            self._exchange_blocking, self._resource, self._stop_reading, command, None
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
 import pytest
 
@@ -51,15 +52,35 @@ async def test_peer_closing_cleanly_is_connection_lost_not_timeout(closing_peer)
         assert watch.elapsed_s() < watch.bound_s(0.3)
 
 
-async def test_silent_peer_is_tool_timeout_from_the_visa_timeout():
-    async def silent(line: str) -> None:
-        return None
+async def silent(line: str) -> None:
+    """A tool that never answers."""
+    return None
 
+
+async def test_silent_peer_is_tool_timeout_from_the_visa_timeout():
     async with TextToolServer(silent) as server:
-        link = VisaLink(server.address, timeout_s=0.3)
+        link = VisaLink(server.address, timeout_s=1.0)
+        # Well below the link's timeout (by default it is 50 ms below): the worker thread
+        # has 0.7 s, not 50 ms, to wake from its last slice on a loaded machine.
+        link.visa_timeout_ms = 300
         async with link:
             with pytest.raises(ToolTimeout) as timeout:
                 await link.query("*IDN?")
     # Raised from the VISA timeout in the worker, not by cancelling the worker.
     assert isinstance(timeout.value.__context__, TimeoutError)
+    assert "VI_ERROR_TMO" in str(timeout.value.__context__)
+
+
+async def test_the_visa_timeout_counts_from_the_exchange_not_from_a_late_worker():
+    """On a loaded machine the worker thread gets to a read late (here it is busy for 0.75 s
+    of the link's 1 s): the read's deadline (0.5 s) has passed by then and it ends at once,
+    before the link's timeout, instead of reading on for 0.5 s until the link cancels it."""
+    async with TextToolServer(silent) as server:
+        link = VisaLink(server.address, timeout_s=1.0)
+        link.visa_timeout_ms = 500
+        async with link:
+            assert link._worker is not None
+            link._worker.submit(time.sleep, 0.75)
+            with pytest.raises(ToolTimeout) as timeout:
+                await link.query("*IDN?")
     assert "VI_ERROR_TMO" in str(timeout.value.__context__)
