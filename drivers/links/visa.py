@@ -258,8 +258,13 @@ class VisaLink(TextLink):
         # Whatever runs in the worker stops: the reader between two slices, a read stuck in
         # pyvisa-py (a trickle that never pauses) when its socket is shut down under it.
         self._stop_reading.set()
+        # A reader starved of the CPU (a loaded machine) may not have read in time what the
+        # tool sent: bytes still waiting in the socket are a reply that began, which a
+        # timed-out exchange reports as such, not as silence.
+        unread = b""
         if resource is not None:
             if (sock := _socket_of(resource)) is not None:
+                unread = _waiting_bytes(sock)
                 with contextlib.suppress(OSError):  # not connected any more: nothing to stop
                     sock.shutdown(socket.SHUT_RDWR)
             # Queued behind a read still running in the worker: never closed under it.
@@ -271,6 +276,8 @@ class VisaLink(TextLink):
                 self.address,
                 _CLOSE_WAIT_S,
             )
+        if not self._reply_so_far:
+            self._reply_so_far = unread
 
     async def _query(self, command: str) -> bytes:
         assert self._resource is not None
@@ -330,6 +337,14 @@ def _socket_of(resource: MessageBasedResource) -> socket.socket | None:
         if isinstance(sock, socket.socket):
             return sock
     return None
+
+
+def _waiting_bytes(sock: socket.socket) -> bytes:
+    """What the peer sent that nobody has read yet (up to one chunk), without reading it."""
+    try:
+        return sock.recv(_CHUNK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except OSError:  # nothing waiting (BlockingIOError), or not connected any more
+        return b""
 
 
 def _peer_closed(resource: MessageBasedResource) -> bool:

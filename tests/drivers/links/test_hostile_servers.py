@@ -13,13 +13,14 @@ import asyncio
 import os
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 import pytest
 
 from packline.drivers.errors import ConnectionLost, ProtocolError, ToolError, ToolTimeout
-from packline.drivers.links import ModbusLink, TextLink, open_link
+from packline.drivers.links import ModbusLink, TextLink, VisaLink, open_link
 from packline.sim_instruments.servers.pty import PtyEnd
 from packline.testing.clients import run_client
 from packline.testing.timing import Stopwatch
@@ -315,6 +316,27 @@ async def test_closing_the_link_stops_a_visa_read_in_flight(start_hostile: Start
             await query
         assert watch.elapsed_s() < watch.bound_s(1.0)  # not the 5 s timeout
         assert not reader_threads(link)
+
+
+async def test_a_reply_a_starved_visa_reader_did_not_read_is_still_an_incomplete_reply(
+    start_hostile: StartHostile, monkeypatch: pytest.MonkeyPatch
+):
+    """On a loaded machine the worker thread may get no CPU between its write and the link's
+    timeout: the bytes waiting in the socket still tell a reply that began from silence."""
+    peer = await start_hostile("trickle", "tcp")
+    link = open_link(f"TCPIP0::127.0.0.1::{peer.port}::SOCKET", tool="hostile", timeout_s=0.3)
+    assert isinstance(link, VisaLink)
+    read_reply = link._read_reply
+
+    def starved(*args: Any) -> bytes:
+        time.sleep(0.5)  # past the link's timeout, while the trickle arrives unread
+        return read_reply(*args)
+
+    monkeypatch.setattr(link, "_read_reply", starved)
+    async with link:
+        with pytest.raises(ProtocolError, match=r"garbled or incomplete reply: .* only"):
+            await link.query("*IDN?")
+    assert not reader_threads(link)
 
 
 def test_the_hostile_peer_knows_its_behaviours():
