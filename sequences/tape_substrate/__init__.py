@@ -1,0 +1,126 @@
+"""Method "tape-substrate": packages on a tape substrate with filled through-holes (document 000).
+
+Document 000 describes, on a tape panel with room for many package units whose bottom carries
+a metal interconnection layer and a solder resist, as this script runs it on every panel:
+
+1. 000:a  through-holes in the tape down to the interconnection layer, and openings in the
+          solder resist: the laser drills the tape from the top, the tool's flipper turns the
+          panel over, and the laser opens the solder resist from the bottom.
+2. 000:b  conductive filler (a paste or a low-melting metal) dispensed into every hole by
+          volume, deliberately short of full: filler + terminal volume = hole volume.
+3. 000:c  the dies' connection terminals (gold or copper studs the wire bonder forms on the
+          die wafer, which the saw then dices) inserted into the holes; the filler rises to
+          about the holes' tops.
+4. 000:d  each die bonded active side down on the tape's top by the flip-chip bonder (heat,
+          force).
+5. 000:e  sealing resin dispensed around every die, sealing its side faces, then cured in the
+          oven.
+6. 000:f  the resin top and the die backs ground and polished to the package thickness.
+7. 000:x1 (recipe option `balls`) external terminals: solder balls on the metal in the solder
+          resist openings, reflowed.
+8. 000:g  the panel cut into its package units.
+
+The recipe describes the incoming panel (the dry run's line receives it so) and the wafer the
+dies come from: each panel takes its dies from its own die wafer, named after it
+(`die_wafer_id`). Before any tool moves, every setpoint is checked against the tools' limits
+and the claims' own constraints: filler + terminal volume within tolerance of the hole volume
+(000:b), gold or copper terminals no taller than the hole (000:c), a sealing resin above the
+ground height and dies thicker than it, so the ground die backs are flush with the resin
+(000:e, 000:f). After a dry run, the claim check looks at every hole, die and unit.
+
+The package holds the recipe model (`recipe`), the steps on the stations (`steps`) and the
+claim check with the claim map (`checks`); this module is the script.
+"""
+
+from __future__ import annotations
+
+from packline.drivers.roles.laser import LaserSource
+from packline.sequences.engine import Wafer, method
+
+from ..bump_seal_clean import dice
+from ..solder import mount_balls
+from .checks import CLAIM_MAP, claim_conditions
+from .recipe import (
+    DIE_WAFER_PREFIX,
+    CureStep,
+    DieWaferRecipe,
+    ExternalTerminals,
+    FillStep,
+    GrindStep,
+    HoleDrilling,
+    PanelRecipe,
+    SealStep,
+    TapeSubstrateRecipe,
+    die_wafer_id,
+)
+from .steps import bond_dies, cure, drill_holes, fill_holes, grind, prepare_dies, seal_dies
+
+__all__ = [
+    "CLAIM_MAP",
+    "DIE_WAFER_PREFIX",
+    "IRREVERSIBLE",
+    "CureStep",
+    "DieWaferRecipe",
+    "ExternalTerminals",
+    "FillStep",
+    "GrindStep",
+    "HoleDrilling",
+    "PanelRecipe",
+    "SealStep",
+    "TapeSubstrateRecipe",
+    "claim_conditions",
+    "die_wafer_id",
+    "tape_substrate",
+]
+
+IRREVERSIBLE = (
+    "drill holes",
+    "open solder resist",
+    "fill holes",
+    "form terminals",
+    "dice die wafer",
+    "bond dies",
+    "seal dies",
+    "cure sealing resin",
+    "grind",
+    "apply flux",
+    "mount balls",
+    "reflow balls",
+    "dice",
+)
+
+
+@method(
+    name="tape-substrate",
+    title="Packages on a tape substrate with filled through-holes (000:a-g)",
+    claims=("000:a", "000:b", "000:c", "000:d", "000:e", "000:f", "000:g", "000:x1"),
+    recipe=TapeSubstrateRecipe,
+    tools=(
+        "laser",
+        "dispenser",
+        "wire_bonder",
+        "dicing_saw",
+        "flip_chip_bonder",
+        "oven",
+        "grinder",
+        "ball_mounter",
+    ),
+    irreversible=IRREVERSIBLE,
+    default_recipe="tape-substrate.yaml",
+    claim_checks=claim_conditions,
+    claim_map=CLAIM_MAP,
+    incoming=lambda recipe: recipe.incoming,
+    sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
+)
+async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
+    """One tape panel through 000:a-g."""
+    await drill_holes(wafer, recipe.holes)
+    await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
+    await prepare_dies(wafer, recipe.dies)
+    await bond_dies(wafer, recipe.bond, recipe.panel)
+    await seal_dies(wafer, recipe.seal)
+    await cure(wafer, recipe.seal.cure)
+    await grind(wafer, recipe.grind)
+    if recipe.balls is not None:
+        await mount_balls(wafer, recipe.balls, claims=("000:x1",))
+    await dice(wafer, recipe.dicing, claims=("000:g",))

@@ -1,0 +1,55 @@
+"""What the tape-substrate method leaves on every hole, die and unit, and where each claim of
+000 is carried out (the claim map)."""
+
+from __future__ import annotations
+
+from packline.sequences.engine import Condition
+
+from .. import conditions
+from .recipe import TapeSubstrateRecipe
+
+
+def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
+    """What 000:a-g (and the recipe's variants) leave on every hole, die and unit of every
+    panel, checked on the twin."""
+    checks = [
+        conditions.holes_open_to_metal("000:a"),
+        conditions.solder_resist_opened("000:a"),
+        conditions.filler_at_hole_tops("000:b", recipe.fill.tolerance),
+        conditions.terminals_seated("000:c"),
+        conditions.dies_bonded_face_down("000:d"),
+        conditions.sealed_around_every_die("000:e"),
+        conditions.resin_cured("000:e"),
+        conditions.ground_to_thickness(
+            "000:f", recipe.grind.thickness_um, recipe.grind.tolerance_um
+        ),
+        conditions.die_backs_flush("000:f", recipe.grind.tolerance_um),
+        conditions.singulated_into_dies("000:g"),
+    ]
+    if recipe.balls is not None:
+        checks += [
+            conditions.ball_in_every_opening("000:x1", recipe.balls.balls_per_unit),
+            conditions.joint_under_every_ball("000:x1"),
+        ]
+    return checks
+
+
+CLAIM_MAP = {
+    "000:a": "step 'drill holes' (the tape, to the metal) and step 'open solder resist'; "
+    "claim checks: every hole open to the metal, every solder resist opening open",
+    "000:b": "step 'fill holes'; recipe constraint: fill + terminal volume within tolerance of "
+    "the hole volume; claim check: filler at every hole's top, no spill",
+    "000:c": "step 'form terminals' (gold or copper studs on the die wafer) and step 'bond dies' "
+    "(inserted into the holes); recipe constraint: terminals no taller than the hole; claim "
+    "check: a terminal seated in every hole",
+    "000:d": "step 'bond dies' (heat and force); claim check: a die bonded active side down on "
+    "every unit",
+    "000:e": "step 'seal dies' and step 'cure sealing resin'; recipe constraint: the seal above "
+    "the ground height; claim checks: resin around every die to its back, resin cured",
+    "000:f": "step 'grind'; recipe constraint: the ground height below the die backs; claim "
+    "checks: package thickness at target, die backs flush with the resin",
+    "000:g": "step 'dice'; claim check: units == the panel's package units",
+    "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
+    "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
+    "every solder resist opening of the map, a joint under every ball",
+}

@@ -1,0 +1,298 @@
+"""The tape-substrate recipe (000): the incoming panel, its die wafer, and the steps' settings.
+
+Before any tool moves, every setpoint is checked against the tools' limits (`Feeds`) and the
+claims' own constraints (`claim_violation`): filler + terminal volume within tolerance of the
+hole volume (000:b), gold or copper terminals no taller than the hole (000:c), a sealing resin
+above the ground height and dies thicker than it, so the ground die backs are flush with the
+resin (000:e, 000:f), a ball only in a solder resist opening (000:x1).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Self
+
+from pydantic import Field, model_validator
+
+from packline.drivers.roles.ball_mounter import BallMap, Side
+from packline.drivers.roles.dispenser import FillMaterial, SealResin
+from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
+from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
+from packline.drivers.roles.laser import DrillRecipe
+from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
+from packline.units import Unit
+
+from ..bump_seal_clean import BondStep, BumpRecipe, DicingStep
+from ..solder import SolderBallRecipe
+
+#: A panel's die wafer is named after it: this letter, then the panel id's last 15 characters.
+DIE_WAFER_PREFIX = "D"
+
+
+class PanelRecipe(Recipe):
+    """The incoming tape panel (000): package units in rows and columns, a die's terminal
+    holes along each of its four edges, the tape with its metal interconnection layer and
+    solder resist. What the operator loads; the dry run's line receives panels so."""
+
+    rows: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
+    columns: Annotated[int, Field(strict=True, ge=1, le=40)] = 20
+    unit_width_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50)] = 12.0
+    unit_height_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50)] = 12.0
+    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 8.0
+    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 8.0
+    holes_per_die_side: Annotated[int, Field(strict=True, ge=1, le=64)] = 6
+    tape_thickness_um: Annotated[float, Unit("um"), Field(ge=12, le=200)] = 75.0
+    interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 18.0
+    solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 20.0
+
+    @model_validator(mode="after")
+    def _die_fits_its_unit(self) -> Self:
+        for axis in ("width", "height"):
+            die, unit = getattr(self, f"die_{axis}_mm"), getattr(self, f"unit_{axis}_mm")
+            if die > unit:
+                raise ValueError(
+                    f"die_{axis}_mm = {die:g} mm does not fit a unit of unit_{axis}_mm = "
+                    f"{unit:g} mm"
+                )
+        return self
+
+    @property
+    def units(self) -> int:
+        return self.rows * self.columns
+
+    @property
+    def base_um(self) -> float:
+        """The tape with what its bottom carries: the package's thickness under the dies."""
+        return self.tape_thickness_um + self.interconnect_um + self.solder_resist_um
+
+    def hole_volume_nl(self, diameter_um: float) -> float:
+        """A through-hole of `diameter_um` down to the interconnection layer, nl."""
+        return math.pi / 4 * diameter_um**2 * self.tape_thickness_um * 1e-6
+
+    def spec(self) -> PanelSpec:
+        return PanelSpec(
+            rows=self.rows,
+            columns=self.columns,
+            unit_size_mm=(self.unit_width_mm, self.unit_height_mm),
+            die_size_mm=(self.die_width_mm, self.die_height_mm),
+            holes_per_die_side=self.holes_per_die_side,
+            tape_thickness_um=self.tape_thickness_um,
+            interconnect_um=self.interconnect_um,
+            solder_resist_um=self.solder_resist_um,
+        )
+
+
+class DieWaferRecipe(Recipe):
+    """The wafer a panel's dies come from: a pad under each of its die's terminal holes, its
+    terminals formed on the wire bonder as gold or copper studs (000:c), diced on the saw."""
+
+    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 150.0
+    thickness_um: Annotated[float, Unit("um"), Field(ge=50, le=800)]
+    terminals: BumpRecipe
+    #: the studs' base diameter the bond program gives (about 4 wire diameters)
+    terminal_base_um: Annotated[float, Unit("um"), Field(ge=10, le=300)]
+    dicing: DicingStep
+
+    def terminal_volume_nl(self, panel: PanelRecipe) -> float:
+        """What one terminal fills of its hole once inserted: its stud inside the hole."""
+        return float(
+            terminal_volume_nl(
+                self.terminals.height_um, self.terminal_base_um, panel.tape_thickness_um
+            )
+        )
+
+    def spec(self, panel: PanelRecipe) -> WaferSpec:
+        return WaferSpec(
+            diameter_mm=self.diameter_mm,
+            thickness_um=self.thickness_um,
+            die_size_mm=(panel.die_width_mm, panel.die_height_mm),
+            pads_per_die_side=panel.holes_per_die_side,
+        )
+
+
+class HoleDrilling(Recipe):
+    """000:a: through-holes in the tape to the metal, openings in the solder resist (CO2 laser)."""
+
+    diameter_um: Annotated[float, Unit("um"), Feeds("laser", "co2_via_diameter_um")]
+    resist_opening_um: Annotated[float, Unit("um"), Feeds("laser", "co2_via_diameter_um")]
+    fluence_j_cm2: Annotated[float, Unit("J/cm^2"), Feeds("laser", "drill_fluence_j_cm2")]
+    rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
+
+    def holes(self) -> DrillRecipe:
+        return DrillRecipe(self.diameter_um, self.fluence_j_cm2, self.rep_rate_khz)
+
+    def resist_openings(self) -> DrillRecipe:
+        return DrillRecipe(self.resist_opening_um, self.fluence_j_cm2, self.rep_rate_khz)
+
+
+class FillStep(Recipe):
+    """000:b: conductive filler jetted into every hole, short of full by the terminal's volume."""
+
+    material: FillMaterial
+    volume_nl: Annotated[float, Unit("nl"), Feeds("dispenser", "fill_volume_nl")]
+    #: how far filler + terminal may stand from the hole's volume, as a share of it
+    tolerance: Annotated[float, Field(gt=0, le=0.2)] = 0.05
+
+
+class CureStep(Recipe):
+    """The sealing resin's cure in the oven under nitrogen: ramp, soak, cool."""
+
+    n2_flow_slm: Annotated[float, Unit("slm"), Feeds("oven", "n2_flow_slm")] = 20.0
+    o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 1000.0
+    temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
+    hold_s: Annotated[float, Unit("s"), Field(ge=0, le=8 * 3600)]
+    ramp_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
+    cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
+    cool_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 10.0
+    cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 3600.0
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+
+
+class SealStep(Recipe):
+    """000:e: sealing resin around every die up to a height, sealing its side faces; cured."""
+
+    resin: SealResin
+    height_um: Annotated[float, Unit("um"), Feeds("dispenser", "seal_height_um")]
+    cure: CureStep
+
+
+class GrindStep(Recipe):
+    """000:f: the resin top and the die backs ground and polished to the package thickness."""
+
+    thickness_um: Annotated[float, Unit("um"), Feeds("grinder", "target_thickness_um")]
+    spindle_rpm: Annotated[float, Unit("rpm"), Feeds("grinder", "spindle_rpm")] = 4500.0
+    coarse_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "coarse_feed_um_s")] = 5.0
+    fine_feed_um_s: Annotated[float, Unit("um/s"), Feeds("grinder", "fine_feed_um_s")] = 0.3
+    #: how far a measured thickness may stand from the target before the panel is held
+    tolerance_um: Annotated[float, Unit("um"), Field(gt=0, le=50)] = 2.0
+
+    def cycle(self) -> GrindCycle:
+        return GrindCycle(
+            self.thickness_um,
+            spindle_rpm=self.spindle_rpm,
+            coarse_feed_um_s=self.coarse_feed_um_s,
+            fine_feed_um_s=self.fine_feed_um_s,
+        )
+
+
+class ExternalTerminals(SolderBallRecipe):
+    """000:x1: external connection terminals: solder balls on the interconnection layer in the
+    solder resist openings of every unit, on the panel's bottom, reflowed. A unit's openings
+    lie under its holes, along its die's edges: a full map is a peripheral array."""
+
+    def ball_map(self) -> BallMap:
+        return BallMap.every(self.balls_per_unit, Side.BACK)
+
+
+class TapeSubstrateRecipe(Recipe):
+    """The panel, its dies, and the steps 000:a-g with the variant options."""
+
+    panel: PanelRecipe
+    dies: DieWaferRecipe
+    holes: HoleDrilling
+    fill: FillStep
+    #: 000:c-d: each die flipped, its terminals inserted into the holes, bonded with heat and
+    #: force on the tape's top
+    bond: BondStep
+    seal: SealStep
+    grind: GrindStep
+    #: 000:x1: solder balls in the solder resist openings, reflowed (None: no external terminals)
+    balls: ExternalTerminals | None = None
+    dicing: DicingStep
+
+    @model_validator(mode="after")
+    def _die_wafer_holds_a_panel_of_dies(self) -> Self:
+        whole = int(die_grid(self.dies.spec(self.panel)).shape[0])
+        if whole < self.panel.units:
+            raise ValueError(
+                f"dies.diameter_mm = {self.dies.diameter_mm:g} mm: the die wafer holds "
+                f"{whole} whole dies, a panel has {self.panel.units} units"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _terminals_fit_the_holes(self) -> Self:
+        terminals = self.dies.terminals
+        if self.dies.terminal_base_um >= self.holes.diameter_um:
+            raise claim_violation(
+                "000:c",
+                "dies.terminal_base_um",
+                f"{self.dies.terminal_base_um:g} um",
+                f"a terminal must go into its hole: narrower than holes.diameter_um = "
+                f"{self.holes.diameter_um:g} um",
+            )
+        if terminals.height_um > self.panel.tape_thickness_um:
+            raise claim_violation(
+                "000:c",
+                "dies.terminals.height_um",
+                f"{terminals.height_um:g} um",
+                f"a terminal taller than its hole (panel.tape_thickness_um = "
+                f"{self.panel.tape_thickness_um:g} um) holds its die off the tape's top",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _filler_and_terminal_fill_the_hole(self) -> Self:
+        hole = self.panel.hole_volume_nl(self.holes.diameter_um)
+        terminal = self.dies.terminal_volume_nl(self.panel)
+        total = self.fill.volume_nl + terminal
+        if abs(total - hole) > self.fill.tolerance * hole:
+            raise claim_violation(
+                "000:b",
+                "fill.volume_nl",
+                f"{self.fill.volume_nl:g} nl",
+                f"with a terminal's {terminal:.3g} nl (dies.terminals.height_um and "
+                f"dies.terminal_base_um) it makes {total:.3g} nl, not within "
+                f"{self.fill.tolerance:.0%} of the hole's {hole:.3g} nl (holes.diameter_um = "
+                f"{self.holes.diameter_um:g} um through panel.tape_thickness_um = "
+                f"{self.panel.tape_thickness_um:g} um)",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _ground_flush_inside_the_seal(self) -> Self:
+        height = self.grind.thickness_um - self.panel.base_um
+        if self.seal.height_um <= height:
+            raise claim_violation(
+                "000:e",
+                "seal.height_um",
+                f"{self.seal.height_um:g} um",
+                f"must stand above the ground height ({height:g} um: grind.thickness_um less "
+                f"the tape, its metal and its solder resist, {self.panel.base_um:g} um), or "
+                "the dies' side faces are not sealed to the top",
+            )
+        if height <= 0 or self.dies.thickness_um <= height:
+            raise claim_violation(
+                "000:f",
+                "grind.thickness_um",
+                f"{self.grind.thickness_um:g} um",
+                f"must leave the die backs ground: between the panel's base "
+                f"{self.panel.base_um:g} um and the dies' back at "
+                f"{self.panel.base_um + self.dies.thickness_um:g} um",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _a_ball_in_each_opening(self) -> Self:
+        openings = 4 * self.panel.holes_per_die_side
+        if self.balls is not None and self.balls.balls_per_unit > openings:
+            raise claim_violation(
+                "000:x1",
+                "balls.balls_per_unit",
+                str(self.balls.balls_per_unit),
+                f"a unit has {openings} solder resist openings (4 x "
+                f"panel.holes_per_die_side): a ball goes through an opening",
+            )
+        return self
+
+    def incoming(self, wafer_id: str) -> PanelSpec | WaferSpec:
+        """What arrives at the line: a panel, or (named for its panel) its die wafer."""
+        if wafer_id.startswith(DIE_WAFER_PREFIX):
+            return self.dies.spec(self.panel)
+        return self.panel.spec()
+
+
+def die_wafer_id(panel_id: str) -> str:
+    """The die wafer a panel takes its dies from, named after it."""
+    return DIE_WAFER_PREFIX + panel_id[-15:]

@@ -1,0 +1,199 @@
+"""The tape-substrate method's steps (000:a-f), each on its station, with what the tools
+measure checked against the recipe's limits."""
+
+from __future__ import annotations
+
+from packline.drivers.roles.dicing_saw import DicingSaw
+from packline.drivers.roles.dispenser import Dispenser
+from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
+from packline.drivers.roles.grinder import Grinder, GrindSide
+from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
+from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
+from packline.drivers.roles.wire_bonder import WireBonder
+from packline.sequences.engine import Batch, Wafer
+
+from ..bump_seal_clean import (
+    BondStep,
+    cut_and_inspect,
+    inspect_bump_heights,
+    on_laser,
+    prepare_blade,
+)
+from ..solder import oven_cycle
+from .recipe import (
+    CureStep,
+    DieWaferRecipe,
+    FillStep,
+    GrindStep,
+    HoleDrilling,
+    PanelRecipe,
+    SealStep,
+    die_wafer_id,
+)
+
+
+async def drill_holes(wafer: Wafer, holes: HoleDrilling) -> None:
+    """000:a: the tape drilled from the top at every hole site, down to the metal layer; the
+    panel turned over; the solder resist opened from the bottom to the same metal."""
+    async with on_laser(wafer, FaceUp.FRONT) as laser:
+        await wafer.step(
+            "drill holes", drill_and_count, wafer, laser, holes.holes(), claims=("000:a",)
+        )
+        await wafer.step("flip panel", laser.flip)
+        await wafer.step(
+            "open solder resist",
+            drill_and_count,
+            wafer,
+            laser,
+            holes.resist_openings(),
+            claims=("000:a",),
+        )
+
+
+async def drill_and_count(wafer: Wafer, laser: Laser, drill: DrillRecipe) -> None:
+    """Drill every site; the tool's breakthrough count must be every site."""
+    result = await laser.drill_vias(drill)
+    wafer.measure(
+        "openings to metal", result.vias_open, "sites", low=result.sites, high=result.sites
+    )
+
+
+async def fill_holes(wafer: Wafer, fill: FillStep, terminal_nl: float) -> None:
+    """000:b: filler by volume into every hole, leaving room for the terminal's `terminal_nl`."""
+    async with wafer.use(Dispenser) as dispenser:
+        await wafer.step("load on dispenser", dispenser.load, wafer.id)
+        await wafer.step(
+            "fill holes", fill_and_inspect, wafer, dispenser, fill, terminal_nl, claims=("000:b",)
+        )
+        await wafer.step("unload from dispenser", dispenser.unload, wafer.id)
+
+
+async def fill_and_inspect(
+    wafer: Wafer, dispenser: Dispenser, fill: FillStep, terminal_nl: float
+) -> None:
+    """Fill; the dispenser's camera must find no hole over- or underfilled."""
+    result = await dispenser.fill_holes(fill.material, fill.volume_nl, terminal_nl)
+    wafer.measure("holes filled", result.holes, "holes", low=1)
+    wafer.measure("holes overfilled", result.overfilled, "holes", high=0)
+    wafer.measure("holes underfilled", result.underfilled, "holes", high=0)
+    wafer.measure("worst fill error", 100 * result.worst_error, "%", high=100 * fill.tolerance)
+
+
+async def prepare_dies(wafer: Wafer, dies: DieWaferRecipe) -> None:
+    """The panel's die wafer: gold or copper stud terminals on every pad (000:c), their
+    heights inspected, then diced into its dies for the flip-chip bonder."""
+    source = die_wafer_id(wafer.id)
+    async with wafer.use(WireBonder) as bonder:
+        await wafer.step("load die wafer on bonder", bonder.load, source)
+        await wafer.step(
+            "form terminals",
+            bonder.form_stud_bumps,
+            dies.terminals.program(),
+            stack_count=dies.terminals.stack,
+            claims=("000:c",),
+        )
+        await wafer.step(
+            "inspect terminal heights", inspect_bump_heights, wafer, bonder, dies.terminals
+        )
+        await wafer.step("unload die wafer from bonder", bonder.unload, source)
+    async with wafer.use(DicingSaw) as saw:
+        await wafer.step("prepare blade for die wafer", prepare_blade, saw, dies.dicing)
+        await wafer.step("mount die wafer on saw", saw.mount, source)
+        await wafer.step("dice die wafer", cut_and_inspect, wafer, saw, dies.dicing)
+        await wafer.step("stop spindle after die wafer", saw.stop_spindle)
+        await wafer.step("unmount die wafer from saw", saw.unmount)
+
+
+async def bond_dies(wafer: Wafer, bond: BondStep, panel: PanelRecipe) -> None:
+    """000:c-d: a die from the panel's die wafer on every unit, its terminals in the holes,
+    bonded active side down with heat and force."""
+    source = die_wafer_id(wafer.id)
+    async with wafer.use(FlipChipBonder) as bonder:
+        await wafer.step("load on flip-chip bonder", bonder.load, wafer.id)
+        await wafer.step("load die wafer in die supply", load_dies, wafer, bonder, source, panel)
+        await wafer.step(
+            "bond dies", bond_and_inspect, wafer, bonder, bond, claims=("000:c", "000:d")
+        )
+        await wafer.step("unload die wafer from die supply", bonder.unload_die_source, source)
+        await wafer.step("unload from flip-chip bonder", bonder.unload, wafer.id)
+
+
+async def load_dies(wafer: Wafer, bonder: FlipChipBonder, source: str, panel: PanelRecipe) -> None:
+    """The die wafer must hold a die for every unit of the panel."""
+    dies = await bonder.load_die_source(source)
+    wafer.measure("dies in supply", dies, "dies", low=panel.units)
+
+
+async def bond_and_inspect(wafer: Wafer, bonder: FlipChipBonder, bond: BondStep) -> None:
+    """Bond; the bonder's inspection must find every die bonded, every terminal seated and
+    joined. The filler's levels are recorded as the bonder's X-ray sees them: whether they
+    stand at the holes' tops is the claim's condition (000:b), judged on the product."""
+    result = await bonder.bond_dies(bond.bond_recipe())
+    wafer.measure("fill level min", result.fill_level_min_percent, "% of hole depth")
+    wafer.measure("fill level max", result.fill_level_max_percent, "% of hole depth")
+    wafer.measure("dies bonded", result.dies_bonded, "dies", low=result.dies_placed)
+    wafer.measure("terminals seated", result.terminals_seated, "terminals", low=result.terminals)
+    wafer.measure("terminals joined", result.terminals_joined, "terminals", low=result.terminals)
+
+
+async def seal_dies(wafer: Wafer, seal: SealStep) -> None:
+    """000:e: resin around every die up to the seal height."""
+    async with wafer.use(Dispenser) as dispenser:
+        await wafer.step("load on dispenser", dispenser.load, wafer.id)
+        await wafer.step("seal dies", seal_and_inspect, wafer, dispenser, seal, claims=("000:e",))
+        await wafer.step("unload from dispenser", dispenser.unload, wafer.id)
+
+
+async def seal_and_inspect(wafer: Wafer, dispenser: Dispenser, seal: SealStep) -> None:
+    """Seal; no die may stand out of the resin."""
+    result = await dispenser.seal_dies(seal.resin, seal.height_um)
+    wafer.measure("dies sealed", result.dies, "dies", low=1)
+    wafer.measure("dies standing out of the resin", result.exposed, "dies", high=0)
+
+
+async def cure(wafer: Wafer, cure: CureStep) -> None:
+    """000:e: cure the sealing resin in an oven batch under nitrogen."""
+    profile = cure_profile(
+        cure.temperature_c,
+        cure.hold_s,
+        ramp_c_per_min=cure.ramp_c_per_min,
+        cool_to_c=cure.cool_to_c,
+        cool_c_per_min=cure.cool_c_per_min,
+    )
+    await wafer.batch(
+        Oven,
+        oven_cycle,
+        cure.n2_flow_slm,
+        cure.o2_limit_ppm,
+        cure.cool_timeout_s,
+        "cure sealing resin",
+        ("000:e",),
+        run_profile,
+        profile,
+        timeout_s=cure.batch_timeout_s,
+    )
+
+
+async def run_profile(batch: Batch[Oven], profile: ThermalProfile) -> None:
+    await batch.tool.run_profile(profile)
+
+
+async def grind(wafer: Wafer, step: GrindStep) -> None:
+    """000:f: resin top and die backs ground to the package thickness, measured."""
+    async with wafer.use(Grinder) as grinder:
+        await wafer.step("load on grinder", grinder.load, wafer.id, GrindSide.FRONT)
+        await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
+        await wafer.step("grind", grind_and_measure, wafer, grinder, step, claims=("000:f",))
+        await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
+        await wafer.step("unload from grinder", grinder.unload)
+
+
+async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> None:
+    result = await grinder.grind(step.cycle())
+    wafer.measure(
+        "package thickness",
+        result.final_thickness_um,
+        "um",
+        low=step.thickness_um - step.tolerance_um,
+        high=step.thickness_um + step.tolerance_um,
+    )
