@@ -89,10 +89,13 @@ class TrackState(StrEnum):
 
 
 class Feature(StrEnum):
-    """The shape a reticle opens at each of its sites."""
+    """The shape a reticle opens (or, for a land, keeps) at each of its sites."""
 
     HOLE = "HOLE"  # a round opening, `size_um` across (a via, a concave portion, a land)
     LINE = "LINE"  # a trace `size_um` wide (a wiring pattern)
+    #: an island of film `size_um` across kept over the site, the field around it cleared (the
+    #: lands a metal plate is etched into interconnections around, 000:x3)
+    LAND = "LAND"
 
 
 @dataclass(frozen=True)

@@ -177,7 +177,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
         HostCommand(
             name="RETICLE?",
-            reply="OK NONE | OK NAME=<mask> FEATURE=<HOLE/LINE> SIZE=<um> SPACE=<um>",
+            reply="OK NONE | OK NAME=<mask> FEATURE=<HOLE/LINE/LAND> SIZE=<um> SPACE=<um>",
             doc="the reticle on the stage",
         ),
         HostCommand(

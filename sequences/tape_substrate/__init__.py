@@ -20,6 +20,13 @@ a metal interconnection layer and a solder resist, as this script runs it on eve
           resist openings, reflowed.
 8. 000:g  the panel cut into its package units.
 
+000:x3 (recipe option `metal_substrate`, the eighth embodiment) runs the same script on a bare
+copper plate instead of the tape: no holes and no filler (steps 1-2 are left out); the dies'
+studs are bonded on the plate's metal (3-4), sealed, cured and ground flush (5-6); then the
+plate is patterned into the interconnections: a resist island over every land by the litho
+cell, the plate etched through around them on the wet bench, the resist stripped; optionally
+bumps (the `balls`) on the lands (7); then diced (8).
+
 The recipe describes the incoming panel (the dry run's line receives it so) and the wafer the
 dies come from: each panel takes its dies from its own die wafer, named after it
 (`die_wafer_id`). Before any tool moves, every setpoint is checked against the tools' limits
@@ -48,12 +55,22 @@ from .recipe import (
     FillStep,
     GrindStep,
     HoleDrilling,
+    MetalSubstrate,
     PanelRecipe,
     SealStep,
     TapeSubstrateRecipe,
     die_wafer_id,
 )
-from .steps import bond_dies, cure, drill_holes, fill_holes, grind, prepare_dies, seal_dies
+from .steps import (
+    bond_dies,
+    cure,
+    drill_holes,
+    fill_holes,
+    grind,
+    pattern_plate,
+    prepare_dies,
+    seal_dies,
+)
 
 __all__ = [
     "CLAIM_MAP",
@@ -65,6 +82,7 @@ __all__ = [
     "FillStep",
     "GrindStep",
     "HoleDrilling",
+    "MetalSubstrate",
     "PanelRecipe",
     "SealStep",
     "TapeSubstrateRecipe",
@@ -83,6 +101,10 @@ IRREVERSIBLE = (
     "seal dies",
     "cure sealing resin",
     "grind",
+    "coat plate resist",
+    "pattern interconnections",
+    "etch plate",
+    "strip plate resist",
     "apply flux",
     "mount balls",
     "reflow balls",
@@ -92,8 +114,8 @@ IRREVERSIBLE = (
 
 @method(
     name="tape-substrate",
-    title="Packages on a tape substrate with filled through-holes (000:a-g)",
-    claims=("000:a", "000:b", "000:c", "000:d", "000:e", "000:f", "000:g", "000:x1"),
+    title="Packages on a tape substrate with filled through-holes (000:a-g, 000:x1, 000:x3)",
+    claims=("000:a", "000:b", "000:c", "000:d", "000:e", "000:f", "000:g", "000:x1", "000:x3"),
     recipe=TapeSubstrateRecipe,
     tools=(
         "laser",
@@ -104,6 +126,8 @@ IRREVERSIBLE = (
         "oven",
         "grinder",
         "ball_mounter",
+        "lithography",
+        "wet_bench",
     ),
     irreversible=IRREVERSIBLE,
     default_recipe="tape-substrate.yaml",
@@ -113,14 +137,19 @@ IRREVERSIBLE = (
     sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
 )
 async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
-    """One tape panel through 000:a-g."""
-    await drill_holes(wafer, recipe.holes)
-    await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
-    await prepare_dies(wafer, recipe.dies)
-    await bond_dies(wafer, recipe.bond, recipe.panel)
-    await seal_dies(wafer, recipe.seal)
-    await cure(wafer, recipe.seal.cure)
-    await grind(wafer, recipe.grind)
+    """One tape panel through 000:a-g (or one metal plate through 000:x3)."""
+    plate = recipe.metal_substrate
+    if recipe.holes is not None and recipe.fill is not None:
+        await drill_holes(wafer, recipe.holes)
+        await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
+    tags = () if plate is None else ("000:x3",)
+    await prepare_dies(wafer, recipe.dies, tags or ("000:c",))
+    await bond_dies(wafer, recipe.bond, recipe.panel, tags)
+    await seal_dies(wafer, recipe.seal, tags)
+    await cure(wafer, recipe.seal.cure, tags)
+    await grind(wafer, recipe.grind, tags)
+    if plate is not None:
+        await pattern_plate(wafer, plate)
     if recipe.balls is not None:
-        await mount_balls(wafer, recipe.balls, claims=("000:x1",))
+        await mount_balls(wafer, recipe.balls, claims=(recipe.balls_claim(),))
     await dice(wafer, recipe.dicing, claims=("000:g",))

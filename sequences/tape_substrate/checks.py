@@ -3,15 +3,117 @@
 
 from __future__ import annotations
 
-from packline.sequences.engine import Condition
+import numpy as np
+
+from packline.sequences.engine import Condition, Margin
+from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.twin import Workpiece
+from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film
 
 from .. import conditions
-from .recipe import TapeSubstrateRecipe
+from .recipe import MetalSubstrate, TapeSubstrateRecipe
+
+
+def _plate(w: Workpiece) -> Film | None:
+    """The metal on the panel's back: a metal substrate's plate (000:x3)."""
+    for film in w.films.layers:
+        if film.face is Face.BACK and film.material not in DIELECTRICS:
+            return film
+    return None
+
+
+def _etched_through_islands(w: Workpiece) -> Film | None:
+    """The plate, if an etch through resist islands patterned it (None: never so etched)."""
+    plate = _plate(w)
+    sites = w.geometry.site_count
+    return plate if plate is not None and plate.land_um.size == sites else None
+
+
+def _land_um(w: Workpiece) -> np.ndarray:
+    """Per site, the width of the plate's land under it (0: none, or never patterned)."""
+    plate = _etched_through_islands(w)
+    if plate is None:
+        return np.zeros(w.geometry.site_count, np.float32)
+    return np.where(plate.present, plate.land_um, 0.0)
+
+
+def _metal_between_um(w: Workpiece) -> np.ndarray:
+    """Per site, the plate's metal left in the field around its land, joining it to the
+    others (a plate never patterned: its whole thickness)."""
+    plate = _etched_through_islands(w)
+    if plate is not None:
+        return plate.field_um
+    whole = _plate(w)
+    thickness = np.zeros(w.geometry.site_count, np.float32) if whole is None else whole.thickness_um
+    return thickness
+
+
+def lands_kept(claim: str, min_land_um: float) -> Condition:
+    """Under every terminal the patterned plate kept a land at least `min_land_um` wide: the
+    interconnection the die's stud is bonded on (000:x3); a plate never patterned, or a land
+    the etch's undercut narrowed or took away, fails."""
+    return Condition(
+        claim,
+        f"a land >= {min_land_um:g} um of the plate under every terminal",
+        lambda w: (np.ones(w.geometry.site_count, bool), _land_um(w) >= min_land_um),
+        Margin("land width", "um", _land_um, min_land_um),
+    )
+
+
+def plate_etched_through_between_lands(claim: str) -> Condition:
+    """The plate etched through in the field around every land, so no metal joins one
+    interconnection to another (000:x3: the plate patterned into interconnections)."""
+    return Condition(
+        claim,
+        "the plate etched through between the lands",
+        lambda w: (np.ones(w.geometry.site_count, bool), _metal_between_um(w) <= 0),
+        Margin("plate metal left between the lands", "um", _metal_between_um, 0.0, above=False),
+    )
+
+
+def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:
+    """A bump (solder ball) on the back on every land among the first `balls_per_unit` sites
+    of each unit (000:x3's optional bumps on the interconnections)."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        mapped = (_land_um(w) > 0) & (site_positions(w.geometry) < balls_per_unit)
+        return mapped, w.balls.present & (w.balls.face is Face.BACK)
+
+    return Condition(claim, "a bump on every land of the map", evaluate)
+
+
+def metal_substrate_conditions(
+    recipe: TapeSubstrateRecipe, plate: MetalSubstrate
+) -> list[Condition]:
+    """What 000:x3 leaves on every terminal, die and unit of every plate."""
+    grind = recipe.grind
+    checks = [
+        conditions.terminals_seated("000:x3"),
+        conditions.joint_at_every_terminal("000:x3"),
+        conditions.dies_bonded_face_down("000:d"),
+        conditions.sealed_around_every_die("000:e"),
+        conditions.resin_cured("000:e"),
+        conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
+        conditions.die_backs_flush("000:f", grind.tolerance_um),
+        lands_kept("000:x3", plate.min_land_um),
+        plate_etched_through_between_lands("000:x3"),
+        conditions.singulated_into_dies("000:g"),
+    ]
+    if recipe.balls is not None:
+        checks += [
+            ball_on_every_land("000:x3", recipe.balls.balls_per_unit),
+            conditions.joint_under_every_ball("000:x3"),
+        ]
+    return checks
 
 
 def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
     """What 000:a-g (and the recipe's variants) leave on every hole, die and unit of every
     panel, checked on the twin."""
+    if recipe.metal_substrate is not None:
+        return metal_substrate_conditions(recipe, recipe.metal_substrate)
+    if recipe.fill is None:
+        raise ValueError("tape-substrate: a tape panel's recipe without its fill")
     checks = [
         conditions.holes_open_to_metal("000:a"),
         conditions.solder_resist_opened("000:a"),
@@ -52,4 +154,12 @@ CLAIM_MAP = {
     "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
     "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
     "every solder resist opening of the map, a joint under every ball",
+    "000:x3": "recipe option metal_substrate (tape-substrate-metal.yaml): no holes, step 'form "
+    "terminals' (studs), step 'bond dies' (on the plate's metal), step 'seal dies', step "
+    "'cure sealing resin', step 'grind', step 'coat plate resist', step 'pattern "
+    "interconnections' (islands over the lands) and step 'etch plate'; optional bumps: step "
+    "'mount balls' on the lands (tape-substrate-metal-bumps.yaml); recipe constraints: no holes "
+    "or fill, a resist that is stripped; claim checks: a terminal seated and joined at every "
+    "site, a land at least min_land_um wide under every terminal, the plate etched through "
+    "between the lands, a bump and a joint on every land of the map",
 }

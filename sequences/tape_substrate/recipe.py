@@ -4,12 +4,14 @@ Before any tool moves, every setpoint is checked against the tools' limits (`Fee
 claims' own constraints (`claim_violation`): filler + terminal volume within tolerance of the
 hole volume (000:b), gold or copper terminals no taller than the hole (000:c), a sealing resin
 above the ground height and dies thicker than it, so the ground die backs are flush with the
-resin (000:e, 000:f), a ball only in a solder resist opening (000:x1).
+resin (000:e, 000:f), a ball only in a solder resist opening (000:x1); on a metal substrate
+(000:x3) no holes and no filler, and a resist that is stripped once the plate is etched.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
@@ -19,12 +21,14 @@ from packline.drivers.roles.dispenser import FillMaterial, SealResin
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
+from packline.drivers.roles.lithography import MATERIALS, FilmLayer
 from packline.sequences.engine import Feeds, Recipe, claim_violation
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.units import Unit
 
 from ..bump_seal_clean import BondStep, BumpRecipe, DicingStep
 from ..solder import SolderBallRecipe
+from ..sprout_bump_csp import Dip, MouldRecipe
 
 #: A panel's die wafer is named after it: this letter, then the panel id's last 15 characters.
 DIE_WAFER_PREFIX = "D"
@@ -185,13 +189,44 @@ class ExternalTerminals(SolderBallRecipe):
         return BallMap.every(self.balls_per_unit, Side.BACK)
 
 
+class MetalSubstrate(Recipe):
+    """000:x3 (the eighth embodiment): the dies bond by their studs on a bare metal plate
+    instead of the tape (no holes, no filler); once sealed and ground, the plate is patterned
+    into the interconnections: a resist with an island over every land (the litho cell, a land
+    reticle, the panel plate side up), the plate etched through around the islands (the wet
+    bench's copper etch), the resist stripped."""
+
+    #: the copper plate's thickness: what the etch must go through between the lands
+    thickness_um: Annotated[float, Unit("um"), Field(ge=10, le=200)]
+    #: the resist kept over the lands (a land reticle such as interconnect-lands), stripped
+    resist: MouldRecipe
+    etch: Dip
+    strip: Dip
+    #: the narrowest land the etch's undercut may leave under a terminal
+    min_land_um: Annotated[float, Unit("um"), Field(gt=0, le=1000)]
+
+    @model_validator(mode="after")
+    def _a_resist_that_is_stripped(self) -> Self:
+        if MATERIALS[self.resist.material].layer is not FilmLayer.RESIST:
+            raise claim_violation(
+                "000:x3",
+                "resist.material",
+                self.resist.material.value,
+                "the plate is etched through a resist that is stripped after, not a resin "
+                "that stays on the interconnections",
+            )
+        return self
+
+
 class TapeSubstrateRecipe(Recipe):
     """The panel, its dies, and the steps 000:a-g with the variant options."""
 
     panel: PanelRecipe
     dies: DieWaferRecipe
-    holes: HoleDrilling
-    fill: FillStep
+    #: 000:a: the tape's holes (none on a metal substrate, 000:x3)
+    holes: HoleDrilling | None = None
+    #: 000:b: their filler (none on a metal substrate, 000:x3)
+    fill: FillStep | None = None
     #: 000:c-d: each die flipped, its terminals inserted into the holes, bonded with heat and
     #: force on the tape's top
     bond: BondStep
@@ -199,7 +234,30 @@ class TapeSubstrateRecipe(Recipe):
     grind: GrindStep
     #: 000:x1: solder balls in the solder resist openings, reflowed (None: no external terminals)
     balls: ExternalTerminals | None = None
+    #: 000:x3: the dies bonded on a metal plate, which is then patterned into the
+    #: interconnections (None: the tape of 000:a-g)
+    metal_substrate: MetalSubstrate | None = None
     dicing: DicingStep
+
+    @model_validator(mode="after")
+    def _holes_in_a_tape_none_in_a_plate(self) -> Self:
+        if self.metal_substrate is not None:
+            for path, given in (("holes", self.holes), ("fill", self.fill)):
+                if given is not None:
+                    raise claim_violation(
+                        "000:x3",
+                        path,
+                        "given",
+                        "a metal substrate has no holes: the dies bond on its metal (leave out "
+                        "holes and fill)",
+                    )
+            return self
+        for claim, path, given in (("000:a", "holes", self.holes), ("000:b", "fill", self.fill)):
+            if given is None:
+                raise claim_violation(
+                    claim, path, "none", "a tape panel's holes are drilled and filled"
+                )
+        return self
 
     @model_validator(mode="after")
     def _die_wafer_holds_a_panel_of_dies(self) -> Self:
@@ -214,6 +272,8 @@ class TapeSubstrateRecipe(Recipe):
     @model_validator(mode="after")
     def _terminals_fit_the_holes(self) -> Self:
         terminals = self.dies.terminals
+        if self.holes is None:
+            return self
         if self.dies.terminal_base_um >= self.holes.diameter_um:
             raise claim_violation(
                 "000:c",
@@ -234,6 +294,8 @@ class TapeSubstrateRecipe(Recipe):
 
     @model_validator(mode="after")
     def _filler_and_terminal_fill_the_hole(self) -> Self:
+        if self.holes is None or self.fill is None:
+            return self
         hole = self.panel.hole_volume_nl(self.holes.diameter_um)
         terminal = self.dies.terminal_volume_nl(self.panel)
         total = self.fill.volume_nl + terminal
@@ -252,15 +314,16 @@ class TapeSubstrateRecipe(Recipe):
 
     @model_validator(mode="after")
     def _ground_flush_inside_the_seal(self) -> Self:
-        height = self.grind.thickness_um - self.panel.base_um
+        base = self.base_um()
+        under = "the plate" if self.metal_substrate else "the tape, its metal and its solder resist"
+        height = self.grind.thickness_um - base
         if self.seal.height_um <= height:
             raise claim_violation(
                 "000:e",
                 "seal.height_um",
                 f"{self.seal.height_um:g} um",
                 f"must stand above the ground height ({height:g} um: grind.thickness_um less "
-                f"the tape, its metal and its solder resist, {self.panel.base_um:g} um), or "
-                "the dies' side faces are not sealed to the top",
+                f"{under}, {base:g} um), or the dies' side faces are not sealed to the top",
             )
         if height <= 0 or self.dies.thickness_um <= height:
             raise claim_violation(
@@ -268,29 +331,42 @@ class TapeSubstrateRecipe(Recipe):
                 "grind.thickness_um",
                 f"{self.grind.thickness_um:g} um",
                 f"must leave the die backs ground: between the panel's base "
-                f"{self.panel.base_um:g} um and the dies' back at "
-                f"{self.panel.base_um + self.dies.thickness_um:g} um",
+                f"{base:g} um and the dies' back at {base + self.dies.thickness_um:g} um",
             )
         return self
 
     @model_validator(mode="after")
     def _a_ball_in_each_opening(self) -> Self:
         openings = 4 * self.panel.holes_per_die_side
+        where = "lands" if self.metal_substrate else "solder resist openings"
         if self.balls is not None and self.balls.balls_per_unit > openings:
             raise claim_violation(
-                "000:x1",
+                self.balls_claim(),
                 "balls.balls_per_unit",
                 str(self.balls.balls_per_unit),
-                f"a unit has {openings} solder resist openings (4 x "
-                f"panel.holes_per_die_side): a ball goes through an opening",
+                f"a unit has {openings} {where} (4 x panel.holes_per_die_side): a ball goes on one",
             )
         return self
 
+    def balls_claim(self) -> str:
+        """The claim the balls carry out: external terminals through the solder resist
+        (000:x1), or the bumps on a patterned plate's lands (000:x3)."""
+        return "000:x1" if self.metal_substrate is None else "000:x3"
+
+    def base_um(self) -> float:
+        """What lies under the dies: the tape with its metal and solder resist, or the plate."""
+        plate = self.metal_substrate
+        return self.panel.base_um if plate is None else plate.thickness_um
+
     def incoming(self, wafer_id: str) -> PanelSpec | WaferSpec:
-        """What arrives at the line: a panel, or (named for its panel) its die wafer."""
+        """What arrives at the line: a panel (or a metal plate of its units), or (named for
+        its panel) its die wafer."""
         if wafer_id.startswith(DIE_WAFER_PREFIX):
             return self.dies.spec(self.panel)
-        return self.panel.spec()
+        plate = self.metal_substrate
+        if plate is None:
+            return self.panel.spec()
+        return replace(self.panel.spec(), metal_substrate=True, interconnect_um=plate.thickness_um)
 
 
 def die_wafer_id(panel_id: str) -> str:

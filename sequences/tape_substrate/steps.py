@@ -1,5 +1,8 @@
-"""The tape-substrate method's steps (000:a-f), each on its station, with what the tools
-measure checked against the recipe's limits."""
+"""The tape-substrate method's steps (000:a-f, 000:x3), each on its station, with what the
+tools measure checked against the recipe's limits.
+
+The steps shared by the tape and the metal substrate (000:x3) take the variant's claim as
+`tags`, recorded with the step's own."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.grinder import Grinder, GrindSide
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
+from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
 from packline.sequences.engine import Batch, Wafer
 
@@ -20,12 +24,14 @@ from ..bump_seal_clean import (
     prepare_blade,
 )
 from ..solder import oven_cycle
+from ..sprout_bump_csp import etch_between_patterns, pattern, strip
 from .recipe import (
     CureStep,
     DieWaferRecipe,
     FillStep,
     GrindStep,
     HoleDrilling,
+    MetalSubstrate,
     PanelRecipe,
     SealStep,
     die_wafer_id,
@@ -79,9 +85,12 @@ async def fill_and_inspect(
     wafer.measure("worst fill error", 100 * result.worst_error, "%", high=100 * fill.tolerance)
 
 
-async def prepare_dies(wafer: Wafer, dies: DieWaferRecipe) -> None:
-    """The panel's die wafer: gold or copper stud terminals on every pad (000:c), their
-    heights inspected, then diced into its dies for the flip-chip bonder."""
+async def prepare_dies(
+    wafer: Wafer, dies: DieWaferRecipe, claims: tuple[str, ...] = ("000:c",)
+) -> None:
+    """The panel's die wafer: gold or copper stud terminals on every pad (000:c; 000:x3: the
+    studs the dies bond on the plate by), their heights inspected, then diced into its dies
+    for the flip-chip bonder."""
     source = die_wafer_id(wafer.id)
     async with wafer.use(WireBonder) as bonder:
         await wafer.step("load die wafer on bonder", bonder.load, source)
@@ -90,7 +99,7 @@ async def prepare_dies(wafer: Wafer, dies: DieWaferRecipe) -> None:
             bonder.form_stud_bumps,
             dies.terminals.program(),
             stack_count=dies.terminals.stack,
-            claims=("000:c",),
+            claims=claims,
         )
         await wafer.step(
             "inspect terminal heights", inspect_bump_heights, wafer, bonder, dies.terminals
@@ -104,15 +113,18 @@ async def prepare_dies(wafer: Wafer, dies: DieWaferRecipe) -> None:
         await wafer.step("unmount die wafer from saw", saw.unmount)
 
 
-async def bond_dies(wafer: Wafer, bond: BondStep, panel: PanelRecipe) -> None:
+async def bond_dies(
+    wafer: Wafer, bond: BondStep, panel: PanelRecipe, tags: tuple[str, ...] = ()
+) -> None:
     """000:c-d: a die from the panel's die wafer on every unit, its terminals in the holes,
-    bonded active side down with heat and force."""
+    bonded active side down with heat and force (000:x3: its studs bonded on the plate)."""
+    claims = (*tags, "000:d") if tags else ("000:c", "000:d")
     source = die_wafer_id(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
         await wafer.step("load on flip-chip bonder", bonder.load, wafer.id)
         await wafer.step("load die wafer in die supply", load_dies, wafer, bonder, source, panel)
         await wafer.step(
-            "bond dies", bond_and_inspect, wafer, bonder, bond, claims=("000:c", "000:d")
+            "bond dies", bond_and_inspect, wafer, bonder, bond, not tags, claims=claims
         )
         await wafer.step("unload die wafer from die supply", bonder.unload_die_source, source)
         await wafer.step("unload from flip-chip bonder", bonder.unload, wafer.id)
@@ -124,23 +136,29 @@ async def load_dies(wafer: Wafer, bonder: FlipChipBonder, source: str, panel: Pa
     wafer.measure("dies in supply", dies, "dies", low=panel.units)
 
 
-async def bond_and_inspect(wafer: Wafer, bonder: FlipChipBonder, bond: BondStep) -> None:
+async def bond_and_inspect(
+    wafer: Wafer, bonder: FlipChipBonder, bond: BondStep, filled: bool
+) -> None:
     """Bond; the bonder's inspection must find every die bonded, every terminal seated and
-    joined. The filler's levels are recorded as the bonder's X-ray sees them: whether they
-    stand at the holes' tops is the claim's condition (000:b), judged on the product."""
+    joined. In `filled` holes the filler's levels are recorded as the bonder's X-ray sees
+    them: whether they stand at the holes' tops is the claim's condition (000:b), judged on
+    the product."""
     result = await bonder.bond_dies(bond.bond_recipe())
-    wafer.measure("fill level min", result.fill_level_min_percent, "% of hole depth")
-    wafer.measure("fill level max", result.fill_level_max_percent, "% of hole depth")
+    if filled:
+        wafer.measure("fill level min", result.fill_level_min_percent, "% of hole depth")
+        wafer.measure("fill level max", result.fill_level_max_percent, "% of hole depth")
     wafer.measure("dies bonded", result.dies_bonded, "dies", low=result.dies_placed)
     wafer.measure("terminals seated", result.terminals_seated, "terminals", low=result.terminals)
     wafer.measure("terminals joined", result.terminals_joined, "terminals", low=result.terminals)
 
 
-async def seal_dies(wafer: Wafer, seal: SealStep) -> None:
+async def seal_dies(wafer: Wafer, seal: SealStep, tags: tuple[str, ...] = ()) -> None:
     """000:e: resin around every die up to the seal height."""
     async with wafer.use(Dispenser) as dispenser:
         await wafer.step("load on dispenser", dispenser.load, wafer.id)
-        await wafer.step("seal dies", seal_and_inspect, wafer, dispenser, seal, claims=("000:e",))
+        await wafer.step(
+            "seal dies", seal_and_inspect, wafer, dispenser, seal, claims=("000:e", *tags)
+        )
         await wafer.step("unload from dispenser", dispenser.unload, wafer.id)
 
 
@@ -151,7 +169,7 @@ async def seal_and_inspect(wafer: Wafer, dispenser: Dispenser, seal: SealStep) -
     wafer.measure("dies standing out of the resin", result.exposed, "dies", high=0)
 
 
-async def cure(wafer: Wafer, cure: CureStep) -> None:
+async def cure(wafer: Wafer, cure: CureStep, tags: tuple[str, ...] = ()) -> None:
     """000:e: cure the sealing resin in an oven batch under nitrogen."""
     profile = cure_profile(
         cure.temperature_c,
@@ -167,7 +185,7 @@ async def cure(wafer: Wafer, cure: CureStep) -> None:
         cure.o2_limit_ppm,
         cure.cool_timeout_s,
         "cure sealing resin",
-        ("000:e",),
+        ("000:e", *tags),
         run_profile,
         profile,
         timeout_s=cure.batch_timeout_s,
@@ -178,12 +196,12 @@ async def run_profile(batch: Batch[Oven], profile: ThermalProfile) -> None:
     await batch.tool.run_profile(profile)
 
 
-async def grind(wafer: Wafer, step: GrindStep) -> None:
+async def grind(wafer: Wafer, step: GrindStep, tags: tuple[str, ...] = ()) -> None:
     """000:f: resin top and die backs ground to the package thickness, measured."""
     async with wafer.use(Grinder) as grinder:
         await wafer.step("load on grinder", grinder.load, wafer.id, GrindSide.FRONT)
         await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
-        await wafer.step("grind", grind_and_measure, wafer, grinder, step, claims=("000:f",))
+        await wafer.step("grind", grind_and_measure, wafer, grinder, step, claims=("000:f", *tags))
         await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
         await wafer.step("unload from grinder", grinder.unload)
 
@@ -197,3 +215,34 @@ async def grind_and_measure(wafer: Wafer, grinder: Grinder, step: GrindStep) -> 
         low=step.thickness_um - step.tolerance_um,
         high=step.thickness_um + step.tolerance_um,
     )
+
+
+async def pattern_plate(wafer: Wafer, plate: MetalSubstrate) -> None:
+    """000:x3: the plate patterned into the interconnections: a resist island over every land
+    (the litho cell; the panel goes in plate side up), the plate etched through around them on
+    the wet bench, where no land may be cut through, then the resist stripped."""
+    claims = ("000:x3",)
+    await pattern(
+        wafer,
+        plate.resist,
+        claims,
+        coat_step="coat plate resist",
+        pattern_step="pattern interconnections",
+    )
+    async with wafer.use(WetBench) as bench:
+        await wafer.step("load on wet bench", bench.load, wafer.id)
+        await wafer.step(
+            "heat CU-ETCH bath", bench.heat_bath, Tank.CU_ETCH, plate.etch.temperature_c
+        )
+        await wafer.step(
+            "etch plate",
+            etch_between_patterns,
+            wafer,
+            bench,
+            Tank.CU_ETCH,
+            plate.etch.time_s,
+            claims=claims,
+        )
+        await wafer.step("heat stripper", bench.heat_bath, Tank.STRIP, plate.strip.temperature_c)
+        await wafer.step("strip plate resist", strip, wafer, bench, plate.strip.time_s)
+        await wafer.step("unload from wet bench", bench.unload, wafer.id)

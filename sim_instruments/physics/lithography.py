@@ -20,7 +20,10 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and
   dose-to-size E_s = 1.25 E0: CD = size ± b · T · ln(D_eff / E_s) (thicker films spread more),
   growing with the dose for positive tone, shrinking for negative; where the wall left between
   neighbours is too thin for its height (aspect above 4) the wall falls and the openings
-  bridge.
+  bridge. A land reticle is the inverse image: the island over each site takes the role of
+  the film around an opening and the field around it that of the opening; its width follows
+  the dose the other way (light spreading under a dark island narrows it), and where the
+  field between two islands is too narrow to clear they merge (bridge).
 """
 
 from __future__ import annotations
@@ -88,7 +91,7 @@ class LithoPhysics:
     min_wall_um: float = 1.0
 
 
-#: The stepper's reticle library: each opens every pad site of every die.
+#: The stepper's reticle library: each opens (a land: keeps) every pad site of every die.
 RETICLES: dict[str, Reticle] = {
     reticle.name: reticle
     for reticle in (
@@ -97,6 +100,7 @@ RETICLES: dict[str, Reticle] = {
         Reticle("wiring-level-1", Feature.LINE, 15.0, 10.0),
         Reticle("wiring-level-2", Feature.LINE, 20.0, 20.0),
         Reticle("ball-lands", Feature.HOLE, 400.0, 850.0),
+        Reticle("interconnect-lands", Feature.LAND, 300.0, 200.0),
     )
 }
 
@@ -233,6 +237,8 @@ def develop(
         (physics.dark_erosion_um_s + physics.dark_erosion_um_s_per_solvent * solvent) * time_s
     )
     bias = log_dose * (thickness * np.float32(physics.cd_bias_per_um))
+    if reticle.feature is Feature.LAND:
+        bias = -bias  # the island's width: what widens an opening narrows an island
     if MATERIALS[material].tone is Tone.POSITIVE:
         field = np.maximum(thickness - dark, np.float32(0.0))
         depth = np.where(exposed, np.minimum(thickness, thickness * cleared + dark), dark)
@@ -389,6 +395,8 @@ def develop_film(
     if film.openings is not None:
         film.openings.open[:] = film.cleared
         film.openings.record(OpeningProcess.DEVELOP, film.thickness_um)
+    else:
+        workpiece.resist.islands = reticle.feature is Feature.LAND
     film.photo.developed = True
     return film
 

@@ -9,7 +9,11 @@ temperature (an Arrhenius law near room temperature).
 * **Etch** (`films`): the etchant removes its metals from the top down at each site that no
   resist covers; a film of another metal on top stops it (selectivity). A film etched to
   nothing is gone from the site: a pattern cut through there is `opened` (the over-etch that
-  opens a wiring line, or a seed etch where the plating never grew).
+  opens a wiring line, or a seed etch where the plating never grew). Through a resist of
+  islands (a land reticle, 000:x3) the etchant works in the field around each island, down
+  through the film (`Film.field_um`: what the field still holds joins the land to the rest),
+  and, being isotropic, as far sideways under the island's edge (`undercut`): the land under
+  it narrows by twice that (`Film.land_um`), and a land narrowed to nothing is gone (opened).
 * **Electroless copper** (`films`): a copper film grows at the bath's rate on every site no
   resist covers; it joins the metal below where that metal is exposed (a bump tip through the
   resin, a bare pad, an open via): the thin film of 001:9.
@@ -48,6 +52,8 @@ class WetPhysics:
         (Tank.CU_ELESS, BathPhysics(0.001, 60.0, frozenset({FilmMaterial.CU}))),
     )
     doubling_c: float = 10.0
+    #: how far an etch reaches sideways under a resist edge per um it etches down (isotropic)
+    undercut: float = 1.0
     heating_c_s: float = 0.5
     ambient_c: float = 23.0
     rinse_s: float = 60.0
@@ -92,17 +98,23 @@ def strip(
 def etch(
     workpiece: Workpiece, tank: Tank, time_s: float, temperature_c: float, physics: WetPhysics
 ) -> DipOutcome:
-    """Etch the tank's metals from the top down where no resist covers the site."""
+    """Etch the tank's metals from the top down where no resist covers the site (through a
+    resist of islands: in the field around each, and under its edge)."""
     metals = physics.bath(tank).metals
-    budget = np.where(
-        workpiece.resist.open, physics.rate_um_s(tank, temperature_c) * time_s, 0.0
-    ).astype(np.float32)
+    resist = workpiece.resist
+    etched_um = physics.rate_um_s(tank, temperature_c) * time_s
+    budget = np.where(resist.open, etched_um, 0.0).astype(np.float32)
     exposed = budget > 0
     removed = np.zeros_like(budget)
     opened = np.zeros(budget.shape, bool)
     for film in reversed(workpiece.films.layers):
         if film.material not in metals:
             budget[film.present] = 0.0  # another metal on top: the etchant stops at it
+            continue
+        if resist.islands and resist.opening_um is not None:
+            removed += _etch_around_islands(film, budget, resist.opening_um, physics)
+            opened |= film.connected & ~film.present
+            film.connected &= film.present
             continue
         take = np.where(film.present, np.minimum(film.thickness_um, budget), 0.0)
         film.thickness_um -= take
@@ -146,6 +158,23 @@ def plate_electroless(
     top.connected |= grows & (top.present | below_metal)
     top.present |= grows
     return DipOutcome(growth if grows.any() else 0.0, int(top.present.sum()), 0)
+
+
+def _etch_around_islands(
+    film: Film, budget: np.ndarray, island_um: np.ndarray, physics: WetPhysics
+) -> np.ndarray:
+    """Etch `budget` (per site) into the field around each island of `island_um` and under its
+    edge; returns the metal removed from each site's field. The land keeps its thickness."""
+    sites = budget.size
+    if film.field_um.size != sites:
+        film.field_um = np.where(film.present, film.thickness_um, 0.0).astype(np.float32)
+        film.land_um = np.where(film.present, island_um, 0.0).astype(np.float32)
+    take: np.ndarray = np.minimum(film.field_um, budget)
+    film.field_um -= take
+    film.land_um = np.maximum(film.land_um - 2 * physics.undercut * budget, 0.0).astype(np.float32)
+    film.present &= film.land_um > 0
+    budget -= take
+    return take
 
 
 def _mean_removed(removed_um: np.ndarray, where: np.ndarray) -> float:

@@ -95,7 +95,9 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
     """A fresh tape panel (claim 000): units in rows and columns centred on the panel's middle,
     a through-hole site under every terminal of each unit's die, and on the bottom a patterned
     metal interconnection layer (one pattern per unit, under every hole) covered by a cured
-    solder resist. The holes are not drilled yet (000:a does that)."""
+    solder resist. The holes are not drilled yet (000:a does that). A metal substrate (000:x3)
+    is the bare plate alone: its sites are where the dies' terminals land on its metal, which
+    joins them all until the plate is patterned."""
     width, height = spec.unit_size_mm
     columns, rows = np.meshgrid(np.arange(spec.columns), np.arange(spec.rows))
     units = np.stack(
@@ -110,17 +112,18 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
     die_y += (height - spec.die_size_mm[1]) / 2
     site_x, site_y, site_unit = _sites(units, die_x, die_y)
     count = site_x.size
+    plate = spec.metal_substrate
     geometry = Geometry(
         shape=Shape.PANEL,
         outline_mm=spec.outline_mm,
-        substrate=spec.tape,
-        thickness_um=spec.tape_thickness_um,
+        substrate=spec.interconnect_metal if plate else spec.tape,
+        thickness_um=0.0 if plate else spec.tape_thickness_um,
         site_x_mm=site_x,
         site_y_mm=site_y,
         site_unit=site_unit,
         unit_origin_mm=units,
         unit_size_mm=spec.unit_size_mm,
-        hole=np.ones(count, bool),
+        hole=np.full(count, not plate),
     )
     panel = Workpiece.compose(panel_id, spec, geometry, spec.interconnect_metal)
     panel.films.layers.append(
@@ -128,12 +131,13 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
             FilmMaterial(spec.interconnect_metal), spec.interconnect_um, count, face=Face.BACK
         )
     )
-    panel.wiring.levels.append(
-        WiringLevel(
-            pattern=site_unit.copy(), pattern_unit=np.arange(units.shape[0], dtype=np.int32)
+    if not plate:
+        panel.wiring.levels.append(
+            WiringLevel(
+                pattern=site_unit.copy(), pattern_unit=np.arange(units.shape[0], dtype=np.int32)
+            )
         )
-    )
-    panel.add_resin(ResinKind.SOLDER_RESIST, spec.solder_resist_um, face=Face.BACK, cure=1.0)
+        panel.add_resin(ResinKind.SOLDER_RESIST, spec.solder_resist_um, face=Face.BACK, cure=1.0)
     _contaminate(panel, spec.residue_nm, spec.oxide_nm, spec.seed)
     return panel
 

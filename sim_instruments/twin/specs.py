@@ -51,6 +51,11 @@ class PanelSpec:
     residue_nm: float = 4.0
     oxide_nm: float = 3.0
     seed: int = 0
+    #: 000:x3: a bare metal plate instead of the tape: the plate is the interconnection layer
+    #: (`interconnect_metal`, `interconnect_um` thick), the dies bond on its metal at the sites
+    #: and it is patterned into the interconnections later; no holes, no solder resist
+    #: (`tape_thickness_um` and `solder_resist_um` are not used)
+    metal_substrate: bool = False
 
     def __post_init__(self) -> None:
         if self.rows < 1 or self.columns < 1:

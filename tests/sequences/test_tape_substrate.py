@@ -1,10 +1,11 @@
-"""Method tape-substrate (000:a-g) end to end on the simulated line, from the command line.
+"""Method tape-substrate (000:a-g, 000:x1, 000:x3) end to end on the simulated line, from the
+command line.
 
-A lot of small tape panels runs with every claim condition passing, the claim-tagged steps in
-the claim's order; recipes breaking a claim's own constraint or a tool's limit are refused
-before any tool moves, naming the field, the value, the limit or the claim; valid recipes that
-make a wrong product (an overfilled hole, an uncured seal) run, and the claim check names the
-claim.
+A lot of small tape panels (and of metal plates, 000:x3) runs with every claim condition
+passing, the claim-tagged steps in the claim's order; recipes breaking a claim's own constraint
+or a tool's limit are refused before any tool moves, naming the field, the value, the limit or
+the claim; valid recipes that make a wrong product (an overfilled hole, an uncured seal, a
+plate etched too little or too much) run, and the claim check names the claim.
 """
 
 from __future__ import annotations
@@ -34,12 +35,35 @@ CLAIM_ORDER = [
 ]
 
 
+#: The claim-tagged steps of a metal plate (000:x3): no holes; the plate patterned once ground.
+METAL_ORDER = [
+    ("form terminals", {"000:x3"}),
+    ("bond dies", {"000:x3", "000:d"}),
+    ("seal dies", {"000:e", "000:x3"}),
+    ("cure sealing resin", {"000:e", "000:x3"}),
+    ("grind", {"000:f", "000:x3"}),
+    ("coat plate resist", {"000:x3"}),
+    ("pattern interconnections", {"000:x3"}),
+    ("etch plate", {"000:x3"}),
+    ("dice", {"000:g"}),
+]
+
+
 def small_recipe(name: str = "tape-substrate.yaml") -> dict:
     """A reference recipe on a panel of one row of three units, its dies from 100 mm wafers."""
     recipe = reference_recipe(name)
     recipe["panel"].update(rows=1, columns=3)
     recipe["dies"]["diameter_mm"] = "100 mm"
     return recipe
+
+
+def _tagged(events: list[dict], wafer: str = "W01") -> list[tuple[str, set[str]]]:
+    """The claim-tagged steps `wafer` started, in order, with their claims."""
+    return [
+        (e["step"], set(e["data"]["claims"]))
+        for e in events
+        if e["kind"] == "step-started" and e["wafer"] == wafer and e["data"]["claims"]
+    ]
 
 
 def test_a_lot_of_panels_runs_with_every_claim_condition_passing(
@@ -58,11 +82,7 @@ def test_a_lot_of_panels_runs_with_every_claim_condition_passing(
     measured = [c for c in check["conditions"] if c["margin_quantity"] is not None]
     assert {c["claim"] for c in measured} == {"000:b", "000:e", "000:f"}
     assert all(c["margin"] >= 0 for c in measured)  # every measured quantity within its limit
-    tagged = [
-        (e["step"], set(e["data"]["claims"]))
-        for e in events
-        if e["kind"] == "step-started" and e["wafer"] == "W01" and e["data"]["claims"]
-    ]
+    tagged = _tagged(events)
     assert tagged == CLAIM_ORDER
 
 
@@ -78,11 +98,7 @@ def test_external_terminals_are_balls_in_every_solder_resist_opening_reflowed(
     assert check["status"] == "passed"
     balls = [c for c in check["conditions"] if c["claim"] == "000:x1"]
     assert [(c["sites_checked"], c["verdict"]) for c in balls] == [(72, "pass"), (72, "pass")]
-    tagged = [
-        (e["step"], set(e["data"]["claims"]))
-        for e in events
-        if e["kind"] == "step-started" and e["wafer"] == "W01" and e["data"]["claims"]
-    ]
+    tagged = _tagged(events)
     x1 = [("apply flux", {"000:x1"}), ("mount balls", {"000:x1"}), ("reflow balls", {"000:x1"})]
     assert tagged == CLAIM_ORDER[:-1] + x1 + CLAIM_ORDER[-1:]
 
@@ -195,3 +211,118 @@ def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_
     failing = failing_claims(check)
     assert failing == {claim}
     assert claim in check["note"]
+
+
+def test_on_a_metal_substrate_the_plate_is_patterned_into_interconnections(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x3: the studs bonded on the bare plate, sealed, ground flush, then the plate etched
+    through around a resist island over every land: a land under every terminal, apart."""
+    recipe = small_recipe("tape-substrate-metal.yaml")
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 2)
+    summary = events[-1]
+    assert code == 0, summary
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    assert {c["claim"] for c in check["conditions"]} == {
+        "000:x3",
+        "000:d",
+        "000:e",
+        "000:f",
+        "000:g",
+    }
+    plate = {c["condition"]: c for c in check["conditions"] if c["claim"] == "000:x3"}
+    assert len(plate) == 4
+    for condition in plate.values():
+        assert condition["sites_checked"] == 2 * 3 * 24  # every terminal of both plates
+    lands = next(c for c in plate.values() if c["margin_quantity"] == "land width")
+    assert 150 < lands["margin_worst"] < 300  # narrowed by the undercut, kept
+    tagged = _tagged(events)
+    assert tagged == METAL_ORDER
+    steps = {e["step"] for e in events if e["kind"] == "step-started"}
+    assert not steps & {"drill holes", "fill holes"}
+
+
+def test_bumps_go_on_the_lands_of_a_patterned_plate(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x3's optional bumps: balls on every land, on the plate's side, reflowed."""
+    recipe = small_recipe("tape-substrate-metal-bumps.yaml")
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    summary = events[-1]
+    assert code == 0, summary
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    bumps = [c for c in check["conditions"] if c["condition"].startswith("a bump on every land")]
+    assert [(c["sites_checked"], c["verdict"]) for c in bumps] == [(72, "pass")]
+    x3 = [("apply flux", {"000:x3"}), ("mount balls", {"000:x3"}), ("reflow balls", {"000:x3"})]
+    assert _tagged(events) == METAL_ORDER[:-1] + x3 + METAL_ORDER[-1:]
+
+
+def _holes_in_a_plate(recipe: dict) -> None:
+    recipe["holes"] = reference_recipe("tape-substrate.yaml")["holes"]
+
+
+def _a_resin_for_the_plate_resist(recipe: dict) -> None:
+    recipe["metal_substrate"]["resist"]["material"] = "PI-N"
+
+
+def _a_tape_without_filler(recipe: dict) -> None:
+    del recipe["fill"]
+
+
+@pytest.mark.parametrize(
+    ("name", "spoil", "claim", "words"),
+    [
+        ("tape-substrate-metal.yaml", _holes_in_a_plate, "000:x3", "holes = given: a metal"),
+        (
+            "tape-substrate-metal.yaml",
+            _a_resin_for_the_plate_resist,
+            "000:x3",
+            "metal_substrate.resist.material = PI-N: the plate is etched through a resist",
+        ),
+        ("tape-substrate.yaml", _a_tape_without_filler, "000:b", "fill = none: a tape panel's"),
+    ],
+)
+def test_a_recipe_mixing_the_tape_and_the_plate_is_refused_naming_the_claim(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], name, spoil, claim, words
+):
+    recipe = small_recipe(name)
+    spoil(recipe)
+    file = write_recipe(tmp_path, recipe)
+    assert main(["run", "tape-substrate", "--sim", "--recipe", str(file)]) == 2
+    error = capsys.readouterr().err
+    assert words in error
+    assert f"(claim {claim})" in error
+    assert not db.exists()  # no run recorded: nothing was started, no tool contacted
+
+
+def _plate_underetched(recipe: dict) -> None:
+    """24 um etched of the 35 um plate: valid, but metal still joins every land to the rest."""
+    recipe["metal_substrate"]["etch"]["time_s"] = "600 s"
+
+
+def _plate_overetched(recipe: dict) -> None:
+    """85 um at 55 degC: through, but the undercut narrows the 300 um lands to about 130 um."""
+    recipe["metal_substrate"]["etch"].update(time_s="1500 s", temperature_c="55 degC")
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [(_plate_underetched, "etched through"), (_plate_overetched, "a land >= 150 um")],
+)
+def test_a_plate_etched_too_little_or_too_much_fails_the_claim_check(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, words: str
+):
+    recipe = small_recipe("tape-substrate-metal.yaml")
+    spoil(recipe)
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    summary = events[-1]
+    check = summary["claim_check"]
+    assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    assert failing_claims(check) == {"000:x3"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert words in failed["condition"]

@@ -152,6 +152,30 @@ async def test_an_over_dosed_plating_mould_widens_its_lines_until_they_bridge():
         assert merged.all() == (factor == 6.0)
 
 
+async def test_a_land_reticle_keeps_an_island_over_every_site_which_over_dose_narrows():
+    """000:x3: a positive resist through interconnect-lands keeps a 300 um island over each
+    site and clears the field around it; more dose spreads light under the island's edge."""
+    results, resists = {}, {}
+    async with cell_on_line() as (sim, cell):
+        for index, factor in enumerate((1.25, 2.5, 0.5)):
+            baked = await coated_and_baked(cell, CoatMaterial.PR_THICK, 4000, f"W{index}")
+            await cell.expose("interconnect-lands", factor * baked.clearing_dose_mj_cm2)
+            results[factor] = await cell.develop(Tone.POSITIVE, baked.nominal_develop_s)
+            await cell.unload(f"W{index}")
+            resists[factor] = sim.twin.get(f"W{index}").resist
+    assert results[1.25].cd_um == pytest.approx(300.0, abs=0.05)
+    assert results[1.25].cleared == results[1.25].sites
+    assert 300.0 - 15.0 < results[2.5].cd_um < 300.0 - 3.0
+    for factor in (1.25, 2.5):
+        resist = resists[factor]
+        assert resist.islands
+        assert resist.open.all()  # the field around every island cleared
+        assert resist.thickness_um.min() > 10.0  # the islands stand
+    # half the clearing dose leaves resist in the field: nothing is open around the islands
+    assert results[0.5].cleared == 0
+    assert not resists[0.5].open.any()
+
+
 async def test_an_under_dosed_plating_mould_stays_closed_over_the_seed():
     async with cell_on_line() as (sim, cell):
         baked = await coated_and_baked(cell, CoatMaterial.PR_THICK, 4000)

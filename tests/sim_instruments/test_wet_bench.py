@@ -21,7 +21,14 @@ from packline.drivers.errors import CommandRefused
 from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.wet_bench import AsciiWetBench
-from packline.sim_instruments.physics.lithography import LithoPhysics, coat
+from packline.sim_instruments.physics.lithography import (
+    RETICLES,
+    LithoPhysics,
+    clearing_dose_mj_cm2,
+    coat,
+    develop_film,
+    expose,
+)
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec, Workpiece
 from packline.sim_instruments.twin.parts import Film, FilmMaterial
 from packline.sim_instruments.wet_bench import SimWetBench
@@ -131,6 +138,32 @@ async def test_no_etch_under_the_resist():
         result = await bench.etch(Tank.CU_ETCH, 300)
     assert result.change_um == 0.0
     assert line.thickness_um.min() == pytest.approx(5.0)
+
+
+async def test_through_islands_the_etch_clears_the_field_and_undercuts_the_lands():
+    """000:x3: a 35 um copper plate under 300 um resist islands: 0.04 um/s at 50 degC clears
+    the field after 875 s and narrows each land by twice what it etched."""
+    physics = LithoPhysics()
+    reticle = RETICLES["interconnect-lands"]
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        sites = wafer.geometry.site_count
+        plate = Film.blanket(FilmMaterial.CU, 35.0, sites)
+        wafer.films.layers.append(plate)
+        thickness = coat(wafer, CoatMaterial.PR_THICK, 4000, 30, physics)
+        dose = 1.25 * clearing_dose_mj_cm2(CoatMaterial.PR_THICK, thickness)
+        expose(wafer, reticle, dose, wafer.geometry.unit_count)
+        develop_film(wafer, reticle, 120.0, physics)
+        await bench.load("W1")
+        await bench.heat_bath(Tank.CU_ETCH, 50)
+        short = await bench.etch(Tank.CU_ETCH, 500)  # 20 um: the field not through yet
+        assert plate.field_um.min() == pytest.approx(15.0, rel=0.01)
+        assert short.opened_sites == 0
+        through = await bench.etch(Tank.CU_ETCH, 500)  # 20 um more: through, 5 um over
+    assert plate.field_um.max() == 0.0
+    assert plate.thickness_um.min() == pytest.approx(35.0)  # the lands keep their thickness
+    assert plate.land_um.max() == pytest.approx(300.0 - 2 * 40.0, abs=0.5)
+    assert (through.opened_sites, through.left_sites) == (0, sites)
 
 
 # ------------------------------------------------------------------ electroless copper

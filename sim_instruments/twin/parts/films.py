@@ -6,6 +6,11 @@ film belongs to a wiring level (001:14-17) on a face; passivation (SiO2, SiN, 00
 dielectric film. A film etched through a mask keeps its opening at each site (`openings`, as a
 resin layer's): present around the site's pad, it no longer covers the pad where the opening
 reached it (`covers`), as a passivation opened over the pads.
+
+A film etched through a mask of islands (a land reticle: 000:x3's metal plate patterned into
+interconnections) keeps a land under each site and loses the metal in the field around it:
+`land_um` and `field_um` say how wide the land is and how much metal the field still holds
+(which joins the land to the rest of the film); both stay empty for a film never so etched.
 """
 
 from __future__ import annotations
@@ -59,6 +64,12 @@ class Film:
     #: the opening etched into the film over each site's pad (None: never etched through a
     #: mask); depth and width per site, `open` where it reached the metal below
     openings: OpeningLayer | None = None
+    #: per site, the width of the land kept under the site's island (empty: never etched
+    #: through islands; 0: the undercut took the land away)
+    land_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: per site, the metal still in the field around the land, joining it to the rest of the
+    #: film (empty: never etched through islands)
+    field_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     @property
     def covers(self) -> np.ndarray:

@@ -36,7 +36,9 @@ class Resist:
     """The resist per site; thickness 0 everywhere: no resist on the workpiece.
 
     The thickness is the resist around each site's opening; `developed_um` is how deep the
-    development opened it below that, `opening_um` how wide at the top (0: no opening).
+    development opened it below that, `opening_um` how wide at the top (0: no opening). A
+    land reticle (`islands`) inverts the picture: the thickness is the island kept over each
+    site, `opening_um` its width, and the opening is the field around it.
     """
 
     thickness_um: np.ndarray
@@ -46,6 +48,7 @@ class Resist:
     baked: bool = False
     photo: PhotoState | None = None
     opening_um: np.ndarray | None = None
+    islands: bool = False  # developed through a land reticle: an island over every site
 
     @property
     def open(self) -> np.ndarray:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -51,6 +53,22 @@ def test_its_bottom_carries_the_interconnect_per_unit_under_a_cured_solder_resis
     assert not panel.resin_um.any()  # the top is bare tape
     assert panel.top_metal == "Cu"
     assert stack_um(panel) == SPEC.tape_thickness_um + SPEC.solder_resist_um
+
+
+def test_a_metal_substrate_is_the_bare_plate_under_every_units_terminal_sites():
+    """000:x3: no tape, no holes, no solder resist: the plate is the back metal everywhere,
+    the dies' terminals land on it, and it is the workpiece's only thickness."""
+    panel = new_panel("P01", replace(SPEC, metal_substrate=True, interconnect_um=35.0))
+    geometry = panel.geometry
+    assert geometry.site_count == 100 * 4 * SPEC.holes_per_die_side
+    assert not geometry.hole.any()
+    assert (geometry.substrate, geometry.thickness_um) == ("Cu", 0.0)
+    (plate,) = panel.films.layers
+    assert (plate.material, plate.face) == (FilmMaterial.CU, Face.BACK)
+    np.testing.assert_allclose(plate.thickness_um, 35.0)
+    assert not panel.resins.layers
+    assert not panel.wiring.levels  # one piece of metal: no interconnection yet
+    assert panel.exposed_metal_on(Face.BACK).all()
 
 
 def test_the_metal_under_a_hole_is_exposed_only_once_the_hole_is_open():
