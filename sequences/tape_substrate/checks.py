@@ -3,83 +3,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from packline.sequences.engine import Condition, Margin
-from packline.sim_instruments.physics.ball_mounter import site_positions
-from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film
+from packline.sequences.engine import Condition
 
 from .. import conditions
 from .recipe import MetalSubstrate, TapeSubstrateRecipe
-
-
-def _plate(w: Workpiece) -> Film | None:
-    """The metal on the panel's back: a metal substrate's plate (000:x3)."""
-    for film in w.films.layers:
-        if film.face is Face.BACK and film.material not in DIELECTRICS:
-            return film
-    return None
-
-
-def _etched_through_islands(w: Workpiece) -> Film | None:
-    """The plate, if an etch through resist islands patterned it (None: never so etched)."""
-    plate = _plate(w)
-    sites = w.geometry.site_count
-    return plate if plate is not None and plate.land_um.size == sites else None
-
-
-def _land_um(w: Workpiece) -> np.ndarray:
-    """Per site, the width of the plate's land under it (0: none, or never patterned)."""
-    plate = _etched_through_islands(w)
-    if plate is None:
-        return np.zeros(w.geometry.site_count, np.float32)
-    return np.where(plate.present, plate.land_um, 0.0)
-
-
-def _metal_between_um(w: Workpiece) -> np.ndarray:
-    """Per site, the plate's metal left in the field around its land, joining it to the
-    others (a plate never patterned: its whole thickness)."""
-    plate = _etched_through_islands(w)
-    if plate is not None:
-        return plate.field_um
-    whole = _plate(w)
-    thickness = np.zeros(w.geometry.site_count, np.float32) if whole is None else whole.thickness_um
-    return thickness
-
-
-def lands_kept(claim: str, min_land_um: float) -> Condition:
-    """Under every terminal the patterned plate kept a land at least `min_land_um` wide: the
-    interconnection the die's stud is bonded on (000:x3); a plate never patterned, or a land
-    the etch's undercut narrowed or took away, fails."""
-    return Condition(
-        claim,
-        f"a land >= {min_land_um:g} um of the plate under every terminal",
-        lambda w: (np.ones(w.geometry.site_count, bool), _land_um(w) >= min_land_um),
-        Margin("land width", "um", _land_um, min_land_um),
-    )
-
-
-def plate_etched_through_between_lands(claim: str) -> Condition:
-    """The plate etched through in the field around every land, so no metal joins one
-    interconnection to another (000:x3: the plate patterned into interconnections)."""
-    return Condition(
-        claim,
-        "the plate etched through between the lands",
-        lambda w: (np.ones(w.geometry.site_count, bool), _metal_between_um(w) <= 0),
-        Margin("plate metal left between the lands", "um", _metal_between_um, 0.0, above=False),
-    )
-
-
-def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:
-    """A bump (solder ball) on the back on every land among the first `balls_per_unit` sites
-    of each unit (000:x3's optional bumps on the interconnections)."""
-
-    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        mapped = (_land_um(w) > 0) & (site_positions(w.geometry) < balls_per_unit)
-        return mapped, w.balls.present & (w.balls.face is Face.BACK)
-
-    return Condition(claim, "a bump on every land of the map", evaluate)
 
 
 def metal_substrate_conditions(
@@ -95,13 +22,13 @@ def metal_substrate_conditions(
         conditions.resin_cured("000:e"),
         conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
         conditions.die_backs_flush("000:f", grind.tolerance_um),
-        lands_kept("000:x3", plate.min_land_um),
-        plate_etched_through_between_lands("000:x3"),
+        conditions.lands_kept("000:x3", plate.min_land_um),
+        conditions.plate_etched_through_between_lands("000:x3"),
         conditions.singulated_into_dies("000:g"),
     ]
     if recipe.balls is not None:
         checks += [
-            ball_on_every_land("000:x3", recipe.balls.balls_per_unit),
+            conditions.ball_on_every_land("000:x3", recipe.balls.balls_per_unit),
             conditions.joint_under_every_ball("000:x3"),
         ]
     return checks
