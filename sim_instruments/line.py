@@ -36,9 +36,14 @@ class SimulatedLine:
         name: str = "simulated-line",
         gem: bool = False,
         tool_options: Mapping[str, Mapping[str, Any]] | None = None,
+        serial_over_tcp: bool = False,
     ) -> None:
         """`tool_options`: per role, keyword arguments of its simulated tool (a laser's CO2
-        `source`), so the line has the tools a recipe needs."""
+        `source`), so the line has the tools a recipe needs. `serial_over_tcp`: a tool on a
+        Modbus RTU line (`SimulatedTool.rtu_line`, the oven) is served with its RTU frames over
+        TCP, as behind a serial device server, instead of on a pty (unless its `tool_options`
+        name a `transport`): the in-process dry run's choice, where every exchange through a
+        pty costs more wall time than the exchange itself."""
         self.clock: Clock = clock or WallClock()
         self.twin = TwinStore(incoming)
         self.host = host
@@ -59,6 +64,7 @@ class SimulatedLine:
         strangers = sorted(set(self.tool_options) - set(roles))
         if strangers:
             raise ValueError(f"simulated line: tool options for role(s) {strangers}, not served")
+        self.serial_over_tcp = serial_over_tcp
         self.tools: dict[str, SimulatedTool] = {}
         self.gem = gem
         #: The GEM equipments serving the tools of kinds that have one, when `gem`.
@@ -82,7 +88,10 @@ class SimulatedLine:
                     entries[kind.role] = await self._serve_gem(kind)
                     continue
                 options = self.tool_options.get(kind.role, {})
-                tool = kind.load_simulator()(kind.role, self.twin, self.clock, **options)
+                simulator = kind.load_simulator()
+                if self.serial_over_tcp and simulator.rtu_line:
+                    options = {"transport": "rtu-tcp", **options}
+                tool = simulator(kind.role, self.twin, self.clock, **options)
                 self.tools[kind.role] = tool
                 await tool.start(self.host, 0)
                 entries[kind.role] = ToolEntry(

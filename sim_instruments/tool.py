@@ -34,6 +34,10 @@ class SimulatedTool(ABC):
     faults: ClassVar[dict[str, str]] = {}
     #: Injected faults that open an interlock of the spec, fault -> interlock.
     fault_opens: ClassVar[dict[str, str]] = {}
+    #: The tool is a Modbus RTU line served on a pty by default (its constructor's `transport`
+    #: is `"rtu-pty"`, the oven's RS-485 line); a `SimulatedLine(serial_over_tcp=True)` serves
+    #: its RTU frames over TCP instead (`"rtu-tcp"`).
+    rtu_line: ClassVar[bool] = False
 
     def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
         self.name = name

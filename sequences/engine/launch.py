@@ -280,7 +280,8 @@ def _sim_line(
 ) -> SimulatedLine:
     """The dry run's simulated line: the given factory's, else one with a tool of every role
     the method needs, as the recipe needs them, receiving the method's incoming material for
-    this recipe (`gem`: the tools that have a GEM face served on GEM)."""
+    this recipe (`gem`: the tools that have a GEM face served on GEM); its RTU line (the
+    oven's) framed over TCP rather than a pty, the same frames at a fraction of the wall time."""
     if factory is not None:
         return factory(clock, method)
     return SimulatedLine(
@@ -289,6 +290,7 @@ def _sim_line(
         incoming=method.incoming_material(recipe),
         tool_options=method.sim_tool_options(recipe),
         gem=gem,
+        serial_over_tcp=True,
     )
 
 

@@ -65,6 +65,25 @@ async def test_a_role_s_simulated_tool_takes_the_options_given_for_it():
         SimulatedLine(kinds=["oven"], tool_options={"laser": {}})
 
 
+@pytest.mark.parametrize(
+    ("serial_over_tcp", "options", "address"),
+    [(False, {}, "modbus+rtu:/dev/pts/"),
+     (True, {}, "modbus+rtu:socket://127.0.0.1:"),
+     (True, {"oven": {"transport": "rtu-pty"}}, "modbus+rtu:/dev/pts/")],
+)  # fmt: skip
+async def test_an_rtu_line_is_served_on_a_pty_or_its_frames_over_tcp(
+    serial_over_tcp: bool, options: dict[str, dict[str, str]], address: str
+):
+    """The oven's RTU line: a pty by default, framed over TCP with `serial_over_tcp` (the dry
+    run's line) unless its options name a transport; its driver reaches it either way."""
+    line = SimulatedLine(
+        VirtualClock(), kinds=["oven"], serial_over_tcp=serial_over_tcp, tool_options=options
+    )
+    async with line, line.station.open_tool("oven", line.clock) as driver:
+        assert str(line.station.tools["oven"].address).startswith(address)
+        assert driver.identity is not None
+
+
 def test_a_kind_given_twice_is_refused():
     with pytest.raises(ValueError, match=r"more than one tool for role\(s\) \['plasma_cleaner'\]"):
         SimulatedLine(kinds=["plasma_cleaner", "plasma_cleaner"])
