@@ -5,33 +5,38 @@ Driver classes for each tool kind live in their own modules (`packline.drivers.p
 and are found by name through `packline.drivers.registry`.
 """
 
-from .equipment import Alarm, E10State, Equipment, Identity, Limit, Reading, ToolState
-from .errors import (
-    CommandRefused,
-    ConnectionLost,
-    InterlockOpen,
-    LimitViolation,
-    PacklineError,
-    ProtocolError,
-    ToolAlarm,
-    ToolConnectionError,
-    ToolError,
-    ToolStateError,
-    ToolTimeout,
-    WrongTool,
-)
-from .links import (
-    LINK_KINDS,
-    Link,
-    ModbusLink,
-    ReconnectPolicy,
-    SerialLink,
-    TextLink,
-    VisaLink,
-    link_kind,
-    open_link,
-)
-from .registry import TOOL_KINDS, ToolKind, tool_kind
+from typing import TYPE_CHECKING
+
+from packline.lazy import load_on_use
+
+if TYPE_CHECKING:
+    from .equipment import Alarm, E10State, Equipment, Identity, Limit, Reading, ToolState
+    from .errors import (
+        CommandRefused,
+        ConnectionLost,
+        InterlockOpen,
+        LimitViolation,
+        PacklineError,
+        ProtocolError,
+        ToolAlarm,
+        ToolConnectionError,
+        ToolError,
+        ToolStateError,
+        ToolTimeout,
+        WrongTool,
+    )
+    from .links import (
+        LINK_KINDS,
+        Link,
+        ModbusLink,
+        ReconnectPolicy,
+        SerialLink,
+        TextLink,
+        VisaLink,
+        link_kind,
+        open_link,
+    )
+    from .registry import TOOL_KINDS, ToolKind, tool_kind
 
 __all__ = [
     "LINK_KINDS",
@@ -66,3 +71,5 @@ __all__ = [
     "open_link",
     "tool_kind",
 ]
+
+load_on_use(__name__)

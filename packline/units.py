@@ -5,6 +5,9 @@ value may be written in any unit of the same dimension (`"0.055 mm"`) and arrive
 as a plain float in the declared unit, whose name the field carries (`thickness_um`). A value
 of the wrong dimension, a bare number where a unit is required, or text that is not a quantity
 is refused by pydantic with the field's path.
+
+The unit registry is built on the first conversion: pint takes a few hundred milliseconds to
+build one, which a command that converts nothing (`packline methods`) should not pay.
 """
 
 from __future__ import annotations
@@ -13,26 +16,37 @@ import math
 import re
 from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pint
 from pydantic import GetCoreSchemaHandler, GetJsonSchemaHandler
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import core_schema
 
-ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
-ureg.define("sccm = cubic_centimeter / minute")  # standard cubic centimetres per minute
-ureg.define("gf = gram_force")
-ureg.define("@alias torr = Torr")
+if TYPE_CHECKING:
+    import pint
+
+
+@cache
+def registry() -> pint.UnitRegistry[Any]:
+    """The units recipes are written in: pint's, and the process units it lacks."""
+    import pint
+
+    ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
+    ureg.define("sccm = cubic_centimeter / minute")  # standard cubic centimetres per minute
+    ureg.define("gf = gram_force")
+    ureg.define("@alias torr = Torr")
+    return ureg
 
 
 @cache
 def _unit(unit: str) -> pint.Unit:
-    return ureg.Unit(unit)
+    return registry().Unit(unit)
 
 
 def to_magnitude(value: object, unit: str) -> float:
     """`value` ("55 um", "0.5 MPa") as a float in `unit`; ValueError saying what is wrong."""
+    from pint.errors import PintError
+
     target = _unit(unit)
     if isinstance(value, bool):
         raise ValueError(f"expected a quantity in {target:~P}, got {value!r}")
@@ -45,11 +59,11 @@ def to_magnitude(value: object, unit: str) -> float:
     if not isinstance(value, str):
         raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
     text = value.strip()
-    if target.dimensionality != _TEMPERATURE:
+    if target.dimensionality != _unit("K").dimensionality:
         text = _temperatures_as_differences(text)
     try:
-        quantity: pint.Quantity[Any] = ureg.Quantity(text)
-    except (pint.errors.PintError, ValueError, AttributeError, TypeError, SyntaxError):
+        quantity: pint.Quantity[Any] = registry().Quantity(text)
+    except (PintError, ValueError, AttributeError, TypeError, SyntaxError):
         raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
     if quantity.dimensionality != target.dimensionality:
         raise ValueError(
@@ -63,27 +77,27 @@ def to_magnitude(value: object, unit: str) -> float:
     return magnitude
 
 
-#: Names for the dimensions recipes use, so an error says "a power", not "[mass]*[length]**2/…".
-_DIMENSION_NAMES = {
-    ureg.Unit(unit).dimensionality: name
-    for unit, name in [
-        ("m", "length"),
-        ("s", "time"),
-        ("K", "temperature"),
-        ("W", "power"),
-        ("Pa", "pressure"),
-        ("N", "force"),
-        ("kg", "mass"),
-        ("sccm", "gas flow"),
-        ("Hz", "frequency or rotation speed"),
-        ("m/s", "speed"),
-        ("J/m^2", "energy per area (fluence)"),
-        ("J", "energy"),
-    ]
-}
-
-
-_TEMPERATURE = ureg.Unit("K").dimensionality
+@cache
+def _dimension_names() -> dict[Any, str]:
+    """Names for the dimensions recipes use, so an error says "a power", not
+    "[mass]*[length]**2/…"."""
+    return {
+        _unit(unit).dimensionality: name
+        for unit, name in [
+            ("m", "length"),
+            ("s", "time"),
+            ("K", "temperature"),
+            ("W", "power"),
+            ("Pa", "pressure"),
+            ("N", "force"),
+            ("kg", "mass"),
+            ("sccm", "gas flow"),
+            ("Hz", "frequency or rotation speed"),
+            ("m/s", "speed"),
+            ("J/m^2", "energy per area (fluence)"),
+            ("J", "energy"),
+        ]
+    }
 
 
 def _temperatures_as_differences(text: str) -> str:
@@ -100,7 +114,7 @@ def _dimension_name(thing: pint.Quantity[Any] | pint.Unit) -> str:
     dimensionality = thing.dimensionality
     if not dimensionality:
         return "dimensionless number"
-    return _DIMENSION_NAMES.get(dimensionality, f"quantity of {dimensionality}")
+    return _dimension_names().get(dimensionality, f"quantity of {dimensionality}")
 
 
 def _shortest(magnitude: float) -> str:
@@ -122,9 +136,6 @@ class Unit:
     """
 
     unit: str
-
-    def __post_init__(self) -> None:
-        _unit(self.unit)  # fail at import time on a misspelt unit
 
     def __get_pydantic_core_schema__(
         self, source: Any, handler: GetCoreSchemaHandler

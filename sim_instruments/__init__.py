@@ -4,8 +4,15 @@ Simulated tools of each kind live in their own modules (`packline.sim_instrument
 and are found through `packline.drivers.registry`.
 """
 
-from .line import SimulatedLine
-from .tool import SimulatedTool
-from .twin import PanelSpec, TwinStore, WaferSpec, Workpiece
+from typing import TYPE_CHECKING
+
+from packline.lazy import load_on_use
+
+if TYPE_CHECKING:
+    from .line import SimulatedLine
+    from .tool import SimulatedTool
+    from .twin import PanelSpec, TwinStore, WaferSpec, Workpiece
 
 __all__ = ["PanelSpec", "SimulatedLine", "SimulatedTool", "TwinStore", "WaferSpec", "Workpiece"]
+
+load_on_use(__name__)

@@ -3,13 +3,18 @@
 Everything a driver or a station file needs is importable from here.
 """
 
-from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, open_link
-from .base import Link, ReconnectPolicy, wire_log, wire_log_to
-from .modbus import ModbusLink
-from .modbus_protocol import parse_modbus_address
-from .serial import SerialLink
-from .text import TextLink
-from .visa import VisaLink
+from typing import TYPE_CHECKING
+
+from packline.lazy import load_on_use
+
+if TYPE_CHECKING:
+    from .address import LINK_KINDS, LinkKind, LinkKindName, link_kind, open_link
+    from .base import Link, ReconnectPolicy, wire_log, wire_log_to
+    from .modbus import ModbusLink
+    from .modbus_protocol import parse_modbus_address
+    from .serial import SerialLink
+    from .text import TextLink
+    from .visa import VisaLink
 
 __all__ = [
     "LINK_KINDS",
@@ -27,3 +32,5 @@ __all__ = [
     "wire_log",
     "wire_log_to",
 ]
+
+load_on_use(__name__)

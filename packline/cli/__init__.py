@@ -14,9 +14,11 @@ and, in a dry run, the product meets every claim condition), 1 the run did not c
 wafer (held, terminated, aborted, failed), its product violates a claim condition, or a tool
 failed outside a run, 2 bad input (nothing was touched).
 
-The parts: the arguments (`parser.py`), what each command does (`commands.py`), the operator
-at the terminal of a run this process drives (`console.py`: stdin, confirmations, Ctrl-C), and
-how reports are printed (`render.py`).
+The parts: the commands and their arguments (`parser.py`), one module per group of commands
+(`running`, `control`, `runs`, `show`, `results`, `methods`, `station`, `sim`), imported only
+when one of its commands is given, what they share (`output.py`), a run's summary
+(`summary.py`) and the operator at the terminal of a run this process drives (`console.py`:
+stdin, confirmations, Ctrl-C).
 """
 
 from __future__ import annotations
@@ -28,11 +30,8 @@ import sys
 from collections.abc import Callable, Sequence
 
 from packline.drivers.errors import PacklineError
-from packline.drivers.links import wire_log_to
-from packline.sequences.engine import BadInput
-from packline.station import StationError
 
-from .commands import EXIT_BAD_INPUT, EXIT_RUN_FAILED
+from .output import EXIT_BAD_INPUT, EXIT_RUN_FAILED
 from .parser import build_parser
 
 __all__ = ["main"]
@@ -40,26 +39,39 @@ __all__ = ["main"]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run one command; its exit code (0 done, 1 the run or a tool failed, 2 bad input)."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    wire_log = getattr(args, "wire_log", None)
+    words = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(words).parse_args(words)
     try:
         with contextlib.ExitStack() as stack:
-            if wire_log:
-                try:
-                    stack.enter_context(wire_log_to(wire_log))
-                except OSError as error:
-                    raise BadInput(
-                        f"--wire-log {wire_log}: cannot write to it ({error.strerror})"
-                    ) from None
+            if getattr(args, "wire_log", None):
+                _log_wire_to(stack, args.wire_log)
             handler: Callable[[argparse.Namespace], int] = args.handler
             return handler(args)
-    except (BadInput, StationError) as error:
+    except PacklineError as error:
         print(f"packline: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except PacklineError as error:  # a tool or the line failed outside a run: not bad input
-        print(f"packline: error: {error}", file=sys.stderr)
-        return EXIT_RUN_FAILED
+        return EXIT_BAD_INPUT if _is_bad_input(error) else EXIT_RUN_FAILED
     except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_RUN_FAILED
+
+
+def _log_wire_to(stack: contextlib.ExitStack, path: str) -> None:
+    """Every exchange with every tool appended to `path` while the command runs."""
+    from packline.drivers.links import wire_log_to
+    from packline.sequences.engine.errors import BadInput
+
+    try:
+        stack.enter_context(wire_log_to(path))
+    except OSError as error:
+        raise BadInput(f"--wire-log {path}: cannot write to it ({error.strerror})") from None
+
+
+def _is_bad_input(error: PacklineError) -> bool:
+    """Whether `error` is the user's (nothing was touched), not a tool's or the line's."""
+    from packline.sequences.engine.errors import BadInput
+
+    if isinstance(error, BadInput):
+        return True
+    from packline.station import StationError  # only a command that read a station raises it
+
+    return isinstance(error, StationError)

@@ -4,30 +4,35 @@ abort, durable run records and progress. Sequence scripts need only this module'
 See docs/engine.md (users) and docs/sequences.md (writing a sequence).
 """
 
-from .claim_check import Condition, ConditionResult, Margin
-from .control import RunState
-from .dispositions import Decision, record_disposition
-from .engine import Engine, RunSpec
-from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
-from .events import Event, Observer
-from .launch import RunRequest, is_live, open_resume, open_run, prepare
-from .liveness import driver_text, shown_status
-from .method import (
-    ClaimCoverage,
-    FailurePolicy,
-    Method,
-    all_methods,
-    claim_coverage,
-    get_method,
-    method,
-)
-from .progress import JsonLines, LiveView, PlainLog
-from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
-from .recipe_help import field_reference, recipe_schema, recipe_template
-from .recorder import ConfirmFn
-from .records import RunStore, default_db_path
-from .report import before_after, run_report, wafer_history
-from .wafer import Batch, Wafer
+from typing import TYPE_CHECKING
+
+from packline.lazy import load_on_use
+
+if TYPE_CHECKING:
+    from .claim_check import Condition, ConditionResult, Margin
+    from .control import RunState
+    from .dispositions import Decision, record_disposition
+    from .engine import Engine, RunSpec
+    from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
+    from .events import Event, Observer
+    from .launch import RunRequest, open_resume, open_run, prepare
+    from .liveness import driver_text, is_live, shown_status
+    from .method import (
+        ClaimCoverage,
+        FailurePolicy,
+        Method,
+        all_methods,
+        claim_coverage,
+        get_method,
+        method,
+    )
+    from .progress import JsonLines, LiveView, PlainLog
+    from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
+    from .recipe_help import field_reference, recipe_schema, recipe_template
+    from .recorder import ConfirmFn
+    from .records import RunStore, default_db_path
+    from .report import before_after, run_report, wafer_history
+    from .wafer import Batch, Wafer
 
 __all__ = [
     "BadInput",
@@ -81,3 +86,5 @@ __all__ = [
     "shown_status",
     "wafer_history",
 ]
+
+load_on_use(__name__)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from packline.drivers.errors import PacklineError
 
 
@@ -37,6 +35,8 @@ class StepFailed(PacklineError):
 def failure_text(error: BaseException) -> str:
     """What stopped a step or a wafer, as the records and the operator read it: the error's
     message; a cancellation (an abort) is "aborted", an error without a message its type."""
+    import asyncio  # loaded already where a step runs; a reader of the records needs it not
+
     if isinstance(error, asyncio.CancelledError):
         return "aborted"
     return str(error) or type(error).__name__

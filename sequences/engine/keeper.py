@@ -13,18 +13,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, ToolState
 from packline.drivers.errors import PacklineError, ToolAlarm
-from packline.station import Station
 
 from .control import RunControl, RunState
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
 from .records import RunStore
 from .tools import Tool, ToolPool
+
+if TYPE_CHECKING:
+    from packline.station import Station
 
 #: Process-time bound of one tool's recovery.
 RECOVER_TIMEOUT_S = 1800.0

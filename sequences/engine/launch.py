@@ -294,11 +294,6 @@ def _sim_line(
     )
 
 
-def is_live(store: RunStore, run_id: str) -> bool:
-    """Is another process driving this run right now?"""
-    return is_alive(store.run(run_id))
-
-
 def _driver_of(entry: ToolEntry) -> str:
     """A tool entry's driver as the records name it: a GEM tool's with its dictionary."""
     return entry.driver if entry.dictionary is None else f"{entry.driver} ({entry.dictionary})"

@@ -12,7 +12,10 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .records import RunStore
 
 #: Recorded statuses of a run that a live process is driving.
 DRIVEN = ("running", "paused")
@@ -35,6 +38,11 @@ def is_alive(run: dict[str, Any]) -> bool:
     except PermissionError:
         return True
     return run["pid"] != os.getpid() and not _zombie(run["pid"])
+
+
+def is_live(store: RunStore, run_id: str) -> bool:
+    """Is another process driving this run right now?"""
+    return is_alive(store.run(run_id))
 
 
 def _zombie(pid: int) -> bool:

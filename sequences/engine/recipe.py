@@ -137,7 +137,7 @@ def _setpoints_within(value: object, path: str) -> list[ToolSetpoint]:
 class Recipe(BaseModel):
     """Base of every method's recipe model."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     def canonical_json(self) -> str:
         """The validated values as canonical JSON (quantities in their declared units)."""

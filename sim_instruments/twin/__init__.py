@@ -1,12 +1,17 @@
 """The workpiece twin: the simulated line's physical model of every wafer and panel."""
 
-from packline.drivers.equipment import validate_wafer_id
+from typing import TYPE_CHECKING
 
-from .incoming import die_grid, new_panel, new_wafer, new_workpiece
-from .parts import Face, ResinKind, ResinLayer, Support
-from .specs import PanelSpec, WaferSpec
-from .store import Incoming, TwinStore, WaferAlreadyProcessed
-from .workpiece import ProcessEvent, Workpiece
+from packline.lazy import load_on_use
+
+if TYPE_CHECKING:
+    from packline.drivers.equipment import validate_wafer_id
+
+    from .incoming import die_grid, new_panel, new_wafer, new_workpiece
+    from .parts import Face, ResinKind, ResinLayer, Support
+    from .specs import PanelSpec, WaferSpec
+    from .store import Incoming, TwinStore, WaferAlreadyProcessed
+    from .workpiece import ProcessEvent, Workpiece
 
 __all__ = [
     "Face",
@@ -26,3 +31,5 @@ __all__ = [
     "new_workpiece",
     "validate_wafer_id",
 ]
+
+load_on_use(__name__)

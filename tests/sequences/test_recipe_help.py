@@ -4,9 +4,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 import pytest
 import yaml
+from pydantic import BaseModel
 
 from packline.cli import main
 from packline.sequences.engine import (
@@ -18,9 +20,27 @@ from packline.sequences.engine import (
     recipe_schema,
     recipe_template,
 )
+from packline.sequences.engine.recipe_fields import fields_of
+from packline.units import to_magnitude
 
 #: The methods packline ships (another test module may register a method of its own).
 METHODS = [m.name for m in all_methods() if m.sequence.__module__.startswith("packline.sequences")]
+
+
+def declared_units(model: type[BaseModel]) -> Iterator[str]:
+    for facts in fields_of(model):
+        if facts.unit:
+            yield facts.unit
+        for section in facts.sections:
+            yield from declared_units(section)
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_every_unit_a_field_declares_is_a_unit(name):
+    # A `Unit` is checked when the registry first converts it, not when a recipe model is
+    # declared (pint's registry is built on first use): a misspelt unit fails here.
+    for unit in set(declared_units(get_method(name).recipe_model)):
+        assert to_magnitude(f"1 {unit}", unit) == 1.0
 
 
 @pytest.mark.parametrize("name", METHODS)

@@ -1,0 +1,125 @@
+"""Orders to a run another process drives (`pause`, `terminate`, `abort`, `clear-tool`) and
+the decision for a held wafer (`disposition`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from collections.abc import Callable
+
+import yaml
+
+from packline.sequences.engine.control import CLEAR_TOOL
+from packline.sequences.engine.dispositions import Decision, record_disposition
+from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.liveness import is_live, shown_status
+from packline.sequences.engine.records import RunStore
+
+from .output import EXIT_OK, open_store, print_json
+from .parser import add_common, add_run_ref, person
+
+
+def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
+    """The id of run `ref`, which a live process must be driving; else BadInput saying so
+    and what that means (`otherwise`)."""
+    run_id = store.resolve_run(ref)
+    if not is_live(store, run_id):
+        raise BadInput(
+            f"run {run_id} is not being driven by any process "
+            f"(status {shown_status(store.run(run_id))}); {otherwise}"
+        )
+    return run_id
+
+
+def cmd_clear_tool(args: argparse.Namespace) -> int:
+    store = open_store(args, create=False)
+    try:
+        run_id = _driven_run(store, args.run, "its tools are recovered when it is resumed")
+        tools = yaml.safe_load(store.run(run_id)["station_yaml"])["tools"]
+        if args.tool not in tools:
+            raise BadInput(f"run {run_id} has no tool {args.tool!r}; its tools: {', '.join(tools)}")
+        store.post_control(
+            run_id, CLEAR_TOOL + json.dumps({"tool": args.tool, "by": args.by}), time.time()
+        )
+    finally:
+        store.close()
+    if args.json:
+        print_json({"run_id": run_id, "requested": "clear-tool", "tool": args.tool})
+    else:
+        print(
+            f"clear-tool {args.tool} requested for run {run_id} by {args.by}; the run records "
+            f"it as a tool-cleared event (packline show {run_id})"
+        )
+    return EXIT_OK
+
+
+def cmd_control(args: argparse.Namespace) -> int:
+    store = open_store(args, create=False)
+    try:
+        run_id = _driven_run(store, args.run, f"nothing to {args.command}")
+        store.post_control(run_id, args.command, time.time())
+    finally:
+        store.close()
+    if args.json:
+        print_json({"run_id": run_id, "requested": args.command})
+    else:
+        print(f"{args.command} requested for run {run_id}")
+    return EXIT_OK
+
+
+def cmd_disposition(args: argparse.Namespace) -> int:
+    store = open_store(args, create=False)
+    try:
+        row = record_disposition(
+            store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
+        )
+    finally:
+        store.close()
+    if args.json:
+        print_json(row)
+    elif row["decision"] == Decision.SCRAP:
+        print(f"wafer {row['wafer_id']} of run {row['run_id']} scrapped by {row['by']}")
+    else:
+        print(
+            f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}; "
+            f"`packline resume {row['run_id']}` carries it out"
+        )
+    return EXIT_OK
+
+
+def _control_arguments(control: argparse.ArgumentParser) -> None:
+    add_common(control)
+    add_run_ref(control)
+    control.set_defaults(handler=cmd_control)
+
+
+def _clear_tool_arguments(clear: argparse.ArgumentParser) -> None:
+    add_common(clear)
+    add_run_ref(clear)
+    clear.add_argument("tool", help="the tool's name in the station file")
+    clear.add_argument(
+        "--by", required=True, type=person, metavar="NAME", help="who cleared it (recorded)"
+    )
+    clear.set_defaults(handler=cmd_clear_tool)
+
+
+def _disposition_arguments(disposition: argparse.ArgumentParser) -> None:
+    add_common(disposition)
+    add_run_ref(disposition)
+    disposition.add_argument("wafer_id", metavar="WAFER")
+    disposition.add_argument("decision", choices=[d.value for d in Decision])
+    disposition.add_argument("--by", type=person, required=True, help="who decides")
+    disposition.add_argument(
+        "--reason", required=True, help="why: what was seen on the wafer (recorded)"
+    )
+    disposition.set_defaults(handler=cmd_disposition)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "pause": _control_arguments,
+    "terminate": _control_arguments,
+    "abort": _control_arguments,
+    "clear-tool": _clear_tool_arguments,
+    "disposition": _disposition_arguments,
+}

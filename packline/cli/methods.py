@@ -1,0 +1,222 @@
+"""The methods and their recipes (`methods`, `recipe template|schema`, `validate`) and the
+claims they carry out (`claims`)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from packline.rendering import DataTable
+from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.method import all_methods, claim_coverage, get_method
+from packline.sequences.engine.recipe_help import field_reference, recipe_schema, recipe_template
+
+from .output import EXIT_OK, answer, print_json
+from .parser import add_common
+
+
+def cmd_methods(args: argparse.Namespace) -> int:
+    if args.method is not None:
+        method = get_method(args.method)
+        detail = {
+            "name": method.name,
+            "title": method.title,
+            "tools": list(method.tools),
+            "recipe": field_reference(method),
+            "claims": [{"claim": c, "where": w} for c, w in method.claim_map.items()],
+        }
+        return answer(args, detail, lambda console: print_method(console, detail))
+    methods = [
+        {
+            "name": m.name,
+            "title": m.title,
+            "claims": list(m.claims),
+            "tools": list(m.tools),
+            "irreversible": sorted(m.irreversible),
+            "failure_policy": m.failure_policy.value,
+            "options": m.options(),
+        }
+        for m in all_methods()
+    ]
+    return answer(args, methods, lambda console: print_methods(console, methods))
+
+
+def cmd_recipe_template(args: argparse.Namespace) -> int:
+    text = recipe_template(get_method(args.method))
+    if args.to_path is None:
+        sys.stdout.write(text)
+        return EXIT_OK
+    try:
+        with args.to_path.open("x", encoding="utf-8") as out:  # never over a user's file
+            out.write(text)
+    except OSError as error:
+        raise BadInput(f"--to {args.to_path}: {error.strerror or error}") from None
+    print(f"wrote {args.to_path}")
+    return EXIT_OK
+
+
+def cmd_recipe_schema(args: argparse.Namespace) -> int:
+    print(json.dumps(recipe_schema(get_method(args.method)), indent=2))
+    return EXIT_OK
+
+
+def cmd_claims(args: argparse.Namespace) -> int:
+    coverage = [
+        {
+            "claim": c.claim.id,
+            "kind": c.claim.kind.value,
+            "summary": c.claim.summary,
+            "implemented_by": [{"method": m, "where": where} for m, where in c.implemented_by],
+        }
+        for c in claim_coverage()
+    ]
+    return answer(args, coverage, lambda console: print_claims(console, coverage))
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from packline.sequences.engine.launch import RunRequest, prepare  # the station's drivers
+
+    method = get_method(args.method)
+    prepared = prepare(
+        RunRequest(
+            method.name,
+            simulated=args.station is None,
+            station_path=args.station,
+            recipe_path=args.recipe,
+        )
+    )
+    result = {
+        "ok": True,
+        "method": method.name,
+        "recipe_source": prepared.recipe_source,
+        "recipe_hash": prepared.recipe.recipe_hash(),
+        "recipe": prepared.recipe.model_dump(mode="json"),
+        "station": prepared.station.name if prepared.station else None,
+        "tool_setpoints_checked": len(prepared.recipe.tool_setpoints()),
+    }
+    if args.json:
+        print_json(result)
+    else:
+        where = (
+            f"station {result['station']} has every tool the method needs; "
+            f"{result['tool_setpoints_checked']} tool setpoint(s) within its tools' limits"
+            if result["station"]
+            else f"{result['tool_setpoints_checked']} tool setpoint(s) within the drivers' limits"
+        )
+        print(
+            f"{method.name}: {prepared.recipe_source} is valid "
+            f"(sha256 {result['recipe_hash']}); {where}"
+        )
+    return EXIT_OK
+
+
+def print_methods(console: Console, methods: list[dict[str, Any]]) -> None:
+    """One row per method: name, title, claims, tool roles, recipe options."""
+    table = DataTable(
+        "name",
+        "title",
+        "claims",
+        "tools",
+        "options",
+        title="methods",
+    )
+    for m in methods:
+        table.add_row(
+            m["name"],
+            m["title"],
+            ", ".join(m["claims"]),
+            ", ".join(m["tools"]),
+            ", ".join(f"{k}={v}" for k, v in m["options"].items()),
+        )
+    console.print(table)
+
+
+def print_method(console: Console, method: dict[str, Any]) -> None:
+    """One method: every field of its recipe (path, what it takes, range, default, doc), then
+    each claim it carries out and where."""
+    console.print(f"[bold]{method['name']}[/bold]: {method['title']}")
+    console.print(f"tools: {', '.join(method['tools'])}")
+    fields = DataTable("field", "takes", "range", "default", "what it is", title="recipe")
+    for row in method["recipe"]:
+        fields.add_row(row["path"], row["takes"], row["range"], row["default"], row["doc"])
+    console.print(fields)
+    claims = DataTable("claim", "carried out by", title="claims")
+    for row in method["claims"]:
+        claims.add_row(row["claim"], row["where"])
+    console.print(claims)
+
+
+def print_claims(console: Console, coverage: list[dict[str, Any]]) -> None:
+    """One row per claim of the catalogue and what implements it, then how many are."""
+    table = DataTable(
+        "claim",
+        "kind",
+        "summary",
+        "method",
+        "implemented by",
+        title="claims and what implements them",
+    )
+    for c in coverage:
+        table.add_row(
+            c["claim"],
+            c["kind"],
+            c["summary"],
+            "\n".join(i["method"] for i in c["implemented_by"]) or "-",
+            "\n".join(i["where"] for i in c["implemented_by"]) or "not yet implemented",
+        )
+    console.print(table)
+    done = sum(1 for c in coverage if c["implemented_by"])
+    print(f"{done} of {len(coverage)} claims implemented")
+
+
+def _methods_arguments(methods: argparse.ArgumentParser) -> None:
+    add_common(methods)
+    methods.add_argument(
+        "method", nargs="?", help="show this method: every recipe field, and its claims"
+    )
+    methods.set_defaults(handler=cmd_methods)
+
+
+def _recipe_arguments(recipe: argparse.ArgumentParser) -> None:
+    recipe_commands = recipe.add_subparsers(dest="recipe_command", required=True)
+    template = recipe_commands.add_parser(
+        "template",
+        help="the reference recipe as YAML with every field's unit, range and default commented",
+    )
+    template.add_argument("method")
+    template.add_argument(
+        "--to", dest="to_path", type=Path, help="write it to this new file (default: print it)"
+    )
+    template.set_defaults(handler=cmd_recipe_template)
+    schema = recipe_commands.add_parser(
+        "schema", help="the recipe's JSON schema, with each field's unit and range"
+    )
+    schema.add_argument("method")
+    schema.set_defaults(handler=cmd_recipe_schema)
+
+
+def _claims_arguments(claims: argparse.ArgumentParser) -> None:
+    add_common(claims)
+    claims.set_defaults(handler=cmd_claims)
+
+
+def _validate_arguments(validate: argparse.ArgumentParser) -> None:
+    add_common(validate)
+    validate.add_argument("method")
+    validate.add_argument("--recipe", type=Path)
+    validate.add_argument("--station", type=Path)
+    validate.set_defaults(handler=cmd_validate)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "methods": _methods_arguments,
+    "recipe": _recipe_arguments,
+    "claims": _claims_arguments,
+    "validate": _validate_arguments,
+}

@@ -1,0 +1,48 @@
+"""What every command shares: its exit codes, the run database, the terminal and `--json`.
+
+Every table is a `DataTable` (`packline.rendering`): tool text, reasons and ids are shown as
+written, never read as markup. `--json` output is printed as is (`print_json`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # `packline --help` needs neither
+    from rich.console import Console
+
+    from packline.sequences.engine.records import RunStore
+
+EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
+    """The run database `--db` names (default: `$PACKLINE_DB`, else runs.db in the data dir)."""
+    from packline.sequences.engine.records import RunStore, default_db_path
+
+    return RunStore(args.db or default_db_path(), create=create)
+
+
+def terminal() -> Console:
+    """The terminal, or (piped to a file or a program) a console wide enough not to wrap ids."""
+    from rich.console import Console
+
+    console = Console()
+    return console if console.is_terminal else Console(width=160)
+
+
+def print_json(data: Any) -> None:
+    """`--json` output: one indented JSON document."""
+    print(json.dumps(data, indent=2, default=str))
+
+
+def answer(args: argparse.Namespace, data: Any, show: Callable[[Console], None]) -> int:
+    """A reading command's answer: `data` as JSON with `--json`, else `show` on the terminal."""
+    if args.json:
+        print_json(data)
+    else:
+        show(terminal())
+    return EXIT_OK

@@ -1,0 +1,205 @@
+"""`run` and `resume`: drive a run in this process, with its progress on the terminal, as a
+JSON-lines stream or not at all, and the operator at the terminal (`console.py`)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from packline.sequences.engine import (
+    BadInput,
+    JsonLines,
+    LiveView,
+    Observer,
+    PlainLog,
+    RunRequest,
+    RunStore,
+    driver_text,
+    is_live,
+    open_resume,
+    open_run,
+    prepare,
+    run_report,
+)
+
+from .console import OperatorConsole
+from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
+from .parser import add_common, person
+from .summary import print_claim_check, print_summary
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    request = RunRequest(
+        args.method,
+        simulated=args.sim,
+        station_path=args.station,
+        recipe_path=args.recipe,
+        lot=args.lot,
+        failure_policy=args.failure_policy,
+        wafer_ids=args.wafers,
+    )
+    if args.operator:
+        request.operator = args.operator
+    prepared = prepare(request)
+    store = open_store(args)
+    try:
+        return asyncio.run(
+            _drive(
+                args,
+                store,
+                lambda obs, confirm: open_run(store, prepared, observers=obs, confirm=confirm),
+            )
+        )
+    finally:
+        store.close()
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    """Continue a run nobody drives; a paused run another process drives is told to go on,
+    and a running one is refused, naming the process that drives it."""
+    store = open_store(args, create=False)
+    try:
+        run_id = store.resolve_run(args.run)
+        if is_live(store, run_id):
+            run = store.run(run_id)
+            if run["status"] != "paused":
+                raise BadInput(
+                    f"run {run_id} is already being driven by {driver_text(run)} (status "
+                    f"{run['status']}); nothing to resume (`packline pause|terminate|abort "
+                    f"{run_id}` controls it)"
+                )
+            store.post_control(run_id, "resume", time.time())
+            if args.json:
+                print_json({"run_id": run_id, "requested": "resume", "pid": run["pid"]})
+            else:
+                print(f"resume requested for run {run_id}, paused in {driver_text(run)}")
+            return EXIT_OK
+        return asyncio.run(
+            _drive(
+                args,
+                store,
+                lambda obs, confirm: open_resume(
+                    store, run_id, station_path=args.station, observers=obs, confirm=confirm
+                ),
+            )
+        )
+    finally:
+        store.close()
+
+
+async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[..., Any]) -> int:
+    console = terminal()
+    interactive = sys.stdin.isatty() and not args.json
+    observers: list[Observer] = []
+    view: LiveView | None = None
+    if args.json:
+        observers.append(JsonLines(sys.stdout))
+    elif not args.quiet:
+        if console.is_terminal:
+            view = LiveView(console)
+            observers.append(view)
+        else:
+            observers.append(PlainLog(console))
+    operator = OperatorConsole(console, interactive=interactive, confirmed_by=args.confirmed_by)
+    async with opener(observers, operator.confirm_fn()) as engine:
+        if view is not None:
+            view.title = f"{engine.method.name}  run {engine.run_id}"
+        with operator.attached(engine), view or contextlib.nullcontext():
+            status = await engine.run()
+    report = run_report(store, engine.run_id)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "kind": "summary",
+                    "status": status,
+                    "run_id": engine.run_id,
+                    "wafers": report["wafers"],
+                    "duration_s": report["duration_s"],
+                    "error": report["run"]["error"],
+                    "claim_check": report["claim_check"],
+                },
+                default=str,
+            )
+        )
+    else:
+        print_summary(console, report, store.path)
+        print_claim_check(console, report["claim_check"])
+    violated = report["claim_check"]["status"] == "failed"
+    return EXIT_OK if status == "completed" and not violated else EXIT_RUN_FAILED
+
+
+def _watch_arguments(parser: argparse.ArgumentParser) -> None:
+    """How a run this process drives is watched and answered."""
+    add_common(parser)
+    parser.add_argument("--quiet", action="store_true", help="no progress, only the summary")
+    parser.add_argument(
+        "--wire-log", type=Path, help="append every exchange with every tool to this file"
+    )
+    parser.add_argument(
+        "--confirmed-by",
+        type=person,
+        metavar="NAME",
+        help="NAME answers every operator confirmation yes in advance (unattended runs on real "
+        "tools, e.g. hardware-in-the-loop CI); each is recorded with NAME",
+    )
+
+
+def _run_arguments(run: argparse.ArgumentParser) -> None:
+    _watch_arguments(run)
+    run.add_argument("method")
+    where = run.add_mutually_exclusive_group(required=True)
+    where.add_argument(
+        "--sim", action="store_true", help="dry run on the in-process simulated line"
+    )
+    where.add_argument(
+        "--station", type=Path, help="station file of real (or served simulated) tools"
+    )
+    run.add_argument(
+        "--recipe", type=Path, help="recipe YAML (default: the method's shipped recipe)"
+    )
+    lot = run.add_mutually_exclusive_group()
+    lot.add_argument(
+        "--lot",
+        type=int,
+        default=1,
+        help="number of wafers (default 1), numbered W01... (on a station: after the run id)",
+    )
+    lot.add_argument(
+        "--wafers",
+        type=lambda text: text.split(","),
+        metavar="ID,ID,...",
+        help="the wafers' own ids (1-16 printable characters each); the lot is as many",
+    )
+    run.add_argument(
+        "--operator",
+        type=person,
+        default=None,
+        help="who runs the lot, recorded with the run (default: the login name, $USER)",
+    )
+    run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
+    run.set_defaults(handler=cmd_run)
+
+
+def _resume_arguments(resume: argparse.ArgumentParser) -> None:
+    _watch_arguments(resume)
+    resume.add_argument("run")
+    resume.add_argument(
+        "--station",
+        type=Path,
+        help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
+    )
+    resume.set_defaults(handler=cmd_resume)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "run": _run_arguments,
+    "resume": _resume_arguments,
+}

@@ -1,0 +1,98 @@
+"""`packline runs`: the runs in the records, newest first, filtered."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+
+from packline.rendering import DataTable
+from packline.sequences.engine.liveness import SHOWN_STATUSES, shown_status
+from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.records import default_db_path
+
+from .output import answer, open_store
+from .parser import add_common, at_least_one, local_date
+
+#: The most runs `runs --status` looks through (the status shown is decided per run).
+MAX_LISTED = 100_000
+
+
+def cmd_runs(args: argparse.Namespace) -> int:
+    runs: list[dict[str, Any]] = []
+    if Path(args.db or default_db_path()).exists():  # no database yet: no runs, none created
+        store = open_store(args, create=False)
+        try:
+            found = store.runs(
+                args.limit if args.status is None else MAX_LISTED,
+                method=args.method,
+                recipe=args.recipe,
+                wafer=args.wafer,
+                since_wall=args.since,
+            )
+            runs = [{**run, "status": shown_status(run)} for run in found]
+            if args.status is not None:
+                runs = [run for run in runs if run["status"] == args.status][: args.limit]
+        finally:
+            store.close()
+    title = f"runs in {args.db or default_db_path()}"
+    return answer(args, runs, lambda console: print_runs(console, runs, title=title))
+
+
+def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> None:
+    """One row per run: id (whole), method, status, wafers, outcome counts, start, run clock."""
+    table = DataTable(
+        "run",
+        "method",
+        "status",
+        "wafers",
+        "completed",
+        "held",
+        "sim",
+        "operator",
+        "started",
+        "run clock",
+        title=title,
+    )
+    table.columns[0].no_wrap = True  # the id is copied from here: never cut
+    table.columns[0].min_width = max((len(run["id"]) for run in runs), default=0)
+    for run in runs:
+        duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
+        table.add_row(
+            run["id"],
+            run["method"],
+            run["status"],
+            str(run["lot_size"]),
+            str(run["completed"]),
+            str(run["held"]),
+            "yes" if run["simulated"] else "no",
+            run["operator"],
+            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_wall"])),
+            clock_text(duration),
+        )
+    console.print(table)
+
+
+def _runs_arguments(runs: argparse.ArgumentParser) -> None:
+    add_common(runs)
+    runs.add_argument("--limit", type=at_least_one, default=50, help="at most N runs (50)")
+    runs.add_argument("--method", help="only runs of this method")
+    runs.add_argument(
+        "--status",
+        choices=SHOWN_STATUSES,
+        help="only runs with this status (as shown: a run nobody drives any more is interrupted)",
+    )
+    runs.add_argument("--recipe", metavar="HASH", help="only runs of a recipe whose sha256 "
+                      "starts so")  # fmt: skip
+    runs.add_argument("--wafer", metavar="WAFER", help="only runs that had this wafer id")
+    runs.add_argument(
+        "--since", type=local_date, metavar="YYYY-MM-DD", help="only runs started on or after"
+    )
+    runs.set_defaults(handler=cmd_runs)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"runs": _runs_arguments}

@@ -1,0 +1,80 @@
+"""`packline station check`: every tool of a station file, its identity, state, alarms and
+interlocks; commands nothing."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+
+from rich.console import Console
+
+from packline.rendering import DataTable
+from packline.sequences.engine.errors import BadInput
+from packline.station import StationError, load_station
+from packline.station_check import CHECK_TIMEOUT_S, ToolCheck, check_station
+
+from .output import EXIT_OK, EXIT_RUN_FAILED, print_json, terminal
+from .parser import add_common, positive_seconds
+
+
+def cmd_station_check(args: argparse.Namespace) -> int:
+    """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
+    alarmed), 2 for a station file that cannot be read."""
+    try:
+        station = load_station(args.station_file)
+    except StationError as error:
+        raise BadInput(str(error)) from None
+    checks = asyncio.run(check_station(station, args.timeout_s))
+    if args.json:
+        print_json([{**asdict(c), "ready": c.ready, "problems": c.problems()} for c in checks])
+    else:
+        print_station_check(terminal(), station.name, checks)
+    return EXIT_OK if all(c.ready for c in checks) else EXIT_RUN_FAILED
+
+
+def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
+    """One row per tool: who it says it is, its state, its open interlocks, and what keeps it
+    from a lot."""
+    table = DataTable(
+        "tool", "kind", "address", "identity", "state", "open interlocks", "ready",
+        title=f"station {station}",
+    )  # fmt: skip
+    for check in checks:
+        opened = check.open_interlocks()
+        table.add_row(
+            check.name,
+            check.kind,
+            check.address,
+            check.identity or "-",
+            f"{check.state} ({check.e10_state})" if check.state else "-",
+            ", ".join(opened) if opened else ("none" if check.interlocks else "-"),
+            "yes" if check.ready else "no: " + "; ".join(check.problems()),
+        )
+    console.print(table)
+    ready = sum(c.ready for c in checks)
+    console.print(f"{ready} of {len(checks)} tools ready; nothing was commanded")
+
+
+def _station_arguments(station: argparse.ArgumentParser) -> None:
+    station_commands = station.add_subparsers(dest="station_command", required=True)
+    check = station_commands.add_parser(
+        "check",
+        help="connect to every tool and show its identity, state, alarms and interlocks; "
+        "commands nothing",
+    )
+    add_common(check)
+    check.add_argument("station_file", type=Path, metavar="FILE")
+    check.add_argument(
+        "--timeout",
+        dest="timeout_s",
+        type=positive_seconds,
+        default=CHECK_TIMEOUT_S,
+        help=f"seconds one tool may take to answer (default {CHECK_TIMEOUT_S:g})",
+    )
+    check.set_defaults(handler=cmd_station_check)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"station": _station_arguments}

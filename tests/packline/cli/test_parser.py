@@ -1,0 +1,92 @@
+"""Each command imports what it needs: its own module of the CLI, and nothing a lighter command
+does not use (issue 17: `packline runs` and `methods` start fast). Checked on `sys.modules` of
+a fresh interpreter, never on a clock."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from packline.cli import main
+from packline.cli.parser import COMMANDS
+
+#: What no reading of the records or of the methods needs: the link libraries, the simulated
+#: line, the tables and the unit registry.
+HEAVY = ("pymodbus", "pyvisa", "serial", "packline.sim_instruments.line", "pandas", "bokeh")
+
+
+def modules_after(tmp_path, *argv: str) -> set[str]:
+    """The modules a fresh interpreter has loaded once `packline ARGV` has run."""
+    code = (
+        "import json, sys\n"
+        "from packline.cli import main\n"
+        f"main({list(argv)!r})\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PACKLINE_DB": str(tmp_path / "runs.db")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    return set(json.loads(done.stdout.splitlines()[-1]))
+
+
+def loaded(modules: set[str], package: str) -> bool:
+    return any(m == package or m.startswith(package + ".") for m in modules)
+
+
+def test_runs_loads_no_link_library_simulated_line_or_table(tmp_path):
+    modules = modules_after(tmp_path, "runs")
+    assert [name for name in (*HEAVY, "pint", "pydantic") if loaded(modules, name)] == []
+    assert "packline.cli.runs" in modules
+    assert "packline.cli.show" not in modules
+
+
+def test_methods_loads_the_methods_but_no_link_library_or_simulated_line(tmp_path):
+    modules = modules_after(tmp_path, "methods")
+    assert "packline.sequences.bump_seal_clean" in modules
+    assert [name for name in (*HEAVY, "pint") if loaded(modules, name)] == []
+
+
+def test_help_loads_no_command():
+    code = (
+        "import json, sys\n"
+        "from packline.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    *help_lines, last = done.stdout.splitlines()
+    modules = set(json.loads(last))
+    listed = {line.split()[0] for line in help_lines if re.match(r"    \S", line)}
+    assert listed == set(COMMANDS)  # each command listed with its help
+    commands = {f"packline.cli.{module}" for module, _ in COMMANDS.values()}
+    assert sorted(commands & modules) == []
+    assert not loaded(modules, "packline.sequences.engine.engine")
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_every_command_has_its_arguments_and_help(name, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main([name, "--help"])
+    assert stop.value.code == 0
+    assert f"usage: packline {name}" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"packline {version('packline')}"
