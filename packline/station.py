@@ -23,7 +23,8 @@ A station file is YAML (data, never code; a key given twice is an error)::
         address: hsms://10.0.3.30:5000
 
 The same file format describes the bundled simulated line (`packline sim serve` prints it) and
-a real one; only the addresses differ. Every problem is reported with the file, the key path
+a real one; only the addresses differ (and `time_scale: 60` on a simulated line served sixty
+times faster than real time). Every problem is reported with the file, the key path
 and what is wrong, before any tool is contacted.
 """
 
@@ -138,6 +139,10 @@ class Station(BaseModel):
 
     name: str = Field(min_length=1, max_length=64)
     tools: dict[str, ToolEntry]
+    #: Process time on this line per second of wall time: 1 on real tools; a simulated line
+    #: served faster (`packline sim serve --time-scale 60`) says so, and a run's summary then
+    #: gives the line's process time beside its run clock, which is the controller's wall clock.
+    time_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
     simulated: bool = False
 
     def tools_for_role(self, role: str) -> list[str]:
@@ -145,8 +150,9 @@ class Station(BaseModel):
         return [name for name, entry in self.tools.items() if entry.role == role]
 
     def to_yaml(self) -> str:
+        exclude = {"simulated"} | ({"time_scale"} if self.time_scale == 1.0 else set())
         return yaml.safe_dump(
-            self.model_dump(mode="json", exclude={"simulated"}, exclude_none=True), sort_keys=False
+            self.model_dump(mode="json", exclude=exclude, exclude_none=True), sort_keys=False
         )
 
     def open_tool(self, name: str, clock: Clock | None = None) -> Equipment:

@@ -117,6 +117,11 @@ def _dimension_name(thing: pint.Quantity[Any] | pint.Unit) -> str:
     return _dimension_names().get(dimensionality, f"quantity of {dimensionality}")
 
 
+def quantity_text(magnitude: float, unit: str) -> str:
+    """A quantity as a recipe writes it and reads it back unchanged: "55 um", "600 s"."""
+    return f"{_shortest(magnitude)} {unit}"
+
+
 def _shortest(magnitude: float) -> str:
     """`magnitude` to 12 significant digits: "55", "0.055", "1234567.5".
 
@@ -145,7 +150,7 @@ class Unit:
             lambda value: to_magnitude(value, unit),
             handler(source),
             serialization=core_schema.plain_serializer_function_ser_schema(
-                lambda magnitude: f"{_shortest(magnitude)} {unit}",
+                lambda magnitude: quantity_text(magnitude, unit),
                 return_schema=core_schema.str_schema(),
             ),
         )

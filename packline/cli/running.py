@@ -30,6 +30,7 @@ from packline.sequences.engine import (
 )
 
 from .console import OperatorConsole
+from .faults import FaultInjector, read_faults
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
 from .parser import add_common, person
 from .summary import print_claim_check, print_summary
@@ -48,17 +49,31 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.operator:
         request.operator = args.operator
     prepared = prepare(request)
+    injector = None
+    if args.faults:
+        if not args.sim:
+            raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
+        faults = read_faults(args.faults, prepared.method)
+        injector = FaultInjector(faults, prepared.recipe, gem=prepared.gem)
     store = open_store(args)
     try:
         return asyncio.run(
             _drive(
                 args,
                 store,
-                lambda obs, confirm: open_run(store, prepared, observers=obs, confirm=confirm),
+                lambda obs, confirm: open_run(
+                    store,
+                    prepared,
+                    observers=[*obs, injector] if injector else obs,
+                    confirm=confirm,
+                    line_factory=injector.line if injector else None,
+                ),
             )
         )
     finally:
         store.close()
+        if injector:
+            injector.report_missed()
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -185,6 +200,16 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         help="who runs the lot, recorded with the run (default: the login name, $USER)",
     )
     run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
+    run.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        default=[],
+        metavar="TOOL:FAULT[@STEP]",
+        help="dry run only: inject the simulated TOOL's FAULT when the run starts, or when a "
+        "step named STEP first starts (repeatable; `packline run M --sim --fault x:y` names "
+        "the tools and faults when one is wrong)",
+    )
     run.set_defaults(handler=cmd_run)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable
-from packline.sequences.engine.liveness import SHOWN_STATUSES, shown_status
+from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.records import default_db_path
 
@@ -61,7 +61,6 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
     table.columns[0].no_wrap = True  # the id is copied from here: never cut
     table.columns[0].min_width = max((len(run["id"]) for run in runs), default=0)
     for run in runs:
-        duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
         table.add_row(
             run["id"],
             run["method"],
@@ -72,9 +71,18 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
             "yes" if run["simulated"] else "no",
             run["operator"],
             time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_wall"])),
-            clock_text(duration),
+            _run_clock(run),
         )
     console.print(table)
+
+
+def _run_clock(run: dict[str, Any]) -> str:
+    """How long the run took by its clock; for a run still driven, its wall time so far."""
+    if run["stopped_t"] is not None:
+        return clock_text(run["stopped_t"] - run["started_t"])
+    if run["status"] in DRIVEN:
+        return f"{clock_text(time.time() - run['started_wall'])} wall so far"
+    return "-"
 
 
 def _runs_arguments(runs: argparse.ArgumentParser) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -32,17 +31,40 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_wafer(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
+        run_id = None if args.run is None else store.resolve_run(args.run)
         history = wafer_history(store, args.wafer_id)
     finally:
         store.close()
     if not history:
         raise BadInput(f"wafer {args.wafer_id!r}: in no run of {store.path}")
-    return answer(args, history, lambda console: print_wafer(console, args.wafer_id, history))
+    others: list[str] = []
+    if run_id is not None:
+        history = [h for h in history if h["run_id"] == run_id]
+        if not history:
+            raise BadInput(f"wafer {args.wafer_id!r}: not in run {run_id}")
+    else:
+        history, others = one_wafer(history)
+    return answer(
+        args, history, lambda console: print_wafer(console, args.wafer_id, history, others)
+    )
+
+
+def one_wafer(history: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[str]]:
+    """The runs of one wafer among those of a wafer id, and the ids of the runs left out.
+
+    A dry run's wafers are its own (its simulated line lives as long as the run): `W01` of two
+    dry runs are two simulated wafers, and neither is the real wafer of that id. One wafer is
+    so the id's runs on real tools, else its latest dry run.
+    """
+    real = [h for h in history if not h["simulated"]]
+    kept = real or history[-1:]
+    return kept, [h["run_id"] for h in history if h not in kept]
 
 
 def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
-    """`packline show`: the run, its summary and claim check, the first wafer's steps, the
-    alarms and the run-level events."""
+    """`packline show`: the run and its recipe's values, its summary and claim check, then
+    every wafer's steps, measurements (limits, verdict, margin) and alarms, and the run-level
+    events."""
     run = report["run"]
     console.print(
         f"run {run['id']}: {run['method']} on {run['station_name']}"
@@ -52,38 +74,19 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         markup=False,
         highlight=False,
     )
-    console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}", markup=False)
+    console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}:", markup=False)
+    console.print(report["recipe"].rstrip(), markup=False, highlight=False)
     print_summary(console, report, db)
     print_claim_check(console, report["claim_check"])
-    steps = DataTable(
-        "step",
-        "claims",
-        "tool",
-        "status",
-        "start",
-        "stop",
-        "error",
-        title="steps (first wafer)",
-    )
-    first = report["wafers"][0]["wafer"] if report["wafers"] else None
-    for step in report["steps"]:
-        if step["wafer_id"] == first:
-            steps.add_row(
-                step["key"],
-                ", ".join(json.loads(step["claims"])),
-                step["tool"] or "",
-                step["status"],
-                clock_text(step["started_t"]),
-                clock_text(step["stopped_t"]),
-                step["error"] or "",
-            )
-    console.print(steps)
-    for alarm in report["alarms"]:
-        console.print(
-            f"alarm {alarm['tool']} {alarm['code']}: {alarm['message']} "
-            f"(wafer {alarm['wafer_id']})",
-            markup=False,
-        )
+    for wafer in report["wafers"]:
+        wafer_id = wafer["wafer"]
+
+        def own(rows: list[dict[str, Any]], wafer_id: str = wafer_id) -> list[dict[str, Any]]:
+            return [row for row in rows if row["wafer_id"] == wafer_id]
+
+        table = timeline(own(report["steps"]), own(report["measurements"]), own(report["alarms"]))
+        table.title = f"wafer {wafer_id}: {wafer['status']}"
+        console.print(table)
     for event in report["events"]:
         console.print(
             f"[{clock_text(event['t'])}] {event['kind']} {event['wafer_id'] or ''} "
@@ -93,9 +96,48 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         )
 
 
-def print_wafer(console: Console, wafer_id: str, history: list[dict[str, Any]]) -> None:
+def timeline(
+    steps: list[dict[str, Any]], measurements: list[dict[str, Any]], alarms: list[dict[str, Any]]
+) -> DataTable:
+    """One wafer's records in run-clock order: each step (its tool, status and error), each
+    measurement against its limits with its verdict and margin, each alarm."""
+    table = DataTable("at", "what", "detail", "status")
+    rows = [
+        (s["started_t"], f"step {s['key']}", s["tool"] or "", f"{s['status']} {s['error'] or ''}")
+        for s in steps
+        if s["kind"] != "batch"
+    ]
+    rows += [
+        (m["t"], f"measured {m['name']}", measured_text(m), "pass" if m["passed"] else "FAIL")
+        for m in measurements
+    ]
+    rows += [(a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
+    for at, what, detail, status in sorted(rows, key=lambda row: row[0]):
+        table.add_row(clock_text(at), what, detail, status.strip())
+    return table
+
+
+def measured_text(measurement: dict[str, Any]) -> str:
+    """'12.5 um in [10, 15]: 2.5 um to spare' (or "outside"); without limits the value."""
+    value, unit = measurement["value"], measurement["unit"]
+    low, high = measurement["low"], measurement["high"]
+    text = f"{value:g} {unit}"
+    if low is None and high is None:
+        return text
+    spare = min(
+        value - low if low is not None else float("inf"),
+        high - value if high is not None else float("inf"),
+    )
+    bounds = f"[{'-' if low is None else f'{low:g}'}, {'-' if high is None else f'{high:g}'}]"
+    side = "to spare" if spare >= 0 else "outside"
+    return f"{text} in {bounds}: {abs(spare):g} {unit} {side}"
+
+
+def print_wafer(
+    console: Console, wafer_id: str, history: list[dict[str, Any]], others: list[str]
+) -> None:
     """`packline wafer ID`: each run the wafer was in, its outcome, and every step,
-    measurement, alarm and disposition of it."""
+    measurement, alarm and disposition of it; then the runs of other wafers of that id."""
     for entry in history:
         console.print(
             f"wafer {wafer_id} in run {entry['run_id']} ({entry['method']}, "
@@ -105,27 +147,7 @@ def print_wafer(console: Console, wafer_id: str, history: list[dict[str, Any]]) 
             markup=False,
             highlight=False,
         )
-        table = DataTable("at", "what", "detail", "status")
-        rows = [
-            (s["started_t"], f"step {s['key']}", s["tool"] or "", s["status"], s["error"] or "")
-            for s in entry["steps"]
-        ]
-        rows += [
-            (
-                m["t"],
-                f"measured {m['name']}",
-                f"{m['value']:g} {m['unit']} in [{m['low']}, {m['high']}]",
-                "pass" if m["passed"] else "fail",
-                "",
-            )
-            for m in entry["measurements"]
-        ]
-        rows += [
-            (a["t"], f"alarm {a['code']}", a["tool"], a["message"], "") for a in entry["alarms"]
-        ]
-        for at, what, detail, status, error in sorted(rows, key=lambda r: r[0]):
-            table.add_row(clock_text(at), what, detail, f"{status} {error}".strip())
-        console.print(table)
+        console.print(timeline(entry["steps"], entry["measurements"], entry["alarms"]))
         for d in entry["dispositions"]:
             console.print(
                 f"  disposition {d['decision']} by {d['by']}: {d['reason']} "
@@ -133,6 +155,13 @@ def print_wafer(console: Console, wafer_id: str, history: list[dict[str, Any]]) 
                 markup=False,
                 highlight=False,
             )
+    if others:
+        console.print(
+            f"{wafer_id} also names another wafer in run(s) {', '.join(others)} (a dry run's "
+            f"wafers are its own): packline wafer {wafer_id} --run RUN",
+            markup=False,
+            highlight=False,
+        )
 
 
 def _show_arguments(show: argparse.ArgumentParser) -> None:
@@ -144,6 +173,11 @@ def _show_arguments(show: argparse.ArgumentParser) -> None:
 def _wafer_arguments(wafer: argparse.ArgumentParser) -> None:
     add_common(wafer)
     wafer.add_argument("wafer_id", metavar="WAFER")
+    wafer.add_argument(
+        "--run",
+        help="the wafer of this id in this run (a dry run's wafers are its own: W01 of two dry "
+        "runs are two simulated wafers)",
+    )
     wafer.set_defaults(handler=cmd_wafer)
 
 

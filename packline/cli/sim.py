@@ -44,7 +44,7 @@ async def _serve(args: argparse.Namespace) -> int:
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
                 reason = getattr(error, "strerror", None) or error
                 raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None
-            text = line.station.to_yaml()
+            text = line.station.model_copy(update={"time_scale": args.time_scale}).to_yaml()
             if args.station_out:
                 try:
                     args.station_out.write_text(text, encoding="utf-8")

@@ -3,6 +3,7 @@ clocks, and the claim check of the simulated product."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ from rich.console import Console
 
 from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import before_after
 
@@ -46,14 +48,37 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(table)
     if run["error"]:
         console.print(f"error: {run['error']}", markup=False, highlight=False)
-    clock = "simulated" if run["simulated"] else "process"
-    wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
     console.print(
-        f"{clock} time {clock_text(report['duration_s'])}, wall {wall or 0:.1f} s; "
-        f"records in {db} (packline show {run['id']})",
+        f"{clocks_text(report)}; records in {db} (packline show {run['id']})",
         markup=False,
         highlight=False,
     )
+
+
+def clocks_text(report: dict[str, Any]) -> str:
+    """How long the run took, by its own clock and by the wall clock, each named for what it
+    is: simulated time in a dry run; the controller's wall clock on a line served faster than
+    real time (its process time beside it); the wall time from the run's start to its end
+    (not the command's set-up and summary), or so far for a run still driven."""
+    run, duration = report["run"], report["duration_s"]
+    scale = run["time_scale"]
+    if run["simulated"]:
+        clock = f"simulated time {clock_text(duration)}"
+    elif scale != 1.0:
+        process = None if duration is None else duration * scale
+        clock = (
+            f"run clock {clock_text(duration)} of wall time, process time on the line "
+            f"{clock_text(process)} (served at time x{scale:g})"
+        )
+    else:
+        clock = f"process time {clock_text(duration)}"
+    if run["stopped_wall"] is not None:
+        wall = f"{run['stopped_wall'] - run['started_wall']:.1f} s wall from start to end"
+    elif run["status"] in DRIVEN:
+        wall = f"{run['status']} for {clock_text(time.time() - run['started_wall'])} wall so far"
+    else:
+        wall = "no end recorded (cut off)"
+    return f"{clock}, {wall}"
 
 
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:

@@ -13,7 +13,8 @@ to the run's duration.
 Utilisation is productive time over the run's duration; the bottleneck is the tool with the
 highest. OEE is availability x performance x quality from the run's own figures:
 availability, the time not down over the run's duration; performance, the tool's best
-demonstrated time per wafer (its fastest use in this run) times the wafers it processed,
+demonstrated time per wafer (its fastest completed use in this run: a stage cut off by an
+abort or failed part-way demonstrates no rate) times the wafers it processed,
 over its productive time; quality, the share of the wafers it processed whose stage on it
 completed.
 """
@@ -137,7 +138,9 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         "performance": float("nan"),
         "quality": float("nan"),
     }
-    done = uses.dropna(subset=["stopped_t"])
+    done = uses[uses["status"] == "completed"].dropna(subset=["stopped_t"])
+    if productive > 0 and not uses.empty:
+        figures["quality"] = done["wafer_id"].nunique() / uses["wafer_id"].nunique()
     if productive > 0 and not done.empty:
         group = done["batch"].fillna(done["id"].astype(str))
         per_use = done.groupby(group).agg(
@@ -145,8 +148,6 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         )
         per_wafer = ((per_use["stop"] - per_use["start"]) / per_use["wafers"]).min()
         figures["performance"] = min(1.0, per_wafer * uses["wafer_id"].nunique() / productive)
-        completed = uses[uses["status"] == "completed"]["wafer_id"].nunique()
-        figures["quality"] = completed / uses["wafer_id"].nunique()
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]
     return figures
 

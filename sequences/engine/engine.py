@@ -377,7 +377,11 @@ class Engine:
         except RunTerminated as stop:
             self._set_wafer(wafer.id, "terminated", reason=str(stop))
         except asyncio.CancelledError:
-            self._set_wafer(wafer.id, "terminated", reason="aborted")
+            cut_off = self._cut_off_reason(wafer.id)
+            if cut_off is None:
+                self._set_wafer(wafer.id, "terminated", reason="aborted")
+            else:  # held now, not only when a resume finds the step cut off
+                self._hold(wafer.id, cut_off, apply_policy=False)
             raise
         except Exception as error:
             self._hold(wafer.id, failure_text(error), apply_policy=True)
@@ -386,6 +390,16 @@ class Engine:
             self._set_wafer(wafer.id, "completed")
         finally:
             self.batcher.wafer_done(wafer.id)
+
+    def _cut_off_reason(self, wafer_id: str) -> str | None:
+        """Why an abort holds this wafer: an irreversible step of it this session cut off
+        (it may have partly happened and is never repeated), or None."""
+        steps = [
+            row
+            for row in self.store.table("steps", self.run_id)
+            if row["wafer_id"] == wafer_id and row["session"] == self.session
+        ]
+        return Plan.from_records(steps, []).hold_reason(wafer_id)
 
     def _set_wafer(self, wafer_id: str, status: str, reason: str | None = None) -> None:
         self._wafer_status[wafer_id] = status

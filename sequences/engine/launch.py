@@ -278,12 +278,19 @@ def _sim_line(
     *,
     gem: bool,
 ) -> SimulatedLine:
-    """The dry run's simulated line: the given factory's, else one with a tool of every role
-    the method needs, as the recipe needs them, receiving the method's incoming material for
-    this recipe (`gem`: the tools that have a GEM face served on GEM); its RTU line (the
-    oven's) framed over TCP rather than a pty, the same frames at a fraction of the wall time."""
+    """The dry run's simulated line: the given factory's, else `dry_run_line`'s."""
     if factory is not None:
         return factory(clock, method)
+    return dry_run_line(clock, method, recipe, gem=gem)
+
+
+def dry_run_line(
+    clock: VirtualClock, method: Method, recipe: Recipe, *, gem: bool = False
+) -> SimulatedLine:
+    """A dry run's simulated line: a tool of every role the method needs, as the recipe needs
+    them, receiving the method's incoming material for this recipe (`gem`: the tools that have
+    a GEM face served on GEM); its RTU line (the oven's) framed over TCP rather than a pty, the
+    same frames at a fraction of the wall time."""
     return SimulatedLine(
         clock,
         kinds=_sim_kinds(method),

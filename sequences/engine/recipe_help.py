@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
+from packline.units import quantity_text
+
 from .method import Method
 from .recipe_fields import FieldFacts, discriminator_of, fields_of, section_doc
 
@@ -102,9 +104,16 @@ def _scalar(value: Any) -> str:
     return json.dumps(value)
 
 
+def _default(facts: FieldFacts) -> str:
+    """A field's default as a recipe writes it: a quantity with its unit ("600 s")."""
+    if facts.unit and isinstance(facts.default, int | float):
+        return quantity_text(facts.default, facts.unit)
+    return _scalar(facts.default)
+
+
 def _placeholder(facts: FieldFacts) -> str:
     if not facts.required:
-        return _scalar(facts.default)
+        return _default(facts)
     if len(facts.choices) == 1:  # the selector of a member of a choice of sections
         return facts.choices[0]
     if facts.choices:
@@ -131,7 +140,7 @@ def describe(facts: FieldFacts) -> str:
     elif facts.required:
         parts.append("required")
     elif not facts.sections:
-        parts.append(f"default {_scalar(facts.default)}")
+        parts.append(f"default {_default(facts)}")
     return "; ".join(parts)
 
 
@@ -202,7 +211,7 @@ def _reference(rows: list[dict[str, Any]], model: type[BaseModel], prefix: str) 
                 "range": facts.range_text(),
                 "default": "required"
                 if facts.required
-                else ("not done" if facts.optional_section else _scalar(facts.default)),
+                else ("not done" if facts.optional_section else _default(facts)),
                 "doc": facts.doc or " or ".join(section_doc(s) for s in facts.sections),
             }
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
+
 from .claim_check import margin_columns, overall
 from .liveness import shown_status
 from .records import RunStore
@@ -60,11 +62,14 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
             "status": shown_status(run),
+            # process time per wall second on the run's line (a `sim serve --time-scale`)
+            "time_scale": float(yaml.safe_load(run["station_yaml"]).get("time_scale", 1.0)),
         },
         "recipe": run["recipe_text"],
         "duration_s": duration,
         "wafers": wafers,
         "steps": steps,
+        "measurements": measurements,
         "alarms": store.table("alarms", run_id),
         "confirmations": len(store.table("confirmations", run_id)),
         "dispositions": store.table("dispositions", run_id),

@@ -51,6 +51,9 @@ def test_run_json_lines_then_runs_and_show(db, capsys):
     assert "operator ana, lot of 5, policy" in out
     assert "plasma clean#0" in out
     assert "4.80 → 0.00 nm" in out
+    assert "  - {gas: O2, flow_sccm: 100 sccm" in out  # the recipe's values
+    for wafer in ("W01", "W05"):  # every wafer's steps and measurements
+        assert f"wafer {wafer}: completed" in out
 
 
 def test_run_prints_a_summary_with_before_and_after(db, capsys):
@@ -200,11 +203,14 @@ async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeyp
     assert await asyncio.wait_for(second, 1) == "n"
 
 
-def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_process(tmp_path):
-    """`sim serve --time-scale` in one process, `run --station --confirmed-by` in another."""
+def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_process(tmp_path, capsys):
+    """`sim serve --time-scale` in one process, `run --station --confirmed-by` in another;
+    the station file says the line's time scale, so the run's process time is told apart
+    from its run clock (the controller's wall clock)."""
     with Served(tmp_path / "sim.yaml", "--time-scale", "300") as served:
         assert "time x300" in served.header
         station_file = served.station
+        assert yaml.safe_load(station_file.read_text())["time_scale"] == 300
         db = tmp_path / "runs.db"
         run = subprocess.run(
             [sys.executable, "-m", "packline", "run", "plasma-clean", "--station",
@@ -222,6 +228,8 @@ def test_a_time_scaled_simulated_line_runs_an_unattended_lot_from_another_proces
         ]
         assert confirmations
         assert all("ci-bot (in advance" in c["data"]["by"] for c in confirmations)
+    assert main(["show", "last", "--db", str(db)]) == 0
+    assert "of wall time, process time on the line" in capsys.readouterr().out
 
 
 def test_runs_without_a_database_lists_none_and_creates_none(tmp_path, capsys):

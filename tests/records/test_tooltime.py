@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pandas as pd
 import pytest
 
+from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
     bottleneck,
@@ -12,6 +15,7 @@ from packline.records.tooltime import (
     tool_intervals,
     tool_time,
 )
+from packline.sequences.engine import RunStore
 
 
 def test_every_tools_states_sum_to_the_runs_duration(records):
@@ -75,3 +79,32 @@ def test_an_alarm_puts_the_tool_down_until_it_is_cleared(alarmed_run):
     assert times.loc["oven", "alarms"] == 1
     assert times.loc["saw", "standby_s"] == 1000.0
     assert pd.isna(times.loc["saw", "oee"])
+
+
+def test_a_stage_cut_off_part_way_demonstrates_no_rate(run_db, tmp_path):
+    """The tool's best time per wafer is its fastest completed use: a stage aborted a moment
+    after it began (performance read 0 % after interrupted stages) leaves the figure as it was."""
+    shutil.copy(run_db, tmp_path / "runs.db")
+    store = RunStore(tmp_path / "runs.db", create=False)
+    records = RunRecords(store, store.resolve_run("last"))
+    before = tool_time(records).set_index("tool").loc["wire_bonder", "performance"]
+    stage = records.steps().query("tool == 'wire_bonder' and kind == 'stage'").iloc[-1]
+    row = {k: stage[k] for k in ("run_id", "session", "wafer_id", "tool", "name", "kind")}
+    (cut,) = store.start_steps(
+        [
+            {
+                **row,
+                "key": "use wire_bonder#cut",
+                "claims": [],
+                "irreversible": 0,
+                "status": "running",
+                "started_t": float(stage["stopped_t"]),
+                "started_wall": 0.0,
+            }
+        ]
+    )
+    store.finish_steps([cut], "interrupted", float(stage["stopped_t"]) + 0.01, 0.0, "aborted")
+    after = tool_time(records).set_index("tool").loc["wire_bonder", "performance"]
+    store.close()
+    assert before > 0.5
+    assert after == pytest.approx(before, rel=0.01)

@@ -98,7 +98,7 @@ def test_control_of_a_run_nobody_drives_is_refused(tmp_path):
     assert "not being driven" in refused.stderr
 
 
-async def test_abort_in_an_irreversible_step_holds_the_wafers_on_resume(store):
+async def test_abort_in_an_irreversible_step_holds_the_wafers_at_once(store):
     def abort_in_clean(event):
         if event.kind == "step-started" and event.step == "plasma clean":
             engine.request("abort", "test")
@@ -106,6 +106,11 @@ async def test_abort_in_an_irreversible_step_holds_the_wafers_on_resume(store):
     prepared = prepare(RunRequest("plasma-clean", lot=5))
     async with open_run(store, prepared, observers=[abort_in_clean]) as engine:
         assert await engine.run() == "aborted"
+    # held by the abort itself, with the reason, so a disposition need not wait for a resume
+    aborted = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
+    assert [aborted[f"W0{i}"]["status"] for i in range(1, 6)] == ["held"] * 4 + ["terminated"]
+    assert "plasma clean" in aborted["W01"]["reason"]
+    assert "never repeated" in aborted["W01"]["reason"]
     async with open_resume(store, engine.run_id) as resumed:
         assert resumed.session == 2
         assert await resumed.run() == "held"

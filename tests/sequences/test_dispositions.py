@@ -124,7 +124,7 @@ async def test_a_disposition_is_refused_unless_the_wafer_is_held_and_the_run_sto
     assert store.table("dispositions", run_id) == before  # nothing recorded
 
 
-def test_a_wafers_history_spans_its_runs_with_its_disposition(db, capsys):
+def test_a_dry_runs_wafer_is_its_own_with_its_disposition(db, capsys):
     store = RunStore(db)
     try:
         run_id = asyncio.run(held_lot(store))
@@ -134,14 +134,19 @@ def test_a_wafers_history_spans_its_runs_with_its_disposition(db, capsys):
     assert "packline resume" in capsys.readouterr().out
     assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet"]) == 0
     capsys.readouterr()
+    # W01 of the second dry run is another simulated wafer: shown alone, the first one named
     assert main(["wafer", "W01", "--json"]) == 0
-    history = json.loads(capsys.readouterr().out)
-    assert [h["run_id"] == run_id for h in history] == [True, False]
-    assert history[0]["dispositions"][0]["decision"] == "release"
-    assert "never repeated" in history[0]["dispositions"][0]["held_reason"]
-    assert history[1]["status"] == "completed"
-    assert any(m["name"] == "residue after" for m in history[1]["measurements"])
+    (latest,) = json.loads(capsys.readouterr().out)
+    assert latest["run_id"] != run_id
+    assert latest["status"] == "completed"
+    assert any(m["name"] == "residue after" for m in latest["measurements"])
     assert main(["wafer", "W01"]) == 0
+    assert f"W01 also names another wafer in run(s) {run_id}" in capsys.readouterr().out
+    assert main(["wafer", "W01", "--run", run_id, "--json"]) == 0
+    (held,) = json.loads(capsys.readouterr().out)
+    assert held["dispositions"][0]["decision"] == "release"
+    assert "never repeated" in held["dispositions"][0]["held_reason"]
+    assert main(["wafer", "W01", "--run", run_id]) == 0
     assert "disposition release by ana: ok" in capsys.readouterr().out
     assert main(["wafer", "NOPE"]) == 2
     assert "in no run of" in capsys.readouterr().err

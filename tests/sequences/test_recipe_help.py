@@ -117,3 +117,15 @@ def test_the_cli_shows_one_method_and_its_schema(capsys):
     assert json.loads(capsys.readouterr().out)["title"] == "plasma-clean recipe"
     assert main(["recipe", "schema", "no-such-method"]) == 2
     assert "no-such-method" in capsys.readouterr().err
+
+
+def test_a_default_is_shown_with_its_unit():
+    (row,) = [
+        r for r in field_reference(get_method("plasma-clean")) if r["path"] == "batch_timeout_s"
+    ]
+    assert row["default"] == "600 s"
+    line = next(
+        x for x in recipe_template(get_method("plasma-clean")).splitlines() if "batch_" in x
+    )
+    assert line.startswith("batch_timeout_s: 600 s  #")
+    assert line.endswith("default 600 s")

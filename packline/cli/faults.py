@@ -1,0 +1,95 @@
+"""`packline run --sim --fault TOOL:FAULT[@STEP]`: a simulated tool's fault injected into a dry
+run, when it starts or when a step of that name first starts, to see what the method, the
+failure policy and the operator do about it (the faults are the simulated tools' own,
+`SimulatedTool.faults`; `packline sim serve` tools take them from a test the same way)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from packline.clock import VirtualClock
+from packline.drivers.registry import TOOL_KINDS
+from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.events import Event
+from packline.sequences.engine.launch import dry_run_line
+from packline.sequences.engine.method import Method
+from packline.sequences.engine.recipe import Recipe
+from packline.sim_instruments.line import SimulatedLine
+
+
+@dataclass
+class Fault:
+    """One `--fault`: the tool (its role on the simulated line), the fault, the step whose
+    start injects it (None: the run's start)."""
+
+    text: str
+    tool: str
+    fault: str
+    step: str | None
+    injected: bool = False
+
+
+def read_faults(texts: list[str], method: Method) -> list[Fault]:
+    """The `--fault` options, each checked against the simulated tools of `method`'s dry run;
+    BadInput naming the option and what it may be."""
+    simulators = {
+        kind.role: kind.load_simulator()
+        for kind in TOOL_KINDS.values()
+        if kind.role in method.tools
+    }
+    faults = []
+    for text in texts:
+        target, _, step = text.partition("@")
+        tool, _, fault = target.partition(":")
+        if tool not in simulators:
+            raise BadInput(
+                f"--fault {text}: the dry run of {method.name} has no tool {tool!r}; its tools: "
+                f"{', '.join(simulators)}"
+            )
+        known = simulators[tool].faults
+        if fault not in known:
+            raise BadInput(
+                f"--fault {text}: the simulated {tool} has no fault {fault!r}; its faults: "
+                f"{', '.join(known)}"
+            )
+        if "@" in text and not step:
+            raise BadInput(f"--fault {text}: no step named after '@'")
+        faults.append(Fault(text, tool, fault, step or None))
+    return faults
+
+
+class FaultInjector:
+    """Builds the dry run's line (`line`, the run's line factory) and, as an observer of the
+    run's events, injects each fault on its tool at its moment, once."""
+
+    def __init__(self, faults: list[Fault], recipe: Recipe, *, gem: bool) -> None:
+        self.faults = faults
+        self._recipe = recipe
+        self._gem = gem
+        self._line: SimulatedLine | None = None
+
+    def line(self, clock: VirtualClock, method: Method) -> SimulatedLine:
+        self._line = dry_run_line(clock, method, self._recipe, gem=self._gem)
+        return self._line
+
+    def __call__(self, event: Event) -> None:
+        for fault in self.faults:
+            due = (
+                event.kind == "run-started"
+                if fault.step is None
+                else (event.kind == "step-started" and event.step == fault.step)
+            )
+            if due and not fault.injected and self._line is not None:
+                self._line.tools[fault.tool].inject_fault(fault.fault)
+                fault.injected = True
+
+    def report_missed(self) -> None:
+        """Say on stderr which faults never came due (no step of that name started)."""
+        for fault in self.faults:
+            if not fault.injected:
+                print(
+                    f"packline: --fault {fault.text} was not injected: no step "
+                    f"{fault.step!r} started",
+                    file=sys.stderr,
+                )

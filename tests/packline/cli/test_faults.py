@@ -1,0 +1,58 @@
+"""`packline run --sim --fault TOOL:FAULT[@STEP]`: a simulated tool's fault in a dry run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from packline.cli import main
+
+
+@pytest.fixture
+def db(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(path))
+    return path
+
+
+def test_a_fault_injected_when_a_step_starts_holds_its_wafers(db, capsys):
+    fault = "plasma_cleaner:rf_mismatch@plasma clean"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--json", "--fault", fault]) == 1
+    summary = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert summary["status"] == "held"
+    assert {w["status"] for w in summary["wafers"]} == {"held"}
+    assert all("REFLECTED_POWER" in w["reason"] for w in summary["wafers"])
+
+
+@pytest.mark.parametrize(
+    ("fault", "message"),
+    [
+        ("oven:zone_heater", "the dry run of plasma-clean has no tool 'oven'; its tools: plasma"),
+        ("plasma_cleaner:rf", "has no fault 'rf'; its faults: rf_mismatch, chamber_leak"),
+        ("plasma_cleaner:rf_mismatch@", "no step named after '@'"),
+    ],
+)
+def test_a_wrong_fault_is_bad_input_and_runs_nothing(db, capsys, fault, message):
+    assert main(["run", "plasma-clean", "--sim", "--fault", fault]) == 2
+    assert message in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
+    station = tmp_path / "line.yaml"
+    station.write_text(
+        "name: l\ntools:\n  pc: {driver: plasma_cleaner, address: 'modbus+tcp://127.0.0.1:1'}\n"
+    )
+    args = ["run", "plasma-clean", "--station", str(station), "--fault", "pc:rf_mismatch"]
+    assert main(args) == 2
+    assert (
+        "--fault: faults are injected into a dry run's simulated tools" in capsys.readouterr().err
+    )
+
+
+def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):
+    fault = "plasma_cleaner:rf_mismatch@no such step"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 0
+    assert "was not injected: no step 'no such step' started" in capsys.readouterr().err

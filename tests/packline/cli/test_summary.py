@@ -1,0 +1,46 @@
+"""A run's clocks as the summary and `show` name them: simulated time, process time on a line
+served faster than real time beside the controller's run clock, and what the wall figure is."""
+
+from __future__ import annotations
+
+import time
+
+from packline.cli.summary import clocks_text
+
+
+def report(**run: object) -> dict[str, object]:
+    base = {"simulated": False, "time_scale": 1.0, "status": "completed", "started_wall": 1000.0}
+    return {"run": {**base, "stopped_wall": 1012.5, **run}, "duration_s": 120.0}
+
+
+def test_a_dry_run_takes_simulated_time_and_its_wall_time_is_the_runs():
+    text = clocks_text(report(simulated=True))
+    assert text == "simulated time 0:02:00, 12.5 s wall from start to end"
+
+
+def test_on_real_tools_the_run_clock_is_process_time():
+    assert clocks_text(report()).startswith("process time 0:02:00, ")
+
+
+def test_on_a_line_served_faster_the_run_clock_is_wall_time_and_process_time_is_scaled():
+    text = clocks_text(report(time_scale=60.0))
+    assert text.startswith(
+        "run clock 0:02:00 of wall time, process time on the line 2:00:00 (served at time x60)"
+    )
+
+
+def test_a_run_still_driven_says_how_long_it_has_run():
+    text = clocks_text(
+        {
+            "run": {**report()["run"], "status": "running", "stopped_wall": None,
+                    "started_wall": time.time() - 65},
+            "duration_s": None,
+        }
+    )  # fmt: skip
+    assert text.startswith("process time -, running for 0:01:0")
+    assert text.endswith("wall so far")
+
+
+def test_a_run_cut_off_has_no_end():
+    cut = {**report()["run"], "status": "interrupted", "stopped_wall": None}
+    assert clocks_text({"run": cut, "duration_s": None}).endswith("no end recorded (cut off)")
