@@ -3,7 +3,7 @@
     packline run METHOD --sim | --station FILE [--recipe FILE] [--lot N | --wafers ID,...]
     packline resume RUN [--station FILE]   continue a stopped run, or resume a paused live one
     packline pause|terminate|abort RUN
-    packline runs | show RUN | wafer ID | methods | claims | validate METHOD
+    packline runs | show RUN | diff RUN RUN | wafer ID | methods | claims | validate METHOD
     packline export RUN --to DIR [--format csv|parquet]   the run's records as tables
     packline report RUN [--out FILE] | tools RUN         its HTML report, its tool time (E10)
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
@@ -15,9 +15,9 @@ wafer (held, terminated, aborted, failed), its product violates a claim conditio
 failed outside a run, 2 bad input (nothing was touched).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
-(`running` with `faults`, `control`, `runs`, `show`, `results`, `methods`, `station`, `sim`),
-imported only when one of its commands is given, what they share (`output.py`), a run's
-summary (`summary.py`) and the operator at the terminal of a run this process drives
+(`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `methods`, `station`,
+`sim`), imported only when one of its commands is given, what they share (`output.py`), a
+run's summary (`summary.py`) and the operator at the terminal of a run this process drives
 (`console.py`: stdin, confirmations, Ctrl-C).
 """
 

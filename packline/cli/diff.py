@@ -1,0 +1,135 @@
+"""`packline diff RUN_A RUN_B`: two runs side by side: the recipe values that differ, the
+timings, each measurement over the lot, and the claim check's margins."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from statistics import mean
+from typing import Any
+
+from rich.console import Console
+
+from packline.rendering import DataTable
+from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.report import run_report
+
+from .output import answer, open_store
+from .parser import add_common
+
+
+def cmd_diff(args: argparse.Namespace) -> int:
+    store = open_store(args, create=False)
+    try:
+        a, b = (run_report(store, store.resolve_run(ref)) for ref in (args.run_a, args.run_b))
+    finally:
+        store.close()
+    diff = {
+        "runs": [a["run"]["id"], b["run"]["id"]],
+        "recipe": _recipe_diff(a, b),
+        "timings": _paired(_timings(a), _timings(b)),
+        "measurements": _paired(_measurements(a), _measurements(b)),
+        "claims": _paired(_margins(a), _margins(b)),
+    }
+    return answer(args, diff, lambda console: print_diff(console, diff))
+
+
+def _flat(value: Any, path: str = "") -> dict[str, Any]:
+    """A recipe as `path -> value` ("steps.1.time_s": "120 s")."""
+    if isinstance(value, dict):
+        return {
+            k: v for key, item in value.items() for k, v in _flat(item, path + key + ".").items()
+        }
+    if isinstance(value, list):
+        return {k: v for i, item in enumerate(value) for k, v in _flat(item, f"{path}{i}.").items()}
+    return {path.rstrip("."): value}
+
+
+def _recipe_diff(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every recipe field whose value differs (or that one recipe has and the other not)."""
+    flat_a, flat_b = (_flat(json.loads(r["run"]["recipe_json"])) for r in (a, b))
+    paths = sorted(set(flat_a) | set(flat_b))
+    return [
+        {"what": path, "a": flat_a.get(path), "b": flat_b.get(path)}
+        for path in paths
+        if flat_a.get(path) != flat_b.get(path)
+    ]
+
+
+def _timings(report: dict[str, Any]) -> dict[str, str]:
+    run = report["run"]
+    cycles = [w["cycle_time_s"] for w in report["wafers"] if w["cycle_time_s"] is not None]
+    done = sum(w["status"] == "completed" for w in report["wafers"])
+    wall = None if run["stopped_wall"] is None else run["stopped_wall"] - run["started_wall"]
+    return {
+        "method": run["method"],
+        "status": run["status"],
+        "wafers completed": f"{done} of {run['lot_size']}",
+        "run clock": clock_text(report["duration_s"]),
+        "wall from start to end": "-" if wall is None else f"{wall:.1f} s",
+        "mean time on line": clock_text(mean(cycles) if cycles else None),
+    }
+
+
+def _measurements(report: dict[str, Any]) -> dict[str, str]:
+    """Each measurement over the lot: mean, range, unit and how many failed."""
+    values: dict[str, list[tuple[float, str, bool]]] = {}
+    for wafer in report["wafers"]:
+        for name, m in wafer["measurements"].items():
+            values.setdefault(name, []).append((m["value"], m["unit"], m["passed"]))
+    out = {}
+    for name, rows in values.items():
+        numbers = [value for value, _, _ in rows]
+        failed = sum(not passed for _, _, passed in rows)
+        out[name] = (
+            f"{mean(numbers):.4g} {rows[0][1]} ({min(numbers):.4g}-{max(numbers):.4g}, "
+            f"{len(rows)} wafers{f', {failed} failed' if failed else ''})"
+        )
+    return out
+
+
+def _margins(report: dict[str, Any]) -> dict[str, str]:
+    """Each claim condition's verdict and its worst site's margin."""
+    return {
+        f"{c['claim']} {c['condition']}": f"{c['verdict']}, {margin_text(c)}"
+        for c in report["claim_check"].get("conditions", [])
+    }
+
+
+def _paired(a: dict[str, str], b: dict[str, str]) -> list[dict[str, str | None]]:
+    """The keys of both, in order of first appearance, with each side's value (None: absent)."""
+    return [{"what": key, "a": a.get(key), "b": b.get(key)} for key in {**a, **b}]
+
+
+def print_diff(console: Console, diff: dict[str, Any]) -> None:
+    """One table per part, the two runs side by side; rows that differ marked `*`."""
+    run_a, run_b = diff["runs"]
+    for part, title in (
+        ("timings", "timings"),
+        ("recipe", "recipe values that differ"),
+        ("measurements", "measurements over the lot: mean (range)"),
+        ("claims", "claim check: verdict and worst site's margin"),
+    ):
+        table = DataTable("", part.rstrip("s"), run_a, run_b, title=title)
+        for row in diff[part]:
+            same = row["a"] == row["b"]
+            table.add_row("" if same else "*", row["what"], _cell(row["a"]), _cell(row["b"]))
+        if not diff[part]:
+            table.add_row("", "(none)", "", "")
+        console.print(table)
+
+
+def _cell(value: Any) -> str:
+    return "-" if value is None else str(value)
+
+
+def _diff_arguments(diff: argparse.ArgumentParser) -> None:
+    add_common(diff)
+    diff.add_argument("run_a", metavar="RUN_A", help="run id, a unique prefix of one, or 'last'")
+    diff.add_argument("run_b", metavar="RUN_B")
+    diff.set_defaults(handler=cmd_diff)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"diff": _diff_arguments}
