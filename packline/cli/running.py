@@ -45,6 +45,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         lot=args.lot,
         failure_policy=args.failure_policy,
         wafer_ids=args.wafers,
+        gem=args.gem,
     )
     if args.operator:
         request.operator = args.operator
@@ -200,6 +201,12 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         help="who runs the lot, recorded with the run (default: the login name, $USER)",
     )
     run.add_argument("--failure-policy", choices=["hold", "pause", "stop"], default=None)
+    run.add_argument(
+        "--gem",
+        action="store_true",
+        help="dry run only: serve the tools that have a GEM face (wire bonder, dicing saw, "
+        "grinder, flip-chip bonder) as GEM equipment on HSMS, driven by the GEM host driver",
+    )
     run.add_argument(
         "--fault",
         dest="faults",
