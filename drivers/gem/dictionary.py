@@ -27,6 +27,7 @@ A dictionary::
       WIRE_BREAK: {id: 4001}       # the role's alarm code (the kind's spec) -> ALID
     remote_commands:
       load: {rcmd: LOAD, parameters: {wafer_id: {name: WAFERID, format: A}}}
+    trace: {max_traces: 4, max_variables: 16, min_period_s: 0.1}   # S2F23 trace data
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from .entries import (
     Identity,
     Parameter,
     RoleValue,
+    TraceCapacity,
     Variable,
 )
 
@@ -69,6 +71,7 @@ __all__ = [
     "Identity",
     "Parameter",
     "RoleValue",
+    "TraceCapacity",
     "Variable",
     "dictionary_names",
     "dictionary_tables",
@@ -228,6 +231,7 @@ def dictionary_tables(dictionary: GemDictionary) -> dict[str, str]:
     from ..specs.pages import table
 
     spec_text = tool_kind(dictionary.kind).load_spec().alarm_text
+    trace = dictionary.trace
 
     def variables(entries: Mapping[str, Variable], what: str) -> str:
         return table(
@@ -268,6 +272,18 @@ def dictionary_tables(dictionary: GemDictionary) -> dict[str, str]:
                     c.doc,
                 )
                 for name, c in dictionary.remote_commands.items()
+            ),
+        ),
+        "trace": table(
+            ("capacity", "value", "meaning"),
+            (
+                ("`max_traces`", trace.max_traces, "traces at once (more: TIAACK 2)"),
+                ("`max_variables`", trace.max_variables, "SVIDs a trace (more: TIAACK 1)"),
+                (
+                    "`min_period_s`",
+                    f"{trace.min_period_s:g} s",
+                    "shortest sample period, DSPER (shorter: TIAACK 3)",
+                ),
             ),
         ),
     }

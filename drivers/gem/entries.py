@@ -189,6 +189,16 @@ class Command(_Entry):
     doc: str = ""
 
 
+class TraceCapacity(_Entry):
+    """What the tool's trace data collection (S2F23, S6F1) takes: how many traces at once, how
+    many status variables each, and its shortest sample period. The host driver refuses more
+    before sending; the simulated equipment refuses it with TIAACK 2, 1 and 3."""
+
+    max_traces: int = Field(default=4, ge=1)
+    max_variables: int = Field(default=16, ge=1)
+    min_period_s: float = Field(default=0.1, ge=0.01)
+
+
 class Identity(_Entry):
     """What the tool's S1F13 does not say (the vendor), and the MDLN it must report."""
 
@@ -209,6 +219,7 @@ class GemDictionary(_Entry):
     collection_events: dict[str, Event] = Field(default_factory=dict)
     alarms: dict[str, AlarmEntry] = Field(default_factory=dict)
     remote_commands: dict[str, Command] = Field(default_factory=dict)
+    trace: TraceCapacity = Field(default_factory=TraceCapacity)
 
     @field_validator("id_format")
     @classmethod

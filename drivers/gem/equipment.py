@@ -14,23 +14,30 @@ alarm list is read with S5F5. Process waits end on collection events, never by p
 once with `ToolAlarm` when an alarm is set and with `ConnectionLost` when the link drops.
 The E10 state is the tool's own when its dictionary names a status variable for it
 (`request_e10_state`), else the driver's state machine's, moved by what the tool reports.
+`trace` samples status variables on the tool every period for the length of a block (E30
+trace data collection, S2F23 and S6F1; `traces.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+import itertools
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import asynccontextmanager, contextmanager, suppress
 from typing import Any, ClassVar
 
 from packline.clock import ClockTimeout, wait_for
 
 from ..equipment import E10State, Equipment, Identity, ToolState
-from ..errors import ConnectionLost, ProtocolError, ToolTimeout, WrongTool
+from ..errors import ConnectionLost, ProtocolError, ToolError, ToolTimeout, WrongTool
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
 from ..secs.link import SecsLink
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
 from .host import AlarmReport, CollectionEvent, GemHost
+from .traces import Trace
+
+#: TOTSMP of a trace that runs until its block ends (the largest U4).
+UNTIL_STOPPED = 0xFFFFFFFF
 
 
 class _EventWait:
@@ -77,6 +84,7 @@ class GemEquipment(Equipment):
         link.hsms.on_disconnected = self._disconnected
         self._waits: list[_EventWait] = []
         self._tasks: set[asyncio.Future[bool]] = set()
+        self._trids = itertools.count(1)
 
     # ----------------------------------------------------------------- identity and setup
 
@@ -171,6 +179,53 @@ class GemEquipment(Equipment):
             return self.e10_state
         (value,) = await self.request_values("read E10 state", E10_STATE)
         return E10State(value)  # the dictionary maps every tool value to an E10 state
+
+    @asynccontextmanager
+    async def trace(
+        self,
+        *names: str,
+        period_s: float,
+        total_samples: int = UNTIL_STOPPED,
+        group_size: int = 1,
+    ) -> AsyncIterator[Trace]:
+        """Sample status variables `names` on the tool every `period_s` of its time, the first
+        at once, for the block (at most `total_samples`), reported `group_size` samples at a
+        time; the `Trace` gathers them. The tool's capacity (its dictionary's `trace`) is
+        checked first, naming what is too much: a `ValueError`, nothing sent. Leaving the block
+        ends the trace; the tool first sends the samples it has not reported."""
+        variables = self.dictionary.status_variables
+        capacity = self.dictionary.trace
+        unknown = [name for name in names if name not in variables]
+        problem = ""
+        if unknown:
+            problem = f"no status variable {', '.join(unknown)} in its GEM dictionary"
+        elif not names or len(names) > capacity.max_variables:
+            problem = f"{len(names)} variables; the tool traces 1 to {capacity.max_variables}"
+        elif period_s < capacity.min_period_s:
+            problem = f"period {period_s:g} s; the tool's shortest is {capacity.min_period_s:g} s"
+        if problem:
+            raise ValueError(f"{self.name}: trace {', '.join(names)}: {problem}")
+        trace = Trace(
+            self.name, self.address, next(self._trids), {name: variables[name] for name in names}
+        )
+        self.gem.add_trace_listener(trace.received)
+        try:
+            await self.gem.initialize_trace(
+                trace.trid,
+                [variable.id for variable in trace.variables.values()],
+                period_s=period_s,
+                total_samples=total_samples,
+                group_size=group_size,
+            )
+            try:
+                yield trace
+            except BaseException:
+                with suppress(ToolError):  # the block's own error goes on
+                    await self.gem.stop_trace(trace.trid)
+                raise
+            await self.gem.stop_trace(trace.trid)
+        finally:
+            self.gem.remove_trace_listener(trace.received)
 
     # ----------------------------------------------------------------- alarms
 

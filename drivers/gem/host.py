@@ -2,11 +2,11 @@
 
 `GemHost` speaks E30 to one equipment over an `HsmsLink` (`drivers/secs/hsms.py`): it sends
 the host's primary messages and turns their replies into Python values or errors (reading them
-with `replies.py`), and it answers what the equipment pushes (S1F1, S1F13, S5F1 alarms, S6F11
-collection events, S10F1 terminal messages; `pushed.py`), handing alarms and events to whoever
-listens. It knows no tool kind: which SVID, ECID, CEID, ALID or RCMD means what is the tool
-dictionary's business (`drivers/gem/dictionary.py`, used by the GEM role drivers,
-`drivers/gem/equipment.py`).
+with `replies.py`), and it answers what the equipment pushes (S1F1, S1F13, S5F1 alarms, S6F1
+trace data, S6F11 collection events, S10F1 terminal messages; `pushed.py`), handing alarms,
+trace reports and events to whoever listens. It knows no tool kind: which SVID, ECID, CEID,
+ALID or RCMD means what is the tool dictionary's business (`drivers/gem/dictionary.py`, used
+by the GEM role drivers, `drivers/gem/equipment.py`).
 
 Every call is one transaction and ends within the link's T3 (`ToolTimeout`); a reply of the
 wrong shape is a `ProtocolError` naming the message; an S9 error from the equipment fails the
@@ -22,7 +22,14 @@ import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 
 from ..errors import CommandRefused
-from ..secs.data_items import ALARM_SET, HCACK_ACCEPTED, ack_text, format_time, parse_time
+from ..secs.data_items import (
+    ALARM_SET,
+    HCACK_ACCEPTED,
+    ack_text,
+    format_period,
+    format_time,
+    parse_time,
+)
 from ..secs.hsms import HsmsLink
 from ..secs.items import BOOLEAN, A, B, Format, Item, L, item
 from ..secs.messages import SecsMessage
@@ -34,6 +41,8 @@ from .records import (
     EquipmentConstant,
     EventListener,
     GemId,
+    TraceListener,
+    TraceReport,
 )
 from .replies import Replies
 
@@ -46,6 +55,8 @@ __all__ = [
     "EventListener",
     "GemHost",
     "GemId",
+    "TraceListener",
+    "TraceReport",
 ]
 
 
@@ -73,9 +84,12 @@ class GemHost:
         self.link = link
         #: The VIDs of every report this host defined, by RPTID (to read S6F11 values).
         self.reports: dict[GemId, tuple[GemId, ...]] = {}
+        #: The SVIDs of every trace this host initialized and has not stopped, by TRID (to cut
+        #: S6F1 values into samples).
+        self.traces: dict[GemId, tuple[GemId, ...]] = {}
         self._id_items: dict[GemId, Item] = {}
         self._replies = Replies(link)
-        self._pushed = PushedMessages(self._replies, self.reports)
+        self._pushed = PushedMessages(self._replies, self.reports, self.traces)
         link.on_message = self._on_message
 
     # ----------------------------------------------------------------- wire helpers
@@ -316,6 +330,54 @@ class GemHost:
             detail += " (" + "; ".join(reasons) + ")"
         raise CommandRefused(self.tool, self.address, action, detail, f"HCACK {hcack}")
 
+    async def initialize_trace(
+        self,
+        trid: GemId,
+        svids: Sequence[GemId],
+        *,
+        period_s: float,
+        total_samples: int,
+        group_size: int = 1,
+    ) -> None:
+        """S2F23: sample `svids` every `period_s` on the equipment, `total_samples` times, and
+        send them `group_size` samples to an S6F1 (trace listeners get each); a trace of the
+        same TRID is replaced. TIAACK 1-5 is a `CommandRefused`; a period DSPER cannot say is
+        a `ValueError` before anything is sent."""
+        action = f"S2F23 initialize trace {trid}"
+        if not svids or total_samples < 1 or group_size < 1:
+            raise ValueError(
+                f"{self.tool} at {self.address}: {action}: a trace takes at least one SVID, one "
+                f"sample and a group of one (got {len(svids)}, {total_samples}, {group_size})"
+            )
+        dsper = format_period(period_s)
+        await self._trace_request(action, trid, svids, dsper, total_samples, group_size)
+        self.traces[trid] = tuple(svids)
+
+    async def stop_trace(self, trid: GemId) -> None:
+        """S2F23 with no samples (TOTSMP 0): end trace `trid` on the equipment, which first
+        sends the samples it has not reported."""
+        await self._trace_request(f"S2F23 stop trace {trid}", trid, (), "000000", 0, 1)
+        self.traces.pop(trid, None)
+
+    async def _trace_request(
+        self,
+        action: str,
+        trid: GemId,
+        svids: Sequence[GemId],
+        dsper: str,
+        total_samples: int,
+        group_size: int,
+    ) -> None:
+        body = L(
+            self.id_item(trid),
+            A(dsper),
+            item("U4", total_samples),
+            item("U4", group_size),
+            L(*(self.id_item(svid) for svid in svids)),
+        )
+        code = self._replies.ack(action, await self._transact(2, 23, body), "TIAACK")
+        self._replies.refuse_unless(action, "TIAACK", code)
+
     # ----------------------------------------------------------------- S6: event reports
 
     async def request_event_report(self, ceid: GemId) -> CollectionEvent:
@@ -429,6 +491,12 @@ class GemHost:
 
     def add_alarm_listener(self, listener: AlarmListener) -> None:
         self._pushed.alarm_listeners.append(listener)
+
+    def add_trace_listener(self, listener: TraceListener) -> None:
+        self._pushed.trace_listeners.append(listener)
+
+    def remove_trace_listener(self, listener: TraceListener) -> None:
+        self._pushed.trace_listeners.remove(listener)
 
     async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
         """Answer a primary message of the equipment; None (the link sends S9F5) if unknown."""

@@ -1,40 +1,51 @@
-"""What the equipment pushes to the GEM host, answered: S1F1, S1F13, S5F1, S6F11, S10F1.
+"""What the equipment pushes to the GEM host, answered: S1F1, S1F13, S5F1, S6F1, S6F11, S10F1.
 
 E30 lets the equipment open transactions too: are-you-there and establish-communication,
-alarm reports (S5F1), collection event reports (S6F11) and terminal messages (S10F1). Each is
-acknowledged (a body of the wrong shape with the refusing code, logged, never raised), then
-alarms and events go to the listeners, in the order they were added, and terminal messages
-into `terminal_messages`.
+alarm reports (S5F1), trace data (S6F1), collection event reports (S6F11) and terminal
+messages (S10F1). Each is acknowledged (a body of the wrong shape with the refusing code,
+logged, never raised), then alarms, trace reports and events go to their listeners, in the
+order they were added, and terminal messages into `terminal_messages`.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import TypeVar
 
 from ..errors import ProtocolError
 from ..secs.items import B, L
 from ..secs.messages import SecsMessage
-from .records import AlarmListener, EventListener, GemId
+from .records import AlarmListener, EventListener, GemId, TraceListener
 from .replies import Replies
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class PushedMessages:
     """The host's answers to the equipment's primary messages.
 
     `reports` is the host's record of the reports it defined (RPTID -> VIDs), read to pair an
-    S6F11's values with their VIDs.
+    S6F11's values with their VIDs; `traces` its record of the traces it initialized (TRID ->
+    SVIDs), read to cut an S6F1's values into samples.
     """
 
-    def __init__(self, replies: Replies, reports: Mapping[GemId, tuple[GemId, ...]]) -> None:
+    def __init__(
+        self,
+        replies: Replies,
+        reports: Mapping[GemId, tuple[GemId, ...]],
+        traces: Mapping[GemId, tuple[GemId, ...]],
+    ) -> None:
         self._replies = replies
         self._reports = reports
+        self._traces = traces
         #: Terminal messages from the equipment (S10F1), oldest first: (TID, text).
         self.terminal_messages: list[tuple[int, str]] = []
         self.event_listeners: list[EventListener] = []
         self.alarm_listeners: list[AlarmListener] = []
+        self.trace_listeners: list[TraceListener] = []
 
     async def answer(self, message: SecsMessage) -> SecsMessage | None:
         """Answer a primary message of the equipment; None (the link sends S9F5) if unknown."""
@@ -45,6 +56,8 @@ class PushedMessages:
             return SecsMessage(1, 14, L(B(b"\x00"), L()))
         if key == (5, 1):
             return self._alarm_received(message)
+        if key == (6, 1):
+            return self._trace_received(message)
         if key == (6, 11):
             return self._event_received(message)
         if key == (10, 1):
@@ -52,24 +65,41 @@ class PushedMessages:
         return None
 
     def _alarm_received(self, message: SecsMessage) -> SecsMessage:
-        try:
-            alarm = self._replies.alarm("S5F1 alarm report", message.body or L())
-        except ProtocolError as error:
-            log.warning("%s", error)
-            return SecsMessage(5, 2, B(b"\x01"))
-        for listener in self.alarm_listeners:
-            listener(alarm)
-        return SecsMessage(5, 2, B(b"\x00"))
+        return self._hand_on(
+            message,
+            lambda: self._replies.alarm("S5F1 alarm report", message.body or L()),
+            self.alarm_listeners,
+        )
 
     def _event_received(self, message: SecsMessage) -> SecsMessage:
+        return self._hand_on(
+            message,
+            lambda: self._replies.event("S6F11 event report", message.body, self._reports),
+            self.event_listeners,
+        )
+
+    def _trace_received(self, message: SecsMessage) -> SecsMessage:
+        return self._hand_on(
+            message,
+            lambda: self._replies.trace("S6F1 trace data", message.body, self._traces),
+            self.trace_listeners,
+        )
+
+    @staticmethod
+    def _hand_on(
+        message: SecsMessage, read: Callable[[], T], listeners: list[Callable[[T], None]]
+    ) -> SecsMessage:
+        """Read a pushed message with `read` and hand what it says to `listeners`; the reply
+        acknowledges it with code 0, or 1 (logged) when its body is of the wrong shape."""
+        reply = message.function + 1
         try:
-            event = self._replies.event("S6F11 event report", message.body, self._reports)
+            record = read()
         except (ProtocolError, ValueError) as error:
             log.warning("%s", error)
-            return SecsMessage(6, 12, B(b"\x01"))
-        for listener in self.event_listeners:
-            listener(event)
-        return SecsMessage(6, 12, B(b"\x00"))
+            return SecsMessage(message.stream, reply, B(b"\x01"))
+        for listener in listeners:
+            listener(record)
+        return SecsMessage(message.stream, reply, B(b"\x00"))
 
     def _terminal_received(self, message: SecsMessage) -> SecsMessage:
         action = "S10F1 terminal request"

@@ -1,4 +1,5 @@
-"""What the GEM host hands its users: ids, collection events, alarm reports, constants' rows.
+"""What the GEM host hands its users: ids, collection events, alarm reports, constants' rows,
+trace reports.
 
 These are the host's records of what the equipment said (`host.py` reads them off the wire,
 `pushed.py` off what the equipment pushes); the role drivers (`equipment.py`) read them.
@@ -52,5 +53,21 @@ class EquipmentConstant:
     unit: str
 
 
+@dataclass(frozen=True)
+class TraceReport:
+    """One S6F1: trace `trid`'s samples since its last report (REPGSZ of them, fewer at the
+    trace's end), each the values of the trace's SVIDs in the order the host asked.
+
+    `sample_number` is the number of the last sample (the first of a trace is 1), `time` the
+    equipment's STIME as it sent it (E5 TIME).
+    """
+
+    trid: GemId
+    sample_number: int
+    time: str
+    samples: tuple[tuple[Item, ...], ...]
+
+
 EventListener = Callable[[CollectionEvent], None]
 AlarmListener = Callable[[AlarmReport], None]
+TraceListener = Callable[[TraceReport], None]

@@ -14,7 +14,7 @@ from ..errors import CommandRefused, ProtocolError
 from ..secs.data_items import ALARM_SET, ack_text
 from ..secs.items import Format, Item
 from ..secs.transactions import Peer
-from .records import AlarmReport, CollectionEvent, GemId
+from .records import AlarmReport, CollectionEvent, GemId, TraceReport
 
 
 class Replies:
@@ -124,3 +124,27 @@ class Replies:
                 for vid, value in zip(reports.get(rptid, ()), values, strict=False)
             },
         )
+
+    def trace(
+        self, action: str, body: Item | None, traces: Mapping[GemId, tuple[GemId, ...]]
+    ) -> TraceReport:
+        """A trace report as S6F1 carries it (TRID, SMPLN, STIME, the values), its values cut
+        into samples of the SVIDs the host asked for that trace (`traces`)."""
+        trid_item, number, stime, value_list = self.list_of(action, body, 4)
+        trid = self.id_of(action, trid_item)
+        svids = traces.get(trid)
+        if svids is None:
+            raise self.malformed(action, f"trace {trid} was not initialized by this host")
+        values = self.list_of(action, value_list)
+        if not values or len(values) % len(svids):
+            raise self.malformed(
+                action, f"{len(values)} values are no whole samples of {len(svids)} SVIDs"
+            )
+        sample_number, text = self.scalar(action, number), self.scalar(action, stime)
+        if isinstance(sample_number, bool) or not isinstance(sample_number, int):
+            raise self.malformed(action, f"SMPLN must be an integer, got {number.format.name}")
+        if not isinstance(text, str):
+            raise self.malformed(action, f"STIME must be text, got {stime.format.name}")
+        width = len(svids)
+        samples = tuple(values[start : start + width] for start in range(0, len(values), width))
+        return TraceReport(trid, sample_number, text, samples)

@@ -1,5 +1,6 @@
 """SECS-II data items both ends of a GEM conversation share (SEMI E5 section 9.6): what each
-acknowledge code means, the ALCD's set bit, and the TIME format.
+acknowledge code means, the ALCD's set bit, the TIME format and a trace's sample period
+(DSPER).
 
 Read by the GEM host driver (`drivers/gem/host.py`) and by the simulated GEM equipment alike,
 so the meaning of a code is stated once.
@@ -46,6 +47,13 @@ ACK_CODES: dict[str, dict[int, str]] = {
     },
     "ACKC10": {1: "message will not be displayed", 2: "terminal not available"},
     "TIACK": {1: "not done"},
+    "TIAACK": {
+        1: "too many SVIDs",
+        2: "no more traces allowed",
+        3: "invalid period",
+        4: "unknown SVID",
+        5: "invalid REPGSZ",
+    },
     "HCACK": {
         1: "invalid command",
         2: "cannot perform now",
@@ -68,6 +76,26 @@ ALARM_SET = 0x80
 #: The 16-character TIME of E5 (YYYYMMDDhhmmsscc, cc in hundredths); 12-character tools
 #: (YYMMDDhhmmss) are read too.
 TIME_FORMAT_16 = "%Y%m%d%H%M%S"
+
+
+def format_period(seconds: float) -> str:
+    """`seconds` as the 8-character E5 DSPER (hhmmsscc, cc in hundredths), the period of a
+    trace's samples; ValueError for a period DSPER cannot say (below 0.01 s, 100 h or more)."""
+    hundredths = round(seconds * 100)
+    if not 1 <= hundredths < 100 * 3600 * 100:
+        raise ValueError(f"a sample period must be 0.01 s up to 100 h, got {seconds!r} s")
+    whole, cc = divmod(hundredths, 100)
+    return f"{whole // 3600:02d}{whole // 60 % 60:02d}{whole % 60:02d}{cc:02d}"
+
+
+def parse_period(text: str) -> float:
+    """An E5 DSPER (hhmmss or hhmmsscc) in seconds; ValueError if it is neither."""
+    if len(text) not in (6, 8) or not text.isdigit():
+        raise ValueError(f"DSPER {text!r} is neither hhmmss nor hhmmsscc")
+    hours, minutes, seconds = int(text[:2]), int(text[2:4]), int(text[4:6])
+    if minutes > 59 or seconds > 59:
+        raise ValueError(f"DSPER {text!r}: minutes and seconds go up to 59")
+    return hours * 3600 + minutes * 60 + seconds + int(text[6:] or 0) / 100
 
 
 def ack_text(name: str, code: int) -> str:

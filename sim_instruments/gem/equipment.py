@@ -4,9 +4,10 @@
 (S1F13, S1F15, S1F17; `control.py`), status variables (S1F3, S1F11), equipment constants
 (S2F13, S2F15 refused out of range with EAC 3, S2F29), the clock (S2F17, S2F31), reports
 defined, linked, enabled and asked for by the host (S2F33, S2F35, S2F37, S6F15; `reports.py`),
-remote commands (S2F41), alarms enabled and listed (S5F3, S5F5, S5F7), process programs (S7F3,
-S7F5, S7F17, S7F19; `programs.py`) and terminal messages (S10F3). It pushes collection events
-(S6F11) and alarms (S5F1), each a transaction with its T3. What the ids mean comes from the
+trace data collection (S2F23; `traces.py`), remote commands (S2F41), alarms enabled and
+listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19; `programs.py`) and
+terminal messages (S10F3). It pushes collection events (S6F11), alarms (S5F1) and trace data
+(S6F1), each a transaction with its T3. What the ids mean comes from the
 dictionary (`drivers/specs/gem/<name>.yaml`), the same file the host driver reads; what the
 values are from a `GemModel` (`model.py`), which wraps one of the simulated line's tools. A body
 of the wrong shape (`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
@@ -30,6 +31,7 @@ from .control import Control
 from .model import GemModel, GemRefused
 from .programs import ProcessPrograms
 from .reports import EventReports
+from .traces import Traces
 
 # The model's side, importable with the equipment as before the equipment was split.
 __all__ = ["SOFTWARE_REVISION", "GemEquipment", "GemModel", "GemRefused"]
@@ -69,6 +71,8 @@ class GemEquipment:
         self.programs = ProcessPrograms()
         self.terminal_messages: list[tuple[int, str]] = []
         self._reported_alarms: set[str] = set()
+        # The equipment's TIME runs on its clock (a virtual clock's too), from the wall's now.
+        self._clock_origin = (dt.datetime.now(), self.clock.now())
         self._clock_offset = dt.timedelta()
         self._sv_by_id = {sv.id: (name, sv) for name, sv in dictionary.status_variables.items()}
         self._ec_by_id = {ec.id: (name, ec) for name, ec in dictionary.equipment_constants.items()}
@@ -76,6 +80,16 @@ class GemEquipment:
         self.event_reports = EventReports(self._sv_by_id, self._ceids)
         self._alarm_ids = {code: alarm.id for code, alarm in dictionary.alarms.items()}
         self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
+        self.traces = Traces(
+            dictionary.trace,
+            self._sv_by_id,
+            self.clock,
+            sample=self._sv_value,
+            time=lambda: format_time(self._now()),
+            send=self._send_trace,
+            id_item=self._id,
+            tool=tool,
+        )
 
     @property
     def online(self) -> bool:
@@ -127,6 +141,7 @@ class GemEquipment:
     async def stop(self) -> None:
         """Stop serving; a connected host loses its connection (the tool died)."""
         link, self.link = self.link, None
+        await self.traces.stop()
         await self.model.stop()
         if link is not None:
             await link.close()
@@ -157,6 +172,12 @@ class GemEquipment:
             )
         )
         return L(self._id(0), self._id(ceid), reports)
+
+    async def _send_trace(self, body: Item) -> None:
+        """Send one S6F1 (acknowledged) if a host is there."""
+        link = self.link
+        if link is not None and link.selected:
+            await link.request(SecsMessage(6, 1, body, reply_expected=True))
 
     async def report_alarms(self) -> None:
         """Send an S5F1 for each alarm of the model set or cleared since the last report (for
@@ -306,7 +327,9 @@ class GemEquipment:
         return L(*rows)
 
     def _now(self) -> dt.datetime:
-        return dt.datetime.now() + self._clock_offset
+        """The equipment's date and time: its clock's (set by the host with S2F31)."""
+        wall, clock_s = self._clock_origin
+        return wall + dt.timedelta(seconds=self.clock.now() - clock_s) + self._clock_offset
 
     async def _clock(self, body: Item | None) -> Item:
         return A(format_time(self._now()))
@@ -317,7 +340,7 @@ class GemEquipment:
             moment = parse_time(str(text))
         except ValueError:
             return B(b"\x01")
-        self._clock_offset = moment - dt.datetime.now()
+        self._clock_offset += moment - self._now()
         return B(b"\x00")
 
     async def _define_reports(self, body: Item | None) -> Item:
@@ -328,6 +351,9 @@ class GemEquipment:
 
     async def _enable_events(self, body: Item | None) -> Item:
         return self.event_reports.enable(body)
+
+    async def _initialize_trace(self, body: Item | None) -> Item:
+        return await self.traces.initialize(body)
 
     async def _event_report(self, body: Item | None) -> Item:
         """S6F15: the event's report now, enabled or not; an empty list for an unknown CEID."""
@@ -433,6 +459,7 @@ class GemEquipment:
         (2, 17): _clock,
         (2, 29): _constant_namelist,
         (2, 31): _set_clock,
+        (2, 23): _initialize_trace,
         (2, 33): _define_reports,
         (2, 35): _link_reports,
         (2, 37): _enable_events,

@@ -1,0 +1,74 @@
+"""A trace (E30 trace data collection) as the GEM role drivers hand it: samples by name.
+
+`GemEquipment.trace` (`equipment.py`) asks the tool to sample some of its status variables
+every period (S2F23) and gathers what it sends (S6F1) into a `Trace`, whose samples carry the
+role's values by the dictionary's names: a line engineer's view of a run (the bonder's stage
+temperature and progress every second) without polling.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import ProtocolError
+from .entries import Variable
+from .records import TraceReport
+
+
+@dataclass(frozen=True)
+class TraceSample:
+    """One sample of a trace: its number (the first is 1), the tool's TIME when it was taken
+    (the last of its report's; E5 TIME text), and the role's values by status variable name."""
+
+    number: int
+    time: str
+    values: dict[str, Any]
+
+
+class Trace:
+    """The samples of one trace, in the order the tool took them, as its reports arrive."""
+
+    def __init__(self, tool: str, address: str, trid: int, variables: dict[str, Variable]) -> None:
+        self.tool = tool
+        self.address = address
+        self.trid = trid
+        #: The traced status variables, by name, in the order the tool sends them.
+        self.variables = variables
+        self.reports: list[TraceReport] = []
+
+    def received(self, report: TraceReport) -> None:
+        """A trace listener (`GemHost.add_trace_listener`): keep this trace's reports."""
+        if report.trid == self.trid:
+            self.reports.append(report)
+
+    @property
+    def samples(self) -> list[TraceSample]:
+        """Every sample so far, numbered; a value the tool sent in a shape its variable does
+        not take is a `ProtocolError` naming it."""
+        samples = []
+        for report in self.reports:
+            first = report.sample_number - len(report.samples) + 1
+            for offset, values in enumerate(report.samples):
+                samples.append(TraceSample(first + offset, report.time, self._to_role(values)))
+        return samples
+
+    def values(self, name: str) -> list[Any]:
+        """Status variable `name`'s value in every sample so far."""
+        if name not in self.variables:
+            raise KeyError(f"{name!r} is not traced (traced: {', '.join(self.variables)})")
+        return [sample.values[name] for sample in self.samples]
+
+    def _to_role(self, values: tuple[Any, ...]) -> dict[str, Any]:
+        converted = {}
+        for (name, variable), value in zip(self.variables.items(), values, strict=True):
+            try:
+                converted[name] = variable.to_role(value)
+            except ValueError as error:
+                raise ProtocolError(
+                    self.tool,
+                    self.address,
+                    f"trace {self.trid}",
+                    f"status variable {name} ({variable.id}): {error}",
+                ) from None
+        return converted
