@@ -28,6 +28,8 @@ A dictionary::
     remote_commands:
       load: {rcmd: LOAD, parameters: {wafer_id: {name: WAFERID, format: A}}}
     trace: {max_traces: 4, max_variables: 16, min_period_s: 0.1}   # S2F23 trace data
+    process_jobs: {command: start, ended: run_ended, material: wafer_id,   # E40 (S16)
+      state_changed: process_job_state_changed, max_jobs: 4}
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from .entries import (
     GemDictionary,
     Identity,
     Parameter,
+    ProcessJobs,
     RoleValue,
     TraceCapacity,
     Variable,
@@ -70,6 +73,7 @@ __all__ = [
     "GemNeeds",
     "Identity",
     "Parameter",
+    "ProcessJobs",
     "RoleValue",
     "TraceCapacity",
     "Variable",
@@ -232,6 +236,7 @@ def dictionary_tables(dictionary: GemDictionary) -> dict[str, str]:
 
     spec_text = tool_kind(dictionary.kind).load_spec().alarm_text
     trace = dictionary.trace
+    jobs = dictionary.process_jobs
 
     def variables(entries: Mapping[str, Variable], what: str) -> str:
         return table(
@@ -284,6 +289,20 @@ def dictionary_tables(dictionary: GemDictionary) -> dict[str, str]:
                     f"{trace.min_period_s:g} s",
                     "shortest sample period, DSPER (shorter: TIAACK 3)",
                 ),
+            ),
+        ),
+        "process-jobs": table(
+            ("what", "name", "meaning"),
+            (
+                (
+                    ("run by", f"`{jobs.command}`", "the remote command that processes a job"),
+                    ("ended by", f"`{jobs.ended}`", "the collection event that ends it"),
+                    ("material", f"`{jobs.material}`", "the SV that names the substrate there"),
+                    ("state events", f"`{jobs.state_changed}`", "each job state change"),
+                    ("queue", jobs.max_jobs, "jobs on the queue at once (more: ERRCODE 15)"),
+                )
+                if jobs is not None
+                else (("-", "-", "no E40 process jobs: run by remote command"),)
             ),
         ),
     }

@@ -10,6 +10,7 @@ is a whole dictionary; reading one from its file and checking it against its rol
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from functools import cached_property
 from typing import Any
 
@@ -199,6 +200,25 @@ class TraceCapacity(_Entry):
     min_period_s: float = Field(default=0.1, ge=0.01)
 
 
+#: The status variables the equipment answers for its E40 process jobs: the job whose state
+#: changed last and that state (PRJOBSTATE), the report of the job state event.
+PROCESS_JOB_VARIABLES = ("process_job_id", "process_job_state")
+
+
+class ProcessJobs(_Entry):
+    """How the tool runs E40 process jobs (S16F11 create, S16F5 command, S16F17 dequeue,
+    S16F19 list): the remote command that processes a job's material (its parameters, and the
+    equipment constants, are the job's recipe variables), the collection event that ends it,
+    the status variable that names the substrate on the tool, and the collection event that
+    reports each job state change (its report: `process_job_id`, `process_job_state`)."""
+
+    command: str
+    ended: str
+    material: str
+    state_changed: str
+    max_jobs: int = Field(default=4, ge=1)
+
+
 class Identity(_Entry):
     """What the tool's S1F13 does not say (the vendor), and the MDLN it must report."""
 
@@ -220,6 +240,7 @@ class GemDictionary(_Entry):
     alarms: dict[str, AlarmEntry] = Field(default_factory=dict)
     remote_commands: dict[str, Command] = Field(default_factory=dict)
     trace: TraceCapacity = Field(default_factory=TraceCapacity)
+    process_jobs: ProcessJobs | None = None
 
     @field_validator("id_format")
     @classmethod
@@ -244,6 +265,23 @@ class GemDictionary(_Entry):
                 raise ValueError(
                     f"collection_events.{name}.report names {', '.join(unknown)}, not among "
                     "the status_variables"
+                )
+        jobs = self.process_jobs
+        if jobs is not None:
+            known: tuple[tuple[str, str, Mapping[str, Any]], ...] = (
+                ("command", jobs.command, self.remote_commands),
+                ("ended", jobs.ended, self.collection_events),
+                ("material", jobs.material, self.status_variables),
+                ("state_changed", jobs.state_changed, self.collection_events),
+            )
+            for key, wanted, entries in known:
+                if wanted not in entries:
+                    raise ValueError(f"process_jobs.{key}: no {wanted!r} in this dictionary")
+            report = self.collection_events[jobs.state_changed].report
+            if list(PROCESS_JOB_VARIABLES) != report[:2]:
+                raise ValueError(
+                    f"process_jobs.state_changed: the report of {jobs.state_changed} must start "
+                    f"with {', '.join(PROCESS_JOB_VARIABLES)}"
                 )
         return self
 

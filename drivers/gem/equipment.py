@@ -15,7 +15,8 @@ once with `ToolAlarm` when an alarm is set and with `ConnectionLost` when the li
 The E10 state is the tool's own when its dictionary names a status variable for it
 (`request_e10_state`), else the driver's state machine's, moved by what the tool reports.
 `trace` samples status variables on the tool every period for the length of a block (E30
-trace data collection, S2F23 and S6F1; `traces.py`).
+trace data collection, S2F23 and S6F1; `traces.py`); `process_jobs` creates, commands and
+waits for E40 process jobs on a tool whose dictionary has them (S16; `process_jobs.py`).
 """
 
 from __future__ import annotations
@@ -34,20 +35,12 @@ from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
 from ..secs.link import SecsLink
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
 from .host import AlarmReport, CollectionEvent, GemHost
+from .process_jobs import ProcessJobs
 from .traces import Trace
+from .waits import EventWait
 
 #: TOTSMP of a trace that runs until its block ends (the largest U4).
 UNTIL_STOPPED = 0xFFFFFFFF
-
-
-class _EventWait:
-    """One subscription to collection events: the CEIDs, the future the first one ends, and
-    the action waiting (for the error that ends it otherwise)."""
-
-    def __init__(self, action: str, ceids: frozenset[object]) -> None:
-        self.action = action
-        self.ceids = ceids
-        self.future: asyncio.Future[CollectionEvent] = asyncio.get_running_loop().create_future()
 
 
 class GemEquipment(Equipment):
@@ -82,9 +75,12 @@ class GemEquipment(Equipment):
         self.gem = GemHost(link.hsms, id_format=self.dictionary.id_format)
         self.gem.add_alarm_listener(self._alarm_pushed)
         link.hsms.on_disconnected = self._disconnected
-        self._waits: list[_EventWait] = []
+        #: The process waits running now (an alarm or a lost link ends each).
+        self.waits: list[EventWait] = []
         self._tasks: set[asyncio.Future[bool]] = set()
         self._trids = itertools.count(1)
+        #: The tool's E40 process jobs (its dictionary's `process_jobs`).
+        self.process_jobs = ProcessJobs(self)
 
     # ----------------------------------------------------------------- identity and setup
 
@@ -123,6 +119,7 @@ class GemEquipment(Equipment):
             await self.gem.enable_events([event.id for event in events.values()])
         await self.gem.enable_alarms([alarm.id for alarm in dictionary.alarms.values()])
         self.gem.add_event_listener(self._event_pushed)
+        self.gem.add_event_listener(self.process_jobs.event_pushed)
 
     # ----------------------------------------------------------------- values by name
 
@@ -251,7 +248,7 @@ class GemEquipment(Equipment):
             self.alarm_list.clear(code, now)
             return
         self.alarm_list.set(code, report.text, now)
-        for wait in self._waits:
+        for wait in self.waits:
             if not wait.future.done():
                 wait.future.set_exception(self.alarm_error(wait.action))
         if self.state not in (ToolState.FAULT, ToolState.OFFLINE):
@@ -260,7 +257,7 @@ class GemEquipment(Equipment):
             task.add_done_callback(self._tasks.discard)
 
     def _disconnected(self, reason: str) -> None:
-        for wait in self._waits:
+        for wait in self.waits:
             if not wait.future.done():
                 wait.future.set_exception(
                     ConnectionLost(self.name, self.address, wait.action, reason)
@@ -269,7 +266,7 @@ class GemEquipment(Equipment):
     # ----------------------------------------------------------------- process waits
 
     def _event_pushed(self, event: CollectionEvent) -> None:
-        for wait in self._waits:
+        for wait in self.waits:
             if event.ceid in wait.ceids and not wait.future.done():
                 wait.future.set_result(event)
 
@@ -278,12 +275,12 @@ class GemEquipment(Equipment):
         """Subscribe to the dictionary's collection events `names` for the block: the future
         gets the first of them (subscribe before sending what makes the tool send it)."""
         events = self.dictionary.collection_events
-        wait = _EventWait(action, frozenset(events[name].id for name in names))
-        self._waits.append(wait)
+        wait = EventWait(action, frozenset(events[name].id for name in names))
+        self.waits.append(wait)
         try:
             yield wait.future
         finally:
-            self._waits.remove(wait)
+            self.waits.remove(wait)
             if not wait.future.done():
                 wait.future.cancel()
             elif not wait.future.cancelled():

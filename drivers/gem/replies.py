@@ -148,3 +148,25 @@ class Replies:
         width = len(svids)
         samples = tuple(values[start : start + width] for start in range(0, len(values), width))
         return TraceReport(trid, sample_number, text, samples)
+
+    def refuse_unless_acka(self, action: str, status: Item) -> None:
+        """`CommandRefused` unless an E40 reply's status (ACKA, the errors) accepts: its code
+        is the first error's `ERRCODE <n>`, its detail every ERRCODE with its ERRTEXT."""
+        acka, errors = self.list_of(action, status, 2)
+        if self.scalar(action, acka) is True:
+            return
+        reasons = []
+        for row in self.list_of(action, errors):
+            code, text = self.list_of(action, row, 2)
+            number = self.ack(action, code, "ERRCODE")
+            words = str(text.value) if len(text) else ack_text("ERRCODE", number)
+            reasons.append((number, f"ERRCODE {number}: {words}"))
+        if not reasons:
+            raise self.malformed(action, "ACKA false without an error")
+        raise CommandRefused(
+            self.tool,
+            self.address,
+            action,
+            "; ".join(reason for _, reason in reasons),
+            f"ERRCODE {reasons[0][0]}",
+        )

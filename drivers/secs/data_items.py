@@ -1,6 +1,6 @@
 """SECS-II data items both ends of a GEM conversation share (SEMI E5 section 9.6): what each
-acknowledge code means, the ALCD's set bit, the TIME format and a trace's sample period
-(DSPER).
+acknowledge code means, the ALCD's set bit, the TIME format, a trace's sample period (DSPER)
+and E40's process job states.
 
 Read by the GEM host driver (`drivers/gem/host.py`) and by the simulated GEM equipment alike,
 so the meaning of a code is stated once.
@@ -63,7 +63,37 @@ ACK_CODES: dict[str, dict[int, str]] = {
         6: "no such object exists",
     },
     "CPACK": {1: "parameter name does not exist", 2: "illegal value", 3: "illegal format"},
+    # E5 ERRCODE, as E40 process jobs (S16) refuse: the codes packline's equipment sends
+    "ERRCODE": {
+        3: "unknown object instance",
+        7: "invalid attribute value",
+        11: "object identifier in use",
+        12: "parameters improperly specified",
+        14: "unsupported option requested",
+        15: "busy",
+        17: "command not valid for current state",
+        21: "recipe specification related error",
+    },
 }
+
+#: E40 process job states (PRJOBSTATE), by value; 4, 10 and 11 end a job.
+PRJOB_STATES: dict[int, str] = {
+    0: "queued",
+    1: "setting up",
+    2: "waiting for start",
+    3: "processing",
+    4: "process complete",
+    6: "pausing",
+    7: "paused",
+    8: "stopping",
+    9: "aborting",
+    10: "stopped",
+    11: "aborted",
+}
+#: The PRJOBSTATEs a job ends in.
+PRJOB_ENDED = (4, 10, 11)
+#: E40's material format MF of substrates (a job's material is a list of their MIDs).
+MF_SUBSTRATES = 14
 
 #: HCACK codes that accept a remote command: 0 done, 4 will be done (an event tells when).
 HCACK_ACCEPTED = (0, 4)

@@ -5,9 +5,10 @@
 (S2F13, S2F15 refused out of range with EAC 3, S2F29), the clock (S2F17, S2F31), reports
 defined, linked, enabled and asked for by the host (S2F33, S2F35, S2F37, S6F15; `reports.py`),
 trace data collection (S2F23; `traces.py`), remote commands (S2F41), alarms enabled and
-listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19; `programs.py`) and
-terminal messages (S10F3). It pushes collection events (S6F11), alarms (S5F1) and trace data
-(S6F1), each a transaction with its T3. What the ids mean comes from the
+listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19; `programs.py`),
+terminal messages (S10F3) and, when its dictionary has them, E40 process jobs (S16F5,
+S16F11, S16F17, S16F19; `process_jobs.py`). It pushes collection events (S6F11), alarms (S5F1)
+and trace data (S6F1), each a transaction with its T3. What the ids mean comes from the
 dictionary (`drivers/specs/gem/<name>.yaml`), the same file the host driver reads; what the
 values are from a `GemModel` (`model.py`), which wraps one of the simulated line's tools. A body
 of the wrong shape (`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
@@ -29,6 +30,7 @@ from packline.drivers.secs.messages import SecsMessage
 from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
 from .control import Control
 from .model import GemModel, GemRefused
+from .process_jobs import ProcessJobs, process_job_status
 from .programs import ProcessPrograms
 from .reports import EventReports
 from .traces import Traces
@@ -43,6 +45,8 @@ SOFTWARE_REVISION = "1.0"
 #: E30's standard status variables, which the equipment answers itself when its dictionary
 #: names them: TIME, the control state, the enabled CEIDs and ALIDs, the set ALIDs.
 STANDARD_STATUS = ("clock", "control_state", "events_enabled", "alarms_enabled", "alarms_set")
+#: E40's status variables of the process jobs (`process_jobs.py`), the equipment's own too.
+JOB_STATUS = ("process_job_id", "process_job_state")
 
 
 class GemEquipment:
@@ -90,6 +94,8 @@ class GemEquipment:
             id_item=self._id,
             tool=tool,
         )
+        jobs = dictionary.process_jobs
+        self.process_jobs = ProcessJobs(self, jobs) if jobs is not None else None
 
     @property
     def online(self) -> bool:
@@ -136,12 +142,16 @@ class GemEquipment:
         link.on_disconnected = self._disconnected
         self.link = link
         await self.model.start()
+        if self.process_jobs is not None:
+            self.process_jobs.start()
         return link.address
 
     async def stop(self) -> None:
         """Stop serving; a connected host loses its connection (the tool died)."""
         link, self.link = self.link, None
         await self.traces.stop()
+        if self.process_jobs is not None:
+            await self.process_jobs.stop()
         await self.model.stop()
         if link is not None:
             await link.close()
@@ -156,6 +166,8 @@ class GemEquipment:
     async def send_event(self, name: str) -> None:
         """Send collection event `name` (S6F11, acknowledged) if the host enabled it and a
         host is there; its linked reports carry the status variables' values now."""
+        if self.process_jobs is not None:
+            self.process_jobs.event_sent(name)
         ceid = self.dictionary.collection_events[name].id
         link = self.link
         if ceid not in self.enabled_events or link is None or not link.selected:
@@ -225,6 +237,8 @@ class GemEquipment:
     def _status(self, name: str) -> Any:
         """A status variable's role value: E30's standard ones (`STANDARD_STATUS`), when the
         dictionary names them, are the equipment's own; every other is the model's."""
+        if name in JOB_STATUS:
+            return process_job_status(self.process_jobs, name)
         if name not in STANDARD_STATUS:
             return self.model.status(name)
         if name == "clock":
@@ -248,6 +262,8 @@ class GemEquipment:
         except Malformed as error:
             log.warning("%s: %s: %s", self.tool, message.name, error)
             return SecsMessage(message.stream, 0)
+        if body is None:  # a message of a capability the tool lacks (E40 jobs): S9F5
+            return None
         return SecsMessage(message.stream, message.function + 1, body)
 
     # each handler: the body of the request in, the body of the reply out
@@ -393,6 +409,8 @@ class GemEquipment:
             log.info("%s: %s refused: %s", self.tool, rcmd, refusal.text)
             return hcack_body(refusal.hcack, refusal.parameters)
         self.received[-1] = f"S2F41 {rcmd}"
+        if self.process_jobs is not None:
+            self.process_jobs.wake()  # a job may wait for what the command did
         return hcack_body(hcack, {})
 
     async def _enable_alarm(self, body: Item | None) -> Item:
@@ -439,6 +457,18 @@ class GemEquipment:
     async def _program_list(self, body: Item | None) -> Item:
         return self.programs.listing()
 
+    async def _create_job(self, body: Item | None) -> Item | None:
+        return None if self.process_jobs is None else self.process_jobs.create(body)
+
+    async def _job_command(self, body: Item | None) -> Item | None:
+        return None if self.process_jobs is None else self.process_jobs.command(body)
+
+    async def _dequeue_jobs(self, body: Item | None) -> Item | None:
+        return None if self.process_jobs is None else self.process_jobs.dequeue(body)
+
+    async def _job_list(self, body: Item | None) -> Item | None:
+        return None if self.process_jobs is None else self.process_jobs.listing()
+
     async def _terminal(self, body: Item | None) -> Item:
         tid, text = list_of(body, 2)
         terminal = scalar(tid)
@@ -473,5 +503,9 @@ class GemEquipment:
         (7, 17): _delete_programs,
         (7, 19): _program_list,
         (10, 3): _terminal,
+        (16, 5): _job_command,
+        (16, 11): _create_job,
+        (16, 17): _dequeue_jobs,
+        (16, 19): _job_list,
         (10, 5): _terminal,
     }

@@ -65,6 +65,18 @@ def test_every_kind_with_a_gem_driver_has_a_dictionary_and_it_loads() -> None:
             "status_variables.e10_state.values: map every tool value to an E10 state",
         ),
         (lambda d: d.update(colour="red"), "colour: Extra inputs are not permitted"),
+        (
+            lambda d: d["process_jobs"].update(ended="run_over"),
+            "process_jobs.ended: no 'run_over' in this dictionary",
+        ),
+        (
+            lambda d: d["collection_events"]["process_job_state_changed"]["report"].reverse(),
+            "the report of process_job_state_changed must start with process_job_id",
+        ),
+        (
+            lambda d: d["trace"].update(min_period_s=0.001),
+            "trace.min_period_s: Input should be greater than or equal to 0.01",
+        ),
     ],
 )
 def test_a_wrong_dictionary_is_refused_naming_the_key(change, message: str) -> None:

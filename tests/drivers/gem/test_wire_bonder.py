@@ -19,8 +19,8 @@ async def test_connect_reads_identity_and_sets_up_reports(bench) -> None:
     equipment = bench.equipment
     assert equipment.online
     assert equipment.communicating
-    assert equipment.enabled_events == {3001}
-    assert equipment.links == {3001: (3001,)}
+    assert equipment.enabled_events == {3001, 3100}  # the run's end, the job states (E40)
+    assert equipment.links == {3001: (3001,), 3100: (3100,)}
     assert equipment.enabled_alarms == {4001, 4002, 4003, 4004, 4005}
 
 
