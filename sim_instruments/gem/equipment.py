@@ -21,6 +21,7 @@ import logging
 from typing import Any
 
 from packline.clock import Clock, WallClock
+from packline.drivers.errors import PacklineError
 from packline.drivers.gem.dictionary import GemDictionary
 from packline.drivers.secs.data_items import ALARM_SET, format_time, parse_time
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
@@ -172,7 +173,7 @@ class GemEquipment:
         link = self.link
         if ceid not in self.enabled_events or link is None or not link.selected:
             return
-        await link.request(SecsMessage(6, 11, self._event_body(ceid), reply_expected=True))
+        await self._push(link, SecsMessage(6, 11, self._event_body(ceid), reply_expected=True))
 
     def _event_body(self, ceid: Any) -> Item:
         """DATAID, CEID and the linked reports with the status variables' values now (the body
@@ -185,11 +186,21 @@ class GemEquipment:
         )
         return L(self._id(0), self._id(ceid), reports)
 
+    async def _push(self, link: HsmsLink, message: SecsMessage) -> None:
+        """Send a message the equipment pushes and wait for its acknowledge. A host that
+        aborts it (F0), answers S9, does not answer within T3 or drops the connection loses
+        that message (there is no spooling), never the command, job or process that raised
+        it: the remote command that set an alarm still gets its S2F42."""
+        try:
+            await link.request(message)
+        except PacklineError as error:
+            log.warning("%s: %s not delivered to the host: %s", self.tool, message.name, error)
+
     async def _send_trace(self, body: Item) -> None:
         """Send one S6F1 (acknowledged) if a host is there."""
         link = self.link
         if link is not None and link.selected:
-            await link.request(SecsMessage(6, 1, body, reply_expected=True))
+            await self._push(link, SecsMessage(6, 1, body, reply_expected=True))
 
     async def report_alarms(self) -> None:
         """Send an S5F1 for each alarm of the model set or cleared since the last report (for
@@ -210,7 +221,7 @@ class GemEquipment:
                 self._id(alid),
                 A(self._alarm_text(code)),
             )
-            await link.request(SecsMessage(5, 1, body, reply_expected=True))
+            await self._push(link, SecsMessage(5, 1, body, reply_expected=True))
 
     def _alarm_text(self, code: str) -> str:
         text = self.dictionary.alarms[code].text
