@@ -19,15 +19,18 @@ import importlib
 import pkgutil
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
+from enum import Enum, StrEnum
 from importlib import resources
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
 
 from packline.claims import CLAIMS, Claim
 
 from .claim_check import Condition
 from .errors import BadInput
 from .recipe import Recipe, read_recipe_text
+from .recipe_fields import scalar_text
 
 if TYPE_CHECKING:
     from packline.sim_instruments.twin import Incoming
@@ -102,14 +105,20 @@ class Method:
         return read_recipe_text(self.recipe_model, text, source), text
 
     def options(self) -> dict[str, str]:
-        """The recipe's options and their defaults (or 'required'), for `packline methods`."""
+        """The recipe's options and their defaults as a recipe writes them ("film", 600.0),
+        for `packline methods`: 'required', 'none' (left out unless given), or 'default
+        section' (a section with defaults of its own; `packline methods METHOD` shows them)."""
         out = {}
         for name, info in self.recipe_model.model_fields.items():
-            out[name] = (
-                "required"
-                if info.is_required()
-                else repr(info.get_default(call_default_factory=True))
-            )
+            default = None if info.is_required() else info.get_default(call_default_factory=True)
+            if info.is_required():
+                out[name] = "required"
+            elif default is None:
+                out[name] = "none"
+            elif isinstance(default, BaseModel):
+                out[name] = "default section"
+            else:
+                out[name] = scalar_text(default.value if isinstance(default, Enum) else default)
         return out
 
 

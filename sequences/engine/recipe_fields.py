@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
 import textwrap
 from dataclasses import dataclass
 from enum import Enum
@@ -16,10 +17,11 @@ from types import NoneType, UnionType
 from typing import Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
+import yaml
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from packline.units import Unit
+from packline.units import Unit, quantity_text
 
 from .recipe import Feeds, tool_range, unwrapped
 
@@ -56,6 +58,12 @@ class FieldFacts:
     sections: tuple[type[BaseModel], ...] = ()
     optional_section: bool = False
 
+    def default_text(self) -> str:
+        """The field's default as a recipe writes it: a quantity with its unit ("600 s")."""
+        if self.unit and isinstance(self.default, int | float):
+            return quantity_text(self.default, self.unit)
+        return scalar_text(self.default)
+
     def range_text(self) -> str:
         """'20-300 um', 'above 0 um', 'at most 50 um', or '' without a range."""
         unit = f" {self.unit}" if self.unit else ""
@@ -74,6 +82,13 @@ class FieldFacts:
         if text and self.range_source:
             text = f"{text} ({self.range_source})"
         return text
+
+
+def scalar_text(value: Any) -> str:
+    """A value as YAML writes it on one line: bare where YAML reads it back unchanged."""
+    if isinstance(value, str) and value and yaml.safe_load(value) == value and ":" not in value:
+        return value
+    return json.dumps(value)
 
 
 def fields_of(model: type[BaseModel]) -> list[FieldFacts]:

@@ -9,16 +9,12 @@ and, uncommented as it is, validates to the reference recipe itself.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
-from packline.units import quantity_text
-
 from .method import Method
-from .recipe_fields import FieldFacts, discriminator_of, fields_of, section_doc
+from .recipe_fields import FieldFacts, discriminator_of, fields_of, scalar_text, section_doc
 
 INDENT = "  "
 
@@ -59,7 +55,7 @@ def _write_fields(
         given = values is not None and facts.name in values
         value = values.get(facts.name) if values is not None else None
         if not facts.sections:
-            shown = _scalar(value) if given else _placeholder(facts)
+            shown = scalar_text(value) if given else _placeholder(facts)
             lines.append(f"{mark}{pad}{facts.name}: {shown}  # {describe(facts)}")
             continue
         if facts.kind == "list of sections":
@@ -97,23 +93,9 @@ def _member_for(sections: tuple[type[BaseModel], ...], value: Any) -> type[BaseM
     raise ValueError(f"no member of {[s.__name__ for s in sections]} takes {value!r}")
 
 
-def _scalar(value: Any) -> str:
-    """A value as YAML writes it on one line: bare where YAML reads it back unchanged."""
-    if isinstance(value, str) and value and yaml.safe_load(value) == value and ":" not in value:
-        return value
-    return json.dumps(value)
-
-
-def _default(facts: FieldFacts) -> str:
-    """A field's default as a recipe writes it: a quantity with its unit ("600 s")."""
-    if facts.unit and isinstance(facts.default, int | float):
-        return quantity_text(facts.default, facts.unit)
-    return _scalar(facts.default)
-
-
 def _placeholder(facts: FieldFacts) -> str:
     if not facts.required:
-        return _default(facts)
+        return facts.default_text()
     if len(facts.choices) == 1:  # the selector of a member of a choice of sections
         return facts.choices[0]
     if facts.choices:
@@ -140,7 +122,7 @@ def describe(facts: FieldFacts) -> str:
     elif facts.required:
         parts.append("required")
     elif not facts.sections:
-        parts.append(f"default {_default(facts)}")
+        parts.append(f"default {facts.default_text()}")
     return "; ".join(parts)
 
 
@@ -211,7 +193,7 @@ def _reference(rows: list[dict[str, Any]], model: type[BaseModel], prefix: str) 
                 "range": facts.range_text(),
                 "default": "required"
                 if facts.required
-                else ("not done" if facts.optional_section else _default(facts)),
+                else ("not done" if facts.optional_section else facts.default_text()),
                 "doc": facts.doc or " or ".join(section_doc(s) for s in facts.sections),
             }
         )

@@ -66,6 +66,16 @@ def test_registry_lists_plasma_clean_with_its_claims_and_options():
         get_method("nope")
 
 
+def test_options_show_defaults_as_a_recipe_writes_them():
+    assert get_method("plasma-clean").options() == {
+        "steps": "required",
+        "batch_timeout_s": "600.0",
+    }
+    sprout = get_method("sprout-bump-csp").options()
+    assert (sprout["support"], sprout["thick_resin"], sprout["dicing"]) == ("film", "false", "none")
+    assert get_method("two-process-via").options()["wafer"] == "default section"
+
+
 def test_twin_snapshot_round_trips_every_field_without_pickle():
     twin = TwinStore()
     wafer = twin.get("W01")
