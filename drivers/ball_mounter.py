@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ToolAlarm
-from .families.modbus_plc import SingleWaferPlcDriver
+from .families.modbus_plc import SingleWaferPlcDriver, run_cycle
 from .families.plc_map import field
 from .links.registers import bits_to_registers
 from .roles.ball_mounter import (
@@ -57,7 +57,7 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
         action = "inspect balls"
         async with self.operation(action):
             await self.require_interlocks(action, SPEC.command_by_name["INSPECT"].interlocks)
-            await self._cycle(action, "INSPECT", timeout_s)
+            await run_cycle(self, action, "INSPECT", timeout_s)
             values = await self.read_status_block()
         return Inspection(
             sites_inspected=int(values["SITES_INSPECTED"]),
@@ -86,7 +86,7 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
             await self.require_interlocks(action, SPEC.command_by_name["APPLY_FLUX"].interlocks)
             wafer_id = await self.request_wafer() or ""
             await self.write_fields("write flux job", field(SPEC, "side").address(), registers)
-            end = await self._cycle(action, "APPLY_FLUX", timeout_s)
+            end = await run_cycle(self, action, "APPLY_FLUX", timeout_s)
             if not end.flux_applied:
                 raise ToolAlarm(
                     self.name, self.address, action, ["no open site of the map took flux"]
@@ -137,7 +137,7 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
             await self.write_fields(
                 "write mount job", field(SPEC, "ball_diameter_um").address(), registers
             )
-            end = await self._cycle(action, command, timeout_s)
+            end = await run_cycle(self, action, command, timeout_s)
         return MountResult(
             wafer_id=wafer_id,
             diameter_um=diameter_um,
@@ -163,23 +163,6 @@ class ModbusBallMounter(SingleWaferPlcDriver[BallMounterStatus], BallMounter):
             assert address == first + len(registers), "a cycle's job registers are contiguous"
             registers += by_address[address]
         return registers
-
-    async def _cycle(self, action: str, command: str, timeout_s: float) -> BallMounterStatus:
-        """Send a cycle's command and wait until the cell counts it ended; returns the status
-        then. A cycle that did not complete is an alarm."""
-        before = (await self.request_status()).cycles_completed
-        await self.command(action, command)
-        seen = await self.wait_status(
-            action,
-            lambda s: s.cycles_completed != before and s.phase is BallMounterPhase.READY,
-            timeout_s,
-        )
-        end = seen[-1]
-        if end.last_result is not CycleResult.COMPLETED:
-            raise ToolAlarm(
-                self.name, self.address, action, [f"cycle ended {end.last_result.name.lower()}"]
-            )
-        return end
 
     # ----------------------------------------------------------------- safety
 

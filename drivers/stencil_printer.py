@@ -13,8 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ToolAlarm
-from .families.modbus_plc import SingleWaferPlcDriver
+from .families.modbus_plc import SingleWaferPlcDriver, run_cycle
 from .families.plc_map import field
 from .roles.ball_mounter import CycleResult
 from .roles.stencil_printer import (
@@ -74,7 +73,7 @@ class ModbusStencilPrinter(SingleWaferPlcDriver[PrinterStatus], StencilPrinter):
             await self.write_fields(
                 "write print job", field(SPEC, JOB_FIELDS[0]).address(), registers
             )
-            end = await self._print_cycle(action, timeout_s)
+            end = await run_cycle(self, action, "PRINT", timeout_s)
             spi = await self.read_status_block()
         result = PrintResult(
             wafer_id=wafer_id,
@@ -91,24 +90,6 @@ class ModbusStencilPrinter(SingleWaferPlcDriver[PrinterStatus], StencilPrinter):
         self.record_reading("deposits_insufficient", result.insufficient, "")
         self.record_reading("deposits_excessive", result.excessive, "")
         return result
-
-    async def _print_cycle(self, action: str, timeout_s: float) -> PrinterStatus:
-        """Send `PRINT` and wait until the printer counts the cycle ended; returns the status
-        then. An alarm, or a cycle that did not complete, is `ToolAlarm`; past `timeout_s` the
-        printer is aborted (`wait_until`): squeegee raised, stage lowered."""
-        before = (await self.request_status()).cycles_completed
-        await self.command(action, "PRINT")
-        seen = await self.wait_status(
-            action,
-            lambda s: s.cycles_completed != before and s.phase is PrinterPhase.READY,
-            timeout_s,
-        )
-        end = seen[-1]
-        if end.last_result is not CycleResult.COMPLETED:
-            raise ToolAlarm(
-                self.name, self.address, action, [f"cycle ended {end.last_result.name.lower()}"]
-            )
-        return end
 
     async def _command_safe_state(self) -> None:
         """Squeegee raised, stage lowered: the ABORT command (the printer stops at once)."""

@@ -424,3 +424,37 @@ class BatchPlcDriver(ModbusPlcDriver[Status]):
         if wafer_id not in slots:
             raise ValueError(f"{self.name}: wafer {wafer_id} is not in any slot")
         await self.command(action, "UNLOAD_WAFER", slot=slots.index(wafer_id))
+
+
+class CountedCycleStatus(PhasedStatus, Protocol):
+    """The status of a tool that counts its cycles and says how the last one ended."""
+
+    @property
+    def cycles_completed(self) -> int: ...
+
+    @property
+    def last_result(self) -> IntEnum: ...
+
+
+Counted = TypeVar("Counted", bound=CountedCycleStatus)
+
+
+async def run_cycle(
+    tool: SingleWaferPlcDriver[Counted], action: str, command: str, timeout_s: float
+) -> Counted:
+    """Send a cycle's `command` and wait until `tool` counts the cycle ended, back in its
+    `READY` phase; returns the status then. A cycle whose `last_result` is not `COMPLETED` is a
+    `ToolAlarm`; past `timeout_s` the tool is aborted (`wait_status`)."""
+    before = (await tool.request_status()).cycles_completed
+    await tool.command(action, command)
+    seen = await tool.wait_status(
+        action,
+        lambda status: status.cycles_completed != before and status.phase.name == "READY",
+        timeout_s,
+    )
+    end = seen[-1]
+    if end.last_result.name != "COMPLETED":
+        raise ToolAlarm(
+            tool.name, tool.address, action, [f"cycle ended {end.last_result.name.lower()}"]
+        )
+    return end
