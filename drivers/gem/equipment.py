@@ -34,8 +34,9 @@ from ..errors import ConnectionLost, ProtocolError, ToolError, ToolTimeout, Wron
 from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
 from ..secs.link import SecsLink
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
-from .host import AlarmReport, CollectionEvent, GemHost
+from .host import GemHost
 from .process_jobs import ProcessJobs
+from .records import AlarmReport, CollectionEvent
 from .traces import Trace
 from .waits import EventWait
 

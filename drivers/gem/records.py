@@ -1,7 +1,7 @@
 """What the GEM host hands its users: ids, collection events, alarm reports, constants' rows,
 trace reports.
 
-These are the host's records of what the equipment said (`host.py` reads them off the wire,
+These are the host's records of what the equipment said (`host/` reads them off the wire,
 `pushed.py` off what the equipment pushes); the role drivers (`equipment.py`) read them.
 """
 

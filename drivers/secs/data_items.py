@@ -2,7 +2,7 @@
 acknowledge code means, the ALCD's set bit, the TIME format, a trace's sample period (DSPER)
 and E40's process job states.
 
-Read by the GEM host driver (`drivers/gem/host.py`) and by the simulated GEM equipment alike,
+Read by the GEM host driver (`drivers/gem/host/`) and by the simulated GEM equipment alike,
 so the meaning of a code is stated once.
 """
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from packline.drivers.errors import CommandRefused, LimitViolation, ProtocolError, ToolTimeout
-from packline.drivers.gem.host import CollectionEvent
+from packline.drivers.gem.records import CollectionEvent
 from packline.drivers.roles.wire_bonder import BonderState, RunResult
 from packline.drivers.secs.items import F8
 
