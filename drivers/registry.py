@@ -12,7 +12,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
-    from packline.sim_instruments.gem.equipment import GemModel
+    from packline.sim_instruments.gem.model import GemModel
     from packline.sim_instruments.tool import SimulatedTool
 
     from .equipment import Equipment

@@ -1,17 +1,18 @@
 """A generic GEM equipment (SEMI E30) on HSMS-SS passive, configured by a tool dictionary.
 
 `GemEquipment` answers a GEM host the way a GEM tool does: communication and control state
-(S1F13, S1F15, S1F17; `control.py`), status variables (S1F3, S1F11), equipment constants
-(S2F13, S2F15 refused out of range with EAC 3, S2F29), the clock (S2F17, S2F31), reports
-defined, linked, enabled and asked for by the host (S2F33, S2F35, S2F37, S6F15; `reports.py`),
-trace data collection (S2F23; `traces.py`), remote commands (S2F41), alarms enabled and
-listed (S5F3, S5F5, S5F7), process programs (S7F3, S7F5, S7F17, S7F19; `programs.py`),
-terminal messages (S10F3) and, when its dictionary has them, E40 process jobs (S16F5,
-S16F11, S16F17, S16F19; `process_jobs.py`). It pushes collection events (S6F11), alarms (S5F1)
-and trace data (S6F1), each a transaction with its T3. What the ids mean comes from the
-dictionary (`drivers/specs/gem/<name>.yaml`), the same file the host driver reads; what the
-values are from a `GemModel` (`model.py`), which wraps one of the simulated line's tools. A body
-of the wrong shape (`bodies.py`) is answered with an abort (F0): the host sees a protocol error.
+(S1F13, S1F15, S1F17; `control.py`), status variables (S1F3, S1F11) and equipment constants
+(S2F13, S2F15 refused out of range with EAC 3, S2F29; `variables.py`), the clock (S2F17,
+S2F31), reports defined, linked, enabled and asked for by the host (S2F33, S2F35, S2F37,
+S6F15; `reports.py`), trace data collection (S2F23; `traces.py`), remote commands (S2F41;
+`remote_commands.py`), alarms enabled and listed (S5F3, S5F5, S5F7; `alarms.py`), process
+programs (S7F3, S7F5, S7F17, S7F19; `programs.py`), terminal messages (S10F3) and, when its
+dictionary has them, E40 process jobs (S16F5, S16F11, S16F17, S16F19; `process_jobs.py`). It
+pushes collection events (S6F11), alarms (S5F1) and trace data (S6F1), each a transaction with
+its T3. What the ids mean comes from the dictionary (`drivers/specs/gem/<name>.yaml`), the same
+file the host driver reads; what the values are from a `GemModel` (`model.py`), which wraps one
+of the simulated line's tools. A body of the wrong shape (`bodies.py`) is answered with an
+abort (F0): the host sees a protocol error.
 """
 
 from __future__ import annotations
@@ -23,21 +24,21 @@ from typing import Any
 from packline.clock import Clock, WallClock
 from packline.drivers.errors import PacklineError
 from packline.drivers.gem.dictionary import GemDictionary
-from packline.drivers.secs.data_items import ALARM_SET, format_time, parse_time
+from packline.drivers.secs.data_items import format_time, parse_time
 from packline.drivers.secs.hsms import HsmsLink, HsmsTimers
 from packline.drivers.secs.items import A, B, Format, Item, L, item
 from packline.drivers.secs.messages import SecsMessage
 
-from .bodies import Malformed, hcack_body, ids_of, list_of, scalar
+from .alarms import Alarms
+from .bodies import Malformed, list_of, scalar
 from .control import Control
-from .model import GemModel, GemRefused
+from .model import GemModel
 from .process_jobs import ProcessJobs, process_job_status
 from .programs import ProcessPrograms
+from .remote_commands import RemoteCommands
 from .reports import EventReports
 from .traces import Traces
-
-# The model's side, importable with the equipment as before the equipment was split.
-__all__ = ["SOFTWARE_REVISION", "GemEquipment", "GemModel", "GemRefused"]
+from .variables import Variables
 
 log = logging.getLogger(__name__)
 
@@ -72,24 +73,23 @@ class GemEquipment:
         self.control = Control()
         #: Every primary message the host sent, by name (`S2F41 START`), oldest first.
         self.received: list[str] = []
-        self.enabled_alarms: set[Any] = set()
         self.programs = ProcessPrograms()
         self.terminal_messages: list[tuple[int, str]] = []
-        self._reported_alarms: set[str] = set()
         # The equipment's TIME runs on its clock (a virtual clock's too), from the wall's now.
         self._clock_origin = (dt.datetime.now(), self.clock.now())
         self._clock_offset = dt.timedelta()
-        self._sv_by_id = {sv.id: (name, sv) for name, sv in dictionary.status_variables.items()}
-        self._ec_by_id = {ec.id: (name, ec) for name, ec in dictionary.equipment_constants.items()}
+        self.variables = Variables(
+            dictionary, model, status=self._status, id_item=self._id, tool=tool
+        )
         self._ceids = {event.id for event in dictionary.collection_events.values()}
-        self.event_reports = EventReports(self._sv_by_id, self._ceids)
-        self._alarm_ids = {code: alarm.id for code, alarm in dictionary.alarms.items()}
-        self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
+        self.event_reports = EventReports(self.variables.sv_by_id, self._ceids)
+        self.alarms = Alarms(dictionary, model, self._id)
+        self.remote_commands = RemoteCommands(dictionary, model, self.control, tool)
         self.traces = Traces(
             dictionary.trace,
-            self._sv_by_id,
+            self.variables.sv_by_id,
             self.clock,
-            sample=self._sv_value,
+            sample=self.variables.value,
             time=lambda: format_time(self._now()),
             send=self._send_trace,
             id_item=self._id,
@@ -117,6 +117,11 @@ class GemEquipment:
     def enabled_events(self) -> set[Any]:
         """The CEIDs the host enabled."""
         return self.event_reports.enabled_events
+
+    @property
+    def enabled_alarms(self) -> set[Any]:
+        """The ALIDs the host enabled."""
+        return self.alarms.enabled
 
     # ----------------------------------------------------------------- serving
 
@@ -180,7 +185,7 @@ class GemEquipment:
         of S6F11 and S6F16)."""
         reports = L(
             *(
-                L(self._id(rptid), L(*(self._sv_value(vid) for vid in vids)))
+                L(self._id(rptid), L(*(self.variables.value(vid) for vid in vids)))
                 for rptid, vids in self.event_reports.linked(ceid)
             )
         )
@@ -205,31 +210,11 @@ class GemEquipment:
     async def report_alarms(self) -> None:
         """Send an S5F1 for each alarm of the model set or cleared since the last report (for
         the alarms the host enabled)."""
-        now = set(self.model.alarms())
-        changes = [(code, True) for code in sorted(now - self._reported_alarms)]
-        changes += [(code, False) for code in sorted(self._reported_alarms - now)]
-        self._reported_alarms = now
         link = self.link
-        for code, is_set in changes:
-            alid = self._alarm_ids.get(code)
-            if alid is None or alid not in self.enabled_alarms:
-                continue
+        for body in self.alarms.changes():
             if link is None or not link.selected:
                 return
-            body = L(
-                B(bytes([ALARM_SET if is_set else 0])),
-                self._id(alid),
-                A(self._alarm_text(code)),
-            )
             await self._push(link, SecsMessage(5, 1, body, reply_expected=True))
-
-    def _alarm_text(self, code: str) -> str:
-        text = self.dictionary.alarms[code].text
-        if text:
-            return text
-        from packline.drivers.registry import tool_kind
-
-        return tool_kind(self.dictionary.kind).load_spec().alarm_text.get(code, code)
 
     # ----------------------------------------------------------------- answering the host
 
@@ -237,13 +222,6 @@ class GemEquipment:
         if isinstance(value, str):
             return A(value)
         return item(self.dictionary.id_format, value)
-
-    def _sv_value(self, svid: Any) -> Item:
-        """The item of status variable `svid` (an empty list for one the tool lacks, E30)."""
-        if svid not in self._sv_by_id:
-            return L()
-        name, variable = self._sv_by_id[svid]
-        return variable.to_wire(self._status(name))
 
     def _status(self, name: str) -> Any:
         """A status variable's role value: E30's standard ones (`STANDARD_STATUS`), when the
@@ -257,8 +235,8 @@ class GemEquipment:
         if name == "control_state":
             return int(self.control.state)
         if name == "alarms_set":
-            return sorted(self._alarm_ids[c] for c in self.model.alarms() if c in self._alarm_ids)
-        return sorted(self.enabled_events if name == "events_enabled" else self.enabled_alarms)
+            return self.alarms.set_now()
+        return sorted(self.enabled_events if name == "events_enabled" else self.alarms.enabled)
 
     async def _on_message(self, message: SecsMessage) -> SecsMessage | None:
         key = (message.stream, message.function)
@@ -293,65 +271,19 @@ class GemEquipment:
         return self.control.request_online()
 
     async def _status_variables(self, body: Item | None) -> Item:
-        svids = ids_of(body)
-        return L(*(self._sv_value(svid) for svid in (svids or list(self._sv_by_id))))
+        return self.variables.status_variables(body)
 
     async def _status_namelist(self, body: Item | None) -> Item:
-        rows = []
-        for svid in ids_of(body) or list(self._sv_by_id):
-            name, variable = self._sv_by_id.get(svid, ("", None))
-            unit = variable.unit if variable is not None else ""
-            rows.append(L(self._id(svid), A(name), A(unit)))
-        return L(*rows)
+        return self.variables.status_namelist(body)
 
     async def _constants(self, body: Item | None) -> Item:
-        values = []
-        for ecid in ids_of(body) or list(self._ec_by_id):
-            if ecid not in self._ec_by_id:
-                values.append(L())
-                continue
-            name, constant = self._ec_by_id[ecid]
-            values.append(constant.to_wire(self.model.constant(name)))
-        return L(*values)
+        return self.variables.constants(body)
 
     async def _set_constants(self, body: Item | None) -> Item:
-        changes: dict[str, Any] = {}
-        for row in list_of(body):
-            ecid_item, value = list_of(row, 2)
-            ecid = scalar(ecid_item)
-            if ecid not in self._ec_by_id:
-                return B(b"\x01")  # at least one constant does not exist
-            name, constant = self._ec_by_id[ecid]
-            try:
-                changes[name] = constant.to_role(value)
-            except ValueError:
-                return B(b"\x03")
-            bounds = self.model.constant_range(name)
-            if bounds is not None and not bounds[0] <= changes[name] <= bounds[1]:
-                return B(b"\x03")  # at least one constant out of range
-        try:
-            self.model.set_constants(changes)
-        except GemRefused as refusal:  # the tool cannot take them now (a cycle runs)
-            log.info("%s: constants refused: %s", self.tool, refusal.text)
-            return B(b"\x02")
-        return B(b"\x00")
+        return self.variables.set_constants(body)
 
     async def _constant_namelist(self, body: Item | None) -> Item:
-        rows = []
-        for ecid in ids_of(body) or list(self._ec_by_id):
-            if ecid not in self._ec_by_id:
-                rows.append(L(self._id(ecid), A(), A(), A(), A(), A()))
-                continue
-            name, constant = self._ec_by_id[ecid]
-            bounds = self.model.constant_range(name)
-            default = constant.to_wire(self.model.constant(name))
-            low, high = (
-                (constant.to_wire(bounds[0]), constant.to_wire(bounds[1]))
-                if bounds is not None
-                else (A(), A())
-            )
-            rows.append(L(self._id(ecid), A(name), low, high, default, A(constant.unit)))
-        return L(*rows)
+        return self.variables.constant_namelist(body)
 
     def _now(self) -> dt.datetime:
         """The equipment's date and time: its clock's (set by the host with S2F31)."""
@@ -388,73 +320,21 @@ class GemEquipment:
         return self._event_body(ceid) if ceid in self._ceids else L()
 
     async def _remote_command(self, body: Item | None) -> Item:
-        rcmd_item, parameter_list = list_of(body, 2)
-        rcmd = scalar(rcmd_item)
-        if rcmd not in self._commands:
-            return L(B(b"\x01"), L())  # invalid command
-        if self.control.local:
-            log.info("%s: %s refused: the operator switched the tool to local", self.tool, rcmd)
-            return hcack_body(2, {})
-        name, command = self._commands[rcmd]
-        by_cpname = {
-            parameter.name: (key, parameter) for key, parameter in command.parameters.items()
-        }
-        values: dict[str, Any] = {}
-        refused: dict[str, int] = {}
-        for row in list_of(parameter_list):
-            cpname_item, value = list_of(row, 2)
-            cpname = str(scalar(cpname_item))
-            if cpname not in by_cpname:
-                refused[cpname] = 1
-                continue
-            key, parameter = by_cpname[cpname]
-            try:
-                values[key] = parameter.variable.to_role(value)
-            except ValueError:
-                refused[cpname] = 3
-        if refused:
-            return hcack_body(3, refused)
-        try:
-            hcack = await self.model.command(name, values)
-        except GemRefused as refusal:
-            log.info("%s: %s refused: %s", self.tool, rcmd, refusal.text)
-            return hcack_body(refusal.hcack, refusal.parameters)
-        self.received[-1] = f"S2F41 {rcmd}"
-        if self.process_jobs is not None:
-            self.process_jobs.wake()  # a job may wait for what the command did
-        return hcack_body(hcack, {})
+        reply, rcmd = await self.remote_commands.run(body)
+        if rcmd is not None:
+            self.received[-1] = f"S2F41 {rcmd}"
+            if self.process_jobs is not None:
+                self.process_jobs.wake()  # a job may wait for what the command did
+        return reply
 
     async def _enable_alarm(self, body: Item | None) -> Item:
-        aled, alid_item = list_of(body, 2)
-        alid = scalar(alid_item)
-        if alid not in self._alarm_ids.values():
-            return B(b"\x01")
-        code = scalar(aled)
-        enabled = bool((code[0] if isinstance(code, bytes) else int(code)) & ALARM_SET)
-        if enabled:
-            self.enabled_alarms.add(alid)
-        else:
-            self.enabled_alarms.discard(alid)
-        return B(b"\x00")
-
-    def _alarm_rows(self, alids: list[Any]) -> Item:
-        codes = {alid: code for code, alid in self._alarm_ids.items()}
-        set_now = set(self.model.alarms())
-        rows = []
-        for alid in alids:
-            code = codes.get(alid)
-            if code is None:
-                continue
-            alcd = ALARM_SET if code in set_now else 0
-            rows.append(L(B(bytes([alcd])), self._id(alid), A(self._alarm_text(code))))
-        return L(*rows)
+        return self.alarms.enable(body)
 
     async def _list_alarms(self, body: Item | None) -> Item:
-        requested = [] if body is None else ids_of(body)
-        return self._alarm_rows(requested or list(self._alarm_ids.values()))
+        return self.alarms.listing(body)
 
     async def _list_enabled_alarms(self, body: Item | None) -> Item:
-        return self._alarm_rows([a for a in self._alarm_ids.values() if a in self.enabled_alarms])
+        return self.alarms.listing_enabled()
 
     async def _store_program(self, body: Item | None) -> Item:
         return self.programs.store(body)

@@ -17,7 +17,8 @@ from packline.drivers.links import open_link
 from packline.drivers.registry import tool_kind
 from packline.drivers.secs.hsms import HsmsTimers
 from packline.drivers.secs.link import SecsLink
-from packline.sim_instruments.gem.equipment import GemEquipment, GemModel
+from packline.sim_instruments.gem.equipment import GemEquipment
+from packline.sim_instruments.gem.model import GemModel
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)  # 784 pads: a run of about 80 s

@@ -1,0 +1,68 @@
+"""The remote commands of the simulated GEM equipment (E30 4.5; S2F41).
+
+The dictionary says which RCMD runs which of the model's commands and each parameter's CPNAME
+and type; the model runs it (or refuses it with `GemRefused`). An unknown RCMD is HCACK 1, a
+command while the operator holds the tool local HCACK 2, an unknown or invalid parameter HCACK
+3 with its CPACK (1, 3), and nothing runs.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from packline.drivers.gem.dictionary import GemDictionary
+from packline.drivers.secs.items import B, Item, L
+
+from .bodies import hcack_body, list_of, scalar
+from .control import Control
+from .model import GemModel, GemRefused
+
+log = logging.getLogger(__name__)
+
+
+class RemoteCommands:
+    """The dictionary's remote commands by RCMD, run on the model unless refused."""
+
+    def __init__(
+        self, dictionary: GemDictionary, model: GemModel, control: Control, tool: str
+    ) -> None:
+        self._model = model
+        self._control = control
+        self._tool = tool
+        self._commands = {cmd.rcmd: (name, cmd) for name, cmd in dictionary.remote_commands.items()}
+
+    async def run(self, body: Item | None) -> tuple[Item, str | None]:
+        """S2F41 in: its S2F42 body out, and the RCMD if the model took it (else None)."""
+        rcmd_item, parameter_list = list_of(body, 2)
+        rcmd = scalar(rcmd_item)
+        if rcmd not in self._commands:
+            return L(B(b"\x01"), L()), None  # invalid command
+        if self._control.local:
+            log.info("%s: %s refused: the operator switched the tool to local", self._tool, rcmd)
+            return hcack_body(2, {}), None
+        name, command = self._commands[rcmd]
+        by_cpname = {
+            parameter.name: (key, parameter) for key, parameter in command.parameters.items()
+        }
+        values: dict[str, Any] = {}
+        refused: dict[str, int] = {}
+        for row in list_of(parameter_list):
+            cpname_item, value = list_of(row, 2)
+            cpname = str(scalar(cpname_item))
+            if cpname not in by_cpname:
+                refused[cpname] = 1
+                continue
+            key, parameter = by_cpname[cpname]
+            try:
+                values[key] = parameter.variable.to_role(value)
+            except ValueError:
+                refused[cpname] = 3
+        if refused:
+            return hcack_body(3, refused), None
+        try:
+            hcack = await self._model.command(name, values)
+        except GemRefused as refusal:
+            log.info("%s: %s refused: %s", self._tool, rcmd, refusal.text)
+            return hcack_body(refusal.hcack, refusal.parameters), None
+        return hcack_body(hcack, {}), rcmd
