@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ToolAlarm
-from .families.modbus_plc import SingleWaferPlcDriver, run_cycle
 from .families.plc_map import field
+from .families.plc_stage import SingleWaferPlcDriver, run_cycle
 from .links.registers import bits_to_registers
 from .roles.ball_mounter import (
     BallAlloy,

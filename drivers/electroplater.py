@@ -30,7 +30,8 @@ from typing import Any, ClassVar
 from .dc_supply import ScpiDcSupply
 from .equipment import Reading
 from .errors import ConnectionLost, ToolError, ToolStateError
-from .families.modbus_plc import READY_STATES, SingleWaferPlcDriver
+from .families.modbus_plc import READY_STATES
+from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
 from .roles.electroplater import (

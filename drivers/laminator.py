@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ToolAlarm, ToolStateError
-from .families.modbus_plc import SingleWaferPlcDriver
 from .families.plc_map import command_enum, reason_enum
+from .families.plc_stage import SingleWaferPlcDriver
 from .roles.laminator import (
     JobResult,
     LaminationJob,

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import ToolAlarm
-from .families.modbus_plc import READY_STATES, BatchPlcDriver
+from .families.modbus_plc import READY_STATES
+from .families.plc_batch import BatchPlcDriver
 from .families.plc_map import command_enum, field, reason_enum
 from .families.temperature_controller import (
     ControllerReading,

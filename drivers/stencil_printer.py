@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .families.modbus_plc import SingleWaferPlcDriver, run_cycle
 from .families.plc_map import field
+from .families.plc_stage import SingleWaferPlcDriver, run_cycle
 from .roles.ball_mounter import CycleResult
 from .roles.stencil_printer import (
     PrinterPhase,

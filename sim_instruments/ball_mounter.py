@@ -31,7 +31,8 @@ from packline.drivers.roles.ball_mounter import (
 )
 from packline.drivers.specs.ball_mounter import SPEC
 
-from .families.modbus_plc import Refused, SingleWaferPlcSimulator
+from .families.modbus_plc import Refused
+from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.ball_mounter import (
     BallMountPhysics,
     apply_flux,

@@ -34,7 +34,8 @@ from packline.drivers.roles.electroplater import CellPhase, Metal
 from packline.drivers.specs.electroplater import SPEC
 
 from .dc_supply import Load, SimDcSupply
-from .families.modbus_plc import Refused, SingleWaferPlcSimulator
+from .families.modbus_plc import Refused
+from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
 from .physics.electroplater import PlatingPhysics, cathode_of, electroplate
 from .servers import ModbusTransport

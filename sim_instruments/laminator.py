@@ -27,7 +27,8 @@ from packline.drivers.families.plc_map import field, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
-from .families.modbus_plc import Refused, SingleWaferPlcSimulator
+from .families.modbus_plc import Refused
+from .families.plc_stage import SingleWaferPlcSimulator
 from .laminator_plant import ATMOSPHERE_PA, Chamber, ChamberDrive, Drive, Platen
 from .physics.laminator import LaminatorPhysics, laminate_sheet
 from .servers import ModbusTransport

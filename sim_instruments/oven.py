@@ -28,7 +28,8 @@ from packline.drivers.families.temperature_controller import InstrumentStatus
 from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
-from .families.modbus_plc import BatchPlcSimulator, Refused
+from .families.modbus_plc import Refused
+from .families.plc_batch import BatchPlcSimulator
 from .families.temperature_controller import HeaterPlant, SimTemperatureController
 from .physics.oven import LoadHistory, ReflowPhysics, apply_run
 from .servers import ModbusTransport

@@ -25,7 +25,8 @@ from packline.drivers.roles.ball_mounter import CycleResult
 from packline.drivers.roles.stencil_printer import PrinterPhase, PrintRecipe, SolderPaste
 from packline.drivers.specs.stencil_printer import SPEC
 
-from .families.modbus_plc import Refused, SingleWaferPlcSimulator
+from .families.modbus_plc import Refused
+from .families.plc_stage import SingleWaferPlcSimulator
 from .physics.stencil_printer import PrintOutcome, PrintPhysics, print_paste, print_time_s
 from .servers import ModbusTransport
 from .twin import TwinStore

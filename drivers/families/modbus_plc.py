@@ -2,19 +2,20 @@
 
 `ModbusPlcDriver` consumes the spec (`plc_map.py`): identity, status decoding and traces, alarm
 and interlock decoding, setpoint encoding against the limits, commands and the explanation of a
-refusal. `SingleWaferPlcDriver` adds the stage of a tool that takes one wafer, `BatchPlcDriver`
-the slots and door of a batch tool. The map itself is `plc_map.py`.
+refusal. `SingleWaferPlcDriver` (`plc_stage.py`) adds the stage of a tool that takes one wafer,
+`BatchPlcDriver` (`plc_batch.py`) the slots and door of a batch tool. The map itself is
+`plc_map.py`.
 """
 
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from enum import IntEnum
-from typing import ClassVar, Generic, Protocol, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from ..equipment import Equipment, Identity, ToolState
-from ..errors import CommandRefused, ProtocolError, ToolAlarm, ToolStateError
+from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
 from ..links.registers import ascii_to_registers, registers_to_ascii
 from ..specs.core import ToolSpec
@@ -273,188 +274,5 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         return reason
 
 
-#: Driver states in which a batch tool's door, load and unload commands are sent.
+#: Driver states in which a PLC tool's transfers (and a batch tool's door) are commanded.
 READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
-
-
-class PhasedStatus(Protocol):
-    """A status whose `phase` says where the tool is in its cycle; the phases name a `FAULT`."""
-
-    @property
-    def phase(self) -> IntEnum: ...
-
-
-Phased = TypeVar("Phased", bound=PhasedStatus)
-
-
-class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
-    """A PLC tool that takes one wafer (or panel) at a time (the ball-mount cell's stage).
-
-    Its map has the stage block (`drivers/families/stage_map.py`): `WAFER_LOADED` (0 or 1) and
-    the text block `WAFER_ID` in its status, and the commands `LOAD_WAFER` (wafer id) and
-    `UNLOAD_WAFER`; `holder` words where the wafer lies. Its status has a `phase`, which the
-    waits watch for the fault phase.
-    """
-
-    holder: ClassVar[str] = "on the stage"
-
-    async def wait_status(
-        self, action: str, done: Callable[[Phased], bool], timeout_s: float
-    ) -> list[Phased]:
-        """Poll the status, recording traces, until `done`; returns every status seen, the
-        last one satisfying `done`. The fault phase ends the wait (`check_fault`); past
-        `timeout_s` the tool is aborted (`wait_until`), so it is never left running."""
-        seen: list[Phased] = []
-
-        async def poll() -> list[Phased] | None:
-            status = await self.traced_status()
-            seen.append(status)
-            await self.check_fault(action, status)
-            return seen if done(status) else None
-
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
-        )
-
-    async def check_fault(self, action: str, status: Phased) -> None:
-        """In the fault phase, raise the tool's alarms (`ToolAlarm`; a fault phase without an
-        alarm bit is one too)."""
-        if status.phase.name == "FAULT":
-            if not await self.refresh_alarms():
-                raise ToolAlarm(
-                    self.name, self.address, action, ["fault phase without an alarm bit"]
-                )
-            raise self.alarm_error(action)
-
-    async def request_wafer(self) -> str | None:
-        """The id of the loaded wafer, or None."""
-        if not await self.read_status_value("WAFER_LOADED"):
-            return None
-        return await self.read_text("read wafer id", "WAFER_ID")
-
-    async def load(self, wafer_id: str) -> None:
-        """Place a wafer; refused with nothing sent while another one is there."""
-        action = f"load wafer {wafer_id}"
-        self.check_wafer_id(wafer_id)
-        self.require_state(action, *READY_STATES)
-        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
-        present = await self.request_wafer()
-        if present is not None:
-            raise ToolStateError(
-                self.name, self.address, action, f"wafer {present} is already {self.holder}"
-            )
-        await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
-
-    async def unload(self) -> str:
-        """Take the wafer off; returns its id."""
-        action = "unload wafer"
-        self.require_state(action, *READY_STATES)
-        wafer_id = await self.request_wafer()
-        if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
-        await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
-        return wafer_id
-
-
-class BatchPlcDriver(ModbusPlcDriver[Status]):
-    """A PLC tool that takes a batch in slots behind a door (the plasma chamber, the oven).
-
-    Its map has `SLOT_CAPACITY` and `SLOTS_OCCUPIED` in adjacent status registers, the slot
-    ids in the repeated text block `SLOT_WAFER_ID`, and the commands `OPEN_DOOR`,
-    `CLOSE_DOOR`, `LOAD_WAFER` (slot, wafer id) and `UNLOAD_WAFER` (slot).
-    """
-
-    async def request_slots(self) -> list[str | None]:
-        """The wafer id in each slot (None for an empty slot)."""
-        capacity, occupied = await self.link.read_holding_registers(
-            self.map.status_address(self.spec, "SLOT_CAPACITY"), 2
-        )
-        block = self.spec.status_by_name["SLOT_WAFER_ID"]
-        assert isinstance(block, PlcStatus)
-        if not 1 <= capacity <= block.repeat:
-            raise self._protocol_error(
-                "read slots", f"slot capacity {capacity} out of 1-{block.repeat}"
-            )
-        first, size = block.address(), block.stride
-        ids = await self.link.read_holding_registers(first, size * capacity)
-        slots: list[str | None] = []
-        for slot in range(capacity):
-            if not occupied >> slot & 1:
-                slots.append(None)
-                continue
-            try:
-                slots.append(registers_to_ascii(ids[slot * size : (slot + 1) * size]))
-            except ValueError as error:
-                raise self._protocol_error("read slots", f"slot {slot} id: {error}") from None
-        return slots
-
-    async def open_door(self) -> None:
-        self.require_state("open door", *READY_STATES)
-        await self.command("open door", "OPEN_DOOR")
-
-    async def close_door(self) -> None:
-        self.require_state("close door", *READY_STATES)
-        await self.command("close door", "CLOSE_DOOR")
-
-    async def load(self, wafer_id: str, slot: int | None = None) -> int:
-        """Place a wafer in a slot (the first free one unless given); returns the slot."""
-        action = f"load wafer {wafer_id}"
-        self.require_state(action, *READY_STATES)
-        self.check_wafer_id(wafer_id)
-        self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
-        slots = await self.request_slots()
-        if wafer_id in slots:
-            raise ValueError(
-                f"{self.name}: wafer {wafer_id} is already in slot {slots.index(wafer_id)}"
-            )
-        if slot is None:
-            if None not in slots:
-                raise ValueError(f"{self.name}: all {len(slots)} slots are full, cannot {action}")
-            slot = slots.index(None)
-        elif not 0 <= slot < len(slots):
-            raise ValueError(f"{self.name}: slot {slot} does not exist (0-{len(slots) - 1})")
-        await self.command(action, "LOAD_WAFER", slot=slot, wafer_id=wafer_id)
-        return slot
-
-    async def unload(self, wafer_id: str) -> None:
-        """Take a wafer out of its slot."""
-        action = f"unload wafer {wafer_id}"
-        self.require_state(action, *READY_STATES)
-        slots = await self.request_slots()
-        if wafer_id not in slots:
-            raise ValueError(f"{self.name}: wafer {wafer_id} is not in any slot")
-        await self.command(action, "UNLOAD_WAFER", slot=slots.index(wafer_id))
-
-
-class CountedCycleStatus(PhasedStatus, Protocol):
-    """The status of a tool that counts its cycles and says how the last one ended."""
-
-    @property
-    def cycles_completed(self) -> int: ...
-
-    @property
-    def last_result(self) -> IntEnum: ...
-
-
-Counted = TypeVar("Counted", bound=CountedCycleStatus)
-
-
-async def run_cycle(
-    tool: SingleWaferPlcDriver[Counted], action: str, command: str, timeout_s: float
-) -> Counted:
-    """Send a cycle's `command` and wait until `tool` counts the cycle ended, back in its
-    `READY` phase; returns the status then. A cycle whose `last_result` is not `COMPLETED` is a
-    `ToolAlarm`; past `timeout_s` the tool is aborted (`wait_status`)."""
-    before = (await tool.request_status()).cycles_completed
-    await tool.command(action, command)
-    seen = await tool.wait_status(
-        action,
-        lambda status: status.cycles_completed != before and status.phase.name == "READY",
-        timeout_s,
-    )
-    end = seen[-1]
-    if end.last_result.name != "COMPLETED":
-        raise ToolAlarm(
-            tool.name, tool.address, action, [f"cycle ended {end.last_result.name.lower()}"]
-        )
-    return end

@@ -16,7 +16,7 @@ from typing import ClassVar, Protocol, TypeVar
 
 from ..errors import ToolAlarm
 from ..roles.batch_chamber import BatchChamber, ChamberState, LastResult
-from .modbus_plc import BatchPlcDriver
+from .plc_batch import BatchPlcDriver
 from .plc_map import field
 
 

@@ -14,7 +14,9 @@ PLC register maps"):
   (exception 3) sets them; reads, and requests answered with another exception, leave them;
 * alarms latch (`latch`) until RESET_ALARMS; an injected fault starts at the present time.
 
-Each tool gives its phase name, its interlocks, its status values and its command semantics.
+Each tool gives its phase name, its interlocks, its status values and its command semantics;
+a tool of one wafer on its stage extends `SingleWaferPlcSimulator` (`plc_stage.py`), one of a
+batch in slots `BatchPlcSimulator` (`plc_batch.py`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
 
 from packline.clock import Clock
-from packline.drivers.equipment import validate_wafer_id
 from packline.drivers.families.plc_map import (
     ALARMS,
     COMMAND_ERROR,
@@ -55,7 +56,7 @@ from packline.drivers.specs import ToolSpec
 
 from ..servers import ModbusToolServer, ModbusTransport
 from ..tool import SimulatedTool
-from ..twin import TwinStore, WaferAlreadyProcessed
+from ..twin import TwinStore
 
 #: A refused write: the reason code and the register it concerned.
 Refused = tuple[int, int]
@@ -324,8 +325,6 @@ class ModbusPlcSimulator(SimulatedTool):
         raw = round(float(value) * entry.scale)  # type: ignore[arg-type]
         return u32_to_registers(raw) if entry.words == 2 else [raw]
 
-    # ----------------------------------------------------------------- faults and alarms
-
     # ----------------------------------------------------------------- the tool's part
 
     @abstractmethod
@@ -352,123 +351,3 @@ class ModbusPlcSimulator(SimulatedTool):
         """Run a command the family's checks let through, or refuse it by the tool's own
         conditions. `parameters` are decoded (setpoints in their units, text as registers);
         `registers` is the command block from address `start`."""
-
-
-class SingleWaferPlcSimulator(ModbusPlcSimulator):
-    """A PLC tool that takes one wafer (or panel) at a time on its stage, platen or holder
-    (the ball mounter, the stencil printer, the laminator, the plating cell;
-    `SingleWaferPlcDriver` drives it): `WAFER_LOADED` and `WAFER_ID` in its status, the
-    commands `LOAD_WAFER` (wafer id) and `UNLOAD_WAFER`, and the refusals `WAFER_PRESENT`,
-    `NO_WAFER` and `BAD_WAFER_ID`; its `PHASE` register is where it is in its cycle."""
-
-    #: Where the tool is in its cycle (its role's phases, READY ... FAULT).
-    phase: IntEnum
-    #: The id of the wafer the tool holds, or None.
-    wafer_id: str | None = None
-
-    def state_name(self) -> str:
-        return self.phase.name.lower()
-
-    def stage_status(self) -> dict[str, object]:
-        """The phase and the wafer registers as the tool presents them now."""
-        return {
-            "PHASE": int(self.phase),
-            "WAFER_LOADED": int(self.wafer_id is not None),
-            "WAFER_ID": self.wafer_id or "",
-        }
-
-    def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        """UNLOAD_WAFER, or LOAD_WAFER onto the empty stage: the wafer is taken from the twin;
-        an id that is not printable ASCII without spaces, or of a wafer this tool processed
-        before (no rework), is refused `BAD_WAFER_ID` at the parameter register."""
-        if command == "UNLOAD_WAFER":
-            if self.wafer_id is None:
-                return self.refused(self.reasons["NO_WAFER"])
-            self.wafer_id = None
-            return None
-        if self.wafer_id is not None:
-            return self.refused(self.reasons["WAFER_PRESENT"])
-        try:
-            wafer_id = self.text_parameter(parameters, "wafer_id")
-            validate_wafer_id(wafer_id)
-            self.twin.load(wafer_id, self.name)
-        except (ValueError, WaferAlreadyProcessed):
-            return self.refused(self.reasons["BAD_WAFER_ID"], self.map.parameter_register)
-        self.wafer_id = wafer_id
-        return None
-
-
-class BatchPlcSimulator(ModbusPlcSimulator):
-    """A PLC tool that takes a batch in `capacity` slots behind a door (the plasma chamber,
-    the oven): the slot status registers and the load and unload commands of a map with
-    `SLOT_CAPACITY`, `SLOTS_OCCUPIED`, `SLOT_WAFER_ID`, `DOOR_CLOSED`, `LOAD_WAFER` and
-    `UNLOAD_WAFER`, and the refusals `SLOT_OCCUPIED`, `SLOT_EMPTY` and `BAD_WAFER_ID`."""
-
-    def __init__(
-        self,
-        name: str,
-        twin: TwinStore,
-        clock: Clock | None = None,
-        *,
-        capacity: int,
-        serial_number: str,
-        device_id: int = 1,
-        transport: ModbusTransport = "tcp",
-    ) -> None:
-        super().__init__(
-            name,
-            twin,
-            clock,
-            serial_number=serial_number,
-            device_id=device_id,
-            transport=transport,
-        )
-        slots = self.spec.status_by_name["SLOT_WAFER_ID"]
-        assert isinstance(slots, PlcStatus)
-        if not 1 <= capacity <= slots.repeat:
-            raise ValueError(f"simulated {name}: capacity {capacity} outside 1-{slots.repeat}")
-        self.capacity = capacity
-        self.door_closed = False
-        self.slots: list[str | None] = [None] * capacity
-
-    def batch_status(self) -> dict[str, object]:
-        """The door and slot registers as the tool presents them now."""
-        return {
-            "DOOR_CLOSED": int(self.door_closed),
-            "SLOT_CAPACITY": self.capacity,
-            "SLOTS_OCCUPIED": sum(1 << i for i, w in enumerate(self.slots) if w is not None),
-            "SLOT_WAFER_ID": [wafer_id or "" for wafer_id in self.slots],
-        }
-
-    def loaded(self) -> list[str]:
-        """The ids of the wafers in the slots, in slot order."""
-        return [wafer_id for wafer_id in self.slots if wafer_id is not None]
-
-    def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        """LOAD_WAFER or UNLOAD_WAFER through the open door; a loaded wafer is taken from the
-        twin (refused if this tool processed it before and it is no rework)."""
-        if self.door_closed:
-            return self.refused(Reason.WRONG_STATE)
-        slot = int(parameters["slot"])  # type: ignore[arg-type]
-        if not 0 <= slot < self.capacity:
-            return self.refused(Reason.OUT_OF_RANGE)
-        if command == "UNLOAD_WAFER":
-            if self.slots[slot] is None:
-                return self.refused(self.reasons["SLOT_EMPTY"])
-            self.slots[slot] = None
-            return None
-        if self.slots[slot] is not None:
-            return self.refused(self.reasons["SLOT_OCCUPIED"])
-        try:
-            wafer_id = self.text_parameter(parameters, "wafer_id")
-            validate_wafer_id(wafer_id)
-        except ValueError:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
-        if wafer_id in self.slots:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
-        try:
-            self.twin.load(wafer_id, self.name)
-        except WaferAlreadyProcessed:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
-        self.slots[slot] = wafer_id
-        return None

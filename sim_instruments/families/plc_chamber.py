@@ -16,7 +16,8 @@ from packline.drivers.roles.batch_chamber import ChamberState, LastResult
 
 from ..servers import ModbusTransport
 from ..twin import TwinStore
-from .modbus_plc import BatchPlcSimulator, Refused
+from .modbus_plc import Refused
+from .plc_batch import BatchPlcSimulator
 
 
 class PlcChamberSimulator(BatchPlcSimulator):
