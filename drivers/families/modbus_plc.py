@@ -1,10 +1,10 @@
 """The Modbus PLC family's driver base: a driver read from its tool's PLC map.
 
-`ModbusPlcDriver` consumes the spec (`plc_map.py`): identity, status decoding and traces, alarm
+`ModbusPlcDriver` consumes the spec (`plc_map/`): identity, status decoding and traces, alarm
 and interlock decoding, setpoint encoding against the limits, commands and the explanation of a
 refusal. `SingleWaferPlcDriver` (`plc_stage.py`) adds the stage of a tool that takes one wafer,
 `BatchPlcDriver` (`plc_batch.py`) the slots and door of a batch tool. The map itself is
-`plc_map.py`.
+`plc_map/`.
 """
 
 from __future__ import annotations
