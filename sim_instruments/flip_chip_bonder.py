@@ -8,13 +8,11 @@ again as often as it has dies left). Time is the line's clock: a run is planned 
 accepted (the fit of the dies on the substrate, each die's placement) and laid onto the twin
 die by die as the clock passes each die's cycle; a transfer (`XFER`) the same way, die by die
 of the wafer on the stage. `STOP` or an alarm ends it early: the dies bonded (or coated) stay,
-the die on the head is rejected. The physics is in
-`sim_instruments/physics/flip_chip_bonder.py`.
+the die on the head is rejected. The run (its plan, the dies laid onto the twin, the results
+read back) is `flip_chip_bonder_run.py`, the physics `sim_instruments/physics/flip_chip_bonder.py`.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -29,18 +27,16 @@ from packline.drivers.roles.flip_chip_bonder import (
 from packline.drivers.specs.flip_chip_bonder import SPEC
 
 from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id, whole_number
+from .flip_chip_bonder_run import Bond, Run
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,
     Misfit,
-    Placement,
-    bond_dies,
     die_cycle_s,
     fit_terminals,
     free_dies,
     heating_s,
     place,
     source_problem,
-    transfer_layer,
     unit_layout,
 )
 from .twin import TwinStore, Workpiece
@@ -54,39 +50,6 @@ def _alloy(word: str) -> TransferAlloy:
         if alloy.value.upper() == word.upper():
             return alloy
     raise ValueError(f"alloy {word!r} is not one of {', '.join(TransferAlloy)}")
-
-
-@dataclass
-class _Bond:
-    """What a bond run places: the source's dies, their fit and their placement."""
-
-    source_id: str
-    source_units: np.ndarray
-    match: np.ndarray
-    placement: Placement
-    dies_before: int  # dies on the substrate before the run
-
-
-@dataclass
-class _Run:
-    """A run under way: its units, when it started and starts bonding, each die's cycle; what
-    it bonds (`bond`) or transfers (`transfer`)."""
-
-    substrate_id: str
-    units: np.ndarray
-    recipe: BondRecipe
-    stage_from_c: float
-    started_s: float
-    bonding_from_s: float
-    cycle_s: float
-    bond: _Bond | None = None
-    transfer: SolderTransfer | None = None
-    coated: list[np.ndarray] = field(default_factory=list)  # per die done: its sites coated
-    done: int = 0
-
-    @property
-    def ends_s(self) -> float:
-        return self.bonding_from_s + self.units.size * self.cycle_s
 
 
 class SimFlipChipBonder(OneWaferTool):
@@ -123,10 +86,10 @@ class SimFlipChipBonder(OneWaferTool):
         self.state = FlipChipState.IDLE
         self.source_id: str | None = None
         self.stage_c = self.physics.ambient_c
-        self.run: _Run | None = None
-        self.latest: _Run | None = None  # the last run that ended, of either kind
-        self.last: _Run | None = None  # the last bond run
-        self.last_transfer: _Run | None = None
+        self.run: Run | None = None
+        self.latest: Run | None = None  # the last run that ended, of either kind
+        self.last: Run | None = None  # the last bond run
+        self.last_transfer: Run | None = None
         self.runs_completed = 0
 
     # ----------------------------------------------------------------- queries
@@ -169,41 +132,13 @@ class SimFlipChipBonder(OneWaferTool):
         run = self.last
         if run is None or run.bond is None:
             return "NONE"
-        bond = run.bond
-        substrate = self.twin.get(run.substrate_id)
-        dies = substrate.dies
-        placed = slice(bond.dies_before, bond.dies_before + run.done)
-        sites = unit_layout(substrate.geometry).sites[dies.unit[placed]].ravel()
-        seated = dies.seated[sites]
-        in_holes = sites[seated & substrate.geometry.hole[sites]]
-        depth = substrate.openings.substrate.depth_um[in_holes]
-        level = 100.0 * substrate.fill.level_um[in_holes] / np.where(depth > 0, depth, 1.0)
-        offset = np.hypot(*dies.offset_um[placed].T)
-        return (
-            f"SUBSTRATE={run.substrate_id} SOURCE={bond.source_id} DIES={run.done} "
-            f"BONDED={int(dies.bonded[placed].sum())} TERMINALS={sites.size} "
-            f"SEATED={int(seated.sum())} JOINED={int(dies.joined[sites].sum())} "
-            f"OFFSET={offset.max(initial=0.0):.1f} "
-            f"ROT={np.abs(dies.rotation_mdeg[placed]).max(initial=0.0):.1f} "
-            f"FILLMIN={level.min() if level.size else 0.0:.1f} "
-            f"FILLMAX={level.max(initial=0.0):.1f}"
-        )
+        return run.bond_result(self.twin)
 
     def _transfer_result(self) -> str:
         run = self.last_transfer
         if run is None or run.transfer is None:
             return "NONE"
-        wafer = self.twin.get(run.substrate_id)
-        sites = unit_layout(wafer.geometry).sites[run.units[: run.done]].ravel()
-        bumps = sites[wafer.bumps.height_um[sites] > 0]
-        coated = np.concatenate([np.zeros(0, np.intp), *run.coated])
-        layer = wafer.bumps.layer_um[coated]
-        return (
-            f"WAFER={run.substrate_id} ALLOY={run.transfer.alloy.value} DIES={run.done} "
-            f"BUMPS={bumps.size} COATED={coated.size} "
-            f"LAYERMIN={layer.min() if layer.size else 0.0:.2f} "
-            f"LAYERMEAN={layer.mean() if layer.size else 0.0:.2f}"
-        )
+        return run.transfer_result(self.twin)
 
     # ----------------------------------------------------------------- commands
 
@@ -247,7 +182,7 @@ class SimFlipChipBonder(OneWaferTool):
         match = self._fit(substrate, source)
         self.require_interlocks("BOND")
         bias = DRIFT_UM if "vision_drift" in self.injected else (0.0, 0.0)
-        bond = _Bond(
+        bond = Bond(
             source.id,
             free[:count],
             match,
@@ -296,12 +231,12 @@ class SimFlipChipBonder(OneWaferTool):
         substrate: Workpiece,
         units: np.ndarray,
         recipe: BondRecipe,
-        bond: _Bond | None = None,
+        bond: Bond | None = None,
         transfer: SolderTransfer | None = None,
     ) -> str:
         """Plan the run: the stage's ramp, then a cycle per die."""
         now = self.clock.now()
-        self.run = _Run(
+        self.run = Run(
             substrate_id=substrate.id,
             units=units,
             recipe=recipe,
@@ -370,70 +305,12 @@ class SimFlipChipBonder(OneWaferTool):
         due = min(int((now - run.bonding_from_s) / run.cycle_s + 1e-9), run.units.size)
         if due > run.done:
             if run.bond is not None:
-                self._bond_dies(run, run.bond, due)
+                run.bond_dies(due, self.twin, self.physics, self.name, self.clock)
             else:
-                self._transfer(run, due)
+                run.transfer_solder(due, self.twin, self.physics, self.name, self.clock)
         if run.done == run.units.size:
             self.runs_completed += 1
             self._end(FlipChipState.IDLE)
-
-    def _bond_dies(self, run: _Run, bond: _Bond, due: int) -> None:
-        """Lay the dies from `run.done` up to `due` onto the substrate."""
-        part = slice(run.done, due)
-        substrate = self.twin.get(run.substrate_id)
-        source = self.twin.get(bond.source_id)
-        placement = bond.placement
-        bonded = bond_dies(
-            substrate,
-            source,
-            run.units[part],
-            bond.source_units[part],
-            bond.match,
-            Placement(placement.offset_um[part], placement.rotation_mdeg[part]),
-            run.recipe,
-            self.physics,
-        )
-        run.done = due
-        now = self.clock.now()
-        recipe = run.recipe
-        substrate.record(
-            self.name,
-            "flip-chip bond",
-            now,
-            source=source.id,
-            units=f"{int(run.units[part][0])}-{int(run.units[part][-1])}",
-            dies_bonded=int(bonded.sum()),
-            head_c=recipe.head_temperature_c,
-            stage_c=recipe.stage_temperature_c,
-            force_n=recipe.bond_force_n,
-            bond_s=recipe.bond_time_s,
-        )
-        source.record(self.name, "dies picked", now, dies=int(bonded.size), onto=substrate.id)
-
-    def _transfer(self, run: _Run, due: int) -> None:
-        """Press the sheet on the dies from `run.done` up to `due` of the wafer."""
-        transfer = run.transfer
-        assert transfer is not None
-        units = run.units[run.done : due]
-        wafer = self.twin.get(run.substrate_id)
-        layout = unit_layout(wafer.geometry)
-        recipe = transfer.recipe
-        coated = transfer_layer(
-            wafer, units, transfer.alloy.value, transfer.film_um, recipe, self.physics
-        )
-        run.coated.append(layout.sites[units].ravel()[coated])
-        run.done = due
-        wafer.record(
-            self.name,
-            "solder transfer",
-            self.clock.now(),
-            alloy=transfer.alloy.value,
-            film_um=transfer.film_um,
-            units=f"{int(units[0])}-{int(units[-1])}",
-            bumps_coated=int(coated.sum()),
-            head_c=recipe.head_temperature_c,
-            stage_c=recipe.stage_temperature_c,
-        )
 
     def _end(self, state: FlipChipState) -> None:
         """End the run (its bonded dies stay, a die on the head goes to the reject bin); the
