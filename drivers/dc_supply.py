@@ -118,5 +118,9 @@ class ScpiDcSupply(ScpiDriver):
         if reply != "1":
             raise self.garbled("output off", reply, "1")
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        """A supply holds no workpiece (the plating cell it feeds holds the wafer)."""
+        return ()
+
     async def _unload_everything(self) -> None:
         """A supply holds no workpiece: with its output off it is empty."""

@@ -363,6 +363,13 @@ class Equipment(ABC):
         await self._unload_everything()
 
     @abstractmethod
+    async def request_workpieces(self) -> tuple[str, ...]:
+        """The ids of every workpiece the tool holds now (a wafer on its chuck, a batch in its
+        slots, a die source beside a substrate), as the tool reports them; empty when it holds
+        none. A query: nothing is moved. Recovery and `packline station check` ask it to tell
+        a run's own wafers from a workpiece another lot or an engineer left on the tool."""
+
+    @abstractmethod
     async def _unload_everything(self) -> None:
         """Take every workpiece off the tool; the tool is in its safe state with no alarm."""
 

@@ -19,6 +19,9 @@ class BatchTool(Equipment):
     async def request_slots(self) -> list[str | None]:
         """The wafer id in each slot (None for an empty slot)."""
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        return tuple(wafer_id for wafer_id in await self.request_slots() if wafer_id is not None)
+
     @abstractmethod
     async def open_door(self) -> None:
         """Open the door; the tool must be in the state its role loads in."""

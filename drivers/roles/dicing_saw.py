@@ -162,6 +162,10 @@ class DicingSaw(Equipment):
         self.record_reading("chipping_back", result.chipping_back_um, "um")
         self.record_reading("singulated_units", result.singulated_units, "units")
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        workpiece = await self.request_workpiece()
+        return () if workpiece is None else (workpiece.workpiece_id,)
+
     async def _unload_everything(self) -> None:
         await self.stop_spindle()
         if await self.request_workpiece() is not None:

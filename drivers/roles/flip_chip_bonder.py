@@ -166,6 +166,10 @@ class FlipChipBonder(Equipment):
         self.record_reading("terminals_seated", result.terminals_seated, "terminals")
         self.record_reading("placement_offset_max", result.max_offset_um, "um")
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        status = await self.request_status()
+        return tuple(held for held in (status.substrate_id, status.source_id) if held is not None)
+
     async def _unload_everything(self) -> None:
         status = await self.request_status()
         if status.substrate_id is not None:

@@ -111,6 +111,10 @@ class Grinder(Equipment):
 
     role = "grinder"
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        on_chuck = await self.request_wafer()
+        return () if on_chuck is None else (on_chuck.wafer_id,)
+
     async def _unload_everything(self) -> None:
         if await self.request_wafer() is not None:
             await self.release_chuck_vacuum()

@@ -183,6 +183,10 @@ class Laser(Equipment):
 
     role = "laser"
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        wafer_id = await self.request_wafer()
+        return () if wafer_id is None else (wafer_id,)
+
     async def _unload_everything(self) -> None:
         if await self.request_wafer() is not None:
             await self.open_enclosure()

@@ -160,9 +160,12 @@ class Lithography(Equipment):
 
     role = "lithography"
 
-    async def _unload_everything(self) -> None:
+    async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = (await self.request_status()).wafer_id
-        if wafer_id is not None:
+        return () if wafer_id is None else (wafer_id,)
+
+    async def _unload_everything(self) -> None:
+        for wafer_id in await self.request_workpieces():
             await self.unload(wafer_id)
 
     @abstractmethod

@@ -15,6 +15,10 @@ from ..equipment import Equipment
 class SingleWaferTool(Equipment):
     """A tool that holds one wafer (or panel) at a time; recovery takes it off."""
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        wafer_id = await self.request_wafer()
+        return () if wafer_id is None else (wafer_id,)
+
     async def _unload_everything(self) -> None:
         if await self.request_wafer() is not None:
             await self.unload()

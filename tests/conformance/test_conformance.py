@@ -26,9 +26,11 @@ from packline.drivers.errors import (
     ToolStateError,
     ToolTimeout,
 )
-from packline.drivers.links import ReconnectPolicy
+from packline.drivers.gem.dictionary import load_dictionary
+from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.specs import ToolSpec
+from packline.sim_instruments.gem.equipment import GemEquipment
 from packline.testing.timing import Stopwatch
 
 from .adapters import ADAPTERS, ToolAdapter
@@ -164,6 +166,55 @@ async def test_an_alarm_faults_the_tool_until_it_is_reset(
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.active_alarms == {}
     assert [alarm.code for alarm in rig.driver.alarm_history] == [code]
+
+
+async def holds_what_it_was_given(rig: testing.Rig[Any, Any], adapter: ToolAdapter) -> None:
+    """The tool's `request_workpieces` follows the simulated tool: empty, then the wafer the
+    adapter loaded, then empty again once recovery took it off."""
+    assert await rig.driver.request_workpieces() == ()
+    await adapter.prepare(rig, "W07")
+    held = await rig.driver.request_workpieces()
+    assert "W07" in held, held
+    assert not adapter.empty(rig.sim)
+    await bounded(rig.driver.recover())
+    assert adapter.empty(rig.sim)
+    assert await rig.driver.request_workpieces() == ()
+
+
+async def test_the_tool_reports_the_workpieces_it_holds(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await holds_what_it_was_given(rig, adapter)
+
+
+@pytest.fixture(params=sorted(kind for kind in ADAPTERS if TOOL_KINDS[kind].gem_driver))
+async def gem_rig(
+    request: pytest.FixtureRequest,
+) -> AsyncIterator[tuple[ToolAdapter, testing.Rig[Any, Any]]]:
+    """A kind's simulated tool served as GEM equipment, with the kind's GEM driver connected."""
+    adapter = ADAPTERS[request.param]
+    kind = TOOL_KINDS[adapter.kind]
+    clock = VirtualClock()
+    model = kind.load_gem_simulator()(adapter.kind, adapter.twin(), clock)
+    equipment = GemEquipment(load_dictionary(adapter.kind), model, clock=clock)
+    address = await equipment.start()
+    try:
+        link = open_link(address, tool=adapter.kind, clock=clock, timeout_s=2.0)
+        driver = kind.load_gem_driver()(link, dictionary=adapter.kind)
+        await driver.connect()
+        try:
+            yield adapter, testing.Rig(model.tool, driver)
+        finally:
+            await driver.close()
+    finally:
+        await equipment.stop()
+
+
+async def test_a_gem_tool_reports_the_workpieces_it_holds(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    adapter, rig = gem_rig
+    await holds_what_it_was_given(rig, adapter)
 
 
 async def test_recover_leaves_the_tool_safe_idle_and_empty(

@@ -196,6 +196,9 @@ class _Oven(Equipment):
     async def _clear_alarms(self) -> None:
         self.alarms = {}
 
+    async def request_workpieces(self) -> tuple[str, ...]:
+        return ()
+
     async def _unload_everything(self) -> None:
         self.log.append(f"unload everything at {self.clock.now():g}")
 
