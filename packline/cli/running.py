@@ -126,7 +126,7 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
     operator = OperatorConsole(console, interactive=interactive, confirmed_by=args.confirmed_by)
     async with opener(observers, operator.confirm_fn()) as engine:
         if view is not None:
-            view.title = f"{engine.method.name}  run {engine.run_id}"
+            view.attach(engine)
         with operator.attached(engine), view or contextlib.nullcontext():
             status = await engine.run()
     report = run_report(store, engine.run_id)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
     from .events import Event, Observer
     from .launch import RunRequest, open_resume, open_run, prepare
+    from .live_view import LiveView
     from .liveness import driver_text, is_live, shown_status
     from .method import (
         ClaimCoverage,
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
         get_method,
         method,
     )
-    from .progress import JsonLines, LiveView, PlainLog
+    from .progress import JsonLines, PlainLog
     from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
     from .recipe_help import field_reference, recipe_schema, recipe_template
     from .recorder import ConfirmFn

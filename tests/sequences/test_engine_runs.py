@@ -228,25 +228,6 @@ async def test_every_step_event_pairs_by_its_record_id_and_measurements_name_the
     assert {e.step for e in timed} == {"plasma clean"}
 
 
-async def test_live_view_shows_every_wafer_and_the_run_clock(store):
-    import io
-
-    from rich.console import Console
-
-    from packline.sequences.engine import LiveView
-
-    output = io.StringIO()
-    view = LiveView(Console(file=output, force_terminal=True, width=120), title="lot")
-    with view:
-        _, status = await run_method(store, lot=5, observers=[view])
-    assert status == "completed"
-    assert view.remaining_s() == 0.0
-    text = output.getvalue()
-    assert "W05" in text
-    assert "completed" in text
-    assert "run clock 0:09:44" in text
-
-
 async def test_a_wafer_held_in_an_earlier_session_still_counts_after_resume(store):
     """Session 1 holds 4 wafers and terminates; session 2 completes the other 2: the run is
     held (exit 1), not completed, and the held wafers are reported as such."""

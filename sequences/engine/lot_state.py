@@ -1,0 +1,156 @@
+"""What the live view knows of a lot, from the engine's events: each wafer's state and step,
+each tool's wafers, the run's pause, and the time left by the line's schedule.
+
+A wafer is `queued` until its first step starts, `running` while a step or a stage on a tool
+is open, `waiting` between them (for a tool, or for a batch to form), `paused` when the run is
+paused and it is between steps (a wafer in a step finishes it first), then `completed`, `held`,
+`terminated` or `scrapped`. The view reads this state from its refresh thread while the engine
+writes it from the event loop: both go through `lock`.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from .events import Event
+from .schedule import COUNTED_KINDS, Estimate, Schedule
+
+#: Wafer statuses of a wafer that does no more steps in this run.
+FINAL = ("completed", "held", "terminated", "scrapped")
+#: Run-level events that change what the run as a whole is doing, and what it then is.
+RUN_STATES = {
+    "paused": "paused",
+    "resumed": "running",
+    "terminating": "terminating",
+    "aborting": "aborting",
+}
+
+
+@dataclass
+class OpenStep:
+    """A step or stage of a wafer that started and has not finished."""
+
+    name: str
+    kind: str
+    tool: str
+
+
+@dataclass
+class WaferState:
+    position: int
+    status: str = "queued"
+    note: str = ""  # why it was held or stopped
+    open: dict[int, OpenStep] = field(default_factory=dict)  # step id -> step
+    steps_done: int = 0
+    started_t: float | None = None
+    stopped_t: float | None = None
+
+    def shown_status(self, run_state: str) -> str:
+        """The status to show while the run is in `run_state`."""
+        if self.status in FINAL or self.status == "queued":
+            return self.status
+        if self.open:
+            return "running"
+        return "paused" if run_state == "paused" else "waiting"
+
+    def step(self) -> OpenStep | None:
+        """The innermost open step (a step inside a stage), else the open stage."""
+        steps = [s for s in self.open.values() if s.kind in COUNTED_KINDS]
+        steps = steps or list(self.open.values())
+        return steps[-1] if steps else None
+
+
+class LotState:
+    """The lot as the events tell it; `remaining_s` needs a schedule (`schedule.py`)."""
+
+    def __init__(self, title: str = "") -> None:
+        self.lock = threading.RLock()
+        self.title = title
+        self.simulated = False  # the run clock is simulated time, not the wall clock
+        self.schedule_note = ""  # where the schedule comes from, or why there is none
+        self.wafers: dict[str, WaferState] = {}
+        self.tools: dict[str, str] = {}  # tool -> "" in service, else why it is out of it
+        self.run_state = "running"
+        self.run_note = ""
+        self.started_t = 0.0
+        self.last_t = 0.0
+        self.finished = False
+        self.estimate: Estimate | None = None
+
+    def set_schedule(self, schedule: Schedule | None, note: str = "") -> None:
+        with self.lock:
+            self.estimate = None if schedule is None else Estimate(schedule)
+            self.schedule_note = note
+
+    def add_tools(self, names: list[str]) -> None:
+        with self.lock:
+            for name in names:
+                self.tools.setdefault(name, "")
+
+    def seed(self, wafer_id: str, position: int, status: str, note: str = "") -> None:
+        """A wafer as the records have it (a resumed run's wafers finished before it)."""
+        with self.lock:
+            wafer = self.wafers.setdefault(wafer_id, WaferState(position))
+            if status in FINAL:
+                wafer.status, wafer.note = status, note
+
+    def apply(self, event: Event) -> None:
+        with self.lock:
+            self.last_t = event.t
+            self._apply(event)
+
+    def _apply(self, event: Event) -> None:
+        if event.kind == "run-started":
+            self.started_t = event.t
+            for position, wafer_id in enumerate(event.data.get("wafers", [])):
+                self.wafers.setdefault(wafer_id, WaferState(position))
+            if self.estimate is not None:
+                self.estimate.start(event.t)
+                for wafer in self.wafers.values():
+                    if wafer.status in FINAL:
+                        self.estimate.wafer_stopped(wafer.position, event.t)
+        elif event.kind in RUN_STATES:
+            self.run_state, self.run_note = RUN_STATES[event.kind], event.message
+            if self.estimate is not None:
+                pause = self.estimate.pause if event.kind == "paused" else self.estimate.resume
+                pause(event.t)
+        elif event.kind in ("tool-out-of-service", "tool-cleared") and event.tool:
+            out = event.kind == "tool-out-of-service" or "not cleared" in event.message
+            self.tools[event.tool] = event.message if out else ""
+        elif event.kind == "run-finished":
+            self.finished = True
+        elif event.wafer in self.wafers:
+            self._apply_to_wafer(self.wafers[event.wafer], event)
+
+    def _apply_to_wafer(self, wafer: WaferState, event: Event) -> None:
+        if event.kind == "step-started":
+            if event.tool:
+                self.tools.setdefault(event.tool, "")
+            wafer.open[event.data["step_id"]] = OpenStep(
+                event.step or "", event.data.get("kind", "step"), event.tool or ""
+            )
+            if wafer.status == "queued":
+                wafer.status = "running"
+                wafer.started_t = event.t if wafer.started_t is None else wafer.started_t
+        elif event.kind == "step-finished":
+            step = wafer.open.pop(event.data.get("step_id", -1), None)
+            counted = step is None or step.kind in COUNTED_KINDS
+            if counted and event.status in ("completed", "skipped"):
+                wafer.steps_done += 1
+                if self.estimate is not None:
+                    self.estimate.step_done(wafer.position, event.t)
+        elif event.kind == "wafer-finished":
+            wafer.status, wafer.note, wafer.stopped_t = event.status or "", event.message, event.t
+            wafer.open.clear()
+            if self.estimate is not None and wafer.status != "completed":
+                self.estimate.wafer_stopped(wafer.position, event.t)
+
+    def remaining_s(self, t: float) -> float | None:
+        """The time the lot has left at run clock `t` by the schedule; None without one."""
+        with self.lock:
+            return None if self.estimate is None else self.estimate.remaining_s(t)
+
+    def total_steps(self, wafer: WaferState) -> int | None:
+        """How many steps the wafer has by the schedule; None without one."""
+        return None if self.estimate is None else self.estimate.schedule.steps_of(wafer.position)

@@ -1,0 +1,194 @@
+"""Drawing the live view of a lot (`live_view.py`) within the terminal's width and height.
+
+The frame is a title line with what the run is doing (running, PAUSED and why, terminating),
+a table, a line counting the wafers by state, and the footer: the run clock and the time the
+lot has left. The table has a row per wafer, its progress bar against the wafer's own steps in
+the line's schedule; when those rows do not fit the terminal's height it has a row per tool
+instead (which wafers are on it, or why it is out of service), followed by the held wafers as
+far as they fit. The footer is never cut off: a frame taller than the terminal would be
+cropped from the bottom, so the layout is chosen by the height it takes.
+"""
+
+from __future__ import annotations
+
+from rich.console import Console, Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+
+from packline.rendering import DataTable
+
+from .lot_state import FINAL, LotState, WaferState
+from .progress import clock_text
+
+STYLES = {
+    "completed": "green",
+    "held": "bold red",
+    "terminated": "yellow",
+    "scrapped": "red",
+    "running": "cyan",
+    "waiting": "blue",
+    "paused": "bold yellow",
+    "queued": "dim",
+}
+ORDER = ("running", "waiting", "paused", "queued", "completed", "held", "terminated", "scrapped")
+BAR_WIDTH = 12
+#: The narrowest a table's widest column (a wafer's step, a tool's wafers) is made.
+MIN_FLEX = 8
+
+
+def render_lot(
+    console: Console, state: LotState, now: float, width: int, height: int
+) -> RenderableType:
+    """The frame for a terminal of `width` x `height`: the wafer table if it fits (one line
+    is the cursor's), else the tool table."""
+    with state.lock:
+        top, bottom = _title(state, width), _footer(state, now, width)
+        counts = _line(_counts(state), width)
+        frame = Group(top, _wafer_table(state, now, width), counts, bottom)
+        if _height(console, frame, width) < height:
+            return frame
+        tools = _tool_table(state, width)
+        room = height - 1 - _height(console, Group(top, tools, counts, bottom), width)
+        return Group(top, tools, counts, *_held_lines(state, room, width), bottom)
+
+
+def _height(console: Console, renderable: RenderableType, width: int) -> int:
+    return len(console.render_lines(renderable, console.options.update(width=width), pad=False))
+
+
+def _line(text: Text, width: int) -> Text:
+    """`text` on one line of `width`: no line of the frame wraps, or the frame's height would
+    change unseen."""
+    text.no_wrap, text.overflow = True, "ellipsis"
+    text.truncate(width, overflow="ellipsis")
+    return text
+
+
+def _title(state: LotState, width: int) -> Text:
+    text = Text(state.title, style="bold")
+    label = {"paused": "PAUSED", "terminating": "TERMINATING", "aborting": "ABORTING"}
+    if state.finished:
+        text.append("  finished", style="bold")
+    elif state.run_state in label:
+        text.append(f"  {label[state.run_state]}", style=STYLES["paused"])
+        if state.run_note:
+            text.append(f": {state.run_note}")
+    return _line(text, width)
+
+
+def _footer(state: LotState, now: float, width: int) -> Text:
+    clock = "simulated" if state.simulated else "wall clock"
+    text = Text(f"run clock {clock_text(now - state.started_t)} ({clock})", style="bold")
+    remaining = None if state.estimate is None else state.estimate.remaining_s(now)
+    text.append(f"   left about {clock_text(remaining)} {state.schedule_note}".rstrip())
+    return _line(text, width)
+
+
+def _counts(state: LotState) -> Text:
+    shown = [w.shown_status(state.run_state) for w in state.wafers.values()]
+    parts = [f"{shown.count(s)} {s}" for s in ORDER if s in shown]
+    return Text(f"{len(shown)} wafers: " + ", ".join(parts))
+
+
+def _progress(state: LotState, wafer: WaferState) -> Text:
+    """The wafer's steps done: a bar against its steps in the schedule and `done/total`, or a
+    count without a schedule."""
+    total = state.total_steps(wafer)
+    if total is None:
+        return Text(f"{wafer.steps_done} steps")
+    done = total if wafer.status == "completed" else min(wafer.steps_done, total)
+    filled = round(BAR_WIDTH * done / total) if total else BAR_WIDTH
+    bar = Text("━" * filled, style="green" if done == total else "magenta")
+    bar.append("━" * (BAR_WIDTH - filled), style="grey23")
+    return bar.append(f" {done}/{total}")
+
+
+def _fitted(width: int, columns: list[tuple[str, int | None]]) -> Table:
+    """A table of one-line cells within `width`: each column as wide as given, the one given
+    None as wide as what is left (at least `MIN_FLEX`)."""
+    table = DataTable(*(name for name, _ in columns), box=None, expand=False, pad_edge=False)
+    fixed = sum(w for _, w in columns if w is not None) + 2 * (len(columns) - 1)
+    for column, (_, given) in zip(table.columns, columns, strict=True):
+        column.no_wrap, column.overflow = True, "ellipsis"
+        column.width = given if given is not None else max(width - 1 - fixed, MIN_FLEX)
+    return table
+
+
+def _widest(texts: list[str], header: str, most: int | None = None) -> int:
+    widest = max([len(header), *map(len, texts)])
+    return widest if most is None else min(widest, most)
+
+
+def _wafer_table(state: LotState, now: float, width: int) -> Table:
+    rows = []
+    for wafer_id, wafer in state.wafers.items():
+        status = wafer.shown_status(state.run_state)
+        step = wafer.step()
+        end = wafer.stopped_t if wafer.stopped_t is not None else now
+        rows.append(
+            (
+                wafer_id,
+                Text(status, style=STYLES.get(status, "")),
+                _progress(state, wafer),
+                wafer.note if wafer.status in FINAL else (step.name if step else ""),
+                step.tool if step else "",
+                "" if wafer.started_t is None else clock_text(end - wafer.started_t),
+            )
+        )
+    table = _fitted(
+        width,
+        [
+            ("wafer", _widest([r[0] for r in rows], "wafer")),
+            ("status", len("terminated")),
+            ("steps", _widest([r[2].plain for r in rows], "steps")),
+            ("step", None),
+            ("tool", _widest([r[4] for r in rows], "tool", most=16)),
+            ("on line", len("10:00:00")),
+        ],
+    )
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _tool_table(state: LotState, width: int) -> Table:
+    rows = []
+    for tool, out_of_service in state.tools.items():
+        on = {
+            wafer_id: wafer.step()
+            for wafer_id, wafer in state.wafers.items()
+            if any(step.tool == tool for step in wafer.open.values())
+        }
+        steps = sorted({step.name for step in on.values() if step is not None})
+        if out_of_service:
+            shown = Text("out of service", style=STYLES["held"])
+        else:
+            shown = Text("busy" if on else "idle", style=STYLES["running"] if on else "dim")
+        wafers = ", ".join(on) if len(on) < 2 else f"{len(on)}: {', '.join(on)}"
+        rows.append((tool, shown, wafers, out_of_service or ", ".join(steps)))
+    table = _fitted(
+        width,
+        [
+            ("tool", _widest([r[0] for r in rows], "tool")),
+            ("state", len("out of service")),
+            ("wafers", None),
+            ("step", _widest([r[3] for r in rows], "step", most=30)),
+        ],
+    )
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _held_lines(state: LotState, room: int, width: int) -> list[Text]:
+    """A line per held wafer with why, in `room` lines (the last says how many more)."""
+    held = [
+        _line(Text(f"held {w}: {wafer.note}", style=STYLES["held"]), width)
+        for w, wafer in state.wafers.items()
+        if wafer.status == "held"
+    ]
+    if len(held) <= room:
+        return held
+    if room <= 0:
+        return []
+    return [*held[: room - 1], Text(f"... {len(held) - room + 1} more held (packline show)")]

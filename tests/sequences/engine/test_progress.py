@@ -1,0 +1,213 @@
+"""The live view of a run (issue 15): what it shows of the wafers, the tools and the run's
+state, its clock between events, and a frame that fits the terminal (100 x 30 with 25 wafers).
+
+The view is fed the engine's events by hand and drawn on a recording console of a given size.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from rich.console import Console
+
+from packline.sequences.engine import LiveView, RunRequest, open_run, prepare
+from packline.sequences.engine.events import Event
+from packline.sequences.engine.schedule import Schedule, ScheduledStep
+
+
+class Lot:
+    """A LiveView of a lot, fed events by hand; its run clock is `now`."""
+
+    def __init__(self, wafers: int, *, width: int = 100, height: int = 30) -> None:
+        self.console = Console(
+            file=io.StringIO(), width=width, height=height, force_terminal=True, color_system=None
+        )
+        self.view = LiveView(self.console, title="plasma-clean  run R1")
+        self.now = 0.0
+        self.view.clock = lambda: self.now
+        self.ids = [f"W{i + 1:02d}" for i in range(wafers)]
+        self._step_id = 0
+        self.open: dict[str, int] = {}
+
+    def event(self, kind: str, **fields) -> None:
+        self.view(Event(kind, "R1", self.now, 0.0, **fields))
+
+    def start(self) -> None:
+        self.event("run-started", data={"wafers": self.ids})
+        for wafer in self.ids:
+            self.event("wafer-started", wafer=wafer)
+
+    def step(self, wafer: str, name: str, tool: str = "chamber", kind: str = "step") -> int:
+        self._step_id += 1
+        self.event(
+            "step-started",
+            wafer=wafer,
+            step=name,
+            tool=tool,
+            data={"step_id": self._step_id, "key": f"{name}#1", "kind": kind},
+        )
+        return self._step_id
+
+    def finish(self, wafer: str, step_id: int, status: str = "completed") -> None:
+        self.event("step-finished", wafer=wafer, status=status, data={"step_id": step_id})
+
+    def steps(self, wafer: str, count: int) -> None:
+        for i in range(count):
+            self.finish(wafer, self.step(wafer, f"s{i}"))
+
+    def screen(self) -> list[str]:
+        """The frame as the terminal shows it, line by line."""
+        self.console.file = io.StringIO()
+        self.console.print(self.view.render())
+        return self.console.file.getvalue().splitlines()
+
+    def row(self, wafer: str) -> str:
+        return next(line for line in self.screen() if line.split()[:1] == [wafer])
+
+
+def schedule(wafers: int, steps: int, step_s: float = 60.0) -> Schedule:
+    """Wafers one after the other through `steps` steps of `step_s` each."""
+    ends = [
+        ScheduledStep((w * steps + s + 1) * step_s, w, f"s{s}#1")
+        for w in range(wafers)
+        for s in range(steps)
+    ]
+    return Schedule("D1", tuple(ends), wafers * steps * step_s)
+
+
+def test_a_wafer_no_step_has_started_for_is_queued_not_running():
+    lot = Lot(3)
+    lot.start()
+    lot.step("W01", "pump down")
+    assert lot.row("W01").split()[1] == "running"
+    assert lot.row("W02").split()[1] == "queued"
+    assert "pump down" in lot.row("W01")
+
+
+def test_a_wafer_between_its_steps_waits_and_one_held_says_why():
+    lot = Lot(3)
+    lot.start()
+    lot.steps("W01", 2)
+    lot.step("W02", "grind")
+    lot.event("wafer-finished", wafer="W02", status="held", message="step 'grind' failed: X")
+    assert lot.row("W01").split()[1] == "waiting"
+    assert lot.row("W02").split()[1] == "held"
+    assert "step 'grind' failed" in lot.row("W02")
+
+
+def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():
+    lot = Lot(3)
+    lot.start()
+    lot.steps("W01", 1)
+    in_step = lot.step("W02", "bond")
+    lot.event("paused", message="pause requested from another process")
+    screen = lot.screen()
+    assert "PAUSED: pause requested from another process" in screen[0]
+    assert lot.row("W01").split()[1] == "paused"
+    assert lot.row("W02").split()[1] == "running"  # finishes its step first
+    lot.finish("W02", in_step)
+    lot.event("resumed", message="resumed")
+    assert "PAUSED" not in lot.screen()[0]
+    assert lot.row("W01").split()[1] == "waiting"
+
+
+def test_the_run_clock_ticks_between_events():
+    """On a station the clock moved only at step events: 0:00:00 for the first ten seconds of
+    a ten-minute step."""
+    lot = Lot(1)
+    lot.start()
+    lot.step("W01", "bump")
+    lot.now = 10.0
+    assert "run clock 0:00:10" in lot.screen()[-1]
+    assert lot.row("W01").split()[-1] == "0:00:10"
+
+
+def test_each_bar_counts_the_wafers_own_steps_from_the_schedule():
+    """Each bar was scaled to the leading wafer: one that had done 2 of 10 steps while the
+    leader had done 4 showed half done."""
+    lot = Lot(2)
+    lot.view.state.set_schedule(schedule(2, 10))
+    lot.start()
+    lot.steps("W01", 4)
+    lot.steps("W02", 2)
+    assert "4/10" in lot.row("W01")
+    assert "2/10" in lot.row("W02")
+
+
+def test_without_a_schedule_the_view_counts_steps_and_says_why_it_has_no_estimate():
+    lot = Lot(1)
+    lot.view.state.schedule_note = "unknown until a dry run of this recipe and lot size completes"
+    lot.start()
+    lot.steps("W01", 3)
+    assert "3 steps" in lot.row("W01")
+    assert "left about - unknown until a dry run" in lot.screen()[-1]
+
+
+def test_a_lot_of_25_fits_100_by_30_with_its_footer():
+    """At 100 x 30 with 25 wafers the footer (clock, time left) was cut off."""
+    lot = Lot(25)
+    lot.view.state.set_schedule(schedule(25, 8))
+    lot.start()
+    for wafer in lot.ids[:4]:
+        lot.step(wafer, "plasma clean", "plasma_cleaner")
+    screen = lot.screen()
+    assert len(screen) < 30  # the line under the frame is the cursor's
+    assert all(len(line) <= 100 for line in screen)
+    assert [line.split()[0] for line in screen[2:27]] == lot.ids
+    assert screen[-1].startswith("run clock 0:00:00")
+    assert "left about 3:20:00" in screen[-1]
+
+
+@pytest.mark.parametrize("height", [30, 12])
+def test_a_lot_taller_than_the_terminal_shows_a_row_per_tool(height):
+    lot = Lot(60, height=height)
+    lot.view.state.add_tools(["laminator", "chamber", "oven"])
+    lot.start()
+    lot.step("W01", "laminate", "laminator", kind="stage")
+    lot.step("W01", "press", "laminator")
+    for wafer in lot.ids[1:5]:
+        lot.step(wafer, "plasma clean", "chamber", kind="batch-step")
+    for wafer in lot.ids[5:15]:
+        lot.event("wafer-finished", wafer=wafer, status="held", message="step 'cure' failed")
+    lot.event("tool-out-of-service", tool="oven", message="oven: over temperature")
+    screen = lot.screen()
+    assert len(screen) < height
+    assert screen[-1].startswith("run clock")
+    rows = {line.split()[0]: line for line in screen[2:5]}
+    assert "W01" in rows["laminator"]
+    assert "press" in rows["laminator"]
+    assert "4: W02, W03, W04, W05" in rows["chamber"]
+    assert "out of service" in rows["oven"]
+    assert "over temperature" in rows["oven"]
+    assert "5 running, 45 queued, 10 held" in "\n".join(screen)
+    held = [line for line in screen if line.startswith("held ")]
+    assert held
+    assert len(held) <= 10
+    if height == 12:
+        assert screen[-2].startswith("... ")
+        assert "more held" in screen[-2]
+
+
+async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
+    """Drawn while a lot of 5 runs; at the end its last frame is cleared, not left above the
+    run's summary (the lot's final state was printed twice)."""
+    output = io.StringIO()
+    console = Console(file=output, force_terminal=True, width=100, height=30, color_system=None)
+    view = LiveView(console)
+    async with open_run(
+        store, prepare(RunRequest("plasma-clean", lot=5)), observers=[view]
+    ) as engine:
+        view.attach(engine)
+        with view:
+            assert await engine.run() == "completed"
+    console.file = io.StringIO()
+    console.print(view.render())
+    final = console.file.getvalue().splitlines()
+    assert final[0] == f"plasma-clean  run {engine.run_id}  finished"
+    assert "5 wafers: 5 completed" in final
+    assert final[-1].startswith("run clock 0:09:44 (simulated)")
+    assert "left about - unknown until a dry run" in final[-1]
+    drawn = output.getvalue()
+    assert "W05" in drawn
+    assert drawn.endswith("\x1b[2K")  # the frame's last line erased: cleared, not left

@@ -1,0 +1,106 @@
+"""The live view in a real terminal (issue 15): `packline run` of 25 wafers in a 100 x 30 tmux
+pane against a served simulated line, watched as the operator sees it, paused from a second
+terminal with `packline pause`, then terminated.
+
+What is checked on the screen: the footer (run clock, time left by the dry run of the same
+recipe and lot) is visible; `PAUSED` shows once `packline pause` was given; after the run the
+lot's wafers are on the screen once, in the summary (the live frame is not left behind).
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ..processes import TIMEOUT_S, Served, packline
+
+LOT = "25"
+WIDTH, HEIGHT = 100, 30
+
+pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
+
+
+class Pane:
+    """A detached tmux session of its own (its own server socket), WIDTH x HEIGHT."""
+
+    def __init__(self, socket, command: list[str]) -> None:
+        self.socket = str(socket)
+        # the terminal's own size, not one the test's environment states (pytest's COLUMNS
+        # and LINES); the shell stays after the command, so its screen can be read at the end
+        shell = f"unset COLUMNS LINES; {shlex.join(command)}; echo EXIT $?; sleep {TIMEOUT_S}"
+        self._tmux("new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), shell)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", self.socket, *args],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=True,
+        )
+        return done.stdout
+
+    def screen(self) -> list[str]:
+        return self._tmux("capture-pane", "-p").splitlines()
+
+    def history(self) -> str:
+        return self._tmux("capture-pane", "-p", "-S", "-")
+
+    def wait_for(self, predicate, what: str) -> list[str]:
+        """The screen once `predicate(screen)` holds; fails naming `what` after TIMEOUT_S."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"no {what} within {TIMEOUT_S} s:\n" + "\n".join(self.screen()))
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], timeout=TIMEOUT_S, check=False)
+
+
+def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
+    db = tmp_path / "runs.db"
+    dry = packline(db, "run", "plasma-clean", "--sim", "--lot", LOT, "--quiet")
+    assert dry.returncode == 0, dry.stderr
+    (dry_run,) = [run["id"] for run in json.loads(packline(db, "runs", "--json").stdout)]
+    station = tmp_path / "line.yaml"
+    with Served(station, "--time-scale", "60"):
+        command = [sys.executable, "-m", "packline", "run", "plasma-clean", "--lot", LOT,
+                   "--station", str(station), "--db", str(db), "--confirmed-by", "ana"]  # fmt: skip
+        pane = Pane(tmp_path / "tmux", command)
+        try:
+            running = pane.wait_for(
+                lambda s: (
+                    any(" running " in line for line in s)
+                    and any(line.startswith("run clock") for line in s)
+                ),
+                "a frame with a wafer running",
+            )
+            footer = [line for line in running if line.startswith("run clock")]
+            assert len(footer) == 1, "\n".join(running)
+            assert "(wall clock)" in footer[0]
+            assert "left about 0:" in footer[0]
+            assert f"by dry run {dry_run}" in footer[0]
+            assert len([line for line in running if line.strip()]) < HEIGHT
+            assert running[0].startswith("plasma-clean  run ")
+            assert packline(db, "pause", "last").returncode == 0
+            paused = pane.wait_for(lambda s: "PAUSED" in s[0], "PAUSED in the title")
+            assert "pause requested from another process" in paused[0]
+            assert any(line.startswith("run clock") for line in paused)
+            assert packline(db, "terminate", "last").returncode == 0
+            pane.wait_for(lambda s: any(line.startswith("EXIT ") for line in s), "end of run")
+            history = pane.history()
+        finally:
+            pane.close()
+    last_wafer = [line for line in history.splitlines() if "-W25 " in line]
+    assert len(last_wafer) == 1, history  # the summary's row; the live frame was cleared
+    assert "left about" not in history
+    assert "EXIT 1" in history  # terminated
