@@ -1,20 +1,17 @@
-"""`packline run --sim --fault TOOL:FAULT[@STEP]`: a simulated tool's fault injected into a dry
-run, when it starts or when a step of that name first starts, to see what the method, the
-failure policy and the operator do about it (the faults are the simulated tools' own,
-`SimulatedTool.faults`; `packline sim serve` tools take them from a test the same way)."""
+"""`packline run|resume --sim --fault TOOL:FAULT[@STEP]`: a simulated tool's fault injected
+into a dry run (a session of it), when the session starts or when a step of that name first
+starts, to see what the method, the failure policy and the operator do about it. The faults
+are the simulated tools' own (`SimulatedTool.faults`)."""
 
 from __future__ import annotations
 
 import sys
 from dataclasses import dataclass
 
-from packline.clock import VirtualClock
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import Event
-from packline.sequences.engine.launch import dry_run_line
 from packline.sequences.engine.method import Method
-from packline.sequences.engine.recipe import Recipe
 from packline.sim_instruments.line import SimulatedLine
 
 
@@ -60,18 +57,15 @@ def read_faults(texts: list[str], method: Method) -> list[Fault]:
 
 
 class FaultInjector:
-    """Builds the dry run's line (`line`, the run's line factory) and, as an observer of the
+    """As the run's `line_ready`, keeps the dry run's simulated line; as an observer of the
     run's events, injects each fault on its tool at its moment, once."""
 
-    def __init__(self, faults: list[Fault], recipe: Recipe, *, gem: bool) -> None:
+    def __init__(self, faults: list[Fault]) -> None:
         self.faults = faults
-        self._recipe = recipe
-        self._gem = gem
         self._line: SimulatedLine | None = None
 
-    def line(self, clock: VirtualClock, method: Method) -> SimulatedLine:
-        self._line = dry_run_line(clock, method, self._recipe, gem=self._gem)
-        return self._line
+    def line_ready(self, line: SimulatedLine) -> None:
+        self._line = line
 
     def __call__(self, event: Event) -> None:
         for fault in self.faults:

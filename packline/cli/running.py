@@ -17,11 +17,13 @@ from packline.sequences.engine import (
     BadInput,
     JsonLines,
     LiveView,
+    Method,
     Observer,
     PlainLog,
     RunRequest,
     RunStore,
     driver_text,
+    get_method,
     is_live,
     open_resume,
     open_run,
@@ -50,12 +52,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.operator:
         request.operator = args.operator
     prepared = prepare(request)
-    injector = None
-    if args.faults:
-        if not args.sim:
-            raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
-        faults = read_faults(args.faults, prepared.method)
-        injector = FaultInjector(faults, prepared.recipe, gem=prepared.gem)
+    injector = _injector(args, prepared.method, simulated=args.sim)
     store = open_store(args)
     try:
         return asyncio.run(
@@ -67,7 +64,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                     prepared,
                     observers=[*obs, injector] if injector else obs,
                     confirm=confirm,
-                    line_factory=injector.line if injector else None,
+                    line_ready=injector.line_ready if injector else None,
                 ),
             )
         )
@@ -77,10 +74,21 @@ def cmd_run(args: argparse.Namespace) -> int:
             injector.report_missed()
 
 
+def _injector(args: argparse.Namespace, method: Method, *, simulated: bool) -> FaultInjector | None:
+    """The `--fault` options' injector (None without any), refused unless the run is a dry
+    run."""
+    if not args.faults:
+        return None
+    if not simulated:
+        raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
+    return FaultInjector(read_faults(args.faults, method))
+
+
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a run nobody drives; a paused run another process drives is told to go on,
     and a running one is refused, naming the process that drives it."""
     store = open_store(args, create=False)
+    injector = None
     try:
         run_id = store.resolve_run(args.run)
         if is_live(store, run_id):
@@ -97,17 +105,31 @@ def cmd_resume(args: argparse.Namespace) -> int:
             else:
                 print(f"resume requested for run {run_id}, paused in {driver_text(run)}")
             return EXIT_OK
+        run = store.run(run_id)
+        if args.sim and not run["simulated"]:
+            raise BadInput(
+                f"--sim: run {run_id} drove the tools of station {run['station_name']}, not a "
+                "simulated line; resume it without --sim (--station FILE for new addresses)"
+            )
+        injector = _injector(args, get_method(run["method"]), simulated=run["simulated"])
         return asyncio.run(
             _drive(
                 args,
                 store,
                 lambda obs, confirm: open_resume(
-                    store, run_id, station_path=args.station, observers=obs, confirm=confirm
+                    store,
+                    run_id,
+                    station_path=args.station,
+                    observers=[*obs, injector] if injector else obs,
+                    confirm=confirm,
+                    line_ready=injector.line_ready if injector else None,
                 ),
             )
         )
     finally:
         store.close()
+        if injector:
+            injector.report_missed()
 
 
 async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[..., Any]) -> int:
@@ -207,28 +229,41 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         help="dry run only: serve the tools that have a GEM face (wire bonder, dicing saw, "
         "grinder, flip-chip bonder) as GEM equipment on HSMS, driven by the GEM host driver",
     )
-    run.add_argument(
-        "--fault",
-        dest="faults",
-        action="append",
-        default=[],
-        metavar="TOOL:FAULT[@STEP]",
-        help="dry run only: inject the simulated TOOL's FAULT when the run starts, or when a "
-        "step named STEP first starts (repeatable; `packline run M --sim --fault x:y` names "
-        "the tools and faults when one is wrong)",
-    )
+    _fault_argument(run)
     run.set_defaults(handler=cmd_run)
 
 
 def _resume_arguments(resume: argparse.ArgumentParser) -> None:
     _watch_arguments(resume)
     resume.add_argument("run")
-    resume.add_argument(
+    where = resume.add_mutually_exclusive_group()
+    where.add_argument(
+        "--sim",
+        action="store_true",
+        help="the run is a dry run: resume it on a fresh in-process simulated line (the "
+        "default for a dry run; refused for a run on a station)",
+    )
+    where.add_argument(
         "--station",
         type=Path,
         help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
     )
+    _fault_argument(resume)
     resume.set_defaults(handler=cmd_resume)
+
+
+def _fault_argument(parser: argparse.ArgumentParser) -> None:
+    """`--fault`, which a dry run and its resume take."""
+    parser.add_argument(
+        "--fault",
+        dest="faults",
+        action="append",
+        default=[],
+        metavar="TOOL:FAULT[@STEP]",
+        help="dry run only: inject the simulated TOOL's FAULT when the run (this session of "
+        "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL or FAULT "
+        "is refused naming the tools and faults there are)",
+    )
 
 
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {

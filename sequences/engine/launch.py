@@ -241,8 +241,10 @@ async def open_run(
     confirm: ConfirmFn | None = None,
     run_id: str | None = None,
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
+    line_ready: Callable[[SimulatedLine], None] | None = None,
 ) -> AsyncIterator[Engine]:
-    """An engine for a new run, with the simulated line running around it in a dry run."""
+    """An engine for a new run, with the simulated line running around it in a dry run
+    (`line_ready` is handed that line once it serves, before the run starts)."""
     run_id = run_id or new_run_id()
     wafer_ids = prepared.wafer_ids or lot_wafer_ids(
         run_id, prepared.lot, own_line=prepared.station is None
@@ -267,6 +269,8 @@ async def open_run(
     clock = VirtualClock()
     line = _sim_line(line_factory, clock, prepared.method, prepared.recipe, gem=prepared.gem)
     async with line:
+        if line_ready is not None:
+            line_ready(line)
         yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
 
 
@@ -348,10 +352,12 @@ async def open_resume(
     observers: list[Observer] | None = None,
     confirm: ConfirmFn | None = None,
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
+    line_ready: Callable[[SimulatedLine], None] | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
     on the station the run last drove, or on the station file `station_path` (the same tools,
-    at new addresses: a restarted `sim serve`, a tool moved to another port)."""
+    at new addresses: a restarted `sim serve`, a tool moved to another port); a dry run on a
+    fresh simulated line, handed to `line_ready` once it serves."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -426,4 +432,6 @@ async def open_resume(
             restore(line.twin.get(wafer_id), data)
             # the recovery unloads cut-off wafers; a replayed stage loads them again
             line.twin.allow_rework(wafer_id)
+        if line_ready is not None:
+            line_ready(line)
         yield Engine(spec(station=line.station, clock=clock, twin=line.twin))

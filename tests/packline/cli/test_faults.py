@@ -56,3 +56,27 @@ def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):
     fault = "plasma_cleaner:rf_mismatch@no such step"
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 0
     assert "was not injected: no step 'no such step' started" in capsys.readouterr().err
+
+
+def test_resume_injects_a_fault_into_the_dry_runs_next_session(db, capsys):
+    fault = "plasma_cleaner:rf_mismatch@plasma clean"
+    run = ["run", "plasma-clean", "--sim", "--lot", "6", "--failure-policy", "stop", "--json"]
+    assert main([*run, "--fault", fault]) == 1
+    first = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert first["status"] == "terminated"
+    assert [w["status"] for w in first["wafers"]] == ["held"] * 4 + ["terminated"] * 2
+
+    assert main(["resume", first["run_id"], "--sim", "--json", "--fault", fault]) == 1
+    second = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [w["status"] for w in second["wafers"]] == ["held"] * 6  # W05, W06 alarmed too
+    assert all("REFLECTED_POWER" in w["reason"] for w in second["wafers"])
+
+
+def test_resume_refuses_a_wrong_fault_before_anything_runs(db, capsys):
+    assert main(["run", "plasma-clean", "--sim", "--lot", "6", "--quiet", "--fault",
+                 "plasma_cleaner:chamber_leak", "--failure-policy", "stop"]) == 1  # fmt: skip
+    capsys.readouterr()
+    assert main(["resume", "last", "--sim", "--fault", "plasma_cleaner:nope"]) == 2
+    assert "the simulated plasma_cleaner has no fault 'nope'" in capsys.readouterr().err
+    assert main(["show", "last", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"]["sessions"] == 1  # nothing resumed
