@@ -82,3 +82,26 @@ def parse_yaml(text: str, source: str) -> Any:
         raise FileProblem(f"{source}: not valid YAML: {where}{error.problem}") from None
     except yaml.YAMLError as error:
         raise FileProblem(f"{source}: not valid YAML ({error})") from None
+
+
+def yaml_lines(text: str) -> dict[tuple[str | int, ...], int]:
+    """The line (from 1) of every mapping key and list item of YAML `text` (already read with
+    `parse_yaml`), by its path: `("tools", "oven", "address")`, `("wafers", 2)`; so a
+    problem with a value can name the line it is on."""
+    lines: dict[tuple[str | int, ...], int] = {}
+
+    def walk(node: yaml.Node, path: tuple[str | int, ...]) -> None:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    lines[(*path, key.value)] = key.start_mark.line + 1
+                    walk(value, (*path, key.value))
+        elif isinstance(node, yaml.SequenceNode):
+            for index, item in enumerate(node.value):
+                lines[(*path, index)] = item.start_mark.line + 1
+                walk(item, (*path, index))
+
+    root = yaml.compose(text, Loader=_StrictLoader)
+    if root is not None:
+        walk(root, ())
+    return lines

@@ -48,6 +48,8 @@ def cmd_run(args: argparse.Namespace) -> int:
         failure_policy=args.failure_policy,
         wafer_ids=args.wafers,
         gem=args.gem,
+        lot_id=args.lot_id,
+        lot_file=args.lot_file,
     )
     if args.operator:
         request.operator = args.operator
@@ -214,7 +216,20 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         "--wafers",
         type=lambda text: text.split(","),
         metavar="ID,ID,...",
-        help="the wafers' own ids (1-16 printable characters each); the lot is as many",
+        help="the wafers' own (scribe) ids (1-16 printable characters each); the lot is as many",
+    )
+    lot.add_argument(
+        "--lot-file",
+        type=Path,
+        metavar="FILE",
+        help="a lot file (YAML: lot, wafers, optionally product and owner) naming the lot and "
+        "its wafers' ids, instead of --lot-id and --wafers",
+    )
+    run.add_argument(
+        "--lot-id",
+        metavar="LOT",
+        help="the lot id the wafers travel under (1-32 printable characters, no space), "
+        "recorded with the run (`packline runs --lot LOT`)",
     )
     run.add_argument(
         "--operator",

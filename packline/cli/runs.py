@@ -8,6 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from rich import box
 from rich.console import Console
 
 from packline.rendering import DataTable
@@ -33,6 +34,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
                 recipe=args.recipe,
                 wafer=args.wafer,
                 since_wall=args.since,
+                lot=args.lot,
             )
             runs = [{**run, "status": shown_status(run)} for run in found]
             if args.status is not None:
@@ -44,33 +46,26 @@ def cmd_runs(args: argparse.Namespace) -> int:
 
 
 def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> None:
-    """One row per run: id (whole), method, status, wafers, outcome counts, start, run clock."""
+    """One row per run: its id and lot id (whole: they are copied from here), method, status,
+    wafers (how many completed, how many are held), where (simulated or a station), operator, start
+    and run clock."""
     table = DataTable(
-        "run",
-        "method",
-        "status",
-        "wafers",
-        "completed",
-        "held",
-        "sim",
-        "operator",
-        "started",
-        "run clock",
-        title=title,
-    )
-    table.columns[0].no_wrap = True  # the id is copied from here: never cut
-    table.columns[0].min_width = max((len(run["id"]) for run in runs), default=0)
+        "run", "lot", "method", "status", "wafers", "line", "operator", "started", "run clock",
+        title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
+    )  # fmt: skip
+    for column, key in ((0, "id"), (1, "lot_id")):
+        table.columns[column].no_wrap = True
+        table.columns[column].min_width = max((len(run[key] or "-") for run in runs), default=0)
     for run in runs:
         table.add_row(
             run["id"],
+            run["lot_id"] or "-",
             run["method"],
             run["status"],
-            str(run["lot_size"]),
-            str(run["completed"]),
-            str(run["held"]),
-            "yes" if run["simulated"] else "no",
+            f"{run['lot_size']} ({run['completed']} done, {run['held']} held)",
+            "simulated" if run["simulated"] else run["station_name"],
             run["operator"],
-            time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["started_wall"])),
+            time.strftime("%Y-%m-%d %H:%M", time.localtime(run["started_wall"])),
             _run_clock(run),
         )
     console.print(table)
@@ -97,6 +92,7 @@ def _runs_arguments(runs: argparse.ArgumentParser) -> None:
     runs.add_argument("--recipe", metavar="HASH", help="only runs of a recipe whose sha256 "
                       "starts so")  # fmt: skip
     runs.add_argument("--wafer", metavar="WAFER", help="only runs that had this wafer id")
+    runs.add_argument("--lot", metavar="LOT", help="only runs of this lot id")
     runs.add_argument(
         "--since", type=local_date, metavar="YYYY-MM-DD", help="only runs started on or after"
     )

@@ -69,7 +69,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(
         f"run {run['id']}: {run['method']} on {run['station_name']}"
         f"{' (simulated)' if run['simulated'] else ''}, operator {run['operator']}, "
-        f"lot of {run['lot_size']}, policy {run['failure_policy']}, status {run['status']}, "
+        f"{lot_text(run)}, policy {run['failure_policy']}, status {run['status']}, "
         f"{run['sessions']} session(s)",
         markup=False,
         highlight=False,
@@ -94,6 +94,18 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
             markup=False,
             highlight=False,
         )
+
+
+def lot_text(run: dict[str, Any]) -> str:
+    """'lot L2611-042 of 25 (product FC-BGA 12x12, owner J. Doe)', or 'lot of 25' without
+    a lot id."""
+    details = [
+        f"{what} {run[key]}"
+        for what, key in (("product", "lot_product"), ("owner", "lot_owner"))
+        if run[key]
+    ]
+    named = f"lot {run['lot_id']} of" if run["lot_id"] else "lot of"
+    return f"{named} {run['lot_size']}" + (f" ({', '.join(details)})" if details else "")
 
 
 def timeline(
@@ -140,7 +152,9 @@ def print_wafer(
     measurement, alarm and disposition of it; then the runs of other wafers of that id."""
     for entry in history:
         console.print(
-            f"wafer {wafer_id} in run {entry['run_id']} ({entry['method']}, "
+            f"wafer {wafer_id} in run {entry['run_id']} ("
+            + (f"lot {entry['lot_id']}, " if entry["lot_id"] else "")
+            + f"{entry['method']}, "
             f"{'simulated' if entry['simulated'] else entry['station']}, run "
             f"{entry['run_status']}): {entry['status']}"
             + (f" ({entry['reason']})" if entry["reason"] else ""),

@@ -23,6 +23,7 @@ from typing import Any
 
 from packline.clock import Clock
 from packline.drivers.errors import PacklineError
+from packline.lots import LotIdentity
 from packline.sim_instruments.twin import TwinStore
 from packline.station import Station
 from packline.tasks import finish_shielded
@@ -80,6 +81,8 @@ class RunSpec:
     observers: list[Observer] = field(default_factory=list)
     confirm: ConfirmFn | None = None
     pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S
+    #: The lot the wafers travel under (its id, product, owner), recorded with the run.
+    lot: LotIdentity = field(default_factory=LotIdentity)
 
 
 class Engine:
@@ -260,6 +263,7 @@ class Engine:
                     "simulated": int(spec.station.simulated),
                     "operator": spec.operator,
                     "lot_size": len(spec.wafer_ids),
+                    **spec.lot.columns(),
                     "failure_policy": spec.failure_policy.value,
                     "status": "running",
                     "sessions": 1,

@@ -25,6 +25,7 @@ import yaml
 from packline.clock import VirtualClock, WallClock
 from packline.drivers.equipment import WAFER_ID_MAX_LENGTH, Limit, validate_wafer_id
 from packline.drivers.registry import TOOL_KINDS
+from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
@@ -59,6 +60,11 @@ class RunRequest:
     #: A dry run serves the tools that have a GEM face as GEM equipment on HSMS (their process
     #: model unchanged), so the run drives them through the GEM host driver.
     gem: bool = False
+    #: The lot id the wafers travel under (None: none given).
+    lot_id: str | None = None
+    #: A lot file (`packline.lots`): the lot id and the wafers' ids, instead of `lot_id` and
+    #: `wafer_ids`.
+    lot_file: str | Path | None = None
 
 
 def login_name() -> str:
@@ -84,6 +90,7 @@ class Prepared:
     operator: str
     failure_policy: FailurePolicy
     gem: bool = False  # a dry run's tools with a GEM face served on GEM
+    lot_identity: LotIdentity = field(default_factory=LotIdentity)
 
 
 def prepare(request: RunRequest) -> Prepared:
@@ -99,8 +106,9 @@ def prepare(request: RunRequest) -> Prepared:
         named = f"recipe file {source}"
     if not 1 <= request.lot <= MAX_LOT:
         raise BadInput(f"--lot {request.lot}: a lot has 1 to {MAX_LOT} wafers")
-    if request.wafer_ids is not None:
-        check_wafer_ids(request.wafer_ids)
+    identity, wafer_ids = read_lot(request)
+    if wafer_ids is not None:
+        check_wafer_ids(wafer_ids)
     try:
         policy = FailurePolicy(request.failure_policy or method.failure_policy)
     except ValueError:
@@ -124,7 +132,7 @@ def prepare(request: RunRequest) -> Prepared:
             raise BadInput(str(error)) from None
         check_station(method, station)
     check_tool_limits(recipe, named, tool_limits(method, station))
-    lot = request.lot if request.wafer_ids is None else len(request.wafer_ids)
+    lot = request.lot if wafer_ids is None else len(wafer_ids)
     return Prepared(
         method,
         recipe,
@@ -132,11 +140,35 @@ def prepare(request: RunRequest) -> Prepared:
         source,
         station,
         lot,
-        request.wafer_ids,
+        wafer_ids,
         request.operator,
         policy,
         request.gem,
+        identity,
     )
+
+
+def read_lot(request: RunRequest) -> tuple[LotIdentity, list[str] | None]:
+    """The lot of a request and its wafers' ids (None: numbered per run): from its lot file,
+    else its lot id and wafer ids; `BadInput` for a wrong lot file or id, or a lot file given
+    with a lot id or wafer ids of its own."""
+    if request.lot_file is None:
+        if request.lot_id is not None:
+            try:
+                validate_lot_id(request.lot_id)
+            except ValueError as error:
+                raise BadInput(f"--lot-id: {error}") from None
+        return LotIdentity(request.lot_id), request.wafer_ids
+    if request.lot_id is not None or request.wafer_ids is not None:
+        raise BadInput(
+            f"--lot-file {request.lot_file}: the lot file names the lot and its wafers; give it "
+            "without --lot-id or --wafers"
+        )
+    try:
+        lot = load_lot_file(request.lot_file)
+    except LotError as error:
+        raise BadInput(str(error)) from None
+    return lot.identity, lot.wafer_ids
 
 
 def check_wafer_ids(wafer_ids: Sequence[str]) -> None:
@@ -262,6 +294,7 @@ async def open_run(
         failure_policy=prepared.failure_policy,
         observers=list(observers or []),
         confirm=confirm,
+        lot=prepared.lot_identity,
     )
     if prepared.station is not None:
         yield Engine(spec(station=prepared.station, clock=WallClock()))

@@ -204,14 +204,19 @@ class RunStore:
         recipe: str | None = None,
         wafer: str | None = None,
         since_wall: float | None = None,
+        lot: str | None = None,
     ) -> list[dict[str, Any]]:
         """The newest runs first, at most `limit`, of `method`, of a recipe whose hash starts
-        with `recipe`, that had `wafer` in their lot, started at or after `since_wall`."""
+        with `recipe`, that had `wafer` in their lot, started at or after `since_wall`, of lot
+        id `lot`."""
         where: list[str] = []
         values: list[str | float] = []
         if method is not None:
             where.append("r.method = ?")
             values.append(method)
+        if lot is not None:
+            where.append("r.lot_id = ?")
+            values.append(lot)
         if recipe is not None:
             where.append("substr(r.recipe_hash, 1, length(?)) = ?")
             values += [recipe, recipe]
@@ -223,7 +228,7 @@ class RunStore:
             values.append(since_wall)
         rows = self._db.execute(
             f"""SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
-                      r.station_name,
+                      r.station_name, r.lot_id,
                       r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'completed') AS completed,

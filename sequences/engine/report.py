@@ -96,6 +96,7 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "method": run["method"],
                 "recipe_hash": run["recipe_hash"],
                 "station": run["station_name"],
+                "lot_id": run["lot_id"],
                 "simulated": bool(run["simulated"]),
                 "run_status": shown_status(run),
                 "started_wall": run["started_wall"],

@@ -175,6 +175,13 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "CREATE INDEX trace_series_by_last_id ON trace_series(last_id)",
         "CREATE INDEX traces_by_step ON traces(step_id)",
     ),
+    # 7: the lot a run's wafers travel under (packline/lots.py): its id, product and owner
+    7: (
+        "ALTER TABLE runs ADD COLUMN lot_id TEXT",
+        "ALTER TABLE runs ADD COLUMN lot_product TEXT",
+        "ALTER TABLE runs ADD COLUMN lot_owner TEXT",
+        "CREATE INDEX runs_by_lot ON runs(lot_id)",
+    ),
 }
 
 #: The schema version this packline writes and reads.

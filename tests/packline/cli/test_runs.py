@@ -1,11 +1,18 @@
-"""`packline runs` and `show` of a run still driven say how long it has run so far."""
+"""`packline runs`: a run still driven says how long it has run so far (and `show`); runs of a
+lot found by its id, which is never cut, nor the run's."""
 
 from __future__ import annotations
 
+import io
+import json
 import os
 import socket
 
+import pytest
+from rich.console import Console
+
 from packline.cli import main
+from packline.cli.runs import print_runs
 from packline.sequences.engine import RunStore
 
 
@@ -31,3 +38,78 @@ def test_a_run_still_driven_shows_its_wall_time_so_far(tmp_path, capsys):
     assert "wall so far" in capsys.readouterr().out
     assert main(["show", run_id, "--db", str(db)]) == 0
     assert "running for 0:" in capsys.readouterr().out
+
+
+def test_a_lot_file_names_the_runs_lot_and_wafers_which_runs_and_wafer_find(tmp_path, capsys):
+    db = tmp_path / "runs.db"
+    lot = tmp_path / "lot.yaml"
+    lot.write_text("lot: L2611-042\nwafers: [A0123-01, A0123-02]\nproduct: FC-BGA\nowner: ana\n")
+    run = ["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]
+    assert main([*run, "--lot-file", str(lot)]) == 0
+    assert main([*run, "--lot-id", "L2611-043", "--wafers", "B0123-01"]) == 0
+    assert main([*run]) == 0  # no lot id
+    capsys.readouterr()
+
+    assert main(["runs", "--db", str(db), "--lot", "L2611-042", "--json"]) == 0
+    (found,) = json.loads(capsys.readouterr().out)
+    assert (found["lot_id"], found["lot_size"]) == ("L2611-042", 2)
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    assert [r["lot_id"] for r in json.loads(capsys.readouterr().out)] == [
+        None,
+        "L2611-043",
+        "L2611-042",
+    ]
+    assert main(["show", found["id"], "--db", str(db)]) == 0
+    assert "lot L2611-042 of 2 (product FC-BGA, owner ana)" in capsys.readouterr().out
+    assert main(["wafer", "A0123-02", "--db", str(db)]) == 0
+    assert f"wafer A0123-02 in run {found['id']} (lot L2611-042, plasma-clean" in (
+        capsys.readouterr().out
+    )
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (["--lot-id", "L 1"], "--lot-id: lot id 'L 1' must be 1-32 printable characters"),
+        (["--lot-file", "LOT", "--lot-id", "L1"], "give it without --lot-id or --wafers"),
+        (["--lot-file", "BAD"], "line 2: wafers.1: wafer id 'A0123-01' is given twice"),
+    ],
+)
+def test_a_wrong_lot_is_bad_input_and_runs_nothing(tmp_path, capsys, options, message):
+    (tmp_path / "lot.yaml").write_text("lot: L1\nwafers: [A0123-01]\n")
+    (tmp_path / "bad.yaml").write_text("lot: L1\nwafers: [A0123-01, A0123-01]\n")
+    files = {"LOT": str(tmp_path / "lot.yaml"), "BAD": str(tmp_path / "bad.yaml")}
+    db = tmp_path / "runs.db"
+    options = [files.get(option, option) for option in options]
+    assert main(["run", "plasma-clean", "--sim", "--db", str(db), *options]) == 2
+    assert message in capsys.readouterr().err
+    assert not db.exists()
+
+
+def test_a_lot_file_goes_with_neither_lot_nor_wafers(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "plasma-clean", "--sim", "--lot-file", "x.yaml", "--wafers", "A1"])
+    assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
+    run = {
+        "id": "20261130-163351-257a",
+        "lot_id": "LOT-2026-11-30-ENGINEERING-0042",
+        "method": "two-process-via",
+        "status": "interrupted",
+        "lot_size": 25,
+        "completed": 20,
+        "held": 5,
+        "simulated": 0,
+        "station_name": "line-3",
+        "operator": "a.person.with.a.long.name",
+        "started_wall": 1.8e9,
+        "stopped_t": 100.0,
+        "started_t": 0.0,
+    }
+    console = Console(file=io.StringIO(), width=80)
+    print_runs(console, [run], title="runs")
+    text = console.file.getvalue()
+    assert run["id"] in text
+    assert run["lot_id"] in text
