@@ -25,7 +25,8 @@ A station file is YAML (data, never code; a key given twice is an error)::
 The same file format describes the bundled simulated line (`packline sim serve` prints it) and
 a real one; only the addresses differ (and `time_scale: 60` on a simulated line served sixty
 times faster than real time). Every problem is reported with the file, the key path
-and what is wrong, before any tool is contacted.
+and what is wrong, before any tool is contacted. Every field, its type, unit, range, default and
+an example: docs/station-file.md, rendered from the declarations below (`station_page.py`).
 """
 
 from __future__ import annotations
@@ -67,17 +68,35 @@ class ToolEntry(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    driver: str
-    #: One address, or for a tool of several devices one per device, by the driver's names.
-    address: str | dict[str, str]
-    #: Link options; for a tool of several devices, per device (device -> options).
-    options: dict[str, Any] = Field(default_factory=dict)
-    #: The GEM dictionary of a `driver: gem` tool (drivers/specs/gem/<dictionary>.yaml).
-    dictionary: str | None = None
-    limits: dict[str, tuple[float, float]] = Field(default_factory=dict)
-    poll_interval_s: float = Field(default=1.0, gt=0, le=600, strict=True)
+    #: The tool's driver: a tool kind of `drivers/registry.py` (`packline methods` names the
+    #: kinds each method needs), or `gem` for a tool driven as GEM equipment on HSMS.
+    driver: str = Field(examples=["plasma_cleaner", "gem"])
+    #: Where the tool is: one address (its form chooses the link), or for a tool of several
+    #: devices one per device, by the driver's device names.
+    address: str | dict[str, str] = Field(
+        examples=["modbus+tcp://10.0.3.17:502", "{cell: modbus+tcp://..., supply: TCPIP0::...}"]
+    )
+    #: Link options (the link kind's, below); for a tool of several devices, per device
+    #: (device -> options).
+    options: dict[str, Any] = Field(
+        default_factory=dict, examples=["{device_id: 1, timeout_s: 2.0}"]
+    )
+    #: The GEM dictionary of a `driver: gem` tool: a dictionary shipped in
+    #: drivers/specs/gem/ by name, or a dictionary file (relative to the station file).
+    dictionary: str | None = Field(default=None, examples=["wire_bonder", "bonder-7.yaml"])
+    #: Narrower setpoint limits than the driver's defaults: setpoint -> [minimum, maximum] in
+    #: the setpoint's unit (the driver's own limits are in its protocol page); a recipe outside
+    #: them is refused before any tool moves.
+    limits: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, examples=["{rf_power_w: [100, 600]}"]
+    )
+    #: How often the tool's status is read while it works, in seconds (at least 0.01: a
+    #: shorter interval is a busy loop on its link).
+    poll_interval_s: float = Field(
+        default=1.0, ge=MIN_POLL_INTERVAL_S, le=600, strict=True, examples=[0.5]
+    )
     #: How many wafers the tool takes at once (a batch chamber or oven holds several).
-    capacity: int = Field(default=1, ge=1, le=MAX_CAPACITY, strict=True)
+    capacity: int = Field(default=1, ge=1, le=MAX_CAPACITY, strict=True, examples=[4])
 
     @field_validator("driver")
     @classmethod
@@ -110,16 +129,6 @@ class ToolEntry(BaseModel):
             return load_dictionary(self.dictionary).kind
         return self.driver
 
-    @field_validator("poll_interval_s")
-    @classmethod
-    def _not_a_busy_loop(cls, poll_interval_s: float) -> float:
-        if poll_interval_s < MIN_POLL_INTERVAL_S:
-            raise ValueError(
-                f"at least {MIN_POLL_INTERVAL_S:g} s (a poll per 10 ms at most), "
-                f"got {poll_interval_s:g}"
-            )
-        return poll_interval_s
-
     @field_validator("address")
     @classmethod
     def _known_address_form(cls, address: str | dict[str, str]) -> str | dict[str, str]:
@@ -137,12 +146,16 @@ class Station(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    name: str = Field(min_length=1, max_length=64)
-    tools: dict[str, ToolEntry]
+    #: The line's name, recorded with every run on it.
+    name: str = Field(min_length=1, max_length=64, examples=["line-3"])
+    #: The tools, by name (a run's records and its batches name them): each a tool entry
+    #: (below). A method asks for its tools by role, the role of the tool's kind.
+    tools: dict[str, ToolEntry] = Field(examples=["{plasma_cleaner: {driver: ..., address: ...}}"])
     #: Process time on this line per second of wall time: 1 on real tools; a simulated line
     #: served faster (`packline sim serve --time-scale 60`) says so, and a run's summary then
     #: gives the line's process time beside its run clock, which is the controller's wall clock.
-    time_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False)
+    time_scale: float = Field(default=1.0, gt=0, allow_inf_nan=False, examples=[60])
+    #: The in-process simulated line of a dry run (set by packline, never written to a file).
     simulated: bool = False
 
     def tools_for_role(self, role: str) -> list[str]:
@@ -288,6 +301,9 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
     for problem in error.errors():
         path = ".".join(str(part) for part in problem["loc"]) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
+        given = problem.get("input")
+        if problem["type"] != "value_error" and isinstance(given, str | int | float):
+            message += f", got {given!r}"  # pydantic's own messages do not name the value
         lines.append(f"{source}: {path}: {message}")
     return "\n".join(lines)
 

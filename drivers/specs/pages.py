@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
@@ -162,12 +162,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("usage: python -m packline.drivers.specs.pages PAGE KIND[.DEVICE]", file=sys.stderr)
         return 2
     path, (kind, _, device) = Path(args[0]), args[1].partition(".")
-    try:
-        spec = (
+    return rewrite_page(
+        path,
+        lambda: rendered_tables(
             tool_kind(kind).load_device_specs()[device] if device else tool_kind(kind).load_spec()
-        )
+        ),
+    )
+
+
+def rewrite_page(path: Path, tables: Callable[[], Mapping[str, str]]) -> int:
+    """Rewrite the marked tables of the page at `path` from `tables()`: 0, or 1 with the
+    problem on stderr (a page that cannot be read or written, a marker naming no table, a
+    tool kind or device that does not exist)."""
+    try:
         text = path.read_text(encoding="utf-8")
-        path.write_text(render_page(text, rendered_tables(spec)), encoding="utf-8")
+        path.write_text(render_page(text, tables()), encoding="utf-8")
     except (KeyError, OSError) as error:
         print(f"{path}: {str(error).strip(chr(34))}", file=sys.stderr)
         return 1

@@ -73,7 +73,8 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "poll_interval_s: 0.5",
             "poll_interval_s: 0",
-            "tools.plasma_cleaner.poll_interval_s: Input should be greater than 0",
+            "tools.plasma_cleaner.poll_interval_s: Input should be greater than or equal to 0.01, "
+            "got 0",
         ),
         (
             "capacity: 4",
@@ -115,7 +116,8 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "poll_interval_s: 0.5",
             "poll_interval_s: 1.0e-12",
-            "tools.plasma_cleaner.poll_interval_s: at least 0.01 s (a poll per 10 ms at most)",
+            "tools.plasma_cleaner.poll_interval_s: Input should be greater than or equal to 0.01, "
+            "got 1e-12",
         ),
         (
             "timeout_s: 1.5",
