@@ -16,6 +16,7 @@ present time (`advance`), then tells it its conditions changed.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 from packline.clock import Clock, WallClock
@@ -47,6 +48,9 @@ class SimulatedTool(ABC):
         self.injected: set[str] = set()
         #: Latched alarm codes of the spec, in the order raised.
         self.alarms: list[str] = []
+        #: Told (tool name, alarm code) of each alarm as it is latched (`sim serve` reports
+        #: them: an alarm the driver clears at once would be missed by looking now and then).
+        self.alarm_listeners: list[Callable[[str, str], None]] = []
         self._server: ToolServer | None = None
 
     def __init_subclass__(cls, **kwargs: object) -> None:
@@ -70,6 +74,8 @@ class SimulatedTool(ABC):
             raise ValueError(f"simulated {self.name}: alarm {code!r} is not in the spec")
         if code not in self.alarms:
             self.alarms.append(code)
+            for listener in self.alarm_listeners:
+                listener(self.name, code)
 
     def clear_alarms(self) -> None:
         """Clear every latched alarm; a cause that persists raises its alarm again."""
@@ -98,6 +104,12 @@ class SimulatedTool(ABC):
         if self._server is None:
             raise RuntimeError(f"simulated {self.name} is not being served")
         return self._server.address
+
+    @property
+    def connections(self) -> int | None:
+        """How many clients are connected to the tool's server now (None: a pty, whose
+        clients the tool cannot count; 0 while it is not served)."""
+        return 0 if self._server is None else self._server.connections
 
     @property
     def station_address(self) -> str | dict[str, str]:

@@ -1,5 +1,7 @@
 """`packline sim serve`: the bundled simulated line on the wire, for a station run or a
-station check from another process."""
+station check from another process, saying what it does (clients, alarms, jobs, faults) on
+stderr; `packline sim fault`: a fault injected into (or cleared from) a served line's tool from
+another terminal, through the control socket its station file names."""
 
 from __future__ import annotations
 
@@ -7,14 +9,26 @@ import argparse
 import asyncio
 import contextlib
 import signal
-from collections.abc import Callable
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from packline.clock import ScaledClock, WallClock
 from packline.sequences.engine.errors import BadInput
+from packline.station import StationError, load_station
 
 from .output import EXIT_OK
 from .parser import positive_seconds
+
+if TYPE_CHECKING:
+    from packline.sim_instruments.line import SimulatedLine
+    from packline.sim_instruments.servers.control import LineControl
+
+#: How long `sim fault` waits for the served line's answer by default.
+CONTROL_TIMEOUT_S = 5.0
 
 
 def cmd_sim_serve(args: argparse.Namespace) -> int:
@@ -23,6 +37,7 @@ def cmd_sim_serve(args: argparse.Namespace) -> int:
 
 async def _serve(args: argparse.Namespace) -> int:
     from packline.sim_instruments.line import SimulatedLine
+    from packline.sim_instruments.watch import LineWatch
 
     try:
         clock = ScaledClock(args.time_scale) if args.time_scale != 1.0 else WallClock()
@@ -44,7 +59,11 @@ async def _serve(args: argparse.Namespace) -> int:
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
                 reason = getattr(error, "strerror", None) or error
                 raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None
-            text = line.station.model_copy(update={"time_scale": args.time_scale}).to_yaml()
+            control = await stack.enter_async_context(_control(line))
+            station = line.station.model_copy(
+                update={"time_scale": args.time_scale, "control": str(control.path)}
+            )
+            text = station.to_yaml()
             if args.station_out:
                 try:
                     args.station_out.write_text(text, encoding="utf-8")
@@ -54,11 +73,66 @@ async def _serve(args: argparse.Namespace) -> int:
                     ) from None
             pace = "wall clock" if args.time_scale == 1.0 else f"time x{args.time_scale:g}"
             print(f"# packline simulated line ({pace}); stop with Ctrl-C\n{text}", flush=True)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), args.duration_s)
+            for name, entry in station.tools.items():
+                address = entry.address
+                where = address if isinstance(address, str) else ", ".join(address.values())
+                report(f"{name}: {entry.kind} served at {where}")
+            report(f"faults: packline sim fault --station FILE TOOL FAULT (socket {control.path})")
+            watching = asyncio.create_task(LineWatch(line, report).watch())
+            try:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), args.duration_s)
+            finally:
+                watching.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await watching
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
+    return EXIT_OK
+
+
+def report(message: str) -> None:
+    """One line of what the served line does, on stderr, with the wall time."""
+    print(f"{time.strftime('%H:%M:%S')} {message}", file=sys.stderr, flush=True)
+
+
+@contextlib.asynccontextmanager
+async def _control(line: SimulatedLine) -> AsyncIterator[LineControl]:
+    """The served line's control socket, in a directory of its own (this user's alone), both
+    removed when the line stops."""
+    from packline.sim_instruments.servers.control import LineControl
+
+    with tempfile.TemporaryDirectory(prefix="packline-sim-") as folder:
+        control = LineControl(line.tools, Path(folder) / "control", report)
+        await control.start()
+        try:
+            yield control
+        finally:
+            await control.stop()
+
+
+def cmd_sim_fault(args: argparse.Namespace) -> int:
+    """Inject (or clear) a fault on a tool of a served line; 2 when the line refuses it or
+    cannot be reached (nothing changed)."""
+    from packline.sim_instruments.servers.control import ControlError, request_control
+
+    try:
+        station = load_station(args.station)
+    except StationError as error:
+        raise BadInput(str(error)) from None
+    if station.control is None:
+        raise BadInput(
+            f"--station {args.station}: names no control socket (`control:`); it is not the "
+            "station file of a line `packline sim serve` serves"
+        )
+    request = {"command": "clear" if args.clear else "inject", "tool": args.tool,
+               "fault": args.fault}  # fmt: skip
+    try:
+        message = asyncio.run(request_control(Path(station.control), request, args.timeout_s))
+    except ControlError as error:
+        raise BadInput(f"sim fault {args.tool} {args.fault}: {error}") from None
+    print(message)
     return EXIT_OK
 
 
@@ -92,6 +166,30 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
         help="stop after this many seconds (default: until Ctrl-C or SIGTERM)",
     )
     serve.set_defaults(handler=cmd_sim_serve)
+    fault = sim_commands.add_parser(
+        "fault",
+        help="inject a fault into a tool of a served line (`sim serve`), from another terminal",
+    )
+    fault.add_argument("tool", metavar="TOOL", help="the tool's name in the station file")
+    fault.add_argument("fault", metavar="FAULT", help="one of the simulated tool's faults")
+    fault.add_argument(
+        "--station",
+        type=Path,
+        required=True,
+        metavar="FILE",
+        help="the station file the served line wrote (`sim serve --station-out FILE`)",
+    )
+    fault.add_argument(
+        "--clear", action="store_true", help="repair the fault instead of injecting it"
+    )
+    fault.add_argument(
+        "--timeout",
+        dest="timeout_s",
+        type=positive_seconds,
+        default=CONTROL_TIMEOUT_S,
+        help=f"seconds the line may take to answer (default {CONTROL_TIMEOUT_S:g})",
+    )
+    fault.set_defaults(handler=cmd_sim_fault)
 
 
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"sim": _sim_arguments}

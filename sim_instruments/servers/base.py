@@ -46,6 +46,12 @@ class ToolServer(ABC):
     def started(self) -> bool:
         return self._address is not None
 
+    @property
+    def connections(self) -> int | None:
+        """How many clients are connected now; None where the wire has no notion of a
+        connection (a pty: a client opens it without the tool knowing)."""
+        return None
+
     async def start(self) -> str:
         """Start listening and return the address."""
         if self._address is not None:

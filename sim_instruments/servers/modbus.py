@@ -246,6 +246,13 @@ class ModbusToolServer(ToolServer):
         self._registers: Any = None
         self._null_modem: NullModem | None = None
 
+    @property
+    def connections(self) -> int | None:
+        """The TCP clients connected now (pymodbus's count); None on a pty."""
+        if self.transport == "rtu-pty":
+            return None
+        return 0 if self._server is None else len(self._server.active_connections)
+
     async def _start(self) -> str:
         try:
             return await self._start_server()

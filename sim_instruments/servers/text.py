@@ -66,6 +66,10 @@ class TextToolServer(ToolServer):
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._stopping = False
 
+    @property
+    def connections(self) -> int:
+        return len(self._connections)
+
     async def _start(self) -> str:
         self._stopping = False
         self._server = await asyncio.start_server(

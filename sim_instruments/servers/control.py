@@ -1,0 +1,149 @@
+"""The control channel of a served simulated line: faults injected from another process.
+
+`packline sim serve` listens on a Unix socket in a directory of its own (mode 0700: only its
+user reaches it), names the socket in the station file it prints (`control:`), and removes
+both when it stops. `packline sim fault TOOL FAULT` (or `--clear`) sends one request and reads
+one reply, each a line of JSON:
+
+    {"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch"}
+    {"ok": true, "message": "plasma_cleaner: fault rf_mismatch injected (...)"}
+
+A tool or fault the line does not have is refused naming those it has, and nothing changes.
+The socket is local: a line served for another machine (`--host`) takes faults on its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .base import cancel_and_wait
+
+if TYPE_CHECKING:
+    from ..tool import SimulatedTool
+
+#: What a request may ask.
+CONTROL_COMMANDS = ("inject", "clear")
+#: The longest request line (a tool and a fault name fit many times over).
+MAX_REQUEST_BYTES = 4096
+
+
+class ControlError(Exception):
+    """A request the line refused, or a line that could not be reached; the message says why."""
+
+
+class LineControl:
+    """Serves a simulated line's control socket at `path`: each request line is one fault
+    injected or cleared on one of `tools` (name -> simulated tool), reported to `report`."""
+
+    def __init__(
+        self,
+        tools: Mapping[str, SimulatedTool],
+        path: Path,
+        report: Callable[[str], None],
+    ) -> None:
+        self.tools = tools
+        self.path = path
+        self.report = report
+        self._server: asyncio.Server | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    async def start(self) -> None:
+        """Listen at `path` (readable and writable by this user alone)."""
+        self._server = await asyncio.start_unix_server(
+            self._serve, self.path, limit=MAX_REQUEST_BYTES
+        )
+        os.chmod(self.path, 0o600)
+
+    async def stop(self) -> None:
+        """Stop listening, end every connection and remove the socket; safe to call twice."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.close()
+        await cancel_and_wait(list(self._connections))
+        await server.wait_closed()
+        self.path.unlink(missing_ok=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            line = await reader.readline()
+            writer.write(json.dumps(self.handle(line)).encode() + b"\n")
+            await writer.drain()
+        except (ConnectionError, ValueError):  # a client gone, a line beyond the limit
+            pass
+        except asyncio.CancelledError:
+            pass  # stop() ends a connection this way; asyncio logs a cancelled handler
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    def handle(self, line: bytes) -> dict[str, Any]:
+        """The reply to one request line: done (`ok`, `message`) or refused (`error`)."""
+        try:
+            request = json.loads(line)
+            command, tool_name, fault = request["command"], request["tool"], request["fault"]
+        except (ValueError, TypeError, KeyError):
+            return {"ok": False, "error": f"not a control request: {line[:200]!r}"}
+        if command not in CONTROL_COMMANDS:
+            return {
+                "ok": False,
+                "error": f"no command {command!r}; commands: {', '.join(CONTROL_COMMANDS)}",
+            }
+        tool = self.tools.get(tool_name)
+        if tool is None:
+            return {
+                "ok": False,
+                "error": f"the served line has no tool {tool_name!r}; its tools: "
+                f"{', '.join(self.tools)}",
+            }
+        if fault not in tool.faults:
+            return {
+                "ok": False,
+                "error": f"the simulated {tool_name} has no fault {fault!r}; its faults: "
+                f"{', '.join(tool.faults)}",
+            }
+        if command == "inject":
+            tool.inject_fault(fault)
+            message = f"{tool_name}: fault {fault} injected ({tool.faults[fault]})"
+        else:
+            tool.clear_fault(fault)
+            message = f"{tool_name}: fault {fault} cleared"
+        self.report(message)
+        return {"ok": True, "message": message}
+
+
+async def request_control(path: Path, request: Mapping[str, str], timeout_s: float) -> str:
+    """Send one request to the control socket at `path`; the line's message, or
+    `ControlError` with its refusal or why it could not be reached."""
+    try:
+        async with asyncio.timeout(timeout_s):
+            reader, writer = await asyncio.open_unix_connection(path)
+            try:
+                writer.write(json.dumps(dict(request)).encode() + b"\n")
+                await writer.drain()
+                line = await reader.readline()
+            finally:
+                writer.close()
+                await writer.wait_closed()
+    except TimeoutError:
+        raise ControlError(f"control socket {path}: no answer within {timeout_s:g} s") from None
+    except OSError as error:
+        raise ControlError(
+            f"control socket {path}: cannot reach it ({error.strerror or error}); is "
+            "`packline sim serve` still running?"
+        ) from None
+    try:
+        reply = json.loads(line)
+    except ValueError:
+        raise ControlError(f"control socket {path}: not a reply: {line[:200]!r}") from None
+    if not reply.get("ok"):
+        raise ControlError(str(reply.get("error")))
+    return str(reply["message"])

@@ -1,0 +1,66 @@
+"""The control socket of a served line: a fault injected or cleared from another process."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.servers.control import ControlError, LineControl, request_control
+
+
+async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
+    said: list[str] = []
+    path = tmp_path / "control"
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        control = LineControl(line.tools, path, said.append)
+        await control.start()
+        try:
+            assert path.stat().st_mode & 0o777 == 0o600
+            request = {"command": "inject", "tool": "plasma_cleaner", "fault": "chamber_leak"}
+            message = await request_control(path, request, 10)
+            assert line.tools["plasma_cleaner"].injected == {"chamber_leak"}
+            await request_control(path, {**request, "command": "clear"}, 10)
+            assert line.tools["plasma_cleaner"].injected == set()
+        finally:
+            await control.stop()
+    assert message == (
+        "plasma_cleaner: fault chamber_leak injected (chamber leaks: base pressure is never "
+        "reached)"
+    )
+    assert said == [message, "plasma_cleaner: fault chamber_leak cleared"]
+    assert not path.exists()  # removed when the line stops
+
+
+@pytest.mark.parametrize(
+    ("request_line", "error"),
+    [
+        (
+            {"command": "inject", "tool": "oven", "fault": "x"},
+            "the served line has no tool 'oven'; its tools: plasma_cleaner",
+        ),
+        (
+            {"command": "inject", "tool": "plasma_cleaner", "fault": "rf"},
+            "the simulated plasma_cleaner has no fault 'rf'; its faults: rf_mismatch,",
+        ),
+        (
+            {"command": "repair", "tool": "plasma_cleaner", "fault": "rf_mismatch"},
+            "no command 'repair'; commands: inject, clear",
+        ),
+        ({"tool": "plasma_cleaner"}, "not a control request"),
+    ],
+)
+async def test_a_wrong_request_is_refused_naming_what_there_is(tmp_path, request_line, error):
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        control = LineControl(line.tools, tmp_path / "control", [].append)
+        reply = control.handle(json.dumps(request_line).encode())
+        assert line.tools["plasma_cleaner"].injected == set()  # nothing changed
+    assert reply["ok"] is False
+    assert error in reply["error"]
+
+
+async def test_a_line_that_is_gone_is_said_unreachable(tmp_path):
+    request = {"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch"}
+    with pytest.raises(ControlError, match=r"cannot reach it.*is `packline sim serve` still"):
+        await request_control(tmp_path / "control", request, 10)
