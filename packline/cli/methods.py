@@ -1,5 +1,8 @@
 """The methods and their recipes (`methods`, `recipe template|schema`, `validate`) and the
-claims they carry out (`claims`)."""
+claims they carry out (`claims`).
+
+`packline methods` lists them from the catalogue (`sequences/engine/catalogue.py`) without
+importing a method; every other command here imports the methods when it runs."""
 
 from __future__ import annotations
 
@@ -13,9 +16,8 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable
+from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
-from packline.sequences.engine.method import all_methods, claim_coverage, get_method
-from packline.sequences.engine.recipe_help import field_reference, recipe_schema, recipe_template
 
 from .output import EXIT_OK, answer, print_json
 from .parser import add_common
@@ -23,6 +25,9 @@ from .parser import add_common
 
 def cmd_methods(args: argparse.Namespace) -> int:
     if args.method is not None:
+        from packline.sequences.engine.method import get_method
+        from packline.sequences.engine.recipe_help import field_reference
+
         method = get_method(args.method)
         detail = {
             "name": method.name,
@@ -32,22 +37,14 @@ def cmd_methods(args: argparse.Namespace) -> int:
             "claims": [{"claim": c, "where": w} for c, w in method.claim_map.items()],
         }
         return answer(args, detail, lambda console: print_method(console, detail))
-    methods = [
-        {
-            "name": m.name,
-            "title": m.title,
-            "claims": list(m.claims),
-            "tools": list(m.tools),
-            "irreversible": sorted(m.irreversible),
-            "failure_policy": m.failure_policy.value,
-            "options": m.options(),
-        }
-        for m in all_methods()
-    ]
+    methods = read_catalogue()
     return answer(args, methods, lambda console: print_methods(console, methods))
 
 
 def cmd_recipe_template(args: argparse.Namespace) -> int:
+    from packline.sequences.engine.method import get_method
+    from packline.sequences.engine.recipe_help import recipe_template
+
     text = recipe_template(get_method(args.method))
     if args.to_path is None:
         sys.stdout.write(text)
@@ -62,11 +59,16 @@ def cmd_recipe_template(args: argparse.Namespace) -> int:
 
 
 def cmd_recipe_schema(args: argparse.Namespace) -> int:
+    from packline.sequences.engine.method import get_method
+    from packline.sequences.engine.recipe_help import recipe_schema
+
     print(json.dumps(recipe_schema(get_method(args.method)), indent=2))
     return EXIT_OK
 
 
 def cmd_claims(args: argparse.Namespace) -> int:
+    from packline.sequences.engine.method import claim_coverage
+
     coverage = [
         {
             "claim": c.claim.id,
@@ -81,6 +83,7 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from packline.sequences.engine.launch import RunRequest, prepare  # the station's drivers
+    from packline.sequences.engine.method import get_method
 
     method = get_method(args.method)
     prepared = prepare(

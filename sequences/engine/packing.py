@@ -21,9 +21,11 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
+# numpy is imported by the functions that use it: `packline runs` opens the records without it.
+if TYPE_CHECKING:
+    import numpy as np
 
 #: zlib level of parts and trace blocks: most of the gain of 9 at a fraction of its time.
 LEVEL = 6
@@ -35,11 +37,15 @@ TRACE_TABLE_COLUMNS = ("id", "run_id", "tool", "step_id", "name", "value", "unit
 
 def shuffle(payload: bytes, item_size: int) -> bytes:
     """`payload` (values of `item_size` bytes each) with its bytes grouped by position."""
+    import numpy as np
+
     return np.frombuffer(payload, np.uint8).reshape(-1, item_size).T.tobytes()
 
 
 def unshuffle(shuffled: bytes, item_size: int) -> bytes:
     """The inverse of `shuffle`."""
+    import numpy as np
+
     return np.frombuffer(shuffled, np.uint8).reshape(item_size, -1).T.tobytes()
 
 
@@ -83,6 +89,8 @@ def join_snapshot(header: bytes, parts: Sequence[bytes]) -> bytes:
 
 def _values(part: bytes) -> tuple[int, np.dtype[Any]]:
     """Where the values of `.npy` bytes `part` start (after its header), and their type."""
+    import numpy as np
+
     stream = io.BytesIO(part)
     major, _ = np.lib.format.read_magic(stream)
     read = (
@@ -97,6 +105,8 @@ def pack_part(part: bytes, base: bytes | None) -> tuple[int, int, bytes, bool]:
     they are its difference from `base`). `base` is the array it replaced (the same field of
     the wafer's snapshot before): the difference is kept when adding it back gives the very
     bytes and it packs smaller (a layer thinned by the same amount everywhere)."""
+    import numpy as np
+
     start, dtype = _values(part)
     item_size = dtype.itemsize if dtype.itemsize and not (len(part) - start) % dtype.itemsize else 1
     values = part[start:]
@@ -117,6 +127,8 @@ def pack_part(part: bytes, base: bytes | None) -> tuple[int, int, bytes, bool]:
 def unpack_part(item_size: int, start: int, packed: bytes, base: bytes | None) -> bytes:
     """The `.npy` bytes of a part `pack_part` packed (`base`: the array it is the difference
     from, None when it was packed whole)."""
+    import numpy as np
+
     raw = zlib.decompress(packed)
     values = unshuffle(raw[start:], item_size)
     if base is None:
@@ -132,6 +144,8 @@ def unpack_part(item_size: int, start: int, packed: bytes, base: bytes | None) -
 
 def pack_trace(rows: Sequence[Sequence[float]]) -> bytes:
     """One series' samples, rows of (id, t, value, wall) in id order, as one block."""
+    import numpy as np
+
     table = np.asarray(rows, dtype=np.float64).reshape(-1, len(TRACE_COLUMNS))
     ids = table[:, 0].astype(np.int64)
     columns = [np.diff(ids, prepend=0).tobytes()] + [table[:, i].tobytes() for i in (1, 2, 3)]
@@ -140,6 +154,8 @@ def pack_trace(rows: Sequence[Sequence[float]]) -> bytes:
 
 def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
     """The columns of a block `pack_trace` packed (`samples` rows): id, t, value, wall."""
+    import numpy as np
+
     raw = zlib.decompress(block)
     size = samples * 8
     columns = [unshuffle(raw[i * size : (i + 1) * size], 8) for i in range(len(TRACE_COLUMNS))]
@@ -301,6 +317,8 @@ def read_traces(db: sqlite3.Connection, run_id: str) -> dict[str, list[Any]]:
 
 
 def _read_traces(db: sqlite3.Connection, run_id: str) -> dict[str, list[Any]]:
+    import numpy as np
+
     columns: dict[str, list[Any]] = {c: [] for c in TRACE_TABLE_COLUMNS}
     for row in db.execute(
         f"SELECT {', '.join(TRACE_TABLE_COLUMNS)} FROM traces WHERE run_id = ?", (run_id,)

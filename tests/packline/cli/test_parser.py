@@ -45,15 +45,17 @@ def loaded(modules: set[str], package: str) -> bool:
 
 def test_runs_loads_no_link_library_simulated_line_or_table(tmp_path):
     modules = modules_after(tmp_path, "runs")
-    assert [name for name in (*HEAVY, "pint", "pydantic") if loaded(modules, name)] == []
+    assert [name for name in (*HEAVY, "pint", "pydantic", "numpy") if loaded(modules, name)] == []
     assert "packline.cli.runs" in modules
     assert "packline.cli.show" not in modules
 
 
-def test_methods_loads_the_methods_but_no_link_library_or_simulated_line(tmp_path):
+def test_methods_lists_the_catalogue_without_importing_a_method(tmp_path):
     modules = modules_after(tmp_path, "methods")
-    assert "packline.sequences.bump_seal_clean" in modules
-    assert [name for name in (*HEAVY, "pint") if loaded(modules, name)] == []
+    assert "packline.sequences.engine.catalogue" in modules
+    heavy = (*HEAVY, "pint", "pydantic", "numpy", "packline.sequences.engine.method")
+    assert [name for name in heavy if loaded(modules, name)] == []
+    assert [m for m in modules if m.startswith("packline.sequences.bump_seal_clean")] == []
 
 
 def test_help_loads_no_command():
