@@ -6,6 +6,7 @@
     packline runs | show RUN | diff RUN RUN | wafer ID | methods | claims | validate METHOD
     packline export RUN --to DIR [--format csv|parquet]   the run's records as tables
     packline report RUN [--out FILE] | tools RUN         its HTML report, its tool time (E10)
+    packline alarms [--since DATE] [--tool T]           each tool's failures and MTBF across runs
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
@@ -15,8 +16,8 @@ wafer (held, terminated, aborted, failed), its product violates a claim conditio
 failed outside a run, 2 bad input (nothing was touched).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
-(`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `methods`, `station`,
-`sim`), imported only when one of its commands is given, what they share (`output.py`), a
+(`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`, `methods`,
+`station`, `sim`), imported only when one of its commands is given, what they share (`output.py`), a
 run's summary (`summary.py`) and the operator at the terminal of a run this process drives
 (`console.py`: stdin, confirmations, Ctrl-C).
 """

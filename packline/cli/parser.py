@@ -52,6 +52,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "results",
         "a run's tool time: each tool's time per E10 state, utilisation, OEE, bottleneck",
     ),
+    "alarms": (
+        "trends",
+        "each tool's alarms across runs: counts, downtime, MTBF and MTTR (SEMI E10)",
+    ),
     "methods": ("methods", "list the methods, or one method's recipe and claims"),
     "recipe": ("methods", "a method's recipe explained"),
     "claims": ("methods", "every claim of the four documents and what implements it"),

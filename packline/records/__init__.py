@@ -11,7 +11,8 @@
 
 The modules, one concept each: `reader` (the tables), `sites` (a twin as one row per site),
 `export` (the tables as CSV or Parquet files), `tooltime` (each tool's time by E10 state,
-utilisation, OEE), `claimsites` (which sites fail a claim condition), `limits` (which limits a
+utilisation, OEE), `alarms` (each tool's failures, downtime and MTBF across runs),
+`claimsites` (which sites fail a claim condition), `limits` (which limits a
 trace is drawn against), `figures` (the charts, Bokeh), `report` (the HTML page), and
 `sections`, `wafermaps` and `markup` (what the page's sections hold). See docs/results.md.
 """

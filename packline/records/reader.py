@@ -44,6 +44,8 @@ TABLES = (
 
 #: Which snapshots `maps` lays out: each wafer's last, or also those after irreversible steps.
 MAP_POINTS = ("last", "irreversible")
+#: `RunStore.runs`'s limit for every run (SQLite reads a negative LIMIT as none).
+EVERY_RUN = -1
 
 
 @contextmanager
@@ -55,6 +57,14 @@ def open_records(run: str = "last", db: str | Path | None = None) -> Iterator[Ru
         yield RunRecords(store, store.resolve_run(run))
     finally:
         store.close()
+
+
+def runs_since(
+    store: RunStore, *, method: str | None = None, since_wall: float | None = None
+) -> list[dict[str, Any]]:
+    """Every run of `store` (of `method`; started at or after Unix time `since_wall`) as
+    `RunStore.runs` lists it, oldest first: what a figure across runs reads."""
+    return store.runs(EVERY_RUN, method=method, since_wall=since_wall)[::-1]
 
 
 class RunRecords:

@@ -35,6 +35,8 @@ from .reader import RunRecords
 E10_STATES = tuple(E10State)
 #: The stage rows that hold a tool: one wafer's stage, or one row per wafer of a batch.
 HOLDING = ("stage", "batch")
+#: The cause `down_periods` names for a tool put out of service by a recovery that failed.
+OUT_OF_SERVICE = "out of service"
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def tool_intervals(records: RunRecords) -> pd.DataFrame:
     window = run_window(records)
     steps = records.steps()
     holding = steps[steps["kind"].isin(HOLDING)]
-    down = _down_intervals(records, window)
+    down = down_periods(records, window)
     rows = []
     for tool in tool_names(records):
         own = holding[holding["tool"] == tool]
@@ -83,7 +85,10 @@ def tool_intervals(records: RunRecords) -> pd.DataFrame:
             (float(start), window.stop_t if pd.isna(stop) else float(stop))
             for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
         ]
-        rows += _classify(tool, window, work, down.get(tool, []))
+        own_down = down[down["tool"] == tool]
+        rows += _classify(
+            tool, window, work, list(zip(own_down["start_t"], own_down["stop_t"], strict=True))
+        )
     return pd.DataFrame(rows, columns=["tool", "state", "start_t", "stop_t"])
 
 
@@ -152,28 +157,34 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
     return figures
 
 
-def _down_intervals(records: RunRecords, window: Window) -> dict[str, list[tuple[float, float]]]:
-    """Per tool, when it was out of service: from an alarm on it (or a failed recovery)
-    to the `tool-cleared` event that put it back in service, else to the run's end."""
-    starts: dict[str, list[float]] = {}
+def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFrame:
+    """When each tool was out of service: one row per cause (`tool`; `cause`, the alarm's
+    code or `out of service` for a recovery that failed; `alarm_id`, the alarm's record id
+    or None; `start_t`, `stop_t`), from the alarm or event to the `tool-cleared` event that
+    put the tool back in service, else to the run's end (`window`'s stop)."""
+    stop_t = (window or run_window(records)).stop_t
+    starts: list[tuple[str, str, int | None, float]] = []
     alarms = records.alarms()
-    for tool, t in zip(alarms["tool"], alarms["t"], strict=True):
-        starts.setdefault(str(tool), []).append(float(t))
+    for tool, code, alarm_id, t in zip(
+        alarms["tool"], alarms["code"], alarms["id"], alarms["t"], strict=True
+    ):
+        starts.append((str(tool), str(code), int(alarm_id), float(t)))
     events = records.events()
     ends: dict[str, list[float]] = {}
     for kind, message, t in zip(events["kind"], events["message"], events["t"], strict=True):
         tool = str(message).split(":", 1)[0].split(" ", 1)[0]
         if kind == "tool-out-of-service":
-            starts.setdefault(tool, []).append(float(t))
+            starts.append((tool, OUT_OF_SERVICE, None, float(t)))
         elif kind == "tool-cleared" and " back in service" in str(message):
             ends.setdefault(tool, []).append(float(t))
-    down: dict[str, list[tuple[float, float]]] = {}
-    for tool, times in starts.items():
+    rows = []
+    for tool, cause, alarm_id, start in sorted(starts, key=lambda s: (s[0], s[3])):
         cleared = sorted(ends.get(tool, []))
-        for start in sorted(times):
-            stop = next((end for end in cleared if end >= start), window.stop_t)
-            down.setdefault(tool, []).append((start, stop))
-    return down
+        stop = next((end for end in cleared if end >= start), stop_t)
+        rows.append(
+            {"tool": tool, "cause": cause, "alarm_id": alarm_id, "start_t": start, "stop_t": stop}
+        )
+    return pd.DataFrame(rows, columns=["tool", "cause", "alarm_id", "start_t", "stop_t"])
 
 
 def _classify(

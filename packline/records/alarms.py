@@ -1,0 +1,136 @@
+"""Alarms across runs: per tool, how often it failed, how long it was down, and its MTBF.
+
+An alarm in the records is a tool alarm that failed a step (docs/results.md, the `alarms`
+table): each is a **failure** in SEMI E10's sense, an unplanned interruption of the tool's
+work, and it happens in productive time (it failed a step the tool was doing). So over the
+runs chosen:
+
+* a **failure** is one alarm of a tool at one time (a batch's wafers each record the alarm
+  that failed their step: one failure, its `wafers` several);
+* **MTBF** is E10's mean productive time between failures, MTBF(p): the tool's productive
+  time (`tooltime`: while a stage held it) summed over the runs, over its failures; none
+  for a tool that did not fail (its productive time is then the figure to read);
+* **downtime** is its unscheduled downtime summed over the runs (`tooltime`: from the alarm,
+  or a recovery that failed, to the `tool-cleared` event that put it back in service, else
+  to the run's end), and **MTTR** that downtime over its failures. E10's MTTR counts the
+  repair alone; the records know when the tool was cleared, not when its repair began, so
+  this is the mean time to restore, waiting included.
+
+Each run's times are its own run clock (simulated seconds in a dry run); a run still going
+counts to its last record. `alarm_history` reads them from the records of every run started
+since a date, so the figures read the same in the terminal, in `--json` and in Python.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from packline.sequences.engine import BadInput, RunStore
+
+from .reader import RunRecords, runs_since
+from .tooltime import down_periods, run_window, tool_time
+
+#: What makes alarm records one failure: the wafers of a batch each record the alarm that
+#: failed their step, at one time.
+FAILURE = ("run_id", "tool", "code", "t")
+#: The columns of `AlarmHistory.tools`.
+TOOL_COLUMNS = (
+    "tool", "runs", "productive_s", "alarms", "downtime_s", "mtbf_s", "mttr_s", "last_alarm_wall",
+)  # fmt: skip
+#: The columns of `AlarmHistory.alarms`.
+ALARM_COLUMNS = (
+    "tool", "code", "message", "count", "wafers", "runs", "downtime_s", "first_wall", "last_wall",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class AlarmHistory:
+    """The alarms of the runs chosen: `tools`, one row per tool (`TOOL_COLUMNS`, the tools
+    that failed first, then by name), `alarms`, one row per tool and alarm code
+    (`ALARM_COLUMNS`, most frequent first), and the ids of the `runs` read."""
+
+    tools: pd.DataFrame
+    alarms: pd.DataFrame
+    runs: list[str]
+
+
+def alarm_history(
+    store: RunStore, *, since_wall: float | None = None, tool: str | None = None
+) -> AlarmHistory:
+    """The alarms, downtime and MTBF of every tool (or of `tool` alone) over the runs of
+    `store` started at or after Unix time `since_wall` (see the module docstring). BadInput
+    when `tool` is named but no run chosen had it."""
+    runs = runs_since(store, since_wall=since_wall)
+    times, failures = [], []
+    for run in runs:
+        records = RunRecords(store, run["id"])
+        window = run_window(records)
+        times.append(tool_time(records).assign(run_id=run["id"]))
+        down = down_periods(records, window).dropna(subset=["alarm_id"])
+        downtime = (down["stop_t"] - down["start_t"]).set_axis(down["alarm_id"].astype(int))
+        alarms = records.alarms().assign(run_id=run["id"])
+        alarms["downtime_s"] = alarms["id"].map(downtime)
+        alarms["wafers"] = alarms.groupby(list(FAILURE))["wafer_id"].transform("nunique")
+        failures.append(alarms.drop_duplicates(list(FAILURE)))
+    used = pd.concat(times, ignore_index=True) if times else pd.DataFrame(columns=["tool"])
+    alarmed = pd.concat(failures, ignore_index=True) if failures else _no_alarms()
+    if tool is not None:
+        if tool not in set(used["tool"]):
+            known = ", ".join(sorted(set(used["tool"]))) or "none"
+            raise BadInput(f"--tool {tool}: no run chosen had that tool (their tools: {known})")
+        used = used[used["tool"] == tool]
+        alarmed = alarmed[alarmed["tool"] == tool]
+    return AlarmHistory(
+        _per_tool(used, alarmed), _per_code(alarmed), [str(run["id"]) for run in runs]
+    )
+
+
+def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for name, own in used.groupby("tool", sort=True):
+        productive = float(own["productive_s"].sum())
+        walls = alarmed.loc[alarmed["tool"] == name, "wall"]
+        count = len(walls)
+        downtime = float(own["unscheduled_downtime_s"].sum())
+        rows.append(
+            {
+                "tool": str(name),
+                "runs": int(own["run_id"].nunique()),
+                "productive_s": productive,
+                "alarms": count,
+                "downtime_s": downtime,
+                "mtbf_s": productive / count if count else None,
+                "mttr_s": downtime / count if count else None,
+                "last_alarm_wall": float(walls.max()) if len(walls) else None,
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(TOOL_COLUMNS))
+    return table.sort_values(["alarms", "tool"], ascending=[False, True], kind="stable")
+
+
+def _per_code(alarmed: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for (name, code), own in alarmed.groupby(["tool", "code"], sort=True):
+        rows.append(
+            {
+                "tool": str(name),
+                "code": str(code),
+                "message": str(own.sort_values("wall")["message"].iloc[-1]),
+                "count": len(own),
+                "wafers": int(own["wafers"].sum()),
+                "runs": int(own["run_id"].nunique()),
+                "downtime_s": float(own["downtime_s"].sum()),
+                "first_wall": float(own["wall"].min()),
+                "last_wall": float(own["wall"].max()),
+            }
+        )
+    table = pd.DataFrame(rows, columns=list(ALARM_COLUMNS))
+    return table.sort_values(["count", "tool", "code"], ascending=[False, True, True])
+
+
+def _no_alarms() -> pd.DataFrame:
+    return pd.DataFrame(
+        columns=["run_id", "tool", "code", "message", "wall", "wafers", "downtime_s"]
+    )

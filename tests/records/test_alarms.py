@@ -1,0 +1,172 @@
+"""Alarms across runs: failures per tool, their downtime, MTBF and MTTR, by hand-made records."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+
+from packline.cli import main
+from packline.records.alarms import alarm_history
+from packline.sequences.engine import BadInput, RunStore
+
+#: Noon of two days, local time: the runs' starts.
+DAY_1 = time.mktime((2026, 3, 2, 12, 0, 0, 0, 0, -1))
+DAY_2 = time.mktime((2026, 3, 3, 12, 0, 0, 0, 0, -1))
+
+
+def add_run(store: RunStore, run_id: str, wall: float, stop_t: float, wafers: list[str]) -> None:
+    """A run on real tools from t=0 to `stop_t`, its station an oven and a saw."""
+    store.create_run(
+        {
+            "id": run_id,
+            "method": "plasma-clean",
+            "recipe_json": "{}",
+            "recipe_text": "",
+            "recipe_source": "test",
+            "recipe_hash": "0",
+            "station_name": "line",
+            "station_yaml": "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n",
+            "simulated": 0,
+            "operator": "ana",
+            "lot_size": len(wafers),
+            "failure_policy": "hold",
+            "status": "held",
+            "sessions": 1,
+            "started_t": 0.0,
+            "stopped_t": stop_t,
+            "started_wall": wall,
+        },
+        wafers,
+    )
+
+
+def add_use(
+    store: RunStore, run_id: str, wafers: list[str], start: float, stop: float, alarm: str | None
+) -> None:
+    """The oven's use by `wafers` (a batch when several) from `start` to `stop`: completed,
+    or failed by alarm code `alarm` at `stop` (one alarm row per wafer)."""
+    rows = [
+        {
+            "run_id": run_id,
+            "session": 1,
+            "wafer_id": wafer,
+            "claims": [],
+            "tool": "oven",
+            "key": "use oven#0",
+            "name": "use oven",
+            "kind": "batch" if len(wafers) > 1 else "stage",
+            "batch": f"b{start}" if len(wafers) > 1 else None,
+            "irreversible": 0,
+            "status": "running",
+            "started_t": start,
+            "started_wall": 0.0,
+        }
+        for wafer in wafers
+    ]
+    ids = store.start_steps(rows)
+    store.finish_steps(ids, "completed" if alarm is None else "failed", stop, 0.0, alarm)
+    if alarm is not None:
+        store.add_rows(
+            "alarms",
+            [
+                {
+                    "run_id": run_id,
+                    "wafer_id": wafer,
+                    "step_id": step,
+                    "tool": "oven",
+                    "code": alarm,
+                    "message": f"alarm {alarm}",
+                    "t": stop,
+                    "wall": 0.0,
+                }
+                for wafer, step in zip(wafers, ids, strict=True)
+            ],
+        )
+
+
+@pytest.fixture
+def two_runs(tmp_path: Path):
+    """Run R1 (day 1, 0-1000 s): W1 on the oven 50-100 s, failed by E1, the oven cleared at
+    400 s. Run R2 (day 2, 0-500 s): W1 on the oven 0-150 s, completed; W2 and W3 as a batch
+    200-300 s, failed by E2 (an alarm row per wafer), never cleared."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", DAY_1, 1000.0, ["W1"])
+    add_use(store, "R1", ["W1"], 50.0, 100.0, "E1")
+    cleared = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
+    message = "oven back in service, cleared by ana"
+    store.add_rows("events", [{**cleared, "message": message, "t": 400.0, "wall": 0.0}])
+    add_run(store, "R2", DAY_2, 500.0, ["W1", "W2", "W3"])
+    add_use(store, "R2", ["W1"], 0.0, 150.0, None)
+    add_use(store, "R2", ["W2", "W3"], 200.0, 300.0, "E2")
+    yield store
+    store.close()
+
+
+def test_mtbf_is_productive_time_per_failure_over_every_run(two_runs):
+    """Oven: productive 50 + 250 s, two failures (a batch's alarm is one), down 300 + 200 s."""
+    history = alarm_history(two_runs)
+    assert history.runs == ["R1", "R2"]
+    oven = history.tools.set_index("tool").loc["oven"]
+    assert oven["runs"] == 2
+    assert oven["productive_s"] == 300.0
+    assert oven["alarms"] == 2
+    assert oven["downtime_s"] == 500.0
+    assert oven["mtbf_s"] == 150.0
+    assert oven["mttr_s"] == 250.0
+    codes = history.alarms.set_index("code")
+    assert codes.loc["E1", ["count", "wafers", "runs", "downtime_s"]].tolist() == [1, 1, 1, 300.0]
+    assert codes.loc["E2", ["count", "wafers", "runs", "downtime_s"]].tolist() == [1, 2, 1, 200.0]
+
+
+def test_a_tool_that_never_failed_has_no_mtbf(two_runs):
+    saw = alarm_history(two_runs, tool="saw")
+    assert saw.tools["tool"].tolist() == ["saw"]
+    row = saw.tools.iloc[0]
+    assert (row["alarms"], row["productive_s"], row["downtime_s"]) == (0, 0.0, 0.0)
+    assert row["mtbf_s"] is None or math.isnan(row["mtbf_s"])
+    assert saw.alarms.empty
+
+
+def test_since_keeps_the_runs_started_on_or_after_the_day(two_runs):
+    day_2 = time.mktime((2026, 3, 3, 0, 0, 0, 0, 0, -1))
+    oven = alarm_history(two_runs, since_wall=day_2).tools.set_index("tool").loc["oven"]
+    assert (oven["runs"], oven["productive_s"], oven["alarms"], oven["mtbf_s"]) == (
+        1,
+        250.0,
+        1,
+        250.0,
+    )
+
+
+def test_a_tool_no_run_had_is_refused_naming_the_tools(two_runs):
+    with pytest.raises(BadInput, match=r"--tool nope: no run chosen had that tool .*oven, saw"):
+        alarm_history(two_runs, tool="nope")
+
+
+def test_the_command_prints_the_same_figures(two_runs, capsys):
+    db = str(two_runs.path)
+    assert main(["alarms", "--db", db, "--since", "2026-03-03", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["runs"] == ["R2"]
+    assert data["tools"][0] | {"last_alarm_wall": None} == {
+        "tool": "oven",
+        "runs": 1,
+        "productive_s": 250.0,
+        "alarms": 1,
+        "downtime_s": 200.0,
+        "mtbf_s": 250.0,
+        "mttr_s": 200.0,
+        "last_alarm_wall": None,
+    }
+    assert main(["alarms", "--db", db, "--tool", "oven"]) == 0
+    out = capsys.readouterr().out
+    assert "0:02:30" in out  # MTBF 150 s
+    assert "0:04:10" in out  # MTTR 250 s
+    with pytest.raises(SystemExit) as refused:
+        main(["alarms", "--db", db, "--since", "2026-3-3"])
+    assert refused.value.code == 2
+    assert "'2026-3-3' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
