@@ -7,6 +7,7 @@
     packline export RUN --to DIR [--format csv|parquet]   the run's records as tables
     packline report RUN [--out FILE] | tools RUN         its HTML report, its tool time (E10)
     packline alarms [--since DATE] [--tool T]           each tool's failures and MTBF across runs
+    packline spc MEASUREMENT --method M [--since DATE]  its control chart across runs, Cpk
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
@@ -16,10 +17,10 @@ wafer (held, terminated, aborted, failed), its product violates a claim conditio
 failed outside a run, 2 bad input (nothing was touched).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
-(`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`, `methods`,
-`station`, `sim`), imported only when one of its commands is given, what they share (`output.py`), a
-run's summary (`summary.py`) and the operator at the terminal of a run this process drives
-(`console.py`: stdin, confirmations, Ctrl-C).
+(`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`,
+`methods`, `station`, `sim`), imported only when one of its commands is given, what they
+share (`output.py`), a run's summary (`summary.py`) and the operator at the
+terminal of a run this process drives (`console.py`: stdin, confirmations, Ctrl-C).
 """
 
 from __future__ import annotations

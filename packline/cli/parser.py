@@ -56,6 +56,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "trends",
         "each tool's alarms across runs: counts, downtime, MTBF and MTTR (SEMI E10)",
     ),
+    "spc": (
+        "trends",
+        "a measurement's control chart across runs (X-bar/R or individuals) and its Cpk",
+    ),
     "methods": ("methods", "list the methods, or one method's recipe and claims"),
     "recipe": ("methods", "a method's recipe explained"),
     "claims": ("methods", "every claim of the four documents and what implements it"),

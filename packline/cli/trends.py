@@ -1,5 +1,5 @@
 """Figures across runs (`packline.records`): each tool's alarms, downtime and MTBF
-(`alarms`)."""
+(`alarms`), and a measurement's control chart and capability (`spc`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ import argparse
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
@@ -16,6 +17,12 @@ from packline.sequences.engine.progress import clock_text
 
 from .output import answer, open_store
 from .parser import add_common, local_date
+
+if TYPE_CHECKING:  # `packline alarms` needs neither
+    from packline.records.spc import ControlChart
+
+#: The width of the terminal's control chart strip (characters).
+STRIP = 41
 
 
 def cmd_alarms(args: argparse.Namespace) -> int:
@@ -98,6 +105,92 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
     )
 
 
+def cmd_spc(args: argparse.Namespace) -> int:
+    from packline.records.spc import control_chart, measurement_values
+
+    store = open_store(args, create=False)
+    try:
+        values = measurement_values(store, args.measurement, args.method, since_wall=args.since)
+    finally:
+        store.close()
+    chart = control_chart(
+        values,
+        measurement=args.measurement,
+        method=args.method,
+        chart=args.chart,
+        subgroup=args.subgroup,
+    )
+    page = None
+    if args.html:
+        from packline.records.spcpage import write_spc
+
+        page = str(write_spc(chart, values, args.html))
+    data = {**chart.as_json(), "html": page}
+    return answer(args, data, lambda console: print_spc(console, chart, page))
+
+
+def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
+    """`packline spc`: the limits and capability, then one row per subgroup with its value,
+    spread and a strip placing the value between its limits (| the limits, + the centre
+    line, o the value, X a value out of control)."""
+    points = chart.points
+    value, spread = ("X-bar", "R") if chart.chart == "xbar-r" else ("value", "MR")
+    first = points.iloc[-1]
+    cap = chart.capability
+    lines = [
+        f"{chart.chart} chart of {chart.measurement} ({chart.unit}), method {chart.method}: "
+        f"{points['run_id'].nunique()} runs, {len(points)} subgroups of one {chart.subgroup}",
+        f"{value}: centre {first['cl']:.4g}, limits {first['lcl']:.4g} .. {first['ucl']:.4g}"
+        f"; {spread}: centre {first['spread_cl']:.4g}, limits {first['spread_lcl']:.4g} .. "
+        f"{first['spread_ucl']:.4g}" + ("" if points["n"].nunique() == 1 else " (last subgroup)"),
+        f"against {_number(cap.low)} .. {_number(cap.high)} {chart.unit}: mean {cap.mean:.4g}, "
+        f"sigma within {cap.sigma_within:.4g}, overall {cap.sigma_overall:.4g}; "
+        f"Cp {_number(cap.cp)}, Cpk {_number(cap.cpk)}, Pp {_number(cap.pp)}, "
+        f"Ppk {_number(cap.ppk)}",
+    ]
+    for line in lines:
+        console.print(line, markup=False, highlight=False)
+    table = DataTable("#", "subgroup", "n", value, spread, f"{value} within its limits", "out")
+    low = float(min(points["lcl"].min(), points["value"].min()))
+    high = float(max(points["ucl"].max(), points["value"].max()))
+    rows: list[dict[str, Any]] = chart.as_json()["points"]
+    for index, row in enumerate(rows, start=1):
+        table.add_row(
+            str(index),
+            str(row["label"]),
+            str(row["n"]),
+            f"{row['value']:.4g}",
+            "-" if row["spread"] is None else f"{row['spread']:.4g}",
+            _strip(row, low, high),
+            "yes" if row["out_of_control"] else "",
+        )
+    console.print(table)
+    out = int(points["out_of_control"].sum())
+    verdict = f"{out} subgroups out of control" if out else "every subgroup within its limits"
+    console.print(verdict, markup=False, highlight=False)
+    if page:
+        console.print(f"chart written to {page}", markup=False, highlight=False)
+
+
+def _strip(point: dict[str, Any], low: float, high: float) -> str:
+    """A row of the terminal's chart: `point` (a row of the chart's points) between its
+    limits, on the scale `low` .. `high` in `STRIP` characters."""
+    cells = [" "] * STRIP
+    span = (high - low) or 1.0
+
+    def at(x: float) -> int:
+        return min(STRIP - 1, max(0, round((x - low) / span * (STRIP - 1))))
+
+    cells[at(point["lcl"])] = cells[at(point["ucl"])] = "|"
+    cells[at(point["cl"])] = "+"
+    cells[at(point["value"])] = "X" if point["out_of_control"] else "o"
+    return "".join(cells)
+
+
+def _number(value: float | None) -> str:
+    return "-" if value is None else f"{value:.3g}"
+
+
 def _moment(unix: float | None) -> str:
     return "-" if unix is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(unix))
 
@@ -118,6 +211,35 @@ def _alarms_arguments(alarms: argparse.ArgumentParser) -> None:
     alarms.set_defaults(handler=cmd_alarms)
 
 
+def _spc_arguments(spc: argparse.ArgumentParser) -> None:
+    from packline.records.spc import CHARTS, SUBGROUPS
+
+    add_common(spc)
+    spc.add_argument("measurement", help="the measurement's name, as `packline show` lists it")
+    spc.add_argument("--method", required=True, metavar="M", help="the runs of this method")
+    spc.add_argument(
+        "--since",
+        type=local_date,
+        metavar="DATE",
+        help="runs started on or after DATE (YYYY-MM-DD)",
+    )
+    spc.add_argument(
+        "--chart",
+        choices=CHARTS,
+        default=CHARTS[0],
+        help="X-bar/R of subgroups (default), or each value alone",
+    )
+    spc.add_argument(
+        "--subgroup",
+        choices=SUBGROUPS,
+        default=SUBGROUPS[0],
+        help="an X-bar/R subgroup: a run's lot (default), or a wafer's values",
+    )
+    spc.add_argument("--html", type=Path, metavar="FILE", help="also write the chart as HTML")
+    spc.set_defaults(handler=cmd_spc)
+
+
 ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
     "alarms": _alarms_arguments,
+    "spc": _spc_arguments,
 }

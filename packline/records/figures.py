@@ -1,5 +1,6 @@
 """The report's charts, as Bokeh models: a tool Gantt chart, tool time, process traces
-against limits, measurements against limits, and wafer or panel maps of the twin.
+against limits, measurements against limits, and wafer or panel maps of the twin; and the
+control charts and capability histogram of `packline spc`.
 
 Bokeh draws in the browser from data embedded in the page, so the report needs no server
 and no network (docs/decisions/0013). A wafer's maps share one data source, so its site
@@ -33,6 +34,7 @@ from bokeh.plotting import figure
 from packline.drivers.equipment import E10State, Limit
 
 from .claimsites import ConditionSites
+from .spc import ControlChart
 from .tooltime import HOLDING, state_column
 
 #: Colours of the E10 states in the Gantt chart and the tool-time bars.
@@ -248,6 +250,82 @@ def site_maps(
         plot = _map_figure(title, x_range, y_range, source, f"f{index}", mapper)
         plots.append(plot)
     return gridplot(plots, ncols=2)
+
+
+def control_plots(chart: ControlChart) -> LayoutDOM:
+    """The control chart: the charted value (subgroup mean or single value) over the
+    subgroups in order, then its spread (range or moving range), each with its centre line
+    and control limits (steps where subgroup sizes differ); points out of control red;
+    hover for the subgroup's run, wafers and values. The two share their x axis."""
+    points = chart.points.reset_index(drop=True)
+    data = points.assign(
+        index=np.arange(1, len(points) + 1),
+        colour=np.where(points["out_of_control"], "#d62728", "#1f77b4"),
+    )
+    source = _source(data)
+    shared = Range1d(start=0.5, end=len(points) + 0.5)
+    names = ("X-bar", "R") if chart.chart == "xbar-r" else ("individual value", "moving range")
+    plots: list[UIElement | None] = []
+    for name, field in zip(names, ("value", "spread"), strict=True):
+        prefix = "" if field == "value" else "spread_"
+        plot = figure(
+            width=WIDE,
+            height=300,
+            x_range=shared,
+            title=f"{name} ({chart.unit}): centre line and control limits (dashed)",
+            x_axis_label=f"{chart.subgroup} (in the order of the runs)",
+            tools="xpan,xwheel_zoom,box_zoom,reset,save",
+        )
+        for limit, dash in (("lcl", "dashed"), ("cl", "solid"), ("ucl", "dashed")):
+            plot.step(
+                "index",
+                prefix + limit,
+                source=source,
+                mode="center",
+                line_dash=dash,
+                line_color="#555555",
+            )
+        plot.line("index", field, source=source, line_color="#1f77b4")
+        dots = plot.scatter("index", field, source=source, size=7, color="colour")
+        plot.add_tools(
+            HoverTool(
+                renderers=[dots],
+                tooltips=[
+                    ("subgroup", "@label"),
+                    ("wafers", "@wafers"),
+                    ("n", "@n"),
+                    (name, f"@{field}{{0.000}}"),
+                    ("limits", f"@{prefix}lcl{{0.000}} .. @{prefix}ucl{{0.000}}"),
+                ],
+            )
+        )
+        plots.append(plot)
+    return gridplot(plots, ncols=1)
+
+
+def capability_histogram(values: np.ndarray, chart: ControlChart) -> figure:
+    """The values' histogram against the measurement's limits (red, dashed) and their mean."""
+    counts, edges = np.histogram(values, bins=min(30, max(5, len(values) // 3)))
+    plot = figure(
+        width=WIDE // 2,
+        height=300,
+        title=f"{chart.measurement}: every value against its limits (red)",
+        x_axis_label=chart.unit,
+        y_axis_label="values",
+        tools="hover,save,reset",
+        tooltips=[("from", "@left{0.000}"), ("to", "@right{0.000}"), ("values", "@top")],
+    )
+    plot.quad(
+        top=counts, bottom=0, left=edges[:-1], right=edges[1:], fill_alpha=0.6, line_color="white"
+    )
+    capability = chart.capability
+    for bound in (capability.low, capability.high):
+        if bound is not None:
+            plot.add_layout(
+                Span(location=bound, dimension="height", line_dash="dashed", line_color="red")
+            )
+    plot.add_layout(Span(location=capability.mean, dimension="height", line_color="black"))
+    return plot
 
 
 def _map_figure(

@@ -27,6 +27,7 @@ tables and cells, `figures` their charts.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from bokeh.document import Document
@@ -79,12 +80,17 @@ section { margin-top: 2em; }
 
 def write_report(records: RunRecords, path: str | Path, *, wafer: str | None = None) -> Path:
     """Write the run's report to `path` (an .html file; its folder must exist); the path."""
+    return save_page(render_report(records, wafer=wafer), path, what="report")
+
+
+def save_page(page: str, path: str | Path, *, what: str) -> Path:
+    """Write HTML `page` to `path`, its folder existing; BadInput naming `what` and the
+    path when it cannot be written. The path."""
     target = Path(path)
-    page = render_report(records, wafer=wafer)
     try:
         target.write_text(page, encoding="utf-8")
     except OSError as error:
-        raise BadInput(f"report {target}: cannot write it ({error.strerror})") from None
+        raise BadInput(f"{what} {target}: cannot write it ({error.strerror})") from None
     return target
 
 
@@ -102,6 +108,14 @@ def render_report(records: RunRecords, *, wafer: str | None = None) -> str:
         "measurements": measurements_section(records, charts),
         "alarms": alarms_section(records),
     }
+    title = f"packline run {header['id']}: {header['method']}"
+    return html_page(title, {key: (SECTIONS[key], body[key]) for key in SECTIONS}, charts)
+
+
+def html_page(title: str, sections: Mapping[str, tuple[str, str]], charts: dict[str, Model]) -> str:
+    """A self-contained HTML page: `title`, then a link to each of `sections` (id -> heading
+    and its HTML, in page order, whose `slot`s the `charts` of those names fill), and the
+    part of the Bokeh library that draws them inlined (no network needed to open it)."""
     if charts:
         # one document holding every chart, its models indexed once (`components` would add
         # the charts one by one, indexing every model again for each)
@@ -113,18 +127,16 @@ def render_report(records: RunRecords, *, wafer: str | None = None) -> str:
     bundle = bundle_for_objs_and_resources(list(charts.values()), INLINE)
     library = "\n".join(f"<script>{js}</script>" for js in bundle.js_raw)
     library += "\n".join(f"<style>{css}</style>" for css in bundle.css_raw)
-    sections = []
-    for key, heading in SECTIONS.items():
-        content = body[key]
+    parts = []
+    for key, (heading, content) in sections.items():
         for name, div in divs.items():
             content = content.replace(slot(name), div)
-        sections.append(f'<section id="{key}"><h2>{heading}</h2>\n{content}\n</section>')
-    title = f"packline run {header['id']}: {header['method']}"
-    nav = " ".join(f'<a href="#{key}">{heading}</a>' for key, heading in SECTIONS.items())
+        parts.append(f'<section id="{key}"><h2>{heading}</h2>\n{content}\n</section>')
+    nav = " ".join(f'<a href="#{key}">{heading}</a>' for key, (heading, _) in sections.items())
     return (
         "<!DOCTYPE html>\n"
         f'<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>\n'
         f"<style>{STYLE}</style>\n{library}\n</head>\n<body>\n"
-        f"<h1>{escape(title)}</h1>\n<nav>{nav}</nav>\n" + "\n".join(sections) + f"\n{script}\n"
+        f"<h1>{escape(title)}</h1>\n<nav>{nav}</nav>\n" + "\n".join(parts) + f"\n{script}\n"
         "</body></html>\n"
     )

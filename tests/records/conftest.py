@@ -1,8 +1,14 @@
-"""Fixtures for the records tests: one finished dry run, shared by the tests of a module."""
+"""Fixtures for the records tests: one finished dry run, shared by the tests of a module, and
+Debian's headless Chromium to open pages in."""
 
 from __future__ import annotations
 
+import json
+import re
+import shutil
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -83,3 +89,84 @@ def alarmed_run(tmp_path: Path):
     store.add_rows("events", [{**event, "message": message, "t": 400.0}])
     yield RunRecords(store, "R1")
     store.close()
+
+
+CHROMIUM = shutil.which("chromium")
+
+#: Put in front of the page (in the test's copy only): records the console and uncaught
+#: errors, and once Bokeh says the document is idle writes them, with the number of canvases
+#: drawn (inside Bokeh's shadow roots), into an element the dumped DOM shows.
+PROBE = """<script>
+window.__log = [];
+for (const level of ["log", "info", "warn", "error"]) {
+  const original = console[level].bind(console);
+  console[level] = (...args) => {
+    window.__log.push(level + ": " + args.join(" "));
+    original(...args);
+  };
+}
+window.addEventListener("error", (e) => window.__log.push("error: uncaught " + e.message));
+function canvases(root) {
+  let n = root.querySelectorAll("canvas").length;
+  for (const el of root.querySelectorAll("*")) if (el.shadowRoot) n += canvases(el.shadowRoot);
+  return n;
+}
+(function wait() {
+  if (!window.__log.some((line) => line.includes("document idle"))) return setTimeout(wait, 200);
+  const out = document.createElement("pre");
+  out.id = "probe";
+  out.textContent = JSON.stringify({log: window.__log, canvases: canvases(document)});
+  document.body.appendChild(out);
+})();
+</script>"""
+
+
+class Chromium:
+    """Headless Chromium as a user's would run here: no sandbox (root), no GPU, nothing
+    fetched in the background, a fresh profile for each page, under `folder`."""
+
+    def __init__(self, executable: str, folder: Path) -> None:
+        self.executable = executable
+        self.folder = folder
+        self.profiles = 0
+
+    def run(self, *args: str) -> subprocess.CompletedProcess[str]:
+        self.profiles += 1
+        return subprocess.run(
+            [
+                self.executable,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                f"--user-data-dir={self.folder / f'profile{self.profiles}'}",
+                "--virtual-time-budget=60000",
+                *args,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=True,
+        )
+
+    def probe(self, page: str, name: str = "page.html") -> tuple[Path, dict[str, Any]]:
+        """Open HTML `page` from a file with `PROBE` put in front of it: the file, and what
+        the probe found once Bokeh said the document is idle (`log`: the console and
+        uncaught errors, `canvases`: how many were drawn)."""
+        probed = self.folder / name
+        probed.write_text(page.replace("<head>", "<head>" + PROBE, 1), encoding="utf-8")
+        dom = self.run("--dump-dom", probed.as_uri()).stdout
+        found = re.search(r'<pre id="probe">(.*?)</pre>', dom, re.S)
+        assert found, "Bokeh never reported the document idle"
+        return probed, json.loads(found.group(1).replace("&quot;", '"').replace("&amp;", "&"))
+
+
+@pytest.fixture
+def chromium(tmp_path: Path) -> Chromium:
+    """Debian's headless Chromium (the test is skipped where it is not installed)."""
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run does)")
+    return Chromium(CHROMIUM, tmp_path)

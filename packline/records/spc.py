@@ -1,0 +1,254 @@
+"""Statistical process control of a measurement across runs: control charts and capability.
+
+A measurement (`measurements` table: one value per wafer and name) of every run of a method
+is charted in the order the runs started and, within a run, the lot's order:
+
+* **X-bar/R** (`xbar-r`): the values in subgroups, one per run (the lot) or one per wafer
+  (the values a wafer has of the measurement), each subgroup's mean and range. The process
+  sigma within subgroups is the mean of R_i / d2(n_i) over the subgroups of at least two
+  values (R-bar / d2 when they are all of one size); the X-bar chart's centre is the mean of
+  every value, its limits centre +- 3 sigma / sqrt(n_i) (A2 R-bar for subgroups of one size),
+  the R chart's centre d2(n_i) sigma and its limits (d2(n_i) +- 3 d3(n_i)) sigma, the lower
+  one no less than 0 (D3 R-bar and D4 R-bar for one size).
+* **Individuals** (`individuals`): each value alone, its moving range the difference from the
+  value before; sigma is MR-bar / d2(2), the limits the mean +- 3 sigma, the moving range's
+  upper limit D4(2) MR-bar = (d2(2) + 3 d3(2)) sigma.
+
+The d2 and d3 constants (the mean and the standard deviation of the range of n normal values
+in units of their sigma) are the standard table's, for subgroups of 2 to 25 values (ASTM
+E2587); a larger subgroup is refused (its range wastes the data: chart individuals).
+
+A point outside its limits is flagged (the first Western Electric rule). Capability is
+against the measurement's own limits (`low`, `high`, as the latest run recorded them): Cpk =
+min(high - mean, mean - low) / (3 sigma within), one-sided when one limit is missing; Ppk the
+same with the standard deviation of every value (sample, n - 1); Cp and Pp the spread of the
+two limits over 6 sigma. Which numbers are which, with a known data set: tests/records/
+test_spc.py; how to read them: docs/results.md.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from packline.sequences.engine import BadInput, RunStore
+
+from .reader import RunRecords, runs_since
+
+#: The kinds of chart, as `--chart` names them.
+CHARTS = ("xbar-r", "individuals")
+#: What an X-bar/R subgroup is, as `--subgroup` names it.
+SUBGROUPS = ("run", "wafer")
+#: d2 and d3 of subgroups of n = 2 .. 25 values (ASTM E2587, table 4), by n.
+D2_D3: dict[int, tuple[float, float]] = {
+    2: (1.128, 0.853), 3: (1.693, 0.888), 4: (2.059, 0.880), 5: (2.326, 0.864),
+    6: (2.534, 0.848), 7: (2.704, 0.833), 8: (2.847, 0.820), 9: (2.970, 0.808),
+    10: (3.078, 0.797), 11: (3.173, 0.787), 12: (3.258, 0.778), 13: (3.336, 0.770),
+    14: (3.407, 0.763), 15: (3.472, 0.756), 16: (3.532, 0.750), 17: (3.588, 0.744),
+    18: (3.640, 0.739), 19: (3.689, 0.733), 20: (3.735, 0.729), 21: (3.778, 0.724),
+    22: (3.819, 0.720), 23: (3.858, 0.716), 24: (3.895, 0.712), 25: (3.931, 0.708),
+}  # fmt: skip
+#: The columns of `ControlChart.points`.
+POINT_COLUMNS = (
+    "label", "run_id", "wafers", "n", "value", "lcl", "cl", "ucl",
+    "spread", "spread_lcl", "spread_cl", "spread_ucl", "out_of_control",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Capability:
+    """The process against the measurement's limits: the mean, sigma within subgroups and
+    overall, and the indices (None where a limit they need is missing)."""
+
+    mean: float
+    sigma_within: float
+    sigma_overall: float
+    low: float | None
+    high: float | None
+    cp: float | None
+    cpk: float | None
+    pp: float | None
+    ppk: float | None
+
+
+@dataclass(frozen=True)
+class ControlChart:
+    """A measurement's control chart: one row of `points` per subgroup (`POINT_COLUMNS`:
+    its label, run, wafers, size, the charted value (a mean or a single value) with its
+    limits, the spread (range or moving range) with its limits, and whether either is out
+    of its limits), and the process's `capability`."""
+
+    measurement: str
+    unit: str
+    method: str
+    chart: str
+    subgroup: str
+    points: pd.DataFrame
+    capability: Capability
+
+    def as_json(self) -> dict[str, Any]:
+        """The chart as plain data (`--json`)."""
+        return {
+            "measurement": self.measurement,
+            "unit": self.unit,
+            "method": self.method,
+            "chart": self.chart,
+            "subgroup": self.subgroup,
+            "capability": self.capability.__dict__,
+            "points": json.loads(self.points.to_json(orient="records")),
+        }
+
+
+def measurement_values(
+    store: RunStore, name: str, method: str, *, since_wall: float | None = None
+) -> pd.DataFrame:
+    """Every value of measurement `name` in the runs of `method` started at or after Unix
+    time `since_wall`, in order (runs by start, wafers by lot position): `run_id`,
+    `wafer_id`, `value`, `unit`, `low`, `high`. BadInput naming what there is when there is
+    no such run or measurement."""
+    runs = runs_since(store, method=method, since_wall=since_wall)
+    if not runs:
+        raise BadInput(f"spc: no run of method {method!r} in {store.path} (see `packline runs`)")
+    frames, names = [], set()
+    for run in runs:
+        records = RunRecords(store, run["id"])
+        measured = records.measurements()
+        names |= set(measured["name"])
+        own = measured[measured["name"] == name]
+        if own.empty:
+            continue
+        order = records.wafers()[["wafer_id", "position"]]
+        own = own.merge(order, on="wafer_id").sort_values(["position", "id"], kind="stable")
+        frames.append(own.assign(run_id=run["id"]))
+    if not frames:
+        known = ", ".join(sorted(names)) or "none"
+        raise BadInput(
+            f"spc: no measurement {name!r} in the {len(runs)} runs of {method} chosen "
+            f"(their measurements: {known})"
+        )
+    values = pd.concat(frames, ignore_index=True)
+    units = sorted(set(values["unit"]))
+    if len(units) > 1:
+        raise BadInput(f"spc: measurement {name!r} is recorded in several units: {units}")
+    return values[["run_id", "wafer_id", "value", "unit", "low", "high"]]
+
+
+def control_chart(
+    values: pd.DataFrame, *, measurement: str, method: str, chart: str, subgroup: str = "run"
+) -> ControlChart:
+    """The control chart `chart` (one of `CHARTS`; X-bar/R subgroups by `subgroup`, one of
+    `SUBGROUPS`) of `values` as `measurement_values` returns them (see the module docstring)."""
+    if chart not in CHARTS:
+        raise BadInput(f"spc --chart {chart!r}: one of {', '.join(CHARTS)}")
+    if subgroup not in SUBGROUPS:
+        raise BadInput(f"spc --subgroup {subgroup!r}: one of {', '.join(SUBGROUPS)}")
+    if chart == "individuals":
+        points, sigma = _individuals(values)
+    else:
+        points, sigma = _xbar_r(values, subgroup)
+    out = (points["value"] > points["ucl"]) | (points["value"] < points["lcl"])
+    out |= (points["spread"] > points["spread_ucl"]) | (points["spread"] < points["spread_lcl"])
+    points["out_of_control"] = out
+    return ControlChart(
+        measurement=measurement,
+        unit=str(values["unit"].iloc[0]),
+        method=method,
+        chart=chart,
+        subgroup="value" if chart == "individuals" else subgroup,
+        points=points[list(POINT_COLUMNS)],
+        capability=capability(values, sigma),
+    )
+
+
+def capability(values: pd.DataFrame, sigma_within: float) -> Capability:
+    """Cp, Cpk, Pp and Ppk of `values` against the limits of its last row (see the module
+    docstring), with sigma within subgroups `sigma_within`."""
+    data = values["value"].to_numpy(dtype=float)
+    mean = float(data.mean())
+    overall = float(data.std(ddof=1)) if len(data) > 1 else math.nan
+    low, high = (_limit(values[column].iloc[-1]) for column in ("low", "high"))
+    cp, cpk = _indices(mean, sigma_within, low, high)
+    pp, ppk = _indices(mean, overall, low, high)
+    return Capability(mean, sigma_within, overall, low, high, cp, cpk, pp, ppk)
+
+
+def _indices(
+    mean: float, sigma: float, low: float | None, high: float | None
+) -> tuple[float | None, float | None]:
+    """(Cp, Cpk) for `sigma`: None where not defined (no limit, no spread)."""
+    if not sigma > 0:
+        return None, None
+    sides = [(high - mean) if high is not None else None, (mean - low) if low is not None else None]
+    present = [side for side in sides if side is not None]
+    spread = (high - low) / (6 * sigma) if low is not None and high is not None else None
+    return spread, (min(present) / (3 * sigma) if present else None)
+
+
+def _xbar_r(values: pd.DataFrame, subgroup: str) -> tuple[pd.DataFrame, float]:
+    keys = ["run_id"] if subgroup == "run" else ["run_id", "wafer_id"]
+    groups = values.groupby(keys, sort=False)["value"]
+    points = groups.agg(n="size", value="mean", spread=lambda v: v.max() - v.min()).reset_index()
+    points["wafers"] = values.groupby(keys, sort=False)["wafer_id"].agg(",".join).to_numpy()
+    if points["n"].max() > max(D2_D3):
+        raise BadInput(
+            f"spc: subgroups of up to {max(D2_D3)} values chart by X-bar/R; "
+            f"{points['n'].max()} values in one {subgroup}: use --chart individuals"
+        )
+    ranged = points[points["n"] >= 2]
+    if ranged.empty:
+        raise BadInput(
+            f"spc: every {subgroup} holds one value of the measurement, which has no range: "
+            "use --chart individuals" + (" or --subgroup run" if subgroup == "wafer" else "")
+        )
+    d2 = points["n"].map(lambda n: D2_D3.get(n, (math.nan, math.nan))[0])
+    d3 = points["n"].map(lambda n: D2_D3.get(n, (math.nan, math.nan))[1])
+    sigma = float((ranged["spread"] / d2[ranged.index]).mean())
+    centre = float(values["value"].mean())
+    half = 3 * sigma / np.sqrt(points["n"])
+    points = points.assign(
+        label=points["run_id"] if subgroup == "run" else points["run_id"] + " " + points["wafers"],
+        lcl=centre - half,
+        cl=centre,
+        ucl=centre + half,
+        spread=points["spread"].where(points["n"] >= 2),
+        spread_lcl=((d2 - 3 * d3) * sigma).clip(lower=0),
+        spread_cl=d2 * sigma,
+        spread_ucl=(d2 + 3 * d3) * sigma,
+    )
+    return points, sigma
+
+
+def _individuals(values: pd.DataFrame) -> tuple[pd.DataFrame, float]:
+    if len(values) < 2:
+        raise BadInput("spc: an individuals chart needs at least two values (one found)")
+    data = values["value"].to_numpy(dtype=float)
+    moving = np.abs(np.diff(data, prepend=np.nan))
+    d2, d3 = D2_D3[2]
+    sigma = float(np.nanmean(moving) / d2)
+    centre = float(data.mean())
+    points = pd.DataFrame(
+        {
+            "label": values["run_id"] + " " + values["wafer_id"],
+            "run_id": values["run_id"],
+            "wafers": values["wafer_id"],
+            "n": 1,
+            "value": data,
+            "lcl": centre - 3 * sigma,
+            "cl": centre,
+            "ucl": centre + 3 * sigma,
+            "spread": moving,
+            "spread_lcl": 0.0,
+            "spread_cl": d2 * sigma,
+            "spread_ucl": (d2 + 3 * d3) * sigma,
+        }
+    )
+    return points, sigma
+
+
+def _limit(value: Any) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)

@@ -1,0 +1,236 @@
+"""SPC across runs: control limits and capability on known data sets, against the textbook's
+constants typed by hand and against NumPy."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from packline.cli import main
+from packline.records.spc import D2_D3, control_chart, measurement_values
+from packline.records.spcpage import render_spc
+from packline.sequences.engine import BadInput, RunStore
+
+#: Five runs (lots) of four wafers: a measurement in um, limits 9 .. 11.
+LOTS = [
+    [10.1, 9.8, 10.0, 10.3],
+    [9.9, 10.2, 10.4, 10.1],
+    [10.0, 9.7, 9.9, 10.2],
+    [10.6, 10.2, 10.3, 10.5],
+    [9.6, 10.0, 9.8, 9.9],
+]
+#: One value per wafer, the last far off.
+SINGLES = [5.0, 5.2, 4.9, 5.1, 5.3, 5.0, 4.8, 5.1, 6.5]
+
+
+def values_of(lots: list[list[float]], low: float | None = 9.0, high: float | None = 11.0):
+    """`lots` as `measurement_values` returns them: run R1.., wafers W1.. in lot order."""
+    return pd.DataFrame(
+        [
+            {
+                "run_id": f"R{r + 1}",
+                "wafer_id": f"W{w + 1}",
+                "value": value,
+                "unit": "um",
+                "low": low,
+                "high": high,
+            }
+            for r, lot in enumerate(lots)
+            for w, value in enumerate(lot)
+        ]
+    )
+
+
+def test_xbar_r_limits_and_cpk_are_the_textbooks():
+    """Subgroups of 4: A2 = 0.729, D3 = 0, D4 = 2.282, d2 = 2.059 (the printed table)."""
+    chart = control_chart(values_of(LOTS), measurement="m", method="x", chart="xbar-r")
+    data = np.array(LOTS)
+    grand, r_bar = data.mean(axis=1).mean(), np.ptp(data, axis=1).mean()
+    assert (grand, r_bar) == pytest.approx((10.075, 0.46))
+    points = chart.points
+    assert points["value"].tolist() == pytest.approx(data.mean(axis=1).tolist())
+    assert points["spread"].tolist() == pytest.approx(np.ptp(data, axis=1).tolist())
+    assert points["cl"].tolist() == pytest.approx([grand] * 5)
+    assert points["ucl"].tolist() == pytest.approx([grand + 0.729 * r_bar] * 5, rel=1e-4)
+    assert points["lcl"].tolist() == pytest.approx([grand - 0.729 * r_bar] * 5, rel=1e-4)
+    assert points["spread_cl"].tolist() == pytest.approx([r_bar] * 5)
+    assert points["spread_ucl"].tolist() == pytest.approx([2.282 * r_bar] * 5, rel=1e-3)
+    assert points["spread_lcl"].tolist() == [0.0] * 5
+    assert not points["out_of_control"].any()
+    sigma = r_bar / 2.059
+    capability = chart.capability
+    assert capability.sigma_within == pytest.approx(sigma)
+    assert capability.cpk == pytest.approx(min(11 - grand, grand - 9) / (3 * sigma))
+    assert capability.cpk == pytest.approx(1.380, abs=1e-3)  # by hand: 0.925 / (3 * 0.2234)
+    assert capability.cp == pytest.approx(2 / (6 * sigma))
+    overall = np.std(data, ddof=1)
+    assert capability.sigma_overall == pytest.approx(overall)
+    assert capability.ppk == pytest.approx((11 - grand) / (3 * overall))
+
+
+def test_individuals_limits_flag_the_value_far_off():
+    """Mean +- 2.66 MR-bar; the moving range's upper limit 3.267 MR-bar."""
+    values = values_of([[v] for v in SINGLES], low=4.0, high=None)
+    chart = control_chart(values, measurement="m", method="x", chart="individuals")
+    moving = np.abs(np.diff(SINGLES))
+    mr_bar, mean = moving.mean(), np.mean(SINGLES)
+    assert mr_bar == pytest.approx(3.1 / 8)
+    points = chart.points
+    assert points["ucl"].iloc[0] == pytest.approx(mean + 2.66 * mr_bar, rel=1e-3)
+    assert points["lcl"].iloc[0] == pytest.approx(mean - 2.66 * mr_bar, rel=1e-3)
+    assert points["spread_ucl"].iloc[0] == pytest.approx(3.267 * mr_bar, rel=1e-3)
+    assert math.isnan(points["spread"].iloc[0])
+    assert points["spread"].iloc[1:].tolist() == pytest.approx(moving.tolist())
+    assert points["out_of_control"].tolist() == [False] * 8 + [True]
+    # one-sided: the low limit alone
+    sigma = mr_bar / 1.128
+    assert chart.capability.cpk == pytest.approx((mean - 4.0) / (3 * sigma))
+    assert chart.capability.cp is None
+
+
+def test_unequal_subgroups_use_each_ones_own_size():
+    """A lot of 2 beside lots of 4: sigma is the mean of R/d2(n); the lot of 2's X-bar limits
+    are 3 sigma / sqrt(2) from the centre, its range's upper limit D4(2) d2(2) sigma."""
+    lots = [*LOTS[:2], [10.0, 10.4]]
+    chart = control_chart(values_of(lots), measurement="m", method="x", chart="xbar-r")
+    sigma = np.mean([0.5 / 2.059, 0.5 / 2.059, 0.4 / 1.128])
+    assert chart.capability.sigma_within == pytest.approx(sigma)
+    centre = np.mean([v for lot in lots for v in lot])
+    last = chart.points.iloc[-1]
+    assert last["n"] == 2
+    assert last["ucl"] == pytest.approx(centre + 3 * sigma / math.sqrt(2))
+    assert last["spread_ucl"] == pytest.approx(3.267 * 1.128 * sigma, rel=1e-3)
+
+
+def test_the_d2_table_is_the_mean_range_of_normal_values():
+    """d2(n) = integral of 1 - F(x)^n - (1 - F(x))^n over x, F the normal distribution."""
+    x = np.linspace(-10, 10, 200_001)
+    normal = 0.5 * (1 + np.vectorize(math.erf)(x / math.sqrt(2)))
+    for n, (d2, _) in D2_D3.items():
+        integral = np.trapezoid(1 - normal**n - (1 - normal) ** n, x)
+        assert integral == pytest.approx(d2, abs=6e-4), n
+
+
+def test_charts_that_cannot_be_drawn_are_refused_naming_why():
+    singles = values_of([[v] for v in SINGLES])
+    with pytest.raises(BadInput, match=r"one value .* no range: use --chart individuals"):
+        control_chart(singles, measurement="m", method="x", chart="xbar-r")
+    with pytest.raises(BadInput, match=r"up to 25 values .* 26 values in one run"):
+        control_chart(values_of([[1.0] * 26]), measurement="m", method="x", chart="xbar-r")
+    with pytest.raises(BadInput, match="--chart 'pareto': one of xbar-r, individuals"):
+        control_chart(singles, measurement="m", method="x", chart="pareto")
+
+
+@pytest.fixture
+def lots_db(tmp_path: Path) -> Path:
+    """`LOTS` as five dry runs of method m on five days, and one run of method other."""
+    store = RunStore(tmp_path / "runs.db")
+    for index, lot in enumerate([*LOTS, [1.0]]):
+        run_id = f"R{index + 1}"
+        wafers = [f"W{w + 1}" for w in range(len(lot))]
+        store.create_run(
+            {
+                "id": run_id,
+                "method": "m" if index < len(LOTS) else "other",
+                "recipe_json": "{}",
+                "recipe_text": "",
+                "recipe_source": "test",
+                "recipe_hash": "0",
+                "station_name": "line",
+                "station_yaml": "name: line\n",
+                "simulated": 1,
+                "operator": "ana",
+                "lot_size": len(lot),
+                "failure_policy": "hold",
+                "status": "completed",
+                "sessions": 1,
+                "started_t": 0.0,
+                "stopped_t": 10.0,
+                "started_wall": time.mktime((2026, 3, 2 + index, 12, 0, 0, 0, 0, -1)),
+            },
+            wafers,
+        )
+        # recorded out of lot order: the chart keeps the lot's
+        store.add_rows(
+            "measurements",
+            [
+                {
+                    "run_id": run_id,
+                    "wafer_id": wafer,
+                    "step_id": None,
+                    "name": "bump height",
+                    "value": value,
+                    "unit": "um",
+                    "low": 9.0,
+                    "high": 11.0,
+                    "passed": 1,
+                    "source": "tool",
+                    "t": 1.0,
+                    "wall": 0.0,
+                }
+                for wafer, value in reversed(list(zip(wafers, lot, strict=True)))
+            ],
+        )
+    store.close()
+    return tmp_path / "runs.db"
+
+
+def test_the_values_come_from_the_records_in_run_and_lot_order(lots_db):
+    store = RunStore(lots_db, create=False)
+    try:
+        values = measurement_values(store, "bump height", "m")
+        assert values["value"].tolist() == [v for lot in LOTS for v in lot]
+        assert values["run_id"].unique().tolist() == ["R1", "R2", "R3", "R4", "R5"]
+        since = time.mktime((2026, 3, 5, 0, 0, 0, 0, 0, -1))
+        assert measurement_values(store, "bump height", "m", since_wall=since)[
+            "run_id"
+        ].unique().tolist() == ["R4", "R5"]
+        with pytest.raises(BadInput, match=r"no measurement 'height' .* measurements: bump"):
+            measurement_values(store, "height", "m")
+        with pytest.raises(BadInput, match="no run of method 'nope'"):
+            measurement_values(store, "bump height", "nope")
+    finally:
+        store.close()
+
+
+def test_the_command_charts_in_the_terminal_json_and_html(lots_db, tmp_path, capsys):
+    db = ["--db", str(lots_db)]
+    assert main(["spc", "bump height", "--method", "m", *db, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["chart"] == "xbar-r"
+    assert data["capability"]["cpk"] == pytest.approx(1.380, abs=1e-3)
+    assert [p["run_id"] for p in data["points"]] == ["R1", "R2", "R3", "R4", "R5"]
+    assert data["points"][0]["n"] == 4
+    assert data["points"][0]["out_of_control"] is False
+    page = tmp_path / "spc.html"
+    args = ["spc", "bump height", "--method", "m", *db, "--chart", "individuals"]
+    assert main([*args, "--html", str(page)]) == 0
+    out = capsys.readouterr().out
+    assert "Cpk" in out
+    assert "R5 W4" in out
+    assert str(page) in out
+    html = page.read_text(encoding="utf-8")
+    assert len(html) > 500_000  # the Bokeh library, inlined
+    assert not re.search(r"<(script|link|img)\b[^>]*\b(src|href)=", html)  # nothing fetched
+    assert "individuals chart of bump height" in html
+    assert main(["spc", "bump height", "--method", "m", *db, "--since", "2026-03-20"]) == 2
+    assert "no run of method 'm'" in capsys.readouterr().err
+
+
+def test_the_page_draws_in_a_browser_without_a_console_error(lots_db, chromium):
+    store = RunStore(lots_db, create=False)
+    try:
+        values = measurement_values(store, "bump height", "m")
+    finally:
+        store.close()
+    chart = control_chart(values, measurement="bump height", method="m", chart="xbar-r")
+    _, probe = chromium.probe(render_spc(chart, values), "spc.html")
+    assert [line for line in probe["log"] if line.startswith("error")] == []
+    assert probe["canvases"] >= 2 * 3  # X-bar, R and the histogram, each on its canvases
