@@ -3,10 +3,11 @@
     python bench/records.py [--lot 25] [--method bump-seal-clean]
 
 Runs the lot on the simulated line into a temporary run database and prints its trace
-samples, twin snapshots and file size (target: at most 3 MB for a lot of 25). The baseline is
-the same records laid out as schema 5 stored them (every trace sample a row, every distinct
-snapshot one zlib blob): a copy of the database rewritten that way, so both figures come from
-one run.
+samples, twin snapshots and file size (target: at most 3 MB for a lot of 25), and that size
+per wafer: what a line's records grow by (docs/results.md, keeping the records in bounds).
+The baseline is the same records laid out as schema 5 stored them (every trace sample a row,
+every distinct snapshot one zlib blob): a copy of the database rewritten that way, so both
+figures come from one run.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ def main() -> int:
         print(f"  {samples:,} trace samples, {snapshots} twin snapshots")
         print(f"  baseline, schema-5 layout: {baseline.stat().st_size / 1e6:6.2f} MB")
         print(f"  as written (schema 6):     {db.stat().st_size / 1e6:6.2f} MB")
+        print(f"  per wafer:                 {db.stat().st_size / args.lot / 1e6:6.3f} MB")
     return 0
 
 

@@ -8,6 +8,7 @@
     packline report RUN [--out FILE] | tools RUN         its HTML report, its tool time (E10)
     packline alarms [--since DATE] [--tool T]           each tool's failures and MTBF across runs
     packline spc MEASUREMENT --method M [--since DATE]  its control chart across runs, Cpk
+    packline archive RUN --to FILE | prune --before DATE | --keep N [--dry-run]   keep, delete
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
@@ -18,8 +19,8 @@ failed outside a run, 2 bad input (nothing was touched).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
 (`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`,
-`methods`, `station`, `sim`), imported only when one of its commands is given, what they
-share (`output.py`), a run's summary (`summary.py`) and the operator at the
+`retention`, `methods`, `station`, `sim`), imported only when one of its commands is given,
+what they share (`output.py`), a run's summary (`summary.py`) and the operator at the
 terminal of a run this process drives (`console.py`: stdin, confirmations, Ctrl-C).
 """
 

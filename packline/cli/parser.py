@@ -60,6 +60,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "trends",
         "a measurement's control chart across runs (X-bar/R or individuals) and its Cpk",
     ),
+    "archive": (
+        "retention",
+        "keep a run whole in one zip file: its records, its report and its tables",
+    ),
+    "prune": (
+        "retention",
+        "delete old runs from the records (--dry-run lists them first; a running run is kept)",
+    ),
     "methods": ("methods", "list the methods, or one method's recipe and claims"),
     "recipe": ("methods", "a method's recipe explained"),
     "claims": ("methods", "every claim of the four documents and what implements it"),

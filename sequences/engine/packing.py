@@ -362,3 +362,42 @@ def summarise_traces(db: sqlite3.Connection, run_id: str) -> list[dict[str, Any]
         (run_id, run_id),
     )
     return [dict(row) for row in rows]
+
+
+# --------------------------------------------------------------------------- runs removed
+
+
+def twin_parts_of(db: sqlite3.Connection, hashes: Sequence[str] | None = None) -> set[int]:
+    """The ids of the twin parts the snapshots stored under `hashes` (None: every snapshot
+    stored) are made of, with every part one of those is stored as a difference from."""
+    if hashes is None:
+        rows = db.execute("SELECT parts FROM twin_blobs WHERE parts IS NOT NULL")
+    else:
+        rows = db.execute(
+            "SELECT parts FROM twin_blobs WHERE parts IS NOT NULL "
+            "AND hash IN (SELECT value FROM json_each(?))",
+            (json.dumps(list(hashes)),),
+        )
+    ids: set[int] = set()
+    for (parts,) in rows:
+        ids |= {int(part_id) for part_id in json.loads(parts)}
+    bases = {
+        int(i): int(b)
+        for i, b in db.execute("SELECT id, base FROM twin_parts WHERE base IS NOT NULL")
+    }
+    todo = list(ids)
+    while todo:
+        base = bases.get(todo.pop())
+        if base is not None and base not in ids:
+            ids.add(base)
+            todo.append(base)
+    return ids
+
+
+def drop_unused_twins(db: sqlite3.Connection) -> None:
+    """Delete the snapshots no run's snapshot row refers to any more, and the parts no
+    remaining snapshot is made of, in the caller's transaction (once runs' rows are gone)."""
+    db.execute("DELETE FROM twin_blobs WHERE hash NOT IN (SELECT hash FROM twin_snapshots)")
+    used = twin_parts_of(db)
+    unused = [(i,) for (i,) in db.execute("SELECT id FROM twin_parts") if i not in used]
+    db.executemany("DELETE FROM twin_parts WHERE id = ?", unused)

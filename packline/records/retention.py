@@ -1,0 +1,226 @@
+"""Records that do not grow without bound: a run archived to one file, runs pruned.
+
+`archive_run` writes one zip file that keeps a run whole: `runs.db`, a run database holding
+that run alone (every record, its twin snapshots and traces: `packline show RUN --db runs.db`
+reads it once unzipped), `report.html`, its report, `export/`, every table as Parquet with
+`run.json` (`packline export`), and `archive.json`, what the archive holds with each file's
+sha256. It refuses to overwrite a file and to archive a run a process still drives, and
+records an `archived` event in the run (so `prune --dry-run` shows which runs are kept
+elsewhere).
+
+`plan_prune` chooses the runs to delete: those started before a date, and/or all but the
+newest N; a run a live process drives (running or paused) is never chosen, however old.
+`prune_runs` deletes the chosen runs' every record in one transaction, the twin snapshots and
+parts no remaining run uses, then gives the freed pages back to the file system where the
+database allows it (databases created since schema 6: `auto_vacuum` incremental); every
+table with a `run_id` column is cleared, so a table a later migration adds is too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from packline import __version__
+from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.packing import drop_unused_twins, twin_parts_of
+
+from .export import export_run
+from .reader import RunRecords, runs_since
+from .report import write_report
+
+#: The event an archive records in its run; its message is the archive's path.
+ARCHIVED = "archived"
+#: The run database inside an archive.
+ARCHIVED_DB = "runs.db"
+#: SQLite's `auto_vacuum` mode in which a database gives free pages back on request.
+INCREMENTAL = 2
+
+
+@dataclass(frozen=True)
+class PrunePlan:
+    """The runs `prune_runs` would delete (`runs`, oldest first, rows as `RunStore.runs`
+    lists them, with `archived`: where each was archived, or None) and the runs the criteria
+    chose but that are `driven` (running or paused in a live process), which it keeps."""
+
+    runs: list[dict[str, Any]]
+    driven: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """What `prune_runs` did: the `runs` deleted, the bytes the database gave back to the
+    file system (`returned_bytes`; on disk once the last connection checkpoints) and those
+    left free inside it for new records (`free_bytes`: a database created before schema 6
+    keeps them; `sqlite3 runs.db VACUUM` gives them back)."""
+
+    runs: list[str]
+    returned_bytes: int
+    free_bytes: int
+
+
+def plan_prune(
+    store: RunStore, *, before_wall: float | None = None, keep: int | None = None
+) -> PrunePlan:
+    """The runs started before Unix time `before_wall` and not among the newest `keep` (each
+    criterion when given; at least one must be)."""
+    if before_wall is None and keep is None:
+        raise BadInput("prune: say which runs: --before DATE, --keep N or both")
+    if keep is not None and keep < 0:
+        raise BadInput(f"prune --keep {keep}: a number of runs, 0 or more")
+    runs = runs_since(store)
+    chosen = runs[: max(0, len(runs) - keep)] if keep is not None else runs
+    if before_wall is not None:
+        chosen = [run for run in chosen if run["started_wall"] < before_wall]
+    shown = [{**run, "status": shown_status(run)} for run in chosen]
+    archived = _archives(store, [run["id"] for run in shown])
+    return PrunePlan(
+        runs=[{**run, "archived": archived.get(run["id"])} for run in shown if not _driven(run)],
+        driven=[run for run in shown if _driven(run)],
+    )
+
+
+def prune_runs(store: RunStore, plan: PrunePlan) -> Pruned:
+    """Delete every record of the runs of `plan` (checking again, in the same transaction,
+    that no process has taken one over meanwhile) and what only they used, then give the
+    pages freed back where the database allows it."""
+    ids = [run["id"] for run in plan.runs]
+    with store.transaction() as db:
+        before = _pages(db)
+        for run_id in ids:
+            row = dict(db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+            if _driven({**row, "status": shown_status(row)}):
+                raise BadInput(f"prune: run {run_id} is driven again meanwhile; nothing deleted")
+        tables = [
+            name
+            for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if "run_id" in store.columns(name)
+        ]
+        marks = ", ".join("?" for _ in ids)
+        for table in tables:
+            db.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", ids)
+        db.execute(f"DELETE FROM runs WHERE id IN ({marks})", ids)
+        drop_unused_twins(db)
+    with store.transaction() as db:
+        if db.execute("PRAGMA auto_vacuum").fetchone()[0] == INCREMENTAL:
+            # each step of the pragma gives one free page back
+            while db.execute("PRAGMA freelist_count").fetchone()[0]:
+                db.execute("PRAGMA incremental_vacuum")
+        size = db.execute("PRAGMA page_size").fetchone()[0]
+        free = db.execute("PRAGMA freelist_count").fetchone()[0]
+        return Pruned(ids, (before - _pages(db)) * size, free * size)
+
+
+def archive_run(records: RunRecords, path: str | Path) -> Path:
+    """Write run `records` to the zip file `path` (see the module docstring), which must
+    not exist, and record the archive in the run; the path."""
+    target = Path(path)
+    run = records.header()
+    if target.exists():
+        raise BadInput(f"archive {target}: the file exists (an archive never overwrites)")
+    if run["status"] in DRIVEN:
+        raise BadInput(
+            f"archive: run {records.run_id} is {run['status']} in a live process; archive it "
+            "once it has ended"
+        )
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        copy_run(records.store, records.run_id, folder / ARCHIVED_DB)
+        write_report(records, folder / "report.html")
+        export_run(records, folder / "export", "parquet")
+        files = sorted(p for p in folder.rglob("*") if p.is_file())
+        manifest = {
+            "run_id": records.run_id,
+            "method": run["method"],
+            "status": run["status"],
+            "archived_wall": time.time(),
+            "packline": __version__,
+            "files": {str(p.relative_to(folder)): _sha256(p) for p in files},
+        }
+        try:
+            with zipfile.ZipFile(target, "x", zipfile.ZIP_DEFLATED) as archive:
+                archive.writestr("archive.json", json.dumps(manifest, indent=2))
+                for file in files:
+                    archive.write(file, str(file.relative_to(folder)))
+        except OSError as error:
+            target.unlink(missing_ok=True)
+            raise BadInput(f"archive {target}: cannot write it ({error.strerror})") from None
+    records.store.add_rows(
+        "events",
+        [
+            {
+                "run_id": records.run_id,
+                "session": run["sessions"],
+                "kind": ARCHIVED,
+                "wafer_id": None,
+                "message": str(target.resolve()),
+                "t": run["stopped_t"] if run["stopped_t"] is not None else run["started_t"],
+                "wall": time.time(),
+            }
+        ],
+    )
+    return target
+
+
+def copy_run(store: RunStore, run_id: str, path: Path) -> None:
+    """Write a new run database at `path` holding run `run_id` of `store` alone: every row
+    of it, and the twin snapshots and parts its snapshot rows refer to."""
+    RunStore(path).close()  # the schema, as every packline creates it
+    source = sqlite3.connect(store.path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        source.execute("ATTACH DATABASE ? AS copy", (str(path),))
+        source.execute("BEGIN")
+        tables = [
+            name
+            for (name,) in source.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            if "run_id" in store.columns(name)
+        ]
+        source.execute("INSERT INTO copy.runs SELECT * FROM runs WHERE id = ?", (run_id,))
+        for table in tables:
+            source.execute(
+                f"INSERT INTO copy.{table} SELECT * FROM {table} WHERE run_id = ?", (run_id,)
+            )
+        hashes = [h for (h,) in source.execute("SELECT DISTINCT hash FROM copy.twin_snapshots")]
+        source.execute(
+            "INSERT INTO copy.twin_blobs SELECT * FROM twin_blobs "
+            "WHERE hash IN (SELECT value FROM json_each(?))",
+            (json.dumps(hashes),),
+        )
+        source.execute(
+            "INSERT INTO copy.twin_parts SELECT * FROM twin_parts "
+            "WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(twin_parts_of(source, hashes))),),
+        )
+        source.execute("COMMIT")
+    finally:
+        source.close()
+
+
+def _archives(store: RunStore, run_ids: list[str]) -> dict[str, str]:
+    """Where each of these runs was last archived (the message of its `archived` event)."""
+    found: dict[str, str] = {}
+    for run_id in run_ids:
+        for event in store.table("events", run_id):
+            if event["kind"] == ARCHIVED:
+                found[run_id] = event["message"]
+    return found
+
+
+def _driven(run: dict[str, Any]) -> bool:
+    return run["status"] in DRIVEN
+
+
+def _pages(db: sqlite3.Connection) -> int:
+    return int(db.execute("PRAGMA page_count").fetchone()[0])
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
