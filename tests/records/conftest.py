@@ -33,31 +33,48 @@ def records(run_db: Path):
     store.close()
 
 
-@pytest.fixture
-def alarmed_run(tmp_path: Path):
-    """A run on real tools (no twin) from t=0 to 1000 s: wafer W1's stage on the oven from 50
-    to 100 s failed by alarm E1, the oven cleared at 400 s; the station also has a saw."""
-    store = RunStore(tmp_path / "runs.db")
+#: A hand-made run's station: an oven and a saw.
+STATION_YAML = "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n"
+
+
+def create_run(store: RunStore, run_id: str, wafers: list[str], **fields: Any) -> None:
+    """Add a hand-made run of `wafers` to `store`: a completed run on real tools (no twin)
+    of plasma-clean on `STATION_YAML`'s station from t=0 to 10 s, started at Unix time 0,
+    unless `fields` say otherwise."""
     run = {
-        "id": "R1",
+        "id": run_id,
         "method": "plasma-clean",
         "recipe_json": "{}",
         "recipe_text": "",
         "recipe_source": "test",
         "recipe_hash": "0",
         "station_name": "line",
-        "station_yaml": "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n",
+        "station_yaml": STATION_YAML,
         "simulated": 0,
         "operator": "ana",
-        "lot_size": 1,
+        "lot_size": len(wafers),
         "failure_policy": "hold",
-        "status": "held",
+        "status": "completed",
         "sessions": 1,
         "started_t": 0.0,
-        "stopped_t": 1000.0,
+        "stopped_t": 10.0,
         "started_wall": 0.0,
     }
-    store.create_run(run, ["W1"])
+    store.create_run(run | fields, wafers)
+
+
+@pytest.fixture
+def add_run():
+    """`create_run`, for a test to make runs of its own."""
+    return create_run
+
+
+@pytest.fixture
+def alarmed_run(tmp_path: Path):
+    """A run on real tools (no twin) from t=0 to 1000 s: wafer W1's stage on the oven from 50
+    to 100 s failed by alarm E1, the oven cleared at 400 s; the station also has a saw."""
+    store = RunStore(tmp_path / "runs.db")
+    create_run(store, "R1", ["W1"], status="held", stopped_t=1000.0)
     step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
     (stage,) = store.start_steps(
         [

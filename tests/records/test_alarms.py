@@ -18,32 +18,6 @@ DAY_1 = time.mktime((2026, 3, 2, 12, 0, 0, 0, 0, -1))
 DAY_2 = time.mktime((2026, 3, 3, 12, 0, 0, 0, 0, -1))
 
 
-def add_run(store: RunStore, run_id: str, wall: float, stop_t: float, wafers: list[str]) -> None:
-    """A run on real tools from t=0 to `stop_t`, its station an oven and a saw."""
-    store.create_run(
-        {
-            "id": run_id,
-            "method": "plasma-clean",
-            "recipe_json": "{}",
-            "recipe_text": "",
-            "recipe_source": "test",
-            "recipe_hash": "0",
-            "station_name": "line",
-            "station_yaml": "name: line\ntools:\n  oven: {driver: oven}\n  saw: {driver: x}\n",
-            "simulated": 0,
-            "operator": "ana",
-            "lot_size": len(wafers),
-            "failure_policy": "hold",
-            "status": "held",
-            "sessions": 1,
-            "started_t": 0.0,
-            "stopped_t": stop_t,
-            "started_wall": wall,
-        },
-        wafers,
-    )
-
-
 def add_use(
     store: RunStore, run_id: str, wafers: list[str], start: float, stop: float, alarm: str | None
 ) -> None:
@@ -89,17 +63,17 @@ def add_use(
 
 
 @pytest.fixture
-def two_runs(tmp_path: Path):
+def two_runs(tmp_path: Path, add_run):
     """Run R1 (day 1, 0-1000 s): W1 on the oven 50-100 s, failed by E1, the oven cleared at
     400 s. Run R2 (day 2, 0-500 s): W1 on the oven 0-150 s, completed; W2 and W3 as a batch
     200-300 s, failed by E2 (an alarm row per wafer), never cleared."""
     store = RunStore(tmp_path / "runs.db")
-    add_run(store, "R1", DAY_1, 1000.0, ["W1"])
+    add_run(store, "R1", ["W1"], status="held", started_wall=DAY_1, stopped_t=1000.0)
     add_use(store, "R1", ["W1"], 50.0, 100.0, "E1")
     cleared = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
     message = "oven back in service, cleared by ana"
     store.add_rows("events", [{**cleared, "message": message, "t": 400.0, "wall": 0.0}])
-    add_run(store, "R2", DAY_2, 500.0, ["W1", "W2", "W3"])
+    add_run(store, "R2", ["W1", "W2", "W3"], status="held", started_wall=DAY_2, stopped_t=500.0)
     add_use(store, "R2", ["W1"], 0.0, 150.0, None)
     add_use(store, "R2", ["W2", "W3"], 200.0, 300.0, "E2")
     yield store

@@ -129,33 +129,19 @@ def test_charts_that_cannot_be_drawn_are_refused_naming_why():
 
 
 @pytest.fixture
-def lots_db(tmp_path: Path) -> Path:
+def lots_db(tmp_path: Path, add_run) -> Path:
     """`LOTS` as five dry runs of method m on five days, and one run of method other."""
     store = RunStore(tmp_path / "runs.db")
     for index, lot in enumerate([*LOTS, [1.0]]):
         run_id = f"R{index + 1}"
         wafers = [f"W{w + 1}" for w in range(len(lot))]
-        store.create_run(
-            {
-                "id": run_id,
-                "method": "m" if index < len(LOTS) else "other",
-                "recipe_json": "{}",
-                "recipe_text": "",
-                "recipe_source": "test",
-                "recipe_hash": "0",
-                "station_name": "line",
-                "station_yaml": "name: line\n",
-                "simulated": 1,
-                "operator": "ana",
-                "lot_size": len(lot),
-                "failure_policy": "hold",
-                "status": "completed",
-                "sessions": 1,
-                "started_t": 0.0,
-                "stopped_t": 10.0,
-                "started_wall": time.mktime((2026, 3, 2 + index, 12, 0, 0, 0, 0, -1)),
-            },
+        add_run(
+            store,
+            run_id,
             wafers,
+            method="m" if index < len(LOTS) else "other",
+            simulated=1,
+            started_wall=time.mktime((2026, 3, 2 + index, 12, 0, 0, 0, 0, -1)),
         )
         # recorded out of lot order: the chart keeps the lot's
         store.add_rows(
