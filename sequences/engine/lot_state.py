@@ -107,8 +107,10 @@ class LotState:
                 self.wafers.setdefault(wafer_id, WaferState(position))
             if self.estimate is not None:
                 self.estimate.start(event.t)
-                for wafer in self.wafers.values():
-                    if wafer.status in FINAL:
+                for wafer in self.wafers.values():  # finished in an earlier session
+                    if wafer.status == "completed":
+                        self.estimate.wafer_completed(wafer.position, event.t)
+                    elif wafer.status in FINAL:
                         self.estimate.wafer_stopped(wafer.position, event.t)
         elif event.kind in RUN_STATES:
             self.run_state, self.run_note = RUN_STATES[event.kind], event.message

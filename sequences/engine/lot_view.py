@@ -3,10 +3,11 @@
 The frame is a title line with what the run is doing (running, PAUSED and why, terminating),
 a table, a line counting the wafers by state, and the footer: the run clock and the time the
 lot has left. The table has a row per wafer, its progress bar against the wafer's own steps in
-the line's schedule; when those rows do not fit the terminal's height it has a row per tool
-instead (which wafers are on it, or why it is out of service), followed by the held wafers as
-far as they fit. The footer is never cut off: a frame taller than the terminal would be
-cropped from the bottom, so the layout is chosen by the height it takes.
+the line's schedule, followed by a line per tool out of service; when those rows do not fit
+the terminal's height it has a row per tool instead (which wafers are on it, or why it is out
+of service), followed by the held wafers as far as they fit. The footer is never cut off: a
+frame taller than the terminal would be cropped from the bottom, so the layout is chosen by
+the height it takes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ STYLES = {
 }
 ORDER = ("running", "waiting", "paused", "queued", "completed", "held", "terminated", "scrapped")
 BAR_WIDTH = 12
+#: The lines of the wafer frame besides its rows: title, table header, counts, footer.
+WAFER_FRAME_LINES = 4
 #: The narrowest a table's widest column (a wafer's step, a tool's wafers) is made.
 MIN_FLEX = 8
 
@@ -44,9 +47,11 @@ def render_lot(
     with state.lock:
         top, bottom = _title(state, width), _footer(state, now, width)
         counts = _line(_counts(state), width)
-        frame = Group(top, _wafer_table(state, now, width), counts, bottom)
-        if _height(console, frame, width) < height:
-            return frame
+        down = _out_of_service_lines(state, width)
+        if len(state.wafers) + len(down) + WAFER_FRAME_LINES < height:  # else not worth drawing
+            frame = Group(top, _wafer_table(state, now, width), counts, *down, bottom)
+            if _height(console, frame, width) < height:
+                return frame
         tools = _tool_table(state, width)
         room = height - 1 - _height(console, Group(top, tools, counts, bottom), width)
         return Group(top, tools, counts, *_held_lines(state, room, width), bottom)
@@ -178,6 +183,15 @@ def _tool_table(state: LotState, width: int) -> Table:
     for row in rows:
         table.add_row(*row)
     return table
+
+
+def _out_of_service_lines(state: LotState, width: int) -> list[Text]:
+    """A line per tool out of service, with why (the wafer table shows no tools)."""
+    return [
+        _line(Text(f"out of service {tool}: {why}", style=STYLES["held"]), width)
+        for tool, why in state.tools.items()
+        if why
+    ]
 
 
 def _held_lines(state: LotState, room: int, width: int) -> list[Text]:

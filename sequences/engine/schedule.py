@@ -135,6 +135,11 @@ class Estimate:
         self.done[position] = self.done.get(position, 0) + 1
         self._replan(t)
 
+    def wafer_completed(self, position: int, t: float) -> None:
+        """The wafer at `position` completed before this session: all its steps are done."""
+        self.done[position] = self.schedule.steps_of(position)
+        self._replan(t)
+
     def wafer_stopped(self, position: int, t: float) -> None:
         """The wafer at `position` does no more steps: its steps still to come leave the plan."""
         self.stopped.add(position)

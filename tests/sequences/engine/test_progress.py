@@ -96,6 +96,16 @@ def test_a_wafer_between_its_steps_waits_and_one_held_says_why():
     assert "step 'grind' failed" in lot.row("W02")
 
 
+def test_a_tool_out_of_service_is_named_under_the_wafers_until_it_is_cleared():
+    lot = Lot(3)
+    lot.view.state.add_tools(["chamber", "oven"])
+    lot.start()
+    lot.event("tool-out-of-service", tool="oven", message="oven: over temperature")
+    assert "out of service oven: oven: over temperature" in lot.screen()
+    lot.event("tool-cleared", tool="oven", message="oven back in service, cleared by ana")
+    assert not any("out of service" in line for line in lot.screen())
+
+
 def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():
     lot = Lot(3)
     lot.start()
@@ -211,3 +221,23 @@ async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
     drawn = output.getvalue()
     assert "W05" in drawn
     assert drawn.endswith("\x1b[2K")  # the frame's last line erased: cleared, not left
+
+
+def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
+    """A resumed session's events say nothing of the wafers finished before it: the records
+    do (`LiveView.attach` seeds them)."""
+    lot = Lot(3)
+    lot.view.state.set_schedule(schedule(3, 2))
+    lot.view.state.seed("W01", 0, "completed")
+    lot.view.state.seed("W02", 1, "held", "irreversible step grind was running")
+    lot.view.state.seed("W03", 2, "running")
+    lot.start()
+    assert lot.row("W01").split()[1] == "completed"
+    assert "irreversible step grind" in lot.row("W02")
+    assert lot.row("W03").split()[1] == "queued"
+    # W01's 2 steps are done (the schedule's point is at 120 s) and W02's are dropped; the
+    # schedule's W03 still starts where W02 ended (300 s): a held wafer's time is not given back
+    assert lot.view.remaining_s() == 240.0
+    lot.finish("W03", 99, status="skipped")  # done in the earlier session
+    assert "1/2" in lot.row("W03")
+    assert lot.view.remaining_s() == 60.0
