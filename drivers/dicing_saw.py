@@ -140,7 +140,8 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         action = f"mount {workpiece_id}"
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
-        await self.do(action, f"MOUNT {workpiece_id}")
+        async with self.loading(action):
+            await self.do(action, f"MOUNT {workpiece_id}")
         return await self.confirm_mounted(action, workpiece_id)
 
     async def unmount(self) -> None:

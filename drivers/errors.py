@@ -6,6 +6,8 @@ engineer reading a failed run knows which tool to walk to and what it was doing.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class PacklineError(Exception):
     """Base of every error packline raises on purpose."""
@@ -96,3 +98,15 @@ class LimitViolation(ToolError):
 
 class ToolStateError(ToolError):
     """The operation is not allowed in the tool's present state."""
+
+
+class WorkpieceHeld(ToolStateError):
+    """The tool holds workpieces that stop the action: a load onto a tool that already holds
+    one, or a recovery that found a workpiece its caller did not put there (nothing was taken
+    off). `workpieces` are their ids, as the tool reports them."""
+
+    def __init__(
+        self, tool: str, address: str, action: str, workpieces: Iterable[str], detail: str
+    ) -> None:
+        self.workpieces = tuple(workpieces)
+        super().__init__(tool, address, action, detail)

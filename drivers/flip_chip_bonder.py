@@ -119,7 +119,8 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
         await self.require_command_interlocks(action, "SRC:LOAD")
-        return await self.ask_count(action, f"SRC:LOAD {wafer_id}")
+        async with self.loading(action, self._source_blockers):
+            return await self.ask_count(action, f"SRC:LOAD {wafer_id}")
 
     async def unload_die_source(self, wafer_id: str) -> None:
         action = f"unload die source {wafer_id}"

@@ -172,7 +172,8 @@ class ScpiLaser(ScpiDriver, Laser):
         self.require_state(action, *READY_STATES)
         face = FaceUp(face_up)
         argument = "" if face is FaceUp.FRONT else f",{short_form(FACE_MNEMONICS[face])}"
-        await self.send(action, f"{_short('wafer_load')} {quote(wafer_id)}{argument}")
+        async with self.loading(action):
+            await self.send(action, f"{_short('wafer_load')} {quote(wafer_id)}{argument}")
 
     async def flip(self) -> None:
         action = "flip wafer"

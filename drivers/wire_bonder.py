@@ -143,7 +143,8 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
         await self.require_command_interlocks(action, "LOAD")
-        await self.ask(action, f"LOAD {wafer_id}")
+        async with self.loading(action):
+            await self.ask(action, f"LOAD {wafer_id}")
 
     async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
 from typing import ClassVar, Self, TypeVar
 
@@ -24,12 +24,14 @@ from packline.clock import Clock
 from packline.tasks import finish_shielded
 
 from ..errors import (
+    CommandRefused,
     ConnectionLost,
     InterlockOpen,
     ToolAlarm,
     ToolError,
     ToolStateError,
     ToolTimeout,
+    WorkpieceHeld,
     WrongTool,
 )
 from ..links.base import Link
@@ -349,15 +351,31 @@ class Equipment(ABC):
         if self.state is ToolState.BUSY:
             await self._state.end_work()
 
-    async def recover(self) -> None:
-        """Bring the tool back to a known, empty, safe state after an interrupted run.
+    async def recover(self, own_workpieces: Collection[str]) -> None:
+        """Bring the tool back to a known, empty, safe state after an interrupted run, taking
+        off only workpieces the caller put there (`own_workpieces`, their ids).
 
-        The safe state, then a reset if the tool reports alarms or the driver is in fault, then
-        every workpiece taken off (`_unload_everything`), so the next wafer meets an empty
-        tool. The engine calls it before it resumes a run, after a terminate and after a failed
-        step; a wafer taken off this way is held if its step on the tool was irreversible.
+        The safe state first, always. Then what the tool holds (`request_workpieces`): one
+        that is not the caller's (another lot's wafer, an engineering wafer) ends the recovery
+        with `WorkpieceHeld` naming it, with nothing reset and nothing taken off, because
+        software that does not know a workpiece must not move it. Otherwise a reset if the tool
+        reports alarms or the driver is in fault, then every workpiece taken off
+        (`_unload_everything`), so the next wafer meets an empty tool. The engine calls it
+        before it resumes a run, after a terminate and after a failed step; a wafer taken off
+        this way is held if its step on the tool was irreversible.
         """
         await self.abort()
+        held = await self.request_workpieces()
+        foreign = [workpiece for workpiece in held if workpiece not in own_workpieces]
+        if foreign:
+            raise WorkpieceHeld(
+                self.name,
+                self.address,
+                "recover",
+                foreign,
+                f"holds {', '.join(foreign)}, not put there by its caller; nothing was taken "
+                "off (the safe state was commanded)",
+            )
         if await self.refresh_alarms() or self.state is ToolState.FAULT:
             await self.reset()
         await self._unload_everything()
@@ -368,6 +386,38 @@ class Equipment(ABC):
         slots, a die source beside a substrate), as the tool reports them; empty when it holds
         none. A query: nothing is moved. Recovery and `packline station check` ask it to tell
         a run's own wafers from a workpiece another lot or an engineer left on the tool."""
+
+    @asynccontextmanager
+    async def loading(
+        self, action: str, blockers: Callable[[], Awaitable[tuple[str, ...]]] | None = None
+    ) -> AsyncIterator[None]:
+        """Around a load's command: when the tool refuses it (`CommandRefused`, its own code)
+        while it holds a workpiece in the place the load goes, the refusal becomes
+        `WorkpieceHeld` naming that workpiece, the tool's own words kept in the message and as
+        the cause. `blockers` reads the ids held there (default `_load_blockers`); if it
+        cannot be read, the tool's refusal stands as it was."""
+        try:
+            yield
+        except CommandRefused as refusal:
+            try:
+                held = await (blockers or self._load_blockers)()
+            except ToolError:
+                held = ()
+            if not held:
+                raise
+            raise WorkpieceHeld(
+                self.name,
+                self.address,
+                action,
+                held,
+                f"the tool already holds {', '.join(held)}: unload it, or have it taken off and "
+                f"the tool cleared, before loading another (the tool said: {refusal.detail})",
+            ) from refusal
+
+    async def _load_blockers(self) -> tuple[str, ...]:
+        """What stops a load because the tool holds it: by default everything it holds (a
+        tool that takes one workpiece at a time); a role with several places says which."""
+        return await self.request_workpieces()
 
     @abstractmethod
     async def _unload_everything(self) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import ClassVar, Protocol, TypeVar
 
-from ..errors import ToolAlarm, ToolStateError
+from ..errors import ToolAlarm, ToolStateError, WorkpieceHeld
 from .modbus_plc import READY_STATES, ModbusPlcDriver
 
 
@@ -80,8 +80,12 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
         self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
         present = await self.request_wafer()
         if present is not None:
-            raise ToolStateError(
-                self.name, self.address, action, f"wafer {present} is already {self.holder}"
+            raise WorkpieceHeld(
+                self.name,
+                self.address,
+                action,
+                [present],
+                f"wafer {present} is already {self.holder}",
             )
         await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
 

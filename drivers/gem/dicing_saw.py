@@ -154,7 +154,8 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         action = f"mount {workpiece_id}"
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
-        await self.command("mount", workpiece_id=workpiece_id)
+        async with self.loading(action):
+            await self.command("mount", workpiece_id=workpiece_id)
         return await self.confirm_mounted(action, workpiece_id)
 
     async def unmount(self) -> None:

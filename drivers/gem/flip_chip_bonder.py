@@ -157,13 +157,17 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
     # ----------------------------------------------------------------- transfers
 
     async def load(self, wafer_id: str) -> None:
-        await self._transfer(f"load substrate {wafer_id}", "load", wafer_id, "LOAD")
+        action = f"load substrate {wafer_id}"
+        async with self.loading(action):
+            await self._transfer(action, "load", wafer_id, "LOAD")
 
     async def unload(self, wafer_id: str) -> None:
         await self._transfer(f"unload substrate {wafer_id}", "unload", wafer_id)
 
     async def load_die_source(self, wafer_id: str) -> int:
-        await self._transfer(f"load die source {wafer_id}", "load_source", wafer_id, "SRC:LOAD")
+        action = f"load die source {wafer_id}"
+        async with self.loading(action, self._source_blockers):
+            await self._transfer(action, "load_source", wafer_id, "SRC:LOAD")
         (left,) = await self.request_values("read die source", "dies_left")
         return int(left)
 

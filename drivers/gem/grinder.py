@@ -134,8 +134,10 @@ class GemGrinder(GemEquipment, Grinder):
     async def load(self, wafer_id: str, side: GrindSide) -> None:
         side = GrindSide(side)
         self.check_wafer_id(wafer_id)
-        self.require_state(f"load wafer {wafer_id} for {side.value} grinding", *READY_STATES)
-        await self.command("load", wafer_id=wafer_id, side=side.name)
+        action = f"load wafer {wafer_id} for {side.value} grinding"
+        self.require_state(action, *READY_STATES)
+        async with self.loading(action):
+            await self.command("load", wafer_id=wafer_id, side=side.name)
 
     async def unload(self) -> None:
         self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)

@@ -141,7 +141,8 @@ class GemWireBonder(GemEquipment, WireBonder):
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
         await self.require_interlocks(action, TRANSFER_INTERLOCKS)
-        await self.command("load", wafer_id=wafer_id)
+        async with self.loading(action):
+            await self.command("load", wafer_id=wafer_id)
 
     async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"

@@ -170,6 +170,17 @@ class FlipChipBonder(Equipment):
         status = await self.request_status()
         return tuple(held for held in (status.substrate_id, status.source_id) if held is not None)
 
+    async def _load_blockers(self) -> tuple[str, ...]:
+        """A substrate load is stopped by a substrate on the stage (a die source beside it is
+        where it belongs)."""
+        substrate_id = (await self.request_status()).substrate_id
+        return () if substrate_id is None else (substrate_id,)
+
+    async def _source_blockers(self) -> tuple[str, ...]:
+        """A die source load is stopped by a die source already held."""
+        source_id = (await self.request_status()).source_id
+        return () if source_id is None else (source_id,)
+
     async def _unload_everything(self) -> None:
         status = await self.request_status()
         if status.substrate_id is not None:

@@ -29,7 +29,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "abort": ("control", "stop a running run now; tools are commanded safe"),
     "clear-tool": (
         "control",
-        "put a tool that alarmed back in service, once its cause is found and fixed",
+        "put a tool that alarmed back in service once its cause is fixed, or one that held a "
+        "foreign workpiece once it is taken off (checked first)",
     ),
     "disposition": (
         "control",

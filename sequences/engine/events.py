@@ -14,7 +14,8 @@ class Event:
 
     Kinds: run-started, run-finished, wafer-started, wafer-finished, step-started,
     step-finished, batch-formed, paused, resumed, terminating, aborting, tool-recovered,
-    tool-out-of-service (an alarmed tool waits for `clear-tool`), tool-cleared, tool-replaced
+    tool-out-of-service (an alarmed tool, or one holding a workpiece the run did not put
+    there, named in data["workpieces"], waits for `clear-tool`), tool-cleared, tool-replaced
     (a resumed run found a new serial number), held,
     confirmation, measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition).

@@ -6,6 +6,12 @@ running on it), recovers a tool to its known safe, empty state before wafers mov
 stage on it fails, takes an alarmed tool out of service until an operator clears it, and
 aborts and closes every tool when the run ends. The tools it connected are its `pool`, which
 the wafers queue for (`tools.py`).
+
+A recovery takes off only the workpieces the run put on the tool (its records say which:
+`own_workpieces`). A tool that holds anything else, another lot's wafer or an engineering
+wafer, is left as it is (its safe state commanded, nothing unloaded) and out of service until
+an operator has it taken off and clears the tool; the clear is believed only once the tool
+reports nothing foreign any more.
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, ToolState
-from packline.drivers.errors import PacklineError, ToolAlarm
+from packline.drivers.errors import PacklineError, ToolAlarm, WorkpieceHeld
 
 from .control import RunControl, RunState
 from .identity import compare_identity, identity_row
@@ -53,6 +59,10 @@ class ToolKeeper:
         self._events = events
         self._control = control
         self._known_tools = known_tools
+        #: The tools out of service for a workpiece the run did not put there: what they held.
+        self._foreign: dict[str, tuple[str, ...]] = {}
+        #: The recovery an operator's clear started for each of them, the latest by tool name.
+        self._clearing: dict[str, asyncio.Task[None]] = {}
 
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
@@ -93,29 +103,86 @@ class ToolKeeper:
 
     async def prepare(self, *, resumed: bool) -> None:
         """Before wafers move: a resumed run recovers every tool (a wafer may be left in it);
-        any run recovers a tool that reports an alarm."""
+        any run recovers a tool that reports an alarm; every other tool is asked what it
+        holds, and one holding a workpiece the run did not put there is out of service."""
         for tool in self.pool.tools.values():
             if resumed or tool.driver.state is ToolState.FAULT:
                 await self.recover(tool)
+            else:
+                await self._check_empty(tool)
 
-    async def recover(self, tool: Tool) -> None:
-        """Bring a tool to its known safe, empty state; out of service if that fails."""
-        work = tool.driver.recover()
+    def own_workpieces(self, tool: Tool) -> frozenset[str]:
+        """The workpieces this run put on `tool`, as its records say: every wafer of the run
+        with a stage (a tool use or a batch) on it, in any session."""
+        return frozenset(
+            row["wafer_id"]
+            for row in self._store.table("steps", self._events.run_id)
+            if row["kind"] in ("stage", "batch") and row["tool"] == tool.name
+        )
+
+    async def _check_empty(self, tool: Tool) -> None:
+        """Ask an idle tool what it holds (nothing is commanded): a workpiece the run did not
+        put there takes it out of service until cleared; no answer, for the run."""
+        asked = tool.driver.request_workpieces()
+        try:
+            held = await wait_for(self._clock, asked, RECOVER_TIMEOUT_S, f"asking {tool.name}")
+        except (PacklineError, TimeoutError) as error:
+            self._put_out(tool, f"what it holds is unknown: {error}")
+            return
+        own = self.own_workpieces(tool)
+        foreign = tuple(workpiece for workpiece in held if workpiece not in own)
+        if foreign:
+            self._hold_for_foreign(tool, foreign, "nothing was commanded")
+
+    async def recover(self, tool: Tool) -> bool:
+        """Bring a tool to its known safe, empty state, taking off only the run's own
+        workpieces (`own_workpieces`); True when it is. One that holds a foreign workpiece is
+        out of service until cleared, any other failure for the run."""
+        work = tool.driver.recover(self.own_workpieces(tool))
         # a recovery runs to its end like a step: a pause does not freeze it half done
         self._control.step_started()
         try:
             await wait_for(self._clock, work, RECOVER_TIMEOUT_S, f"recovering {tool.name}")
+        except WorkpieceHeld as held:
+            self._hold_for_foreign(tool, held.workpieces, "its safe state was commanded")
+            return False
         except (PacklineError, TimeoutError, ValueError) as error:
-            self.pool.put_out_of_service(tool, f"recovery failed: {error}")
-            self._events.emit(
-                "tool-out-of-service", tool=tool.name, message=f"{tool.name}: {error}"
-            )
+            self._foreign.pop(tool.name, None)
+            self._put_out(tool, f"recovery failed: {error}", error)
+            return False
         else:
             self._events.emit(
                 "tool-recovered", tool=tool.name, message=f"{tool.name} safe and empty"
             )
+            return True
         finally:
             self._control.step_ended()
+
+    def _put_out(self, tool: Tool, reason: str, error: BaseException | None = None) -> None:
+        """Out of service for the rest of the run (a resume tries it again)."""
+        self.pool.put_out_of_service(tool, reason)
+        self._events.emit(
+            "tool-out-of-service", tool=tool.name, message=f"{tool.name}: {error or reason}"
+        )
+
+    def _hold_for_foreign(self, tool: Tool, foreign: tuple[str, ...], done: str) -> None:
+        """`tool` holds workpieces this run did not put there: nothing is taken off, and the
+        tool is out of service until an operator has them removed and clears it."""
+        names = ", ".join(foreign)
+        reason = (
+            f"holds {names}, which this run did not put there (another lot's or an engineering "
+            f"workpiece): nothing was unloaded, {done}; have {names} taken off the tool by "
+            f"whoever owns it, then clear it with `packline clear-tool {self._events.run_id} "
+            f"{tool.name} --by NAME`"
+        )
+        self._foreign[tool.name] = foreign
+        self.pool.put_out_of_service(tool, reason, until_cleared=True)
+        self._events.emit(
+            "tool-out-of-service",
+            tool=tool.name,
+            message=f"{tool.name}: {reason}",
+            data={"workpieces": list(foreign)},
+        )
 
     async def recover_after(self, tool: Tool, error: BaseException) -> None:
         """A stage on `tool` failed or stopped: recover it; if a tool alarm caused it, the
@@ -133,13 +200,23 @@ class ToolKeeper:
             )
 
     def clear(self, name: str, by: str) -> None:
-        """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""
+        """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on.
+        A tool that held a foreign workpiece is recovered first, and back in service only if
+        it holds nothing foreign any more (`_clear_foreign`)."""
         tool = self.pool.tools.get(name)
         if tool is None:
             return
         emit = self._events.emit
         if tool.out_of_service is None:
             emit("tool-cleared", tool=name, message=f"{name} was in service; nothing cleared")
+            return
+        if name in self._foreign:
+            checking = self._clearing.get(name)
+            if checking is not None and not checking.done():
+                emit("tool-cleared", tool=name, message=f"{name} is being checked already")
+            else:
+                task = asyncio.create_task(self._clear_foreign(tool, by), name=f"clear-{name}")
+                self._clearing[name] = task
             return
         if not tool.awaiting_clear or tool.driver.state is ToolState.FAULT:
             # its recovery failed: it is not known to be safe and empty, so a clear cannot
@@ -154,10 +231,30 @@ class ToolKeeper:
         self.pool.return_to_service(tool)
         emit("tool-cleared", tool=name, message=f"{name} back in service, cleared by {by}")
 
+    async def _clear_foreign(self, tool: Tool, by: str) -> None:
+        """An operator (`by`) says the foreign workpiece is gone: the tool is recovered (asked
+        again what it holds); back in service only if it holds nothing foreign any more, else
+        out of service again naming what it still holds."""
+        foreign = self._foreign[tool.name]
+        if await self.recover(tool):
+            del self._foreign[tool.name]
+            self.pool.return_to_service(tool)
+            self._events.emit(
+                "tool-cleared",
+                tool=tool.name,
+                message=f"{tool.name} back in service, cleared by {by}: "
+                f"{', '.join(foreign)} no longer on it",
+            )
+
     async def shutdown(self) -> None:
-        """The run ends: an aborted run aborts every connected tool; the clock is let go;
-        every tool is closed (each bounded on the wall clock)."""
+        """The run ends: a clear's recovery still going is stopped (its tool's safe state
+        finishes); an aborted run aborts every connected tool; the clock is let go; every tool
+        is closed (each bounded on the wall clock)."""
         tools = list(self.pool.tools.values())
+        clearing = list(self._clearing.values())
+        for task in clearing:
+            task.cancel()
+        await asyncio.gather(*clearing, return_exceptions=True)
         if self._control.state is RunState.ABORTING:
             await asyncio.gather(
                 *(

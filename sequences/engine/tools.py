@@ -59,6 +59,8 @@ class ToolPool:
         self.clock = clock
         self.tools: dict[str, Tool] = {}
         self._waiters: list[Waiter] = []
+        #: Why the pool stopped serving (the run is being terminated), once it has.
+        self._stopped: BaseException | None = None
 
     def add(self, tool: Tool) -> None:
         """Make a connected tool available to the run's requests."""
@@ -77,8 +79,13 @@ class ToolPool:
 
     def request(self, tool_or_role: str, *, whole: bool) -> Waiter:
         """Queue for a unit (or all) of a tool now; `wait` for it later. Queue order is service
-        order, so a batch that closed first gets the tool first."""
+        order, so a batch that closed first gets the tool first. Once the pool has stopped
+        (`stop_waiting`), a request ends at once with the same error: a wafer that asks after a
+        terminate does not wait for a tool that is out of service."""
         waiter = Waiter(self.candidates(tool_or_role), whole)
+        if self._stopped is not None:
+            waiter.future.set_exception(self._stopped)
+            return waiter
         self._waiters.append(waiter)
         self._dispatch()
         return waiter
@@ -130,7 +137,9 @@ class ToolPool:
         self._dispatch()
 
     def stop_waiting(self, error: BaseException) -> None:
-        """End every queued request with `error` (the run is being terminated)."""
+        """End every queued request, and every later one, with `error` (the run is being
+        terminated)."""
+        self._stopped = error
         for waiter in list(self._waiters):
             if not waiter.future.done():
                 waiter.future.set_exception(error)

@@ -25,10 +25,12 @@ from packline.drivers.errors import (
     ToolAlarm,
     ToolStateError,
     ToolTimeout,
+    WorkpieceHeld,
 )
 from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.registry import TOOL_KINDS
+from packline.drivers.roles.batch import BatchTool
 from packline.drivers.specs import ToolSpec
 from packline.sim_instruments.gem.equipment import GemEquipment
 from packline.testing.timing import Stopwatch
@@ -39,6 +41,9 @@ from .adapters import ADAPTERS, ToolAdapter
 WALL_LIMIT_S = 20.0
 #: The process time an overrunning operation is given, far less than any operation takes.
 OVERRUN_ALLOWANCE_S = 0.5
+#: Every workpiece the suite puts on a tool (the adapters' wafers, the bonder's die source):
+#: what a recovery may take off.
+OWN = ("W01", "W02", "W07", "S01")
 
 
 def test_every_registered_kind_has_an_adapter():
@@ -176,15 +181,53 @@ async def holds_what_it_was_given(rig: testing.Rig[Any, Any], adapter: ToolAdapt
     held = await rig.driver.request_workpieces()
     assert "W07" in held, held
     assert not adapter.empty(rig.sim)
-    await bounded(rig.driver.recover())
+    await bounded(rig.driver.recover(OWN))
     assert adapter.empty(rig.sim)
     assert await rig.driver.request_workpieces() == ()
+
+
+async def refuses_a_load_naming_what_it_holds(rig: testing.Rig[Any, Any], adapter: ToolAdapter):
+    """A tool that takes one workpiece at a time refuses a second, and the error names the
+    first (not only the tool's refusal code); nothing moved."""
+    if isinstance(rig.driver, BatchTool):
+        pytest.skip("a batch tool takes a wafer into each free slot")
+    await adapter.prepare(rig, "W01")
+    with pytest.raises(WorkpieceHeld, match="already") as refused:
+        await bounded(adapter.prepare(rig, "W02"))
+    assert refused.value.workpieces == ("W01",)
+    assert "W02" not in await rig.driver.request_workpieces()
+
+
+async def leaves_what_it_was_not_given(rig: testing.Rig[Any, Any], adapter: ToolAdapter) -> None:
+    """A recovery that finds a workpiece its caller did not put there commands the safe state
+    and leaves it on the tool, naming it."""
+    await adapter.prepare(rig, "W01")
+    with pytest.raises(WorkpieceHeld, match="W01") as held:
+        await bounded(rig.driver.recover(OWN[1:]))
+    assert held.value.workpieces == ("W01",)
+    assert adapter.safe(rig.sim)
+    assert not adapter.empty(rig.sim)
+    assert "W01" in await rig.driver.request_workpieces()
+    await bounded(rig.driver.recover(OWN))  # its owner's recovery takes it off
+    assert adapter.empty(rig.sim)
 
 
 async def test_the_tool_reports_the_workpieces_it_holds(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter
 ):
     await holds_what_it_was_given(rig, adapter)
+
+
+async def test_a_load_onto_an_occupied_tool_names_what_it_holds(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await refuses_a_load_naming_what_it_holds(rig, adapter)
+
+
+async def test_recover_leaves_a_workpiece_it_was_not_given_on_the_tool(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    await leaves_what_it_was_not_given(rig, adapter)
 
 
 @pytest.fixture(params=sorted(kind for kind in ADAPTERS if TOOL_KINDS[kind].gem_driver))
@@ -217,12 +260,26 @@ async def test_a_gem_tool_reports_the_workpieces_it_holds(
     await holds_what_it_was_given(rig, adapter)
 
 
+async def test_a_gem_tool_names_what_it_holds_when_it_refuses_a_load(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    adapter, rig = gem_rig
+    await refuses_a_load_naming_what_it_holds(rig, adapter)
+
+
+async def test_a_gem_tools_recovery_leaves_a_workpiece_it_was_not_given(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    adapter, rig = gem_rig
+    await leaves_what_it_was_not_given(rig, adapter)
+
+
 async def test_recover_leaves_the_tool_safe_idle_and_empty(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter
 ):
     await adapter.prepare(rig, "W01")
     assert not adapter.empty(rig.sim)
-    await bounded(rig.driver.recover())
+    await bounded(rig.driver.recover(OWN))
     assert rig.driver.state is ToolState.IDLE
     assert adapter.safe(rig.sim)
     assert adapter.empty(rig.sim)
@@ -240,7 +297,7 @@ async def test_recover_after_an_alarm_resets_and_empties_the_tool(
     with pytest.raises(ToolAlarm):
         await bounded(task)
     rig.sim.clear_fault(fault)
-    await bounded(rig.driver.recover())
+    await bounded(rig.driver.recover(OWN))
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.active_alarms == {}
     assert adapter.empty(rig.sim)
@@ -252,11 +309,11 @@ async def test_a_wafer_the_tool_processed_is_refused_unless_it_is_a_rework(
 ):
     await adapter.prepare(rig, "W01")
     await bounded(adapter.operate(rig))
-    await bounded(rig.driver.recover())
+    await bounded(rig.driver.recover(OWN))
     with pytest.raises(CommandRefused, match="W01"):
         await adapter.prepare(rig, "W01")  # a second lot reusing the id, on a shared line
     rig.twin.allow_rework("W01")
-    await bounded(rig.driver.recover())
+    await bounded(rig.driver.recover(OWN))
     await adapter.prepare(rig, "W01")
 
 

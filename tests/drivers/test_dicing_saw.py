@@ -15,6 +15,7 @@ from packline.drivers.errors import (
     ToolAlarm,
     ToolStateError,
     ToolTimeout,
+    WorkpieceHeld,
 )
 from packline.drivers.links import open_link
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
@@ -184,11 +185,29 @@ async def test_blade_spindle_and_interval_commands():
 
 
 async def test_refusal_becomes_command_refused_with_the_tools_reason():
-    script = [*CONNECT, (b"MOUNT W2\n", b"ERR 5 W1 is mounted; UNMOUNT first\n")]
+    script = [
+        *CONNECT,
+        (b"MOUNT W2\n", b"ERR 5 W1 is mounted; UNMOUNT first\n"),
+        (b"WORK?\n", b"OK NONE\n"),  # refused for another reason than a workpiece held
+    ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
         with pytest.raises(CommandRefused, match=r"mount W2: W1 is mounted; UNMOUNT first") as info:
             await saw.mount("W2")
     assert info.value.code == "5"
+
+
+async def test_a_mount_refused_while_a_workpiece_is_mounted_names_it():
+    script = [
+        *CONNECT,
+        (b"MOUNT W2\n", b"ERR 5 busy\n"),
+        (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=8.0000 DIAMETER=200.000 STACK=825.0\n"),
+    ]
+    async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
+        with pytest.raises(WorkpieceHeld, match=r"mount W2: the tool already holds W1") as held:
+            await saw.mount("W2")
+    assert held.value.workpieces == ("W1",)
+    assert "busy (tool error 5)" in str(held.value)
+    assert isinstance(held.value.__cause__, CommandRefused)
 
 
 @pytest.mark.parametrize(

@@ -138,11 +138,12 @@ async def test_transfers_and_recover():
         (b"ILK?\n", b"OK DOOR=1 AIR=0\n"),
         (b"LOAD P1\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),
         (b"UNLOAD P1\n", b"OK\n"),
     ]
     async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
         await disp.load("P1")
-        await disp.recover()
+        await disp.recover(("P1",))
         assert disp.state is ToolState.IDLE

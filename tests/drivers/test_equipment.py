@@ -23,6 +23,7 @@ from packline.drivers.errors import (
     ToolConnectionError,
     ToolStateError,
     ToolTimeout,
+    WorkpieceHeld,
 )
 from packline.drivers.laser import ScpiLaser
 from packline.drivers.links import ModbusLink, SerialLink, open_link
@@ -182,6 +183,7 @@ class _Oven(Equipment):
         super().__init__(_NoWire("none://oven", tool="oven", clock=clock), poll_interval_s=1.0)
         self.log: list[str] = []
         self.alarms: dict[str, str] = {}
+        self.held: tuple[str, ...] = ()
 
     async def request_identity(self) -> Identity:
         return Identity("packline", "oven", "1", "1.0")
@@ -197,7 +199,8 @@ class _Oven(Equipment):
         self.alarms = {}
 
     async def request_workpieces(self) -> tuple[str, ...]:
-        return ()
+        self.log.append(f"workpieces at {self.clock.now():g}")
+        return self.held
 
     async def _unload_everything(self) -> None:
         self.log.append(f"unload everything at {self.clock.now():g}")
@@ -269,15 +272,31 @@ async def test_recover_commands_the_safe_state_resets_a_reported_alarm_then_unlo
     await oven.connect()
     oven.log.clear()
     oven.alarms = {"OVER_TEMPERATURE": "zone 2 above its trip"}
-    await oven.recover()
+    oven.held = ("W01",)
+    await oven.recover(("W01", "W02"))
     assert oven.log == [
         "safe state at 0",
+        "workpieces at 0",  # only the caller's own: it may take them off
         "alarms at 0",  # the alarm is reported: reset clears it and reads again
         "alarms at 0",
         "unload everything at 0",
     ]
     assert oven.state is ToolState.IDLE
     assert [alarm.code for alarm in oven.alarm_history] == ["OVER_TEMPERATURE"]
+
+
+async def test_recover_leaves_a_workpiece_its_caller_did_not_put_there_and_resets_nothing():
+    oven = _Oven(VirtualClock())
+    await oven.connect()
+    oven.log.clear()
+    oven.alarms = {"OVER_TEMPERATURE": "zone 2 above its trip"}
+    await oven.refresh_alarms()
+    oven.held = ("W01", "ENG7")
+    with pytest.raises(WorkpieceHeld, match=r"none://oven: recover: holds ENG7, not") as held:
+        await oven.recover(("W01",))
+    assert held.value.workpieces == ("ENG7",)
+    assert oven.log == ["alarms at 0", "safe state at 0", "workpieces at 0"]
+    assert oven.state is ToolState.FAULT  # not reset: its alarm is still there to be seen
 
 
 @pytest.mark.parametrize(

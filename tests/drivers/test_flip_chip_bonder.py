@@ -93,6 +93,11 @@ async def test_the_die_source_goes_in_and_out():
         (b"SRC:UNLOAD W3\n", b"OK\n"),
         ALL_CLOSED,
         (b"SRC:LOAD W4\n", b"ERR 9 wafer W4 is not diced into its 88 dies (0 cut free)\n"),
+        (
+            b"STAT?\n",
+            b"OK STATE=IDLE SUBSTRATE=P7 SOURCE=- LEFT=0 DONE=0 TOTAL=0 "
+            b"STAGE=23.0 REMAIN=0.0 RUNS=0\n",
+        ),  # no source held: the refusal stands
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
         assert await bonder.load_die_source("W3") == 88
@@ -152,6 +157,7 @@ async def test_recover_returns_the_substrate_and_the_source():
         ALL_CLOSED,
         (b"LOAD P7\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),
         (b"UNLOAD P7\n", b"OK\n"),
@@ -159,7 +165,7 @@ async def test_recover_returns_the_substrate_and_the_source():
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
         await bonder.load("P7")
-        await bonder.recover()
+        await bonder.recover(("P7", "W3"))
         assert bonder.state is ToolState.IDLE
 
 

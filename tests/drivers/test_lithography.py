@@ -244,6 +244,7 @@ async def test_recover_stops_resets_and_unloads():
     script = [
         *CONNECT,
         (b"STOP\n", b"OK\n"),
+        stat("IDLE"),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK DISPENSE_FAILED\n"),
         (b"RST\n", b"OK\n"),
         (b"ALM?\n", b"OK NONE\n"),
@@ -251,5 +252,5 @@ async def test_recover_stops_resets_and_unloads():
         (b"UNLOAD W1\n", b"OK\n"),
     ]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
-        await cell.recover()
+        await cell.recover(("W1",))
         assert cell.state is ToolState.IDLE

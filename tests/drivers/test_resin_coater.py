@@ -146,11 +146,12 @@ async def test_transfers_and_recover():
         ALL_CLOSED,
         (b"LOAD W1\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),
         (b"UNLOAD W1\n", b"OK\n"),
     ]
     async with expected_protocol(script) as peer, coater_at(peer.address("serial")) as coater:
         await coater.load("W1")
-        await coater.recover()
+        await coater.recover(("W1",))
         assert coater.state is ToolState.IDLE

@@ -162,11 +162,12 @@ async def test_transfers_and_recover():
         ALL_CLOSED,
         (b"LOAD W1\n", b"OK\n"),
         (b"STOP\n", b"OK\n"),
+        stat(),  # what it holds: only what recover was told is its caller's
         (b"ALM?\n", b"OK NONE\n"),
         stat(),
         (b"UNLOAD W1\n", b"OK\n"),
     ]
     async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:
         await bench.load("W1")
-        await bench.recover()
+        await bench.recover(("W1",))
         assert bench.state is ToolState.IDLE

@@ -17,6 +17,7 @@ from packline.drivers.errors import (
     ProtocolError,
     ToolAlarm,
     ToolStateError,
+    WorkpieceHeld,
 )
 from packline.drivers.links import open_link
 from packline.drivers.roles.wire_bonder import (
@@ -166,13 +167,32 @@ async def test_out_of_limit_program_is_refused_with_nothing_sent():
 
 
 async def test_tool_refusal_is_command_refused_with_its_reason():
-    script = [ILK_READY, (b"LOAD W02\n", b"ERR 4 wafer W01 is on the chuck\n")]
+    script = [
+        ILK_READY,
+        (b"LOAD W02\n", b"ERR 4 wafer W02 was processed here; rework it\n"),
+        (b"STAT?\n", status("IDLE", 0, 0, wafer="")),  # not refused for a wafer on the chuck
+    ]
     async with bonder_on(script) as bonder:
         with pytest.raises(
-            CommandRefused, match=r"load wafer W02: wafer W01 is on the chuck \(tool error 4\)"
+            CommandRefused, match=r"load wafer W02: wafer W02 was processed here.*\(tool error 4\)"
         ) as refused:
             await bonder.load("W02")
     assert refused.value.code == "4"
+
+
+async def test_a_load_refused_while_a_wafer_is_on_the_chuck_names_it():
+    script = [
+        ILK_READY,
+        (b"LOAD W02\n", b"ERR 2 cannot perform now\n"),
+        (b"STAT?\n", status("IDLE", 0, 0, wafer="GEMW02")),
+    ]
+    async with bonder_on(script) as bonder:
+        with pytest.raises(
+            WorkpieceHeld, match=r"load wafer W02: the tool already holds GEMW02: unload it"
+        ) as held:
+            await bonder.load("W02")
+    assert held.value.workpieces == ("GEMW02",)
+    assert "cannot perform now (tool error 2)" in str(held.value)
 
 
 async def test_no_wafer_on_the_chuck_is_a_state_error():

@@ -276,7 +276,7 @@ async def test_a_runaway_heater_trips_the_over_temperature_through_the_heaters_a
     with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
         await rig.driver.reset()  # the bath is still above A1
     await rig.clock.sleep(600)  # the heater in standby: the bath cools below 30 degC
-    await rig.driver.recover()
+    await rig.driver.recover(("W01",))
     assert rig.driver.state is ToolState.IDLE
     assert last_plating(rig)["temperature_c"] > 29.0  # plated until the trip
 
@@ -384,7 +384,7 @@ async def test_a_contact_lost_in_the_bath_trips_the_supply_and_faults_the_tool(r
     detail = last_plating(rig)  # what was plated before the contact went is on the wafer
     assert detail["charge_c"] == pytest.approx(100 * 2.0 * BLANKET_CM2 / 100, rel=0.1)
     rig.sim.clear_fault("contact_open")
-    await rig.driver.recover()
+    await rig.driver.recover(("W01",))
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.active_alarms == {}
     assert rig.sim.supply.tripped == set()

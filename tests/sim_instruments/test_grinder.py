@@ -22,6 +22,7 @@ from packline.drivers.errors import (
     LimitViolation,
     ToolAlarm,
     ToolStateError,
+    WorkpieceHeld,
 )
 from packline.drivers.grinder import ScpiGrinder
 from packline.drivers.links import ReconnectPolicy
@@ -103,9 +104,11 @@ async def test_load_chuck_and_unload(rig: Rig):
     }
     with pytest.raises(CommandRefused, match="chuck vacuum is on; release it first"):
         await rig.driver.unload()
-    with pytest.raises(CommandRefused, match="wafer W01 is on the chuck") as refused:
+    with pytest.raises(WorkpieceHeld, match=r"holds W01.*wafer W01 is on the chuck") as held:
         await rig.driver.load("W02", GrindSide.BACK)
-    assert refused.value.code == "-221"
+    assert held.value.workpieces == ("W01",)
+    assert isinstance(held.value.__cause__, CommandRefused)
+    assert held.value.__cause__.code == "-221"
     await rig.driver.release_chuck_vacuum()
     await rig.driver.unload()
     assert await rig.driver.request_wafer() is None

@@ -203,7 +203,7 @@ async def test_a_zone_sensor_break_faults_the_run_and_cuts_the_heaters(rig):
     assert last_run(rig, "W01")["result"] == "faulted"
     assert (await rig.driver.request_zones())[0].alarms == ("sensor break (thermocouple open)",)
     rig.sim.clear_fault("zone_sensor_break")
-    await rig.driver.recover()
+    await rig.driver.recover(("W01",))
     assert rig.sim.loaded() == []
     assert not rig.sim.door_closed
 

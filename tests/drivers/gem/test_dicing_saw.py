@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from packline.drivers.equipment import E10State, ToolState
-from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    WorkpieceHeld,
+)
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, SawState, StreetMap
 
 RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
@@ -18,7 +24,7 @@ async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
     assert await saw.request_workpiece() is None
     mounted = await saw.mount("W1")
     assert (mounted.workpiece_id, mounted.die_width_mm, mounted.die_height_mm) == ("W1", 10, 10)
-    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+    with pytest.raises(WorkpieceHeld, match=r"already holds W1.*HCACK 2: cannot perform now"):
         await saw.mount("W2")
 
 

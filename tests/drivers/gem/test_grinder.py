@@ -8,7 +8,13 @@ import datetime as dt
 import pytest
 
 from packline.drivers.equipment import E10State, ToolState
-from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    WorkpieceHeld,
+)
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindRecipe, GrindSide
 
 RECIPE = GrindRecipe(300)
@@ -36,7 +42,7 @@ async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -
     }
     with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
         await grinder.unload()  # the vacuum holds it
-    with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):
+    with pytest.raises(WorkpieceHeld, match=r"already holds W1.*HCACK 2: cannot perform now"):
         await grinder.load("W2", GrindSide.BACK)  # the chuck is taken
     await grinder.release_chuck_vacuum()
     await grinder.unload()

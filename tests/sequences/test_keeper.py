@@ -1,0 +1,175 @@
+"""The keeper's safety rule: a recovery never unloads a workpiece the run did not put there.
+
+A workpiece left on a tool by earlier work (another lot's wafer, an engineering wafer) is
+placed through the tool's own driver before the run, as that work would have left it. The
+tool is then out of service until cleared, naming the workpiece; the workpiece is still on the
+simulated tool afterwards; the rest of the lot behaves as the failure policy says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from packline.clock import WallClock
+from packline.drivers.roles.batch_chamber import BatchChamber
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sim_instruments.line import SimulatedLine
+from packline.station import Station
+
+from .test_resume_station import station_file
+
+FOREIGN = "ENG01"
+
+
+async def place(station: Station, tool: str, wafer_id: str, clock=None) -> None:
+    """Put `wafer_id` on `tool` through its driver, as earlier work left it (a chamber's door
+    closed again behind it)."""
+    async with station.open_tool(tool, clock) as driver:
+        if isinstance(driver, BatchChamber):
+            await driver.open_door()
+            await driver.load(wafer_id)
+            await driver.close_door()
+        else:
+            await driver.load(wafer_id)
+
+
+class Line:
+    """The dry run's simulated line of one kind, and what the run told its observers."""
+
+    def __init__(self, kind: str = "plasma_cleaner") -> None:
+        self.kind = kind
+        self.line: SimulatedLine | None = None
+        self.events: list = []
+
+    def factory(self, clock, method) -> SimulatedLine:
+        self.line = SimulatedLine(clock, kinds=[self.kind])
+        return self.line
+
+    def __call__(self, event) -> None:
+        self.events.append(event)
+
+    @property
+    def tool(self):
+        assert self.line is not None
+        return self.line.tools[self.kind]
+
+    def of_kind(self, kind: str) -> list:
+        return [event for event in self.events if event.kind == kind]
+
+
+async def test_a_foreign_wafer_in_the_chamber_is_left_there_and_the_chamber_out_of_service(store):
+    line = Line()
+    prepared = prepare(RunRequest("plasma-clean", lot=2, failure_policy="hold"))
+    async with open_run(store, prepared, observers=[line], line_factory=line.factory) as engine:
+        await place(engine.spec.station, "plasma_cleaner", FOREIGN, engine.clock)
+        status = await engine.run()
+        assert line.tool.loaded() == [FOREIGN]  # nobody took it off, nothing joined it
+    assert status == "held"
+    (out,) = line.of_kind("tool-out-of-service")
+    assert out.tool == "plasma_cleaner"
+    assert out.data == {"workpieces": [FOREIGN]}
+    assert f"plasma_cleaner: holds {FOREIGN}, which this run did not put there" in out.message
+    assert "nothing was unloaded" in out.message
+    assert f"packline clear-tool {engine.run_id} plasma_cleaner --by NAME" in out.message
+    assert not line.of_kind("tool-recovered")
+    wafers = store.wafers(engine.run_id)
+    assert [w["status"] for w in wafers] == ["held", "held"]  # waited for a clear, never came
+    assert all(f"out of service: holds {FOREIGN}" in w["reason"] for w in wafers)
+    recorded = store.table("events", engine.run_id)
+    assert any(FOREIGN in e["message"] for e in recorded if e["kind"] == "tool-out-of-service")
+
+
+async def test_a_clear_is_believed_only_once_the_foreign_wafer_is_gone(store):
+    line = Line()
+
+    def operator(event) -> None:
+        if event.kind != "tool-out-of-service":
+            return
+        if len(line.of_kind("tool-out-of-service")) == 2:  # the first clear was too early
+            line.tool.slots[line.tool.slots.index(FOREIGN)] = None  # taken off at the tool
+        # the clear arrives from another process, after the event
+        asyncio.get_running_loop().call_soon(engine.clear_tool, "plasma_cleaner", "ana")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=2, failure_policy="hold"))
+    async with open_run(
+        store, prepared, observers=[line, operator], line_factory=line.factory
+    ) as engine:
+        await place(engine.spec.station, "plasma_cleaner", FOREIGN, engine.clock)
+        status = await engine.run()
+        assert line.tool.loaded() == []
+    assert status == "completed"
+    first, second = line.of_kind("tool-out-of-service")
+    assert FOREIGN in first.message
+    assert FOREIGN in second.message  # still there when the first clear was checked
+    assert [e.message for e in line.of_kind("tool-cleared")] == [
+        f"plasma_cleaner back in service, cleared by ana: {FOREIGN} no longer on it"
+    ]
+
+
+async def test_a_foreign_wafer_on_the_gem_wire_bonder_is_not_unloaded(store):
+    """The report that started this: GEMW02 left on the wire bonder (driven as a GEM tool)."""
+    line = Line("wire_bonder")
+
+    def gem_factory(clock, method) -> SimulatedLine:
+        line.line = SimulatedLine(clock, kinds=["wire_bonder"], gem=True)
+        return line.line
+
+    prepared = prepare(RunRequest("bump-seal-clean", lot=1, gem=True))
+    async with open_run(store, prepared, observers=[line], line_factory=gem_factory) as engine:
+        await place(engine.spec.station, "wire_bonder", "GEMW02", engine.clock)
+        status = await engine.run()
+        assert line.tool.wafer_id == "GEMW02"
+    assert status == "held"
+    (out,) = line.of_kind("tool-out-of-service")
+    assert "wire_bonder: holds GEMW02, which this run did not put there" in out.message
+
+
+async def test_a_resumed_run_still_recovers_its_own_wafer_left_in_the_chamber(store):
+    box: list = []
+
+    def abort_loaded(event) -> None:
+        if event.kind == "step-started" and event.step == "close door":
+            box[0].request("abort", "test")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=2))
+    async with open_run(store, prepared, observers=[abort_loaded]) as engine:
+        box.append(engine)
+        assert await engine.run() == "aborted"
+    first, second = (w["wafer_id"] for w in store.wafers(engine.run_id))
+    line = Line()
+    async with open_resume(
+        store, engine.run_id, observers=[line], line_factory=line.factory
+    ) as resumed:
+        # the chamber as the aborted session left it: the run's own wafer still in a slot
+        await place(resumed.spec.station, "plasma_cleaner", first, resumed.clock)
+        status = await resumed.run()
+        assert line.tool.loaded() == []
+    assert status == "completed"
+    assert [e.tool for e in line.of_kind("tool-recovered")] == ["plasma_cleaner"]
+    assert not line.of_kind("tool-out-of-service")
+    assert {w["wafer_id"]: w["status"] for w in store.wafers(engine.run_id)} == {
+        first: "completed",
+        second: "completed",
+    }
+
+
+async def test_a_station_run_leaves_a_foreign_wafer_on_a_served_tool(store, tmp_path):
+    box: list = []
+
+    def terminate_when_out(event) -> None:
+        if event.kind == "tool-out-of-service":
+            box[0].request("terminate", "test operator: the chamber holds a foreign wafer")
+
+    async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as served:
+        path = station_file(tmp_path, served, "line.yaml")
+        await place(served.station, "plasma_cleaner", FOREIGN)
+        prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=path, lot=2))
+        line = Line()
+        async with open_run(store, prepared, observers=[line, terminate_when_out]) as engine:
+            box.append(engine)
+            status = await engine.run()
+        assert served.tools["plasma_cleaner"].loaded() == [FOREIGN]
+    assert status == "terminated"
+    (out,) = line.of_kind("tool-out-of-service")
+    assert FOREIGN in out.message
+    assert {w["status"] for w in store.wafers(engine.run_id)} == {"terminated"}
