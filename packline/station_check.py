@@ -1,7 +1,8 @@
 """`packline station check`: what every tool of a station says about itself, read-only.
 
 Each tool is connected through its driver (so its identity is checked against the kind its
-driver drives), asked for its state, alarms and interlocks, and closed. Nothing is commanded:
+driver drives), asked for its state, alarms, interlocks and the workpieces it holds, and
+closed. Nothing is commanded:
 no safe state, no reset, no load or unload, no setpoint, so it may be run on a line that holds
 wafers, before a lot or while looking for a fault. The tools are checked at once, each bounded
 by `timeout_s`; a tool that cannot be reached is reported with the reason, and the others still
@@ -34,21 +35,30 @@ class ToolCheck:
     alarms: dict[str, str] = field(default_factory=dict)
     #: name -> closed (True: safe to proceed)
     interlocks: dict[str, bool] = field(default_factory=dict)
+    #: the ids of the workpieces the tool holds (`request_workpieces`)
+    workpieces: tuple[str, ...] = ()
     error: str | None = None
 
     @property
     def ready(self) -> bool:
-        """Answered, idle and without an alarm: a lot may start on it. (An open interlock is
-        not a problem at rest: a chamber's door or base pressure, a chuck's vacuum close as
-        the tool is loaded and pumped; a step checks the ones it needs.)"""
-        return self.error is None and self.state == ToolState.IDLE.value and not self.alarms
+        """Answered, idle, without an alarm and holding nothing: a lot may start on it. (A
+        run takes no workpiece off a tool that it did not put there. An open interlock is not
+        a problem at rest: a chamber's door or base pressure, a chuck's vacuum close as the
+        tool is loaded and pumped; a step checks the ones it needs.)"""
+        return not self.problems()
 
     def problems(self) -> list[str]:
         """Why the tool is not ready, one phrase each."""
         if self.error is not None:
             return [self.error]
         found = [] if self.state == ToolState.IDLE.value else [f"state {self.state}"]
-        return found + [f"alarm {code}: {text}" for code, text in self.alarms.items()]
+        found += [f"alarm {code}: {text}" for code, text in self.alarms.items()]
+        if self.workpieces:
+            found.append(
+                f"holds {', '.join(self.workpieces)}: have it unloaded, or taken off and the "
+                "tool cleared, before a run"
+            )
+        return found
 
     def open_interlocks(self) -> list[str]:
         return [name for name, closed in self.interlocks.items() if not closed]
@@ -73,6 +83,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
             async with station.open_tool(name) as tool:
                 alarms = await tool.request_alarms()
                 interlocks = await tool.request_interlocks()
+                workpieces = await tool.request_workpieces()
                 return ToolCheck(
                     name,
                     entry.kind,
@@ -82,6 +93,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
                     e10_state=tool.e10_state.value,
                     alarms=alarms,
                     interlocks=interlocks,
+                    workpieces=workpieces,
                 )
     except TimeoutError:
         return ToolCheck(name, entry.kind, address, error=f"no answer within {timeout_s:g} s")

@@ -1,5 +1,5 @@
-"""`packline station check`: every tool of a station file, its identity, state, alarms and
-interlocks; commands nothing."""
+"""`packline station check`: every tool of a station file, its identity, state, alarms,
+interlocks and the workpieces it holds; commands nothing."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from .parser import add_common, positive_seconds
 
 def cmd_station_check(args: argparse.Namespace) -> int:
     """Exit 0 when every tool is ready for a lot, 1 when one is not (unreachable, not idle,
-    alarmed), 2 for a station file that cannot be read."""
+    alarmed, holding a workpiece), 2 for a station file that cannot be read."""
     try:
         station = load_station(args.station_file)
     except StationError as error:
@@ -36,10 +36,10 @@ def cmd_station_check(args: argparse.Namespace) -> int:
 
 
 def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
-    """One row per tool: who it says it is, its state, its open interlocks, and what keeps it
-    from a lot."""
+    """One row per tool: who it says it is, its state, its open interlocks, what it holds,
+    and what keeps it from a lot."""
     table = DataTable(
-        "tool", "kind", "address", "identity", "state", "open interlocks", "ready",
+        "tool", "kind", "address", "identity", "state", "open interlocks", "holds", "ready",
         title=f"station {station}",
     )  # fmt: skip
     for check in checks:
@@ -51,6 +51,7 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
             check.identity or "-",
             f"{check.state} ({check.e10_state})" if check.state else "-",
             ", ".join(opened) if opened else ("none" if check.interlocks else "-"),
+            ", ".join(check.workpieces) or ("nothing" if check.state else "-"),
             "yes" if check.ready else "no: " + "; ".join(check.problems()),
         )
     console.print(table)
@@ -62,8 +63,8 @@ def _station_arguments(station: argparse.ArgumentParser) -> None:
     station_commands = station.add_subparsers(dest="station_command", required=True)
     check = station_commands.add_parser(
         "check",
-        help="connect to every tool and show its identity, state, alarms and interlocks; "
-        "commands nothing",
+        help="connect to every tool and show its identity, state, alarms, interlocks and the "
+        "workpieces it holds; commands nothing",
     )
     add_common(check)
     check.add_argument("station_file", type=Path, metavar="FILE")

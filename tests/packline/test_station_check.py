@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from packline.cli import main
@@ -65,3 +66,36 @@ def test_the_cli_exits_1_naming_what_is_not_ready_and_2_for_a_bad_file(tmp_path,
     assert "cannot connect" in check["problems"][0]
     assert main(["station", "check", str(tmp_path / "missing.yaml")]) == 2
     assert "missing.yaml" in capsys.readouterr().err
+
+
+async def test_a_tool_that_holds_a_wafer_is_not_ready_and_names_it():
+    async with SimulatedLine(kinds=["laminator", "wire_bonder"]) as line:
+        async with line.station.open_tool("wire_bonder") as bonder:
+            await bonder.load("GEMW02")  # left on the bonder by earlier work
+        laminator, bonder = await check_station(line.station)
+        assert line.tools["wire_bonder"].wafer_id == "GEMW02"  # the check moved nothing
+    assert laminator.ready
+    assert laminator.workpieces == ()
+    assert not bonder.ready
+    assert bonder.state == "idle"
+    assert bonder.workpieces == ("GEMW02",)
+    assert bonder.problems() == [
+        "holds GEMW02: have it unloaded, or taken off and the tool cleared, before a run"
+    ]
+
+
+async def test_the_cli_shows_what_a_tool_holds_and_exits_1(tmp_path, capsys):
+    async with SimulatedLine(kinds=["wire_bonder"]) as line:
+        async with line.station.open_tool("wire_bonder") as bonder:
+            await bonder.load("GEMW02")
+        station_file = tmp_path / "line.yaml"
+        station_file.write_text(line.station.to_yaml())
+        assert await asyncio.to_thread(main, ["station", "check", str(station_file)]) == 1
+        table = capsys.readouterr().out
+        assert await asyncio.to_thread(main, ["station", "check", str(station_file), "--json"]) == 1
+    assert "GEMW02" in table
+    assert "0 of 1 tools ready" in table
+    (check,) = json.loads(capsys.readouterr().out)
+    assert check["workpieces"] == ["GEMW02"]
+    assert check["ready"] is False
+    assert "holds GEMW02" in check["problems"][0]
