@@ -9,6 +9,7 @@
     packline alarms [--since DATE] [--tool T]           each tool's failures and MTBF across runs
     packline spc MEASUREMENT --method M [--since DATE]  its control chart across runs, Cpk
     packline archive RUN --to FILE | prune --before DATE | --keep N [--dry-run]   keep, delete
+    packline dashboard [--host 127.0.0.1] [--port 8400]   the records in a browser, live
     packline sim serve [--host 127.0.0.1] [--station-out FILE]
 
 Every command but `sim serve` takes `--db PATH` (default: `$PACKLINE_DB`, else runs.db in the
@@ -19,9 +20,10 @@ failed outside a run, 2 bad input (nothing was touched).
 
 The parts: the commands and their arguments (`parser.py`), one module per group of commands
 (`running` with `faults`, `control`, `runs`, `show`, `diff`, `results`, `trends`,
-`retention`, `methods`, `station`, `sim`), imported only when one of its commands is given,
-what they share (`output.py`), a run's summary (`summary.py`) and the operator at the
-terminal of a run this process drives (`console.py`: stdin, confirmations, Ctrl-C).
+`retention`, `dashboard`, `methods`, `station`, `sim`), imported only when one of its
+commands is given, what they share (`output.py`), a run's summary (`summary.py`) and the
+operator at the terminal of a run this process drives (`console.py`: stdin, confirmations,
+Ctrl-C).
 """
 
 from __future__ import annotations

@@ -69,6 +69,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "retention",
         "delete old runs from the records (--dry-run lists them first; a running run is kept)",
     ),
+    "dashboard": (
+        "dashboard",
+        "the records in a browser: runs in progress live, past runs' reports, SPC (read-only)",
+    ),
     "methods": ("methods", "list the methods, or one method's recipe and claims"),
     "recipe": ("methods", "a method's recipe explained"),
     "claims": ("methods", "every claim of the four documents and what implements it"),

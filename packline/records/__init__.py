@@ -13,10 +13,10 @@ The modules, one concept each: `reader` (the tables), `sites` (a twin as one row
 `export` (the tables as CSV or Parquet files), `tooltime` (each tool's time by E10 state,
 utilisation, OEE), `alarms` (each tool's failures, downtime and MTBF across runs), `spc` (a
 measurement's control chart and capability across runs; `spcpage` draws it as a page),
-`retention` (a run archived to one file, runs pruned), `claimsites` (which sites fail a
-claim condition), `limits` (which limits a trace is drawn against), `figures` (the charts,
-Bokeh), `report` (the HTML page), and `sections`, `wafermaps` and `markup` (what the page's
-sections hold). See docs/results.md.
+`retention` (a run archived to one file, runs pruned), `dashboard` (the records in a
+browser, live), `claimsites` (which sites fail a claim condition), `limits` (which limits a
+trace is drawn against), `figures` (the charts, Bokeh), `report` (the HTML page), and
+`sections`, `wafermaps` and `markup` (what the page's sections hold). See docs/results.md.
 """
 
 from .reader import MAP_POINTS, TABLES, RunRecords, open_records

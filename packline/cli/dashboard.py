@@ -1,0 +1,77 @@
+"""`packline dashboard`: the records in a browser (`packline.records.dashboard`)."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import socket
+from collections.abc import Callable
+from pathlib import Path
+
+from .output import EXIT_OK
+from .parser import positive_seconds
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from packline.records.dashboard import create_app, needs_token
+    from packline.sequences.engine import BadInput
+    from packline.sequences.engine.records import default_db_path
+
+    db = Path(args.db or default_db_path())
+    if not db.exists():
+        raise BadInput(f"run database {db} does not exist (use --db or PACKLINE_DB)")
+    token = args.token
+    if token is None and needs_token(args.host):
+        token = secrets.token_urlsafe(16)
+    try:
+        listener = socket.create_server(
+            (args.host, args.port), family=socket.AF_INET6 if ":" in args.host else socket.AF_INET
+        )
+    except OSError as error:
+        raise BadInput(
+            f"dashboard --host {args.host} --port {args.port}: {error.strerror}"
+        ) from None
+    host, port = listener.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    address = f"http://{shown}:{port}/" + ("" if token is None else f"?token={token}")
+    print(f"packline dashboard of {db} on {address} (read-only; Ctrl-C stops it)", flush=True)
+    app = create_app(db, token=token, poll_s=args.poll)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    server.run(sockets=[listener])
+    return EXIT_OK
+
+
+def _dashboard_arguments(dashboard: argparse.ArgumentParser) -> None:
+    dashboard.add_argument(
+        "--db",
+        type=Path,
+        default=None,
+        help="run database (default: $PACKLINE_DB or runs.db in the data dir)",
+    )
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="the interface to serve on (default 127.0.0.1: this computer alone; any other "
+        "needs a token)",
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=8400, help="the port (default 8400; 0: any free one)"
+    )
+    dashboard.add_argument(
+        "--token", help="the token a browser must give (default: a new one when not on loopback)"
+    )
+    dashboard.add_argument(
+        "--poll",
+        type=positive_seconds,
+        default=1.0,
+        metavar="SECONDS",
+        help="how often the runs in progress are read again (default 1 s)",
+    )
+    dashboard.set_defaults(handler=cmd_dashboard)
+
+
+ARGUMENTS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "dashboard": _dashboard_arguments,
+}

@@ -1,0 +1,284 @@
+"""`packline dashboard` in its own process: read-only, a token off loopback, and in a real
+headless Chromium a run in progress updating live while another process drives it."""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any, Self
+
+import pytest
+from websockets.sync.client import ClientConnection, connect
+
+from packline.cli import main
+from packline.records.dashboard import needs_token
+
+from ..sequences.processes import TIMEOUT_S, Served
+
+#: Where the test puts its screenshot for docs/ when asked (`PACKLINE_SCREENSHOTS=docs/images`).
+SCREENSHOTS = os.environ.get("PACKLINE_SCREENSHOTS")
+
+
+def stop(process: subprocess.Popen[str]) -> None:
+    """End `process` by SIGTERM (killed if it has not ended within the timeout) and close
+    its pipes."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=TIMEOUT_S)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+
+class Dashboard:
+    """`packline dashboard --port 0` in its own process, as a context manager: entered once
+    it printed its address (`url`), left by SIGTERM."""
+
+    def __init__(self, db: Path, *options: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "packline", "dashboard", "--db", str(db), "--port", "0",
+             "--poll", "0.2", *options],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        self.url = ""
+
+    def __enter__(self) -> Self:
+        assert self.process.stdout is not None
+        line = ""
+        if select.select([self.process.stdout], [], [], TIMEOUT_S)[0]:
+            line = self.process.stdout.readline()
+        if " on http://" not in line:
+            self.__exit__(None, None, None)
+            raise AssertionError(f"the dashboard printed no address: {line!r}")
+        self.url = line.split(" on ", 1)[1].split()[0]
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        stop(self.process)
+
+
+class DevTools:
+    """Headless Chromium driven over the DevTools protocol (one page), as a context manager:
+    `evaluate` runs JavaScript in the page, `errors` are its console errors and uncaught
+    exceptions so far, `screenshot` draws it."""
+
+    def __init__(self, executable: str, profile: Path) -> None:
+        self.process = subprocess.Popen(
+            [executable, "--headless", "--no-sandbox", "--disable-gpu",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             "--no-first-run", f"--user-data-dir={profile}", "--remote-debugging-port=0",
+             "--window-size=1200,1400", "about:blank"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+        )  # fmt: skip
+        self.messages = 0
+        self.errors: list[str] = []
+        self.session = ""
+        self.socket: ClientConnection | None = None
+        self.closing = contextlib.ExitStack()
+
+    def __enter__(self) -> Self:
+        try:
+            self._open()
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
+
+    def _open(self) -> None:
+        """Connect to the browser and open one page in it."""
+        assert self.process.stderr is not None
+        deadline = time.monotonic() + TIMEOUT_S
+        address = ""
+        while not address and time.monotonic() < deadline:
+            if select.select([self.process.stderr], [], [], 1)[0]:
+                line = self.process.stderr.readline()
+                if line.startswith("DevTools listening on "):
+                    address = line.split(" on ", 1)[1].strip()
+        assert address, "chromium gave no DevTools address"
+        self.socket = self.closing.enter_context(
+            connect(address, max_size=None, open_timeout=TIMEOUT_S)
+        )
+        target = self.call("Target.createTarget", url="about:blank")["targetId"]
+        attached = self.call("Target.attachToTarget", targetId=target, flatten=True)
+        self.session = attached["sessionId"]
+        self.call("Runtime.enable")
+        self.call("Page.enable")
+
+    def __exit__(self, *exc_info: object) -> None:
+        try:
+            self.closing.close()
+        finally:
+            stop(self.process)
+
+    def call(self, method: str, **params: Any) -> dict[str, Any]:
+        """Send one command and wait for its result, noting the page's errors meanwhile."""
+        assert self.socket is not None
+        self.messages += 1
+        message: dict[str, Any] = {"id": self.messages, "method": method, "params": params}
+        if self.session:
+            message["sessionId"] = self.session
+        self.socket.send(json.dumps(message))
+        while True:
+            reply = json.loads(self.socket.recv(timeout=TIMEOUT_S))
+            if reply.get("method") == "Runtime.exceptionThrown":
+                self.errors.append(str(reply["params"]["exceptionDetails"]))
+            elif (
+                reply.get("method") == "Runtime.consoleAPICalled"
+                and reply["params"]["type"] == "error"
+            ):
+                self.errors.append(str(reply["params"]["args"]))
+            if reply.get("id") == self.messages:
+                assert "error" not in reply, reply
+                result: dict[str, Any] = reply["result"]
+                return result
+
+    def evaluate(self, expression: str) -> Any:
+        result = self.call("Runtime.evaluate", expression=expression, returnByValue=True)
+        return result["result"].get("value")
+
+    def wait_for(self, expression: str) -> None:
+        """Wait until JavaScript `expression` is true in the page (AssertionError after the
+        timeout)."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while not self.evaluate(expression):
+            assert time.monotonic() < deadline, f"never true in the page: {expression}"
+            time.sleep(0.1)
+
+    def screenshot(self, path: Path) -> None:
+        data = self.call("Page.captureScreenshot", format="png")["data"]
+        path.write_bytes(base64.b64decode(data))
+
+
+#: What the test reads of the page: the live section's updates and what it shows.
+LIVE = """JSON.stringify({
+  updates: Number(document.getElementById("live").dataset.updates),
+  ended: document.getElementById("live").dataset.ended || "",
+  connection: document.getElementById("connection").textContent,
+  runs: [...document.querySelectorAll("#live .run")].map((box) => ({
+    id: box.dataset.run,
+    title: box.querySelector("h3").textContent,
+    wafers: [...box.querySelectorAll("table:first-of-type tbody tr")].map((tr) =>
+      [...tr.cells].map((td) => td.textContent)),
+  })),
+})"""
+
+
+def test_only_loopback_goes_without_a_token():
+    assert not needs_token("127.0.0.1")
+    assert not needs_token("::1")
+    assert needs_token("0.0.0.0")
+    assert needs_token("10.0.3.5")
+
+
+def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", str(db)]) == 0
+    with Dashboard(db, "--token", "s3cret") as dashboard:
+        base = dashboard.url.split("?")[0]
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(base, timeout=TIMEOUT_S)
+        assert refused.value.code == 401
+        refused.value.close()
+        with urllib.request.urlopen(f"{base}?token=s3cret", timeout=TIMEOUT_S) as page:
+            cookie = page.headers["set-cookie"].split(";")[0]
+            assert "plasma-clean" in page.read().decode()
+        asked = urllib.request.Request(f"{base}state", headers={"Cookie": cookie})
+        with urllib.request.urlopen(asked, timeout=TIMEOUT_S) as state:
+            assert json.loads(state.read()) == {"live": [], "ended": [_last_run(db)]}
+        posted = urllib.request.Request(f"{base}?token=s3cret", data=b"x", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(posted, timeout=TIMEOUT_S)
+        assert refused.value.code == 405  # read-only
+        refused.value.close()
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+
+
+def _last_run(db: Path) -> str:
+    from packline.sequences.engine import RunStore
+
+    store = RunStore(db, create=False)
+    try:
+        return store.resolve_run("last")
+    finally:
+        store.close()
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium (.ci/run)")
+def test_the_page_updates_live_while_a_run_proceeds_in_another_process(tmp_path):
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", str(db)]) == 0
+    first = _last_run(db)
+    station = tmp_path / "line.yaml"
+    seen: list[dict[str, Any]] = []
+    with (
+        Served(station, "--time-scale", "50"),
+        Dashboard(db) as dashboard,
+        DevTools(str(shutil.which("chromium")), tmp_path / "profile") as browser,
+    ):
+        browser.call("Page.navigate", url=dashboard.url)
+        # the page has loaded and its event stream is open before the run starts
+        browser.wait_for('document.getElementById("connection")?.textContent === "live"')
+        with (tmp_path / "run.log").open("w") as log:
+            run = subprocess.Popen(
+                [sys.executable, "-m", "packline", "run", "plasma-clean", "--station",
+                 str(station), "--confirmed-by", "t", "--lot", "3", "--quiet", "--db", str(db)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        try:
+            run_id, state = None, {}
+            deadline = time.monotonic() + 4 * TIMEOUT_S
+            while time.monotonic() < deadline:
+                state = json.loads(browser.evaluate(LIVE))
+                boxes = [box for box in state["runs"] if box["id"] != first]
+                if boxes:
+                    run_id = boxes[0]["id"]
+                    seen.append(state)
+                    on_tool = [row for row in boxes[0]["wafers"] if row[3]]
+                    if on_tool and not (tmp_path / "dashboard.png").exists():
+                        browser.screenshot(tmp_path / "dashboard.png")
+                if run_id is not None and run_id in state["ended"].split(","):
+                    break
+                time.sleep(0.1)
+            assert run.wait(timeout=TIMEOUT_S) == 0, (tmp_path / "run.log").read_text()
+        finally:
+            if run.poll() is None:
+                run.kill()
+                run.wait(timeout=TIMEOUT_S)
+        assert run_id in state["ended"].split(","), "the page never showed the run ended"
+        assert state["connection"] == "live"
+        assert browser.errors == []
+    assert len(seen) >= 2, seen
+    titles = [box["title"] for state in seen for box in state["runs"] if box["id"] == run_id]
+    assert all(f"plasma-clean {run_id}: running" in title for title in titles)
+    wafers = [box["wafers"] for state in seen for box in state["runs"] if box["id"] == run_id]
+    assert all(len(rows) == 3 for rows in wafers)
+    assert any(
+        row[1:] == ["running", "plasma clean", "plasma_cleaner"] for rows in wafers for row in rows
+    )
+    assert len({json.dumps(rows) for rows in wafers}) >= 2  # the wafers' rows changed live
+    assert (tmp_path / "dashboard.png").stat().st_size > 20_000
+    if SCREENSHOTS:
+        shutil.copy(tmp_path / "dashboard.png", Path(SCREENSHOTS) / "dashboard-live.png")
