@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import signal
+import socket
 import sys
 import tempfile
 import time
@@ -18,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from packline.clock import ScaledClock, WallClock
 from packline.sequences.engine.errors import BadInput
-from packline.station import StationError, load_station
+from packline.station import Station, StationError, load_station
 
 from .output import EXIT_OK
 from .parser import positive_seconds
@@ -52,15 +54,25 @@ async def _serve(args: argparse.Namespace) -> int:
             if ":" in args.host:
                 raise BadInput(f"--host {args.host}: the simulated line serves IPv4 addresses")
             try:
-                await loop.getaddrinfo(args.host, None)
+                infos = await loop.getaddrinfo(args.host, None, family=socket.AF_INET)
+                bound = str(infos[0][4][0])
+                beyond = not ipaddress.ip_address(bound).is_loopback
                 line = await stack.enter_async_context(
-                    SimulatedLine(clock, host=args.host, gem=args.gem)
+                    SimulatedLine(
+                        clock,
+                        host=args.host,
+                        gem=args.gem,
+                        # another machine reaches no pty of this one: serial tools on TCP
+                        serial_over_tcp=beyond,
+                        tool_options=serial_on_tcp(gem=args.gem) if beyond else None,
+                    )
                 )
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen
                 reason = getattr(error, "strerror", None) or error
                 raise BadInput(f"--host {args.host}: cannot serve on it ({reason})") from None
             control = await stack.enter_async_context(_control(line))
-            station = line.station.model_copy(
+            name = args.advertise or (socket.getfqdn() if bound == "0.0.0.0" else args.host)
+            station = advertised(line.station, args.host, name).model_copy(
                 update={"time_scale": args.time_scale, "control": str(control.path)}
             )
             text = station.to_yaml()
@@ -90,6 +102,40 @@ async def _serve(args: argparse.Namespace) -> int:
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
     return EXIT_OK
+
+
+def serial_on_tcp(*, gem: bool) -> dict[str, dict[str, str]]:
+    """Per role, the tool option that serves a serial tool of the line behind a `socket://`
+    serial server (raw TCP) instead of a local pty (the RTU line goes on TCP by the line's
+    `serial_over_tcp`); a tool served on GEM has no serial face."""
+    from packline.drivers.registry import TOOL_KINDS
+
+    return {
+        kind.role: {"transport": "socket"}
+        for kind in TOOL_KINDS.values()
+        if "socket" in getattr(kind.load_simulator(), "transports", ())
+        and not (gem and kind.gem_simulator is not None)
+    }
+
+
+def advertised(station: Station, host: str, name: str) -> Station:
+    """`station` with `host` (where the line listens) replaced by `name` (how other machines
+    reach it) in every address: `//host:port` and VISA's `::host::`."""
+
+    def swap(address: str) -> str:
+        return address.replace(f"//{host}:", f"//{name}:").replace(f"::{host}::", f"::{name}::")
+
+    tools = {
+        tool: entry.model_copy(
+            update={
+                "address": swap(entry.address)
+                if isinstance(entry.address, str)
+                else {device: swap(each) for device, each in entry.address.items()}
+            }
+        )
+        for tool, entry in station.tools.items()
+    }
+    return station.model_copy(update={"tools": tools})
 
 
 def report(message: str) -> None:
@@ -142,8 +188,15 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--host",
         default="127.0.0.1",
-        help="the local IPv4 address to serve the TCP tools on (default 127.0.0.1); the serial "
-        "tools are local ptys",
+        help="the local IPv4 address to serve the tools on (default 127.0.0.1, where the serial "
+        "tools are local ptys); beyond loopback (0.0.0.0: every interface) the serial tools are "
+        "served behind socket:// serial servers, so another machine reaches every tool",
+    )
+    serve.add_argument(
+        "--advertise",
+        metavar="NAME",
+        help="the host name or address other machines reach this one by, written into the "
+        "station file's addresses (default: --host, or this machine's name for 0.0.0.0)",
     )
     serve.add_argument("--station-out", type=Path, help="also write the station file here")
     serve.add_argument(

@@ -11,6 +11,8 @@ from pathlib import Path
 import yaml
 
 from packline.cli import main
+from packline.cli.sim import advertised, serial_on_tcp
+from packline.station import parse_station
 
 from ...sequences.processes import Served
 
@@ -74,3 +76,40 @@ def test_a_station_file_without_a_control_socket_is_bad_input(tmp_path, capsys):
     )
     assert main(["sim", "fault", "pc", "rf_mismatch", "--station", str(station)]) == 2
     assert "names no control socket (`control:`)" in capsys.readouterr().err
+
+
+def test_a_line_served_beyond_loopback_writes_addresses_another_machine_can_use(tmp_path, capsys):
+    station = tmp_path / "line.yaml"
+    with Served(station, "--host", "0.0.0.0", "--advertise", "127.0.0.1"):
+        text = station.read_text()
+        assert "0.0.0.0" not in text
+        assert "/dev/" not in text  # no local pty: the serial tools are on socket:// servers
+        served = yaml.safe_load(text)["tools"]
+        assert served["wire_bonder"]["address"].startswith("socket://127.0.0.1:")
+        assert served["oven"]["address"].startswith("modbus+rtu:socket://127.0.0.1:")
+        assert main(["station", "check", str(station)]) == 0  # every tool reached so
+    assert f"{len(served)} of {len(served)} tools ready" in capsys.readouterr().out
+
+
+def test_the_advertised_name_replaces_the_listening_host_in_every_address_form():
+    entries = {
+        "a": {"driver": "plasma_cleaner", "address": "modbus+tcp://0.0.0.0:502"},
+        "b": {"driver": "laser", "address": "TCPIP0::0.0.0.0::5025::SOCKET"},
+        "c": {"driver": "wire_bonder", "address": "socket://0.0.0.0:4001"},
+        "d": {"driver": "oven", "address": "modbus+rtu:socket://0.0.0.0:4002"},
+        "e": {"driver": "electroplater", "address": {"cell": "modbus+tcp://0.0.0.0:503",
+                                                      "supply": "TCPIP0::0.0.0.0::5026::SOCKET"}},
+    }  # fmt: skip
+    station = advertised(parse_station({"name": "l", "tools": entries}), "0.0.0.0", "sim-7")
+    assert {name: entry.address for name, entry in station.tools.items()} == {
+        "a": "modbus+tcp://sim-7:502",
+        "b": "TCPIP0::sim-7::5025::SOCKET",
+        "c": "socket://sim-7:4001",
+        "d": "modbus+rtu:socket://sim-7:4002",
+        "e": {"cell": "modbus+tcp://sim-7:503", "supply": "TCPIP0::sim-7::5026::SOCKET"},
+    }
+
+
+def test_serial_tools_go_on_tcp_unless_served_on_gem():
+    assert serial_on_tcp(gem=False)["wire_bonder"] == {"transport": "socket"}
+    assert "wire_bonder" not in serial_on_tcp(gem=True)  # its GEM face is on HSMS
