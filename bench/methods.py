@@ -1,12 +1,13 @@
 """Benchmark of every reference recipe of the claimed methods on the simulated line.
 
 For each method of `METHODS` and each of its reference recipes (bump-seal-clean's cleaning
-variants, 003; two-process-via's resin and process variants, 002; tape-substrate's, 000), runs
-a lot (default 25) in-process on a virtual clock, records in a temporary SQLite file, and
-prints the wall seconds, the simulated line time, simulated / wall, and whether the claim check
-passed. Each lot's wall time is printed beside its baseline (`BASELINE_WALL_S`: the same lot
-measured before issue 17's levers, where it was) and the goals of issue 17: under 2 s of wall
-time per lot of 25 on a 2-core machine, simulated time at least 10,000 x the wall time.
+variants, 003; two-process-via's resin and process variants, 002; tape-substrate's, 000, with
+its panels stacked five high, 000:x2: a lot of 25 is five stacks), runs a lot (default 25)
+in-process on a virtual clock, records in a temporary SQLite file, and prints the wall
+seconds, the simulated line time, simulated / wall, and whether the claim check passed. Each
+lot's wall time is printed beside its baseline (`BASELINE_WALL_S`: the same lot measured
+before issue 17's levers, where it was) and the goals of issue 17: under 2 s of wall time per
+lot of 25 on a 2-core machine, simulated time at least 10,000 x the wall time.
 
     python bench/methods.py [--lot 25] [--method two-process-via] [--recipe two-process-via.yaml]
 """

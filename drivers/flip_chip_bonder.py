@@ -4,10 +4,11 @@ The wire contract (commands, ranges, alarms, interlocks, refusals) is the bonder
 `specs/flip_chip_bonder.py`, and the family's rules are `families/ascii_host.py`, whose
 `OneWaferDriver` moves the substrate on and off the stage; byte-level tests pin this driver to
 the page. This file keeps the bonder's process: the die source in and out (`SRC:LOAD`,
-`SRC:UNLOAD`), and a run (`BOND <first> <count> <head_c> <stage_c> <force_n> <s>`, or a solder
-transfer `XFER <first> <count> <alloy> <film_um> <head_c> <stage_c> <force_n> <s>`) that returns
-at once; the host polls `STAT?` until the bonder is idle with its run counter advanced, or in
-fault, and reads the inspection with `RESULT?` (or `XFER?`).
+`SRC:UNLOAD`), and a run (`BOND <first> <count> <head_c> <stage_c> <force_n> <s>`, a solder
+transfer `XFER <first> <count> <alloy> <film_um> <head_c> <stage_c> <force_n> <s>`, or a frame
+run `FRAME <first> <count> <frame_um> <column_um> <protrusion_um> <head_c> <stage_c> <force_n>
+<s>`) that returns at once; the host polls `STAT?` until the bonder is idle with its run
+counter advanced, or in fault, and reads the inspection with `RESULT?` (or `XFER?`, `FRAME?`).
 """
 
 from __future__ import annotations
@@ -20,11 +21,13 @@ from .roles.flip_chip_bonder import (
     FlipChipBonder,
     FlipChipState,
     FlipChipStatus,
+    FrameRecipe,
+    FrameResult,
     SolderTransfer,
     TransferAlloy,
     TransferResult,
 )
-from .specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
+from .specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
 
 #: Process-time allowances: the stage's ramp at 1 degC/s at least from ambient, and per die
 #: the pick, flip and alignment (10 s at most) and the head's ramp at 20 degC/s at least.
@@ -45,6 +48,18 @@ RESULT_KEYS = (
     "JOINED",
     "OFFSET",
     "ROT",
+    "FILLMIN",
+    "FILLMAX",
+)
+#: The `FRAME?` keys, in `FrameResult`'s field order.
+FRAME_KEYS = (
+    "SUBSTRATE",
+    "FRAMES",
+    "BONDED",
+    "COLUMNS",
+    "SEATED",
+    "JOINED",
+    "OFFSET",
     "FILLMIN",
     "FILLMAX",
 )
@@ -107,6 +122,16 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
             layer_min_um=self.number_field(action, fields, "LAYERMIN"),
             layer_mean_um=self.number_field(action, fields, "LAYERMEAN"),
         )
+
+    async def request_last_frame(self) -> FrameResult | None:
+        action = "read frame result"
+        payload = await self.ask(action, "FRAME?")
+        if payload == "NONE":
+            return None
+        fields = parse_fields(self, action, payload, FRAME_KEYS)
+        counts = (self.integer_field(action, fields, key) for key in FRAME_KEYS[1:6])
+        sizes = (self.number_field(action, fields, key) for key in FRAME_KEYS[6:])
+        return FrameResult(fields["SUBSTRATE"], *counts, *sizes)
 
     async def request_unit_count(self) -> int:
         """How many units the loaded substrate has."""
@@ -173,6 +198,27 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
         return result
 
+    async def mount_frames(
+        self,
+        frame: FrameRecipe,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> FrameResult:
+        action = "mount frames"
+        words = [self.setting(action, name, getattr(frame, name)) for name in FRAME_SETPOINTS]
+        recipe_words = self._recipe_words(action, frame.recipe)
+        substrate = await self._run(
+            action, "FRAME", words, recipe_words, frame.recipe, first_unit, unit_count, timeout_s
+        )
+        result = await self.request_last_frame()
+        if result is None or result.substrate_id != substrate:
+            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_reading("columns_joined", result.columns_joined, "columns")
+        self.record_reading("frame_offset_max", result.max_offset_um, "um")
+        return result
+
     def _recipe_words(self, action: str, recipe: BondRecipe) -> list[str]:
         """The recipe's values, checked against the limits, in their wire form."""
         return [self.setting(action, name, getattr(recipe, name)) for name in RECIPE_SETPOINTS]
@@ -188,8 +234,8 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         unit_count: int | None,
         timeout_s: float | None,
     ) -> str:
-        """Run `command` (`BOND` or `XFER`) over the units and wait for its end; the substrate
-        it ran on."""
+        """Run `command` (`BOND`, `XFER` or `FRAME`) over the units and wait for its end; the
+        substrate it ran on."""
         if first_unit < 0 or (unit_count is not None and unit_count < 1):
             raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
         async with self.operation(action):

@@ -7,8 +7,11 @@ rework) and the die source in the supply (`SRC:LOAD`: a wafer diced into its die
 again as often as it has dies left). Time is the line's clock: a run is planned when `BOND` is
 accepted (the fit of the dies on the substrate, each die's placement) and laid onto the twin
 die by die as the clock passes each die's cycle; a transfer (`XFER`) the same way, die by die
-of the wafer on the stage. `STOP` or an alarm ends it early: the dies bonded (or coated) stay,
-the die on the head is rejected. The run (its plan, the dies laid onto the twin, the results
+of the wafer on the stage, and a frame run (`FRAME`) frame by frame on the panel's units. A
+`BOND` whose die source is a diced panel of packages with balls on their bottom stacks them
+(000:x2): one level above what stands on the units, each package on the column tops below.
+`STOP` or an alarm ends it early: the dies bonded (or coated, or frames pressed) stay, the die
+on the head is rejected. The run (its plan, the dies laid onto the twin, the results
 read back) is `flip_chip_bonder_run.py`, the physics `sim_instruments/physics/flip_chip_bonder.py`.
 """
 
@@ -21,6 +24,7 @@ from packline.drivers.families.ascii_host import render_status
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FlipChipState,
+    FrameRecipe,
     SolderTransfer,
     TransferAlloy,
 )
@@ -31,13 +35,17 @@ from .flip_chip_bonder_run import Bond, Run
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,
     Misfit,
+    Placement,
+    column_layout,
+    device_layout,
     die_cycle_s,
     fit_terminals,
     free_dies,
     heating_s,
+    is_device_source,
     place,
     source_problem,
-    unit_layout,
+    terminal_layout,
 )
 from .twin import TwinStore, Workpiece
 
@@ -90,6 +98,7 @@ class SimFlipChipBonder(OneWaferTool):
         self.latest: Run | None = None  # the last run that ended, of either kind
         self.last: Run | None = None  # the last bond run
         self.last_transfer: Run | None = None
+        self.last_frame: Run | None = None
         self.runs_completed = 0
 
     # ----------------------------------------------------------------- queries
@@ -140,6 +149,12 @@ class SimFlipChipBonder(OneWaferTool):
             return "NONE"
         return run.transfer_result(self.twin)
 
+    def _frame_result(self) -> str:
+        run = self.last_frame
+        if run is None or run.frame is None:
+            return "NONE"
+        return run.frame_result(self.twin)
+
     # ----------------------------------------------------------------- commands
 
     def _load_source(self, source_id: str) -> str:
@@ -173,23 +188,53 @@ class SimFlipChipBonder(OneWaferTool):
             raise HostRefused("NO_DIES", "no die source loaded")
         source = self.twin.get(self.source_id)
         units = self._units_of(substrate, first, count)
-        occupied = np.intersect1d(units, substrate.dies.unit)
-        if occupied.size:
-            raise HostRefused("BAD_UNIT", f"unit {int(occupied[0])} already carries a die")
+        stacking = is_device_source(source)
+        level, before = (
+            self._stack_level(substrate, source, units)
+            if stacking
+            else self._bare(substrate, units)
+        )
         free = free_dies(source)
         if free.size < count:
             raise HostRefused("NO_DIES", f"source {source.id} has {free.size} dies left")
-        match = self._fit(substrate, source)
+        match = self._fit(substrate, source, stacking)
         self.require_interlocks("BOND")
-        bias = DRIFT_UM if "vision_drift" in self.injected else (0.0, 0.0)
-        bond = Bond(
-            source.id,
-            free[:count],
-            match,
-            place(count, bias, self.physics, self.rng),
-            substrate.dies.count,
-        )
+        bond = Bond(source.id, free[:count], match, self._place(count), before, level)
         return self._start(substrate, units, BondRecipe(head_c, stage_c, force_n, time_s), bond)
+
+    def _place(self, count: int) -> Placement:
+        """How the vision aligns `count` parts (dies, frames, packages) of a run."""
+        bias = DRIFT_UM if "vision_drift" in self.injected else (0.0, 0.0)
+        return place(count, bias, self.physics, self.rng)
+
+    @staticmethod
+    def _bare(substrate: Workpiece, units: np.ndarray) -> tuple[None, int]:
+        """Dies go on units without one: refused `BAD_UNIT` otherwise; no stack level, and the
+        dies on the substrate before the run."""
+        occupied = np.intersect1d(units, substrate.dies.unit)
+        if occupied.size:
+            raise HostRefused("BAD_UNIT", f"unit {int(occupied[0])} already carries a die")
+        return None, substrate.dies.count
+
+    @staticmethod
+    def _stack_level(substrate: Workpiece, source: Workpiece, units: np.ndarray) -> tuple[int, int]:
+        """The stack level packages go to on `units` (all as high, on a frame's columns) and
+        the packages in it before the run; refused `BAD_UNIT` or, for a level whose packages
+        come from another panel, `BAD_SOURCE`."""
+        heights = substrate.stack.height(substrate.geometry.unit_count)[units]
+        if heights.min() != heights.max():
+            raise HostRefused("BAD_UNIT", f"units {units[0]}-{units[-1]} are stacked unevenly")
+        bare = units[substrate.frame.height_um[units] <= 0]
+        if bare.size:
+            raise HostRefused("BAD_UNIT", f"unit {int(bare[0])} carries no frame to stack on")
+        level = int(heights[0])
+        levels = substrate.stack.levels
+        if level < len(levels) and levels[level].source != source.id:
+            raise HostRefused(
+                "BAD_SOURCE",
+                f"stack level {level + 1} takes its packages from {levels[level].source}",
+            )
+        return level, int(levels[level].unit.size) if level < len(levels) else 0
 
     def _xfer(
         self,
@@ -216,6 +261,32 @@ class SimFlipChipBonder(OneWaferTool):
         transfer = SolderTransfer(alloy, film_um, recipe)
         return self._start(wafer, units, recipe, transfer=transfer)
 
+    def _frame(
+        self,
+        first: int,
+        count: int,
+        frame_um: float,
+        column_um: float,
+        protrusion_um: float,
+        head_c: float,
+        stage_c: float,
+        force_n: float,
+        time_s: float,
+    ) -> str:
+        panel = self.loaded()
+        units = self._units_of(panel, first, count)
+        framed = units[panel.frame.height_um[units] > 0]
+        if framed.size:
+            raise HostRefused("BAD_UNIT", f"unit {int(framed[0])} already carries a frame")
+        try:
+            column_layout(panel.geometry)
+        except Misfit as misfit:
+            raise HostRefused("MISFIT", f"frames on {panel.id}: {misfit}") from None
+        self.require_interlocks("FRAME")
+        recipe = BondRecipe(head_c, stage_c, force_n, time_s)
+        frame = FrameRecipe(frame_um, column_um, protrusion_um, recipe)
+        return self._start(panel, units, recipe, frame=frame, frame_placement=self._place(count))
+
     def _units_of(self, substrate: Workpiece, first: int, count: int) -> np.ndarray:
         """Units `first` to `first + count - 1`, refused `BAD_UNIT` beyond the substrate."""
         units = np.arange(first, first + count)
@@ -233,8 +304,10 @@ class SimFlipChipBonder(OneWaferTool):
         recipe: BondRecipe,
         bond: Bond | None = None,
         transfer: SolderTransfer | None = None,
+        frame: FrameRecipe | None = None,
+        frame_placement: Placement | None = None,
     ) -> str:
-        """Plan the run: the stage's ramp, then a cycle per die."""
+        """Plan the run: the stage's ramp, then a cycle per die (or frame)."""
         now = self.clock.now()
         self.run = Run(
             substrate_id=substrate.id,
@@ -246,14 +319,25 @@ class SimFlipChipBonder(OneWaferTool):
             cycle_s=die_cycle_s(recipe, self.physics),
             bond=bond,
             transfer=transfer,
+            frame=frame,
+            frame_placement=frame_placement,
         )
         self.state = FlipChipState.HEATING
         return str(units.size)
 
-    def _fit(self, substrate: Workpiece, source: Workpiece) -> np.ndarray:
+    def _fit(self, substrate: Workpiece, source: Workpiece, stacking: bool) -> np.ndarray:
+        """Where the source's terminals fall in a unit: a die's, flipped, on the terminal
+        sites; a package's, as it lies, on the column sites."""
         try:
+            if stacking:
+                return fit_terminals(
+                    column_layout(substrate.geometry),
+                    device_layout(source),
+                    self.physics,
+                    flipped=False,
+                )
             return fit_terminals(
-                unit_layout(substrate.geometry), unit_layout(source.geometry), self.physics
+                terminal_layout(substrate.geometry), terminal_layout(source.geometry), self.physics
             )
         except Misfit as misfit:
             raise HostRefused(
@@ -275,6 +359,8 @@ class SimFlipChipBonder(OneWaferTool):
         "BOND": _bond,
         "XFER": _xfer,
         "XFER?": _transfer_result,
+        "FRAME": _frame,
+        "FRAME?": _frame_result,
         "RESULT?": _result,
         "STOP": _stop,
         "RST": OneWaferTool.reset_alarms,
@@ -300,12 +386,14 @@ class SimFlipChipBonder(OneWaferTool):
         now = self.clock.now()
         if now < run.bonding_from_s:
             return
-        self.state = FlipChipState.BONDING if run.bond else FlipChipState.TRANSFERRING
+        self.state = FlipChipState.TRANSFERRING if run.transfer else FlipChipState.BONDING
         self.stage_c = run.recipe.stage_temperature_c
         due = min(int((now - run.bonding_from_s) / run.cycle_s + 1e-9), run.units.size)
         if due > run.done:
             if run.bond is not None:
                 run.bond_dies(due, self.twin, self.physics, self.name, self.clock)
+            elif run.frame is not None:
+                run.mount_frames(due, self.twin, self.physics, self.name, self.clock)
             else:
                 run.transfer_solder(due, self.twin, self.physics, self.name, self.clock)
         if run.done == run.units.size:
@@ -324,7 +412,9 @@ class SimFlipChipBonder(OneWaferTool):
             )
         self.stage_c = self._stage_now_c()
         self.run, self.latest, self.state = None, run, state
-        if bond is None:
-            self.last_transfer = run
-        else:
+        if bond is not None:
             self.last = run
+        elif run.frame is not None:
+            self.last_frame = run
+        else:
+            self.last_transfer = run

@@ -1,10 +1,13 @@
-"""A simulated flip-chip bonder's run: planned when `BOND` or `XFER` is accepted, laid onto the
-twin die by die as the clock passes each die's cycle, and read back by `RESULT?` and `XFER?`.
+"""A simulated flip-chip bonder's run: planned when `BOND`, `XFER` or `FRAME` is accepted, laid
+onto the twin die by die (or frame by frame) as the clock passes each one's cycle, and read back
+by `RESULT?`, `XFER?` and `FRAME?`.
 
 The simulated bonder (`sim_instruments/flip_chip_bonder.py`) owns the wire, the stage's
 temperature, the die source and the decisions of its faults (when a run ends and why); a run
 is its process model: the units it works on, its recipe and timing, and what it bonds (the
-source's dies, their fit and placement) or transfers (a solder sheet onto the bumps). The
+source's dies, their fit and placement; or, from a diced panel of packages, the packages it
+stacks, 000:x2), transfers (a solder sheet onto the bumps) or frames (a frame with conductor
+columns on each unit, 000:x2). The
 physics are in `sim_instruments/physics/flip_chip_bonder.py`.
 """
 
@@ -15,33 +18,39 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, SolderTransfer
+from packline.drivers.roles.flip_chip_bonder import BondRecipe, FrameRecipe, SolderTransfer
 
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,
     Placement,
     bond_dies,
+    column_layout,
+    mount_frames,
+    stack_devices,
+    terminal_layout,
     transfer_layer,
-    unit_layout,
 )
-from .twin import TwinStore
+from .twin import TwinStore, Workpiece
 
 
 @dataclass
 class Bond:
-    """What a bond run places: the source's dies, their fit and their placement."""
+    """What a bond run places: the source's dies (or packages to stack), their fit and their
+    placement."""
 
     source_id: str
     source_units: np.ndarray
     match: np.ndarray
     placement: Placement
-    dies_before: int  # dies on the substrate before the run
+    before: int  # dies on the substrate (or packages in the stack level) before the run
+    level: int | None = None  # the stack level the run's packages go to (None: dies)
 
 
 @dataclass
 class Run:
     """A run under way: its units, when it started and starts bonding, each die's cycle; what
-    it bonds (`bond`) or transfers (`transfer`)."""
+    it bonds (`bond`), transfers (`transfer`) or frames (`frame`, with each frame's
+    placement)."""
 
     substrate_id: str
     units: np.ndarray
@@ -52,6 +61,8 @@ class Run:
     cycle_s: float
     bond: Bond | None = None
     transfer: SolderTransfer | None = None
+    frame: FrameRecipe | None = None
+    frame_placement: Placement | None = None
     coated: list[np.ndarray] = field(default_factory=list)  # per die done: its sites coated
     done: int = 0
 
@@ -62,14 +73,15 @@ class Run:
     def bond_dies(
         self, due: int, twin: TwinStore, physics: FlipChipPhysics, tool: str, clock: Clock
     ) -> None:
-        """Lay the dies from `done` up to `due` onto the substrate (a bond run)."""
+        """Lay the dies from `done` up to `due` onto the substrate (a bond run), or stack the
+        packages so."""
         bond = self.bond
         assert bond is not None
         part = slice(self.done, due)
         substrate = twin.get(self.substrate_id)
         source = twin.get(bond.source_id)
         placement = bond.placement
-        bonded = bond_dies(
+        args = (
             substrate,
             source,
             self.units[part],
@@ -79,12 +91,14 @@ class Run:
             self.recipe,
             physics,
         )
+        stacked = bond.level is not None
+        bonded = stack_devices(*args, twin.get) if stacked else bond_dies(*args)
         self.done = due
         now = clock.now()
         recipe = self.recipe
         substrate.record(
             tool,
-            "flip-chip bond",
+            "flip-chip bond" if bond.level is None else f"stack level {bond.level + 1}",
             now,
             source=source.id,
             units=f"{int(self.units[part][0])}-{int(self.units[part][-1])}",
@@ -96,6 +110,38 @@ class Run:
         )
         source.record(tool, "dies picked", now, dies=int(bonded.size), onto=substrate.id)
 
+    def mount_frames(
+        self, due: int, twin: TwinStore, physics: FlipChipPhysics, tool: str, clock: Clock
+    ) -> None:
+        """Press the frames from `done` up to `due` on the panel's units (a frame run)."""
+        frame, placement = self.frame, self.frame_placement
+        assert frame is not None
+        assert placement is not None
+        part = slice(self.done, due)
+        panel = twin.get(self.substrate_id)
+        units = self.units[part]
+        bonded = mount_frames(
+            panel,
+            units,
+            frame,
+            Placement(placement.offset_um[part], placement.rotation_mdeg[part]),
+            physics,
+        )
+        self.done = due
+        recipe = frame.recipe
+        panel.record(
+            tool,
+            "frame mount",
+            clock.now(),
+            units=f"{int(units[0])}-{int(units[-1])}",
+            frames_bonded=int(bonded.sum()),
+            frame_um=frame.frame_um,
+            column_um=frame.column_diameter_um,
+            head_c=recipe.head_temperature_c,
+            stage_c=recipe.stage_temperature_c,
+            force_n=recipe.bond_force_n,
+        )
+
     def transfer_solder(
         self, due: int, twin: TwinStore, physics: FlipChipPhysics, tool: str, clock: Clock
     ) -> None:
@@ -104,7 +150,7 @@ class Run:
         assert transfer is not None
         units = self.units[self.done : due]
         wafer = twin.get(self.substrate_id)
-        layout = unit_layout(wafer.geometry)
+        layout = terminal_layout(wafer.geometry)
         recipe = transfer.recipe
         coated = transfer_layer(
             wafer, units, transfer.alloy.value, transfer.film_um, recipe, physics
@@ -124,27 +170,62 @@ class Run:
         )
 
     def bond_result(self, twin: TwinStore) -> str:
-        """`RESULT?`'s answer for this bond run: its dies bonded, their terminals seated and
-        joined, the worst offset and rotation, the fill of the holes under them."""
+        """`RESULT?`'s answer for this bond run: its dies (or stacked packages) bonded, their
+        terminals seated and joined, the worst offset and rotation, the fill of the holes under
+        them (none under stacked packages: their balls sit on column tops)."""
         bond = self.bond
         assert bond is not None
         substrate = twin.get(self.substrate_id)
-        dies = substrate.dies
-        placed = slice(bond.dies_before, bond.dies_before + self.done)
-        sites = unit_layout(substrate.geometry).sites[dies.unit[placed]].ravel()
-        seated = dies.seated[sites]
-        in_holes = sites[seated & substrate.geometry.hole[sites]]
-        depth = substrate.openings.substrate.depth_um[in_holes]
-        level = 100.0 * substrate.fill.level_um[in_holes] / np.where(depth > 0, depth, 1.0)
-        offset = np.hypot(*dies.offset_um[placed].T)
+        placed = slice(bond.before, bond.before + self.done)
+        if bond.level is None:
+            dies = substrate.dies
+            units, bonded, offset_um, rotation_mdeg, joined = (
+                dies.unit,
+                dies.bonded,
+                dies.offset_um,
+                dies.rotation_mdeg,
+                dies.joined,
+            )
+            sites = terminal_layout(substrate.geometry).sites[units[placed]].ravel()
+            seated = dies.seated[sites]
+            low, high = fill_levels(substrate, sites[seated])
+        else:
+            level = substrate.stack.levels[bond.level]
+            units, bonded, offset_um, rotation_mdeg, joined = (
+                level.unit,
+                level.bonded,
+                level.offset_um,
+                level.rotation_mdeg,
+                level.joined,
+            )
+            sites = column_layout(substrate.geometry).sites[units[placed]].ravel()
+            seated = level.seated[sites]
+            low = high = 0.0
         return (
             f"SUBSTRATE={self.substrate_id} SOURCE={bond.source_id} DIES={self.done} "
-            f"BONDED={int(dies.bonded[placed].sum())} TERMINALS={sites.size} "
-            f"SEATED={int(seated.sum())} JOINED={int(dies.joined[sites].sum())} "
-            f"OFFSET={offset.max(initial=0.0):.1f} "
-            f"ROT={np.abs(dies.rotation_mdeg[placed]).max(initial=0.0):.1f} "
-            f"FILLMIN={level.min() if level.size else 0.0:.1f} "
-            f"FILLMAX={level.max(initial=0.0):.1f}"
+            f"BONDED={int(bonded[placed].sum())} TERMINALS={sites.size} "
+            f"SEATED={int(seated.sum())} JOINED={int(joined[sites].sum())} "
+            f"OFFSET={np.hypot(*offset_um[placed].T).max(initial=0.0):.1f} "
+            f"ROT={np.abs(rotation_mdeg[placed]).max(initial=0.0):.1f} "
+            f"FILLMIN={low:.1f} FILLMAX={high:.1f}"
+        )
+
+    def frame_result(self, twin: TwinStore) -> str:
+        """`FRAME?`'s answer for this frame run: its frames with every column joined, their
+        columns seated and joined, the worst offset, the fill of the holes under them."""
+        substrate = twin.get(self.substrate_id)
+        frame = substrate.frame
+        units = self.units[: self.done]
+        sites = column_layout(substrate.geometry).sites[units]
+        joined = frame.joined[sites]
+        seated = frame.seated[sites].ravel()
+        low, high = fill_levels(substrate, sites.ravel()[seated])
+        offset = np.hypot(*frame.offset_um[units].T)
+        return (
+            f"SUBSTRATE={self.substrate_id} FRAMES={self.done} "
+            f"BONDED={int(joined.all(axis=1).sum())} COLUMNS={sites.size} "
+            f"SEATED={int(seated.sum())} JOINED={int(joined.sum())} "
+            f"OFFSET={offset.max(initial=0.0):.1f} FILLMIN={low:.1f} FILLMAX={high:.1f}"
         )
 
     def transfer_result(self, twin: TwinStore) -> str:
@@ -153,7 +234,7 @@ class Run:
         transfer = self.transfer
         assert transfer is not None
         wafer = twin.get(self.substrate_id)
-        sites = unit_layout(wafer.geometry).sites[self.units[: self.done]].ravel()
+        sites = terminal_layout(wafer.geometry).sites[self.units[: self.done]].ravel()
         bumps = sites[wafer.bumps.height_um[sites] > 0]
         coated = np.concatenate([np.zeros(0, np.intp), *self.coated])
         layer = wafer.bumps.layer_um[coated]
@@ -163,3 +244,12 @@ class Run:
             f"LAYERMIN={layer.min() if layer.size else 0.0:.2f} "
             f"LAYERMEAN={layer.mean() if layer.size else 0.0:.2f}"
         )
+
+
+def fill_levels(substrate: Workpiece, seated: np.ndarray) -> tuple[float, float]:
+    """The lowest and highest filler top over the holes of the `seated` sites, in % of the
+    hole's depth (0 without holes)."""
+    in_holes = seated[substrate.geometry.hole[seated]]
+    depth = substrate.openings.substrate.depth_um[in_holes]
+    level = 100.0 * substrate.fill.level_um[in_holes] / np.where(depth > 0, depth, 1.0)
+    return (float(level.min()) if level.size else 0.0), float(level.max(initial=0.0))

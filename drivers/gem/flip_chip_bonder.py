@@ -7,7 +7,8 @@ constants (S2F15, all or none, refused out of the tool's range); a run is the `b
 command with its first unit and unit count, answered HCACK 4, and it ends with the `run_ended`
 collection event, whose report is the run's post-bond inspection: no polling. A solder
 transfer is the same with the sheet's solder and film as constants too, the `transfer`
-command and the `transfer_ended` event. An alarm ends
+command and the `transfer_ended` event; a frame run (000:x2) with the frame's sizes as
+constants, the `frame` command and the `frame_ended` event. An alarm ends
 the wait at once. The wait's allowance and the limits are the host-link driver's
 (`drivers/flip_chip_bonder.py`): the process window is the role's, whatever wire carries it.
 """
@@ -25,11 +26,13 @@ from ..roles.flip_chip_bonder import (
     FlipChipBonder,
     FlipChipState,
     FlipChipStatus,
+    FrameRecipe,
+    FrameResult,
     SolderTransfer,
     TransferAlloy,
     TransferResult,
 )
-from ..specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
+from ..specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
 from .dictionary import GemNeeds
 from .equipment import GemEquipment
 
@@ -73,6 +76,29 @@ TRANSFER = (
 )
 
 
+#: The status variables of `FrameResult`, in its field order.
+FRAME = (
+    "frame_substrate_id",
+    "frame_frames",
+    "frame_frames_bonded",
+    "frame_columns",
+    "frame_columns_seated",
+    "frame_columns_joined",
+    "frame_max_offset_um",
+    "frame_fill_level_min_percent",
+    "frame_fill_level_max_percent",
+)
+
+
+def _frame(values: dict[str, Any]) -> FrameResult | None:
+    """The frame run's inspection in `values` (by the names of `FRAME`); None before one."""
+    if not values["frame_substrate_id"]:
+        return None
+    counts = (int(values[name]) for name in FRAME[1:6])
+    sizes = (float(values[name]) for name in FRAME[6:])
+    return FrameResult(str(values["frame_substrate_id"]), *counts, *sizes)
+
+
 def _transfer(values: dict[str, Any]) -> TransferResult | None:
     """The transfer's inspection in `values` (by the names of `TRANSFER`); None before one."""
     if not values["transfer_wafer_id"]:
@@ -109,10 +135,11 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             "unit_count",
             *RESULT,
             *TRANSFER,
+            *FRAME,
             *SPEC.interlock_names,
         ),
-        equipment_constants=(*RECIPE_SETPOINTS, "transfer_alloy", "film_um"),
-        collection_events=("run_ended", "transfer_ended"),
+        equipment_constants=(*RECIPE_SETPOINTS, "transfer_alloy", "film_um", *FRAME_SETPOINTS),
+        collection_events=("run_ended", "transfer_ended", "frame_ended"),
         remote_commands={
             "abort": (),
             "clear_alarms": (),
@@ -122,6 +149,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             "unload_source": ("wafer_id",),
             "bond": ("first_unit", "unit_count"),
             "transfer": ("first_unit", "unit_count"),
+            "frame": ("first_unit", "unit_count"),
         },
     )
 
@@ -148,6 +176,10 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
     async def request_last_transfer(self) -> TransferResult | None:
         values = await self.request_values("read transfer result", *TRANSFER)
         return _transfer(dict(zip(TRANSFER, values, strict=True)))
+
+    async def request_last_frame(self) -> FrameResult | None:
+        values = await self.request_values("read frame result", *FRAME)
+        return _frame(dict(zip(FRAME, values, strict=True)))
 
     async def request_interlocks(self) -> dict[str, bool]:
         names = SPEC.interlock_names
@@ -230,6 +262,28 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
         self.record_reading("bumps_coated", result.bumps_coated, "bumps")
         self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
+        return result
+
+    async def mount_frames(
+        self,
+        frame: FrameRecipe,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> FrameResult:
+        action = "mount frames"
+        sizes = {name: getattr(frame, name) for name in FRAME_SETPOINTS}
+        for name, value in sizes.items():
+            self.check_limit(action, name, value)
+        substrate, values = await self._run(
+            action, "frame", "frame_ended", frame.recipe, sizes, first_unit, unit_count, timeout_s
+        )
+        result = _frame(values)
+        if result is None or result.substrate_id != substrate:
+            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
+        self.record_reading("columns_joined", result.columns_joined, "columns")
+        self.record_reading("frame_offset_max", result.max_offset_um, "um")
         return result
 
     async def _run(

@@ -13,6 +13,14 @@ stage. For a transfer the head presses a sheet carrying a film of eutectic solde
 of the wafer on the stage, bumps up, above the solder's liquidus: the film wets the bump tips
 it touches and stays on them as a layer.
 
+For a multilayer device (000:x2) the bonder presses a frame with conductor columns from its
+frame magazine on each unit of a panel, around its die, the columns' lower ends into the
+panel's column holes (`mount_frames`); and it stacks devices: a bond run whose die source is
+a diced panel of packages with their external terminals (solder balls) on their bottom places
+each package as it is (not flipped) on a unit, its balls on the top ends of the columns below,
+and joins them above the balls' liquidus (`bond_dies`: its dies are those packages, its
+terminals their balls).
+
 Two workpieces are in the tool at once: the substrate on the bond stage (`load`) and the die
 source in the die supply (`load_die_source`).
 """
@@ -44,12 +52,23 @@ def terminal_volume_nl(
     return np.asarray(TERMINAL_FILL_FACTOR * np.pi / 4 * base**2 * inside_um * 1e-6)
 
 
+def column_volume_nl(
+    diameter_um: npt.ArrayLike, protrusion_um: npt.ArrayLike, hole_depth_um: npt.ArrayLike
+) -> np.ndarray:
+    """The volume (nl) of a frame's conductor columns (cylinders of `diameter_um`) whose lower
+    ends stand `protrusion_um` below the frame, inside holes this deep: what they take of a
+    filled hole (000:x2), as a terminal does (000:b)."""
+    inside_um = np.minimum(protrusion_um, hole_depth_um)
+    diameter = np.asarray(diameter_um, np.float64)
+    return np.asarray(np.pi / 4 * diameter**2 * inside_um * 1e-6)
+
+
 class FlipChipState(StrEnum):
     """What the bonder is doing (the names are the protocol's)."""
 
     IDLE = "IDLE"
     HEATING = "HEATING"  # the stage goes to the run's temperature
-    BONDING = "BONDING"  # picking, aligning and bonding dies
+    BONDING = "BONDING"  # picking, aligning and bonding dies (or frames, or stacked packages)
     TRANSFERRING = "TRANSFERRING"  # pressing the transfer sheet on each die's bumps
     FAULT = "FAULT"
 
@@ -64,6 +83,41 @@ class BondRecipe:
     stage_temperature_c: float
     bond_force_n: float
     bond_time_s: float
+
+
+@dataclass(frozen=True)
+class FrameRecipe:
+    """A frame with copper conductor columns pressed on each unit around its die (000:x2):
+    the frame's thickness (the columns' top ends at its top), the columns' diameter and how far
+    their lower ends stand below the frame (into the unit's column holes), and the head's
+    temperature, force and time on each frame over the stage."""
+
+    frame_um: float
+    column_diameter_um: float
+    column_protrusion_um: float
+    recipe: BondRecipe
+
+
+@dataclass(frozen=True)
+class FrameResult:
+    """The last frame run as the bonder's inspection (X-ray and vision) sees it: the frames
+    pressed and bonded, their columns seated in the holes and joined, the largest placement
+    offset, and the filler's top over the seated columns' holes as a percentage of the hole
+    depth."""
+
+    substrate_id: str
+    frames: int
+    frames_bonded: int
+    columns: int
+    columns_seated: int
+    columns_joined: int
+    max_offset_um: float
+    fill_level_min_percent: float
+    fill_level_max_percent: float
+
+    @property
+    def every_column_joined(self) -> bool:
+        return self.columns_joined == self.columns
 
 
 class TransferAlloy(StrEnum):
@@ -201,6 +255,10 @@ class FlipChipBonder(Equipment):
         """The last transfer's inspection (None before the first)."""
 
     @abstractmethod
+    async def request_last_frame(self) -> FrameResult | None:
+        """The last frame run's inspection (None before the first)."""
+
+    @abstractmethod
     async def load(self, wafer_id: str) -> None:
         """Put substrate `wafer_id` (a panel, a board) on the bond stage; it must be empty."""
 
@@ -226,10 +284,28 @@ class FlipChipBonder(Equipment):
         timeout_s: float | None = None,
     ) -> BondResult:
         """Bond one die from the source, active side down, on each of `unit_count` units
-        (None: to the substrate's last unit) from `first_unit`, and inspect them.
+        (None: to the substrate's last unit) from `first_unit`, and inspect them. From a
+        source of packages with their terminals on their bottom, each package is stacked as
+        it lies on the column tops of the unit (000:x2).
 
         Waits until the run is done, recording its progress; an alarm stops it with the dies
         bonded so far kept on the substrate.
+        """
+
+    @abstractmethod
+    async def mount_frames(
+        self,
+        frame: FrameRecipe,
+        *,
+        first_unit: int = 0,
+        unit_count: int | None = None,
+        timeout_s: float | None = None,
+    ) -> FrameResult:
+        """Press a frame with conductor columns on each of `unit_count` units (None: to the
+        last) from `first_unit` of the panel on the stage, its columns into the unit's column
+        holes, and inspect them (000:x2).
+
+        Waits until the run is done; an alarm stops it with the frames pressed so far kept.
         """
 
     @abstractmethod

@@ -30,6 +30,8 @@ BOND_INTERLOCKS = ("door_closed", "wafer_vacuum", "head_air")
 
 #: The transfer's film in `XFER` order (after the units and the alloy), before the recipe.
 TRANSFER_SETPOINTS = ("film_um",)
+#: The frame's values in `FRAME` order (after the units), before the recipe.
+FRAME_SETPOINTS = ("frame_um", "column_diameter_um", "column_protrusion_um")
 #: The recipe's values in `BOND` order (after the units).
 RECIPE_SETPOINTS = (
     "head_temperature_c",
@@ -96,6 +98,38 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             label="film",
             wire_unit="um",
             doc="the transfer sheet's solder film (est window)",
+        ),
+        HostSetpoint(
+            name="frame_um",
+            unit="um",
+            machine_range=Range(50, 2000),
+            process_limit=Range(100, 1500),
+            placeholder="<frame_um>",
+            label="frame thickness",
+            wire_unit="um",
+            doc="the frame's thickness over the tape, its columns' top ends at its top (est "
+            "window: the frames the magazine takes)",
+        ),
+        HostSetpoint(
+            name="column_diameter_um",
+            unit="um",
+            machine_range=Range(20, 500),
+            process_limit=Range(30, 300),
+            placeholder="<column_um>",
+            label="column diameter",
+            wire_unit="um",
+            doc="the frame's copper conductor columns (est window)",
+        ),
+        HostSetpoint(
+            name="column_protrusion_um",
+            unit="um",
+            machine_range=Range(0, 500),
+            process_limit=Range(5, 300),
+            placeholder="<protrusion_um>",
+            label="column protrusion",
+            wire_unit="um",
+            doc="how far the columns' lower ends stand below the frame, into the holes (est "
+            "window)",
         ),
     ),
     parameters=(
@@ -166,7 +200,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             interlocks=BOND_INTERLOCKS,
             query="STAT?",
             doc="starts a run: a die from the source, flipped, aligned and bonded on each of "
-            "`<count>` units from `<first>`, ascending",
+            "`<count>` units from `<first>`, ascending; from a diced panel of packages with "
+            "balls on their bottom, each package stacked as it lies on the unit's column tops "
+            "(000:x2)",
         ),
         HostCommand(
             name="XFER",
@@ -177,6 +213,22 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="STAT?",
             doc="starts a transfer: the sheet's eutectic film pressed on the bumps of each of "
             "`<count>` dies from `<first>` of the wafer on the stage, ascending",
+        ),
+        HostCommand(
+            name="FRAME",
+            parameters=("first", "count", *FRAME_SETPOINTS, *RECIPE_SETPOINTS),
+            reply="OK <frames>",
+            allowed_in=SETUP,
+            interlocks=BOND_INTERLOCKS,
+            query="STAT?",
+            doc="starts a frame run: a frame with conductor columns from the magazine, aligned "
+            "and pressed on each of `<count>` units from `<first>` of the panel on the stage, "
+            "ascending, its columns into the unit's column holes (000:x2)",
+        ),
+        HostCommand(
+            name="FRAME?",
+            reply="OK NONE | OK SUBSTRATE=<id> FRAMES=<n> BONDED=<n> COLUMNS=<n> …",
+            doc="the last frame run's inspection",
         ),
         HostCommand(
             name="XFER?",
@@ -226,12 +278,16 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             "balls",
         ),
         HostRefusal(
-            code=10, name="BAD_UNIT", text="a unit not on the substrate, or one with a die"
+            code=10,
+            name="BAD_UNIT",
+            text="a unit not on the substrate, one with a die (or a frame), or, to stack on, "
+            "one without a frame or not as high as the others",
         ),
         HostRefusal(
             code=11,
             name="MISFIT",
-            text="the dies' terminals do not fall on the substrate's sites (count or layout)",
+            text="the dies' terminals (or a frame's columns) do not fall on the substrate's "
+            "sites (count or layout)",
         ),
         HostRefusal(
             code=12,

@@ -17,6 +17,8 @@ from packline.sequences.conditions.combined import all_of, every_device_whole
 from packline.sequences.conditions.panel import (
     ball_in_every_opening,
     ball_on_every_land,
+    column_tops_flush,
+    columns_joined,
     die_backs_flush,
     dies_bonded_face_down,
     filler_at_hole_tops,
@@ -28,6 +30,7 @@ from packline.sequences.conditions.panel import (
     sealed_around_every_die,
     singulated_into_dies,
     solder_resist_opened,
+    stacked_levels_joined,
     terminals_seated,
 )
 from packline.sequences.conditions.tips import (
@@ -84,6 +87,8 @@ __all__ = [
     "ball_in_every_opening",
     "ball_on_every_land",
     "bump_on_every_pad",
+    "column_tops_flush",
+    "columns_joined",
     "concave_portions_with_resin_below",
     "connected_through_levels",
     "cores_solid_under_reflowed_layers",
@@ -121,6 +126,7 @@ __all__ = [
     "solder_layer_on_tips",
     "solder_resist_open_at_balls",
     "solder_resist_opened",
+    "stacked_levels_joined",
     "terminal_on_every_via",
     "terminals_connected",
     "terminals_seated",

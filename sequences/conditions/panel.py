@@ -1,5 +1,6 @@
 """Conditions on a tape panel's units (method 000): holes, filler, dies, sealing, grinding,
-balls; on a metal plate (000:x3), the lands it is patterned into."""
+balls; a frame's conductor columns and the packages stacked on them (000:x2); on a metal plate
+(000:x3), the lands it is patterned into."""
 
 from __future__ import annotations
 
@@ -34,10 +35,13 @@ def _unit_has_die(w: Workpiece, bonded_only: bool) -> np.ndarray:
 
 
 def terminals_seated(claim: str) -> Condition:
-    """A die's terminal sits in every hole (or on every pad) of every unit (000:c); a unit
-    without a die, or a misaligned die held off by a terminal, fails."""
+    """A die's terminal sits in every hole (or on every pad) of every unit (000:c), a frame's
+    column sites (000:x2) apart; a unit without a die, or a misaligned die held off by a
+    terminal, fails."""
     return Condition(
-        claim, "a terminal seated at every site", lambda w: (every_site(w), w.dies.seated)
+        claim,
+        "a terminal seated at every site",
+        lambda w: (w.geometry.terminal_site, w.dies.seated),
     )
 
 
@@ -222,13 +226,14 @@ def die_backs_flush(claim: str, tolerance_um: float) -> Condition:
     )
 
 
-def ball_in_every_opening(claim: str, balls_per_unit: int) -> Condition:
-    """A solder ball on the back in every solder resist opening among the first
-    `balls_per_unit` sites of each unit (000:x1: the external terminals through the
+def ball_in_every_opening(claim: str, balls_per_unit: int, first_site: int = 0) -> Condition:
+    """A solder ball on the back in every solder resist opening among the `balls_per_unit`
+    sites of each unit from its site `first_site` (000:x1: the external terminals through the
     openings); an opening without its ball fails."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
-        mapped = _resist_open(w) & (site_positions(w.geometry) < balls_per_unit)
+        position = site_positions(w.geometry) - first_site
+        mapped = _resist_open(w) & (position >= 0) & (position < balls_per_unit)
         return mapped, w.balls.present & (w.balls.face is Face.BACK)
 
     return Condition(claim, "a ball in every solder resist opening", evaluate)
@@ -300,3 +305,81 @@ def ball_on_every_land(claim: str, balls_per_unit: int) -> Condition:
         return mapped, w.balls.present & (w.balls.face is Face.BACK)
 
     return Condition(claim, "a bump on every land of the map", evaluate)
+
+
+def columns_joined(claim: str) -> Condition:
+    """A frame's conductor column at every column site of every unit, its lower end seated in
+    the hole and joined to the filler or metal below: its bottom end connected to the metal
+    interconnection layer (000:x2); a unit without its frame fails."""
+    return Condition(
+        claim,
+        "a column seated and joined at every column site",
+        lambda w: (w.geometry.column, w.frame.seated & w.frame.joined),
+    )
+
+
+def _column_top_error_um(w: Workpiece) -> np.ndarray:
+    """Per site, how far a column's top end stands from the package's top over it (the
+    resin's top; infinite where there is no column)."""
+    top = w.frame.column_top_um
+    error = np.full(top.shape, np.inf, np.float32)
+    np.subtract(top, w.resin_um, out=error, where=top > 0)
+    return np.abs(error)
+
+
+def column_tops_flush(claim: str, tolerance_um: float) -> Condition:
+    """Every column's top end is exposed at the package's top, flush with the ground resin
+    within `tolerance_um` (000:x2: the top ends of the columns the device above joins); a
+    column left under resin, or standing proud of it, fails."""
+    return Condition(
+        claim,
+        f"column tops flush with the package top (+-{tolerance_um:g} um)",
+        lambda w: (w.geometry.column, _column_top_error_um(w) <= tolerance_um),
+        Margin(
+            "column top off the package top", "um", _column_top_error_um, tolerance_um, above=False
+        ),
+    )
+
+
+def _is_stack_base(w: Workpiece) -> bool:
+    """Whether the panel is the base of its stack (its units not picked into another's)."""
+    return len(w.singulation.picked) < w.geometry.unit_count
+
+
+def _landing_error_um(w: Workpiece) -> np.ndarray:
+    """Per site, the largest landing error of a stacked package's terminal on the column
+    below it over the levels (0 where nothing is stacked)."""
+    error = np.zeros(w.geometry.site_count, np.float32)
+    for level in w.stack.levels:
+        np.maximum(error, level.error_um, out=error)
+    return error
+
+
+def stacked_levels_joined(claim: str, levels: int, column_diameter_um: float) -> Condition:
+    """On the base panel of a stack, every unit carries `levels - 1` packages, and at every
+    level every column top below is joined to the bottom end of the package's terminal above
+    it (000:x2: a multilayer device); a panel whose units were picked into another's stack is
+    not checked. The margin is the landing error against the column's radius."""
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        if not _is_stack_base(w):
+            return np.zeros(w.geometry.site_count, bool), np.zeros(w.geometry.site_count, bool)
+        high = w.stack.height(w.geometry.unit_count) == levels - 1
+        joined = high[w.geometry.site_unit]
+        for level in w.stack.levels:
+            joined &= level.joined
+        return w.geometry.column, joined & (len(w.stack.levels) == levels - 1)
+
+    return Condition(
+        claim,
+        f"{levels} levels: a package on every unit at each level above the base, every "
+        "column joined to the ball above",
+        evaluate,
+        Margin(
+            "terminal off the column's centre",
+            "um",
+            _landing_error_um,
+            column_diameter_um / 2,
+            above=False,
+        ),
+    )

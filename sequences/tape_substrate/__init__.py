@@ -20,6 +20,17 @@ a metal interconnection layer and a solder resist, as this script runs it on eve
           resist openings, reflowed.
 8. 000:g  the panel cut into its package units.
 
+000:x2 (recipe option `frame`, with `stack`) makes multilayer devices: on a panel with column
+holes (`panel.columns_per_side`, drilled and filled with the terminals' holes, 1-2), once the
+dies are bonded (3-4) the flip-chip bonder presses a frame with copper conductor columns from
+its magazine on every unit around its die, the columns' lower ends into the column holes'
+filler ('mount frames'); the seal, cure and grind (5-6) cut frame and columns with the resin,
+so the columns' top ends come out flush at the package's top; the balls (7) go under the
+columns (`balls.first_site`). Once diced (8), the lot's panels stack `stack.levels` at a time
+on the flip-chip bonder ('stack packages'): the first panel to arrive is the base, and every
+other panel's units, one level each, are set as they lie on the base's units, their balls
+joined to the top ends of the columns below.
+
 000:x3 (recipe option `metal_substrate`, the eighth embodiment) runs the same script on a bare
 copper plate instead of the tape: no holes and no filler (steps 1-2 are left out); the dies'
 studs are bonded on the plate's metal (3-4), sealed, cured and ground flush (5-6); then the
@@ -53,11 +64,13 @@ from .recipe import (
     DieWaferRecipe,
     ExternalTerminals,
     FillStep,
+    FrameStep,
     GrindStep,
     HoleDrilling,
     MetalSubstrate,
     PanelRecipe,
     SealStep,
+    StackStep,
     TapeSubstrateRecipe,
     die_wafer_id,
 )
@@ -70,6 +83,7 @@ from .steps import (
     pattern_plate,
     prepare_dies,
     seal_dies,
+    stack_panels,
 )
 
 __all__ = [
@@ -80,11 +94,13 @@ __all__ = [
     "DieWaferRecipe",
     "ExternalTerminals",
     "FillStep",
+    "FrameStep",
     "GrindStep",
     "HoleDrilling",
     "MetalSubstrate",
     "PanelRecipe",
     "SealStep",
+    "StackStep",
     "TapeSubstrateRecipe",
     "claim_conditions",
     "die_wafer_id",
@@ -98,6 +114,7 @@ IRREVERSIBLE = (
     "form terminals",
     "dice die wafer",
     "bond dies",
+    "mount frames",
     "seal dies",
     "cure sealing resin",
     "grind",
@@ -109,13 +126,25 @@ IRREVERSIBLE = (
     "mount balls",
     "reflow balls",
     "dice",
+    "stack packages",
 )
 
 
 @method(
     name="tape-substrate",
-    title="Packages on a tape substrate with filled through-holes (000:a-g, 000:x1, 000:x3)",
-    claims=("000:a", "000:b", "000:c", "000:d", "000:e", "000:f", "000:g", "000:x1", "000:x3"),
+    title="Packages on a tape substrate with filled through-holes (000:a-g, 000:x1-x3)",
+    claims=(
+        "000:a",
+        "000:b",
+        "000:c",
+        "000:d",
+        "000:e",
+        "000:f",
+        "000:g",
+        "000:x1",
+        "000:x2",
+        "000:x3",
+    ),
     recipe=TapeSubstrateRecipe,
     tools=(
         "laser",
@@ -137,14 +166,15 @@ IRREVERSIBLE = (
     sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
 )
 async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
-    """One tape panel through 000:a-g (or one metal plate through 000:x3)."""
+    """One tape panel through 000:a-g (with a frame, into a stack: 000:x2), or one metal
+    plate through 000:x3."""
     plate = recipe.metal_substrate
     if recipe.holes is not None and recipe.fill is not None:
         await drill_holes(wafer, recipe.holes)
         await fill_holes(wafer, recipe.fill, recipe.dies.terminal_volume_nl(recipe.panel))
     tags = () if plate is None else ("000:x3",)
     await prepare_dies(wafer, recipe.dies, tags or ("000:c",))
-    await bond_dies(wafer, recipe.bond, recipe.panel, tags)
+    await bond_dies(wafer, recipe.bond, recipe.panel, tags, recipe.frame)
     await seal_dies(wafer, recipe.seal, tags)
     await cure(wafer, recipe.seal.cure, tags)
     await grind(wafer, recipe.grind, tags)
@@ -153,3 +183,5 @@ async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     if recipe.balls is not None:
         await mount_balls(wafer, recipe.balls, claims=(recipe.balls_claim(),))
     await dice(wafer, recipe.dicing, claims=("000:g",))
+    if recipe.stack is not None:
+        await stack_panels(wafer, recipe.stack)

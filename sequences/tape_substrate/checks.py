@@ -56,10 +56,22 @@ def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
         conditions.singulated_into_dies("000:g"),
     ]
     if recipe.balls is not None:
+        balls = recipe.balls
         checks += [
-            conditions.ball_in_every_opening("000:x1", recipe.balls.balls_per_unit),
+            conditions.ball_in_every_opening("000:x1", balls.balls_per_unit, balls.first_site),
             conditions.joint_under_every_ball("000:x1"),
         ]
+    if recipe.frame is not None:
+        checks += [
+            conditions.columns_joined("000:x2"),
+            conditions.column_tops_flush("000:x2", recipe.grind.tolerance_um),
+        ]
+    if recipe.frame is not None and recipe.stack is not None:
+        checks.append(
+            conditions.stacked_levels_joined(
+                "000:x2", recipe.stack.levels, recipe.frame.column_diameter_um
+            )
+        )
     return checks
 
 
@@ -81,6 +93,18 @@ CLAIM_MAP = {
     "000:x1": "recipe option balls (tape-substrate-balls.yaml): step 'apply flux', step "
     "'mount balls' and step 'reflow balls' on the panel's bottom; claim checks: a ball in "
     "every solder resist opening of the map, a joint under every ball",
+    "000:x2": "recipe options frame and stack (tape-substrate-stacked.yaml): column holes in "
+    "the tape (panel.columns_per_side), step 'mount frames' (the flip-chip bonder presses a "
+    "frame with conductor columns on every unit, the columns into the filled column holes), "
+    "the grind (000:f) cutting the columns flush, balls under the columns, step 'stack packages' "
+    "(the diced panels of a stack's batch, each other panel's units stacked level by level "
+    "on the base's, their balls on the column tops below); recipe constraints: a frame "
+    "exactly where the tape has column holes, columns narrower than the holes and taking "
+    "what a terminal takes of the filler, the frame's top reached by the grind, a stack of "
+    "framed panels with a ball under every column; claim checks: a column seated and joined "
+    "at every column site, column tops flush with the package top, every unit of a stack's "
+    "base carrying its levels with every column joined to the ball above (landing error "
+    "against the column's radius)",
     "000:x3": "recipe option metal_substrate (tape-substrate-metal.yaml): no holes, step 'form "
     "terminals' (studs), step 'bond dies' (on the plate's metal), step 'seal dies', step "
     "'cure sealing resin', step 'grind', step 'coat plate resist', step 'pattern "

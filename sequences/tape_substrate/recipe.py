@@ -5,7 +5,10 @@ claims' own constraints (`claim_violation`): filler + terminal volume within tol
 hole volume (000:b), gold or copper terminals no taller than the hole (000:c), a sealing resin
 above the ground height and dies thicker than it, so the ground die backs are flush with the
 resin (000:e, 000:f), a ball only in a solder resist opening (000:x1); on a metal substrate
-(000:x3) no holes and no filler, and a resist that is stripped once the plate is etched.
+(000:x3) no holes and no filler, and a resist that is stripped once the plate is etched; a
+frame (000:x2) on a panel with column holes only, its columns narrower than the holes and
+taking of the filler what a terminal takes, its top reached by the grind, and a stack only of
+framed panels whose balls stand under the columns.
 """
 
 from __future__ import annotations
@@ -18,7 +21,11 @@ from pydantic import Field, model_validator
 
 from packline.drivers.roles.ball_mounter import BallMap, Side
 from packline.drivers.roles.dispenser import FillMaterial, SealResin
-from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
+from packline.drivers.roles.flip_chip_bonder import (
+    FrameRecipe,
+    column_volume_nl,
+    terminal_volume_nl,
+)
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, FilmLayer
@@ -49,6 +56,9 @@ class PanelRecipe(Recipe):
     tape_thickness_um: Annotated[float, Unit("um"), Field(ge=12, le=200)] = 75.0
     interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 18.0
     solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 20.0
+    #: 000:x2: holes for a frame's conductor columns, this many along each edge of a unit,
+    #: midway between its die and its edge (0: a panel without a frame)
+    columns_per_side: Annotated[int, Field(strict=True, ge=0, le=32)] = 0
 
     @model_validator(mode="after")
     def _die_fits_its_unit(self) -> Self:
@@ -64,6 +74,16 @@ class PanelRecipe(Recipe):
     @property
     def units(self) -> int:
         return self.rows * self.columns
+
+    @property
+    def terminal_sites(self) -> int:
+        """A unit's sites for its die's terminals; its column sites follow them."""
+        return 4 * self.holes_per_die_side
+
+    @property
+    def column_sites(self) -> int:
+        """A unit's sites for a frame's conductor columns (000:x2)."""
+        return 4 * self.columns_per_side
 
     @property
     def base_um(self) -> float:
@@ -84,6 +104,7 @@ class PanelRecipe(Recipe):
             tape_thickness_um=self.tape_thickness_um,
             interconnect_um=self.interconnect_um,
             solder_resist_um=self.solder_resist_um,
+            columns_per_side=self.columns_per_side,
         )
 
 
@@ -183,10 +204,62 @@ class GrindStep(Recipe):
 class ExternalTerminals(SolderBallRecipe):
     """000:x1: external connection terminals: solder balls on the interconnection layer in the
     solder resist openings of every unit, on the panel's bottom, reflowed. A unit's openings
-    lie under its holes, along its die's edges: a full map is a peripheral array."""
+    lie under its holes, along its die's edges (a full map is a peripheral array), then, on a
+    panel with a frame (000:x2), under its columns."""
+
+    #: the unit's site the first ball goes on (0: its first terminal site; 4 x
+    #: panel.holes_per_die_side: its first column site, where a stacked package's balls
+    #: meet the columns of the one below, 000:x2)
+    first_site: Annotated[int, Field(strict=True, ge=0, le=255)] = 0
 
     def ball_map(self) -> BallMap:
-        return BallMap.every(self.balls_per_unit, Side.BACK)
+        return BallMap.of(range(self.first_site, self.first_site + self.balls_per_unit), Side.BACK)
+
+
+class FrameStep(Recipe):
+    """000:x2: a frame with copper conductor columns pressed on every unit around its die by
+    the flip-chip bonder (from its frame magazine), the columns' lower ends into the unit's
+    column holes and the filler there; the grind (000:f) cuts the frame and the columns with
+    the resin, so their top ends come out flush at the package's top."""
+
+    thickness_um: Annotated[float, Unit("um"), Feeds("flip_chip_bonder", "frame_um")]
+    column_diameter_um: Annotated[
+        float, Unit("um"), Feeds("flip_chip_bonder", "column_diameter_um")
+    ]
+    #: how far the columns' lower ends stand below the frame, into the holes
+    column_protrusion_um: Annotated[
+        float, Unit("um"), Feeds("flip_chip_bonder", "column_protrusion_um")
+    ]
+    bond: BondStep
+
+    def frame_recipe(self) -> FrameRecipe:
+        return FrameRecipe(
+            self.thickness_um,
+            self.column_diameter_um,
+            self.column_protrusion_um,
+            self.bond.bond_recipe(),
+        )
+
+    def column_volume_nl(self, panel: PanelRecipe) -> float:
+        """What one column takes of its filled hole."""
+        return float(
+            column_volume_nl(
+                self.column_diameter_um, self.column_protrusion_um, panel.tape_thickness_um
+            )
+        )
+
+
+class StackStep(Recipe):
+    """000:x2: multilayer devices: the lot's diced panels, `levels` at a time as they reach
+    the flip-chip bonder, the first the base: the units of each other panel, one level each,
+    stacked on the base's units as they lie, their balls joined to the top ends of the columns
+    below above the balls' liquidus. A lot of a multiple of `levels` panels makes whole
+    stacks."""
+
+    levels: Annotated[int, Field(strict=True, ge=2, le=8)]
+    bond: BondStep
+    #: how long the first panel waits at the bonder for the others of its stack (process time)
+    batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=7 * 24 * 3600)] = 24 * 3600.0
 
 
 class MetalSubstrate(Recipe):
@@ -237,7 +310,11 @@ class TapeSubstrateRecipe(Recipe):
     #: 000:x3: the dies bonded on a metal plate, which is then patterned into the
     #: interconnections (None: the tape of 000:a-g)
     metal_substrate: MetalSubstrate | None = None
+    #: 000:x2: a frame with conductor columns around every die (None: no frame)
+    frame: FrameStep | None = None
     dicing: DicingStep
+    #: 000:x2: the diced panels stacked into multilayer devices (None: no stacking)
+    stack: StackStep | None = None
 
     @model_validator(mode="after")
     def _holes_in_a_tape_none_in_a_plate(self) -> Self:
@@ -313,6 +390,86 @@ class TapeSubstrateRecipe(Recipe):
         return self
 
     @model_validator(mode="after")
+    def _a_frame_on_its_column_holes(self) -> Self:
+        frame, panel = self.frame, self.panel
+        if frame is None:
+            if panel.columns_per_side:
+                raise claim_violation(
+                    "000:x2",
+                    "frame",
+                    "none",
+                    f"panel.columns_per_side = {panel.columns_per_side}: a frame's columns go "
+                    "in the column holes, or they stay short of filler (set frame, or 0)",
+                )
+            return self
+        if self.metal_substrate is not None or self.holes is None or self.fill is None:
+            raise claim_violation(
+                "000:x2", "frame", "given", "a frame's columns go into a tape's filled holes"
+            )
+        if not panel.columns_per_side:
+            raise claim_violation(
+                "000:x2",
+                "panel.columns_per_side",
+                "0",
+                "a frame's conductor columns need holes in the tape (at least 1 a side)",
+            )
+        if frame.column_diameter_um >= self.holes.diameter_um:
+            raise claim_violation(
+                "000:x2",
+                "frame.column_diameter_um",
+                f"{frame.column_diameter_um:g} um",
+                f"a column must go into its hole: narrower than holes.diameter_um = "
+                f"{self.holes.diameter_um:g} um",
+            )
+        hole = panel.hole_volume_nl(self.holes.diameter_um)
+        total = self.fill.volume_nl + frame.column_volume_nl(panel)
+        if abs(total - hole) > self.fill.tolerance * hole:
+            raise claim_violation(
+                "000:x2",
+                "frame.column_protrusion_um",
+                f"{frame.column_protrusion_um:g} um",
+                f"a column of frame.column_diameter_um = {frame.column_diameter_um:g} um takes "
+                f"{frame.column_volume_nl(panel):.3g} nl of its hole: with fill.volume_nl it "
+                f"makes {total:.3g} nl, not within {self.fill.tolerance:.0%} of the hole's "
+                f"{hole:.3g} nl (the one fill serves terminals and columns)",
+            )
+        height = self.grind.thickness_um - self.base_um()
+        if frame.thickness_um < height:
+            raise claim_violation(
+                "000:x2",
+                "frame.thickness_um",
+                f"{frame.thickness_um:g} um",
+                f"the grind must reach the frame's top to expose its columns' top ends: at "
+                f"least the ground height {height:g} um (grind.thickness_um less the tape, "
+                f"its metal and its solder resist)",
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _a_stack_of_framed_panels_on_their_balls(self) -> Self:
+        if self.stack is None:
+            return self
+        if self.frame is None:
+            raise claim_violation(
+                "000:x2",
+                "stack",
+                "given",
+                "packages stack on the top ends of a frame's conductor columns (set frame)",
+            )
+        balls, first = self.balls, self.panel.terminal_sites
+        columns = self.panel.column_sites
+        if balls is None or balls.first_site != first or balls.balls_per_unit != columns:
+            raise claim_violation(
+                "000:x2",
+                "balls.first_site",
+                "none" if balls is None else str(balls.first_site),
+                f"a stacked package joins the columns below by a ball under each of its "
+                f"columns: balls.first_site = {first} and balls.balls_per_unit = {columns} "
+                f"(4 x panel.holes_per_die_side, 4 x panel.columns_per_side)",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _ground_flush_inside_the_seal(self) -> Self:
         base = self.base_um()
         under = "the plate" if self.metal_substrate else "the tape, its metal and its solder resist"
@@ -337,14 +494,17 @@ class TapeSubstrateRecipe(Recipe):
 
     @model_validator(mode="after")
     def _a_ball_in_each_opening(self) -> Self:
-        openings = 4 * self.panel.holes_per_die_side
+        panel, balls = self.panel, self.balls
+        openings = panel.terminal_sites + panel.column_sites
         where = "lands" if self.metal_substrate else "solder resist openings"
-        if self.balls is not None and self.balls.balls_per_unit > openings:
+        if balls is not None and balls.first_site + balls.balls_per_unit > openings:
             raise claim_violation(
                 self.balls_claim(),
                 "balls.balls_per_unit",
-                str(self.balls.balls_per_unit),
-                f"a unit has {openings} {where} (4 x panel.holes_per_die_side): a ball goes on one",
+                str(balls.balls_per_unit),
+                f"a unit has {openings} {where} (4 x panel.holes_per_die_side, and 4 x "
+                f"panel.columns_per_side): a ball goes on one, from balls.first_site = "
+                f"{balls.first_site}",
             )
         return self
 

@@ -1,5 +1,5 @@
-"""The tape-substrate method's steps (000:a-f, 000:x3), each on its station, with what the
-tools measure checked against the recipe's limits.
+"""The tape-substrate method's steps (000:a-f, 000:x2, 000:x3), each on its station, with what
+the tools measure checked against the recipe's limits.
 
 The steps shared by the tape and the metal substrate (000:x3) take the variant's claim as
 `tags`, recorded with the step's own."""
@@ -29,11 +29,13 @@ from .recipe import (
     CureStep,
     DieWaferRecipe,
     FillStep,
+    FrameStep,
     GrindStep,
     HoleDrilling,
     MetalSubstrate,
     PanelRecipe,
     SealStep,
+    StackStep,
     die_wafer_id,
 )
 
@@ -114,10 +116,15 @@ async def prepare_dies(
 
 
 async def bond_dies(
-    wafer: Wafer, bond: BondStep, panel: PanelRecipe, tags: tuple[str, ...] = ()
+    wafer: Wafer,
+    bond: BondStep,
+    panel: PanelRecipe,
+    tags: tuple[str, ...] = (),
+    frame: FrameStep | None = None,
 ) -> None:
     """000:c-d: a die from the panel's die wafer on every unit, its terminals in the holes,
-    bonded active side down with heat and force (000:x3: its studs bonded on the plate)."""
+    bonded active side down with heat and force (000:x3: its studs bonded on the plate); then,
+    with a `frame` (000:x2), a frame pressed on every unit while the panel is on the stage."""
     claims = (*tags, "000:d") if tags else ("000:c", "000:d")
     source = die_wafer_id(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
@@ -127,6 +134,10 @@ async def bond_dies(
             "bond dies", bond_and_inspect, wafer, bonder, bond, not tags, claims=claims
         )
         await wafer.step("unload die wafer from die supply", bonder.unload_die_source, source)
+        if frame is not None:
+            await wafer.step(
+                "mount frames", frame_and_inspect, wafer, bonder, frame, claims=("000:x2",)
+            )
         await wafer.step("unload from flip-chip bonder", bonder.unload, wafer.id)
 
 
@@ -150,6 +161,54 @@ async def bond_and_inspect(
     wafer.measure("dies bonded", result.dies_bonded, "dies", low=result.dies_placed)
     wafer.measure("terminals seated", result.terminals_seated, "terminals", low=result.terminals)
     wafer.measure("terminals joined", result.terminals_joined, "terminals", low=result.terminals)
+
+
+async def frame_and_inspect(wafer: Wafer, bonder: FlipChipBonder, frame: FrameStep) -> None:
+    """000:x2: a frame with conductor columns on every unit around its die, the columns into
+    the column holes' filler; the bonder's inspection must find every column seated and
+    joined."""
+    result = await bonder.mount_frames(frame.frame_recipe())
+    wafer.measure("column fill level min", result.fill_level_min_percent, "% of hole depth")
+    wafer.measure("column fill level max", result.fill_level_max_percent, "% of hole depth")
+    wafer.measure("frames bonded", result.frames_bonded, "frames", low=result.frames)
+    wafer.measure("columns seated", result.columns_seated, "columns", low=result.columns)
+    wafer.measure("columns joined", result.columns_joined, "columns", low=result.columns)
+
+
+async def stack_panels(wafer: Wafer, stack: StackStep) -> None:
+    """000:x2: join the stack of the first `stack.levels` diced panels to reach the flip-chip
+    bonder; the stack's first panel is its base."""
+    await wafer.batch(
+        FlipChipBonder, stack_levels, stack, timeout_s=stack.batch_timeout_s, size=stack.levels
+    )
+
+
+async def stack_levels(batch: Batch[FlipChipBonder], stack: StackStep) -> None:
+    """The base panel on the stage; each other panel of the batch in turn the source of one
+    level's packages, stacked on every unit. A batch short of the levels (the lot's last
+    panels) stacks what it has: the claim check finds its devices short of levels."""
+    bonder = batch.tool
+    batch.measure("panels in the stack", len(batch.wafer_ids), "levels", high=stack.levels)
+    base, *levels = batch.wafer_ids
+    await batch.step("load stack base on flip-chip bonder", bonder.load, base)
+    for source in levels:
+        await batch.step("load packages in die supply", bonder.load_die_source, source)
+        await batch.step(
+            "stack packages", stack_and_inspect, batch, bonder, stack, claims=("000:x2",)
+        )
+        await batch.step("unload packages from die supply", bonder.unload_die_source, source)
+    await batch.step("unload stack from flip-chip bonder", bonder.unload, base)
+
+
+async def stack_and_inspect(
+    batch: Batch[FlipChipBonder], bonder: FlipChipBonder, stack: StackStep
+) -> None:
+    """One level: every package bonded, every ball seated on a column top and joined."""
+    result = await bonder.bond_dies(stack.bond.bond_recipe())
+    batch.measure("packages stacked", result.dies_bonded, "packages", low=result.dies_placed)
+    batch.measure("balls on column tops", result.terminals_seated, "balls", low=result.terminals)
+    batch.measure("balls joined", result.terminals_joined, "balls", low=result.terminals)
+    batch.measure("stack placement offset max", result.max_offset_um, "um")
 
 
 async def seal_dies(wafer: Wafer, seal: SealStep, tags: tuple[str, ...] = ()) -> None:

@@ -3,11 +3,12 @@
 As for the wire bonder and the dicing saw (here), the model drives the simulated bonder through
 its own command interpreter in process, so the GEM bonder refuses what the host-link bonder
 refuses, with the same physics on the same twin; its status variables are the bonder's own
-query answers (`STAT?`, `RESULT?`, `XFER?`, `UNITS?`, `ILK?`). The recipe (and the transfer
-sheet's solder and film) is held as equipment constants and sent with `BOND` (or `XFER`) when a
-run starts. While a run goes on, a watcher brings the bonder to the present on the line's
-clock, at most a second of process time apart and at the run's planned end, and reports what
-happened: S5F1 for each alarm, then `run_ended` (or `transfer_ended`).
+query answers (`STAT?`, `RESULT?`, `XFER?`, `FRAME?`, `UNITS?`, `ILK?`). The recipe (and the
+transfer sheet's solder and film, the frame's sizes) is held as equipment constants and sent
+with `BOND` (or `XFER`, `FRAME`) when a run starts. While a run goes on, a watcher brings the
+bonder to the present on the line's clock, at most a second of process time apart and at the
+run's planned end, and reports what happened: S5F1 for each alarm, then `run_ended` (or
+`transfer_ended`, `frame_ended`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import encode, host_interlocks
-from packline.drivers.specs.flip_chip_bonder import RECIPE_SETPOINTS, SPEC
+from packline.drivers.specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
 
 from ..flip_chip_bonder import SimFlipChipBonder
 from ..twin import TwinStore
@@ -58,6 +59,15 @@ _SOURCES: dict[str, tuple[str, str, Callable[[str], Any]]] = {
     "transfer_bumps_coated": ("XFER?", "COATED", int),
     "transfer_layer_min_um": ("XFER?", "LAYERMIN", float),
     "transfer_layer_mean_um": ("XFER?", "LAYERMEAN", float),
+    "frame_substrate_id": ("FRAME?", "SUBSTRATE", str),
+    "frame_frames": ("FRAME?", "FRAMES", int),
+    "frame_frames_bonded": ("FRAME?", "BONDED", int),
+    "frame_columns": ("FRAME?", "COLUMNS", int),
+    "frame_columns_seated": ("FRAME?", "SEATED", int),
+    "frame_columns_joined": ("FRAME?", "JOINED", int),
+    "frame_max_offset_um": ("FRAME?", "OFFSET", float),
+    "frame_fill_level_min_percent": ("FRAME?", "FILLMIN", float),
+    "frame_fill_level_max_percent": ("FRAME?", "FILLMAX", float),
     **{i.name: ("ILK?", i.key, lambda flag: flag == "1") for i in host_interlocks(SPEC)},
 }
 #: What a status variable reads while its query answers `NONE` (no run, no transfer yet).
@@ -81,9 +91,16 @@ DEFAULT_RECIPE: dict[str, Any] = {
     "bond_time_s": 5.0,
     "transfer_alloy": "Sn63Pb37",
     "film_um": 20.0,
+    "frame_um": 400.0,
+    "column_diameter_um": 80.0,
+    "column_protrusion_um": 50.0,
 }
 #: Each run's remote command: its command word and the event that tells its end.
-_RUNS = {"bond": ("BOND", "run_ended"), "transfer": ("XFER", "transfer_ended")}
+_RUNS = {
+    "bond": ("BOND", "run_ended"),
+    "transfer": ("XFER", "transfer_ended"),
+    "frame": ("FRAME", "frame_ended"),
+}
 
 
 class GemFlipChipBonderModel(HostLinkModel):
@@ -132,6 +149,8 @@ class GemFlipChipBonderModel(HostLinkModel):
                     self.recipe["transfer_alloy"],
                     encode(SPEC, "film_um", self.recipe["film_um"]),
                 ]
+            if name == "frame":
+                sheet = [encode(SPEC, value, self.recipe[value]) for value in FRAME_SETPOINTS]
             recipe = (
                 encode(SPEC, setpoint, self.recipe[setpoint]) for setpoint in RECIPE_SETPOINTS
             )

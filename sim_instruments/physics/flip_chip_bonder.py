@@ -29,6 +29,21 @@
   film wets the tips it touches when the joint is above the solder's liquidus for the wetting
   time, and `transfer_efficiency` of its thickness stays on each as a layer (below the
   liquidus nothing transfers); a core whose own liquidus is not reached stays solid (003:20).
+* **Frame** (000:x2): a frame with conductor columns of one metal (`FRAME_COLUMN_METAL`) is
+  pressed on each unit, aligned as a die is; each column's lower end (its protrusion below
+  the frame) goes into the hole at a column site (`Geometry.column`) when it lands within
+  `(hole - column) / 2` of the hole's centre and is no longer than the hole by more than the
+  force can coin away (a rigid frame: all its columns or none). It raises the filler by its
+  volume in the hole (a cylinder) as a terminal does, and joins as a terminal does: the
+  filler wets or gels, or the column reaching the metal bonds by thermocompression. The
+  frame's top stands at its thickness; the columns' top ends with it.
+* **Stack** (000:x2): a device is a package unit of a diced panel whose external terminals
+  (solder balls joined on its bottom) face down as it lies, so it is placed as it is, not
+  flipped; its terminals fall on the column sites of the unit below (`fit_terminals` without
+  the mirror). The vision aligns it to the column tops below, the device's of the level under
+  it or the panel's own: a terminal is seated when its centre lands on an exposed column top
+  (within the column's radius; a top under more than `buried_um` of resin is not exposed) and
+  joined when its solder wets there at the joint temperature for the wetting time.
 * **Time**: the stage ramps to its temperature once per run; each die takes the pick, flip and
   alignment motion (or the sheet's indexing), the head's ramp above the stage, and the bond
   time.
@@ -38,18 +53,27 @@ Constants are engineering estimates (est): PROCESS_WINDOWS.md has no flip-chip b
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from packline.drivers.roles.dispenser import FillMaterial
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, terminal_volume_nl
+from packline.drivers.roles.flip_chip_bonder import (
+    BondRecipe,
+    FrameRecipe,
+    column_volume_nl,
+    terminal_volume_nl,
+)
 from packline.drivers.roles.oven import LIQUIDUS_C
 
 from ..twin import Workpiece
-from ..twin.parts import Geometry
+from ..twin.parts import Face, Geometry, Shape, StackLevel
 from .dispenser import hole_area_um2, hole_volume_nl
 from .oven import melts
+
+#: The metal of the conductor columns of the frames in the bonder's frame magazine (000:x2).
+FRAME_COLUMN_METAL = "Cu"
 
 #: The solder of each low-melting metal filler the dispenser jets (its other fillers are
 #: conductive pastes).
@@ -101,6 +125,8 @@ class FlipChipPhysics:
     )
     #: share of the sheet's molten film that stays on a bump tip it wets
     transfer_efficiency: float = 0.5
+    #: resin over a column's top end thicker than this keeps a terminal off it (not exposed)
+    buried_um: float = 1.0
     #: pick, flip, align and place one die (or index the transfer sheet to it)
     motion_s: float = 3.0
     #: the head heats above the stage (pulse heat), the stage ramps from ambient
@@ -120,14 +146,17 @@ class Layout:
     position_um: np.ndarray  # (units, n, 2) from the unit's centre
 
 
-def unit_layout(geometry: Geometry) -> Layout:
-    """Every unit's sites and their positions from its centre; `Misfit` if the units do not
-    all have the same number of sites."""
+def unit_layout(geometry: Geometry, kind: np.ndarray | None = None) -> Layout:
+    """Every unit's sites (those of `kind`, a per-site mask: all by default) and their
+    positions from its centre; `Misfit` if the units do not all have the same number of
+    them, or none."""
     units = geometry.unit_count
-    counts = np.bincount(geometry.site_unit, minlength=units)
+    chosen = np.flatnonzero(kind) if kind is not None else np.arange(geometry.site_count)
+    unit_of = geometry.site_unit[chosen]
+    counts = np.bincount(unit_of, minlength=units)
     if units == 0 or counts.min() != counts.max() or counts[0] == 0:
-        raise Misfit("the workpiece's units do not all carry the same number of sites")
-    sites = np.argsort(geometry.site_unit, kind="stable").reshape(units, int(counts[0]))
+        raise Misfit("the workpiece's units do not all carry the same number of such sites")
+    sites = chosen[np.argsort(unit_of, kind="stable")].reshape(units, int(counts[0]))
     centre = geometry.unit_origin_mm + np.asarray(geometry.unit_size_mm) / 2
     position = np.stack(
         [geometry.site_x_mm[sites] - centre[:, 0:1], geometry.site_y_mm[sites] - centre[:, 1:2]],
@@ -136,10 +165,25 @@ def unit_layout(geometry: Geometry) -> Layout:
     return Layout(sites, position * 1000.0)
 
 
-def fit_terminals(substrate: Layout, source: Layout, physics: FlipChipPhysics) -> np.ndarray:
-    """For each terminal of a flipped die (its source unit's site order), the index of the
-    site it falls on within a target unit; `Misfit` saying why there is none."""
-    terminals = source.position_um[0] * np.array([-1.0, 1.0])  # flipped: x mirrors
+def terminal_layout(geometry: Geometry) -> Layout:
+    """Every unit's sites for a die's terminals (all but a panel's column sites)."""
+    return unit_layout(geometry, geometry.terminal_site)
+
+
+def column_layout(geometry: Geometry) -> Layout:
+    """Every unit's column sites (000:x2); `Misfit` on a workpiece without them."""
+    if not geometry.column.any():
+        raise Misfit("the substrate has no column sites for a frame's conductor columns")
+    return unit_layout(geometry, geometry.column)
+
+
+def fit_terminals(
+    substrate: Layout, source: Layout, physics: FlipChipPhysics, *, flipped: bool = True
+) -> np.ndarray:
+    """For each terminal of a die (its source unit's site order), flipped (x mirrors) unless
+    `flipped` is False, the index of the site it falls on within a target unit; `Misfit`
+    saying why there is none."""
+    terminals = source.position_um[0] * np.array([-1.0 if flipped else 1.0, 1.0])
     targets = substrate.position_um[0]
     if terminals.shape != targets.shape:
         raise Misfit(
@@ -237,6 +281,20 @@ def place(
     return Placement(offset.astype(np.float32), rotation.astype(np.float32))
 
 
+def landing_error_um(
+    terminal_um: np.ndarray, nominal_um: np.ndarray, placement: Placement
+) -> np.ndarray:
+    """How far each terminal (positions from the unit's centre, (parts, n, 2)) lands from its
+    nominal site's centre when its part is placed as `placement` (rotated about the unit's
+    centre, then offset)."""
+    angle = np.deg2rad(placement.rotation_mdeg / 1000.0)[:, None]
+    cos, sin = np.cos(angle), np.sin(angle)
+    landed_x = cos * terminal_um[..., 0] - sin * terminal_um[..., 1] + placement.offset_um[:, 0:1]
+    landed_y = sin * terminal_um[..., 0] + cos * terminal_um[..., 1] + placement.offset_um[:, 1:2]
+    error: np.ndarray = np.hypot(landed_x - nominal_um[..., 0], landed_y - nominal_um[..., 1])
+    return error
+
+
 def joint_temperature_c(recipe: BondRecipe, physics: FlipChipPhysics) -> float:
     """The terminals' temperature while the head presses the die."""
     excess = recipe.head_temperature_c - recipe.stage_temperature_c
@@ -262,17 +320,13 @@ def bond_dies(
     terminal k on site `match[k]` of its unit), vectorised over dies and terminals: seat the
     terminals, raise the filler, form the joints, and add the dies to the substrate's `dies`
     part; the source records them picked. Returns whether each die is bonded."""
-    target = unit_layout(substrate.geometry)
-    origin = unit_layout(source.geometry)
+    target = terminal_layout(substrate.geometry)
+    origin = terminal_layout(source.geometry)
     sites = target.sites[units][:, match]  # (dies, n): the site under each terminal
     nominal = target.position_um[units][:, match]  # (dies, n, 2)
     from_sites = origin.sites[source_units]  # (dies, n): the bump of each terminal
     terminal = origin.position_um[source_units] * np.array([-1.0, 1.0])
-    angle = np.deg2rad(placement.rotation_mdeg / 1000.0)[:, None]
-    cos, sin = np.cos(angle), np.sin(angle)
-    landed_x = cos * terminal[..., 0] - sin * terminal[..., 1] + placement.offset_um[:, 0:1]
-    landed_y = sin * terminal[..., 0] + cos * terminal[..., 1] + placement.offset_um[:, 1:2]
-    error_um = np.hypot(landed_x - nominal[..., 0], landed_y - nominal[..., 1])
+    error_um = landing_error_um(terminal, nominal, placement)
 
     terminals = die_terminals(source)
     height = terminals.height_um[from_sites]
@@ -295,18 +349,8 @@ def bond_dies(
     fits = (height > 0) & np.where(hole, in_hole, on_pad)
     seated = fits.all(axis=1)[:, None] & fits  # a rigid die: all terminals or none
 
-    # The filler rises by the terminal's volume inside its hole; the rest spills over.
     terminal_nl = np.where(seated & hole, terminal_volume_nl(height, base, depth), 0.0)
-    area_um2 = hole_area_um2(substrate)[sites]
-    risen = seated & hole & (area_um2 > 0)
-    at = sites[risen]
-    substrate.fill.settle(
-        at,
-        substrate.fill.volume_nl[at],
-        terminal_nl[risen],
-        hole_volume_nl(substrate)[at] * (1 + physics.meniscus_fraction),
-        area_um2[risen],
-    )
+    _raise_filler(substrate, sites, seated & hole, terminal_nl, physics)
 
     joined = seated & _joints(
         substrate, source, terminals, sites, from_sites, hole, depth, recipe, physics
@@ -330,6 +374,66 @@ def bond_dies(
     return bonded
 
 
+def _raise_filler(
+    substrate: Workpiece,
+    sites: np.ndarray,
+    inserted: np.ndarray,
+    volume_nl: np.ndarray,
+    physics: FlipChipPhysics,
+) -> None:
+    """The filler in the holes at `sites` where something `inserted` its `volume_nl` rises;
+    what the hole and its meniscus cannot hold spills over."""
+    area_um2 = hole_area_um2(substrate)[sites]
+    risen = inserted & (area_um2 > 0)
+    at = sites[risen]
+    substrate.fill.settle(
+        at,
+        substrate.fill.volume_nl[at],
+        volume_nl[risen],
+        hole_volume_nl(substrate)[at] * (1 + physics.meniscus_fraction),
+        area_um2[risen],
+    )
+
+
+def _filler_joins(
+    substrate: Workpiece,
+    sites: np.ndarray,
+    hole: np.ndarray,
+    joint_c: float,
+    recipe: BondRecipe,
+    physics: FlipChipPhysics,
+) -> np.ndarray:
+    """Where the filler in a hole joins what sits in it: a solder filler wets, a paste gels."""
+    fill = substrate.fill
+    filled: np.ndarray = hole & (fill.volume_nl[sites] > 0)
+    solder = FILLER_SOLDER.get(fill.material or "", fill.material)
+    if solder in LIQUIDUS_C:
+        return filled if _wets(solder, joint_c, recipe, physics) else np.zeros_like(filled)
+    gels = (
+        fill.material is not None
+        and joint_c >= physics.paste_gel_c
+        and recipe.bond_time_s >= physics.paste_gel_s
+    )
+    return filled if gels else np.zeros_like(filled)
+
+
+def _pressed(
+    metal: str | None,
+    force_per_terminal_n: float,
+    joint_c: float,
+    recipe: BondRecipe,
+    physics: FlipChipPhysics,
+) -> bool:
+    """A gold or copper terminal bonds to the metal it touches by thermocompression."""
+    press = physics.thermocompression.get(metal or "")
+    return (
+        press is not None
+        and joint_c >= press.temperature_c
+        and force_per_terminal_n >= press.force_n
+        and recipe.bond_time_s >= press.time_s
+    )
+
+
 def _joints(
     substrate: Workpiece,
     source: Workpiece,
@@ -349,29 +453,159 @@ def _joints(
         joined |= True
     if _wets(bumps.layer_alloy, joint_c, recipe, physics):
         joined |= bumps.layer_um[from_sites] > 0
-    fill = substrate.fill
-    filled = hole & (fill.volume_nl[sites] > 0)
-    solder = FILLER_SOLDER.get(fill.material or "", fill.material)
-    if solder in LIQUIDUS_C:
-        if _wets(solder, joint_c, recipe, physics):
-            joined |= filled
-    elif (
-        fill.material is not None
-        and joint_c >= physics.paste_gel_c
-        and recipe.bond_time_s >= physics.paste_gel_s
-    ):
-        joined |= filled
-    press = physics.thermocompression.get(terminals.material or "")
+    joined |= _filler_joins(substrate, sites, hole, joint_c, recipe, physics)
     force_per_terminal = recipe.bond_force_n / sites.shape[1]
-    if (
-        press is not None
-        and joint_c >= press.temperature_c
-        and force_per_terminal >= press.force_n
-        and recipe.bond_time_s >= press.time_s
-    ):
-        on_metal = ~hole | (terminals.height_um[from_sites] >= depth)
-        joined |= on_metal
+    if _pressed(terminals.material, force_per_terminal, joint_c, recipe, physics):
+        joined |= ~hole | (terminals.height_um[from_sites] >= depth)
     return joined
+
+
+# ------------------------------------------------------------------------- frame and stack
+
+
+def mount_frames(
+    substrate: Workpiece,
+    units: np.ndarray,
+    frame: FrameRecipe,
+    placement: Placement,
+    physics: FlipChipPhysics,
+) -> np.ndarray:
+    """Press a frame with its conductor columns on each of `units` (placed as `placement`),
+    vectorised over frames and columns: seat the columns' lower ends in the column holes,
+    raise the filler, form the joints, and record the frames and their columns in the
+    substrate's `frame` part (see the module docstring). Returns whether each frame has every
+    column joined."""
+    layout = column_layout(substrate.geometry)
+    sites = layout.sites[units]  # (frames, n)
+    nominal = layout.position_um[units]
+    error_um = landing_error_um(nominal, nominal, placement)
+    drilled = substrate.openings.substrate
+    depth = drilled.depth_um[sites]
+    diameter, protrusion = frame.column_diameter_um, frame.column_protrusion_um
+    coinable = physics.coinable.get(FRAME_COLUMN_METAL, 0.0)
+    fits = (
+        substrate.geometry.hole[sites]
+        & drilled.open[sites]
+        & (error_um <= (drilled.diameter_um[sites] - diameter) / 2)
+        & (protrusion - depth <= coinable * protrusion)
+    )
+    seated = fits.all(axis=1)[:, None] & fits  # a rigid frame: all its columns or none
+    volume_nl = np.where(seated, column_volume_nl(diameter, protrusion, depth), 0.0)
+    _raise_filler(substrate, sites, seated, volume_nl, physics)
+    recipe = frame.recipe
+    joint_c = joint_temperature_c(recipe, physics)
+    joined = _filler_joins(substrate, sites, seated, joint_c, recipe, physics)
+    if _pressed(FRAME_COLUMN_METAL, recipe.bond_force_n / sites.shape[1], joint_c, recipe, physics):
+        joined |= protrusion >= depth
+    joined &= seated
+    part = substrate.frame
+    part.height_um[units] = frame.frame_um
+    part.offset_um[units] = placement.offset_um
+    part.column_top_um[sites] = frame.frame_um
+    part.column_diameter_um[sites] = diameter
+    part.seated[sites] = seated
+    part.joined[sites] = joined
+    part.column_metal = FRAME_COLUMN_METAL
+    return np.asarray(joined.all(axis=1))
+
+
+def is_device_source(source: Workpiece) -> bool:
+    """Whether `source` is a diced panel of packages whose external terminals (solder balls
+    joined on its bottom) face down as they lie: they are stacked as they are, not flipped."""
+    balls = source.balls
+    return (
+        source.geometry.shape is Shape.PANEL
+        and balls.face is Face.BACK
+        and bool((balls.present & balls.joined).any())
+    )
+
+
+def device_layout(source: Workpiece) -> Layout:
+    """Every package unit's terminals of a device source: the sites with a joined ball."""
+    return unit_layout(source.geometry, die_terminals(source).height_um > 0)
+
+
+def exposed_column_tops(workpiece: Workpiece, physics: FlipChipPhysics) -> np.ndarray:
+    """Per site: a column's top end stands there at the top, under no more than `buried_um`
+    of resin (a terminal set on it touches its metal)."""
+    top = workpiece.frame.column_top_um
+    exposed: np.ndarray = (top > 0) & (workpiece.resin_um <= top + physics.buried_um)
+    return exposed
+
+
+def _column_tops_below(
+    substrate: Workpiece,
+    units: np.ndarray,
+    match: np.ndarray,
+    level: int,
+    workpiece_of: Callable[[str], Workpiece],
+    physics: FlipChipPhysics,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per device of a run onto `units` at stack `level`, per terminal (on the unit's column
+    `match[k]`, in the column layout's order): whether the column top under it is exposed,
+    and its diameter. For level 0 the panel's own columns; above, the columns of the device
+    stacked on the unit at the level under it (of the same panel design: its columns in the
+    same layout order); a unit without that device has no column top."""
+    if level == 0:
+        below, columns = substrate, column_layout(substrate.geometry).sites[units][:, match]
+        present = np.ones(columns.shape, bool)
+    else:
+        lower = substrate.stack.levels[level - 1]
+        device_of_unit = np.full(substrate.geometry.unit_count, -1)
+        device_of_unit[lower.unit] = np.arange(lower.unit.size)
+        devices = device_of_unit[units]
+        below = workpiece_of(lower.source)
+        source_units = lower.source_unit[np.maximum(devices, 0)]
+        columns = column_layout(below.geometry).sites[source_units][:, match]
+        present = np.broadcast_to((devices >= 0)[:, None], columns.shape)
+    exposed = present & exposed_column_tops(below, physics)[columns]
+    return exposed, below.frame.column_diameter_um[columns]
+
+
+def stack_devices(
+    substrate: Workpiece,
+    source: Workpiece,
+    units: np.ndarray,
+    source_units: np.ndarray,
+    match: np.ndarray,
+    placement: Placement,
+    recipe: BondRecipe,
+    physics: FlipChipPhysics,
+    workpiece_of: Callable[[str], Workpiece],
+) -> np.ndarray:
+    """Stack the packages of `source_units` of the diced panel `source` on `units` of the
+    substrate, one level above what stands there (all of `units` at one height), placed as
+    they lie (terminal k on the unit's column `match[k]`) with `placement` from the device
+    below: seat each terminal on the exposed column top under it, join it where its solder
+    wets, and record the level in the substrate's `stack` part; the source records its units
+    picked. `workpiece_of` finds the panels of the levels below. Returns whether each device
+    has every terminal joined."""
+    stack = substrate.stack
+    level = int(stack.height(substrate.geometry.unit_count)[units[0]])
+    sites = column_layout(substrate.geometry).sites[units][:, match]
+    nominal = column_layout(substrate.geometry).position_um[units][:, match]
+    origin = device_layout(source)
+    from_sites = origin.sites[source_units]
+    error_um = landing_error_um(origin.position_um[source_units], nominal, placement)
+    terminals = die_terminals(source)
+    exposed, diameter = _column_tops_below(substrate, units, match, level, workpiece_of, physics)
+    seated = (terminals.height_um[from_sites] > 0) & exposed & (error_um <= diameter / 2)
+    joint_c = joint_temperature_c(recipe, physics)
+    joined = seated & _wets(terminals.material, joint_c, recipe, physics)
+    bonded: np.ndarray = joined.all(axis=1)
+    if level == len(stack.levels):
+        stack.levels.append(StackLevel.empty(source.id, substrate.geometry.site_count))
+    entry = stack.levels[level]
+    entry.unit = np.concatenate([entry.unit, units.astype(np.int32)])
+    entry.source_unit = np.concatenate([entry.source_unit, source_units.astype(np.int32)])
+    entry.offset_um = np.concatenate([entry.offset_um, placement.offset_um])
+    entry.rotation_mdeg = np.concatenate([entry.rotation_mdeg, placement.rotation_mdeg])
+    entry.bonded = np.concatenate([entry.bonded, bonded])
+    entry.seated[sites] = seated
+    entry.joined[sites] = joined
+    entry.error_um[sites] = error_um
+    source.singulation.picked.extend(int(unit) for unit in source_units)
+    return bonded
 
 
 # ------------------------------------------------------------------------- the transfer
@@ -390,7 +624,7 @@ def transfer_layer(
     `transfer_efficiency * film_um` stays on it (on top of a layer of the same alloy; the
     simulated bonder refuses another), the core staying solid unless the joint passed its
     liquidus. Returns whether each of the units' bump sites took a layer."""
-    sites = unit_layout(wafer.geometry).sites[units]  # (dies, n)
+    sites = terminal_layout(wafer.geometry).sites[units]  # (dies, n)
     bumps = wafer.bumps
     height = bumps.height_um[sites]
     present = height > 0

@@ -105,11 +105,13 @@ def die_backs_um(workpiece: Workpiece) -> float:
 
 
 def front_top_um(workpiece: Workpiece) -> float:
-    """Height of the highest feature (resin, bump or die back) above the substrate, µm."""
+    """Height of the highest feature (resin, bump, die back, or a frame and its columns,
+    000:x2) above the substrate, µm."""
     return max(
         workpiece.resins.max_thickness_um(),
         float(workpiece.bumps.height_um.max(initial=0.0)),
         die_backs_um(workpiece),
+        float(workpiece.frame.height_um.max(initial=0.0)),
         0.0,
     )
 
@@ -163,7 +165,8 @@ def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> No
     """Remove everything above `level_um` (total thickness) from the given side, in place.
 
     From the front: resin, bump tops and die backs are cut to the new surface on every site
-    and die at once (000:f: the sealing resin and the die backs ground flush), and a level
+    and die at once (000:f: the sealing resin and the die backs ground flush; 000:x2: a
+    frame and its columns' top ends with them), and a level
     below the substrate top cuts the substrate. From the back: the substrate thins, the front
     features stay. Idempotent for a given level.
     """
@@ -180,3 +183,6 @@ def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> No
     workpiece.resins.cut_to_height(height)
     np.minimum(workpiece.bumps.height_um, height, out=workpiece.bumps.height_um)
     np.minimum(workpiece.dies.thickness_um, height, out=workpiece.dies.thickness_um)
+    frame = workpiece.frame
+    np.minimum(frame.height_um, height, out=frame.height_um)
+    np.minimum(frame.column_top_um, height, out=frame.column_top_um)

@@ -37,16 +37,19 @@ def die_grid(spec: WaferSpec) -> np.ndarray:
     return whole
 
 
-def _edge_sites(size_mm: tuple[float, float], per_side: int) -> tuple[np.ndarray, np.ndarray]:
-    """Positions (from a die's lower-left corner) of `per_side` terminals along each edge."""
+def _edge_sites(
+    size_mm: tuple[float, float], per_side: int, inset_mm: tuple[float, float] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Positions (from a die's lower-left corner) of `per_side` terminals along each edge,
+    `inset_mm` in from it across x and y (a die's pads: `_EDGE_INSET_MM`)."""
     width, height = size_mm
     t = (np.arange(per_side) + 0.5) / per_side
-    inset = _EDGE_INSET_MM
+    inset_x, inset_y = inset_mm or (_EDGE_INSET_MM, _EDGE_INSET_MM)
     edge_x = np.concatenate(
-        [t * width, np.full(per_side, width - inset), t * width, np.full(per_side, inset)]
+        [t * width, np.full(per_side, width - inset_x), t * width, np.full(per_side, inset_x)]
     )
     edge_y = np.concatenate(
-        [np.full(per_side, inset), t * height, np.full(per_side, height - inset), t * height]
+        [np.full(per_side, inset_y), t * height, np.full(per_side, height - inset_y), t * height]
     )
     return edge_x, edge_y
 
@@ -85,6 +88,7 @@ def new_wafer(wafer_id: str, spec: WaferSpec) -> Workpiece:
         unit_origin_mm=dies,
         unit_size_mm=spec.die_size_mm,
         hole=np.zeros(site_x.size, bool),
+        column=np.zeros(site_x.size, bool),
     )
     wafer = Workpiece.compose(wafer_id, spec, geometry, spec.pad_metal)
     _contaminate(wafer, spec.residue_nm, spec.oxide_nm, spec.seed)
@@ -95,7 +99,10 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
     """A fresh tape panel (claim 000): units in rows and columns centred on the panel's middle,
     a through-hole site under every terminal of each unit's die, and on the bottom a patterned
     metal interconnection layer (one pattern per unit, under every hole) covered by a cured
-    solder resist. The holes are not drilled yet (000:a does that). A metal substrate (000:x3)
+    solder resist. The holes are not drilled yet (000:a does that). A panel made for a frame
+    (000:x2) has, after each unit's terminal sites, its column sites: a hole under each of the
+    frame's conductor columns, in a ring midway between the die and the unit's edge, on the
+    unit's interconnection pattern too. A metal substrate (000:x3)
     is the bare plate alone: its sites are where the dies' terminals land on its metal, which
     joins them all until the plate is patterned."""
     width, height = spec.unit_size_mm
@@ -110,7 +117,13 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
     die_x, die_y = _edge_sites(spec.die_size_mm, spec.holes_per_die_side)
     die_x += (width - spec.die_size_mm[0]) / 2
     die_y += (height - spec.die_size_mm[1]) / 2
-    site_x, site_y, site_unit = _sites(units, die_x, die_y)
+    margin_x, margin_y = spec.margin_around_die_mm
+    ring = (margin_x / 2, margin_y / 2)
+    column_x, column_y = _edge_sites(spec.unit_size_mm, spec.columns_per_side, ring)
+    site_x, site_y, site_unit = _sites(
+        units, np.concatenate([die_x, column_x]), np.concatenate([die_y, column_y])
+    )
+    column = np.tile(np.arange(die_x.size + column_x.size) >= die_x.size, units.shape[0])
     count = site_x.size
     plate = spec.metal_substrate
     geometry = Geometry(
@@ -124,6 +137,7 @@ def new_panel(panel_id: str, spec: PanelSpec) -> Workpiece:
         unit_origin_mm=units,
         unit_size_mm=spec.unit_size_mm,
         hole=np.full(count, not plate),
+        column=column,
     )
     panel = Workpiece.compose(panel_id, spec, geometry, spec.interconnect_metal)
     panel.films.layers.append(

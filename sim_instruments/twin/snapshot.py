@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .incoming import new_wafer
-from .parts import BumpKind, ResinKind, Support
+from .parts import BumpKind, Frame, ResinKind, Support
 from .specs import WaferSpec
 from .workpiece import ProcessEvent, Workpiece
 
@@ -98,6 +98,10 @@ def read_snapshot(data: bytes) -> Workpiece:
         raise ValueError(f"twin snapshot: unknown format {header.get('format')!r}")
     workpiece: Workpiece = _decode(Workpiece, header["fields"], arrays)
     sites = workpiece.geometry.site_count  # per-site fields added since get their size
+    workpiece.geometry.sized()
+    units = workpiece.geometry.unit_count
+    if workpiece.frame.height_um.size != units:  # a snapshot from before frames
+        workpiece.frame = Frame.empty(sites, units)
     workpiece.balls.sized(sites)
     workpiece.bumps.sized(sites)
     return workpiece

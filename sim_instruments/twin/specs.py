@@ -6,6 +6,9 @@ from dataclasses import dataclass
 
 from .parts import DIELECTRICS, FilmMaterial
 
+#: The narrowest tape between a die and its unit's edge that takes a frame's columns, mm.
+MIN_FRAME_MM = 0.5
+
 
 @dataclass(frozen=True)
 class WaferSpec:
@@ -56,6 +59,9 @@ class PanelSpec:
     #: and it is patterned into the interconnections later; no holes, no solder resist
     #: (`tape_thickness_um` and `solder_resist_um` are not used)
     metal_substrate: bool = False
+    #: 000:x2: hole sites for the conductor columns of a frame around each die, this many
+    #: along each edge of the unit, midway between the die's edge and the unit's (0: no frame)
+    columns_per_side: int = 0
 
     def __post_init__(self) -> None:
         if self.rows < 1 or self.columns < 1:
@@ -69,6 +75,14 @@ class PanelSpec:
                 f"PanelSpec: a die of {self.die_size_mm} mm does not fit a unit of "
                 f"{self.unit_size_mm} mm"
             )
+        if self.columns_per_side < 0 or (
+            self.columns_per_side and min(self.margin_around_die_mm) < MIN_FRAME_MM
+        ):
+            raise ValueError(
+                f"PanelSpec: columns_per_side must be >= 0, and a frame's columns need "
+                f"{MIN_FRAME_MM:g} mm between a die and its unit's edge (dies of "
+                f"{self.die_size_mm} mm on units of {self.unit_size_mm} mm)"
+            )
         if self.interconnect_metal not in set(FilmMaterial) - DIELECTRICS:
             raise ValueError(
                 f"PanelSpec: interconnect_metal {self.interconnect_metal!r} is not a film material "
@@ -79,6 +93,12 @@ class PanelSpec:
                 "PanelSpec: tape_thickness_um, interconnect_um and solder_resist_um must be "
                 "positive"
             )
+
+    @property
+    def margin_around_die_mm(self) -> tuple[float, float]:
+        """The width of a unit's tape between its die and its edge, across x and y."""
+        (die_w, die_h), (unit_w, unit_h) = self.die_size_mm, self.unit_size_mm
+        return (unit_w - die_w) / 2, (unit_h - die_h) / 2
 
     @property
     def outline_mm(self) -> tuple[float, float]:

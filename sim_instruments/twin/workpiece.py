@@ -2,7 +2,8 @@
 
 A workpiece is composed of parts (`parts/`), one concept each: its geometry, the surface of
 the exposed metal, bumps, resin layers and their openings, films, wiring, resist, balls,
-placed dies, hole fill, the ground finish and the singulation. Each part is a structure of
+placed dies, hole fill, the ground finish and the singulation; on a panel with a frame, its
+conductor columns and the devices stacked on it (000:x2). Each part is a structure of
 arrays over the sites (electrode pads or hole sites) or the units: one numpy array per
 property, never an object per site, so that a 300 mm wafer with tens of thousands of bump
 sites costs milliseconds per process step. What a tool does to a workpiece lives in that
@@ -28,6 +29,7 @@ from .parts import (
     Fill,
     Films,
     Finish,
+    Frame,
     Geometry,
     OpeningLayer,
     Openings,
@@ -36,6 +38,7 @@ from .parts import (
     Resins,
     Resist,
     Singulation,
+    Stack,
     Support,
     Surface,
     Wiring,
@@ -73,6 +76,8 @@ class Workpiece:
     finish: Finish
     singulation: Singulation
     history: list[ProcessEvent] = field(default_factory=list)
+    frame: Frame = field(default_factory=lambda: Frame.empty(0, 0))
+    stack: Stack = field(default_factory=Stack)
 
     @classmethod
     def compose(
@@ -96,6 +101,7 @@ class Workpiece:
             fill=Fill.empty(sites),
             finish=Finish(),
             singulation=Singulation(),
+            frame=Frame.empty(sites, geometry.unit_count),
         )
 
     def add_resin(

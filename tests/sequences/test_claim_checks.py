@@ -10,6 +10,7 @@ from typing import Annotated
 
 import numpy as np
 import pytest
+import yaml
 from pydantic import Field, model_validator
 
 from packline.claims import CLAIMS
@@ -584,7 +585,8 @@ async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(store, 
         text = resources.files("packline.sequences").joinpath("recipes", name).read_text()
         path = tmp_path / name
         path.write_text(text)
-        prepared = prepare(RunRequest(method.name, recipe_path=path))
+        stack = yaml.safe_load(text).get("stack") or {}  # panels stacked: a lot of a stack
+        prepared = prepare(RunRequest(method.name, recipe_path=path, lot=stack.get("levels", 1)))
         async with open_run(store, prepared) as engine:
             assert await engine.run() == "completed", name
         report = run_report(store, engine.run_id)

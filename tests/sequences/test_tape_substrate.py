@@ -326,3 +326,113 @@ def test_a_plate_etched_too_little_or_too_much_fails_the_claim_check(
     assert failing_claims(check) == {"000:x3"}
     (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
     assert words in failed["condition"]
+
+
+#: The claim-tagged steps of a framed panel that is the base of a stack of two (000:x2): its
+#: frame after the dies, balls under the columns, then the other panel's packages stacked.
+STACKED_ORDER = [
+    *CLAIM_ORDER[:5],
+    ("mount frames", {"000:x2"}),
+    *CLAIM_ORDER[5:-1],
+    ("apply flux", {"000:x1"}),
+    ("mount balls", {"000:x1"}),
+    ("reflow balls", {"000:x1"}),
+    CLAIM_ORDER[-1],
+    ("stack packages", {"000:x2"}),
+]
+
+
+def stacked_recipe(levels: int = 2) -> dict:
+    recipe = small_recipe("tape-substrate-stacked.yaml")
+    recipe["stack"]["levels"] = levels
+    return recipe
+
+
+def test_framed_panels_stack_into_multilayer_devices_with_every_column_joined(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """000:x2: a frame's columns in every column hole, ground flush with the package, and the
+    second panel's packages stacked on the first's units, each ball joined to a column top."""
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, stacked_recipe()), 2)
+    summary = events[-1]
+    assert code == 0, summary
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    check = summary["claim_check"]
+    assert check["status"] == "passed"
+    assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    frame = {c["condition"]: c for c in check["conditions"] if c["claim"] == "000:x2"}
+    assert len(frame) == 3
+    joined, flush, stacked = frame.values()
+    assert joined["sites_checked"] == flush["sites_checked"] == 2 * 3 * 16  # every column
+    assert stacked["sites_checked"] == 3 * 16  # the base's columns, under the level above
+    assert flush["margin_worst"] <= 0.1  # the columns ground with the resin
+    assert 0 < stacked["margin_worst"] < 12  # aligned within the vision's few um
+    terminals = next(c for c in check["conditions"] if c["claim"] == "000:c")
+    assert terminals["sites_checked"] == 2 * 3 * 24  # the die's holes, not the columns'
+    for wafer in ("W01", "W02"):  # the base and the level above, in one batch
+        assert _tagged(events, wafer) == STACKED_ORDER
+
+
+def test_a_stack_short_of_its_levels_fails_the_claim_check_naming_000_x2(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Three levels asked of a lot of two panels: valid, but the only stack is two high."""
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, stacked_recipe(3)), 2)
+    summary = events[-1]
+    check = summary["claim_check"]
+    assert code == 1
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    assert failing_claims(check) == {"000:x2"}
+    (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
+    assert failed["condition"].startswith("3 levels")
+
+
+def _frame_without_columns(recipe: dict) -> None:
+    recipe["panel"]["columns_per_side"] = 0
+
+
+def _columns_too_long(recipe: dict) -> None:
+    recipe["frame"]["column_protrusion_um"] = "60 um"
+
+
+def _frame_below_the_grind(recipe: dict) -> None:
+    """A frame whose top the grind does not reach: its columns would stay under resin."""
+    recipe["frame"]["thickness_um"] = "250 um"
+
+
+def _stack_without_balls_under_the_columns(recipe: dict) -> None:
+    recipe["balls"].update(first_site=0, balls_per_unit=24)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "words"),
+    [
+        (_frame_without_columns, "panel.columns_per_side = 0: a frame's conductor columns"),
+        (_columns_too_long, "frame.column_protrusion_um = 60 um: a column of"),
+        (_frame_below_the_grind, "frame.thickness_um = 250 um: the grind must reach"),
+        (_stack_without_balls_under_the_columns, "balls.first_site = 0: a stacked package"),
+    ],
+)
+def test_a_frame_or_stack_breaking_000_x2_is_refused_and_no_tool_moves(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, words: str
+):
+    recipe = stacked_recipe()
+    spoil(recipe)
+    file = write_recipe(tmp_path, recipe)
+    assert main(["run", "tape-substrate", "--sim", "--recipe", str(file)]) == 2
+    error = capsys.readouterr().err
+    assert words in error
+    assert "(claim 000:x2)" in error
+    assert not db.exists()  # no run recorded: nothing was started, no tool contacted
+
+
+def test_a_frame_setpoint_outside_the_bonder_s_limits_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    recipe = stacked_recipe()
+    recipe["frame"]["thickness_um"] = "2000 um"
+    file = write_recipe(tmp_path, recipe)
+    assert main(["validate", "tape-substrate", "--recipe", str(file)]) == 2
+    error = capsys.readouterr().err
+    assert "frame.thickness_um" in error
+    assert "flip_chip_bonder range of frame_um" in error

@@ -9,6 +9,7 @@ from .dies import Dies
 from .fill import UM3_PER_NL, Fill
 from .films import DIELECTRICS, Film, FilmMaterial, Films
 from .finish import Finish
+from .frame import Frame, Stack, StackLevel
 from .geometry import Face, Geometry, Shape
 from .openings import OpeningLayer, OpeningProcess, Openings, OpeningStage
 from .resins import ResinKind, ResinLayer, Resins, Support
@@ -31,6 +32,7 @@ __all__ = [
     "FilmMaterial",
     "Films",
     "Finish",
+    "Frame",
     "Geometry",
     "OpeningLayer",
     "OpeningProcess",
@@ -43,6 +45,8 @@ __all__ = [
     "Resist",
     "Shape",
     "Singulation",
+    "Stack",
+    "StackLevel",
     "Support",
     "Surface",
     "Tone",

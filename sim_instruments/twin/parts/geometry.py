@@ -1,15 +1,16 @@
 """Where a workpiece's sites are: a round wafer of dies or a rectangular tape panel of units.
 
-A site is an electrode pad of a die (wafer) or a through-hole site of a package unit (panel);
-every per-site array of the other parts is indexed like `site_x_mm`. A unit is a die of a wafer
-or a package unit of a panel: what the saw cuts free. Coordinates are millimetres from the
-workpiece's centre. The geometry is fixed at creation, except the substrate's thickness,
-which the grinder thins.
+A site is an electrode pad of a die (wafer) or a through-hole site of a package unit (panel):
+a hole under a die's terminal, or (000:x2) a hole under a conductor column of the frame around
+the die (`column`); every per-site array of the other parts is indexed like `site_x_mm`. A
+unit is a die of a wafer or a package unit of a panel: what the saw cuts free. Coordinates
+are millimetres from the workpiece's centre. The geometry is fixed at creation, except the
+substrate's thickness, which the grinder thins.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 import numpy as np
@@ -44,6 +45,20 @@ class Geometry:
     unit_origin_mm: np.ndarray  # (units, 2): lower-left corner of each die or unit
     unit_size_mm: tuple[float, float]
     hole: np.ndarray  # bool per site: a through-hole site of the substrate (panel terminals)
+    #: bool per site: a frame's conductor column goes there, not a die's terminal (000:x2)
+    column: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))
+
+    def sized(self) -> None:
+        """Give `column` its per-site size where an older snapshot lacks it (no column
+        sites); `read_snapshot` calls it."""
+        if self.column.size != self.site_count:
+            self.column = np.zeros(self.site_count, bool)
+
+    @property
+    def terminal_site(self) -> np.ndarray:
+        """Sites a die's terminal goes to (every site but the frame's columns)."""
+        terminal: np.ndarray = ~self.column
+        return terminal
 
     @property
     def site_count(self) -> int:

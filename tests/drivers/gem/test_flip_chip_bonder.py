@@ -12,10 +12,11 @@ from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolatio
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FlipChipState,
+    FrameRecipe,
     SolderTransfer,
     TransferAlloy,
 )
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.testing.twin import bumped_dies, filled_panel
 
 from .conftest import GemBench
@@ -38,7 +39,7 @@ async def test_connect_reads_identity_and_sets_up_the_run_events(fc_bench) -> No
     bonder = await fc_bench.driver()
     assert str(bonder.identity) == "packline FC-1 s/n FC1-0001 fw 1.0"
     assert bonder.state is ToolState.IDLE
-    assert fc_bench.equipment.enabled_events == {3001, 3002}
+    assert fc_bench.equipment.enabled_events == {3001, 3002, 3003}
     assert fc_bench.equipment.enabled_alarms == {4001, 4002, 4003}
     assert await bonder.request_last_bond() is None
 
@@ -124,3 +125,19 @@ async def test_a_solder_transfer_ends_on_its_own_event(fc_bench) -> None:
     assert await bonder.request_last_bond() is None
     assert fc_bench.model.recipe["transfer_alloy"] == "Sn63Pb37"
     assert int((wafer.bumps.layer_um > 0).sum()) == 96
+
+
+async def test_a_frame_run_ends_on_its_own_event(fc_bench) -> None:
+    """000:x2 over E30: the frame's sizes as constants, `frame`, `frame_ended`."""
+    panel = filled_panel(fc_bench.twin, "P2", spec=PanelSpec(rows=2, columns=3, columns_per_side=4))
+    bonder = await fc_bench.driver()
+    await bonder.load("P2")
+    assert await bonder.request_last_frame() is None
+    result = await bonder.mount_frames(FrameRecipe(400, 100, 36, RECIPE), unit_count=4)
+    assert (result.substrate_id, result.frames, result.columns) == ("P2", 4, 64)
+    assert (result.columns_seated, result.columns_joined, result.frames_bonded) == (64, 64, 4)
+    assert result == await bonder.request_last_frame()
+    assert fc_bench.model.recipe["column_protrusion_um"] == 36
+    assert int((panel.frame.height_um == 400).sum()) == 4
+    with pytest.raises(LimitViolation, match="frame_um"):
+        await bonder.mount_frames(FrameRecipe(3000, 100, 36, RECIPE))
