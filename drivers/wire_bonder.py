@@ -230,6 +230,6 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
                 return status
             return None
 
-        return await self.wait_until(
+        return await self.wait_held(
             action, poll, timeout_s, lambda: f"{status.bumps_done} of {total} sites"
         )

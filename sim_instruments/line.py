@@ -40,10 +40,11 @@ class SimulatedLine:
     ) -> None:
         """`tool_options`: per role, keyword arguments of its simulated tool (a laser's CO2
         `source`), so the line has the tools a recipe needs. `serial_over_tcp`: a tool on a
-        Modbus RTU line (`SimulatedTool.rtu_line`, the oven) is served with its RTU frames over
-        TCP, as behind a serial device server, instead of on a pty (unless its `tool_options`
-        name a `transport`): the in-process dry run's choice, where every exchange through a
-        pty costs more wall time than the exchange itself."""
+        serial line (the oven's Modbus RTU line, a host link) is served with its bytes over TCP,
+        as behind a serial device server (`SimulatedTool.serial_over_tcp`), instead of on a pty
+        (unless its `tool_options` name a `transport`): the in-process dry run's choice, where
+        every exchange through a pty costs more wall time than the exchange itself, and where
+        a reply a tool holds (docs/decisions/0023) must be readable as soon as it is sent."""
         self.clock: Clock = clock or WallClock()
         self.twin = TwinStore(incoming)
         self.host = host
@@ -89,8 +90,8 @@ class SimulatedLine:
                     continue
                 options = self.tool_options.get(kind.role, {})
                 simulator = kind.load_simulator()
-                if self.serial_over_tcp and simulator.rtu_line:
-                    options = {"transport": "rtu-tcp", **options}
+                if self.serial_over_tcp and simulator.serial_over_tcp:
+                    options = {"transport": simulator.serial_over_tcp, **options}
                 tool = simulator(kind.role, self.twin, self.clock, **options)
                 self.tools[kind.role] = tool
                 await tool.start(self.host, 0)

@@ -67,7 +67,7 @@ class SimOven(BatchPlcSimulator):
         "zone_sensor_break": "zone 1's thermocouple opens: its controller reports a sensor break",
     }
     fault_opens = {"n2_supply": "n2_supply"}
-    rtu_line = True
+    serial_over_tcp = "rtu-tcp"
     #: How often the simulated line's station has a host poll the oven, s of process time: a
     #: load moving at most 3 degC in it (a reflow's 18 K/min ramp), and an hours-long cure
     #: read a few hundred times over the RTU bus rather than thousands.

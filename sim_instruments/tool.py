@@ -15,6 +15,7 @@ present time (`advance`), then tells it its conditions changed.
 
 from __future__ import annotations
 
+import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any, ClassVar, Self
@@ -35,10 +36,11 @@ class SimulatedTool(ABC):
     faults: ClassVar[dict[str, str]] = {}
     #: Injected faults that open an interlock of the spec, fault -> interlock.
     fault_opens: ClassVar[dict[str, str]] = {}
-    #: The tool is a Modbus RTU line served on a pty by default (its constructor's `transport`
-    #: is `"rtu-pty"`, the oven's RS-485 line); a `SimulatedLine(serial_over_tcp=True)` serves
-    #: its RTU frames over TCP instead (`"rtu-tcp"`).
-    rtu_line: ClassVar[bool] = False
+    #: For a tool on a serial line, which its constructor's `transport` may put on a pty (the
+    #: oven's RS-485 line, a host link on RS-232): the `transport` that serves the same bytes
+    #: over TCP instead, as behind a serial device server (`"rtu-tcp"`, `"socket"`), which a
+    #: `SimulatedLine(serial_over_tcp=True)` chooses. None for a tool not on a serial line.
+    serial_over_tcp: ClassVar[str | None] = None
 
     def __init__(self, name: str, twin: TwinStore, clock: Clock | None = None) -> None:
         self.name = name
@@ -52,6 +54,8 @@ class SimulatedTool(ABC):
         #: them: an alarm the driver clears at once would be missed by looking now and then).
         self.alarm_listeners: list[Callable[[str, str], None]] = []
         self._server: ToolServer | None = None
+        #: Set when something other than time changes the tool (`changed`).
+        self._changes = asyncio.Event()
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -64,6 +68,11 @@ class SimulatedTool(ABC):
     @abstractmethod
     def advance(self) -> None:
         """Bring the tool's model to the clock's present time (before every access)."""
+
+    def changed(self) -> None:
+        """Something other than time changed the tool (a fault, a command): a wait the tool
+        holds open for a client looks at the tool again now."""
+        self._changes.set()
 
     def conditions_changed(self) -> None:  # noqa: B027 (a hook; most tools need nothing here)
         """A fault came or went (the model is at the present time); by default nothing."""
@@ -146,6 +155,7 @@ class SimulatedTool(ABC):
         self.advance()
         self.injected.add(fault)
         self.conditions_changed()
+        self.changed()
 
     def clear_fault(self, fault: str) -> None:
         """Repair `fault` (one of `faults`); clearing one that is not injected does nothing."""
@@ -153,6 +163,7 @@ class SimulatedTool(ABC):
         self.advance()
         self.injected.discard(fault)
         self.conditions_changed()
+        self.changed()
 
     def _check_fault(self, fault: str) -> None:
         # A misspelt name must not pass silently: clear_fault("rf_mismach") would leave the

@@ -185,6 +185,13 @@ class SimWetBench(JobTool[_Dip]):
 
     # ----------------------------------------------------------------- time and chemistry
 
+    def next_change_s(self, now: float) -> float:
+        """The immersion's end (the bench rinses), then the job's."""
+        job = self.job
+        if job is not None and not job.applied:
+            return job.immersed_until_s
+        return super().next_change_s(now)
+
     def progress(self, job: _Dip, now: float) -> None:
         """The immersion ends: its chemistry is applied, the rinse and dry follow."""
         if now >= job.immersed_until_s and not job.applied:

@@ -321,6 +321,19 @@ class SimWireBonder(HostLinkTool):
 
     # ----------------------------------------------------------------- time and physics
 
+    def next_change_s(self, now: float) -> float:
+        """When the run's state changes next by itself: bumping starts, the run ends (every
+        site bonded), or it stops short (a non-stick, the wire run out); else the scan."""
+        run = self.run
+        if run is None or self.state not in (BonderState.HEATING, BonderState.BUMPING):
+            return super().next_change_s(now)
+        if now < run.bonding_from_s:
+            return run.bonding_from_s
+        stop = self._stop(run, self._feed_m(run))
+        if stop == run.total:
+            return run.bonding_from_s + run.total * run.site_s
+        return run.bonding_from_s + stop * run.site_s + run.cycle_s
+
     def advance(self) -> None:
         """Bring the run to the clock's present time: lay the studs due onto the wafer."""
         run = self.run
@@ -340,10 +353,9 @@ class SimWireBonder(HostLinkTool):
         if elapsed < 0:
             return
         self.state = BonderState.BUMPING
-        feed_m = wire_per_stud_m(run.program, self.physics) * run.stack_count
-        affordable = run.done + int(self.spool_m / feed_m + 1e-9)
+        feed_m = self._feed_m(run)
         by_time = int(elapsed / run.site_s + 1e-9)
-        stop = min(run.plan.non_stick_at, affordable, run.total)
+        stop = self._stop(run, feed_m)
         target = min(by_time, stop)
         if target > run.done:
             self._bond(run, target, feed_m)
@@ -355,6 +367,15 @@ class SimWireBonder(HostLinkTool):
                 self.state = BonderState.IDLE
         elif elapsed >= stop * run.site_s + run.cycle_s - 1e-9:
             self._fault("NSOP" if stop == run.plan.non_stick_at else "OUT_OF_WIRE", now)
+
+    def _feed_m(self, run: _Run) -> float:
+        """The wire one site of the run takes, m."""
+        return wire_per_stud_m(run.program, self.physics) * run.stack_count
+
+    def _stop(self, run: _Run, feed_m: float) -> int:
+        """The site the run stops before: its end, a non-stick, or the last the spool affords."""
+        affordable = run.done + int(self.spool_m / feed_m + 1e-9)
+        return min(run.plan.non_stick_at, affordable, run.total)
 
     def _bond(self, run: _Run, target: int, feed_m: float) -> None:
         plan, part = run.plan, slice(run.done, target)

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from typing import ClassVar, Self, TypeVar
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -52,6 +53,7 @@ from .vocabulary import (
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
 # limits.py, alarms.py and devices.py.
 __all__ = [
+    "HOLD_S",
     "WAFER_ID_MAX_LENGTH",
     "Alarm",
     "E10State",
@@ -62,10 +64,26 @@ __all__ = [
     "ReadingListener",
     "ToolState",
     "is_wafer_id",
+    "poll_hold_s",
     "validate_wafer_id",
 ]
 
 T = TypeVar("T")
+
+#: The longest a poll of a wait held by the tool (`Equipment.wait_until(held_by_tool=True)`)
+#: lets the tool hold its reply, s of process time: the driver hears from a tool whose state
+#: does not change (and records its progress) at least this often.
+HOLD_S = 10.0
+
+#: How long the poll running now may let the tool hold its reply, in such a wait.
+_POLL_HOLD_S: ContextVar[float | None] = ContextVar("packline_poll_hold_s", default=None)
+
+
+def poll_hold_s() -> float | None:
+    """How long the tool may hold its reply to the present poll, s of process time: set
+    inside a poll of `Equipment.wait_until(held_by_tool=True)` while the wait has at least
+    that long left, else None (the poll reads the tool at once)."""
+    return _POLL_HOLD_S.get()
 
 
 class Equipment(ABC):
@@ -438,9 +456,16 @@ class Equipment(ABC):
         *,
         abort_on_timeout: bool = True,
         interval_s: float | None = None,
+        held_by_tool: bool = False,
     ) -> T:
         """Call `poll` every `poll_interval_s` of the clock (or every `interval_s`, for a wait
         of many minutes that need not be watched every second) until it returns a result.
+
+        `held_by_tool`: `poll` reads the tool with a wait the tool holds until something
+        changes (a bounded blocking wait, docs/decisions/0023), for at most `poll_hold_s()`
+        (`HOLD_S`, or `timeout_s` if less), and is called again as soon as it returns; in the
+        last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
+        it polls every interval, so an overrun is seen as soon as with polls.
 
         `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
         returns the result when the process is done, None while it is not. Once `timeout_s` of
@@ -450,8 +475,14 @@ class Equipment(ABC):
         command's own wait) it raises `<still()> after <timeout_s> s` without aborting.
         """
         deadline = self.clock.now() + timeout_s
+        hold_s = min(HOLD_S, timeout_s)
         while True:
-            result = await poll()
+            held = held_by_tool and self.poll_interval_s <= hold_s <= deadline - self.clock.now()
+            token = _POLL_HOLD_S.set(hold_s if held else None)
+            try:
+                result = await poll()
+            finally:
+                _POLL_HOLD_S.reset(token)
             if result is not None:
                 return result
             if self.clock.now() >= deadline:
@@ -460,7 +491,8 @@ class Equipment(ABC):
                     await self.abort()  # an overrunning process is never left running
                     detail += "; aborted"
                 raise ToolTimeout(self.name, self.address, action, detail)
-            await self.clock.sleep(interval_s or self.poll_interval_s)
+            if not held:
+                await self.clock.sleep(interval_s or self.poll_interval_s)
 
     # ----------------------------------------------------------------- engineering mode
 

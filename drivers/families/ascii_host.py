@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
 from enum import Enum, StrEnum
 from typing import ClassVar, Protocol, TypeVar
 
-from ..equipment import Equipment, Identity, ToolState
+from ..equipment import Equipment, Identity, ToolState, poll_hold_s
 from ..errors import CommandRefused, ProtocolError
 from ..links import TextLink
 from ..specs.core import ToolSpec
@@ -28,6 +30,7 @@ from .ascii_host_wire import (
     encode,
     host_interlocks,
     host_status,
+    plain,
     render_status,
 )
 
@@ -43,6 +46,17 @@ __all__ = [
 ]
 
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
+
+
+@dataclass
+class _Seen:
+    """A wait under way (`HostLinkDriver.wait_held`): the `STATE` the tool last reported."""
+
+    state: str | None = None
+
+
+#: The wait of the task asking, if it is in one.
+_SEEN: ContextVar[_Seen | None] = ContextVar("packline_host_seen", default=None)
 
 C = TypeVar("C", bound=Enum)
 
@@ -67,6 +81,7 @@ class CountedJobStatus(JobStatus, Protocol):
 
 
 S = TypeVar("S", bound=JobStatus)
+T = TypeVar("T")
 J = TypeVar("J", bound=CountedJobStatus)
 
 
@@ -125,11 +140,26 @@ class HostLinkDriver(Equipment):
 
     async def ask(self, action: str, command: str) -> str:
         """Send `command`; return its `OK` payload ('' for a bare `OK`). A query (its word ends
-        in `?`: it only reads) that meets a stall is asked once more; a command never is."""
-        reply = await self.link.query(command, idempotent=command.split(" ", 1)[0].endswith("?"))
+        in `?`: it only reads) that meets a stall is asked once more; a command never is.
+
+        In a wait (`wait_held`) the status query goes out as the wait query once the tool's
+        `STATE` is known, the tool holding the reply while it stays in that state, on a link
+        that can carry a held reply (`TextLink.holds_replies`; a tty's line is polled)."""
+        seen = _SEEN.get() if command == self.wire.status_query else None
+        held_s = poll_hold_s() or 0.0
+        if seen is not None and seen.state is not None and held_s and self.link.holds_replies:
+            command = f"{self.wire.wait_query} {seen.state} {plain(held_s)}"
+        else:
+            held_s = 0.0
+        reply = await self.link.query(
+            command, idempotent=command.split(" ", 1)[0].endswith("?"), held_s=held_s
+        )
         if reply == "OK":
             return ""
         if reply.startswith("OK "):
+            if seen is not None:
+                words = reply[3:].split(" ")
+                seen.state = next((w[6:] for w in words if w.startswith("STATE=")), None)
             return reply[3:]
         if match := _REFUSAL.fullmatch(reply):
             code, text = match.groups()
@@ -279,7 +309,27 @@ class HostLinkDriver(Equipment):
             assert status is not None  # wait_until polls once before it can time out
             return f"still {status.state.value.lower()} ({progress(status)})"
 
-        return await self.wait_until(action, poll, timeout_s, still)
+        return await self.wait_held(action, poll, timeout_s, still)
+
+    async def wait_held(
+        self,
+        action: str,
+        poll: Callable[[], Awaitable[T | None]],
+        timeout_s: float,
+        still: Callable[[], str],
+    ) -> T:
+        """`wait_until` on the tool's own wait: once `poll` has read the status, each next
+        status read of a poll is the wait query for the `STATE` just read, which the tool
+        answers when its state changes (a job's end, an alarm) or after the wait's hold
+        (`Equipment.wait_until(held_by_tool=True)`), so polls follow the tool instead of the
+        poll interval (docs/decisions/0023). On a link that cannot carry a held reply (a tty)
+        it polls every interval."""
+        token = _SEEN.set(_Seen())
+        held = self.link.holds_replies
+        try:
+            return await self.wait_until(action, poll, timeout_s, still, held_by_tool=held)
+        finally:
+            _SEEN.reset(token)
 
     async def start_job(
         self, action: str, command: str, request_status: Callable[[], Awaitable[J]]

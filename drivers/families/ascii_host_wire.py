@@ -37,6 +37,10 @@ WHOLE = re.compile(r"[+-]?\d+")
 
 #: The words of the family's standard queries and commands (a tool may name its own).
 IDENTITY_QUERY = "IDN?"
+STATUS_QUERY = "STAT?"
+WAIT_QUERY = "WAIT?"
+#: The longest a tool holds the reply to the wait query, s (its `<wait_s>` at most).
+MAX_WAIT_S = 600.0
 ALARM_RESET = "RST"
 SAFE_STATE = "STOP"
 
@@ -173,15 +177,43 @@ def host_link_refusals(
     )
 
 
+#: The wait query's arguments: the state the tool holds its reply in, and for how long.
+WAIT_PARAMETERS = (
+    HostParameter(
+        name="while_state", placeholder="<state>", doc="a `STATE` token, the host's last seen"
+    ),
+    HostParameter(
+        name="wait_s",
+        placeholder="<wait_s>",
+        doc=f"seconds the tool may hold the reply, a decimal above 0, at most {MAX_WAIT_S:g}",
+    ),
+)
+
+
+def wait_query(holder: str = "WAFER") -> HostCommand:
+    """The family's bounded blocking wait: the status query's reply, held by the tool while
+    its `STATE` is `<state>`, at most `<wait_s>` seconds (a spec that declares it lists
+    `WAIT_PARAMETERS` among its parameters)."""
+    return HostCommand(
+        name=WAIT_QUERY,
+        parameters=tuple(parameter.name for parameter in WAIT_PARAMETERS),
+        reply=f"OK STATE=<s> {holder}=<id> …",
+        doc="the status, once `STATE` is not `<state>` or `<wait_s>` s have passed",
+    )
+
+
 def host_link_queries(interlocks_reply: str, *, holder: str = "WAFER") -> tuple[HostCommand, ...]:
     """The queries every host-link tool answers alike: identity, status (whose second word
-    names what the tool holds, `holder`), latched alarms and its interlocks
-    (`interlocks_reply`, e.g. `OK COVER=<0/1> EXHAUST=<0/1>`)."""
+    names what the tool holds, `holder`), the wait for a change of it, latched alarms and its
+    interlocks (`interlocks_reply`, e.g. `OK COVER=<0/1> EXHAUST=<0/1>`)."""
     return (
         HostCommand(
             name=IDENTITY_QUERY, reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"
         ),
-        HostCommand(name="STAT?", reply=f"OK STATE=<s> {holder}=<id> …", doc="status, see below"),
+        HostCommand(
+            name=STATUS_QUERY, reply=f"OK STATE=<s> {holder}=<id> …", doc="status, see below"
+        ),
+        wait_query(holder),
         HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="latched alarms"),
         HostCommand(name="ILK?", reply=interlocks_reply, doc="interlocks"),
     )
@@ -256,7 +288,8 @@ class HostLink:
     """
 
     identity_query: str = IDENTITY_QUERY
-    status_query: str = "STAT?"
+    status_query: str = STATUS_QUERY
+    wait_query: str = WAIT_QUERY
     alarm_query: str = "ALM?"
     interlock_query: str = "ILK?"
     alarm_reset: str = ALARM_RESET
@@ -404,4 +437,8 @@ def check_host_spec(spec: ToolSpec[HostLink]) -> ToolSpec[HostLink]:
         raise ValueError(f"spec {spec.kind}: not bound to the ASCII host link: {plain}")
     for name in FAMILY_REFUSALS:
         refusal_code(spec, name)
+    if spec.wire.wait_query not in spec.command_by_name or not set(WAIT_PARAMETERS) <= set(
+        spec.parameters
+    ):
+        raise ValueError(f"spec {spec.kind}: no wait query {syntax(spec, wait_query())}")
     return spec

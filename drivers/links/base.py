@@ -18,7 +18,7 @@ import math
 import os
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -235,7 +235,12 @@ class Link(ABC):
             wire_log.debug("%s %s %s %r", self.tool, self.address, direction, payload)
 
     async def exchange(
-        self, action: str, operation: Callable[[], Awaitable[T]], *, idempotent: bool = False
+        self,
+        action: str,
+        operation: Callable[[], Awaitable[T]],
+        *,
+        idempotent: bool = False,
+        held_s: float = 0.0,
     ) -> T:
         """Run one exchange under the link's lock, timeout, reconnect policy and error mapping.
 
@@ -243,43 +248,55 @@ class Link(ABC):
         I/O on the open connection. An `idempotent` exchange (a read that changes nothing on
         the tool) that got no reply at all is tried again, up to `read_retries` times, before
         `ToolTimeout` is raised; any other is never repeated.
+
+        `held_s` is for a bounded blocking wait on the tool (a query it answers when something
+        changes, or once `held_s` of process time have passed): the reply is then due within
+        `held_s` of the clock's time plus `timeout_s`, and the operation marks its own wire
+        work as `clock.activity()` (its write), so that a virtual clock can jump while the
+        tool holds the reply (docs/decisions/0023-held-replies-on-host-links.md).
         """
         async with self._lock:
             # The whole exchange, a reconnect (and its wall-clock delays) included, is wire
-            # work that a virtual clock must not jump over.
-            with self.clock.activity():
+            # work that a virtual clock must not jump over; a held reply is not.
+            with nullcontext() if held_s else self.clock.activity():
                 retries_left = self.read_retries if idempotent else 0
                 while True:
                     try:
-                        return await self._exchange_once(action, operation)
+                        return await self._exchange_once(action, operation, held_s)
                     except ToolTimeout as timeout:
                         if not retries_left:
                             raise
                         retries_left -= 1
                         log.info("%s; a read, so asked again", timeout)
 
-    async def _exchange_once(self, action: str, operation: Callable[[], Awaitable[T]]) -> T:
+    async def _exchange_once(
+        self, action: str, operation: Callable[[], Awaitable[T]], held_s: float = 0.0
+    ) -> T:
         """One attempt at an exchange (under the lock): reconnect if need be, run, map errors."""
         if not self._connected or not self._is_open():
-            await self._drop()
-            await self._reconnect(action)
+            with self.clock.activity():
+                await self._drop()
+                await self._reconnect(action)
         self._reply_so_far = b""
         try:
-            async with asyncio.timeout(self.timeout_s):
-                return await operation()
+            async with asyncio.timeout(None if held_s else self.timeout_s) as timeout:
+                if not held_s:
+                    return await operation()
+                return await self._held(operation, held_s, timeout)
         except TimeoutError:
             # Drop first: it ends whatever still reads, so the bytes it got are all in.
             await self._drop(by_link=True)
+            within = f"{self.timeout_s:g} s" + (f" after {held_s:g} s held" if held_s else "")
             if self._reply_so_far:
                 raise ProtocolError(
                     self.tool,
                     self.address,
                     action,
                     f"garbled or incomplete reply: no complete reply within "
-                    f"{self.timeout_s:g} s, only {quote_reply(self._reply_so_far)}",
+                    f"{within}, only {quote_reply(self._reply_so_far)}",
                 ) from None
             raise ToolTimeout(
-                self.tool, self.address, action, f"no reply within {self.timeout_s:g} s"
+                self.tool, self.address, action, f"no reply within {within}"
             ) from None
         except ToolError:
             raise
@@ -292,6 +309,24 @@ class Link(ABC):
             # A half-done exchange leaves the stream out of step: start afresh next time.
             await self._drop(by_link=True)
             raise
+
+    async def _held(
+        self, operation: Callable[[], Awaitable[T]], held_s: float, deadline: asyncio.Timeout
+    ) -> T:
+        """Run `operation`; once `held_s` of the clock's time have passed without its end, it
+        has `timeout_s` of wall time left (`deadline`, the exchange's timeout, is armed then)."""
+        loop = asyncio.get_running_loop()
+
+        async def arm() -> None:
+            await self.clock.sleep(held_s)
+            deadline.reschedule(loop.time() + self.timeout_s)
+
+        guard = asyncio.ensure_future(arm())
+        try:
+            return await operation()
+        finally:
+            guard.cancel()
+            await asyncio.gather(guard, return_exceptions=True)
 
     async def _reconnect(self, action: str) -> None:
         if not self._ever_connected:

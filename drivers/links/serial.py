@@ -81,6 +81,11 @@ class SerialLink(TextLink):
         #: that came after the one asked for).
         self._received = bytearray()
 
+    @property
+    def holds_replies(self) -> bool:
+        """A serial device server's TCP connection is dropped and made anew; a tty is not."""
+        return self.address.startswith(("socket://", "rfc2217://"))
+
     async def _open(self) -> None:
         await self._close()
         self._received = bytearray()
@@ -116,8 +121,11 @@ class SerialLink(TextLink):
         )
 
     async def _query(self, command: str) -> bytes:
-        assert self._reader is not None
         await self._write(command)
+        return await self._read(command)
+
+    async def _read(self, command: str) -> bytes:
+        assert self._reader is not None
         self._reply_so_far = self._received
         # The whole reply may be `max_line_bytes`, then the separator.
         limit = self.max_line_bytes + len(self._separator)

@@ -56,7 +56,15 @@ class TextLink(Link):
         self.encoding = encoding
         self.max_line_bytes = max_line_bytes
 
-    async def query(self, command: str, *, idempotent: bool = False) -> str:
+    @property
+    def holds_replies(self) -> bool:
+        """Whether a reply the tool holds (`query(held_s=...)`) is safe on this link: one whose
+        connection the link drops when it gives an exchange up, so that a reply abandoned in
+        flight never reaches a later exchange (TCP). A tty's line stays the same line: a reply
+        the tool sent as the host gave up would answer the host's next command."""
+        return False
+
+    async def query(self, command: str, *, idempotent: bool = False, held_s: float = 0.0) -> str:
         """Send `command` and return the tool's one-line reply, without its termination.
 
         `idempotent=True` says the command only reads (a status or identity query): if the
@@ -64,11 +72,18 @@ class TextLink(Link):
         `ToolTimeout`. Leave it False for anything that changes the tool, which is never sent
         twice. A reply that is the command itself (a tool echoing its input) is a
         `ProtocolError`, and the connection is dropped, since its real answer may follow.
+        `held_s`: the tool may hold its reply that long (a bounded blocking wait,
+        `Link.exchange`).
         """
 
         async def operation() -> str:
             self.log_wire(">", command)
-            raw = await self._query(command)
+            if held_s:
+                with self.clock.activity():
+                    await self._write(command)
+                raw = await self._read(command)
+            else:
+                raw = await self._query(command)
             reply = self._decode(command, raw)
             self.log_wire("<", reply)
             if reply == command:
@@ -81,7 +96,7 @@ class TextLink(Link):
                 )
             return reply
 
-        return await self.exchange(command, operation, idempotent=idempotent)
+        return await self.exchange(command, operation, idempotent=idempotent, held_s=held_s)
 
     async def write(self, command: str) -> None:
         """Send `command` that the protocol answers with nothing."""
@@ -129,6 +144,10 @@ class TextLink(Link):
         Bytes of a reply that has not completed are kept in `_reply_so_far` as they arrive;
         a reply that reaches `max_line_bytes` without its termination raises `_too_long`.
         """
+
+    @abstractmethod
+    async def _read(self, command: str) -> bytes:
+        """Read the reply to `command` (already written), as `_query` reads it."""
 
     @abstractmethod
     async def _write(self, command: str) -> None:

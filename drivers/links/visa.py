@@ -34,6 +34,7 @@ import concurrent.futures
 import contextlib
 import importlib.util
 import logging
+import math
 import queue
 import socket
 import threading
@@ -150,6 +151,11 @@ class VisaLink(TextLink):
         #: The VISA timeout the session has now: one read slice, or the last bit of one.
         self._slice_ms = round(_READ_SLICE_S * 1000)
 
+    @property
+    def holds_replies(self) -> bool:
+        """A `TCPIP` session's connection is dropped and made anew; an `ASRL` line is not."""
+        return self.address.upper().startswith("TCPIP")
+
     # ---- the worker thread ----------------------------------------------------------------
 
     async def _in_worker(self, function: Callable[..., T], *args: object) -> T:
@@ -200,11 +206,13 @@ class VisaLink(TextLink):
         stop_reading: threading.Event,
         command: str,
         reply_deadline: float | None,
+        written: bool = False,
     ) -> bytes:
-        """Write `command`, then read its reply until `reply_deadline` (`time.monotonic()`),
-        or read nothing when it is None."""
+        """Write `command` (unless it is `written` already), then read its reply until
+        `reply_deadline` (`time.monotonic()`), or read nothing when it is None."""
         try:
-            resource.write_raw(self._encode(command))
+            if not written:
+                resource.write_raw(self._encode(command))
             if reply_deadline is None:
                 return b""
             return self._read_reply(resource, stop_reading, command, reply_deadline)
@@ -233,7 +241,7 @@ class VisaLink(TextLink):
             remaining_s = deadline - time.monotonic()
             if remaining_s <= 0 or stop_reading.is_set():
                 raise VisaIOError(constants.StatusCode.error_timeout)
-            slice_ms = max(1, min(round(_READ_SLICE_S * 1000), round(remaining_s * 1000)))
+            slice_ms = max(1, round(min(_READ_SLICE_S, remaining_s) * 1000))
             if slice_ms != self._slice_ms:
                 resource.timeout = self._slice_ms = slice_ms
             chunk, timed_out = _read_chunk(resource, min(_CHUNK_BYTES, limit - len(reply)))
@@ -289,6 +297,23 @@ class VisaLink(TextLink):
             )
         except ProtocolError:
             # Too long: the rest of that line may still come, start afresh next time.
+            await self._drop(by_link=True)
+            raise
+
+    async def _read(self, command: str) -> bytes:
+        assert self._resource is not None
+        try:
+            # No deadline of its own: a held reply (`Link.exchange`) is bounded by the
+            # exchange, which stops the reader by closing the session.
+            return await self._in_worker(
+                self._exchange_blocking,
+                self._resource,
+                self._stop_reading,
+                command,
+                math.inf,
+                True,
+            )
+        except ProtocolError:
             await self._drop(by_link=True)
             raise
 

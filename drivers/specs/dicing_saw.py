@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..families.ascii_host_wire import (
     SETUP,
+    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -109,6 +110,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
+        *WAIT_PARAMETERS,
         HostParameter(name="workpiece", placeholder="<id>", doc="workpiece id, 1-16 characters"),
         HostParameter(name="channel", placeholder="<ch>", doc="channel `1` (along X) or `2`"),
     ),

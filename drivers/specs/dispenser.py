@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..families.ascii_host_wire import (
     SETUP,
+    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -72,6 +73,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
+        *WAIT_PARAMETERS,
         HostParameter(
             name="wafer", placeholder="<panel>", doc="panel or wafer id, 1-16 characters"
         ),

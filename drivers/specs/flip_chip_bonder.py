@@ -10,6 +10,7 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     UNLOAD_STATES,
+    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -133,6 +134,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
+        *WAIT_PARAMETERS,
         HostParameter(
             name="alloy",
             placeholder="<alloy>",

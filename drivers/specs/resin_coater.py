@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     WAFER_PARAMETER,
+    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -89,6 +90,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
+        *WAIT_PARAMETERS,
         WAFER_PARAMETER,
         HostParameter(
             name="resin", placeholder="<resin>", doc=", ".join(f"`{r.value}`" for r in CoatResin)

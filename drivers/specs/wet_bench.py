@@ -11,6 +11,7 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     WAFER_PARAMETER,
+    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -59,6 +60,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
+        *WAIT_PARAMETERS,
         WAFER_PARAMETER,
         HostParameter(
             name="tank", placeholder="<tank>", doc=", ".join(f"`{t.value}`" for t in Tank)

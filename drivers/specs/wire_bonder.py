@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..families.ascii_host_wire import (
+    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -22,6 +23,7 @@ from ..families.ascii_host_wire import (
     HostStatus,
     encode,
     state_status,
+    wait_query,
 )
 from ..roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
@@ -85,6 +87,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
     ),
     parameters=(
+        *WAIT_PARAMETERS,
         HostParameter(name="material", placeholder="<mat>", doc="`AU` gold or `CU` copper wire"),
         HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
         HostParameter(name="ranges", placeholder="<ranges>", doc="sites `i` and ranges `a-b`"),
@@ -131,6 +134,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     commands=(
         HostCommand(name="ID?", reply="OK <vendor>,<model>,<serial>,<firmware>", doc="identity"),
         HostCommand(name="STAT?", reply="OK STATE=<s> WAFER=<id> …", doc="status, see below"),
+        wait_query(),
         HostCommand(name="ALM?", reply="OK NONE | OK <code>[,<code>…]", doc="active alarms"),
         HostCommand(
             name="ALM:CLR",

@@ -326,8 +326,8 @@ def dry_run_line(
 ) -> SimulatedLine:
     """A dry run's simulated line: a tool of every role the method needs, as the recipe needs
     them, receiving the method's incoming material for this recipe (`gem`: the tools that have
-    a GEM face served on GEM); its RTU line (the oven's) framed over TCP rather than a pty, the
-    same frames at a fraction of the wall time."""
+    a GEM face served on GEM); its serial lines (the oven's RTU line, the wire bonder's host
+    link) carried over TCP rather than a pty, the same bytes at a fraction of the wall time."""
     return SimulatedLine(
         clock,
         kinds=_sim_kinds(method),

@@ -18,14 +18,19 @@ running one timed job at a time (`JobTool`).
 
 from __future__ import annotations
 
+import asyncio
 from abc import abstractmethod
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from enum import StrEnum
 from typing import Any, ClassVar, Generic, Literal, Protocol, TypeVar
 
-from packline.clock import Clock
+from packline.clock import Clock, ClockTimeout, wait_for
 from packline.drivers.families.ascii_host_wire import (
+    DECIMAL,
     MAX_LINE_CHARS,
+    MAX_WAIT_S,
+    WAIT_PARAMETERS,
     HostCommand,
     HostLink,
     HostSetpoint,
@@ -38,6 +43,7 @@ from packline.drivers.families.ascii_host_wire import (
 from packline.drivers.specs.core import ToolSpec
 
 from ..servers import PtyToolServer, TextToolServer, ToolServer
+from ..servers.base import next_line
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore, WaferAlreadyProcessed, Workpiece, validate_wafer_id
@@ -47,6 +53,11 @@ Transport = Literal["pty", "pty-visa", "socket"]
 #: A command's handler: the tool and the parsed arguments in, the `OK` payload out.
 Handler = Callable[..., str]
 
+#: How often a tool holding the reply to the wait query looks at itself, s of process time,
+#: when its model cannot tell when its state changes next: an alarm that comes of the process
+#: is answered within this (a fault or a command wakes the wait at once).
+HOLD_SCAN_S = 1.0
+
 
 class HostRefused(Exception):
     """A command the tool refuses: `name` is the refusal's name in the spec (`WRONG_STATE`)."""
@@ -55,6 +66,21 @@ class HostRefused(Exception):
         super().__init__(text)
         self.name = name
         self.text = text
+
+
+def wait_seconds(word: str) -> float:
+    """The wait query's `<wait_s>`: a decimal number above 0, at most `MAX_WAIT_S`."""
+    if not DECIMAL.fullmatch(word) or not 0 < float(word) <= MAX_WAIT_S:
+        raise ValueError(
+            f"wait {word!r} is not a number of seconds above 0, at most {MAX_WAIT_S:g}"
+        )
+    return float(word)
+
+
+#: The wait query's arguments, parsed alike on every tool.
+WAIT_ARGUMENTS: dict[str, Callable[[str], Any]] = dict(
+    zip((parameter.name for parameter in WAIT_PARAMETERS), (str.upper, wait_seconds), strict=True)
+)
 
 
 def whole_number(word: str) -> int:
@@ -81,6 +107,7 @@ class HostLinkTool(SimulatedTool):
     handlers: ClassVar[Mapping[str, Handler]]
     parsers: ClassVar[Mapping[str, Callable[[str], Any]]] = {}
     transports: ClassVar[tuple[Transport, ...]] = ("pty", "pty-visa", "socket")
+    serial_over_tcp = "socket"
 
     def __init__(
         self,
@@ -106,7 +133,7 @@ class HostLinkTool(SimulatedTool):
         if "spec" in cls.__dict__:
             wire = check_host_spec(cls.spec).wire
             assert wire is not None
-            own = {wire.identity_query, wire.alarm_query, wire.interlock_query}
+            own = {wire.identity_query, wire.alarm_query, wire.interlock_query, wire.wait_query}
             declared = {command.name for command in host_commands(cls.spec)} - own
             if declared != set(cls.handlers):
                 raise TypeError(
@@ -143,18 +170,76 @@ class HostLinkTool(SimulatedTool):
         form: AddressForm = "visa" if self.transport == "pty-visa" else "serial"
         return PtyToolServer(self.handle, address_form=form, max_line_bytes=limit, clock=self.clock)
 
-    async def handle(self, line: str) -> str:
-        """Answer one command line: exactly one reply line."""
+    async def handle(self, line: str) -> str | None:
+        """Answer one command line: exactly one reply line (the wait query's when the tool's
+        state changes, `hold_status`, and none if the host gave the wait up)."""
         self.received.append(line)
         self.advance()
         try:
-            payload = self.answer(line.removesuffix("\r"))
+            command, values = self._parse(line.removesuffix("\r"))
+            if command.name == self.wire.wait_query:
+                payload = await self.hold_status(*values)
+                if payload is None:
+                    return None
+            else:
+                payload = self._dispatch(command.name, values)
+                self.changed()
         except HostRefused as refused:
             return f"ERR {refusal_code(self.spec, refused.name)} {refused.text}"
         return f"OK {payload}" if payload else "OK"
 
     def answer(self, line: str) -> str:
-        """The `OK` payload of `line` (without its line end), or `HostRefused`."""
+        """The `OK` payload of `line` (without its line end), or `HostRefused`; the wait
+        query answers at once, as the status query."""
+        command, values = self._parse(line)
+        if command.name == self.wire.wait_query:
+            return self._dispatch(self.wire.status_query, [])
+        return self._dispatch(command.name, values)
+
+    async def hold_status(self, while_state: str, wait_s: float) -> str | None:
+        """The wait query: the status once the tool's `STATE` is not `while_state` (at once if
+        it is not when the query comes), or `wait_s` of process time have passed.
+
+        The tool looks at itself when its model says its state changes next
+        (`next_change_s`), when a fault or another command comes (`changed`), and else every
+        `HOLD_SCAN_S`. A line that comes on the same link meanwhile is a host that gave the
+        wait up: the wait ends without a reply (None), so that the line's own reply is the
+        next one the host reads, and it is answered at once (the safe state of a host that
+        cancelled the wait).
+        """
+        until_s = self.clock.now() + wait_s
+        line = next_line()
+        while (
+            (now := self.clock.now()) < until_s
+            and self.phase() == while_state
+            and not (line is not None and line.done())
+        ):
+            self._changes.clear()
+            wake_s = min(until_s, max(self.next_change_s(now), now))
+            with suppress(ClockTimeout):  # the time the tool was to look at itself
+                await wait_for(self.clock, self._woken(line), wake_s - now, "hold status")
+            self.advance()
+        if line is not None and line.done():
+            return None
+        return self._dispatch(self.wire.status_query, [])
+
+    async def _woken(self, line: asyncio.Future[bytes | None] | None) -> None:
+        """Until a fault or a command changes the tool (`changed`) or the next line comes."""
+        changes: asyncio.Future[Any] = asyncio.ensure_future(self._changes.wait())
+        woken: set[asyncio.Future[Any]] = {changes} if line is None else {changes, line}
+        try:
+            await asyncio.wait(woken, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changes.cancel()
+            await asyncio.gather(changes, return_exceptions=True)
+
+    def next_change_s(self, now: float) -> float:
+        """When the tool's state may change next by itself (a job's end), as far as its model
+        knows; by default `HOLD_SCAN_S` from `now`."""
+        return now + HOLD_SCAN_S
+
+    def _parse(self, line: str) -> tuple[HostCommand, list[Any]]:
+        """The command of `line` and its arguments' values, once the tool's state allows it."""
         if len(line) > MAX_LINE_CHARS:
             raise HostRefused("UNKNOWN_COMMAND", "line too long")
         words = line.split()
@@ -164,16 +249,20 @@ class HostLinkTool(SimulatedTool):
         arguments = words[len(command.name.split()) :]
         values = self._arguments(command, arguments)
         self._require_phase(command)
+        return command, values
+
+    def _dispatch(self, name: str, values: list[Any]) -> str:
+        """The `OK` payload of the command `name` with its arguments' values."""
         wire = self.wire
-        if command.name == wire.identity_query:
+        if name == wire.identity_query:
             identity = self.spec.identity
             return f"{identity.vendor},{identity.model},{self.serial_number},{identity.firmware}"
-        if command.name == wire.alarm_query:
+        if name == wire.alarm_query:
             return ",".join(self.alarms) or "NONE"
-        if command.name == wire.interlock_query:
+        if name == wire.interlock_query:
             closed = self.interlocks()
             return " ".join(f"{i.key}={int(closed[i.name])}" for i in host_interlocks(self.spec))
-        return self.handlers[command.name](self, *values)
+        return self.handlers[name](self, *values)
 
     def _command(self, words: list[str]) -> HostCommand:
         by_name = self.spec.command_by_name
@@ -197,6 +286,8 @@ class HostLinkTool(SimulatedTool):
                 setpoint = setpoints.get(name)
                 if isinstance(setpoint, HostSetpoint):
                     values.append(setpoint.decode(word))
+                elif name in WAIT_ARGUMENTS:
+                    values.append(WAIT_ARGUMENTS[name](word))
                 else:
                     values.append(self.parsers[name](word))
         except ValueError as error:
@@ -321,6 +412,10 @@ class JobTool(OneWaferTool, Generic[JobT]):
     def status(self) -> str:
         """The status query's payload."""
         return render_status(self.spec, self.status_values())
+
+    def next_change_s(self, now: float) -> float:
+        """The running job's end; else the default scan (a job's alarms come of faults)."""
+        return self.job.ends_s if self.job is not None else super().next_change_s(now)
 
     def stop_job(self) -> str:
         """The safe-state command (`STOP`): end the job now with what it did so far."""

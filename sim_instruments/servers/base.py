@@ -12,6 +12,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Self, TypedDict
 
 from packline.clock import Clock, WallClock
@@ -21,6 +22,18 @@ log = logging.getLogger("packline.sim")
 #: A simulated text tool: called with each received line (without its termination), returns
 #: the reply line (without termination), or None when the command has no reply.
 LineHandler = Callable[[str], Awaitable[str | None]]
+
+#: While a `LineHandler` runs under `serve_lines`: the read of the line after the one it
+#: answers, done (its result the line, or None at end of file) once that line is in.
+_NEXT_LINE: ContextVar[asyncio.Future[bytes | None] | None] = ContextVar(
+    "packline_next_line", default=None
+)
+
+
+def next_line() -> asyncio.Future[bytes | None] | None:
+    """The read of the line after the one being answered (inside a `LineHandler` called by
+    `serve_lines`; else None): a tool that holds a reply ends the hold once it is done."""
+    return _NEXT_LINE.get()
 
 
 class ToolServer(ABC):
@@ -104,7 +117,9 @@ async def serve_lines(
 ) -> None:
     """Answer terminated lines from `reader` with `handler` until end of file.
 
-    Lines are handled strictly one after the other, the way an instrument's parser does. A
+    Lines are handled strictly one after the other, the way an instrument's parser does; the
+    next one is read meanwhile, so that a handler holding its reply can see it come
+    (`next_line`). A
     line that does not decode is passed on with the offending bytes replaced, so the simulated
     tool can answer it with its own error, as a real one would. With `max_line_bytes` (the
     reader's limit must be that size), a longer line is passed on cut to `max_line_bytes + 1`
@@ -112,13 +127,18 @@ async def serve_lines(
     long and go on; without, an overlong line ends the connection (`LimitOverrunError`).
     """
     separator = read_termination.encode(encoding)
-    while True:
-        raw = await _read_line(reader, separator, max_line_bytes)
-        if raw is None:
-            return
-        reply = await handler(raw.decode(encoding, errors="replace"))
-        if reply is not None:
-            write((reply + write_termination).encode(encoding, errors="replace"))
+    reading = asyncio.ensure_future(_read_line(reader, separator, max_line_bytes))
+    try:
+        while (raw := await reading) is not None:
+            # the next line is read while this one is answered (`next_line`)
+            reading = asyncio.ensure_future(_read_line(reader, separator, max_line_bytes))
+            _NEXT_LINE.set(reading)
+            reply = await handler(raw.decode(encoding, errors="replace"))
+            if reply is not None:
+                write((reply + write_termination).encode(encoding, errors="replace"))
+    finally:
+        reading.cancel()
+        await asyncio.gather(reading, return_exceptions=True)
 
 
 class ReaderLimit(TypedDict, total=False):

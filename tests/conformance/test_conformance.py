@@ -72,11 +72,15 @@ async def rig(adapter: ToolAdapter) -> AsyncIterator[testing.Rig[Any, Any]]:
 
 
 async def run_until(rig: testing.Rig[Any, Any], task: asyncio.Task[Any], done: Callable[[], bool]):
-    """Let process time pass until `done()` holds while `task` runs."""
+    """Let process time pass until `done()` holds while `task` runs; the simulated tool's
+    model is brought to the present first (it is lazy, and a driver waiting on a reply the
+    tool holds does not read it in the meantime)."""
     async with asyncio.timeout(WALL_LIMIT_S):
+        rig.sim.advance()
         while not done():
             assert not task.done(), f"the operation ended first: {task}"
             await rig.clock.sleep(0.5)
+            rig.sim.advance()
 
 
 async def bounded(awaitable: Any) -> Any:

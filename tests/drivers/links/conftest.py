@@ -11,6 +11,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from packline.clock import VirtualClock
 from packline.sim_instruments.servers import (
     ModbusToolServer,
     PtyToolServer,
@@ -25,10 +26,12 @@ class Meter:
     `*IDN?`; `VOLT <v>` / `VOLT?`; `SYST:ERR?` pops the error queue; `ECHO? <x>` answers `<x>`
     after a short delay that differs per call (to expose interleaving); `SILENT?` never answers;
     `BINARY?` answers a byte that is not ASCII (served with latin-1); `STALL?` is not answered
-    the first time it is asked (a stalled controller), `READY` every time after.
+    the first time it is asked (a stalled controller), `READY` every time after; `HOLD? <s>`
+    answers `HELD` once `<s>` seconds of `clock`'s time have passed (a reply the tool holds).
     """
 
     def __init__(self) -> None:
+        self.clock = VirtualClock()
         self.volt = 0.0
         self.errors: list[str] = []
         self.received: list[str] = []
@@ -57,6 +60,9 @@ class Meter:
             return "\xff"
         if command == "SILENT?":
             return None
+        if command == "HOLD?":
+            await self.clock.sleep(float(argument))
+            return "HELD"
         if command == "STALL?":
             self.stalled, stalled = True, self.stalled
             return "READY" if stalled else None

@@ -14,6 +14,13 @@ from packline.testing.timing import Stopwatch
 
 TRANSPORTS = ["visa-tcp", "visa-asrl", "serial-socket", "serial-pty"]
 TCP_TRANSPORTS = ["visa-tcp", "serial-socket"]
+#: An address of each transport's form (no tool behind it).
+TEXT_ADDRESSES = {
+    "visa-tcp": "TCPIP0::127.0.0.1::5025::SOCKET",
+    "visa-asrl": "ASRL/dev/pts/7::INSTR",
+    "serial-socket": "socket://127.0.0.1:5025",
+    "serial-pty": "/dev/pts/7",
+}
 TIMEOUT_S = 0.4
 
 
@@ -191,3 +198,41 @@ async def test_without_retries_an_idempotent_query_is_asked_once(start_meter):
         with pytest.raises(ToolTimeout):
             await link.query("STALL?", idempotent=True)
     assert meter.received == ["STALL?"]
+
+
+@pytest.mark.parametrize("transport", TRANSPORTS)
+def test_a_held_reply_is_carried_where_the_link_drops_its_connection_when_it_gives_up(transport):
+    link = meter_link(TEXT_ADDRESSES[transport])
+    assert link.holds_replies is (transport in TCP_TRANSPORTS)
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_a_virtual_clock_jumps_while_the_tool_holds_the_reply(start_meter, transport):
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address, clock=meter.clock) as link:
+        # 100 s of process time, far beyond the 0.4 s timeout: the write is wire time, the
+        # hold is not
+        assert await link.query("HOLD? 100", held_s=100) == "HELD"
+        assert meter.clock.now() == 100
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_a_reply_not_held_stops_the_clock_until_the_timeout(start_meter, transport):
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address, clock=meter.clock) as link:
+        with pytest.raises(ToolTimeout, match=r"HOLD\? 100: no reply within 0.4 s$"):
+            await link.query("HOLD? 100")
+        assert meter.clock.now() == 0
+
+
+@pytest.mark.parametrize("transport", TCP_TRANSPORTS)
+async def test_a_held_reply_times_out_after_the_hold_and_the_timeout(start_meter, transport):
+    server, meter = await start_meter(transport)
+    async with meter_link(server.address, clock=meter.clock) as link:
+        watch = Stopwatch()
+        with pytest.raises(ToolTimeout, match=r"SILENT\?: no reply within 0.4 s after 5 s held"):
+            await link.query("SILENT?", held_s=5)
+        assert meter.clock.now() == 5
+        assert watch.elapsed_s() < watch.bound_s(TIMEOUT_S + 0.15)
+        assert await link.query("*IDN?") == "ACME,M1,0001,1.0"

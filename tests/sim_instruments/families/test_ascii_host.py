@@ -223,3 +223,51 @@ async def test_every_interlock_the_spec_names_refuses_its_command(kind, command)
                 reply
                 == f"ERR {refusal_code(tool.spec, 'INTERLOCK_OPEN')} interlock open: {interlock}"
             )
+
+
+# ------------------------------------------------------------------ the wait query
+
+STATUS = {"bonder": b"STAT?", "saw": b"STAT?"}
+
+
+async def test_the_wait_query_holds_the_status_while_the_state_stays(client):
+    kind, tool, raw = client
+    status = await raw.ask(STATUS[kind] + b"\n")
+    assert status.startswith(b"OK STATE=IDLE ")
+    start_s = tool.clock.now()
+    assert await raw.ask(b"WAIT? IDLE 5\n") == status  # nothing changes: held 5 s
+    assert tool.clock.now() - start_s == 5.0
+
+
+async def test_the_wait_query_answers_at_once_in_another_state(client):
+    kind, tool, raw = client
+    start_s = tool.clock.now()
+    assert await raw.ask(b"wait? BUMPING 500\n") == await raw.ask(STATUS[kind] + b"\n")
+    assert tool.clock.now() == start_s
+
+
+async def test_a_change_made_by_a_fault_ends_the_wait_at_once(client):
+    kind, tool, raw = client
+    tool.state = tool.state.FAULT if kind == "saw" else tool.state.BUMPING  # type: ignore[attr-defined]
+    held = asyncio.ensure_future(raw.ask(b"WAIT? " + tool.phase().encode() + b" 500\n"))
+    await tool.clock.sleep(2)
+    tool.state = tool.state.IDLE  # type: ignore[attr-defined]
+    tool.inject_fault("cover_open")  # a fault wakes the wait: it looks at the tool again
+    assert (await held).startswith(b"OK STATE=IDLE ")
+    assert tool.clock.now() < 500
+
+
+async def test_a_line_during_the_wait_ends_it_without_a_reply(client):
+    kind, tool, raw = client
+    raw.send(b"WAIT? IDLE 500\n" + IDENTITY[kind] + b"\n")
+    async with asyncio.timeout(5):
+        assert await raw.reader.readline() == REPLY_OF_IDENTITY[kind] + b"\n"
+    assert tool.clock.now() < 500
+
+
+@pytest.mark.parametrize("wait", [b"0", b"-1", b"601", b"nan", b"1e2", b""])
+async def test_a_wait_out_of_its_range_is_a_bad_argument(client, wait: bytes):
+    _, tool, raw = client
+    reply = await raw.ask(b"WAIT? IDLE " + wait + b"\n")
+    assert reply.startswith(b"ERR 2 ")
+    assert tool.clock.now() == 0.0

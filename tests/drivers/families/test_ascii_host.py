@@ -1,0 +1,74 @@
+"""The host-link driver base's waits on the tool (`HostLinkDriver.wait_held`, decision 0023),
+against the simulated wire bonder on a virtual clock: few exchanges, no slower alarms."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.equipment import HOLD_S
+from packline.drivers.errors import ToolAlarm
+from packline.drivers.links import ReconnectPolicy
+from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
+from packline.drivers.wire_bonder import AsciiWireBonder
+from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.wire_bonder import SimWireBonder
+from packline.testing import Rig, open_rig
+
+PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
+WALL_LIMIT_S = 20.0  # bounds each test's waits in wall time
+
+
+@pytest.fixture(params=["socket", "pty"])
+async def rig(request) -> AsyncIterator[Rig[SimWireBonder, AsciiWireBonder]]:
+    """A bonder (784 pads: a run of about 80 s) with W1 loaded, on TCP or on a tty."""
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    sim = SimWireBonder("bonder", twin, VirtualClock(), transport=request.param)
+    rig = await open_rig(sim, AsciiWireBonder, reconnect=ReconnectPolicy(attempts=0))
+    try:
+        await rig.driver.load("W1")
+        sim.received.clear()
+        yield rig
+    finally:
+        await rig.close()
+
+
+def status_reads(sim: SimWireBonder) -> list[str]:
+    return [line for line in sim.received if line.split()[0] in ("STAT?", "WAIT?")]
+
+
+async def test_a_run_is_waited_out_with_the_tool_holding_the_status(rig):
+    async with asyncio.timeout(WALL_LIMIT_S):
+        result = await rig.driver.form_stud_bumps(PROGRAM)
+    run_s = rig.sim.clock.now()
+    assert result.bumps_formed == 784
+    reads = status_reads(rig.sim)
+    if rig.driver.link.holds_replies:
+        # one read per state (heating, bumping) and per HOLD_S, not one per poll interval
+        assert f"WAIT? HEATING {HOLD_S:g}" in reads
+        assert len(reads) <= 2 + run_s / HOLD_S + 2
+    else:  # a tty's line: polled every interval, as before
+        assert all(line == "STAT?" for line in reads)
+        assert len(reads) >= run_s / rig.driver.poll_interval_s
+    progress = [r.value for r in rig.driver.readings if r.name == "progress"]
+    assert progress == sorted(progress)
+    assert progress[-1] == 100.0
+
+
+@pytest.mark.parametrize("offset_s", [0.3, 4.0, 9.7])
+async def test_an_alarm_during_a_long_wait_is_seen_within_the_poll_interval(rig, offset_s):
+    sim, driver = rig.sim, rig.driver
+    task = asyncio.create_task(driver.form_stud_bumps(PROGRAM))
+    async with asyncio.timeout(WALL_LIMIT_S):
+        while sim.state is not BonderState.BUMPING:
+            await sim.clock.sleep(0.5)
+            sim.advance()  # the model is lazy: bring it to now to see it bumping
+        await sim.clock.sleep(offset_s)
+        sim.inject_fault("wire_break")
+        latched_s = sim.clock.now()
+        with pytest.raises(ToolAlarm, match="WIRE_BREAK"):
+            await task
+    assert sim.clock.now() - latched_s <= driver.poll_interval_s
