@@ -28,7 +28,7 @@ METHODS = ("bump-seal-clean", "two-process-via", "tape-substrate", "sprout-bump-
 TARGET_WALL_S = 2.0
 TARGET_SPEED_UP = 10_000.0
 #: Wall seconds of a lot of 25 by recipe file, before the host-link tools held their status
-#: replies (decision 0023): each method's reference recipe measured on the 2-core machine when
+#: replies (decision 0028): each method's reference recipe measured on the 2-core machine when
 #: quiet, the session before; two-process-via's photo variants with this bench at a1f698e on the
 #: shared machine (load average 10-17, so only their order of magnitude carries over).
 BASELINE_WALL_S = {

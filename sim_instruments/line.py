@@ -44,7 +44,7 @@ class SimulatedLine:
         as behind a serial device server (`SimulatedTool.serial_over_tcp`), instead of on a pty
         (unless its `tool_options` name a `transport`): the in-process dry run's choice, where
         every exchange through a pty costs more wall time than the exchange itself, and where
-        a reply a tool holds (docs/decisions/0023) must be readable as soon as it is sent."""
+        a reply a tool holds (docs/decisions/0028) must be readable as soon as it is sent."""
         self.clock: Clock = clock or WallClock()
         self.twin = TwinStore(incoming)
         self.host = host

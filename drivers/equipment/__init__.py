@@ -462,7 +462,7 @@ class Equipment(ABC):
         of many minutes that need not be watched every second) until it returns a result.
 
         `held_by_tool`: `poll` reads the tool with a wait the tool holds until something
-        changes (a bounded blocking wait, docs/decisions/0023), for at most `poll_hold_s()`
+        changes (a bounded blocking wait, docs/decisions/0028), for at most `poll_hold_s()`
         (`HOLD_S`, or `timeout_s` if less), and is called again as soon as it returns; in the
         last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
         it polls every interval, so an overrun is seen as soon as with polls.

@@ -322,7 +322,7 @@ class HostLinkDriver(Equipment):
         status read of a poll is the wait query for the `STATE` just read, which the tool
         answers when its state changes (a job's end, an alarm) or after the wait's hold
         (`Equipment.wait_until(held_by_tool=True)`), so polls follow the tool instead of the
-        poll interval (docs/decisions/0023). On a link that cannot carry a held reply (a tty)
+        poll interval (docs/decisions/0028). On a link that cannot carry a held reply (a tty)
         it polls every interval."""
         token = _SEEN.set(_Seen())
         held = self.link.holds_replies

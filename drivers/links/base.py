@@ -253,7 +253,7 @@ class Link(ABC):
         changes, or once `held_s` of process time have passed): the reply is then due within
         `held_s` of the clock's time plus `timeout_s`, and the operation marks its own wire
         work as `clock.activity()` (its write), so that a virtual clock can jump while the
-        tool holds the reply (docs/decisions/0023-held-replies-on-host-links.md).
+        tool holds the reply (docs/decisions/0028-held-replies-on-host-links.md).
         """
         async with self._lock:
             # The whole exchange, a reconnect (and its wall-clock delays) included, is wire

@@ -1,7 +1,7 @@
 """The methods' catalogue: what `packline methods` lists of each method (its name, title,
 claims, tool roles, irreversible steps, failure policy and recipe options), read from
 `sequences/methods.json` so that listing the methods imports none of their scripts or recipe
-models (pydantic, numpy, the roles: most of a second of CPU; decision 0023).
+models (pydantic, numpy, the roles: most of a second of CPU; decision 0026).
 
 The file is written from the methods' declarations, never by hand:
 `python -m packline.sequences.engine.catalogue` rewrites it, and a test fails while it differs

@@ -1,5 +1,5 @@
 """The methods' catalogue (`sequences/methods.json`), which `packline methods` lists without
-importing a method, is what the methods' declarations give (decision 0023)."""
+importing a method, is what the methods' declarations give (decision 0026)."""
 
 from __future__ import annotations
 

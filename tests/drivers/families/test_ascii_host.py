@@ -1,4 +1,4 @@
-"""The host-link driver base's waits on the tool (`HostLinkDriver.wait_held`, decision 0023),
+"""The host-link driver base's waits on the tool (`HostLinkDriver.wait_held`, decision 0028),
 against the simulated wire bonder on a virtual clock: few exchanges, no slower alarms."""
 
 from __future__ import annotations
