@@ -12,7 +12,8 @@ of the wafer on the stage, and a frame run (`FRAME`) frame by frame on the panel
 (000:x2): one level above what stands on the units, each package on the column tops below.
 `STOP` or an alarm ends it early: the dies bonded (or coated, or frames pressed) stay, the die
 on the head is rejected. The run (its plan, the dies laid onto the twin, the results
-read back) is `flip_chip_bonder_run.py`, the physics `sim_instruments/physics/flip_chip_bonder.py`.
+read back) is `flip_chip_bonder_run.py`, the physics `sim_instruments/physics/flip_chip_bonder.py`
+(frames and stacks: `flip_chip_frame.py`).
 """
 
 from __future__ import annotations
@@ -36,17 +37,15 @@ from .physics.flip_chip_bonder import (
     FlipChipPhysics,
     Misfit,
     Placement,
-    column_layout,
-    device_layout,
     die_cycle_s,
     fit_terminals,
     free_dies,
     heating_s,
-    is_device_source,
     place,
     source_problem,
     terminal_layout,
 )
+from .physics.flip_chip_frame import column_layout, device_layout, is_device_source
 from .twin import TwinStore, Workpiece
 
 #: How far a drifted vision calibration (the `vision_drift` fault) misplaces every die, um.

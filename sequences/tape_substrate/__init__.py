@@ -58,21 +58,18 @@ from packline.sequences.engine import Wafer, method
 from ..bump_seal_clean import dice
 from ..solder import mount_balls
 from .checks import CLAIM_MAP, claim_conditions
+from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
-    DIE_WAFER_PREFIX,
     CureStep,
-    DieWaferRecipe,
     ExternalTerminals,
     FillStep,
     FrameStep,
     GrindStep,
     HoleDrilling,
     MetalSubstrate,
-    PanelRecipe,
     SealStep,
     StackStep,
     TapeSubstrateRecipe,
-    die_wafer_id,
 )
 from .steps import (
     bond_dies,

@@ -1,4 +1,5 @@
-"""The tape-substrate recipe (000): the incoming panel, its die wafer, and the steps' settings.
+"""The tape-substrate recipe (000): the steps' settings for the incoming panel and its die
+wafer (`incoming.py`).
 
 Before any tool moves, every setpoint is checked against the tools' limits (`Feeds`) and the
 claims' own constraints (`claim_violation`): filler + terminal volume within tolerance of the
@@ -13,7 +14,6 @@ framed panels whose balls stand under the columns.
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import Annotated, Self
 
@@ -21,11 +21,7 @@ from pydantic import Field, model_validator
 
 from packline.drivers.roles.ball_mounter import BallMap, Side
 from packline.drivers.roles.dispenser import FillMaterial, SealResin
-from packline.drivers.roles.flip_chip_bonder import (
-    FrameRecipe,
-    column_volume_nl,
-    terminal_volume_nl,
-)
+from packline.drivers.roles.flip_chip_bonder import FrameRecipe, column_volume_nl
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, FilmLayer
@@ -33,107 +29,10 @@ from packline.sequences.engine import Feeds, Recipe, claim_violation
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.units import Unit
 
-from ..bump_seal_clean import BondStep, BumpRecipe, DicingStep
+from ..bump_seal_clean import BondStep, DicingStep
 from ..solder import SolderBallRecipe
 from ..sprout_bump_csp import Dip, MouldRecipe
-
-#: A panel's die wafer is named after it: this letter, then the panel id's last 15 characters.
-DIE_WAFER_PREFIX = "D"
-
-
-class PanelRecipe(Recipe):
-    """The incoming tape panel (000): package units in rows and columns, a die's terminal
-    holes along each of its four edges, the tape with its metal interconnection layer and
-    solder resist. What the operator loads; the dry run's line receives panels so."""
-
-    rows: Annotated[int, Field(strict=True, ge=1, le=20)] = 5
-    columns: Annotated[int, Field(strict=True, ge=1, le=40)] = 20
-    unit_width_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50)] = 12.0
-    unit_height_mm: Annotated[float, Unit("mm"), Field(gt=1, le=50)] = 12.0
-    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 8.0
-    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 8.0
-    holes_per_die_side: Annotated[int, Field(strict=True, ge=1, le=64)] = 6
-    tape_thickness_um: Annotated[float, Unit("um"), Field(ge=12, le=200)] = 75.0
-    interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 18.0
-    solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 20.0
-    #: 000:x2: holes for a frame's conductor columns, this many along each edge of a unit,
-    #: midway between its die and its edge (0: a panel without a frame)
-    columns_per_side: Annotated[int, Field(strict=True, ge=0, le=32)] = 0
-
-    @model_validator(mode="after")
-    def _die_fits_its_unit(self) -> Self:
-        for axis in ("width", "height"):
-            die, unit = getattr(self, f"die_{axis}_mm"), getattr(self, f"unit_{axis}_mm")
-            if die > unit:
-                raise ValueError(
-                    f"die_{axis}_mm = {die:g} mm does not fit a unit of unit_{axis}_mm = "
-                    f"{unit:g} mm"
-                )
-        return self
-
-    @property
-    def units(self) -> int:
-        return self.rows * self.columns
-
-    @property
-    def terminal_sites(self) -> int:
-        """A unit's sites for its die's terminals; its column sites follow them."""
-        return 4 * self.holes_per_die_side
-
-    @property
-    def column_sites(self) -> int:
-        """A unit's sites for a frame's conductor columns (000:x2)."""
-        return 4 * self.columns_per_side
-
-    @property
-    def base_um(self) -> float:
-        """The tape with what its bottom carries: the package's thickness under the dies."""
-        return self.tape_thickness_um + self.interconnect_um + self.solder_resist_um
-
-    def hole_volume_nl(self, diameter_um: float) -> float:
-        """A through-hole of `diameter_um` down to the interconnection layer, nl."""
-        return math.pi / 4 * diameter_um**2 * self.tape_thickness_um * 1e-6
-
-    def spec(self) -> PanelSpec:
-        return PanelSpec(
-            rows=self.rows,
-            columns=self.columns,
-            unit_size_mm=(self.unit_width_mm, self.unit_height_mm),
-            die_size_mm=(self.die_width_mm, self.die_height_mm),
-            holes_per_die_side=self.holes_per_die_side,
-            tape_thickness_um=self.tape_thickness_um,
-            interconnect_um=self.interconnect_um,
-            solder_resist_um=self.solder_resist_um,
-            columns_per_side=self.columns_per_side,
-        )
-
-
-class DieWaferRecipe(Recipe):
-    """The wafer a panel's dies come from: a pad under each of its die's terminal holes, its
-    terminals formed on the wire bonder as gold or copper studs (000:c), diced on the saw."""
-
-    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 150.0
-    thickness_um: Annotated[float, Unit("um"), Field(ge=50, le=800)]
-    terminals: BumpRecipe
-    #: the studs' base diameter the bond program gives (about 4 wire diameters)
-    terminal_base_um: Annotated[float, Unit("um"), Field(ge=10, le=300)]
-    dicing: DicingStep
-
-    def terminal_volume_nl(self, panel: PanelRecipe) -> float:
-        """What one terminal fills of its hole once inserted: its stud inside the hole."""
-        return float(
-            terminal_volume_nl(
-                self.terminals.height_um, self.terminal_base_um, panel.tape_thickness_um
-            )
-        )
-
-    def spec(self, panel: PanelRecipe) -> WaferSpec:
-        return WaferSpec(
-            diameter_mm=self.diameter_mm,
-            thickness_um=self.thickness_um,
-            die_size_mm=(panel.die_width_mm, panel.die_height_mm),
-            pads_per_die_side=panel.holes_per_die_side,
-        )
+from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe
 
 
 class HoleDrilling(Recipe):
@@ -527,8 +426,3 @@ class TapeSubstrateRecipe(Recipe):
         if plate is None:
             return self.panel.spec()
         return replace(self.panel.spec(), metal_substrate=True, interconnect_um=plate.thickness_um)
-
-
-def die_wafer_id(panel_id: str) -> str:
-    """The die wafer a panel takes its dies from, named after it."""
-    return DIE_WAFER_PREFIX + panel_id[-15:]

@@ -25,18 +25,16 @@ from ..bump_seal_clean import (
 )
 from ..solder import oven_cycle
 from ..sprout_bump_csp import etch_between_patterns, pattern, strip
+from .incoming import DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
-    DieWaferRecipe,
     FillStep,
     FrameStep,
     GrindStep,
     HoleDrilling,
     MetalSubstrate,
-    PanelRecipe,
     SealStep,
     StackStep,
-    die_wafer_id,
 )
 
 
