@@ -10,7 +10,7 @@ advanced, or in fault, within an allowance computed from the street map and the 
 
 from __future__ import annotations
 
-from .equipment import ToolState
+from .equipment import READY_STATES, ToolState
 from .errors import ToolAlarm, ToolStateError
 from .families.ascii_host import HostLinkDriver, parse_fields
 from .roles.dicing_saw import (
@@ -25,8 +25,6 @@ from .roles.dicing_saw import (
 )
 from .specs.dicing_saw import SPEC
 
-#: Tool states in which the saw takes setup commands (mount, blade change, intervals).
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 BLADE_CHANGE_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.MAINTENANCE)
 
 #: The spindle counts as at speed within this many krpm of its set speed.

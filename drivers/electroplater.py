@@ -28,9 +28,8 @@ from contextlib import suppress
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
-from .equipment import Reading
+from .equipment import READY_STATES, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError
-from .families.modbus_plc import READY_STATES
 from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink

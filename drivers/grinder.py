@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 
-from .equipment import Equipment, Identity, ToolState, is_wafer_id
+from .equipment import READY_STATES, Equipment, Identity, ToolState, is_wafer_id
 from .errors import LimitViolation, ProtocolError, ToolAlarm
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import NOT_A_NUMBER, command, setpoint
@@ -42,9 +42,6 @@ from .roles.grinder import (
     WaferOnChuck,
 )
 from .specs.grinder import SPEC, STATE_FIELDS
-
-#: Tool states in which the grinder accepts wafer and chuck commands.
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 
 #: Assumptions for the cycle's time allowance: the hardest material removes at least this share
 #: of the feed, and the polish stage at least this rate (est). Beyond the allowance plus the

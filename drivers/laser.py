@@ -22,7 +22,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Mapping, Sequence
 
-from .equipment import ToolState
+from .equipment import READY_STATES
 from .errors import ToolAlarm, ToolError, ToolStateError
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command as _command
@@ -58,8 +58,6 @@ from .specs.laser import (
 
 SWITCH_ON, SWITCH_OFF = "ON", "OFF"
 
-#: Tool states in which door, load, emission and shutter commands are accepted.
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
 
 #: Process-time allowances beyond which a wait is a timeout.
 ATMOSPHERE_TIMEOUT_S = 300.0

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .equipment import READY_STATES
 from .errors import ToolAlarm
-from .families.modbus_plc import READY_STATES
 from .families.plc_batch import BatchPlcDriver
 from .families.plc_map import command_enum, field, reason_enum
 from .families.temperature_controller import (

@@ -39,7 +39,7 @@ from ..links.base import Link
 from .alarms import AlarmList
 from .devices import check_device_links
 from .limits import Limit, check_limit, narrow_limits
-from .states import TRANSITIONS, E10State, StateModel, ToolState
+from .states import READY_STATES, TRANSITIONS, E10State, StateModel, ToolState
 from .vocabulary import (
     WAFER_ID_MAX_LENGTH,
     Alarm,
@@ -54,6 +54,7 @@ from .vocabulary import (
 # limits.py, alarms.py and devices.py.
 __all__ = [
     "HOLD_S",
+    "READY_STATES",
     "WAFER_ID_MAX_LENGTH",
     "Alarm",
     "E10State",

@@ -46,6 +46,10 @@ _E10_OF = {
     ToolState.FAULT: E10State.UNSCHEDULED_DOWNTIME,
 }
 
+#: The states in which a tool takes a command that moves a workpiece or changes its setup:
+#: idle, or in an engineer's hands (engineering).
+READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)
+
 TRANSITIONS = [
     {"trigger": "go_online", "source": ToolState.OFFLINE, "dest": ToolState.IDLE},
     {"trigger": "go_offline", "source": "*", "dest": ToolState.OFFLINE},

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from enum import IntEnum
 from typing import ClassVar, Generic, TypeVar
 
-from ..equipment import Equipment, Identity, ToolState
+from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
 from ..links.registers import ascii_to_registers, registers_to_ascii
@@ -272,7 +272,3 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
             interlocks = await self.request_interlocks()
             reason += ": " + ", ".join(name for name, closed in interlocks.items() if not closed)
         return reason
-
-
-#: Driver states in which a PLC tool's transfers (and a batch tool's door) are commanded.
-READY_STATES = (ToolState.IDLE, ToolState.ENGINEERING)

@@ -7,8 +7,9 @@ unloads wafers slot by slot. Its simulated side is `sim_instruments/families/plc
 
 from __future__ import annotations
 
+from ..equipment import READY_STATES
 from ..links.registers import registers_to_ascii
-from .modbus_plc import READY_STATES, ModbusPlcDriver, Status
+from .modbus_plc import ModbusPlcDriver, Status
 from .plc_map import PlcStatus
 
 

@@ -13,8 +13,9 @@ from collections.abc import Callable
 from enum import IntEnum
 from typing import ClassVar, Protocol, TypeVar
 
+from ..equipment import READY_STATES
 from ..errors import ToolAlarm, ToolStateError, WorkpieceHeld
-from .modbus_plc import READY_STATES, ModbusPlcDriver
+from .modbus_plc import ModbusPlcDriver
 
 
 class PhasedStatus(Protocol):

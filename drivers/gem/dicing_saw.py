@@ -17,12 +17,12 @@ from typing import Any
 from ..dicing_saw import (
     BLADE_CHANGE_STATES,
     DRESS_TIMEOUT_S,
-    READY_STATES,
     SPINDLE_TIMEOUT_S,
     SPINDLE_TOLERANCE_KRPM,
     AsciiDicingSaw,
     cut_time_allowance_s,
 )
+from ..equipment import READY_STATES
 from ..errors import ToolAlarm, ToolStateError
 from ..roles.dicing_saw import (
     BladeStatus,

@@ -12,10 +12,9 @@ cycle's time allowance, the target checks and the limits are the SCPI driver's
 
 from __future__ import annotations
 
-from ..equipment import ToolState
+from ..equipment import READY_STATES, ToolState
 from ..errors import ProtocolError, ToolAlarm
 from ..grinder import (
-    READY_STATES,
     RECIPE_SETPOINTS,
     ScpiGrinder,
     check_target,
