@@ -168,11 +168,7 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         substrate = await self._run(
             action, "BOND", [], recipe_words, recipe, first_unit, unit_count, timeout_s
         )
-        result = await self.request_last_bond()
-        if result is None or result.substrate_id != substrate:
-            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_result(result)
-        return result
+        return self.accept_bond(action, await self.request_last_bond(), substrate)
 
     async def transfer_solder_layer(
         self,
@@ -191,12 +187,7 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         wafer = await self._run(
             action, "XFER", words, recipe_words, transfer.recipe, first_unit, unit_count, timeout_s
         )
-        result = await self.request_last_transfer()
-        if result is None or result.wafer_id != wafer:
-            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_reading("bumps_coated", result.bumps_coated, "bumps")
-        self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
-        return result
+        return self.accept_transfer(action, await self.request_last_transfer(), wafer)
 
     async def mount_frames(
         self,
@@ -212,12 +203,7 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         substrate = await self._run(
             action, "FRAME", words, recipe_words, frame.recipe, first_unit, unit_count, timeout_s
         )
-        result = await self.request_last_frame()
-        if result is None or result.substrate_id != substrate:
-            raise ProtocolError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_reading("columns_joined", result.columns_joined, "columns")
-        self.record_reading("frame_offset_max", result.max_offset_um, "um")
-        return result
+        return self.accept_frames(action, await self.request_last_frame(), substrate)
 
     def _recipe_words(self, action: str, recipe: BondRecipe) -> list[str]:
         """The recipe's values, checked against the limits, in their wire form."""

@@ -229,11 +229,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         substrate, values = await self._run(
             action, "bond", "run_ended", recipe, {}, first_unit, unit_count, timeout_s
         )
-        result = _result(values)
-        if result is None or result.substrate_id != substrate:
-            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_result(result)
-        return result
+        return self.accept_bond(action, _result(values), substrate)
 
     async def transfer_solder_layer(
         self,
@@ -257,12 +253,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
             unit_count,
             timeout_s,
         )
-        result = _transfer(values)
-        if result is None or result.wafer_id != wafer:
-            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_reading("bumps_coated", result.bumps_coated, "bumps")
-        self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
-        return result
+        return self.accept_transfer(action, _transfer(values), wafer)
 
     async def mount_frames(
         self,
@@ -279,12 +270,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         substrate, values = await self._run(
             action, "frame", "frame_ended", frame.recipe, sizes, first_unit, unit_count, timeout_s
         )
-        result = _frame(values)
-        if result is None or result.substrate_id != substrate:
-            raise ToolStateError(self.name, self.address, action, f"bonder reports {result}")
-        self.record_reading("columns_joined", result.columns_joined, "columns")
-        self.record_reading("frame_offset_max", result.max_offset_um, "um")
-        return result
+        return self.accept_frames(action, _frame(values), substrate)
 
     async def _run(
         self,

@@ -35,6 +35,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..equipment import Equipment
+from ..errors import ProtocolError
 
 #: A stud terminal's volume / the cylinder of its base diameter and height: its collar and
 #: cone fill little more than half of it (est).
@@ -214,11 +215,42 @@ class FlipChipBonder(Equipment):
         self.record_reading("dies_done", status.dies_done, "dies")
         self.record_reading("stage_temperature", status.stage_temperature_c, "degC")
 
-    def record_result(self, result: BondResult) -> None:
-        """Record a run's inspection readings: bonded dies, seated terminals, placement."""
+    def accept_bond(self, action: str, result: BondResult | None, substrate_id: str) -> BondResult:
+        """The bonder's report of the bond run it just did on `substrate_id`, its inspection
+        readings recorded: bonded dies, seated terminals, placement."""
+        if result is None or result.substrate_id != substrate_id:
+            raise self._report_of_another_run(action, result)
         self.record_reading("dies_bonded", result.dies_bonded, "dies")
         self.record_reading("terminals_seated", result.terminals_seated, "terminals")
         self.record_reading("placement_offset_max", result.max_offset_um, "um")
+        return result
+
+    def accept_transfer(
+        self, action: str, result: TransferResult | None, wafer_id: str
+    ) -> TransferResult:
+        """The bonder's report of the solder transfer it just did onto `wafer_id`'s bumps, its
+        readings recorded: bumps coated, mean layer."""
+        if result is None or result.wafer_id != wafer_id:
+            raise self._report_of_another_run(action, result)
+        self.record_reading("bumps_coated", result.bumps_coated, "bumps")
+        self.record_reading("transfer_layer_mean", result.layer_mean_um, "um")
+        return result
+
+    def accept_frames(
+        self, action: str, result: FrameResult | None, substrate_id: str
+    ) -> FrameResult:
+        """The bonder's report of the frame run it just did on `substrate_id`, its readings
+        recorded: columns joined, frame placement."""
+        if result is None or result.substrate_id != substrate_id:
+            raise self._report_of_another_run(action, result)
+        self.record_reading("columns_joined", result.columns_joined, "columns")
+        self.record_reading("frame_offset_max", result.max_offset_um, "um")
+        return result
+
+    def _report_of_another_run(self, action: str, result: object) -> ProtocolError:
+        """No report, or one of another workpiece, after a run the bonder just ended: its
+        report does not follow the run it was given."""
+        return ProtocolError(self.name, self.address, action, f"bonder reports {result}")
 
     async def request_workpieces(self) -> tuple[str, ...]:
         status = await self.request_status()

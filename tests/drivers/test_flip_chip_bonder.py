@@ -13,6 +13,7 @@ from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
     LimitViolation,
+    ProtocolError,
     ToolAlarm,
     ToolTimeout,
 )
@@ -68,6 +69,23 @@ async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection()
     assert [r.value for r in bonder.readings if r.name == "dies_done"] == [0, 2, 4]
     assert [r.value for r in bonder.readings if r.name == "stage_temperature"] == [60, 120, 120]
     assert [r.value for r in bonder.readings if r.name == "terminals_seated"] == [96]
+
+
+async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error():
+    """The bonder ends a run on P7 and reports one on P8: its report does not follow the run,
+    and nothing of it is recorded."""
+    script = [
+        *CONNECT,
+        ALL_CLOSED,
+        stat(runs=2),
+        (b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
+        stat("IDLE", 4, 4, 3, 120.0),
+        (RESULT[0], RESULT[1].replace(b"SUBSTRATE=P7", b"SUBSTRATE=P8")),
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        with pytest.raises(ProtocolError, match=r"bond dies: .*bonder reports .*P8"):
+            await bonder.bond_dies(RECIPE, first_unit=8, unit_count=4)
+    assert not [r for r in bonder.readings if r.name == "terminals_seated"]
 
 
 async def test_a_run_to_the_last_unit_asks_the_substrate_map_first():

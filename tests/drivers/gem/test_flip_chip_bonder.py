@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 
 import pytest
 
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ProtocolError,
+    ToolAlarm,
+)
+from packline.drivers.gem import flip_chip_bonder as gem_flip_chip_bonder
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FlipChipState,
@@ -75,6 +83,26 @@ async def test_dies_are_bonded_and_the_run_ends_on_its_event(fc_bench) -> None:
     await bonder.unload("P1")
     await bonder.unload_die_source("W1")
     assert (await bonder.request_status()).source_id is None
+
+
+async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error(
+    fc_bench, monkeypatch
+) -> None:
+    """The run's end event reports a bond on another substrate than the one the run was on:
+    the report does not follow the run (a ProtocolError, as on the host link), nothing of it
+    is recorded."""
+    read_report = gem_flip_chip_bonder._result
+    monkeypatch.setattr(
+        gem_flip_chip_bonder,
+        "_result",
+        lambda values: replace(read_report(values), substrate_id="P9"),
+    )
+    bonder = await fc_bench.driver()
+    await bonder.load("P1")
+    await bonder.load_die_source("W1")
+    with pytest.raises(ProtocolError, match=r"bond dies: .*bonder reports .*P9"):
+        await bonder.bond_dies(RECIPE)
+    assert not [r for r in bonder.readings if r.name == "terminals_seated"]
 
 
 async def test_limits_interlocks_and_refusals(fc_bench) -> None:
