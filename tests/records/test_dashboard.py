@@ -10,6 +10,7 @@ import os
 import select
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -194,6 +195,7 @@ def test_only_loopback_goes_without_a_token():
 def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
     db = tmp_path / "runs.db"
     assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", str(db)]) == 0
+    before = _dump(db)
     with Dashboard(db, "--token", "s3cret") as dashboard:
         base = dashboard.url.split("?")[0]
         with pytest.raises(urllib.error.HTTPError) as refused:
@@ -211,7 +213,13 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
             urllib.request.urlopen(posted, timeout=TIMEOUT_S)
         assert refused.value.code == 405  # read-only
         refused.value.close()
-    assert main(["runs", "--db", str(db), "--json"]) == 0
+    assert _dump(db) == before
+
+
+def _dump(db: Path) -> list[str]:
+    """Every statement that would rebuild the database: equal dumps, nothing was written."""
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        return list(connection.iterdump())
 
 
 def _last_run(db: Path) -> str:
