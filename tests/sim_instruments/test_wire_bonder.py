@@ -189,6 +189,7 @@ async def test_progress_is_readable_by_polling_and_the_tool_is_productive(loaded
     assert {"bumps_done", "progress", "stage_temperature", "wire_remaining"} <= names
     progress = [r.value for r in bonder.readings if r.name == "progress"]
     assert progress == sorted(progress)
+    assert any(0 < p < 100 for p in progress)  # recorded while bumping, not only at the ends
     assert progress[-1] == 100.0
     stage = [r.value for r in bonder.readings if r.name == "stage_temperature"]
     assert stage[0] < 150

@@ -250,11 +250,11 @@ async def test_a_change_made_by_a_fault_ends_the_wait_at_once(client):
     kind, tool, raw = client
     tool.state = tool.state.FAULT if kind == "saw" else tool.state.BUMPING  # type: ignore[attr-defined]
     held = asyncio.ensure_future(raw.ask(b"WAIT? " + tool.phase().encode() + b" 500\n"))
-    await tool.clock.sleep(2)
+    await tool.clock.sleep(2.5)  # off the tool's own rescan grid (HOLD_SCAN_S)
     tool.state = tool.state.IDLE  # type: ignore[attr-defined]
     tool.inject_fault("cover_open")  # a fault wakes the wait: it looks at the tool again
     assert (await held).startswith(b"OK STATE=IDLE ")
-    assert tool.clock.now() < 500
+    assert tool.clock.now() == 2.5  # at once, not at the next rescan
 
 
 async def test_a_line_during_the_wait_ends_it_without_a_reply(client):
