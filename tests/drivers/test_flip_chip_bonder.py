@@ -19,7 +19,13 @@ from packline.drivers.errors import (
 )
 from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
 from packline.drivers.links import open_link
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, SolderTransfer, TransferAlloy
+from packline.drivers.roles.flip_chip_bonder import (
+    BondRecipe,
+    FrameResult,
+    SolderTransfer,
+    TransferAlloy,
+    TransferResult,
+)
 from packline.testing import expected_protocol
 
 CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
@@ -86,6 +92,30 @@ async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error():
         with pytest.raises(ProtocolError, match=r"bond dies: .*bonder reports .*P8"):
             await bonder.bond_dies(RECIPE, first_unit=8, unit_count=4)
     assert not [r for r in bonder.readings if r.name == "terminals_seated"]
+
+
+TRANSFER_ON_W9 = TransferResult("W9", TransferAlloy.SN63PB37, 4, 96, 96, 11.0, 12.0)
+FRAMES_ON_P9 = FrameResult("P9", 4, 4, 16, 16, 16, 3.0, 98.0, 101.0)
+
+
+@pytest.mark.parametrize(
+    ("accept", "report", "workpiece", "reading"),
+    [
+        ("accept_transfer", TRANSFER_ON_W9, "W1", "bumps_coated"),
+        ("accept_transfer", None, "W1", "bumps_coated"),
+        ("accept_frames", FRAMES_ON_P9, "P1", "columns_joined"),
+        ("accept_frames", None, "P1", "columns_joined"),
+    ],
+)
+def test_a_transfer_or_frame_report_of_another_workpiece_is_a_protocol_error(
+    accept: str, report: object, workpiece: str, reading: str
+):
+    """As for a bond: no report, or one of another workpiece than the run's, after a transfer
+    or a frame run is refused and nothing of it is recorded."""
+    bonder = bonder_at("TCPIP0::127.0.0.1::9::SOCKET")  # never connected: no exchange needed
+    with pytest.raises(ProtocolError, match=r"run: bonder reports"):
+        getattr(bonder, accept)("run", report, workpiece)
+    assert not [r for r in bonder.readings if r.name == reading]
 
 
 async def test_a_run_to_the_last_unit_asks_the_substrate_map_first():

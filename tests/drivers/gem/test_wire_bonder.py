@@ -39,9 +39,10 @@ async def test_a_whole_wafer_is_bumped_and_the_run_ends_on_its_event(bench) -> N
     assert (await bonder.request_program()) == PROGRAM
     status = await bonder.request_status()
     assert (status.state, status.last_result) == (BonderState.IDLE, RunResult.COMPLETED)
-    # no polling: between START and the event only the event itself crossed the wire
+    # no polling: after START only the five queries above crossed the wire
     received = bench.equipment.received
-    assert received[received.index("S2F41 START") + 1 :][:1] == ["S1F3"]
+    queries = ["S1F3", "S1F3", "S1F3", "S2F13", "S1F3"]
+    assert received[received.index("S2F41 START") :] == ["S2F41 START", *queries]
     await bonder.unload("W01")
     assert (await bonder.request_status()).wafer_id is None
 
