@@ -5,7 +5,8 @@ gives all of them the same life: async connect/close and `async with`; an identi
 machine whose states map onto SEMI E10; alarms (active and history) with a fault state that only
 a reset leaves; interlocks checked before motion or energy; limits on every setpoint, refused
 before anything is sent; `abort()` that commands the safe state even when its caller is
-cancelled; process waits polled on the clock up to a deadline (`wait_until`); and process
+cancelled; process waits polled on the clock up to a deadline (`wait_until`, waits.py); what
+the tool holds and its recovery to an empty safe state (`recover`, recovery.py); and process
 readings recorded as traces for the engine to keep.
 """
 
@@ -14,10 +15,9 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from contextvars import ContextVar
-from typing import ClassVar, Self, TypeVar
+from typing import ClassVar, Self
 
 from transitions.extensions.asyncio import AsyncMachine
 
@@ -25,20 +25,18 @@ from packline.clock import Clock
 from packline.tasks import finish_shielded
 
 from ..errors import (
-    CommandRefused,
     ConnectionLost,
     InterlockOpen,
     ToolAlarm,
     ToolError,
     ToolStateError,
-    ToolTimeout,
-    WorkpieceHeld,
     WrongTool,
 )
 from ..links.base import Link
 from .alarms import AlarmList
 from .devices import check_device_links
 from .limits import Limit, check_limit, narrow_limits
+from .recovery import Recovery
 from .states import READY_STATES, TRANSITIONS, E10State, StateModel, ToolState
 from .vocabulary import (
     WAFER_ID_MAX_LENGTH,
@@ -49,9 +47,10 @@ from .vocabulary import (
     is_wafer_id,
     validate_wafer_id,
 )
+from .waits import HOLD_S, ProcessWaits, poll_hold_s
 
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
-# limits.py, alarms.py and devices.py.
+# limits.py, alarms.py and devices.py, its waits in waits.py and its recovery in recovery.py.
 __all__ = [
     "HOLD_S",
     "READY_STATES",
@@ -69,25 +68,8 @@ __all__ = [
     "validate_wafer_id",
 ]
 
-T = TypeVar("T")
 
-#: The longest a poll of a wait held by the tool (`Equipment.wait_until(held_by_tool=True)`)
-#: lets the tool hold its reply, s of process time: the driver hears from a tool whose state
-#: does not change (and records its progress) at least this often.
-HOLD_S = 10.0
-
-#: How long the poll running now may let the tool hold its reply, in such a wait.
-_POLL_HOLD_S: ContextVar[float | None] = ContextVar("packline_poll_hold_s", default=None)
-
-
-def poll_hold_s() -> float | None:
-    """How long the tool may hold its reply to the present poll, s of process time: set
-    inside a poll of `Equipment.wait_until(held_by_tool=True)` while the wait has at least
-    that long left, else None (the poll reads the tool at once)."""
-    return _POLL_HOLD_S.get()
-
-
-class Equipment(ABC):
+class Equipment(ProcessWaits, Recovery, ABC):
     """Base of every tool driver.
 
     Subclasses declare `link_type` (which links they speak over), `limits` (every setpoint
@@ -218,7 +200,7 @@ class Equipment(ABC):
     async def request_identity(self) -> Identity:
         """Ask the tool who it is."""
 
-    async def _read_setup(self) -> None:  # noqa: B027 (a hook; most tools have no setup)
+    async def _read_setup(self) -> None:
         """Read what the driver must know of a tool before it drives it (the laser's source);
         called once the identity showed it is a tool of this driver's kind."""
 
@@ -370,130 +352,9 @@ class Equipment(ABC):
         if self.state is ToolState.BUSY:
             await self._state.end_work()
 
-    async def recover(self, own_workpieces: Collection[str]) -> None:
-        """Bring the tool back to a known, empty, safe state after an interrupted run, taking
-        off only workpieces the caller put there (`own_workpieces`, their ids).
-
-        The safe state first, always. Then what the tool holds (`request_workpieces`): one
-        that is not the caller's (another lot's wafer, an engineering wafer) ends the recovery
-        with `WorkpieceHeld` naming it, with nothing reset and nothing taken off, because
-        software that does not know a workpiece must not move it. Otherwise a reset if the tool
-        reports alarms or the driver is in fault, then every workpiece taken off
-        (`_unload_everything`), so the next wafer meets an empty tool. The engine calls it
-        before it resumes a run, after a terminate and after a failed step; a wafer taken off
-        this way is held if its step on the tool was irreversible.
-        """
-        await self.abort()
-        held = await self.request_workpieces()
-        foreign = [workpiece for workpiece in held if workpiece not in own_workpieces]
-        if foreign:
-            raise WorkpieceHeld(
-                self.name,
-                self.address,
-                "recover",
-                foreign,
-                f"holds {', '.join(foreign)}, not put there by its caller; nothing was taken "
-                "off (the safe state was commanded)",
-            )
-        if await self.refresh_alarms() or self.state is ToolState.FAULT:
-            await self.reset()
-        await self._unload_everything()
-
-    @abstractmethod
-    async def request_workpieces(self) -> tuple[str, ...]:
-        """The ids of every workpiece the tool holds now (a wafer on its chuck, a batch in its
-        slots, a die source beside a substrate), as the tool reports them; empty when it holds
-        none. A query: nothing is moved. Recovery and `packline station check` ask it to tell
-        a run's own wafers from a workpiece another lot or an engineer left on the tool."""
-
-    @asynccontextmanager
-    async def loading(
-        self, action: str, blockers: Callable[[], Awaitable[tuple[str, ...]]] | None = None
-    ) -> AsyncIterator[None]:
-        """Around a load's command: when the tool refuses it (`CommandRefused`, its own code)
-        while it holds a workpiece in the place the load goes, the refusal becomes
-        `WorkpieceHeld` naming that workpiece, the tool's own words kept in the message and as
-        the cause. `blockers` reads the ids held there (default `_load_blockers`); if it
-        cannot be read, the tool's refusal stands as it was."""
-        try:
-            yield
-        except CommandRefused as refusal:
-            try:
-                held = await (blockers or self._load_blockers)()
-            except ToolError:
-                held = ()
-            if not held:
-                raise
-            raise WorkpieceHeld(
-                self.name,
-                self.address,
-                action,
-                held,
-                f"the tool already holds {', '.join(held)}: unload it, or have it taken off and "
-                f"the tool cleared, before loading another (the tool said: {refusal.detail})",
-            ) from refusal
-
-    async def _load_blockers(self) -> tuple[str, ...]:
-        """What stops a load because the tool holds it: by default everything it holds (a
-        tool that takes one workpiece at a time); a role with several places says which."""
-        return await self.request_workpieces()
-
-    @abstractmethod
-    async def _unload_everything(self) -> None:
-        """Take every workpiece off the tool; the tool is in its safe state with no alarm."""
-
     @abstractmethod
     async def _command_safe_state(self) -> None:
         """Command the tool's safe state (energy off, motion stopped, gases closed)."""
-
-    # ----------------------------------------------------------------- process waits
-
-    async def wait_until(
-        self,
-        action: str,
-        poll: Callable[[], Awaitable[T | None]],
-        timeout_s: float,
-        still: Callable[[], str],
-        *,
-        abort_on_timeout: bool = True,
-        interval_s: float | None = None,
-        held_by_tool: bool = False,
-    ) -> T:
-        """Call `poll` every `poll_interval_s` of the clock (or every `interval_s`, for a wait
-        of many minutes that need not be watched every second) until it returns a result.
-
-        `held_by_tool`: `poll` reads the tool with a wait the tool holds until something
-        changes (a bounded blocking wait, docs/decisions/0028), for at most `poll_hold_s()`
-        (`HOLD_S`, or `timeout_s` if less), and is called again as soon as it returns; in the
-        last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
-        it polls every interval, so an overrun is seen as soon as with polls.
-
-        `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
-        returns the result when the process is done, None while it is not. Once `timeout_s` of
-        process time have passed without a result, the wait commands the safe state (`abort()`)
-        and then raises `ToolTimeout` saying `<still()> after <timeout_s> s; aborted`; with
-        `abort_on_timeout=False` (a caller that commands the safe state itself, or the safe-state
-        command's own wait) it raises `<still()> after <timeout_s> s` without aborting.
-        """
-        deadline = self.clock.now() + timeout_s
-        hold_s = min(HOLD_S, timeout_s)
-        while True:
-            held = held_by_tool and self.poll_interval_s <= hold_s <= deadline - self.clock.now()
-            token = _POLL_HOLD_S.set(hold_s if held else None)
-            try:
-                result = await poll()
-            finally:
-                _POLL_HOLD_S.reset(token)
-            if result is not None:
-                return result
-            if self.clock.now() >= deadline:
-                detail = f"{still()} after {timeout_s:g} s"
-                if abort_on_timeout:
-                    await self.abort()  # an overrunning process is never left running
-                    detail += "; aborted"
-                raise ToolTimeout(self.name, self.address, action, detail)
-            if not held:
-                await self.clock.sleep(interval_s or self.poll_interval_s)
 
     # ----------------------------------------------------------------- engineering mode
 
