@@ -8,8 +8,7 @@ import json
 import time
 from collections.abc import Callable
 
-import yaml
-
+from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.errors import BadInput
@@ -33,24 +32,32 @@ def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
 
 
 def cmd_clear_tool(args: argparse.Namespace) -> int:
+    """Clear a tool of a run: ordered from the process that drives it, or recorded at once
+    for a stopped run, for its resume to read (`clearances.record_clearance`)."""
     store = open_store(args, create=False)
     try:
-        run_id = _driven_run(store, args.run, "its tools are recovered when it is resumed")
-        tools = yaml.safe_load(store.run(run_id)["station_yaml"])["tools"]
-        if args.tool not in tools:
-            raise BadInput(f"run {run_id} has no tool {args.tool!r}; its tools: {', '.join(tools)}")
-        store.post_control(
-            run_id, CLEAR_TOOL + json.dumps({"tool": args.tool, "by": args.by}), time.time()
-        )
+        run_id = store.resolve_run(args.run)
+        recorded = record_clearance(store, run_id, args.tool, args.by)
+        if recorded is None:
+            check_tool(store.run(run_id), args.tool)
+            store.post_control(
+                run_id, CLEAR_TOOL + json.dumps({"tool": args.tool, "by": args.by}), time.time()
+            )
     finally:
         store.close()
     if args.json:
-        print_json({"run_id": run_id, "requested": "clear-tool", "tool": args.tool})
-    else:
+        print_json(
+            {"run_id": run_id, "requested": "clear-tool", "tool": args.tool, "by": args.by}
+            if recorded is None
+            else {"run_id": run_id, "recorded": "clear-tool", "tool": args.tool, "by": args.by}
+        )
+    elif recorded is None:
         print(
             f"clear-tool {args.tool} requested for run {run_id} by {args.by}; the run records "
             f"it as a tool-cleared event (packline show {run_id})"
         )
+    else:
+        print(f"{recorded['message']} (recorded in run {run_id}; `packline resume {run_id}`)")
     return EXIT_OK
 
 

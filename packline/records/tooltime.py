@@ -28,6 +28,7 @@ import pandas as pd
 import yaml
 
 from packline.drivers.equipment import E10State
+from packline.sequences.engine.clearances import event_data
 
 from .reader import RunRecords
 
@@ -171,12 +172,13 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
         starts.append((str(tool), str(code), int(alarm_id), float(t)))
     events = records.events()
     ends: dict[str, list[float]] = {}
-    for kind, message, t in zip(events["kind"], events["message"], events["t"], strict=True):
-        tool = str(message).split(":", 1)[0].split(" ", 1)[0]
+    for kind, tool, data, t in zip(
+        events["kind"], events["tool"], events["data"], events["t"], strict=True
+    ):
         if kind == "tool-out-of-service":
-            starts.append((tool, OUT_OF_SERVICE, None, float(t)))
-        elif kind == "tool-cleared" and " back in service" in str(message):
-            ends.setdefault(tool, []).append(float(t))
+            starts.append((str(tool), OUT_OF_SERVICE, None, float(t)))
+        elif kind == "tool-cleared" and event_data(data).get("cleared"):
+            ends.setdefault(str(tool), []).append(float(t))
     rows = []
     for tool, cause, alarm_id, start in sorted(starts, key=lambda s: (s[0], s[3])):
         cleared = sorted(ends.get(tool, []))

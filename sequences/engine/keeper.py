@@ -12,6 +12,11 @@ A recovery takes off only the workpieces the run put on the tool (its records sa
 wafer, is left as it is (its safe state commanded, nothing unloaded) and out of service until
 an operator has it taken off and clears the tool; the clear is believed only once the tool
 reports nothing foreign any more.
+
+A tool out of service until cleared stays so across sessions: a resume keeps every tool whose
+alarm put it out of service, and that nobody cleared since (`clearances.awaiting_clear`), out
+of service until cleared, naming the tool and the command that clears it; it never uses it
+unexamined. A clear of the stopped run (`clearances.record_clearance`) is what lets it go.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from packline.clock import Clock, wait_for
 from packline.drivers.equipment import Reading, ToolState
 from packline.drivers.errors import PacklineError, ToolAlarm, WorkpieceHeld
 
+from .clearances import ALARM, FOREIGN_WORKPIECE, RECOVERY_FAILED, awaiting_clear, clear_command
 from .control import RunControl, RunState
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
@@ -63,6 +69,9 @@ class ToolKeeper:
         self._foreign: dict[str, tuple[str, ...]] = {}
         #: The recovery an operator's clear started for each of them, the latest by tool name.
         self._clearing: dict[str, asyncio.Task[None]] = {}
+        #: Whether `prepare` has read which tools wait for a clear (a clear before it is
+        #: recorded for it to read).
+        self._prepared = False
 
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
@@ -102,14 +111,34 @@ class ToolKeeper:
         return listen
 
     async def prepare(self, *, resumed: bool) -> None:
-        """Before wafers move: a resumed run recovers every tool (a wafer may be left in it);
-        any run recovers a tool that reports an alarm; every other tool is asked what it
-        holds, and one holding a workpiece the run did not put there is out of service."""
+        """Before wafers move: a resumed run keeps a tool an alarm put out of service, and
+        nobody cleared since, out of service until cleared, and recovers every tool (a wafer
+        may be left in it); any run recovers a tool that reports an alarm; every other tool
+        is asked what it holds, and one holding a workpiece the run did not put there is out
+        of service."""
+        waiting = awaiting_clear(self._store, self._events.run_id) if resumed else {}
+        self._prepared = True
         for tool in self.pool.tools.values():
+            out = waiting.get(tool.name)
+            # a foreign workpiece is the recovery's to find again: it asks the tool
+            if out is not None and out["data"].get("cause") != FOREIGN_WORKPIECE:
+                self._keep_out(tool, out)
             if resumed or tool.driver.state is ToolState.FAULT:
                 await self.recover(tool)
             else:
                 await self._check_empty(tool)
+
+    def _keep_out(self, tool: Tool, out: dict[str, Any]) -> None:
+        """A resume keeps `tool` out of service until cleared, as an earlier session's
+        `tool-out-of-service` event `out` put it, with no clear since."""
+        alarms = out["data"].get("alarms")
+        why = f"alarmed ({', '.join(alarms)})" if alarms else "alarmed"
+        reason = (
+            f"out of service since session {out['session']}, {why}, and not cleared since; "
+            f"clear it with {clear_command(self._events.run_id, tool.name)} once the cause is "
+            "found"
+        )
+        self._take_out(tool, reason, {**out["data"], "since_event": out["id"]})
 
     def own_workpieces(self, tool: Tool) -> frozenset[str]:
         """The workpieces this run put on `tool`, as its records say: every wafer of the run
@@ -160,9 +189,21 @@ class ToolKeeper:
 
     def _put_out(self, tool: Tool, reason: str, error: BaseException | None = None) -> None:
         """Out of service for the rest of the run (a resume tries it again)."""
-        self.pool.put_out_of_service(tool, reason)
+        data = {"cause": RECOVERY_FAILED, "until_cleared": False}
+        self._take_out(tool, reason, data, shown=str(error or reason))
+
+    def _take_out(
+        self, tool: Tool, reason: str, data: dict[str, Any], shown: str | None = None
+    ) -> None:
+        """Take `tool` out of service for `reason`, until cleared when `data` says so, and
+        record a `tool-out-of-service` event with `data` (its message: `shown`, else the
+        reason)."""
+        self.pool.put_out_of_service(tool, reason, until_cleared=data["until_cleared"])
         self._events.emit(
-            "tool-out-of-service", tool=tool.name, message=f"{tool.name}: {error or reason}"
+            "tool-out-of-service",
+            tool=tool.name,
+            message=f"{tool.name}: {shown or reason}",
+            data=data,
         )
 
     def _hold_for_foreign(self, tool: Tool, foreign: tuple[str, ...], done: str) -> None:
@@ -172,17 +213,11 @@ class ToolKeeper:
         reason = (
             f"holds {names}, which this run did not put there (another lot's or an engineering "
             f"workpiece): nothing was unloaded, {done}; have {names} taken off the tool by "
-            f"whoever owns it, then clear it with `packline clear-tool {self._events.run_id} "
-            f"{tool.name} --by NAME`"
+            f"whoever owns it, then clear it with {clear_command(self._events.run_id, tool.name)}"
         )
         self._foreign[tool.name] = foreign
-        self.pool.put_out_of_service(tool, reason, until_cleared=True)
-        self._events.emit(
-            "tool-out-of-service",
-            tool=tool.name,
-            message=f"{tool.name}: {reason}",
-            data={"workpieces": list(foreign)},
-        )
+        data = {"cause": FOREIGN_WORKPIECE, "until_cleared": True, "workpieces": list(foreign)}
+        self._take_out(tool, reason, data)
 
     async def recover_after(self, tool: Tool, error: BaseException) -> None:
         """A stage on `tool` failed or stopped: recover it; if a tool alarm caused it, the
@@ -191,29 +226,38 @@ class ToolKeeper:
         alarm = _alarm_under(error)
         if alarm is not None and tool.out_of_service is None:
             reason = (
-                f"alarmed ({alarm}); clear it with `packline clear-tool {self._events.run_id} "
-                f"{tool.name} --by NAME` once the cause is found"
+                f"alarmed ({alarm}); clear it with {clear_command(self._events.run_id, tool.name)}"
+                " once the cause is found"
             )
-            self.pool.put_out_of_service(tool, reason, until_cleared=True)
-            self._events.emit(
-                "tool-out-of-service", tool=tool.name, message=f"{tool.name}: {reason}"
+            self._take_out(
+                tool, reason, {"cause": ALARM, "until_cleared": True, "alarms": alarm.alarms}
             )
 
     def clear(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on.
         A tool that held a foreign workpiece is recovered first, and back in service only if
-        it holds nothing foreign any more (`_clear_foreign`)."""
+        it holds nothing foreign any more (`_clear_foreign`). A clear that comes before the
+        tools are prepared is recorded for `prepare` to read; each clear is a `tool-cleared`
+        event, its data saying by whom and whether it `cleared` the tool."""
         tool = self.pool.tools.get(name)
-        if tool is None:
+
+        def emit(message: str, *, cleared: bool = False) -> None:
+            data = {"by": by, "cleared": cleared}
+            self._events.emit("tool-cleared", tool=name, message=message, data=data)
+
+        if not self._prepared:
+            emit(f"{name} cleared by {by} before the run used its tools", cleared=True)
             return
-        emit = self._events.emit
+        if tool is None:
+            emit(f"{name} is not a tool this run uses; nothing cleared")
+            return
         if tool.out_of_service is None:
-            emit("tool-cleared", tool=name, message=f"{name} was in service; nothing cleared")
+            emit(f"{name} was in service; nothing cleared")
             return
         if name in self._foreign:
             checking = self._clearing.get(name)
             if checking is not None and not checking.done():
-                emit("tool-cleared", tool=name, message=f"{name} is being checked already")
+                emit(f"{name} is being checked already")
             else:
                 task = asyncio.create_task(self._clear_foreign(tool, by), name=f"clear-{name}")
                 self._clearing[name] = task
@@ -222,14 +266,12 @@ class ToolKeeper:
             # its recovery failed: it is not known to be safe and empty, so a clear cannot
             # vouch for it; a resume of the run recovers it again
             emit(
-                "tool-cleared",
-                tool=name,
-                message=f"{name} not cleared: its recovery failed ({tool.out_of_service}); "
-                "resume the run once it is fixed",
+                f"{name} not cleared: its recovery failed ({tool.out_of_service}); "
+                "resume the run once it is fixed"
             )
             return
         self.pool.return_to_service(tool)
-        emit("tool-cleared", tool=name, message=f"{name} back in service, cleared by {by}")
+        emit(f"{name} back in service, cleared by {by}", cleared=True)
 
     async def _clear_foreign(self, tool: Tool, by: str) -> None:
         """An operator (`by`) says the foreign workpiece is gone: the tool is recovered (asked
@@ -244,6 +286,7 @@ class ToolKeeper:
                 tool=tool.name,
                 message=f"{tool.name} back in service, cleared by {by}: "
                 f"{', '.join(foreign)} no longer on it",
+                data={"by": by, "cleared": True},
             )
 
     async def shutdown(self) -> None:

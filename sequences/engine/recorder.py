@@ -13,6 +13,7 @@ are in (`Subject`), not the scripts' `Wafer` objects.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
@@ -89,12 +90,17 @@ class EventLog:
                 self._record("observer-dropped", None, f"{observer!r}: {error!r}", event)
 
     def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
+        """Keep an event in the events table: the tool and data of the event it is (or, for
+        `observer-dropped`, that was being told) only when it is about itself."""
+        own = kind == event.kind
         row = {
             "run_id": self.run_id,
             "session": self.session,
             "kind": kind,
             "wafer_id": wafer_id,
+            "tool": event.tool if own else None,
             "message": message,
+            "data": json.dumps(event.data) if own and event.data else None,
             "t": event.t,
             "wall": event.wall,
         }

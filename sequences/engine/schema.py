@@ -182,6 +182,27 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         "ALTER TABLE runs ADD COLUMN lot_owner TEXT",
         "CREATE INDEX runs_by_lot ON runs(lot_id)",
     ),
+    # 8: the tool an event is about and what it carries, as columns (decision 0029); the
+    # tool events an earlier packline wrote name their tool first in the message
+    8: (
+        "ALTER TABLE events ADD COLUMN tool TEXT",
+        "ALTER TABLE events ADD COLUMN data TEXT",  # JSON object, the event's data
+        """UPDATE events SET tool = rtrim(substr(message, 1, instr(message || ' ', ' ') - 1), ':')
+    WHERE kind LIKE 'tool-%'""",
+        # out of service until cleared: an alarm's or a foreign workpiece's (the message says
+        # how to clear it), else for a recovery that failed; back in service: a clear that took
+        """UPDATE events SET data = json_object(
+        'cause', CASE WHEN message LIKE '%which this run did not put there%'
+            THEN 'foreign workpiece' WHEN message LIKE '%: alarmed (%' THEN 'alarm'
+            ELSE 'recovery failed' END,
+        'until_cleared',
+        json(CASE WHEN message LIKE '%packline clear-tool%' THEN 'true' ELSE 'false' END))
+    WHERE kind = 'tool-out-of-service'""",
+        """UPDATE events SET data = json_object('cleared',
+        json(CASE WHEN message LIKE '% back in service%' THEN 'true' ELSE 'false' END))
+    WHERE kind = 'tool-cleared'""",
+        "CREATE INDEX events_by_tool ON events(run_id, tool, kind)",
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -136,8 +136,8 @@ def test_the_records_and_the_wire_log_are_readable_by_the_user_alone(
     assert db.exists()
 
 
-def test_clear_tool_of_a_run_nobody_drives_says_so(db: Path, capsys: pytest.CaptureFixture[str]):
+def test_clear_tool_of_a_completed_run_says_so(db: Path, capsys: pytest.CaptureFixture[str]):
     assert main(["run", "plasma-clean", "--sim", "--quiet"]) == 0
     capsys.readouterr()
     assert main(["clear-tool", "last", "plasma_cleaner", "--by", "ana"]) == 2
-    assert "is not being driven by any process" in error_of(capsys)
+    assert "is completed: no resume uses its tools; nothing cleared" in error_of(capsys)

@@ -103,7 +103,10 @@ def alarmed_run(tmp_path: Path):
     )
     event = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None, "wall": 0.0}
     message = "oven back in service, cleared by ana"
-    store.add_rows("events", [{**event, "message": message, "t": 400.0}])
+    data = json.dumps({"by": "ana", "cleared": True})
+    store.add_rows(
+        "events", [{**event, "tool": "oven", "message": message, "data": data, "t": 400.0}]
+    )
     yield RunRecords(store, "R1")
     store.close()
 

@@ -72,7 +72,11 @@ def two_runs(tmp_path: Path, add_run):
     add_use(store, "R1", ["W1"], 50.0, 100.0, "E1")
     cleared = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
     message = "oven back in service, cleared by ana"
-    store.add_rows("events", [{**cleared, "message": message, "t": 400.0, "wall": 0.0}])
+    data = json.dumps({"by": "ana", "cleared": True})
+    store.add_rows(
+        "events",
+        [{**cleared, "tool": "oven", "message": message, "data": data, "t": 400.0, "wall": 0.0}],
+    )
     add_run(store, "R2", ["W1", "W2", "W3"], status="held", started_wall=DAY_2, stopped_t=500.0)
     add_use(store, "R2", ["W1"], 0.0, 150.0, None)
     add_use(store, "R2", ["W2", "W3"], 200.0, 300.0, "E2")

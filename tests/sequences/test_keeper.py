@@ -13,6 +13,7 @@ import asyncio
 from packline.clock import WallClock
 from packline.drivers.roles.batch_chamber import BatchChamber
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.clearances import awaiting_clear, event_data, record_clearance
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station
 
@@ -67,7 +68,11 @@ async def test_a_foreign_wafer_in_the_chamber_is_left_there_and_the_chamber_out_
     assert status == "held"
     (out,) = line.of_kind("tool-out-of-service")
     assert out.tool == "plasma_cleaner"
-    assert out.data == {"workpieces": [FOREIGN]}
+    assert out.data == {
+        "cause": "foreign workpiece",
+        "until_cleared": True,
+        "workpieces": [FOREIGN],
+    }
     assert f"plasma_cleaner: holds {FOREIGN}, which this run did not put there" in out.message
     assert "nothing was unloaded" in out.message
     assert f"packline clear-tool {engine.run_id} plasma_cleaner --by NAME" in out.message
@@ -173,3 +178,72 @@ async def test_a_station_run_leaves_a_foreign_wafer_on_a_served_tool(store, tmp_
     (out,) = line.of_kind("tool-out-of-service")
     assert FOREIGN in out.message
     assert {w["status"] for w in store.wafers(engine.run_id)} == {"terminated"}
+
+
+#: What the plasma chamber's driver writes to start a clean (its Modbus start command).
+START_CLEAN = "FC6 write 300 [3]"
+
+
+async def alarmed_and_stopped(store) -> str:
+    """A run whose chamber alarmed under its first batch (rf_mismatch), which the stop policy
+    then terminated: W01-W04 held, W05 and W06 never started; nobody cleared the chamber."""
+    line = Line()
+
+    def alarm(event) -> None:
+        if event.kind == "run-started":
+            line.tool.inject_fault("rf_mismatch")
+
+    prepared = prepare(RunRequest("plasma-clean", lot=6, failure_policy="stop"))
+    async with open_run(
+        store, prepared, observers=[line, alarm], line_factory=line.factory
+    ) as engine:
+        assert await engine.run() == "terminated"
+    (out,) = line.of_kind("tool-out-of-service")
+    assert out.data["cause"] == "alarm"
+    return engine.run_id
+
+
+async def test_a_resume_keeps_an_alarmed_chamber_nobody_cleared_out_of_service(store):
+    run_id = await alarmed_and_stopped(store)
+    line = Line()  # a fresh chamber: nothing on it would refuse the next batch
+    async with open_resume(store, run_id, observers=[line], line_factory=line.factory) as resumed:
+        status = await resumed.run()
+        assert START_CLEAN not in line.tool.received  # never used unexamined
+    assert status == "terminated"
+    (out,) = line.of_kind("tool-out-of-service")
+    assert out.tool == "plasma_cleaner"
+    assert out.message.startswith("plasma_cleaner: out of service since session 1, alarmed (")
+    assert f"clear it with `packline clear-tool {run_id} plasma_cleaner --by NAME`" in out.message
+    assert (out.data["cause"], out.data["until_cleared"]) == ("alarm", True)
+    assert not line.of_kind("tool-cleared")
+    wafers = {w["wafer_id"]: w for w in store.wafers(run_id)}
+    for wafer_id in ("W05", "W06"):  # their batch waited for a clear that never came
+        assert wafers[wafer_id]["status"] == "held"
+        assert "out of service since session 1" in wafers[wafer_id]["reason"]
+    recorded = [e for e in store.table("events", run_id) if e["session"] == 2]
+    assert [e["tool"] for e in recorded if e["kind"] == "tool-out-of-service"] == ["plasma_cleaner"]
+
+
+async def test_a_clear_of_the_stopped_run_lets_its_resume_use_the_chamber(store):
+    run_id = await alarmed_and_stopped(store)
+    cleared = record_clearance(store, run_id, "plasma_cleaner", "ana")
+    assert cleared is not None
+    line = Line()
+    async with open_resume(store, run_id, observers=[line], line_factory=line.factory) as resumed:
+        status = await resumed.run()
+        assert START_CLEAN in line.tool.received
+    assert status == "held"  # W01-W04 were held in session 1
+    assert not line.of_kind("tool-out-of-service")
+    assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)} == {
+        **{f"W0{i}": "held" for i in range(1, 5)},
+        "W05": "completed",
+        "W06": "completed",
+    }
+    (event,) = [e for e in store.table("events", run_id) if e["kind"] == "tool-cleared"]
+    assert (event["tool"], event["session"]) == ("plasma_cleaner", 1)
+    assert event_data(event["data"]) == {"by": "ana", "cleared": True, "run_status": "terminated"}
+    assert event["message"] == (
+        "plasma_cleaner cleared by ana while the run was terminated: the resume puts it back "
+        "in service"
+    )
+    assert awaiting_clear(store, run_id) == {}

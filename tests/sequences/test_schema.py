@@ -9,6 +9,7 @@ import zlib
 import pytest
 
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.clearances import awaiting_clear, event_data
 from packline.sequences.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_1
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
@@ -153,6 +154,69 @@ def test_a_version_5_database_keeps_its_whole_snapshots_and_trace_rows(tmp_path)
         assert [m["value"] for m in store.table("measurements", "r1")] == [0.0]
         store.add_trace("r1", "pc", None, "pressure", 99.0, "mTorr", 9.0, 9.0)
         assert store.traces("r1")["id"] == [1, 2, 3, 4]
+    finally:
+        store.close()
+    assert user_version(path) == SCHEMA_VERSION
+
+
+#: Tool events as packline wrote them before schema 8: the tool named first in the message.
+VERSION_7_EVENTS = (
+    ("run-started", "plasma-clean session 1"),
+    ("tool-recovered", "oven safe and empty"),
+    ("tool-out-of-service", "oven: recovery failed: timed out"),
+    (
+        "tool-out-of-service",
+        "plasma_cleaner: alarmed (plasma_cleaner at modbus+tcp://127.0.0.1:1502: clean: alarm "
+        "REFLECTED_POWER); clear it with `packline clear-tool r1 plasma_cleaner --by NAME` once "
+        "the cause is found",
+    ),
+    (
+        "tool-out-of-service",
+        "wire_bonder: holds ENG01, which this run did not put there (another lot's or an "
+        "engineering workpiece): nothing was unloaded, nothing was commanded; have ENG01 taken "
+        "off the tool by whoever owns it, then clear it with `packline clear-tool r1 "
+        "wire_bonder --by NAME`",
+    ),
+    ("tool-cleared", "wire_bonder back in service, cleared by ana: ENG01 no longer on it"),
+    ("tool-cleared", "plasma_cleaner was in service; nothing cleared"),
+)
+
+
+def test_a_version_7_databases_tool_events_get_their_tool_and_data(tmp_path):
+    """Schema 8 gives events a tool and JSON data: the tool events written before are read
+    for them, so which tool waits for a clear is a query on the old records too."""
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    db = sqlite3.connect(path)
+    for version in range(2, 8):
+        for statement in MIGRATIONS[version]:
+            db.execute(statement)
+    db.executemany(
+        "INSERT INTO events (run_id, session, kind, wafer_id, message, t, wall) "
+        "VALUES ('r1', 1, ?, NULL, ?, ?, 1.0)",
+        [(kind, message, float(t)) for t, (kind, message) in enumerate(VERSION_7_EVENTS)],
+    )
+    db.execute("PRAGMA user_version = 7")
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        events = store.table("events", "r1")
+        assert [e["message"] for e in events] == [m for _, m in VERSION_7_EVENTS]  # kept
+        assert [e["tool"] for e in events] == [
+            None, "oven", "oven", "plasma_cleaner", "wire_bonder", "wire_bonder", "plasma_cleaner"
+        ]  # fmt: skip
+        assert [event_data(e["data"]) for e in events] == [
+            {},
+            {},
+            {"cause": "recovery failed", "until_cleared": False},
+            {"cause": "alarm", "until_cleared": True},
+            {"cause": "foreign workpiece", "until_cleared": True},
+            {"cleared": True},
+            {"cleared": False},
+        ]
+        (waiting,) = awaiting_clear(store, "r1").values()
+        assert (waiting["tool"], waiting["data"]["cause"]) == ("plasma_cleaner", "alarm")
     finally:
         store.close()
     assert user_version(path) == SCHEMA_VERSION

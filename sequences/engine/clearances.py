@@ -1,0 +1,127 @@
+"""Tools out of service until an operator clears them, as the records hold them across sessions.
+
+A tool that alarmed, or holds a workpiece the run did not put there, is out of service until a
+named person clears it (`packline clear-tool RUN TOOL --by NAME`). The records say so as
+events with a `tool` and JSON `data` (decision 0029): a `tool-out-of-service` event whose data
+has `until_cleared` true waits for a clear, and a later `tool-cleared` event whose data has
+`cleared` true ends the wait. So which tools of a run wait for a clear is a query on those
+columns (`awaiting_clear`), and it reads the same in the process that drives the run, in a
+resume of it days later, and in `packline tools`.
+
+A clear of a run no process drives (held, failed, terminated, aborted, interrupted) is recorded
+at once (`record_clearance`), after the checks that need no tool: the run and the tool exist,
+and the tool waits for a clear. The check that needs the tool reachable, that a tool which held
+a foreign workpiece holds it no more, is the resume's: its recovery asks the tool what it holds
+and keeps it out of service, naming the workpiece, while it still does.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import yaml
+
+from .errors import BadInput
+from .liveness import is_alive, shown_status
+from .records import RunStore
+
+#: The `cause` of a `tool-out-of-service` event of an alarmed tool.
+ALARM = "alarm"
+#: The `cause` of one holding a workpiece the run did not put there.
+FOREIGN_WORKPIECE = "foreign workpiece"
+#: The `cause` of one whose recovery failed, or whose contents are unknown (a resume recovers
+#: it again; a clear cannot vouch for it).
+RECOVERY_FAILED = "recovery failed"
+
+
+def event_data(text: str | None) -> dict[str, Any]:
+    """The `data` column of an events row as a dict (empty when it has none)."""
+    data: dict[str, Any] = json.loads(text) if text else {}
+    return data
+
+
+def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
+    """Each tool's latest `tool-out-of-service` event of run `run_id` that no clear followed:
+    tool name -> the events row, its `data` read (`event_data`)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in store.table("events", run_id):  # in id order: a later event wins
+        tool = row["tool"]
+        if row["kind"] == "tool-out-of-service" and tool is not None:
+            latest[tool] = {**row, "data": event_data(row["data"])}
+        elif row["kind"] == "tool-cleared" and event_data(row["data"]).get("cleared"):
+            latest.pop(tool, None)
+    return latest
+
+
+def awaiting_clear(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
+    """The tools of run `run_id` out of service until an operator clears them, and not
+    cleared since: tool name -> the `tool-out-of-service` event that put it out."""
+    return {
+        tool: row
+        for tool, row in out_of_service(store, run_id).items()
+        if row["data"].get("until_cleared")
+    }
+
+
+def clear_command(run_id: str, tool: str) -> str:
+    """The command that clears `tool` of run `run_id`, for messages."""
+    return f"`packline clear-tool {run_id} {tool} --by NAME`"
+
+
+def check_tool(run: dict[str, Any], tool: str) -> None:
+    """Refuse a tool that is not in the station run `run` (a runs row) drove."""
+    tools = yaml.safe_load(run["station_yaml"])["tools"]
+    if tool not in tools:
+        raise BadInput(f"run {run['id']} has no tool {tool!r}; its tools: {', '.join(tools)}")
+
+
+def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[str, Any] | None:
+    """`by` clears `tool` of run `run_id`, which no process drives: the clearance is recorded
+    as a `tool-cleared` event, which the next resume reads (its events row is returned).
+    None, and nothing recorded, when a process drives the run after all (the caller orders
+    the clear from it). BadInput, changing nothing, for a completed run, a tool the run does
+    not have, or one that does not wait for a clear.
+
+    The check and the record are one transaction, so a resume starting meanwhile either sees
+    the clearance or is seen driving the run."""
+    with store.transaction():
+        run = store.run(run_id)
+        if is_alive(run):
+            return None
+        status = shown_status(run)
+        check_tool(run, tool)
+        if status == "completed":
+            raise BadInput(f"run {run_id} is completed: no resume uses its tools; nothing cleared")
+        waiting = out_of_service(store, run_id).get(tool)
+        if waiting is None or not waiting["data"].get("until_cleared"):
+            why = (
+                "it is not out of service (nothing took it out, or it was cleared since)"
+                if waiting is None
+                else f"its recovery failed ({waiting['message']}); a resume recovers it again"
+            )
+            raise BadInput(
+                f"tool {tool} of run {run_id} does not wait for a clear: {why}; nothing cleared"
+            )
+        then = (
+            "the resume recovers it and asks it what it holds: it goes back in service only "
+            "once the workpiece is gone"
+            if waiting["data"].get("cause") == FOREIGN_WORKPIECE
+            else "the resume puts it back in service"
+        )
+        row = {
+            "run_id": run_id,
+            "session": run["sessions"],
+            "kind": "tool-cleared",
+            "wafer_id": None,
+            "tool": tool,
+            "message": f"{tool} cleared by {by} while the run was {status}: {then}",
+            "data": json.dumps({"by": by, "cleared": True, "run_status": status}),
+            # the run clock stands still between sessions: the clear ends its downtime where
+            # the run stopped (a resume's clock goes on from there)
+            "t": max(run["started_t"], run["stopped_t"] or 0.0, waiting["t"]),
+            "wall": time.time(),
+        }
+        store.add_rows("events", [row])
+    return row

@@ -1,0 +1,63 @@
+"""`packline clear-tool` of a run no process drives: the clearance is recorded for its resume,
+after the checks that need no tool; anything else is refused and records nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from packline.cli import main
+from packline.sequences.engine import RunStore
+
+FAULT = "plasma_cleaner:rf_mismatch@plasma clean"
+
+
+@pytest.fixture
+def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tmp_path / "runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(path))
+    return path
+
+
+@pytest.fixture
+def alarmed(db: Path, capsys: pytest.CaptureFixture[str]) -> str:
+    """A dry run terminated after its chamber alarmed (the stop policy); its id."""
+    run = ["run", "plasma-clean", "--sim", "--lot", "6", "--failure-policy", "stop", "--json"]
+    assert main([*run, "--fault", FAULT]) == 1
+    run_id: str = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    return run_id
+
+
+def cleared_events(db: Path, run_id: str) -> list[dict]:
+    store = RunStore(db, create=False)
+    try:
+        return [e for e in store.table("events", run_id) if e["kind"] == "tool-cleared"]
+    finally:
+        store.close()
+
+
+def test_a_clear_of_a_stopped_run_is_recorded_once(db, alarmed, capsys):
+    assert main(["clear-tool", alarmed, "plasma_cleaner", "--by", "ana", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "run_id": alarmed,
+        "recorded": "clear-tool",
+        "tool": "plasma_cleaner",
+        "by": "ana",
+    }
+    (event,) = cleared_events(db, alarmed)
+    assert (event["tool"], json.loads(event["data"])["by"]) == ("plasma_cleaner", "ana")
+    # cleared: a second clear finds nothing to clear, and records nothing
+    assert main(["clear-tool", alarmed, "plasma_cleaner", "--by", "bo"]) == 2
+    error = capsys.readouterr().err
+    assert f"tool plasma_cleaner of run {alarmed} does not wait for a clear" in error
+    assert len(cleared_events(db, alarmed)) == 1
+
+
+def test_a_clear_of_a_tool_the_run_does_not_have_is_refused(db, alarmed, capsys):
+    assert main(["clear-tool", alarmed, "plasma", "--by", "ana"]) == 2
+    assert f"run {alarmed} has no tool 'plasma'; its tools: plasma_cleaner" in (
+        capsys.readouterr().err
+    )
+    assert cleared_events(db, alarmed) == []
