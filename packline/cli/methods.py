@@ -82,8 +82,8 @@ def cmd_claims(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from packline.sequences.engine.launch import RunRequest, prepare  # the station's drivers
     from packline.sequences.engine.method import get_method
+    from packline.sequences.engine.request import RunRequest, prepare  # the station's drivers
 
     method = get_method(args.method)
     prepared = prepare(

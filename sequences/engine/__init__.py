@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from .engine import Engine, RunSpec
     from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
     from .events import Event, Observer
-    from .launch import RunRequest, open_resume, open_run, prepare
+    from .launch import open_resume, open_run
     from .live_view import LiveView
     from .liveness import driver_text, is_live, shown_status
     from .method import (
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from .recorder import ConfirmFn
     from .records import RunStore, default_db_path
     from .report import before_after, run_report, wafer_history
+    from .request import RunRequest, prepare
     from .wafer import Batch, Wafer
 
 __all__ = [

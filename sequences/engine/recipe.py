@@ -18,7 +18,7 @@ Two more kinds of check go beyond one field:
   `Recipe.tool_setpoints()` walks the recipe (sections, lists, the chosen member of a union)
   and lists every such value with its field path, and `prepare()` checks each against the
   limits of the drivers (station `limits:` included) before any tool moves
-  (`launch.check_tool_limits`).
+  (`request.check_tool_limits`).
 """
 
 from __future__ import annotations

@@ -38,7 +38,7 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.engine.claim_check import check_claims
-from packline.sequences.engine.launch import check_tool_limits, tool_limits
+from packline.sequences.engine.request import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
 from packline.sim_instruments.physics.electroplater import (

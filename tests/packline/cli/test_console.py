@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from packline.sequences.engine.launch import login_name
+from packline.sequences.engine.request import login_name
 
 from ...sequences.processes import Served
 

@@ -15,7 +15,7 @@ import yaml
 
 from packline.files import FileProblem, parse_yaml
 from packline.sequences.engine import RecipeError, all_methods, read_recipe_text
-from packline.sequences.engine.launch import check_tool_limits, tool_limits
+from packline.sequences.engine.request import check_tool_limits, tool_limits
 from packline.station import StationError, parse_station
 from packline.testing.mutations import leaf_paths, mutations
 

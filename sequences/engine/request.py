@@ -1,0 +1,221 @@
+"""A run as the user asked for it, checked before anything is touched.
+
+`prepare` validates a `RunRequest` (method, recipe, the recipe's setpoints against the tools'
+limits, station, lot, wafer ids, policy) into a `Prepared` run, contacting no tool; a problem
+raises `BadInput` naming what and where. `launch.py` opens the run it describes.
+"""
+
+from __future__ import annotations
+
+import getpass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from packline.drivers.equipment import Limit, validate_wafer_id
+from packline.drivers.registry import TOOL_KINDS
+from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
+from packline.station import Station, StationError, load_station
+
+from .errors import BadInput, RecipeError
+from .method import FailurePolicy, Method, get_method
+from .recipe import Recipe, load_recipe
+
+MAX_LOT = 999
+
+
+@dataclass
+class RunRequest:
+    """A new run as the user asked for it."""
+
+    method: str
+    simulated: bool = True
+    station_path: str | Path | None = None
+    recipe_path: str | Path | None = None
+    lot: int = 1
+    operator: str = field(default_factory=lambda: login_name())
+    failure_policy: str | None = None
+    #: The wafers' own ids (the lot is as many); None: numbered per run (`lot_wafer_ids`).
+    wafer_ids: list[str] | None = None
+    #: A dry run serves the tools that have a GEM face as GEM equipment on HSMS (their process
+    #: model unchanged), so the run drives them through the GEM host driver.
+    gem: bool = False
+    #: The lot id the wafers travel under (None: none given).
+    lot_id: str | None = None
+    #: A lot file (`packline.lots`): the lot id and the wafers' ids, instead of `lot_id` and
+    #: `wafer_ids`.
+    lot_file: str | Path | None = None
+
+
+def login_name() -> str:
+    """Who runs packline, by default: the login name ($LOGNAME, $USER... else the account's
+    name), so that a shell without $USER still records a person, not a placeholder."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "operator"
+
+
+@dataclass
+class Prepared:
+    """A validated run request: nothing has been touched yet."""
+
+    method: Method
+    recipe: Recipe
+    recipe_text: str
+    recipe_source: str
+    station: Station | None  # None: the in-process simulated line
+    lot: int
+    wafer_ids: list[str] | None  # None: numbered per run when it opens (`lot_wafer_ids`)
+    operator: str
+    failure_policy: FailurePolicy
+    gem: bool = False  # a dry run's tools with a GEM face served on GEM
+    lot_identity: LotIdentity = field(default_factory=LotIdentity)
+
+
+def prepare(request: RunRequest) -> Prepared:
+    """Validate a run request; `BadInput` names the problem. Contacts no tool."""
+    method = get_method(request.method)
+    if request.recipe_path is None:
+        recipe, text = method.load_default_recipe()
+        source = f"default recipe {method.default_recipe}"
+        named = source
+    else:
+        recipe, text = load_recipe(method.recipe_model, request.recipe_path)
+        source = str(request.recipe_path)
+        named = f"recipe file {source}"
+    if not 1 <= request.lot <= MAX_LOT:
+        raise BadInput(f"--lot {request.lot}: a lot has 1 to {MAX_LOT} wafers")
+    identity, wafer_ids = read_lot(request)
+    if wafer_ids is not None:
+        check_wafer_ids(wafer_ids)
+    try:
+        policy = FailurePolicy(request.failure_policy or method.failure_policy)
+    except ValueError:
+        raise BadInput(
+            f"--failure-policy {request.failure_policy!r}: use hold, pause or stop"
+        ) from None
+    station = None
+    if request.gem and not request.simulated:
+        raise BadInput(
+            "--gem serves the in-process simulated line's tools on GEM; on real tools the "
+            "station file says which driver each tool uses (`driver: gem`)"
+        )
+    if not request.simulated:
+        if request.station_path is None:
+            raise BadInput(
+                "give --sim for the bundled simulated line or --station FILE for real tools"
+            )
+        try:
+            station = load_station(request.station_path)
+        except StationError as error:
+            raise BadInput(str(error)) from None
+        check_station(method, station)
+    check_tool_limits(recipe, named, tool_limits(method, station))
+    lot = request.lot if wafer_ids is None else len(wafer_ids)
+    return Prepared(
+        method,
+        recipe,
+        text,
+        source,
+        station,
+        lot,
+        wafer_ids,
+        request.operator,
+        policy,
+        request.gem,
+        identity,
+    )
+
+
+def read_lot(request: RunRequest) -> tuple[LotIdentity, list[str] | None]:
+    """The lot of a request and its wafers' ids (None: numbered per run): from its lot file,
+    else its lot id and wafer ids; `BadInput` for a wrong lot file or id, or a lot file given
+    with a lot id or wafer ids of its own."""
+    if request.lot_file is None:
+        if request.lot_id is not None:
+            try:
+                validate_lot_id(request.lot_id)
+            except ValueError as error:
+                raise BadInput(f"--lot-id: {error}") from None
+        return LotIdentity(request.lot_id), request.wafer_ids
+    if request.lot_id is not None or request.wafer_ids is not None:
+        raise BadInput(
+            f"--lot-file {request.lot_file}: the lot file names the lot and its wafers; give it "
+            "without --lot-id or --wafers"
+        )
+    try:
+        lot = load_lot_file(request.lot_file)
+    except LotError as error:
+        raise BadInput(str(error)) from None
+    return lot.identity, lot.wafer_ids
+
+
+def check_wafer_ids(wafer_ids: Sequence[str]) -> None:
+    """Refuse wafer ids a user named that cannot travel on a tool's wire, or repeat."""
+    if not 1 <= len(wafer_ids) <= MAX_LOT:
+        raise BadInput(f"--wafers: a lot has 1 to {MAX_LOT} wafers, not {len(wafer_ids)}")
+    for wafer_id in wafer_ids:
+        try:
+            validate_wafer_id(wafer_id)
+        except ValueError as error:
+            raise BadInput(f"--wafers: {error}") from None
+    twice = sorted({w for w in wafer_ids if wafer_ids.count(w) > 1})
+    if twice:
+        raise BadInput(f"--wafers: wafer id(s) {', '.join(twice)} given more than once")
+
+
+def check_station(method: Method, station: Station) -> None:
+    missing = [role for role in method.tools if not station.tools_for_role(role)]
+    if missing:
+        raise BadInput(
+            f"station {station.name}: method {method.name} needs a tool for role(s) "
+            f"{', '.join(missing)}; the station has {', '.join(station.tools) or 'no tools'}"
+        )
+
+
+def tool_limits(method: Method, station: Station | None) -> dict[str, list[Mapping[str, Limit]]]:
+    """Per tool role of the method, the setpoint limits of every tool that may play it: with a
+    station, each station tool's driver as the station builds it (its `limits:` overrides
+    count; nothing is connected); without one (the bundled simulated line), the defaults of
+    every registered driver kind of the role. (A loaded station passed `Station.check`, so
+    building its drivers cannot fail here.)"""
+    if station is None:
+        return {
+            role: [kind.load_driver().limits for kind in TOOL_KINDS.values() if kind.role == role]
+            for role in method.tools
+        }
+    return {
+        role: [station.open_tool(name).limits for name in station.tools_for_role(role)]
+        for role in method.tools
+    }
+
+
+def check_tool_limits(
+    recipe: Recipe, source: str, limits: Mapping[str, list[Mapping[str, Limit]]]
+) -> None:
+    """Refuse a recipe that would send a tool a setpoint outside its limits (`RecipeError`
+    naming `source`, the field path, the value and the limit), before any tool moves."""
+    problems = []
+    for point in recipe.tool_setpoints():
+        if point.role not in limits:
+            raise RecipeError(
+                f"{source}: {point.path}: the recipe sets {point.setpoint} on a "
+                f"{point.role}, which is not a tool role of the method"
+            )
+        for tool in limits[point.role]:
+            limit = tool.get(point.setpoint)
+            if limit is None:
+                raise RecipeError(
+                    f"{source}: {point.path}: a {point.role} has no setpoint "
+                    f"{point.setpoint!r}; its setpoints: {', '.join(sorted(tool))}"
+                )
+            if not limit.contains(point.value):
+                problems.append(
+                    f"{source}: {point.path} = {point.value:g} {limit.unit}: outside the "
+                    f"{point.role} limit {point.setpoint} [{limit.minimum:g}, {limit.maximum:g}] "
+                    f"{limit.unit}"
+                )
+                break
+    if problems:
+        raise RecipeError("\n".join(problems))
