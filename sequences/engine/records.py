@@ -1,8 +1,8 @@
-"""Run records: one SQLite file, written as the run goes, read by `runs`, `show` and `resume`.
+"""Run records: one SQLite file (`database.py`), written as the run goes, read by `runs`, `show`
+and `resume`.
 
-Durability: WAL journal with `synchronous=FULL`, so every committed transaction (each step's
-start and end, with the step's measurements, alarms, confirmations and twin snapshots) is on
-disk before the engine goes on: a SIGKILL or a power cut loses nothing committed. Process
+Every write is a durable transaction (each step's start and end, with the step's measurements,
+alarms, confirmations and twin snapshots) on disk before the engine goes on. Process
 traces are the one batched stream: their rows wait in memory and go to disk with the next step
 transaction (or every `TRACE_BATCH` rows), so a crash loses at most the readings taken since
 the last step boundary, never a step or a measurement.
@@ -11,10 +11,6 @@ Twin snapshots are stored by part and a step's trace rows are packed per series 
 ends, in the transaction that records its end (`packing.py`); the rows a run's session took
 outside a step are packed when it closes the store. Every reader sees the same records either
 way.
-
-One connection per process; other processes (`packline pause RUN`, `packline show RUN`) open
-their own and see committed data thanks to WAL. Writes from several processes serialise on
-SQLite's lock, waited for up to `BUSY_TIMEOUT_MS`.
 """
 
 from __future__ import annotations
@@ -28,13 +24,9 @@ from pathlib import Path
 from typing import Any
 
 from . import packing
-from .errors import BadInput
-from .schema import migrate, schema_version
+from .database import ROW_TABLES, RunDatabase
 
-BUSY_TIMEOUT_MS = 10_000
 TRACE_BATCH = 2000
-#: The per-run tables whose rows `add_rows` writes as they come.
-ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 #: Statuses of a run that no engine is driving any more and `resume` may continue.
 RESUMABLE = ("running", "paused", "terminated", "aborted", "failed")
 
@@ -49,47 +41,13 @@ def default_db_path() -> Path:
     return base / "packline" / "runs.db"
 
 
-class RunStore:
-    """The records of every run in one SQLite file."""
+class RunStore(RunDatabase):
+    """The records of every run in one SQLite file, and what a run writes to them."""
 
     def __init__(self, path: str | Path, *, create: bool = True) -> None:
-        self.path = Path(path)
+        super().__init__(path, create=create)
         #: Whether `transaction()` is open (a transaction opened inside it joins it).
         self._in_transaction = False
-        if not create and not self.path.exists():
-            raise BadInput(f"run database {self.path} does not exist (use --db or PACKLINE_DB)")
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # recipes, station addresses and operator names: readable by the user alone (SQLite
-            # gives the WAL and shared-memory files the database file's mode)
-            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
-        except FileExistsError:
-            pass
-        except OSError as error:
-            raise BadInput(
-                f"run database {self.path}: cannot create it ({error.strerror})"
-            ) from None
-        try:
-            self._db = sqlite3.connect(
-                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
-            )
-        except sqlite3.DatabaseError as error:
-            raise BadInput(f"run database {self.path}: {error}") from None
-        try:
-            self._db.row_factory = sqlite3.Row
-            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            # refuse a newer or foreign file before anything (even the journal mode) is written
-            if schema_version(self._db, self.path) == 0:
-                # a new file gives back the pages its packed trace rows leave free (`close`)
-                self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._db.execute("PRAGMA synchronous = FULL")
-            migrate(self._db, self.path)
-        except (sqlite3.DatabaseError, BadInput) as error:
-            self._db.close()
-            if isinstance(error, BadInput):
-                raise
-            raise BadInput(f"run database {self.path}: {error}") from None
         self._traces: list[tuple[Any, ...]] = []
         #: The runs this store wrote trace rows of (packed when it is closed).
         self._traced: set[str] = set()
@@ -104,7 +62,7 @@ class RunStore:
                 for run_id in sorted(self._traced):
                     packing.pack_traces(db, run_id, None)
             self._db.executescript("PRAGMA incremental_vacuum;")  # to the end (execute: one page)
-        self._db.close()
+        super().close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
@@ -176,100 +134,6 @@ class RunStore:
                 (*values.values(), run_id, wafer_id),
             )
 
-    def resolve_run(self, ref: str) -> str:
-        """The run id that `ref` names (a whole id, a unique prefix, or 'last')."""
-        if ref == "last":
-            row = self._db.execute(
-                "SELECT id FROM runs ORDER BY started_wall DESC LIMIT 1"
-            ).fetchone()
-            if row is None:
-                raise BadInput(f"run database {self.path} holds no runs")
-            return str(row["id"])
-        rows = self._db.execute(
-            "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ?", (ref, ref)
-        ).fetchall()
-        if len(rows) != 1:
-            what = "no run" if not rows else f"{len(rows)} runs"
-            raise BadInput(f"run {ref!r}: {what} with that id in {self.path} (see `packline runs`)")
-        return str(rows[0]["id"])
-
-    def run(self, run_id: str) -> dict[str, Any]:
-        return dict(self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
-
-    def runs(
-        self,
-        limit: int = 50,
-        *,
-        method: str | None = None,
-        recipe: str | None = None,
-        wafer: str | None = None,
-        since_wall: float | None = None,
-        lot: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """The newest runs first, at most `limit`, of `method`, of a recipe whose hash starts
-        with `recipe`, that had `wafer` in their lot, started at or after `since_wall`, of lot
-        id `lot`."""
-        where: list[str] = []
-        values: list[str | float] = []
-        if method is not None:
-            where.append("r.method = ?")
-            values.append(method)
-        if lot is not None:
-            where.append("r.lot_id = ?")
-            values.append(lot)
-        if recipe is not None:
-            where.append("substr(r.recipe_hash, 1, length(?)) = ?")
-            values += [recipe, recipe]
-        if wafer is not None:
-            where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
-            values.append(wafer)
-        if since_wall is not None:
-            where.append("r.started_wall >= ?")
-            values.append(since_wall)
-        rows = self._db.execute(
-            f"""SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
-                      r.station_name, r.lot_id,
-                      r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
-                      (SELECT count(*) FROM wafers w
-                       WHERE w.run_id = r.id AND w.status = 'completed') AS completed,
-                      (SELECT count(*) FROM wafers w
-                       WHERE w.run_id = r.id AND w.status = 'held') AS held
-               FROM runs r {"WHERE " + " AND ".join(where) if where else ""}
-               ORDER BY r.started_wall DESC LIMIT ?""",
-            (*values, limit),
-        )
-        return [dict(row) for row in rows]
-
-    def wafers(self, run_id: str) -> list[dict[str, Any]]:
-        rows = self._db.execute(
-            "SELECT * FROM wafers WHERE run_id = ? ORDER BY position", (run_id,)
-        )
-        return [dict(row) for row in rows]
-
-    def runs_of_wafer(self, wafer_id: str) -> list[str]:
-        """The ids of the runs that had this wafer id in their lot, oldest first."""
-        rows = self._db.execute(
-            "SELECT r.id FROM wafers w JOIN runs r ON r.id = w.run_id WHERE w.wafer_id = ? "
-            "ORDER BY r.started_wall",
-            (wafer_id,),
-        )
-        return [str(row["id"]) for row in rows]
-
-    def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
-        """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
-        claim_checks, tools)."""
-        if name not in ("steps", "claim_checks", *ROW_TABLES):
-            raise ValueError(f"no per-run table {name!r}")
-        rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
-        return [dict(row) for row in rows]
-
-    def columns(self, table: str) -> list[str]:
-        """The column names of one of the records' tables, in schema order."""
-        rows = self._db.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
-        if not rows:
-            raise ValueError(f"no records table {table!r}")
-        return [str(row["name"]) for row in rows]
-
     def trace_summary(self, run_id: str) -> list[dict[str, Any]]:
         """Per tool, trace name and unit: the samples, their min and max."""
         self.flush_traces()
@@ -280,24 +144,6 @@ class RunStore:
         traces table, by tool, name and time."""
         self.flush_traces()
         return packing.read_traces(self._db, run_id)
-
-    def twin_snapshots(self, run_id: str) -> list[dict[str, Any]]:
-        """Where the run's twin snapshots are: wafer, step id, time and the blob's hash, in
-        step order (the data itself: `twin_blob`)."""
-        rows = self._db.execute(
-            "SELECT wafer_id, step_id, t, hash FROM twin_snapshots WHERE run_id = ? "
-            "ORDER BY wafer_id, step_id",
-            (run_id,),
-        )
-        return [dict(row) for row in rows]
-
-    def twin_blob(self, digest: str) -> bytes:
-        """The twin snapshot stored under `digest` (a hash from `twin_snapshots`), as it was
-        taken."""
-        data = packing.load_twin(self._db, digest)
-        if data is None:
-            raise BadInput(f"run database {self.path}: no twin snapshot {digest}")
-        return data
 
     # ----------------------------------------------------------------- steps
 
@@ -315,13 +161,6 @@ class RunStore:
                 )
                 ids.append(int(cursor.lastrowid or 0))
         return ids
-
-    def step_name(self, step_id: int) -> str:
-        """The name of step record `step_id` (for the events that name the step)."""
-        row = self._db.execute("SELECT name FROM steps WHERE id = ?", (step_id,)).fetchone()
-        if row is None:
-            raise ValueError(f"run database {self.path}: no step record {step_id}")
-        return str(row["name"])
 
     def finish_steps(
         self,
@@ -354,17 +193,6 @@ class RunStore:
                 ],
             )
             packing.pack_traces(db, run_id, step_ids)
-
-    def latest_twins(self, run_id: str) -> dict[str, bytes]:
-        """Each wafer's most recent twin snapshot."""
-        rows = self._db.execute(
-            """SELECT s.wafer_id, s.hash FROM twin_snapshots s
-               WHERE s.run_id = ? AND s.step_id = (
-                   SELECT max(step_id) FROM twin_snapshots x
-                   WHERE x.run_id = s.run_id AND x.wafer_id = s.wafer_id)""",
-            (run_id,),
-        ).fetchall()
-        return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
 
     # ----------------------------------------------------------------- what happens in steps
 

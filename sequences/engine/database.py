@@ -1,0 +1,202 @@
+"""The run database: one SQLite file, opened durable and migrated, and what its readers ask.
+
+Durability: WAL journal with `synchronous=FULL`, so every committed transaction is on disk
+before its writer goes on: a SIGKILL or a power cut loses nothing committed. A new file is
+readable by its user alone (it holds recipes, station addresses and operator names). A file of
+an older schema is migrated on open, a newer or foreign one refused untouched (`schema.py`).
+
+One connection per process; other processes (`packline pause RUN`, `packline show RUN`) open
+their own and see committed data thanks to WAL. Writes from several processes serialise on
+SQLite's lock, waited for up to `BUSY_TIMEOUT_MS`. `RunDatabase` answers the readers (`runs`,
+`show`, `resume`, reports); `RunStore` (`records.py`) extends it with what a run writes.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from . import packing
+from .errors import BadInput
+from .schema import migrate, schema_version
+
+BUSY_TIMEOUT_MS = 10_000
+#: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
+ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
+
+
+class RunDatabase:
+    """An open run database and the questions asked of the runs it holds."""
+
+    def __init__(self, path: str | Path, *, create: bool = True) -> None:
+        self.path = Path(path)
+        if not create and not self.path.exists():
+            raise BadInput(f"run database {self.path} does not exist (use --db or PACKLINE_DB)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # recipes, station addresses and operator names: readable by the user alone (SQLite
+            # gives the WAL and shared-memory files the database file's mode)
+            os.close(os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise BadInput(
+                f"run database {self.path}: cannot create it ({error.strerror})"
+            ) from None
+        try:
+            self._db = sqlite3.connect(
+                self.path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000
+            )
+        except sqlite3.DatabaseError as error:
+            raise BadInput(f"run database {self.path}: {error}") from None
+        try:
+            self._db.row_factory = sqlite3.Row
+            self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # refuse a newer or foreign file before anything (even the journal mode) is written
+            if schema_version(self._db, self.path) == 0:
+                # a new file gives back the pages packed trace rows leave free (`RunStore.close`)
+                self._db.execute("PRAGMA auto_vacuum = INCREMENTAL")
+            self._db.execute("PRAGMA journal_mode = WAL")
+            self._db.execute("PRAGMA synchronous = FULL")
+            migrate(self._db, self.path)
+        except (sqlite3.DatabaseError, BadInput) as error:
+            self._db.close()
+            if isinstance(error, BadInput):
+                raise
+            raise BadInput(f"run database {self.path}: {error}") from None
+
+    def close(self) -> None:
+        """Close the database."""
+        self._db.close()
+
+    def resolve_run(self, ref: str) -> str:
+        """The run id that `ref` names (a whole id, a unique prefix, or 'last')."""
+        if ref == "last":
+            row = self._db.execute(
+                "SELECT id FROM runs ORDER BY started_wall DESC LIMIT 1"
+            ).fetchone()
+            if row is None:
+                raise BadInput(f"run database {self.path} holds no runs")
+            return str(row["id"])
+        rows = self._db.execute(
+            "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ?", (ref, ref)
+        ).fetchall()
+        if len(rows) != 1:
+            what = "no run" if not rows else f"{len(rows)} runs"
+            raise BadInput(f"run {ref!r}: {what} with that id in {self.path} (see `packline runs`)")
+        return str(rows[0]["id"])
+
+    def run(self, run_id: str) -> dict[str, Any]:
+        return dict(self._db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)).fetchone())
+
+    def runs(
+        self,
+        limit: int = 50,
+        *,
+        method: str | None = None,
+        recipe: str | None = None,
+        wafer: str | None = None,
+        since_wall: float | None = None,
+        lot: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """The newest runs first, at most `limit`, of `method`, of a recipe whose hash starts
+        with `recipe`, that had `wafer` in their lot, started at or after `since_wall`, of lot
+        id `lot`."""
+        where: list[str] = []
+        values: list[str | float] = []
+        if method is not None:
+            where.append("r.method = ?")
+            values.append(method)
+        if lot is not None:
+            where.append("r.lot_id = ?")
+            values.append(lot)
+        if recipe is not None:
+            where.append("substr(r.recipe_hash, 1, length(?)) = ?")
+            values += [recipe, recipe]
+        if wafer is not None:
+            where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
+            values.append(wafer)
+        if since_wall is not None:
+            where.append("r.started_wall >= ?")
+            values.append(since_wall)
+        rows = self._db.execute(
+            f"""SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
+                      r.station_name, r.lot_id,
+                      r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
+                      (SELECT count(*) FROM wafers w
+                       WHERE w.run_id = r.id AND w.status = 'completed') AS completed,
+                      (SELECT count(*) FROM wafers w
+                       WHERE w.run_id = r.id AND w.status = 'held') AS held
+               FROM runs r {"WHERE " + " AND ".join(where) if where else ""}
+               ORDER BY r.started_wall DESC LIMIT ?""",
+            (*values, limit),
+        )
+        return [dict(row) for row in rows]
+
+    def wafers(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._db.execute(
+            "SELECT * FROM wafers WHERE run_id = ? ORDER BY position", (run_id,)
+        )
+        return [dict(row) for row in rows]
+
+    def runs_of_wafer(self, wafer_id: str) -> list[str]:
+        """The ids of the runs that had this wafer id in their lot, oldest first."""
+        rows = self._db.execute(
+            "SELECT r.id FROM wafers w JOIN runs r ON r.id = w.run_id WHERE w.wafer_id = ? "
+            "ORDER BY r.started_wall",
+            (wafer_id,),
+        )
+        return [str(row["id"]) for row in rows]
+
+    def table(self, name: str, run_id: str) -> list[dict[str, Any]]:
+        """Every row of one per-run table (steps, measurements, alarms, confirmations, events,
+        claim_checks, tools)."""
+        if name not in ("steps", "claim_checks", *ROW_TABLES):
+            raise ValueError(f"no per-run table {name!r}")
+        rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
+        return [dict(row) for row in rows]
+
+    def columns(self, table: str) -> list[str]:
+        """The column names of one of the records' tables, in schema order."""
+        rows = self._db.execute("SELECT name FROM pragma_table_info(?)", (table,)).fetchall()
+        if not rows:
+            raise ValueError(f"no records table {table!r}")
+        return [str(row["name"]) for row in rows]
+
+    def twin_snapshots(self, run_id: str) -> list[dict[str, Any]]:
+        """Where the run's twin snapshots are: wafer, step id, time and the blob's hash, in
+        step order (the data itself: `twin_blob`)."""
+        rows = self._db.execute(
+            "SELECT wafer_id, step_id, t, hash FROM twin_snapshots WHERE run_id = ? "
+            "ORDER BY wafer_id, step_id",
+            (run_id,),
+        )
+        return [dict(row) for row in rows]
+
+    def twin_blob(self, digest: str) -> bytes:
+        """The twin snapshot stored under `digest` (a hash from `twin_snapshots`), as it was
+        taken."""
+        data = packing.load_twin(self._db, digest)
+        if data is None:
+            raise BadInput(f"run database {self.path}: no twin snapshot {digest}")
+        return data
+
+    def step_name(self, step_id: int) -> str:
+        """The name of step record `step_id` (for the events that name the step)."""
+        row = self._db.execute("SELECT name FROM steps WHERE id = ?", (step_id,)).fetchone()
+        if row is None:
+            raise ValueError(f"run database {self.path}: no step record {step_id}")
+        return str(row["name"])
+
+    def latest_twins(self, run_id: str) -> dict[str, bytes]:
+        """Each wafer's most recent twin snapshot."""
+        rows = self._db.execute(
+            """SELECT s.wafer_id, s.hash FROM twin_snapshots s
+               WHERE s.run_id = ? AND s.step_id = (
+                   SELECT max(step_id) FROM twin_snapshots x
+                   WHERE x.run_id = s.run_id AND x.wafer_id = s.wafer_id)""",
+            (run_id,),
+        ).fetchall()
+        return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
