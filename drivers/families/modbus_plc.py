@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from enum import IntEnum
+from functools import cached_property
 from typing import ClassVar, Generic, TypeVar
 
 from ..equipment import Equipment, Identity
@@ -81,15 +82,33 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
 
     # ----------------------------------------------------------------- status
 
-    async def read_status_block(self) -> dict[str, float]:
-        """The status registers polled each time, decoded by name (scaled, 32-bit joined)."""
-        registers = await self.link.read_holding_registers(0, self.map.status_registers)
-        return {
-            entry.name: decoded(entry, registers[entry.address() : entry.extent])
+    @cached_property
+    def _status_block(self) -> tuple[tuple[PlcStatus, int, int], ...]:
+        """The numbers of the status block: (entry, first address, extent), worked out once
+        instead of on every poll."""
+        return tuple(
+            (entry, entry.address(), entry.extent)
             for entry in self.spec.status
             if isinstance(entry, PlcStatus)
             and not entry.text
             and entry.extent <= self.map.status_registers
+        )
+
+    @cached_property
+    def _traced(self) -> tuple[tuple[str, str, str], ...]:
+        """The status values the spec traces: (name, trace, unit)."""
+        return tuple(
+            (entry.name, entry.trace, entry.unit)
+            for entry in self.spec.status
+            if entry.trace is not None
+        )
+
+    async def read_status_block(self) -> dict[str, float]:
+        """The status registers polled each time, decoded by name (scaled, 32-bit joined)."""
+        registers = await self.link.read_holding_registers(0, self.map.status_registers)
+        return {
+            entry.name: decoded(entry, registers[first:extent])
+            for entry, first, extent in self._status_block
         }
 
     @abstractmethod
@@ -144,9 +163,9 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
 
     def record_traces(self, values: Mapping[str, float]) -> None:
         """Record every status value the spec traces, in its unit."""
-        for entry in self.spec.status:
-            if entry.trace is not None and entry.name in values:
-                self.record_reading(entry.trace, float(values[entry.name]), entry.unit)
+        for name, trace, unit in self._traced:
+            if name in values:
+                self.record_reading(trace, float(values[name]), unit)
 
     async def request_alarms(self) -> dict[str, str]:
         """The alarm bits set, each explained by the spec; a bit the spec does not declare (a

@@ -24,7 +24,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping, Sequence
 from enum import IntEnum
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import ClassVar
 
 from pymodbus.constants import ExcCodes
@@ -60,6 +60,13 @@ from ..twin import TwinStore
 
 #: A refused write: the reason code and the register it concerned.
 Refused = tuple[int, int]
+
+
+@lru_cache(maxsize=1024)
+def _ascii_registers(text: str, register_count: int) -> tuple[int, ...]:
+    """`ascii_to_registers`, remembered: a status read renders the same wafer ids and serial
+    number again and again."""
+    return tuple(ascii_to_registers(text, register_count))
 
 
 class ModbusPlcSimulator(SimulatedTool):
@@ -287,27 +294,40 @@ class ModbusPlcSimulator(SimulatedTool):
 
     # ----------------------------------------------------------------- status
 
+    @cached_property
+    def _status_layout(self) -> tuple[tuple[PlcStatus, int, int], ...]:
+        """Every status register group as (entry, repetition, first address), by address:
+        where `_render` writes, worked out once instead of on every read."""
+        placed = (
+            (entry, index, entry.address(index))
+            for entry in self.spec.status
+            if isinstance(entry, PlcStatus)
+            for index in range(entry.repeat)
+        )
+        return tuple(sorted(placed, key=lambda group: group[2]))
+
     def _render(self, start: int, registers: list[int]) -> None:
         """Write the present status into the block of registers from address `start`."""
         end = start + len(registers)
         values: dict[str, object] = dict(self.status_values())
-        for entry in self.spec.status:
-            if not isinstance(entry, PlcStatus):
+        for entry, index, address in self._status_layout:
+            if address >= end:
+                break
+            if address + entry.words <= start:
                 continue
-            for index in range(entry.repeat):
-                address = entry.address(index)
-                if address >= end or address + entry.words <= start:
-                    continue
-                value = values.get(entry.name, 0)
-                if entry.repeat > 1:
-                    assert isinstance(value, Sequence)
-                    value = value[index] if index < len(value) else ("" if entry.text else 0)
-                encoded = self._encode(entry, value)
-                for offset, word in enumerate(encoded):
-                    if start <= address + offset < end:
-                        registers[address + offset - start] = word
+            value = values.get(entry.name, 0)
+            if entry.repeat > 1:
+                assert isinstance(value, Sequence)
+                value = value[index] if index < len(value) else ("" if entry.text else 0)
+            encoded = self._encode(entry, value)
+            if start <= address and address + entry.words <= end:
+                registers[address - start : address - start + entry.words] = encoded
+                continue
+            for offset, word in enumerate(encoded):
+                if start <= address + offset < end:
+                    registers[address + offset - start] = word
 
-    def _encode(self, entry: PlcStatus, value: object) -> list[int]:
+    def _encode(self, entry: PlcStatus, value: object) -> Sequence[int]:
         """The registers of one status value; the family's own registers it fills itself."""
         if entry.name == ALARMS:
             return [sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms)]  # type: ignore[attr-defined]
@@ -319,9 +339,9 @@ class ModbusPlcSimulator(SimulatedTool):
         if entry.name == REFUSED_REGISTER:
             return [self.refused_register]
         if entry.name == SERIAL_NUMBER:
-            return ascii_to_registers(self.serial_number, entry.words)
+            return _ascii_registers(self.serial_number, entry.words)
         if entry.text:
-            return ascii_to_registers(str(value or ""), entry.words)
+            return _ascii_registers(str(value or ""), entry.words)
         raw = round(float(value) * entry.scale)  # type: ignore[arg-type]
         return u32_to_registers(raw) if entry.words == 2 else [raw]
 

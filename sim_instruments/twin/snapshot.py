@@ -63,10 +63,10 @@ _V1_FIELDS = {
 
 def snapshot(workpiece: Workpiece) -> bytes:
     """The complete state of `workpiece` as bytes (see the module docstring for the layout)."""
-    arrays: list[bytes] = []
+    arrays = _Arrays()
     header = {"format": _FORMAT, "fields": _encode(workpiece, arrays)}
     body = json.dumps(header, separators=(",", ":")).encode()
-    return len(body).to_bytes(8, "big") + body + b"".join(arrays)
+    return b"".join((len(body).to_bytes(8, "big"), body, *arrays.chunks))
 
 
 def restore(workpiece: Workpiece, data: bytes) -> None:
@@ -133,13 +133,38 @@ def _upgrade_v1(fields: dict[str, Any], arrays: memoryview) -> Workpiece:
     return workpiece
 
 
-def _encode(value: Any, arrays: list[bytes]) -> Any:
+class _Arrays:
+    """The array section of a snapshot being written: each array's `.npy` bytes, as `np.save`
+    writes them, one after another."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+
+    def add(self, array: np.ndarray) -> dict[str, list[int]]:
+        """Append `array`'s `.npy` bytes; where they are in the section."""
+        fortran = array.flags.f_contiguous and not array.flags.c_contiguous
+        header = _npy_header(array.dtype, array.shape, fortran)
+        offset = self.size
+        self.chunks += (header, array.tobytes("F" if fortran else "C"))
+        self.size += len(header) + array.nbytes
+        return {"npy": [offset, len(header) + array.nbytes]}
+
+
+@cache
+def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> bytes:
+    """The `.npy` header `np.save` writes before the data of an array of this dtype, shape
+    and order (a snapshot writes dozens of arrays, mostly of a few shapes: the header is made
+    once per shape, not per array)."""
+    empty = np.empty(shape, dtype, order="F" if fortran else "C")
+    buffer = io.BytesIO()
+    np.save(buffer, empty, allow_pickle=False)
+    return buffer.getvalue()[: len(buffer.getvalue()) - empty.nbytes]
+
+
+def _encode(value: Any, arrays: _Arrays) -> Any:
     if isinstance(value, np.ndarray):
-        buffer = io.BytesIO()
-        np.save(buffer, value, allow_pickle=False)
-        offset = sum(len(chunk) for chunk in arrays)
-        arrays.append(buffer.getvalue())
-        return {"npy": [offset, len(arrays[-1])]}
+        return arrays.add(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _encode(getattr(value, f.name), arrays) for f in dataclasses.fields(value)}
     if isinstance(value, Enum):
