@@ -4,7 +4,8 @@
 answers the engine's operator confirmations (given in advance with `--confirmed-by`, asked on
 the terminal, or declined when there is no terminal), and turns Ctrl-C, SIGTERM and the pause
 menu's answers into run control requests. Lines are read from stdin without blocking the
-event loop (`StdinLines`), one question at a time.
+event loop (`StdinLines`), one question at a time, each with the screen to itself while it is
+open (`PromptArea`: the live view stops redrawing, and the question is erased once answered).
 """
 
 from __future__ import annotations
@@ -13,20 +14,103 @@ import asyncio
 import contextlib
 import signal
 import sys
+import termios
 from collections.abc import Callable, Iterator
+from typing import Any
 
 from rich.console import Console
+from rich.control import Control
+from rich.segment import ControlType
+from rich.text import Text
 
-from packline.sequences.engine import ConfirmFn, Engine
+from packline.sequences.engine import ConfirmFn, Engine, LiveView
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
 CONFIRM_TIMEOUT_S = 3600.0
 
 
-class StdinLines:
-    """Lines typed by the operator, read without blocking the event loop."""
+class PromptArea:
+    """Where the operator is asked, under the run's live view (`view`, None when there is
+    none: the output is not a terminal, and what is asked stays as a log of it).
 
-    def __init__(self) -> None:
+    With a view, a question has the screen: the view is cleared and stops redrawing while
+    the question is open, its lines and the answers the terminal echoed are erased once it is
+    answered, then the view is drawn again, so no stale line stays above it. Between questions
+    the terminal does not echo what is typed (a menu command typed while the view redraws
+    would move the frame down a line and leave its top line behind); the echo is back for
+    each question and as it was once the run is `finish`ed.
+    """
+
+    def __init__(self, console: Console, view: LiveView | None) -> None:
+        self.console = console
+        self.view = view
+        self._lines = 0  # lines written since the open question was first shown
+        self._termios: list[Any] | None = None  # stdin's settings before, while managed
+
+    def manage_echo(self) -> None:
+        """Stop echoing typed lines between questions (a terminal under a live view)."""
+        if self.view is not None and self._termios is None:
+            self._termios = termios.tcgetattr(sys.stdin.fileno())
+            self._set_echo(on=False)
+
+    def _set_echo(self, *, on: bool) -> None:
+        if self._termios is None:
+            return
+        attributes = list(self._termios)
+        if not on:
+            attributes[3] &= ~termios.ECHO  # the local modes
+        termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, attributes)
+
+    @contextlib.contextmanager
+    def question(self) -> Iterator[None]:
+        """Around one question, shown and answered (`say`, `answered`) in the block."""
+        with self.view.suspended() if self.view is not None else contextlib.nullcontext():
+            self._set_echo(on=True)
+            try:
+                yield
+            finally:
+                self._erase()
+                self._set_echo(on=False)
+
+    def say(self, text: str) -> None:
+        """Print `text` at the start of a line of its own (over a `^C` the terminal echoed)."""
+        shown = Text(text)
+        if self.view is not None:
+            self.console.control(
+                Control(ControlType.CARRIAGE_RETURN, (ControlType.ERASE_IN_LINE, 2))
+            )
+            self._lines += len(self.console.render_lines(shown, pad=False))
+        self.console.print(shown)
+
+    def answered(self, raw: str) -> None:
+        """The operator typed `raw` and Enter: the lines the terminal echoed it on."""
+        width = max(self.console.width, 1)
+        self._lines += max(1, -(-len(raw.rstrip("\n")) // width))
+
+    def _erase(self) -> None:
+        """Erase what the open question wrote, and the line the cursor is on."""
+        if self.view is not None:
+            up = ((ControlType.CURSOR_UP, 1), (ControlType.ERASE_IN_LINE, 2)) * self._lines
+            self.console.control(
+                Control(ControlType.CARRIAGE_RETURN, (ControlType.ERASE_IN_LINE, 2), *up)
+            )
+        self._lines = 0
+
+    def finish(self) -> None:
+        """The run has ended: erase a question left open and give the terminal its echo
+        back; nothing is erased after this (the run's summary follows)."""
+        self._erase()
+        self._set_echo(on=True)
+        self._termios = None
+        self.view = None
+
+
+class StdinLines:
+    """Lines typed by the operator, read without blocking the event loop, and the questions
+    asked of the operator in `area`, one at a time."""
+
+    def __init__(self, area: PromptArea) -> None:
+        self.area = area
         self.waiter: asyncio.Future[str] | None = None
         self.on_line: Callable[[str], None] | None = None
         self.closed = False
@@ -44,35 +128,33 @@ class StdinLines:
             return
         line = raw.strip().lower()
         if self.waiter is not None and not self.waiter.done():
+            self.area.answered(raw)
             self.waiter.set_result(line)
         elif self.on_line is not None:
             self.on_line(line)
 
     async def ask(
-        self,
-        console: Console,
-        prompt: str,
-        accepts: Callable[[str], bool] | None = None,
-        hint: str = "",
+        self, prompt: str, accepts: Callable[[str], bool] | None = None, hint: str = ""
     ) -> str:
         """The operator's answer to `prompt`, asked again (with `hint`) until `accepts` it:
         the question keeps the terminal until then, so no other question takes the answer.
         TimeoutError after CONFIRM_TIMEOUT_S (the wait for a turn included), EOFError once
         stdin has ended."""
         async with asyncio.timeout(CONFIRM_TIMEOUT_S), self._asking:
-            shown = prompt
-            while True:
-                if self.closed:
-                    raise EOFError("no more operator input")
-                console.print(shown, markup=False, highlight=False)
-                self.waiter = asyncio.get_running_loop().create_future()
-                try:
-                    answer = await self.waiter
-                finally:
-                    self.waiter = None
-                if accepts is None or accepts(answer):
-                    return answer
-                shown = f"{answer!r}: {hint} {prompt}"
+            with self.area.question():
+                shown = prompt
+                while True:
+                    if self.closed:
+                        raise EOFError("no more operator input")
+                    self.area.say(shown)
+                    self.waiter = asyncio.get_running_loop().create_future()
+                    try:
+                        answer = await self.waiter
+                    finally:
+                        self.waiter = None
+                    if accepts is None or accepts(answer):
+                        return answer
+                    shown = f"{answer!r}: {hint} {prompt}"
 
 
 #: What a confirmation accepts; anything else is asked again (Enter is the default, no).
@@ -90,12 +172,21 @@ class OperatorConsole:
     is the one shown, and a confirmation takes only yes or no. `confirmed_by` answers every
     confirmation yes in advance, in that name; Ctrl-C still opens the pause menu. An answer
     typed at the terminal is recorded in the name of the run's operator (`--operator`).
+    `view` is the run's live view, if it has one: it gives the screen to each question.
     """
 
-    def __init__(self, console: Console, *, interactive: bool, confirmed_by: str | None) -> None:
+    def __init__(
+        self,
+        console: Console,
+        *,
+        interactive: bool,
+        confirmed_by: str | None,
+        view: LiveView | None = None,
+    ) -> None:
         self.console = console
         self._confirmed_by = confirmed_by
-        self._lines = StdinLines() if interactive else None
+        self._area = PromptArea(console, view)
+        self._lines = StdinLines(self._area) if interactive else None
         #: who answers at the terminal: the operator of the run attached (`attached`)
         self._operator = "operator"
         self._menu: asyncio.Task[None] | None = None
@@ -103,7 +194,7 @@ class OperatorConsole:
     def confirm_fn(self) -> ConfirmFn | None:
         """Operator confirmations on real tools: given in advance (`--confirmed-by`), asked on
         the terminal, or (no terminal) None: the engine declines them."""
-        confirmed_by, lines, console = self._confirmed_by, self._lines, self.console
+        confirmed_by, lines = self._confirmed_by, self._lines
         if confirmed_by:
 
             async def confirm_in_advance(wafers: str, prompt: str) -> tuple[bool, str]:
@@ -116,9 +207,7 @@ class OperatorConsole:
         async def confirm(wafers: str, prompt: str) -> tuple[bool, str]:
             question = f"[{wafers}] confirm: {prompt} [y/N]"
             try:
-                answer = await lines.ask(
-                    console, question, lambda line: line in YES + NO, "not y or n."
-                )
+                answer = await lines.ask(question, lambda line: line in YES + NO, "not y or n.")
             except TimeoutError:
                 return False, "no answer"
             except EOFError:
@@ -132,9 +221,7 @@ class OperatorConsole:
         assert self._lines is not None
         question = "paused at step boundaries: [c]ontinue, [t]erminate, [a]bort (Enter)"
         try:
-            answer = await self._lines.ask(
-                self.console, question, lambda line: line[:1] in MENU, "c, t or a?"
-            )
+            answer = await self._lines.ask(question, lambda line: line[:1] in MENU, "c, t or a?")
         except (TimeoutError, EOFError):
             return  # the run stays paused; `packline resume|terminate RUN` from anywhere
         command = MENU[answer[:1]]
@@ -160,12 +247,11 @@ class OperatorConsole:
             nonlocal presses
             presses += 1
             if presses == 1 and lines is not None:
-                engine.request("pause", "Ctrl-C")
+                engine.request("pause", f"Ctrl-C by {self._operator} at the terminal")
                 if lines.waiter is not None:
-                    self.console.print(
+                    self._area.say(
                         "pausing at step boundaries; answer the open question first, then "
-                        "the pause menu; Ctrl-C again terminates",
-                        markup=False,
+                        "the pause menu; Ctrl-C again terminates"
                     )
                 self._menu = loop.create_task(self._pause_menu(engine), name="pause-menu")
             elif presses <= 2:
@@ -178,11 +264,13 @@ class OperatorConsole:
         if lines is not None:
             lines.on_line = on_line
             loop.add_reader(sys.stdin.fileno(), lines.feed)
+            self._area.manage_echo()
         try:
             yield
         finally:
             if self._menu is not None:
                 self._menu.cancel()
+            self._area.finish()
             loop.remove_signal_handler(signal.SIGINT)
             loop.remove_signal_handler(signal.SIGTERM)
             if lines is not None and not lines.closed:

@@ -147,7 +147,9 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
             observers.append(view)
         else:
             observers.append(PlainLog(console))
-    operator = OperatorConsole(console, interactive=interactive, confirmed_by=args.confirmed_by)
+    operator = OperatorConsole(
+        console, interactive=interactive, confirmed_by=args.confirmed_by, view=view
+    )
     async with opener(observers, operator.confirm_fn()) as engine:
         if view is not None:
             view.attach(engine)

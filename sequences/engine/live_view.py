@@ -3,7 +3,8 @@ keeps the lot's state (`lot_state.py`) and draws it four times a second (`lot_vi
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
@@ -25,15 +26,25 @@ class LiveView:
     run clock (the wall clock on a station, the simulated clock in a dry run) between events,
     and the time left comes from the schedule of a dry run of the same recipe. The view is
     redrawn in place four times a second, always within the terminal's height, and cleared at
-    the end: the run's summary is what stays on the screen.
+    the end: the run's summary is what stays on the screen. While the operator is asked
+    something the view is `suspended`: cleared and not redrawn, so the question has the screen.
     """
 
     def __init__(self, console: Console, title: str = "") -> None:
         self.console = console
         self.state = LotState(title)
         self.clock: Callable[[], float] | None = None
-        self._live = Live(
-            console=console, refresh_per_second=4, transient=True, get_renderable=self.render
+        self._live = self._new_live()
+        self._shown = False  # entered and not exited: the view belongs on the screen
+
+    def _new_live(self) -> Live:
+        """A rich `Live` drawing this view (a stopped one is not restarted: it would first
+        move the cursor up over the height of its last frame, erasing what is above)."""
+        return Live(
+            console=self.console,
+            refresh_per_second=4,
+            transient=True,
+            get_renderable=self.render,
         )
 
     def attach(self, engine: Engine) -> None:
@@ -67,10 +78,25 @@ class LiveView:
 
     def __enter__(self) -> LiveView:
         self._live.__enter__()
+        self._shown = True
         return self
 
     def __exit__(self, *exc_info: Any) -> None:
+        self._shown = False
         self._live.__exit__(*exc_info)
+
+    @contextmanager
+    def suspended(self) -> Iterator[None]:
+        """Clear the view and stop redrawing it for the block (a question to the operator
+        has the screen), then draw it again where the block leaves the cursor; a view exited
+        meanwhile (the run ended) stays cleared."""
+        self._live.stop()
+        try:
+            yield
+        finally:
+            if self._shown:
+                self._live = self._new_live()
+                self._live.start(refresh=True)
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)

@@ -3,7 +3,8 @@ each tool's wafers, the run's pause, and the time left by the line's schedule.
 
 A wafer is `queued` until its first step starts, `running` while a step or a stage on a tool
 is open, `waiting` between them (for a tool, or for a batch to form), `paused` when the run is
-paused and it is between steps (a wafer in a step finishes it first), then `completed`, `held`,
+paused and it is not in a step (a wafer in a step finishes it first; one between two steps of
+a stage, holding its tool, waits at the pause like any other), then `completed`, `held`,
 `terminated` or `scrapped`. The view reads this state from its refresh thread while the engine
 writes it from the event loop: both go through `lock`.
 """
@@ -50,9 +51,10 @@ class WaferState:
         """The status to show while the run is in `run_state`."""
         if self.status in FINAL or self.status == "queued":
             return self.status
-        if self.open:
-            return "running"
-        return "paused" if run_state == "paused" else "waiting"
+        if run_state == "paused":  # a wafer only stops at a step's boundary
+            in_step = any(step.kind in COUNTED_KINDS for step in self.open.values())
+            return "running" if in_step else "paused"
+        return "running" if self.open else "waiting"
 
     def step(self) -> OpenStep | None:
         """The innermost open step (a step inside a stage), else the open stage."""

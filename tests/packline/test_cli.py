@@ -186,12 +186,11 @@ async def test_two_confirmations_asked_at_once_each_get_their_own_answer(monkeyp
 
     from rich.console import Console
 
-    from packline.cli.console import StdinLines
+    from packline.cli.console import PromptArea, StdinLines
 
-    lines = StdinLines()
-    console = Console(file=io.StringIO())
-    first = asyncio.create_task(lines.ask(console, "W01 seated?"))
-    second = asyncio.create_task(lines.ask(console, "W02 seated?"))
+    lines = StdinLines(PromptArea(Console(file=io.StringIO()), view=None))
+    first = asyncio.create_task(lines.ask("W01 seated?"))
+    second = asyncio.create_task(lines.ask("W02 seated?"))
     while lines.waiter is None:  # noqa: ASYNC110 - stepping the loop until the question is up
         await asyncio.sleep(0)
     monkeypatch.setattr(sys, "stdin", io.StringIO("y\nn\n"))

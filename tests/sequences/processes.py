@@ -1,5 +1,5 @@
-"""Running `python -m packline` as a separate process, as a user would: a controller, or the
-simulated line served on its own (`Served`).
+"""Running `python -m packline` as a separate process, as a user would: a controller, the
+simulated line served on its own (`Served`), or a command in a terminal of its own (`Pane`).
 
 The controller's JSON-lines output goes through a pipe shrunk to one page, so the controller
 can be at most a few events ahead of the test reading them: killing it "after event k" kills
@@ -12,14 +12,19 @@ import fcntl
 import json
 import os
 import select
+import shlex
 import signal
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Self
 
 PIPE_BYTES = 4096
 TIMEOUT_S = 60
+#: The terminal a `Pane` is.
+WIDTH, HEIGHT = 100, 30
 
 
 def packline(
@@ -126,3 +131,47 @@ class Served:
         self.process.stdout.close()
         if exc_info[0] is None:
             assert code == 0, f"sim serve exited {code} on SIGTERM:\n{self.log.read_text()}"
+
+
+class Pane:
+    """A detached tmux session of its own (its own server socket), WIDTH x HEIGHT."""
+
+    def __init__(self, socket: Path, command: list[str]) -> None:
+        self.socket = str(socket)
+        # the terminal's own size, not one the test's environment states (pytest's COLUMNS
+        # and LINES); the shell stays after the command, so its screen can be read at the end
+        shell = f"unset COLUMNS LINES; {shlex.join(command)}; echo EXIT $?; sleep {TIMEOUT_S}"
+        self._tmux("new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), shell)
+
+    def _tmux(self, *args: str) -> str:
+        done = subprocess.run(
+            ["tmux", "-S", self.socket, *args],
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_S,
+            check=True,
+        )
+        return done.stdout
+
+    def screen(self) -> list[str]:
+        return self._tmux("capture-pane", "-p").splitlines()
+
+    def history(self) -> str:
+        return self._tmux("capture-pane", "-p", "-S", "-")
+
+    def keys(self, *keys: str) -> None:
+        """Type `keys` as tmux names them (`C-c`, `Enter`, or text)."""
+        self._tmux("send-keys", *keys)
+
+    def wait_for(self, predicate: Callable[[list[str]], bool], what: str) -> list[str]:
+        """The screen once `predicate(screen)` holds; fails naming `what` after TIMEOUT_S."""
+        deadline = time.monotonic() + TIMEOUT_S
+        while time.monotonic() < deadline:
+            screen = self.screen()
+            if predicate(screen):
+                return screen
+            time.sleep(0.2)
+        raise AssertionError(f"no {what} within {TIMEOUT_S} s:\n" + "\n".join(self.screen()))
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-S", self.socket, "kill-server"], timeout=TIMEOUT_S, check=False)

@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import shutil
 import signal
 import sqlite3
 import subprocess
@@ -20,7 +21,7 @@ import pytest
 
 from packline.sequences.engine.request import login_name
 
-from ...sequences.processes import Served
+from ...sequences.processes import Pane, Served
 
 #: Terminal control sequences (colours, cursor moves): the test reads the text.
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -132,3 +133,81 @@ def test_ctrl_c_with_confirmed_by_pauses_and_asks_instead_of_terminating(
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
     messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
     assert messages == ["terminate by " + login_name() + " at the terminal"]
+
+
+needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
+
+
+def _lines_with(screen: list[str], text: str) -> list[str]:
+    return [line for line in screen if text in line]
+
+
+@needs_tmux
+def test_a_question_has_the_screen_and_the_screen_is_clean_after_it(
+    served_line: Path, tmp_path: Path
+):
+    """A confirmation was printed above a live frame that kept redrawing, and the pause
+    menu's line stayed above the view once answered: while asked, the view is cleared and
+    not redrawn; once answered, the question, the answers and the `^C` are erased."""
+    db = tmp_path / "runs.db"
+    pane = Pane(tmp_path / "tmux", [sys.executable, "-m", "packline", "run", "plasma-clean",
+                "--station", str(served_line), "--lot", "4", "--operator", "ana",
+                "--db", str(db)])  # fmt: skip
+    try:
+        asked = pane.wait_for(lambda s: bool(_lines_with(s, "confirm:")), "a confirmation")
+        assert not _lines_with(asked, "run clock"), "\n".join(asked)  # no frame under it
+        pane.keys("C-c")
+        queued = pane.wait_for(
+            lambda s: bool(_lines_with(s, "answer the open question first")), "the menu queued"
+        )
+        assert not _lines_with(queued, "^C"), "\n".join(queued)
+        assert len(_lines_with(queued, "confirm:")) == 1
+        pane.keys("y", "Enter")
+        menu = pane.wait_for(
+            lambda s: bool(_lines_with(s, "[c]ontinue")) and not _lines_with(s, "confirm:"),
+            "the pause menu alone",
+        )
+        assert not _lines_with(menu, "run clock"), "\n".join(menu)
+        assert not _lines_with(menu, "answer the open question"), "\n".join(menu)
+        pane.keys("c", "Enter")
+        pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
+        history = pane.history()
+    finally:
+        pane.close()
+    assert "EXIT 0" in history
+    for gone in ("confirm:", "[c]ontinue", "answer the open question", "^C", "left about"):
+        assert gone not in history, history
+    assert records(db, "SELECT DISTINCT by FROM confirmations") == [("ana (at the terminal)",)]
+    assert records(db, "SELECT message FROM events WHERE kind='paused'") == [
+        ("Ctrl-C by ana at the terminal",)
+    ]
+
+
+@needs_tmux
+def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
+    served_line: Path, tmp_path: Path
+):
+    db = tmp_path / "runs.db"
+    pane = Pane(tmp_path / "tmux", [sys.executable, "-m", "packline", "run", "plasma-clean",
+                "--station", str(served_line), "--lot", "8", "--confirmed-by", "ci-bot",
+                "--operator", "ana", "--db", str(db)])  # fmt: skip
+    try:
+        pane.wait_for(lambda s: bool(_lines_with(s, "run clock")), "the live view")
+        pane.keys("C-c")
+        menu = pane.wait_for(lambda s: bool(_lines_with(s, "[c]ontinue")), "the pause menu")
+        assert not _lines_with(menu, "run clock"), "\n".join(menu)
+        pane.keys("x", "Enter")
+        pane.wait_for(lambda s: bool(_lines_with(s, "'x': c, t or a?")), "the menu again")
+        pane.keys("c", "Enter")
+        drawn = pane.wait_for(
+            lambda s: bool(_lines_with(s, "run clock") or _lines_with(s, "EXIT ")),
+            "the view again, or the end",
+        )
+        assert not _lines_with(drawn, "[c]ontinue"), "\n".join(drawn)
+        pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
+        history = pane.history()
+    finally:
+        pane.close()
+    assert "EXIT 0" in history
+    for gone in ("[c]ontinue", "'x'", "left about"):
+        assert gone not in history, history

@@ -10,60 +10,16 @@ lot's wafers are on the screen once, in the summary (the live frame is not left 
 from __future__ import annotations
 
 import json
-import shlex
 import shutil
-import subprocess
 import sys
-import time
 
 import pytest
 
-from ..processes import TIMEOUT_S, Served, packline
+from ..processes import HEIGHT, Pane, Served, packline
 
 LOT = "25"
-WIDTH, HEIGHT = 100, 30
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
-
-
-class Pane:
-    """A detached tmux session of its own (its own server socket), WIDTH x HEIGHT."""
-
-    def __init__(self, socket, command: list[str]) -> None:
-        self.socket = str(socket)
-        # the terminal's own size, not one the test's environment states (pytest's COLUMNS
-        # and LINES); the shell stays after the command, so its screen can be read at the end
-        shell = f"unset COLUMNS LINES; {shlex.join(command)}; echo EXIT $?; sleep {TIMEOUT_S}"
-        self._tmux("new-session", "-d", "-x", str(WIDTH), "-y", str(HEIGHT), shell)
-
-    def _tmux(self, *args: str) -> str:
-        done = subprocess.run(
-            ["tmux", "-S", self.socket, *args],
-            capture_output=True,
-            text=True,
-            timeout=TIMEOUT_S,
-            check=True,
-        )
-        return done.stdout
-
-    def screen(self) -> list[str]:
-        return self._tmux("capture-pane", "-p").splitlines()
-
-    def history(self) -> str:
-        return self._tmux("capture-pane", "-p", "-S", "-")
-
-    def wait_for(self, predicate, what: str) -> list[str]:
-        """The screen once `predicate(screen)` holds; fails naming `what` after TIMEOUT_S."""
-        deadline = time.monotonic() + TIMEOUT_S
-        while time.monotonic() < deadline:
-            screen = self.screen()
-            if predicate(screen):
-                return screen
-            time.sleep(0.2)
-        raise AssertionError(f"no {what} within {TIMEOUT_S} s:\n" + "\n".join(self.screen()))
-
-    def close(self) -> None:
-        subprocess.run(["tmux", "-S", self.socket, "kill-server"], timeout=TIMEOUT_S, check=False)
 
 
 def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
