@@ -31,6 +31,7 @@ from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.schedule import eta_text, run_eta
 
 from .reader import RunRecords
 from .tooltime import down_periods, run_window
@@ -130,9 +131,12 @@ def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> St
 
 def live_state(store: RunStore) -> dict[str, Any]:
     """The runs a live process drives: each run's id, method, status, lot, start (Unix time),
-    its wafers (status, the step running on each and its tool), its tools' states (`running`
-    while a stage holds it, `down` from an alarm until it is cleared, else `idle`) and its
-    latest alarms; with the names of the runs that ended since (`ended`, newest first)."""
+    its ETA with its basis (as the live view finds it; on a station the time of day, which
+    stays the same while the run keeps to its schedule, so the state does not change every
+    second), its wafers (status, the step running on each and its tool), its tools' states
+    (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`)
+    and its latest alarms; with the names of the runs that ended since (`ended`, newest
+    first)."""
     runs = [run | {"status": shown_status(run)} for run in store.runs(PAST_RUNS)]
     live = []
     for run in runs:
@@ -169,6 +173,7 @@ def live_state(store: RunStore) -> dict[str, Any]:
                 "completed": run["completed"],
                 "held": run["held"],
                 "started_wall": run["started_wall"],
+                "eta": eta_text(*run_eta(store, run["id"]), simulated=run["simulated"], left=False),
                 "wafers": wafers,
                 "tools": {
                     tool: "down" if tool in out else "running" if tool in held else "idle"
@@ -303,6 +308,10 @@ function show(state) {
     since.dataset.started = String(run.started_wall);
     title.appendChild(since);
     box.appendChild(title);
+    const eta = document.createElement("p");
+    eta.className = "eta";
+    eta.textContent = run.eta;
+    box.appendChild(eta);
     box.appendChild(table(["wafer", "status", "step", "tool"],
       run.wafers.map((w) =>
         [cell(w.wafer), cell(w.status, w.status), cell(w.step), cell(w.tool)])));

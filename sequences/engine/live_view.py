@@ -3,8 +3,11 @@ keeps the lot's state (`lot_state.py`) and draws it four times a second (`lot_vi
 
 from __future__ import annotations
 
+import subprocess
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console, RenderableType
@@ -13,10 +16,15 @@ from rich.live import Live
 from .events import Event
 from .lot_state import LotState
 from .lot_view import render_lot
-from .schedule import recorded_schedule
+from .schedule import NO_BASIS, RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
 
 if TYPE_CHECKING:
     from .engine import Engine
+
+#: What the ETA says while the recipe is being planned.
+PLANNING = f"planning it {RECIPE_BASIS}"
+#: Wall seconds a killed planning process is given to be reaped.
+PLANNER_EXIT_S = 10.0
 
 
 class LiveView:
@@ -26,7 +34,8 @@ class LiveView:
     run clock (the wall clock on a station, the simulated clock in a dry run) between events,
     and the time left comes from the schedule of a dry run of the same recipe. The view is
     redrawn in place four times a second, always within the terminal's height, and cleared at
-    the end: the run's summary is what stays on the screen. While the operator is asked
+    the end: the run's summary is what stays on the screen (and a planning dry run still
+    going is stopped). While the operator is asked
     something the view is `suspended`: cleared and not redrawn, so the question has the screen.
     """
 
@@ -36,6 +45,10 @@ class LiveView:
         self.clock: Callable[[], float] | None = None
         self._live = self._new_live()
         self._shown = False  # entered and not exited: the view belongs on the screen
+        #: The lot to plan from the recipe's step times, and the recipe (attached, no schedule).
+        self._plan: tuple[tuple[Path, str, str, int, float], str] | None = None
+        self._planner: subprocess.Popen[bytes] | None = None
+        self._workdir: tempfile.TemporaryDirectory[str] | None = None
 
     def _new_live(self) -> Live:
         """A rich `Live` drawing this view (a stopped one is not restarted: it would first
@@ -47,9 +60,12 @@ class LiveView:
             get_renderable=self.render,
         )
 
-    def attach(self, engine: Engine) -> None:
+    def attach(self, engine: Engine, *, plan: bool = True) -> None:
         """Follow `engine`: its title, clock, tools, the wafers an earlier session finished,
-        and the schedule of the latest dry run of its method, recipe and lot size."""
+        and the line's schedule for its lot (`schedule.find_schedule`). Without one, and with
+        `plan`, the view plans the recipe from its step times (a dry run of one wafer in a
+        process of its own, `schedule.plan_recipe`) when it is entered, and measures the run
+        against that once it is done."""
         spec = engine.spec
         self.state.title = f"{engine.method.name}  run {engine.run_id}"
         self.state.simulated = spec.station.simulated
@@ -61,22 +77,25 @@ class LiveView:
             self.state.seed(
                 wafer["wafer_id"], wafer["position"], wafer["status"], wafer["reason"] or ""
             )
-        schedule = recorded_schedule(
-            engine.store,
+        lot = (
+            engine.store.path,
             engine.method.name,
             engine.recipe.recipe_hash(),
             len(spec.wafer_ids),
-            time_scale=spec.station.time_scale,
-            exclude_run=engine.run_id,
+            spec.station.time_scale,
         )
-        self.state.set_schedule(
-            schedule,
-            f"by dry run {schedule.run_id}"
-            if schedule
-            else "unknown until a dry run of this recipe and lot size completes (--sim)",
+        schedule = find_schedule(
+            engine.store, *lot[1:4], time_scale=lot[4], exclude_run=engine.run_id
         )
+        if schedule is None and plan:
+            self._plan = (lot, spec.recipe_text)
+        self.state.set_schedule(schedule, PLANNING if self._plan else NO_BASIS)
 
     def __enter__(self) -> LiveView:
+        if self._plan is not None:
+            (db, method, *_), recipe_text = self._plan
+            self._workdir = tempfile.TemporaryDirectory(prefix="packline-plan-")
+            self._planner = plan_recipe(db, method, recipe_text, Path(self._workdir.name))
         self._live.__enter__()
         self._shown = True
         return self
@@ -84,6 +103,27 @@ class LiveView:
     def __exit__(self, *exc_info: Any) -> None:
         self._shown = False
         self._live.__exit__(*exc_info)
+        if self._planner is not None:
+            self._planner.kill()  # done or not: its plan is of no use after the run
+            self._planner.wait(timeout=PLANNER_EXIT_S)
+            self._planner = None
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+    @property
+    def planner(self) -> subprocess.Popen[bytes] | None:
+        """The planning dry run while it goes (entered without a schedule), else None."""
+        return self._planner
+
+    def _take_plan(self) -> None:
+        """Measure the run against the recipe's plan once the planning dry run has ended."""
+        if self._planner is None or self._planner.poll() is None or self._plan is None:
+            return
+        (db, method, recipe_hash, lot_size, time_scale), _ = self._plan
+        self._plan, self._planner = None, None
+        schedule = planned_schedule(db, method, recipe_hash, lot_size, time_scale)
+        self.state.set_schedule(schedule, NO_BASIS, self.now())
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
@@ -100,6 +140,7 @@ class LiveView:
 
     def __call__(self, event: Event) -> None:
         self.state.apply(event)
+        self._take_plan()
 
     def now(self) -> float:
         """The run clock now: the engine's, else the last event's."""

@@ -70,7 +70,7 @@ class LotState:
         self.lock = threading.RLock()
         self.title = title
         self.simulated = False  # the run clock is simulated time, not the wall clock
-        self.schedule_note = ""  # where the schedule comes from, or why there is none
+        self.schedule_note = ""  # the schedule's basis, or why there is none
         self.wafers: dict[str, WaferState] = {}
         self.tools: dict[str, str] = {}  # tool -> "" in service, else why it is out of it
         self.run_state = "running"
@@ -80,10 +80,26 @@ class LotState:
         self.finished = False
         self.estimate: Estimate | None = None
 
-    def set_schedule(self, schedule: Schedule | None, note: str = "") -> None:
+    def set_schedule(self, schedule: Schedule | None, note: str = "", t: float = 0.0) -> None:
+        """Measure the run against `schedule` from now on (`t`, the run clock), counting what
+        the run has done so far; `note` says why there is none."""
         with self.lock:
-            self.estimate = None if schedule is None else Estimate(schedule)
-            self.schedule_note = note
+            self.schedule_note = schedule.basis if schedule is not None else note
+            if schedule is None:
+                self.estimate = None
+                return
+            self.estimate = Estimate(schedule)
+            self.estimate.start(self.started_t)
+            done = {
+                w.position: schedule.steps_of(w.position)
+                if w.status == "completed"
+                else w.steps_done
+                for w in self.wafers.values()
+            }
+            stopped = [w.position for w in self.wafers.values() if w.status in FINAL[1:]]
+            self.estimate.catch_up(done, stopped, t)
+            if self.run_state == "paused":
+                self.estimate.pause(t)
 
     def add_tools(self, names: list[str]) -> None:
         with self.lock:

@@ -2,12 +2,13 @@
 
 The frame is a title line with what the run is doing (running, PAUSED and why, terminating),
 a table, a line counting the wafers by state, and the footer: the run clock and the time the
-lot has left. The table has a row per wafer, its progress bar against the wafer's own steps in
-the line's schedule, followed by a line per tool out of service; when those rows do not fit
-the terminal's height it has a row per tool instead (which wafers are on it, or why it is out
-of service), followed by the held wafers as far as they fit. The footer is never cut off: a
-frame taller than the terminal would be cropped from the bottom, so the layout is chosen by
-the height it takes.
+lot has left, with its ETA and what that is based on. The table has a row per wafer, its
+progress bar against the wafer's own steps in the line's schedule, followed by a line per
+tool out of service; when those rows do not fit the terminal's height it has a row per tool
+instead (which wafers are on it, or why it is out of service), followed by the held wafers as
+far as they fit. The footer is never cut off: it takes a second line when it is wider than
+the terminal, and a frame taller than the terminal would be cropped from the bottom, so the
+layout is chosen by the height it takes.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from packline.rendering import DataTable
 
 from .lot_state import FINAL, LotState, WaferState
 from .progress import clock_text
+from .schedule import eta_text
 
 STYLES = {
     "completed": "green",
@@ -82,11 +84,12 @@ def _title(state: LotState, width: int) -> Text:
 
 
 def _footer(state: LotState, now: float, width: int) -> Text:
+    """The run clock and the ETA with its basis, on as many lines as it takes (never cut)."""
     clock = "simulated" if state.simulated else "wall clock"
     text = Text(f"run clock {clock_text(now - state.started_t)} ({clock})", style="bold")
     remaining = None if state.estimate is None else state.estimate.remaining_s(now)
-    text.append(f"   left about {clock_text(remaining)} {state.schedule_note}".rstrip())
-    return _line(text, width)
+    text.append("   " + eta_text(remaining, state.schedule_note, simulated=state.simulated))
+    return text
 
 
 def _counts(state: LotState) -> Text:

@@ -7,6 +7,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import select
 import shutil
 import signal
@@ -179,6 +180,7 @@ LIVE = """JSON.stringify({
   runs: [...document.querySelectorAll("#live .run")].map((box) => ({
     id: box.dataset.run,
     title: box.querySelector("h3").textContent,
+    eta: box.querySelector(".eta").textContent,
     wafers: [...box.querySelectorAll("table:first-of-type tbody tr")].map((tr) =>
       [...tr.cells].map((td) => td.textContent)),
   })),
@@ -281,6 +283,11 @@ def test_the_page_updates_live_while_a_run_proceeds_in_another_process(tmp_path)
     assert len(seen) >= 2, seen
     titles = [box["title"] for state in seen for box in state["runs"] if box["id"] == run_id]
     assert all(f"plasma-clean {run_id}: running" in title for title in titles)
+    # the ETA as the live view says it: from the one-wafer dry run, scaled to the lot of 3
+    etas = {box["eta"] for state in seen for box in state["runs"] if box["id"] == run_id}
+    assert all(
+        re.fullmatch(rf"ETA \d\d:\d\d \(from dry run {first} of 1, scaled\)", e) for e in etas
+    )
     wafers = [box["wafers"] for state in seen for box in state["runs"] if box["id"] == run_id]
     assert all(len(rows) == 3 for rows in wafers)
     assert any(

@@ -73,7 +73,7 @@ def schedule(wafers: int, steps: int, step_s: float = 60.0) -> Schedule:
         for w in range(wafers)
         for s in range(steps)
     ]
-    return Schedule("D1", tuple(ends), wafers * steps * step_s)
+    return Schedule("D1", tuple(ends), wafers * steps * step_s, "from dry run D1", steps * step_s)
 
 
 def test_a_wafer_no_step_has_started_for_is_queued_not_running():
@@ -169,11 +169,11 @@ def test_each_bar_counts_the_wafers_own_steps_from_the_schedule():
 
 def test_without_a_schedule_the_view_counts_steps_and_says_why_it_has_no_estimate():
     lot = Lot(1)
-    lot.view.state.schedule_note = "unknown until a dry run of this recipe and lot size completes"
+    lot.view.state.set_schedule(None, "no completed run of this recipe yet")
     lot.start()
     lot.steps("W01", 3)
     assert "3 steps" in lot.row("W01")
-    assert "left about - unknown until a dry run" in lot.screen()[-1]
+    assert "ETA unknown: no completed run of this recipe yet" in lot.screen()[-1]
 
 
 def test_a_lot_of_25_fits_100_by_30_with_its_footer():
@@ -188,7 +188,8 @@ def test_a_lot_of_25_fits_100_by_30_with_its_footer():
     assert all(len(line) <= 100 for line in screen)
     assert [line.split()[0] for line in screen[2:27]] == lot.ids
     assert screen[-1].startswith("run clock 0:00:00")
-    assert "left about 3:20:00" in screen[-1]
+    assert "left about 3:20:00, ETA " in screen[-1]  # the wall clock's time of day
+    assert screen[-1].endswith(" (from dry run D1)")
 
 
 @pytest.mark.parametrize("height", [30, 12])
@@ -230,7 +231,7 @@ async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
     async with open_run(
         store, prepare(RunRequest("plasma-clean", lot=5)), observers=[view]
     ) as engine:
-        view.attach(engine)
+        view.attach(engine, plan=False)
         with view:
             assert await engine.run() == "completed"
     console.file = io.StringIO()
@@ -239,7 +240,7 @@ async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
     assert final[0] == f"plasma-clean  run {engine.run_id}  finished"
     assert "5 wafers: 5 completed" in final
     assert final[-1].startswith("run clock 0:09:44 (simulated)")
-    assert "left about - unknown until a dry run" in final[-1]
+    assert "ETA unknown: no completed run of this recipe yet" in final[-1]
     drawn = output.getvalue()
     assert "W05" in drawn
     assert drawn.endswith("\x1b[2K")  # the frame's last line erased: cleared, not left

@@ -9,12 +9,23 @@ measured against it, and its estimate at each event compared with the time it re
 from __future__ import annotations
 
 import io
+import time
 
 import pytest
 from rich.console import Console
 
 from packline.sequences.engine import LiveView, RunRequest, open_run, prepare
-from packline.sequences.engine.schedule import Estimate, Schedule, ScheduledStep, recorded_schedule
+from packline.sequences.engine.live_view import PLANNING
+from packline.sequences.engine.schedule import (
+    NO_BASIS,
+    RECIPE_BASIS,
+    Estimate,
+    Schedule,
+    ScheduledStep,
+    eta_text,
+    recorded_schedule,
+    run_eta,
+)
 
 LOT = 25
 
@@ -37,7 +48,7 @@ async def test_the_time_left_at_a_quarter_half_and_three_quarters_of_a_dry_run_l
         observers=[view, lambda event: samples.append((event.t, view.remaining_s()))],
         attach=view.attach,
     )
-    assert view.state.schedule_note == f"by dry run {first}"
+    assert view.state.schedule_note == f"from dry run {first}"
     run = store.run(second)
     final_s = run["stopped_t"] - run["started_t"]
     assert final_s > 30 * 60
@@ -50,27 +61,60 @@ async def test_the_time_left_at_a_quarter_half_and_three_quarters_of_a_dry_run_l
     assert max(ends) - min(ends) <= 0.01 * final_s
 
 
-async def test_no_schedule_without_a_completed_dry_run_of_the_same_recipe_and_lot(store):
+async def test_the_schedule_of_a_lot_a_dry_run_of_its_size_else_a_run_of_its_recipe_scaled(
+    store,
+):
     await _dry_run(store, lot=5)
     (run,) = store.runs(method="plasma-clean")
+    recipe = run["recipe_hash"]
     assert recorded_schedule(store, "plasma-clean", "0" * 64, 5) is None
-    assert recorded_schedule(store, "plasma-clean", run["recipe_hash"], 6) is None
-    assert (
-        recorded_schedule(store, "plasma-clean", run["recipe_hash"], 5, exclude_run=run["id"])
-        is None
-    )
-    found = recorded_schedule(store, "plasma-clean", run["recipe_hash"], 5, time_scale=60)
+    assert recorded_schedule(store, "plasma-clean", recipe, 5, exclude_run=run["id"]) is None
+    found = recorded_schedule(store, "plasma-clean", recipe, 5, time_scale=60)
     assert found is not None
     assert found.run_id == run["id"]
+    assert found.basis == f"from dry run {run['id']}"
     assert found.makespan_s == pytest.approx((run["stopped_t"] - run["started_t"]) / 60)
     assert {found.steps_of(p) for p in range(5)} == {8}
+    scaled = recorded_schedule(store, "plasma-clean", recipe, 7)
+    assert scaled is not None
+    assert scaled.basis == f"from dry run {run['id']} of 5, scaled"
+    assert {scaled.steps_of(p) for p in range(7)} == {8}
+    assert scaled.makespan_s > found.makespan_s * 60
+    await _dry_run(store, lot=7)
+    exact = recorded_schedule(store, "plasma-clean", recipe, 7)
+    assert exact is not None
+    assert exact.basis.startswith("from dry run ")
+    assert "scaled" not in exact.basis
+
+
+def test_a_schedule_scaled_to_a_larger_lot_repeats_its_last_wafer_at_its_pace():
+    schedule = _pipeline()  # wafers leave at 200 and 300 s: one every 100 s
+    assert schedule.interval_s == 100.0
+    larger = schedule.for_lot(4, "from dry run D1 of 2, scaled")
+    assert [step.end_s for step in larger.steps if step.position == 3] == [400.0, 500.0]
+    assert larger.makespan_s == 500.0
+    smaller = schedule.for_lot(1, "scaled")
+    assert smaller.steps_of(0) == 2
+    assert smaller.steps_of(1) == 0
+    assert smaller.makespan_s == 200.0
+
+
+def test_the_eta_names_its_basis_and_on_a_station_the_time_of_day_it_ends():
+    noon = time.mktime((2026, 11, 30, 12, 0, 0, 0, 0, -1))
+    station = eta_text(3600.0, "from dry run D1", simulated=False, now_wall=noon)
+    assert station == "left about 1:00:00, ETA 13:00 (from dry run D1)"
+    dry = eta_text(90.0, RECIPE_BASIS, simulated=True, now_wall=noon)
+    assert dry == "left about 0:01:30 (from the recipe's step times)"
+    assert eta_text(None, NO_BASIS, simulated=False) == f"ETA unknown: {NO_BASIS}"
+    tomorrow = eta_text(14 * 3600.0, "from dry run D1", simulated=False, now_wall=noon)
+    assert ", ETA Tue 02:00 " in tomorrow
 
 
 def _pipeline() -> Schedule:
     """Two wafers through two 100 s tools, the second a tool behind the first: a = wafer 0
     on tool A 0-100, then B 100-200; wafer 1 on A 100-200, then B 200-300."""
     steps = [(100, 0, "a#1"), (200, 0, "b#1"), (200, 1, "a#1"), (300, 1, "b#1")]
-    return Schedule("D1", tuple(ScheduledStep(*s) for s in steps), 300.0)
+    return Schedule("D1", tuple(ScheduledStep(*s) for s in steps), 300.0, "D1", 100.0)
 
 
 def test_the_estimate_runs_down_with_the_clock_and_holds_while_a_step_overruns():
@@ -97,3 +141,47 @@ def test_a_paused_run_s_estimate_stands_still_and_a_held_wafer_s_steps_leave_it(
     estimate.step_done(0, 600.0)
     estimate.wafer_stopped(1, 600.0)  # held before its first step: only wafer 0's b is left
     assert estimate.remaining_s(600.0) == 100.0
+
+
+async def test_the_dashboard_s_eta_from_the_records_is_the_live_view_s(store):
+    """The dashboard replays a run's records into the same estimate the live view feeds
+    from the engine's events: at every finished step both say the same time left."""
+    first = await _dry_run(store, lot=3)
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
+    pairs: list[tuple[float | None, tuple[float | None, str]]] = []
+
+    def compare(event) -> None:
+        if event.kind == "step-finished":
+            pairs.append((view.remaining_s(), run_eta(store, event.run_id)))
+
+    await _dry_run(store, observers=[view, compare], attach=view.attach, lot=4)
+    assert len(pairs) > 20
+    basis = f"from dry run {first} of 3, scaled"
+    for live, (recorded, recorded_basis) in pairs:
+        assert recorded_basis == basis
+        assert recorded == pytest.approx(live, abs=1.0)
+
+
+async def test_without_any_run_of_the_recipe_the_view_plans_it_from_its_step_times(store):
+    """No ETA until a dry run of the recipe and lot size existed: the view plans the recipe
+    (a dry run of one wafer in a process of its own) and scales it to the lot."""
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True))
+    samples: list[tuple[float, float | None]] = []
+    prepared = prepare(RunRequest("plasma-clean", lot=LOT))
+    async with open_run(
+        store, prepared, observers=[view, lambda e: samples.append((e.t, view.remaining_s()))]
+    ) as engine:
+        view.attach(engine)
+        assert view.state.schedule_note == PLANNING
+        with view:
+            assert view.planner is not None
+            assert view.planner.wait(timeout=300) == 0
+            assert await engine.run() == "completed"
+        assert view.planner is None
+    assert view.state.schedule_note == RECIPE_BASIS
+    assert store.runs(method="plasma-clean")[0]["id"] == engine.run_id  # planned elsewhere
+    run = store.run(engine.run_id)
+    final_s = run["stopped_t"] - run["started_t"]
+    for fraction in (0.25, 0.5, 0.75):
+        t, estimate = next((t, e) for t, e in samples if t >= fraction * final_s)
+        assert estimate == pytest.approx(final_s - t, rel=0.10), (fraction, t, estimate)

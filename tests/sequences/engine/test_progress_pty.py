@@ -44,7 +44,8 @@ def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
             assert len(footer) == 1, "\n".join(running)
             assert "(wall clock)" in footer[0]
             assert "left about 0:" in footer[0]
-            assert f"by dry run {dry_run}" in footer[0]
+            assert ", ETA " in footer[0]
+            assert f"(from dry run {dry_run})" in footer[0]
             assert len([line for line in running if line.strip()]) < HEIGHT
             assert running[0].startswith("plasma-clean  run ")
             assert packline(db, "pause", "last").returncode == 0
