@@ -21,7 +21,7 @@ from packline.drivers.roles.electroplater import Metal
 from packline.drivers.roles.flip_chip_bonder import BondRecipe
 from packline.drivers.roles.grinder import GrindSide
 from packline.drivers.roles.laser import Atmosphere
-from packline.drivers.roles.lithography import CoatMaterial
+from packline.drivers.roles.lithography import RETICLES, CoatMaterial
 from packline.drivers.roles.oven import LastResult
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
@@ -44,7 +44,6 @@ from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean
 from packline.sim_instruments.physics.lithography import (
-    RETICLES,
     LithoPhysics,
     bake,
     coat,
@@ -184,6 +183,14 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
             Metal.SNPB, 50.0, 20.0, cathode.site_area_cm2, cathode.sites, 25, 60, 100, plating
         )
 
+    def plate_the_mould(w: Workpiece) -> object:
+        """Cu over the seed the developed mould exposes (the film left off: repeats would
+        pile up films)."""
+        cathode = cathode_of(w, Metal.CU)
+        return plate(
+            Metal.CU, 500.0, 600.0, cathode.site_area_cm2, cathode.sites, 25, 60, 100, plating
+        )
+
     die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
     die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
     cure = oven_history(((0, 25), (1500, 150), (5100, 150), (6300, 60)))
@@ -212,6 +219,7 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         "litho: soft bake": lambda w: bake(w, 110, 90, litho),
         "litho: expose every die": lambda w: expose(w, mould, 450, dies),
         "litho: develop": lambda w: develop_film(w, mould, 120, litho),
+        "electroplater: Cu in a mould": plate_the_mould,
         "wet bench: strip (1 s)": lambda w: strip(w, 1.0, 60, wet),
         "wet bench: Cu etch (1 s)": lambda w: etch(w, Tank.CU_ETCH, 1.0, 30, wet),
         "wet bench: electroless Cu (1 s)": lambda w: plate_electroless(w, 1.0, 60, wet),

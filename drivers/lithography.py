@@ -91,12 +91,15 @@ class AsciiLithography(OneWaferDriver, Lithography):
         payload = await self.ask(action, "RETICLE?")
         if payload == "NONE":
             return None
-        fields = parse_fields(self, action, payload, ("NAME", "FEATURE", "SIZE", "SPACE"))
+        keys = ("NAME", "FEATURE", "SIZE", "SPACE", "PAD", "LENGTH")
+        fields = parse_fields(self, action, payload, keys)
         return Reticle(
             name=fields["NAME"],
             feature=self.choice_field(action, fields, "FEATURE", Feature),
             size_um=self.number_field(action, fields, "SIZE"),
             space_um=self.number_field(action, fields, "SPACE"),
+            pad_um=self.number_field(action, fields, "PAD"),
+            trace_length_um=self.number_field(action, fields, "LENGTH"),
         )
 
     async def request_pattern(self) -> PatternReport | None:

@@ -31,9 +31,16 @@ from packline.drivers.roles.ball_mounter import (
     BallMounter,
     FluxMethod,
 )
-from packline.drivers.roles.electroplater import Electroplater, Metal, PlatingRecipe
+from packline.drivers.roles.electroplater import (
+    Electroplater,
+    Metal,
+    PlatingRecipe,
+    current_window_a_dm2,
+)
+from packline.drivers.roles.lithography import RETICLES
 from packline.drivers.roles.oven import LIQUIDUS_C, Oven, ThermalProfile, reflow_profile
 from packline.sequences.engine import Batch, Feeds, Recipe, Wafer
+from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
 from .plasma_clean import load_wafers, unload_wafers
@@ -106,6 +113,9 @@ class PlatingStep(Recipe):
         float, Unit("A/dm^2"), Feeds("electroplater", "current_density_a_dm2")
     ]
     thickness_um: Annotated[float, Unit("um"), Feeds("electroplater", "thickness_um")]
+    #: the seed the pattern exposes, from its design: through a mould, its reticle's area per
+    #: site times the wafer's sites (the current is the density over it; the method checks
+    #: the real density over the mould's area against the bath's window)
     plated_area_cm2: Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")]
     bath_temperature_c: Annotated[
         float, Unit("degC"), Feeds("electroplater", "bath_temperature_c")
@@ -122,6 +132,38 @@ class PlatingStep(Recipe):
                 f"{self.min_thickness_um:g} um: the plating cannot give the deposit it needs"
             )
         return self
+
+    def require_window_over(self, path: str, mask: str, spec: WaferSpec) -> None:
+        """Refuse the step (`path` in the recipe) if the current it drives leaves the bath's
+        current-density window over the seed the mould of reticle `mask` really exposes on a
+        wafer of `spec`: the cell sets `current_density_a_dm2` x `plated_area_cm2`, and the
+        charge spreads over what the mask opens at every site (its design, developed to
+        size), so a plated area stated wrong moves the real density by as much."""
+        if mask not in RETICLES:
+            raise ValueError(
+                f"mask = {mask!r} is not in the line's reticle library ({', '.join(RETICLES)}): "
+                f"the area {path} plates through it is unknown"
+            )
+        sites = wafer_site_count(spec)
+        real_cm2 = RETICLES[mask].design_opened_um2 * sites * 1e-8
+        real_a_dm2 = self.current_density_a_dm2 * self.plated_area_cm2 / real_cm2
+        low, high = current_window_a_dm2(self.metal, self.bath_temperature_c, self.agitation_rpm)
+        if low <= real_a_dm2 <= high:
+            return
+        window = (
+            f"the {self.metal.value} bath's window at {self.bath_temperature_c:g} degC and "
+            f"{self.agitation_rpm:g} rpm is {low:g}-{high:.3g} A/dm^2 (rough below, burnt above)"
+        )
+        if not low <= self.current_density_a_dm2 <= high:
+            raise ValueError(
+                f"{path}.current_density_a_dm2 = {self.current_density_a_dm2:g} A/dm^2: {window}"
+            )
+        raise ValueError(
+            f"{path}.plated_area_cm2 = {self.plated_area_cm2:g} cm^2: mask {mask} opens "
+            f"{real_cm2:.4g} cm^2 on the {sites} sites of a {spec.diameter_mm:g} mm wafer, so "
+            f"the {self.current_density_a_dm2:g} A/dm^2 set over the stated area is "
+            f"{real_a_dm2:.3g} A/dm^2 over the real one: {window}"
+        )
 
     def plating_recipe(self) -> PlatingRecipe:
         return PlatingRecipe(

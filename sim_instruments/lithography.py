@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from packline.clock import Clock
 from packline.drivers.roles.lithography import (
     MATERIALS,
+    RETICLES,
     CoatMaterial,
     FilmLayer,
     Reticle,
@@ -28,7 +29,6 @@ from packline.drivers.specs.lithography import SPEC
 from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
 from .physics.lithography import (
     MATERIAL_PHYSICS,
-    RETICLES,
     LithoFilm,
     LithoPhysics,
     bake,
@@ -155,7 +155,8 @@ class SimLithography(JobTool[_Job]):
             return "NONE"
         return (
             f"NAME={reticle.name} FEATURE={reticle.feature.value} "
-            f"SIZE={reticle.size_um:.1f} SPACE={reticle.space_um:.1f}"
+            f"SIZE={reticle.size_um:.1f} SPACE={reticle.space_um:.1f} "
+            f"PAD={reticle.pad_um:.1f} LENGTH={reticle.trace_length_um:.1f}"
         )
 
     def _film_query(self) -> str:

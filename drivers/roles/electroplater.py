@@ -47,6 +47,9 @@ class MetalData:
     electrons: float  # charge number of the depositing ion
     density_g_cm3: float
     nominal_efficiency: float
+    #: the current density the bath deposits well in at 25 degC and 60 rpm, A/dm2 (est):
+    #: below it the deposit is rough (dull, porous), above it burnt (dark, powdery)
+    window_a_dm2: tuple[float, float]
 
     def thickness_per_charge_um_cm2_per_c(self) -> float:
         """Micrometres deposited per coulomb on one square centimetre at 100 % efficiency."""
@@ -57,12 +60,28 @@ class MetalData:
 #: The metals' constants. SnPb is Sn63Pb37 by weight: molar mass and density of the alloy,
 #: both metals depositing as divalent ions.
 METALS: dict[Metal, MetalData] = {
-    Metal.CU: MetalData(63.546, 2, 8.96, 0.98),
-    Metal.NI: MetalData(58.693, 2, 8.908, 0.95),
-    Metal.AU: MetalData(196.967, 1, 19.32, 0.99),
-    Metal.SN: MetalData(118.71, 2, 7.265, 0.92),
-    Metal.SNPB: MetalData(136.4, 2, 8.4, 0.92),
+    Metal.CU: MetalData(63.546, 2, 8.96, 0.98, (0.5, 4.0)),
+    Metal.NI: MetalData(58.693, 2, 8.908, 0.95, (1.0, 6.0)),
+    Metal.AU: MetalData(196.967, 1, 19.32, 0.99, (0.1, 1.0)),
+    Metal.SN: MetalData(118.71, 2, 7.265, 0.92, (0.5, 3.0)),
+    Metal.SNPB: MetalData(136.4, 2, 8.4, 0.92, (0.5, 3.0)),
 }
+
+#: How much a window's upper end rises per degC above 25 degC and per rpm of paddle above
+#: 60 rpm: more metal ions reach the cathode before it runs short of them (est).
+WINDOW_RISE_PER_C = 0.02
+WINDOW_RISE_PER_RPM = 0.004
+
+
+def current_window_a_dm2(
+    metal: Metal, temperature_c: float, agitation_rpm: float
+) -> tuple[float, float]:
+    """The current-density window of a bath of `metal` at `temperature_c` and
+    `agitation_rpm`, A/dm2: its upper end rises with temperature and paddle speed."""
+    low, high = METALS[metal].window_a_dm2
+    rise = 1 + WINDOW_RISE_PER_C * (temperature_c - 25.0)
+    rise += WINDOW_RISE_PER_RPM * (agitation_rpm - 60.0)
+    return low, high * max(rise, 0.2)
 
 
 def charge_for_thickness_c(

@@ -16,11 +16,19 @@ top width, film left at the bottom, bridged or closed openings). One wafer at a 
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeVar
 
 from ..equipment import Equipment
+
+if TYPE_CHECKING:
+    import numpy as np
+
+#: A width, one number or one per site.
+Width = TypeVar("Width", float, "np.ndarray")
 
 
 class Tone(StrEnum):
@@ -129,12 +137,66 @@ class Film:
 
 @dataclass(frozen=True)
 class Reticle:
-    """A mask of the stepper's library: which sites it opens, and the feature at each."""
+    """A mask of the stepper's library: which sites it opens, and the pattern at each.
+
+    A hole reticle opens a round hole `size_um` across at each site. A line reticle opens
+    each site's wiring: a trace `size_um` wide and `trace_length_um` long from the site,
+    ending in a round pad `pad_um` across (the land a ball or the next level's bump joins).
+    A land reticle keeps an island `size_um` across over each site in a cleared field whose
+    pitch is `size_um + space_um`. `opened_um2` is what each site's pattern opens: the seed a
+    plating through it thickens (a process engineer's "open area" of the mask).
+    """
 
     name: str
     feature: Feature
     size_um: float  # hole diameter or line width on the reticle (1x)
     space_um: float  # to the neighbouring feature: less wall than this and they bridge
+    pad_um: float = 0.0  # a line's end pad, across (0: none)
+    trace_length_um: float = 0.0  # a line's trace from the site to its pad
+
+    def __post_init__(self) -> None:
+        if self.size_um <= 0 or self.space_um <= 0:
+            raise ValueError(f"reticle {self.name}: size_um and space_um must be positive")
+        if self.feature is Feature.LINE and self.trace_length_um <= 0:
+            raise ValueError(f"reticle {self.name}: a line reticle needs a trace_length_um")
+        if self.pad_um and self.pad_um < self.size_um:
+            raise ValueError(
+                f"reticle {self.name}: pad_um {self.pad_um:g} must be 0 (no pad) or at least "
+                f"the line's size_um {self.size_um:g}"
+            )
+
+    def opened_um2(self, width_um: Width) -> Width:
+        """The area each site's pattern opens when its feature develops `width_um` wide at the
+        top (`size_um` at the dose-to-size; a wider or narrower develop moves every edge of
+        the pattern alike): a hole's disc, a line's trace and pad, a land's field cell around
+        its island."""
+        edge_um = width_um - self.size_um
+        if self.feature is Feature.HOLE:
+            return math.pi / 4 * width_um**2
+        if self.feature is Feature.LINE:
+            pad_um = self.pad_um + edge_um if self.pad_um else 0.0
+            return width_um * self.trace_length_um + math.pi / 4 * pad_um**2
+        return (self.size_um + self.space_um) ** 2 - math.pi / 4 * width_um**2
+
+    @property
+    def design_opened_um2(self) -> float:
+        """What each site's pattern opens developed to size."""
+        return self.opened_um2(self.size_um)
+
+
+#: The line's reticle library, which the stepper holds: each opens (a land: keeps) every pad
+#: site of every die; its design is what a recipe computes a plated area from.
+RETICLES: dict[str, Reticle] = {
+    reticle.name: reticle
+    for reticle in (
+        Reticle("pads", Feature.HOLE, 80.0, 1000.0),
+        Reticle("openings", Feature.HOLE, 40.0, 60.0),
+        Reticle("wiring-level-1", Feature.LINE, 15.0, 10.0, pad_um=250.0, trace_length_um=1200.0),
+        Reticle("wiring-level-2", Feature.LINE, 20.0, 20.0, pad_um=250.0, trace_length_um=1200.0),
+        Reticle("ball-lands", Feature.HOLE, 400.0, 850.0),
+        Reticle("interconnect-lands", Feature.LAND, 300.0, 200.0),
+    )
+}
 
 
 @dataclass(frozen=True)

@@ -179,8 +179,10 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         ),
         HostCommand(
             name="RETICLE?",
-            reply="OK NONE | OK NAME=<mask> FEATURE=<HOLE/LINE/LAND> SIZE=<um> SPACE=<um>",
-            doc="the reticle on the stage",
+            reply="OK NONE | OK NAME=<mask> FEATURE=<HOLE/LINE/LAND> SIZE=<um> SPACE=<um> "
+            "PAD=<um> LENGTH=<um>",
+            doc="the reticle on the stage: a line's end pad (0: none) and trace length (0 but "
+            "for a line)",
         ),
         HostCommand(
             name="EXPOSE",

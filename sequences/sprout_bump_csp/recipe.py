@@ -17,6 +17,7 @@ from packline.drivers.roles.deposition import (
 from packline.drivers.roles.laminator import SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
 from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sim_instruments.twin import WaferSpec
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -30,6 +31,11 @@ from ..solder import PlatingStep, SolderBallRecipe
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
 MAX_UPPER_LEVELS = 8
+
+
+#: The wafer sprout-bump-csp runs on: the simulated line's (the method names no incoming
+#: wafer of its own), 200 mm with 10 mm dies of 32 pads; its plated areas are over its sites.
+LINE_WAFER = WaferSpec()
 
 
 #: The resin thickness of claim 001:13.
@@ -280,12 +286,21 @@ class SproutBumpRecipe(Recipe):
         """001:2 for claim 1's packages, 001:15 or 001:17 for stacked ones."""
         return {None: "001:2", "001:14": "001:15", "001:16": "001:17"}[self.stack_claim()]
 
-    @model_validator(mode="after")
-    def _a_seed_or_the_metal_support(self) -> Self:
+    def wirings(self) -> list[tuple[str, WiringRecipe]]:
+        """Every arrangement's wiring with its path in the recipe, the lowermost first."""
         upper = range(len(self.upper_levels or ()))
         paths = ["wiring", *(f"upper_levels.{i}.wiring" for i in upper)]
-        for path, level in zip(paths, self.levels(), strict=True):
-            wiring = level.wiring
+        return [(p, level.wiring) for p, level in zip(paths, self.levels(), strict=True)]
+
+    @model_validator(mode="after")
+    def _plating_inside_its_window(self) -> Self:
+        for path, wiring in self.wirings():
+            wiring.plating.require_window_over(f"{path}.plating", wiring.mould.mask, LINE_WAFER)
+        return self
+
+    @model_validator(mode="after")
+    def _a_seed_or_the_metal_support(self) -> Self:
+        for path, wiring in self.wirings():
             if self.metal_support:
                 if wiring.seed is not None:
                     raise claim_violation(

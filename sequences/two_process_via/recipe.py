@@ -283,6 +283,14 @@ class TwoProcessViaRecipe(Recipe):
         return self
 
     @model_validator(mode="after")
+    def _plating_inside_its_window(self) -> Self:
+        interconnects = self.interconnects
+        interconnects.plating.require_window_over(
+            "interconnects.plating", interconnects.mould.mask, self.wafer.spec()
+        )
+        return self
+
+    @model_validator(mode="after")
     def _devices_mounted_once_diced(self) -> Self:
         require_dicing_before_mounting(self.dicing, self.mounting, "002:7")
         return self

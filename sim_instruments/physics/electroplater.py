@@ -6,15 +6,21 @@ Pure functions over the twin's arrays, with their constants in `PlatingPhysics`:
   ring (an island the cathode does not reach carries no current): `plating_sites`, read from
   the workpiece's films and resist by `cathode_of` (without a seed, a solder bath reaches the
   projecting bump tips); `electroplate` lays the deposit on the twin;
+* the area the charge spreads over is the exposed, connected seed: at each such site the area
+  the resist's developed pattern opens there (the litho cell records it from the reticle's
+  design and the developed width: a wiring's trace and pad, a hole), or, where no resist is
+  left around a site, its share of the usable front (`exposed_seed_cm2`); the seed under the
+  resist and an island carry none of it;
 * the charge through the cathode deposits, at the bath's cathode efficiency, a thickness
   `Q x efficiency / (n F) x M / density / area` spread evenly over that area
   (`deposited_thickness_um`); the constants of each metal are the role's (`METALS`);
 * the efficiency falls with the bath's age and with its distance from its working
   temperature (`cathode_efficiency`); the bath's temperature is its heater controller's
   (`PlatingPhysics.bath`, the plant of a simulated Eurotherm-map controller);
-* the deposit is good only inside a current-density window, which a warmer bath and a faster
-  paddle widen upward: below it the deposit is rough (dull, porous), above it burnt (dark,
-  powdery) (`deposit_quality`). The window is per metal (est).
+* the deposit is good only inside the bath's current-density window, which a warmer bath and
+  a faster paddle widen upward: below it the deposit is rough (dull, porous), above it burnt
+  (dark, powdery) (`deposit_quality`; the window is the role's `current_window_a_dm2`, per
+  metal, est, so a recipe is checked against the same window before any tool moves).
 
 Values marked (est) are engineering estimates (`/work/shared/PROCESS_WINDOWS.md` is silent on
 plating), kept as wide defaults.
@@ -23,12 +29,17 @@ plating), kept as wide defaults.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 import numpy as np
 
-from packline.drivers.roles.electroplater import METALS, SOLDER_ALLOYS, Metal
+from packline.drivers.roles.electroplater import (
+    METALS,
+    SOLDER_ALLOYS,
+    Metal,
+    current_window_a_dm2,
+)
 
 from ..families.temperature_controller import HeaterPlant
 from ..twin import WaferSpec, Workpiece
@@ -51,15 +62,6 @@ BATH = HeaterPlant(
     cooling_time_constant_s=3600.0,
 )
 
-#: The current-density window of each bath at 25 degC and 60 rpm, A/dm2 (est).
-WINDOWS_A_DM2: dict[Metal, tuple[float, float]] = {
-    Metal.CU: (0.5, 4.0),
-    Metal.NI: (1.0, 6.0),
-    Metal.AU: (0.1, 1.0),
-    Metal.SN: (0.5, 3.0),
-    Metal.SNPB: (0.5, 3.0),
-}
-
 
 @dataclass(frozen=True)
 class PlatingPhysics:
@@ -78,12 +80,6 @@ class PlatingPhysics:
     efficiency_loss_at_life: float = 0.10
     #: Efficiency lost per degC away from the working temperature.
     efficiency_loss_per_c: float = 0.002
-    #: How much the window's upper end rises per degC above 25 degC, and with the paddle.
-    window_rise_per_c: float = 0.02
-    window_rise_per_rpm: float = 0.004
-    windows_a_dm2: dict[Metal, tuple[float, float]] = field(
-        default_factory=lambda: dict(WINDOWS_A_DM2)
-    )
 
 
 def plating_sites(
@@ -104,26 +100,11 @@ def cathode_efficiency(
     return max(efficiency - off_working, 0.0)
 
 
-def current_window_a_dm2(
-    metal: Metal, temperature_c: float, agitation_rpm: float, physics: PlatingPhysics
-) -> tuple[float, float]:
-    """The current density window of the bath now: its upper end rises with temperature and
-    paddle speed (more metal ions reach the cathode before it runs short)."""
-    low, high = physics.windows_a_dm2[metal]
-    rise = 1 + physics.window_rise_per_c * (temperature_c - 25.0)
-    rise += physics.window_rise_per_rpm * (agitation_rpm - 60.0)
-    return low, high * max(rise, 0.2)
-
-
 def deposit_quality(
-    metal: Metal,
-    current_density_a_dm2: float,
-    temperature_c: float,
-    agitation_rpm: float,
-    physics: PlatingPhysics,
+    metal: Metal, current_density_a_dm2: float, temperature_c: float, agitation_rpm: float
 ) -> DepositQuality:
-    """Good inside the window, rough below it, burnt above it."""
-    low, high = current_window_a_dm2(metal, temperature_c, agitation_rpm, physics)
+    """Good inside the bath's window (`current_window_a_dm2`), rough below it, burnt above."""
+    low, high = current_window_a_dm2(metal, temperature_c, agitation_rpm)
     if current_density_a_dm2 < low:
         return DepositQuality.ROUGH
     if current_density_a_dm2 > high:
@@ -173,7 +154,7 @@ def plate(
         area_cm2=area_cm2,
         current_density_a_dm2=density,
         efficiency=efficiency,
-        quality=deposit_quality(metal, density, temperature_c, agitation_rpm, physics),
+        quality=deposit_quality(metal, density, temperature_c, agitation_rpm),
     )
 
 
@@ -191,8 +172,8 @@ def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
     """The cathode of `workpiece` in a bath of `metal`.
 
     The seed is the outermost conducting film on the front: metal deposits where it is present,
-    connected and not under resist (`physics.electroplater.plating_sites`), each site standing
-    for an equal share of the usable front. Without a seed, a solder bath plates the exposed
+    connected and not under resist (`physics.electroplater.plating_sites`), each site over the
+    seed it exposes (`exposed_seed_cm2`). Without a seed, a solder bath plates the exposed
     tips of the bumps (reached through their pads), each over its base's area. Otherwise the
     ring reaches nothing.
     """
@@ -209,14 +190,29 @@ def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
     if seeds:
         seed = seeds[-1]
         sites = plating_sites(seed.thickness_um * seed.present, under_resist, seed.connected)
-        usable_cm2 = math.pi * ((spec.diameter_mm / 2 - spec.edge_exclusion_mm) / 10) ** 2
-        return Cathode(sites, np.full(count, usable_cm2 / count), seed)
+        return Cathode(sites, exposed_seed_cm2(workpiece, spec), seed)
     bumps = workpiece.bumps
     if metal in SOLDER_ALLOYS and bumps.present.any():
         tips = bumps.present & workpiece.exposed_metal
         base_cm2 = math.pi * (bumps.base_diameter_um.astype(np.float64) / 2e4) ** 2
         return Cathode(plating_sites(bumps.height_um, under_resist, tips), base_cm2, None)
     return Cathode(np.zeros(count, bool), np.zeros(count), None)
+
+
+def exposed_seed_cm2(workpiece: Workpiece, spec: WaferSpec) -> np.ndarray:
+    """Per site, the front a seed there exposes to the bath: the area the resist's developed
+    pattern opens at the site (`Resist.opened_um2`), or, where no resist is left around the
+    site (none coated, or all of it developed away), an equal share of the usable front.
+    Whether the seed is exposed at all is the resist's `open`; `spec` is the wafer's."""
+    resist = workpiece.resist
+    usable_cm2 = math.pi * ((spec.diameter_mm / 2 - spec.edge_exclusion_mm) / 10) ** 2
+    share_cm2 = usable_cm2 / workpiece.geometry.site_count
+    if resist.opened_um2 is None:
+        return np.full(workpiece.geometry.site_count, share_cm2)
+    exposed: np.ndarray = np.where(
+        resist.thickness_um > 0, resist.opened_um2.astype(np.float64) * 1e-8, share_cm2
+    )
+    return exposed
 
 
 def electroplate(

@@ -24,6 +24,10 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and
   the film around an opening and the field around it that of the opening; its width follows
   the dose the other way (light spreading under a dark island narrows it), and where the
   field between two islands is too narrow to clear they merge (bridge).
+* **Opened area.** A develop through a resist records, per site, the area its pattern opens
+  (`opened_um2`): the reticle's design (a hole's disc, a wiring's trace and end pad, a land's
+  field cell) with every edge moved by the develop's bias, so an over-dosed mould opens more
+  seed than drawn; the plating cell spreads its charge over it.
 """
 
 from __future__ import annotations
@@ -89,20 +93,6 @@ class LithoPhysics:
     dose_to_size_ratio: float = 1.25
     max_wall_aspect: float = 4.0  # a resist wall taller than this times its width falls over
     min_wall_um: float = 1.0
-
-
-#: The stepper's reticle library: each opens (a land: keeps) every pad site of every die.
-RETICLES: dict[str, Reticle] = {
-    reticle.name: reticle
-    for reticle in (
-        Reticle("pads", Feature.HOLE, 80.0, 1000.0),
-        Reticle("openings", Feature.HOLE, 40.0, 60.0),
-        Reticle("wiring-level-1", Feature.LINE, 15.0, 10.0),
-        Reticle("wiring-level-2", Feature.LINE, 20.0, 20.0),
-        Reticle("ball-lands", Feature.HOLE, 400.0, 850.0),
-        Reticle("interconnect-lands", Feature.LAND, 300.0, 200.0),
-    )
-}
 
 
 # --------------------------------------------------------------------- coat and bake
@@ -205,6 +195,13 @@ def bridged(
     wall = reticle.size_um + reticle.space_um - cd_um
     thinnest = np.maximum(field_um / physics.max_wall_aspect, physics.min_wall_um)
     return (cd_um > 0) & (wall < thinnest)
+
+
+def opened_um2(reticle: Reticle, cd_um: np.ndarray) -> np.ndarray:
+    """Per site, the area the pattern of `reticle` opens, developed `cd_um` wide at the top
+    (0 where it did not open)."""
+    opened = np.where(cd_um > 0, reticle.opened_um2(cd_um.astype(np.float64)), 0.0)
+    return opened.astype(np.float32)
 
 
 def develop(
@@ -377,7 +374,8 @@ def develop_film(
     workpiece: Workpiece, reticle: Reticle, time_s: float, physics: LithoPhysics
 ) -> LithoFilm:
     """Develop the cell's film for `time_s`: the film around the openings, their depth and
-    width, and (for a resin layer) which openings reach what lies below."""
+    width, and which openings reach what lies below (a resin layer), or the area each opens
+    (a resist: what a plating through it thickens)."""
     film = litho_film(workpiece)
     assert film is not None, "develop: the workpiece carries no film of the cell"
     done = develop(
@@ -397,6 +395,7 @@ def develop_film(
         film.openings.record(OpeningProcess.DEVELOP, film.thickness_um)
     else:
         workpiece.resist.islands = reticle.feature is Feature.LAND
+        workpiece.resist.opened_um2 = opened_um2(reticle, film.cd_um)
     film.photo.developed = True
     return film
 

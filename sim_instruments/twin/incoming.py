@@ -71,6 +71,13 @@ def _contaminate(workpiece: Workpiece, residue_nm: float, oxide_nm: float, seed:
     workpiece.surface.oxide_nm = np.full(count, oxide_nm, np.float32)
 
 
+def wafer_site_count(spec: WaferSpec) -> int:
+    """How many pad sites a wafer of `spec` has (every pad of every whole die), without
+    making one: what a recipe multiplies a mask's area per site by."""
+    edge_x, _ = _edge_sites(spec.die_size_mm, spec.pads_per_die_side)
+    return int(die_grid(spec).shape[0]) * int(edge_x.size)
+
+
 def new_wafer(wafer_id: str, spec: WaferSpec) -> Workpiece:
     """A fresh wafer: pads around the edge of every die, with light incoming contamination."""
     dies = die_grid(spec)

@@ -113,7 +113,10 @@ async def test_expose_selects_the_reticle_then_exposes_every_die():
     script = [
         *CONNECT,
         (b"RETICLE wiring-level-1\n", b"OK\n"),
-        (b"RETICLE?\n", b"OK NAME=wiring-level-1 FEATURE=LINE SIZE=15.0 SPACE=10.0\n"),
+        (
+            b"RETICLE?\n",
+            b"OK NAME=wiring-level-1 FEATURE=LINE SIZE=15.0 SPACE=10.0 PAD=250.0 LENGTH=1200.0\n",
+        ),
         ALL_CLOSED,
         stat(jobs=2),
         (b"EXPOSE 450.0\n", b"OK\n"),
@@ -192,7 +195,7 @@ async def test_an_alarm_during_the_exposure_faults_the_driver():
     script = [
         *CONNECT,
         (b"RETICLE pads\n", b"OK\n"),
-        (b"RETICLE?\n", b"OK NAME=pads FEATURE=HOLE SIZE=80.0 SPACE=1000.0\n"),
+        (b"RETICLE?\n", b"OK NAME=pads FEATURE=HOLE SIZE=80.0 SPACE=1000.0 PAD=0.0 LENGTH=0.0\n"),
         ALL_CLOSED,
         stat(),
         (b"EXPOSE 300.0\n", b"OK\n"),

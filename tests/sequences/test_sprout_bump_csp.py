@@ -165,6 +165,35 @@ def test_a_film_support_without_a_seed_is_refused(
     assert "wiring.seed is missing" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("field", "value", "expected"),
+    [
+        (  # the cell drives 2 A/dm2 x 20 cm2 = 0.4 A through the 5.6 cm2 the mould opens
+            "plated_area_cm2",
+            "20 cm^2",
+            "wiring.plating.plated_area_cm2 = 20 cm^2: mask wiring-level-1 opens 5.603 cm^2 on "
+            "the 8352 sites of a 200 mm wafer, so the 2 A/dm^2 set over the stated area is "
+            "7.14 A/dm^2 over the real one: the Cu bath's window at 25 degC and 60 rpm is "
+            "0.5-4 A/dm^2 (rough below, burnt above)",
+        ),
+        (
+            "current_density_a_dm2",
+            "0.3 A/dm^2",
+            "wiring.plating.current_density_a_dm2 = 0.3 A/dm^2: the Cu bath's window at 25 degC "
+            "and 60 rpm is 0.5-4 A/dm^2",
+        ),
+    ],
+)
+def test_a_plating_outside_its_window_over_the_masks_real_area_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], field: str, value: str, expected: str
+):
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"][field] = value
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    assert expected in capsys.readouterr().err
+
+
 def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -183,7 +212,7 @@ def _resin_nearly_as_thick_as_the_bumps(recipe: dict) -> None:
 
 
 def _plated_area_understated(recipe: dict) -> None:
-    recipe["wiring"]["plating"]["plated_area_cm2"] = "100 cm^2"
+    recipe["wiring"]["plating"]["plated_area_cm2"] = "2 cm^2"  # 0.71 A/dm2 over the real 5.61
 
 
 def _reflow_too_short_to_wet(recipe: dict) -> None:
@@ -196,7 +225,7 @@ def _reflow_too_short_to_wet(recipe: dict) -> None:
     ("spoil", "claim"),
     [
         (_resin_nearly_as_thick_as_the_bumps, "001:1b"),  # the shorter bumps stay buried
-        (_plated_area_understated, "001:8"),  # the charge spreads over 3x the area: too thin
+        (_plated_area_understated, "001:8"),  # the charge spreads over 2.8x the area: too thin
         (_reflow_too_short_to_wet, "001:3"),  # the balls melt but never wet their pads
     ],
 )

@@ -29,20 +29,30 @@ from packline.drivers.roles.electroplater import (
     Metal,
     PlatingRecipe,
     charge_for_thickness_c,
+    current_window_a_dm2,
 )
+from packline.drivers.roles.lithography import RETICLES, CoatMaterial, Feature, Reticle
 from packline.sim_instruments.electroplater import SimElectroplater
 from packline.sim_instruments.physics.electroplater import (
     DepositQuality,
     PlatingPhysics,
     cathode_efficiency,
     cathode_of,
-    current_window_a_dm2,
     deposit_quality,
     deposited_thickness_um,
+    electroplate,
     plate,
     plating_sites,
 )
-from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.physics.lithography import (
+    LithoPhysics,
+    bake,
+    clearing_dose_mj_cm2,
+    coat,
+    develop_film,
+    expose,
+)
+from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece
 from packline.sim_instruments.twin.parts import Film, FilmMaterial, ResinKind
 from packline.station import Station
 
@@ -131,14 +141,14 @@ def test_an_island_the_cathode_does_not_reach_takes_no_current_and_the_rest_take
 
 
 def test_the_current_density_window_grades_the_deposit():
-    assert deposit_quality(Metal.CU, 0.2, 25, 60, PHYSICS) is DepositQuality.ROUGH
-    assert deposit_quality(Metal.CU, 2.0, 25, 60, PHYSICS) is DepositQuality.GOOD
-    assert deposit_quality(Metal.CU, 5.0, 25, 60, PHYSICS) is DepositQuality.BURNT
-    assert deposit_quality(Metal.AU, 2.0, 25, 60, PHYSICS) is DepositQuality.BURNT
+    assert deposit_quality(Metal.CU, 0.2, 25, 60) is DepositQuality.ROUGH
+    assert deposit_quality(Metal.CU, 2.0, 25, 60) is DepositQuality.GOOD
+    assert deposit_quality(Metal.CU, 5.0, 25, 60) is DepositQuality.BURNT
+    assert deposit_quality(Metal.AU, 2.0, 25, 60) is DepositQuality.BURNT
     # a warmer bath and a faster paddle widen the window upward: 5 A/dm2 copper is then good
-    assert current_window_a_dm2(Metal.CU, 25, 60, PHYSICS) == (0.5, 4.0)
-    assert current_window_a_dm2(Metal.CU, 35, 120, PHYSICS)[1] == pytest.approx(4.0 * 1.44)
-    assert deposit_quality(Metal.CU, 5.0, 35, 120, PHYSICS) is DepositQuality.GOOD
+    assert current_window_a_dm2(Metal.CU, 25, 60) == (0.5, 4.0)
+    assert current_window_a_dm2(Metal.CU, 35, 120)[1] == pytest.approx(4.0 * 1.44)
+    assert deposit_quality(Metal.CU, 5.0, 35, 120) is DepositQuality.GOOD
 
 
 def test_an_old_or_off_temperature_bath_deposits_less_per_coulomb():
@@ -173,6 +183,95 @@ def test_no_seed_no_cathode_but_a_solder_bath_reaches_the_bump_tips():
     assert tips.sites.tolist() == [True] * 10 + [False] * (tips.sites.size - 10)
     assert tips.site_area_cm2[0] == pytest.approx(math.pi * 0.005**2)  # a 100 um base
     assert not cathode_of(workpiece, Metal.CU).sites.any()  # copper needs a seed
+
+
+# ----------------------------------------------------------------- through a resist mould
+
+#: Each site's wiring on `wiring-level-1`: a 15 um trace 1200 um long and a 250 um pad.
+WIRING_UM2 = 15 * 1200 + math.pi / 4 * 250**2
+
+
+def moulded(workpiece: Workpiece, reticle: Reticle, shots: int | None = None) -> None:
+    """A Cu seed on `workpiece` under a PR-THICK mould developed through `reticle` at the
+    dose-to-size (1.25 E0: every opening as drawn), its first `shots` dies exposed (all)."""
+    count = workpiece.geometry.site_count
+    workpiece.films.layers.append(Film.blanket(FilmMaterial.CU, 0.3, count))
+    litho = LithoPhysics()
+    coat(workpiece, CoatMaterial.PR_THICK, 4000, 30.0, litho)
+    bake(workpiece, 110.0, 90.0, litho)
+    thickness_um = float(workpiece.resist.thickness_um[0])
+    dose = 1.25 * clearing_dose_mj_cm2(CoatMaterial.PR_THICK, thickness_um)
+    expose(workpiece, reticle, dose, workpiece.geometry.unit_count if shots is None else shots)
+    develop_film(workpiece, reticle, 120.0, litho)
+
+
+def test_the_mould_records_what_each_site_opens_and_the_cathode_is_that_area():
+    workpiece = TwinStore(SMALL_WAFER).get("W01")
+    moulded(workpiece, RETICLES["wiring-level-1"])
+    assert RETICLES["wiring-level-1"].design_opened_um2 == pytest.approx(WIRING_UM2)
+    assert workpiece.resist.opened_um2 is not None
+    assert workpiece.resist.opened_um2 == pytest.approx(WIRING_UM2, rel=1e-4)
+    cathode = cathode_of(workpiece, Metal.CU)
+    assert cathode.sites.all()
+    sites = workpiece.geometry.site_count  # 784: 49 dies of 16 pads
+    # 784 x 67087 um2 = 0.526 cm2, not the 69.4 cm2 of the usable front
+    assert sites == 784
+    assert cathode.site_area_cm2.sum() == pytest.approx(sites * WIRING_UM2 * 1e-8, rel=1e-4)
+
+
+def test_a_plated_thickness_through_a_mould_follows_faradays_law_within_5_percent():
+    """Q x eff / (n F) x M / rho / A over the exposed area A the mould opens, by hand."""
+    workpiece = TwinStore(SMALL_WAFER).get("W01")
+    moulded(workpiece, RETICLES["wiring-level-1"])
+    area_cm2 = workpiece.geometry.site_count * WIRING_UM2 * 1e-8
+    charge_c, on_s = 6.0, 600.0  # 10 mA: 1.90 A/dm2 over 0.526 cm2
+    deposit = electroplate(workpiece, Metal.CU, charge_c, on_s, 25.0, 60.0, 0.0, PHYSICS)
+    # 6 C x 0.98 / (2 x 96485.33 C/mol) x 63.546 g/mol / 8.96 g/cm3 / 0.526 cm2
+    by_hand_um = charge_c * 0.98 / (2 * 96485.33) * 63.546 / 8.96 / area_cm2 * 1e4
+    assert by_hand_um == pytest.approx(4.11, abs=0.01)
+    film = workpiece.films.layers[-1]
+    assert film.thickness_um == pytest.approx(by_hand_um, rel=0.05)
+    assert deposit.current_density_a_dm2 == pytest.approx(0.01 / area_cm2 * 100, rel=1e-3)
+    assert film.quality == "good"
+
+
+def test_doubling_the_opened_area_at_equal_charge_halves_the_thickness():
+    line = RETICLES["wiring-level-1"]
+    # a trace so much longer that each site opens twice the area
+    longer = Reticle(
+        "wiring-long",
+        Feature.LINE,
+        line.size_um,
+        line.space_um,
+        pad_um=line.pad_um,
+        trace_length_um=line.trace_length_um + WIRING_UM2 / line.size_um,
+    )
+    assert longer.design_opened_um2 == pytest.approx(2 * WIRING_UM2)
+    thickness_um = []
+    for reticle in (line, longer):
+        workpiece = TwinStore(SMALL_WAFER).get("W01")
+        moulded(workpiece, reticle)
+        electroplate(workpiece, Metal.CU, 30.0, 600.0, 25.0, 60.0, 0.0, PHYSICS)
+        thickness_um.append(float(workpiece.films.layers[-1].thickness_um.max()))
+    assert thickness_um[1] == pytest.approx(thickness_um[0] / 2, rel=1e-3)
+
+
+def test_no_deposit_under_the_resist_nor_on_an_island_and_the_rest_takes_the_charge():
+    """The first 10 dies exposed: the mould stays closed over the others' seed. An island of
+    the seed the ring does not reach on die 0: none there either. The charge spreads over
+    the sites left, as Faraday's law says for their area."""
+    workpiece = TwinStore(SMALL_WAFER).get("W01")
+    moulded(workpiece, RETICLES["wiring-level-1"], shots=10)
+    die = workpiece.geometry.site_unit
+    workpiece.films.layers[-1].connected[die == 0] = False  # the island
+    plating = (die < 10) & (die > 0)
+    electroplate(workpiece, Metal.CU, 10.0, 600.0, 25.0, 60.0, 0.0, PHYSICS)
+    film = workpiece.films.layers[-1]
+    assert film.present.tolist() == plating.tolist()
+    assert not film.thickness_um[~plating].any()  # under resist, on the island: none
+    area_cm2 = int(plating.sum()) * WIRING_UM2 * 1e-8  # 9 dies x 16 sites: 0.0966 cm2
+    by_hand_um = 10.0 * 0.98 / (2 * 96485.33) * 63.546 / 8.96 / area_cm2 * 1e4
+    assert film.thickness_um[plating] == pytest.approx(by_hand_um, rel=0.05)
 
 
 # ----------------------------------------------------------------- over the wire

@@ -19,10 +19,10 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, ToolAlarm
 from packline.drivers.lithography import AsciiLithography
-from packline.drivers.roles.lithography import CoatMaterial, Film, Tone
+from packline.drivers.roles.lithography import RETICLES, CoatMaterial, Film, Tone
 from packline.sequences.conditions import concave_portions_with_resin_below
 from packline.sim_instruments.lithography import SimLithography
-from packline.sim_instruments.physics.lithography import RETICLES, LithoPhysics, bridged
+from packline.sim_instruments.physics.lithography import LithoPhysics, bridged
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
 from packline.station import Station
 from packline.testing import open_rig

@@ -21,7 +21,7 @@ REPLIES = [
     "OK packline,LC-1,LC1-0001,1.0",
     "OK pads,openings,wiring-level-1,wiring-level-2,ball-lands,interconnect-lands",
     "OK",
-    "OK NAME=openings FEATURE=HOLE SIZE=40.0 SPACE=60.0",
+    "OK NAME=openings FEATURE=HOLE SIZE=40.0 SPACE=60.0 PAD=0.0 LENGTH=0.0",
     "OK",
     "OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1",
     "ERR 8 wafer W7 has no film; COAT first",

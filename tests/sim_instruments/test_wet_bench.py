@@ -18,11 +18,10 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused
-from packline.drivers.roles.lithography import CoatMaterial
+from packline.drivers.roles.lithography import RETICLES, CoatMaterial
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.wet_bench import AsciiWetBench
 from packline.sim_instruments.physics.lithography import (
-    RETICLES,
     LithoPhysics,
     clearing_dose_mj_cm2,
     coat,

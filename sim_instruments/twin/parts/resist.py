@@ -38,7 +38,8 @@ class Resist:
     The thickness is the resist around each site's opening; `developed_um` is how deep the
     development opened it below that, `opening_um` how wide at the top (0: no opening). A
     land reticle (`islands`) inverts the picture: the thickness is the island kept over each
-    site, `opening_um` its width, and the opening is the field around it.
+    site, `opening_um` its width, and the opening is the field around it. `opened_um2` is
+    the area of each site's opening: what a plating through the resist thickens there.
     """
 
     thickness_um: np.ndarray
@@ -49,6 +50,9 @@ class Resist:
     photo: PhotoState | None = None
     opening_um: np.ndarray | None = None
     islands: bool = False  # developed through a land reticle: an island over every site
+    #: per site, the area its developed pattern opens in um2 (a hole, a wiring's trace and
+    #: pad, a land's field); None before a develop
+    opened_um2: np.ndarray | None = None
 
     @property
     def open(self) -> np.ndarray:

@@ -13,10 +13,10 @@ from pathlib import Path
 from packline.clock import VirtualClock
 from packline.drivers.links import open_link
 from packline.drivers.lithography import AsciiLithography
-from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, Tone
+from packline.drivers.roles.lithography import MATERIALS, RETICLES, CoatMaterial, Tone
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.lithography import SimLithography
-from packline.sim_instruments.physics.lithography import MATERIAL_PHYSICS, RETICLES
+from packline.sim_instruments.physics.lithography import MATERIAL_PHYSICS
 from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 from packline.testing.host_link import line_script, refusal_codes, replay_example
