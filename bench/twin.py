@@ -37,9 +37,9 @@ from packline.sim_instruments.physics.flip_chip_bonder import (
     fit_terminals,
     free_dies,
     place,
-    transfer_layer,
     unit_layout,
 )
+from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.physics.grinder import grind_to_level
 from packline.sim_instruments.physics.laminator import LaminatorPhysics, laminate_sheet
 from packline.sim_instruments.physics.laser import LaserPhysics, laser_clean

@@ -8,8 +8,8 @@ is its process model: the units it works on, its recipe and timing, and what it 
 source's dies, their fit and placement; or, from a diced panel of packages, the packages it
 stacks, 000:x2), transfers (a solder sheet onto the bumps) or frames (a frame with conductor
 columns on each unit, 000:x2). The
-physics are in `sim_instruments/physics/flip_chip_bonder.py` and (frames, stacks)
-`flip_chip_frame.py`.
+physics are in `sim_instruments/physics/flip_chip_bonder.py`, (frames, stacks)
+`flip_chip_frame.py` and (the transfer) `flip_chip_transfer.py`.
 """
 
 from __future__ import annotations
@@ -21,14 +21,9 @@ import numpy as np
 from packline.clock import Clock
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, FrameRecipe, SolderTransfer
 
-from .physics.flip_chip_bonder import (
-    FlipChipPhysics,
-    Placement,
-    bond_dies,
-    terminal_layout,
-    transfer_layer,
-)
+from .physics.flip_chip_bonder import FlipChipPhysics, Placement, bond_dies, terminal_layout
 from .physics.flip_chip_frame import column_layout, mount_frames, stack_devices
+from .physics.flip_chip_transfer import transfer_layer
 from .twin import TwinStore, Workpiece
 
 

@@ -24,17 +24,13 @@
   above its gel temperature for its gel time; a gold or copper terminal on metal (a pad, or a
   hole's bottom it reaches) bonds by thermocompression above its temperature with enough force
   per terminal for long enough. A die is bonded when each of its terminals is seated and joined.
-* **Transfer** (003:21-22): the sheet is flat, pressed on a die's bumps: a bump whose tip is
-  lower than the die's tallest by more than the film is thick does not reach the film. The
-  film wets the tips it touches when the joint is above the solder's liquidus for the wetting
-  time, and `transfer_efficiency` of its thickness stays on each as a layer (below the
-  liquidus nothing transfers); a core whose own liquidus is not reached stays solid (003:20).
 * **Time**: the stage ramps to its temperature once per run; each die takes the pick, flip and
   alignment motion (or the sheet's indexing), the head's ramp above the stage, and the bond
   time.
 
-The frames and stacks (000:x2), built on these, are in `flip_chip_frame.py`. Constants are
-engineering estimates (est): PROCESS_WINDOWS.md has no flip-chip bonder.
+The frames and stacks (000:x2), built on these, are in `flip_chip_frame.py`, the solder-sheet
+transfer (003:21-22) in `flip_chip_transfer.py`. Constants are engineering estimates (est):
+PROCESS_WINDOWS.md has no flip-chip bonder.
 """
 
 from __future__ import annotations
@@ -428,37 +424,3 @@ def _joints(
     if pressed(terminals.material, force_per_terminal, joint_c, recipe, physics):
         joined |= ~hole | (terminals.height_um[from_sites] >= depth)
     return joined
-
-
-# ------------------------------------------------------------------------- the transfer
-
-
-def transfer_layer(
-    wafer: Workpiece,
-    units: np.ndarray,
-    alloy: str,
-    film_um: float,
-    recipe: BondRecipe,
-    physics: FlipChipPhysics,
-) -> np.ndarray:
-    """Press a sheet with a `film_um` film of `alloy` on the bumps of `units` of the wafer,
-    vectorised over their sites: where the film reaches a tip and wets it, a layer of
-    `transfer_efficiency * film_um` stays on it (on top of a layer of the same alloy; the
-    simulated bonder refuses another), the core staying solid unless the joint passed its
-    liquidus. Returns whether each of the units' bump sites took a layer."""
-    sites = terminal_layout(wafer.geometry).sites[units]  # (dies, n)
-    bumps = wafer.bumps
-    height = bumps.height_um[sites]
-    present = height > 0
-    tallest = np.where(present, height, 0.0).max(axis=1, keepdims=True)
-    touched = present & (height >= tallest - film_um)
-    joint_c = joint_temperature_c(recipe, physics)
-    coated: np.ndarray = touched & wets(alloy, joint_c, recipe, physics)
-    layer = physics.transfer_efficiency * film_um
-    flat = sites[coated]
-    bumps.layer_um[flat] += layer
-    bumps.height_um[flat] += layer
-    if flat.size:
-        bumps.layer_alloy = alloy
-        bumps.solid_core[flat] = not melts(bumps.material, joint_c)
-    return coated.ravel()
