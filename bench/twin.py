@@ -37,7 +37,7 @@ from packline.sim_instruments.physics.flip_chip_bonder import (
     fit_terminals,
     free_dies,
     place,
-    unit_layout,
+    terminal_layout,
 )
 from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.physics.grinder import grind_to_level
@@ -134,7 +134,9 @@ def rebond(substrate: Workpiece, source: Workpiece, physics: FlipChipPhysics) ->
     lays a run, in place of the last run's dies (so repeats do not pile up dies)."""
     substrate.dies = Dies.empty(substrate.geometry.site_count)
     source.singulation.picked.clear()
-    match = fit_terminals(unit_layout(substrate.geometry), unit_layout(source.geometry), physics)
+    match = fit_terminals(
+        terminal_layout(substrate.geometry), terminal_layout(source.geometry), physics
+    )
     units = np.arange(substrate.geometry.unit_count)
     placement = place(units.size, (0.0, 0.0), physics, np.random.default_rng(0))
     return bond_dies(

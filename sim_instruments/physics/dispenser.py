@@ -80,9 +80,11 @@ def hole_area_um2(workpiece: Workpiece) -> np.ndarray:
     return area
 
 
-def hole_volume_nl(workpiece: Workpiece) -> np.ndarray:
-    """Per site, the volume of its drilled through-hole in nl (0 where none is drilled)."""
-    volume: np.ndarray = hole_area_um2(workpiece) * workpiece.openings.substrate.depth_um
+def hole_volume_nl(workpiece: Workpiece, area_um2: np.ndarray | None = None) -> np.ndarray:
+    """Per site, the volume of its drilled through-hole in nl (0 where none is drilled), from
+    the holes' cross-sections (`hole_area_um2`; a caller that has them passes `area_um2`)."""
+    area = hole_area_um2(workpiece) if area_um2 is None else area_um2
+    volume: np.ndarray = area * workpiece.openings.substrate.depth_um
     return volume / UM3_PER_NL
 
 

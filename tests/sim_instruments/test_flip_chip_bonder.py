@@ -15,6 +15,7 @@ an occupied unit, too few dies, another solder on the bumps).
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,10 +36,19 @@ from packline.sequences.conditions import (
     terminals_seated,
 )
 from packline.sim_instruments.flip_chip_bonder import SimFlipChipBonder
+from packline.sim_instruments.physics.flip_chip_bonder import (
+    FlipChipPhysics,
+    Placement,
+    bond_dies,
+    fit_terminals,
+    free_dies,
+    terminal_layout,
+)
+from packline.sim_instruments.physics.flip_chip_transfer import transfer_layer
 from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece
 from packline.station import Station
 from packline.testing import open_rig
-from packline.testing.twin import DIE_WAFER, bumped_dies, filled_panel
+from packline.testing.twin import DIE_WAFER, bumped_dies, filled_panel, form_solder_bumps
 
 SEATED = terminals_seated("000:c")
 AT_TOP = filler_at_hole_tops("000:c")
@@ -50,6 +60,10 @@ SOLDER = BondRecipe(head_temperature_c=250, stage_temperature_c=150, bond_force_
 #: The page's numbers, restated: a 150 um hole 75 um deep; a 60 um stud of 100 um base.
 HOLE_NL = math.pi / 4 * 150**2 * 75 * 1e-6
 TERMINAL_NL = 0.6 * math.pi / 4 * 100**2 * 60 * 1e-6
+#: What the bond and the transfer below write on the twin, taken from the model before a
+#: step's layouts and hole areas were worked out once (bench/twin.py).
+BOND_SHA256 = "6b4c583f9573d929c85124df3dc75e58acc7fa3dc45540d848eb0fa24de8f70f"
+TRANSFER_SHA256 = "c18aebb622a5038b361bc6d0ea179e3a109be15a10e92fb14194cefba9b8bf52"
 
 
 def holds(condition, workpiece: Workpiece) -> bool:
@@ -342,3 +356,78 @@ async def test_the_station_fixture_reaches_the_flip_chip_bonder(station: Station
             assert await bonder.request_unit_count() > 0
             await bonder.unload("HIL01")
             assert (await bonder.request_status()).substrate_id is None
+
+
+def _digest(*values: object) -> str:
+    """A sha256 over the bytes of `values` (arrays, and lists or text as their text)."""
+    digest = hashlib.sha256()
+    for value in values:
+        data = value.tobytes() if isinstance(value, np.ndarray) else repr(value).encode()
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _bond_outcome(substrate: Workpiece) -> tuple[object, ...]:
+    """What a bond writes on its substrate: the dies part and the filler."""
+    dies, fill = substrate.dies, substrate.fill
+    return (
+        *(dies.unit, dies.offset_um, dies.rotation_mdeg, dies.thickness_um, dies.bonded),
+        *(dies.face_down, dies.source_unit, dies.source, dies.seated, dies.joined),
+        *(dies.terminal_nl, fill.volume_nl, fill.level_um, fill.overflow_nl),
+    )
+
+
+#: Dies placed off nominal by hand (no random draw: the pin holds whatever the generator's
+#: stream): on, a little off, off by more than the hole's clearance, turned.
+HAND_PLACED = Placement(
+    np.array([[0, 0], [8, -3], [0, 30], [-12, 5], [2, 2], [-40, 0]], np.float32),
+    np.array([0, 20, 0, -50, 900, 0], np.float32),
+)
+
+
+def _bonded_panel_and_chips_on_a_wafer() -> str:
+    """Dies into an over-filled panel's holes (some held off), and dies on a wafer's pads by
+    thermocompression, as `bench/twin.py` times them."""
+    twin, physics = TwinStore(), FlipChipPhysics()
+    panel = filled_panel(twin, "P1", fill_ratio=1.08)
+    source = bumped_dies(twin, "W1")
+    match = fit_terminals(
+        terminal_layout(panel.geometry), terminal_layout(source.geometry), physics
+    )
+    units = np.arange(panel.geometry.unit_count)
+    on_panel = bond_dies(
+        panel, source, units, free_dies(source)[: units.size], match, HAND_PLACED, SOLDER, physics
+    )
+    wafer = twin.receive("W2", DIE_WAFER)
+    hot = BondRecipe(
+        head_temperature_c=350, stage_temperature_c=150, bond_force_n=20, bond_time_s=5
+    )
+    pads = fit_terminals(terminal_layout(wafer.geometry), terminal_layout(source.geometry), physics)
+    on_wafer = bond_dies(
+        wafer, source, np.arange(6), free_dies(source)[:6], pads, HAND_PLACED, hot, physics
+    )
+    return _digest(
+        on_panel,
+        on_wafer,
+        *_bond_outcome(panel),
+        *_bond_outcome(wafer),
+        source.singulation.picked,
+    )
+
+
+def _layer_transferred() -> str:
+    """A Sn63Pb37 layer transferred onto high-melting bumps of uneven height."""
+    twin = TwinStore()
+    wafer = twin.receive("W1", DIE_WAFER)
+    form_solder_bumps(wafer, 80.0, 100.0)
+    wafer.bumps.height_um[::7] -= 25.0  # lower than the film reaches
+    coated = transfer_layer(wafer, np.arange(10), "Sn63Pb37", 20.0, SOLDER, FlipChipPhysics())
+    bumps = wafer.bumps
+    return _digest(coated, bumps.height_um, bumps.layer_um, bumps.solid_core, bumps.layer_alloy)
+
+
+def test_the_bond_and_transfer_physics_lay_the_same_bits():
+    """What the bond and the transfer leave on the twin, to the bit (digests taken before the
+    layouts and hole areas were computed once per step): a speed-up changes no result."""
+    assert _bonded_panel_and_chips_on_a_wafer() == BOND_SHA256
+    assert _layer_transferred() == TRANSFER_SHA256

@@ -10,10 +10,15 @@ substrate's thickness, which the grinder thins.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
+from typing import TypeVar, cast
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 class Shape(StrEnum):
@@ -73,3 +78,17 @@ class Geometry:
         """Radius of the smallest circle about the centre that holds the whole workpiece."""
         width, height = self.outline_mm
         return width / 2 if self.shape is Shape.WAFER else float(np.hypot(width, height)) / 2
+
+    def derived(self, name: str, compute: Callable[[], T]) -> T:
+        """`compute()`, worked out once per geometry and kept as `name`: for what follows from
+        the sites and units alone (a unit's site layout), which never change once the geometry
+        is made, so a process step on a panel of 500 units does not work it out again. Not a
+        field: never in a snapshot, and a restored twin's new geometry starts without."""
+        known = self._derived
+        if name not in known:
+            known[name] = compute()
+        return cast(T, known[name])
+
+    @cached_property
+    def _derived(self) -> dict[str, object]:
+        return {}
