@@ -127,13 +127,13 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
 
     async def read_status_value(self, name: str) -> float:
         """One status value, read alone (scaled, 32-bit joined)."""
-        entry = next(s for s in self.spec.status if s.name == name)
+        entry = self.spec.status_by_name[name]
         assert isinstance(entry, PlcStatus)
         return decoded(entry, await self.read_registers(name))
 
     async def read_registers(self, name: str) -> list[int]:
         """The register(s) of the status variable `name`."""
-        entry = next(s for s in self.spec.status if s.name == name)
+        entry = self.spec.status_by_name[name]
         assert isinstance(entry, PlcStatus)
         return await self.link.read_holding_registers(entry.address(), entry.words)
 
@@ -150,7 +150,7 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         """The coded status value `name` as the map words it; a code off the map is a
         protocol error."""
         raw = int(values[name])
-        entry = next(s for s in self.spec.status if s.name == name)
+        entry = self.spec.status_by_name[name]
         assert isinstance(entry, Placement)
         text = entry.text_of(raw)
         if text is None:

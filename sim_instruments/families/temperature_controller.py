@@ -93,8 +93,7 @@ class SimTemperatureController:
     @property
     def status(self) -> InstrumentStatus:
         """The instrument status word: latched alarms, and the sensor break while it lasts."""
-        broken = InstrumentStatus.SENSOR_BREAK if self.sensor_broken else InstrumentStatus(0)
-        return self.latched | broken
+        return self.latched | InstrumentStatus.SENSOR_BREAK if self.sensor_broken else self.latched
 
     def step(self, dt_s: float, power: bool = True) -> None:
         """Run the loop for `dt_s` seconds; `power` False: the heater supply is cut (an oven's

@@ -138,7 +138,7 @@ class _Arrays:
     writes them, one after another."""
 
     def __init__(self) -> None:
-        self.chunks: list[bytes] = []
+        self.chunks: list[bytes | memoryview] = []
         self.size = 0
 
     def add(self, array: np.ndarray) -> dict[str, list[int]]:
@@ -146,7 +146,13 @@ class _Arrays:
         fortran = array.flags.f_contiguous and not array.flags.c_contiguous
         header = _npy_header(array.dtype, array.shape, fortran)
         offset = self.size
-        self.chunks += (header, array.tobytes("F" if fortran else "C"))
+        # a C-ordered array goes into the snapshot's one join as it is, not copied first
+        data = (
+            array.reshape(-1).view(np.uint8).data
+            if array.flags.c_contiguous
+            else array.tobytes("F" if fortran else "C")
+        )
+        self.chunks += (header, data)
         self.size += len(header) + array.nbytes
         return {"npy": [offset, len(header) + array.nbytes]}
 
@@ -162,11 +168,17 @@ def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> 
     return buffer.getvalue()[: len(buffer.getvalue()) - empty.nbytes]
 
 
+#: The types stored as they are (exactly these: an IntEnum or a str subclass is not plain).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def _encode(value: Any, arrays: _Arrays) -> Any:
+    if type(value) in _PLAIN:  # most values of a twin: its history's details
+        return value
     if isinstance(value, np.ndarray):
         return arrays.add(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _encode(getattr(value, f.name), arrays) for f in dataclasses.fields(value)}
+        return {name: _encode(getattr(value, name), arrays) for name in _field_names(type(value))}
     if isinstance(value, Enum):
         return value.value
     if isinstance(value, list | tuple):
@@ -178,6 +190,12 @@ def _encode(value: Any, arrays: _Arrays) -> Any:
     if value is None or isinstance(value, str | int | float | bool):
         return value
     raise TypeError(f"twin snapshot: cannot store a {type(value).__name__}")
+
+
+@cache
+def _field_names(cls: type) -> tuple[str, ...]:
+    """The field names of a dataclass, in order."""
+    return tuple(f.name for f in dataclasses.fields(cls))
 
 
 @cache
