@@ -16,12 +16,15 @@ import asyncio
 import logging
 import math
 import os
+import socket
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+
+import serial
 
 from packline.clock import Clock, WallClock
 
@@ -48,6 +51,28 @@ def quote_reply(data: bytes | bytearray) -> str:
     head = bytes(data[:_QUOTED_REPLY_BYTES])
     more = "..." if len(data) > _QUOTED_REPLY_BYTES else ""
     return f"{len(data)} byte(s) {head!r}{more}"
+
+
+def read_waiting(
+    source: asyncio.BaseTransport | socket.socket | serial.Serial | None, limit: int
+) -> bytes:
+    """Up to `limit` bytes that the OS holds for `source` and nobody has read yet, without
+    waiting: peeked from a socket (a transport's too; they stay where they are), read from a
+    serial port (so only for a port about to be closed). Nothing when there is nothing or the
+    wire is gone."""
+    if isinstance(source, asyncio.BaseTransport):
+        if (transport_socket := source.get_extra_info("socket")) is not None:
+            with transport_socket.dup() as sock:
+                return read_waiting(sock, limit)
+        source = source.get_extra_info("serial")
+    try:
+        if isinstance(source, socket.socket):
+            return source.recv(limit, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+        if isinstance(source, serial.Serial) and source.is_open and source.in_waiting:
+            return bytes(source.read(limit))
+    except (OSError, serial.SerialException):  # nothing waiting, or not connected any more
+        pass
+    return b""
 
 
 @contextmanager
@@ -199,7 +224,9 @@ class Link(ABC):
         #: abort that makes the tool safe.
         self._dropped_by_link = False
         #: The bytes of a reply that began but has not completed, in the exchange running now:
-        #: when time runs out they make the error a garbled or incomplete reply, not silence.
+        #: when time runs out they are the answer if they make a complete reply
+        #: (`_reply_length`), else they make the error a garbled or incomplete reply, not
+        #: silence. `_close` adds what the wire received that the link had not read yet.
         self._reply_so_far: bytes | bytearray = b""
 
     @property
@@ -241,11 +268,15 @@ class Link(ABC):
         *,
         idempotent: bool = False,
         held_s: float = 0.0,
+        answer: Callable[[bytes], Awaitable[T]] | None = None,
     ) -> T:
         """Run one exchange under the link's lock, timeout, reconnect policy and error mapping.
 
         `action` says what was asked (it goes into every error message); `operation` does the
-        I/O on the open connection. An `idempotent` exchange (a read that changes nothing on
+        I/O on the open connection. `answer` is what the operation makes of a complete reply
+        (its bytes, one frame of the link's framing): given, a reply that was complete when
+        time ran out but not yet read (`_reply_length`) is answered by it instead of failing.
+        An `idempotent` exchange (a read that changes nothing on
         the tool) that got no reply at all is tried again, up to `read_retries` times, before
         `ToolTimeout` is raised; any other is never repeated.
 
@@ -262,7 +293,7 @@ class Link(ABC):
                 retries_left = self.read_retries if idempotent else 0
                 while True:
                     try:
-                        return await self._exchange_once(action, operation, held_s)
+                        return await self._exchange_once(action, operation, held_s, answer)
                     except ToolTimeout as timeout:
                         if not retries_left:
                             raise
@@ -270,7 +301,11 @@ class Link(ABC):
                         log.info("%s; a read, so asked again", timeout)
 
     async def _exchange_once(
-        self, action: str, operation: Callable[[], Awaitable[T]], held_s: float = 0.0
+        self,
+        action: str,
+        operation: Callable[[], Awaitable[T]],
+        held_s: float = 0.0,
+        answer: Callable[[bytes], Awaitable[T]] | None = None,
     ) -> T:
         """One attempt at an exchange (under the lock): reconnect if need be, run, map errors."""
         if not self._connected or not self._is_open():
@@ -284,16 +319,28 @@ class Link(ABC):
                     return await operation()
                 return await self._held(operation, held_s, timeout)
         except TimeoutError:
-            # Drop first: it ends whatever still reads, so the bytes it got are all in.
+            # Drop first: it ends whatever still reads, and keeps what the wire received
+            # unread, so the bytes of the reply are all in.
             await self._drop(by_link=True)
+            held = bytes(self._reply_so_far)
+            if answer is not None and (length := self._reply_length(held)):
+                # A starved event loop had not got to it: only the reading was late.
+                log.info(
+                    "%s at %s: %s: the reply was complete when %g s ran out; taken",
+                    self.tool,
+                    self.address,
+                    action,
+                    self.timeout_s,
+                )
+                return await answer(held[:length])
             within = f"{self.timeout_s:g} s" + (f" after {held_s:g} s held" if held_s else "")
-            if self._reply_so_far:
+            if held:
                 raise ProtocolError(
                     self.tool,
                     self.address,
                     action,
                     f"garbled or incomplete reply: no complete reply within "
-                    f"{within}, only {quote_reply(self._reply_so_far)}",
+                    f"{within}, only {quote_reply(held)}",
                 ) from None
             raise ToolTimeout(
                 self.tool, self.address, action, f"no reply within {within}"
@@ -381,6 +428,12 @@ class Link(ABC):
         self._connected = False
         await self._close()
 
+    def _reply_length(self, data: bytes) -> int:
+        """How many bytes of `data` (what the link holds of a reply) make one complete reply
+        by the link's framing, from its start; 0 while it is incomplete or not one at all.
+        A link without a framing of its own never completes a reply this way."""
+        return 0
+
     def _is_open(self) -> bool:
         """Whether the wire is still up, as far as can be told without I/O.
 
@@ -395,4 +448,8 @@ class Link(ABC):
 
     @abstractmethod
     async def _close(self) -> None:
-        """Release the wire connection; must not raise and must tolerate being called twice."""
+        """Release the wire connection; must not raise and must tolerate being called twice.
+
+        What the wire received that the link has not read yet is added to `_reply_so_far`
+        (without waiting) before the connection goes, as far as the wire can tell.
+        """

@@ -14,7 +14,9 @@ fires. Every frame goes to the wire log through pymodbus's `trace_packet` hook.
 pymodbus skips what it cannot frame and waits on, logging hex dumps and "Skipping" lines: the
 link watches the bytes before pymodbus frames them, so that a reply that is garbled, corrupt
 (bad CRC, another transaction) or incomplete is a `ProtocolError` that says so, at the timeout,
-and more bytes than one Modbus reply can hold (`MAX_ADU_BYTES`) are one at once. pymodbus's own
+and more bytes than one Modbus reply can hold (`MAX_ADU_BYTES`) are one at once. A reply that
+was complete when time ran out (by the MBAP length, or the RTU length and CRC, framed by
+pymodbus's own framer), only not yet read by a starved event loop, is the answer. pymodbus's own
 log lines go to the `packline.wire` logger at DEBUG, never to the user's terminal.
 """
 
@@ -29,13 +31,13 @@ from urllib.parse import urlsplit
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.constants import DeviceInformation
 from pymodbus.exceptions import ConnectionException, ModbusException
-from pymodbus.framer import FramerType
-from pymodbus.pdu import ModbusPDU
+from pymodbus.framer import FRAMER_NAME_TO_CLASS, FramerType
+from pymodbus.pdu import DecodePDU, ModbusPDU
 from pymodbus.pdu.mei_message import ReadDeviceInformationResponse
 from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
-from .base import Link, check_line_settings, quote_reply, wire_log
+from .base import Link, check_line_settings, quote_reply, read_waiting, wire_log
 from .modbus_protocol import (
     EXCEPTION_NAMES,
     IDENTIFICATION_OBJECTS,
@@ -120,6 +122,10 @@ class ModbusLink(Link):
         self.max_reply_bytes = MAX_ADU_BYTES["tcp" if self.mode == "tcp" else "rtu"]
         #: What the exchange running now asked, for errors raised from pymodbus's callbacks.
         self._action = ""
+        #: How replies are framed, and the device and transaction ids of the request sent
+        #: last: what a reply completed at the timeout is framed with and must carry.
+        self._framing = FramerType.SOCKET if self.mode == "tcp" else FramerType.RTU
+        self._request_ids = (0, 0)
 
     # ---- the wire -------------------------------------------------------------------------
 
@@ -139,11 +145,11 @@ class ModbusLink(Link):
             # that, without pyserial's `socket://` handler, which blocks 0.3 s on every close.
             url = urlsplit(self._host)
             self._client = AsyncModbusTcpClient(
-                url.hostname or "", port=url.port or 0, framer=FramerType.RTU, **common
+                url.hostname or "", port=url.port or 0, framer=self._framing, **common
             )
         else:
             self._client = AsyncModbusSerialClient(
-                self._host, framer=FramerType.RTU, **self.serial_options, **common
+                self._host, framer=self._framing, **self.serial_options, **common
             )
         self._watch_replies(self._client.ctx)
         if not await self._client.connect():
@@ -151,8 +157,13 @@ class ModbusLink(Link):
 
     async def _close(self) -> None:
         client, self._client = self._client, None
-        if client is not None:
-            client.close()
+        if client is None:
+            return
+        if isinstance(self._reply_so_far, bytearray) and (transport := client.ctx.transport):
+            # What the wire holds that the event loop has not read yet (a loaded machine).
+            port = getattr(transport, "sync_serial", None)  # pymodbus's serial transport
+            self._reply_so_far += read_waiting(port or transport, self.max_reply_bytes)
+        client.close()
 
     def _is_open(self) -> bool:
         return self._client is not None and self._client.connected
@@ -160,6 +171,9 @@ class ModbusLink(Link):
     def _trace_packet(self, sending: bool, data: bytes) -> bytes:
         if sending:
             self._reply_so_far = bytearray()
+            if self._client is not None:
+                ctx = self._client.ctx
+                self._request_ids = (ctx.request_dev_id, ctx.request_transaction_id)
         self.log_wire(">" if sending else "<", data)
         return data
 
@@ -225,6 +239,19 @@ class ModbusLink(Link):
         `idempotent` for the read function codes: asked again if the tool did not answer.
         """
 
+        async def answer(response: ModbusPDU) -> ModbusPDU:
+            if response.isError():
+                code = getattr(response, "exception_code", 0)
+                name = EXCEPTION_NAMES.get(code, f"EXCEPTION_{code}")
+                raise CommandRefused(
+                    self.tool,
+                    self.address,
+                    action,
+                    f"Modbus exception response, code {code}",
+                    name,
+                )
+            return response
+
         async def operation() -> ModbusPDU:
             self._action = action
             try:
@@ -241,19 +268,28 @@ class ModbusLink(Link):
                 # Garbled past what one reply can hold: what follows is out of step too.
                 await self._drop(by_link=True)
                 raise
-            if response.isError():
-                code = getattr(response, "exception_code", 0)
-                name = EXCEPTION_NAMES.get(code, f"EXCEPTION_{code}")
-                raise CommandRefused(
-                    self.tool,
-                    self.address,
-                    action,
-                    f"Modbus exception response, code {code}",
-                    name,
-                )
-            return response
+            return await answer(response)
 
-        return await self.exchange(action, operation, idempotent=idempotent)
+        async def answer_frame(frame: bytes) -> ModbusPDU:
+            _, response = self._frame(frame)
+            assert response is not None  # `_reply_length` framed it
+            return await answer(response)
+
+        return await self.exchange(action, operation, idempotent=idempotent, answer=answer_frame)
+
+    def _frame(self, data: bytes) -> tuple[int, ModbusPDU | None]:
+        """The reply to the request sent last that `data` begins with, framed as pymodbus
+        frames it (MBAP length, or RTU length and CRC): its length and PDU, or (0, None)."""
+        framer = FRAMER_NAME_TO_CLASS[self._framing](DecodePDU(is_server=False))
+        device_id, transaction_id = self._request_ids
+        try:
+            length, response = framer.handleFrame(data, device_id, transaction_id)
+        except ModbusException:
+            return 0, None
+        return (length, response) if response is not None else (0, None)
+
+    def _reply_length(self, data: bytes) -> int:
+        return self._frame(data)[0]
 
     def _check_reply_count(self, action: str, what: str, got: int, expected: int) -> None:
         """Refuse a reply that carries another number of registers or bits than asked."""

@@ -6,9 +6,13 @@ pyserial URL: `socket://HOST:PORT` (a serial device server's raw TCP port) or
 
 Replies are framed by the read termination; a line that does not decode, or that grows past
 `max_line_bytes` without a termination, is a `ProtocolError` (raised as soon as that many bytes
-are in, so a flooding tool costs at most `max_line_bytes` of memory). The link's `timeout_s`
-bounds the whole reply, however slowly its bytes trickle in. End of file from the port (a
-socket peer closed, a pty hung up) is a lost connection.
+are in: the port is not read further, so a flooding tool costs at most `max_line_bytes` of
+memory). The link's `timeout_s` bounds the whole reply, however slowly its bytes trickle in.
+End of file from the port (a socket peer closed, a pty hung up) is a lost connection.
+
+What the port delivers goes straight into one buffer the link reads replies from (`_Port`), not
+into a stream reader's buffer of its own: when time runs out, every byte that arrived is
+where the link looks for a complete reply.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from typing import Any, TypedDict
 import serial
 import serial_asyncio_fast
 
-from .base import check_line_settings
+from .base import check_line_settings, read_waiting
 from .text import TextLink
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,47 @@ class _LineSettings(TypedDict):
     stopbits: float
     xonxoff: bool
     rtscts: bool
+
+
+class _Port(asyncio.Protocol):
+    """The receiving side of one serial connection: what arrives is appended to `received`,
+    and reading pauses while it holds `limit` bytes or more (a reply can be no longer)."""
+
+    def __init__(self, received: bytearray, limit: int) -> None:
+        self.received = received
+        self.limit = limit
+        self.transport: asyncio.Transport | None = None
+        self.paused = False
+        #: Set by every arrival and by the end of the connection.
+        self.arrived = asyncio.Event()
+        #: Done once the connection has ended and the port is closed.
+        self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        if len(self.received) >= self.limit and self.transport and not self.paused:
+            self.transport.pause_reading()
+            self.paused = True
+        self.arrived.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.arrived.set()
+        if not self.ended.done():
+            self.ended.set_result(None)
+
+    def take(self, count: int) -> bytes:
+        """The first `count` bytes received, removed; reading resumes below `limit`."""
+        taken = bytes(self.received[:count])
+        del self.received[:count]
+        if self.paused and len(self.received) < self.limit and self.transport:
+            self.paused = False
+            if not self.transport.is_closing():
+                self.transport.resume_reading()
+        return taken
 
 
 class SerialLink(TextLink):
@@ -75,8 +120,9 @@ class SerialLink(TextLink):
             "rtscts": rtscts,
         }
         self._separator = self.read_termination.encode(self.encoding)
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
+        #: The whole reply may be `max_line_bytes`, then the separator.
+        self._limit = self.max_line_bytes + len(self._separator)
+        self._port: _Port | None = None
         #: What arrived and is not yet part of a reply returned (a reply's start, or a line
         #: that came after the one asked for).
         self._received = bytearray()
@@ -89,35 +135,39 @@ class SerialLink(TextLink):
     async def _open(self) -> None:
         await self._close()
         self._received = bytearray()
-        self._reader, self._writer = await serial_asyncio_fast.open_serial_connection(
-            url=self.address, limit=self.max_line_bytes, **self.serial_options
+        port = _Port(self._received, self._limit)
+        transport, _ = await serial_asyncio_fast.create_serial_connection(
+            asyncio.get_running_loop(), lambda: port, self.address, **self.serial_options
         )
-        transport = self._writer.transport
+        port.transport, self._port = transport, port
         if isinstance(transport, serial_asyncio_fast.SerialTransport) and transport.serial:
             # A tty keeps what arrived while nobody listened: a late reply must not answer
             # the first question of this connection. (`socket://` is a fresh TCP connection.)
             transport.serial.reset_input_buffer()
 
     async def _close(self) -> None:
-        writer, self._writer, self._reader = self._writer, None, None
-        if writer is None:
+        port, self._port = self._port, None
+        if port is None or port.transport is None:
             return
-        if not writer.is_closing():
-            writer.transport.abort()
+        transport = port.transport
+        if not transport.is_closing():
+            # What the port holds that the event loop has not read yet (a loaded machine).
+            self._received += read_waiting(transport, self._limit)
+            transport.abort()
         # pyserial-asyncio-fast closes the port in a background task: wait for it, so that a
         # reconnect finds the port free and no task outlives the link.
         try:
             async with asyncio.timeout(self.connect_timeout_s):
-                await writer.wait_closed()
-        except Exception as error:  # the error that closed it, already reported
-            log.debug("%s at %s: closed after %r", self.tool, self.address, error)
+                await port.ended
+        except TimeoutError:
+            log.debug("%s at %s: the port did not close in time", self.tool, self.address)
 
     def _is_open(self) -> bool:
         return (
-            self._reader is not None
-            and not self._reader.at_eof()
-            and self._writer is not None
-            and not self._writer.is_closing()
+            self._port is not None
+            and self._port.transport is not None
+            and not self._port.transport.is_closing()
+            and not self._port.ended.done()
         )
 
     async def _query(self, command: str) -> bytes:
@@ -125,28 +175,24 @@ class SerialLink(TextLink):
         return await self._read(command)
 
     async def _read(self, command: str) -> bytes:
-        assert self._reader is not None
+        assert self._port is not None
+        port = self._port
         self._reply_so_far = self._received
-        # The whole reply may be `max_line_bytes`, then the separator.
-        limit = self.max_line_bytes + len(self._separator)
-        while (end := self._received.find(self._separator)) < 0:
-            if len(self._received) >= limit:
+        while (end := self._received.find(self._separator, 0, self._limit)) < 0:
+            if len(self._received) >= self._limit:
                 # The rest of that line may still come: start afresh on the next exchange.
                 await self._drop(by_link=True)
                 raise self._too_long(command)
-            chunk = await self._reader.read(limit - len(self._received))
-            if not chunk:
+            if port.ended.done() or (port.transport and port.transport.is_closing()):
                 partial = bytes(self._received)
                 raise ConnectionResetError(
                     f"end of file after {partial!r}" if partial else "end of file"
                 )
-            self._received += chunk
-        end += len(self._separator)
-        reply = bytes(self._received[:end])
-        del self._received[:end]
-        return reply
+            port.arrived.clear()
+            await port.arrived.wait()
+        return port.take(end + len(self._separator))
 
     async def _write(self, command: str) -> None:
-        assert self._writer is not None
-        self._writer.write(self._encode(command))
-        await self._writer.drain()
+        assert self._port is not None
+        assert self._port.transport is not None
+        self._port.transport.write(self._encode(command))

@@ -76,14 +76,7 @@ class TextLink(Link):
         `Link.exchange`).
         """
 
-        async def operation() -> str:
-            self.log_wire(">", command)
-            if held_s:
-                with self.clock.activity():
-                    await self._write(command)
-                raw = await self._read(command)
-            else:
-                raw = await self._query(command)
+        async def answer(raw: bytes) -> str:
             reply = self._decode(command, raw)
             self.log_wire("<", reply)
             if reply == command:
@@ -96,7 +89,17 @@ class TextLink(Link):
                 )
             return reply
 
-        return await self.exchange(command, operation, idempotent=idempotent, held_s=held_s)
+        async def operation() -> str:
+            self.log_wire(">", command)
+            if not held_s:
+                return await answer(await self._query(command))
+            with self.clock.activity():
+                await self._write(command)
+            return await answer(await self._read(command))
+
+        return await self.exchange(
+            command, operation, idempotent=idempotent, held_s=held_s, answer=answer
+        )
 
     async def write(self, command: str) -> None:
         """Send `command` that the protocol answers with nothing."""
@@ -127,6 +130,12 @@ class TextLink(Link):
         if not text.endswith(self.read_termination):
             raise ProtocolError(self.tool, self.address, command, f"unterminated reply {raw!r}")
         return text[: len(text) - len(self.read_termination)]
+
+    def _reply_length(self, data: bytes) -> int:
+        """A reply line ends at the read termination, within `max_line_bytes`."""
+        termination = self.read_termination.encode(self.encoding)
+        end = data.find(termination, 0, self.max_line_bytes + len(termination))
+        return end + len(termination) if end >= 0 else 0
 
     def _too_long(self, command: str) -> ProtocolError:
         """The error for a reply that reached `max_line_bytes` without its termination."""

@@ -48,7 +48,7 @@ from pyvisa.errors import VisaIOError
 from pyvisa.resources import MessageBasedResource
 
 from ..errors import ProtocolError
-from .base import check_line_settings
+from .base import check_line_settings, read_waiting
 from .text import TextLink
 
 T = TypeVar("T")
@@ -267,14 +267,15 @@ class VisaLink(TextLink):
         # pyvisa-py (a trickle that never pauses) when its socket is shut down under it.
         self._stop_reading.set()
         # A reader starved of the CPU (a loaded machine) may not have read in time what the
-        # tool sent: bytes still waiting in the socket are a reply that began, which a
-        # timed-out exchange reports as such, not as silence.
-        unread = b""
+        # tool sent: the bytes still waiting in the socket, peeked once the reader stopped
+        # (queued behind it), complete the reply so far, or tell a reply that began from
+        # silence. A shut-down socket still holds them.
+        unread: list[bytes] = []
         if resource is not None:
             if (sock := _socket_of(resource)) is not None:
-                unread = _waiting_bytes(sock)
                 with contextlib.suppress(OSError):  # not connected any more: nothing to stop
                     sock.shutdown(socket.SHUT_RDWR)
+                worker.submit(lambda: unread.append(read_waiting(sock, _CHUNK_BYTES)))
             # Queued behind a read still running in the worker: never closed under it.
             worker.submit(resource.close)
         if not await worker.stop(_CLOSE_WAIT_S):
@@ -284,8 +285,8 @@ class VisaLink(TextLink):
                 self.address,
                 _CLOSE_WAIT_S,
             )
-        if not self._reply_so_far:
-            self._reply_so_far = unread
+        if unread:
+            self._reply_so_far = bytes(self._reply_so_far) + unread[0]
 
     async def _query(self, command: str) -> bytes:
         assert self._resource is not None
@@ -362,14 +363,6 @@ def _socket_of(resource: MessageBasedResource) -> socket.socket | None:
         if isinstance(sock, socket.socket):
             return sock
     return None
-
-
-def _waiting_bytes(sock: socket.socket) -> bytes:
-    """What the peer sent that nobody has read yet (up to one chunk), without reading it."""
-    try:
-        return sock.recv(_CHUNK_BYTES, socket.MSG_PEEK | socket.MSG_DONTWAIT)
-    except OSError:  # nothing waiting (BlockingIOError), or not connected any more
-        return b""
 
 
 def _peer_closed(resource: MessageBasedResource) -> bool:

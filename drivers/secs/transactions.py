@@ -56,6 +56,14 @@ class Transactions:
         self._control[system] = (stype, response)
         return system, response
 
+    def renew(self, system: int) -> asyncio.Future[SecsMessage]:
+        """A new reply future for the open data transaction `system`, whose own future went
+        with the task that awaited it (cancelled at T3): what a reply framed now answers."""
+        action, _ = self._data[system]
+        reply: asyncio.Future[SecsMessage] = asyncio.get_running_loop().create_future()
+        self._data[system] = (action, reply)
+        return reply
+
     def end(self, system: int) -> None:
         """Forget the data transaction `system` (answered, timed out or failed)."""
         self._data.pop(system, None)

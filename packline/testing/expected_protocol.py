@@ -77,6 +77,11 @@ class ScriptedPeer:
             "'modbus+tcp' (tcp only) and 'modbus+rtu'"
         )
 
+    def send(self, data: bytes) -> None:
+        """Send `data` to the client now, whatever the script says: a reply whose moment the
+        test chooses (the script then has None for that request's reply)."""
+        self._send(data)
+
     # ---- the script -----------------------------------------------------------------------
 
     def _discard(self, data: bytes) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import select
 import struct
 
 import pytest
@@ -231,6 +232,47 @@ async def test_t3_no_reply_in_time(start_equipment, host_of, fast_timers) -> Non
     # T3 ends the transaction, not the link.
     assert host.selected
     assert (await host.request(S1F1)).name == "S1F2"
+
+
+@pytest.mark.parametrize("framed", [False, True], ids=["unread", "framed"])
+async def test_a_reply_complete_when_t3_runs_out_is_the_reply(
+    raw_server, fast_timers, framed
+) -> None:
+    """On a loaded machine the event loop may not get to a reply before T3 fires: a reply
+    that is whole when T3 runs out (by its length, waiting unread in the socket, or framed
+    already) is the reply. The peer sends it exactly then."""
+    requests: asyncio.Queue[tuple[asyncio.StreamWriter, int]] = asyncio.Queue()
+
+    async def answers_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        header, _ = await read_frame(reader)
+        writer.write(frame(2, header[5]))  # select.rsp
+        header, _ = await read_frame(reader)  # S1F1, answered when T3 runs out
+        await requests.put((writer, header[5]))
+        await reader.read()
+
+    class StarvedHost(HsmsLink):
+        def _frame_waiting(self, reply: asyncio.Future[SecsMessage]) -> None:
+            writer, system = requests.get_nowait()
+            writer.write(frame(0, system, session=0, byte2=1, byte3=2, body=encode(L())))
+            assert self._connection is not None
+            assert self._connection.transport is not None
+            sock = self._connection.transport.get_extra_info("socket")
+            # A hang guard only: on loopback the bytes are there at once.
+            assert select.select([sock], [], [], 10.0)[0], "the reply never arrived"
+            if framed:  # the loop framed it as T3 ran out: nothing is left in the socket
+                with sock.dup() as own:
+                    self._data_received(self._connection, own.recv(1024))
+                assert reply.done()
+            super()._frame_waiting(reply)
+
+    port = await raw_server(answers_late)
+    host = StarvedHost(port=port, tool="host", timers=fast_timers)
+    try:
+        await host.connect()
+        assert (await host.request(S1F1)).name == "S1F2"
+        assert host.selected
+    finally:
+        await host.close()
 
 
 async def test_t6_select_not_answered(host_of, raw_server, fast_timers) -> None:
