@@ -15,7 +15,6 @@ from packline.drivers.gem.dictionary import load_dictionary
 from packline.drivers.gem.equipment import GemEquipment as GemDriver
 from packline.drivers.links import open_link
 from packline.drivers.registry import tool_kind
-from packline.drivers.secs.hsms import HsmsTimers
 from packline.drivers.secs.link import SecsLink
 from packline.sim_instruments.gem.equipment import GemEquipment
 from packline.sim_instruments.gem.model import GemModel
@@ -104,15 +103,13 @@ async def grinder_bench() -> AsyncIterator[GemBench]:
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
 from ..secs.conftest import (  # noqa: E402, F401
-    free_port,
+    SECSGEM_HANG_GUARD_S,
+    SECSGEM_TIMERS,
     raw_server,
     secsgem_equipment,
     start_secsgem,
     stop_secsgem,
 )
-
-#: The HSMS timers of packline's side facing secsgem (its threads answer within a second).
-TIMERS = HsmsTimers(t3_s=3, t5_s=0.05, t6_s=1, t7_s=3, t8_s=1)
 
 
 class SecsgemHost:
@@ -157,13 +154,13 @@ async def secsgem_drives() -> AsyncIterator[SecsgemDrives]:
     async def serve(kind: str, twin: TwinStore) -> tuple[GemModel, GemEquipment, SecsgemHost]:
         clock = ScaledClock(1000)
         model = tool_kind(kind).load_gem_simulator()(kind, twin, clock)
-        equipment = GemEquipment(load_dictionary(kind), model, clock=clock, timers=TIMERS)
+        equipment = GemEquipment(load_dictionary(kind), model, clock=clock, timers=SECSGEM_TIMERS)
         served.append(equipment)
         await equipment.start()
         port = int(equipment.address.rsplit(":", 1)[1])
         hosts.append(await start_secsgem(secsgem.gem.GemHostHandler, port, active=True))
         peer = SecsgemHost(hosts[-1])
-        assert await asyncio.to_thread(peer.host.waitfor_communicating, 5)
+        assert await asyncio.to_thread(peer.host.waitfor_communicating, SECSGEM_HANG_GUARD_S)
         assert await asyncio.to_thread(peer.host.go_online) is not None
         return model, equipment, peer
 

@@ -18,8 +18,6 @@ from packline.drivers.gem.host import GemHost
 from packline.drivers.secs.items import F8, A
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
-from .conftest import TIMERS
-
 variables = secsgem.secs.variables
 
 
@@ -74,7 +72,7 @@ def unanswered(
 
 
 async def test_packline_host_drives_secsgem_equipment(secsgem_equipment) -> None:
-    tool, link = await secsgem_equipment(SecsgemTool, timers=TIMERS)
+    tool, link = await secsgem_equipment(SecsgemTool)
     host = GemHost(link)
     events: list = []
     alarms: list = []

@@ -16,8 +16,6 @@ from packline.drivers.gem.host import GemHost
 from packline.drivers.secs.items import U1, A
 from packline.sim_instruments.twin import TwinStore
 
-from .conftest import TIMERS
-
 functions = secsgem.secs.functions
 variables = secsgem.secs.variables
 
@@ -74,7 +72,7 @@ class TracingTool(secsgem.gem.GemEquipmentHandler):
 
 
 async def test_packline_host_traces_a_secsgem_equipment(secsgem_equipment) -> None:
-    tool, link = await secsgem_equipment(TracingTool, timers=TIMERS)
+    tool, link = await secsgem_equipment(TracingTool)
     host = GemHost(link)
     reports: list = []
     arrived = asyncio.Event()

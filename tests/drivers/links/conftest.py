@@ -111,13 +111,15 @@ class Mixer:
     """A Modbus dosing mixer: holding registers 100..399, coils in register 0.
 
     Writing 3 to register 300 is refused (ILLEGAL_DATA_VALUE, say an out-of-range recipe
-    slot). Any access to register 399 waits until `release` is set, to hold an exchange open.
+    slot). Any access to register 399 waits until `release` is set, to hold an exchange open;
+    with `stall_once`, the next request sets it (a PLC that stalls once, until asked again).
     `requests` lists every request as it arrives ("read" or "write", address); `writes` every
     write applied and its values.
     """
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
+        self.stall_once = False
         self.requests: list[tuple[str, int]] = []
         self.writes: list[tuple[int, list[int] | list[bool]]] = []
 
@@ -131,6 +133,8 @@ class Mixer:
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
         self.requests.append(("read" if set_values is None else "write", address))
+        if self.stall_once and len(self.requests) > 1:
+            self.release.set()
         if address == 399:
             async with asyncio.timeout(10):
                 await self.release.wait()

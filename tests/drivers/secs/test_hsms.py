@@ -22,6 +22,8 @@ from packline.drivers.secs.items import U4, A, B, L, encode
 from packline.drivers.secs.messages import SecsMessage
 from packline.testing.timing import Stopwatch
 
+from .conftest import SECSGEM_HANG_GUARD_S, SECSGEM_TIMERS
+
 S1F1 = SecsMessage(1, 1, reply_expected=True)
 
 _FRAME = struct.Struct(">IHBBBBI")
@@ -53,11 +55,11 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[tuple[int, ...], byt
 
 
 async def test_secsgem_host_selects_packline_equipment(start_equipment, secsgem_host) -> None:
-    equipment = await start_equipment()
+    equipment = await start_equipment(timers=SECSGEM_TIMERS)
     host = await secsgem_host(equipment.port)
-    await equipment.wait_selected(timeout_s=5)
+    await equipment.wait_selected(timeout_s=SECSGEM_HANG_GUARD_S)
     # secsgem's host sends S1F13 on select; packline's equipment answers S1F14.
-    assert await asyncio.to_thread(host.waitfor_communicating, 5)
+    assert await asyncio.to_thread(host.waitfor_communicating, SECSGEM_HANG_GUARD_S)
     reply = await asyncio.to_thread(host.are_you_there)
     decoded = host.settings.streams_functions.decode(reply)
     assert (reply.header.stream, reply.header.function) == (1, 2)
@@ -92,7 +94,7 @@ async def test_secsgem_equipment_reaches_packline_host_handler(secsgem_equipment
 
     equipment, _ = await secsgem_equipment(secsgem.gem.GemEquipmentHandler, on_message=on_message)
     # secsgem's equipment sends S1F13 when selected: an unsolicited primary for the host.
-    assert await asyncio.to_thread(equipment.waitfor_communicating, 5)
+    assert await asyncio.to_thread(equipment.waitfor_communicating, SECSGEM_HANG_GUARD_S)
     assert received == ["S1F13"]
 
 
