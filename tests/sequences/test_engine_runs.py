@@ -167,8 +167,9 @@ async def test_pause_policy_pauses_until_resumed(store):
     kinds = [e.kind for e in injector.events]
     assert kinds.index("held") < kinds.index("paused") < kinds.index("resumed")
     assert status == "held"
-    statuses = [w["status"] for w in store.wafers(engine.run_id)]
-    assert statuses.count("held") == 4
+    wafers = store.wafers(engine.run_id)
+    statuses = [w["status"] for w in wafers]
+    assert statuses.count("held") == 4, [(w["wafer_id"], w["reason"]) for w in wafers]
     assert statuses.count("completed") == 2
 
 
