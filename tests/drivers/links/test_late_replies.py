@@ -16,8 +16,9 @@ import socket
 from typing import Any
 
 import pytest
+import serial
 
-from packline.drivers.errors import ProtocolError
+from packline.drivers.errors import ProtocolError, ToolTimeout
 from packline.drivers.links import ModbusLink, SerialLink, VisaLink
 from packline.drivers.links.base import Link
 from packline.drivers.links.visa import _socket_of
@@ -122,3 +123,24 @@ async def test_a_reply_one_byte_short_when_time_runs_out_is_incomplete(case: str
                 match=rf"garbled or incomplete reply: .* only {len(reply) - 1} byte\(s\)",
             ):
                 await read(link)
+
+
+async def test_a_late_reply_on_a_tty_does_not_answer_the_next_question(monkeypatch):
+    """A tty is the same line after the link reopens it: a tool still answering the exchange
+    that timed out sends its reply down that line after the reopening cleared the input. The
+    link drops that late line; the next question gets its own answer."""
+    async with expected_protocol(
+        [(b"TEMP?\n", None), (b"TEMP?\n", b"180.5\n")], transport="pty"
+    ) as peer:
+        link = SerialLink(peer.address("serial"), tool="oven", timeout_s=0.2, read_retries=0)
+        async with link:
+            with pytest.raises(ToolTimeout, match=r"no reply within 0\.2 s"):
+                await link.query("TEMP?")
+            clear = serial.Serial.reset_input_buffer
+
+            def clear_then_answer_late(port: serial.Serial) -> None:
+                clear(port)
+                peer.send(b"179.0\n")  # the reply to the first TEMP?, late
+
+            monkeypatch.setattr(serial.Serial, "reset_input_buffer", clear_then_answer_late)
+            assert await link.query("TEMP?") == "180.5"
