@@ -30,8 +30,8 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.eta import eta_text, run_eta
 from packline.sequences.engine.liveness import DRIVEN, shown_status
-from packline.sequences.engine.schedule import eta_text, run_eta
 
 from .reader import RunRecords
 from .tooltime import down_periods, run_window

@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console, RenderableType
 from rich.live import Live
 
+from .eta import NO_BASIS
 from .events import Event
 from .lot_state import LotState
 from .lot_view import render_lot
-from .schedule import NO_BASIS, RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
+from .schedule import RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
 
 if TYPE_CHECKING:
     from .engine import Engine

@@ -14,8 +14,9 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+from .eta import Estimate
 from .events import Event
-from .schedule import COUNTED_KINDS, Estimate, Schedule
+from .schedule import COUNTED_KINDS, Schedule
 
 #: Wafer statuses of a wafer that does no more steps in this run.
 FINAL = ("completed", "held", "terminated", "scrapped")

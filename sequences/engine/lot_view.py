@@ -19,9 +19,9 @@ from rich.text import Text
 
 from packline.rendering import DataTable
 
+from .eta import eta_text
 from .lot_state import FINAL, LotState, WaferState
 from .progress import clock_text
-from .schedule import eta_text
 
 STYLES = {
     "completed": "green",

@@ -11,11 +11,7 @@ recipe's step times as the simulated tools' process models give them, a dry run 
 that `plan_recipe` makes in a database of its own beside the run database, scaled likewise.
 Each schedule says its `basis`, which the ETA names.
 
-`Estimate` follows a run against it: the n-th step the run completes is where the schedule
-was when its n-th step ended, so the time left is the schedule's makespan less that point,
-advancing with the run's clock until the schedule's next step should have ended (a step that
-overruns holds the estimate instead of running it down). The live view feeds it the engine's
-events; `run_eta` replays a driven run's records into it (the dashboard).
+`eta.py` follows a run against its schedule (the ETA).
 """
 
 from __future__ import annotations
@@ -24,15 +20,13 @@ import functools
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from .progress import clock_text
 from .records import RunStore
 
 #: Step kinds a wafer's progress counts (a stage or a batch only groups steps on a tool).
@@ -166,7 +160,7 @@ def _pace_of_one(rows: list[Mapping[str, Any]], capacities: Mapping[str, int]) -
     return max(steps_s, default=0.0), 1
 
 
-def _time_scale(run: Mapping[str, Any]) -> float:
+def time_scale_of(run: Mapping[str, Any]) -> float:
     """How many times faster than process time a recorded run's clock passed: 1 for a dry run
     (simulated process time), the station's `time_scale` for a served line."""
     if run["simulated"]:
@@ -186,7 +180,7 @@ def _schedule_of(
         positions,
         run["started_t"],
         run["stopped_t"],
-        time_scale / _time_scale(run),
+        time_scale / time_scale_of(run),
         basis,
         {name: int(tool.get("capacity", 1)) for name, tool in tools.items()},
     )
@@ -286,176 +280,3 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
         stderr=subprocess.DEVNULL,
         preexec_fn=functools.partial(os.nice, PLAN_NICENESS),
     )  # fmt: skip
-
-
-@dataclass
-class Estimate:
-    """The time a run has left, measured against a `Schedule` (see the module's doc)."""
-
-    schedule: Schedule
-    #: Steps each wafer position has completed (or found completed on resume).
-    done: dict[int, int] = field(default_factory=dict)
-    #: Positions of wafers that will do no more steps (held, terminated, scrapped).
-    stopped: set[int] = field(default_factory=set)
-    #: The run clock at the last change, the schedule's point then, and the end times of the
-    #: schedule's steps still to come (sorted).
-    _since_t: float = 0.0
-    _point_s: float = 0.0
-    _ends: list[float] = field(default_factory=list)
-    _paused_s: float = 0.0
-    _paused_at: float | None = None
-
-    def __post_init__(self) -> None:
-        self._replan(0.0)
-
-    def start(self, t: float) -> None:
-        """The run (or this session of it) starts at run clock `t`."""
-        self._since_t, self._paused_s = t, 0.0
-
-    def step_done(self, position: int, t: float) -> None:
-        """The wafer at `position` completed (or skipped as done before) a step."""
-        self.done[position] = self.done.get(position, 0) + 1
-        self._replan(t)
-
-    def wafer_completed(self, position: int, t: float) -> None:
-        """The wafer at `position` completed before this session: all its steps are done."""
-        self.done[position] = self.schedule.steps_of(position)
-        self._replan(t)
-
-    def wafer_stopped(self, position: int, t: float) -> None:
-        """The wafer at `position` does no more steps: its steps still to come leave the plan."""
-        self.stopped.add(position)
-        self._replan(t)
-
-    def catch_up(self, done: Mapping[int, int], stopped: Iterable[int], t: float) -> None:
-        """A schedule found while the run goes: the steps each position has done, and the
-        positions that do no more, at run clock `t`."""
-        self.done, self.stopped = dict(done), set(stopped)
-        self._replan(t)
-
-    def pause(self, t: float) -> None:
-        """The run paused at `t`: the schedule's point stands still until `resume`."""
-        if self._paused_at is None:
-            self._paused_at = t
-
-    def resume(self, t: float) -> None:
-        if self._paused_at is not None:
-            self._paused_s += t - self._paused_at
-            self._paused_at = None
-
-    def _replan(self, t: float) -> None:
-        """Where the schedule is, now that the run has done its steps so far: the end of the
-        schedule's n-th step for the run's n-th (a stopped wafer keeps only the steps it did)."""
-        kept: dict[int, int] = {}
-        live = []
-        for step in self.schedule.steps:
-            if step.position in self.stopped:
-                kept[step.position] = kept.get(step.position, 0) + 1
-                if kept[step.position] > self.done.get(step.position, 0):
-                    continue
-            live.append(step.end_s)
-        count = min(sum(self.done.values()), len(live))
-        self._point_s = live[count - 1] if count else 0.0
-        self._ends = live[count:]
-        self._since_t, self._paused_s = t, 0.0
-        if self._paused_at is not None:
-            self._paused_at = t
-
-    def remaining_s(self, t: float) -> float:
-        """The time left at run clock `t`: the schedule's end less its point now, where the
-        point advances with the running clock from the last completed step up to when the
-        schedule's next step ended."""
-        if not self._ends:
-            return 0.0
-        paused_now = 0.0 if self._paused_at is None else t - self._paused_at
-        running_s = max(0.0, t - self._since_t - self._paused_s - paused_now)
-        point = min(self._point_s + running_s, self._ends[0])
-        return max(0.0, self._ends[-1] + self.schedule.tail_s - point)
-
-
-def eta_text(
-    remaining_s: float | None,
-    basis: str,
-    *,
-    simulated: bool,
-    now_wall: float | None = None,
-    left: bool = True,
-) -> str:
-    """The time a run has left as the live view and the dashboard say it: `left about H:MM:SS`
-    (unless not `left`, on a station), on a station (wall clock) the time of day it ends
-    (`ETA 14:32`), then the schedule's `basis`; without a schedule (`remaining_s` None),
-    `basis` says why there is no estimate."""
-    if remaining_s is None:
-        return f"ETA unknown: {basis}"
-    parts = [f"left about {clock_text(remaining_s)}"] if left or simulated else []
-    if not simulated:
-        now_wall = time.time() if now_wall is None else now_wall
-        end = time.localtime(now_wall + remaining_s)
-        today = time.localtime(now_wall).tm_yday == end.tm_yday
-        parts.append(f"ETA {time.strftime('%H:%M' if today else '%a %H:%M', end)}")
-    return f"{', '.join(parts)} ({basis})"
-
-
-#: Why a run has no estimate yet, when nothing has been run of its recipe.
-NO_BASIS = "no completed run of this recipe yet"
-
-
-def run_eta(
-    store: RunStore, run_id: str, now_wall: float | None = None
-) -> tuple[float | None, str]:
-    """The time a run being driven has left and its basis (`eta_text` says them), from its
-    records alone (the dashboard: another process drives it): the same schedule the live view
-    finds, fed the run's latest session as the view is fed its events, at the run clock now
-    (on a station the wall clock since that session began, in a dry run the latest record's
-    time); without a schedule, None and why."""
-    now_wall = time.time() if now_wall is None else now_wall
-    run = store.run(run_id)
-    schedule = find_schedule(
-        store,
-        run["method"],
-        run["recipe_hash"],
-        run["lot_size"],
-        time_scale=_time_scale(run),
-        exclude_run=run_id,
-    )
-    if schedule is None:
-        return None, NO_BASIS
-    events = store.table("events", run_id)
-    session = run["sessions"]
-    began = [e for e in events if e["kind"] == "run-started" and e["session"] == session]
-    start_t, start_wall = (
-        (began[-1]["t"], began[-1]["wall"]) if began else (run["started_t"], run["started_wall"])
-    )
-    estimate = Estimate(schedule)
-    estimate.start(start_t)
-    positions = {w["wafer_id"]: w for w in store.wafers(run_id)}
-    steps = [s for s in store.table("steps", run_id) if s["session"] == session]
-    for wafer in positions.values():  # finished in an earlier session
-        if wafer["status"] == "completed" and not any(
-            s["wafer_id"] == wafer["wafer_id"] for s in steps
-        ):
-            estimate.wafer_completed(wafer["position"], start_t)
-    timeline = sorted(
-        [
-            (s["stopped_t"], positions[s["wafer_id"]]["position"], estimate.step_done)
-            for s in steps
-            if s["kind"] in COUNTED_KINDS and s["status"] in ("completed", "skipped")
-        ]
-        + [
-            (w["stopped_t"] or start_t, w["position"], estimate.wafer_stopped)
-            for w in positions.values()
-            if w["status"] in ("held", "terminated", "scrapped")
-        ],
-        key=lambda change: change[:2],
-    )
-    for t, position, change in timeline:
-        change(position, t)
-    if run["simulated"]:
-        latest = [t for s in steps for t in (s["started_t"], s["stopped_t"]) if t is not None]
-        now_t = max([start_t, *latest])
-    else:
-        now_t = start_t + now_wall - start_wall
-    control = [e for e in events if e["session"] == session and e["kind"] in ("paused", "resumed")]
-    if control and control[-1]["kind"] == "paused":
-        estimate.pause(control[-1]["t"])
-    return estimate.remaining_s(now_t), schedule.basis

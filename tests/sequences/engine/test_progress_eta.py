@@ -15,16 +15,13 @@ import pytest
 from rich.console import Console
 
 from packline.sequences.engine import LiveView, RunRequest, open_run, prepare
+from packline.sequences.engine.eta import NO_BASIS, Estimate, eta_text, run_eta
 from packline.sequences.engine.live_view import PLANNING
 from packline.sequences.engine.schedule import (
-    NO_BASIS,
     RECIPE_BASIS,
-    Estimate,
     Schedule,
     ScheduledStep,
-    eta_text,
     recorded_schedule,
-    run_eta,
 )
 
 LOT = 25
