@@ -195,16 +195,17 @@ class Station(BaseModel):
             **gem,
         )
 
-    def check(self) -> None:
-        """Check every tool's driver against its address and options, contacting nothing."""
+    def problems(self) -> list[str]:
+        """What each tool's driver refuses of its address, options or limits, contacting
+        nothing: `tools.NAME: why` (the driver's own error without the tool's name it starts
+        with, so the file's error names each place once)."""
         problems = []
-        for name, _entry in self.tools.items():
+        for name in self.tools:
             try:
                 self.open_tool(name)
             except (TypeError, ValueError) as error:
-                problems.append(f"tools.{name}: {error}")
-        if problems:
-            raise StationError(f"station {self.name}: " + "; ".join(problems))
+                problems.append(f"tools.{name}: {str(error).removeprefix(f'{name}: ')}")
+        return problems
 
 
 def build_driver(
@@ -319,10 +320,9 @@ def parse_station(data: object, source: str = "station") -> Station:
         station = Station.model_validate(data)
     except ValidationError as error:
         raise StationError(_format_validation_error(source, error)) from None
-    try:
-        station.check()
-    except StationError as error:
-        raise StationError(f"{source}: {error}") from None
+    problems = station.problems()
+    if problems:
+        raise StationError(f"{source}: " + "; ".join(problems))
     return station
 
 

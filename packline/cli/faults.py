@@ -63,11 +63,15 @@ class FaultInjector:
     def __init__(self, faults: list[Fault]) -> None:
         self.faults = faults
         self._line: SimulatedLine | None = None
+        #: Whether the session started (a resume refused before it did injects nothing, and
+        #: misses nothing).
+        self._started = False
 
     def line_ready(self, line: SimulatedLine) -> None:
         self._line = line
 
     def __call__(self, event: Event) -> None:
+        self._started |= event.kind == "run-started"
         for fault in self.faults:
             due = (
                 event.kind == "run-started"
@@ -79,9 +83,10 @@ class FaultInjector:
                 fault.injected = True
 
     def report_missed(self) -> None:
-        """Say on stderr which faults never came due (no step of that name started)."""
+        """Say on stderr which faults never came due in a session that started (no step of
+        that name started)."""
         for fault in self.faults:
-            if not fault.injected:
+            if self._started and not fault.injected:
                 print(
                     f"packline: --fault {fault.text} was not injected: no step "
                     f"{fault.step!r} started",

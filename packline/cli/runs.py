@@ -12,15 +12,18 @@ from rich import box
 from rich.console import Console
 
 from packline.rendering import DataTable
+from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.records import default_db_path
+from packline.sequences.engine.records import RunStore, default_db_path
 
 from .output import answer, open_store
 from .parser import add_common, at_least_one, local_date
 
 #: The most runs `runs --status` looks through (the status shown is decided per run).
 MAX_LISTED = 100_000
+#: The most lot ids `runs --lot` names when it finds no run of the lot asked for.
+LOTS_NAMED = 10
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
@@ -39,10 +42,25 @@ def cmd_runs(args: argparse.Namespace) -> int:
             runs = [{**run, "status": shown_status(run)} for run in found]
             if args.status is not None:
                 runs = [run for run in runs if run["status"] == args.status][: args.limit]
+            if args.lot is not None and not store.runs(1, lot=args.lot):
+                raise BadInput(f"--lot {args.lot}: {_no_lot(store, args.lot)}")
         finally:
             store.close()
     title = f"runs in {args.db or default_db_path()}"
     return answer(args, runs, lambda console: print_runs(console, runs, title=title))
+
+
+def _no_lot(store: RunStore, lot: str) -> str:
+    """Why no run is of lot `lot`: the lots the database holds (the newest `LOTS_NAMED`), or
+    that no run has a lot id."""
+    lots = list(dict.fromkeys(r["lot_id"] for r in store.runs(-1) if r["lot_id"] is not None))
+    if not lots:
+        return (
+            f"no run of {store.path} has a lot id (`packline run --lot-id LOT` or `--lot-file` "
+            "gives one)"
+        )
+    more = f", ... ({len(lots)} lots; `packline runs` lists them)" if len(lots) > LOTS_NAMED else ""
+    return f"no run of lot {lot!r} in {store.path}; its lots: {', '.join(lots[:LOTS_NAMED])}{more}"
 
 
 def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> None:

@@ -30,11 +30,11 @@ import pandas as pd
 from packline.sequences.engine import BadInput, RunStore
 
 from .reader import RunRecords, runs_since
+from .tooltime import FAILURE as RUN_FAILURE
 from .tooltime import down_periods, run_window, tool_time
 
-#: What makes alarm records one failure: the wafers of a batch each record the alarm that
-#: failed their step, at one time.
-FAILURE = ("run_id", "tool", "code", "t")
+#: What makes alarm records one failure across runs (`tooltime.FAILURE`, in one run).
+FAILURE = ("run_id", *RUN_FAILURE)
 #: The columns of `AlarmHistory.tools`.
 TOOL_COLUMNS = (
     "tool", "runs", "productive_s", "alarms", "downtime_s", "mtbf_s", "mttr_s", "last_alarm_wall",

@@ -216,7 +216,8 @@ def _xbar_r(values: pd.DataFrame, subgroup: str) -> tuple[pd.DataFrame, float]:
         cl=centre,
         ucl=centre + half,
         spread=points["spread"].where(points["n"] >= 2),
-        spread_lcl=((d2 - 3 * d3) * sigma).clip(lower=0),
+        # + 0.0: a constant measurement's (negative x 0) is -0.0, which would print as -0
+        spread_lcl=((d2 - 3 * d3) * sigma).clip(lower=0) + 0.0,
         spread_cl=d2 * sigma,
         spread_ucl=(d2 + 3 * d3) * sigma,
     )

@@ -38,6 +38,9 @@ E10_STATES = tuple(E10State)
 HOLDING = ("stage", "batch")
 #: The cause `down_periods` names for a tool put out of service by a recovery that failed.
 OUT_OF_SERVICE = "out of service"
+#: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
+#: that failed their step, at one time (`tool_time` and `packline alarms` count failures).
+FAILURE = ("tool", "code", "t")
 
 
 @dataclass(frozen=True)
@@ -96,12 +99,13 @@ def tool_intervals(records: RunRecords) -> pd.DataFrame:
 def tool_time(records: RunRecords) -> pd.DataFrame:
     """One row per tool: seconds in each E10 state (`productive_s`, `standby_s`...,
     summing to `duration_s`), `utilisation`, `availability`, `performance`, `quality`,
-    `oee`, the `uses` (stages and batches), `wafers` it processed and `alarms`."""
+    `oee`, the `uses` (stages and batches), `wafers` it processed and `alarms` (its failures,
+    `FAILURE`)."""
     window = run_window(records)
     intervals = tool_intervals(records)
     steps = records.steps()
     holding = steps[steps["kind"].isin(HOLDING)]
-    alarms = records.alarms()
+    failures = records.alarms().drop_duplicates(list(FAILURE))
     rows = []
     for tool in tool_names(records):
         own = intervals[intervals["tool"] == tool]
@@ -115,7 +119,7 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
             **_oee(uses, seconds, window.duration_s),
             "uses": int(uses["batch"].fillna(uses["id"].astype(str)).nunique()),
             "wafers": int(uses["wafer_id"].nunique()),
-            "alarms": int((alarms["tool"] == tool).sum()),
+            "alarms": int((failures["tool"] == tool).sum()),
         }
         rows.append(row)
     return pd.DataFrame(rows)

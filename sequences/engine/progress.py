@@ -46,8 +46,13 @@ class PlainLog:
             "resumed",
             "terminating",
             "aborting",
+            "batch-formed",
+            "tool-recovered",
             "tool-out-of-service",
+            "tool-cleared",
             "tool-replaced",
+            "control-ignored",
+            "disposition",
             "claim-check",
             "run-finished",
         }

@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 
+from .clearances import event_data
 from .errors import OutOfLimits, RunTerminated, StepError, failure_text
 from .events import Event, Observer
 from .records import RunStore
@@ -82,6 +83,17 @@ class EventLog:
         event = Event(kind, self.run_id, self.t(), time.time(), **fields)
         if kind in RECORDED_EVENTS:
             self._record(kind, event.wafer, event.message or event.status or "", event)
+        self._tell(event)
+
+    def retell(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Tell the observers events another process recorded while no session drove the
+        run (a disposition, a clear of the stopped run), as the events table holds them."""
+        for row in rows:
+            fields = {"wafer": row["wafer_id"], "tool": row["tool"], "message": row["message"]}
+            data = event_data(row["data"])
+            self._tell(Event(row["kind"], self.run_id, row["t"], row["wall"], **fields, data=data))
+
+    def _tell(self, event: Event) -> None:
         for observer in list(self._observers):
             try:
                 observer(event)

@@ -63,7 +63,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "rf_power_w: [100, 600]",
             "rf_pwr_w: [100, 600]",
-            "tools.plasma_cleaner: plasma_cleaner: no setpoint 'rf_pwr_w' to limit",
+            "tools.plasma_cleaner: no setpoint 'rf_pwr_w' to limit",
         ),
         (
             "rf_power_w: [100, 600]",
@@ -137,7 +137,7 @@ def test_a_valid_station_builds_its_drivers_without_contacting_them(tmp_path: Pa
         (
             "rf_power_w: [100, 600]",
             "rf_power_w: [.nan, 600]",
-            "tools.plasma_cleaner: plasma_cleaner: limits.rf_power_w must be [minimum, maximum] "
+            "tools.plasma_cleaner: limits.rf_power_w must be [minimum, maximum] "
             "in W, minimum not above maximum; got (nan, 600.0) (limits must be finite)",
         ),
     ],
@@ -197,7 +197,7 @@ def test_a_station_limit_wider_than_the_drivers_is_refused_when_the_file_is_read
     with pytest.raises(StationError) as error:
         load_station(path)
     assert (
-        f"station file {path}: station line-3: tools.laser: laser: limits.clean_fluence_j_cm2 "
+        f"station file {path}: tools.laser: limits.clean_fluence_j_cm2 "
         "[0.05, 5] J/cm2 reaches outside the driver's range [0.05, 0.3] J/cm2; a station's "
         "limits may only narrow it"
     ) in str(error.value)

@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 
 from packline.cli import main
+from packline.records import RunRecords
 from packline.records.alarms import alarm_history
+from packline.records.tooltime import tool_time
 from packline.sequences.engine import BadInput, RunStore
 
 #: Noon of two days, local time: the runs' starts.
@@ -98,6 +100,18 @@ def test_mtbf_is_productive_time_per_failure_over_every_run(two_runs):
     codes = history.alarms.set_index("code")
     assert codes.loc["E1", ["count", "wafers", "runs", "downtime_s"]].tolist() == [1, 1, 1, 300.0]
     assert codes.loc["E2", ["count", "wafers", "runs", "downtime_s"]].tolist() == [1, 2, 1, 200.0]
+
+
+def test_tools_counts_the_failures_alarms_counts(two_runs):
+    """R2's batch alarm is recorded once per wafer (W2, W3): one failure in both figures."""
+    times = tool_time(RunRecords(two_runs, "R2")).set_index("tool")
+    assert len(RunRecords(two_runs, "R2").alarms()) == 2
+    assert times.loc["oven", "alarms"] == 1
+    day_2 = time.mktime((2026, 3, 3, 0, 0, 0, 0, 0, -1))
+    assert (
+        alarm_history(two_runs, since_wall=day_2).tools.set_index("tool").loc["oven"]["alarms"]
+        == times.loc["oven", "alarms"]
+    )
 
 
 def test_a_tool_that_never_failed_has_no_mtbf(two_runs):

@@ -12,8 +12,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from rich.console import Console
 
 from packline.cli import main
+from packline.cli.trends import print_spc
 from packline.records.spc import D2_D3, control_chart, measurement_values
 from packline.records.spcpage import render_spc
 from packline.sequences.engine import BadInput, RunStore
@@ -73,6 +75,19 @@ def test_xbar_r_limits_and_cpk_are_the_textbooks():
     overall = np.std(data, ddof=1)
     assert capability.sigma_overall == pytest.approx(overall)
     assert capability.ppk == pytest.approx((11 - grand) / (3 * overall))
+
+
+def test_a_constant_measurements_limits_are_its_centre_and_never_minus_zero(capsys):
+    chart = control_chart(
+        values_of([[0.0, 0.0], [0.0, 0.0]]), measurement="m", method="x", chart="xbar-r"
+    )
+    points = chart.points
+    assert points["spread_lcl"].map(lambda v: math.copysign(1.0, v)).tolist() == [1.0, 1.0]
+    assert (points["lcl"].tolist(), points["ucl"].tolist()) == ([0.0, 0.0], [0.0, 0.0])
+    print_spc(Console(width=120), chart, None)
+    out = capsys.readouterr().out
+    assert "R: centre 0, limits 0 .. 0" in out
+    assert "-0" not in out
 
 
 def test_individuals_limits_flag_the_value_far_off():

@@ -61,3 +61,16 @@ def test_a_clear_of_a_tool_the_run_does_not_have_is_refused(db, alarmed, capsys)
         capsys.readouterr().err
     )
     assert cleared_events(db, alarmed) == []
+
+
+def test_piped_output_of_the_resume_tells_the_clear_the_disposition_and_the_batches(
+    db, alarmed, capsys
+):
+    assert main(["clear-tool", alarmed, "plasma_cleaner", "--by", "ana"]) == 0
+    assert main(["disposition", alarmed, "W01", "rework", "--by", "bo", "--reason", "seen"]) == 0
+    capsys.readouterr()
+    assert main(["resume", alarmed, "--sim"]) == 1  # W02-W04 stay held
+    out = capsys.readouterr().out  # not a terminal: plain lines
+    assert "] tool-cleared plasma_cleaner plasma_cleaner cleared by ana while the run was" in out
+    assert "] disposition W01 rework by bo: seen" in out
+    assert "] batch-formed plasma_cleaner b1-s2: W01, W05, W06" in out

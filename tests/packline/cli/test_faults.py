@@ -83,3 +83,13 @@ def test_resume_refuses_a_wrong_fault_before_anything_runs(db, capsys):
     assert "the simulated plasma_cleaner has no fault 'nope'" in capsys.readouterr().err
     assert main(["show", "last", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["run"]["sessions"] == 1  # nothing resumed
+
+
+def test_a_resume_refused_says_nothing_of_its_faults(db, capsys):
+    run = ["run", "plasma-clean", "--sim", "--lot", "6", "--quiet", "--failure-policy", "hold"]
+    assert main([*run, "--fault", "plasma_cleaner:rf_mismatch@plasma clean"]) == 1
+    capsys.readouterr()
+    assert main(["resume", "last", "--sim", "--fault", "plasma_cleaner:rf_mismatch"]) == 2
+    error = capsys.readouterr().err
+    assert "is held: nothing to resume" in error
+    assert "not injected" not in error

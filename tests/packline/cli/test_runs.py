@@ -113,3 +113,22 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
     text = console.file.getvalue()
     assert run["id"] in text
     assert run["lot_id"] in text
+
+
+def test_runs_of_a_lot_nobody_ran_is_bad_input_naming_the_lots_there(tmp_path, capsys):
+    db = str(tmp_path / "runs.db")
+    run = ["run", "plasma-clean", "--sim", "--quiet", "--db", db]
+    assert main(run) == 0
+    capsys.readouterr()
+    assert main(["runs", "--db", db, "--lot", "NOPE"]) == 2
+    assert f"--lot NOPE: no run of {db} has a lot id (`packline run --lot-id LOT`" in (
+        capsys.readouterr().err
+    )
+    assert main([*run, "--lot-id", "L2611-042"]) == 0
+    assert main([*run, "--lot-id", "L2611-043"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--db", db, "--lot", "NOPE"]) == 2
+    assert f"--lot NOPE: no run of lot 'NOPE' in {db}; its lots: L2611-043, L2611-042" in (
+        capsys.readouterr().err
+    )
+    assert main(["runs", "--db", db, "--lot", "L2611-042", "--status", "failed"]) == 0  # there
