@@ -37,7 +37,7 @@ from .alarms import AlarmList
 from .devices import check_device_links
 from .limits import Limit, check_limit, narrow_limits
 from .recovery import Recovery
-from .states import READY_STATES, TRANSITIONS, E10State, StateModel, ToolState
+from .states import READY_STATES, TRANSITIONS, E10State, StateListener, StateModel, ToolState
 from .vocabulary import (
     WAFER_ID_MAX_LENGTH,
     Alarm,
@@ -62,6 +62,7 @@ __all__ = [
     "Limit",
     "Reading",
     "ReadingListener",
+    "StateListener",
     "ToolState",
     "is_wafer_id",
     "poll_hold_s",
@@ -126,7 +127,10 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
         self._reading_listeners: list[ReadingListener] = []
-        self._state = StateModel()
+        self._state_listeners: list[StateListener] = []
+        #: The state the listeners were last told (a transition may lead back to its state).
+        self._told_state = ToolState.OFFLINE
+        self._state = StateModel(self._tell_state)
         self._machine = AsyncMachine(
             model=self._state,
             states=list(ToolState),
@@ -384,6 +388,17 @@ class Equipment(ProcessWaits, Recovery, ABC):
 
     def remove_reading_listener(self, listener: ReadingListener) -> None:
         self._reading_listeners.remove(listener)
+
+    def add_state_listener(self, listener: StateListener) -> None:
+        """Call `listener` with the driver's new state after each change of it (the engine
+        records the tool's E10 states from them)."""
+        self._state_listeners.append(listener)
+
+    def _tell_state(self, state: ToolState) -> None:
+        if state is not self._told_state:
+            self._told_state = state
+            for listener in self._state_listeners:
+                listener(state)
 
     def record_reading(self, name: str, value: float, unit: str) -> Reading:
         """Record one process reading at the clock's present time."""

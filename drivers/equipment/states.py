@@ -66,6 +66,9 @@ TRANSITIONS = [
 ]
 
 
+#: Told a driver's new state after each change of it (`Equipment.add_state_listener`).
+StateListener = Callable[["ToolState"], None]
+
 #: What one of transitions' generated triggers is: awaited, it says whether the state changed.
 Trigger = Callable[[], Awaitable[bool]]
 
@@ -76,9 +79,12 @@ class StateModel:
     The triggers are declared, not defined, so that a type checker sees them and transitions
     still binds its own (it skips a name the model already has); one per trigger of
     `TRANSITIONS` (tests/drivers/test_equipment.py keeps the two in step).
+
+    The state is a property whose setter tells `on_change` each state transitions sets: a
+    callback of transitions' own (`after_state_change`) would add an await point inside every
+    trigger, where a cancellation (an abort) could land half-way through a transition.
     """
 
-    state: ToolState
     go_online: Trigger
     go_offline: Trigger
     start_work: Trigger
@@ -89,3 +95,16 @@ class StateModel:
     leave_engineering: Trigger
     start_maintenance: Trigger
     end_maintenance: Trigger
+
+    def __init__(self, on_change: Callable[[ToolState], None]) -> None:
+        self._value = ToolState.OFFLINE
+        self._on_change = on_change
+
+    @property
+    def state(self) -> ToolState:
+        return self._value
+
+    @state.setter
+    def state(self, value: ToolState) -> None:
+        self._value = ToolState(value)
+        self._on_change(self._value)

@@ -1,14 +1,21 @@
 """Tool time accounting: each tool's run time by SEMI E10 state, its utilisation and OEE.
 
 The states come from the records, so they read the same for a dry run, a run on real tools
-and a run after a crash: a tool is **productive** while a stage holds it (the steps one
-wafer, or a batch, does on it: `steps` rows of kind stage or batch), in **unscheduled
-downtime** from an alarm that failed a step on it, or from a recovery that failed
-(`tool-out-of-service`), until an operator puts it back in service (`tool-cleared`), and in
-**standby** for the rest of the run. Downtime wins over work where they overlap. Engineering,
-scheduled downtime and non-scheduled time are states the records do not hold (a run keeps
-its tools scheduled from start to end), so they are always 0 here; every tool's states sum
-to the run's duration.
+and a run after a crash. Each tool's driver reports its state as it changes (`tool-state`
+events: idle, busy, engineering, maintenance, fault, offline, each with its E10 state), and
+the engine adds what the tool cannot know. So a tool is in **unscheduled downtime** while it
+reports a fault, and from an alarm that failed a step on it, or from a recovery that failed
+(`tool-out-of-service`), until an operator puts it back in service (`tool-cleared`); in
+**scheduled downtime**, **engineering** or **non-scheduled** time while it reports one;
+**productive** while a stage holds it (the steps one wafer, or a batch, does on it, loading
+and unloading included as E10 counts them: `steps` rows of kind stage or batch) or while it
+reports itself busy; and in **standby** for the rest of the run. Where they overlap, that is
+the order that wins. Records written before tools reported their states have no
+`tool-state` events: their tools are then never in the states only a tool reports. Every
+tool's states sum to the run's duration.
+
+A use is a stage that did work: one whose steps were all skipped (a resumed wafer passes
+again through a stage it completed before, its steps skipped in no time) is none.
 
 Utilisation is productive time over the run's duration; the bottleneck is the tool with the
 highest. OEE is availability x performance x quality from the run's own figures:
@@ -29,6 +36,7 @@ import yaml
 
 from packline.drivers.equipment import E10State
 from packline.sequences.engine.clearances import event_data
+from packline.sequences.engine.events import TOOL_STATE
 
 from .reader import RunRecords
 
@@ -75,13 +83,42 @@ def tool_names(records: RunRecords) -> list[str]:
     return sorted(named)
 
 
+def tool_uses(steps: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `steps` (`RunRecords.steps`) that held a tool and did work on it: every
+    stage and batch row but those whose steps inside were all skipped (see the module
+    docstring)."""
+    holding = steps[steps["kind"].isin(HOLDING)]
+    inside = steps[steps["stage"].notna()]
+    ran = inside[inside["status"] != "skipped"]
+    skipped = set(zip(inside["session"], inside["wafer_id"], inside["stage"], strict=True))
+    skipped -= set(zip(ran["session"], ran["wafer_id"], ran["stage"], strict=True))
+    keys = zip(holding["session"], holding["wafer_id"], holding["key"], strict=True)
+    return holding.loc[[key not in skipped for key in keys]]
+
+
+def reported_states(records: RunRecords, window: Window | None = None) -> pd.DataFrame:
+    """The E10 states the tools reported (`tool-state` events), as intervals: `tool`,
+    `state`, `start_t`, `stop_t`, each from the report to the tool's next one, else to the
+    run's end (`window`'s stop)."""
+    stop_t = (window or run_window(records)).stop_t
+    events = records.events()
+    reports = events[events["kind"] == TOOL_STATE]
+    rows = []
+    for tool, own in reports.groupby("tool", sort=True):
+        starts = own["t"].astype(float).tolist()
+        for data, start, stop in zip(own["data"], starts, [*starts[1:], stop_t], strict=True):
+            state = event_data(data)["e10"]
+            rows.append({"tool": str(tool), "state": state, "start_t": start, "stop_t": stop})
+    return pd.DataFrame(rows, columns=["tool", "state", "start_t", "stop_t"])
+
+
 def tool_intervals(records: RunRecords) -> pd.DataFrame:
     """Each tool's time as intervals of one E10 state: `tool`, `state`, `start_t`,
     `stop_t`, covering the run's window without gaps or overlaps."""
     window = run_window(records)
-    steps = records.steps()
-    holding = steps[steps["kind"].isin(HOLDING)]
+    holding = tool_uses(records.steps())
     down = down_periods(records, window)
+    reported = reported_states(records, window)
     rows = []
     for tool in tool_names(records):
         own = holding[holding["tool"] == tool]
@@ -90,9 +127,16 @@ def tool_intervals(records: RunRecords) -> pd.DataFrame:
             for start, stop in zip(own["started_t"], own["stopped_t"], strict=True)
         ]
         own_down = down[down["tool"] == tool]
-        rows += _classify(
-            tool, window, work, list(zip(own_down["start_t"], own_down["stop_t"], strict=True))
-        )
+        spans: dict[E10State, list[tuple[float, float]]] = {
+            E10State.UNSCHEDULED_DOWNTIME: list(
+                zip(own_down["start_t"], own_down["stop_t"], strict=True)
+            ),
+            E10State.PRODUCTIVE: work,
+        }
+        told = reported[reported["tool"] == tool]
+        for state, start, stop in zip(told["state"], told["start_t"], told["stop_t"], strict=True):
+            spans.setdefault(E10State(state), []).append((start, stop))
+        rows += _classify(tool, window, spans)
     return pd.DataFrame(rows, columns=["tool", "state", "start_t", "stop_t"])
 
 
@@ -103,8 +147,7 @@ def tool_time(records: RunRecords) -> pd.DataFrame:
     `FAILURE`)."""
     window = run_window(records)
     intervals = tool_intervals(records)
-    steps = records.steps()
-    holding = steps[steps["kind"].isin(HOLDING)]
+    holding = tool_uses(records.steps())
     failures = records.alarms().drop_duplicates(list(FAILURE))
     rows = []
     for tool in tool_names(records):
@@ -193,28 +236,33 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
     return pd.DataFrame(rows, columns=["tool", "cause", "alarm_id", "start_t", "stop_t"])
 
 
+#: Which state an interval in several spans of `_classify` is in: the first of these it is in.
+PRECEDENCE = (
+    E10State.UNSCHEDULED_DOWNTIME,
+    E10State.SCHEDULED_DOWNTIME,
+    E10State.ENGINEERING,
+    E10State.NON_SCHEDULED,
+    E10State.PRODUCTIVE,
+)
+
+
 def _classify(
-    tool: str,
-    window: Window,
-    work: list[tuple[float, float]],
-    down: list[tuple[float, float]],
+    tool: str, window: Window, spans: dict[E10State, list[tuple[float, float]]]
 ) -> list[dict[str, object]]:
-    """The tool's window cut into intervals of one E10 state each (down over productive over
-    standby), neighbours of one state merged."""
+    """The tool's window cut into intervals of one E10 state each: the first state of
+    `PRECEDENCE` whose `spans` hold it, else standby; neighbours of one state merged."""
     edges = {window.start_t, window.stop_t}
-    for start, stop in [*work, *down]:
+    for start, stop in (span for state_spans in spans.values() for span in state_spans):
         edges |= {min(max(start, window.start_t), window.stop_t)}
         edges |= {min(max(stop, window.start_t), window.stop_t)}
     ordered = sorted(edges)
     rows: list[dict[str, object]] = []
     for start, stop in pairwise(ordered):
         middle = (start + stop) / 2
-        if any(a <= middle < b for a, b in down):
-            state = E10State.UNSCHEDULED_DOWNTIME
-        elif any(a <= middle < b for a, b in work):
-            state = E10State.PRODUCTIVE
-        else:
-            state = E10State.STANDBY
+        state = next(
+            (s for s in PRECEDENCE if any(a <= middle < b for a, b in spans.get(s, []))),
+            E10State.STANDBY,
+        )
         if rows and rows[-1]["state"] == state.value:
             rows[-1]["stop_t"] = stop
         else:

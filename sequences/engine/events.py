@@ -37,3 +37,7 @@ class Event:
 
 
 Observer = Callable[[Event], None]
+
+#: The kind of event a tool's own report of its state is (`keeper.py`): recorded, and read by
+#: the tool time accounting; the run's story in `show` and the report leaves them out.
+TOOL_STATE = "tool-state"

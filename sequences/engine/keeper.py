@@ -27,11 +27,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from packline.clock import Clock, wait_for
-from packline.drivers.equipment import Reading, ToolState
+from packline.drivers.equipment import Reading, StateListener, ToolState
 from packline.drivers.errors import PacklineError, ToolAlarm, WorkpieceHeld
 
 from .clearances import ALARM, FOREIGN_WORKPIECE, RECOVERY_FAILED, awaiting_clear, clear_command
 from .control import RunControl, RunState
+from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
 from .records import RunStore
@@ -72,6 +73,9 @@ class ToolKeeper:
         #: Whether `prepare` has read which tools wait for a clear (a clear before it is
         #: recorded for it to read).
         self._prepared = False
+        #: Whether the tools' states are recorded: until the run ends (closing them at its
+        #: end is no state of the run's).
+        self._recording_states = True
 
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
@@ -81,6 +85,7 @@ class ToolKeeper:
                 driver = self._station.open_tool(name, self._clock)
                 tool = Tool(name, role, driver, self._station.tools[name].capacity)
                 self.pool.add(tool)
+                driver.add_state_listener(self._state_listener(tool))
                 await driver.connect()
                 self._check_identity(tool, self._station.tools[name].driver)
                 driver.add_reading_listener(self._trace_listener(tool))
@@ -94,6 +99,23 @@ class ToolKeeper:
         if replaced is not None:
             self._events.emit("tool-replaced", tool=tool.name, message=replaced)
         self._store.add_rows("tools", [row])
+
+    def _state_listener(self, tool: Tool) -> StateListener:
+        """Record each state the driver reports as a `tool-state` event: the tool, its state
+        and the state's SEMI E10 name (`packline tools` accounts the tool's time by them)."""
+
+        def listen(state: ToolState) -> None:
+            if not self._recording_states:
+                return
+            self._events.emit(
+                TOOL_STATE,
+                tool=tool.name,
+                status=state.e10.value,
+                message=f"{tool.name} {state.value}",
+                data={"state": state.value, "e10": state.e10.value},
+            )
+
+        return listen
 
     def _trace_listener(self, tool: Tool) -> Callable[[Reading], None]:
         def listen(reading: Reading) -> None:
@@ -293,6 +315,7 @@ class ToolKeeper:
         """The run ends: a clear's recovery still going is stopped (its tool's safe state
         finishes); an aborted run aborts every connected tool; the clock is let go; every tool
         is closed (each bounded on the wall clock)."""
+        self._recording_states = False
         tools = list(self.pool.tools.values())
         clearing = list(self._clearing.values())
         for task in clearing:

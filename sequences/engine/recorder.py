@@ -24,7 +24,7 @@ from packline.sim_instruments.twin.snapshot import snapshot
 
 from .clearances import event_data
 from .errors import OutOfLimits, RunTerminated, StepError, failure_text
-from .events import Event, Observer
+from .events import TOOL_STATE, Event, Observer
 from .records import RunStore
 from .tools import Tool
 
@@ -48,6 +48,7 @@ RECORDED_EVENTS = frozenset(
         "batch-formed",
         "claim-check",
         "tool-replaced",
+        TOOL_STATE,
     }
 )
 

@@ -354,3 +354,24 @@ def test_every_trigger_of_the_state_machine_is_declared_for_the_type_checker_and
     link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
     model = ModbusPlasmaCleaner(link, name="plasma")._state
     assert all(callable(getattr(model, trigger)) for trigger in triggers)
+
+
+async def test_state_listeners_are_told_each_change_of_state_once():
+    oven = _Oven(VirtualClock())
+    told: list[ToolState] = []
+    oven.add_state_listener(told.append)
+    await oven.connect()
+    await oven.enter_engineering()
+    async with oven.operation("bake"):  # engineering stays engineering: no change to tell
+        pass
+    await oven.leave_engineering()
+    async with oven.operation("bake"):
+        assert told[-1] is ToolState.BUSY
+    oven.alarms = {"OVER_TEMPERATURE": "heater tripped"}
+    await oven.refresh_alarms()
+    await oven.reset()
+    await oven.close()
+    assert told == [
+        ToolState.IDLE, ToolState.ENGINEERING, ToolState.IDLE, ToolState.BUSY, ToolState.IDLE,
+        ToolState.FAULT, ToolState.IDLE, ToolState.OFFLINE,
+    ]  # fmt: skip

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pandas as pd
 import pytest
 
+from packline.drivers.equipment import ToolState
 from packline.records import RunRecords
 from packline.records.tooltime import (
     E10_STATES,
@@ -108,3 +110,64 @@ def test_a_stage_cut_off_part_way_demonstrates_no_rate(run_db, tmp_path):
     store.close()
     assert before > 0.5
     assert after == pytest.approx(before, rel=0.01)
+
+
+def state_event(tool: str, state: ToolState, t: float) -> dict:
+    """A `tool-state` event as the keeper records a driver's report."""
+    return {
+        "run_id": "R1",
+        "session": 1,
+        "kind": "tool-state",
+        "wafer_id": None,
+        "tool": tool,
+        "message": f"{tool} {state.value}",
+        "data": json.dumps({"state": state.value, "e10": state.e10.value}),
+        "t": t,
+        "wall": 0.0,
+    }
+
+
+def test_the_states_a_tool_reports_are_its_e10_time(tmp_path, add_run):
+    """The saw (no stage on it) reports idle, busy 10-20 s, maintenance 30-50 s, a fault
+    60-70 s and goes offline at 90 s of a run of 100 s."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], stopped_t=100.0)
+    reports = [
+        (ToolState.IDLE, 0.0), (ToolState.BUSY, 10.0), (ToolState.IDLE, 20.0),
+        (ToolState.MAINTENANCE, 30.0), (ToolState.IDLE, 50.0), (ToolState.FAULT, 60.0),
+        (ToolState.IDLE, 70.0), (ToolState.OFFLINE, 90.0),
+    ]  # fmt: skip
+    store.add_rows("events", [state_event("saw", state, t) for state, t in reports])
+    saw = tool_time(RunRecords(store, "R1")).set_index("tool").loc["saw"]
+    store.close()
+    assert (saw["productive_s"], saw["standby_s"]) == (10.0, 50.0)
+    assert (saw["scheduled_downtime_s"], saw["unscheduled_downtime_s"]) == (20.0, 10.0)
+    assert (saw["engineering_s"], saw["non_scheduled_s"]) == (0.0, 10.0)
+    assert saw["availability"] == pytest.approx(0.7)
+
+
+def test_a_stage_a_resumed_wafer_passes_again_with_its_steps_skipped_is_no_use(tmp_path, add_run):
+    """Session 1: W1 on the oven 0-100 s. Session 2 passes the stage again at 200 s, its step
+    skipped in no time: still one use, at its demonstrated rate (performance not 0)."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], stopped_t=200.0, sessions=2)
+    for session, start, stop, status in (
+        (1, 0.0, 100.0, "completed"),
+        (2, 200.0, 200.0, "skipped"),
+    ):
+        common = {"run_id": "R1", "session": session, "wafer_id": "W1", "claims": [],
+                  "tool": "oven", "irreversible": 0, "started_wall": 0.0}  # fmt: skip
+        stage, step = store.start_steps(
+            [
+                {**common, "key": "use oven#0", "name": "use oven", "kind": "stage",
+                 "status": "running", "started_t": start},
+                {**common, "key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0",
+                 "status": "running", "started_t": start},
+            ]
+        )  # fmt: skip
+        store.finish_steps([step], status, stop, 0.0)
+        store.finish_steps([stage], "completed", stop, 0.0)
+    oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
+    store.close()
+    assert (oven["uses"], oven["wafers"], oven["productive_s"]) == (1, 1, 100.0)
+    assert oven["performance"] == 1.0

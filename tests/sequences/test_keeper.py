@@ -12,6 +12,8 @@ import asyncio
 
 from packline.clock import WallClock
 from packline.drivers.roles.batch_chamber import BatchChamber
+from packline.records import RunRecords
+from packline.records.tooltime import tool_intervals
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import awaiting_clear, event_data, record_clearance
 from packline.sim_instruments.line import SimulatedLine
@@ -247,3 +249,16 @@ async def test_a_clear_of_the_stopped_run_lets_its_resume_use_the_chamber(store)
         "in service"
     )
     assert awaiting_clear(store, run_id) == {}
+
+
+async def test_the_chambers_own_states_are_recorded_and_its_fault_starts_its_downtime(store):
+    run_id = await alarmed_and_stopped(store)
+    reports = [e for e in store.table("events", run_id) if e["kind"] == "tool-state"]
+    assert {e["tool"] for e in reports} == {"plasma_cleaner"}
+    states = [event_data(e["data"]) for e in reports]
+    assert states[0] == {"state": "idle", "e10": "standby"}
+    assert states[-1] == {"state": "idle", "e10": "standby"}  # recovered; closing is not told
+    (fault,) = [e for e, s in zip(reports, states, strict=True) if s["state"] == "fault"]
+    intervals = tool_intervals(RunRecords(store, run_id))
+    down = intervals[intervals["state"] == "unscheduled downtime"]
+    assert down["start_t"].min() == fault["t"]  # the chamber said so before any record of it

@@ -74,3 +74,16 @@ def test_piped_output_of_the_resume_tells_the_clear_the_disposition_and_the_batc
     assert "] tool-cleared plasma_cleaner plasma_cleaner cleared by ana while the run was" in out
     assert "] disposition W01 rework by bo: seen" in out
     assert "] batch-formed plasma_cleaner b1-s2: W01, W05, W06" in out
+
+
+def test_show_tells_the_runs_events_but_not_each_state_a_tool_reported(db, alarmed, capsys):
+    store = RunStore(db, create=False)
+    try:
+        kinds = {e["kind"] for e in store.table("events", alarmed)}
+    finally:
+        store.close()
+    assert {"tool-state", "tool-out-of-service"} <= kinds
+    assert main(["show", alarmed]) == 0
+    out = capsys.readouterr().out
+    assert "] tool-out-of-service  plasma_cleaner: alarmed" in out
+    assert "tool-state" not in out
