@@ -18,7 +18,8 @@ from packline.clock import Clock
 from packline.drivers.roles.dispenser import DispenserState, FillMaterial, SealResin
 from packline.drivers.specs.dispenser import SPEC
 
-from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, Transport, wafer_id
+from .families.ascii_host_jobs import JobTool
 from .physics.dispenser import (
     DispenserPhysics,
     FillOutcome,

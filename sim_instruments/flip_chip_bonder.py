@@ -31,7 +31,8 @@ from packline.drivers.roles.flip_chip_bonder import (
 )
 from packline.drivers.specs.flip_chip_bonder import SPEC
 
-from .families.ascii_host import HostRefused, OneWaferTool, Transport, wafer_id, whole_number
+from .families.ascii_host import HostRefused, Transport, wafer_id, whole_number
+from .families.ascii_host_jobs import OneWaferTool
 from .flip_chip_bonder_run import Bond, Run
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,

@@ -26,7 +26,8 @@ from packline.drivers.roles.lithography import (
 )
 from packline.drivers.specs.lithography import SPEC
 
-from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, Transport, wafer_id
+from .families.ascii_host_jobs import JobTool
 from .physics.lithography import (
     MATERIAL_PHYSICS,
     LithoFilm,

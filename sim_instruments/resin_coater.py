@@ -16,7 +16,8 @@ from packline.clock import Clock
 from packline.drivers.roles.resin_coater import CoaterState, CoatResin, CoatStep
 from packline.drivers.specs.resin_coater import SPEC
 
-from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, Transport, wafer_id
+from .families.ascii_host_jobs import JobTool
 from .physics.lithography import bake_time_s
 from .physics.resin_coater import (
     Coat,

@@ -16,7 +16,8 @@ from packline.clock import Clock
 from packline.drivers.roles.wet_bench import BenchState, Tank
 from packline.drivers.specs.wet_bench import SPEC
 
-from .families.ascii_host import HostRefused, JobTool, Transport, wafer_id
+from .families.ascii_host import HostRefused, Transport, wafer_id
+from .families.ascii_host_jobs import JobTool
 from .physics.wet_bench import DipOutcome, WetPhysics, dip_time_s, etch, plate_electroless, strip
 from .ramp import Ramp
 from .twin import TwinStore
