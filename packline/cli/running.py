@@ -125,6 +125,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                     observers=[*obs, injector] if injector else obs,
                     confirm=confirm,
                     line_ready=injector.line_ready if injector else None,
+                    refuse_uncleared=run["simulated"],
                 ),
             )
         )

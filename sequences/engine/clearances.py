@@ -70,6 +70,25 @@ def clear_command(run_id: str, tool: str) -> str:
     return f"`packline clear-tool {run_id} {tool} --by NAME`"
 
 
+def uncleared_text(store: RunStore, run_id: str) -> str:
+    """Each tool of run `run_id` that waits for a clear, why, and the command that clears it,
+    for a message ('' when none waits)."""
+    return "; ".join(
+        f"{tool} is out of service until someone clears it ({row['data'].get('cause')}): "
+        f"{clear_command(run_id, tool)}"
+        for tool, row in awaiting_clear(store, run_id).items()
+    )
+
+
+def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
+    """Refuse to resume dry run `run_id` while a tool of it waits for a clear: nobody can
+    clear it while the simulated clock jumps, so the wafers that need it would wait out the
+    tool wait (a day of line time, recorded as the tool's downtime) and then be held. A run on
+    a station resumes, its wafers waiting for a clear from another terminal (`docs/engine.md`)."""
+    if uncleared := uncleared_text(store, run_id):
+        raise BadInput(f"run {run_id}: {uncleared}; clear it first, nothing resumed")
+
+
 def check_tool(run: dict[str, Any], tool: str) -> None:
     """Refuse a tool that is not in the station run `run` (a runs row) drove."""
     tools = yaml.safe_load(run["station_yaml"])["tools"]

@@ -27,6 +27,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
+from .clearances import refuse_uncleared_dry_resume, uncleared_text
 from .dispositions import pending_dispositions
 from .engine import Engine, RunSpec
 from .errors import BadInput
@@ -185,11 +186,14 @@ async def open_resume(
     confirm: ConfirmFn | None = None,
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
     line_ready: Callable[[SimulatedLine], None] | None = None,
+    refuse_uncleared: bool = False,
 ) -> AsyncIterator[Engine]:
     """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
     on the station the run last drove, or on the station file `station_path` (the same tools,
     at new addresses: a restarted `sim serve`, a tool moved to another port); a dry run on a
-    fresh simulated line, handed to `line_ready` once it serves."""
+    fresh simulated line, handed to `line_ready` once it serves. `refuse_uncleared`: refuse
+    while a tool waits for a clear (`clearances.refuse_uncleared_dry_resume`: a dry run's
+    command line), instead of its wafers waiting for one."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -204,7 +208,11 @@ async def open_resume(
             if run["status"] == "held"
             else ""
         )
+        if more and (uncleared := uncleared_text(store, run_id)):
+            more += f", and {uncleared}"
         raise BadInput(f"run {run_id} is {run['status']}: nothing to resume{more}")
+    if refuse_uncleared:
+        refuse_uncleared_dry_resume(store, run_id)
     method = get_method(run["method"])
     recipe = parse_recipe(
         method.recipe_model, json.loads(run["recipe_json"]), f"run {run_id} recipe"

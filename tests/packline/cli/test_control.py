@@ -63,6 +63,22 @@ def test_a_clear_of_a_tool_the_run_does_not_have_is_refused(db, alarmed, capsys)
     assert cleared_events(db, alarmed) == []
 
 
+def test_a_dry_run_is_not_resumed_while_a_tool_waits_for_a_clear(db, alarmed, capsys):
+    """Nobody can clear a tool while a dry run's clock jumps: its wafers would wait out a day
+    of line time for the clear and be held, so the resume is refused, naming the command."""
+    capsys.readouterr()
+    assert main(["resume", alarmed, "--sim"]) == 2
+    assert (
+        f"plasma_cleaner is out of service until someone clears it (alarm): `packline "
+        f"clear-tool {alarmed} plasma_cleaner --by NAME`; clear it first, nothing resumed"
+    ) in capsys.readouterr().err
+    store = RunStore(db, create=False)
+    try:
+        assert store.run(alarmed)["sessions"] == 1  # nothing resumed
+    finally:
+        store.close()
+
+
 def test_piped_output_of_the_resume_tells_the_clear_the_disposition_and_the_batches(
     db, alarmed, capsys
 ):
