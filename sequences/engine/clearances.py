@@ -89,6 +89,21 @@ def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
         raise BadInput(f"run {run_id}: {uncleared}; clear it first, nothing resumed")
 
 
+def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[dict[str, Any]]:
+    """What other processes recorded for run `run_id` while it was stopped, that its session
+    `session` carries out: the dispositions and the clears of tools (of the stopped run), as
+    the events table holds them (both are recorded under the session that stopped)."""
+    return [
+        row
+        for row in store.table("events", run_id)
+        if row["session"] == session - 1
+        and (
+            row["kind"] == "disposition"
+            or (row["kind"] == "tool-cleared" and "run_status" in event_data(row["data"]))
+        )
+    ]
+
+
 def check_tool(run: dict[str, Any], tool: str) -> None:
     """Refuse a tool that is not in the station run `run` (a runs row) drove."""
     tools = yaml.safe_load(run["station_yaml"])["tools"]

@@ -30,7 +30,7 @@ from packline.tasks import finish_shielded
 
 from .batching import Batcher
 from .claim_check import check_claims, overall
-from .clearances import event_data
+from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import (
     CLEAR_TOOL,
@@ -287,7 +287,7 @@ class Engine:
             },
         )
         if self.session > 1:
-            self.events.retell(self._recorded_while_stopped())
+            self.events.retell(recorded_while_stopped(self.store, self.run_id, self.session))
 
     def _take_over(self, spec: RunSpec) -> None:
         """Start this session of a run an earlier session left (see `RunStore.start_session`)."""
@@ -308,20 +308,6 @@ class Engine:
                 f"run {self.run_id}: session {self.session} was started by another process "
                 "meanwhile; nothing was done here"
             )
-
-    def _recorded_while_stopped(self) -> list[dict[str, Any]]:
-        """What other processes recorded since the last session stopped, that this one
-        carries out: the dispositions and the clears of tools (of the stopped run), as the
-        events table holds them (both are recorded under the session that stopped)."""
-        return [
-            row
-            for row in self.store.table("events", self.run_id)
-            if row["session"] == self.session - 1
-            and (
-                row["kind"] == "disposition"
-                or (row["kind"] == "tool-cleared" and "run_status" in event_data(row["data"]))
-            )
-        ]
 
     def _close_records(self, status: str, error: str | None) -> None:
         for wafer_id, wafer_status in self._wafer_status.items():
