@@ -21,9 +21,11 @@ Utilisation is productive time over the run's duration; the bottleneck is the to
 highest. OEE is availability x performance x quality from the run's own figures:
 availability, the time not down over the run's duration; performance, the tool's best
 demonstrated time per wafer (its fastest completed use in this run: a stage cut off by an
-abort or failed part-way demonstrates no rate) times the wafers it processed,
-over its productive time; quality, the share of the wafers it processed whose stage on it
-completed.
+abort or failed part-way demonstrates no rate) times the passes it ran through (completed or
+failed, not cut off; a reworked wafer counts twice), over its productive time, at most 100 %
+(a rate faster than the best demonstrated one is taken as the best); quality, the share of
+its passes that completed (SEMI E79: a failed pass reworked later is a quality loss, not a
+good wafer).
 """
 
 from __future__ import annotations
@@ -193,14 +195,15 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
     }
     done = uses[uses["status"] == "completed"].dropna(subset=["stopped_t"])
     if productive > 0 and not uses.empty:
-        figures["quality"] = done["wafer_id"].nunique() / uses["wafer_id"].nunique()
+        figures["quality"] = len(done) / len(uses)
     if productive > 0 and not done.empty:
         group = done["batch"].fillna(done["id"].astype(str))
         per_use = done.groupby(group).agg(
             start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
         )
         per_wafer = ((per_use["stop"] - per_use["start"]) / per_use["wafers"]).min()
-        figures["performance"] = min(1.0, per_wafer * uses["wafer_id"].nunique() / productive)
+        ran_through = uses["status"].isin(("completed", "failed")).sum()
+        figures["performance"] = min(1.0, per_wafer * ran_through / productive)
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]
     return figures
 

@@ -83,6 +83,33 @@ def test_an_alarm_puts_the_tool_down_until_it_is_cleared(alarmed_run):
     assert pd.isna(times.loc["saw", "oee"])
 
 
+def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
+    """W1 failed on the oven (50-100 s) and, reworked, passed it again (500-550 s): two passes
+    of one wafer, one good; at the best rate (50 s a wafer) the 100 s productive were all used."""
+    store = alarmed_run.store
+    step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
+    (rework,) = store.start_steps(
+        [
+            {
+                **step,
+                "key": "use oven#1",
+                "name": "use oven",
+                "kind": "stage",
+                "irreversible": 0,
+                "status": "running",
+                "started_t": 500.0,
+                "started_wall": 0.0,
+            }
+        ]
+    )
+    store.finish_steps([rework], "completed", 550.0, 0.0, None)
+    times = tool_time(alarmed_run).set_index("tool")
+    assert times.loc["oven", "productive_s"] == 100.0
+    assert times.loc["oven", "quality"] == 0.5
+    assert times.loc["oven", "performance"] == 1.0
+    assert times.loc["oven", "wafers"] == 1
+
+
 def test_a_stage_cut_off_part_way_demonstrates_no_rate(run_db, tmp_path):
     """The tool's best time per wafer is its fastest completed use: a stage aborted a moment
     after it began (performance read 0 % after interrupted stages) leaves the figure as it was."""
