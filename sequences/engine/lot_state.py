@@ -136,9 +136,10 @@ class LotState:
             if self.estimate is not None:
                 pause = self.estimate.pause if event.kind == "paused" else self.estimate.resume
                 pause(event.t)
-        elif event.kind in ("tool-out-of-service", "tool-cleared") and event.tool:
-            out = event.kind == "tool-out-of-service" or "not cleared" in event.message
-            self.tools[event.tool] = event.message if out else ""
+        elif event.kind == "tool-out-of-service" and event.tool:
+            self.tools[event.tool] = event.message
+        elif event.kind == "tool-cleared" and event.tool and event.data.get("cleared"):
+            self.tools[event.tool] = ""  # a clear that did not clear it leaves it out
         elif event.kind == "run-finished":
             self.finished = True
         elif event.wafer in self.wafers:

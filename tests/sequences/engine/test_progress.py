@@ -102,7 +102,14 @@ def test_a_tool_out_of_service_is_named_under_the_wafers_until_it_is_cleared():
     lot.start()
     lot.event("tool-out-of-service", tool="oven", message="oven: over temperature")
     assert "out of service oven: oven: over temperature" in lot.screen()
-    lot.event("tool-cleared", tool="oven", message="oven back in service, cleared by ana")
+    # a clear that did not put it back (its check still going) leaves it out of service
+    checking = {"by": "ana", "cleared": False}
+    lot.event("tool-cleared", tool="oven", message="oven is being checked already", data=checking)
+    assert "out of service oven: oven: over temperature" in lot.screen()
+    cleared = {"by": "ana", "cleared": True}
+    lot.event(
+        "tool-cleared", tool="oven", message="oven back in service, cleared by ana", data=cleared
+    )
     assert not any("out of service" in line for line in lot.screen())
 
 
