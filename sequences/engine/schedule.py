@@ -218,11 +218,12 @@ def recorded_schedule(
     for run in runs:
         if run["simulated"] and run["lot_size"] == lot_size:
             return _schedule_of(store, run, time_scale, f"from dry run {run['id']}")
-    for run in runs:
-        kind = "dry run" if run["simulated"] else "run"
-        basis = f"from {kind} {run['id']} of {run['lot_size']}, scaled"
-        return _schedule_of(store, run, time_scale, basis).for_lot(lot_size, basis)
-    return None
+    if not runs:
+        return None
+    latest = runs[0]
+    kind = "dry run" if latest["simulated"] else "run"
+    basis = f"from {kind} {latest['id']} of {latest['lot_size']}, scaled"
+    return _schedule_of(store, latest, time_scale, basis).for_lot(lot_size, basis)
 
 
 def plans_path(db: Path) -> Path:
@@ -257,12 +258,13 @@ def planned_schedule(
         return None
     planned = RunStore(plans, create=False)
     try:
-        for run in _usable_runs(planned, method, recipe_hash, None):
-            schedule = _schedule_of(planned, run, time_scale, RECIPE_BASIS)
-            return schedule.for_lot(lot_size, RECIPE_BASIS)
+        runs = _usable_runs(planned, method, recipe_hash, None)
+        if not runs:
+            return None
+        schedule = _schedule_of(planned, runs[0], time_scale, RECIPE_BASIS)
+        return schedule.for_lot(lot_size, RECIPE_BASIS)
     finally:
         planned.close()
-    return None
 
 
 def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subprocess.Popen[bytes]:
