@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from .packline.testing.test_station_checks import PROJECT_TEST
+
 ROOT = Path(__file__).resolve().parent.parent
 #: Wall seconds for building the wheel and installing it with its dependencies.
 INSTALL_TIMEOUT_S = 1800
@@ -26,20 +28,6 @@ UNAVAILABLE = re.compile(
 )
 
 pytestmark = pytest.mark.slow
-
-PROJECT_TEST = """
-import pytest
-
-
-def test_unrelated():
-    assert True
-
-
-@pytest.mark.station
-async def test_my_hardware(station, station_tool):
-    async with station.open_tool(station_tool) as tool:
-        assert tool.identity is not None
-"""
 
 
 def _run(args: list[str], cwd: Path, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:

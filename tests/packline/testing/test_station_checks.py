@@ -74,6 +74,8 @@ def test_a_tool_that_does_not_answer_fails_its_checks_by_name(tmp_path: Path):
     assert "[plasma_cleaner]" in result.stdout
 
 
+#: A user's own project's tests: one unrelated, one station test (also installed fresh by
+#: tests/test_fresh_install.py).
 PROJECT_TEST = """
 import pytest
 
