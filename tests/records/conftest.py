@@ -69,28 +69,37 @@ def add_run():
     return create_run
 
 
+def oven_stage(
+    store: RunStore, use: int, started_t: float, stopped_t: float, status: str, error: str | None
+) -> int:
+    """Record wafer W1's `use`-th stage on the oven of run R1, from `started_t` to `stopped_t`
+    ending `status`; its step id."""
+    step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
+    (stage,) = store.start_steps(
+        [
+            {
+                **step,
+                "key": f"use oven#{use}",
+                "name": "use oven",
+                "kind": "stage",
+                "irreversible": 0,
+                "status": "running",
+                "started_t": started_t,
+                "started_wall": 0.0,
+            }
+        ]
+    )
+    store.finish_steps([stage], status, stopped_t, 0.0, error)
+    return stage
+
+
 @pytest.fixture
 def alarmed_run(tmp_path: Path):
     """A run on real tools (no twin) from t=0 to 1000 s: wafer W1's stage on the oven from 50
     to 100 s failed by alarm E1, the oven cleared at 400 s; the station also has a saw."""
     store = RunStore(tmp_path / "runs.db")
     create_run(store, "R1", ["W1"], status="held", stopped_t=1000.0)
-    step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
-    (stage,) = store.start_steps(
-        [
-            {
-                **step,
-                "key": "use oven#0",
-                "name": "use oven",
-                "kind": "stage",
-                "irreversible": 0,
-                "status": "running",
-                "started_t": 50.0,
-                "started_wall": 0.0,
-            }
-        ]
-    )
-    store.finish_steps([stage], "failed", 100.0, 0.0, "alarm")
+    stage = oven_stage(store, 0, 50.0, 100.0, "failed", "alarm")
     store.update_wafer("R1", "W1", status="held", reason="oven alarm E1")
     where = {"run_id": "R1", "wafer_id": "W1", "step_id": stage, "wall": 0.0}
     store.add_rows(

@@ -19,6 +19,8 @@ from packline.records.tooltime import (
 )
 from packline.sequences.engine import RunStore
 
+from .conftest import oven_stage
+
 
 def test_every_tools_states_sum_to_the_runs_duration(records):
     times = tool_time(records)
@@ -86,23 +88,7 @@ def test_an_alarm_puts_the_tool_down_until_it_is_cleared(alarmed_run):
 def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
     """W1 failed on the oven (50-100 s) and, reworked, passed it again (500-550 s): two passes
     of one wafer, one good; at the best rate (50 s a wafer) the 100 s productive were all used."""
-    store = alarmed_run.store
-    step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
-    (rework,) = store.start_steps(
-        [
-            {
-                **step,
-                "key": "use oven#1",
-                "name": "use oven",
-                "kind": "stage",
-                "irreversible": 0,
-                "status": "running",
-                "started_t": 500.0,
-                "started_wall": 0.0,
-            }
-        ]
-    )
-    store.finish_steps([rework], "completed", 550.0, 0.0, None)
+    oven_stage(alarmed_run.store, 1, 500.0, 550.0, "completed", None)
     times = tool_time(alarmed_run).set_index("tool")
     assert times.loc["oven", "productive_s"] == 100.0
     assert times.loc["oven", "quality"] == 0.5
