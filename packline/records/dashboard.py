@@ -30,11 +30,13 @@ from starlette.responses import HTMLResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import eta_text, run_eta
 from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.stage import HOLDING_KINDS
 
 from .reader import RunRecords
-from .tooltime import down_periods, run_window
+from .tooltime import tool_names
 
 #: Interfaces on which the dashboard needs no token.
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -137,7 +139,7 @@ def live_state(store: RunStore) -> dict[str, Any]:
     (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`)
     and its latest alarms; with the names of the runs that ended since (`ended`, newest
     first)."""
-    runs = [run | {"status": shown_status(run)} for run in store.runs(PAST_RUNS)]
+    runs = past_runs(store)
     live = []
     for run in runs:
         if run["status"] not in DRIVEN:
@@ -148,7 +150,7 @@ def live_state(store: RunStore) -> dict[str, Any]:
         wafers = []
         for wafer in store.wafers(run["id"]):
             own = running[(running["wafer_id"] == wafer["wafer_id"])]
-            inner = own[~own["kind"].isin(("stage", "batch"))]
+            inner = own[~own["kind"].isin(HOLDING_KINDS)]
             current = inner if not inner.empty else own
             wafers.append(
                 {
@@ -158,11 +160,8 @@ def live_state(store: RunStore) -> dict[str, Any]:
                     "tool": None if current.empty else _text(current["tool"].iloc[-1]),
                 }
             )
-        held = set(running.loc[running["kind"].isin(("stage", "batch")), "tool"].dropna())
-        window = run_window(records)
-        down = down_periods(records, window)
-        out = set(down.loc[down["stop_t"] >= window.stop_t, "tool"])  # not cleared yet
-        tools = {str(tool) for tool in steps["tool"].dropna()}
+        held = set(running.loc[running["kind"].isin(HOLDING_KINDS), "tool"].dropna())
+        out = out_of_service(store, run["id"])  # not cleared yet
         alarms = records.alarms().tail(LATEST_ALARMS)
         live.append(
             {
@@ -177,7 +176,7 @@ def live_state(store: RunStore) -> dict[str, Any]:
                 "wafers": wafers,
                 "tools": {
                     tool: "down" if tool in out else "running" if tool in held else "idle"
-                    for tool in sorted(tools)
+                    for tool in tool_names(records)
                 },
                 "alarms": [
                     f"{tool} {code}: {message}"

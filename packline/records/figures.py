@@ -32,10 +32,11 @@ from bokeh.palettes import Category10_10, Viridis256
 from bokeh.plotting import figure
 
 from packline.drivers.equipment import E10State, Limit
+from packline.sequences.engine.stage import HOLDING_KINDS
 
 from .claimsites import ConditionSites
 from .spc import ControlChart
-from .tooltime import HOLDING, state_column
+from .tooltime import state_column
 
 #: Colours of the E10 states in the Gantt chart and the tool-time bars.
 STATE_COLOURS = {
@@ -95,8 +96,8 @@ def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
         ("status", "@status"),
         ("start, stop (min)", "@left{0.0}, @right{0.0}"),
     ]
-    stages = held[held["kind"].isin(HOLDING)]
-    inner = held[~held["kind"].isin(HOLDING)]
+    stages = held[held["kind"].isin(HOLDING_KINDS)]
+    inner = held[~held["kind"].isin(HOLDING_KINDS)]
     renderers: list[DataRenderer] = [
         plot.hbar(
             "tool",

@@ -39,13 +39,12 @@ import yaml
 from packline.drivers.equipment import E10State
 from packline.sequences.engine.clearances import event_data
 from packline.sequences.engine.events import TOOL_STATE
+from packline.sequences.engine.stage import HOLDING_KINDS
 
 from .reader import RunRecords
 
 #: Every E10 state, in the order reports list them.
 E10_STATES = tuple(E10State)
-#: The stage rows that hold a tool: one wafer's stage, or one row per wafer of a batch.
-HOLDING = ("stage", "batch")
 #: The cause `down_periods` names for a tool put out of service by a recovery that failed.
 OUT_OF_SERVICE = "out of service"
 #: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
@@ -89,7 +88,7 @@ def tool_uses(steps: pd.DataFrame) -> pd.DataFrame:
     """The rows of `steps` (`RunRecords.steps`) that held a tool and did work on it: every
     stage and batch row but those whose steps inside were all skipped (see the module
     docstring)."""
-    holding = steps[steps["kind"].isin(HOLDING)]
+    holding = steps[steps["kind"].isin(HOLDING_KINDS)]
     inside = steps[steps["stage"].notna()]
     ran = inside[inside["status"] != "skipped"]
     skipped = set(zip(inside["session"], inside["wafer_id"], inside["stage"], strict=True))

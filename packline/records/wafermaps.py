@@ -8,13 +8,13 @@ import pandas as pd
 from bokeh.model import Model
 
 from packline.sequences.engine import BadInput
+from packline.sequences.engine.stage import HOLDING_KINDS
 
 from . import figures
 from .claimsites import condition_sites, run_conditions
 from .markup import cell, escape, slot, table
 from .reader import RunRecords
 from .sites import site_table
-from .tooltime import HOLDING
 
 
 def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model]) -> str:
@@ -31,7 +31,7 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         )
     # the wafer's steps in the order they ran (a stage's snapshot, taken when it ends, is
     # its last step's)
-    own = snaps[(snaps["wafer_id"] == wafer) & ~snaps["kind"].isin(HOLDING)]
+    own = snaps[(snaps["wafer_id"] == wafer) & ~snaps["kind"].isin(HOLDING_KINDS)]
     own = own.sort_values("step_id").reset_index(drop=True)
     layers: list[tuple[str, str]] = []
     columns: dict[str, pd.Series] = {}

@@ -36,6 +36,7 @@ from .events import TOOL_STATE
 from .identity import compare_identity, identity_row
 from .recorder import EventLog
 from .records import RunStore
+from .stage import HOLDING_KINDS
 from .tools import Tool, ToolPool
 
 if TYPE_CHECKING:
@@ -168,7 +169,7 @@ class ToolKeeper:
         return frozenset(
             row["wafer_id"]
             for row in self._store.table("steps", self._events.run_id)
-            if row["kind"] in ("stage", "batch") and row["tool"] == tool.name
+            if row["kind"] in HOLDING_KINDS and row["tool"] == tool.name
         )
 
     async def _check_empty(self, tool: Tool) -> None:

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dispositions import SCRAPPED, Decision
+from .stage import HOLDING_KINDS
 
 #: Step statuses meaning "it may have been half done".
 CUT_OFF = ("running", "interrupted")
@@ -66,7 +67,7 @@ class Plan:
         for key, row in list(self.steps.items()):
             if key[0] != wafer_id:
                 continue
-            if row["kind"] in ("stage", "batch"):
+            if row["kind"] in HOLDING_KINDS:
                 if row["status"] == "failed":
                     self.steps[key] = {**row, "status": "interrupted"}  # replayed
             elif self._holds(row):

@@ -28,11 +28,10 @@ from typing import Any
 import yaml
 
 from .records import RunStore
+from .stage import HOLDING_KINDS
 
 #: Step kinds a wafer's progress counts (a stage or a batch only groups steps on a tool).
 COUNTED_KINDS = ("step", "batch-step")
-#: Step kinds that hold a tool (a stage, a batch): a one-wafer schedule's bottleneck.
-HOLDING_KINDS = ("stage", "batch")
 #: The basis of a schedule from the recipe's step times (`plan_recipe`).
 RECIPE_BASIS = "from the recipe's step times"
 #: How much less than the controller a planning dry run is scheduled (`nice`).

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 
 from .tools import Tool
 
+#: The step kinds of the records of a wafer holding a tool: a stage, or its row of a batch.
+HOLDING_KINDS = ("stage", "batch")
+
 
 @dataclass(frozen=True)
 class Stage:

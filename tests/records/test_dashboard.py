@@ -11,6 +11,7 @@ import re
 import select
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -24,9 +25,11 @@ import pytest
 from websockets.sync.client import ClientConnection, connect
 
 from packline.cli import main
-from packline.records.dashboard import needs_token
+from packline.records.dashboard import live_state, needs_token
+from packline.sequences.engine import RunStore
 
 from ..sequences.processes import TIMEOUT_S, Served
+from .conftest import create_run, oven_stage
 
 #: Where the test puts its screenshot for docs/ when asked (`PACKLINE_SCREENSHOTS=docs/images`).
 SCREENSHOTS = os.environ.get("PACKLINE_SCREENSHOTS")
@@ -225,8 +228,6 @@ def _dump(db: Path) -> list[str]:
 
 
 def _last_run(db: Path) -> str:
-    from packline.sequences.engine import RunStore
-
     store = RunStore(db, create=False)
     try:
         return store.resolve_run("last")
@@ -297,3 +298,51 @@ def test_the_page_updates_live_while_a_run_proceeds_in_another_process(tmp_path)
     assert (tmp_path / "dashboard.png").stat().st_size > 20_000
     if SCREENSHOTS:
         shutil.copy(tmp_path / "dashboard.png", Path(SCREENSHOTS) / "dashboard-live.png")
+
+
+def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
+    """The tools' states of a run this process drives, read from its records: the saw holds
+    W2's stage (running); the oven alarmed on W1 and waits for a clear (down), then is cleared
+    (idle); the latest alarms are listed."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2"], stopped_t=None, **driven)
+        failed = oven_stage(store, 0, 1.0, 2.0, "failed", "alarm")
+        where = {"run_id": "R1", "wafer_id": "W1", "step_id": failed, "t": 2.0, "wall": 0.0}
+        store.add_rows("alarms", [{**where, "tool": "oven", "code": "E1", "message": "hot"}])
+        stage = {"run_id": "R1", "session": 1, "wafer_id": "W2", "claims": [], "tool": "saw"}
+        store.start_steps(
+            [
+                {
+                    **stage,
+                    "key": "use saw#0",
+                    "name": "use saw",
+                    "kind": "stage",
+                    "irreversible": 0,
+                    "status": "running",
+                    "started_t": 3.0,
+                    "started_wall": 0.0,
+                }
+            ]
+        )
+        event = {"run_id": "R1", "session": 1, "wafer_id": None, "tool": "oven", "wall": 0.0}
+        out = {"cause": "alarm", "until_cleared": True}
+        store.add_rows(
+            "events",
+            [{**event, "kind": "tool-out-of-service", "message": "oven: E1", "t": 2.0,
+              "data": json.dumps(out)}],
+        )  # fmt: skip
+        (run,) = live_state(store)["live"]
+        assert run["tools"] == {"oven": "down", "saw": "running"}
+        assert run["alarms"] == ["oven E1: hot"]
+        cleared = {"by": "ana", "cleared": True}
+        store.add_rows(
+            "events",
+            [{**event, "kind": "tool-cleared", "message": "oven back in service", "t": 4.0,
+              "data": json.dumps(cleared)}],
+        )  # fmt: skip
+        (run,) = live_state(store)["live"]
+        assert run["tools"] == {"oven": "idle", "saw": "running"}
+    finally:
+        store.close()
