@@ -18,6 +18,9 @@ from .progress import clock_text
 from .records import RunStore
 from .schedule import COUNTED_KINDS, Schedule, find_schedule, time_scale_of
 
+#: Wafer statuses of a wafer that does no more steps in this run, unfinished.
+STOPPED = ("held", "terminated", "scrapped")
+
 
 @dataclass
 class Estimate:
@@ -175,7 +178,7 @@ def run_eta(
         + [
             (w["stopped_t"] or start_t, w["position"], estimate.wafer_stopped)
             for w in positions.values()
-            if w["status"] in ("held", "terminated", "scrapped")
+            if w["status"] in STOPPED
         ],
         key=lambda change: change[:2],
     )

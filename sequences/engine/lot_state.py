@@ -14,12 +14,12 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
-from .eta import Estimate
+from .eta import STOPPED, Estimate
 from .events import Event
 from .schedule import COUNTED_KINDS, Schedule
 
 #: Wafer statuses of a wafer that does no more steps in this run.
-FINAL = ("completed", "held", "terminated", "scrapped")
+FINAL = ("completed", *STOPPED)
 #: Run-level events that change what the run as a whole is doing, and what it then is.
 RUN_STATES = {
     "paused": "paused",
@@ -91,16 +91,21 @@ class LotState:
                 return
             self.estimate = Estimate(schedule)
             self.estimate.start(self.started_t)
-            done = {
-                w.position: schedule.steps_of(w.position)
-                if w.status == "completed"
-                else w.steps_done
-                for w in self.wafers.values()
-            }
-            stopped = [w.position for w in self.wafers.values() if w.status in FINAL[1:]]
-            self.estimate.catch_up(done, stopped, t)
+            self._catch_up(self.estimate, t)
             if self.run_state == "paused":
                 self.estimate.pause(t)
+
+    def _catch_up(self, estimate: Estimate, t: float) -> None:
+        """Tell `estimate` what the run has done by run clock `t`: each wafer's steps (all of a
+        completed one's), and the wafers that do no more."""
+        done = {
+            w.position: estimate.schedule.steps_of(w.position)
+            if w.status == "completed"
+            else w.steps_done
+            for w in self.wafers.values()
+        }
+        stopped = [w.position for w in self.wafers.values() if w.status in STOPPED]
+        estimate.catch_up(done, stopped, t)
 
     def add_tools(self, names: list[str]) -> None:
         with self.lock:
@@ -124,13 +129,9 @@ class LotState:
             self.started_t = event.t
             for position, wafer_id in enumerate(event.data.get("wafers", [])):
                 self.wafers.setdefault(wafer_id, WaferState(position))
-            if self.estimate is not None:
+            if self.estimate is not None:  # wafers finished in an earlier session count
                 self.estimate.start(event.t)
-                for wafer in self.wafers.values():  # finished in an earlier session
-                    if wafer.status == "completed":
-                        self.estimate.wafer_completed(wafer.position, event.t)
-                    elif wafer.status in FINAL:
-                        self.estimate.wafer_stopped(wafer.position, event.t)
+                self._catch_up(self.estimate, event.t)
         elif event.kind in RUN_STATES:
             self.run_state, self.run_note = RUN_STATES[event.kind], event.message
             if self.estimate is not None:

@@ -191,13 +191,16 @@ def _usable_runs(
     """The runs (their whole records) of this method and recipe, newest first, that
     completed every wafer in one session: a schedule without gaps."""
     listed = store.runs(limit=1000, method=method, recipe=recipe_hash)
-    runs = [store.run(run["id"]) for run in listed if run["id"] != exclude_run]
     return [
         run
-        for run in runs
-        if run["status"] == "completed"
-        and run["recipe_hash"] == recipe_hash
-        and run["sessions"] == 1
+        for run in (
+            store.run(row["id"])
+            for row in listed
+            if row["id"] != exclude_run
+            and row["status"] == "completed"
+            and row["recipe_hash"] == recipe_hash  # `recipe` matches a prefix
+        )
+        if run["sessions"] == 1
     ]
 
 

@@ -16,7 +16,9 @@ from rich.console import Console
 
 from packline.sequences.engine import LiveView, RunRequest, open_run, prepare
 from packline.sequences.engine.eta import NO_BASIS, Estimate, eta_text, run_eta
+from packline.sequences.engine.events import Event
 from packline.sequences.engine.live_view import PLANNING
+from packline.sequences.engine.lot_state import LotState
 from packline.sequences.engine.schedule import (
     RECIPE_BASIS,
     Schedule,
@@ -138,6 +140,23 @@ def test_a_paused_run_s_estimate_stands_still_and_a_held_wafer_s_steps_leave_it(
     estimate.step_done(0, 600.0)
     estimate.wafer_stopped(1, 600.0)  # held before its first step: only wafer 0's b is left
     assert estimate.remaining_s(600.0) == 100.0
+
+
+def test_a_schedule_found_mid_run_counts_the_steps_done_and_the_wafers_stopped():
+    """A schedule that comes while the run goes (a planning pass ended) is measured from what
+    the run did: wafer 0 finished its first step at 150 s and wafer 1 was held, so only wafer
+    0's second step (ending at 200 s by the schedule) is left, 50 s after the point it reached."""
+    state = LotState()
+    state.apply(Event("run-started", "R1", 0.0, 0.0, data={"wafers": ["W0", "W1"]}))
+    step = {"wafer": "W0", "step": "a", "tool": "A"}
+    state.apply(Event("step-started", "R1", 0.0, 0.0, **step, data={"step_id": 1}))
+    state.apply(
+        Event("step-finished", "R1", 150.0, 0.0, **step, status="completed", data={"step_id": 1})
+    )
+    state.apply(Event("wafer-finished", "R1", 150.0, 0.0, wafer="W1", status="held"))
+    state.set_schedule(_pipeline(), t=150.0)
+    assert state.remaining_s(150.0) == 100.0
+    assert state.remaining_s(180.0) == 70.0
 
 
 async def test_the_dashboard_s_eta_from_the_records_is_the_live_view_s(store):
