@@ -6,10 +6,9 @@ import argparse
 import secrets
 import socket
 from collections.abc import Callable
-from pathlib import Path
 
-from .output import EXIT_OK
-from .parser import positive_seconds
+from .output import EXIT_OK, open_store
+from .parser import add_db, positive_seconds
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -17,11 +16,10 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
     from packline.records.dashboard import create_app, needs_token
     from packline.sequences.engine import BadInput
-    from packline.sequences.engine.records import default_db_path
 
-    db = Path(args.db or default_db_path())
-    if not db.exists():
-        raise BadInput(f"run database {db} does not exist (use --db or PACKLINE_DB)")
+    store = open_store(args, create=False)  # refused, naming it, if there is none
+    db = store.path
+    store.close()
     token = args.token
     if token is None and needs_token(args.host):
         token = secrets.token_urlsafe(16)
@@ -44,12 +42,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def _dashboard_arguments(dashboard: argparse.ArgumentParser) -> None:
-    dashboard.add_argument(
-        "--db",
-        type=Path,
-        default=None,
-        help="run database (default: $PACKLINE_DB or runs.db in the data dir)",
-    )
+    add_db(dashboard)
     dashboard.add_argument(
         "--host",
         default="127.0.0.1",

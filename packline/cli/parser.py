@@ -117,14 +117,19 @@ def at_least_one(text: str) -> int:
     return int(text)
 
 
-def add_common(parser: argparse.ArgumentParser) -> None:
-    """`--db` and `--json`, which every command reading or writing records takes."""
+def add_db(parser: argparse.ArgumentParser) -> None:
+    """`--db`, the run database a command reads or writes."""
     parser.add_argument(
         "--db",
         type=Path,
         default=None,
         help="run database (default: $PACKLINE_DB or runs.db in the data dir)",
     )
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """`--db` and `--json`, which every command reading or writing records takes."""
+    add_db(parser)
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
