@@ -179,19 +179,17 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
     flip_chip, chips = FlipChipPhysics(), die_wafer("BENCH-D", SPEC)  # chips on a wafer
     every_die = np.arange(dies)
 
-    def plate_the_tips(w: Workpiece) -> object:
-        cathode = cathode_of(w, Metal.SNPB)
-        return plate(
-            Metal.SNPB, 50.0, 20.0, cathode.site_area_cm2, cathode.sites, 25, 60, 100, plating
-        )
+    def plating_of(metal: Metal, charge_c: float, on_s: float) -> Callable[[Workpiece], object]:
+        """Plate `metal` on the workpiece's cathode (the tips without a seed, else the seed the
+        developed mould exposes), the film left off: repeats would pile up films."""
 
-    def plate_the_mould(w: Workpiece) -> object:
-        """Cu over the seed the developed mould exposes (the film left off: repeats would
-        pile up films)."""
-        cathode = cathode_of(w, Metal.CU)
-        return plate(
-            Metal.CU, 500.0, 600.0, cathode.site_area_cm2, cathode.sites, 25, 60, 100, plating
-        )
+        def plate_on(w: Workpiece) -> object:
+            cathode = cathode_of(w, metal)
+            return plate(
+                metal, charge_c, on_s, cathode.site_area_cm2, cathode.sites, 25, 60, 100, plating
+            )
+
+        return plate_on
 
     die_x = np.unique(wafer.geometry.unit_origin_mm[:, 0])
     die_y = np.unique(wafer.geometry.unit_origin_mm[:, 1])
@@ -209,7 +207,7 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         ),
         "grinder: grind to a level": lambda w: grind_to_level(w, GrindSide.BACK, 700.0),
         "deposition: sputter a Cu seed": lambda w: redeposit(w, deposition),
-        "electroplater: SnPb on the tips": plate_the_tips,
+        "electroplater: SnPb on the tips": plating_of(Metal.SNPB, 50.0, 20.0),
         "dicing saw: singulated units": lambda w: singulated_units(
             w.geometry.unit_origin_mm, w.geometry.unit_size_mm, die_x, die_y, 23.0
         ),
@@ -221,7 +219,7 @@ def steps(wafer: Workpiece) -> dict[str, Callable[[Workpiece], object]]:
         "litho: soft bake": lambda w: bake(w, 110, 90, litho),
         "litho: expose every die": lambda w: expose(w, mould, 450, dies),
         "litho: develop": lambda w: develop_film(w, mould, 120, litho),
-        "electroplater: Cu in a mould": plate_the_mould,
+        "electroplater: Cu in a mould": plating_of(Metal.CU, 500.0, 600.0),
         "wet bench: strip (1 s)": lambda w: strip(w, 1.0, 60, wet),
         "wet bench: Cu etch (1 s)": lambda w: etch(w, Tank.CU_ETCH, 1.0, 30, wet),
         "wet bench: electroless Cu (1 s)": lambda w: plate_electroless(w, 1.0, 60, wet),
