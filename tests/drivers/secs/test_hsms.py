@@ -241,8 +241,10 @@ async def test_a_reply_complete_when_t3_runs_out_is_the_reply(
     raw_server, fast_timers, framed
 ) -> None:
     """On a loaded machine the event loop may not get to a reply before T3 fires: a reply
-    that is whole when T3 runs out (by its length, waiting unread in the socket, or framed
-    already) is the reply. The peer sends it exactly then."""
+    that is whole when T3 runs out is the reply. The peer sends it exactly then; `unread`: it
+    waits in the socket and `_frame_waiting` frames it by its length; `framed`: the event loop
+    frames it (`_data_received`) as T3 runs out, into the transaction T3 renewed, so
+    `_frame_waiting` finds nothing left to do."""
     requests: asyncio.Queue[tuple[asyncio.StreamWriter, int]] = asyncio.Queue()
 
     async def answers_late(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
