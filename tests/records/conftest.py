@@ -69,26 +69,42 @@ def add_run():
     return create_run
 
 
+def stage_row(
+    tool: str,
+    wafer_id: str,
+    started_t: float,
+    *,
+    use: int = 0,
+    run_id: str = "R1",
+    session: int = 1,
+    **fields: Any,
+) -> dict[str, Any]:
+    """The steps row that starts wafer `wafer_id`'s `use`-th stage on `tool` at `started_t`
+    (for `RunStore.start_steps`); `fields` change any column (a batch's `kind` and `batch`, an
+    inner step's `key`, `name`, `kind` and `stage`)."""
+    row = {
+        "run_id": run_id,
+        "session": session,
+        "wafer_id": wafer_id,
+        "claims": [],
+        "tool": tool,
+        "key": f"use {tool}#{use}",
+        "name": f"use {tool}",
+        "kind": "stage",
+        "irreversible": 0,
+        "status": "running",
+        "started_t": started_t,
+        "started_wall": 0.0,
+    }
+    return row | fields
+
+
 def oven_stage(
     store: RunStore, use: int, started_t: float, stopped_t: float, status: str, error: str | None
 ) -> int:
     """Record wafer W1's `use`-th stage on the oven of run R1, from `started_t` to `stopped_t`
     ending `status`; its step id."""
-    step = {"run_id": "R1", "session": 1, "wafer_id": "W1", "claims": [], "tool": "oven"}
-    (stage,) = store.start_steps(
-        [
-            {
-                **step,
-                "key": f"use oven#{use}",
-                "name": "use oven",
-                "kind": "stage",
-                "irreversible": 0,
-                "status": "running",
-                "started_t": started_t,
-                "started_wall": 0.0,
-            }
-        ]
-    )
+    (stage,) = store.start_steps([stage_row("oven", "W1", started_t, use=use)])
     store.finish_steps([stage], status, stopped_t, 0.0, error)
     return stage
 

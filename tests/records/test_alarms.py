@@ -15,6 +15,8 @@ from packline.records.alarms import alarm_history
 from packline.records.tooltime import tool_time
 from packline.sequences.engine import BadInput, RunStore
 
+from .conftest import stage_row
+
 #: Noon of two days, local time: the runs' starts.
 DAY_1 = time.mktime((2026, 3, 2, 12, 0, 0, 0, 0, -1))
 DAY_2 = time.mktime((2026, 3, 3, 12, 0, 0, 0, 0, -1))
@@ -25,24 +27,8 @@ def add_use(
 ) -> None:
     """The oven's use by `wafers` (a batch when several) from `start` to `stop`: completed,
     or failed by alarm code `alarm` at `stop` (one alarm row per wafer)."""
-    rows = [
-        {
-            "run_id": run_id,
-            "session": 1,
-            "wafer_id": wafer,
-            "claims": [],
-            "tool": "oven",
-            "key": "use oven#0",
-            "name": "use oven",
-            "kind": "batch" if len(wafers) > 1 else "stage",
-            "batch": f"b{start}" if len(wafers) > 1 else None,
-            "irreversible": 0,
-            "status": "running",
-            "started_t": start,
-            "started_wall": 0.0,
-        }
-        for wafer in wafers
-    ]
+    batch = {"kind": "batch", "batch": f"b{start}"} if len(wafers) > 1 else {}
+    rows = [stage_row("oven", wafer, start, run_id=run_id, **batch) for wafer in wafers]
     ids = store.start_steps(rows)
     store.finish_steps(ids, "completed" if alarm is None else "failed", stop, 0.0, alarm)
     if alarm is not None:

@@ -29,7 +29,7 @@ from packline.records.dashboard import live_state, needs_token
 from packline.sequences.engine import RunStore
 
 from ..sequences.processes import TIMEOUT_S, Served
-from .conftest import create_run, oven_stage
+from .conftest import create_run, oven_stage, stage_row
 
 #: Where the test puts its screenshot for docs/ when asked (`PACKLINE_SCREENSHOTS=docs/images`).
 SCREENSHOTS = os.environ.get("PACKLINE_SCREENSHOTS")
@@ -311,21 +311,7 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         failed = oven_stage(store, 0, 1.0, 2.0, "failed", "alarm")
         where = {"run_id": "R1", "wafer_id": "W1", "step_id": failed, "t": 2.0, "wall": 0.0}
         store.add_rows("alarms", [{**where, "tool": "oven", "code": "E1", "message": "hot"}])
-        stage = {"run_id": "R1", "session": 1, "wafer_id": "W2", "claims": [], "tool": "saw"}
-        store.start_steps(
-            [
-                {
-                    **stage,
-                    "key": "use saw#0",
-                    "name": "use saw",
-                    "kind": "stage",
-                    "irreversible": 0,
-                    "status": "running",
-                    "started_t": 3.0,
-                    "started_wall": 0.0,
-                }
-            ]
-        )
+        store.start_steps([stage_row("saw", "W2", 3.0)])  # still running
         event = {"run_id": "R1", "session": 1, "wafer_id": None, "tool": "oven", "wall": 0.0}
         out = {"cause": "alarm", "until_cleared": True}
         store.add_rows(

@@ -19,7 +19,7 @@ from packline.records.tooltime import (
 )
 from packline.sequences.engine import RunStore
 
-from .conftest import oven_stage
+from .conftest import oven_stage, stage_row
 
 
 def test_every_tools_states_sum_to_the_runs_duration(records):
@@ -104,20 +104,15 @@ def test_a_stage_cut_off_part_way_demonstrates_no_rate(run_db, tmp_path):
     records = RunRecords(store, store.resolve_run("last"))
     before = tool_time(records).set_index("tool").loc["wire_bonder", "performance"]
     stage = records.steps().query("tool == 'wire_bonder' and kind == 'stage'").iloc[-1]
-    row = {k: stage[k] for k in ("run_id", "session", "wafer_id", "tool", "name", "kind")}
-    (cut,) = store.start_steps(
-        [
-            {
-                **row,
-                "key": "use wire_bonder#cut",
-                "claims": [],
-                "irreversible": 0,
-                "status": "running",
-                "started_t": float(stage["stopped_t"]),
-                "started_wall": 0.0,
-            }
-        ]
+    row = stage_row(
+        "wire_bonder",
+        stage["wafer_id"],
+        float(stage["stopped_t"]),
+        run_id=stage["run_id"],
+        session=int(stage["session"]),
+        key="use wire_bonder#cut",
     )
+    (cut,) = store.start_steps([row])
     store.finish_steps([cut], "interrupted", float(stage["stopped_t"]) + 0.01, 0.0, "aborted")
     after = tool_time(records).set_index("tool").loc["wire_bonder", "performance"]
     store.close()
@@ -168,16 +163,13 @@ def test_a_stage_a_resumed_wafer_passes_again_with_its_steps_skipped_is_no_use(t
         (1, 0.0, 100.0, "completed"),
         (2, 200.0, 200.0, "skipped"),
     ):
-        common = {"run_id": "R1", "session": session, "wafer_id": "W1", "claims": [],
-                  "tool": "oven", "irreversible": 0, "started_wall": 0.0}  # fmt: skip
+        inner = {"key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0"}
         stage, step = store.start_steps(
             [
-                {**common, "key": "use oven#0", "name": "use oven", "kind": "stage",
-                 "status": "running", "started_t": start},
-                {**common, "key": "bake#0", "name": "bake", "kind": "step", "stage": "use oven#0",
-                 "status": "running", "started_t": start},
+                stage_row("oven", "W1", start, session=session),
+                stage_row("oven", "W1", start, session=session, **inner),
             ]
-        )  # fmt: skip
+        )
         store.finish_steps([step], status, stop, 0.0)
         store.finish_steps([stage], "completed", stop, 0.0)
     oven = tool_time(RunRecords(store, "R1")).set_index("tool").loc["oven"]
