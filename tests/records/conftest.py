@@ -137,6 +137,17 @@ def alarmed_run(tmp_path: Path):
 
 
 CHROMIUM = shutil.which("chromium")
+#: How a user's headless Chromium runs here: no sandbox (root), no GPU, nothing fetched in the
+#: background.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
 
 #: Put in front of the page (in the test's copy only): records the console and uncaught
 #: errors, and once Bokeh says the document is idle writes them, with the number of canvases
@@ -180,13 +191,7 @@ class Chromium:
         return subprocess.run(
             [
                 self.executable,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
+                *CHROMIUM_FLAGS,
                 f"--user-data-dir={self.folder / f'profile{self.profiles}'}",
                 "--virtual-time-budget=60000",
                 *args,

@@ -29,7 +29,7 @@ from packline.records.dashboard import live_state, needs_token
 from packline.sequences.engine import RunStore
 
 from ..sequences.processes import TIMEOUT_S, Served
-from .conftest import create_run, oven_stage, stage_row
+from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
 
 #: Where the test puts its screenshot for docs/ when asked (`PACKLINE_SCREENSHOTS=docs/images`).
 SCREENSHOTS = os.environ.get("PACKLINE_SCREENSHOTS")
@@ -87,10 +87,8 @@ class DevTools:
 
     def __init__(self, executable: str, profile: Path) -> None:
         self.process = subprocess.Popen(
-            [executable, "--headless", "--no-sandbox", "--disable-gpu",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             "--no-first-run", f"--user-data-dir={profile}", "--remote-debugging-port=0",
-             "--window-size=1200,1400", "about:blank"],
+            [executable, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+             "--remote-debugging-port=0", "--window-size=1200,1400", "about:blank"],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -235,8 +233,9 @@ def _last_run(db: Path) -> str:
         store.close()
 
 
-@pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian's chromium (.ci/run)")
-def test_the_page_updates_live_while_a_run_proceeds_in_another_process(tmp_path):
+def test_the_page_updates_live_while_a_run_proceeds_in_another_process(
+    tmp_path: Path, chromium: Chromium
+):
     db = tmp_path / "runs.db"
     assert main(["run", "plasma-clean", "--sim", "--lot", "1", "--quiet", "--db", str(db)]) == 0
     first = _last_run(db)
@@ -245,7 +244,7 @@ def test_the_page_updates_live_while_a_run_proceeds_in_another_process(tmp_path)
     with (
         Served(station, "--time-scale", "50"),
         Dashboard(db) as dashboard,
-        DevTools(str(shutil.which("chromium")), tmp_path / "profile") as browser,
+        DevTools(chromium.executable, chromium.folder / "profile") as browser,
     ):
         browser.call("Page.navigate", url=dashboard.url)
         # the page has loaded and its event stream is open before the run starts
