@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from .equipment import ToolState
+from .equipment import READY_STATES
 from .errors import ProtocolError
 from .families.ascii_host import OneWaferDriver, parse_fields
 from .roles.lithography import (
@@ -169,7 +169,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
         command = f"EXPOSE {self.setting(action, 'dose_mj_cm2', dose_mj_cm2)}"
         if not mask or " " in mask:
             raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space")
-        self.require_state(action, ToolState.IDLE, ToolState.ENGINEERING)
+        self.require_state(action, *READY_STATES)
         await self.do(action, f"RETICLE {mask}")
         reticle = await self.request_reticle()
         if reticle is None or reticle.name != mask:

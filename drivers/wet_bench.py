@@ -10,7 +10,7 @@ advanced, or in fault), read back from the bench's log with `RESULT?`.
 
 from __future__ import annotations
 
-from .equipment import ToolState
+from .equipment import READY_STATES
 from .errors import ProtocolError
 from .families.ascii_host import OneWaferDriver, parse_fields
 from .roles.wet_bench import (
@@ -87,7 +87,7 @@ class AsciiWetBench(OneWaferDriver, WetBench):
     ) -> TankStatus:
         action = f"heat {tank.value}"
         setting = self.setting(action, "bath_temperature_c", temperature_c)
-        self.require_state(action, ToolState.IDLE, ToolState.ENGINEERING)
+        self.require_state(action, *READY_STATES)
         before = await self.request_tank(tank)
         await self.do(action, f"TEMP {tank.value} {setting}")
         gap_c = abs(before.temperature_c - temperature_c)

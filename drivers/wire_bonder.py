@@ -14,9 +14,8 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from .equipment import ToolState
 from .errors import ProtocolError, ToolStateError
-from .families.ascii_host import HostLinkDriver
+from .families.ascii_host import TRANSFER_STATES, HostLinkDriver
 from .roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -42,9 +41,6 @@ from .specs.wire_bonder import (
 HEATING_ALLOWANCE_S = 600.0
 MIN_STUDS_PER_S = 5.0
 RUN_MARGIN_S = 120.0
-
-#: Tool states in which the chuck accepts a wafer transfer.
-TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
 
 
 class AsciiWireBonder(HostLinkDriver, WireBonder):

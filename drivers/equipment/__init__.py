@@ -128,8 +128,6 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
         self._reading_listeners: list[ReadingListener] = []
         self._state_listeners: list[StateListener] = []
-        #: The state the listeners were last told (a transition may lead back to its state).
-        self._told_state = ToolState.OFFLINE
         self._state = StateModel(self._tell_state)
         self._machine = AsyncMachine(
             model=self._state,
@@ -311,7 +309,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         so it also moves to fault. A cancelled caller (terminate, abort) gets the safe state
         commanded before the cancellation goes on.
         """
-        self.require_state(action, ToolState.IDLE, ToolState.ENGINEERING)
+        self.require_state(action, *READY_STATES)
         await self._state.start_work()
         try:
             yield
@@ -395,10 +393,8 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self._state_listeners.append(listener)
 
     def _tell_state(self, state: ToolState) -> None:
-        if state is not self._told_state:
-            self._told_state = state
-            for listener in self._state_listeners:
-                listener(state)
+        for listener in self._state_listeners:
+            listener(state)
 
     def record_reading(self, name: str, value: float, unit: str) -> Reading:
         """Record one process reading at the clock's present time."""

@@ -80,7 +80,7 @@ class StateModel:
     still binds its own (it skips a name the model already has); one per trigger of
     `TRANSITIONS` (tests/drivers/test_equipment.py keeps the two in step).
 
-    The state is a property whose setter tells `on_change` each state transitions sets: a
+    The state is a property whose setter tells `on_change` each new state transitions set: a
     callback of transitions' own (`after_state_change`) would add an await point inside every
     trigger, where a cancellation (an abort) could land half-way through a transition.
     """
@@ -106,5 +106,7 @@ class StateModel:
 
     @state.setter
     def state(self, value: ToolState) -> None:
-        self._value = ToolState(value)
-        self._on_change(self._value)
+        state = ToolState(value)
+        if state is not self._value:  # a transition may lead back to its own state
+            self._value = state
+            self._on_change(state)

@@ -158,8 +158,7 @@ class HostLinkDriver(Equipment):
             return ""
         if reply.startswith("OK "):
             if seen is not None:
-                words = reply[3:].split(" ")
-                seen.state = next((w[6:] for w in words if w.startswith("STATE=")), None)
+                seen.state = parse_fields(self, action, reply[3:]).get("STATE")
             return reply[3:]
         if match := _REFUSAL.fullmatch(reply):
             code, text = match.groups()

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import ToolStateError
+from ..families.ascii_host import TRANSFER_STATES
 from ..roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -32,7 +33,6 @@ from ..wire_bonder import (
     HEATING_ALLOWANCE_S,
     MIN_STUDS_PER_S,
     RUN_MARGIN_S,
-    TRANSFER_STATES,
     AsciiWireBonder,
 )
 from .dictionary import GemNeeds

@@ -159,7 +159,7 @@ class ModbusLink(Link):
         client, self._client = self._client, None
         if client is None:
             return
-        if isinstance(self._reply_so_far, bytearray) and (transport := client.ctx.transport):
+        if transport := client.ctx.transport:
             # What the wire holds that the event loop has not read yet (a loaded machine).
             port = getattr(transport, "sync_serial", None)  # pymodbus's serial transport
             self._reply_so_far += read_waiting(port or transport, self.max_reply_bytes)

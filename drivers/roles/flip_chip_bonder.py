@@ -116,10 +116,6 @@ class FrameResult:
     fill_level_min_percent: float
     fill_level_max_percent: float
 
-    @property
-    def every_column_joined(self) -> bool:
-        return self.columns_joined == self.columns
-
 
 class TransferAlloy(StrEnum):
     """The eutectic solders of the transfer sheets (the names are the protocol's)."""

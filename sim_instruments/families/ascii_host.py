@@ -187,11 +187,9 @@ class HostLinkTool(SimulatedTool):
         return f"OK {payload}" if payload else "OK"
 
     def answer(self, line: str) -> str:
-        """The `OK` payload of `line` (without its line end), or `HostRefused`; the wait
-        query answers at once, as the status query."""
+        """The `OK` payload of `line` (without its line end), or `HostRefused`: a line answered
+        at once (the GEM faces' commands and queries; the wait query is `handle`'s)."""
         command, values = self._parse(line)
-        if command.name == self.wire.wait_query:
-            return self._dispatch(self.wire.status_query, [])
         return self._dispatch(command.name, values)
 
     async def hold_status(self, while_state: str, wait_s: float) -> str | None:

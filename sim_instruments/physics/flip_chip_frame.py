@@ -51,10 +51,11 @@ FRAME_COLUMN_METAL = "Cu"
 
 
 def column_layout(geometry: Geometry) -> Layout:
-    """Every unit's column sites (000:x2); `Misfit` on a workpiece without them."""
+    """Every unit's column sites (000:x2), worked out once per geometry; `Misfit` on a
+    workpiece without them."""
     if not geometry.column.any():
         raise Misfit("the substrate has no column sites for a frame's conductor columns")
-    return unit_layout(geometry, geometry.column)
+    return geometry.derived("column layout", lambda: unit_layout(geometry, geometry.column))
 
 
 def mount_frames(
@@ -176,8 +177,9 @@ def stack_devices(
     has every terminal joined."""
     stack = substrate.stack
     level = int(stack.height(substrate.geometry.unit_count)[units[0]])
-    sites = column_layout(substrate.geometry).sites[units][:, match]
-    nominal = column_layout(substrate.geometry).position_um[units][:, match]
+    columns = column_layout(substrate.geometry)
+    sites = columns.sites[units][:, match]
+    nominal = columns.position_um[units][:, match]
     origin = device_layout(source)
     from_sites = origin.sites[source_units]
     error_um = landing_error_um(origin.position_um[source_units], nominal, placement)
