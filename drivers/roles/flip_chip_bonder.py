@@ -47,10 +47,8 @@ def terminal_volume_nl(
 ) -> np.ndarray:
     """The volume (nl) of stud terminals of this height and base inside holes this deep (numbers
     or arrays, elementwise): what 000:b's filler must leave of a hole for the terminal 000:c
-    inserts."""
-    inside_um = np.minimum(height_um, hole_depth_um)
-    base = np.asarray(base_diameter_um, np.float64)
-    return np.asarray(TERMINAL_FILL_FACTOR * np.pi / 4 * base**2 * inside_um * 1e-6)
+    inserts, the part of a cylinder its collar and cone fill."""
+    return TERMINAL_FILL_FACTOR * column_volume_nl(base_diameter_um, height_um, hole_depth_um)
 
 
 def column_volume_nl(
