@@ -36,7 +36,8 @@ class JsonLines:
 
 
 class PlainLog:
-    """A line per wafer outcome and per run-level event (a terminal that is not interactive)."""
+    """A line per wafer outcome and per run-level event (a terminal that is not interactive):
+    each event one line however long, never wrapped, so `grep` finds the whole of it."""
 
     KINDS = frozenset(
         {
@@ -66,4 +67,6 @@ class PlainLog:
             return
         who = event.wafer or event.tool or ""
         text = " ".join(x for x in (event.kind, who, event.status or "", event.message) if x)
-        self.console.print(f"[{clock_text(event.t)}] {text}", markup=False, highlight=False)
+        self.console.print(
+            f"[{clock_text(event.t)}] {text}", markup=False, highlight=False, soft_wrap=True
+        )

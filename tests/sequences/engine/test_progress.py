@@ -11,7 +11,7 @@ import io
 import pytest
 from rich.console import Console
 
-from packline.sequences.engine import LiveView, RunRequest, open_run, prepare
+from packline.sequences.engine import LiveView, PlainLog, RunRequest, open_run, prepare
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.schedule import Schedule, ScheduledStep
 
@@ -271,3 +271,14 @@ def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
     lot.finish("W03", 99, status="skipped")  # done in the earlier session
     assert "1/2" in lot.row("W03")
     assert lot.view.remaining_s() == 60.0
+
+
+def test_a_piped_event_line_is_never_wrapped():
+    """Piped output (a console 160 wide that is not a terminal) keeps each event on one line,
+    so `grep` finds the whole of it: a held wafer's reason runs past 160 columns."""
+    out = io.StringIO()
+    reason = "step 'plasma clean' of W01 failed: " + "alarm REFLECTED_POWER; " * 10
+    PlainLog(Console(file=out, width=160))(
+        Event("wafer-finished", "R1", 112.0, 0.0, wafer="W01", status="held", message=reason)
+    )
+    assert out.getvalue() == f"[0:01:52] wafer-finished W01 held {reason}\n"
