@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +12,7 @@ from rich import box
 from rich.console import Console
 
 from packline.rendering import DataTable
+from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status
 from packline.sequences.engine.progress import clock_text
@@ -22,45 +23,102 @@ from .parser import add_common, at_least_one, local_date
 
 #: The most runs `runs --status` looks through (the status shown is decided per run).
 MAX_LISTED = 100_000
-#: The most lot ids `runs --lot` names when it finds no run of the lot asked for.
-LOTS_NAMED = 10
+#: The most lot ids or recipes `runs --lot` or `--recipe` names when no run has the one asked for.
+NAMED = 10
+#: How much of a recipe's sha256 `runs --recipe` names (enough to tell the recipes apart).
+RECIPE_SHOWN = 12
 
 
 def cmd_runs(args: argparse.Namespace) -> int:
-    runs: list[dict[str, Any]] = []
-    if Path(args.db or default_db_path()).exists():  # no database yet: no runs, none created
-        store = open_store(args, create=False)
-        try:
-            found = store.runs(
-                args.limit if args.status is None else MAX_LISTED,
-                method=args.method,
-                recipe=args.recipe,
-                wafer=args.wafer,
-                since_wall=args.since,
-                lot=args.lot,
-            )
-            runs = [{**run, "status": shown_status(run)} for run in found]
-            if args.status is not None:
-                runs = [run for run in runs if run["status"] == args.status][: args.limit]
-            if args.lot is not None and not store.runs(1, lot=args.lot):
-                raise BadInput(f"--lot {args.lot}: {_no_lot(store, args.lot)}")
-        finally:
+    # no database yet: no runs, and none created
+    exists = Path(args.db or default_db_path()).exists()
+    store = open_store(args, create=False) if exists else None
+    try:
+        _refuse_unknown(args, store)
+        runs = [] if store is None else _listed(args, store)
+    finally:
+        if store is not None:
             store.close()
     title = f"runs in {args.db or default_db_path()}"
     return answer(args, runs, lambda console: print_runs(console, runs, title=title))
 
 
+def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
+    """The runs the filters let through, newest first, with their status as shown."""
+    found = store.runs(
+        args.limit if args.status is None else MAX_LISTED,
+        method=args.method,
+        recipe=args.recipe,
+        wafer=args.wafer,
+        since_wall=args.since,
+        lot=args.lot,
+    )
+    runs = [{**run, "status": shown_status(run)} for run in found]
+    if args.status is None:
+        return runs
+    return [run for run in runs if run["status"] == args.status][: args.limit]
+
+
+def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
+    """BadInput for a filter no run can match, whatever the others: a day still to come, a
+    method neither the catalogue nor the records (`store`, when there is one) know, a recipe,
+    wafer or lot id no run has; the message names what there is instead."""
+    if args.since is not None and args.since > time.time():
+        day = time.strftime("%Y-%m-%d", time.localtime(args.since))
+        raise BadInput(f"--since {day}: that day has not come yet; no run started on it")
+    if args.method is not None:
+        known = {method["name"] for method in read_catalogue()}
+        if args.method not in known and not (store and store.runs(1, method=args.method)):
+            known |= {run["method"] for run in store.runs(-1)} if store else set()
+            raise BadInput(
+                f"--method {args.method}: unknown method; known methods: "
+                f"{', '.join(sorted(known))} (`packline methods`)"
+            )
+    if store is None:
+        return
+    for option, value, why in (
+        ("recipe", args.recipe, _no_recipe),
+        ("wafer", args.wafer, _no_wafer),
+        ("lot", args.lot, _no_lot),
+    ):
+        if value is not None and not store.runs(1, **{option: value}):
+            raise BadInput(f"--{option} {value}: {why(store, value)}")
+
+
+def _no_recipe(store: RunStore, prefix: str) -> str:
+    """Why no run is of a recipe whose hash starts with `prefix`: the newest `NAMED` recipes
+    the database holds (the start of their hash and their method)."""
+    recipes = dict.fromkeys(
+        f"{run['recipe_hash'][:RECIPE_SHOWN]} ({run['method']})" for run in store.runs(-1)
+    )
+    return (
+        f"no run of a recipe whose sha256 starts so in {store.path}; {_named('recipes', recipes)}"
+    )
+
+
+def _no_wafer(store: RunStore, wafer: str) -> str:
+    return f"no run of {store.path} had wafer {wafer!r}"
+
+
 def _no_lot(store: RunStore, lot: str) -> str:
-    """Why no run is of lot `lot`: the lots the database holds (the newest `LOTS_NAMED`), or
+    """Why no run is of lot `lot`: the lots the database holds (the newest `NAMED`), or
     that no run has a lot id."""
-    lots = list(dict.fromkeys(r["lot_id"] for r in store.runs(-1) if r["lot_id"] is not None))
+    lots = dict.fromkeys(r["lot_id"] for r in store.runs(-1) if r["lot_id"] is not None)
     if not lots:
         return (
             f"no run of {store.path} has a lot id (`packline run --lot-id LOT` or `--lot-file` "
             "gives one)"
         )
-    more = f", ... ({len(lots)} lots; `packline runs` lists them)" if len(lots) > LOTS_NAMED else ""
-    return f"no run of lot {lot!r} in {store.path}; its lots: {', '.join(lots[:LOTS_NAMED])}{more}"
+    return f"no run of lot {lot!r} in {store.path}; {_named('lots', lots)}"
+
+
+def _named(what: str, names: Iterable[str]) -> str:
+    """`its WHAT: ` the first `NAMED` of `names`, and how many there are when there are more."""
+    listed = list(names)
+    more = (
+        f", ... ({len(listed)} {what}; `packline runs` lists them)" if len(listed) > NAMED else ""
+    )
+    return f"its {what}: {', '.join(listed[:NAMED])}{more}"
 
 
 def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> None:

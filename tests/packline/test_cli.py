@@ -298,7 +298,7 @@ def test_runs_filters_by_method_status_wafer_recipe_and_date(db, capsys):
     assert ids("--wafer", "SCRIBE-7") == ["bump-seal-clean"]
     assert ids("--status", "completed", "--limit", "1") == ["bump-seal-clean"]
     assert ids("--status", "held") == []
-    assert ids("--since", "2999-01-01") == []
+    assert ids("--since", "2000-01-01") == ["bump-seal-clean", "plasma-clean"]
     assert main(["runs", "--json", "--method", "bump-seal-clean"]) == 0
     recipe = json.loads(capsys.readouterr().out)[0]["recipe_hash"]
     assert ids("--recipe", recipe[:10]) == ["bump-seal-clean"]

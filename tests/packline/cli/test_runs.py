@@ -132,3 +132,36 @@ def test_runs_of_a_lot_nobody_ran_is_bad_input_naming_the_lots_there(tmp_path, c
         capsys.readouterr().err
     )
     assert main(["runs", "--db", db, "--lot", "L2611-042", "--status", "failed"]) == 0  # there
+
+
+def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, capsys):
+    """A method nobody knows, a recipe or wafer no run has, a day still to come: each is bad
+    input (exit 2) naming what there is, never an empty table; a known method nobody ran yet
+    is an empty table (and without a database, an unknown method is still refused)."""
+    db = str(tmp_path / "runs.db")
+    runs = ["runs", "--db", db]
+    assert main([*runs, "--method", "nope"]) == 2
+    assert "--method nope: unknown method; known methods: bump-seal-clean, plasma-clean," in (
+        capsys.readouterr().err
+    )
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    assert main([*runs, "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert main([*runs, "--method", "tape-substrate", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == []
+    refused = {
+        "--method": ("nope", "--method nope: unknown method; known methods: bump-seal-clean,"),
+        "--recipe": (
+            "0bad",
+            f"--recipe 0bad: no run of a recipe whose sha256 starts so in {db}; its recipes: "
+            f"{run['recipe_hash'][:12]} (plasma-clean)",
+        ),
+        "--wafer": ("W99", f"--wafer W99: no run of {db} had wafer 'W99'"),
+        "--since": ("2999-01-01", "--since 2999-01-01: that day has not come yet"),
+    }
+    for option, (value, message) in refused.items():
+        assert main([*runs, option, value]) == 2, option
+        captured = capsys.readouterr()
+        assert message in captured.err
+        assert captured.out == ""
