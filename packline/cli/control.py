@@ -12,7 +12,7 @@ from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.errors import BadInput
-from packline.sequences.engine.liveness import is_live, shown_status
+from packline.sequences.engine.liveness import is_alive, shown_status
 from packline.sequences.engine.records import RunStore
 
 from .output import EXIT_OK, open_store, print_json
@@ -23,10 +23,11 @@ def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
     """The id of run `ref`, which a live process must be driving; else BadInput saying so
     and what that means (`otherwise`)."""
     run_id = store.resolve_run(ref)
-    if not is_live(store, run_id):
+    run = store.run(run_id)
+    if not is_alive(run):
         raise BadInput(
             f"run {run_id} is not being driven by any process "
-            f"(status {shown_status(store.run(run_id))}); {otherwise}"
+            f"(status {shown_status(run)}); {otherwise}"
         )
     return run_id
 

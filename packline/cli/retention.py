@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable
+from packline.sequences.engine.progress import wall_text
 
 from .output import EXIT_OK, open_store, print_json, terminal
 from .parser import add_common, add_run_ref, at_least_one, local_date
@@ -90,7 +90,7 @@ def print_plan(
             run["method"],
             run["status"],
             str(run["lot_size"]),
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(run["started_wall"])),
+            wall_text(run["started_wall"]),
             run["archived"] or "not archived",
         )
     console.print(table if runs else "no run to prune", markup=False, highlight=False)

@@ -24,7 +24,7 @@ from packline.sequences.engine import (
     RunStore,
     driver_text,
     get_method,
-    is_live,
+    is_alive,
     open_resume,
     open_run,
     prepare,
@@ -93,8 +93,8 @@ def cmd_resume(args: argparse.Namespace) -> int:
     injector = None
     try:
         run_id = store.resolve_run(args.run)
-        if is_live(store, run_id):
-            run = store.run(run_id)
+        run = store.run(run_id)
+        if is_alive(run):
             if run["status"] != "paused":
                 raise BadInput(
                     f"run {run_id} is already being driven by {driver_text(run)} (status "
@@ -107,7 +107,6 @@ def cmd_resume(args: argparse.Namespace) -> int:
             else:
                 print(f"resume requested for run {run_id}, paused in {driver_text(run)}")
             return EXIT_OK
-        run = store.run(run_id)
         if args.sim and not run["simulated"]:
             raise BadInput(
                 f"--sim: run {run_id} drove the tools of station {run['station_name']}, not a "

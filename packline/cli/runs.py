@@ -15,7 +15,7 @@ from packline.rendering import DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status
-from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.progress import clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
 
 from .output import answer, open_store
@@ -64,8 +64,10 @@ def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
     method neither the catalogue nor the records (`store`, when there is one) know, a recipe,
     wafer or lot id no run has; the message names what there is instead."""
     if args.since is not None and args.since > time.time():
-        day = time.strftime("%Y-%m-%d", time.localtime(args.since))
-        raise BadInput(f"--since {day}: that day has not come yet; no run started on it")
+        raise BadInput(
+            f"--since {wall_text(args.since, day=True)}: that day has not come yet; no run "
+            "started on it"
+        )
     if args.method is not None:
         known = {method["name"] for method in read_catalogue()}
         if args.method not in known and not (store and store.runs(1, method=args.method)):
@@ -141,7 +143,7 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
             f"{run['lot_size']} ({run['completed']} done, {run['held']} held)",
             "simulated" if run["simulated"] else run["station_name"],
             run["operator"],
-            time.strftime("%Y-%m-%d %H:%M", time.localtime(run["started_wall"])),
+            wall_text(run["started_wall"]),
             _run_clock(run),
         )
     console.print(table)

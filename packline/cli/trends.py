@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -13,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 
 from packline.rendering import DataTable
-from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.progress import clock_text, wall_text
 
 from .output import answer, open_store
 from .parser import add_common, local_date
@@ -39,7 +38,7 @@ def cmd_alarms(args: argparse.Namespace) -> int:
         "tools": json.loads(history.tools.to_json(orient="records")),
         "alarms": json.loads(history.alarms.to_json(orient="records")),
     }
-    since = "" if args.since is None else f" since {_day(args.since)}"
+    since = "" if args.since is None else f" since {wall_text(args.since, day=True)}"
     return answer(args, data, lambda console: print_alarms(console, data, title=f"alarms{since}"))
 
 
@@ -66,7 +65,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             clock_text(row["downtime_s"]),
             clock_text(row["mtbf_s"]),
             clock_text(row["mttr_s"]),
-            _moment(row["last_alarm_wall"]),
+            wall_text(row["last_alarm_wall"]),
         )
     console.print(tools)
     if not data["alarms"]:
@@ -93,8 +92,8 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             str(row["wafers"]),
             str(row["runs"]),
             clock_text(row["downtime_s"]),
-            _moment(row["first_wall"]),
-            _moment(row["last_wall"]),
+            wall_text(row["first_wall"]),
+            wall_text(row["last_wall"]),
         )
     console.print(codes)
     console.print(
@@ -189,14 +188,6 @@ def _strip(point: dict[str, Any], low: float, high: float) -> str:
 
 def _number(value: float | None) -> str:
     return "-" if value is None else f"{value:.3g}"
-
-
-def _moment(unix: float | None) -> str:
-    return "-" if unix is None else time.strftime("%Y-%m-%d %H:%M", time.localtime(unix))
-
-
-def _day(unix: float) -> str:
-    return time.strftime("%Y-%m-%d", time.localtime(unix))
 
 
 def _alarms_arguments(alarms: argparse.ArgumentParser) -> None:

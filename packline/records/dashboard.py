@@ -18,7 +18,6 @@ import asyncio
 import hmac
 import html
 import json
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import eta_text, run_eta
 from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
 
 from .reader import RunRecords
@@ -224,7 +224,7 @@ def _page(past: list[dict[str, Any]]) -> str:
         f'<td><a href="runs/{html.escape(run["id"])}/report">{html.escape(run["id"])}</a></td>'
         f"<td>{html.escape(run['method'])}</td><td>{html.escape(run['status'])}</td>"
         f"<td>{run['lot_size']}</td><td>{run['completed']}</td><td>{run['held']}</td>"
-        f"<td>{time.strftime('%Y-%m-%d %H:%M', time.localtime(run['started_wall']))}</td>"
+        f"<td>{wall_text(run['started_wall'])}</td>"
         "</tr>"
         for run in past
     )

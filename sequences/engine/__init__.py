@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from .events import Event, Observer
     from .launch import open_resume, open_run
     from .live_view import LiveView
-    from .liveness import driver_text, is_live, shown_status
+    from .liveness import driver_text, is_alive, shown_status
     from .method import (
         ClaimCoverage,
         FailurePolicy,
@@ -74,7 +74,7 @@ __all__ = [
     "driver_text",
     "field_reference",
     "get_method",
-    "is_live",
+    "is_alive",
     "load_recipe",
     "method",
     "open_resume",

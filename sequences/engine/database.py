@@ -20,9 +20,13 @@ from typing import Any
 
 from . import packing
 from .errors import BadInput
+from .liveness import shown_status
+from .progress import wall_text
 from .schema import migrate, schema_version
 
 BUSY_TIMEOUT_MS = 10_000
+#: The most runs an ambiguous run-id prefix lists (the newest).
+AMBIGUOUS_LISTED = 10
 #: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 
@@ -81,11 +85,14 @@ class RunDatabase:
                 raise BadInput(f"run database {self.path} holds no runs")
             return str(row["id"])
         rows = self._db.execute(
-            "SELECT id FROM runs WHERE substr(id, 1, length(?)) = ?", (ref, ref)
+            "SELECT id, method, started_wall, status, pid, host FROM runs "
+            "WHERE substr(id, 1, length(?)) = ? ORDER BY started_wall DESC",
+            (ref, ref),
         ).fetchall()
-        if len(rows) != 1:
-            what = "no run" if not rows else f"{len(rows)} runs"
-            raise BadInput(f"run {ref!r}: {what} with that id in {self.path} (see `packline runs`)")
+        if not rows:
+            raise BadInput(f"run {ref!r}: no run with that id in {self.path} (see `packline runs`)")
+        if len(rows) > 1:
+            raise BadInput(f"run {ref!r}: {len(rows)} runs in {self.path} start so; {_pick(rows)}")
         return str(rows[0]["id"])
 
     def run(self, run_id: str) -> dict[str, Any]:
@@ -200,3 +207,17 @@ class RunDatabase:
             (run_id,),
         ).fetchall()
         return {row["wafer_id"]: self.twin_blob(row["hash"]) for row in rows}
+
+
+def _pick(runs: list[sqlite3.Row]) -> str:
+    """The runs an ambiguous prefix matches (newest first, at most `AMBIGUOUS_LISTED`), a
+    line each with its id, method, start and status as shown, for the user to pick one."""
+    lines = [
+        f"  {run['id']}  {run['method']}  started {wall_text(run['started_wall'])}  "
+        f"{shown_status(dict(run))}"
+        for run in runs[:AMBIGUOUS_LISTED]
+    ]
+    more = len(runs) - len(lines)
+    if more:
+        lines.append(f"  ... and {more} more (`packline runs` lists them)")
+    return "give more of the id; they are:\n" + "\n".join(lines)

@@ -12,10 +12,7 @@ from __future__ import annotations
 import os
 import socket
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .records import RunStore
+from typing import Any
 
 #: Recorded statuses of a run that a live process is driving.
 DRIVEN = ("running", "paused")
@@ -38,11 +35,6 @@ def is_alive(run: dict[str, Any]) -> bool:
     except PermissionError:
         return True
     return run["pid"] != os.getpid() and not _zombie(run["pid"])
-
-
-def is_live(store: RunStore, run_id: str) -> bool:
-    """Is another process driving this run right now?"""
-    return is_alive(store.run(run_id))
 
 
 def _zombie(pid: int) -> bool:

@@ -9,6 +9,7 @@ interactive, JSON lines for scripts, and the run-clock text all of them and the 
 from __future__ import annotations
 
 import sys
+import time
 from typing import IO
 
 from rich.console import Console
@@ -22,6 +23,14 @@ def clock_text(seconds: float | None) -> str:
         return "-"
     seconds = max(0, round(seconds))
     return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+def wall_text(unix: float | None, *, day: bool = False) -> str:
+    """The local date and minute of a Unix time (`2026-11-30 14:32`), or with `day` its date
+    alone; '-' for none."""
+    if unix is None:
+        return "-"
+    return time.strftime("%Y-%m-%d" if day else "%Y-%m-%d %H:%M", time.localtime(unix))
 
 
 class JsonLines:

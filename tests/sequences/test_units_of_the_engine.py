@@ -9,6 +9,7 @@ import pytest
 
 from packline.sequences.engine import RecipeError, all_methods, get_method, read_recipe_text
 from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.progress import wall_text
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import read_snapshot, restore, snapshot
@@ -110,11 +111,11 @@ def test_traces_survive_a_transaction_that_rolls_back(store):
     assert store.trace_summary("r")[0]["samples"] == 1
 
 
-def test_a_run_prefix_is_a_prefix_not_a_pattern(store):
+def _add_run(store, run_id: str, *, method: str = "m", status: str = "completed", wall=0.0):
     store.create_run(
         {
-            "id": "20250101-000000-abcd",
-            "method": "m",
+            "id": run_id,
+            "method": method,
             "recipe_json": "{}",
             "recipe_text": "",
             "recipe_source": "",
@@ -125,14 +126,32 @@ def test_a_run_prefix_is_a_prefix_not_a_pattern(store):
             "operator": "o",
             "lot_size": 1,
             "failure_policy": "hold",
-            "status": "completed",
+            "status": status,
             "sessions": 1,
             "started_t": 0.0,
-            "started_wall": 0.0,
+            "started_wall": wall,
         },
         ["W1"],
     )
+
+
+def test_a_run_prefix_is_a_prefix_not_a_pattern(store):
+    _add_run(store, "20250101-000000-abcd")
     assert store.resolve_run("2025") == "20250101-000000-abcd"
     for pattern in ("_", "%", "2025%abcd", "20250101-000000-ABCD"):
         with pytest.raises(BadInput, match="no run"):
             store.resolve_run(pattern)
+
+
+def test_an_ambiguous_run_prefix_lists_the_runs_it_matches_to_pick_from(store):
+    """Each run the prefix matches, newest first: its id, method, start and status."""
+    _add_run(store, "20250101-000000-abcd", method="plasma-clean", wall=1.0e9)
+    _add_run(store, "20250101-000000-abce", method="tape-substrate", status="held", wall=1.1e9)
+    _add_run(store, "20250102-000000-abcf")
+    with pytest.raises(BadInput) as refused:
+        store.resolve_run("20250101")
+    assert str(refused.value) == (
+        f"run '20250101': 2 runs in {store.path} start so; give more of the id; they are:\n"
+        f"  20250101-000000-abce  tape-substrate  started {wall_text(1.1e9)}  held\n"
+        f"  20250101-000000-abcd  plasma-clean  started {wall_text(1.0e9)}  completed"
+    )
