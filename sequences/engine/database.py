@@ -1,7 +1,7 @@
 """The run database: one SQLite file, opened durable and migrated, and what its readers ask.
 
-Durability: WAL journal with `synchronous=FULL`, so every committed transaction is on disk
-before its writer goes on: a SIGKILL or a power cut loses nothing committed. A new file is
+Durability: WAL journal, so a SIGKILL loses nothing committed; what a run writes is on disk
+(the log synced) when `records.py` says (decision 0032), every other write at once. A new file is
 readable by its user alone (it holds recipes, station addresses and operator names). A file of
 an older schema is migrated on open, a newer or foreign one refused untouched (`schema.py`).
 

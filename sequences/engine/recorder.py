@@ -117,7 +117,7 @@ class EventLog:
             "t": event.t,
             "wall": event.wall,
         }
-        self._store.add_rows("events", [row])
+        self._store.add_rows("events", [row], durable=False)
 
 
 class StepRecorder:
@@ -263,6 +263,7 @@ class StepRecorder:
                 for wafer_id in wafer_ids
                 for a in tool.driver.active_alarms.values()
             ],
+            durable=False,
         )
 
     def measure(
@@ -297,6 +298,7 @@ class StepRecorder:
                 }
                 for s in subjects
             ],
+            durable=False,
         )
         for subject in subjects:
             step_id = subject.step_id
@@ -343,6 +345,7 @@ class StepRecorder:
                 }
                 for s in subjects
             ],
+            durable=False,
         )
         self.events.emit(
             "confirmation",

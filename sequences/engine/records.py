@@ -1,11 +1,14 @@
 """Run records: one SQLite file (`database.py`), written as the run goes, read by `runs`, `show`
 and `resume`.
 
-Every write is a durable transaction (each step's start and end, with the step's measurements,
-alarms, confirmations and twin snapshots) on disk before the engine goes on. Process
-traces are the one batched stream: their rows wait in memory and go to disk with the next step
-transaction (or every `TRACE_BATCH` rows), so a crash loses at most the readings taken since
-the last step boundary, never a step or a measurement.
+Every write is a transaction committed before the engine goes on (each step's start and end,
+with the step's measurements, alarms, confirmations and twin snapshots), so a killed process
+loses none of them. Most are on disk at once too (`durable`); the engine's frequent writes
+(a reversible step's start, any step's end, its rows and events) are on disk with the next
+durable one, at the latest the start of the next irreversible step (decision 0032). Process
+traces are the one batched stream: their rows wait in memory and go to disk with the next
+step transaction (or every `TRACE_BATCH` rows), so a crash loses at most the readings taken
+since the last step boundary, never a step or a measurement.
 
 Twin snapshots are stored by part and a step's trace rows are packed per series when the step
 ends, in the transaction that records its end (`packing.py`); the rows a run's session took
@@ -48,6 +51,15 @@ class RunStore(RunDatabase):
         super().__init__(path, create=create)
         #: Whether `transaction()` is open (a transaction opened inside it joins it).
         self._in_transaction = False
+        #: Whether the open transaction is durable (one opened inside it must not be more).
+        self._durable = True
+        #: Whether a transaction committed since the write-ahead log was last synced.
+        self._unsynced = False
+        #: The write-ahead log, named as SQLite names it: its database file's full name + -wal.
+        self._wal = self._db.execute("PRAGMA database_list").fetchone()["file"] + "-wal"
+        # Commits reach the operating system (a killed process loses nothing committed); a
+        # durable transaction syncs the log to disk itself (`_sync`), with every commit before.
+        self._db.execute("PRAGMA synchronous = NORMAL")
         self._traces: list[tuple[Any, ...]] = []
         #: The runs this store wrote trace rows of (packed when it is closed).
         self._traced: set[str] = set()
@@ -62,17 +74,26 @@ class RunStore(RunDatabase):
                 for run_id in sorted(self._traced):
                     packing.pack_traces(db, run_id, None)
             self._db.executescript("PRAGMA incremental_vacuum;")  # to the end (execute: one page)
+        if self._unsynced:
+            self._sync()
         super().close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One durable transaction; buffered traces go with it. Opened inside another, it is
-        part of that one (its writes commit or roll back with the outer ones)."""
+    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed when the block ends; buffered traces go with it.
+
+        A durable one is on disk when it returns, and so is every transaction committed
+        before it; one not durable is committed (another process reads it, a killed one
+        loses nothing of it) and on disk with the next durable one. Opened inside another,
+        it is part of that one (its writes commit or roll back with the outer ones), which
+        must then be durable if it is."""
         if self._in_transaction:
+            if durable and not self._durable:
+                raise RuntimeError("a durable transaction cannot join one that is not durable")
             yield self._db
             return
         self._db.execute("BEGIN IMMEDIATE")
-        self._in_transaction = True
+        self._in_transaction, self._durable = True, durable
         traces = self._traces
         try:
             self._write_traces()
@@ -84,6 +105,22 @@ class RunStore(RunDatabase):
         finally:
             self._in_transaction = False
         self._db.execute("COMMIT")
+        if durable:
+            self._sync()
+        else:
+            self._unsynced = True
+
+    def _sync(self) -> None:
+        """Put the write-ahead log on disk (fsync), and with it every transaction committed.
+
+        The log is appended to in commit order and a checkpoint syncs it before it copies it
+        into the database, so one sync of the file makes every earlier commit durable."""
+        descriptor = os.open(self._wal, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
+        self._unsynced = False
 
     # ----------------------------------------------------------------- runs and wafers
 
@@ -148,10 +185,11 @@ class RunStore(RunDatabase):
     # ----------------------------------------------------------------- steps
 
     def start_steps(self, rows: Sequence[dict[str, Any]]) -> list[int]:
-        """Insert step rows (one per wafer) durably: as running before they run, or, for a
-        skip on resume, already finished."""
+        """Insert step rows (one per wafer): as running before they run, or, for a skip on
+        resume, already finished. Rows of an irreversible step are on disk before it runs, with
+        every record before them; a reversible step's are on disk with the next durable write."""
         ids = []
-        with self.transaction() as db:
+        with self.transaction(durable=any(row["irreversible"] for row in rows)) as db:
             for row in rows:
                 row = {**row, "claims": json.dumps(list(row["claims"]))}
                 columns = ", ".join(row)
@@ -172,10 +210,11 @@ class RunStore(RunDatabase):
         twins: Sequence[tuple[int, str, bytes]] = (),
     ) -> None:
         """Record how steps ended, with a dry run's twin snapshots (step id, wafer, snapshot);
-        the trace rows taken during them are packed in the same transaction."""
+        the trace rows taken during them are packed in the same transaction. Committed, and on
+        disk with the next durable write: at the latest the next irreversible step's start."""
         if not step_ids:
             return
-        with self.transaction() as db:
+        with self.transaction(durable=False) as db:
             db.executemany(
                 "UPDATE steps SET status = ?, stopped_t = ?, stopped_wall = ?, error = ? "
                 "WHERE id = ?",
@@ -196,15 +235,16 @@ class RunStore(RunDatabase):
 
     # ----------------------------------------------------------------- what happens in steps
 
-    def add_rows(self, table: str, rows: Sequence[dict[str, Any]]) -> None:
-        """Durably add measurement, alarm, confirmation, event, tool (identity) or
-        disposition rows."""
+    def add_rows(self, table: str, rows: Sequence[dict[str, Any]], *, durable: bool = True) -> None:
+        """Add measurement, alarm, confirmation, event, tool (identity) or disposition rows,
+        on disk at once, or (not `durable`: what a run records in its steps) with the next
+        durable write."""
         if table not in ROW_TABLES:
             raise ValueError(f"no row table {table!r}")
         if not rows:
             return
         columns = list(rows[0])
-        with self.transaction() as db:
+        with self.transaction(durable=durable) as db:
             db.executemany(
                 f"INSERT INTO {table} ({', '.join(columns)}) "
                 f"VALUES ({', '.join('?' for _ in columns)})",
@@ -226,7 +266,8 @@ class RunStore(RunDatabase):
         self._traces.append((run_id, tool, step_id, name, value, unit, t, wall))
         self._traced.add(run_id)
         if len(self._traces) >= TRACE_BATCH:
-            self.flush_traces()
+            with self.transaction(durable=False):
+                pass  # written as it opens
 
     def flush_traces(self) -> None:
         if self._traces:

@@ -1,0 +1,88 @@
+"""The run store's durability: what a run records is committed at once, and on disk (the
+write-ahead log synced) at the latest when the next irreversible step starts."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from packline.sequences.engine import RunRequest, open_run, prepare
+from packline.sequences.engine import records as records_module
+from packline.sequences.engine.events import Event
+
+
+class SyncSpy:
+    """Counts the syncs of a store's write-ahead log and what was committed at each."""
+
+    def __init__(self, path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.wal = os.path.realpath(f"{path}-wal")
+        self.reader = sqlite3.connect(path)
+        self.completed_at_sync: list[set[int]] = []
+        self._fsync = os.fsync
+        monkeypatch.setattr(records_module.os, "fsync", self._spy)
+
+    def _spy(self, descriptor: int) -> None:
+        self._fsync(descriptor)
+        if os.path.realpath(f"/proc/self/fd/{descriptor}") == self.wal:
+            self.completed_at_sync.append(self.completed())
+
+    def completed(self) -> set[int]:
+        """The steps another process sees as completed now (committed ones)."""
+        rows = self.reader.execute("SELECT id FROM steps WHERE status = 'completed'")
+        return {step_id for (step_id,) in rows}
+
+    def irreversible(self, step_id: int) -> bool:
+        row = self.reader.execute("SELECT irreversible FROM steps WHERE id = ?", (step_id,))
+        return bool(row.fetchone()[0])
+
+
+async def test_a_completed_step_is_on_disk_before_the_next_irreversible_step_starts(
+    store, monkeypatch
+):
+    spy = SyncSpy(store.path, monkeypatch)
+    #: At each irreversible step's start: the steps completed, and those on disk.
+    checked: list[tuple[set[int], set[int]]] = []
+
+    def before_irreversible(event: Event) -> None:
+        # told after the step's start is committed, before its action runs
+        if event.kind == "step-started" and spy.irreversible(event.data["step_id"]):
+            checked.append((spy.completed(), spy.completed_at_sync[-1]))
+
+    try:
+        async with open_run(
+            store, prepare(RunRequest("plasma-clean", lot=5)), observers=[before_irreversible]
+        ) as engine:
+            assert await engine.run() == "completed"
+        steps = store.table("steps", engine.run_id)
+    finally:
+        spy.reader.close()
+    assert len(checked) == 5  # every wafer's clean
+    assert checked[-1][0]  # after completed steps
+    for completed, on_disk in checked:
+        assert completed <= on_disk
+    # the frequent writes wait for the next durable one: far fewer syncs than step records
+    assert len(spy.completed_at_sync) < len(steps) / 2
+
+
+def test_records_not_durable_yet_are_synced_by_the_next_durable_one_or_on_close(
+    tmp_path, monkeypatch
+):
+    store = records_module.RunStore(tmp_path / "runs.db")
+    spy = SyncSpy(store.path, monkeypatch)
+    try:
+        store.post_control("r", "pause", 0.0)  # durable: synced at once
+        assert len(spy.completed_at_sync) == 1
+        with store.transaction(durable=False) as db:
+            db.execute("INSERT INTO control (run_id, command, requested_wall) VALUES ('r', 'x', 0)")
+            joined = pytest.raises(RuntimeError, match="cannot join one that is not durable")
+            with joined, store.transaction():
+                pass
+        assert len(spy.completed_at_sync) == 1
+        assert spy.reader.execute("SELECT count(*) FROM control").fetchone() == (2,)
+    finally:
+        store.close()
+        spy.reader.close()
+    assert len(spy.completed_at_sync) == 2
