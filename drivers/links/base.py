@@ -6,8 +6,10 @@ exchange (not per chunk of bytes), logs every exchange to the `packline.wire` lo
 switches it on, turns library exceptions into the driver error hierarchy, and after a lost
 connection reconnects on the next exchange according to its `ReconnectPolicy`. A timed-out
 exchange drops the connection, because a late reply would otherwise be read as the answer to
-the next question. An exchange that only reads (`idempotent`) and got no reply at all is tried
-`read_retries` more times before the timeout is raised; one that changes the tool never is.
+the next question; a tty is the same line when reopened, so there the link drops that reply as
+it comes (`_drop_late_reply`). An exchange that only reads (`idempotent`) and got no reply at
+all is tried `read_retries` more times before the timeout is raised; one that changes the tool
+never is.
 """
 
 from __future__ import annotations
@@ -56,23 +58,29 @@ def quote_reply(data: bytes | bytearray) -> str:
 def read_waiting(
     source: asyncio.BaseTransport | socket.socket | serial.Serial | None, limit: int
 ) -> bytes:
-    """Up to `limit` bytes that the OS holds for `source` and nobody has read yet, without
-    waiting: peeked from a socket (a transport's too; they stay where they are), read from a
-    serial port (so only for a port about to be closed). Nothing when there is nothing or the
-    wire is gone."""
-    if isinstance(source, asyncio.BaseTransport):
-        if (transport_socket := source.get_extra_info("socket")) is not None:
-            with transport_socket.dup() as sock:
-                return read_waiting(sock, limit)
-        source = source.get_extra_info("serial")
+    """Up to `limit` bytes that the OS holds for `source` and nobody has read yet, taken
+    without waiting (a transport's are taken from under it: for a connection about to close,
+    or bytes the caller frames itself). Nothing when there is nothing or the wire is gone."""
     try:
+        if isinstance(source, asyncio.BaseTransport):
+            if (transport_socket := source.get_extra_info("socket")) is not None:
+                sock: socket.socket = transport_socket.dup()
+                with sock:
+                    return sock.recv(limit, socket.MSG_DONTWAIT)
+            source = source.get_extra_info("serial")
         if isinstance(source, socket.socket):
-            return source.recv(limit, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+            return source.recv(limit, socket.MSG_DONTWAIT)
         if isinstance(source, serial.Serial) and source.is_open and source.in_waiting:
             return bytes(source.read(limit))
     except (OSError, serial.SerialException):  # nothing waiting, or not connected any more
         pass
     return b""
+
+
+def reaches_a_tty(port: str) -> bool:
+    """Whether pyserial's `port` (a device path or a URL) opens a tty, as opposed to a TCP
+    connection to a serial device server (`socket://`, `rfc2217://`)."""
+    return not port.startswith(("socket://", "rfc2217://"))
 
 
 @contextmanager
@@ -228,6 +236,9 @@ class Link(ABC):
         #: (`_reply_length`), else they make the error a garbled or incomplete reply, not
         #: silence. `_close` adds what the wire received that the link had not read yet.
         self._reply_so_far: bytes | bytearray = b""
+        #: An exchange that expected a reply ended with the link dropping the connection (a
+        #: timeout, a cancel, a garbled reply): the tool may still send that reply, late.
+        self._reply_owed = False
 
     @property
     def connected(self) -> bool:
@@ -313,6 +324,7 @@ class Link(ABC):
                 await self._drop()
                 await self._reconnect(action)
         self._reply_so_far = b""
+        self._reply_owed = answer is not None
         try:
             async with asyncio.timeout(None if held_s else self.timeout_s) as timeout:
                 if not held_s:
@@ -332,6 +344,7 @@ class Link(ABC):
                     action,
                     self.timeout_s,
                 )
+                self._reply_owed = False
                 return await answer(held[:length])
             within = f"{self.timeout_s:g} s" + (f" after {held_s:g} s held" if held_s else "")
             if held:
@@ -356,6 +369,9 @@ class Link(ABC):
             # A half-done exchange leaves the stream out of step: start afresh next time.
             await self._drop(by_link=True)
             raise
+        finally:
+            if self._connected:
+                self._reply_owed = False
 
     async def _held(
         self, operation: Callable[[], Awaitable[T]], held_s: float, deadline: asyncio.Timeout
@@ -399,9 +415,12 @@ class Link(ABC):
         )
 
     async def _connect_once(self, action: str) -> None:
+        # What the line had received of the reply owed when it closed.
+        before = bytes(self._reply_so_far)
         try:
             async with asyncio.timeout(self.connect_timeout_s):
                 await self._open()
+                await self._drop_late_reply(before)
         except TimeoutError:
             await self._close()
             raise ToolConnectionError(
@@ -427,6 +446,50 @@ class Link(ABC):
             self._dropped_by_link = by_link
         self._connected = False
         await self._close()
+
+    async def _drop_late_reply(self, before: bytes) -> None:
+        """On a line that reopening does not make anew (`reopens_same_line`), wait for the
+        rest of the reply owed (`_reply_owed`) and drop it, so that it never answers the
+        next question.
+
+        `before` is what the line had received of that reply when it closed; nothing is
+        waited for when that was the whole reply. What arrives is taken until it completes a
+        reply (alone, or after `before`), for at most `timeout_s` within half the connect's
+        own bound: a tool that never sends it leaves nothing to drop, and nothing that came
+        before the next question is its answer.
+        """
+        owed, self._reply_owed = self._reply_owed, False
+        if not owed or not self.reopens_same_line or self._reply_length(before):
+            return
+        late = bytearray()
+        try:
+            async with asyncio.timeout(min(self.timeout_s, self.connect_timeout_s / 2)):
+                while not (self._reply_length(bytes(late)) or self._reply_length(before + late)):
+                    if (arrived := await self._next_arrival()) is None:
+                        break  # the line ended
+                    late += arrived
+        except TimeoutError:
+            pass
+        if late:
+            log.info(
+                "%s at %s: dropped a late reply: %s", self.tool, self.address, quote_reply(late)
+            )
+
+    @property
+    def reopens_same_line(self) -> bool:
+        """Whether reopening the connection reopens the same line (a tty: a reply the tool
+        sends late reaches whoever listens next) rather than making a new one (a TCP
+        connection, which no late reply of the old one reaches)."""
+        return False
+
+    async def _next_arrival(self) -> bytes | None:
+        """Wait for bytes on the line just opened, before anything is asked on it, and take
+        them (no exchange sees them); b"" may mean nothing yet, None means the line ended.
+
+        Called only on a line that `reopens_same_line`, so every link that can be one
+        overrides it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot tell what its line received")
 
     def _reply_length(self, data: bytes) -> int:
         """How many bytes of `data` (what the link holds of a reply) make one complete reply

@@ -22,6 +22,7 @@ log lines go to the `packline.wire` logger at DEBUG, never to the user's termina
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import termios
 from collections.abc import Awaitable, Callable
@@ -37,7 +38,7 @@ from pymodbus.pdu.mei_message import ReadDeviceInformationResponse
 from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
-from .base import Link, check_line_settings, quote_reply, read_waiting, wire_log
+from .base import Link, check_line_settings, quote_reply, reaches_a_tty, read_waiting, wire_log
 from .modbus_protocol import (
     EXCEPTION_NAMES,
     IDENTIFICATION_OBJECTS,
@@ -126,11 +127,24 @@ class ModbusLink(Link):
         #: last: what a reply completed at the timeout is framed with and must carry.
         self._framing = FramerType.SOCKET if self.mode == "tcp" else FramerType.RTU
         self._request_ids = (0, 0)
+        #: On a tty, what arrived since the line was opened, until the first request goes
+        #: out: it answers nothing (`_next_arrival` takes it); None otherwise.
+        self._unasked: bytearray | None = None
+        #: Set as bytes go to `_unasked`, and as the connection ends.
+        self._arrival = asyncio.Event()
 
     # ---- the wire -------------------------------------------------------------------------
 
+    @property
+    def reopens_same_line(self) -> bool:
+        """An RTU tty is the same line when reopened; a TCP connection (Modbus TCP, or a serial
+        device server's) is made anew."""
+        return self.mode == "rtu" and reaches_a_tty(self._host)
+
     async def _open(self) -> None:
         await self._close()
+        self._arrival = asyncio.Event()
+        self._unasked = bytearray() if self.reopens_same_line else None
         common: dict[str, Any] = {
             "timeout": max(self.timeout_s, self.connect_timeout_s) + _LIBRARY_TIMEOUT_MARGIN_S,
             "retries": 0,
@@ -154,6 +168,22 @@ class ModbusLink(Link):
         self._watch_replies(self._client.ctx)
         if not await self._client.connect():
             raise ConnectionRefusedError(f"pymodbus could not connect to {self._host}")
+        if port := getattr(self._client.ctx.transport, "sync_serial", None):
+            # A tty keeps what arrived while nobody listened: it answers no question of this
+            # connection (a late reply still on its way is `Link._drop_late_reply`'s).
+            port.reset_input_buffer()
+
+    async def _next_arrival(self) -> bytes | None:
+        unasked = self._unasked
+        assert unasked is not None  # a tty, opened and not asked anything yet
+        while not unasked:
+            if not self._is_open():
+                return None
+            self._arrival.clear()
+            await self._arrival.wait()
+        taken = bytes(unasked)
+        unasked.clear()
+        return taken
 
     async def _close(self) -> None:
         client, self._client = self._client, None
@@ -171,6 +201,7 @@ class ModbusLink(Link):
     def _trace_packet(self, sending: bool, data: bytes) -> bytes:
         if sending:
             self._reply_so_far = bytearray()
+            self._unasked = None
             if self._client is not None:
                 ctx = self._client.ctx
                 self._request_ids = (ctx.request_dev_id, ctx.request_transaction_id)
@@ -188,6 +219,11 @@ class ModbusLink(Link):
         frame = protocol.data_received
 
         def data_received(data: bytes) -> None:
+            if (unasked := self._unasked) is not None:
+                if len(unasked) <= self.max_reply_bytes:
+                    unasked += data
+                self._arrival.set()
+                return
             reply = self._reply_so_far
             if isinstance(reply, bytearray) and len(reply) <= self.max_reply_bytes:
                 reply += data  # a request was sent: its reply, or what poses as one
@@ -215,12 +251,11 @@ class ModbusLink(Link):
             pending.exception()
 
     def _trace_connect(self, connected: bool) -> None:
-        """Fail a pending request at once when the tool drops the connection.
-
-        pymodbus would otherwise leave the request waiting for its timeout.
-        """
+        """Fail a pending request at once when the tool drops the connection (pymodbus would
+        otherwise leave it waiting for its timeout), and end a wait for a late reply."""
         if connected or self._client is None:
             return
+        self._arrival.set()
         pending = self._client.ctx.response_future
         if not pending.done():
             pending.set_exception(ConnectionResetError("connection closed by the tool"))

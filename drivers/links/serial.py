@@ -25,7 +25,7 @@ from typing import Any, TypedDict
 import serial
 import serial_asyncio_fast
 
-from .base import check_line_settings, read_waiting
+from .base import check_line_settings, reaches_a_tty, read_waiting
 from .text import TextLink
 
 log = logging.getLogger(__name__)
@@ -126,20 +126,15 @@ class SerialLink(TextLink):
         #: What arrived and is not yet part of a reply returned (a reply's start, or a line
         #: that came after the one asked for).
         self._received = bytearray()
-        #: A command was written whose reply has not been read: the exchange was cut off (a
-        #: cancel, a timeout), and the tool may still send that reply.
-        self._reply_owed = False
 
     @property
-    def holds_replies(self) -> bool:
-        """A serial device server's TCP connection is dropped and made anew; a tty is not."""
-        return self.address.startswith(("socket://", "rfc2217://"))
+    def reopens_same_line(self) -> bool:
+        """A tty is the same line when reopened; a serial device server's TCP connection
+        (`socket://`, `rfc2217://`) is dropped and made anew."""
+        return reaches_a_tty(self.address)
 
     async def _open(self) -> None:
         await self._close()
-        # The cut-off exchange's reply, unless the whole of it is already in.
-        late_reply_due = self._reply_owed and self._separator not in self._received
-        self._reply_owed = False
         self._received = bytearray()
         port = _Port(self._received, self._limit)
         transport, _ = await serial_asyncio_fast.create_serial_connection(
@@ -147,28 +142,19 @@ class SerialLink(TextLink):
         )
         port.transport, self._port = transport, port
         if isinstance(transport, serial_asyncio_fast.SerialTransport) and transport.serial:
-            # A tty keeps what arrived while nobody listened, and a tool still answering the
-            # cut-off exchange sends the rest of its reply down the same line: neither may
-            # answer the first question of this connection. (`socket://` is a fresh TCP
-            # connection, which no late reply reaches.)
+            # A tty keeps what arrived while nobody listened: it answers no question of this
+            # connection (a late reply still on its way is `Link._drop_late_reply`'s).
             transport.serial.reset_input_buffer()
-            if late_reply_due:
-                await self._discard_late_reply(port)
 
-    async def _discard_late_reply(self, port: _Port) -> None:
-        """Wait up to `timeout_s` (within the connect's own bound) for the rest of the cut-off
-        exchange's reply, and drop it with anything before it (a tool that never sends it
-        leaves nothing to drop)."""
-        try:
-            async with asyncio.timeout(min(self.timeout_s, self.connect_timeout_s / 2)):
-                while self._separator not in self._received and not port.ended.done():
-                    port.arrived.clear()
-                    await port.arrived.wait()
-        except TimeoutError:
-            return
-        if (end := self._received.find(self._separator)) >= 0:
-            late = port.take(end + len(self._separator))
-            log.info("%s at %s: dropped a late reply %r", self.tool, self.address, late)
+    async def _next_arrival(self) -> bytes | None:
+        assert self._port is not None
+        port = self._port
+        while not self._received:
+            if port.ended.done():
+                return None
+            port.arrived.clear()
+            await port.arrived.wait()
+        return port.take(len(self._received))
 
     async def _close(self) -> None:
         port, self._port = self._port, None
@@ -203,7 +189,6 @@ class SerialLink(TextLink):
         assert self._port is not None
         port = self._port
         self._reply_so_far = self._received
-        self._reply_owed = True  # until the reply is taken below
         while (end := self._received.find(self._separator, 0, self._limit)) < 0:
             if len(self._received) >= self._limit:
                 # The rest of that line may still come: start afresh on the next exchange.
@@ -216,7 +201,6 @@ class SerialLink(TextLink):
                 )
             port.arrived.clear()
             await port.arrived.wait()
-        self._reply_owed = False
         return port.take(end + len(self._separator))
 
     async def _write(self, command: str) -> None:

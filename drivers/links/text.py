@@ -60,9 +60,10 @@ class TextLink(Link):
     def holds_replies(self) -> bool:
         """Whether a reply the tool holds (`query(held_s=...)`) is safe on this link: one whose
         connection the link drops when it gives an exchange up, so that a reply abandoned in
-        flight never reaches a later exchange (TCP). A tty's line stays the same line: a reply
-        the tool sent as the host gave up would answer the host's next command."""
-        return False
+        flight never reaches a later exchange (TCP). A tty's line stays the same line
+        (`reopens_same_line`): a reply the tool sent as the host gave up, long after, would
+        answer the host's next command."""
+        return not self.reopens_same_line
 
     async def query(self, command: str, *, idempotent: bool = False, held_s: float = 0.0) -> str:
         """Send `command` and return the tool's one-line reply, without its termination.

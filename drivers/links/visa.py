@@ -152,9 +152,9 @@ class VisaLink(TextLink):
         self._slice_ms = round(_READ_SLICE_S * 1000)
 
     @property
-    def holds_replies(self) -> bool:
-        """A `TCPIP` session's connection is dropped and made anew; an `ASRL` line is not."""
-        return self.address.upper().startswith("TCPIP")
+    def reopens_same_line(self) -> bool:
+        """A `TCPIP` session's connection is made anew; an `ASRL` line is the same line."""
+        return not self.address.upper().startswith("TCPIP")
 
     # ---- the worker thread ----------------------------------------------------------------
 
@@ -185,8 +185,12 @@ class VisaLink(TextLink):
             # The link gave up on this connect while it ran: nobody will close it but us.
             resource.close()
             raise ConnectionAbortedError("closed while connecting")
-        if self.baudrate is not None and resource.interface_type == constants.InterfaceType.asrl:
-            resource.baud_rate = self.baudrate  # type: ignore[attr-defined]
+        if resource.interface_type == constants.InterfaceType.asrl:
+            if self.baudrate is not None:
+                resource.baud_rate = self.baudrate  # type: ignore[attr-defined]
+            # A tty keeps what arrived while nobody listened: it answers no question of this
+            # session (a late reply still on its way is `Link._drop_late_reply`'s).
+            resource.flush(constants.BufferOperation.discard_read_buffer)
         sock = _socket_of(resource)
         if sock is not None:
             # pyvisa-py reports a refused connect as opened; the socket knows better.
@@ -257,6 +261,18 @@ class VisaLink(TextLink):
         self._worker = _Worker(f"visa {self.tool} {self.address}")
         self._stop_reading = threading.Event()
         self._resource = await self._in_worker(self._open_resource, self._stop_reading)
+
+    async def _next_arrival(self) -> bytes | None:
+        assert self._resource is not None
+        return await self._in_worker(self._read_arriving, self._resource, self._stop_reading)
+
+    def _read_arriving(
+        self, resource: MessageBasedResource, stop_reading: threading.Event
+    ) -> bytes | None:
+        """What one read slice gets (b"": nothing yet); None once the session is closing."""
+        if stop_reading.is_set():
+            return None
+        return _read_chunk(resource, _CHUNK_BYTES)[0]
 
     async def _close(self) -> None:
         worker, self._worker = self._worker, None

@@ -19,9 +19,9 @@ and control, is written to the `packline.wire` logger in SML (`wirelog.py`).
 from __future__ import annotations
 
 import asyncio
-import socket
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
+from ..links.base import read_waiting
 from .frames import DESELECT_STATUS, SELECT_STATUS, SType
 from .messages import SecsMessage
 from .session import ConnectMode, HsmsSession, LinkState, MessageHandler, TcpConnection
@@ -128,20 +128,12 @@ class HsmsLink(HsmsSession):
         connection = self._connection
         if connection is None or connection.transport is None or connection.transport.is_closing():
             return
-        transport_socket = connection.transport.get_extra_info("socket")
-        if transport_socket is None:
-            return
         taken = 0
-        with transport_socket.dup() as sock:
-            while not reply.done() and taken < _WAITING_READ_BYTES:
-                try:
-                    data = sock.recv(_WAITING_READ_BYTES - taken, socket.MSG_DONTWAIT)
-                except OSError:  # nothing waiting, or the connection is gone
-                    return
-                if not data:
-                    return
-                taken += len(data)
-                self._data_received(connection, data)
+        while not reply.done() and taken < _WAITING_READ_BYTES:
+            if not (data := read_waiting(connection.transport, _WAITING_READ_BYTES - taken)):
+                return
+            taken += len(data)
+            self._data_received(connection, data)
 
     async def send(self, message: SecsMessage) -> None:
         """Send `message` that expects no reply (no W-bit), as a new transaction."""

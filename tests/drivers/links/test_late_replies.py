@@ -125,22 +125,53 @@ async def test_a_reply_one_byte_short_when_time_runs_out_is_incomplete(case: str
                 await read(link)
 
 
-async def test_a_late_reply_on_a_tty_does_not_answer_the_next_question(monkeypatch):
+#: link kind on a tty: (address form, link class, (first request, its late reply),
+#: (second request, its reply), what the second read answers)
+TTY_CASES: dict[str, tuple[Any, ...]] = {
+    "serial-pty": ("serial", SerialLink, TEXT_READ, (b"TEMP?\n", b"180.5\n"), "180.5"),
+    "visa-asrl": ("visa", VisaLink, TEXT_READ, (b"TEMP?\n", b"180.5\n"), "180.5"),
+    "modbus-rtu-pty": (
+        "modbus+rtu",
+        ModbusLink,
+        RTU_READ,
+        (bytes.fromhex("01 03 00 01 00 01 d5 ca"), bytes.fromhex("01 03 02 00 16 39 8a")),
+        [22],
+    ),
+}
+
+
+async def read_second(link: Link) -> object:
+    """The question after the one that timed out (Modbus: another register)."""
+    if isinstance(link, ModbusLink):
+        return await link.read_holding_registers(1, 1)
+    return await read(link)
+
+
+@pytest.mark.parametrize("moment", ["reopened", "cleared"])
+@pytest.mark.parametrize("case", list(TTY_CASES))
+async def test_a_late_reply_on_a_tty_does_not_answer_the_next_question(
+    monkeypatch, case: str, moment: str
+):
     """A tty is the same line after the link reopens it: a tool still answering the exchange
-    that timed out sends its reply down that line after the reopening cleared the input. The
-    link drops that late line; the next question gets its own answer."""
-    async with expected_protocol(
-        [(b"TEMP?\n", None), (b"TEMP?\n", b"180.5\n")], transport="pty"
-    ) as peer:
-        link = SerialLink(peer.address("serial"), tool="oven", timeout_s=0.2, read_retries=0)
+    that timed out sends its reply down that line, here as the port is opened again
+    (`reopened`) or once the reopening cleared what the line held (`cleared`). The link drops
+    that late reply; the next question gets its own answer."""
+    form, link_class, (request, late_reply), second, value = TTY_CASES[case]
+    async with expected_protocol([(request, None), second], transport="pty") as peer:
+        link = link_class(peer.address(form), tool="oven", timeout_s=0.2, read_retries=0)
         async with link:
             with pytest.raises(ToolTimeout, match=r"no reply within 0\.2 s"):
-                await link.query("TEMP?")
-            clear = serial.Serial.reset_input_buffer
+                await read(link)
+            sent: list[bytes] = []
+            patched = "open" if moment == "reopened" else "reset_input_buffer"
+            step = getattr(serial.Serial, patched)
 
-            def clear_then_answer_late(port: serial.Serial) -> None:
-                clear(port)
-                peer.send(b"179.0\n")  # the reply to the first TEMP?, late
+            def step_then_answer_late(port: serial.Serial) -> None:
+                step(port)
+                if not sent:
+                    sent.append(late_reply)
+                    peer.send(late_reply)  # the reply to the first question, late
 
-            monkeypatch.setattr(serial.Serial, "reset_input_buffer", clear_then_answer_late)
-            assert await link.query("TEMP?") == "180.5"
+            monkeypatch.setattr(serial.Serial, patched, step_then_answer_late)
+            assert await read_second(link) == value
+            assert sent == [late_reply]
