@@ -1,6 +1,6 @@
 """Test helpers: scripted byte-level peers on the wire, and simulated tools with their drivers."""
 
 from .expected_protocol import ScriptedPeer, expected_protocol
-from .rig import Rig, force_limits, open_rig
+from .rig import Rig, force_limits, open_rig, run_until
 
-__all__ = ["Rig", "ScriptedPeer", "expected_protocol", "force_limits", "open_rig"]
+__all__ = ["Rig", "ScriptedPeer", "expected_protocol", "force_limits", "open_rig", "run_until"]

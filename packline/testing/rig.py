@@ -13,7 +13,8 @@ the link that address selects, on the simulated tool's clock: exactly what a sta
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -80,6 +81,29 @@ async def open_rig(
         await sim.stop()
         raise
     return Rig(sim, driver)
+
+
+async def run_until(
+    task: asyncio.Task[Any],
+    condition: Callable[[], bool],
+    *sims: SimulatedTool,
+    step_s: float = 0.5,
+    timeout_s: float,
+) -> None:
+    """Let process time pass on the simulated tools' clock, `step_s` at a time, until
+    `condition()` holds while `task` (a driver operation) still runs; it ending first fails
+    the wait. Each tool's model is brought to the present before each look: a simulated tool
+    is lazy, and a driver waiting on a reply the tool holds does not read it meanwhile.
+    `timeout_s` bounds the wait in wall time."""
+    async with asyncio.timeout(timeout_s):
+        while True:
+            for sim in sims:
+                sim.advance()
+            if condition():
+                return
+            if task.done():
+                raise AssertionError(f"the operation ended before the condition held: {task}")
+            await sims[0].clock.sleep(step_s)
 
 
 def force_limits(driver: Equipment, limits: Mapping[str, tuple[float, float]]) -> None:

@@ -9,7 +9,7 @@ only what is specific to one tool: its physics and its process rules.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -71,18 +71,6 @@ async def rig(adapter: ToolAdapter) -> AsyncIterator[testing.Rig[Any, Any]]:
     )
     yield rig
     await rig.close()
-
-
-async def run_until(rig: testing.Rig[Any, Any], task: asyncio.Task[Any], done: Callable[[], bool]):
-    """Let process time pass until `done()` holds while `task` runs; the simulated tool's
-    model is brought to the present first (it is lazy, and a driver waiting on a reply the
-    tool holds does not read it in the meantime)."""
-    async with asyncio.timeout(WALL_LIMIT_S):
-        rig.sim.advance()
-        while not done():
-            assert not task.done(), f"the operation ended first: {task}"
-            await rig.clock.sleep(0.5)
-            rig.sim.advance()
 
 
 async def bounded(awaitable: Any) -> Any:
@@ -162,7 +150,7 @@ async def test_an_alarm_faults_the_tool_until_it_is_reset(
     await adapter.prepare(rig)
     fault, code = adapter.alarm_fault
     task = asyncio.create_task(adapter.operate(rig))
-    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
     rig.sim.inject_fault(fault)
     with pytest.raises(ToolAlarm, match=code):
         await bounded(task)
@@ -298,7 +286,7 @@ async def test_recover_after_an_alarm_resets_and_empties_the_tool(
     await adapter.prepare(rig, "W01")
     fault, _ = adapter.alarm_fault
     task = asyncio.create_task(adapter.operate(rig))
-    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
     rig.sim.inject_fault(fault)
     with pytest.raises(ToolAlarm):
         await bounded(task)
@@ -331,7 +319,7 @@ async def test_a_cancelled_operation_commands_the_safe_state(
 ):
     await adapter.prepare(rig)
     task = asyncio.create_task(adapter.operate(rig))
-    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await bounded(task)
@@ -363,7 +351,7 @@ async def test_a_tool_that_dies_mid_operation_is_connection_lost_within_its_time
 ):
     await adapter.prepare(rig)
     task = asyncio.create_task(adapter.operate(rig))
-    await run_until(rig, task, lambda: adapter.running(rig.sim))
+    await testing.run_until(task, lambda: adapter.running(rig.sim), rig.sim, timeout_s=WALL_LIMIT_S)
     watch = Stopwatch()
     await rig.sim.stop()
     async with asyncio.timeout(rig.driver.link.timeout_s * 3 + 2):

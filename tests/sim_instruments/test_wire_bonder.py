@@ -32,7 +32,7 @@ from packline.sim_instruments.physics.wire_bonder import (
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
-from packline.testing import Rig, force_limits, open_rig
+from packline.testing import Rig, force_limits, open_rig, run_until
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)  # 784 pads: a run of about 80 s
@@ -58,6 +58,11 @@ class Bench:
         self.rigs.append(rig)
         return sim, rig.driver
 
+    async def run_until(self, task: asyncio.Task[object], condition: Callable[[], bool]) -> None:
+        """`testing.run_until` on the bench's bonders, in steps of their poll interval."""
+        sims = (rig.sim for rig in self.rigs)
+        await run_until(task, condition, *sims, step_s=5, timeout_s=WALL_LIMIT_S)
+
     async def stop(self) -> None:
         for rig in self.rigs:
             await rig.close()
@@ -82,22 +87,6 @@ async def loaded(bench: Bench) -> tuple[SimWireBonder, AsciiWireBonder]:
 async def bounded(awaitable: Awaitable[object]) -> object:
     async with asyncio.timeout(WALL_LIMIT_S):
         return await awaitable
-
-
-async def run_until(
-    bench: Bench, task: asyncio.Task[object], condition: Callable[[], bool]
-) -> None:
-    """Let simulated time pass (in 5 s steps) until `condition` holds while `task` runs; the
-    bonders' models are brought to the present first (they are lazy, and a driver waiting on
-    `WAIT?` does not read them in the meantime)."""
-    async with asyncio.timeout(WALL_LIMIT_S):
-        while True:
-            for rig in bench.rigs:
-                rig.sim.advance()
-            if condition():
-                return
-            assert not task.done(), "the run ended before the condition held"
-            await bench.clock.sleep(5)
 
 
 # ------------------------------------------------------------------ bumping
@@ -177,7 +166,7 @@ async def test_progress_is_readable_by_polling_and_the_tool_is_productive(loaded
         seen.append(bonder.e10_state)
         return sim.run is not None and 0 < sim.run.done < 784
 
-    await run_until(bench, task, bumping_halfway)
+    await bench.run_until(task, bumping_halfway)
     status = await bonder.request_status()
     assert status.state is BonderState.BUMPING
     assert 0 < status.bumps_done < status.bumps_total
@@ -212,7 +201,7 @@ async def test_copper_tips_grow_oxide_gold_tips_none(loaded, bench):
 async def test_wire_break_stops_the_run_keeps_the_bumps_and_reset_clears_it(loaded, bench):
     sim, bonder = loaded
     task = asyncio.create_task(bonder.form_stud_bumps(PROGRAM))
-    await run_until(bench, task, lambda: sim.run is not None and sim.run.done > 100)
+    await bench.run_until(task, lambda: sim.run is not None and sim.run.done > 100)
     sim.inject_fault("wire_break")
     with pytest.raises(ToolAlarm, match=r"WIRE_BREAK \(bonding wire broke"):
         await bounded(task)
@@ -272,7 +261,7 @@ async def test_running_out_of_wire_stops_and_reset_waits_for_a_new_spool(bench):
 async def test_injected_out_of_wire_mid_run(loaded, bench):
     sim, bonder = loaded
     task = asyncio.create_task(bonder.form_stud_bumps(PROGRAM))
-    await run_until(bench, task, lambda: sim.run is not None and sim.run.done > 10)
+    await bench.run_until(task, lambda: sim.run is not None and sim.run.done > 10)
     sim.inject_fault("out_of_wire")
     with pytest.raises(ToolAlarm, match="OUT_OF_WIRE"):
         await bounded(task)
@@ -289,7 +278,7 @@ async def test_interlock_opening_mid_run_is_an_alarm_that_outlasts_reset(
 ):
     sim, bonder = loaded
     task = asyncio.create_task(bonder.form_stud_bumps(PROGRAM))
-    await run_until(bench, task, lambda: sim.run is not None and sim.run.done > 10)
+    await bench.run_until(task, lambda: sim.run is not None and sim.run.done > 10)
     sim.inject_fault(fault)
     with pytest.raises(ToolAlarm, match=alarm):
         await bounded(task)
@@ -369,7 +358,7 @@ async def test_the_tools_own_range_refusal_is_command_refused(bench):
 async def test_tool_refuses_a_transfer_during_a_run_and_a_wrong_wafer(loaded, bench):
     sim, bonder = loaded
     task = asyncio.create_task(bonder.form_stud_bumps(PROGRAM))
-    await run_until(bench, task, lambda: sim.state is BonderState.BUMPING)
+    await bench.run_until(task, lambda: sim.state is BonderState.BUMPING)
     assert await bonder.link.query("UNLOAD W1") == "ERR 4 not allowed while BUMPING"
     await bounded(task)
     with pytest.raises(CommandRefused, match=r"wafer on the chuck is W1, not W9 \(tool error 8\)"):
@@ -384,7 +373,7 @@ async def test_tool_refuses_a_transfer_during_a_run_and_a_wrong_wafer(loaded, be
 async def test_cancelling_a_run_aborts_it_into_the_safe_state(loaded, bench):
     sim, bonder = loaded
     task = asyncio.create_task(bonder.form_stud_bumps(PROGRAM))
-    await run_until(bench, task, lambda: sim.run is not None and sim.run.done > 50)
+    await bench.run_until(task, lambda: sim.run is not None and sim.run.done > 50)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await bounded(task)

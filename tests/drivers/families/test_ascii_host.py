@@ -16,7 +16,7 @@ from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMat
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
-from packline.testing import Rig, open_rig
+from packline.testing import Rig, open_rig, run_until
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 WALL_LIMIT_S = 20.0  # bounds each test's waits in wall time
@@ -65,10 +65,8 @@ async def test_a_run_is_waited_out_with_the_tool_holding_the_status(rig, request
 async def test_an_alarm_during_a_long_wait_is_seen_within_the_poll_interval(rig, offset_s):
     sim, driver = rig.sim, rig.driver
     task = asyncio.create_task(driver.form_stud_bumps(PROGRAM))
+    await run_until(task, lambda: sim.state is BonderState.BUMPING, sim, timeout_s=WALL_LIMIT_S)
     async with asyncio.timeout(WALL_LIMIT_S):
-        while sim.state is not BonderState.BUMPING:
-            await sim.clock.sleep(0.5)
-            sim.advance()  # the model is lazy: bring it to now to see it bumping
         await sim.clock.sleep(offset_s)
         sim.inject_fault("wire_break")
         latched_s = sim.clock.now()
