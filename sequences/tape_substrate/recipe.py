@@ -58,6 +58,18 @@ class FillStep(Recipe):
     #: how far filler + terminal may stand from the hole's volume, as a share of it
     tolerance: Annotated[float, Field(gt=0, le=0.2)] = 0.05
 
+    def misfit(self, hole_nl: float, taken_nl: float) -> str | None:
+        """What is wrong when this filler and `taken_nl` of something else in a hole of
+        `hole_nl` (a die's terminal, a frame's column) do not make the hole's volume within
+        `tolerance` of it ('makes 2.1 nl, not within 5% of the hole's 1.9 nl'); None when
+        they do."""
+        total = self.volume_nl + taken_nl
+        if abs(total - hole_nl) <= self.tolerance * hole_nl:
+            return None
+        return (
+            f"makes {total:.3g} nl, not within {self.tolerance:.0%} of the hole's {hole_nl:.3g} nl"
+        )
+
 
 class CureStep(Recipe):
     """The sealing resin's cure in the oven under nitrogen: ramp, soak, cool."""
@@ -274,15 +286,13 @@ class TapeSubstrateRecipe(Recipe):
             return self
         hole = self.panel.hole_volume_nl(self.holes.diameter_um)
         terminal = self.dies.terminal_volume_nl(self.panel)
-        total = self.fill.volume_nl + terminal
-        if abs(total - hole) > self.fill.tolerance * hole:
+        if misfit := self.fill.misfit(hole, terminal):
             raise claim_violation(
                 "000:b",
                 "fill.volume_nl",
                 f"{self.fill.volume_nl:g} nl",
                 f"with a terminal's {terminal:.3g} nl (dies.terminals.height_um and "
-                f"dies.terminal_base_um) it makes {total:.3g} nl, not within "
-                f"{self.fill.tolerance:.0%} of the hole's {hole:.3g} nl (holes.diameter_um = "
+                f"dies.terminal_base_um) it {misfit} (holes.diameter_um = "
                 f"{self.holes.diameter_um:g} um through panel.tape_thickness_um = "
                 f"{self.panel.tape_thickness_um:g} um)",
             )
@@ -321,16 +331,15 @@ class TapeSubstrateRecipe(Recipe):
                 f"{self.holes.diameter_um:g} um",
             )
         hole = panel.hole_volume_nl(self.holes.diameter_um)
-        total = self.fill.volume_nl + frame.column_volume_nl(panel)
-        if abs(total - hole) > self.fill.tolerance * hole:
+        column = frame.column_volume_nl(panel)
+        if misfit := self.fill.misfit(hole, column):
             raise claim_violation(
                 "000:x2",
                 "frame.column_protrusion_um",
                 f"{frame.column_protrusion_um:g} um",
                 f"a column of frame.column_diameter_um = {frame.column_diameter_um:g} um takes "
-                f"{frame.column_volume_nl(panel):.3g} nl of its hole: with fill.volume_nl it "
-                f"makes {total:.3g} nl, not within {self.fill.tolerance:.0%} of the hole's "
-                f"{hole:.3g} nl (the one fill serves terminals and columns)",
+                f"{column:.3g} nl of its hole: with fill.volume_nl it {misfit} (the one fill "
+                "serves terminals and columns)",
             )
         height = self.grind.thickness_um - self.base_um()
         if frame.thickness_um < height:
