@@ -37,7 +37,6 @@ import pandas as pd
 import yaml
 
 from packline.drivers.equipment import E10State
-from packline.sequences.engine.clearances import event_data
 from packline.sequences.engine.events import TOOL_STATE
 from packline.sequences.engine.stage import HOLDING_KINDS
 
@@ -102,14 +101,15 @@ def reported_states(records: RunRecords, window: Window | None = None) -> pd.Dat
     `state`, `start_t`, `stop_t`, each from the report to the tool's next one, else to the
     run's end (`window`'s stop)."""
     stop_t = (window or run_window(records)).stop_t
-    events = records.events()
-    reports = events[events["kind"] == TOOL_STATE]
+    reports: dict[str, list[tuple[float, str]]] = {}
+    for event in records.store.events(records.run_id):
+        if event["kind"] == TOOL_STATE:
+            reports.setdefault(event["tool"], []).append((event["t"], event["data"]["e10"]))
     rows = []
-    for tool, own in reports.groupby("tool", sort=True):
-        starts = own["t"].astype(float).tolist()
-        for data, start, stop in zip(own["data"], starts, [*starts[1:], stop_t], strict=True):
-            state = event_data(data)["e10"]
-            rows.append({"tool": str(tool), "state": state, "start_t": start, "stop_t": stop})
+    for tool, told in sorted(reports.items()):
+        stops = [t for t, _ in told[1:]] + [stop_t]
+        for (start, state), stop in zip(told, stops, strict=True):
+            rows.append({"tool": tool, "state": state, "start_t": start, "stop_t": stop})
     return pd.DataFrame(rows, columns=["tool", "state", "start_t", "stop_t"])
 
 
@@ -219,15 +219,12 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
         alarms["tool"], alarms["code"], alarms["id"], alarms["t"], strict=True
     ):
         starts.append((str(tool), str(code), int(alarm_id), float(t)))
-    events = records.events()
     ends: dict[str, list[float]] = {}
-    for kind, tool, data, t in zip(
-        events["kind"], events["tool"], events["data"], events["t"], strict=True
-    ):
-        if kind == "tool-out-of-service":
-            starts.append((str(tool), OUT_OF_SERVICE, None, float(t)))
-        elif kind == "tool-cleared" and event_data(data).get("cleared"):
-            ends.setdefault(str(tool), []).append(float(t))
+    for event in records.store.events(records.run_id):
+        if event["kind"] == "tool-out-of-service":
+            starts.append((str(event["tool"]), OUT_OF_SERVICE, None, float(event["t"])))
+        elif event["kind"] == "tool-cleared" and event["data"].get("cleared"):
+            ends.setdefault(str(event["tool"]), []).append(float(event["t"]))
     rows = []
     for tool, cause, alarm_id, start in sorted(starts, key=lambda s: (s[0], s[3])):
         cleared = sorted(ends.get(tool, []))

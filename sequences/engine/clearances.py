@@ -36,21 +36,15 @@ FOREIGN_WORKPIECE = "foreign workpiece"
 RECOVERY_FAILED = "recovery failed"
 
 
-def event_data(text: str | None) -> dict[str, Any]:
-    """The `data` column of an events row as a dict (empty when it has none)."""
-    data: dict[str, Any] = json.loads(text) if text else {}
-    return data
-
-
 def out_of_service(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each tool's latest `tool-out-of-service` event of run `run_id` that no clear followed:
-    tool name -> the events row, its `data` read (`event_data`)."""
+    tool name -> the events row (`RunStore.events`)."""
     latest: dict[str, dict[str, Any]] = {}
-    for row in store.table("events", run_id):  # in id order: a later event wins
+    for row in store.events(run_id):  # in id order: a later event wins
         tool = row["tool"]
         if row["kind"] == "tool-out-of-service" and tool is not None:
-            latest[tool] = {**row, "data": event_data(row["data"])}
-        elif row["kind"] == "tool-cleared" and event_data(row["data"]).get("cleared"):
+            latest[tool] = row
+        elif row["kind"] == "tool-cleared" and row["data"].get("cleared"):
             latest.pop(tool, None)
     return latest
 
@@ -92,14 +86,14 @@ def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
 def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[dict[str, Any]]:
     """What other processes recorded for run `run_id` while it was stopped, that its session
     `session` carries out: the dispositions and the clears of tools (of the stopped run), as
-    the events table holds them (both are recorded under the session that stopped)."""
+    `RunStore.events` reads them (both are recorded under the session that stopped)."""
     return [
         row
-        for row in store.table("events", run_id)
+        for row in store.events(run_id)
         if row["session"] == session - 1
         and (
             row["kind"] == "disposition"
-            or (row["kind"] == "tool-cleared" and "run_status" in event_data(row["data"]))
+            or (row["kind"] == "tool-cleared" and "run_status" in row["data"])
         )
     ]
 

@@ -13,6 +13,7 @@ SQLite's lock, waited for up to `BUSY_TIMEOUT_MS`. `RunDatabase` answers the rea
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 from pathlib import Path
@@ -164,6 +165,14 @@ class RunDatabase:
             raise ValueError(f"no per-run table {name!r}")
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
         return [dict(row) for row in rows]
+
+    def events(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's events rows in order, each `data` read from its JSON into a dict (empty
+        when the event has none): what the readers of a tool's clears and states ask."""
+        return [
+            {**row, "data": json.loads(row["data"]) if row["data"] else {}}
+            for row in self.table("events", run_id)
+        ]
 
     def columns(self, table: str) -> list[str]:
         """The column names of one of the records' tables, in schema order."""

@@ -22,7 +22,6 @@ from typing import Any, Protocol
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 
-from .clearances import event_data
 from .errors import OutOfLimits, RunTerminated, StepError, failure_text
 from .events import TOOL_STATE, Event, Observer
 from .records import RunStore
@@ -88,11 +87,12 @@ class EventLog:
 
     def retell(self, rows: Sequence[dict[str, Any]]) -> None:
         """Tell the observers events another process recorded while no session drove the
-        run (a disposition, a clear of the stopped run), as the events table holds them."""
+        run (a disposition, a clear of the stopped run), as `RunStore.events` reads them."""
         for row in rows:
             fields = {"wafer": row["wafer_id"], "tool": row["tool"], "message": row["message"]}
-            data = event_data(row["data"])
-            self._tell(Event(row["kind"], self.run_id, row["t"], row["wall"], **fields, data=data))
+            self._tell(
+                Event(row["kind"], self.run_id, row["t"], row["wall"], **fields, data=row["data"])
+            )
 
     def _tell(self, event: Event) -> None:
         for observer in list(self._observers):

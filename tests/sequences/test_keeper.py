@@ -15,7 +15,7 @@ from packline.drivers.roles.batch_chamber import BatchChamber
 from packline.records import RunRecords
 from packline.records.tooltime import tool_intervals
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
-from packline.sequences.engine.clearances import awaiting_clear, event_data, record_clearance
+from packline.sequences.engine.clearances import awaiting_clear, record_clearance
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station
 
@@ -241,9 +241,9 @@ async def test_a_clear_of_the_stopped_run_lets_its_resume_use_the_chamber(store)
         "W05": "completed",
         "W06": "completed",
     }
-    (event,) = [e for e in store.table("events", run_id) if e["kind"] == "tool-cleared"]
+    (event,) = [e for e in store.events(run_id) if e["kind"] == "tool-cleared"]
     assert (event["tool"], event["session"]) == ("plasma_cleaner", 1)
-    assert event_data(event["data"]) == {"by": "ana", "cleared": True, "run_status": "terminated"}
+    assert event["data"] == {"by": "ana", "cleared": True, "run_status": "terminated"}
     assert event["message"] == (
         "plasma_cleaner cleared by ana while the run was terminated: the resume puts it back "
         "in service"
@@ -253,9 +253,9 @@ async def test_a_clear_of_the_stopped_run_lets_its_resume_use_the_chamber(store)
 
 async def test_the_chambers_own_states_are_recorded_and_its_fault_starts_its_downtime(store):
     run_id = await alarmed_and_stopped(store)
-    reports = [e for e in store.table("events", run_id) if e["kind"] == "tool-state"]
+    reports = [e for e in store.events(run_id) if e["kind"] == "tool-state"]
     assert {e["tool"] for e in reports} == {"plasma_cleaner"}
-    states = [event_data(e["data"]) for e in reports]
+    states = [e["data"] for e in reports]
     assert states[0] == {"state": "idle", "e10": "standby"}
     assert states[-1] == {"state": "idle", "e10": "standby"}  # recovered; closing is not told
     (fault,) = [e for e, s in zip(reports, states, strict=True) if s["state"] == "fault"]

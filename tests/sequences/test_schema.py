@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from packline.sequences.engine import BadInput, RunStore
-from packline.sequences.engine.clearances import awaiting_clear, event_data
+from packline.sequences.engine.clearances import awaiting_clear
 from packline.sequences.engine.schema import MIGRATIONS, SCHEMA_VERSION, VERSION_1
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
@@ -201,12 +201,12 @@ def test_a_version_7_databases_tool_events_get_their_tool_and_data(tmp_path):
     db.close()
     store = RunStore(path)
     try:
-        events = store.table("events", "r1")
+        events = store.events("r1")
         assert [e["message"] for e in events] == [m for _, m in VERSION_7_EVENTS]  # kept
         assert [e["tool"] for e in events] == [
             None, "oven", "oven", "plasma_cleaner", "wire_bonder", "wire_bonder", "plasma_cleaner"
         ]  # fmt: skip
-        assert [event_data(e["data"]) for e in events] == [
+        assert [e["data"] for e in events] == [
             {},
             {},
             {"cause": "recovery failed", "until_cleared": False},

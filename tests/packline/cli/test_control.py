@@ -33,7 +33,7 @@ def alarmed(db: Path, capsys: pytest.CaptureFixture[str]) -> str:
 def cleared_events(db: Path, run_id: str) -> list[dict]:
     store = RunStore(db, create=False)
     try:
-        return [e for e in store.table("events", run_id) if e["kind"] == "tool-cleared"]
+        return [e for e in store.events(run_id) if e["kind"] == "tool-cleared"]
     finally:
         store.close()
 
@@ -47,7 +47,7 @@ def test_a_clear_of_a_stopped_run_is_recorded_once(db, alarmed, capsys):
         "by": "ana",
     }
     (event,) = cleared_events(db, alarmed)
-    assert (event["tool"], json.loads(event["data"])["by"]) == ("plasma_cleaner", "ana")
+    assert (event["tool"], event["data"]["by"]) == ("plasma_cleaner", "ana")
     # cleared: a second clear finds nothing to clear, and records nothing
     assert main(["clear-tool", alarmed, "plasma_cleaner", "--by", "bo"]) == 2
     error = capsys.readouterr().err
