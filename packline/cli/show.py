@@ -11,7 +11,7 @@ from rich.console import Console
 
 from packline.rendering import DataTable
 from packline.sequences.engine.errors import BadInput
-from packline.sequences.engine.events import TOOL_STATE
+from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import run_report, wafer_history
 
@@ -88,7 +88,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         table = timeline(own(report["steps"]), own(report["measurements"]), own(report["alarms"]))
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
-    for event in (e for e in report["events"] if e["kind"] != TOOL_STATE):
+    for event in (e for e in report["events"] if e["kind"] not in UNLISTED):
         console.print(
             f"[{clock_text(event['t'])}] {event['kind']} {event['wafer_id'] or ''} "
             f"{event['message']}",

@@ -15,7 +15,7 @@ import pandas as pd
 from bokeh.model import Model
 
 from packline.sequences.engine.claim_check import margin_text, overall
-from packline.sequences.engine.events import TOOL_STATE
+from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.report import ON_REAL_TOOLS
 
 from . import figures
@@ -187,7 +187,7 @@ def alarms_section(records: RunRecords) -> str:
     confirmations = records.confirmations()
     dispositions = records.dispositions()
     events = records.events()
-    events = events[events["kind"] != TOOL_STATE]  # the Gantt chart draws the tools' states
+    events = events[~events["kind"].isin(UNLISTED)]
     return (
         f"<h3>Alarms ({len(alarms)})</h3>\n"
         + (

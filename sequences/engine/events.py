@@ -39,5 +39,8 @@ class Event:
 Observer = Callable[[Event], None]
 
 #: The kind of event a tool's own report of its state is (`keeper.py`): recorded, and read by
-#: the tool time accounting; the run's story in `show` and the report leaves them out.
+#: the tool time accounting.
 TOOL_STATE = "tool-state"
+#: The kinds of event `packline show` and the report leave out of a run's events: the tools'
+#: own states, which the Gantt chart draws instead (a run records hundreds).
+UNLISTED = frozenset({TOOL_STATE})

@@ -94,6 +94,10 @@ def test_the_page_holds_the_runs_data(page, records):
         assert serial in page
     times = tool_time(records)
     assert f"Bottleneck: <b>{bottleneck(times)}</b>" in page
+    # the events listed leave out the tools' own states, which the Gantt chart draws
+    kinds = records.events()["kind"]
+    assert "tool-state" in set(kinds)
+    assert f"<h3>Events ({(kinds != 'tool-state').sum()})</h3>" in page
     # the maps: the bumps laid by the bonder, the resin by the laminator, on one data source
     assert "after form bumps#0: bumps.height_um" in page
     assert "after laminate resin film#0: resins.layers[0].thickness_um" in page
