@@ -190,10 +190,16 @@ WAIT_PARAMETERS = (
 )
 
 
+def host_link_parameters(*own: HostParameter) -> tuple[HostParameter, ...]:
+    """A host-link tool's parameters: those of the wait query every one answers
+    (`WAIT_PARAMETERS`, see `host_link_queries`), then its `own`."""
+    return (*WAIT_PARAMETERS, *own)
+
+
 def wait_query(holder: str = "WAFER") -> HostCommand:
     """The family's bounded blocking wait: the status query's reply, held by the tool while
     its `STATE` is `<state>`, at most `<wait_s>` seconds (a spec that declares it lists
-    `WAIT_PARAMETERS` among its parameters)."""
+    `WAIT_PARAMETERS` among its parameters: `host_link_parameters`)."""
     return HostCommand(
         name=WAIT_QUERY,
         parameters=tuple(parameter.name for parameter in WAIT_PARAMETERS),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from ..families.ascii_host_wire import (
     SETUP,
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -17,6 +16,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     host_link_controls,
+    host_link_parameters,
     host_link_queries,
     host_link_refusals,
     state_status,
@@ -109,8 +109,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="cut length between dressings",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         HostParameter(name="workpiece", placeholder="<id>", doc="workpiece id, 1-16 characters"),
         HostParameter(name="channel", placeholder="<ch>", doc="channel `1` (along X) or `2`"),
     ),

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from ..families.ascii_host_wire import (
     SETUP,
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -19,6 +18,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     host_link_controls,
+    host_link_parameters,
     host_link_queries,
     host_link_refusals,
     job_counters,
@@ -72,8 +72,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="the sealing resin's top above the substrate around the dies (est window)",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         HostParameter(
             name="wafer", placeholder="<panel>", doc="panel or wafer id, 1-16 characters"
         ),

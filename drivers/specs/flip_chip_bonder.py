@@ -10,7 +10,6 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     UNLOAD_STATES,
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -19,6 +18,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     host_link_controls,
+    host_link_parameters,
     host_link_queries,
     host_link_refusals,
     one_wafer_transfer,
@@ -133,8 +133,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             "window)",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         HostParameter(
             name="alloy",
             placeholder="<alloy>",

@@ -12,7 +12,6 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     WAFER_PARAMETER,
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -21,6 +20,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     host_link_controls,
+    host_link_parameters,
     host_link_queries,
     host_link_refusals,
     job_counters,
@@ -104,8 +104,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="puddle time in the developer (est window)",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         WAFER_PARAMETER,
         HostParameter(
             name="material",

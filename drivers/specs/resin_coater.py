@@ -11,7 +11,6 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     WAFER_PARAMETER,
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -20,6 +19,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     host_link_controls,
+    host_link_parameters,
     host_link_queries,
     host_link_refusals,
     job_counters,
@@ -89,8 +89,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="time on the hot plate at temperature (est window)",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         WAFER_PARAMETER,
         HostParameter(
             name="resin", placeholder="<resin>", doc=", ".join(f"`{r.value}`" for r in CoatResin)

@@ -11,7 +11,6 @@ from __future__ import annotations
 from ..families.ascii_host_wire import (
     SETUP,
     WAFER_PARAMETER,
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -20,6 +19,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     host_link_controls,
+    host_link_parameters,
     host_link_queries,
     host_link_refusals,
     job_counters,
@@ -59,8 +59,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="immersion time, before the rinse and dry (est window)",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         WAFER_PARAMETER,
         HostParameter(
             name="tank", placeholder="<tank>", doc=", ".join(f"`{t.value}`" for t in Tank)

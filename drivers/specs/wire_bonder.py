@@ -13,7 +13,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ..families.ascii_host_wire import (
-    WAIT_PARAMETERS,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -22,6 +21,7 @@ from ..families.ascii_host_wire import (
     HostSetpoint,
     HostStatus,
     encode,
+    host_link_parameters,
     state_status,
     wait_query,
 )
@@ -86,8 +86,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             doc="studs stacked on each selected site",
         ),
     ),
-    parameters=(
-        *WAIT_PARAMETERS,
+    parameters=host_link_parameters(
         HostParameter(name="material", placeholder="<mat>", doc="`AU` gold or `CU` copper wire"),
         HostParameter(name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"),
         HostParameter(name="ranges", placeholder="<ranges>", doc="sites `i` and ranges `a-b`"),
