@@ -33,7 +33,7 @@ from packline.drivers.specs.flip_chip_bonder import SPEC
 
 from .families.ascii_host import HostRefused, Transport, wafer_id, whole_number
 from .families.ascii_host_jobs import OneWaferTool
-from .flip_chip_bonder_run import Bond, Run
+from .flip_chip_bonder_run import Bond, Framing, Run
 from .physics.flip_chip_bonder import (
     FlipChipPhysics,
     Misfit,
@@ -151,7 +151,7 @@ class SimFlipChipBonder(OneWaferTool):
 
     def _frame_result(self) -> str:
         run = self.last_frame
-        if run is None or run.frame is None:
+        if run is None or run.framing is None:
             return "NONE"
         return run.frame_result(self.twin)
 
@@ -285,7 +285,7 @@ class SimFlipChipBonder(OneWaferTool):
         self.require_interlocks("FRAME")
         recipe = BondRecipe(head_c, stage_c, force_n, time_s)
         frame = FrameRecipe(frame_um, column_um, protrusion_um, recipe)
-        return self._start(panel, units, recipe, frame=frame, frame_placement=self._place(count))
+        return self._start(panel, units, recipe, framing=Framing(frame, self._place(count)))
 
     def _units_of(self, substrate: Workpiece, first: int, count: int) -> np.ndarray:
         """Units `first` to `first + count - 1`, refused `BAD_UNIT` beyond the substrate."""
@@ -304,8 +304,7 @@ class SimFlipChipBonder(OneWaferTool):
         recipe: BondRecipe,
         bond: Bond | None = None,
         transfer: SolderTransfer | None = None,
-        frame: FrameRecipe | None = None,
-        frame_placement: Placement | None = None,
+        framing: Framing | None = None,
     ) -> str:
         """Plan the run: the stage's ramp, then a cycle per die (or frame)."""
         now = self.clock.now()
@@ -319,8 +318,7 @@ class SimFlipChipBonder(OneWaferTool):
             cycle_s=die_cycle_s(recipe, self.physics),
             bond=bond,
             transfer=transfer,
-            frame=frame,
-            frame_placement=frame_placement,
+            framing=framing,
         )
         self.state = FlipChipState.HEATING
         return str(units.size)
@@ -392,7 +390,7 @@ class SimFlipChipBonder(OneWaferTool):
         if due > run.done:
             if run.bond is not None:
                 run.bond_dies(due, self.twin, self.physics, self.name, self.clock)
-            elif run.frame is not None:
+            elif run.framing is not None:
                 run.mount_frames(due, self.twin, self.physics, self.name, self.clock)
             else:
                 run.transfer_solder(due, self.twin, self.physics, self.name, self.clock)
@@ -414,7 +412,7 @@ class SimFlipChipBonder(OneWaferTool):
         self.run, self.latest, self.state = None, run, state
         if bond is not None:
             self.last = run
-        elif run.frame is not None:
+        elif run.framing is not None:
             self.last_frame = run
         else:
             self.last_transfer = run

@@ -41,10 +41,17 @@ class Bond:
 
 
 @dataclass
+class Framing:
+    """What a frame run presses: the frame and each frame's placement."""
+
+    frame: FrameRecipe
+    placement: Placement
+
+
+@dataclass
 class Run:
     """A run under way: its units, when it started and starts bonding, each die's cycle; what
-    it bonds (`bond`), transfers (`transfer`) or frames (`frame`, with each frame's
-    placement)."""
+    it bonds (`bond`), transfers (`transfer`) or frames (`framing`)."""
 
     substrate_id: str
     units: np.ndarray
@@ -55,8 +62,7 @@ class Run:
     cycle_s: float
     bond: Bond | None = None
     transfer: SolderTransfer | None = None
-    frame: FrameRecipe | None = None
-    frame_placement: Placement | None = None
+    framing: Framing | None = None
     coated: list[np.ndarray] = field(default_factory=list)  # per die done: its sites coated
     done: int = 0
 
@@ -108,9 +114,9 @@ class Run:
         self, due: int, twin: TwinStore, physics: FlipChipPhysics, tool: str, clock: Clock
     ) -> None:
         """Press the frames from `done` up to `due` on the panel's units (a frame run)."""
-        frame, placement = self.frame, self.frame_placement
-        assert frame is not None
-        assert placement is not None
+        framing = self.framing
+        assert framing is not None
+        frame, placement = framing.frame, framing.placement
         part = slice(self.done, due)
         panel = twin.get(self.substrate_id)
         units = self.units[part]
