@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from dataclasses import replace
 
 import pytest
 
@@ -16,7 +15,6 @@ from packline.drivers.errors import (
     ProtocolError,
     ToolAlarm,
 )
-from packline.drivers.gem import flip_chip_bonder as gem_flip_chip_bonder
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FlipChipState,
@@ -88,16 +86,16 @@ async def test_dies_are_bonded_and_the_run_ends_on_its_event(fc_bench) -> None:
 async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error(
     fc_bench, monkeypatch
 ) -> None:
-    """The run's end event reports a bond on another substrate than the one the run was on:
-    the report does not follow the run (a ProtocolError, as on the host link), nothing of it
-    is recorded."""
-    read_report = gem_flip_chip_bonder._result
-    monkeypatch.setattr(
-        gem_flip_chip_bonder,
-        "_result",
-        lambda values: replace(read_report(values), substrate_id="P9"),
-    )
+    """The run's end event reports a bond on another substrate than the one the run was on
+    (the tool's result variable names P9): the report does not follow the run (a
+    ProtocolError, as on the host link), nothing of it is recorded."""
     bonder = await fc_bench.driver()
+    told = fc_bench.model.status
+    monkeypatch.setattr(
+        fc_bench.model,
+        "status",
+        lambda name: "P9" if name == "result_substrate_id" else told(name),
+    )
     await bonder.load("P1")
     await bonder.load_die_source("W1")
     with pytest.raises(ProtocolError, match=r"bond dies: .*bonder reports .*P9"):
