@@ -28,56 +28,29 @@ from packline.cli import main
 from packline.records.dashboard import live_state, needs_token
 from packline.sequences.engine import RunStore
 
-from ..sequences.processes import TIMEOUT_S, Served
+from ..sequences.processes import TIMEOUT_S, Background, Served, stop
 from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
 
 #: Where the test puts its screenshot for docs/ when asked (`PACKLINE_SCREENSHOTS=docs/images`).
 SCREENSHOTS = os.environ.get("PACKLINE_SCREENSHOTS")
 
 
-def stop(process: subprocess.Popen[str]) -> None:
-    """End `process` by SIGTERM (killed if it has not ended within the timeout) and close
-    its pipes."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=TIMEOUT_S)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=TIMEOUT_S)
-        for stream in (process.stdout, process.stderr):
-            if stream is not None:
-                stream.close()
+class Dashboard(Background):
+    """`packline dashboard --port 0` in its own process (`Background`), its stderr in
+    dashboard.log beside the database: entered once it printed its address (`url`)."""
 
-
-class Dashboard:
-    """`packline dashboard --port 0` in its own process, as a context manager: entered once
-    it printed its address (`url`), left by SIGTERM."""
+    STOPPED = -signal.SIGTERM  # uvicorn shuts down, then ends by the signal it caught
 
     def __init__(self, db: Path, *options: str) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "packline", "dashboard", "--db", str(db), "--port", "0",
-             "--poll", "0.2", *options],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL,
-            text=True,
-        )  # fmt: skip
-        self.url = ""
+        super().__init__(
+            db.with_name("dashboard.log"),
+            "packline dashboard of ",
+            *("dashboard", "--db", str(db), "--port", "0", "--poll", "0.2", *options),
+        )
 
-    def __enter__(self) -> Self:
-        assert self.process.stdout is not None
-        line = ""
-        if select.select([self.process.stdout], [], [], TIMEOUT_S)[0]:
-            line = self.process.stdout.readline()
-        if " on http://" not in line:
-            self.__exit__(None, None, None)
-            raise AssertionError(f"the dashboard printed no address: {line!r}")
-        self.url = line.split(" on ", 1)[1].split()[0]
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        stop(self.process)
+    @property
+    def url(self) -> str:
+        return self.header.split(" on ", 1)[1].split()[0]
 
 
 class DevTools:

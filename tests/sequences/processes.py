@@ -87,50 +87,82 @@ class Controller:
         self.wait()
 
 
-#: The first line `packline sim serve` prints, once its station file is written.
-SERVE_HEADER = "# packline simulated line"
+def stop(process: subprocess.Popen[str]) -> int:
+    """End `process` by SIGTERM (killed if it has not ended within the timeout), close its
+    pipes, and give its exit code."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        code = process.wait(timeout=TIMEOUT_S)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=TIMEOUT_S)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+    return code
 
 
-class Served:
-    """`packline sim serve OPTIONS --station-out STATION` in its own process, as a context
-    manager: entered once the line printed its header (`header`; the station file is then
-    written), left by SIGTERM, which the line must answer by exiting 0. Its stderr goes to
-    `STATION.log`, shown when it fails."""
+class Background:
+    """`python -m packline ARGS`, a command that runs until stopped, in its own process, as a
+    context manager: entered once it printed its first line (`header`), which must start with
+    `ready`; left by SIGTERM, which it must answer by exiting `STOPPED`. Its stderr goes to
+    `log`, shown when it fails."""
 
-    def __init__(self, station: Path, *options: str) -> None:
-        self.station = station
-        self.log = station.with_suffix(".log")
+    #: The exit code a SIGTERM must end the command with.
+    STOPPED = 0
+
+    def __init__(self, log: Path, ready: str, *args: str) -> None:
+        self.log = log
+        self.ready = ready
+        self.command = shlex.join(["packline", *args])
         self.header = ""
-        with self.log.open("w") as log:
+        with self.log.open("w") as errors:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "packline", "sim", "serve", *options,
-                 "--station-out", str(station)],
+                [sys.executable, "-m", "packline", *args],
                 stdout=subprocess.PIPE,
-                stderr=log,
+                stderr=errors,
                 stdin=subprocess.DEVNULL,
                 text=True,
-            )  # fmt: skip
+            )
 
     def __enter__(self) -> Self:
         assert self.process.stdout is not None
         if select.select([self.process.stdout], [], [], TIMEOUT_S)[0]:
             self.header = self.process.stdout.readline()
-        if not self.header.startswith(SERVE_HEADER):
+        if not self.header.startswith(self.ready):
             self.process.kill()
             self.process.wait(timeout=TIMEOUT_S)
             self.process.stdout.close()
             raise AssertionError(
-                f"sim serve wrote no station within {TIMEOUT_S} s:\n{self.log.read_text()}"
+                f"{self.command} printed no {self.ready!r} within {TIMEOUT_S} s:\n"
+                f"{self.log.read_text()}"
             )
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        code = self.process.wait(timeout=TIMEOUT_S)
-        assert self.process.stdout is not None
-        self.process.stdout.close()
+        code = stop(self.process)
         if exc_info[0] is None:
-            assert code == 0, f"sim serve exited {code} on SIGTERM:\n{self.log.read_text()}"
+            assert code == self.STOPPED, (
+                f"{self.command} exited {code} on SIGTERM:\n{self.log.read_text()}"
+            )
+
+
+#: The first line `packline sim serve` prints, once its station file is written.
+SERVE_HEADER = "# packline simulated line"
+
+
+class Served(Background):
+    """`packline sim serve OPTIONS --station-out STATION` (`Background`), its stderr in
+    `STATION.log`: entered once the station file is written."""
+
+    def __init__(self, station: Path, *options: str) -> None:
+        self.station = station
+        super().__init__(
+            station.with_suffix(".log"),
+            SERVE_HEADER,
+            *("sim", "serve", *options, "--station-out", str(station)),
+        )
 
 
 class Pane:
