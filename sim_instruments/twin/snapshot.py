@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from .incoming import new_wafer
-from .parts import BumpKind, Frame, ResinKind, Support
+from .parts import Balls, BumpKind, Bumps, Frame, ResinKind, Support
 from .specs import WaferSpec
 from .workpiece import ProcessEvent, Workpiece
 
@@ -97,14 +97,23 @@ def read_snapshot(data: bytes) -> Workpiece:
     if header.get("format") != _FORMAT:
         raise ValueError(f"twin snapshot: unknown format {header.get('format')!r}")
     workpiece: Workpiece = _decode(Workpiece, header["fields"], arrays)
-    sites = workpiece.geometry.site_count  # per-site fields added since get their size
-    workpiece.geometry.sized()
-    units = workpiece.geometry.unit_count
-    if workpiece.frame.height_um.size != units:  # a snapshot from before frames
-        workpiece.frame = Frame.empty(sites, units)
-    workpiece.balls.sized(sites)
-    workpiece.bumps.sized(sites)
+    geometry = workpiece.geometry
+    geometry.sized()
+    sites, units = geometry.site_count, geometry.unit_count
+    _sized(workpiece.frame, Frame.empty(sites, units))
+    _sized(workpiece.balls, Balls.empty(sites))
+    _sized(workpiece.bumps, Bumps.empty(sites))
     return workpiece
+
+
+def _sized(part: Any, empty: Any) -> None:
+    """Give each array of `part` that an older snapshot lacks (it has another shape than the
+    same array of `empty`, the part as a new workpiece of this size has it) `empty`'s: the
+    per-site and per-unit fields added to a part since, none of them set."""
+    for field in dataclasses.fields(part):
+        blank = getattr(empty, field.name)
+        if isinstance(blank, np.ndarray) and getattr(part, field.name).shape != blank.shape:
+            setattr(part, field.name, blank)
 
 
 def _upgrade_v1(fields: dict[str, Any], arrays: memoryview) -> Workpiece:

@@ -45,13 +45,3 @@ class Balls:
             offset_um=np.zeros((site_count, 2), np.float32),
             extra=np.zeros(site_count, bool),
         )
-
-    def sized(self, site_count: int) -> None:
-        """Give the fields an older snapshot lacks their per-site size (no flux, no offset,
-        no extra ball); `read_snapshot` calls it."""
-        if self.flux_um.size != site_count:
-            self.flux_um = np.zeros(site_count, np.float32)
-        if self.offset_um.shape != (site_count, 2):
-            self.offset_um = np.zeros((site_count, 2), np.float32)
-        if self.extra.size != site_count:
-            self.extra = np.zeros(site_count, bool)

@@ -51,12 +51,6 @@ class Bumps:
             paste_nl=np.zeros(site_count, np.float32),
         )
 
-    def sized(self, site_count: int) -> None:
-        """Give the paste an older snapshot lacks its per-site size (none printed);
-        `read_snapshot` calls it."""
-        if self.paste_nl.size != site_count:
-            self.paste_nl = np.zeros(site_count, np.float32)
-
     @property
     def present(self) -> np.ndarray:
         """Sites that carry a bump."""

@@ -65,12 +65,15 @@ def test_per_site_fields_an_older_snapshot_lacks_come_back_sized_and_empty():
     for name in ("flux_um", "offset_um", "extra"):
         del fields["balls"][name]
     del fields["bumps"]["paste_nl"]
+    del fields["geometry"]["column"], fields["frame"]  # from before frames (000:x2)
     body = json.dumps(header).encode()
     copy = read_snapshot(len(body).to_bytes(8, "big") + body + data[8 + length :])
     sites = wafer.geometry.site_count
     assert copy.balls.flux_um.shape == copy.balls.extra.shape == copy.bumps.paste_nl.shape
     assert copy.balls.flux_um.shape == (sites,)
     assert copy.balls.offset_um.shape == (sites, 2)
+    assert copy.frame.column_top_um.shape == copy.geometry.column.shape == (sites,)
+    assert copy.frame.offset_um.shape == (wafer.geometry.unit_count, 2)
     assert state_differences(wafer, copy) == []
 
 
