@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import secrets
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -32,9 +33,9 @@ from .dispositions import pending_dispositions
 from .engine import Engine, RunSpec
 from .errors import BadInput
 from .events import Observer
-from .liveness import driver_text, is_alive
+from .liveness import DRIVEN, driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
-from .plan import Plan
+from .plan import FINISHED, Plan
 from .recipe import Recipe, parse_recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore
@@ -176,6 +177,34 @@ def check_same_tools(
         )
 
 
+def _nothing_to_resume(
+    store: RunStore, run: dict[str, Any], wafers: list[dict[str, Any]]
+) -> str | None:
+    """Why run `run` has nothing to resume, before any disposition (None when it has): its
+    status and its wafers' outcomes, and what can be done (release or rework a held wafer,
+    clear each tool that waits for it). A run that ended (terminated, aborted, failed) with
+    every wafer finished (completed, held or scrapped) has nothing left, as a completed or held
+    one; an interrupted one is resumed to close it (its claim check, its end)."""
+    finished = all(w["status"] in FINISHED for w in wafers)
+    if run["status"] in RESUMABLE and (run["status"] in DRIVEN or not finished):
+        return None
+    outcomes = Counter(w["status"] for w in wafers)
+    text = (
+        f"run {run['id']} is {run['status']}: nothing to resume (its wafers: "
+        + ", ".join(f"{count} {status}" for status, count in outcomes.items())
+        + ")"
+    )
+    held = [w["wafer_id"] for w in wafers if w["status"] == "held"]
+    if held:
+        text += (
+            f"; release or rework a held wafer first (`packline disposition {run['id']} WAFER "
+            f"release|rework --by NAME --reason TEXT`; held: {', '.join(held)})"
+        )
+        if uncleared := uncleared_text(store, run["id"]):
+            text += f", and {uncleared}"
+    return text
+
+
 @asynccontextmanager
 async def open_resume(
     store: RunStore,
@@ -202,15 +231,9 @@ async def open_resume(
             f"use `packline pause|resume|terminate {run_id}`"
         )
     dispositions = pending_dispositions(store, run_id)
-    if run["status"] not in RESUMABLE and not dispositions:
-        more = (
-            "; release or rework a held wafer first (`packline disposition`)"
-            if run["status"] == "held"
-            else ""
-        )
-        if more and (uncleared := uncleared_text(store, run_id)):
-            more += f", and {uncleared}"
-        raise BadInput(f"run {run_id} is {run['status']}: nothing to resume{more}")
+    wafers = store.wafers(run_id)
+    if not dispositions and (idle := _nothing_to_resume(store, run, wafers)):
+        raise BadInput(idle)
     if refuse_uncleared:
         refuse_uncleared_dry_resume(store, run_id)
     method = get_method(run["method"])
@@ -218,7 +241,7 @@ async def open_resume(
         method.recipe_model, json.loads(run["recipe_json"]), f"run {run_id} recipe"
     )
     steps = store.table("steps", run_id)
-    plan = Plan.from_records(steps, store.wafers(run_id), dispositions)
+    plan = Plan.from_records(steps, wafers, dispositions)
     session = run["sessions"] + 1
     offset = max(
         [run["started_t"], run["stopped_t"] or 0.0]
@@ -232,7 +255,7 @@ async def open_resume(
         recipe_text=run["recipe_text"],
         recipe_source=run["recipe_source"],
         store=store,
-        wafer_ids=[w["wafer_id"] for w in store.wafers(run_id)],
+        wafer_ids=[w["wafer_id"] for w in wafers],
         operator=run["operator"],
         failure_policy=FailurePolicy(run["failure_policy"]),
         session=session,

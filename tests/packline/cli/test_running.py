@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -36,3 +38,41 @@ def test_gem_on_a_station_file_is_bad_input(db, tmp_path, capsys):
     assert main(["run", "bump-seal-clean", "--station", str(station), "--gem"]) == 2
     assert "--gem serves the in-process simulated line" in capsys.readouterr().err
     assert not db.exists()  # refused before any record was opened
+
+
+FAULT = "plasma_cleaner:rf_mismatch@plasma clean"
+
+
+def _records(db: Path, run_id: str) -> dict[str, Any]:
+    """The run's row, its wafers and its per-run tables: what a refused resume leaves as was."""
+    store = RunStore(db, create=False)
+    try:
+        tables = ("steps", "events", "tools", "dispositions", "confirmations", "claim_checks")
+        return {
+            "run": store.run(run_id),
+            "wafers": store.wafers(run_id),
+            **{name: store.table(name, run_id) for name in tables},
+        }
+    finally:
+        store.close()
+
+
+def test_a_terminated_run_whose_wafers_are_all_held_is_not_resumed(db, capsys):
+    """Nothing is left for a session to do: the resume is refused (exit 2) saying the run's
+    state and what can be done, and writes nothing; a disposition makes it resumable."""
+    run = ["run", "plasma-clean", "--sim", "--lot", "1", "--failure-policy", "stop", "--json"]
+    assert main([*run, "--fault", FAULT]) == 1
+    run_id = json.loads(capsys.readouterr().out.splitlines()[-1])["run_id"]
+    assert main(["clear-tool", run_id, "plasma_cleaner", "--by", "ana"]) == 0
+    capsys.readouterr()
+    before = _records(db, run_id)
+    assert before["run"]["status"] == "terminated"
+    assert main(["resume", run_id]) == 2
+    assert capsys.readouterr().err == (
+        f"packline: error: run {run_id} is terminated: nothing to resume (its wafers: 1 held); "
+        f"release or rework a held wafer first (`packline disposition {run_id} WAFER "
+        "release|rework --by NAME --reason TEXT`; held: W01)\n"
+    )
+    assert _records(db, run_id) == before
+    assert main(["disposition", run_id, "W01", "rework", "--by", "bo", "--reason", "seen"]) == 0
+    assert main(["resume", run_id, "--quiet"]) == 0  # reworked; the fault is not injected again
