@@ -50,12 +50,10 @@ class ScheduledStep:
 
 @dataclass(frozen=True)
 class Schedule:
-    """A run's timeline of a lot: the run it comes from, its steps in end order, its
-    makespan, what it is (`basis`, as the ETA names it) and how far apart its wafers leave
-    the line (`interval_s` a wafer, `group` at a time), which scaling to a larger lot
-    repeats."""
+    """A run's timeline of a lot: its steps in end order, its makespan, what it is (`basis`,
+    as the ETA names it: the run it comes from) and how far apart its wafers leave the line
+    (`interval_s` a wafer, `group` at a time), which scaling to a larger lot repeats."""
 
-    run_id: str
     steps: tuple[ScheduledStep, ...]
     makespan_s: float
     basis: str = ""
@@ -66,7 +64,6 @@ class Schedule:
     @classmethod
     def from_rows(
         cls,
-        run_id: str,
         steps: Iterable[Mapping[str, Any]],
         positions: Mapping[str, int],
         started_t: float,
@@ -96,7 +93,6 @@ class Schedule:
         else:
             interval_s, group = _pace_of_one(rows, capacities or {})
         return cls(
-            run_id,
             tuple(ends),
             (stopped_t - started_t) / time_scale,
             basis,
@@ -174,7 +170,6 @@ def _schedule_of(
     positions = {w["wafer_id"]: w["position"] for w in store.wafers(run["id"])}
     tools = (yaml.safe_load(run["station_yaml"]) or {}).get("tools") or {}
     return Schedule.from_rows(
-        run["id"],
         store.table("steps", run["id"]),
         positions,
         run["started_t"],

@@ -73,7 +73,7 @@ def schedule(wafers: int, steps: int, step_s: float = 60.0) -> Schedule:
         for w in range(wafers)
         for s in range(steps)
     ]
-    return Schedule("D1", tuple(ends), wafers * steps * step_s, "from dry run D1", steps * step_s)
+    return Schedule(tuple(ends), wafers * steps * step_s, "from dry run D1", steps * step_s)
 
 
 def test_a_wafer_no_step_has_started_for_is_queued_not_running():
