@@ -30,7 +30,7 @@ from starlette.routing import Route
 
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
-from packline.sequences.engine.eta import eta_text, run_eta
+from packline.sequences.engine.eta import Schedules, eta_text, run_eta
 from packline.sequences.engine.liveness import DRIVEN, shown_status
 from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
@@ -57,7 +57,12 @@ def needs_token(host: str) -> bool:
 
 def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> Starlette:
     """The dashboard of run database `db`; every request must carry `token` when one is given;
-    runs in progress are read again every `poll_s` seconds."""
+    runs in progress are read again every `poll_s` seconds, each against the schedule found
+    for it once (`eta.Schedules`)."""
+    schedules = Schedules()
+
+    def read_live(store: RunStore) -> dict[str, Any]:
+        return live_state(store, schedules)
 
     def guarded(endpoint: Endpoint) -> Endpoint:
         async def checked(request: Request) -> Response:
@@ -76,13 +81,13 @@ def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> St
         return HTMLResponse(_page(past))
 
     async def state(request: Request) -> Response:
-        return JSONResponse(await run_in_threadpool(_read, db, live_state))
+        return JSONResponse(await run_in_threadpool(_read, db, read_live))
 
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
             sent, quiet_s = None, 0.0
             while not await request.is_disconnected():
-                current = await run_in_threadpool(_read, db, live_state)
+                current = await run_in_threadpool(_read, db, read_live)
                 if current != sent:
                     sent, quiet_s = current, 0.0
                     yield f"data: {json.dumps(current)}\n\n"
@@ -131,14 +136,16 @@ def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> St
     )
 
 
-def live_state(store: RunStore) -> dict[str, Any]:
+def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str, Any]:
     """The runs a live process drives: each run's id, method, status, lot, start (Unix time),
     its ETA with its basis (as the live view finds it; on a station the time of day, which
     stays the same while the run keeps to its schedule, so the state does not change every
     second), its wafers (status, the step running on each and its tool), its tools' states
     (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`)
     and its latest alarms; with the names of the runs that ended since (`ended`, newest
-    first)."""
+    first). `schedules` keeps each run's schedule from one call to the next (it forgets those
+    of runs no longer driven)."""
+    schedules = schedules or Schedules()
     runs = past_runs(store)
     live = []
     for run in runs:
@@ -172,7 +179,11 @@ def live_state(store: RunStore) -> dict[str, Any]:
                 "completed": run["completed"],
                 "held": run["held"],
                 "started_wall": run["started_wall"],
-                "eta": eta_text(*run_eta(store, run["id"]), simulated=run["simulated"], left=False),
+                "eta": eta_text(
+                    *run_eta(store, run["id"], schedules=schedules),
+                    simulated=run["simulated"],
+                    left=False,
+                ),
                 "wafers": wafers,
                 "tools": {
                     tool: "down" if tool in out else "running" if tool in held else "idle"
@@ -186,6 +197,7 @@ def live_state(store: RunStore) -> dict[str, Any]:
                 ],
             }
         )
+    schedules.keep(run["id"] for run in live)
     ended = [run["id"] for run in runs if run["status"] not in DRIVEN]
     return {"live": live, "ended": ended}
 

@@ -5,7 +5,8 @@ dashboard show.
 was when its n-th step ended, so the time left is the schedule's makespan less that point,
 advancing with the run's clock until the schedule's next step should have ended (a step that
 overruns holds the estimate instead of running it down). The live view feeds it the engine's
-events; `run_eta` replays a driven run's records into it (the dashboard).
+events; `run_eta` replays a driven run's records into it (the dashboard), against the schedule
+`Schedules` found for the run once.
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from .progress import clock_text
 from .records import RunStore
-from .schedule import COUNTED_KINDS, Schedule, find_schedule, time_scale_of
+from .schedule import COUNTED_KINDS, Schedule, find_schedule, planned_schedule, time_scale_of
 
 #: Wafer statuses of a wafer that does no more steps in this run, unfinished.
 STOPPED = ("held", "terminated", "scrapped")
@@ -134,24 +136,46 @@ def eta_text(
 NO_BASIS = "no completed run of this recipe yet"
 
 
+class Schedules:
+    """The schedule of each run being driven, found once per run: `find_schedule` reads every
+    usable run of the recipe, which the dashboard, asking every second, must not repeat. For a
+    run none was found for, only the recipe's plan is looked for again (`planned_schedule`: the
+    run's live view may make it meanwhile, and then measures the run against it)."""
+
+    def __init__(self) -> None:
+        self._found: dict[str, Schedule | None] = {}
+
+    def of(self, store: RunStore, run: Mapping[str, Any]) -> Schedule | None:
+        """The schedule for `run` (its row of the runs table) of run database `store`."""
+        lot = (run["method"], run["recipe_hash"], run["lot_size"])
+        if run["id"] not in self._found:
+            scale = time_scale_of(run)
+            found = find_schedule(store, *lot, time_scale=scale, exclude_run=run["id"])
+        else:
+            found = self._found[run["id"]] or planned_schedule(store.path, *lot, time_scale_of(run))
+        self._found[run["id"]] = found
+        return found
+
+    def keep(self, run_ids: Iterable[str]) -> None:
+        """Forget every run but `run_ids` (those still driven)."""
+        for run_id in self._found.keys() - set(run_ids):
+            self._found.pop(run_id, None)
+
+
 def run_eta(
-    store: RunStore, run_id: str, now_wall: float | None = None
+    store: RunStore,
+    run_id: str,
+    now_wall: float | None = None,
+    schedules: Schedules | None = None,
 ) -> tuple[float | None, str]:
     """The time a run being driven has left and its basis (`eta_text` says them), from its
     records alone (the dashboard: another process drives it): the same schedule the live view
-    finds, fed the run's latest session as the view is fed its events, at the run clock now
-    (on a station the wall clock since that session began, in a dry run the latest record's
-    time); without a schedule, None and why."""
+    finds (kept in `schedules` from one call to the next), fed the run's latest session as the
+    view is fed its events, at the run clock now (on a station the wall clock since that
+    session began, in a dry run the latest record's time); without a schedule, None and why."""
     now_wall = time.time() if now_wall is None else now_wall
     run = store.run(run_id)
-    schedule = find_schedule(
-        store,
-        run["method"],
-        run["recipe_hash"],
-        run["lot_size"],
-        time_scale=time_scale_of(run),
-        exclude_run=run_id,
-    )
+    schedule = (schedules or Schedules()).of(store, run)
     if schedule is None:
         return None, NO_BASIS
     events = store.table("events", run_id)

@@ -27,6 +27,8 @@ from websockets.sync.client import ClientConnection, connect
 from packline.cli import main
 from packline.records.dashboard import live_state, needs_token
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.eta import NO_BASIS, Schedules
+from packline.sequences.engine.schedule import RECIPE_BASIS, plans_path
 
 from ..sequences.processes import TIMEOUT_S, Background, Served, stop
 from .conftest import CHROMIUM_FLAGS, Chromium, create_run, oven_stage, stage_row
@@ -302,5 +304,58 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         )  # fmt: skip
         (run,) = live_state(store)["live"]
         assert run["tools"] == {"oven": "idle", "saw": "running"}
+    finally:
+        store.close()
+
+
+def test_a_poll_reads_as_much_with_many_past_runs_of_the_recipe_as_with_few(tmp_path):
+    """The run's schedule is found once (`eta.Schedules`), not at every poll: once found, a
+    poll executes as many statements with 40 past runs of the recipe as with 4."""
+    store = RunStore(tmp_path / "runs.db")
+    schedules = Schedules()
+    statements: list[str] = []
+
+    def poll() -> int:
+        store._db.set_trace_callback(statements.append)
+        try:
+            (run,) = live_state(store, schedules)["live"]
+        finally:
+            store._db.set_trace_callback(None)
+        assert "from run P" in run["eta"]
+        count = len(statements)
+        statements.clear()
+        return count
+
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2"], stopped_t=None, started_wall=100.0, **driven)
+        for i in range(4):
+            create_run(store, f"P{i:02d}", ["W1"], started_wall=float(i))
+        poll()  # finds it
+        few = poll()
+        for i in range(4, 40):
+            create_run(store, f"P{i:02d}", ["W1"], started_wall=float(i))
+        assert poll() == few
+    finally:
+        store.close()
+
+
+def test_a_run_without_a_schedule_takes_the_recipe_s_plan_once_it_is_made(tmp_path):
+    """No run of the recipe yet: the ETA is unknown, and a later poll takes the plan the run's
+    live view made meanwhile (the recipe's one-wafer dry run, beside the run database)."""
+    store = RunStore(tmp_path / "runs.db")
+    schedules = Schedules()
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2"], stopped_t=None, **driven)
+        (run,) = live_state(store, schedules)["live"]
+        assert run["eta"] == f"ETA unknown: {NO_BASIS}"
+        plans = RunStore(plans_path(store.path))
+        try:
+            create_run(plans, "P1", ["W1"], simulated=1)
+        finally:
+            plans.close()
+        (run,) = live_state(store, schedules)["live"]
+        assert run["eta"].endswith(f"({RECIPE_BASIS})")
     finally:
         store.close()
