@@ -225,7 +225,7 @@ class OperatorConsole:
         except (TimeoutError, EOFError):
             return  # the run stays paused; `packline resume|terminate RUN` from anywhere
         command = MENU[answer[:1]]
-        engine.request(command, f"{command} by {self._operator} at the terminal")
+        engine.request(command, f"{command} by {self._operator} at the terminal", self._operator)
 
     @contextlib.contextmanager
     def attached(self, engine: Engine) -> Iterator[None]:
@@ -241,13 +241,17 @@ class OperatorConsole:
         def on_line(line: str) -> None:
             command = MENU.get(line[:1])
             if command:
-                engine.request(command, f"{command} by {self._operator} at the terminal")
+                engine.request(
+                    command, f"{command} by {self._operator} at the terminal", self._operator
+                )
 
         def on_sigint() -> None:
             nonlocal presses
             presses += 1
             if presses == 1 and lines is not None:
-                engine.request("pause", f"Ctrl-C by {self._operator} at the terminal")
+                engine.request(
+                    "pause", f"Ctrl-C by {self._operator} at the terminal", self._operator
+                )
                 if lines.waiter is not None:
                     self._area.say(
                         "pausing at step boundaries; answer the open question first, then "

@@ -4,12 +4,11 @@ the decision for a held wafer (`disposition`)."""
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from collections.abc import Callable
 
 from packline.sequences.engine.clearances import check_tool, record_clearance
-from packline.sequences.engine.control import CLEAR_TOOL
+from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sequences.engine.dispositions import Decision, record_disposition
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
@@ -41,9 +40,8 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
         recorded = record_clearance(store, run_id, args.tool, args.by)
         if recorded is None:
             check_tool(store.run(run_id), args.tool)
-            store.post_control(
-                run_id, CLEAR_TOOL + json.dumps({"tool": args.tool, "by": args.by}), time.time()
-            )
+            order = Order(CLEAR_TOOL, by=args.by, tool=args.tool)
+            store.post_control(run_id, order.text(), time.time())
     finally:
         store.close()
     if args.json:
@@ -63,16 +61,22 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
 
 
 def cmd_control(args: argparse.Namespace) -> int:
+    """Order a run another process drives to pause, terminate or abort, in the name of `--by`
+    (default: the login name), which the run's event records and its live view shows."""
+    if args.by is None:
+        from packline.sequences.engine.request import login_name
+
+        args.by = login_name()
     store = open_store(args, create=False)
     try:
         run_id = _driven_run(store, args.run, f"nothing to {args.command}")
-        store.post_control(run_id, args.command, time.time())
+        store.post_control(run_id, Order(args.command, by=args.by).text(), time.time())
     finally:
         store.close()
     if args.json:
-        print_json({"run_id": run_id, "requested": args.command})
+        print_json({"run_id": run_id, "requested": args.command, "by": args.by})
     else:
-        print(f"{args.command} requested for run {run_id}")
+        print(f"{args.command} requested for run {run_id} by {args.by}")
     return EXIT_OK
 
 
@@ -99,6 +103,12 @@ def cmd_disposition(args: argparse.Namespace) -> int:
 def _control_arguments(control: argparse.ArgumentParser) -> None:
     add_common(control)
     add_run_ref(control)
+    control.add_argument(
+        "--by",
+        type=person,
+        metavar="NAME",
+        help="who orders it, recorded in the run's event (default: your login name)",
+    )
     control.set_defaults(handler=cmd_control)
 
 

@@ -14,8 +14,10 @@ tasks at once); here it is only a state that boundaries also refuse to pass.
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from enum import StrEnum
 
 from packline.clock import Clock
@@ -25,9 +27,43 @@ from .errors import RunTerminated
 DEFAULT_PAUSE_TIMEOUT_S = 8 * 3600.0
 #: What `RunControl.apply` (and the `control` table) accepts.
 CONTROL_COMMANDS = ("pause", "resume", "terminate", "abort")
-#: The `control` table's order to put an alarmed tool back in service: this prefix, then JSON
-#: `{"tool": NAME, "by": OPERATOR}`.
-CLEAR_TOOL = "clear-tool "
+#: The `control` table's order to put an alarmed tool back in service (`Order.tool`).
+CLEAR_TOOL = "clear-tool"
+
+
+@dataclass(frozen=True)
+class Order:
+    """An order another process posts to a run (a row of the `control` table): one of
+    `CONTROL_COMMANDS` or `CLEAR_TOOL`, who gave it (`packline pause RUN --by NAME`) and the
+    tool a clear is of; the row holds the command, then the other fields as JSON."""
+
+    command: str
+    by: str | None = None
+    tool: str | None = None
+
+    def text(self) -> str:
+        """The order as its row holds it."""
+        fields = {name: value for name, value in (("tool", self.tool), ("by", self.by)) if value}
+        return f"{self.command} {json.dumps(fields)}" if fields else self.command
+
+    @classmethod
+    def read(cls, text: str) -> Order | None:
+        """The order row `text` holds; None for a row no packline command wrote."""
+        command, _, data = text.partition(" ")
+        try:
+            fields = json.loads(data) if data else {}
+            order = cls(command, fields.get("by"), fields.get("tool"))
+        except (ValueError, AttributeError):  # not JSON, or not an object
+            return None
+        if command in CONTROL_COMMANDS or (command == CLEAR_TOOL and order.tool and order.by):
+            return order
+        return None
+
+    @property
+    def reason(self) -> str:
+        """What the run's event says of it: the command, by whom, from where."""
+        by = f" by {self.by}" if self.by else ""
+        return f"{self.command} requested{by} from another process"
 
 
 class RunState(StrEnum):
@@ -43,7 +79,7 @@ class RunControl:
     def __init__(
         self,
         clock: Clock,
-        on_change: Callable[[RunState, str], None],
+        on_change: Callable[[RunState, str, str | None], None],
         pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S,
     ) -> None:
         self.clock = clock
@@ -58,38 +94,40 @@ class RunControl:
 
     # ----------------------------------------------------------------- requests
 
-    def pause(self, reason: str) -> None:
+    # Each request names why (`reason`) and, when a person gave it, who (`by`).
+
+    def pause(self, reason: str, by: str | None = None) -> None:
         if self.state is RunState.RUNNING:
-            self._set(RunState.PAUSED, reason)
+            self._set(RunState.PAUSED, reason, by)
             self._resumed.clear()
 
-    def resume(self, reason: str = "resumed") -> None:
+    def resume(self, reason: str = "resumed", by: str | None = None) -> None:
         if self.state is RunState.PAUSED:
-            self._set(RunState.RUNNING, reason)
+            self._set(RunState.RUNNING, reason, by)
             self._resumed.set()
 
-    def terminate(self, reason: str) -> None:
+    def terminate(self, reason: str, by: str | None = None) -> None:
         if self.state in (RunState.RUNNING, RunState.PAUSED):
-            self._set(RunState.TERMINATING, reason)
+            self._set(RunState.TERMINATING, reason, by)
             self._resumed.set()
 
-    def abort(self, reason: str) -> None:
+    def abort(self, reason: str, by: str | None = None) -> None:
         if self.state is not RunState.ABORTING:
-            self._set(RunState.ABORTING, reason)
+            self._set(RunState.ABORTING, reason, by)
             self._resumed.set()
 
-    def apply(self, command: str, reason: str) -> None:
+    def apply(self, command: str, reason: str, by: str | None = None) -> None:
         """Apply a command by name (one of `CONTROL_COMMANDS`)."""
         if command not in CONTROL_COMMANDS:
             raise ValueError(
                 f"unknown run control command {command!r}; use {', '.join(CONTROL_COMMANDS)}"
             )
-        getattr(self, command)(reason)
+        getattr(self, command)(reason, by)
 
-    def _set(self, state: RunState, reason: str) -> None:
+    def _set(self, state: RunState, reason: str, by: str | None) -> None:
         self.state, self.reason = state, reason
         self._update_freeze()
-        self._on_change(state, reason)
+        self._on_change(state, reason, by)
 
     # ----------------------------------------------------------------- what steps call
 

@@ -12,7 +12,6 @@ simulated product (`claim_check.py`). `Engine.run()` returns the run's final sta
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import socket
 import sqlite3
@@ -32,13 +31,7 @@ from .batching import Batcher
 from .claim_check import check_claims, overall
 from .clearances import recorded_while_stopped
 from .context import RunContext
-from .control import (
-    CLEAR_TOOL,
-    CONTROL_COMMANDS,
-    DEFAULT_PAUSE_TIMEOUT_S,
-    RunControl,
-    RunState,
-)
+from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
 from .dispositions import DONE
 from .errors import BadInput, RunTerminated, failure_text
 from .events import Observer
@@ -139,23 +132,24 @@ class Engine:
         """The run clock: process seconds since the run began (simulated in a dry run)."""
         return self.clock.now() - self._origin + self.spec.t_offset
 
-    def request(self, command: str, reason: str) -> None:
-        """pause, resume, terminate or abort the run (Ctrl-C, a policy, another process)."""
-        self.control.apply(command, reason)
+    def request(self, command: str, reason: str, by: str | None = None) -> None:
+        """pause, resume, terminate or abort the run (Ctrl-C, a policy, another process), for
+        `reason`, ordered by the person `by` (recorded in the event's data)."""
+        self.control.apply(command, reason, by)
 
     async def boundary(self) -> None:
         """A step boundary: read commands from other processes, then pause or stop if asked."""
         self._take_control()
         await self.control.boundary()
 
-    def _on_control(self, state: RunState, reason: str) -> None:
+    def _on_control(self, state: RunState, reason: str, by: str | None) -> None:
         kind = {
             RunState.PAUSED: "paused",
             RunState.RUNNING: "resumed",
             RunState.TERMINATING: "terminating",
             RunState.ABORTING: "aborting",
         }[state]
-        self.emit(kind, message=reason)
+        self.emit(kind, message=reason, data={"by": by} if by else {})
         if state in (RunState.PAUSED, RunState.RUNNING):
             self.store.update_run(self.run_id, status=state.value)
         if state in (RunState.TERMINATING, RunState.ABORTING):
@@ -334,17 +328,14 @@ class Engine:
             await asyncio.sleep(CONTROL_POLL_S)
 
     def _take_control(self) -> None:
-        for command in self.store.take_control(self.run_id, time.time()):
-            if command in CONTROL_COMMANDS:
-                self.request(command, f"{command} requested from another process")
-            elif command.startswith(CLEAR_TOOL):
-                try:
-                    order = json.loads(command.removeprefix(CLEAR_TOOL))
-                    tool, by = str(order["tool"]), str(order["by"])
-                except (ValueError, KeyError, TypeError):  # a row not written by clear-tool
-                    self.emit("control-ignored", message=f"unreadable order {command!r}")
-                    continue
-                self.clear_tool(tool, by)
+        for text in self.store.take_control(self.run_id, time.time()):
+            order = Order.read(text)
+            if order is None:  # a row no packline command wrote
+                self.emit("control-ignored", message=f"unreadable order {text!r}")
+            elif order.command == CLEAR_TOOL:
+                self.clear_tool(str(order.tool), str(order.by))
+            else:
+                self.request(order.command, order.reason, order.by)
 
     def clear_tool(self, name: str, by: str) -> None:
         """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on."""

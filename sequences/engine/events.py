@@ -13,7 +13,8 @@ class Event:
     """One thing that happened in a run, stamped with the run clock `t` and the wall clock.
 
     Kinds: run-started, run-finished, wafer-started, wafer-finished, step-started,
-    step-finished, batch-formed, paused, resumed, terminating, aborting, tool-recovered,
+    step-finished, batch-formed, paused, resumed, terminating, aborting (data["by"]: the
+    person who ordered it, when one did), tool-recovered,
     tool-out-of-service (an alarmed tool, or one holding a workpiece the run did not put
     there, named in data["workpieces"], waits for `clear-tool`), tool-cleared, tool-replaced
     (a resumed run found a new serial number), held,

@@ -7,6 +7,7 @@ import signal
 import socket
 
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.control import CLEAR_TOOL, Order
 
 from .processes import Controller, packline
 
@@ -17,14 +18,18 @@ def _status(db, run_id):
 
 
 def test_pause_and_resume_from_another_process(tmp_path):
+    """The pause names who gave it (`--by`): in the event's message and data, and in `show`."""
     db = tmp_path / "runs.db"
     controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
     run_id = controller.next_event()["run_id"]
-    assert packline(db, "pause", run_id).returncode == 0
+    pause = packline(db, "pause", run_id, "--by", "ana")
+    assert (pause.returncode, pause.stdout) == (0, f"pause requested for run {run_id} by ana\n")
     paused = controller.read_until(lambda e: e["kind"] == "paused")
     assert paused is not None
-    assert "another process" in paused["message"]
+    assert paused["message"] == "pause requested by ana from another process"
+    assert paused["data"] == {"by": "ana"}
     assert _status(db, run_id) == "paused"
+    assert "pause requested by ana from another process" in packline(db, "show", run_id).stdout
     resumed = packline(db, "resume", run_id)
     assert resumed.returncode == 0
     assert "resume requested" in resumed.stdout
@@ -123,3 +128,13 @@ async def test_abort_in_an_irreversible_step_holds_the_wafers_at_once(store):
     # the second session's clock continues from the first
     sessions = {s["session"] for s in store.table("steps", engine.run_id)}
     assert sessions == {1, 2}
+
+
+def test_an_order_reads_back_as_written_and_a_row_no_command_wrote_is_none():
+    """The `control` table's rows: what `packline pause --by` and `clear-tool` write is read
+    back whole (the engine then records who); anything else is ignored (an event says so)."""
+    for order in (Order("pause", by="ana"), Order("resume"), Order(CLEAR_TOOL, "ana", "oven")):
+        assert Order.read(order.text()) == order
+    assert Order("terminate", by="bo").reason == "terminate requested by bo from another process"
+    for text in ("nope", "pause {", "pause [1]", 'clear-tool {"tool": "oven"}'):
+        assert Order.read(text) is None, text

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from packline.sequences.engine import RunRequest, open_run, prepare, run_report
-from packline.sequences.engine.control import CLEAR_TOOL
+from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sim_instruments.twin import PanelSpec
 
 from .helpers import TwoToolLine
@@ -330,7 +330,7 @@ async def test_an_operator_clears_the_tool_through_the_control_table(store):
             fault.chamber.clear_fault(fault.fault)
             store.post_control(
                 engine.run_id,
-                CLEAR_TOOL + json.dumps({"tool": "plasma_cleaner", "by": "ana"}),
+                Order(CLEAR_TOOL, by="ana", tool="plasma_cleaner").text(),
                 0.0,
             )
             engine._take_control()  # what the engine's control poll does on a real line

@@ -48,9 +48,9 @@ def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
             assert f"(from dry run {dry_run})" in footer[0]
             assert len([line for line in running if line.strip()]) < HEIGHT
             assert running[0].startswith("plasma-clean  run ")
-            assert packline(db, "pause", "last").returncode == 0
+            assert packline(db, "pause", "last", "--by", "ana").returncode == 0
             paused = pane.wait_for(lambda s: "PAUSED" in s[0], "PAUSED in the title")
-            assert "pause requested from another process" in paused[0]
+            assert "pause requested by ana from another process" in paused[0]
             assert any(line.startswith("run clock") for line in paused)
             assert packline(db, "terminate", "last").returncode == 0
             pane.wait_for(lambda s: any(line.startswith("EXIT ") for line in s), "end of run")
