@@ -7,6 +7,7 @@ import subprocess
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +29,20 @@ PLANNING = f"planning it {RECIPE_BASIS}"
 PLANNER_EXIT_S = 10.0
 
 
+@dataclass(frozen=True)
+class Planning:
+    """A lot to plan from its recipe's step times (a view attached without a schedule): the
+    run database, the method, the recipe (its text and hash), the lot's size and the line's
+    time scale."""
+
+    db: Path
+    method: str
+    recipe_text: str
+    recipe_hash: str
+    lot_size: int
+    time_scale: float
+
+
 class LiveView:
     """The lot on the terminal while it runs; use as a context manager around the run.
 
@@ -46,8 +61,7 @@ class LiveView:
         self.clock: Callable[[], float] | None = None
         self._live = self._new_live()
         self._shown = False  # entered and not exited: the view belongs on the screen
-        #: The lot to plan from the recipe's step times, and the recipe (attached, no schedule).
-        self._plan: tuple[tuple[Path, str, str, int, float], str] | None = None
+        self._plan: Planning | None = None  # attached without a schedule: plan the recipe
         self._planner: subprocess.Popen[bytes] | None = None
         self._workdir: tempfile.TemporaryDirectory[str] | None = None
 
@@ -78,25 +92,31 @@ class LiveView:
             self.state.seed(
                 wafer["wafer_id"], wafer["position"], wafer["status"], wafer["reason"] or ""
             )
-        lot = (
+        lot = Planning(
             engine.store.path,
             engine.method.name,
+            spec.recipe_text,
             engine.recipe.recipe_hash(),
             len(spec.wafer_ids),
             spec.station.time_scale,
         )
         schedule = find_schedule(
-            engine.store, *lot[1:4], time_scale=lot[4], exclude_run=engine.run_id
+            engine.store,
+            lot.method,
+            lot.recipe_hash,
+            lot.lot_size,
+            time_scale=lot.time_scale,
+            exclude_run=engine.run_id,
         )
         if schedule is None and plan:
-            self._plan = (lot, spec.recipe_text)
+            self._plan = lot
         self.state.set_schedule(schedule, PLANNING if self._plan else NO_BASIS)
 
     def __enter__(self) -> LiveView:
-        if self._plan is not None:
-            (db, method, *_), recipe_text = self._plan
+        if (lot := self._plan) is not None:
             self._workdir = tempfile.TemporaryDirectory(prefix="packline-plan-")
-            self._planner = plan_recipe(db, method, recipe_text, Path(self._workdir.name))
+            workdir = Path(self._workdir.name)
+            self._planner = plan_recipe(lot.db, lot.method, lot.recipe_text, workdir)
         self._live.__enter__()
         self._shown = True
         return self
@@ -119,11 +139,13 @@ class LiveView:
 
     def _take_plan(self) -> None:
         """Measure the run against the recipe's plan once the planning dry run has ended."""
-        if self._planner is None or self._planner.poll() is None or self._plan is None:
+        lot = self._plan
+        if self._planner is None or self._planner.poll() is None or lot is None:
             return
-        (db, method, recipe_hash, lot_size, time_scale), _ = self._plan
         self._plan, self._planner = None, None
-        schedule = planned_schedule(db, method, recipe_hash, lot_size, time_scale)
+        schedule = planned_schedule(
+            lot.db, lot.method, lot.recipe_hash, lot.lot_size, lot.time_scale
+        )
         self.state.set_schedule(schedule, NO_BASIS, self.now())
 
     @contextmanager
