@@ -80,14 +80,13 @@ class Run:
         part = slice(self.done, due)
         substrate = twin.get(self.substrate_id)
         source = twin.get(bond.source_id)
-        placement = bond.placement
         args = (
             substrate,
             source,
             self.units[part],
             bond.source_units[part],
             bond.match,
-            Placement(placement.offset_um[part], placement.rotation_mdeg[part]),
+            bond.placement.part(part),
             self.recipe,
             physics,
         )
@@ -116,7 +115,7 @@ class Run:
         """Press the frames from `done` up to `due` on the panel's units (a frame run)."""
         framing = self.framing
         assert framing is not None
-        frame, placement = framing.frame, framing.placement
+        frame = framing.frame
         part = slice(self.done, due)
         panel = twin.get(self.substrate_id)
         units = self.units[part]
@@ -124,7 +123,7 @@ class Run:
             panel,
             units,
             frame,
-            Placement(placement.offset_um[part], placement.rotation_mdeg[part]),
+            framing.placement.part(part),
             physics,
         )
         self.done = due

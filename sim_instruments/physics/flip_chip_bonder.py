@@ -247,6 +247,10 @@ class Placement:
     offset_um: np.ndarray  # (dies, 2)
     rotation_mdeg: np.ndarray  # (dies,)
 
+    def part(self, dies: slice) -> Placement:
+        """The placement of the run's `dies` alone (those a clock step lays down)."""
+        return Placement(self.offset_um[dies], self.rotation_mdeg[dies])
+
 
 def place(
     count: int, bias_um: tuple[float, float], physics: FlipChipPhysics, rng: np.random.Generator
