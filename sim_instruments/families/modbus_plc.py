@@ -69,6 +69,14 @@ def _ascii_registers(text: str, register_count: int) -> tuple[int, ...]:
     return tuple(ascii_to_registers(text, register_count))
 
 
+def _encode(entry: PlcStatus, value: object) -> Sequence[int]:
+    """The registers of one status value: text, or a number on the entry's scale."""
+    if entry.text:
+        return _ascii_registers(str(value or ""), entry.words)
+    raw = round(float(value) * entry.scale)  # type: ignore[arg-type]
+    return u32_to_registers(raw) if entry.words == 2 else [raw]
+
+
 class ModbusPlcSimulator(SimulatedTool):
     """Base of simulated tools whose controller is a PLC on Modbus (TCP, or RTU)."""
 
@@ -306,10 +314,21 @@ class ModbusPlcSimulator(SimulatedTool):
         )
         return tuple(sorted(placed, key=lambda group: group[2]))
 
+    @cached_property
+    def _status_extent(self) -> range:
+        """The addresses from the first status register to the last."""
+        layout = self._status_layout
+        if not layout:
+            return range(0)
+        return range(layout[0][2], max(address + e.words for e, _, address in layout))
+
     def _render(self, start: int, registers: list[int]) -> None:
         """Write the present status into the block of registers from address `start`."""
         end = start + len(registers)
-        values: dict[str, object] = dict(self.status_values())
+        extent = self._status_extent
+        if start >= extent.stop or end <= extent.start:
+            return  # a setpoint or command block: no status to show
+        values = {**self.status_values(), **self._family_status()}
         for entry, index, address in self._status_layout:
             if address >= end:
                 break
@@ -319,7 +338,7 @@ class ModbusPlcSimulator(SimulatedTool):
             if entry.repeat > 1:
                 assert isinstance(value, Sequence)
                 value = value[index] if index < len(value) else ("" if entry.text else 0)
-            encoded = self._encode(entry, value)
+            encoded = _encode(entry, value)
             if start <= address and address + entry.words <= end:
                 registers[address - start : address - start + entry.words] = encoded
                 continue
@@ -327,23 +346,16 @@ class ModbusPlcSimulator(SimulatedTool):
                 if start <= address + offset < end:
                     registers[address + offset - start] = word
 
-    def _encode(self, entry: PlcStatus, value: object) -> Sequence[int]:
-        """The registers of one status value; the family's own registers it fills itself."""
-        if entry.name == ALARMS:
-            return [sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms)]  # type: ignore[attr-defined]
-        if entry.name == INTERLOCKS:
-            closed = self.interlocks()
-            return [sum(1 << i.bit for i in self.spec.interlocks if closed[i.name])]  # type: ignore[attr-defined]
-        if entry.name == COMMAND_ERROR:
-            return [int(self.command_error)]
-        if entry.name == REFUSED_REGISTER:
-            return [self.refused_register]
-        if entry.name == SERIAL_NUMBER:
-            return _ascii_registers(self.serial_number, entry.words)
-        if entry.text:
-            return _ascii_registers(str(value or ""), entry.words)
-        raw = round(float(value) * entry.scale)  # type: ignore[arg-type]
-        return u32_to_registers(raw) if entry.words == 2 else [raw]
+    def _family_status(self) -> dict[str, object]:
+        """The status registers the family fills itself, as values of their entries."""
+        closed = self.interlocks()
+        return {
+            ALARMS: sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms),  # type: ignore[attr-defined]
+            INTERLOCKS: sum(1 << i.bit for i in self.spec.interlocks if closed[i.name]),  # type: ignore[attr-defined]
+            COMMAND_ERROR: int(self.command_error),
+            REFUSED_REGISTER: self.refused_register,
+            SERIAL_NUMBER: self.serial_number,
+        }
 
     # ----------------------------------------------------------------- the tool's part
 

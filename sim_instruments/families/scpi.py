@@ -67,6 +67,8 @@ __all__ = [
     "switch",
 ]
 
+#: How many received header names a tool remembers the header of (`_header_named`).
+NAMES_REMEMBERED = 256
 #: What any header looks like: colon-separated mnemonics (brackets are not sent), a common
 #: command's `*`, a query's `?`.
 _HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
@@ -115,6 +117,7 @@ class ScpiSimTool(SimulatedTool):
         )
         self._messages = error_messages(self.spec)
         self.wire = scpi_wire(self.spec)
+        self._header_of_name: dict[str, Header] = {}
 
     @cached_property
     def _headers(self) -> list[Header]:
@@ -231,17 +234,27 @@ class ScpiSimTool(SimulatedTool):
             raise ScpiError(-102, f"header {header}")
         arguments = split_arguments(rest.strip()) if rest.strip() else []
         is_query = header.endswith("?")
-        name = header[:-1] if is_query else header
+        entry = self._header_named(header[:-1] if is_query else header)
+        handler = None if entry is None else entry.query if is_query else entry.setting
+        if handler is None:
+            raise ScpiError(-113, header)
+        if is_query and arguments:
+            raise ScpiError(-108, f"{header} takes no parameter")
+        return handler(arguments)
+
+    def _header_named(self, name: str) -> Header | None:
+        """The first of the tool's headers whose template `name` matches (in long or short
+        form, any case), None if none does. Remembered by name, up to `NAMES_REMEMBERED`
+        names: a tool is sent the same few headers again and again."""
+        known = self._header_of_name.get(name)
+        if known is not None:
+            return known
         for entry in self._headers:
-            if not entry.pattern.match(name):
-                continue
-            handler = entry.query if is_query else entry.setting
-            if handler is None:
-                break
-            if is_query and arguments:
-                raise ScpiError(-108, f"{header} takes no parameter")
-            return handler(arguments)
-        raise ScpiError(-113, header)
+            if entry.pattern.match(name):
+                if len(self._header_of_name) < NAMES_REMEMBERED:
+                    self._header_of_name[name] = entry
+                return entry
+        return None
 
     def _error_reply(self, code: int, message: str) -> str:
         return f"{code},{quote(message)}"
