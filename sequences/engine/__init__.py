@@ -28,7 +28,15 @@ if TYPE_CHECKING:
         method,
     )
     from .progress import JsonLines, PlainLog
-    from .recipe import Feeds, Recipe, ToolSetpoint, claim_violation, load_recipe, read_recipe_text
+    from .recipe import (
+        Feeds,
+        Recipe,
+        ToolSetpoint,
+        claim_violation,
+        field_problem,
+        load_recipe,
+        read_recipe_text,
+    )
     from .recipe_help import field_reference, recipe_schema, recipe_template
     from .recorder import ConfirmFn
     from .records import RunStore, default_db_path
@@ -72,6 +80,7 @@ __all__ = [
     "claim_violation",
     "default_db_path",
     "driver_text",
+    "field_problem",
     "field_reference",
     "get_method",
     "is_alive",

@@ -191,13 +191,15 @@ def margin_columns(margin: Margin | None, worst: float | None) -> dict[str, Any]
 
 def margin_text(condition: Mapping[str, Any]) -> str:
     """A condition's recorded margin (`margin_columns`) as one phrase: 'smallest tip
-    projection 14.8 um (1.2 um to spare)', or '-' without a margin."""
+    projection 14.8 um (1.2 um to spare)', 'smallest wiring metal 2.78 um (1.72 um short)',
+    'largest residue 0.3 nm (0.2 nm over)', or '-' without a margin."""
     worst, unit = condition.get("margin_worst"), condition.get("margin_unit")
     if worst is None:
         return "-"
     side = "smallest" if condition["margin_above"] else "largest"
     margin = condition["margin"]
-    spare = f"{margin:.3g} {unit} to spare" if margin >= 0 else f"{-margin:.3g} {unit} over"
+    failing = "short" if condition["margin_above"] else "over"  # below a minimum, above a maximum
+    spare = f"{margin:.3g} {unit} to spare" if margin >= 0 else f"{-margin:.3g} {unit} {failing}"
     return f"{side} {condition['margin_quantity']} {worst:.3g} {unit} ({spare})"
 
 

@@ -44,6 +44,8 @@ from .errors import RecipeError
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
 CLAIM_CONSTRAINT = "claim_constraint"
+#: The pydantic error type of one field's problem found across fields (see `field_problem`).
+FIELD_CONSTRAINT = "field_constraint"
 #: The pydantic error type of a value no tool of its role could take (see `Feeds`).
 TOOL_RANGE = "tool_range"
 
@@ -187,6 +189,18 @@ def claim_violation(claim: str, path: str, value: object, message: str) -> Excep
     )
 
 
+def field_problem(path: str, value: object, message: str) -> Exception:
+    """The error a recipe model's `@model_validator(mode="after")` raises when one field is
+    wrong given others, with no claim behind it (a plated area the mould's mask contradicts):
+    like `claim_violation` the error names the field by `path` (relative to the validating
+    model) and `value`, so a nested field is named where it is, not as the model's."""
+    return PydanticCustomError(
+        FIELD_CONSTRAINT,
+        "{path} = {value}: {message}",
+        {"path": path, "value": _shown(value), "message": message},
+    )
+
+
 R = TypeVar("R", bound=Recipe)
 
 _LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
@@ -252,11 +266,10 @@ def format_validation_error(
             else yaml_path(model, problem["loc"])
         )
         ctx = problem.get("ctx", {})
-        if problem["type"] == CLAIM_CONSTRAINT:
+        if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
-            lines.append(
-                f"{source}: {path} = {ctx['value']}: {ctx['message']} (claim {ctx['claim']})"
-            )
+            claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
+            lines.append(f"{source}: {path} = {ctx['value']}: {ctx['message']}{claim}")
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")

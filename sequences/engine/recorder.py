@@ -317,7 +317,7 @@ class StepRecorder:
                 },
             )
         if not passed:
-            raise OutOfLimits(f"{name} = {value:g} {unit} outside [{low}, {high}] {unit}")
+            raise OutOfLimits(f"{name} = {value:g} {unit}, {_limits_broken(unit, low, high)}")
 
     async def confirm(self, subjects: Sequence[Subject], prompt: str) -> None:
         """Ask the operator (auto in a dry run, refused without one) and record the answer;
@@ -356,3 +356,13 @@ class StepRecorder:
         )
         if not confirmed:
             raise StepError(f"operator confirmation refused ({by}): {prompt}")
+
+
+def _limits_broken(unit: str, low: float | None, high: float | None) -> str:
+    """What a failed measurement missed, as read: 'below the minimum of 4.5 um', 'above the
+    maximum of 0 sites', or 'outside 10-15 um'."""
+    if low is None:
+        return f"above the maximum of {high:g} {unit}"
+    if high is None:
+        return f"below the minimum of {low:g} {unit}"
+    return f"outside {low:g}-{high:g} {unit}"

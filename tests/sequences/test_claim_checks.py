@@ -30,6 +30,7 @@ from packline.sequences.engine import (
     all_methods,
     claim_coverage,
     claim_violation,
+    field_problem,
     get_method,
     open_resume,
     open_run,
@@ -37,7 +38,7 @@ from packline.sequences.engine import (
     read_recipe_text,
     run_report,
 )
-from packline.sequences.engine.claim_check import check_claims
+from packline.sequences.engine.claim_check import check_claims, margin_text
 from packline.sequences.engine.request import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
@@ -144,6 +145,20 @@ def test_model_level_errors_do_not_dump_the_input():
     with pytest.raises(RecipeError) as error:
         read_recipe_text(Picky, "a: 2\n", "r.yaml")
     assert str(error.value) == "r.yaml: (top level): this recipe is refused as a whole"
+
+
+def test_a_field_problem_found_across_fields_names_the_nested_field_not_the_top_level():
+    class Outer(Recipe):
+        inner: Laminations
+
+        @model_validator(mode="after")
+        def refuse(self) -> Outer:
+            raise field_problem("inner.laminations.0.sheet_um", "30 um", "the mask says 20 um")
+
+    text = "inner:\n  laminations:\n    - {sheet_um: 30 um, bump_um: 60 um}\n"
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(Outer, text, "r.yaml")
+    assert str(error.value) == "r.yaml: inner.laminations.0.sheet_um = 30 um: the mask says 20 um"
 
 
 def test_a_claim_id_outside_the_catalogue_is_a_programming_error():
@@ -675,8 +690,14 @@ def test_a_margin_is_the_worst_checked_site_over_the_lot_and_its_distance_to_the
     assert (row["margin_quantity"], row["margin_worst"], row["margin"]) == (
         "tip projection", 3.0, -2.0,
     )  # fmt: skip
+    assert margin_text(row) == "smallest tip projection 3 um (2 um short)"
     (passing,) = check_claims([condition], {"W02": wafers["W02"]})
     assert (passing.to_dict()["margin"], passing.verdict) == (7.0, "pass")
+    assert margin_text(passing.to_dict()) == "smallest tip projection 12 um (7 um to spare)"
+    largest = {**row, "margin_above": 0, "margin_worst": 0.3, "margin": -0.2, "margin_unit": "nm"}
+    assert margin_text({**largest, "margin_quantity": "residue"}) == (
+        "largest residue 0.3 nm (0.2 nm over)"
+    )
     residue = conditions.no_residue_on_tips("003:10").margin
     assert residue is not None
     assert (residue.quantity, residue.above, residue.limit) == ("residue", False, 0.1)
