@@ -12,10 +12,12 @@ A tool of two devices (decision 0009), named in the station entry's address:
 * `supply`: a programmable DC supply on the standard SCPI tree (`drivers/dc_supply.py`).
 
 A plating step: the recipe's bath selected (`SELECT_BATH`, when the cell plates in another),
-the paddle setpoint written, the heater's alarm 1 (`A1`, the bath's
-over-temperature) and target (`TG.SP`, no ramp) set and its loop on auto, the supply's levels
-set (output off), the bath awaited at temperature, the interlocks read, IMMERSE, then
-`OUTP ON` once the wafer is in the bath with the contact ring on its seed; the supply and the
+the paddle setpoint written, the heater's alarm 1 (`A1`, the bath's over-temperature) and
+target (`TG.SP`, no ramp) set and its loop on auto, the supply's levels set (output off), the
+bath awaited at temperature, the interlocks read, IMMERSE; once the wafer is in the bath with
+the contact ring on its seed, the seed area the cell measured (`CATHODE_AREA`) against the
+recipe's `plated_area_cm2` (one far off it is refused, the wafer withdrawn unplated), then
+`OUTP ON`; the supply and the
 cell's counter are polled until the counter has seen the recipe's charge (the last part slept
 to the second the charge needs), then `OUTP OFF` and WITHDRAW. The safe state is the same
 order: output off, then ABORT (the wafer withdrawn and rinsed).
@@ -41,6 +43,7 @@ from .roles.electroplater import (
     Metal,
     PlatingRecipe,
     PlatingResult,
+    area_mismatch,
 )
 from .specs.electroplater import SPEC
 
@@ -107,6 +110,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             agitation_rpm=values["AGITATION"],
             bath_age_ah=values["BATH_AGE"],
             immersion_charge_c=values["IMMERSION_CHARGE"],
+            cathode_area_cm2=values["CATHODE_AREA"],
             wafer_loaded=bool(values["WAFER_LOADED"]),
         )
 
@@ -156,19 +160,35 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             await self._wait_for_bath(action, bath_c)
             await self.require_interlocks(action, SPEC.command_by_name["IMMERSE"].interlocks)
             await self.command(action, "IMMERSE")
-            await self.wait_status(
+            immersed = await self.wait_status(
                 action, lambda s: s.phase is CellPhase.IMMERSED, HOLDER_TIMEOUT_S
             )
             await self.require_interlocks(action, ("wafer_immersed", "cathode_contact"))
+            area_cm2 = immersed[-1].cathode_area_cm2
+            mismatch = area_mismatch(recipe.plated_area_cm2, area_cm2)
+            if mismatch is not None:
+                await self._withdraw(action)
+                raise ToolError(
+                    self.name,
+                    self.address,
+                    action,
+                    f"plated_area_cm2 = {recipe.plated_area_cm2:g} cm^2, but the cell measured "
+                    f"{area_cm2:.4g} cm^2 of exposed, connected seed: {mismatch}; the wafer "
+                    "was withdrawn unplated",
+                )
             try:
-                result = await self._pass_charge(action, recipe, wafer_id)
+                result = await self._pass_charge(action, recipe, wafer_id, area_cm2)
             except ConnectionLost:
                 with suppress(ToolError):  # the cell is gone: the current goes off at least
                     await self.supply.abort()
                 raise
-            await self.command(action, "WITHDRAW")
-            await self.wait_status(action, lambda s: s.phase is CellPhase.READY, HOLDER_TIMEOUT_S)
+            await self._withdraw(action)
         return result
+
+    async def _withdraw(self, action: str) -> None:
+        """WITHDRAW, and wait until the holder is out, rinsed and ready."""
+        await self.command(action, "WITHDRAW")
+        await self.wait_status(action, lambda s: s.phase is CellPhase.READY, HOLDER_TIMEOUT_S)
 
     def _check_recipe(self, action: str, recipe: PlatingRecipe) -> None:
         """The recipe's process values against the limits, its efficiency a fraction; nothing
@@ -188,9 +208,10 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             )
 
     async def _pass_charge(
-        self, action: str, recipe: PlatingRecipe, wafer_id: str
+        self, action: str, recipe: PlatingRecipe, wafer_id: str, area_cm2: float
     ) -> PlatingResult:
-        """Current on until the cell's counter has seen the recipe's charge, then off.
+        """Current on until the cell's counter has seen the recipe's charge, then off; the
+        result's thickness and current density are over `area_cm2`, the area the cell measured.
 
         Between polls the supply's readings are integrated into a second, independent charge;
         once the charge left would pass within one poll interval at the present current, the
@@ -239,15 +260,18 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         bath_temperature_c = await self.request_bath_temperature_c()
         charge_c = status.immersion_charge_c
         per_c = METALS[recipe.metal].thickness_per_charge_um_cm2_per_c()
+        mean_current_a = supply_charge_c / on_s if on_s > 0 else 0.0
         return PlatingResult(
             wafer_id=wafer_id,
             metal=recipe.metal,
             charge_c=charge_c,
             supply_charge_c=supply_charge_c,
             current_on_s=on_s,
-            mean_current_a=supply_charge_c / on_s if on_s > 0 else 0.0,
+            mean_current_a=mean_current_a,
             peak_voltage_v=max(voltages, default=0.0),
-            expected_thickness_um=charge_c * recipe.efficiency * per_c / recipe.plated_area_cm2,
+            plated_area_cm2=area_cm2,
+            current_density_a_dm2=mean_current_a / area_cm2 * 100.0,
+            expected_thickness_um=charge_c * recipe.efficiency * per_c / area_cm2,
             bath_temperature_c=bath_temperature_c,
             bath_age_ah=status.bath_age_ah,
         )

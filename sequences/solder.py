@@ -10,7 +10,9 @@ step that any method's cure or plating runs.
   peak passes the solder's liquidus, cooled before the door opens.
 * `PlatingStep` and `electroplate`: one electroplating step (metal, current density,
   thickness over the plated area), with the thinnest deposit the product needs: a solder
-  layer, or a method's copper wiring.
+  layer, or a method's copper wiring; the plated area defaults to what the method's design
+  plates (`mask_area_cm2`: what a mould's reticle opens), and a stated one is checked
+  against it before any tool moves (`PlatingStep.require_real_area`).
 * `oven_cycle`: load an oven batch, purge it with nitrogen, run one process step, cool it for
   the door and unload it: the reflows here and every method's cure.
 
@@ -35,11 +37,19 @@ from packline.drivers.roles.electroplater import (
     Electroplater,
     Metal,
     PlatingRecipe,
+    area_mismatch,
     current_window_a_dm2,
 )
 from packline.drivers.roles.lithography import RETICLES
 from packline.drivers.roles.oven import LIQUIDUS_C, Oven, ThermalProfile, reflow_profile
-from packline.sequences.engine import Batch, Feeds, Recipe, Wafer
+from packline.sequences.engine import (
+    Batch,
+    Feeds,
+    Recipe,
+    Wafer,
+    claim_violation,
+    field_problem,
+)
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
@@ -104,6 +114,22 @@ class SolderBallRecipe(Recipe):
         return BallMap.every(self.balls_per_unit)
 
 
+#: The thinnest plated wiring the claims' "thickened by electroplating" means (001:8, 001:12,
+#: 002:1a-d): 3 um of copper, a sheet resistance of about 6 mOhm/sq (est). The claim check
+#: holds the product to it; a recipe's `min_thickness_um`, its own target, may only raise it.
+PLATED_WIRING_MIN_UM = 3.0
+
+
+def mask_area_cm2(mask: str, spec: WaferSpec) -> float:
+    """The seed a mould of reticle `mask` opens on a wafer of `spec`: its design's opened area
+    at every site (decision 0031); a mask the line's library lacks is a ValueError."""
+    if mask not in RETICLES:
+        raise ValueError(
+            f"mask = {mask!r} is not in the line's reticle library ({', '.join(RETICLES)})"
+        )
+    return RETICLES[mask].design_opened_um2 * wafer_site_count(spec) * 1e-8
+
+
 class PlatingStep(Recipe):
     """One electroplating step: the metal (the cell's bath of it), the current density over
     the plated area, the thickness, and the thinnest deposit the product needs."""
@@ -113,10 +139,13 @@ class PlatingStep(Recipe):
         float, Unit("A/dm^2"), Feeds("electroplater", "current_density_a_dm2")
     ]
     thickness_um: Annotated[float, Unit("um"), Feeds("electroplater", "thickness_um")]
-    #: the seed the pattern exposes, from its design: through a mould, its reticle's area per
-    #: site times the wafer's sites (the current is the density over it; the method checks
-    #: the real density over the mould's area against the bath's window)
-    plated_area_cm2: Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")]
+    #: the seed the pattern exposes, which the current is the density over: by default what
+    #: the method works out from its design (a mould's reticle area per site times the
+    #: wafer's sites, the bump tips a solder layer plates); a stated one is checked against
+    #: that, and the plating cell checks it against the area it measures before plating
+    plated_area_cm2: (
+        Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")] | None
+    ) = None
     bath_temperature_c: Annotated[
         float, Unit("degC"), Feeds("electroplater", "bath_temperature_c")
     ] = 25.0
@@ -133,44 +162,78 @@ class PlatingStep(Recipe):
             )
         return self
 
-    def require_window_over(self, path: str, mask: str, spec: WaferSpec) -> None:
-        """Refuse the step (`path` in the recipe) if the current it drives leaves the bath's
-        current-density window over the seed the mould of reticle `mask` really exposes on a
-        wafer of `spec`: the cell sets `current_density_a_dm2` x `plated_area_cm2`, and the
-        charge spreads over what the mask opens at every site (its design, developed to
-        size), so a plated area stated wrong moves the real density by as much."""
-        if mask not in RETICLES:
-            raise ValueError(
-                f"mask = {mask!r} is not in the line's reticle library ({', '.join(RETICLES)}): "
-                f"the area {path} plates through it is unknown"
+    def require_wiring(self, path: str, claim: str) -> None:
+        """Refuse the step (`path` in the recipe) as a plated wiring of `claim` if its
+        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`: a recipe cannot lower the bar its
+        claim is checked against."""
+        if self.min_thickness_um < PLATED_WIRING_MIN_UM:
+            raise claim_violation(
+                claim,
+                f"{path}.min_thickness_um",
+                f"{self.min_thickness_um:g} um",
+                f"a plated wiring is at least {PLATED_WIRING_MIN_UM:g} um thick, what the claim "
+                "check holds it to: the recipe's minimum may raise that, not lower it",
             )
-        sites = wafer_site_count(spec)
-        real_cm2 = RETICLES[mask].design_opened_um2 * sites * 1e-8
-        real_a_dm2 = self.current_density_a_dm2 * self.plated_area_cm2 / real_cm2
-        low, high = current_window_a_dm2(self.metal, self.bath_temperature_c, self.agitation_rpm)
+
+    def area_cm2(self, real_cm2: float) -> float:
+        """The area the current is set over: the stated one, else `real_cm2`."""
+        return real_cm2 if self.plated_area_cm2 is None else self.plated_area_cm2
+
+    def window_a_dm2(self) -> tuple[float, float]:
+        """The bath's current-density window at the step's temperature and paddle speed."""
+        return current_window_a_dm2(self.metal, self.bath_temperature_c, self.agitation_rpm)
+
+    def require_real_area(self, path: str, real_cm2: float, source: str) -> None:
+        """Refuse the step (`path` in the recipe) if its stated `plated_area_cm2` is far from
+        `real_cm2`, the area it really plates (`source` says what that is: what a mask opens
+        over the wafer's sites), or if the current it sets leaves the bath's window over that
+        area: the charge spreads over the real area whatever the recipe states."""
+        stated = self.plated_area_cm2
+        if stated is not None:
+            mismatch = area_mismatch(stated, real_cm2)
+            if mismatch is not None:
+                raise field_problem(
+                    f"{path}.plated_area_cm2",
+                    f"{stated:g} cm^2",
+                    f"the real plated area is {real_cm2:.4g} cm^2 ({source}): {mismatch}",
+                )
+        real_a_dm2 = self.current_density_a_dm2 * self.area_cm2(real_cm2) / real_cm2
+        low, high = self.window_a_dm2()
         if low <= real_a_dm2 <= high:
             return
-        window = (
-            f"the {self.metal.value} bath's window at {self.bath_temperature_c:g} degC and "
-            f"{self.agitation_rpm:g} rpm is {low:g}-{high:.3g} A/dm^2 (rough below, burnt above)"
-        )
-        if not low <= self.current_density_a_dm2 <= high:
-            raise ValueError(
-                f"{path}.current_density_a_dm2 = {self.current_density_a_dm2:g} A/dm^2: {window}"
-            )
-        raise ValueError(
-            f"{path}.plated_area_cm2 = {self.plated_area_cm2:g} cm^2: mask {mask} opens "
-            f"{real_cm2:.4g} cm^2 on the {sites} sites of a {spec.diameter_mm:g} mm wafer, so "
-            f"the {self.current_density_a_dm2:g} A/dm^2 set over the stated area is "
-            f"{real_a_dm2:.3g} A/dm^2 over the real one: {window}"
+        over = "" if stated is None else f" set over the stated {stated:g} cm^2"
+        raise field_problem(
+            f"{path}.current_density_a_dm2",
+            f"{self.current_density_a_dm2:g} A/dm^2",
+            f"the current{over} is {real_a_dm2:.3g} A/dm^2 over the real plated area of "
+            f"{real_cm2:.4g} cm^2 ({source}): the {self.metal.value} bath's window at "
+            f"{self.bath_temperature_c:g} degC and {self.agitation_rpm:g} rpm is "
+            f"{low:g}-{high:.3g} A/dm^2 (rough below, burnt above)",
         )
 
-    def plating_recipe(self) -> PlatingRecipe:
+    def require_through_mask(self, section: str, mask: str, spec: WaferSpec) -> None:
+        """`require_real_area` over what the mould of reticle `mask` opens on a wafer of
+        `spec` (`mask_area_cm2`): the step is `section`'s `plating`, beside its `mould`."""
+        try:
+            real_cm2 = mask_area_cm2(mask, spec)
+        except ValueError:
+            raise field_problem(
+                f"{section}.mould.mask",
+                mask,
+                f"not in the line's reticle library ({', '.join(RETICLES)}): the area "
+                f"{section}.plating plates through it is unknown",
+            ) from None
+        sites = wafer_site_count(spec)
+        source = f"what mask {mask} opens on the {sites} sites of a {spec.diameter_mm:g} mm wafer"
+        self.require_real_area(f"{section}.plating", real_cm2, source)
+
+    def plating_recipe(self, real_cm2: float) -> PlatingRecipe:
+        """The cell's recipe, its current set over the stated area, else over `real_cm2`."""
         return PlatingRecipe(
             metal=self.metal,
             current_density_a_dm2=self.current_density_a_dm2,
             thickness_um=self.thickness_um,
-            plated_area_cm2=self.plated_area_cm2,
+            plated_area_cm2=self.area_cm2(real_cm2),
             bath_temperature_c=self.bath_temperature_c,
             agitation_rpm=self.agitation_rpm,
         )
@@ -267,21 +330,32 @@ async def run_reflow(batch: Batch[Oven], alloy: str, recipe: ReflowRecipe) -> No
 async def electroplate(
     wafer: Wafer,
     plating: PlatingStep,
+    real_cm2: float,
     claims: tuple[str, ...],
     *,
     step: str = "electroplate wiring",
     deposit: str = "wiring thickness",
 ) -> None:
-    """Plate in the plating cell as the step `step` (carrying `claims`); a deposit (measured
-    as `deposit`) thinner than the step's `min_thickness_um` holds the wafer."""
+    """Plate in the plating cell as the step `step` (carrying `claims`), the current set over
+    the step's stated area or `real_cm2`, the area the method's design plates. The real
+    plated area and current density are recorded as the cell measured them; one outside the
+    bath's window, or a deposit (measured as `deposit`) thinner than the step's
+    `min_thickness_um`, holds the wafer."""
     async with wafer.use(Electroplater) as cell:
         await wafer.step("load in plating cell", cell.load, wafer.id)
-        await wafer.step(step, plate_and_measure, wafer, cell, plating, deposit, claims=claims)
+        await wafer.step(
+            step, plate_and_measure, wafer, cell, plating, real_cm2, deposit, claims=claims
+        )
         await wafer.step("unload from plating cell", cell.unload)
 
 
 async def plate_and_measure(
-    wafer: Wafer, cell: Electroplater, plating: PlatingStep, deposit: str
+    wafer: Wafer, cell: Electroplater, plating: PlatingStep, real_cm2: float, deposit: str
 ) -> None:
-    result = await cell.plate(plating.plating_recipe())
+    """Plate; record the real plated area, the current density over it (inside the window)
+    and the thickness it deposited (at least the minimum)."""
+    result = await cell.plate(plating.plating_recipe(real_cm2))
+    low, high = plating.window_a_dm2()
+    wafer.measure("plated area", result.plated_area_cm2, "cm^2")
+    wafer.measure("current density", result.current_density_a_dm2, "A/dm^2", low=low, high=high)
     wafer.measure(deposit, result.expected_thickness_um, "um", low=plating.min_thickness_um)

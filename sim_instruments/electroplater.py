@@ -5,7 +5,8 @@ The cell controller speaks the register map of `docs/protocols/electroplater.md`
 renders the status); its supply is a `SimDcSupply` on a server of its own, wired to the cell:
 the supply drives current only while the wafer is in the bath with the contact ring on its
 seed (the cell is then a back-EMF and a resistance), and the cell counts that current through
-its cathode shunt (`IMMERSION_CHARGE`) and into the bath's age (`BATH_AGE`). The cell has a
+its cathode shunt (`IMMERSION_CHARGE`, over the seed area it measured once the wafer is in,
+`CATHODE_AREA`) and into the bath's age (`BATH_AGE`). The cell has a
 bath per chemistry it was built with (every `Metal` by default); `SELECT_BATH` chooses the one
 the holder plates in, each bath ageing by its own charge.
 
@@ -49,9 +50,11 @@ MAX_STEP_S = 1.0
 
 @dataclass
 class _Immersion:
-    """The wafer's time in the bath: the charge it took and the current-on time, kept (and
-    shown as IMMERSION_CHARGE) until the next IMMERSE; `deposited` once it is on the wafer."""
+    """The wafer's time in the bath: the seed area measured once immersed, the charge it took
+    and the current-on time, kept (and shown as CATHODE_AREA and IMMERSION_CHARGE) until the
+    next IMMERSE; `deposited` once it is on the wafer."""
 
+    area_cm2: float = 0.0
     charge_c: float = 0.0
     on_s: float = 0.0
     deposited: bool = False
@@ -174,6 +177,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             "AGITATION": self.agitation_rpm,
             "BATH_AGE": self.bath_age_c / 3600.0,
             "IMMERSION_CHARGE": self.immersion.charge_c,
+            "CATHODE_AREA": self.immersion.area_cm2,
             "CATHODE_CURRENT": point.current_a,
             "BATH_METAL": SPEC.status_by_name["BATH_METAL"].code_of(self.metal.value),  # type: ignore[attr-defined]
             **self.stage_status(),
@@ -297,6 +301,10 @@ class SimElectroplater(SingleWaferPlcSimulator):
             heater.step(dt_s)
 
     def _on_immersed(self, time_s: float) -> None:
+        """In the bath: the cell measures the seed the contact ring reaches, the real plated
+        area (`cathode_of` on the twin; a real cell, from the double-layer capacitance)."""
+        if self.wafer_id is not None:
+            self.immersion.area_cm2 = cathode_of(self.twin.get(self.wafer_id), self.metal).area_cm2
         self._enter(CellPhase.IMMERSED, time_s)
         self.conditions_changed()
 

@@ -84,6 +84,27 @@ def current_window_a_dm2(
     return low, high * max(rise, 0.2)
 
 
+#: How far a recipe's stated plated area may be from the area the cell measures (the mask's
+#: opened, connected seed), as a fraction of the measured: beyond it the current set over the
+#: stated area misses the thickness and the window by as much, so the step is refused.
+AREA_TOLERANCE = 0.10
+
+
+def area_mismatch(stated_cm2: float, real_cm2: float) -> str | None:
+    """Why a stated plated area `stated_cm2` will not do over the real one `real_cm2` (None:
+    within `AREA_TOLERANCE` of it): what a current set over it plates instead."""
+    if real_cm2 <= 0:
+        return "there is no exposed, connected seed to plate"
+    share = stated_cm2 / real_cm2
+    if abs(share - 1) <= AREA_TOLERANCE:
+        return None
+    return (
+        f"a current set over the stated area plates {share:.0%} of the thickness at "
+        f"{share:.0%} of the current density (it may be at most {AREA_TOLERANCE:.0%} off "
+        "the real area)"
+    )
+
+
 def charge_for_thickness_c(
     metal: Metal, thickness_um: float, area_cm2: float, efficiency: float
 ) -> float:
@@ -153,6 +174,8 @@ class CellStatus:
     agitation_rpm: float
     bath_age_ah: float
     immersion_charge_c: float
+    #: the exposed, connected seed area the cell measured at the last immersion (0 before)
+    cathode_area_cm2: float
     wafer_loaded: bool
 
 
@@ -162,8 +185,10 @@ class PlatingResult:
 
     `charge_c` is the charge the cell controller counted through the cathode during the
     immersion (its shunt); `supply_charge_c` the charge integrated from the supply's own
-    current readings; `expected_thickness_um` what that charge deposits by Faraday's law at the
-    recipe's efficiency over the recipe's area.
+    current readings. `plated_area_cm2` is the real plated area, the exposed, connected seed
+    the cell measured at the immersion (not the recipe's statement of it), and
+    `current_density_a_dm2` the mean current over it; `expected_thickness_um` is what the
+    counted charge deposits over it by Faraday's law at the recipe's efficiency.
     """
 
     wafer_id: str
@@ -173,6 +198,8 @@ class PlatingResult:
     current_on_s: float
     mean_current_a: float
     peak_voltage_v: float
+    plated_area_cm2: float
+    current_density_a_dm2: float
     expected_thickness_um: float
     bath_temperature_c: float
     bath_age_ah: float
@@ -195,7 +222,9 @@ class Electroplater(SingleWaferTool):
     async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
         """Plate the loaded wafer in the bath of the recipe's metal (the cell has a bath per
         chemistry): bath to temperature, immerse, constant current until the recipe's charge
-        has passed, current off, withdraw and rinse."""
+        has passed, current off, withdraw and rinse. A recipe whose `plated_area_cm2` is
+        not the area the cell measures once the wafer is in (`area_mismatch`) is refused
+        before the current goes on: the wafer is withdrawn unplated."""
 
     @abstractmethod
     async def reset_bath_age(self) -> None:

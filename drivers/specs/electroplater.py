@@ -6,9 +6,9 @@ The plating cell is reached as two devices on two links (decision 0009):
   (`SPEC` below): which of the cell's baths the holder plates in (a bath per chemistry:
   copper wiring, a eutectic solder layer), the paddle setpoint (written straight to its
   register), the selected bath's age as the charge it has passed, the charge counted through
-  the cathode during an immersion, the wafer holder (load, immerse, withdraw and rinse,
-  unload), its interlocks and alarms. The
-  bath's heater is a temperature controller of the line's common map (Eurotherm 3200 series,
+  the cathode during an immersion and the seed area it measured, the wafer holder (load,
+  immerse, withdraw and rinse, unload), its interlocks and alarms. The bath's heater is a
+  temperature controller of the line's common map (Eurotherm 3200 series,
   `drivers/families/temperature_controller.py`) on the same Modbus line, at the unit id the
   PLC names in `HEATER_UNIT`; its alarm relay is the PLC's OVER_TEMPERATURE input;
 * `supply`: a programmable DC supply on the standard SCPI power-supply tree
@@ -94,6 +94,15 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="the chemistry of the bath the holder plates in (SELECT_BATH)",
         ),
         wafer_loaded(11),
+        PlcStatus(
+            name="CATHODE_AREA",
+            register=12,
+            words=2,
+            unit="cm2",
+            scale=1000,
+            doc="the exposed, connected seed area the cell measured at the last IMMERSE (the "
+            "cathode's double-layer capacitance), 0 until then",
+        ),
         refused_register_status(18, "200, 300 or 301"),
         command_error_status(19),
         serial_number_status(20),
@@ -158,7 +167,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             allowed_in=("ready",),
             interlocks=("lid_closed", "bath_level", "cathode_contact"),
             conditions="a wafer in the holder (6)",
-            effect="immersing → immersed; IMMERSION_CHARGE starts from 0",
+            effect="immersing → immersed; IMMERSION_CHARGE starts from 0, CATHODE_AREA is "
+            "measured once immersed",
         ),
         PlcCommand(
             name="WITHDRAW",

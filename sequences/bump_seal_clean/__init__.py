@@ -186,7 +186,7 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
     else:
         await clean_by_laser(wafer, recipe.cleaning, recipe.cleaning_claims())
     if recipe.solder_layer is not None:
-        await form_solder_layer(wafer, recipe.solder_layer)
+        await form_solder_layer(wafer, recipe.solder_layer, recipe.solder_layer_area_cm2())
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
     if recipe.mounting is not None:

@@ -3,6 +3,7 @@ claims' own constraints."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import Discriminator, Field, Tag, model_validator
@@ -16,10 +17,16 @@ from packline.drivers.roles.laser import Atmosphere, CleanRecipe
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sim_instruments.physics.oven import ReflowPhysics
+from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, ReflowRecipe, SolderBallRecipe
+
+#: The wafer bump-seal-clean runs on: the simulated line's (the method names no incoming
+#: wafer of its own); a plated solder layer's area counts its dies.
+LINE_WAFER = WaferSpec()
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -60,6 +67,20 @@ class SolderBumpRecipe(SolderBallRecipe):
     alloy: BallAlloy = BallAlloy.HIGH_LEAD
     #: what a reflowed ball stands on its pad (a truncated sphere of the ball's volume)
     height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)]
+
+    def bump_count(self, spec: WaferSpec) -> int:
+        """How many bumps a wafer of `spec` gets: `balls_per_unit` on every die."""
+        return wafer_site_count(spec) // (4 * spec.pads_per_die_side) * self.balls_per_unit
+
+    @property
+    def base_um(self) -> float:
+        """A bump's base: the pad its ball wets (`ReflowPhysics.pad_to_ball_ratio`)."""
+        return ReflowPhysics().pad_to_ball_ratio * self.ball_diameter_um
+
+    def tips_area_cm2(self, spec: WaferSpec) -> float:
+        """What a layer plated on the bumps covers (003:21: the tips are the cathode without
+        a seed), each bump over its base, on a wafer of `spec`."""
+        return self.bump_count(spec) * math.pi * (self.base_um / 2) ** 2 * 1e-8
 
 
 def _bump_method(value: Any) -> str:
@@ -298,7 +319,20 @@ class BumpSealCleanRecipe(Recipe):
                 f"must stay below the liquidus of the {bumps.alloy.value} bumps "
                 f"({core_c:g} degC), or their high-melting cores melt",
             )
+        layer.plating.require_real_area(
+            "solder_layer.plating",
+            bumps.tips_area_cm2(LINE_WAFER),
+            f"the {bumps.bump_count(LINE_WAFER)} bump tips of {bumps.base_um:g} um on a "
+            f"{LINE_WAFER.diameter_mm:g} mm wafer",
+        )
         return self
+
+    def solder_layer_area_cm2(self) -> float:
+        """The tips a plated solder layer covers (`SolderBumpRecipe.tips_area_cm2`)."""
+        bumps = self.bumps
+        if not isinstance(bumps, SolderBumpRecipe):
+            raise ValueError("bumps.method: a solder layer goes on solder bumps only")
+        return bumps.tips_area_cm2(LINE_WAFER)
 
     @model_validator(mode="after")
     def _gas_jet_needs_suction(self) -> Self:

@@ -87,12 +87,13 @@ async def on_laser(wafer: Wafer, *face_up: FaceUp) -> AsyncIterator[Laser]:
         await wafer.step("unload from laser", laser.unload)
 
 
-async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer) -> None:
-    """003:19-21: the eutectic layer on the cleaned tips, then reflowed below the bumps'
-    liquidus: the layer melts and wets, the high-melting cores stay solid."""
+async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer, tips_cm2: float) -> None:
+    """003:19-21: the eutectic layer on the cleaned tips (`tips_cm2` of them), then reflowed
+    below the bumps' liquidus: the layer melts and wets, the high-melting cores stay solid."""
     await electroplate(
         wafer,
         layer.plating,
+        tips_cm2,
         ("003:19", "003:20", "003:21"),
         step="electroplate solder layer",
         deposit="solder layer thickness",

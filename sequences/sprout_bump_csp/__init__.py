@@ -171,6 +171,7 @@ IRREVERSIBLE = (
     ),
     irreversible=IRREVERSIBLE,
     default_recipe="sprout-bump-csp.yaml",
+    incoming=lambda recipe: recipe.wafer.spec(),
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from packline.sequences.engine import Condition
 
 from .. import conditions
+from ..solder import PLATED_WIRING_MIN_UM
 from .recipe import THICK_RESIN_UM, SproutBumpRecipe
 
 
@@ -15,12 +16,14 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
         conditions.tips_project("001:1b", sealing_only=True),
         conditions.seed_joins_tips("001:1c"),
     ]
-    plated = "001:11" if recipe.metal_support else "001:8"
     if recipe.metal_support:
         checks.append(conditions.seed_joins_tips("001:10"))
-    for number, level in enumerate(recipe.levels(), start=1):
-        min_um = level.wiring.plating.min_thickness_um
-        checks.append(conditions.wiring_plated_at_least(plated, min_um, level=number))
+    for number in range(1, len(recipe.levels()) + 1):
+        checks.append(
+            conditions.wiring_plated_at_least(
+                recipe.plated_claim(), PLATED_WIRING_MIN_UM, level=number
+            )
+        )
     stack = recipe.stack_claim()
     if stack is not None:
         checks.append(conditions.connected_through_levels(stack, len(recipe.levels())))
@@ -57,7 +60,8 @@ CLAIM_MAP = {
     "'peel support'; recipe constraint: resin thinner than the bumps",
     "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
     "'etch seed' (recipe option wiring.etch); claim check: the wiring plated to at least "
-    "wiring.plating.min_thickness_um, sound",
+    f"{PLATED_WIRING_MIN_UM:g} um at every level, sound (a recipe's "
+    "wiring.plating.min_thickness_um, what holds a wafer at the plating, may not be lower)",
     "001:9": "recipe option wiring.seed: steps (sputter or evaporate), step 'deposit seed', or "
     "electroless (sprout-bump-csp-electroless.yaml), step 'plate electroless seed'; step "
     "'electroplate wiring'",
@@ -66,7 +70,7 @@ CLAIM_MAP = {
     "joins every tip",
     "001:11": "recipe option support: metal-film, step 'pattern wiring' (the mould on the "
     "metal), step 'electroplate wiring' and step 'etch seed' (the metal etched between the "
-    "patterns); claim check: the wiring plated to at least wiring.plating.min_thickness_um",
+    f"patterns); claim check: the wiring plated to at least {PLATED_WIRING_MIN_UM:g} um",
     "001:12": "recipe option support: metal-film, step 'electroplate wiring'",
     "001:14": "recipe option upper_levels with one level (sprout-bump-csp-levels-2.yaml): step "
     "'form bumps', step 'laminate resin sheet' and step 'electroplate wiring' at both levels, "

@@ -17,7 +17,6 @@ from packline.drivers.roles.deposition import (
 from packline.drivers.roles.laminator import SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
 from packline.sequences.engine import Feeds, Recipe, claim_violation
-from packline.sim_instruments.twin import WaferSpec
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -28,14 +27,10 @@ from ..bump_seal_clean import (
 )
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
+from ..wafers import WaferRecipe
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
 MAX_UPPER_LEVELS = 8
-
-
-#: The wafer sprout-bump-csp runs on: the simulated line's (the method names no incoming
-#: wafer of its own), 200 mm with 10 mm dies of 32 pads; its plated areas are over its sites.
-LINE_WAFER = WaferSpec()
 
 
 #: The resin thickness of claim 001:13.
@@ -223,6 +218,9 @@ class SproutBumpRecipe(Recipe):
     """Bumps, the resin they project through, the wiring on it, its terminals: the options of
     claim 001:1."""
 
+    #: the wafer as it arrives (its pads the electrode pads of 001:1a; the dry run's line
+    #: receives the lot so): every plated area counts its sites
+    wafer: Annotated[WaferRecipe, Field(default_factory=WaferRecipe)]
     bumps: BumpRecipe
     resin: ResinRecipe
     #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
@@ -295,7 +293,8 @@ class SproutBumpRecipe(Recipe):
     @model_validator(mode="after")
     def _plating_inside_its_window(self) -> Self:
         for path, wiring in self.wirings():
-            wiring.plating.require_window_over(f"{path}.plating", wiring.mould.mask, LINE_WAFER)
+            wiring.plating.require_wiring(f"{path}.plating", self.plated_claim())
+            wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
 
     @model_validator(mode="after")
@@ -334,6 +333,11 @@ class SproutBumpRecipe(Recipe):
         """The claims the wiring's mould, plating and etch carry out: the thin film's (001:8)
         or the metal support's (001:11)."""
         return ("001:1c", "001:11") if self.metal_support else ("001:1c", "001:8")
+
+    def plated_claim(self) -> str:
+        """The claim whose wiring is thickened by the plating: 001:8, or 001:11 on the metal
+        support (the claim check holds its thickness to `PLATED_WIRING_MIN_UM`)."""
+        return "001:11" if self.metal_support else "001:8"
 
     def plating_claims(self) -> tuple[str, ...]:
         """The claims the electroplating carries out (001:9, or 001:12 on the support)."""

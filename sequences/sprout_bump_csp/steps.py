@@ -13,7 +13,7 @@ from packline.sequences.engine import Batch, Wafer
 
 from ..bump_seal_clean import ResinRecipe
 from ..plasma_clean import chamber_cycle, load_wafers, unload_wafers
-from ..solder import electroplate, mount_balls
+from ..solder import electroplate, mask_area_cm2, mount_balls
 from .recipe import (
     SEED_TOLERANCE,
     ChamberFilms,
@@ -64,7 +64,8 @@ async def form_wiring(
     elif seed is not None:
         await plate_electroless_seed(wafer, seed)
     await pattern(wafer, wiring.mould, recipe.wiring_claims())
-    await electroplate(wafer, wiring.plating, (*tags, *recipe.plating_claims()))
+    real_cm2 = mask_area_cm2(wiring.mould.mask, recipe.wafer.spec())
+    await electroplate(wafer, wiring.plating, real_cm2, (*tags, *recipe.plating_claims()))
     if wiring.etch is not None:
         await etch_seed(wafer, wiring.etch, recipe.wiring_claims()[1:])
 

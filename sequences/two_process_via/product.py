@@ -9,6 +9,7 @@ from packline.sim_instruments.twin.parts import OpeningProcess, ResinKind
 
 from .. import conditions
 from ..bump_seal_clean import joints_on_board
+from ..solder import PLATED_WIRING_MIN_UM
 from .recipe import THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
 
 #: The twin's resin kinds a thermosetting precursor or a solder resist lays (002:10, 002:19).
@@ -27,9 +28,7 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
     ]
     checks = [
         *wafer,
-        conditions.wiring_plated_at_least(
-            "002:1a-d", recipe.interconnects.plating.min_thickness_um
-        ),
+        conditions.wiring_plated_at_least("002:1a-d", PLATED_WIRING_MIN_UM),
         conditions.resin_cured("002:1g"),
     ]
     for claim in ("002:9", "002:18"):
@@ -88,7 +87,8 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
 CLAIM_MAP = {
     "002:1a-d": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
     "'strip mould' and step 'etch seed'; claim checks: an interconnect joined to every pad, "
-    "plated to at least interconnects.plating.min_thickness_um",
+    f"plated to at least {PLATED_WIRING_MIN_UM:g} um (interconnects.plating.min_thickness_um "
+    "may not be lower)",
     "002:1e": "step 'coat resin'; claim check: interconnects covered by resin",
     "002:1f": "step 'laser concave portions' or step 'develop concave portions' (recipe option "
     "first.process); recipe constraint: the laser stops at a depth; claim check: a concave "

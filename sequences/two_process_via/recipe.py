@@ -19,60 +19,30 @@ from packline.drivers.roles.oven import ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.sequences.engine import Feeds, Recipe, claim_violation
-from packline.sim_instruments.twin import WaferSpec, die_grid
 from packline.units import Unit
 
 from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
 from ..sprout_bump_csp import Dip, MouldRecipe, ReticleName, SeedRecipe
+from ..wafers import WaferRecipe
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
 
 
-class IncomingWafer(Recipe):
+class IncomingWafer(WaferRecipe):
     """002:16: the wafer as it arrives, its integrated circuits' bonding pads on its upper
     surface along the four edges of every die. What the operator loads; the dry run's line
     receives the lot so, and the boards its devices are mounted on (002:7) with chip sites
     of the same layout."""
 
-    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 200.0
-    thickness_um: Annotated[float, Unit("um"), Field(ge=100, le=1000)] = 725.0
-    die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
-    die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
-    #: bonding pads on the upper surface along each edge of a die (002:16)
-    pads_per_die_side: Annotated[int, Field(strict=True, le=64)] = 8
-    pad_metal: Literal["Al", "Cu"] = "Al"
-
-    @model_validator(mode="after")
-    def _pads_on_the_upper_surface(self) -> Self:
-        if self.pads_per_die_side < 1:
-            raise claim_violation(
-                "002:16",
-                "pads_per_die_side",
-                str(self.pads_per_die_side),
-                "the bonding pads lie on the upper surface along every die edge: at least 1",
-            )
-        if die_grid(self.spec()).size == 0:
-            raise ValueError(
-                f"die_width_mm, die_height_mm = {self.die_width_mm:g}, "
-                f"{self.die_height_mm:g} mm: no whole die fits a wafer of diameter_mm = "
-                f"{self.diameter_mm:g} mm"
-            )
-        return self
-
-    @property
-    def pads_per_die(self) -> int:
-        return 4 * self.pads_per_die_side
-
-    def spec(self) -> WaferSpec:
-        return WaferSpec(
-            diameter_mm=self.diameter_mm,
-            thickness_um=self.thickness_um,
-            die_size_mm=(self.die_width_mm, self.die_height_mm),
-            pads_per_die_side=self.pads_per_die_side,
-            pad_metal=self.pad_metal,
+    def too_few_pads(self) -> Exception:
+        return claim_violation(
+            "002:16",
+            "pads_per_die_side",
+            str(self.pads_per_die_side),
+            "the bonding pads lie on the upper surface along every die edge: at least 1",
         )
 
 
@@ -285,8 +255,9 @@ class TwoProcessViaRecipe(Recipe):
     @model_validator(mode="after")
     def _plating_inside_its_window(self) -> Self:
         interconnects = self.interconnects
-        interconnects.plating.require_window_over(
-            "interconnects.plating", interconnects.mould.mask, self.wafer.spec()
+        interconnects.plating.require_wiring("interconnects.plating", "002:1a-d")
+        interconnects.plating.require_through_mask(
+            "interconnects", interconnects.mould.mask, self.wafer.spec()
         )
         return self
 

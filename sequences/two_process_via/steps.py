@@ -12,10 +12,11 @@ from packline.drivers.roles.resin_coater import ResinCoater
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.sequences.engine import Batch, Wafer
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
+from packline.sim_instruments.twin import WaferSpec
 
 from ..bump_seal_clean import on_laser
 from ..plasma_clean import chamber_cycle
-from ..solder import electroplate, oven_cycle
+from ..solder import electroplate, mask_area_cm2, oven_cycle
 from ..sprout_bump_csp import Dip, deposition_cycle, pattern
 from .recipe import (
     CoatStep,
@@ -82,9 +83,9 @@ async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:
     await drill(wafer, layer.opening, "open stress relief", ("002:17",))
 
 
-async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe) -> None:
-    """002:1a-d: descum the pads, lay the seed, mould it, plate it, strip the mould and etch
-    the seed away between the interconnects."""
+async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe, spec: WaferSpec) -> None:
+    """002:1a-d: descum the pads, lay the seed, mould it, plate it (over what the mould opens
+    on a wafer of `spec`), strip the mould and etch the seed away between the interconnects."""
     if recipe.descum is not None:
         descum = recipe.descum
         await wafer.batch(
@@ -100,7 +101,8 @@ async def form_interconnects(wafer: Wafer, recipe: InterconnectRecipe) -> None:
         DepositionTool, deposition_cycle, seed, INTERCONNECTS, timeout_s=seed.batch_timeout_s
     )
     await pattern(wafer, recipe.mould, INTERCONNECTS)
-    await electroplate(wafer, recipe.plating, INTERCONNECTS)
+    real_cm2 = mask_area_cm2(recipe.mould.mask, spec)
+    await electroplate(wafer, recipe.plating, real_cm2, INTERCONNECTS)
     async with wafer.use(WetBench) as bench:
         await wafer.step("load on wet bench", bench.load, wafer.id)
         await wafer.step(

@@ -112,6 +112,11 @@ def deposit_quality(
     return DepositQuality.GOOD
 
 
+def plated_area_cm2(site_area_cm2: np.ndarray, sites: np.ndarray) -> float:
+    """The real plated area: the area of every plating site together."""
+    return float(site_area_cm2[sites].sum())
+
+
 def deposited_thickness_um(
     metal: Metal, charge_c: float, efficiency: float, area_cm2: float
 ) -> float:
@@ -145,7 +150,7 @@ def plate(
 ) -> Deposit:
     """The deposit of `charge_c` passed in `on_s` seconds over the plating `sites`, each of
     its own area: the current density is the mean current over their total area."""
-    area_cm2 = float(site_area_cm2[sites].sum())
+    area_cm2 = plated_area_cm2(site_area_cm2, sites)
     efficiency = cathode_efficiency(metal, temperature_c, bath_age_ah, physics)
     thickness_um = deposited_thickness_um(metal, charge_c, efficiency, area_cm2)
     density = charge_c / on_s / area_cm2 * 100.0 if on_s > 0 and area_cm2 > 0 else 0.0
@@ -166,6 +171,11 @@ class Cathode:
     sites: np.ndarray
     site_area_cm2: np.ndarray
     seed: Film | None
+
+    @property
+    def area_cm2(self) -> float:
+        """The real plated area (`plated_area_cm2`)."""
+        return plated_area_cm2(self.site_area_cm2, self.sites)
 
 
 def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:

@@ -15,7 +15,7 @@ import pytest
 from packline.clock import VirtualClock
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import CommandRefused, LimitViolation, ToolAlarm
+from packline.drivers.errors import CommandRefused, LimitViolation, ToolAlarm, ToolError
 from packline.drivers.links import ModbusLink, VisaLink
 from packline.drivers.roles.electroplater import Metal, PlatingRecipe
 from packline.testing import expected_protocol
@@ -45,12 +45,14 @@ def status(
     charge_mc: int = 0,
     age_cah: int = 0,
     metal: int = 1,
+    area_mcm2: int = 0,
 ) -> list[int]:
     """The status block, registers 0-19: the heater at unit 2, paddle 60 rpm, a wafer in the
-    holder."""
+    holder; the seed area measured (`area_mcm2`, 0.001 cm2) once immersed."""
     return [
         phase, alarms, interlocks, 2, 60, age_cah >> 16, age_cah & 0xFFFF,
-        charge_mc >> 16, charge_mc & 0xFFFF, 0, metal, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+        charge_mc >> 16, charge_mc & 0xFFFF, 0, metal, 1, area_mcm2 >> 16, area_mcm2 & 0xFFFF,
+        0, 0, 0, 0, 0, 0,
     ]  # fmt: skip
 
 
@@ -111,10 +113,15 @@ async def plater(cell_script: list, supply_script: list, poll_interval_s: float 
         await driver.close()
 
 
-def until_immersed() -> list:
+#: The seed area the cell measures once the wafer is in: the recipe's 69.4 cm2, 0.001 cm2.
+SEED_MCM2 = 69_400
+
+
+def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
     """Up to the wafer in the bath (transactions 5-20): the settled status, the wafer, the
     paddle (60 rpm), the heater (A1 30.0 degC, no ramp, target 25.0 degC, auto), the bath at
-    temperature, the interlocks, IMMERSE, immersing, immersed, the interlocks again."""
+    temperature, the interlocks, IMMERSE, immersing, immersed (the cell's measured seed area
+    `area_mcm2`), the interlocks again."""
     return [
         read(5, 0, status(READY)),
         read(6, 11, [1]),
@@ -129,7 +136,7 @@ def until_immersed() -> list:
         read(16, 2, [CLOSED_OUT_OF_BATH]),
         write_one(17, 300, 3),
         read(18, 0, status(IMMERSING)),
-        read(19, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
+        read(19, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=area_mcm2)),
         read(20, 2, [CLOSED_IN_BATH]),
     ]
 
@@ -140,8 +147,18 @@ LEVELS = [(line("CURR 1.388"), None), (line("VOLT 10"), None), (line("VOLT:PROT 
 async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws():
     cell = [
         *until_immersed(),
-        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH)),
-        read(22, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, charge_mc=192_683, age_cah=5)),
+        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=SEED_MCM2)),
+        read(
+            22,
+            0,
+            status(
+                IMMERSED,
+                interlocks=CLOSED_IN_BATH,
+                charge_mc=192_683,
+                age_cah=5,
+                area_mcm2=SEED_MCM2,
+            ),
+        ),
         *bath_at(23, 25.1),
         write_one(25, 300, 4),
         read(26, 0, status(WITHDRAWING)),
@@ -165,6 +182,10 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         assert result.supply_charge_c == pytest.approx(RECIPE.charge_c)
         assert result.current_on_s == pytest.approx(on_s, abs=1e-3)
         assert result.expected_thickness_um == pytest.approx(1.0, abs=0.001)
+        assert (result.plated_area_cm2, result.current_density_a_dm2) == (
+            69.4,
+            pytest.approx(2.0, abs=1e-4),
+        )
         assert result.bath_temperature_c == 25.1
         assert (result.wafer_id, result.bath_age_ah, result.peak_voltage_v) == (
             "W01",
@@ -173,6 +194,26 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         )
         # the immersion and the withdrawal are each one poll; the current-on time is the charge's
         assert driver.clock.now() - started == pytest.approx(200 + on_s + 200, abs=1e-3)
+        assert driver.state is ToolState.IDLE
+
+
+async def test_a_recipe_area_far_from_what_the_cell_measures_is_withdrawn_unplated():
+    """The cell measures 34.7 cm2 of seed (CATHODE_AREA, 12-13) where the recipe states
+    69.4: the driver withdraws (300 = 4) without switching the output on, naming both."""
+    cell = [
+        *until_immersed(area_mcm2=34_700),
+        write_one(21, 300, 4),
+        read(22, 0, status(WITHDRAWING)),
+        read(23, 0, status(READY)),
+    ]
+    supply = [*LEVELS, NO_ERROR]
+    async with plater(cell, supply) as driver:
+        with pytest.raises(
+            ToolError, match=r"plated_area_cm2 = 69\.4 cm\^2, but the cell"
+        ) as error:
+            await driver.plate(RECIPE)
+        assert "measured 34.7 cm^2" in str(error.value)
+        assert "plates 200% of the thickness" in str(error.value)
         assert driver.state is ToolState.IDLE
 
 

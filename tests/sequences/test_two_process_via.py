@@ -243,13 +243,12 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             {"cure.temperature_c": "400 degC"},
             "cure.temperature_c = '400 degC': must be at most 350 degC",
         ),
-        (  # a plating whose current, over the area the mould really opens, burns
+        (  # the 200 mm wafer's plated area stated for a 100 mm wafer
             "two-process-via-passivated.yaml",
-            {"wafer.diameter_mm": "100 mm"},  # 1568 sites open 1.05 cm2, not 5.6
-            "interconnects.plating.plated_area_cm2 = 5.6 cm^2: mask wiring-level-1 opens 1.052 "
-            "cm^2 on the 1568 sites of a 100 mm wafer, so the 2 A/dm^2 set over the stated area "
-            "is 10.6 A/dm^2 over the real one: the Cu bath's window at 25 degC and 60 rpm is "
-            "0.5-4 A/dm^2 (rough below, burnt above)",
+            {"wafer.diameter_mm": "100 mm", "interconnects.plating.plated_area_cm2": "5.6 cm^2"},
+            "interconnects.plating.plated_area_cm2 = 5.6 cm^2: the real plated area is 1.052 "
+            "cm^2 (what mask wiring-level-1 opens on the 1568 sites of a 100 mm wafer): a "
+            "current set over the stated area plates 532% of the thickness",
         ),
         (  # balls bigger than the ball mounter takes
             "two-process-via.yaml",

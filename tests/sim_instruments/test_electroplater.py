@@ -21,7 +21,7 @@ from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import CommandRefused, InterlockOpen, ToolAlarm
+from packline.drivers.errors import CommandRefused, InterlockOpen, ToolAlarm, ToolError
 from packline.drivers.roles.electroplater import (
     FARADAY_C_PER_MOL,
     METALS,
@@ -315,19 +315,48 @@ async def test_the_immersion_charge_is_read_after_withdrawing_and_deposited_once
     assert rig.sim.status_values()["IMMERSION_CHARGE"] == charge
 
 
-async def test_a_recipe_area_larger_than_the_seed_plates_thicker_and_burns(rig):
-    """The driver sets the current for the area it was told; the seed the cathode reaches is
-    smaller, so the real current density is higher: the product shows it."""
+async def test_the_result_is_over_the_area_the_cell_measured_not_the_stated_one(rig):
+    """A recipe stating 8 % less than the blanket seed (inside the tolerance) sets 8 % less
+    current: the thickness and current density the result reports are over the real area, as
+    the twin has them, not the 5 um the recipe asked for."""
     await rig.driver.load("W01")
-    await rig.driver.plate(recipe(plated_area_cm2=1.75 * BLANKET_CM2, thickness_um=1.0))
+    result = await rig.driver.plate(recipe(plated_area_cm2=0.92 * BLANKET_CM2))
     detail = last_plating(rig)
-    assert detail["current_density_a_dm2"] == pytest.approx(3.5, rel=1e-3)
-    assert detail["thickness_um"] == pytest.approx(1.75, rel=0.01)
-    assert detail["quality"] == "good"  # 3.5 A/dm2 is inside the copper window (0.5-4)
-    await rig.driver.unload()
-    await rig.driver.load("W02")
-    await rig.driver.plate(recipe(plated_area_cm2=3 * BLANKET_CM2, thickness_um=1.0))
-    assert last_plating(rig, "W02")["quality"] == "burnt"  # 6 A/dm2
+    assert (await rig.driver.request_status()).cathode_area_cm2 == pytest.approx(
+        BLANKET_CM2, abs=1e-3
+    )
+    assert result.plated_area_cm2 == pytest.approx(BLANKET_CM2, abs=1e-3)
+    assert result.current_density_a_dm2 == pytest.approx(2.0 * 0.92, rel=1e-3)
+    assert result.expected_thickness_um == pytest.approx(5.0 * 0.92, rel=1e-3)
+    assert detail["thickness_um"] == pytest.approx(result.expected_thickness_um, abs=1e-3)
+    assert detail["plated_area_cm2"] == pytest.approx(result.plated_area_cm2, abs=1e-3)
+
+
+@pytest.mark.parametrize("share", [1.75, 0.5])
+async def test_a_recipe_area_far_from_the_seed_is_refused_before_the_current_goes_on(rig, share):
+    """The cell measures the seed the ring reaches once the wafer is in: a stated area 75 %
+    over it (or half of it) would plate 175 % (50 %) of the thickness; the step is refused
+    naming the stated and the measured area, the wafer withdrawn unplated."""
+    await rig.driver.load("W01")
+    stated = share * BLANKET_CM2
+    with pytest.raises(ToolError, match="plated_area_cm2") as refused:
+        await rig.driver.plate(recipe(plated_area_cm2=stated))
+    assert f"plated_area_cm2 = {stated:g} cm^2" in str(refused.value)
+    assert f"measured {BLANKET_CM2:.4g} cm^2" in str(refused.value)
+    assert f"plates {share:.0%} of the thickness" in str(refused.value)
+    assert rig.twin.get("W01").history == []  # nothing deposited
+    assert rig.sim.immersion.charge_c == 0
+    assert (rig.sim.phase, rig.sim.wafer_id) == (CellPhase.READY, "W01")
+    assert rig.driver.state is ToolState.IDLE
+    await rig.driver.plate(recipe())  # the wafer plates once the recipe states its area
+    assert last_plating(rig)["quality"] == "good"
+
+
+async def test_a_current_density_above_the_window_burns_the_deposit(rig):
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe(current_density_a_dm2=6.0, thickness_um=1.0))
+    assert result.current_density_a_dm2 == pytest.approx(6.0, rel=1e-3)
+    assert last_plating(rig)["quality"] == "burnt"  # above the copper window (0.5-4)
 
 
 async def test_an_aged_bath_plates_thinner_for_the_same_charge():
@@ -443,12 +472,15 @@ async def test_the_eutectic_tin_lead_layer_on_the_bump_tips_of_003_21():
 
 
 async def test_a_patterned_seed_plates_only_its_openings_and_a_burnt_film_shows(rig):
-    """Resist over half the seed: the same current over half the area doubles the current
-    density (burnt copper) and the thickness, on the openings only."""
+    """Resist over half the seed: the recipe states half the area, so the charge of 2 um over
+    it goes to the openings only, at 5 A/dm2 there (burnt copper)."""
     workpiece = rig.twin.get("W01")
     workpiece.resist.thickness_um[1::2] = 8.0
+    half_cm2 = BLANKET_CM2 / 2
     await rig.driver.load("W01")
-    await rig.driver.plate(recipe(thickness_um=1.0, current_density_a_dm2=2.5))
+    await rig.driver.plate(
+        recipe(thickness_um=2.0, current_density_a_dm2=5.0, plated_area_cm2=half_cm2)
+    )
     film = workpiece.films.layers[-1]
     assert film.present.tolist() == [i % 2 == 0 for i in range(film.present.size)]
     assert film.thickness_um[0::2] == pytest.approx(2.0, rel=0.02)

@@ -6,6 +6,7 @@ cell's shunt sees what the supply drives."""
 from __future__ import annotations
 
 import asyncio
+import math
 import shutil
 from collections.abc import AsyncIterator
 
@@ -63,10 +64,15 @@ async def test_mbpoll_and_pyvisa_plate_together(cell):
     )
     assert replies == ["packline,DCS-30-50,DCS-0001,1.0", "0.00000", '0,"No error"']  # open
     assert (await mbpoll(port, "-r", "300", "3"))[0] == 0  # IMMERSE
-    _, out, _ = await mbpoll(port, "-r", "0", "-c", "12")
+    _, out, _ = await mbpoll(port, "-r", "0", "-c", "14")
     values = mbpoll_registers(out)
     assert (values[0], values[2]) == (2, 0b1111)  # immersed, every interlock closed
     assert values[9] == 150  # CATHODE_CURRENT 1.50 A: the shunt sees what the supply drives
+    # CATHODE_AREA (12-13, 0.001 cm2): the blanket seed, the usable front inside 3 mm
+    area_mcm2 = values[12] << 16 | values[13]
+    assert area_mcm2 == round(
+        math.pi * ((sim.twin.get("W07").spec.diameter_mm / 2 - 3) / 10) ** 2 * 1000
+    )
     lines = ["MEAS:CURR?", "MEAS:VOLT?", "MEAS:CURR?;VOLT?;:VOLT:PROT:TRIP?", "OUTP OFF"]
     replies = await asyncio.to_thread(visa, supply, lines)
     # 0.4 V back-EMF + 1.5 A x 0.08 ohm; the compound query answers on one line
