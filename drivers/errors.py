@@ -13,6 +13,17 @@ class PacklineError(Exception):
     """Base of every error packline raises on purpose."""
 
 
+class SetupRefused(PacklineError, ValueError):
+    """A driver refuses how it is set up (its station entry's limits or poll interval), before
+    any link is opened. `problem` says what without the tool's name, which `tool` carries and
+    the message starts with, so a station file's error can name its own place instead."""
+
+    def __init__(self, tool: str, problem: str) -> None:
+        self.tool = tool
+        self.problem = problem
+        super().__init__(f"{tool}: {problem}")
+
+
 class ToolError(PacklineError):
     """Something went wrong talking to, or with, one tool."""
 

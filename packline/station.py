@@ -47,7 +47,7 @@ from pydantic import (
 
 from packline.clock import Clock
 from packline.drivers.equipment import Equipment
-from packline.drivers.errors import PacklineError
+from packline.drivers.errors import PacklineError, SetupRefused
 from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file, load_dictionary
 from packline.drivers.links import LINK_KINDS, Link, link_kind, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
@@ -197,14 +197,16 @@ class Station(BaseModel):
 
     def problems(self) -> list[str]:
         """What each tool's driver refuses of its address, options or limits, contacting
-        nothing: `tools.NAME: why` (the driver's own error without the tool's name it starts
-        with, so the file's error names each place once)."""
+        nothing: `tools.NAME: why` (a refused setup by its problem alone, without the tool's
+        name the driver's message starts with, so the file's error names each place once)."""
         problems = []
         for name in self.tools:
             try:
                 self.open_tool(name)
+            except SetupRefused as refused:
+                problems.append(f"tools.{name}: {refused.problem}")
             except (TypeError, ValueError) as error:
-                problems.append(f"tools.{name}: {str(error).removeprefix(f'{name}: ')}")
+                problems.append(f"tools.{name}: {error}")
         return problems
 
 
@@ -304,10 +306,13 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
     lines = []
     for problem in error.errors():
         path = ".".join(str(part) for part in problem["loc"]) or "(top level)"
-        message = problem["msg"].removeprefix("Value error, ")
         given = problem.get("input")
-        if problem["type"] != "value_error" and isinstance(given, str | int | float):
-            message += f", got {given!r}"  # pydantic's own messages do not name the value
+        if problem["type"] == "value_error":  # a validator's own error, which names the value
+            message = str(problem["ctx"]["error"])
+        else:
+            message = problem["msg"]
+            if isinstance(given, str | int | float):
+                message += f", got {given!r}"  # pydantic's own messages do not name the value
         lines.append(f"{source}: {path}: {message}")
     return "\n".join(lines)
 

@@ -27,6 +27,7 @@ from packline.tasks import finish_shielded
 from ..errors import (
     ConnectionLost,
     InterlockOpen,
+    SetupRefused,
     ToolAlarm,
     ToolError,
     ToolStateError,
@@ -111,7 +112,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
                 f"not {type(link).__name__} ({link.address})"
             )
         if poll_interval_s <= 0:
-            raise ValueError(f"{name or link.tool}: poll_interval_s must be positive")
+            raise SetupRefused(name or link.tool, "poll_interval_s must be positive")
         self.device_links = check_device_links(
             name or link.tool,
             type(self).__name__,

@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..errors import LimitViolation
+from ..errors import LimitViolation, SetupRefused
 
 
 @dataclass(frozen=True)
@@ -61,9 +61,9 @@ def narrow_limits(
     merged = dict(own_limits)
     for setpoint, bounds in overrides.items():
         if setpoint not in merged:
-            raise ValueError(
-                f"{tool}: no setpoint {setpoint!r} to limit; "
-                f"known setpoints: {', '.join(sorted(merged))}"
+            raise SetupRefused(
+                tool,
+                f"no setpoint {setpoint!r} to limit; known setpoints: {', '.join(sorted(merged))}",
             )
         own = merged[setpoint]
         try:
@@ -72,15 +72,17 @@ def narrow_limits(
                 raise ValueError("limits must be finite")
             narrowed = Limit(minimum, maximum, own.unit, own.whole)
         except (TypeError, ValueError) as error:
-            raise ValueError(
-                f"{tool}: limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
-                f"minimum not above maximum; got {bounds!r} ({error})"
+            raise SetupRefused(
+                tool,
+                f"limits.{setpoint} must be [minimum, maximum] in {own.unit}, "
+                f"minimum not above maximum; got {bounds!r} ({error})",
             ) from None
         if narrowed.minimum < own.minimum or narrowed.maximum > own.maximum:
-            raise ValueError(
-                f"{tool}: limits.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
+            raise SetupRefused(
+                tool,
+                f"limits.{setpoint} [{minimum:g}, {maximum:g}] {own.unit} "
                 f"reaches outside the driver's range [{own.minimum:g}, {own.maximum:g}] "
-                f"{own.unit}; a station's limits may only narrow it"
+                f"{own.unit}; a station's limits may only narrow it",
             )
         merged[setpoint] = narrowed
     return merged

@@ -19,6 +19,7 @@ from packline.drivers.equipment.states import TRANSITIONS, StateModel
 from packline.drivers.errors import (
     CommandRefused,
     ProtocolError,
+    SetupRefused,
     ToolAlarm,
     ToolConnectionError,
     ToolStateError,
@@ -56,8 +57,12 @@ def test_a_driver_refuses_a_link_it_does_not_speak():
 
 def test_unknown_limit_overrides_name_the_known_setpoints():
     link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
-    with pytest.raises(ValueError, match=r"no setpoint 'power_w'.*rf_power_w"):
+    with pytest.raises(SetupRefused, match=r"no setpoint 'power_w'.*rf_power_w") as refused:
         ModbusPlasmaCleaner(link, name="plasma", limits={"power_w": (1, 2)})
+    # structured: the tool apart from the problem, which a station file names by its own path
+    assert refused.value.tool == "plasma"
+    assert refused.value.problem.startswith("no setpoint 'power_w' to limit; known setpoints: ")
+    assert str(refused.value) == f"plasma: {refused.value.problem}"
 
 
 async def test_abort_finishes_commanding_the_safe_state_when_its_caller_is_cancelled():
