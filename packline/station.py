@@ -97,6 +97,11 @@ class ToolEntry(BaseModel):
     )
     #: How many wafers the tool takes at once (a batch chamber or oven holds several).
     capacity: int = Field(default=1, ge=1, le=MAX_CAPACITY, strict=True, examples=[4])
+    #: The serial number the tool reports in its identity: `packline station check` refuses
+    #: a tool at this address that reports another (a tool moved to another port; on a
+    #: simulated line, another `sim serve`'s tool on a reused pty). `packline sim serve`
+    #: writes it for every tool it serves; unchecked when absent.
+    serial_number: str | None = Field(default=None, min_length=1, examples=["PC4-0001"])
 
     @field_validator("driver")
     @classmethod

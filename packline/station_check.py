@@ -1,12 +1,12 @@
 """`packline station check`: what every tool of a station says about itself, read-only.
 
 Each tool is connected through its driver (so its identity is checked against the kind its
-driver drives), asked for its state, alarms, interlocks and the workpieces it holds, and
-closed. Nothing is commanded:
-no safe state, no reset, no load or unload, no setpoint, so it may be run on a line that holds
-wafers, before a lot or while looking for a fault. The tools are checked at once, each bounded
-by `timeout_s`; a tool that cannot be reached is reported with the reason, and the others still
-are.
+driver drives, and its serial number against the station file's where the file gives one),
+asked for its state, alarms, interlocks and the workpieces it holds, and closed. Nothing is
+commanded: no safe state, no reset, no load or unload, no setpoint, so it may be run on a line
+that holds wafers, before a lot or while looking for a fault. The tools are checked at once,
+each bounded by `timeout_s`; a tool that cannot be reached is reported with the reason, and
+the others still are.
 """
 
 from __future__ import annotations
@@ -81,6 +81,20 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
     try:
         async with asyncio.timeout(timeout_s):
             async with station.open_tool(name) as tool:
+                identity = tool.identity
+                assert identity is not None  # read by connect
+                if entry.serial_number not in (None, identity.serial_number):
+                    return ToolCheck(
+                        name,
+                        entry.kind,
+                        address,
+                        identity=str(identity),
+                        error=f"serial number {identity.serial_number}, but the station file "
+                        f"says {entry.serial_number}: another tool answers at this address "
+                        "(a cable or port moved; on a simulated line, another `sim serve` "
+                        "took over its pty): correct the address, or use the station file "
+                        "of the line you mean",
+                    )
                 alarms = await tool.request_alarms()
                 interlocks = await tool.request_interlocks()
                 workpieces = await tool.request_workpieces()
@@ -88,7 +102,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
                     name,
                     entry.kind,
                     address,
-                    identity=str(tool.identity),
+                    identity=str(identity),
                     state=tool.state.value,
                     e10_state=tool.e10_state.value,
                     alarms=alarms,

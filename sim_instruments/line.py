@@ -37,6 +37,7 @@ class SimulatedLine:
         gem: bool = False,
         tool_options: Mapping[str, Mapping[str, Any]] | None = None,
         serial_over_tcp: bool = False,
+        line_id: str | None = None,
     ) -> None:
         """`tool_options`: per role, keyword arguments of its simulated tool (a laser's CO2
         `source`), so the line has the tools a recipe needs. `serial_over_tcp`: a tool on a
@@ -44,7 +45,11 @@ class SimulatedLine:
         as behind a serial device server (`SimulatedTool.serial_over_tcp`), instead of on a pty
         (unless its `tool_options` name a `transport`): the in-process dry run's choice, where
         every exchange through a pty costs more wall time than the exchange itself, and where
-        a reply a tool holds (docs/decisions/0028) must be readable as soon as it is sent."""
+        a reply a tool holds (docs/decisions/0028) must be readable as soon as it is sent.
+        `line_id`: this line's own identity (`packline sim serve` draws one), in every tool's
+        serial number (`<model>-<line_id>`, unless its `tool_options` name one) and so in the
+        station's `serial_number` of each tool, which `packline station check` compares with
+        what answers: another served line's tool on a reused pty is refused, not taken."""
         self.clock: Clock = clock or WallClock()
         self.twin = TwinStore(incoming)
         self.host = host
@@ -66,6 +71,7 @@ class SimulatedLine:
         if strangers:
             raise ValueError(f"simulated line: tool options for role(s) {strangers}, not served")
         self.serial_over_tcp = serial_over_tcp
+        self.line_id = line_id
         self.tools: dict[str, SimulatedTool] = {}
         self.gem = gem
         #: The GEM equipments serving the tools of kinds that have one, when `gem`.
@@ -88,7 +94,7 @@ class SimulatedLine:
                 if self.gem and kind.gem_simulator is not None:
                     entries[kind.role] = await self._serve_gem(kind)
                     continue
-                options = self.tool_options.get(kind.role, {})
+                options = self._options(kind)
                 simulator = kind.load_simulator()
                 if self.serial_over_tcp and simulator.serial_over_tcp:
                     options = {"transport": simulator.serial_over_tcp, **options}
@@ -100,6 +106,7 @@ class SimulatedLine:
                     address=tool.station_address,
                     capacity=getattr(tool, "capacity", 1),
                     poll_interval_s=getattr(tool, "poll_interval_s", 1.0),
+                    serial_number=options.get("serial_number"),
                 )
         except BaseException:
             await self.stop()
@@ -109,13 +116,27 @@ class SimulatedLine:
 
     async def _serve_gem(self, kind: ToolKind) -> ToolEntry:
         """Serve `kind`'s simulated tool as a GEM equipment on HSMS, by its dictionary."""
-        options = self.tool_options.get(kind.role, {})
+        options = self._options(kind)
         model = kind.load_gem_simulator()(kind.role, self.twin, self.clock, **options)
         self.tools[kind.role] = model.tool
         server = GemEquipment(load_dictionary(kind.name), model, clock=self.clock, tool=kind.role)
         self.gem_servers[kind.role] = server
         address = await server.start(self.host, 0)
-        return ToolEntry(driver=GEM_DRIVER, dictionary=kind.name, address=address)
+        return ToolEntry(
+            driver=GEM_DRIVER,
+            dictionary=kind.name,
+            address=address,
+            serial_number=options.get("serial_number"),
+        )
+
+    def _options(self, kind: ToolKind) -> dict[str, Any]:
+        """The options of `kind`'s simulated tool: the line's `tool_options` for its role and,
+        on a line with a `line_id`, a serial number that names the line."""
+        options = dict(self.tool_options.get(kind.role, {}))
+        if self.line_id is not None:
+            model = kind.load_spec().identity.model
+            options.setdefault("serial_number", f"{model}-{self.line_id}")
+        return options
 
     async def stop(self) -> None:
         """Stop every tool; safe to call twice."""

@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
+import secrets
 import signal
 import socket
 import sys
@@ -29,6 +30,10 @@ if TYPE_CHECKING:
     from packline.sim_instruments.line import SimulatedLine
     from packline.sim_instruments.servers.control import LineControl
 
+#: The random bytes of a served line's identity (in hex, in every tool's serial number): two
+#: lines served one after the other on a machine differ, so a pty reused by the second is not
+#: taken for the first's tool (`packline station check` compares the serial numbers).
+LINE_ID_BYTES = 3
 #: How long `sim fault` waits for the served line's answer by default.
 CONTROL_TIMEOUT_S = 5.0
 
@@ -65,6 +70,7 @@ async def _serve(args: argparse.Namespace) -> int:
                         # another machine reaches no pty of this one: serial tools on TCP
                         serial_over_tcp=beyond,
                         tool_options=serial_on_tcp(gem=args.gem) if beyond else None,
+                        line_id=secrets.token_hex(LINE_ID_BYTES),
                     )
                 )
             except (OSError, RuntimeError) as error:  # pymodbus: RuntimeError, cannot listen

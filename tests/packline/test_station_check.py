@@ -99,3 +99,28 @@ async def test_the_cli_shows_what_a_tool_holds_and_exits_1(tmp_path, capsys):
     assert check["workpieces"] == ["GEMW02"]
     assert check["ready"] is False
     assert "holds GEMW02" in check["problems"][0]
+
+
+async def test_a_tool_reporting_another_serial_number_than_the_file_is_refused_naming_both():
+    """Another served line's tool at the address (a reused pty) is not taken for the file's."""
+    async with SimulatedLine(kinds=["wire_bonder", "oven"], line_id="b2b2b2") as line:
+        served = line.station
+        assert {name: entry.serial_number for name, entry in served.tools.items()} == {
+            "wire_bonder": "WB-1-b2b2b2",
+            "oven": "BO-4-b2b2b2",
+        }
+        assert all(check.ready for check in await check_station(served))
+        earlier = {**served.tools}  # the file an earlier line wrote, whose pty this one took
+        earlier["wire_bonder"] = earlier["wire_bonder"].model_copy(
+            update={"serial_number": "WB-1-a1a1a1"}
+        )
+        bonder, oven = await check_station(served.model_copy(update={"tools": earlier}))
+    assert oven.ready
+    assert not bonder.ready
+    assert bonder.identity == "packline WB-1 s/n WB-1-b2b2b2 fw 1.0"
+    assert bonder.problems() == [
+        "serial number WB-1-b2b2b2, but the station file says WB-1-a1a1a1: another tool "
+        "answers at this address (a cable or port moved; on a simulated line, another `sim "
+        "serve` took over its pty): correct the address, or use the station file of the line "
+        "you mean"
+    ]

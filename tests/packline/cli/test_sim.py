@@ -91,6 +91,45 @@ def test_a_line_served_beyond_loopback_writes_addresses_another_machine_can_use(
     assert f"{len(served)} of {len(served)} tools ready" in capsys.readouterr().out
 
 
+def test_a_station_file_reaching_another_served_lines_tools_is_refused_by_station_check(
+    tmp_path, capsys
+):
+    """Each `sim serve` names its line in every tool's serial number and its station file; a
+    file of an earlier line whose addresses (a reused pty) now reach another line's tools is
+    refused tool by tool, not reported ready."""
+    earlier, later = tmp_path / "earlier.yaml", tmp_path / "later.yaml"
+    with Served(earlier):
+        pass
+    with Served(later):
+        first, second = (yaml.safe_load(each.read_text())["tools"] for each in (earlier, later))
+        line_ids = [
+            {entry["serial_number"].rpartition("-")[2] for entry in tools.values()}
+            for tools in (first, second)
+        ]
+        assert all(len(each) == 1 for each in line_ids)  # a line's one id in each serial
+        assert line_ids[0] != line_ids[1]
+        assert main(["station", "check", str(later)]) == 0
+        capsys.readouterr()
+        reused = yaml.safe_load(later.read_text())
+        for name, entry in reused["tools"].items():
+            entry["serial_number"] = first[name]["serial_number"]
+        later.write_text(yaml.safe_dump(reused, sort_keys=False))
+        assert main(["station", "check", str(later), "--json"]) == 1
+    checks = json.loads(capsys.readouterr().out)
+    assert [check["name"] for check in checks] == list(first)
+    for check in checks:
+        told, reported = (
+            first[check["name"]]["serial_number"],
+            second[check["name"]]["serial_number"],
+        )
+        assert check["problems"] == [
+            f"serial number {reported}, but the station file says {told}: another tool answers "
+            "at this address (a cable or port moved; on a simulated line, another `sim serve` "
+            "took over its pty): correct the address, or use the station file of the line you "
+            "mean"
+        ]
+
+
 def test_the_advertised_name_replaces_the_listening_host_in_every_address_form():
     entries = {
         "a": {"driver": "plasma_cleaner", "address": "modbus+tcp://0.0.0.0:502"},
