@@ -8,7 +8,8 @@ Installed with packline (entry point `pytest11`), in the manner of labgrid's `--
 
 A test asks for the `station` fixture (a `packline.station.Station`) and opens its tools with
 `station.open_tool(name)`; it never knows whether they are real. A test that takes
-`station_tool` runs once per tool of the station (its name). The plugin registers the
+`station_tool` runs once per tool of the station (its name); `dummy_wafer_id` is the
+`--dummy-wafer` a dry job takes in and out of a tool. The plugin registers the
 `station` marker and runs a coroutine test marked `station` on pytest-asyncio, which
 `packline[test]` installs; without pytest-asyncio the plugin still loads (pytest keeps working
 for every other project in the environment) and such a test fails naming what to install.
@@ -21,6 +22,8 @@ from collections.abc import AsyncIterator, Generator
 
 import pytest
 
+from packline.clock import ScaledClock
+from packline.drivers.equipment import validate_wafer_id
 from packline.station import Station, load_station
 
 try:
@@ -30,6 +33,10 @@ try:
 except ImportError:  # packline without its `test` extra: pytest must keep working
     HAVE_PYTEST_ASYNCIO = False
 
+#: How much faster than the wall clock the simulated line of the `station` fixture runs, so
+#: a dry job's pump-down takes seconds (the drivers wait on the wall clock, as on `sim serve
+#: --time-scale`).
+SIMULATED_TIME_SCALE = 60.0
 #: The extra that installs what an async hardware-in-the-loop test needs.
 TEST_EXTRA = "pip install 'packline[test]'"
 
@@ -44,9 +51,24 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         help="station file of real tools for tests that use the `station` fixture "
         "(default: the bundled simulated line on loopback)",
     )
+    group.addoption(
+        "--dummy-wafer",
+        action="store",
+        default=None,
+        metavar="ID",
+        help="id of the dummy wafer that the dry jobs of tools needing one take in and out "
+        "(default: packline.testing.dry_jobs.DUMMY_WAFER_ID); on real tools, place it where "
+        "they load from",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    dummy_wafer_id = config.getoption("--dummy-wafer")
+    if dummy_wafer_id is not None:
+        try:
+            validate_wafer_id(dummy_wafer_id)
+        except ValueError as error:
+            raise pytest.UsageError(f"--dummy-wafer: {error}") from None
     config.addinivalue_line(
         "markers",
         "station: a hardware-in-the-loop test: it drives the tools of the --station file "
@@ -72,6 +94,16 @@ def _station_tool_names(config: pytest.Config) -> list[str]:
 def _is_async_station_test(item: pytest.Item) -> bool:
     function = getattr(item, "function", None)
     return item.get_closest_marker("station") is not None and inspect.iscoroutinefunction(function)
+
+
+@pytest.fixture
+def dummy_wafer_id(request: pytest.FixtureRequest) -> str:
+    """The `--dummy-wafer` id: what a dry job takes in and out of a tool that moves nothing
+    without a workpiece (`packline.testing.dry_jobs`)."""
+    from packline.testing.dry_jobs import DUMMY_WAFER_ID  # the drivers: only when asked for
+
+    wafer_id: str | None = request.config.getoption("--dummy-wafer")
+    return wafer_id or DUMMY_WAFER_ID
 
 
 @pytest.hookimpl(wrapper=True, trylast=True)
@@ -108,8 +140,9 @@ if HAVE_PYTEST_ASYNCIO:
             return
         from packline.sim_instruments.line import SimulatedLine
 
-        async with SimulatedLine() as line:
-            yield line.station
+        clock = ScaledClock(SIMULATED_TIME_SCALE)
+        async with SimulatedLine(clock) as line:
+            yield line.station.model_copy(update={"time_scale": SIMULATED_TIME_SCALE})
 
 else:
 

@@ -4,10 +4,14 @@
 
 For every tool of the station file (or of the bundled simulated line without `--station`):
 the tool answers on its link and is the kind of tool its driver drives (the identity check of
-`connect`); it reports a state, its alarms and its interlocks by name, consistently; its safe
-state can be commanded (energy off, motion stopped, gases closed) and leaves it idle. Nothing
-else is moved: no wafer is loaded or unloaded, no setpoint written, so the set may run on a line
-that holds wafers, between lots. Needs `packline[test]` (pytest and pytest-asyncio).
+`connect`), with the serial number the station file gives; it reports a state, its alarms and
+its interlocks by name, consistently; its safe state can be commanded (energy off, motion
+stopped, gases closed) and leaves it idle; and it runs its kind's short dry job
+(`dry_jobs.DRY_JOBS`: a chamber's pump-down and vent, a saw's spindle run-up, a transfer of the
+dummy wafer `--dummy-wafer`...), which processes nothing and leaves it idle, without an alarm and
+holding nothing. The dry jobs move the tools, so run the set between lots; a tool that holds a
+workpiece or is in fault skips the checks that command it, naming why. Needs `packline[test]`
+(pytest and pytest-asyncio).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import pytest
 
 from packline.drivers.equipment import ToolState
 from packline.station import Station
+from packline.testing.dry_jobs import DRY_JOBS
 
 pytestmark = pytest.mark.station
 
@@ -29,6 +34,11 @@ async def test_the_tool_answers_and_is_the_kind_its_driver_drives(
             f"{station_tool}: identity {tool.identity} has an empty field"
         )
         assert await tool.request_identity() == tool.identity, f"{station_tool}: identity changed"
+        told = station.tools[station_tool].serial_number
+        assert told in (None, tool.identity.serial_number), (
+            f"{station_tool}: serial number {tool.identity.serial_number}, the station file "
+            f"says {told}"
+        )
 
 
 async def test_the_tool_reports_its_state_and_alarms_consistently(
@@ -58,3 +68,19 @@ async def test_the_safe_state_can_be_commanded_and_leaves_the_tool_idle(
         await tool.abort()
         assert tool.state is ToolState.IDLE, f"{station_tool}: {tool.state} after the safe state"
         assert not await tool.refresh_alarms(), f"{station_tool}: the safe state raised an alarm"
+
+
+async def test_the_tool_runs_its_dry_job_and_is_left_as_it_was(
+    station: Station, station_tool: str, dummy_wafer_id: str
+) -> None:
+    job = DRY_JOBS[station.tools[station_tool].kind]
+    async with station.open_tool(station_tool) as tool:
+        if tool.state is ToolState.FAULT:
+            pytest.skip(f"{station_tool} is in fault: {await tool.request_alarms()}")
+        held = await tool.request_workpieces()
+        if held:
+            pytest.skip(f"{station_tool} holds {', '.join(held)}: its dry job needs it empty")
+        await job.run(tool, dummy_wafer_id)
+        assert tool.state is ToolState.IDLE, f"{station_tool}: {tool.state} after: {job.does}"
+        assert not await tool.refresh_alarms(), f"{station_tool}: alarmed by: {job.does}"
+        assert await tool.request_workpieces() == (), f"{station_tool}: holds a wafer after it"

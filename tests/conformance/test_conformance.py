@@ -33,6 +33,7 @@ from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.batch import BatchTool
 from packline.drivers.specs import ToolSpec
 from packline.sim_instruments.gem.equipment import GemEquipment
+from packline.testing.dry_jobs import DRY_JOBS, DUMMY_WAFER_ID
 from packline.testing.timing import Stopwatch
 
 from .adapters import ADAPTERS, ToolAdapter
@@ -278,6 +279,23 @@ async def test_recover_leaves_the_tool_safe_idle_and_empty(
     assert adapter.safe(rig.sim)
     assert adapter.empty(rig.sim)
     await adapter.prepare(rig, "W02")  # and it takes the next wafer
+
+
+async def test_the_kinds_dry_job_processes_nothing_and_leaves_the_tool_safe_idle_and_empty(
+    rig: testing.Rig[Any, Any], adapter: ToolAdapter
+):
+    """The dry job the hardware-in-the-loop set runs on a real tool of this kind
+    (`packline.testing.dry_jobs`): on the simulated tool it ends idle, safe, empty and without
+    an alarm, and it processed no workpiece of the twin (only a job that needs the dummy wafer
+    brought it onto the line)."""
+    job = DRY_JOBS[adapter.kind]
+    await bounded(job.run(rig.driver, DUMMY_WAFER_ID))
+    assert rig.driver.state is ToolState.IDLE
+    assert not await rig.driver.refresh_alarms()
+    assert adapter.safe(rig.sim)
+    assert adapter.empty(rig.sim)
+    assert [workpiece.history for workpiece in rig.twin if workpiece.history] == []
+    assert (DUMMY_WAFER_ID in rig.twin) is job.dummy_wafer
 
 
 async def test_recover_after_an_alarm_resets_and_empties_the_tool(

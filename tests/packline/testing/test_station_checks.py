@@ -17,14 +17,15 @@ from packline.station import load_station
 from ...sequences.processes import Served
 
 #: The checks of packline.testing.station_checks, each run once per tool.
-CHECKS_PER_TOOL = 4
+CHECKS_PER_TOOL = 5
 
 
 @pytest.fixture(params=[False, True], ids=["native", "gem"])
 def served_station(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Path]:
     """`packline sim serve` in its own process (with `--gem`: the tools that have a GEM face
-    on HSMS), and the station file it wrote."""
-    options = ["--for", "300"] + (["--gem"] if request.param else [])
+    on HSMS), sixty times faster than real time (a chamber's dry pump-down takes seconds), and
+    the station file it wrote."""
+    options = ["--for", "300", "--time-scale", "60"] + (["--gem"] if request.param else [])
     with Served(tmp_path / "line.yaml", *options) as served:
         yield served.station
 
@@ -72,6 +73,20 @@ def test_a_tool_that_does_not_answer_fails_its_checks_by_name(tmp_path: Path):
     assert result.returncode == 1
     assert f"{CHECKS_PER_TOOL} failed" in result.stdout
     assert "[plasma_cleaner]" in result.stdout
+
+
+def test_a_dummy_wafer_id_no_tool_could_take_is_refused_before_any_check(tmp_path: Path):
+    station_file = tmp_path / "line.yaml"
+    station_file.write_text(DEAD_LINE)
+    result = run_pytest(
+        ["--pyargs", "packline.testing.station_checks", "--station", str(station_file),
+         "--dummy-wafer", "D 1", "-q", "-p", "no:randomly", "-p", "no:cacheprovider"],
+        tmp_path,
+    )  # fmt: skip
+    assert result.returncode == pytest.ExitCode.USAGE_ERROR, result.stdout + result.stderr
+    assert "--dummy-wafer: wafer id 'D 1' must be 1-16 printable ASCII characters" in (
+        result.stderr
+    )
 
 
 #: A user's own project's tests: one unrelated, one station test (also installed fresh by
