@@ -9,9 +9,9 @@ its interlocks by name, consistently; its safe state can be commanded (energy of
 stopped, gases closed) and leaves it idle; and it runs its kind's short dry job
 (`dry_jobs.DRY_JOBS`: a chamber's pump-down and vent, a saw's spindle run-up, a transfer of the
 dummy wafer `--dummy-wafer`...), which processes nothing and leaves it idle, without an alarm and
-holding nothing. The dry jobs move the tools, so run the set between lots; a tool that holds a
-workpiece or is in fault skips the checks that command it, naming why. Needs `packline[test]`
-(pytest and pytest-asyncio).
+holding nothing. The dry jobs move the tools, so run the set between lots; a tool in fault
+skips the checks that command it, and one that holds a workpiece its dry job, naming why. Needs
+`packline[test]` (pytest and pytest-asyncio).
 """
 
 from __future__ import annotations
