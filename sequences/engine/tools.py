@@ -34,6 +34,8 @@ class Tool:
     awaiting_clear: bool = False
     #: The step running on the tool now (its traces are filed under it).
     step_id: int | None = None
+    #: How many requests the tool has been given to: a queue that moves is not a stuck tool.
+    grants: int = 0
 
     def __post_init__(self) -> None:
         self.free = self.capacity
@@ -91,11 +93,21 @@ class ToolPool:
         return waiter
 
     async def wait(self, waiter: Waiter, *, timeout_s: float) -> Tool:
-        """Wait (at most `timeout_s` of process time) for a queued request."""
+        """Wait for a queued request until its tools have served nobody for `timeout_s` of
+        process time: a long queue for a busy tool (a lot of 200 behind one bonder) waits
+        its turn, a tool that stopped serving (out of service, held by a stuck step) does not
+        keep its waiters for ever."""
         try:
-            tool = await wait_for(
-                self.clock, asyncio.shield(waiter.future), timeout_s, "waiting for a tool"
-            )
+            while True:
+                grants = self._grants(waiter)
+                try:
+                    tool = await wait_for(
+                        self.clock, asyncio.shield(waiter.future), timeout_s, "waiting for a tool"
+                    )
+                    break
+                except ClockTimeout:
+                    if self._grants(waiter) == grants:
+                        raise
             waiter.used = True
             return tool
         except BaseException as error:
@@ -107,8 +119,14 @@ class ToolPool:
                     else f"{t.name}, out of service: {t.out_of_service}"
                     for t in waiter.tools
                 )
-                raise StepError(f"no free tool ({names}) within {timeout_s:g} s") from None
+                raise StepError(
+                    f"no free tool ({names}): none was given to a request for {timeout_s:g} s"
+                ) from None
             raise
+
+    @staticmethod
+    def _grants(waiter: Waiter) -> int:
+        return sum(tool.grants for tool in waiter.tools)
 
     def cancel(self, waiter: Waiter) -> None:
         """Give up a queued request that was never used; a tool granted meanwhile is given back."""
@@ -166,6 +184,7 @@ class ToolPool:
             for tool in serving:
                 if tool.free >= waiter.units(tool):
                     tool.free -= waiter.units(tool)
+                    tool.grants += 1
                     waiter.future.set_result(tool)
                     self._waiters.remove(waiter)
                     break
