@@ -46,6 +46,7 @@ from packline.sequences.engine import (
     Batch,
     Feeds,
     Recipe,
+    ToolSetpoint,
     Wafer,
     claim_violation,
     field_problem,
@@ -130,6 +131,12 @@ def mask_area_cm2(mask: str, spec: WaferSpec) -> float:
     return RETICLES[mask].design_opened_um2 * wafer_site_count(spec) * 1e-8
 
 
+def mask_source(mask: str, spec: WaferSpec) -> str:
+    """What an area from `mask_area_cm2` is, for a message."""
+    sites = wafer_site_count(spec)
+    return f"what mask {mask} opens on the {sites} sites of a {spec.diameter_mm:g} mm wafer"
+
+
 class PlatingStep(Recipe):
     """One electroplating step: the metal (the cell's bath of it), the current density over
     the plated area, the thickness, and the thinnest deposit the product needs."""
@@ -179,6 +186,14 @@ class PlatingStep(Recipe):
         """The area the current is set over: the stated one, else `real_cm2`."""
         return real_cm2 if self.plated_area_cm2 is None else self.plated_area_cm2
 
+    def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:
+        """The plated area the step sends when it states none (`real_cm2`, what `source`
+        opens), for the tools' limits; a stated one is a setpoint of its own."""
+        if self.plated_area_cm2 is not None:
+            return []
+        where = f"{path}.plated_area_cm2 (not stated: {source})"
+        return [ToolSetpoint("electroplater", "plated_area_cm2", real_cm2, where)]
+
     def window_a_dm2(self) -> tuple[float, float]:
         """The bath's current-density window at the step's temperature and paddle speed."""
         return current_window_a_dm2(self.metal, self.bath_temperature_c, self.agitation_rpm)
@@ -223,9 +238,12 @@ class PlatingStep(Recipe):
                 f"not in the line's reticle library ({', '.join(RETICLES)}): the area "
                 f"{section}.plating plates through it is unknown",
             ) from None
-        sites = wafer_site_count(spec)
-        source = f"what mask {mask} opens on the {sites} sites of a {spec.diameter_mm:g} mm wafer"
-        self.require_real_area(f"{section}.plating", real_cm2, source)
+        self.require_real_area(f"{section}.plating", real_cm2, mask_source(mask, spec))
+
+    def mask_area_setpoints(self, section: str, mask: str, spec: WaferSpec) -> list[ToolSetpoint]:
+        """`design_area_setpoints` of the step that plates `section` through reticle `mask`."""
+        real_cm2 = mask_area_cm2(mask, spec)
+        return self.design_area_setpoints(f"{section}.plating", real_cm2, mask_source(mask, spec))
 
     def plating_recipe(self, real_cm2: float) -> PlatingRecipe:
         """The cell's recipe, its current set over the stated area, else over `real_cm2`."""

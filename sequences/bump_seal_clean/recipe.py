@@ -16,7 +16,7 @@ from packline.drivers.roles.laminator import LaminationJob, PressRecipe, ResinSh
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
 from packline.sim_instruments.physics.oven import ReflowPhysics
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
@@ -320,10 +320,7 @@ class BumpSealCleanRecipe(Recipe):
                 f"({core_c:g} degC), or their high-melting cores melt",
             )
         layer.plating.require_real_area(
-            "solder_layer.plating",
-            bumps.tips_area_cm2(LINE_WAFER),
-            f"the {bumps.bump_count(LINE_WAFER)} bump tips of {bumps.base_um:g} um on a "
-            f"{LINE_WAFER.diameter_mm:g} mm wafer",
+            "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
         )
         return self
 
@@ -333,6 +330,22 @@ class BumpSealCleanRecipe(Recipe):
         if not isinstance(bumps, SolderBumpRecipe):
             raise ValueError("bumps.method: a solder layer goes on solder bumps only")
         return bumps.tips_area_cm2(LINE_WAFER)
+
+    @staticmethod
+    def _tips_source(bumps: SolderBumpRecipe) -> str:
+        return (
+            f"the {bumps.bump_count(LINE_WAFER)} bump tips of {bumps.base_um:g} um on a "
+            f"{LINE_WAFER.diameter_mm:g} mm wafer"
+        )
+
+    def derived_setpoints(self) -> list[ToolSetpoint]:
+        """The solder layer's plated area, when its plating states none."""
+        layer, bumps = self.solder_layer, self.bumps
+        if layer is None or not isinstance(bumps, SolderBumpRecipe):
+            return []
+        return layer.plating.design_area_setpoints(
+            "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
+        )
 
     @model_validator(mode="after")
     def _gas_jet_needs_suction(self) -> Self:

@@ -123,6 +123,15 @@ class Feeds:
         return value
 
 
+def _feeds_of(metadata: Sequence[object], annotation: object) -> list[Feeds]:
+    """The `Feeds` of a field: in its metadata, or in an `Annotated` member of an optional
+    field's union (`Annotated[float, Feeds(...)] | None`)."""
+    members = get_args(annotation) if get_origin(annotation) in (Union, UnionType) else ()
+    nested = [meta for member in members if get_origin(member) is Annotated
+              for meta in member.__metadata__]  # fmt: skip
+    return [meta for meta in (*metadata, *nested) if isinstance(meta, Feeds)]
+
+
 def _setpoints_within(value: object, path: str) -> list[ToolSetpoint]:
     """The setpoints of a section, or of each section in a list, under `path`."""
     if isinstance(value, Recipe):
@@ -153,14 +162,22 @@ class Recipe(BaseModel):
         """Every setpoint this recipe sends to a tool (its fields annotated `Feeds`, in its
         sections too), with its field path as the YAML file writes it, so the tools' limits
         (driver defaults, narrowed by the station file) are checked before the run starts."""
-        points = []
+        points = self.derived_setpoints()
         for name, info in type(self).model_fields.items():
             value = getattr(self, name)
-            for feeds in (meta for meta in info.metadata if isinstance(meta, Feeds)):
+            if value is None:
+                continue  # an optional setpoint left out: `derived_setpoints` says what is sent
+            for feeds in _feeds_of(info.metadata, info.annotation):
                 sent = feeds.measure(value) if feeds.measure is not None else value
                 points.append(ToolSetpoint(feeds.role, feeds.setpoint, sent, name))
             points += _setpoints_within(value, name)
         return points
+
+    def derived_setpoints(self) -> list[ToolSetpoint]:
+        """The setpoints the recipe works out instead of stating them (a plated area left
+        out is what the design opens), so the tools' limits hold them as they hold stated
+        ones: none here; a recipe that works one out says so."""
+        return []
 
 
 def _bounded(text: str, most: int = 80) -> str:

@@ -16,7 +16,7 @@ from packline.drivers.roles.deposition import (
 )
 from packline.drivers.roles.laminator import SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
-from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -296,6 +296,15 @@ class SproutBumpRecipe(Recipe):
             wiring.plating.require_wiring(f"{path}.plating", self.plated_claim())
             wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
+
+    def derived_setpoints(self) -> list[ToolSetpoint]:
+        """Each level's plated area, when its plating states none."""
+        spec = self.wafer.spec()
+        return [
+            point
+            for path, wiring in self.wirings()
+            for point in wiring.plating.mask_area_setpoints(path, wiring.mould.mask, spec)
+        ]
 
     @model_validator(mode="after")
     def _a_seed_or_the_metal_support(self) -> Self:

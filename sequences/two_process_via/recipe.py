@@ -18,7 +18,7 @@ from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
-from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
 from packline.units import Unit
 
 from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
@@ -260,6 +260,13 @@ class TwoProcessViaRecipe(Recipe):
             "interconnects", interconnects.mould.mask, self.wafer.spec()
         )
         return self
+
+    def derived_setpoints(self) -> list[ToolSetpoint]:
+        """The interconnects' plated area, when their plating states none."""
+        interconnects = self.interconnects
+        return interconnects.plating.mask_area_setpoints(
+            "interconnects", interconnects.mould.mask, self.wafer.spec()
+        )
 
     @model_validator(mode="after")
     def _devices_mounted_once_diced(self) -> Self:

@@ -8,12 +8,15 @@ from importlib import resources
 from typing import Annotated
 
 import pytest
+import yaml
 from pydantic import BaseModel
 
+from packline.drivers.equipment import Limit
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
 from packline.sequences.engine import Feeds, Recipe, RecipeError, all_methods, read_recipe_text
 from packline.sequences.engine.recipe import ToolSetpoint
+from packline.sequences.engine.request import check_tool_limits
 from packline.units import Unit
 
 
@@ -23,9 +26,18 @@ def declared_feeds(model: type[BaseModel], path: str = "") -> list[tuple[str, Fe
     for name, info in model.model_fields.items():
         field_path = f"{path}{name}"
         found += [(field_path, meta) for meta in info.metadata if isinstance(meta, Feeds)]
+        found += [(field_path, meta) for meta in _optional_feeds(info.annotation)]
         for section in _models_in(info.annotation):
             found += declared_feeds(section, f"{field_path}.")
     return found
+
+
+def _optional_feeds(annotation: object) -> list[Feeds]:
+    """The `Feeds` of an optional value: `Annotated[float, Feeds(...)] | None`."""
+    if typing.get_origin(annotation) not in (typing.Union, types.UnionType):
+        return []
+    members = [arg for arg in typing.get_args(annotation) if typing.get_origin(arg) is Annotated]
+    return [meta for arg in members for meta in arg.__metadata__ if isinstance(meta, Feeds)]
 
 
 def _models_in(annotation: object) -> list[type[BaseModel]]:
@@ -89,6 +101,23 @@ def test_setpoints_carry_the_yaml_path_through_lists_and_the_chosen_union_member
     ]
 
 
+def test_an_optional_setpoint_is_sent_when_stated_and_what_the_recipe_works_out_otherwise():
+    class Derived(Recipe):
+        time_s: Annotated[float, Unit("s"), Feeds("plasma_cleaner", "time_s")] | None = None
+
+        def derived_setpoints(self) -> list[ToolSetpoint]:
+            if self.time_s is not None:
+                return []
+            return [ToolSetpoint("plasma_cleaner", "time_s", 90.0, "time_s (not stated)")]
+
+    assert Derived.model_validate({"time_s": "1 min"}).tool_setpoints() == [
+        ToolSetpoint("plasma_cleaner", "time_s", 60.0, "time_s")
+    ]
+    assert Derived.model_validate({}).tool_setpoints() == [
+        ToolSetpoint("plasma_cleaner", "time_s", 90.0, "time_s (not stated)")
+    ]
+
+
 def test_a_value_no_tool_of_the_role_takes_is_refused_as_the_recipe_is_read():
     # the value in the field's unit is shown: "2 h" is plainly too long once it reads 7200 s
     with pytest.raises(RecipeError) as error:
@@ -137,3 +166,49 @@ def test_a_plasma_step_error_names_its_yaml_path_inside_the_union():
     with pytest.raises(RecipeError) as error:
         read_recipe_text(BumpSealCleanRecipe, text, "r.yaml")
     assert str(error.value).startswith("r.yaml: cleaning.plasma.steps.0.rf_power_w = '3000 W'")
+
+
+#: A station's plating cell narrowed to areas no reference recipe plates.
+NARROW_AREA = {"plated_area_cm2": Limit(500.0, 1000.0, "cm^2")}
+
+
+@pytest.mark.parametrize(
+    ("method", "recipe", "stated", "path"),
+    [
+        ("sprout-bump-csp", "sprout-bump-csp.yaml", None, "wiring.plating.plated_area_cm2 (not"),
+        ("sprout-bump-csp", "sprout-bump-csp.yaml", "5.6 cm^2", "wiring.plating.plated_area_cm2 ="),
+        (
+            "sprout-bump-csp",
+            "sprout-bump-csp-levels-2.yaml",
+            None,
+            "upper_levels.0.wiring.plating.plated_area_cm2 (not stated: what mask wiring-level-2",
+        ),
+        ("two-process-via", "two-process-via.yaml", None, "interconnects.plating.plated_area_cm2"),
+        (
+            "bump-seal-clean",
+            "bump-seal-clean-solder-plated.yaml",
+            None,
+            "solder_layer.plating.plated_area_cm2 (not stated: the ",
+        ),
+    ],
+)
+def test_a_stations_plated_area_limit_holds_the_area_a_recipe_states_or_leaves_to_the_design(
+    method: str, recipe: str, stated: str | None, path: str
+):
+    """A recipe that states no plated area sends what its design opens: the station's limit
+    refuses it before any tool moves, as it refuses a stated one."""
+    model = {m.name: m for m in all_methods()}[method].recipe_model
+    text = resources.files("packline.sequences").joinpath("recipes", recipe).read_text("utf-8")
+    loaded = read_recipe_text(model, text, recipe)
+    if stated is not None:
+        data = yaml.safe_load(text)
+        data["wiring"]["plating"]["plated_area_cm2"] = stated
+        loaded = read_recipe_text(model, yaml.safe_dump(data), recipe)
+    limits = {
+        role: [{**kind.load_driver().limits, **NARROW_AREA}]
+        for role, kind in {k.role: k for k in TOOL_KINDS.values()}.items()
+    }
+    with pytest.raises(RecipeError) as error:
+        check_tool_limits(loaded, recipe, limits)
+    assert f"{recipe}: {path}" in str(error.value)
+    assert "outside the electroplater limit plated_area_cm2 [500, 1000] cm^2" in str(error.value)
