@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -54,7 +55,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return handler(args)
     except PacklineError as error:
         print(f"packline: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT if _is_bad_input(error) else EXIT_RUN_FAILED
+        code = EXIT_BAD_INPUT if _is_bad_input(error) else EXIT_RUN_FAILED
+        if getattr(args, "json", False):  # a machine reads stdout: it gets the refusal there
+            # too, on one line, so a stream of events (`run --json`) stays one object a line
+            print(json.dumps({"ok": False, "error": str(error), "exit_code": code}))
+        return code
     except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_RUN_FAILED

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import stat
@@ -141,3 +142,25 @@ def test_clear_tool_of_a_completed_run_says_so(db: Path, capsys: pytest.CaptureF
     capsys.readouterr()
     assert main(["clear-tool", "last", "plasma_cleaner", "--by", "ana"]) == 2
     assert "is completed: no resume uses its tools; nothing cleared" in error_of(capsys)
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["validate", "sprout-bump-csp", "--recipe", "{missing}"], "cannot read"),
+        (["show", "nope"], "does not exist"),
+    ],
+)
+def test_with_json_a_refusal_is_a_json_document_on_stdout_too(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+):
+    """A machine reading `--json` output is told of a refusal where it reads."""
+    argv = [word.format(missing=tmp_path / "missing.yaml") for word in argv]
+    assert main([*argv, "--json"]) == 2
+    out = capsys.readouterr()
+    assert out.err.startswith("packline: error: ")
+    answer = json.loads(out.out)
+    assert answer["ok"] is False
+    assert answer["exit_code"] == 2
+    assert words in answer["error"]
+    assert answer["error"] == out.err.removeprefix("packline: error: ").rstrip("\n")
