@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from types import NoneType, UnionType
-from typing import Any, Literal, Union, cast, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 
 import annotated_types
 import yaml
@@ -106,6 +106,9 @@ def _facts(name: str, annotation: Any, metadata: list[Any], info: Any, doc: str)
     if isinstance(default, Enum):
         default = default.value
     inner, optional = _without_none(annotation)
+    if get_origin(inner) is Annotated:  # `Annotated[float, Unit(...)] | None`: facts inside
+        metadata = [*metadata, *inner.__metadata__]
+        inner = get_args(inner)[0]
     facts: dict[str, Any] = {"name": name, "doc": doc, "required": required, "default": default}
     sections = _sections(inner)
     if sections:

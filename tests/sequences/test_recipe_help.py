@@ -129,3 +129,17 @@ def test_a_default_is_shown_with_its_unit():
     )
     assert line.startswith("batch_timeout_s: 600 s  #")
     assert line.endswith("default 600 s")
+
+
+def test_an_optional_quantity_is_shown_with_its_unit_and_the_range_validate_enforces():
+    (row,) = [
+        r
+        for r in field_reference(get_method("sprout-bump-csp"))
+        if r["path"] == "wiring.plating.plated_area_cm2"
+    ]
+    assert row["takes"] == "cm^2"
+    assert row["range"] == "0.01-1000 cm^2 (the electroplater range of plated_area_cm2)"
+    data = yaml.safe_load(recipe_template(get_method("sprout-bump-csp")))
+    data["wiring"]["plating"]["plated_area_cm2"] = "1001 cm^2"
+    with pytest.raises(RecipeError, match=r"plated_area_cm2 = '1001 cm\^2': must be at most 1000"):
+        read_recipe_text(get_method("sprout-bump-csp").recipe_model, yaml.safe_dump(data), "t")
