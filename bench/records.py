@@ -13,40 +13,15 @@ figures come from one run.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 import tempfile
-import zlib
 from pathlib import Path
 
 from packline.cli import main as packline
 from packline.sequences.engine import RunStore
-from packline.sequences.engine.packing import TRACE_TABLE_COLUMNS
+from packline.sequences.engine.schema import SCHEMA_VERSION
+from packline.testing.records import write_unpacked
 
 TARGET_MB = 3.0
-
-
-def as_schema_5(store: RunStore, run_id: str, path: Path) -> None:
-    """Write a copy of `store`'s database at `path` with the run's traces as rows and its
-    snapshots as whole zlib blobs (level 1), as schema 5 stored them, and compact it."""
-    traces = store.traces(run_id)
-    digests = {snap["hash"] for snap in store.twin_snapshots(run_id)}
-    blobs = [(digest, zlib.compress(store.twin_blob(digest), 1)) for digest in digests]
-    source = sqlite3.connect(store.path)
-    copy = sqlite3.connect(path)
-    source.backup(copy)
-    source.close()
-    copy.execute("DELETE FROM trace_series")
-    copy.execute("DELETE FROM twin_parts")
-    copy.execute("DELETE FROM twin_blobs")
-    copy.executemany("INSERT INTO twin_blobs (hash, data) VALUES (?, ?)", blobs)
-    copy.executemany(
-        f"INSERT INTO traces ({', '.join(TRACE_TABLE_COLUMNS)}) "
-        f"VALUES ({', '.join('?' for _ in TRACE_TABLE_COLUMNS)})",
-        zip(*(traces[column] for column in TRACE_TABLE_COLUMNS), strict=True),
-    )
-    copy.commit()
-    copy.execute("VACUUM")
-    copy.close()
 
 
 def main() -> int:
@@ -65,13 +40,13 @@ def main() -> int:
             samples = sum(row["samples"] for row in store.trace_summary(run_id))
             snapshots = len(store.twin_snapshots(run_id))
             baseline = Path(folder) / "schema5.db"
-            as_schema_5(store, run_id, baseline)
+            write_unpacked(store, run_id, baseline)
         finally:
             store.close()
         print(f"records of a dry-run lot of {args.lot} of {args.method} (target <= {TARGET_MB} MB)")
         print(f"  {samples:,} trace samples, {snapshots} twin snapshots")
         print(f"  baseline, schema-5 layout: {baseline.stat().st_size / 1e6:6.2f} MB")
-        print(f"  as written (schema 6):     {db.stat().st_size / 1e6:6.2f} MB")
+        print(f"  as written (schema {SCHEMA_VERSION}):     {db.stat().st_size / 1e6:6.2f} MB")
         print(f"  per wafer:                 {db.stat().st_size / args.lot / 1e6:6.3f} MB")
     return 0
 

@@ -31,7 +31,7 @@ from typing import Any
 from packline import __version__
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.liveness import DRIVEN, shown_status
-from packline.sequences.engine.packing import drop_unused_twins, twin_parts_of
+from packline.sequences.engine.packing import drop_unused_twins, twin_blobs_of, twin_parts_of
 
 from .export import export_run
 from .reader import RunRecords, runs_since
@@ -172,7 +172,8 @@ def archive_run(records: RunRecords, path: str | Path) -> Path:
 
 def copy_run(store: RunStore, run_id: str, path: Path) -> None:
     """Write a new run database at `path` holding run `run_id` of `store` alone: every row
-    of it, and the twin snapshots and parts its snapshot rows refer to."""
+    of it, and the twin snapshots and parts its snapshot rows refer to (with the snapshots
+    their headers are coded against)."""
     RunStore(path).close()  # the schema, as every packline creates it
     source = sqlite3.connect(store.path.resolve().as_uri() + "?mode=ro", uri=True)
     try:
@@ -188,7 +189,12 @@ def copy_run(store: RunStore, run_id: str, path: Path) -> None:
             source.execute(
                 f"INSERT INTO copy.{table} SELECT * FROM {table} WHERE run_id = ?", (run_id,)
             )
-        hashes = [h for (h,) in source.execute("SELECT DISTINCT hash FROM copy.twin_snapshots")]
+        hashes = sorted(
+            twin_blobs_of(
+                source,
+                [h for (h,) in source.execute("SELECT DISTINCT hash FROM copy.twin_snapshots")],
+            )
+        )
         source.execute(
             "INSERT INTO copy.twin_blobs SELECT * FROM twin_blobs "
             "WHERE hash IN (SELECT value FROM json_each(?))",

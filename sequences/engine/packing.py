@@ -1,16 +1,20 @@
-"""How the bulky records are packed: twin snapshots by part, process traces by series.
+"""How the bulky records are packed: twin snapshots by part, process traces by tool and step.
 
 A dry run's twin snapshot (sim_instruments/twin/snapshot.py: a JSON header, then one `.npy`
 array after another) is stored split: its header, and each array as a *part* under the sha256
 of its bytes, so an array that several snapshots hold (the geometry of every wafer, a bump map
 no later step touches) is stored once. A part is compressed with its bytes shuffled by item
 size (every value's first byte, then every second byte ...), which puts the slowly varying
-high bytes of a float map together. `join_snapshot` gives back the very bytes `snapshot` wrote.
+high bytes of a float map together. The header is compressed with the header of the wafer's
+snapshot before as zlib's preset dictionary. `join_snapshot` gives back the very bytes
+`snapshot` wrote.
 
-A process trace's samples are packed per series (one tool's reading of one name during one
-step) into one compressed block: the samples' ids, run clock, value and wall clock, each
-column shuffled the same way. Every sample is kept exactly; nothing is decimated. See
-docs/decisions/0019-packed-twin-parts-and-trace-series.md.
+A process trace's samples taken during one step are packed per tool into one compressed
+block: every series (one reading's name and unit) of the tool's polls, the samples in the order
+they were taken, each column as differences from the sample before. Every sample is kept
+exactly; nothing is decimated. Records of schemas 6 to 8 hold one block per series, and are
+read as they are. See docs/decisions/0019-packed-twin-parts-and-trace-series.md and
+docs/decisions/0035-headers-and-trace-blocks-coded-as-differences.md.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 # numpy is imported by the functions that use it: `packline runs` opens the records without it.
@@ -142,18 +147,77 @@ def unpack_part(item_size: int, start: int, packed: bytes, base: bytes | None) -
 # --------------------------------------------------------------------------- process traces
 
 
-def pack_trace(rows: Sequence[Sequence[float]]) -> bytes:
-    """One series' samples, rows of (id, t, value, wall) in id order, as one block."""
+def zigzag(values: np.ndarray) -> np.ndarray:
+    """Signed 64-bit `values` as unsigned ones, small magnitudes small (0, -1, 1, -2 ...
+    become 0, 1, 2, 3 ...): a shuffled column of small differences is mostly zero bytes."""
     import numpy as np
 
-    table = np.asarray(rows, dtype=np.float64).reshape(-1, len(TRACE_COLUMNS))
-    ids = table[:, 0].astype(np.int64)
-    columns = [np.diff(ids, prepend=0).tobytes()] + [table[:, i].tobytes() for i in (1, 2, 3)]
-    return zlib.compress(b"".join(shuffle(column, 8) for column in columns), LEVEL)
+    return (values.view(np.uint64) << np.uint64(1)) ^ (values >> 63).view(np.uint64)
+
+
+def unzigzag(coded: np.ndarray) -> np.ndarray:
+    """The inverse of `zigzag`."""
+    import numpy as np
+
+    return (coded >> np.uint64(1)).view(np.int64) ^ -(coded & np.uint64(1)).view(np.int64)
+
+
+def pack_trace_block(series: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> bytes:
+    """The samples of one tool's `series` (name, unit) during one step as one block: `rows`
+    of (series index, id, t, value, wall) in id order. Each column is coded as differences
+    from the sample before (a value from its own series' one before; t and the wall clock as
+    their float64 bits, which a fixed poll interval makes nearly constant), zigzagged and
+    shuffled, so the whole block compresses to a few bytes a sample and comes back exactly."""
+    import numpy as np
+
+    which = np.asarray([row[0] for row in rows], dtype=np.int64)
+    ids = np.asarray([row[1] for row in rows], dtype=np.int64)
+    t, value, wall = (
+        np.asarray([row[i] for row in rows], np.float64).view(np.int64) for i in (2, 3, 4)
+    )
+    own = np.empty_like(value)
+    for index in range(len(series)):
+        mine = which == index
+        own[mine] = np.diff(value[mine], prepend=np.int64(0))
+    with np.errstate(over="ignore"):  # differences of bits wrap around, as their sums do
+        columns = [which, *(np.diff(c, prepend=np.int64(0)) for c in (ids, t)), own]
+        columns.append(np.diff(wall, prepend=np.int64(0)))
+    header = json.dumps({"series": [list(s) for s in series], "samples": len(rows)}).encode()
+    body = b"".join(shuffle(zigzag(column).tobytes(), 8) for column in columns)
+    return zlib.compress(len(header).to_bytes(4, "big") + header + body, LEVEL)
+
+
+def unpack_trace_block(block: bytes) -> dict[tuple[str, str], dict[str, np.ndarray]]:
+    """The samples of a block `pack_trace_block` packed, by series (name, unit): the
+    columns id, t, value and wall of each, in id order."""
+    import numpy as np
+
+    raw = zlib.decompress(block)
+    length = int.from_bytes(raw[:4], "big")
+    header = json.loads(raw[4 : 4 + length])
+    size = header["samples"] * 8
+    body = raw[4 + length :]
+    which, ids, t, value, wall = (
+        unzigzag(np.frombuffer(unshuffle(body[i * size : (i + 1) * size], 8), np.uint64))
+        for i in range(5)
+    )
+    with np.errstate(over="ignore"):
+        ids, t, wall = (np.cumsum(column) for column in (ids, t, wall))
+        unpacked = {}
+        for index, (name, unit) in enumerate(header["series"]):
+            mine = which == index
+            unpacked[(name, unit)] = {
+                "id": ids[mine],
+                "t": t[mine].view(np.float64),
+                "value": np.cumsum(value[mine]).view(np.float64),
+                "wall": wall[mine].view(np.float64),
+            }
+    return unpacked
 
 
 def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
-    """The columns of a block `pack_trace` packed (`samples` rows): id, t, value, wall."""
+    """The columns of one series' block as schemas 6 to 8 packed it (`samples` rows, each
+    column of float64 shuffled, ids as differences): id, t, value, wall."""
     import numpy as np
 
     raw = zlib.decompress(block)
@@ -172,12 +236,15 @@ def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
 
 def save_twin(db: sqlite3.Connection, run_id: str, wafer_id: str, data: bytes) -> str:
     """Store snapshot `data` of wafer `wafer_id` of run `run_id` (once, by the sha256 of its
-    bytes; each part once too, by the sha256 of its bytes); its digest."""
+    bytes; each part once too, by the sha256 of its bytes); its digest. Its header is
+    compressed with the header of the wafer's snapshot before as zlib's preset dictionary: the
+    two differ in a few values and offsets."""
     digest = hashlib.sha256(data).hexdigest()
     if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is not None:
         return digest
     header, parts = split_snapshot(data)
-    before = _previous_parts(db, run_id, wafer_id)
+    previous = _previous(db, run_id, wafer_id)
+    before = {} if previous is None else previous.parts
     ids = []
     for path, part in parts:
         name = hashlib.sha256(part).hexdigest()
@@ -194,33 +261,74 @@ def save_twin(db: sqlite3.Connection, run_id: str, wafer_id: str, data: bytes) -
             (name, base_id if delta else None, item_size, start, packed),
         )
         ids.append(int(cursor.lastrowid or 0))
+    dictionary = None if previous is None else previous.header
     db.execute(
-        "INSERT INTO twin_blobs (hash, data, parts) VALUES (?, ?, ?)",
-        (digest, zlib.compress(header, LEVEL), json.dumps(ids)),
+        "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
+        (
+            digest,
+            compress_header(header, dictionary),
+            json.dumps(ids),
+            None if previous is None else previous.digest,
+        ),
     )
     return digest
 
 
-def _previous_parts(db: sqlite3.Connection, run_id: str, wafer_id: str) -> dict[str, int]:
-    """The parts of the wafer's last stored snapshot that are stored whole, by path (a part
-    stored as a difference gives its own base): what a new part may be a difference from."""
+def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
+    """Snapshot `header` compressed, with `dictionary` (the header it is coded against) as
+    zlib's preset dictionary when there is one."""
+    if dictionary is None:
+        return zlib.compress(header, LEVEL)
+    coder = zlib.compressobj(LEVEL, zdict=dictionary)
+    return coder.compress(header) + coder.flush()
+
+
+@dataclass(frozen=True)
+class Previous:
+    """The wafer's last stored snapshot: what a new one's header and parts are coded against."""
+
+    digest: str
+    header: bytes
+    #: its parts stored whole, by path (a part stored as a difference gives its own base)
+    parts: dict[str, int]
+
+
+def _previous(db: sqlite3.Connection, run_id: str, wafer_id: str) -> Previous | None:
+    """The wafer's last stored snapshot, None if it has none stored by part."""
     row = db.execute(
-        "SELECT b.data, b.parts FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
+        "SELECT b.hash, b.parts FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
         "WHERE s.run_id = ? AND s.wafer_id = ? ORDER BY s.rowid DESC LIMIT 1",
         (run_id, wafer_id),
     ).fetchone()
     if row is None or row[1] is None:
-        return {}
-    header = zlib.decompress(row[0])
+        return None
+    digest, ids = row[0], json.loads(row[1])
+    header = _load_header(db, digest)
     paths = [path for _, _, path in sorted(_array_spans(json.loads(header[8:])))]
-    ids = json.loads(row[1])
     wholes = {
         int(part_id): int(base if base is not None else part_id)
         for part_id, base in db.execute(
             f"SELECT id, base FROM twin_parts WHERE id IN ({', '.join('?' for _ in ids)})", ids
         )
     }
-    return {path: wholes[part_id] for path, part_id in zip(paths, ids, strict=True)}
+    parts = {path: wholes[part_id] for path, part_id in zip(paths, ids, strict=True)}
+    return Previous(digest, header, parts)
+
+
+def _load_header(db: sqlite3.Connection, digest: str) -> bytes:
+    """The header of the snapshot stored by part under `digest`, decoded along the chain of
+    headers it is coded against."""
+    chain: list[bytes] = []
+    base: str | None = digest
+    while base is not None:
+        data, base = db.execute(
+            "SELECT data, header_base FROM twin_blobs WHERE hash = ?", (base,)
+        ).fetchone()
+        chain.append(data)
+    header = zlib.decompress(chain.pop())
+    while chain:
+        header = zlib.decompressobj(zdict=header).decompress(chain.pop())
+    return header
 
 
 def _load_part(db: sqlite3.Connection, part_id: int, loaded: dict[int, bytes]) -> bytes:
@@ -245,7 +353,7 @@ def load_twin(db: sqlite3.Connection, digest: str) -> bytes | None:
         return zlib.decompress(data)
     loaded: dict[int, bytes] = {}
     parts = [_load_part(db, int(part_id), loaded) for part_id in json.loads(ids)]
-    return join_snapshot(zlib.decompress(data), parts)
+    return join_snapshot(_load_header(db, digest), parts)
 
 
 def write_traces(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
@@ -279,26 +387,38 @@ def pack_traces(db: sqlite3.Connection, run_id: str, step_ids: Sequence[int] | N
     ).fetchall()
     if not rows:
         return
-    series: dict[tuple[Any, ...], list[tuple[float, ...]]] = {}
+    tools: dict[tuple[Any, ...], dict[tuple[str, str], list[tuple[Any, ...]]]] = {}
     for row in rows:
-        sample = tuple(row)
-        series.setdefault(sample[:4], []).append(sample[4:])
-    db.executemany(
-        "INSERT INTO trace_series (run_id, tool, step_id, name, unit, samples, last_id, "
-        "min, max, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            (
-                run_id,
-                *key,
-                len(samples),
-                samples[-1][0],
-                min(s[2] for s in samples),
-                max(s[2] for s in samples),
-                pack_trace(samples),
-            )
-            for key, samples in series.items()
-        ],
-    )
+        tools.setdefault(tuple(row[:2]), {}).setdefault(tuple(row[2:4]), []).append(tuple(row[4:]))
+    for (tool, step_id), series in tools.items():
+        samples = sorted(
+            ((index, *sample) for index, taken in enumerate(series.values()) for sample in taken),
+            key=lambda sample: sample[1],  # by id
+        )
+        cursor = db.execute(
+            "INSERT INTO trace_blocks (run_id, data) VALUES (?, ?)",
+            (run_id, pack_trace_block(list(series), samples)),
+        )
+        db.executemany(
+            "INSERT INTO trace_series (run_id, tool, step_id, name, unit, samples, last_id, "
+            "min, max, data, block) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    run_id,
+                    tool,
+                    step_id,
+                    name,
+                    unit,
+                    len(taken),
+                    taken[-1][0],
+                    min(sample[2] for sample in taken),
+                    max(sample[2] for sample in taken),
+                    b"",
+                    cursor.lastrowid,
+                )
+                for (name, unit), taken in series.items()
+            ],
+        )
     db.execute(f"DELETE FROM traces WHERE {where}", values)
 
 
@@ -325,11 +445,18 @@ def _read_traces(db: sqlite3.Connection, run_id: str) -> dict[str, list[Any]]:
     ):
         for column, value in zip(TRACE_TABLE_COLUMNS, row, strict=True):
             columns[column].append(value)
-    for tool, step_id, name, unit, samples, block in db.execute(
-        "SELECT tool, step_id, name, unit, samples, data FROM trace_series WHERE run_id = ?",
+    blocks: dict[int, dict[tuple[str, str], dict[str, np.ndarray]]] = {}
+    for tool, step_id, name, unit, samples, data, block in db.execute(
+        "SELECT s.tool, s.step_id, s.name, s.unit, s.samples, coalesce(b.data, s.data), s.block "
+        "FROM trace_series s LEFT JOIN trace_blocks b ON b.id = s.block WHERE s.run_id = ?",
         (run_id,),
     ):
-        unpacked = unpack_trace(block, samples)
+        if block is None:  # packed by series, as schemas 6 to 8 did
+            unpacked = unpack_trace(data, samples)
+        else:
+            if block not in blocks:
+                blocks[block] = unpack_trace_block(data)
+            unpacked = blocks[block][(name, unit)]
         for column, value in (
             ("run_id", run_id),
             ("tool", tool),
@@ -394,10 +521,28 @@ def twin_parts_of(db: sqlite3.Connection, hashes: Sequence[str] | None = None) -
     return ids
 
 
+def twin_blobs_of(db: sqlite3.Connection, hashes: Sequence[str]) -> set[str]:
+    """The snapshots stored under `hashes` with every snapshot whose header one of those is
+    coded against (`header_base`), and so on down each chain."""
+    kept = set(hashes)
+    todo = list(kept)
+    while todo:
+        row = db.execute(
+            "SELECT header_base FROM twin_blobs WHERE hash = ?", (todo.pop(),)
+        ).fetchone()
+        if row is not None and row[0] is not None and row[0] not in kept:
+            kept.add(row[0])
+            todo.append(row[0])
+    return kept
+
+
 def drop_unused_twins(db: sqlite3.Connection) -> None:
-    """Delete the snapshots no run's snapshot row refers to any more, and the parts no
-    remaining snapshot is made of, in the caller's transaction (once runs' rows are gone)."""
-    db.execute("DELETE FROM twin_blobs WHERE hash NOT IN (SELECT hash FROM twin_snapshots)")
+    """Delete the snapshots no run's snapshot row refers to any more (nor codes its header
+    against), and the parts no remaining snapshot is made of, in the caller's transaction
+    (once runs' rows are gone)."""
+    kept = twin_blobs_of(db, [h for (h,) in db.execute("SELECT DISTINCT hash FROM twin_snapshots")])
+    unused_blobs = [(h,) for (h,) in db.execute("SELECT hash FROM twin_blobs") if h not in kept]
+    db.executemany("DELETE FROM twin_blobs WHERE hash = ?", unused_blobs)
     used = twin_parts_of(db)
     unused = [(i,) for (i,) in db.execute("SELECT id FROM twin_parts") if i not in used]
     db.executemany("DELETE FROM twin_parts WHERE id = ?", unused)

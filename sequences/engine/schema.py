@@ -203,6 +203,18 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
     WHERE kind = 'tool-cleared'""",
         "CREATE INDEX events_by_tool ON events(run_id, tool, kind)",
     ),
+    # 9: a snapshot's header coded against the one before it, and a step's traces packed in
+    # one block per tool (engine/packing.py, decision 0035)
+    9: (
+        # the snapshot whose header is this one's zlib preset dictionary
+        "ALTER TABLE twin_blobs ADD COLUMN header_base TEXT REFERENCES twin_blobs(hash)",
+        """CREATE TABLE trace_blocks (
+    id INTEGER PRIMARY KEY, run_id TEXT NOT NULL,
+    data BLOB NOT NULL              -- zlib of the samples of one tool's series (packing.py)
+)""",
+        # the block holding the series' samples; its `data` is then empty
+        "ALTER TABLE trace_series ADD COLUMN block INTEGER REFERENCES trace_blocks(id)",
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -5,18 +5,21 @@ from __future__ import annotations
 
 import io
 import sqlite3
+import zlib
 
 import numpy as np
 import pytest
 
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.packing import (
+    drop_unused_twins,
     join_snapshot,
     pack_part,
-    pack_trace,
+    pack_trace_block,
+    shuffle,
     split_snapshot,
     unpack_part,
-    unpack_trace,
+    unpack_trace_block,
 )
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
@@ -148,6 +151,36 @@ def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(sto
     # the geometry of both wafers once; the second residue map as a difference
     assert count(store, "SELECT count(*) FROM twin_parts") < 2 * parts
     assert count(store, "SELECT count(*) FROM twin_parts WHERE base IS NOT NULL") == 1
+    # the second header of W01 is coded against the first, and far smaller
+    coded = sqlite3.connect(store.path).execute(
+        "SELECT header_base, length(data) FROM twin_blobs WHERE hash = ?", (snaps[1]["hash"],)
+    )
+    base, size = coded.fetchone()
+    assert base == snaps[0]["hash"]
+    assert size < count(store, f"SELECT length(data) FROM twin_blobs WHERE hash = '{base}'") / 4
+
+
+def test_a_snapshot_another_run_shares_keeps_the_header_it_is_coded_against(store):
+    (w1,) = start_run(store, ["W01"], 2)
+    twins = TwinStore()
+    wafer = twins.get("W01")
+    first = snapshot(wafer)
+    wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
+    second = snapshot(wafer)
+    store.finish_steps([w1[0]], "completed", 1.0, 1.0, twins=[(w1[0], "W01", first)])
+    store.finish_steps([w1[1]], "completed", 2.0, 2.0, twins=[(w1[1], "W01", second)])
+    with store.transaction() as db:
+        # another run's snapshot row refers to the second alone, then run r goes
+        db.execute(
+            "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
+            "SELECT 'other', wafer_id, step_id, hash, t FROM twin_snapshots WHERE step_id = ?",
+            (w1[1],),
+        )
+        db.execute("DELETE FROM twin_snapshots WHERE run_id = 'r'")
+        drop_unused_twins(db)
+    (kept,) = store.twin_snapshots("other")
+    assert store.twin_blob(kept["hash"]) == second
+    assert count(store, "SELECT count(*) FROM twin_blobs") == 2
 
 
 def test_a_steps_traces_are_packed_when_it_ends_and_read_back_sample_for_sample(tmp_path):
@@ -180,16 +213,67 @@ def test_a_steps_traces_are_packed_when_it_ends_and_read_back_sample_for_sample(
         reopened.close()
 
 
-def test_a_trace_block_keeps_every_sample_exactly():
+def test_a_trace_block_keeps_every_sample_of_every_series_exactly():
     rng = np.random.default_rng(1)
-    rows = [
-        (7 + 3 * i, float(i), float(v), 1.7e9 + float(w))
-        for i, (v, w) in enumerate(zip(rng.normal(size=200), rng.random(200), strict=True))
-    ]
-    columns = unpack_trace(pack_trace(rows), len(rows))
-    assert columns["id"].tolist() == [r[0] for r in rows]
-    for index, name in enumerate(("t", "value", "wall"), start=1):
-        assert columns[name].tolist() == [r[index] for r in rows]
+    special = [np.nan, np.inf, -np.inf, -0.0, 0.0, 1e-300, -1e300, 5e-324]
+    values = np.concatenate([rng.normal(size=200), special])
+    rows = []
+    for i, value in enumerate(values):
+        # two series polled together, a third now and then; a wall clock that goes back once
+        which = 2 if i % 7 == 0 else i % 2
+        rows.append((which, 7 + 3 * i, float(i // 2), float(value), 1.7e9 + i / 1e3 - (i == 50)))
+    series = [("pressure", "mTorr"), ("temperature", "degC"), ("progress", "%")]
+    unpacked = unpack_trace_block(pack_trace_block(series, rows))
+    assert list(unpacked) == series
+    for index, key in enumerate(series):
+        mine = [row for row in rows if row[0] == index]
+        columns = unpacked[key]
+        assert columns["id"].tolist() == [row[1] for row in mine]
+        for column, name in enumerate(("t", "value", "wall"), start=2):
+            # the very bits: NaN and -0.0 too
+            assert columns[name].tobytes() == np.asarray([r[column] for r in mine]).tobytes()
+
+
+def test_traces_packed_by_series_as_schema_8_did_are_read_as_they_are(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    ((step,),) = start_run(store, ["W01"], 1)
+    ids = np.array([3, 5, 9], dtype=np.int64)
+    t, value, wall = (np.array([1.0, 2.0, 3.5]) + offset for offset in (0, 10, 1e9))
+    columns = [np.diff(ids, prepend=0).tobytes()] + [c.tobytes() for c in (t, value, wall)]
+    block = zlib.compress(b"".join(shuffle(column, 8) for column in columns))
+    with store.transaction() as db:
+        db.execute(
+            "INSERT INTO trace_series (run_id, tool, step_id, name, unit, samples, last_id, "
+            "min, max, data) VALUES ('r', 'pc', ?, 'pressure', 'mTorr', 3, 9, 11, 13.5, ?)",
+            (step, block),
+        )
+    try:
+        traces = store.traces("r")
+    finally:
+        store.close()
+    assert traces["id"] == [3, 5, 9]
+    assert (traces["t"], traces["value"], traces["wall"]) == (
+        t.tolist(),
+        value.tolist(),
+        wall.tolist(),
+    )
+    assert traces["name"] == ["pressure"] * 3
+
+
+def test_a_tools_series_of_a_step_share_one_block(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    ((step,),) = start_run(store, ["W01"], 1)
+    for index in range(100):
+        for name in ("pressure", "temperature"):
+            store.add_trace("r", "pc", step, name, float(index), "u", float(index), 1e9 + index)
+    store.add_trace("r", "oven", step, "temperature", 200.0, "degC", 1.0, 1e9)
+    store.finish_steps([step], "completed", 100.0, 100.0)
+    try:
+        assert count(store, "SELECT count(*) FROM trace_blocks") == 2  # one per tool
+        assert count(store, "SELECT count(*) FROM trace_series WHERE block IS NOT NULL") == 3
+        assert count(store, "SELECT sum(samples) FROM trace_series") == 201
+    finally:
+        store.close()
 
 
 def test_a_new_file_gives_back_the_pages_its_packed_rows_left(tmp_path):
@@ -233,3 +317,22 @@ def test_traces_are_read_whole_while_another_process_packs_them(tmp_path):
         store.close()
     assert packed
     assert traces["value"] == [float(index) for index in range(10)]
+
+
+def test_a_limit_violation_and_each_extreme_of_a_trace_survive_its_packing(tmp_path):
+    store = RunStore(tmp_path / "runs.db")
+    ((step,),) = start_run(store, ["W01"], 1)
+    # a chamber at 25 degC for 2000 polls, one over a 200 degC limit and one dip to -3 degC
+    values = [25.0 + (i % 5) / 10 for i in range(2000)]
+    values[1234], values[1700] = 212.5, -3.0
+    for index, value in enumerate(values):
+        store.add_trace("r", "oven", step, "temperature", value, "degC", index * 0.5, 1e9 + index)
+    store.finish_steps([step], "completed", 1000.0, 1000.0)
+    try:
+        traces = store.traces("r")
+        (summary,) = store.trace_summary("r")
+    finally:
+        store.close()
+    assert traces["value"] == values  # every sample, the violation among them
+    assert traces["t"][traces["value"].index(212.5)] == 617.0
+    assert (summary["min"], summary["max"], summary["samples"]) == (-3.0, 212.5, 2000)
