@@ -179,9 +179,9 @@ def pack_trace_block(series: Sequence[tuple[str, str]], rows: Sequence[Sequence[
     for index in range(len(series)):
         mine = which == index
         own[mine] = np.diff(value[mine], prepend=np.int64(0))
-    with np.errstate(over="ignore"):  # differences of bits wrap around, as their sums do
-        columns = [which, *(np.diff(c, prepend=np.int64(0)) for c in (ids, t)), own]
-        columns.append(np.diff(wall, prepend=np.int64(0)))
+    # differences of bit patterns wrap around silently, and their sums wrap back
+    columns = [which, *(np.diff(c, prepend=np.int64(0)) for c in (ids, t)), own]
+    columns.append(np.diff(wall, prepend=np.int64(0)))
     header = json.dumps({"series": [list(s) for s in series], "samples": len(rows)}).encode()
     body = b"".join(shuffle(zigzag(column).tobytes(), 8) for column in columns)
     return zlib.compress(len(header).to_bytes(4, "big") + header + body, LEVEL)
@@ -201,17 +201,16 @@ def unpack_trace_block(block: bytes) -> dict[tuple[str, str], dict[str, np.ndarr
         unzigzag(np.frombuffer(unshuffle(body[i * size : (i + 1) * size], 8), np.uint64))
         for i in range(5)
     )
-    with np.errstate(over="ignore"):
-        ids, t, wall = (np.cumsum(column) for column in (ids, t, wall))
-        unpacked = {}
-        for index, (name, unit) in enumerate(header["series"]):
-            mine = which == index
-            unpacked[(name, unit)] = {
-                "id": ids[mine],
-                "t": t[mine].view(np.float64),
-                "value": np.cumsum(value[mine]).view(np.float64),
-                "wall": wall[mine].view(np.float64),
-            }
+    ids, t, wall = (np.cumsum(column) for column in (ids, t, wall))
+    unpacked = {}
+    for index, (name, unit) in enumerate(header["series"]):
+        mine = which == index
+        unpacked[(name, unit)] = {
+            "id": ids[mine],
+            "t": t[mine].view(np.float64),
+            "value": np.cumsum(value[mine]).view(np.float64),
+            "wall": wall[mine].view(np.float64),
+        }
     return unpacked
 
 
