@@ -29,8 +29,10 @@ plating), kept as wide defaults.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import cached_property
 
 import numpy as np
 
@@ -165,12 +167,21 @@ def plate(
 
 @dataclass(frozen=True)
 class Cathode:
-    """What the contact ring reaches on a workpiece: the sites metal deposits on, each site's
-    area, and the film they are part of (None: the bump tips, for a solder layer)."""
+    """What the contact ring reaches on a workpiece: the sites metal deposits on, the film
+    they are part of (None: the bump tips, for a solder layer) and each site's area.
+
+    The areas are worked out from the workpiece when first asked for, so a cathode is used
+    before the workpiece changes (the cell's contact interlock, read on every status poll,
+    needs only the sites)."""
 
     sites: np.ndarray
-    site_area_cm2: np.ndarray
     seed: Film | None
+    areas: Callable[[], np.ndarray] = field(repr=False, compare=False)
+
+    @cached_property
+    def site_area_cm2(self) -> np.ndarray:
+        """Each site's area over which the charge spreads, cm2."""
+        return self.areas()
 
     @property
     def area_cm2(self) -> float:
@@ -200,13 +211,16 @@ def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
     if seeds:
         seed = seeds[-1]
         sites = plating_sites(seed.thickness_um * seed.present, under_resist, seed.connected)
-        return Cathode(sites, exposed_seed_cm2(workpiece, spec), seed)
+        return Cathode(sites, seed, lambda: exposed_seed_cm2(workpiece, spec))
     bumps = workpiece.bumps
     if metal in SOLDER_ALLOYS and bumps.present.any():
         tips = bumps.present & workpiece.exposed_metal
-        base_cm2 = math.pi * (bumps.base_diameter_um.astype(np.float64) / 2e4) ** 2
-        return Cathode(plating_sites(bumps.height_um, under_resist, tips), base_cm2, None)
-    return Cathode(np.zeros(count, bool), np.zeros(count), None)
+        return Cathode(
+            plating_sites(bumps.height_um, under_resist, tips),
+            None,
+            lambda: math.pi * (bumps.base_diameter_um.astype(np.float64) / 2e4) ** 2,
+        )
+    return Cathode(np.zeros(count, bool), None, lambda: np.zeros(count))
 
 
 def exposed_seed_cm2(workpiece: Workpiece, spec: WaferSpec) -> np.ndarray:
