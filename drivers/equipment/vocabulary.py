@@ -5,6 +5,7 @@ every tool's wire. (A setpoint's range is `limits.py`'s.)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -63,11 +64,18 @@ WAFER_ID_MAX_LENGTH = 16
 WAFER_ID_SEPARATORS = ',;"'
 
 
+#: A wafer id, whole: 1 to `WAFER_ID_MAX_LENGTH` printable ASCII characters, no space and no
+#: separator (a pattern, not a test per character: every twin look-up checks its id).
+_WAFER_ID = re.compile(
+    "["
+    + "".join(re.escape(chr(c)) for c in range(33, 127) if chr(c) not in WAFER_ID_SEPARATORS)
+    + f"]{{1,{WAFER_ID_MAX_LENGTH}}}"
+)
+
+
 def is_wafer_id(text: str) -> bool:
     """Whether `text` can travel as a wafer id on every tool's wire."""
-    return 1 <= len(text) <= WAFER_ID_MAX_LENGTH and all(
-        33 <= ord(c) < 127 and c not in WAFER_ID_SEPARATORS for c in text
-    )
+    return _WAFER_ID.fullmatch(text) is not None
 
 
 def validate_wafer_id(wafer_id: str) -> None:

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from packline.clock import ScaledClock
+from packline.drivers.equipment import is_wafer_id
 from packline.sequences.engine import BadInput, RunRequest, open_run, prepare
 from packline.sequences.engine.launch import lot_wafer_ids
 from packline.sim_instruments.line import SimulatedLine
@@ -32,6 +33,19 @@ async def test_two_lots_on_one_served_line_work_on_their_own_wafers(store, tmp_p
         assert sorted(wafer.id for wafer in line.twin) == sorted(first + second)
         for wafer in line.twin:  # each was cleaned once
             assert wafer.operations().count("plasma clean") == 1, wafer.id
+
+
+@pytest.mark.parametrize("character", [chr(code) for code in range(0x180)])
+def test_a_wafer_id_is_printable_ascii_without_space_or_separator(character: str):
+    allowed = "!" <= character <= "~" and character not in ',;"'
+    assert is_wafer_id(f"W{character}1") is allowed
+    assert is_wafer_id(character * 16) is allowed
+    assert not is_wafer_id(character * 17)
+    assert not is_wafer_id(f"W01{character}\n")  # a trailing newline is a character too
+
+
+def test_a_wafer_id_has_one_to_sixteen_characters():
+    assert [is_wafer_id("W" * n) for n in (0, 1, 16, 17)] == [False, True, True, False]
 
 
 async def _yes(wafers: str, prompt: str) -> tuple[bool, str]:
