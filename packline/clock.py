@@ -26,8 +26,8 @@ import struct
 import termios
 import time
 from asyncio.trsock import TransportSocket
-from collections.abc import Awaitable, Iterator, Sized
-from contextlib import contextmanager
+from collections.abc import Awaitable, Sized
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -78,8 +78,7 @@ class Clock(Protocol):
         """Let `seconds` of process time pass."""
         ...
 
-    @contextmanager
-    def activity(self) -> Iterator[None]:
+    def activity(self) -> AbstractContextManager[None]:
         """Mark work in flight that a virtual clock must not jump over (a wire exchange)."""
         ...
 
@@ -129,9 +128,8 @@ class WallClock:
             raise ValueError("cannot sleep for NaN seconds")
         await asyncio.sleep(max(0.0, seconds))
 
-    @contextmanager
-    def activity(self) -> Iterator[None]:
-        yield
+    def activity(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def watch_served(self, end: ServedEnd) -> None:
         _watchable(end)  # refused alike on every clock; nothing to watch without jumps
@@ -161,9 +159,8 @@ class ScaledClock:
             raise ValueError("cannot sleep for NaN seconds")
         await asyncio.sleep(max(0.0, seconds) / self.factor)
 
-    @contextmanager
-    def activity(self) -> Iterator[None]:
-        yield
+    def activity(self) -> AbstractContextManager[None]:
+        return nullcontext()
 
     def watch_served(self, end: ServedEnd) -> None:
         _watchable(end)  # refused alike on every clock; nothing to watch without jumps
@@ -250,18 +247,6 @@ class _Served:
             return True
 
 
-@dataclass(frozen=True)
-class _Exchange:
-    """An `activity()` in flight: who opened it and when, for a failed check's message."""
-
-    task: asyncio.Task[Any] | None
-    opened_at_s: float
-
-    def __str__(self) -> str:
-        where = f"task {self.task.get_name()!r}" if self.task is not None else "outside a task"
-        return f"opened by {where} at {self.opened_at_s:g} s"
-
-
 def _current_task() -> asyncio.Task[Any] | None:
     """The task running now; None when called from a callback or with no loop running."""
     try:
@@ -304,7 +289,7 @@ class VirtualClock:
         self.checks = _checks_from_environment() if checks is None else checks
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
-        self._exchanges: dict[object, _Exchange] = {}
+        self._exchanges: dict[_Activity, None] = {}  # open, in the order they opened
         self._served: list[_Served] = []
         self._epoch = 0
         self._idle = asyncio.Event()
@@ -334,18 +319,8 @@ class VirtualClock:
             self._advancer = loop.create_task(self._advance(), name="packline-virtual-clock")
         await future
 
-    @contextmanager
-    def activity(self) -> Iterator[None]:
-        token = object()
-        self._exchanges[token] = _Exchange(_current_task(), self._now)
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            del self._exchanges[token]
-            self._epoch += 1
-            if not self._exchanges:
-                self._idle.set()
+    def activity(self) -> AbstractContextManager[None]:
+        return _Activity(self)
 
     def watch_served(self, end: ServedEnd) -> None:
         held = _watchable(end)
@@ -384,7 +359,7 @@ class VirtualClock:
 
     def _work_in_flight(self) -> list[str]:
         """What a jump now would skip: open exchanges and served ends with unread bytes."""
-        found = [f"exchange open, {exchange}" for exchange in self._exchanges.values()]
+        found = [f"exchange open, {exchange}" for exchange in self._exchanges]
         self._served = [served for served in self._served if not served.closed()]
         for served in self._served:
             unread = _unread_bytes(served.held.fileno())
@@ -403,3 +378,36 @@ class VirtualClock:
             await asyncio.sleep(0)
             settled = epoch == self._epoch and not self._exchanges and not self._ready
             quiet = quiet + 1 if settled else 0
+
+
+class _Activity:
+    """One `VirtualClock.activity()`, an exchange in flight from `__enter__` to `__exit__`:
+    who opened it and when, for a failed check's message.
+
+    A class rather than a generator-based context manager: every wire exchange of a dry run
+    opens one, and this costs less than two thirds as much.
+    """
+
+    __slots__ = ("_clock", "_opened_at_s", "_task")
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self._task: asyncio.Task[Any] | None = None
+        self._opened_at_s = clock.now()
+
+    def __enter__(self) -> None:
+        clock = self._clock
+        self._task, self._opened_at_s = _current_task(), clock.now()
+        clock._exchanges[self] = None
+        clock._idle.clear()
+
+    def __exit__(self, *exc_info: object) -> None:
+        clock = self._clock
+        del clock._exchanges[self]
+        clock._epoch += 1
+        if not clock._exchanges:
+            clock._idle.set()
+
+    def __str__(self) -> str:
+        where = f"task {self._task.get_name()!r}" if self._task is not None else "outside a task"
+        return f"opened by {where} at {self._opened_at_s:g} s"
