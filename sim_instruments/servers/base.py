@@ -23,17 +23,47 @@ log = logging.getLogger("packline.sim")
 #: the reply line (without termination), or None when the command has no reply.
 LineHandler = Callable[[str], Awaitable[str | None]]
 
-#: While a `LineHandler` runs under `serve_lines`: the read of the line after the one it
-#: answers, done (its result the line, or None at end of file) once that line is in.
-_NEXT_LINE: ContextVar[asyncio.Future[bytes | None] | None] = ContextVar(
-    "packline_next_line", default=None
-)
+#: While a `LineHandler` runs under `serve_lines`: the line after the one it answers.
+_NEXT_LINE: ContextVar[_NextLine | None] = ContextVar("packline_next_line", default=None)
 
 
 def next_line() -> asyncio.Future[bytes | None] | None:
     """The read of the line after the one being answered (inside a `LineHandler` called by
-    `serve_lines`; else None): a tool that holds a reply ends the hold once it is done."""
-    return _NEXT_LINE.get()
+    `serve_lines`; else None), done (its result the line, or None at end of file) once that
+    line is in: a tool that holds a reply ends the hold once it is done."""
+    following = _NEXT_LINE.get()
+    return None if following is None else following.read_meanwhile()
+
+
+class _NextLine:
+    """The line after the one being answered: read while the handler runs if it asks for it
+    (`next_line`, a held reply), else once its reply is written, without a task of its own
+    (most lines are answered at once, and a task per line cost an iteration of the loop)."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, separator: bytes, max_line_bytes: int | None
+    ) -> None:
+        self._reader, self._separator, self._max_line_bytes = reader, separator, max_line_bytes
+        self._reading: asyncio.Future[bytes | None] | None = None
+
+    def read_meanwhile(self) -> asyncio.Future[bytes | None]:
+        """The line's read, started now if it was not."""
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self._read())
+        return self._reading
+
+    async def line(self) -> bytes | None:
+        """The line (None at end of file), read now unless it is being read already."""
+        return await (self._reading if self._reading is not None else self._read())
+
+    async def stop(self) -> None:
+        """End a read started meanwhile (the connection ends)."""
+        if self._reading is not None:
+            self._reading.cancel()
+            await asyncio.gather(self._reading, return_exceptions=True)
+
+    def _read(self) -> Awaitable[bytes | None]:
+        return _read_line(self._reader, self._separator, self._max_line_bytes)
 
 
 class ToolServer(ABC):
@@ -117,8 +147,8 @@ async def serve_lines(
 ) -> None:
     """Answer terminated lines from `reader` with `handler` until end of file.
 
-    Lines are handled strictly one after the other, the way an instrument's parser does; the
-    next one is read meanwhile, so that a handler holding its reply can see it come
+    Lines are handled strictly one after the other, the way an instrument's parser does; a
+    handler holding its reply has the next one read meanwhile, so that it sees it come
     (`next_line`). A
     line that does not decode is passed on with the offending bytes replaced, so the simulated
     tool can answer it with its own error, as a real one would. With `max_line_bytes` (the
@@ -126,19 +156,16 @@ async def serve_lines(
     bytes, the rest of it discarded up to its termination, so the tool can refuse it as too
     long and go on; without, an overlong line ends the connection (`LimitOverrunError`).
     """
-    separator = read_termination.encode(encoding)
-    reading = asyncio.ensure_future(_read_line(reader, separator, max_line_bytes))
+    following = _NextLine(reader, read_termination.encode(encoding), max_line_bytes)
     try:
-        while (raw := await reading) is not None:
-            # the next line is read while this one is answered (`next_line`)
-            reading = asyncio.ensure_future(_read_line(reader, separator, max_line_bytes))
-            _NEXT_LINE.set(reading)
+        while (raw := await following.line()) is not None:
+            following = _NextLine(reader, read_termination.encode(encoding), max_line_bytes)
+            _NEXT_LINE.set(following)
             reply = await handler(raw.decode(encoding, errors="replace"))
             if reply is not None:
                 write((reply + write_termination).encode(encoding, errors="replace"))
     finally:
-        reading.cancel()
-        await asyncio.gather(reading, return_exceptions=True)
+        await following.stop()
 
 
 class ReaderLimit(TypedDict, total=False):
