@@ -20,18 +20,22 @@ recipe's `plated_area_cm2` (one far off it is refused, the wafer withdrawn unpla
 `OUTP ON`; the supply and the
 cell's counter are polled until the counter has seen the recipe's charge (the last part slept
 to the second the charge needs), then `OUTP OFF` and WITHDRAW. The safe state is the same
-order: output off, then ABORT (the wafer withdrawn and rinsed).
+order: output off, then ABORT (the wafer withdrawn and rinsed). Once the holder is out,
+rinsed and dry, the thickness the rinse station's XRF head measured at its points
+(`XRF_POINTS`, `XRF_THICKNESS`) is read into the result.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from contextlib import suppress
+from dataclasses import replace
 from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
 from .equipment import READY_STATES, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError
+from .families.plc_map import PlcStatus
 from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
@@ -120,6 +124,19 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         self.record_reading("bath_temperature", temperature_c, "degC")
         return temperature_c
 
+    async def request_measured_thickness_um(self) -> tuple[float, ...]:
+        """The deposit the rinse station's XRF head measured after the last withdraw, at each
+        of its points (empty: it measured none, as a cell without one), in one read of
+        `XRF_POINTS` and `XRF_THICKNESS`."""
+        entry = SPEC.status_by_name["XRF_THICKNESS"]
+        assert isinstance(entry, PlcStatus)
+        first = self.map.status_address(SPEC, "XRF_POINTS")
+        registers = await self.link.read_holding_registers(first, 1 + entry.repeat)
+        count = registers[0]
+        if count > entry.repeat:
+            raise self._off_the_map("XRF_POINTS", count)
+        return tuple(raw / entry.scale for raw in registers[1 : 1 + count])
+
     async def request_alarms(self) -> dict[str, str]:
         """The cell's alarm bits and the supply's tripped protections."""
         return {**await super().request_alarms(), **await self.supply.request_alarms()}
@@ -183,7 +200,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
                     await self.supply.abort()
                 raise
             await self._withdraw(action)
-        return result
+            measured_um = await self.request_measured_thickness_um()
+        return replace(result, measured_thickness_um=measured_um)
 
     async def _withdraw(self, action: str) -> None:
         """WITHDRAW, and wait until the holder is out, rinsed and ready."""
@@ -271,7 +289,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             peak_voltage_v=max(voltages, default=0.0),
             plated_area_cm2=area_cm2,
             current_density_a_dm2=mean_current_a / area_cm2 * 100.0,
-            expected_thickness_um=charge_c * recipe.efficiency * per_c / area_cm2,
+            charge_thickness_um=charge_c * recipe.efficiency * per_c / area_cm2,
+            measured_thickness_um=(),
             bath_temperature_c=bath_temperature_c,
             bath_age_ah=status.bath_age_ah,
         )

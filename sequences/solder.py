@@ -356,9 +356,9 @@ async def electroplate(
 ) -> None:
     """Plate in the plating cell as the step `step` (carrying `claims`), the current set over
     the step's stated area or `real_cm2`, the area the method's design plates. The real
-    plated area and current density are recorded as the cell measured them; one outside the
-    bath's window, or a deposit (measured as `deposit`) thinner than the step's
-    `min_thickness_um`, holds the wafer."""
+    plated area and current density are recorded as the cell measured them, and the deposit
+    (`deposit`) as its XRF head measured it; a density outside the bath's window, or a
+    measured minimum thinner than the step's `min_thickness_um`, holds the wafer."""
     async with wafer.use(Electroplater) as cell:
         await wafer.step("load in plating cell", cell.load, wafer.id)
         await wafer.step(
@@ -370,10 +370,16 @@ async def electroplate(
 async def plate_and_measure(
     wafer: Wafer, cell: Electroplater, plating: PlatingStep, real_cm2: float, deposit: str
 ) -> None:
-    """Plate; record the real plated area, the current density over it (inside the window)
-    and the thickness it deposited (at least the minimum)."""
+    """Plate; record the thickness by charge, the deposit the cell's XRF head measured (mean,
+    max, min, and how many points), the real plated area and the current density over it.
+    A density outside the bath's window, no point measured, or a measured minimum below
+    `min_thickness_um` holds the wafer."""
     result = await cell.plate(plating.plating_recipe(real_cm2))
     low, high = plating.window_a_dm2()
+    wafer.measure(f"{deposit} by charge", result.charge_thickness_um, "um")
+    wafer.measure(f"{deposit} mean", result.thickness_mean_um, "um")
+    wafer.measure(f"{deposit} max", result.thickness_max_um, "um")
     wafer.measure("plated area", result.plated_area_cm2, "cm^2")
     wafer.measure("current density", result.current_density_a_dm2, "A/dm^2", low=low, high=high)
-    wafer.measure(deposit, result.expected_thickness_um, "um", low=plating.min_thickness_um)
+    wafer.measure(f"{deposit} points", len(result.measured_thickness_um), "points", low=1)
+    wafer.measure(f"{deposit} min", result.thickness_min_um, "um", low=plating.min_thickness_um)

@@ -18,6 +18,8 @@ body it heats), ending a step at each move of the holder, and the current (const
 step) is integrated into the charge. When the wafer leaves the bath, the charge it took is
 deposited by `physics.electroplater.electroplate` on the workpiece twin over its cathode
 (`cathode_of`): a new film on the exposed, connected seed, or a solder layer on the bump tips.
+At the end of the withdraw, the rinse station's XRF head reads that deposit at the site nearest
+each of the spec's `XRF_POINTS` (`XRF_THICKNESS`).
 """
 
 from __future__ import annotations
@@ -26,19 +28,20 @@ import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+import numpy as np
 from pymodbus.simulator import SimDevice
 
 from packline.clock import Clock
 from packline.drivers.families.plc_map import reason_enum
 from packline.drivers.families.temperature_controller import InstrumentMode, InstrumentStatus
 from packline.drivers.roles.electroplater import CellPhase, Metal
-from packline.drivers.specs.electroplater import SPEC
+from packline.drivers.specs.electroplater import SPEC, XRF_POINTS
 
 from .dc_supply import Load, SimDcSupply
 from .families.modbus_plc import Refused
 from .families.plc_stage import SingleWaferPlcSimulator
 from .families.temperature_controller import SimTemperatureController
-from .physics.electroplater import PlatingPhysics, cathode_of, electroplate
+from .physics.electroplater import PlatingPhysics, cathode_of, electroplate, nearest_sites
 from .servers import ModbusTransport
 from .twin import TwinStore
 
@@ -52,12 +55,14 @@ MAX_STEP_S = 1.0
 class _Immersion:
     """The wafer's time in the bath: the seed area measured once immersed, the charge it took
     and the current-on time, kept (and shown as CATHODE_AREA and IMMERSION_CHARGE) until the
-    next IMMERSE; `deposited` once it is on the wafer."""
+    next IMMERSE; `deposit_um` per site once it is on the wafer, and what the XRF head read of
+    it at its points after the withdraw (`measured_um`, XRF_THICKNESS)."""
 
     area_cm2: float = 0.0
     charge_c: float = 0.0
     on_s: float = 0.0
-    deposited: bool = False
+    deposit_um: np.ndarray | None = None
+    measured_um: tuple[float, ...] = ()
 
 
 Event = tuple[float, Callable[[float], None]]
@@ -178,6 +183,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
             "BATH_AGE": self.bath_age_c / 3600.0,
             "IMMERSION_CHARGE": self.immersion.charge_c,
             "CATHODE_AREA": self.immersion.area_cm2,
+            "XRF_POINTS": len(self.immersion.measured_um),
+            "XRF_THICKNESS": list(self.immersion.measured_um or [0.0] * len(XRF_POINTS)),
             "CATHODE_CURRENT": point.current_a,
             "BATH_METAL": SPEC.status_by_name["BATH_METAL"].code_of(self.metal.value),  # type: ignore[attr-defined]
             **self.stage_status(),
@@ -309,6 +316,13 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self.conditions_changed()
 
     def _on_withdrawn(self, time_s: float) -> None:
+        """Rinsed and dry: the XRF head reads the deposit at the site nearest each point (none
+        where nothing deposited)."""
+        if self.wafer_id is not None:
+            sites = nearest_sites(self.twin.get(self.wafer_id).geometry, XRF_POINTS)
+            deposit_um = self.immersion.deposit_um
+            measured = np.zeros(len(XRF_POINTS)) if deposit_um is None else deposit_um[sites]
+            self.immersion.measured_um = tuple(float(value) for value in measured)
         self._enter(CellPhase.READY, time_s)
 
     def _fault(self, alarm: str, time_s: float) -> None:
@@ -323,15 +337,16 @@ class SimElectroplater(SingleWaferPlcSimulator):
 
     def _leave_bath(self, time_s: float) -> None:
         """The wafer leaves the bath: what the charge deposited goes onto the workpiece."""
-        if self.wafer_id is None or self.immersion.charge_c <= 0 or self.immersion.deposited:
+        immersion = self.immersion
+        if self.wafer_id is None or immersion.charge_c <= 0 or immersion.deposit_um is not None:
             return
         workpiece = self.twin.get(self.wafer_id)
         temperature_c = self.heater.process_c
         deposit = electroplate(
             workpiece,
             self.metal,
-            self.immersion.charge_c,
-            self.immersion.on_s,
+            immersion.charge_c,
+            immersion.on_s,
             temperature_c,
             self.agitation_rpm,
             self.bath_age_c / 3600.0,
@@ -342,8 +357,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
             "electroplate",
             time_s,
             metal=self.metal.value,
-            charge_c=round(self.immersion.charge_c, 3),
-            current_on_s=round(self.immersion.on_s, 3),
+            charge_c=round(immersion.charge_c, 3),
+            current_on_s=round(immersion.on_s, 3),
             current_density_a_dm2=round(deposit.current_density_a_dm2, 4),
             plated_area_cm2=round(deposit.area_cm2, 3),
             efficiency=round(deposit.efficiency, 4),
@@ -351,4 +366,4 @@ class SimElectroplater(SingleWaferPlcSimulator):
             quality=deposit.quality.value,
             temperature_c=round(temperature_c, 2),
         )
-        self.immersion.deposited = True
+        immersion.deposit_um = deposit.thickness_um

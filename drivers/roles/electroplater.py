@@ -187,8 +187,12 @@ class PlatingResult:
     immersion (its shunt); `supply_charge_c` the charge integrated from the supply's own
     current readings. `plated_area_cm2` is the real plated area, the exposed, connected seed
     the cell measured at the immersion (not the recipe's statement of it), and
-    `current_density_a_dm2` the mean current over it; `expected_thickness_um` is what the
-    counted charge deposits over it by Faraday's law at the recipe's efficiency.
+    `current_density_a_dm2` the mean current over it. `charge_thickness_um` is the thickness
+    by charge: what the counted charge deposits over that area by Faraday's law at the
+    recipe's cathode efficiency (the metal's nominal one unless the cell recipe sets one), a
+    figure, not a measurement. `measured_thickness_um` is the deposit the cell's post-plate
+    XRF head measured at each of its points (empty: the cell measured none); the line holds
+    a wafer on their minimum.
     """
 
     wafer_id: str
@@ -200,9 +204,26 @@ class PlatingResult:
     peak_voltage_v: float
     plated_area_cm2: float
     current_density_a_dm2: float
-    expected_thickness_um: float
+    charge_thickness_um: float
+    measured_thickness_um: tuple[float, ...]
     bath_temperature_c: float
     bath_age_ah: float
+
+    @property
+    def thickness_mean_um(self) -> float:
+        """The mean of the measured points (0 when none was measured)."""
+        measured = self.measured_thickness_um
+        return sum(measured) / len(measured) if measured else 0.0
+
+    @property
+    def thickness_min_um(self) -> float:
+        """The thinnest measured point (0 when none was measured)."""
+        return min(self.measured_thickness_um, default=0.0)
+
+    @property
+    def thickness_max_um(self) -> float:
+        """The thickest measured point (0 when none was measured)."""
+        return max(self.measured_thickness_um, default=0.0)
 
 
 class Electroplater(SingleWaferTool):

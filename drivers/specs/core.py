@@ -17,6 +17,7 @@ with or without defaults.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -138,6 +139,29 @@ class Refusal:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MeasurementPoint:
+    """A point on a wafer a tool's metrology measures: on a ring `radius_share` of the wafer's
+    radius out from its centre, at `angle_deg` counter-clockwise from the +x axis of the
+    wafer's site map (the centre is share 0), so one declaration fits every wafer size."""
+
+    radius_share: float
+    angle_deg: float
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.radius_share < 1:
+            raise ValueError(
+                f"measurement point radius_share {self.radius_share:g} must be at least 0 and "
+                "below 1 (on the wafer)"
+            )
+
+    def position_mm(self, radius_mm: float) -> tuple[float, float]:
+        """Where the point is on a wafer of `radius_mm`, mm from its centre (x, y)."""
+        angle = math.radians(self.angle_deg)
+        distance_mm = self.radius_share * radius_mm
+        return distance_mm * math.cos(angle), distance_mm * math.sin(angle)
+
+
+@dataclass(frozen=True, kw_only=True)
 class ExpectedIdentity:
     """Who the tool says it is, as far as the spec fixes it (the serial number varies).
 
@@ -193,6 +217,8 @@ class ToolSpec(Generic[W]):
     alarms: tuple[Alarm, ...] = ()
     interlocks: tuple[Interlock, ...] = ()
     refusals: tuple[Refusal, ...] = ()
+    #: where the tool's own metrology measures a wafer after its process (none: it has none)
+    measurement_points: tuple[MeasurementPoint, ...] = ()
     wire: W | None = None
 
     def __post_init__(self) -> None:

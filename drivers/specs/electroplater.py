@@ -13,6 +13,11 @@ The plating cell is reached as two devices on two links (decision 0009):
   PLC names in `HEATER_UNIT`; its alarm relay is the PLC's OVER_TEMPERATURE input;
 * `supply`: a programmable DC supply on the standard SCPI power-supply tree
   (`drivers/specs/dc_supply.py`), which drives the plating current.
+
+The cell's rinse and dry station carries an XRF head, the integrated post-plate thickness
+metrology of a production plating tool: after each WITHDRAW it measures the deposit at the
+`XRF_POINTS` (`XRF_THICKNESS`), so the line holds a wafer on the metal that is there, not on
+the charge that passed.
 """
 
 from __future__ import annotations
@@ -42,10 +47,18 @@ from ..families.stage_map import (
 )
 from ..roles.electroplater import CellPhase, Metal
 from . import dc_supply
-from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
+from .core import ExpectedIdentity, MeasurementPoint, Range, Setpoint, ToolSpec
 
 #: The bath chemistries as the map codes them (BATH_METAL).
 METAL_CODES = tuple((index, metal.value) for index, metal in enumerate(Metal, start=1))
+
+#: Where the rinse station's XRF head measures the deposit: the centre, a ring of four at half
+#: the wafer's radius on the axes and a ring of four at 0.85 of it on the diagonals.
+XRF_POINTS = (
+    MeasurementPoint(radius_share=0, angle_deg=0),
+    *(MeasurementPoint(radius_share=0.5, angle_deg=angle) for angle in (0, 90, 180, 270)),
+    *(MeasurementPoint(radius_share=0.85, angle_deg=angle) for angle in (45, 135, 225, 315)),
+)
 
 SPEC: ToolSpec[PlcMap] = ToolSpec(
     kind="electroplater",
@@ -107,6 +120,23 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         command_error_status(19),
         serial_number_status(20),
         wafer_id_block(30, "the id of the wafer in the holder, empty when none"),
+        PlcStatus(
+            name="XRF_POINTS",
+            register=40,
+            unit="points",
+            doc="the points the rinse station's XRF head measured after the last WITHDRAW "
+            f"(*Measurement points*): {len(XRF_POINTS)}, or 0 from IMMERSE until then",
+        ),
+        PlcStatus(
+            name="XRF_THICKNESS",
+            register=41,
+            stride=1,
+            repeat=len(XRF_POINTS),
+            unit="um",
+            scale=100,
+            doc=f"the deposit at measurement point i (0-{len(XRF_POINTS) - 1}): what the XRF "
+            "reads there after the withdraw less what it read before the immersion (the seed)",
+        ),
     ),
     setpoints=(
         PlcSetpoint(
@@ -246,6 +276,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         holder="in the holder",
         processed="this cell plated it before",
     ),
+    measurement_points=XRF_POINTS,
     wire=PlcMap(
         status_registers=20,
         command_register=300,

@@ -55,7 +55,8 @@ def table(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
 
 
 def common_tables(spec: ToolSpec[Any]) -> dict[str, str]:
-    """The tables every family words alike: setpoints, alarms, interlocks, refusals."""
+    """The tables every family words alike: setpoints, alarms, interlocks, refusals, and the
+    points the tool's metrology measures."""
     tables = {
         "setpoints": table(
             ("setpoint", "unit", "the tool accepts", "driver's default limit", "meaning"),
@@ -75,8 +76,21 @@ def common_tables(spec: ToolSpec[Any]) -> dict[str, str]:
             ("interlock", "closed (safe) when"), ((f"`{i.name}`", i.doc) for i in spec.interlocks)
         ),
         "refusals": table(("code", "meaning"), ((r.code, r.text) for r in spec.refusals)),
+        "measurement-points": table(
+            ("point", "ring (share of the wafer's radius)", "angle", "on a 200 mm wafer, mm"),
+            (
+                (index, f"{p.radius_share:g}", f"{p.angle_deg:g}°", _at_mm(p.position_mm(100)))
+                for index, p in enumerate(spec.measurement_points)
+            ),
+        ),
     }
     return {name: text for name, text in tables.items() if text.count("\n") > 2}
+
+
+def _at_mm(position_mm: tuple[float, float]) -> str:
+    """A point's (x, y) as the page writes it, to 0.1 mm."""
+    x_mm, y_mm = (round(value, 1) + 0.0 for value in position_mm)  # + 0.0: no -0
+    return f"({x_mm:g}, {y_mm:g})"
 
 
 def rendered_tables(spec: ToolSpec[Any]) -> dict[str, str]:

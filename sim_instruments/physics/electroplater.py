@@ -17,6 +17,9 @@ Pure functions over the twin's arrays, with their constants in `PlatingPhysics`:
 * the efficiency falls with the bath's age and with its distance from its working
   temperature (`cathode_efficiency`); the bath's temperature is its heater controller's
   (`PlatingPhysics.bath`, the plant of a simulated Eurotherm-map controller);
+* the rinse station's XRF head reads the deposit at the site nearest each of its measurement
+  points (`nearest_sites`): what is there, none on an island, thinner where the bath's
+  efficiency fell;
 * the deposit is good only inside the bath's current-density window, which a warmer bath and
   a faster paddle widen upward: below it the deposit is rough (dull, porous), above it burnt
   (dark, powdery) (`deposit_quality`; the window is the role's `current_window_a_dm2`, per
@@ -29,7 +32,7 @@ plating), kept as wide defaults.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import cached_property
@@ -42,10 +45,11 @@ from packline.drivers.roles.electroplater import (
     Metal,
     current_window_a_dm2,
 )
+from packline.drivers.specs.core import MeasurementPoint
 
 from ..families.temperature_controller import HeaterPlant
 from ..twin import WaferSpec, Workpiece
-from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial
+from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial, Geometry
 
 
 class DepositQuality(StrEnum):
@@ -237,6 +241,17 @@ def exposed_seed_cm2(workpiece: Workpiece, spec: WaferSpec) -> np.ndarray:
         resist.thickness_um > 0, resist.opened_um2.astype(np.float64) * 1e-8, share_cm2
     )
     return exposed
+
+
+def nearest_sites(geometry: Geometry, points: Sequence[MeasurementPoint]) -> np.ndarray:
+    """The site nearest each of `points` on a wafer of `geometry`: where a metrology head
+    aimed at the point lands on the pattern (a pad's wiring, a bump)."""
+    radius_mm = geometry.radius_mm
+    xy_mm = np.array([point.position_mm(radius_mm) for point in points]).reshape(-1, 2)
+    dx_mm = geometry.site_x_mm[np.newaxis, :] - xy_mm[:, :1]
+    dy_mm = geometry.site_y_mm[np.newaxis, :] - xy_mm[:, 1:]
+    nearest: np.ndarray = np.argmin(np.hypot(dx_mm, dy_mm), axis=1)
+    return nearest
 
 
 def electroplate(

@@ -144,7 +144,22 @@ def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
 LEVELS = [(line("CURR 1.388"), None), (line("VOLT 10"), None), (line("VOLT:PROT 12"), None)]
 
 
-async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws():
+#: What the rinse station's XRF head measured (40-49): 9 points at 0.01 um, thinner at the
+#: edge; or, a cell without one (its gateway's XRF_POINTS 0), none.
+XRF_MEASURED = [9, 101, 100, 100, 99, 100, 97, 96, 97, 98]
+XRF_NONE = [0] * 10
+
+
+@pytest.mark.parametrize(
+    ("xrf", "measured_um"),
+    [
+        (XRF_MEASURED, (1.01, 1.0, 1.0, 0.99, 1.0, 0.97, 0.96, 0.97, 0.98)),
+        (XRF_NONE, ()),
+    ],
+)
+async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
+    xrf: list[int], measured_um: tuple[float, ...]
+):
     cell = [
         *until_immersed(),
         read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=SEED_MCM2)),
@@ -163,6 +178,7 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         write_one(25, 300, 4),
         read(26, 0, status(WITHDRAWING)),
         read(27, 0, status(READY)),
+        read(28, 40, xrf),
     ]
     supply = [
         *LEVELS,
@@ -181,11 +197,15 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         assert result.charge_c == 192.683
         assert result.supply_charge_c == pytest.approx(RECIPE.charge_c)
         assert result.current_on_s == pytest.approx(on_s, abs=1e-3)
-        assert result.expected_thickness_um == pytest.approx(1.0, abs=0.001)
+        assert result.charge_thickness_um == pytest.approx(1.0, abs=0.001)
         assert (result.plated_area_cm2, result.current_density_a_dm2) == (
             69.4,
             pytest.approx(2.0, abs=1e-4),
         )
+        assert result.measured_thickness_um == measured_um
+        if measured_um:
+            assert (result.thickness_min_um, result.thickness_max_um) == (0.96, 1.01)
+            assert result.thickness_mean_um == pytest.approx(8.88 / 9)
         assert result.bath_temperature_c == 25.1
         assert (result.wafer_id, result.bath_age_ah, result.peak_voltage_v) == (
             "W01",

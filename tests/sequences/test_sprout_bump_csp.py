@@ -296,8 +296,38 @@ def test_a_plating_short_of_its_minimum_over_the_real_area_holds_the_wafer(
     assert wafer["status"] == "held"
     reason = wafer["reason"]
     assert "step 'electroplate wiring'" in reason
-    assert "wiring thickness = 4.588" in reason
+    assert "wiring thickness min = 4.59 um" in reason
     assert "um, below the minimum of 4.8 um" in reason
+
+
+@pytest.mark.parametrize(
+    ("bath_c", "status", "thinnest_um"),
+    [("25 degC", "completed", 5.0), ("55 degC", "held", 4.69)],
+)
+def test_the_plating_holds_a_wafer_on_the_thickness_its_xrf_measured_not_the_charge(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    bath_c: str,
+    status: str,
+    thinnest_um: float,
+):
+    """The cell's XRF head measures the deposit after the withdraw: at 25 degC the wiring is
+    the 5 um asked for and the wafer passes; at 55 degC the bath loses efficiency, the
+    thickness by charge still reads 5 um but the metal there is 4.69 um, below the recipe's
+    4.8 um minimum, and the wafer is held at the plating."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"].update(bath_temperature_c=bath_c, min_thickness_um="4.8 um")
+    code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
+    wafer = events[-1]["wafers"][0]
+    assert wafer["status"] == status
+    measured = {e["data"]["name"]: e["data"]["value"] for e in events if e["kind"] == "measurement"}
+    assert measured["wiring thickness by charge"] == pytest.approx(5.0, abs=0.01)
+    assert measured["wiring thickness min"] == pytest.approx(thinnest_um, abs=0.011)
+    assert measured["wiring thickness points"] == 9
+    if status == "held":
+        assert code == 1
+        assert "wiring thickness min = 4.69 um, below the minimum of 4.8 um" in wafer["reason"]
 
 
 def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(

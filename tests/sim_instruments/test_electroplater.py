@@ -32,6 +32,7 @@ from packline.drivers.roles.electroplater import (
     current_window_a_dm2,
 )
 from packline.drivers.roles.lithography import RETICLES, CoatMaterial, Feature, Reticle
+from packline.drivers.specs.electroplater import XRF_POINTS
 from packline.sim_instruments.electroplater import SimElectroplater
 from packline.sim_instruments.physics.electroplater import (
     DepositQuality,
@@ -41,6 +42,7 @@ from packline.sim_instruments.physics.electroplater import (
     deposit_quality,
     deposited_thickness_um,
     electroplate,
+    nearest_sites,
     plate,
     plating_sites,
 )
@@ -289,7 +291,7 @@ async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
     assert result.charge_c == pytest.approx(963.4, abs=0.5)
     assert result.supply_charge_c == pytest.approx(result.charge_c, abs=0.1)
     assert detail["thickness_um"] == pytest.approx(5.0, rel=0.05)
-    assert detail["thickness_um"] == pytest.approx(result.expected_thickness_um, abs=1e-3)
+    assert detail["thickness_um"] == pytest.approx(result.charge_thickness_um, abs=1e-3)
     assert (detail["quality"], detail["current_density_a_dm2"]) == ("good", pytest.approx(2.0))
     assert result.mean_current_a == pytest.approx(2.0 * BLANKET_CM2 / 100, rel=1e-3)
     assert result.bath_age_ah == pytest.approx(963.4 / 3600, abs=0.01)
@@ -327,8 +329,8 @@ async def test_the_result_is_over_the_area_the_cell_measured_not_the_stated_one(
     )
     assert result.plated_area_cm2 == pytest.approx(BLANKET_CM2, abs=1e-3)
     assert result.current_density_a_dm2 == pytest.approx(2.0 * 0.92, rel=1e-3)
-    assert result.expected_thickness_um == pytest.approx(5.0 * 0.92, rel=1e-3)
-    assert detail["thickness_um"] == pytest.approx(result.expected_thickness_um, abs=1e-3)
+    assert result.charge_thickness_um == pytest.approx(5.0 * 0.92, rel=1e-3)
+    assert detail["thickness_um"] == pytest.approx(result.charge_thickness_um, abs=1e-3)
     assert detail["plated_area_cm2"] == pytest.approx(result.plated_area_cm2, abs=1e-3)
 
 
@@ -357,6 +359,38 @@ async def test_a_current_density_above_the_window_burns_the_deposit(rig):
     result = await rig.driver.plate(recipe(current_density_a_dm2=6.0, thickness_um=1.0))
     assert result.current_density_a_dm2 == pytest.approx(6.0, rel=1e-3)
     assert last_plating(rig)["quality"] == "burnt"  # above the copper window (0.5-4)
+
+
+async def test_the_xrf_head_measures_the_deposit_a_hot_bath_left_not_the_charge(rig):
+    """At 55 degC the bath deposits at 0.98 - 30 x 0.002 = 0.92 where the charge counts 0.98:
+    the thickness by charge reads the 5 um asked for, the XRF head the 4.69 um the twin has
+    at each of its nine points."""
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe(bath_temperature_c=55.0))
+    film = rig.twin.get("W01").films.layers[-1]
+    assert result.charge_thickness_um == pytest.approx(5.0, abs=1e-3)
+    assert len(result.measured_thickness_um) == len(XRF_POINTS) == 9
+    assert result.thickness_min_um == pytest.approx(4.69, abs=0.011)
+    assert result.thickness_max_um == pytest.approx(float(film.thickness_um.max()), abs=0.006)
+    assert result.thickness_mean_um == pytest.approx(5.0 * 0.92 / 0.98, abs=0.011)
+    assert rig.sim.status_values()["XRF_POINTS"] == 9
+
+
+async def test_the_xrf_head_reads_nothing_on_an_island_and_nothing_before_the_withdraw(rig):
+    """The die under the centre point is an island the contact ring does not reach: the XRF
+    reads no deposit there (the others the full thickness); from IMMERSE to the end of the
+    withdraw the cell reports no point measured."""
+    workpiece = rig.twin.get("W01")
+    (centre,) = nearest_sites(workpiece.geometry, XRF_POINTS[:1])
+    island = workpiece.geometry.site_unit == workpiece.geometry.site_unit[centre]
+    workpiece.films.layers[-1].connected[island] = False
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe(plated_area_cm2=BLANKET_CM2 * (1 - island.mean())))
+    assert result.measured_thickness_um[0] == 0.0
+    assert min(result.measured_thickness_um[1:]) == pytest.approx(5.0, rel=0.01)
+    assert result.thickness_min_um == 0.0
+    rig.sim.execute("IMMERSE", {}, [], 0)
+    assert rig.sim.status_values()["XRF_POINTS"] == 0
 
 
 async def test_an_aged_bath_plates_thinner_for_the_same_charge():

@@ -23,7 +23,16 @@ from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "electroplater.md"
-MARKERS = {"status", "bath", "setpoints", "commands", "alarms", "refusals", "interlocks"}
+MARKERS = {
+    "status",
+    "measurement-points",
+    "bath",
+    "setpoints",
+    "commands",
+    "alarms",
+    "refusals",
+    "interlocks",
+}
 
 #: What the driver asks the supply while it connects (the supply's page has these lines).
 SUPPLY_AT_CONNECT = [
