@@ -13,12 +13,13 @@ A tool of two devices (decision 0009), named in the station entry's address:
 
 A plating step: the recipe's bath selected (`SELECT_BATH`, when the cell plates in another),
 the paddle setpoint written, the heater's alarm 1 (`A1`, the bath's over-temperature) and
-target (`TG.SP`, no ramp) set and its loop on auto, the supply's levels set (output off), the
-bath awaited at temperature, the interlocks read, IMMERSE; once the wafer is in the bath with
-the contact ring on its seed, the seed area the cell measured (`CATHODE_AREA`) against the
-recipe's `plated_area_cm2` (one far off it is refused, the wafer withdrawn unplated), then
-`OUTP ON`; the supply and the
-cell's counter are polled until the counter has seen the recipe's charge (the last part slept
+target (`TG.SP`, no ramp) set and its loop on auto, the bath awaited at temperature, the
+interlocks read, IMMERSE; once the wafer is in the bath with the contact ring on its seed, the
+seed area the cell measured (`CATHODE_AREA`) against the recipe's design area,
+`plated_area_cm2` (one far off it is refused, the wafer withdrawn unplated); the supply's
+levels set (output off) with the current of the recipe's density over the measured area
+(current-density control), then `OUTP ON`; the supply and the cell's counter are polled until
+the counter has seen the charge of the recipe's thickness over that area (the last part slept
 to the second the charge needs), then `OUTP OFF` and WITHDRAW. The safe state is the same
 order: output off, then ABORT (the wafer withdrawn and rinsed). Once the holder is out,
 rinsed and dry, the thickness the rinse station's XRF head measured at its points
@@ -47,6 +48,7 @@ from .roles.electroplater import (
     Metal,
     PlatingRecipe,
     PlatingResult,
+    accepted_area_cm2,
     area_mismatch,
 )
 from .specs.electroplater import SPEC
@@ -154,8 +156,9 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         bath_c = recipe.bath_temperature_c
         self.check_limit(action, "bath_temperature_c", bath_c)
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
+        most_cm2 = accepted_area_cm2(recipe.plated_area_cm2)[1]  # any the cell may measure
         for name, value in (
-            ("current_a", recipe.current_a),
+            ("current_a", recipe.current_a(most_cm2)),
             ("voltage_v", recipe.compliance_voltage_v),
             ("over_voltage_v", recipe.over_voltage_v),
         ):
@@ -171,9 +174,6 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             await self.heater.write("A1", bath_c + BATH_OVERHEAT_C)
             await self.heater.ramp_to(bath_c, 0)
             await self.heater.set_mode(InstrumentMode.AUTO)
-            await self.supply.set_output_levels(
-                action, recipe.current_a, recipe.compliance_voltage_v, recipe.over_voltage_v
-            )
             await self._wait_for_bath(action, bath_c)
             await self.require_interlocks(action, SPEC.command_by_name["IMMERSE"].interlocks)
             await self.command(action, "IMMERSE")
@@ -182,17 +182,25 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             )
             await self.require_interlocks(action, ("wafer_immersed", "cathode_contact"))
             area_cm2 = immersed[-1].cathode_area_cm2
-            mismatch = area_mismatch(recipe.plated_area_cm2, area_cm2)
+            mismatch = area_mismatch(area_cm2, recipe.plated_area_cm2)
             if mismatch is not None:
                 await self._withdraw(action)
                 raise ToolError(
                     self.name,
                     self.address,
                     action,
-                    f"plated_area_cm2 = {recipe.plated_area_cm2:g} cm^2, but the cell measured "
-                    f"{area_cm2:.4g} cm^2 of exposed, connected seed: {mismatch}; the wafer "
-                    "was withdrawn unplated",
+                    f"the cell measured {area_cm2:.4g} cm^2 of exposed, connected seed where "
+                    f"the recipe's design plates plated_area_cm2 = {recipe.plated_area_cm2:g} "
+                    f"cm^2: the measured area is {mismatch} (another mask or wafer than the "
+                    "recipe's, or a mould that did not develop as designed); the wafer was "
+                    "withdrawn unplated",
                 )
+            await self.supply.set_output_levels(
+                action,
+                recipe.current_a(area_cm2),
+                recipe.compliance_voltage_v,
+                recipe.over_voltage_v,
+            )
             try:
                 result = await self._pass_charge(action, recipe, wafer_id, area_cm2)
             except ConnectionLost:
@@ -228,14 +236,15 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
     async def _pass_charge(
         self, action: str, recipe: PlatingRecipe, wafer_id: str, area_cm2: float
     ) -> PlatingResult:
-        """Current on until the cell's counter has seen the recipe's charge, then off; the
-        result's thickness and current density are over `area_cm2`, the area the cell measured.
+        """Current on until the cell's counter has seen the charge of the recipe's thickness
+        over `area_cm2`, the area the cell measured, then off; the result's thickness by charge
+        and current density are over it.
 
         Between polls the supply's readings are integrated into a second, independent charge;
         once the charge left would pass within one poll interval at the present current, the
         rest is slept to the second and the output switched off.
         """
-        target_c = recipe.charge_c
+        target_c = recipe.charge_c(area_cm2)
         currents: list[float] = []
         voltages: list[float] = []
         supply_charge_c = 0.0
@@ -269,7 +278,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         await self.wait_until(
             action,
             poll,
-            recipe.timeout_s + target_c / recipe.current_a,
+            recipe.timeout_s + target_c / recipe.current_a(area_cm2),
             lambda: f"{currents[-1] if currents else 0:g} A flowing, charge not reached",
         )
         await self.supply.switch_output(action, False)
@@ -288,7 +297,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             mean_current_a=mean_current_a,
             peak_voltage_v=max(voltages, default=0.0),
             plated_area_cm2=area_cm2,
-            current_density_a_dm2=mean_current_a / area_cm2 * 100.0,
+            # to the six digits the readings carry, so a density at a window's end reads there
+            current_density_a_dm2=float(f"{mean_current_a / area_cm2 * 100.0:.6g}"),
             charge_thickness_um=charge_c * recipe.efficiency * per_c / area_cm2,
             measured_thickness_um=(),
             bath_temperature_c=bath_temperature_c,

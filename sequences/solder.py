@@ -9,10 +9,11 @@ step that any method's cure or plating runs.
 * `ReflowRecipe` and `reflow`: a batch of wafers in the oven under nitrogen, a profile whose
   peak passes the solder's liquidus, cooled before the door opens.
 * `PlatingStep` and `electroplate`: one electroplating step (metal, current density,
-  thickness over the plated area), with the thinnest deposit the product needs: a solder
-  layer, or a method's copper wiring; the plated area defaults to what the method's design
-  plates (`mask_area_cm2`: what a mould's reticle opens), and a stated one is checked
-  against it before any tool moves (`PlatingStep.require_real_area`).
+  thickness), with the thinnest deposit the product needs: a solder layer, or a method's
+  copper wiring. The cell sets the current over the area it measures; the area the method's
+  design plates (`mask_area_cm2`: what a mould's reticle opens) is what it checks that area
+  against, and what a stated `plated_area_cm2` is checked against before any tool moves
+  (`PlatingStep.require_real_area`).
 * `oven_cycle`: load an oven batch, purge it with nitrogen, run one process step, cool it for
   the door and unload it: the reflows here and every method's cure.
 
@@ -37,6 +38,7 @@ from packline.drivers.roles.electroplater import (
     Electroplater,
     Metal,
     PlatingRecipe,
+    accepted_area_cm2,
     area_mismatch,
     current_window_a_dm2,
 )
@@ -138,18 +140,19 @@ def mask_source(mask: str, spec: WaferSpec) -> str:
 
 
 class PlatingStep(Recipe):
-    """One electroplating step: the metal (the cell's bath of it), the current density over
-    the plated area, the thickness, and the thinnest deposit the product needs."""
+    """One electroplating step: the metal (the cell's bath of it), the current density (the
+    cell sets the current over the area it measures), the thickness, and the thinnest deposit
+    the product needs."""
 
     metal: Metal = Metal.CU
     current_density_a_dm2: Annotated[
         float, Unit("A/dm^2"), Feeds("electroplater", "current_density_a_dm2")
     ]
     thickness_um: Annotated[float, Unit("um"), Feeds("electroplater", "thickness_um")]
-    #: the seed the pattern exposes, which the current is the density over: by default what
-    #: the method works out from its design (a mould's reticle area per site times the
-    #: wafer's sites, the bump tips a solder layer plates); a stated one is checked against
-    #: that, and the plating cell checks it against the area it measures before plating
+    #: a cross-check of the seed the pattern exposes: what the method works out from its
+    #: design (a mould's reticle area per site times the wafer's sites, the bump tips a
+    #: solder layer plates) must be within 10 % of a stated one; the cell sets the current
+    #: over the area it measures and checks that against the design's
     plated_area_cm2: (
         Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")] | None
     ) = None
@@ -182,10 +185,6 @@ class PlatingStep(Recipe):
                 "check holds it to: the recipe's minimum may raise that, not lower it",
             )
 
-    def area_cm2(self, real_cm2: float) -> float:
-        """The area the current is set over: the stated one, else `real_cm2`."""
-        return real_cm2 if self.plated_area_cm2 is None else self.plated_area_cm2
-
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:
         """The plated area the step sends when it states none (`real_cm2`, what `source`
         opens), for the tools' limits; a stated one is a setpoint of its own."""
@@ -199,32 +198,30 @@ class PlatingStep(Recipe):
         return current_window_a_dm2(self.metal, self.bath_temperature_c, self.agitation_rpm)
 
     def require_real_area(self, path: str, real_cm2: float, source: str) -> None:
-        """Refuse the step (`path` in the recipe) if its stated `plated_area_cm2` is far from
-        `real_cm2`, the area it really plates (`source` says what that is: what a mask opens
-        over the wafer's sites), or if the current it sets leaves the bath's window over that
-        area: the charge spreads over the real area whatever the recipe states."""
+        """Refuse the step (`path` in the recipe) if its stated `plated_area_cm2` is not the
+        pattern of `real_cm2`, the area its design plates (`source` says what that is: what a
+        mask opens over the wafer's sites), by the test the cell applies to the area it
+        measures (`area_mismatch`), or if its current density leaves the bath's window: the
+        cell sets the current over the area it measures, so that density is what plates."""
         stated = self.plated_area_cm2
-        if stated is not None:
-            mismatch = area_mismatch(stated, real_cm2)
-            if mismatch is not None:
-                raise field_problem(
-                    f"{path}.plated_area_cm2",
-                    f"{stated:g} cm^2",
-                    f"the real plated area is {real_cm2:.4g} cm^2 ({source}): {mismatch}",
-                )
-        real_a_dm2 = self.current_density_a_dm2 * self.area_cm2(real_cm2) / real_cm2
+        mismatch = None if stated is None else area_mismatch(stated, real_cm2)
+        if mismatch is not None:
+            raise field_problem(
+                f"{path}.plated_area_cm2",
+                f"{stated:g} cm^2",
+                f"the real plated area is {real_cm2:.4g} cm^2 ({source}): the stated area is "
+                f"{mismatch}, a recipe written for another mask or wafer",
+            )
         low, high = self.window_a_dm2()
-        if low <= real_a_dm2 <= high:
-            return
-        over = "" if stated is None else f" set over the stated {stated:g} cm^2"
-        raise field_problem(
-            f"{path}.current_density_a_dm2",
-            f"{self.current_density_a_dm2:g} A/dm^2",
-            f"the current{over} is {real_a_dm2:.3g} A/dm^2 over the real plated area of "
-            f"{real_cm2:.4g} cm^2 ({source}): the {self.metal.value} bath's window at "
-            f"{self.bath_temperature_c:g} degC and {self.agitation_rpm:g} rpm is "
-            f"{low:g}-{high:.3g} A/dm^2 (rough below, burnt above)",
-        )
+        if not low <= self.current_density_a_dm2 <= high:
+            raise field_problem(
+                f"{path}.current_density_a_dm2",
+                f"{self.current_density_a_dm2:g} A/dm^2",
+                f"the {self.metal.value} bath's window at {self.bath_temperature_c:g} degC and "
+                f"{self.agitation_rpm:g} rpm is {low:g}-{high:.3g} A/dm^2 (rough below, burnt "
+                "above); the cell sets the current over the real plated area of "
+                f"{real_cm2:.4g} cm^2 ({source}) as it measures it",
+            )
 
     def require_through_mask(self, section: str, mask: str, spec: WaferSpec) -> None:
         """`require_real_area` over what the mould of reticle `mask` opens on a wafer of
@@ -246,12 +243,13 @@ class PlatingStep(Recipe):
         return self.design_area_setpoints(f"{section}.plating", real_cm2, mask_source(mask, spec))
 
     def plating_recipe(self, real_cm2: float) -> PlatingRecipe:
-        """The cell's recipe, its current set over the stated area, else over `real_cm2`."""
+        """The cell's recipe: `real_cm2`, the area the design plates, is what it checks the
+        area it measures against (a stated area was checked against it at validate)."""
         return PlatingRecipe(
             metal=self.metal,
             current_density_a_dm2=self.current_density_a_dm2,
             thickness_um=self.thickness_um,
-            plated_area_cm2=self.area_cm2(real_cm2),
+            plated_area_cm2=real_cm2,
             bath_temperature_c=self.bath_temperature_c,
             agitation_rpm=self.agitation_rpm,
         )
@@ -355,8 +353,9 @@ async def electroplate(
     deposit: str = "wiring thickness",
 ) -> None:
     """Plate in the plating cell as the step `step` (carrying `claims`), the current set over
-    the step's stated area or `real_cm2`, the area the method's design plates. The real
-    plated area and current density are recorded as the cell measured them, and the deposit
+    the area the cell measures, which must be the pattern of `real_cm2`, the area the method's
+    design plates. The real plated area and current density are recorded as the cell
+    measured them, and the deposit
     (`deposit`) as its XRF head measured it; a density outside the bath's window, or a
     measured minimum thinner than the step's `min_thickness_um`, holds the wafer."""
     async with wafer.use(Electroplater) as cell:
@@ -371,15 +370,17 @@ async def plate_and_measure(
     wafer: Wafer, cell: Electroplater, plating: PlatingStep, real_cm2: float, deposit: str
 ) -> None:
     """Plate; record the thickness by charge, the deposit the cell's XRF head measured (mean,
-    max, min, and how many points), the real plated area and the current density over it.
-    A density outside the bath's window, no point measured, or a measured minimum below
+    max, min, and how many points), the real plated area (within the tolerance of
+    `real_cm2`, the design's, as the cell held it) and the current density over it. A
+    density outside the bath's window, no point measured, or a measured minimum below
     `min_thickness_um` holds the wafer."""
     result = await cell.plate(plating.plating_recipe(real_cm2))
     low, high = plating.window_a_dm2()
     wafer.measure(f"{deposit} by charge", result.charge_thickness_um, "um")
     wafer.measure(f"{deposit} mean", result.thickness_mean_um, "um")
     wafer.measure(f"{deposit} max", result.thickness_max_um, "um")
-    wafer.measure("plated area", result.plated_area_cm2, "cm^2")
+    least_cm2, most_cm2 = accepted_area_cm2(real_cm2)
+    wafer.measure("plated area", result.plated_area_cm2, "cm^2", low=least_cm2, high=most_cm2)
     wafer.measure("current density", result.current_density_a_dm2, "A/dm^2", low=low, high=high)
     wafer.measure(f"{deposit} points", len(result.measured_thickness_um), "points", low=1)
     wafer.measure(f"{deposit} min", result.thickness_min_um, "um", low=plating.min_thickness_um)

@@ -55,10 +55,12 @@ MAX_STEP_S = 1.0
 class _Immersion:
     """The wafer's time in the bath: the seed area measured once immersed, the charge it took
     and the current-on time, kept (and shown as CATHODE_AREA and IMMERSION_CHARGE) until the
-    next IMMERSE; `deposit_um` per site once it is on the wafer, and what the XRF head read of
-    it at its points after the withdraw (`measured_um`, XRF_THICKNESS)."""
+    next IMMERSE; the sites of the pattern the bath faced (`pattern`, where the XRF head
+    aims), `deposit_um` per site once it is on the wafer, and what the XRF head read of it at
+    its points after the withdraw (`measured_um`, XRF_THICKNESS)."""
 
     area_cm2: float = 0.0
+    pattern: np.ndarray | None = None
     charge_c: float = 0.0
     on_s: float = 0.0
     deposit_um: np.ndarray | None = None
@@ -311,18 +313,22 @@ class SimElectroplater(SingleWaferPlcSimulator):
         """In the bath: the cell measures the seed the contact ring reaches, the real plated
         area (`cathode_of` on the twin; a real cell, from the double-layer capacitance)."""
         if self.wafer_id is not None:
-            self.immersion.area_cm2 = cathode_of(self.twin.get(self.wafer_id), self.metal).area_cm2
+            cathode = cathode_of(self.twin.get(self.wafer_id), self.metal)
+            self.immersion.area_cm2 = cathode.area_cm2
+            self.immersion.pattern = cathode.pattern
         self._enter(CellPhase.IMMERSED, time_s)
         self.conditions_changed()
 
     def _on_withdrawn(self, time_s: float) -> None:
-        """Rinsed and dry: the XRF head reads the deposit at the site nearest each point (none
-        where nothing deposited)."""
-        if self.wafer_id is not None:
-            sites = nearest_sites(self.twin.get(self.wafer_id).geometry, XRF_POINTS)
-            deposit_um = self.immersion.deposit_um
+        """Rinsed and dry: the XRF head reads the deposit at the pattern's site nearest each
+        point (none where nothing deposited)."""
+        immersion = self.immersion
+        if self.wafer_id is not None and immersion.pattern is not None:
+            geometry = self.twin.get(self.wafer_id).geometry
+            sites = nearest_sites(geometry, XRF_POINTS, immersion.pattern)
+            deposit_um = immersion.deposit_um
             measured = np.zeros(len(XRF_POINTS)) if deposit_um is None else deposit_um[sites]
-            self.immersion.measured_um = tuple(float(value) for value in measured)
+            immersion.measured_um = tuple(float(value) for value in measured)
         self._enter(CellPhase.READY, time_s)
 
     def _fault(self, alarm: str, time_s: float) -> None:

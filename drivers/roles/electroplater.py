@@ -84,25 +84,34 @@ def current_window_a_dm2(
     return low, high * max(rise, 0.2)
 
 
-#: How far a recipe's stated plated area may be from the area the cell measures (the mask's
-#: opened, connected seed), as a fraction of the measured: beyond it the current set over the
-#: stated area misses the thickness and the window by as much, so the step is refused.
+#: How far an area may be from the area a recipe's design plates (a mask's opened, connected
+#: seed over the wafer's sites, the bump tips) and still be that pattern on that wafer, as a
+#: fraction of the design's: a recipe's stated area at validate, the area the cell measures
+#: before the current goes on. Beyond it the wafer or the mask is another than the recipe's
+#: (or the mould did not develop as designed). The current is set over the measured area, so
+#: an area inside it plates the recipe's thickness at the recipe's density.
 AREA_TOLERANCE = 0.10
 
 
-def area_mismatch(stated_cm2: float, real_cm2: float) -> str | None:
-    """Why a stated plated area `stated_cm2` will not do over the real one `real_cm2` (None:
-    within `AREA_TOLERANCE` of it): what a current set over it plates instead."""
-    if real_cm2 <= 0:
-        return "there is no exposed, connected seed to plate"
-    share = stated_cm2 / real_cm2
-    if abs(share - 1) <= AREA_TOLERANCE:
+def accepted_area_cm2(design_cm2: float) -> tuple[float, float]:
+    """The least and the most area that is still the pattern of `design_cm2` (within
+    `AREA_TOLERANCE` of it)."""
+    return design_cm2 * (1 - AREA_TOLERANCE), design_cm2 * (1 + AREA_TOLERANCE)
+
+
+def area_mismatch(area_cm2: float, design_cm2: float) -> str | None:
+    """Why `area_cm2` is not the pattern of `design_cm2` (None: it is, within
+    `AREA_TOLERANCE`): the share it is of the design, printed with as many decimals as it
+    takes to show it beyond the tolerance (89.99 %, never a rounded 90 %)."""
+    low, high = accepted_area_cm2(design_cm2)
+    if low <= area_cm2 <= high:
         return None
-    return (
-        f"a current set over the stated area plates {share:.0%} of the thickness at "
-        f"{share:.0%} of the current density (it may be at most {AREA_TOLERANCE:.0%} off "
-        "the real area)"
-    )
+    share = area_cm2 / design_cm2
+    for decimals in range(6):
+        shown = f"{share:.{decimals}%}"
+        if not low <= float(shown[:-1]) / 100 * design_cm2 <= high:
+            break
+    return f"{shown} of it, more than {AREA_TOLERANCE:.0%} off"
 
 
 def charge_for_thickness_c(
@@ -128,11 +137,14 @@ class CellPhase(IntEnum):
 class PlatingRecipe:
     """One plating step in process terms.
 
-    `plated_area_cm2` is the seed area the pattern leaves exposed and connected, from the
-    mask design: the current is `current_density_a_dm2` over it. `cathode_efficiency` is the
-    fraction of the charge that deposits metal (None: the metal's nominal value). The supply's
-    compliance voltage and over-voltage protection bound what the cell can be driven to.
-    `timeout_s` bounds the current-on time beyond what the charge needs.
+    The cell sets the current over the exposed, connected seed it measures once the wafer is
+    immersed (current-density control): `current_density_a_dm2` over that area, for the
+    charge that plates `thickness_um` over it. `plated_area_cm2` is the area the recipe's
+    design plates (a mask's opened seed over the wafer's sites): the measured area must be
+    within `AREA_TOLERANCE` of it, or the wafer is withdrawn unplated. `cathode_efficiency` is
+    the fraction of the charge that deposits metal (None: the metal's nominal value). The
+    supply's compliance voltage and over-voltage protection bound what the cell can be driven
+    to. `timeout_s` bounds the current-on time beyond what the charge needs.
     """
 
     metal: Metal
@@ -152,17 +164,13 @@ class PlatingRecipe:
             return METALS[self.metal].nominal_efficiency
         return self.cathode_efficiency
 
-    @property
-    def current_a(self) -> float:
-        """The supply current: the current density over the plated area (1 dm2 = 100 cm2)."""
-        return self.current_density_a_dm2 * self.plated_area_cm2 / 100.0
+    def current_a(self, area_cm2: float) -> float:
+        """The supply current over `area_cm2`: the current density over it (1 dm2 = 100 cm2)."""
+        return self.current_density_a_dm2 * area_cm2 / 100.0
 
-    @property
-    def charge_c(self) -> float:
-        """The charge the thickness needs (Faraday's law)."""
-        return charge_for_thickness_c(
-            self.metal, self.thickness_um, self.plated_area_cm2, self.efficiency
-        )
+    def charge_c(self, area_cm2: float) -> float:
+        """The charge the thickness needs over `area_cm2` (Faraday's law)."""
+        return charge_for_thickness_c(self.metal, self.thickness_um, area_cm2, self.efficiency)
 
 
 @dataclass(frozen=True)
@@ -242,10 +250,11 @@ class Electroplater(SingleWaferTool):
     @abstractmethod
     async def plate(self, recipe: PlatingRecipe) -> PlatingResult:
         """Plate the loaded wafer in the bath of the recipe's metal (the cell has a bath per
-        chemistry): bath to temperature, immerse, constant current until the recipe's charge
-        has passed, current off, withdraw and rinse. A recipe whose `plated_area_cm2` is
-        not the area the cell measures once the wafer is in (`area_mismatch`) is refused
-        before the current goes on: the wafer is withdrawn unplated."""
+        chemistry): bath to temperature, immerse, measure the exposed, connected seed, a
+        constant current of the recipe's density over it until the charge of the recipe's
+        thickness over it has passed, current off, withdraw, rinse and measure the deposit.
+        A measured area that is not the recipe's `plated_area_cm2` (`area_mismatch`) is
+        refused before the current goes on: the wafer is withdrawn unplated."""
 
     @abstractmethod
     async def reset_bath_age(self) -> None:

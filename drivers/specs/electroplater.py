@@ -174,9 +174,10 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="plated_area_cm2",
             unit="cm2",
             machine_range=Range(0.01, 1000),
-            doc="driver-side check, not sent: the exposed, connected seed area of a recipe, "
-            "what its resist pattern opens (a wiring mould on a 200 mm wafer: about 6 cm²; a "
-            "blanket seed on a 300 mm wafer: 707 cm²)",
+            doc="driver-side check, not sent: the exposed, connected seed area a recipe's "
+            "design plates, what its resist pattern opens (a wiring mould on a 200 mm wafer: "
+            "about 6 cm²; a blanket seed on a 300 mm wafer: 707 cm²), which `CATHODE_AREA` "
+            "must be within 10 % of",
         ),
     ),
     parameters=(

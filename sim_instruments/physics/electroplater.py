@@ -86,6 +86,10 @@ class PlatingPhysics:
     efficiency_loss_at_life: float = 0.10
     #: Efficiency lost per degC away from the working temperature.
     efficiency_loss_per_c: float = 0.002
+    #: A density this share past an end of the bath's window is still at that end: the cell
+    #: sets its current no finer (its area register's 0.001 cm2, the supply's 10 uA), so a
+    #: recipe at the window's documented end plates there, not a rounding beyond it.
+    window_edge_share: float = 0.001
 
 
 def plating_sites(
@@ -107,13 +111,18 @@ def cathode_efficiency(
 
 
 def deposit_quality(
-    metal: Metal, current_density_a_dm2: float, temperature_c: float, agitation_rpm: float
+    metal: Metal,
+    current_density_a_dm2: float,
+    temperature_c: float,
+    agitation_rpm: float,
+    edge_share: float = 0.0,
 ) -> DepositQuality:
-    """Good inside the bath's window (`current_window_a_dm2`), rough below it, burnt above."""
+    """Good inside the bath's window (`current_window_a_dm2`, each end widened by
+    `edge_share` of it), rough below it, burnt above."""
     low, high = current_window_a_dm2(metal, temperature_c, agitation_rpm)
-    if current_density_a_dm2 < low:
+    if current_density_a_dm2 < low * (1 - edge_share):
         return DepositQuality.ROUGH
-    if current_density_a_dm2 > high:
+    if current_density_a_dm2 > high * (1 + edge_share):
         return DepositQuality.BURNT
     return DepositQuality.GOOD
 
@@ -165,14 +174,18 @@ def plate(
         area_cm2=area_cm2,
         current_density_a_dm2=density,
         efficiency=efficiency,
-        quality=deposit_quality(metal, density, temperature_c, agitation_rpm),
+        quality=deposit_quality(
+            metal, density, temperature_c, agitation_rpm, physics.window_edge_share
+        ),
     )
 
 
 @dataclass(frozen=True)
 class Cathode:
     """What the contact ring reaches on a workpiece: the sites metal deposits on, the film
-    they are part of (None: the bump tips, for a solder layer) and each site's area.
+    they are part of (None: the bump tips, for a solder layer), the sites of the pattern the
+    bath faces, reached or not (an island among them), where a metrology head aimed at the
+    wafer finds the plated feature, and each site's area.
 
     The areas are worked out from the workpiece when first asked for, so a cathode is used
     before the workpiece changes (the cell's contact interlock, read on every status poll,
@@ -180,6 +193,7 @@ class Cathode:
 
     sites: np.ndarray
     seed: Film | None
+    pattern: np.ndarray
     areas: Callable[[], np.ndarray] = field(repr=False, compare=False)
 
     @cached_property
@@ -214,17 +228,21 @@ def cathode_of(workpiece: Workpiece, metal: Metal) -> Cathode:
     ]
     if seeds:
         seed = seeds[-1]
-        sites = plating_sites(seed.thickness_um * seed.present, under_resist, seed.connected)
-        return Cathode(sites, seed, lambda: exposed_seed_cm2(workpiece, spec))
+        seed_um = seed.thickness_um * seed.present
+        sites = plating_sites(seed_um, under_resist, seed.connected)
+        pattern = (seed_um > 0) & ~under_resist
+        return Cathode(sites, seed, pattern, lambda: exposed_seed_cm2(workpiece, spec))
     bumps = workpiece.bumps
     if metal in SOLDER_ALLOYS and bumps.present.any():
         tips = bumps.present & workpiece.exposed_metal
         return Cathode(
             plating_sites(bumps.height_um, under_resist, tips),
             None,
+            bumps.present & ~under_resist,
             lambda: math.pi * (bumps.base_diameter_um.astype(np.float64) / 2e4) ** 2,
         )
-    return Cathode(np.zeros(count, bool), None, lambda: np.zeros(count))
+    none = np.zeros(count, bool)
+    return Cathode(none, None, none, lambda: np.zeros(count))
 
 
 def exposed_seed_cm2(workpiece: Workpiece, spec: WaferSpec) -> np.ndarray:
@@ -243,14 +261,18 @@ def exposed_seed_cm2(workpiece: Workpiece, spec: WaferSpec) -> np.ndarray:
     return exposed
 
 
-def nearest_sites(geometry: Geometry, points: Sequence[MeasurementPoint]) -> np.ndarray:
-    """The site nearest each of `points` on a wafer of `geometry`: where a metrology head
-    aimed at the point lands on the pattern (a pad's wiring, a bump)."""
+def nearest_sites(
+    geometry: Geometry, points: Sequence[MeasurementPoint], pattern: np.ndarray
+) -> np.ndarray:
+    """The site of `pattern` (any site, where it has none) nearest each of `points` on a
+    wafer of `geometry`: where a metrology head aimed at the point lands on the plated
+    feature (a pad's wiring, a bump)."""
+    candidates = np.flatnonzero(pattern) if pattern.any() else np.arange(geometry.site_count)
     radius_mm = geometry.radius_mm
     xy_mm = np.array([point.position_mm(radius_mm) for point in points]).reshape(-1, 2)
-    dx_mm = geometry.site_x_mm[np.newaxis, :] - xy_mm[:, :1]
-    dy_mm = geometry.site_y_mm[np.newaxis, :] - xy_mm[:, 1:]
-    nearest: np.ndarray = np.argmin(np.hypot(dx_mm, dy_mm), axis=1)
+    dx_mm = geometry.site_x_mm[np.newaxis, candidates] - xy_mm[:, :1]
+    dy_mm = geometry.site_y_mm[np.newaxis, candidates] - xy_mm[:, 1:]
+    nearest: np.ndarray = candidates[np.argmin(np.hypot(dx_mm, dy_mm), axis=1)]
     return nearest
 
 

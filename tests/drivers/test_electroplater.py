@@ -33,7 +33,8 @@ READY, IMMERSING, IMMERSED, WITHDRAWING, FAULT = range(5)
 CLOSED_OUT_OF_BATH = 0b0111
 CLOSED_IN_BATH = 0b1111
 
-#: 2 A/dm2 over 69.4 cm2 is 1.388 A; 1 um of Cu at 98 % takes 192.683 C (138.82 s).
+#: 2 A/dm2 over 69.4 cm2 (the design's area, which the cell measures) is 1.388 A; 1 um of Cu
+#: at 98 % takes 192.683 C (138.82 s).
 RECIPE = PlatingRecipe(Metal.CU, current_density_a_dm2=2, thickness_um=1, plated_area_cm2=69.4)
 
 
@@ -141,7 +142,16 @@ def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
     ]
 
 
-LEVELS = [(line("CURR 1.388"), None), (line("VOLT 10"), None), (line("VOLT:PROT 12"), None)]
+def levels(current_a: str = "1.388") -> list:
+    """The supply's levels, set once the cell measured the seed: the current over it."""
+    return [
+        (line(f"CURR {current_a}"), None),
+        (line("VOLT 10"), None),
+        (line("VOLT:PROT 12"), None),
+    ]
+
+
+LEVELS = levels()
 
 
 #: What the rinse station's XRF head measured (40-49): 9 points at 0.01 um, thinner at the
@@ -151,27 +161,34 @@ XRF_NONE = [0] * 10
 
 
 @pytest.mark.parametrize(
-    ("xrf", "measured_um"),
+    ("area_mcm2", "current_a", "xrf", "measured_um"),
     [
-        (XRF_MEASURED, (1.01, 1.0, 1.0, 0.99, 1.0, 0.97, 0.96, 0.97, 0.98)),
-        (XRF_NONE, ()),
+        (SEED_MCM2, "1.388", XRF_MEASURED, (1.01, 1.0, 1.0, 0.99, 1.0, 0.97, 0.96, 0.97, 0.98)),
+        (SEED_MCM2, "1.388", XRF_NONE, ()),
+        # the mould opened 5 % less than its design: 2 A/dm2 over the 65.93 cm2 measured
+        (65_930, "1.3186", XRF_MEASURED, (1.01, 1.0, 1.0, 0.99, 1.0, 0.97, 0.96, 0.97, 0.98)),
     ],
 )
 async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
-    xrf: list[int], measured_um: tuple[float, ...]
+    area_mcm2: int, current_a: str, xrf: list[int], measured_um: tuple[float, ...]
 ):
+    """The current is the recipe's density over the seed the cell measured once the wafer is
+    in (current-density control), the charge the recipe's thickness over it; once withdrawn,
+    the XRF head's points are read (none, on a cell without one)."""
+    area_cm2 = area_mcm2 / 1000
+    charge_mc = round(RECIPE.charge_c(area_cm2) * 1000)
     cell = [
-        *until_immersed(),
-        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=SEED_MCM2)),
+        *until_immersed(area_mcm2),
+        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=area_mcm2)),
         read(
             22,
             0,
             status(
                 IMMERSED,
                 interlocks=CLOSED_IN_BATH,
-                charge_mc=192_683,
+                charge_mc=charge_mc,
                 age_cah=5,
-                area_mcm2=SEED_MCM2,
+                area_mcm2=area_mcm2,
             ),
         ),
         *bath_at(23, 25.1),
@@ -181,25 +198,25 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         read(28, 40, xrf),
     ]
     supply = [
-        *LEVELS,
+        *levels(current_a),
         NO_ERROR,
         (line("OUTP ON"), None),
         NO_ERROR,
-        (line(WATCH), line("1.38800;0.51104;0;0")),
+        (line(WATCH), line(f"{current_a};0.51104;0;0")),
         (line("OUTP OFF"), None),
         NO_ERROR,
     ]
     async with plater(cell, supply) as driver:
         started = driver.clock.now()
         result = await driver.plate(RECIPE)
-        assert RECIPE.charge_c == pytest.approx(192.683, abs=1e-3)
-        on_s = RECIPE.charge_c / 1.388
-        assert result.charge_c == 192.683
-        assert result.supply_charge_c == pytest.approx(RECIPE.charge_c)
+        assert RECIPE.charge_c(69.4) == pytest.approx(192.683, abs=1e-3)
+        on_s = RECIPE.charge_c(area_cm2) / float(current_a)
+        assert result.charge_c == charge_mc / 1000
+        assert result.supply_charge_c == pytest.approx(RECIPE.charge_c(area_cm2), abs=1e-3)
         assert result.current_on_s == pytest.approx(on_s, abs=1e-3)
         assert result.charge_thickness_um == pytest.approx(1.0, abs=0.001)
         assert (result.plated_area_cm2, result.current_density_a_dm2) == (
-            69.4,
+            area_cm2,
             pytest.approx(2.0, abs=1e-4),
         )
         assert result.measured_thickness_um == measured_um
@@ -217,23 +234,23 @@ async def test_a_plating_step_passes_the_charge_of_the_thickness_then_withdraws(
         assert driver.state is ToolState.IDLE
 
 
-async def test_a_recipe_area_far_from_what_the_cell_measures_is_withdrawn_unplated():
-    """The cell measures 34.7 cm2 of seed (CATHODE_AREA, 12-13) where the recipe states
-    69.4: the driver withdraws (300 = 4) without switching the output on, naming both."""
+async def test_a_measured_area_far_from_the_recipes_design_is_withdrawn_unplated():
+    """The cell measures 34.7 cm2 of seed (CATHODE_AREA, 12-13) where the recipe's design
+    plates 69.4: the driver withdraws (300 = 4) without setting the supply's levels or
+    switching its output on, naming both."""
     cell = [
         *until_immersed(area_mcm2=34_700),
         write_one(21, 300, 4),
         read(22, 0, status(WITHDRAWING)),
         read(23, 0, status(READY)),
     ]
-    supply = [*LEVELS, NO_ERROR]
-    async with plater(cell, supply) as driver:
-        with pytest.raises(
-            ToolError, match=r"plated_area_cm2 = 69\.4 cm\^2, but the cell"
-        ) as error:
+    async with plater(cell, []) as driver:
+        with pytest.raises(ToolError, match=r"the cell measured 34\.7 cm\^2") as error:
             await driver.plate(RECIPE)
-        assert "measured 34.7 cm^2" in str(error.value)
-        assert "plates 200% of the thickness" in str(error.value)
+        assert (
+            "where the recipe's design plates plated_area_cm2 = 69.4 cm^2: the measured area "
+            "is 50% of it, more than 10% off"
+        ) in str(error.value)
         assert driver.state is ToolState.IDLE
 
 
@@ -241,8 +258,8 @@ async def test_a_recipe_outside_the_limits_is_refused_with_nothing_sent():
     async with plater([], []) as driver:
         with pytest.raises(LimitViolation, match="current_density_a_dm2"):
             await driver.plate(PlatingRecipe(Metal.CU, 9, 1, 69.4))
-        with pytest.raises(LimitViolation, match="current_a"):
-            await driver.plate(PlatingRecipe(Metal.CU, 8, 1, 900))  # 72 A, beyond the supply
+        with pytest.raises(LimitViolation, match="current_a"):  # 8 A/dm2 over the most the
+            await driver.plate(PlatingRecipe(Metal.CU, 8, 1, 600))  # cell accepts: 52.8 A
         with pytest.raises(ValueError, match=r"cathode_efficiency 1\.2"):
             await driver.plate(PlatingRecipe(Metal.CU, 2, 1, 69.4, cathode_efficiency=1.2))
 

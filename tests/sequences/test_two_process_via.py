@@ -247,8 +247,9 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "two-process-via-passivated.yaml",
             {"wafer.diameter_mm": "100 mm", "interconnects.plating.plated_area_cm2": "5.6 cm^2"},
             "interconnects.plating.plated_area_cm2 = 5.6 cm^2: the real plated area is 1.052 "
-            "cm^2 (what mask wiring-level-1 opens on the 1568 sites of a 100 mm wafer): a "
-            "current set over the stated area plates 532% of the thickness",
+            "cm^2 (what mask wiring-level-1 opens on the 1568 sites of a 100 mm wafer): the "
+            "stated area is 532% of it, more than 10% off, a recipe written for another mask "
+            "or wafer",
         ),
         (  # balls bigger than the ball mounter takes
             "two-process-via.yaml",

@@ -28,6 +28,8 @@ from packline.drivers.roles.electroplater import (
     CellPhase,
     Metal,
     PlatingRecipe,
+    accepted_area_cm2,
+    area_mismatch,
     charge_for_thickness_c,
     current_window_a_dm2,
 )
@@ -151,6 +153,12 @@ def test_the_current_density_window_grades_the_deposit():
     assert current_window_a_dm2(Metal.CU, 25, 60) == (0.5, 4.0)
     assert current_window_a_dm2(Metal.CU, 35, 120)[1] == pytest.approx(4.0 * 1.44)
     assert deposit_quality(Metal.CU, 5.0, 35, 120) is DepositQuality.GOOD
+    # at the window's end within the cell's setting resolution (0.1 %) is at the end
+    edge = PHYSICS.window_edge_share
+    assert deposit_quality(Metal.CU, 0.49996, 25, 60, edge) is DepositQuality.GOOD
+    assert deposit_quality(Metal.CU, 0.499, 25, 60, edge) is DepositQuality.ROUGH
+    assert deposit_quality(Metal.CU, 4.003, 25, 60, edge) is DepositQuality.GOOD
+    assert deposit_quality(Metal.CU, 4.005, 25, 60, edge) is DepositQuality.BURNT
 
 
 def test_an_old_or_off_temperature_bath_deposits_less_per_coulomb():
@@ -317,35 +325,45 @@ async def test_the_immersion_charge_is_read_after_withdrawing_and_deposited_once
     assert rig.sim.status_values()["IMMERSION_CHARGE"] == charge
 
 
-async def test_the_result_is_over_the_area_the_cell_measured_not_the_stated_one(rig):
-    """A recipe stating 8 % less than the blanket seed (inside the tolerance) sets 8 % less
-    current: the thickness and current density the result reports are over the real area, as
-    the twin has them, not the 5 um the recipe asked for."""
+async def test_the_current_is_set_over_the_area_the_cell_measured_not_the_designs(rig):
+    """A design 9 % over the blanket seed the cell measures (inside the tolerance): the current
+    is the recipe's density over the measured area, so the wafer gets the 5 um at the 2 A/dm2
+    the recipe asks, as the twin has them."""
     await rig.driver.load("W01")
-    result = await rig.driver.plate(recipe(plated_area_cm2=0.92 * BLANKET_CM2))
+    result = await rig.driver.plate(recipe(plated_area_cm2=1.09 * BLANKET_CM2))
     detail = last_plating(rig)
     assert (await rig.driver.request_status()).cathode_area_cm2 == pytest.approx(
         BLANKET_CM2, abs=1e-3
     )
     assert result.plated_area_cm2 == pytest.approx(BLANKET_CM2, abs=1e-3)
-    assert result.current_density_a_dm2 == pytest.approx(2.0 * 0.92, rel=1e-3)
-    assert result.charge_thickness_um == pytest.approx(5.0 * 0.92, rel=1e-3)
-    assert detail["thickness_um"] == pytest.approx(result.charge_thickness_um, abs=1e-3)
+    assert result.current_density_a_dm2 == pytest.approx(2.0, rel=1e-3)
+    assert result.charge_thickness_um == pytest.approx(5.0, rel=1e-3)
+    assert detail["thickness_um"] == pytest.approx(5.0, rel=1e-3)
+    assert detail["current_density_a_dm2"] == pytest.approx(2.0, rel=1e-3)
     assert detail["plated_area_cm2"] == pytest.approx(result.plated_area_cm2, abs=1e-3)
 
 
+def test_an_area_just_outside_the_tolerance_is_printed_beyond_it():
+    """5.05 cm2 is 89.99 % of 5.612: refused, and never printed as a rounded 90 %."""
+    assert accepted_area_cm2(5.612) == pytest.approx((5.0508, 6.1732))
+    assert area_mismatch(5.05, 5.612) == "89.99% of it, more than 10% off"
+    assert area_mismatch(6.18, 5.612) == "110.1% of it, more than 10% off"
+    assert area_mismatch(2.806, 5.612) == "50% of it, more than 10% off"
+    assert area_mismatch(5.051, 5.612) is None
+
+
 @pytest.mark.parametrize("share", [1.75, 0.5])
-async def test_a_recipe_area_far_from_the_seed_is_refused_before_the_current_goes_on(rig, share):
-    """The cell measures the seed the ring reaches once the wafer is in: a stated area 75 %
-    over it (or half of it) would plate 175 % (50 %) of the thickness; the step is refused
-    naming the stated and the measured area, the wafer withdrawn unplated."""
+async def test_a_design_area_far_from_the_seed_is_refused_before_the_current_goes_on(rig, share):
+    """The cell measures the seed the ring reaches once the wafer is in: against a design
+    area of 1/1.75 of it (or twice it), the wafer is not the recipe's; the step is refused
+    naming the design's and the measured area, the wafer withdrawn unplated."""
     await rig.driver.load("W01")
-    stated = share * BLANKET_CM2
+    design = BLANKET_CM2 / share
     with pytest.raises(ToolError, match="plated_area_cm2") as refused:
-        await rig.driver.plate(recipe(plated_area_cm2=stated))
-    assert f"plated_area_cm2 = {stated:g} cm^2" in str(refused.value)
+        await rig.driver.plate(recipe(plated_area_cm2=design))
+    assert f"plated_area_cm2 = {design:g} cm^2" in str(refused.value)
     assert f"measured {BLANKET_CM2:.4g} cm^2" in str(refused.value)
-    assert f"plates {share:.0%} of the thickness" in str(refused.value)
+    assert f"the measured area is {share:.0%} of it" in str(refused.value)
     assert rig.twin.get("W01").history == []  # nothing deposited
     assert rig.sim.immersion.charge_c == 0
     assert (rig.sim.phase, rig.sim.wafer_id) == (CellPhase.READY, "W01")
@@ -381,7 +399,8 @@ async def test_the_xrf_head_reads_nothing_on_an_island_and_nothing_before_the_wi
     reads no deposit there (the others the full thickness); from IMMERSE to the end of the
     withdraw the cell reports no point measured."""
     workpiece = rig.twin.get("W01")
-    (centre,) = nearest_sites(workpiece.geometry, XRF_POINTS[:1])
+    pattern = cathode_of(workpiece, Metal.CU).pattern
+    (centre,) = nearest_sites(workpiece.geometry, XRF_POINTS[:1], pattern)
     island = workpiece.geometry.site_unit == workpiece.geometry.site_unit[centre]
     workpiece.films.layers[-1].connected[island] = False
     await rig.driver.load("W01")
