@@ -31,6 +31,7 @@ import serial
 from packline.clock import Clock, WallClock
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
+from .deadline import ExchangeDeadline
 
 T = TypeVar("T")
 
@@ -166,6 +167,10 @@ def check_line_settings(
         raise ValueError(f"{where}: " + "; ".join(problems))
 
 
+#: What marks wire work on a clock that never jumps: nothing (one, reused).
+_UNMARKED = nullcontext()
+
+
 class Link(ABC):
     """One connection to one tool; subclasses provide the wire, this class the guarantees."""
 
@@ -239,6 +244,10 @@ class Link(ABC):
         #: An exchange that expected a reply ended with the link dropping the connection (a
         #: timeout, a cancel, a garbled reply): the tool may still send that reply, late.
         self._reply_owed = False
+        self._deadline = ExchangeDeadline()
+        #: Whether an exchange marks its wire work (`clock.activity()`): the wall clock's mark
+        #: is empty, and not entering it spares every exchange two calls and a `with`.
+        self._marks_activity = type(self.clock).activity is not WallClock.activity
 
     @property
     def connected(self) -> bool:
@@ -300,7 +309,7 @@ class Link(ABC):
         async with self._lock:
             # The whole exchange, a reconnect (and its wall-clock delays) included, is wire
             # work that a virtual clock must not jump over; a held reply is not.
-            with nullcontext() if held_s else self.clock.activity():
+            with self.clock.activity() if self._marks_activity and not held_s else _UNMARKED:
                 retries_left = self.read_retries if idempotent else 0
                 while True:
                     try:
@@ -326,10 +335,10 @@ class Link(ABC):
         self._reply_so_far = b""
         self._reply_owed = answer is not None
         try:
-            async with asyncio.timeout(None if held_s else self.timeout_s) as timeout:
+            with self._deadline.within(None if held_s else self.timeout_s):
                 if not held_s:
                     return await operation()
-                return await self._held(operation, held_s, timeout)
+                return await self._held(operation, held_s)
         except TimeoutError:
             # Drop first: it ends whatever still reads, and keeps what the wire received
             # unread, so the bytes of the reply are all in.
@@ -373,16 +382,14 @@ class Link(ABC):
             if self._connected:
                 self._reply_owed = False
 
-    async def _held(
-        self, operation: Callable[[], Awaitable[T]], held_s: float, deadline: asyncio.Timeout
-    ) -> T:
+    async def _held(self, operation: Callable[[], Awaitable[T]], held_s: float) -> T:
         """Run `operation`; once `held_s` of the clock's time have passed without its end, it
-        has `timeout_s` of wall time left (`deadline`, the exchange's timeout, is armed then)."""
+        has `timeout_s` of wall time left (the exchange's deadline is set then)."""
         loop = asyncio.get_running_loop()
 
         async def arm() -> None:
             await self.clock.sleep(held_s)
-            deadline.reschedule(loop.time() + self.timeout_s)
+            self._deadline.reschedule(loop.time() + self.timeout_s)
 
         guard = asyncio.ensure_future(arm())
         try:
