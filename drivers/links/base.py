@@ -21,7 +21,7 @@ import os
 import socket
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Iterator, Mapping
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -167,10 +167,6 @@ def check_line_settings(
         raise ValueError(f"{where}: " + "; ".join(problems))
 
 
-#: What marks wire work on a clock that never jumps: nothing (one, reused).
-_UNMARKED = nullcontext()
-
-
 class Link(ABC):
     """One connection to one tool; subclasses provide the wire, this class the guarantees."""
 
@@ -306,81 +302,95 @@ class Link(ABC):
         work as `clock.activity()` (its write), so that a virtual clock can jump while the
         tool holds the reply (docs/decisions/0028-held-replies-on-host-links.md).
         """
-        async with self._lock:
+        # The lock's own calls rather than `async with`, whose two coroutines cost more.
+        await self._lock.acquire()
+        try:
+            if held_s or not self._marks_activity:
+                return await self._attempts(action, operation, idempotent, held_s, answer)
             # The whole exchange, a reconnect (and its wall-clock delays) included, is wire
             # work that a virtual clock must not jump over; a held reply is not.
-            with self.clock.activity() if self._marks_activity and not held_s else _UNMARKED:
-                retries_left = self.read_retries if idempotent else 0
-                while True:
-                    try:
-                        return await self._exchange_once(action, operation, held_s, answer)
-                    except ToolTimeout as timeout:
-                        if not retries_left:
-                            raise
-                        retries_left -= 1
-                        log.info("%s; a read, so asked again", timeout)
+            with self.clock.activity():
+                return await self._attempts(action, operation, idempotent, held_s, answer)
+        finally:
+            self._lock.release()
 
-    async def _exchange_once(
+    async def _attempts(
         self,
         action: str,
         operation: Callable[[], Awaitable[T]],
-        held_s: float = 0.0,
-        answer: Callable[[bytes], Awaitable[T]] | None = None,
+        idempotent: bool,
+        held_s: float,
+        answer: Callable[[bytes], Awaitable[T]] | None,
     ) -> T:
-        """One attempt at an exchange (under the lock): reconnect if need be, run, map errors."""
-        if not self._connected or not self._is_open():
-            with self.clock.activity():
-                await self._drop()
-                await self._reconnect(action)
-        self._reply_so_far = b""
-        self._reply_owed = answer is not None
-        try:
-            with self._deadline.within(None if held_s else self.timeout_s):
-                if not held_s:
-                    return await operation()
-                return await self._held(operation, held_s)
-        except TimeoutError:
-            # Drop first: it ends whatever still reads, and keeps what the wire received
-            # unread, so the bytes of the reply are all in.
-            await self._drop(by_link=True)
-            held = bytes(self._reply_so_far)
-            if answer is not None and (length := self._reply_length(held)):
-                # A starved event loop had not got to it: only the reading was late.
-                log.info(
-                    "%s at %s: %s: the reply was complete when %g s ran out; taken",
-                    self.tool,
-                    self.address,
-                    action,
-                    self.timeout_s,
-                )
-                self._reply_owed = False
-                return await answer(held[:length])
-            within = f"{self.timeout_s:g} s" + (f" after {held_s:g} s held" if held_s else "")
-            if held:
-                raise ProtocolError(
-                    self.tool,
-                    self.address,
-                    action,
-                    f"garbled or incomplete reply: no complete reply within "
-                    f"{within}, only {quote_reply(held)}",
-                ) from None
-            raise ToolTimeout(
-                self.tool, self.address, action, f"no reply within {within}"
+        """The attempts at an exchange (under the lock): each reconnects if need be, runs and
+        maps errors; a `ToolTimeout` ends them unless the exchange is `idempotent` and has
+        retries left. (One coroutine, not one an attempt: a coroutine costs every exchange.)"""
+        retries_left = self.read_retries if idempotent else 0
+        while True:
+            try:
+                if not self._connected or not self._is_open():
+                    with self.clock.activity():
+                        await self._drop()
+                        await self._reconnect(action)
+                self._reply_so_far = b""
+                self._reply_owed = answer is not None
+                try:
+                    with self._deadline.within(None if held_s else self.timeout_s):
+                        if not held_s:
+                            return await operation()
+                        return await self._held(operation, held_s)
+                except TimeoutError:
+                    return await self._timed_out(action, held_s, answer)
+                except ToolError:
+                    raise
+                except self.connection_errors as error:
+                    await self._drop()
+                    raise ConnectionLost(
+                        self.tool, self.address, action, f"connection lost ({error!r})"
+                    ) from error
+                except asyncio.CancelledError:
+                    # A half-done exchange leaves the stream out of step: start afresh next time.
+                    await self._drop(by_link=True)
+                    raise
+                finally:
+                    if self._connected:
+                        self._reply_owed = False
+            except ToolTimeout as timeout:
+                if not retries_left:
+                    raise
+                retries_left -= 1
+                log.info("%s; a read, so asked again", timeout)
+
+    async def _timed_out(
+        self, action: str, held_s: float, answer: Callable[[bytes], Awaitable[T]] | None
+    ) -> T:
+        """The end of an attempt that ran out of time: the answer to a reply that was complete
+        (only its reading was late), else `ProtocolError` for a partial one or `ToolTimeout`."""
+        # Drop first: it ends whatever still reads, and keeps what the wire received
+        # unread, so the bytes of the reply are all in.
+        await self._drop(by_link=True)
+        held = bytes(self._reply_so_far)
+        if answer is not None and (length := self._reply_length(held)):
+            # A starved event loop had not got to it: only the reading was late.
+            log.info(
+                "%s at %s: %s: the reply was complete when %g s ran out; taken",
+                self.tool,
+                self.address,
+                action,
+                self.timeout_s,
+            )
+            self._reply_owed = False
+            return await answer(held[:length])
+        within = f"{self.timeout_s:g} s" + (f" after {held_s:g} s held" if held_s else "")
+        if held:
+            raise ProtocolError(
+                self.tool,
+                self.address,
+                action,
+                f"garbled or incomplete reply: no complete reply within "
+                f"{within}, only {quote_reply(held)}",
             ) from None
-        except ToolError:
-            raise
-        except self.connection_errors as error:
-            await self._drop()
-            raise ConnectionLost(
-                self.tool, self.address, action, f"connection lost ({error!r})"
-            ) from error
-        except asyncio.CancelledError:
-            # A half-done exchange leaves the stream out of step: start afresh next time.
-            await self._drop(by_link=True)
-            raise
-        finally:
-            if self._connected:
-                self._reply_owed = False
+        raise ToolTimeout(self.tool, self.address, action, f"no reply within {within}") from None
 
     async def _held(self, operation: Callable[[], Awaitable[T]], held_s: float) -> T:
         """Run `operation`; once `held_s` of the clock's time have passed without its end, it

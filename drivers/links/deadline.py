@@ -62,8 +62,12 @@ class ExchangeDeadline:
         self._task = task
         self._cancelling = task.cancelling()
         self._expired = False
-        self._when = None if self._timeout_s is None else loop.time() + self._timeout_s
-        self._arm()
+        if self._timeout_s is None:
+            self._when = None
+        else:
+            self._when = when = loop.time() + self._timeout_s
+            if self._timer is None or self._timer.when() > when:
+                self._arm()
         return self
 
     def __exit__(

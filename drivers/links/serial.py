@@ -51,8 +51,8 @@ class _Port(asyncio.Protocol):
         self.limit = limit
         self.transport: asyncio.Transport | None = None
         self.paused = False
-        #: Set by every arrival and by the end of the connection.
-        self.arrived = asyncio.Event()
+        #: What `arrival()` returned, until it is done.
+        self._waiter: asyncio.Future[None] | None = None
         #: Done once the connection has ended and the port is closed.
         self.ended: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -65,12 +65,24 @@ class _Port(asyncio.Protocol):
         if len(self.received) >= self.limit and self.transport and not self.paused:
             self.transport.pause_reading()
             self.paused = True
-        self.arrived.set()
+        self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.arrived.set()
+        self._wake()
         if not self.ended.done():
             self.ended.set_result(None)
+
+    def arrival(self) -> asyncio.Future[None]:
+        """What is done by the next bytes, or by the end of the connection: a bare future, as
+        a stream reader waits on (an `asyncio.Event`, or a coroutine around the future, costs
+        more on every exchange). One wait at a time: the link's lock sees to it."""
+        self._waiter = asyncio.get_running_loop().create_future()
+        return self._waiter
+
+    def _wake(self) -> None:
+        waiter, self._waiter = self._waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
 
     def take(self, count: int) -> bytes:
         """The first `count` bytes received, removed; reading resumes below `limit`."""
@@ -152,8 +164,7 @@ class SerialLink(TextLink):
         while not self._received:
             if port.ended.done():
                 return None
-            port.arrived.clear()
-            await port.arrived.wait()
+            await port.arrival()
         return port.take(len(self._received))
 
     async def _close(self) -> None:
@@ -182,7 +193,7 @@ class SerialLink(TextLink):
         )
 
     async def _query(self, command: str) -> bytes:
-        await self._write(command)
+        self._send(command)
         return await self._read(command)
 
     async def _read(self, command: str) -> bytes:
@@ -199,11 +210,14 @@ class SerialLink(TextLink):
                 raise ConnectionResetError(
                     f"end of file after {partial!r}" if partial else "end of file"
                 )
-            port.arrived.clear()
-            await port.arrived.wait()
+            await port.arrival()
         return port.take(end + len(self._separator))
 
     async def _write(self, command: str) -> None:
+        self._send(command)
+
+    def _send(self, command: str) -> None:
+        """Write `command` (`_write`'s work, for `_query`, which awaits nothing of it)."""
         assert self._port is not None
         assert self._port.transport is not None
         self._port.transport.write(self._encode(command))
