@@ -31,7 +31,7 @@ import secsgem.common
 import secsgem.gem
 import secsgem.hsms
 import secsgem.secs
-from links import ServerThread, measure, report
+from links import ServerThread, header, measure, report
 
 from packline.clock import WallClock
 from packline.drivers.errors import ToolConnectionError
@@ -173,7 +173,7 @@ async def bench(args: argparse.Namespace, servers: ServerThread) -> None:
         args.n,
         args.rounds,
     )
-    print(f"{'':<46} {'median':>8} {'p99':>8} {'ratio':>7}   (µs, loopback, {args.n} calls)")
+    print(header(args.n))
     print("\n".join(report("HSMS S1F3/S1F4 round trip", samples, baseline)))
 
     # secsgem's equipment first, while its hosts are connected: once a host has left it
@@ -219,7 +219,7 @@ async def bench_gem(args: argparse.Namespace, servers: ServerThread) -> None:
         args.n,
         args.rounds,
     )
-    print(f"{'':<46} {'median':>8} {'p99':>8} {'ratio':>7}   (µs, loopback, {args.n} calls)")
+    print(header(args.n))
     print(
         "\n".join(report("GEM driver call against the bare link (S1F3, one SV)", samples, baseline))
     )
