@@ -88,17 +88,12 @@ class Schedule:
             max(step.end_s for step in ends if step.position == position)
             for position in {step.position for step in ends}
         )
-        if len(last) > 1:
+        if len(last) > 1:  # in the run's time already, as `ends` are
             interval_s, group = (last[-1] - last[0]) / (len(last) - 1), 1
         else:
-            interval_s, group = _pace_of_one(rows, capacities or {})
-        return cls(
-            tuple(ends),
-            (stopped_t - started_t) / time_scale,
-            basis,
-            interval_s / time_scale,
-            group,
-        )
+            recorded_s, group = _pace_of_one(rows, capacities or {})
+            interval_s = recorded_s / time_scale
+        return cls(tuple(ends), (stopped_t - started_t) / time_scale, basis, interval_s, group)
 
     @property
     def tail_s(self) -> float:

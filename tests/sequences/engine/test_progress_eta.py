@@ -97,6 +97,21 @@ def test_a_schedule_scaled_to_a_larger_lot_repeats_its_last_wafer_at_its_pace():
     assert smaller.makespan_s == 200.0
 
 
+def test_a_dry_run_scaled_to_a_served_line_s_lot_keeps_its_pace_in_the_line_s_time():
+    """A dry run of 2 wafers (leaving at 200 and 300 s of process time) for a lot of 4 on a
+    line served 60 times faster: each further wafer 100 s / 60 later, not 100 s / 3600 (the
+    pace was divided by the time scale twice, leaving the lot the 2-wafer time)."""
+    rows = [
+        {"wafer_id": wafer, "key": key, "kind": "step", "status": "completed",
+         "started_t": end - 100.0, "stopped_t": end}
+        for end, wafer, key in [(100, "W0", "a#1"), (200, "W0", "b#1"), (200, "W1", "a#1"),
+                                (300, "W1", "b#1")]
+    ]  # fmt: skip
+    schedule = Schedule.from_rows(rows, {"W0": 0, "W1": 1}, 0.0, 300.0, time_scale=60)
+    assert schedule.interval_s == pytest.approx(100.0 / 60)
+    assert schedule.for_lot(4, "scaled").makespan_s == pytest.approx(500.0 / 60)
+
+
 def test_the_eta_names_its_basis_and_on_a_station_the_time_of_day_it_ends():
     noon = time.mktime((2026, 11, 30, 12, 0, 0, 0, 0, -1))
     station = eta_text(3600.0, "from dry run D1", simulated=False, now_wall=noon)
