@@ -171,8 +171,8 @@ def run_eta(
     """The time a run being driven has left and its basis (`eta_text` says them), from its
     records alone (the dashboard: another process drives it): the same schedule the live view
     finds (kept in `schedules` from one call to the next), fed the run's latest session as the
-    view is fed its events, at the run clock now (on a station the wall clock since that
-    session began, in a dry run the latest record's time); without a schedule, None and why."""
+    view is fed its events, at the run clock now (`run_clock`); without a schedule, None and
+    why."""
     now_wall = time.time() if now_wall is None else now_wall
     run = store.run(run_id)
     schedule = (schedules or Schedules()).of(store, run)
@@ -180,14 +180,11 @@ def run_eta(
         return None, NO_BASIS
     events = store.table("events", run_id)
     session = run["sessions"]
-    began = [e for e in events if e["kind"] == "run-started" and e["session"] == session]
-    start_t, start_wall = (
-        (began[-1]["t"], began[-1]["wall"]) if began else (run["started_t"], run["started_wall"])
-    )
+    steps = [s for s in store.table("steps", run_id) if s["session"] == session]
+    start_t, now_t = run_clock(run, events, steps, now_wall)
     estimate = Estimate(schedule)
     estimate.start(start_t)
     positions = {w["wafer_id"]: w for w in store.wafers(run_id)}
-    steps = [s for s in store.table("steps", run_id) if s["session"] == session]
     for wafer in positions.values():  # finished in an earlier session
         if wafer["status"] == "completed" and not any(
             s["wafer_id"] == wafer["wafer_id"] for s in steps
@@ -208,12 +205,34 @@ def run_eta(
     )
     for t, position, change in timeline:
         change(position, t)
-    if run["simulated"]:
-        latest = [t for s in steps for t in (s["started_t"], s["stopped_t"]) if t is not None]
-        now_t = max([start_t, *latest])
-    else:
-        now_t = start_t + now_wall - start_wall
     control = [e for e in events if e["session"] == session and e["kind"] in ("paused", "resumed")]
     if control and control[-1]["kind"] == "paused":
         estimate.pause(control[-1]["t"])
     return estimate.remaining_s(now_t), schedule.basis
+
+
+def run_clock(
+    run: Mapping[str, Any],
+    events: Iterable[Mapping[str, Any]],
+    steps: Iterable[Mapping[str, Any]],
+    now_wall: float,
+) -> tuple[float, float]:
+    """The run clock of a run being driven (its row of the runs table, its events and steps)
+    where its latest session began and now, from its records alone: on a station the wall
+    clock since that session began, in a dry run the latest step record's time (the run clock
+    continues across sessions: engine.md, *Checkpoints and resume*)."""
+    session = run["sessions"]
+    began = [e for e in events if e["kind"] == "run-started" and e["session"] == session]
+    start_t, start_wall = (
+        (began[-1]["t"], began[-1]["wall"]) if began else (run["started_t"], run["started_wall"])
+    )
+    if not run["simulated"]:
+        return start_t, start_t + now_wall - start_wall
+    latest = [
+        t
+        for s in steps
+        if s["session"] == session
+        for t in (s["started_t"], s["stopped_t"])
+        if t is not None
+    ]
+    return start_t, max([start_t, *latest])

@@ -6,12 +6,14 @@ Built from the records only, so it reads the same during a run, after it, and af
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import yaml
 
 from .claim_check import margin_columns, overall
-from .liveness import shown_status
+from .eta import run_clock
+from .liveness import DRIVEN, shown_status
 from .records import RunStore
 
 #: The claim check's margin columns.
@@ -25,7 +27,8 @@ ON_REAL_TOOLS = (
 
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
-    (with their measurements) and counts of everything recorded."""
+    (with their measurements), counts of everything recorded, and its run clock's duration
+    (`duration_s`: so far for a run still driven, None for one cut off)."""
     run = store.run(run_id)
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
@@ -57,11 +60,18 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 },
             }
         )
-    duration = None if run["stopped_t"] is None else run["stopped_t"] - run["started_t"]
+    events = store.table("events", run_id)
+    status = shown_status(run)
+    if run["stopped_t"] is not None:
+        duration: float | None = run["stopped_t"] - run["started_t"]
+    elif status in DRIVEN:  # so far
+        duration = run_clock(run, events, steps, time.time())[1] - run["started_t"]
+    else:
+        duration = None  # cut off: where its clock stopped is not recorded
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
-            "status": shown_status(run),
+            "status": status,
             # process time per wall second on the run's line (a `sim serve --time-scale`)
             "time_scale": float(yaml.safe_load(run["station_yaml"]).get("time_scale", 1.0)),
         },
@@ -73,7 +83,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "alarms": store.table("alarms", run_id),
         "confirmations": len(store.table("confirmations", run_id)),
         "dispositions": store.table("dispositions", run_id),
-        "events": store.table("events", run_id),
+        "events": events,
         "traces": store.trace_summary(run_id),
         "claim_check": claim_check_report(store, run, wafers),
     }

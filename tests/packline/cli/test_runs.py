@@ -14,30 +14,47 @@ from rich.console import Console
 from packline.cli import main
 from packline.cli.runs import print_runs
 from packline.sequences.engine import RunStore
+from packline.sequences.engine.progress import clock_text
 
 
-def test_a_run_still_driven_shows_its_wall_time_so_far(tmp_path, capsys):
-    db = tmp_path / "runs.db"
+def _driven(db, status: str) -> dict:
+    """A dry run's records as if a live process (this test's parent) still drove it in
+    `status`: not stopped yet."""
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
     store = RunStore(db)
     try:
         run_id = store.resolve_run("last")
-        # driven by a live process (this test's parent), not stopped yet
         store.update_run(
             run_id,
-            status="running",
+            status=status,
             pid=os.getppid(),
             host=socket.gethostname(),
             stopped_t=None,
             stopped_wall=None,
         )
+        return store.run(run_id) | {"steps": store.table("steps", run_id)}
     finally:
         store.close()
+
+
+def test_a_run_still_driven_shows_its_wall_time_so_far(tmp_path, capsys):
+    db = tmp_path / "runs.db"
+    run_id = _driven(db, "running")["id"]
     capsys.readouterr()
     assert main(["runs", "--db", str(db)]) == 0
     assert "wall so far" in capsys.readouterr().out
     assert main(["show", run_id, "--db", str(db)]) == 0
     assert "running for 0:" in capsys.readouterr().out
+
+
+def test_a_paused_run_still_driven_shows_its_run_clock_so_far(tmp_path, capsys):
+    """Its clock was '-' until the run stopped: a dry run's is the latest step's time."""
+    db = tmp_path / "runs.db"
+    run = _driven(db, "paused")
+    capsys.readouterr()
+    assert main(["show", run["id"], "--db", str(db)]) == 0
+    so_far = clock_text(max(step["stopped_t"] for step in run["steps"]) - run["started_t"])
+    assert f"simulated time {so_far}, paused for 0:" in capsys.readouterr().out
 
 
 def test_a_lot_file_names_the_runs_lot_and_wafers_which_runs_and_wafer_find(tmp_path, capsys):
