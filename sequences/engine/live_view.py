@@ -76,11 +76,13 @@ class LiveView:
         )
 
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
-        """Follow `engine`: its title, clock, tools, the wafers an earlier session finished,
-        and the line's schedule for its lot (`schedule.find_schedule`). Without one, and with
-        `plan`, the view plans the recipe from its step times (a dry run of one wafer in a
-        process of its own, `schedule.plan_recipe`) when it is entered, and measures the run
-        against that once it is done."""
+        """Follow `engine`: its title, clock, tools, the wafers an earlier session finished
+        (as this session's plan has them: a wafer terminated then runs again, and so does a
+        held one an operator released), and the line's schedule for its lot
+        (`schedule.find_schedule`). Without one, and with `plan`, the view plans the recipe
+        from its step times (a dry run of one wafer in a process of its own,
+        `schedule.plan_recipe`) when it is entered, and measures the run against that once it
+        is done."""
         spec = engine.spec
         self.state.title = f"{engine.method.name}  run {engine.run_id}"
         self.state.simulated = spec.station.simulated
@@ -90,7 +92,11 @@ class LiveView:
         )
         for wafer in engine.store.wafers(engine.run_id):
             self.state.seed(
-                wafer["wafer_id"], wafer["position"], wafer["status"], wafer["reason"] or ""
+                wafer["wafer_id"],
+                wafer["position"],
+                engine.plan.wafer_status.get(wafer["wafer_id"], wafer["status"]),
+                wafer["reason"] or "",
+                (wafer["started_t"], wafer["stopped_t"]),
             )
         lot = Planning(
             engine.store.path,

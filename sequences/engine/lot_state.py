@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from .eta import STOPPED, Estimate
 from .events import Event
+from .plan import FINISHED
 from .schedule import COUNTED_KINDS, Schedule
 
 #: Wafer statuses of a wafer that does no more steps in this run.
@@ -112,12 +113,23 @@ class LotState:
             for name in names:
                 self.tools.setdefault(name, "")
 
-    def seed(self, wafer_id: str, position: int, status: str, note: str = "") -> None:
-        """A wafer as the records have it (a resumed run's wafers finished before it)."""
+    def seed(
+        self,
+        wafer_id: str,
+        position: int,
+        status: str,
+        note: str = "",
+        on_line_t: tuple[float | None, float | None] = (None, None),
+    ) -> None:
+        """A wafer of a resumed run as its plan has it (`plan.Plan.wafer_status`): finished
+        before this session (completed, held or scrapped: `note` says why it stopped), else
+        queued to run again, whatever an earlier session left (terminated, aborted); with the
+        run clock it started and stopped at (`on_line_t`), which continues across sessions."""
         with self.lock:
             wafer = self.wafers.setdefault(wafer_id, WaferState(position))
-            if status in FINAL:
-                wafer.status, wafer.note = status, note
+            wafer.started_t = on_line_t[0]
+            if status in FINISHED:
+                wafer.status, wafer.note, wafer.stopped_t = status, note, on_line_t[1]
 
     def apply(self, event: Event) -> None:
         with self.lock:

@@ -86,7 +86,7 @@ def _title(state: LotState, width: int) -> Text:
 def _footer(state: LotState, now: float, width: int) -> Text:
     """The run clock and the ETA with its basis, on as many lines as it takes (never cut)."""
     clock = "simulated" if state.simulated else "wall clock"
-    text = Text(f"run clock {clock_text(now - state.started_t)} ({clock})", style="bold")
+    text = Text(f"run clock {clock_text(now)} ({clock})", style="bold")  # across sessions
     remaining = None if state.estimate is None else state.estimate.remaining_s(now)
     text.append("   " + eta_text(remaining, state.schedule_note, simulated=state.simulated))
     return text

@@ -11,8 +11,16 @@ import io
 import pytest
 from rich.console import Console
 
-from packline.sequences.engine import LiveView, PlainLog, RunRequest, open_run, prepare
+from packline.sequences.engine import (
+    LiveView,
+    PlainLog,
+    RunRequest,
+    open_resume,
+    open_run,
+    prepare,
+)
 from packline.sequences.engine.events import Event
+from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.schedule import Schedule, ScheduledStep
 
 
@@ -271,6 +279,46 @@ def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
     lot.finish("W03", 99, status="skipped")  # done in the earlier session
     assert "1/2" in lot.row("W03")
     assert lot.view.remaining_s() == 60.0
+
+
+async def test_a_resumed_run_s_view_shows_its_terminated_wafers_queued_and_its_clock_going_on(
+    store,
+):
+    """After `packline resume`, wafers running again read `terminated  terminate requested
+    by ...` of the session before, the count `... terminated`, the time left 0:00:00 (those
+    wafers' steps left the plan) and the run clock 0:00:00 again (the records continue it)."""
+    lot = prepare(RunRequest("plasma-clean", lot=4))
+    async with open_run(store, lot) as engine:  # the schedule: a dry run of the lot
+        assert await engine.run() == "completed"
+
+    def terminate_in_clean(event: Event) -> None:
+        if event.kind == "step-started" and event.step == "plasma clean":
+            first.request("terminate", "terminate requested by carol from another process")
+
+    async with open_run(store, lot, observers=[terminate_in_clean]) as first:
+        assert await first.run() == "terminated"
+    stopped_t = store.run(first.run_id)["stopped_t"]
+    console = Console(
+        file=io.StringIO(), width=100, height=30, force_terminal=True, color_system=None
+    )
+    view = LiveView(console)
+    frames: list[list[str]] = []
+
+    def draw(event: Event) -> None:
+        if event.kind == "step-started" and len(frames) < 1:
+            console.file = io.StringIO()
+            console.print(view.render())
+            frames.append(console.file.getvalue().splitlines())
+
+    async with open_resume(store, first.run_id, observers=[view, draw]) as resumed:
+        view.attach(resumed, plan=False)
+        assert await resumed.run() == "completed"
+    (frame,) = frames
+    assert not any("terminate" in line for line in frame), "\n".join(frame)
+    assert "4 wafers: 1 running, 3 queued" in frame
+    footer = frame[-1]
+    assert footer.startswith(f"run clock {clock_text(stopped_t)} (simulated)"), footer
+    assert "left about 0:00:00" not in footer
 
 
 def test_a_piped_event_line_is_never_wrapped():
