@@ -32,6 +32,7 @@ from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.clearances import out_of_service
 from packline.sequences.engine.eta import Schedules, eta_text, run_eta
 from packline.sequences.engine.liveness import DRIVEN, shown_status
+from packline.sequences.engine.lot_state import shown_wafer_status
 from packline.sequences.engine.progress import wall_text
 from packline.sequences.engine.stage import HOLDING_KINDS
 
@@ -140,7 +141,9 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
     """The runs a live process drives: each run's id, method, status, lot, start (Unix time),
     its ETA with its basis (as the live view finds it; on a station the time of day, which
     stays the same while the run keeps to its schedule, so the state does not change every
-    second), its wafers (status, the step running on each and its tool), its tools' states
+    second), its wafers (status as the live view shows it: queued, running, waiting, paused,
+    then completed, held, terminated or scrapped; the step running on each and its tool), its
+    tools' states
     (`running` while a stage holds it, `down` from an alarm until it is cleared, else `idle`)
     and its latest alarms; with the names of the runs that ended since (`ended`, newest
     first). `schedules` keeps each run's schedule from one call to the next (it forgets those
@@ -154,15 +157,21 @@ def live_state(store: RunStore, schedules: Schedules | None = None) -> dict[str,
         records = RunRecords(store, run["id"])
         steps = records.steps()
         running = steps[steps["status"] == "running"]
+        latest = store.run(run["id"])["sessions"]  # a wafer's first step is of this session
+        session = steps[(steps["session"] == latest) & (steps["status"] != "skipped")]
         wafers = []
         for wafer in store.wafers(run["id"]):
             own = running[(running["wafer_id"] == wafer["wafer_id"])]
             inner = own[~own["kind"].isin(HOLDING_KINDS)]
             current = inner if not inner.empty else own
+            status = wafer["status"]
+            if status in ("pending", "running"):  # the records' until it is final
+                started = (session["wafer_id"] == wafer["wafer_id"]).any()
+                status = "running" if started else "queued"
             wafers.append(
                 {
                     "wafer": wafer["wafer_id"],
-                    "status": wafer["status"],
+                    "status": shown_wafer_status(status, list(own["kind"]), run["status"]),
                     "step": None if current.empty else str(current["name"].iloc[-1]),
                     "tool": None if current.empty else _text(current["tool"].iloc[-1]),
                 }
@@ -254,7 +263,8 @@ th, td { border: 1px solid #ccc; padding: 2px 8px; text-align: left; }
 th { background: #f3f3f3; }
 .run { border: 1px solid #ccc; border-radius: 6px; padding: .5em 1em; margin: .5em 0; }
 .running { color: #070; } .down { color: #b00; font-weight: bold; } .idle { color: #777; }
-.completed { color: #070; } .held { color: #b00; }
+.completed { color: #070; } .held { color: #b00; } .queued { color: #777; }
+.waiting { color: #03a; } .paused { color: #a60; font-weight: bold; }
 #connection { font-size: 85%; color: #777; }
 </style></head><body>
 <h1>packline dashboard</h1>

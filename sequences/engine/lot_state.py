@@ -12,6 +12,7 @@ writes it from the event loop: both go through `lock`.
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from .eta import STOPPED, Estimate
@@ -28,6 +29,19 @@ RUN_STATES = {
     "terminating": "terminating",
     "aborting": "aborting",
 }
+
+
+def shown_wafer_status(status: str, open_kinds: Collection[str], run_state: str) -> str:
+    """What a wafer is doing (see the module's doc), of its `status` (`queued` until its
+    first step starts, `running` from then until it is final), the kinds of its steps and
+    stages open now and the state of the run (`paused`, `running`...): the live view's and
+    the dashboard's."""
+    if status in FINAL or status == "queued":
+        return status
+    if run_state == "paused":  # a wafer only stops at a step's boundary
+        in_step = any(kind in COUNTED_KINDS for kind in open_kinds)
+        return "running" if in_step else "paused"
+    return "running" if open_kinds else "waiting"
 
 
 @dataclass
@@ -51,12 +65,8 @@ class WaferState:
 
     def shown_status(self, run_state: str) -> str:
         """The status to show while the run is in `run_state`."""
-        if self.status in FINAL or self.status == "queued":
-            return self.status
-        if run_state == "paused":  # a wafer only stops at a step's boundary
-            in_step = any(step.kind in COUNTED_KINDS for step in self.open.values())
-            return "running" if in_step else "paused"
-        return "running" if self.open else "waiting"
+        kinds = [step.kind for step in self.open.values()]
+        return shown_wafer_status(self.status, kinds, run_state)
 
     def step(self) -> OpenStep | None:
         """The innermost open step (a step inside a stage), else the open stage."""

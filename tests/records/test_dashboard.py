@@ -308,6 +308,34 @@ def test_a_live_runs_tools_are_running_down_until_cleared_or_idle(tmp_path):
         store.close()
 
 
+def test_a_live_run_s_wafers_read_as_its_live_view_shows_them(tmp_path):
+    """Queued wafers showed `running` with no step (the records' status from the moment a
+    wafer's task starts): W1 is in a step, W2 between two (waiting), W3 has not started, W4
+    completed; paused, W2 is paused and W1 finishes its step."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        driven = {"status": "running", "pid": os.getpid(), "host": socket.gethostname()}
+        create_run(store, "R1", ["W1", "W2", "W3", "W4"], stopped_t=None, **driven)
+        for wafer in ("W1", "W2", "W3"):
+            store.update_wafer("R1", wafer, status="running")
+        store.update_wafer("R1", "W4", status="completed")
+        store.start_steps([stage_row("oven", "W1", 1.0, kind="step", name="cure")])
+        oven_stage(store, 0, 1.0, 2.0, "completed", None)
+        store.start_steps([stage_row("oven", "W2", 2.0, key="use oven#1")])
+        store.finish_steps([store.start_steps([stage_row("saw", "W2", 0.5, kind="step")])[0]],
+                           "completed", 1.0, 0.0, None)  # fmt: skip
+
+        def statuses() -> dict[str, str]:
+            (run,) = live_state(store)["live"]
+            return {wafer["wafer"]: wafer["status"] for wafer in run["wafers"]}
+
+        assert statuses() == {"W1": "running", "W2": "running", "W3": "queued", "W4": "completed"}
+        store.update_run("R1", status="paused")
+        assert statuses() == {"W1": "running", "W2": "paused", "W3": "queued", "W4": "completed"}
+    finally:
+        store.close()
+
+
 def test_a_poll_reads_as_much_with_many_past_runs_of_the_recipe_as_with_few(tmp_path):
     """The run's schedule is found once (`eta.Schedules`), not at every poll: once found, a
     poll executes as many statements with 40 past runs of the recipe as with 4."""
