@@ -6,9 +6,10 @@ lot has left, with its ETA and what that is based on. The table has a row per wa
 progress bar against the wafer's own steps in the line's schedule, followed by a line per
 tool out of service; when those rows do not fit the terminal's height it has a row per tool
 instead (which wafers are on it, or why it is out of service), followed by the held wafers as
-far as they fit. The footer is never cut off: it takes a second line when it is wider than
-the terminal, and a frame taller than the terminal would be cropped from the bottom, so the
-layout is chosen by the height it takes.
+far as they fit. The footer is never cut off: when it is wider than the terminal the run
+clock moves up beside the counts (a lot of 25 fits 100 x 30 with a scaled schedule's basis),
+and failing that it takes a second line; a frame taller than the terminal would be cropped
+from the bottom, so the layout is chosen by the height it takes.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ ORDER = ("running", "waiting", "paused", "queued", "completed", "held", "termina
 BAR_WIDTH = 12
 #: The lines of the wafer frame besides its rows: title, table header, counts, footer.
 WAFER_FRAME_LINES = 4
+#: What parts the run clock from what stands beside it on a line.
+FOOTER_GAP = "   "
 #: The narrowest a table's widest column (a wafer's step, a tool's wafers) is made.
 MIN_FLEX = 8
 
@@ -47,8 +50,7 @@ def render_lot(
     """The frame for a terminal of `width` x `height`: the wafer table if it fits (one line
     is the cursor's), else the tool table."""
     with state.lock:
-        top, bottom = _title(state, width), _footer(state, now, width)
-        counts = _line(_counts(state), width)
+        top, (counts, bottom) = _title(state, width), _footer(state, now, width)
         down = _out_of_service_lines(state, width)
         if len(state.wafers) + len(down) + WAFER_FRAME_LINES < height:  # else not worth drawing
             frame = Group(top, _wafer_table(state, now, width), counts, *down, bottom)
@@ -83,13 +85,20 @@ def _title(state: LotState, width: int) -> Text:
     return _line(text, width)
 
 
-def _footer(state: LotState, now: float, width: int) -> Text:
-    """The run clock and the ETA with its basis, on as many lines as it takes (never cut)."""
-    clock = "simulated" if state.simulated else "wall clock"
-    text = Text(f"run clock {clock_text(now)} ({clock})", style="bold")  # across sessions
+def _footer(state: LotState, now: float, width: int) -> tuple[Text, Text]:
+    """The line counting the wafers, and the footer: the run clock and the ETA with its basis,
+    on as many lines as it takes (never cut). A footer wider than the terminal (a scaled
+    basis names its run and lot) puts the clock after the counts where it fits there, so a
+    lot of 25 still fits 30 lines."""
+    label = "simulated" if state.simulated else "wall clock"
+    clock = f"run clock {clock_text(now)} ({label})"  # across sessions, as the records
     remaining = None if state.estimate is None else state.estimate.remaining_s(now)
-    text.append("   " + eta_text(remaining, state.schedule_note, simulated=state.simulated))
-    return text
+    eta = eta_text(remaining, state.schedule_note, simulated=state.simulated)
+    counts = _counts(state)
+    footer = clock + FOOTER_GAP + eta
+    if len(footer) > width >= len(counts) + len(FOOTER_GAP + clock):
+        return counts.append(FOOTER_GAP + clock, style="bold"), Text(eta, style="bold")
+    return _line(counts, width), Text(footer, style="bold")
 
 
 def _counts(state: LotState) -> Text:

@@ -7,6 +7,7 @@ The view is fed the engine's events by hand and drawn on a recording console of 
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 
 import pytest
 from rich.console import Console
@@ -205,6 +206,26 @@ def test_a_lot_of_25_fits_100_by_30_with_its_footer():
     assert screen[-1].startswith("run clock 0:00:00")
     assert "left about 3:20:00, ETA " in screen[-1]  # the wall clock's time of day
     assert screen[-1].endswith(" (from dry run D1)")
+
+
+def test_a_station_lot_of_25_with_a_scaled_basis_fits_100_by_30_a_row_per_wafer():
+    """On a station the footer naming a run of another lot size (`(from run ... of 12,
+    scaled)`) wrapped to two lines and the view fell back to a row per tool (it fitted at 31
+    lines): the clock goes up beside the counts."""
+    lot = Lot(25)
+    lot.ids = [f"165102-0c5b-W{i + 1:02d}" for i in range(25)]
+    basis = "from run 20261130-165102-0c5b of 12, scaled"
+    lot.view.state.set_schedule(replace(schedule(25, 8), basis=basis))
+    lot.start()
+    lot.now = 7.0
+    for wafer in lot.ids[:4]:
+        lot.step(wafer, "plasma clean", "plasma_cleaner")
+    screen = lot.screen()
+    assert len(screen) < 30
+    assert [line.split()[0] for line in screen[2:27]] == lot.ids
+    assert screen[-2] == "25 wafers: 4 running, 21 queued   run clock 0:00:07 (wall clock)"
+    assert screen[-1].startswith("left about 3:19:53, ETA ")
+    assert screen[-1].endswith(f" ({basis})")
 
 
 @pytest.mark.parametrize("height", [30, 12])
