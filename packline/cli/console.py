@@ -3,8 +3,9 @@
 `OperatorConsole` is the one owner of the terminal's input during `run` and `resume`: it
 answers the engine's operator confirmations (given in advance with `--confirmed-by`, asked on
 the terminal, or declined when there is no terminal), and turns Ctrl-C, SIGTERM and the pause
-menu's answers into run control requests. Lines are read from stdin without blocking the
-event loop (`StdinLines`), one question at a time, each with the screen to itself while it is
+menu's answers (one key each, the terminal in cbreak mode while the menu is open) into run
+control requests. Lines and keys are read from stdin without blocking the event loop
+(`StdinLines`), one question at a time, each with the screen to itself while it is
 open (`PromptArea`: the live view stops redrawing, and the question is erased once answered).
 """
 
@@ -12,9 +13,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 import termios
+import tty
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -27,6 +30,8 @@ from packline.sequences.engine import ConfirmFn, Engine, LiveView
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
 CONFIRM_TIMEOUT_S = 3600.0
+#: The most bytes a key press is read in (an arrow key is a few; the first character answers).
+KEYS_READ = 64
 
 
 class PromptArea:
@@ -62,14 +67,22 @@ class PromptArea:
         termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, attributes)
 
     @contextlib.contextmanager
-    def question(self) -> Iterator[None]:
-        """Around one question, shown and answered (`say`, `answered`) in the block."""
+    def question(self, *, by_key: bool = False) -> Iterator[None]:
+        """Around one question, shown and answered (`say`, `answered`) in the block; `by_key`:
+        answered by one key, without Enter (the terminal in cbreak mode for the block: no
+        line editing, no echo), and as it was after the block however it ends."""
         with self.view.suspended() if self.view is not None else contextlib.nullcontext():
-            self._set_echo(on=True)
+            before = termios.tcgetattr(sys.stdin.fileno()) if by_key else None
+            if before is not None:
+                tty.setcbreak(sys.stdin.fileno(), termios.TCSANOW)
+            else:
+                self._set_echo(on=True)
             try:
                 yield
             finally:
                 self._erase()
+                if before is not None:
+                    termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, before)
                 self._set_echo(on=False)
 
     def say(self, text: str) -> None:
@@ -114,12 +127,17 @@ class StdinLines:
         self.waiter: asyncio.Future[str] | None = None
         self.on_line: Callable[[str], None] | None = None
         self.closed = False
+        self.by_key = False  # the open question is answered by one key (`ask`)
         # one question at a time: two wafers asking at once must not steal each other's answer
         self._asking = asyncio.Lock()
 
     def feed(self) -> None:
-        """Read the line stdin has ready: the answer to the open question, else a command."""
-        raw = sys.stdin.readline()
+        """Read the line stdin has ready (or the keys, for a question answered by a key: the
+        first one answers it): the answer to the open question, else a command."""
+        if self.by_key:
+            raw = os.read(sys.stdin.fileno(), KEYS_READ).decode(errors="replace")[:1]
+        else:
+            raw = sys.stdin.readline()
         if not raw:  # end of input: stop watching stdin (it would stay readable forever)
             self.closed = True
             asyncio.get_running_loop().remove_reader(sys.stdin.fileno())
@@ -128,39 +146,51 @@ class StdinLines:
             return
         line = raw.strip().lower()
         if self.waiter is not None and not self.waiter.done():
-            self.area.answered(raw)
+            if not self.by_key:  # a key is not echoed
+                self.area.answered(raw)
             self.waiter.set_result(line)
         elif self.on_line is not None:
             self.on_line(line)
 
     async def ask(
-        self, prompt: str, accepts: Callable[[str], bool] | None = None, hint: str = ""
+        self,
+        prompt: str,
+        accepts: Callable[[str], bool] | None = None,
+        hint: str = "",
+        *,
+        by_key: bool = False,
     ) -> str:
         """The operator's answer to `prompt`, asked again (with `hint`) until `accepts` it:
         the question keeps the terminal until then, so no other question takes the answer.
-        TimeoutError after CONFIRM_TIMEOUT_S (the wait for a turn included), EOFError once
-        stdin has ended."""
+        `by_key`: one key answers, without Enter (on a terminal). TimeoutError after
+        CONFIRM_TIMEOUT_S (the wait for a turn included), EOFError once stdin has ended."""
+        by_key = by_key and sys.stdin.isatty()
         async with asyncio.timeout(CONFIRM_TIMEOUT_S), self._asking:
-            with self.area.question():
-                shown = prompt
-                while True:
-                    if self.closed:
-                        raise EOFError("no more operator input")
-                    self.area.say(shown)
-                    self.waiter = asyncio.get_running_loop().create_future()
-                    try:
-                        answer = await self.waiter
-                    finally:
-                        self.waiter = None
-                    if accepts is None or accepts(answer):
-                        return answer
-                    shown = f"{answer!r}: {hint} {prompt}"
+            with self.area.question(by_key=by_key):
+                self.by_key = by_key
+                try:
+                    shown = prompt
+                    while True:
+                        if self.closed:
+                            raise EOFError("no more operator input")
+                        self.area.say(shown)
+                        self.waiter = asyncio.get_running_loop().create_future()
+                        try:
+                            answer = await self.waiter
+                        finally:
+                            self.waiter = None
+                        if accepts is None or accepts(answer):
+                            return answer
+                        shown = f"{answer!r}: {hint} {prompt}"
+                finally:
+                    self.by_key = False
 
 
 #: What a confirmation accepts; anything else is asked again (Enter is the default, no).
 YES, NO = ("y", "yes"), ("", "n", "no")
-#: The pause menu's answers.
+#: The pause menu's answers, each one key.
 MENU = {"c": "resume", "t": "terminate", "a": "abort"}
+MENU_QUESTION = "paused at step boundaries: press c to continue, t to terminate, a to abort"
 
 
 class OperatorConsole:
@@ -219,9 +249,10 @@ class OperatorConsole:
     async def _pause_menu(self, engine: Engine) -> None:
         """Ask what to do with the paused run, after any question already open."""
         assert self._lines is not None
-        question = "paused at step boundaries: [c]ontinue, [t]erminate, [a]bort (Enter)"
         try:
-            answer = await self._lines.ask(question, lambda line: line[:1] in MENU, "c, t or a?")
+            answer = await self._lines.ask(
+                MENU_QUESTION, lambda line: line[:1] in MENU, "not c, t or a.", by_key=True
+            )
         except (TimeoutError, EOFError):
             return  # the run stays paused; `packline resume|terminate RUN` from anywhere
         command = MENU[answer[:1]]

@@ -13,12 +13,14 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import termios
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from packline.cli.console import MENU_QUESTION
 from packline.sequences.engine.request import login_name
 
 from ...sequences.processes import Pane, Served
@@ -71,6 +73,14 @@ class Terminal:
     def type(self, line: str) -> None:
         os.write(self.master, (line + "\r").encode())
 
+    def press(self, key: str) -> None:
+        """One key, without Enter."""
+        os.write(self.master, key.encode())
+
+    def line_mode(self) -> bool:
+        """The terminal reads lines (canonical mode), as between questions."""
+        return bool(termios.tcgetattr(self.master)[3] & termios.ICANON)
+
     def interrupt(self) -> None:
         self.process.send_signal(signal.SIGINT)
 
@@ -105,8 +115,10 @@ def test_ctrl_c_during_a_confirmation_queues_the_menu_and_a_stray_key_declines_n
     term.type("c")  # meant for the pause menu: not an answer to the confirmation
     term.expect("'c': not y or n.")
     term.type("y")
-    term.expect("paused at step boundaries: [c]ontinue")
-    term.type("c")
+    term.expect(MENU_QUESTION)
+    term.press("c")  # one key answers the menu, and the terminal reads lines again after it
+    term.expect("run clock")
+    assert term.line_mode()
     assert term.finish() == 0
     assert records(db, "SELECT DISTINCT status FROM wafers") == [("completed",)]
     assert records(db, "SELECT DISTINCT confirmed, by FROM confirmations") == [
@@ -125,10 +137,11 @@ def test_ctrl_c_with_confirmed_by_pauses_and_asks_instead_of_terminating(
                     "--confirmed-by", "ci-bot", "--db", str(db))  # fmt: skip
     term.expect("run clock")
     term.interrupt()
-    term.expect("paused at step boundaries: [c]ontinue")
-    term.type("x")
-    term.expect("'x': c, t or a?")
-    term.type("t")
+    term.expect(MENU_QUESTION)
+    assert not term.line_mode()  # a key answers, without Enter
+    term.press("x")
+    term.expect("'x': not c, t or a.")
+    term.press("t")
     assert term.finish() == 1
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
     messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
@@ -164,18 +177,18 @@ def test_a_question_has_the_screen_and_the_screen_is_clean_after_it(
         assert len(_lines_with(queued, "confirm:")) == 1
         pane.keys("y", "Enter")
         menu = pane.wait_for(
-            lambda s: bool(_lines_with(s, "[c]ontinue")) and not _lines_with(s, "confirm:"),
+            lambda s: bool(_lines_with(s, "to continue")) and not _lines_with(s, "confirm:"),
             "the pause menu alone",
         )
         assert not _lines_with(menu, "run clock"), "\n".join(menu)
         assert not _lines_with(menu, "answer the open question"), "\n".join(menu)
-        pane.keys("c", "Enter")
+        pane.keys("c")
         pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
         history = pane.history()
     finally:
         pane.close()
     assert "EXIT 0" in history
-    for gone in ("confirm:", "[c]ontinue", "answer the open question", "^C", "left about"):
+    for gone in ("confirm:", "to continue", "answer the open question", "^C", "left about"):
         assert gone not in history, history
     assert records(db, "SELECT DISTINCT by FROM confirmations") == [("ana (at the terminal)",)]
     assert records(db, "SELECT message FROM events WHERE kind='paused'") == [
@@ -194,20 +207,20 @@ def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
     try:
         pane.wait_for(lambda s: bool(_lines_with(s, "run clock")), "the live view")
         pane.keys("C-c")
-        menu = pane.wait_for(lambda s: bool(_lines_with(s, "[c]ontinue")), "the pause menu")
+        menu = pane.wait_for(lambda s: bool(_lines_with(s, "to continue")), "the pause menu")
         assert not _lines_with(menu, "run clock"), "\n".join(menu)
-        pane.keys("x", "Enter")
-        pane.wait_for(lambda s: bool(_lines_with(s, "'x': c, t or a?")), "the menu again")
-        pane.keys("c", "Enter")
+        pane.keys("x")
+        pane.wait_for(lambda s: bool(_lines_with(s, "'x': not c, t or a.")), "the menu again")
+        pane.keys("c")
         drawn = pane.wait_for(
             lambda s: bool(_lines_with(s, "run clock") or _lines_with(s, "EXIT ")),
             "the view again, or the end",
         )
-        assert not _lines_with(drawn, "[c]ontinue"), "\n".join(drawn)
+        assert not _lines_with(drawn, "to continue"), "\n".join(drawn)
         pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
         history = pane.history()
     finally:
         pane.close()
     assert "EXIT 0" in history
-    for gone in ("[c]ontinue", "'x'", "left about"):
+    for gone in ("to continue", "'x'", "left about"):
         assert gone not in history, history
