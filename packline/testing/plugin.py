@@ -2,9 +2,11 @@
 
 Installed with packline (entry point `pytest11`), in the manner of labgrid's `--lg-env`:
 
-    pytest --station line.yaml -m station    # the tests marked `station` drive line.yaml's tools
+    pytest --station=line.yaml -m station    # the tests marked `station` drive line.yaml's tools
     pytest -m station                        # the same tests drive the bundled simulated line
-    pytest --pyargs packline.testing.station_checks --station line.yaml   # packline's own set
+    pytest --pyargs packline.testing.station_checks --station=line.yaml   # packline's own set
+
+(`--station=PATH`, one argument: `_refuse_a_station_taken_for_a_test_path` says why.)
 
 A test asks for the `station` fixture (a `packline.station.Station`) and opens its tools with
 `station.open_tool(name)`; it never knows whether they are real. A test that takes
@@ -18,6 +20,7 @@ for every other project in the environment) and such a test fails naming what to
 from __future__ import annotations
 
 import inspect
+import itertools
 from collections.abc import AsyncIterator, Generator
 
 import pytest
@@ -63,6 +66,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    _refuse_a_station_taken_for_a_test_path(config)
     dummy_wafer_id = config.getoption("--dummy-wafer")
     if dummy_wafer_id is not None:
         try:
@@ -74,6 +78,30 @@ def pytest_configure(config: pytest.Config) -> None:
         "station: a hardware-in-the-loop test: it drives the tools of the --station file "
         "(default: the bundled simulated line)",
     )
+
+
+def _refuse_a_station_taken_for_a_test_path(config: pytest.Config) -> None:
+    """Refuse `--station PATH` (two arguments) with PATH outside the directory pytest runs in.
+
+    pytest reads its command line once to find its rootdir and ini file before it loads any
+    plugin, so before this one says `--station` takes a value: that first reading takes PATH
+    for a test path and finds the rootdir from PATH's directory (`/tmp` for
+    `/tmp/op/line.yaml`), so the project's ini file (its test paths, markers, asyncio mode)
+    is not read and its tests fail to collect. `--station=PATH` is one argument, which the
+    first reading passes over as an unknown option; a PATH inside the directory pytest runs
+    in leads that reading to the same rootdir."""
+    args = list(config.invocation_params.args)
+    for option, value in itertools.pairwise(args):
+        if option != "--station":
+            continue
+        here = config.invocation_params.dir
+        if not (here / value).resolve().is_relative_to(here.resolve()):
+            raise pytest.UsageError(
+                f"--station {value}: write --station={value} (one argument): pytest finds its "
+                "rootdir before the packline plugin says --station takes a value, so a file "
+                f"outside {here} given apart from it is taken for a test path and the rootdir "
+                f"is found from it (here {config.rootpath}), not from this project"
+            )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

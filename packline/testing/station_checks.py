@@ -1,6 +1,6 @@
 """packline's hardware-in-the-loop checks of a station: every tool, through its driver.
 
-    pytest --pyargs packline.testing.station_checks --station line.yaml
+    pytest --pyargs packline.testing.station_checks --station=line.yaml
 
 For every tool of the station file (or of the bundled simulated line without `--station`):
 the tool answers on its link and is the kind of tool its driver drives (the identity check of

@@ -1,6 +1,11 @@
-"""The `station` fixture: the simulated line by default, `--station FILE` for real tools."""
+"""The `station` fixture: the simulated line by default, `--station=FILE` for real tools."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
 
 from packline.drivers.equipment import ToolState
 from packline.station import Station
@@ -22,3 +27,38 @@ async def test_the_station_fixture_reaches_a_deposition_tool(station: Station):
         methods = {source.method for source in await deposition.request_sources()}
         assert methods <= {"sputter", "evaporate", "cvd"}
         assert methods  # a deposition tool has at least one source
+
+
+def test_a_station_file_outside_the_project_given_apart_from_its_option_is_refused(tmp_path):
+    """`pytest --station /tmp/op/line.yaml -m station` (a space) found pytest's rootdir from
+    /tmp/op, read no ini file and failed collecting; `--station=PATH` works. pytest finds its
+    rootdir before it loads the plugin, so the plugin refuses the two-argument form (naming
+    the one that works) rather than run without the project's configuration."""
+    project, station = tmp_path / "project", tmp_path / "op" / "line.yaml"
+    (project / "checks").mkdir(parents=True)
+    station.parent.mkdir()
+    station.write_text("name: line\n")
+    (project / "pyproject.toml").write_text(
+        '[tool.pytest.ini_options]\ntestpaths = ["checks"]\npython_files = ["check_*.py"]\n'
+    )
+    (project / "checks" / "check_one.py").write_text("def test_one():\n    pass\n")
+
+    def run_pytest(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args],
+            cwd=project,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    apart = run_pytest("--station", str(station))
+    assert apart.returncode == pytest.ExitCode.USAGE_ERROR, apart.stdout + apart.stderr
+    assert f"write --station={station} (one argument)" in apart.stderr
+    joined = run_pytest(f"--station={station}")
+    assert joined.returncode == 0, joined.stdout + joined.stderr
+    assert "1 passed" in joined.stdout
+    inside = project / "line.yaml"  # found from the project's own directory: nothing to refuse
+    inside.write_text("name: line\n")
+    assert run_pytest("--station", "line.yaml").returncode == 0
