@@ -153,9 +153,7 @@ class PlatingStep(Recipe):
     #: design (a mould's reticle area per site times the wafer's sites, the bump tips a
     #: solder layer plates) must be within 10 % of a stated one; the cell sets the current
     #: over the area it measures and checks that against the design's
-    plated_area_cm2: (
-        Annotated[float, Unit("cm^2"), Feeds("electroplater", "plated_area_cm2")] | None
-    ) = None
+    plated_area_cm2: Annotated[float, Unit("cm^2"), Field(gt=0)] | None = None
     bath_temperature_c: Annotated[
         float, Unit("degC"), Feeds("electroplater", "bath_temperature_c")
     ] = 25.0
@@ -186,11 +184,9 @@ class PlatingStep(Recipe):
             )
 
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:
-        """The plated area the step sends when it states none (`real_cm2`, what `source`
-        opens), for the tools' limits; a stated one is a setpoint of its own."""
-        if self.plated_area_cm2 is not None:
-            return []
-        where = f"{path}.plated_area_cm2 (not stated: {source})"
+        """The plated area the step sends the cell (`plating_recipe`): `real_cm2`, what
+        `source` opens, whatever area the recipe states, for the tools' limits."""
+        where = f"{path}.plated_area_cm2 (the design's, sent to the cell: {source})"
         return [ToolSetpoint("electroplater", "plated_area_cm2", real_cm2, where)]
 
     def window_a_dm2(self) -> tuple[float, float]:

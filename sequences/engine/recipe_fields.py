@@ -19,6 +19,7 @@ from typing import Annotated, Any, Literal, Union, cast, get_args, get_origin
 import annotated_types
 import yaml
 from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from packline.units import Unit, quantity_text
@@ -107,7 +108,9 @@ def _facts(name: str, annotation: Any, metadata: list[Any], info: Any, doc: str)
         default = default.value
     inner, optional = _without_none(annotation)
     if get_origin(inner) is Annotated:  # `Annotated[float, Unit(...)] | None`: facts inside
-        metadata = [*metadata, *inner.__metadata__]
+        inside = (item.metadata if isinstance(item, FieldInfo) else [item]
+                  for item in inner.__metadata__)  # fmt: skip
+        metadata = [*metadata, *(item for items in inside for item in items)]
         inner = get_args(inner)[0]
     facts: dict[str, Any] = {"name": name, "doc": doc, "required": required, "default": default}
     sections = _sections(inner)

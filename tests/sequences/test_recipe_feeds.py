@@ -168,6 +168,8 @@ def test_a_plasma_step_error_names_its_yaml_path_inside_the_union():
     assert str(error.value).startswith("r.yaml: cleaning.plasma.steps.0.rf_power_w = '3000 W'")
 
 
+#: How an error names the area a plating step sends the cell.
+DESIGN_AREA = "wiring.plating.plated_area_cm2 (the design's, sent to the cell"
 #: A station's plating cell narrowed to areas no reference recipe plates.
 NARROW_AREA = {"plated_area_cm2": Limit(500.0, 1000.0, "cm^2")}
 
@@ -175,28 +177,33 @@ NARROW_AREA = {"plated_area_cm2": Limit(500.0, 1000.0, "cm^2")}
 @pytest.mark.parametrize(
     ("method", "recipe", "stated", "path"),
     [
-        ("sprout-bump-csp", "sprout-bump-csp.yaml", None, "wiring.plating.plated_area_cm2 (not"),
-        ("sprout-bump-csp", "sprout-bump-csp.yaml", "5.6 cm^2", "wiring.plating.plated_area_cm2 ="),
+        ("sprout-bump-csp", "sprout-bump-csp.yaml", None, "wiring.plating.plated_area_cm2 (the"),
+        (
+            "sprout-bump-csp",
+            "sprout-bump-csp.yaml",
+            "5.6 cm^2",
+            "wiring.plating.plated_area_cm2 (the",
+        ),
         (
             "sprout-bump-csp",
             "sprout-bump-csp-levels-2.yaml",
             None,
-            "upper_levels.0.wiring.plating.plated_area_cm2 (not stated: what mask wiring-level-2",
+            f"upper_levels.0.{DESIGN_AREA}: what mask wiring-level-2",
         ),
         ("two-process-via", "two-process-via.yaml", None, "interconnects.plating.plated_area_cm2"),
         (
             "bump-seal-clean",
             "bump-seal-clean-solder-plated.yaml",
             None,
-            "solder_layer.plating.plated_area_cm2 (not stated: the ",
+            "solder_layer.plating.plated_area_cm2 (the design's, sent to the cell: the ",
         ),
     ],
 )
-def test_a_stations_plated_area_limit_holds_the_area_a_recipe_states_or_leaves_to_the_design(
+def test_a_stations_plated_area_limit_holds_the_area_the_design_plates_stated_or_not(
     method: str, recipe: str, stated: str | None, path: str
 ):
-    """A recipe that states no plated area sends what its design opens: the station's limit
-    refuses it before any tool moves, as it refuses a stated one."""
+    """The cell is sent the area the design plates whatever the recipe states (a stated one
+    is a cross-check of it): the station's limit refuses it before any tool moves."""
     model = {m.name: m for m in all_methods()}[method].recipe_model
     text = resources.files("packline.sequences").joinpath("recipes", recipe).read_text("utf-8")
     loaded = read_recipe_text(model, text, recipe)
