@@ -15,6 +15,7 @@ from .claim_check import margin_columns, overall
 from .eta import run_clock
 from .liveness import DRIVEN, shown_status
 from .records import RunStore
+from .schedule import COUNTED_KINDS
 
 #: The claim check's margin columns.
 MARGIN_COLUMNS = tuple(margin_columns(None, None))
@@ -32,10 +33,18 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     run = store.run(run_id)
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
+    first_step_t: dict[str, float] = {}
+    for step in (s for s in steps if s["kind"] in COUNTED_KINDS):
+        wafer_id = step["wafer_id"]
+        first_step_t[wafer_id] = min(
+            step["started_t"], first_step_t.get(wafer_id, step["started_t"])
+        )
     wafers = []
     for wafer in store.wafers(run_id):
         own = [m for m in measurements if m["wafer_id"] == wafer["wafer_id"]]
-        started, stopped = wafer["started_t"], wafer["stopped_t"]
+        # on the line since its first step started (docs/engine.md), not since its task began:
+        # a wafer queued behind the lot, or one that never started, has not been on the line
+        started, stopped = first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]
         wafers.append(
             {
                 "wafer": wafer["wafer_id"],

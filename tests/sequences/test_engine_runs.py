@@ -189,6 +189,10 @@ async def test_stop_policy_terminates_and_leaves_tools_safe(store):
     assert statuses.count("held") == 4
     assert statuses.count("terminated") == 2
     assert store.run(engine.run_id)["status"] == "terminated"
+    wafers = {w["wafer"]: w for w in run_report(store, engine.run_id)["wafers"]}
+    assert wafers["W06"]["status"] == "terminated"
+    assert wafers["W06"]["cycle_time_s"] is None  # never started a step: not the terminate time
+    assert wafers["W01"]["cycle_time_s"] > 0
 
 
 async def test_abort_interrupts_the_step_and_commands_safe_state(store):
@@ -345,3 +349,13 @@ async def test_an_operator_clears_the_tool_through_the_control_table(store):
     assert statuses.count("completed") == 2
     cleared = [e for e in fault.events if e.kind == "tool-cleared"]
     assert [e.message for e in cleared] == ["plasma_cleaner back in service, cleared by ana"]
+
+
+async def test_a_wafers_time_on_line_runs_from_its_first_step(store):
+    # a lot of 6 is two batches (4 + 2): the last two wafers start their first step when the
+    # chamber is free again, so their time on the line is one cycle, not the makespan
+    engine, status = await run_method(store, lot=6)
+    assert status == "completed"
+    times = {w["wafer"]: w["cycle_time_s"] for w in run_report(store, engine.run_id)["wafers"]}
+    assert times["W01"] == pytest.approx(CYCLE_S)
+    assert times["W06"] == pytest.approx(CYCLE_S)
