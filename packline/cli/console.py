@@ -290,9 +290,15 @@ class OperatorConsole:
                     )
                 self._menu = loop.create_task(self._pause_menu(engine), name="pause-menu")
             elif presses <= 2:
-                engine.request("terminate", "Ctrl-C")
+                engine.request(
+                    "terminate", f"Ctrl-C by {self._operator} at the terminal", self._operator
+                )
             else:
-                engine.request("abort", "Ctrl-C three times")
+                engine.request(
+                    "abort",
+                    f"Ctrl-C three times by {self._operator} at the terminal",
+                    self._operator,
+                )
 
         loop.add_signal_handler(signal.SIGINT, on_sigint)
         loop.add_signal_handler(signal.SIGTERM, engine.request, "terminate", "SIGTERM")

@@ -30,6 +30,8 @@ from packline.sequences.engine import (
     prepare,
     run_report,
 )
+from packline.sequences.engine.control import Order
+from packline.sequences.engine.request import login_name
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
@@ -88,7 +90,9 @@ def _injector(args: argparse.Namespace, method: Method, *, simulated: bool) -> F
 
 def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a run nobody drives; a paused run another process drives is told to go on,
-    and a running one is refused, naming the process that drives it."""
+    and a running one is refused, naming the process that drives it. Either is done in the
+    name of `--by` (default: the login name)."""
+    args.by = args.by or login_name()
     store = open_store(args, create=False)
     injector = None
     try:
@@ -101,11 +105,15 @@ def cmd_resume(args: argparse.Namespace) -> int:
                     f"{run['status']}); nothing to resume (`packline pause|terminate|abort "
                     f"{run_id}` controls it)"
                 )
-            store.post_control(run_id, "resume", time.time())
+            store.post_control(run_id, Order("resume", by=args.by).text(), time.time())
             if args.json:
-                print_json({"run_id": run_id, "requested": "resume", "pid": run["pid"]})
+                print_json(
+                    {"run_id": run_id, "requested": "resume", "by": args.by, "pid": run["pid"]}
+                )
             else:
-                print(f"resume requested for run {run_id}, paused in {driver_text(run)}")
+                print(
+                    f"resume requested for run {run_id} by {args.by}, paused in {driver_text(run)}"
+                )
             return EXIT_OK
         if args.sim and not run["simulated"]:
             raise BadInput(
@@ -125,6 +133,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
                     confirm=confirm,
                     line_ready=injector.line_ready if injector else None,
                     refuse_uncleared=run["simulated"],
+                    by=args.by,
                 ),
             )
         )
@@ -264,6 +273,14 @@ def _resume_arguments(resume: argparse.ArgumentParser) -> None:
         "--station",
         type=Path,
         help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
+    )
+    resume.add_argument(
+        "--by",
+        type=person,
+        default=None,
+        metavar="NAME",
+        help="who resumes it, recorded in the run's event; a resumed session's answers at the "
+        "terminal are recorded in this name (default: your login name)",
     )
     _fault_argument(resume)
     resume.set_defaults(handler=cmd_resume)

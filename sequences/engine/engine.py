@@ -62,6 +62,8 @@ class RunSpec:
     clock: Clock
     store: RunStore
     wafer_ids: list[str]
+    #: Who runs this session: the run's operator (`run --operator`), or in a resumed session
+    #: who resumed it (`resume --by`); answers typed at the terminal are recorded in this name.
     operator: str
     failure_policy: FailurePolicy
     twin: TwinStore | None = None
@@ -271,13 +273,16 @@ class Engine:
             )
         else:
             self._take_over(spec)
+        resumed = {"by": spec.operator} if self.session > 1 else {}
         self.emit(
             "run-started",
-            message=f"{self.method.name} session {self.session}",
+            message=f"{self.method.name} session {self.session}"
+            + (f", resumed by {spec.operator}" if resumed else ""),
             data={
                 "wafers": spec.wafer_ids,
                 "method": self.method.name,
                 "simulated": spec.station.simulated,
+                **resumed,
             },
         )
         if self.session > 1:
@@ -382,7 +387,8 @@ class Engine:
         except asyncio.CancelledError:
             cut_off = self._cut_off_reason(wafer.id)
             if cut_off is None:
-                self._set_wafer(wafer.id, "terminated", reason="aborted")
+                # the abort's reason, naming who ordered it, as a terminate's does
+                self._set_wafer(wafer.id, "terminated", reason=self.control.reason or "aborted")
             else:  # held now, not only when a resume finds the step cut off
                 self._hold(wafer.id, cut_off, apply_policy=False)
             raise

@@ -216,13 +216,15 @@ async def open_resume(
     line_factory: Callable[[VirtualClock, Method], SimulatedLine] | None = None,
     line_ready: Callable[[SimulatedLine], None] | None = None,
     refuse_uncleared: bool = False,
+    by: str | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine that continues run `run_ref` from its records (see `plan.py` for the rules),
     on the station the run last drove, or on the station file `station_path` (the same tools,
     at new addresses: a restarted `sim serve`, a tool moved to another port); a dry run on a
     fresh simulated line, handed to `line_ready` once it serves. `refuse_uncleared`: refuse
     while a tool waits for a clear (`clearances.refuse_uncleared_dry_resume`: a dry run's
-    command line), instead of its wafers waiting for one."""
+    command line), instead of its wafers waiting for one. `by`: who resumes it (the session's
+    operator; default the run's operator)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)
     if is_alive(run):
@@ -256,7 +258,7 @@ async def open_resume(
         recipe_source=run["recipe_source"],
         store=store,
         wafer_ids=[w["wafer_id"] for w in wafers],
-        operator=run["operator"],
+        operator=by or run["operator"],
         failure_policy=FailurePolicy(run["failure_policy"]),
         session=session,
         plan=plan,

@@ -30,10 +30,13 @@ def test_pause_and_resume_from_another_process(tmp_path):
     assert paused["data"] == {"by": "ana"}
     assert _status(db, run_id) == "paused"
     assert "pause requested by ana from another process" in packline(db, "show", run_id).stdout
-    resumed = packline(db, "resume", run_id)
+    resumed = packline(db, "resume", run_id, "--by", "ben")
     assert resumed.returncode == 0
-    assert "resume requested" in resumed.stdout
+    assert f"resume requested for run {run_id} by ben" in resumed.stdout
     assert controller.finish() == 0
+    (resumed_event,) = [e for e in controller.events if e["kind"] == "resumed"]
+    assert resumed_event["message"] == "resume requested by ben from another process"
+    assert resumed_event["data"] == {"by": "ben"}
     kinds = [e["kind"] for e in controller.events]
     assert kinds.index("paused") < kinds.index("resumed") < kinds.index("run-finished")
     assert _status(db, run_id) == "completed"
@@ -69,29 +72,37 @@ def test_terminate_from_another_process_leaves_tools_safe(tmp_path):
     }
     recovered = [e for e in show["events"] if e["kind"] == "tool-recovered"]
     assert len(recovered) >= len(cut)
-    # and a terminated run can be resumed to the end
-    assert packline(db, "resume", run_id).returncode == 0
+    # and a terminated run can be resumed to the end, the new session naming who resumed it
+    assert packline(db, "resume", run_id, "--by", "ben", "--quiet").returncode == 0
     assert _status(db, run_id) == "completed"
+    show = json.loads(packline(db, "show", run_id, "--json").stdout)
+    started = [e for e in show["events"] if e["kind"] == "run-started"]
+    assert started[-1]["message"] == "plasma-clean session 2, resumed by ben"
+    assert json.loads(started[-1]["data"])["by"] == "ben"
 
 
 def test_abort_from_another_process(tmp_path):
     db = tmp_path / "runs.db"
     controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
     run_id = controller.next_event()["run_id"]
-    assert packline(db, "abort", run_id).returncode == 0
+    assert packline(db, "abort", run_id, "--by", "ana").returncode == 0
     assert controller.finish() == 1
     assert _status(db, run_id) == "aborted"
+    show = json.loads(packline(db, "show", run_id, "--json").stdout)
+    stopped = {w["reason"] for w in show["wafers"] if w["status"] == "terminated"}
+    assert stopped == {"abort requested by ana from another process"}  # as a terminate names
 
 
 def test_ctrl_c_in_a_non_interactive_run_terminates(tmp_path):
     db = tmp_path / "runs.db"
-    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6")
+    controller = Controller(db, "run", "plasma-clean", "--sim", "--lot", "6", "--operator", "ana")
     run_id = controller.next_event()["run_id"]
     controller.process.send_signal(signal.SIGINT)
     assert controller.finish() == 1
     terminating = [e for e in controller.events if e["kind"] == "terminating"]
     assert terminating
-    assert terminating[0]["message"] == "Ctrl-C"
+    assert terminating[0]["message"] == "Ctrl-C by ana at the terminal"
+    assert terminating[0]["data"] == {"by": "ana"}
     assert _status(db, run_id) == "terminated"
 
 
