@@ -125,7 +125,7 @@ def _named(what: str, names: Iterable[str]) -> str:
 
 def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> None:
     """One row per run: its id and lot id (whole: they are copied from here), method, status,
-    wafers (how many completed, how many are held), where (simulated or a station), operator, start
+    wafers (how many completed, held, scrapped), where (simulated or a station), operator, start
     and run clock."""
     table = DataTable(
         "run", "lot", "method", "status", "wafers", "line", "operator", "started", "run clock",
@@ -140,13 +140,19 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
             run["lot_id"] or "-",
             run["method"],
             run["status"],
-            f"{run['lot_size']} ({run['completed']} done, {run['held']} held)",
+            _wafers_text(run),
             "simulated" if run["simulated"] else run["station_name"],
             run["operator"],
             wall_text(run["started_wall"]),
             _run_clock(run),
         )
     console.print(table)
+
+
+def _wafers_text(run: dict[str, Any]) -> str:
+    """The lot size and its wafers' outcomes so far: `10 (7 done, 2 held, 1 scrapped)`."""
+    scrapped = f", {run['scrapped']} scrapped" if run["scrapped"] else ""
+    return f"{run['lot_size']} ({run['completed']} done, {run['held']} held{scrapped})"
 
 
 def _run_clock(run: dict[str, Any]) -> str:

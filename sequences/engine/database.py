@@ -136,7 +136,9 @@ class RunDatabase:
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'completed') AS completed,
                       (SELECT count(*) FROM wafers w
-                       WHERE w.run_id = r.id AND w.status = 'held') AS held
+                       WHERE w.run_id = r.id AND w.status = 'held') AS held,
+                      (SELECT count(*) FROM wafers w
+                       WHERE w.run_id = r.id AND w.status = 'scrapped') AS scrapped
                FROM runs r {"WHERE " + " AND ".join(where) if where else ""}
                ORDER BY r.started_wall DESC LIMIT ?""",
             (*values, limit),

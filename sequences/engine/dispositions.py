@@ -17,6 +17,7 @@ unfinished wafers are held becomes resumable again once one of them is released 
 from __future__ import annotations
 
 import time
+from collections.abc import Collection
 from enum import StrEnum
 from typing import Any
 
@@ -51,9 +52,8 @@ def record_disposition(
             "once it has stopped, then resume it"
         )
     wafers = {w["wafer_id"]: w for w in store.wafers(run_id)}
-    if wafer_id not in wafers:
-        raise BadInput(f"run {run_id} has no wafer {wafer_id!r}; its wafers: {', '.join(wafers)}")
-    wafer = wafers[wafer_id]
+    wafer = wafers[_wafer_named(run_id, wafers, wafer_id)]
+    wafer_id = wafer["wafer_id"]
     if wafer["status"] != "held":
         raise BadInput(
             f"wafer {wafer_id} of run {run_id} is {wafer['status']}, not held: only a held "
@@ -89,6 +89,19 @@ def record_disposition(
             if run["status"] == "held" and statuses <= DONE:
                 store.update_run(run_id, status="completed")
     return row
+
+
+def _wafer_named(run_id: str, wafers: Collection[str], ref: str) -> str:
+    """The wafer id of run `run_id` that `ref` names: a whole id, or a unique end of one
+    (`W06` for `055012-3f2a-W06`, as a station lot numbers its wafers after the run id)."""
+    if ref in wafers:
+        return ref
+    ending = [wafer_id for wafer_id in wafers if ref and wafer_id.endswith(ref)]
+    if len(ending) == 1:
+        return ending[0]
+    if ending:
+        raise BadInput(f"run {run_id}: wafer {ref!r} is the end of {', '.join(ending)}; say which")
+    raise BadInput(f"run {run_id} has no wafer {ref!r}; its wafers: {', '.join(wafers)}")
 
 
 def pending_dispositions(store: RunStore, run_id: str) -> dict[str, Decision]:

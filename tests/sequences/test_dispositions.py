@@ -25,16 +25,19 @@ from packline.sequences.engine import (
 )
 
 
-async def held_lot(store) -> str:
-    """A lot of 5 aborted inside the irreversible plasma clean of its first batch of four,
-    then resumed: those four are held for an operator, the fifth completes."""
+async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
+    """A lot of 5 (`wafer_ids`, else W01...) aborted inside the irreversible plasma clean of
+    its first batch of four, then resumed: those four are held for an operator, the fifth
+    completes."""
 
     def abort_in_clean(event):
         if event.kind == "step-started" and event.step == "plasma clean":
             engine.request("abort", "test")
 
     async with open_run(
-        store, prepare(RunRequest("plasma-clean", lot=5)), observers=[abort_in_clean]
+        store,
+        prepare(RunRequest("plasma-clean", lot=5, wafer_ids=wafer_ids)),
+        observers=[abort_in_clean],
     ) as engine:
         assert await engine.run() == "aborted"
     async with open_resume(store, engine.run_id) as resumed:
@@ -155,6 +158,26 @@ def test_a_dry_runs_wafer_is_its_own_with_its_disposition(db, capsys):
         assert wafer_history(store, "W02")[0]["status"] == "held"
     finally:
         store.close()
+
+
+def test_a_wafer_is_named_by_a_unique_end_of_its_id_and_runs_count_the_scrapped(db, capsys):
+    """`disposition RUN W03` for a station lot's `...-W03`, as docs/engine.md writes it."""
+    store = RunStore(db)
+    try:
+        ids = [*(f"123456-ab12-W0{n}" for n in range(1, 5)), "OTHER-W01"]
+        run_id = asyncio.run(held_lot(store, ids))
+    finally:
+        store.close()
+    assert main(["disposition", run_id, "W03", "scrap", "--by", "ana", "--reason", "chip"]) == 0
+    assert f"wafer 123456-ab12-W03 of run {run_id} scrapped by ana" in capsys.readouterr().out
+    assert main(["disposition", run_id, "W01", "release", "--by", "ana", "--reason", "ok"]) == 2
+    assert "wafer 'W01' is the end of 123456-ab12-W01, OTHER-W01; say which" in (
+        capsys.readouterr().err
+    )
+    assert main(["disposition", run_id, "W09", "release", "--by", "ana", "--reason", "ok"]) == 2
+    assert "has no wafer 'W09'" in capsys.readouterr().err
+    assert main(["runs"]) == 0
+    assert "5 (1 done, 3 held, 1 scrapped)" in capsys.readouterr().out
 
 
 def test_a_released_step_stays_released_when_the_wafer_is_held_again_and_reworked():

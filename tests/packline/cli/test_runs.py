@@ -118,6 +118,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "lot_size": 25,
         "completed": 20,
         "held": 5,
+        "scrapped": 0,
         "simulated": 0,
         "station_name": "line-3",
         "operator": "a.person.with.a.long.name",
