@@ -138,8 +138,9 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         action = f"mount {workpiece_id}"
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
+        command = "REMOUNT" if workpiece_id in self.reworks else "MOUNT"  # `reloading`
         async with self.loading(action):
-            await self.do(action, f"MOUNT {workpiece_id}")
+            await self.do(action, f"{command} {workpiece_id}")
         return await self.confirm_mounted(action, workpiece_id)
 
     async def unmount(self) -> None:

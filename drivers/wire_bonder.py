@@ -138,9 +138,10 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
-        await self.require_command_interlocks(action, "LOAD")
+        command = "RELOAD" if wafer_id in self.reworks else "LOAD"  # a rework: `reloading`
+        await self.require_command_interlocks(action, command)
         async with self.loading(action):
-            await self.ask(action, f"LOAD {wafer_id}")
+            await self.ask(action, f"{command} {wafer_id}")
 
     async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"

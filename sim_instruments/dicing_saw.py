@@ -156,13 +156,16 @@ class SimDicingSaw(HostLinkTool):
 
     # ----------------------------------------------------------------- commands
 
-    def _mount(self, workpiece_id: str) -> str:
+    def _mount(self, workpiece_id: str, *, rework: bool = False) -> str:
         if self.workpiece_id is not None:
             raise HostRefused("WRONG_STATE", f"{self.workpiece_id} is mounted; UNMOUNT first")
-        self.take_into_tool(workpiece_id)
+        self.take_into_tool(workpiece_id, rework=rework)
         self.workpiece_id = workpiece_id
         self.settings.streets = {1: StreetSetting(), 2: StreetSetting()}
         return ""
+
+    def _remount(self, workpiece_id: str) -> str:
+        return self._mount(workpiece_id, rework=True)
 
     def _unmount(self) -> str:
         if self.workpiece_id is None:
@@ -248,6 +251,7 @@ class SimDicingSaw(HostLinkTool):
         "DEPTH?": _depth_query,
         "INDEX?": _index_query,
         "MOUNT": _mount,
+        "REMOUNT": _remount,
         "UNMOUNT": _unmount,
         "BLADE": _blade_change,
         "INTERVAL": _interval,

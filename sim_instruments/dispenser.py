@@ -136,6 +136,7 @@ class SimDispenser(JobTool[_Job]):
     handlers = {
         "STAT?": JobTool.status,
         "LOAD": JobTool.load_wafer,
+        "RELOAD": JobTool.reload_wafer,
         "UNLOAD": JobTool.unload_wafer,
         "FILL": _fill,
         "SEAL": _seal,

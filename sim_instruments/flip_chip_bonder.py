@@ -350,6 +350,7 @@ class SimFlipChipBonder(OneWaferTool):
     handlers = {
         "STAT?": _stat,
         "LOAD": OneWaferTool.load_wafer,
+        "RELOAD": OneWaferTool.reload_wafer,
         "UNLOAD": OneWaferTool.unload_wafer,
         "SRC:LOAD": _load_source,
         "SRC:UNLOAD": _unload_source,

@@ -277,6 +277,7 @@ class SimLithography(JobTool[_Job]):
     handlers = {
         "STAT?": JobTool.status,
         "LOAD": JobTool.load_wafer,
+        "RELOAD": JobTool.reload_wafer,
         "UNLOAD": JobTool.unload_wafer,
         "COAT": _coat,
         "BAKE": _bake,

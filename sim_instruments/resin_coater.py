@@ -136,6 +136,7 @@ class SimResinCoater(JobTool[_Step]):
     handlers = {
         "STAT?": JobTool.status,
         "LOAD": JobTool.load_wafer,
+        "RELOAD": JobTool.reload_wafer,
         "UNLOAD": JobTool.unload_wafer,
         "SPIN": _spin,
         "SLOT": _slot,

@@ -174,6 +174,7 @@ class SimWetBench(JobTool[_Dip]):
     handlers = {
         "STAT?": JobTool.status,
         "LOAD": JobTool.load_wafer,
+        "RELOAD": JobTool.reload_wafer,
         "UNLOAD": JobTool.unload_wafer,
         "TEMP": _set_temperature,
         "TANK?": _tank_query,

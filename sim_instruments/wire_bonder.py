@@ -155,13 +155,16 @@ class SimWireBonder(HostLinkTool):
             self.state = BonderState.IDLE
         return ""
 
-    def _load(self, wafer_id: str) -> str:
+    def _load(self, wafer_id: str, *, rework: bool = False) -> str:
         if self.wafer_id is not None:
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is on the chuck")
         self.require_interlocks("LOAD")
-        self.take_into_tool(wafer_id)
+        self.take_into_tool(wafer_id, rework=rework)
         self.wafer_id, self.selection = wafer_id, None
         return ""
+
+    def _reload(self, wafer_id: str) -> str:
+        return self._load(wafer_id, rework=True)
 
     def _unload(self, wafer_id: str) -> str:
         loaded = self._require_wafer()
@@ -267,6 +270,7 @@ class SimWireBonder(HostLinkTool):
         "STAT?": _status,
         "ALM:CLR": _clear_alarms,
         "LOAD": _load,
+        "RELOAD": _reload,
         "UNLOAD": _unload,
         "MAP?": _site_count,
         "PROG": _set_program,

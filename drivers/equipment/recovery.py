@@ -4,13 +4,19 @@ Every driver answers `request_workpieces` (the ids of what the tool holds now) a
 take everything off (`_unload_everything`). From these `Equipment.recover` empties a tool after
 an interrupted run, but never of a workpiece its caller did not put there (decision 0024), and
 `Equipment.loading` names the workpiece in the way when a tool refuses a load.
+
+A tool that remembers what it processed refuses to load a wafer it processed last (a lot reusing
+another's ids would otherwise be processed twice). A caller who brings one back on purpose (a
+rework or release an operator decided, a resumed run replaying the stage its recovery cut off)
+says so with `reloading`, and a driver whose tool takes a rework load sends its load as one
+(`RELOAD`, the saw's `REMOUNT`) for the wafers `reworks` names.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Protocol
 
 from ..errors import CommandRefused, ToolError, WorkpieceHeld
@@ -44,6 +50,20 @@ class _Recovering(Protocol):
 
 class Recovery(ABC):
     """The workpieces and the recovery of `Equipment` (a base of it)."""
+
+    #: The workpieces whose load is a rework now (`reloading`).
+    reworks: frozenset[str] = frozenset()
+
+    @contextmanager
+    def reloading(self, workpiece_ids: Collection[str]) -> Iterator[None]:
+        """While inside, a load of one of `workpiece_ids` is a rework: it may be a workpiece
+        this tool processed last, brought back on purpose (see the module's doc)."""
+        before = self.reworks
+        self.reworks = before | frozenset(workpiece_ids)
+        try:
+            yield
+        finally:
+            self.reworks = before
 
     async def recover(self: _Recovering, own_workpieces: Collection[str]) -> None:
         """Bring the tool back to a known, empty, safe state after an interrupted run, taking

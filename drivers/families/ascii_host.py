@@ -375,16 +375,17 @@ TRANSFER_STATES = (ToolState.IDLE, ToolState.ENGINEERING, ToolState.FAULT)
 
 class OneWaferDriver(HostLinkDriver):
     """A host-link tool that holds one wafer at a time (the litho cell, the wet bench): it
-    takes the wafer with `LOAD <wafer>`, once the interlocks that command needs are closed,
-    and returns it with `UNLOAD <wafer>`."""
+    takes the wafer with `LOAD <wafer>` (`RELOAD <wafer>` as a rework: `reloading`), once the
+    interlocks that command needs are closed, and returns it with `UNLOAD <wafer>`."""
 
     async def load(self, wafer_id: str) -> None:
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
-        await self.require_command_interlocks(action, "LOAD")
+        command = "RELOAD" if wafer_id in self.reworks else "LOAD"
+        await self.require_command_interlocks(action, command)
         async with self.loading(action):
-            await self.do(action, f"LOAD {wafer_id}")
+            await self.do(action, f"{command} {wafer_id}")
 
     async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 from ..specs.core import (
@@ -242,20 +242,30 @@ WAFER_PARAMETER = HostParameter(
 )
 
 
+#: What a host-link tool's rework load (`RELOAD`, the saw's `REMOUNT`) is for.
+RELOAD_DOC = (
+    "takes a wafer this tool processed last on purpose (an operator's rework or release, or "
+    "a resumed run replaying the stage its recovery cut off), which the plain load refuses"
+)
+
+
 def one_wafer_transfer(
     interlock: str, load_doc: str, unload_doc: str
-) -> tuple[HostCommand, HostCommand]:
+) -> tuple[HostCommand, HostCommand, HostCommand]:
     """How a one-wafer tool takes its wafer, `LOAD <wafer>` (idle, with `interlock` closed),
-    and gives it back, `UNLOAD <wafer>` (idle or in fault); the status query reads both back."""
+    or takes one back as a rework, `RELOAD <wafer>`, and gives it back, `UNLOAD <wafer>` (idle
+    or in fault); the status query reads them back."""
+    load = HostCommand(
+        name="LOAD",
+        parameters=("wafer",),
+        allowed_in=SETUP,
+        interlocks=(interlock,),
+        query="STAT?",
+        doc=load_doc,
+    )
     return (
-        HostCommand(
-            name="LOAD",
-            parameters=("wafer",),
-            allowed_in=SETUP,
-            interlocks=(interlock,),
-            query="STAT?",
-            doc=load_doc,
-        ),
+        load,
+        replace(load, name="RELOAD", doc=f"`LOAD` as a rework: {RELOAD_DOC}"),
         HostCommand(
             name="UNLOAD",
             parameters=("wafer",),

@@ -7,6 +7,7 @@ spec tests; the byte-level tests restate it on purpose, as the independent oracl
 from __future__ import annotations
 
 from ..families.ascii_host_wire import (
+    RELOAD_DOC,
     SETUP,
     HostCommand,
     HostInterlock,
@@ -147,6 +148,13 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             query="WORK?",
             doc="the chuck holds the frame, the alignment finds the streets; the street map "
             "returns to the die size with offset 0",
+        ),
+        HostCommand(
+            name="REMOUNT",
+            parameters=("workpiece",),
+            allowed_in=SETUP,
+            query="WORK?",
+            doc=f"`MOUNT` as a rework: {RELOAD_DOC}",
         ),
         HostCommand(name="UNMOUNT", allowed_in=SETUP, query="WORK?", doc="frees the chuck"),
         HostCommand(

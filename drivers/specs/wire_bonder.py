@@ -13,6 +13,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..families.ascii_host_wire import (
+    RELOAD_DOC,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -147,6 +148,13 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             allowed_in=NOT_RUNNING,
             interlocks=("cover_closed",),
             doc="puts the wafer on the empty chuck, vacuum on",
+        ),
+        HostCommand(
+            name="RELOAD",
+            parameters=("wafer",),
+            allowed_in=NOT_RUNNING,
+            interlocks=("cover_closed",),
+            doc=f"`LOAD` as a rework: {RELOAD_DOC}",
         ),
         HostCommand(
             name="UNLOAD",

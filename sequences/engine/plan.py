@@ -4,9 +4,10 @@ Rules (the checkpoint contract, see docs/engine.md):
 
 * a wafer completed, held or scrapped stays so, unless an operator released or reworked the
   held wafer since it was held (`dispositions.py`): a release counts the step that held it as
-  completed, so the wafer goes on from the step after it; a rework forgets that step, so it
-  runs again; either way the stage (tool use or batch) it failed in is replayed, because the
-  tool's recovery took the wafer off;
+  completed, so the wafer goes on from the step after it (a released step is skipped even in
+  its replayed stage, repeatable or not: a check that failed would only fail again); a
+  rework forgets that step, so it runs again; either way the stage (tool use or batch) it
+  failed in is replayed, because the tool's recovery took the wafer off;
 * a wafer whose irreversible step was running (or was cut off by an abort) when the run
   stopped is held for an operator decision: the step may have half happened, and a grind or
   a cut is never repeated;
@@ -39,6 +40,8 @@ class Plan:
 
     steps: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     wafer_status: dict[str, str] = field(default_factory=dict)
+    #: The (wafer, step key)s an operator released: done, even inside a replayed stage.
+    released: set[tuple[str, str]] = field(default_factory=set)
 
     @classmethod
     def from_records(
@@ -55,6 +58,7 @@ class Plan:
                 if earlier is not None and earlier["status"] != "completed":
                     # skipped after a cut-off or failure: an operator released it, for good
                     plan.steps[key] = {**earlier, "status": "completed"}
+                    plan.released.add(key)
                 continue  # otherwise a skip restates an earlier completion
             plan.steps[key] = row
         for wafer_id, decision in (dispositions or {}).items():
@@ -73,6 +77,7 @@ class Plan:
             elif self._holds(row):
                 if decision is Decision.RELEASE:
                     self.steps[key] = {**row, "status": "completed"}
+                    self.released.add(key)
                 else:
                     del self.steps[key]
 

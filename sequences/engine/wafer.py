@@ -316,13 +316,17 @@ async def _stage(
 ) -> AsyncIterator[None]:
     """A stage: the wafers (or a batch) hold `tool` for the steps inside. It is recorded like
     a step; when it fails or stops, the tool is recovered (and an alarmed one put out of
-    service) before the failure goes on."""
+    service) before the failure goes on. A replayed stage loads its wafers again as a rework
+    (`Equipment.reloading`): the tool may have processed them last, before its recovery took
+    them off, and the plan skips what of it was irreversible and done."""
     stage = Stage(key, tool, replay, batch)
     for wafer in wafers:
         wafer._stage = stage
+    wafer_ids = [w.id for w in wafers]
     try:
-        async with run.recorder.stage([w.id for w in wafers], key, tool, batch):
-            yield
+        with tool.driver.reloading(wafer_ids if replay else ()):
+            async with run.recorder.stage(wafer_ids, key, tool, batch):
+                yield
     except asyncio.CancelledError:
         raise
     except BaseException as error:
@@ -368,7 +372,11 @@ async def execute_step(
         for wafer, key in zip(wafers, keys, strict=True)
     ]
     recorder = run.recorder
-    if all(status == "completed" for status in before) and (irreversible or not replay):
+    released = all(
+        (wafer.id, key) in run.plan.released for wafer, key in zip(wafers, keys, strict=True)
+    )
+    done = all(status == "completed" for status in before)
+    if done and (irreversible or not replay or released):
         recorder.record_skipped(rows)
         return None
     if irreversible and "completed" in before:

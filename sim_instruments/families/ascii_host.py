@@ -311,11 +311,11 @@ class HostLinkTool(SimulatedTool):
             self.state = states["IDLE"]
         return ""
 
-    def take_into_tool(self, wafer_id: str) -> None:
+    def take_into_tool(self, wafer_id: str, *, rework: bool = False) -> None:
         """Take `wafer_id` into this tool in the twin: `WRONG_STATE` for a wafer this tool
-        processed before (unless it is a rework)."""
+        processed before, unless the load is a `rework` (`RELOAD`, `REMOUNT`)."""
         try:
-            self.twin.load(wafer_id, self.name)
+            self.twin.load(wafer_id, self.name, rework=rework)
         except WaferAlreadyProcessed as error:
             raise HostRefused("WRONG_STATE", str(error)) from None
 

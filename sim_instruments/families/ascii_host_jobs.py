@@ -17,7 +17,8 @@ from .ascii_host import HostLinkTool, HostRefused
 class OneWaferTool(HostLinkTool):
     """A simulated host-link tool that holds one wafer at a time (the litho cell, the wet
     bench): `LOAD <wafer>` takes it (refused while one is in, and for a wafer this tool
-    processed before unless it is a rework), `UNLOAD <wafer>` returns the one named. The
+    processed before), `RELOAD <wafer>` takes one back as a rework, `UNLOAD <wafer>` returns
+    the one named. The
     `wafer_vacuum` interlock, if the spec has one, is closed while a wafer is held."""
 
     wafer_id: str | None = None
@@ -25,13 +26,17 @@ class OneWaferTool(HostLinkTool):
     def interlock_conditions(self) -> dict[str, bool]:
         return {"wafer_vacuum": self.wafer_id is not None}
 
-    def load_wafer(self, wafer_id: str) -> str:
+    def load_wafer(self, wafer_id: str, *, rework: bool = False) -> str:
         if self.wafer_id is not None:
             raise HostRefused("WRONG_STATE", f"wafer {self.wafer_id} is loaded")
         self.require_interlocks("LOAD")
-        self.take_into_tool(wafer_id)
+        self.take_into_tool(wafer_id, rework=rework)
         self.wafer_id = wafer_id
         return ""
+
+    def reload_wafer(self, wafer_id: str) -> str:
+        """`RELOAD <wafer>`: `LOAD`, of a wafer this tool may have processed last."""
+        return self.load_wafer(wafer_id, rework=True)
 
     def unload_wafer(self, wafer_id: str) -> str:
         loaded = self.loaded()

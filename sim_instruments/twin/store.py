@@ -64,14 +64,14 @@ class TwinStore:
             workpiece = self._workpieces.get(wafer_id)
         return workpiece if workpiece is not None else self.receive(wafer_id)
 
-    def load(self, wafer_id: str, tool: str) -> Workpiece:
+    def load(self, wafer_id: str, tool: str, *, rework: bool = False) -> Workpiece:
         """The workpiece `tool` is loading. `WaferAlreadyProcessed` (naming the wafer, the tool
         and what it did, for the tool to refuse on its wire) when `tool` is the last tool that
         processed this wafer (a visit after another tool's processing is a new one), unless the
-        wafer is marked for rework."""
+        load is a `rework` (the host said so on the wire) or the wafer is marked for rework."""
         workpiece = self.get(wafer_id)
         last = workpiece.history[-1] if workpiece.history else None
-        if last is not None and last.tool == tool and wafer_id not in self._rework:
+        if last is not None and last.tool == tool and not rework and wafer_id not in self._rework:
             raise WaferAlreadyProcessed(
                 f"wafer {wafer_id} was already processed by {tool} ({last.operation} at "
                 f"t = {last.time_s:g} s); load it again only as a rework"

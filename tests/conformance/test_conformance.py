@@ -47,6 +47,12 @@ OVERRUN_ALLOWANCE_S = 0.5
 #: Every workpiece the suite puts on a tool (the adapters' wafers, the bonder's die source):
 #: what a recovery may take off.
 OWN = ("W01", "W02", "W07", "S01")
+#: The kinds whose driver sends a load as a rework when told (`Equipment.reloading`): the
+#: host-link tools' `RELOAD` and the saw's `REMOUNT`; the others have no rework load yet.
+REWORK_LOADS = {
+    "wire_bonder", "dicing_saw", "lithography", "wet_bench", "resin_coater", "dispenser",
+    "flip_chip_bonder",
+}  # fmt: skip
 
 
 def test_every_registered_kind_has_an_adapter():
@@ -324,6 +330,13 @@ async def test_a_wafer_the_tool_processed_is_refused_unless_it_is_a_rework(
     await bounded(rig.driver.recover(OWN))
     with pytest.raises(CommandRefused, match="W01"):
         await adapter.prepare(rig, "W01")  # a second lot reusing the id, on a shared line
+    await bounded(rig.driver.recover(OWN))
+    with rig.driver.reloading(["W01"]):  # the host says it is a rework, on the wire
+        if adapter.kind in REWORK_LOADS:
+            await adapter.prepare(rig, "W01")
+        else:
+            with pytest.raises(CommandRefused, match="W01"):
+                await adapter.prepare(rig, "W01")
     rig.twin.allow_rework("W01")
     await bounded(rig.driver.recover(OWN))
     await adapter.prepare(rig, "W01")

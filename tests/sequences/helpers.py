@@ -17,6 +17,7 @@ from packline.cli import main
 from packline.clock import VirtualClock
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
+from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import Method, Recipe, Wafer, method
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import PanelSpec, TwinStore
@@ -55,6 +56,27 @@ async def two_tools(wafer: Wafer, recipe: TwoToolRecipe) -> None:
         await chamber_cycle(wafer, a, recipe.first_s, "etch A")
     async with wafer.use("pc_b") as b:
         await chamber_cycle(wafer, b, recipe.second_s, "etch B")
+
+
+class BumpSiteRecipe(Recipe):
+    #: The fewest bumped sites the check after bumping accepts (2 fails it: one site is bumped).
+    min_bumped_sites: Annotated[int, Field(strict=True, ge=1, le=2)] = 1
+
+
+async def bump_one_site(wafer: Wafer, recipe: BumpSiteRecipe) -> None:
+    """One stud bump on the wire bonder, then a check of it that a recipe may fail (the
+    sequence of the method `test-bump-site`, which the tests that use it register)."""
+    async with wafer.use(WireBonder) as bonder:
+        await wafer.step("load on bonder", bonder.load, wafer.id)
+        program = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
+        await wafer.step("bump", bonder.form_stud_bumps, program, sites=[0])
+        await wafer.step("check", check_bumped, wafer, bonder, recipe.min_bumped_sites)
+        await wafer.step("unload from bonder", bonder.unload, wafer.id)
+
+
+async def check_bumped(wafer: Wafer, bonder: WireBonder, min_sites: int) -> None:
+    summary = await bonder.request_bump_height_summary()
+    wafer.measure("bumped sites", summary.bumped_sites, "sites", low=min_sites)
 
 
 class PanelRowsRecipe(Recipe):

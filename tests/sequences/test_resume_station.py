@@ -4,6 +4,7 @@ matches the one the run recorded."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 import sqlite3
@@ -11,13 +12,22 @@ import sqlite3
 import pytest
 import yaml
 
-from packline.clock import WallClock
-from packline.sequences.engine import BadInput, RunRequest, open_resume, open_run, prepare
+from packline.clock import ScaledClock, WallClock
+from packline.sequences.engine import (
+    BadInput,
+    Decision,
+    RunRequest,
+    open_resume,
+    open_run,
+    prepare,
+    record_disposition,
+)
 from packline.sequences.engine.launch import check_same_tools
-from packline.sequences.engine.method import get_method
+from packline.sequences.engine.method import all_methods, get_method, method
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, parse_station
 
+from .helpers import BumpSiteRecipe, bump_one_site
 from .processes import Controller, Served, packline
 
 
@@ -218,3 +228,64 @@ def test_resume_refuses_another_driver_for_a_gem_tool(bonder, expected):
     run = {"id": "r1", "station_yaml": gem_station(GEM_BONDER).to_yaml()}
     with pytest.raises(BadInput, match=re.escape(expected)):
         check_same_tools(get_method("bump-seal-clean"), run, gem_station(bonder), "other.yaml")
+
+
+@pytest.fixture
+def bump_site_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The method `test-bump-site`, registered for one test only: registered at import, a
+    method on a tool with a GEM face would join the GEM line's test of every such method."""
+    all_methods()  # the methods discovered first, in the registry the test's copy starts from
+    registry = importlib.import_module("packline.sequences.engine.method")
+    monkeypatch.setattr(registry, "_METHODS", dict(registry._METHODS))
+    method(
+        name="test-bump-site",
+        title="test: one stud bump on the wire bonder, then a check of it",
+        claims=(),
+        recipe=BumpSiteRecipe,
+        tools=("wire_bonder",),
+        irreversible=("bump",),
+    )(bump_one_site)
+
+
+@pytest.mark.usefixtures("bump_site_method")
+@pytest.mark.parametrize("stop", ["terminate", "release"])
+async def test_a_wafer_back_at_the_tool_that_processed_it_last_is_loaded_as_a_rework(
+    store, tmp_path, stop
+):
+    """On a served line, whose tools remember what they processed across the run's sessions,
+    a wafer bumped by the bonder whose stage was then cut off (a terminate), or whose check
+    after the bump failed and was released, goes back on the bonder as a rework (`RELOAD`)
+    on resume, and completes: the irreversible bump is not done again. Before, the bonder
+    refused the load (`already processed ... load it again only as a rework`) and the
+    wafer was held again."""
+    recipe = tmp_path / "recipe.yaml"
+    failing = BumpSiteRecipe(min_bumped_sites=2 if stop == "release" else 1)
+    recipe.write_text(yaml.safe_dump(failing.model_dump()))
+    async with SimulatedLine(ScaledClock(1000), kinds=["wire_bonder"]) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        prepared = prepare(
+            RunRequest("test-bump-site", simulated=False, station_path=path, recipe_path=recipe)
+        )
+        box: list = []
+
+        def terminate_after_bump(event) -> None:
+            if stop == "terminate" and event.kind == "step-finished" and event.step == "bump":
+                box[0].request("terminate", "test")
+
+        async with open_run(store, prepared, observers=[terminate_after_bump]) as engine:
+            box.append(engine)
+            assert await engine.run() == ("terminated" if stop == "terminate" else "held")
+        (wafer,) = store.wafers(engine.run_id)
+        wafer_id = wafer["wafer_id"]
+        if stop == "release":
+            record_disposition(
+                store, engine.run_id, wafer_id, Decision.RELEASE, "ana", "inspected: bumped"
+            )
+        async with open_resume(store, engine.run_id) as resumed:
+            assert await resumed.run() == "completed", store.wafers(engine.run_id)
+        bonder = line.tools["wire_bonder"]
+        assert f"RELOAD {wafer_id}" in bonder.received
+        history = line.twin.get(wafer_id).history
+    assert [step.tool for step in history] == ["wire_bonder"]  # bumped once
+    bumps = [s for s in store.table("steps", engine.run_id) if s["name"] == "bump"]
+    assert [(s["session"], s["status"]) for s in bumps] == [(1, "completed"), (2, "skipped")]
