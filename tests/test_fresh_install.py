@@ -9,6 +9,7 @@ neither has a dependency's wheel the test is skipped, saying which; any other fa
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -31,8 +32,10 @@ pytestmark = pytest.mark.slow
 
 
 def _run(args: list[str], cwd: Path, timeout_s: float = 300) -> subprocess.CompletedProcess[str]:
+    """`args` in `cwd`, with no PYTHONPATH: the fresh environment imports only what it holds."""
+    env = {name: value for name, value in os.environ.items() if name != "PYTHONPATH"}
     return subprocess.run(
-        args, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, check=False
+        args, cwd=cwd, capture_output=True, text=True, timeout=timeout_s, check=False, env=env
     )
 
 
