@@ -12,10 +12,8 @@ rewrites the page's marked tables in place; a test fails on a page out of step w
 
 from __future__ import annotations
 
-import sys
 import types
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Union, get_args, get_origin
 
 import annotated_types
@@ -24,7 +22,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
 from packline.drivers.links import LINK_KINDS
-from packline.drivers.specs.pages import rewrite_page, table
+from packline.drivers.specs.pages import page_command, table
 from packline.sequences.engine.recipe_fields import field_docs
 from packline.station import Station, ToolEntry
 
@@ -126,11 +124,7 @@ def page_tables() -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Rewrite the page's marked tables: `PAGE`."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m packline.station_page PAGE", file=sys.stderr)
-        return 2
-    return rewrite_page(Path(args[0]), page_tables)
+    return page_command(argv, "packline.station_page", page_tables)
 
 
 if __name__ == "__main__":

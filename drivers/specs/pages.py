@@ -184,6 +184,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
 
 
+def page_command(
+    argv: Sequence[str] | None, module: str, tables: Callable[[], Mapping[str, str]]
+) -> int:
+    """`python -m MODULE PAGE`: rewrite the marked tables of PAGE from `tables()` (2 and a
+    usage line when not given one page)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if len(args) != 1:
+        print(f"usage: python -m {module} PAGE", file=sys.stderr)
+        return 2
+    return rewrite_page(Path(args[0]), tables)
+
+
 def rewrite_page(path: Path, tables: Callable[[], Mapping[str, str]]) -> int:
     """Rewrite the marked tables of the page at `path` from `tables()`: 0, or 1 with the
     problem on stderr (a page that cannot be read or written, a marker naming no table, a

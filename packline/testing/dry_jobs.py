@@ -19,11 +19,9 @@ real line a dummy (test) wafer placed where the tool loads from, its id given wi
 
 from __future__ import annotations
 
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol
 
 from packline.drivers.electroplater import ModbusScpiElectroplater
@@ -34,7 +32,7 @@ from packline.drivers.roles.laser import Laser
 from packline.drivers.roles.oven import Oven
 from packline.drivers.roles.single_wafer import SingleWaferTool
 from packline.drivers.roles.wet_bench import Tank, WetBench
-from packline.drivers.specs.pages import rewrite_page, table
+from packline.drivers.specs.pages import page_command, table
 
 #: The dummy wafer a transfer job takes in and out when none is named (`--dummy-wafer`).
 DUMMY_WAFER_ID = "DUMMY01"
@@ -228,11 +226,7 @@ def page_tables() -> dict[str, str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Rewrite the dry-job table of the page given (docs/hardware-in-the-loop.md)."""
-    args = list(sys.argv[1:] if argv is None else argv)
-    if len(args) != 1:
-        print("usage: python -m packline.testing.dry_jobs PAGE", file=sys.stderr)
-        return 2
-    return rewrite_page(Path(args[0]), page_tables)
+    return page_command(argv, "packline.testing.dry_jobs", page_tables)
 
 
 if __name__ == "__main__":
