@@ -155,6 +155,13 @@ def run_lot(
     return code, events
 
 
+def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict) -> str:
+    """`packline validate METHOD` of `recipe` written in tmp_path, which must refuse it (exit
+    2): what it printed on stderr."""
+    assert main(["validate", method, "--recipe", str(write_recipe(tmp_path, recipe))]) == 2
+    return capsys.readouterr().err
+
+
 def failing_claims(check: dict) -> set[str]:
     """The claims of a claim check (a run summary's `claim_check`) with a failing condition."""
     return {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}

@@ -18,7 +18,7 @@ from packline.sequences.solder import PLATED_WIRING_MIN_UM, mask_area_cm2
 from packline.sequences.sprout_bump_csp import SproutBumpRecipe, claim_conditions
 from packline.sim_instruments.twin import wafer_site_count
 
-from .helpers import RECIPES, failing_claims, reference_recipe, run_lot, write_recipe
+from .helpers import RECIPES, failing_claims, reference_recipe, refusal, run_lot, write_recipe
 
 LEVELS = {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8"}
 
@@ -112,9 +112,8 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_the_claim(
             recipe[section].update(values)
         else:
             recipe[section] = values
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
-    assert f"(claim {claim})" in capsys.readouterr().err
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert f"(claim {claim})" in error
 
 
 def levels_recipe(count: int) -> dict:
@@ -152,9 +151,7 @@ def test_a_metal_support_under_a_descum_is_refused_naming_001_10(
 ):
     recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
     recipe["wiring"]["descum"] = reference_recipe("sprout-bump-csp.yaml")["wiring"]["descum"]
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
-    error = capsys.readouterr().err
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert "wiring.descum" in error
     assert "(claim 001:10)" in error
 
@@ -164,9 +161,8 @@ def test_a_film_support_without_a_seed_is_refused(
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
     del recipe["wiring"]["seed"]
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
-    assert "wiring.seed is missing" in capsys.readouterr().err
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert "wiring.seed is missing" in error
 
 
 @pytest.mark.parametrize(
@@ -198,9 +194,7 @@ def test_a_plated_area_or_density_the_mask_contradicts_is_refused_naming_the_nes
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["wiring"]["plating"].update(changes)
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
-    error = capsys.readouterr().err
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert expected in error
     assert "(top level)" not in error
 
@@ -210,13 +204,12 @@ def test_a_mould_mask_outside_the_reticle_library_is_refused_naming_the_mask(
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["wiring"]["mould"]["mask"] = "wiring-level-9"
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
         "wiring.mould.mask = wiring-level-9: not in the line's reticle library (pads, openings, "
         "wiring-level-1, wiring-level-2, ball-lands, interconnect-lands): the area "
         "wiring.plating plates through it is unknown"
-    ) in capsys.readouterr().err
+    ) in error
 
 
 def test_the_plated_area_defaults_to_what_the_mask_opens_on_the_recipes_wafer():
@@ -253,9 +246,8 @@ def test_a_lot_of_150_mm_wafers_plates_over_what_the_mask_opens_on_them(
     assert measured["plated area"] == pytest.approx(2.834, abs=0.01)
     assert measured["current density"] == pytest.approx(2.0, abs=0.02)
     recipe["wiring"]["plating"]["plated_area_cm2"] = "5.6 cm^2"
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
-    assert "4224 sites of a 150 mm wafer" in capsys.readouterr().err
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert "4224 sites of a 150 mm wafer" in error
 
 
 def test_the_claim_check_holds_the_wiring_to_the_processs_minimum_not_the_recipes(
@@ -273,13 +265,12 @@ def test_the_claim_check_holds_the_wiring_to_the_processs_minimum_not_the_recipe
         assert wiring.margin is not None
         assert wiring.margin.limit == PLATED_WIRING_MIN_UM == 3.0
     recipe["wiring"]["plating"].update(thickness_um="2.5 um", min_thickness_um="2 um")
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
         "wiring.plating.min_thickness_um = 2 um: a plated wiring is at least 3 um thick, what "
         "the claim check holds it to: the recipe's minimum may raise that, not lower it "
         "(claim 001:8)"
-    ) in capsys.readouterr().err
+    ) in error
 
 
 def test_a_valid_stated_area_at_the_windows_lower_end_plates_as_the_recipe_asks(
@@ -346,9 +337,7 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
 ):
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["terminals"]["reflow"]["peak_c"] = "210 degC"
-    path = write_recipe(tmp_path, recipe)
-    assert main(["validate", "sprout-bump-csp", "--recipe", str(path)]) == 2
-    error = capsys.readouterr().err
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert "terminals" in error
     assert "reflow.peak_c = 210 degC must be above the liquidus of SAC305 (217 degC)" in error
 
