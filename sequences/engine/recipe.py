@@ -174,9 +174,9 @@ class Recipe(BaseModel):
         return points
 
     def derived_setpoints(self) -> list[ToolSetpoint]:
-        """The setpoints the recipe works out instead of stating them (a plated area left
-        out is what the design opens), so the tools' limits hold them as they hold stated
-        ones: none here; a recipe that works one out says so."""
+        """The setpoints the recipe works out instead of stating them (the plated area a
+        plating step sends is what its design opens), so the tools' limits hold them as they
+        hold stated ones: none here; a recipe that works one out says so."""
         return []
 
 
