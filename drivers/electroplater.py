@@ -5,9 +5,10 @@ A tool of two devices (decision 0009), named in the station entry's address:
 * `cell` (this driver's own link): the bath and wafer-holder controller, a PLC on Modbus TCP or
   RTU in the family's map, declared in `packline.drivers.specs.electroplater`: status block at
   0-19 (phase, alarms, interlocks, the heater's unit id, paddle, bath age, the charge counted
-  through the cathode since the immersion), the paddle setpoint at 200 (FC16, taken at once),
-  commands at 300 with the wafer id at 301-308; on the same line, at the unit id the PLC
-  names, the bath heater: a temperature controller of the line's common map (Eurotherm 3200
+  through the cathode since the immersion and whether it reached its target), the paddle
+  setpoint at 200 and the charge target at 201-202 (FC16, taken at once), commands at 300
+  with the wafer id at 301-308; on the same line, at the unit id the PLC names, the bath
+  heater: a temperature controller of the line's common map (Eurotherm 3200
   addresses, `drivers/families/temperature_controller.py`);
 * `supply`: a programmable DC supply on the standard SCPI tree (`drivers/dc_supply.py`).
 
@@ -18,9 +19,10 @@ interlocks read, IMMERSE; once the wafer is in the bath with the contact ring on
 seed area the cell measured (`CATHODE_AREA`) against the recipe's design area,
 `plated_area_cm2` (one far off it is refused, the wafer withdrawn unplated); the supply's
 levels set (output off) with the current of the recipe's density over the measured area
-(current-density control), then `OUTP ON`; the supply and the cell's counter are polled until
-the counter has seen the charge of the recipe's thickness over that area (the last part slept
-to the second the charge needs), then `OUTP OFF` and WITHDRAW. The safe state is the same
+(current-density control), the charge of the recipe's thickness over that area as the cell's
+charge target, then `OUTP ON`; the supply and the cell are polled until the cell reports the
+charge reached and the current off (ampere-hour termination in the tool, decision 0038: the
+charge does not depend on when the driver looks), then WITHDRAW. The safe state is the same
 order: output off, then ABORT (the wafer withdrawn and rinsed). Once the holder is out,
 rinsed and dry, the thickness the rinse station's XRF head measured at its points
 (`XRF_POINTS`, `XRF_THICKNESS`) is read into the result.
@@ -36,7 +38,7 @@ from typing import Any, ClassVar
 from .dc_supply import ScpiDcSupply
 from .equipment import READY_STATES, Reading
 from .errors import ConnectionLost, ToolError, ToolStateError
-from .families.plc_map import PlcStatus
+from .families.plc_map import PlcStatus, field
 from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
 from .links import Link, ModbusLink
@@ -118,6 +120,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             immersion_charge_c=values["IMMERSION_CHARGE"],
             cathode_area_cm2=values["CATHODE_AREA"],
             wafer_loaded=bool(values["WAFER_LOADED"]),
+            charge_reached=bool(values["CHARGE_REACHED"]),
+            current_on_s=values["CURRENT_ON_TIME"],
         )
 
     async def request_bath_temperature_c(self) -> float:
@@ -236,43 +240,38 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
     async def _pass_charge(
         self, action: str, recipe: PlatingRecipe, wafer_id: str, area_cm2: float
     ) -> PlatingResult:
-        """Current on until the cell's counter has seen the charge of the recipe's thickness
-        over `area_cm2`, the area the cell measured, then off; the result's thickness by charge
-        and current density are over it.
+        """The charge of the recipe's thickness over `area_cm2`, the area the cell measured, as
+        the cell's charge target, the output on, and the supply and the cell polled until the
+        cell reports the charge reached and the current off (its ampere-hour termination, so
+        the charge is the target's however late the poll comes); the result's thickness by
+        charge and current density are over that area. The driver switches the output off
+        only as the safe state (an alarm, an abort, a timeout).
 
-        Between polls the supply's readings are integrated into a second, independent charge;
-        once the charge left would pass within one poll interval at the present current, the
-        rest is slept to the second and the output switched off.
+        The mean current is the supply's mean reading while current flowed (each poll reads
+        the supply before the cell, so a reading the cell then reports not yet ended is one;
+        the cell's charge over its current-on time if no poll came before the end), and the
+        supply's charge, an independent figure, that current over the cell's current-on time.
         """
         target_c = recipe.charge_c(area_cm2)
+        target = self.encode_fields(action, {"charge_target_c": target_c})
+        await self.write_fields(action, field(SPEC, "charge_target_c").address(), target)
         currents: list[float] = []
         voltages: list[float] = []
-        supply_charge_c = 0.0
+        flowing: list[float] = []  # the current readings taken before the charge's end
         await self.supply.switch_output(action, True)
-        started_s = last_s = self.clock.now()
-        last_current_a = 0.0
 
         async def poll() -> CellStatus | None:
-            nonlocal supply_charge_c, last_s, last_current_a
-            status = await self.traced_status()
             current_a, voltage_v, tripped = await self.supply.measure_watched(action)
-            now = self.clock.now()
-            supply_charge_c += last_current_a * (now - last_s)
-            last_s, last_current_a = now, current_a
+            status = await self.traced_status()
             currents.append(current_a)
             voltages.append(voltage_v)
             if status.phase is CellPhase.FAULT or tripped:
                 await self.supply.abort()
                 await self.refresh_alarms()
                 raise self.alarm_error(action)
-            left_c = target_c - status.immersion_charge_c
-            if left_c <= 0:
+            if status.charge_reached:
                 return status
-            if current_a > 0 and left_c / current_a <= self.poll_interval_s:
-                rest_s = left_c / current_a
-                await self.clock.sleep(rest_s)
-                supply_charge_c += current_a * rest_s
-                return status
+            flowing.append(current_a)
             return None
 
         await self.wait_until(
@@ -281,18 +280,17 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             recipe.timeout_s + target_c / recipe.current_a(area_cm2),
             lambda: f"{currents[-1] if currents else 0:g} A flowing, charge not reached",
         )
-        await self.supply.switch_output(action, False)
-        on_s = self.clock.now() - started_s
         status = await self.request_status()
         bath_temperature_c = await self.request_bath_temperature_c()
-        charge_c = status.immersion_charge_c
+        charge_c, on_s = status.immersion_charge_c, status.current_on_s
         per_c = METALS[recipe.metal].thickness_per_charge_um_cm2_per_c()
-        mean_current_a = supply_charge_c / on_s if on_s > 0 else 0.0
+        supply_a = sum(flowing) / len(flowing) if flowing else 0.0
+        mean_current_a = supply_a or (charge_c / on_s if on_s > 0 else 0.0)
         return PlatingResult(
             wafer_id=wafer_id,
             metal=recipe.metal,
             charge_c=charge_c,
-            supply_charge_c=supply_charge_c,
+            supply_charge_c=supply_a * on_s,
             current_on_s=on_s,
             mean_current_a=mean_current_a,
             peak_voltage_v=max(voltages, default=0.0),

@@ -126,7 +126,8 @@ class SimDcSupply(ScpiSimTool):
         self.over_current_on = False
 
     def abort(self) -> None:
-        """Output off (the family's `ABOR`, and `*RST`)."""
+        """Output off: the family's `ABOR`, `*RST`, and the rear shut-off input its owner
+        drives (a plating cell ending its charge, `OUTP?` then answers 0)."""
         self.output_on = False
 
     def device_commands(self) -> Iterable[Header]:

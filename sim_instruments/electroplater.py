@@ -6,7 +6,10 @@ renders the status); its supply is a `SimDcSupply` on a server of its own, wired
 the supply drives current only while the wafer is in the bath with the contact ring on its
 seed (the cell is then a back-EMF and a resistance), and the cell counts that current through
 its cathode shunt (`IMMERSION_CHARGE`, over the seed area it measured once the wafer is in,
-`CATHODE_AREA`) and into the bath's age (`BATH_AGE`). The cell has a
+`CATHODE_AREA`) and into the bath's age (`BATH_AGE`). Its ampere-hour termination ends the
+charge itself: in the step where the counter reaches `charge_target_c` the current flows only
+until it does, then the cell switches the supply's output off through its shut-off input and
+sets `CHARGE_REACHED`, so the charge is the target's however late the host looks. The cell has a
 bath per chemistry it was built with (every `Metal` by default); `SELECT_BATH` chooses the one
 the holder plates in, each bath ageing by its own charge.
 
@@ -53,9 +56,10 @@ MAX_STEP_S = 1.0
 
 @dataclass
 class _Immersion:
-    """The wafer's time in the bath: the seed area measured once immersed, the charge it took
-    and the current-on time, kept (and shown as CATHODE_AREA and IMMERSION_CHARGE) until the
-    next IMMERSE; the sites of the pattern the bath faced (`pattern`, where the XRF head
+    """The wafer's time in the bath: the seed area measured once immersed, the charge it took,
+    the current-on time and whether the charge reached its target, kept (and shown as
+    CATHODE_AREA, IMMERSION_CHARGE, CURRENT_ON_TIME and CHARGE_REACHED) until the next
+    IMMERSE; the sites of the pattern the bath faced (`pattern`, where the XRF head
     aims), `deposit_um` per site once it is on the wafer, and what the XRF head read of it at
     its points after the withdraw (`measured_um`, XRF_THICKNESS)."""
 
@@ -63,6 +67,7 @@ class _Immersion:
     pattern: np.ndarray | None = None
     charge_c: float = 0.0
     on_s: float = 0.0
+    charge_reached: bool = False
     deposit_um: np.ndarray | None = None
     measured_um: tuple[float, ...] = ()
 
@@ -129,6 +134,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
         working_c = self.physics.working_c
         self.heater.process_c = self.heater.target_c = self.heater.working_c = working_c
         self.agitation_rpm = 60.0
+        #: The charge at which an immersion's current is switched off, C (0: none).
+        self.charge_target_c = 0.0
         self.immersion = _Immersion()
         self._stepped_to_s = now
 
@@ -176,6 +183,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
     def take_setpoints(self, values: Mapping[str, float]) -> None:
         if "agitation_rpm" in values:
             self.agitation_rpm = values["agitation_rpm"]
+        if "charge_target_c" in values:
+            self.charge_target_c = values["charge_target_c"]
 
     def status_values(self) -> dict[str, object]:
         point = self.supply.operating_point()
@@ -185,6 +194,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
             "BATH_AGE": self.bath_age_c / 3600.0,
             "IMMERSION_CHARGE": self.immersion.charge_c,
             "CATHODE_AREA": self.immersion.area_cm2,
+            "CHARGE_REACHED": int(self.immersion.charge_reached),
+            "CURRENT_ON_TIME": self.immersion.on_s,
             "XRF_POINTS": len(self.immersion.measured_um),
             "XRF_THICKNESS": list(self.immersion.measured_um or [0.0] * len(XRF_POINTS)),
             "CATHODE_CURRENT": point.current_a,
@@ -294,12 +305,20 @@ class SimElectroplater(SingleWaferPlcSimulator):
 
     def _step(self, dt_s: float) -> None:
         """One step: the current, constant within it, into the immersion's charge and the
-        bath's age; the heater's loop (or its stuck contactor) on the bath."""
+        bath's age, up to the charge target where the cell switches it off; the heater's loop
+        (or its stuck contactor) on the bath."""
         current_a = self.supply.operating_point().current_a
         if current_a > 0:
-            self.immersion.charge_c += current_a * dt_s
-            self.immersion.on_s += dt_s
-            self.bath_age_c += current_a * dt_s
+            immersion = self.immersion
+            target_c = self.charge_target_c
+            on_s = dt_s
+            if target_c > 0 and immersion.charge_c + current_a * dt_s >= target_c:
+                on_s = max(target_c - immersion.charge_c, 0.0) / current_a
+                immersion.charge_reached = True
+                self.supply.abort()  # the shut-off input: the output goes off
+            immersion.charge_c += current_a * on_s
+            immersion.on_s += on_s
+            self.bath_age_c += current_a * on_s
         heater = self.heater
         if "heater_runaway" in self.injected:
             heater.process_c += heater.plant.max_heat_rate_c_per_s * dt_s

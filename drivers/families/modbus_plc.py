@@ -18,7 +18,7 @@ from typing import ClassVar, Generic, TypeVar
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
-from ..links.registers import ascii_to_registers, registers_to_ascii
+from ..links.registers import ascii_to_registers, registers_to_ascii, u32_to_registers
 from ..specs.core import ToolSpec
 from .plc_map import (
     ALARMS,
@@ -204,12 +204,14 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     # ----------------------------------------------------------------- setpoints and commands
 
     def encode(self, action: str, name: str, value: float | str) -> list[int]:
-        """The registers of one value: a setpoint checked against the limits and scaled, text
-        as ASCII, a coded parameter by its code, any other as the number. Nothing is sent."""
+        """The registers of one value: a setpoint checked against the limits and scaled (a
+        32-bit one in two registers, high word first), text as ASCII, a coded parameter by
+        its code, any other as the number. Nothing is sent."""
         entry = field(self.spec, name)
         assert isinstance(entry, Placement)
         if isinstance(entry, PlcSetpoint):
-            return [round(self.check_limit(action, name, float(value)) * entry.scale)]
+            raw = round(self.check_limit(action, name, float(value)) * entry.scale)
+            return u32_to_registers(raw) if entry.words == 2 else [raw]
         if entry.text:
             return ascii_to_registers(str(value), entry.words)
         if entry.codes:

@@ -8,7 +8,8 @@ cell. Metal deposits by Faraday's law only where the seed is exposed (not under 
 connected to the contact ring.
 
 One wafer at a time: load it into the holder, `plate` (bath to temperature, immerse, current
-on until the charge for the thickness has passed, current off, withdraw and rinse), unload.
+on until the charge for the thickness has passed, when the cell switches it off itself,
+withdraw and rinse), unload.
 """
 
 from __future__ import annotations
@@ -185,6 +186,11 @@ class CellStatus:
     #: the exposed, connected seed area the cell measured at the last immersion (0 before)
     cathode_area_cm2: float
     wafer_loaded: bool
+    #: the immersion's charge reached the cell's charge target and the cell switched the
+    #: current off (its ampere-hour termination)
+    charge_reached: bool
+    #: how long current flowed through the cathode since the last immersion, s
+    current_on_s: float
 
 
 @dataclass(frozen=True)
@@ -252,7 +258,8 @@ class Electroplater(SingleWaferTool):
         """Plate the loaded wafer in the bath of the recipe's metal (the cell has a bath per
         chemistry): bath to temperature, immerse, measure the exposed, connected seed, a
         constant current of the recipe's density over it until the charge of the recipe's
-        thickness over it has passed, current off, withdraw, rinse and measure the deposit.
+        thickness over it has passed, when the cell switches it off itself (its ampere-hour
+        termination), withdraw, rinse and measure the deposit.
         A measured area that is not the recipe's `plated_area_cm2` (`area_mismatch`) is
         refused before the current goes on: the wafer is withdrawn unplated."""
 

@@ -44,7 +44,11 @@ class Range:
         return self.minimum <= other.minimum and other.maximum <= self.maximum
 
     def __str__(self) -> str:
-        return f"{self.minimum:g}-{self.maximum:g}"
+        """`0.05-10`; a whole bound in full (`0-1000000000`, a 32-bit register's, not 1e+09)."""
+        return "-".join(
+            f"{bound:.0f}" if bound == int(bound) else f"{bound:g}"
+            for bound in (self.minimum, self.maximum)
+        )
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -116,7 +116,22 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             doc="the exposed, connected seed area the cell measured at the last IMMERSE (the "
             "cathode's double-layer capacitance), 0 until then",
         ),
-        refused_register_status(18, "200, 300 or 301"),
+        PlcStatus(
+            name="CHARGE_REACHED",
+            register=14,
+            doc="0 no, 1 yes: IMMERSION_CHARGE reached the charge target (`charge_target_c`, "
+            "201-202) during this immersion and the cell switched the plating current off (the "
+            "supply's shut-off input); 0 from IMMERSE",
+        ),
+        PlcStatus(
+            name="CURRENT_ON_TIME",
+            register=15,
+            words=2,
+            unit="s",
+            scale=100,
+            doc="the time current flowed through the cathode since the last IMMERSE",
+        ),
+        refused_register_status(18, "200-202, 300 or 301"),
         command_error_status(19),
         serial_number_status(20),
         wafer_id_block(30, "the id of the wafer in the holder, empty when none"),
@@ -146,6 +161,17 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             process_limit=Range(0, 200),
             register=200,
             doc="paddle speed, taken at once (est window)",
+        ),
+        PlcSetpoint(
+            name="charge_target_c",
+            unit="C",
+            machine_range=Range(0, 1_000_000),
+            register=201,
+            words=2,
+            scale=1000,
+            doc="ampere-hour termination: once IMMERSION_CHARGE reaches it during an "
+            "immersion, the cell switches the plating current off itself (the supply's "
+            "shut-off input) and sets CHARGE_REACHED (14); 0 none; taken at once",
         ),
         Setpoint(
             name="bath_temperature_c",

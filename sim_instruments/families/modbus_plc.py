@@ -39,6 +39,7 @@ from packline.drivers.families.plc_map import (
     INTERLOCKS,
     REFUSED_REGISTER,
     SERIAL_NUMBER,
+    Field,
     PlcCommand,
     PlcMap,
     PlcSetpoint,
@@ -50,6 +51,7 @@ from packline.drivers.families.plc_map import (
 from packline.drivers.links.registers import (
     ascii_to_registers,
     registers_to_ascii,
+    registers_to_u32,
     u32_to_registers,
 )
 from packline.drivers.specs import ToolSpec
@@ -190,10 +192,17 @@ class ModbusPlcSimulator(SimulatedTool):
         if first <= address < first + count:
             if not self.takes_setpoints():
                 return Reason.WRONG_STATE, address
-            for offset, value in enumerate(values):
-                if self.out_of_range(address + offset, value):
-                    return Reason.OUT_OF_RANGE, address + offset
-            self.take_setpoints(self._written_setpoints(address, values))
+            written = self._written_fields(address, values)
+            for register, entry, raw in written:
+                if raw is None or self._outside(entry, raw):
+                    return Reason.OUT_OF_RANGE, register
+            self.take_setpoints(
+                {
+                    entry.name: raw / entry.scale
+                    for _, entry, raw in written
+                    if isinstance(entry, PlcSetpoint) and raw is not None
+                }
+            )
             return None
         if address == wire.command_register:
             # parameters written with the command in one request count before it runs
@@ -201,13 +210,29 @@ class ModbusPlcSimulator(SimulatedTool):
             return self._command(values[0], registers, start)
         return None  # command parameters, used by the next command
 
-    def _written_setpoints(self, address: int, values: list[int]) -> dict[str, float]:
-        """The setpoints a write sets, by name, in their units."""
-        written = {}
-        for offset, value in enumerate(values):
-            placed = self.map.field_at(self.spec, address + offset)
-            if placed is not None and isinstance(placed[0], PlcSetpoint):
-                written[placed[0].name] = value / placed[0].scale
+    def _written_fields(
+        self, address: int, values: list[int]
+    ) -> list[tuple[int, Field, int | None]]:
+        """The fields of the setpoint block a write from `address` sets: the first register
+        of each that it writes, the field and its raw count (a 32-bit one from its two
+        registers, high word first). A 32-bit value is written whole: one the write covers
+        only half of has no count (None). Registers off the map are left out."""
+        written: list[tuple[int, Field, int | None]] = []
+        offset = 0
+        while offset < len(values):
+            register = address + offset
+            placed = self.map.field_at(self.spec, register)
+            if placed is None:
+                offset += 1
+                continue
+            entry, index = placed
+            into = register - entry.address(index)
+            words = values[offset : offset + entry.words - into]
+            raw: int | None = words[0]
+            if entry.words == 2 and not entry.text:
+                raw = registers_to_u32(*words) if into == 0 and len(words) == 2 else None
+            written.append((register, entry, raw))
+            offset += entry.words - into
         return written
 
     def take_setpoints(self, values: Mapping[str, float]) -> None:
@@ -219,12 +244,15 @@ class ModbusPlcSimulator(SimulatedTool):
         """Whether `value` is outside what the setpoint or coded register at `address`
         accepts (a register outside the map takes any value)."""
         placed = self.map.field_at(self.spec, address)
-        if placed is None:
-            return False
-        entry = placed[0]
+        return placed is not None and self._outside(placed[0], value)
+
+    @staticmethod
+    def _outside(entry: Field, raw: int) -> bool:
+        """Whether the raw count `raw` is outside what `entry` accepts: a setpoint's register
+        range, a coded value's codes (any other takes any value)."""
         if isinstance(entry, PlcSetpoint):
-            return not entry.register_range.contains(value)
-        return bool(entry.codes) and entry.text_of(value) is None
+            return not entry.register_range.contains(raw)
+        return bool(entry.codes) and entry.text_of(raw) is None
 
     def refuse_out_of_range(
         self, registers: Sequence[int], start: int, names: Sequence[str] = ()

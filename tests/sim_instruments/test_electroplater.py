@@ -314,6 +314,34 @@ async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
     }
 
 
+#: What 0.5 s of wall-clock latency per exchange is in process time on a line served at 600x.
+LATENCY_S = 300.0
+
+
+async def test_the_cell_ends_the_charge_itself_however_late_the_driver_looks(rig, monkeypatch):
+    """Each exchange with the supply lands 300 s of process time late, as on a line served at
+    600x: the charge (963 C, 694 s at 1.388 A) is still the recipe's within 0.5 %, because the
+    cell switches the current off itself when its counter reaches the target; a driver that
+    switched it off over the wire once the charge was due plated 300 s more."""
+    link = rig.driver.supply.link
+    for name in ("write", "query"):
+        exchange = getattr(link, name)
+
+        async def late(*args: object, _exchange=exchange, **kwargs: object) -> object:
+            await rig.clock.sleep(LATENCY_S)
+            return await _exchange(*args, **kwargs)
+
+        monkeypatch.setattr(link, name, late)
+    await rig.driver.load("W01")
+    result = await rig.driver.plate(recipe())
+    asked_c = recipe().charge_c(result.plated_area_cm2)
+    assert last_plating(rig)["charge_c"] == pytest.approx(asked_c, rel=0.005)
+    assert last_plating(rig)["thickness_um"] == pytest.approx(5.0, rel=0.005)
+    assert result.charge_c == pytest.approx(asked_c, rel=0.005)
+    assert result.current_on_s == pytest.approx(asked_c / result.mean_current_a, rel=0.005)
+    assert rig.sim.supply.output_on is False  # the cell switched it off
+
+
 async def test_the_immersion_charge_is_read_after_withdrawing_and_deposited_once(rig):
     await rig.driver.load("W01")
     result = await rig.driver.plate(recipe())

@@ -81,6 +81,33 @@ async def test_mbpoll_and_pyvisa_plate_together(cell):
     assert sim.twin.get("W07").operations() == ["electroplate"]
 
 
+async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_off(cell):
+    """Ampere-hour termination from the page alone: the charge target (201-202, 0.001 C, high
+    word first) of 0.3 C, then 1.5 A from PyVISA into the immersed wafer: once the counter
+    reaches it the cell switches the output off itself (`OUTP?` answers 0) and reports
+    CHARGE_REACHED (14), the charge counted (7-8) and the current-on time (15-16, 0.01 s)."""
+    sim, port, supply = cell
+    count = sim.twin.get("W07").geometry.site_count
+    sim.twin.get("W07").films.layers.append(Film.blanket(FilmMaterial.CU, 0.2, count))
+    wafer_id = [str(v) for v in ascii_to_registers("W07", 8)]
+    assert (await mbpoll(port, "-r", "301", *wafer_id))[0] == 0
+    assert (await mbpoll(port, "-r", "300", "1"))[0] == 0  # LOAD_WAFER
+    assert (await mbpoll(port, "-r", "300", "3"))[0] == 0  # IMMERSE
+    assert (await mbpoll(port, "-r", "201", "0", "300"))[0] == 0  # charge target 0.300 C
+    _, out, _ = await mbpoll(port, "-r", "201", "-c", "2")
+    assert mbpoll_registers(out) == {201: 0, 202: 300}
+    replies = await asyncio.to_thread(visa, supply, ["CURR 1.5", "VOLT 5", "OUTP ON", "OUTP?"])
+    assert replies == ["1"]
+    await asyncio.sleep(0.3)  # the charge takes 0.2 s; the cell steps to now when read
+    values = mbpoll_registers((await mbpoll(port, "-r", "0", "-c", "17"))[1])
+    assert values[14] == 1  # CHARGE_REACHED
+    assert values[7] << 16 | values[8] == 300  # IMMERSION_CHARGE 0.300 C, not a count more
+    assert values[15] << 16 | values[16] == 20  # CURRENT_ON_TIME 0.20 s at 1.5 A
+    assert values[9] == 0  # CATHODE_CURRENT: none flows now
+    replies = await asyncio.to_thread(visa, supply, ["OUTP?", "MEAS:CURR?"])
+    assert replies == ["0", "0.00000"]
+
+
 async def test_pyvisa_trips_the_over_voltage_protection_and_clears_it(cell):
     sim, _, supply = cell
     lines = ["VOLT 10", "VOLT:PROT 8", "OUTP ON", "VOLT:PROT:TRIP?", "OUTP?", "SYST:ALAR?"]
@@ -103,6 +130,14 @@ async def test_mbpoll_sees_the_documented_refusals(cell):
     assert "Illegal data value" in err
     _, out, _ = await mbpoll(port, "-r", "18", "-c", "2")
     assert mbpoll_registers(out) == {18: 200, 19: 4}  # refused register, out of range
+    code, _, err = await mbpoll(port, "-r", "202", "300")  # half of the 32-bit charge target
+    assert code != 0
+    _, out, _ = await mbpoll(port, "-r", "18", "-c", "2")
+    assert mbpoll_registers(out) == {18: 202, 19: 4}  # a 32-bit value is written whole
+    code, _, err = await mbpoll(port, "-r", "201", "65535", "65535")  # 4294967.295 C
+    assert code != 0
+    _, out, _ = await mbpoll(port, "-r", "18", "-c", "2")
+    assert mbpoll_registers(out) == {18: 201, 19: 4}  # judged whole: above 1000000 C
     code, _, err = await mbpoll(port, "-r", "300", "3")  # IMMERSE with no wafer
     assert code != 0
     _, out, _ = await mbpoll(port, "-r", "19")
