@@ -199,6 +199,17 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
                     "recipe's, or a mould that did not develop as designed); the wafer was "
                     "withdrawn unplated",
                 )
+            limit = self.limits["plated_area_cm2"]
+            if not limit.contains(area_cm2):
+                await self._withdraw(action)
+                raise ToolError(
+                    self.name,
+                    self.address,
+                    action,
+                    f"the cell measured {area_cm2:.4g} cm^2 of exposed, connected seed, "
+                    f"outside the limit plated_area_cm2 {limit.described()}; the wafer was "
+                    "withdrawn unplated",
+                )
             await self.supply.set_output_levels(
                 action,
                 recipe.current_a(area_cm2),

@@ -92,6 +92,8 @@ class LimitViolation(ToolError):
         minimum: float,
         maximum: float,
         unit: str,
+        *,
+        source: str = "",
     ) -> None:
         self.setpoint = setpoint
         self.value = value
@@ -103,8 +105,15 @@ class LimitViolation(ToolError):
             address,
             action,
             f"{setpoint} = {value:g} {unit} is outside the limits "
-            f"[{minimum:g}, {maximum:g}] {unit}",
+            + described_limit(minimum, maximum, unit, source),
         )
+
+
+def described_limit(minimum: float, maximum: float, unit: str, source: str = "") -> str:
+    """A limit as a refusal names it: `[1, 5.605] cm2`, and where it was set when not by the
+    driver (`[1, 5.605] cm2 of station file line.yaml`)."""
+    text = f"[{minimum:g}, {maximum:g}] {unit}"
+    return f"{text} of {source}" if source else text
 
 
 class ToolStateError(ToolError):

@@ -20,7 +20,8 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .equipment import READY_STATES
 from .errors import ToolAlarm, ToolError, ToolStateError
@@ -80,15 +81,8 @@ class ScpiLaser(ScpiDriver, Laser):
     spec = SPEC
     limits = SPEC.limits()
 
-    def __init__(
-        self,
-        link: TextLink,
-        *,
-        name: str | None = None,
-        limits: Mapping[str, tuple[float, float]] | None = None,
-        poll_interval_s: float = 1.0,
-    ) -> None:
-        super().__init__(link, name=name, limits=limits, poll_interval_s=poll_interval_s)
+    def __init__(self, link: TextLink, **options: Any) -> None:
+        super().__init__(link, **options)
         #: The source read at connect; via diameters are limited per source.
         self.source: LaserSource | None = None
 

@@ -40,6 +40,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -165,6 +166,9 @@ class Station(BaseModel):
     control: str | None = Field(default=None, examples=["/tmp/packline-sim-x1y2/control"])
     #: The in-process simulated line of a dry run (set by packline, never written to a file).
     simulated: bool = False
+    # What the station was read from (`station file line.yaml`), named by a refusal of a
+    # tool's `limits:` (set by `parse_station`); not a field of the file.
+    _source: str = PrivateAttr(default="the station")
 
     def tools_for_role(self, role: str) -> list[str]:
         """Names of the tools that can play `role`, in file order."""
@@ -196,6 +200,7 @@ class Station(BaseModel):
             name=name,
             clock=clock,
             limits=entry.limits,
+            limits_source=self._source,
             poll_interval_s=entry.poll_interval_s,
             **gem,
         )
@@ -224,11 +229,13 @@ def build_driver(
     name: str,
     clock: Clock | None = None,
     limits: Mapping[str, tuple[float, float]] | None = None,
+    limits_source: str = "",
     poll_interval_s: float = 1.0,
     **driver_options: Any,
 ) -> Equipment:
     """Build (not connect) a `driver` (of tool kind `kind`) for the tool `name` at `address`
-    over new links; `driver_options` go to the driver (a GEM driver's `dictionary`).
+    over new links, its `limits` set by `limits_source` (a station file); `driver_options` go
+    to the driver (a GEM driver's `dictionary`).
 
     A tool of one device has one address and its link's `options`; a tool of several
     (`driver.devices`) has an address and options per device, named as the driver names them.
@@ -244,7 +251,12 @@ def build_driver(
             driver.link_type, address, options, name=name, speaker=f"driver {kind}", clock=clock
         )
         return driver(
-            link, name=name, limits=limits, poll_interval_s=poll_interval_s, **driver_options
+            link,
+            name=name,
+            limits=limits,
+            limits_source=limits_source,
+            poll_interval_s=poll_interval_s,
+            **driver_options,
         )
     names = ", ".join(driver.devices)
     if isinstance(address, str) or set(address) != set(driver.devices):
@@ -275,6 +287,7 @@ def build_driver(
         primary,
         name=name,
         limits=limits,
+        limits_source=limits_source,
         poll_interval_s=poll_interval_s,
         devices=links,
         **driver_options,
@@ -330,6 +343,7 @@ def parse_station(data: object, source: str = "station") -> Station:
         station = Station.model_validate(data)
     except ValidationError as error:
         raise StationError(_format_validation_error(source, error)) from None
+    station._source = source
     problems = station.problems()
     if problems:
         raise StationError(f"{source}: " + "; ".join(problems))

@@ -103,6 +103,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         *,
         name: str | None = None,
         limits: Mapping[str, tuple[float, float]] | None = None,
+        limits_source: str = "",
         poll_interval_s: float = 1.0,
         devices: Mapping[str, Link] | None = None,
     ) -> None:
@@ -123,7 +124,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self.link = link
         self.name = name or link.tool
         self.poll_interval_s = poll_interval_s
-        self.limits = narrow_limits(self.name, self.limits, limits or {})
+        self.limits = narrow_limits(self.name, self.limits, limits or {}, limits_source)
         self.identity: Identity | None = None
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)

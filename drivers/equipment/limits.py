@@ -11,7 +11,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from ..errors import LimitViolation, SetupRefused
+from ..errors import LimitViolation, SetupRefused, described_limit
 
 
 @dataclass(frozen=True)
@@ -23,6 +23,9 @@ class Limit:
     unit: str
     #: Only whole numbers are sent (a count, a stack of studs): 2.5 is refused, never rounded.
     whole: bool = False
+    #: Where a limit narrower than the driver's was set (`station file line.yaml`); empty for
+    #: the driver's own. A refusal names it, so the operator knows which file to look at.
+    source: str = ""
 
     def __post_init__(self) -> None:
         if self.minimum > self.maximum:
@@ -30,6 +33,11 @@ class Limit:
 
     def contains(self, value: float) -> bool:
         return self.minimum <= value <= self.maximum
+
+    def described(self) -> str:
+        """`[1, 5.605] cm2`, and where it was set if not by the driver (`... of station file
+        line.yaml`): how a refusal names the limit."""
+        return described_limit(self.minimum, self.maximum, self.unit, self.source)
 
 
 def check_limit(
@@ -39,8 +47,9 @@ def check_limit(
     whole-number setpoint is a `ValueError` (nothing is rounded)."""
     if not limit.contains(value):
         raise LimitViolation(
-            tool, address, action, setpoint, value, limit.minimum, limit.maximum, limit.unit
-        )
+            tool, address, action, setpoint, value, limit.minimum, limit.maximum, limit.unit,
+            source=limit.source,
+        )  # fmt: skip
     if limit.whole and value != int(value):
         raise ValueError(
             f"{tool} at {address}: {action}: {setpoint} = {value:g} must be a "
@@ -50,9 +59,13 @@ def check_limit(
 
 
 def narrow_limits(
-    tool: str, own_limits: Mapping[str, Limit], overrides: Mapping[str, tuple[float, float]]
+    tool: str,
+    own_limits: Mapping[str, Limit],
+    overrides: Mapping[str, tuple[float, float]],
+    source: str = "",
 ) -> dict[str, Limit]:
-    """A driver's limits (`own_limits`) narrowed by `overrides` (a station file's `limits:`).
+    """A driver's limits (`own_limits`) narrowed by `overrides` (a station file's `limits:`,
+    `source` naming it: `station file line.yaml`).
 
     An override may only narrow: a range reaching outside the driver's own is refused,
     naming the setpoint, the value and the driver's range, because the driver's range is
@@ -70,7 +83,7 @@ def narrow_limits(
             minimum, maximum = (float(bound) for bound in bounds)
             if not (math.isfinite(minimum) and math.isfinite(maximum)):
                 raise ValueError("limits must be finite")
-            narrowed = Limit(minimum, maximum, own.unit, own.whole)
+            narrowed = Limit(minimum, maximum, own.unit, own.whole, source)
         except (TypeError, ValueError) as error:
             raise SetupRefused(
                 tool,

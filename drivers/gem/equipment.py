@@ -58,11 +58,9 @@ class GemEquipment(Equipment):
         link: SecsLink,
         *,
         dictionary: GemDictionary | str,
-        name: str | None = None,
-        limits: Mapping[str, tuple[float, float]] | None = None,
-        poll_interval_s: float = 1.0,
+        **options: Any,
     ) -> None:
-        super().__init__(link, name=name, limits=limits, poll_interval_s=poll_interval_s)
+        super().__init__(link, **options)
         self.dictionary = load_dictionary(dictionary) if isinstance(dictionary, str) else dictionary
         from ..registry import tool_kind  # the registry loads drivers
 

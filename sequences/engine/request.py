@@ -213,8 +213,7 @@ def check_tool_limits(
             if not limit.contains(point.value):
                 problems.append(
                     f"{source}: {point.path} = {point.value:g} {limit.unit}: outside the "
-                    f"{point.role} limit {point.setpoint} [{limit.minimum:g}, {limit.maximum:g}] "
-                    f"{limit.unit}"
+                    f"{point.role} limit {point.setpoint} {limit.described()}"
                 )
                 break
     if problems:

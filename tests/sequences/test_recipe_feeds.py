@@ -171,7 +171,7 @@ def test_a_plasma_step_error_names_its_yaml_path_inside_the_union():
 #: How an error names the area a plating step sends the cell.
 DESIGN_AREA = "wiring.plating.plated_area_cm2 (the design's, sent to the cell"
 #: A station's plating cell narrowed to areas no reference recipe plates.
-NARROW_AREA = {"plated_area_cm2": Limit(500.0, 1000.0, "cm^2")}
+NARROW_AREA = {"plated_area_cm2": Limit(500.0, 1000.0, "cm^2", source="station file line.yaml")}
 
 
 @pytest.mark.parametrize(
@@ -218,4 +218,6 @@ def test_a_stations_plated_area_limit_holds_the_area_the_design_plates_stated_or
     with pytest.raises(RecipeError) as error:
         check_tool_limits(loaded, recipe, limits)
     assert f"{recipe}: {path}" in str(error.value)
-    assert "outside the electroplater limit plated_area_cm2 [500, 1000] cm^2" in str(error.value)
+    assert (
+        "outside the electroplater limit plated_area_cm2 [500, 1000] cm^2 of station file line.yaml"
+    ) in str(error.value)

@@ -16,6 +16,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 import pytest_asyncio
+import yaml
 
 from packline import testing
 from packline.clock import VirtualClock
@@ -58,7 +59,7 @@ from packline.sim_instruments.physics.lithography import (
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec, Workpiece
 from packline.sim_instruments.twin.parts import Film, FilmMaterial, ResinKind
-from packline.station import Station
+from packline.station import Station, load_station
 
 SMALL_WAFER = WaferSpec(diameter_mm=100, pads_per_die_side=4)
 #: The blanket seed of a 100 mm wafer with 3 mm edge exclusion, cm2.
@@ -369,6 +370,38 @@ async def test_the_current_is_set_over_the_area_the_cell_measured_not_the_design
     assert detail["thickness_um"] == pytest.approx(5.0, rel=1e-3)
     assert detail["current_density_a_dm2"] == pytest.approx(2.0, rel=1e-3)
     assert detail["plated_area_cm2"] == pytest.approx(result.plated_area_cm2, abs=1e-3)
+
+
+async def test_a_measured_area_outside_the_stations_limit_is_withdrawn_unplated(tmp_path):
+    """A station file limits plated_area_cm2 to [1, 69.2] cm2: the recipe's design (69.0 cm2)
+    is inside it, but the cell measures the blanket's 69.4 once the wafer is in, so the cell
+    refuses to plate, naming the measured area, the limit and the station file, and the
+    wafer is withdrawn with the current never on."""
+    sim = SimElectroplater("electroplater", seeded(TwinStore(SMALL_WAFER), "W01"), VirtualClock())
+    await sim.start()
+    try:
+        station_file = tmp_path / "line.yaml"
+        tool = {
+            "driver": "electroplater",
+            "address": sim.station_address,
+            "limits": {"plated_area_cm2": [1, 69.2]},
+        }
+        station_file.write_text(yaml.safe_dump({"name": "line-3", "tools": {"plater": tool}}))
+        async with load_station(station_file).open_tool("plater", sim.clock) as driver:
+            assert isinstance(driver, ModbusScpiElectroplater)
+            await driver.load("W01")
+            with pytest.raises(ToolError) as error:
+                await driver.plate(recipe(plated_area_cm2=69.0))
+            assert driver.state is ToolState.IDLE
+    finally:
+        await sim.stop()
+    assert (
+        "the cell measured 69.4 cm^2 of exposed, connected seed, outside the limit "
+        f"plated_area_cm2 [1, 69.2] cm2 of station file {station_file}; the wafer was withdrawn "
+        "unplated"
+    ) in str(error.value)
+    assert sim.twin.get("W01").operations() == []
+    assert not any("OUTP ON" in line for line in sim.received)
 
 
 def test_an_area_just_outside_the_tolerance_is_printed_beyond_it():
