@@ -10,7 +10,7 @@ from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
 from packline.drivers.roles.laminator import Laminator
 from packline.drivers.roles.laser import FaceUp, Laser
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import Wafer
+from packline.sequences.engine import StepError, Wafer
 
 from ..solder import electroplate, reflow
 from .recipe import (
@@ -43,9 +43,18 @@ async def form_bumps(
         await wafer.step("unload from bonder", bonder.unload, wafer.id)
 
 
-async def inspect_bump_heights(wafer: Wafer, bonder: WireBonder, bumps: BumpRecipe) -> None:
-    heights = await bonder.request_bump_height_summary()
+async def inspect_bump_heights(
+    wafer: Wafer, bonder: WireBonder, bumps: BumpRecipe, workpiece_id: str | None = None
+) -> None:
+    """Every site of the map of the wafer (or `workpiece_id`, its workpiece on the bonder)
+    bumped, every bump within the recipe's height. Asked of the bonder only once it holds it:
+    an empty bonder reports a map of no sites, none bumped, which would pass for a wafer
+    whose load it refused."""
+    await wafer.require_loaded_on(bonder, workpiece_id)
     sites = await bonder.request_site_count()
+    if sites == 0:
+        raise StepError(f"{bonder.name}: the map of {workpiece_id or wafer.id} has no sites")
+    heights = await bonder.request_bump_height_summary()
     wafer.measure("bumped sites", heights.bumped_sites, "sites", low=sites, high=sites)
     low = bumps.height_um - bumps.height_tolerance_um
     high = bumps.height_um + bumps.height_tolerance_um

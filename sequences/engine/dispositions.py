@@ -4,7 +4,9 @@ A wafer is held when a step failed under it or an irreversible step was cut off 
 half happened). The decision is the operator's, after looking at the wafer:
 
 * **release**: the held step is accepted as done; on resume the wafer goes on from the step
-  after it (an irreversible step is never repeated);
+  after it (an irreversible step is never repeated). Refused for a step its tool refused (the
+  held event's `refused`): it did not happen, and skipping it would have the next steps meet
+  a wafer without it (an inspection of an empty tool); rework it instead;
 * **rework**: the held step is done again on resume (the wafer goes back through it on
   purpose);
 * **scrap**: the wafer is finished as scrapped now; no resume runs it.
@@ -61,6 +63,13 @@ def record_disposition(
         )
     if not reason.strip():
         raise BadInput("--reason: say why (what was seen on the wafer), not blank")
+    if decision is Decision.RELEASE and _held_on_a_refusal(store, run_id, wafer_id):
+        raise BadInput(
+            f"wafer {wafer_id} of run {run_id} is held because its tool refused a step, which "
+            f"so did not happen ({wafer['reason']}); a release would go on as if it had: "
+            f"rework it to do the step again (packline disposition {run_id} {wafer_id} rework "
+            f"--by {by} --reason ...), or scrap it"
+        )
     row = {
         "run_id": run_id,
         "wafer_id": wafer_id,
@@ -89,6 +98,12 @@ def record_disposition(
             if run["status"] == "held" and statuses <= DONE:
                 store.update_run(run_id, status="completed")
     return row
+
+
+def _held_on_a_refusal(store: RunStore, run_id: str, wafer_id: str) -> bool:
+    """Whether the wafer's latest hold is a step its tool refused (`StepRefused`)."""
+    holds = [e for e in store.events(run_id) if e["kind"] == "held" and e["wafer_id"] == wafer_id]
+    return bool(holds and holds[-1]["data"].get("refused"))
 
 
 def _wafer_named(run_id: str, wafers: Collection[str], ref: str) -> str:

@@ -33,7 +33,7 @@ from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
 from .dispositions import DONE
-from .errors import BadInput, RunTerminated, failure_text
+from .errors import BadInput, RunTerminated, StepRefused, failure_text
 from .events import Observer
 from .keeper import ToolKeeper
 from .method import FailurePolicy, Method
@@ -393,7 +393,8 @@ class Engine:
                 self._hold(wafer.id, cut_off, apply_policy=False)
             raise
         except Exception as error:
-            self._hold(wafer.id, failure_text(error), apply_policy=True)
+            refused = isinstance(error, StepRefused)
+            self._hold(wafer.id, failure_text(error), apply_policy=True, refused=refused)
         else:
             self._twin_metrics(wafer, "after")
             self._set_wafer(wafer.id, "completed")
@@ -422,9 +423,13 @@ class Engine:
         )
         self.emit("wafer-finished", wafer=wafer_id, status=status, message=reason or "")
 
-    def _hold(self, wafer_id: str, reason: str, *, apply_policy: bool) -> None:
+    def _hold(
+        self, wafer_id: str, reason: str, *, apply_policy: bool, refused: bool = False
+    ) -> None:
+        """Hold the wafer for `reason`; `refused`: its step was refused, so it did not happen
+        (the held event's data says so, and a release of it is refused: `dispositions.py`)."""
         self._set_wafer(wafer_id, "held", reason)
-        self.emit("held", wafer=wafer_id, message=reason)
+        self.emit("held", wafer=wafer_id, message=reason, data={"refused": True} if refused else {})
         if not apply_policy:
             return
         policy = self.spec.failure_policy

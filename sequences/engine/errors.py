@@ -32,6 +32,13 @@ class StepFailed(PacklineError):
     the wafer is held. The message names the step, the wafer and the cause."""
 
 
+class StepRefused(StepFailed):
+    """A step that is one of its tool's own operations (`bonder.load`), which the tool refused
+    with its own code or its driver refused before sending it (an open interlock, a setpoint
+    out of limits, the wrong state): it did not happen, so the wafer's hold cannot be released
+    as if it had, only reworked (the step done again) or scrapped."""
+
+
 def failure_text(error: BaseException) -> str:
     """What stopped a step or a wafer, as the records and the operator read it: the error's
     message; a cancellation (an abort) is "aborted", an error without a message its type."""

@@ -17,7 +17,8 @@ class Event:
     person who ordered it, when one did), tool-recovered,
     tool-out-of-service (an alarmed tool, or one holding a workpiece the run did not put
     there, named in data["workpieces"], waits for `clear-tool`), tool-cleared, tool-replaced
-    (a resumed run found a new serial number), held,
+    (a resumed run found a new serial number), held (data["refused"]: its step was one its
+    tool refused, so it did not happen),
     confirmation, measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition).
     """

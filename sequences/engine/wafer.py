@@ -25,14 +25,23 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Concatenate, Generic, TypeVar, overload
 
 from packline.drivers.equipment import Equipment
-from packline.drivers.errors import ToolAlarm
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    LimitViolation,
+    ToolAlarm,
+    ToolStateError,
+)
 
 from .context import RunContext
-from .errors import RunTerminated, StepError, StepFailed, failure_text
+from .errors import RunTerminated, StepError, StepFailed, StepRefused, failure_text
 from .plan import CUT_OFF
 from .recorder import StepRecorder
 from .stage import Stage
 from .tools import Tool
+
+#: How a tool, or its driver before sending anything, refuses an operation: it did not happen.
+REFUSALS = (CommandRefused, InterlockOpen, LimitViolation, ToolStateError)
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Equipment)
@@ -207,6 +216,19 @@ class Wafer:
     async def confirm(self, prompt: str) -> None:
         """Ask the operator to confirm `prompt` (auto in a dry run); recorded either way."""
         await self._run.recorder.confirm([self], prompt)
+
+    async def require_loaded_on(self, tool: Equipment, workpiece_id: str | None = None) -> None:
+        """Raise `StepError` unless `tool` holds this wafer now (or `workpiece_id`, the wafer's
+        workpiece it works on: a panel's die wafer), as `request_workpieces` reads it. A step
+        that reads a tool's result about the wafer asks first: an empty tool answers too (no
+        sites, no bumps), and its answer must never pass for the wafer's."""
+        workpiece_id = workpiece_id or self.id
+        held = await tool.request_workpieces()
+        if workpiece_id not in held:
+            raise StepError(
+                f"{tool.name} does not hold {workpiece_id} (it holds "
+                f"{', '.join(held) or 'nothing'}): what it reports is not that workpiece's"
+            )
 
     def measure(
         self,
@@ -401,6 +423,8 @@ async def execute_step(
             if isinstance(error, ToolAlarm) and stage is not None:
                 recorder.record_alarms(stage.tool, wafer_ids, step_ids[0])
             what = f"step {name!r} of {', '.join(wafer_ids)}"
+            if _refused(error, action, stage):
+                raise StepRefused(f"{what} was refused: {error}") from error
             raise StepFailed(f"{what} failed: {error}") from error
         raise
     run.control.step_ended()
@@ -415,6 +439,14 @@ def _finish(
     recorder.finish_steps([w.id for w in wafers], step_ids, status, error)
     for wafer in wafers:
         wafer._step_id = None
+
+
+def _refused(error: BaseException, action: Callable[..., object], stage: Stage | None) -> bool:
+    """Whether `error` is the stage tool's refusal of `action`, one of the tool's own
+    operations (`bonder.load`): it did not happen. A script's function that failed on a
+    refusal may have had the tool do something before it, so it is no refusal of the step."""
+    tool = stage.tool.driver if stage is not None else None
+    return isinstance(error, REFUSALS) and getattr(action, "__self__", None) is tool is not None
 
 
 def _failure(error: BaseException) -> bool:

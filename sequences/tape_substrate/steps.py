@@ -102,7 +102,7 @@ async def prepare_dies(
             claims=claims,
         )
         await wafer.step(
-            "inspect terminal heights", inspect_bump_heights, wafer, bonder, dies.terminals
+            "inspect terminal heights", inspect_bump_heights, wafer, bonder, dies.terminals, source
         )
         await wafer.step("unload die wafer from bonder", bonder.unload, source)
     async with wafer.use(DicingSaw) as saw:

@@ -75,6 +75,7 @@ async def bump_one_site(wafer: Wafer, recipe: BumpSiteRecipe) -> None:
 
 
 async def check_bumped(wafer: Wafer, bonder: WireBonder, min_sites: int) -> None:
+    await wafer.require_loaded_on(bonder)
     summary = await bonder.request_bump_height_summary()
     wafer.measure("bumped sites", summary.bumped_sites, "sites", low=min_sites)
 

@@ -197,3 +197,63 @@ def test_a_released_step_stays_released_when_the_wafer_is_held_again_and_reworke
     assert plan.status("W01", "laminate#0") == "completed"  # never run twice
     assert plan.status("W01", "peel support#0") is None  # done again
     assert plan.hold_reason("W01") is None
+
+
+async def load_refused_on_resume(store) -> str:
+    """A dry run of bump-seal-clean on the GEM faces (the new user's line), terminated after
+    its bonder formed the bumps, resumed with the bonder's cover open: the replayed stage's
+    load is refused (interlock open), so the wafer is held on a step that did not happen."""
+
+    def terminate_after_bumps(event):
+        if event.kind == "step-finished" and event.step == "form bumps":
+            engine.request("terminate", "test")
+
+    def open_cover(line):
+        line.tools["wire_bonder"].inject_fault("cover_open")
+
+    prepared = prepare(RunRequest("bump-seal-clean", lot=1, gem=True))
+    async with open_run(store, prepared, observers=[terminate_after_bumps]) as engine:
+        assert await engine.run() == "terminated"
+    async with open_resume(store, engine.run_id, line_ready=open_cover) as resumed:
+        assert await resumed.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
+    assert "step 'load on bonder' of W01 was refused" in wafer["reason"]
+    assert "interlock open: cover_closed" in wafer["reason"]
+    return engine.run_id
+
+
+async def test_a_step_its_tool_refused_is_reworked_never_released(store):
+    """Released, the refused load would be skipped and the bonder's empty chuck inspected;
+    the release is refused naming the rework, which loads the wafer again and completes it
+    (its bumps, formed before the terminate, are not formed again)."""
+    run_id = await load_refused_on_resume(store)
+    with pytest.raises(
+        BadInput,
+        match=r"its tool refused a step, which so did not happen .*"
+        r"rework it to do the step again \(packline disposition .* W01 rework",
+    ):
+        record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "cover closed")
+    assert store.table("dispositions", run_id) == []
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "cover closed")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    bumps = [s["status"] for s in store.table("steps", run_id) if s["name"] == "form bumps"]
+    assert bumps == ["completed", "skipped"]  # session 2 stopped at the load
+
+
+async def test_bump_heights_are_inspected_only_on_the_bonder_holding_the_wafer(store):
+    """The new user's case: a refused load released (as an earlier packline recorded it) was
+    skipped, and the empty bonder's answer passed as the wafer's ('bumped sites 0 in [0, 0]').
+    The inspection asks the bonder what it holds first, and holds the wafer naming why."""
+    run_id = await load_refused_on_resume(store)
+    (wafer,) = store.wafers(run_id)
+    decision = {"decision": "release", "by": "ana", "reason": "cover closed", "held_reason": ""}
+    row = {"run_id": run_id, "wafer_id": "W01", **decision, "wall": wafer["stopped_wall"] + 1}
+    store.add_rows("dispositions", [row])
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "held"
+    (wafer,) = store.wafers(run_id)
+    assert "step 'inspect bump heights' of W01 failed" in wafer["reason"]
+    assert "wire_bonder does not hold W01 (it holds nothing)" in wafer["reason"]
+    inspected = [m["name"] for m in store.table("measurements", run_id)]
+    assert "bumped sites" not in inspected
