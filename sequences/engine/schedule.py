@@ -75,7 +75,7 @@ class Schedule:
         """The schedule of a completed run's step records; `time_scale`: how many times faster
         than the records' time the run it is for passes (a served line's `time_scale`, whose
         run clock is the wall clock, over the recorded run's own); `capacities`: how many
-        wafers each tool takes at once (1 where not given), for the pace of a one-wafer run."""
+        wafers each tool takes at once (1 where not given), for its bottleneck's pace."""
         rows = list(steps)
         ends = sorted(
             ScheduledStep(
@@ -84,15 +84,8 @@ class Schedule:
             for row in rows
             if row["kind"] in COUNTED_KINDS and row["status"] == "completed"
         )
-        last = sorted(
-            max(step.end_s for step in ends if step.position == position)
-            for position in {step.position for step in ends}
-        )
-        if len(last) > 1:  # in the run's time already, as `ends` are
-            interval_s, group = (last[-1] - last[0]) / (len(last) - 1), 1
-        else:
-            recorded_s, group = _pace_of_one(rows, capacities or {})
-            interval_s = recorded_s / time_scale
+        recorded_s, group = _pace(rows, positions, capacities or {})
+        interval_s = recorded_s / time_scale
         return cls(tuple(ends), (stopped_t - started_t) / time_scale, basis, interval_s, group)
 
     @property
@@ -130,24 +123,59 @@ class Schedule:
         return replace(self, steps=steps, makespan_s=makespan_s, basis=basis)
 
 
-def _pace_of_one(rows: list[Mapping[str, Any]], capacities: Mapping[str, int]) -> tuple[float, int]:
-    """The pace a lot would leave the line at, from the records of one wafer: the tool it
-    held longest per wafer the tool takes (its stages and batches, over its capacity), and
-    that capacity (the wafers that leave it together); without a stage, its longest step."""
-    held: dict[str, float] = {}
+def _pace(
+    rows: list[Mapping[str, Any]], positions: Mapping[str, int], capacities: Mapping[str, int]
+) -> tuple[float, int]:
+    """The pace a larger lot would leave the line at, from a completed run's step records (in
+    their time): the seconds between wafers, and how many leave together. The slower of the
+    bottleneck's pace (`_bottleneck_pace`) and, for a run of several wafers, the pace its
+    wafers left the line at (the mean spacing of their last steps): what the line adds to its
+    bottleneck (waits for a tool a wafer comes back to, batches that close part full). That
+    spacing alone misleads for a small lot: two wafers behind each other leave at the pace of
+    the last tool, not the slowest, and two wafers of one batch leave at once."""
+    interval_s, group = _bottleneck_pace(rows, positions, capacities)
+    last: dict[int, float] = {}
+    for row in rows:
+        if row["kind"] in COUNTED_KINDS and row["status"] == "completed":
+            position = positions[row["wafer_id"]]
+            last[position] = max(last.get(position, row["stopped_t"]), row["stopped_t"])
+    if len(last) > 1:
+        left_s = (max(last.values()) - min(last.values())) / (len(last) - 1)
+        if left_s > interval_s:
+            return left_s, 1
+    return interval_s, group
+
+
+def _bottleneck_pace(
+    rows: list[Mapping[str, Any]], positions: Mapping[str, int], capacities: Mapping[str, int]
+) -> tuple[float, int]:
+    """The pace of the tool with the most time held per wafer over its capacity (a wafer's
+    stages and batches on it, summed for a tool it comes back to, averaged over the wafers),
+    and how many wafers leave it together: a batch tool's load, so that a lot takes
+    ceil(lot / capacity) of its batches. Without a stage, the longest step, a wafer at a time."""
+    held: dict[tuple[str, int], float] = {}
+    batched: set[str] = set()
     for row in rows:
         if row["kind"] in HOLDING_KINDS and row["status"] == "completed":
-            tool = row["tool"]
-            held[tool] = held.get(tool, 0.0) + row["stopped_t"] - row["started_t"]
-    if held:
-        tool = max(held, key=lambda name: held[name] / capacities.get(name, 1))
-        return held[tool] / capacities.get(tool, 1), capacities.get(tool, 1)
-    steps_s = [
-        row["stopped_t"] - row["started_t"]
-        for row in rows
-        if row["kind"] in COUNTED_KINDS and row["status"] == "completed"
-    ]
-    return max(steps_s, default=0.0), 1
+            key = (row["tool"], positions[row["wafer_id"]])
+            held[key] = held.get(key, 0.0) + row["stopped_t"] - row["started_t"]
+            if row["kind"] == "batch":
+                batched.add(row["tool"])
+    per_wafer: dict[str, list[float]] = {}
+    for (tool, _), held_s in held.items():
+        per_wafer.setdefault(tool, []).append(held_s)
+    if not per_wafer:
+        steps_s = [
+            row["stopped_t"] - row["started_t"]
+            for row in rows
+            if row["kind"] in COUNTED_KINDS and row["status"] == "completed"
+        ]
+        return max(steps_s, default=0.0), 1
+    pace = {
+        tool: sum(times) / len(times) / capacities.get(tool, 1) for tool, times in per_wafer.items()
+    }
+    tool = max(pace, key=lambda name: pace[name])
+    return pace[tool], capacities.get(tool, 1) if tool in batched else 1
 
 
 def time_scale_of(run: Mapping[str, Any]) -> float:

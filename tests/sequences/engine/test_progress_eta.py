@@ -29,8 +29,8 @@ from packline.sequences.engine.schedule import (
 LOT = 25
 
 
-async def _dry_run(store, observers=(), attach=None, lot=LOT):
-    prepared = prepare(RunRequest("plasma-clean", lot=lot))
+async def _dry_run(store, observers=(), attach=None, lot=LOT, method="plasma-clean"):
+    prepared = prepare(RunRequest(method, lot=lot))
     async with open_run(store, prepared, observers=list(observers)) as engine:
         if attach is not None:
             attach(engine)
@@ -77,12 +77,38 @@ async def test_the_schedule_of_a_lot_a_dry_run_of_its_size_else_a_run_of_its_rec
     assert scaled is not None
     assert scaled.basis == f"from dry run {run['id']} of 5, scaled"
     assert {scaled.steps_of(p) for p in range(7)} == {8}
-    assert scaled.makespan_s > found.makespan_s * 60
+    # the chamber takes 4: the 5 ran in two batches (4 + 1), and so do 7 (4 + 3)
+    assert scaled.makespan_s == pytest.approx(found.makespan_s * 60)
     await _dry_run(store, lot=7)
     exact = recorded_schedule(store, "plasma-clean", recipe, 7)
     assert exact is not None
     assert exact.basis.startswith("from dry run ")
     assert "scaled" not in exact.basis
+
+
+@pytest.mark.parametrize(
+    ("method", "recorded", "lot", "tolerance"),
+    [
+        # a batch tool (the chamber takes 4): 25 wafers are 7 of its batches, exactly
+        ("plasma-clean", 2, 25, 0.005),
+        # serial tools, the wire bonder the slowest: 2 wafers leave at the saw's pace, not its
+        ("bump-seal-clean", 2, 6, 0.03),
+    ],
+)
+async def test_a_lot_scaled_from_a_smaller_dry_run_takes_the_makespan_a_dry_run_of_it_takes(
+    store, method, recorded, lot, tolerance
+):
+    """Scaled at its bottleneck's pace (a batch tool's load leaving together), a smaller dry
+    run's schedule ends when a dry run of the lot does: it took the 2-wafer time for a lot of
+    25 (one batch, 292 s, for 7) and was 38 % short for bump-seal-clean's 6."""
+    await _dry_run(store, lot=recorded, method=method)
+    (run,) = store.runs(method=method)
+    scaled = recorded_schedule(store, method, run["recipe_hash"], lot)
+    assert scaled is not None
+    assert scaled.basis.endswith(f"of {recorded}, scaled")
+    truth = store.run(await _dry_run(store, lot=lot, method=method))
+    true_makespan_s = truth["stopped_t"] - truth["started_t"]
+    assert scaled.makespan_s == pytest.approx(true_makespan_s, rel=tolerance)
 
 
 def test_a_schedule_scaled_to_a_larger_lot_repeats_its_last_wafer_at_its_pace():
