@@ -4,11 +4,14 @@ measures its speed through hypothesis (a test runs on a loaded machine: `pytest 
 from __future__ import annotations
 
 import asyncio
+import os
 import threading
 from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, settings
+
+from packline.line_lock import LOCK_DIR_VARIABLE
 
 # Hypothesis fails an example that takes over 200 ms, and a test whose data take long to
 # generate: both are timed assertions, which a loaded machine fails at random.
@@ -65,3 +68,18 @@ async def fail_on_leaked_tasks():
         await asyncio.gather(*leaked, return_exceptions=True)
         names = ", ".join(sorted(repr(t.get_coro()) for t in leaked))
         pytest.fail(f"test leaked {len(leaked)} asyncio task(s): {names}")
+
+
+@pytest.fixture(autouse=True)
+def own_lock_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test takes the tools it drives in a lock directory of its own (and the processes
+    it starts with it, `packline.line_lock`): tests that run at once never refuse each other a
+    reused pty, nor does a line the machine drives refuse the suite. (Set by hand, not by
+    `monkeypatch`: a test's own patches must be undone when it asks, not before this.)"""
+    before = os.environ.get(LOCK_DIR_VARIABLE)
+    os.environ[LOCK_DIR_VARIABLE] = str(tmp_path_factory.mktemp("locks"))
+    yield
+    if before is None:
+        del os.environ[LOCK_DIR_VARIABLE]
+    else:
+        os.environ[LOCK_DIR_VARIABLE] = before

@@ -15,10 +15,15 @@ A test asks for the `station` fixture (a `packline.station.Station`) and opens i
 `station` marker and runs a coroutine test marked `station` on pytest-asyncio, which
 `packline[test]` installs; without pytest-asyncio the plugin still loads (pytest keeps working
 for every other project in the environment) and such a test fails naming what to install.
+
+With `--station`, pytest holds the station's tools from its start to its end
+(`packline.line_lock`): it refuses to start while a run drives one of them, naming the run and
+how to stop it, and a run refuses to start on them meanwhile.
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import itertools
 from collections.abc import AsyncIterator, Generator
@@ -27,7 +32,8 @@ import pytest
 
 from packline.clock import ScaledClock
 from packline.drivers.equipment import validate_wafer_id
-from packline.station import Station, load_station
+from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
+from packline.station import Station, StationError, load_station
 
 try:
     import pytest_asyncio
@@ -78,6 +84,32 @@ def pytest_configure(config: pytest.Config) -> None:
         "station: a hardware-in-the-loop test: it drives the tools of the --station file "
         "(default: the bundled simulated line)",
     )
+    path = config.getoption("--station")
+    if path is not None and not hasattr(config, "workerinput"):  # xdist's workers: the
+        _hold_the_station(config, path)  # pytest that started them holds it for them
+
+
+def _hold_the_station(config: pytest.Config, path: str) -> None:
+    """Hold every tool of the station file at `path` until pytest ends: the tests command
+    each tool's safe state and run dry jobs, which must never cross a run's commands.
+    Refused, before any test runs, while a run (or other station tests) drives one."""
+    try:
+        station = load_station(path)
+    except StationError as error:
+        raise pytest.UsageError(f"--station={path}: {error}") from None
+    holder = Holder.here(
+        f"station tests `pytest --station={path}`",
+        "wait until they end, or stop them (Ctrl-C in their terminal), and start it again",
+    )
+    held = contextlib.ExitStack()
+    try:
+        held.enter_context(hold_tools(tool_addresses(station), holder))
+    except LineBusy as busy:
+        raise pytest.UsageError(
+            f"--station={path}: {busy}; the station tests command each tool's safe state and "
+            "run a dry job on it, so they never start on a line a run drives"
+        ) from None
+    config.add_cleanup(held.close)
 
 
 def _refuse_a_station_taken_for_a_test_path(config: pytest.Config) -> None:

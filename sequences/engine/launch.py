@@ -4,16 +4,18 @@ from its records.
 A dry run (`simulated=True`) starts the bundled simulated line in this process on a virtual
 clock shared with the engine and the drivers; a resumed dry run restores each wafer's twin from
 its last snapshot. A resume on other addresses is checked against the tools the run drove
-before anything is touched.
+before anything is touched. A run on a station holds the tools it drives while it is open
+(`packline.line_lock`), and is refused while another run or the station tests hold one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
@@ -24,6 +26,7 @@ import yaml
 from packline.clock import VirtualClock, WallClock
 from packline.drivers.equipment import WAFER_ID_MAX_LENGTH
 from packline.drivers.registry import TOOL_KINDS
+from packline.line_lock import Holder, LineBusy, hold_tools, tool_addresses
 from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
@@ -98,7 +101,8 @@ async def open_run(
         lot=prepared.lot_identity,
     )
     if prepared.station is not None:
-        yield Engine(spec(station=prepared.station, clock=WallClock()))
+        with _driving(prepared.station, prepared.method, run_id, store):
+            yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
     clock = VirtualClock()
     line = _sim_line(line_factory, clock, prepared.method, prepared.recipe, gem=prepared.gem)
@@ -106,6 +110,24 @@ async def open_run(
         if line_ready is not None:
             line_ready(line)
         yield Engine(spec(station=line.station, clock=clock, twin=line.twin))
+
+
+@contextlib.contextmanager
+def _driving(station: Station, method: Method, run_id: str, store: RunStore) -> Iterator[None]:
+    """Hold the station's tools of the method's roles while run `run_id` drives them
+    (`packline.line_lock`); refused as bad input, nothing recorded, while another run or the
+    station tests hold one."""
+    holder = Holder.here(
+        f"run {run_id} of {method.name}",
+        f"stop it with `packline terminate {run_id} --db {Path(store.path).resolve()}` (a "
+        "paused run still holds its tools), or wait until it ends",
+    )
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(hold_tools(tool_addresses(station, method.tools), holder))
+        except LineBusy as busy:
+            raise BadInput(f"station {station.name}: {busy}") from None
+        yield
 
 
 def _sim_line(
@@ -286,7 +308,8 @@ async def open_resume(
             raise BadInput(str(error)) from None
         if station_path is not None:
             check_tool_limits(recipe, f"run {run_id} recipe", tool_limits(method, station))
-        yield Engine(spec(station=station, clock=WallClock()))
+        with _driving(station, method, run_id, store):
+            yield Engine(spec(station=station, clock=WallClock()))
         return
     clock = VirtualClock()
     recorded = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run_id} station")

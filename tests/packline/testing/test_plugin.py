@@ -29,6 +29,10 @@ async def test_the_station_fixture_reaches_a_deposition_tool(station: Station):
         assert methods  # a deposition tool has at least one source
 
 
+#: A station of one tool, never contacted by the tests below.
+LINE = "name: line\ntools:\n  pc: {driver: plasma_cleaner, address: modbus+tcp://127.0.0.1:9}\n"
+
+
 def test_a_station_file_outside_the_project_given_apart_from_its_option_is_refused(tmp_path):
     """`pytest --station /tmp/op/line.yaml -m station` (a space) found pytest's rootdir from
     /tmp/op, read no ini file and failed collecting; `--station=PATH` works. pytest finds its
@@ -37,7 +41,7 @@ def test_a_station_file_outside_the_project_given_apart_from_its_option_is_refus
     project, station = tmp_path / "project", tmp_path / "op" / "line.yaml"
     (project / "checks").mkdir(parents=True)
     station.parent.mkdir()
-    station.write_text("name: line\n")
+    station.write_text(LINE)
     (project / "pyproject.toml").write_text(
         '[tool.pytest.ini_options]\ntestpaths = ["checks"]\npython_files = ["check_*.py"]\n'
     )
@@ -60,5 +64,9 @@ def test_a_station_file_outside_the_project_given_apart_from_its_option_is_refus
     assert joined.returncode == 0, joined.stdout + joined.stderr
     assert "1 passed" in joined.stdout
     inside = project / "line.yaml"  # found from the project's own directory: nothing to refuse
-    inside.write_text("name: line\n")
+    inside.write_text(LINE)
     assert run_pytest("--station", "line.yaml").returncode == 0
+    inside.write_text("name: line\n")  # no tools: refused before any test, naming the file
+    wrong = run_pytest("--station=line.yaml")
+    assert wrong.returncode == pytest.ExitCode.USAGE_ERROR, wrong.stdout + wrong.stderr
+    assert "--station=line.yaml: station file line.yaml: tools: Field required" in wrong.stderr
