@@ -18,6 +18,7 @@ from .eta import NO_BASIS
 from .events import Event
 from .lot_state import LotState
 from .lot_view import render_lot
+from .report import first_step_starts
 from .schedule import RECIPE_BASIS, find_schedule, plan_recipe, planned_schedule
 
 if TYPE_CHECKING:
@@ -78,7 +79,8 @@ class LiveView:
     def attach(self, engine: Engine, *, plan: bool = True) -> None:
         """Follow `engine`: its title, clock, tools, the wafers an earlier session finished
         (as this session's plan has them: a wafer terminated then runs again, and so does a
-        held one an operator released), and the line's schedule for its lot
+        held one an operator released; each on the line since its first step, in whichever
+        session), and the line's schedule for its lot
         (`schedule.find_schedule`). Without one, and with `plan`, the view plans the recipe
         from its step times (a dry run of one wafer in a process of its own,
         `schedule.plan_recipe`) when it is entered, and measures the run against that once it
@@ -90,13 +92,14 @@ class LiveView:
         self.state.add_tools(
             [name for name, tool in spec.station.tools.items() if tool.role in engine.method.tools]
         )
+        first_step_t = first_step_starts(engine.store.table("steps", engine.run_id))
         for wafer in engine.store.wafers(engine.run_id):
             self.state.seed(
                 wafer["wafer_id"],
                 wafer["position"],
                 engine.plan.wafer_status.get(wafer["wafer_id"], wafer["status"]),
                 wafer["reason"] or "",
-                (wafer["started_t"], wafer["stopped_t"]),
+                (first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]),
             )
         lot = Planning(
             engine.store.path,

@@ -134,7 +134,8 @@ class LotState:
         """A wafer of a resumed run as its plan has it (`plan.Plan.wafer_status`): finished
         before this session (completed, held or scrapped: `note` says why it stopped), else
         queued to run again, whatever an earlier session left (terminated, aborted); with the
-        run clock it started and stopped at (`on_line_t`), which continues across sessions."""
+        run clock its first step started at and it stopped at (`on_line_t`), which continues
+        across sessions."""
         with self.lock:
             wafer = self.wafers.setdefault(wafer_id, WaferState(position))
             wafer.started_t = on_line_t[0]

@@ -26,6 +26,17 @@ ON_REAL_TOOLS = (
 )
 
 
+def first_step_starts(steps: list[dict[str, Any]]) -> dict[str, float]:
+    """When each wafer's first step started (run clock), from a run's step records: a wafer is
+    on the line from then (docs/engine.md), not from its task's start, the run's; a wafer that
+    started no step has none."""
+    first: dict[str, float] = {}
+    for step in (s for s in steps if s["kind"] in COUNTED_KINDS):
+        wafer_id = step["wafer_id"]
+        first[wafer_id] = min(step["started_t"], first.get(wafer_id, step["started_t"]))
+    return first
+
+
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
     (with their measurements), counts of everything recorded, and its run clock's duration
@@ -33,12 +44,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     run = store.run(run_id)
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
-    first_step_t: dict[str, float] = {}
-    for step in (s for s in steps if s["kind"] in COUNTED_KINDS):
-        wafer_id = step["wafer_id"]
-        first_step_t[wafer_id] = min(
-            step["started_t"], first_step_t.get(wafer_id, step["started_t"])
-        )
+    first_step_t = first_step_starts(steps)
     wafers = []
     for wafer in store.wafers(run_id):
         own = [m for m in measurements if m["wafer_id"] == wafer["wafer_id"]]

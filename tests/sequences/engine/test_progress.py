@@ -342,6 +342,52 @@ async def test_a_resumed_run_s_view_shows_its_terminated_wafers_queued_and_its_c
     assert "left about 0:00:00" not in footer
 
 
+async def test_a_resumed_run_s_wafer_is_on_the_line_since_its_first_step_not_the_run_s_start(
+    store,
+):
+    """`on line` is a wafer's time since its first step started: a resumed view showed the run
+    clock for every wafer (its task's start, the run's, was taken for its first step). A lot
+    of 6 is two chamber cycles (4 + 2); W05 first stepped at the second's start, 4:52 in."""
+    lot = prepare(RunRequest("plasma-clean", lot=6))
+
+    def terminate_in_second_clean(event: Event) -> None:
+        if event.kind == "step-started" and (event.step, event.wafer) == ("plasma clean", "W05"):
+            first.request("terminate", "terminate requested by carol from another process")
+
+    async with open_run(store, lot, observers=[terminate_in_second_clean]) as first:
+        assert await first.run() == "terminated"
+    first_steps = [
+        s
+        for s in store.table("steps", first.run_id)
+        if s["wafer_id"] == "W05" and s["kind"] != "batch"
+    ]
+    first_step_t = min(s["started_t"] for s in first_steps)
+    assert first_step_t - store.run(first.run_id)["started_t"] == pytest.approx(292.0)
+    console = Console(
+        file=io.StringIO(), width=100, height=30, force_terminal=True, color_system=None
+    )
+    view = LiveView(console)
+    rows: dict[str, str] = {}
+
+    def draw(event: Event) -> None:
+        if event.kind == "step-started" and not rows:
+            t = view.now()
+            console.file = io.StringIO()
+            console.print(view.render())
+            rows.update(
+                (line.split()[0], line)
+                for line in console.file.getvalue().splitlines()
+                if line.startswith("W0")
+            )
+            rows["t"] = clock_text(t - first_step_t)
+
+    async with open_resume(store, first.run_id, observers=[view, draw]) as resumed:
+        view.attach(resumed, plan=False)
+        assert await resumed.run() == "completed"
+    assert rows["W05"].split()[-1] == rows["t"], rows["W05"]
+    assert rows["W01"].split()[-1] == "0:04:52", rows["W01"]  # completed in session 1
+
+
 def test_a_piped_event_line_is_never_wrapped():
     """Piped output (a console 160 wide that is not a terminal) keeps each event on one line,
     so `grep` finds the whole of it: a held wafer's reason runs past 160 columns."""
