@@ -11,6 +11,7 @@ from rich.console import Console
 
 from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.liveness import DRIVEN
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import before_after
@@ -59,7 +60,8 @@ def clocks_text(report: dict[str, Any]) -> str:
     """How long the run took, by its own clock and by the wall clock, each named for what it
     is: simulated time in a dry run; the controller's wall clock on a line served faster than
     real time (its process time beside it); the wall time from the run's start to its end
-    (not the command's set-up and summary), or so far for a run still driven."""
+    (not the command's set-up and summary), or so far for a run still driven, and for a
+    paused one how long it has been paused."""
     run, duration = report["run"], report["duration_s"]
     scale = run["time_scale"]
     if run["simulated"]:
@@ -75,7 +77,15 @@ def clocks_text(report: dict[str, Any]) -> str:
     if run["stopped_wall"] is not None:
         wall = f"{run['stopped_wall'] - run['started_wall']:.1f} s wall from start to end"
     elif run["status"] in DRIVEN:
-        wall = f"{run['status']} for {clock_text(time.time() - run['started_wall'])} wall so far"
+        now = time.time()
+        wall = f"{clock_text(now - run['started_wall'])} wall so far"
+        pause = current_pause(report.get("events", []), run.get("sessions", 1))
+        if run["status"] == "running":
+            wall = f"running for {wall}"
+        elif pause is not None:  # how long it has stood, beside how long it has gone
+            wall = f"paused for {clock_text(now - pause['wall'])}, {wall}"
+        else:
+            wall = f"paused, {wall}"
     else:
         wall = "no end recorded (cut off)"
     return f"{clock}, {wall}"

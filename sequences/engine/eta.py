@@ -205,10 +205,16 @@ def run_eta(
     )
     for t, position, change in timeline:
         change(position, t)
-    control = [e for e in events if e["session"] == session and e["kind"] in ("paused", "resumed")]
-    if control and control[-1]["kind"] == "paused":
-        estimate.pause(control[-1]["t"])
+    if (pause := current_pause(events, session)) is not None:
+        estimate.pause(pause["t"])
     return estimate.remaining_s(now_t), schedule.basis
+
+
+def current_pause(events: Iterable[Mapping[str, Any]], session: int) -> Mapping[str, Any] | None:
+    """The `paused` event of a run's session `session` that no `resumed` followed (the pause
+    it is in now), else None."""
+    control = [e for e in events if e["session"] == session and e["kind"] in ("paused", "resumed")]
+    return control[-1] if control and control[-1]["kind"] == "paused" else None
 
 
 def run_clock(

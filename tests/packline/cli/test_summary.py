@@ -41,6 +41,27 @@ def test_a_run_still_driven_says_how_long_it_has_run():
     assert text.endswith("wall so far")
 
 
+def test_a_paused_run_says_how_long_it_has_been_paused_beside_how_long_it_has_run():
+    """`paused for` read the time since the run started, the run clock on a station, not
+    since the pause."""
+    now = time.time()
+    paused = {
+        **report()["run"],
+        "status": "paused",
+        "stopped_wall": None,
+        "started_wall": now - 605,
+    }
+    events = [
+        {"session": 1, "kind": "paused", "t": 100.0, "wall": now - 400},
+        {"session": 1, "kind": "resumed", "t": 200.0, "wall": now - 300},
+        {"session": 1, "kind": "paused", "t": 500.0, "wall": now - 65},
+    ]
+    text = clocks_text({"run": paused | {"sessions": 1}, "duration_s": 540.0, "events": events})
+    assert text.startswith("process time 0:09:00, paused for 0:01:0")
+    assert text.endswith(", 0:10:0" + text[-len("5 wall so far") :])
+    assert "wall so far" in text
+
+
 def test_a_run_cut_off_has_no_end():
     cut = {**report()["run"], "status": "interrupted", "stopped_wall": None}
     assert clocks_text({"run": cut, "duration_s": None}).endswith("no end recorded (cut off)")
