@@ -116,14 +116,16 @@ def eta_text(
     simulated: bool,
     now_wall: float | None = None,
     left: bool = True,
+    holding: str = "",
 ) -> str:
     """The time a run has left as the live view and the dashboard say it: `left about H:MM:SS`
-    (unless not `left`, on a station), on a station (wall clock) the time of day it ends
-    (`ETA 14:32`), then the schedule's `basis`; without a schedule (`remaining_s` None),
-    `basis` says why there is no estimate."""
+    (unless not `left`, on a station) and why it stands still (`holding`: `(paused)`), on a
+    station (wall clock) the time of day it ends (`ETA 14:32`), then the schedule's `basis`;
+    without a schedule (`remaining_s` None), `basis` says why there is no estimate."""
     if remaining_s is None:
         return f"ETA unknown: {basis}"
-    parts = [f"left about {clock_text(remaining_s)}"] if left or simulated else []
+    held = f" ({holding})" if holding else ""
+    parts = [f"left about {clock_text(remaining_s)}{held}"] if left or simulated else []
     if not simulated:
         now_wall = time.time() if now_wall is None else now_wall
         end = time.localtime(now_wall + remaining_s)
@@ -171,8 +173,8 @@ def run_eta(
     """The time a run being driven has left and its basis (`eta_text` says them), from its
     records alone (the dashboard: another process drives it): the same schedule the live view
     finds (kept in `schedules` from one call to the next), fed the run's latest session as the
-    view is fed its events, at the run clock now (`run_clock`); without a schedule, None and
-    why."""
+    view is fed its events, at the run clock now (`run_clock`), standing still as the view's
+    while the run is paused or no step runs; without a schedule, None and why."""
     now_wall = time.time() if now_wall is None else now_wall
     run = store.run(run_id)
     schedule = (schedules or Schedules()).of(store, run)
@@ -205,8 +207,11 @@ def run_eta(
     )
     for t, position, change in timeline:
         change(position, t)
+    running = [s for s in steps if s["kind"] in COUNTED_KINDS and s["status"] == "running"]
     if (pause := current_pause(events, session)) is not None:
         estimate.pause(pause["t"])
+    elif not running:  # waiting since its latest step ended, as `LotState.holding` says
+        estimate.pause(max([start_t, *(s["stopped_t"] for s in steps if s["stopped_t"])]))
     return estimate.remaining_s(now_t), schedule.basis
 
 

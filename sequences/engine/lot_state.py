@@ -103,8 +103,7 @@ class LotState:
             self.estimate = Estimate(schedule)
             self.estimate.start(self.started_t)
             self._catch_up(self.estimate, t)
-            if self.run_state == "paused":
-                self.estimate.pause(t)
+            self._hold(t)
 
     def _catch_up(self, estimate: Estimate, t: float) -> None:
         """Tell `estimate` what the run has done by run clock `t`: each wafer's steps (all of a
@@ -157,9 +156,6 @@ class LotState:
                 self._catch_up(self.estimate, event.t)
         elif event.kind in RUN_STATES:
             self.run_state, self.run_note = RUN_STATES[event.kind], event.message
-            if self.estimate is not None:
-                pause = self.estimate.pause if event.kind == "paused" else self.estimate.resume
-                pause(event.t)
         elif event.kind == "tool-out-of-service" and event.tool:
             self.tools[event.tool] = event.message
         elif event.kind == "tool-cleared" and event.tool and event.data.get("cleared"):
@@ -168,6 +164,27 @@ class LotState:
             self.finished = True
         elif event.wafer in self.wafers:
             self._apply_to_wafer(self.wafers[event.wafer], event)
+        self._hold(event.t)
+
+    def holding(self) -> str:
+        """Why the time left stands still now, "" while it runs down: the run is `paused`, or
+        `waiting` with no wafer in a step (for an operator's answer, a tool's clear: time the
+        schedule does not have)."""
+        if self.finished:
+            return ""
+        if self.run_state == "paused":
+            return "paused"
+        in_step = any(
+            step.kind in COUNTED_KINDS
+            for wafer in self.wafers.values()
+            for step in wafer.open.values()
+        )
+        return "" if in_step else "waiting"
+
+    def _hold(self, t: float) -> None:
+        """Stand the estimate still from `t` while `holding`, else let it run down."""
+        if self.estimate is not None:
+            (self.estimate.pause if self.holding() else self.estimate.resume)(t)
 
     def _apply_to_wafer(self, wafer: WaferState, event: Event) -> None:
         if event.kind == "step-started":

@@ -93,7 +93,9 @@ def _footer(state: LotState, now: float, width: int) -> tuple[Text, Text]:
     label = "simulated" if state.simulated else "wall clock"
     clock = f"run clock {clock_text(now)} ({label})"  # across sessions, as the records
     remaining = None if state.estimate is None else state.estimate.remaining_s(now)
-    eta = eta_text(remaining, state.schedule_note, simulated=state.simulated)
+    eta = eta_text(
+        remaining, state.schedule_note, simulated=state.simulated, holding=state.holding()
+    )
     counts = _counts(state)
     footer = clock + FOOTER_GAP + eta
     if len(footer) > width >= len(counts) + len(FOOTER_GAP + clock):

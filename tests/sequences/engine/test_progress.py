@@ -160,6 +160,34 @@ def test_a_wafer_between_two_steps_of_a_stage_shows_paused_while_the_run_is():
     lot.finish("W02", batch)
 
 
+def test_the_time_left_holds_while_nothing_runs_and_says_why():
+    """`left about` ran down while no wafer was in a step (an operator's answer awaited, a
+    tool's clear) up to the schedule's next step end: it holds, saying so, as while paused."""
+    lot = Lot(2)
+    lot.view.state.set_schedule(schedule(2, 2))  # steps of 60 s ending at 60, 120, 180, 240
+    lot.start()
+    first = lot.step("W01", "s0")
+    lot.now = 30.0
+    assert lot.view.remaining_s() == 210.0
+    lot.now = 60.0
+    lot.finish("W01", first)
+    lot.now = 500.0  # no step since: the line waits
+    assert lot.view.remaining_s() == 180.0
+    assert "left about 0:03:00 (waiting)" in lot.screen()[-1]
+    second = lot.step("W01", "s1")
+    lot.now = 530.0
+    assert lot.view.remaining_s() == 150.0
+    assert "(waiting" not in lot.screen()[-1]
+    lot.event("paused", message="pause requested by ana from another process")
+    lot.now = 900.0
+    assert lot.view.remaining_s() == 150.0
+    assert "left about 0:02:30 (paused)" in lot.screen()[-1]
+    lot.event("resumed", message="resumed")
+    lot.now = 910.0
+    assert lot.view.remaining_s() == 140.0
+    lot.finish("W01", second)
+
+
 def test_the_run_clock_ticks_between_events():
     """On a station the clock moved only at step events: 0:00:00 for the first ten seconds of
     a ten-minute step."""
@@ -217,9 +245,9 @@ def test_a_station_lot_of_25_with_a_scaled_basis_fits_100_by_30_a_row_per_wafer(
     basis = "from run 20261130-165102-0c5b of 12, scaled"
     lot.view.state.set_schedule(replace(schedule(25, 8), basis=basis))
     lot.start()
-    lot.now = 7.0
     for wafer in lot.ids[:4]:
         lot.step(wafer, "plasma clean", "plasma_cleaner")
+    lot.now = 7.0
     screen = lot.screen()
     assert len(screen) < 30
     assert [line.split()[0] for line in screen[2:27]] == lot.ids

@@ -184,8 +184,9 @@ def test_a_paused_run_s_estimate_stands_still_and_a_held_wafer_s_steps_leave_it(
 
 def test_a_schedule_found_mid_run_counts_the_steps_done_and_the_wafers_stopped():
     """A schedule that comes while the run goes (a planning pass ended) is measured from what
-    the run did: wafer 0 finished its first step at 150 s and wafer 1 was held, so only wafer
-    0's second step (ending at 200 s by the schedule) is left, 50 s after the point it reached."""
+    the run did: wafer 0 finished its first step at 150 s and started its second, and wafer 1
+    was held, so only wafer 0's second step (ending at 200 s by the schedule) is left, 50 s
+    after the point it reached."""
     state = LotState()
     state.apply(Event("run-started", "R1", 0.0, 0.0, data={"wafers": ["W0", "W1"]}))
     step = {"wafer": "W0", "step": "a", "tool": "A"}
@@ -194,6 +195,8 @@ def test_a_schedule_found_mid_run_counts_the_steps_done_and_the_wafers_stopped()
         Event("step-finished", "R1", 150.0, 0.0, **step, status="completed", data={"step_id": 1})
     )
     state.apply(Event("wafer-finished", "R1", 150.0, 0.0, wafer="W1", status="held"))
+    second = {"wafer": "W0", "step": "b", "tool": "B"}
+    state.apply(Event("step-started", "R1", 150.0, 0.0, **second, data={"step_id": 2}))
     state.set_schedule(_pipeline(), t=150.0)
     assert state.remaining_s(150.0) == 100.0
     assert state.remaining_s(180.0) == 70.0

@@ -51,7 +51,9 @@ def test_the_live_view_of_25_wafers_at_100_by_30_pause_and_terminate(tmp_path):
             assert packline(db, "pause", "last", "--by", "ana").returncode == 0
             paused = pane.wait_for(lambda s: "PAUSED" in s[0], "PAUSED in the title")
             assert "pause requested by ana from another process" in paused[0]
-            assert any(line.startswith("run clock") for line in paused)
+            assert any("run clock" in line for line in paused)  # beside the counts: (paused)
+            assert any(line.startswith("left about 0:") and " (paused), ETA " in line
+                       for line in paused), "\n".join(paused)  # fmt: skip
             assert packline(db, "terminate", "last").returncode == 0
             pane.wait_for(lambda s: any(line.startswith("EXIT ") for line in s), "end of run")
             history = pane.history()
