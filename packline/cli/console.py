@@ -5,8 +5,8 @@ answers the engine's operator confirmations (given in advance with `--confirmed-
 the terminal, or declined when there is no terminal), and turns Ctrl-C, SIGTERM and the pause
 menu's answers (one key each, the terminal in cbreak mode while the menu is open) into run
 control requests. Lines and keys are read from stdin without blocking the event loop
-(`StdinLines`), one question at a time, each with the screen to itself while it is
-open (`PromptArea`: the live view stops redrawing, and the question is erased once answered).
+(`StdinLines`), one question at a time, each under the lot as it stood when asked
+(`PromptArea`: the live view stops redrawing, and both are erased once it is answered).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import tty
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from rich.console import Console
+from rich.console import Console, RenderableType
 from rich.control import Control
 from rich.segment import ControlType
 from rich.text import Text
@@ -32,15 +32,19 @@ from packline.sequences.engine import ConfirmFn, Engine, LiveView
 CONFIRM_TIMEOUT_S = 3600.0
 #: The most bytes a key press is read in (an arrow key is a few; the first character answers).
 KEYS_READ = 64
+#: The lines a question keeps below the lot's frame: itself, a hint asked again, the cursor's.
+QUESTION_LINES = 3
 
 
 class PromptArea:
     """Where the operator is asked, under the run's live view (`view`, None when there is
     none: the output is not a terminal, and what is asked stays as a log of it).
 
-    With a view, a question has the screen: the view is cleared and stops redrawing while
-    the question is open, its lines and the answers the terminal echoed are erased once it is
-    answered, then the view is drawn again, so no stale line stays above it. Between questions
+    With a view, the view stops redrawing while a question is open: the lot as it stood when
+    asked stays above the question (drawn once, `QUESTION_LINES` shorter than the terminal),
+    so the operator sees the wafers a menu answer acts on; that frame, the question and the
+    answers the terminal echoed are erased once it is answered, then the view is drawn again,
+    so no stale line stays above it. Between questions
     the terminal does not echo what is typed (a menu command typed while the view redraws
     would move the frame down a line and leave its top line behind); the echo is back for
     each question and as it was once the run is `finish`ed.
@@ -72,6 +76,8 @@ class PromptArea:
         answered by one key, without Enter (the terminal in cbreak mode for the block: no
         line editing, no echo), and as it was after the block however it ends."""
         with self.view.suspended() if self.view is not None else contextlib.nullcontext():
+            if self.view is not None:
+                self._show(self.view.render(self.console.size.height - QUESTION_LINES))
             before = termios.tcgetattr(sys.stdin.fileno()) if by_key else None
             if before is not None:
                 tty.setcbreak(sys.stdin.fileno(), termios.TCSANOW)
@@ -87,7 +93,10 @@ class PromptArea:
 
     def say(self, text: str) -> None:
         """Print `text` at the start of a line of its own (over a `^C` the terminal echoed)."""
-        shown = Text(text)
+        self._show(Text(text))
+
+    def _show(self, shown: RenderableType) -> None:
+        """Print `shown` from the start of a line (over a `^C`), counted to be erased."""
         if self.view is not None:
             self.console.control(
                 Control(ControlType.CARRIAGE_RETURN, (ControlType.ERASE_IN_LINE, 2))

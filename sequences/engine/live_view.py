@@ -53,7 +53,8 @@ class LiveView:
     redrawn in place four times a second, always within the terminal's height, and cleared at
     the end: the run's summary is what stays on the screen (and a planning dry run still
     going is stopped). While the operator is asked
-    something the view is `suspended`: cleared and not redrawn, so the question has the screen.
+    something the view is `suspended`: not redrawn, its frame as it stood drawn once above
+    the question (`render` within the lines the question leaves).
     """
 
     def __init__(self, console: Console, title: str = "") -> None:
@@ -159,9 +160,9 @@ class LiveView:
 
     @contextmanager
     def suspended(self) -> Iterator[None]:
-        """Clear the view and stop redrawing it for the block (a question to the operator
-        has the screen), then draw it again where the block leaves the cursor; a view exited
-        meanwhile (the run ended) stays cleared."""
+        """Clear the view and stop redrawing it for the block (a question to the operator is
+        asked, under a frame drawn once), then draw it again where the block leaves the
+        cursor; a view exited meanwhile (the run ended) stays cleared."""
         self._live.stop()
         try:
             yield
@@ -182,6 +183,9 @@ class LiveView:
         """The time the lot has left by the schedule (None without one)."""
         return self.state.remaining_s(self.now())
 
-    def render(self) -> RenderableType:
+    def render(self, height: int | None = None) -> RenderableType:
+        """The frame now, within the terminal, or within `height` lines of it (a question
+        below it takes the rest)."""
         size = self.console.size
-        return render_lot(self.console, self.state, self.now(), size.width, size.height)
+        shown = size.height if height is None else height
+        return render_lot(self.console, self.state, self.now(), size.width, shown)

@@ -155,20 +155,32 @@ def _lines_with(screen: list[str], text: str) -> list[str]:
     return [line for line in screen if text in line]
 
 
+def _assert_the_lot_above_the_question(screen: list[str], question: str, lot: int) -> None:
+    """The lot's frame, drawn once (every wafer's row, one run clock), then the question."""
+    shown = [line for line in screen if line.strip()]
+    assert len(_lines_with(shown, "run clock")) == 1, "\n".join(screen)
+    rows = [line for line in shown if re.match(r"\S+-W\d\d ", line)]
+    assert len(rows) == lot, "\n".join(screen)
+    (asked,) = [i for i, line in enumerate(shown) if question in line]
+    clock = shown.index(_lines_with(shown, "run clock")[0])
+    assert shown.index(rows[-1]) < clock < asked, "\n".join(screen)  # the question is last
+
+
 @needs_tmux
 def test_a_question_has_the_screen_and_the_screen_is_clean_after_it(
     served_line: Path, tmp_path: Path
 ):
     """A confirmation was printed above a live frame that kept redrawing, and the pause
-    menu's line stayed above the view once answered: while asked, the view is cleared and
-    not redrawn; once answered, the question, the answers and the `^C` are erased."""
+    menu's line stayed above the view once answered; then the menu hid the wafers: while
+    asked, the lot as it stood stays above the question, not redrawn; once answered, that
+    frame, the question, the answers and the `^C` are erased."""
     db = tmp_path / "runs.db"
     pane = Pane(tmp_path / "tmux", [sys.executable, "-m", "packline", "run", "plasma-clean",
                 "--station", str(served_line), "--lot", "4", "--operator", "ana",
                 "--db", str(db)])  # fmt: skip
     try:
         asked = pane.wait_for(lambda s: bool(_lines_with(s, "confirm:")), "a confirmation")
-        assert not _lines_with(asked, "run clock"), "\n".join(asked)  # no frame under it
+        _assert_the_lot_above_the_question(asked, "confirm:", 4)
         pane.keys("C-c")
         queued = pane.wait_for(
             lambda s: bool(_lines_with(s, "answer the open question first")), "the menu queued"
@@ -180,7 +192,7 @@ def test_a_question_has_the_screen_and_the_screen_is_clean_after_it(
             lambda s: bool(_lines_with(s, "to continue")) and not _lines_with(s, "confirm:"),
             "the pause menu alone",
         )
-        assert not _lines_with(menu, "run clock"), "\n".join(menu)
+        _assert_the_lot_above_the_question(menu, "to continue", 4)
         assert not _lines_with(menu, "answer the open question"), "\n".join(menu)
         pane.keys("c")
         pane.wait_for(lambda s: bool(_lines_with(s, "EXIT ")), "the end of the run")
@@ -208,12 +220,17 @@ def test_the_pause_menu_of_a_run_drawn_live_leaves_no_line_behind(
         pane.wait_for(lambda s: bool(_lines_with(s, "run clock")), "the live view")
         pane.keys("C-c")
         menu = pane.wait_for(lambda s: bool(_lines_with(s, "to continue")), "the pause menu")
-        assert not _lines_with(menu, "run clock"), "\n".join(menu)
+        _assert_the_lot_above_the_question(menu, "to continue", 8)
+        assert "PAUSED: Ctrl-C by ana at the terminal" in menu[0]
         pane.keys("x")
-        pane.wait_for(lambda s: bool(_lines_with(s, "'x': not c, t or a.")), "the menu again")
+        again = pane.wait_for(lambda s: bool(_lines_with(s, "'x': not c, t or a.")), "again")
+        _assert_the_lot_above_the_question(again, "'x': not c, t or a.", 8)
         pane.keys("c")
         drawn = pane.wait_for(
-            lambda s: bool(_lines_with(s, "run clock") or _lines_with(s, "EXIT ")),
+            lambda s: bool(
+                (_lines_with(s, "run clock") and not _lines_with(s, "to continue"))
+                or _lines_with(s, "EXIT ")
+            ),
             "the view again, or the end",
         )
         assert not _lines_with(drawn, "to continue"), "\n".join(drawn)
