@@ -164,8 +164,9 @@ class ScpiGrinder(ScpiDriver, Grinder):
         action = f"load wafer {wafer_id} for {side.value} grinding"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
+        load = "wafer_reload" if wafer_id in self.reworks else "wafer_load"  # `reloading`
         async with self.loading(action):
-            await self.send(action, f"{command(SPEC, 'wafer_load').short} {wafer_id},{side.name}")
+            await self.send(action, f"{command(SPEC, load).short} {wafer_id},{side.name}")
 
     async def unload(self) -> None:
         self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)

@@ -164,8 +164,9 @@ class ScpiLaser(ScpiDriver, Laser):
         self.require_state(action, *READY_STATES)
         face = FaceUp(face_up)
         argument = "" if face is FaceUp.FRONT else f",{short_form(FACE_MNEMONICS[face])}"
+        load = "wafer_reload" if wafer_id in self.reworks else "wafer_load"  # `reloading`
         async with self.loading(action):
-            await self.send(action, f"{_short('wafer_load')} {quote(wafer_id)}{argument}")
+            await self.send(action, f"{_short(load)} {quote(wafer_id)}{argument}")
 
     async def flip(self) -> None:
         action = "flip wafer"

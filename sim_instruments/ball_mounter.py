@@ -181,7 +181,7 @@ class SimBallMounter(SingleWaferPlcSimulator):
         elif command == "ABORT":
             if self.cycle is not None:
                 self._finish(CycleResult.ABORTED, now)
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+        elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command in _CYCLE_FIELDS:
             return self._start(command, registers, start, now)

@@ -249,7 +249,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
                 self._leave_bath(now)
                 self._enter(CellPhase.WITHDRAWING, now)
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+        elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "IMMERSE":
             if self.wafer_id is None:

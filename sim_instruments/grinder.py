@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 
 from packline.clock import Clock
 from packline.drivers.equipment import is_wafer_id
@@ -142,6 +143,7 @@ class SimGrinder(ScpiSimTool):
             Header(header("thickness"), lambda _: self._gauge_reply(self.level_um())),
             Header(header("substrate"), lambda _: self._gauge_reply(self._substrate_um())),
             Header(header("wafer_load"), None, self._load),
+            Header(header("wafer_reload"), None, partial(self._load, rework=True)),
             Header(header("wafer_unload"), None, self._unload),
             Header(header("wafer"), self._wafer_reply),
             self.switch_header(header("vacuum"), "vacuum_on", not_grinding(self.short("vacuum"))),
@@ -215,7 +217,8 @@ class SimGrinder(ScpiSimTool):
         if self.phase in STAGES:
             raise ScpiError(-221, f"{what} not allowed while grinding")
 
-    def _load(self, arguments: list[str]) -> None:
+    def _load(self, arguments: list[str], *, rework: bool = False) -> None:
+        """`WAF:LOAD` (`WAF:REL` as a `rework`, of a wafer this tool may have processed last)."""
         count(self.short("wafer_load"), arguments, 2)
         wafer_id, side = arguments
         if not is_wafer_id(wafer_id):
@@ -230,9 +233,9 @@ class SimGrinder(ScpiSimTool):
         if self.vacuum_on:
             raise ScpiError(-221, "chuck vacuum is on")
         try:
-            self.twin.load(wafer_id, self.name)
+            self.twin.load(wafer_id, self.name, rework=rework)
         except WaferAlreadyProcessed as error:
-            raise ScpiError(-221, str(error)) from None
+            raise ScpiError(-221, f"{error} ({self.short('wafer_reload')})") from error
         self.wafer_id, self.side = wafer_id, GrindSide[side.upper()]
 
     def _unload(self, arguments: list[str]) -> None:

@@ -186,7 +186,7 @@ class SimLaminator(SingleWaferPlcSimulator):
                 self._enter_vent_or_ready(now)
         elif command == "ABORT":
             self._abort(now)
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+        elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "START_JOB":
             refused = self.refuse_out_of_range(registers, start)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -121,6 +122,7 @@ class SimLaser(ScpiSimTool):
             "shutter": (lambda _: _open_closed(self.shutter_open), self._set_shutter),
             "door": (lambda _: _open_closed(self.door_open), self._set_door),
             "wafer_load": (None, self._load),
+            "wafer_reload": (None, partial(self._load, rework=True)),
             "wafer_unload": (None, self._unload),
             "wafer_flip": (None, self._flip),
             "wafer": (lambda _: quote(self.chuck.wafer_id or ""), None),
@@ -238,8 +240,9 @@ class SimLaser(ScpiSimTool):
             raise conflict("shutter open; close it before opening the enclosure")
         self.door_open = opening
 
-    def _load(self, arguments: list[str]) -> None:
-        """The id, then the optional face up (the front by default)."""
+    def _load(self, arguments: list[str], *, rework: bool = False) -> None:
+        """The id, then the optional face up (the front by default); `:WAF:REL` as a
+        `rework`, of a wafer this tool may have processed last."""
         header = self.short("wafer_load")
         if len(arguments) > 1:
             face_up = choice(header, arguments[1:], FACE_MNEMONICS)
@@ -256,7 +259,7 @@ class SimLaser(ScpiSimTool):
             raise ScpiError(-224, f"wafer id {wafer_id!r}: 1-16 printable characters") from None
         if not self.door_open:
             raise conflict("enclosure door closed")
-        self.chuck.load(wafer_id, face_up)
+        self.chuck.load(wafer_id, face_up, rework=rework, rework_command=self.short("wafer_reload"))
 
     def _flip(self, arguments: list[str]) -> None:
         count(self.short("wafer_flip"), arguments, 0)

@@ -40,13 +40,15 @@ class Chuck:
             raise conflict("no wafer on the chuck")
         return self.twin.get(self.wafer_id)
 
-    def load(self, wafer_id: str, face_up: FaceUp) -> None:
+    def load(self, wafer_id: str, face_up: FaceUp, *, rework: bool, rework_command: str) -> None:
+        """Take the wafer onto the chuck; a wafer this tool processed last only as a `rework`,
+        the conflict otherwise naming `rework_command`."""
         if self.wafer_id is not None:
             raise conflict(f"wafer {self.wafer_id} already on the chuck")
         try:
-            self.twin.load(wafer_id, self.tool)
+            self.twin.load(wafer_id, self.tool, rework=rework)
         except WaferAlreadyProcessed as error:
-            raise conflict(str(error)) from None
+            raise conflict(f"{error} ({rework_command})") from None
         self.wafer_id, self.face_up = wafer_id, face_up
         self.clear_selection()
 

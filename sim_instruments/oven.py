@@ -180,7 +180,7 @@ class SimOven(BatchPlcSimulator):
         elif command in ("OPEN_DOOR", "CLOSE_DOOR"):
             self.door_closed = command == "CLOSE_DOOR"
             self._breathe(0.0)
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+        elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "START_PURGE":
             refused = self.refuse_out_of_range(registers, start)

@@ -134,7 +134,7 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         elif command == "ABORT":
             if self.cycle is not None:
                 self._finish(CycleResult.ABORTED, now)
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+        elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "PRINT":
             return self._start(registers, start, now)

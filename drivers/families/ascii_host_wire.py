@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import cast
 
 from ..specs.core import (
+    RELOAD_DOC,
     Command,
     Interlock,
     Parameter,
@@ -239,13 +240,6 @@ def host_link_controls(safe_state_doc: str) -> tuple[HostCommand, HostCommand]:
 #: A wafer id argument, as the one-wafer tools that hold a wafer name it.
 WAFER_PARAMETER = HostParameter(
     name="wafer", placeholder="<wafer>", doc="wafer id, 1-16 characters"
-)
-
-
-#: What a host-link tool's rework load (`RELOAD`, the saw's `REMOUNT`) is for.
-RELOAD_DOC = (
-    "takes a wafer this tool processed last on purpose (an operator's rework or release, or "
-    "a resumed run replaying the stage its recovery cut off), which the plain load refuses"
 )
 
 

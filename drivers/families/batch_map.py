@@ -3,16 +3,18 @@
 The PLC tools that take a batch in slots behind a door (the oven, the batch chambers of
 `chamber_map.py`) present the same block on their maps: `DOOR_CLOSED`, `SLOT_CAPACITY` and
 `SLOTS_OCCUPIED` (adjacent) in the status, the slot ids in the repeated text block
-`SLOT_WAFER_ID`, the commands `LOAD_WAFER` (slot, wafer id) and `UNLOAD_WAFER` (slot) through the
-open door, and the slot refusals 5-7. Each such spec declares its block from here;
-`BatchPlcDriver` (`drivers/families/modbus_plc.py`) drives it and `BatchPlcSimulator`
-(`sim_instruments/families/modbus_plc.py`) simulates it.
+`SLOT_WAFER_ID`, the commands `LOAD_WAFER` (slot, wafer id), `RELOAD_WAFER` (the same, as a
+rework) and `UNLOAD_WAFER` (slot) through the open door, and the slot refusals 5-7 and 12. Each
+such spec declares its block from here; `BatchPlcDriver` (`drivers/families/modbus_plc.py`)
+drives it and `BatchPlcSimulator` (`sim_instruments/families/modbus_plc.py`) simulates it.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .plc_map import NamedRefusal, PlcCommand, PlcParameter, PlcStatus, plc_refusals
-from .stage_map import wafer_id_parameter
+from .stage_map import processed_here, rework_load, wafer_id_parameter
 
 #: Registers per slot id in `SLOT_WAFER_ID` (8 registers of ASCII each).
 SLOT_STRIDE = 8
@@ -60,19 +62,24 @@ def slot_parameters(id_doc: str = "the wafer's id") -> tuple[PlcParameter, PlcPa
     )
 
 
-def slot_commands(load_code: int, allowed_in: tuple[str, ...]) -> tuple[PlcCommand, PlcCommand]:
-    """LOAD_WAFER (`load_code`) and UNLOAD_WAFER (the code after it), accepted in `allowed_in`
-    with the door open."""
+def slot_commands(
+    load_code: int, allowed_in: tuple[str, ...]
+) -> tuple[PlcCommand, PlcCommand, PlcCommand]:
+    """LOAD_WAFER (`load_code`), RELOAD_WAFER (20, `rework_load`) and UNLOAD_WAFER (the code
+    after the load's), accepted in `allowed_in` with the door open; the load refuses a wafer
+    the tool processed last (12)."""
+    load = PlcCommand(
+        name="LOAD_WAFER",
+        code=load_code,
+        parameters=("slot", "wafer_id"),
+        allowed_in=allowed_in,
+        conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
+        "not already loaded (7)",
+        effect="wafer in slot",
+    )
     return (
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=load_code,
-            parameters=("slot", "wafer_id"),
-            allowed_in=allowed_in,
-            conditions="door open (2), slot exists (4) and is free (5), id printable ASCII "
-            "not already loaded (7)",
-            effect="wafer in slot",
-        ),
+        replace(load, conditions=f"{load.conditions}, not processed here last (12)"),
+        rework_load(load),
         PlcCommand(
             name="UNLOAD_WAFER",
             code=load_code + 1,
@@ -87,17 +94,15 @@ def slot_commands(load_code: int, allowed_in: tuple[str, ...]) -> tuple[PlcComma
 def batch_refusals(
     present_state: str, processed: str, *own: NamedRefusal
 ) -> tuple[NamedRefusal, ...]:
-    """A batch map's refusal reasons: the family's (see `plc_refusals`), the slot reasons (5-7,
-    a wafer `processed` here before is refused: no rework) and the tool's `own` (9 and up)."""
+    """A batch map's refusal reasons: the family's (see `plc_refusals`), the slot reasons (5-7;
+    12, a plain load of a wafer the tool `processed` last) and the tool's `own` (9 and up)."""
     return plc_refusals(
         present_state,
         NamedRefusal(name="SLOT_OCCUPIED", code=5, text="slot already holds a wafer"),
         NamedRefusal(name="SLOT_EMPTY", code=6, text="slot is empty"),
         NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text=f"wafer id not printable ASCII, or already loaded, or {processed} here before "
-            "(no rework)",
+            name="BAD_WAFER_ID", code=7, text="wafer id not printable ASCII, or already loaded"
         ),
+        processed_here(processed),
         *own,
     )

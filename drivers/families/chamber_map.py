@@ -59,9 +59,9 @@ def chamber_commands(
     vent_effect: str,
     energy: str,
 ) -> tuple[PlcCommand, ...]:
-    """The chamber block's commands, codes 1-9 on every chamber's map: START_RECIPE guarded by
-    `start_interlocks` and checking `start_conditions`, PUMP_DOWN and VENT doing what their
-    effects say, ABORT switching off `energy` ("RF", "power")."""
+    """The chamber block's commands, codes 1-9 and 20 on every chamber's map: START_RECIPE
+    guarded by `start_interlocks` and checking `start_conditions`, PUMP_DOWN and VENT doing
+    what their effects say, ABORT switching off `energy` ("RF", "power")."""
     vented = ("vented",)
     return (
         PlcCommand(
@@ -101,6 +101,6 @@ def chamber_commands(
 
 
 def chamber_refusals(processed: str, *own: NamedRefusal) -> tuple[NamedRefusal, ...]:
-    """A chamber map's refusal reasons: the batch block's (`batch_refusals`, a wafer
-    `processed` here before is refused: no rework) and the tool's `own` (9 and up)."""
+    """A chamber map's refusal reasons: the batch block's (`batch_refusals`: 12, a plain load
+    of a wafer the chamber `processed` last) and the tool's `own` (9 and up)."""
     return batch_refusals("the chamber's present state", processed, *own)

@@ -18,7 +18,8 @@ class BatchPlcDriver(ModbusPlcDriver[Status]):
 
     Its map has `SLOT_CAPACITY` and `SLOTS_OCCUPIED` in adjacent status registers, the slot
     ids in the repeated text block `SLOT_WAFER_ID`, and the commands `OPEN_DOOR`,
-    `CLOSE_DOOR`, `LOAD_WAFER` (slot, wafer id) and `UNLOAD_WAFER` (slot).
+    `CLOSE_DOOR`, `LOAD_WAFER` (slot, wafer id; as a rework `RELOAD_WAFER`, for the wafers
+    `reloading` names) and `UNLOAD_WAFER` (slot).
     """
 
     async def request_slots(self) -> list[str | None]:
@@ -70,7 +71,8 @@ class BatchPlcDriver(ModbusPlcDriver[Status]):
             slot = slots.index(None)
         elif not 0 <= slot < len(slots):
             raise ValueError(f"{self.name}: slot {slot} does not exist (0-{len(slots) - 1})")
-        await self.command(action, "LOAD_WAFER", slot=slot, wafer_id=wafer_id)
+        command = "RELOAD_WAFER" if wafer_id in self.reworks else "LOAD_WAFER"  # `reloading`
+        await self.command(action, command, slot=slot, wafer_id=wafer_id)
         return slot
 
     async def unload(self, wafer_id: str) -> None:

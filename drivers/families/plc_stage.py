@@ -32,9 +32,10 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
     """A PLC tool that takes one wafer (or panel) at a time (the ball-mount cell's stage).
 
     Its map has the stage block (`drivers/families/stage_map.py`): `WAFER_LOADED` (0 or 1) and
-    the text block `WAFER_ID` in its status, and the commands `LOAD_WAFER` (wafer id) and
-    `UNLOAD_WAFER`; `holder` words where the wafer lies. Its status has a `phase`, which the
-    waits watch for the fault phase.
+    the text block `WAFER_ID` in its status, and the commands `LOAD_WAFER` (wafer id; as a
+    rework `RELOAD_WAFER`, for the wafers `reloading` names) and `UNLOAD_WAFER`; `holder`
+    words where the wafer lies. Its status has a `phase`, which the waits watch for the
+    fault phase.
     """
 
     holder: ClassVar[str] = "on the stage"
@@ -88,7 +89,8 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
                 [present],
                 f"wafer {present} is already {self.holder}",
             )
-        await self.command(action, "LOAD_WAFER", wafer_id=wafer_id)
+        command = "RELOAD_WAFER" if wafer_id in self.reworks else "LOAD_WAFER"  # `reloading`
+        await self.command(action, command, wafer_id=wafer_id)
 
     async def unload(self) -> str:
         """Take the wafer off; returns its id."""

@@ -3,8 +3,9 @@
 The PLC tools that take one wafer or panel at a time (the ball-mount cell, the stencil printer,
 the laminator, the plating cell) present the same block on their maps: `WAFER_LOADED` and the
 text block `WAFER_ID` in the status, commands 1 `LOAD_WAFER` (the wafer id in the parameter
-block) and 2 `UNLOAD_WAFER`, accepted when the tool is ready, and the refusals 5 (a workpiece is
-there), 6 (none is there) and 7 (a bad id, or one processed here before: no rework). Each such
+block), 20 `RELOAD_WAFER` (the same, as a rework) and 2 `UNLOAD_WAFER`, accepted when the tool
+is ready, and the refusals 5 (a workpiece is there), 6 (none is there), 7 (a bad id) and 12 (a
+plain load of a wafer the tool processed last). Each such
 spec declares its block from here, worded for where its tool holds the workpiece;
 `SingleWaferPlcDriver` (`drivers/families/modbus_plc.py`) drives it and
 `SingleWaferPlcSimulator` (`sim_instruments/families/modbus_plc.py`) simulates it.
@@ -12,10 +13,38 @@ spec declares its block from here, worded for where its tool holds the workpiece
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from .plc_map import NamedRefusal, PlcCommand, PlcParameter, PlcStatus, plc_refusals
 
 #: How the id of the workpiece is checked on load (refusal 7).
 ID_CONDITION = "id printable ASCII without spaces"
+#: The rework load's command code on every PLC map with a load (the stage's, the slots').
+RELOAD_WAFER_CODE = 20
+#: The refusal of a plain load of a wafer the tool processed last, on the same maps.
+PROCESSED_HERE_CODE = 12
+
+
+def rework_load(load: PlcCommand) -> PlcCommand:
+    """`RELOAD_WAFER`: `load` (LOAD_WAFER, with its parameters and checks) as a rework, which
+    takes back on purpose a wafer this tool processed last (an operator's rework or release,
+    a resumed run replaying the stage its recovery cut off)."""
+    return replace(
+        load,
+        name="RELOAD_WAFER",
+        code=RELOAD_WAFER_CODE,
+        effect=f"{load.effect}: LOAD_WAFER as a rework, taking a wafer this tool processed last",
+    )
+
+
+def processed_here(processed: str) -> NamedRefusal:
+    """Refusal 12: a plain `LOAD_WAFER` of a wafer the tool `processed` ("cleaned") last."""
+    return NamedRefusal(
+        name="PROCESSED_HERE",
+        code=PROCESSED_HERE_CODE,
+        text=f"this tool {processed} the wafer last: load it again only as a rework "
+        f"(RELOAD_WAFER, code {RELOAD_WAFER_CODE})",
+    )
 
 
 def wafer_loaded(register: int) -> PlcStatus:
@@ -39,20 +68,23 @@ def stage_commands(
     holder: str,
     loaded: str,
     emptied: str,
-    id_condition: str = ID_CONDITION,
-) -> tuple[PlcCommand, PlcCommand]:
-    """LOAD_WAFER (1) and UNLOAD_WAFER (2) of a tool that holds one `workpiece` ("wafer")
-    `holder` ("on the platen"): loading leaves the tool `loaded`, unloading `emptied`; the
-    load checks the id by `id_condition`."""
+    processed: str = "processed",
+) -> tuple[PlcCommand, PlcCommand, PlcCommand]:
+    """LOAD_WAFER (1), RELOAD_WAFER (20, `rework_load`) and UNLOAD_WAFER (2) of a tool that
+    holds one `workpiece` ("wafer") `holder` ("on the platen"): loading leaves the tool
+    `loaded`, unloading `emptied`; the load checks the id (7) and refuses a wafer the tool
+    `processed` last (12)."""
+    load = PlcCommand(
+        name="LOAD_WAFER",
+        code=1,
+        parameters=("wafer_id",),
+        allowed_in=("ready",),
+        conditions=f"no {workpiece} (5), {ID_CONDITION} (7)",
+        effect=loaded,
+    )
     return (
-        PlcCommand(
-            name="LOAD_WAFER",
-            code=1,
-            parameters=("wafer_id",),
-            allowed_in=("ready",),
-            conditions=f"no {workpiece} (5), {id_condition} (7)",
-            effect=loaded,
-        ),
+        replace(load, conditions=f"{load.conditions}, not {processed} here last (12)"),
+        rework_load(load),
         PlcCommand(
             name="UNLOAD_WAFER",
             code=2,
@@ -68,19 +100,16 @@ def stage_refusals(
     *own: NamedRefusal,
     workpiece: str,
     holder: str,
-    processed: str = "this tool processed it before",
+    processed: str = "processed",
 ) -> tuple[NamedRefusal, ...]:
     """A stage map's refusal reasons: the family's (see `plc_refusals`), the stage block's
-    (5-7: a `workpiece` already or not `holder`, a bad id or one of a wafer `processed`
-    here) and the tool's `own` (9 and up)."""
+    (5-7: a `workpiece` already or not `holder`, a bad id; 12: a wafer the tool `processed`
+    last, loaded plainly) and the tool's `own` (9 and up)."""
     return plc_refusals(
         present_state,
         NamedRefusal(name="WAFER_PRESENT", code=5, text=f"a {workpiece} is already {holder}"),
         NamedRefusal(name="NO_WAFER", code=6, text=f"no {workpiece} {holder}"),
-        NamedRefusal(
-            name="BAD_WAFER_ID",
-            code=7,
-            text=f"wafer id is not printable ASCII, or {processed} (no rework)",
-        ),
+        NamedRefusal(name="BAD_WAFER_ID", code=7, text="wafer id is not printable ASCII"),
+        processed_here(processed),
         *own,
     )

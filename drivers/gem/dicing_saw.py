@@ -96,7 +96,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         remote_commands={
             "abort": (),
             "clear_alarms": (),
-            "mount": ("workpiece_id",),
+            "mount": ("workpiece_id", "rework"),
             "unmount": (),
             "install_blade": ("thickness_um",),
             "start_spindle": ("speed_krpm",),
@@ -155,7 +155,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         self.check_wafer_id(workpiece_id)
         self.require_state(action, *READY_STATES)
         async with self.loading(action):
-            await self.command("mount", workpiece_id=workpiece_id)
+            await self.load_workpiece("mount", "workpiece_id", workpiece_id)
         return await self.confirm_mounted(action, workpiece_id)
 
     async def unmount(self) -> None:

@@ -30,8 +30,15 @@ from typing import Any, ClassVar
 from packline.clock import ClockTimeout, wait_for
 
 from ..equipment import E10State, Equipment, Identity, ToolState
-from ..errors import ConnectionLost, ProtocolError, ToolError, ToolTimeout, WrongTool
-from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY
+from ..errors import (
+    CommandRefused,
+    ConnectionLost,
+    ProtocolError,
+    ToolError,
+    ToolTimeout,
+    WrongTool,
+)
+from ..secs.data_items import HCACK_ACCEPTED, HCACK_ALREADY, ack_text
 from ..secs.link import SecsLink
 from .dictionary import E10_STATE, GemDictionary, GemNeeds, RoleValue, load_dictionary
 from .host import GemHost
@@ -167,6 +174,37 @@ class GemEquipment(Equipment):
         }
         accepted = (*HCACK_ACCEPTED, HCACK_ALREADY) if accept_already else HCACK_ACCEPTED
         return await self.gem.send_remote_command_allowing(entry.rcmd, wire, accepted)
+
+    #: The CPACK of a parameter whose value the tool refuses (E5: illegal value).
+    ILLEGAL_VALUE: ClassVar[int] = 2
+
+    async def load_workpiece(self, name: str, key: str, workpiece_id: str, **others: Any) -> None:
+        """Remote command `name` that puts workpiece `workpiece_id` (its parameter `key`) on
+        the tool, with `REWORK` true for a workpiece `reloading` names (the dictionary's
+        `rework` parameter). A tool that refuses the plain load of a workpiece it processed
+        last answers HCACK 3 with CPACK 2 on the id: the refusal says so, and how to load it."""
+        rework = workpiece_id in self.reworks
+        parameters: dict[str, Any] = {key: workpiece_id, **others}
+        if rework:
+            parameters["rework"] = True
+        try:
+            await self.command(name, **parameters)
+        except CommandRefused as refused:
+            cpname = self.dictionary.remote_commands[name].parameters[key].name
+            if (
+                rework
+                or refused.code != "HCACK 3"
+                or f"{cpname}: {ack_text('CPACK', self.ILLEGAL_VALUE)}" not in refused.detail
+            ):
+                raise
+            raise CommandRefused(
+                self.name,
+                self.address,
+                refused.action,
+                f"{workpiece_id}: this tool processed it last, and the plain load takes it only "
+                f"once ({refused.detail}): load it again only as a rework (REWORK true)",
+                refused.code,
+            ) from refused
 
     async def request_e10_state(self) -> E10State:
         """The SEMI E10 state: the tool's own (status variable `e10_state`) when its dictionary

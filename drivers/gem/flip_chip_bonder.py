@@ -143,7 +143,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         remote_commands={
             "abort": (),
             "clear_alarms": (),
-            "load": ("wafer_id",),
+            "load": ("wafer_id", "rework"),
             "unload": ("wafer_id",),
             "load_source": ("wafer_id",),
             "unload_source": ("wafer_id",),
@@ -208,12 +208,16 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
 
     async def _transfer(self, action: str, command: str, wafer_id: str, guarded: str = "") -> None:
         """Remote command `command` for `wafer_id`, once the interlocks the host-link page's
-        `guarded` command needs are closed."""
+        `guarded` command needs are closed (the substrate's `load` as a rework when
+        `reloading` names it)."""
         self.check_wafer_id(wafer_id)
         self.require_state(action, *TRANSFER_STATES)
         if guarded:
             await self.require_interlocks(action, SPEC.command_by_name[guarded].interlocks)
-        await self.command(command, wafer_id=wafer_id)
+        if command == "load":
+            await self.load_workpiece(command, "wafer_id", wafer_id)
+        else:
+            await self.command(command, wafer_id=wafer_id)
 
     # ----------------------------------------------------------------- the run
 

@@ -72,7 +72,7 @@ class GemGrinder(GemEquipment, Grinder):
         remote_commands={
             "abort": (),
             "clear_alarms": (),
-            "load": ("wafer_id", "side"),
+            "load": ("wafer_id", "side", "rework"),
             "unload": (),
             "apply_chuck_vacuum": (),
             "release_chuck_vacuum": (),
@@ -136,7 +136,7 @@ class GemGrinder(GemEquipment, Grinder):
         action = f"load wafer {wafer_id} for {side.value} grinding"
         self.require_state(action, *READY_STATES)
         async with self.loading(action):
-            await self.command("load", wafer_id=wafer_id, side=side.name)
+            await self.load_workpiece("load", "wafer_id", wafer_id, side=side.name)
 
     async def unload(self) -> None:
         self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)

@@ -74,7 +74,7 @@ class GemWireBonder(GemEquipment, WireBonder):
         remote_commands={
             "abort": (),
             "clear_alarms": (),
-            "load": ("wafer_id",),
+            "load": ("wafer_id", "rework"),
             "unload": ("wafer_id",),
             "start": ("stack_count", "sites"),
         },
@@ -142,7 +142,7 @@ class GemWireBonder(GemEquipment, WireBonder):
         self.require_state(action, *TRANSFER_STATES)
         await self.require_interlocks(action, TRANSFER_INTERLOCKS)
         async with self.loading(action):
-            await self.command("load", wafer_id=wafer_id)
+            await self.load_workpiece("load", "wafer_id", wafer_id)
 
     async def unload(self, wafer_id: str) -> None:
         action = f"unload wafer {wafer_id}"

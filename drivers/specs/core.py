@@ -102,6 +102,15 @@ class Parameter:
     doc: str = ""
 
 
+#: What a rework load is for, on every protocol that has one (the host-link tools' `RELOAD`,
+#: the saw's `REMOUNT`, the PLC maps' `RELOAD_WAFER`, the SCPI tools' `WAFer:RELoad`, the GEM
+#: faces' `load` with `rework`); a driver sends it for the wafers `Equipment.reloading` names.
+RELOAD_DOC = (
+    "takes a wafer this tool processed last on purpose (an operator's rework or release, or "
+    "a resumed run replaying the stage its recovery cut off), which the plain load refuses"
+)
+
+
 @dataclass(frozen=True, kw_only=True)
 class Command:
     """An action the tool runs.

@@ -7,7 +7,6 @@ spec tests; the byte-level tests restate it on purpose, as the independent oracl
 from __future__ import annotations
 
 from ..families.ascii_host_wire import (
-    RELOAD_DOC,
     SETUP,
     HostCommand,
     HostInterlock,
@@ -23,7 +22,7 @@ from ..families.ascii_host_wire import (
     state_status,
 )
 from ..roles.dicing_saw import SawState
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Range, ToolSpec
 
 SPINDLE_INTERLOCKS = ("cover_closed", "spindle_air")
 DRESS_INTERLOCKS = ("cover_closed", "spindle_air", "cutting_water")

@@ -38,7 +38,6 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..families.stage_map import (
-    ID_CONDITION,
     stage_commands,
     stage_refusals,
     wafer_id_block,
@@ -216,7 +215,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             holder="in the holder",
             loaded="wafer in the holder, the contact ring on its seed film",
             emptied="holder empty",
-            id_condition=f"{ID_CONDITION} and not plated here before",
+            processed="plated",
         ),
         PlcCommand(
             name="IMMERSE",
@@ -301,7 +300,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         NamedRefusal(name="NO_SUCH_BATH", code=9, text="the cell has no bath of that chemistry"),
         workpiece="wafer",
         holder="in the holder",
-        processed="this cell plated it before",
+        processed="plated",
     ),
     measurement_points=XRF_POINTS,
     wire=PlcMap(

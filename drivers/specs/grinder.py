@@ -14,7 +14,16 @@ from ..families.scpi_wire import (
     ScpiWire,
     standard_refusals,
 )
-from .core import Alarm, ExpectedIdentity, Parameter, Range, Refusal, StatusVariable, ToolSpec
+from .core import (
+    RELOAD_DOC,
+    Alarm,
+    ExpectedIdentity,
+    Parameter,
+    Range,
+    Refusal,
+    StatusVariable,
+    ToolSpec,
+)
 
 #: The phases in which setpoints, the chuck and the wafer may change (not grinding).
 NOT_GRINDING = ("IDLE", "FAULT")
@@ -104,10 +113,17 @@ COMMANDS = (
     ScpiCommand(
         name="wafer_load", header="WAFer:LOAD", syntax="<id>,FRONT|BACK",
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
-        doc="not grinding, no alarm (202), chuck empty, vacuum off (-221): the workpiece lies "
+        doc="not grinding, no alarm (202), chuck empty, vacuum off, not a wafer this tool "
+        "processed last (-221; that one `WAF:REL` takes): the workpiece lies "
         "on the chuck with that side facing the wheel. FRONT: resin top, bump tops and die "
         "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
         "tape). `<id>`: 1-16 printable ASCII characters without space, `,`, `;` or `\"`",
+    ),
+    ScpiCommand(
+        name="wafer_reload", header="WAFer:RELoad", syntax="<id>,FRONT|BACK",
+        parameters=("wafer_id", "side"), allowed_in=("IDLE",),
+        doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did to "
+        "it and this command)",
     ),
     ScpiCommand(
         name="wafer_unload", header="WAFer:UNLoad", allowed_in=NOT_GRINDING,

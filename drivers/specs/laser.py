@@ -17,7 +17,15 @@ from ..families.scpi_wire import (
     standard_refusals,
 )
 from ..roles.laser import Atmosphere, DrillMode, FaceUp, JobKind, JobState, LaserSource
-from .core import Alarm, ExpectedIdentity, Parameter, Range, StatusVariable, ToolSpec
+from .core import (
+    RELOAD_DOC,
+    Alarm,
+    ExpectedIdentity,
+    Parameter,
+    Range,
+    StatusVariable,
+    ToolSpec,
+)
 
 #: The job states in which the job settings, atmosphere and gas may change (not `RUNN`).
 NOT_RUNNING = ("IDLE", "DONE", "ABOR", "FAUL")
@@ -162,8 +170,15 @@ COMMANDS = (
         name="wafer_load", header=":WAFer:LOAD", syntax='"<id>"[,FRONt|BACK]',
         parameters=("wafer_id", "face_up"),
         doc="wafer on the chuck, the given face up towards the beam (default `FRONt`); needs "
-        "the door open and the chuck empty (-221); id 1-16 printable ASCII without spaces "
+        "the door open, the chuck empty and not a wafer this tool processed last (-221; that "
+        "one `:WAF:REL` takes); id 1-16 printable ASCII without spaces "
         "(-224). Clears the site selection",
+    ),
+    ScpiCommand(
+        name="wafer_reload", header=":WAFer:RELoad", syntax='"<id>"[,FRONt|BACK]',
+        parameters=("wafer_id", "face_up"),
+        doc=f"`:WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did "
+        "to it and this command)",
     ),
     ScpiCommand(
         name="wafer_unload", header=":WAFer:UNLoad",

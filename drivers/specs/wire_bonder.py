@@ -13,7 +13,6 @@ from typing import NamedTuple
 import numpy as np
 
 from ..families.ascii_host_wire import (
-    RELOAD_DOC,
     HostCommand,
     HostInterlock,
     HostLink,
@@ -27,7 +26,7 @@ from ..families.ascii_host_wire import (
     wait_query,
 )
 from ..roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
-from .core import Alarm, ExpectedIdentity, Range, ToolSpec
+from .core import RELOAD_DOC, Alarm, ExpectedIdentity, Range, ToolSpec
 
 #: Phases in which the tool takes setup commands: not during a run.
 NOT_RUNNING = ("IDLE", "FAULT")

@@ -316,8 +316,8 @@ class HostLinkTool(SimulatedTool):
         processed before, unless the load is a `rework` (`RELOAD`, `REMOUNT`)."""
         try:
             self.twin.load(wafer_id, self.name, rework=rework)
-        except WaferAlreadyProcessed as error:
-            raise HostRefused("WRONG_STATE", str(error)) from None
+        except WaferAlreadyProcessed as error:  # its cause: a GEM face answers it apart
+            raise HostRefused("WRONG_STATE", str(error)) from error
 
     def require_interlocks(self, command: str) -> None:
         """Refuse `command` if an interlock it needs (by the spec) is open."""

@@ -21,8 +21,9 @@ from .modbus_plc import ModbusPlcSimulator, Refused
 class BatchPlcSimulator(ModbusPlcSimulator):
     """A PLC tool that takes a batch in `capacity` slots behind a door (the plasma chamber,
     the oven): the slot status registers and the load and unload commands of a map with
-    `SLOT_CAPACITY`, `SLOTS_OCCUPIED`, `SLOT_WAFER_ID`, `DOOR_CLOSED`, `LOAD_WAFER` and
-    `UNLOAD_WAFER`, and the refusals `SLOT_OCCUPIED`, `SLOT_EMPTY` and `BAD_WAFER_ID`."""
+    `SLOT_CAPACITY`, `SLOTS_OCCUPIED`, `SLOT_WAFER_ID`, `DOOR_CLOSED`, `LOAD_WAFER`,
+    `RELOAD_WAFER` and `UNLOAD_WAFER`, and the refusals `SLOT_OCCUPIED`, `SLOT_EMPTY`,
+    `BAD_WAFER_ID` and `PROCESSED_HERE`."""
 
     def __init__(
         self,
@@ -65,8 +66,9 @@ class BatchPlcSimulator(ModbusPlcSimulator):
         return [wafer_id for wafer_id in self.slots if wafer_id is not None]
 
     def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        """LOAD_WAFER or UNLOAD_WAFER through the open door; a loaded wafer is taken from the
-        twin (refused if this tool processed it before and it is no rework)."""
+        """LOAD_WAFER (RELOAD_WAFER, as a rework) or UNLOAD_WAFER through the open door; a
+        loaded wafer is taken from the twin (a plain load of a wafer this tool processed last
+        is refused `PROCESSED_HERE`)."""
         if self.door_closed:
             return self.refused(Reason.WRONG_STATE)
         slot = int(parameters["slot"])  # type: ignore[arg-type]
@@ -87,8 +89,8 @@ class BatchPlcSimulator(ModbusPlcSimulator):
         if wafer_id in self.slots:
             return self.refused(self.reasons["BAD_WAFER_ID"])
         try:
-            self.twin.load(wafer_id, self.name)
+            self.twin.load(wafer_id, self.name, rework=command == "RELOAD_WAFER")
         except WaferAlreadyProcessed:
-            return self.refused(self.reasons["BAD_WAFER_ID"])
+            return self.refused(self.reasons["PROCESSED_HERE"])
         self.slots[slot] = wafer_id
         return None

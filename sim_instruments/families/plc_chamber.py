@@ -85,7 +85,7 @@ class PlcChamberSimulator(BatchPlcSimulator):
                 self.enter(ChamberState.VENTING)
         elif command in ("CLOSE_DOOR", "OPEN_DOOR"):
             self.door_closed = command == "CLOSE_DOOR"
-        elif command in ("LOAD_WAFER", "UNLOAD_WAFER"):
+        elif command in ("LOAD_WAFER", "RELOAD_WAFER", "UNLOAD_WAFER"):
             return self.transfer(command, parameters)
         elif command == "PUMP_DOWN":
             self.enter(ChamberState.PUMPING)

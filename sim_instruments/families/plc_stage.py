@@ -20,8 +20,9 @@ class SingleWaferPlcSimulator(ModbusPlcSimulator):
     """A PLC tool that takes one wafer (or panel) at a time on its stage, platen or holder
     (the ball mounter, the stencil printer, the laminator, the plating cell;
     `SingleWaferPlcDriver` drives it): `WAFER_LOADED` and `WAFER_ID` in its status, the
-    commands `LOAD_WAFER` (wafer id) and `UNLOAD_WAFER`, and the refusals `WAFER_PRESENT`,
-    `NO_WAFER` and `BAD_WAFER_ID`; its `PHASE` register is where it is in its cycle."""
+    commands `LOAD_WAFER` (wafer id), `RELOAD_WAFER` (a rework) and `UNLOAD_WAFER`, and the
+    refusals `WAFER_PRESENT`, `NO_WAFER`, `BAD_WAFER_ID` and `PROCESSED_HERE`; its `PHASE`
+    register is where it is in its cycle."""
 
     #: Where the tool is in its cycle (its role's phases, READY ... FAULT).
     phase: IntEnum
@@ -40,9 +41,10 @@ class SingleWaferPlcSimulator(ModbusPlcSimulator):
         }
 
     def transfer(self, command: str, parameters: Mapping[str, float | list[int]]) -> Refused | None:
-        """UNLOAD_WAFER, or LOAD_WAFER onto the empty stage: the wafer is taken from the twin;
-        an id that is not printable ASCII without spaces, or of a wafer this tool processed
-        before (no rework), is refused `BAD_WAFER_ID` at the parameter register."""
+        """UNLOAD_WAFER, or LOAD_WAFER (RELOAD_WAFER, as a rework) onto the empty stage: the
+        wafer is taken from the twin; an id that is not printable ASCII without spaces is
+        refused `BAD_WAFER_ID`, and a plain load of a wafer this tool processed last
+        `PROCESSED_HERE`, at the parameter register."""
         if command == "UNLOAD_WAFER":
             if self.wafer_id is None:
                 return self.refused(self.reasons["NO_WAFER"])
@@ -53,8 +55,11 @@ class SingleWaferPlcSimulator(ModbusPlcSimulator):
         try:
             wafer_id = self.text_parameter(parameters, "wafer_id")
             validate_wafer_id(wafer_id)
-            self.twin.load(wafer_id, self.name)
-        except (ValueError, WaferAlreadyProcessed):
+        except ValueError:
             return self.refused(self.reasons["BAD_WAFER_ID"], self.map.parameter_register)
+        try:
+            self.twin.load(wafer_id, self.name, rework=command == "RELOAD_WAFER")
+        except WaferAlreadyProcessed:
+            return self.refused(self.reasons["PROCESSED_HERE"], self.map.parameter_register)
         self.wafer_id = wafer_id
         return None

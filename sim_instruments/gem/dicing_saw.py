@@ -22,7 +22,7 @@ from packline.drivers.specs.dicing_saw import SPEC
 
 from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
-from .host_link import HostLinkModel
+from .host_link import REWORK_LINES, HostLinkModel
 from .model import WATCH_STEP_S
 
 
@@ -144,8 +144,11 @@ class GemDicingSawModel(HostLinkModel):
             self.ask(f"DEPTH {encode(SPEC, 'depth_into_tape_um', settings['depth_into_tape_um'])}")
             self.ask("CUT")
         else:
-            words = [_COMMAND_LINES[name]]
+            line = _COMMAND_LINES[name]
+            words = [REWORK_LINES[line] if parameters.get("rework") else line]
             for parameter, value in parameters.items():
+                if parameter == "rework":  # said by the line
+                    continue
                 setpoint = _SETPOINT_OF.get(parameter)
                 words.append(str(value) if setpoint is None else encode(SPEC, setpoint, value))
             self.ask(" ".join(words))

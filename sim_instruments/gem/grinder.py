@@ -113,7 +113,8 @@ class GemGrinderModel(ScpiModel):
             if missing:
                 raise GemRefused(3, f"load without {' and '.join(missing)}")
             side = str(parameters["side"]).upper()
-            self.ask(f"{command(SPEC, 'wafer_load').short} {parameters['wafer_id']},{side}")
+            load = "wafer_reload" if parameters.get("rework") else "wafer_load"
+            self.ask(f"{command(SPEC, load).short} {parameters['wafer_id']},{side}")
         elif name == "start":
             before = self.status("cycle_count")
             self.ask(command(SPEC, "start").short)

@@ -14,8 +14,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..families.ascii_host import HostLinkTool, HostRefused
-from .model import GemRefused, SimulatedToolModel
+from .model import GemRefused, SimulatedToolModel, WorkpieceProcessed
 
+#: The host-link line a load sends as a rework (the `rework` parameter of a GEM load).
+REWORK_LINES = {"LOAD": "RELOAD", "MOUNT": "REMOUNT"}
 #: ASCII refusals that blame an argument (HCACK 3); every other one is "cannot perform now".
 PARAMETER_REFUSALS = {"BAD_ARGUMENT", "OUT_OF_RANGE", "BAD_SITE"}
 
@@ -33,13 +35,16 @@ class HostLinkModel(SimulatedToolModel):
         try:
             return self.tool.answer(line)
         except HostRefused as refused:
+            text = f"{line}: {refused.name}: {refused.text}"
             hcack = 3 if refused.name in PARAMETER_REFUSALS else 2
-            raise GemRefused(hcack, f"{line}: {refused.name}: {refused.text}") from None
+            raise WorkpieceProcessed.behind(refused, text) or GemRefused(hcack, text) from None
 
     async def command_line(self, line: str, parameters: Mapping[str, Any]) -> int:
-        """Run a remote command that is one line of the tool, answered at once: `line`, then the
-        workpiece's id when the command names one; HCACK 0 once the alarms it set or cleared
-        are reported."""
+        """Run a remote command that is one line of the tool, answered at once: `line` (its
+        rework line, `REWORK_LINES`, with the `rework` parameter true), then the workpiece's id
+        when the command names one; HCACK 0 once the alarms it set or cleared are reported."""
+        if parameters.get("rework"):
+            line = REWORK_LINES[line]
         if "wafer_id" in parameters:
             line += f" {parameters['wafer_id']}"
         self.ask(line)

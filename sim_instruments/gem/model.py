@@ -19,7 +19,7 @@ from packline.drivers.errors import ToolError
 from packline.drivers.specs.core import ToolSpec
 
 from ..tool import SimulatedTool
-from ..twin import TwinStore
+from ..twin import TwinStore, WaferAlreadyProcessed
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +46,25 @@ class GemRefused(Exception):
         self.hcack = hcack
         self.text = text
         self.parameters = dict(parameters or {})
+
+
+class WorkpieceProcessed(GemRefused):
+    """A plain load of a workpiece the tool processed last (the twin's `WaferAlreadyProcessed`
+    behind the tool's own refusal): HCACK 3, CPACK 2 on the command's workpiece id (its
+    parameter whose role name ends in `_id`), as the dictionary's `load` says; with `REWORK`
+    true the load takes it."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(3, text)
+
+    @classmethod
+    def behind(cls, error: BaseException, text: str) -> GemRefused | None:
+        """The refusal to answer for `error` (a tool's refusal, `text`) when a workpiece this
+        tool processed last caused it, else None."""
+        cause: BaseException | None = error
+        while cause is not None and not isinstance(cause, WaferAlreadyProcessed):
+            cause = cause.__cause__
+        return None if cause is None else cls(text)
 
 
 class GemModel(ABC):

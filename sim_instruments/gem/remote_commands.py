@@ -3,7 +3,8 @@
 The dictionary says which RCMD runs which of the model's commands and each parameter's CPNAME
 and type; the model runs it (or refuses it with `GemRefused`). An unknown RCMD is HCACK 1, a
 command while the operator holds the tool local HCACK 2, an unknown or invalid parameter HCACK
-3 with its CPACK (1, 3), and nothing runs.
+3 with its CPACK (1, 3), and nothing runs. A plain load of a workpiece the tool processed last
+is HCACK 3 with CPACK 2 on the workpiece id (`WorkpieceProcessed`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from packline.drivers.secs.items import B, Item, L
 
 from .bodies import hcack_body, list_of, scalar
 from .control import Control
-from .model import GemModel, GemRefused
+from .model import GemModel, GemRefused, WorkpieceProcessed
 
 log = logging.getLogger(__name__)
 
@@ -64,5 +65,10 @@ class RemoteCommands:
             hcack = await self._model.command(name, values)
         except GemRefused as refusal:
             log.info("%s: %s refused: %s", self._tool, rcmd, refusal.text)
-            return hcack_body(refusal.hcack, refusal.parameters), None
+            at_fault = refusal.parameters
+            if isinstance(refusal, WorkpieceProcessed):
+                at_fault = {
+                    p.name: 2 for key, p in command.parameters.items() if key.endswith("_id")
+                }
+            return hcack_body(refusal.hcack, at_fault), None
         return hcack_body(hcack, {}), rcmd

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..families.scpi import ScpiSimTool
 from ..families.scpi_session import ScpiError
-from .model import GemRefused, SimulatedToolModel
+from .model import GemRefused, SimulatedToolModel, WorkpieceProcessed
 
 #: SCPI errors that blame a parameter (HCACK 3): not a number, a parameter too many or too
 #: few, out of range, illegal value. Every other one is "cannot perform now" (HCACK 2).
@@ -33,7 +33,8 @@ class ScpiModel(SimulatedToolModel):
         except ScpiError as error:
             hcack = 3 if error.code in PARAMETER_ERRORS else 2
             detail = f": {error.detail}" if error.detail else ""
-            raise GemRefused(hcack, f"{line}: SCPI error {error.code}{detail}") from None
+            text = f"{line}: SCPI error {error.code}{detail}"
+            raise WorkpieceProcessed.behind(error, text) or GemRefused(hcack, text) from None
 
     def query(self, line: str) -> str:
         """A query's reply now (not recorded: the host asked for a status variable)."""

@@ -47,12 +47,6 @@ OVERRUN_ALLOWANCE_S = 0.5
 #: Every workpiece the suite puts on a tool (the adapters' wafers, the bonder's die source):
 #: what a recovery may take off.
 OWN = ("W01", "W02", "W07", "S01")
-#: The kinds whose driver sends a load as a rework when told (`Equipment.reloading`): the
-#: host-link tools' `RELOAD` and the saw's `REMOUNT`; the others have no rework load yet.
-REWORK_LOADS = {
-    "wire_bonder", "dicing_saw", "lithography", "wet_bench", "resin_coater", "dispenser",
-    "flip_chip_bonder",
-}  # fmt: skip
 
 
 def test_every_registered_kind_has_an_adapter():
@@ -325,18 +319,27 @@ async def test_recover_after_an_alarm_resets_and_empties_the_tool(
 async def test_a_wafer_the_tool_processed_is_refused_unless_it_is_a_rework(
     rig: testing.Rig[Any, Any], adapter: ToolAdapter
 ):
+    await reloads_only_as_a_rework(rig, adapter)
+
+
+async def test_a_gem_tool_takes_a_wafer_it_processed_only_as_a_rework(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]],
+):
+    adapter, rig = gem_rig
+    await reloads_only_as_a_rework(rig, adapter)
+
+
+async def reloads_only_as_a_rework(rig: testing.Rig[Any, Any], adapter: ToolAdapter) -> None:
+    """A wafer the tool processed last is refused a plain load, the refusal naming it and the
+    rework load; the driver's rework load (`Equipment.reloading`) takes it, on the wire."""
     await adapter.prepare(rig, "W01")
     await bounded(adapter.operate(rig))
     await bounded(rig.driver.recover(OWN))
-    with pytest.raises(CommandRefused, match="W01"):
+    with pytest.raises(CommandRefused, match=r"W01.*rework"):  # names how to bring it back
         await adapter.prepare(rig, "W01")  # a second lot reusing the id, on a shared line
     await bounded(rig.driver.recover(OWN))
     with rig.driver.reloading(["W01"]):  # the host says it is a rework, on the wire
-        if adapter.kind in REWORK_LOADS:
-            await adapter.prepare(rig, "W01")
-        else:
-            with pytest.raises(CommandRefused, match="W01"):
-                await adapter.prepare(rig, "W01")
+        await adapter.prepare(rig, "W01")
     rig.twin.allow_rework("W01")
     await bounded(rig.driver.recover(OWN))
     await adapter.prepare(rig, "W01")

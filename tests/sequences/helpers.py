@@ -15,6 +15,7 @@ from pydantic import Field
 
 from packline.cli import main
 from packline.clock import VirtualClock
+from packline.drivers.roles.grinder import Grinder, GrindRecipe, GrindSide
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
@@ -78,6 +79,22 @@ async def check_bumped(wafer: Wafer, bonder: WireBonder, min_sites: int) -> None
     await wafer.require_loaded_on(bonder)
     summary = await bonder.request_bump_height_summary()
     wafer.measure("bumped sites", summary.bumped_sites, "sites", low=min_sites)
+
+
+class GrindOnceRecipe(Recipe):
+    #: The thickness the grind leaves (the simulated line's wafers come at 725 um).
+    target_um: Annotated[float, Field(ge=600, le=720)] = 700.0
+
+
+async def grind_once(wafer: Wafer, recipe: GrindOnceRecipe) -> None:
+    """The back ground once on the grinder (the sequence of the method `test-grind`, which the
+    tests that use it register)."""
+    async with wafer.use(Grinder) as grinder:
+        await wafer.step("load on grinder", grinder.load, wafer.id, GrindSide.BACK)
+        await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
+        await wafer.step("grind", grinder.grind, GrindRecipe(recipe.target_um))
+        await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
+        await wafer.step("unload from grinder", grinder.unload)
 
 
 class PanelRowsRecipe(Recipe):

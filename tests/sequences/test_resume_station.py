@@ -27,7 +27,7 @@ from packline.sequences.engine.method import all_methods, get_method, method
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, parse_station
 
-from .helpers import BumpSiteRecipe, bump_one_site
+from .helpers import BumpSiteRecipe, GrindOnceRecipe, bump_one_site, grind_once
 from .processes import Controller, Served, packline
 
 
@@ -232,8 +232,9 @@ def test_resume_refuses_another_driver_for_a_gem_tool(bonder, expected):
 
 @pytest.fixture
 def bump_site_method(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The method `test-bump-site`, registered for one test only: registered at import, a
-    method on a tool with a GEM face would join the GEM line's test of every such method."""
+    """The methods `test-bump-site` and `test-grind`, registered for one test only: registered
+    at import, a method on a tool with a GEM face would join the GEM line's test of every such
+    method."""
     all_methods()  # the methods discovered first, in the registry the test's copy starts from
     registry = importlib.import_module("packline.sequences.engine.method")
     monkeypatch.setattr(registry, "_METHODS", dict(registry._METHODS))
@@ -245,6 +246,14 @@ def bump_site_method(monkeypatch: pytest.MonkeyPatch) -> None:
         tools=("wire_bonder",),
         irreversible=("bump",),
     )(bump_one_site)
+    method(
+        name="test-grind",
+        title="test: the back ground once on the grinder",
+        claims=(),
+        recipe=GrindOnceRecipe,
+        tools=("grinder",),
+        irreversible=("grind",),
+    )(grind_once)
 
 
 @pytest.mark.usefixtures("bump_site_method")
@@ -289,3 +298,46 @@ async def test_a_wafer_back_at_the_tool_that_processed_it_last_is_loaded_as_a_re
     assert [step.tool for step in history] == ["wire_bonder"]  # bumped once
     bumps = [s for s in store.table("steps", engine.run_id) if s["name"] == "bump"]
     assert [(s["session"], s["status"]) for s in bumps] == [(1, "completed"), (2, "skipped")]
+
+
+async def confirm_yes(prompt: str, subject: str) -> tuple[bool, str]:
+    return True, "ci"
+
+
+@pytest.mark.usefixtures("bump_site_method")
+@pytest.mark.parametrize(
+    ("method", "tool", "gem", "irreversible", "reload"),
+    [
+        ("plasma-clean", "plasma_cleaner", False, "plasma clean", "FC6 write 300 [20]"),  # PLC
+        ("test-grind", "grinder", False, "grind", "WAF:REL "),  # SCPI
+        ("test-grind", "grinder", True, "grind", "WAF:REL "),  # GEM: load with REWORK
+        ("test-bump-site", "wire_bonder", True, "bump", "RELOAD "),  # GEM: load with REWORK
+    ],
+    ids=["plc", "scpi", "gem-grinder", "gem-bonder"],
+)
+async def test_a_stage_cut_off_after_its_irreversible_step_reloads_as_a_rework_on_every_family(
+    store, tmp_path, method, tool, gem, irreversible, reload
+):
+    """On a served line (its tools remember what they processed across the run's sessions) a
+    wafer whose stage a terminate cut off after the tool processed it goes back on the tool as
+    a rework, in the tool's own protocol, and completes without the irreversible step done
+    again. Before, the tool refused the plain load and the wafer was held again."""
+    async with SimulatedLine(ScaledClock(1000), kinds=[tool], gem=gem) as line:
+        path = station_file(tmp_path, line, "line.yaml")
+        prepared = prepare(RunRequest(method, simulated=False, station_path=path))
+        box: list = []
+
+        def terminate_after_processing(event) -> None:
+            if event.kind == "step-finished" and event.step == irreversible:
+                box[0].request("terminate", "test")
+
+        async with open_run(
+            store, prepared, observers=[terminate_after_processing], confirm=confirm_yes
+        ) as engine:
+            box.append(engine)
+            assert await engine.run() == "terminated"
+        async with open_resume(store, engine.run_id, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "completed", store.wafers(engine.run_id)
+        assert any(sent.startswith(reload) for sent in line.tools[tool].received)
+    steps = [s for s in store.table("steps", engine.run_id) if s["name"] == irreversible]
+    assert [(s["session"], s["status"]) for s in steps] == [(1, "completed"), (2, "skipped")]

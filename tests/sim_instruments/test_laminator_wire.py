@@ -82,3 +82,20 @@ async def test_mbpoll_meets_the_family_rules_for_function_codes_and_unit_ids(too
     )  # fmt: skip
     assert result.returncode != 0
     assert "Target device failed to respond" in result.stderr  # exception 11
+
+
+async def test_mbpoll_loads_a_wafer_this_laminator_processed_last_only_as_a_rework(tool):
+    """The page's refusal 12 and command 20: a plain LOAD_WAFER of a wafer the laminator
+    processed last is refused, RELOAD_WAFER takes it."""
+    sim, port = tool
+    sim.twin.receive("LOT7-W03").record("laminator", "laminate", 0.0)
+    wafer_id = [str(v) for v in ascii_to_registers("LOT7-W03", 8)]
+    assert (await mbpoll(port, "-r", "301", *wafer_id))[0] == 0
+    code, _, err = await mbpoll(port, "-r", "300", "1")  # LOAD_WAFER
+    assert code != 0
+    assert "Illegal data value" in err
+    _, out, _ = await mbpoll(port, "-r", "19")
+    assert mbpoll_registers(out) == {19: 12}  # PROCESSED_HERE
+    assert sim.wafer_id is None
+    assert (await mbpoll(port, "-r", "300", "20"))[0] == 0  # RELOAD_WAFER
+    assert sim.wafer_id == "LOT7-W03"

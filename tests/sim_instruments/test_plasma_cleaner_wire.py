@@ -67,3 +67,24 @@ async def test_mbpoll_meets_the_family_rules_for_function_codes_and_unit_ids(por
     )  # fmt: skip
     assert result.returncode != 0
     assert "Target device failed to respond" in result.stderr  # exception 11
+
+
+async def test_mbpoll_loads_a_wafer_this_chamber_cleaned_last_only_as_a_rework():
+    """The page's refusal 12 and command 20 on a batch map: a plain LOAD_WAFER of a wafer the
+    chamber cleaned last is refused, RELOAD_WAFER takes it into the slot."""
+    sim = SimPlasmaCleaner("plasma", TwinStore())
+    sim.twin.receive("LOT7-W03").record("plasma", "plasma clean", 0.0)
+    port = (await sim.start()).rsplit(":", 1)[1]
+    try:
+        wafer_id = [str(v) for v in ascii_to_registers("LOT7-W03", 8)]
+        assert (await mbpoll(port, "-r", "301", "0", *wafer_id))[0] == 0  # slot 0 + wafer id
+        code, _, err = await mbpoll(port, "-r", "300", "8")  # LOAD_WAFER
+        assert code != 0
+        assert "Illegal data value" in err
+        _, out, _ = await mbpoll(port, "-r", "19")
+        assert mbpoll_registers(out) == {19: 12}  # PROCESSED_HERE
+        assert sim.slots[0] is None
+        assert (await mbpoll(port, "-r", "300", "20"))[0] == 0  # RELOAD_WAFER
+        assert sim.slots[0] == "LOT7-W03"
+    finally:
+        await sim.stop()

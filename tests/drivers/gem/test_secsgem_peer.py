@@ -222,3 +222,20 @@ async def test_secsgem_host_drives_the_simulated_gem_grinder(secsgem_drives) -> 
     assert (ended[1010], ended[1022]) == (4, 3)  # fault, the cycle faulted
     assert await peer.command("LOAD", [["WAFER", "W3"]]) == 3  # SIDE missing: refused
     await asyncio.to_thread(enabling.join, 10)
+
+
+async def test_secsgem_host_loads_a_wafer_the_gem_bonder_processed_last_only_as_a_rework(
+    secsgem_drives,
+) -> None:
+    """The GEM page's `load`: a plain LOAD of a wafer the bonder processed last is HCACK 3 with
+    CPACK 2 (illegal value) on WAFERID, and nothing loads; with REWORK true it loads."""
+    twin = TwinStore()
+    twin.receive("W03").record("wire_bonder", "stud bumps", 12.0)
+    model, _, peer = await secsgem_drives("wire_bonder", twin)
+    reply = await asyncio.to_thread(peer.host.send_remote_command, "LOAD", [["WAFERID", "W03"]])
+    assert reply.get() == {"HCACK": 3, "PARAMS": [{"CPNAME": "WAFERID", "CPACK": 2}]}
+    assert model.tool.wafer_id is None
+    rework = [["WAFERID", "W03"], ["REWORK", secsgem.secs.variables.Boolean(True)]]
+    assert await peer.command("LOAD", rework) == 0
+    assert model.tool.wafer_id == "W03"
+    assert "RELOAD W03" in model.tool.received

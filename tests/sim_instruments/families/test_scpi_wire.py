@@ -112,3 +112,37 @@ async def test_socat_reads_status_and_overflow_while_another_client_holds_errors
         b'-113,"Undefined header;HELD:BY:FIRST"\n'
     )
     writer.close()
+
+
+#: Each page's load of a wafer, then its rework load (`WAFer:RELoad`), and how the chuck
+#: names the wafer loaded.
+LOADS = {
+    "laser": (':ENCL:DOOR OPEN', ':WAF:LOAD "LOT7-W03"', ':WAF:REL "LOT7-W03"', ":WAF?",
+              '"LOT7-W03"'),
+    "grinder": ("*CLS", "WAF:LOAD LOT7-W03,BACK", "WAF:REL LOT7-W03,BACK", "WAF?",
+                "LOT7-W03,BACK"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", sorted(LOADS))
+async def test_pyvisa_loads_a_wafer_the_tool_processed_last_only_as_a_rework(kind: str):
+    """A plain load of a wafer the tool processed last is refused -221 naming the wafer, what
+    the tool did to it and the rework load, which then takes it."""
+    make = SimLaser if kind == "laser" else SimGrinder
+    sim: ScpiSimTool = make(kind, TwinStore(), VirtualClock())
+    sim.twin.receive("LOT7-W03").record(kind, "drill", 12.0)
+    address = await sim.start()
+    try:
+        prepare, load, reload, query, loaded = LOADS[kind]
+        lines = [prepare, load, "SYST:ERR?", query, reload, "SYST:ERR?", query]
+        replies = await asyncio.to_thread(visa, address, lines)
+    finally:
+        await sim.stop()
+    short = reload.split(" ")[0]
+    assert replies == [
+        f'-221,"Settings conflict;wafer LOT7-W03 was already processed by {kind} (drill at '
+        f't = 12 s); load it again only as a rework ({short})"',
+        '""' if kind == "laser" else "NONE",
+        NO_ERROR,
+        loaded,
+    ]
