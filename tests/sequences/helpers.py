@@ -15,6 +15,7 @@ from pydantic import Field
 
 from packline.cli import main
 from packline.clock import VirtualClock
+from packline.drivers.equipment import Equipment
 from packline.drivers.roles.grinder import Grinder, GrindRecipe, GrindSide
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
@@ -81,20 +82,49 @@ async def check_bumped(wafer: Wafer, bonder: WireBonder, min_sites: int) -> None
     wafer.measure("bumped sites", summary.bumped_sites, "sites", low=min_sites)
 
 
-class GrindOnceRecipe(Recipe):
+class CheckedRecipe(Recipe):
+    #: Whether the check after the tool processed the wafer fails (the wafer is then held).
+    fail_check: bool = False
+
+
+async def check_processed(wafer: Wafer, tool: Equipment, fail: bool) -> None:
+    """A check after the tool processed the wafer, which a recipe may fail; asked only once
+    the tool holds the wafer."""
+    await wafer.require_loaded_on(tool)
+    wafer.measure("checked", 0 if fail else 1, "", low=1)
+
+
+class GrindOnceRecipe(CheckedRecipe):
     #: The thickness the grind leaves (the simulated line's wafers come at 725 um).
     target_um: Annotated[float, Field(ge=600, le=720)] = 700.0
 
 
 async def grind_once(wafer: Wafer, recipe: GrindOnceRecipe) -> None:
-    """The back ground once on the grinder (the sequence of the method `test-grind`, which the
-    tests that use it register)."""
+    """The back ground once on the grinder, then checked (the sequence of the method
+    `test-grind`, which the tests that use it register)."""
     async with wafer.use(Grinder) as grinder:
         await wafer.step("load on grinder", grinder.load, wafer.id, GrindSide.BACK)
         await wafer.step("apply chuck vacuum", grinder.apply_chuck_vacuum)
         await wafer.step("grind", grinder.grind, GrindRecipe(recipe.target_um))
+        await wafer.step("check", check_processed, wafer, grinder, recipe.fail_check)
         await wafer.step("release chuck vacuum", grinder.release_chuck_vacuum)
         await wafer.step("unload from grinder", grinder.unload)
+
+
+async def clean_once(wafer: Wafer, recipe: CheckedRecipe) -> None:
+    """One wafer cleaned in the plasma chamber, then checked (the sequence of the method
+    `test-clean`, which the tests that use it register)."""
+    async with wafer.use(PlasmaCleaner) as chamber:
+        await wafer.step("open door", chamber.open_door)
+        await wafer.step("load", chamber.load, wafer.id)
+        await wafer.step("close door", chamber.close_door)
+        await wafer.step("pump down", chamber.pump_down)
+        clean = PlasmaRecipe((PlasmaStep(Gas.AR, 100, 100, 300, 30),))
+        await wafer.step("clean", chamber.clean, clean)
+        await wafer.step("check", check_processed, wafer, chamber, recipe.fail_check)
+        await wafer.step("vent", chamber.vent)
+        await wafer.step("open door", chamber.open_door)
+        await wafer.step("unload", chamber.unload, wafer.id)
 
 
 class PanelRowsRecipe(Recipe):

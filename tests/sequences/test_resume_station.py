@@ -27,7 +27,14 @@ from packline.sequences.engine.method import all_methods, get_method, method
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, parse_station
 
-from .helpers import BumpSiteRecipe, GrindOnceRecipe, bump_one_site, grind_once
+from .helpers import (
+    BumpSiteRecipe,
+    CheckedRecipe,
+    GrindOnceRecipe,
+    bump_one_site,
+    clean_once,
+    grind_once,
+)
 from .processes import Controller, Served, packline
 
 
@@ -231,113 +238,86 @@ def test_resume_refuses_another_driver_for_a_gem_tool(bonder, expected):
 
 
 @pytest.fixture
-def bump_site_method(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The methods `test-bump-site` and `test-grind`, registered for one test only: registered
-    at import, a method on a tool with a GEM face would join the GEM line's test of every such
-    method."""
+def station_test_methods(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The methods `test-bump-site`, `test-grind` and `test-clean`, registered for one test
+    only: registered at import, a method on a tool with a GEM face would join the GEM line's
+    test of every such method."""
     all_methods()  # the methods discovered first, in the registry the test's copy starts from
     registry = importlib.import_module("packline.sequences.engine.method")
     monkeypatch.setattr(registry, "_METHODS", dict(registry._METHODS))
-    method(
-        name="test-bump-site",
-        title="test: one stud bump on the wire bonder, then a check of it",
-        claims=(),
-        recipe=BumpSiteRecipe,
-        tools=("wire_bonder",),
-        irreversible=("bump",),
-    )(bump_one_site)
-    method(
-        name="test-grind",
-        title="test: the back ground once on the grinder",
-        claims=(),
-        recipe=GrindOnceRecipe,
-        tools=("grinder",),
-        irreversible=("grind",),
-    )(grind_once)
-
-
-@pytest.mark.usefixtures("bump_site_method")
-@pytest.mark.parametrize("stop", ["terminate", "release"])
-async def test_a_wafer_back_at_the_tool_that_processed_it_last_is_loaded_as_a_rework(
-    store, tmp_path, stop
-):
-    """On a served line, whose tools remember what they processed across the run's sessions,
-    a wafer bumped by the bonder whose stage was then cut off (a terminate), or whose check
-    after the bump failed and was released, goes back on the bonder as a rework (`RELOAD`)
-    on resume, and completes: the irreversible bump is not done again. Before, the bonder
-    refused the load (`already processed ... load it again only as a rework`) and the
-    wafer was held again."""
-    recipe = tmp_path / "recipe.yaml"
-    failing = BumpSiteRecipe(min_bumped_sites=2 if stop == "release" else 1)
-    recipe.write_text(yaml.safe_dump(failing.model_dump()))
-    async with SimulatedLine(ScaledClock(1000), kinds=["wire_bonder"]) as line:
-        path = station_file(tmp_path, line, "line.yaml")
-        prepared = prepare(
-            RunRequest("test-bump-site", simulated=False, station_path=path, recipe_path=recipe)
-        )
-        box: list = []
-
-        def terminate_after_bump(event) -> None:
-            if stop == "terminate" and event.kind == "step-finished" and event.step == "bump":
-                box[0].request("terminate", "test")
-
-        async with open_run(store, prepared, observers=[terminate_after_bump]) as engine:
-            box.append(engine)
-            assert await engine.run() == ("terminated" if stop == "terminate" else "held")
-        (wafer,) = store.wafers(engine.run_id)
-        wafer_id = wafer["wafer_id"]
-        if stop == "release":
-            record_disposition(
-                store, engine.run_id, wafer_id, Decision.RELEASE, "ana", "inspected: bumped"
-            )
-        async with open_resume(store, engine.run_id) as resumed:
-            assert await resumed.run() == "completed", store.wafers(engine.run_id)
-        bonder = line.tools["wire_bonder"]
-        assert f"RELOAD {wafer_id}" in bonder.received
-        history = line.twin.get(wafer_id).history
-    assert [step.tool for step in history] == ["wire_bonder"]  # bumped once
-    bumps = [s for s in store.table("steps", engine.run_id) if s["name"] == "bump"]
-    assert [(s["session"], s["status"]) for s in bumps] == [(1, "completed"), (2, "skipped")]
+    for name, recipe, tool, irreversible, sequence in (
+        ("test-bump-site", BumpSiteRecipe, "wire_bonder", "bump", bump_one_site),
+        ("test-grind", GrindOnceRecipe, "grinder", "grind", grind_once),
+        ("test-clean", CheckedRecipe, "plasma_cleaner", "clean", clean_once),
+    ):
+        title = f"test: {irreversible} on the {tool}, then a check a recipe may fail"
+        method(
+            name=name,
+            title=title,
+            claims=(),
+            recipe=recipe,
+            tools=(tool,),
+            irreversible=(irreversible,),
+        )(sequence)
 
 
 async def confirm_yes(prompt: str, subject: str) -> tuple[bool, str]:
     return True, "ci"
 
 
-@pytest.mark.usefixtures("bump_site_method")
+@pytest.mark.usefixtures("station_test_methods")
+@pytest.mark.parametrize("stop", ["terminate", "release"])
 @pytest.mark.parametrize(
-    ("method", "tool", "gem", "irreversible", "reload"),
+    ("method", "tool", "gem", "irreversible", "reload", "failing"),
     [
-        ("plasma-clean", "plasma_cleaner", False, "plasma clean", "FC6 write 300 [20]"),  # PLC
-        ("test-grind", "grinder", False, "grind", "WAF:REL "),  # SCPI
-        ("test-grind", "grinder", True, "grind", "WAF:REL "),  # GEM: load with REWORK
-        ("test-bump-site", "wire_bonder", True, "bump", "RELOAD "),  # GEM: load with REWORK
+        ("test-bump-site", "wire_bonder", False, "bump", "RELOAD ", {"min_bumped_sites": 2}),
+        ("test-clean", "plasma_cleaner", False, "clean", "FC6 write 300 [20]",
+         {"fail_check": True}),
+        ("test-grind", "grinder", False, "grind", "WAF:REL ", {"fail_check": True}),
+        ("test-grind", "grinder", True, "grind", "WAF:REL ", {"fail_check": True}),
+        ("test-bump-site", "wire_bonder", True, "bump", "RELOAD ", {"min_bumped_sites": 2}),
     ],
-    ids=["plc", "scpi", "gem-grinder", "gem-bonder"],
-)
-async def test_a_stage_cut_off_after_its_irreversible_step_reloads_as_a_rework_on_every_family(
-    store, tmp_path, method, tool, gem, irreversible, reload
+    ids=["host-link", "plc", "scpi", "gem-grinder", "gem-bonder"],
+)  # fmt: skip
+async def test_a_wafer_back_at_the_tool_that_processed_it_last_is_loaded_as_a_rework(
+    store, tmp_path, stop, method, tool, gem, irreversible, reload, failing
 ):
-    """On a served line (its tools remember what they processed across the run's sessions) a
-    wafer whose stage a terminate cut off after the tool processed it goes back on the tool as
-    a rework, in the tool's own protocol, and completes without the irreversible step done
-    again. Before, the tool refused the plain load and the wafer was held again."""
+    """On a served line, whose tools remember what they processed across the run's sessions,
+    a wafer the tool processed whose stage was then cut off (a terminate), or whose check
+    after the processing failed and was released, goes back on the tool as a rework on
+    resume, in each protocol family's way (`RELOAD`, the PLC's `RELOAD_WAFER` 20, the SCPI
+    `WAF:REL`, a GEM load with `REWORK`, which the GEM face sends on as its line), and
+    completes: the irreversible step is not done again. Before, the tool refused the load
+    (`already processed ... load it again only as a rework`) and the wafer was held again."""
+    recipe_path = tmp_path / "recipe.yaml"
+    recipe_type = get_method(method).recipe_model
+    recipe = recipe_type(**failing) if stop == "release" else recipe_type()
+    recipe_path.write_text(yaml.safe_dump(recipe.model_dump()))
     async with SimulatedLine(ScaledClock(1000), kinds=[tool], gem=gem) as line:
         path = station_file(tmp_path, line, "line.yaml")
-        prepared = prepare(RunRequest(method, simulated=False, station_path=path))
+        prepared = prepare(
+            RunRequest(method, simulated=False, station_path=path, recipe_path=recipe_path)
+        )
         box: list = []
 
         def terminate_after_processing(event) -> None:
-            if event.kind == "step-finished" and event.step == irreversible:
+            if stop == "terminate" and event.kind == "step-finished" and event.step == irreversible:
                 box[0].request("terminate", "test")
 
-        async with open_run(
-            store, prepared, observers=[terminate_after_processing], confirm=confirm_yes
-        ) as engine:
+        observers = [terminate_after_processing]
+        async with open_run(store, prepared, observers=observers, confirm=confirm_yes) as engine:
             box.append(engine)
-            assert await engine.run() == "terminated"
+            assert await engine.run() == ("terminated" if stop == "terminate" else "held")
+        (wafer,) = store.wafers(engine.run_id)
+        wafer_id = wafer["wafer_id"]
+        if stop == "release":
+            record_disposition(
+                store, engine.run_id, wafer_id, Decision.RELEASE, "ana", "inspected: fine"
+            )
         async with open_resume(store, engine.run_id, confirm=confirm_yes) as resumed:
             assert await resumed.run() == "completed", store.wafers(engine.run_id)
         assert any(sent.startswith(reload) for sent in line.tools[tool].received)
+        history = line.twin.get(wafer_id).history
+    assert [event.tool for event in history] == [tool]  # processed once
     steps = [s for s in store.table("steps", engine.run_id) if s["name"] == irreversible]
     assert [(s["session"], s["status"]) for s in steps] == [(1, "completed"), (2, "skipped")]
