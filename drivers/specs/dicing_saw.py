@@ -250,7 +250,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         "wrong number of arguments, not a "
         "number, a decimal for a whole number, bad workpiece id, channel not 1/2",
         "not allowed while cutting or dressing, "
-        "spindle not at speed, already mounted, spindle turning for a blade change",
+        "spindle not at speed, already mounted, spindle turning for a blade change; a "
+        "workpiece this saw processed last, by `MOUNT` (`REMOUNT` takes it as a rework)",
         HostRefusal(code=7, name="NO_WORKPIECE", text="`CUT`/`UNMOUNT` with an empty chuck"),
         HostRefusal(code=8, name="BLADE_BROKEN", text="the blade is broken; `BLADE` first"),
     ),

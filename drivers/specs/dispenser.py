@@ -139,7 +139,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, bad panel id, unknown material or resin",
         "not allowed while a job runs; a panel already loaded; a panel the dispenser "
-        "processed before (not a rework)",
+        "processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         HostRefusal(code=7, name="NO_WAFER", text="no panel on the stage, or not the one named"),
         HostRefusal(code=8, name="NO_HOLES", text="`FILL` on a workpiece without drilled holes"),
         HostRefusal(code=9, name="NO_DIES", text="`SEAL` on a workpiece without dies"),

@@ -263,7 +263,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, a decimal for a unit, bad workpiece id",
         "not allowed while a run goes on; a substrate or source already loaded; a workpiece "
-        "this bonder processed before (not a rework)",
+        "this bonder processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         HostRefusal(
             code=7, name="NO_WAFER", text="no substrate on the stage, or not the one named"
         ),

@@ -232,7 +232,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         "wrong number of arguments, not a number, a decimal for a whole number, "
         "bad wafer id, unknown material, mask or tone",
         "not allowed while a job runs; a wafer already loaded; a wafer the cell "
-        "processed before (not a rework)",
+        "processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the cell, or not the one named"),
         HostRefusal(
             code=8,

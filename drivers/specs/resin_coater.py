@@ -150,7 +150,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, bad wafer id, unknown resin",
         "not allowed while a step runs; a wafer already loaded; a wafer the coater "
-        "processed before (not a rework)",
+        "processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the coater, or not the one named"),
         HostRefusal(code=8, name="NO_FILM", text="`BAKE` without a film the coater coated"),
     ),

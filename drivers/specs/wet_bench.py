@@ -121,7 +121,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     refusals=host_link_refusals(
         "wrong number of arguments, not a number, bad wafer id, unknown tank",
         "not allowed while a dip runs; a wafer already loaded; a wafer the bench "
-        "processed before (not a rework)",
+        "processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         HostRefusal(code=7, name="NO_WAFER", text="no wafer in the bench, or not the one named"),
         HostRefusal(code=8, name="BATH_COLD", text="`DIP` into a bath not at its temperature"),
     ),

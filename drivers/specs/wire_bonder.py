@@ -254,7 +254,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostRefusal(
             code=4,
             name="WRONG_STATE",
-            text="not allowed while a run goes on, or a wafer is on the chuck",
+            text="not allowed while a run goes on, or a wafer is on the chuck; a wafer this "
+            "bonder processed last, by `LOAD` (`RELOAD` takes it as a rework)",
         ),
         HostRefusal(code=5, name="INTERLOCK_OPEN", text="an interlock the command needs is open"),
         HostRefusal(code=6, name="NO_WAFER", text="no wafer on the chuck"),
