@@ -10,7 +10,9 @@ What every simulated tool shares is here, once, read from its spec: alarms latch
 raised (`latch`, `clear_alarms`), its interlocks as its sensors see them (`interlocks`: open
 while a fault that opens it is injected, `fault_opens`, or while the tool's own condition does
 not hold, `interlock_conditions`), and fault injection that first brings the model to the
-present time (`advance`), then tells it its conditions changed.
+present time (`advance`), then tells it its conditions changed. A reply the tool holds until
+its state changes (a host-link tool's wait query, a SCPI tool's `*OPC?`) waits on the clock
+here too (`hold`).
 """
 
 from __future__ import annotations
@@ -18,13 +20,20 @@ from __future__ import annotations
 import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from contextlib import suppress
 from typing import Any, ClassVar, Self
 
-from packline.clock import Clock, WallClock
+from packline.clock import Clock, ClockTimeout, WallClock, wait_for
 from packline.drivers.specs import ToolSpec
 
 from .servers import ToolServer
+from .servers.base import next_line
 from .twin import TwinStore
+
+#: How often a tool holding a reply looks at itself, s of process time, when its model cannot
+#: tell when its state changes next: an alarm that comes of the process is answered within
+#: this (a fault or a command wakes the hold at once).
+HOLD_SCAN_S = 1.0
 
 
 class SimulatedTool(ABC):
@@ -73,6 +82,56 @@ class SimulatedTool(ABC):
         """Something other than time changed the tool (a fault, a command): a wait the tool
         holds open for a client looks at the tool again now."""
         self._changes.set()
+
+    async def hold(
+        self,
+        holding: Callable[[], bool],
+        wait_s: float | None = None,
+        *,
+        given_up_by_next_line: bool = True,
+    ) -> bool:
+        """Hold the reply to the line being answered while `holding()` is true, at most
+        `wait_s` of process time (None: as long as it is); False if the host gave the wait
+        up, True when the reply is due.
+
+        The tool looks at itself (`advance`, then `holding()`) when its model says its state
+        changes next (`next_change_s`), when a fault or another command comes (`changed`),
+        and else every `HOLD_SCAN_S`. A line that comes on the same link meanwhile (or the
+        connection's end) is a host that gave the wait up: the hold ends without a reply, so
+        that the line's own reply is the next one the host reads; unless
+        `given_up_by_next_line` is False (a wait that holds the lines after it, SCPI's `*WAI`).
+        """
+        until_s = None if wait_s is None else self.clock.now() + wait_s
+        line = next_line() if given_up_by_next_line else None
+        while (
+            (until_s is None or self.clock.now() < until_s)
+            and holding()
+            and not (line is not None and line.done())
+        ):
+            now = self.clock.now()
+            self._changes.clear()
+            wake_s = max(self.next_change_s(now), now)
+            if until_s is not None:
+                wake_s = min(until_s, wake_s)
+            with suppress(ClockTimeout):  # the time the tool was to look at itself
+                await wait_for(self.clock, self._woken(line), wake_s - now, "hold a reply")
+            self.advance()
+        return not (line is not None and line.done())
+
+    async def _woken(self, line: asyncio.Future[bytes | None] | None) -> None:
+        """Until a fault or a command changes the tool (`changed`) or the next line comes."""
+        changes: asyncio.Future[Any] = asyncio.ensure_future(self._changes.wait())
+        woken: set[asyncio.Future[Any]] = {changes} if line is None else {changes, line}
+        try:
+            await asyncio.wait(woken, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            changes.cancel()
+            await asyncio.gather(changes, return_exceptions=True)
+
+    def next_change_s(self, now: float) -> float:
+        """When the tool's state may change next by itself (a job's end), as far as its model
+        knows; by default `HOLD_SCAN_S` from `now`."""
+        return now + HOLD_SCAN_S
 
     def conditions_changed(self) -> None:  # noqa: B027 (a hook; most tools need nothing here)
         """A fault came or went (the model is at the present time); by default nothing."""

@@ -18,13 +18,11 @@ holding one wafer (`OneWaferTool`) and running one timed job at a time (`JobTool
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping
-from contextlib import suppress
 from enum import StrEnum
 from typing import Any, ClassVar, Literal
 
-from packline.clock import Clock, ClockTimeout, wait_for
+from packline.clock import Clock
 from packline.drivers.families.ascii_host_wire import (
     DECIMAL,
     MAX_LINE_CHARS,
@@ -41,7 +39,6 @@ from packline.drivers.families.ascii_host_wire import (
 from packline.drivers.specs.core import ToolSpec
 
 from ..servers import PtyToolServer, TextToolServer, ToolServer
-from ..servers.base import next_line
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore, WaferAlreadyProcessed, validate_wafer_id
@@ -50,11 +47,6 @@ Transport = Literal["pty", "pty-visa", "socket"]
 
 #: A command's handler: the tool and the parsed arguments in, the `OK` payload out.
 Handler = Callable[..., str]
-
-#: How often a tool holding the reply to the wait query looks at itself, s of process time,
-#: when its model cannot tell when its state changes next: an alarm that comes of the process
-#: is answered within this (a fault or a command wakes the wait at once).
-HOLD_SCAN_S = 1.0
 
 
 class HostRefused(Exception):
@@ -194,45 +186,12 @@ class HostLinkTool(SimulatedTool):
 
     async def hold_status(self, while_state: str, wait_s: float) -> str | None:
         """The wait query: the status once the tool's `STATE` is not `while_state` (at once if
-        it is not when the query comes), or `wait_s` of process time have passed.
-
-        The tool looks at itself when its model says its state changes next
-        (`next_change_s`), when a fault or another command comes (`changed`), and else every
-        `HOLD_SCAN_S`. A line that comes on the same link meanwhile is a host that gave the
-        wait up: the wait ends without a reply (None), so that the line's own reply is the
-        next one the host reads, and it is answered at once (the safe state of a host that
-        cancelled the wait).
-        """
-        until_s = self.clock.now() + wait_s
-        line = next_line()
-        while (
-            (now := self.clock.now()) < until_s
-            and self.phase() == while_state
-            and not (line is not None and line.done())
-        ):
-            self._changes.clear()
-            wake_s = min(until_s, max(self.next_change_s(now), now))
-            with suppress(ClockTimeout):  # the time the tool was to look at itself
-                await wait_for(self.clock, self._woken(line), wake_s - now, "hold status")
-            self.advance()
-        if line is not None and line.done():
+        it is not when the query comes), or `wait_s` of process time have passed (`hold`);
+        None if the host gave the wait up meanwhile (it sent another line, which is answered
+        at once: the safe state of a host that cancelled the wait)."""
+        if not await self.hold(lambda: self.phase() == while_state, wait_s):
             return None
         return self._dispatch(self.wire.status_query, [])
-
-    async def _woken(self, line: asyncio.Future[bytes | None] | None) -> None:
-        """Until a fault or a command changes the tool (`changed`) or the next line comes."""
-        changes: asyncio.Future[Any] = asyncio.ensure_future(self._changes.wait())
-        woken: set[asyncio.Future[Any]] = {changes} if line is None else {changes, line}
-        try:
-            await asyncio.wait(woken, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            changes.cancel()
-            await asyncio.gather(changes, return_exceptions=True)
-
-    def next_change_s(self, now: float) -> float:
-        """When the tool's state may change next by itself (a job's end), as far as its model
-        knows; by default `HOLD_SCAN_S` from `now`."""
-        return now + HOLD_SCAN_S
 
     def _parse(self, line: str) -> tuple[HostCommand, list[Any]]:
         """The command of `line` and its arguments' values, once the tool's state allows it."""
