@@ -417,3 +417,25 @@ async def test_engineering_and_maintenance_states(rig: testing.Rig[Any, Any], ad
 async def test_close_gives_non_scheduled(rig: testing.Rig[Any, Any]):
     await rig.driver.close()
     assert rig.driver.e10_state is E10State.NON_SCHEDULED
+
+
+async def test_a_gem_tool_is_not_polled_while_it_runs_its_operation(
+    gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]], monkeypatch: pytest.MonkeyPatch
+):
+    """A GEM tool pushes its events (the job's end, an alarm): its driver reads no status
+    variable (S1F3) while the tool runs the operation, whatever it lasts (decision 0038)."""
+    adapter, rig = gem_rig
+    await adapter.prepare(rig, "W01")
+    gem = rig.driver.gem
+    request = gem.request_status_variables
+    running_at_reads: list[bool] = []
+
+    async def watched(ids: list[object]) -> object:
+        rig.sim.advance()  # the model is lazy: bring it to now before looking
+        running_at_reads.append(adapter.running(rig.sim))
+        return await request(ids)
+
+    monkeypatch.setattr(gem, "request_status_variables", watched)
+    await bounded(adapter.operate(rig))
+    assert running_at_reads  # the driver does read the tool, before and after
+    assert not any(running_at_reads)
