@@ -13,8 +13,9 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
   with the tool's message.
 * Numbers are decimal (SCPI NRf); thicknesses in µm, feeds in µm/s, speeds in rpm. A gauge that
   has no valid reading answers SCPI's not-a-number, 9.91E+37.
-* `GRIN:STAT?` answers the cycle in one line of ten fields (see `STATE_FIELDS`); the driver
-  polls it on the clock while a cycle runs.
+* `GRIN:STAT?` answers the cycle in one line of ten fields (see `STATE_FIELDS`). `GRIN:STAR`
+  is an overlapped command: the driver reads the status once, then asks `*OPC?`, which the
+  tool answers when the cycle ends (an alarm ends it), and reads the status that shows how.
 
 The grinding cycle runs the coarse wheel, the fine wheel, then the polishing pad, each stopped by
 the in-process gauge at its own threshold above the target, so the tool never grinds past the
@@ -228,8 +229,8 @@ class ScpiGrinder(ScpiDriver, Grinder):
     async def _wait_cycle(
         self, action: str, recipe: GrindRecipe, start_um: float, before: int
     ) -> GrinderStatus:
-        """Poll the cycle on the clock until it ends; an alarm or a timeout (which stops the
-        tool: an overrunning cycle is not left grinding) ends the wait."""
+        """Wait the cycle out on the tool's `*OPC?` (`wait_operation`); an alarm or a timeout
+        (which stops the tool: an overrunning cycle is not left grinding) ends the wait."""
         status: GrinderStatus  # the latest, for the timeout message
 
         async def poll() -> GrinderStatus | None:
@@ -248,7 +249,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
                 return status
             return None
 
-        return await self.wait_until(
+        return await self.wait_operation(
             action,
             poll,
             cycle_allowance_s(recipe, start_um),

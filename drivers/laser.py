@@ -12,8 +12,9 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
   conflict;enclosure open"`. A refusal becomes `CommandRefused` carrying the tool's code.
 * Identity `*IDN?` (`vendor,model,serial,firmware`) and the source `:SOUR:WAV?` (nm); alarms
   `:SYST:ALAR?` (`NONE` or codes), interlocks `:SYST:INT?` (`enclosure,emission,shutter` as 0/1).
-* A job scans the selected sites of the loaded wafer (`:JOB:STAR DRIL|CLE`); `:JOB:PROG?`
-  answers `state,done,total,elapsed_s,remaining_s`, `:JOB:RES?` the outcome. `:ABOR` is the
+* A job scans the selected sites of the loaded wafer (`:JOB:STAR DRIL|CLE`, an overlapped
+  command: `*OPC?` answers when it ends); `:JOB:PROG?` answers
+  `state,done,total,elapsed_s,remaining_s`, `:JOB:RES?` the outcome. `:ABOR` is the
   safe state: job stopped, shutter closed, emission off.
 """
 
@@ -348,7 +349,8 @@ class ScpiLaser(ScpiDriver, Laser):
         )
 
     async def _wait_job(self, action: str) -> JobProgress:
-        """Poll the job to its end on the clock, recording progress and measured power.
+        """Wait the job out on the tool's `*OPC?` (`wait_operation`), recording progress and
+        measured power as the job starts and as it ends.
 
         The allowance is set from the job's first progress report, which is the first poll's.
         """
@@ -384,7 +386,7 @@ class ScpiLaser(ScpiDriver, Laser):
             return None
 
         # _run_job commands the safe state (abort) before a timeout reaches the caller
-        return await self.wait_until(
+        return await self.wait_operation(
             action,
             poll,
             timeout_s,

@@ -254,6 +254,10 @@ class SimGrinder(ScpiSimTool):
         if self.phase is GrindPhase.FAULT:
             self.phase = GrindPhase.IDLE
 
+    def operation_pending(self) -> bool:
+        """A cycle runs (`GRIN:STAR` is an overlapped command: `*OPC?` answers its end)."""
+        return self.phase in STAGES
+
     def abort(self) -> None:
         """Feed stop, wheel retract, spindles stop; the vacuum stays as it is."""
         if self.phase in STAGES:

@@ -173,6 +173,18 @@ class SimLaser(ScpiSimTool):
     def abort(self) -> None:
         self._safe_state(JobState.ABORTED)
 
+    def operation_pending(self) -> bool:
+        """A scan job runs (`:JOB:STAR` is an overlapped command: `*OPC?` answers its end)."""
+        return self.job is not None and self.job.running
+
+    def next_change_s(self, now: float) -> float:
+        """The running job's end; else the default scan (a job's alarms come of faults and
+        commands, which wake a held reply themselves)."""
+        if self.operation_pending():
+            assert self.job is not None
+            return self.job.ends_s
+        return super().next_change_s(now)
+
     def _safe_state(self, job_end: JobState) -> None:
         if self.job is not None and self.job.running:
             self._end_job(job_end)

@@ -99,12 +99,20 @@ class ScanJob:
         return float(self.end_s[-1])
 
     @property
+    def ends_s(self) -> float:
+        """When the job's last site is done, on the line's clock."""
+        return self.started_s + self.total_s
+
+    @property
     def running(self) -> bool:
         return self.state is JobState.RUNNING
 
     def advance_to(self, now: float, workpiece: Workpiece, physics: LaserPhysics) -> bool:
-        """Apply to `workpiece` every site finished by `now`; True once every site is done."""
-        self.elapsed_s = min(now - self.started_s, self.total_s)
+        """Apply to `workpiece` every site finished by `now`; True once every site is done
+        (from `ends_s` on: `now - started_s` may round below `total_s` there)."""
+        self.elapsed_s = (
+            self.total_s if now >= self.ends_s else min(now - self.started_s, self.total_s)
+        )
         done = int(np.searchsorted(self.end_s, self.elapsed_s, side="right"))
         if done > self.done:
             self._apply(workpiece, slice(self.done, done), physics)

@@ -2,8 +2,9 @@
 
 A wait polls the tool on the driver's clock up to a deadline and commands the safe state when
 the deadline passes without a result, so an overrunning process is never left running. A tool
-that can hold its reply until something changes (a host-link tool's `WAIT?`, decision 0028)
-makes each poll a bounded wait on the tool instead (`poll_hold_s`).
+that can hold its reply until something changes (a host-link tool's `WAIT?`, decision 0028; a
+SCPI tool's `*OPC?`, decision 0038) makes each poll a bounded wait on the tool instead
+(`poll_hold_s`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,15 @@ def poll_hold_s() -> float | None:
     return _POLL_HOLD_S.get()
 
 
+def _poll_hold_s(most_s: float | None, left_s: float) -> float:
+    """How long the next poll of a held wait may let the tool hold its reply, with `left_s`
+    of the wait left: `most_s` while that much is left (else 0: poll), or with no bound of
+    the tool's own (None) until `HOLD_S` before the deadline."""
+    if most_s is None:
+        return left_s - HOLD_S
+    return most_s if most_s <= left_s else 0.0
+
+
 class _Waiting(Protocol):
     """What a wait reads of the driver it runs in (an `Equipment`)."""
 
@@ -62,15 +72,19 @@ class ProcessWaits:
         abort_on_timeout: bool = True,
         interval_s: float | None = None,
         held_by_tool: bool = False,
+        hold_s: float | None = HOLD_S,
     ) -> T:
         """Call `poll` every `poll_interval_s` of the clock (or every `interval_s`, for a wait
         of many minutes that need not be watched every second) until it returns a result.
 
         `held_by_tool`: `poll` reads the tool with a wait the tool holds until something
         changes (a bounded blocking wait, docs/decisions/0028), for at most `poll_hold_s()`
-        (`HOLD_S`, or `timeout_s` if less), and is called again as soon as it returns; in the
+        (`hold_s`, or `timeout_s` if less), and is called again as soon as it returns; in the
         last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
-        it polls every interval, so an overrun is seen as soon as with polls.
+        it polls every interval, so an overrun is seen as soon as with polls. `hold_s=None`
+        is a tool's wait that names no bound of its own (`*OPC?`, docs/decisions/0038): each
+        poll may let it hold up to `HOLD_S` before the deadline, and the last `HOLD_S` are
+        polled every interval.
 
         `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
         returns the result when the process is done, None while it is not. Once `timeout_s` of
@@ -80,10 +94,11 @@ class ProcessWaits:
         command's own wait) it raises `<still()> after <timeout_s> s` without aborting.
         """
         deadline = self.clock.now() + timeout_s
-        hold_s = min(HOLD_S, timeout_s)
+        most_s = None if hold_s is None else min(hold_s, timeout_s)
         while True:
-            held = held_by_tool and self.poll_interval_s <= hold_s <= deadline - self.clock.now()
-            token = _POLL_HOLD_S.set(hold_s if held else None)
+            poll_hold = _poll_hold_s(most_s, deadline - self.clock.now())
+            held = held_by_tool and poll_hold >= self.poll_interval_s
+            token = _POLL_HOLD_S.set(poll_hold if held else None)
             try:
                 result = await poll()
             finally:

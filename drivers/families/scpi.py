@@ -1,16 +1,17 @@
 """The SCPI family's driver base: settings checked through the error queue, queries decoded,
 alarms and interlocks read as the tool's spec declares them (the grammar and the spec
-binding are `scpi_wire.py`).
+binding are `scpi_wire.py`), and an overlapped command (a job, a cycle) waited out with
+IEEE 488.2's `*OPC?`, which the tool answers when it ends (`ScpiDriver.wait_operation`).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
-from ..equipment import Equipment, Identity
-from ..errors import CommandRefused, ProtocolError
+from ..equipment import Equipment, Identity, poll_hold_s
+from ..errors import CommandRefused, ProtocolError, ToolTimeout
 from ..links import TextLink
 from .scpi_wire import (
     NO_ERROR,
@@ -183,6 +184,63 @@ class ScpiDriver(Equipment):
     async def _command_safe_state(self) -> None:
         """`ABOR`, confirmed by `*OPC?` (the tool acts on it at once)."""
         await self.link.write(short_form(self.wire.abort))
-        reply = await self.link.query("*OPC?")
+        await self.request_operation_complete("abort")
+
+    # ----------------------------------------------------------------- overlapped commands
+
+    async def request_operation_complete(self, action: str, held_s: float = 0.0) -> None:
+        """`*OPC?`: returns once the tool answers `1`, which it does when no overlapped
+        command of it (a job, a cycle) is at work any more; `held_s`, s of process time the
+        tool may hold the reply that long (then the link's timeout), 0 for one that is due
+        at once."""
+        reply = await self.link.query("*OPC?", held_s=held_s)
         if reply != "1":
-            raise self.garbled("abort", reply, "1")
+            raise self.garbled(action, reply, "1", "*OPC?")
+
+    async def wait_operation(
+        self,
+        action: str,
+        poll: Callable[[], Awaitable[T | None]],
+        timeout_s: float,
+        still: Callable[[], str],
+        *,
+        abort_on_timeout: bool = True,
+    ) -> T:
+        """`wait_until` for an overlapped command the tool has started (a job, a cycle), on
+        the tool's own wait: after the first `poll`, each poll asks `*OPC?` first, which the
+        tool holds until the command has ended, an alarm ending it too, so the wait costs
+        three exchanges rather than one per poll interval and sees the end, or the alarm, as
+        it comes (docs/decisions/0038). `*OPC?` names no bound, so the link bounds it: held
+        until `HOLD_S` before the wait's deadline (`wait_until(hold_s=None)`); one not
+        answered by then drops the connection and the last `HOLD_S` are polled every
+        interval, so an overrun is stopped as before. On a link that cannot carry a held
+        reply (a tty), and after a `*OPC?` answered while `poll` still finds the command at
+        work (a tool whose `*OPC?` does not wait for it), it polls every interval."""
+        first, trusted = True, True
+
+        async def poll_when_complete() -> T | None:
+            nonlocal first, trusted
+            held_s = poll_hold_s()
+            if first or held_s is None:  # wait_until sleeps between unheld polls itself
+                first = False
+                return await poll()
+            if not trusted:
+                await self.clock.sleep(self.poll_interval_s)
+                return await poll()
+            try:
+                await self.request_operation_complete(action, held_s)
+            except ToolTimeout:  # held to its bound (the link dropped the connection): poll on
+                return None
+            result = await poll()
+            trusted = result is not None
+            return result
+
+        return await self.wait_until(
+            action,
+            poll_when_complete,
+            timeout_s,
+            still,
+            abort_on_timeout=abort_on_timeout,
+            held_by_tool=self.link.holds_replies,
+            hold_s=None,
+        )

@@ -187,12 +187,22 @@ Form = Literal["set", "query", "both"]
 
 @dataclass(frozen=True, kw_only=True)
 class ScpiCommand(Command):
-    """A header of the command tree: its forms, its parameters as written, its reply."""
+    """A header of the command tree: its forms, its parameters as written, its reply.
+
+    `overlapped`: an overlapped command (IEEE 488.2 12.5), which starts work that goes on
+    after it returns (a job, a cycle): `*OPC?` and `*WAI` wait for that work to end, an
+    alarm ending it too (`ScpiDriver.wait_operation`, docs/decisions/0038)."""
 
     header: str
     form: Form = "set"
     syntax: str = ""
     reply: str = NOTHING
+    overlapped: bool = False
+
+    @property
+    def meaning(self) -> str:
+        """The page's words for it: its doc, and whether it is overlapped."""
+        return self.doc + ("; overlapped: `*OPC?` answers once it ends" if self.overlapped else "")
 
     @property
     def query(self) -> str:
@@ -281,7 +291,7 @@ class ScpiWire:
             "commands": table(
                 ("command", "reply", "tool range", "meaning"),
                 (
-                    (forms(c), c.reply, " / ".join(ranges.get(c.header, {}).values()), c.doc)
+                    (forms(c), c.reply, " / ".join(ranges.get(c.header, {}).values()), c.meaning)
                     for c in commands
                 ),
             ),
@@ -308,10 +318,15 @@ COMMON_COMMANDS = (
     (
         "`*OPC`",
         NOTHING,
-        "sets ESR bit 0 when every earlier line is done (at once: commands act "
-        "immediately, jobs are watched with their status query)",
+        "sets ESR bit 0 once every earlier line is done: at once, or when the overlapped "
+        "command under way ends",
     ),
-    ("`*OPC?`", "`1`", "every earlier line is done"),
+    (
+        "`*OPC?`",
+        "`1`",
+        "answered once every earlier line is done: at once, or held until the overlapped "
+        "command under way (the commands table says which are) ends, an alarm ending it too",
+    ),
     ("`*SRE <n>` / `?`", "`0`-`255`", "service request enable register (bit 6 is ignored)"),
     (
         "`*STB?`",
@@ -320,7 +335,11 @@ COMMON_COMMANDS = (
         "not 0), bit 6 MSS (STB & SRE not 0)",
     ),
     ("`*TST?`", "`0`", "self-test passed"),
-    ("`*WAI`", NOTHING, "wait until every earlier line is done (at once)"),
+    (
+        "`*WAI`",
+        NOTHING,
+        "the next line waits until every earlier line is done (as `*OPC?`, without a reply)",
+    ),
 )
 
 _INTERLOCK_REPLY: dict[str, Callable[[ToolSpec[ScpiWire]], str]] = {

@@ -318,18 +318,25 @@ class VisaLink(TextLink):
             raise
 
     async def _read(self, command: str) -> bytes:
+        """A held reply: on a socket session, awaited on the event loop until its first bytes
+        come, so that a virtual clock does not jump while they wait unread for the worker
+        (the loop's selector sees them at once, the worker thread later), then read by the
+        worker as a wire exchange (`clock.activity()`)."""
         assert self._resource is not None
+        if (sock := _socket_of(self._resource)) is not None:
+            await _readable(sock)
         try:
             # No deadline of its own: a held reply (`Link.exchange`) is bounded by the
             # exchange, which stops the reader by closing the session.
-            return await self._in_worker(
-                self._exchange_blocking,
-                self._resource,
-                self._stop_reading,
-                command,
-                math.inf,
-                True,
-            )
+            with self.clock.activity():
+                return await self._in_worker(
+                    self._exchange_blocking,
+                    self._resource,
+                    self._stop_reading,
+                    command,
+                    math.inf,
+                    True,
+                )
         except ProtocolError:
             await self._drop(by_link=True)
             raise
@@ -369,6 +376,22 @@ def _read_chunk(resource: MessageBasedResource, count: int) -> tuple[bytes, bool
     if status < 0:
         raise VisaIOError(status)
     return data, False
+
+
+async def _readable(sock: socket.socket) -> None:
+    """Until `sock` has bytes to read (or its peer closed it), seen by the event loop."""
+    loop = asyncio.get_running_loop()
+    ready: asyncio.Future[None] = loop.create_future()
+
+    def arrived() -> None:
+        if not ready.done():
+            ready.set_result(None)
+
+    loop.add_reader(sock, arrived)
+    try:
+        await ready
+    finally:
+        loop.remove_reader(sock)
 
 
 def _socket_of(resource: MessageBasedResource) -> socket.socket | None:

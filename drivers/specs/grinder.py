@@ -151,6 +151,7 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="start", header="GRINd:STARt", allowed_in=("IDLE",),
+        overlapped=True,
         interlocks=("chuck_vacuum", "wafer_present", "grinding_water"),
         doc="refused, in this order: grinding (-221), an alarm (202), no wafer (203), target "
         "not set or not below the gauge reading (-221), then an interlock open (201); runs "

@@ -259,6 +259,7 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="job_start", header=":JOB:STARt", syntax="DRILl|CLEan", allowed_in=NOT_RUNNING,
+        overlapped=True,
         interlocks=("enclosure_closed", "emission_enabled", "shutter_open"),
         doc="scan the selected sites. Refused (-221, the reason after `;`), checked in this "
         "order: a job runs, an alarm is active, no wafer, atmosphere not ready, gas jet under "

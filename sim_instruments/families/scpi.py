@@ -15,7 +15,10 @@ The family's rules (docs/protocols/conventions.md, *SCPI and IEEE 488.2*):
   form (-108, -109, -104, -224), then the state (-221 and the tool's own state codes), then
   the interlocks (the tool's interlock code), then the range (-222);
 * numbers: SCPI NRf; `nan`, `inf` and a decimal sent to a whole-number setpoint are -104;
-* strings: double-quoted, an inner quote doubled, also inside an error's text.
+* strings: double-quoted, an inner quote doubled, also inside an error's text;
+* overlapped commands (a tool's job or cycle, `operation_pending`): `*OPC?` and `*WAI` hold
+  the connection's next reply until no operation is pending (`SimulatedTool.hold`; an alarm
+  ends the operation), and `*OPC` sets the event status register's bit 0 then.
 """
 
 from __future__ import annotations
@@ -72,6 +75,10 @@ NAMES_REMEMBERED = 256
 #: What any header looks like: colon-separated mnemonics (brackets are not sent), a common
 #: command's `*`, a query's `?`.
 _HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
+#: The common commands that wait for the pending operations to end (IEEE 488.2 10.19, 10.39):
+#: `*OPC?` holds its reply (a line sent meanwhile gives it up), `*WAI` the lines after it.
+_OPERATION_COMPLETE_QUERY = re.compile(r"^\*OPC\?$", re.IGNORECASE)
+_WAIT_TO_CONTINUE = re.compile(r"^\*WAI$", re.IGNORECASE)
 
 
 Handler = Callable[[list[str]], str | None]
@@ -170,6 +177,11 @@ class ScpiSimTool(SimulatedTool):
         """`ABOR`: the safe state."""
         raise NotImplementedError
 
+    def operation_pending(self) -> bool:
+        """Whether an overlapped command is still at work (a job, a cycle): `*OPC?` and
+        `*WAI` wait for its end. By default none is."""
+        return False
+
     # ----------------------------------------------------------------- the wire
 
     def make_server(self, host: str, port: int) -> TextToolServer:
@@ -194,10 +206,13 @@ class ScpiSimTool(SimulatedTool):
         A unit whose header has no leading colon continues the path of the unit before it
         (`MEAS:CURR?;VOLT?` asks `MEAS:VOLT?`); a common command (`*...`) leaves the path as
         it was. A refused unit queues its error and ends the message: the units after it are
-        not executed, the replies of those before it are answered.
+        not executed, the replies of those before it are answered. `*OPC?` and `*WAI` go on
+        once no operation is pending (`hold`); a host that sends another line meanwhile gave
+        the wait up, and the message ends without a reply.
         """
         self.received.append(line)
         self.advance()
+        self._note_operation_complete()
         text = line.strip()
         if not text:
             return None
@@ -205,6 +220,12 @@ class ScpiSimTool(SimulatedTool):
         path = ""
         for unit in split_outside_quotes(text, ";"):
             resolved = unit if unit.startswith((":", "*")) else path + unit
+            if _OPERATION_COMPLETE_QUERY.match(resolved) and not await self.hold(
+                self.operation_pending
+            ):
+                return None
+            if _WAIT_TO_CONTINUE.match(resolved):
+                await self.hold(self.operation_pending, given_up_by_next_line=False)
             try:
                 if not unit:
                     raise ScpiError(-102, "empty message unit")
@@ -217,6 +238,7 @@ class ScpiSimTool(SimulatedTool):
                 path = path + ":" if path else ""
             if reply is not None:
                 replies.append(reply)
+        self.changed()
         return ";".join(replies) if replies else None
 
     def answer(self, line: str) -> str | None:
@@ -275,10 +297,21 @@ class ScpiSimTool(SimulatedTool):
         session = self.session()
         session.errors.clear()
         session.event_status = 0
+        session.operation_complete_owed = False  # *CLS cancels an *OPC (IEEE 488.2 10.3)
 
     def _operation_complete(self, arguments: list[str]) -> None:
+        """`*OPC`: ESR bit 0 once no operation is pending (`_note_operation_complete`)."""
         count("*OPC", arguments, 0)
-        self.session().event_status |= OPERATION_COMPLETE
+        self.session().operation_complete_owed = True
+        self._note_operation_complete()
+
+    def _note_operation_complete(self) -> None:
+        """Set ESR bit 0 for an `*OPC` of this connection whose operations have ended (looked
+        at as each line comes, before it is executed: what the host can read is up to date)."""
+        session = self.session()
+        if session.operation_complete_owed and not self.operation_pending():
+            session.operation_complete_owed = False
+            session.event_status |= OPERATION_COMPLETE
 
     def _read_event_status(self, _: list[str]) -> str:
         session = self.session()

@@ -60,6 +60,8 @@ class Session:
     event_status: int = POWER_ON
     event_enable: int = 0
     service_enable: int = 0
+    #: An `*OPC` came while an operation was pending: ESR bit 0 is set once it ends.
+    operation_complete_owed: bool = False
 
     def queue(self, code: int, message: str) -> None:
         """Queue an error; a full queue's newest entry becomes -350 (SCPI-99 21.8)."""

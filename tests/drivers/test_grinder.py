@@ -72,6 +72,19 @@ RECIPE_LINES: list[Exchange] = [
 ]
 
 
+def through_the_start() -> list[Exchange]:
+    """A grind of `RECIPE` from connecting to its cycle started (none done before)."""
+    return [
+        *connect_script(),
+        *before_start(),
+        (b"GAUG:RES?\n", b"0.1\n"),
+        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
+        *RECIPE_LINES,
+        (b"GRIN:STAR\n", None),
+        (b"SYST:ERR?\n", NO_ERROR),
+    ]
+
+
 def make_driver(address: str, clock: VirtualClock | None = None, **options) -> ScpiGrinder:
     link = VisaLink(address, tool="grinder", timeout_s=1.0, clock=clock)
     return ScpiGrinder(link, name="grinder", **options)
@@ -152,17 +165,12 @@ async def test_queries_parse_the_documented_replies():
         await driver.close()
 
 
-async def test_grind_sends_the_recipe_starts_and_polls_to_the_end():
+async def test_grind_sends_the_recipe_starts_and_waits_the_cycle_out_on_opc():
     clock = VirtualClock()
     script = [
-        *connect_script(),
-        *before_start(),
-        (b"GAUG:RES?\n", b"0.1\n"),
-        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
-        *RECIPE_LINES,
-        (b"GRIN:STAR\n", None),
-        (b"SYST:ERR?\n", NO_ERROR),
+        *through_the_start(),
         (b"GRIN:STAT?\n", b"COARSE,718.6,4500,200,8,58.0,1.5,1.0,0,NONE\n"),
+        (b"*OPC?\n", b"1\n"),  # the tool answers when the cycle has ended
         (b"GRIN:STAT?\n", b"IDLE,300.0,0,0,0,0.0,100.0,235.8,1,COMPLETED\n"),
         (b"MEAS:THIC?\n", b"300.0\n"),
     ]
@@ -175,9 +183,9 @@ async def test_grind_sends_the_recipe_starts_and_polls_to_the_end():
     assert result.removed_um == 425.0
     assert result.process_time_s == 235.8
     assert result.gauge_resolution_um == 0.1
-    assert clock.now() == 1.0  # one poll interval between the two polls
+    assert clock.now() == 0.0  # no poll interval: the status is read as *OPC? is answered
     thickness = [(r.value, r.time_s) for r in driver.readings if r.name == "thickness"]
-    assert thickness == [(718.6, 0.0), (300.0, 1.0)]
+    assert thickness == [(718.6, 0.0), (300.0, 0.0)]
     assert [r.value for r in driver.readings if r.name == "spindle_load"] == [58.0, 0.0]
     assert [r.value for r in driver.readings if r.name == "progress"] == [1.5, 100.0]
 
@@ -351,19 +359,16 @@ async def test_a_cycle_ended_by_someone_else_is_not_a_success():
 
 
 async def test_a_cycle_that_overruns_its_allowance_is_stopped_and_times_out():
-    # RECIPE from 725 um is allowed 393/(8*0.25) + 30/(0.3*0.25) + 2/0.01 + 120 = 916.5 s:
-    # polled every 100 s, the eleventh poll (at 1000 s) is past it.
+    # RECIPE from 725 um is allowed 393/(8*0.25) + 30/(0.3*0.25) + 2/0.01 + 120 = 916.5 s.
+    # *OPC? is held until HOLD_S (10 s) before that, then the link's 1 s timeout drops the
+    # connection; the status is read at 906.5 s and, polled every 100 s, at 1006.5 s: past it.
     clock = VirtualClock()
     still_coarse = b"COARSE,700.0,4500,200,8,58.0,5.9,10.0,0,NONE\n"
     script = [
-        *connect_script(),
-        *before_start(),
-        (b"GAUG:RES?\n", b"0.1\n"),
-        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
-        *RECIPE_LINES,
-        (b"GRIN:STAR\n", None),
-        (b"SYST:ERR?\n", NO_ERROR),
-        *[(b"GRIN:STAT?\n", still_coarse)] * 11,
+        *through_the_start(),
+        (b"GRIN:STAT?\n", still_coarse),
+        (b"*OPC?\n", None),  # held past its bound: the cycle does not end
+        *[(b"GRIN:STAT?\n", still_coarse)] * 2,
         (b"ABOR\n", None),
         (b"*OPC?\n", b"1\n"),
     ]
@@ -372,6 +377,25 @@ async def test_a_cycle_that_overruns_its_allowance_is_stopped_and_times_out():
         await driver.connect()
         with pytest.raises(ToolTimeout, match=r"cycle still coarse at 700\.0 um after 916\.5 s"):
             await driver.grind(RECIPE)
-        assert clock.now() == 1000.0
+        assert clock.now() == 1006.5
         assert driver.state is ToolState.IDLE
         await driver.close()
+
+
+async def test_a_tool_whose_opc_does_not_wait_for_the_cycle_is_polled_every_interval():
+    clock = VirtualClock()
+    script = [
+        *through_the_start(),
+        (b"GRIN:STAT?\n", b"COARSE,718.6,4500,200,8,58.0,1.5,1.0,0,NONE\n"),
+        (b"*OPC?\n", b"1\n"),  # at once, the cycle still running
+        (b"GRIN:STAT?\n", b"COARSE,717.0,4500,200,8,58.0,2.0,1.2,0,NONE\n"),
+        (b"GRIN:STAT?\n", b"IDLE,300.0,0,0,0,0.0,100.0,235.8,1,COMPLETED\n"),
+        (b"MEAS:THIC?\n", b"300.0\n"),
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("visa"), clock, poll_interval_s=100.0)
+        await driver.connect()
+        result = await driver.grind(RECIPE)
+        await driver.close()
+    assert result.final_thickness_um == 300.0
+    assert clock.now() == 100.0  # one poll interval, not another *OPC?

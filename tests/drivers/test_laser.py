@@ -213,12 +213,13 @@ def drill_to_metal_script() -> Script:
     ]
 
 
-async def test_drill_to_metal_polls_the_job_on_the_clock_and_closes_the_shutter():
+async def test_drill_to_metal_waits_the_job_out_on_opc_and_closes_the_shutter():
     script = [
         *connect_script(),
         *drill_to_metal_script(),
         (b":JOB:PROG?\n", b"RUNN,100,400,0.250,0.750\n"),
         (b":MEAS:POW?\n", b"0.9425\n"),
+        (b"*OPC?\n", b"1\n"),  # the tool answers when the job has ended
         (b":JOB:PROG?\n", b"DONE,400,400,1.000,0.000\n"),
         (b":MEAS:POW?\n", b"0.9425\n"),
         *setting(b":OUTP:SHUT CLOS"),
@@ -232,7 +233,7 @@ async def test_drill_to_metal_polls_the_job_on_the_clock_and_closes_the_shutter(
         )
         assert (result.wafer_id, result.sites, result.vias_open) == ("W01", 400, 398)
         assert result.process_time_s == 1.0
-        assert laser.clock.now() == 1.0  # one poll interval of process time
+        assert laser.clock.now() == 0.0  # no poll interval: read as *OPC? is answered
         progress = [r.value for r in laser.readings if r.name == "progress"]
         assert progress == [25.0, 100.0]
         assert laser.state is ToolState.IDLE

@@ -32,6 +32,7 @@ class Tool:
     mnemonic: str  # a setting that takes a mnemonic (-224 for anything else)
     whole: str  # a whole-number setting's header
     busy: tuple[str, ...]  # lines that start the tool's long operation
+    alarm_fault: str  # a fault whose alarm ends that operation
 
 
 TOOLS = {
@@ -40,11 +41,13 @@ TOOLS = {
         ":PROC:ATM", ":CLE:PULS",
         (":ENCL:DOOR OPEN", ':WAF:LOAD "W1"', ":ENCL:DOOR CLOS", ":OUTP ON", ":JOB:SIT ALL",
          ":OUTP:SHUT OPEN", ":JOB:STAR CLE"),
+        "power_drift",
     ),
     "grinder": Tool(
         lambda: SimGrinder("grinder", TwinStore(), VirtualClock()), "SPIN:SPEE 7000",
         "SPIN:SPEE", "CHUC:VAC", "*SRE",
         ("WAF:LOAD W1,BACK", "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"),
+        "gauge_fault",
     ),
 }  # fmt: skip
 
@@ -238,3 +241,52 @@ def test_a_power_supplys_root_node_may_be_left_out(text: str, accepted: bool):
     template = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
     assert matches(template, text) is accepted
     assert short_form(template) == "CURR"
+
+
+# ------------------------------------------------------------------ overlapped commands
+
+
+async def test_opc_is_held_until_the_overlapped_command_ends(served: Served):
+    client = await served.connect()
+    await client.send(*served.tool.busy)
+    assert await client.errors() == []
+    assert served.sim.operation_pending()
+    started_s = served.sim.clock.now()
+    assert await client.query("*OPC?") == "1"
+    assert not served.sim.operation_pending()
+    assert served.sim.clock.now() > started_s  # the clock jumped while the reply was held
+    assert served.sim.alarms == []
+
+
+async def test_an_alarm_ends_the_operation_and_answers_opc_at_once(served: Served):
+    client = await served.connect()
+    await client.send(*served.tool.busy)
+    assert await client.errors() == []
+    held = asyncio.ensure_future(client.query("*OPC?"))
+    fault_s = served.sim.clock.now() + 0.25  # off the tool's own rescan grid
+    await served.sim.clock.sleep(0.25)
+    assert not held.done()
+    served.sim.inject_fault(served.tool.alarm_fault)
+    assert await held == "1"
+    assert served.sim.clock.now() == fault_s
+    assert served.sim.alarms
+
+
+async def test_a_line_sent_while_opc_is_held_ends_it_without_a_reply(served: Served):
+    client = await served.connect()
+    await client.send(*served.tool.busy)
+    assert await client.errors() == []
+    await client.send("*OPC?")
+    assert (await client.query("*IDN?")).startswith("packline,")
+    assert served.sim.operation_pending()
+
+
+async def test_opc_sets_its_event_bit_and_wai_holds_the_next_line_until_the_end(served: Served):
+    client = await served.connect()
+    assert await client.query("*ESR?") == "128"  # power on, cleared by the read
+    await client.send(*served.tool.busy, "*OPC")
+    assert await client.query("*ESR?") == "0"  # the operation still runs
+    await client.send("*WAI")
+    assert await client.query("*ESR?") == "1"  # read once it ended
+    assert not served.sim.operation_pending()
+    assert await client.errors() == []
