@@ -146,3 +146,30 @@ async def test_pyvisa_loads_a_wafer_the_tool_processed_last_only_as_a_rework(kin
         NO_ERROR,
         loaded,
     ]
+
+
+#: Lines that start each tool's overlapped command (its page's commands table marks it), and
+#: the query that tells how it ended.
+OVERLAPPED = {
+    "grinder": (["WAF:LOAD W01,BACK", "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"], "GRIN:STAT?"),
+    "laser": (
+        [":ENCL:DOOR OPEN", ':WAF:LOAD "W01"', ":ENCL:DOOR CLOS", ":OUTP ON", ":JOB:SIT ALL",
+         ":OUTP:SHUT OPEN", ":JOB:STAR CLE"],
+        ":JOB:PROG?",
+    ),
+}  # fmt: skip
+#: How each page says that query reads once the operation ended well.
+ENDED = {"grinder": ("IDLE,", ",1,COMPLETED"), "laser": ("DONE,", "")}
+
+
+async def test_pyvisa_waits_an_overlapped_command_out_with_opc(tool: tuple[str, str]):
+    """IEEE 488.2's `*OPC?` as PyVISA uses it: asked after the command that starts the cycle
+    or job, answered `1` once it has ended (the virtual clock jumps over it), however long."""
+    kind, address = tool
+    start, ended_query = OVERLAPPED[kind]
+    lines = [*start, "SYST:ERR?", "*OPC?", ended_query, "SYST:ERR?"]
+    error_before, completed, ended, error_after = await asyncio.to_thread(visa, address, lines)
+    assert (error_before, completed, error_after) == (NO_ERROR, "1", NO_ERROR)
+    head, tail = ENDED[kind]
+    assert ended.startswith(head)
+    assert ended.endswith(tail)
