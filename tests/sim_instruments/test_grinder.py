@@ -25,7 +25,7 @@ from packline.drivers.errors import (
     WorkpieceHeld,
 )
 from packline.drivers.grinder import ScpiGrinder
-from packline.drivers.links import ReconnectPolicy
+from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.roles.grinder import (
     CycleResult,
     GrindPhase,
@@ -381,10 +381,12 @@ async def test_vacuum_cannot_be_released_while_grinding(rig: Rig):
     await wait_for(rig, lambda: rig.sim.phase is GrindPhase.COARSE, "coarse")
     with pytest.raises(ToolStateError, match="release chuck vacuum: not allowed while busy"):
         await rig.driver.release_chuck_vacuum()
-    await rig.driver.link.write("CHUC:VAC OFF")  # past the driver: the tool refuses
-    assert await rig.driver.link.query("SYST:ERR?") == (
-        '-221,"Settings conflict;CHUC:VAC not allowed while grinding"'
-    )
+    # past the driver, on a connection of its own (the driver's holds *OPC?): the tool refuses
+    async with open_link(rig.sim.address, tool="grinder", clock=rig.sim.clock) as link:
+        await link.write("CHUC:VAC OFF")
+        assert await link.query("SYST:ERR?") == (
+            '-221,"Settings conflict;CHUC:VAC not allowed while grinding"'
+        )
     assert rig.sim.vacuum_on
     await grind
 
