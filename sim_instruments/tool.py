@@ -99,7 +99,8 @@ class SimulatedTool(ABC):
         and else every `HOLD_SCAN_S`. A line that comes on the same link meanwhile (or the
         connection's end) is a host that gave the wait up: the hold ends without a reply, so
         that the line's own reply is the next one the host reads; unless
-        `given_up_by_next_line` is False (a wait that holds the lines after it, SCPI's `*WAI`).
+        `given_up_by_next_line` is False (a wait the lines after it wait for: SCPI's `*OPC?`
+        and `*WAI`).
         """
         until_s = None if wait_s is None else self.clock.now() + wait_s
         line = next_line() if given_up_by_next_line else None

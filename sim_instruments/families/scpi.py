@@ -17,8 +17,9 @@ The family's rules (docs/protocols/conventions.md, *SCPI and IEEE 488.2*):
 * numbers: SCPI NRf; `nan`, `inf` and a decimal sent to a whole-number setpoint are -104;
 * strings: double-quoted, an inner quote doubled, also inside an error's text;
 * overlapped commands (a tool's job or cycle, `operation_pending`): `*OPC?` and `*WAI` hold
-  the connection's next reply until no operation is pending (`SimulatedTool.hold`; an alarm
-  ends the operation), and `*OPC` sets the event status register's bit 0 then.
+  the connection until no operation is pending (`SimulatedTool.hold`; an alarm ends the
+  operation), the lines sent meanwhile waiting their turn, and `*OPC` sets the event status
+  register's bit 0 then.
 """
 
 from __future__ import annotations
@@ -76,9 +77,8 @@ NAMES_REMEMBERED = 256
 #: command's `*`, a query's `?`.
 _HEADER_SYNTAX = re.compile(r"^:?\*?[A-Za-z][A-Za-z0-9]*(?::[A-Za-z][A-Za-z0-9]*)*\??$")
 #: The common commands that wait for the pending operations to end (IEEE 488.2 10.19, 10.39):
-#: `*OPC?` holds its reply (a line sent meanwhile gives it up), `*WAI` the lines after it.
-_OPERATION_COMPLETE_QUERY = re.compile(r"^\*OPC\?$", re.IGNORECASE)
-_WAIT_TO_CONTINUE = re.compile(r"^\*WAI$", re.IGNORECASE)
+#: `*OPC?` holds its reply, `*WAI` the lines after it.
+_WAITS_FOR_OPERATIONS = re.compile(r"^\*(?:OPC\?|WAI)$", re.IGNORECASE)
 
 
 Handler = Callable[[list[str]], str | None]
@@ -207,8 +207,9 @@ class ScpiSimTool(SimulatedTool):
         (`MEAS:CURR?;VOLT?` asks `MEAS:VOLT?`); a common command (`*...`) leaves the path as
         it was. A refused unit queues its error and ends the message: the units after it are
         not executed, the replies of those before it are answered. `*OPC?` and `*WAI` go on
-        once no operation is pending (`hold`); a host that sends another line meanwhile gave
-        the wait up, and the message ends without a reply.
+        once no operation is pending (`hold`), as the standard's parser does: the lines sent
+        meanwhile are executed after them, in order (a host that gives `*OPC?` up drops its
+        connection).
         """
         self.received.append(line)
         self.advance()
@@ -220,11 +221,7 @@ class ScpiSimTool(SimulatedTool):
         path = ""
         for unit in split_outside_quotes(text, ";"):
             resolved = unit if unit.startswith((":", "*")) else path + unit
-            if _OPERATION_COMPLETE_QUERY.match(resolved) and not await self.hold(
-                self.operation_pending
-            ):
-                return None
-            if _WAIT_TO_CONTINUE.match(resolved):
+            if _WAITS_FOR_OPERATIONS.match(resolved):
                 await self.hold(self.operation_pending, given_up_by_next_line=False)
             try:
                 if not unit:

@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from packline import testing
 from packline.clock import VirtualClock
-from packline.drivers.equipment import E10State, Reading, ToolState
+from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -166,7 +166,7 @@ async def test_drilling_to_metal_opens_every_site_and_stops_on_the_copper(source
         assert wafer.history[-1].operation == "laser drill"
         assert wafer.history[-1].detail["vias_open"] == wafer.geometry.site_count
         assert result.process_time_s > 1.0
-        assert rig.clock.now() >= result.process_time_s
+        assert rig.clock.now() >= result.process_time_s - 0.0005  # the reply's 3 decimals
     finally:
         await rig.close()
 
@@ -304,9 +304,7 @@ async def test_drilling_records_progress_and_power_and_is_busy_while_it_runs(rig
     rig.driver.add_reading_listener(lambda reading: states.append(rig.driver.state))
     await rig.driver.drill_vias(UV_DRILL)
     progress = [r.value for r in rig.driver.readings if r.name == "progress"]
-    assert progress == sorted(progress)
-    assert progress[-1] == 100.0
-    assert len(progress) > 10
+    assert progress == [0.0, 100.0]  # as the job starts and as it ends (*OPC? between them)
     power = [r.value for r in rig.driver.readings if r.name == "power"]
     assert power == [pytest.approx(0.9425, rel=1e-3)] * len(progress)  # 3 J/cm2, 20 µm, 100 kHz
     assert set(states) == {ToolState.BUSY}
@@ -492,18 +490,13 @@ async def test_a_job_without_a_wafer_is_refused_before_anything_is_set(rig: Rig)
 # ------------------------------------------------------------------------ alarms, abort, loss
 
 
-def inject_part_way(rig: Rig, fault: str) -> None:
-    """Inject `fault` into the tool once the driver has seen a fifth of the job done."""
-
-    injected = False
-
-    def listener(reading: Reading) -> None:
-        nonlocal injected
-        if reading.name == "progress" and reading.value > 20 and not injected:
-            rig.sim.inject_fault(fault)
-            injected = True
-
-    rig.driver.add_reading_listener(listener)
+async def inject_part_way(rig: Rig, fault: str) -> None:
+    """Inject `fault` into the tool a fifth of the way through the next job it runs."""
+    while not rig.sim.operation_pending():
+        await rig.clock.sleep(0.01)
+    assert rig.sim.job is not None
+    await rig.clock.sleep(rig.sim.job.total_s / 5)
+    rig.sim.inject_fault(fault)
 
 
 @pytest.mark.parametrize(
@@ -513,9 +506,10 @@ def inject_part_way(rig: Rig, fault: str) -> None:
 async def test_every_alarm_faults_the_job_and_reset_recovers(rig: Rig, fault: str, alarm: str):
     wafer = laminated(rig.twin, "W01")
     await load(rig, "W01")
-    inject_part_way(rig, fault)
+    injection = asyncio.create_task(inject_part_way(rig, fault))
     with pytest.raises(ToolAlarm, match=alarm):
         await rig.driver.drill_vias(UV_DRILL)
+    await injection
     assert rig.driver.state is ToolState.FAULT
     assert rig.driver.e10_state is E10State.UNSCHEDULED_DOWNTIME
     assert list(rig.driver.active_alarms) == [alarm]

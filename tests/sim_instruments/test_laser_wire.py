@@ -52,27 +52,21 @@ async def socat(port: str, lines: list[str]) -> list[str]:
     return result.lines
 
 
-def example_parts() -> list[tuple[list[str], list[str]]]:
-    """The page's example, as (sent lines, expected replies) parts split where time passes."""
-    parts: list[tuple[list[str], list[str]]] = []
-    for step in example_exchange(PAGE.read_text(encoding="utf-8")):
-        if not parts or step.after_s:
-            parts.append(([], []))
-        parts[-1][0].append(step.command)
-        if step.reply is not None:
-            parts[-1][1].append(step.reply)
-    return parts
+def example_lines() -> tuple[list[str], list[str]]:
+    """The page's example: the lines sent, the replies expected."""
+    steps = example_exchange(PAGE.read_text(encoding="utf-8"))
+    return [step.command for step in steps], [s.reply for s in steps if s.reply is not None]
 
 
 async def test_socat_replays_the_pages_example_exchange(served: Served):
-    first, second = example_parts()
-    assert await socat(served.port, first[0]) == first[1]
-    await served.clock.sleep(0.025)  # the four vias take 25 ms of process time
-    assert await socat(served.port, second[0]) == second[1]
+    sent, replies = example_lines()
+    # in one go: the tool holds *OPC? until the four vias are done (25 ms of process time),
+    # the lines after it waiting their turn
+    assert await socat(served.port, sent) == replies
     wafer = served.twin.get("LOT7-W03")
     assert wafer.openings.layers[-1].open[:4].all()
     assert not wafer.openings.layers[-1].open[4:].any()
-    assert served.sim.received[: len(first[0])] == first[0]
+    assert served.sim.received == sent
 
 
 async def test_socat_uses_long_forms_any_case_and_reads_the_documented_errors(served: Served):

@@ -272,13 +272,15 @@ async def test_an_alarm_ends_the_operation_and_answers_opc_at_once(served: Serve
     assert served.sim.alarms
 
 
-async def test_a_line_sent_while_opc_is_held_ends_it_without_a_reply(served: Served):
+async def test_lines_sent_while_opc_is_held_are_answered_after_it_in_order(served: Served):
     client = await served.connect()
     await client.send(*served.tool.busy)
     assert await client.errors() == []
-    await client.send("*OPC?")
-    assert (await client.query("*IDN?")).startswith("packline,")
-    assert served.sim.operation_pending()
+    await client.send("*OPC?", "*IDN?")
+    assert await client.query("*TST?") == "1"  # *OPC?'s reply, once the operation ended
+    assert not served.sim.operation_pending()
+    assert (await client.reader.readline()).startswith(b"packline,")
+    assert (await client.reader.readline()) == b"0\n"  # *TST?'s
 
 
 async def test_opc_sets_its_event_bit_and_wai_holds_the_next_line_until_the_end(served: Served):
