@@ -3,7 +3,7 @@
 A wait polls the tool on the driver's clock up to a deadline and commands the safe state when
 the deadline passes without a result, so an overrunning process is never left running. A tool
 that can hold its reply until something changes (a host-link tool's `WAIT?`, decision 0028; a
-SCPI tool's `*OPC?`, decision 0038) makes each poll a bounded wait on the tool instead
+SCPI tool's `*OPC?`, decision 0041) makes each poll a bounded wait on the tool instead
 (`poll_hold_s`).
 """
 
@@ -82,7 +82,7 @@ class ProcessWaits:
         (`hold_s`, or `timeout_s` if less), and is called again as soon as it returns; in the
         last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
         it polls every interval, so an overrun is seen as soon as with polls. `hold_s=None`
-        is a tool's wait that names no bound of its own (`*OPC?`, docs/decisions/0038): each
+        is a tool's wait that names no bound of its own (`*OPC?`, docs/decisions/0041): each
         poll may let it hold up to `HOLD_S` before the deadline, and the last `HOLD_S` are
         polled every interval.
 

@@ -191,7 +191,7 @@ class ScpiCommand(Command):
 
     `overlapped`: an overlapped command (IEEE 488.2 12.5), which starts work that goes on
     after it returns (a job, a cycle): `*OPC?` and `*WAI` wait for that work to end, an
-    alarm ending it too (`ScpiDriver.wait_operation`, docs/decisions/0038)."""
+    alarm ending it too (`ScpiDriver.wait_operation`, docs/decisions/0041)."""
 
     header: str
     form: Form = "set"

@@ -423,7 +423,7 @@ async def test_a_gem_tool_is_not_polled_while_it_runs_its_operation(
     gem_rig: tuple[ToolAdapter, testing.Rig[Any, Any]], monkeypatch: pytest.MonkeyPatch
 ):
     """A GEM tool pushes its events (the job's end, an alarm): its driver reads no status
-    variable (S1F3) while the tool runs the operation, whatever it lasts (decision 0038)."""
+    variable (S1F3) while the tool runs the operation, whatever it lasts (decision 0041)."""
     adapter, rig = gem_rig
     await adapter.prepare(rig, "W01")
     gem = rig.driver.gem

@@ -1,5 +1,5 @@
 """The SCPI driver base's wait on an overlapped command (`ScpiDriver.wait_operation`,
-decision 0038), against the simulated grinder and laser on a virtual clock: the tool holds
+decision 0041), against the simulated grinder and laser on a virtual clock: the tool holds
 `*OPC?` until its cycle or job ends, so the wait costs a few exchanges, sees an alarm as it
 latches, and the clock jumps over the held reply."""
 
