@@ -14,7 +14,7 @@ from rich.console import Console
 from packline.rendering import DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
-from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status
+from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status, status_text
 from packline.sequences.engine.progress import clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
 
@@ -53,7 +53,10 @@ def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
         since_wall=args.since,
         lot=args.lot,
     )
-    runs = [{**run, "status": shown_status(run)} for run in found]
+    runs = [
+        {**run, "status": shown_status(run), "claim_check_failed": bool(run["claim_check_failed"])}
+        for run in found
+    ]
     if args.status is None:
         return runs
     return [run for run in runs if run["status"] == args.status][: args.limit]
@@ -139,7 +142,7 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
             run["id"],
             run["lot_id"] or "-",
             run["method"],
-            run["status"],
+            status_text(run["status"], run["claim_check_failed"]),
             _wafers_text(run),
             "simulated" if run["simulated"] else run["station_name"],
             run["operator"],

@@ -17,7 +17,7 @@ from packline.sequences.engine.report import run_report, wafer_history
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
-from .summary import print_claim_check, print_summary
+from .summary import print_claim_check, print_summary, shown_run_status
 
 
 def cmd_show(args: argparse.Namespace) -> int:
@@ -70,7 +70,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(
         f"run {run['id']}: {run['method']} on {run['station_name']}"
         f"{' (simulated)' if run['simulated'] else ''}, operator {run['operator']}, "
-        f"{lot_text(run)}, policy {run['failure_policy']}, status {run['status']}, "
+        f"{lot_text(run)}, policy {run['failure_policy']}, status {shown_run_status(report)}, "
         f"{run['sessions']} session(s)",
         markup=False,
         highlight=False,

@@ -12,7 +12,7 @@ from rich.console import Console
 from packline.rendering import DataTable
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.eta import current_pause
-from packline.sequences.engine.liveness import DRIVEN
+from packline.sequences.engine.liveness import DRIVEN, status_text
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import before_after
 
@@ -27,7 +27,7 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
         "time on line",
         *[f"{m} before → after" for m in metrics],
         "reason",
-        title=f"{run['method']}  run {run['id']}  {run['status']}",
+        title=f"{run['method']}  run {run['id']}  {shown_run_status(report)}",
     )
     for wafer in report["wafers"]:
         pairs = before_after(wafer)
@@ -54,6 +54,11 @@ def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
         markup=False,
         highlight=False,
     )
+
+
+def shown_run_status(report: dict[str, Any]) -> str:
+    """The run's status with its claim check's failure, as the summary and `show` print it."""
+    return status_text(report["run"]["status"], report["claim_check"]["status"] == "failed")
 
 
 def clocks_text(report: dict[str, Any]) -> str:

@@ -138,7 +138,9 @@ class RunDatabase:
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'held') AS held,
                       (SELECT count(*) FROM wafers w
-                       WHERE w.run_id = r.id AND w.status = 'scrapped') AS scrapped
+                       WHERE w.run_id = r.id AND w.status = 'scrapped') AS scrapped,
+                      EXISTS (SELECT 1 FROM claim_checks c
+                              WHERE c.run_id = r.id AND c.verdict = 'fail') AS claim_check_failed
                FROM runs r {"WHERE " + " AND ".join(where) if where else ""}
                ORDER BY r.started_wall DESC LIMIT ?""",
             (*values, limit),

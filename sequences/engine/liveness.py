@@ -53,6 +53,13 @@ def shown_status(run: dict[str, Any]) -> str:
     return INTERRUPTED if run["status"] in DRIVEN and here and not driving else run["status"]
 
 
+def status_text(status: str, claim_check_failed: bool) -> str:
+    """A run's status as `runs`, `show` and a run's summary print it: with `, claim check
+    failed` when its product failed the claim check (the run exited 1 though its wafers
+    completed), so a run that made a wrong product never reads plain `completed`."""
+    return f"{status}, claim check failed" if claim_check_failed else status
+
+
 def driver_text(run: dict[str, Any]) -> str:
     """Who drives the run, for messages: 'process 1234 on host line-pc'."""
     return f"process {run['pid']} on host {run['host']}"

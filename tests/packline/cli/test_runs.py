@@ -119,6 +119,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "completed": 20,
         "held": 5,
         "scrapped": 0,
+        "claim_check_failed": False,
         "simulated": 0,
         "station_name": "line-3",
         "operator": "a.person.with.a.long.name",
@@ -183,3 +184,32 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, c
         captured = capsys.readouterr()
         assert message in captured.err
         assert captured.out == ""
+
+
+def test_a_completed_run_whose_claim_check_failed_says_so_in_runs_and_show(tmp_path, capsys):
+    """The run exits 1 when its product fails the claim check though every wafer completed:
+    `runs` and `show` say `completed, claim check failed` (and `runs --json` gives the flag),
+    never a plain `completed`; `--status completed` still lists it."""
+    db = tmp_path / "runs.db"
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(db)]) == 0
+    store = RunStore(db)
+    try:
+        run_id = store.resolve_run("last")
+        rows = store.table("claim_checks", run_id)
+        assert rows
+        failed = [{**rows[0], "verdict": "fail"}, *rows[1:]]
+        store.replace_claim_checks(
+            run_id, [{k: v for k, v in r.items() if k != "id"} for r in failed]
+        )
+    finally:
+        store.close()
+    capsys.readouterr()
+    assert main(["runs", "--db", str(db), "--status", "completed"]) == 0
+    assert "completed, claim check failed" in " ".join(capsys.readouterr().out.split())
+    assert main(["runs", "--db", str(db), "--json"]) == 0
+    (found,) = json.loads(capsys.readouterr().out)
+    assert (found["status"], found["claim_check_failed"]) == ("completed", True)
+    assert main(["show", run_id, "--db", str(db)]) == 0
+    shown = capsys.readouterr().out
+    assert "status completed, claim check failed," in shown
+    assert f"run {run_id}  completed, claim check failed" in shown
