@@ -53,6 +53,7 @@ from packline.sequences.engine import (
     claim_violation,
     field_problem,
 )
+from packline.sequences.engine.recipe import AtLeastFor
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
@@ -159,7 +160,12 @@ class PlatingStep(Recipe):
     ] = 25.0
     agitation_rpm: Annotated[float, Unit("rpm"), Feeds("electroplater", "agitation_rpm")] = 60.0
     #: the thinnest deposit the product needs: a thinner one holds the wafer
-    min_thickness_um: Annotated[float, Unit("um"), Field(gt=0, le=100)]
+    min_thickness_um: Annotated[
+        float,
+        Unit("um"),
+        Field(gt=0, le=100),
+        AtLeastFor(PLATED_WIRING_MIN_UM, "a plated wiring, plus what its seed etch takes off"),
+    ]
 
     @model_validator(mode="after")
     def _plates_the_thinnest_deposit(self) -> Self:
@@ -170,17 +176,32 @@ class PlatingStep(Recipe):
             )
         return self
 
-    def require_wiring(self, path: str, claim: str) -> None:
+    def require_wiring(self, path: str, claim: str, etch: str = "", etched_um: float = 0.0) -> None:
         """Refuse the step (`path` in the recipe) as a plated wiring of `claim` if its
-        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`: a recipe cannot lower the bar its
-        claim is checked against."""
+        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the seed etch
+        after it (`etch` says which, `etched_um` what it takes off the wiring's unmasked top)
+        has thinned the wiring: the plating holds a wafer before the etch, the claim check
+        after it, and a recipe cannot lower the bar its claim is checked against."""
+        field = f"{path}.min_thickness_um"
+        value = f"{self.min_thickness_um:g} um"
         if self.min_thickness_um < PLATED_WIRING_MIN_UM:
             raise claim_violation(
                 claim,
-                f"{path}.min_thickness_um",
-                f"{self.min_thickness_um:g} um",
+                field,
+                value,
                 f"a plated wiring is at least {PLATED_WIRING_MIN_UM:g} um thick, what the claim "
                 "check holds it to: the recipe's minimum may raise that, not lower it",
+            )
+        if self.min_thickness_um - etched_um < PLATED_WIRING_MIN_UM:
+            raise claim_violation(
+                claim,
+                field,
+                value,
+                f"the seed etch after the plating ({etch}) takes about {etched_um:.2g} um off "
+                f"the wiring's top, leaving {self.min_thickness_um - etched_um:.3g} um where "
+                f"the plating held {value}, below the {PLATED_WIRING_MIN_UM:g} um a plated "
+                "wiring keeps (what the claim check holds it to): at least "
+                f"{PLATED_WIRING_MIN_UM + etched_um:.3g} um, or a shorter etch",
             )
 
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:

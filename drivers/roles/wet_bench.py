@@ -15,6 +15,7 @@ through. One wafer at a time.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
@@ -29,6 +30,35 @@ class Tank(StrEnum):
     CU_ETCH = "CU-ETCH"  # copper etchant (persulfate): etches the top copper films
     TI_ETCH = "TI-ETCH"  # barrier etchant (peroxide): etches Ti and TiW
     CU_ELESS = "CU-ELESS"  # electroless copper: a thin copper film on every activated surface
+
+
+#: How many degC above its reference temperature a bath's rate doubles (an Arrhenius law
+#: near room temperature, est).
+RATE_DOUBLING_C = 10.0
+
+
+@dataclass(frozen=True)
+class BathRate:
+    """A tank's rate at its reference temperature (stripping, etching or growing, by the
+    tank), um/s."""
+
+    rate_um_s: float
+    reference_c: float
+
+    def at_um_s(self, temperature_c: float, doubling_c: float = RATE_DOUBLING_C) -> float:
+        """The rate at `temperature_c`: doubled every `doubling_c` above the reference."""
+        return self.rate_um_s * math.pow(2.0, (temperature_c - self.reference_c) / doubling_c)
+
+
+#: Each tank's nominal rate (est), the line's process data: a recipe is checked against it
+#: before any tool moves (a seed etch's thinning of the plated wiring), and the simulated
+#: bench runs at it. The copper etch takes 0.6 um/min off copper at 30 degC.
+BATH_RATES: dict[Tank, BathRate] = {
+    Tank.STRIP: BathRate(0.05, 60.0),
+    Tank.CU_ETCH: BathRate(0.01, 30.0),
+    Tank.TI_ETCH: BathRate(0.005, 40.0),
+    Tank.CU_ELESS: BathRate(0.001, 60.0),
+}
 
 
 class BenchState(StrEnum):

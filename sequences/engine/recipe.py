@@ -81,6 +81,17 @@ def tool_range(role: str, setpoint: str) -> Limit:
 
 
 @dataclass(frozen=True)
+class AtLeastFor:
+    """Recipe field metadata: a lower bound the field must meet in one use of it (`use`),
+    which the recipe that uses it so checks, naming its claim; shown beside the field's own
+    range where the recipe is explained (a plated wiring's `min_thickness_um` is at least
+    3 um, a solder layer's need not be)."""
+
+    minimum: float
+    use: str
+
+
+@dataclass(frozen=True)
 class Feeds:
     """Recipe field metadata: the field's value is sent to a `role` tool as its `setpoint` (a
     key of the driver's limits, in that limit's unit). The value is refused when the recipe is

@@ -24,7 +24,7 @@ from pydantic_core import PydanticUndefined
 
 from packline.units import Unit, quantity_text
 
-from .recipe import Feeds, tool_range, unwrapped
+from .recipe import AtLeastFor, Feeds, tool_range, unwrapped
 
 
 @dataclass(frozen=True)
@@ -54,6 +54,8 @@ class FieldFacts:
     range_source: str = ""
     #: a length range applies to the list the field holds (a tool takes N steps), not its items
     counts_items: bool = False
+    #: a bound the field must meet in one use of it (`AtLeastFor`)
+    at_least_for: AtLeastFor | None = None
     choices: tuple[str, ...] = ()
     #: the recipe models a section field holds: one, or one per member of a union
     sections: tuple[type[BaseModel], ...] = ()
@@ -82,6 +84,9 @@ class FieldFacts:
             text = f"{text} items"
         if text and self.range_source:
             text = f"{text} ({self.range_source})"
+        if self.at_least_for is not None:
+            floor = self.at_least_for
+            text = f"{text}; at least {floor.minimum:g}{unit} for {floor.use}"
         return text
 
 
@@ -153,6 +158,8 @@ def _range(metadata: list[Any]) -> dict[str, Any]:
             found["high"] = Bound(cast(float, item.le), inclusive=True)
         elif isinstance(item, annotated_types.Lt):
             found["high"] = Bound(cast(float, item.lt), inclusive=False)
+        elif isinstance(item, AtLeastFor):
+            found["at_least_for"] = item
         elif isinstance(item, Feeds):
             limit = tool_range(item.role, item.setpoint)
             found["low"] = _tighter(found.get("low"), Bound(limit.minimum, True), max)

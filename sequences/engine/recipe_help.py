@@ -129,7 +129,8 @@ def describe(facts: FieldFacts) -> str:
 def recipe_schema(method: Method) -> dict[str, Any]:
     """The JSON schema of the method's recipe (pydantic's), with each field's doc, unit and
     range: quantities are strings with a unit, so their bounds are `x-unit`, `x-minimum`,
-    `x-maximum` (in that unit), and `x-range-source` says which tool's range bounds them."""
+    `x-maximum` (in that unit), `x-range-source` says which tool's range bounds them, and
+    `x-minimum-for` a bound one use of the field must meet (`AtLeastFor`)."""
     schema = method.recipe_model.model_json_schema()
     schema["title"] = f"{method.name} recipe"
     for model in _models(method.recipe_model):
@@ -159,6 +160,11 @@ def _schema_facts(facts: FieldFacts) -> dict[str, Any]:
         extra["x-counts-items"] = True
     if facts.range_source:
         extra["x-range-source"] = facts.range_source
+    if facts.at_least_for is not None:
+        extra["x-minimum-for"] = {
+            "minimum": facts.at_least_for.minimum,
+            "use": facts.at_least_for.use,
+        }
     return extra
 
 

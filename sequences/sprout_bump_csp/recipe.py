@@ -16,6 +16,7 @@ from packline.drivers.roles.deposition import (
 )
 from packline.drivers.roles.laminator import SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
+from packline.drivers.roles.wet_bench import BATH_RATES, Tank
 from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
 from packline.units import Unit
 
@@ -121,6 +122,7 @@ class ElectrolessSeedRecipe(Recipe):
     process: Literal["electroless"]
     time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
     temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
+
     #: the thinnest seed the plating can thicken evenly: a thinner film holds the wafer
     min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
 
@@ -153,6 +155,14 @@ class Dip(Recipe):
 
     time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
     temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
+
+    def removed_um(self, tank: Tank) -> float:
+        """What the dip takes off a film `tank` works on at the line's nominal rate."""
+        return BATH_RATES[tank].at_um_s(self.temperature_c) * self.time_s
+
+    def described(self, path: str) -> str:
+        """The dip as a message names it: `wiring.etch.copper_etch, 40 s at 30 degC`."""
+        return f"{path}, {self.time_s:g} s at {self.temperature_c:g} degC"
 
 
 class SeedEtchRecipe(Recipe):
@@ -293,7 +303,18 @@ class SproutBumpRecipe(Recipe):
     @model_validator(mode="after")
     def _plating_inside_its_window(self) -> Self:
         for path, wiring in self.wirings():
-            wiring.plating.require_wiring(f"{path}.plating", self.plated_claim())
+            plating = wiring.plating
+            # on the metal support the foil under the plating is wiring metal too
+            if wiring.etch is None or self.metal_support:
+                plating.require_wiring(f"{path}.plating", self.plated_claim())
+            else:
+                dip = wiring.etch.copper_etch
+                plating.require_wiring(
+                    f"{path}.plating",
+                    self.plated_claim(),
+                    dip.described(f"{path}.etch.copper_etch"),
+                    dip.removed_um(Tank.CU_ETCH),
+                )
             wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
 

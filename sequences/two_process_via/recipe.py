@@ -18,6 +18,7 @@ from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
+from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
 from packline.units import Unit
 
@@ -255,7 +256,13 @@ class TwoProcessViaRecipe(Recipe):
     @model_validator(mode="after")
     def _plating_inside_its_window(self) -> Self:
         interconnects = self.interconnects
-        interconnects.plating.require_wiring("interconnects.plating", "002:1a-d")
+        dip = interconnects.cu_etch
+        interconnects.plating.require_wiring(
+            "interconnects.plating",
+            "002:1a-d",
+            dip.described("interconnects.cu_etch"),
+            dip.removed_um(Tank.CU_ETCH),
+        )
         interconnects.plating.require_through_mask(
             "interconnects", interconnects.mould.mask, self.wafer.spec()
         )

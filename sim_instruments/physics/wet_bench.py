@@ -21,24 +21,27 @@ temperature (an Arrhenius law near room temperature).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.wet_bench import Tank
+from packline.drivers.roles.wet_bench import BATH_RATES, RATE_DOUBLING_C, BathRate, Tank
 
 from ..twin import Workpiece
 from ..twin.parts import DIELECTRICS, Film, FilmMaterial, Resist
 
 
 @dataclass(frozen=True)
-class BathPhysics:
+class BathPhysics(BathRate):
     """One bath: its rate at its reference temperature, and which films it works on."""
 
-    rate_um_s: float
-    reference_c: float
     metals: frozenset[FilmMaterial] = frozenset()
+
+
+def nominal_bath(tank: Tank, *metals: FilmMaterial) -> BathPhysics:
+    """`tank`'s bath at the line's nominal rate (`BATH_RATES`), working on `metals`."""
+    nominal = BATH_RATES[tank]
+    return BathPhysics(nominal.rate_um_s, nominal.reference_c, frozenset(metals))
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,12 @@ class WetPhysics:
     """The bench's constants (est)."""
 
     baths: tuple[tuple[Tank, BathPhysics], ...] = (
-        (Tank.STRIP, BathPhysics(0.05, 60.0)),
-        (Tank.CU_ETCH, BathPhysics(0.01, 30.0, frozenset({FilmMaterial.CU}))),
-        (Tank.TI_ETCH, BathPhysics(0.005, 40.0, frozenset({FilmMaterial.TI, FilmMaterial.TIW}))),
-        (Tank.CU_ELESS, BathPhysics(0.001, 60.0, frozenset({FilmMaterial.CU}))),
+        (Tank.STRIP, nominal_bath(Tank.STRIP)),
+        (Tank.CU_ETCH, nominal_bath(Tank.CU_ETCH, FilmMaterial.CU)),
+        (Tank.TI_ETCH, nominal_bath(Tank.TI_ETCH, FilmMaterial.TI, FilmMaterial.TIW)),
+        (Tank.CU_ELESS, nominal_bath(Tank.CU_ELESS, FilmMaterial.CU)),
     )
-    doubling_c: float = 10.0
+    doubling_c: float = RATE_DOUBLING_C
     #: how far an etch reaches sideways under a resist edge per um it etches down (isotropic)
     undercut: float = 1.0
     heating_c_s: float = 0.5
@@ -64,8 +67,7 @@ class WetPhysics:
 
     def rate_um_s(self, tank: Tank, temperature_c: float) -> float:
         """The bath's rate at `temperature_c`."""
-        bath = self.bath(tank)
-        return bath.rate_um_s * math.pow(2.0, (temperature_c - bath.reference_c) / self.doubling_c)
+        return self.bath(tank).at_um_s(temperature_c, self.doubling_c)
 
 
 @dataclass(frozen=True)

@@ -143,3 +143,19 @@ def test_an_optional_quantity_is_shown_with_its_unit_and_the_range_validate_enfo
     data["wiring"]["plating"]["plated_area_cm2"] = "0 cm^2"
     with pytest.raises(RecipeError, match=r"plated_area_cm2 = '0 cm\^2': must be above 0"):
         read_recipe_text(get_method("sprout-bump-csp").recipe_model, yaml.safe_dump(data), "t")
+
+
+def test_a_wirings_minimum_thickness_is_shown_with_the_claims_bar():
+    """`min_thickness_um` is above 0 for any plating (a solder layer too), but a plated
+    wiring's must keep the claim check's 3 um after its seed etch: where the recipe is
+    explained (methods, template, schema) the range says so."""
+    method = get_method("sprout-bump-csp")
+    (row,) = [r for r in field_reference(method) if r["path"] == "wiring.plating.min_thickness_um"]
+    shown = "at least 3 um for a plated wiring, plus what its seed etch takes off"
+    assert row["range"] == f"above 0 um, at most 100 um; {shown}"
+    assert shown in recipe_template(method)
+    plating = recipe_schema(method)["$defs"]["PlatingStep"]["properties"]["min_thickness_um"]
+    assert plating["x-minimum-for"] == {
+        "minimum": 3.0,
+        "use": "a plated wiring, plus what its seed etch takes off",
+    }

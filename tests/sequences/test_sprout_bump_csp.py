@@ -273,6 +273,35 @@ def test_the_claim_check_holds_the_wiring_to_the_processs_minimum_not_the_recipe
     ) in error
 
 
+def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The plating holds a wafer on `min_thickness_um` before the seed etch, the claim check
+    holds it to 3 um after: 3.05 um with the reference's 40 s etch at 30 degC (0.4 um off the
+    wiring's top) would pass the plating and fail 001:8, so validate refuses it, naming the
+    field, the value, the etch and the claim; 3.4 um validates."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["min_thickness_um"] = "3.05 um"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert (
+        "wiring.plating.min_thickness_um = 3.05 um: the seed etch after the plating "
+        "(wiring.etch.copper_etch, 40 s at 30 degC) takes about 0.4 um off the wiring's top, "
+        "leaving 2.65 um where the plating held 3.05 um, below the 3 um a plated wiring keeps "
+        "(what the claim check holds it to): at least 3.4 um, or a shorter etch (claim 001:8)"
+    ) in error
+    recipe["wiring"]["plating"]["min_thickness_um"] = "3.4 um"
+    SproutBumpRecipe.model_validate(recipe)
+    # the reference's 4.5 um with 300 s in the copper etch (40 s clears the seed) once made a
+    # wrong product: 2.3 um of wiring, 001:8 failed by the claim check after the run
+    recipe["wiring"]["plating"]["min_thickness_um"] = "4.5 um"
+    recipe["wiring"]["etch"]["copper_etch"]["time_s"] = "300 s"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert "(wiring.etch.copper_etch, 300 s at 30 degC) takes about 3 um off" in error
+    del recipe["wiring"]["etch"]  # no etch: nothing thins the wiring after the plating
+    recipe["wiring"]["plating"]["min_thickness_um"] = "3.05 um"
+    SproutBumpRecipe.model_validate(recipe)
+
+
 def test_a_valid_stated_area_at_the_windows_lower_end_plates_as_the_recipe_asks(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -359,11 +388,6 @@ def test_a_resin_burying_the_shorter_bumps_leaves_wiring_the_xrf_holds_at_the_pl
     )
 
 
-def _seed_etch_over_long(recipe: dict) -> None:
-    # 300 s in the copper etch (40 s clears the seed) thins the plated wiring by 2.7 um
-    recipe["wiring"]["etch"]["copper_etch"]["time_s"] = "300 s"
-
-
 def _reflow_too_short_to_wet(recipe: dict) -> None:
     reflow = recipe["terminals"]["reflow"]
     # above the liquidus for seconds, and a recipe that would not hold the batch for it
@@ -373,7 +397,6 @@ def _reflow_too_short_to_wet(recipe: dict) -> None:
 @pytest.mark.parametrize(
     ("spoil", "claim"),
     [
-        (_seed_etch_over_long, "001:8"),  # the wiring thinned below what it needs
         (_reflow_too_short_to_wet, "001:3"),  # the balls melt but never wet their pads
     ],
 )

@@ -358,3 +358,23 @@ def test_a_mounting_below_the_balls_liquidus_holds_the_wafer_at_mount_chips(
     assert wafer["status"] == "held", summary
     assert "step 'mount chips'" in wafer["reason"]
     assert "chips bonded = 0 chips" in wafer["reason"]
+
+
+def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The interconnects' copper etch (30 s at 30 degC) takes 0.3 um off their top after the
+    plating held them to `min_thickness_um`: 3.2 um would leave 2.9, below 002:1a-d's 3 um."""
+    recipe = reference_recipe("two-process-via.yaml")
+    recipe["interconnects"]["plating"]["min_thickness_um"] = "3.2 um"
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "two-process-via", "--recipe", str(path)]) == 2
+    assert (
+        "interconnects.plating.min_thickness_um = 3.2 um: the seed etch after the plating "
+        "(interconnects.cu_etch, 30 s at 30 degC) takes about 0.3 um off the wiring's top, "
+        "leaving 2.9 um"
+    ) in capsys.readouterr().err
+    recipe["interconnects"]["plating"]["min_thickness_um"] = "3.3 um"
+    assert (
+        main(["validate", "two-process-via", "--recipe", str(write_recipe(tmp_path, recipe))]) == 0
+    )
