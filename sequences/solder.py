@@ -226,7 +226,7 @@ class PlatingStep(Recipe):
             raise field_problem(
                 f"{path}.plated_area_cm2",
                 f"{stated:g} cm^2",
-                f"the real plated area is {real_cm2:.4g} cm^2 ({source}): the stated area is "
+                f"the design's plated area is {real_cm2:.4g} cm^2 ({source}): the stated area is "
                 f"{mismatch}, a recipe written for another mask or wafer",
             )
         low, high = self.window_a_dm2()
@@ -236,8 +236,9 @@ class PlatingStep(Recipe):
                 f"{self.current_density_a_dm2:g} A/dm^2",
                 f"the {self.metal.value} bath's window at {self.bath_temperature_c:g} degC and "
                 f"{self.agitation_rpm:g} rpm is {low:g}-{high:.3g} A/dm^2 (rough below, burnt "
-                "above); the cell sets the current over the real plated area of "
-                f"{real_cm2:.4g} cm^2 ({source}) as it measures it",
+                "above); the cell sets the current over the seed area it measures once the "
+                f"wafer is in (the design's is {real_cm2:.4g} cm^2: {source}), so this density "
+                "is what plates",
             )
 
     def require_through_mask(self, section: str, mask: str, spec: WaferSpec) -> None:

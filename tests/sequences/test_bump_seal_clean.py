@@ -307,7 +307,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
         ),
         (  # half the tips' area stated: a recipe written for other bumps or another wafer
             {"solder_layer": {"plating": {"plated_area_cm2": "0.16 cm^2"}}},
-            "solder_layer.plating.plated_area_cm2 = 0.16 cm^2: the real plated area is 0.3214 "
+            "solder_layer.plating.plated_area_cm2 = 0.16 cm^2: the design's plated area is 0.3214 "
             "cm^2 (the 8352 bump tips of 70 um on a 200 mm wafer): the stated area is 50% of "
             "it, more than 10% off",
         ),

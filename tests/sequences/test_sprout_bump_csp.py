@@ -170,13 +170,13 @@ def test_a_film_support_without_a_seed_is_refused(
     [
         (  # a recipe written for another mask or wafer: 3.2 cm2 where the mould opens 5.6
             {"plated_area_cm2": "3.2 cm^2"},
-            "wiring.plating.plated_area_cm2 = 3.2 cm^2: the real plated area is 5.603 cm^2 "
+            "wiring.plating.plated_area_cm2 = 3.2 cm^2: the design's plated area is 5.603 cm^2 "
             "(what mask wiring-level-1 opens on the 8352 sites of a 200 mm wafer): the stated "
             "area is 57% of it, more than 10% off, a recipe written for another mask or wafer",
         ),
         (  # 5.04 cm2 is 89.95 % of 5.603: printed 89.9 %, not a rounded 90 %
             {"plated_area_cm2": "5.04 cm^2"},
-            "wiring.plating.plated_area_cm2 = 5.04 cm^2: the real plated area is 5.603 cm^2 "
+            "wiring.plating.plated_area_cm2 = 5.04 cm^2: the design's plated area is 5.603 cm^2 "
             "(what mask wiring-level-1 opens on the 8352 sites of a 200 mm wafer): the stated "
             "area is 89.9% of it, more than 10% off",
         ),
@@ -184,8 +184,9 @@ def test_a_film_support_without_a_seed_is_refused(
             {"current_density_a_dm2": "0.3 A/dm^2"},
             "wiring.plating.current_density_a_dm2 = 0.3 A/dm^2: the Cu bath's window at 25 degC "
             "and 60 rpm is 0.5-4 A/dm^2 (rough below, burnt above); the cell sets the current "
-            "over the real plated area of 5.603 cm^2 (what mask wiring-level-1 opens on the "
-            "8352 sites of a 200 mm wafer) as it measures it",
+            "over the seed area it measures once the wafer is in (the design's is 5.603 cm^2: "
+            "what mask wiring-level-1 opens on the 8352 sites of a 200 mm wafer), so this "
+            "density is what plates",
         ),
     ],
 )

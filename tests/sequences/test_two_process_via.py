@@ -246,7 +246,7 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # the 200 mm wafer's plated area stated for a 100 mm wafer
             "two-process-via-passivated.yaml",
             {"wafer.diameter_mm": "100 mm", "interconnects.plating.plated_area_cm2": "5.6 cm^2"},
-            "interconnects.plating.plated_area_cm2 = 5.6 cm^2: the real plated area is 1.052 "
+            "interconnects.plating.plated_area_cm2 = 5.6 cm^2: the design's plated area is 1.052 "
             "cm^2 (what mask wiring-level-1 opens on the 1568 sites of a 100 mm wafer): the "
             "stated area is 532% of it, more than 10% off, a recipe written for another mask "
             "or wafer",
