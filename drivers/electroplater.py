@@ -175,10 +175,16 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
             await self.write_fields("write paddle", self.map.setpoint_extent(SPEC)[0], paddle)
-            await self.heater.write("A1", bath_c + BATH_OVERHEAT_C)
+            # A bath still hotter than this recipe's (a hot recipe before it) would trip an
+            # alarm armed at once above the new setpoint: armed above the bath as it is, and
+            # brought down to the setpoint's once the bath has cooled to it.
+            bath_now_c = await self.request_bath_temperature_c()
+            await self.heater.write("A1", max(bath_c, bath_now_c) + BATH_OVERHEAT_C)
             await self.heater.ramp_to(bath_c, 0)
             await self.heater.set_mode(InstrumentMode.AUTO)
             await self._wait_for_bath(action, bath_c)
+            if bath_now_c > bath_c:
+                await self.heater.write("A1", bath_c + BATH_OVERHEAT_C)
             await self.require_interlocks(action, SPEC.command_by_name["IMMERSE"].interlocks)
             await self.command(action, "IMMERSE")
             immersed = await self.wait_status(

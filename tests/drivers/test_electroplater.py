@@ -122,26 +122,27 @@ SEED_MCM2 = 69_400
 
 
 def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
-    """Up to the wafer in the bath (transactions 5-20): the settled status, the wafer, the
-    paddle (60 rpm), the heater (A1 30.0 degC, no ramp, target 25.0 degC, auto), the bath at
-    temperature, the interlocks, IMMERSE, immersing, immersed (the cell's measured seed area
-    `area_mcm2`), the interlocks again."""
+    """Up to the wafer in the bath (transactions 5-22): the settled status, the wafer, the
+    paddle (60 rpm), the bath as it is, the heater (A1 30.0 degC, no ramp, target 25.0 degC,
+    auto), the bath at temperature, the interlocks, IMMERSE, immersing, immersed (the cell's
+    measured seed area `area_mcm2`), the interlocks again."""
     return [
         read(5, 0, status(READY)),
         read(6, 11, [1]),
         read(7, 30, text("W01")),
         write_many(8, 200, [60]),
-        write_one(9, 13, 300, unit=HEATER),
-        write_one(10, 35, 0, unit=HEATER),
-        write_one(11, 2, 250, unit=HEATER),
-        write_one(12, 199, 0, unit=HEATER),
-        read(13, 0, status(READY)),
-        *bath_at(14, 25.0),
-        read(16, 2, [CLOSED_OUT_OF_BATH]),
-        write_one(17, 300, 3),
-        read(18, 0, status(IMMERSING)),
-        read(19, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=area_mcm2)),
-        read(20, 2, [CLOSED_IN_BATH]),
+        *bath_at(9, 25.0),  # the bath as it is, before the alarm above it is armed
+        write_one(11, 13, 300, unit=HEATER),
+        write_one(12, 35, 0, unit=HEATER),
+        write_one(13, 2, 250, unit=HEATER),
+        write_one(14, 199, 0, unit=HEATER),
+        read(15, 0, status(READY)),
+        *bath_at(16, 25.0),
+        read(18, 2, [CLOSED_OUT_OF_BATH]),
+        write_one(19, 300, 3),
+        read(20, 0, status(IMMERSING)),
+        read(21, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=area_mcm2)),
+        read(22, 2, [CLOSED_IN_BATH]),
     ]
 
 
@@ -163,7 +164,7 @@ XRF_MEASURED = [9, 101, 100, 100, 99, 100, 97, 96, 97, 98]
 XRF_NONE = [0] * 10
 
 
-def charge_target(charge_mc: int, tid: int = 21) -> list:
+def charge_target(charge_mc: int, tid: int = 23) -> list:
     """The charge target (201-202, 0.001 C, high word first), written once the supply's levels
     are set: the cell switches the current off when its counter reaches it."""
     return [write_many(tid, 201, [charge_mc >> 16, charge_mc & 0xFFFF])]
@@ -195,14 +196,14 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
     cell = [
         *until_immersed(area_mcm2),
         *charge_target(charge_mc),
-        read(22, 0, status(IMMERSED, **immersed, charge_mc=7)),
-        read(23, 0, status(IMMERSED, **reached)),  # a poll interval later
-        read(24, 0, status(IMMERSED, **reached)),
-        *bath_at(25, 25.1),
-        write_one(27, 300, 4),
-        read(28, 0, status(WITHDRAWING)),
-        read(29, 0, status(READY)),
-        read(30, 40, xrf),
+        read(24, 0, status(IMMERSED, **immersed, charge_mc=7)),
+        read(25, 0, status(IMMERSED, **reached)),  # a poll interval later
+        read(26, 0, status(IMMERSED, **reached)),
+        *bath_at(27, 25.1),
+        write_one(29, 300, 4),
+        read(30, 0, status(WITHDRAWING)),
+        read(31, 0, status(READY)),
+        read(32, 40, xrf),
     ]
     supply = [
         *levels(current_a),
@@ -245,9 +246,9 @@ async def test_a_measured_area_far_from_the_recipes_design_is_withdrawn_unplated
     switching its output on, naming both."""
     cell = [
         *until_immersed(area_mcm2=34_700),
-        write_one(21, 300, 4),
-        read(22, 0, status(WITHDRAWING)),
-        read(23, 0, status(READY)),
+        write_one(23, 300, 4),
+        read(24, 0, status(WITHDRAWING)),
+        read(25, 0, status(READY)),
     ]
     async with plater(cell, []) as driver:
         with pytest.raises(ToolError, match=r"the cell measured 34\.7 cm\^2") as error:
@@ -289,8 +290,8 @@ async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
     cell = [
         *until_immersed(),
         *charge_target(round(RECIPE.charge_c(69.4) * 1000)),
-        read(22, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
-        read(23, 1, [0b1]),
+        read(24, 0, status(FAULT, alarms=0b1)),  # OVER_TEMPERATURE: the wafer withdrawn
+        read(25, 1, [0b1]),
     ]
     supply = [
         *LEVELS,

@@ -22,7 +22,13 @@ from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
-from packline.drivers.errors import CommandRefused, InterlockOpen, ToolAlarm, ToolError
+from packline.drivers.errors import (
+    CommandRefused,
+    InterlockOpen,
+    ToolAlarm,
+    ToolError,
+    ToolTimeout,
+)
 from packline.drivers.roles.electroplater import (
     FARADAY_C_PER_MOL,
     METALS,
@@ -498,6 +504,27 @@ async def test_the_bath_is_brought_to_the_recipes_temperature_before_the_wafer_g
     assert last_plating(rig)["temperature_c"] == pytest.approx(35.0, abs=1.0)
     heater = rig.sim.heater
     assert (heater.target_c, heater.alarm_high_c) == (35.0, 40.0)  # TG.SP, and A1 5 degC above
+
+
+async def test_a_bath_left_hot_by_the_last_recipe_is_awaited_without_an_alarm(rig):
+    """After a 55 degC wafer, a 25 degC one: the heater's alarm is armed above the bath as it
+    is, not 5 degC above the new setpoint (which the hot bath would trip at once, putting the
+    cell out of service for every wafer after). The heater only heats, so the bath cools
+    slowly: the wait for it ends at its bound naming the bath, nothing plated, the cell in no
+    alarm; once the bath has cooled the wafer plates, under an alarm brought down to 30 degC."""
+    await rig.driver.load("W01")
+    await rig.driver.plate(recipe(bath_temperature_c=55.0, thickness_um=1.0))
+    await rig.driver.unload()
+    await rig.driver.load("W02")
+    with pytest.raises(ToolTimeout, match=r"bath at 4\d(\.\d+)? degC, not yet 25 after 1800 s"):
+        await rig.driver.plate(recipe(thickness_um=1.0))
+    assert rig.sim.phase is not CellPhase.FAULT
+    assert not rig.sim.alarms
+    assert all(event.operation != "electroplate" for event in rig.twin.get("W02").history)
+    await rig.clock.sleep(3 * 3600.0)
+    result = await rig.driver.plate(recipe(thickness_um=1.0))
+    assert result.bath_temperature_c == pytest.approx(25.0, abs=1.0)
+    assert rig.sim.heater.alarm_high_c == 30.0
 
 
 async def test_a_runaway_heater_trips_the_over_temperature_through_the_heaters_alarm(rig):
