@@ -33,7 +33,15 @@ from packline.sequences.conditions import (
     no_oxide_on_exposed_metal,
     no_residue_on_exposed_metal,
 )
-from packline.sequences.engine import Batch, Condition, Feeds, Recipe, Wafer, method
+from packline.sequences.engine import (
+    Batch,
+    Condition,
+    Feeds,
+    Recipe,
+    Wafer,
+    method,
+    tool_operations_only,
+)
 from packline.units import Unit
 
 #: How far the chamber's reported process time may differ from the recipe's.
@@ -170,12 +178,14 @@ async def chamber_cycle(
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
 
 
+@tool_operations_only
 async def load_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:
     """Load the batch's wafers into any batch tool's slots, one by one."""
     for wafer_id in wafer_ids:
         await tool.load(wafer_id)
 
 
+@tool_operations_only
 async def unload_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:
     """Unload the batch's wafers from any batch tool, one by one."""
     for wafer_id in wafer_ids:

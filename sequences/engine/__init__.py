@@ -42,7 +42,7 @@ if TYPE_CHECKING:
     from .records import RunStore, default_db_path
     from .report import before_after, run_report, wafer_history
     from .request import RunRequest, prepare
-    from .wafer import Batch, Wafer
+    from .wafer import Batch, Wafer, tool_operations_only
 
 __all__ = [
     "BadInput",
@@ -95,6 +95,7 @@ __all__ = [
     "record_disposition",
     "run_report",
     "shown_status",
+    "tool_operations_only",
     "wafer_history",
 ]
 

@@ -441,12 +441,30 @@ def _finish(
         wafer._step_id = None
 
 
+#: Script functions that only call their stage tool's own operations of one kind, one wafer
+#: after another (a batch's loads): marked by `tool_operations_only`.
+_TOOL_OPERATIONS_ONLY: set[Callable[..., object]] = set()
+
+A = TypeVar("A", bound=Callable[..., object])
+
+
+def tool_operations_only(action: A) -> A:
+    """Mark `action`, a step's function, as nothing but its stage tool's own operations of
+    one kind, one per wafer (`load_wafers`: the tool's `load` for each): a refusal it raises
+    is the tool's, of an operation that did not happen, so the step is held as refused (its
+    release refused) as a step whose action is the operation itself."""
+    _TOOL_OPERATIONS_ONLY.add(action)
+    return action
+
+
 def _refused(error: BaseException, action: Callable[..., object], stage: Stage | None) -> bool:
     """Whether `error` is the stage tool's refusal of `action`, one of the tool's own
-    operations (`bonder.load`): it did not happen. A script's function that failed on a
-    refusal may have had the tool do something before it, so it is no refusal of the step."""
-    tool = stage.tool.driver if stage is not None else None
-    return isinstance(error, REFUSALS) and getattr(action, "__self__", None) is tool is not None
+    operations (`bonder.load`) or a function marked `tool_operations_only`: it did not
+    happen. Another script function that failed on a refusal may have had the tool do
+    something before it, so it is no refusal of the step."""
+    if stage is None or not isinstance(error, REFUSALS):
+        return False
+    return getattr(action, "__self__", None) is stage.tool.driver or action in _TOOL_OPERATIONS_ONLY
 
 
 def _failure(error: BaseException) -> bool:

@@ -257,3 +257,30 @@ async def test_bump_heights_are_inspected_only_on_the_bonder_holding_the_wafer(s
     assert "wire_bonder does not hold W01 (it holds nothing)" in wafer["reason"]
     inspected = [m["name"] for m in store.table("measurements", run_id)]
     assert "bumped sites" not in inspected
+
+
+async def test_a_batch_load_its_tool_refused_is_reworked_never_released(store):
+    """The new user's case: the plasma chamber refuses a plain load of a wafer it cleaned last
+    (PROCESSED_HERE). The batch's load (one tool load per wafer, `tool_operations_only`) is
+    held as refused: released, it was skipped, and a clean ran on an empty chamber with a
+    passing process time. The release is refused; a rework loads it again and completes it."""
+
+    def cleaned_here_last(line):
+        line.twin.get("W01").record("plasma_cleaner", "plasma clean", 0.0)
+
+    prepared = prepare(RunRequest("plasma-clean", lot=1))
+    async with open_run(store, prepared, line_ready=cleaned_here_last) as engine:
+        assert await engine.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
+    assert "step 'load' of W01 was refused" in wafer["reason"]
+    assert "load it again only as a rework" in wafer["reason"]
+    with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
+        record_disposition(store, engine.run_id, "W01", Decision.RELEASE, "ana", "try")
+    assert store.table("dispositions", engine.run_id) == []
+    record_disposition(store, engine.run_id, "W01", Decision.REWORK, "ana", "clean it again")
+    async with open_resume(store, engine.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    cleans = [
+        s["status"] for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"
+    ]
+    assert cleans == ["completed"]
