@@ -56,10 +56,12 @@ class WrongTool(ProtocolError):
 
 
 class CommandRefused(ProtocolError):
-    """The tool understood the request and refused it with the protocol's own error."""
+    """The tool understood the request and refused it with the protocol's own error;
+    `reason` is what it said, without the code the message ends with."""
 
     def __init__(self, tool: str, address: str, action: str, detail: str, code: str) -> None:
         self.code = code
+        self.reason = detail
         super().__init__(tool, address, action, f"{detail} (tool error {code})")
 
 

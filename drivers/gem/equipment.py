@@ -202,7 +202,7 @@ class GemEquipment(Equipment):
                 self.address,
                 refused.action,
                 f"{workpiece_id}: this tool processed it last, and the plain load takes it only "
-                f"once ({refused.detail}): load it again only as a rework (REWORK true)",
+                f"once ({refused.reason}): load it again only as a rework (REWORK true)",
                 refused.code,
             ) from refused
 

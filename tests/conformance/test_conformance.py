@@ -335,8 +335,9 @@ async def reloads_only_as_a_rework(rig: testing.Rig[Any, Any], adapter: ToolAdap
     await adapter.prepare(rig, "W01")
     await bounded(adapter.operate(rig))
     await bounded(rig.driver.recover(OWN))
-    with pytest.raises(CommandRefused, match=r"W01.*rework"):  # names how to bring it back
+    with pytest.raises(CommandRefused, match=r"W01.*rework") as refused:  # names how to reload
         await adapter.prepare(rig, "W01")  # a second lot reusing the id, on a shared line
+    assert str(refused.value).count(f"tool error {refused.value.code}") == 1
     await bounded(rig.driver.recover(OWN))
     with rig.driver.reloading(["W01"]):  # the host says it is a rework, on the wire
         await adapter.prepare(rig, "W01")
