@@ -8,8 +8,10 @@ temperature (an Arrhenius law near room temperature).
   resist on the sites (`left`); once none is left the resist part is empty again.
 * **Etch** (`films`): the etchant removes its metals from the top down at each site that no
   resist covers; a film of another metal on top stops it (selectivity). A film etched to
-  nothing is gone from the site: a pattern cut through there is `opened` (the over-etch that
-  opens a wiring line, or a seed etch where the plating never grew). Through a resist of
+  nothing is gone from the site: a pattern cut through there, with no connected metal of its
+  wiring level left (a plating etched away over the foil it grew on still leaves the foil),
+  is `opened` (the over-etch that opens a wiring line, or a seed etch where the plating never
+  grew). Through a resist of
   islands (a land reticle, 000:x3) the etchant works in the field around each island, down
   through the film (`Film.field_um`: what the field still holds joins the land to the rest),
   and, being isotropic, as far sideways under the island's edge (`undercut`): the land under
@@ -28,7 +30,7 @@ import numpy as np
 from packline.drivers.roles.wet_bench import BATH_RATES, RATE_DOUBLING_C, BathRate, Tank
 
 from ..twin import Workpiece
-from ..twin.parts import DIELECTRICS, Film, FilmMaterial, Resist
+from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial, Resist
 
 
 @dataclass(frozen=True)
@@ -108,14 +110,17 @@ def etch(
     budget = np.where(resist.open, etched_um, 0.0).astype(np.float32)
     exposed = budget > 0
     removed = np.zeros_like(budget)
-    opened = np.zeros(budget.shape, bool)
+    #: where a connected film was etched to nothing, by its wiring level and face
+    lost: dict[tuple[int, Face], np.ndarray] = {}
     for film in reversed(workpiece.films.layers):
         if film.material not in metals:
             budget[film.present] = 0.0  # another metal on top: the etchant stops at it
             continue
+        key = (film.level, film.face)
+        lost.setdefault(key, np.zeros(budget.shape, bool))
         if resist.islands and resist.opening_um is not None:
             removed += _etch_around_islands(film, budget, resist.opening_um, physics)
-            opened |= film.connected & ~film.present
+            lost[key] |= film.connected & ~film.present
             film.connected &= film.present
             continue
         take = np.where(film.present, np.minimum(film.thickness_um, budget), 0.0)
@@ -123,9 +128,18 @@ def etch(
         budget -= take
         removed += take
         gone = film.present & (film.thickness_um <= 0)
-        opened |= gone & film.connected
+        lost[key] |= gone & film.connected
         film.present &= ~gone
         film.connected &= ~gone
+    opened = np.zeros(budget.shape, bool)
+    for (level, face), lost_here in lost.items():
+        # a pattern is cut through only where no connected metal of its level is left (a
+        # plating etched away over the foil it grew on still leaves the foil's wiring)
+        carried = np.zeros(budget.shape, bool)
+        for film in workpiece.films.layers:
+            if film.level == level and film.face == face and film.material not in DIELECTRICS:
+                carried |= film.present & film.connected
+        opened |= lost_here & ~carried
     left = np.zeros(budget.shape, bool)
     for film in workpiece.films.layers:
         if film.material in metals:

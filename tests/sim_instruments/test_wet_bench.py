@@ -111,6 +111,22 @@ async def test_an_over_etch_cuts_through_the_plated_lines():
     assert not seed.connected.any()
 
 
+async def test_a_plating_etched_away_over_its_foil_leaves_the_foils_wiring_uncut():
+    """001:11's metal support: the 3 um Cu foil is the wiring's own metal under the plating.
+    An etch of 1.0 um takes the 0.5 um plating and 0.5 um of the foil: no pattern is cut
+    through (the foil still carries it, 2.5 um), though the plating film is gone."""
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        foil, plating = plated_wiring(wafer, plated_um=0.5)
+        foil.thickness_um[:] = 3.0
+        await bench.load("W1")
+        result = await bench.etch(Tank.CU_ETCH, 100)  # 1.0 um
+    assert result.opened_sites == 0
+    assert not plating.present.any()
+    assert foil.connected.all()
+    assert foil.thickness_um.max() == pytest.approx(2.5, abs=1e-4)
+
+
 async def test_resist_and_a_nobler_metal_on_top_stop_the_etchant():
     async with bench_on_line() as (sim, bench):
         wafer = sim.twin.get("W1")
