@@ -67,7 +67,7 @@ def _project(tmp_path: Path, test: str) -> Path:
     return project
 
 
-def _pytest(project: Path, station: Path) -> list[str]:
+def _pytest(station: Path) -> list[str]:
     return [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--station={station}"]
 
 
@@ -89,7 +89,7 @@ async def test_the_station_tests_refuse_to_start_on_a_line_a_run_drives(store, t
     project = _project(tmp_path, "def test_nothing():\n    pass\n")
     prepared = prepare(RunRequest("plasma-clean", simulated=False, station_path=station))
     async with open_run(store, prepared) as engine:
-        tests = await _run(_pytest(project, station), cwd=project)
+        tests = await _run(_pytest(station), cwd=project)
         assert tests.returncode == pytest.ExitCode.USAGE_ERROR, tests.stdout + tests.stderr
         assert "passed" not in tests.stdout
         assert (
@@ -104,7 +104,7 @@ async def test_the_station_tests_refuse_to_start_on_a_line_a_run_drives(store, t
             async with open_run(store, prepared):
                 pass
     assert [run["id"] for run in store.runs()] == []  # neither was recorded: none ran
-    finished = await _run(_pytest(project, station), cwd=project)
+    finished = await _run(_pytest(station), cwd=project)
     assert finished.returncode == 0, finished.stdout + finished.stderr  # the run let it go
 
 
@@ -120,7 +120,7 @@ async def test_a_run_refuses_to_start_on_a_line_the_station_tests_drive(tmp_path
         "        time.sleep(0.05)\n",
     )
     tests = await asyncio.create_subprocess_exec(
-        *_pytest(project, station), cwd=project, stdout=PIPE, stderr=STDOUT
+        *_pytest(station), cwd=project, stdout=PIPE, stderr=STDOUT
     )
     try:
         for _ in range(int(START_TIMEOUT_S / 0.05)):
