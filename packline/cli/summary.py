@@ -84,10 +84,10 @@ def clocks_text(report: dict[str, Any]) -> str:
     elif run["status"] in DRIVEN:
         now = time.time()
         wall = f"{clock_text(now - run['started_wall'])} wall so far"
-        pause = current_pause(report.get("events", []), run.get("sessions", 1))
         if run["status"] == "running":
             wall = f"running for {wall}"
-        elif pause is not None:  # how long it has stood, beside how long it has gone
+        elif (pause := current_pause(report["events"], run["sessions"])) is not None:
+            # how long it has stood, beside how long it has gone
             wall = f"paused for {clock_text(now - pause['wall'])}, {wall}"
         else:
             wall = f"paused, {wall}"

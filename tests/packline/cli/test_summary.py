@@ -3,6 +3,7 @@ served faster than real time beside the controller's run clock, and what the wal
 
 from __future__ import annotations
 
+import re
 import time
 
 from packline.cli.summary import clocks_text
@@ -58,8 +59,7 @@ def test_a_paused_run_says_how_long_it_has_been_paused_beside_how_long_it_has_ru
     ]
     text = clocks_text({"run": paused | {"sessions": 1}, "duration_s": 540.0, "events": events})
     assert text.startswith("process time 0:09:00, paused for 0:01:0")
-    assert text.endswith(", 0:10:0" + text[-len("5 wall so far") :])
-    assert "wall so far" in text
+    assert re.search(r", 0:10:0\d wall so far$", text), text
 
 
 def test_a_run_cut_off_has_no_end():
