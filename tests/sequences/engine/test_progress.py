@@ -330,6 +330,30 @@ def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
     assert lot.view.remaining_s() == 60.0
 
 
+async def resumed_to_the_end(store, run_id: str) -> tuple[list[str], float]:
+    """Resume run `run_id` to its end under a live view of 100 x 30 (attached without
+    planning): the view's frame when the resume's first step started, line by line, and its
+    run clock then."""
+    console = Console(
+        file=io.StringIO(), width=100, height=30, force_terminal=True, color_system=None
+    )
+    view = LiveView(console)
+    frames: list[tuple[list[str], float]] = []
+
+    def draw(event: Event) -> None:
+        if event.kind == "step-started" and not frames:
+            t = view.now()
+            console.file = io.StringIO()
+            console.print(view.render())
+            frames.append((console.file.getvalue().splitlines(), t))
+
+    async with open_resume(store, run_id, observers=[view, draw]) as resumed:
+        view.attach(resumed, plan=False)
+        assert await resumed.run() == "completed"
+    (frame,) = frames
+    return frame
+
+
 async def test_a_resumed_run_s_view_shows_its_terminated_wafers_queued_and_its_clock_going_on(
     store,
 ):
@@ -347,22 +371,7 @@ async def test_a_resumed_run_s_view_shows_its_terminated_wafers_queued_and_its_c
     async with open_run(store, lot, observers=[terminate_in_clean]) as first:
         assert await first.run() == "terminated"
     stopped_t = store.run(first.run_id)["stopped_t"]
-    console = Console(
-        file=io.StringIO(), width=100, height=30, force_terminal=True, color_system=None
-    )
-    view = LiveView(console)
-    frames: list[list[str]] = []
-
-    def draw(event: Event) -> None:
-        if event.kind == "step-started" and len(frames) < 1:
-            console.file = io.StringIO()
-            console.print(view.render())
-            frames.append(console.file.getvalue().splitlines())
-
-    async with open_resume(store, first.run_id, observers=[view, draw]) as resumed:
-        view.attach(resumed, plan=False)
-        assert await resumed.run() == "completed"
-    (frame,) = frames
+    frame, _ = await resumed_to_the_end(store, first.run_id)
     assert not any("terminate" in line for line in frame), "\n".join(frame)
     assert "4 wafers: 1 running, 3 queued" in frame
     footer = frame[-1]
@@ -391,27 +400,9 @@ async def test_a_resumed_run_s_wafer_is_on_the_line_since_its_first_step_not_the
     ]
     first_step_t = min(s["started_t"] for s in first_steps)
     assert first_step_t - store.run(first.run_id)["started_t"] == pytest.approx(292.0)
-    console = Console(
-        file=io.StringIO(), width=100, height=30, force_terminal=True, color_system=None
-    )
-    view = LiveView(console)
-    rows: dict[str, str] = {}
-
-    def draw(event: Event) -> None:
-        if event.kind == "step-started" and not rows:
-            t = view.now()
-            console.file = io.StringIO()
-            console.print(view.render())
-            rows.update(
-                (line.split()[0], line)
-                for line in console.file.getvalue().splitlines()
-                if line.startswith("W0")
-            )
-            rows["t"] = clock_text(t - first_step_t)
-
-    async with open_resume(store, first.run_id, observers=[view, draw]) as resumed:
-        view.attach(resumed, plan=False)
-        assert await resumed.run() == "completed"
+    frame, t = await resumed_to_the_end(store, first.run_id)
+    rows = {line.split()[0]: line for line in frame if line.startswith("W0")}
+    rows["t"] = clock_text(t - first_step_t)
     assert rows["W05"].split()[-1] == rows["t"], rows["W05"]
     assert rows["W01"].split()[-1] == "0:04:52", rows["W01"]  # completed in session 1
 
