@@ -192,29 +192,15 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             )
             await self.require_interlocks(action, ("wafer_immersed", "cathode_contact"))
             area_cm2 = immersed[-1].cathode_area_cm2
-            mismatch = area_mismatch(area_cm2, recipe.plated_area_cm2)
-            if mismatch is not None:
+            refused = self._area_refusal(recipe, area_cm2)
+            if refused is not None:
                 await self._withdraw(action)
                 raise ToolError(
                     self.name,
                     self.address,
                     action,
-                    f"the cell measured {area_cm2:.4g} cm^2 of exposed, connected seed where "
-                    f"the recipe's design plates plated_area_cm2 = {recipe.plated_area_cm2:g} "
-                    f"cm^2: the measured area is {mismatch} (another mask or wafer than the "
-                    "recipe's, or a mould that did not develop as designed); the wafer was "
-                    "withdrawn unplated",
-                )
-            limit = self.limits["plated_area_cm2"]
-            if not limit.contains(area_cm2):
-                await self._withdraw(action)
-                raise ToolError(
-                    self.name,
-                    self.address,
-                    action,
-                    f"the cell measured {area_cm2:.4g} cm^2 of exposed, connected seed, "
-                    f"outside the limit plated_area_cm2 {limit.described()}; the wafer was "
-                    "withdrawn unplated",
+                    f"the cell measured {area_cm2:.4g} cm^2 of exposed, connected seed"
+                    f"{refused}; the wafer was withdrawn unplated",
                 )
             await self.supply.set_output_levels(
                 action,
@@ -236,6 +222,22 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         """WITHDRAW, and wait until the holder is out, rinsed and ready."""
         await self.command(action, "WITHDRAW")
         await self.wait_status(action, lambda s: s.phase is CellPhase.READY, HOLDER_TIMEOUT_S)
+
+    def _area_refusal(self, recipe: PlatingRecipe, area_cm2: float) -> str | None:
+        """Why the cell must not plate over `area_cm2`, the seed it measured (None: it may),
+        as the rest of the sentence that names that area: not the pattern of the recipe's
+        design (`area_mismatch`), or outside the `plated_area_cm2` limit."""
+        mismatch = area_mismatch(area_cm2, recipe.plated_area_cm2)
+        if mismatch is not None:
+            return (
+                f" where the recipe's design plates plated_area_cm2 = "
+                f"{recipe.plated_area_cm2:g} cm^2: the measured area is {mismatch} (another "
+                "mask or wafer than the recipe's, or a mould that did not develop as designed)"
+            )
+        limit = self.limits["plated_area_cm2"]
+        if not limit.contains(area_cm2):
+            return f", outside the limit plated_area_cm2 {limit.described()}"
+        return None
 
     def _check_recipe(self, action: str, recipe: PlatingRecipe) -> None:
         """The recipe's process values against the limits, its efficiency a fraction; nothing
