@@ -274,7 +274,6 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         target_c = recipe.charge_c(area_cm2)
         target = self.encode_fields(action, {"charge_target_c": target_c})
         await self.write_fields(action, field(SPEC, "charge_target_c").address(), target)
-        currents: list[float] = []
         voltages: list[float] = []
         flowing: list[float] = []  # the current readings taken before the charge's end
         await self.supply.switch_output(action, True)
@@ -282,7 +281,6 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         async def poll() -> CellStatus | None:
             current_a, voltage_v, tripped = await self.supply.measure_watched(action)
             status = await self.traced_status()
-            currents.append(current_a)
             voltages.append(voltage_v)
             if status.phase is CellPhase.FAULT or tripped:
                 await self.supply.abort()
@@ -297,7 +295,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             action,
             poll,
             recipe.timeout_s + target_c / recipe.current_a(area_cm2),
-            lambda: f"{currents[-1] if currents else 0:g} A flowing, charge not reached",
+            lambda: f"{flowing[-1] if flowing else 0:g} A flowing, charge not reached",
         )
         status = await self.request_status()
         bath_temperature_c = await self.request_bath_temperature_c()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import replace
 
 import numpy as np
@@ -347,6 +347,28 @@ async def test_the_cell_ends_the_charge_itself_however_late_the_driver_looks(rig
     assert result.charge_c == pytest.approx(asked_c, rel=0.005)
     assert result.current_on_s == pytest.approx(asked_c / result.mean_current_a, rel=0.005)
     assert rig.sim.supply.output_on is False  # the cell switched it off
+
+
+async def test_a_cell_that_never_ends_the_charge_times_out_and_aborts(rig, monkeypatch):
+    """A cell without an ampere-hour controller (it ignores the charge target) never reports
+    CHARGE_REACHED: the driver does not end the charge by its own clock; once the recipe's
+    timeout beyond the charge's time (694 s at 1.388 A) has passed, it names the current still
+    flowing, switches the output off and aborts, the wafer withdrawn."""
+    take_setpoints = rig.sim.take_setpoints
+
+    def without_target(values: Mapping[str, float]) -> None:
+        take_setpoints({k: v for k, v in values.items() if k != "charge_target_c"})
+
+    monkeypatch.setattr(rig.sim, "take_setpoints", without_target)
+    await rig.driver.load("W01")
+    with pytest.raises(
+        ToolTimeout, match=r"1\.38\d* A flowing, charge not reached after 1294.1 s; aborted"
+    ):
+        await rig.driver.plate(recipe(timeout_s=600.0))
+    assert not rig.sim.immersion.charge_reached
+    assert rig.sim.supply.output_on is False
+    assert rig.sim.phase is CellPhase.READY
+    assert rig.sim.immersion.charge_c > recipe().charge_c(BLANKET_CM2)
 
 
 async def test_the_immersion_charge_is_read_after_withdrawing_and_deposited_once(rig):
