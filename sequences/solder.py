@@ -52,6 +52,7 @@ from packline.sequences.engine import (
     Wafer,
     claim_violation,
     field_problem,
+    tool_operations_only,
 )
 from packline.sequences.engine.recipe import AtLeastFor
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
@@ -384,13 +385,15 @@ async def electroplate(
         await wafer.step("unload from plating cell", cell.unload)
 
 
+@tool_operations_only
 async def plate_and_measure(
     wafer: Wafer, cell: Electroplater, plating: PlatingStep, real_cm2: float, deposit: str
 ) -> None:
-    """Plate; record the thickness by charge, the deposit the cell's XRF head measured (mean,
-    max, min, and how many points), the real plated area (within the tolerance of
-    `real_cm2`, the design's, as the cell held it) and the current density over it. A
-    density outside the bath's window, no point measured, or a measured minimum below
+    """Plate (a refusal of it, which leaves the wafer unplated, holds it as refused:
+    `tool_operations_only`); record the thickness by charge, the deposit the cell's XRF head
+    measured (mean, max, min, and how many points), the real plated area (within the
+    tolerance of `real_cm2`, the design's, as the cell held it) and the current density over
+    it. A density outside the bath's window, no point measured, or a measured minimum below
     `min_thickness_um` holds the wafer."""
     result = await cell.plate(plating.plating_recipe(real_cm2))
     low, high = plating.window_a_dm2()

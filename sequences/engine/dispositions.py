@@ -1,7 +1,9 @@
 """Dispositions: what a named person decides for a held wafer, and how a resume carries it out.
 
 A wafer is held when a step failed under it or an irreversible step was cut off (it may have
-half happened). The decision is the operator's, after looking at the wafer:
+half happened), or when no tool was given to it (nothing happened to it there: a resume runs
+it again, with no decision, `plan.py`). The decision is the operator's, after looking at the
+wafer:
 
 * **release**: the held step is accepted as done; on resume the wafer goes on from the step
   after it (an irreversible step is never repeated). Refused for a step its tool refused (the
@@ -102,8 +104,18 @@ def record_disposition(
 
 def _held_on_a_refusal(store: RunStore, run_id: str, wafer_id: str) -> bool:
     """Whether the wafer's latest hold is a step its tool refused (`StepRefused`)."""
-    holds = [e for e in store.events(run_id) if e["kind"] == "held" and e["wafer_id"] == wafer_id]
-    return bool(holds and holds[-1]["data"].get("refused"))
+    return bool(latest_holds(store, run_id).get(wafer_id, {}).get("refused"))
+
+
+def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
+    """Each wafer of run `run_id` that was ever held -> the data of its latest `held` event
+    (`refused`: its step was one its tool refused; `tool_unavailable`: no tool was given to
+    it), which a resume's plan reads (`plan.Plan.from_records`)."""
+    return {
+        event["wafer_id"]: event["data"]
+        for event in store.events(run_id)  # in id order: a later hold wins
+        if event["kind"] == "held"
+    }
 
 
 def _wafer_named(run_id: str, wafers: Collection[str], ref: str) -> str:

@@ -33,7 +33,7 @@ from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
 from .dispositions import DONE
-from .errors import BadInput, RunTerminated, StepRefused, failure_text
+from .errors import BadInput, RunTerminated, StepRefused, ToolUnavailable, failure_text
 from .events import Observer
 from .keeper import ToolKeeper
 from .method import FailurePolicy, Method
@@ -349,6 +349,14 @@ class Engine:
     # ----------------------------------------------------------------- wafers
 
     def _start_wafers(self) -> None:
+        for wafer_id in sorted(self.plan.refused_releases):
+            self.emit(
+                "disposition",
+                wafer=wafer_id,
+                message="the release is carried out as a rework: its tool refused the held "
+                "step, which so did not happen; it is done again",
+                data={"decision": "release", "carried_out": "rework"},
+            )
         live = []
         for wafer_id in self.spec.wafer_ids:
             status = self.plan.wafer_status.get(wafer_id, "pending")
@@ -393,8 +401,7 @@ class Engine:
                 self._hold(wafer.id, cut_off, apply_policy=False)
             raise
         except Exception as error:
-            refused = isinstance(error, StepRefused)
-            self._hold(wafer.id, failure_text(error), apply_policy=True, refused=refused)
+            self._hold(wafer.id, failure_text(error), apply_policy=True, cause=error)
         else:
             self._twin_metrics(wafer, "after")
             self._set_wafer(wafer.id, "completed")
@@ -424,12 +431,21 @@ class Engine:
         self.emit("wafer-finished", wafer=wafer_id, status=status, message=reason or "")
 
     def _hold(
-        self, wafer_id: str, reason: str, *, apply_policy: bool, refused: bool = False
+        self, wafer_id: str, reason: str, *, apply_policy: bool, cause: Exception | None = None
     ) -> None:
-        """Hold the wafer for `reason`; `refused`: its step was refused, so it did not happen
-        (the held event's data says so, and a release of it is refused: `dispositions.py`)."""
+        """Hold the wafer for `reason`, the failure `cause` if one held it. The held event's
+        data says when it did not happen on the wafer: `refused`, a step its tool refused (a
+        release of it is refused: `dispositions.py`); `tool_unavailable`, no tool was given
+        to it (a resume runs it again: `dispositions.unserved_wafers`)."""
         self._set_wafer(wafer_id, "held", reason)
-        self.emit("held", wafer=wafer_id, message=reason, data={"refused": True} if refused else {})
+        data = (
+            {"refused": True}
+            if isinstance(cause, StepRefused)
+            else {"tool_unavailable": True}
+            if isinstance(cause, ToolUnavailable)
+            else {}
+        )
+        self.emit("held", wafer=wafer_id, message=reason, data=data)
         if not apply_policy:
             return
         policy = self.spec.failure_policy

@@ -23,6 +23,12 @@ class StepError(PacklineError):
     an operator said no)."""
 
 
+class ToolUnavailable(StepError):
+    """No tool a wafer asked for was given to it: none in service, or none served anyone for
+    the tool wait. Nothing happened to the wafer on that tool, so a resume runs its wafer
+    again once the tool is back (cleared, or recovered by the resume)."""
+
+
 class OutOfLimits(StepError):
     """A measurement is outside its limits."""
 

@@ -18,7 +18,9 @@ class Event:
     tool-out-of-service (an alarmed tool, or one holding a workpiece the run did not put
     there, named in data["workpieces"], waits for `clear-tool`), tool-cleared, tool-replaced
     (a resumed run found a new serial number), held (data["refused"]: its step was one its
-    tool refused, so it did not happen),
+    tool refused, so it did not happen; data["tool_unavailable"]: no tool was given to it,
+    so a resume runs it again), disposition (a decision for a held wafer, or how a resume
+    carried one out: data["carried_out"]),
     confirmation, measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition).
     """

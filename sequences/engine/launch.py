@@ -32,7 +32,7 @@ from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
 from .clearances import refuse_uncleared_dry_resume, uncleared_text
-from .dispositions import pending_dispositions
+from .dispositions import latest_holds, pending_dispositions
 from .engine import Engine, RunSpec
 from .errors import BadInput
 from .events import Observer
@@ -202,7 +202,8 @@ def check_same_tools(
 def _nothing_to_resume(
     store: RunStore, run: dict[str, Any], wafers: list[dict[str, Any]]
 ) -> str | None:
-    """Why run `run` has nothing to resume, before any disposition (None when it has): its
+    """Why run `run` has nothing to resume, when no held wafer of it runs again (released,
+    reworked, or held for want of a tool: `Plan.run_again`), or None when it has: its
     status and its wafers' outcomes, and what can be done (release or rework a held wafer,
     clear each tool that waits for it). A run that ended (terminated, aborted, failed) with
     every wafer finished (completed, held or scrapped) has nothing left, as a completed or held
@@ -254,9 +255,12 @@ async def open_resume(
             f"run {run_id} is still being driven by {driver_text(run)}; "
             f"use `packline pause|resume|terminate {run_id}`"
         )
-    dispositions = pending_dispositions(store, run_id)
     wafers = store.wafers(run_id)
-    if not dispositions and (idle := _nothing_to_resume(store, run, wafers)):
+    steps = store.table("steps", run_id)
+    plan = Plan.from_records(
+        steps, wafers, pending_dispositions(store, run_id), latest_holds(store, run_id)
+    )
+    if not plan.run_again and (idle := _nothing_to_resume(store, run, wafers)):
         raise BadInput(idle)
     if refuse_uncleared:
         refuse_uncleared_dry_resume(store, run_id)
@@ -264,8 +268,6 @@ async def open_resume(
     recipe = parse_recipe(
         method.recipe_model, json.loads(run["recipe_json"]), f"run {run_id} recipe"
     )
-    steps = store.table("steps", run_id)
-    plan = Plan.from_records(steps, wafers, dispositions)
     session = run["sessions"] + 1
     offset = max(
         [run["started_t"], run["stopped_t"] or 0.0]

@@ -7,7 +7,13 @@ Rules (the checkpoint contract, see docs/engine.md):
   completed, so the wafer goes on from the step after it (a released step is skipped even in
   its replayed stage, repeatable or not: a check that failed would only fail again); a
   rework forgets that step, so it runs again; either way the stage (tool use or batch) it
-  failed in is replayed, because the tool's recovery took the wafer off;
+  failed in is replayed, because the tool's recovery took the wafer off; a release of a step
+  its tool refused (its hold's `refused`: recorded before packline refused such a release) is
+  carried out as a rework: the step did not happen, and skipped it would have the next steps
+  meet a tool without the wafer;
+* a wafer held because no tool was given to it (its hold's `tool_unavailable`) runs again
+  with no decision: nothing happened to it on that tool, and a stage it held meanwhile is
+  replayed;
 * a wafer whose irreversible step was running (or was cut off by an abort) when the run
   stopped is held for an operator decision: the step may have half happened, and a grind or
   a cut is never repeated;
@@ -42,6 +48,10 @@ class Plan:
     wafer_status: dict[str, str] = field(default_factory=dict)
     #: The (wafer, step key)s an operator released: done, even inside a replayed stage.
     released: set[tuple[str, str]] = field(default_factory=set)
+    #: The held wafers this resume runs again: released, reworked, or held for want of a tool.
+    run_again: set[str] = field(default_factory=set)
+    #: The released wafers whose held step its tool refused: reworked instead.
+    refused_releases: set[str] = field(default_factory=set)
 
     @classmethod
     def from_records(
@@ -49,7 +59,10 @@ class Plan:
         steps: Iterable[dict[str, Any]],
         wafers: Iterable[dict[str, Any]],
         dispositions: Mapping[str, Decision] | None = None,
+        holds: Mapping[str, Mapping[str, Any]] | None = None,
     ) -> Plan:
+        """The plan of a resume: `dispositions` the decisions it carries out, `holds` each
+        held wafer's latest hold (its held event's data, `dispositions.latest_holds`)."""
         plan = cls(wafer_status={w["wafer_id"]: w["status"] for w in wafers})
         for row in steps:  # in id order: later rows win
             key = (row["wafer_id"], row["key"])
@@ -61,20 +74,31 @@ class Plan:
                     plan.released.add(key)
                 continue  # otherwise a skip restates an earlier completion
             plan.steps[key] = row
-        for wafer_id, decision in (dispositions or {}).items():
+        holds = holds or {}
+        dispositions = dispositions or {}
+        for wafer_id, hold in holds.items():
+            unserved = hold.get("tool_unavailable") and wafer_id not in dispositions
+            if unserved and plan.wafer_status.get(wafer_id) == "held":
+                plan._carry_out(wafer_id, None)
+        for wafer_id, decision in dispositions.items():
+            if decision is Decision.RELEASE and holds.get(wafer_id, {}).get("refused"):
+                plan.refused_releases.add(wafer_id)
+                decision = Decision.REWORK
             plan._carry_out(wafer_id, decision)
         return plan
 
-    def _carry_out(self, wafer_id: str, decision: Decision) -> None:
-        """Let a released or reworked held wafer run again (see the module's rules)."""
+    def _carry_out(self, wafer_id: str, decision: Decision | None) -> None:
+        """Let a released or reworked held wafer run again, or (`decision` None) one held
+        with no step to decide for (see the module's rules)."""
         self.wafer_status[wafer_id] = "running"
+        self.run_again.add(wafer_id)
         for key, row in list(self.steps.items()):
             if key[0] != wafer_id:
                 continue
             if row["kind"] in HOLDING_KINDS:
                 if row["status"] == "failed":
                     self.steps[key] = {**row, "status": "interrupted"}  # replayed
-            elif self._holds(row):
+            elif decision is not None and self._holds(row):
                 if decision is Decision.RELEASE:
                     self.steps[key] = {**row, "status": "completed"}
                     self.released.add(key)
@@ -125,6 +149,16 @@ class Plan:
                 f"cut off when the controller stopped; resume session {session}: {decision}"
             )
         return decisions
+
+    def names_in_stage(self, wafer_id: str, stage_key: str) -> list[str]:
+        """The name of every step this wafer has a record of inside stage `stage_key`, once
+        per occurrence: a stage skipped whole (a completed batch) calls none of them, and the
+        occurrences they took must still be counted for the keys of the steps after it."""
+        return [
+            row["name"]
+            for (wafer, _), row in self.steps.items()
+            if wafer == wafer_id and row["stage"] == stage_key
+        ]
 
     def cut_off_stage(self, wafer_id: str, stage_key: str) -> bool:
         return self.status(wafer_id, stage_key) in CUT_OFF

@@ -47,6 +47,7 @@ RECORDED_EVENTS = frozenset(
         "batch-formed",
         "claim-check",
         "tool-replaced",
+        "disposition",
         TOOL_STATE,
     }
 )

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from packline.clock import Clock, ClockTimeout, wait_for
 from packline.drivers.equipment import Equipment
 
-from .errors import StepError
+from .errors import StepError, ToolUnavailable
 
 
 @dataclass(eq=False)
@@ -119,7 +119,7 @@ class ToolPool:
                     else f"{t.name}, out of service: {t.out_of_service}"
                     for t in waiter.tools
                 )
-                raise StepError(
+                raise ToolUnavailable(
                     f"no free tool ({names}): none was given to a request for {timeout_s:g} s"
                 ) from None
             raise
@@ -178,7 +178,7 @@ class ToolPool:
                 continue  # an operator may clear one: wait, bounded by the waiter's timeout
             if not serving:
                 reasons = "; ".join(f"{t.name}: {t.out_of_service}" for t in waiter.tools)
-                waiter.future.set_exception(StepError(f"no tool in service ({reasons})"))
+                waiter.future.set_exception(ToolUnavailable(f"no tool in service ({reasons})"))
                 self._waiters.remove(waiter)
                 continue
             for tool in serving:

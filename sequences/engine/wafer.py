@@ -192,6 +192,8 @@ class Wafer:
                 ]
             )
             run.batcher.pass_by(self.id, key)
+            for name in run.plan.names_in_stage(self.id, key):
+                self._key(name)  # its steps are not called: a later step of a name is not them
             return None
         replay = run.plan.cut_off_stage(self.id, key)
 
@@ -441,19 +443,21 @@ def _finish(
         wafer._step_id = None
 
 
-#: Script functions that only call their stage tool's own operations of one kind, one wafer
-#: after another (a batch's loads): marked by `tool_operations_only`.
-_TOOL_OPERATIONS_ONLY: set[Callable[..., object]] = set()
+#: The attribute `tool_operations_only` sets on a step's function: the declaration is the
+#: function's own, read where its step fails (`_refused`).
+_TOOL_OPERATIONS_ONLY = "packline_tool_operations_only"
 
 A = TypeVar("A", bound=Callable[..., object])
 
 
 def tool_operations_only(action: A) -> A:
-    """Mark `action`, a step's function, as nothing but its stage tool's own operations of
-    one kind, one per wafer (`load_wafers`: the tool's `load` for each): a refusal it raises
-    is the tool's, of an operation that did not happen, so the step is held as refused (its
-    release refused) as a step whose action is the operation itself."""
-    _TOOL_OPERATIONS_ONLY.add(action)
+    """Mark `action`, a step's function, as doing on its stage tool nothing but the tool's
+    own operations of one kind, none of them after another has done its work (`load_wafers`:
+    the tool's `load` for each wafer; `plate_and_measure`: the cell's `plate`, then only
+    records of its result): a refusal it raises is the tool's, of an operation that did not
+    happen, so the step is held as refused (its release refused) as a step whose action is
+    the operation itself."""
+    setattr(action, _TOOL_OPERATIONS_ONLY, True)
     return action
 
 
@@ -464,7 +468,8 @@ def _refused(error: BaseException, action: Callable[..., object], stage: Stage |
     something before it, so it is no refusal of the step."""
     if stage is None or not isinstance(error, REFUSALS):
         return False
-    return getattr(action, "__self__", None) is stage.tool.driver or action in _TOOL_OPERATIONS_ONLY
+    own_operation = getattr(action, "__self__", None) is stage.tool.driver
+    return own_operation or getattr(action, _TOOL_OPERATIONS_ONLY, False) is True
 
 
 def _failure(error: BaseException) -> bool:

@@ -241,15 +241,46 @@ async def test_a_step_its_tool_refused_is_reworked_never_released(store):
     assert bumps == ["completed", "skipped"]  # session 2 stopped at the load
 
 
-async def test_bump_heights_are_inspected_only_on_the_bonder_holding_the_wafer(store):
-    """The new user's case: a refused load released (as an earlier packline recorded it) was
-    skipped, and the empty bonder's answer passed as the wafer's ('bumped sites 0 in [0, 0]').
-    The inspection asks the bonder what it holds first, and holds the wafer naming why."""
-    run_id = await load_refused_on_resume(store)
+def release_recorded_anyway(store, run_id: str) -> None:
+    """A release of held W01 recorded as packline recorded one before it refused a release
+    of a refused step (straight into the dispositions table)."""
     (wafer,) = store.wafers(run_id)
     decision = {"decision": "release", "by": "ana", "reason": "cover closed", "held_reason": ""}
     row = {"run_id": run_id, "wafer_id": "W01", **decision, "wall": wafer["stopped_wall"] + 1}
     store.add_rows("dispositions", [row])
+
+
+async def test_a_refused_load_released_earlier_is_reworked_and_said_so(store):
+    """The new user's case: a refused load released (as an earlier packline recorded it)
+    stayed skipped, and the wafer met an empty bonder. The resume carries the release out as
+    a rework, says so in the wafer's records, and the load is done again."""
+    run_id = await load_refused_on_resume(store)
+    release_recorded_anyway(store, run_id)
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    loads = [
+        (s["session"], s["status"])
+        for s in store.table("steps", run_id)
+        if s["name"] == "load on bonder"
+    ]
+    assert loads == [(1, "completed"), (2, "failed"), (3, "completed")]
+    (carried_out,) = [
+        e for e in store.events(run_id) if e["kind"] == "disposition" and e["session"] == 3
+    ]
+    assert carried_out["wafer_id"] == "W01"
+    assert carried_out["data"] == {"decision": "release", "carried_out": "rework"}
+    assert "carried out as a rework: its tool refused the held step" in carried_out["message"]
+
+
+async def test_bump_heights_are_inspected_only_on_the_bonder_holding_the_wafer(store):
+    """A refused load released before packline said which holds were refusals (its held
+    event without `refused`) was skipped, and the empty bonder's answer passed as the
+    wafer's ('bumped sites 0 in [0, 0]'). The inspection asks the bonder what it holds
+    first, and holds the wafer naming why."""
+    run_id = await load_refused_on_resume(store)
+    with sqlite3.connect(store.path) as db:
+        db.execute("UPDATE events SET data = '{}' WHERE run_id = ? AND kind = 'held'", (run_id,))
+    release_recorded_anyway(store, run_id)
     async with open_resume(store, run_id) as resumed:
         assert await resumed.run() == "held"
     (wafer,) = store.wafers(run_id)
@@ -257,6 +288,17 @@ async def test_bump_heights_are_inspected_only_on_the_bonder_holding_the_wafer(s
     assert "wire_bonder does not hold W01 (it holds nothing)" in wafer["reason"]
     inspected = [m["name"] for m in store.table("measurements", run_id)]
     assert "bumped sites" not in inspected
+
+
+async def reworked_never_released(store, run_id: str) -> None:
+    """Held W01's release is refused, recording nothing; its rework is recorded, and the
+    resume that carries it out completes the run."""
+    with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
+        record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "looks done")
+    assert store.table("dispositions", run_id) == []
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "do it again")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
 
 
 async def test_a_batch_load_its_tool_refused_is_reworked_never_released(store):
@@ -274,13 +316,38 @@ async def test_a_batch_load_its_tool_refused_is_reworked_never_released(store):
     (wafer,) = store.wafers(engine.run_id)
     assert "step 'load' of W01 was refused" in wafer["reason"]
     assert "load it again only as a rework" in wafer["reason"]
-    with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
-        record_disposition(store, engine.run_id, "W01", Decision.RELEASE, "ana", "try")
-    assert store.table("dispositions", engine.run_id) == []
-    record_disposition(store, engine.run_id, "W01", Decision.REWORK, "ana", "clean it again")
-    async with open_resume(store, engine.run_id) as resumed:
-        assert await resumed.run() == "completed"
+    await reworked_never_released(store, engine.run_id)
     cleans = [
         s["status"] for s in store.table("steps", engine.run_id) if s["name"] == "plasma clean"
     ]
     assert cleans == ["completed"]
+
+
+async def test_a_plating_the_cell_refused_is_reworked_never_released(store):
+    """The contact ring misses the seed: the cell refuses to plate (interlock open) and the
+    wafer leaves it unplated. `plate_and_measure` is the cell's `plate` and the records of
+    its result (`tool_operations_only`), so the hold is a refusal: released, the next steps
+    would go on as if the wafer were plated. A rework plates it, and the resume goes on
+    through the oven: its `open door` is not the `open door` of the plasma batch the resume
+    skipped whole (it took that step's key, and the oven's door stayed shut)."""
+    lines: list = []
+
+    def contact_misses(event):
+        if event.kind == "step-started" and event.step == "electroplate wiring":
+            lines[0].tools["electroplater"].inject_fault("contact_open")
+
+    prepared = prepare(RunRequest("two-process-via", lot=1))
+    async with open_run(
+        store, prepared, observers=[contact_misses], line_ready=lines.append
+    ) as engine:
+        assert await engine.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
+    assert "step 'electroplate wiring' of W01 was refused" in wafer["reason"]
+    assert "interlock open: cathode_contact" in wafer["reason"]
+    await reworked_never_released(store, engine.run_id)
+    platings = [
+        s["status"]
+        for s in store.table("steps", engine.run_id)
+        if s["name"] == "electroplate wiring"
+    ]
+    assert platings == ["failed", "completed"]

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from packline.clock import WallClock
 from packline.drivers.roles.batch_chamber import BatchChamber
 from packline.records import RunRecords
 from packline.records.tooltime import tool_intervals
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import awaiting_clear, record_clearance
+from packline.sequences.engine.errors import BadInput
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station
 
@@ -262,3 +265,31 @@ async def test_the_chambers_own_states_are_recorded_and_its_fault_starts_its_dow
     intervals = tool_intervals(RunRecords(store, run_id))
     down = intervals[intervals["state"] == "unscheduled downtime"]
     assert down["start_t"].min() == fault["t"]  # the chamber said so before any record of it
+
+
+async def test_wafers_held_waiting_for_the_alarmed_chamber_run_once_it_is_cleared(store):
+    """W05 and W06 waited in session 2 for a chamber nobody cleared and were held: nothing
+    happened to them on it. Once it is cleared, the next resume runs them, no disposition
+    needed; before the clear a dry run's resume is refused naming it."""
+    run_id = await alarmed_and_stopped(store)
+    async with open_resume(store, run_id, line_factory=Line().factory) as resumed:
+        assert await resumed.run() == "terminated"  # the stop policy, on W05's hold
+    holds = [e for e in store.events(run_id) if e["kind"] == "held" and e["session"] == 2]
+    assert {e["wafer_id"]: e["data"] for e in holds} == {
+        "W05": {"tool_unavailable": True},
+        "W06": {"tool_unavailable": True},
+    }
+    with pytest.raises(BadInput, match=r"plasma_cleaner is out of service until someone clears"):
+        async with open_resume(store, run_id, refuse_uncleared=True):
+            pass
+    record_clearance(store, run_id, "plasma_cleaner", "ana")
+    line = Line()
+    async with open_resume(store, run_id, observers=[line], line_factory=line.factory) as resumed:
+        assert await resumed.run() == "held"  # W01-W04: their batch alarmed
+    statuses = {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}
+    assert statuses == {
+        **{f"W0{i}": "held" for i in range(1, 5)},
+        "W05": "completed",
+        "W06": "completed",
+    }
+    assert {e.wafer for e in line.of_kind("wafer-started")} == {"W05", "W06"}
