@@ -15,7 +15,7 @@ from packline.sequences.engine.liveness import is_alive, shown_status
 from packline.sequences.engine.records import RunStore
 
 from .output import EXIT_OK, open_store, print_json
-from .parser import add_common, add_run_ref, person
+from .parser import add_by, add_common, add_run_ref, ordered_by, person
 
 
 def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
@@ -63,10 +63,7 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
 def cmd_control(args: argparse.Namespace) -> int:
     """Order a run another process drives to pause, terminate or abort, in the name of `--by`
     (default: the login name), which the run's event records and its live view shows."""
-    if args.by is None:
-        from packline.sequences.engine.request import login_name
-
-        args.by = login_name()
+    args.by = ordered_by(args)
     store = open_store(args, create=False)
     try:
         run_id = _driven_run(store, args.run, f"nothing to {args.command}")
@@ -103,12 +100,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
 def _control_arguments(control: argparse.ArgumentParser) -> None:
     add_common(control)
     add_run_ref(control)
-    control.add_argument(
-        "--by",
-        type=person,
-        metavar="NAME",
-        help="who orders it, recorded in the run's event (default: your login name)",
-    )
+    add_by(control, "who orders it, recorded in the run's event")
     control.set_defaults(handler=cmd_control)
 
 

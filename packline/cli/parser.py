@@ -133,6 +133,21 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="machine-readable output")
 
 
+def add_by(parser: argparse.ArgumentParser, recorded: str) -> None:
+    """`--by NAME`, the person in whose name a command orders a run, which `recorded` says
+    how the run keeps; unset, the login name (`ordered_by`)."""
+    parser.add_argument(
+        "--by", type=person, metavar="NAME", help=f"{recorded} (default: your login name)"
+    )
+
+
+def ordered_by(args: argparse.Namespace) -> str:
+    """The person a command of `add_by` orders in the name of: `--by`, else the login name."""
+    from packline.sequences.engine.request import login_name  # once the command runs
+
+    return str(args.by or login_name())
+
+
 def add_run_ref(parser: argparse.ArgumentParser) -> None:
     """The run a command is about."""
     parser.add_argument("run", help="run id, a unique prefix of one, or 'last'")

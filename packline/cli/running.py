@@ -31,12 +31,11 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.engine.control import Order
-from packline.sequences.engine.request import login_name
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
 from .output import EXIT_OK, EXIT_RUN_FAILED, open_store, print_json, terminal
-from .parser import add_common, person
+from .parser import add_by, add_common, ordered_by, person
 from .summary import print_claim_check, print_summary
 
 
@@ -92,7 +91,7 @@ def cmd_resume(args: argparse.Namespace) -> int:
     """Continue a run nobody drives; a paused run another process drives is told to go on,
     and a running one is refused, naming the process that drives it. Either is done in the
     name of `--by` (default: the login name)."""
-    args.by = args.by or login_name()
+    args.by = ordered_by(args)
     store = open_store(args, create=False)
     injector = None
     try:
@@ -274,13 +273,10 @@ def _resume_arguments(resume: argparse.ArgumentParser) -> None:
         type=Path,
         help="the run's tools at new addresses (a restarted `sim serve`): same names and drivers",
     )
-    resume.add_argument(
-        "--by",
-        type=person,
-        default=None,
-        metavar="NAME",
-        help="who resumes it, recorded in the run's event; a resumed session's answers at the "
-        "terminal are recorded in this name (default: your login name)",
+    add_by(
+        resume,
+        "who resumes it, recorded in the run's event; a resumed session's answers at the "
+        "terminal are recorded in this name",
     )
     _fault_argument(resume)
     resume.set_defaults(handler=cmd_resume)

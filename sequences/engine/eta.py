@@ -109,23 +109,37 @@ class Estimate:
         return max(0.0, self._ends[-1] + self.schedule.tail_s - point)
 
 
+def holding_reason(*, paused: bool, in_step: bool) -> str:
+    """Why a run's time left stands still now, "" while it runs down: the run is `paused`, or
+    `waiting` with no wafer in a step (for an operator's answer, a tool's clear: time the
+    schedule does not have). The live view (`LotState.holding`, from the engine's events) and
+    the dashboard (`run_eta`, from the records) both say it so."""
+    if paused:
+        return "paused"
+    return "" if in_step else "waiting"
+
+
 def eta_text(
     remaining_s: float | None,
     basis: str,
+    holding: str = "",
     *,
     simulated: bool,
     now_wall: float | None = None,
     left: bool = True,
-    holding: str = "",
 ) -> str:
     """The time a run has left as the live view and the dashboard say it: `left about H:MM:SS`
-    (unless not `left`, on a station) and why it stands still (`holding`: `(paused)`), on a
-    station (wall clock) the time of day it ends (`ETA 14:32`), then the schedule's `basis`;
-    without a schedule (`remaining_s` None), `basis` says why there is no estimate."""
+    and why it stands still (`holding`, `holding_reason`: `(paused)`), on a station (wall
+    clock) the time of day it ends (`ETA 14:32`), then the schedule's `basis`; without a
+    schedule (`remaining_s` None), `basis` says why there is no estimate. Not `left` (the
+    dashboard): a station's running estimate is the time of day alone, which stays put while
+    the run keeps to its schedule; one that stands still says its time left and why, as the
+    live view does, since its time of day moves on with the clock."""
     if remaining_s is None:
         return f"ETA unknown: {basis}"
     held = f" ({holding})" if holding else ""
-    parts = [f"left about {clock_text(remaining_s)}{held}"] if left or simulated else []
+    shown = left or simulated or holding
+    parts = [f"left about {clock_text(remaining_s)}{held}"] if shown else []
     if not simulated:
         now_wall = time.time() if now_wall is None else now_wall
         end = time.localtime(now_wall + remaining_s)
@@ -169,17 +183,18 @@ def run_eta(
     run_id: str,
     now_wall: float | None = None,
     schedules: Schedules | None = None,
-) -> tuple[float | None, str]:
-    """The time a run being driven has left and its basis (`eta_text` says them), from its
-    records alone (the dashboard: another process drives it): the same schedule the live view
-    finds (kept in `schedules` from one call to the next), fed the run's latest session as the
-    view is fed its events, at the run clock now (`run_clock`), standing still as the view's
-    while the run is paused or no step runs; without a schedule, None and why."""
+) -> tuple[float | None, str, str]:
+    """The time a run being driven has left, its basis and why it stands still (`eta_text`
+    says them), from its records alone (the dashboard: another process drives it): the same
+    schedule the live view finds (kept in `schedules` from one call to the next), fed the
+    run's latest session as the view is fed its events, at the run clock now (`run_clock`),
+    standing still as the view's while the run is paused or no step runs
+    (`holding_reason`); without a schedule, None and why."""
     now_wall = time.time() if now_wall is None else now_wall
     run = store.run(run_id)
     schedule = (schedules or Schedules()).of(store, run)
     if schedule is None:
-        return None, NO_BASIS
+        return None, NO_BASIS, ""
     events = store.table("events", run_id)
     session = run["sessions"]
     steps = [s for s in store.table("steps", run_id) if s["session"] == session]
@@ -207,12 +222,14 @@ def run_eta(
     )
     for t, position, change in timeline:
         change(position, t)
-    running = [s for s in steps if s["kind"] in COUNTED_KINDS and s["status"] == "running"]
-    if (pause := current_pause(events, session)) is not None:
+    in_step = any(s["kind"] in COUNTED_KINDS and s["status"] == "running" for s in steps)
+    pause = current_pause(events, session)
+    holding = holding_reason(paused=pause is not None, in_step=in_step)
+    if pause is not None:
         estimate.pause(pause["t"])
-    elif not running:  # waiting since its latest step ended, as `LotState.holding` says
+    elif holding:  # waiting since its latest step ended
         estimate.pause(max([start_t, *(s["stopped_t"] for s in steps if s["stopped_t"])]))
-    return estimate.remaining_s(now_t), schedule.basis
+    return estimate.remaining_s(now_t), schedule.basis, holding
 
 
 def current_pause(events: Iterable[Mapping[str, Any]], session: int) -> Mapping[str, Any] | None:
@@ -228,10 +245,11 @@ def run_clock(
     steps: Iterable[Mapping[str, Any]],
     now_wall: float,
 ) -> tuple[float, float]:
-    """The run clock of a run being driven (its row of the runs table, its events and steps)
-    where its latest session began and now, from its records alone: on a station the wall
-    clock since that session began, in a dry run the latest step record's time (the run clock
-    continues across sessions: engine.md, *Checkpoints and resume*)."""
+    """The run clock of a run being driven (its row of the runs table, its events and steps,
+    of every session or of the latest alone) where its latest session began and now, from its
+    records alone: on a station the wall clock since that session began, in a dry run the
+    latest step record's time (the run clock continues across sessions, engine.md,
+    *Checkpoints and resume*: an earlier session's steps are no later than this one's start)."""
     session = run["sessions"]
     began = [e for e in events if e["kind"] == "run-started" and e["session"] == session]
     start_t, start_wall = (
@@ -239,11 +257,5 @@ def run_clock(
     )
     if not run["simulated"]:
         return start_t, start_t + now_wall - start_wall
-    latest = [
-        t
-        for s in steps
-        if s["session"] == session
-        for t in (s["started_t"], s["stopped_t"])
-        if t is not None
-    ]
+    latest = [t for s in steps for t in (s["started_t"], s["stopped_t"]) if t is not None]
     return start_t, max([start_t, *latest])

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from .eta import STOPPED, Estimate
+from .eta import STOPPED, Estimate, holding_reason
 from .events import Event
 from .plan import FINISHED
 from .schedule import COUNTED_KINDS, Schedule
@@ -167,19 +167,16 @@ class LotState:
         self._hold(event.t)
 
     def holding(self) -> str:
-        """Why the time left stands still now, "" while it runs down: the run is `paused`, or
-        `waiting` with no wafer in a step (for an operator's answer, a tool's clear: time the
-        schedule does not have)."""
+        """Why the time left stands still now (`eta.holding_reason`), "" while it runs down
+        or once the run has finished."""
         if self.finished:
             return ""
-        if self.run_state == "paused":
-            return "paused"
         in_step = any(
             step.kind in COUNTED_KINDS
             for wafer in self.wafers.values()
             for step in wafer.open.values()
         )
-        return "" if in_step else "waiting"
+        return holding_reason(paused=self.run_state == "paused", in_step=in_step)
 
     def _hold(self, t: float) -> None:
         """Stand the estimate still from `t` while `holding`, else let it run down."""

@@ -93,9 +93,7 @@ def _footer(state: LotState, now: float, width: int) -> tuple[Text, Text]:
     label = "simulated" if state.simulated else "wall clock"
     clock = f"run clock {clock_text(now)} ({label})"  # across sessions, as the records
     remaining = None if state.estimate is None else state.estimate.remaining_s(now)
-    eta = eta_text(
-        remaining, state.schedule_note, simulated=state.simulated, holding=state.holding()
-    )
+    eta = eta_text(remaining, state.schedule_note, state.holding(), simulated=state.simulated)
     counts = _counts(state)
     footer = clock + FOOTER_GAP + eta
     if len(footer) > width >= len(counts) + len(FOOTER_GAP + clock):

@@ -242,7 +242,9 @@ def recorded_schedule(
         return None
     latest = runs[0]
     kind = "dry run" if latest["simulated"] else "run"
-    basis = f"from {kind} {latest['id']} of {latest['lot_size']}, scaled"
+    basis = f"from {kind} {latest['id']}"
+    if latest["lot_size"] != lot_size:  # a station run of the lot's size is as it ran
+        basis += f" of {latest['lot_size']}, scaled"
     return _schedule_of(store, latest, time_scale, basis).for_lot(lot_size, basis)
 
 

@@ -8,7 +8,10 @@ measured against it, and its estimate at each event compared with the time it re
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
+import sqlite3
 import time
 
 import pytest
@@ -84,6 +87,21 @@ async def test_the_schedule_of_a_lot_a_dry_run_of_its_size_else_a_run_of_its_rec
     assert exact is not None
     assert exact.basis.startswith("from dry run ")
     assert "scaled" not in exact.basis
+
+
+async def test_a_station_run_of_the_lot_s_size_is_its_basis_unscaled(store):
+    """A run on a station of the same recipe and lot size is the lot's schedule as it ran:
+    its basis says 'scaled' only for another lot size, which it was scaled to."""
+    run_id = await _dry_run(store, lot=3)
+    with sqlite3.connect(store.path) as db:  # as a run on real tools records it
+        db.execute("UPDATE runs SET simulated = 0 WHERE id = ?", (run_id,))
+    recipe = store.run(run_id)["recipe_hash"]
+    same = recorded_schedule(store, "plasma-clean", recipe, 3)
+    assert same is not None
+    assert same.basis == f"from run {run_id}"
+    other = recorded_schedule(store, "plasma-clean", recipe, 5)
+    assert other is not None
+    assert other.basis == f"from run {run_id} of 3, scaled"
 
 
 @pytest.mark.parametrize(
@@ -204,21 +222,38 @@ def test_a_schedule_found_mid_run_counts_the_steps_done_and_the_wafers_stopped()
 
 async def test_the_dashboard_s_eta_from_the_records_is_the_live_view_s(store):
     """The dashboard replays a run's records into the same estimate the live view feeds
-    from the engine's events: at every finished step both say the same time left."""
+    from the engine's events: at every step's start, and while the run is paused,
+    both say the same time left and why it stands still (`(paused)`, `(waiting)`), and the
+    dashboard's text says why as the view's does."""
     first = await _dry_run(store, lot=3)
     view = LiveView(Console(file=io.StringIO(), force_terminal=True))
-    pairs: list[tuple[float | None, tuple[float | None, str]]] = []
+    pairs: list[tuple[float | None, str, tuple[float | None, str, str]]] = []
+    texts: list[str] = []
+    box: list = []
 
     def compare(event) -> None:
-        if event.kind == "step-finished":
-            pairs.append((view.remaining_s(), run_eta(store, event.run_id)))
+        # at a start (a batch's steps end together, told to the view one wafer at a time)
+        if event.kind in ("step-started", "paused"):
+            live = (view.remaining_s(), view.state.holding())
+            pairs.append((*live, run_eta(store, event.run_id)))
+        if event.kind == "step-finished" and event.step == "pump down" and not texts:
+            box[0].request("pause", "test", "ana")
+        if event.kind == "paused":
+            texts.append(eta_text(*run_eta(store, event.run_id), simulated=False, left=False))
+            asyncio.get_running_loop().call_soon(box[0].request, "resume", "test", "ana")
 
-    await _dry_run(store, observers=[view, compare], attach=view.attach, lot=4)
+    await _dry_run(
+        store, observers=[view, compare], attach=lambda e: (view.attach(e), box.append(e)), lot=4
+    )
     assert len(pairs) > 20
     basis = f"from dry run {first} of 3, scaled"
-    for live, (recorded, recorded_basis) in pairs:
+    for live, live_holding, (recorded, recorded_basis, recorded_holding) in pairs:
         assert recorded_basis == basis
         assert recorded == pytest.approx(live, abs=1.0)
+        assert recorded_holding == live_holding
+    assert {holding for _, holding, _ in pairs} == {"", "waiting", "paused"}
+    (paused,) = texts
+    assert re.fullmatch(rf"left about \d:\d\d:\d\d \(paused\), ETA .* \({basis}\)", paused)
 
 
 async def test_without_any_run_of_the_recipe_the_view_plans_it_from_its_step_times(store):
