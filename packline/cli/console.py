@@ -27,6 +27,7 @@ from rich.segment import ControlType
 from rich.text import Text
 
 from packline.sequences.engine import ConfirmFn, Engine, LiveView
+from packline.sequences.engine.control import RunState
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
 CONFIRM_TIMEOUT_S = 3600.0
@@ -270,7 +271,9 @@ class OperatorConsole:
     @contextlib.contextmanager
     def attached(self, engine: Engine) -> Iterator[None]:
         """While the run goes: Ctrl-C once pauses and opens the pause menu, queued behind an
-        open confirmation (non-interactive: terminates); twice terminates; thrice aborts.
+        open confirmation (non-interactive: terminates); twice terminates; thrice aborts. Once
+        the run goes on again (the menu answered `c`, a resume from anywhere), the next Ctrl-C
+        is a first one again.
         SIGTERM terminates. A line typed when no question is open is a menu command too (a
         run paused from another terminal is continued with `c`)."""
         loop = asyncio.get_running_loop()
@@ -287,6 +290,9 @@ class OperatorConsole:
 
         def on_sigint() -> None:
             nonlocal presses
+            menu_open = self._menu is not None and not self._menu.done()
+            if engine.control.state is RunState.RUNNING and not menu_open:
+                presses = 0  # the run went on since the last: a first Ctrl-C again
             presses += 1
             if presses == 1 and lines is not None:
                 engine.request(
@@ -298,7 +304,10 @@ class OperatorConsole:
                         "the pause menu; Ctrl-C again terminates"
                     )
                 self._menu = loop.create_task(self._pause_menu(engine), name="pause-menu")
-            elif presses <= 2:
+                return
+            if self._menu is not None:  # this Ctrl-C is the answer: the run stops
+                self._menu.cancel()
+            if presses <= 2:
                 engine.request(
                     "terminate", f"Ctrl-C by {self._operator} at the terminal", self._operator
                 )

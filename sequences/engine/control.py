@@ -89,6 +89,7 @@ class RunControl:
         self._on_change = on_change
         self._resumed = asyncio.Event()
         self._resumed.set()
+        self._stopping = asyncio.Event()
         self._running_steps = 0
         self._freeze: AbstractContextManager[None] | None = None
 
@@ -126,6 +127,8 @@ class RunControl:
 
     def _set(self, state: RunState, reason: str, by: str | None) -> None:
         self.state, self.reason = state, reason
+        if self.stopping:
+            self._stopping.set()
         self._update_freeze()
         self._on_change(state, reason, by)
 
@@ -134,6 +137,11 @@ class RunControl:
     @property
     def stopping(self) -> bool:
         return self.state in (RunState.TERMINATING, RunState.ABORTING)
+
+    async def until_stopping(self) -> None:
+        """Return once the run is being terminated or aborted (a wait it ends: an operator's
+        confirmation)."""
+        await self._stopping.wait()
 
     async def boundary(self) -> None:
         """Called between steps: wait out a pause, raise `RunTerminated` when stopping."""

@@ -217,7 +217,7 @@ class Wafer:
 
     async def confirm(self, prompt: str) -> None:
         """Ask the operator to confirm `prompt` (auto in a dry run); recorded either way."""
-        await self._run.recorder.confirm([self], prompt)
+        await _confirm(self._run, [self], prompt)
 
     async def require_loaded_on(self, tool: Equipment, workpiece_id: str | None = None) -> None:
         """Raise `StepError` unless `tool` holds this wafer now (or `workpiece_id`, the wafer's
@@ -297,7 +297,7 @@ class Batch(Generic[E]):
         )
 
     async def confirm(self, prompt: str) -> None:
-        await self._run.recorder.confirm(self.wafers, prompt)
+        await _confirm(self._run, self.wafers, prompt)
 
     def measure(
         self,
@@ -315,6 +315,24 @@ class Batch(Generic[E]):
 
     async def pause_point(self) -> None:
         await self._run.control.pause_point()
+
+
+async def _confirm(run: RunContext, wafers: list[Wafer], prompt: str) -> None:
+    """Ask the operator to confirm `prompt` for `wafers`, until the run stops: a terminate or
+    an abort ends the open question unanswered (`RunTerminated`, nothing recorded), as it
+    ends a wait for a tool; an operator who pressed Ctrl-C twice is not kept at it."""
+    asking = asyncio.ensure_future(run.recorder.confirm(wafers, prompt))
+    stopping = asyncio.ensure_future(run.control.until_stopping())
+    try:
+        await asyncio.wait((asking, stopping), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        stopping.cancel()
+        if not asking.done():
+            asking.cancel()
+            await asyncio.gather(asking, return_exceptions=True)
+    if asking.cancelled():
+        raise RunTerminated(run.control.reason)
+    asking.result()
 
 
 def _request_name(run: RunContext, tool: Role[Equipment] | str) -> str:

@@ -103,15 +103,22 @@ def records(db: Path, query: str) -> list[tuple]:
         return connection.execute(query).fetchall()
 
 
-def test_ctrl_c_during_a_confirmation_queues_the_menu_and_a_stray_key_declines_nothing(
-    served_line: Path, tmp_path: Path
-):
-    db = tmp_path / "runs.db"
-    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "4",
+def interrupted_at_a_confirmation(station: Path, db: Path) -> Terminal:
+    """A lot of 4 run by ana on `station`, Ctrl-C pressed while its batch's confirmation
+    waits: the pause menu is queued behind it."""
+    term = Terminal("run", "plasma-clean", "--station", str(station), "--lot", "4",
                     "--operator", "ana", "--db", str(db))  # fmt: skip
     term.expect("confirm:")
     term.interrupt()
     term.expect("answer the open question first")
+    return term
+
+
+def test_ctrl_c_during_a_confirmation_queues_the_menu_and_a_stray_key_declines_nothing(
+    served_line: Path, tmp_path: Path
+):
+    db = tmp_path / "runs.db"
+    term = interrupted_at_a_confirmation(served_line, db)
     term.type("c")  # meant for the pause menu: not an answer to the confirmation
     term.expect("'c': not y or n.")
     term.type("y")
@@ -146,6 +153,44 @@ def test_ctrl_c_with_confirmed_by_pauses_and_asks_instead_of_terminating(
     assert records(db, "SELECT status FROM runs") == [("terminated",)]
     messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
     assert messages == ["terminate by " + login_name() + " at the terminal"]
+
+
+def test_ctrl_c_twice_during_a_confirmation_terminates_without_its_answer(
+    served_line: Path, tmp_path: Path
+):
+    """Ctrl-C twice while a confirmation waits: 'Ctrl-C again terminates' said the terminal,
+    and the run stood at the question until it was answered. The terminate ends the open
+    question, unanswered, as it ends a wait for a tool: the wafers are terminated."""
+    db = tmp_path / "runs.db"
+    term = interrupted_at_a_confirmation(served_line, db)
+    term.expect("Ctrl-C again terminates")
+    term.interrupt()
+    assert term.finish() == 1
+    assert records(db, "SELECT status FROM runs") == [("terminated",)]
+    assert records(db, "SELECT DISTINCT status FROM wafers") == [("terminated",)]
+    assert records(db, "SELECT * FROM confirmations") == []
+
+
+def test_ctrl_c_after_the_run_went_on_pauses_and_asks_again(served_line: Path, tmp_path: Path):
+    """Ctrl-C, `c` (the run goes on), Ctrl-C again: a first Ctrl-C again, which pauses and
+    asks; it terminated the run at once, counted as the second of the first one."""
+    db = tmp_path / "runs.db"
+    term = Terminal("run", "plasma-clean", "--station", str(served_line), "--lot", "8",
+                    "--confirmed-by", "ci-bot", "--operator", "ana", "--db", str(db))  # fmt: skip
+    term.expect("run clock")
+    term.interrupt()
+    term.expect(MENU_QUESTION)
+    term.press("c")
+    term.expect("run clock")
+    term.interrupt()
+    term.expect(MENU_QUESTION)
+    term.press("t")
+    assert term.finish() == 1
+    kinds = [k for (k,) in records(db, "SELECT kind FROM events ORDER BY id")]
+    control = [k for k in kinds if k in ("paused", "resumed", "terminating")]
+    assert control == ["paused", "resumed", "paused", "terminating"]
+    messages = [m for (m,) in records(db, "SELECT message FROM events WHERE kind='terminating'")]
+    assert messages == ["terminate by ana at the terminal"]
 
 
 needs_tmux = pytest.mark.skipif(shutil.which("tmux") is None, reason="needs tmux (.ci/run)")
