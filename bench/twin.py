@@ -101,7 +101,7 @@ def relaminate(wafer: Workpiece, laminator: LaminatorPhysics, rng: np.random.Gen
     """Laminate a sheet in place of the wafer's top one (so repeats do not pile up layers)."""
     wafer.resins.layers.pop()
     wafer.openings.layers.pop()
-    laminate_sheet(wafer, 45.0, Support.FILM, 100.0, 0.5, 100.0, 20.0, laminator, rng)
+    laminate_sheet(wafer, 45.0, Support.FILM, 0.0, 100.0, 0.5, 100.0, 20.0, laminator, rng)
 
 
 def redeposit(wafer: Workpiece, physics: DepositionPhysics) -> None:

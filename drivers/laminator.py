@@ -80,6 +80,7 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
                 "press_pressure_mpa": recipe.press_pressure_mpa,
                 "press_time_s": recipe.press_time_s,
                 "cool_to_c": recipe.cool_to_c,
+                "foil_thickness_um": sheet.foil_thickness_um,
             },
         )
         timeout_s = recipe.vacuum_hold_s + recipe.press_time_s + JOB_ALLOWANCE_S

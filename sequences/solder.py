@@ -177,12 +177,20 @@ class PlatingStep(Recipe):
             )
         return self
 
-    def require_wiring(self, path: str, claim: str, etch: str = "", etched_um: float = 0.0) -> None:
+    def require_wiring(
+        self,
+        path: str,
+        claim: str,
+        etch: str = "",
+        etched_um: float = 0.0,
+        foil_um: float = 0.0,
+    ) -> None:
         """Refuse the step (`path` in the recipe) as a plated wiring of `claim` if its
         `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the seed etch
         after it (`etch` says which, `etched_um` what it takes off the wiring's unmasked top)
-        has thinned the wiring: the plating holds a wafer before the etch, the claim check
-        after it, and a recipe cannot lower the bar its claim is checked against."""
+        has thinned the wiring, counting the `foil_um` of metal support it was plated on as
+        wiring too (001:11): the plating holds a wafer before the etch, the claim check after
+        it, and a recipe cannot lower the bar its claim is checked against."""
         field = f"{path}.min_thickness_um"
         value = f"{self.min_thickness_um:g} um"
         if self.min_thickness_um < PLATED_WIRING_MIN_UM:
@@ -193,16 +201,22 @@ class PlatingStep(Recipe):
                 f"a plated wiring is at least {PLATED_WIRING_MIN_UM:g} um thick, what the claim "
                 "check holds it to: the recipe's minimum may raise that, not lower it",
             )
-        if self.min_thickness_um - etched_um < PLATED_WIRING_MIN_UM:
+        left_um = self.min_thickness_um + foil_um - etched_um
+        if left_um < PLATED_WIRING_MIN_UM:
+            held = f"{value} on the {foil_um:g} um foil" if foil_um else value
+            leaving = (
+                f"leaving {left_um:.3g} um where the plating held {held}"
+                if left_um > 0
+                else f"through all of it where the plating held {held}: the pattern cut through"
+            )
             raise claim_violation(
                 claim,
                 field,
                 value,
                 f"the seed etch after the plating ({etch}) takes about {etched_um:.2g} um off "
-                f"the wiring's top, leaving {self.min_thickness_um - etched_um:.3g} um where "
-                f"the plating held {value}, below the {PLATED_WIRING_MIN_UM:g} um a plated "
+                f"the wiring's top, {leaving}, below the {PLATED_WIRING_MIN_UM:g} um a plated "
                 "wiring keeps (what the claim check holds it to): at least "
-                f"{PLATED_WIRING_MIN_UM + etched_um:.3g} um, or a shorter etch",
+                f"{PLATED_WIRING_MIN_UM + etched_um - foil_um:.3g} um, or a shorter etch",
             )
 
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:

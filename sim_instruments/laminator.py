@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.plc_map import field, reason_enum
+from packline.drivers.families.plc_map import Reason, field, reason_enum
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
@@ -64,6 +64,7 @@ class _Job:
     press_pressure_mpa: float
     press_time_s: float
     cool_to_c: float
+    foil_thickness_um: float
     started_s: float
 
 
@@ -192,7 +193,12 @@ class SimLaminator(SingleWaferPlcSimulator):
             refused = self.refuse_out_of_range(registers, start)
             if refused:
                 return refused
-            self.job = _Job(**self.setpoint_values(registers, start), started_s=now)  # type: ignore[arg-type]
+            values = self.setpoint_values(registers, start)
+            metal_film = values["support_kind"] == SupportKind.METAL_FILM.value
+            if metal_film != (float(values["foil_thickness_um"]) > 0):
+                foil = field(SPEC, "foil_thickness_um").address()
+                return self.refused(Reason.OUT_OF_RANGE, foil)
+            self.job = _Job(**values, started_s=now)  # type: ignore[arg-type]
             self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
         elif command == "COOL":
             self.cool_to_c = float(parameters["cool_to_c"])  # type: ignore[arg-type]
@@ -329,6 +335,7 @@ class SimLaminator(SingleWaferPlcSimulator):
             workpiece,
             job.resin_thickness_um,
             support,
+            job.foil_thickness_um,
             temperature_c,
             job.press_pressure_mpa,
             job.vacuum_pa,
@@ -345,6 +352,7 @@ class SimLaminator(SingleWaferPlcSimulator):
             time_s,
             resin_um=job.resin_thickness_um,
             support=support.value,
+            foil_um=job.foil_thickness_um,
             temperature_c=round(temperature_c, 1),
             pressure_mpa=job.press_pressure_mpa,
             press_s=job.press_time_s,

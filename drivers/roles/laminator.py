@@ -50,10 +50,22 @@ class JobResult(IntEnum):
 
 @dataclass(frozen=True)
 class ResinSheet:
-    """The adhesive resin sheet laid on the wafer."""
+    """The adhesive resin sheet laid on the wafer: its resin layer, what carries it, and a
+    metal-film support's foil thickness (the wiring's metal once laminated, 001:10-11; a film
+    support has none)."""
 
     resin_thickness_um: float
     support: SupportKind
+    foil_thickness_um: float = 0.0
+
+    def __post_init__(self) -> None:
+        has_foil = self.foil_thickness_um > 0
+        if has_foil != (self.support is SupportKind.METAL_FILM):
+            raise ValueError(
+                f"sheet foil_thickness_um = {self.foil_thickness_um:g} um with a "
+                f"{self.support.value} support: a metal-film support is a foil of some "
+                "thickness, a film support has none"
+            )
 
 
 @dataclass(frozen=True)

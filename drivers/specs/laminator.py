@@ -164,6 +164,14 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             scale=10,
             doc="the job (or COOL) ends when the platen is at or below it",
         ),
+        PlcSetpoint(
+            name="foil_thickness_um",
+            unit="um",
+            machine_range=Range(0, 20),
+            register=208,
+            scale=10,
+            doc="the metal-film support's foil, which stays on the resin (0 with a film support)",
+        ),
     ),
     parameters=(
         PlcParameter(
@@ -186,7 +194,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             code=3,
             allowed_in=("ready",),
             interlocks=("lid_closed", "wafer_present"),
-            conditions="job block in range (4)",
+            conditions="job block in range (4), a foil with a metal-film support and none with "
+            "a film (4, at 208)",
             effect="evacuating → vacuum hold → heating → pressing → venting → cooling → ready; "
             "JOBS_COMPLETED +1",
         ),

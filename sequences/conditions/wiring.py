@@ -260,3 +260,32 @@ def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = Non
         evaluate,
         Margin("wiring metal", "um", lambda w: _front_wiring(w, level)[1], min_um),
     )
+
+
+def _etched_past_the_field_um(w: Workpiece, level: int) -> np.ndarray:
+    """Per site, how far the etch went past the metal support's foil in the field around the
+    site's wiring pattern at `level` (negative: the foil still left there, joining the
+    pattern to its neighbours)."""
+    past = np.zeros(w.geometry.site_count, np.float32)
+    for film in _front_metal(w):
+        if film.level == level and film.field_overetch_um.size == past.size:
+            past += film.field_overetch_um - film.field_um
+    return past
+
+
+def patterns_etched_apart(claim: str, level: int) -> Condition:
+    """At every site the metal support's foil of wiring level `level` is etched through in
+    the field around its pattern: the foil patterned into separate wiring patterns (001:11),
+    none joined to its neighbours. Too short an etch of the foil, or none, fails; the margin
+    is the over-etch, how far the etch went past the foil."""
+    return Condition(
+        claim,
+        f"the foil etched through between the wiring patterns at level {level}",
+        lambda w: (every_site(w), _etched_past_the_field_um(w, level) >= 0),
+        Margin(
+            "etch past the foil between the patterns",
+            "um",
+            lambda w: _etched_past_the_field_um(w, level),
+            0.0,
+        ),
+    )

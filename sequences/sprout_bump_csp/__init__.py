@@ -23,10 +23,11 @@ Claim 1 of 001, step by step, as this script runs it on every wafer of the lot:
            dicing out.
 
 The recipe's own constraints (the resin thinner than the bumps, 001:1b / 001:7; at least
-50 um, 001:13; no seed and no descum on a metal support, 001:10-11; a solder resist that
-stays, 001:4; a reflow peak above the balls' liquidus) are checked before any tool moves; what
-the steps leave (a bump on every pad, tips projecting, a seed joining every tip, a joined ball
-on connected wiring, the resist open at every ball) is checked on the product.
+50 um, 001:13; no seed and no descum on a metal support, and an etch that clears its foil
+between the patterns, 001:10-11; a solder resist that stays, 001:4; a reflow peak above the
+balls' liquidus) are checked before any tool moves; what the steps leave (a bump on every pad,
+tips projecting, a seed joining every tip, the foil etched through between the patterns, a
+joined ball on connected wiring, the resist open at every ball) is checked on the product.
 
 Claims 14-17 stack wiring arrangements (recipe option `upper_levels`): after the first
 arrangement's wiring, each level bonds studs on the wiring below over every tip, laminates a
@@ -184,7 +185,7 @@ async def sprout_bump_csp(wafer: Wafer, recipe: SproutBumpRecipe) -> None:
         studs = ("001:6",) if level.bumps.stack >= 2 else ()
         await form_bumps(wafer, level.bumps, (*tags, "001:1a", "001:5", *studs))
         thick = recipe.thick_resin and index == 0
-        await laminate_resin(wafer, level.resin, recipe.support, thick, tags)
+        await laminate_resin(wafer, level.resin, recipe.sheet(level.resin), thick, tags)
         await form_wiring(wafer, recipe, level.wiring, tags)
     if recipe.terminals is not None:
         await form_terminals(wafer, recipe.terminals)

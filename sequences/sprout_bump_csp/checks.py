@@ -24,6 +24,8 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
                 recipe.plated_claim(), PLATED_WIRING_MIN_UM, level=number
             )
         )
+        if recipe.metal_support:
+            checks.append(conditions.patterns_etched_apart("001:11", number))
     stack = recipe.stack_claim()
     if stack is not None:
         checks.append(conditions.connected_through_levels(stack, len(recipe.levels())))
@@ -68,9 +70,12 @@ CLAIM_MAP = {
     "001:10": "recipe option support: metal-film (sprout-bump-csp-metal-support.yaml), step "
     "'laminate resin sheet' (the tips pressed into the metal, no peel); claim check: the metal "
     "joins every tip",
-    "001:11": "recipe option support: metal-film, step 'pattern wiring' (the mould on the "
-    "metal), step 'electroplate wiring' and step 'etch seed' (the metal etched between the "
-    f"patterns); claim check: the wiring plated to at least {PLATED_WIRING_MIN_UM:g} um",
+    "001:11": "recipe option support: metal-film with its foil_thickness_um, step 'pattern "
+    "wiring' (the mould on the metal), step 'electroplate wiring' and step 'etch seed' (the "
+    "metal etched between the patterns); recipe constraint: the etch clears the foil between "
+    f"the patterns and leaves at least {PLATED_WIRING_MIN_UM:g} um of plating and foil; claim "
+    f"checks: the wiring plated to at least {PLATED_WIRING_MIN_UM:g} um, no metal left between "
+    "the patterns",
     "001:12": "recipe option support: metal-film, step 'electroplate wiring'",
     "001:14": "recipe option upper_levels with one level (sprout-bump-csp-levels-2.yaml): step "
     "'form bumps', step 'laminate resin sheet' and step 'electroplate wiring' at both levels, "

@@ -3,6 +3,7 @@ claims' own constraints."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal, Protocol, Self
 
 from pydantic import Field, model_validator
@@ -14,10 +15,10 @@ from packline.drivers.roles.deposition import (
     Method,
     ProcessGas,
 )
-from packline.drivers.roles.laminator import SupportKind
+from packline.drivers.roles.laminator import ResinSheet, SupportKind
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
 from packline.drivers.roles.wet_bench import BATH_RATES, Tank
-from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
+from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation, field_problem
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -236,6 +237,11 @@ class SproutBumpRecipe(Recipe):
     #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
     #: that stays, the tips pressed into it, and is patterned into the wiring (001:10-12)
     support: SupportKind = SupportKind.FILM
+    #: the metal-film support's foil (with `support: metal-film` only): the wiring's metal once
+    #: laminated, etched off between the patterns (001:10-11); 001:10 sets no thickness
+    foil_thickness_um: (
+        Annotated[float, Unit("um"), Field(gt=0), Feeds("laminator", "foil_thickness_um")] | None
+    ) = None
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
     wiring: WiringRecipe
@@ -301,22 +307,75 @@ class SproutBumpRecipe(Recipe):
         return [(p, level.wiring) for p, level in zip(paths, self.levels(), strict=True)]
 
     @model_validator(mode="after")
+    def _a_foil_on_the_metal_support_only(self) -> Self:
+        if self.metal_support and self.foil_thickness_um is None:
+            raise ValueError(
+                "foil_thickness_um is missing: with support metal-film the sheet's foil is the "
+                "wiring's metal (001:10-11), and its etch between the patterns is checked "
+                "against it"
+            )
+        if not self.metal_support and self.foil_thickness_um is not None:
+            raise field_problem(
+                "foil_thickness_um",
+                f"{self.foil_thickness_um:g} um",
+                "a film support is peeled and has no foil: leave it out, or set support: "
+                "metal-film",
+            )
+        return self
+
+    @model_validator(mode="after")
     def _plating_inside_its_window(self) -> Self:
+        foil_um = self.foil_thickness_um or 0.0
         for path, wiring in self.wirings():
             plating = wiring.plating
-            # on the metal support the foil under the plating is wiring metal too
-            if wiring.etch is None or self.metal_support:
+            if wiring.etch is None:
+                self._require_foil_cleared(path, None, foil_um)
                 plating.require_wiring(f"{path}.plating", self.plated_claim())
             else:
                 dip = wiring.etch.copper_etch
+                self._require_foil_cleared(path, dip, foil_um)
                 plating.require_wiring(
                     f"{path}.plating",
                     self.plated_claim(),
                     dip.described(f"{path}.etch.copper_etch"),
                     dip.removed_um(Tank.CU_ETCH),
+                    foil_um,
                 )
             wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
+
+    def _require_foil_cleared(self, path: str, dip: Dip | None, foil_um: float) -> None:
+        """Refuse a copper etch of the wiring at `path` (`dip`, None: none) that leaves some
+        of the metal support's `foil_um` between the patterns at the line's nominal rate: the
+        foil there would join every pattern to its neighbours (001:11)."""
+        if not foil_um:
+            return
+        if dip is None:
+            raise claim_violation(
+                "001:11",
+                f"{path}.etch",
+                "none",
+                f"with support metal-film the {foil_um:g} um foil is patterned by etching it off "
+                "between the patterns after the plating; without the etch it joins them all",
+            )
+        removed_um = dip.removed_um(Tank.CU_ETCH)
+        if removed_um >= foil_um:
+            return
+        rate_um_s = BATH_RATES[Tank.CU_ETCH].at_um_s(dip.temperature_c)
+        raise claim_violation(
+            "001:11",
+            f"{path}.etch.copper_etch.time_s",
+            f"{dip.time_s:g} s",
+            f"at {dip.temperature_c:g} degC the etch takes about {removed_um:.3g} um off, "
+            f"leaving {foil_um - removed_um:.2g} um of the {foil_um:g} um foil between the "
+            f"patterns, joining them: at least {math.ceil(foil_um / rate_um_s):d} s, or a warmer "
+            "bath",
+        )
+
+    def sheet(self, resin: ResinRecipe) -> ResinSheet:
+        """The sheet a level's `resin` is laminated from: on the recipe's support (a metal
+        film with its foil)."""
+        return ResinSheet(resin.sheet_thickness_um, self.support, self.foil_thickness_um or 0.0)
 
     def derived_setpoints(self) -> list[ToolSetpoint]:
         """Each level's plated area, when its plating states none."""

@@ -30,16 +30,17 @@ from .recipe import (
 async def laminate_resin(
     wafer: Wafer,
     resin: ResinRecipe,
-    support: SupportKind,
+    sheet: ResinSheet,
     thick: bool,
     tags: tuple[str, ...] = (),
 ) -> None:
-    """001:1b: the bumps penetrate the resin sheet. A film support is peeled once cool
+    """001:1b: the bumps penetrate the resin `sheet`. A film support is peeled once cool
     (001:7); a metal-film support stays, the tips pressed into it (001:10). 001:13: the sheet
     at least 50 um when the recipe asks."""
-    sheet = "001:10" if support is SupportKind.METAL_FILM else "001:7"
-    claims = (*tags, "001:1b", sheet, "001:13") if thick else (*tags, "001:1b", sheet)
-    job = replace(resin.job(), sheet=ResinSheet(resin.sheet_thickness_um, support))
+    support = sheet.support
+    carrier = "001:10" if support is SupportKind.METAL_FILM else "001:7"
+    claims = (*tags, "001:1b", carrier, "001:13") if thick else (*tags, "001:1b", carrier)
+    job = replace(resin.job(), sheet=sheet)
     async with wafer.use(Laminator) as laminator:
         await wafer.step("load on laminator", laminator.load, wafer.id)
         await wafer.step("laminate resin sheet", laminator.laminate, job, claims=claims)

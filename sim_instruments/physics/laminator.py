@@ -52,8 +52,6 @@ class LaminatorPhysics:
     #: air trapped under the sheet at the start of the hold, escaping with this time constant
     trapped_air_fraction: float = 0.02
     hold_time_constant_s: float = 15.0
-    #: a metal-film support (001:10) is an ultra-thin copper foil that stays on the resin (est)
-    metal_support_um: float = 3.0
     #: the contact a tip pressed into the foil makes with it, mOhm (est)
     metal_support_contact_mohm: float = 5.0
 
@@ -80,6 +78,7 @@ def laminate_sheet(
     workpiece: Workpiece,
     resin_thickness_um: float,
     support: Support,
+    foil_thickness_um: float,
     temperature_c: float,
     pressure_mpa: float,
     vacuum_pa: float,
@@ -93,9 +92,10 @@ def laminate_sheet(
     resin pierce it: their tips project above its top (`tip_projection_um`); under a film support
     each piercing tip keeps a thin smear of resin (what the cleaning step removes, 003:10),
     while under a metal-film support the tips are pressed against the metal (001:10) and the
-    film squeezes the resin off them and stays on the resin as a copper film, joined to every
-    tip pressed into it (the wiring's metal, 001:10-11). Bumps shorter than the resin stay
-    buried, untouched.
+    film squeezes the resin off them and stays on the resin as a copper film of
+    `foil_thickness_um`, joined to every tip pressed into it (the wiring's metal, 001:10-11),
+    the foil in the field around each site's pattern as thick (`Film.field_um`: what the etch
+    between the patterns must clear). Bumps shorter than the resin stay buried, untouched.
     """
     sites = workpiece.geometry.site_count
     spread = np.clip(rng.standard_normal(sites), -3.0, 3.0)
@@ -108,9 +108,9 @@ def laminate_sheet(
     )
     piercing = workpiece.tip_projection_um > 0
     if support is Support.METAL_FILM:
-        foil = Film.blanket(
-            FilmMaterial.CU, physics.metal_support_um, sites, level=workpiece.wiring_level
-        )
+        foil = Film.blanket(FilmMaterial.CU, foil_thickness_um, sites, level=workpiece.wiring_level)
+        foil.field_um = foil.thickness_um.copy()
+        foil.field_overetch_um = np.zeros(sites, np.float32)
         foil.connected = piercing.copy()
         foil.contact_mohm = np.where(
             piercing, np.float32(physics.metal_support_contact_mohm), np.float32(np.inf)

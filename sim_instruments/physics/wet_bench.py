@@ -11,7 +11,10 @@ temperature (an Arrhenius law near room temperature).
   nothing is gone from the site: a pattern cut through there, with no connected metal of its
   wiring level left (a plating etched away over the foil it grew on still leaves the foil),
   is `opened` (the over-etch that opens a wiring line, or a seed etch where the plating never
-  grew). Through a resist of
+  grew). Once no resist is left on a site, the etchant takes as much off a film's metal in
+  the field around the site's pattern (`Film.field_um`, a metal support's foil: what joins
+  the patterns until it is etched through; what it takes beyond that metal is the field's
+  over-etch, `Film.field_overetch_um`). Through a resist of
   islands (a land reticle, 000:x3) the etchant works in the field around each island, down
   through the film (`Film.field_um`: what the field still holds joins the land to the rest),
   and, being isotropic, as far sideways under the island's edge (`undercut`): the land under
@@ -109,13 +112,19 @@ def etch(
     etched_um = physics.rate_um_s(tank, temperature_c) * time_s
     budget = np.where(resist.open, etched_um, 0.0).astype(np.float32)
     exposed = budget > 0
+    #: the field between the patterns lies under the resist until it is stripped
+    field_budget = np.where(resist.thickness_um > 0, 0.0, etched_um).astype(np.float32)
     removed = np.zeros_like(budget)
     #: where a connected film was etched to nothing, by its wiring level and face
     lost: dict[tuple[int, Face], np.ndarray] = {}
     for film in reversed(workpiece.films.layers):
         if film.material not in metals:
             budget[film.present] = 0.0  # another metal on top: the etchant stops at it
+            if film.field_um.size == field_budget.size:
+                field_budget[film.field_um > 0] = 0.0
             continue
+        if film.field_overetch_um.size == field_budget.size and not resist.islands:
+            _etch_field(film, field_budget)
         key = (film.level, film.face)
         lost.setdefault(key, np.zeros(budget.shape, bool))
         if resist.islands and resist.opening_um is not None:
@@ -174,6 +183,15 @@ def plate_electroless(
     top.connected |= grows & (top.present | below_metal)
     top.present |= grows
     return DipOutcome(growth if grows.any() else 0.0, int(top.present.sum()), 0)
+
+
+def _etch_field(film: Film, budget: np.ndarray) -> None:
+    """Etch `budget` (per site) into `film`'s metal in the field between the patterns, from
+    its top; what the budget holds beyond that metal is the field's over-etch."""
+    take = np.minimum(film.field_um, budget)
+    film.field_um -= take
+    budget -= take
+    film.field_overetch_um += np.where(film.field_um > 0, 0.0, budget).astype(np.float32)
 
 
 def _etch_around_islands(

@@ -87,7 +87,7 @@ JOB = LaminationJob(
         cool_to_c=35,
     ),
 )
-JOB_REGISTERS = [450, 1, 100, 20, 1000, 500, 60, 350]
+JOB_REGISTERS = [450, 1, 100, 20, 1000, 500, 60, 350, 0]  # a film support: no foil
 
 
 def make_driver(address: str, clock: VirtualClock | None = None, **options) -> ModbusLaminator:

@@ -14,6 +14,8 @@ import pytest
 
 from packline.cli import main
 from packline.drivers.roles.lithography import RETICLES
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
+from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.solder import PLATED_WIRING_MIN_UM, mask_area_cm2
 from packline.sequences.sprout_bump_csp import SproutBumpRecipe, claim_conditions
 from packline.sim_instruments.twin import wafer_site_count
@@ -93,7 +95,8 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
         ({"resin": {"sheet_thickness_um": "65 um"}}, "001:1b"),
         ({"thick_resin": True}, "001:13"),
         ({"wiring": {"seed": {"steps": [{"method": "cvd", "material": "SiO2"}]}}}, "001:9"),
-        ({"support": "metal-film"}, "001:11"),  # with a seed: the support is the wiring's metal
+        # with a seed: the support is the wiring's metal
+        ({"support": "metal-film", "foil_thickness_um": "3 um"}, "001:11"),
         ({"terminals": {"solder_resist": {"material": "PR-THICK"}}}, "001:4"),  # stripped later
     ],
 )
@@ -301,6 +304,70 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
     SproutBumpRecipe.model_validate(recipe)
 
 
+def _metal_etch(time_s: str):
+    return lambda r: r["wiring"]["etch"]["copper_etch"].update(time_s=time_s)
+
+
+@pytest.mark.parametrize(
+    ("spoil", "expected"),
+    [
+        (  # 2.83 um at 45 degC off a 3 um foil: the patterns stay joined
+            _metal_etch("100 s"),
+            "wiring.etch.copper_etch.time_s = 100 s: at 45 degC the etch takes about 2.83 um "
+            "off, leaving 0.17 um of the 3 um foil between the patterns, joining them: at least "
+            "107 s, or a warmer bath (claim 001:11)",
+        ),
+        (  # the 2 min etch takes 3.39 um: 0.39 um of the 3.05 um plating's top beyond the foil
+            lambda r: r["wiring"]["plating"].update(min_thickness_um="3.05 um"),
+            "wiring.plating.min_thickness_um = 3.05 um: the seed etch after the plating "
+            "(wiring.etch.copper_etch, 120 s at 45 degC) takes about 3.4 um off the wiring's "
+            "top, leaving 2.66 um where the plating held 3.05 um on the 3 um foil, below the 3 "
+            "um a plated wiring keeps (what the claim check holds it to): at least 3.39 um, or a "
+            "shorter etch (claim 001:11)",
+        ),
+        (  # 17 um at 45 degC: through the 4.5 um plating and the foil
+            _metal_etch("10 min"),
+            "takes about 17 um off the wiring's top, through all of it where the plating held "
+            "4.5 um on the 3 um foil: the pattern cut through",
+        ),
+        (
+            lambda r: r["wiring"].pop("etch"),
+            "wiring.etch = none: with support metal-film the 3 um foil is patterned by etching "
+            "it off between the patterns after the plating; without the etch it joins them all "
+            "(claim 001:11)",
+        ),
+        (
+            lambda r: r.pop("foil_thickness_um"),
+            "foil_thickness_um is missing: with support metal-film the sheet's foil is the "
+            "wiring's metal (001:10-11)",
+        ),
+        (
+            lambda r: r.update(foil_thickness_um="25 um"),
+            "foil_thickness_um = '25 um': must be at most 20 um (the laminator range of "
+            "foil_thickness_um: 0-20 um; given 25 um)",
+        ),
+    ],
+)
+def test_a_metal_support_etch_that_leaves_or_cuts_through_the_foil_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, expected: str
+):
+    """On the metal support the etch after the plating must clear the foil between the
+    patterns and leave at least 3 um of plating and foil on them, at the copper etch's nominal
+    rate (0.0283 um/s at 45 degC); the foil's thickness is the recipe's."""
+    recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
+    spoil(recipe)
+    assert expected in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
+def test_a_film_support_has_no_foil(tmp_path: Path, capsys: pytest.CaptureFixture[str]):
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["foil_thickness_um"] = "3 um"
+    assert (
+        "foil_thickness_um = 3 um: a film support is peeled and has no foil: leave it out, or "
+        "set support: metal-film"
+    ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
 def test_a_valid_stated_area_at_the_windows_lower_end_plates_as_the_recipe_asks(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
@@ -413,3 +480,49 @@ def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_
     failing = failing_claims(check)
     assert claim in failing
     assert claim in check["note"]
+
+
+@pytest.mark.parametrize(
+    ("etch_s", "verdict", "margin"),
+    [
+        (
+            120.0,
+            "pass",
+            "smallest etch past the foil between the patterns 0.167 um (0.167 um to spare)",
+        ),
+        (
+            100.0,
+            "fail",
+            "smallest etch past the foil between the patterns -0.361 um (0.361 um short)",
+        ),
+    ],
+)
+async def test_an_etch_that_leaves_the_foil_between_the_patterns_fails_001_11(
+    store: RunStore, etch_s: float, verdict: str, margin: str
+):
+    """The metal support's reference etches its 3 um foil 2 min at 45 degC: the bath, held
+    within 1 degC of its setpoint, takes 3.17 um off, the foil is etched through between the
+    patterns at every site with 0.167 um to spare. validate refuses 100 s (2.83 um at the
+    nominal rate); driven through the line all the same, the wafer completes (no pattern is
+    cut) and the claim check fails 001:11 at every site: the foil left joins the patterns."""
+    prepared = prepare(
+        RunRequest(
+            "sprout-bump-csp",
+            recipe_path=str(RECIPES.joinpath("sprout-bump-csp-metal-support.yaml")),
+        )
+    )
+    recipe = prepared.recipe
+    assert isinstance(recipe, SproutBumpRecipe)
+    etch = recipe.wiring.etch
+    assert etch is not None
+    dip = etch.copper_etch.model_copy(update={"time_s": etch_s})  # past validate
+    wiring = recipe.wiring.model_copy(update={"etch": etch.model_copy(update={"copper_etch": dip})})
+    prepared.recipe = recipe.model_copy(update={"wiring": wiring})
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+    check = run_report(store, engine.run_id)["claim_check"]
+    (apart,) = [c for c in check["conditions"] if c["condition"].startswith("the foil etched")]
+    assert (apart["claim"], apart["verdict"]) == ("001:11", verdict)
+    assert apart["sites_passing"] == (apart["sites_checked"] if verdict == "pass" else 0)
+    assert margin_text(apart) == margin
+    assert failing_claims(check) == ({"001:11"} if verdict == "fail" else set())

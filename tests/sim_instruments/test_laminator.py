@@ -35,7 +35,7 @@ from packline.drivers.roles.laminator import (
     ResinSheet,
     SupportKind,
 )
-from packline.drivers.specs.laminator import SPEC
+from packline.drivers.specs.laminator import SPEC, SUPPORT_CODES
 from packline.sim_instruments.laminator import SimLaminator
 from packline.sim_instruments.physics.laminator import (
     LaminatorPhysics,
@@ -180,10 +180,14 @@ async def test_a_sheet_thicker_than_the_bumps_leaves_them_buried(rig: Rig):
 async def test_a_metal_film_support_stays_and_the_tips_touch_it(rig: Rig):
     incoming = bumped_wafer(rig, "W01", 60.0)
     await rig.driver.load("W01")
-    await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(45, SupportKind.METAL_FILM)))
+    await rig.driver.laminate(replace(FILM_45, sheet=ResinSheet(45, SupportKind.METAL_FILM, 5)))
     wafer = rig.twin.get("W01")
     assert wafer.resins.support is Support.METAL_FILM
     assert (wafer.tip_projection_um > 0).all()  # every tip reaches the film through the resin
+    (foil,) = wafer.films.layers  # the sheet's 5 um foil, as thick between the patterns
+    np.testing.assert_array_equal(foil.thickness_um, 5.0)
+    np.testing.assert_array_equal(foil.field_um, 5.0)
+    assert foil.connected.all()
     np.testing.assert_array_equal(wafer.surface.residue_nm, incoming)  # the film squeezed it off
     assert (await rig.driver.request_status()).support_on_wafer is SupportKind.METAL_FILM
 
@@ -268,7 +272,7 @@ def test_laminate_sheet_on_a_300_mm_wafer_with_60000_sites():  # its cost: bench
     wafer.bumps.height_um[:] = 60.0
     physics = LaminatorPhysics()
     rng = np.random.default_rng(0)
-    laminate_sheet(wafer, 45.0, Support.FILM, 100, 0.5, 100, 20, physics, rng)
+    laminate_sheet(wafer, 45.0, Support.FILM, 0.0, 100, 0.5, 100, 20, physics, rng)
     assert (wafer.tip_projection_um > 10).all()
 
 
@@ -383,6 +387,29 @@ async def test_out_of_limit_setpoint_is_refused_and_nothing_is_sent(rig: Rig):
     assert rig.driver.state is ToolState.IDLE
 
 
+def test_a_sheet_states_a_foil_exactly_when_its_support_is_metal():
+    with pytest.raises(ValueError, match="foil_thickness_um = 0 um with a metal-film support"):
+        ResinSheet(45, SupportKind.METAL_FILM)
+    with pytest.raises(ValueError, match="foil_thickness_um = 3 um with a film support"):
+        ResinSheet(45, SupportKind.FILM, 3)
+
+
+@pytest.mark.parametrize(("support", "foil"), [(SupportKind.METAL_FILM, 0), (SupportKind.FILM, 30)])
+async def test_the_tool_refuses_a_job_whose_foil_does_not_match_its_support(
+    rig: Rig, support: SupportKind, foil: int
+):
+    await rig.driver.load("W01")
+    code = dict((text, code) for code, text in SUPPORT_CODES)[support.value]
+    await rig.driver.link.write_registers(200, [450, code, 100, 20, 1000, 500, 60, 350, foil])
+    with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
+        await rig.driver.link.write_register(MAP.command_register, Command.START_JOB)
+    assert await rig.driver.link.read_holding_registers(
+        MAP.status_address(SPEC, "REFUSED_REGISTER"), 2
+    ) == [208, CommandError.OUT_OF_RANGE]
+    assert rig.sim.job is None
+    assert rig.twin.get("W01").films.layers == []
+
+
 async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
     rig = await open_rig()
     testing.force_limits(rig.driver, {"temperature_c": (60, 200)})
@@ -393,7 +420,7 @@ async def test_the_tool_refuses_a_value_beyond_its_range_with_its_own_error():
         message = str(refused.value)
         assert "write job: value out of range: temperature_c (register 204)" in message
         assert refused.value.code == "ILLEGAL_DATA_VALUE"
-        assert rig.sim.received[-1] == "FC16 write 200 [450, 1, 100, 20, 1800, 500, 60, 350]"
+        assert rig.sim.received[-1] == "FC16 write 200 [450, 1, 100, 20, 1800, 500, 60, 350, 0]"
         assert rig.sim.job is None
         assert rig.driver.state is ToolState.IDLE
     finally:

@@ -127,6 +127,33 @@ async def test_a_plating_etched_away_over_its_foil_leaves_the_foils_wiring_uncut
     assert foil.thickness_um.max() == pytest.approx(2.5, abs=1e-4)
 
 
+async def test_the_etch_clears_a_metal_supports_foil_between_the_patterns_past_the_mould():
+    """001:11: the 3 um foil lies in the field between the plated patterns as well as under
+    them. Under the mould the field keeps it; once the mould is gone the etch takes as much
+    off the field as off the patterns' top: 2 um leave 1 um of foil joining the patterns, 4 um
+    clear it with 1 um of over-etch, the patterns keep their foil and 1 um of plating."""
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        foil, plating = plated_wiring(wafer, plated_um=5.0)
+        foil.thickness_um[:] = 3.0
+        foil.field_um = foil.thickness_um.copy()
+        foil.field_overetch_um = np.zeros_like(foil.thickness_um)
+        coat(wafer, CoatMaterial.PR_THICK, 4000, 30, LithoPhysics())
+        await bench.load("W1")
+        await bench.etch(Tank.CU_ETCH, 200)
+        np.testing.assert_array_equal(foil.field_um, 3.0)  # the mould covers the field
+        await bench.strip_resist(600)
+        short = await bench.etch(Tank.CU_ETCH, 200)  # 2 um at 30 degC
+        np.testing.assert_allclose(foil.field_um, 1.0, rtol=1e-5)
+        np.testing.assert_array_equal(foil.field_overetch_um, 0.0)
+        through = await bench.etch(Tank.CU_ETCH, 200)
+    np.testing.assert_array_equal(foil.field_um, 0.0)
+    np.testing.assert_allclose(foil.field_overetch_um, 1.0, rtol=1e-5)
+    np.testing.assert_allclose(plating.thickness_um, 1.0, rtol=1e-5)
+    np.testing.assert_array_equal(foil.thickness_um, 3.0)
+    assert short.opened_sites == through.opened_sites == 0
+
+
 async def test_resist_and_a_nobler_metal_on_top_stop_the_etchant():
     async with bench_on_line() as (sim, bench):
         wafer = sim.twin.get("W1")

@@ -67,9 +67,13 @@ class Film:
     #: per site, the width of the land kept under the site's island (empty: never etched
     #: through islands; 0: the undercut took the land away)
     land_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
-    #: per site, the metal still in the field around the land, joining it to the rest of the
-    #: film (empty: never etched through islands)
+    #: per site, the metal still in the field around the site's land or pattern, joining it
+    #: to the rest of the film (empty: not tracked, a film never etched through islands and
+    #: not a metal support's foil)
     field_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: per site, how much further an etch went once it had cleared that field (empty: not
+    #: tracked; 0 where metal is left): the over-etch between a metal support's patterns
+    field_overetch_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
 
     @property
     def covers(self) -> np.ndarray:
