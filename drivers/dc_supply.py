@@ -6,19 +6,26 @@ the IEEE 488.2 common commands are sent, so a bench supply of that range can sta
 
     *CLS / *IDN?                       identity, errors cleared
     CURR 2.5 / VOLT 10 / VOLT:PROT 12  settings, each group checked with SYST:ERR? until 0
-    OUTP ON / OUTP OFF / OUTP?         the output
+    CURR:MODE LIST / LIST:CURR 2.5 / LIST:DWEL 130.5 / LIST:COUN 1 / TRIG:SOUR IMM
+                                       a charge's time as a list of one step (the transient)
+    OUTP ON / INIT                     the output on, the list run (overlapped)
+    *OPC?                              held until the list is done or aborted (the cell's
+                                       inhibit, a protection trip)
+    OUTP OFF / OUTP?                   the output
     :VOLT:PROT:TRIP?;:CURR:PROT:TRIP?  the protections (the supply's alarms), one compound query
     :MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?
                                        what flows at the terminals and the protections, in
-                                       one compound query: what a plating poll reads
+                                       one compound query: what a plating charge is read by
     OUTP:PROT:CLE                      clear a tripped protection
-    OUTP OFF, *OPC?                    the safe state
+    OUTP OFF, ABOR, *OPC?              the safe state
 
 The supply is a device of a tool, not a tool of the line: it has no workpiece and no
 interlock; the tool that owns it (the electroplater) decides when its output may be on.
 """
 
 from __future__ import annotations
+
+import math
 
 from .equipment import Identity
 from .errors import WrongTool
@@ -50,11 +57,53 @@ class ScpiDcSupply(ScpiDriver):
         """Current, compliance voltage and over-voltage protection, each checked against the
         limits before anything is sent, then sent as one group (any refusal refuses it)."""
         levels = {"current_a": current_a, "voltage_v": voltage_v, "over_voltage_v": over_voltage_v}
-        lines = [
+        await self.send(action, *self._setting_lines(action, levels))
+
+    def _setting_lines(self, action: str, values: dict[str, float]) -> list[str]:
+        """The setting line of each setpoint (name -> value), each checked against the
+        limits first, so that nothing is sent when any is outside."""
+        return [
             setpoint(SPEC, name).encode(self.check_limit(action, name, value))
-            for name, value in levels.items()
+            for name, value in values.items()
         ]
-        await self.send(action, *lines)
+
+    async def set_current_list(
+        self,
+        action: str,
+        current_a: float,
+        duration_s: float,
+        voltage_v: float,
+        over_voltage_v: float,
+    ) -> None:
+        """`current_a` at the immediate level and as a list of one step lasting at least
+        `duration_s` (a dwell of at most the tool's longest, repeated by `LIST:COUN`, rounded
+        up to its 1 ms), the compliance voltage and the over-voltage protection: the current
+        is the same through the transient and after it, and the transient, which `*OPC?`
+        waits for, lasts that long unless something ends it first. Each value is checked
+        against the limits before anything is sent, then all are sent as one group (any
+        refusal refuses it)."""
+        longest_s = SPEC.setpoint_by_name["list_dwell_s"].machine_range.maximum
+        count = math.ceil(duration_s / longest_s)
+        levels = {
+            "current_a": current_a,
+            "voltage_v": voltage_v,
+            "over_voltage_v": over_voltage_v,
+            "list_current_a": current_a,
+            "list_dwell_s": math.ceil(duration_s / count * 1000) / 1000,
+            "list_count": count,
+        }
+        lines = self._setting_lines(action, levels)
+        await self.send(
+            action,
+            *lines[:3],
+            f"{command(SPEC, 'current_mode').short} LIST",
+            *lines[3:],
+            f"{command(SPEC, 'trigger_source').short} IMM",
+        )
+
+    async def run_list(self, action: str) -> None:
+        """`OUTP ON`, then `INIT` (the list runs at once), checked through the error queue."""
+        await self.send(action, f"{self._output} ON", command(SPEC, "initiate").short)
 
     async def switch_output(self, action: str, on: bool) -> None:
         """`OUTP ON` or `OUTP OFF`, checked through the error queue."""
@@ -112,11 +161,10 @@ class ScpiDcSupply(ScpiDriver):
         await self.send("clear protection", short_form(command(SPEC, "clear_protection").header))
 
     async def _command_safe_state(self) -> None:
-        """Output off, confirmed by `*OPC?`."""
+        """Output off and the transient aborted (`ABOR`: a supply whose list runs on while
+        its output is off would hold `*OPC?` to the list's end), confirmed by `*OPC?`."""
         await self.link.write(f"{self._output} OFF")
-        reply = await self.link.query("*OPC?")
-        if reply != "1":
-            raise self.garbled("output off", reply, "1")
+        await super()._command_safe_state()
 
     async def request_workpieces(self) -> tuple[str, ...]:
         """A supply holds no workpiece (the plating cell it feeds holds the wafer)."""

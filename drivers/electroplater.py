@@ -19,10 +19,12 @@ interlocks read, IMMERSE; once the wafer is in the bath with the contact ring on
 seed area the cell measured (`CATHODE_AREA`) against the recipe's design area,
 `plated_area_cm2` (one far off it is refused, the wafer withdrawn unplated); the supply's
 levels set (output off) with the current of the recipe's density over the measured area
-(current-density control), the charge of the recipe's thickness over that area as the cell's
-charge target, then `OUTP ON`; the supply and the cell are polled until the cell reports the
+(current-density control) as the supply's list, the charge of the recipe's thickness over
+that area as the cell's charge target, then `OUTP ON` and `INIT`; the supply and the cell are
+read as the list starts and once the supply answers `*OPC?`, until the cell reports the
 charge reached and the current off (ampere-hour termination in the tool, decision 0038: the
-charge does not depend on when the driver looks), then WITHDRAW. The safe state is the same
+charge does not depend on when the driver looks; the wait on `*OPC?`, decision 0044), then
+WITHDRAW. The safe state is the same
 order: output off, then ABORT (the wafer withdrawn and rinsed). Once the holder is out,
 rinsed and dry, the thickness the rinse station's XRF head measured at its points
 (`XRF_POINTS`, `XRF_THICKNESS`) is read into the result.
@@ -162,7 +164,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         paddle = self.encode_fields(action, {"agitation_rpm": recipe.agitation_rpm})
         most_cm2 = accepted_area_cm2(recipe.plated_area_cm2)[1]  # any the cell may measure
         for name, value in (
-            ("current_a", recipe.current_a(most_cm2)),
+            ("list_current_a", recipe.current_a(most_cm2)),
             ("voltage_v", recipe.compliance_voltage_v),
             ("over_voltage_v", recipe.over_voltage_v),
         ):
@@ -202,12 +204,6 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
                     f"the cell measured {area_cm2:.4g} cm^2 of exposed, connected seed"
                     f"{refused}; the wafer was withdrawn unplated",
                 )
-            await self.supply.set_output_levels(
-                action,
-                recipe.current_a(area_cm2),
-                recipe.compliance_voltage_v,
-                recipe.over_voltage_v,
-            )
             try:
                 result = await self._pass_charge(action, recipe, wafer_id, area_cm2)
             except ConnectionLost:
@@ -260,23 +256,38 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         self, action: str, recipe: PlatingRecipe, wafer_id: str, area_cm2: float
     ) -> PlatingResult:
         """The charge of the recipe's thickness over `area_cm2`, the area the cell measured, as
-        the cell's charge target, the output on, and the supply and the cell polled until the
-        cell reports the charge reached and the current off (its ampere-hour termination, so
-        the charge is the target's however late the poll comes); the result's thickness by
-        charge and current density are over that area. The driver switches the output off
-        only as the safe state (an alarm, an abort, a timeout).
+        the cell's charge target, the current of the recipe's density over it as the supply's
+        level and its list (lasting the charge's time at that current), the output on and the
+        list run; the supply and the cell read as it starts, then again once the supply
+        answers `*OPC?` (its transient ended: the cell reached the charge and switched the
+        current off through the supply's inhibit input, which its alarms assert too, or a
+        protection tripped, or the list's time ran out), until the cell reports the charge
+        reached (its ampere-hour termination, so the charge is the target's however late the
+        driver looks; docs/decisions/0038 and 0044): polled every interval if the list's
+        time ran out first (a cell that took less current than set); the result's thickness
+        by charge and current density are over that area. The driver switches the output
+        off only as the safe state (an alarm, an abort, a timeout).
 
-        The mean current is the supply's mean reading while current flowed (each poll reads
+        The mean current is the supply's mean reading while current flowed (each read takes
         the supply before the cell, so a reading the cell then reports not yet ended is one;
-        the cell's charge over its current-on time if no poll came before the end), and the
+        the cell's charge over its current-on time if no read came before the end), and the
         supply's charge, an independent figure, that current over the cell's current-on time.
         """
         target_c = recipe.charge_c(area_cm2)
+        current_a = recipe.current_a(area_cm2)
+        timeout_s = recipe.timeout_s + target_c / current_a
+        await self.supply.set_current_list(
+            action,
+            current_a,
+            target_c / current_a,
+            recipe.compliance_voltage_v,
+            recipe.over_voltage_v,
+        )
         target = self.encode_fields(action, {"charge_target_c": target_c})
         await self.write_fields(action, field(SPEC, "charge_target_c").address(), target)
         voltages: list[float] = []
         flowing: list[float] = []  # the current readings taken before the charge's end
-        await self.supply.switch_output(action, True)
+        await self.supply.run_list(action)
 
         async def poll() -> CellStatus | None:
             current_a, voltage_v, tripped = await self.supply.measure_watched(action)
@@ -291,11 +302,12 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             flowing.append(current_a)
             return None
 
-        await self.wait_until(
+        await self.supply.wait_operation(
             action,
             poll,
-            recipe.timeout_s + target_c / recipe.current_a(area_cm2),
+            timeout_s,
             lambda: f"{flowing[-1] if flowing else 0:g} A flowing, charge not reached",
+            owner=self,
         )
         status = await self.request_status()
         bath_temperature_c = await self.request_bath_temperature_c()

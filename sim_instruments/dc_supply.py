@@ -9,17 +9,28 @@ no current flows. The over-voltage protection trips the output off when the outp
 rises above its level; the over-current protection, when on, trips it when the supply is in
 current limit (CC). A trip latches its alarm and its `TRIP?` flag until `OUTP:PROT:CLE`.
 
+The transient system runs a list of one step (SCPI-99 `LIST`): in `CURR:MODE LIST`, `INIT`
+(started at once, or by `*TRG` with `TRIG:SOUR BUS`) makes the current setting `LIST:CURR` for
+`LIST:COUN` times `LIST:DWEL`, then the immediate level again. `INIT` is overlapped: `*OPC?`
+is held while the transient is initiated (`operation_pending`), until the list is done or
+aborted: by `ABOR`, `*RST`, the output switched off, a protection trip or the inhibit input
+(`abort`).
+
 The load is whatever the supply is wired to: its owner (the plating cell) sets `load`, and
-`advance_hook` brings the owner's model to the present before the supply changes.
+`advance_hook` brings the owner's model to the present before the supply changes; an owner
+that integrates the current steps to the list's end (`list_ends_s`) and ends it there
+(`end_list`), else the supply ends it when it next looks.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from packline.clock import Clock
-from packline.drivers.specs.dc_supply import SPEC
+from packline.drivers.families.scpi_wire import short_form
+from packline.drivers.specs.dc_supply import CURRENT_MODES, SPEC, TRIGGER_SOURCES
 
 from .families.scpi import Handler, Header, ScpiSimTool, conflict, count, flag, switch
 from .servers.text import AddressForm
@@ -29,6 +40,9 @@ SETPOINT_ATTRIBUTES = {
     "current_a": "current_set_a",
     "voltage_v": "voltage_set_v",
     "over_voltage_v": "over_voltage_v",
+    "list_current_a": "list_current_a",
+    "list_dwell_s": "list_dwell_s",
+    "list_count": "list_count",
 }
 
 
@@ -79,23 +93,50 @@ class SimDcSupply(ScpiSimTool):
         self.current_set_a = 0.0
         self.voltage_set_v = 0.0
         self.over_voltage_v = 0.0
+        self.list_current_a = 0.0
+        self.list_dwell_s = 0.0
+        self.list_count = 1
+        self.current_mode = "FIXED"
+        self.trigger_source = "IMMEDIATE"
+        #: Initiated, the list waiting for `*TRG`.
+        self.armed = False
+        #: When the running list ends, s of process time (None: no list runs).
+        self.list_ends_s: float | None = None
         self.reset_settings()
 
     # ----------------------------------------------------------------- the model
 
     def advance(self) -> None:
+        """The owner's model to now (which ends a list due by then), then a list due by now
+        ended, for a supply whose owner does not."""
         self.advance_hook()
+        if self.list_ends_s is not None and self.list_ends_s <= self.clock.now():
+            self.end_list()
+
+    def next_change_s(self, now: float) -> float:
+        """The running list's end, if it comes before the family's next look."""
+        return min(super().next_change_s(now), self.list_ends_s or math.inf)
+
+    def operation_pending(self) -> bool:
+        """The transient is initiated: `*OPC?` waits for the list's end or its abort."""
+        return self.armed or self.list_ends_s is not None
+
+    def end_list(self) -> None:
+        """The list is done: the immediate current setting again."""
+        self.list_ends_s = None
+        self.check_protection()
 
     def operating_point(self) -> OperatingPoint:
-        """What flows now, from the settings and the load."""
+        """What flows now, from the settings (the list's current while it runs) and the load."""
         if not self.output_on:
             return OFF
         load = self.load()
         if load is None:
             return OperatingPoint(0.0, self.voltage_set_v, False)
-        needed_v = load.back_emf_v + self.current_set_a * load.resistance_ohm
+        current_a = self.current_set_a if self.list_ends_s is None else self.list_current_a
+        needed_v = load.back_emf_v + current_a * load.resistance_ohm
         if needed_v <= self.voltage_set_v:
-            return OperatingPoint(self.current_set_a, needed_v, True)
+            return OperatingPoint(current_a, needed_v, True)
         current_a = max((self.voltage_set_v - load.back_emf_v) / load.resistance_ohm, 0.0)
         return OperatingPoint(current_a, self.voltage_set_v, False)
 
@@ -110,7 +151,7 @@ class SimDcSupply(ScpiSimTool):
             self._trip("OVER_CURRENT")
 
     def _trip(self, alarm: str) -> None:
-        self.output_on = False
+        self.abort()
         self.tripped.add(alarm)
         self.latch(alarm)
 
@@ -124,11 +165,16 @@ class SimDcSupply(ScpiSimTool):
     def reset_settings(self) -> None:
         self.reset_setpoints(SETPOINT_ATTRIBUTES)
         self.over_current_on = False
+        self.current_mode = "FIXED"
+        self.trigger_source = "IMMEDIATE"
 
     def abort(self) -> None:
-        """Output off: the family's `ABOR`, `*RST`, and the rear shut-off input its owner
-        drives (a plating cell ending its charge, `OUTP?` then answers 0)."""
+        """Output off and the transient aborted: the family's `ABOR`, `*RST`, a protection
+        trip, and the rear inhibit input its owner drives (a plating cell ending its charge or
+        in alarm; `OUTP?` then answers 0)."""
         self.output_on = False
+        self.armed = False
+        self.list_ends_s = None
 
     def device_commands(self) -> Iterable[Header]:
         def changed(setting: Handler) -> Handler:
@@ -169,8 +215,47 @@ class SimDcSupply(ScpiSimTool):
                 self.header("over_current_tripped"),
                 lambda _: flag("OVER_CURRENT" in self.tripped),
             ),
+            level("list_current_a"),
+            self.setpoint_header("list_dwell_s", "list_dwell_s", self._not_initiated),
+            self.setpoint_header("list_count", "list_count", self._not_initiated),
+            self.choice_header(
+                self.header("current_mode"), "current_mode", CURRENT_MODES, self._not_initiated
+            ),
+            self.choice_header(
+                self.header("trigger_source"),
+                "trigger_source",
+                TRIGGER_SOURCES,
+                self._not_initiated,
+            ),
+            Header(self.header("initiate"), None, self._initiate),
+            Header(self.header("trigger"), None, self._trigger),
             Header(self.header("clear_protection"), None, self._clear_protection),
         ]
+
+    def _not_initiated(self) -> None:
+        if self.operation_pending():
+            raise conflict(f"transient initiated, {short_form(self.wire.abort)} ends it")
+
+    def _initiate(self, arguments: list[str]) -> None:
+        """`INIT`: the list runs now (`TRIG:SOUR IMM`) or at `*TRG`; in `CURR:MODE FIX` the
+        transient has nothing to do and is done at once."""
+        count(self.short("initiate"), arguments, 0)
+        self._not_initiated()
+        if self.current_mode == "LIST":
+            self.armed = True
+            if self.trigger_source == "IMMEDIATE":
+                self._start_list()
+
+    def _trigger(self, arguments: list[str]) -> None:
+        """`*TRG`: an initiated list starts (ignored when none waits, as IEEE 488.2 allows)."""
+        count("*TRG", arguments, 0)
+        if self.armed and self.list_ends_s is None:
+            self._start_list()
+
+    def _start_list(self) -> None:
+        self.armed = False
+        self.list_ends_s = self.clock.now() + self.list_dwell_s * self.list_count
+        self.check_protection()
 
     def _output(self, arguments: list[str]) -> None:
         on = switch(self.short("output"), arguments)

@@ -8,8 +8,10 @@ seed (the cell is then a back-EMF and a resistance), and the cell counts that cu
 its cathode shunt (`IMMERSION_CHARGE`, over the seed area it measured once the wafer is in,
 `CATHODE_AREA`) and into the bath's age (`BATH_AGE`). Its ampere-hour termination ends the
 charge itself: in the step where the counter reaches `charge_target_c` the current flows only
-until it does, then the cell switches the supply's output off through its shut-off input and
-sets `CHARGE_REACHED`, so the charge is the target's however late the host looks. The cell has a
+until it does, then the cell switches the supply's output off through its inhibit input
+(ending the supply's transient, so a `*OPC?` held on it is answered) and sets
+`CHARGE_REACHED`, so the charge is the target's however late the host looks; an alarm of the
+cell asserts the same input. The cell has a
 bath per chemistry it was built with (every `Metal` by default); `SELECT_BATH` chooses the one
 the holder plates in, each bath ageing by its own charge.
 
@@ -17,7 +19,8 @@ The bath's heater is a `SimTemperatureController` (the line's common controller 
 cell's Modbus server, at the unit id after the cell's; its alarm 1 is wired to the PLC's
 OVER_TEMPERATURE input. Time is the line's clock: on every access of any of the three devices
 the model is stepped to `clock.now()` in steps of at most a second (the heater's loop and the
-body it heats), ending a step at each move of the holder, and the current (constant within a
+body it heats), ending a step at each move of the holder and at the end of the supply's list,
+and the current (constant within a
 step) is integrated into the charge. When the wafer leaves the bath, the charge it took is
 deposited by `physics.electroplater.electroplate` on the workpiece twin over its cathode
 (`cathode_of`): a new film on the exposed, connected seed, or a solder layer on the bump tips.
@@ -212,6 +215,11 @@ class SimElectroplater(SingleWaferPlcSimulator):
             "wafer_immersed": self.phase is CellPhase.IMMERSED,
         }
 
+    def changed(self) -> None:
+        """A fault or a command: the supply's held `*OPC?` looks at the tool again too."""
+        super().changed()
+        self.supply.changed()
+
     def conditions_changed(self) -> None:
         now = self.clock.now()
         if self.phase is CellPhase.IMMERSED:
@@ -276,13 +284,17 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self.supply.check_protection()  # the load changes with the holder
 
     def _next_event(self) -> Event | None:
-        """When the holder's present move ends, and what happens then."""
+        """What ends the present step of the model next, and what happens then: the holder's
+        move ending, or the supply's list (the current changes there)."""
         started = self.phase_started_s
+        events: list[Event] = []
         if self.phase is CellPhase.IMMERSING:
-            return started + self.physics.immerse_time_s, self._on_immersed
-        if self.phase is CellPhase.WITHDRAWING:
-            return started + self.physics.withdraw_time_s, self._on_withdrawn
-        return None
+            events.append((started + self.physics.immerse_time_s, self._on_immersed))
+        elif self.phase is CellPhase.WITHDRAWING:
+            events.append((started + self.physics.withdraw_time_s, self._on_withdrawn))
+        if self.supply.list_ends_s is not None:
+            events.append((self.supply.list_ends_s, lambda _: self.supply.end_list()))
+        return min(events, key=lambda event: event[0], default=None)
 
     def advance(self) -> None:
         """Step the cell to now: at most a second at a time, and to the end of each move."""
@@ -315,7 +327,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             if target_c > 0 and immersion.charge_c + current_a * dt_s >= target_c:
                 on_s = max(target_c - immersion.charge_c, 0.0) / current_a
                 immersion.charge_reached = True
-                self.supply.abort()  # the shut-off input: the output goes off
+                self.supply.abort()  # the inhibit input: output off, the transient ended
             immersion.charge_c += current_a * on_s
             immersion.on_s += on_s
             self.bath_age_c += current_a * on_s
@@ -351,9 +363,13 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self._enter(CellPhase.READY, time_s)
 
     def _fault(self, alarm: str, time_s: float) -> None:
-        """Latch `alarm`: the wafer leaves the bath; an over-temperature puts the heater in
-        standby."""
+        """Latch `alarm`: the current off through the supply's inhibit input (which ends its
+        transient), the wafer out of the bath; an over-temperature puts the heater in
+        standby. The supply's own protections act before the cell's alarm output does
+        (microseconds against the PLC's scan): an open contact trips its over-voltage first."""
         self.latch(alarm)
+        self.supply.check_protection()
+        self.supply.abort()
         if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
             self._leave_bath(time_s)
         if alarm == "OVER_TEMPERATURE":

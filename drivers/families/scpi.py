@@ -205,6 +205,7 @@ class ScpiDriver(Equipment):
         still: Callable[[], str],
         *,
         abort_on_timeout: bool = True,
+        owner: Equipment | None = None,
     ) -> T:
         """`wait_until` for an overlapped command the tool has started (a job, a cycle), on
         the tool's own wait: after the first `poll`, each poll asks `*OPC?` first, which the
@@ -215,7 +216,10 @@ class ScpiDriver(Equipment):
         answered by then drops the connection and the last `HOLD_S` are polled every
         interval, so an overrun is stopped as before. On a link that cannot carry a held
         reply (a tty), and after a `*OPC?` answered while `poll` still finds the command at
-        work (a tool whose `*OPC?` does not wait for it), it polls every interval."""
+        work (a tool whose `*OPC?` does not wait for it), it polls every interval.
+
+        `owner`: the tool whose wait it is when this is a device of it (the plating cell's
+        supply): the wait is its `wait_until`, a timeout commanding its safe state."""
         first, trusted = True, True
 
         async def poll_when_complete() -> T | None:
@@ -235,7 +239,7 @@ class ScpiDriver(Equipment):
             trusted = result is not None
             return result
 
-        return await self.wait_until(
+        return await (owner or self).wait_until(
             action,
             poll_when_complete,
             timeout_s,

@@ -4,10 +4,14 @@ The plating cell's supply (the `supply` device of the electroplater) speaks the 
 power-supply tree that bench supplies share (SCPI-99 volume 2, the `SOURce`, `OUTPut` and
 `MEASure` subsystems, and the protection headers of common bench supplies):
 `[SOURce:]CURRent`, `[SOURce:]VOLTage`, `[SOURce:]VOLTage:PROTection`, `OUTPut[:STATe]`,
-`MEASure:CURRent?`, `MEASure:VOLTage?`, the trip queries and `OUTPut:PROTection:CLEar`, and the
-IEEE 488.2 common commands. The driver uses nothing else, so a real bench supply of that range
-can take the simulator's place. It is a device of a tool, not a tool kind of its own: the
-registry knows the electroplater, whose spec module names this one as its `supply`.
+`MEASure:CURRent?`, `MEASure:VOLTage?`, the trip queries and `OUTPut:PROTection:CLEar`; the
+transient (trigger) system of SCPI-99's `LIST` subsystem, `[SOURce:]CURRent:MODE LIST`,
+`[SOURce:]LIST:CURRent`, `LIST:DWELl`, `LIST:COUNt`, `TRIGger[:SEQuence]:SOURce`,
+`INITiate[:IMMediate]` (overlapped: `*OPC?` answers once the list is done or aborted) and
+`ABORt`; and the IEEE 488.2 common commands (`*TRG` among them). The driver uses nothing else,
+so a real bench supply of that range can take the simulator's place. It is a device of a
+tool, not a tool kind of its own: the registry knows the electroplater, whose spec module
+names this one as its `supply`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,10 @@ from .core import Alarm, ExpectedIdentity, Range, StatusVariable, ToolSpec
 CURRENT = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
 VOLTAGE = "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]"
 OVER_VOLTAGE = "[SOURce:]VOLTage:PROTection[:LEVel]"
+#: The current mode's mnemonics: the immediate level, or the list while the transient runs.
+CURRENT_MODES = {"FIXED": "FIXed", "LIST": "LIST"}
+#: The trigger sources: the list starts at `INIT`, or at `*TRG` after it.
+TRIGGER_SOURCES = {"IMMEDIATE": "IMMediate", "BUS": "BUS"}
 
 SETPOINTS = (
     ScpiSetpoint(
@@ -33,6 +41,21 @@ SETPOINTS = (
         name="over_voltage_v", unit="V", machine_range=Range(1, 33),
         process_limit=Range(1, 25), header=OVER_VOLTAGE, tool_default=33,
         doc="over-voltage protection: the output trips off above it (est)",
+    ),
+    ScpiSetpoint(
+        name="list_current_a", unit="A", machine_range=Range(0, 50),
+        header="[SOURce:]LIST:CURRent[:LEVel]", tool_default=0,
+        doc="the list's current: what flows while the transient runs in `CURR:MODE LIST`",
+    ),
+    ScpiSetpoint(
+        name="list_dwell_s", unit="s", machine_range=Range(0, 262.144),
+        header="[SOURce:]LIST:DWELl", tool_default=0.001,
+        doc="how long the list's step lasts (1 ms resolution)",
+    ),
+    ScpiSetpoint(
+        name="list_count", unit="runs", machine_range=Range(1, 4096), integer=True,
+        header="[SOURce:]LIST:COUNt", tool_default=1,
+        doc="how many times the list runs before the transient is done",
     ),
 )  # fmt: skip
 
@@ -71,6 +94,28 @@ COMMANDS = (
     ScpiCommand(
         name="over_current_tripped", header="[SOURce:]CURRent:PROTection:TRIPped",
         form="query", reply="`1`/`0`", doc="the over-current protection has tripped",
+    ),
+    ScpiCommand(
+        name="current_mode", header="[SOURce:]CURRent:MODE", form="both",
+        syntax="FIXed|LIST", reply="`FIX`/`LIST`",
+        doc="what the transient does to the current: nothing (`FIX`, the default), or run the "
+        "list (`LIST`)",
+    ),
+    ScpiCommand(
+        name="trigger_source", header="TRIGger[:SEQuence]:SOURce", form="both",
+        syntax="IMMediate|BUS", reply="`IMM`/`BUS`",
+        doc="what starts the list once initiated: `INIT` itself (`IMM`, the default) or `*TRG`",
+    ),
+    ScpiCommand(
+        name="initiate", header="INITiate[:IMMediate]", overlapped=True,
+        doc="initiates the transient: the list runs `LIST:COUN` times `LIST:DWEL` at `LIST:CURR`"
+        ", then the current is the immediate level again; it is aborted (the list ends there) "
+        "by `ABOR`, `*RST`, the output switched off, a protection trip or the inhibit input; "
+        "refused (-221) while the transient is initiated",
+    ),
+    ScpiCommand(
+        name="trigger", header="*TRG",
+        doc="IEEE 488.2 bus trigger: starts an initiated list whose trigger source is `BUS`",
     ),
     ScpiCommand(
         name="clear_protection", header="OUTPut:PROTection:CLEar",

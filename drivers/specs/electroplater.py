@@ -120,7 +120,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             register=14,
             doc="0 no, 1 yes: IMMERSION_CHARGE reached the charge target (`charge_target_c`, "
             "201-202) during this immersion and the cell switched the plating current off (the "
-            "supply's shut-off input); 0 from IMMERSE",
+            "supply's inhibit input); 0 from IMMERSE",
         ),
         PlcStatus(
             name="CURRENT_ON_TIME",
@@ -170,7 +170,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             scale=1000,
             doc="ampere-hour termination: once IMMERSION_CHARGE reaches it during an "
             "immersion, the cell switches the plating current off itself (the supply's "
-            "shut-off input) and sets CHARGE_REACHED (14); 0 none; taken at once",
+            "inhibit input) and sets CHARGE_REACHED (14); 0 none; taken at once",
         ),
         Setpoint(
             name="bath_temperature_c",

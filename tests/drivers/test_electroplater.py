@@ -64,6 +64,7 @@ def line(text_: str) -> bytes:
     return text_.encode() + b"\n"
 
 
+NO_ERROR = (line("SYST:ERR?"), line('0,"No error"'))
 #: What a plating poll asks the supply, in one compound query: current, voltage, protections.
 WATCH = ":MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"
 SUPPLY_CONNECT = [
@@ -89,9 +90,6 @@ def bath_at(tid: int, pv_c: float, status: int = 0) -> list:
         read(tid, 1, [round(pv_c * 10), 250, 0, 100, 250], unit=HEATER),
         read(tid + 1, 75, [status], unit=HEATER),
     ]
-
-
-NO_ERROR = (line("SYST:ERR?"), line('0,"No error"'))
 
 
 @asynccontextmanager
@@ -147,15 +145,25 @@ def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
 
 
 def levels(current_a: str = "1.388") -> list:
-    """The supply's levels, set once the cell measured the seed: the current over it."""
+    """The supply's levels, set once the cell measured the seed, and checked: the current over
+    it, also as a list of one step lasting the charge's time at that current (138.82 s, up
+    to the next ms), the list started by INIT itself."""
     return [
         (line(f"CURR {current_a}"), None),
         (line("VOLT 10"), None),
         (line("VOLT:PROT 12"), None),
+        (line("CURR:MODE LIST"), None),
+        (line(f"LIST:CURR {current_a}"), None),
+        (line("LIST:DWEL 138.821"), None),
+        (line("LIST:COUN 1"), None),
+        (line("TRIG:SOUR IMM"), None),
+        NO_ERROR,
     ]
 
 
 LEVELS = levels()
+#: The output on and the list run, checked.
+RUN_LIST = [(line("OUTP ON"), None), (line("INIT"), None), NO_ERROR]
 
 
 #: What the rinse station's XRF head measured (40-49): 9 points at 0.01 um, thinner at the
@@ -166,7 +174,8 @@ XRF_NONE = [0] * 10
 
 def charge_target(charge_mc: int, tid: int = 23) -> list:
     """The charge target (201-202, 0.001 C, high word first), written once the supply's levels
-    are set: the cell switches the current off when its counter reaches it."""
+    are set: the cell switches the current off through the supply's inhibit input when its
+    counter reaches it."""
     return [write_many(tid, 201, [charge_mc >> 16, charge_mc & 0xFFFF])]
 
 
@@ -183,10 +192,12 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
     area_mcm2: int, current_a: str, xrf: list[int], measured_um: tuple[float, ...]
 ):
     """The current is the recipe's density over the seed the cell measured once the wafer is
-    in (current-density control), the cell's charge target the recipe's thickness over it;
-    the driver polls (the supply, then the cell) until the cell reports the charge reached and
-    sends no OUTP OFF: the cell switched the current off. Once withdrawn, the XRF head's
-    points are read (none, on a cell without one)."""
+    in (current-density control), the supply's list, the cell's charge target the recipe's
+    thickness over it; the driver reads the supply, then the cell, as the list starts, waits
+    on `*OPC?` (answered once the cell has switched the current off through the supply's
+    inhibit input, which ends the list), reads both again, finds the charge reached and sends
+    no OUTP OFF. Once withdrawn, the XRF head's points are read (none, on a cell without
+    one)."""
     area_cm2 = area_mcm2 / 1000
     charge_mc = round(RECIPE.charge_c(area_cm2) * 1000)
     on_s = RECIPE.charge_c(area_cm2) / float(current_a)
@@ -197,7 +208,7 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
         *until_immersed(area_mcm2),
         *charge_target(charge_mc),
         read(24, 0, status(IMMERSED, **immersed, charge_mc=7)),
-        read(25, 0, status(IMMERSED, **reached)),  # a poll interval later
+        read(25, 0, status(IMMERSED, **reached)),  # once the supply answered *OPC?
         read(26, 0, status(IMMERSED, **reached)),
         *bath_at(27, 25.1),
         write_one(29, 300, 4),
@@ -207,10 +218,9 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
     ]
     supply = [
         *levels(current_a),
-        NO_ERROR,
-        (line("OUTP ON"), None),
-        NO_ERROR,
+        *RUN_LIST,
         (line(WATCH), line(f"{current_a};0.51104;0;0")),
+        (line("*OPC?"), line("1")),  # held until the list ended
         (line(WATCH), line("0.00000;0.00000;0;0")),  # the cell switched the output off
     ]
     async with plater(cell, supply) as driver:
@@ -235,8 +245,8 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
             0.05,
             0.51104,
         )
-        # the immersion, the charge and the withdrawal are each one poll interval
-        assert driver.clock.now() - started == pytest.approx(3 * 200)
+        # the immersion and the withdrawal are each one poll interval, the charge none
+        assert driver.clock.now() - started == pytest.approx(2 * 200)
         assert driver.state is ToolState.IDLE
 
 
@@ -295,11 +305,10 @@ async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
     ]
     supply = [
         *LEVELS,
-        NO_ERROR,
-        (line("OUTP ON"), None),
-        NO_ERROR,
+        *RUN_LIST,
         (line(WATCH), line("0.00000;10.00000;0;0")),
         (line("OUTP OFF"), None),  # the supply's safe state, before the alarms are read
+        (line("ABOR"), None),
         (line("*OPC?"), line("1")),
         (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
     ]
@@ -307,3 +316,34 @@ async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
         with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
             await driver.plate(RECIPE)
         assert driver.state is ToolState.FAULT
+
+
+async def test_a_cell_alarm_during_the_charge_ends_the_held_opc_and_faults():
+    """The cell latches OVER_TEMPERATURE while the driver waits on `*OPC?`: its alarm output
+    asserts the supply's inhibit input, which ends the list, so `*OPC?` is answered then (no
+    poll interval passes); the driver reads the supply (nothing flows), then the cell (in
+    fault), switches the output off, aborts the list and raises the alarm."""
+    cell = [
+        *until_immersed(),
+        *charge_target(round(RECIPE.charge_c(69.4) * 1000)),
+        read(24, 0, status(IMMERSED, interlocks=CLOSED_IN_BATH, area_mcm2=SEED_MCM2)),
+        read(25, 0, status(FAULT, alarms=0b1)),
+        read(26, 1, [0b1]),
+    ]
+    supply = [
+        *LEVELS,
+        *RUN_LIST,
+        (line(WATCH), line("1.388;0.51104;0;0")),
+        (line("*OPC?"), line("1")),  # held until the inhibit ended the list
+        (line(WATCH), line("0.00000;0.00000;0;0")),
+        (line("OUTP OFF"), None),
+        (line("ABOR"), None),
+        (line("*OPC?"), line("1")),
+        (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
+    ]
+    async with plater(cell, supply) as driver:
+        started = driver.clock.now()
+        with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
+            await driver.plate(RECIPE)
+        assert driver.state is ToolState.FAULT
+        assert driver.clock.now() - started == pytest.approx(200)  # the immersion's poll only

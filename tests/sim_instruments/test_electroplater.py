@@ -351,9 +351,10 @@ async def test_the_cell_ends_the_charge_itself_however_late_the_driver_looks(rig
 
 async def test_a_cell_that_never_ends_the_charge_times_out_and_aborts(rig, monkeypatch):
     """A cell without an ampere-hour controller (it ignores the charge target) never reports
-    CHARGE_REACHED: the driver does not end the charge by its own clock; once the recipe's
-    timeout beyond the charge's time (694 s at 1.388 A) has passed, it names the current still
-    flowing, switches the output off and aborts, the wafer withdrawn."""
+    CHARGE_REACHED: the driver does not end the charge by its own clock; once the supply's
+    list (the charge's time, 694 s at 1.388 A) has run out, it polls, and once the recipe's
+    timeout beyond the charge's time has passed, it names the current still flowing,
+    switches the output off and aborts, the wafer withdrawn."""
     take_setpoints = rig.sim.take_setpoints
 
     def without_target(values: Mapping[str, float]) -> None:

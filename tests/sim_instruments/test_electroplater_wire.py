@@ -1,7 +1,7 @@
 """Independent clients drive the simulated plating cell from its pages alone: Debian's mbpoll
 the cell controller (docs/protocols/electroplater.md), PyVISA the DC supply
-(docs/protocols/dc-supply.md). Current flows only while the wafer is in the bath, and the
-cell's shunt sees what the supply drives."""
+(docs/protocols/dc-supply.md), its list waited out on `*OPC?` too. Current flows only while
+the wafer is in the bath, and the cell's shunt sees what the supply drives."""
 
 from __future__ import annotations
 
@@ -81,12 +81,9 @@ async def test_mbpoll_and_pyvisa_plate_together(cell):
     assert sim.twin.get("W07").operations() == ["electroplate"]
 
 
-async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_off(cell):
-    """Ampere-hour termination from the page alone: the charge target (201-202, 0.001 C, high
-    word first) of 0.3 C, then 1.5 A from PyVISA into the immersed wafer: once the counter
-    reaches it the cell switches the output off itself (`OUTP?` answers 0) and reports
-    CHARGE_REACHED (14), the charge counted (7-8) and the current-on time (15-16, 0.01 s)."""
-    sim, port, supply = cell
+async def immersed_with_a_charge_target(sim: SimElectroplater, port: str) -> None:
+    """By mbpoll: W07 (a sputtered seed) loaded and immersed, the charge target 0.3 C (201-202,
+    0.001 C, high word first)."""
     count = sim.twin.get("W07").geometry.site_count
     sim.twin.get("W07").films.layers.append(Film.blanket(FilmMaterial.CU, 0.2, count))
     wafer_id = [str(v) for v in ascii_to_registers("W07", 8)]
@@ -94,6 +91,15 @@ async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_o
     assert (await mbpoll(port, "-r", "300", "1"))[0] == 0  # LOAD_WAFER
     assert (await mbpoll(port, "-r", "300", "3"))[0] == 0  # IMMERSE
     assert (await mbpoll(port, "-r", "201", "0", "300"))[0] == 0  # charge target 0.300 C
+
+
+async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_off(cell):
+    """Ampere-hour termination from the page alone: the charge target (201-202, 0.001 C, high
+    word first) of 0.3 C, then 1.5 A from PyVISA into the immersed wafer: once the counter
+    reaches it the cell switches the output off itself (`OUTP?` answers 0) and reports
+    CHARGE_REACHED (14), the charge counted (7-8) and the current-on time (15-16, 0.01 s)."""
+    sim, port, supply = cell
+    await immersed_with_a_charge_target(sim, port)
     _, out, _ = await mbpoll(port, "-r", "201", "-c", "2")
     assert mbpoll_registers(out) == {201: 0, 202: 300}
     replies = await asyncio.to_thread(visa, supply, ["CURR 1.5", "VOLT 5", "OUTP ON", "OUTP?"])
@@ -106,6 +112,50 @@ async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_o
     assert values[9] == 0  # CATHODE_CURRENT: none flows now
     replies = await asyncio.to_thread(visa, supply, ["OUTP?", "MEAS:CURR?"])
     assert replies == ["0", "0.00000"]
+
+
+async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell):
+    """The supply's transient from the pages alone: the charge target 0.3 C by mbpoll, then
+    from PyVISA 1.5 A as the level and as a list of one 3 s step started by `INIT`; the held
+    `*OPC?` is answered once the cell's ampere-hour controller switches the output off through
+    the inhibit input (0.2 s of current, seen within the supply's one-second look), which
+    aborts the list: long before its 3 s, with the charge at the target."""
+    sim, port, supply = cell
+    await immersed_with_a_charge_target(sim, port)
+    lines = ["CURR 1.5", "VOLT 5", "CURR:MODE LIST", "LIST:CURR 1.5", "LIST:DWEL 3"]
+    lines += ["LIST:COUN 1", "TRIG:SOUR IMM", "SYST:ERR?", "OUTP ON", "INIT", "SYST:ERR?"]
+    lines += ["LIST:COUN 2", "SYST:ERR?", "*OPC?", "OUTP?", "CURR:MODE?", "LIST:DWEL?"]
+    started = asyncio.get_running_loop().time()
+    replies = await asyncio.to_thread(visa, supply, lines)
+    waited_s = asyncio.get_running_loop().time() - started
+    assert replies == [
+        '0,"No error"',
+        '0,"No error"',
+        '-221,"Settings conflict;transient initiated, ABOR ends it"',  # the list is running
+        "1",  # *OPC?: the transient ended
+        "0",  # the inhibit switched the output off
+        "LIST",
+        "3",
+    ]
+    assert waited_s < 2.5
+    values = mbpoll_registers((await mbpoll(port, "-r", "0", "-c", "17"))[1])
+    assert values[14] == 1  # CHARGE_REACHED
+    assert values[7] << 16 | values[8] == 300  # IMMERSION_CHARGE 0.300 C
+
+
+async def test_pyvisa_runs_a_list_by_bus_trigger_to_its_end(cell):
+    """A list into the open cell, started by `*TRG` (`TRIG:SOUR BUS`): `*OPC?` is held until
+    its 2 x 0.25 s are done; then the immediate level again (`CURR 0`: none flows)."""
+    sim, _, supply = cell
+    lines = ["VOLT 5", "CURR:MODE LIST", "LIST:CURR 1.5", "LIST:DWEL 0.25", "LIST:COUN 2"]
+    lines += ["TRIG:SOUR BUS", "OUTP ON", "INIT", "TRIG:SOUR?", "*TRG", "*OPC?", "SYST:ERR?"]
+    started = asyncio.get_running_loop().time()
+    replies = await asyncio.to_thread(visa, supply, lines)
+    waited_s = asyncio.get_running_loop().time() - started
+    assert replies == ["BUS", "1", '0,"No error"']
+    assert waited_s >= 0.5
+    assert sim.supply.output_on
+    assert not sim.supply.operation_pending()
 
 
 async def test_pyvisa_trips_the_over_voltage_protection_and_clears_it(cell):

@@ -62,6 +62,8 @@ async def test_the_simulated_supply_answers_the_example_exchange():
                 answer = await asyncio.wait_for(reader.readline(), 5)
                 assert (step.command, answer.decode().rstrip("\n")) == (step.command, step.reply)
         assert (sim.output_on, sim.current_set_a, sim.voltage_set_v) == (False, 1.388, 10.0)
+        assert (sim.list_current_a, sim.list_dwell_s, sim.list_count) == (1.388, 138.821, 1)
+        assert not sim.operation_pending()  # the list aborted
     finally:
         writer.close()
         await sim.stop()
@@ -76,8 +78,8 @@ async def test_the_driver_speaks_the_example_exchange():
         link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
         supply = ScpiDcSupply(link, name="supply")
         await supply.connect()
-        await supply.set_output_levels("set levels", 1.388, 10, 12)
-        await supply.switch_output("current on", True)
+        await supply.set_current_list("set levels", 1.388, 138.8209, 10, 12)
+        await supply.run_list("current on")
         assert await supply.measure_watched("measure") == (0.0, 10.0, {})
         with pytest.raises(CommandRefused, match="VOLT 40 outside 0-30 V") as refused:
             await supply.send("set compliance", "VOLT 40")
