@@ -115,7 +115,8 @@ class SimDcSupply(ScpiSimTool):
 
     def next_change_s(self, now: float) -> float:
         """The running list's end, if it comes before the family's next look."""
-        return min(super().next_change_s(now), self.list_ends_s or math.inf)
+        ends_s = math.inf if self.list_ends_s is None else self.list_ends_s
+        return min(super().next_change_s(now), ends_s)
 
     def operation_pending(self) -> bool:
         """The transient is initiated: `*OPC?` waits for the list's end or its abort."""
@@ -184,8 +185,8 @@ class SimDcSupply(ScpiSimTool):
 
             return apply
 
-        def level(name: str) -> Header:
-            header = self.setpoint_header(name, SETPOINT_ATTRIBUTES[name])
+        def level(name: str, guard: Callable[[], None] | None = None) -> Header:
+            header = self.setpoint_header(name, SETPOINT_ATTRIBUTES[name], guard)
             assert header.setting is not None
             return Header(header.template, header.query, changed(header.setting))
 
@@ -215,7 +216,7 @@ class SimDcSupply(ScpiSimTool):
                 self.header("over_current_tripped"),
                 lambda _: flag("OVER_CURRENT" in self.tripped),
             ),
-            level("list_current_a"),
+            level("list_current_a", self._not_initiated),
             self.setpoint_header("list_dwell_s", "list_dwell_s", self._not_initiated),
             self.setpoint_header("list_count", "list_count", self._not_initiated),
             self.choice_header(
@@ -247,7 +248,7 @@ class SimDcSupply(ScpiSimTool):
                 self._start_list()
 
     def _trigger(self, arguments: list[str]) -> None:
-        """`*TRG`: an initiated list starts (ignored when none waits, as IEEE 488.2 allows)."""
+        """`*TRG`: an initiated list starts (ignored when none waits for it)."""
         count("*TRG", arguments, 0)
         if self.armed and self.list_ends_s is None:
             self._start_list()
@@ -264,7 +265,10 @@ class SimDcSupply(ScpiSimTool):
                 f"protection tripped ({','.join(sorted(self.tripped))}), clear it with "
                 f"{self.short('clear_protection')} first"
             )
-        self.output_on = on
+        if not on:
+            self.abort()  # the transient ends with the output
+            return
+        self.output_on = True
         self.check_protection()
 
     def _over_current(self, arguments: list[str]) -> None:

@@ -115,7 +115,8 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="trigger", header="*TRG",
-        doc="IEEE 488.2 bus trigger: starts an initiated list whose trigger source is `BUS`",
+        doc="IEEE 488.2 bus trigger: starts an initiated list whose trigger source is `BUS` "
+        "(ignored when none waits for it)",
     ),
     ScpiCommand(
         name="clear_protection", header="OUTPut:PROTection:CLEar",
