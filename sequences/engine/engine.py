@@ -436,7 +436,7 @@ class Engine:
         """Hold the wafer for `reason`, the failure `cause` if one held it. The held event's
         data says when it did not happen on the wafer: `refused`, a step its tool refused (a
         release of it is refused: `dispositions.py`); `tool_unavailable`, no tool was given
-        to it (a resume runs it again: `dispositions.unserved_wafers`)."""
+        to it (a resume runs it again: `plan.py`)."""
         self._set_wafer(wafer_id, "held", reason)
         data = (
             {"refused": True}

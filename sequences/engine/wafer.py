@@ -470,11 +470,10 @@ A = TypeVar("A", bound=Callable[..., object])
 
 def tool_operations_only(action: A) -> A:
     """Mark `action`, a step's function, as doing on its stage tool nothing but the tool's
-    own operations of one kind, none of them after another has done its work (`load_wafers`:
-    the tool's `load` for each wafer; `plate_and_measure`: the cell's `plate`, then only
-    records of its result): a refusal it raises is the tool's, of an operation that did not
-    happen, so the step is held as refused (its release refused) as a step whose action is
-    the operation itself."""
+    own operations of one kind, one per wafer (`load_wafers`: the tool's `load` for each;
+    `plate_and_measure`: the cell's `plate`, then only records of its result): a refusal it
+    raises is the tool's, of an operation that did not happen, so the step is held as
+    refused (its release refused) as a step whose action is the operation itself."""
     setattr(action, _TOOL_OPERATIONS_ONLY, True)
     return action
 
