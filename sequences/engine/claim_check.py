@@ -129,37 +129,42 @@ def check_claims(
     get: Callable[[str], Workpiece] | None = None,
 ) -> list[ConditionResult]:
     """Evaluate every condition on every workpiece (wafer id -> twin) and aggregate; a
-    condition `on` another workpiece reads that one's twin from `get` (the twin store)."""
-    results = []
-    for condition in conditions:
-        checked = passing = 0
-        failing = []
-        worsts = []
-        for wafer_id, workpiece in workpieces.items():
+    condition `on` another workpiece reads that one's twin from `get` (the twin store). Each
+    workpiece is looked up once, all its conditions evaluated on it before the next: a lazy
+    `workpieces` (a lot's wafers read back from the records) holds one wafer at a time."""
+    checked = [0] * len(conditions)
+    passing = [0] * len(conditions)
+    failing: list[list[str]] = [[] for _ in conditions]
+    worsts: list[list[float]] = [[] for _ in conditions]
+    for wafer_id, wafer in workpieces.items():
+        for index, condition in enumerate(conditions):
+            workpiece = wafer
             if condition.on is not None:
                 if get is None:
                     raise ValueError(f"condition {condition.claim}: no twin store to read from")
                 workpiece = get(condition.on(wafer_id))
             sites, passes, wafer_worst = condition.outcome(workpiece)
             wafer_checked, wafer_passing = int(sites.sum()), int((sites & passes).sum())
-            checked += wafer_checked
-            passing += wafer_passing
+            checked[index] += wafer_checked
+            passing[index] += wafer_passing
             if wafer_passing < wafer_checked:
-                failing.append(wafer_id)
+                failing[index].append(wafer_id)
             if wafer_worst is not None:
-                worsts.append(wafer_worst)
+                worsts[index].append(wafer_worst)
+    results = []
+    for index, condition in enumerate(conditions):
         margin = condition.margin
         worst = None
-        if margin is not None and worsts:
-            worst = min(worsts) if margin.above else max(worsts)
+        if margin is not None and worsts[index]:
+            worst = min(worsts[index]) if margin.above else max(worsts[index])
         results.append(
             ConditionResult(
                 condition.claim,
                 condition.text,
                 len(workpieces),
-                checked,
-                passing,
-                tuple(failing),
+                checked[index],
+                passing[index],
+                tuple(failing[index]),
                 margin,
                 worst,
             )

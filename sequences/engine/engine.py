@@ -222,7 +222,7 @@ class Engine:
         ]
         results = check_claims(
             self.method.claim_checks(self.recipe),
-            {w: self.twin.get(w) for w in completed},
+            self.twin.peeked(completed),
             self.twin.get,
         )
         t, wall = self.t(), time.time()
@@ -405,6 +405,7 @@ class Engine:
         else:
             self._twin_metrics(wafer, "after")
             self._set_wafer(wafer.id, "completed")
+            self.recorder.put_away_twin(wafer.id)
         finally:
             self.batcher.wafer_done(wafer.id)
 

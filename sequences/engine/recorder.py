@@ -13,6 +13,7 @@ are in (`Subject`), not the scripts' `Wafer` objects.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -244,6 +245,18 @@ class StepRecorder:
                 message=error or "",
                 data={"step_id": step_id},
             )
+
+    def put_away_twin(self, wafer_id: str) -> None:
+        """Take a completed wafer's twin out of memory (dry run) when the records hold it as it
+        is (its last snapshot): a lot of 200 holds only the wafers in process, and whatever
+        reads the twin again reads it back from the records."""
+        if self._twin is None:
+            return
+        digest = self._store.latest_twin_hash(self.events.run_id, wafer_id)
+        data = snapshot(self._twin.get(wafer_id))
+        if digest is None or hashlib.sha256(data).hexdigest() != digest:
+            return
+        self._twin.put_away(wafer_id, lambda: self._store.twin_blob(digest))
 
     def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
         """Record the tool's active alarms as what failed step `step_id` of these wafers."""

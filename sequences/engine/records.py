@@ -233,6 +233,15 @@ class RunStore(RunDatabase):
             )
             packing.pack_traces(db, run_id, step_ids)
 
+    def latest_twin_hash(self, run_id: str, wafer_id: str) -> str | None:
+        """The hash of wafer `wafer_id`'s most recent twin snapshot (None: it has none)."""
+        row = self._db.execute(
+            "SELECT hash FROM twin_snapshots WHERE run_id = ? AND wafer_id = ? "
+            "ORDER BY step_id DESC LIMIT 1",
+            (run_id, wafer_id),
+        ).fetchone()
+        return None if row is None else str(row["hash"])
+
     # ----------------------------------------------------------------- what happens in steps
 
     def add_rows(self, table: str, rows: Sequence[dict[str, Any]], *, durable: bool = True) -> None:

@@ -11,16 +11,21 @@ reusing the first lot's ids on one `sim serve` would. A wafer that another tool 
 since comes back as a new visit: a route may loop through a tool (each stacked wiring level
 visits the wire bonder, the laminator and the plater again). A wafer sent back on purpose
 without another tool in between is first marked `allow_rework`.
+
+A workpiece no tool holds any more can be `put_away`: out of memory, with the means to read it
+back (a dry run's completed wafer, whose last snapshot the run's records keep), so a lot of 200
+holds only the wafers in process. `get` brings it back; `peek` reads it without doing so.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 
 from packline.drivers.equipment import validate_wafer_id
 
 from .incoming import new_workpiece
+from .snapshot import read_snapshot
 from .specs import PanelSpec, WaferSpec
 from .workpiece import Workpiece
 
@@ -39,6 +44,8 @@ class TwinStore:
     def __init__(self, incoming: Incoming | None = None) -> None:
         self.incoming: Incoming = incoming or WaferSpec()
         self._workpieces: dict[str, Workpiece] = {}
+        #: Workpieces put away: how to read each back (its snapshot).
+        self._put_away: dict[str, Callable[[], bytes]] = {}
         self._rework: set[str] = set()
         self._lock = threading.Lock()
 
@@ -46,7 +53,7 @@ class TwinStore:
         """Bring a fresh wafer or panel onto the line (replacing none: an id is received once)."""
         validate_wafer_id(wafer_id)
         with self._lock:
-            if wafer_id in self._workpieces:
+            if wafer_id in self._workpieces or wafer_id in self._put_away:
                 raise ValueError(f"wafer {wafer_id!r} is already on the simulated line")
             workpiece = new_workpiece(wafer_id, spec or self.spec_for(wafer_id))
             self._workpieces[wafer_id] = workpiece
@@ -62,7 +69,30 @@ class TwinStore:
         validate_wafer_id(wafer_id)
         with self._lock:
             workpiece = self._workpieces.get(wafer_id)
+            recall = self._put_away.pop(wafer_id, None)
+            if recall is not None:
+                workpiece = self._workpieces[wafer_id] = read_snapshot(recall())
         return workpiece if workpiece is not None else self.receive(wafer_id)
+
+    def peek(self, wafer_id: str) -> Workpiece:
+        """The workpiece as `get` gives it, but one put away is read back without being kept
+        in memory (a claim check reading a lot's completed wafers one at a time)."""
+        with self._lock:
+            recall = self._put_away.get(wafer_id)
+        return read_snapshot(recall()) if recall is not None else self.get(wafer_id)
+
+    def peeked(self, wafer_ids: Sequence[str]) -> Mapping[str, Workpiece]:
+        """These workpieces by id, each read with `peek` as it is looked up, none kept."""
+        return _Peeked(self, tuple(wafer_ids))
+
+    def put_away(self, wafer_id: str, recall: Callable[[], bytes]) -> None:
+        """Take workpiece `wafer_id` out of memory; `recall()` gives its snapshot as it is now
+        (the caller's promise: nothing changes it while it is put away, no tool holds it)."""
+        with self._lock:
+            if wafer_id not in self._workpieces:
+                raise KeyError(f"wafer {wafer_id!r} is not in memory on the simulated line")
+            del self._workpieces[wafer_id]
+            self._put_away[wafer_id] = recall
 
     def load(self, wafer_id: str, tool: str, *, rework: bool = False) -> Workpiece:
         """The workpiece `tool` is loading. `WaferAlreadyProcessed` (naming the wafer, the tool
@@ -86,10 +116,33 @@ class TwinStore:
             self._rework.add(wafer_id)
 
     def __contains__(self, wafer_id: object) -> bool:
-        return wafer_id in self._workpieces
+        return wafer_id in self._workpieces or wafer_id in self._put_away
 
     def __iter__(self) -> Iterator[Workpiece]:
-        return iter(list(self._workpieces.values()))
+        """Every workpiece, those put away read back one at a time (`peek`)."""
+        with self._lock:
+            resident, put_away = list(self._workpieces.values()), list(self._put_away)
+        yield from resident
+        yield from (self.peek(wafer_id) for wafer_id in put_away)
 
     def __len__(self) -> int:
-        return len(self._workpieces)
+        return len(self._workpieces) + len(self._put_away)
+
+
+class _Peeked(Mapping[str, Workpiece]):
+    """`TwinStore.peeked`: a store's workpieces `wafer_ids`, each read as it is looked up."""
+
+    def __init__(self, store: TwinStore, wafer_ids: tuple[str, ...]) -> None:
+        self._store = store
+        self._ids = wafer_ids
+
+    def __getitem__(self, wafer_id: str) -> Workpiece:
+        if wafer_id not in self._ids:
+            raise KeyError(wafer_id)
+        return self._store.peek(wafer_id)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._ids)
+
+    def __len__(self) -> int:
+        return len(self._ids)

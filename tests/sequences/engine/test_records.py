@@ -1,5 +1,6 @@
 """The run store's durability: what a run records is committed at once, and on disk (the
-write-ahead log synced) at the latest when the next irreversible step starts."""
+write-ahead log synced) at the latest when the next irreversible step starts. A completed
+wafer's twin is read back from the records rather than kept in memory."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import pytest
 from packline.sequences.engine import RunRequest, open_run, prepare
 from packline.sequences.engine import records as records_module
 from packline.sequences.engine.events import Event
+from packline.sequences.engine.recorder import StepRecorder
+from packline.sim_instruments.twin.snapshot import snapshot
 
 
 class SyncSpy:
@@ -86,3 +89,36 @@ def test_records_not_durable_yet_are_synced_by_the_next_durable_one_or_on_close(
         store.close()
         spy.reader.close()
     assert len(spy.completed_at_sync) == 2
+
+
+async def test_completed_wafers_leave_memory_and_the_claim_check_reads_them_back(
+    tmp_path, monkeypatch
+):
+    """A lot holds only its wafers in process: each completed wafer's twin is read back from
+    its last snapshot, and the claim check comes out as with every twin kept in memory."""
+
+    async def lot(name: str) -> tuple[list[dict], dict[str, bytes], list[bytes]]:
+        store = records_module.RunStore(tmp_path / f"{name}.db")
+        try:
+            async with open_run(store, prepare(RunRequest("bump-seal-clean", lot=3))) as engine:
+                assert await engine.run() == "completed"
+                twin = engine.twin
+                assert twin is not None
+                read_back = [snapshot(twin.peek(w)) for w in ("W01", "W02", "W03")]
+                if name == "put away":
+                    assert all(twin.peek(w) is not twin.peek(w) for w in ("W01", "W02", "W03"))
+                checks = [
+                    {k: v for k, v in row.items() if k not in ("run_id", "wall")}
+                    for row in store.table("claim_checks", engine.run_id)
+                ]
+                return checks, store.latest_twins(engine.run_id), read_back
+        finally:
+            store.close()
+
+    put_away = await lot("put away")
+    monkeypatch.setattr(StepRecorder, "put_away_twin", lambda self, wafer_id: None)
+    kept = await lot("kept")
+    assert put_away[0] == kept[0]
+    assert put_away[0][0]["sites_checked"] > 0
+    assert put_away[1] == kept[1]
+    assert put_away[2] == kept[2] == list(kept[1].values())

@@ -1,11 +1,12 @@
 """The twin store: a tool refuses to load a wafer it processed last, unless reworked; a wafer
-another tool processed since comes back as a new visit."""
+another tool processed since comes back as a new visit; a workpiece put away reads back."""
 
 from __future__ import annotations
 
 import pytest
 
 from packline.sim_instruments.twin import PanelSpec, TwinStore, WaferSpec
+from packline.sim_instruments.twin.snapshot import snapshot
 from packline.sim_instruments.twin.store import WaferAlreadyProcessed
 
 
@@ -49,3 +50,29 @@ def test_incoming_material_may_depend_on_the_id():
     assert isinstance(store.get("W01").spec, PanelSpec)
     assert store.get("DW01").spec == die_wafers
     assert store.spec_for("W02") == PanelSpec()
+
+
+def test_a_workpiece_put_away_is_read_back_as_it_was():
+    """A dry run's completed wafer leaves memory; whatever asks for it again reads it back."""
+    store = TwinStore()
+    wafer = store.load("W01", "wire_bonder")
+    wafer.surface.residue_nm[:3] = [1.0, 2.0, 3.0]
+    wafer.record("wire_bonder", "bump", 10.0)
+    data = snapshot(wafer)
+    store.put_away("W01", lambda: data)
+    assert "W01" in store
+    assert len(store) == 1
+    first, again = store.peek("W01"), store.peek("W01")
+    assert first is not again  # read back each time, kept by no one
+    assert snapshot(first) == data
+    assert [snapshot(w) for w in store] == [data]
+    with pytest.raises(ValueError, match="already on the simulated line"):
+        store.receive("W01")  # put away is not gone
+    with pytest.raises(WaferAlreadyProcessed, match="bump at t = 10 s"):
+        store.load("W01", "wire_bonder")  # read back with its history
+    back = store.get("W01")  # in memory again, as tools hold it
+    assert store.get("W01") is back
+    assert store.peek("W01") is back
+    assert snapshot(back) == data
+    with pytest.raises(KeyError, match="'W02' is not in memory"):
+        store.put_away("W02", lambda: data)
