@@ -53,6 +53,9 @@ def main() -> None:
     rounds = parser.parse_args().rounds
     with tempfile.TemporaryDirectory() as folder:
         env = {**os.environ, "PACKLINE_DB": str(Path(folder) / "runs.db")}
+        # the first runs warm the bytecode cache only where Python may write it, as it does
+        # for a user (an installed packline is compiled when it is installed)
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
         times: dict[str, list[tuple[float, float]]] = {name: [] for name in COMMANDS}
         for args in COMMANDS.values():  # a first run of each warms the bytecode cache
             measure(args, env)
