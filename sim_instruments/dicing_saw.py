@@ -305,13 +305,27 @@ class SimDicingSaw(HostLinkTool):
             elif "vacuum_loss" in self.injected and self.state is SawState.CUTTING:
                 self._alarm("VACUUM_LOST", now)
 
-    def _advance_cut(self, now: float) -> None:
-        """Cut the lines finished by now; stop at a broken blade or a line short of the tape."""
+    def next_change_s(self, now: float) -> float:
+        """When the saw's state changes next by itself: the end of the line whose end stops the
+        cut (the last, or one that breaks the worn blade or comes out short of the tape), the
+        dressing's end; else the scan (the other alarms come of faults, which wake a held
+        reply themselves)."""
         cut = self.cut
-        assert cut is not None
-        due = int(np.searchsorted(cut.end_s, now - cut.started_s, side="right"))
-        if "blade_crack" in self.injected and cut.break_at is None and due < cut.total:
-            cut.break_at = due  # the line in progress breaks it
+        if self.state is SawState.CUTTING and cut is not None:
+            if cut.break_at is not None:
+                return now
+            stop, alarm, *_ = self._cut_lines(cut, cut.total)
+            # a line breaking the blade is seen at its own end, a short line at its end too,
+            # which `_cut_lines` counts as cut (it is: too shallow)
+            ending = stop if alarm == "BLADE_BROKEN" else stop - 1
+            return cut.started_s + float(cut.end_s[min(ending, cut.total - 1)])
+        if self.state is SawState.DRESSING:
+            return self._dress_ends_s
+        return super().next_change_s(now)
+
+    def _cut_lines(self, cut: Cut, due: int) -> tuple[int, str | None, np.ndarray, np.ndarray]:
+        """Of the cut's lines up to `due`, where the cut stops and why (None: no alarm), and
+        the blade's wear since dressing after each line from `cut.done` and their depths."""
         stop, alarm = due, None
         if cut.break_at is not None:
             stop, alarm = cut.break_at, "BLADE_BROKEN"
@@ -327,6 +341,17 @@ class SimDicingSaw(HostLinkTool):
         short = np.flatnonzero(depths[: stop - cut.done] <= 0)
         if short.size:
             stop, alarm = cut.done + int(short[0]) + 1, "CUT_DEPTH"
+        return stop, alarm, since, depths
+
+    def _advance_cut(self, now: float) -> None:
+        """Cut the lines finished by now; stop at a broken blade or a line short of the tape."""
+        cut = self.cut
+        assert cut is not None
+        # a nanosecond of slack: a line ends at `started_s + end_s` even after the sum rounds
+        due = int(np.searchsorted(cut.end_s, now - cut.started_s + 1e-9, side="right"))
+        if "blade_crack" in self.injected and cut.break_at is None and due < cut.total:
+            cut.break_at = due  # the line in progress breaks it
+        stop, alarm, since, depths = self._cut_lines(cut, due)
         count = stop - cut.done
         if count:
             cut.apply_lines(

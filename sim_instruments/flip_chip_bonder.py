@@ -368,6 +368,15 @@ class SimFlipChipBonder(OneWaferTool):
 
     # ----------------------------------------------------------------- time and physics
 
+    def next_change_s(self, now: float) -> float:
+        """When the run's state changes next by itself: the stage at temperature (bonding
+        starts), then the run's last die; else the scan (a run's alarms come of faults, which
+        wake a held reply themselves)."""
+        run = self.run
+        if run is None:
+            return super().next_change_s(now)
+        return run.bonding_from_s if now < run.bonding_from_s else run.ends_s
+
     def advance(self) -> None:
         """Bring the run to the clock's present time: bond the dies due, or alarm."""
         run = self.run

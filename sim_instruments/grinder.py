@@ -79,6 +79,18 @@ class _Cycle:
         return (self.ended_s if self.ended_s is not None else self.time_s) - self.started_s
 
 
+@dataclass(frozen=True)
+class _Segment:
+    """A stretch of a stage's removal at one rate: the wheel's rate and spindle load, and the
+    level where it ends, the stage's gauge stop (its threshold step reached, less what the
+    wheel takes while the gauge responds) or the next material boundary, whichever first."""
+
+    rate_um_s: float
+    load_pct: float
+    end_um: float
+    ends_stage: bool  # the gauge stop: the stage ends with the segment
+
+
 class SimGrinder(ScpiSimTool):
     """The simulated grinder behind a SCPI-like text server."""
 
@@ -322,6 +334,33 @@ class SimGrinder(ScpiSimTool):
         if self.phase in STAGES:
             self._advance_cycle(now)
 
+    def next_change_s(self, now: float) -> float:
+        """While a cycle runs, the end of its present segment of removal (the stage's gauge
+        stop or the next material boundary, where the stage, the rate or the wheel's load
+        change); else the scan. Faults and commands wake a held `*OPC?` themselves."""
+        cycle, workpiece = self.cycle, self._workpiece()
+        if self.phase in STAGES and cycle is not None and workpiece is not None:
+            segment = self._segment(cycle, workpiece)
+            ends_s = cycle.time_s + (cycle.level_um - segment.end_um) / segment.rate_um_s
+            if ends_s > now:
+                return ends_s
+        return super().next_change_s(now)
+
+    def _segment(self, cycle: _Cycle, workpiece: Workpiece) -> _Segment:
+        """The present stage's removal from the cycle's level on."""
+        physics, stage = self.physics, self.phase
+        material = surface_material(workpiece, cycle.side, cycle.level_um)
+        rate = physics.removal_rate_um_s(stage, cycle.feeds[stage], material)
+        load_pct = physics.spindle_load_pct(
+            stage, rate, material, cycle.spindle_rpm, "wheel_glazed" in self.injected
+        )
+        stop_um = (cycle.thresholds[stage] + 1) * self.gauge_resolution_um - (
+            rate * physics.gauge_response_s
+        )
+        below = [b for b in material_boundaries_um(workpiece, cycle.side) if b < cycle.level_um]
+        end_um = max([stop_um, *below])
+        return _Segment(rate, load_pct, end_um, ends_stage=end_um == stop_um)
+
     def _advance_cycle(self, now: float) -> None:
         cycle = self.cycle
         workpiece = self._workpiece()
@@ -329,33 +368,25 @@ class SimGrinder(ScpiSimTool):
         assert workpiece is not None
         physics = self.physics
         while self.phase in STAGES:
-            stage = self.phase
-            threshold = cycle.thresholds[stage]
-            if self.gauge_steps(cycle.level_um) <= threshold:
+            if self.gauge_steps(cycle.level_um) <= cycle.thresholds[self.phase]:
                 self._end_stage(cycle, workpiece, cycle.time_s)
                 continue
-            material = surface_material(workpiece, cycle.side, cycle.level_um)
-            rate = physics.removal_rate_um_s(stage, cycle.feeds[stage], material)
-            cycle.load_pct = physics.spindle_load_pct(
-                stage, rate, material, cycle.spindle_rpm, "wheel_glazed" in self.injected
-            )
+            segment = self._segment(cycle, workpiece)
+            cycle.load_pct = segment.load_pct
             if cycle.load_pct > physics.load_limit_pct:
                 self._fault("WHEEL_LOAD", cycle.time_s)
                 break
             if cycle.time_s >= now:
                 break
-            stop_um = (threshold + 1) * self.gauge_resolution_um - rate * physics.gauge_response_s
-            below = [b for b in material_boundaries_um(workpiece, cycle.side) if b < cycle.level_um]
-            segment_end_um = max([stop_um, *below])
-            needed_s = (cycle.level_um - segment_end_um) / rate
+            needed_s = (cycle.level_um - segment.end_um) / segment.rate_um_s
             if now - cycle.time_s >= needed_s:
-                cycle.removed_in_stage_um += cycle.level_um - segment_end_um
+                cycle.removed_in_stage_um += cycle.level_um - segment.end_um
                 cycle.time_s += needed_s
-                cycle.level_um = segment_end_um
-                if segment_end_um == stop_um:
+                cycle.level_um = segment.end_um
+                if segment.ends_stage:
                     self._end_stage(cycle, workpiece, cycle.time_s)
             else:
-                removed = rate * (now - cycle.time_s)
+                removed = segment.rate_um_s * (now - cycle.time_s)
                 cycle.removed_in_stage_um += removed
                 cycle.level_um -= removed
                 cycle.time_s = now

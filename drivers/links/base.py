@@ -462,7 +462,10 @@ class Link(ABC):
         if self._connected:
             self._dropped_by_link = by_link
         self._connected = False
-        await self._close()
+        # Wire work a virtual clock must not jump over, even where the exchange it ends was
+        # not (a held reply given up): the close may wait for a worker thread.
+        with self.clock.activity():
+            await self._close()
 
     async def _drop_late_reply(self, before: bytes) -> None:
         """On a line that reopening does not make anew (`reopens_same_line`), wait for the

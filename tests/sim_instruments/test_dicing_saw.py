@@ -86,6 +86,24 @@ async def test_dicing_along_the_die_grid_singulates_every_die(transport):
     assert 200 < result.process_time_s < 300
 
 
+async def test_the_held_wait_is_answered_as_the_last_line_or_the_breaking_one_ends():
+    """Holding the driver's wait, the saw looks at itself when the line that ends the cut is
+    done (the last, or the one that breaks a worn blade): the driver sees it as it happens."""
+    async with saw_on_line() as (sim, saw):
+        await saw.mount("W1")
+        await saw.dice(RECIPE)
+        assert sim.cut is not None
+        assert sim.clock.now() == pytest.approx(sim.cut.started_s + sim.cut.end_s[-1], abs=1e-6)
+    async with saw_on_line() as (sim, saw):
+        await saw.set_dressing_interval(1500)  # breaks after 4500 mm, within one wafer
+        await saw.mount("W1")
+        with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
+            await saw.dice(RECIPE)
+        cut = sim.cut
+        assert cut is not None and 0 < cut.done < cut.total
+        assert sim.clock.now() == pytest.approx(cut.started_s + cut.end_s[cut.done], abs=1e-6)
+
+
 async def test_a_thick_blade_cuts_a_wider_kerf_and_a_panel_with_its_resin():
     async with saw_on_line() as (sim, saw):
         panel = sim.twin.receive(

@@ -113,6 +113,20 @@ async def test_dies_go_into_the_filled_holes_and_bond(transport):
     assert panel.operations() == ["flip-chip bond"] * len(panel.history)
 
 
+async def test_the_held_wait_is_answered_as_the_run_ends():
+    """Holding the driver's wait, the bonder looks at itself when its stage is at temperature
+    and when the run's last die is due: the driver sees the run end as it ends."""
+    twin = TwinStore()
+    filled_panel(twin, "P1")
+    bumped_dies(twin, "W1")
+    async with bonder_on_line(twin) as (sim, bonder):
+        await bonder.load("P1")
+        await bonder.load_die_source("W1")
+        await bonder.bond_dies(SOLDER)
+        assert sim.last is not None
+        assert sim.clock.now() == pytest.approx(sim.last.ends_s, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("fill_ratio", "level_percent", "spilt_of_hole", "at_top"),
     [

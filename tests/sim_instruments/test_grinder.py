@@ -77,9 +77,14 @@ def sealed_wafer(twin: TwinStore, wafer_id: str, resin_um: float, bump_um: float
 
 
 async def wait_for(rig: Rig, condition, what: str) -> None:
-    """Let process time pass until `condition()` holds (bounded on the wall clock)."""
+    """Let process time pass until `condition()` holds of the simulated grinder brought to the
+    present (its model is lazy: a held `*OPC?` looks at it only when its cycle's segment ends),
+    bounded on the wall clock."""
     async with asyncio.timeout(5):
-        while not condition():
+        while True:
+            rig.sim.advance()
+            if condition():
+                return
             await rig.clock.sleep(0.5)
 
 
@@ -184,6 +189,27 @@ async def test_the_cycle_goes_coarse_fine_polish_and_the_driver_is_productive(ri
     await grind
     assert seen == [GrindPhase.COARSE, GrindPhase.FINE, GrindPhase.POLISH, GrindPhase.IDLE]
     assert rig.driver.e10_state is E10State.STANDBY
+
+
+async def test_the_held_opc_is_answered_as_the_cycle_ends_looking_once_a_segment(rig: Rig):
+    """The tool holding `*OPC?` looks at itself when a stretch of removal at one feed ends,
+    so the reply comes at the cycle's end (within the driver's reading of it), after a few
+    looks rather than one a second of a cycle of minutes."""
+    await chuck(rig)
+    looks: list[float] = []
+    next_change_s = rig.sim.next_change_s
+
+    def counted(now: float) -> float:
+        looks.append(now)
+        return next_change_s(now)
+
+    rig.sim.next_change_s = counted  # type: ignore[method-assign]
+    await rig.driver.grind(RECIPE)
+    cycle = rig.sim.cycle
+    assert cycle is not None and cycle.ended_s is not None
+    assert rig.clock.now() == pytest.approx(cycle.ended_s, abs=1e-6)
+    assert cycle.ended_s - cycle.started_s > 60
+    assert 2 <= len(looks) <= 12
 
 
 async def test_front_grinding_removes_resin_and_bump_tops_to_the_new_surface(rig: Rig):
