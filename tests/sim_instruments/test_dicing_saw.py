@@ -100,7 +100,8 @@ async def test_the_held_wait_is_answered_as_the_last_line_or_the_breaking_one_en
         with pytest.raises(ToolAlarm, match="BLADE_BROKEN"):
             await saw.dice(RECIPE)
         cut = sim.cut
-        assert cut is not None and 0 < cut.done < cut.total
+        assert cut is not None
+        assert 0 < cut.done < cut.total
         assert sim.clock.now() == pytest.approx(cut.started_s + cut.end_s[cut.done], abs=1e-6)
 
 

@@ -206,7 +206,8 @@ async def test_the_held_opc_is_answered_as_the_cycle_ends_looking_once_a_segment
     rig.sim.next_change_s = counted  # type: ignore[method-assign]
     await rig.driver.grind(RECIPE)
     cycle = rig.sim.cycle
-    assert cycle is not None and cycle.ended_s is not None
+    assert cycle is not None
+    assert cycle.ended_s is not None
     assert rig.clock.now() == pytest.approx(cycle.ended_s, abs=1e-6)
     assert cycle.ended_s - cycle.started_s > 60
     assert 2 <= len(looks) <= 12
