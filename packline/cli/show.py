@@ -13,7 +13,7 @@ from packline.rendering import DataTable
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.report import run_report, wafer_history
+from packline.sequences.engine.report import run_report, step_order, wafer_history
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
@@ -112,20 +112,28 @@ def lot_text(run: dict[str, Any]) -> str:
 def timeline(
     steps: list[dict[str, Any]], measurements: list[dict[str, Any]], alarms: list[dict[str, Any]]
 ) -> DataTable:
-    """One wafer's records in run-clock order: each step (its tool, status and error), each
-    measurement against its limits with its verdict and margin, each alarm."""
+    """One wafer's records step by step (`step_order`): each step (its start, tool, status
+    and error), then each measurement it took against its limits with its verdict and margin,
+    and each alarm it raised."""
     table = DataTable("at", "what", "detail", "status")
     rows = [
-        (s["started_t"], f"step {s['key']}", s["tool"] or "", f"{s['status']} {s['error'] or ''}")
+        (
+            s,
+            s["started_t"],
+            f"step {s['key']}",
+            s["tool"] or "",
+            f"{s['status']} {s['error'] or ''}",
+        )
         for s in steps
         if s["kind"] != "batch"
     ]
     rows += [
-        (m["t"], f"measured {m['name']}", measured_text(m), "pass" if m["passed"] else "FAIL")
+        (m, m["t"], f"measured {m['name']}", measured_text(m), "pass" if m["passed"] else "FAIL")
         for m in measurements
     ]
-    rows += [(a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
-    for at, what, detail, status in sorted(rows, key=lambda row: row[0]):
+    rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
+    in_order = step_order(steps)
+    for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
     return table
 

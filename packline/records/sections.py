@@ -168,15 +168,17 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     if measurements.empty:
         return "<p>No measurement recorded.</p>"
     charts["measurements"] = figures.measurement_chart(measurements)
-    shown = measurements[
-        ["wafer_id", "name", "value", "unit", "low", "high", "passed", "source", "t"]
+    # the step that took it by name: recorded as a step ends, the instant the next steps
+    # start, a measurement's time alone points at those
+    steps = records.steps()[["id", "key"]].rename(columns={"id": "step_id", "key": "step"})
+    shown = measurements.merge(steps, on="step_id", how="left")[
+        ["wafer_id", "step", "name", "value", "unit", "low", "high", "passed", "source", "t"]
     ]
     shown = shown.assign(passed=["pass" if p else "fail" for p in shown["passed"]])
     return (
         "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
-        "high; hover for the value); every measurement in the table.</p>"
-        + slot("measurements")
-        + table(shown, verdict="passed")
+        "high; hover for the value); every measurement in the table, with the step that "
+        "took it.</p>" + slot("measurements") + table(shown, verdict="passed")
     )
 
 

@@ -6,7 +6,9 @@ Built from the records only, so it reads the same during a run, after it, and af
 from __future__ import annotations
 
 import json
+import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 import yaml
@@ -35,6 +37,26 @@ def first_step_starts(steps: list[dict[str, Any]]) -> dict[str, float]:
         wafer_id = step["wafer_id"]
         first[wafer_id] = min(step["started_t"], first.get(wafer_id, step["started_t"]))
     return first
+
+
+def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[float, ...]]:
+    """A sort key that lays one wafer's records out step by step: each step by its start
+    (then its record id), and each measurement or alarm (a row with `step_id` and `t`) right
+    after the step that recorded it, whenever it was recorded. A step's measurements are
+    recorded as it ends, the instant the next steps start: by time alone they read as the
+    next steps'. A row of no step among `steps` falls in by its own time, after the steps
+    that started then."""
+    started = {s["id"]: s["started_t"] for s in steps}
+
+    def key(row: dict[str, Any]) -> tuple[float, ...]:
+        if "step_id" not in row:  # a step
+            return (row["started_t"], row["id"], 0, 0)
+        step_id = row["step_id"]
+        if step_id in started:
+            return (started[step_id], step_id, 1, row["t"])
+        return (row["t"], math.inf, 1, row["t"])
+
+    return key
 
 
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:

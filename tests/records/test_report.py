@@ -166,3 +166,14 @@ def test_a_run_on_real_tools_shows_what_the_tools_measured(alarmed_run):
     assert "<td>hot</td>" in page  # the alarm
     assert "oven alarm E1" in page  # why the wafer is held
     assert "Bottleneck: <b>oven</b>" in page
+
+
+def test_the_measurement_table_names_the_step_that_took_each(page, records):
+    """A measurement is recorded as its step ends, the instant the next steps start: the
+    table names its step rather than leave its time to point at those."""
+    steps = records.steps().set_index("id")["key"]
+    measured = records.measurements()
+    assert not measured.empty
+    for row in measured.to_dict("records"):
+        cells = [row["wafer_id"], steps[row["step_id"]], row["name"]]
+        assert "".join(f"<td>{html.escape(c)}</td>" for c in cells) in page

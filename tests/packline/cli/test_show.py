@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.cli.show import measured_text
+from packline.cli.show import measured_text, timeline
 
 
 @pytest.mark.parametrize(
@@ -20,3 +20,66 @@ from packline.cli.show import measured_text
 def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
     measurement = {"value": value, "unit": "um", "low": low, "high": high}
     assert measured_text(measurement) == text
+
+
+def _step(step_id: int, key: str, started_t: float, kind: str = "step") -> dict:
+    return {
+        "id": step_id,
+        "key": key,
+        "kind": kind,
+        "tool": "wet_bench",
+        "status": "completed",
+        "error": None,
+        "started_t": started_t,
+    }
+
+
+def _measured(step_id: int | None, name: str, t: float) -> dict:
+    return {
+        "step_id": step_id,
+        "name": name,
+        "value": 7.0,
+        "unit": "um",
+        "low": None,
+        "high": None,
+        "passed": 1,
+        "t": t,
+    }
+
+
+def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones():
+    """The plating's measurements are recorded as it ends, the instant the next steps start
+    (sprout-bump-csp's metal support): they read under `electroplate wiring`, before
+    `strip mould` and the steps that started with it; a measurement of no known step falls in
+    by its own time."""
+    steps = [
+        _step(26, "load in plating cell#0", 1411.71),
+        _step(27, "electroplate wiring#0", 1411.71),
+        _step(36, "unload from plating cell#0", 2418.71),
+        _step(37, "use wet_bench#0", 2418.71, kind="stage"),
+        _step(43, "strip mould#0", 2418.71),
+        _step(45, "etch seed#0", 2836.71),
+        _step(49, "apply flux#0", 3046.71),
+    ]
+    measurements = [
+        _measured(27, "wiring thickness min", 2418.71),
+        _measured(43, "resist left", 2808.71),
+        _measured(45, "patterns cut through (CU-ETCH)", 3046.71),
+        _measured(None, "by the sequence", 2900.0),
+    ]
+    alarms = [{"step_id": 45, "t": 3046.71, "code": "E1", "tool": "wet_bench", "message": "x"}]
+    table = timeline(steps, measurements, alarms)
+    assert [str(cell) for cell in table.columns[1].cells] == [
+        "step load in plating cell#0",
+        "step electroplate wiring#0",
+        "measured wiring thickness min",
+        "step unload from plating cell#0",
+        "step use wet_bench#0",
+        "step strip mould#0",
+        "measured resist left",
+        "step etch seed#0",
+        "measured patterns cut through (CU-ETCH)",
+        "alarm E1",
+        "measured by the sequence",
+        "step apply flux#0",
+    ]
