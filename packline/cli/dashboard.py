@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import secrets
 import socket
 from collections.abc import Callable
@@ -37,7 +38,9 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     print(f"packline dashboard of {db} on {address} (read-only; Ctrl-C stops it)", flush=True)
     app = create_app(db, token=token, poll_s=args.poll)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
-    server.run(sockets=[listener])
+    with contextlib.suppress(KeyboardInterrupt):
+        # uvicorn stops on Ctrl-C, then raises it again for its caller: the stop asked for
+        server.run(sockets=[listener])
     return EXIT_OK
 
 

@@ -293,7 +293,8 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
     """Start a dry run of one wafer of `recipe_text` in a process of its own, below the
     controller's priority, into `plans_path(db)`: `find_schedule` then scales it to the lot.
     The caller waits for it or kills it; `workdir` (a directory of the caller's) holds the
-    recipe file meanwhile."""
+    recipe file meanwhile. The process has a session of its own: the terminal's Ctrl-C, which
+    pauses the run, does not reach it (it terminated the plan, and the run had no ETA)."""
     recipe = workdir / "recipe.yaml"
     recipe.write_text(recipe_text)
     return subprocess.Popen(
@@ -303,4 +304,5 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         preexec_fn=functools.partial(os.nice, PLAN_NICENESS),
+        start_new_session=True,
     )  # fmt: skip

@@ -194,6 +194,29 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
     assert _dump(db) == before
 
 
+def test_ctrl_c_stops_it_quietly(tmp_path):
+    """Ctrl-C (SIGINT) ends the dashboard with exit 0 and no traceback, as the docs say."""
+    db = tmp_path / "runs.db"
+    RunStore(db).close()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "packline", "dashboard", "--db", str(db), "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stderr is not None
+        assert select.select([process.stdout], [], [], TIMEOUT_S)[0]
+        assert process.stdout.readline().startswith("packline dashboard of ")
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=TIMEOUT_S) == 0
+        assert "Traceback" not in process.stderr.read()
+    finally:
+        stop(process)
+
+
 def _dump(db: Path) -> list[str]:
     """Every statement that would rebuild the database: equal dumps, nothing was written."""
     with contextlib.closing(sqlite3.connect(db)) as connection:

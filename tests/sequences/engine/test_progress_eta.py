@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import re
 import sqlite3
 import time
@@ -269,6 +270,8 @@ async def test_without_any_run_of_the_recipe_the_view_plans_it_from_its_step_tim
         assert view.state.schedule_note == PLANNING
         with view:
             assert view.planner is not None
+            # out of the terminal's process group: a Ctrl-C that pauses the run spares it
+            assert os.getpgid(view.planner.pid) != os.getpgrp()
             assert view.planner.wait(timeout=300) == 0
             assert await engine.run() == "completed"
         assert view.planner is None
