@@ -4,7 +4,8 @@ each tool's wafers, the run's pause, and the time left by the line's schedule.
 A wafer is `queued` until its first step starts, `running` while a step or a stage on a tool
 is open, `waiting` between them (for a tool, or for a batch to form), `paused` when the run is
 paused and it is not in a step (a wafer in a step finishes it first; one between two steps of
-a stage, holding its tool, waits at the pause like any other), then `completed`, `held`,
+a stage, holding its tool, waits at the pause like any other, and a queued one starts no step
+until the run resumes), then `completed`, `held`,
 `terminated` or `scrapped`. The view reads this state from its refresh thread while the engine
 writes it from the event loop: both go through `lock`.
 """
@@ -36,11 +37,13 @@ def shown_wafer_status(status: str, open_kinds: Collection[str], run_state: str)
     first step starts, `running` from then until it is final), the kinds of its steps and
     stages open now and the state of the run (`paused`, `running`...): the live view's and
     the dashboard's."""
-    if status in FINAL or status == "queued":
+    if status in FINAL:
         return status
-    if run_state == "paused":  # a wafer only stops at a step's boundary
+    if run_state == "paused":  # a wafer only stops at a step's boundary, a queued one too
         in_step = any(kind in COUNTED_KINDS for kind in open_kinds)
         return "running" if in_step else "paused"
+    if status == "queued":
+        return status
     return "running" if open_kinds else "waiting"
 
 

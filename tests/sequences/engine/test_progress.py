@@ -123,6 +123,8 @@ def test_a_tool_out_of_service_is_named_under_the_wafers_until_it_is_cleared():
 
 
 def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():
+    """W03, queued, showed `queued` through the pause: it starts no step until the run
+    resumes, so it is paused as W01 is; resumed, it is queued again."""
     lot = Lot(3)
     lot.start()
     lot.steps("W01", 1)
@@ -132,10 +134,12 @@ def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():
     assert "PAUSED: pause requested from another process" in screen[0]
     assert lot.row("W01").split()[1] == "paused"
     assert lot.row("W02").split()[1] == "running"  # finishes its step first
+    assert lot.row("W03").split()[1] == "paused"
     lot.finish("W02", in_step)
     lot.event("resumed", message="resumed")
     assert "PAUSED" not in lot.screen()[0]
     assert lot.row("W01").split()[1] == "waiting"
+    assert lot.row("W03").split()[1] == "queued"
 
 
 def test_a_wafer_between_two_steps_of_a_stage_shows_paused_while_the_run_is():
