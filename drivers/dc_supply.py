@@ -5,13 +5,17 @@ Wire format: one SCPI line per message, LF-terminated, over a TCP socket (VISA
 the IEEE 488.2 common commands are sent, so a bench supply of that range can stand in:
 
     *CLS / *IDN?                       identity, errors cleared
+    OUTP:INH:MODE LATC / OUTP:INH:MODE?
+                                       the inhibit input latches the output off until
+                                       OUTP:PROT:CLE (set and read back at connect)
     CURR 2.5 / VOLT 10 / VOLT:PROT 12  settings, each group checked with SYST:ERR? until 0
     CURR:MODE LIST / LIST:CURR 2.5 / LIST:DWEL 130.5 / LIST:COUN 1 / TRIG:SOUR IMM
                                        a charge's time as a list of one step (the transient)
-    OUTP ON / INIT                     the output on, the list run (overlapped)
+    OUTP:PROT:CLE / OUTP ON / INIT     the inhibit's latch cleared, the output on, the list
+                                       run (overlapped)
     *OPC?                              held until the list is done or aborted (the cell's
                                        inhibit, a protection trip)
-    OUTP OFF / OUTP?                   the output
+    OUTP OFF / OUTP?                   the output (off after every charge)
     :VOLT:PROT:TRIP?;:CURR:PROT:TRIP?  the protections (the supply's alarms), one compound query
     :MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?
                                        what flows at the terminals and the protections, in
@@ -28,15 +32,18 @@ from __future__ import annotations
 import math
 
 from .equipment import Identity
-from .errors import WrongTool
+from .errors import ToolError, WrongTool
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command, setpoint, short_form
-from .specs.dc_supply import SPEC
+from .specs.dc_supply import INHIBIT_MODES, SPEC
 
 #: The spec's measurement queries: current, then voltage.
 _MEASURED = ("measure_current", "measure_voltage")
 #: The protections read together: alarm code -> the spec's trip query.
 _PROTECTIONS = {"OVER_VOLTAGE": "over_voltage_tripped", "OVER_CURRENT": "over_current_tripped"}
+#: The inhibit input's mode the driver runs the supply in: the output stays off once the input
+#: has switched it off, until `OUTP:PROT:CLE`, so its release cannot switch the current on.
+_INHIBIT_MODE = "LATCHING"
 
 
 class ScpiDcSupply(ScpiDriver):
@@ -47,9 +54,29 @@ class ScpiDcSupply(ScpiDriver):
 
     #: The output header's short form (`OUTP`).
     _output = short_form(command(SPEC, "output").header)
+    #: What clears a tripped protection and the inhibit's latch (`OUTP:PROT:CLE`).
+    _clear_protection = short_form(command(SPEC, "clear_protection").header)
 
     def _query(self, name: str) -> str:
         return command(SPEC, name).query
+
+    async def _read_setup(self) -> None:
+        """The inhibit input set to latch (`OUTP:INH:MODE LATC`) and read back: in the
+        factory's live mode, the input's release at the cell's next IMMERSE would switch the
+        output on again at the levels it had, before the driver set the next wafer's."""
+        action = "set inhibit mode"
+        mnemonic = INHIBIT_MODES[_INHIBIT_MODE]
+        inhibit_mode = command(SPEC, "inhibit_mode")
+        await self.send(action, f"{inhibit_mode.short} {short_form(mnemonic)}")
+        reply = await self.link.query(inhibit_mode.query, idempotent=True)
+        if self.mnemonic(action, reply, INHIBIT_MODES) != _INHIBIT_MODE:
+            raise ToolError(
+                self.name,
+                self.address,
+                action,
+                f"{inhibit_mode.query} answered {reply} after {inhibit_mode.short} "
+                f"{short_form(mnemonic)}: the inhibit input would not latch the output off",
+            )
 
     async def set_output_levels(
         self, action: str, current_a: float, voltage_v: float, over_voltage_v: float
@@ -102,8 +129,15 @@ class ScpiDcSupply(ScpiDriver):
         )
 
     async def run_list(self, action: str) -> None:
-        """`OUTP ON`, then `INIT` (the list runs at once), checked through the error queue."""
-        await self.send(action, f"{self._output} ON", command(SPEC, "initiate").short)
+        """The inhibit's latch cleared (`OUTP:PROT:CLE`: the previous charge's end left it
+        set; the output is off, so nothing flows), then `OUTP ON` and `INIT` (the list runs
+        at once), checked through the error queue."""
+        await self.send(
+            action,
+            self._clear_protection,
+            f"{self._output} ON",
+            command(SPEC, "initiate").short,
+        )
 
     async def switch_output(self, action: str, on: bool) -> None:
         """`OUTP ON` or `OUTP OFF`, checked through the error queue."""
@@ -158,7 +192,7 @@ class ScpiDcSupply(ScpiDriver):
         return {}
 
     async def _clear_alarms(self) -> None:
-        await self.send("clear protection", short_form(command(SPEC, "clear_protection").header))
+        await self.send("clear protection", self._clear_protection)
 
     async def _command_safe_state(self) -> None:
         """Output off and the transient aborted (`ABOR`: a supply whose list runs on while

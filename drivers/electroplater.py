@@ -20,14 +20,16 @@ seed area the cell measured (`CATHODE_AREA`) against the recipe's design area,
 `plated_area_cm2` (one far off it is refused, the wafer withdrawn unplated); the supply's
 levels set (output off) with the current of the recipe's density over the measured area
 (current-density control) as the supply's list, the charge of the recipe's thickness over
-that area as the cell's charge target, then `OUTP ON` and `INIT`; the supply and the cell are
-read as the list starts and once the supply answers `*OPC?`, until the cell reports the
-charge reached and the current off (ampere-hour termination in the tool, decision 0038: the
-charge does not depend on when the driver looks; the wait on `*OPC?`, decision 0044), then
-WITHDRAW. The safe state is the same
-order: output off, then ABORT (the wafer withdrawn and rinsed). Once the holder is out,
-rinsed and dry, the thickness the rinse station's XRF head measured at its points
-(`XRF_POINTS`, `XRF_THICKNESS`) is read into the result.
+that area as the cell's charge target, then the inhibit's latch cleared, `OUTP ON` and
+`INIT`; the supply and the cell are read as the list starts and once the supply answers
+`*OPC?`, until the cell reports the charge reached and the current off (ampere-hour
+termination in the tool, decision 0038: the charge does not depend on when the driver looks;
+the wait on `*OPC?`, decision 0044), then `OUTP OFF` (whatever ended the charge: the supply's
+inhibit latches, `OUTP:INH:MODE LATC` set at connect, and the output is set off too, so the
+inhibit's release at the next IMMERSE cannot switch the current on), then WITHDRAW. The
+safe state is the same order: output off, then ABORT (the wafer withdrawn and rinsed). Once
+the holder is out, rinsed and dry, the thickness the rinse station's XRF head measured at its
+points (`XRF_POINTS`, `XRF_THICKNESS`) is read into the result.
 """
 
 from __future__ import annotations
@@ -265,8 +267,10 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         reached (its ampere-hour termination, so the charge is the target's however late the
         driver looks; docs/decisions/0038 and 0044): polled every interval if the list's
         time ran out first (a cell that took less current than set); the result's thickness
-        by charge and current density are over that area. The driver switches the output
-        off only as the safe state (an alarm, an abort, a timeout).
+        by charge and current density are over that area. The output is switched off once the
+        charge has ended (`OUTP OFF`, checked): the inhibit holds it off already, and the
+        setting keeps it off whatever the inhibit's mode; an alarm, an abort or a timeout
+        switch it off as the safe state.
 
         The mean current is the supply's mean reading while current flowed (each read takes
         the supply before the cell, so a reading the cell then reports not yet ended is one;
@@ -309,6 +313,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             lambda: f"{flowing[-1] if flowing else 0:g} A flowing, charge not reached",
             owner=self,
         )
+        await self.supply.switch_output(action, on=False)
         status = await self.request_status()
         bath_temperature_c = await self.request_bath_temperature_c()
         charge_c, on_s = status.immersion_charge_c, status.current_on_s

@@ -13,13 +13,21 @@ The transient system runs a list of one step (SCPI-99 `LIST`): in `CURR:MODE LIS
 (started at once, or by `*TRG` with `TRIG:SOUR BUS`) makes the current setting `LIST:CURR` for
 `LIST:COUN` times `LIST:DWEL`, then the immediate level again. `INIT` is overlapped: `*OPC?`
 is held while the transient is initiated (`operation_pending`), until the list is done or
-aborted: by `ABOR`, `*RST`, the output switched off, a protection trip or the inhibit input
-(`abort`).
+aborted: by `ABOR`, `*RST`, the output switched off, a protection trip (`abort`) or the
+inhibit input. `*TRG` with no list waiting for it queues -211 (Trigger ignored).
+
+The rear inhibit input (`set_inhibit`, driven by the owner) holds the output off as
+`OUTP:INH:MODE` says: while it is asserted (`LIVE`, the factory's mode: the output, still set
+on, comes back on when the input is released), until `OUTP:PROT:CLE` once it has been asserted
+(`LATC`), or not at all (`OFF`); an output it holds off ends the transient, and
+`STAT:QUES:COND?` has its INH bit (512) set meanwhile.
 
 The load is whatever the supply is wired to: its owner (the plating cell) sets `load`, and
 `advance_hook` brings the owner's model to the present before the supply changes; an owner
 that integrates the current steps to the list's end (`list_ends_s`) and ends it there
-(`end_list`), else the supply ends it when it next looks.
+(`end_list`), else the supply ends it when it next looks. A held `*OPC?` looks at the supply
+when its list ends, or sooner when `owner_next_change_s` says the owner changes it (a plating
+cell's charge reaching its target asserts the inhibit).
 """
 
 from __future__ import annotations
@@ -30,9 +38,16 @@ from dataclasses import dataclass
 
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import short_form
-from packline.drivers.specs.dc_supply import CURRENT_MODES, SPEC, TRIGGER_SOURCES
+from packline.drivers.specs.dc_supply import (
+    CURRENT_MODES,
+    INHIBIT_MODES,
+    QUESTIONABLE_BITS,
+    SPEC,
+    TRIGGER_SOURCES,
+)
 
 from .families.scpi import Handler, Header, ScpiSimTool, conflict, count, flag, switch
+from .families.scpi_session import ScpiError
 from .servers.text import AddressForm
 from .twin import TwinStore
 
@@ -87,6 +102,9 @@ class SimDcSupply(ScpiSimTool):
         self.load: Callable[[], Load | None] = lambda: None
         #: Brings the owner's model to now before the output changes.
         self.advance_hook: Callable[[], None] = lambda: None
+        #: When the owner's model changes the supply next by itself (from `now`), s of process
+        #: time: a plating cell's charge reaching its target; never for a supply served alone.
+        self.owner_next_change_s: Callable[[float], float] = lambda now: math.inf
         self.output_on = False
         self.over_current_on = False
         self.tripped: set[str] = set()
@@ -98,6 +116,12 @@ class SimDcSupply(ScpiSimTool):
         self.list_count = 1
         self.current_mode = "FIXED"
         self.trigger_source = "IMMEDIATE"
+        #: What the inhibit input does; kept through `*RST` (live, as from the factory).
+        self.inhibit_mode = "LIVE"
+        #: The rear inhibit input is asserted (the owner drives it, `set_inhibit`).
+        self.inhibit_asserted = False
+        #: The inhibit latched the output off, until `OUTP:PROT:CLE` with the input released.
+        self.inhibit_latched = False
         #: Initiated, the list waiting for `*TRG`.
         self.armed = False
         #: When the running list ends, s of process time (None: no list runs).
@@ -114,9 +138,11 @@ class SimDcSupply(ScpiSimTool):
             self.end_list()
 
     def next_change_s(self, now: float) -> float:
-        """The running list's end, if it comes before the family's next look."""
-        ends_s = math.inf if self.list_ends_s is None else self.list_ends_s
-        return min(super().next_change_s(now), ends_s)
+        """The running list's end, or the owner's next change if sooner (a plating cell's
+        charge end); the family's look while no list runs."""
+        if self.list_ends_s is None:
+            return super().next_change_s(now)
+        return min(self.list_ends_s, self.owner_next_change_s(now))
 
     def operation_pending(self) -> bool:
         """The transient is initiated: `*OPC?` waits for the list's end or its abort."""
@@ -127,9 +153,32 @@ class SimDcSupply(ScpiSimTool):
         self.list_ends_s = None
         self.check_protection()
 
+    def inhibited(self) -> bool:
+        """The inhibit input holds the output off: latched, or asserted in a mode that heeds
+        it (the questionable status's INH bit)."""
+        return self.inhibit_latched or (self.inhibit_asserted and self.inhibit_mode != "OFF")
+
+    def set_inhibit(self, asserted: bool) -> None:
+        """The rear inhibit input asserted or released by the owner (a plating cell's
+        ampere-hour controller and alarm output). Asserted, it holds the output off (its
+        setting stays, `OUTP?` answers it) and ends the transient; latched until
+        `OUTP:PROT:CLE` in `LATC` mode, only while asserted in `LIVE` mode (the output comes
+        back on when it is released), not at all in `OFF` mode."""
+        self.inhibit_asserted = asserted
+        if asserted and self.inhibit_mode == "LATCHING":
+            self.inhibit_latched = True
+        if self.inhibited():
+            self._end_transient()
+        self.check_protection()
+
+    def questionable_condition(self) -> int:
+        """`STAT:QUES:COND?`: a bit for each thing that disables the output now."""
+        conditions = {*self.tripped, *(["INHIBITED"] if self.inhibited() else [])}
+        return sum(QUESTIONABLE_BITS[condition] for condition in conditions)
+
     def operating_point(self) -> OperatingPoint:
         """What flows now, from the settings (the list's current while it runs) and the load."""
-        if not self.output_on:
+        if not self.output_on or self.inhibited():
             return OFF
         load = self.load()
         if load is None:
@@ -170,10 +219,12 @@ class SimDcSupply(ScpiSimTool):
         self.trigger_source = "IMMEDIATE"
 
     def abort(self) -> None:
-        """Output off and the transient aborted: the family's `ABOR`, `*RST`, a protection
-        trip, and the rear inhibit input its owner drives (a plating cell ending its charge or
-        in alarm; `OUTP?` then answers 0)."""
+        """Output off and the transient aborted: the family's `ABOR`, `*RST`, `OUTP OFF`, a
+        protection trip."""
         self.output_on = False
+        self._end_transient()
+
+    def _end_transient(self) -> None:
         self.armed = False
         self.list_ends_s = None
 
@@ -195,6 +246,11 @@ class SimDcSupply(ScpiSimTool):
             level("voltage_v"),
             level("over_voltage_v"),
             Header(self.header("output"), lambda _: flag(self.output_on), self._output),
+            self.choice_header(self.header("inhibit_mode"), "inhibit_mode", INHIBIT_MODES),
+            Header(
+                self.header("questionable_condition"),
+                lambda _: str(self.questionable_condition()),
+            ),
             Header(
                 self.header("over_current"),
                 lambda _: flag(self.over_current_on),
@@ -248,10 +304,11 @@ class SimDcSupply(ScpiSimTool):
                 self._start_list()
 
     def _trigger(self, arguments: list[str]) -> None:
-        """`*TRG`: an initiated list starts (ignored when none waits for it)."""
+        """`*TRG`: an initiated list starts; -211 (Trigger ignored) when none waits for it."""
         count("*TRG", arguments, 0)
-        if self.armed and self.list_ends_s is None:
-            self._start_list()
+        if not self.armed:
+            raise ScpiError(-211, "no initiated list waits for a bus trigger")
+        self._start_list()
 
     def _start_list(self) -> None:
         self.armed = False
@@ -265,6 +322,8 @@ class SimDcSupply(ScpiSimTool):
                 f"protection tripped ({','.join(sorted(self.tripped))}), clear it with "
                 f"{self.short('clear_protection')} first"
             )
+        if on and self.inhibit_latched:
+            raise conflict(f"inhibit latched, clear it with {self.short('clear_protection')} first")
         if not on:
             self.abort()  # the transient ends with the output
             return
@@ -275,5 +334,10 @@ class SimDcSupply(ScpiSimTool):
         self.over_current_on = switch(self.short("over_current"), arguments)
 
     def _clear_protection(self, arguments: list[str]) -> None:
+        """`OUTP:PROT:CLE`: the trips cleared, and the inhibit's latch once its input is
+        released (an output set on is on again)."""
         count(self.short("clear_protection"), arguments, 0)
         self.clear_alarms()
+        if not self.inhibit_asserted:
+            self.inhibit_latched = False
+        self.check_protection()

@@ -8,10 +8,11 @@ seed (the cell is then a back-EMF and a resistance), and the cell counts that cu
 its cathode shunt (`IMMERSION_CHARGE`, over the seed area it measured once the wafer is in,
 `CATHODE_AREA`) and into the bath's age (`BATH_AGE`). Its ampere-hour termination ends the
 charge itself: in the step where the counter reaches `charge_target_c` the current flows only
-until it does, then the cell switches the supply's output off through its inhibit input
-(ending the supply's transient, so a `*OPC?` held on it is answered) and sets
-`CHARGE_REACHED`, so the charge is the target's however late the host looks; an alarm of the
-cell asserts the same input. The cell has a
+until it does, then the cell asserts the supply's inhibit input, which holds its output off
+(ending the supply's transient, so a `*OPC?` held on it is answered at that moment, which the
+cell tells the supply in advance: `next_change_s`), and sets `CHARGE_REACHED`, so the charge
+is the target's however late the host looks; an alarm of the cell asserts the same input,
+and the next IMMERSE releases it. The cell has a
 bath per chemistry it was built with (every `Metal` by default); `SELECT_BATH` chooses the one
 the holder plates in, each bath ageing by its own charge.
 
@@ -55,6 +56,10 @@ CommandError = reason_enum(SPEC)
 
 #: The longest step of the model: the heater's loop runs at least once a second.
 MAX_STEP_S = 1.0
+#: How far short of its target a step's charge may fall, C, and still reach it: a step that
+#: ends at the predicted moment of the target (`next_change_s`) reaches it whatever the
+#: floating-point rounding of that moment.
+CHARGE_ROUNDING_C = 1e-9
 
 
 @dataclass
@@ -128,6 +133,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self.supply.received = self.received  # one record of what the tool was sent
         self.supply.load = self._load
         self.supply.advance_hook = self.advance
+        self.supply.owner_next_change_s = self.next_change_s
         now = self.clock.now()
         self.phase = CellPhase.READY
         self.phase_started_s = now
@@ -263,6 +269,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             if self.wafer_id is None:
                 return self.refused(CommandError["NO_WAFER"])
             self.immersion = _Immersion()
+            self.supply.set_inhibit(False)
             self._enter(CellPhase.IMMERSING, now)
         elif command == "WITHDRAW":
             self._leave_bath(now)
@@ -296,6 +303,22 @@ class SimElectroplater(SingleWaferPlcSimulator):
             events.append((self.supply.list_ends_s, lambda _: self.supply.end_list()))
         return min(events, key=lambda event: event[0], default=None)
 
+    def next_change_s(self, now: float) -> float:
+        """What changes the cell next by itself: the model's next event (a move's end, the
+        supply's list's end) or the charge reaching its target at the present current, which
+        ends the supply's list; the family's look when neither is under way, or when a heater
+        runs away (its alarm comes of the bath's heating)."""
+        event = self._next_event()
+        moments = [] if event is None else [event[0]]
+        current_a = self.supply.operating_point().current_a
+        immersion = self.immersion
+        if current_a > 0 and self.charge_target_c > 0 and not immersion.charge_reached:
+            left_c = max(self.charge_target_c - immersion.charge_c, 0.0)
+            moments.append(self._stepped_to_s + left_c / current_a)
+        if not moments or "heater_runaway" in self.injected:
+            moments.append(super().next_change_s(now))
+        return min(moments)
+
     def advance(self) -> None:
         """Step the cell to now: at most a second at a time, and to the end of each move."""
         now = self.clock.now()
@@ -324,10 +347,11 @@ class SimElectroplater(SingleWaferPlcSimulator):
             immersion = self.immersion
             target_c = self.charge_target_c
             on_s = dt_s
-            if target_c > 0 and immersion.charge_c + current_a * dt_s >= target_c:
+            reaching = immersion.charge_c + current_a * dt_s >= target_c - CHARGE_ROUNDING_C
+            if target_c > 0 and not immersion.charge_reached and reaching:
                 on_s = max(target_c - immersion.charge_c, 0.0) / current_a
                 immersion.charge_reached = True
-                self.supply.abort()  # the inhibit input: output off, the transient ended
+                self.supply.set_inhibit(True)  # the output held off, the transient ended
             immersion.charge_c += current_a * on_s
             immersion.on_s += on_s
             self.bath_age_c += current_a * on_s
@@ -369,7 +393,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
         (microseconds against the PLC's scan): an open contact trips its over-voltage first."""
         self.latch(alarm)
         self.supply.check_protection()
-        self.supply.abort()
+        self.supply.set_inhibit(True)
         if self.phase in (CellPhase.IMMERSING, CellPhase.IMMERSED):
             self._leave_bath(time_s)
         if alarm == "OVER_TEMPERATURE":

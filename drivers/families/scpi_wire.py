@@ -31,7 +31,8 @@ if TYPE_CHECKING:
     from ..specs.core import ToolSpec
 
 
-#: The standard SCPI error codes the packline tools use (a tool adds positive codes of its own).
+#: The standard SCPI error codes every packline SCPI tool queues (a tool adds positive codes of
+#: its own, and declares the further standard ones it queues).
 STANDARD_ERRORS = {
     0: "No error",
     -102: "Syntax error",
@@ -43,6 +44,12 @@ STANDARD_ERRORS = {
     -222: "Data out of range",
     -224: "Illegal parameter value",
     -350: "Queue overflow",
+}
+
+#: Further standard SCPI errors (SCPI-99 21.8), queued only by a tool that declares when, in
+#: its spec's refusals (`standard_refusals(Refusal(code, "when"))`): code -> message.
+FURTHER_STANDARD_ERRORS = {
+    -211: "Trigger ignored",
 }
 
 NO_ERROR = 0
@@ -358,19 +365,33 @@ def _message(spec: ToolSpec[ScpiWire], refusal: Refusal) -> str:
 
 
 def error_messages(spec: ToolSpec[ScpiWire]) -> dict[int, str]:
-    """Code -> message of every error the tool queues: the standard ones and its own."""
+    """Code -> message of every error the tool queues: the standard ones, the further standard
+    ones it declares, and its own."""
+    declared = {int(r.code) for r in spec.refusals}
+    further = {code: text for code, text in FURTHER_STANDARD_ERRORS.items() if code in declared}
     own = {int(r.code): r.text.split(":")[0] for r in spec.refusals if int(r.code) > 0}
-    return {**STANDARD_ERRORS, **own}
+    return {**STANDARD_ERRORS, **further, **own}
 
 
 def standard_refusals(*extra: Refusal) -> tuple[Refusal, ...]:
-    """The family's refusals (every standard error and when it is queued), then a tool's own.
+    """The family's refusals (every standard error and when it is queued) with the further
+    standard ones a tool queues, in the order of their codes, then the tool's own.
 
-    A tool's own refusal is written `Message: when`, the message being what `SYST:ERR?` says.
+    A further standard error (`FURTHER_STANDARD_ERRORS`) is declared with when it is queued, its
+    message the family's; a tool's own refusal is written `Message: when`, the message being what
+    `SYST:ERR?` says. A negative code the family does not know is refused.
     """
+    further = {int(r.code): r.text for r in extra if int(r.code) <= 0}
+    unknown = sorted(set(further) - set(FURTHER_STANDARD_ERRORS))
+    if unknown:
+        raise ValueError(
+            f"standard SCPI error codes {unknown} are not in the family's table "
+            f"FURTHER_STANDARD_ERRORS ({sorted(FURTHER_STANDARD_ERRORS)})"
+        )
+    standard = sorted({**STANDARD_ERROR_USE, **further}.items(), key=lambda entry: -entry[0])
     return (
-        *(Refusal(code=code, text=text) for code, text in STANDARD_ERROR_USE.items()),
-        *extra,
+        *(Refusal(code=code, text=text) for code, text in standard),
+        *(refusal for refusal in extra if int(refusal.code) > 0),
     )
 
 

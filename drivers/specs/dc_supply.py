@@ -8,7 +8,9 @@ power-supply tree that bench supplies share (SCPI-99 volume 2, the `SOURce`, `OU
 transient (trigger) system of SCPI-99's `LIST` subsystem, `[SOURce:]CURRent:MODE LIST`,
 `[SOURce:]LIST:CURRent`, `LIST:DWELl`, `LIST:COUNt`, `TRIGger[:SEQuence]:SOURce`,
 `INITiate[:IMMediate]` (overlapped: `*OPC?` answers once the list is done or aborted) and
-`ABORt`; and the IEEE 488.2 common commands (`*TRG` among them). The driver uses nothing else,
+`ABORt`; the rear inhibit input's mode (`OUTPut:INHibit:MODE`) and the questionable status
+condition (`STATus:QUEStionable:CONDition?`) of the Keysight N6700/E36300 supplies; and the
+IEEE 488.2 common commands (`*TRG` among them). The driver uses nothing else,
 so a real bench supply of that range can take the simulator's place. It is a device of a
 tool, not a tool kind of its own: the registry knows the electroplater, whose spec module
 names this one as its `supply`.
@@ -17,7 +19,7 @@ names this one as its `supply`.
 from __future__ import annotations
 
 from ..families.scpi_wire import ScpiCommand, ScpiSetpoint, ScpiWire, standard_refusals
-from .core import Alarm, ExpectedIdentity, Range, StatusVariable, ToolSpec
+from .core import Alarm, ExpectedIdentity, Range, Refusal, StatusVariable, ToolSpec
 
 CURRENT = "[SOURce:]CURRent[:LEVel][:IMMediate][:AMPLitude]"
 VOLTAGE = "[SOURce:]VOLTage[:LEVel][:IMMediate][:AMPLitude]"
@@ -26,6 +28,12 @@ OVER_VOLTAGE = "[SOURce:]VOLTage:PROTection[:LEVel]"
 CURRENT_MODES = {"FIXED": "FIXed", "LIST": "LIST"}
 #: The trigger sources: the list starts at `INIT`, or at `*TRG` after it.
 TRIGGER_SOURCES = {"IMMEDIATE": "IMMediate", "BUS": "BUS"}
+#: What the rear inhibit input does: switch the output off until `OUTP:PROT:CLE` (latching),
+#: only while it is asserted (live: the output comes back on when it is released), nothing.
+INHIBIT_MODES = {"LATCHING": "LATChing", "LIVE": "LIVE", "OFF": "OFF"}
+#: The questionable status condition's bits (Keysight N6700 numbering): the output disabled by
+#: the over-voltage protection, the over-current protection, the inhibit input.
+QUESTIONABLE_BITS = {"OVER_VOLTAGE": 1, "OVER_CURRENT": 2, "INHIBITED": 512}
 
 SETPOINTS = (
     ScpiSetpoint(
@@ -71,7 +79,16 @@ COMMANDS = (
     ScpiCommand(
         name="output", header="OUTPut[:STATe]", form="both", syntax="ON|OFF|1|0",
         reply="`1`/`0`",
-        doc="output on or off; `ON` is refused (-221) while a protection is tripped",
+        doc="output on or off (the state set: `1` while the inhibit holds the output off); "
+        "`ON` is refused (-221) while a protection is tripped or the inhibit has latched",
+    ),
+    ScpiCommand(
+        name="inhibit_mode", header="OUTPut:INHibit:MODE", form="both",
+        syntax="LATChing|LIVE|OFF", reply="`LATC`/`LIVE`/`OFF`",
+        doc="what the rear inhibit input does: `LATC` switches the output off until "
+        "`OUTP:PROT:CLE`, `LIVE` only while the input is asserted (the output comes back on "
+        "when it is released), `OFF` ignores it; kept through `*RST` and power-off (`LIVE` "
+        "from the factory)",
     ),
     ScpiCommand(
         name="over_current", header="[SOURce:]CURRent:PROTection:STATe", form="both",
@@ -96,6 +113,13 @@ COMMANDS = (
         form="query", reply="`1`/`0`", doc="the over-current protection has tripped",
     ),
     ScpiCommand(
+        name="questionable_condition", header="STATus:QUEStionable:CONDition", form="query",
+        reply="`0`-`65535`",
+        doc="what disables the output now, a bit each: 1 the over-voltage protection "
+        "(tripped), 2 the over-current protection (tripped), 512 the inhibit input (`INH`: "
+        "asserted, or latched until `OUTP:PROT:CLE`)",
+    ),
+    ScpiCommand(
         name="current_mode", header="[SOURce:]CURRent:MODE", form="both",
         syntax="FIXed|LIST", reply="`FIX`/`LIST`",
         doc="what the transient does to the current: nothing (`FIX`, the default), or run the "
@@ -115,13 +139,14 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="trigger", header="*TRG",
-        doc="IEEE 488.2 bus trigger: starts an initiated list whose trigger source is `BUS` "
-        "(ignored when none waits for it)",
+        doc="IEEE 488.2 bus trigger: starts an initiated list whose trigger source is `BUS`; "
+        "-211 when none waits for it",
     ),
     ScpiCommand(
         name="clear_protection", header="OUTPut:PROTection:CLEar",
-        doc="clears a tripped protection (the output stays off); a cause that persists trips "
-        "it again when the output is switched on",
+        doc="clears a tripped protection (the output stays off) and the inhibit's latch (the "
+        "output on again if it was set on, the input released); a cause that persists trips "
+        "it again when the output is switched on, an input still asserted keeps the latch",
     ),
 )  # fmt: skip
 
@@ -149,6 +174,8 @@ SPEC = ToolSpec(
             "(`CURR:PROT:TRIP?` answers 1)",
         ),
     ),
-    refusals=standard_refusals(),
+    refusals=standard_refusals(
+        Refusal(code=-211, text="`*TRG` with no initiated list waiting for it (`TRIG:SOUR BUS`)")
+    ),
     wire=ScpiWire(interlock_error=-221, interlock_reply="flags"),
 )

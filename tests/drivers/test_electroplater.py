@@ -70,6 +70,10 @@ WATCH = ":MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"
 SUPPLY_CONNECT = [
     (line("*CLS"), None),
     (line("*IDN?"), line("packline,DCS-30-50,DCS-0001,1.0")),
+    # the inhibit input latches the output off until OUTP:PROT:CLE, read back
+    (line("OUTP:INH:MODE LATC"), None),
+    NO_ERROR,
+    (line("OUTP:INH:MODE?"), line("LATC")),
     (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
     # the tool's alarms: the cell's and the supply's
     (line(":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"), line("0;0")),
@@ -162,8 +166,11 @@ def levels(current_a: str = "1.388") -> list:
 
 
 LEVELS = levels()
-#: The output on and the list run, checked.
-RUN_LIST = [(line("OUTP ON"), None), (line("INIT"), None), NO_ERROR]
+#: The inhibit's latch (the previous charge's end) cleared, the output on and the list run,
+#: checked.
+RUN_LIST = [(line("OUTP:PROT:CLE"), None), (line("OUTP ON"), None), (line("INIT"), None), NO_ERROR]
+#: The output off once the charge ended, whatever ended it, checked.
+OUTPUT_OFF = [(line("OUTP OFF"), None), NO_ERROR]
 
 
 #: What the rinse station's XRF head measured (40-49): 9 points at 0.01 um, thinner at the
@@ -196,8 +203,9 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
     thickness over it; the driver reads the supply, then the cell, as the list starts, waits
     on `*OPC?` (answered once the cell has switched the current off through the supply's
     inhibit input, which ends the list), reads both again, finds the charge reached and sends
-    no OUTP OFF. Once withdrawn, the XRF head's points are read (none, on a cell without
-    one)."""
+    OUTP OFF (the inhibit latched the output off; its setting off too, the inhibit's release
+    at the next IMMERSE cannot switch it on). Once withdrawn, the XRF head's points are read
+    (none, on a cell without one)."""
     area_cm2 = area_mcm2 / 1000
     charge_mc = round(RECIPE.charge_c(area_cm2) * 1000)
     on_s = RECIPE.charge_c(area_cm2) / float(current_a)
@@ -222,6 +230,7 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
         (line(WATCH), line(f"{current_a};0.51104;0;0")),
         (line("*OPC?"), line("1")),  # held until the list ended
         (line(WATCH), line("0.00000;0.00000;0;0")),  # the cell switched the output off
+        *OUTPUT_OFF,
     ]
     async with plater(cell, supply) as driver:
         started = driver.clock.now()

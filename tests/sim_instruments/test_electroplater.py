@@ -311,6 +311,7 @@ async def test_a_plated_thickness_follows_faradays_law_within_5_percent(rig):
     assert result.mean_current_a == pytest.approx(2.0 * BLANKET_CM2 / 100, rel=1e-3)
     assert result.bath_age_ah == pytest.approx(963.4 / 3600, abs=0.01)
     assert rig.sim.supply.output_on is False
+    assert rig.sim.supply.inhibit_mode == "LATCHING"  # set by the driver as it connected
     assert rig.sim.wafer_id == "W01"
     traces = {r.name: r.unit for r in rig.driver.readings}
     assert traces == {  # the supply's traces are the tool's
@@ -346,7 +347,37 @@ async def test_the_cell_ends_the_charge_itself_however_late_the_driver_looks(rig
     assert last_plating(rig)["thickness_um"] == pytest.approx(5.0, rel=0.005)
     assert result.charge_c == pytest.approx(asked_c, rel=0.005)
     assert result.current_on_s == pytest.approx(asked_c / result.mean_current_a, rel=0.005)
-    assert rig.sim.supply.output_on is False  # the cell switched it off
+    assert rig.sim.supply.output_on is False  # the cell held it off, the driver set it off
+
+
+async def test_the_held_opc_is_answered_at_the_charges_end_to_the_clocks_resolution(
+    rig, monkeypatch
+):
+    """The cell tells the supply the moment its charge reaches the target at the present
+    current, so the held `*OPC?` is answered then, not at the supply's next one-second look
+    (which moved each charge's end up to a second late). Two wafers, so the second charge
+    runs after the first left the inhibit latched: the driver clears it with the output off."""
+    link = rig.driver.supply.link
+    query = link.query
+    held_s: list[float] = []
+
+    async def timed(message: str, *args: object, **kwargs: object) -> str:
+        asked_s = rig.clock.now()
+        reply = await query(message, *args, **kwargs)
+        if message == "*OPC?":
+            held_s.append(rig.clock.now() - asked_s)
+        return reply
+
+    monkeypatch.setattr(link, "query", timed)
+    on_s = []
+    for wafer_id in ("W01", "W02"):
+        await rig.driver.load(wafer_id)
+        result = await rig.driver.plate(recipe())
+        assert result.charge_c == pytest.approx(963.4, abs=0.5)
+        on_s.append(rig.sim.immersion.on_s)
+        await rig.driver.unload()
+    assert held_s == [pytest.approx(on, abs=1e-6) for on in on_s]
+    assert rig.sim.supply.output_on is False
 
 
 async def test_a_cell_that_never_ends_the_charge_times_out_and_aborts(rig, monkeypatch):

@@ -27,7 +27,8 @@ pytest.importorskip("pyvisa")
 @pytest_asyncio.fixture
 async def cell() -> AsyncIterator[tuple[SimElectroplater, str, str]]:
     """A served cell whose holder moves at once (wall clock): its sim, cell port, supply address."""
-    sim = SimElectroplater("electroplater", TwinStore(), physics=PlatingPhysics(immerse_time_s=0))
+    physics = PlatingPhysics(immerse_time_s=0, withdraw_time_s=0)
+    sim = SimElectroplater("electroplater", TwinStore(), physics=physics)
     await sim.start()
     address = sim.station_address
     yield sim, address["cell"].rsplit(":", 1)[1], address["supply"]
@@ -96,7 +97,8 @@ async def immersed_with_a_charge_target(sim: SimElectroplater, port: str) -> Non
 async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_off(cell):
     """Ampere-hour termination from the page alone: the charge target (201-202, 0.001 C, high
     word first) of 0.3 C, then 1.5 A from PyVISA into the immersed wafer: once the counter
-    reaches it the cell switches the output off itself (`OUTP?` answers 0) and reports
+    reaches it the cell holds the output off itself through the supply's inhibit input (`OUTP?`
+    still answers the setting, 1; `STAT:QUES:COND?` the INH bit, 512) and reports
     CHARGE_REACHED (14), the charge counted (7-8) and the current-on time (15-16, 0.01 s)."""
     sim, port, supply = cell
     await immersed_with_a_charge_target(sim, port)
@@ -110,21 +112,22 @@ async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_o
     assert values[7] << 16 | values[8] == 300  # IMMERSION_CHARGE 0.300 C, not a count more
     assert values[15] << 16 | values[16] == 20  # CURRENT_ON_TIME 0.20 s at 1.5 A
     assert values[9] == 0  # CATHODE_CURRENT: none flows now
-    replies = await asyncio.to_thread(visa, supply, ["OUTP?", "MEAS:CURR?"])
-    assert replies == ["0", "0.00000"]
+    replies = await asyncio.to_thread(visa, supply, ["OUTP?", "MEAS:CURR?", "STAT:QUES:COND?"])
+    assert replies == ["1", "0.00000", "512"]
 
 
 async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell):
     """The supply's transient from the pages alone: the charge target 0.3 C by mbpoll, then
     from PyVISA 1.5 A as the level and as a list of one 3 s step started by `INIT`; the held
     `*OPC?` is answered once the cell's ampere-hour controller switches the output off through
-    the inhibit input (0.2 s of current, seen within the supply's one-second look), which
+    the inhibit input (after 0.2 s of current, the moment the cell told the supply), which
     aborts the list: long before its 3 s, with the charge at the target."""
     sim, port, supply = cell
     await immersed_with_a_charge_target(sim, port)
     lines = ["CURR 1.5", "VOLT 5", "CURR:MODE LIST", "LIST:CURR 1.5", "LIST:DWEL 3"]
     lines += ["LIST:COUN 1", "TRIG:SOUR IMM", "SYST:ERR?", "OUTP ON", "INIT", "SYST:ERR?"]
-    lines += ["LIST:COUN 2", "SYST:ERR?", "*OPC?", "OUTP?", "CURR:MODE?", "LIST:DWEL?"]
+    lines += ["LIST:COUN 2", "SYST:ERR?", "*OPC?", "STAT:QUES:COND?", "CURR:MODE?"]
+    lines += ["LIST:DWEL?"]
     started = asyncio.get_running_loop().time()
     replies = await asyncio.to_thread(visa, supply, lines)
     waited_s = asyncio.get_running_loop().time() - started
@@ -133,7 +136,7 @@ async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell)
         '0,"No error"',
         '-221,"Settings conflict;transient initiated, ABOR ends it"',  # the list is running
         "1",  # *OPC?: the transient ended
-        "0",  # the inhibit switched the output off
+        "512",  # INH: the inhibit holds the output off
         "LIST",
         "3",
     ]
@@ -141,6 +144,31 @@ async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell)
     values = mbpoll_registers((await mbpoll(port, "-r", "0", "-c", "17"))[1])
     assert values[14] == 1  # CHARGE_REACHED
     assert values[7] << 16 | values[8] == 300  # IMMERSION_CHARGE 0.300 C
+
+
+async def test_pyvisa_latches_the_inhibit_so_the_next_immerse_switches_nothing_on(cell):
+    """The page's inhibit from PyVISA and mbpoll: with `OUTP:INH:MODE LATC` the output the cell
+    held off at the charge's end stays off when the next IMMERSE releases the input (`OUTP ON`
+    refused); the driver's order, `OUTP OFF` after the charge, `OUTP:PROT:CLE` and `OUTP ON`
+    before the next, clears the latch with the output off, then switches it on."""
+    sim, port, supply = cell
+    await immersed_with_a_charge_target(sim, port)
+    lines = ["OUTP:INH:MODE LATC", "OUTP:INH:MODE?", "CURR 1.5", "VOLT 5", "OUTP ON", "*OPC?"]
+    assert await asyncio.to_thread(visa, supply, lines) == ["LATC", "1"]
+    await asyncio.sleep(0.3)  # the charge takes 0.2 s
+    assert await asyncio.to_thread(visa, supply, ["STAT:QUES:COND?"]) == ["512"]
+    assert (await mbpoll(port, "-r", "300", "4"))[0] == 0  # WITHDRAW
+    assert (await mbpoll(port, "-r", "300", "3"))[0] == 0  # IMMERSE: the input released
+    lines = ["MEAS:CURR?", "STAT:QUES:COND?", "OUTP ON", "SYST:ERR?", "OUTP OFF"]
+    lines += ["OUTP:PROT:CLE", "STAT:QUES:COND?", "MEAS:CURR?", "OUTP ON", "MEAS:CURR?"]
+    assert await asyncio.to_thread(visa, supply, lines) == [
+        "0.00000",  # still held off, though the input is released
+        "512",
+        '-221,"Settings conflict;inhibit latched, clear it with OUTP:PROT:CLE first"',
+        "0",  # the latch cleared with the output off: nothing flows
+        "0.00000",
+        "1.50000",
+    ]
 
 
 async def test_pyvisa_runs_a_list_by_bus_trigger_to_its_end(cell):

@@ -38,6 +38,9 @@ MARKERS = {
 SUPPLY_AT_CONNECT = [
     (b"*CLS\n", None),
     (b"*IDN?\n", b"packline,DCS-30-50,DCS-0001,1.0\n"),
+    (b"OUTP:INH:MODE LATC\n", None),  # the inhibit latches, read back (dc-supply.md)
+    (b"SYST:ERR?\n", b'0,"No error"\n'),
+    (b"OUTP:INH:MODE?\n", b"LATC\n"),
     (b":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?\n", b"0;0\n"),
     (b":VOLT:PROT:TRIP?;:CURR:PROT:TRIP?\n", b"0;0\n"),
 ]
