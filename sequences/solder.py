@@ -22,6 +22,7 @@ This module registers no method; the engine imports it while it looks for method
 
 from __future__ import annotations
 
+import math
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Self
 
@@ -124,6 +125,17 @@ class SolderBallRecipe(Recipe):
 #: holds the product to it; a recipe's `min_thickness_um`, its own target, may only raise it.
 PLATED_WIRING_MIN_UM = 3.0
 
+#: The decimals of a micrometre a refusal's "at least" for `min_thickness_um` is given in.
+MIN_THICKNESS_DECIMALS = 2
+
+
+def rounded_up(value: float, decimals: int) -> float:
+    """`value` rounded up to `decimals`: what a suggestion printed with them reads back as,
+    never below `value`, so the suggestion passes the test it was worked out for."""
+    scale = 10.0**decimals
+    steps = math.ceil(value * scale)
+    return steps / scale if steps / scale >= value else (steps + 1) / scale
+
 
 def mask_area_cm2(mask: str, spec: WaferSpec) -> float:
     """The seed a mould of reticle `mask` opens on a wafer of `spec`: its design's opened area
@@ -165,7 +177,7 @@ class PlatingStep(Recipe):
         float,
         Unit("um"),
         Field(gt=0, le=100),
-        AtLeastFor(PLATED_WIRING_MIN_UM, "a plated wiring, plus what its seed etch takes off"),
+        AtLeastFor(PLATED_WIRING_MIN_UM, "a plated wiring, plus what the etch after it takes off"),
     ]
 
     @model_validator(mode="after")
@@ -186,11 +198,12 @@ class PlatingStep(Recipe):
         foil_um: float = 0.0,
     ) -> None:
         """Refuse the step (`path` in the recipe) as a plated wiring of `claim` if its
-        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the seed etch
-        after it (`etch` says which, `etched_um` what it takes off the wiring's unmasked top)
+        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the etch after it
+        (`etch` says which, `etched_um` the most it may take off the wiring's unmasked top)
         has thinned the wiring, counting the `foil_um` of metal support it was plated on as
         wiring too (001:11): the plating holds a wafer before the etch, the claim check after
-        it, and a recipe cannot lower the bar its claim is checked against."""
+        it, and a recipe cannot lower the bar its claim is checked against. The least
+        `min_thickness_um` suggested is rounded up: it passes."""
         field = f"{path}.min_thickness_um"
         value = f"{self.min_thickness_um:g} um"
         if self.min_thickness_um < PLATED_WIRING_MIN_UM:
@@ -201,8 +214,9 @@ class PlatingStep(Recipe):
                 f"a plated wiring is at least {PLATED_WIRING_MIN_UM:g} um thick, what the claim "
                 "check holds it to: the recipe's minimum may raise that, not lower it",
             )
-        left_um = self.min_thickness_um + foil_um - etched_um
-        if left_um < PLATED_WIRING_MIN_UM:
+        least_um = PLATED_WIRING_MIN_UM + etched_um - foil_um
+        if self.min_thickness_um < least_um:
+            left_um = self.min_thickness_um + foil_um - etched_um
             held = f"{value} on the {foil_um:g} um foil" if foil_um else value
             leaving = (
                 f"leaving {left_um:.3g} um where the plating held {held}"
@@ -213,10 +227,10 @@ class PlatingStep(Recipe):
                 claim,
                 field,
                 value,
-                f"the seed etch after the plating ({etch}) takes about {etched_um:.2g} um off "
-                f"the wiring's top, {leaving}, below the {PLATED_WIRING_MIN_UM:g} um a plated "
+                f"the etch after the plating ({etch}) takes up to {etched_um:.3g} um off the "
+                f"wiring's top, {leaving}, below the {PLATED_WIRING_MIN_UM:g} um a plated "
                 "wiring keeps (what the claim check holds it to): at least "
-                f"{PLATED_WIRING_MIN_UM + etched_um - foil_um:.3g} um, or a shorter etch",
+                f"{rounded_up(least_um, MIN_THICKNESS_DECIMALS):g} um, or a shorter etch",
             )
 
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:

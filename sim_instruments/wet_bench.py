@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from packline.clock import Clock
-from packline.drivers.roles.wet_bench import BenchState, Tank
+from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BenchState, Tank
 from packline.drivers.specs.wet_bench import SPEC
 
 from .families.ascii_host import HostRefused, Transport, wafer_id
@@ -24,8 +24,6 @@ from .twin import TwinStore
 
 #: The baths' set temperatures at power-up (the bench is warmed up).
 POWER_UP_C = {Tank.STRIP: 60.0, Tank.CU_ETCH: 30.0, Tank.TI_ETCH: 40.0, Tank.CU_ELESS: 60.0}
-#: A bath is at temperature within this of its set temperature.
-AT_TEMPERATURE_C = 1.0
 
 
 def _tank(word: str) -> Tank:
@@ -153,7 +151,7 @@ class SimWetBench(JobTool[_Dip]):
         workpiece = self.loaded()
         now = self.clock.now()
         temperature = self.bath_c(tank, now)
-        if abs(temperature - self.baths[tank].set_c) > AT_TEMPERATURE_C:
+        if abs(temperature - self.baths[tank].set_c) > BATH_TOLERANCE_C:
             raise HostRefused(
                 "BATH_COLD",
                 f"{tank.value} is at {temperature:.1f} degC, set {self.baths[tank].set_c:.1f}",

@@ -11,6 +11,7 @@ peel the film support once the platen is cool, unload it.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import IntEnum, StrEnum
@@ -48,6 +49,21 @@ class JobResult(IntEnum):
     FAULTED = 3
 
 
+#: The step the laminator takes a metal-film support's foil thickness in (its job block's
+#: register of it counts tenths of a micrometre): a recipe states a foil on this step.
+FOIL_STEP_UM = 0.1
+
+
+def foil_steps_around(foil_um: float) -> tuple[float, float] | None:
+    """The two foils on `FOIL_STEP_UM` either side of `foil_um`, if it is off that step (None:
+    on it): the register would hold another foil than the one stated."""
+    steps = foil_um / FOIL_STEP_UM
+    if math.isclose(steps, round(steps)):
+        return None
+    below = math.floor(steps)
+    return round(below * FOIL_STEP_UM, 6), round((below + 1) * FOIL_STEP_UM, 6)
+
+
 @dataclass(frozen=True)
 class ResinSheet:
     """The adhesive resin sheet laid on the wafer: its resin layer, what carries it, and a
@@ -65,6 +81,12 @@ class ResinSheet:
                 f"sheet foil_thickness_um = {self.foil_thickness_um:g} um with a "
                 f"{self.support.value} support: a metal-film support is a foil of some "
                 "thickness, a film support has none"
+            )
+        around = foil_steps_around(self.foil_thickness_um)
+        if around is not None:
+            raise ValueError(
+                f"sheet foil_thickness_um = {self.foil_thickness_um:g} um: the laminator takes "
+                f"the foil in {FOIL_STEP_UM:g} um steps: {around[0]:g} um or {around[1]:g} um"
             )
 
 

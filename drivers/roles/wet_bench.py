@@ -49,6 +49,17 @@ class BathRate:
         """The rate at `temperature_c`: doubled every `doubling_c` above the reference."""
         return self.rate_um_s * math.pow(2.0, (temperature_c - self.reference_c) / doubling_c)
 
+    def band_um_s(self, set_c: float) -> tuple[float, float]:
+        """The slowest and the fastest rate of a bath set to `set_c`: a dip may start anywhere
+        within `BATH_TOLERANCE_C` of it."""
+        return self.at_um_s(set_c - BATH_TOLERANCE_C), self.at_um_s(set_c + BATH_TOLERANCE_C)
+
+
+#: How far from its set temperature a bath may be and still be at temperature: the bench
+#: dips a wafer once its bath is within this of the setpoint (`TankStatus.at_temperature`),
+#: so a dip may run anywhere in that band, and a recipe is judged across it (`BathRate.band_um_s`).
+BATH_TOLERANCE_C = 1.0
+
 
 #: Each tank's nominal rate (est), the line's process data: a recipe is checked against it
 #: before any tool moves (a seed etch's thinning of the plated wiring), and the simulated
@@ -92,7 +103,7 @@ class TankStatus:
 
     @property
     def at_temperature(self) -> bool:
-        return abs(self.temperature_c - self.set_temperature_c) <= 1.0
+        return abs(self.temperature_c - self.set_temperature_c) <= BATH_TOLERANCE_C
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from ..families.stage_map import (
     wafer_id_parameter,
     wafer_loaded,
 )
-from ..roles.laminator import JobResult, LaminatorPhase, SupportKind
+from ..roles.laminator import FOIL_STEP_UM, JobResult, LaminatorPhase, SupportKind
 from .core import ExpectedIdentity, Range, ToolSpec
 
 #: The support kinds as the map codes them (SUPPORT_KIND, SUPPORT_ON_WAFER).
@@ -169,7 +169,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             unit="um",
             machine_range=Range(0, 20),
             register=208,
-            scale=10,
+            scale=round(1 / FOIL_STEP_UM),
             doc="the metal-film support's foil, which stays on the resin (0 with a film support)",
         ),
     ),

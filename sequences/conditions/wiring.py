@@ -149,15 +149,17 @@ def _metal_joined(w: Workpiece, max_contact_mohm: float) -> np.ndarray:
     return joined & ~(contact > max_contact_mohm)
 
 
-def seed_joins_tips(claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM) -> Condition:
-    """A metal film joins every bump tip standing above the sealing resin with a contact of at
-    most `max_contact_mohm`: the seed that electroplating thickens into each tip's wiring
-    (001:8, 001:9), or the metal support the tips were pressed into (001:10). A film that
-    broke on the tip's sidewall, lies on an uncleaned or oxidised tip, or on a dielectric,
-    does not."""
+def seed_joins_tips(
+    claim: str, max_contact_mohm: float = SEED_CONTACT_MOHM, film: str = "a seed film"
+) -> Condition:
+    """A metal film (`film` names it in the condition) joins every bump tip standing above
+    the sealing resin with a contact of at most `max_contact_mohm`: the seed that
+    electroplating thickens into each tip's wiring (001:8, 001:9), or the metal support the
+    tips were pressed into (001:10). A film that broke on the tip's sidewall, lies on an
+    uncleaned or oxidised tip, or on a dielectric, does not."""
     return Condition(
         claim,
-        f"a seed film joins every tip (contact <= {max_contact_mohm:g} mOhm)",
+        f"{film} joins every tip (contact <= {max_contact_mohm:g} mOhm)",
         lambda w: (
             w.has_bumps & (w.bumps.height_um > sealing_resin_um(w)),
             _metal_joined(w, max_contact_mohm),

@@ -14,10 +14,13 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
     checks = [
         conditions.bump_on_every_pad("001:1a"),
         conditions.tips_project("001:1b", sealing_only=True),
-        conditions.seed_joins_tips("001:1c"),
     ]
     if recipe.metal_support:
-        checks.append(conditions.seed_joins_tips("001:10"))
+        # no seed: the foil the tips were pressed into joins them (001:10), and is the wiring
+        for claim in ("001:1c", "001:10"):
+            checks.append(conditions.seed_joins_tips(claim, film="the metal support"))
+    else:
+        checks.append(conditions.seed_joins_tips("001:1c"))
     for number in range(1, len(recipe.levels()) + 1):
         checks.append(
             conditions.wiring_plated_at_least(

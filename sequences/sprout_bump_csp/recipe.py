@@ -15,9 +15,14 @@ from packline.drivers.roles.deposition import (
     Method,
     ProcessGas,
 )
-from packline.drivers.roles.laminator import ResinSheet, SupportKind
+from packline.drivers.roles.laminator import (
+    FOIL_STEP_UM,
+    ResinSheet,
+    SupportKind,
+    foil_steps_around,
+)
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
-from packline.drivers.roles.wet_bench import BATH_RATES, Tank
+from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation, field_problem
 from packline.units import Unit
 
@@ -157,13 +162,23 @@ class Dip(Recipe):
     time_s: Annotated[float, Unit("s"), Feeds("wet_bench", "dip_time_s")]
     temperature_c: Annotated[float, Unit("degC"), Feeds("wet_bench", "bath_temperature_c")]
 
-    def removed_um(self, tank: Tank) -> float:
-        """What the dip takes off a film `tank` works on at the line's nominal rate."""
-        return BATH_RATES[tank].at_um_s(self.temperature_c) * self.time_s
+    def least_removed_um(self, tank: Tank) -> float:
+        """The least the dip takes off a film `tank` works on at the line's nominal rate: in
+        the bath at the coolest it may dip (`BATH_TOLERANCE_C` below `temperature_c`)."""
+        return BATH_RATES[tank].band_um_s(self.temperature_c)[0] * self.time_s
+
+    def most_removed_um(self, tank: Tank) -> float:
+        """The most the dip takes off a film `tank` works on at the line's nominal rate: in
+        the bath at the warmest it may dip (`BATH_TOLERANCE_C` above `temperature_c`)."""
+        return BATH_RATES[tank].band_um_s(self.temperature_c)[1] * self.time_s
 
     def described(self, path: str) -> str:
-        """The dip as a message names it: `wiring.etch.copper_etch, 40 s at 30 degC`."""
-        return f"{path}, {self.time_s:g} s at {self.temperature_c:g} degC"
+        """The dip as a message names it, with the band its bath may dip in:
+        `wiring.etch.copper_etch, 40 s at 30 degC, the bath within 1 degC of it`."""
+        return (
+            f"{path}, {self.time_s:g} s at {self.temperature_c:g} degC, the bath within "
+            f"{BATH_TOLERANCE_C:g} degC of it"
+        )
 
 
 class SeedEtchRecipe(Recipe):
@@ -186,7 +201,8 @@ class WiringRecipe(Recipe):
     )
     mould: MouldRecipe
     plating: PlatingStep
-    #: the mould stripped and the seed etched between the patterns (None: left on the wafer)
+    #: the mould stripped and the seed (or the metal support's foil) etched between the
+    #: patterns (None: left on the wafer)
     etch: SeedEtchRecipe | None = None
 
 
@@ -237,10 +253,11 @@ class SproutBumpRecipe(Recipe):
     #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
     #: that stays, the tips pressed into it, and is patterned into the wiring (001:10-12)
     support: SupportKind = SupportKind.FILM
-    #: the metal-film support's foil (with `support: metal-film` only): the wiring's metal once
-    #: laminated, etched off between the patterns (001:10-11); 001:10 sets no thickness
+    #: the metal-film support's foil (with `support: metal-film` only, above 0 um in the
+    #: laminator's 0.1 um steps): the wiring's metal once laminated, etched off between the
+    #: patterns (001:10-11); 001:10 sets no thickness
     foil_thickness_um: (
-        Annotated[float, Unit("um"), Field(gt=0), Feeds("laminator", "foil_thickness_um")] | None
+        Annotated[float, Unit("um"), Feeds("laminator", "foil_thickness_um")] | None
     ) = None
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
@@ -308,18 +325,34 @@ class SproutBumpRecipe(Recipe):
 
     @model_validator(mode="after")
     def _a_foil_on_the_metal_support_only(self) -> Self:
-        if self.metal_support and self.foil_thickness_um is None:
-            raise ValueError(
-                "foil_thickness_um is missing: with support metal-film the sheet's foil is the "
-                "wiring's metal (001:10-11), and its etch between the patterns is checked "
-                "against it"
+        foil_um = self.foil_thickness_um
+        if not self.metal_support:
+            if foil_um is not None:
+                raise claim_violation(
+                    "001:7",
+                    "foil_thickness_um",
+                    f"{foil_um:g} um",
+                    "a film support is peeled and has no foil: leave it out, or set support: "
+                    "metal-film",
+                )
+            return self
+        if foil_um is None or foil_um <= 0:
+            raise claim_violation(
+                "001:10",
+                "foil_thickness_um",
+                "none" if foil_um is None else f"{foil_um:g} um",
+                "with support metal-film the sheet's foil is the wiring's metal (001:11), and "
+                "its etch between the patterns is checked against it: state the sheet's foil, "
+                f"above 0 um in {FOIL_STEP_UM:g} um steps (sprout-bump-csp-metal-support.yaml: "
+                "3 um)",
             )
-        if not self.metal_support and self.foil_thickness_um is not None:
+        around = foil_steps_around(foil_um)
+        if around is not None:
             raise field_problem(
                 "foil_thickness_um",
-                f"{self.foil_thickness_um:g} um",
-                "a film support is peeled and has no foil: leave it out, or set support: "
-                "metal-film",
+                f"{foil_um:g} um",
+                f"the laminator takes the foil in {FOIL_STEP_UM:g} um steps: {around[0]:g} um "
+                f"or {around[1]:g} um",
             )
         return self
 
@@ -338,38 +371,44 @@ class SproutBumpRecipe(Recipe):
                     f"{path}.plating",
                     self.plated_claim(),
                     dip.described(f"{path}.etch.copper_etch"),
-                    dip.removed_um(Tank.CU_ETCH),
+                    dip.most_removed_um(Tank.CU_ETCH),
                     foil_um,
                 )
             wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
 
     def _require_foil_cleared(self, path: str, dip: Dip | None, foil_um: float) -> None:
-        """Refuse a copper etch of the wiring at `path` (`dip`, None: none) that leaves some
-        of the metal support's `foil_um` between the patterns at the line's nominal rate: the
-        foil there would join every pattern to its neighbours (001:11)."""
+        """Refuse a copper etch of the wiring at `path` (`dip`, None: none) that may leave some
+        of the metal support's `foil_um` between the patterns: at the line's nominal rate in
+        its bath at the coolest it may dip (`BATH_TOLERANCE_C` below its setpoint). The foil
+        there would join every pattern to its neighbours (001:11)."""
         if not foil_um:
             return
+        cu_etch = BATH_RATES[Tank.CU_ETCH]
         if dip is None:
+            least_s = math.ceil(foil_um / cu_etch.band_um_s(cu_etch.reference_c)[0])
             raise claim_violation(
                 "001:11",
                 f"{path}.etch",
                 "none",
                 f"with support metal-film the {foil_um:g} um foil is patterned by etching it off "
-                "between the patterns after the plating; without the etch it joins them all",
+                "between the patterns after the plating; without the etch it joins them all: "
+                f"add one whose copper_etch clears it, e.g. at least {least_s:d} s at "
+                f"{cu_etch.reference_c:g} degC",
             )
-        removed_um = dip.removed_um(Tank.CU_ETCH)
-        if removed_um >= foil_um:
+        slowest_um_s = cu_etch.band_um_s(dip.temperature_c)[0]
+        if dip.time_s >= foil_um / slowest_um_s:
             return
-        rate_um_s = BATH_RATES[Tank.CU_ETCH].at_um_s(dip.temperature_c)
+        removed_um = dip.least_removed_um(Tank.CU_ETCH)
         raise claim_violation(
             "001:11",
             f"{path}.etch.copper_etch.time_s",
             f"{dip.time_s:g} s",
-            f"at {dip.temperature_c:g} degC the etch takes about {removed_um:.3g} um off, "
-            f"leaving {foil_um - removed_um:.2g} um of the {foil_um:g} um foil between the "
-            f"patterns, joining them: at least {math.ceil(foil_um / rate_um_s):d} s, or a warmer "
-            "bath",
+            f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {dip.temperature_c:g} degC: "
+            f"at {dip.temperature_c - BATH_TOLERANCE_C:g} degC the etch takes {removed_um:.3g} "
+            f"um off, leaving {foil_um - removed_um:.2g} um of the {foil_um:g} um foil between "
+            f"the patterns, joining them: at least {math.ceil(foil_um / slowest_um_s):d} s, or "
+            "a warmer bath",
         )
 
     def sheet(self, resin: ResinRecipe) -> ResinSheet:

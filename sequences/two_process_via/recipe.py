@@ -261,7 +261,7 @@ class TwoProcessViaRecipe(Recipe):
             "interconnects.plating",
             "002:1a-d",
             dip.described("interconnects.cu_etch"),
-            dip.removed_um(Tank.CU_ETCH),
+            dip.most_removed_um(Tank.CU_ETCH),
         )
         interconnects.plating.require_through_mask(
             "interconnects", interconnects.mould.mask, self.wafer.spec()

@@ -147,15 +147,15 @@ def test_an_optional_quantity_is_shown_with_its_unit_and_the_range_validate_enfo
 
 def test_a_wirings_minimum_thickness_is_shown_with_the_claims_bar():
     """`min_thickness_um` is above 0 for any plating (a solder layer too), but a plated
-    wiring's must keep the claim check's 3 um after its seed etch: where the recipe is
+    wiring's must keep the claim check's 3 um after the etch after it: where the recipe is
     explained (methods, template, schema) the range says so."""
     method = get_method("sprout-bump-csp")
     (row,) = [r for r in field_reference(method) if r["path"] == "wiring.plating.min_thickness_um"]
-    shown = "at least 3 um for a plated wiring, plus what its seed etch takes off"
+    shown = "at least 3 um for a plated wiring, plus what the etch after it takes off"
     assert row["range"] == f"above 0 um, at most 100 um; {shown}"
     assert shown in recipe_template(method)
     plating = recipe_schema(method)["$defs"]["PlatingStep"]["properties"]["min_thickness_um"]
     assert plating["x-minimum-for"] == {
         "minimum": 3.0,
-        "use": "a plated wiring, plus what its seed etch takes off",
+        "use": "a plated wiring, plus what the etch after it takes off",
     }

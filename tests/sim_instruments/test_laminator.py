@@ -8,6 +8,7 @@ workpiece twin after the driver ran the tool.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from dataclasses import replace
 
@@ -392,6 +393,18 @@ def test_a_sheet_states_a_foil_exactly_when_its_support_is_metal():
         ResinSheet(45, SupportKind.METAL_FILM)
     with pytest.raises(ValueError, match="foil_thickness_um = 3 um with a film support"):
         ResinSheet(45, SupportKind.FILM, 3)
+
+
+def test_a_sheet_states_its_foil_on_the_laminators_step():
+    """Register 208 counts tenths of a micrometre: a 3.05 um foil would be laid as another
+    one, so the sheet refuses it naming the foils either side; 3.1 and 0.3 um are on it."""
+    with pytest.raises(
+        ValueError,
+        match=re.escape("3.05 um: the laminator takes the foil in 0.1 um steps: 3 um or 3.1 um"),
+    ):
+        ResinSheet(45, SupportKind.METAL_FILM, 3.05)
+    for foil_um in (3.1, 0.3, 20.0):
+        assert ResinSheet(45, SupportKind.METAL_FILM, foil_um).foil_thickness_um == foil_um
 
 
 @pytest.mark.parametrize(("support", "foil"), [(SupportKind.METAL_FILM, 0), (SupportKind.FILM, 30)])
