@@ -14,7 +14,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import Batch, Wafer
+from packline.sequences.engine import Batch, Wafer, tool_operations_only
 
 from ..bump_seal_clean import (
     BondStep,
@@ -139,8 +139,11 @@ async def bond_dies(
         await wafer.step("unload from flip-chip bonder", bonder.unload, wafer.id)
 
 
+@tool_operations_only
 async def load_dies(wafer: Wafer, bonder: FlipChipBonder, source: str, panel: PanelRecipe) -> None:
-    """The die wafer must hold a die for every unit of the panel."""
+    """Load the die wafer into the bonder's die supply (a refusal of it, which leaves the
+    supply empty, holds the panel as refused: `tool_operations_only`); it must hold a die for
+    every unit of the panel."""
     dies = await bonder.load_die_source(source)
     wafer.measure("dies in supply", dies, "dies", low=panel.units)
 

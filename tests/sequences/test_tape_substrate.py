@@ -16,7 +16,17 @@ import pytest
 import yaml
 
 from packline.cli import main
-from packline.sequences.engine import RecipeError, get_method, read_recipe_text
+from packline.sequences.engine import (
+    BadInput,
+    Decision,
+    RecipeError,
+    RunRequest,
+    get_method,
+    open_run,
+    prepare,
+    read_recipe_text,
+    record_disposition,
+)
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 
 from .helpers import failing_claims, reference_recipe, run_lot, write_recipe
@@ -436,3 +446,30 @@ def test_a_frame_setpoint_outside_the_bonder_s_limits_is_refused(
     error = capsys.readouterr().err
     assert "frame.thickness_um" in error
     assert "flip_chip_bonder range of frame_um" in error
+
+
+async def test_a_die_supply_load_the_bonder_refused_is_held_as_refused(store, tmp_path):
+    """The bonder's door opens as the panel's die wafer goes into the die supply: the bonder
+    refuses the load (interlock open) and the supply holds no dies. `load_dies` is the
+    bonder's `load_die_source` and the record of the dies it counts (`tool_operations_only`),
+    so the hold is a refusal (it was a failure): a release, which would bond the dies from an
+    empty supply, is refused and records nothing; only a rework loads it again."""
+    lines: list = []
+
+    def door_opens(event):
+        if event.kind == "step-started" and event.step == "load die wafer in die supply":
+            lines[0].tools["flip_chip_bonder"].inject_fault("door_open")
+
+    recipe = write_recipe(tmp_path, small_recipe())
+    prepared = prepare(RunRequest("tape-substrate", lot=1, recipe_path=recipe))
+    async with open_run(store, prepared, observers=[door_opens], line_ready=lines.append) as run:
+        assert await run.run() == "held"
+    (wafer,) = store.wafers(run.run_id)
+    assert "step 'load die wafer in die supply' of W01 was refused" in wafer["reason"]
+    assert "interlock open: door_closed" in wafer["reason"]
+    with pytest.raises(BadInput, match=r"its tool refused a step, which so did not happen"):
+        record_disposition(store, run.run_id, "W01", Decision.RELEASE, "ana", "dies are in")
+    assert store.table("dispositions", run.run_id) == []
+    record_disposition(store, run.run_id, "W01", Decision.REWORK, "ana", "door shut: again")
+    (decision,) = store.table("dispositions", run.run_id)
+    assert decision["decision"] == "rework"
