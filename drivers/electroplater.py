@@ -66,6 +66,12 @@ BATH_OVERHEAT_C = 5.0
 #: Process-time allowances beyond which a wait is a timeout.
 BATH_SETTLE_TIMEOUT_S = 1800.0
 HOLDER_TIMEOUT_S = 120.0
+#: How much longer than the charge's time at the set current the supply's list lasts, as a
+#: share of it: the cell's current is the supply's setting only to the setting's resolution
+#: and the supply's accuracy (0.1 % or better on bench supplies of this class, est), and a
+#: list that ran out before the cell ended the charge would leave the driver polling (the end
+#: seen up to a poll interval late), where the cell's end answers `*OPC?` as it comes.
+LIST_MARGIN = 0.01
 
 
 class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
@@ -259,7 +265,8 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
     ) -> PlatingResult:
         """The charge of the recipe's thickness over `area_cm2`, the area the cell measured, as
         the cell's charge target, the current of the recipe's density over it as the supply's
-        level and its list (lasting the charge's time at that current), the output on and the
+        level and its list (lasting `LIST_MARGIN` longer than the charge's time at that
+        current, so the cell ends the charge first), the output on and the
         list run; the supply and the cell read as it starts, then again once the supply
         answers `*OPC?` (its transient ended: the cell reached the charge and switched the
         current off through the supply's inhibit input, which its alarms assert too, or a
@@ -283,7 +290,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
         await self.supply.set_current_list(
             action,
             current_a,
-            target_c / current_a,
+            target_c / current_a * (1 + LIST_MARGIN),
             recipe.compliance_voltage_v,
             recipe.over_voltage_v,
         )

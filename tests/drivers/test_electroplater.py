@@ -150,15 +150,15 @@ def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
 
 def levels(current_a: str = "1.388") -> list:
     """The supply's levels, set once the cell measured the seed, and checked: the current over
-    it, also as a list of one step lasting the charge's time at that current (138.82 s, up
-    to the next ms), the list started by INIT itself."""
+    it, also as a list of one step lasting 1 % longer than the charge's time at that current
+    (138.821 s + 1 %, up to the next ms: 140.21 s), the list started by INIT itself."""
     return [
         (line(f"CURR {current_a}"), None),
         (line("VOLT 10"), None),
         (line("VOLT:PROT 12"), None),
         (line("CURR:MODE LIST"), None),
         (line(f"LIST:CURR {current_a}"), None),
-        (line("LIST:DWEL 138.821"), None),
+        (line("LIST:DWEL 140.21"), None),
         (line("LIST:COUN 1"), None),
         (line("TRIG:SOUR IMM"), None),
         NO_ERROR,
