@@ -388,6 +388,7 @@ class Engine:
         self.emit("wafer-started", wafer=wafer.id)
         if fresh:
             self._twin_metrics(wafer, "before")
+            self.recorder.put_away_twin(wafer.id)  # as it arrived, until a tool loads it
         try:
             await self.method.sequence(wafer, self.recipe)
         except RunTerminated as stop:

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from packline.sim_instruments.twin import TwinStore
-from packline.sim_instruments.twin.snapshot import snapshot
+from packline.sim_instruments.twin.snapshot import read_snapshot, snapshot
 
 from .errors import OutOfLimits, RunTerminated, StepError, failure_text
 from .events import TOOL_STATE, Event, Observer
@@ -247,16 +247,19 @@ class StepRecorder:
             )
 
     def put_away_twin(self, wafer_id: str) -> None:
-        """Take a completed wafer's twin out of memory (dry run) when the records hold it as it
-        is (its last snapshot): a lot of 200 holds only the wafers in process, and whatever
-        reads the twin again reads it back from the records."""
-        if self._twin is None:
+        """Take a wafer's twin out of memory (dry run) where it can be read back as it is: from
+        its last snapshot in the records (a completed wafer), or, before any step changed it,
+        as the incoming material it arrived as (a lot received at its start for a twin metric).
+        A lot of 200 holds only the wafers in process."""
+        twin = self._twin
+        if twin is None or wafer_id not in twin:
             return
+        data = snapshot(twin.get(wafer_id))
         digest = self._store.latest_twin_hash(self.events.run_id, wafer_id)
-        data = snapshot(self._twin.get(wafer_id))
-        if digest is None or hashlib.sha256(data).hexdigest() != digest:
-            return
-        self._twin.put_away(wafer_id, lambda: self._store.twin_blob(digest))
+        if digest is not None and hashlib.sha256(data).hexdigest() == digest:
+            twin.put_away(wafer_id, lambda: read_snapshot(self._store.twin_blob(digest)))
+        elif digest is None and data == snapshot(twin.arriving(wafer_id)):
+            twin.put_away(wafer_id, lambda: twin.arriving(wafer_id))
 
     def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
         """Record the tool's active alarms as what failed step `step_id` of these wafers."""

@@ -25,7 +25,6 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from packline.drivers.equipment import validate_wafer_id
 
 from .incoming import new_workpiece
-from .snapshot import read_snapshot
 from .specs import PanelSpec, WaferSpec
 from .workpiece import Workpiece
 
@@ -44,8 +43,8 @@ class TwinStore:
     def __init__(self, incoming: Incoming | None = None) -> None:
         self.incoming: Incoming = incoming or WaferSpec()
         self._workpieces: dict[str, Workpiece] = {}
-        #: Workpieces put away: how to read each back (its snapshot).
-        self._put_away: dict[str, Callable[[], bytes]] = {}
+        #: Workpieces put away: how to read each back.
+        self._put_away: dict[str, Callable[[], Workpiece]] = {}
         self._rework: set[str] = set()
         self._lock = threading.Lock()
 
@@ -59,6 +58,11 @@ class TwinStore:
             self._workpieces[wafer_id] = workpiece
             return workpiece
 
+    def arriving(self, wafer_id: str) -> Workpiece:
+        """A new workpiece `wafer_id` as it arrives at the line (of `spec_for`; the same every
+        time: incoming material is reproducible from its id), not kept in the store."""
+        return new_workpiece(wafer_id, self.spec_for(wafer_id))
+
     def spec_for(self, wafer_id: str) -> WaferSpec | PanelSpec:
         """What the workpiece `wafer_id` is when it arrives, as the store's incoming says."""
         incoming = self.incoming
@@ -71,7 +75,7 @@ class TwinStore:
             workpiece = self._workpieces.get(wafer_id)
             recall = self._put_away.pop(wafer_id, None)
             if recall is not None:
-                workpiece = self._workpieces[wafer_id] = read_snapshot(recall())
+                workpiece = self._workpieces[wafer_id] = recall()
         return workpiece if workpiece is not None else self.receive(wafer_id)
 
     def peek(self, wafer_id: str) -> Workpiece:
@@ -79,15 +83,16 @@ class TwinStore:
         in memory (a claim check reading a lot's completed wafers one at a time)."""
         with self._lock:
             recall = self._put_away.get(wafer_id)
-        return read_snapshot(recall()) if recall is not None else self.get(wafer_id)
+        return recall() if recall is not None else self.get(wafer_id)
 
     def peeked(self, wafer_ids: Sequence[str]) -> Mapping[str, Workpiece]:
         """These workpieces by id, each read with `peek` as it is looked up, none kept."""
         return _Peeked(self, tuple(wafer_ids))
 
-    def put_away(self, wafer_id: str, recall: Callable[[], bytes]) -> None:
-        """Take workpiece `wafer_id` out of memory; `recall()` gives its snapshot as it is now
-        (the caller's promise: nothing changes it while it is put away, no tool holds it)."""
+    def put_away(self, wafer_id: str, recall: Callable[[], Workpiece]) -> None:
+        """Take workpiece `wafer_id` out of memory; `recall()` gives it back as it is now, a new
+        one each time (the caller's promise: nothing changes it while it is put away, no tool
+        holds it)."""
         with self._lock:
             if wafer_id not in self._workpieces:
                 raise KeyError(f"wafer {wafer_id!r} is not in memory on the simulated line")

@@ -14,6 +14,7 @@ from packline.sequences.engine import RunRequest, open_run, prepare
 from packline.sequences.engine import records as records_module
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.recorder import StepRecorder
+from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import snapshot
 
 
@@ -91,34 +92,52 @@ def test_records_not_durable_yet_are_synced_by_the_next_durable_one_or_on_close(
     assert len(spy.completed_at_sync) == 2
 
 
-async def test_completed_wafers_leave_memory_and_the_claim_check_reads_them_back(
-    tmp_path, monkeypatch
+@pytest.mark.parametrize(
+    ("method", "put_aways"),
+    [
+        ("bump-seal-clean", 3),  # each wafer received as it is loaded, put away completed
+        ("plasma-clean", 6),  # received at the start for its twin metric: put away till loaded
+    ],
+)
+async def test_wafers_leave_memory_and_the_records_and_claim_check_are_as_before(
+    tmp_path, monkeypatch, method, put_aways
 ):
-    """A lot holds only its wafers in process: each completed wafer's twin is read back from
-    its last snapshot, and the claim check comes out as with every twin kept in memory."""
+    """A lot holds only its wafers in process: a wafer's twin is read back from its last
+    snapshot once it completed (or made again as it arrived, before its first step), and the
+    records and the claim check come out as with every twin kept in memory."""
+    wafers = ("W01", "W02", "W03")
+    put_away = []
+    keep = TwinStore.put_away
+    monkeypatch.setattr(
+        TwinStore,
+        "put_away",
+        lambda store, wafer_id, recall: (put_away.append(wafer_id), keep(store, wafer_id, recall)),
+    )
 
-    async def lot(name: str) -> tuple[list[dict], dict[str, bytes], list[bytes]]:
+    async def lot(name: str) -> tuple[dict[str, list[dict]], dict[str, bytes], list[bytes]]:
         store = records_module.RunStore(tmp_path / f"{name}.db")
         try:
-            async with open_run(store, prepare(RunRequest("bump-seal-clean", lot=3))) as engine:
+            async with open_run(store, prepare(RunRequest(method, lot=3))) as engine:
                 assert await engine.run() == "completed"
                 twin = engine.twin
                 assert twin is not None
-                read_back = [snapshot(twin.peek(w)) for w in ("W01", "W02", "W03")]
-                if name == "put away":
-                    assert all(twin.peek(w) is not twin.peek(w) for w in ("W01", "W02", "W03"))
-                checks = [
-                    {k: v for k, v in row.items() if k not in ("run_id", "wall")}
-                    for row in store.table("claim_checks", engine.run_id)
-                ]
-                return checks, store.latest_twins(engine.run_id), read_back
+                read_back = [snapshot(twin.peek(w)) for w in wafers]
+                tables = {
+                    table: [
+                        {k: v for k, v in row.items() if k not in ("run_id", "wall")}
+                        for row in store.table(table, engine.run_id)
+                    ]
+                    for table in ("claim_checks", "measurements")
+                }
+                return tables, store.latest_twins(engine.run_id), read_back
         finally:
             store.close()
 
-    put_away = await lot("put away")
+    moved = await lot("put away")
+    assert len(put_away) == put_aways
     monkeypatch.setattr(StepRecorder, "put_away_twin", lambda self, wafer_id: None)
     kept = await lot("kept")
-    assert put_away[0] == kept[0]
-    assert put_away[0][0]["sites_checked"] > 0
-    assert put_away[1] == kept[1]
-    assert put_away[2] == kept[2] == list(kept[1].values())
+    assert moved[0] == kept[0]
+    assert moved[0]["claim_checks"][0]["sites_checked"] > 0
+    assert moved[1] == kept[1]
+    assert moved[2] == kept[2] == list(kept[1].values())

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from packline.sim_instruments.twin import PanelSpec, TwinStore, WaferSpec
-from packline.sim_instruments.twin.snapshot import snapshot
+from packline.sim_instruments.twin.snapshot import read_snapshot, snapshot
 from packline.sim_instruments.twin.store import WaferAlreadyProcessed
 
 
@@ -59,7 +59,7 @@ def test_a_workpiece_put_away_is_read_back_as_it_was():
     wafer.surface.residue_nm[:3] = [1.0, 2.0, 3.0]
     wafer.record("wire_bonder", "bump", 10.0)
     data = snapshot(wafer)
-    store.put_away("W01", lambda: data)
+    store.put_away("W01", lambda: read_snapshot(data))
     assert "W01" in store
     assert len(store) == 1
     first, again = store.peek("W01"), store.peek("W01")
@@ -75,4 +75,7 @@ def test_a_workpiece_put_away_is_read_back_as_it_was():
     assert store.peek("W01") is back
     assert snapshot(back) == data
     with pytest.raises(KeyError, match="'W02' is not in memory"):
-        store.put_away("W02", lambda: data)
+        store.put_away("W02", lambda: read_snapshot(data))
+    assert snapshot(store.arriving("W02")) == snapshot(store.get("W02"))  # as it arrives
+    assert store.arriving("W03").id == "W03"
+    assert "W03" not in store  # made, not kept
