@@ -16,6 +16,7 @@ import threading
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from .clearances import clear_command
 from .eta import STOPPED, Estimate, holding_reason
 from .events import Event
 from .plan import FINISHED
@@ -88,6 +89,7 @@ class LotState:
         self.schedule_note = ""  # the schedule's basis, or why there is none
         self.wafers: dict[str, WaferState] = {}
         self.tools: dict[str, str] = {}  # tool -> "" in service, else why it is out of it
+        self.clearing: dict[str, str] = {}  # tool -> the command that clears it, while it waits
         self.run_state = "running"
         self.run_note = ""
         self.started_t = 0.0
@@ -161,8 +163,11 @@ class LotState:
             self.run_state, self.run_note = RUN_STATES[event.kind], event.message
         elif event.kind == "tool-out-of-service" and event.tool:
             self.tools[event.tool] = event.message
+            if event.data.get("until_cleared"):
+                self.clearing[event.tool] = clear_command(event.run_id, event.tool)
         elif event.kind == "tool-cleared" and event.tool and event.data.get("cleared"):
             self.tools[event.tool] = ""  # a clear that did not clear it leaves it out
+            self.clearing.pop(event.tool, None)
         elif event.kind == "run-finished":
             self.finished = True
         elif event.wafer in self.wafers:

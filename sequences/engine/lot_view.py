@@ -51,14 +51,15 @@ def render_lot(
     is the cursor's), else the tool table."""
     with state.lock:
         top, (counts, bottom) = _title(state, width), _footer(state, now, width)
-        down = _out_of_service_lines(state, width)
+        clears = _clear_lines(state, width)
+        down = [*_out_of_service_lines(state, width), *clears]
         if len(state.wafers) + len(down) + WAFER_FRAME_LINES < height:  # else not worth drawing
             frame = Group(top, _wafer_table(state, now, width), counts, *down, bottom)
             if _height(console, frame, width) < height:
                 return frame
         tools = _tool_table(state, width)
-        room = height - 1 - _height(console, Group(top, tools, counts, bottom), width)
-        return Group(top, tools, counts, *_held_lines(state, room, width), bottom)
+        room = height - 1 - _height(console, Group(top, tools, counts, *clears, bottom), width)
+        return Group(top, tools, counts, *clears, *_held_lines(state, room, width), bottom)
 
 
 def _height(console: Console, renderable: RenderableType, width: int) -> int:
@@ -203,6 +204,15 @@ def _out_of_service_lines(state: LotState, width: int) -> list[Text]:
         _line(Text(f"out of service {tool}: {why}", style=STYLES["held"]), width)
         for tool, why in state.tools.items()
         if why
+    ]
+
+
+def _clear_lines(state: LotState, width: int) -> list[Text]:
+    """A line per tool waiting for a clear with the command that clears it, on a line of its
+    own: the reason's line is cut to the width, and the command is what an operator needs."""
+    return [
+        _line(Text(f"clear {tool} with {command}", style=STYLES["held"]), width)
+        for tool, command in state.clearing.items()
     ]
 
 

@@ -122,6 +122,24 @@ def test_a_tool_out_of_service_is_named_under_the_wafers_until_it_is_cleared():
     assert not any("out of service" in line for line in lot.screen())
 
 
+@pytest.mark.parametrize("wafers", [3, 60])  # the wafer table, and the row per tool
+def test_an_alarmed_tool_s_clear_command_has_a_line_of_its_own_until_it_is_cleared(wafers):
+    """The reason a line cuts at the terminal's width; the command that clears the tool, what
+    the operator needs, is on a line of its own."""
+    lot = Lot(wafers, width=100, height=30)
+    lot.view.state.add_tools(["chamber"])
+    lot.start()
+    alarm = "alarm REFLECTED_POWER (RF reflected power above its limit; RF switched off)"
+    why = f"chamber: alarmed (chamber at modbus+tcp://127.0.0.1:41539: clean: {alarm})"
+    out = {"cause": "alarm", "until_cleared": True}
+    lot.event("tool-out-of-service", tool="chamber", message=why, data=out)
+    command = "clear chamber with `packline clear-tool R1 chamber --by NAME`"
+    assert command in lot.screen()
+    cleared = {"by": "ana", "cleared": True}
+    lot.event("tool-cleared", tool="chamber", message="chamber back in service", data=cleared)
+    assert not any("clear-tool" in line for line in lot.screen())
+
+
 def test_a_paused_run_says_so_and_why_and_its_idle_wafers_are_paused():
     """W03, queued, showed `queued` through the pause: it starts no step until the run
     resumes, so it is paused as W01 is; resumed, it is queued again."""
