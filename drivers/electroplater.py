@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 
 from .dc_supply import ScpiDcSupply
 from .equipment import READY_STATES, Reading
-from .errors import ConnectionLost, ToolError, ToolStateError
+from .errors import ConnectionLost, ToolError, ToolStateError, WorkpieceRefused
 from .families.plc_map import PlcStatus, field
 from .families.plc_stage import SingleWaferPlcDriver
 from .families.temperature_controller import InstrumentMode, TemperatureController
@@ -205,7 +205,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             refused = self._area_refusal(recipe, area_cm2)
             if refused is not None:
                 await self._withdraw(action)
-                raise ToolError(
+                raise WorkpieceRefused(
                     self.name,
                     self.address,
                     action,

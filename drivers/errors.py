@@ -122,6 +122,12 @@ class ToolStateError(ToolError):
     """The operation is not allowed in the tool's present state."""
 
 
+class WorkpieceRefused(ToolError):
+    """The tool measured the workpiece it was to process, found it not the one the recipe is
+    for, and gave it back unprocessed (a plating cell's seed area far off the design's): the
+    operation did not happen."""
+
+
 class WorkpieceHeld(ToolStateError):
     """The tool holds workpieces that stop the action: a load onto a tool that already holds
     one, or a recovery that found a workpiece its caller did not put there (nothing was taken

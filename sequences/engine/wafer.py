@@ -31,6 +31,7 @@ from packline.drivers.errors import (
     LimitViolation,
     ToolAlarm,
     ToolStateError,
+    WorkpieceRefused,
 )
 
 from .context import RunContext
@@ -41,7 +42,7 @@ from .stage import Stage
 from .tools import Tool
 
 #: How a tool, or its driver before sending anything, refuses an operation: it did not happen.
-REFUSALS = (CommandRefused, InterlockOpen, LimitViolation, ToolStateError)
+REFUSALS = (CommandRefused, InterlockOpen, LimitViolation, ToolStateError, WorkpieceRefused)
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Equipment)

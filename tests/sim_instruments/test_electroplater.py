@@ -28,6 +28,7 @@ from packline.drivers.errors import (
     ToolAlarm,
     ToolError,
     ToolTimeout,
+    WorkpieceRefused,
 )
 from packline.drivers.roles.electroplater import (
     FARADAY_C_PER_MOL,
@@ -480,7 +481,7 @@ async def test_a_design_area_far_from_the_seed_is_refused_before_the_current_goe
     naming the design's and the measured area, the wafer withdrawn unplated."""
     await rig.driver.load("W01")
     design = BLANKET_CM2 / share
-    with pytest.raises(ToolError, match="plated_area_cm2") as refused:
+    with pytest.raises(WorkpieceRefused, match="plated_area_cm2") as refused:
         await rig.driver.plate(recipe(plated_area_cm2=design))
     assert f"plated_area_cm2 = {design:g} cm^2" in str(refused.value)
     assert f"measured {BLANKET_CM2:.4g} cm^2" in str(refused.value)
