@@ -49,6 +49,14 @@ class BathRate:
         """The rate at `temperature_c`: doubled every `doubling_c` above the reference."""
         return self.rate_um_s * math.pow(2.0, (temperature_c - self.reference_c) / doubling_c)
 
+    def set_c_for(self, least_um_s: float, doubling_c: float = RATE_DOUBLING_C) -> float:
+        """The coolest set temperature whose slowest rate (`band_um_s`) is `least_um_s`."""
+        return (
+            self.reference_c
+            + doubling_c * math.log2(least_um_s / self.rate_um_s)
+            + BATH_TOLERANCE_C
+        )
+
     def band_um_s(self, set_c: float) -> tuple[float, float]:
         """The slowest and the fastest rate of a bath set to `set_c`: a dip may start anywhere
         within `BATH_TOLERANCE_C` of it."""

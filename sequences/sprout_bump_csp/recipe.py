@@ -408,7 +408,7 @@ class SproutBumpRecipe(Recipe):
             f"at {dip.temperature_c - BATH_TOLERANCE_C:g} degC the etch takes {removed_um:.3g} "
             f"um off, leaving {foil_um - removed_um:.2g} um of the {foil_um:g} um foil between "
             f"the patterns, joining them: at least {math.ceil(foil_um / slowest_um_s):d} s, or "
-            "a warmer bath",
+            f"the bath set to {math.ceil(cu_etch.set_c_for(foil_um / dip.time_s)):d} degC",
         )
 
     def sheet(self, resin: ResinRecipe) -> ResinSheet:

@@ -326,7 +326,7 @@ def _metal_etch(time_s: str):
             _metal_etch("100 s"),
             "wiring.etch.copper_etch.time_s = 100 s: the bath dips within 1 degC of its 45 degC: "
             "at 44 degC the etch takes 2.64 um off, leaving 0.36 um of the 3 um foil between the "
-            "patterns, joining them: at least 114 s, or a warmer bath (claim 001:11)",
+            "patterns, joining them: at least 114 s, or the bath set to 47 degC (claim 001:11)",
         ),
         (  # the 2 min etch takes up to 3.64 um (at 46 degC): 0.64 um of the plating's top
             lambda r: r["wiring"]["plating"].update(min_thickness_um="3.05 um"),
@@ -391,7 +391,7 @@ def _refused_with(recipe: dict) -> tuple[str, str] | None:
         SproutBumpRecipe.model_validate(recipe)
     except ValidationError as error:
         text = format_validation_error("recipe", error, SproutBumpRecipe)
-        match = re.fullmatch(r"recipe: ([\w.]+) = .*: at least ([\d.]+ (?:um|s)), or a .*", text)
+        match = re.fullmatch(r"recipe: ([\w.]+) = .*: at least ([\d.]+ (?:um|s)), or .*", text)
         assert match, text
         return match[1], match[2]
     return None
@@ -421,6 +421,26 @@ def test_every_least_value_validate_suggests_validates_when_applied(foil: str | 
             *sections, name = path.split(".")
             functools.reduce(operator.getitem, sections, recipe)[name] = value
         assert applied, f"{time_s} at {temperature_c} refused nothing: the sweep tests nothing"
+
+
+@pytest.mark.parametrize("time_s", ["20 s", "100 s", "107 s", "110 s"])
+def test_the_bath_temperature_validate_suggests_clears_the_foil_when_applied(time_s: str):
+    """The other way out of an etch too short for the foil, a warmer bath, is named with the
+    set temperature that clears it, and that temperature is accepted for the foil (a bath that
+    much hotter may then thin the wiring below its minimum: that refusal is the plating's)."""
+    recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
+    etch = recipe["wiring"]["etch"]["copper_etch"]
+    etch["time_s"] = time_s
+    recipe["wiring"]["plating"].update(min_thickness_um="3 um", thickness_um="40 um")
+    with pytest.raises(ValidationError) as refused:
+        SproutBumpRecipe.model_validate(recipe)
+    text = format_validation_error("recipe", refused.value, SproutBumpRecipe)
+    match = re.search(r"or the bath set to (\d+) degC \(claim 001:11\)$", text)
+    assert match, text
+    etch["temperature_c"] = f"{match[1]} degC"
+    # the foil is cleared; the hotter bath may thin the wiring below its minimum (another field)
+    refused_now = _refused_with(recipe)
+    assert refused_now is None or refused_now[0] == "wiring.plating.min_thickness_um"
 
 
 def test_the_least_etch_validate_suggests_clears_the_foil_in_a_run(
