@@ -209,7 +209,11 @@ def test_ctrl_c_stops_it_quietly(tmp_path):
         assert process.stdout is not None
         assert process.stderr is not None
         assert select.select([process.stdout], [], [], TIMEOUT_S)[0]
-        assert process.stdout.readline().startswith("packline dashboard of ")
+        header = process.stdout.readline()
+        assert header.startswith("packline dashboard of ")
+        url = header.split(" on ", 1)[1].split()[0]
+        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as page:  # serving, not starting
+            assert page.status == 200
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=TIMEOUT_S) == 0
         assert "Traceback" not in process.stderr.read()
