@@ -7,12 +7,15 @@ import contextlib
 import secrets
 import socket
 from collections.abc import Callable
+from types import FrameType
 
 from .output import EXIT_OK, open_store
 from .parser import add_db, positive_seconds
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
+    import asyncio
+
     import uvicorn
 
     from packline.records.dashboard import create_app, needs_token
@@ -36,8 +39,18 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     address = f"http://{shown}:{port}/" + ("" if token is None else f"?token={token}")
     print(f"packline dashboard of {db} on {address} (read-only; Ctrl-C stops it)", flush=True)
-    app = create_app(db, token=token, poll_s=args.poll)
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
+    stopping = asyncio.Event()
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, which on Ctrl-C (or SIGTERM) also ends the open live streams, that
+        it would otherwise wait for, then cancel with a traceback."""
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            asyncio.get_running_loop().call_soon_threadsafe(stopping.set)
+            super().handle_exit(sig, frame)
+
+    app = create_app(db, token=token, poll_s=args.poll, stopping=stopping)
+    server = Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
     with contextlib.suppress(KeyboardInterrupt):
         # uvicorn stops on Ctrl-C, then raises it again for its caller: the stop asked for
         server.run(sockets=[listener])

@@ -19,6 +19,7 @@ import hmac
 import html
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import suppress
 from pathlib import Path
 from typing import Any
 
@@ -56,11 +57,19 @@ def needs_token(host: str) -> bool:
     return host not in LOOPBACK
 
 
-def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> Starlette:
+def create_app(
+    db: Path,
+    *,
+    token: str | None = None,
+    poll_s: float = 1.0,
+    stopping: asyncio.Event | None = None,
+) -> Starlette:
     """The dashboard of run database `db`; every request must carry `token` when one is given;
     runs in progress are read again every `poll_s` seconds, each against the schedule found
-    for it once (`eta.Schedules`)."""
+    for it once (`eta.Schedules`). Once `stopping` is set, the live streams end, so that the
+    server stops at once rather than cancel them (`packline dashboard`'s Ctrl-C)."""
     schedules = Schedules()
+    stopping = stopping or asyncio.Event()
 
     def read_live(store: RunStore) -> dict[str, Any]:
         return live_state(store, schedules)
@@ -87,7 +96,7 @@ def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> St
     async def events(request: Request) -> Response:
         async def stream() -> AsyncIterator[str]:
             sent, quiet_s = None, 0.0
-            while not await request.is_disconnected():
+            while not stopping.is_set() and not await request.is_disconnected():
                 current = await run_in_threadpool(_read, db, read_live)
                 if current != sent:
                     sent, quiet_s = current, 0.0
@@ -95,7 +104,8 @@ def create_app(db: Path, *, token: str | None = None, poll_s: float = 1.0) -> St
                 elif quiet_s >= KEEP_ALIVE_S:
                     quiet_s = 0.0
                     yield ": still here\n\n"
-                await asyncio.sleep(poll_s)
+                with suppress(TimeoutError):  # the poll interval, cut short by a stop
+                    await asyncio.wait_for(stopping.wait(), poll_s)
                 quiet_s += poll_s
 
         return StreamingResponse(stream(), media_type="text/event-stream")
