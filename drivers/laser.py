@@ -3,7 +3,10 @@
 Wire format, in short (the page is the contract; byte-level tests pin this driver to it):
 
 * ASCII lines terminated by LF, one command or query per line, over a raw TCP socket (VISA
-  `TCPIP0::HOST::PORT::SOCKET`) or a serial line. Headers follow SCPI: case-insensitive, long
+  `TCPIP0::HOST::PORT::SOCKET`) or a serial line; what a read watches is asked in one line,
+  an IEEE 488.2 compound query (units joined by `;`, the replies joined by `;`): the status
+  (`:ENCL:DOOR?;:OUTP:SHUT?;...;:JOB:PROG?`, the spec's `STATUS_QUERIES`) and each poll of a
+  job (`:JOB:PROG?;:MEAS:POW?`). Headers follow SCPI: case-insensitive, long
   or short form (`:SOURce:FLUence` or `:SOUR:FLU`), optional nodes in brackets; the driver
   sends the short forms. Numbers are plain decimals in the units of the page (Hz, J/cm², W,
   µm, s); strings are double-quoted.
@@ -51,11 +54,13 @@ from .specs.laser import (
     DRILL_MODE_MNEMONICS,
     FACE_MNEMONICS,
     JOB_KIND_MNEMONICS,
+    JOB_POLL_QUERIES,
     JOB_STATE_MNEMONICS,
     OPEN,
     SITES_PER_COMMAND,
     SOURCES,
     SPEC,
+    STATUS_QUERIES,
 )
 
 SWITCH_ON, SWITCH_OFF = "ON", "OFF"
@@ -102,11 +107,15 @@ class ScpiLaser(ScpiDriver, Laser):
             raise self.garbled("read wavelength", f"{wavelength:g}", f"one of {known} nm") from None
 
     async def request_wafer(self) -> str | None:
-        reply = await self.link.query(_query("wafer"), idempotent=True)
+        action = "read wafer"
+        return self._wafer_id(action, await self.link.query(_query("wafer"), idempotent=True))
+
+    def _wafer_id(self, action: str, reply: str) -> str | None:
+        """The reply to `:WAF?`: the quoted id, None for `""` (no wafer)."""
         try:
             wafer_id = unquote(reply)
         except ValueError:
-            raise self.garbled("read wafer", reply, "a quoted wafer id") from None
+            raise self.garbled(action, reply, "a quoted wafer id") from None
         return wafer_id or None
 
     async def request_face_up(self) -> FaceUp:
@@ -114,39 +123,56 @@ class ScpiLaser(ScpiDriver, Laser):
         return self.mnemonic("read face up", reply, FACE_MNEMONICS)
 
     async def request_progress(self) -> JobProgress:
+        action = "read progress"
         reply = await self.link.query(_query("job_progress"), idempotent=True)
+        return self._progress(action, reply)
+
+    def _progress(self, action: str, reply: str) -> JobProgress:
+        """The reply to `:JOB:PROG?`: `state,done,total,elapsed_s,remaining_s`."""
         fields = reply.split(",")
         expected = "state,done,total,elapsed_s,remaining_s"
         if len(fields) != 5:
-            raise self.garbled("read progress", reply, expected)
-        state = self.mnemonic("read progress", fields[0], JOB_STATE_MNEMONICS)
+            raise self.garbled(action, reply, expected)
+        state = self.mnemonic(action, fields[0], JOB_STATE_MNEMONICS)
         try:
             done, total = int(fields[1]), int(fields[2])
             elapsed_s, remaining_s = float(fields[3]), float(fields[4])
         except ValueError:
-            raise self.garbled("read progress", reply, expected) from None
+            raise self.garbled(action, reply, expected) from None
         return JobProgress(state, done, total, elapsed_s, remaining_s)
 
+    async def _query_named(self, action: str, names: Sequence[str]) -> dict[str, str]:
+        """The queries of the spec's commands `names` in one exchange (a compound query):
+        each command's name -> its reply."""
+        replies = await self.query_units(action, *(_query(name) for name in names))
+        return dict(zip(names, replies, strict=True))
+
     async def request_status(self) -> LaserStatus:
+        """Every field in one exchange: the spec's `STATUS_QUERIES` as one compound query."""
         action = "read status"
-        door = await self.link.query(_query("door"), idempotent=True)
-        shutter = await self.link.query(_query("shutter"), idempotent=True)
-        atmosphere = await self.link.query(_query("atmosphere"), idempotent=True)
+        reply = await self._query_named(action, STATUS_QUERIES)
         return LaserStatus(
-            wafer_id=await self.request_wafer(),
-            door_open=self.mnemonic(action, door, {True: OPEN, False: CLOSED}),
-            emission_enabled=await self.query_flag(action, _query("emission")),
-            shutter_open=self.mnemonic(action, shutter, {True: OPEN, False: CLOSED}),
-            atmosphere=self.mnemonic(action, atmosphere, ATMOSPHERE_MNEMONICS),
-            atmosphere_ready=await self.query_flag(action, _query("atmosphere_ready")),
-            gas_jet=await self.query_flag(action, _query("jet")),
-            suction=await self.query_flag(action, _query("suction")),
-            rep_rate_khz=await self.query_number(action, _query("frequency")) / 1000,
-            fluence_j_cm2=await self.query_number(action, _query("fluence")),
-            power_setpoint_w=await self.query_number(action, _query("power")),
-            power_measured_w=await self.query_number(action, _query("measured_power")),
-            job=await self.request_progress(),
+            wafer_id=self._wafer_id(action, reply["wafer"]),
+            door_open=self.mnemonic(action, reply["door"], {True: OPEN, False: CLOSED}),
+            emission_enabled=self.flag_reply(action, reply["emission"]),
+            shutter_open=self.mnemonic(action, reply["shutter"], {True: OPEN, False: CLOSED}),
+            atmosphere=self.mnemonic(action, reply["atmosphere"], ATMOSPHERE_MNEMONICS),
+            atmosphere_ready=self.flag_reply(action, reply["atmosphere_ready"]),
+            gas_jet=self.flag_reply(action, reply["jet"]),
+            suction=self.flag_reply(action, reply["suction"]),
+            rep_rate_khz=self.number_reply(action, reply["frequency"]) / 1000,
+            fluence_j_cm2=self.number_reply(action, reply["fluence"]),
+            power_setpoint_w=self.number_reply(action, reply["power"]),
+            power_measured_w=self.number_reply(action, reply["measured_power"]),
+            job=self._progress(action, reply["job_progress"]),
         )
+
+    async def _read_job(self, action: str) -> tuple[JobProgress, float]:
+        """A running job's progress and the measured power (W), in one exchange: the spec's
+        `JOB_POLL_QUERIES` as one compound query."""
+        reply = await self._query_named(action, JOB_POLL_QUERIES)
+        progress = self._progress(action, reply["job_progress"])
+        return progress, self.number_reply(action, reply["measured_power"])
 
     # ----------------------------------------------------------------- enclosure, wafer, beam
 
@@ -350,24 +376,23 @@ class ScpiLaser(ScpiDriver, Laser):
 
     async def _wait_job(self, action: str) -> JobProgress:
         """Wait the job out on the tool's `*OPC?` (`wait_operation`), recording progress and
-        measured power as the job starts and as it ends.
+        measured power (read together, `_read_job`) as the job starts and as it ends.
 
         The allowance is set from the job's first progress report, which is the first poll's.
         """
-        progress = await self.request_progress()
+        progress, power_w = await self._read_job(action)
         timeout_s = JOB_TIMEOUT_MARGIN_S + JOB_TIMEOUT_FACTOR * (
             progress.elapsed_s + progress.remaining_s
         )
         first = True
 
         async def poll() -> JobProgress | None:
-            nonlocal progress, first
+            nonlocal progress, power_w, first
             if not first:
-                progress = await self.request_progress()
+                progress, power_w = await self._read_job(action)
             first = False
             self.trace("progress", progress.percent)
             self.trace("sites_done", progress.sites_done)
-            power_w = await self.query_number(action, _query("measured_power"))
             self.trace("power", power_w)
             if progress.state is JobState.DONE:
                 return progress

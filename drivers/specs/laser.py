@@ -279,6 +279,16 @@ COMMANDS = (
     ),
 )  # fmt: skip
 
+#: What the driver's status read asks, in this order, in one exchange: the commands by name,
+#: their queries joined into one compound query (IEEE 488.2: units joined by `;`, the replies
+#: joined by `;` on one line), which the driver parses by these names (decision 0018).
+STATUS_QUERIES = (
+    "door", "shutter", "atmosphere", "wafer", "emission", "atmosphere_ready", "jet", "suction",
+    "frequency", "fluence", "power", "measured_power", "job_progress",
+)  # fmt: skip
+#: What each poll of a job's wait reads, the same way: its progress and the measured power.
+JOB_POLL_QUERIES = ("job_progress", "measured_power")
+
 SPEC = ToolSpec(
     kind="laser",
     role="laser",

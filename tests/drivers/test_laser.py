@@ -25,8 +25,10 @@ from packline.drivers.roles.laser import (
     DrillMode,
     DrillRecipe,
     FaceUp,
+    JobProgress,
     JobState,
     LaserSource,
+    LaserStatus,
 )
 from packline.testing import expected_protocol
 
@@ -58,6 +60,12 @@ def connect_script(
 
 
 SAFE_STATE: Script = [(b":ABOR\n", None), (b"*OPC?\n", b"1\n")]
+
+#: The page's status read: one compound query, thirteen units.
+STATUS_QUERY = (
+    b":ENCL:DOOR?;:OUTP:SHUT?;:PROC:ATM?;:WAF?;:OUTP?;:PROC:ATM:READ?;:PROC:JET?;"
+    b":PROC:SUCT?;:SOUR:FREQ?;:SOUR:FLU?;:SOUR:POW?;:MEAS:POW?;:JOB:PROG?\n"
+)
 
 
 def make_driver(address: str) -> ScpiLaser:
@@ -217,11 +225,9 @@ async def test_drill_to_metal_waits_the_job_out_on_opc_and_closes_the_shutter():
     script = [
         *connect_script(),
         *drill_to_metal_script(),
-        (b":JOB:PROG?\n", b"RUNN,100,400,0.250,0.750\n"),
-        (b":MEAS:POW?\n", b"0.9425\n"),
+        (b":JOB:PROG?;:MEAS:POW?\n", b"RUNN,100,400,0.250,0.750;0.9425\n"),
         (b"*OPC?\n", b"1\n"),  # the tool answers when the job has ended
-        (b":JOB:PROG?\n", b"DONE,400,400,1.000,0.000\n"),
-        (b":MEAS:POW?\n", b"0.9425\n"),
+        (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,400,400,1.000,0.000;0.9425\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"DRIL,DONE,400,398,1.000\n"),
     ]
@@ -261,8 +267,7 @@ async def test_drill_to_depth_at_given_sites_sends_them_in_lines_of_100():
         *setting(b":OUTP ON"),
         *setting(b":OUTP:SHUT OPEN"),
         *setting(b":JOB:STAR DRIL"),
-        (b":JOB:PROG?\n", b"DONE,150,150,0.400,0.000\n"),
-        (b":MEAS:POW?\n", b"0.4\n"),
+        (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,150,150,0.400,0.000;0.4\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"DRIL,DONE,150,0,0.400\n"),
     ]
@@ -294,8 +299,7 @@ async def test_clean_in_forming_gas_waits_for_the_purge():
         *setting(b":OUTP ON"),
         *setting(b":OUTP:SHUT OPEN"),
         *setting(b":JOB:STAR CLE"),
-        (b":JOB:PROG?\n", b"DONE,400,400,0.400,0.000\n"),
-        (b":MEAS:POW?\n", b"0.0628\n"),
+        (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,400,400,0.400,0.000;0.0628\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"CLE,DONE,400,380,0.400\n"),
     ]
@@ -336,8 +340,7 @@ async def test_an_alarm_during_the_job_is_tool_alarm_and_fault():
     script = [
         *connect_script(),
         *drill_to_metal_script(),
-        (b":JOB:PROG?\n", b"FAUL,10,400,0.030,0.000\n"),
-        (b":MEAS:POW?\n", b"0\n"),
+        (b":JOB:PROG?;:MEAS:POW?\n", b"FAUL,10,400,0.030,0.000;0\n"),
         (b":SYST:ALAR?\n", b"POWER_TOLERANCE\n"),
         *SAFE_STATE,
         *setting(b":SYST:ALAR:CLE"),
@@ -362,41 +365,50 @@ async def test_abort_is_abor_confirmed_by_opc():
         await laser.close()
 
 
-async def test_status_reads_every_field():
+async def test_status_reads_every_field_in_one_compound_query():
     script = [
         *connect_script(),
-        (b":ENCL:DOOR?\n", b"CLOS\n"),
-        (b":OUTP:SHUT?\n", b"OPEN\n"),
-        (b":PROC:ATM?\n", b"VAC\n"),
-        (b":WAF?\n", b'""\n'),
-        (b":OUTP?\n", b"1\n"),
-        (b":PROC:ATM:READ?\n", b"0\n"),
-        (b":PROC:JET?\n", b"0\n"),
-        (b":PROC:SUCT?\n", b"1\n"),
-        (b":SOUR:FREQ?\n", b"100000\n"),
-        (b":SOUR:FLU?\n", b"0.2\n"),
-        (b":SOUR:POW?\n", b"0.06283\n"),
-        (b":MEAS:POW?\n", b"0.06283\n"),
-        (b":JOB:PROG?\n", b"IDLE,0,0,0.000,0.000\n"),
+        (
+            STATUS_QUERY,
+            b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;0.06283;0.06;RUNN,3,8,0.500,1.250\n',
+        ),
     ]
     async with expected_protocol(script) as peer:
         laser = make_driver(peer.address("visa"))
         await laser.connect()
         status = await laser.request_status()
-        assert status.wafer_id is None
-        assert (status.door_open, status.shutter_open, status.emission_enabled) == (
-            False,
-            True,
-            True,
+        assert status == LaserStatus(
+            wafer_id=None,
+            door_open=False,
+            emission_enabled=True,
+            shutter_open=True,
+            atmosphere=Atmosphere.REDUCED_PRESSURE,
+            atmosphere_ready=False,
+            gas_jet=False,
+            suction=True,
+            rep_rate_khz=100.0,
+            fluence_j_cm2=0.2,
+            power_setpoint_w=0.06283,
+            power_measured_w=0.06,
+            job=JobProgress(JobState.RUNNING, 3, 8, 0.5, 1.25),
         )
-        assert (status.atmosphere, status.atmosphere_ready) == (Atmosphere.REDUCED_PRESSURE, False)
-        assert (status.gas_jet, status.suction) == (False, True)
-        assert (status.rep_rate_khz, status.fluence_j_cm2, status.power_setpoint_w) == (
-            100.0,
-            0.2,
-            0.06283,
-        )
-        assert status.job.state is JobState.IDLE
+        await laser.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "complaint"),
+    [
+        (b"CLOS;OPEN;VAC\n", "13 replies joined by ;"),
+        (b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;high;0.06;IDLE,0,0,0.000,0.000\n', "a number"),
+        (b'CLOS;OPEN;VAC;"";1;0;0;1;100000;0.2;0.06;0.06;IDLE,0,0\n', "state,done,total"),
+    ],
+)
+async def test_a_garbled_status_reply_is_a_protocol_error(reply: bytes, complaint: str):
+    async with expected_protocol([*connect_script(), (STATUS_QUERY, reply)]) as peer:
+        laser = make_driver(peer.address("visa"))
+        await laser.connect()
+        with pytest.raises(ProtocolError, match=complaint):
+            await laser.request_status()
         await laser.close()
 
 

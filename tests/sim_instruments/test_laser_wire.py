@@ -1,4 +1,4 @@
-"""An independent client: socat talks SCPI to the simulated laser by its protocol page.
+"""Independent clients: socat and PyVISA talk SCPI to the simulated laser by its protocol page.
 
 The page's example exchange is replayed line by line from docs/protocols/laser.md itself, so
 the page and the simulated tool cannot drift apart.
@@ -6,6 +6,7 @@ the page and the simulated tool cannot drift apart.
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -18,9 +19,7 @@ from packline.clock import VirtualClock
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.laser import SimLaser
 from packline.sim_instruments.twin import ResinKind, TwinStore
-from packline.testing.clients import run_client
-
-pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
+from packline.testing.clients import run_client, visa
 
 PAGE = Path(__file__).parents[2] / "docs" / "protocols" / "laser.md"
 
@@ -46,6 +45,8 @@ async def served() -> AsyncIterator[Served]:
 
 async def socat(port: str, lines: list[str]) -> list[str]:
     """Send `lines` with socat over TCP; return the reply lines it printed."""
+    if shutil.which("socat") is None:
+        pytest.skip("socat is not installed")
     stdin = ("\n".join(lines) + "\n").encode()
     result = await run_client("socat", "-t", "0.5", "-", f"TCP:127.0.0.1:{port}", stdin=stdin)
     assert result.returncode == 0, result.stderr
@@ -67,6 +68,22 @@ async def test_socat_replays_the_pages_example_exchange(served: Served):
     assert wafer.openings.layers[-1].open[:4].all()
     assert not wafer.openings.layers[-1].open[4:].any()
     assert served.sim.received == sent
+
+
+async def test_pyvisa_reads_the_status_in_the_pages_one_compound_query(served: Served):
+    """PyVISA, as a station file's `TCPIP0::...::SOCKET` resource, replays the page's example:
+    the status it ends with is one line of thirteen `;`-joined queries, answered on one line
+    by thirteen `;`-joined replies, as the page shows them."""
+    pytest.importorskip("pyvisa")
+    sent, replies = example_lines()
+    status = next(line for line in sent if line.startswith(":ENCL:DOOR?;"))
+    assert len(status.split(";")) == 13
+    address = f"TCPIP0::127.0.0.1::{served.port}::SOCKET"
+    answered = await asyncio.to_thread(visa, address, sent)
+    assert answered == replies
+    status_reply = answered[[line for line in sent if line.endswith("?")].index(status)]
+    assert status_reply.split(";")[3] == '"LOT7-W03"'
+    assert status_reply.endswith(";DONE,4,4,0.025,0.000")
 
 
 async def test_socat_uses_long_forms_any_case_and_reads_the_documented_errors(served: Served):

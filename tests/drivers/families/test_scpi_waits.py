@@ -23,7 +23,7 @@ from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.testing import Rig, open_rig, run_until
 
 WALL_LIMIT_S = 20.0  # bounds each test's waits in wall time
-WAIT_LINES = ("GRIN:STAT?", "*OPC?", ":JOB:PROG?")
+WAIT_LINES = ("GRIN:STAT?", "*OPC?", ":JOB:PROG?;:MEAS:POW?")
 
 
 @pytest.fixture
@@ -97,7 +97,11 @@ async def test_a_laser_job_is_waited_out_on_the_tools_opc():
         async with asyncio.timeout(WALL_LIMIT_S):
             result = await rig.driver.drill_vias(DrillRecipe(30, 3.0, 100))
         assert result.vias_open == result.sites > 0
-        assert wait_reads(sim.received) == [":JOB:PROG?", "*OPC?", ":JOB:PROG?"]
+        assert wait_reads(sim.received) == [
+            ":JOB:PROG?;:MEAS:POW?",
+            "*OPC?",
+            ":JOB:PROG?;:MEAS:POW?",
+        ]
         assert sim.job is not None
         assert sim.clock.now() == pytest.approx(sim.job.started_s + sim.job.total_s)
     finally:

@@ -15,10 +15,11 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
+from packline.drivers.families.scpi_wire import command
 from packline.drivers.laser import ScpiLaser
 from packline.drivers.links import VisaLink
-from packline.drivers.roles.laser import DrillRecipe
-from packline.drivers.specs.laser import SPEC
+from packline.drivers.roles.laser import DrillRecipe, JobState
+from packline.drivers.specs.laser import JOB_POLL_QUERIES, SPEC, STATUS_QUERIES
 from packline.drivers.specs.pages import (
     example_exchange,
     marked_tables,
@@ -82,5 +83,18 @@ async def test_the_driver_speaks_the_example_exchange():
         recipe = DrillRecipe(diameter_um=50, fluence_j_cm2=3, rep_rate_khz=100)
         result = await laser.drill_vias(recipe, [0, 1, 2, 3])
         assert (result.sites, result.vias_open) == (4, 4)
+        status = await laser.request_status()
+        assert (status.wafer_id, status.job.state, status.job.sites_done) == (
+            "LOT7-W03",
+            JobState.DONE,
+            4,
+        )
         await laser.abort()
         await laser.close()
+
+
+@pytest.mark.parametrize("names", [STATUS_QUERIES, JOB_POLL_QUERIES])
+def test_the_compound_reads_name_queries_of_the_command_set(names: tuple[str, ...]):
+    """Each unit of the driver's compound reads is a query the commands table lists."""
+    assert len(set(names)) == len(names)
+    assert all(command(SPEC, name).form in ("query", "both") for name in names)
