@@ -171,6 +171,7 @@ IRREVERSIBLE = (
     default_recipe="bump-seal-clean.yaml",
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
+    side_workpieces=lambda wafer_id: (board_of(wafer_id),),
 )
 async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
     """One wafer through claim 003:7: bump, seal, clean, a solder layer, dice, and mount."""

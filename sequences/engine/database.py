@@ -211,7 +211,8 @@ class RunDatabase:
         return str(row["name"])
 
     def latest_twins(self, run_id: str) -> dict[str, bytes]:
-        """Each wafer's most recent twin snapshot."""
+        """Each workpiece's most recent twin snapshot (the lot's wafers and the workpieces
+        beside them), by its id."""
         rows = self._db.execute(
             """SELECT s.wafer_id, s.hash FROM twin_snapshots s
                WHERE s.run_id = ? AND s.step_id = (

@@ -100,6 +100,7 @@ class Engine:
             self.events,
             self.store,
             self.twin,
+            side_workpieces=spec.method.side_workpieces,
             simulated=spec.station.simulated,
             confirm=spec.confirm,
         )

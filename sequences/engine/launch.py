@@ -2,9 +2,10 @@
 from its records.
 
 A dry run (`simulated=True`) starts the bundled simulated line in this process on a virtual
-clock shared with the engine and the drivers; a resumed dry run restores each wafer's twin from
-its last snapshot. A resume on other addresses is checked against the tools the run drove
-before anything is touched. A run on a station holds the tools it drives while it is open
+clock shared with the engine and the drivers; a resumed dry run restores the twin of every
+workpiece its records hold (the lot's wafers and the workpieces beside them: a die wafer, a
+board) from its last snapshot. A resume on other addresses is checked against the tools the
+run drove before anything is touched. A run on a station holds the tools it drives while it is open
 (`packline.line_lock`), and is refused while another run or the station tests hold one.
 """
 
@@ -318,10 +319,10 @@ async def open_resume(
     on_gem = any(tool.driver == "gem" for tool in recorded.tools.values())
     line = _sim_line(line_factory, clock, method, recipe, gem=on_gem)
     async with line:
-        for wafer_id, data in store.latest_twins(run_id).items():
-            restore(line.twin.get(wafer_id), data)
-            # the recovery unloads cut-off wafers; a replayed stage loads them again
-            line.twin.allow_rework(wafer_id)
+        for workpiece_id, data in store.latest_twins(run_id).items():
+            restore(line.twin.get(workpiece_id), data)
+            # the recovery unloads cut-off workpieces; a replayed stage loads them again
+            line.twin.allow_rework(workpiece_id)
         if line_ready is not None:
             line_ready(line)
         yield Engine(spec(station=line.station, clock=clock, twin=line.twin))

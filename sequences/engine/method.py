@@ -47,6 +47,9 @@ IncomingFn = Callable[[Any], "Incoming"]
 #: The options of the simulated line's tools a recipe needs (role -> keyword arguments of its
 #: simulated tool: a CO2 laser's `source`), for a given recipe.
 SimToolsFn = Callable[[Any], Mapping[str, Mapping[str, Any]]]
+#: The workpieces beside a lot wafer that its steps work on, given the wafer's id (a tape
+#: panel's die wafer, the board a wafer's chips are mounted on).
+SideWorkpiecesFn = Callable[[str], tuple[str, ...]]
 
 
 class FailurePolicy(StrEnum):
@@ -82,6 +85,10 @@ class Method:
     incoming: IncomingFn | None = None
     #: The simulated line's tool options, given the recipe; None: its default tools.
     sim_tools: SimToolsFn | None = None
+    #: The workpieces a lot wafer's steps make or change beside it, given its id; a dry run
+    #: records their twins with each of the wafer's completed steps, so a resume restores
+    #: them as it restores the wafer. None: the wafer's steps change only the lot's wafers.
+    side_workpieces: SideWorkpiecesFn | None = None
 
     def incoming_material(self, recipe: Recipe) -> Incoming | None:
         """What the lot's workpieces are when they arrive, for this recipe (None: wafers)."""
@@ -140,6 +147,7 @@ def method(
     claim_map: Mapping[str, str] | None = None,
     incoming: IncomingFn | None = None,
     sim_tools: SimToolsFn | None = None,
+    side_workpieces: SideWorkpiecesFn | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
     """Declare and register the sequence script below as method `name`. A claim id (in
     `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
@@ -165,6 +173,7 @@ def method(
             claim_map=dict(claim_map or {}),
             incoming=incoming,
             sim_tools=sim_tools,
+            side_workpieces=side_workpieces,
         )
         return sequence
 

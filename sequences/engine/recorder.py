@@ -131,12 +131,14 @@ class StepRecorder:
         store: RunStore,
         twin: TwinStore | None,
         *,
+        side_workpieces: Callable[[str], Sequence[str]] | None,
         simulated: bool,
         confirm: ConfirmFn | None,
     ) -> None:
         self.events = events
         self._store = store
         self._twin = twin
+        self._side_workpieces = side_workpieces
         self._simulated = simulated
         self._confirm = confirm
 
@@ -228,12 +230,14 @@ class StepRecorder:
     def finish_steps(
         self, wafer_ids: Sequence[str], step_ids: Sequence[int], status: str, error: str | None
     ) -> None:
-        """Record how steps ended; a completed step keeps its wafer's twin (dry run)."""
+        """Record how steps ended; a completed step keeps its wafer's twin, and the twins of
+        the workpieces beside it on the line (dry run)."""
         twins = []
         if status == "completed" and self._twin is not None:
             twins = [
-                (step_id, wafer_id, snapshot(self._twin.get(wafer_id)))
+                (step_id, workpiece_id, snapshot(self._twin.get(workpiece_id)))
                 for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)
+                for workpiece_id in (wafer_id, *self._beside_on_line(wafer_id))
             ]
         self._store.finish_steps(step_ids, status, self.events.t(), time.time(), error, twins)
         for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True):
@@ -245,6 +249,13 @@ class StepRecorder:
                 message=error or "",
                 data={"step_id": step_id},
             )
+
+    def _beside_on_line(self, wafer_id: str) -> list[str]:
+        """The workpieces beside wafer `wafer_id` (the method's `side_workpieces`) the
+        simulated line has received: a die wafer no step has loaded yet is not made."""
+        if self._side_workpieces is None or self._twin is None:
+            return []
+        return [w for w in self._side_workpieces(wafer_id) if w in self._twin]
 
     def put_away_twin(self, wafer_id: str) -> None:
         """Take a wafer's twin out of memory (dry run) where it can be read back as it is: from

@@ -161,6 +161,7 @@ IRREVERSIBLE = (
     claim_map=CLAIM_MAP,
     incoming=lambda recipe: recipe.incoming,
     sim_tools=lambda recipe: {"laser": {"source": LaserSource.CO2_10600}},
+    side_workpieces=lambda panel_id: (die_wafer_id(panel_id),),
 )
 async def tape_substrate(wafer: Wafer, recipe: TapeSubstrateRecipe) -> None:
     """One tape panel through 000:a-g (with a frame, into a stack: 000:x2), or one metal

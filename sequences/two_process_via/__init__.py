@@ -46,7 +46,7 @@ from __future__ import annotations
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.sequences.engine import Wafer, method
 
-from ..bump_seal_clean import dice, mount_chips
+from ..bump_seal_clean import board_of, dice, mount_chips
 from ..plasma_clean import chamber_cycle
 from ..solder import mount_balls
 from .product import CLAIM_MAP, THERMOSET_KINDS, claim_conditions
@@ -175,6 +175,7 @@ IRREVERSIBLE = (
     claim_checks=claim_conditions,
     claim_map=CLAIM_MAP,
     incoming=lambda recipe: recipe.wafer.spec(),
+    side_workpieces=lambda wafer_id: (board_of(wafer_id),),
 )
 async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     """One wafer through claim 002:1: interconnects, resin, two openings, terminals."""

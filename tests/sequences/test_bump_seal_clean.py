@@ -16,6 +16,14 @@ import yaml
 
 from packline.cli import main
 from packline.clock import WallClock
+from packline.sequences.engine import (
+    Event,
+    RunRequest,
+    open_resume,
+    open_run,
+    prepare,
+    run_report,
+)
 from packline.sequences.engine.records import RunStore
 from packline.sim_instruments.line import SimulatedLine
 
@@ -422,6 +430,26 @@ def test_chips_mounted_on_their_board_by_their_eutectic_layers(
     assert joints["verdict"] == "pass"
     assert joints["sites_checked"] == 4 * 32  # the 32 bumps of each of the 4 chips
     assert "003:24" in step_claims(db, summary["run_id"])["mount chips"]
+
+
+async def test_a_run_stopped_after_its_chips_were_mounted_resumes_with_its_board(
+    store: RunStore,
+):
+    """Terminated as the bonder unloads the diced wafer, its chips bonded on the board (the
+    board not yet unloaded): the resume restores the board from its last snapshot, not a bare
+    one, so the claim check finds a joint at every terminal of the mounted chips (003:24)."""
+
+    def terminate_after_the_mounting(event: Event) -> None:
+        if event.kind == "step-started" and event.step == "unload die source":
+            engine.request("terminate", "test")
+
+    prepared = prepare(RunRequest("bump-seal-clean", lot=1, recipe_path=RECIPES / MOUNTED))
+    async with open_run(store, prepared, observers=[terminate_after_the_mounting]) as engine:
+        assert await engine.run() == "terminated"
+    async with open_resume(store, engine.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    check = run_report(store, engine.run_id)["claim_check"]
+    assert check["status"] == "passed", failing_claims(check)
 
 
 def test_a_joint_below_the_layers_liquidus_holds_the_wafer_at_the_mounting(

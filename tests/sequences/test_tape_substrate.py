@@ -22,10 +22,12 @@ from packline.sequences.engine import (
     RecipeError,
     RunRequest,
     get_method,
+    open_resume,
     open_run,
     prepare,
     read_recipe_text,
     record_disposition,
+    run_report,
 )
 from packline.sequences.tape_substrate import TapeSubstrateRecipe, die_wafer_id
 
@@ -453,7 +455,8 @@ async def test_a_die_supply_load_the_bonder_refused_is_held_as_refused(store, tm
     refuses the load (interlock open) and the supply holds no dies. `load_dies` is the
     bonder's `load_die_source` and the record of the dies it counts (`tool_operations_only`),
     so the hold is a refusal (it was a failure): a release, which would bond the dies from an
-    empty supply, is refused and records nothing; only a rework loads it again."""
+    empty supply, is refused and records nothing; only a rework loads it again, and the
+    resume that carries it out finds the die wafer diced as the first session left it."""
     lines: list = []
 
     def door_opens(event):
@@ -473,3 +476,29 @@ async def test_a_die_supply_load_the_bonder_refused_is_held_as_refused(store, tm
     record_disposition(store, run.run_id, "W01", Decision.REWORK, "ana", "door shut: again")
     (decision,) = store.table("dispositions", run.run_id)
     assert decision["decision"] == "rework"
+    async with open_resume(store, run.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    check = run_report(store, run.run_id)["claim_check"]
+    assert check["status"] == "passed", failing_claims(check)
+
+
+async def test_a_run_stopped_after_its_die_wafer_was_diced_resumes_to_a_passing_claim_check(
+    store, tmp_path
+):
+    """Terminated as the panel reaches the flip-chip bonder, its die wafer diced in the session
+    before: the resume restores the die wafer from its last snapshot (not a fresh one), so the
+    bonder's die supply takes its dies, the panel completes and every claim condition passes."""
+
+    def terminate_at_the_bonder(event):
+        if event.kind == "step-started" and event.step == "load on flip-chip bonder":
+            engine.request("terminate", "test")
+
+    recipe = write_recipe(tmp_path, small_recipe())
+    prepared = prepare(RunRequest("tape-substrate", lot=1, recipe_path=recipe))
+    async with open_run(store, prepared, observers=[terminate_at_the_bonder]) as engine:
+        assert await engine.run() == "terminated"
+    assert die_wafer_id("W01") in store.latest_twins(engine.run_id)
+    async with open_resume(store, engine.run_id) as resumed:
+        assert await resumed.run() == "completed"
+    check = run_report(store, engine.run_id)["claim_check"]
+    assert check["status"] == "passed", failing_claims(check)
