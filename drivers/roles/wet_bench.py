@@ -80,6 +80,17 @@ BATH_RATES: dict[Tank, BathRate] = {
 }
 
 
+#: The metals each tank works on, by their symbols: what its etchant takes off, or what its
+#: bath grows (electroless copper). validate counts a seed's films by them, and the simulated
+#: bench etches and grows them.
+BATH_METALS: dict[Tank, frozenset[str]] = {
+    Tank.STRIP: frozenset(),
+    Tank.CU_ETCH: frozenset({"Cu"}),
+    Tank.TI_ETCH: frozenset({"Ti", "TiW"}),
+    Tank.CU_ELESS: frozenset({"Cu"}),
+}
+
+
 class BenchState(StrEnum):
     """What the bench is doing (the names are the protocol's)."""
 

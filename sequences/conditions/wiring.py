@@ -265,27 +265,32 @@ def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = Non
 
 
 def _etched_past_the_field_um(w: Workpiece, level: int) -> np.ndarray:
-    """Per site, how far the etch went past the metal support's foil in the field around the
-    site's wiring pattern at `level` (negative: the foil still left there, joining the
-    pattern to its neighbours)."""
-    past = np.zeros(w.geometry.site_count, np.float32)
+    """Per site, how far the etch went past the metal in the field around the site's wiring
+    pattern at `level` (a metal support's foil, a seed and its barrier: `Film.field_um`):
+    where all of it is etched through, the least over-etch of its films; else, negative, the
+    metal still left there, joining the pattern to its neighbours (0: none tracked)."""
+    left = np.zeros(w.geometry.site_count, np.float32)
+    past = np.full(w.geometry.site_count, np.inf, np.float32)
     for film in _front_metal(w):
-        if film.level == level and film.field_overetch_um.size == past.size:
-            past += film.field_overetch_um - film.field_um
-    return past
+        if film.level == level and film.field_overetch_um.size == left.size:
+            left += film.field_um
+            past = np.minimum(past, film.field_overetch_um)
+    etched: np.ndarray = np.where(left > 0, -left, np.where(np.isinf(past), 0, past))
+    return etched
 
 
-def patterns_etched_apart(claim: str, level: int) -> Condition:
-    """At every site the metal support's foil of wiring level `level` is etched through in
-    the field around its pattern: the foil patterned into separate wiring patterns (001:11),
-    none joined to its neighbours. Too short an etch of the foil, or none, fails; the margin
-    is the over-etch, how far the etch went past the foil."""
+def patterns_etched_apart(claim: str, level: int, metal: str = "the foil") -> Condition:
+    """At every site the `metal` of wiring level `level` laid over the whole wafer (the metal
+    support's foil, 001:11; a seed and its barrier, 001:8) is etched through in the field
+    around its pattern: the wiring patterned into separate patterns, none joined to its
+    neighbours. Too short an etch, or none, fails; the margin is the over-etch, how far the
+    etch went past that metal."""
     return Condition(
         claim,
-        f"the foil etched through between the wiring patterns at level {level}",
+        f"{metal} etched through between the wiring patterns at level {level}",
         lambda w: (every_site(w), _etched_past_the_field_um(w, level) >= 0),
         Margin(
-            "etch past the foil between the patterns",
+            f"etch past {metal} between the patterns",
             "um",
             lambda w: _etched_past_the_field_um(w, level),
             0.0,

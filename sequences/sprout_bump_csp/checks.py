@@ -29,6 +29,8 @@ def claim_conditions(recipe: SproutBumpRecipe) -> list[Condition]:
         )
         if recipe.metal_support:
             checks.append(conditions.patterns_etched_apart("001:11", number))
+        else:
+            checks.append(conditions.patterns_etched_apart("001:8", number, "the seed"))
     stack = recipe.stack_claim()
     if stack is not None:
         checks.append(conditions.connected_through_levels(stack, len(recipe.levels())))
@@ -64,9 +66,11 @@ CLAIM_MAP = {
     "001:7": "step 'laminate resin sheet' (the bumps penetrate the sheet) and step "
     "'peel support'; recipe constraint: resin thinner than the bumps",
     "001:8": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
-    "'etch seed' (recipe option wiring.etch); claim check: the wiring plated to at least "
-    f"{PLATED_WIRING_MIN_UM:g} um at every level, sound (a recipe's "
-    "wiring.plating.min_thickness_um, what holds a wafer at the plating, may not be lower)",
+    "'etch seed' (recipe option wiring.etch); recipe constraint: the etch clears the seed "
+    "between the patterns (its copper_etch the Cu, its barrier_etch the Ti or TiW); claim "
+    f"checks: the wiring plated to at least {PLATED_WIRING_MIN_UM:g} um at every level, sound "
+    "(a recipe's wiring.plating.min_thickness_um, what holds a wafer at the plating, may not "
+    "be lower), the seed etched through between the patterns at every level",
     "001:9": "recipe option wiring.seed: steps (sputter or evaporate), step 'deposit seed', or "
     "electroless (sprout-bump-csp-electroless.yaml), step 'plate electroless seed'; step "
     "'electroplate wiring'",

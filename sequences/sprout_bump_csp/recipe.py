@@ -4,6 +4,7 @@ claims' own constraints."""
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, Self
 
 from pydantic import Field, model_validator
@@ -22,7 +23,7 @@ from packline.drivers.roles.laminator import (
     foil_steps_around,
 )
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
-from packline.drivers.roles.wet_bench import BATH_RATES, BATH_TOLERANCE_C, Tank
+from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation, field_problem
 from packline.units import Unit
 
@@ -47,6 +48,22 @@ THICK_RESIN_UM = 50.0
 #: How far the deposition's crystal may read below a step's thickness before the wafer is
 #: held: a seed that thin breaks on the tips' sidewalls.
 SEED_TOLERANCE = 0.10
+
+
+@dataclass(frozen=True)
+class FieldMetal:
+    """The metal of one etchant laid over the whole wafer before a wiring's mould (a seed's
+    films, a metal support's foil): the etch after the plating must clear it between the
+    patterns. `described` names it in a message: `the seed's 0.3 um of Cu`."""
+
+    um: float
+    described: str
+
+
+def least_dip_s(tank: Tank, metal_um: float, set_c: float) -> int:
+    """The least dip, in whole seconds, that takes `metal_um` off in `tank`'s bath set to
+    `set_c`, at the line's nominal rate at the coolest it may dip (`BATH_TOLERANCE_C` below)."""
+    return math.ceil(metal_um / BATH_RATES[tank].band_um_s(set_c)[0])
 
 
 class SeedStep(Recipe):
@@ -80,6 +97,16 @@ class SeedStep(Recipe):
             raise ValueError(problem)
         return self
 
+    def laid_nm(self) -> float | None:
+        """The film the step lays: its `thickness_nm` (the crystal's end point), or an
+        evaporation's rate for its time; None for a sputter run for its time (its rate is the
+        chamber's, unknown before the run)."""
+        if self.thickness_nm:
+            return self.thickness_nm
+        if self.method is Method.EVAPORATE:
+            return self.rate_nm_s * self.time_s
+        return None
+
     def step(self) -> DepositionStep:
         return DepositionStep(
             method=self.method,
@@ -111,6 +138,29 @@ class SeedRecipe(Recipe):
     def claims(self) -> tuple[str, ...]:
         return ("001:1c", "001:8", "001:9")
 
+    @model_validator(mode="after")
+    def _every_film_of_a_known_thickness(self) -> Self:
+        for index, step in enumerate(self.steps):
+            if step.laid_nm() is None:
+                raise field_problem(
+                    f"steps.{index}.thickness_nm",
+                    "none",
+                    f"the seed's {step.material.value} is etched off between the patterns "
+                    "after the plating, and the etch is checked against its thickness: a "
+                    "sputter run for its time lays what the chamber's rate gives, unknown "
+                    "before the run; give the thickness the crystal ends the step at",
+                )
+        return self
+
+    def to_clear(self, tank: Tank) -> FieldMetal:
+        """The seed's films of the metals `tank` etches: what the etch between the patterns
+        must clear."""
+        metals = BATH_METALS[tank]
+        laid = [step for step in self.steps if step.material.value in metals]
+        laid_um = sum(step.laid_nm() or 0.0 for step in laid) / 1000
+        names = "/".join(dict.fromkeys(step.material.value for step in laid))
+        return FieldMetal(laid_um, f"the seed's {laid_um:.3g} um of {names}")
+
 
 class ChamberFilms(Protocol):
     """A recipe section the deposition chamber runs: the seed (001:8-9), or another
@@ -134,6 +184,15 @@ class ElectrolessSeedRecipe(Recipe):
 
     def claims(self) -> tuple[str, ...]:
         return ("001:1c", "001:8", "001:9")
+
+    def to_clear(self, tank: Tank) -> FieldMetal:
+        """The seed's copper if `tank` etches it: the most the bath grows in `time_s`, at
+        the line's nominal rate in the bath at the warmest it may run (`BATH_TOLERANCE_C`
+        above `temperature_c`)."""
+        if not BATH_METALS[tank] & BATH_METALS[Tank.CU_ELESS]:
+            return FieldMetal(0.0, "")
+        laid_um = BATH_RATES[Tank.CU_ELESS].band_um_s(self.temperature_c)[1] * self.time_s
+        return FieldMetal(laid_um, f"the seed's up to {laid_um:.3g} um of Cu")
 
 
 #: A reticle of the litho cell's library, by name (the cell refuses a name it lacks).
@@ -172,6 +231,28 @@ class Dip(Recipe):
         the bath at the warmest it may dip (`BATH_TOLERANCE_C` above `temperature_c`)."""
         return BATH_RATES[tank].band_um_s(self.temperature_c)[1] * self.time_s
 
+    def require_clears(self, claim: str, path: str, tank: Tank, metal: FieldMetal) -> None:
+        """Refuse the dip (`path` in the recipe) in `tank` as the etch of `claim` if it may
+        leave some of `metal` between the patterns: at the line's nominal rate in its bath at
+        the coolest it may dip (`BATH_TOLERANCE_C` below `temperature_c`). What is left there
+        joins every pattern to its neighbours. The least time and the coolest setpoint it
+        suggests are rounded up: either, applied, clears the metal."""
+        if self.time_s >= metal.um / BATH_RATES[tank].band_um_s(self.temperature_c)[0]:
+            return
+        least_s = least_dip_s(tank, metal.um, self.temperature_c)
+        removed_um = self.least_removed_um(tank)
+        set_c = math.ceil(BATH_RATES[tank].set_c_for(metal.um / self.time_s))
+        raise claim_violation(
+            claim,
+            f"{path}.time_s",
+            f"{self.time_s:g} s",
+            f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {self.temperature_c:g} "
+            f"degC: at {self.temperature_c - BATH_TOLERANCE_C:g} degC the etch takes "
+            f"{removed_um:.3g} um off, leaving {metal.um - removed_um:.2g} um of "
+            f"{metal.described} between the patterns, joining them: at least {least_s:d} s, or "
+            f"the bath set to {set_c:d} degC",
+        )
+
     def described(self, path: str) -> str:
         """The dip as a message names it, with the band its bath may dip in:
         `wiring.etch.copper_etch, 40 s at 30 degC, the bath within 1 degC of it`."""
@@ -189,6 +270,16 @@ class SeedEtchRecipe(Recipe):
     copper_etch: Dip
     barrier_etch: Dip | None = None
 
+    def dip(self, tank: Tank) -> Dip | None:
+        """The dip in `tank` (the copper or the barrier etch, `SEED_ETCH_DIPS`; None: none)."""
+        dip: Dip | None = getattr(self, dict(SEED_ETCH_DIPS)[tank])
+        return dip
+
+
+#: The seed etch's dips between the patterns, in their order: each tank, and its field in
+#: `SeedEtchRecipe`.
+SEED_ETCH_DIPS = ((Tank.CU_ETCH, "copper_etch"), (Tank.TI_ETCH, "barrier_etch"))
+
 
 class WiringRecipe(Recipe):
     """001:1c: the wiring on the resin top, touching the tips (001:8: film, pattern, plate)."""
@@ -202,7 +293,7 @@ class WiringRecipe(Recipe):
     mould: MouldRecipe
     plating: PlatingStep
     #: the mould stripped and the seed (or the metal support's foil) etched between the
-    #: patterns (None: left on the wafer)
+    #: patterns (None: refused, naming the least etch: the metal left would join them all)
     etch: SeedEtchRecipe | None = None
 
 
@@ -361,12 +452,11 @@ class SproutBumpRecipe(Recipe):
         foil_um = self.foil_thickness_um or 0.0
         for path, wiring in self.wirings():
             plating = wiring.plating
+            self._require_field_cleared(path, wiring, foil_um)
             if wiring.etch is None:
-                self._require_foil_cleared(path, None, foil_um)
                 plating.require_wiring(f"{path}.plating", self.plated_claim())
             else:
                 dip = wiring.etch.copper_etch
-                self._require_foil_cleared(path, dip, foil_um)
                 plating.require_wiring(
                     f"{path}.plating",
                     self.plated_claim(),
@@ -377,39 +467,36 @@ class SproutBumpRecipe(Recipe):
             wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
 
-    def _require_foil_cleared(self, path: str, dip: Dip | None, foil_um: float) -> None:
-        """Refuse a copper etch of the wiring at `path` (`dip`, None: none) that may leave some
-        of the metal support's `foil_um` between the patterns: at the line's nominal rate in
-        its bath at the coolest it may dip (`BATH_TOLERANCE_C` below its setpoint). The foil
-        there would join every pattern to its neighbours (001:11)."""
-        if not foil_um:
-            return
-        cu_etch = BATH_RATES[Tank.CU_ETCH]
-        if dip is None:
-            least_s = math.ceil(foil_um / cu_etch.band_um_s(cu_etch.reference_c)[0])
+    def _require_field_cleared(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
+        """Refuse an etch of the wiring at `path` that may leave some of the metal laid over
+        the whole wafer before its mould between the patterns, joining them: the metal
+        support's `foil_um` (001:11), or the seed's films (001:8), each in the dip of the
+        tank that etches it (`Dip.require_clears`), or no such dip."""
+        claim = self.plated_claim()
+        for tank, name in SEED_ETCH_DIPS:
+            if wiring.seed is not None:
+                metal = wiring.seed.to_clear(tank)
+            else:
+                foil = foil_um if tank is Tank.CU_ETCH else 0.0
+                metal = FieldMetal(foil, f"the {foil_um:g} um foil")
+            if metal.um <= 0:
+                continue
+            dip = None if wiring.etch is None else wiring.etch.dip(tank)
+            if dip is not None:
+                dip.require_clears(claim, f"{path}.etch.{name}", tank, metal)
+                continue
+            reference_c = BATH_RATES[tank].reference_c
+            support = "with support metal-film " if self.metal_support else ""
+            missing = "etch" if wiring.etch is None else f"etch.{name}"
             raise claim_violation(
-                "001:11",
-                f"{path}.etch",
+                claim,
+                f"{path}.{missing}",
                 "none",
-                f"with support metal-film the {foil_um:g} um foil is patterned by etching it off "
-                "between the patterns after the plating; without the etch it joins them all: "
-                f"add one whose copper_etch clears it, e.g. at least {least_s:d} s at "
-                f"{cu_etch.reference_c:g} degC",
+                f"{support}{metal.described} is patterned by etching it off between the "
+                "patterns after the plating; without the etch it joins them all: add one whose "
+                f"{name} clears it, e.g. at least {least_dip_s(tank, metal.um, reference_c):d} s "
+                f"at {reference_c:g} degC",
             )
-        slowest_um_s = cu_etch.band_um_s(dip.temperature_c)[0]
-        if dip.time_s >= foil_um / slowest_um_s:
-            return
-        removed_um = dip.least_removed_um(Tank.CU_ETCH)
-        raise claim_violation(
-            "001:11",
-            f"{path}.etch.copper_etch.time_s",
-            f"{dip.time_s:g} s",
-            f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {dip.temperature_c:g} degC: "
-            f"at {dip.temperature_c - BATH_TOLERANCE_C:g} degC the etch takes {removed_um:.3g} "
-            f"um off, leaving {foil_um - removed_um:.2g} um of the {foil_um:g} um foil between "
-            f"the patterns, joining them: at least {math.ceil(foil_um / slowest_um_s):d} s, or "
-            f"the bath set to {math.ceil(cu_etch.set_c_for(foil_um / dip.time_s)):d} degC",
-        )
 
     def sheet(self, resin: ResinRecipe) -> ResinSheet:
         """The sheet a level's `resin` is laminated from: on the recipe's support (a metal

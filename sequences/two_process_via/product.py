@@ -29,6 +29,7 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
     checks = [
         *wafer,
         conditions.wiring_plated_at_least("002:1a-d", PLATED_WIRING_MIN_UM),
+        conditions.patterns_etched_apart("002:1a-d", 0, "the seed"),
         conditions.resin_cured("002:1g"),
     ]
     for claim in ("002:9", "002:18"):
@@ -86,9 +87,10 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
 
 CLAIM_MAP = {
     "002:1a-d": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
-    "'strip mould' and step 'etch seed'; claim checks: an interconnect joined to every pad, "
+    "'strip mould' and step 'etch seed'; recipe constraint: cu_etch and ti_etch clear the "
+    "seed between the interconnects; claim checks: an interconnect joined to every pad, "
     f"plated to at least {PLATED_WIRING_MIN_UM:g} um (interconnects.plating.min_thickness_um "
-    "may not be lower)",
+    "may not be lower), the seed etched through between the interconnects",
     "002:1e": "step 'coat resin'; claim check: interconnects covered by resin",
     "002:1f": "step 'laser concave portions' or step 'develop concave portions' (recipe option "
     "first.process); recipe constraint: the laser stops at a depth; claim check: a concave "

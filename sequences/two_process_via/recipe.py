@@ -135,6 +135,19 @@ class InterconnectRecipe(Recipe):
     cu_etch: Dip
     ti_etch: Dip
 
+    @model_validator(mode="after")
+    def _seed_etched_apart(self) -> Self:
+        """The copper etch clears the seed's Cu between the interconnects, the Ti etch its Ti
+        or TiW (`Dip.require_clears`): what is left there joins them all."""
+        for tank, dip, name in (
+            (Tank.CU_ETCH, self.cu_etch, "cu_etch"),
+            (Tank.TI_ETCH, self.ti_etch, "ti_etch"),
+        ):
+            metal = self.seed.to_clear(tank)
+            if metal.um > 0:
+                dip.require_clears("002:1a-d", name, tank, metal)
+        return self
+
 
 class CoatStep(Recipe):
     """A resin precursor spun on and soft-baked (002:1e, 002:17)."""

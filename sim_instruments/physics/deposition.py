@@ -206,7 +206,8 @@ def deposit_film(
     raised by the oxide and residue left there; elsewhere it lies on the resin. The fresh metal
     is the sites' new surface: no residue, no oxide. A film that took up more than
     `physics.oxidised_fraction` of residual gas is oxidised: its contact resistance rises by
-    `physics.oxidised_contact_mohm`.
+    `physics.oxidised_contact_mohm`. A metal film lies as thick in the field between the
+    patterns of the wiring to come (`Film.track_field`): a seed the etch there must clear.
     """
     geometry = workpiece.geometry
     radius = np.hypot(geometry.site_x_mm, geometry.site_y_mm) / geometry.radius_mm
@@ -250,6 +251,7 @@ def deposit_film(
     )
     workpiece.films.layers.append(film)
     if not material.dielectric:
+        film.track_field()  # a seed: what the etch after its wiring's plating must clear
         surface.residue_nm[present] = 0
         surface.oxide_nm[present] = 0
     return film

@@ -109,8 +109,7 @@ def laminate_sheet(
     piercing = workpiece.tip_projection_um > 0
     if support is Support.METAL_FILM:
         foil = Film.blanket(FilmMaterial.CU, foil_thickness_um, sites, level=workpiece.wiring_level)
-        foil.field_um = foil.thickness_um.copy()
-        foil.field_overetch_um = np.zeros(sites, np.float32)
+        foil.track_field()
         foil.connected = piercing.copy()
         foil.contact_mohm = np.where(
             piercing, np.float32(physics.metal_support_contact_mohm), np.float32(np.inf)

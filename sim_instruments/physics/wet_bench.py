@@ -12,16 +12,18 @@ temperature (an Arrhenius law near room temperature).
   wiring level left (a plating etched away over the foil it grew on still leaves the foil),
   is `opened` (the over-etch that opens a wiring line, or a seed etch where the plating never
   grew). Once no resist is left on a site, the etchant takes as much off a film's metal in
-  the field around the site's pattern (`Film.field_um`, a metal support's foil: what joins
-  the patterns until it is etched through; what it takes beyond that metal is the field's
-  over-etch, `Film.field_overetch_um`). Through a resist of
+  the field around the site's pattern (`Film.field_um`, a metal support's foil or a seed of
+  the wiring level being etched: what joins the patterns until it is etched through; a film
+  of another metal left there stops it; what it takes beyond that metal is the field's
+  over-etch, `Film.field_overetch_um`; the levels below lie under their resin). Through a resist of
   islands (a land reticle, 000:x3) the etchant works in the field around each island, down
   through the film (`Film.field_um`: what the field still holds joins the land to the rest),
   and, being isotropic, as far sideways under the island's edge (`undercut`): the land under
   it narrows by twice that (`Film.land_um`), and a land narrowed to nothing is gone (opened).
 * **Electroless copper** (`films`): a copper film grows at the bath's rate on every site no
   resist covers; it joins the metal below where that metal is exposed (a bump tip through the
-  resin, a bare pad, an open via): the thin film of 001:9.
+  resin, a bare pad, an open via): the thin film of 001:9, as thick in the field between the
+  patterns to come (`Film.track_field`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.wet_bench import BATH_RATES, RATE_DOUBLING_C, BathRate, Tank
+from packline.drivers.roles.wet_bench import (
+    BATH_METALS,
+    BATH_RATES,
+    RATE_DOUBLING_C,
+    BathRate,
+    Tank,
+)
 
 from ..twin import Workpiece
 from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial, Resist
@@ -43,10 +51,12 @@ class BathPhysics(BathRate):
     metals: frozenset[FilmMaterial] = frozenset()
 
 
-def nominal_bath(tank: Tank, *metals: FilmMaterial) -> BathPhysics:
-    """`tank`'s bath at the line's nominal rate (`BATH_RATES`), working on `metals`."""
+def nominal_bath(tank: Tank) -> BathPhysics:
+    """`tank`'s bath at the line's nominal rate (`BATH_RATES`), working on its metals
+    (`BATH_METALS`)."""
     nominal = BATH_RATES[tank]
-    return BathPhysics(nominal.rate_um_s, nominal.reference_c, frozenset(metals))
+    metals = frozenset(FilmMaterial(metal) for metal in BATH_METALS[tank])
+    return BathPhysics(nominal.rate_um_s, nominal.reference_c, metals)
 
 
 @dataclass(frozen=True)
@@ -55,9 +65,9 @@ class WetPhysics:
 
     baths: tuple[tuple[Tank, BathPhysics], ...] = (
         (Tank.STRIP, nominal_bath(Tank.STRIP)),
-        (Tank.CU_ETCH, nominal_bath(Tank.CU_ETCH, FilmMaterial.CU)),
-        (Tank.TI_ETCH, nominal_bath(Tank.TI_ETCH, FilmMaterial.TI, FilmMaterial.TIW)),
-        (Tank.CU_ELESS, nominal_bath(Tank.CU_ELESS, FilmMaterial.CU)),
+        (Tank.CU_ETCH, nominal_bath(Tank.CU_ETCH)),
+        (Tank.TI_ETCH, nominal_bath(Tank.TI_ETCH)),
+        (Tank.CU_ELESS, nominal_bath(Tank.CU_ELESS)),
     )
     doubling_c: float = RATE_DOUBLING_C
     #: how far an etch reaches sideways under a resist edge per um it etches down (isotropic)
@@ -123,7 +133,8 @@ def etch(
             if film.field_um.size == field_budget.size:
                 field_budget[film.field_um > 0] = 0.0
             continue
-        if film.field_overetch_um.size == field_budget.size and not resist.islands:
+        tracked = film.field_overetch_um.size == field_budget.size
+        if tracked and film.level == workpiece.wiring_level and not resist.islands:
             _etch_field(film, field_budget)
         key = (film.level, film.face)
         lost.setdefault(key, np.zeros(budget.shape, bool))
@@ -182,6 +193,7 @@ def plate_electroless(
     top.thickness_um[grows] += growth
     top.connected |= grows & (top.present | below_metal)
     top.present |= grows
+    top.track_field()
     return DipOutcome(growth if grows.any() else 0.0, int(top.present.sum()), 0)
 
 

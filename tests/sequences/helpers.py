@@ -4,10 +4,11 @@ line, the reference recipes, and a lot's dry run as JSON events."""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import pytest
 import yaml
@@ -20,7 +21,17 @@ from packline.drivers.roles.grinder import Grinder, GrindRecipe, GrindSide
 from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
-from packline.sequences.engine import Method, Recipe, Wafer, method
+from packline.sequences.engine import (
+    Method,
+    Recipe,
+    RunRequest,
+    RunStore,
+    Wafer,
+    method,
+    open_run,
+    prepare,
+    run_report,
+)
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.station import Station, ToolEntry
@@ -185,6 +196,22 @@ def write_recipe(tmp_path: Path, recipe: dict) -> Path:
 
 #: The reference recipes the package ships.
 RECIPES = resources.files("packline.sequences").joinpath("recipes")
+
+
+async def etched_apart_past_validate(
+    store: RunStore, method_name: str, variant: str, spoil: Callable[[Any], Recipe], metal: str
+) -> tuple[dict, dict]:
+    """Run the reference recipe `variant` of `method_name` with `spoil` applied to its model
+    after it validated (a recipe validate would refuse, driven through the line all the same)
+    to its end; its claim check, and the check's condition of `metal` (`the foil`, `the
+    seed`) etched through between the patterns."""
+    prepared = prepare(RunRequest(method_name, recipe_path=str(RECIPES.joinpath(variant))))
+    prepared.recipe = spoil(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+    check = run_report(store, engine.run_id)["claim_check"]
+    (apart,) = [c for c in check["conditions"] if c["condition"].startswith(f"{metal} etched")]
+    return check, apart
 
 
 def reference_recipe(name: str) -> dict:

@@ -19,15 +19,24 @@ from pydantic import ValidationError
 
 from packline.cli import main
 from packline.drivers.roles.lithography import RETICLES
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
+from packline.sequences.engine import RunStore
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.recipe import format_validation_error
 from packline.sequences.solder import PLATED_WIRING_MIN_UM, mask_area_cm2
 from packline.sequences.sprout_bump_csp import SproutBumpRecipe, claim_conditions
 from packline.sim_instruments.twin import wafer_site_count
 
-from .helpers import RECIPES, failing_claims, reference_recipe, refusal, run_lot, write_recipe
+from .helpers import (
+    RECIPES,
+    etched_apart_past_validate,
+    failing_claims,
+    reference_recipe,
+    refusal,
+    run_lot,
+    write_recipe,
+)
 
+METAL_SUPPORT = "sprout-bump-csp-metal-support.yaml"
 LEVELS = {"001:1a", "001:1b", "001:1c", "001:1d", "001:3", "001:8"}
 
 
@@ -278,7 +287,9 @@ def test_the_claim_check_holds_the_wiring_to_the_processs_minimum_not_the_recipe
     for target in ("4.5 um", "10 um"):
         recipe["wiring"]["plating"].update(thickness_um="10 um", min_thickness_um=target)
         model = SproutBumpRecipe.model_validate(recipe)
-        (wiring,) = [c for c in claim_conditions(model) if c.claim == "001:8"]
+        (wiring,) = [
+            c for c in claim_conditions(model) if c.claim == "001:8" and "plated" in c.text
+        ]
         assert wiring.text == "wiring at level 1 plated to at least 3 um, sound"
         assert wiring.margin is not None
         assert wiring.margin.limit == PLATED_WIRING_MIN_UM == 3.0
@@ -296,8 +307,8 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
 ):
     """The plating holds a wafer on `min_thickness_um` before the seed etch, the claim check
     holds it to 3 um after: 3.05 um with the reference's 40 s etch at 30 degC is refused (a
-    row of the nested-field refusals above), 3.43 um validates; a longer etch raises the bar,
-    and without an etch 3.05 um validates."""
+    row of the nested-field refusals above), 3.43 um validates; a longer etch raises the bar.
+    Without an etch nothing thins the wiring, but the seed joins every pattern: refused."""
     recipe = reference_recipe("sprout-bump-csp.yaml")
     recipe["wiring"]["plating"]["min_thickness_um"] = "3.43 um"
     SproutBumpRecipe.model_validate(recipe)
@@ -310,9 +321,13 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
         "(wiring.etch.copper_etch, 300 s at 30 degC, the bath within 1 degC of it) takes up to "
         "3.22 um off"
     ) in error
-    del recipe["wiring"]["etch"]  # no etch: nothing thins the wiring after the plating
+    del recipe["wiring"]["etch"]  # no etch: nothing thins the wiring, the seed joins it all
     recipe["wiring"]["plating"]["min_thickness_um"] = "3.05 um"
-    SproutBumpRecipe.model_validate(recipe)
+    assert (
+        "wiring.etch = none: the seed's 0.3 um of Cu is patterned by etching it off between the "
+        "patterns after the plating; without the etch it joins them all: add one whose "
+        "copper_etch clears it, e.g. at least 33 s at 30 degC (claim 001:8)"
+    ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
 
 
 def _metal_etch(time_s: str):
@@ -592,47 +607,152 @@ def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_
     assert claim in check["note"]
 
 
+def _wiring_dip(dip: str, time_s: float):
+    """The wiring's `dip` (copper_etch, barrier_etch) set to `time_s` in a validated model."""
+
+    def spoil(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
+        etch = recipe.wiring.etch
+        assert etch is not None
+        spoilt = etch.model_copy(
+            update={dip: getattr(etch, dip).model_copy(update={"time_s": time_s})}
+        )
+        return recipe.model_copy(
+            update={"wiring": recipe.wiring.model_copy(update={"etch": spoilt})}
+        )
+
+    return spoil
+
+
 @pytest.mark.parametrize(
-    ("etch_s", "verdict", "margin"),
+    ("variant", "dip", "time_s", "verdict", "margin"),
     [
+        # the metal support's 3 um foil: 2 min at 45 degC take 3.17 um off it (the bath held
+        # within 1 degC of its setpoint); 100 s, 2.64 um at 44 degC, leave some
+        (METAL_SUPPORT, "copper_etch", 120.0, "pass", "foil 0.167 um (0.167 um to spare)"),
+        (METAL_SUPPORT, "copper_etch", 100.0, "fail", "foil -0.361 um (0.361 um short)"),
+        # the reference seed: 40 s of copper etch take 0.4 um off the 0.3 um Cu, 20 s of
+        # barrier etch 0.1 um off the 0.05 um Ti; the least over-etch is the barrier's
+        ("sprout-bump-csp.yaml", "copper_etch", 40.0, "pass", "seed 0.05 um (0.05 um to spare)"),
+        # 0.25 um off the Cu: 0.05 um of Cu left, and the Ti under it, which it shields
+        ("sprout-bump-csp.yaml", "copper_etch", 25.0, "fail", "seed -0.1 um (0.1 um short)"),
+        # 0.025 um off the Ti: half of it left between the patterns
+        ("sprout-bump-csp.yaml", "barrier_etch", 5.0, "fail", "seed -0.025 um (0.025 um short)"),
+        # the electroless reference: 40 s take 0.4 um off the Cu its bath grew in 4 min
         (
-            120.0,
+            "sprout-bump-csp-electroless.yaml",
+            "copper_etch",
+            40.0,
             "pass",
-            "smallest etch past the foil between the patterns 0.167 um (0.167 um to spare)",
-        ),
-        (
-            100.0,
-            "fail",
-            "smallest etch past the foil between the patterns -0.361 um (0.361 um short)",
+            "seed 0.0833 um (0.0833 um to spare)",
         ),
     ],
 )
-async def test_an_etch_that_leaves_the_foil_between_the_patterns_fails_001_11(
-    store: RunStore, etch_s: float, verdict: str, margin: str
+async def test_an_etch_that_leaves_metal_between_the_patterns_fails_the_claim(
+    store: RunStore, variant: str, dip: str, time_s: float, verdict: str, margin: str
 ):
-    """The metal support's reference etches its 3 um foil 2 min at 45 degC: the bath, held
-    within 1 degC of its setpoint, takes 3.17 um off, the foil is etched through between the
-    patterns at every site with 0.167 um to spare. validate refuses 100 s (2.64 um at 44
-    degC); driven through the line all the same, the wafer completes (no pattern is
-    cut) and the claim check fails 001:11 at every site: the foil left joins the patterns."""
-    prepared = prepare(
-        RunRequest(
-            "sprout-bump-csp",
-            recipe_path=str(RECIPES.joinpath("sprout-bump-csp-metal-support.yaml")),
-        )
+    """An etch too short leaves the metal laid over the wafer before the mould (the metal
+    support's foil, 001:11; the seed, 001:8) in the field between the patterns, joining them:
+    validate refuses it; driven through the line all the same, the wafer completes (no
+    pattern is cut through) and the claim check fails the claim, the metal left its margin.
+    The references pass, their margin the least over-etch of the metal's films."""
+    metal = margin.split()[0]
+    check, apart = await etched_apart_past_validate(
+        store, "sprout-bump-csp", variant, _wiring_dip(dip, time_s), f"the {metal}"
     )
-    recipe = prepared.recipe
-    assert isinstance(recipe, SproutBumpRecipe)
-    etch = recipe.wiring.etch
-    assert etch is not None
-    dip = etch.copper_etch.model_copy(update={"time_s": etch_s})  # past validate
-    wiring = recipe.wiring.model_copy(update={"etch": etch.model_copy(update={"copper_etch": dip})})
-    prepared.recipe = recipe.model_copy(update={"wiring": wiring})
-    async with open_run(store, prepared) as engine:
-        assert await engine.run() == "completed"
-    check = run_report(store, engine.run_id)["claim_check"]
-    (apart,) = [c for c in check["conditions"] if c["condition"].startswith("the foil etched")]
-    assert (apart["claim"], apart["verdict"]) == ("001:11", verdict)
-    assert apart["sites_passing"] == (apart["sites_checked"] if verdict == "pass" else 0)
-    assert margin_text(apart) == margin
-    assert failing_claims(check) == ({"001:11"} if verdict == "fail" else set())
+    claim = "001:11" if metal == "foil" else "001:8"
+    assert (apart["claim"], apart["verdict"]) == (claim, verdict)
+    if metal == "foil":  # a foil is as thick everywhere: left at every site
+        assert apart["sites_passing"] == (apart["sites_checked"] if verdict == "pass" else 0)
+    assert (
+        margin_text(apart)
+        == f"smallest etch past the {margin.replace(' ', ' between the patterns ', 1)}"
+    )
+    assert failing_claims(check) == ({claim} if verdict == "fail" else set())
+
+
+def _seed_dip(dip: str, time_s: str, upper: int | None = None):
+    def spoil(recipe: dict) -> None:
+        wiring = recipe["wiring"] if upper is None else recipe["upper_levels"][upper]["wiring"]
+        wiring["etch"][dip]["time_s"] = time_s
+
+    return spoil
+
+
+@pytest.mark.parametrize(
+    ("variant", "spoil", "expected"),
+    [
+        (  # 0.233 um off the 0.3 um Cu seed in the bath at 29 degC
+            "sprout-bump-csp.yaml",
+            _seed_dip("copper_etch", "25 s"),
+            "wiring.etch.copper_etch.time_s = 25 s: the bath dips within 1 degC of its 30 degC: "
+            "at 29 degC the etch takes 0.233 um off, leaving 0.067 um of the seed's 0.3 um of Cu "
+            "between the patterns, joining them: at least 33 s, or the bath set to 34 degC "
+            "(claim 001:8)",
+        ),
+        (  # the Ti adhesion layer under the Cu, in the barrier etch at 39 degC
+            "sprout-bump-csp.yaml",
+            _seed_dip("barrier_etch", "5 s"),
+            "wiring.etch.barrier_etch.time_s = 5 s: the bath dips within 1 degC of its 40 degC: "
+            "at 39 degC the etch takes 0.0233 um off, leaving 0.027 um of the seed's 0.05 um of "
+            "Ti between the patterns, joining them: at least 11 s, or the bath set to 51 degC "
+            "(claim 001:8)",
+        ),
+        (
+            "sprout-bump-csp.yaml",
+            lambda r: r["wiring"]["etch"].pop("barrier_etch"),
+            "wiring.etch.barrier_etch = none: the seed's 0.05 um of Ti is patterned by etching "
+            "it off between the patterns after the plating; without the etch it joins them all: "
+            "add one whose barrier_etch clears it, e.g. at least 11 s at 40 degC (claim 001:8)",
+        ),
+        (  # the electroless bath grows up to 0.364 um in 4 min at 66 degC
+            "sprout-bump-csp-electroless.yaml",
+            _seed_dip("copper_etch", "30 s"),
+            "wiring.etch.copper_etch.time_s = 30 s: the bath dips within 1 degC of its 30 degC: "
+            "at 29 degC the etch takes 0.28 um off, leaving 0.084 um of the seed's up to 0.364 um "
+            "of Cu between the patterns, joining them: at least 39 s, or the bath set to 34 degC "
+            "(claim 001:8)",
+        ),
+        (  # every level's seed
+            "sprout-bump-csp-levels-2.yaml",
+            _seed_dip("copper_etch", "30 s", upper=0),
+            "upper_levels.0.wiring.etch.copper_etch.time_s = 30 s: the bath dips within 1 degC "
+            "of its 30 degC: at 29 degC the etch takes 0.28 um off, leaving 0.02 um of the seed's "
+            "0.3 um of Cu between the patterns, joining them: at least 33 s",
+        ),
+        (  # a sputter run for its time lays what the chamber's rate gives
+            "sprout-bump-csp.yaml",
+            lambda r: r["wiring"]["seed"]["steps"][1].pop("thickness_nm"),
+            "wiring.seed.steps.1.thickness_nm = none: the seed's Cu is etched off between the "
+            "patterns after the plating, and the etch is checked against its thickness",
+        ),
+    ],
+)
+def test_a_seed_etch_that_may_leave_seed_between_the_patterns_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], variant: str, spoil, expected: str
+):
+    """The etch after the plating must clear the seed between the patterns (001:8): its Cu
+    in the copper etch, its Ti or TiW in the barrier etch, each at the nominal rate in its
+    bath at the coolest it dips, the seed as thick as the crystal ends its step at (or, grown
+    electroless, as the bath grows it at the warmest it runs)."""
+    recipe = reference_recipe(variant)
+    spoil(recipe)
+    assert expected in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
+def test_an_evaporated_seed_run_for_its_time_is_as_thick_as_its_rate_lays(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """An evaporation step without a thickness lays its rate for its time (the crystal holds
+    the rate): 4 nm/s for 100 s is a 0.4 um Cu seed, which the reference's 40 s etch does not
+    clear at 29 degC."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["seed"]["steps"][1] = {
+        "method": "evaporate",
+        "material": "Cu",
+        "time_s": "100 s",
+        "rate_nm_s": "4 nm/s",
+    }
+    assert (
+        "leaving 0.027 um of the seed's 0.4 um of Cu between the patterns, joining them: at "
+        "least 43 s"
+    ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)

@@ -15,8 +15,19 @@ from pathlib import Path
 import pytest
 
 from packline.cli import main
+from packline.sequences.engine import RunStore
+from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.two_process_via import TwoProcessViaRecipe
 
-from .helpers import RECIPES, failing_claims, reference_recipe, refusal, run_lot, write_recipe
+from .helpers import (
+    RECIPES,
+    etched_apart_past_validate,
+    failing_claims,
+    reference_recipe,
+    refusal,
+    run_lot,
+    write_recipe,
+)
 
 #: Ten minutes of O2 at 1 kW: 10 um of resin off the top and the concave bottoms alike.
 O2_10_MIN = {
@@ -363,19 +374,78 @@ def test_a_mounting_below_the_balls_liquidus_holds_the_wafer_at_mount_chips(
 def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    """The interconnects' copper etch (30 s at 30 degC) takes up to 0.322 um off their top (in
+    """The interconnects' copper etch (33 s at 30 degC) takes up to 0.354 um off their top (in
     its bath at 31 degC, the warmest it dips) after the plating held them to
-    `min_thickness_um`: 3.2 um would leave 2.88, below 002:1a-d's 3 um; the 3.33 um suggested
+    `min_thickness_um`: 3.2 um would leave 2.85, below 002:1a-d's 3 um; the 3.36 um suggested
     validates."""
     recipe = reference_recipe("two-process-via.yaml")
     recipe["interconnects"]["plating"]["min_thickness_um"] = "3.2 um"
     assert (
         "interconnects.plating.min_thickness_um = 3.2 um: the etch after the plating "
-        "(interconnects.cu_etch, 30 s at 30 degC, the bath within 1 degC of it) takes up to "
-        "0.322 um off the wiring's top, leaving 2.88 um where the plating held 3.2 um, below "
-        "the 3 um a plated wiring keeps (what the claim check holds it to): at least 3.33 um"
+        "(interconnects.cu_etch, 33 s at 30 degC, the bath within 1 degC of it) takes up to "
+        "0.354 um off the wiring's top, leaving 2.85 um where the plating held 3.2 um, below "
+        "the 3 um a plated wiring keeps (what the claim check holds it to): at least 3.36 um"
     ) in refusal(capsys, tmp_path, "two-process-via", recipe)
-    recipe["interconnects"]["plating"]["min_thickness_um"] = "3.33 um"  # the one suggested
+    recipe["interconnects"]["plating"]["min_thickness_um"] = "3.36 um"  # the one suggested
     assert (
         main(["validate", "two-process-via", "--recipe", str(write_recipe(tmp_path, recipe))]) == 0
     )
+
+
+@pytest.mark.parametrize(
+    ("dip", "time_s", "expected"),
+    [
+        (  # 0.28 um off the 0.3 um Cu seed in the bath at 29 degC (the reference etches 33 s)
+            "cu_etch",
+            "30 s",
+            "interconnects.cu_etch.time_s = 30 s: the bath dips within 1 degC of its 30 degC: at "
+            "29 degC the etch takes 0.28 um off, leaving 0.02 um of the seed's 0.3 um of Cu "
+            "between the patterns, joining them: at least 33 s, or the bath set to 31 degC "
+            "(claim 002:1a-d)",
+        ),
+        (
+            "ti_etch",
+            "10 s",
+            "interconnects.ti_etch.time_s = 10 s: the bath dips within 1 degC of its 40 degC: at "
+            "39 degC the etch takes 0.0467 um off, leaving 0.0033 um of the seed's 0.05 um of Ti "
+            "between the patterns, joining them: at least 11 s, or the bath set to 41 degC "
+            "(claim 002:1a-d)",
+        ),
+    ],
+)
+def test_a_seed_etch_that_may_leave_seed_between_the_interconnects_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dip: str, time_s: str, expected: str
+):
+    """The interconnects' copper and Ti etches must clear the seed between them at the
+    nominal rate in their baths at the coolest they dip: the seed left there joins them."""
+    recipe = reference_recipe("two-process-via.yaml")
+    recipe["interconnects"][dip]["time_s"] = time_s
+    assert expected in refusal(capsys, tmp_path, "two-process-via", recipe)
+
+
+@pytest.mark.parametrize(
+    ("time_s", "verdict", "margin"),
+    [
+        (33.0, "pass", "0.03 um (0.03 um to spare)"),
+        (25.0, "fail", "-0.1 um (0.1 um short)"),
+    ],
+)
+async def test_a_seed_etch_that_leaves_seed_between_the_interconnects_fails_002_1a_d(
+    store: RunStore, time_s: float, verdict: str, margin: str
+):
+    """The reference's 33 s copper etch clears the 0.3 um Cu seed between the interconnects;
+    25 s, driven past validate, leaves Cu there (and the Ti under it, which it shields): the
+    wafer completes and the claim check fails 002:1a-d, the seed left its margin."""
+
+    def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
+        interconnects = recipe.interconnects
+        dip = interconnects.cu_etch.model_copy(update={"time_s": time_s})
+        spoilt = interconnects.model_copy(update={"cu_etch": dip})
+        return recipe.model_copy(update={"interconnects": spoilt})
+
+    check, apart = await etched_apart_past_validate(
+        store, "two-process-via", "two-process-via.yaml", spoil, "the seed"
+    )
+    assert (apart["claim"], apart["verdict"]) == ("002:1a-d", verdict)
+    assert margin_text(apart) == "smallest etch past the seed between the patterns " + margin
+    assert failing_claims(check) == ({"002:1a-d"} if verdict == "fail" else set())

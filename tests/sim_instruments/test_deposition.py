@@ -237,3 +237,18 @@ def test_no_film_where_resist_masks_the_site_and_a_second_metal_joins_through_th
     # on the Ti, not on a step: it joins wherever the Ti does, with the Ti's contact
     assert cu.connected.tolist() == ti.connected.tolist()
     np.testing.assert_array_equal(cu.contact_mohm, ti.contact_mohm)
+
+
+def test_a_metal_film_lies_as_thick_in_the_field_between_the_patterns_a_dielectric_not():
+    """A seed is the metal the etch after its wiring's plating must clear between the
+    patterns (`Film.field_um`): as thick there as it was laid, nothing etched past it yet; a
+    passivation is no wiring's metal."""
+    wafer = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4)).get("W01")
+    wafer.resist.thickness_um[:2] = 5.0  # a lift-off mask over the first two sites
+    cu = deposit_film(wafer, Method.SPUTTER, Material.CU, 300, 0.0, PHYSICS)
+    np.testing.assert_array_equal(cu.field_um, np.where(cu.present, cu.thickness_um, 0))
+    assert cu.field_um[:2].tolist() == [0.0, 0.0]
+    assert cu.field_um.max() == pytest.approx(0.3, rel=1e-3)  # the centre; thinner to the edge
+    np.testing.assert_array_equal(cu.field_overetch_um, 0.0)
+    sio2 = deposit_film(wafer, Method.CVD, Material.SIO2, 500, 0.0, PHYSICS)
+    assert sio2.field_um.size == sio2.field_overetch_um.size == 0

@@ -154,6 +154,39 @@ async def test_the_etch_clears_a_metal_supports_foil_between_the_patterns_past_t
     assert short.opened_sites == through.opened_sites == 0
 
 
+async def test_the_etches_clear_a_seed_and_its_barrier_between_the_patterns():
+    """001:8: a 0.05 um Ti adhesion layer and a 0.3 um Cu seed lie in the field between the
+    plated patterns. The copper etch takes the Cu there (0.2 um in 20 s at 30 degC leave 0.1
+    um; 20 s more clear it, 0.1 um past it) and stops at the Ti, which only the barrier etch
+    takes (0.025 um in 5 s at 40 degC; 10 s more clear it, 0.025 um past it). A seed of the
+    wiring level below, under its resin, is out of the etchant's reach."""
+    async with bench_on_line() as (sim, bench):
+        wafer = sim.twin.get("W1")
+        sites = wafer.geometry.site_count
+        below = Film.blanket(FilmMaterial.TI, 0.05, sites)
+        wafer.add_resin(ResinKind.THERMOSET, 30.0, cure=1.0)
+        barrier = Film.blanket(FilmMaterial.TI, 0.05, sites, level=1)
+        seed = Film.blanket(FilmMaterial.CU, 0.3, sites, level=1)
+        plating = Film.blanket(FilmMaterial.CU, 5.0, sites, level=1)
+        wafer.films.layers += [below, barrier, seed, plating]
+        for film in (below, barrier, seed):
+            film.track_field()
+        below.field_um[:] = 0.0  # etched through between its own patterns
+        await bench.load("W1")
+        await bench.etch(Tank.CU_ETCH, 20)
+        np.testing.assert_allclose(seed.field_um, 0.1, rtol=1e-4)
+        await bench.etch(Tank.CU_ETCH, 20)
+        np.testing.assert_allclose(seed.field_overetch_um, 0.1, rtol=1e-4)
+        np.testing.assert_array_equal(barrier.field_um, barrier.thickness_um)  # Cu etch stops
+        await bench.heat_bath(Tank.TI_ETCH, 40)
+        await bench.etch(Tank.TI_ETCH, 5)
+        np.testing.assert_allclose(barrier.field_um, 0.025, rtol=1e-4)
+        await bench.etch(Tank.TI_ETCH, 10)
+    np.testing.assert_array_equal(barrier.field_um, 0.0)
+    np.testing.assert_allclose(barrier.field_overetch_um, 0.025, rtol=1e-4)
+    np.testing.assert_array_equal(below.field_overetch_um, 0.0)
+
+
 async def test_resist_and_a_nobler_metal_on_top_stop_the_etchant():
     async with bench_on_line() as (sim, bench):
         wafer = sim.twin.get("W1")
@@ -224,6 +257,7 @@ async def test_electroless_copper_joins_the_metal_it_touches():
     assert film.material is FilmMaterial.CU
     assert result.change_um == pytest.approx(0.6, rel=0.01)
     assert np.allclose(film.thickness_um, 0.6)
+    np.testing.assert_array_equal(film.field_um, film.thickness_um)  # the seed between patterns
     assert film.present.all()
     assert film.connected.sum() == sites - 1
     assert not film.connected[0]

@@ -11,6 +11,11 @@ A film etched through a mask of islands (a land reticle: 000:x3's metal plate pa
 interconnections) keeps a land under each site and loses the metal in the field around it:
 `land_um` and `field_um` say how wide the land is and how much metal the field still holds
 (which joins the land to the rest of the film); both stay empty for a film never so etched.
+
+A metal film laid over the whole wafer before a wiring's mould (a metal support's foil, a
+seed sputtered, evaporated or grown electroless) lies in the field between the patterns to
+come as thick as it was laid (`track_field`): the etch after the plating must clear it there
+(`field_um`), and what it took beyond it is the field's over-etch (`field_overetch_um`).
 """
 
 from __future__ import annotations
@@ -69,11 +74,18 @@ class Film:
     land_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     #: per site, the metal still in the field around the site's land or pattern, joining it
     #: to the rest of the film (empty: not tracked, a film never etched through islands and
-    #: not a metal support's foil)
+    #: neither a metal support's foil nor a seed)
     field_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     #: per site, how much further an etch went once it had cleared that field (empty: not
-    #: tracked; 0 where metal is left): the over-etch between a metal support's patterns
+    #: tracked; 0 where metal is left): the over-etch between the wiring's patterns
     field_overetch_um: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+
+    def track_field(self) -> None:
+        """Hold the film, laid over the whole wafer before a wiring's mould (a metal support's
+        foil, a seed), as the metal in the field between the patterns to come: as thick there
+        as it lies at each site, nothing etched past it yet."""
+        self.field_um = np.where(self.present, self.thickness_um, 0).astype(np.float32)
+        self.field_overetch_um = np.zeros(self.thickness_um.size, np.float32)
 
     @property
     def covers(self) -> np.ndarray:
