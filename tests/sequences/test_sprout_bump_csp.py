@@ -438,22 +438,33 @@ def test_every_least_value_validate_suggests_validates_when_applied(foil: str | 
         assert applied, f"{time_s} at {temperature_c} refused nothing: the sweep tests nothing"
 
 
-@pytest.mark.parametrize("time_s", ["20 s", "100 s", "107 s", "110 s"])
-def test_the_bath_temperature_validate_suggests_clears_the_foil_when_applied(time_s: str):
-    """The other way out of an etch too short for the foil, a warmer bath, is named with the
-    set temperature that clears it, and that temperature is accepted for the foil (a bath that
-    much hotter may then thin the wiring below its minimum: that refusal is the plating's)."""
-    recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
-    etch = recipe["wiring"]["etch"]["copper_etch"]
+@pytest.mark.parametrize(
+    ("variant", "dip", "time_s"),
+    [
+        *((METAL_SUPPORT, "copper_etch", t) for t in ("20 s", "100 s", "107 s", "110 s")),
+        *(("sprout-bump-csp.yaml", "copper_etch", t) for t in ("10 s", "25 s", "32 s")),
+        *(("sprout-bump-csp.yaml", "barrier_etch", t) for t in ("5 s", "10 s")),
+        ("sprout-bump-csp-electroless.yaml", "copper_etch", "30 s"),
+    ],
+)
+def test_the_bath_temperature_validate_suggests_clears_the_metal_when_applied(
+    variant: str, dip: str, time_s: str
+):
+    """The other way out of an etch too short for the foil or the seed, a warmer bath, is
+    named with the set temperature that clears it, and that temperature is accepted for the
+    metal (a bath that much hotter may then thin the wiring below its minimum: that refusal
+    is the plating's)."""
+    recipe = reference_recipe(variant)
+    etch = recipe["wiring"]["etch"][dip]
     etch["time_s"] = time_s
     recipe["wiring"]["plating"].update(min_thickness_um="3 um", thickness_um="40 um")
     with pytest.raises(ValidationError) as refused:
         SproutBumpRecipe.model_validate(recipe)
     text = format_validation_error("recipe", refused.value, SproutBumpRecipe)
-    match = re.search(r"or the bath set to (\d+) degC \(claim 001:11\)$", text)
+    match = re.search(r"or the bath set to (\d+) degC \(claim 001:(?:8|11)\)$", text)
     assert match, text
     etch["temperature_c"] = f"{match[1]} degC"
-    # the foil is cleared; the hotter bath may thin the wiring below its minimum (another field)
+    # the metal is cleared; the hotter bath may thin the wiring below its minimum (another field)
     refused_now = _refused_with(recipe)
     assert refused_now is None or refused_now[0] == "wiring.plating.min_thickness_um"
 
