@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Annotated, Self
 
 from pydantic import Field, model_validator
@@ -45,6 +46,7 @@ from packline.drivers.roles.electroplater import (
 )
 from packline.drivers.roles.lithography import RETICLES
 from packline.drivers.roles.oven import LIQUIDUS_C, Oven, ThermalProfile, reflow_profile
+from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BathRate
 from packline.sequences.engine import (
     Batch,
     Feeds,
@@ -129,6 +131,69 @@ PLATED_WIRING_MIN_UM = 3.0
 MIN_THICKNESS_DECIMALS = 2
 
 
+@dataclass(frozen=True)
+class WiringEtch:
+    """The etch after a wiring's plating, as `PlatingStep.require_wiring` judges it: a dip of
+    `time_s` in a bath of `rate` set to `temperature_c` (`described` names it in a message),
+    which takes the wiring's unmasked top off as it clears the `clears_um` of metal between
+    the patterns (`clears` names it: `the seed's 0.3 um of Cu`; 0: none there)."""
+
+    described: str
+    time_s: float
+    temperature_c: float
+    rate: BathRate
+    clears_um: float = 0.0
+    clears: str = ""
+
+    def most_removed_um(self) -> float:
+        """The most the dip takes off: in its bath at the warmest it may dip."""
+        return self.rate.band_um_s(self.temperature_c)[1] * self.time_s
+
+    def least_clearing_s(self) -> int:
+        """The least dip, in whole seconds, at `temperature_c` that clears `clears_um` (at
+        the coolest the bath may dip; 1 s with nothing to clear)."""
+        return max(1, math.ceil(self.clears_um / self.rate.band_um_s(self.temperature_c)[0]))
+
+    def within(self, spare_um: float) -> str:
+        """The etches that take at most `spare_um` off the wiring and still clear the metal
+        between the patterns, for the end of a refusal (`, or ...`): the longest dip at its
+        temperature, and the hottest set temperature for its time when the bath set above its
+        reference is what takes too much off; or that neither does. Each is rounded to keep
+        within `spare_um`: applied, it passes."""
+        fastest_um_s = self.rate.band_um_s(self.temperature_c)[1]
+        longest_s = math.floor(spare_um / fastest_um_s)
+        least_s = self.least_clearing_s()
+        at = f"{self.temperature_c:g} degC"
+        if not self.clears_um:
+            shorter = f", or a shorter etch, at most {longest_s:d} s at {at}"
+        elif longest_s >= least_s:
+            shorter = (
+                f", or a shorter etch, at most {longest_s:d} s at {at} (the least that clears "
+                f"{self.clears} is {least_s:d} s)"
+            )
+        else:
+            shorter = (
+                f" (no shorter etch at {at} both clears {self.clears} and keeps it: the least "
+                f"that clears it, {least_s:d} s, takes up to {fastest_um_s * least_s:.3g} um off)"
+            )
+        reference_c = self.rate.reference_c
+        at_reference_um = self.rate.band_um_s(reference_c)[1] * self.time_s
+        if self.temperature_c <= reference_c or at_reference_um > spare_um:
+            return shorter
+        # the set temperature whose fastest rate is the one allowed: the coolest whose slowest
+        # is (`set_c_for`), less the band's width
+        hottest_c = math.floor(self.rate.set_c_for(spare_um / self.time_s) - 2 * BATH_TOLERANCE_C)
+        moved = f"set to {at}, above its {reference_c:g} degC reference, the bath takes it off"
+        if self.clears_um:
+            coolest_c = math.ceil(self.rate.set_c_for(self.clears_um / self.time_s))
+            if hottest_c < coolest_c:  # no bath keeps the wiring and clears the metal
+                return shorter
+        return (
+            f"{shorter}, or the bath set to at most {hottest_c:d} degC for its {self.time_s:g} s "
+            f"({moved})"
+        )
+
+
 def rounded_up(value: float, decimals: int) -> float:
     """`value` rounded up to `decimals`: what a suggestion printed with them reads back as,
     never below `value`, so the suggestion passes the test it was worked out for."""
@@ -190,20 +255,16 @@ class PlatingStep(Recipe):
         return self
 
     def require_wiring(
-        self,
-        path: str,
-        claim: str,
-        etch: str = "",
-        etched_um: float = 0.0,
-        foil_um: float = 0.0,
+        self, path: str, claim: str, etch: WiringEtch | None = None, foil_um: float = 0.0
     ) -> None:
         """Refuse the step (`path` in the recipe) as a plated wiring of `claim` if its
-        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the etch after it
-        (`etch` says which, `etched_um` the most it may take off the wiring's unmasked top)
-        has thinned the wiring, counting the `foil_um` of metal support it was plated on as
-        wiring too (001:11): the plating holds a wafer before the etch, the claim check after
-        it, and a recipe cannot lower the bar its claim is checked against. The least
-        `min_thickness_um` suggested is rounded up: it passes."""
+        `min_thickness_um` is below `PLATED_WIRING_MIN_UM`, or would be once the `etch` after
+        it has thinned the wiring's unmasked top, counting the `foil_um` of metal support it
+        was plated on as wiring too (001:11): the plating holds a wafer before the etch, the
+        claim check after it, and a recipe cannot lower the bar its claim is checked against.
+        The least `min_thickness_um` suggested is rounded up (with `thickness_um` raised to it
+        when below it: the plating gives no minimum above what it plates), the etch suggested
+        instead keeps within it (`WiringEtch.within`): either, applied, passes."""
         field = f"{path}.min_thickness_um"
         value = f"{self.min_thickness_um:g} um"
         if self.min_thickness_um < PLATED_WIRING_MIN_UM:
@@ -214,6 +275,9 @@ class PlatingStep(Recipe):
                 f"a plated wiring is at least {PLATED_WIRING_MIN_UM:g} um thick, what the claim "
                 "check holds it to: the recipe's minimum may raise that, not lower it",
             )
+        if etch is None:
+            return
+        etched_um = etch.most_removed_um()
         least_um = PLATED_WIRING_MIN_UM + etched_um - foil_um
         if self.min_thickness_um < least_um:
             left_um = self.min_thickness_um + foil_um - etched_um
@@ -223,14 +287,22 @@ class PlatingStep(Recipe):
                 if left_um > 0
                 else f"through all of it where the plating held {held}: the pattern cut through"
             )
+            suggested_um = rounded_up(least_um, MIN_THICKNESS_DECIMALS)
+            thicker = (
+                f", with thickness_um ({self.thickness_um:g} um now) raised to at least as "
+                "much (the plating gives no minimum above what it plates)"
+                if suggested_um > self.thickness_um
+                else ""
+            )
+            spare_um = self.min_thickness_um + foil_um - PLATED_WIRING_MIN_UM
             raise claim_violation(
                 claim,
                 field,
                 value,
-                f"the etch after the plating ({etch}) takes up to {etched_um:.3g} um off the "
-                f"wiring's top, {leaving}, below the {PLATED_WIRING_MIN_UM:g} um a plated "
-                "wiring keeps (what the claim check holds it to): at least "
-                f"{rounded_up(least_um, MIN_THICKNESS_DECIMALS):g} um, or a shorter etch",
+                f"the etch after the plating ({etch.described}) takes up to {etched_um:.3g} um "
+                f"off the wiring's top, {leaving}, below the {PLATED_WIRING_MIN_UM:g} um a "
+                "plated wiring keeps (what the claim check holds it to): at least "
+                f"{suggested_um:g} um{thicker}{etch.within(spare_um)}",
             )
 
     def design_area_setpoints(self, path: str, real_cm2: float, source: str) -> list[ToolSetpoint]:

@@ -233,6 +233,9 @@ R = TypeVar("R", bound=Recipe)
 
 _LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 
+#: pydantic's error types for a value where a section (a nested model) belongs.
+_SECTION_TYPES = {"model_type", "model_attributes_type"}
+
 
 def unwrapped(annotation: Any) -> Any:
     """`Annotated[X, ...]` -> X (any depth); anything else as it is."""
@@ -304,6 +307,9 @@ def format_validation_error(
         limits = [f"{_LIMIT_WORDS[k]} {v}" for k, v in ctx.items() if k in _LIMIT_WORDS]
         if limits:
             message = "must be " + " and ".join(limits)
+        elif problem["type"] in _SECTION_TYPES:
+            # pydantic names the section's model class, which no recipe spells
+            message = "must be a section of fields, as `packline methods METHOD` lists them"
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
         given = "" if quiet else f" = {_bounded(repr(problem['input']))}"
         lines.append(f"{source}: {path}{given}: {message}")

@@ -59,6 +59,7 @@ from .recipe import (
     SproutBumpRecipe,
     TerminalsRecipe,
     WiringRecipe,
+    etch_missing,
 )
 from .steps import (
     deposit,
@@ -96,6 +97,7 @@ __all__ = [
     "deposit",
     "deposition_cycle",
     "etch_between_patterns",
+    "etch_missing",
     "etch_seed",
     "expose_and_develop",
     "form_terminals",

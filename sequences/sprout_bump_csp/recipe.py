@@ -34,7 +34,7 @@ from ..bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, SolderBallRecipe
+from ..solder import PlatingStep, SolderBallRecipe, WiringEtch
 from ..wafers import WaferRecipe
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
@@ -64,6 +64,24 @@ def least_dip_s(tank: Tank, metal_um: float, set_c: float) -> int:
     """The least dip, in whole seconds, that takes `metal_um` off in `tank`'s bath set to
     `set_c`, at the line's nominal rate at the coolest it may dip (`BATH_TOLERANCE_C` below)."""
     return math.ceil(metal_um / BATH_RATES[tank].band_um_s(set_c)[0])
+
+
+def etch_missing(
+    claim: str, path: str, tank: Tank, metal: FieldMetal, needed: str, condition: str = ""
+) -> Exception:
+    """The refusal of `claim` of no etch at `path` (missing or null) where `tank`'s dip must
+    clear `metal` between the patterns (`condition`: what makes it the wiring's metal, `with
+    support metal-film `): what to add (`needed`, `one whose copper_etch`), and the least dip
+    that clears it at the bath's reference temperature."""
+    reference_c = BATH_RATES[tank].reference_c
+    return claim_violation(
+        claim,
+        path,
+        "none",
+        f"{condition}{metal.described} is patterned by etching it off between the patterns "
+        f"after the plating; without the etch it joins them all: add {needed} clears it, e.g. "
+        f"at least {least_dip_s(tank, metal.um, reference_c):d} s at {reference_c:g} degC",
+    )
 
 
 class SeedStep(Recipe):
@@ -226,10 +244,17 @@ class Dip(Recipe):
         the bath at the coolest it may dip (`BATH_TOLERANCE_C` below `temperature_c`)."""
         return BATH_RATES[tank].band_um_s(self.temperature_c)[0] * self.time_s
 
-    def most_removed_um(self, tank: Tank) -> float:
-        """The most the dip takes off a film `tank` works on at the line's nominal rate: in
-        the bath at the warmest it may dip (`BATH_TOLERANCE_C` above `temperature_c`)."""
-        return BATH_RATES[tank].band_um_s(self.temperature_c)[1] * self.time_s
+    def after_plating(self, path: str, tank: Tank, metal: FieldMetal) -> WiringEtch:
+        """The dip (`path` in the recipe) in `tank` as the etch after a wiring's plating that
+        clears `metal` between the patterns, for `PlatingStep.require_wiring`."""
+        return WiringEtch(
+            self.described(path),
+            self.time_s,
+            self.temperature_c,
+            BATH_RATES[tank],
+            metal.um,
+            metal.described,
+        )
 
     def require_clears(self, claim: str, path: str, tank: Tank, metal: FieldMetal) -> None:
         """Refuse the dip (`path` in the recipe) in `tank` as the etch of `claim` if it may
@@ -453,17 +478,13 @@ class SproutBumpRecipe(Recipe):
         for path, wiring in self.wirings():
             plating = wiring.plating
             self._require_field_cleared(path, wiring, foil_um)
-            if wiring.etch is None:
-                plating.require_wiring(f"{path}.plating", self.plated_claim())
-            else:
-                dip = wiring.etch.copper_etch
-                plating.require_wiring(
-                    f"{path}.plating",
-                    self.plated_claim(),
-                    dip.described(f"{path}.etch.copper_etch"),
-                    dip.most_removed_um(Tank.CU_ETCH),
-                    foil_um,
+            etch = None
+            if wiring.etch is not None:
+                metal = self._field_metal(wiring, Tank.CU_ETCH, foil_um)
+                etch = wiring.etch.copper_etch.after_plating(
+                    f"{path}.etch.copper_etch", Tank.CU_ETCH, metal
                 )
+            plating.require_wiring(f"{path}.plating", self.plated_claim(), etch, foil_um)
             wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
         return self
 
@@ -474,29 +495,27 @@ class SproutBumpRecipe(Recipe):
         tank that etches it (`Dip.require_clears`), or no such dip."""
         claim = self.plated_claim()
         for tank, name in SEED_ETCH_DIPS:
-            if wiring.seed is not None:
-                metal = wiring.seed.to_clear(tank)
-            else:
-                foil = foil_um if tank is Tank.CU_ETCH else 0.0
-                metal = FieldMetal(foil, f"the {foil_um:g} um foil")
+            metal = self._field_metal(wiring, tank, foil_um)
             if metal.um <= 0:
                 continue
             dip = None if wiring.etch is None else wiring.etch.dip(tank)
             if dip is not None:
                 dip.require_clears(claim, f"{path}.etch.{name}", tank, metal)
                 continue
-            reference_c = BATH_RATES[tank].reference_c
             support = "with support metal-film " if self.metal_support else ""
             missing = "etch" if wiring.etch is None else f"etch.{name}"
-            raise claim_violation(
-                claim,
-                f"{path}.{missing}",
-                "none",
-                f"{support}{metal.described} is patterned by etching it off between the "
-                "patterns after the plating; without the etch it joins them all: add one whose "
-                f"{name} clears it, e.g. at least {least_dip_s(tank, metal.um, reference_c):d} s "
-                f"at {reference_c:g} degC",
+            raise etch_missing(
+                claim, f"{path}.{missing}", tank, metal, f"one whose {name}", support
             )
+
+    @staticmethod
+    def _field_metal(wiring: WiringRecipe, tank: Tank, foil_um: float) -> FieldMetal:
+        """What `tank`'s dip must clear between the wiring's patterns: the seed's films of its
+        metals, or the metal support's `foil_um` (copper)."""
+        if wiring.seed is not None:
+            return wiring.seed.to_clear(tank)
+        foil = foil_um if tank is Tank.CU_ETCH else 0.0
+        return FieldMetal(foil, f"the {foil_um:g} um foil")
 
     def sheet(self, resin: ResinRecipe) -> ResinSheet:
         """The sheet a level's `resin` is laminated from: on the recipe's support (a metal

@@ -25,7 +25,7 @@ from packline.units import Unit
 from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
-from ..sprout_bump_csp import Dip, MouldRecipe, ReticleName, SeedRecipe
+from ..sprout_bump_csp import Dip, MouldRecipe, ReticleName, SeedRecipe, etch_missing
 from ..wafers import WaferRecipe
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
@@ -132,8 +132,15 @@ class InterconnectRecipe(Recipe):
     mould: MouldRecipe
     plating: PlatingStep
     strip: Dip
-    cu_etch: Dip
-    ti_etch: Dip
+    #: the seed's Cu etched off between the interconnects, then its Ti or TiW (None: refused
+    #: if the seed has that metal, naming the least etch: what is left joins them all)
+    cu_etch: Dip | None = None
+    ti_etch: Dip | None = None
+
+    def seed_etch_dips(self) -> list[tuple[Tank, Dip]]:
+        """The dips that etch the seed between the interconnects, in their order."""
+        dips = ((Tank.CU_ETCH, self.cu_etch), (Tank.TI_ETCH, self.ti_etch))
+        return [(tank, dip) for tank, dip in dips if dip is not None]
 
     @model_validator(mode="after")
     def _seed_etched_apart(self) -> Self:
@@ -144,8 +151,11 @@ class InterconnectRecipe(Recipe):
             (Tank.TI_ETCH, self.ti_etch, "ti_etch"),
         ):
             metal = self.seed.to_clear(tank)
-            if metal.um > 0:
-                dip.require_clears("002:1a-d", name, tank, metal)
+            if metal.um <= 0:
+                continue
+            if dip is None:
+                raise etch_missing("002:1a-d", name, tank, metal, "a dip that")
+            dip.require_clears("002:1a-d", name, tank, metal)
         return self
 
 
@@ -270,12 +280,11 @@ class TwoProcessViaRecipe(Recipe):
     def _plating_inside_its_window(self) -> Self:
         interconnects = self.interconnects
         dip = interconnects.cu_etch
-        interconnects.plating.require_wiring(
-            "interconnects.plating",
-            "002:1a-d",
-            dip.described("interconnects.cu_etch"),
-            dip.most_removed_um(Tank.CU_ETCH),
-        )
+        etch = None
+        if dip is not None:
+            metal = interconnects.seed.to_clear(Tank.CU_ETCH)
+            etch = dip.after_plating("interconnects.cu_etch", Tank.CU_ETCH, metal)
+        interconnects.plating.require_wiring("interconnects.plating", "002:1a-d", etch)
         interconnects.plating.require_through_mask(
             "interconnects", interconnects.mould.mask, self.wafer.spec()
         )

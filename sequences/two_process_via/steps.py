@@ -127,8 +127,8 @@ async def dip(wafer: Wafer, bench: WetBench, tank: Tank, step: Dip) -> None:
 
 async def etch_seed(wafer: Wafer, bench: WetBench, recipe: InterconnectRecipe) -> None:
     """The copper seed, then the Ti barrier under it, etched where no plating protects them."""
-    await dip(wafer, bench, Tank.CU_ETCH, recipe.cu_etch)
-    await dip(wafer, bench, Tank.TI_ETCH, recipe.ti_etch)
+    for tank, step in recipe.seed_etch_dips():
+        await dip(wafer, bench, tank, step)
 
 
 async def coat(wafer: Wafer, step: CoatStep, name: str, claims: tuple[str, ...]) -> None:

@@ -8,6 +8,7 @@ check names the claim.
 
 from __future__ import annotations
 
+import copy
 import functools
 import itertools
 import operator
@@ -218,7 +219,8 @@ def test_a_film_support_without_a_seed_is_refused(
             "(wiring.etch.copper_etch, 40 s at 30 degC, the bath within 1 degC of it) takes up "
             "to 0.429 um off the wiring's top, leaving 2.62 um where the plating held 3.05 um, "
             "below the 3 um a plated wiring keeps (what the claim check holds it to): at least "
-            "3.43 um, or a shorter etch (claim 001:8)",
+            "3.43 um (no shorter etch at 30 degC both clears the seed's 0.3 um of Cu and keeps "
+            "it: the least that clears it, 33 s, takes up to 0.354 um off) (claim 001:8)",
         ),
         (  # a mould mask outside the reticle library: the area plated through it is unknown
             "mould",
@@ -349,7 +351,8 @@ def _metal_etch(time_s: str):
             "(wiring.etch.copper_etch, 120 s at 45 degC, the bath within 1 degC of it) takes up "
             "to 3.64 um off the wiring's top, leaving 2.41 um where the plating held 3.05 um on "
             "the 3 um foil, below the 3 um a plated wiring keeps (what the claim check holds it "
-            "to): at least 3.64 um, or a shorter etch (claim 001:11)",
+            "to): at least 3.64 um (no shorter etch at 45 degC both clears the 3 um foil and "
+            "keeps it: the least that clears it, 114 s, takes up to 3.46 um off) (claim 001:11)",
         ),
         (  # 18.2 um at 46 degC: through the 4.5 um plating and the foil
             _metal_etch("10 min"),
@@ -406,7 +409,7 @@ def _refused_with(recipe: dict) -> tuple[str, str] | None:
         SproutBumpRecipe.model_validate(recipe)
     except ValidationError as error:
         text = format_validation_error("recipe", error, SproutBumpRecipe)
-        match = re.fullmatch(r"recipe: ([\w.]+) = .*: at least ([\d.]+ (?:um|s)), or .*", text)
+        match = re.fullmatch(r"recipe: ([\w.]+) = .*?: at least ([\d.]+ (?:um|s))\b.*", text)
         assert match, text
         return match[1], match[2]
     return None
@@ -767,3 +770,74 @@ def test_an_evaporated_seed_run_for_its_time_is_as_thick_as_its_rate_lays(
         "leaving 0.027 um of the seed's 0.4 um of Cu between the patterns, joining them: at "
         "least 43 s"
     ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
+def _wiring_suggestions(text: str) -> list[dict[str, dict[str, str]]]:
+    """The ways out a refusal of `wiring.plating.min_thickness_um` suggests, each as the
+    changes to the wiring's sections that apply it."""
+    ways: list[dict[str, dict[str, str]]] = []
+    if least := re.search(r": at least ([\d.]+ um)(, with thickness_um)?", text):
+        thicker = {"thickness_um": least[1]} if least[2] else {}
+        ways.append({"plating": {"min_thickness_um": least[1], **thicker}})
+    if shorter := re.search(r", or a shorter etch, at most (\d+ s) at", text):
+        ways.append({"copper_etch": {"time_s": shorter[1]}})
+    if cooler := re.search(r", or the bath set to at most (\d+) degC", text):
+        ways.append({"copper_etch": {"temperature_c": f"{cooler[1]} degC"}})
+    return ways
+
+
+def _applied(recipe: dict, way: dict[str, dict[str, str]]) -> dict:
+    """A copy of `recipe` with a way out of `_wiring_suggestions` applied."""
+    applied = copy.deepcopy(recipe)
+    applied["wiring"]["plating"].update(way.get("plating", {}))
+    applied["wiring"]["etch"]["copper_etch"].update(way.get("copper_etch", {}))
+    return applied
+
+
+def test_a_hotter_copper_etch_names_a_thicker_plating_a_shorter_etch_and_a_cooler_bath(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The copper etch at 60 degC takes up to 3.43 um off the reference's 4.5 um minimum: the
+    refusal says the 6.43 um minimum needs a thicker plating too (the 5 um `thickness_um`
+    refused it once applied alone), the longest etch at 60 degC that keeps 3 um and still
+    clears the seed, and, the bath being what moved, the hottest setpoint for its 40 s."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["etch"]["copper_etch"]["temperature_c"] = "60 degC"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert (
+        "(what the claim check holds it to): at least 6.43 um, with thickness_um (5 um now) "
+        "raised to at least as much (the plating gives no minimum above what it plates), or a "
+        "shorter etch, at most 17 s at 60 degC (the least that clears the seed's 0.3 um of Cu "
+        "is 5 s), or the bath set to at most 48 degC for its 40 s (set to 60 degC, above its "
+        "30 degC reference, the bath takes it off) (claim 001:8)"
+    ) in error
+    ways = _wiring_suggestions(error)
+    assert len(ways) == 3, error
+    for way in ways:
+        assert _refused_with(_applied(recipe, way)) is None, way
+
+
+@pytest.mark.parametrize("variant", ["sprout-bump-csp.yaml", METAL_SUPPORT])
+def test_every_way_out_of_a_thinned_wiring_validate_suggests_validates_when_applied(
+    variant: str,
+):
+    """Over etch times and bath temperatures, every suggestion of a refusal of the plating's
+    minimum (a thicker plating, a shorter etch, a cooler bath), applied alone, is accepted;
+    and the sweep meets each kind of suggestion."""
+    met: set[str] = set()
+    for time_s, temperature_c in itertools.product(
+        ("40 s", "2 min", "200 s"), ("35 degC", "45 degC", "52 degC", "60 degC")
+    ):
+        recipe = reference_recipe(variant)
+        recipe["wiring"]["etch"]["copper_etch"].update(time_s=time_s, temperature_c=temperature_c)
+        if (refused := _refused_with(recipe)) is None or "plating" not in refused[0]:
+            continue
+        try:
+            SproutBumpRecipe.model_validate(recipe)
+        except ValidationError as error:
+            text = format_validation_error("recipe", error, SproutBumpRecipe)
+        for way in _wiring_suggestions(text):
+            met.update(f"{section}.{name}" for section in way for name in way[section])
+            applied = _applied(recipe, way)
+            assert _refused_with(applied) is None, f"{time_s} at {temperature_c}: {way}"
+    assert {"plating.thickness_um", "copper_etch.time_s", "copper_etch.temperature_c"} <= met

@@ -424,6 +424,68 @@ def test_a_seed_etch_that_may_leave_seed_between_the_interconnects_is_refused(
 
 
 @pytest.mark.parametrize(
+    ("dip", "expected"),
+    [
+        (
+            "cu_etch",
+            "interconnects.cu_etch = none: the seed's 0.3 um of Cu is patterned by etching it off "
+            "between the patterns after the plating; without the etch it joins them all: add a "
+            "dip that clears it, e.g. at least 33 s at 30 degC (claim 002:1a-d)",
+        ),
+        (
+            "ti_etch",
+            "interconnects.ti_etch = none: the seed's 0.05 um of Ti is patterned by etching it "
+            "off between the patterns after the plating; without the etch it joins them all: "
+            "add a dip that clears it, e.g. at least 11 s at 40 degC (claim 002:1a-d)",
+        ),
+    ],
+)
+@pytest.mark.parametrize("left_out", ["missing", "null"])
+def test_a_seed_etch_left_out_is_refused_with_the_least_that_clears_the_seed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], dip: str, expected: str, left_out: str
+):
+    """A copper or Ti etch left out, or null, leaves the seed's metal joining every
+    interconnect: refused as 001 refuses its etch, naming the least dip that clears it at
+    the bath's reference temperature (never pydantic's `Field required` or a class name)."""
+    recipe = reference_recipe("two-process-via.yaml")
+    if left_out == "missing":
+        del recipe["interconnects"][dip]
+    else:
+        recipe["interconnects"][dip] = None
+    error = refusal(capsys, tmp_path, "two-process-via", recipe)
+    assert expected in error
+    assert "Dip" not in error
+
+
+def test_a_hotter_copper_etch_names_a_thicker_plating_a_shorter_etch_and_a_cooler_bath(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The copper etch at 60 degC takes up to 2.83 um off the interconnects' 4.5 um minimum:
+    the refusal names the minimum with the thicker plating it needs, the longest etch at 60
+    degC that keeps 3 um and still clears the seed, and the hottest bath for its 33 s; each,
+    applied, validates."""
+    recipe = reference_recipe("two-process-via.yaml")
+    recipe["interconnects"]["cu_etch"]["temperature_c"] = "60 degC"
+    assert (
+        "(what the claim check holds it to): at least 5.83 um, with thickness_um (5 um now) "
+        "raised to at least as much (the plating gives no minimum above what it plates), or a "
+        "shorter etch, at most 17 s at 60 degC (the least that clears the seed's 0.3 um of Cu "
+        "is 5 s), or the bath set to at most 50 degC for its 33 s (set to 60 degC, above its "
+        "30 degC reference, the bath takes it off) (claim 002:1a-d)"
+    ) in refusal(capsys, tmp_path, "two-process-via", recipe)
+    for section, changes in (
+        ("plating", {"min_thickness_um": "5.83 um", "thickness_um": "5.83 um"}),
+        ("cu_etch", {"time_s": "17 s"}),
+        ("cu_etch", {"temperature_c": "50 degC"}),
+    ):
+        applied = reference_recipe("two-process-via.yaml")
+        applied["interconnects"]["cu_etch"]["temperature_c"] = "60 degC"
+        applied["interconnects"][section].update(changes)
+        path = str(write_recipe(tmp_path, applied))
+        assert main(["validate", "two-process-via", "--recipe", path]) == 0, changes
+
+
+@pytest.mark.parametrize(
     ("time_s", "verdict", "margin"),
     [
         (33.0, "pass", "0.03 um (0.03 um to spare)"),
@@ -439,6 +501,7 @@ async def test_a_seed_etch_that_leaves_seed_between_the_interconnects_fails_002_
 
     def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
         interconnects = recipe.interconnects
+        assert interconnects.cu_etch is not None
         dip = interconnects.cu_etch.model_copy(update={"time_s": time_s})
         spoilt = interconnects.model_copy(update={"cu_etch": dip})
         return recipe.model_copy(update={"interconnects": spoilt})

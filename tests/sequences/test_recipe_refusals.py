@@ -1,0 +1,105 @@
+"""Every method's recipe refused for a section left out or null: the refusal speaks the
+recipe's terms (its fields, what they need), never a model class of the code."""
+
+from __future__ import annotations
+
+import copy
+import functools
+import operator
+import re
+import types
+import typing
+from collections.abc import Iterator
+
+import pytest
+import yaml
+from pydantic import BaseModel
+
+from packline.sequences.engine import Method, Recipe, RecipeError, all_methods, read_recipe_text
+from packline.sequences.engine.recipe import unwrapped
+
+METHODS = [m for m in all_methods() if m.default_recipe is not None]
+
+
+def _subclasses(cls: type) -> set[type]:
+    return {sub for direct in cls.__subclasses__() for sub in {direct, *_subclasses(direct)}}
+
+
+#: Every recipe model's class name, as a refusal must not spell it.
+CLASS_NAMES = re.compile(
+    r"\b(" + "|".join(sorted(c.__name__ for c in _subclasses(Recipe))) + r")\b"
+)
+
+
+def _section_model(annotation: object) -> type[BaseModel] | None:
+    """The one model a field (or a list's item) holds, through `Annotated` and `| None`;
+    None for anything else."""
+    annotation = unwrapped(annotation)
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [unwrapped(a) for a in typing.get_args(annotation) if a is not type(None)]
+        annotation = members[0] if len(members) == 1 else None
+    return (
+        annotation if isinstance(annotation, type) and issubclass(annotation, BaseModel) else None
+    )
+
+
+def _sections(
+    model: type[BaseModel], data: dict, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[str | int, ...]]:
+    """The path of every section (a mapping) the recipe `data` of `model` states, nested ones
+    and those in lists too, where the field takes one model."""
+    for name, value in data.items():
+        info = model.model_fields.get(name)
+        if info is None:
+            continue
+        annotation = unwrapped(info.annotation)
+        if isinstance(value, list) and typing.get_origin(annotation) is list:
+            item_model = _section_model(typing.get_args(annotation)[0])
+            for index, item in enumerate(value):
+                if isinstance(item, dict) and item_model is not None:
+                    yield (*path, name, index)
+                    yield from _sections(item_model, item, (*path, name, index))
+        elif isinstance(value, dict):
+            yield (*path, name)
+            section = _section_model(annotation)
+            if section is not None:
+                yield from _sections(section, value, (*path, name))
+
+
+def _refusal(method: Method, recipe: dict) -> str | None:
+    """What reading `recipe` as `method`'s refuses it with (None: accepted)."""
+    try:
+        read_recipe_text(method.recipe_model, yaml.safe_dump(recipe), "recipe")
+    except RecipeError as error:
+        return str(error)
+    return None
+
+
+def _left_out(recipe: dict, path: tuple[str | int, ...], how: str) -> dict:
+    """A copy of `recipe` with the section at `path` removed (`missing`) or set to null."""
+    spoilt = copy.deepcopy(recipe)
+    *parents, name = path
+    parent = functools.reduce(operator.getitem, parents, spoilt)
+    if how == "missing":
+        del parent[name]
+    else:
+        parent[name] = None
+    return spoilt
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
+def test_a_section_left_out_or_null_is_refused_naming_no_class(method: Method):
+    """Each section of the method's default recipe, nested ones and list items too, left out
+    and set to null: whatever is refused names no model class, nor pydantic's `Input should
+    be a valid dictionary or instance of ...` (a null `interconnects.ti_etch` once did)."""
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    refusals = {
+        f"{'.'.join(map(str, path))} {how}": _refusal(method, _left_out(recipe, path, how))
+        for path in _sections(method.recipe_model, recipe)
+        for how in ("missing", "null")
+    }
+    refused = {where: error for where, error in refusals.items() if error is not None}
+    assert refused, f"{method.name}: no section is required: the test tests nothing"
+    for where, error in refused.items():
+        assert not CLASS_NAMES.search(error), f"{where}: {error}"
+        assert "Input should be" not in error, f"{where}: {error}"
