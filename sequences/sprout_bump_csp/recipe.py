@@ -4,6 +4,7 @@ claims' own constraints."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, Self
 
@@ -67,20 +68,35 @@ def least_dip_s(tank: Tank, metal_um: float, set_c: float) -> int:
 
 
 def etch_missing(
-    claim: str, path: str, tank: Tank, metal: FieldMetal, needed: str, condition: str = ""
+    claim: str,
+    path: str,
+    dips: Sequence[tuple[str, Tank, FieldMetal]],
+    needed: str,
+    condition: str = "",
 ) -> Exception:
-    """The refusal of `claim` of no etch at `path` (missing or null) where `tank`'s dip must
-    clear `metal` between the patterns (`condition`: what makes it the wiring's metal, `with
-    support metal-film `): what to add (`needed`, `one whose copper_etch`), and the least dip
-    that clears it at the bath's reference temperature."""
-    reference_c = BATH_RATES[tank].reference_c
+    """The refusal of `claim` of no etch at `path` (missing or null) where each of `dips`
+    (its field's name, its tank, the metal it must clear) must clear its metal between the
+    patterns (`condition`: what makes it the wiring's metal, `with support metal-film `):
+    what to add (`needed`), and the least of each dip that clears its metal at its bath's
+    reference temperature, all at once."""
+    metals = " and ".join(metal.described for _, _, metal in dips)
+    leasts = [
+        f"at least {least_dip_s(tank, metal.um, reference_c):d} s at {reference_c:g} degC"
+        for _, tank, metal in dips
+        for reference_c in (BATH_RATES[tank].reference_c,)
+    ]
+    if len(dips) == 1:
+        joined = f"{metals} is patterned by etching it off between the patterns after the "
+        joined += "plating; without the etch it joins them all"
+        example = leasts[0]
+    else:
+        joined = f"{metals} are patterned by etching them off between the patterns after the "
+        joined += "plating; without the etch they join them all"
+        example = " and ".join(
+            f"{name} {least}" for (name, _, _), least in zip(dips, leasts, strict=True)
+        )
     return claim_violation(
-        claim,
-        path,
-        "none",
-        f"{condition}{metal.described} is patterned by etching it off between the patterns "
-        f"after the plating; without the etch it joins them all: add {needed} clears it, e.g. "
-        f"at least {least_dip_s(tank, metal.um, reference_c):d} s at {reference_c:g} degC",
+        claim, path, "none", f"{condition}{joined}: add {needed}, e.g. {example}"
     )
 
 
@@ -494,19 +510,23 @@ class SproutBumpRecipe(Recipe):
         support's `foil_um` (001:11), or the seed's films (001:8), each in the dip of the
         tank that etches it (`Dip.require_clears`), or no such dip."""
         claim = self.plated_claim()
-        for tank, name in SEED_ETCH_DIPS:
-            metal = self._field_metal(wiring, tank, foil_um)
-            if metal.um <= 0:
-                continue
-            dip = None if wiring.etch is None else wiring.etch.dip(tank)
-            if dip is not None:
-                dip.require_clears(claim, f"{path}.etch.{name}", tank, metal)
-                continue
-            support = "with support metal-film " if self.metal_support else ""
-            missing = "etch" if wiring.etch is None else f"etch.{name}"
-            raise etch_missing(
-                claim, f"{path}.{missing}", tank, metal, f"one whose {name}", support
-            )
+        support = "with support metal-film " if self.metal_support else ""
+        dips = [
+            (name, tank, metal)
+            for tank, name in SEED_ETCH_DIPS
+            if (metal := self._field_metal(wiring, tank, foil_um)).um > 0
+        ]
+        if wiring.etch is None:
+            names = " and ".join(f"a {name}" for name, _, _ in dips)
+            them = "clears it" if len(dips) == 1 else "clear them"
+            needed = f"the etch: a strip that takes the mould off, then {names} that {them}"
+            raise etch_missing(claim, f"{path}.etch", dips, needed, support)
+        for name, tank, metal in dips:
+            dip = wiring.etch.dip(tank)
+            if dip is None:
+                needed = f"a {name} that clears it"
+                raise etch_missing(claim, f"{path}.etch.{name}", [(name, tank, metal)], needed)
+            dip.require_clears(claim, f"{path}.etch.{name}", tank, metal)
 
     @staticmethod
     def _field_metal(wiring: WiringRecipe, tank: Tank, foil_um: float) -> FieldMetal:

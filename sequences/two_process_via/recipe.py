@@ -154,7 +154,7 @@ class InterconnectRecipe(Recipe):
             if metal.um <= 0:
                 continue
             if dip is None:
-                raise etch_missing("002:1a-d", name, tank, metal, "a dip that")
+                raise etch_missing("002:1a-d", name, [(name, tank, metal)], "a dip that clears it")
             dip.require_clears("002:1a-d", name, tank, metal)
         return self
 

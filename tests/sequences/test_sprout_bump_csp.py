@@ -326,9 +326,11 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
     del recipe["wiring"]["etch"]  # no etch: nothing thins the wiring, the seed joins it all
     recipe["wiring"]["plating"]["min_thickness_um"] = "3.05 um"
     assert (
-        "wiring.etch = none: the seed's 0.3 um of Cu is patterned by etching it off between the "
-        "patterns after the plating; without the etch it joins them all: add one whose "
-        "copper_etch clears it, e.g. at least 33 s at 30 degC (claim 001:8)"
+        "wiring.etch = none: the seed's 0.3 um of Cu and the seed's 0.05 um of Ti are patterned "
+        "by etching them off between the patterns after the plating; without the etch they "
+        "join them all: add the etch: a strip that takes the mould off, then a copper_etch and "
+        "a barrier_etch that clear them, e.g. copper_etch at least 33 s at 30 degC and "
+        "barrier_etch at least 11 s at 40 degC (claim 001:8)"
     ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
 
 
@@ -363,7 +365,8 @@ def _metal_etch(time_s: str):
             lambda r: r["wiring"].pop("etch"),
             "wiring.etch = none: with support metal-film the 3 um foil is patterned by etching "
             "it off between the patterns after the plating; without the etch it joins them all: "
-            "add one whose copper_etch clears it, e.g. at least 322 s at 30 degC (claim 001:11)",
+            "add the etch: a strip that takes the mould off, then a copper_etch that clears it, "
+            "e.g. at least 322 s at 30 degC (claim 001:11)",
         ),
         (
             lambda r: r.pop("foil_thickness_um"),
@@ -716,7 +719,7 @@ def _seed_dip(dip: str, time_s: str, upper: int | None = None):
             lambda r: r["wiring"]["etch"].pop("barrier_etch"),
             "wiring.etch.barrier_etch = none: the seed's 0.05 um of Ti is patterned by etching "
             "it off between the patterns after the plating; without the etch it joins them all: "
-            "add one whose barrier_etch clears it, e.g. at least 11 s at 40 degC (claim 001:8)",
+            "add a barrier_etch that clears it, e.g. at least 11 s at 40 degC (claim 001:8)",
         ),
         (  # the electroless bath grows up to 0.364 um in 4 min at 66 degC
             "sprout-bump-csp-electroless.yaml",
@@ -841,3 +844,27 @@ def test_every_way_out_of_a_thinned_wiring_validate_suggests_validates_when_appl
             applied = _applied(recipe, way)
             assert _refused_with(applied) is None, f"{time_s} at {temperature_c}: {way}"
     assert {"plating.thickness_um", "copper_etch.time_s", "copper_etch.temperature_c"} <= met
+
+
+@pytest.mark.parametrize("variant", ["sprout-bump-csp.yaml", METAL_SUPPORT])
+def test_a_wiring_without_its_etch_is_told_the_whole_section_which_applied_validates(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], variant: str
+):
+    """001 without `wiring.etch` names the whole section at once, the strip and every dip
+    the seed (or the foil) needs with the least of each: written in as suggested (the strip
+    the reference's), the recipe validates, not refused again for the next missing dip."""
+    recipe = reference_recipe(variant)
+    strip = recipe["wiring"].pop("etch")["strip"]
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert "wiring.etch = none:" in error
+    assert "add the etch: a strip that takes the mould off, then " in error
+    named = re.findall(r"(\w+_etch) at least (\d+ s) at (\d+ degC)", error)
+    if not named:  # one dip: `e.g. at least 322 s at 30 degC`, the copper etch
+        least = re.search(r"e\.g\. at least (\d+ s) at (\d+ degC)", error)
+        assert least, error
+        named = [("copper_etch", least[1], least[2])]
+    recipe["wiring"]["etch"] = {"strip": strip} | {
+        name: {"time_s": time_s, "temperature_c": temperature_c}
+        for name, time_s, temperature_c in named
+    }
+    assert _refused_with(recipe) is None
