@@ -194,37 +194,29 @@ def test_a_token_is_asked_for_and_kept_and_nothing_is_written(tmp_path):
     assert _dump(db) == before
 
 
+class StoppedByCtrlC(Dashboard):
+    """A dashboard the test ends with Ctrl-C, which must exit 0 (the context's SIGTERM then
+    finds it ended)."""
+
+    STOPPED = 0
+
+
 def test_ctrl_c_stops_it_quietly(tmp_path):
     """Ctrl-C (SIGINT) ends the dashboard with exit 0 and no traceback or error, as the docs
     say, a page's live stream open meanwhile (it was cancelled after the graceful shutdown's
     2 s, with a traceback)."""
     db = tmp_path / "runs.db"
     RunStore(db).close()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "packline", "dashboard", "--db", str(db), "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        assert process.stderr is not None
-        assert select.select([process.stdout], [], [], TIMEOUT_S)[0]
-        header = process.stdout.readline()
-        assert header.startswith("packline dashboard of ")
-        url = header.split(" on ", 1)[1].split()[0]
-        with urllib.request.urlopen(url, timeout=TIMEOUT_S) as page:  # serving, not starting
+    with StoppedByCtrlC(db) as dashboard:
+        with urllib.request.urlopen(dashboard.url, timeout=TIMEOUT_S) as page:  # serving
             assert page.status == 200
-        with urllib.request.urlopen(f"{url}events", timeout=TIMEOUT_S) as stream:
+        with urllib.request.urlopen(f"{dashboard.url}events", timeout=TIMEOUT_S) as stream:
             assert stream.readline().startswith(b"data: ")  # a page's live stream, open
-            process.send_signal(signal.SIGINT)
-            assert process.wait(timeout=TIMEOUT_S) == 0
-        errors = process.stderr.read()
-        assert "Traceback" not in errors
-        assert "ERROR" not in errors
-    finally:
-        stop(process)
+            dashboard.process.send_signal(signal.SIGINT)
+            assert dashboard.process.wait(timeout=TIMEOUT_S) == 0
+    errors = dashboard.log.read_text()
+    assert "Traceback" not in errors
+    assert "ERROR" not in errors
 
 
 def _dump(db: Path) -> list[str]:
