@@ -149,11 +149,6 @@ class WiringEtch:
         """The most the dip takes off: in its bath at the warmest it may dip."""
         return self.rate.band_um_s(self.temperature_c)[1] * self.time_s
 
-    def least_clearing_s(self) -> int:
-        """The least dip, in whole seconds, at `temperature_c` that clears `clears_um` (at
-        the coolest the bath may dip; 1 s with nothing to clear)."""
-        return max(1, math.ceil(self.clears_um / self.rate.band_um_s(self.temperature_c)[0]))
-
     def within(self, spare_um: float) -> str:
         """The etches that take at most `spare_um` off the wiring and still clear the metal
         between the patterns, for the end of a refusal (`, or ...`): the longest dip at its
@@ -162,7 +157,7 @@ class WiringEtch:
         within `spare_um`: applied, it passes."""
         fastest_um_s = self.rate.band_um_s(self.temperature_c)[1]
         longest_s = math.floor(spare_um / fastest_um_s)
-        least_s = self.least_clearing_s()
+        least_s = self.rate.least_clearing_s(self.clears_um, self.temperature_c)
         at = f"{self.temperature_c:g} degC"
         if not self.clears_um:
             shorter = f", or a shorter etch, at most {longest_s:d} s at {at}"
@@ -185,7 +180,7 @@ class WiringEtch:
         hottest_c = math.floor(self.rate.set_c_for(spare_um / self.time_s) - 2 * BATH_TOLERANCE_C)
         moved = f"set to {at}, above its {reference_c:g} degC reference, the bath takes it off"
         if self.clears_um:
-            coolest_c = math.ceil(self.rate.set_c_for(self.clears_um / self.time_s))
+            coolest_c = self.rate.least_clearing_c(self.clears_um, self.time_s)
             if hottest_c < coolest_c:  # no bath keeps the wiring and clears the metal
                 return shorter
         return (

@@ -57,6 +57,16 @@ class BathRate:
             + BATH_TOLERANCE_C
         )
 
+    def least_clearing_s(self, metal_um: float, set_c: float) -> int:
+        """The least dip, in whole seconds (at least 1), that takes `metal_um` off in a bath
+        set to `set_c`, at the coolest it may dip."""
+        return max(1, math.ceil(metal_um / self.band_um_s(set_c)[0]))
+
+    def least_clearing_c(self, metal_um: float, time_s: float) -> int:
+        """The coolest whole-degree set temperature at which a `time_s` dip takes `metal_um`
+        off, at the coolest it may dip."""
+        return math.ceil(self.set_c_for(metal_um / time_s))
+
     def band_um_s(self, set_c: float) -> tuple[float, float]:
         """The slowest and the fastest rate of a bath set to `set_c`: a dip may start anywhere
         within `BATH_TOLERANCE_C` of it."""

@@ -3,7 +3,6 @@ claims' own constraints."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, Self
@@ -61,12 +60,6 @@ class FieldMetal:
     described: str
 
 
-def least_dip_s(tank: Tank, metal_um: float, set_c: float) -> int:
-    """The least dip, in whole seconds, that takes `metal_um` off in `tank`'s bath set to
-    `set_c`, at the line's nominal rate at the coolest it may dip (`BATH_TOLERANCE_C` below)."""
-    return math.ceil(metal_um / BATH_RATES[tank].band_um_s(set_c)[0])
-
-
 def etch_missing(
     claim: str,
     path: str,
@@ -81,7 +74,8 @@ def etch_missing(
     reference temperature, all at once."""
     metals = " and ".join(metal.described for _, _, metal in dips)
     leasts = [
-        f"at least {least_dip_s(tank, metal.um, reference_c):d} s at {reference_c:g} degC"
+        f"at least {BATH_RATES[tank].least_clearing_s(metal.um, reference_c):d} s at "
+        f"{reference_c:g} degC"
         for _, tank, metal in dips
         for reference_c in (BATH_RATES[tank].reference_c,)
     ]
@@ -280,9 +274,9 @@ class Dip(Recipe):
         suggests are rounded up: either, applied, clears the metal."""
         if self.time_s >= metal.um / BATH_RATES[tank].band_um_s(self.temperature_c)[0]:
             return
-        least_s = least_dip_s(tank, metal.um, self.temperature_c)
+        least_s = BATH_RATES[tank].least_clearing_s(metal.um, self.temperature_c)
         removed_um = self.least_removed_um(tank)
-        set_c = math.ceil(BATH_RATES[tank].set_c_for(metal.um / self.time_s))
+        set_c = BATH_RATES[tank].least_clearing_c(metal.um, self.time_s)
         raise claim_violation(
             claim,
             f"{path}.time_s",
