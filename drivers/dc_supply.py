@@ -30,6 +30,7 @@ interlock; the tool that owns it (the electroplater) decides when its output may
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 
 from .equipment import Identity
 from .errors import ToolError, WrongTool
@@ -150,19 +151,19 @@ class ScpiDcSupply(ScpiDriver):
         """What a process watches of the supply, in one exchange (a compound query): the
         output current (A) and voltage (V), recorded as the cell's traces, and the tripped
         protections, as `request_alarms` reads them."""
-        names = (*_MEASURED, *_PROTECTIONS.values())
-        replies = await self.query_units(action, *(self._query(name) for name in names))
-        current_a, voltage_v = (self.number_reply(action, reply) for reply in replies[:2])
+        reply = await self.query_named(action, (*_MEASURED, *_PROTECTIONS.values()))
+        current_a, voltage_v = (self.number_reply(action, reply[name]) for name in _MEASURED)
         self.trace("current_a", current_a)
         self.trace("voltage_v", voltage_v)
-        return current_a, voltage_v, self._tripped(action, replies[2:])
+        return current_a, voltage_v, self._tripped(action, reply)
 
-    def _tripped(self, action: str, replies: list[str]) -> dict[str, str]:
-        """The protections whose trip query answered 1, as the spec's alarms."""
+    def _tripped(self, action: str, reply: Mapping[str, str]) -> dict[str, str]:
+        """The protections whose trip query answered 1 in `reply` (by query name), as the
+        spec's alarms."""
         return {
             code: SPEC.alarm_text[code]
-            for code, reply in zip(_PROTECTIONS, replies, strict=True)
-            if self.flag_reply(action, reply)
+            for code, name in _PROTECTIONS.items()
+            if self.flag_reply(action, reply[name])
         }
 
     def _check_identity(self, identity: Identity) -> None:
@@ -184,8 +185,7 @@ class ScpiDcSupply(ScpiDriver):
         """The tripped protections (`VOLT:PROT:TRIP?`, `CURR:PROT:TRIP?`, one compound query),
         as the spec's alarms."""
         action = "read protections"
-        queries = (self._query(name) for name in _PROTECTIONS.values())
-        return self._tripped(action, await self.query_units(action, *queries))
+        return self._tripped(action, await self.query_named(action, tuple(_PROTECTIONS.values())))
 
     async def request_interlocks(self) -> dict[str, bool]:
         """A supply has none: the tool that owns it guards its output."""

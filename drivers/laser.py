@@ -141,16 +141,10 @@ class ScpiLaser(ScpiDriver, Laser):
             raise self.garbled(action, reply, expected) from None
         return JobProgress(state, done, total, elapsed_s, remaining_s)
 
-    async def _query_named(self, action: str, names: Sequence[str]) -> dict[str, str]:
-        """The queries of the spec's commands `names` in one exchange (a compound query):
-        each command's name -> its reply."""
-        replies = await self.query_units(action, *(_query(name) for name in names))
-        return dict(zip(names, replies, strict=True))
-
     async def request_status(self) -> LaserStatus:
         """Every field in one exchange: the spec's `STATUS_QUERIES` as one compound query."""
         action = "read status"
-        reply = await self._query_named(action, STATUS_QUERIES)
+        reply = await self.query_named(action, STATUS_QUERIES)
         return LaserStatus(
             wafer_id=self._wafer_id(action, reply["wafer"]),
             door_open=self.mnemonic(action, reply["door"], {True: OPEN, False: CLOSED}),
@@ -170,7 +164,7 @@ class ScpiLaser(ScpiDriver, Laser):
     async def _read_job(self, action: str) -> tuple[JobProgress, float]:
         """A running job's progress and the measured power (W), in one exchange: the spec's
         `JOB_POLL_QUERIES` as one compound query."""
-        reply = await self._query_named(action, JOB_POLL_QUERIES)
+        reply = await self.query_named(action, JOB_POLL_QUERIES)
         progress = self._progress(action, reply["job_progress"])
         return progress, self.number_reply(action, reply["measured_power"])
 

@@ -7,7 +7,7 @@ IEEE 488.2's `*OPC?`, which the tool answers when it ends (`ScpiDriver.wait_oper
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ..equipment import Equipment, Identity, poll_hold_s
@@ -16,6 +16,7 @@ from ..links import TextLink
 from .scpi_wire import (
     NO_ERROR,
     ScpiWire,
+    command,
     matches,
     scpi_wire,
     short_form,
@@ -104,6 +105,13 @@ class ScpiDriver(Equipment):
         if len(replies) != len(queries):
             raise self.garbled(action, reply, f"{len(queries)} replies joined by ;", message)
         return replies
+
+    async def query_named(self, action: str, names: Sequence[str]) -> dict[str, str]:
+        """The queries of the spec's commands `names` in one exchange (`query_units`): each
+        command's name -> its reply."""
+        queries = (command(self.spec, name).query for name in names)
+        replies = await self.query_units(action, *queries)
+        return dict(zip(names, replies, strict=True))
 
     def number_reply(self, action: str, reply: str) -> float:
         """A query's reply as a number; a `ProtocolError` if it is not one."""
