@@ -22,10 +22,10 @@ batch in slots `BatchPlcSimulator` (`plc_batch.py`).
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from enum import IntEnum
 from functools import cached_property, lru_cache
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from pymodbus.constants import ExcCodes
 from pymodbus.pdu.device import ModbusDeviceIdentification
@@ -71,6 +71,20 @@ def _ascii_registers(text: str, register_count: int) -> tuple[int, ...]:
     return tuple(ascii_to_registers(text, register_count))
 
 
+#: How many windows of status registers a tool remembers what they show (`_status_window`).
+_STATUS_WINDOWS_KEPT = 64
+
+
+class _StatusWindow(NamedTuple):
+    """What a read of some registers shows of the status: the register groups it covers
+    (entry, repetition, first address), whether any is the tool's own (`status_values`),
+    and the family's own ones it covers, by name."""
+
+    groups: tuple[tuple[PlcStatus, int, int], ...]
+    tool_values: bool
+    family_values: tuple[str, ...]
+
+
 def _encode(entry: PlcStatus, value: object) -> Sequence[int]:
     """The registers of one status value: text, or a number on the entry's scale."""
     if entry.text:
@@ -101,6 +115,7 @@ class ModbusPlcSimulator(SimulatedTool):
         self.reasons = reason_enum(self.spec)
         self.command_error: IntEnum = self.reasons(Reason.NONE)
         self.refused_register = 0
+        self._status_windows: dict[tuple[int, int], _StatusWindow] = {}
 
     @cached_property
     def _command_of_code(self) -> dict[int, PlcCommand]:
@@ -168,19 +183,18 @@ class ModbusPlcSimulator(SimulatedTool):
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        """Every Modbus access: advance the model to now, judge a write, render the status."""
+        """Every Modbus access: advance the model to now, then judge a write or render the
+        status registers a read returns (a write cannot reach them: they are read-only)."""
         self.advance()
-        if set_values is not None:
-            values = [int(v) for v in set_values]
-            self.received.append(f"FC{function_code} write {address} {values}")
-            refused = self._judge(start_address, address, values, registers)
-            reason, register = refused or (Reason.NONE, 0)
-            self.command_error, self.refused_register = self.reasons(reason), register
-            if refused is not None:
-                self._render(start_address, registers)
-                return ExcCodes.ILLEGAL_VALUE
-        self._render(start_address, registers)
-        return None
+        if set_values is None:
+            self._render(address, count, start_address, registers)
+            return None
+        values = [int(v) for v in set_values]
+        self.received.append(f"FC{function_code} write {address} {values}")
+        refused = self._judge(start_address, address, values, registers)
+        reason, register = refused or (Reason.NONE, 0)
+        self.command_error, self.refused_register = self.reasons(reason), register
+        return None if refused is None else ExcCodes.ILLEGAL_VALUE
 
     # ----------------------------------------------------------------- judging writes
 
@@ -343,47 +357,61 @@ class ModbusPlcSimulator(SimulatedTool):
         return tuple(sorted(placed, key=lambda group: group[2]))
 
     @cached_property
-    def _status_extent(self) -> range:
-        """The addresses from the first status register to the last."""
-        layout = self._status_layout
-        if not layout:
-            return range(0)
-        return range(layout[0][2], max(address + e.words for e, _, address in layout))
+    def _family_status(self) -> dict[str, Callable[[], object]]:
+        """The status registers the family fills itself: how to get each one's value."""
+        return {
+            ALARMS: lambda: sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms),  # type: ignore[attr-defined]
+            INTERLOCKS: self._interlock_word,
+            COMMAND_ERROR: lambda: int(self.command_error),
+            REFUSED_REGISTER: lambda: self.refused_register,
+            SERIAL_NUMBER: lambda: self.serial_number,
+        }
 
-    def _render(self, start: int, registers: list[int]) -> None:
-        """Write the present status into the block of registers from address `start`."""
-        end = start + len(registers)
-        extent = self._status_extent
-        if start >= extent.stop or end <= extent.start:
+    def _interlock_word(self) -> int:
+        closed = self.interlocks()
+        return sum(1 << i.bit for i in self.spec.interlocks if closed[i.name])  # type: ignore[attr-defined]
+
+    def _status_window(self, first: int, end: int) -> _StatusWindow:
+        """What a read of the registers from `first` up to `end` shows of the status, worked
+        out once for each window read (a host reads the same few again and again)."""
+        window = self._status_windows.get((first, end))
+        if window is None:
+            groups = tuple(
+                (entry, index, address)
+                for entry, index, address in self._status_layout
+                if address < end and address + entry.words > first
+            )
+            names = {entry.name for entry, _, _ in groups}
+            family = tuple(name for name in self._family_status if name in names)
+            window = _StatusWindow(groups, bool(names - {*family}), family)
+            if len(self._status_windows) >= _STATUS_WINDOWS_KEPT:
+                self._status_windows.clear()
+            self._status_windows[first, end] = window
+        return window
+
+    def _render(self, first: int, count: int, start: int, registers: list[int]) -> None:
+        """Write the present status into the registers a read of `count` from address
+        `first` returns: only the values it shows are worked out. `registers` is the
+        device's block from address `start`."""
+        end = first + count
+        window = self._status_window(first, end)
+        if not window.groups:
             return  # a setpoint or command block: no status to show
-        values = {**self.status_values(), **self._family_status()}
-        for entry, index, address in self._status_layout:
-            if address >= end:
-                break
-            if address + entry.words <= start:
-                continue
+        values: dict[str, object] = dict(self.status_values()) if window.tool_values else {}
+        for name in window.family_values:
+            values[name] = self._family_status[name]()
+        for entry, index, address in window.groups:
             value = values.get(entry.name, 0)
             if entry.repeat > 1:
                 assert isinstance(value, Sequence)
                 value = value[index] if index < len(value) else ("" if entry.text else 0)
             encoded = _encode(entry, value)
-            if start <= address and address + entry.words <= end:
+            if first <= address and address + entry.words <= end:
                 registers[address - start : address - start + entry.words] = encoded
                 continue
             for offset, word in enumerate(encoded):
-                if start <= address + offset < end:
+                if first <= address + offset < end:
                     registers[address + offset - start] = word
-
-    def _family_status(self) -> dict[str, object]:
-        """The status registers the family fills itself, as values of their entries."""
-        closed = self.interlocks()
-        return {
-            ALARMS: sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms),  # type: ignore[attr-defined]
-            INTERLOCKS: sum(1 << i.bit for i in self.spec.interlocks if closed[i.name]),  # type: ignore[attr-defined]
-            COMMAND_ERROR: int(self.command_error),
-            REFUSED_REGISTER: self.refused_register,
-            SERIAL_NUMBER: self.serial_number,
-        }
 
     # ----------------------------------------------------------------- the tool's part
 
