@@ -6,8 +6,8 @@ of its bytes, so an array that several snapshots hold (the geometry of every waf
 no later step touches) is stored once. A part is compressed with its bytes shuffled by item
 size (every value's first byte, then every second byte ...), which puts the slowly varying
 high bytes of a float map together. The header is compressed with the header of the wafer's
-snapshot before as zlib's preset dictionary. `join_snapshot` gives back the very bytes
-`snapshot` wrote.
+snapshot before as zlib's preset dictionary. `load_twin` gives back the very bytes `snapshot`
+writes.
 
 A process trace's samples taken during one step are packed per tool into one compressed
 block: every series (one reading's name and unit) of the tool's polls, the samples in the order
@@ -19,18 +19,20 @@ docs/decisions/0035-headers-and-trace-blocks-coded-as-differences.md.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import sqlite3
 import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 # numpy is imported by the functions that use it: `packline runs` opens the records without it.
 if TYPE_CHECKING:
     import numpy as np
+
+    from packline.sim_instruments.twin.snapshot import Snapshot
 
 #: zlib level of parts and trace blocks: most of the gain of 9 at a fraction of its time.
 LEVEL = 6
@@ -57,20 +59,10 @@ def unshuffle(shuffled: bytes, item_size: int) -> bytes:
 # --------------------------------------------------------------------------- twin snapshots
 
 
-def split_snapshot(data: bytes) -> tuple[bytes, list[tuple[str, bytes]]]:
-    """Snapshot `data` as its header (the length prefix and the JSON) and its arrays, each as
-    (where it is in the workpiece, its `.npy` bytes), in order; `join_snapshot` of the
-    header and the arrays' bytes is `data`."""
-    length = int.from_bytes(data[:8], "big")
-    header = data[: 8 + length]
-    arrays = data[8 + length :]
-    parts = [
-        (path, arrays[offset : offset + size])
-        for offset, size, path in sorted(_array_spans(json.loads(header[8:])))
-    ]
-    if sum(len(part) for _, part in parts) != len(arrays):
-        raise ValueError("twin snapshot: its arrays do not cover its array section")
-    return header, parts
+def array_paths(header: bytes) -> list[str]:
+    """Where each part of the snapshot with this `header` (its length prefix and JSON) is in
+    the workpiece ('.fields.surface.residue_nm'), in the order of its array section."""
+    return [path for _, _, path in sorted(_array_spans(json.loads(header[8:])))]
 
 
 def _array_spans(value: Any, path: str = "") -> Iterator[tuple[int, int, str]]:
@@ -88,7 +80,7 @@ def _array_spans(value: Any, path: str = "") -> Iterator[tuple[int, int, str]]:
 
 
 def join_snapshot(header: bytes, parts: Sequence[bytes]) -> bytes:
-    """The snapshot that `split_snapshot` split."""
+    """The snapshot of this `header` and `parts` (each array's `.npy` bytes, in order)."""
     return header + b"".join(parts)
 
 
@@ -233,25 +225,56 @@ def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
 # --------------------------------------------------------------------------- in the database
 
 
-def save_twin(db: sqlite3.Connection, run_id: str, wafer_id: str, data: bytes) -> str:
-    """Store snapshot `data` of wafer `wafer_id` of run `run_id` (once, by the sha256 of its
-    bytes; each part once too, by the sha256 of its bytes); its digest. Its header is
-    compressed with the header of the wafer's snapshot before as zlib's preset dictionary: the
-    two differ in a few values and offsets."""
-    digest = hashlib.sha256(data).hexdigest()
-    if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is not None:
+class TwinWriter:
+    """Stores twin snapshots (`save`), keeping the header of each wafer's last one it stored,
+    so the next is coded against it without decoding the wafer's chain of headers again."""
+
+    def __init__(self) -> None:
+        self._headers: dict[tuple[str, str], StoredHeader] = {}
+
+    def save(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
+        """Store snapshot `taken` of wafer `wafer_id` of run `run_id` (once, by its digest, the
+        sha256 of its bytes; each part once too, by the sha256 of its bytes); its digest. Its
+        header is compressed with the header of the wafer's snapshot before as zlib's preset
+        dictionary: the two differ in a few values and offsets."""
+        key = (run_id, wafer_id)
+        digest = taken.digest
+        known = self._headers.get(key)
+        stored = known if known is not None and known.digest == digest else None
+        stored = stored or StoredHeader(digest, taken.header)
+        if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
+            previous = _previous(db, run_id, wafer_id, known)
+            ids = _save_parts(db, taken, stored, previous)
+            db.execute(
+                "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
+                (
+                    digest,
+                    compress_header(taken.header, None if previous is None else previous.header),
+                    json.dumps(ids),
+                    None if previous is None else previous.digest,
+                ),
+            )
+        self._headers[key] = stored
         return digest
-    header, parts = split_snapshot(data)
-    previous = _previous(db, run_id, wafer_id)
-    before = {} if previous is None else previous.parts
-    ids = []
-    for path, part in parts:
-        name = hashlib.sha256(part).hexdigest()
-        row = db.execute("SELECT id FROM twin_parts WHERE hash = ?", (name,)).fetchone()
-        if row is not None:
-            ids.append(int(row[0]))
+
+
+def _save_parts(
+    db: sqlite3.Connection, taken: Snapshot, stored: StoredHeader, previous: Previous | None
+) -> list[int]:
+    """The ids of `taken`'s parts, storing those not stored yet (looked up in one query); a
+    new part that replaced a part of the wafer's snapshot before (the same path) is packed
+    against it."""
+    names = taken.part_digests
+    ids: dict[str, int] = dict(
+        db.execute(
+            "SELECT hash, id FROM twin_parts WHERE hash IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(names))),),
+        ).fetchall()
+    )
+    for index, (name, part) in enumerate(zip(names, taken.parts, strict=True)):
+        if name in ids:
             continue
-        base_id = before.get(path)
+        base_id = None if previous is None else previous.parts.get(stored.paths[index])
         item_size, start, packed, delta = pack_part(
             part, None if base_id is None else _load_part(db, base_id, {})
         )
@@ -259,18 +282,8 @@ def save_twin(db: sqlite3.Connection, run_id: str, wafer_id: str, data: bytes) -
             "INSERT INTO twin_parts (hash, base, item_size, start, data) VALUES (?, ?, ?, ?, ?)",
             (name, base_id if delta else None, item_size, start, packed),
         )
-        ids.append(int(cursor.lastrowid or 0))
-    dictionary = None if previous is None else previous.header
-    db.execute(
-        "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
-        (
-            digest,
-            compress_header(header, dictionary),
-            json.dumps(ids),
-            None if previous is None else previous.digest,
-        ),
-    )
-    return digest
+        ids[name] = int(cursor.lastrowid or 0)
+    return [ids[name] for name in names]
 
 
 def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
@@ -280,6 +293,19 @@ def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
         return zlib.compress(header, LEVEL)
     coder = zlib.compressobj(LEVEL, zdict=dictionary)
     return coder.compress(header) + coder.flush()
+
+
+class StoredHeader:
+    """A stored snapshot's header, by the snapshot's digest, and where its parts are."""
+
+    def __init__(self, digest: str, header: bytes) -> None:
+        self.digest = digest
+        self.header = header
+
+    @cached_property
+    def paths(self) -> list[str]:
+        """Where each of the snapshot's parts is in the workpiece, in order."""
+        return array_paths(self.header)
 
 
 @dataclass(frozen=True)
@@ -292,8 +318,11 @@ class Previous:
     parts: dict[str, int]
 
 
-def _previous(db: sqlite3.Connection, run_id: str, wafer_id: str) -> Previous | None:
-    """The wafer's last stored snapshot, None if it has none stored by part."""
+def _previous(
+    db: sqlite3.Connection, run_id: str, wafer_id: str, known: StoredHeader | None
+) -> Previous | None:
+    """The wafer's last stored snapshot, None if it has none stored by part. Its header is
+    `known`'s when `known` is of that snapshot (the same digest), else read back."""
     row = db.execute(
         "SELECT b.hash, b.parts FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
         "WHERE s.run_id = ? AND s.wafer_id = ? ORDER BY s.rowid DESC LIMIT 1",
@@ -302,16 +331,16 @@ def _previous(db: sqlite3.Connection, run_id: str, wafer_id: str) -> Previous | 
     if row is None or row[1] is None:
         return None
     digest, ids = row[0], json.loads(row[1])
-    header = _load_header(db, digest)
-    paths = [path for _, _, path in sorted(_array_spans(json.loads(header[8:])))]
+    if known is None or known.digest != digest:
+        known = StoredHeader(digest, _load_header(db, digest))
     wholes = {
         int(part_id): int(base if base is not None else part_id)
         for part_id, base in db.execute(
             f"SELECT id, base FROM twin_parts WHERE id IN ({', '.join('?' for _ in ids)})", ids
         )
     }
-    parts = {path: wholes[part_id] for path, part_id in zip(paths, ids, strict=True)}
-    return Previous(digest, header, parts)
+    parts = {path: wholes[part_id] for path, part_id in zip(known.paths, ids, strict=True)}
+    return Previous(digest, known.header, parts)
 
 
 def _load_header(db: sqlite3.Connection, digest: str) -> bytes:

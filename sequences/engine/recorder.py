@@ -13,7 +13,6 @@ are in (`Subject`), not the scripts' `Wafer` objects.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -21,7 +20,7 @@ from contextlib import asynccontextmanager
 from typing import Any, Protocol
 
 from packline.sim_instruments.twin import TwinStore
-from packline.sim_instruments.twin.snapshot import read_snapshot, snapshot
+from packline.sim_instruments.twin.snapshot import Snapshots, read_snapshot, snapshot
 
 from .errors import OutOfLimits, RunTerminated, StepError, failure_text
 from .events import TOOL_STATE, Event, Observer
@@ -141,6 +140,8 @@ class StepRecorder:
         self._side_workpieces = side_workpieces
         self._simulated = simulated
         self._confirm = confirm
+        #: The twins' snapshots, each hashed where it changed since the workpiece's last one.
+        self._snapshots = Snapshots()
 
     def _row(self, row: dict[str, Any], status: str) -> dict[str, Any]:
         return {
@@ -235,7 +236,7 @@ class StepRecorder:
         twins = []
         if status == "completed" and self._twin is not None:
             twins = [
-                (step_id, workpiece_id, snapshot(self._twin.get(workpiece_id)))
+                (step_id, workpiece_id, self._snapshots.take(self._twin.get(workpiece_id)))
                 for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)
                 for workpiece_id in (wafer_id, *self._beside_on_line(wafer_id))
             ]
@@ -265,12 +266,16 @@ class StepRecorder:
         twin = self._twin
         if twin is None or wafer_id not in twin:
             return
-        data = snapshot(twin.get(wafer_id))
+        taken = self._snapshots.take(twin.get(wafer_id))
         digest = self._store.latest_twin_hash(self.events.run_id, wafer_id)
-        if digest is not None and hashlib.sha256(data).hexdigest() == digest:
+        if digest is not None and taken.digest == digest:
             twin.put_away(wafer_id, lambda: read_snapshot(self._store.twin_blob(digest)))
-        elif digest is None and data == snapshot(twin.arriving(wafer_id)):
+        elif digest is None and taken.data == snapshot(twin.arriving(wafer_id)):
             twin.put_away(wafer_id, lambda: twin.arriving(wafer_id))
+        else:
+            return
+        for workpiece_id in (wafer_id, *self._beside_on_line(wafer_id)):
+            self._snapshots.forget(workpiece_id)
 
     def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
         """Record the tool's active alarms as what failed step `step_id` of these wafers."""

@@ -24,10 +24,13 @@ import sqlite3
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import packing
 from .database import ROW_TABLES, RunDatabase
+
+if TYPE_CHECKING:
+    from packline.sim_instruments.twin.snapshot import Snapshot
 
 TRACE_BATCH = 2000
 #: Statuses of a run that no engine is driving any more and `resume` may continue.
@@ -61,6 +64,7 @@ class RunStore(RunDatabase):
         # durable transaction syncs the log to disk itself (`_sync`), with every commit before.
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._traces: list[tuple[Any, ...]] = []
+        self._twins = packing.TwinWriter()
         #: The runs this store wrote trace rows of (packed when it is closed).
         self._traced: set[str] = set()
 
@@ -207,7 +211,7 @@ class RunStore(RunDatabase):
         t: float,
         wall: float,
         error: str | None = None,
-        twins: Sequence[tuple[int, str, bytes]] = (),
+        twins: Sequence[tuple[int, str, Snapshot]] = (),
     ) -> None:
         """Record how steps ended, with a dry run's twin snapshots (step id, wafer, snapshot);
         the trace rows taken during them are packed in the same transaction. Committed, and on
@@ -227,8 +231,8 @@ class RunStore(RunDatabase):
                 "INSERT INTO twin_snapshots (run_id, wafer_id, step_id, hash, t) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [
-                    (run_id, wafer_id, step_id, packing.save_twin(db, run_id, wafer_id, data), t)
-                    for step_id, wafer_id, data in twins
+                    (run_id, wafer_id, step_id, self._twins.save(db, run_id, wafer_id, taken), t)
+                    for step_id, wafer_id, taken in twins
                 ],
             )
             packing.pack_traces(db, run_id, step_ids)

@@ -12,16 +12,25 @@ Format 1 was the flat wafer of before the parts; it is still read (`_upgrade_v1`
 Layout of a snapshot: 8 bytes big-endian header length, the JSON header, then the arrays'
 `.npy` bytes one after another; the header holds the scalar fields and, for each array, its
 offset and length in the array section.
+
+The records key a snapshot by the sha256 of its bytes and each array (a *part*) by the sha256 of
+its `.npy` bytes. `Snapshots` takes a workpiece's snapshot as its header and parts with those
+digests, and hashes only what differs from the last snapshot it took of the workpiece: a part
+whose bytes equal that snapshot's part at the same place keeps its digest, and a snapshot whose
+header and parts all equal it keeps the whole digest. The comparison is of bytes against the
+last snapshot's own copy, never of array identity, so an array changed in place is seen.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import io
 import json
 import types
 import typing
 from collections.abc import Callable, Hashable
+from dataclasses import dataclass
 from enum import Enum
 from functools import cache
 from typing import Any
@@ -63,10 +72,76 @@ _V1_FIELDS = {
 
 def snapshot(workpiece: Workpiece) -> bytes:
     """The complete state of `workpiece` as bytes (see the module docstring for the layout)."""
+    header, arrays = _encoded(workpiece)
+    return b"".join((header, *(chunk for array in arrays.chunks for chunk in array)))
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A snapshot in the pieces the records store it by, with their digests: `data` is what
+    `snapshot` gives for the same workpiece."""
+
+    #: The length prefix and the JSON header.
+    header: bytes
+    #: Each array's `.npy` bytes, in the order of the array section.
+    parts: tuple[bytes, ...]
+    #: The sha256 (hex) of each part's bytes.
+    part_digests: tuple[str, ...]
+    #: The sha256 (hex) of the whole snapshot's bytes.
+    digest: str
+
+    @property
+    def data(self) -> bytes:
+        """The snapshot's bytes."""
+        return b"".join((self.header, *self.parts))
+
+
+class Snapshots:
+    """Takes workpieces' snapshots with their digests, hashing only what changed since the last
+    one of the same workpiece (see the module docstring). Keeps that last snapshot of each
+    workpiece until told to `forget` it."""
+
+    def __init__(self) -> None:
+        self._last: dict[str, Snapshot] = {}
+
+    def take(self, workpiece: Workpiece) -> Snapshot:
+        """The snapshot of `workpiece` as it is now (kept as its last one)."""
+        header, arrays = _encoded(workpiece)
+        last = self._last.get(workpiece.id)
+        before, known = ((), ()) if last is None else (last.parts, last.part_digests)
+        same = last is not None and header == last.header and len(arrays.chunks) == len(before)
+        parts: list[bytes] = []
+        digests: list[str] = []
+        for index, chunks in enumerate(arrays.chunks):
+            part = b"".join(chunks)
+            if index < len(before) and part == before[index]:
+                parts.append(before[index])  # the last copy is kept, the new one goes
+                digests.append(known[index])
+            else:
+                same = False
+                parts.append(part)
+                digests.append(hashlib.sha256(part).hexdigest())
+        if same and last is not None:
+            return last
+        whole = hashlib.sha256(header)
+        for part in parts:
+            whole.update(part)
+        taken = Snapshot(header, tuple(parts), tuple(digests), whole.hexdigest())
+        self._last[workpiece.id] = taken
+        return taken
+
+    def forget(self, workpiece_id: str) -> None:
+        """Drop the last snapshot kept of `workpiece_id` (it leaves memory: the next one is
+        hashed whole)."""
+        self._last.pop(workpiece_id, None)
+
+
+def _encoded(workpiece: Workpiece) -> tuple[bytes, _Arrays]:
+    """The header of `workpiece`'s snapshot (its length prefix and JSON) and its arrays."""
     arrays = _Arrays()
     header = {"format": _FORMAT, "fields": _encode(workpiece, arrays)}
     body = json.dumps(header, separators=(",", ":")).encode()
-    return b"".join((len(body).to_bytes(8, "big"), body, *arrays.chunks))
+    return len(body).to_bytes(8, "big") + body, arrays
 
 
 def restore(workpiece: Workpiece, data: bytes) -> None:
@@ -147,23 +222,27 @@ class _Arrays:
     writes them, one after another."""
 
     def __init__(self) -> None:
-        self.chunks: list[bytes | memoryview] = []
+        #: Each array's `.npy` header and data (a view of a C-ordered array's own memory).
+        self.chunks: list[tuple[bytes, bytes | memoryview]] = []
         self.size = 0
 
     def add(self, array: np.ndarray) -> dict[str, list[int]]:
         """Append `array`'s `.npy` bytes; where they are in the section."""
-        fortran = array.flags.f_contiguous and not array.flags.c_contiguous
+        flags = array.flags
+        c_ordered = flags.c_contiguous
+        fortran = flags.f_contiguous and not c_ordered
         header = _npy_header(array.dtype, array.shape, fortran)
         offset = self.size
-        # a C-ordered array goes into the snapshot's one join as it is, not copied first
+        size = len(header) + array.nbytes
+        # a C-ordered array goes into the snapshot's join as it is, not copied first
         data = (
             array.reshape(-1).view(np.uint8).data
-            if array.flags.c_contiguous
+            if c_ordered
             else array.tobytes("F" if fortran else "C")
         )
-        self.chunks += (header, data)
-        self.size += len(header) + array.nbytes
-        return {"npy": [offset, len(header) + array.nbytes]}
+        self.chunks.append((header, data))
+        self.size += size
+        return {"npy": [offset, size]}
 
 
 @cache
@@ -181,24 +260,68 @@ def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> 
 _PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
+#: How a value is encoded: given it and the snapshot's arrays, what its header holds for it.
+_Encoder = Callable[[Any, "_Arrays"], Any]
+
+
 def _encode(value: Any, arrays: _Arrays) -> Any:
-    if type(value) in _PLAIN:  # most values of a twin: its history's details
+    kind = type(value)
+    if kind in _PLAIN:  # most values of a twin: its history's details
         return value
-    if isinstance(value, np.ndarray):
-        return arrays.add(value)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {name: _encode(getattr(value, name), arrays) for name in _field_names(type(value))}
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(value, list | tuple):
-        return [_encode(item, arrays) for item in value]
-    if isinstance(value, dict):
-        return {str(key): _encode(item, arrays) for key, item in value.items()}
-    if isinstance(value, np.generic):
-        return value.item()
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    raise TypeError(f"twin snapshot: cannot store a {type(value).__name__}")
+    return _encoder(kind)(value, arrays)
+
+
+#: The encoder of each type met so far (`_encoder`).
+_ENCODERS: dict[type, _Encoder] = {}
+
+
+def _encoder(kind: type) -> _Encoder:
+    """How a value of exactly type `kind` is encoded (`_encoder_of`, once per type)."""
+    encoder = _ENCODERS.get(kind)
+    if encoder is None:
+        encoder = _ENCODERS[kind] = _encoder_of(kind)
+    return encoder
+
+
+def _encoder_of(kind: type) -> _Encoder:
+    """How a value of exactly type `kind` is encoded, decided once per type: an array as where
+    its `.npy` bytes are, a dataclass as its fields, an enum as its value, a list or tuple as a
+    list, a dict with its keys as text, a numpy scalar as its Python value. A plain value's
+    items are written as they are, without a call (a snapshot encodes hundreds of values)."""
+    if issubclass(kind, np.ndarray):
+        return lambda value, arrays: arrays.add(value)
+    if dataclasses.is_dataclass(kind):
+        names = _field_names(kind)
+
+        def fields(value: Any, arrays: _Arrays) -> dict[str, Any]:
+            encoded = {}
+            for name in names:
+                item = getattr(value, name)
+                item_kind = type(item)
+                encoded[name] = item if item_kind in _PLAIN else _encoder(item_kind)(item, arrays)
+            return encoded
+
+        return fields
+    if issubclass(kind, Enum):
+        return lambda value, _: value.value
+    if issubclass(kind, list | tuple):
+        return lambda value, arrays: [
+            item if type(item) in _PLAIN else _encoder(type(item))(item, arrays) for item in value
+        ]
+    if issubclass(kind, dict):
+        return lambda value, arrays: {
+            str(key): item if type(item) in _PLAIN else _encoder(type(item))(item, arrays)
+            for key, item in value.items()
+        }
+    if issubclass(kind, np.generic):
+        return lambda value, _: value.item()
+    if issubclass(kind, str | int | float | bool):
+        return lambda value, _: value
+
+    def refuse(value: Any, _: _Arrays) -> Any:
+        raise TypeError(f"twin snapshot: cannot store a {kind.__name__}")
+
+    return refuse
 
 
 @cache

@@ -6,23 +6,24 @@ from __future__ import annotations
 import io
 import sqlite3
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.packing import (
+    array_paths,
     drop_unused_twins,
     join_snapshot,
     pack_part,
     pack_trace_block,
     shuffle,
-    split_snapshot,
     unpack_part,
     unpack_trace_block,
 )
 from packline.sim_instruments.twin import TwinStore
-from packline.sim_instruments.twin.snapshot import snapshot
+from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, snapshot
 
 
 def npy(array: np.ndarray) -> bytes:
@@ -81,12 +82,14 @@ def count(store: RunStore, sql: str) -> int:
         db.close()
 
 
-def test_a_snapshot_splits_into_its_header_and_arrays_and_joins_back():
-    data = snapshot(TwinStore().get("W01"))
-    header, parts = split_snapshot(data)
-    assert join_snapshot(header, [part for _, part in parts]) == data
-    paths = [path for path, _ in parts]
-    assert ".fields.geometry.site_x_mm" in paths
+def test_a_snapshot_is_its_header_and_arrays_joined_each_array_at_its_path():
+    wafer = TwinStore().get("W01")
+    taken = Snapshots().take(wafer)
+    assert join_snapshot(taken.header, taken.parts) == snapshot(wafer)
+    paths = array_paths(taken.header)
+    assert len(paths) == len(taken.parts)
+    site_x = taken.parts[paths.index(".fields.geometry.site_x_mm")]
+    assert np.load(io.BytesIO(site_x)).tobytes() == wafer.geometry.site_x_mm.tobytes()
     assert ".fields.surface.residue_nm" in paths
 
 
@@ -122,8 +125,8 @@ def test_a_layer_thinned_everywhere_is_stored_as_its_difference():
 
 def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(store):
     (w1, w2) = start_run(store, ["W01", "W02"], 2)
-    twins = TwinStore()
-    first = {wafer: snapshot(twins.get(wafer)) for wafer in ("W01", "W02")}
+    twins, snapshots = TwinStore(), Snapshots()
+    first = {wafer: snapshots.take(twins.get(wafer)) for wafer in ("W01", "W02")}
     store.finish_steps(
         [w1[0], w2[0]],
         "completed",
@@ -136,7 +139,7 @@ def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(sto
     )
     wafer = twins.get("W01")
     wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
-    thinned = snapshot(wafer)
+    thinned = snapshots.take(wafer)
     store.finish_steps([w1[1]], "completed", 2.0, 2.0, twins=[(w1[1], "W01", thinned)])
     snaps = store.twin_snapshots("r")
     assert [(s["wafer_id"], s["step_id"]) for s in snaps] == [
@@ -145,9 +148,9 @@ def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(sto
         ("W02", w2[0]),
     ]
     read = [store.twin_blob(s["hash"]) for s in snaps]
-    assert read == [first["W01"], thinned, first["W02"]]
-    assert store.latest_twins("r") == {"W01": thinned, "W02": first["W02"]}
-    parts = len(split_snapshot(thinned)[1])
+    assert read == [first["W01"].data, thinned.data, first["W02"].data]
+    assert store.latest_twins("r") == {"W01": thinned.data, "W02": first["W02"].data}
+    parts = len(thinned.parts)
     # the geometry of both wafers once; the second residue map as a difference
     assert count(store, "SELECT count(*) FROM twin_parts") < 2 * parts
     assert count(store, "SELECT count(*) FROM twin_parts WHERE base IS NOT NULL") == 1
@@ -160,13 +163,65 @@ def test_twin_snapshots_come_back_byte_for_byte_and_each_part_is_stored_once(sto
     assert size < count(store, f"SELECT length(data) FROM twin_blobs WHERE hash = '{base}'") / 4
 
 
+def twin_tables(path: Path) -> dict[str, list[tuple[object, ...]]]:
+    """Every row of the twin tables, in order."""
+    db = sqlite3.connect(path)
+    try:
+        return {
+            table: db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+            for table in ("twin_blobs", "twin_parts", "twin_snapshots")
+        }
+    finally:
+        db.close()
+
+
+def finish_and_roll_back(store: RunStore, step: int, taken: Snapshot) -> None:
+    """Record the end of `step` with wafer W01's snapshot `taken`, in a transaction that fails."""
+    with store.transaction(durable=False):
+        store.finish_steps([step], "completed", 0.5, 0.5, twins=[(step, "W01", taken)])
+        raise RuntimeError("cut off")
+
+
+def test_the_header_a_store_keeps_codes_a_snapshot_as_one_read_back_would(tmp_path):
+    """A store codes each wafer's snapshot against the header of its last one without reading
+    it back; the records are those of a store opened afresh for every step, which reads it
+    back, even when a step's record was rolled back in between."""
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    taken = [snapshots.take(wafer)]
+    for index in range(3):
+        wafer.surface.residue_nm[index] -= np.float32(0.5)  # in place
+        wafer.record("plasma", "clean", float(index))
+        taken.append(snapshots.take(wafer))
+    rolled_back = taken.pop(2)
+    kept, fresh = RunStore(tmp_path / "kept.db"), RunStore(tmp_path / "fresh.db")
+    try:
+        ((*steps, lost),) = start_run(kept, ["W01"], len(taken) + 1)
+        start_run(fresh, ["W01"], len(taken) + 1)
+        for index, (step, snap) in enumerate(zip(steps, taken, strict=True)):
+            if index == 2:  # a step whose end, and its snapshot, is rolled back
+                with pytest.raises(RuntimeError, match="cut off"):
+                    finish_and_roll_back(kept, lost, rolled_back)
+            kept.finish_steps([step], "completed", 1.0, 1.0, twins=[(step, "W01", snap)])
+            fresh.close()
+            fresh = RunStore(tmp_path / "fresh.db")
+            fresh.finish_steps([step], "completed", 1.0, 1.0, twins=[(step, "W01", snap)])
+        assert [kept.twin_blob(s["hash"]) for s in kept.twin_snapshots("r")] == [
+            snap.data for snap in taken
+        ]
+    finally:
+        kept.close()
+        fresh.close()
+    assert twin_tables(tmp_path / "kept.db") == twin_tables(tmp_path / "fresh.db")
+
+
 def test_a_snapshot_another_run_shares_keeps_the_header_it_is_coded_against(store):
     (w1,) = start_run(store, ["W01"], 2)
-    twins = TwinStore()
+    twins, snapshots = TwinStore(), Snapshots()
     wafer = twins.get("W01")
-    first = snapshot(wafer)
+    first = snapshots.take(wafer)
     wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
-    second = snapshot(wafer)
+    second = snapshots.take(wafer)
     store.finish_steps([w1[0]], "completed", 1.0, 1.0, twins=[(w1[0], "W01", first)])
     store.finish_steps([w1[1]], "completed", 2.0, 2.0, twins=[(w1[1], "W01", second)])
     with store.transaction() as db:
@@ -179,7 +234,7 @@ def test_a_snapshot_another_run_shares_keeps_the_header_it_is_coded_against(stor
         db.execute("DELETE FROM twin_snapshots WHERE run_id = 'r'")
         drop_unused_twins(db)
     (kept,) = store.twin_snapshots("other")
-    assert store.twin_blob(kept["hash"]) == second
+    assert store.twin_blob(kept["hash"]) == second.data
     assert count(store, "SELECT count(*) FROM twin_blobs") == 2
 
 

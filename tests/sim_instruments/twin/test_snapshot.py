@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +20,7 @@ from packline.sim_instruments.twin import (
     new_wafer,
 )
 from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial, Tone, WiringLevel
-from packline.sim_instruments.twin.snapshot import read_snapshot, snapshot
+from packline.sim_instruments.twin.snapshot import Snapshots, Workpiece, read_snapshot, snapshot
 from packline.testing.twin import state_differences
 
 FORMAT_1 = Path(__file__).parent / "data" / "format1.twin"
@@ -115,3 +117,79 @@ def test_an_unknown_format_is_refused():
     data = snapshot(new_wafer("W01", WaferSpec())).replace(b"packline-twin/2", b"packline-twin/9")
     with pytest.raises(ValueError, match="unknown format 'packline-twin/9'"):
         read_snapshot(data)
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def thin_in_place(wafer: Workpiece) -> None:
+    wafer.surface.residue_nm[17] -= 0.25  # the very array the last snapshot copied
+
+
+def thin_through_a_view(wafer: Workpiece) -> None:
+    wafer.bumps.height_um.reshape(-1)[-1:] += 1.0
+
+
+def replace_an_array(wafer: Workpiece) -> None:
+    wafer.surface.oxide_nm = wafer.surface.oxide_nm + 1.0
+
+
+def add_a_layer(wafer: Workpiece) -> None:  # more arrays: every later part moves along
+    wafer.add_resin(ResinKind.THERMOSET, 45.0, cure=0.5)
+
+
+def record_a_step(wafer: Workpiece) -> None:  # the header alone changes
+    wafer.record("oven", "cure", 12.5, temperature_c=150.0)
+
+
+def change_nothing(wafer: Workpiece) -> None:
+    pass
+
+
+CHANGES = [thin_in_place, thin_through_a_view, replace_an_array, add_a_layer, record_a_step]
+
+
+@pytest.mark.parametrize("change", [*CHANGES, change_nothing])
+def test_a_taken_snapshot_is_the_snapshot_with_the_digests_of_its_bytes(
+    change: Callable[[Workpiece], None],
+):
+    wafer = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
+    snapshots = Snapshots()
+    for step in (change_nothing, change):
+        step(wafer)
+        taken = snapshots.take(wafer)
+        assert taken.data == snapshot(wafer)
+        assert taken.digest == sha256(taken.data)
+        assert taken.part_digests == tuple(sha256(part) for part in taken.parts)
+
+
+@pytest.mark.parametrize("change", CHANGES)
+def test_any_change_since_the_last_snapshot_changes_the_digest_and_undone_gives_it_back(
+    change: Callable[[Workpiece], None],
+):
+    wafer = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
+    pristine = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    assert snapshots.take(wafer) is first  # nothing changed: the last one, hashed once
+    change(wafer)
+    changed = snapshots.take(wafer)
+    assert changed.digest not in (first.digest, sha256(snapshot(pristine)))
+    assert changed.digest == sha256(snapshot(wafer))
+    # the same bytes again (another wafer's twin, as the first was): the first's digests
+    pristine_taken = snapshots.take(pristine)
+    assert (pristine_taken.digest, pristine_taken.part_digests) == (
+        first.digest,
+        first.part_digests,
+    )
+
+
+def test_a_forgotten_workpiece_is_hashed_whole_to_the_same_digests():
+    wafer = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    snapshots.forget("W01")
+    again = snapshots.take(wafer)
+    assert again is not first
+    assert (again.digest, again.parts) == (first.digest, first.parts)
