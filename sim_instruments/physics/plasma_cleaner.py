@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from types import EllipsisType
 
 import numpy as np
 
@@ -72,6 +73,13 @@ def _between(bounds: tuple[float, float], power_w: float) -> float:
     return low + (high - low) * (min(max(power_w, 100.0), 1000.0) - 100.0) / 900.0
 
 
+def _sites(mask: np.ndarray) -> np.ndarray | EllipsisType:
+    """An index of the sites `mask` selects, to read and write arrays over the sites with:
+    `...` (the whole array) when it selects every site, which spares the copy out and back in
+    that indexing by the mask costs and gives the same values."""
+    return ... if mask.all() else mask
+
+
 def expose_to_plasma(
     workpiece: Workpiece,
     gas: Gas,
@@ -88,7 +96,7 @@ def expose_to_plasma(
     onto the metal (the dry etch of 002:4). `run_dose_ws` is the RF dose of the whole chamber
     run so far, this exposure included; activation (003:9) needs enough of it.
     """
-    exposed = workpiece.exposed_metal
+    exposed = _sites(workpiece.exposed_metal)
     dose_ws = power_w * duration_s
     residue = workpiece.surface.residue_nm
     residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)
@@ -128,11 +136,13 @@ def etch_dielectrics(
     Where a resist lies on a site, fluorine reaches the film only in the resist's cleared
     opening: the film's opening there deepens (`Film.openings`) and, once through, lays the
     pad bare in an opening as wide as the resist's (002:15); the film around it stays. Where no
-    resist lies, the whole film there thins and goes.
+    resist lies, the whole film there thins and goes. (The field's thinning and the openings'
+    deepening are worked out only where some site has them to do: the same values, for less.)
     """
     rates = dict(physics.dielectric_nm_per_min)
     resist = workpiece.resist
     field = resist.thickness_um <= 0
+    any_field = bool(field.any())
     in_opening = resist.open & ~field
     left_s = np.where(field | in_opening, duration_s, 0.0)
     sites = workpiece.geometry.site_count
@@ -146,23 +156,28 @@ def etch_dielectrics(
         openings = film.openings
         if openings is None:
             openings = film.openings = OpeningLayer.empty(sites)
+        left_after_s = left_s
         # the field: the film thins where no resist covers it
-        thinned = field & film.present & (left_s > 0)
-        removed = np.minimum(film.thickness_um, rate_um_s * left_s)
-        used_field = np.where(thinned, removed / rate_um_s, 0.0)
-        film.thickness_um[thinned] -= removed[thinned]
-        film.present[thinned & (film.thickness_um <= 0)] = False
+        if any_field and (thinned := field & film.present & (left_s > 0)).any():
+            removed = np.minimum(film.thickness_um, rate_um_s * left_s)
+            left_after_s = left_after_s - np.where(thinned, removed / rate_um_s, 0.0)
+            film.thickness_um[thinned] -= removed[thinned]
+            film.present[thinned & (film.thickness_um <= 0)] = False
         # the openings: they deepen through the film, as wide as the resist's
         etched = in_opening & film.present & ~openings.open & (left_s > 0)
-        depth = openings.depth_um + rate_um_s * left_s
-        through = etched & (depth >= film.thickness_um)
-        used_opening = np.where(
-            etched, np.minimum(left_s, (film.thickness_um - openings.depth_um) / rate_um_s), 0.0
-        )
-        openings.depth_um[etched] = np.minimum(depth, film.thickness_um)[etched]
-        if resist.opening_um is not None:
-            openings.diameter_um[etched] = resist.opening_um[etched]
-        openings.open[through] = True
         if etched.any():
+            depth = openings.depth_um + rate_um_s * left_s
+            through = etched & (depth >= film.thickness_um)
+            left_after_s = left_after_s - np.where(
+                etched,
+                np.minimum(left_s, (film.thickness_um - openings.depth_um) / rate_um_s),
+                0.0,
+            )
+            at = _sites(etched)
+            openings.depth_um[at] = np.minimum(depth, film.thickness_um)[at]
+            if resist.opening_um is not None:
+                openings.diameter_um[at] = resist.opening_um[at]
+            openings.open[through] = True
             openings.record(OpeningProcess.DRY_ETCH, film.thickness_um)
-        left_s = np.maximum(left_s - used_field - used_opening, 0.0)
+        if left_after_s is not left_s:
+            left_s = np.maximum(left_after_s, 0.0)
