@@ -9,7 +9,8 @@ Eurotherm 3200 map (`families/temperature_controller.py`) at the unit ids the PL
 
 This file keeps the oven's process: the purge to an inert atmosphere, a profile run (every
 zone's ramp rate and target per segment, the heater supply on the PLC, the waits for each
-segment to be reached and held, every zone's temperature and output recorded as traces), the
+segment to be reached and held, the load's temperature and atmosphere recorded every poll and
+every zone's temperature and output at a coarser interval, `zone_trace_interval_s`), the
 cool-down and the safe state (heater supply off, zones in standby). Byte-level tests pin it to
 the page.
 """
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .equipment import READY_STATES
-from .errors import ToolAlarm
+from .errors import SetupRefused, ToolAlarm
 from .families.plc_batch import BatchPlcDriver
 from .families.plc_map import command_enum, field, reason_enum
 from .families.temperature_controller import (
@@ -60,17 +61,21 @@ PROFILE_TIMEOUT_MARGIN_S = 1800.0
 SETTLE_BAND_C = 2.0
 #: Alarm 1 of every zone sits this far above the profile's peak (degC, est).
 OVER_TEMPERATURE_MARGIN_C = 25.0
+#: How often a run's polls read the zones when nothing else needs them, s of process time
+#: (the station option `zone_trace_interval_s`): a minute, a cure or reflow data log's rate.
+ZONE_TRACE_INTERVAL_S = 60.0
 
 
 @dataclass
 class _RunRecord:
-    """What the polls of a run measured on the load."""
+    """What the polls of a run measured on the load, and when they last read the zones."""
 
     last_time_s: float
     last_c: float
     peak_c: float
     above_liquidus_s: float = 0.0
     max_o2_ppm: float = 0.0
+    zones_read_s: float = -math.inf
 
     def add(self, time_s: float, load_c: float, o2_ppm: float, liquidus_c: float | None) -> None:
         if liquidus_c is not None:
@@ -92,8 +97,19 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
     spec = SPEC
     limits = SPEC.limits()
 
-    def __init__(self, link: Link, **options: Any) -> None:
+    def __init__(
+        self, link: Link, *, zone_trace_interval_s: float = ZONE_TRACE_INTERVAL_S, **options: Any
+    ) -> None:
         super().__init__(link, **options)
+        if not (math.isfinite(zone_trace_interval_s) and zone_trace_interval_s >= 0):
+            raise SetupRefused(
+                self.name,
+                "zone_trace_interval_s must be a number of seconds, 0 or more, "
+                f"got {zone_trace_interval_s!r}",
+            )
+        #: During a run, the zones are read at most this often (s of process time) besides at
+        #: each segment's start and while its reaching is judged; 0: every poll.
+        self.zone_trace_interval_s = zone_trace_interval_s
         #: The zone controllers on the line, in zone order (read at connect).
         self.zones: list[TemperatureController] = []
 
@@ -256,13 +272,20 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
         deadline: float,
     ) -> None:
         """Poll the run through one segment: until the load reaches the target (within
-        `SETTLE_BAND_C`; from above, at or below it plus the band), then for its hold."""
+        `SETTLE_BAND_C`; from above, at or below it plus the band) with every zone's working
+        setpoint at it, then for its hold.
+
+        Every poll reads the PLC's status block: the load's traces, and the alarms (the zones'
+        reach it as ZONE_ALARM). The zones are read, for their traces and the working setpoints,
+        only at the segment's first poll, while the load is in the band and the segment not yet
+        reached, and otherwise once `zone_trace_interval_s` has passed (decision 0050)."""
         rising = segment.target_c >= record.last_c
         held_from: float | None = None
+        first_poll = True
         where = f"{action} segment {index + 1}"
 
         async def poll() -> bool | None:
-            nonlocal held_from
+            nonlocal held_from, first_poll
             status = await self.traced_status()
             now = self.clock.now()
             if status.state is OvenState.FAULT:
@@ -272,18 +295,22 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
                 raise ToolAlarm(
                     self.name, self.address, action, [f"oven left the run: {status.state.name}"]
                 )
-            # the zones' alarms reach the PLC's ZONE_ALARM: their status words are not polled
-            readings = await self._read_zones(with_status=False)
-            for number, reading in enumerate(readings, start=1):
-                self.record_reading(f"zone {number} temperature", reading.process_c, "degC")
-                self.record_reading(f"zone {number} output", reading.output_pct, "%")
             load_c = status.load_temperature_c
             record.add(now, load_c, status.o2_ppm, profile.liquidus_c)
-            if held_from is None:
-                ramped = all(abs(r.working_setpoint_c - segment.target_c) < 0.05 for r in readings)
-                gap = load_c - segment.target_c
-                there = abs(gap) <= SETTLE_BAND_C if rising else gap <= SETTLE_BAND_C
-                if ramped and there:
+            gap = load_c - segment.target_c
+            there = held_from is None and (
+                abs(gap) <= SETTLE_BAND_C if rising else gap <= SETTLE_BAND_C
+            )
+            if first_poll or there or now - record.zones_read_s >= self.zone_trace_interval_s:
+                first_poll = False
+                readings = await self._read_zones(with_status=False)
+                record.zones_read_s = now
+                for number, reading in enumerate(readings, start=1):
+                    self.record_reading(f"zone {number} temperature", reading.process_c, "degC")
+                    self.record_reading(f"zone {number} output", reading.output_pct, "%")
+                if there and all(
+                    abs(r.working_setpoint_c - segment.target_c) < 0.05 for r in readings
+                ):
                     held_from = now
             if held_from is not None and now - held_from >= segment.hold_s:
                 return True

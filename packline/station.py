@@ -58,6 +58,11 @@ from packline.files import FileProblem, parse_yaml, read_text
 MAX_CAPACITY = 200
 #: The shortest poll interval: a tool polled faster is a busy loop on its link.
 MIN_POLL_INTERVAL_S = 0.01
+#: The driver whose zones `zone_trace_interval_s` logs.
+OVEN_DRIVER = "oven"
+#: The longest zone trace interval of an oven: an hour, beyond which a long cure's zones go
+#: unlogged.
+MAX_ZONE_TRACE_INTERVAL_S = 3600
 
 
 class StationError(PacklineError):
@@ -96,6 +101,18 @@ class ToolEntry(BaseModel):
     poll_interval_s: float = Field(
         default=1.0, ge=MIN_POLL_INTERVAL_S, le=600, strict=True, examples=[0.5]
     )
+    #: An oven's zone log: during a profile run its zones' temperatures and outputs are read at
+    #: most this often, in seconds of process time, besides at each segment's start and while
+    #: a segment's reaching is judged (0: every poll; the load is read every poll regardless).
+    #: Absent: the oven's default (docs/protocols/oven.md). Only an oven (`driver: oven`) has it.
+    zone_trace_interval_s: float | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_ZONE_TRACE_INTERVAL_S,
+        strict=True,
+        allow_inf_nan=False,
+        examples=[60],
+    )
     #: How many wafers the tool takes at once (a batch chamber or oven holds several).
     capacity: int = Field(default=1, ge=1, le=MAX_CAPACITY, strict=True, examples=[4])
     #: The serial number the tool reports in its identity: `packline station check` refuses
@@ -126,6 +143,15 @@ class ToolEntry(BaseModel):
             load_dictionary(self.dictionary)
         except DictionaryError as error:
             raise ValueError(f"dictionary: {error}") from None
+        return self
+
+    @model_validator(mode="after")
+    def _zone_trace_of_an_oven(self) -> ToolEntry:
+        if self.zone_trace_interval_s is not None and self.driver != OVEN_DRIVER:
+            raise ValueError(
+                f"zone_trace_interval_s: only an oven (driver: {OVEN_DRIVER}) has zones to log, "
+                f"not driver: {self.driver}"
+            )
         return self
 
     @property
@@ -192,6 +218,9 @@ class Station(BaseModel):
             driver, gem = kind.load_driver(), {}
         else:
             driver, gem = kind.load_gem_driver(), {"dictionary": entry.dictionary}
+        zones = {}
+        if entry.zone_trace_interval_s is not None:
+            zones["zone_trace_interval_s"] = entry.zone_trace_interval_s
         return build_driver(
             driver,
             entry.driver,
@@ -203,6 +232,7 @@ class Station(BaseModel):
             limits_source=self._source,
             poll_interval_s=entry.poll_interval_s,
             **gem,
+            **zones,
         )
 
     def problems(self) -> list[str]:

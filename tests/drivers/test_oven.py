@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.errors import LimitViolation
+from packline.drivers.errors import LimitViolation, SetupRefused
 from packline.drivers.links import ModbusLink
 from packline.drivers.oven import ModbusOven
 from packline.drivers.roles.oven import ProfileSegment, ThermalProfile
@@ -50,8 +50,30 @@ def status(state: int, *, load: int = 250, o2: int = 209_000, door: int = 1) -> 
     return registers
 
 
-def make_oven(address: str, clock: VirtualClock | None = None) -> ModbusOven:
-    return ModbusOven(ModbusLink(address, tool="oven", timeout_s=1.0, clock=clock), name="oven")
+def make_oven(address: str, clock: VirtualClock | None = None, **options: float) -> ModbusOven:
+    link = ModbusLink(address, tool="oven", timeout_s=1.0, clock=clock)
+    return ModbusOven(link, name="oven", **options)
+
+
+def zone(pv: int, working_setpoint: int, *, target: int, output: int = 500) -> list[int]:
+    """Registers 1-5 of a zone: PV, TG.SP, manual output 0, WRK.OP, WKG.SP (0.1 units)."""
+    return [pv, target, 0, output, working_setpoint]
+
+
+#: A run's start on one zone (unit 2), its first segment to 100.0 degC at 60.0 degC/min: the
+#: interlocks, the slots and W01 in slot 0, the status (inert), A1 = peak + 25, the rate, the
+#: target, auto, START_RUN.
+START_ONE_ZONE_TO_100 = [
+    rtu(read(0, 2, [0b1111])),  # interlocks for START_RUN
+    rtu(read(0, 11, [8, 0b1])),  # slots: capacity 8, slot 0 occupied
+    rtu(read(0, 40, text("W01", 8) + [0] * 56)),
+    rtu(read(0, 0, status(2, o2=20))),
+    rtu(write_one(0, 13, 1250, unit=2)),  # A1 125.0
+    rtu(write_one(0, 35, 600, unit=2)),  # SP.RAT 60.0
+    rtu(write_one(0, 2, 1000, unit=2)),  # TG.SP 100.0
+    rtu(write_one(0, 199, 0, unit=2)),  # IM auto
+    rtu(write_one(0, 300, 3)),  # START_RUN
+]
 
 
 async def test_connect_finds_the_zones_the_plc_names():
@@ -113,15 +135,7 @@ async def test_a_profile_run_sets_every_zone_then_the_heater_supply():
     running = status(3, load=1000, o2=20)
     script = [
         *connect_script(zones=1),
-        rtu(read(0, 2, [0b1111])),  # interlocks for START_RUN
-        rtu(read(0, 11, [8, 0b1])),  # slots: capacity 8, slot 0 occupied
-        rtu(read(0, 40, text("W01", 8) + [0] * 56)),
-        rtu(read(0, 0, status(2, o2=20))),
-        rtu(write_one(0, 13, 1250, unit=2)),  # A1 125.0
-        rtu(write_one(0, 35, 600, unit=2)),  # SP.RAT 60.0
-        rtu(write_one(0, 2, 1000, unit=2)),  # TG.SP 100.0
-        rtu(write_one(0, 199, 0, unit=2)),  # IM auto
-        rtu(write_one(0, 300, 3)),  # START_RUN
+        *START_ONE_ZONE_TO_100,
         rtu(read(0, 0, running)),
         rtu(read(0, 1, [1000, 1000, 0, 250, 1000], unit=2)),
         rtu(write_one(0, 300, 4)),  # END_RUN
@@ -155,3 +169,66 @@ async def test_cool_down_cuts_the_heaters_puts_every_zone_in_standby_and_waits()
         await oven.connect()
         await oven.cool_down(600)
         await oven.close()
+
+
+async def test_a_run_reads_the_plc_every_poll_and_the_zones_only_when_needed():
+    """One zone, polls every 1 s, zone trace interval 3 s; a ramp to 100.0 degC held 2 s, then
+    a cool to 60.0. The PLC is read every poll; zone 1 (unit 2) at each segment's first poll,
+    at every poll with the load in the band until the segment is reached (its working setpoint
+    at target: t = 4 not yet, t = 5 reached), and otherwise 3 s after its last read (t = 3);
+    not while the reached segment holds (t = 6, 7)."""
+    heat, cool = zone(300, 300, target=1000), zone(1000, 1000, target=600)
+    script = [
+        *connect_script(zones=1),
+        *START_ONE_ZONE_TO_100,
+        # t = 0: the segment's first poll
+        rtu(read(0, 0, status(3, load=300, o2=20))),
+        rtu(read(0, 1, heat, unit=2)),
+        # t = 1, 2: the PLC alone
+        rtu(read(0, 0, status(3, load=400, o2=20))),
+        rtu(read(0, 0, status(3, load=500, o2=20))),
+        # t = 3: the zone trace interval has passed
+        rtu(read(0, 0, status(3, load=600, o2=20))),
+        rtu(read(0, 1, zone(600, 600, target=1000), unit=2)),
+        # t = 4: the load in the band, the working setpoint not yet at target
+        rtu(read(0, 0, status(3, load=990, o2=20))),
+        rtu(read(0, 1, zone(990, 995, target=1000), unit=2)),
+        # t = 5: reached; its hold starts
+        rtu(read(0, 0, status(3, load=1000, o2=20))),
+        rtu(read(0, 1, zone(1000, 1000, target=1000), unit=2)),
+        # t = 6, 7: holding, the PLC alone; at 7 the hold of 2 s is over
+        rtu(read(0, 0, status(3, load=1000, o2=20))),
+        rtu(read(0, 0, status(3, load=1000, o2=20))),
+        rtu(write_one(0, 35, 600, unit=2)),  # SP.RAT 60.0
+        rtu(write_one(0, 2, 600, unit=2)),  # TG.SP 60.0
+        # t = 7: the cool's first poll
+        rtu(read(0, 0, status(3, load=1000, o2=20))),
+        rtu(read(0, 1, cool, unit=2)),
+        # t = 8: the PLC alone; t = 9: in the band (from above) and reached, hold 0
+        rtu(read(0, 0, status(3, load=800, o2=20))),
+        rtu(read(0, 0, status(3, load=610, o2=20))),
+        rtu(read(0, 1, zone(610, 600, target=600), unit=2)),
+        rtu(write_one(0, 300, 4)),  # END_RUN
+        rtu(write_one(0, 199, 2, unit=2)),  # IM standby
+        rtu(read(0, 14, [1])),  # LAST_RESULT completed
+        rtu(read(0, 15, [0, 90])),  # RUN_TIME 9.0 s
+    ]
+    async with expected_protocol(script, transport="pty") as peer:
+        oven = make_oven(peer.address("modbus+rtu"), VirtualClock(), zone_trace_interval_s=3)
+        await oven.connect()
+        profile = ThermalProfile((ProfileSegment(100, 60, hold_s=2), ProfileSegment(60, 60)))
+        result = await oven.run_profile(profile)
+        assert result.peak_c == 100.0
+        traces: dict[str, list[float]] = {}
+        for reading in oven.readings:
+            traces.setdefault(reading.name, []).append(reading.time_s)
+        assert traces["load_temperature"] == [0, 1, 2, 3, 4, 5, 6, 7, 7, 8, 9]
+        assert traces["zone 1 temperature"] == [0, 3, 4, 5, 7, 9]
+        assert traces["zone 1 output"] == traces["zone 1 temperature"]
+        await oven.close()
+
+
+@pytest.mark.parametrize("interval", [-1.0, float("nan"), float("inf")])
+def test_a_zone_trace_interval_that_is_no_interval_is_refused(interval: float):
+    with pytest.raises(SetupRefused, match="oven: zone_trace_interval_s must be a number of"):
+        make_oven("modbus+rtu:/dev/ttyUSB0", zone_trace_interval_s=interval)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.gem import dictionary as dictionary_module
 from packline.drivers.links import ReconnectPolicy
+from packline.drivers.oven import ZONE_TRACE_INTERVAL_S, ModbusOven
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.station import StationError, load_station, parse_station
 
@@ -239,6 +241,57 @@ def test_text_link_options_are_checked_when_the_file_is_read(
     )
     with pytest.raises(StationError, match=message):
         load_station(write(tmp_path, text))
+
+
+OVEN = """\
+name: line-3
+tools:
+  oven:
+    driver: oven
+    address: modbus+rtu:/dev/ttyUSB0
+    poll_interval_s: 10
+    zone_trace_interval_s: 120
+"""
+
+
+def test_an_ovens_zone_trace_interval_reaches_its_driver(tmp_path: Path):
+    station = load_station(write(tmp_path, OVEN))
+    driver = station.open_tool("oven")
+    assert isinstance(driver, ModbusOven)
+    assert (driver.poll_interval_s, driver.zone_trace_interval_s) == (10, 120)
+    assert "zone_trace_interval_s: 120" in station.to_yaml()
+    unset = load_station(write(tmp_path, OVEN.replace("    zone_trace_interval_s: 120\n", "")))
+    assert unset.open_tool("oven").zone_trace_interval_s == ZONE_TRACE_INTERVAL_S
+    assert "zone_trace_interval_s" not in unset.to_yaml()
+
+
+@pytest.mark.parametrize(
+    ("interval", "message"),
+    [
+        ("-1", "tools.oven.zone_trace_interval_s: Input should be greater than or equal to 0, "),
+        ("7200", "tools.oven.zone_trace_interval_s: Input should be less than or equal to 3600"),
+        (".nan", "tools.oven.zone_trace_interval_s: Input should be a finite number, got nan"),
+        ("a minute", "tools.oven.zone_trace_interval_s: Input should be a valid number"),
+        ("'60'", "tools.oven.zone_trace_interval_s: Input should be a valid number"),
+    ],
+)
+def test_a_zone_trace_interval_that_is_no_interval_is_refused(
+    tmp_path: Path, interval: str, message: str
+):
+    path = write(
+        tmp_path, OVEN.replace("zone_trace_interval_s: 120", f"zone_trace_interval_s: {interval}")
+    )
+    with pytest.raises(StationError, match=re.escape(message)):
+        load_station(path)
+
+
+def test_a_zone_trace_interval_is_refused_on_a_tool_without_zones(tmp_path: Path):
+    with pytest.raises(StationError) as error:
+        load_station(write(tmp_path, GOOD + "    zone_trace_interval_s: 60\n"))
+    assert (
+        "tools.plasma_cleaner: zone_trace_interval_s: only an oven (driver: oven) has zones to "
+        "log, not driver: plasma_cleaner"
+    ) in str(error.value)
 
 
 PLATER = """\
