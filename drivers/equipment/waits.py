@@ -21,8 +21,8 @@ T = TypeVar("T")
 
 #: The longest a poll of a wait held by the tool (`Equipment.wait_until(held_by_tool=True)`)
 #: lets the tool hold its reply, s of process time: the driver hears from a tool whose state
-#: does not change (and records its progress) at least this often.
-HOLD_S = 10.0
+#: does not change (and records its progress) at least this often (docs/decisions/0052).
+HOLD_S = 30.0
 
 #: How long the poll running now may let the tool hold its reply, in such a wait.
 _POLL_HOLD_S: ContextVar[float | None] = ContextVar("packline_poll_hold_s", default=None)

@@ -78,7 +78,7 @@ async def test_dice_with_default_pitches_from_the_die_size():
         (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
         (b"CUT\n", b"OK\n"),
         (b"STAT?\n", stat("CUTTING", 10, 40, 30000, 30000)),
-        (b"WAIT? CUTTING 10\n", stat("IDLE", 40, 40, 30000, 30000, cuts=1)),
+        (b"WAIT? CUTTING 30\n", stat("IDLE", 40, 40, 30000, 30000, cuts=1)),
         (
             b"RESULT?\n",
             b"OK WORK=W1 OUTCOME=COMPLETED LINES=40 TOTAL=40 LENGTH=6304.8 KERF=23.0 DEPTH=26.8 "
@@ -150,7 +150,7 @@ async def test_dress_blade_waits_for_the_dressing_counter():
         (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
         (b"DRESS\n", b"OK\n"),
         (b"STAT?\n", stat("DRESSING", rpm=30000, set_rpm=30000)),
-        (b"WAIT? DRESSING 10\n", stat(rpm=30000, set_rpm=30000, dresses=1)),
+        (b"WAIT? DRESSING 30\n", stat(rpm=30000, set_rpm=30000, dresses=1)),
         (
             b"BLADE?\n",
             b"OK THICKNESS=20.0 KERF=23.0 SINCE_DRESS=0.0 INTERVAL=20000.0 RADIAL_WEAR=5.15 "

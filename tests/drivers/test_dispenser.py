@@ -6,7 +6,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.dispenser import AsciiDispenser
-from packline.drivers.equipment import ToolState
+from packline.drivers.equipment import HOLD_S, ToolState
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -28,7 +28,7 @@ def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
 
 def dispenser_at(address: str) -> AsciiDispenser:
     link = open_link(address, tool="disp", clock=VirtualClock(), timeout_s=1.0)
-    return AsciiDispenser(link, poll_interval_s=30.0)  # type: ignore[arg-type]
+    return AsciiDispenser(link, poll_interval_s=2 * HOLD_S)  # type: ignore[arg-type]
 
 
 async def test_fill_polls_and_reads_the_camera():

@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.equipment import ToolState
+from packline.drivers.equipment import HOLD_S, ToolState
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -50,7 +50,8 @@ def stat(state: str = "IDLE", done: int = 0, total: int = 0, runs: int = 0, stag
 
 def bonder_at(address: str) -> AsciiFlipChipBonder:
     link = open_link(address, tool="fc", clock=VirtualClock(), timeout_s=1.0)
-    return AsciiFlipChipBonder(link, poll_interval_s=30.0)  # type: ignore[arg-type]
+    # polled every interval, longer than a hold: each poll of a run is one `STAT?`
+    return AsciiFlipChipBonder(link, poll_interval_s=2 * HOLD_S)  # type: ignore[arg-type]
 
 
 async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection():

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.equipment import ToolState
+from packline.drivers.equipment import HOLD_S, ToolState
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -29,7 +29,7 @@ def stat(state: str = "IDLE", left: float = 0.0, jobs: int = 0):
 
 def coater_at(address: str) -> AsciiResinCoater:
     link = open_link(address, tool="coat", clock=VirtualClock(), timeout_s=1.0)
-    return AsciiResinCoater(link, poll_interval_s=30.0)  # type: ignore[arg-type]
+    return AsciiResinCoater(link, poll_interval_s=2 * HOLD_S)  # type: ignore[arg-type]
 
 
 async def test_spin_coat_polls_and_reads_the_gauge():
