@@ -278,7 +278,7 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
         Every poll reads the PLC's status block: the load's traces, and the alarms (the zones'
         reach it as ZONE_ALARM). The zones are read, for their traces and the working setpoints,
         only at the segment's first poll, while the load is in the band and the segment not yet
-        reached, and otherwise once `zone_trace_interval_s` has passed (decision 0050)."""
+        reached, and otherwise once `zone_trace_interval_s` has passed (decision 0051)."""
         rising = segment.target_c >= record.last_c
         held_from: float | None = None
         first_poll = True
