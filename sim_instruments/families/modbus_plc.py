@@ -76,13 +76,20 @@ _STATUS_WINDOWS_KEPT = 64
 
 
 class _StatusWindow(NamedTuple):
-    """What a read of some registers shows of the status: the register groups it covers
-    (entry, repetition, first address), whether any is the tool's own (`status_values`),
-    and the family's own ones it covers, by name."""
+    """What a read of some registers shows of the status: the one-register numbers it covers
+    (name, scale, address), the other register groups (entry, repetition, first address),
+    whether any is the tool's own (`status_values`), and the family's own ones, by name."""
 
+    numbers: tuple[tuple[str, float, int], ...]
     groups: tuple[tuple[PlcStatus, int, int], ...]
     tool_values: bool
     family_values: tuple[str, ...]
+
+
+def _one_number(entry: PlcStatus) -> bool:
+    """Whether `entry` is one register holding a number, not repeated: `_encode`'s
+    `round(value * scale)`, written straight into its register."""
+    return entry.words == 1 and not entry.text and entry.repeat == 1
 
 
 def _encode(entry: PlcStatus, value: object) -> Sequence[int]:
@@ -376,14 +383,19 @@ class ModbusPlcSimulator(SimulatedTool):
         out once for each window read (a host reads the same few again and again)."""
         window = self._status_windows.get((first, end))
         if window is None:
-            groups = tuple(
+            shown = [
                 (entry, index, address)
                 for entry, index, address in self._status_layout
                 if address < end and address + entry.words > first
-            )
-            names = {entry.name for entry, _, _ in groups}
+            ]
+            names = {entry.name for entry, _, _ in shown}
             family = tuple(name for name in self._family_status if name in names)
-            window = _StatusWindow(groups, bool(names - {*family}), family)
+            window = _StatusWindow(
+                numbers=tuple((e.name, e.scale, a) for e, _, a in shown if _one_number(e)),
+                groups=tuple(group for group in shown if not _one_number(group[0])),
+                tool_values=bool(names - {*family}),
+                family_values=family,
+            )
             if len(self._status_windows) >= _STATUS_WINDOWS_KEPT:
                 self._status_windows.clear()
             self._status_windows[first, end] = window
@@ -395,11 +407,13 @@ class ModbusPlcSimulator(SimulatedTool):
         device's block from address `start`."""
         end = first + count
         window = self._status_window(first, end)
-        if not window.groups:
+        if not (window.numbers or window.groups):
             return  # a setpoint or command block: no status to show
         values: dict[str, object] = dict(self.status_values()) if window.tool_values else {}
         for name in window.family_values:
             values[name] = self._family_status[name]()
+        for name, scale, address in window.numbers:
+            registers[address - start] = round(float(values.get(name, 0)) * scale)  # type: ignore[arg-type]
         for entry, index, address in window.groups:
             value = values.get(entry.name, 0)
             if entry.repeat > 1:
