@@ -18,7 +18,9 @@ its `.npy` bytes. `Snapshots` takes a workpiece's snapshot as its header and par
 digests, and hashes only what differs from the last snapshot it took of the workpiece: a part
 whose bytes equal that snapshot's part at the same place keeps its digest, and a snapshot whose
 header and parts all equal it keeps the whole digest. The comparison is of bytes against the
-last snapshot's own copy, never of array identity, so an array changed in place is seen.
+last snapshot's own copy, never of array identity, so an array changed in place is seen. The
+header's history keeps each event's JSON text while the event holds the very same plain values
+(`_HistoryText`), so the text of a long history is not written again at every step.
 """
 
 from __future__ import annotations
@@ -26,7 +28,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import io
+import itertools
 import json
+import operator
 import types
 import typing
 from collections.abc import Callable, Hashable
@@ -44,6 +48,8 @@ from .workpiece import ProcessEvent, Workpiece
 
 _FORMAT = "packline-twin/2"
 _FORMAT_V1 = "packline-twin/1"
+#: The types stored as they are (exactly these: an IntEnum or a str subclass is not plain).
+_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 #: Where each array or scalar field of format 1's flat wafer lives in the parts.
 _V1_FIELDS = {
@@ -103,10 +109,12 @@ class Snapshots:
 
     def __init__(self) -> None:
         self._last: dict[str, Snapshot] = {}
+        self._histories: dict[str, _HistoryText] = {}
 
     def take(self, workpiece: Workpiece) -> Snapshot:
         """The snapshot of `workpiece` as it is now (kept as its last one)."""
-        header, arrays = _encoded(workpiece)
+        history = self._histories.setdefault(workpiece.id, _HistoryText())
+        header, arrays = _encoded(workpiece, history)
         last = self._last.get(workpiece.id)
         before, known = ((), ()) if last is None else (last.parts, last.part_digests)
         same = last is not None and header == last.header and len(arrays.chunks) == len(before)
@@ -134,14 +142,101 @@ class Snapshots:
         """Drop the last snapshot kept of `workpiece_id` (it leaves memory: the next one is
         hashed whole)."""
         self._last.pop(workpiece_id, None)
+        self._histories.pop(workpiece_id, None)
 
 
-def _encoded(workpiece: Workpiece) -> tuple[bytes, _Arrays]:
-    """The header of `workpiece`'s snapshot (its length prefix and JSON) and its arrays."""
+#: The fields of a `Workpiece`, in order.
+_WORKPIECE_FIELDS = tuple(field.name for field in dataclasses.fields(Workpiece))
+#: What stands for the history in the header's JSON until its text is put in (`_encoded`).
+_HISTORY_MARK = "\x00history\x00"
+
+
+def _encoded(workpiece: Workpiece, history: _HistoryText | None = None) -> tuple[bytes, _Arrays]:
+    """The header of `workpiece`'s snapshot (its length prefix and JSON) and its arrays; the
+    history's JSON from `history` when given (each unchanged event's as written before)."""
     arrays = _Arrays()
-    header = {"format": _FORMAT, "fields": _encode(workpiece, arrays)}
-    body = json.dumps(header, separators=(",", ":")).encode()
-    return len(body).to_bytes(8, "big") + body, arrays
+    if history is None or type(workpiece) is not Workpiece:
+        body = _json({"format": _FORMAT, "fields": _encode(workpiece, arrays)})
+    else:
+        fields = {}
+        for name in _WORKPIECE_FIELDS:  # in order: the arrays' offsets follow it
+            value = getattr(workpiece, name)
+            if name == "history":
+                fields[name], text = _HISTORY_MARK, history.json(value, arrays)
+            else:
+                fields[name] = _encode(value, arrays)
+        body = _json({"format": _FORMAT, "fields": fields})
+        mark = _json(_HISTORY_MARK)
+        if body.count(mark) != 1:  # another value is the mark's text: written plainly
+            return _encoded(workpiece)
+        body = body.replace(mark, text)
+    data = body.encode()
+    return len(data).to_bytes(8, "big") + data, arrays
+
+
+def _json(value: Any) -> str:
+    """`value` (encoded) as the header's JSON text."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+class _HistoryText:
+    """The JSON of a workpiece's history as last written, event by event. An event's text is
+    written again only when one of its values is not the very object it was: its tool,
+    operation, time and each detail's key and value must be str, int, float, bool or None,
+    which cannot change in place, so the same objects are the same text. Anything else (a
+    detail holding a list, an event of another type) is written every time."""
+
+    def __init__(self) -> None:
+        #: Each event's values as last written (None: written every time) and its text.
+        self._events: list[tuple[tuple[Any, ...] | None, str]] = []
+
+    def json(self, history: Any, arrays: _Arrays) -> str:
+        """The JSON of `history` (its events' arrays, if any, added to `arrays`)."""
+        if type(history) is not list:
+            return _json(_encode(history, arrays))
+        kept = self._events
+        events = []
+        for index, event in enumerate(history):
+            values = _event_values(event)
+            old, text = kept[index] if index < len(kept) else (None, "")
+            if not (
+                values is not None
+                and old is not None
+                and len(values) == len(old)
+                and all(map(operator.is_, values, old))  # the very objects kept: plain ones
+            ):
+                text = _json(_encode(event, arrays))
+                plain = values is not None and all(type(v) in _PLAIN_OR_END for v in values)
+                values = values if plain else None
+            events.append((values, text))
+        self._events = events
+        return "[" + ",".join(text for _, text in events) + "]"
+
+
+class _EndOfDict:
+    """Where a dict's items end among an event's values (`_event_values`)."""
+
+
+#: The types of the values an event's text is kept for.
+_PLAIN_OR_END = _PLAIN | {_EndOfDict}
+_END_OF_DICT = _EndOfDict()
+#: A `ProcessEvent`'s fields' values, in order.
+_EVENT_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(ProcessEvent)))
+
+
+def _event_values(event: Any) -> tuple[Any, ...] | None:
+    """A `ProcessEvent`'s field values in order, a dict field's as its keys and values, item by
+    item, then `_END_OF_DICT`; None when it is of another type."""
+    if type(event) is not ProcessEvent:
+        return None
+    values: list[Any] = []
+    for value in _EVENT_FIELDS(event):
+        if type(value) is dict:
+            values += itertools.chain.from_iterable(value.items())
+            values.append(_END_OF_DICT)
+        else:
+            values.append(value)
+    return tuple(values)
 
 
 def restore(workpiece: Workpiece, data: bytes) -> None:
@@ -254,10 +349,6 @@ def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> 
     buffer = io.BytesIO()
     np.save(buffer, empty, allow_pickle=False)
     return buffer.getvalue()[: len(buffer.getvalue()) - empty.nbytes]
-
-
-#: The types stored as they are (exactly these: an IntEnum or a str subclass is not plain).
-_PLAIN = frozenset({str, int, float, bool, type(None)})
 
 
 #: How a value is encoded: given it and the snapshot's arrays, what its header holds for it.
