@@ -61,7 +61,8 @@ class PlasmaStepRecipe(Recipe):
 
 
 class PlasmaCleanRecipe(Recipe):
-    """The recipe of plasma-clean: the plasma steps of one chamber cycle, and batching."""
+    """003:12: the plasma steps of one chamber cycle, and batching (the recipe of
+    plasma-clean)."""
 
     steps: Annotated[list[PlasmaStepRecipe], Field(min_length=1), Feeds(CHAMBER, "steps", len)]
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 600.0

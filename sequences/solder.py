@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import (
     MAX_MAP_POSITIONS,
@@ -55,9 +55,10 @@ from packline.sequences.engine import (
     Wafer,
     claim_violation,
     field_problem,
+    recipe_check,
     tool_operations_only,
 )
-from packline.sequences.engine.recipe import AtLeastFor
+from packline.sequences.engine.recipe_meta import AtLeastFor
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
@@ -108,7 +109,7 @@ class SolderBallRecipe(Recipe):
     alloy: BallAlloy = BallAlloy.SAC305
     reflow: ReflowRecipe
 
-    @model_validator(mode="after")
+    @recipe_check
     def _peak_above_the_liquidus(self) -> Self:
         liquidus = LIQUIDUS_C[self.alloy.value]
         if self.reflow.peak_c <= liquidus:
@@ -129,6 +130,25 @@ PLATED_WIRING_MIN_UM = 3.0
 
 #: The decimals of a micrometre a refusal's "at least" for `min_thickness_um` is given in.
 MIN_THICKNESS_DECIMALS = 2
+
+#: The decimals of a micrometre a refusal states a film's thickness in (`um_text`).
+MESSAGE_UM_DECIMALS = 3
+
+
+def um_text(value_um: float) -> str:
+    """A thickness as a refusal states it: to `MESSAGE_UM_DECIMALS` decimals of a micrometre,
+    trailing zeros dropped ("2.995", "0.3", "3"). The figures of one message (what an etch
+    takes off, what it leaves, what was there) share the resolution, and what is left is said
+    as the difference of the figures said (`um_left`), so a message never contradicts itself
+    ("takes 3 um off, leaving 0.005 um" of 3 um, as three significant digits once read)."""
+    return f"{round(value_um, MESSAGE_UM_DECIMALS):g}"
+
+
+def um_left(held_um: float, removed_um: float) -> str:
+    """What is left of `held_um` once `removed_um` is off, as `um_text` says it: the
+    difference of the two figures as said, so the three read together add up."""
+    rounded = round(held_um, MESSAGE_UM_DECIMALS) - round(removed_um, MESSAGE_UM_DECIMALS)
+    return um_text(rounded)
 
 
 @dataclass(frozen=True)
@@ -169,7 +189,8 @@ class WiringEtch:
         else:
             shorter = (
                 f" (no shorter etch at {at} both clears {self.clears} and keeps it: the least "
-                f"that clears it, {least_s:d} s, takes up to {fastest_um_s * least_s:.3g} um off)"
+                f"that clears it, {least_s:d} s, takes up to "
+                f"{um_text(fastest_um_s * least_s)} um off)"
             )
         reference_c = self.rate.reference_c
         at_reference_um = self.rate.band_um_s(reference_c)[1] * self.time_s
@@ -237,10 +258,14 @@ class PlatingStep(Recipe):
         float,
         Unit("um"),
         Field(gt=0, le=100),
-        AtLeastFor(PLATED_WIRING_MIN_UM, "a plated wiring, plus what the etch after it takes off"),
+        AtLeastFor(
+            PLATED_WIRING_MIN_UM,
+            f"a plated wiring, and at least {PLATED_WIRING_MIN_UM:g} um plus the most the etch "
+            "after it takes off, less the metal support's foil under it",
+        ),
     ]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _plates_the_thinnest_deposit(self) -> Self:
         if self.thickness_um < self.min_thickness_um:
             raise ValueError(
@@ -275,11 +300,11 @@ class PlatingStep(Recipe):
         etched_um = etch.most_removed_um()
         least_um = PLATED_WIRING_MIN_UM + etched_um - foil_um
         if self.min_thickness_um < least_um:
-            left_um = self.min_thickness_um + foil_um - etched_um
+            left = um_left(self.min_thickness_um + foil_um, etched_um)
             held = f"{value} on the {foil_um:g} um foil" if foil_um else value
             leaving = (
-                f"leaving {left_um:.3g} um where the plating held {held}"
-                if left_um > 0
+                f"leaving {left} um where the plating held {held}"
+                if float(left) > 0
                 else f"through all of it where the plating held {held}: the pattern cut through"
             )
             suggested_um = rounded_up(least_um, MIN_THICKNESS_DECIMALS)
@@ -294,8 +319,9 @@ class PlatingStep(Recipe):
                 claim,
                 field,
                 value,
-                f"the etch after the plating ({etch.described}) takes up to {etched_um:.3g} um "
-                f"off the wiring's top, {leaving}, below the {PLATED_WIRING_MIN_UM:g} um a "
+                f"the etch after the plating ({etch.described}) takes up to "
+                f"{um_text(etched_um)} um off the wiring's top, {leaving}, below the "
+                f"{PLATED_WIRING_MIN_UM:g} um a "
                 "plated wiring keeps (what the claim check holds it to): at least "
                 f"{suggested_um:g} um{thicker}{etch.within(spare_um)}",
             )

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
-from packline.sequences.engine import Recipe
+from packline.sequences.engine import Recipe, recipe_check
 from packline.sim_instruments.twin import WaferSpec, die_grid
 from packline.units import Unit
 
@@ -28,7 +28,7 @@ class WaferRecipe(Recipe):
     pads_per_die_side: Annotated[int, Field(strict=True, le=64)] = 8
     pad_metal: Literal["Al", "Cu"] = "Al"
 
-    @model_validator(mode="after")
+    @recipe_check
     def _whole_dies_with_pads(self) -> Self:
         if self.pads_per_die_side < 1:
             raise self.too_few_pads()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import Discriminator, Field, Tag, model_validator
+from pydantic import Discriminator, Field, Tag
 
 from packline.drivers.roles.ball_mounter import BallAlloy
 from packline.drivers.roles.dicing_saw import DicingRecipe, StreetMap
@@ -16,7 +16,7 @@ from packline.drivers.roles.laminator import LaminationJob, PressRecipe, ResinSh
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
+from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation, recipe_check
 from packline.sim_instruments.physics.oven import ReflowPhysics
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
@@ -159,7 +159,7 @@ class PlatedSolderLayer(Recipe):
     plating: PlatingStep
     reflow: ReflowRecipe
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_solder_bath(self) -> Self:
         if self.plating.metal not in SOLDER_ALLOYS:
             raise ValueError(
@@ -269,17 +269,17 @@ class BumpSealCleanRecipe(Recipe):
     #: claim 003:24: chips mounted on a board by their bumps (None: the chips are not mounted)
     mounting: ChipMounting | None = None
 
-    @model_validator(mode="after")
+    @recipe_check
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "003:7.2")
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _chips_mounted_once_diced(self) -> Self:
         require_dicing_before_mounting(self.dicing, self.mounting, "003:24")
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_layer_of_another_solder_on_solder_bumps(self) -> Self:
         layer = self.solder_layer
         if layer is None:
@@ -347,7 +347,7 @@ class BumpSealCleanRecipe(Recipe):
             "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
         )
 
-    @model_validator(mode="after")
+    @recipe_check
     def _gas_jet_needs_suction(self) -> Self:
         cleaning = self.cleaning
         if isinstance(cleaning, LaserCleaning) and cleaning.gas_jet and not cleaning.suction:

@@ -279,18 +279,23 @@ def _etched_past_the_field_um(w: Workpiece, level: int) -> np.ndarray:
     return etched
 
 
-def patterns_etched_apart(claim: str, level: int, metal: str = "the foil") -> Condition:
+def patterns_etched_apart(
+    claim: str, level: int, metal: str = "the foil", patterns: str | None = None
+) -> Condition:
     """At every site the `metal` of wiring level `level` laid over the whole wafer (the metal
-    support's foil, 001:11; a seed and its barrier, 001:8) is etched through in the field
-    around its pattern: the wiring patterned into separate patterns, none joined to its
-    neighbours. Too short an etch, or none, fails; the margin is the over-etch, how far the
-    etch went past that metal."""
+    support's foil, 001:11; a seed and its barrier, 001:8 and 002:1a-d) is etched through in
+    the field around its pattern: the wiring patterned into separate patterns, none joined to
+    its neighbours. Too short an etch, or none, fails; the margin is the over-etch, how far the
+    etch went past that metal. `patterns` names them as the method's claim does (002's
+    single level of interconnects: `the interconnects`); by default `the wiring patterns at
+    level N`."""
+    between = patterns or f"the wiring patterns at level {level}"
     return Condition(
         claim,
-        f"{metal} etched through between the wiring patterns at level {level}",
+        f"{metal} etched through between {between}",
         lambda w: (every_site(w), _etched_past_the_field_um(w, level) >= 0),
         Margin(
-            f"etch past {metal} between the patterns",
+            f"etch past {metal} between {patterns or 'the patterns'}",
             "um",
             lambda w: _etched_past_the_field_um(w, level),
             0.0,

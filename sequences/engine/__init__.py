@@ -29,15 +29,17 @@ if TYPE_CHECKING:
     )
     from .progress import JsonLines, PlainLog
     from .recipe import (
-        Feeds,
         Recipe,
         ToolSetpoint,
         claim_violation,
+        every_problem,
         field_problem,
         load_recipe,
         read_recipe_text,
+        recipe_check,
     )
     from .recipe_help import field_reference, recipe_schema, recipe_template
+    from .recipe_meta import Feeds, NeededWhen
     from .recorder import ConfirmFn
     from .records import RunStore, default_db_path
     from .report import before_after, run_report, wafer_history
@@ -60,6 +62,7 @@ __all__ = [
     "LiveView",
     "Margin",
     "Method",
+    "NeededWhen",
     "Observer",
     "OutOfLimits",
     "PlainLog",
@@ -80,6 +83,7 @@ __all__ = [
     "claim_violation",
     "default_db_path",
     "driver_text",
+    "every_problem",
     "field_problem",
     "field_reference",
     "get_method",
@@ -90,6 +94,7 @@ __all__ = [
     "open_run",
     "prepare",
     "read_recipe_text",
+    "recipe_check",
     "recipe_schema",
     "recipe_template",
     "record_disposition",

@@ -25,29 +25,34 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
 from types import UnionType
-from typing import Annotated, Any, Literal, TypeVar, Union, get_args, get_origin
+from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, ValidationError
-from pydantic_core import PydanticCustomError, core_schema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    model_validator,
+)
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, core_schema
 
 from packline.claims import claim as catalogued_claim
-from packline.drivers.equipment import Limit
-from packline.drivers.registry import TOOL_KINDS
 from packline.files import FileProblem, parse_yaml, read_text
 
 from .errors import RecipeError
+from .recipe_fields import missing_section, unit_of
+from .recipe_meta import Feeds, unwrapped
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
 CLAIM_CONSTRAINT = "claim_constraint"
 #: The pydantic error type of one field's problem found across fields (see `field_problem`).
 FIELD_CONSTRAINT = "field_constraint"
-#: The pydantic error type of a value no tool of its role could take (see `Feeds`).
-TOOL_RANGE = "tool_range"
 
 
 @dataclass(frozen=True)
@@ -60,78 +65,6 @@ class ToolSetpoint:
     setpoint: str
     value: float
     path: str
-
-
-@cache
-def tool_range(role: str, setpoint: str) -> Limit:
-    """The widest default limit of `setpoint` over the registered tool kinds of `role`: what
-    any tool of the role could take, before a station narrows it."""
-    limits = [
-        limits[setpoint]
-        for kind in TOOL_KINDS.values()
-        if kind.role == role and setpoint in (limits := kind.load_driver().limits)
-    ]
-    if not limits:
-        raise KeyError(f"no tool kind of role {role!r} has a setpoint {setpoint!r}")
-    return Limit(
-        min(limit.minimum for limit in limits),
-        max(limit.maximum for limit in limits),
-        limits[0].unit,
-    )
-
-
-@dataclass(frozen=True)
-class AtLeastFor:
-    """Recipe field metadata: a lower bound the field must meet in one use of it (`use`),
-    which the recipe that uses it so checks, naming its claim; shown beside the field's own
-    range where the recipe is explained (a plated wiring's `min_thickness_um` is at least
-    3 um, a solder layer's need not be)."""
-
-    minimum: float
-    use: str
-
-
-@dataclass(frozen=True)
-class Feeds:
-    """Recipe field metadata: the field's value is sent to a `role` tool as its `setpoint` (a
-    key of the driver's limits, in that limit's unit). The value is refused when the recipe is
-    read if no tool of the role could take it (`tool_range`), and checked against the station's
-    tools' own limits before any tool moves. `measure` sends something of the value instead of
-    the value itself, such as `len` of a list of steps."""
-
-    role: str
-    setpoint: str
-    measure: Callable[[Any], float] | None = None
-
-    def __get_pydantic_core_schema__(
-        self, source: Any, handler: GetCoreSchemaHandler
-    ) -> core_schema.CoreSchema:
-        return core_schema.no_info_after_validator_function(self._within_range, handler(source))
-
-    def _within_range(self, value: Any) -> Any:
-        sent = self.measure(value) if self.measure is not None else value
-        limit = tool_range(self.role, self.setpoint)
-        if not limit.contains(sent):
-            bound = (
-                f"at least {limit.minimum:g}"
-                if sent < limit.minimum
-                else f"at most {limit.maximum:g}"
-            )
-            raise PydanticCustomError(
-                TOOL_RANGE,
-                "must be {bound} {unit} "
-                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit}; given {sent} {unit})",
-                {
-                    "bound": bound,
-                    "unit": limit.unit,
-                    "role": self.role,
-                    "setpoint": self.setpoint,
-                    "minimum": f"{limit.minimum:g}",
-                    "maximum": f"{limit.maximum:g}",
-                    "sent": f"{sent:g}",
-                },
-            )
-        return value
 
 
 def _feeds_of(metadata: Sequence[object], annotation: object) -> list[Feeds]:
@@ -161,6 +94,38 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
+    #: a section's keys that recipe files of an earlier release may hold, old name -> new:
+    #: refused naming both, not as a misspelt key (users keep recipe files with the old names)
+    renamed_keys: ClassVar[Mapping[str, str]] = {}
+
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_independent_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """Validate the section, then run every `recipe_check` of it, and refuse with every
+        problem found, not the first: each field's (pydantic's), each check's whose fields
+        validated, a key by its old name (read as its new one meanwhile). A check that reads
+        a field that failed, or a field an earlier check refused (the head of its path), is
+        left out: its problem may go once that one is fixed (`_run_checks`). A section given
+        as a model already (a check's own `LevelRecipe(...)`) was checked when it was made."""
+        if isinstance(data, cls):
+            return handler(data)
+        problems: list[InitErrorDetails] = []
+        if isinstance(data, dict):
+            old_keys = [key for key in cls.renamed_keys if key in data]
+            problems += [_renamed(key, cls.renamed_keys[key], data) for key in old_keys]
+            data = {cls.renamed_keys.get(key, key): value for key, value in data.items()}
+        try:
+            recipe = handler(data)
+        except ValidationError as error:
+            if not isinstance(data, dict):
+                raise
+            problems += [_details(problem) for problem in error.errors(include_url=False)]
+            recipe = _partial(cls, data, error.errors(include_url=False))
+        problems += _run_checks(recipe, data)
+        if problems:
+            raise ValidationError.from_exception_data(cls.__name__, problems)
+        return recipe
+
     def canonical_json(self) -> str:
         """The validated values as canonical JSON (quantities in their declared units)."""
         return json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
@@ -189,6 +154,162 @@ class Recipe(BaseModel):
         plating step sends is what its design opens), so the tools' limits hold them as they
         hold stated ones: none here; a recipe that works one out says so."""
         return []
+
+
+def recipe_check(check: CheckT) -> CheckT:
+    """Mark a method of a recipe model as one of its checks across fields (a claim's own
+    constraint, one field wrong given others): it raises `claim_violation`, `field_problem`
+    or ValueError for what it finds. A section runs every check of it, in their order, and
+    refuses with all they find (`Recipe._every_independent_problem`); a check that reads a
+    field another problem left unknown is skipped, so it must come after the checks that
+    refuse what it reads."""
+    setattr(check, "_recipe_check", True)  # noqa: B010 (a marker on the function)
+    return check
+
+
+@cache
+def _checks_of(model: type[Recipe]) -> tuple[Callable[[Recipe], object], ...]:
+    """The `recipe_check` methods of `model` and its bases, bases' first, in their order."""
+    found: dict[str, Callable[[Recipe], object]] = {}
+    for cls in reversed(model.__mro__):
+        if issubclass(cls, Recipe):
+            for name, member in list(vars(cls).items()):
+                if getattr(member, "_recipe_check", False):
+                    found[name] = member
+    return tuple(found.values())
+
+
+def _run_checks(recipe: Recipe, data: object) -> list[InitErrorDetails]:
+    """What each check of `recipe` (perhaps partial: `_partial`) refuses. A check that reads
+    a field the section lacks (it failed, or an earlier check refused it: its problem's path
+    starts there, and it is taken out of the section) is skipped: it depends on that."""
+    problems: list[InitErrorDetails] = []
+    for check in _checks_of(type(recipe)):
+        try:
+            check(recipe)
+        except AttributeError as error:
+            if not _unknown_field(error):
+                raise
+        except ExceptionGroup as group:  # `every_problem`'s: each is a problem
+            problems += [_check_problem(recipe, error, data) for error in _leaves(group)]
+        except ValueError as error:
+            problems.append(_check_problem(recipe, error, data))
+    return problems
+
+
+def _leaves(group: ExceptionGroup[Exception]) -> list[ValueError]:
+    """The problems of a check's `every_problem`, nested groups flattened."""
+    leaves: list[ValueError] = []
+    for error in group.exceptions:
+        if isinstance(error, ExceptionGroup):
+            leaves += _leaves(error)
+        elif isinstance(error, ValueError):
+            leaves.append(error)
+        else:
+            raise error
+    return leaves
+
+
+def _check_problem(recipe: Recipe, error: ValueError, data: object) -> InitErrorDetails:
+    """A check's problem as a line of the section's refusal; the field its path starts at
+    is taken out of `recipe`, so the checks after it that read that field are skipped."""
+    if not isinstance(error, PydanticCustomError):
+        return {"type": "value_error", "loc": (), "input": data, "ctx": {"error": error}}
+    head = str((error.context or {}).get("path", "")).split(".")[0]
+    if head in type(recipe).model_fields:
+        recipe.__dict__.pop(head, None)
+    return {"type": error, "loc": (), "input": data}
+
+
+def every_problem(checks: Iterable[Callable[[], object]]) -> None:
+    """Run each of `checks` (a check of one level, of one dip...) and raise what they all
+    refuse, for a `recipe_check` whose parts are independent: one problem as it is, several
+    as a group, each a line of the refusal."""
+    found: list[Exception] = []
+    for check in checks:
+        try:
+            check()
+        except AttributeError as error:  # it reads a field another problem left unknown
+            if not _unknown_field(error):
+                raise
+        except (ValueError, ExceptionGroup) as error:
+            found.append(error)
+    if len(found) == 1:
+        raise found[0]
+    if found:
+        raise ExceptionGroup("recipe problems", found)
+
+
+def _unknown_field(error: AttributeError) -> bool:
+    """The error is a read of a field its section lacks (`_partial`, `_run_checks`)."""
+    section = getattr(error, "obj", None)
+    return (
+        isinstance(section, Recipe)
+        and error.name in type(section).model_fields
+        and error.name not in section.__dict__
+    )
+
+
+@cache
+def _field_adapter(model: type[Recipe], name: str) -> TypeAdapter[Any]:
+    """Validates one field of `model` alone, as the model does."""
+    info = model.model_fields[name]
+    return TypeAdapter(Annotated[info.annotation, info])
+
+
+def _partial(model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetails]) -> Recipe:
+    """`model` built of the fields of `data` that validated, without those that failed (a
+    read of one raises AttributeError, `_unknown_field`); a section of one model whose
+    fields failed, none of its checks, is built partly, so a check still reads its fields
+    that validated (one a check of its own refused is left out whole: its fields may be
+    valid and contradict each other)."""
+    fields: dict[str, Any] = {}
+    unknown = set()
+    for name, info in model.model_fields.items():
+        inner = [e for e in errors if e["loc"][:1] == (name,)]
+        if not inner:
+            if name in data:
+                fields[name] = _field_adapter(model, name).validate_python(data[name])
+            continue
+        section = unwrapped(info.annotation)
+        section = _only_section(section) or section
+        value = data.get(name)
+        fields_only = isinstance(value, dict) and all(len(e["loc"]) > 1 for e in inner)
+        if fields_only and isinstance(section, type) and issubclass(section, Recipe):
+            nested = [{**e, "loc": e["loc"][1:]} for e in inner]
+            fields[name] = _partial(section, value, nested)  # type: ignore[arg-type]
+        else:
+            unknown.add(name)
+    recipe = model.model_construct(**fields)
+    for name in unknown:
+        recipe.__dict__.pop(name, None)
+    return recipe
+
+
+def _details(problem: ErrorDetails) -> InitErrorDetails:
+    """A problem pydantic found, as `ValidationError.from_exception_data` takes it again."""
+    ctx = problem.get("ctx")
+    if problem["type"] not in _PYDANTIC_ERROR_TYPES:  # ours: its message, as it was made
+        custom = PydanticCustomError(problem["type"], problem["msg"], ctx)
+        return {"type": custom, "loc": problem["loc"], "input": problem["input"]}
+    details: InitErrorDetails = {
+        "type": problem["type"],
+        "loc": problem["loc"],
+        "input": problem["input"],
+    }
+    if ctx is not None:
+        details["ctx"] = ctx
+    return details
+
+
+#: The error types pydantic itself knows (any other is a `PydanticCustomError` of ours).
+_PYDANTIC_ERROR_TYPES = frozenset(get_args(core_schema.ErrorType))
+
+
+def _renamed(old: str, new: str, data: dict[str, Any]) -> InitErrorDetails:
+    """The problem of a key by its old name (`Recipe.renamed_keys`)."""
+    message = f"renamed {new} (the same setting under its new name): write {new}"
+    return {"type": field_problem(old, "given", message), "loc": (), "input": data}  # type: ignore[typeddict-item]
 
 
 def _bounded(text: str, most: int = 80) -> str:
@@ -230,18 +351,13 @@ def field_problem(path: str, value: object, message: str) -> Exception:
 
 
 R = TypeVar("R", bound=Recipe)
+#: A recipe model's method marked `recipe_check`.
+CheckT = TypeVar("CheckT", bound=Callable[..., object])
 
 _LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
 
 #: pydantic's error types for a value where a section (a nested model) belongs.
 _SECTION_TYPES = {"model_type", "model_attributes_type"}
-
-
-def unwrapped(annotation: Any) -> Any:
-    """`Annotated[X, ...]` -> X (any depth); anything else as it is."""
-    while get_origin(annotation) is Annotated:
-        annotation = get_args(annotation)[0]
-    return annotation
 
 
 def _member_named(union: Any, tag: str) -> Any | None:
@@ -261,24 +377,43 @@ def _member_named(union: Any, tag: str) -> Any | None:
 def yaml_path(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
     """An error location as the YAML file spells it: pydantic's location names the chosen
     member of a union (its tag or class name) as if it were a key; the file has no such key."""
+    return _walked(model, loc)[0]
+
+
+def _walked(
+    model: type[BaseModel], loc: Sequence[int | str]
+) -> tuple[list[str], list[tuple[type[BaseModel], str]]]:
+    """`yaml_path` of `loc`, and each model field it goes through, the outermost first: the
+    model and the field's name (a list's index is none)."""
     path: list[str] = []
+    fields: list[tuple[type[BaseModel], str]] = []
     annotation: Any = model
     for part in loc:
         annotation = unwrapped(annotation)
         if get_origin(annotation) in (Union, UnionType) and isinstance(part, str):
             member = _member_named(annotation, part)
-            if member is not None:
+            if member is not None:  # the tag of the union's member, not a key of the file
                 annotation = member
                 continue
+            annotation = _only_section(annotation) or annotation
         path.append(str(part))
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            fields.append((annotation, str(part)))
             info = annotation.model_fields.get(str(part))
             annotation = None if info is None else info.annotation
         elif get_origin(annotation) in (list, tuple) and isinstance(part, int):
             annotation = get_args(annotation)[0]
         else:
             annotation = None
-    return path
+    return path, fields
+
+
+def _only_section(union: Any) -> type[BaseModel] | None:
+    """The model of an optional section (`Section | None`); None for any other union."""
+    members = [unwrapped(m) for m in get_args(union) if m is not type(None)]
+    if len(members) == 1 and isinstance(members[0], type) and issubclass(members[0], BaseModel):
+        return members[0]
+    return None
 
 
 def format_validation_error(
@@ -291,12 +426,18 @@ def format_validation_error(
     With the `model`, the path is the YAML file's (see `yaml_path`)."""
     lines = []
     for problem in error.errors():
-        loc = (
-            [str(part) for part in problem["loc"]]
+        loc, fields = (
+            ([str(part) for part in problem["loc"]], [])
             if model is None
-            else yaml_path(model, problem["loc"])
+            else _walked(model, problem["loc"])
         )
         ctx = problem.get("ctx", {})
+        section = None
+        if problem["type"] == "missing" and fields and fields[-1][1] == loc[-1]:
+            section = missing_section(fields)
+        if section is not None:
+            lines.append(f"{source}: {'.'.join(loc)} = none: {section}")
+            continue
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
             claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
@@ -304,7 +445,9 @@ def format_validation_error(
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
-        limits = [f"{_LIMIT_WORDS[k]} {v}" for k, v in ctx.items() if k in _LIMIT_WORDS]
+        unit = unit_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else ""
+        unit = f" {unit}" if unit else ""
+        limits = [f"{_LIMIT_WORDS[k]} {v}{unit}" for k, v in ctx.items() if k in _LIMIT_WORDS]
         if limits:
             message = "must be " + " and ".join(limits)
         elif problem["type"] in _SECTION_TYPES:

@@ -9,7 +9,9 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import textwrap
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -22,9 +24,10 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from packline.claims import CLAIMS
 from packline.units import Unit, quantity_text
 
-from .recipe import AtLeastFor, Feeds, tool_range, unwrapped
+from .recipe_meta import AtLeastFor, Feeds, NeededWhen, tool_range, unwrapped
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,18 @@ class FieldFacts:
     #: the recipe models a section field holds: one, or one per member of a union
     sections: tuple[type[BaseModel], ...] = ()
     optional_section: bool = False
+    #: an optional section the recipe needs when it holds (`NeededWhen`)
+    needed_when: NeededWhen | None = None
+
+    def requirement(self) -> str:
+        """Whether a recipe must give the field: "required", "required with support film;
+        left out otherwise", "optional (null or left out: not done)", or "" (a default)."""
+        if self.needed_when is not None:
+            when = self.needed_when.when
+            return f"required {when}; left out otherwise" if when else "required"
+        if self.optional_section:
+            return "optional (null or left out: not done)"
+        return "required" if self.required else ""
 
     def default_text(self) -> str:
         """The field's default as a recipe writes it: a quantity with its unit ("600 s")."""
@@ -160,6 +175,8 @@ def _range(metadata: list[Any]) -> dict[str, Any]:
             found["high"] = Bound(cast(float, item.lt), inclusive=False)
         elif isinstance(item, AtLeastFor):
             found["at_least_for"] = item
+        elif isinstance(item, NeededWhen):
+            found["needed_when"] = item
         elif isinstance(item, Feeds):
             limit = tool_range(item.role, item.setpoint)
             found["low"] = _tighter(found.get("low"), Bound(limit.minimum, True), max)
@@ -234,3 +251,50 @@ def section_doc(model: type[BaseModel]) -> str:
     """The first paragraph of a recipe model's docstring, on one line."""
     doc = inspect.cleandoc(model.__dict__.get("__doc__") or "")  # its own, not a base's
     return " ".join(doc.split("\n\n", 1)[0].split()).rstrip(".")
+
+
+#: A claim id as a doc names it: `001:8`, `002:1a-d`, `003:7.1`, `000:x3`.
+_CLAIM_ID = re.compile(r"\b\d{3}:[0-9a-z][0-9a-z.-]*")
+
+
+def unit_of(model: type[BaseModel], name: str) -> str | None:
+    """The unit of field `name` of `model` (None: it has none), its bounds' unit."""
+    return next((f.unit for f in fields_of(model) if f.name == name), None)
+
+
+def missing_section(fields: Sequence[tuple[type[BaseModel], str]]) -> str | None:
+    """What a refusal of a required section left out says after its path (`fields`: each
+    model and field the path goes through, the section's last): that it is a required
+    section, what it is for (its `#:` comment, else its section's doc) and the claims it
+    serves, as a claim's refusal ends: `a required section, missing: 002:1g: ... (claim
+    002:1g)`. The claims are those its comment names, else the nearest enclosing field's
+    comment's, else the recipe's doc's, else the nearest section's doc's: a section shared
+    by methods (a mould, a dip, a plasma clean) names other methods' claims in its doc.
+    None: the field is no section (pydantic's `Field required` says it)."""
+    model, name = fields[-1]
+    facts = next((f for f in fields_of(model) if f.name == name), None)
+    if facts is None or not facts.sections:
+        return None
+    own = " or ".join(section_doc(s) for s in facts.sections)
+    outer = [
+        found
+        for model_, outer_name in reversed(fields[:-1])
+        for found in fields_of(model_)
+        if found.name == outer_name
+    ]
+    texts = [
+        facts.doc,
+        *(found.doc for found in outer),
+        section_doc(fields[0][0]),
+        *(" ".join(section_doc(s) for s in found.sections) for found in outer),
+        own,
+    ]
+    claims = next((found for text in texts if (found := _claims_named(text))), [])
+    served = f" (claim{'s' if len(claims) > 1 else ''} {', '.join(claims)})" if claims else ""
+    return f"a required section, missing: {facts.doc or own}{served}"
+
+
+def _claims_named(text: str) -> list[str]:
+    """The catalogued claim ids `text` names, each once, in its order."""
+    found = (claim.rstrip(".-") for claim in _CLAIM_ID.findall(text))
+    return [claim for claim in dict.fromkeys(found) if claim in CLAIMS]

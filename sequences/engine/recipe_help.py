@@ -75,8 +75,10 @@ def _write_fields(
         for other in facts.sections:
             if other is chosen:
                 continue
-            how = "or" if chosen is not None or len(facts.sections) > 1 else "optional"
-            lines.append(f"{INDENT * (depth + 1)}# {how}: {section_doc(other)}")
+            if chosen is not None or len(facts.sections) > 1:
+                lines.append(f"{INDENT * (depth + 1)}# or: {section_doc(other)}")
+            elif facts.optional_section and facts.needed_when is None:
+                lines.append(f"{INDENT * (depth + 1)}# optional: {section_doc(other)}")
             if chosen is not None:
                 lines.append(f"# {pad}{facts.name}:")
             _write_fields(lines, other, None, depth + 1, commented=True)
@@ -117,10 +119,8 @@ def describe(facts: FieldFacts) -> str:
         parts.append(facts.kind)
     if facts.range_text():
         parts.append(facts.range_text())
-    if facts.optional_section:
-        parts.append("optional (null or left out: not done)")
-    elif facts.required:
-        parts.append("required")
+    if facts.requirement():
+        parts.append(facts.requirement())
     elif not facts.sections:
         parts.append(f"default {facts.default_text()}")
     return "; ".join(parts)
@@ -197,9 +197,9 @@ def _reference(rows: list[dict[str, Any]], model: type[BaseModel], prefix: str) 
                 "path": path,
                 "takes": ", ".join(facts.choices) if facts.choices else facts.unit or facts.kind,
                 "range": facts.range_text(),
-                "default": "required"
-                if facts.required
-                else ("not done" if facts.optional_section else facts.default_text()),
+                "default": "not done"
+                if facts.optional_section and facts.needed_when is None
+                else (facts.requirement() or facts.default_text()),
                 "doc": facts.doc or " or ".join(section_doc(s) for s in facts.sections),
             }
         )

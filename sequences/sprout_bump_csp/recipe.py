@@ -3,11 +3,12 @@ claims' own constraints."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from packline.drivers.roles.deposition import (
     DepositionRecipe,
@@ -24,7 +25,17 @@ from packline.drivers.roles.laminator import (
 )
 from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
-from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation, field_problem
+from packline.sequences.engine import (
+    Feeds,
+    NeededWhen,
+    Recipe,
+    ToolSetpoint,
+    claim_violation,
+    every_problem,
+    field_problem,
+    recipe_check,
+)
+from packline.sequences.engine.recipe_meta import tool_range
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -34,7 +45,7 @@ from ..bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, SolderBallRecipe, WiringEtch
+from ..solder import PlatingStep, SolderBallRecipe, WiringEtch, um_left, um_text
 from ..wafers import WaferRecipe
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
@@ -66,10 +77,12 @@ def etch_missing(
     dips: Sequence[tuple[str, Tank, FieldMetal]],
     needed: str,
     condition: str = "",
+    between: str = "the patterns",
 ) -> Exception:
     """The refusal of `claim` of no etch at `path` (missing or null) where each of `dips`
     (its field's name, its tank, the metal it must clear) must clear its metal between the
-    patterns (`condition`: what makes it the wiring's metal, `with support metal-film `):
+    patterns (`between` names them: `the interconnects`; `condition`: what makes it the
+    wiring's metal, `with support metal-film `):
     what to add (`needed`), and the least of each dip that clears its metal at its bath's
     reference temperature, all at once."""
     metals = " and ".join(metal.described for _, _, metal in dips)
@@ -80,11 +93,11 @@ def etch_missing(
         for reference_c in (BATH_RATES[tank].reference_c,)
     ]
     if len(dips) == 1:
-        joined = f"{metals} is patterned by etching it off between the patterns after the "
+        joined = f"{metals} is patterned by etching it off between {between} after the "
         joined += "plating; without the etch it joins them all"
         example = leasts[0]
     else:
-        joined = f"{metals} are patterned by etching them off between the patterns after the "
+        joined = f"{metals} are patterned by etching them off between {between} after the "
         joined += "plating; without the etch they join them all"
         example = " and ".join(
             f"{name} {least}" for (name, _, _), least in zip(dips, leasts, strict=True)
@@ -111,7 +124,7 @@ class SeedStep(Recipe):
     pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")] = 0.0
     flow_sccm: Annotated[float, Unit("sccm"), Feeds("deposition", "flow_sccm")] = 0.0
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_metal_by_sputter_or_evaporation(self) -> Self:
         if self.method is Method.CVD or self.material.dielectric:
             raise claim_violation(
@@ -166,7 +179,7 @@ class SeedRecipe(Recipe):
     def claims(self) -> tuple[str, ...]:
         return ("001:1c", "001:8", "001:9")
 
-    @model_validator(mode="after")
+    @recipe_check
     def _every_film_of_a_known_thickness(self) -> Self:
         for index, step in enumerate(self.steps):
             if step.laid_nm() is None:
@@ -187,7 +200,7 @@ class SeedRecipe(Recipe):
         laid = [step for step in self.steps if step.material.value in metals]
         laid_um = sum(step.laid_nm() or 0.0 for step in laid) / 1000
         names = "/".join(dict.fromkeys(step.material.value for step in laid))
-        return FieldMetal(laid_um, f"the seed's {laid_um:.3g} um of {names}")
+        return FieldMetal(laid_um, f"the seed's {um_text(laid_um)} um of {names}")
 
 
 class ChamberFilms(Protocol):
@@ -220,7 +233,7 @@ class ElectrolessSeedRecipe(Recipe):
         if not BATH_METALS[tank] & BATH_METALS[Tank.CU_ELESS]:
             return FieldMetal(0.0, "")
         laid_um = BATH_RATES[Tank.CU_ELESS].band_um_s(self.temperature_c)[1] * self.time_s
-        return FieldMetal(laid_um, f"the seed's up to {laid_um:.3g} um of Cu")
+        return FieldMetal(laid_um, f"the seed's up to {um_text(laid_um)} um of Cu")
 
 
 #: A reticle of the litho cell's library, by name (the cell refuses a name it lacks).
@@ -266,27 +279,41 @@ class Dip(Recipe):
             metal.described,
         )
 
-    def require_clears(self, claim: str, path: str, tank: Tank, metal: FieldMetal) -> None:
+    def require_clears(
+        self, claim: str, path: str, tank: Tank, metal: FieldMetal, between: str = "the patterns"
+    ) -> None:
         """Refuse the dip (`path` in the recipe) in `tank` as the etch of `claim` if it may
-        leave some of `metal` between the patterns: at the line's nominal rate in its bath at
-        the coolest it may dip (`BATH_TOLERANCE_C` below `temperature_c`). What is left there
-        joins every pattern to its neighbours. The least time and the coolest setpoint it
+        leave some of `metal` between the patterns (`between` names them: `the
+        interconnects`): at the line's nominal rate in its bath at the coolest it may dip
+        (`BATH_TOLERANCE_C` below `temperature_c`). What is left there joins every pattern to
+        its neighbours. The refusal names the field that is wrong: `temperature_c` when the
+        dip's time would clear the metal in a bath set to its reference (the setpoint moved
+        below it is what fails), else `time_s`; the least time and the coolest setpoint it
         suggests are rounded up: either, applied, clears the metal."""
-        if self.time_s >= metal.um / BATH_RATES[tank].band_um_s(self.temperature_c)[0]:
+        rate = BATH_RATES[tank]
+        if self.time_s >= metal.um / rate.band_um_s(self.temperature_c)[0]:
             return
-        least_s = BATH_RATES[tank].least_clearing_s(metal.um, self.temperature_c)
+        least_s = rate.least_clearing_s(metal.um, self.temperature_c)
         removed_um = self.least_removed_um(tank)
-        set_c = BATH_RATES[tank].least_clearing_c(metal.um, self.time_s)
-        raise claim_violation(
-            claim,
-            f"{path}.time_s",
-            f"{self.time_s:g} s",
+        set_c = rate.least_clearing_c(metal.um, self.time_s)
+        coolest = (
             f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {self.temperature_c:g} "
-            f"degC: at {self.temperature_c - BATH_TOLERANCE_C:g} degC the etch takes "
-            f"{removed_um:.3g} um off, leaving {metal.um - removed_um:.2g} um of "
-            f"{metal.described} between the patterns, joining them: at least {least_s:d} s, or "
-            f"the bath set to {set_c:d} degC",
+            f"degC: at {self.temperature_c - BATH_TOLERANCE_C:g} degC the {self.time_s:g} s "
+            f"etch takes {um_text(removed_um)} um off, leaving "
+            f"{um_left(metal.um, removed_um)} um of {metal.described} between {between}, "
+            "joining them"
         )
+        hottest_c = tool_range("wet_bench", "bath_temperature_c").maximum
+        if self.time_s >= rate.least_clearing_s(metal.um, rate.reference_c):
+            field, value = f"{path}.temperature_c", f"{self.temperature_c:g} degC"
+            why = f"set below the bath's {rate.reference_c:g} degC reference, {coolest}"
+            fix = f"the bath set to at least {set_c:d} degC, or at least {least_s:d} s"
+        else:
+            field, value = f"{path}.time_s", f"{self.time_s:g} s"
+            why, fix = coolest, f"at least {least_s:d} s"
+            if set_c <= hottest_c:  # a setpoint the bench takes
+                fix += f", or the bath set to {set_c:d} degC"
+        raise claim_violation(claim, field, value, f"{why}: {fix}")
 
     def described(self, path: str) -> str:
         """The dip as a message names it, with the band its bath may dip in:
@@ -301,14 +328,24 @@ class SeedEtchRecipe(Recipe):
     """001:8: the thin film patterned once the wiring is plated: the mould stripped, then the
     seed etched off between the patterns (copper, then the barrier if the seed has one)."""
 
+    #: 001:8: the mould stripped off before the seed (or the foil, 001:11) is etched
     strip: Dip
+    #: 001:8: the seed's Cu (or the metal support's foil, 001:11) etched off between the
+    #: patterns
     copper_etch: Dip
-    barrier_etch: Dip | None = None
+    #: the seed's Ti or TiW etched off between the patterns, after the copper (001:8)
+    barrier_etch: Annotated[Dip | None, NeededWhen("when the seed has Ti or TiW")] = None
 
-    def dip(self, tank: Tank) -> Dip | None:
-        """The dip in `tank` (the copper or the barrier etch, `SEED_ETCH_DIPS`; None: none)."""
-        dip: Dip | None = getattr(self, dict(SEED_ETCH_DIPS)[tank])
-        return dip
+    def require_dip_clears(
+        self, claim: str, path: str, name: str, tank: Tank, metal: FieldMetal
+    ) -> None:
+        """Refuse the etch (`path` in the recipe) of `claim` if its dip `name` in `tank` may
+        leave `metal` between the patterns (`Dip.require_clears`), or is left out."""
+        dip: Dip | None = getattr(self, name)
+        if dip is None:
+            needed = f"a {name} that clears it"
+            raise etch_missing(claim, f"{path}.{name}", [(name, tank, metal)], needed)
+        dip.require_clears(claim, f"{path}.{name}", tank, metal)
 
 
 #: The seed etch's dips between the patterns, in their order: each tank, and its field in
@@ -319,17 +356,24 @@ SEED_ETCH_DIPS = ((Tank.CU_ETCH, "copper_etch"), (Tank.TI_ETCH, "barrier_etch"))
 class WiringRecipe(Recipe):
     """001:1c: the wiring on the resin top, touching the tips (001:8: film, pattern, plate)."""
 
+    #: 001:1c: the resin smear and oxide cleaned off the tips before the seed (a plasma clean)
     descum: PlasmaCleanRecipe | None = None
     #: 001:9: sputtered or evaporated (the deposition chamber) or electroless (the wet bench);
-    #: none when the metal-film support is the wiring's metal (001:11)
-    seed: Annotated[SeedRecipe | ElectrolessSeedRecipe | None, Field(discriminator="process")] = (
-        None
-    )
+    #: a metal-film support is the wiring's metal instead (001:11)
+    seed: Annotated[
+        SeedRecipe | ElectrolessSeedRecipe | None,
+        Field(discriminator="process"),
+        NeededWhen("with support film"),
+    ] = None
+    #: 001:8: the resist mould the wiring is plated through, one wiring per device (the
+    #: litho cell)
     mould: MouldRecipe
+    #: 001:8: the wiring thickened by copper electroplating through the mould (001:12 on the
+    #: metal support)
     plating: PlatingStep
     #: the mould stripped and the seed (or the metal support's foil) etched between the
-    #: patterns (None: refused, naming the least etch: the metal left would join them all)
-    etch: SeedEtchRecipe | None = None
+    #: patterns: left out, it is refused naming the least etch (the metal left would join them)
+    etch: Annotated[SeedEtchRecipe | None, NeededWhen()] = None
 
 
 class TerminalsRecipe(SolderBallRecipe):
@@ -341,7 +385,7 @@ class TerminalsRecipe(SolderBallRecipe):
     #: opened around them by the litho cell (None: no solder resist)
     solder_resist: MouldRecipe | None = None
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_solder_resist_stays(self) -> Self:
         resist = self.solder_resist
         if resist is not None and MATERIALS[resist.material].layer is not FilmLayer.RESIN:
@@ -360,10 +404,12 @@ class LevelRecipe(Recipe):
     """001:14-17: a wiring arrangement stacked on the one below: bumps bonded on its wiring,
     a resin sheet they project through, and wiring on that resin touching their tips."""
 
-    #: heights as the bonder measures them, from the wafer's surface: each level's bumps stand
-    #: on the levels below
+    #: 001:14, 001:16: bumps bonded on the wiring below; heights as the bonder measures them,
+    #: from the wafer's surface: each level's bumps stand on the levels below
     bumps: BumpRecipe
+    #: 001:14, 001:16: the resin sheet the level's bumps project through
     resin: ResinRecipe
+    #: 001:14, 001:16: the level's wiring on that resin, touching the bumps' tips
     wiring: WiringRecipe
 
 
@@ -374,16 +420,18 @@ class SproutBumpRecipe(Recipe):
     #: the wafer as it arrives (its pads the electrode pads of 001:1a; the dry run's line
     #: receives the lot so): every plated area counts its sites
     wafer: Annotated[WaferRecipe, Field(default_factory=WaferRecipe)]
+    #: 001:1a, 001:5: sprout-shaped stud bumps bonded on every electrode pad (the wire bonder)
     bumps: BumpRecipe
+    #: 001:1b: the resin sheet laminated over the bumps, their tips projecting above it
     resin: ResinRecipe
     #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
     #: that stays, the tips pressed into it, and is patterned into the wiring (001:10-12)
     support: SupportKind = SupportKind.FILM
-    #: the metal-film support's foil (with `support: metal-film` only, above 0 um in the
-    #: laminator's 0.1 um steps): the wiring's metal once laminated, etched off between the
-    #: patterns (001:10-11); 001:10 sets no thickness
+    #: the metal-film support's foil (with `support: metal-film` only, in the laminator's
+    #: 0.1 um steps): the wiring's metal once laminated, etched off between the patterns
+    #: (001:10-11); 001:10 sets no thickness
     foil_thickness_um: (
-        Annotated[float, Unit("um"), Feeds("laminator", "foil_thickness_um")] | None
+        Annotated[float, Unit("um"), Feeds("laminator", "foil_thickness_um"), Field(gt=0)] | None
     ) = None
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
@@ -397,7 +445,7 @@ class SproutBumpRecipe(Recipe):
     #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
     dicing: DicingStep | None = None
 
-    @model_validator(mode="after")
+    @recipe_check
     def _resin_thinner_than_the_bumps(self) -> Self:
         require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
         below_um = self.resin.sheet_thickness_um
@@ -415,7 +463,7 @@ class SproutBumpRecipe(Recipe):
             below_um += level.resin.sheet_thickness_um
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _terminals_on_the_uppermost_wiring(self) -> Self:
         claim = self.stack_claim()
         if claim is not None and self.terminals is None:
@@ -445,11 +493,13 @@ class SproutBumpRecipe(Recipe):
 
     def wirings(self) -> list[tuple[str, WiringRecipe]]:
         """Every arrangement's wiring with its path in the recipe, the lowermost first."""
-        upper = range(len(self.upper_levels or ()))
-        paths = ["wiring", *(f"upper_levels.{i}.wiring" for i in upper)]
-        return [(p, level.wiring) for p, level in zip(paths, self.levels(), strict=True)]
+        upper = enumerate(self.upper_levels or ())
+        return [
+            ("wiring", self.wiring),
+            *((f"upper_levels.{i}.wiring", u.wiring) for i, u in upper),
+        ]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_foil_on_the_metal_support_only(self) -> Self:
         foil_um = self.foil_thickness_um
         if not self.metal_support:
@@ -462,15 +512,14 @@ class SproutBumpRecipe(Recipe):
                     "metal-film",
                 )
             return self
-        if foil_um is None or foil_um <= 0:
+        if foil_um is None:
             raise claim_violation(
                 "001:10",
                 "foil_thickness_um",
-                "none" if foil_um is None else f"{foil_um:g} um",
+                "none",
                 "with support metal-film the sheet's foil is the wiring's metal (001:11), and "
                 "its etch between the patterns is checked against it: state the sheet's foil, "
-                f"above 0 um in {FOIL_STEP_UM:g} um steps (sprout-bump-csp-metal-support.yaml: "
-                "3 um)",
+                f"in {FOIL_STEP_UM:g} um steps (sprout-bump-csp-metal-support.yaml: 3 um)",
             )
         around = foil_steps_around(foil_um)
         if around is not None:
@@ -482,21 +531,36 @@ class SproutBumpRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _plating_inside_its_window(self) -> Self:
+        """Each level's etch and its plating's minimum (`_require_etched`), and its plating's
+        area and current against its mould's mask, each level's and each part on its own."""
         foil_um = self.foil_thickness_um or 0.0
-        for path, wiring in self.wirings():
-            plating = wiring.plating
-            self._require_field_cleared(path, wiring, foil_um)
-            etch = None
-            if wiring.etch is not None:
-                metal = self._field_metal(wiring, Tank.CU_ETCH, foil_um)
-                etch = wiring.etch.copper_etch.after_plating(
-                    f"{path}.etch.copper_etch", Tank.CU_ETCH, metal
-                )
-            plating.require_wiring(f"{path}.plating", self.plated_claim(), etch, foil_um)
-            wiring.plating.require_through_mask(path, wiring.mould.mask, self.wafer.spec())
+        spec = self.wafer.spec()
+        every_problem(
+            check
+            for path, wiring in self.wirings()
+            for check in (
+                functools.partial(self._require_etched, path, wiring, foil_um),
+                lambda path=path, wiring=wiring: wiring.plating.require_through_mask(
+                    path, wiring.mould.mask, spec
+                ),
+            )
+        )
         return self
+
+    def _require_etched(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
+        """The wiring at `path`'s etch clears the metal between its patterns
+        (`_require_field_cleared`), and, once it does, leaves its plating at least 3 um
+        (`PlatingStep.require_wiring`)."""
+        self._require_field_cleared(path, wiring, foil_um)
+        etch = None
+        if wiring.etch is not None:
+            metal = self._field_metal(wiring, Tank.CU_ETCH, foil_um)
+            etch = wiring.etch.copper_etch.after_plating(
+                f"{path}.etch.copper_etch", Tank.CU_ETCH, metal
+            )
+        wiring.plating.require_wiring(f"{path}.plating", self.plated_claim(), etch, foil_um)
 
     def _require_field_cleared(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
         """Refuse an etch of the wiring at `path` that may leave some of the metal laid over
@@ -515,12 +579,11 @@ class SproutBumpRecipe(Recipe):
             them = "clears it" if len(dips) == 1 else "clear them"
             needed = f"the etch: a strip that takes the mould off, then {names} that {them}"
             raise etch_missing(claim, f"{path}.etch", dips, needed, support)
-        for name, tank, metal in dips:
-            dip = wiring.etch.dip(tank)
-            if dip is None:
-                needed = f"a {name} that clears it"
-                raise etch_missing(claim, f"{path}.etch.{name}", [(name, tank, metal)], needed)
-            dip.require_clears(claim, f"{path}.etch.{name}", tank, metal)
+        etch = wiring.etch
+        every_problem(
+            functools.partial(etch.require_dip_clears, claim, f"{path}.etch", name, tank, metal)
+            for name, tank, metal in dips
+        )
 
     @staticmethod
     def _field_metal(wiring: WiringRecipe, tank: Tank, foil_um: float) -> FieldMetal:
@@ -545,7 +608,7 @@ class SproutBumpRecipe(Recipe):
             for point in wiring.plating.mask_area_setpoints(path, wiring.mould.mask, spec)
         ]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_seed_or_the_metal_support(self) -> Self:
         for path, wiring in self.wirings():
             if self.metal_support:
@@ -593,7 +656,7 @@ class SproutBumpRecipe(Recipe):
             return ("001:1c", "001:11", "001:12")
         return ("001:1c", "001:8", "001:9")
 
-    @model_validator(mode="after")
+    @recipe_check
     def _thick_resin(self) -> Self:
         if self.thick_resin and self.resin.sheet_thickness_um < THICK_RESIN_UM:
             raise claim_violation(

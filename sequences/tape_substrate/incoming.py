@@ -6,10 +6,10 @@ from __future__ import annotations
 import math
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
-from packline.sequences.engine import Recipe
+from packline.sequences.engine import Recipe, recipe_check
 from packline.sim_instruments.twin import PanelSpec, WaferSpec
 from packline.units import Unit
 
@@ -38,7 +38,7 @@ class PanelRecipe(Recipe):
     #: midway between its die and its edge (0: a panel without a frame)
     columns_per_side: Annotated[int, Field(strict=True, ge=0, le=32)] = 0
 
-    @model_validator(mode="after")
+    @recipe_check
     def _die_fits_its_unit(self) -> Self:
         for axis in ("width", "height"):
             die, unit = getattr(self, f"die_{axis}_mm"), getattr(self, f"unit_{axis}_mm")
@@ -92,9 +92,11 @@ class DieWaferRecipe(Recipe):
 
     diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 150.0
     thickness_um: Annotated[float, Unit("um"), Field(ge=50, le=800)]
+    #: 000:c: the dies' connection terminals, gold or copper studs formed on the wire bonder
     terminals: BumpRecipe
     #: the studs' base diameter the bond program gives (about 4 wire diameters)
     terminal_base_um: Annotated[float, Unit("um"), Field(ge=10, le=300)]
+    #: 000:d: the wafer diced on the saw into the dies the bonder picks
     dicing: DicingStep
 
     def terminal_volume_nl(self, panel: PanelRecipe) -> float:

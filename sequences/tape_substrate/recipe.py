@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Annotated, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import BallMap, Side
 from packline.drivers.roles.dispenser import FillMaterial, SealResin
@@ -25,13 +25,14 @@ from packline.drivers.roles.flip_chip_bonder import FrameRecipe, column_volume_n
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, FilmLayer
-from packline.sequences.engine import Feeds, Recipe, claim_violation
+from packline.drivers.roles.wet_bench import Tank
+from packline.sequences.engine import Feeds, Recipe, claim_violation, recipe_check
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.units import Unit
 
 from ..bump_seal_clean import BondStep, DicingStep
 from ..solder import SolderBallRecipe
-from ..sprout_bump_csp import Dip, MouldRecipe
+from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe
 from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe
 
 
@@ -90,6 +91,7 @@ class SealStep(Recipe):
 
     resin: SealResin
     height_um: Annotated[float, Unit("um"), Feeds("dispenser", "seal_height_um")]
+    #: 000:e: the sealing resin cured in the oven
     cure: CureStep
 
 
@@ -182,14 +184,17 @@ class MetalSubstrate(Recipe):
 
     #: the copper plate's thickness: what the etch must go through between the lands
     thickness_um: Annotated[float, Unit("um"), Field(ge=10, le=200)]
-    #: the resist kept over the lands (a land reticle such as interconnect-lands), stripped
+    #: 000:x3: the resist kept over the lands (a land reticle such as interconnect-lands),
+    #: stripped
     resist: MouldRecipe
+    #: 000:x3: the plate etched through around the resist's islands (the copper etch)
     etch: Dip
+    #: 000:x3: the resist stripped off the lands
     strip: Dip
     #: the narrowest land the etch's undercut may leave under a terminal
     min_land_um: Annotated[float, Unit("um"), Field(gt=0, le=1000)]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_resist_that_is_stripped(self) -> Self:
         if MATERIALS[self.resist.material].layer is not FilmLayer.RESIST:
             raise claim_violation(
@@ -201,18 +206,30 @@ class MetalSubstrate(Recipe):
             )
         return self
 
+    @recipe_check
+    def _the_plate_etched_through(self) -> Self:
+        """The etch goes through the plate around the islands at its bath's slowest
+        (`Dip.require_clears`, as a seed etch is judged): plate left there joins the lands,
+        and the refusal names the least time, or the bath, that clears it."""
+        plate = FieldMetal(self.thickness_um, f"the {self.thickness_um:g} um plate")
+        self.etch.require_clears("000:x3", "etch", Tank.CU_ETCH, plate, "the lands")
+        return self
+
 
 class TapeSubstrateRecipe(Recipe):
     """The panel, its dies, and the steps 000:a-g with the variant options."""
 
+    #: 000:a: the incoming tape panel the steps work on, its tape drilled to the
+    #: interconnection layer
     panel: PanelRecipe
+    #: 000:c, 000:d: the wafer the dies bonded on the tape come from, their terminals on it
     dies: DieWaferRecipe
     #: 000:a: the tape's holes (none on a metal substrate, 000:x3)
     holes: HoleDrilling | None = None
     #: 000:b: their filler (none on a metal substrate, 000:x3)
     fill: FillStep | None = None
-    #: 000:c-d: each die flipped, its terminals inserted into the holes, bonded with heat and
-    #: force on the tape's top
+    #: 000:c, 000:d: each die flipped, its terminals inserted into the holes, bonded with heat
+    #: and force on the tape's top
     bond: BondStep
     seal: SealStep
     grind: GrindStep
@@ -223,11 +240,12 @@ class TapeSubstrateRecipe(Recipe):
     metal_substrate: MetalSubstrate | None = None
     #: 000:x2: a frame with conductor columns around every die (None: no frame)
     frame: FrameStep | None = None
+    #: 000:g: the panel cut into package units
     dicing: DicingStep
     #: 000:x2: the diced panels stacked into multilayer devices (None: no stacking)
     stack: StackStep | None = None
 
-    @model_validator(mode="after")
+    @recipe_check
     def _holes_in_a_tape_none_in_a_plate(self) -> Self:
         if self.metal_substrate is not None:
             for path, given in (("holes", self.holes), ("fill", self.fill)):
@@ -247,7 +265,7 @@ class TapeSubstrateRecipe(Recipe):
                 )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _die_wafer_holds_a_panel_of_dies(self) -> Self:
         whole = int(die_grid(self.dies.spec(self.panel)).shape[0])
         if whole < self.panel.units:
@@ -257,7 +275,7 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _terminals_fit_the_holes(self) -> Self:
         terminals = self.dies.terminals
         if self.holes is None:
@@ -280,7 +298,7 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _filler_and_terminal_fill_the_hole(self) -> Self:
         if self.holes is None or self.fill is None:
             return self
@@ -298,7 +316,7 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_frame_on_its_column_holes(self) -> Self:
         frame, panel = self.frame, self.panel
         if frame is None:
@@ -353,7 +371,7 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_stack_of_framed_panels_on_their_balls(self) -> Self:
         if self.stack is None:
             return self
@@ -377,7 +395,7 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _ground_flush_inside_the_seal(self) -> Self:
         base = self.base_um()
         under = "the plate" if self.metal_substrate else "the tape, its metal and its solder resist"
@@ -400,7 +418,7 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_ball_in_each_opening(self) -> Self:
         panel, balls = self.panel, self.balls
         openings = panel.terminal_sites + panel.column_sites

@@ -10,7 +10,7 @@ from packline.sim_instruments.twin.parts import OpeningProcess, ResinKind
 from .. import conditions
 from ..bump_seal_clean import joints_on_board
 from ..solder import PLATED_WIRING_MIN_UM
-from .recipe import THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
+from .recipe import INTERCONNECTS_APART, THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
 
 #: The twin's resin kinds a thermosetting precursor or a solder resist lays (002:10, 002:19).
 THERMOSET_KINDS = frozenset({ResinKind.THERMOSET, ResinKind.SOLDER_RESIST})
@@ -29,7 +29,7 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
     checks = [
         *wafer,
         conditions.wiring_plated_at_least("002:1a-d", PLATED_WIRING_MIN_UM),
-        conditions.patterns_etched_apart("002:1a-d", 0, "the seed"),
+        conditions.patterns_etched_apart("002:1a-d", 0, "the seed", INTERCONNECTS_APART),
         conditions.resin_cured("002:1g"),
     ]
     for claim in ("002:9", "002:18"):
@@ -87,7 +87,7 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
 
 CLAIM_MAP = {
     "002:1a-d": "step 'deposit seed', step 'pattern wiring', step 'electroplate wiring', step "
-    "'strip mould' and step 'etch seed'; recipe constraint: cu_etch and ti_etch clear the "
+    "'strip mould' and step 'etch seed'; recipe constraint: copper_etch and barrier_etch clear the "
     "seed between the interconnects; claim checks: an interconnect joined to every pad, "
     f"plated to at least {PLATED_WIRING_MIN_UM:g} um (interconnects.plating.min_thickness_um "
     "may not be lower), the seed etched through between the interconnects",

@@ -3,9 +3,10 @@ own constraints refused before any tool moves."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from collections.abc import Mapping
+from typing import Annotated, ClassVar, Literal, Self
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from packline.drivers.roles.deposition import (
     CVD_GAS,
@@ -19,13 +20,27 @@ from packline.drivers.roles.oven import ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.drivers.roles.wet_bench import Tank
-from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation
+from packline.sequences.engine import (
+    Feeds,
+    NeededWhen,
+    Recipe,
+    ToolSetpoint,
+    claim_violation,
+    recipe_check,
+)
 from packline.units import Unit
 
 from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
-from ..sprout_bump_csp import Dip, MouldRecipe, ReticleName, SeedRecipe, etch_missing
+from ..sprout_bump_csp import (
+    SEED_ETCH_DIPS,
+    Dip,
+    MouldRecipe,
+    ReticleName,
+    SeedRecipe,
+    etch_missing,
+)
 from ..wafers import WaferRecipe
 
 #: The resins that cure by heat: a thermosetting precursor (002:2) and a solder resist.
@@ -58,7 +73,7 @@ class PassivationFilm(Recipe):
     pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")]
     flow_sccm: Annotated[float, Unit("sccm"), Feeds("deposition", "flow_sccm")]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _an_inorganic_passivation(self) -> Self:
         if not self.material.dielectric:
             raise claim_violation(
@@ -87,18 +102,22 @@ class PassivationRecipe(Recipe):
     CVD (deposition), a resist mask opened over the pads (lithography, the `pads` reticle),
     the openings etched through in CF4/O2 (plasma chamber), the mask stripped (wet bench)."""
 
+    #: 002:15: the SiO2 or SiN laid by plasma CVD over the wafer
     film: PassivationFilm
     base_pressure_utorr: Annotated[
         float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
     ] = 5.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+    #: 002:15: the resist mask opened over every pad (the `pads` reticle)
     mask: MouldRecipe
+    #: 002:15: the openings etched through the film in the plasma chamber (a CF4/O2 step)
     etch: PlasmaCleanRecipe
+    #: 002:15: the mask stripped once the openings are etched
     strip: Dip
     #: the thinnest passivation around a pad the claim check accepts
     min_thickness_nm: Annotated[float, Unit("nm"), Field(gt=0, le=5000)]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _openings_etched_by_fluorine(self) -> Self:
         gases = [step.gas for step in self.etch.steps]
         if Gas.CF4_O2 not in gases:
@@ -123,39 +142,60 @@ class PassivationRecipe(Recipe):
         return ("002:15",)
 
 
+#: What the seed etch sets apart, in a refusal: 002's patterns are its interconnects.
+INTERCONNECTS_APART = "the interconnects"
+
+
 class InterconnectRecipe(Recipe):
     """002:1a-d: the interconnections from the pads over the surface (seed, mould, plating,
     strip, seed etch), the pads descummed first when the recipe says so."""
 
+    #: 002:1a-d: residue and oxide cleaned off the pads before the seed (a plasma clean)
     descum: PlasmaCleanRecipe | None = None
+    #: 002:1a-d: the seed (Ti, then Cu) sputtered over the wafer, joined to every pad, that
+    #: the interconnects are plated on
     seed: SeedRecipe
+    #: 002:1a-d: the resist mould the interconnects are plated through
     mould: MouldRecipe
+    #: 002:1a-d: the interconnects thickened by copper electroplating through the mould
     plating: PlatingStep
+    #: 002:1a-d: the mould stripped before the seed is etched
     strip: Dip
-    #: the seed's Cu etched off between the interconnects, then its Ti or TiW (None: refused
-    #: if the seed has that metal, naming the least etch: what is left joins them all)
-    cu_etch: Dip | None = None
-    ti_etch: Dip | None = None
+    #: the seed's Cu etched off between the interconnects: left out, it is refused naming the
+    #: least etch (what is left joins them all)
+    copper_etch: Annotated[Dip | None, NeededWhen("when the seed has Cu")] = None
+    #: then the seed's Ti or TiW, likewise
+    barrier_etch: Annotated[Dip | None, NeededWhen("when the seed has Ti or TiW")] = None
+
+    #: keys a recipe written before both methods named their seed etches alike may hold
+    renamed_keys: ClassVar[Mapping[str, str]] = {
+        "cu_etch": "copper_etch",
+        "ti_etch": "barrier_etch",
+    }
 
     def seed_etch_dips(self) -> list[tuple[Tank, Dip]]:
         """The dips that etch the seed between the interconnects, in their order."""
-        dips = ((Tank.CU_ETCH, self.cu_etch), (Tank.TI_ETCH, self.ti_etch))
+        dips = ((tank, getattr(self, name)) for tank, name in SEED_ETCH_DIPS)
         return [(tank, dip) for tank, dip in dips if dip is not None]
 
-    @model_validator(mode="after")
+    @recipe_check
     def _seed_etched_apart(self) -> Self:
-        """The copper etch clears the seed's Cu between the interconnects, the Ti etch its Ti
-        or TiW (`Dip.require_clears`): what is left there joins them all."""
-        for tank, dip, name in (
-            (Tank.CU_ETCH, self.cu_etch, "cu_etch"),
-            (Tank.TI_ETCH, self.ti_etch, "ti_etch"),
-        ):
+        """The copper etch clears the seed's Cu between the interconnects, the barrier etch
+        its Ti or TiW (`Dip.require_clears`): what is left there joins them all."""
+        for tank, name in SEED_ETCH_DIPS:
             metal = self.seed.to_clear(tank)
             if metal.um <= 0:
                 continue
+            dip: Dip | None = getattr(self, name)
             if dip is None:
-                raise etch_missing("002:1a-d", name, [(name, tank, metal)], "a dip that clears it")
-            dip.require_clears("002:1a-d", name, tank, metal)
+                raise etch_missing(
+                    "002:1a-d",
+                    name,
+                    [(name, tank, metal)],
+                    "a dip that clears it",
+                    between=INTERCONNECTS_APART,
+                )
+            dip.require_clears("002:1a-d", name, tank, metal, INTERCONNECTS_APART)
         return self
 
 
@@ -210,11 +250,14 @@ class LaserDrill(Recipe):
 class StressReliefRecipe(Recipe):
     """002:17: a stress-relieving layer from a resin precursor, cured, opened over the pads."""
 
+    #: 002:17: the stress-relieving resin precursor spun on and soft-baked
     coat: CoatStep
+    #: 002:17: the stress-relieving layer cured in the oven
     cure: CureStep
+    #: 002:17: the layer lasered open over every pad, through to the metal
     opening: LaserDrill
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_stress_relief_resin(self) -> Self:
         if self.coat.resin is not CoatResin.STRESS_RELIEF:
             raise claim_violation(
@@ -252,10 +295,17 @@ class TwoProcessViaRecipe(Recipe):
     passivation: PassivationRecipe | None = None
     stress_relief: StressReliefRecipe | None = None
     interconnects: InterconnectRecipe
+    #: 002:1e: the resin precursor coated over the interconnects (002:2, 002:3 or 002:5 by
+    #: the resin)
     resin: CoatStep
+    #: 002:1f: the first process: concave portions over the interconnects, resin left below
     first: Annotated[LaserDrill | Develop, Field(discriminator="process")]
+    #: 002:1g: the resin cured with its concave portions, in the oven
     cure: CureStep
+    #: 002:1h: the second process, another than the first: the concave bottoms removed, the
+    #: interconnects bared
     second: Annotated[LaserDrill | DryEtch, Field(discriminator="process")]
+    #: 002:1i: the external connection terminals, solder balls on the exposed interconnects
     terminals: SolderBallRecipe
     #: claim 002:6: dice the wafer into separate devices (None: leave the wafer whole)
     dicing: DicingStep | None = None
@@ -263,7 +313,7 @@ class TwoProcessViaRecipe(Recipe):
     #: B + the wafer's id (None: not mounted)
     mounting: ChipMounting | None = None
 
-    @model_validator(mode="after")
+    @recipe_check
     def _a_terminal_on_every_pad(self) -> Self:
         pads = self.wafer.pads_per_die
         if self.terminals.balls_per_unit != pads:
@@ -276,14 +326,14 @@ class TwoProcessViaRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _plating_inside_its_window(self) -> Self:
         interconnects = self.interconnects
-        dip = interconnects.cu_etch
+        dip = interconnects.copper_etch
         etch = None
         if dip is not None:
             metal = interconnects.seed.to_clear(Tank.CU_ETCH)
-            etch = dip.after_plating("interconnects.cu_etch", Tank.CU_ETCH, metal)
+            etch = dip.after_plating("interconnects.copper_etch", Tank.CU_ETCH, metal)
         interconnects.plating.require_wiring("interconnects.plating", "002:1a-d", etch)
         interconnects.plating.require_through_mask(
             "interconnects", interconnects.mould.mask, self.wafer.spec()
@@ -297,12 +347,12 @@ class TwoProcessViaRecipe(Recipe):
             "interconnects", interconnects.mould.mask, self.wafer.spec()
         )
 
-    @model_validator(mode="after")
+    @recipe_check
     def _devices_mounted_once_diced(self) -> Self:
         require_dicing_before_mounting(self.dicing, self.mounting, "002:7")
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _first_leaves_resin(self) -> Self:
         if isinstance(self.first, LaserDrill) and self.first.depth_um is None:
             raise claim_violation(
@@ -313,7 +363,7 @@ class TwoProcessViaRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _develop_needs_a_radiation_sensitive_resin(self) -> Self:
         if isinstance(self.first, Develop) and self.resin.resin is not CoatResin.PHOTO:
             raise claim_violation(
@@ -325,7 +375,7 @@ class TwoProcessViaRecipe(Recipe):
             )
         return self
 
-    @model_validator(mode="after")
+    @recipe_check
     def _second_differs_from_first(self) -> Self:
         if self.second.process == self.first.process:
             raise claim_violation(

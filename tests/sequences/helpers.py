@@ -199,13 +199,18 @@ RECIPES = resources.files("packline.sequences").joinpath("recipes")
 
 
 async def etched_apart_past_validate(
-    store: RunStore, method_name: str, variant: str, spoil: Callable[[Any], Recipe], metal: str
+    store: RunStore,
+    method_name: str,
+    variant: str | Path,
+    spoil: Callable[[Any], Recipe],
+    metal: str,
 ) -> tuple[dict, dict]:
-    """Run the reference recipe `variant` of `method_name` with `spoil` applied to its model
-    after it validated (a recipe validate would refuse, driven through the line all the same)
-    to its end; its claim check, and the check's condition of `metal` (`the foil`, `the
-    seed`) etched through between the patterns."""
-    prepared = prepare(RunRequest(method_name, recipe_path=str(RECIPES.joinpath(variant))))
+    """Run the reference recipe `variant` of `method_name` (or a recipe file's path) with
+    `spoil` applied to its model after it validated (a recipe validate would refuse, driven
+    through the line all the same) to its end; its claim check, and the check's condition of
+    `metal` (`the foil`, `the seed`, `the plate`) etched through between the patterns."""
+    path = variant if isinstance(variant, Path) else RECIPES.joinpath(variant)
+    prepared = prepare(RunRequest(method_name, recipe_path=str(path)))
     prepared.recipe = spoil(prepared.recipe)
     async with open_run(store, prepared) as engine:
         assert await engine.run() == "completed"

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections.abc import Iterator
 
@@ -22,6 +23,8 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.recipe_fields import fields_of
 from packline.units import to_magnitude
+
+from .helpers import RECIPES
 
 #: The methods packline ships (another test module may register a method of its own).
 METHODS = [m.name for m in all_methods() if m.sequence.__module__.startswith("packline.sequences")]
@@ -148,14 +151,63 @@ def test_an_optional_quantity_is_shown_with_its_unit_and_the_range_validate_enfo
 def test_a_wirings_minimum_thickness_is_shown_with_the_claims_bar():
     """`min_thickness_um` is above 0 for any plating (a solder layer too), but a plated
     wiring's must keep the claim check's 3 um after the etch after it: where the recipe is
-    explained (methods, template, schema) the range says so."""
+    explained (methods, template, schema) the range says what validate checks, the metal
+    support's foil counted (it read "plus what the etch after it takes off", as if the foil
+    did not count)."""
     method = get_method("sprout-bump-csp")
     (row,) = [r for r in field_reference(method) if r["path"] == "wiring.plating.min_thickness_um"]
-    shown = "at least 3 um for a plated wiring, plus what the etch after it takes off"
+    shown = (
+        "at least 3 um for a plated wiring, and at least 3 um plus the most the etch after it "
+        "takes off, less the metal support's foil under it"
+    )
     assert row["range"] == f"above 0 um, at most 100 um; {shown}"
     assert shown in recipe_template(method)
     plating = recipe_schema(method)["$defs"]["PlatingStep"]["properties"]["min_thickness_um"]
-    assert plating["x-minimum-for"] == {
-        "minimum": 3.0,
-        "use": "a plated wiring, plus what the etch after it takes off",
-    }
+    assert plating["x-minimum-for"] == {"minimum": 3.0, "use": shown.split(" for ", 1)[1]}
+
+
+@pytest.mark.parametrize("name", METHODS)
+def test_no_section_reads_required_then_optional(name):
+    """A section the template writes commented out (an option the reference leaves out) is
+    told once: a required one, or a dip a recipe needs when its seed or support has the
+    metal, reads required, and no `# optional:` line under it says otherwise (the commented
+    dips of tape-substrate's metal substrate and two-process-via's passivation once did)."""
+    lines = recipe_template(get_method(name)).splitlines()
+    for line, after in itertools.pairwise(lines):
+        if line.rstrip().endswith(("; required", "left out otherwise")):
+            assert "# optional:" not in after, f"{line}\n{after}"
+
+
+@pytest.mark.parametrize(
+    ("name", "path", "requirement"),
+    [
+        ("sprout-bump-csp", "wiring.etch", "required"),
+        ("sprout-bump-csp", "wiring.etch.barrier_etch", "required when the seed has Ti or TiW"),
+        ("sprout-bump-csp", "wiring.seed", "required with support film"),
+        ("two-process-via", "interconnects.copper_etch", "required when the seed has Cu"),
+        ("two-process-via", "interconnects.barrier_etch", "required when the seed has Ti or TiW"),
+    ],
+)
+def test_a_dip_refused_when_left_out_reads_required(name, path, requirement):
+    """An etch validate refuses left out (naming the least etch) is optional only to the
+    model: the reference and the template say when it is required, never `optional (null or
+    left out: not done)`."""
+    (row,) = [r for r in field_reference(get_method(name)) if r["path"] == path]
+    assert row["default"].startswith(requirement), row
+    key = path.split(".")[-1]
+    template = recipe_template(get_method(name)).splitlines()
+    line = next(x for x in template if x.lstrip().startswith(f"{key}:"))
+    assert f"; {requirement}" in line
+    assert "optional" not in line
+
+
+def test_the_foils_range_is_the_one_validate_enforces():
+    """The metal support's foil reads `above 0 um, at most 20 um` wherever it is explained, as
+    validate refuses 0 um (it read 0-20 um, and 0 um was refused by another check)."""
+    method = get_method("sprout-bump-csp")
+    (row,) = [r for r in field_reference(method) if r["path"] == "foil_thickness_um"]
+    assert row["range"] == "above 0 um, at most 20 um (the laminator range of foil_thickness_um)"
+    recipe = yaml.safe_load(RECIPES.joinpath("sprout-bump-csp-metal-support.yaml").read_text())
+    recipe["foil_thickness_um"] = "0 um"
+    with pytest.raises(RecipeError, match=r"foil_thickness_um = '0 um': must be above 0 um"):
+        read_recipe_text(method.recipe_model, yaml.safe_dump(recipe), "t")

@@ -10,13 +10,17 @@ import re
 import types
 import typing
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import yaml
 from pydantic import BaseModel
 
+from packline.cli import main
 from packline.sequences.engine import Method, Recipe, RecipeError, all_methods, read_recipe_text
-from packline.sequences.engine.recipe import unwrapped
+from packline.sequences.engine.recipe_meta import unwrapped
+
+from .helpers import reference_recipe, refusal, write_recipe
 
 METHODS = [m for m in all_methods() if m.default_recipe is not None]
 
@@ -103,3 +107,81 @@ def test_a_section_left_out_or_null_is_refused_naming_no_class(method: Method):
     for where, error in refused.items():
         assert not CLASS_NAMES.search(error), f"{where}: {error}"
         assert "Input should be" not in error, f"{where}: {error}"
+
+
+def test_every_independent_problem_is_refused_in_one_round(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A recipe with six independent problems (a field's value, a tool's range, a nested
+    section's check, a claim across sections, two dips of one etch) is refused with all six,
+    one line each naming its field, by `validate` and by `run` before any tool moves: it was
+    refused with the first, then the next once that was fixed."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["bumps"]["wire"] = "Xx"
+    recipe["wiring"]["mould"]["spin_rpm"] = 99999
+    recipe["terminals"]["reflow"]["peak_c"] = "210 degC"
+    recipe["resin"]["sheet_thickness_um"] = "70 um"
+    recipe["wiring"]["etch"]["copper_etch"]["time_s"] = "20 s"
+    recipe["wiring"]["etch"]["barrier_etch"]["time_s"] = "5 s"
+    fields = [
+        "bumps.wire = 'Xx'",
+        "wiring.mould.spin_rpm = 99999",
+        "terminals: reflow.peak_c = 210 degC",
+        "resin.sheet_thickness_um = 70 um",
+        "wiring.etch.copper_etch.time_s = 20 s",
+        "wiring.etch.barrier_etch.time_s = 5 s",
+    ]
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    lines = error.removeprefix("packline: error: ").splitlines()
+    assert [line.split(": ", 1)[1] for line in lines] == [
+        next(line for line in lines if field in line).split(": ", 1)[1] for field in fields
+    ]
+    assert len(lines) == len(fields), error
+    path = write_recipe(tmp_path, recipe)
+    assert main(["run", "sprout-bump-csp", "--sim", "--recipe", str(path)]) == 2
+    assert capsys.readouterr().err == error
+
+
+def test_a_problem_that_depends_on_another_is_left_for_later(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """On the metal support the etch is judged against the foil: without the foil, only the
+    foil is refused (001:10), not the too-short etch whose judging needs it."""
+    recipe = reference_recipe("sprout-bump-csp-metal-support.yaml")
+    del recipe["foil_thickness_um"]
+    recipe["wiring"]["etch"]["copper_etch"]["time_s"] = "20 s"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert error.startswith("packline: error: recipe file ")
+    assert "foil_thickness_um = none" in error
+    assert len(error.splitlines()) == 1, error
+
+
+#: A refusal of a required section left out: what it is for, and the claims it serves.
+MISSING_SECTION = re.compile(r" = none: a required section, missing: .+ \(claims? ([^)]+)\)$")
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
+def test_a_required_section_left_out_names_what_it_is_for_and_its_claim(method: Method):
+    """Each required section of the method's default recipe, nested ones too, left out: the
+    refusal names it, says what it is for and the claims of this method it serves (it read
+    pydantic's bare `Field required`; a shared section's own doc may name another method's
+    claims, so the field that holds it says what it is for here)."""
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    own = set(method.claims) | set(method.claim_map)
+    checked, wrong = 0, []
+    paths = dict.fromkeys(
+        path[:-1] if isinstance(path[-1], int) else path  # a list of sections, whole
+        for path in _sections(method.recipe_model, recipe)
+    )
+    for path in paths:
+        error = _refusal(method, _left_out(recipe, path, "missing")) or ""
+        where = ".".join(map(str, path))
+        line = next((x for x in error.splitlines() if f": {where}" in x), "")
+        if "Field required" not in line and " a required section" not in line:
+            continue  # optional, or refused by the method's own check (it names its claim)
+        match = MISSING_SECTION.search(line)
+        if not match or not set(match[1].split(", ")) <= own:
+            wrong.append(line)
+        checked += 1
+    assert checked, f"{method.name}: no section is required: the test tests nothing"
+    assert not wrong, "\n".join(wrong)

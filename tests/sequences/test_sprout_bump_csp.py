@@ -217,7 +217,7 @@ def test_a_film_support_without_a_seed_is_refused(
             {"min_thickness_um": "3.05 um"},
             "wiring.plating.min_thickness_um = 3.05 um: the etch after the plating "
             "(wiring.etch.copper_etch, 40 s at 30 degC, the bath within 1 degC of it) takes up "
-            "to 0.429 um off the wiring's top, leaving 2.62 um where the plating held 3.05 um, "
+            "to 0.429 um off the wiring's top, leaving 2.621 um where the plating held 3.05 um, "
             "below the 3 um a plated wiring keeps (what the claim check holds it to): at least "
             "3.43 um (no shorter etch at 30 degC both clears the seed's 0.3 um of Cu and keeps "
             "it: the least that clears it, 33 s, takes up to 0.354 um off) (claim 001:8)",
@@ -321,7 +321,7 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
     error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
     assert (
         "(wiring.etch.copper_etch, 300 s at 30 degC, the bath within 1 degC of it) takes up to "
-        "3.22 um off"
+        "3.215 um off"
     ) in error
     del recipe["wiring"]["etch"]  # no etch: nothing thins the wiring, the seed joins it all
     recipe["wiring"]["plating"]["min_thickness_um"] = "3.05 um"
@@ -344,21 +344,22 @@ def _metal_etch(time_s: str):
         (  # 2.64 um off a 3 um foil in the bath at 44 degC: the patterns stay joined
             _metal_etch("100 s"),
             "wiring.etch.copper_etch.time_s = 100 s: the bath dips within 1 degC of its 45 degC: "
-            "at 44 degC the etch takes 2.64 um off, leaving 0.36 um of the 3 um foil between the "
+            "at 44 degC the 100 s etch takes 2.639 um off, leaving 0.361 um of the 3 um foil "
+            "between the "
             "patterns, joining them: at least 114 s, or the bath set to 47 degC (claim 001:11)",
         ),
         (  # the 2 min etch takes up to 3.64 um (at 46 degC): 0.64 um of the plating's top
             lambda r: r["wiring"]["plating"].update(min_thickness_um="3.05 um"),
             "wiring.plating.min_thickness_um = 3.05 um: the etch after the plating "
             "(wiring.etch.copper_etch, 120 s at 45 degC, the bath within 1 degC of it) takes up "
-            "to 3.64 um off the wiring's top, leaving 2.41 um where the plating held 3.05 um on "
+            "to 3.638 um off the wiring's top, leaving 2.412 um where the plating held 3.05 um on "
             "the 3 um foil, below the 3 um a plated wiring keeps (what the claim check holds it "
             "to): at least 3.64 um (no shorter etch at 45 degC both clears the 3 um foil and "
-            "keeps it: the least that clears it, 114 s, takes up to 3.46 um off) (claim 001:11)",
+            "keeps it: the least that clears it, 114 s, takes up to 3.456 um off) (claim 001:11)",
         ),
         (  # 18.2 um at 46 degC: through the 4.5 um plating and the foil
             _metal_etch("10 min"),
-            "takes up to 18.2 um off the wiring's top, through all of it where the plating held "
+            "takes up to 18.189 um off the wiring's top, through all of it where the plating held "
             "4.5 um on the 3 um foil: the pattern cut through",
         ),
         (  # the least etch at the bath's reference temperature, 30 degC, dipping at 29 degC
@@ -372,13 +373,12 @@ def _metal_etch(time_s: str):
             lambda r: r.pop("foil_thickness_um"),
             "foil_thickness_um = none: with support metal-film the sheet's foil is the wiring's "
             "metal (001:11), and its etch between the patterns is checked against it: state the "
-            "sheet's foil, above 0 um in 0.1 um steps (sprout-bump-csp-metal-support.yaml: 3 um) "
+            "sheet's foil, in 0.1 um steps (sprout-bump-csp-metal-support.yaml: 3 um) "
             "(claim 001:10)",
         ),
         (
             lambda r: r.update(foil_thickness_um="0 um"),
-            "foil_thickness_um = 0 um: with support metal-film the sheet's foil is the wiring's "
-            "metal (001:11)",
+            "foil_thickness_um = '0 um': must be above 0 um",
         ),
         (  # the laminator's register 208 counts tenths of a micrometre
             lambda r: r.update(foil_thickness_um="3.05 um"),
@@ -702,7 +702,8 @@ def _seed_dip(dip: str, time_s: str, upper: int | None = None):
             "sprout-bump-csp.yaml",
             _seed_dip("copper_etch", "25 s"),
             "wiring.etch.copper_etch.time_s = 25 s: the bath dips within 1 degC of its 30 degC: "
-            "at 29 degC the etch takes 0.233 um off, leaving 0.067 um of the seed's 0.3 um of Cu "
+            "at 29 degC the 25 s etch takes 0.233 um off, leaving 0.067 um of the seed's 0.3 um "
+            "of Cu "
             "between the patterns, joining them: at least 33 s, or the bath set to 34 degC "
             "(claim 001:8)",
         ),
@@ -710,7 +711,7 @@ def _seed_dip(dip: str, time_s: str, upper: int | None = None):
             "sprout-bump-csp.yaml",
             _seed_dip("barrier_etch", "5 s"),
             "wiring.etch.barrier_etch.time_s = 5 s: the bath dips within 1 degC of its 40 degC: "
-            "at 39 degC the etch takes 0.0233 um off, leaving 0.027 um of the seed's 0.05 um of "
+            "at 39 degC the 5 s etch takes 0.023 um off, leaving 0.027 um of the seed's 0.05 um of "
             "Ti between the patterns, joining them: at least 11 s, or the bath set to 51 degC "
             "(claim 001:8)",
         ),
@@ -725,7 +726,8 @@ def _seed_dip(dip: str, time_s: str, upper: int | None = None):
             "sprout-bump-csp-electroless.yaml",
             _seed_dip("copper_etch", "30 s"),
             "wiring.etch.copper_etch.time_s = 30 s: the bath dips within 1 degC of its 30 degC: "
-            "at 29 degC the etch takes 0.28 um off, leaving 0.084 um of the seed's up to 0.364 um "
+            "at 29 degC the 30 s etch takes 0.28 um off, leaving 0.084 um of the seed's up to "
+            "0.364 um "
             "of Cu between the patterns, joining them: at least 39 s, or the bath set to 34 degC "
             "(claim 001:8)",
         ),
@@ -733,7 +735,8 @@ def _seed_dip(dip: str, time_s: str, upper: int | None = None):
             "sprout-bump-csp-levels-2.yaml",
             _seed_dip("copper_etch", "30 s", upper=0),
             "upper_levels.0.wiring.etch.copper_etch.time_s = 30 s: the bath dips within 1 degC "
-            "of its 30 degC: at 29 degC the etch takes 0.28 um off, leaving 0.02 um of the seed's "
+            "of its 30 degC: at 29 degC the 30 s etch takes 0.28 um off, leaving 0.02 um of the "
+            "seed's "
             "0.3 um of Cu between the patterns, joining them: at least 33 s",
         ),
         (  # a sputter run for its time lays what the chamber's rate gives
@@ -868,3 +871,61 @@ def test_a_wiring_without_its_etch_is_told_the_whole_section_which_applied_valid
         for name, time_s, temperature_c in named
     }
     assert _refused_with(recipe) is None
+
+
+def test_a_bath_set_too_cool_is_refused_naming_its_setpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The reference's 40 s copper etch clears the seed in its bath at 30 degC; set to 25 degC
+    it may not: the setpoint is what is wrong, so the refusal names `temperature_c` (it named
+    `time_s`), and the setpoint it suggests, applied, validates."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["etch"]["copper_etch"]["temperature_c"] = "25 degC"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert (
+        "wiring.etch.copper_etch.temperature_c = 25 degC: set below the bath's 30 degC "
+        "reference, the bath dips within 1 degC of its 25 degC: at 24 degC the 40 s etch takes "
+        "0.264 um off, leaving 0.036 um of the seed's 0.3 um of Cu between the patterns, "
+        "joining them: the bath set to at least 27 degC, or at least 46 s (claim 001:8)"
+    ) in error
+    assert "time_s" not in error.split(": ", 2)[1]
+    recipe["wiring"]["etch"]["copper_etch"]["temperature_c"] = "27 degC"
+    assert (
+        main(["validate", "sprout-bump-csp", "--recipe", str(write_recipe(tmp_path, recipe))]) == 0
+    )
+
+
+#: A refusal's figures of what an etch takes off, what it leaves and what was there.
+ETCH_FIGURES = (
+    re.compile(
+        r"takes up to ([\d.]+) um off the wiring's top, leaving ([\d.]+) um where the plating "
+        r"held ([\d.]+) um(?: on the ([\d.]+) um foil)?"
+    ),
+    re.compile(
+        r"takes ([\d.]+) um off, leaving ([\d.]+) um of the (?:seed's (?:up to )?)?([\d.]+) um()"
+    ),
+)
+
+
+@pytest.mark.parametrize("variant", ["sprout-bump-csp.yaml", METAL_SUPPORT])
+def test_a_refusals_figures_add_up_as_given(variant: str):
+    """What an etch takes off and what it leaves add up, as printed, to what was there (a
+    refusal read `takes up to 0.429 um off ..., leaving 2.62 um where the plating held
+    3.05 um`, and a new user met `takes 3 um off, leaving 0.005 um`): over etch times and
+    plating minimums, every refusal's figures agree."""
+    model = SproutBumpRecipe
+    found = 0
+    for time_s, minimum in itertools.product(range(10, 200, 7), ("3.05 um", "3.5 um", "4.5 um")):
+        recipe = reference_recipe(variant)
+        recipe["wiring"]["etch"]["copper_etch"]["time_s"] = f"{time_s} s"
+        recipe["wiring"]["plating"]["min_thickness_um"] = minimum
+        try:
+            model.model_validate(recipe)
+        except ValidationError as error:
+            text = format_validation_error("recipe", error, model)
+            for pattern in ETCH_FIGURES:
+                for match in pattern.finditer(text):
+                    off, left, held, foil = (float(x or 0) for x in match.groups())
+                    assert round(off + left, 3) == round(held + foil, 3), match[0]
+                    found += 1
+    assert found > 20, "the sweep tests nothing"

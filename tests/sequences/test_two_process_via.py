@@ -17,7 +17,7 @@ import pytest
 from packline.cli import main
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.claim_check import margin_text
-from packline.sequences.two_process_via import TwoProcessViaRecipe
+from packline.sequences.two_process_via import TwoProcessViaRecipe, claim_conditions
 
 from .helpers import (
     RECIPES,
@@ -382,8 +382,8 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
     recipe["interconnects"]["plating"]["min_thickness_um"] = "3.2 um"
     assert (
         "interconnects.plating.min_thickness_um = 3.2 um: the etch after the plating "
-        "(interconnects.cu_etch, 33 s at 30 degC, the bath within 1 degC of it) takes up to "
-        "0.354 um off the wiring's top, leaving 2.85 um where the plating held 3.2 um, below "
+        "(interconnects.copper_etch, 33 s at 30 degC, the bath within 1 degC of it) takes up to "
+        "0.354 um off the wiring's top, leaving 2.846 um where the plating held 3.2 um, below "
         "the 3 um a plated wiring keeps (what the claim check holds it to): at least 3.36 um"
     ) in refusal(capsys, tmp_path, "two-process-via", recipe)
     recipe["interconnects"]["plating"]["min_thickness_um"] = "3.36 um"  # the one suggested
@@ -396,19 +396,22 @@ def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
     ("dip", "time_s", "expected"),
     [
         (  # 0.28 um off the 0.3 um Cu seed in the bath at 29 degC (the reference etches 33 s)
-            "cu_etch",
+            "copper_etch",
             "30 s",
-            "interconnects.cu_etch.time_s = 30 s: the bath dips within 1 degC of its 30 degC: at "
-            "29 degC the etch takes 0.28 um off, leaving 0.02 um of the seed's 0.3 um of Cu "
-            "between the patterns, joining them: at least 33 s, or the bath set to 31 degC "
+            "interconnects.copper_etch.time_s = 30 s: the bath dips within 1 degC of its 30 degC: "
+            "at "
+            "29 degC the 30 s etch takes 0.28 um off, leaving 0.02 um of the seed's 0.3 um of Cu "
+            "between the interconnects, joining them: at least 33 s, or the bath set to 31 degC "
             "(claim 002:1a-d)",
         ),
         (
-            "ti_etch",
+            "barrier_etch",
             "10 s",
-            "interconnects.ti_etch.time_s = 10 s: the bath dips within 1 degC of its 40 degC: at "
-            "39 degC the etch takes 0.0467 um off, leaving 0.0033 um of the seed's 0.05 um of Ti "
-            "between the patterns, joining them: at least 11 s, or the bath set to 41 degC "
+            "interconnects.barrier_etch.time_s = 10 s: the bath dips within 1 degC of its 40 "
+            "degC: at "
+            "39 degC the 10 s etch takes 0.047 um off, leaving 0.003 um of the seed's 0.05 um of "
+            "Ti "
+            "between the interconnects, joining them: at least 11 s, or the bath set to 41 degC "
             "(claim 002:1a-d)",
         ),
     ],
@@ -427,15 +430,18 @@ def test_a_seed_etch_that_may_leave_seed_between_the_interconnects_is_refused(
     ("dip", "expected"),
     [
         (
-            "cu_etch",
-            "interconnects.cu_etch = none: the seed's 0.3 um of Cu is patterned by etching it off "
-            "between the patterns after the plating; without the etch it joins them all: add a "
+            "copper_etch",
+            "interconnects.copper_etch = none: the seed's 0.3 um of Cu is patterned by etching it "
+            "off "
+            "between the interconnects after the plating; without the etch it joins them all: add "
+            "a "
             "dip that clears it, e.g. at least 33 s at 30 degC (claim 002:1a-d)",
         ),
         (
-            "ti_etch",
-            "interconnects.ti_etch = none: the seed's 0.05 um of Ti is patterned by etching it "
-            "off between the patterns after the plating; without the etch it joins them all: "
+            "barrier_etch",
+            "interconnects.barrier_etch = none: the seed's 0.05 um of Ti is patterned by etching "
+            "it "
+            "off between the interconnects after the plating; without the etch it joins them all: "
             "add a dip that clears it, e.g. at least 11 s at 40 degC (claim 002:1a-d)",
         ),
     ],
@@ -465,7 +471,7 @@ def test_a_hotter_copper_etch_names_a_thicker_plating_a_shorter_etch_and_a_coole
     degC that keeps 3 um and still clears the seed, and the hottest bath for its 33 s; each,
     applied, validates."""
     recipe = reference_recipe("two-process-via.yaml")
-    recipe["interconnects"]["cu_etch"]["temperature_c"] = "60 degC"
+    recipe["interconnects"]["copper_etch"]["temperature_c"] = "60 degC"
     assert (
         "(what the claim check holds it to): at least 5.83 um, with thickness_um (5 um now) "
         "raised to at least as much (the plating gives no minimum above what it plates), or a "
@@ -475,11 +481,11 @@ def test_a_hotter_copper_etch_names_a_thicker_plating_a_shorter_etch_and_a_coole
     ) in refusal(capsys, tmp_path, "two-process-via", recipe)
     for section, changes in (
         ("plating", {"min_thickness_um": "5.83 um", "thickness_um": "5.83 um"}),
-        ("cu_etch", {"time_s": "17 s"}),
-        ("cu_etch", {"temperature_c": "50 degC"}),
+        ("copper_etch", {"time_s": "17 s"}),
+        ("copper_etch", {"temperature_c": "50 degC"}),
     ):
         applied = reference_recipe("two-process-via.yaml")
-        applied["interconnects"]["cu_etch"]["temperature_c"] = "60 degC"
+        applied["interconnects"]["copper_etch"]["temperature_c"] = "60 degC"
         applied["interconnects"][section].update(changes)
         path = str(write_recipe(tmp_path, applied))
         assert main(["validate", "two-process-via", "--recipe", path]) == 0, changes
@@ -501,14 +507,40 @@ async def test_a_seed_etch_that_leaves_seed_between_the_interconnects_fails_002_
 
     def spoil(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
         interconnects = recipe.interconnects
-        assert interconnects.cu_etch is not None
-        dip = interconnects.cu_etch.model_copy(update={"time_s": time_s})
-        spoilt = interconnects.model_copy(update={"cu_etch": dip})
+        assert interconnects.copper_etch is not None
+        dip = interconnects.copper_etch.model_copy(update={"time_s": time_s})
+        spoilt = interconnects.model_copy(update={"copper_etch": dip})
         return recipe.model_copy(update={"interconnects": spoilt})
 
     check, apart = await etched_apart_past_validate(
         store, "two-process-via", "two-process-via.yaml", spoil, "the seed"
     )
     assert (apart["claim"], apart["verdict"]) == ("002:1a-d", verdict)
-    assert margin_text(apart) == "smallest etch past the seed between the patterns " + margin
+    assert margin_text(apart) == "smallest etch past the seed between the interconnects " + margin
     assert failing_claims(check) == ({"002:1a-d"} if verdict == "fail" else set())
+
+
+def test_the_seed_etched_apart_reads_in_002s_own_words():
+    """002 has one layer of interconnects, no levels: its claim check's seed condition says
+    so (it read `the seed etched through between the wiring patterns at level 0`)."""
+    recipe = TwoProcessViaRecipe.model_validate(reference_recipe("two-process-via.yaml"))
+    texts = [c.text for c in claim_conditions(recipe) if c.text.startswith("the seed etched")]
+    assert texts == ["the seed etched through between the interconnects"]
+
+
+@pytest.mark.parametrize(("old", "new"), [("cu_etch", "copper_etch"), ("ti_etch", "barrier_etch")])
+def test_a_seed_etch_by_its_former_name_is_refused_naming_both(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], old: str, new: str
+):
+    """Both methods name their seed etches `copper_etch` and `barrier_etch`; a recipe file that
+    still writes 002's former name is told the new one (not `Extra inputs are not
+    permitted` and a missing etch), and renamed it validates."""
+    recipe = reference_recipe("two-process-via.yaml")
+    interconnects = recipe["interconnects"]
+    interconnects[old] = interconnects.pop(new)
+    error = refusal(capsys, tmp_path, "two-process-via", recipe)
+    assert (
+        f"interconnects.{old} = given: renamed {new} (the same setting under its new name): "
+        f"write {new}"
+    ) in error
+    assert len(error.splitlines()) == 1, error

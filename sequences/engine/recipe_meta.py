@@ -1,0 +1,108 @@
+"""The metadata a recipe model's fields carry (`Feeds`, `AtLeastFor`, `NeededWhen`) and what
+reads it plainly, apart from the recipe models (`recipe`) and their explanation for people
+(`recipe_fields`), which both use it: a recipe's refusal says what a field is for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Annotated, Any, get_args, get_origin
+
+from pydantic import GetCoreSchemaHandler
+from pydantic_core import PydanticCustomError, core_schema
+
+from packline.drivers.equipment import Limit
+from packline.drivers.registry import TOOL_KINDS
+
+#: The pydantic error type of a value no tool of its role could take (see `Feeds`).
+TOOL_RANGE = "tool_range"
+
+
+@cache
+def tool_range(role: str, setpoint: str) -> Limit:
+    """The widest default limit of `setpoint` over the registered tool kinds of `role`: what
+    any tool of the role could take, before a station narrows it."""
+    limits = [
+        limits[setpoint]
+        for kind in TOOL_KINDS.values()
+        if kind.role == role and setpoint in (limits := kind.load_driver().limits)
+    ]
+    if not limits:
+        raise KeyError(f"no tool kind of role {role!r} has a setpoint {setpoint!r}")
+    return Limit(
+        min(limit.minimum for limit in limits),
+        max(limit.maximum for limit in limits),
+        limits[0].unit,
+    )
+
+
+@dataclass(frozen=True)
+class AtLeastFor:
+    """Recipe field metadata: a lower bound the field must meet in one use of it (`use`),
+    which the recipe that uses it so checks, naming its claim; shown beside the field's own
+    range where the recipe is explained (a plated wiring's `min_thickness_um` is at least
+    3 um, a solder layer's need not be)."""
+
+    minimum: float
+    use: str
+
+
+@dataclass(frozen=True)
+class NeededWhen:
+    """Recipe field metadata: an optional section a recipe needs `when` it holds (`with
+    support film`; "": always): the recipe that uses it refuses it left out or null then,
+    saying what it takes (a seed etch's least dips), which pydantic's bare "Field required"
+    could not. Where the recipe is explained the field reads required (when), not optional."""
+
+    when: str = ""
+
+
+@dataclass(frozen=True)
+class Feeds:
+    """Recipe field metadata: the field's value is sent to a `role` tool as its `setpoint` (a
+    key of the driver's limits, in that limit's unit). The value is refused when the recipe is
+    read if no tool of the role could take it (`tool_range`), and checked against the station's
+    tools' own limits before any tool moves. `measure` sends something of the value instead of
+    the value itself, such as `len` of a list of steps."""
+
+    role: str
+    setpoint: str
+    measure: Callable[[Any], float] | None = None
+
+    def __get_pydantic_core_schema__(
+        self, source: Any, handler: GetCoreSchemaHandler
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_after_validator_function(self._within_range, handler(source))
+
+    def _within_range(self, value: Any) -> Any:
+        sent = self.measure(value) if self.measure is not None else value
+        limit = tool_range(self.role, self.setpoint)
+        if not limit.contains(sent):
+            bound = (
+                f"at least {limit.minimum:g}"
+                if sent < limit.minimum
+                else f"at most {limit.maximum:g}"
+            )
+            raise PydanticCustomError(
+                TOOL_RANGE,
+                "must be {bound} {unit} "
+                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit}; given {sent} {unit})",
+                {
+                    "bound": bound,
+                    "unit": limit.unit,
+                    "role": self.role,
+                    "setpoint": self.setpoint,
+                    "minimum": f"{limit.minimum:g}",
+                    "maximum": f"{limit.maximum:g}",
+                    "sent": f"{sent:g}",
+                },
+            )
+        return value
+
+
+def unwrapped(annotation: Any) -> Any:
+    """`Annotated[X, ...]` -> X (any depth); anything else as it is."""
+    while get_origin(annotation) is Annotated:
+        annotation = get_args(annotation)[0]
+    return annotation
