@@ -244,12 +244,15 @@ def _front_wiring(w: Workpiece, level: int | None) -> tuple[np.ndarray, np.ndarr
     return pattern, metal_um, sound
 
 
-def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = None) -> Condition:
+def wiring_plated_at_least(
+    claim: str, min_um: float, *, level: int | None = None, wiring: str = "wiring"
+) -> Condition:
     """Every site of the wiring pattern (where a conducting film lies on the front) carries at
     least `min_um` of metal, seed and plating together, and no rough or burnt deposit: the
     pattern thickened by electroplating (001:8, 001:12). Too short a plating, or one outside
     its current-density window, fails; a workpiece without a pattern fails. `level`: the films
-    of that wiring level only (a stacked arrangement's, 001:14-17), else every level's."""
+    of that wiring level only (a stacked arrangement's, 001:14-17), else every level's.
+    `wiring` names the pattern as the method's claim does (002's `the interconnects`)."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         pattern, metal_um, sound = _front_wiring(w, level)
@@ -258,7 +261,7 @@ def wiring_plated_at_least(claim: str, min_um: float, *, level: int | None = Non
     where = "" if level is None else f" at level {level}"
     return Condition(
         claim,
-        f"wiring{where} plated to at least {min_um:g} um, sound",
+        f"{wiring}{where} plated to at least {min_um:g} um, sound",
         evaluate,
         Margin("wiring metal", "um", lambda w: _front_wiring(w, level)[1], min_um),
     )

@@ -28,7 +28,9 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
     ]
     checks = [
         *wafer,
-        conditions.wiring_plated_at_least("002:1a-d", PLATED_WIRING_MIN_UM),
+        conditions.wiring_plated_at_least(
+            "002:1a-d", PLATED_WIRING_MIN_UM, wiring=INTERCONNECTS_APART
+        ),
         conditions.patterns_etched_apart("002:1a-d", 0, "the seed", INTERCONNECTS_APART),
         conditions.resin_cured("002:1g"),
     ]

@@ -520,12 +520,15 @@ async def test_a_seed_etch_that_leaves_seed_between_the_interconnects_fails_002_
     assert failing_claims(check) == ({"002:1a-d"} if verdict == "fail" else set())
 
 
-def test_the_seed_etched_apart_reads_in_002s_own_words():
-    """002 has one layer of interconnects, no levels: its claim check's seed condition says
-    so (it read `the seed etched through between the wiring patterns at level 0`)."""
+def test_the_interconnects_conditions_read_in_002s_own_words():
+    """002 has one layer of interconnects, no levels: its claim check's seed and plating
+    conditions say so (they read `the seed etched through between the wiring patterns at
+    level 0` and `wiring plated to at least 3 um, sound`)."""
     recipe = TwoProcessViaRecipe.model_validate(reference_recipe("two-process-via.yaml"))
-    texts = [c.text for c in claim_conditions(recipe) if c.text.startswith("the seed etched")]
-    assert texts == ["the seed etched through between the interconnects"]
+    texts = [c.text for c in claim_conditions(recipe) if c.claim == "002:1a-d"]
+    assert "the seed etched through between the interconnects" in texts
+    assert "the interconnects plated to at least 3 um, sound" in texts
+    assert not [text for text in texts if "level" in text or "wiring" in text]
 
 
 @pytest.mark.parametrize(("old", "new"), [("cu_etch", "copper_etch"), ("ti_etch", "barrier_etch")])
