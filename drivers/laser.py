@@ -10,13 +10,17 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
   or short form (`:SOURce:FLUence` or `:SOUR:FLU`), optional nodes in brackets; the driver
   sends the short forms. Numbers are plain decimals in the units of the page (Hz, J/cm², W,
   µm, s); strings are double-quoted.
-* Settings answer nothing: after each one the driver reads `:SYST:ERR?`, which answers
-  `0,"No error"` or the refusal, e.g. `-222,"Data out of range;..."`, `-221,"Settings
-  conflict;enclosure open"`. A refusal becomes `CommandRefused` carrying the tool's code.
+* Settings answer nothing: after each group of them (the atmosphere's; a job's settings and
+  sites; the beam on and the job's start; the shutter closed) the driver reads `:SYST:ERR?`,
+  which answers `0,"No error"` or each refusal, naming the setting, e.g. `-222,"Data out of
+  range;:SOUR:FLU 25 outside..."`, `-221,"Settings conflict;enclosure open"`. A refusal
+  becomes `CommandRefused` carrying the tool's code. A job's settings are checked before the
+  beam is switched on, so a refused one never starts a job on the setting before it.
 * Identity `*IDN?` (`vendor,model,serial,firmware`) and the source `:SOUR:WAV?` (nm); alarms
   `:SYST:ALAR?` (`NONE` or codes), interlocks `:SYST:INT?` (`enclosure,emission,shutter` as 0/1).
-* A job scans the selected sites of the loaded wafer (`:JOB:STAR DRIL|CLE`, an overlapped
-  command: `*OPC?` answers when it ends); `:JOB:PROG?` answers
+* A change of atmosphere (`:PROC:ATM`) and a job, which scans the selected sites of the
+  loaded wafer (`:JOB:STAR DRIL|CLE`), are overlapped commands: `*OPC?` answers when the
+  atmosphere has settled, or the job ended; `:JOB:PROG?` answers
   `state,done,total,elapsed_s,remaining_s`, `:JOB:RES?` the outcome. `:ABOR` is the
   safe state: job stopped, shutter closed, emission off.
 """
@@ -328,12 +332,13 @@ class ScpiLaser(ScpiDriver, Laser):
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
             try:
                 await self._prepare_atmosphere(action, atmosphere, gas_jet, suction)
-                for command in commands:
-                    await self.send(action, command)
-                await self.send(action, f"{_short('emission')} {SWITCH_ON}")
-                await self.send(action, f"{_short('shutter')} {OPEN}")
+                # the settings checked before the beam: a refused one starts no job
+                await self.send(action, *commands)
                 await self.send(
-                    action, f"{_short('job_start')} {short_form(JOB_KIND_MNEMONICS[kind])}"
+                    action,
+                    f"{_short('emission')} {SWITCH_ON}",
+                    f"{_short('shutter')} {OPEN}",
+                    f"{_short('job_start')} {short_form(JOB_KIND_MNEMONICS[kind])}",
                 )
                 await self._wait_job(action)
                 await self.send(action, f"{_short('shutter')} {short_form(CLOSED)}")
@@ -350,17 +355,22 @@ class ScpiLaser(ScpiDriver, Laser):
     async def _prepare_atmosphere(
         self, action: str, atmosphere: Atmosphere, gas_jet: bool, suction: bool
     ) -> None:
-        """Set atmosphere, jet and suction, then wait on the clock until purged or pumped."""
+        """Set atmosphere, jet and suction (one group), then wait until purged or pumped: a
+        change of atmosphere is an overlapped command, waited out on the tool's `*OPC?` as a
+        job is (`wait_operation`): `:PROC:ATM:READ?`, then, if not yet, `*OPC?` and it again."""
         mnemonic = short_form(ATMOSPHERE_MNEMONICS[atmosphere])
-        await self.send(action, f"{_short('atmosphere')} {mnemonic}")
-        await self.send(action, f"{_short('jet')} {SWITCH_ON if gas_jet else SWITCH_OFF}")
-        await self.send(action, f"{_short('suction')} {SWITCH_ON if suction else SWITCH_OFF}")
+        await self.send(
+            action,
+            f"{_short('atmosphere')} {mnemonic}",
+            f"{_short('jet')} {SWITCH_ON if gas_jet else SWITCH_OFF}",
+            f"{_short('suction')} {SWITCH_ON if suction else SWITCH_OFF}",
+        )
 
         async def ready() -> bool | None:
             return await self.query_flag(action, _query("atmosphere_ready")) or None
 
         # _run_job commands the safe state (abort) before a timeout reaches the caller
-        await self.wait_until(
+        await self.wait_operation(
             action,
             ready,
             ATMOSPHERE_TIMEOUT_S,

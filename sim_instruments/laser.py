@@ -86,6 +86,9 @@ class SimLaser(ScpiSimTool):
         self.shutter_open = False
         self.atmosphere = Atmosphere.AIR
         self._atmosphere_ready_s = self.clock.now()
+        #: Whether `*OPC?` waits for the atmosphere to settle: set by a change, cleared by
+        #: `:ABOR` (the gas goes on settling, `:PROC:ATM:READ?` says when it has).
+        self._atmosphere_awaited = False
         self.job: ScanJob | None = None
         self.reset_settings()
 
@@ -172,21 +175,31 @@ class SimLaser(ScpiSimTool):
 
     def abort(self) -> None:
         self._safe_state(JobState.ABORTED)
+        self._atmosphere_awaited = False
 
     def operation_pending(self) -> bool:
-        """A scan job runs (`:JOB:STAR` is an overlapped command: `*OPC?` answers its end)."""
+        """A scan job runs, or a change of atmosphere settles (`:JOB:STAR` and `:PROC:ATM`
+        are overlapped commands: `*OPC?` answers the job's end, the atmosphere's settling)."""
+        return self._job_running() or self._atmosphere_settling()
+
+    def _job_running(self) -> bool:
         return self.job is not None and self.job.running
 
+    def _atmosphere_settling(self) -> bool:
+        return self._atmosphere_awaited and not self.atmosphere_ready()
+
     def next_change_s(self, now: float) -> float:
-        """The running job's end; else the default scan (a job's alarms come of faults and
-        commands, which wake a held reply themselves)."""
-        if self.operation_pending():
+        """The running job's end, or the atmosphere's settling; else the default scan (a
+        job's alarms come of faults and commands, which wake a held reply themselves)."""
+        if self._job_running():
             assert self.job is not None
             return self.job.ends_s
+        if self._atmosphere_settling():
+            return self._atmosphere_ready_s
         return super().next_change_s(now)
 
     def _safe_state(self, job_end: JobState) -> None:
-        if self.job is not None and self.job.running:
+        if self._job_running():
             self._end_job(job_end)
         self.shutter_open = False
         self.emission = False
@@ -203,21 +216,25 @@ class SimLaser(ScpiSimTool):
         drift = self.physics.drifted_power_fraction if "power_drift" in self.injected else 1.0
         return self.power_setpoint_w() * drift
 
-    def _check_power(self, fluence_j_cm2: float, frequency_hz: float) -> None:
+    def _check_power(self, setting: str, fluence_j_cm2: float, frequency_hz: float) -> None:
+        """Refuse the `setting` (its short header) that would ask more than the source's
+        power, naming it: a host that checks a group of settings at once learns which."""
         power_w = _power_w(fluence_j_cm2, frequency_hz, self.source_spec.spot_diameter_um)
         if power_w > self.source_spec.max_power_w:
             raise ScpiError(
-                -222, f"power {power_w:.3g} W above the source's {self.source_spec.max_power_w:g} W"
+                -222,
+                f"{setting}: power {power_w:.3g} W above the source's "
+                f"{self.source_spec.max_power_w:g} W",
             )
 
     def _set_frequency(self, arguments: list[str]) -> None:
         hz = self.number("rep_rate_khz", arguments, self._idle("frequency"))
-        self._check_power(self.fluence_j_cm2, hz)
+        self._check_power(self.short("frequency"), self.fluence_j_cm2, hz)
         self.frequency_hz = hz
 
     def _set_fluence(self, arguments: list[str]) -> None:
         fluence = self.number("fluence_j_cm2", arguments, self._idle("fluence"))
-        self._check_power(fluence, self.frequency_hz)
+        self._check_power(self.short("fluence"), fluence, self.frequency_hz)
         self.fluence_j_cm2 = fluence
 
     def _set_emission(self, arguments: list[str]) -> None:
@@ -233,7 +250,7 @@ class SimLaser(ScpiSimTool):
     def _set_shutter(self, arguments: list[str]) -> None:
         opening = choice(self.short("shutter"), arguments, {True: OPEN, False: CLOSED})
         if not opening:
-            if self.job is not None and self.job.running:
+            if self._job_running():
                 self._end_job(JobState.ABORTED)
             self.shutter_open = False
             return
@@ -292,6 +309,7 @@ class SimLaser(ScpiSimTool):
             self._atmosphere_ready_s = (
                 self.clock.now() + self.physics.atmosphere_settle_s[atmosphere]
             )
+            self._atmosphere_awaited = True
 
     def atmosphere_ready(self) -> bool:
         return self.clock.now() >= self._atmosphere_ready_s
@@ -307,7 +325,7 @@ class SimLaser(ScpiSimTool):
     # ----------------------------------------------------------------- job settings
 
     def _idle_only(self, what: str) -> None:
-        if self.job is not None and self.job.running:
+        if self._job_running():
             raise conflict(f"job running; {what} cannot change")
 
     def _idle(self, what: str) -> Callable[[], None]:
@@ -368,7 +386,7 @@ class SimLaser(ScpiSimTool):
         """Why the tool's state keeps a job from starting (the interlocks come after, as the
         family's precedence says); None if it can."""
         checks = [
-            (self.job is not None and self.job.running, "job running"),
+            (self._job_running(), "job running"),
             (bool(self.alarms), "alarm active; clear alarms first"),
             (self.chuck.wafer_id is None, "no wafer on the chuck"),
             (not self.atmosphere_ready(), f"atmosphere {self.atmosphere.value} not ready"),

@@ -203,10 +203,10 @@ COMMANDS = (
     ),
     ScpiCommand(
         name="atmosphere", header=":PROCess:ATMosphere", form="both", syntax="<a>",
-        allowed_in=NOT_RUNNING,
+        allowed_in=NOT_RUNNING, overlapped=True,
         doc="the gas around the wafer: `AIR`, `VACuum` (reduced pressure), `NITRogen`, "
         "`ARGon`, `FGAS` (forming gas, H2 in N2/Ar: reducing); a change starts a vent, "
-        "pump-down or purge",
+        "pump-down or purge (`:ABOR` ends `*OPC?`'s wait for it; the gas goes on settling)",
     ),
     ScpiCommand(
         name="atmosphere_ready", header=":PROCess:ATMosphere:READy", form="query",

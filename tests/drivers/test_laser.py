@@ -37,12 +37,16 @@ Script = list[tuple[bytes, bytes | None]]
 NO_ERROR = b'0,"No error"\n'
 
 
+def settings(*commands: bytes, errors: tuple[bytes, ...] = ()) -> Script:
+    """A group of settings (no reply each), then the error-queue reads that follow the group:
+    each of `errors`, then until the queue is empty."""
+    reads = [(b":SYST:ERR?\n", error) for error in (*errors, NO_ERROR)]
+    return [*((command + b"\n", None) for command in commands), *reads]
+
+
 def setting(command: bytes, error: bytes = NO_ERROR) -> Script:
-    """A setting (no reply) and the error-queue reads that follow it, until the queue is empty."""
-    reads = [(b":SYST:ERR?\n", error)]
-    if error != NO_ERROR:
-        reads.append((b":SYST:ERR?\n", NO_ERROR))
-    return [(command + b"\n", None), *reads]
+    """A setting alone (a group of one)."""
+    return settings(command, errors=() if error == NO_ERROR else (error,))
 
 
 def connect_script(
@@ -201,24 +205,25 @@ async def test_a_tool_refusal_is_command_refused_with_its_code():
         await laser.close()
 
 
-def drill_to_metal_script() -> Script:
-    """The page's drilling sequence: interlock, wafer, atmosphere, settings, beam, job, poll."""
+#: The atmosphere's group of a job in air, with suction and no jet, checked at once.
+IN_AIR: Script = settings(b":PROC:ATM AIR", b":PROC:JET OFF", b":PROC:SUCT ON")
+
+
+def drill_to_metal_script(start_errors: tuple[bytes, ...] = ()) -> Script:
+    """The page's drilling sequence: interlock, wafer, the atmosphere's group (ready at once),
+    the job's settings in one group, then the beam and the start in one (refused with
+    `start_errors`)."""
     return [
         (b":SYST:INT?\n", b"1,0,0\n"),
         (b":WAF?\n", b'"W01"\n'),
-        *setting(b":PROC:ATM AIR"),
-        *setting(b":PROC:JET OFF"),
-        *setting(b":PROC:SUCT ON"),
+        *IN_AIR,
         (b":PROC:ATM:READ?\n", b"1\n"),
-        *setting(b":SOUR:FREQ 100000"),
-        *setting(b":SOUR:FLU 3"),
-        *setting(b":DRIL:MODE MET"),
-        *setting(b":DRIL:DIAM 30"),
-        *setting(b":JOB:SIT ALL"),
-        *setting(b":OUTP ON"),
-        *setting(b":OUTP:SHUT OPEN"),
-        *setting(b":JOB:STAR DRIL"),
-    ]
+        *settings(
+            b":SOUR:FREQ 100000", b":SOUR:FLU 3", b":DRIL:MODE MET", b":DRIL:DIAM 30",
+            b":JOB:SIT ALL",
+        ),
+        *settings(b":OUTP ON", b":OUTP:SHUT OPEN", b":JOB:STAR DRIL", errors=start_errors),
+    ]  # fmt: skip
 
 
 async def test_drill_to_metal_waits_the_job_out_on_opc_and_closes_the_shutter():
@@ -252,21 +257,19 @@ async def test_drill_to_depth_at_given_sites_sends_them_in_lines_of_100():
         *connect_script(),
         (b":SYST:INT?\n", b"1,1,0\n"),
         (b":WAF?\n", b'"W01"\n'),
-        *setting(b":PROC:ATM AIR"),
-        *setting(b":PROC:JET OFF"),
-        *setting(b":PROC:SUCT ON"),
+        *IN_AIR,
         (b":PROC:ATM:READ?\n", b"1\n"),
-        *setting(b":SOUR:FREQ 50000"),
-        *setting(b":SOUR:FLU 2.5"),
-        *setting(b":DRIL:MODE DEPT"),
-        *setting(b":DRIL:DEPT 30"),
-        *setting(b":DRIL:DIAM 40"),
-        *setting(b":JOB:SIT:CLE"),
-        *setting(b":JOB:SIT:ADD " + ",".join(map(str, range(100))).encode()),
-        *setting(b":JOB:SIT:ADD " + ",".join(map(str, range(100, 150))).encode()),
-        *setting(b":OUTP ON"),
-        *setting(b":OUTP:SHUT OPEN"),
-        *setting(b":JOB:STAR DRIL"),
+        *settings(
+            b":SOUR:FREQ 50000",
+            b":SOUR:FLU 2.5",
+            b":DRIL:MODE DEPT",
+            b":DRIL:DEPT 30",
+            b":DRIL:DIAM 40",
+            b":JOB:SIT:CLE",
+            b":JOB:SIT:ADD " + ",".join(map(str, range(100))).encode(),
+            b":JOB:SIT:ADD " + ",".join(map(str, range(100, 150))).encode(),
+        ),
+        *settings(b":OUTP ON", b":OUTP:SHUT OPEN", b":JOB:STAR DRIL"),
         (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,150,150,0.400,0.000;0.4\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"DRIL,DONE,150,0,0.400\n"),
@@ -282,23 +285,17 @@ async def test_drill_to_depth_at_given_sites_sends_them_in_lines_of_100():
         await laser.close()
 
 
-async def test_clean_in_forming_gas_waits_for_the_purge():
+async def test_clean_in_forming_gas_waits_the_purge_out_on_opc():
     script = [
         *connect_script(),
         (b":SYST:INT?\n", b"1,0,0\n"),
         (b":WAF?\n", b'"W01"\n'),
-        *setting(b":PROC:ATM FGAS"),
-        *setting(b":PROC:JET ON"),
-        *setting(b":PROC:SUCT ON"),
+        *settings(b":PROC:ATM FGAS", b":PROC:JET ON", b":PROC:SUCT ON"),
         (b":PROC:ATM:READ?\n", b"0\n"),
+        (b"*OPC?\n", b"1\n"),  # the tool answers when the purge has settled
         (b":PROC:ATM:READ?\n", b"1\n"),
-        *setting(b":SOUR:FREQ 100000"),
-        *setting(b":SOUR:FLU 0.2"),
-        *setting(b":CLE:PULS 50"),
-        *setting(b":JOB:SIT ALL"),
-        *setting(b":OUTP ON"),
-        *setting(b":OUTP:SHUT OPEN"),
-        *setting(b":JOB:STAR CLE"),
+        *settings(b":SOUR:FREQ 100000", b":SOUR:FLU 0.2", b":CLE:PULS 50", b":JOB:SIT ALL"),
+        *settings(b":OUTP ON", b":OUTP:SHUT OPEN", b":JOB:STAR CLE"),
         (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,400,400,0.400,0.000;0.0628\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"CLE,DONE,400,380,0.400\n"),
@@ -316,15 +313,14 @@ async def test_clean_in_forming_gas_waits_for_the_purge():
         await laser.connect()
         result = await laser.clean_surfaces(recipe)
         assert (result.sites, result.metal_sites, result.process_time_s) == (400, 380, 0.4)
-        assert laser.clock.now() == 1.0  # one poll while the purge ran
+        assert laser.clock.now() == 0.0  # no poll interval: read as *OPC? is answered
         await laser.close()
 
 
 async def test_a_refused_job_start_commands_the_safe_state():
     script = [
         *connect_script(),
-        *drill_to_metal_script()[:-2],
-        *setting(b":JOB:STAR DRIL", b'-221,"Settings conflict;shutter closed"\n'),
+        *drill_to_metal_script(start_errors=(b'-221,"Settings conflict;shutter closed"\n',)),
         *SAFE_STATE,
     ]
     async with expected_protocol(script) as peer:
@@ -332,6 +328,33 @@ async def test_a_refused_job_start_commands_the_safe_state():
         await laser.connect()
         with pytest.raises(CommandRefused, match="shutter closed"):
             await laser.drill_vias(DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100))
+        assert laser.state is ToolState.IDLE
+        await laser.close()
+
+
+async def test_a_refused_setting_of_the_group_names_it_and_no_beam_is_switched_on():
+    """The job's settings are checked as one group before the beam: a refused one (its error
+    says which) refuses the job with the safe state, and neither emission nor the start is
+    sent."""
+    refusal = b'-222,"Data out of range;site 500 not on wafer W01 (0-399)"\n'
+    script = [
+        *connect_script(),
+        (b":SYST:INT?\n", b"1,0,0\n"),
+        (b":WAF?\n", b'"W01"\n'),
+        *IN_AIR,
+        (b":PROC:ATM:READ?\n", b"1\n"),
+        *settings(
+            b":SOUR:FREQ 100000", b":SOUR:FLU 3", b":DRIL:MODE MET", b":DRIL:DIAM 30",
+            b":JOB:SIT:CLE", b":JOB:SIT:ADD 0,500", errors=(refusal,),
+        ),
+        *SAFE_STATE,
+    ]  # fmt: skip
+    async with expected_protocol(script) as peer:
+        laser = make_driver(peer.address("visa"))
+        await laser.connect()
+        recipe = DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100)
+        with pytest.raises(CommandRefused, match=r"drill vias: Data out of range: site 500 not on"):
+            await laser.drill_vias(recipe, [0, 500])
         assert laser.state is ToolState.IDLE
         await laser.close()
 

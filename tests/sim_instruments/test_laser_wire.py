@@ -170,3 +170,16 @@ async def test_socat_loads_a_wafer_back_up_and_reads_the_face_up(served: Served)
         '-224,"Illegal parameter value;:WAF:LOAD SIDEWAYS: expected FRONt, BACK"',
         "FRON",
     ]
+
+
+async def test_socat_waits_a_change_of_atmosphere_out_with_opc(served: Served):
+    """`:PROC:ATM` is overlapped: `*OPC?` is answered once the new atmosphere has settled (the
+    nitrogen purge, 30 s of process time, the virtual clock jumping over it); after `:ABOR` it
+    is answered at once, the gas going on settling."""
+    replies = await socat(served.port, [":PROC:ATM NITR", "*OPC?", ":PROC:ATM:READ?", ":SYST:ERR?"])
+    assert replies == ["1", "1", '0,"No error"']
+    assert served.clock.now() >= 30.0
+    settled_s = served.clock.now()
+    replies = await socat(served.port, [":PROC:ATM VAC", ":ABOR", "*OPC?", ":PROC:ATM:READ?"])
+    assert replies == ["1", "0"]  # the pump-down takes 60 s
+    assert served.clock.now() < settled_s + 60.0
