@@ -217,8 +217,7 @@ class SimOven(BatchPlcSimulator):
 
     def _step(self, dt_s: float, time_s: float) -> None:
         running = self.state is OvenState.RUNNING
-        for zone in self.zones:
-            zone.step(dt_s, power=running)
+        self._step_zones(dt_s, running)
         self._breathe(dt_s)
         if self.state is OvenState.PURGING and self.o2_ppm <= self.o2_limit_ppm:
             self.state = OvenState.INERT
@@ -241,6 +240,20 @@ class SimOven(BatchPlcSimulator):
         return any(
             zone.status & _ZONE_ALARMS for zone in self.zones if zone.latched or zone.sensor_broken
         )
+
+    def _step_zones(self, dt_s: float, power: bool) -> None:
+        """Step every zone. A zone in the state the zone before it stepped from (as a host
+        sets them: alike) reaches the same state, so it takes that zone's result instead of
+        working it out again: stepping the zones was most of the cost of a step of the oven,
+        at every second of process time."""
+        last: tuple[tuple[object, ...], SimTemperatureController] | None = None
+        for zone in self.zones:
+            state = zone.loop_state()
+            if last is not None and last[0] == state:
+                zone.take_step_of(last[1])
+            else:
+                zone.step(dt_s, power=power)
+                last = state, zone
 
     def _breathe(self, dt_s: float) -> None:
         """The residual O2: air with the door open; with nitrogen flowing, towards the leak

@@ -97,7 +97,8 @@ class SimTemperatureController:
 
     def step(self, dt_s: float, power: bool = True) -> None:
         """Run the loop for `dt_s` seconds; `power` False: the heater supply is cut (an oven's
-        contactor open), so the body cools whatever the loop asks."""
+        contactor open), so the body cools whatever the loop asks. (Whatever it reads of the
+        controller is in `loop_state`, what it sets is what `take_step_of` copies.)"""
         if self.mode is not InstrumentMode.AUTO:
             self.working_c = self.process_c  # the working setpoint starts from PV on auto
         elif self.rate_c_per_min <= 0:
@@ -114,6 +115,27 @@ class SimTemperatureController:
             self.process_c, self.output_pct = self.plant.cooled(self.process_c, dt_s), 0.0
         if self.process_c > self.alarm_high_c:
             self.latched |= InstrumentStatus.ALARM_1
+
+    def loop_state(self) -> tuple[object, ...]:
+        """Everything `step` reads of the controller: two controllers equal in it (on one
+        plant) step to the same state, which `take_step_of` copies instead of stepping again."""
+        return (
+            self.mode,
+            self.target_c,
+            self.rate_c_per_min,
+            self.working_c,
+            self.process_c,
+            self.sensor_broken,
+            self.alarm_high_c,
+            self.latched,
+            self.plant,
+        )
+
+    def take_step_of(self, stepped: SimTemperatureController) -> None:
+        """Take the state `stepped` reached by its step, which started from this controller's
+        `loop_state`: the same step's result, bit for bit, without working it out again."""
+        self.working_c, self.process_c = stepped.working_c, stepped.process_c
+        self.output_pct, self.latched = stepped.output_pct, stepped.latched
 
     def acknowledge(self) -> None:
         """Clear latched alarms whose cause has gone (alarm 1 stays while PV is above A1)."""

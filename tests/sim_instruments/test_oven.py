@@ -16,8 +16,10 @@ from scipy.integrate import solve_ivp
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import InterlockOpen, ToolAlarm
+from packline.drivers.families.temperature_controller import InstrumentMode
 from packline.drivers.oven import ModbusOven
 from packline.drivers.roles.oven import Oven, OvenState, cure_profile, reflow_profile
+from packline.sim_instruments.families.temperature_controller import SimTemperatureController
 from packline.sim_instruments.oven import AIR_O2_PPM, OvenPhysics, SimOven
 from packline.sim_instruments.physics.oven import (
     CURED_ALPHA,
@@ -333,3 +335,28 @@ def test_molten_solder_in_air_does_not_wet():
         history.add(time_s, temperature_c, 2_000)
     outcome = reflow("Sn63Pb37", history, ReflowPhysics())
     assert (outcome.melted, outcome.joined, outcome.max_o2_molten_ppm) == (True, False, 2_000)
+
+
+@pytest.mark.parametrize("power", [True, False])
+def test_zones_step_as_each_would_alone(power):
+    """The oven steps a zone and the next one, in the same state, takes its result: after
+    every step each zone is bit for bit as a controller stepped alone, an alarm latched by the
+    step included (zones 3 and 4 are set apart from 1 and 2, and their alarm lower)."""
+    oven = SimOven("oven", TwinStore(), VirtualClock())
+    alone = [
+        SimTemperatureController(zone.device_id, zone.plant, lambda: None) for zone in oven.zones
+    ]
+    for zones in (oven.zones, alone):
+        for zone in zones:
+            zone.mode, zone.target_c, zone.rate_c_per_min = InstrumentMode.AUTO, 150.0, 5.0
+        for zone in zones[2:]:
+            zone.target_c, zone.alarm_high_c = 120.0, 100.0
+    for second in range(2000):
+        dt_s = 0.37 if second % 7 == 0 else 1.0
+        oven._step_zones(dt_s, power)
+        for zone in alone:
+            zone.step(dt_s, power=power)
+        assert [vars(zone) | {"before_access": None} for zone in oven.zones] == [
+            vars(zone) | {"before_access": None} for zone in alone
+        ], second
+    assert [bool(zone.latched) for zone in oven.zones] == [False, False, power, power]

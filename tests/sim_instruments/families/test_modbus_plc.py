@@ -130,3 +130,23 @@ async def test_the_why_refused_register_is_set_by_a_refusal_and_cleared_by_an_ac
     fine = setpoint.register_range.maximum
     await ask(plc, struct.pack(">BHH", 6, setpoint.register, fine))
     assert await reason(plc) == 0  # an accepted write clears it
+
+
+async def test_a_read_of_part_of_the_status_shows_that_part_of_a_read_of_all_of_it(
+    plc: Connection,
+):
+    """A read renders only the registers it returns: every window of the read-only block, a
+    text cut by the window's ends included, reads as that part of a read of the whole block.
+    What the status shows changes before each window is read, so a register the window
+    should have rendered and did not would still show the value before."""
+    sim = plc[0]
+    sim.latch(sim.spec.alarms[-1].code)  # an alarm word to show
+    end = sim.map.read_only_end(sim.spec)
+    assert end <= 125  # one read
+    for count in (1, 2, 3, 9):
+        for first in range(end - count + 1):
+            sim.serial_number = f"SN{first:03d}-{count}"
+            sim.refused_register = 100 * count + first
+            part = await ask(plc, struct.pack(">BHH", 3, first, count))
+            whole = await ask(plc, struct.pack(">BHH", 3, 0, end))
+            assert part[2:] == whole[2 + 2 * first : 2 + 2 * (first + count)], (first, count)
