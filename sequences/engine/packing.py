@@ -240,8 +240,10 @@ class TwinWriter:
         key = (run_id, wafer_id)
         digest = taken.digest
         known = self._headers.get(key)
-        stored = known if known is not None and known.digest == digest else None
-        stored = stored or StoredHeader(digest, taken.header)
+        if known is not None and known.digest == digest:
+            stored = known  # its parts' paths are worked out once
+        else:
+            stored = StoredHeader(digest, taken.header)
         if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
             previous = _previous(db, run_id, wafer_id, known)
             ids = _save_parts(db, taken, stored, previous)
