@@ -104,7 +104,7 @@ class Recipe(BaseModel):
         """Validate the section, then run every `recipe_check` of it, and refuse with every
         problem found, not the first: each field's (pydantic's), each check's whose fields
         validated, a key by its old name (read as its new one meanwhile). A check that reads
-        a field that failed, or a field an earlier check refused (the head of its path), is
+        a field that failed, or a field an earlier check refused (the field its path names), is
         left out: its problem may go once that one is fixed (`_run_checks`). A section given
         as a model already (a check's own `LevelRecipe(...)`) was checked when it was made."""
         if isinstance(data, cls):
@@ -211,14 +211,27 @@ def _leaves(group: ExceptionGroup[Exception]) -> list[ValueError]:
 
 
 def _check_problem(recipe: Recipe, error: ValueError, data: object) -> InitErrorDetails:
-    """A check's problem as a line of the section's refusal; the field its path starts at
-    is taken out of `recipe`, so the checks after it that read that field are skipped."""
+    """A check's problem as a line of the section's refusal; the field its path names is
+    taken out of its section in `recipe`, so the checks after it that read that field are
+    skipped (those that read the rest of the section still run)."""
     if not isinstance(error, PydanticCustomError):
         return {"type": "value_error", "loc": (), "input": data, "ctx": {"error": error}}
-    head = str((error.context or {}).get("path", "")).split(".")[0]
-    if head in type(recipe).model_fields:
-        recipe.__dict__.pop(head, None)
+    _forget(recipe, str((error.context or {}).get("path", "")))
     return {"type": error, "loc": (), "input": data}
+
+
+def _forget(recipe: Recipe, path: str) -> None:
+    """Take the field at `path` (`upper_levels.0.resin.sheet_thickness_um`) out of its
+    section in `recipe`: a read of it then raises AttributeError (`_unknown_field`)."""
+    *sections, name = path.split(".")
+    section: object = recipe
+    try:
+        for part in sections:
+            section = section[int(part)] if isinstance(section, list) else getattr(section, part)
+    except (AttributeError, IndexError, ValueError):
+        return  # a section the check's path goes through is unknown already, or no section
+    if isinstance(section, Recipe) and name in type(section).model_fields:
+        section.__dict__.pop(name, None)
 
 
 def every_problem(checks: Iterable[Callable[[], object]]) -> None:

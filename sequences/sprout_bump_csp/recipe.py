@@ -4,7 +4,7 @@ claims' own constraints."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, Self
 
@@ -447,21 +447,29 @@ class SproutBumpRecipe(Recipe):
 
     @recipe_check
     def _resin_thinner_than_the_bumps(self) -> Self:
-        require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
+        """Each level's resin thinner than its bumps stand above the resin below (each level
+        on its own)."""
+        checks: list[Callable[[], object]] = [
+            lambda: require_resin_thinner_than_bumps(self.resin, self.bumps, "001:1b")
+        ]
         below_um = self.resin.sheet_thickness_um
         for index, level in enumerate(self.upper_levels or ()):
-            standing_um = level.bumps.height_um - below_um
-            if level.resin.sheet_thickness_um >= standing_um:
-                raise claim_violation(
-                    self.stack_claim() or "001:14",
-                    f"upper_levels.{index}.resin.sheet_thickness_um",
-                    f"{level.resin.sheet_thickness_um:g} um",
-                    f"must be thinner than the bumps stand above the resin below: "
-                    f"bumps.height_um {level.bumps.height_um:g} um - {below_um:g} um of resin "
-                    f"below = {standing_um:g} um",
-                )
+            checks.append(functools.partial(self._require_level_resin, index, level, below_um))
             below_um += level.resin.sheet_thickness_um
+        every_problem(checks)
         return self
+
+    def _require_level_resin(self, index: int, level: LevelRecipe, below_um: float) -> None:
+        standing_um = level.bumps.height_um - below_um
+        if level.resin.sheet_thickness_um >= standing_um:
+            raise claim_violation(
+                self.stack_claim() or "001:14",
+                f"upper_levels.{index}.resin.sheet_thickness_um",
+                f"{level.resin.sheet_thickness_um:g} um",
+                f"must be thinner than the bumps stand above the resin below: "
+                f"bumps.height_um {level.bumps.height_um:g} um - {below_um:g} um of resin "
+                f"below = {standing_um:g} um",
+            )
 
     @recipe_check
     def _terminals_on_the_uppermost_wiring(self) -> Self:
@@ -530,6 +538,43 @@ class SproutBumpRecipe(Recipe):
                 f"or {around[1]:g} um",
             )
         return self
+
+    @recipe_check
+    def _a_seed_or_the_metal_support(self) -> Self:
+        """Each level's wiring on its seed, or on the metal support without one (each level
+        on its own). The checks of the etch and the plating, after it, read the seed."""
+        every_problem(
+            functools.partial(self._require_seed_or_support, path, wiring)
+            for path, wiring in self.wirings()
+        )
+        return self
+
+    def _require_seed_or_support(self, path: str, wiring: WiringRecipe) -> None:
+        if not self.metal_support:
+            if wiring.seed is None:
+                raise claim_violation(
+                    "001:8",
+                    f"{path}.seed",
+                    "none",
+                    "with support film the wiring is plated on a thin metal film: add the "
+                    "seed, sputtered, evaporated or electroless (001:9)",
+                )
+            return
+        if wiring.seed is not None:
+            raise claim_violation(
+                "001:11",
+                f"{path}.seed",
+                "a seed",
+                "with support metal-film the support is the wiring's metal: leave out the seed",
+            )
+        if wiring.descum is not None:
+            raise claim_violation(
+                "001:10",
+                f"{path}.descum",
+                "a plasma clean",
+                "with support metal-film the tips are pressed into the metal, under it: there "
+                "is nothing to descum",
+            )
 
     @recipe_check
     def _plating_inside_its_window(self) -> Self:
@@ -607,33 +652,6 @@ class SproutBumpRecipe(Recipe):
             for path, wiring in self.wirings()
             for point in wiring.plating.mask_area_setpoints(path, wiring.mould.mask, spec)
         ]
-
-    @recipe_check
-    def _a_seed_or_the_metal_support(self) -> Self:
-        for path, wiring in self.wirings():
-            if self.metal_support:
-                if wiring.seed is not None:
-                    raise claim_violation(
-                        "001:11",
-                        f"{path}.seed",
-                        "a seed",
-                        "with support metal-film the support is the wiring's metal: leave out "
-                        "the seed",
-                    )
-                if wiring.descum is not None:
-                    raise claim_violation(
-                        "001:10",
-                        f"{path}.descum",
-                        "a plasma clean",
-                        "with support metal-film the tips are pressed into the metal, under it: "
-                        "there is nothing to descum",
-                    )
-            elif wiring.seed is None:
-                raise ValueError(
-                    f"{path}.seed is missing: with support film the wiring needs a thin metal "
-                    "film (001:8), sputtered, evaporated or electroless"
-                )
-        return self
 
     @property
     def metal_support(self) -> bool:

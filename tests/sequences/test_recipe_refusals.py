@@ -185,3 +185,22 @@ def test_a_required_section_left_out_names_what_it_is_for_and_its_claim(method: 
         checked += 1
     assert checked, f"{method.name}: no section is required: the test tests nothing"
     assert not wrong, "\n".join(wrong)
+
+
+def test_each_levels_problems_are_refused_with_the_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Two stacked levels: the upper level's resin too thick for its bumps and each level's
+    copper etch too short are three independent problems, all refused at once (a refused
+    field of one level no longer hides the checks of the others)."""
+    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
+    recipe["upper_levels"][0]["resin"]["sheet_thickness_um"] = "90 um"
+    for wiring in (recipe["wiring"], recipe["upper_levels"][0]["wiring"]):
+        wiring["etch"]["copper_etch"]["time_s"] = "20 s"
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    lines = error.removeprefix("packline: error: ").splitlines()
+    assert [line.split(": ", 1)[1].split(" = ")[0] for line in lines] == [
+        "upper_levels.0.resin.sheet_thickness_um",
+        "wiring.etch.copper_etch.time_s",
+        "upper_levels.0.wiring.etch.copper_etch.time_s",
+    ]

@@ -181,7 +181,11 @@ def test_a_film_support_without_a_seed_is_refused(
     recipe = reference_recipe("sprout-bump-csp.yaml")
     del recipe["wiring"]["seed"]
     error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
-    assert "wiring.seed is missing" in error
+    assert (
+        "wiring.seed = none: with support film the wiring is plated on a thin metal film: add "
+        "the seed, sputtered, evaporated or electroless (001:9) (claim 001:8)"
+    ) in error
+    assert len(error.splitlines()) == 1, error  # the etch, judged against the seed, waits
 
 
 @pytest.mark.parametrize(
