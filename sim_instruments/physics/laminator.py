@@ -17,6 +17,7 @@ import numpy as np
 
 from ..twin import ResinKind, Support, Workpiece
 from ..twin.parts import Film, FilmMaterial
+from ..twin.resolution import on_map_grid
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ def laminate_sheet(
     resin = resin_thickness_um * (1.0 + physics.resin_spread_fraction * spread)
     workpiece.add_resin(
         ResinKind.THERMOSET,
-        np.maximum(resin, 0.0),
+        on_map_grid(np.maximum(resin, 0.0)),
         support=support,
         voids=void_fraction(vacuum_pa, hold_s, physics),
     )
@@ -120,4 +121,4 @@ def laminate_sheet(
         scatter = np.clip(rng.standard_normal(sites), -3.0, 3.0)
         per_site = np.maximum(smear * (1.0 + physics.smear_spread_fraction * scatter), 0.0)
         residue = workpiece.surface.residue_nm
-        residue[piercing] += per_site[piercing].astype(residue.dtype)
+        residue[piercing] = on_map_grid(residue[piercing] + per_site[piercing])

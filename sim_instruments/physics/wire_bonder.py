@@ -19,6 +19,7 @@ from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 
 from ..twin import Workpiece
 from ..twin.parts import BumpKind
+from ..twin.resolution import on_map_grid
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def form_studs(
         physics.collar_ratio * d * deformation * (1 + physics.base_spread * rng.standard_normal(n))
     )
     base = np.where(bare, new_base, existing_base_um)
-    return height.astype(np.float32), base.astype(np.float32)
+    return on_map_grid(height), on_map_grid(base)
 
 
 def non_stick_probability(

@@ -13,6 +13,7 @@ from .parts import (
     Shape,
     WiringLevel,
 )
+from .resolution import on_map_grid
 from .specs import PanelSpec, WaferSpec
 from .workpiece import Workpiece
 
@@ -67,7 +68,7 @@ def _contaminate(workpiece: Workpiece, residue_nm: float, oxide_nm: float, seed:
     count = workpiece.geometry.site_count
     rng = np.random.default_rng(seed + sum(workpiece.id.encode()))
     spread = rng.uniform(0.8, 1.2, count).astype(np.float32)
-    workpiece.surface.residue_nm = np.float32(residue_nm) * spread
+    workpiece.surface.residue_nm = on_map_grid(np.float32(residue_nm) * spread)
     workpiece.surface.oxide_nm = np.full(count, oxide_nm, np.float32)
 
 
