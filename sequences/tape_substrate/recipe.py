@@ -79,9 +79,9 @@ class CureStep(Recipe):
     o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 1000.0
     temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
     hold_s: Annotated[float, Unit("s"), Field(ge=0, le=8 * 3600)]
-    ramp_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
+    ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
-    cool_c_per_min: Annotated[float, Unit("degC/min"), Feeds("oven", "ramp_rate_c_per_min")] = 10.0
+    cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 10.0
     cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 3600.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
 

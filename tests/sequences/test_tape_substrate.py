@@ -27,6 +27,7 @@ from packline.sequences.engine import (
     open_run,
     prepare,
     read_recipe_text,
+    recipe_template,
     record_disposition,
     run_report,
 )
@@ -551,3 +552,23 @@ def test_a_plate_etch_too_short_is_refused_with_the_least_that_goes_through(
     assert (
         main(["validate", "tape-substrate", "--recipe", str(write_recipe(tmp_path, recipe))]) == 0
     )
+
+
+def test_the_template_writes_every_oven_ramp_in_k_per_min_as_two_process_via_s_does():
+    """A ramp is a temperature difference per minute: the cure's ramps are written in the unit
+    the solder reflow's and two-process-via's are, not one method's `degC/min` beside another's
+    `K/min`."""
+    for name in ("tape-substrate", "two-process-via"):
+        ramps = [
+            line for line in recipe_template(get_method(name)).splitlines() if "_c_per_min:" in line
+        ]
+        assert ramps
+        assert all("# in K/min;" in line for line in ramps), ramps
+
+
+def test_a_cure_ramp_in_degc_per_min_is_the_same_rate_in_k_per_min():
+    recipe = small_recipe()
+    as_degc = TapeSubstrateRecipe.model_validate(recipe)
+    recipe["seal"]["cure"]["ramp_c_per_min"] = "20 K/min"
+    recipe["seal"]["cure"]["cool_c_per_min"] = "36 degF/min"
+    assert TapeSubstrateRecipe.model_validate(recipe) == as_degc

@@ -547,3 +547,14 @@ def test_a_seed_etch_by_its_former_name_is_refused_naming_both(
         f"write {new}"
     ) in error
     assert len(error.splitlines()) == 1, error
+
+
+def test_a_cure_ramp_in_degc_per_min_is_the_same_rate_as_in_k_per_min():
+    """A ramp is a temperature difference per minute: `5 degC/min` is 5 K/min, not
+    (5 degC = 278.15 K) per minute, as the method's page says."""
+    ramp = {"cure.ramp_c_per_min": "5 degC/min"}
+    as_degc = TwoProcessViaRecipe.model_validate(changed("two-process-via-photo.yaml", ramp))
+    assert as_degc == TwoProcessViaRecipe.model_validate(
+        reference_recipe("two-process-via-photo.yaml")
+    )
+    assert as_degc.cure.ramp_c_per_min == 5.0
