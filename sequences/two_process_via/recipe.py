@@ -16,7 +16,7 @@ from packline.drivers.roles.deposition import (
     Method,
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
-from packline.drivers.roles.oven import ThermalProfile, cure_profile
+from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
 from packline.drivers.roles.resin_coater import CoatResin
 from packline.drivers.roles.wet_bench import Tank
@@ -350,6 +350,29 @@ class TwoProcessViaRecipe(Recipe):
     @recipe_check
     def _devices_mounted_once_diced(self) -> Self:
         require_dicing_before_mounting(self.dicing, self.mounting, "002:7")
+        return self
+
+    @recipe_check
+    def _devices_joined_above_the_liquidus(self) -> Self:
+        """A device's balls join the board only molten: a joint between a head and a stage
+        both at or below the balls' liquidus cannot reach it, whatever share of the head's
+        heat reaches the joint (that share is the bonder's own, not the line's process data:
+        a head above the liquidus whose joint stays below is held at 'mount chips')."""
+        mounting = self.mounting
+        if mounting is None:
+            return self
+        alloy = self.terminals.alloy.value
+        liquidus = LIQUIDUS_C[alloy]
+        if max(mounting.head_temperature_c, mounting.stage_temperature_c) <= liquidus:
+            raise claim_violation(
+                "002:7",
+                "mounting.head_temperature_c",
+                f"{mounting.head_temperature_c:g} degC",
+                f"the devices are joined to the board by their balls, which melt above the "
+                f"liquidus of {alloy} ({liquidus:g} degC); the joint is no hotter than the "
+                f"head or the stage (mounting.stage_temperature_c = "
+                f"{mounting.stage_temperature_c:g} degC): give a head above {liquidus:g} degC",
+            )
         return self
 
     @recipe_check

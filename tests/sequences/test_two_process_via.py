@@ -234,6 +234,14 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "dicing = none: chips are mounted once the wafer is cut into them: give a dicing "
             "section (claim 002:7)",
         ),
+        (  # a bond head below the balls' liquidus over a cooler stage: no joint can melt
+            "two-process-via.yaml",
+            {"mounting.head_temperature_c": "200 degC"},
+            "mounting.head_temperature_c = 200 degC: the devices are joined to the board by "
+            "their balls, which melt above the liquidus of SAC305 (217 degC); the joint is no "
+            "hotter than the head or the stage (mounting.stage_temperature_c = 100 degC): give "
+            "a head above 217 degC (claim 002:7)",
+        ),
         (  # a passivation thicker than the deposition's crystal can measure
             "two-process-via-passivated.yaml",
             {"passivation.film.thickness_nm": "6 um"},
