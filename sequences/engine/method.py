@@ -158,6 +158,7 @@ def method(
     def register(sequence: SequenceFn) -> SequenceFn:
         if name in _METHODS and _METHODS[name].sequence is not sequence:
             raise ValueError(f"method {name!r} is declared twice")
+        recipe.method_name = name
         _METHODS[name] = Method(
             name=name,
             title=title,

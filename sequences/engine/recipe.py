@@ -94,6 +94,10 @@ class Recipe(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
+    #: the method whose recipe this is (its `@method` sets it), for a refusal to name the
+    #: `packline methods NAME` that lists its fields; "" for a section
+    method_name: ClassVar[str] = ""
+
     #: a section's keys that recipe files of an earlier release may hold, old name -> new:
     #: refused naming both, not as a misspelt key (users keep recipe files with the old names)
     renamed_keys: ClassVar[Mapping[str, str]] = {}
@@ -330,6 +334,12 @@ def _bounded(text: str, most: int = 80) -> str:
     return text if len(text) <= most else text[: most - 5] + " ...]"
 
 
+def _given(value: object) -> str:
+    """A value as a refusal shows it: as YAML spells none (`null`), else as Python reprs it
+    (a string quoted, so `'35 degC'` is seen to be text), cut to a line."""
+    return "null" if value is None else _bounded(repr(value))
+
+
 def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
@@ -404,11 +414,14 @@ def _walked(
     for part in loc:
         annotation = unwrapped(annotation)
         if get_origin(annotation) in (Union, UnionType) and isinstance(part, str):
-            member = _member_named(annotation, part)
+            # an optional section has no tag in the location (its member's `method: plating`
+            # may spell one of its keys, `plating`): only a union of sections has one
+            section = _only_section(annotation)
+            member = None if section is not None else _member_named(annotation, part)
             if member is not None:  # the tag of the union's member, not a key of the file
                 annotation = member
                 continue
-            annotation = _only_section(annotation) or annotation
+            annotation = section or annotation
         path.append(str(part))
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             fields.append((annotation, str(part)))
@@ -465,9 +478,10 @@ def format_validation_error(
             message = "must be " + " and ".join(limits)
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
-            message = "must be a section of fields, as `packline methods METHOD` lists them"
+            method = getattr(model, "method_name", "") or "METHOD"
+            message = f"must be a section of fields, as `packline methods {method}` lists them"
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
-        given = "" if quiet else f" = {_bounded(repr(problem['input']))}"
+        given = "" if quiet else f" = {_given(problem['input'])}"
         lines.append(f"{source}: {path}{given}: {message}")
     return "\n".join(lines)
 

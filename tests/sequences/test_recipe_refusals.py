@@ -20,7 +20,7 @@ from packline.cli import main
 from packline.sequences.engine import Method, Recipe, RecipeError, all_methods, read_recipe_text
 from packline.sequences.engine.recipe_meta import unwrapped
 
-from .helpers import reference_recipe, refusal, write_recipe
+from .helpers import RECIPES, reference_recipe, refusal, write_recipe
 
 METHODS = [m for m in all_methods() if m.default_recipe is not None]
 
@@ -107,6 +107,41 @@ def test_a_section_left_out_or_null_is_refused_naming_no_class(method: Method):
     for where, error in refused.items():
         assert not CLASS_NAMES.search(error), f"{where}: {error}"
         assert "Input should be" not in error, f"{where}: {error}"
+
+
+#: Every shipped recipe, with its method: `bump-seal-clean-solder-plated.yaml` holds sections
+#: the method's default recipe leaves out.
+SHIPPED = [
+    (method, entry.name)
+    for method in METHODS
+    for entry in sorted(RECIPES.iterdir(), key=lambda e: e.name)
+    if re.fullmatch(rf"{re.escape(method.name)}(-[a-z0-9-]+)?\.yaml", entry.name)
+]
+
+
+@pytest.mark.parametrize(("method", "name"), SHIPPED, ids=[name for _, name in SHIPPED])
+def test_a_section_refused_as_left_out_or_not_a_section_is_named_by_its_whole_path(
+    method: Method, name: str
+):
+    """Each section of every shipped recipe, left out and set to null: a refusal that says a
+    section is missing or is no section names that section by its whole path, says null as
+    YAML does and names the method whose fields it means. `solder_layer.plating` left out
+    read `solder_layer = none: ... (None: none)` (the layer's `method: plating` taken for the
+    tag of a union), and null read `solder_layer = None: ... packline methods METHOD ...`."""
+    recipe = reference_recipe(name)
+    checked, wrong = 0, []
+    for path in _sections(method.recipe_model, recipe):
+        where = ".".join(map(str, path))
+        for how in ("missing", "null"):
+            error = _refusal(method, _left_out(recipe, path, how)) or ""
+            for line in error.splitlines():
+                if "a required section" in line or "must be a section" in line:
+                    checked += 1
+                    expected = f": {where} = {'none' if how == 'missing' else 'null'}: "
+                    if expected not in line or "None" in line or "METHOD" in line:
+                        wrong.append(f"{where} {how}: {line}")
+    assert checked, f"{name}: no section is required: the test tests nothing"
+    assert not wrong, "\n".join(wrong)
 
 
 def test_every_independent_problem_is_refused_in_one_round(
