@@ -22,6 +22,14 @@ from enum import StrEnum
 
 from ..equipment import Equipment
 
+#: The jet's volume repeatability, 1-sigma of a shot (the vendor's figure): each hole gets the
+#: asked volume scattered by it.
+SHOT_CV = 0.01
+#: The farthest a shot strays from the asked volume across a lot, as a share of it: 5 sigma
+#: (one shot in 1.7 million; a lot of 25 panels of 2400 holes jets 60 000). A recipe's fill is
+#: judged at both ends of it, as a dip is across its bath's band (decision 0047).
+SHOT_SPREAD = 5 * SHOT_CV
+
 
 class FillMaterial(StrEnum):
     """The conductive fillers the dispenser jets into holes (the names are the protocol's)."""

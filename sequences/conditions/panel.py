@@ -11,9 +11,10 @@ import numpy as np
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
 from packline.sim_instruments.physics.ball_mounter import site_positions
+from packline.sim_instruments.physics.dispenser import hole_area_um2
 from packline.sim_instruments.physics.grinder import base_um
 from packline.sim_instruments.twin import Workpiece
-from packline.sim_instruments.twin.parts import DIELECTRICS, Face, Film, ResinKind
+from packline.sim_instruments.twin.parts import DIELECTRICS, UM3_PER_NL, Face, Film, ResinKind
 
 
 def singulated_into_dies(claim: str) -> Condition:
@@ -70,10 +71,15 @@ def filler_at_hole_tops(claim: str, tolerance: float = 0.05) -> Condition:
 
 def _fill_error(w: Workpiece) -> np.ndarray:
     """Per site, how far the filler's top stands from the hole's top, as a share of the hole's
-    depth (infinite where there is no hole)."""
+    depth, the filler spilt over the top counted where it would stand had the hole held it (a
+    hole held at its meniscus that spilt reads over the tolerance, not at it); infinite where
+    there is no hole."""
     depth = w.openings.substrate.depth_um
+    area_um2 = hole_area_um2(w)
+    spilt_um = np.zeros(depth.shape)
+    np.divide(w.fill.overflow_nl * UM3_PER_NL, area_um2, out=spilt_um, where=area_um2 > 0)
     error = np.full(depth.shape, np.inf, np.float32)
-    np.divide(np.abs(w.fill.level_um - depth), depth, out=error, where=depth > 0)
+    np.divide(np.abs(w.fill.level_um + spilt_um - depth), depth, out=error, where=depth > 0)
     return error
 
 

@@ -14,13 +14,14 @@ framed panels whose balls stand under the columns.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import Annotated, Self
 
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import BallMap, Side
-from packline.drivers.roles.dispenser import FillMaterial, SealResin
+from packline.drivers.roles.dispenser import SHOT_SPREAD, FillMaterial, SealResin
 from packline.drivers.roles.flip_chip_bonder import FrameRecipe, column_volume_nl
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
@@ -59,16 +60,32 @@ class FillStep(Recipe):
     #: how far filler + terminal may stand from the hole's volume, as a share of it
     tolerance: Annotated[float, Field(gt=0, le=0.2)] = 0.05
 
+    def window_nl(self, hole_nl: float, taken_nl: float) -> tuple[float, float]:
+        """The fill volumes (nl, to 0.001 nl, inside) whose every shot, across the jet's spread
+        (`SHOT_SPREAD`), makes with `taken_nl` of something else (a die's terminal, a frame's
+        column) a hole of `hole_nl`'s volume within `tolerance` of it: what the dispenser's
+        camera and the claim check accept. Empty (low > high) when no volume does."""
+        low = ((1 - self.tolerance) * hole_nl - taken_nl) / (1 - SHOT_SPREAD)
+        high = ((1 + self.tolerance) * hole_nl - taken_nl) / (1 + SHOT_SPREAD)
+        return math.ceil(low * 1000 - 1e-9) / 1000, math.floor(high * 1000 + 1e-9) / 1000
+
     def misfit(self, hole_nl: float, taken_nl: float) -> str | None:
         """What is wrong when this filler and `taken_nl` of something else in a hole of
-        `hole_nl` (a die's terminal, a frame's column) do not make the hole's volume within
-        `tolerance` of it ('makes 2.1 nl, not within 5% of the hole's 1.9 nl'); None when
-        they do."""
-        total = self.volume_nl + taken_nl
-        if abs(total - hole_nl) <= self.tolerance * hole_nl:
+        `hole_nl` do not make the hole's volume within `tolerance` of it at every shot across
+        the jet's spread ('makes 1.02 nl, not within 5% of the hole's 1.33 nl at every shot
+        (+-5%): fill.volume_nl from 1.089 to 1.11 nl fits'); None when they do."""
+        low, high = self.window_nl(hole_nl, taken_nl)
+        if low <= self.volume_nl <= high:
             return None
+        fits = (
+            f"fill.volume_nl from {low:g} to {high:g} nl fits"
+            if low <= high
+            else "no fill.volume_nl fits: widen fill.tolerance or change the hole"
+        )
         return (
-            f"makes {total:.3g} nl, not within {self.tolerance:.0%} of the hole's {hole_nl:.3g} nl"
+            f"makes {self.volume_nl + taken_nl:.3g} nl, not within {self.tolerance:.0%} of the "
+            f"hole's {hole_nl:.3g} nl at every shot (the jet strays up to "
+            f"+-{SHOT_SPREAD:.0%} of the volume): {fits}"
         )
 
 

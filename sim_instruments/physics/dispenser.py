@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.dispenser import FillMaterial
+from packline.drivers.roles.dispenser import SHOT_CV, FillMaterial
 
 from ..twin import ResinKind, Workpiece
 from ..twin.parts import UM3_PER_NL, Face
@@ -43,7 +43,7 @@ UM3_PER_UL = 1e9
 class DispenserPhysics:
     """The dispenser's constants (est)."""
 
-    shot_cv: float = 0.01  # the jet's volume repeatability, 1-sigma of a shot
+    shot_cv: float = SHOT_CV  # the jet's volume repeatability, 1-sigma of a shot
     fill_tolerance: float = 0.05  # the camera's over/under threshold, of the hole's volume
     holes_per_s: float = 20.0  # holes visited and jetted per second
     seal_flow_ul_s: float = 20.0  # the resin valve's flow

@@ -154,6 +154,11 @@ async def test_filler_and_terminal_against_the_hole_volume(
     assert panel.fill.overflow_nl / HOLE_NL == pytest.approx(np.full(144, spilt_of_hole), abs=1e-5)
     assert holds(AT_TOP, panel) is at_top
     assert holds(SEATED, panel)
+    # the claim check's margin reads a hole that spilt as over, not held at its meniscus
+    assert AT_TOP.margin is not None
+    worst = AT_TOP.margin.worst(panel, panel.geometry.hole)
+    assert worst == pytest.approx(100 * abs(fill_ratio - 1), abs=0.05)
+    assert (AT_TOP.margin.distance(worst) >= 0) is at_top
 
 
 async def test_a_misaligned_die_is_held_off_its_holes():
