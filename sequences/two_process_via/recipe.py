@@ -30,7 +30,7 @@ from packline.sequences.engine import (
 )
 from packline.units import Unit
 
-from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
+from ..bump_seal_clean import ChipMounting, DicingStep
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
 from ..sprout_bump_csp import (
@@ -39,6 +39,7 @@ from ..sprout_bump_csp import (
     MouldRecipe,
     ReticleName,
     SeedRecipe,
+    SeedStep,
     etch_missing,
 )
 from ..wafers import WaferRecipe
@@ -146,6 +147,15 @@ class PassivationRecipe(Recipe):
 INTERCONNECTS_APART = "the interconnects"
 
 
+class InterconnectSeed(SeedRecipe):
+    """The seed of 002:1a-d, its films described in 002's words (a `SeedRecipe`'s are 001's:
+    sprout-bump-csp shares it)."""
+
+    #: 002:1a-d: the seed's metal films, one a step (Ti, then Cu), sputtered or evaporated over
+    #: the wafer and its pads
+    steps: Annotated[list[SeedStep], Field(min_length=1), Feeds("deposition", "steps", len)]
+
+
 class InterconnectRecipe(Recipe):
     """002:1a-d: the interconnections from the pads over the surface (seed, mould, plating,
     strip, seed etch), the pads descummed first when the recipe says so."""
@@ -154,7 +164,7 @@ class InterconnectRecipe(Recipe):
     descum: PlasmaCleanRecipe | None = None
     #: 002:1a-d: the seed (Ti, then Cu) sputtered over the wafer, joined to every pad, that
     #: the interconnects are plated on
-    seed: SeedRecipe
+    seed: InterconnectSeed
     #: 002:1a-d: the resist mould the interconnects are plated through
     mould: MouldRecipe
     #: 002:1a-d: the interconnects thickened by copper electroplating through the mould
@@ -283,6 +293,8 @@ class DryEtch(Recipe):
     """002:1h with 002:4: an O2 plasma etches the resin down, the concave bottoms through."""
 
     process: Literal["dry-etch"]
+    #: 002:1h, 002:4: the O2 plasma steps that etch the resin down and the concave bottoms
+    #: through to the interconnects, in one chamber cycle
     plasma: PlasmaCleanRecipe
 
 
@@ -349,7 +361,14 @@ class TwoProcessViaRecipe(Recipe):
 
     @recipe_check
     def _devices_mounted_once_diced(self) -> Self:
-        require_dicing_before_mounting(self.dicing, self.mounting, "002:7")
+        if self.mounting is not None and self.dicing is None:
+            raise claim_violation(
+                "002:7",
+                "dicing",
+                "none",
+                "the devices of claim 002:6 are mounted once the wafer is diced into them: "
+                "give a dicing section",
+            )
         return self
 
     @recipe_check

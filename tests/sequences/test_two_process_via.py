@@ -10,12 +10,13 @@ the wafer is held at that step).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from packline.cli import main
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunStore, get_method, recipe_template
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.two_process_via import TwoProcessViaRecipe, claim_conditions
 
@@ -231,8 +232,8 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # devices mounted from a wafer left whole
             "two-process-via.yaml",
             {"dicing": None},
-            "dicing = none: chips are mounted once the wafer is cut into them: give a dicing "
-            "section (claim 002:7)",
+            "dicing = none: the devices of claim 002:6 are mounted once the wafer is diced into "
+            "them: give a dicing section (claim 002:7)",
         ),
         (  # a bond head below the balls' liquidus over a cooler stage: no joint can melt
             "two-process-via.yaml",
@@ -566,3 +567,18 @@ def test_a_cure_ramp_in_degc_per_min_is_the_same_rate_as_in_k_per_min():
         reference_recipe("two-process-via-photo.yaml")
     )
     assert as_degc.cure.ramp_c_per_min == 5.0
+
+
+def test_the_template_and_a_missing_section_speak_002s_own_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Sections two-process-via shares with other methods (a seed, a plasma clean) are
+    described by 002's claims, not 001's or 003's."""
+    template = recipe_template(get_method("two-process-via"))
+    assert set(re.findall(r"\b00\d:", template)) == {"002:"}
+    left_out = changed("two-process-via.yaml", {"second.plasma": None})
+    assert (
+        "second.plasma = none: a required section, missing: 002:1h, 002:4: the O2 plasma steps "
+        "that etch the resin down and the concave bottoms through to the interconnects, in one "
+        "chamber cycle (claims 002:1h, 002:4)"
+    ) in refusal(capsys, tmp_path, "two-process-via", left_out)
