@@ -218,14 +218,19 @@ def rounded_up(value: float, decimals: int) -> float:
     return steps / scale if steps / scale >= value else (steps + 1) / scale
 
 
+def in_the_reticle_library(mask: str) -> str:
+    """`mask` if the line's reticle library holds it, else a ValueError saying which it holds:
+    the validator of every recipe's mask field (`ReticleName`), so validate refuses a mask the
+    litho cell would refuse hours into the run."""
+    if mask not in RETICLES:
+        raise ValueError(f"not in the line's reticle library ({', '.join(RETICLES)})")
+    return mask
+
+
 def mask_area_cm2(mask: str, spec: WaferSpec) -> float:
     """The seed a mould of reticle `mask` opens on a wafer of `spec`: its design's opened area
     at every site (decision 0031); a mask the line's library lacks is a ValueError."""
-    if mask not in RETICLES:
-        raise ValueError(
-            f"mask = {mask!r} is not in the line's reticle library ({', '.join(RETICLES)})"
-        )
-    return RETICLES[mask].design_opened_um2 * wafer_site_count(spec) * 1e-8
+    return RETICLES[in_the_reticle_library(mask)].design_opened_um2 * wafer_site_count(spec) * 1e-8
 
 
 def mask_source(mask: str, spec: WaferSpec) -> str:
@@ -365,16 +370,9 @@ class PlatingStep(Recipe):
 
     def require_through_mask(self, section: str, mask: str, spec: WaferSpec) -> None:
         """`require_real_area` over what the mould of reticle `mask` opens on a wafer of
-        `spec` (`mask_area_cm2`): the step is `section`'s `plating`, beside its `mould`."""
-        try:
-            real_cm2 = mask_area_cm2(mask, spec)
-        except ValueError:
-            raise field_problem(
-                f"{section}.mould.mask",
-                mask,
-                f"not in the line's reticle library ({', '.join(RETICLES)}): the area "
-                f"{section}.plating plates through it is unknown",
-            ) from None
+        `spec` (`mask_area_cm2`): the step is `section`'s `plating`, beside its `mould` (whose
+        mask validated: in the reticle library)."""
+        real_cm2 = mask_area_cm2(mask, spec)
         self.require_real_area(f"{section}.plating", real_cm2, mask_source(mask, spec))
 
     def mask_area_setpoints(self, section: str, mask: str, spec: WaferSpec) -> list[ToolSetpoint]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Literal, Protocol, Self
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from packline.drivers.roles.deposition import (
     DepositionRecipe,
@@ -45,7 +45,14 @@ from ..bump_seal_clean import (
     require_resin_thinner_than_bumps,
 )
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, SolderBallRecipe, WiringEtch, um_left, um_text
+from ..solder import (
+    PlatingStep,
+    SolderBallRecipe,
+    WiringEtch,
+    in_the_reticle_library,
+    um_left,
+    um_text,
+)
 from ..wafers import WaferRecipe
 
 #: The most wiring arrangements stacked on the first (001:16 sets no limit; a recipe does).
@@ -236,8 +243,13 @@ class ElectrolessSeedRecipe(Recipe):
         return FieldMetal(laid_um, f"the seed's up to {um_text(laid_um)} um of Cu")
 
 
-#: A reticle of the litho cell's library, by name (the cell refuses a name it lacks).
-ReticleName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$")]
+#: A reticle of the line's library, by name: every mask field of every method is one, so
+#: validate refuses a name the library lacks (the litho cell would, at its step).
+ReticleName = Annotated[
+    str,
+    Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,31}$"),
+    AfterValidator(in_the_reticle_library),
+]
 
 
 class MouldRecipe(Recipe):

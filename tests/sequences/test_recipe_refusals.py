@@ -144,6 +144,37 @@ def test_a_section_refused_as_left_out_or_not_a_section_is_named_by_its_whole_pa
     assert not wrong, "\n".join(wrong)
 
 
+def _masks(data: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """The path of every `mask` a recipe's YAML tree names by a reticle's name."""
+    items = (
+        enumerate(data)
+        if isinstance(data, list)
+        else (data.items() if isinstance(data, dict) else ())
+    )
+    for key, value in items:
+        if key == "mask" and isinstance(value, str):
+            yield (*path, key)
+        yield from _masks(value, (*path, key))
+
+
+@pytest.mark.parametrize(("method", "name"), SHIPPED, ids=[name for _, name in SHIPPED])
+def test_every_mask_outside_the_reticle_library_is_refused_by_validate(method: Method, name: str):
+    """Each mask a shipped recipe names, changed to one the library lacks, is refused naming
+    its path: sprout-bump-csp's `terminals.solder_resist.mask` validated and the run held
+    both wafers at 'open solder resist' after 2 h of line time."""
+    recipe = reference_recipe(name)
+    wrong = []
+    for path in _masks(recipe):
+        spoilt = copy.deepcopy(recipe)
+        *parents, key = path
+        functools.reduce(operator.getitem, parents, spoilt)[key] = "no-such-reticle"
+        where = ".".join(map(str, path))
+        expected = f": {where} = 'no-such-reticle': not in the line's reticle library ("
+        if expected not in (_refusal(method, spoilt) or ""):
+            wrong.append(where)
+    assert not wrong, f"{name}: a mask outside the library validates: {wrong}"
+
+
 def test_every_independent_problem_is_refused_in_one_round(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):

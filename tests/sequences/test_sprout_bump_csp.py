@@ -226,12 +226,11 @@ def test_a_film_support_without_a_seed_is_refused(
             "3.43 um (no shorter etch at 30 degC both clears the seed's 0.3 um of Cu and keeps "
             "it: the least that clears it, 33 s, takes up to 0.354 um off) (claim 001:8)",
         ),
-        (  # a mould mask outside the reticle library: the area plated through it is unknown
+        (  # a mould mask outside the reticle library (so the area plated is unknown)
             "mould",
             {"mask": "wiring-level-9"},
-            "wiring.mould.mask = wiring-level-9: not in the line's reticle library (pads, "
-            "openings, wiring-level-1, wiring-level-2, ball-lands, interconnect-lands): the area "
-            "wiring.plating plates through it is unknown",
+            "wiring.mould.mask = 'wiring-level-9': not in the line's reticle library (pads, "
+            "openings, wiring-level-1, wiring-level-2, ball-lands, interconnect-lands)",
         ),
     ],
 )
