@@ -137,6 +137,8 @@ class ExternalTerminals(SolderBallRecipe):
     lie under its holes, along its die's edges (a full map is a peripheral array), then, on a
     panel with a frame (000:x2), under its columns."""
 
+    liquidus_claim = "000:x1"
+
     #: the unit's site the first ball goes on (0: its first terminal site; 4 x
     #: panel.holes_per_die_side: its first column site, where a stacked package's balls
     #: meet the columns of the one below, 000:x2)

@@ -150,6 +150,12 @@ def _change(recipe: dict, path: str, value: object) -> None:
         ("seal.height_um", "250 um", "must stand above the ground height (300 um"),
         ("grind.thickness_um", "600 um", "must leave the die backs ground"),
         ("balls.balls_per_unit", 30, "a unit has 24 solder resist openings"),
+        (
+            "balls.reflow.peak_c",
+            "210 degC",
+            "balls.reflow.peak_c = 210 degC: must be above the liquidus of SAC305 (217 degC): "
+            "the balls would not melt (claim 000:x1)",
+        ),
     ],
 )
 def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_it_and_no_tool_moves(
