@@ -106,7 +106,13 @@ class Engine:
         )
         self.control = RunControl(self.clock, self._on_control, spec.pause_timeout_s)
         self.keeper = ToolKeeper(
-            self.clock, spec.station, self.store, self.events, self.control, spec.known_tools
+            self.clock,
+            spec.station,
+            self.store,
+            self.events,
+            self.control,
+            spec.known_tools,
+            side_workpieces=spec.method.side_workpieces,
         )
         self.batcher = Batcher(
             self.clock,

@@ -8,10 +8,11 @@ aborts and closes every tool when the run ends. The tools it connected are its `
 the wafers queue for (`tools.py`).
 
 A recovery takes off only the workpieces the run put on the tool (its records say which:
-`own_workpieces`). A tool that holds anything else, another lot's wafer or an engineering
-wafer, is left as it is (its safe state commanded, nothing unloaded) and out of service until
-an operator has it taken off and clears the tool; the clear is believed only once the tool
-reports nothing foreign any more.
+`own_workpieces`, each wafer with a stage on the tool and the workpieces beside it, such as the
+board its chips are mounted on). A tool that holds anything else, another lot's wafer or an
+engineering wafer, is left as it is (its safe state commanded, nothing unloaded) and out of
+service until an operator has it taken off and clears the tool; the clear is believed only
+once the tool reports nothing foreign any more.
 
 A tool out of service until cleared stays so across sessions: a resume keeps every tool whose
 alarm put it out of service, and that nobody cleared since (`clearances.awaiting_clear`), out
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from packline.clock import Clock, wait_for
@@ -59,6 +60,8 @@ class ToolKeeper:
         events: EventLog,
         control: RunControl,
         known_tools: dict[str, dict[str, Any]],
+        *,
+        side_workpieces: Callable[[str], Sequence[str]] | None,
     ) -> None:
         self.pool = ToolPool(clock)
         self._clock = clock
@@ -67,6 +70,8 @@ class ToolKeeper:
         self._events = events
         self._control = control
         self._known_tools = known_tools
+        #: The method's workpieces beside a lot wafer, given its id (decision 0048).
+        self._side_workpieces = side_workpieces
         #: The tools out of service for a workpiece the run did not put there: what they held.
         self._foreign: dict[str, tuple[str, ...]] = {}
         #: The recovery an operator's clear started for each of them, the latest by tool name.
@@ -165,12 +170,19 @@ class ToolKeeper:
 
     def own_workpieces(self, tool: Tool) -> frozenset[str]:
         """The workpieces this run put on `tool`, as its records say: every wafer of the run
-        with a stage (a tool use or a batch) on it, in any session."""
-        return frozenset(
+        with a stage (a tool use or a batch) on it, in any session, and the workpieces beside
+        each of them (the method's `side_workpieces`: a wafer's board, a panel's die wafer),
+        which its steps on the tool load there."""
+        wafers = {
             row["wafer_id"]
             for row in self._store.table("steps", self._events.run_id)
             if row["kind"] in HOLDING_KINDS and row["tool"] == tool.name
-        )
+        }
+        own = set(wafers)
+        if self._side_workpieces is not None:
+            for wafer in wafers:
+                own.update(self._side_workpieces(wafer))
+        return frozenset(own)
 
     async def _check_empty(self, tool: Tool) -> None:
         """Ask an idle tool what it holds (nothing is commanded): a workpiece the run did not

@@ -1,0 +1,76 @@
+"""A recovery takes the workpieces beside a run's wafer off a tool as the run's own
+(sequences/engine/keeper.py): a failed flip-chip mount leaves the wafer's board (`B` + its id)
+on the bonder, which the run itself loaded there, so the bonder is emptied, the wafer held and
+the next wafer gets the bonder, instead of the board being taken for another lot's and the
+bonder out of service for the rest of the lot. A resume's recovery takes the board a stopped
+mount left there off as well."""
+
+from __future__ import annotations
+
+from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
+from packline.sim_instruments.line import SimulatedLine
+
+from ..helpers import reference_recipe, write_recipe
+
+#: Above SAC305's liquidus (217 degC), so the recipe is valid, but the joint reaches only
+#: 100 + 0.9 x (220 - 100) = 208 degC: no chip bonds.
+COLD_HEAD = "220 degC"
+MOUNT_FAILED = "step 'mount chips' of {} failed: chips bonded = 0 chips, outside 4-4 chips"
+
+
+async def test_a_failed_mount_empties_the_bonder_of_the_wafers_board_and_the_lot_goes_on(
+    store: RunStore, tmp_path
+):
+    recipe = reference_recipe("two-process-via.yaml")
+    recipe["mounting"]["head_temperature_c"] = COLD_HEAD
+    request = RunRequest(
+        "two-process-via", lot=2, recipe_path=write_recipe(tmp_path, recipe), failure_policy="hold"
+    )
+    lines: list[SimulatedLine] = []
+    events: list = []
+    async with open_run(
+        store, prepare(request), observers=[events.append], line_ready=lines.append
+    ) as engine:
+        assert await engine.run() == "held"
+        bonder = lines[0].tools["flip_chip_bonder"]
+        assert (bonder.wafer_id, bonder.source_id) == (None, None)  # board and dies taken off
+    wafers = {w["wafer_id"]: w for w in store.wafers(engine.run_id)}
+    for wafer_id in ("W01", "W02"):  # each failed its own mount; W02 was not kept waiting
+        assert (wafers[wafer_id]["status"], wafers[wafer_id]["reason"]) == (
+            "held",
+            MOUNT_FAILED.format(wafer_id),
+        )
+    assert not [e for e in events if e.kind == "tool-out-of-service"]
+    recovered = [e.tool for e in events if e.kind == "tool-recovered"]
+    assert recovered == ["flip_chip_bonder", "flip_chip_bonder"]
+
+
+async def test_a_resume_takes_the_board_a_stopped_mount_left_on_the_bonder_off_it(
+    store: RunStore,
+):
+    box: list = []
+
+    def abort_mounting(event) -> None:
+        if event.kind == "step-started" and event.step == "mount chips":
+            box[0].request("abort", "test")
+
+    prepared = prepare(RunRequest("two-process-via", lot=2))
+    async with open_run(store, prepared, observers=[abort_mounting]) as engine:
+        box.append(engine)
+        assert await engine.run() == "aborted"
+
+    def as_the_aborted_session_left_it(line: SimulatedLine) -> None:
+        bonder = line.tools["flip_chip_bonder"]
+        bonder.wafer_id, bonder.source_id = "BW01", "W01"
+        lines.append(line)
+
+    lines: list[SimulatedLine] = []
+    events: list = []
+    async with open_resume(
+        store, engine.run_id, observers=[events.append], line_ready=as_the_aborted_session_left_it
+    ) as resumed:
+        await resumed.run()
+        bonder = lines[0].tools["flip_chip_bonder"]
+        assert (bonder.wafer_id, bonder.source_id) == (None, None)
+    assert not [e for e in events if e.kind == "tool-out-of-service"]
+    assert "flip_chip_bonder" in {e.tool for e in events if e.kind == "tool-recovered"}
