@@ -22,6 +22,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser, LaserSource
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.drivers.roles.wire_bonder import BondProgram, WireBonder, WireMaterial
 from packline.sequences.engine import (
+    Engine,
     Method,
     Recipe,
     RunRequest,
@@ -245,3 +246,19 @@ def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, rec
 def failing_claims(check: dict) -> set[str]:
     """The claims of a claim check (a run summary's `claim_check`) with a failing condition."""
     return {c["claim"] for c in check["conditions"] if c["verdict"] == "fail"}
+
+
+async def aborted_at(store: RunStore, method_name: str, lot: int, step: str) -> str:
+    """A dry run of `method_name` (a lot of `lot`, its default recipe) aborted as its first
+    step named `step` starts, which leaves the tool it runs on loaded: the run's id."""
+    engines: list[Engine] = []
+
+    def abort_there(event: Any) -> None:
+        if event.kind == "step-started" and event.step == step:
+            engines[0].request("abort", "test")
+
+    prepared = prepare(RunRequest(method_name, lot=lot))
+    async with open_run(store, prepared, observers=[abort_there]) as engine:
+        engines.append(engine)
+        assert await engine.run() == "aborted"
+    return engine.run_id

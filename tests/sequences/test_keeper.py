@@ -22,6 +22,7 @@ from packline.sequences.engine.errors import BadInput
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station
 
+from .helpers import aborted_at
 from .test_resume_station import station_file
 
 FOREIGN = "ENG01"
@@ -135,21 +136,10 @@ async def test_a_foreign_wafer_on_the_gem_wire_bonder_is_not_unloaded(store):
 
 
 async def test_a_resumed_run_still_recovers_its_own_wafer_left_in_the_chamber(store):
-    box: list = []
-
-    def abort_loaded(event) -> None:
-        if event.kind == "step-started" and event.step == "close door":
-            box[0].request("abort", "test")
-
-    prepared = prepare(RunRequest("plasma-clean", lot=2))
-    async with open_run(store, prepared, observers=[abort_loaded]) as engine:
-        box.append(engine)
-        assert await engine.run() == "aborted"
-    first, second = (w["wafer_id"] for w in store.wafers(engine.run_id))
+    run_id = await aborted_at(store, "plasma-clean", 2, "close door")
+    first, second = (w["wafer_id"] for w in store.wafers(run_id))
     line = Line()
-    async with open_resume(
-        store, engine.run_id, observers=[line], line_factory=line.factory
-    ) as resumed:
+    async with open_resume(store, run_id, observers=[line], line_factory=line.factory) as resumed:
         # the chamber as the aborted session left it: the run's own wafer still in a slot
         await place(resumed.spec.station, "plasma_cleaner", first, resumed.clock)
         status = await resumed.run()
@@ -157,7 +147,7 @@ async def test_a_resumed_run_still_recovers_its_own_wafer_left_in_the_chamber(st
     assert status == "completed"
     assert [e.tool for e in line.of_kind("tool-recovered")] == ["plasma_cleaner"]
     assert not line.of_kind("tool-out-of-service")
-    assert {w["wafer_id"]: w["status"] for w in store.wafers(engine.run_id)} == {
+    assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)} == {
         first: "completed",
         second: "completed",
     }

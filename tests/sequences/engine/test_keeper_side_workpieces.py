@@ -10,7 +10,7 @@ from __future__ import annotations
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sim_instruments.line import SimulatedLine
 
-from ..helpers import reference_recipe, write_recipe
+from ..helpers import aborted_at, reference_recipe, write_recipe
 
 #: Above SAC305's liquidus (217 degC), so the recipe is valid, but the joint reaches only
 #: 100 + 0.9 x (220 - 100) = 208 degC: no chip bonds.
@@ -48,16 +48,7 @@ async def test_a_failed_mount_empties_the_bonder_of_the_wafers_board_and_the_lot
 async def test_a_resume_takes_the_board_a_stopped_mount_left_on_the_bonder_off_it(
     store: RunStore,
 ):
-    box: list = []
-
-    def abort_mounting(event) -> None:
-        if event.kind == "step-started" and event.step == "mount chips":
-            box[0].request("abort", "test")
-
-    prepared = prepare(RunRequest("two-process-via", lot=2))
-    async with open_run(store, prepared, observers=[abort_mounting]) as engine:
-        box.append(engine)
-        assert await engine.run() == "aborted"
+    run_id = await aborted_at(store, "two-process-via", 2, "mount chips")
 
     def as_the_aborted_session_left_it(line: SimulatedLine) -> None:
         bonder = line.tools["flip_chip_bonder"]
@@ -67,7 +58,7 @@ async def test_a_resume_takes_the_board_a_stopped_mount_left_on_the_bonder_off_i
     lines: list[SimulatedLine] = []
     events: list = []
     async with open_resume(
-        store, engine.run_id, observers=[events.append], line_ready=as_the_aborted_session_left_it
+        store, run_id, observers=[events.append], line_ready=as_the_aborted_session_left_it
     ) as resumed:
         await resumed.run()
         bonder = lines[0].tools["flip_chip_bonder"]
