@@ -18,7 +18,7 @@ import pytest
 from packline.cli import main
 from packline.sequences.engine import RunStore, get_method, recipe_template
 from packline.sequences.engine.claim_check import margin_text
-from packline.sequences.two_process_via import TwoProcessViaRecipe, claim_conditions
+from packline.sequences.two_process_via import CLAIM_MAP, TwoProcessViaRecipe, claim_conditions
 
 from .helpers import (
     RECIPES,
@@ -582,3 +582,14 @@ def test_the_template_and_a_missing_section_speak_002s_own_words(
         "that etch the resin down and the concave bottoms through to the interconnects, in one "
         "chamber cycle (claims 002:1h, 002:4)"
     ) in refusal(capsys, tmp_path, "two-process-via", left_out)
+
+
+def test_the_claim_map_names_only_recipes_that_ship():
+    """Every reference recipe the claim map names is one the package ships."""
+    named = {
+        name
+        for text in CLAIM_MAP.values()
+        for name in re.findall(r"two-process-via[\w-]*\.yaml", text)
+    }
+    assert named
+    assert all(RECIPES.joinpath(name).is_file() for name in named), named
