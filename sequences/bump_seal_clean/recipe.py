@@ -10,7 +10,7 @@ from pydantic import Discriminator, Field, Tag
 
 from packline.drivers.roles.ball_mounter import BallAlloy
 from packline.drivers.roles.dicing_saw import DicingRecipe, StreetMap
-from packline.drivers.roles.electroplater import SOLDER_ALLOYS
+from packline.drivers.roles.electroplater import SOLDER_ALLOYS, Metal
 from packline.drivers.roles.flip_chip_bonder import BondRecipe
 from packline.drivers.roles.laminator import LaminationJob, PressRecipe, ResinSheet, SupportKind
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe
@@ -151,12 +151,20 @@ class LaserCleaning(Recipe):
         )
 
 
+class SolderPlatingStep(PlatingStep):
+    """One electroplating step of a solder layer: from a solder bath (003:21), the eutectic
+    SnPb unless `metal` says Sn; a copper bath is refused (`PlatedSolderLayer`)."""
+
+    #: the solder bath the layer is plated from
+    metal: Metal = Metal.SNPB
+
+
 class PlatedSolderLayer(Recipe):
     """003:21 by plating: the layer electroplated on the projecting tips (without a seed the
     tips are the cathode) in the cell's bath of `plating.metal`, then reflowed in the oven."""
 
     method: Literal["plating"]
-    plating: PlatingStep
+    plating: SolderPlatingStep
     reflow: ReflowRecipe
 
     @recipe_check

@@ -190,13 +190,16 @@ class SeedRecipe(Recipe):
     def _every_film_of_a_known_thickness(self) -> Self:
         for index, step in enumerate(self.steps):
             if step.laid_nm() is None:
-                raise field_problem(
+                given = "thickness_nm" in step.model_fields_set  # 0 nm: run for the time
+                raise claim_violation(
+                    "001:9",
                     f"steps.{index}.thickness_nm",
-                    "none",
+                    f"{step.thickness_nm:g} nm" if given else "none",
                     f"the seed's {step.material.value} is etched off between the patterns "
                     "after the plating, and the etch is checked against its thickness: a "
                     "sputter run for its time lays what the chamber's rate gives, unknown "
-                    "before the run; give the thickness the crystal ends the step at",
+                    "before the run; give the thickness (above 0 nm) the crystal ends the "
+                    "step at",
                 )
         return self
 
@@ -266,6 +269,16 @@ class MouldRecipe(Recipe):
     mask: ReticleName = "wiring-level-1"
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
+
+
+class SolderResistRecipe(MouldRecipe):
+    """The solder resist the litho cell coats over the reflowed balls and opens around each
+    (001:4): a photosensitive resin that stays on the package, through the `ball-lands`
+    reticle unless `mask` says another."""
+
+    material: CoatMaterial = CoatMaterial.PI_N
+    #: a reticle of the stepper's library, by its name (lowercase letters, digits, hyphens)
+    mask: ReticleName = "ball-lands"
 
 
 class Dip(Recipe):
@@ -395,7 +408,7 @@ class TerminalsRecipe(SolderBallRecipe):
 
     #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
     #: opened around them by the litho cell (None: no solder resist)
-    solder_resist: MouldRecipe | None = None
+    solder_resist: SolderResistRecipe | None = None
 
     @recipe_check
     def _a_solder_resist_stays(self) -> Self:

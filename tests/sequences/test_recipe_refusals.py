@@ -270,3 +270,40 @@ def test_each_levels_problems_are_refused_with_the_others(
         "wiring.etch.copper_etch.time_s",
         "upper_levels.0.wiring.etch.copper_etch.time_s",
     ]
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "path"),
+    [
+        # the solder resist's material defaulted to the mould's PR-THICK, refused by 001:4
+        ("sprout-bump-csp", "sprout-bump-csp.yaml", ("terminals", "solder_resist", "material")),
+        ("sprout-bump-csp", "sprout-bump-csp.yaml", ("terminals", "solder_resist", "mask")),
+        # the solder layer's bath defaulted to the wiring's Cu, refused by 003:21
+        (
+            "bump-seal-clean",
+            "bump-seal-clean-solder-plated.yaml",
+            ("solder_layer", "plating", "metal"),
+        ),
+    ],
+)
+def test_a_field_left_to_its_template_default_validates(
+    method: str, name: str, path: tuple[str, ...]
+):
+    """A default the template writes is one validate accepts: a recipe that leaves the field
+    out reads as the reference one did."""
+    recipe = reference_recipe(name)
+    *parents, key = path
+    del functools.reduce(operator.getitem, parents, recipe)[key]
+    (found,) = [m for m in METHODS if m.name == method]
+    assert _refusal(found, recipe) is None
+
+
+def test_a_seed_film_of_0_nm_is_refused_as_given_naming_its_claim():
+    """`thickness_nm: 0 nm` (run for the time) on a sputtered seed film read `= none`, without
+    the claim: the value given and claim 001:9 are named."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["seed"]["steps"][1]["thickness_nm"] = "0 nm"
+    (method,) = [m for m in METHODS if m.name == "sprout-bump-csp"]
+    error = _refusal(method, recipe) or ""
+    assert ": wiring.seed.steps.1.thickness_nm = 0 nm: the seed's Cu is etched off" in error
+    assert error.endswith("(claim 001:9)"), error
