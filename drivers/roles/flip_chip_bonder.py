@@ -27,6 +27,7 @@ source in the die supply (`load_die_source`).
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
@@ -36,6 +37,24 @@ import numpy.typing as npt
 
 from ..equipment import Equipment
 from ..errors import ProtocolError
+
+#: The share of the head's temperature above the stage's that reaches a die's terminals through
+#: the die while it is pressed (est; the bonder's thermal path, qualified on the line): a
+#: recipe's joint is judged by it before the run, and the simulated bonder heats by it.
+HEAD_TO_JOINT = 0.9
+
+
+def joint_temperature_c(head_c: float, stage_c: float, share: float = HEAD_TO_JOINT) -> float:
+    """The terminals' temperature while a head at `head_c` presses a die on a stage at
+    `stage_c`, `share` of the head's excess reaching them."""
+    return stage_c + share * (head_c - stage_c)
+
+
+def least_head_c(joint_above_c: float, stage_c: float) -> float:
+    """The coolest head, in whole degrees, whose joint over a stage at `stage_c` is above
+    `joint_above_c` (a solder's liquidus)."""
+    return float(math.floor(stage_c + (joint_above_c - stage_c) / HEAD_TO_JOINT) + 1)
+
 
 #: A stud terminal's volume / the cylinder of its base diameter and height: its collar and
 #: cone fill little more than half of it (est).

@@ -15,6 +15,7 @@ from packline.drivers.roles.deposition import (
     Material,
     Method,
 )
+from packline.drivers.roles.flip_chip_bonder import joint_temperature_c, least_head_c
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
@@ -373,24 +374,26 @@ class TwoProcessViaRecipe(Recipe):
 
     @recipe_check
     def _devices_joined_above_the_liquidus(self) -> Self:
-        """A device's balls join the board only molten: a joint between a head and a stage
-        both at or below the balls' liquidus cannot reach it, whatever share of the head's
-        heat reaches the joint (that share is the bonder's own, not the line's process data:
-        a head above the liquidus whose joint stays below is held at 'mount chips')."""
+        """A device's balls join the board only molten: the joint, which the head heats over
+        the stage by the bonder's share (`HEAD_TO_JOINT`), must be above the balls'
+        liquidus."""
         mounting = self.mounting
         if mounting is None:
             return self
         alloy = self.terminals.alloy.value
         liquidus = LIQUIDUS_C[alloy]
-        if max(mounting.head_temperature_c, mounting.stage_temperature_c) <= liquidus:
+        head, stage = mounting.head_temperature_c, mounting.stage_temperature_c
+        joint = joint_temperature_c(head, stage)
+        if joint <= liquidus:
             raise claim_violation(
                 "002:7",
                 "mounting.head_temperature_c",
-                f"{mounting.head_temperature_c:g} degC",
+                f"{head:g} degC",
                 f"the devices are joined to the board by their balls, which melt above the "
-                f"liquidus of {alloy} ({liquidus:g} degC); the joint is no hotter than the "
-                f"head or the stage (mounting.stage_temperature_c = "
-                f"{mounting.stage_temperature_c:g} degC): give a head above {liquidus:g} degC",
+                f"liquidus of {alloy} ({liquidus:g} degC); over the stage at "
+                f"mounting.stage_temperature_c = {stage:g} degC the joint reaches "
+                f"{joint:.1f} degC: give a head of at least {least_head_c(liquidus, stage):g} "
+                f"degC",
             )
         return self
 

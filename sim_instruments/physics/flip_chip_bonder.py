@@ -41,7 +41,14 @@ from functools import cached_property
 import numpy as np
 
 from packline.drivers.roles.dispenser import FillMaterial
-from packline.drivers.roles.flip_chip_bonder import BondRecipe, terminal_volume_nl
+from packline.drivers.roles.flip_chip_bonder import (
+    HEAD_TO_JOINT,
+    BondRecipe,
+    terminal_volume_nl,
+)
+from packline.drivers.roles.flip_chip_bonder import (
+    joint_temperature_c as line_joint_temperature_c,
+)
 from packline.drivers.roles.oven import LIQUIDUS_C
 
 from ..twin import Workpiece
@@ -85,7 +92,8 @@ class FlipChipPhysics:
     #: a board's pad diameter, for a terminal that lands on a pad
     pad_diameter_um: float = 100.0
     #: share of the head's excess over the stage that reaches the joint through the die
-    head_to_joint: float = 0.9
+    #: (the line's figure, `drivers/roles/flip_chip_bonder.py`)
+    head_to_joint: float = HEAD_TO_JOINT
     #: time a molten solder under the head needs to wet
     wetting_time_s: float = 2.0
     #: a conductive paste gels around the terminal above this, for this long
@@ -285,8 +293,9 @@ def landing_error_um(
 
 def joint_temperature_c(recipe: BondRecipe, physics: FlipChipPhysics) -> float:
     """The terminals' temperature while the head presses the die."""
-    excess = recipe.head_temperature_c - recipe.stage_temperature_c
-    return recipe.stage_temperature_c + physics.head_to_joint * excess
+    return line_joint_temperature_c(
+        recipe.head_temperature_c, recipe.stage_temperature_c, physics.head_to_joint
+    )
 
 
 def wets(alloy: str | None, joint_c: float, recipe: BondRecipe, physics: FlipChipPhysics) -> bool:
