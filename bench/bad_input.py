@@ -38,7 +38,7 @@ tools:
 
 
 def kind_of(message: str) -> str:
-    for words in ("not valid YAML", "given twice", "Extra inputs", "Field required",
+    for words in ("not valid YAML", "given twice", "not a field of", "Field required",
                   "outside the", "must be", "is not a quantity", "expected a", "no unit",
                   "is a ", "claim "):  # fmt: skip
         if words in message:

@@ -23,6 +23,7 @@ Two more kinds of check go beyond one field:
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -98,10 +99,6 @@ class Recipe(BaseModel):
     #: `packline methods NAME` that lists its fields; "" for a section
     method_name: ClassVar[str] = ""
 
-    #: a section's keys that recipe files of an earlier release may hold, old name -> new:
-    #: refused naming both, not as a misspelt key (users keep recipe files with the old names)
-    renamed_keys: ClassVar[Mapping[str, str]] = {}
-
     @model_validator(mode="wrap")
     @classmethod
     def _every_independent_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
@@ -115,9 +112,9 @@ class Recipe(BaseModel):
             return handler(data)
         problems: list[InitErrorDetails] = []
         if isinstance(data, dict):
-            old_keys = [key for key in cls.renamed_keys if key in data]
-            problems += [_renamed(key, cls.renamed_keys[key], data) for key in old_keys]
-            data = {cls.renamed_keys.get(key, key): value for key, value in data.items()}
+            renamed = {old: new for old, new in RENAMED_KEYS.items() if new in cls.model_fields}
+            problems += [_renamed(key, renamed[key], data) for key in renamed if key in data]
+            data = {renamed.get(key, key): value for key, value in data.items()}
         try:
             recipe = handler(data)
         except ValidationError as error:
@@ -158,6 +155,12 @@ class Recipe(BaseModel):
         plating step sends is what its design opens), so the tools' limits hold them as they
         hold stated ones: none here; a recipe that works one out says so."""
         return []
+
+
+#: Keys recipe files of an earlier release may hold, old name -> new, in every section of
+#: every method that has the new one: refused naming both, not as a misspelt key (users keep
+#: recipe files with the old names).
+RENAMED_KEYS: Mapping[str, str] = {"cu_etch": "copper_etch", "ti_etch": "barrier_etch"}
 
 
 def recipe_check(check: CheckT) -> CheckT:
@@ -451,6 +454,10 @@ def format_validation_error(
     a whole mapping (a model-level problem) is not repeated: its fields are the recipe itself.
     With the `model`, the path is the YAML file's (see `yaml_path`)."""
     lines = []
+    extras: dict[tuple[int | str, ...], list[str]] = {}
+    for problem in error.errors():
+        if problem["type"] == "extra_forbidden":
+            extras.setdefault(problem["loc"][:-1], []).append(str(problem["loc"][-1]))
     for problem in error.errors():
         loc, fields = (
             ([str(part) for part in problem["loc"]], [])
@@ -476,6 +483,12 @@ def format_validation_error(
         limits = [f"{_LIMIT_WORDS[k]} {v}{unit}" for k, v in ctx.items() if k in _LIMIT_WORDS]
         if limits:
             message = "must be " + " and ".join(limits)
+        elif problem["type"] == "extra_forbidden":
+            message = _not_a_field(loc, fields)
+        elif problem["type"] == "missing" and loc:
+            misspelt = difflib.get_close_matches(loc[-1], extras.get(problem["loc"][:-1], []), 1)
+            if misspelt:
+                message += f" (given as {misspelt[0]}, a misspelling?)"
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
             method = getattr(model, "method_name", "") or "METHOD"
@@ -484,6 +497,17 @@ def format_validation_error(
         given = "" if quiet else f" = {_given(problem['input'])}"
         lines.append(f"{source}: {path}{given}: {message}")
     return "\n".join(lines)
+
+
+def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> str:
+    """What a key its section has no field of is refused with: the section, and the fields
+    whose names are closest to it (a misspelling: `peel_temperature_c` -> `peel_below_c`)."""
+    section = ".".join(loc[:-1]) or "the recipe's top level"
+    names = list(fields[-1][0].model_fields) if fields and fields[-1][1] == loc[-1] else []
+    closest = difflib.get_close_matches(loc[-1], names, 3, 0.5)
+    if not closest:
+        return f"not a field of {section}"
+    return f"not a field of {section}: did you mean {' or '.join(closest)}?"
 
 
 def parse_recipe(model: type[R], data: object, source: str) -> R:

@@ -3,8 +3,7 @@ own constraints refused before any tool moves."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Annotated, ClassVar, Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import Field
 
@@ -177,12 +176,6 @@ class InterconnectRecipe(Recipe):
     copper_etch: Annotated[Dip | None, NeededWhen("when the seed has Cu")] = None
     #: then the seed's Ti or TiW, likewise
     barrier_etch: Annotated[Dip | None, NeededWhen("when the seed has Ti or TiW")] = None
-
-    #: keys a recipe written before both methods named their seed etches alike may hold
-    renamed_keys: ClassVar[Mapping[str, str]] = {
-        "cu_etch": "copper_etch",
-        "ti_etch": "barrier_etch",
-    }
 
     def seed_etch_dips(self) -> list[tuple[Tank, Dip]]:
         """The dips that etch the seed between the interconnects, in their order."""

@@ -307,3 +307,43 @@ def test_a_seed_film_of_0_nm_is_refused_as_given_naming_its_claim():
     error = _refusal(method, recipe) or ""
     assert ": wiring.seed.steps.1.thickness_nm = 0 nm: the seed's Cu is etched off" in error
     assert error.endswith("(claim 001:9)"), error
+
+
+def test_a_misspelt_key_is_refused_with_the_closest_fields_and_linked_to_the_missing_one():
+    """A key its section has no field of read `Extra inputs are not permitted`: it names the
+    section and the closest fields, and a required field left out beside it names it."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["resin"]["peel_temperature_c"] = recipe["resin"].pop("peel_below_c")
+    mould = recipe["wiring"]["mould"]
+    mould["bake_tim_s"] = mould.pop("bake_time_s")
+    (method,) = [m for m in METHODS if m.name == "sprout-bump-csp"]
+    lines = (_refusal(method, recipe) or "").splitlines()
+    assert (
+        "recipe: wiring.mould.bake_time_s: Field required (given as bake_tim_s, a misspelling?)"
+        in lines
+    )
+    assert any(
+        line.startswith(
+            "recipe: wiring.mould.bake_tim_s = '90 s': not a field of wiring.mould: "
+            "did you mean bake_time_s"
+        )
+        for line in lines
+    ), lines
+    (peel,) = [line for line in lines if "peel_temperature_c" in line]
+    assert "not a field of resin: did you mean " in peel, peel
+    assert "peel_below_c" in peel, peel
+
+
+@pytest.mark.parametrize(("old", "new"), [("cu_etch", "copper_etch"), ("ti_etch", "barrier_etch")])
+def test_a_seed_etch_by_its_former_name_reads_renamed_in_every_method(old: str, new: str):
+    """The renamed keys are every method's (two-process-via's were its own): sprout-bump-csp's
+    `wiring.etch.cu_etch` reads `renamed copper_etch`, not a misspelt key and a missing etch."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    etch = recipe["wiring"]["etch"]
+    etch[old] = etch.pop(new)
+    (method,) = [m for m in METHODS if m.name == "sprout-bump-csp"]
+    error = _refusal(method, recipe) or ""
+    assert error == (
+        f"recipe: wiring.etch.{old} = given: renamed {new} (the same setting under its new "
+        f"name): write {new}"
+    )

@@ -42,7 +42,10 @@ def test_recipe_converts_units_and_hashes_by_value():
             "steps.0.rf_power_w = '300 um': '300 um' is a length, expected a power",
         ),
         (("gas: O2", "gas: N2"), "steps.0.gas = 'N2'"),
-        (("time_s", "tme_s"), "steps.0.tme_s = '1 min': Extra inputs are not permitted"),
+        (
+            ("time_s", "tme_s"),
+            "steps.0.tme_s = '1 min': not a field of steps.0: did you mean time_s?",
+        ),
         (("- {", "- {flow: 1, "), "steps.0.flow"),
     ],
 )
