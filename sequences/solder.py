@@ -123,7 +123,7 @@ class SolderBallRecipe(Recipe):
             )
             peak = f"{self.reflow.peak_c:g} degC"
             if self.liquidus_claim is None:
-                raise ValueError(f"reflow.peak_c = {peak} {message}")
+                raise field_problem("reflow.peak_c", peak, message)
             raise claim_violation(self.liquidus_claim, "reflow.peak_c", peak, message)
         return self
 
@@ -281,9 +281,11 @@ class PlatingStep(Recipe):
     @recipe_check
     def _plates_the_thinnest_deposit(self) -> Self:
         if self.thickness_um < self.min_thickness_um:
-            raise ValueError(
-                f"thickness_um = {self.thickness_um:g} um is below min_thickness_um = "
-                f"{self.min_thickness_um:g} um: the plating cannot give the deposit it needs"
+            raise field_problem(
+                "thickness_um",
+                f"{self.thickness_um:g} um",
+                f"below min_thickness_um = {self.min_thickness_um:g} um: the plating cannot "
+                "give the deposit it needs",
             )
         return self
 

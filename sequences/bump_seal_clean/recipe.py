@@ -65,6 +65,7 @@ class SolderBumpRecipe(SolderBallRecipe):
 
     method: Literal["solder-ball"]
     alloy: BallAlloy = BallAlloy.HIGH_LEAD
+    liquidus_claim = "003:7.1"
     #: what a reflowed ball stands on its pad (a truncated sphere of the ball's volume)
     height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)]
 
@@ -170,9 +171,12 @@ class PlatedSolderLayer(Recipe):
     @recipe_check
     def _a_solder_bath(self) -> Self:
         if self.plating.metal not in SOLDER_ALLOYS:
-            raise ValueError(
-                f"plating.metal = {self.plating.metal.value}: a solder layer is plated from a "
-                f"solder bath ({', '.join(m.value for m in SOLDER_ALLOYS)})"
+            raise claim_violation(
+                "003:21",
+                "plating.metal",
+                self.plating.metal.value,
+                f"a solder layer is plated from a solder bath "
+                f"({', '.join(m.value for m in SOLDER_ALLOYS)})",
             )
         return self
 

@@ -406,6 +406,8 @@ class TerminalsRecipe(SolderBallRecipe):
     mounted and inspected on the ball mounter, then reflowed into joints in the oven; 001:4:
     a solder resist over them, opened around every ball."""
 
+    liquidus_claim = "001:3"
+
     #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
     #: opened around them by the litho cell (None: no solder resist)
     solder_resist: SolderResistRecipe | None = None

@@ -296,8 +296,8 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
         ),
         (  # the balls' reflow must melt them
             {"bumps": {"reflow": {"peak_c": "300 degC"}}},
-            "bumps: reflow.peak_c = 300 degC must be above the liquidus of Pb95Sn5 (314 "
-            "degC): the balls would not melt",
+            "bumps.reflow.peak_c = 300 degC: must be above the liquidus of Pb95Sn5 (314 "
+            "degC): the balls would not melt (claim 003:7.1)",
         ),
         (  # outside what any ball mounter takes (100-760 um balls)
             {"bumps": {"ball_diameter_um": "80 um"}},
@@ -310,8 +310,13 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
         ),
         (  # a copper bath plates no solder
             {"solder_layer": {"plating": {"metal": "Cu"}}},
-            "solder_layer: plating.metal = Cu: a solder layer is plated from a solder bath "
-            "(Sn, SnPb)",
+            "solder_layer.plating.metal = Cu: a solder layer is plated from a solder bath "
+            "(Sn, SnPb) (claim 003:21)",
+        ),
+        (  # a thinner deposit than the product needs
+            {"solder_layer": {"plating": {"min_thickness_um": "12 um"}}},
+            "solder_layer.plating.thickness_um = 10 um: below min_thickness_um = 12 um: the "
+            "plating cannot give the deposit it needs",
         ),
         (  # half the tips' area stated: a recipe written for other bumps or another wafer
             {"solder_layer": {"plating": {"plated_area_cm2": "0.16 cm^2"}}},
@@ -329,6 +334,7 @@ def test_solder_bumps_with_a_plated_eutectic_layer_run_with_every_product_claim_
         "ball-mounter-limit",
         "oven-limit",
         "copper-bath",
+        "plated-thinner-than-needed",
         "plated-area-far-off",
     ],
 )

@@ -192,7 +192,7 @@ def test_every_independent_problem_is_refused_in_one_round(
     fields = [
         "bumps.wire = 'Xx'",
         "wiring.mould.spin_rpm = 99999",
-        "terminals: reflow.peak_c = 210 degC",
+        "terminals.reflow.peak_c = 210 degC",
         "resin.sheet_thickness_um = 70 um",
         "wiring.etch.copper_etch.time_s = 20 s",
         "wiring.etch.barrier_etch.time_s = 5 s",
