@@ -58,7 +58,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = EXIT_BAD_INPUT if _is_bad_input(error) else EXIT_RUN_FAILED
         if getattr(args, "json", False):  # a machine reads stdout: it gets the refusal there
             # too, on one line, so a stream of events (`run --json`) stays one object a line
-            print(json.dumps({"ok": False, "error": str(error), "exit_code": code}))
+            refusal = {"ok": False, "error": str(error), "exit_code": code}
+            problems = getattr(error, "problems", None)  # a recipe's: each field's, a list
+            if problems is not None:
+                refusal["problems"] = problems
+            print(json.dumps(refusal))
         return code
     except BrokenPipeError:  # the reader went away (`| head`): the run itself is recorded
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from packline.drivers.errors import PacklineError
 
 
@@ -11,7 +13,13 @@ class BadInput(PacklineError):
 
 
 class RecipeError(BadInput):
-    """A recipe file is unreadable or does not validate; the message names each field path."""
+    """A recipe file is unreadable or does not validate; the message names each field path,
+    a line each, and `problems` holds each field's `path` and `message` (`validate --json`;
+    none for a file that is no recipe at all)."""
+
+    def __init__(self, message: str, problems: Sequence[Mapping[str, str]] = ()) -> None:
+        super().__init__(message)
+        self.problems = [dict(problem) for problem in problems]
 
 
 class RunTerminated(Exception):

@@ -448,12 +448,22 @@ def _only_section(union: Any) -> type[BaseModel] | None:
 def format_validation_error(
     source: str, error: ValidationError, model: type[BaseModel] | None = None
 ) -> str:
-    """One line per problem: where, the value given, and what is wrong or what the limit is.
+    """One line per problem (`validation_problems`), each `<source>: <path>...`."""
+    return "\n".join(
+        f"{source}: {problem['message']}" for problem in validation_problems(error, model)
+    )
 
-    A claim constraint reads `<source>: <path> = <value>: <message> (claim <id>)`. The value of
-    a whole mapping (a model-level problem) is not repeated: its fields are the recipe itself.
-    With the `model`, the path is the YAML file's (see `yaml_path`)."""
-    lines = []
+
+def validation_problems(
+    error: ValidationError, model: type[BaseModel] | None = None
+) -> list[dict[str, str]]:
+    """Each problem as its field `path` and its `message`, which begins with the path: where,
+    the value given, and what is wrong or what the limit is.
+
+    A claim constraint reads `<path> = <value>: <message> (claim <id>)`. The value of a whole
+    mapping (a model-level problem) is not repeated: its fields are the recipe itself. With
+    the `model`, the path is the YAML file's (see `yaml_path`)."""
+    lines: list[dict[str, str]] = []
     extras: dict[tuple[int | str, ...], list[str]] = {}
     for problem in error.errors():
         if problem["type"] == "extra_forbidden":
@@ -469,12 +479,12 @@ def format_validation_error(
         if problem["type"] == "missing" and fields and fields[-1][1] == loc[-1]:
             section = missing_section(fields)
         if section is not None:
-            lines.append(f"{source}: {'.'.join(loc)} = none: {section}")
+            lines.append(_problem(".".join(loc), f" = none: {section}"))
             continue
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
             claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
-            lines.append(f"{source}: {path} = {ctx['value']}: {ctx['message']}{claim}")
+            lines.append(_problem(path, f" = {ctx['value']}: {ctx['message']}{claim}"))
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
@@ -495,8 +505,13 @@ def format_validation_error(
             message = f"must be a section of fields, as `packline methods {method}` lists them"
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
         given = "" if quiet else f" = {_given(problem['input'])}"
-        lines.append(f"{source}: {path}{given}: {message}")
-    return "\n".join(lines)
+        lines.append(_problem(path, f"{given}: {message}"))
+    return lines
+
+
+def _problem(path: str, rest: str) -> dict[str, str]:
+    """A problem of `validation_problems`: its message is the path and `rest`."""
+    return {"path": path, "message": f"{path}{rest}"}
 
 
 def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> str:
@@ -519,7 +534,9 @@ def parse_recipe(model: type[R], data: object, source: str) -> R:
     try:
         return model.model_validate(data)
     except ValidationError as error:
-        raise RecipeError(format_validation_error(source, error, model)) from None
+        problems = validation_problems(error, model)
+        text = "\n".join(f"{source}: {problem['message']}" for problem in problems)
+        raise RecipeError(text, problems) from None
 
 
 def read_recipe_text(model: type[R], text: str, source: str) -> R:

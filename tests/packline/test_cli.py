@@ -107,6 +107,27 @@ def test_bad_recipe_exits_2_naming_field_value_and_limit(db, tmp_path, capsys):
     assert not db.exists()  # nothing touched: not even the run database
 
 
+def test_validate_json_lists_each_problem_with_its_field_path(db, tmp_path, capsys):
+    """`validate --json` keeps the joined `error` and lists each problem, path and message."""
+    recipe = tmp_path / "r.yaml"
+    recipe.write_text(
+        "steps:\n  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr,"
+        " rf_power_w: 1200 W, time_s: 60 s, tme_s: 1 min}\n"
+    )
+    assert main(["validate", "plasma-clean", "--recipe", str(recipe), "--json"]) == 2
+    refusal = json.loads(capsys.readouterr().out)
+    assert [problem["path"] for problem in refusal["problems"]] == [
+        "steps.0.rf_power_w",
+        "steps.0.tme_s",
+    ]
+    assert refusal["problems"][0]["message"].startswith(
+        "steps.0.rf_power_w = '1200 W': must be at most 1000"
+    )
+    assert refusal["error"].splitlines() == [
+        f"recipe file {recipe}: {problem['message']}" for problem in refusal["problems"]
+    ]
+
+
 def test_bad_station_exits_2(db, tmp_path, capsys):
     station = tmp_path / "s.yaml"
     station.write_text("name: x\ntools:\n  pc: {driver: plasma_cleaner, address: 'ftp://x'}\n")
