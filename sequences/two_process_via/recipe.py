@@ -291,6 +291,22 @@ class DryEtch(Recipe):
     #: through to the interconnects, in one chamber cycle
     plasma: PlasmaCleanRecipe
 
+    @recipe_check
+    def _etches_the_resin(self) -> Self:
+        """Only oxygen etches the resin (Ar sputters, forming gas reduces, CF4/O2 etches the
+        passivation and stops on metal): a dry etch without an O2 step never opens the
+        concave bottoms, and the wafer would be held hours later at the terminals."""
+        gases = [step.gas for step in self.plasma.steps]
+        if Gas.O2 not in gases:
+            raise claim_violation(
+                "002:4",
+                "plasma.steps",
+                ", ".join(gas.value for gas in gases),
+                "the dry etch opens the concave bottoms through the resin, which only an O2 "
+                "step etches: give an O2 step",
+            )
+        return self
+
 
 class TwoProcessViaRecipe(Recipe):
     """The options of claim 002:1: the incoming wafer, a passivation, the resin, the two

@@ -229,6 +229,12 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "terminals.balls_per_unit = 32: a terminal on the interconnect of every pad: a die "
             "has 24 (4 x wafer.pads_per_die_side) (claim 002:1i)",
         ),
+        (  # a dry etch of Ar alone: it sputters, the resin stays on the concave bottoms
+            "two-process-via.yaml",
+            {"second.plasma.steps.0.gas": "Ar"},
+            "second.plasma.steps = Ar: the dry etch opens the concave bottoms through the resin, "
+            "which only an O2 step etches: give an O2 step (claim 002:4)",
+        ),
         (  # devices mounted from a wafer left whole
             "two-process-via.yaml",
             {"dicing": None},
