@@ -48,6 +48,16 @@ from ..wafers import WaferRecipe
 THERMOSETTING = frozenset({CoatResin.THERMOSET, CoatResin.SOLDER_RESIST})
 
 
+def require_a_step_of(gas: Gas, plasma: PlasmaCleanRecipe, claim: str, path: str, why: str) -> None:
+    """Refuse a plasma recipe none of whose steps runs `gas` (`why` it must), naming the gases
+    it has."""
+    gases = [step.gas for step in plasma.steps]
+    if gas not in gases:
+        raise claim_violation(
+            claim, path, ", ".join(g.value for g in gases), f"{why}: add a step of {gas.value}"
+        )
+
+
 class IncomingWafer(WaferRecipe):
     """002:16: the wafer as it arrives, its integrated circuits' bonding pads on its upper
     surface along the four edges of every die. What the operator loads; the dry run's line
@@ -120,15 +130,13 @@ class PassivationRecipe(Recipe):
 
     @recipe_check
     def _openings_etched_by_fluorine(self) -> Self:
-        gases = [step.gas for step in self.etch.steps]
-        if Gas.CF4_O2 not in gases:
-            raise claim_violation(
-                "002:15",
-                "etch.steps",
-                ", ".join(gas.value for gas in gases),
-                f"the openings through {self.film.material.value} are etched in "
-                f"{Gas.CF4_O2.value}: give a {Gas.CF4_O2.value} step",
-            )
+        require_a_step_of(
+            Gas.CF4_O2,
+            self.etch,
+            "002:15",
+            "etch.steps",
+            f"the openings through {self.film.material.value} are etched in {Gas.CF4_O2.value}",
+        )
         if self.min_thickness_nm > self.film.thickness_nm:
             raise ValueError(
                 f"min_thickness_nm = {self.min_thickness_nm:g} nm: more than the film's "
@@ -296,15 +304,14 @@ class DryEtch(Recipe):
         """Only oxygen etches the resin (Ar sputters, forming gas reduces, CF4/O2 etches the
         passivation and stops on metal): a dry etch without an O2 step never opens the
         concave bottoms, and the wafer would be held hours later at the terminals."""
-        gases = [step.gas for step in self.plasma.steps]
-        if Gas.O2 not in gases:
-            raise claim_violation(
-                "002:4",
-                "plasma.steps",
-                ", ".join(gas.value for gas in gases),
-                "the dry etch opens the concave bottoms through the resin, which only an O2 "
-                "step etches: give an O2 step",
-            )
+        require_a_step_of(
+            Gas.O2,
+            self.plasma,
+            "002:4",
+            "plasma.steps",
+            "the dry etch opens the concave bottoms through the resin, which only an O2 step "
+            "etches",
+        )
         return self
 
 

@@ -214,8 +214,8 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # passivation openings etched without fluorine
             "two-process-via-passivated.yaml",
             {"passivation.etch.steps.0.gas": "O2"},
-            "passivation.etch.steps = O2: the openings through SiN are etched in CF4/O2: give a "
-            "CF4/O2 step (claim 002:15)",
+            "passivation.etch.steps = O2: the openings through SiN are etched in CF4/O2: add a "
+            "step of CF4/O2 (claim 002:15)",
         ),
         (  # a wafer without bonding pads on its upper surface
             "two-process-via.yaml",
@@ -233,7 +233,7 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "two-process-via.yaml",
             {"second.plasma.steps.0.gas": "Ar"},
             "second.plasma.steps = Ar: the dry etch opens the concave bottoms through the resin, "
-            "which only an O2 step etches: give an O2 step (claim 002:4)",
+            "which only an O2 step etches: add a step of O2 (claim 002:4)",
         ),
         (  # devices mounted from a wafer left whole
             "two-process-via.yaml",
