@@ -274,7 +274,10 @@ def _unknown_field(error: AttributeError) -> bool:
 def _field_adapter(model: type[Recipe], name: str) -> TypeAdapter[Any]:
     """Validates one field of `model` alone, as the model does."""
     info = model.model_fields[name]
-    return TypeAdapter(Annotated[info.annotation, info])
+    # a type built at run time: pydantic >= 2.14 types TypeAdapter's argument as a TypeForm,
+    # which a subscripted special form is not to a checker
+    field_type: Any = Annotated[info.annotation, info]
+    return TypeAdapter(field_type)
 
 
 def _partial(model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetails]) -> Recipe:
