@@ -6,7 +6,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Literal, Protocol, Self
+from typing import Annotated, ClassVar, Literal, Protocol, Self
 
 from pydantic import AfterValidator, Field
 
@@ -175,6 +175,10 @@ class SeedRecipe(Recipe):
 
     process: Literal["deposition"] = "deposition"
     steps: Annotated[list[SeedStep], Field(min_length=1), Feeds("deposition", "steps", len)]
+    #: The claim the seed's films carry, and what they are etched apart into (two-process-via's
+    #: seed names its own).
+    films_claim: ClassVar[str] = "001:9"
+    films_apart: ClassVar[str] = "the patterns"
     base_pressure_utorr: Annotated[
         float, Unit("uTorr"), Feeds("deposition", "base_pressure_utorr")
     ] = 5.0
@@ -192,7 +196,7 @@ class SeedRecipe(Recipe):
             if step.laid_nm() is None:
                 given = "thickness_nm" in step.model_fields_set  # 0 nm: run for the time
                 raise claim_violation(
-                    "001:9",
+                    self.films_claim,
                     f"steps.{index}.thickness_nm",
                     f"{step.thickness_nm:g} nm" if given else "none",
                     f"the seed's {step.material.value} is etched off between the patterns "
@@ -200,6 +204,24 @@ class SeedRecipe(Recipe):
                     "sputter run for its time lays what the chamber's rate gives, unknown "
                     "before the run; give the thickness (above 0 nm) the crystal ends the "
                     "step at",
+                )
+        return self
+
+    @recipe_check
+    def _every_film_etched_by_a_tank(self) -> Self:
+        """A film no tank of the line's wet bench etches stays between the patterns after the
+        seed etch and joins them all: refused before the run, not found in the claim check."""
+        etched = BATH_METALS[Tank.CU_ETCH] | BATH_METALS[Tank.TI_ETCH]
+        for index, step in enumerate(self.steps):
+            if step.material.value not in etched:
+                raise claim_violation(
+                    self.films_claim,
+                    f"steps.{index}.material",
+                    step.material.value,
+                    f"the seed is etched off between {self.films_apart} after the plating, and no "
+                    f"tank of the line's wet bench etches {step.material.value} (its etches take "
+                    f"{', '.join(sorted(etched))}): it would join them all; lay the seed of "
+                    "those metals",
                 )
         return self
 

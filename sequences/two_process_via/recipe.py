@@ -3,7 +3,7 @@ own constraints refused before any tool moves."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field
 
@@ -162,6 +162,8 @@ class InterconnectSeed(SeedRecipe):
     #: 002:1a-d: the seed's metal films, one a step (Ti, then Cu), sputtered or evaporated over
     #: the wafer and its pads
     steps: Annotated[list[SeedStep], Field(min_length=1), Feeds("deposition", "steps", len)]
+    films_claim: ClassVar[str] = "002:1a-d"
+    films_apart: ClassVar[str] = INTERCONNECTS_APART
 
 
 class InterconnectRecipe(Recipe):

@@ -229,6 +229,14 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "terminals.balls_per_unit = 32: a terminal on the interconnect of every pad: a die "
             "has 24 (4 x wafer.pads_per_die_side) (claim 002:1i)",
         ),
+        (  # a seed of gold over the barrier: no tank etches it off between the interconnects
+            "two-process-via.yaml",
+            {"interconnects.seed.steps.1.material": "Au"},
+            "interconnects.seed.steps.1.material = Au: the seed is etched off between the "
+            "interconnects after the plating, and no tank of the line's wet bench etches Au (its "
+            "etches take Cu, Ti, TiW): it would join them all; lay the seed of those metals "
+            "(claim 002:1a-d)",
+        ),
         (  # a dry etch of Ar alone: it sputters, the resin stays on the concave bottoms
             "two-process-via.yaml",
             {"second.plasma.steps.0.gas": "Ar"},
