@@ -242,17 +242,15 @@ def board_of(wafer_id: str) -> str:
 
 
 def require_dicing_before_mounting(
-    dicing: DicingStep | None, mounting: ChipMounting | None, claim: str
+    dicing: DicingStep | None,
+    mounting: ChipMounting | None,
+    claim: str,
+    why: str = "chips are mounted once the wafer is cut into them",
 ) -> None:
-    """The constraint that chips are mounted once the wafer is cut into them (raised at
-    `dicing`, naming `claim`)."""
+    """The constraint that what is mounted comes of the diced wafer (raised at `dicing`,
+    naming `claim`; `why` in the method's own words)."""
     if mounting is not None and dicing is None:
-        raise claim_violation(
-            claim,
-            "dicing",
-            "none",
-            "chips are mounted once the wafer is cut into them: give a dicing section",
-        )
+        raise claim_violation(claim, "dicing", "none", f"{why}: give a dicing section")
 
 
 def require_resin_thinner_than_bumps(

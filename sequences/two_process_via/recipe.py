@@ -30,7 +30,7 @@ from packline.sequences.engine import (
 )
 from packline.units import Unit
 
-from ..bump_seal_clean import ChipMounting, DicingStep
+from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe
 from ..sprout_bump_csp import (
@@ -380,14 +380,12 @@ class TwoProcessViaRecipe(Recipe):
 
     @recipe_check
     def _devices_mounted_once_diced(self) -> Self:
-        if self.mounting is not None and self.dicing is None:
-            raise claim_violation(
-                "002:7",
-                "dicing",
-                "none",
-                "the devices of claim 002:6 are mounted once the wafer is diced into them: "
-                "give a dicing section",
-            )
+        require_dicing_before_mounting(
+            self.dicing,
+            self.mounting,
+            "002:7",
+            "the devices of claim 002:6 are mounted once the wafer is diced into them",
+        )
         return self
 
     @recipe_check
