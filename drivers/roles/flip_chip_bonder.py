@@ -44,6 +44,12 @@ from ..errors import ProtocolError
 HEAD_TO_JOINT = 0.9
 
 
+#: How long a solder molten under the head takes to wet what it is pressed on (est; the
+#: bonder's figure, qualified on the line): a recipe's bond time is judged by it before the
+#: run, and the simulated bonder joins only a bond this long.
+WETTING_TIME_S = 2.0
+
+
 def joint_temperature_c(head_c: float, stage_c: float, share: float = HEAD_TO_JOINT) -> float:
     """The terminals' temperature while a head at `head_c` presses a die on a stage at
     `stage_c`, `share` of the head's excess reaching them."""

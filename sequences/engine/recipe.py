@@ -330,9 +330,11 @@ _PYDANTIC_ERROR_TYPES = frozenset(get_args(core_schema.ErrorType))
 
 
 def _renamed(old: str, new: str, data: dict[str, Any]) -> InitErrorDetails:
-    """The problem of a key by its old name (`Recipe.renamed_keys`)."""
+    """The problem of a key by its old name (`RENAMED_KEYS`), showing what it was given (as
+    YAML spells none: `null`)."""
     message = f"renamed {new} (the same setting under its new name): write {new}"
-    return {"type": field_problem(old, "given", message), "loc": (), "input": data}  # type: ignore[typeddict-item]
+    problem = field_problem(old, _given(data[old]), message)
+    return {"type": problem, "loc": (), "input": data}  # type: ignore[typeddict-item]
 
 
 def _bounded(text: str, most: int = 80) -> str:

@@ -14,7 +14,11 @@ from packline.drivers.roles.deposition import (
     Material,
     Method,
 )
-from packline.drivers.roles.flip_chip_bonder import joint_temperature_c, least_head_c
+from packline.drivers.roles.flip_chip_bonder import (
+    WETTING_TIME_S,
+    joint_temperature_c,
+    least_head_c,
+)
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import Gas
@@ -28,6 +32,7 @@ from packline.sequences.engine import (
     claim_violation,
     recipe_check,
 )
+from packline.sim_instruments.twin import die_grid
 from packline.units import Unit
 
 from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
@@ -317,6 +322,13 @@ class DryEtch(Recipe):
         return self
 
 
+class DeviceTerminals(SolderBallRecipe):
+    """002:1i: the external connection terminals, a solder ball on the interconnect exposed
+    at every hole, reflowed into a joint with it."""
+
+    liquidus_claim = "002:1i"
+
+
 class TwoProcessViaRecipe(Recipe):
     """The options of claim 002:1: the incoming wafer, a passivation, the resin, the two
     processes, the terminals, dicing, mounting."""
@@ -337,7 +349,7 @@ class TwoProcessViaRecipe(Recipe):
     #: interconnects bared
     second: Annotated[LaserDrill | DryEtch, Field(discriminator="process")]
     #: 002:1i: the external connection terminals, solder balls on the exposed interconnects
-    terminals: SolderBallRecipe
+    terminals: DeviceTerminals
     #: claim 002:6: dice the wafer into separate devices (None: leave the wafer whole)
     dicing: DicingStep | None = None
     #: claims 002:7, 002:8: devices mounted on the circuit board of an electronic apparatus,
@@ -410,6 +422,43 @@ class TwoProcessViaRecipe(Recipe):
                 f"mounting.stage_temperature_c = {stage:g} degC the joint reaches "
                 f"{joint:.1f} degC: give a head of at least {least_head_c(liquidus, stage):g} "
                 f"degC",
+            )
+        return self
+
+    @recipe_check
+    def _devices_pressed_until_wetted(self) -> Self:
+        """The molten balls join the board's pads only pressed as long as the solder takes to
+        wet them (`WETTING_TIME_S`, the bonder's figure): a shorter bond leaves every device
+        unjoined."""
+        mounting = self.mounting
+        if mounting is not None and mounting.bond_time_s < WETTING_TIME_S:
+            raise claim_violation(
+                "002:7",
+                "mounting.bond_time_s",
+                f"{mounting.bond_time_s:g} s",
+                f"the devices' balls, molten under the head, take {WETTING_TIME_S:g} s to wet "
+                f"the board's pads (the bonder's wetting time): give at least "
+                f"{WETTING_TIME_S:g} s",
+            )
+        return self
+
+    @recipe_check
+    def _a_site_on_the_board_for_every_device(self) -> Self:
+        """The board has a chip site for each whole die of the wafer's layout, and dicing
+        makes as many devices: no more are mounted."""
+        mounting = self.mounting
+        if mounting is None:
+            return self
+        sites = die_grid(self.wafer.spec()).shape[0]
+        if mounting.chips > sites:
+            raise claim_violation(
+                "002:7",
+                "mounting.chips",
+                str(mounting.chips),
+                f"the board has a chip site for each of the wafer's {sites} whole dies (the "
+                f"devices its dicing makes, wafer.diameter_mm = {self.wafer.diameter_mm:g} mm, "
+                f"{self.wafer.die_width_mm:g} x {self.wafer.die_height_mm:g} mm dies): at most "
+                f"{sites}",
             )
         return self
 

@@ -43,6 +43,7 @@ import numpy as np
 from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.roles.flip_chip_bonder import (
     HEAD_TO_JOINT,
+    WETTING_TIME_S,
     BondRecipe,
     terminal_volume_nl,
 )
@@ -94,8 +95,9 @@ class FlipChipPhysics:
     #: share of the head's excess over the stage that reaches the joint through the die
     #: (the line's figure, `drivers/roles/flip_chip_bonder.py`)
     head_to_joint: float = HEAD_TO_JOINT
-    #: time a molten solder under the head needs to wet
-    wetting_time_s: float = 2.0
+    #: time a molten solder under the head needs to wet (the line's figure,
+    #: `drivers/roles/flip_chip_bonder.py`)
+    wetting_time_s: float = WETTING_TIME_S
     #: a conductive paste gels around the terminal above this, for this long
     paste_gel_c: float = 150.0
     paste_gel_s: float = 5.0

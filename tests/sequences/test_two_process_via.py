@@ -257,6 +257,25 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
             "mounting.stage_temperature_c = 100 degC the joint reaches 208.0 degC: give a head "
             "of at least 231 degC (claim 002:7)",
         ),
+        (  # more devices than the board has chip sites (the 200 mm wafer's 261 dies)
+            "two-process-via.yaml",
+            {"mounting.chips": 5000},
+            "mounting.chips = 5000: the board has a chip site for each of the wafer's 261 whole "
+            "dies (the devices its dicing makes, wafer.diameter_mm = 200 mm, 10 x 10 mm dies): "
+            "at most 261 (claim 002:7)",
+        ),
+        (  # a bond shorter than the molten balls take to wet the board's pads
+            "two-process-via.yaml",
+            {"mounting.bond_time_s": "1 s"},
+            "mounting.bond_time_s = 1 s: the devices' balls, molten under the head, take 2 s to "
+            "wet the board's pads (the bonder's wetting time): give at least 2 s (claim 002:7)",
+        ),
+        (  # a reflow below the balls' liquidus: the terminals' own claim
+            "two-process-via.yaml",
+            {"terminals.reflow.peak_c": "210 degC"},
+            "terminals.reflow.peak_c = 210 degC: must be above the liquidus of SAC305 (217 "
+            "degC): the balls would not melt (claim 002:1i)",
+        ),
         (  # a passivation thicker than the deposition's crystal can measure
             "two-process-via-passivated.yaml",
             {"passivation.film.thickness_nm": "6 um"},
@@ -388,28 +407,33 @@ def mounted_wafer(
     return code, wafer
 
 
-def test_the_least_head_validate_suggests_joins_the_devices(
+def test_the_least_head_and_bond_validate_suggests_join_the_devices(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
     """The head validate suggests over a 100 degC stage, 231 degC, puts the joint at 217.9 degC,
-    above SAC305's 217: every device is joined (002:7), where 230 degC is refused."""
+    above SAC305's 217, and the least bond it suggests, the bonder's 2 s wetting time, wets the
+    board's pads: every device is joined (002:7), where 230 degC or 1.9 s is refused."""
     cold = changed("two-process-via.yaml", {"mounting.head_temperature_c": "230 degC"})
     assert "give a head of at least 231 degC" in refusal(capsys, tmp_path, "two-process-via", cold)
-    code, wafer = mounted_wafer(capsys, tmp_path, {"mounting.head_temperature_c": "231 degC"})
+    short = changed("two-process-via.yaml", {"mounting.bond_time_s": "1.9 s"})
+    assert "give at least 2 s (claim 002:7)" in refusal(capsys, tmp_path, "two-process-via", short)
+    least = {"mounting.head_temperature_c": "231 degC", "mounting.bond_time_s": "2 s"}
+    code, wafer = mounted_wafer(capsys, tmp_path, least)
     assert (code, wafer["status"]) == (0, "completed"), wafer
 
 
-def test_a_bond_too_short_to_wet_holds_the_wafer_at_mount_chips(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-):
-    """A joint above the liquidus that is pressed shorter than the solder takes to wet (the
-    bonder's own figure, not the line's: validate passes it) leaves the devices on the board's
-    pads unjoined, and the bonder's count of bonded chips holds the wafer at the mounting
-    (002:7)."""
-    code, wafer = mounted_wafer(capsys, tmp_path, {"mounting.bond_time_s": "1 s"})
-    assert (code, wafer["status"]) == (1, "held"), wafer
-    assert "step 'mount chips'" in wafer["reason"]
-    assert "chips bonded = 0 chips" in wafer["reason"]
+def test_as_many_devices_as_the_wafer_has_dies_validate_and_one_more_is_refused():
+    """The board's chip sites are the wafer's whole dies (261 of 10 mm on 200 mm, 49 on
+    100 mm): that many devices validate, one more is refused at mounting.chips (002:7)."""
+    for diameter, dies in (("200 mm", 261), ("100 mm", 49)):
+        size = {"wafer": {"diameter_mm": diameter}}
+        TwoProcessViaRecipe.model_validate(
+            changed("two-process-via.yaml", {**size, "mounting.chips": dies})
+        )
+        with pytest.raises(ValueError, match=rf"mounting.chips = {dies + 1}: .* at most {dies} "):
+            TwoProcessViaRecipe.model_validate(
+                changed("two-process-via.yaml", {**size, "mounting.chips": dies + 1})
+            )
 
 
 def test_a_minimum_the_seed_etch_would_thin_below_the_claims_is_refused(
@@ -583,11 +607,25 @@ def test_a_seed_etch_by_its_former_name_is_refused_naming_both(
     interconnects = recipe["interconnects"]
     interconnects[old] = interconnects.pop(new)
     error = refusal(capsys, tmp_path, "two-process-via", recipe)
-    assert (
-        f"interconnects.{old} = given: renamed {new} (the same setting under its new name): "
-        f"write {new}"
-    ) in error
+    assert f"interconnects.{old} = {{'" in error  # the dip as given
+    assert f"}}: renamed {new} (the same setting under its new name): write {new}" in error
     assert len(error.splitlines()) == 1, error
+
+
+def test_a_renamed_key_given_no_value_reads_null_not_given(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`cu_etch:` with nothing after it is shown as what it is, null, beside the copper etch
+    it leaves out (it read `interconnects.cu_etch = given`)."""
+    recipe = reference_recipe("two-process-via.yaml")
+    del recipe["interconnects"]["copper_etch"]
+    recipe["interconnects"]["cu_etch"] = None
+    error = refusal(capsys, tmp_path, "two-process-via", recipe)
+    assert (
+        "interconnects.cu_etch = null: renamed copper_etch (the same setting under its new "
+        "name): write copper_etch"
+    ) in error
+    assert "interconnects.copper_etch = none: " in error
 
 
 def test_a_cure_ramp_in_degc_per_min_is_the_same_rate_as_in_k_per_min():

@@ -7,29 +7,33 @@ mount left there off as well."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from packline.sequences.engine import RunRequest, RunStore, open_resume, open_run, prepare
 from packline.sim_instruments.line import SimulatedLine
 
-from ..helpers import aborted_at, reference_recipe, write_recipe
+from ..helpers import aborted_at
 
-#: Shorter than the solder takes to wet under the head (the bonder's own figure, which validate
-#: does not judge), so the recipe is valid, but no chip bonds.
-SHORT_BOND = "1 s"
+#: Longer than the reference recipe's 3 s bond: a bonder whose solder wets slower than the
+#: line's figure, which validate judged the recipe by, so no chip bonds.
+SLOW_WETTING_S = 10.0
 MOUNT_FAILED = "step 'mount chips' of {} failed: chips bonded = 0 chips, outside 4-4 chips"
 
 
 async def test_a_failed_mount_empties_the_bonder_of_the_wafers_board_and_the_lot_goes_on(
-    store: RunStore, tmp_path
+    store: RunStore,
 ):
-    recipe = reference_recipe("two-process-via.yaml")
-    recipe["mounting"]["bond_time_s"] = SHORT_BOND
-    request = RunRequest(
-        "two-process-via", lot=2, recipe_path=write_recipe(tmp_path, recipe), failure_policy="hold"
-    )
+    request = RunRequest("two-process-via", lot=2, failure_policy="hold")
     lines: list[SimulatedLine] = []
     events: list = []
+
+    def wetting_slowly(line: SimulatedLine) -> None:
+        bonder = line.tools["flip_chip_bonder"]
+        bonder.physics = replace(bonder.physics, wetting_time_s=SLOW_WETTING_S)
+        lines.append(line)
+
     async with open_run(
-        store, prepare(request), observers=[events.append], line_ready=lines.append
+        store, prepare(request), observers=[events.append], line_ready=wetting_slowly
     ) as engine:
         assert await engine.run() == "held"
         bonder = lines[0].tools["flip_chip_bonder"]
