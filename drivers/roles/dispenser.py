@@ -29,6 +29,11 @@ SHOT_CV = 0.01
 #: (one shot in 1.7 million; a lot of 25 panels of 2400 holes jets 60 000). A recipe's fill is
 #: judged at both ends of it, as a dip is across its bath's band (decision 0047).
 SHOT_SPREAD = 5 * SHOT_CV
+#: The camera's over/under threshold (est; the tool's figure): a hole whose filler + terminal
+#: stands off its volume by more than this share of it is counted over- or underfilled (5 %
+#: over, the terminal pressed in would push filler out over the top). A recipe's fill
+#: tolerance may be tighter, never looser.
+FILL_TOLERANCE = 0.05
 
 
 class FillMaterial(StrEnum):
@@ -70,8 +75,9 @@ class FillResult:
     """What the last fill job did, hole by hole as the camera measured it.
 
     A hole is `overfilled` when filler + terminal volume exceeds the hole's volume by more than
-    the tool's tolerance (5 %; the terminal pressed in would push filler out over the top), and
-    `underfilled` when it falls short by more than it (a void would stay under the terminal).
+    the tool's tolerance (`FILL_TOLERANCE`; the terminal pressed in would push filler out over
+    the top), and `underfilled` when it falls short by more than it (a void would stay under
+    the terminal).
     """
 
     wafer_id: str

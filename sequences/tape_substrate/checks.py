@@ -58,7 +58,7 @@ def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
     if recipe.balls is not None:
         balls = recipe.balls
         checks += [
-            conditions.ball_in_every_opening("000:x1", balls.balls_per_unit, balls.first_site),
+            conditions.ball_in_every_opening("000:x1", balls.balls_per_unit, balls.first),
             conditions.joint_under_every_ball("000:x1"),
         ]
     if recipe.frame is not None:

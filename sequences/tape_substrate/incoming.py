@@ -9,7 +9,7 @@ from typing import Annotated, Self
 from pydantic import Field
 
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
-from packline.sequences.engine import Recipe, recipe_check
+from packline.sequences.engine import NeededWhen, Recipe, recipe_check
 from packline.sim_instruments.twin import PanelSpec, WaferSpec
 from packline.units import Unit
 
@@ -35,8 +35,11 @@ class PanelRecipe(Recipe):
     interconnect_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 18.0
     solder_resist_um: Annotated[float, Unit("um"), Field(ge=5, le=50)] = 20.0
     #: 000:x2: holes for a frame's conductor columns, this many along each edge of a unit,
-    #: midway between its die and its edge (0: a panel without a frame)
-    columns_per_side: Annotated[int, Field(strict=True, ge=0, le=32)] = 0
+    #: midway between its die and its edge (left out or 0: a panel without a frame)
+    columns_per_side: Annotated[
+        Annotated[int, Field(strict=True, ge=0, le=32)] | None,
+        NeededWhen("with a frame (000:x2)"),
+    ] = None
 
     @recipe_check
     def _die_fits_its_unit(self) -> Self:
@@ -61,7 +64,7 @@ class PanelRecipe(Recipe):
     @property
     def column_sites(self) -> int:
         """A unit's sites for a frame's conductor columns (000:x2)."""
-        return 4 * self.columns_per_side
+        return 4 * (self.columns_per_side or 0)
 
     @property
     def base_um(self) -> float:
@@ -82,7 +85,7 @@ class PanelRecipe(Recipe):
             tape_thickness_um=self.tape_thickness_um,
             interconnect_um=self.interconnect_um,
             solder_resist_um=self.solder_resist_um,
-            columns_per_side=self.columns_per_side,
+            columns_per_side=self.columns_per_side or 0,
         )
 
 

@@ -21,13 +21,18 @@ from typing import Annotated, Self
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import BallMap, Side
-from packline.drivers.roles.dispenser import SHOT_SPREAD, FillMaterial, SealResin
+from packline.drivers.roles.dispenser import (
+    FILL_TOLERANCE,
+    SHOT_SPREAD,
+    FillMaterial,
+    SealResin,
+)
 from packline.drivers.roles.flip_chip_bonder import FrameRecipe, column_volume_nl
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, FilmLayer
 from packline.drivers.roles.wet_bench import Tank
-from packline.sequences.engine import Feeds, Recipe, claim_violation, recipe_check
+from packline.sequences.engine import Feeds, NeededWhen, Recipe, claim_violation, recipe_check
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.units import Unit
 
@@ -57,8 +62,9 @@ class FillStep(Recipe):
 
     material: FillMaterial
     volume_nl: Annotated[float, Unit("nl"), Feeds("dispenser", "fill_volume_nl")]
-    #: how far filler + terminal may stand from the hole's volume, as a share of it
-    tolerance: Annotated[float, Field(gt=0, le=0.2)] = 0.05
+    #: how far filler + terminal may stand from the hole's volume, as a share of it: at most
+    #: the dispenser's camera threshold, which counts a hole off by more over- or underfilled
+    tolerance: Annotated[float, Field(gt=0, le=FILL_TOLERANCE)] = FILL_TOLERANCE
 
     def window_nl(self, hole_nl: float, taken_nl: float) -> tuple[float, float]:
         """The fill volumes (nl, to 0.001 nl, inside) whose every shot, across the jet's spread
@@ -72,21 +78,41 @@ class FillStep(Recipe):
     def misfit(self, hole_nl: float, taken_nl: float) -> str | None:
         """What is wrong when this filler and `taken_nl` of something else in a hole of
         `hole_nl` do not make the hole's volume within `tolerance` of it at every shot across
-        the jet's spread ('makes 1.02 nl, not within 5% of the hole's 1.33 nl at every shot
-        (+-5%): fill.volume_nl from 1.089 to 1.11 nl fits'); None when they do."""
+        the jet's spread ('makes 1.251-1.359 nl across the jet's spread ..., the least below
+        1.259 nl (5% under the hole's 1.325 nl): fill.volume_nl from 1.089 to 1.111 nl fits'),
+        its figures to the digit that tells them apart; None when they do."""
         low, high = self.window_nl(hole_nl, taken_nl)
         if low <= self.volume_nl <= high:
             return None
         fits = (
             f"fill.volume_nl from {low:g} to {high:g} nl fits"
             if low <= high
-            else "no fill.volume_nl fits: widen fill.tolerance or change the hole"
+            else f"no fill.volume_nl fits: widen fill.tolerance (to at most {FILL_TOLERANCE:g}) "
+            "or change the hole"
         )
+        least = self.volume_nl * (1 - SHOT_SPREAD) + taken_nl
+        most = self.volume_nl * (1 + SHOT_SPREAD) + taken_nl
+        if self.volume_nl < low:
+            made, bound, side = least, (1 - self.tolerance) * hole_nl, "the least below"
+            off = "under"
+        else:
+            made, bound, side = most, (1 + self.tolerance) * hole_nl, "the most above"
+            off = "over"
+        decimals = _telling_apart(made, bound)
         return (
-            f"makes {self.volume_nl + taken_nl:.3g} nl, not within {self.tolerance:.0%} of the "
-            f"hole's {hole_nl:.3g} nl at every shot (the jet strays up to "
-            f"+-{SHOT_SPREAD:.0%} of the volume): {fits}"
+            f"makes {least:.{decimals}f}-{most:.{decimals}f} nl across the jet's spread "
+            f"(+-{SHOT_SPREAD * 100:g}% of the volume), {side} {bound:.{decimals}f} nl "
+            f"({self.tolerance * 100:g}% {off} the hole's {hole_nl:.{decimals}f} nl): {fits}"
         )
+
+
+def _telling_apart(first: float, second: float) -> int:
+    """The decimals (3 at least, as the fill's window is given) at which `first` and `second`
+    show different figures: a refusal's figures show the digit that makes the difference."""
+    decimals = 3
+    while round(first, decimals) == round(second, decimals) and decimals < 9:
+        decimals += 1
+    return decimals
 
 
 class CureStep(Recipe):
@@ -139,13 +165,21 @@ class ExternalTerminals(SolderBallRecipe):
 
     liquidus_claim = "000:x1"
 
-    #: the unit's site the first ball goes on (0: its first terminal site; 4 x
+    #: the unit's site the first ball goes on (left out or 0: its first terminal site; 4 x
     #: panel.holes_per_die_side: its first column site, where a stacked package's balls
     #: meet the columns of the one below, 000:x2)
-    first_site: Annotated[int, Field(strict=True, ge=0, le=255)] = 0
+    first_site: Annotated[
+        Annotated[int, Field(strict=True, ge=0, le=255)] | None,
+        NeededWhen("with a stack (000:x2)"),
+    ] = None
+
+    @property
+    def first(self) -> int:
+        """The unit's site the first ball goes on."""
+        return self.first_site or 0
 
     def ball_map(self) -> BallMap:
-        return BallMap.of(range(self.first_site, self.first_site + self.balls_per_unit), Side.BACK)
+        return BallMap.of(range(self.first, self.first + self.balls_per_unit), Side.BACK)
 
 
 class FrameStep(Recipe):
@@ -356,8 +390,8 @@ class TapeSubstrateRecipe(Recipe):
             raise claim_violation(
                 "000:x2",
                 "panel.columns_per_side",
-                "0",
-                "a frame's conductor columns need holes in the tape (at least 1 a side)",
+                "none" if panel.columns_per_side is None else "0",
+                "a frame's conductor columns need holes in the tape: give at least 1 a side",
             )
         if frame.column_diameter_um >= self.holes.diameter_um:
             raise claim_violation(
@@ -407,7 +441,7 @@ class TapeSubstrateRecipe(Recipe):
             raise claim_violation(
                 "000:x2",
                 "balls.first_site",
-                "none" if balls is None else str(balls.first_site),
+                "none" if balls is None or balls.first_site is None else str(balls.first_site),
                 f"a stacked package joins the columns below by a ball under each of its "
                 f"columns: balls.first_site = {first} and balls.balls_per_unit = {columns} "
                 f"(4 x panel.holes_per_die_side, 4 x panel.columns_per_side)",
@@ -442,14 +476,14 @@ class TapeSubstrateRecipe(Recipe):
         panel, balls = self.panel, self.balls
         openings = panel.terminal_sites + panel.column_sites
         where = "lands" if self.metal_substrate else "solder resist openings"
-        if balls is not None and balls.first_site + balls.balls_per_unit > openings:
+        if balls is not None and balls.first + balls.balls_per_unit > openings:
             raise claim_violation(
                 self.balls_claim(),
                 "balls.balls_per_unit",
                 str(balls.balls_per_unit),
                 f"a unit has {openings} {where} (4 x panel.holes_per_die_side, and 4 x "
                 f"panel.columns_per_side): a ball goes on one, from balls.first_site = "
-                f"{balls.first_site}",
+                f"{balls.first}",
             )
         return self
 

@@ -11,7 +11,8 @@ Pure functions over the workpiece's parts, with their constants in `DispenserPhy
   hole holds V_hole). Shots add up: a second fill tops the holes up.
 * **The camera's check (000:b).** The fill is deliberately incomplete: the terminal inserted
   later takes the rest. Each hole's filler jetted (held or spilt) + terminal volume is
-  compared with its measured volume: above V_hole by more than the tolerance (5 %) the hole
+  compared with its measured volume: above V_hole by more than the tolerance (5 %,
+  `FILL_TOLERANCE` of the role) the hole
   is overfilled, below it by more, underfilled.
 * **Seal (000:e).** Around each die, over its unit outside the die, the resin levels at the
   height asked above the substrate; the die's side faces are sealed up to that height, and
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.dispenser import SHOT_CV, FillMaterial
+from packline.drivers.roles.dispenser import FILL_TOLERANCE, SHOT_CV, FillMaterial
 
 from ..twin import ResinKind, Workpiece
 from ..twin.parts import UM3_PER_NL, Face
@@ -44,7 +45,8 @@ class DispenserPhysics:
     """The dispenser's constants (est)."""
 
     shot_cv: float = SHOT_CV  # the jet's volume repeatability, 1-sigma of a shot
-    fill_tolerance: float = 0.05  # the camera's over/under threshold, of the hole's volume
+    #: the camera's over/under threshold, of the hole's volume (the line's figure)
+    fill_tolerance: float = FILL_TOLERANCE
     holes_per_s: float = 20.0  # holes visited and jetted per second
     seal_flow_ul_s: float = 20.0  # the resin valve's flow
     travel_s_per_die: float = 2.0  # the gantry's move between two dies' outlines
