@@ -233,8 +233,8 @@ class TwinWriter:
         self._headers: dict[tuple[str, str], StoredHeader] = {}
 
     def save(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
-        """Store snapshot `taken` of wafer `wafer_id` of run `run_id` (once, by its digest, the
-        sha256 of its bytes; each part once too, by the sha256 of its bytes); its digest. Its
+        """Store snapshot `taken` of wafer `wafer_id` of run `run_id` (once, by its digest,
+        `snapshot_digest`; each part once too, by the sha256 of its bytes); its digest. Its
         header is compressed with the header of the wafer's snapshot before as zlib's preset
         dictionary: the two differ in a few values and offsets."""
         key = (run_id, wafer_id)
