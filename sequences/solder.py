@@ -122,8 +122,6 @@ class SolderBallRecipe(Recipe):
                 "balls would not melt"
             )
             peak = f"{self.reflow.peak_c:g} degC"
-            if self.liquidus_claim is None:
-                raise field_problem("reflow.peak_c", peak, message)
             raise claim_violation(self.liquidus_claim, "reflow.peak_c", peak, message)
         return self
 
@@ -278,10 +276,15 @@ class PlatingStep(Recipe):
         ),
     ]
 
+    #: the claim whose deposit a plating thinner than `min_thickness_um` fails, named in its
+    #: refusal (a method's own plating step says which; None: the refusal names none)
+    deposit_claim: ClassVar[str | None] = None
+
     @recipe_check
     def _plates_the_thinnest_deposit(self) -> Self:
         if self.thickness_um < self.min_thickness_um:
-            raise field_problem(
+            raise claim_violation(
+                self.deposit_claim,
                 "thickness_um",
                 f"{self.thickness_um:g} um",
                 f"below min_thickness_um = {self.min_thickness_um:g} um: the plating cannot "

@@ -17,6 +17,8 @@ from .batch_chamber import BatchChamber, ChamberState, LastResult
 
 __all__ = [
     "CVD_GAS",
+    "NEEDED_SETTINGS",
+    "STEP_SETTINGS",
     "ChamberState",
     "DepositionRecipe",
     "DepositionResult",
@@ -64,6 +66,17 @@ class ProcessGas(StrEnum):
     SIH4_NH3 = "SiH4/NH3"  # gives SiN (with N2 dilution)
 
 
+#: The settings of a step (`DepositionStep`) each method needs above 0; it takes none of the
+#: others of `STEP_SETTINGS` (0).
+NEEDED_SETTINGS = {
+    Method.SPUTTER: ("power_w", "pressure_mtorr", "flow_sccm"),
+    Method.EVAPORATE: ("rate_nm_s",),
+    Method.CVD: ("power_w", "pressure_mtorr", "flow_sccm"),
+}
+
+#: Every setting a method of `NEEDED_SETTINGS` may need.
+STEP_SETTINGS = ("power_w", "rate_nm_s", "pressure_mtorr", "flow_sccm")
+
 #: The gas mixture that deposits each dielectric by CVD.
 CVD_GAS = {Material.SIO2: ProcessGas.SIH4_N2O, Material.SIN: ProcessGas.SIH4_NH3}
 
@@ -95,31 +108,20 @@ class DepositionStep:
         step by (STEP_MISMATCH) and the driver checks before it sends anything."""
         method, material = Method(self.method), Material(self.material)
         if method is Method.EVAPORATE:
-            unused = {
-                "power_w": self.power_w,
-                "pressure_mtorr": self.pressure_mtorr,
-                "flow_sccm": self.flow_sccm,
-            }
-            needed = {"rate_nm_s": self.rate_nm_s}
             gas = ProcessGas.NONE
+        elif method is Method.SPUTTER:
+            gas = ProcessGas.AR
+        elif material.dielectric:
+            gas = CVD_GAS[material]
         else:
-            unused = {"rate_nm_s": self.rate_nm_s}
-            needed = {
-                "power_w": self.power_w,
-                "pressure_mtorr": self.pressure_mtorr,
-                "flow_sccm": self.flow_sccm,
-            }
-            if method is Method.SPUTTER:
-                gas = ProcessGas.AR
-            elif material.dielectric:
-                gas = CVD_GAS[material]
-            else:
-                return f"cvd deposits SiO2 or SiN, not {material.value}"
-        for name, value in unused.items():
-            if value != 0:
+            return f"cvd deposits SiO2 or SiN, not {material.value}"
+        needed = NEEDED_SETTINGS[method]
+        for name in STEP_SETTINGS:
+            value: float = getattr(self, name)
+            if name not in needed and value != 0:
                 return f"{method.value} takes no {name} (0, got {value:g})"
-        for name, value in needed.items():
-            if value <= 0:
+        for name in needed:
+            if getattr(self, name) <= 0:
                 return f"{method.value} needs {name} above 0"
         if ProcessGas(self.gas) is not gas:
             return f"{method.value} of {material.value} flows {gas.value}, not {self.gas}"

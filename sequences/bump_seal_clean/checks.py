@@ -91,8 +91,8 @@ CLAIM_MAP = {
     "003:18": "recipe options cleaning.gas_jet and cleaning.suction, step 'laser clean'",
     "003:19": "recipe option bumps.method = solder-ball (step 'mount balls', step 'reflow "
     "balls') and solder_layer, step 'electroplate solder layer' after the cleaning; recipe "
-    "constraint: a layer on solder bumps only, of another solder; claim check: another solder "
-    "on every tip",
+    "constraint: a layer on solder bumps only, of another solder, plated at least its "
+    "min_thickness_um; claim check: another solder on every tip",
     "003:20": "recipe options bumps.alloy (high-melting) and solder_layer (eutectic), step "
     "'reflow solder layer'; recipe constraint: the layer's liquidus and the reflow's peak "
     "below the bumps' liquidus; claim checks: a eutectic layer on every tip, reflowed with "

@@ -138,8 +138,11 @@ class LaserCleaning(Recipe):
     rep_rate_khz: Annotated[float, Unit("kHz"), Feeds("laser", "rep_rate_khz")]
     pulses_per_site: Annotated[int, Field(strict=True), Feeds("laser", "clean_pulses")]
     atmosphere: Atmosphere
+    #: a gas jet that peels the ablated residue off the tips (003:18, with suction)
     gas_jet: bool = False
-    suction: bool = False
+    #: suction that carries the removed residue away, or part of it falls back; a gas jet
+    #: needs it (003:18)
+    suction: bool = True
 
     def clean_recipe(self) -> CleanRecipe:
         return CleanRecipe(
@@ -158,6 +161,9 @@ class SolderPlatingStep(PlatingStep):
 
     #: the solder bath the layer is plated from
     metal: Metal = Metal.SNPB
+    #: the layer of another solder on every tip, at least `min_thickness_um` (the claim check
+    #: holds it so)
+    deposit_claim = "003:19"
 
 
 class PlatedSolderLayer(Recipe):
@@ -273,10 +279,10 @@ class BumpSealCleanRecipe(Recipe):
     bumps: Bumps
     resin: ResinRecipe
     cleaning: Annotated[PlasmaCleaning | LaserCleaning, Field(discriminator="method")]
-    #: claims 003:19-21: a eutectic layer on the solder bumps' cleaned tips (None: none)
+    #: claims 003:19-21: a eutectic layer on the solder bumps' cleaned tips
     solder_layer: PlatedSolderLayer | None = None
     dicing: DicingStep | None = None
-    #: claim 003:24: chips mounted on a board by their bumps (None: the chips are not mounted)
+    #: claim 003:24: chips mounted on a board by their bumps
     mounting: ChipMounting | None = None
 
     @recipe_check

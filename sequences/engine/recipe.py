@@ -47,7 +47,7 @@ from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
 
 from .errors import RecipeError
-from .recipe_fields import missing_section, unit_of
+from .recipe_fields import missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
@@ -112,9 +112,9 @@ class Recipe(BaseModel):
             return handler(data)
         problems: list[InitErrorDetails] = []
         if isinstance(data, dict):
-            renamed = {old: new for old, new in RENAMED_KEYS.items() if new in cls.model_fields}
+            renamed = _renamed_keys(cls)
             problems += [_renamed(key, renamed[key], data) for key in renamed if key in data]
-            data = {renamed.get(key, key): value for key, value in data.items()}
+            data = _under_new_names(cls, data)
         try:
             recipe = handler(data)
         except ValidationError as error:
@@ -161,6 +161,17 @@ class Recipe(BaseModel):
 #: every method that has the new one: refused naming both, not as a misspelt key (users keep
 #: recipe files with the old names).
 RENAMED_KEYS: Mapping[str, str] = {"cu_etch": "copper_etch", "ti_etch": "barrier_etch"}
+
+
+def _renamed_keys(model: type[Recipe]) -> dict[str, str]:
+    """The `RENAMED_KEYS` of `model`'s fields: old name -> new."""
+    return {old: new for old, new in RENAMED_KEYS.items() if new in model.model_fields}
+
+
+def _under_new_names(model: type[Recipe], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` of a section of `model`, a key by its old name read as its new one."""
+    renamed = _renamed_keys(model)
+    return {renamed.get(key, key): value for key, value in data.items()}
 
 
 def recipe_check(check: CheckT) -> CheckT:
@@ -282,31 +293,113 @@ def _field_adapter(model: type[Recipe], name: str) -> TypeAdapter[Any]:
 
 def _partial(model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetails]) -> Recipe:
     """`model` built of the fields of `data` that validated, without those that failed (a
-    read of one raises AttributeError, `_unknown_field`); a section of one model whose
-    fields failed, none of its checks, is built partly, so a check still reads its fields
-    that validated (one a check of its own refused is left out whole: its fields may be
-    valid and contradict each other)."""
+    read of one raises AttributeError, `_unknown_field`), so a check still reads the fields
+    that validated; a section whose fields failed, or whose own checks refused some, is
+    built so too, and each section of a list (`_built`)."""
+    data = _under_new_names(model, data)
     fields: dict[str, Any] = {}
     unknown = set()
     for name, info in model.model_fields.items():
-        inner = [e for e in errors if e["loc"][:1] == (name,)]
+        inner = _inside(errors, name)
         if not inner:
             if name in data:
                 fields[name] = _field_adapter(model, name).validate_python(data[name])
             continue
-        section = unwrapped(info.annotation)
-        section = _only_section(section) or section
-        value = data.get(name)
-        fields_only = isinstance(value, dict) and all(len(e["loc"]) > 1 for e in inner)
-        if fields_only and isinstance(section, type) and issubclass(section, Recipe):
-            nested = [{**e, "loc": e["loc"][1:]} for e in inner]
-            fields[name] = _partial(section, value, nested)  # type: ignore[arg-type]
-        else:
+        built = _built(info.annotation, data.get(name), inner)
+        if built is _UNKNOWN:
             unknown.add(name)
+        else:
+            fields[name] = built
     recipe = model.model_construct(**fields)
     for name in unknown:
         recipe.__dict__.pop(name, None)
     return recipe
+
+
+#: What `_built` gives for a value no check may read.
+_UNKNOWN = object()
+
+
+def _built(annotation: Any, value: object, errors: list[ErrorDetails]) -> Any:
+    """`value`, given for a field of `annotation`, as `_partial` builds it, `errors` the
+    problems found within it: a section built of its fields that validated, less those its
+    own checks refused (a check's refusal names the field it is raised at: the others of the
+    section stand, decision 0057); a list, each of its items so. `_UNKNOWN` where a problem
+    names no field of it (a ValueError of a check, a kind of section not known, a list's
+    length), so a check that reads it is skipped."""
+    items = _list_items(annotation)
+    if items is not None and isinstance(value, list):
+        if not all(e["loc"] and isinstance(e["loc"][0], int) for e in errors):
+            return _UNKNOWN
+        built = [
+            _built(items, item, _inside(errors, index))
+            if _inside(errors, index)
+            else _adapter(items).validate_python(item)
+            for index, item in enumerate(value)
+        ]
+        return _UNKNOWN if any(item is _UNKNOWN for item in built) else built
+    section, nested = _section_and_its_errors(annotation, errors)
+    if section is None or not isinstance(value, dict) or not all(map(_named, nested)):
+        return _UNKNOWN
+    recipe = _partial(section, value, [e for e in nested if e["loc"]])
+    for refusal in nested:
+        if not refusal["loc"]:  # the section's own check's, at the field its path names
+            _forget(recipe, str(refusal.get("ctx", {})["path"]))
+    return recipe
+
+
+def _inside(errors: list[ErrorDetails], first: int | str) -> list[ErrorDetails]:
+    """The `errors` whose location starts at `first` (a field, a list's index, the tag of a
+    choice of sections), located from there on."""
+    inside = []
+    for error in errors:
+        if error["loc"][:1] == (first,):
+            moved = error.copy()
+            moved["loc"] = error["loc"][1:]
+            inside.append(moved)
+    return inside
+
+
+def _list_items(annotation: Any) -> Any | None:
+    """The items' type of a list field (`list[X]`, `tuple[X, ...]`, optional or not); None for
+    another field."""
+    annotation = unwrapped(annotation)
+    if get_origin(annotation) in (Union, UnionType):
+        members = [m for m in get_args(annotation) if m is not type(None)]
+        annotation = unwrapped(members[0]) if len(members) == 1 else None
+    return get_args(annotation)[0] if get_origin(annotation) in (list, tuple) else None
+
+
+@cache
+def _adapter(annotation: Any) -> TypeAdapter[Any]:
+    """Validates a value of `annotation` (a list's item) alone."""
+    return TypeAdapter(annotation)
+
+
+def _section_and_its_errors(
+    annotation: Any, errors: list[ErrorDetails]
+) -> tuple[type[Recipe] | None, list[ErrorDetails]]:
+    """The recipe model a field of `annotation` holds, and `errors` (within the field) within
+    it: the model itself, an optional section's, or the member of a choice of sections that
+    pydantic names first in every error's location (its tag, taken off). None: no section, or
+    no one member."""
+    section = unwrapped(annotation)
+    section = _only_section(section) or section
+    if get_origin(section) in (Union, UnionType):
+        tags = {e["loc"][0] for e in errors if e["loc"]}
+        member = _member_named(section, str(next(iter(tags)))) if len(tags) == 1 else None
+        if member is None or not all(e["loc"] for e in errors):
+            return None, errors
+        section, errors = member, _inside(errors, next(iter(tags)))
+    if isinstance(section, type) and issubclass(section, Recipe):
+        return section, errors
+    return None, errors
+
+
+def _named(problem: ErrorDetails) -> bool:
+    """The problem is a field's (its location within the section), or a check's that names
+    the field it is raised at (`claim_violation`, `field_problem`)."""
+    return bool(problem["loc"]) or problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT)
 
 
 def _details(problem: ErrorDetails) -> InitErrorDetails:
@@ -352,14 +445,18 @@ def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
-def claim_violation(claim: str, path: str, value: object, message: str) -> Exception:
+def claim_violation(claim: str | None, path: str, value: object, message: str) -> Exception:
     """The error a recipe model's `@model_validator(mode="after")` raises when the recipe breaks
     a claim's own constraint: `raise claim_violation("003:7", "resin.sheet_thickness_um",
     "65 um", "must be thinner than bumps.height_um = 60 um")`.
 
     `path` is relative to the model whose validator raises it (the whole recipe for a top-level
     validator); `value` is shown as given (floats with `:g`). `claim` must be an id of the
-    catalogue (`packline.claims`): a wrong id is a programming error (KeyError)."""
+    catalogue (`packline.claims`): a wrong id is a programming error (KeyError). None: a
+    section shared by methods has no claim in the one it is in (its `ClassVar` claim, which a
+    method's subclass sets), and the error is `field_problem`'s."""
+    if claim is None:
+        return field_problem(path, value, message)
     catalogued_claim(claim)
     shown = _shown(value)
     return PydanticCustomError(
@@ -386,6 +483,9 @@ R = TypeVar("R", bound=Recipe)
 CheckT = TypeVar("CheckT", bound=Callable[..., object])
 
 _LIMIT_WORDS = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
+
+#: pydantic's error types for a choice of sections whose kind (its tag) is missing or unknown.
+_TAG_TYPES = {"union_tag_not_found", "union_tag_invalid"}
 
 #: pydantic's error types for a value where a section (a nested model) belongs.
 _SECTION_TYPES = {"model_type", "model_attributes_type"}
@@ -435,8 +535,8 @@ def _walked(
             fields.append((annotation, str(part)))
             info = annotation.model_fields.get(str(part))
             annotation = None if info is None else info.annotation
-        elif get_origin(annotation) in (list, tuple) and isinstance(part, int):
-            annotation = get_args(annotation)[0]
+        elif isinstance(part, int):
+            annotation = _list_items(annotation)  # a list's item, the list optional or not
         else:
             annotation = None
     return path, fields
@@ -486,6 +586,12 @@ def validation_problems(
         if section is not None:
             lines.append(_problem(".".join(loc), f" = none: {section}"))
             continue
+        kinds = None
+        if problem["type"] in _TAG_TYPES and fields and fields[-1][1] == loc[-1]:
+            kinds = section_kinds(*fields[-1])
+        if kinds is not None:
+            lines.append(_kind_problem(".".join(loc), *kinds, problem))
+            continue
         if problem["type"] in (CLAIM_CONSTRAINT, FIELD_CONSTRAINT):
             path = ".".join([*loc, ctx["path"]])
             claim = f" (claim {ctx['claim']})" if "claim" in ctx else ""
@@ -512,6 +618,19 @@ def validation_problems(
         given = "" if quiet else f" = {_given(problem['input'])}"
         lines.append(_problem(path, f"{given}: {message}"))
     return lines
+
+
+def _kind_problem(
+    path: str, key: str, kinds: tuple[str, ...], problem: ErrorDetails
+) -> dict[str, str]:
+    """The problem of a section whose `key` (its kind, one of `kinds`) is left out or none of
+    them: pydantic's "Unable to extract tag using discriminator" named no field a file has."""
+    allowed = ", ".join(kinds)
+    if problem["type"] == "union_tag_not_found":
+        why = f"it says which kind of section {path} is (each kind takes its own fields)"
+        return _problem(f"{path}.{key}", f" = none: required, one of {allowed}: {why}")
+    given = _given(problem.get("ctx", {}).get("tag"))
+    return _problem(f"{path}.{key}", f" = {given}: must be one of {allowed}")
 
 
 def _problem(path: str, rest: str) -> dict[str, str]:

@@ -68,10 +68,11 @@ class FieldFacts:
 
     def requirement(self) -> str:
         """Whether a recipe must give the field: "required", "required with support film;
-        left out otherwise", "optional (null or left out: not done)", or "" (a default)."""
+        left out otherwise" (`NeededWhen`), "optional (null or left out: not done)", or "" (a
+        default)."""
         if self.needed_when is not None:
             when = self.needed_when.when
-            return f"required {when}; left out otherwise" if when else "required"
+            return f"required {when}; {self.needed_when.otherwise}" if when else "required"
         if self.optional_section:
             return "optional (null or left out: not done)"
         return "required" if self.required else ""
@@ -211,6 +212,19 @@ def _sections(annotation: Any) -> tuple[type[BaseModel], ...]:
     members = tuple(map(unwrapped, get_args(annotation) if union else (annotation,)))
     models = tuple(m for m in members if isinstance(m, type) and issubclass(m, BaseModel))
     return models if len(models) == len(members) else ()
+
+
+def section_kinds(model: type[BaseModel], name: str) -> tuple[str, tuple[str, ...]] | None:
+    """The key that says which kind of section field `name` of `model` holds, and the values
+    it takes, for a choice of sections told apart by a key (`cleaning`: `method`, plasma or
+    laser); None for any other field."""
+    info = model.model_fields.get(name)
+    if info is None or not isinstance(info.discriminator, str):
+        return None
+    key = info.discriminator
+    sections = _sections(_without_none(info.annotation)[0])
+    values = (get_args(section.model_fields[key].annotation) for section in sections)
+    return key, tuple(str(value) for kind in values for value in kind)
 
 
 def discriminator_of(section: type[BaseModel]) -> tuple[str, str] | None:

@@ -9,12 +9,20 @@ and, uncommented as it is, validates to the reference recipe itself.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from pydantic import BaseModel
 
 from .method import Method
-from .recipe_fields import FieldFacts, discriminator_of, fields_of, scalar_text, section_doc
+from .recipe_fields import (
+    FieldFacts,
+    discriminator_of,
+    fields_of,
+    scalar_text,
+    section_doc,
+    section_kinds,
+)
 
 INDENT = "  "
 
@@ -45,9 +53,11 @@ def _write_fields(
     depth: int,
     commented: bool,
     first_prefix: str = "",
+    kind_key: str | None = None,
 ) -> None:
-    """Write `model`'s fields; `values` None writes placeholders, commented out."""
-    for position, facts in enumerate(fields_of(model)):
+    """Write `model`'s fields; `values` None writes placeholders, commented out; `kind_key`:
+    the key that tells the members of a choice of sections apart, when `model` is one."""
+    for position, facts in enumerate(_member_fields(model, kind_key)):
         pad = INDENT * depth
         if position == 0 and first_prefix:
             pad = INDENT * (depth - 1) + first_prefix
@@ -66,12 +76,13 @@ def _write_fields(
                 _write_fields(lines, section, item, depth + 2, commented or item is None, "- ")
             continue
         chosen = _member_for(facts.sections, value) if given and value is not None else None
+        key = _kind_key(model, facts.name)
         if chosen is None:
             absent = "null" if given else ""
             lines.append(f"{mark}{pad}{facts.name}: {absent}  # {describe(facts)}".rstrip())
         else:
             lines.append(f"{mark}{pad}{facts.name}:  # {describe(facts)}")
-            _write_fields(lines, chosen, value, depth + 1, commented)
+            _write_fields(lines, chosen, value, depth + 1, commented, kind_key=key)
         for other in facts.sections:
             if other is chosen:
                 continue
@@ -81,7 +92,24 @@ def _write_fields(
                 lines.append(f"{INDENT * (depth + 1)}# optional: {section_doc(other)}")
             if chosen is not None:
                 lines.append(f"# {pad}{facts.name}:")
-            _write_fields(lines, other, None, depth + 1, commented=True)
+            _write_fields(lines, other, None, depth + 1, commented=True, kind_key=key)
+
+
+def _kind_key(model: type[BaseModel], name: str) -> str | None:
+    """The key that tells apart the kinds of section field `name` of `model` takes (None: the
+    field is no such choice)."""
+    kinds = section_kinds(model, name)
+    return None if kinds is None else kinds[0]
+
+
+def _member_fields(model: type[BaseModel], kind_key: str | None) -> list[FieldFacts]:
+    """`fields_of(model)`, its `kind_key` required whatever its default: a member of a choice
+    of sections is told by that key, which a recipe must give (a seed's `process` defaults to
+    deposition where it is the only kind, and is refused left out of `wiring.seed`)."""
+    return [
+        replace(facts, required=True, default=None) if facts.name == kind_key else facts
+        for facts in fields_of(model)
+    ]
 
 
 def _member_for(sections: tuple[type[BaseModel], ...], value: Any) -> type[BaseModel]:
@@ -96,7 +124,7 @@ def _member_for(sections: tuple[type[BaseModel], ...], value: Any) -> type[BaseM
 
 
 def _placeholder(facts: FieldFacts) -> str:
-    if not facts.required:
+    if not facts.required and facts.needed_when is None:
         return facts.default_text()
     if len(facts.choices) == 1:  # the selector of a member of a choice of sections
         return facts.choices[0]
@@ -189,8 +217,10 @@ def field_reference(method: Method) -> list[dict[str, Any]]:
     return rows
 
 
-def _reference(rows: list[dict[str, Any]], model: type[BaseModel], prefix: str) -> None:
-    for facts in fields_of(model):
+def _reference(
+    rows: list[dict[str, Any]], model: type[BaseModel], prefix: str, kind_key: str | None = None
+) -> None:
+    for facts in _member_fields(model, kind_key):
         path = prefix + facts.name
         rows.append(
             {
@@ -207,4 +237,4 @@ def _reference(rows: list[dict[str, Any]], model: type[BaseModel], prefix: str) 
         for section in facts.sections:
             selector = discriminator_of(section) if len(facts.sections) > 1 else None
             when = f"[{selector[0]}: {selector[1]}]" if selector else ""
-            _reference(rows, section, f"{path}{when}{listed}")
+            _reference(rows, section, f"{path}{when}{listed}", _kind_key(model, facts.name))

@@ -50,12 +50,14 @@ class AtLeastFor:
 
 @dataclass(frozen=True)
 class NeededWhen:
-    """Recipe field metadata: an optional section a recipe needs `when` it holds (`with
-    support film`; "": always): the recipe that uses it refuses it left out or null then,
-    saying what it takes (a seed etch's least dips), which pydantic's bare "Field required"
-    could not. Where the recipe is explained the field reads required (when), not optional."""
+    """Recipe field metadata: an optional section or setting a recipe needs `when` it holds
+    (`with support film`, `to sputter`; "": always): the recipe that uses it refuses it left
+    out or null then, saying what it takes (a seed etch's least dips), which pydantic's bare
+    "Field required" could not. Where the recipe is explained the field reads required (when),
+    not optional, and `otherwise` what it is where it is not needed."""
 
     when: str = ""
+    otherwise: str = "left out otherwise"
 
 
 @dataclass(frozen=True)

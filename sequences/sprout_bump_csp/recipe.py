@@ -11,6 +11,8 @@ from typing import Annotated, ClassVar, Literal, Protocol, Self
 from pydantic import AfterValidator, Field
 
 from packline.drivers.roles.deposition import (
+    NEEDED_SETTINGS,
+    STEP_SETTINGS,
     DepositionRecipe,
     DepositionStep,
     Material,
@@ -35,6 +37,7 @@ from packline.sequences.engine import (
     field_problem,
     recipe_check,
 )
+from packline.sequences.engine.recipe_fields import unit_of
 from packline.sequences.engine.recipe_meta import tool_range
 from packline.units import Unit
 
@@ -119,17 +122,33 @@ class SeedStep(Recipe):
 
     A step with `thickness_nm` ends when the crystal monitor reads it and `time_s` is its time
     limit; sputtering sets `power_w`, `pressure_mtorr` and an Ar `flow_sccm`, evaporation
-    `rate_nm_s`.
+    `rate_nm_s`, and a setting its method does not take is left out (`NEEDED_SETTINGS`).
     """
 
     method: Method
     material: Material
     time_s: Annotated[float, Unit("s"), Feeds("deposition", "time_s")]
-    thickness_nm: Annotated[float, Unit("nm"), Feeds("deposition", "thickness_nm")] = 0.0
-    power_w: Annotated[float, Unit("W"), Feeds("deposition", "power_w")] = 0.0
-    rate_nm_s: Annotated[float, Unit("nm/s"), Feeds("deposition", "rate_nm_s")] = 0.0
-    pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")] = 0.0
-    flow_sccm: Annotated[float, Unit("sccm"), Feeds("deposition", "flow_sccm")] = 0.0
+    #: where the crystal monitor ends the step
+    thickness_nm: Annotated[
+        Annotated[float, Unit("nm"), Feeds("deposition", "thickness_nm")] | None,
+        NeededWhen("to sputter", "optional to evaporate (left out: its rate for its time)"),
+    ] = None
+    power_w: Annotated[
+        Annotated[float, Unit("W"), Feeds("deposition", "power_w")] | None,
+        NeededWhen("to sputter"),
+    ] = None
+    rate_nm_s: Annotated[
+        Annotated[float, Unit("nm/s"), Feeds("deposition", "rate_nm_s")] | None,
+        NeededWhen("to evaporate"),
+    ] = None
+    pressure_mtorr: Annotated[
+        Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")] | None,
+        NeededWhen("to sputter"),
+    ] = None
+    flow_sccm: Annotated[
+        Annotated[float, Unit("sccm"), Feeds("deposition", "flow_sccm")] | None,
+        NeededWhen("to sputter"),
+    ] = None
 
     @recipe_check
     def _a_metal_by_sputter_or_evaporation(self) -> Self:
@@ -140,10 +159,26 @@ class SeedStep(Recipe):
                 f"{self.method.value} of {self.material.value}",
                 "the thin metal film is a metal, sputtered or evaporated",
             )
-        problem = self.step().mismatch()
-        if problem is not None:
-            raise ValueError(problem)
         return self
+
+    @recipe_check
+    def _the_settings_of_its_method(self) -> Self:
+        """Each setting the step's method needs, given above 0, and none it does not take
+        (each on its own)."""
+        needed = NEEDED_SETTINGS[self.method]
+        every_problem(
+            functools.partial(self._require_setting, name, name in needed) for name in STEP_SETTINGS
+        )
+        return self
+
+    def _require_setting(self, name: str, needed: bool) -> None:
+        value: float | None = getattr(self, name)
+        unit = unit_of(SeedStep, name)
+        given = "none" if value is None else f"{value:g} {unit}"
+        if needed and not value:
+            raise field_problem(name, given, f"required to {self.method.value}, above 0 {unit}")
+        if value and not needed:
+            raise field_problem(name, given, f"{self.method.value} takes none: leave it out")
 
     def laid_nm(self) -> float | None:
         """The film the step lays: its `thickness_nm` (the crystal's end point), or an
@@ -152,7 +187,7 @@ class SeedStep(Recipe):
         if self.thickness_nm:
             return self.thickness_nm
         if self.method is Method.EVAPORATE:
-            return self.rate_nm_s * self.time_s
+            return (self.rate_nm_s or 0.0) * self.time_s
         return None
 
     def step(self) -> DepositionStep:
@@ -160,12 +195,12 @@ class SeedStep(Recipe):
             method=self.method,
             material=self.material,
             time_s=self.time_s,
-            thickness_nm=self.thickness_nm,
-            power_w=self.power_w,
-            rate_nm_s=self.rate_nm_s,
-            pressure_mtorr=self.pressure_mtorr,
+            thickness_nm=self.thickness_nm or 0.0,
+            power_w=self.power_w or 0.0,
+            rate_nm_s=self.rate_nm_s or 0.0,
+            pressure_mtorr=self.pressure_mtorr or 0.0,
             gas=ProcessGas.AR if self.method is Method.SPUTTER else ProcessGas.NONE,
-            flow_sccm=self.flow_sccm,
+            flow_sccm=self.flow_sccm or 0.0,
         )
 
 
@@ -192,20 +227,25 @@ class SeedRecipe(Recipe):
 
     @recipe_check
     def _every_film_of_a_known_thickness(self) -> Self:
-        for index, step in enumerate(self.steps):
-            if step.laid_nm() is None:
-                given = "thickness_nm" in step.model_fields_set  # 0 nm: run for the time
-                raise claim_violation(
-                    self.films_claim,
-                    f"steps.{index}.thickness_nm",
-                    f"{step.thickness_nm:g} nm" if given else "none",
-                    f"the seed's {step.material.value} is etched off between the patterns "
-                    "after the plating, and the etch is checked against its thickness: a "
-                    "sputter run for its time lays what the chamber's rate gives, unknown "
-                    "before the run; give the thickness (above 0 nm) the crystal ends the "
-                    "step at",
-                )
+        """Each film's thickness known before the run (each film on its own)."""
+        every_problem(
+            functools.partial(self._require_known_thickness, index, step)
+            for index, step in enumerate(self.steps)
+        )
         return self
+
+    def _require_known_thickness(self, index: int, step: SeedStep) -> None:
+        if step.laid_nm() is None:
+            raise claim_violation(
+                self.films_claim,
+                f"steps.{index}.thickness_nm",
+                "none" if step.thickness_nm is None else f"{step.thickness_nm:g} nm",
+                f"the seed's {step.material.value} is etched off between the patterns "
+                "after the plating, and the etch is checked against its thickness: a "
+                "sputter run for its time lays what the chamber's rate gives, unknown "
+                "before the run; give the thickness (above 0 nm) the crystal ends the "
+                "step at",
+            )
 
     @recipe_check
     def _every_film_etched_by_a_tank(self) -> Self:
@@ -431,7 +471,7 @@ class TerminalsRecipe(SolderBallRecipe):
     liquidus_claim = "001:3"
 
     #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
-    #: opened around them by the litho cell (None: no solder resist)
+    #: opened around them by the litho cell
     solder_resist: SolderResistRecipe | None = None
 
     @recipe_check
@@ -475,23 +515,23 @@ class SproutBumpRecipe(Recipe):
     resin: ResinRecipe
     #: what carries the resin sheet: a film peeled after lamination (001:7), or a metal film
     #: that stays, the tips pressed into it, and is patterned into the wiring (001:10-12)
-    support: SupportKind = SupportKind.FILM
-    #: the metal-film support's foil (with `support: metal-film` only, in the laminator's
-    #: 0.1 um steps): the wiring's metal once laminated, etched off between the patterns
-    #: (001:10-11); 001:10 sets no thickness
-    foil_thickness_um: (
-        Annotated[float, Unit("um"), Feeds("laminator", "foil_thickness_um"), Field(gt=0)] | None
-    ) = None
+    support: SupportKind
+    #: the metal-film support's foil (in the laminator's 0.1 um steps): the wiring's metal
+    #: once laminated, etched off between the patterns (001:10-11); 001:10 sets no thickness
+    foil_thickness_um: Annotated[
+        Annotated[float, Unit("um"), Feeds("laminator", "foil_thickness_um"), Field(gt=0)] | None,
+        NeededWhen("with support metal-film"),
+    ] = None
     #: claim 001:13: the resin layer at least 50 um thick
     thick_resin: bool = False
     wiring: WiringRecipe
     #: 001:14-17: wiring arrangements stacked on the first, lowest first (one: claim 14's
-    #: second arrangement; two or more: claim 16's intermediate and uppermost ones; None or
-    #: empty: claim 1's single arrangement)
+    #: second arrangement; two or more: claim 16's intermediate and uppermost ones; none:
+    #: claim 1's single arrangement)
     upper_levels: Annotated[list[LevelRecipe], Field(max_length=MAX_UPPER_LEVELS)] | None = None
-    #: claims 001:1d, 001:3: solder balls on the (uppermost) wiring, reflowed (None: none)
+    #: claims 001:1d, 001:3: solder balls on the (uppermost) wiring, reflowed
     terminals: TerminalsRecipe | None = None
-    #: claim 001:2: dice the wafer into separate packages (None: leave the wafer whole)
+    #: claim 001:2: dice the wafer into separate packages
     dicing: DicingStep | None = None
 
     @recipe_check

@@ -479,3 +479,32 @@ def test_mounting_an_undiced_wafer_is_refused_naming_003_24(
         f"recipe file {recipe_file}: dicing = none: chips are mounted once the wafer is cut "
         "into them: give a dicing section (claim 003:24)"
     ) in capsys.readouterr().err
+
+
+def test_a_solder_layer_plated_thinner_than_its_minimum_is_refused_naming_003_19(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The layer's plating below its `min_thickness_um` named no claim: the layer of another
+    solder on every tip, at least that thick, is what the claim check holds to 003:19."""
+    recipe = reference_recipe(SOLDER)
+    recipe["solder_layer"]["plating"]["thickness_um"] = "5 um"
+    assert main(["validate", "bump-seal-clean", "--recipe", str(write_recipe(tmp_path, recipe))])
+    assert capsys.readouterr().err.endswith(
+        ": solder_layer.plating.thickness_um = 5 um: below min_thickness_um = 8 um: the plating "
+        "cannot give the deposit it needs (claim 003:19)\n"
+    )
+
+
+def test_a_laser_clean_with_a_gas_jet_has_suction_unless_it_is_turned_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`suction` defaulted to false, which 003:18 refuses beside a gas jet: left out it is on,
+    and turned off it is refused as before."""
+    recipe = reference_recipe("bump-seal-clean-laser.yaml")
+    del recipe["cleaning"]["suction"]
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", "bump-seal-clean", "--recipe", str(path)]) == 0
+    capsys.readouterr()
+    recipe["cleaning"]["suction"] = False
+    assert main(["validate", "bump-seal-clean", "--recipe", str(write_recipe(tmp_path, recipe))])
+    assert "cleaning.suction = false: a gas jet peels" in capsys.readouterr().err

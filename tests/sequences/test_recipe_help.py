@@ -211,3 +211,35 @@ def test_the_foils_range_is_the_one_validate_enforces():
     recipe["foil_thickness_um"] = "0 um"
     with pytest.raises(RecipeError, match=r"foil_thickness_um = '0 um': must be above 0 um"):
         read_recipe_text(method.recipe_model, yaml.safe_dump(recipe), "t")
+
+
+@pytest.mark.parametrize("name", ["sprout-bump-csp", "bump-seal-clean"])
+def test_an_optional_section_says_what_leaving_it_out_means_once(
+    name: str, capsys: pytest.CaptureFixture[str]
+):
+    """The template read `dicing:  # claim 001:2: dice ... (None: leave the wafer whole);
+    optional (null or left out: not done)`: two statements of one fact, the first in Python's
+    word for YAML's null. The requirement says it, once."""
+    assert main(["recipe", "template", name]) == 0
+    template = capsys.readouterr().out
+    optional = [line for line in template.splitlines() if "optional (null or left out" in line]
+    assert optional
+    assert [line for line in template.splitlines() if "None" in line] == []
+
+
+def test_the_key_of_a_choice_of_sections_reads_required_wherever_it_chooses(
+    capsys: pytest.CaptureFixture[str],
+):
+    """A seed's `process` defaults to deposition (where it is the only kind of seed, as in
+    two-process-via), but `wiring.seed` is a choice the key tells apart, and validate refuses
+    it left out: the template and `packline methods` read it required there, not `default
+    deposition`."""
+    assert main(["recipe", "template", "sprout-bump-csp"]) == 0
+    template = capsys.readouterr().out
+    seeds = [line for line in template.splitlines() if line.strip("# ").startswith("process:")]
+    assert seeds
+    assert all(line.endswith("  # required") for line in seeds), seeds
+    (method,) = [m for m in all_methods() if m.name == "sprout-bump-csp"]
+    rows = [r for r in field_reference(method) if r["path"].endswith("].process")]
+    assert rows
+    assert {row["default"] for row in rows} == {"required"}, rows

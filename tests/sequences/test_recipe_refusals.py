@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from packline.cli import main
 from packline.sequences.engine import Method, Recipe, RecipeError, all_methods, read_recipe_text
+from packline.sequences.engine.recipe_fields import discriminator_of, fields_of, section_kinds
 from packline.sequences.engine.recipe_meta import unwrapped
 
 from .helpers import RECIPES, reference_recipe, refusal, write_recipe
@@ -347,3 +348,202 @@ def test_a_seed_etch_by_its_former_name_reads_renamed_in_every_method(old: str, 
     assert error.endswith(
         f"}}: renamed {new} (the same setting under its new name): write {new}"
     ), error
+
+
+def _with_models(
+    model: type[BaseModel], data: dict, path: tuple[str | int, ...] = ()
+) -> Iterator[tuple[type[BaseModel], dict, tuple[str | int, ...]]]:
+    """The recipe `data` of `model` and each section in it, nested ones and those in lists
+    too, with the model it is of (the chosen member of a choice of sections) and its path."""
+    yield model, data, path
+    for name, value in data.items():
+        info = model.model_fields.get(name)
+        if info is None:
+            continue
+        annotation = unwrapped(info.annotation)
+        members = [unwrapped(a) for a in typing.get_args(annotation) if a is not type(None)]
+        listed = members[0] if len(members) == 1 else annotation  # `list[X] | None`, or not
+        if typing.get_origin(listed) is list:
+            members = [unwrapped(typing.get_args(listed)[0])]
+        items = enumerate(value) if isinstance(value, list) else [(None, value)]
+        for index, item in items:
+            if not isinstance(item, dict):
+                continue
+            chosen = [
+                m
+                for m in members or [annotation]
+                if isinstance(m, type)
+                and issubclass(m, BaseModel)
+                and all(
+                    item.get(key, kind) == kind for key, kind in [discriminator_of(m) or ("", "")]
+                )
+            ]
+            where = (*path, name) if index is None else (*path, name, index)
+            if chosen:
+                yield from _with_models(chosen[0], item, where)
+
+
+def _kinds_keys(
+    model: type[BaseModel], data: dict
+) -> Iterator[tuple[tuple[str | int, ...], str, tuple[str, ...]]]:
+    """Each section of the recipe `data` of `model` that is one of a choice of sections told
+    apart by a key: its path, the key and the kinds (`cleaning`, `method`, plasma or laser)."""
+    for owner, section, path in _with_models(model, data):
+        for name, value in section.items():
+            kinds = section_kinds(owner, name)
+            if kinds is not None and isinstance(value, dict):
+                yield (*path, name), *kinds
+
+
+#: The shipped recipes with a section of a choice told apart by a key.
+WITH_KINDS = [
+    (method, name)
+    for method, name in SHIPPED
+    if any(_kinds_keys(method.recipe_model, reference_recipe(name)))
+]
+
+
+@pytest.mark.parametrize(("method", "name"), WITH_KINDS, ids=[name for _, name in WITH_KINDS])
+def test_a_sections_kind_left_out_or_unknown_is_refused_naming_its_key_and_the_kinds(
+    method: Method, name: str
+):
+    """The key that says which kind of section a section is (`cleaning.method`,
+    `wiring.seed.process`, `first.process`) left out read pydantic's `wiring.seed: Unable to
+    extract tag using discriminator 'process'`: it names the key at its whole path and the
+    kinds there are; a kind no member has, likewise."""
+    recipe = reference_recipe(name)
+    for path, key, kinds in _kinds_keys(method.recipe_model, recipe):
+        where = ".".join(map(str, (*path, key)))
+        for given, expected in (
+            (None, f"recipe: {where} = none: required, one of {', '.join(kinds)}: it says "),
+            ("no-such-kind", f"recipe: {where} = 'no-such-kind': must be one of "),
+        ):
+            spoilt = copy.deepcopy(recipe)
+            section = functools.reduce(operator.getitem, path, spoilt)
+            if given is None:
+                del section[key]
+            else:
+                section[key] = given
+            error = _refusal(method, spoilt) or ""
+            assert any(line.startswith(expected) for line in error.splitlines()), error
+            assert "discriminator" not in error, error
+
+
+def test_a_seed_and_a_cleaning_left_without_their_kind_read_so_on_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`packline validate` of sprout-bump-csp without `wiring.seed.process`, and of
+    bump-seal-clean without `cleaning.method`: the key, at its path, and the kinds."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    del recipe["wiring"]["seed"]["process"]
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
+        ": wiring.seed.process = none: required, one of deposition, electroless: it says "
+        "which kind of section wiring.seed is (each kind takes its own fields)\n"
+    )
+    recipe = reference_recipe("bump-seal-clean-laser.yaml")
+    del recipe["cleaning"]["method"]
+    assert refusal(capsys, tmp_path, "bump-seal-clean", recipe).endswith(
+        ": cleaning.method = none: required, one of plasma, laser: it says which kind of "
+        "section cleaning is (each kind takes its own fields)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("method", "name", "changes", "expected"),
+    [
+        # bump-seal-clean's solder bumps (a choice of sections) refused for their reflow hid
+        # the plated area the solder layer states for a count of bumps they no longer make
+        (
+            "bump-seal-clean",
+            "bump-seal-clean-solder-plated.yaml",
+            {
+                ("bumps", "balls_per_unit"): 16,
+                ("bumps", "reflow", "peak_c"): "300 degC",
+                ("solder_layer", "plating", "plated_area_cm2"): "0.321 cm^2",
+            },
+            ["bumps.reflow.peak_c = 300 degC", "solder_layer.plating.plated_area_cm2 = 0.321"],
+        ),
+        # two-process-via's terminals refused for their reflow hid their count of balls
+        (
+            "two-process-via",
+            "two-process-via.yaml",
+            {("terminals", "balls_per_unit"): 16, ("terminals", "reflow", "peak_c"): "210 degC"},
+            ["terminals.reflow.peak_c = 210 degC", "terminals.balls_per_unit = 16"],
+        ),
+    ],
+)
+def test_a_balls_section_refused_for_its_reflow_has_its_other_fields_checked(
+    method: str,
+    name: str,
+    changes: dict[tuple[str, ...], object],
+    expected: list[str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+):
+    """A section one of its own checks refused (the reflow's peak below the balls' liquidus)
+    is no longer left out whole for the checks of the recipe around it: the field the refusal
+    names is, and a check reading its other fields (`balls_per_unit`) runs (decision 0057)."""
+    recipe = reference_recipe(name)
+    for (*parents, key), value in changes.items():
+        functools.reduce(operator.getitem, parents, recipe)[key] = value
+    lines = refusal(capsys, tmp_path, method, recipe).splitlines()
+    assert [next((x for x in lines if f": {field}" in x), "") != "" for field in expected] == [
+        True
+    ] * len(expected), lines
+    assert len(lines) == len(expected), lines
+
+
+def test_a_list_items_problems_do_not_hide_the_lists_checks():
+    """Each seed film left without its settings and its thickness: every setting of every film
+    and every film's thickness at once (one film's refusal left the list out whole, and the
+    thickness for the next round)."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    for step in recipe["wiring"]["seed"]["steps"]:
+        for key in ("power_w", "pressure_mtorr", "flow_sccm", "thickness_nm"):
+            del step[key]
+    (method,) = [m for m in METHODS if m.name == "sprout-bump-csp"]
+    lines = (_refusal(method, recipe) or "").splitlines()
+    assert sorted(line.split(": ")[1].split(" = ")[0] for line in lines) == sorted(
+        f"wiring.seed.steps.{index}.{key}"
+        for index in (0, 1)
+        for key in ("power_w", "pressure_mtorr", "flow_sccm", "thickness_nm")
+    ), lines
+
+
+def _defaulted(model: type[BaseModel], data: dict) -> Iterator[tuple[str | int, ...]]:
+    """The path of each field the recipe `data` of `model` gives that has a default, which a
+    recipe may leave out (not a section, not one a choice of sections is told apart by)."""
+    for owner, section, path in _with_models(model, data):
+        for facts in fields_of(owner):
+            selector = facts.kind == "one of" and len(facts.choices) == 1
+            defaulted = not (facts.required or facts.sections or facts.needed_when or selector)
+            if defaulted and facts.name in section:
+                yield (*path, facts.name)
+
+
+def _leaving_out_defaults_refused(method: Method, name: str) -> list[str]:
+    """Each field of shipped recipe `name` that has a default, left out: the refusals."""
+    recipe = reference_recipe(name)
+    refused = []
+    for path in _defaulted(method.recipe_model, recipe):
+        spoilt = copy.deepcopy(recipe)
+        *parents, key = path
+        del functools.reduce(operator.getitem, parents, spoilt)[key]
+        error = _refusal(method, spoilt)
+        if error is not None:
+            refused.append(f"{'.'.join(map(str, path))} left out: {error}")
+    return refused
+
+
+#: The shipped recipes of sprout-bump-csp and bump-seal-clean.
+OWN_DEFAULTS = [(m, n) for m, n in SHIPPED if m.name in ("sprout-bump-csp", "bump-seal-clean")]
+
+
+@pytest.mark.parametrize(("method", "name"), OWN_DEFAULTS, ids=[n for _, n in OWN_DEFAULTS])
+def test_every_field_a_recipe_leaves_to_its_default_validates(method: Method, name: str):
+    """The template and `packline methods` never show a default validate refuses: each field of
+    a shipped recipe that has a default, left out, validates. A seed film's `power_w`,
+    `pressure_mtorr` and `flow_sccm` defaulted to 0 (refused to sputter), a laser's `suction`
+    to false (refused with a gas jet, 003:18), sprout-bump-csp's `support` to film (refused
+    with a foil, 001:7): now they are required where needed, or default to what validates."""
+    assert not _leaving_out_defaults_refused(method, name)

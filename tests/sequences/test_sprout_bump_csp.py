@@ -934,3 +934,39 @@ def test_a_refusals_figures_add_up_as_given(variant: str):
                     assert round(off + left, 3) == round(held + foil, 3), match[0]
                     found += 1
     assert found > 20, "the sweep tests nothing"
+
+
+def test_a_seed_films_settings_of_its_method_are_required_and_no_others(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A sputter step without its power, pressure and flow read `wiring.seed.steps.0: sputter
+    needs power_w above 0`, the first only, as the template's `default 0 W` led a user to
+    leave them out: each is refused at its path; an evaporation given a sputter's power, and
+    without its rate, likewise."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    first, second = recipe["wiring"]["seed"]["steps"]
+    for key in ("power_w", "pressure_mtorr", "flow_sccm"):
+        del first[key]
+    second.update(method="evaporate", thickness_nm="300 nm")
+    del second["pressure_mtorr"], second["flow_sccm"]
+    lines = refusal(capsys, tmp_path, "sprout-bump-csp", recipe).splitlines()
+    assert [line.removeprefix("packline: error: ").split(": ", 1)[1] for line in lines] == [
+        "wiring.seed.steps.0.power_w = none: required to sputter, above 0 W",
+        "wiring.seed.steps.0.pressure_mtorr = none: required to sputter, above 0 mTorr",
+        "wiring.seed.steps.0.flow_sccm = none: required to sputter, above 0 sccm",
+        "wiring.seed.steps.1.power_w = 1000 W: evaporate takes none: leave it out",
+        "wiring.seed.steps.1.rate_nm_s = none: required to evaporate, above 0 nm/s",
+    ]
+
+
+def test_a_foil_without_its_support_is_refused_as_the_support_left_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`support` defaulted to film, so a recipe giving the metal support's foil without it
+    was refused for a foil on a film (001:7) it never asked for: the support has no default,
+    and the recipe that leaves it out is refused for that alone."""
+    recipe = reference_recipe(METAL_SUPPORT)
+    del recipe["support"]
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
+        ": support: Field required\n"
+    )
