@@ -234,9 +234,11 @@ class SimGrinder(ScpiSimTool):
         count(self.short("wafer_load"), arguments, 2)
         wafer_id, side = arguments
         if not is_wafer_id(wafer_id):
-            raise ScpiError(-224, f"wafer id {wafer_id} is not 1-16 printable characters")
+            raise ScpiError(
+                -224, f"wafer id {wafer_id} is not 1-16 printable characters", parameter=0
+            )
         if side.upper() not in GrindSide.__members__:
-            raise ScpiError(-224, f"side {side} is not FRONT or BACK")
+            raise ScpiError(-224, f"side {side} is not FRONT or BACK", parameter=1)
         self._require_not_running(self.short("wafer_load"))
         if self.alarms:
             raise ScpiError(202, ",".join(sorted(self.alarms)))

@@ -201,7 +201,9 @@ class SimWireBonder(HostLinkTool):
     def _select_add(self, sites: np.ndarray) -> str:
         count = self._require_wafer().geometry.site_count
         if sites[-1] >= count:
-            raise HostRefused("BAD_SITE", f"site {sites[-1]} not on the map (0-{count - 1})")
+            raise HostRefused(
+                "BAD_SITE", f"site {sites[-1]} not on the map (0-{count - 1})", argument=0
+            )
         if self.selection is None:
             self.selection = np.zeros(count, bool)
         self.selection[sites] = True
@@ -257,12 +259,13 @@ class SimWireBonder(HostLinkTool):
 
     def _heights(self, first: int, count: int) -> str:
         if not 1 <= count <= HEIGHT_CHUNK:
-            raise HostRefused("OUT_OF_RANGE", f"count {count} outside 1-{HEIGHT_CHUNK}")
+            raise HostRefused("OUT_OF_RANGE", f"count {count} outside 1-{HEIGHT_CHUNK}", argument=1)
         heights = self._require_wafer().bumps.height_um
         if first + count > heights.size:
             raise HostRefused(
                 "BAD_SITE",
                 f"sites {first}-{first + count - 1} not on the map (0-{heights.size - 1})",
+                argument=0,
             )
         return f"{first} " + ",".join(f"{h:.1f}" for h in heights[first : first + count].tolist())
 

@@ -27,6 +27,7 @@ A dictionary::
       WIRE_BREAK: {id: 4001}       # the role's alarm code (the kind's spec) -> ALID
     remote_commands:
       load: {rcmd: LOAD, parameters: {wafer_id: {name: WAFERID, format: A}}}
+      start: {rcmd: START, parameters: {stack_count: {name: STACK, format: U1, unit: studs}}}
     trace: {max_traces: 4, max_variables: 16, min_period_s: 0.1}   # S2F23 trace data
     process_jobs: {command: start, ended: run_ended, material: wafer_id,   # E40 (S16)
       state_changed: process_job_state_changed, max_jobs: 4}
@@ -265,13 +266,14 @@ def dictionary_tables(dictionary: GemDictionary) -> dict[str, str]:
             ),
         ),
         "remote-commands": table(
-            ("RCMD", "name", "parameters (CPNAME format)", "meaning"),
+            ("RCMD", "name", "parameters (CPNAME format, unit)", "meaning"),
             (
                 (
                     f"`{c.rcmd}`",
                     f"`{name}`",
                     ", ".join(
                         f"`{p.name}` {p.format}{' array' if p.array else ''}"
+                        + (f" in {p.unit}" if p.unit else "")
                         for p in c.parameters.values()
                     ),
                     c.doc,

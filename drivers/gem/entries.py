@@ -166,10 +166,12 @@ class AlarmEntry(_Entry):
 
 
 class Parameter(_Entry):
-    """A remote command parameter: its CPNAME and how its value goes on the wire."""
+    """A remote command parameter: its CPNAME, how its value goes on the wire and the unit of
+    that value (its page states it; empty for an id, an index, a word or a flag)."""
 
     name: str
     format: str = "A"
+    unit: str = ""
     scale: float = 1.0
     values: dict[int | str, str] | None = None
     array: bool = False
@@ -178,7 +180,12 @@ class Parameter(_Entry):
     def variable(self) -> Variable:
         """The parameter's value rules, as a variable's."""
         return Variable(
-            id=self.name, format=self.format, scale=self.scale, values=self.values, array=self.array
+            id=self.name,
+            format=self.format,
+            unit=self.unit,
+            scale=self.scale,
+            values=self.values,
+            array=self.array,
         )
 
 

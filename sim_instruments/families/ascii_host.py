@@ -50,12 +50,15 @@ Handler = Callable[..., str]
 
 
 class HostRefused(Exception):
-    """A command the tool refuses: `name` is the refusal's name in the spec (`WRONG_STATE`)."""
+    """A command the tool refuses: `name` is the refusal's name in the spec (`WRONG_STATE`);
+    `argument`, the position of the argument it blames (0 the first after the command words),
+    when it blames one (a GEM face names the remote command parameter that carried it)."""
 
-    def __init__(self, name: str, text: str) -> None:
+    def __init__(self, name: str, text: str, *, argument: int | None = None) -> None:
         super().__init__(text)
         self.name = name
         self.text = text
+        self.argument = argument
 
 
 def wait_seconds(word: str) -> float:
@@ -236,21 +239,25 @@ class HostLinkTool(SimulatedTool):
             )
         setpoints = self.spec.setpoint_by_name
         values: list[Any] = []
-        try:
-            for name, word in zip(names, arguments, strict=True):
-                setpoint = setpoints.get(name)
+        for position, (name, word) in enumerate(zip(names, arguments, strict=True)):
+            setpoint = setpoints.get(name)
+            try:
                 if isinstance(setpoint, HostSetpoint):
                     values.append(setpoint.decode(word))
                 elif name in WAIT_ARGUMENTS:
                     values.append(WAIT_ARGUMENTS[name](word))
                 else:
                     values.append(self.parsers[name](word))
-        except ValueError as error:
-            raise HostRefused("BAD_ARGUMENT", f"{command.name}: {error}") from None
-        for name, word in zip(names, arguments, strict=True):
+            except ValueError as error:
+                raise HostRefused(
+                    "BAD_ARGUMENT", f"{command.name}: {error}", argument=position
+                ) from None
+        for position, (name, word) in enumerate(zip(names, arguments, strict=True)):
             setpoint = setpoints.get(name)
             if isinstance(setpoint, HostSetpoint) and not setpoint.accepts(float(word)):
-                raise HostRefused("OUT_OF_RANGE", self.wire.range_refusal(setpoint, word))
+                raise HostRefused(
+                    "OUT_OF_RANGE", self.wire.range_refusal(setpoint, word), argument=position
+                )
         return values
 
     def _require_phase(self, command: HostCommand) -> None:

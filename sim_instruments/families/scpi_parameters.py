@@ -38,11 +38,11 @@ def register(header: str, arguments: list[str]) -> int:
     try:
         value = float(arguments[0])
     except ValueError:
-        raise ScpiError(-104, f"{header} {arguments[0]} is not a number") from None
+        raise ScpiError(-104, f"{header} {arguments[0]} is not a number", parameter=0) from None
     if not math.isfinite(value) or value != int(value):
-        raise ScpiError(-104, f"{header} {arguments[0]} is not a whole number")
+        raise ScpiError(-104, f"{header} {arguments[0]} is not a whole number", parameter=0)
     if not 0 <= value <= 255:
-        raise ScpiError(-222, f"{header} {arguments[0]} outside 0-255")
+        raise ScpiError(-222, f"{header} {arguments[0]} outside 0-255", parameter=0)
     return int(value)
 
 
@@ -53,7 +53,7 @@ def choice(header: str, arguments: list[str], choices: Mapping[T, str]) -> T:
         if matches(mnemonic, arguments[0]):
             return value
     allowed = ", ".join(choices.values())
-    raise ScpiError(-224, f"{header} {arguments[0]}: expected {allowed}")
+    raise ScpiError(-224, f"{header} {arguments[0]}: expected {allowed}", parameter=0)
 
 
 def switch(header: str, arguments: list[str]) -> bool:

@@ -27,12 +27,15 @@ MASTER_SUMMARY = 1 << 6
 
 
 class ScpiError(Exception):
-    """A line the tool refuses: queued as `code,"message;detail"` for `SYST:ERR?`."""
+    """A line the tool refuses: queued as `code,"message;detail"` for `SYST:ERR?`; `parameter`,
+    the position of the program data it blames (0 the first), when it blames one (a GEM face
+    names the remote command parameter that carried it)."""
 
-    def __init__(self, code: int, detail: str = "") -> None:
+    def __init__(self, code: int, detail: str = "", *, parameter: int | None = None) -> None:
         super().__init__(code, detail)
         self.code = code
         self.detail = detail
+        self.parameter = parameter
 
 
 def conflict(detail: str) -> ScpiError:

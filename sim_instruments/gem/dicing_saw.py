@@ -23,7 +23,7 @@ from packline.drivers.specs.dicing_saw import SPEC
 from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
 from .host_link import REWORK_LINES, HostLinkModel
-from .model import WATCH_STEP_S
+from .model import WATCH_STEP_S, word
 
 
 def _text(word: str) -> str:
@@ -146,12 +146,12 @@ class GemDicingSawModel(HostLinkModel):
         else:
             line = _COMMAND_LINES[name]
             words = [REWORK_LINES[line] if parameters.get("rework") else line]
-            for parameter, value in parameters.items():
-                if parameter == "rework":  # said by the line
-                    continue
-                setpoint = _SETPOINT_OF.get(parameter)
-                words.append(str(value) if setpoint is None else encode(SPEC, setpoint, value))
-            self.ask(" ".join(words))
+            carries = [key for key in parameters if key != "rework"]  # rework: said by the line
+            for key in carries:
+                setpoint, value = _SETPOINT_OF.get(key), parameters[key]
+                text = word(key, value) if setpoint is None else encode(SPEC, setpoint, value)
+                words.append(text)
+            self.ask(" ".join(words), carries)
         if name not in _STARTS:
             await self.equipment.report_alarms()
             return 0

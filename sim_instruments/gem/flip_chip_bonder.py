@@ -23,7 +23,7 @@ from packline.drivers.specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETP
 from ..flip_chip_bonder import SimFlipChipBonder
 from ..twin import TwinStore
 from .host_link import HostLinkModel
-from .model import GemRefused
+from .model import ILLEGAL_VALUE, GemRefused
 
 
 def _text(word: str) -> str:
@@ -101,6 +101,8 @@ _RUNS = {
     "transfer": ("XFER", "transfer_ended"),
     "frame": ("FRAME", "frame_ended"),
 }
+#: The parameters of each run's remote command: the first two arguments of its line.
+_RUN_PARAMETERS = ("first_unit", "unit_count")
 
 
 class GemFlipChipBonderModel(HostLinkModel):
@@ -141,8 +143,9 @@ class GemFlipChipBonderModel(HostLinkModel):
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name in _RUNS:
             word, event = _RUNS[name]
-            if not {"first_unit", "unit_count"} <= set(parameters):
-                raise GemRefused(3, f"{word} needs FIRST and COUNT")
+            missing = {key: ILLEGAL_VALUE for key in _RUN_PARAMETERS if key not in parameters}
+            if missing:
+                raise GemRefused(3, f"{word} without {' and '.join(missing)}", missing)
             sheet = []
             if name == "transfer":
                 sheet = [
@@ -155,7 +158,7 @@ class GemFlipChipBonderModel(HostLinkModel):
                 encode(SPEC, setpoint, self.recipe[setpoint]) for setpoint in RECIPE_SETPOINTS
             )
             first, count = parameters["first_unit"], parameters["unit_count"]
-            self.ask(" ".join([word, str(first), str(count), *sheet, *recipe]))
+            self.ask(" ".join([word, str(first), str(count), *sheet, *recipe]), _RUN_PARAMETERS)
             self.watch(lambda: self.follow(self._run_end_s, event))
             return 4
         return await self.command_line(_COMMAND_LINES[name], parameters)

@@ -28,7 +28,7 @@ from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
 from ..twin import TwinStore
-from .model import WATCH_STEP_S, GemRefused
+from .model import ILLEGAL_VALUE, WATCH_STEP_S, GemRefused
 from .scpi import ScpiModel
 
 #: The status variables that are fields of `GRIN:STAT?`, and how each reads.
@@ -54,6 +54,8 @@ _COMMAND_LINES = {
     "abort": short_form(_WIRE.abort),
     "clear_alarms": short_form(_WIRE.alarm_clear),
 }
+#: The parameters of a load, in the order of its line's program data.
+_LOAD_PARAMETERS = ("wafer_id", "side")
 
 
 class GemGrinderModel(ScpiModel):
@@ -109,12 +111,13 @@ class GemGrinderModel(ScpiModel):
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name == "load":
-            missing = [key for key in ("wafer_id", "side") if key not in parameters]
+            missing = {key: ILLEGAL_VALUE for key in _LOAD_PARAMETERS if key not in parameters}
             if missing:
-                raise GemRefused(3, f"load without {' and '.join(missing)}")
+                raise GemRefused(3, f"load without {' and '.join(missing)}", missing)
             side = str(parameters["side"]).upper()
             load = "wafer_reload" if parameters.get("rework") else "wafer_load"
-            self.ask(f"{command(SPEC, load).short} {parameters['wafer_id']},{side}")
+            line = f"{command(SPEC, load).short} {parameters['wafer_id']},{side}"
+            self.ask(line, _LOAD_PARAMETERS)
         elif name == "start":
             before = self.status("cycle_count")
             self.ask(command(SPEC, "start").short)

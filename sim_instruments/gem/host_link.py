@@ -2,23 +2,24 @@
 
 A `HostLinkModel` drives a `HostLinkTool` (the simulated bonder, the simulated saw) through
 the tool's own command interpreter, never on a wire, so the GEM tool refuses what the ASCII
-tool refuses and keeps its process model, physics and workpiece twin: an ASCII refusal becomes
-HCACK 3 when it blames an argument and HCACK 2 otherwise. The kind's model (`wire_bonder.py`,
-`dicing_saw.py` here) says which lines each remote command sends and when its run ends; its
-watcher runs as one task on the line's clock (`SimulatedToolModel`).
+tool refuses and keeps its process model, physics and workpiece twin: an ASCII refusal that
+blames an argument a remote command parameter carried becomes HCACK 3 with CPACK 2 (illegal
+value: its format was the dictionary's) on that parameter, any other HCACK 2. The kind's
+model (`wire_bonder.py`, `dicing_saw.py` here) says which lines each remote command sends and
+when its run ends; its watcher runs as one task on the line's clock (`SimulatedToolModel`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..families.ascii_host import HostLinkTool, HostRefused
-from .model import GemRefused, SimulatedToolModel, WorkpieceProcessed
+from .model import SimulatedToolModel, WorkpieceProcessed, refusal, word
 
 #: The host-link line a load sends as a rework (the `rework` parameter of a GEM load).
 REWORK_LINES = {"LOAD": "RELOAD", "MOUNT": "REMOUNT"}
-#: ASCII refusals that blame an argument (HCACK 3); every other one is "cannot perform now".
+#: ASCII refusals that blame an argument (HCACK 3 when a parameter carried it).
 PARAMETER_REFUSALS = {"BAD_ARGUMENT", "OUT_OF_RANGE", "BAD_SITE"}
 
 
@@ -27,17 +28,18 @@ class HostLinkModel(SimulatedToolModel):
 
     tool: HostLinkTool
 
-    def ask(self, line: str) -> str:
+    def ask(self, line: str, carries: Sequence[str | None] = ()) -> str:
         """Send `line` to the tool's interpreter (recorded, the model brought to now); its
-        `OK` payload, or `GemRefused`."""
+        `OK` payload, or `GemRefused`. `carries[i]` is the role name of the remote command
+        parameter the line's argument `i` carries (None: an equipment constant's)."""
         self.tool.received.append(line)
         self.tool.advance()
         try:
             return self.tool.answer(line)
         except HostRefused as refused:
             text = f"{line}: {refused.name}: {refused.text}"
-            hcack = 3 if refused.name in PARAMETER_REFUSALS else 2
-            raise WorkpieceProcessed.behind(refused, text) or GemRefused(hcack, text) from None
+            at = refused.argument if refused.name in PARAMETER_REFUSALS else None
+            raise WorkpieceProcessed.behind(refused, text) or refusal(text, carries, at) from None
 
     async def command_line(self, line: str, parameters: Mapping[str, Any]) -> int:
         """Run a remote command that is one line of the tool, answered at once: `line` (its
@@ -45,9 +47,11 @@ class HostLinkModel(SimulatedToolModel):
         when the command names one; HCACK 0 once the alarms it set or cleared are reported."""
         if parameters.get("rework"):
             line = REWORK_LINES[line]
+        carries = []
         if "wafer_id" in parameters:
-            line += f" {parameters['wafer_id']}"
-        self.ask(line)
+            line += f" {word('wafer_id', parameters['wafer_id'])}"
+            carries.append("wafer_id")
+        self.ask(line, carries)
         await self.equipment.report_alarms()
         return 0
 

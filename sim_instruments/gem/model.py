@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from typing import Any, ClassVar, Protocol
 
 from packline.clock import Clock
@@ -39,7 +39,9 @@ class Pusher(Protocol):
 
 class GemRefused(Exception):
     """A remote command the model refuses: HCACK `hcack` (2 cannot perform now, 3 a parameter
-    invalid, ...), and the parameters at fault with their CPACK."""
+    invalid, ...), and the parameters at fault (by the dictionary's role names, which the
+    equipment answers by CPNAME) with their CPACK (1 no such parameter, 2 an illegal value, 3
+    an illegal format)."""
 
     def __init__(self, hcack: int, text: str, parameters: Mapping[str, int] | None = None) -> None:
         super().__init__(text)
@@ -112,6 +114,33 @@ class GemModel(ABC):
 
     async def stop(self) -> None:  # noqa: B027 (a hook)
         """Stop what `start` started."""
+
+
+#: E30's CPACK of a parameter: no such CPNAME, a value the tool refuses (illegal value), a
+#: value of a form it cannot read (illegal format).
+NO_SUCH_PARAMETER = 1
+ILLEGAL_VALUE = 2
+ILLEGAL_FORMAT = 3
+
+
+def word(key: str, value: object) -> str:
+    """Remote command parameter `key`'s value as one word of a tool's line; `GemRefused`
+    (HCACK 3, CPACK 2 on it) for a value no word holds (empty or with a space in it), which
+    the tool would take for a missing or an extra argument."""
+    text = str(value)
+    if not text or len(text.split()) != 1:
+        raise GemRefused(3, f"{key} {text!r} is not one word", {key: ILLEGAL_VALUE})
+    return text
+
+
+def refusal(text: str, carries: Sequence[str | None], at: int | None) -> GemRefused:
+    """A tool's refusal of a line that blames its argument `at` (None: none it can name): HCACK
+    3 with CPACK 2 (illegal value: its format was the dictionary's) on the remote command
+    parameter that argument carries (`carries[at]`, its role name), else HCACK 2, cannot
+    perform now (the argument is an equipment constant's, checked against its range when it
+    was set)."""
+    key = carries[at] if at is not None and at < len(carries) else None
+    return GemRefused(2, text) if key is None else GemRefused(3, text, {key: ILLEGAL_VALUE})
 
 
 class SimulatedToolModel(GemModel):

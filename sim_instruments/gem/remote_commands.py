@@ -2,9 +2,11 @@
 
 The dictionary says which RCMD runs which of the model's commands and each parameter's CPNAME
 and type; the model runs it (or refuses it with `GemRefused`). An unknown RCMD is HCACK 1, a
-command while the operator holds the tool local HCACK 2, an unknown or invalid parameter HCACK
-3 with its CPACK (1, 3), and nothing runs. A plain load of a workpiece the tool processed last
-is HCACK 3 with CPACK 2 on the workpiece id (`WorkpieceProcessed`).
+command while the operator holds the tool local HCACK 2, an unknown parameter or one of a
+format its dictionary cannot read HCACK 3 with its CPACK (1, 3), and nothing runs. A refusal
+of the model names each parameter at fault with its CPACK (2 for a value the tool refuses; a
+plain load of a workpiece the tool processed last is CPACK 2 on the workpiece id,
+`WorkpieceProcessed`).
 """
 
 from __future__ import annotations
@@ -17,7 +19,14 @@ from packline.drivers.secs.items import B, Item, L
 
 from .bodies import hcack_body, list_of, scalar
 from .control import Control
-from .model import GemModel, GemRefused, WorkpieceProcessed
+from .model import (
+    ILLEGAL_FORMAT,
+    ILLEGAL_VALUE,
+    NO_SUCH_PARAMETER,
+    GemModel,
+    GemRefused,
+    WorkpieceProcessed,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,13 +61,13 @@ class RemoteCommands:
             cpname_item, value = list_of(row, 2)
             cpname = str(scalar(cpname_item))
             if cpname not in by_cpname:
-                refused[cpname] = 1
+                refused[cpname] = NO_SUCH_PARAMETER
                 continue
             key, parameter = by_cpname[cpname]
             try:
                 values[key] = parameter.variable.to_role(value)
             except ValueError:
-                refused[cpname] = 3
+                refused[cpname] = ILLEGAL_FORMAT
         if refused:
             return hcack_body(3, refused), None
         try:
@@ -67,8 +76,7 @@ class RemoteCommands:
             log.info("%s: %s refused: %s", self._tool, rcmd, refusal.text)
             at_fault = refusal.parameters
             if isinstance(refusal, WorkpieceProcessed):
-                at_fault = {
-                    p.name: 2 for key, p in command.parameters.items() if key.endswith("_id")
-                }
-            return hcack_body(refusal.hcack, at_fault), None
+                at_fault = {key: ILLEGAL_VALUE for key in command.parameters if key.endswith("_id")}
+            cpacks = {command.parameters[key].name: cpack for key, cpack in at_fault.items()}
+            return hcack_body(refusal.hcack, cpacks), None
         return hcack_body(hcack, {}), rcmd

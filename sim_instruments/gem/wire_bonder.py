@@ -26,7 +26,7 @@ from packline.drivers.specs.wire_bonder import (
 from ..twin import TwinStore
 from ..wire_bonder import SimWireBonder
 from .host_link import HostLinkModel
-from .model import GemRefused
+from .model import ILLEGAL_VALUE, GemRefused
 
 #: The bond program a new tool holds (mid-window values of the process window).
 DEFAULT_PROGRAM = BondProgram(WireMaterial.AU, 25.0, 150.0, 30.0, 60.0, 15.0)
@@ -120,11 +120,11 @@ class GemWireBonderModel(HostLinkModel):
             try:
                 _, _, lines = encode_site_ranges(sites)
             except ValueError as error:
-                raise GemRefused(3, f"SITES: {error}", {"SITES": 2}) from None
+                raise GemRefused(3, f"sites: {error}", {"sites": ILLEGAL_VALUE}) from None
             self.ask("SEL:CLR")
             for line in lines:
-                self.ask(f"SEL:ADD {line}")
-        self.ask(f"BUMP {parameters.get('stack_count', 1)}")
+                self.ask(f"SEL:ADD {line}", ["sites"])
+        self.ask(f"BUMP {parameters.get('stack_count', 1)}", ["stack_count"])
 
     def _run_end_s(self) -> float | None:
         """The planned end of the run that goes on (None: no run goes on)."""

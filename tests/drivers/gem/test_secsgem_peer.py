@@ -172,7 +172,7 @@ async def test_secsgem_host_drives_the_simulated_gem_dicing_saw(secsgem_drives) 
     for ceid, rptid in ((3001, 21), (3003, 23)):
         await asyncio.to_thread(host.subscribe_collection_event, ceid, [1010, 1041], rptid)
     assert await peer.command("MOUNT", [["WORKPIECE", "W1"]]) == 0
-    assert await peer.command("SPINDLE", [["SPEED", 30.0]]) == 4
+    assert await peer.command("SPINDLE", [["SPEED_KRPM", 30.0]]) == 4
     assert await peer.arrived()
     assert peer.events[0]["ceid"].get() == 3001
     assert await peer.command("CUT", []) == 4
