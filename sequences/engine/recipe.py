@@ -47,7 +47,7 @@ from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
 
 from .errors import RecipeError
-from .recipe_fields import missing_section, section_kinds, unit_of
+from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
 from .recipe_meta import Feeds, unwrapped
 
 #: The pydantic error type of a claim constraint (see `claim_violation`).
@@ -599,6 +599,7 @@ def validation_problems(
             continue
         path = ".".join(loc) or "(top level)"
         message = problem["msg"].removeprefix("Value error, ")
+        left_out = False
         unit = unit_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else ""
         unit = f" {unit}" if unit else ""
         limits = [f"{_LIMIT_WORDS[k]} {v}{unit}" for k, v in ctx.items() if k in _LIMIT_WORDS]
@@ -607,6 +608,9 @@ def validation_problems(
         elif problem["type"] == "extra_forbidden":
             message = _not_a_field(loc, fields)
         elif problem["type"] == "missing" and loc:
+            facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
+            if facts is not None:  # what it takes (pydantic's "Field required" says nothing)
+                message, left_out = ", ".join(["required", *facts.takes()]), True
             misspelt = difflib.get_close_matches(loc[-1], extras.get(problem["loc"][:-1], []), 1)
             if misspelt:
                 message += f" (given as {misspelt[0]}, a misspelling?)"
@@ -615,7 +619,7 @@ def validation_problems(
             method = getattr(model, "method_name", "") or "METHOD"
             message = f"must be a section of fields, as `packline methods {method}` lists them"
         quiet = problem["type"] == "missing" or isinstance(problem["input"], dict)
-        given = "" if quiet else f" = {_given(problem['input'])}"
+        given = " = none" if left_out else "" if quiet else f" = {_given(problem['input'])}"
         lines.append(_problem(path, f"{given}: {message}"))
     return lines
 

@@ -77,6 +77,21 @@ class FieldFacts:
             return "optional (null or left out: not done)"
         return "required" if self.required else ""
 
+    def takes(self) -> list[str]:
+        """What the field takes, as its explanation and a refusal of it left out say it: its
+        choices ("one of film, metal-film"), unit ("in um") or kind ("integer"), and its
+        range ("20-300 um")."""
+        parts = []
+        if len(self.choices) > 1:
+            parts.append("one of " + ", ".join(self.choices))
+        elif self.unit:
+            parts.append(f"in {self.unit}")
+        elif self.kind in ("integer", "yes/no", "number"):
+            parts.append(self.kind)
+        if self.range_text():
+            parts.append(self.range_text())
+        return parts
+
     def default_text(self) -> str:
         """The field's default as a recipe writes it: a quantity with its unit ("600 s")."""
         if self.unit and isinstance(self.default, int | float):
@@ -273,7 +288,13 @@ _CLAIM_ID = re.compile(r"\b\d{3}:[0-9a-z][0-9a-z.-]*")
 
 def unit_of(model: type[BaseModel], name: str) -> str | None:
     """The unit of field `name` of `model` (None: it has none), its bounds' unit."""
-    return next((f.unit for f in fields_of(model) if f.name == name), None)
+    facts = facts_of(model, name)
+    return None if facts is None else facts.unit
+
+
+def facts_of(model: type[BaseModel], name: str) -> FieldFacts | None:
+    """The facts of field `name` of `model` (None: it has no such field)."""
+    return next((facts for facts in fields_of(model) if facts.name == name), None)
 
 
 def missing_section(fields: Sequence[tuple[type[BaseModel], str]]) -> str | None:
@@ -284,9 +305,9 @@ def missing_section(fields: Sequence[tuple[type[BaseModel], str]]) -> str | None
     002:1g)`. The claims are those its comment names, else the nearest enclosing field's
     comment's, else the recipe's doc's, else the nearest section's doc's: a section shared
     by methods (a mould, a dip, a plasma clean) names other methods' claims in its doc.
-    None: the field is no section (pydantic's `Field required` says it)."""
+    None: the field is no section (its refusal says what it takes, `FieldFacts.takes`)."""
     model, name = fields[-1]
-    facts = next((f for f in fields_of(model) if f.name == name), None)
+    facts = facts_of(model, name)
     if facts is None or not facts.sections:
         return None
     own = " or ".join(section_doc(s) for s in facts.sections)

@@ -139,14 +139,7 @@ def describe(facts: FieldFacts) -> str:
     if facts.sections and not facts.doc:
         many = len(facts.sections) > 1
         parts.append("one of the sections below" if many else section_doc(facts.sections[0]))
-    if len(facts.choices) > 1:
-        parts.append("one of " + ", ".join(facts.choices))
-    elif facts.unit:
-        parts.append(f"in {facts.unit}")
-    elif facts.kind in ("integer", "yes/no", "number"):
-        parts.append(facts.kind)
-    if facts.range_text():
-        parts.append(facts.range_text())
+    parts += facts.takes()
     if facts.requirement():
         parts.append(facts.requirement())
     elif not facts.sections:

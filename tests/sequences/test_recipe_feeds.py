@@ -146,7 +146,7 @@ def bump_seal_clean_text(**changes: str) -> str:
         ("pulses_per_site: 1000", "pulses_per_site: 5000", "cleaning.pulses_per_site = 5000"),
         ("height_um: 60 um", "height_um: 1e12 um", "bumps.height_um = '1e12 um'"),
         ("height_tolerance_um: 6 um", "height_tolerance_um: 1e12 um", "bumps.height_tolerance_um"),
-        ("  wire: Cu\n", "", "bumps.wire: Field required"),
+        ("  wire: Cu\n", "", "bumps.wire = none: required, one of Au, Cu"),
     ],
 )
 def test_errors_name_the_path_the_file_has_and_absurd_values_are_refused(old, new, path):

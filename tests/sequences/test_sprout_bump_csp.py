@@ -964,9 +964,9 @@ def test_a_foil_without_its_support_is_refused_as_the_support_left_out(
 ):
     """`support` defaulted to film, so a recipe giving the metal support's foil without it
     was refused for a foil on a film (001:7) it never asked for: the support has no default,
-    and the recipe that leaves it out is refused for that alone."""
+    and the recipe that leaves it out is refused for that alone, saying what it takes."""
     recipe = reference_recipe(METAL_SUPPORT)
     del recipe["support"]
     assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
-        ": support: Field required\n"
+        ": support = none: required, one of film, metal-film\n"
     )
