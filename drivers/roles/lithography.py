@@ -85,6 +85,50 @@ MATERIALS: dict[CoatMaterial, MaterialFacts] = {
 }
 
 
+#: The spin law of the line's spin modules, the litho cell's and the resin coater's alike (est;
+#: the line's process data, qualified on the line): a liquid of viscosity η (cP) spun at ω
+#: leaves SPIN_K_UM · η^SPIN_VISCOSITY_EXPONENT / √(ω / 1000 rpm) on the open field. A
+#: recipe's film is worked out by it before the run, and the simulated spin modules lay it.
+SPIN_K_UM = 0.65
+SPIN_VISCOSITY_EXPONENT = 0.5
+#: The spun film's solvent falls by e every this long while it spins (est).
+SPIN_DRYING_S = 60.0
+#: The hot plate's soft bake: the solvent leaves with a time constant of BAKE_TAU_S_AT_100C at
+#: 100 degC, halving every BAKE_TAU_HALVING_C hotter (est), and the film shrinks by its volume.
+BAKE_TAU_S_AT_100C = 30.0
+BAKE_TAU_HALVING_C = 10.0
+
+
+def speed_law_um(
+    viscosity_cp: float,
+    spin_rpm: float,
+    k_um: float = SPIN_K_UM,
+    exponent: float = SPIN_VISCOSITY_EXPONENT,
+) -> float:
+    """The as-spun thickness on the open field of a liquid of `viscosity_cp` spun at
+    `spin_rpm`: k · η^a / √(ω / 1000 rpm)."""
+    return k_um * math.pow(viscosity_cp, exponent) / math.sqrt(spin_rpm / 1000.0)
+
+
+def solvent_after_spin(start: float, spin_time_s: float, drying_s: float = SPIN_DRYING_S) -> float:
+    """The solvent fraction left when a spin of `spin_time_s` ends, of `start` at its start."""
+    return start * math.exp(-spin_time_s / drying_s)
+
+
+def soft_baked(
+    solvent: float,
+    temperature_c: float,
+    time_s: float,
+    tau_s_at_100c: float = BAKE_TAU_S_AT_100C,
+    halving_c: float = BAKE_TAU_HALVING_C,
+) -> tuple[float, float]:
+    """A film of `solvent` fraction after a bake of `time_s` at `temperature_c`: the share of
+    its thickness it keeps (it shrinks by the solvent's volume) and the solvent left."""
+    tau_s = tau_s_at_100c * 2.0 ** ((100.0 - temperature_c) / halving_c)
+    left = solvent * math.exp(-time_s / tau_s)
+    return (1.0 - solvent) / (1.0 - left), left
+
+
 class TrackState(StrEnum):
     """What the cell is doing (the names are the protocol's)."""
 

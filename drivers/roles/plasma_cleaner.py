@@ -15,6 +15,8 @@ from enum import StrEnum
 from .batch_chamber import BatchChamber, ChamberState, LastResult
 
 __all__ = [
+    "O2_RESIN_UM_PER_MIN",
+    "RATE_POWERS_W",
     "ChamberState",
     "CleanResult",
     "Gas",
@@ -23,6 +25,7 @@ __all__ = [
     "PlasmaRecipe",
     "PlasmaStatus",
     "PlasmaStep",
+    "at_power",
 ]
 
 
@@ -33,6 +36,22 @@ class Gas(StrEnum):
     AR = "Ar"
     FORMING_GAS = "forming-gas"  # H2 4-10 % in Ar: a reducing plasma
     CF4_O2 = "CF4/O2"  # CF4 with about 10 % O2: fluorine etches SiO2 and SiN, stops on metal
+
+
+#: The RF powers a chamber rate is stated at; between them it goes linearly with the power,
+#: and outside them it is held at the nearer one (est; the chamber's process window).
+RATE_POWERS_W = (100.0, 1000.0)
+#: The O2 plasma's etch of the line's resins (a polymer, cured or not), um/min at 100 W and at
+#: 1000 W (est; the line's process data, qualified on the chamber): a recipe's dry etch is
+#: judged by it before the run (002:4), and the simulated chamber etches by it.
+O2_RESIN_UM_PER_MIN = (0.1, 1.0)
+
+
+def at_power(rates: tuple[float, float], power_w: float) -> float:
+    """A rate stated at the two `RATE_POWERS_W` (`rates`), at `power_w`."""
+    low_w, high_w = RATE_POWERS_W
+    share = (min(max(power_w, low_w), high_w) - low_w) / (high_w - low_w)
+    return rates[0] + (rates[1] - rates[0]) * share
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,13 @@ from __future__ import annotations
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING, TypeVar
 
 from ..equipment import Equipment
-from .lithography import MATERIALS, CoatMaterial
+from .lithography import MATERIALS, CoatMaterial, soft_baked, solvent_after_spin, speed_law_um
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class CoatResin(StrEnum):
@@ -50,6 +54,51 @@ RESINS: dict[CoatResin, ResinFacts] = {
     CoatResin.SOLDER_RESIST: ResinFacts(3000.0, 0.60, "liquid solder resist"),
     CoatResin.STRESS_RELIEF: ResinFacts(800.0, 0.40, "low-modulus silicone-modified resin"),
 }
+
+
+#: The coater's spin film (est; the line's process data, qualified per resin), with the line's
+#: spin law and bake (`drivers/roles/lithography.py`): the share of the resin's solvent a
+#: short spin leaves in the film; how far the film levels a feature of height f under it (a
+#: film of t on the open field covers it by t² / (t + P · f)); and the bead that stands
+#: EDGE_BEAD_FACTOR times the field within EDGE_BEAD_MM of the wafer's rim (no edge-bead
+#: removal for thick resins). A recipe's layer is worked out by them before the run (the
+#: concave bottoms a dry etch must open, 002:4), and the simulated coater lays it so.
+SPUN_SOLVENT_KEPT = 0.5
+SPIN_PLANARISATION = 0.6
+EDGE_BEAD_MM = 8.0
+EDGE_BEAD_FACTOR = 1.3
+
+#: A thickness, one number or one per site.
+Thickness = TypeVar("Thickness", float, "np.ndarray")
+
+
+def cover_um(film_um: Thickness, feature_um: Thickness, planarisation: float) -> Thickness:
+    """The film over a feature `feature_um` high, of a film `film_um` thick on the open field
+    that levels it by `planarisation`: t² / (t + P · f)."""
+    covered: Thickness = film_um * film_um / (film_um + planarisation * feature_um)
+    return covered
+
+
+def spun_layer_um(
+    resin: CoatResin,
+    spin_rpm: float,
+    spin_time_s: float,
+    bake_temperature_c: float,
+    bake_time_s: float,
+    feature_um: float,
+    *,
+    in_edge_bead: bool,
+) -> float:
+    """The layer a spin coat of `resin` and its soft bake leave where a feature stands
+    `feature_um` above what it is laid on (0: the open field), in the edge bead or not: the
+    feature's height and the film over it, shrunk by the solvent the bake drives off."""
+    facts = RESINS[resin]
+    field = speed_law_um(facts.viscosity_cp, spin_rpm)
+    if in_edge_bead:
+        field *= EDGE_BEAD_FACTOR
+    solvent = solvent_after_spin((1.0 - facts.solids_fraction) * SPUN_SOLVENT_KEPT, spin_time_s)
+    shrink, _ = soft_baked(solvent, bake_temperature_c, bake_time_s)
+    return feature_um + cover_um(field, feature_um, SPIN_PLANARISATION) * shrink
 
 
 class CoaterState(StrEnum):

@@ -3,6 +3,7 @@ own constraints refused before any tool moves."""
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field
@@ -21,8 +22,8 @@ from packline.drivers.roles.flip_chip_bonder import (
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile, cure_profile
-from packline.drivers.roles.plasma_cleaner import Gas
-from packline.drivers.roles.resin_coater import CoatResin
+from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas, at_power
+from packline.drivers.roles.resin_coater import CoatResin, spun_layer_um
 from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import (
     Feeds,
@@ -37,7 +38,7 @@ from packline.units import Unit
 
 from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, SolderBallRecipe
+from ..solder import PlatingStep, SolderBallRecipe, um_text
 from ..sprout_bump_csp import (
     SEED_ETCH_DIPS,
     Dip,
@@ -192,6 +193,16 @@ class InterconnectRecipe(Recipe):
     #: then the seed's Ti or TiW, likewise
     barrier_etch: Annotated[Dip | None, NeededWhen("when the seed has Ti or TiW")] = None
 
+    def height_um(self) -> float:
+        """How high an interconnect stands on its pad: the seed's films (those whose thickness
+        is known before the run), the plating, less the least the copper etch takes off its
+        top (the bath at its slowest)."""
+        seed_um = sum(step.laid_nm() or 0.0 for step in self.seed.steps) / 1000
+        etched_um = (
+            0.0 if self.copper_etch is None else self.copper_etch.least_removed_um(Tank.CU_ETCH)
+        )
+        return seed_um + self.plating.thickness_um - etched_um
+
     def seed_etch_dips(self) -> list[tuple[Tank, Dip]]:
         """The dips that etch the seed between the interconnects, in their order."""
         dips = ((tank, getattr(self, name)) for tank, name in SEED_ETCH_DIPS)
@@ -226,6 +237,19 @@ class CoatStep(Recipe):
     spin_time_s: Annotated[float, Unit("s"), Feeds("resin_coater", "spin_time_s")] = 30.0
     bake_temperature_c: Annotated[float, Unit("degC"), Feeds("resin_coater", "bake_temperature_c")]
     bake_time_s: Annotated[float, Unit("s"), Feeds("resin_coater", "bake_time_s")]
+
+    def layer_um(self, feature_um: float, *, in_edge_bead: bool) -> float:
+        """The layer this coat leaves where a feature stands `feature_um` above what it is
+        laid on, by the line's spin film (`spun_layer_um`)."""
+        return spun_layer_um(
+            self.resin,
+            self.spin_rpm,
+            self.spin_time_s,
+            self.bake_temperature_c,
+            self.bake_time_s,
+            feature_um,
+            in_edge_bead=in_edge_bead,
+        )
 
 
 class CureStep(Recipe):
@@ -461,6 +485,60 @@ class TwoProcessViaRecipe(Recipe):
                 f"{sites}",
             )
         return self
+
+    def resin_at_the_bottoms_um(self) -> tuple[float, float] | None:
+        """The most resin a first laser leaves at a concave bottom, and the layer there: the
+        covering resin over an interconnect (on the stress-relieving layer, if any), in the
+        wafer's edge bead or inside it, whichever is thicker, less the laser's depth. None for
+        a develop, whose bottoms the litho cell's develop leaves (not worked out before the
+        run)."""
+        first = self.first
+        if not isinstance(first, LaserDrill) or first.depth_um is None:
+            return None
+        height = self.interconnects.height_um()
+        layers = []
+        for in_edge_bead in (False, True):
+            below = (
+                0.0
+                if self.stress_relief is None
+                else self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
+            )
+            feature = max(height - below, 0.0)
+            layers.append(self.resin.layer_um(feature, in_edge_bead=in_edge_bead))
+        layer = max(layers)
+        return layer - first.depth_um, layer
+
+    @recipe_check
+    def _dry_etch_opens_the_bottoms(self) -> Self:
+        """The O2 steps etch the resin down at `O2_RESIN_UM_PER_MIN` (the line's rate at
+        their power): at least what the first process left at the thickest concave bottom,
+        or the via stays closed and the wafer is held hours later at the balls."""
+        second = self.second
+        bottoms = self.resin_at_the_bottoms_um()
+        if not isinstance(second, DryEtch) or bottoms is None:
+            return self
+        left, layer = bottoms
+        steps = second.plasma.steps
+        o2 = [index for index, step in enumerate(steps) if step.gas is Gas.O2]
+        if not o2:
+            return self  # refused by the dry etch's own check
+        rates = {index: at_power(O2_RESIN_UM_PER_MIN, steps[index].rf_power_w) for index in o2}
+        etched = sum(rates[index] * steps[index].time_s / 60 for index in o2)
+        if etched >= left:
+            return self
+        last = steps[o2[-1]]
+        others = etched - rates[o2[-1]] * last.time_s / 60
+        least_s = math.ceil((left - others) / rates[o2[-1]] * 60 - 1e-9)
+        raise claim_violation(
+            "002:4",
+            f"second.plasma.steps.{o2[-1]}.time_s",
+            f"{last.time_s:g} s",
+            f"the dry etch's O2 takes {um_text(etched)} um of resin off (the line's "
+            f"{rates[o2[-1]]:g} um/min at {last.rf_power_w:g} W), short of the "
+            f"{um_text(left)} um the first process leaves at the thickest concave bottom (the "
+            f"resin {um_text(layer)} um over an interconnect, lasered "
+            f"first.depth_um = {um_text(layer - left)} um): give at least {least_s} s",
+        )
 
     @recipe_check
     def _first_leaves_resin(self) -> Self:

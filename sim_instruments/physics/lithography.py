@@ -5,7 +5,9 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and
 
 * **Spin coating.** The film sets within the first seconds of the spin; its thickness follows
   the speed law t = k · η^a / √(ω / 1000 rpm) (Meyerhofer's ω^-1/2, with the viscosity η of
-  the dispense line in cP). The longer the spin, the less solvent is left in it.
+  the dispense line in cP). The longer the spin, the less solvent is left in it. The law and
+  its constants are the line's (`drivers/roles/lithography.py`: `speed_law_um`, the bake's
+  `soft_baked`), which validate works a recipe's film out by.
 * **Soft bake.** The solvent leaves with a time constant that halves every 10 °C; the film
   shrinks by the solvent's volume. Solvent left in the film makes the developer eat the
   film it should leave (dark erosion).
@@ -32,19 +34,26 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from packline.drivers.roles.lithography import (
+    BAKE_TAU_HALVING_C,
+    BAKE_TAU_S_AT_100C,
     MATERIALS,
+    SPIN_DRYING_S,
+    SPIN_K_UM,
+    SPIN_VISCOSITY_EXPONENT,
     CoatMaterial,
     Feature,
     FilmLayer,
     Reticle,
     Tone,
+    soft_baked,
+    solvent_after_spin,
 )
+from packline.drivers.roles.lithography import speed_law_um as line_speed_law_um
 
 from ..twin import ResinKind, Workpiece
 from ..twin.parts import OpeningLayer, OpeningProcess, PhotoState, Resist
@@ -73,14 +82,14 @@ MATERIAL_PHYSICS: dict[CoatMaterial, MaterialPhysics] = {
 class LithoPhysics:
     """The cell's constants (est)."""
 
-    spin_k_um: float = 0.65  # the film of a 1 cP material at 1000 rpm
-    viscosity_exponent: float = 0.5
-    spin_drying_s: float = 60.0  # the spun film's solvent falls by e every this long
+    spin_k_um: float = SPIN_K_UM  # the film of a 1 cP material at 1000 rpm (the line's)
+    viscosity_exponent: float = SPIN_VISCOSITY_EXPONENT
+    spin_drying_s: float = SPIN_DRYING_S  # the spun film's solvent falls by e every this long
     spin_ramp_rpm_s: float = 5000.0
     dispense_s: float = 3.0
     edge_bead_s: float = 12.0  # edge-bead removal and backside rinse after the spin
-    bake_tau_s_at_100c: float = 30.0
-    bake_tau_halving_c: float = 10.0
+    bake_tau_s_at_100c: float = BAKE_TAU_S_AT_100C
+    bake_tau_halving_c: float = BAKE_TAU_HALVING_C
     bake_ramp_c_s: float = 5.0
     ambient_c: float = 23.0
     dark_erosion_um_s: float = 0.001  # a fully baked film in its developer
@@ -99,13 +108,9 @@ class LithoPhysics:
 
 
 def speed_law_um(viscosity_cp: float, spin_rpm: float, physics: LithoPhysics) -> float:
-    """The as-spun thickness of a liquid of `viscosity_cp`: k · η^a / √(ω / 1000 rpm) (the
-    litho cell's and the resin coater's spin modules alike)."""
-    return (
-        physics.spin_k_um
-        * math.pow(viscosity_cp, physics.viscosity_exponent)
-        / math.sqrt(spin_rpm / 1000.0)
-    )
+    """The as-spun thickness of a liquid of `viscosity_cp`: the line's spin law (the litho
+    cell's and the resin coater's spin modules alike) with the cell's constants."""
+    return line_speed_law_um(viscosity_cp, spin_rpm, physics.spin_k_um, physics.viscosity_exponent)
 
 
 def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhysics) -> float:
@@ -116,7 +121,7 @@ def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhy
 def spun_solvent(material: CoatMaterial, spin_time_s: float, physics: LithoPhysics) -> float:
     """The solvent fraction left in the film when the spin ends."""
     start = MATERIAL_PHYSICS[material].spun_solvent_fraction
-    return start * math.exp(-spin_time_s / physics.spin_drying_s)
+    return solvent_after_spin(start, spin_time_s, physics.spin_drying_s)
 
 
 def coat_time_s(spin_rpm: float, spin_time_s: float, physics: LithoPhysics) -> float:
@@ -136,12 +141,11 @@ def baked(
     time_s: float,
     physics: LithoPhysics,
 ) -> tuple[np.ndarray, float]:
-    """The film after a bake: (thickness per site, solvent fraction left)."""
-    tau_s = physics.bake_tau_s_at_100c * 2.0 ** (
-        (100.0 - temperature_c) / physics.bake_tau_halving_c
+    """The film after a bake: (thickness per site, solvent fraction left), by the line's bake
+    law with the cell's constants."""
+    shrink, left = soft_baked(
+        solvent, temperature_c, time_s, physics.bake_tau_s_at_100c, physics.bake_tau_halving_c
     )
-    left = solvent * math.exp(-time_s / tau_s)
-    shrink = (1.0 - solvent) / (1.0 - left)
     return (thickness_um * shrink).astype(np.float32), left
 
 

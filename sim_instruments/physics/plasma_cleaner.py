@@ -18,7 +18,7 @@ from types import EllipsisType
 
 import numpy as np
 
-from packline.drivers.roles.plasma_cleaner import Gas
+from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas, at_power
 
 from ..twin import Workpiece
 from ..twin.parts import DIELECTRICS, Face, FilmMaterial, OpeningLayer, OpeningProcess
@@ -47,8 +47,9 @@ class PlasmaPhysics:
     #: O2 plasma grows oxide on non-noble metals towards this thickness (est)
     o2_oxide_saturation_nm: float = 5.0
     o2_oxide_time_constant_s: float = 120.0
-    #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W
-    o2_resin_um_per_min: tuple[float, float] = (0.1, 1.0)
+    #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W (the line's figure,
+    #: `drivers/roles/plasma_cleaner.py`)
+    o2_resin_um_per_min: tuple[float, float] = O2_RESIN_UM_PER_MIN
     #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
     activation_dose_ws: float = 1500.0
     #: fluorine (CF4/O2) etch of the dielectrics, nm/min at 100 W and at 1000 W (est); the
@@ -66,11 +67,6 @@ class PlasmaPhysics:
             Gas.CF4_O2: 0.05,
         }
         return rates[gas]
-
-
-def _between(bounds: tuple[float, float], power_w: float) -> float:
-    low, high = bounds
-    return low + (high - low) * (min(max(power_w, 100.0), 1000.0) - 100.0) / 900.0
 
 
 def _sites(mask: np.ndarray) -> np.ndarray | EllipsisType:
@@ -105,7 +101,7 @@ def expose_to_plasma(
         if workpiece.top_metal not in NOBLE_METALS:
             growth = 1 - math.exp(-duration_s / physics.o2_oxide_time_constant_s)
             oxide[exposed] += (physics.o2_oxide_saturation_nm - oxide[exposed]) * growth
-        etch_um = _between(physics.o2_resin_um_per_min, power_w) * duration_s / 60
+        etch_um = at_power(physics.o2_resin_um_per_min, power_w) * duration_s / 60
         workpiece.resins.thin_from_top(etch_um)
         top = workpiece.top_resin()
         if top is not None:
@@ -121,7 +117,7 @@ def expose_to_plasma(
         per_min = (
             physics.ar_oxide_nm_per_min if gas is Gas.AR else physics.reducing_oxide_nm_per_min
         )
-        removal_nm = _between(per_min, power_w) * duration_s / 60
+        removal_nm = at_power(per_min, power_w) * duration_s / 60
         oxide[exposed] = np.maximum(oxide[exposed] - removal_nm, 0)
     if run_dose_ws >= physics.activation_dose_ws:
         workpiece.surface.activated[exposed] = True
@@ -152,7 +148,7 @@ def etch_dielectrics(
         if film.material not in DIELECTRICS:
             left_s[film.present] = 0.0  # a metal film stops the etch
             continue
-        rate_um_s = _between(rates[film.material], power_w) / 60_000
+        rate_um_s = at_power(rates[film.material], power_w) / 60_000
         openings = film.openings
         if openings is None:
             openings = film.openings = OpeningLayer.empty(sites)

@@ -1,9 +1,10 @@
 """What the resin coater does to a wafer: spin or slot-die coat a resin precursor, soft-bake it.
 
 Pure functions over the workpiece's parts, with their constants in `CoaterPhysics`
-(engineering estimates, est). The spin law, the spin's timing and the soft bake are the litho
-cell's (`physics/lithography.py`: `speed_law_um`, `coat_time_s`, `baked`), with the coater's own
-constants in a `LithoPhysics`:
+(engineering estimates, est; the spin film's are the line's, `drivers/roles/resin_coater.py`,
+which validate works a recipe's layer out by). The spin law, the spin's timing and the soft bake
+are the litho cell's (`physics/lithography.py`: `speed_law_um`, `coat_time_s`, `baked`), with
+the coater's own constants in a `LithoPhysics`:
 
 * **Spin.** On the open field the film follows the speed law t = k · η^a / √(ω / 1000 rpm)
   (η the resin's viscosity in cP). The spun film keeps half its solvent, less the longer the
@@ -22,13 +23,20 @@ constants in a `LithoPhysics`:
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.lithography import CoatMaterial
-from packline.drivers.roles.resin_coater import RESINS, CoatResin
+from packline.drivers.roles.lithography import CoatMaterial, solvent_after_spin
+from packline.drivers.roles.resin_coater import (
+    EDGE_BEAD_FACTOR,
+    EDGE_BEAD_MM,
+    RESINS,
+    SPIN_PLANARISATION,
+    SPUN_SOLVENT_KEPT,
+    CoatResin,
+    cover_um,
+)
 
 from ..twin import ResinKind, Workpiece
 from ..twin.parts import DIELECTRICS, Face, PhotoState, ResinLayer
@@ -54,13 +62,14 @@ class CoaterPhysics:
     """The coater's constants (est)."""
 
     spin: LithoPhysics = field(default_factory=LithoPhysics)
-    spun_solvent_kept: float = 0.5  # of the resin's solvent, at the end of a short spin
-    spin_planarisation: float = 0.6
+    #: of the resin's solvent, at the end of a short spin (the line's, as the next three)
+    spun_solvent_kept: float = SPUN_SOLVENT_KEPT
+    spin_planarisation: float = SPIN_PLANARISATION
     slot_planarisation: float = 0.3
     slot_wet_fraction: float = 0.5  # wet film over slot gap
     slot_speed_mm_s: float = 10.0
-    edge_bead_mm: float = 8.0  # thick resins spread a wide bead
-    edge_bead_factor: float = 1.3
+    edge_bead_mm: float = EDGE_BEAD_MM  # thick resins spread a wide bead
+    edge_bead_factor: float = EDGE_BEAD_FACTOR
 
 
 @dataclass(frozen=True)
@@ -125,7 +134,7 @@ def lay(
     field = np.where(edge_sites(workpiece, physics), edge_um, film_um).astype(np.float32)
     below = workpiece.resin_um
     feature = np.maximum(interconnect_height_um(workpiece) - below, 0.0)
-    cover = field * field / (field + planarisation * feature)
+    cover = cover_um(field, feature, planarisation)
     layer, _ = workpiece.add_resin(RESIN_KIND[resin], feature + cover)
     if resin is CoatResin.PHOTO:
         layer.photo = PhotoState(PHOTO_MATERIAL.value, solvent)
@@ -144,10 +153,10 @@ def spin_coat(
 ) -> Coat:
     """Spin `resin` on the workpiece: the speed law on the field, the bead at the edge."""
     facts = RESINS[resin]
-    solvent = (
-        (1.0 - facts.solids_fraction)
-        * physics.spun_solvent_kept
-        * math.exp(-spin_time_s / physics.spin.spin_drying_s)
+    solvent = solvent_after_spin(
+        (1.0 - facts.solids_fraction) * physics.spun_solvent_kept,
+        spin_time_s,
+        physics.spin.spin_drying_s,
     )
     thickness = speed_law_um(facts.viscosity_cp, spin_rpm, physics.spin)
     return lay(
