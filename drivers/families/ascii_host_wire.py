@@ -97,6 +97,13 @@ class HostSetpoint(Setpoint):
         low, high = plain(self.wire_range.minimum), plain(self.wire_range.maximum)
         return f"({low}, {high}]" if self.exclusive_minimum else f"{low}-{high}"
 
+    @property
+    def lowest_accepted(self) -> float:
+        """The least value (in the setpoint's unit) the tool takes: its minimum, or for an
+        exclusive minimum the one a wire step (`decimals`) above it."""
+        step = 10.0**-self.decimals / self.wire_scale if self.exclusive_minimum else 0.0
+        return self.machine_range.minimum + step
+
     def accepts(self, wire_value: float) -> bool:
         """Whether the tool takes `wire_value` (in wire units)."""
         low, high = self.wire_range.minimum, self.wire_range.maximum

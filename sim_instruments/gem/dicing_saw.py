@@ -23,7 +23,7 @@ from packline.drivers.specs.dicing_saw import SPEC
 from ..dicing_saw import SimDicingSaw
 from ..twin import TwinStore
 from .host_link import REWORK_LINES, HostLinkModel
-from .model import WATCH_STEP_S, word
+from .model import WATCH_STEP_S, setpoint_range, word
 
 
 def _text(word: str) -> str:
@@ -121,9 +121,15 @@ class GemDicingSawModel(HostLinkModel):
 
     def constant_range(self, name: str) -> tuple[float, float] | None:
         setpoint = name.removeprefix("ch1_").removeprefix("ch2_")
-        machine = SPEC.setpoint_by_name[setpoint].machine_range
-        low = 0.0 if setpoint == "pitch_mm" else machine.minimum  # 0: the die's own pitch
-        return low, machine.maximum
+        if setpoint == "pitch_mm":  # 0: the die's own pitch (`accepts_constant`)
+            return 0.0, SPEC.setpoint_by_name[setpoint].machine_range.maximum
+        return setpoint_range(SPEC, setpoint)
+
+    def accepts_constant(self, name: str, value: Any) -> bool:
+        """A street pitch is 0 (the die's own) or within the saw's machine range."""
+        if name.endswith("_pitch_mm") and value != 0:
+            return SPEC.setpoint_by_name["pitch_mm"].machine_range.contains(value)
+        return super().accepts_constant(name, value)
 
     def set_constants(self, values: Mapping[str, Any]) -> None:
         if "dressing_interval_mm" in values:

@@ -16,6 +16,7 @@ from typing import Any, ClassVar, Protocol
 
 from packline.clock import Clock
 from packline.drivers.errors import ToolError
+from packline.drivers.families.ascii_host_wire import HostSetpoint
 from packline.drivers.specs.core import ToolSpec
 
 from ..tool import SimulatedTool
@@ -96,6 +97,13 @@ class GemModel(ABC):
     def constant_range(self, name: str) -> tuple[float, float] | None:
         """The allowed range of constant `name` (None: any value of its format)."""
 
+    def accepts_constant(self, name: str, value: Any) -> bool:
+        """Whether the tool takes `value` for constant `name` (S2F15 refuses it with EAC 3
+        otherwise): within its range, `constant_range`; a model whose constant takes a value
+        apart from its range (a 0 that means "the default") says so here."""
+        bounds = self.constant_range(name)
+        return bounds is None or bounds[0] <= value <= bounds[1]
+
     @abstractmethod
     def set_constants(self, values: Mapping[str, Any]) -> None:
         """Take new constants (already checked against their ranges)."""
@@ -143,6 +151,18 @@ def refusal(text: str, carries: Sequence[str | None], at: int | None) -> GemRefu
     return GemRefused(2, text) if key is None else GemRefused(3, text, {key: ILLEGAL_VALUE})
 
 
+def setpoint_range(spec: ToolSpec[Any], name: str) -> tuple[float, float] | None:
+    """What the tool takes of setpoint `name` of `spec`: its machine range, from the least
+    value its wire takes (above an exclusive minimum, `HostSetpoint.lowest_accepted`); None
+    for a name that is no setpoint."""
+    setpoint = spec.setpoint_by_name.get(name)
+    if setpoint is None:
+        return None
+    low = setpoint.lowest_accepted if isinstance(setpoint, HostSetpoint) else None
+    machine = setpoint.machine_range
+    return machine.minimum if low is None else low, machine.maximum
+
+
 class SimulatedToolModel(GemModel):
     """Base of the GEM faces that drive a simulated tool in process, through its own command
     interpreter (`host_link.py`, `scpi.py`): its alarms, its constants' ranges from its spec,
@@ -164,10 +184,7 @@ class SimulatedToolModel(GemModel):
     def constant_range(self, name: str) -> tuple[float, float] | None:
         """The machine range of setpoint `name` of the spec; None for a constant that is no
         setpoint (one of its dictionary's values, such as a material)."""
-        if name not in self.spec.setpoint_by_name:
-            return None
-        machine = self.spec.setpoint_by_name[name].machine_range
-        return machine.minimum, machine.maximum
+        return setpoint_range(self.spec, name)
 
     async def report(self, *events: str) -> bool:
         """Send S5F1 for each alarm set or cleared since the last report, then `events`; False

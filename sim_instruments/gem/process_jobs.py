@@ -153,9 +153,9 @@ class ProcessJobs:
             except ValueError as error:
                 errors.append((7, f"{name}: {error}"))
                 continue
-            bounds = self._equipment.model.constant_range(key) if where is constants else None
-            if bounds is not None and not bounds[0] <= where[key] <= bounds[1]:
-                errors.append((7, f"{name} {where[key]} is outside {bounds[0]}..{bounds[1]}"))
+            model = self._equipment.model
+            if where is constants and not model.accepts_constant(key, where[key]):
+                errors.append((7, f"{name} {where[key]} is outside {model.constant_range(key)}"))
         return parameters, constants
 
     def command(self, body: Item | None) -> Item:

@@ -90,8 +90,7 @@ class Variables:
                 changes[name] = constant.to_role(value)
             except ValueError:
                 return B(b"\x03")
-            bounds = self._model.constant_range(name)
-            if bounds is not None and not bounds[0] <= changes[name] <= bounds[1]:
+            if not self._model.accepts_constant(name, changes[name]):
                 return B(b"\x03")  # at least one constant out of range
         try:
             self._model.set_constants(changes)

@@ -11,6 +11,7 @@ import secsgem.secs
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 
 U4 = secsgem.secs.variables.U4
+F8 = secsgem.secs.variables.F8
 
 
 async def refusal(peer, rcmd: str, params: list[list[object]]) -> tuple[int, list[tuple[str, int]]]:
@@ -57,3 +58,16 @@ async def test_the_flip_chip_bonder_names_a_run_parameter_left_out(secsgem_drive
     _, _, peer = await secsgem_drives("flip_chip_bonder", TwinStore())
     assert await refusal(peer, "BOND", [["FIRST", U4(0)]]) == (3, [("COUNT", 2)])
     assert await refusal(peer, "LOAD", [["SUBSTRATE", ""]]) == (3, [("SUBSTRATE", 2)])
+
+
+async def test_the_dicing_saw_refuses_a_depth_of_0_as_its_ascii_twin_does(secsgem_drives) -> None:
+    """ECID 2002, the depth into the tape, is (0, 70] um as on the ASCII saw (`DEPTH 0` is
+    `ERR 3`): S2F15 of 0 is EAC 3, and S2F30 gives the least depth the saw takes."""
+    model, _, peer = await secsgem_drives("dicing_saw", TwinStore())
+    host = peer.host
+    assert await asyncio.to_thread(host.set_ec, 2002, F8(0.0)) == 3
+    assert model.constants["depth_into_tape_um"] > 0
+    (row,) = (await asyncio.to_thread(host.list_ecs, [2002])).get()
+    assert (row["ECMIN"], row["ECMAX"]) == (0.1, 70.0)
+    assert await asyncio.to_thread(host.set_ec, 2003, F8(0.05)) == 3  # 0 (the die's) or 0.1-200
+    assert await asyncio.to_thread(host.set_ec, 2003, F8(0.0)) == 0
