@@ -23,7 +23,7 @@ import io
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -386,9 +386,15 @@ def load_twin(db: sqlite3.Connection, digest: str) -> bytes | None:
     return join_snapshot(_load_header(db, digest), parts)
 
 
-def write_traces(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> None:
+#: A step's trace samples as its writer keeps them (`pack_traces`): by (tool, name, unit), each
+#: sample's (id, t, value, wall) in id order.
+StepSamples = dict[tuple[str, str, str], list[tuple[int, float, float, float]]]
+
+
+def write_traces(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> int:
     """Insert trace samples (run_id, tool, step_id, name, value, unit, t, wall) as rows, each
-    with an id after every sample's, packed or not (ids are never reused)."""
+    with an id after every sample's, packed or not (ids are never reused); the first row's id
+    (each row after it has the next)."""
     (last,) = db.execute(
         "SELECT max(coalesce((SELECT max(id) FROM traces), 0), "
         "coalesce((SELECT max(last_id) FROM trace_series), 0))"
@@ -398,11 +404,18 @@ def write_traces(db: sqlite3.Connection, rows: Sequence[tuple[Any, ...]]) -> Non
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [(last + 1 + index, *row) for index, row in enumerate(rows)],
     )
+    return int(last) + 1
 
 
-def pack_traces(db: sqlite3.Connection, run_id: str, step_ids: Sequence[int] | None) -> None:
+def pack_traces(
+    db: sqlite3.Connection,
+    run_id: str,
+    step_ids: Sequence[int] | None,
+    written: Mapping[int, StepSamples] | None = None,
+) -> None:
     """Pack the trace rows of run `run_id` taken during these steps (None: every one left)
-    into one block per series, in the caller's transaction."""
+    into one block per series, in the caller's transaction. `written`: every row of these
+    steps (given as `step_ids`), by step, as the caller wrote them, so they are not read back."""
     where = "run_id = ?"
     values: list[Any] = [run_id]
     if step_ids is not None:
@@ -410,16 +423,29 @@ def pack_traces(db: sqlite3.Connection, run_id: str, step_ids: Sequence[int] | N
             return
         where += f" AND step_id IN ({', '.join('?' for _ in step_ids)})"
         values += list(step_ids)
-    rows = db.execute(
-        "SELECT tool, step_id, name, unit, id, t, value, wall FROM traces "
-        f"WHERE {where} ORDER BY tool, step_id, name, unit, id",
-        values,
-    ).fetchall()
-    if not rows:
-        return
+    # by tool and step, then by series (name, unit), in that order: the blocks' order
     tools: dict[tuple[Any, ...], dict[tuple[str, str], list[tuple[Any, ...]]]] = {}
-    for row in rows:
-        tools.setdefault(tuple(row[:2]), {}).setdefault(tuple(row[2:4]), []).append(tuple(row[4:]))
+    if written is not None:
+        for tool, step_id, name, unit in sorted(
+            (tool, step_id, name, unit)
+            for step_id, samples in written.items()
+            for tool, name, unit in samples
+        ):
+            tools.setdefault((tool, step_id), {})[(name, unit)] = written[step_id][
+                (tool, name, unit)
+            ]
+    else:
+        rows = db.execute(
+            "SELECT tool, step_id, name, unit, id, t, value, wall FROM traces "
+            f"WHERE {where} ORDER BY tool, step_id, name, unit, id",
+            values,
+        ).fetchall()
+        for row in rows:
+            tools.setdefault(tuple(row[:2]), {}).setdefault(tuple(row[2:4]), []).append(
+                tuple(row[4:])
+            )
+    if not tools:
+        return
     for (tool, step_id), series in tools.items():
         samples = sorted(
             ((index, *sample) for index, taken in enumerate(series.values()) for sample in taken),

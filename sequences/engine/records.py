@@ -11,9 +11,10 @@ step transaction (or every `TRACE_BATCH` rows), so a crash loses at most the rea
 since the last step boundary, never a step or a measurement.
 
 Twin snapshots are stored by part and a step's trace rows are packed per series when the step
-ends, in the transaction that records its end (`packing.py`); the rows a run's session took
-outside a step are packed when it closes the store. Every reader sees the same records either
-way.
+ends, in the transaction that records its end (`packing.py`): from the samples the store wrote
+of it, kept in memory until then, when the store started the step, else read back. The rows a
+run's session took outside a step are packed when it closes the store. Every reader sees the
+same records either way.
 """
 
 from __future__ import annotations
@@ -64,6 +65,10 @@ class RunStore(RunDatabase):
         # durable transaction syncs the log to disk itself (`_sync`), with every commit before.
         self._db.execute("PRAGMA synchronous = NORMAL")
         self._traces: list[tuple[Any, ...]] = []
+        #: The trace samples written of each step this store started and has not finished yet
+        #: (packed from here when it finishes, not read back); dropped when a transaction rolls
+        #: back, its steps' samples read back instead.
+        self._step_samples: dict[int, packing.StepSamples] = {}
         self._twins = packing.TwinWriter()
         #: The runs this store wrote trace rows of (packed when it is closed).
         self._traced: set[str] = set()
@@ -105,6 +110,7 @@ class RunStore(RunDatabase):
         except BaseException:
             self._db.execute("ROLLBACK")
             self._traces = traces + self._traces  # not written: keep them for the next one
+            self._step_samples.clear()  # the ids they were given are not the ones written
             raise
         finally:
             self._in_transaction = False
@@ -202,6 +208,9 @@ class RunStore(RunDatabase):
                     tuple(row.values()),
                 )
                 ids.append(int(cursor.lastrowid or 0))
+        for row, step_id in zip(rows, ids, strict=True):
+            if row["status"] == "running":
+                self._step_samples[step_id] = {}
         return ids
 
     def finish_steps(
@@ -235,7 +244,9 @@ class RunStore(RunDatabase):
                     for step_id, wafer_id, taken in twins
                 ],
             )
-            packing.pack_traces(db, run_id, step_ids)
+            kept = {i: self._step_samples.pop(i) for i in step_ids if i in self._step_samples}
+            written = kept if len(kept) == len(set(step_ids)) else None  # else read back
+            packing.pack_traces(db, run_id, step_ids, written)
 
     def latest_twin_hash(self, run_id: str, wafer_id: str) -> str | None:
         """The hash of wafer `wafer_id`'s most recent twin snapshot (None: it has none)."""
@@ -290,7 +301,13 @@ class RunStore(RunDatabase):
     def _write_traces(self) -> None:
         if self._traces:
             rows, self._traces = self._traces, []
-            packing.write_traces(self._db, rows)
+            first_id = packing.write_traces(self._db, rows)
+            for row_id, (_, tool, step_id, name, value, unit, t, wall) in enumerate(rows, first_id):
+                samples = self._step_samples.get(step_id)
+                if samples is not None:  # + 0.0: as the REAL column gives them back (-0.0 is 0.0)
+                    samples.setdefault((tool, name, unit), []).append(
+                        (row_id, float(t) + 0.0, float(value) + 0.0, float(wall) + 0.0)
+                    )
 
     def replace_claim_checks(self, run_id: str, rows: Sequence[dict[str, Any]]) -> None:
         """Durably record the claim check of the run as it stands now (a resumed run checks

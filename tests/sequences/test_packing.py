@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from packline.sequences.engine import RunStore
+from packline.sequences.engine import RunStore, packing
 from packline.sequences.engine.packing import (
     array_paths,
     drop_unused_twins,
@@ -22,6 +22,7 @@ from packline.sequences.engine.packing import (
     unpack_part,
     unpack_trace_block,
 )
+from packline.sequences.engine.records import TRACE_BATCH
 from packline.sim_instruments.twin import TwinStore
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, snapshot
 
@@ -266,6 +267,57 @@ def test_a_steps_traces_are_packed_when_it_ends_and_read_back_sample_for_sample(
         assert reopened.traces("r")["id"][-1] > max(ids)  # an id is never reused
     finally:
         reopened.close()
+
+
+def test_a_store_packs_the_samples_it_wrote_of_a_step_as_it_would_read_them_back(
+    tmp_path, monkeypatch
+):
+    """A store packs the samples of a step it started from what it wrote, not read back: the
+    same blocks and series, to the byte, as a store whose kept samples a rolled-back
+    transaction dropped packs from the rows read back; -0.0 comes back as the REAL column
+    gives it, 0.0."""
+    packed_from: list[bool] = []
+    pack_traces = packing.pack_traces
+
+    def spied(db, run_id, step_ids, written=None):  # type: ignore[no-untyped-def]
+        if step_ids is not None:  # not the rows left when the store closes
+            packed_from.append(written is not None)
+        pack_traces(db, run_id, step_ids, written)
+
+    monkeypatch.setattr(packing, "pack_traces", spied)
+    tables = []
+    for read_back in (False, True):
+        store = RunStore(tmp_path / f"runs-{read_back}.db")
+        ((first, second),) = start_run(store, ["W01"], 2)
+        values = [-0.0, 0.0, 1.5, 2.0, 1 / 3]
+        for index in range(TRACE_BATCH + 10):  # a batch written mid-step, then the rest
+            tool, name = ("pc", "pressure") if index % 3 else ("oven", "temperature")
+            step = first if index % 2 else second
+            value, t = values[index % 5], -0.0 if index == 0 else index / 7
+            store.add_trace("r", tool, step, name, value, "u", t, 1e9 + index)
+            if read_back and index == 100:
+                with pytest.raises(RuntimeError), store.transaction(durable=False):
+                    raise RuntimeError("rolled back")
+        store.finish_steps([first], "completed", 60.0, 60.0)
+        store.add_trace("r", "pc", second, "pressure", -0.0, "u", 61.0, 2e9)
+        store.finish_steps([second], "completed", 62.0, 62.0)
+        try:
+            assert count(store, "SELECT count(*) FROM traces") == 0
+            zeros = [v for v in store.traces("r")["value"] if v == 0.0]
+            assert zeros
+            assert all(np.copysign(1.0, v) > 0 for v in zeros)  # -0.0 read back as 0.0
+            db = sqlite3.connect(store.path)
+            tables.append(
+                [
+                    db.execute(f"SELECT * FROM {table} ORDER BY rowid").fetchall()
+                    for table in ("trace_blocks", "trace_series")
+                ]
+            )
+            db.close()
+        finally:
+            store.close()
+    assert packed_from == [True, True, False, False]
+    assert tables[0] == tables[1]
 
 
 def test_a_trace_block_keeps_every_sample_of_every_series_exactly():
