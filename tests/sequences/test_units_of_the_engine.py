@@ -76,7 +76,11 @@ def test_options_show_defaults_as_a_recipe_writes_them():
         "batch_timeout_s": "600.0",
     }
     sprout = get_method("sprout-bump-csp").options()
-    assert (sprout["support"], sprout["thick_resin"], sprout["dicing"]) == ("film", "false", "none")
+    assert (sprout["support"], sprout["thick_resin"], sprout["dicing"]) == (
+        "required",
+        "false",
+        "none",
+    )
     assert get_method("two-process-via").options()["wafer"] == "default section"
 
 
