@@ -31,7 +31,7 @@ import math
 from .equipment import READY_STATES, Equipment, Identity, ToolState, is_wafer_id
 from .errors import LimitViolation, ProtocolError, ToolAlarm
 from .families.scpi import ScpiDriver
-from .families.scpi_wire import NOT_A_NUMBER, command, setpoint
+from .families.scpi_wire import NOT_A_NUMBER, command, quote, setpoint, unquote
 from .roles.grinder import (
     CycleResult,
     Grinder,
@@ -137,7 +137,11 @@ class ScpiGrinder(ScpiDriver, Grinder):
         reply = await self.link.query(command(SPEC, "wafer").query, idempotent=True)
         if reply == "NONE":
             return None
-        wafer_id, _, side = reply.partition(",")
+        quoted, _, side = reply.partition(",")
+        try:
+            wafer_id = unquote(quoted)
+        except ValueError:
+            wafer_id = ""
         if not is_wafer_id(wafer_id) or side not in GrindSide.__members__:
             raise ProtocolError(
                 self.name,
@@ -167,7 +171,7 @@ class ScpiGrinder(ScpiDriver, Grinder):
         self.require_state(action, *READY_STATES)
         load = "wafer_reload" if wafer_id in self.reworks else "wafer_load"  # `reloading`
         async with self.loading(action):
-            await self.send(action, f"{command(SPEC, load).short} {wafer_id},{side.name}")
+            await self.send(action, f"{command(SPEC, load).short} {quote(wafer_id)},{side.name}")
 
     async def unload(self) -> None:
         self.require_state("unload wafer", *READY_STATES, ToolState.FAULT)

@@ -23,12 +23,11 @@ from dataclasses import dataclass
 from functools import partial
 
 from packline.clock import Clock
-from packline.drivers.equipment import is_wafer_id
-from packline.drivers.families.scpi_wire import NOT_A_NUMBER
+from packline.drivers.families.scpi_wire import NOT_A_NUMBER, quote
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import SPEC
 
-from .families.scpi import Header, ScpiError, ScpiSimTool, count
+from .families.scpi import Header, ScpiError, ScpiSimTool, count, quoted_wafer_id
 from .physics.grinder import (
     GrindPhysics,
     grind_to_level,
@@ -168,7 +167,7 @@ class SimGrinder(ScpiSimTool):
     # ----------------------------------------------------------------- replies
 
     def _wafer_reply(self, _: list[str]) -> str:
-        return f"{self.wafer_id},{self.side.name}" if self.wafer_id else "NONE"
+        return f"{quote(self.wafer_id)},{self.side.name}" if self.wafer_id else "NONE"
 
     def interlock_conditions(self) -> dict[str, bool]:
         present = self.wafer_id is not None
@@ -232,11 +231,7 @@ class SimGrinder(ScpiSimTool):
     def _load(self, arguments: list[str], *, rework: bool = False) -> None:
         """`WAF:LOAD` (`WAF:REL` as a `rework`, of a wafer this tool may have processed last)."""
         count(self.short("wafer_load"), arguments, 2)
-        wafer_id, side = arguments
-        if not is_wafer_id(wafer_id):
-            raise ScpiError(
-                -224, f"wafer id {wafer_id} is not 1-16 printable characters", parameter=0
-            )
+        wafer_id, side = quoted_wafer_id(arguments[0], 0), arguments[1]
         if side.upper() not in GrindSide.__members__:
             raise ScpiError(-224, f"side {side} is not FRONT or BACK", parameter=1)
         self._require_not_running(self.short("wafer_load"))

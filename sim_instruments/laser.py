@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from packline.clock import Clock
-from packline.drivers.families.scpi_wire import quote, short_form, unquote
+from packline.drivers.families.scpi_wire import quote, short_form
 from packline.drivers.roles.laser import Atmosphere, DrillMode, FaceUp, JobState, LaserSource
 from packline.drivers.specs.laser import (
     ATMOSPHERE_MNEMONICS,
@@ -35,12 +35,22 @@ from packline.drivers.specs.laser import (
     SPEC,
 )
 
-from .families.scpi import Header, ScpiError, ScpiSimTool, choice, conflict, count, flag, switch
+from .families.scpi import (
+    Header,
+    ScpiError,
+    ScpiSimTool,
+    choice,
+    conflict,
+    count,
+    flag,
+    quoted_wafer_id,
+    switch,
+)
 from .laser_chuck import Chuck
 from .laser_job import ScanJob
 from .physics.laser import LaserPhysics
 from .servers.text import AddressForm
-from .twin import Face, TwinStore, validate_wafer_id
+from .twin import Face, TwinStore
 
 # --------------------------------------------------------------------- the tool
 
@@ -278,14 +288,7 @@ class SimLaser(ScpiSimTool):
         else:
             count(header, arguments, 1)
             face_up = FaceUp.FRONT
-        try:
-            wafer_id = unquote(arguments[0])
-        except ValueError:
-            raise ScpiError(-104, "wafer id must be a quoted string") from None
-        try:
-            validate_wafer_id(wafer_id)
-        except ValueError:
-            raise ScpiError(-224, f"wafer id {wafer_id!r}: 1-16 printable characters") from None
+        wafer_id = quoted_wafer_id(arguments[0], 0)
         if not self.door_open:
             raise conflict("enclosure door closed")
         self.chuck.load(wafer_id, face_up, rework=rework, rework_command=self.short("wafer_reload"))

@@ -111,16 +111,17 @@ COMMANDS = (
         "tape; same grid and conventions",
     ),
     ScpiCommand(
-        name="wafer_load", header="WAFer:LOAD", syntax="<id>,FRONT|BACK",
+        name="wafer_load", header="WAFer:LOAD", syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
         doc="not grinding, no alarm (202), chuck empty, vacuum off, not a wafer this tool "
         "processed last (-221; that one `WAF:REL` takes): the workpiece lies "
         "on the chuck with that side facing the wheel. FRONT: resin top, bump tops and die "
         "backs are ground (000:f); BACK: the substrate is thinned (front on the chuck, under "
-        "tape). `<id>`: 1-16 printable ASCII characters without space, `,`, `;` or `\"`",
+        "tape). `\"<id>\"`: a quoted string (-104 bare) of 1-16 printable ASCII characters "
+        "without space, `,`, `;` or `\"` (-224)",
     ),
     ScpiCommand(
-        name="wafer_reload", header="WAFer:RELoad", syntax="<id>,FRONT|BACK",
+        name="wafer_reload", header="WAFer:RELoad", syntax='"<id>",FRONT|BACK',
         parameters=("wafer_id", "side"), allowed_in=("IDLE",),
         doc=f"`WAF:LOAD` as a rework: {RELOAD_DOC} (-221 naming the wafer, what this tool did to "
         "it and this command)",
@@ -131,7 +132,7 @@ COMMANDS = (
         "allowed in fault, to recover the wafer)",
     ),
     ScpiCommand(
-        name="wafer", header="WAFer", form="query", reply="`<id>,FRONT|BACK` or `NONE`",
+        name="wafer", header="WAFer", form="query", reply='`"<id>",FRONT|BACK` or `NONE`',
         doc="the workpiece on the chuck",
     ),
     ScpiCommand(
@@ -177,7 +178,9 @@ SPEC = ToolSpec(
     ),
     commands=COMMANDS,
     parameters=(
-        Parameter(name="wafer_id", doc='1-16 printable ASCII without space , ; or "'),
+        Parameter(
+            name="wafer_id", doc='a quoted string: 1-16 printable ASCII without space , ; or "'
+        ),
         Parameter(name="side", doc="FRONT or BACK: the side facing the wheel"),
     ),
     alarms=(

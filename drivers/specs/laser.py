@@ -171,8 +171,8 @@ COMMANDS = (
         parameters=("wafer_id", "face_up"),
         doc="wafer on the chuck, the given face up towards the beam (default `FRONt`); needs "
         "the door open, the chuck empty and not a wafer this tool processed last (-221; that "
-        "one `:WAF:REL` takes); id 1-16 printable ASCII without spaces "
-        "(-224). Clears the site selection",
+        "one `:WAF:REL` takes); id a quoted string (-104 bare) of 1-16 printable ASCII "
+        "without space, `,`, `;` or `\"` (-224). Clears the site selection",
     ),
     ScpiCommand(
         name="wafer_reload", header=":WAFer:RELoad", syntax='"<id>"[,FRONt|BACK]',

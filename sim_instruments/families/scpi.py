@@ -53,7 +53,15 @@ from ..servers import TextToolServer
 from ..servers.text import AddressForm
 from ..tool import SimulatedTool
 from ..twin import TwinStore
-from .scpi_parameters import choice, count, flag, register, split_arguments, switch
+from .scpi_parameters import (
+    choice,
+    count,
+    flag,
+    quoted_wafer_id,
+    register,
+    split_arguments,
+    switch,
+)
 from .scpi_session import MASTER_SUMMARY, OPERATION_COMPLETE, ScpiError, Session, conflict
 
 T = TypeVar("T")
@@ -68,6 +76,7 @@ __all__ = [
     "conflict",
     "count",
     "flag",
+    "quoted_wafer_id",
     "switch",
 ]
 

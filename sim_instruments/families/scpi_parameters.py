@@ -2,8 +2,8 @@
 
 A line's parameters are split on commas outside quoted strings, then each handler checks
 their count (-109, -108) and reads them as the family's forms: an 8-bit register value, a
-mnemonic among choices, a SCPI boolean (-104, -222, -224). The family's wire side is
-`sim_instruments/families/scpi.py`.
+mnemonic among choices, a SCPI boolean, a wafer id as a quoted string (-104, -222, -224). The
+family's wire side is `sim_instruments/families/scpi.py`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import math
 from collections.abc import Mapping
 from typing import TypeVar
 
-from packline.drivers.families.scpi_wire import matches, split_outside_quotes
+from packline.drivers.equipment import is_wafer_id
+from packline.drivers.families.scpi_wire import matches, split_outside_quotes, unquote
 
 from .scpi_session import ScpiError
 
@@ -54,6 +55,22 @@ def choice(header: str, arguments: list[str], choices: Mapping[T, str]) -> T:
             return value
     allowed = ", ".join(choices.values())
     raise ScpiError(-224, f"{header} {arguments[0]}: expected {allowed}", parameter=0)
+
+
+def quoted_wafer_id(text: str, position: int) -> str:
+    """A wafer id, the `position`-th parameter: SCPI <STRING PROGRAM DATA>, double-quoted (-104
+    bare) of 1-16 printable ASCII characters without a space, `,`, `;` or `"` (-224)."""
+    try:
+        value = unquote(text)
+    except ValueError:
+        raise ScpiError(
+            -104, f"wafer id {text} must be a quoted string", parameter=position
+        ) from None
+    if not is_wafer_id(value):
+        raise ScpiError(
+            -224, f"wafer id {text} is not 1-16 printable characters", parameter=position
+        )
+    return value
 
 
 def switch(header: str, arguments: list[str]) -> bool:

@@ -19,9 +19,11 @@ from packline.clock import Clock
 from packline.drivers.families.scpi_wire import (
     NOT_A_NUMBER,
     command,
+    quote,
     scpi_wire,
     setpoint,
     short_form,
+    unquote,
 )
 from packline.drivers.roles.grinder import CycleResult, GrindPhase, GrindSide
 from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
@@ -91,7 +93,7 @@ class GemGrinderModel(ScpiModel):
             reply = self.query(command(SPEC, "wafer").query)
             wafer_id, _, side = reply.partition(",")
             if name == "wafer_id":
-                return "" if reply == "NONE" else wafer_id
+                return "" if reply == "NONE" else unquote(wafer_id)
             return GrindSide[side].value if side else GrindSide.FRONT.value
         reply = self.query(f"{short_form(_WIRE.interlock_query)}?")
         states = dict(word.partition("=")[::2] for word in reply.split(","))
@@ -116,7 +118,7 @@ class GemGrinderModel(ScpiModel):
                 raise GemRefused(3, f"load without {' and '.join(missing)}", missing)
             side = str(parameters["side"]).upper()
             load = "wafer_reload" if parameters.get("rework") else "wafer_load"
-            line = f"{command(SPEC, load).short} {parameters['wafer_id']},{side}"
+            line = f"{command(SPEC, load).short} {quote(str(parameters['wafer_id']))},{side}"
             self.ask(line, _LOAD_PARAMETERS)
         elif name == "start":
             before = self.status("cycle_count")

@@ -54,7 +54,7 @@ def before_start(thickness: str = "725.0", substrate: str = "725.0") -> list[Exc
     """What `grind` reads before it sends anything that changes the tool."""
     return [
         (b"SYST:INT?\n", ALL_CLOSED),
-        (b"WAF?\n", b"W01,BACK\n"),
+        (b"WAF?\n", b'"W01",BACK\n'),
         (b"MEAS:THIC?\n", line(thickness)),
         (b"MEAS:SUBS?\n", line(substrate)),
     ]
@@ -111,7 +111,7 @@ async def test_an_alarm_at_connect_puts_the_tool_in_fault():
 async def test_load_and_chuck_vacuum_each_check_the_error_queue():
     script = [
         *connect_script(),
-        (b"WAF:LOAD W01,FRONT\n", None),
+        (b'WAF:LOAD "W01",FRONT\n', None),
         (b"SYST:ERR?\n", NO_ERROR),
         (b"CHUC:VAC ON\n", None),
         (b"SYST:ERR?\n", NO_ERROR),
@@ -133,7 +133,7 @@ async def test_load_and_chuck_vacuum_each_check_the_error_queue():
 async def test_queries_parse_the_documented_replies():
     script = [
         *connect_script(),
-        (b"WAF?\n", b"W01,FRONT\n"),
+        (b"WAF?\n", b'"W01",FRONT\n'),
         (b"WAF?\n", b"NONE\n"),
         (b"GAUG:RES?\n", b"0.5\n"),
         (b"SYST:INT?\n", b"chuck_vacuum=0,wafer_present=1,grinding_water=1\n"),

@@ -358,7 +358,13 @@ async def test_raw_scpi_errors_from_the_tool(rig: Rig):
         ("GRIN:TARG abc", '-104,"Data type error;GRIN:TARG abc is not a number"'),
         ("GRIN:TARG", '-109,"Missing parameter;GRIN:TARG"'),
         ("ABOR 1", '-108,"Parameter not allowed;ABOR takes no parameter"'),
-        ("WAF:LOAD W01,TOP", '-224,"Illegal parameter value;side TOP is not FRONT or BACK"'),
+        ('WAF:LOAD "W01",TOP', '-224,"Illegal parameter value;side TOP is not FRONT or BACK"'),
+        # a wafer id is a quoted string, as on the laser (conventions.md)
+        ("WAF:LOAD W01,BACK", '-104,"Data type error;wafer id W01 must be a quoted string"'),
+        (
+            'WAF:LOAD "W 01",BACK',
+            '-224,"Illegal parameter value;wafer id ""W 01"" is not 1-16 printable characters"',
+        ),
         ("FOO:BAR 1", '-113,"Undefined header;FOO:BAR"'),
         ("SP@N 1", '-102,"Syntax error;header SP@N"'),
         ("GRIN:STAR", '203,"No wafer on chuck"'),

@@ -38,7 +38,7 @@ async def test_socat_reads_identity_loads_chucks_and_sees_the_error_queue(grinde
     replies = await socat(
         port,
         "*IDN?",
-        "WAF:LOAD W01,BACK",
+        'WAF:LOAD "W01",BACK',
         "CHUC:VAC ON",
         "WAF?",
         "SYST:INT?",
@@ -51,7 +51,7 @@ async def test_socat_reads_identity_loads_chucks_and_sees_the_error_queue(grinde
     )
     assert replies == [
         "packline,GR-2,GR2-0001,1.0",
-        "W01,BACK",
+        '"W01",BACK',
         "chuck_vacuum=1,wafer_present=1,grinding_water=1",
         "725.0",
         "0.1",
@@ -59,14 +59,14 @@ async def test_socat_reads_identity_loads_chucks_and_sees_the_error_queue(grinde
         '0,"No error"',
         "1",
     ]
-    assert sim.received[:3] == ["*IDN?", "WAF:LOAD W01,BACK", "CHUC:VAC ON"]
+    assert sim.received[:3] == ["*IDN?", 'WAF:LOAD "W01",BACK', "CHUC:VAC ON"]
 
 
 async def test_socat_runs_a_cycle_with_long_form_headers(grinder):
     sim, port, clock = grinder
     started = await socat(
         port,
-        "wafer:load W02,back",
+        'wafer:load "W02",back',
         ":CHUCK:VACUUM ON",
         "GRIND:TARGET 700",
         "GRIN:COAR:FEED 10",

@@ -46,7 +46,7 @@ TOOLS = {
     "grinder": Tool(
         lambda: SimGrinder("grinder", TwinStore(), VirtualClock()), "SPIN:SPEE 7000",
         "SPIN:SPEE", "CHUC:VAC", "*SRE",
-        ("WAF:LOAD W1,BACK", "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"),
+        ('WAF:LOAD "W1",BACK', "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"),
         "gauge_fault",
     ),
 }  # fmt: skip

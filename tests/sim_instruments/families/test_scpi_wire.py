@@ -119,8 +119,8 @@ async def test_socat_reads_status_and_overflow_while_another_client_holds_errors
 LOADS = {
     "laser": (':ENCL:DOOR OPEN', ':WAF:LOAD "LOT7-W03"', ':WAF:REL "LOT7-W03"', ":WAF?",
               '"LOT7-W03"'),
-    "grinder": ("*CLS", "WAF:LOAD LOT7-W03,BACK", "WAF:REL LOT7-W03,BACK", "WAF?",
-                "LOT7-W03,BACK"),
+    "grinder": ("*CLS", 'WAF:LOAD "LOT7-W03",BACK', 'WAF:REL "LOT7-W03",BACK', "WAF?",
+                '"LOT7-W03",BACK'),
 }  # fmt: skip
 
 
@@ -151,7 +151,7 @@ async def test_pyvisa_loads_a_wafer_the_tool_processed_last_only_as_a_rework(kin
 #: Lines that start each tool's overlapped command (its page's commands table marks it), and
 #: the query that tells how it ended.
 OVERLAPPED = {
-    "grinder": (["WAF:LOAD W01,BACK", "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"], "GRIN:STAT?"),
+    "grinder": (['WAF:LOAD "W01",BACK', "CHUC:VAC ON", "GRIN:TARG 300", "GRIN:STAR"], "GRIN:STAT?"),
     "laser": (
         [":ENCL:DOOR OPEN", ':WAF:LOAD "W01"', ":ENCL:DOOR CLOS", ":OUTP ON", ":JOB:SIT ALL",
          ":OUTP:SHUT OPEN", ":JOB:STAR CLE"],
