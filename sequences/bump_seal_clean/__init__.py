@@ -58,6 +58,7 @@ from .recipe import (
     require_resin_thinner_than_bumps,
 )
 from .steps import (
+    Mounted,
     bond_and_inspect,
     clean_by_laser,
     cut_and_inspect,
@@ -82,6 +83,7 @@ __all__ = [
     "ChipMounting",
     "DicingStep",
     "LaserCleaning",
+    "Mounted",
     "PlasmaCleaning",
     "PlatedSolderLayer",
     "ResinRecipe",
@@ -191,4 +193,4 @@ async def bump_seal_clean(wafer: Wafer, recipe: BumpSealCleanRecipe) -> None:
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing)
     if recipe.mounting is not None:
-        await mount_chips(wafer, recipe.mounting)
+        await mount_chips(wafer, recipe.mounting, recipe.mounting.chips)

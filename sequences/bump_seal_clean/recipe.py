@@ -249,7 +249,7 @@ def board_of(wafer_id: str) -> str:
 
 def require_dicing_before_mounting(
     dicing: DicingStep | None,
-    mounting: ChipMounting | None,
+    mounting: BondStep | None,
     claim: str,
     why: str = "chips are mounted once the wafer is cut into them",
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 
 from packline.drivers.roles.dicing_saw import DicingSaw
 from packline.drivers.roles.flip_chip_bonder import FlipChipBonder
@@ -15,8 +16,8 @@ from packline.sequences.engine import StepError, Wafer
 from ..solder import electroplate, reflow
 from .recipe import (
     KERF_ALLOWANCE_UM,
+    BondStep,
     BumpRecipe,
-    ChipMounting,
     DicingStep,
     LaserCleaning,
     PlatedSolderLayer,
@@ -110,26 +111,54 @@ async def form_solder_layer(wafer: Wafer, layer: PlatedSolderLayer, tips_cm2: fl
     await reflow(wafer, "reflow solder layer", layer.alloy, layer.reflow, ("003:19", "003:20"))
 
 
+@dataclass(frozen=True)
+class Mounted:
+    """What a method mounts on a wafer's board and what joins it, in the method's words: the
+    step `mount <parts>`, its measurements `<parts> bonded` and `<terminals> joined`."""
+
+    parts: str
+    terminals: str
+
+
+#: bump-seal-clean's words (003:24): chips, by their bumps.
+CHIPS = Mounted("chips", "bumps")
+
+
 async def mount_chips(
-    wafer: Wafer, mounting: ChipMounting, claims: tuple[str, ...] = ("003:24",)
+    wafer: Wafer,
+    mounting: BondStep,
+    count: int,
+    claims: tuple[str, ...] = ("003:24",),
+    words: Mounted = CHIPS,
 ) -> None:
-    """003:24 (or the `claims` of another method's mounting): the diced wafer in the die
-    supply, its board on the stage; the chips flipped and bonded by their bumps, every one
-    bonded and every bump joined."""
+    """003:24 (or the `claims` of another method's mounting, in its `words`): the diced wafer
+    in the die supply, its board on the stage; `count` chips flipped and bonded by their
+    bumps, every one bonded and every bump joined."""
     board = board_of(wafer.id)
     async with wafer.use(FlipChipBonder) as bonder:
         await wafer.step("load board", bonder.load, board)
         await wafer.step("load die source", bonder.load_die_source, wafer.id)
-        await wafer.step("mount chips", bond_and_inspect, wafer, bonder, mounting, claims=claims)
+        await wafer.step(
+            f"mount {words.parts}",
+            bond_and_inspect,
+            wafer,
+            bonder,
+            mounting,
+            count,
+            words,
+            claims=claims,
+        )
         await wafer.step("unload die source", bonder.unload_die_source, wafer.id)
         await wafer.step("unload board", bonder.unload, board)
 
 
-async def bond_and_inspect(wafer: Wafer, bonder: FlipChipBonder, mounting: ChipMounting) -> None:
-    result = await bonder.bond_dies(mounting.bond_recipe(), unit_count=mounting.chips)
-    chips = mounting.chips
-    wafer.measure("chips bonded", result.dies_bonded, "chips", low=chips, high=chips)
-    wafer.measure("bumps joined", result.terminals_joined, "bumps", low=result.terminals)
+async def bond_and_inspect(
+    wafer: Wafer, bonder: FlipChipBonder, mounting: BondStep, count: int, words: Mounted
+) -> None:
+    result = await bonder.bond_dies(mounting.bond_recipe(), unit_count=count)
+    parts, terminals = words.parts, words.terminals
+    wafer.measure(f"{parts} bonded", result.dies_bonded, parts, low=count, high=count)
+    wafer.measure(f"{terminals} joined", result.terminals_joined, terminals, low=result.terminals)
     wafer.measure("placement offset", result.max_offset_um, "um")
 
 

@@ -160,7 +160,11 @@ class Recipe(BaseModel):
 #: Keys recipe files of an earlier release may hold, old name -> new, in every section of
 #: every method that has the new one: refused naming both, not as a misspelt key (users keep
 #: recipe files with the old names).
-RENAMED_KEYS: Mapping[str, str] = {"cu_etch": "copper_etch", "ti_etch": "barrier_etch"}
+RENAMED_KEYS: Mapping[str, str] = {
+    "cu_etch": "copper_etch",
+    "ti_etch": "barrier_etch",
+    "chips": "devices",  # two-process-via's mounting, in 002's words
+}
 
 
 def _renamed_keys(model: type[Recipe]) -> dict[str, str]:

@@ -286,16 +286,16 @@ class TapeSubstrateRecipe(Recipe):
     bond: BondStep
     seal: SealStep
     grind: GrindStep
-    #: 000:x1: solder balls in the solder resist openings, reflowed (None: no external terminals)
+    #: 000:x1: solder balls in the solder resist openings, reflowed
     balls: ExternalTerminals | None = None
     #: 000:x3: the dies bonded on a metal plate, which is then patterned into the
-    #: interconnections (None: the tape of 000:a-g)
+    #: interconnections, instead of the tape of 000:a-g
     metal_substrate: MetalSubstrate | None = None
-    #: 000:x2: a frame with conductor columns around every die (None: no frame)
+    #: 000:x2: a frame with conductor columns around every die
     frame: FrameStep | None = None
     #: 000:g: the panel cut into package units
     dicing: DicingStep
-    #: 000:x2: the diced panels stacked into multilayer devices (None: no stacking)
+    #: 000:x2: the diced panels stacked into multilayer devices
     stack: StackStep | None = None
 
     @recipe_check

@@ -28,7 +28,8 @@ Claim 1 of 002, step by step, as this script runs it on every wafer of the lot:
 8. 002:6      (a recipe option) dice the wafer into separate devices (dicing saw).
 9. 002:7-8    (a recipe option) mount devices on the circuit board of an electronic
               apparatus by their terminals, active side down (flip-chip bonder): bump-seal-
-              clean's `mount_chips` (003:24).
+              clean's `mount_chips` (003:24), in 002's words (`DEVICES`: step 'mount devices',
+              'devices bonded', 'balls joined').
 
 The recipe's own constraints (the second process differs from the first, 002:1h; a develop
 needs a radiation-sensitive resin, 002:3) are checked before any tool moves. What each step
@@ -46,7 +47,7 @@ from __future__ import annotations
 from packline.drivers.roles.plasma_cleaner import PlasmaCleaner
 from packline.sequences.engine import Wafer, method
 
-from ..bump_seal_clean import board_of, dice, mount_chips
+from ..bump_seal_clean import Mounted, board_of, dice, mount_chips
 from ..plasma_clean import chamber_cycle
 from ..solder import mount_balls
 from .product import CLAIM_MAP, THERMOSET_KINDS, claim_conditions
@@ -122,8 +123,12 @@ IRREVERSIBLE = (
     "mount balls",
     "reflow balls",
     "dice",
-    "mount chips",
+    "mount devices",
 )
+
+
+#: What 002:7 mounts on the board, and by what: devices, by their solder balls.
+DEVICES = Mounted("devices", "balls")
 
 
 @method(
@@ -207,4 +212,5 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     if recipe.dicing is not None:
         await dice(wafer, recipe.dicing, ("002:6",))
     if recipe.mounting is not None:
-        await mount_chips(wafer, recipe.mounting, ("002:7", "002:8"))
+        mounting = recipe.mounting
+        await mount_chips(wafer, mounting, mounting.devices, ("002:7", "002:8"), DEVICES)

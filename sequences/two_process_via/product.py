@@ -114,11 +114,12 @@ CLAIM_MAP = {
     "002:6": "recipe option dicing, step 'dice'; claim checks: units == whole dies, every die "
     "a whole device",
     "002:7": "recipe option mounting (two-process-via.yaml; recipe constraints: after dicing, "
-    "a head or a stage above the balls' liquidus), step 'mount chips' (bump-seal-clean's "
+    "a head whose joint is above the balls' liquidus, a bond as long as they take to wet, no "
+    "more devices than the board's chip sites), step 'mount devices' (bump-seal-clean's "
     "flip-chip mounting, 003:24): devices of 002:6 bonded by their solder balls on the board "
     "B + the wafer's id; claim check on the board: a joint at every terminal of the mounted "
     "devices",
-    "002:8": "recipe option mounting, step 'mount chips': the line's share of the apparatus is "
+    "002:8": "recipe option mounting, step 'mount devices': the line's share of the apparatus is "
     "its circuit board with the devices mounted; claim check on the board: a joint at every "
     "terminal of the mounted devices",
     "002:9": "claim check on the product wafer: interconnects on the pads, covered, opened by "

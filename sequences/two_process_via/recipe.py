@@ -36,7 +36,7 @@ from packline.sequences.engine import (
 from packline.sim_instruments.twin import die_grid
 from packline.units import Unit
 
-from ..bump_seal_clean import ChipMounting, DicingStep, require_dicing_before_mounting
+from ..bump_seal_clean import BondStep, DicingStep, require_dicing_before_mounting
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe, um_text
 from ..sprout_bump_csp import (
@@ -346,6 +346,14 @@ class DryEtch(Recipe):
         return self
 
 
+class DeviceMounting(BondStep):
+    """002:7, 002:8: devices of the diced wafer (002:6) flipped and bonded by their solder
+    balls on the circuit board of an electronic apparatus (the flip-chip bonder): `devices`
+    of them, one on each chip site of the wafer's board."""
+
+    devices: Annotated[int, Field(strict=True, ge=1, le=10_000)]
+
+
 class DeviceTerminals(SolderBallRecipe):
     """002:1i: the external connection terminals, a solder ball on the interconnect exposed
     at every hole, reflowed into a joint with it."""
@@ -358,7 +366,7 @@ class TwoProcessViaRecipe(Recipe):
     processes, the terminals, dicing, mounting."""
 
     wafer: Annotated[IncomingWafer, Field(default_factory=IncomingWafer)]
-    #: claim 002:15: a SiO2 or SiN passivation opened over the pads (None: none laid)
+    #: claim 002:15: a SiO2 or SiN passivation opened over the pads
     passivation: PassivationRecipe | None = None
     stress_relief: StressReliefRecipe | None = None
     interconnects: InterconnectRecipe
@@ -374,11 +382,11 @@ class TwoProcessViaRecipe(Recipe):
     second: Annotated[LaserDrill | DryEtch, Field(discriminator="process")]
     #: 002:1i: the external connection terminals, solder balls on the exposed interconnects
     terminals: DeviceTerminals
-    #: claim 002:6: dice the wafer into separate devices (None: leave the wafer whole)
+    #: claim 002:6: dice the wafer into separate devices
     dicing: DicingStep | None = None
     #: claims 002:7, 002:8: devices mounted on the circuit board of an electronic apparatus,
-    #: B + the wafer's id (None: not mounted)
-    mounting: ChipMounting | None = None
+    #: B + the wafer's id
+    mounting: DeviceMounting | None = None
 
     @recipe_check
     def _a_terminal_on_every_pad(self) -> Self:
@@ -474,11 +482,11 @@ class TwoProcessViaRecipe(Recipe):
         if mounting is None:
             return self
         sites = die_grid(self.wafer.spec()).shape[0]
-        if mounting.chips > sites:
+        if mounting.devices > sites:
             raise claim_violation(
                 "002:7",
-                "mounting.chips",
-                str(mounting.chips),
+                "mounting.devices",
+                str(mounting.devices),
                 f"the board has a chip site for each of the wafer's {sites} whole dies (the "
                 f"devices its dicing makes, wafer.diameter_mm = {self.wafer.diameter_mm:g} mm, "
                 f"{self.wafer.die_width_mm:g} x {self.wafer.die_height_mm:g} mm dies): at most "

@@ -213,7 +213,9 @@ def test_the_foils_range_is_the_one_validate_enforces():
         read_recipe_text(method.recipe_model, yaml.safe_dump(recipe), "t")
 
 
-@pytest.mark.parametrize("name", ["sprout-bump-csp", "bump-seal-clean"])
+@pytest.mark.parametrize(
+    "name", ["sprout-bump-csp", "bump-seal-clean", "two-process-via", "tape-substrate"]
+)
 def test_an_optional_section_says_what_leaving_it_out_means_once(
     name: str, capsys: pytest.CaptureFixture[str]
 ):

@@ -90,7 +90,7 @@ ROUTE = [
             "laser concave portions",
             "dry etch via bottoms",
             [],
-            ["dice", "mount chips"],
+            ["dice", "mount devices"],
         ),
         (
             "two-process-via-photo.yaml",
@@ -267,10 +267,16 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         ),
         (  # more devices than the board has chip sites (the 200 mm wafer's 261 dies)
             "two-process-via.yaml",
-            {"mounting.chips": 5000},
-            "mounting.chips = 5000: the board has a chip site for each of the wafer's 261 whole "
+            {"mounting.devices": 5000},
+            "mounting.devices = 5000: the board has a chip site for each of the wafer's 261 whole "
             "dies (the devices its dicing makes, wafer.diameter_mm = 200 mm, 10 x 10 mm dies): "
             "at most 261 (claim 002:7)",
+        ),
+        (  # 003's word for what 002 mounts: the devices of 002:6
+            "two-process-via.yaml",
+            {"mounting.devices": None, "mounting.chips": 4},
+            "mounting.chips = 4: renamed devices (the same setting under its new name): write "
+            "devices",
         ),
         (  # a bond shorter than the molten balls take to wet the board's pads
             "two-process-via.yaml",
@@ -478,15 +484,15 @@ def test_the_least_head_and_bond_validate_suggests_join_the_devices(
 
 def test_as_many_devices_as_the_wafer_has_dies_validate_and_one_more_is_refused():
     """The board's chip sites are the wafer's whole dies (261 of 10 mm on 200 mm, 49 on
-    100 mm): that many devices validate, one more is refused at mounting.chips (002:7)."""
+    100 mm): that many devices validate, one more is refused at mounting.devices (002:7)."""
     for diameter, dies in (("200 mm", 261), ("100 mm", 49)):
         size = {"wafer": {"diameter_mm": diameter}}
         TwoProcessViaRecipe.model_validate(
-            changed("two-process-via.yaml", {**size, "mounting.chips": dies})
+            changed("two-process-via.yaml", {**size, "mounting.devices": dies})
         )
-        with pytest.raises(ValueError, match=rf"mounting.chips = {dies + 1}: .* at most {dies} "):
+        with pytest.raises(ValueError, match=rf"mounting.devices = {dies + 1}: .* at most {dies} "):
             TwoProcessViaRecipe.model_validate(
-                changed("two-process-via.yaml", {**size, "mounting.chips": dies + 1})
+                changed("two-process-via.yaml", {**size, "mounting.devices": dies + 1})
             )
 
 

@@ -17,7 +17,7 @@ from ..helpers import aborted_at
 #: Longer than the reference recipe's 3 s bond: a bonder whose solder wets slower than the
 #: line's figure, which validate judged the recipe by, so no chip bonds.
 SLOW_WETTING_S = 10.0
-MOUNT_FAILED = "step 'mount chips' of {} failed: chips bonded = 0 chips, outside 4-4 chips"
+MOUNT_FAILED = "step 'mount devices' of {} failed: devices bonded = 0 devices, outside 4-4 devices"
 
 
 async def test_a_failed_mount_empties_the_bonder_of_the_wafers_board_and_the_lot_goes_on(
@@ -52,7 +52,7 @@ async def test_a_failed_mount_empties_the_bonder_of_the_wafers_board_and_the_lot
 async def test_a_resume_takes_the_board_a_stopped_mount_left_on_the_bonder_off_it(
     store: RunStore,
 ):
-    run_id = await aborted_at(store, "two-process-via", 2, "mount chips")
+    run_id = await aborted_at(store, "two-process-via", 2, "mount devices")
 
     def as_the_aborted_session_left_it(line: SimulatedLine) -> None:
         bonder = line.tools["flip_chip_bonder"]
