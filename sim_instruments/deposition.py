@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from packline.clock import Clock
 from packline.drivers.families import plc_map
 from packline.drivers.families.chamber_map import STEP_STRIDE
-from packline.drivers.families.plc_map import Reason
+from packline.drivers.families.plc_map import PlcStatus, Reason
 from packline.drivers.roles.deposition import (
     ChamberState,
     DepositionStep,
@@ -152,7 +152,7 @@ class SimDepositionTool(PlcChamberSimulator):
         return {
             **self.chamber_values(),
             "PRESSURE": self._pressure_torr * 1000,
-            "HIGH_VACUUM": min(self._pressure_torr * 1e6, ION_GAUGE_TOP_UTORR),
+            "HIGH_VACUUM": self._ion_gauge_utorr(),
             "SOURCE_POWER": round(power),
             "GAS_FLOW": round(flow),
             "METHOD_ACTUAL": method,
@@ -168,10 +168,18 @@ class SimDepositionTool(PlcChamberSimulator):
             "STEP_THICKNESS": list(self.last_thickness_nm),
         }
 
+    def _ion_gauge_utorr(self) -> float:
+        """The ion gauge's reading: the high vacuum to its register's resolution (what the
+        host reads, and what the `base_pressure` interlock compares), at most its top."""
+        gauge = SPEC.status_by_name["HIGH_VACUUM"]
+        assert isinstance(gauge, PlcStatus)
+        scale = gauge.scale
+        return min(round(self._pressure_torr * 1e6 * scale) / scale, ION_GAUGE_TOP_UTORR)
+
     def interlock_conditions(self) -> dict[str, bool]:
         return {
             "door_closed": self.door_closed,
-            "base_pressure": self._pressure_torr * 1e6 <= self.base_pressure_utorr,
+            "base_pressure": self._ion_gauge_utorr() <= self.base_pressure_utorr,
             "power_permissive": not self.alarms and self.door_closed,
         }
 

@@ -80,6 +80,11 @@ STEP_SETTINGS = ("power_w", "rate_nm_s", "pressure_mtorr", "flow_sccm")
 #: The gas mixture that deposits each dielectric by CVD.
 CVD_GAS = {Material.SIO2: ProcessGas.SIH4_N2O, Material.SIN: ProcessGas.SIH4_NH3}
 
+#: The high vacuum the tool's turbo pump tends to and never passes (its ultimate pressure),
+#: uTorr: the line's process data, the floor of the simulated chamber's pump-down; a recipe's
+#: base pressure lies above it (the spec's range), or the chamber never reaches it.
+ULTIMATE_PRESSURE_UTORR = 0.5
+
 
 @dataclass(frozen=True)
 class DepositionStep:

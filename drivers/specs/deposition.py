@@ -31,7 +31,14 @@ from ..families.plc_map import (
     refused_register_status,
     serial_number_status,
 )
-from ..roles.deposition import ChamberState, LastResult, Material, Method, ProcessGas
+from ..roles.deposition import (
+    ULTIMATE_PRESSURE_UTORR,
+    ChamberState,
+    LastResult,
+    Material,
+    Method,
+    ProcessGas,
+)
 from .core import ExpectedIdentity, Range, ToolSpec
 
 #: The methods, materials and gases as the map codes them (a step's block, the sources, the
@@ -176,10 +183,12 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         PlcSetpoint(
             name="base_pressure_utorr",
             unit="uTorr",
-            machine_range=Range(0.1, 50),
+            # a register step (1 / scale) above what the pump reaches, which it never passes
+            machine_range=Range(ULTIMATE_PRESSURE_UTORR + 0.1, 50),
             scale=10,
             register=201,
-            doc="the high vacuum the chamber must reach before the first step",
+            doc="the high vacuum the chamber must reach before the first step; above the "
+            f"{ULTIMATE_PRESSURE_UTORR:g} uTorr the turbo pump reaches and never passes",
         ),
         step_setpoint("power_w", "W", 0, 3000, 2, doc="DC (sputter) or RF (CVD) power of step i"),
         step_setpoint(

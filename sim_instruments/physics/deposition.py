@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.deposition import Material, Method
+from packline.drivers.roles.deposition import ULTIMATE_PRESSURE_UTORR, Material, Method
 
 from ..twin import Workpiece
 from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial
@@ -48,7 +48,7 @@ class DepositionPhysics:
     stalled_rough_floor_torr: float = 0.2
     pump_down_limit_s: float = 300.0
     #: high vacuum (turbo): from the crossover towards its floor with this time constant
-    high_vacuum_floor_torr: float = 5e-7
+    high_vacuum_floor_torr: float = ULTIMATE_PRESSURE_UTORR * 1e-6
     high_vacuum_time_constant_s: float = 40.0
     #: a leaking chamber's high vacuum floor
     leak_floor_torr: float = 2e-5

@@ -16,14 +16,16 @@ import pytest_asyncio
 from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.deposition import ModbusDepositionTool
-from packline.drivers.errors import ToolAlarm, ToolTimeout
+from packline.drivers.errors import CommandRefused, ToolAlarm, ToolTimeout
 from packline.drivers.roles.deposition import (
+    ULTIMATE_PRESSURE_UTORR,
     DepositionRecipe,
     DepositionStep,
     Material,
     Method,
     ProcessGas,
 )
+from packline.drivers.specs.deposition import SPEC
 from packline.sim_instruments.deposition import SimDepositionTool
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
@@ -195,6 +197,26 @@ async def test_a_leak_keeps_a_strict_base_pressure_from_being_reached(rig: Rig):
     with pytest.raises(ToolTimeout, match="above the base pressure 5 uTorr"):
         await rig.driver.deposit(DepositionRecipe((sputter(Material.TI, thickness_nm=50),)))
     assert rig.twin.get("W01").films.layers == []
+
+
+async def test_the_least_base_pressure_the_spec_takes_is_reached_the_pumps_floor_is_not(
+    rig: Rig,
+):
+    """The pump tends to ULTIMATE_PRESSURE_UTORR and never passes it: the tool's range starts a
+    register step above it (0.6 uTorr), which a recipe reaches and starts at; the floor
+    itself (register 201 = 5) is refused with exception 3, reason 4, nothing written."""
+    assert SPEC.setpoint_by_name["base_pressure_utorr"].machine_range.minimum == pytest.approx(
+        ULTIMATE_PRESSURE_UTORR + 0.1
+    )
+    assert PHYSICS.high_vacuum_floor_torr == ULTIMATE_PRESSURE_UTORR * 1e-6
+    await load_and_evacuate(rig, "W01")
+    with pytest.raises(CommandRefused, match="ILLEGAL_DATA_VALUE"):
+        await rig.driver.link.write_register(201, 5)
+    assert await rig.driver.link.read_holding_registers(22, 2) == [201, 4]  # out of range
+    assert rig.sim.base_pressure_utorr == 0.0
+    recipe = DepositionRecipe((sputter(Material.CU, time_s=60),), base_pressure_utorr=0.6)
+    result = await rig.driver.deposit(recipe)
+    assert result.process_time_s == 60.0  # started: the interlock closed at 0.6 uTorr
 
 
 async def test_passivation_insulates_and_a_metal_on_it_joins_nothing(rig: Rig):
