@@ -76,9 +76,9 @@ def uncleared_text(store: RunStore, run_id: str) -> str:
 
 def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
     """Refuse to resume dry run `run_id` while a tool of it waits for a clear: nobody can
-    clear it while the simulated clock jumps, so the wafers that need it would wait out the
-    tool wait (a day of line time, recorded as the tool's downtime) and then be held. A run on
-    a station resumes, its wafers waiting for a clear from another terminal (`docs/engine.md`)."""
+    clear it while the simulated clock jumps, so the resume would only hold the wafers that
+    need it again. A run on a station resumes, its wafers held for want of the tool running
+    again once it is cleared from another terminal (`docs/engine.md`)."""
     if uncleared := uncleared_text(store, run_id):
         raise BadInput(f"run {run_id}: {uncleared}; clear it first, nothing resumed")
 

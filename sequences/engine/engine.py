@@ -41,6 +41,7 @@ from .plan import FINISHED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore
+from .tools import Tool
 from .wafer import Wafer
 
 #: Process-time bounds of the engine's own waits (each step's tool calls have their own).
@@ -113,6 +114,7 @@ class Engine:
             self.control,
             spec.known_tools,
             side_workpieces=spec.method.side_workpieces,
+            on_back_in_service=self._run_unserved_again,
         )
         self.batcher = Batcher(
             self.clock,
@@ -134,6 +136,8 @@ class Engine:
         self._origin = self.clock.now()
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._wafer_status: dict[str, str] = {}
+        #: The wafers held in this session for want of a tool -> the tools they asked for.
+        self._unserved: dict[str, tuple[str, ...]] = {}
 
     # ----------------------------------------------------------------- time and events
 
@@ -179,8 +183,7 @@ class Engine:
             await self.keeper.connect(self.method.tools)
             await self.keeper.prepare(resumed=self.session > 1)
             self._start_wafers()
-            if self._tasks:
-                await asyncio.gather(*self._tasks.values(), return_exceptions=True)
+            await self._wafers_done()
             status = self._final_status()
             self._check_claims()
         except asyncio.CancelledError:
@@ -203,6 +206,15 @@ class Engine:
             if cancelled:
                 raise asyncio.CancelledError
         return status
+
+    async def _wafers_done(self) -> None:
+        """Until every wafer's script has ended, and no operator's clear that may run a held
+        wafer again is still checking its tool."""
+        while pending := [
+            *(task for task in self._tasks.values() if not task.done()),
+            *self.keeper.clearing(),
+        ]:
+            await asyncio.wait(pending)
 
     async def _stop_wafers(self) -> None:
         """No wafer task outlives the run (only reached with tasks left on an error)."""
@@ -378,21 +390,50 @@ class Engine:
             self._wafer_status[wafer_id] = status
             live.append(wafer_id)
             self.batcher.expect(wafer_id)
-        for position, wafer_id in enumerate(self.spec.wafer_ids):
+        for wafer_id in self.spec.wafer_ids:
             if wafer_id in live:
-                wafer = Wafer(self.context, wafer_id, position)
-                self._tasks[wafer_id] = asyncio.create_task(
-                    self._wafer_main(wafer), name=f"wafer-{wafer_id}"
-                )
+                self._start_wafer(wafer_id)
 
-    async def _wafer_main(self, wafer: Wafer) -> None:
+    def _start_wafer(self, wafer_id: str, back: str | None = None) -> None:
+        """Start the wafer's script as its own task (`back`: the tool whose return to service
+        runs it again)."""
+        wafer = Wafer(self.context, wafer_id, self.spec.wafer_ids.index(wafer_id))
+        self._tasks[wafer_id] = asyncio.create_task(
+            self._wafer_main(wafer, back), name=f"wafer-{wafer_id}"
+        )
+
+    def _run_unserved_again(self, tool: Tool) -> None:
+        """An operator put `tool` back in service: each wafer this session held for
+        want of it runs again now, as a resume would run it (`Plan.run_unserved_again`),
+        unless the run is stopping."""
+        if self.control.state in (RunState.TERMINATING, RunState.ABORTING):
+            return
+        for wafer_id, tools in list(self._unserved.items()):
+            if tool.name not in tools or self._wafer_status[wafer_id] != "held":
+                continue
+            del self._unserved[wafer_id]
+            steps = self.store.table("steps", self.run_id)
+            mine = [row for row in steps if row["wafer_id"] == wafer_id]
+            self.plan.run_unserved_again(wafer_id, mine)
+            self.batcher.expect(wafer_id)
+            self._start_wafer(wafer_id, back=tool.name)
+
+    async def _wafer_main(self, wafer: Wafer, back: str | None) -> None:
         fresh = self._wafer_status[wafer.id] == "pending"
         fields: dict[str, Any] = {"status": "running"}
         if fresh:
             fields |= {"started_t": self.t(), "started_wall": time.time()}
         self.store.update_wafer(self.run_id, wafer.id, **fields)
         self._wafer_status[wafer.id] = "running"
-        self.emit("wafer-started", wafer=wafer.id)
+        if back is None:
+            self.emit("wafer-started", wafer=wafer.id)
+        else:
+            self.emit(
+                "wafer-started",
+                wafer=wafer.id,
+                message=f"again: {back} is back in service",
+                data={"back_in_service": back},
+            )
         if fresh:
             self._twin_metrics(wafer, "before")
             self.recorder.put_away_twin(wafer.id)  # as it arrived, until a tool loads it
@@ -445,7 +486,8 @@ class Engine:
         """Hold the wafer for `reason`, the failure `cause` if one held it. The held event's
         data says when it did not happen on the wafer: `refused`, a step its tool refused (a
         release of it is refused: `dispositions.py`); `tool_unavailable`, no tool was given
-        to it (a resume runs it again: `plan.py`)."""
+        to it (it runs again once an operator clears one of its tools in this session,
+        `_run_unserved_again`, else on the next resume: `plan.py`)."""
         self._set_wafer(wafer_id, "held", reason)
         data = (
             {"refused": True}
@@ -455,8 +497,19 @@ class Engine:
             else {}
         )
         self.emit("held", wafer=wafer_id, message=reason, data=data)
-        if not apply_policy:
-            return
+        if apply_policy:
+            self._apply_policy(wafer_id, reason)
+        if isinstance(cause, ToolUnavailable) and cause.tools:
+            self._unserved[wafer_id] = cause.tools
+            pool = self.keeper.pool
+            back = [
+                pool.tools[name] for name in cause.tools if pool.tools[name].out_of_service is None
+            ]
+            if back:  # cleared between its refusal and this hold: once its task has ended
+                asyncio.get_running_loop().call_soon(self._run_unserved_again, back[0])
+
+    def _apply_policy(self, wafer_id: str, reason: str) -> None:
+        """The failure policy, for the rest of the lot, once `wafer_id` is held for `reason`."""
         policy = self.spec.failure_policy
         if policy is FailurePolicy.PAUSE:
             self.control.pause(f"wafer {wafer_id} held: {reason}")

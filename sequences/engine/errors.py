@@ -33,8 +33,13 @@ class StepError(PacklineError):
 
 class ToolUnavailable(StepError):
     """No tool a wafer asked for was given to it: none in service, or none served anyone for
-    the tool wait. Nothing happened to the wafer on that tool, so a resume runs its wafer
-    again once the tool is back (cleared, or recovered by the resume)."""
+    the tool wait. Nothing happened to the wafer on that tool, so it runs again once one of
+    `tools` (those it asked for that were out of service) is back: cleared while the run goes
+    on, or cleared or recovered for a resume."""
+
+    def __init__(self, message: str, tools: Sequence[str]) -> None:
+        super().__init__(message)
+        self.tools = tuple(tools)
 
 
 class OutOfLimits(StepError):

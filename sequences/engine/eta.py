@@ -63,6 +63,13 @@ class Estimate:
         self.stopped.add(position)
         self._replan(t)
 
+    def wafer_restarted(self, position: int, t: float) -> None:
+        """The wafer at `position`, stopped, runs again from its start (the steps it did are
+        skipped, and counted again as they are)."""
+        self.stopped.discard(position)
+        self.done[position] = 0
+        self._replan(t)
+
     def catch_up(self, done: Mapping[int, int], stopped: Iterable[int], t: float) -> None:
         """A schedule found while the run goes: the steps each position has done, and the
         positions that do no more, at run clock `t`."""

@@ -12,15 +12,16 @@ from typing import Any
 class Event:
     """One thing that happened in a run, stamped with the run clock `t` and the wall clock.
 
-    Kinds: run-started, run-finished, wafer-started, wafer-finished, step-started,
+    Kinds: run-started, run-finished, wafer-started (data["back_in_service"]: a wafer held
+    for want of a tool runs again, that tool cleared), wafer-finished, step-started,
     step-finished, batch-formed, paused, resumed, terminating, aborting (data["by"]: the
     person who ordered it, when one did), tool-recovered,
     tool-out-of-service (an alarmed tool, or one holding a workpiece the run did not put
     there, named in data["workpieces"], waits for `clear-tool`), tool-cleared, tool-replaced
     (a resumed run found a new serial number), held (data["refused"]: its step was one its
     tool refused, so it did not happen; data["tool_unavailable"]: no tool was given to it,
-    so a resume runs it again), disposition (a decision for a held wafer, or how a resume
-    carried one out: data["carried_out"]),
+    so it runs again once one is cleared, or on resume), disposition (a decision for a held
+    wafer, or how a resume carried one out: data["carried_out"]),
     confirmation, measurement, claim-check (a dry run's claim check: status
     passed/failed/incomplete, data["conditions"] one entry per condition).
     """

@@ -62,6 +62,7 @@ class ToolKeeper:
         known_tools: dict[str, dict[str, Any]],
         *,
         side_workpieces: Callable[[str], Sequence[str]] | None,
+        on_back_in_service: Callable[[Tool], None] | None = None,
     ) -> None:
         self.pool = ToolPool(clock)
         self._clock = clock
@@ -72,6 +73,9 @@ class ToolKeeper:
         self._known_tools = known_tools
         #: The method's workpieces beside a lot wafer, given its id (decision 0048).
         self._side_workpieces = side_workpieces
+        #: Told of each tool an operator's clear put back in service (the engine runs the
+        #: wafers held for want of it again).
+        self._on_back_in_service = on_back_in_service
         #: The tools out of service for a workpiece the run did not put there: what they held.
         self._foreign: dict[str, tuple[str, ...]] = {}
         #: The recovery an operator's clear started for each of them, the latest by tool name.
@@ -269,7 +273,8 @@ class ToolKeeper:
             )
 
     def clear(self, name: str, by: str) -> None:
-        """An operator (`by`) puts an alarmed tool back in service: the waiting wafers go on.
+        """An operator (`by`) puts an alarmed tool back in service: the wafers held for want
+        of it run again.
         A tool that held a foreign workpiece is recovered first, and back in service only if
         it holds nothing foreign any more (`_clear_foreign`). A clear that comes before the
         tools are prepared is recorded for `prepare` to read; each clear is a `tool-cleared`
@@ -305,8 +310,21 @@ class ToolKeeper:
                 "resume the run once it is fixed"
             )
             return
+        self._back_in_service(tool, by, f"{name} back in service, cleared by {by}")
+
+    def _back_in_service(self, tool: Tool, by: str, message: str) -> None:
+        """`by`'s clear puts `tool` back in service: recorded as a `tool-cleared` event with
+        `message`, then the engine is told (the wafers held for want of it run again)."""
         self.pool.return_to_service(tool)
-        emit(f"{name} back in service, cleared by {by}", cleared=True)
+        data = {"by": by, "cleared": True}
+        self._events.emit("tool-cleared", tool=tool.name, message=message, data=data)
+        if self._on_back_in_service is not None:
+            self._on_back_in_service(tool)
+
+    def clearing(self) -> list[asyncio.Task[None]]:
+        """The recoveries operators' clears started that have not ended (each may put its
+        tool back in service)."""
+        return [task for task in self._clearing.values() if not task.done()]
 
     async def _clear_foreign(self, tool: Tool, by: str) -> None:
         """An operator (`by`) says the foreign workpiece is gone: the tool is recovered (asked
@@ -315,14 +333,8 @@ class ToolKeeper:
         foreign = self._foreign[tool.name]
         if await self.recover(tool):
             del self._foreign[tool.name]
-            self.pool.return_to_service(tool)
-            self._events.emit(
-                "tool-cleared",
-                tool=tool.name,
-                message=f"{tool.name} back in service, cleared by {by}: "
-                f"{', '.join(foreign)} no longer on it",
-                data={"by": by, "cleared": True},
-            )
+            gone = f"{', '.join(foreign)} no longer on it"
+            self._back_in_service(tool, by, f"{tool.name} back in service, cleared by {by}: {gone}")
 
     async def shutdown(self) -> None:
         """The run ends: a clear's recovery still going is stopped (its tool's safe state

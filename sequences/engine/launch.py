@@ -247,7 +247,7 @@ async def open_resume(
     at new addresses: a restarted `sim serve`, a tool moved to another port); a dry run on a
     fresh simulated line, handed to `line_ready` once it serves. `refuse_uncleared`: refuse
     while a tool waits for a clear (`clearances.refuse_uncleared_dry_resume`: a dry run's
-    command line), instead of its wafers waiting for one. `by`: who resumes it (the session's
+    command line), instead of holding the wafers that need it. `by`: who resumes it (the session's
     operator; default the run's operator)."""
     run_id = store.resolve_run(run_ref)
     run = store.run(run_id)

@@ -192,7 +192,13 @@ class LotState:
             (self.estimate.pause if self.holding() else self.estimate.resume)(t)
 
     def _apply_to_wafer(self, wafer: WaferState, event: Event) -> None:
-        if event.kind == "step-started":
+        if event.kind == "wafer-started" and "back_in_service" in event.data:
+            # held for want of a tool an operator has since cleared: it runs again, its steps
+            # done before skipped (and counted again as they are)
+            wafer.status, wafer.note, wafer.stopped_t, wafer.steps_done = "running", "", None, 0
+            if self.estimate is not None:
+                self.estimate.wafer_restarted(wafer.position, event.t)
+        elif event.kind == "step-started":
             if event.tool:
                 self.tools.setdefault(event.tool, "")
             wafer.open[event.data["step_id"]] = OpenStep(

@@ -64,16 +64,7 @@ class Plan:
         """The plan of a resume: `dispositions` the decisions it carries out, `holds` each
         held wafer's latest hold (its held event's data, `dispositions.latest_holds`)."""
         plan = cls(wafer_status={w["wafer_id"]: w["status"] for w in wafers})
-        for row in steps:  # in id order: later rows win
-            key = (row["wafer_id"], row["key"])
-            if row["status"] == "skipped":
-                earlier = plan.steps.get(key)
-                if earlier is not None and earlier["status"] != "completed":
-                    # skipped after a cut-off or failure: an operator released it, for good
-                    plan.steps[key] = {**earlier, "status": "completed"}
-                    plan.released.add(key)
-                continue  # otherwise a skip restates an earlier completion
-            plan.steps[key] = row
+        plan._read(steps)
         holds = holds or {}
         dispositions = dispositions or {}
         for wafer_id, hold in holds.items():
@@ -86,6 +77,26 @@ class Plan:
                 decision = Decision.REWORK
             plan._carry_out(wafer_id, decision)
         return plan
+
+    def _read(self, steps: Iterable[dict[str, Any]]) -> None:
+        """Take in step records, in id order: the latest of each (wafer, key) wins."""
+        for row in steps:
+            key = (row["wafer_id"], row["key"])
+            if row["status"] == "skipped":
+                earlier = self.steps.get(key)
+                if earlier is not None and earlier["status"] != "completed":
+                    # skipped after a cut-off or failure: an operator released it, for good
+                    self.steps[key] = {**earlier, "status": "completed"}
+                    self.released.add(key)
+                continue  # otherwise a skip restates an earlier completion
+            self.steps[key] = row
+
+    def run_unserved_again(self, wafer_id: str, steps: Iterable[dict[str, Any]]) -> None:
+        """A wafer held in this session for want of a tool, whose tool an operator has put
+        back in service: it runs again as a resume would run it (see the module's rules),
+        by `steps`, its step records of every session, in id order."""
+        self._read(steps)
+        self._carry_out(wafer_id, None)
 
     def _carry_out(self, wafer_id: str, decision: Decision | None) -> None:
         """Let a released or reworked held wafer run again, or (`decision` None) one held

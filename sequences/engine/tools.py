@@ -3,10 +3,12 @@
 A wafer holds one unit of a tool while it uses it (`Wafer.use`); a batch holds all of them.
 Waiters are served first come, first served among those the freed tool can serve, which is
 what makes a lot pipeline through the line: wafer 2 takes the first tool the moment wafer 1
-leaves it. A tool whose recovery failed is out of service: wafers waiting for it, and later
-ones, fail at once (their wafer is held) unless another tool of the role is in service. A tool
-that alarmed is out of service until an operator clears it (`packline clear-tool`): wafers
-wait for it meanwhile (bounded by their wait), and it never gets the next job unexamined.
+leaves it. A tool out of service (its recovery failed, it alarmed, it holds a workpiece the
+run did not put there) gets no job: a wafer that asks for a kind with no tool in service,
+waiting or asking later, is refused at once (`ToolUnavailable`, its wafer held naming the kind
+and each tool's reason), on real tools as in a dry run, where nobody could clear the tool
+during a wait. An operator's clear (`packline clear-tool`) puts the tool back, and the wafers
+held for want of it run again (`Engine`, or the run's next resume: `plan.py`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,8 @@ class Tool:
 
 @dataclass(eq=False)
 class Waiter:
+    #: What the request named: a role, or one tool by its name.
+    asked: str
     tools: list[Tool]
     whole: bool
     future: asyncio.Future[Tool] = field(
@@ -84,7 +88,7 @@ class ToolPool:
         order, so a batch that closed first gets the tool first. Once the pool has stopped
         (`stop_waiting`), a request ends at once with the same error: a wafer that asks after a
         terminate does not wait for a tool that is out of service."""
-        waiter = Waiter(self.candidates(tool_or_role), whole)
+        waiter = Waiter(tool_or_role, self.candidates(tool_or_role), whole)
         if self._stopped is not None:
             waiter.future.set_exception(self._stopped)
             return waiter
@@ -120,7 +124,8 @@ class ToolPool:
                     for t in waiter.tools
                 )
                 raise ToolUnavailable(
-                    f"no free tool ({names}): none was given to a request for {timeout_s:g} s"
+                    f"no free tool ({names}): none was given to a request for {timeout_s:g} s",
+                    [t.name for t in waiter.tools if t.out_of_service is not None],
                 ) from None
             raise
 
@@ -174,11 +179,9 @@ class ToolPool:
                 self._waiters.remove(waiter)
                 continue
             serving = [t for t in waiter.tools if t.out_of_service is None]
-            if not serving and any(t.awaiting_clear for t in waiter.tools):
-                continue  # an operator may clear one: wait, bounded by the waiter's timeout
             if not serving:
-                reasons = "; ".join(f"{t.name}: {t.out_of_service}" for t in waiter.tools)
-                waiter.future.set_exception(ToolUnavailable(f"no tool in service ({reasons})"))
+                names = [t.name for t in waiter.tools]
+                waiter.future.set_exception(ToolUnavailable(_none_in_service(waiter), names))
                 self._waiters.remove(waiter)
                 continue
             for tool in serving:
@@ -188,3 +191,11 @@ class ToolPool:
                     waiter.future.set_result(tool)
                     self._waiters.remove(waiter)
                     break
+
+
+def _none_in_service(waiter: Waiter) -> str:
+    """Why `waiter` gets no tool: the kind it asked for (a role, or one tool by name) and each
+    of its tools out of service with the reason, which says how to bring it back."""
+    kind = waiter.asked if waiter.asked == waiter.tools[0].role else f"tool {waiter.asked}"
+    reasons = "; ".join(f"{t.name} is out of service: {t.out_of_service}" for t in waiter.tools)
+    return f"no {kind} in service: {reasons}"

@@ -1,5 +1,5 @@
 """A wafer waits for a busy tool as long as the tool serves others, and no longer for a tool
-that serves nobody (sequences/engine/tools.py)."""
+that serves nobody; not at all for a kind with no tool in service (sequences/engine/tools.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.equipment import Equipment
-from packline.sequences.engine.errors import StepError
+from packline.sequences.engine.errors import StepError, ToolUnavailable
 from packline.sequences.engine.tools import Tool, ToolPool
 
 HOUR_S = 3600.0
@@ -50,3 +50,49 @@ async def test_a_tool_that_serves_nobody_ends_the_wait_at_its_bound_naming_it():
     assert clock.now() == pytest.approx(24 * HOUR_S + 1)
     await holder
     assert bonder.free == 1  # the wait that gave up holds nothing
+
+
+def pool_of_two_chambers(clock: VirtualClock) -> tuple[ToolPool, Tool, Tool]:
+    pool = ToolPool(clock)
+    chambers = [
+        Tool(name, "plasma_cleaner", cast(Equipment, None), capacity=1) for name in ("pc_a", "pc_b")
+    ]
+    for chamber in chambers:
+        pool.add(chamber)
+    return pool, chambers[0], chambers[1]
+
+
+async def test_a_kind_with_no_tool_in_service_is_refused_at_once_naming_each_tool():
+    """Not after the 24 h wait: no operator can clear a tool during a dry run's wait, and on
+    real tools the wafer's hold says at once what it needs."""
+    clock = VirtualClock()
+    pool, pc_a, pc_b = pool_of_two_chambers(clock)
+    pool.put_out_of_service(pc_a, "alarmed (REFLECTED_POWER)", until_cleared=True)
+    pool.put_out_of_service(pc_b, "holds ENG01", until_cleared=True)
+    with pytest.raises(ToolUnavailable) as refused:
+        await pool.acquire("plasma_cleaner", whole=False, timeout_s=24 * HOUR_S)
+    assert clock.now() == 0
+    assert str(refused.value) == (
+        "no plasma_cleaner in service: pc_a is out of service: alarmed (REFLECTED_POWER); "
+        "pc_b is out of service: holds ENG01"
+    )
+    assert refused.value.tools == ("pc_a", "pc_b")
+    # one tool asked for by its name: that tool, though its kind has another in service
+    pool.return_to_service(pc_b)
+    with pytest.raises(ToolUnavailable, match=r"^no tool pc_a in service: pc_a is out of"):
+        await pool.acquire("pc_a", whole=False, timeout_s=24 * HOUR_S)
+    assert (await pool.acquire("plasma_cleaner", whole=False, timeout_s=1)) is pc_b
+
+
+async def test_a_waiting_wafer_is_refused_when_the_last_tool_of_its_kind_goes_out():
+    clock = VirtualClock()
+    pool, bonder = pool_of_one_bonder(clock)
+    taken = await pool.acquire("wire_bonder", whole=False, timeout_s=1)
+    waiting = asyncio.create_task(pool.acquire("wire_bonder", whole=False, timeout_s=24 * HOUR_S))
+    await clock.sleep(60)
+    pool.put_out_of_service(taken, "alarmed (DRIFT); clear it with ...", until_cleared=True)
+    with pytest.raises(ToolUnavailable, match=r"^no wire_bonder in service: wire_bonder is out"):
+        await waiting
+    assert clock.now() == 60
+    pool.release(taken, whole=False)
+    assert bonder.free == 1

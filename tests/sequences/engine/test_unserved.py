@@ -1,0 +1,100 @@
+"""A wafer that needs a kind with no tool in service is held at once, naming the kind and why
+each of its tools is out (sequences/engine/tools.py), on real tools as on the simulated line.
+The operator's way back is the one they had: `packline clear-tool` puts the tool back in
+service, and the wafers held for want of it run again with no disposition, in the same session
+while the run goes on (sequences/engine/engine.py), or on the next resume once it has ended."""
+
+from __future__ import annotations
+
+from packline.clock import ScaledClock
+from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
+from packline.sequences.engine.clearances import record_clearance
+from packline.sequences.engine.control import CLEAR_TOOL, Order
+from packline.sim_instruments.line import SimulatedLine
+
+from ..test_resume_station import confirm_yes, station_file
+
+HELD = {f"W0{i}": "held" for i in range(1, 5)}  # their batch alarmed
+
+
+def short_ids(store, run_id: str) -> dict[str, str]:
+    """Each wafer's status by its number in the lot (a station lot's ids end with it)."""
+    return {w["wafer_id"][-3:]: w["status"] for w in store.wafers(run_id)}
+
+
+def check_held_at_once(events: list, run_id: str) -> None:
+    """W05 and W06, queued for the chamber when it alarmed under W01-W04, were held at once
+    for want of it, naming the kind, the tool and how to clear it."""
+    (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+    holds = [e for e in events if e.kind == "held" and e.data.get("tool_unavailable")]
+    assert [e.wafer[-3:] for e in holds] == ["W05", "W06"]
+    for hold in holds:
+        assert hold.message.startswith(
+            "no plasma_cleaner in service: plasma_cleaner is out of service: alarmed ("
+        )
+        assert f"clear it with `packline clear-tool {run_id} plasma_cleaner" in hold.message
+        assert hold.t - out.t < 60  # at once, not at the end of the 24 h tool wait
+
+
+async def alarmed_station_run(store, tmp_path, line: SimulatedLine, operator=None) -> tuple:
+    """plasma-clean for a lot of 6 on the served `line`, whose chamber alarms under the first
+    batch; `operator(engine, event)` sees each event. The run's id and its events."""
+    chamber = line.tools["plasma_cleaner"]
+    events: list = []
+    box: list = []
+
+    def observe(event) -> None:
+        events.append(event)
+        if event.kind == "run-started":
+            chamber.inject_fault("rf_mismatch")
+        if operator is not None:
+            operator(box[0], event)
+
+    path = station_file(tmp_path, line, "line.yaml")
+    request = RunRequest(
+        "plasma-clean", simulated=False, station_path=path, lot=6, failure_policy="hold"
+    )
+    async with open_run(
+        store, prepare(request), observers=[observe], confirm=confirm_yes
+    ) as engine:
+        box.append(engine)
+        assert await engine.run() == "held"
+    return engine.run_id, events
+
+
+async def test_on_real_tools_a_clear_while_the_run_goes_on_runs_them_again(store, tmp_path):
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        chamber = line.tools["plasma_cleaner"]
+
+        def operator(engine, event) -> None:
+            if event.kind == "held" and event.wafer.endswith("W06") and event.data:
+                chamber.clear_fault("rf_mismatch")  # the cause found and fixed at the tool
+                order = Order(CLEAR_TOOL, by="ana", tool="plasma_cleaner")
+                store.post_control(engine.run_id, order.text(), 0.0)
+                engine._take_control()  # what the engine's control poll does
+
+        run_id, events = await alarmed_station_run(store, tmp_path, line, operator)
+
+    check_held_at_once(events, run_id)
+    assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
+    (cleared,) = [e for e in events if e.kind == "tool-cleared"]
+    assert cleared.message == "plasma_cleaner back in service, cleared by ana"
+    again = [e for e in events if e.kind == "wafer-started" and e.data]
+    assert [(e.wafer[-3:], e.data, e.message) for e in again] == [
+        (wafer, {"back_in_service": "plasma_cleaner"}, "again: plasma_cleaner is back in service")
+        for wafer in ("W05", "W06")
+    ]
+
+
+async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store, tmp_path):
+    """Every wafer held, the run ends at once; the operator clears the chamber of the stopped
+    run and resumes it on the line: W05 and W06 run, no disposition needed."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        run_id, events = await alarmed_station_run(store, tmp_path, line)
+        check_held_at_once(events, run_id)
+        assert short_ids(store, run_id) == {**HELD, "W05": "held", "W06": "held"}
+        line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
+        assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
+        async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "held"
+    assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
