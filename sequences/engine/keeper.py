@@ -8,11 +8,11 @@ aborts and closes every tool when the run ends. The tools it connected are its `
 the wafers queue for (`tools.py`).
 
 A recovery takes off only the workpieces the run put on the tool (its records say which:
-`own_workpieces`, each wafer with a stage on the tool and the workpieces beside it, such as the
-board its chips are mounted on). A tool that holds anything else, another lot's wafer or an
-engineering wafer, is left as it is (its safe state commanded, nothing unloaded) and out of
-service until an operator has it taken off and clears the tool; the clear is believed only
-once the tool reports nothing foreign any more.
+`own_workpieces`, each wafer with a stage on the tool and, while that stage has not completed,
+the workpieces beside it, such as the board its chips are mounted on). A tool that holds
+anything else, another lot's wafer or an engineering wafer, is left as it is (its safe state
+commanded, nothing unloaded) and out of service until an operator has it taken off and
+clears the tool; the clear is believed only once the tool reports nothing foreign any more.
 
 A tool out of service until cleared stays so across sessions: a resume keeps every tool whose
 alarm put it out of service, and that nobody cleared since (`clearances.awaiting_clear`), out
@@ -175,17 +175,20 @@ class ToolKeeper:
     def own_workpieces(self, tool: Tool) -> frozenset[str]:
         """The workpieces this run put on `tool`, as its records say: every wafer of the run
         with a stage (a tool use or a batch) on it, in any session, and the workpieces beside
-        each of them (the method's `side_workpieces`: a wafer's board, a panel's die wafer),
-        which its steps on the tool load there."""
-        wafers = {
-            row["wafer_id"]
-            for row in self._store.table("steps", self._events.run_id)
-            if row["kind"] in HOLDING_KINDS and row["tool"] == tool.name
-        }
-        own = set(wafers)
+        a wafer (the method's `side_workpieces`: a wafer's board, a panel's die wafer) while
+        its latest stage on the tool has not completed. The steps that load a side workpiece
+        there take it off in the same stage, so once that stage has completed a workpiece of
+        the same id on the tool (another lot's `BW01` beside this run's `W01`) is not this
+        run's: a side workpiece is the run's by the run's own stage, not by its id."""
+        latest: dict[str, str] = {}  # wafer -> the status of its latest stage on the tool
+        for row in self._store.table("steps", self._events.run_id):  # in id order
+            if row["kind"] in HOLDING_KINDS and row["tool"] == tool.name:
+                latest[row["wafer_id"]] = row["status"]
+        own = set(latest)
         if self._side_workpieces is not None:
-            for wafer in wafers:
-                own.update(self._side_workpieces(wafer))
+            for wafer, status in latest.items():
+                if status != "completed":
+                    own.update(self._side_workpieces(wafer))
         return frozenset(own)
 
     async def _check_empty(self, tool: Tool) -> None:

@@ -69,3 +69,40 @@ async def test_a_resume_takes_the_board_a_stopped_mount_left_on_the_bonder_off_i
         assert (bonder.wafer_id, bonder.source_id) == (None, None)
     assert not [e for e in events if e.kind == "tool-out-of-service"]
     assert "flip_chip_bonder" in {e.tool for e in events if e.kind == "tool-recovered"}
+
+
+async def test_another_lots_board_of_the_same_id_is_not_taken_for_the_runs_own(store: RunStore):
+    """W01's mount completed (its board came off the bonder with it); the run stopped as W02
+    started its own. Another lot's board BW01, found on the bonder at the resume, is that
+    lot's: the board of a wafer is the run's own by the run's own stage on the tool (W02's was
+    cut off), not by its id, so BW01 is left there and the bonder out of service naming it."""
+    engines: list = []
+
+    def abort_at_w02s_mount(event) -> None:
+        if event.kind == "step-started" and (event.wafer, event.step) == ("W02", "load board"):
+            engines[0].request("abort", "test")
+
+    prepared = prepare(RunRequest("two-process-via", lot=2))
+    async with open_run(store, prepared, observers=[abort_at_w02s_mount]) as engine:
+        engines.append(engine)
+        assert await engine.run() == "aborted"
+    mounts = [
+        (s["wafer_id"], s["status"])
+        for s in store.table("steps", engine.run_id)
+        if s["kind"] == "stage" and s["tool"] == "flip_chip_bonder"
+    ]
+    assert mounts == [("W01", "completed"), ("W02", "interrupted")]
+
+    def another_lots_board(line: SimulatedLine) -> None:
+        line.tools["flip_chip_bonder"].wafer_id = "BW01"
+        lines.append(line)
+
+    lines: list[SimulatedLine] = []
+    events: list = []
+    async with open_resume(
+        store, engine.run_id, observers=[events.append], line_ready=another_lots_board
+    ) as resumed:
+        assert await resumed.run() == "held"
+        assert lines[0].tools["flip_chip_bonder"].wafer_id == "BW01"  # not unloaded
+    (out,) = [e for e in events if e.kind == "tool-out-of-service"]
+    assert (out.tool, out.data["workpieces"]) == ("flip_chip_bonder", ["BW01"])
