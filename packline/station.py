@@ -119,7 +119,7 @@ class ToolEntry(BaseModel):
     #: a tool at this address that reports another (a tool moved to another port; on a
     #: simulated line, another `sim serve`'s tool on a reused pty). `packline sim serve`
     #: writes it for every tool it serves; unchecked when absent.
-    serial_number: str | None = Field(default=None, min_length=1, examples=["PC4-0001"])
+    serial_number: str | None = Field(default=None, min_length=1, examples=["PC-4-0001"])
 
     @field_validator("driver")
     @classmethod

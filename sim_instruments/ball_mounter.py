@@ -105,7 +105,7 @@ class SimBallMounter(SingleWaferPlcSimulator):
         clock: Clock | None = None,
         *,
         device_id: int = 1,
-        serial_number: str = "BM1-0001",
+        serial_number: str = "BM-1-0001",
         transport: ModbusTransport = "tcp",
         physics: BallMountPhysics | None = None,
     ) -> None:

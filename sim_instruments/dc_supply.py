@@ -94,7 +94,7 @@ class SimDcSupply(ScpiSimTool):
         clock: Clock | None = None,
         address_form: AddressForm = "visa",
         *,
-        serial_number: str = "DCS-0001",
+        serial_number: str = "DCS-30-50-0001",
     ) -> None:
         super().__init__(name, twin, clock, address_form)
         self.serial_number = serial_number

@@ -104,7 +104,7 @@ class SimDepositionTool(PlcChamberSimulator):
         *,
         capacity: int = 4,
         device_id: int = 1,
-        serial_number: str = "TF3-0001",
+        serial_number: str = "TF-3-0001",
         transport: ModbusTransport = "tcp",
         physics: DepositionPhysics | None = None,
         sources: Sequence[tuple[Method, Material]] = DEFAULT_SOURCES,

@@ -66,7 +66,7 @@ class SimDicingSaw(HostLinkTool):
         clock: Clock | None = None,
         *,
         transport: Transport = "socket",
-        serial_number: str = "DS2-0001",
+        serial_number: str = "DS-2-0001",
         blade_thickness_um: float = 20.0,
         dressing_interval_mm: float = 20_000.0,
         physics: SawPhysics | None = None,

@@ -79,7 +79,7 @@ class SimDispenser(JobTool[_Job]):
         clock: Clock | None = None,
         *,
         transport: Transport = "socket",
-        serial_number: str = "DP1-0001",
+        serial_number: str = "DP-1-0001",
         physics: DispenserPhysics | None = None,
     ) -> None:
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)

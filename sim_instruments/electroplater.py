@@ -110,7 +110,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
         metal: Metal = Metal.CU,
         baths: tuple[Metal, ...] = tuple(Metal),
         device_id: int = 1,
-        serial_number: str = "EP1-0001",
+        serial_number: str = "EP-1-0001",
+        supply_serial_number: str = "DCS-30-50-0001",
         transport: ModbusTransport = "tcp",
         physics: PlatingPhysics | None = None,
     ) -> None:
@@ -129,7 +130,9 @@ class SimElectroplater(SingleWaferPlcSimulator):
         #: The bath the holder plates in.
         self.metal = metal
         self.physics = physics or PlatingPhysics()
-        self.supply = SimDcSupply(f"{name}.supply", twin, self.clock)
+        self.supply = SimDcSupply(
+            f"{name}.supply", twin, self.clock, serial_number=supply_serial_number
+        )
         self.supply.received = self.received  # one record of what the tool was sent
         self.supply.load = self._load
         self.supply.advance_hook = self.advance

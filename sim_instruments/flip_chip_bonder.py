@@ -84,7 +84,7 @@ class SimFlipChipBonder(OneWaferTool):
         clock: Clock | None = None,
         *,
         transport: Transport = "socket",
-        serial_number: str = "FC1-0001",
+        serial_number: str = "FC-1-0001",
         physics: FlipChipPhysics | None = None,
         seed: int = 0,
     ) -> None:

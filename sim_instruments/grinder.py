@@ -120,7 +120,7 @@ class SimGrinder(ScpiSimTool):
         clock: Clock | None = None,
         *,
         gauge_resolution_um: float = 0.1,
-        serial_number: str = "GR2-0001",
+        serial_number: str = "GR-2-0001",
         physics: GrindPhysics | None = None,
     ) -> None:
         super().__init__(name, twin, clock)

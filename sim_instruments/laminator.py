@@ -90,7 +90,7 @@ class SimLaminator(SingleWaferPlcSimulator):
         clock: Clock | None = None,
         *,
         device_id: int = 1,
-        serial_number: str = "VL2-0001",
+        serial_number: str = "VL-2-0001",
         transport: ModbusTransport = "tcp",
         physics: LaminatorPhysics | None = None,
     ) -> None:

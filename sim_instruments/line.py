@@ -131,11 +131,14 @@ class SimulatedLine:
 
     def _options(self, kind: ToolKind) -> dict[str, Any]:
         """The options of `kind`'s simulated tool: the line's `tool_options` for its role and,
-        on a line with a `line_id`, a serial number that names the line."""
+        on a line with a `line_id`, serial numbers that name the line, the tool's and each of
+        its further devices' (`<device>_serial_number`, the plating cell's supply)."""
         options = dict(self.tool_options.get(kind.role, {}))
         if self.line_id is not None:
-            model = kind.load_spec().identity.model
-            options.setdefault("serial_number", f"{model}-{self.line_id}")
+            specs = {"": kind.load_spec(), **kind.load_device_specs()}
+            for device, spec in specs.items():
+                key = f"{device}_serial_number" if device else "serial_number"
+                options.setdefault(key, f"{spec.identity.model}-{self.line_id}")
         return options
 
     async def stop(self) -> None:

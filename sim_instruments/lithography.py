@@ -115,7 +115,7 @@ class SimLithography(JobTool[_Job]):
         clock: Clock | None = None,
         *,
         transport: Transport = "socket",
-        serial_number: str = "LC1-0001",
+        serial_number: str = "LC-1-0001",
         physics: LithoPhysics | None = None,
     ) -> None:
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)

@@ -82,7 +82,7 @@ class SimOven(BatchPlcSimulator):
         capacity: int = 8,
         zone_count: int = 4,
         device_id: int = 1,
-        serial_number: str = "BO4-0001",
+        serial_number: str = "BO-4-0001",
         transport: ModbusTransport = "rtu-pty",
         physics: OvenPhysics | None = None,
     ) -> None:

@@ -78,7 +78,7 @@ class SimPlasmaCleaner(PlcChamberSimulator):
         *,
         capacity: int = 4,
         device_id: int = 1,
-        serial_number: str = "PC4-0001",
+        serial_number: str = "PC-4-0001",
         transport: ModbusTransport = "tcp",
         physics: PlasmaPhysics | None = None,
     ) -> None:

@@ -72,7 +72,7 @@ class SimResinCoater(JobTool[_Step]):
         clock: Clock | None = None,
         *,
         transport: Transport = "socket",
-        serial_number: str = "RC1-0001",
+        serial_number: str = "RC-1-0001",
         physics: CoaterPhysics | None = None,
     ) -> None:
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)

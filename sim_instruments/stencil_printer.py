@@ -62,7 +62,7 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         clock: Clock | None = None,
         *,
         device_id: int = 1,
-        serial_number: str = "SP1-0001",
+        serial_number: str = "SP-1-0001",
         transport: ModbusTransport = "tcp",
         physics: PrintPhysics | None = None,
     ) -> None:

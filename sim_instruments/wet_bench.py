@@ -84,7 +84,7 @@ class SimWetBench(JobTool[_Dip]):
         clock: Clock | None = None,
         *,
         transport: Transport = "socket",
-        serial_number: str = "WS1-0001",
+        serial_number: str = "WS-1-0001",
         physics: WetPhysics | None = None,
     ) -> None:
         super().__init__(name, twin, clock, transport=transport, serial_number=serial_number)

@@ -93,7 +93,7 @@ class SimWireBonder(HostLinkTool):
         clock: Clock | None = None,
         *,
         transport: Transport = "pty",
-        serial_number: str = "WB1-0001",
+        serial_number: str = "WB-1-0001",
         physics: BondPhysics | None = None,
         seed: int = 0,
     ) -> None:

@@ -32,7 +32,7 @@ def connect_script() -> list:
     """Identity (FC43 + serial registers 22-29) then the alarm register 1."""
     return [
         identification(1, "packline", "BM-1", "1.0"),
-        read(2, 22, text("BM1-0001")),
+        read(2, 22, text("BM-1-0001")),
         read(3, 1, [0]),
     ]
 
@@ -71,7 +71,7 @@ async def test_connect_reads_identity_and_alarms():
     async with expected_protocol(connect_script()) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
-        assert str(driver.identity) == "packline BM-1 s/n BM1-0001 fw 1.0"
+        assert str(driver.identity) == "packline BM-1 s/n BM-1-0001 fw 1.0"
         await driver.close()
 
 

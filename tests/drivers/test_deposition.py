@@ -23,7 +23,7 @@ from packline.drivers.roles.deposition import (
 from packline.testing import expected_protocol
 from packline.testing.modbus_frames import identification, read, text, write_many, write_one
 
-SERIAL = text("TF3-0001", 8)
+SERIAL = text("TF-3-0001", 8)
 #: Registers 104-127: sputter (1) Ti, TiW, Cu, Ni, Au; evaporate (2) Ti, Cu; cvd (3) SiO2.
 SOURCES = [1, 1, 1, 2, 1, 3, 1, 4, 1, 5, 2, 1, 2, 3, 3, 6] + [0] * 8
 CU_SPUTTER = DepositionStep(
@@ -68,7 +68,7 @@ async def test_connect_reads_identity_and_alarms():
     async with expected_protocol(connect_script()) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
-        assert str(driver.identity) == "packline TF-3 s/n TF3-0001 fw 1.0"
+        assert str(driver.identity) == "packline TF-3 s/n TF-3-0001 fw 1.0"
         await driver.close()
 
 

@@ -21,7 +21,7 @@ from packline.drivers.links import open_link
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
 from packline.testing import expected_protocol
 
-CONNECT = [(b"IDN?\n", b"OK packline,DS-2,DS2-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+CONNECT = [(b"IDN?\n", b"OK packline,DS-2,DS-2-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = b"OK COVER=1 WATER=1 AIR=1 VACUUM=1\n"
 
 
@@ -44,7 +44,7 @@ async def test_identity_on_connect(transport):
         expected_protocol(CONNECT, transport=transport) as peer,
         saw_at(peer.address("serial")) as saw,
     ):
-        assert str(saw.identity) == "packline DS-2 s/n DS2-0001 fw 1.0"
+        assert str(saw.identity) == "packline DS-2 s/n DS-2-0001 fw 1.0"
         assert saw.state is ToolState.IDLE
 
 

@@ -18,7 +18,7 @@ from packline.drivers.links import open_link
 from packline.drivers.roles.dispenser import FillMaterial, SealResin
 from packline.testing import expected_protocol
 
-CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 AIR=1\n")
 
 

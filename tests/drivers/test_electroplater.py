@@ -69,7 +69,7 @@ NO_ERROR = (line("SYST:ERR?"), line('0,"No error"'))
 WATCH = ":MEAS:CURR?;:MEAS:VOLT?;:VOLT:PROT:TRIP?;:CURR:PROT:TRIP?"
 SUPPLY_CONNECT = [
     (line("*CLS"), None),
-    (line("*IDN?"), line("packline,DCS-30-50,DCS-0001,1.0")),
+    (line("*IDN?"), line("packline,DCS-30-50,DCS-30-50-0001,1.0")),
     # the inhibit input latches the output off until OUTP:PROT:CLE, read back
     (line("OUTP:INH:MODE LATC"), None),
     NO_ERROR,
@@ -80,7 +80,7 @@ SUPPLY_CONNECT = [
 ]
 CELL_CONNECT = [
     identification(1, "packline", "EP-1", "1.0"),
-    read(2, 20, text("EP1-0001")),
+    read(2, 20, text("EP-1-0001")),
     read(3, 3, [2]),  # HEATER_UNIT: the bath heater answers unit 2 on the same line
     read(4, 1, [0]),
 ]

@@ -132,7 +132,7 @@ def test_a_limit_override_narrows_the_drivers_range_up_to_its_edges():
 async def test_a_failed_connect_leaves_the_tool_offline_and_the_link_closed():
     script = [
         identification(1, "packline", "PC-4", "1.0"),
-        read(2, 20, text("PC4-0001", 8)),
+        read(2, 20, text("PC-4-0001", 8)),
         refused(read(3, 1, [0]), code=4),  # the alarm register cannot be read
     ]
     async with expected_protocol(script) as peer:

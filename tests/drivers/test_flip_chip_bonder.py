@@ -28,7 +28,7 @@ from packline.drivers.roles.flip_chip_bonder import (
 )
 from packline.testing import expected_protocol
 
-CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=1\n")
 RECIPE = BondRecipe(
     head_temperature_c=320, stage_temperature_c=120, bond_force_n=12.5, bond_time_s=2

@@ -44,7 +44,7 @@ def line(text: str) -> bytes:
 def connect_script(alarms: str = "NONE") -> list[Exchange]:
     """Identity, the alarms, then the error queue emptied."""
     return [
-        (b"*IDN?\n", b"packline,GR-2,GR2-0001,1.0\n"),
+        (b"*IDN?\n", b"packline,GR-2,GR-2-0001,1.0\n"),
         (b"SYST:ALAR?\n", line(alarms)),
         (b"*CLS\n", None),
     ]
@@ -94,7 +94,7 @@ async def test_connect_reads_identity_alarms_and_clears_the_error_queue():
     async with expected_protocol(connect_script()) as peer:
         driver = make_driver(peer.address("visa"))
         await driver.connect()
-        assert str(driver.identity) == "packline GR-2 s/n GR2-0001 fw 1.0"
+        assert str(driver.identity) == "packline GR-2 s/n GR-2-0001 fw 1.0"
         assert driver.state is ToolState.IDLE
         await driver.close()
 
@@ -282,7 +282,7 @@ async def test_an_open_interlock_refuses_the_grind_before_anything_moves():
 async def test_garbled_replies_are_protocol_errors():
     script = [
         (b"*IDN?\n", b"hello\n"),
-        (b"*IDN?\n", b"packline,GR-2,GR2-0001,1.0\n"),
+        (b"*IDN?\n", b"packline,GR-2,GR-2-0001,1.0\n"),
         (b"SYST:ALAR?\n", b"NONE\n"),
         (b"*CLS\n", None),
         (b"GRIN:STAT?\n", b"COARSE,718.6,4500\n"),

@@ -41,7 +41,7 @@ def connect_script(serial: list[int] | None = None, alarm_word: int = 0) -> list
     """Identity (FC43 + serial registers 20-27) then the alarm register 1."""
     return [
         identification(1, "packline", "VL-2", "1.0"),
-        read(2, 20, serial if serial is not None else text("VL2-0001")),
+        read(2, 20, serial if serial is not None else text("VL-2-0001")),
         read(3, 1, [alarm_word]),
     ]
 
@@ -99,7 +99,7 @@ async def test_connect_reads_identity_and_alarms():
     async with expected_protocol(connect_script()) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
-        assert str(driver.identity) == "packline VL-2 s/n VL2-0001 fw 1.0"
+        assert str(driver.identity) == "packline VL-2 s/n VL-2-0001 fw 1.0"
         assert driver.state.value == "idle"
         await driver.close()
 

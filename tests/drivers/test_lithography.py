@@ -19,7 +19,7 @@ from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.lithography import CoatMaterial, FilmLayer, Tone
 from packline.testing import expected_protocol
 
-CONNECT = [(b"IDN?\n", b"OK packline,LC-1,LC1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+CONNECT = [(b"IDN?\n", b"OK packline,LC-1,LC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1\n")
 
 
@@ -51,7 +51,7 @@ async def test_identity_on_connect(transport):
         expected_protocol(CONNECT, transport=transport) as peer,
         cell_at(peer.address("serial")) as cell,
     ):
-        assert str(cell.identity) == "packline LC-1 s/n LC1-0001 fw 1.0"
+        assert str(cell.identity) == "packline LC-1 s/n LC-1-0001 fw 1.0"
         assert cell.state is ToolState.IDLE
 
 

@@ -32,7 +32,7 @@ def connect_script(zones: int = 4) -> list[Exchange]:
     """Identity (FC43 + serial 20-27), the zones (9-10: `zones` from unit 2), the alarms."""
     return [
         rtu(identification(0, "packline", "BO-4", "1.0")),
-        rtu(read(0, 20, text("BO4-0001", 8))),
+        rtu(read(0, 20, text("BO-4-0001", 8))),
         rtu(read(0, 9, [zones, 2])),
         rtu(read(0, 1, [0])),
     ]
@@ -80,7 +80,7 @@ async def test_connect_finds_the_zones_the_plc_names():
     async with expected_protocol(connect_script(), transport="pty") as peer:
         oven = make_oven(peer.address("modbus+rtu"))
         await oven.connect()
-        assert str(oven.identity) == "packline BO-4 s/n BO4-0001 fw 1.0"
+        assert str(oven.identity) == "packline BO-4 s/n BO-4-0001 fw 1.0"
         assert [zone.device_id for zone in oven.zones] == [2, 3, 4, 5]
         await oven.close()
 

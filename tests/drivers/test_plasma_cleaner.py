@@ -24,7 +24,7 @@ from packline.testing.modbus_frames import (
     write_one,
 )
 
-SERIAL = text("PC4-0001", 8)
+SERIAL = text("PC-4-0001", 8)
 
 
 def connect_script(alarm_word: int = 0) -> list[tuple[bytes, bytes]]:
@@ -57,7 +57,7 @@ async def test_connect_reads_identity_and_alarms():
     async with expected_protocol(connect_script()) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
-        assert str(driver.identity) == "packline PC-4 s/n PC4-0001 fw 1.0"
+        assert str(driver.identity) == "packline PC-4 s/n PC-4-0001 fw 1.0"
         assert driver.state.value == "idle"
         await driver.close()
 

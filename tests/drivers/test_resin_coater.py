@@ -19,7 +19,7 @@ from packline.drivers.resin_coater import AsciiResinCoater
 from packline.drivers.roles.resin_coater import CoatResin, CoatStep
 from packline.testing import expected_protocol
 
-CONNECT = [(b"IDN?\n", b"OK packline,RC-1,RC1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+CONNECT = [(b"IDN?\n", b"OK packline,RC-1,RC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK LID=1 EXHAUST=1\n")
 
 

@@ -33,7 +33,7 @@ def connect_script() -> list:
     """Identity (FC43 + serial registers 21-28) then the alarm register 1."""
     return [
         identification(1, "packline", "SP-1", "1.0"),
-        read(2, 21, text("SP1-0001")),
+        read(2, 21, text("SP-1-0001")),
         read(3, 1, [0]),
     ]
 
@@ -73,7 +73,7 @@ async def test_connect_reads_identity_and_alarms():
     async with expected_protocol(connect_script()) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
-        assert str(driver.identity) == "packline SP-1 s/n SP1-0001 fw 1.0"
+        assert str(driver.identity) == "packline SP-1 s/n SP-1-0001 fw 1.0"
         await driver.close()
 
 

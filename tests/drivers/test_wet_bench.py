@@ -18,7 +18,7 @@ from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.wet_bench import AsciiWetBench
 from packline.testing import expected_protocol
 
-CONNECT = [(b"IDN?\n", b"OK packline,WS-1,WS1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
+CONNECT = [(b"IDN?\n", b"OK packline,WS-1,WS-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK SASH=1 EXHAUST=1 LEVEL=1\n")
 
 

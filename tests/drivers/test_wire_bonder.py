@@ -37,7 +37,7 @@ from packline.testing import expected_protocol
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 CONNECT = [
-    (b"ID?\n", b"OK packline,WB-1,WB1-0001,1.0\n"),
+    (b"ID?\n", b"OK packline,WB-1,WB-1-0001,1.0\n"),
     (b"ALM?\n", b"OK NONE\n"),
 ]
 ILK_READY = (b"ILK?\n", b"OK COVER=1 VACUUM=1 WIRE=1\n")
@@ -64,7 +64,7 @@ async def bonder_on(
 async def test_identity_and_connect():
     async with bonder_on([]) as bonder:
         assert bonder.identity is not None
-        assert str(bonder.identity) == "packline WB-1 s/n WB1-0001 fw 1.0"
+        assert str(bonder.identity) == "packline WB-1 s/n WB-1-0001 fw 1.0"
         assert bonder.state is ToolState.IDLE
 
 

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is 
 
 COMMANDS = b"IDN?\nMOUNT W7\nWORK?\nILK?\nSPINDLE 75000\nFEED 30.0\nJUMP\nSTAT?\n"
 REPLIES = [
-    "OK packline,DS-2,DS2-0001,1.0",
+    "OK packline,DS-2,DS-2-0001,1.0",
     "OK",
     "OK ID=W7 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0",
     "OK COVER=1 WATER=1 AIR=1 VACUUM=1",
@@ -37,7 +37,7 @@ async def test_socat_talks_to_the_simulated_saw(transport):
 #: limit, the number grammar, the read-back queries.
 RULES = b"IDN?\r\n" + b"X" * 10_000 + b"\nSPINDLE 30000.5\nFEED nan\nFEED 45.5\r\nFEED?\nDEPTH?\n"
 RULE_REPLIES = [
-    "OK packline,DS-2,DS2-0001,1.0",
+    "OK packline,DS-2,DS-2-0001,1.0",
     "ERR 1 line too long",
     "ERR 2 SPINDLE: spindle speed '30000.5' is not a whole number",
     "ERR 2 FEED: feed 'nan' is not a decimal number",

@@ -20,7 +20,7 @@ COMMANDS = (
     b"UNLOAD P8\nSQUIRT\r\n"
 )
 REPLIES = [
-    "OK packline,DP-1,DP1-0001,1.0",
+    "OK packline,DP-1,DP-1-0001,1.0",
     "OK NONE",
     "OK",
     "OK DOOR=1 AIR=1",

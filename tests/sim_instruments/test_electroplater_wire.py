@@ -63,7 +63,7 @@ async def test_mbpoll_and_pyvisa_plate_together(cell):
     replies = await asyncio.to_thread(
         visa, supply, ["*IDN?", "CURR 1.5", "VOLT 5", "OUTP ON", "MEAS:CURR?", "SYST:ERR?"]
     )
-    assert replies == ["packline,DCS-30-50,DCS-0001,1.0", "0.00000", '0,"No error"']  # open
+    assert replies == ["packline,DCS-30-50,DCS-30-50-0001,1.0", "0.00000", '0,"No error"']  # open
     assert (await mbpoll(port, "-r", "300", "3"))[0] == 0  # IMMERSE
     _, out, _ = await mbpoll(port, "-r", "0", "-c", "14")
     values = mbpoll_registers(out)

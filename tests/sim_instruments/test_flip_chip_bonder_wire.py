@@ -21,7 +21,7 @@ COMMANDS = (
     b"UNLOAD P1\nSTOP\nRESULT?\nSRC:UNLOAD W1\nJUMP\r\n"
 )
 REPLIES = [
-    "OK packline,FC-1,FC1-0001,1.0",
+    "OK packline,FC-1,FC-1-0001,1.0",
     "ERR 7 no wafer loaded",
     "OK",
     "OK 88",

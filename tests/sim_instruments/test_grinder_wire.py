@@ -50,7 +50,7 @@ async def test_socat_reads_identity_loads_chucks_and_sees_the_error_queue(grinde
         "*OPC?",
     )
     assert replies == [
-        "packline,GR-2,GR2-0001,1.0",
+        "packline,GR-2,GR-2-0001,1.0",
         '"W01",BACK',
         "chuck_vacuum=1,wafer_present=1,grinding_water=1",
         "725.0",

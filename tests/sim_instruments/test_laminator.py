@@ -94,7 +94,7 @@ async def wait_for_phase(rig: Rig, phase: LaminatorPhase) -> None:
 
 
 async def test_identity_and_standby_after_connect(rig: Rig):
-    assert str(rig.driver.identity) == "packline VL-2 s/n VL2-0001 fw 1.0"
+    assert str(rig.driver.identity) == "packline VL-2 s/n VL-2-0001 fw 1.0"
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.e10_state is E10State.STANDBY
     assert rig.sim.received == []  # connecting only reads

@@ -30,6 +30,17 @@ async def test_the_line_serves_every_registered_kind_and_describes_it_as_a_stati
         _ = line.station
 
 
+async def test_a_served_lines_tools_and_devices_answer_their_model_and_the_lines_id():
+    """conventions.md: a served tool's serial is `<model>-<line id>`, where a tool built on its
+    own has `<model>-0001`; the electroplater's DC supply, a device of it, follows the rule."""
+    for line_id, unit in (("c3c3c3", "c3c3c3"), (None, "0001")):
+        line = SimulatedLine(VirtualClock(), kinds=["electroplater"], line_id=line_id)
+        async with line, line.station.open_tool("electroplater", line.clock) as plater:
+            assert plater.identity is not None
+            assert plater.identity.serial_number == f"EP-1-{unit}"
+            assert plater.supply.identity.serial_number == f"DCS-30-50-{unit}"
+
+
 async def test_unknown_kinds_are_refused():
     with pytest.raises(ValueError, match="unknown tool kinds \\['toaster'\\]"):
         SimulatedLine(kinds=["toaster"])

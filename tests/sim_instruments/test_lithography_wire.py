@@ -18,7 +18,7 @@ COMMANDS = (
     b"COAT PR-THICK 9000 30.0\ncoat pbo-p 1500 30\nSTAT?\nEXPOSE 200.0\nSTOP\nFILM?\nJUMP\n"
 )
 REPLIES = [
-    "OK packline,LC-1,LC1-0001,1.0",
+    "OK packline,LC-1,LC-1-0001,1.0",
     "OK pads,openings,wiring-level-1,wiring-level-2,ball-lands,interconnect-lands",
     "OK",
     "OK NAME=openings FEATURE=HOLE SIZE=40.0 SPACE=60.0 PAD=0.0 LENGTH=0.0",
@@ -52,7 +52,7 @@ RULES = (
     b"COAT PR-MEDIUM 3000 30\nRETICLE Openings\nDEVELOP pos 60\n"
 )
 RULE_REPLIES = [
-    "OK packline,LC-1,LC1-0001,1.0",
+    "OK packline,LC-1,LC-1-0001,1.0",
     "ERR 1 line too long",
     "OK",
     "ERR 2 COAT: spin speed '3000.5' is not a whole number",

@@ -58,7 +58,7 @@ async def load_and_evacuate(rig: Rig, *wafer_ids: str) -> None:
 
 
 async def test_identity_and_standby_after_connect(rig: Rig):
-    assert str(rig.driver.identity) == "packline PC-4 s/n PC4-0001 fw 1.0"
+    assert str(rig.driver.identity) == "packline PC-4 s/n PC-4-0001 fw 1.0"
     assert rig.driver.state is ToolState.IDLE
     assert rig.driver.e10_state is E10State.STANDBY
     assert rig.sim.received == []  # connecting only reads
@@ -311,7 +311,7 @@ async def test_the_chamber_plc_also_answers_over_modbus_rtu():
     driver = ModbusPlasmaCleaner(ModbusLink(address, tool="plasma", clock=clock), name="plasma")
     try:
         await driver.connect()
-        assert str(driver.identity) == "packline PC-4 s/n PC4-0001 fw 1.0"
+        assert str(driver.identity) == "packline PC-4 s/n PC-4-0001 fw 1.0"
         await driver.close_door()
         await driver.pump_down()
         assert (await driver.request_status()).chamber is ChamberState.EVACUATED

@@ -19,7 +19,7 @@ COMMANDS = (
     b"BAKE 100 60\nJUMP\r\n"
 )
 REPLIES = [
-    "OK packline,RC-1,RC1-0001,1.0",
+    "OK packline,RC-1,RC-1-0001,1.0",
     "OK",
     "OK LID=1 EXHAUST=1",
     "ERR 3 spin speed 8000 rpm outside 300-6000",

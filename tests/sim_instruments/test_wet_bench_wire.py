@@ -18,7 +18,7 @@ COMMANDS = (
     b"dip ti-etch 30\nSTAT?\nDIP STRIP 10\nSTOP\nRESULT?\nTEMP STRIP 70\nTANK? strip\nJUMP\r\n"
 )
 REPLIES = [
-    "OK packline,WS-1,WS1-0001,1.0",
+    "OK packline,WS-1,WS-1-0001,1.0",
     "OK TANK=STRIP TEMP=60.0 SET=60.0 DIPS=0",
     "OK",
     "OK SASH=1 EXHAUST=1 LEVEL=1",

@@ -27,7 +27,7 @@ SESSION = [
     "PROG AU 25.0 150.0 100.0 60.0 12.0",
 ]
 REPLIES = [
-    "OK packline,WB-1,WB1-0001,1.0",
+    "OK packline,WB-1,WB-1-0001,1.0",
     "OK COVER=1 VACUUM=0 WIRE=1",
     "OK",
     "OK 784",
@@ -82,7 +82,7 @@ RULES = [
     "PROG?",
 ]
 RULE_REPLIES = [
-    "OK packline,WB-1,WB1-0001,1.0",
+    "OK packline,WB-1,WB-1-0001,1.0",
     "ERR 1 line too long",
     "ERR 2 PROG: wire_diameter_um 'nan' is not a decimal number",
     "ERR 2 PROG: stage_temperature_c 'inf' is not a decimal number",

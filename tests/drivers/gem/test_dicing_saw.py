@@ -19,7 +19,7 @@ RECIPE = DicingRecipe(spindle_krpm=30, feed_mm_s=30)
 
 async def test_identity_and_the_workpiece_mounted(saw_bench) -> None:
     saw = await saw_bench.driver()
-    assert str(saw.identity) == "packline DS-2 s/n DS2-0001 fw 1.0"
+    assert str(saw.identity) == "packline DS-2 s/n DS-2-0001 fw 1.0"
     assert await saw.request_e10_state() is E10State.STANDBY  # no E10 SV: the driver's own
     assert await saw.request_workpiece() is None
     mounted = await saw.mount("W1")

@@ -43,7 +43,7 @@ async def fc_bench() -> AsyncIterator[GemBench]:
 
 async def test_connect_reads_identity_and_sets_up_the_run_events(fc_bench) -> None:
     bonder = await fc_bench.driver()
-    assert str(bonder.identity) == "packline FC-1 s/n FC1-0001 fw 1.0"
+    assert str(bonder.identity) == "packline FC-1 s/n FC-1-0001 fw 1.0"
     assert bonder.state is ToolState.IDLE
     assert fc_bench.equipment.enabled_events == {3001, 3002, 3003}
     assert fc_bench.equipment.enabled_alarms == {4001, 4002, 4003}

@@ -16,7 +16,7 @@ async def test_secsgem_host_drives_the_simulated_gem_flip_chip_bonder(secsgem_dr
     model, _, peer = await secsgem_drives("flip_chip_bonder", twin)  # a run of ~120 s
     host = peer.host
     sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1062])).get()
-    assert sv == ["FC1-0001", 0, True]
+    assert sv == ["FC-1-0001", 0, True]
     await asyncio.to_thread(host.set_ec, 2001, 260.0)
     assert model.recipe["head_temperature_c"] == 260.0
     assert (await asyncio.to_thread(host.request_ec, 2001)).get() == [260.0]

@@ -27,7 +27,7 @@ async def chuck(grinder, wafer_id: str = "W1") -> None:
 
 async def test_identity_the_wafer_on_the_chuck_and_its_refusals(grinder_bench) -> None:
     grinder = await grinder_bench.driver()
-    assert str(grinder.identity) == "packline GR-2 s/n GR2-0001 fw 1.0"
+    assert str(grinder.identity) == "packline GR-2 s/n GR-2-0001 fw 1.0"
     assert await grinder.request_e10_state() is E10State.STANDBY  # no E10 SV: the driver's own
     assert await grinder.request_wafer() is None
     assert await grinder.request_gauge_resolution_um() == pytest.approx(0.1)

@@ -129,7 +129,7 @@ async def test_secsgem_host_drives_the_simulated_gem_wire_bonder(secsgem_drives)
     model, equipment, peer = await secsgem_drives("wire_bonder", twin)
     host = peer.host
     sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1040])).get()
-    assert sv == ["WB1-0001", 0, True]
+    assert sv == ["WB-1-0001", 0, True]
     await asyncio.to_thread(host.set_ec, 2004, 40.0)
     assert model.program.bond_force_gf == 40.0
     assert (await asyncio.to_thread(host.request_ec, 2004)).get() == [40.0]
@@ -166,7 +166,7 @@ async def test_secsgem_host_drives_the_simulated_gem_dicing_saw(secsgem_drives) 
     model, _, peer = await secsgem_drives("dicing_saw", TwinStore())  # a cut of ~250 s
     host = peer.host
     sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
-    assert sv == ["DS2-0001", 0, True]
+    assert sv == ["DS-2-0001", 0, True]
     await asyncio.to_thread(host.set_ec, 2001, 30.0)
     assert model.constants["feed_mm_s"] == 30.0
     for ceid, rptid in ((3001, 21), (3003, 23)):
@@ -188,7 +188,7 @@ async def test_secsgem_host_drives_the_simulated_gem_grinder(secsgem_drives) -> 
     model, equipment, peer = await secsgem_drives("grinder", TwinStore())  # a cycle of minutes
     host = peer.host
     sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1060])).get()
-    assert sv == ["GR2-0001", 0, False]  # idle, no wafer held
+    assert sv == ["GR-2-0001", 0, False]  # idle, no wafer held
     await asyncio.to_thread(host.set_ec, 2007, 300.0)
     assert model.tool.target_um == 300.0
     assert (await asyncio.to_thread(host.request_ec, 2007)).get() == [300.0]

@@ -53,7 +53,7 @@ async def test_secsgem_host_traces_the_simulated_gem_wire_bonder(secsgem_drives)
     for _ in range(2):
         assert await asyncio.to_thread(arrived.acquire, True, 10)
     assert [(r.TRID.get(), r.SMPLN.get()) for r in reports] == [(7, 2), (7, 4)]
-    assert [r.SV.get() for r in reports] == [[0, "WB1-0001"] * 2] * 2
+    assert [r.SV.get() for r in reports] == [[0, "WB-1-0001"] * 2] * 2
     assert [len(r.STIME.get()) for r in reports] == [16, 16]
     assert equipment.traces.running == {}
 

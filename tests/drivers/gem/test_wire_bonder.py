@@ -14,7 +14,7 @@ PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 
 async def test_connect_reads_identity_and_sets_up_reports(bench) -> None:
     bonder = await bench.driver()
-    assert str(bonder.identity) == "packline WB-1 s/n WB1-0001 fw 1.0"
+    assert str(bonder.identity) == "packline WB-1 s/n WB-1-0001 fw 1.0"
     assert bonder.state is ToolState.IDLE
     equipment = bench.equipment
     assert equipment.online

@@ -37,7 +37,7 @@ MARKERS = {
 #: What the driver asks the supply while it connects (the supply's page has these lines).
 SUPPLY_AT_CONNECT = [
     (b"*CLS\n", None),
-    (b"*IDN?\n", b"packline,DCS-30-50,DCS-0001,1.0\n"),
+    (b"*IDN?\n", b"packline,DCS-30-50,DCS-30-50-0001,1.0\n"),
     (b"OUTP:INH:MODE LATC\n", None),  # the inhibit latches, read back (dc-supply.md)
     (b"SYST:ERR?\n", b'0,"No error"\n'),
     (b"OUTP:INH:MODE?\n", b"LATC\n"),

@@ -31,8 +31,8 @@ from packline.sim_instruments.wire_bonder import SimWireBonder
 #: A command every tool answers the same way whatever its state: its identity.
 IDENTITY = {"bonder": b"ID?", "saw": b"IDN?"}
 REPLY_OF_IDENTITY = {
-    "bonder": b"OK packline,WB-1,WB1-0001,1.0",
-    "saw": b"OK packline,DS-2,DS2-0001,1.0",
+    "bonder": b"OK packline,WB-1,WB-1-0001,1.0",
+    "saw": b"OK packline,DS-2,DS-2-0001,1.0",
 }
 
 

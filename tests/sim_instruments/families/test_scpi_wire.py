@@ -26,7 +26,7 @@ from packline.testing.clients import run_client, visa
 pyvisa = pytest.importorskip("pyvisa")
 
 #: What each page says `*IDN?` answers.
-IDENTITY = {"laser": "packline,LV-355,LV-355-0001,1.0", "grinder": "packline,GR-2,GR2-0001,1.0"}
+IDENTITY = {"laser": "packline,LV-355,LV-355-0001,1.0", "grinder": "packline,GR-2,GR-2-0001,1.0"}
 NO_ERROR = '0,"No error"'
 
 
