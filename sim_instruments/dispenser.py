@@ -30,7 +30,7 @@ from .physics.dispenser import (
     seal_dies,
     seal_time_s,
 )
-from .twin import TwinStore
+from .twin import PanelSpec, TwinStore, Workpiece
 
 
 def _material(word: str) -> FillMaterial:
@@ -58,6 +58,11 @@ class _Job:
     volume_nl: float = 0.0  # a fill's volume per hole
     terminal_volume_nl: float = 0.0  # a fill's room left for the terminal
     height_um: float = 0.0  # a seal's height
+
+
+def _named(workpiece: Workpiece) -> str:
+    """A workpiece as a refusal names it: `panel P1` for a tape panel, `wafer W1` otherwise."""
+    return f"{'panel' if isinstance(workpiece.spec, PanelSpec) else 'wafer'} {workpiece.id}"
 
 
 class SimDispenser(JobTool[_Job]):
@@ -116,7 +121,7 @@ class SimDispenser(JobTool[_Job]):
         panel, now = self.loaded(), self.clock.now()
         holes = int(np.count_nonzero(drilled_holes(panel)))
         if holes == 0:
-            raise HostRefused("NO_HOLES", f"panel {panel.id} has no drilled through-hole")
+            raise HostRefused("NO_HOLES", f"{_named(panel)} has no drilled through-hole")
         self.require_interlocks("FILL")
         ends = now + fill_time_s(holes, self.physics)
         self.job = _Job(panel.id, now, ends, material, volume_nl, terminal_volume_nl)
@@ -126,7 +131,7 @@ class SimDispenser(JobTool[_Job]):
     def _seal(self, resin: SealResin, height_um: float) -> str:
         panel, now = self.loaded(), self.clock.now()
         if panel.dies.count == 0:
-            raise HostRefused("NO_DIES", f"panel {panel.id} carries no die")
+            raise HostRefused("NO_DIES", f"{_named(panel)} carries no die")
         self.require_interlocks("SEAL")
         ends = now + seal_time_s(panel, height_um, self.physics)
         self.job = _Job(panel.id, now, ends, resin, height_um=height_um)

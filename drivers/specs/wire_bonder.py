@@ -221,7 +221,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="HGT?",
             parameters=("first", "count"),
             reply="OK <first> <h>,<h>,…",
-            doc="bump height of each site, µm, one decimal (0.0: no bump)",
+            doc="bump height of each site, µm, one decimal (0.0: no bump), of `<count>` sites "
+            f"from `<first>`: `<count>` 1-{HEIGHT_CHUNK} (`ERR 3` outside), the sites on the "
+            "map (`ERR 10` beyond it)",
         ),
     ),
     alarms=(

@@ -25,7 +25,7 @@ from packline.drivers.errors import CommandRefused
 from packline.drivers.roles.dispenser import FillMaterial, SealResin
 from packline.sim_instruments.dispenser import SimDispenser
 from packline.sim_instruments.physics.dispenser import hole_volume_nl
-from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore
+from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, WaferSpec
 from packline.sim_instruments.twin.parts import Face
 from packline.station import Station
 from packline.testing import open_rig
@@ -138,6 +138,17 @@ async def test_a_panel_without_drilled_holes_is_refused():
         assert refused.value.code == "8"
         assert disp.state is ToolState.IDLE
         assert not sim.twin.get("P2").fill.volume_nl.any()
+
+
+async def test_a_wafer_is_refused_as_a_wafer_not_as_a_panel():
+    """What `sim serve` receives for an id it has not seen is a wafer: its refusal says so."""
+    async with dispenser_on_line() as (sim, disp):
+        sim.twin.receive("W1", WaferSpec())
+        await disp.load("W1")
+        with pytest.raises(CommandRefused, match="wafer W1 has no drilled through-hole"):
+            await disp.fill_holes(FillMaterial.AG_PASTE, 0.3, 0.289)
+        with pytest.raises(CommandRefused, match="wafer W1 carries no die"):
+            await disp.seal_dies(SealResin.EPOXY, 300.0)
 
 
 async def test_the_resin_levels_around_every_die():
