@@ -62,25 +62,42 @@ class MaterialFacts:
     tone: Tone
     layer: FilmLayer
     viscosity_cp: float
+    #: the solvent in the film at the end of a short spin (the spin and the bake drive it
+    #: out, and the film shrinks by its volume)
+    spun_solvent_fraction: float
     doc: str
 
 
-#: The cell's materials: tone, purpose and viscosity (the material's data sheet, est).
+#: The cell's materials: tone, purpose, viscosity and the solvent a spin leaves in the film
+#: (the material's data sheet, est): the line's process data, which validate works a
+#: recipe's film out by and the simulated cell coats by.
 MATERIALS: dict[CoatMaterial, MaterialFacts] = {
     CoatMaterial.PR_THIN: MaterialFacts(
-        Tone.POSITIVE, FilmLayer.RESIST, 30.0, "novolac resist for etch masks (1-3 um)"
+        Tone.POSITIVE, FilmLayer.RESIST, 30.0, 0.25, "novolac resist for etch masks (1-3 um)"
     ),
     CoatMaterial.PR_THICK: MaterialFacts(
-        Tone.POSITIVE, FilmLayer.RESIST, 1500.0, "thick novolac resist, plating moulds (8-25 um)"
+        Tone.POSITIVE,
+        FilmLayer.RESIST,
+        1500.0,
+        0.20,
+        "thick novolac resist, plating moulds (8-25 um)",
     ),
     CoatMaterial.NR_THICK: MaterialFacts(
-        Tone.NEGATIVE, FilmLayer.RESIST, 3000.0, "epoxy negative resist, plating moulds (15-40 um)"
+        Tone.NEGATIVE,
+        FilmLayer.RESIST,
+        3000.0,
+        0.15,
+        "epoxy negative resist, plating moulds (15-40 um)",
     ),
     CoatMaterial.PBO_P: MaterialFacts(
-        Tone.POSITIVE, FilmLayer.RESIN, 1000.0, "positive photosensitive polybenzoxazole resin"
+        Tone.POSITIVE,
+        FilmLayer.RESIN,
+        1000.0,
+        0.20,
+        "positive photosensitive polybenzoxazole resin",
     ),
     CoatMaterial.PI_N: MaterialFacts(
-        Tone.NEGATIVE, FilmLayer.RESIN, 2000.0, "negative photosensitive polyimide resin"
+        Tone.NEGATIVE, FilmLayer.RESIN, 2000.0, 0.20, "negative photosensitive polyimide resin"
     ),
 }
 
@@ -127,6 +144,23 @@ def soft_baked(
     tau_s = tau_s_at_100c * 2.0 ** ((100.0 - temperature_c) / halving_c)
     left = solvent * math.exp(-time_s / tau_s)
     return (1.0 - solvent) / (1.0 - left), left
+
+
+def coated_film_um(
+    material: CoatMaterial,
+    spin_rpm: float,
+    spin_time_s: float,
+    bake_temperature_c: float,
+    bake_time_s: float,
+) -> float:
+    """The film of `material` the cell leaves on the open field after its spin and soft bake:
+    the spin law's thickness, shrunk by the solvent the bake drives out of what the spin
+    left. The thickest the film stands anywhere (a develop only thins it): what a strip of
+    the resist must take off."""
+    facts = MATERIALS[material]
+    solvent = solvent_after_spin(facts.spun_solvent_fraction, spin_time_s)
+    shrink, _ = soft_baked(solvent, bake_temperature_c, bake_time_s)
+    return speed_law_um(facts.viscosity_cp, spin_rpm) * shrink
 
 
 class TrackState(StrEnum):

@@ -25,7 +25,7 @@ from packline.drivers.roles.laminator import (
     SupportKind,
     foil_steps_around,
 )
-from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer
+from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer, coated_film_um
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
     Feeds,
@@ -331,6 +331,35 @@ class MouldRecipe(Recipe):
     mask: ReticleName = "wiring-level-1"
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
+
+    def require_stripped_by(self, strip: Dip, claim: str, path: str, strip_path: str) -> None:
+        """Refuse the strip (`strip_path` in the recipe) of `claim` if it may leave some of
+        this resist (`path`): the film the cell spins and bakes (the line's law,
+        `coated_film_um`), against what the stripper takes off in the bath at the coolest it
+        may dip (`BATH_TOLERANCE_C` below its setpoint). Resist left there masks the etch
+        after it. The refusal gives the least time, rounded up."""
+        film_um = coated_film_um(
+            self.material,
+            self.spin_rpm,
+            self.spin_time_s,
+            self.bake_temperature_c,
+            self.bake_time_s,
+        )
+        removed_um = strip.least_removed_um(Tank.STRIP)
+        if removed_um >= film_um:
+            return
+        least_s = BATH_RATES[Tank.STRIP].least_clearing_s(film_um, strip.temperature_c)
+        coolest_c = strip.temperature_c - BATH_TOLERANCE_C
+        raise claim_violation(
+            claim,
+            f"{strip_path}.time_s",
+            f"{strip.time_s:g} s",
+            f"the bath dips within {BATH_TOLERANCE_C:g} degC of its {strip.temperature_c:g} "
+            f"degC: at {coolest_c:g} degC the strip takes {um_text(removed_um)} um off the "
+            f"{um_text(film_um)} um of {self.material.value} that {path} spins at "
+            f"{self.spin_rpm} rpm and bakes, leaving {um_left(film_um, removed_um)} um of "
+            f"resist: give at least {least_s:d} s",
+        )
 
 
 class SolderResistRecipe(MouldRecipe):
@@ -680,6 +709,23 @@ class SproutBumpRecipe(Recipe):
                     path, wiring.mould.mask, spec
                 ),
             )
+        )
+        return self
+
+    @recipe_check
+    def _moulds_stripped(self) -> Self:
+        """Each level's strip takes its whole mould off (`MouldRecipe.require_stripped_by`):
+        resist left on the field would mask the seed's etch after it (001:8)."""
+        every_problem(
+            functools.partial(
+                wiring.mould.require_stripped_by,
+                wiring.etch.strip,
+                "001:8",
+                f"{path}.mould",
+                f"{path}.etch.strip",
+            )
+            for path, wiring in self.wirings()
+            if wiring.etch is not None
         )
         return self
 

@@ -319,6 +319,16 @@ class TapeSubstrateRecipe(Recipe):
         return self
 
     @recipe_check
+    def _plate_resist_stripped(self) -> Self:
+        """000:x3: the resist over the lands taken off whole by its strip
+        (`MouldRecipe.require_stripped_by`)."""
+        metal = self.metal_substrate
+        if metal is not None:
+            resist, strip = "metal_substrate.resist", "metal_substrate.strip"
+            metal.resist.require_stripped_by(metal.strip, "000:x3", resist, strip)
+        return self
+
+    @recipe_check
     def _die_wafer_holds_a_panel_of_dies(self) -> Self:
         whole = int(die_grid(self.dies.spec(self.panel)).shape[0])
         if whole < self.panel.units:

@@ -3,6 +3,7 @@ own constraints refused before any tool moves."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Annotated, ClassVar, Literal, Self
 
@@ -31,6 +32,7 @@ from packline.sequences.engine import (
     Recipe,
     ToolSetpoint,
     claim_violation,
+    every_problem,
     recipe_check,
 )
 from packline.sim_instruments.twin import die_grid
@@ -412,6 +414,22 @@ class TwoProcessViaRecipe(Recipe):
         interconnects.plating.require_wiring("interconnects.plating", "002:1a-d", etch)
         interconnects.plating.require_through_mask(
             "interconnects", interconnects.mould.mask, self.wafer.spec()
+        )
+        return self
+
+    @recipe_check
+    def _resists_stripped(self) -> Self:
+        """The interconnects' mould (002:1a-d) and the passivation's mask (002:15) each taken
+        off whole by its strip (`MouldRecipe.require_stripped_by`)."""
+        interconnects, passivation = self.interconnects, self.passivation
+        strips = [(interconnects.mould, interconnects.strip, "002:1a-d", "interconnects.mould")]
+        if passivation is not None:
+            strips.append((passivation.mask, passivation.strip, "002:15", "passivation.mask"))
+        every_problem(
+            functools.partial(
+                resist.require_stripped_by, strip, claim, path, f"{path.split('.')[0]}.strip"
+            )
+            for resist, strip, claim, path in strips
         )
         return self
 

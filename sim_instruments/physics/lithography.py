@@ -7,7 +7,8 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and
   the speed law t = k · η^a / √(ω / 1000 rpm) (Meyerhofer's ω^-1/2, with the viscosity η of
   the dispense line in cP). The longer the spin, the less solvent is left in it. The law and
   its constants are the line's (`drivers/roles/lithography.py`: `speed_law_um`, the bake's
-  `soft_baked`), which validate works a recipe's film out by.
+  `soft_baked`, each material's spun solvent in `MATERIALS`), which validate works a recipe's
+  film out by (`coated_film_um`: what a strip must take off).
 * **Soft bake.** The solvent leaves with a time constant that halves every 10 °C; the film
   shrinks by the solvent's volume. Solvent left in the film makes the developer eat the
   film it should leave (dark erosion).
@@ -66,15 +67,14 @@ class MaterialPhysics:
 
     clearing_dose_mj_cm2_per_um: float  # E0 per µm of film at the nominal develop time
     nominal_develop_s: float
-    spun_solvent_fraction: float  # solvent in the film at the end of a short spin
 
 
 MATERIAL_PHYSICS: dict[CoatMaterial, MaterialPhysics] = {
-    CoatMaterial.PR_THIN: MaterialPhysics(40.0, 60.0, 0.25),
-    CoatMaterial.PR_THICK: MaterialPhysics(30.0, 120.0, 0.20),
-    CoatMaterial.NR_THICK: MaterialPhysics(12.0, 180.0, 0.15),
-    CoatMaterial.PBO_P: MaterialPhysics(25.0, 90.0, 0.20),
-    CoatMaterial.PI_N: MaterialPhysics(15.0, 120.0, 0.20),
+    CoatMaterial.PR_THIN: MaterialPhysics(40.0, 60.0),
+    CoatMaterial.PR_THICK: MaterialPhysics(30.0, 120.0),
+    CoatMaterial.NR_THICK: MaterialPhysics(12.0, 180.0),
+    CoatMaterial.PBO_P: MaterialPhysics(25.0, 90.0),
+    CoatMaterial.PI_N: MaterialPhysics(15.0, 120.0),
 }
 
 
@@ -119,8 +119,9 @@ def spin_thickness_um(material: CoatMaterial, spin_rpm: float, physics: LithoPhy
 
 
 def spun_solvent(material: CoatMaterial, spin_time_s: float, physics: LithoPhysics) -> float:
-    """The solvent fraction left in the film when the spin ends."""
-    start = MATERIAL_PHYSICS[material].spun_solvent_fraction
+    """The solvent fraction left in the film when the spin ends (of the line's figure for the
+    material at the spin's start)."""
+    start = MATERIALS[material].spun_solvent_fraction
     return solvent_after_spin(start, spin_time_s, physics.spin_drying_s)
 
 

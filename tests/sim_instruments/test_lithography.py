@@ -19,7 +19,13 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, ToolAlarm
 from packline.drivers.lithography import AsciiLithography
-from packline.drivers.roles.lithography import RETICLES, CoatMaterial, Film, Tone
+from packline.drivers.roles.lithography import (
+    RETICLES,
+    CoatMaterial,
+    Film,
+    Tone,
+    coated_film_um,
+)
 from packline.sequences.conditions import concave_portions_with_resin_below
 from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.physics.lithography import LithoPhysics, bridged
@@ -83,6 +89,18 @@ async def test_a_soft_bake_drives_the_solvent_out_and_shrinks_the_film():
     assert hot.residual_solvent_percent < 0.1 < 10.0 < cool.residual_solvent_percent
     assert hot.thickness_um < cool.thickness_um < spun.thickness_um
     assert hot.thickness_um == pytest.approx(spun.thickness_um * (1 - 0.121), rel=0.01)
+
+
+@pytest.mark.parametrize("material", [CoatMaterial.PR_THICK, CoatMaterial.NR_THICK])
+async def test_the_film_the_cell_coats_and_bakes_is_the_one_validate_works_out(material):
+    """The line's `coated_film_um` (what validate holds a strip to) is the film the cell
+    measures after its spin and bake: one law, read by both."""
+    async with cell_on_line() as (_sim, cell):
+        await cell.load("W1")
+        await cell.coat(material, 1500, spin_time_s=45)
+        film = await cell.bake(95, 120)
+    worked_out = coated_film_um(material, 1500, 45, 95, 120)
+    assert film.thickness_um == pytest.approx(worked_out, abs=0.01)  # the page's 0.01 um
 
 
 # ------------------------------------------------------------------ expose and develop
