@@ -172,7 +172,9 @@ class SimOven(BatchPlcSimulator):
         if command == "RESET_ALARMS":
             for zone in self.zones:
                 zone.acknowledge()
-            if self.state is OvenState.FAULT:
+            if self._zone_alarm():  # a zone still above A1 or its sensor broken: at once
+                self._fault("ZONE_ALARM", now)
+            elif self.state is OvenState.FAULT:
                 self.state = OvenState.PURGING if self.n2_on else OvenState.IDLE
         elif command == "ABORT":
             if self.state is OvenState.RUNNING:

@@ -44,9 +44,10 @@ from .twin import TwinStore, Workpiece
 
 
 def _material(word: str) -> WireMaterial:
-    if word not in MATERIAL_OF_TOKEN:
+    """A wire material, a word of a fixed list: taken in any case (conventions.md)."""
+    if word.upper() not in MATERIAL_OF_TOKEN:
         raise ValueError(f"wire material {word!r} is not one of {', '.join(MATERIAL_OF_TOKEN)}")
-    return MATERIAL_OF_TOKEN[word]
+    return MATERIAL_OF_TOKEN[word.upper()]
 
 
 @dataclass

@@ -204,6 +204,11 @@ async def test_a_zone_sensor_break_faults_the_run_and_cuts_the_heaters(rig):
     assert rig.sim.state is OvenState.FAULT
     assert last_run(rig, "W01")["result"] == "faulted"
     assert (await rig.driver.request_zones())[0].alarms == ("sensor break (thermocouple open)",)
+    # the cause persists: RESET_ALARMS raises the zone alarm again at once (oven.md), the
+    # oven stays in fault, and a run is refused instead of faulting the moment it starts
+    with pytest.raises(ToolAlarm, match="ZONE_ALARM"):
+        await rig.driver.reset()
+    assert (rig.sim.state, rig.sim.alarms) == (OvenState.FAULT, ["ZONE_ALARM"])
     rig.sim.clear_fault("zone_sensor_break")
     await rig.driver.recover(("W01",))
     assert rig.sim.loaded() == []

@@ -14,7 +14,9 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
+from packline.drivers.families.ascii_host_wire import refusal_code
 from packline.drivers.links import open_link
+from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
 from packline.drivers.specs.pages import (
     example_exchange,
@@ -76,3 +78,22 @@ async def test_the_example_exchange_is_what_the_driver_sends():
                 await bonder.ask("set program", refused_line)
     assert summary.mean_um == 72.56
     np.testing.assert_allclose(heights, [72.7, 72.3, 73.3])
+
+
+def test_the_pages_state_the_codes_the_host_link_tools_give():
+    """conventions.md names each host-link tool's WRONG_STATE, INTERLOCK_OPEN and ALARM_ACTIVE
+    code, which differ between the wire bonder and the others: it says what the specs say."""
+    text = " ".join((PAGE.parent / "conventions.md").read_text(encoding="utf-8").split())
+    bonder = [
+        refusal_code(SPEC, name) for name in ("WRONG_STATE", "INTERLOCK_OPEN", "ALARM_ACTIVE")
+    ]
+    assert bonder == [4, 5, 9]
+    assert "`WRONG_STATE` 4, `INTERLOCK_OPEN` 5 and `ALARM_ACTIVE` 9" in text
+    assert "`INTERLOCK_OPEN` 4, `WRONG_STATE` 5 and `ALARM_ACTIVE` 6" in text
+    for name, kind in TOOL_KINDS.items():
+        spec = kind.load_spec()
+        if spec.family == "ascii_host" and name != "wire_bonder":
+            others = [
+                refusal_code(spec, r) for r in ("INTERLOCK_OPEN", "WRONG_STATE", "ALARM_ACTIVE")
+            ]
+            assert others == [4, 5, 6], name

@@ -26,6 +26,7 @@ from packline.drivers.specs.wire_bonder import SPEC as BONDER
 from packline.sim_instruments.dicing_saw import SimDicingSaw
 from packline.sim_instruments.families.ascii_host import HostLinkTool
 from packline.sim_instruments.twin import TwinStore, WaferSpec
+from packline.sim_instruments.wet_bench import SimWetBench
 from packline.sim_instruments.wire_bonder import SimWireBonder
 
 #: A command every tool answers the same way whatever its state: its identity.
@@ -272,3 +273,15 @@ async def test_a_wait_out_of_its_range_is_a_bad_argument(client, wait: bytes):
     reply = await raw.ask(b"WAIT? IDLE " + wait + b"\n")
     assert reply.startswith(b"ERR 2 ")
     assert tool.clock.now() == 0.0
+
+
+def test_a_word_of_a_fixed_list_is_taken_in_any_case_an_id_keeps_its_own():
+    """conventions.md, Words: a wire material or a tank is taken in any case; a wafer id is not."""
+    bonder = SimWireBonder("bonder", TwinStore(), VirtualClock())
+    bonder.answer("PROG au 25 150 35 60 12")
+    assert bonder.answer("PROG?").startswith("AU ")
+    bonder.twin.receive("W1")
+    bonder.answer("LOAD W1")
+    assert bonder.answer("STAT?").split()[1] == "WAFER=W1"
+    bench = SimWetBench("bench", TwinStore(), VirtualClock())
+    assert bench.answer("TEMP cu-etch 30") == bench.answer("TEMP CU-ETCH 30")
