@@ -54,7 +54,8 @@ def run_conditions(records: RunRecords) -> list[Condition]:
     method = get_method(header["method"])
     if method.claim_checks is None:
         return []
-    recipe = parse_recipe(method.recipe_model, header["recipe"], f"run {records.run_id} recipe")
+    source = f"run {records.run_id} recipe"
+    recipe = parse_recipe(method.recipe_model, header["recipe"], source, recorded=True)
     return list(method.claim_checks(recipe))
 
 

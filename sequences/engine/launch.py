@@ -35,7 +35,7 @@ from packline.station import Station, StationError, ToolEntry, load_station, par
 from .clearances import refuse_uncleared_dry_resume, uncleared_text
 from .dispositions import latest_holds, pending_dispositions
 from .engine import Engine, RunSpec
-from .errors import BadInput
+from .errors import BadInput, RecipeError
 from .events import Observer
 from .liveness import DRIVEN, driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
@@ -229,6 +229,27 @@ def _nothing_to_resume(
     return text
 
 
+def recorded_recipe(method: Method, run: dict[str, Any]) -> Recipe:
+    """The recipe `run` was recorded with, as this release reads it: under the names of its
+    keys now, a 0 recorded for a setting not given as left out (`parse_recipe(recorded=True)`).
+    Refused, naming each problem and what the user can do, when a check added since it was
+    recorded refuses it (a value now outside its range, a combination now known to fail):
+    never driven past it, on real tools or simulated, since the user cannot edit it."""
+    source = f"run {run['id']} recorded recipe"
+    try:
+        return parse_recipe(
+            method.recipe_model, json.loads(run["recipe_json"]), source, recorded=True
+        )
+    except RecipeError as error:
+        raise BadInput(
+            f"run {run['id']}: the recipe it was recorded with no longer validates (a check "
+            f"added since refuses it), so this release does not resume it:\n{error}\n"
+            "Resume it with the release of packline that recorded it (its wafers stay as "
+            f"`packline show {run['id']}` lists them meanwhile), or scrap each held wafer "
+            f"(`packline disposition {run['id']} WAFER scrap --by NAME --reason TEXT`)"
+        ) from None
+
+
 @asynccontextmanager
 async def open_resume(
     store: RunStore,
@@ -258,17 +279,19 @@ async def open_resume(
         )
     wafers = store.wafers(run_id)
     steps = store.table("steps", run_id)
+    method = get_method(run["method"])
     plan = Plan.from_records(
-        steps, wafers, pending_dispositions(store, run_id), latest_holds(store, run_id)
+        steps,
+        wafers,
+        pending_dispositions(store, run_id),
+        latest_holds(store, run_id),
+        method.renamed_steps,
     )
     if not plan.run_again and (idle := _nothing_to_resume(store, run, wafers)):
         raise BadInput(idle)
     if refuse_uncleared:
         refuse_uncleared_dry_resume(store, run_id)
-    method = get_method(run["method"])
-    recipe = parse_recipe(
-        method.recipe_model, json.loads(run["recipe_json"]), f"run {run_id} recipe"
-    )
+    recipe = recorded_recipe(method, run)
     session = run["sessions"] + 1
     offset = max(
         [run["started_t"], run["stopped_t"] or 0.0]

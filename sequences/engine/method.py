@@ -89,6 +89,12 @@ class Method:
     #: records their twins with each of the wafer's completed steps, so a resume restores
     #: them as it restores the wafer. None: the wafer's steps change only the lot's wafers.
     side_workpieces: SideWorkpiecesFn | None = None
+    #: Steps an earlier release of the script called by another name, old name -> new: a
+    #: resume reads a step recorded by its old name as the step of its new name, at the same
+    #: occurrence (`plan.Plan.from_records`), so a run recorded before the rename resumes
+    #: without doing a completed step again or skipping a reworked one (decision 0060). The
+    #: new name must be one the earlier script did not call, or the occurrences differ.
+    renamed_steps: Mapping[str, str] = field(default_factory=dict)
 
     def incoming_material(self, recipe: Recipe) -> Incoming | None:
         """What the lot's workpieces are when they arrive, for this recipe (None: wafers)."""
@@ -148,6 +154,7 @@ def method(
     incoming: IncomingFn | None = None,
     sim_tools: SimToolsFn | None = None,
     side_workpieces: SideWorkpiecesFn | None = None,
+    renamed_steps: Mapping[str, str] | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
     """Declare and register the sequence script below as method `name`. A claim id (in
     `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
@@ -175,6 +182,7 @@ def method(
             incoming=incoming,
             sim_tools=sim_tools,
             side_workpieces=side_workpieces,
+            renamed_steps=dict(renamed_steps or {}),
         )
         return sequence
 

@@ -22,7 +22,10 @@ Rules (the checkpoint contract, see docs/engine.md):
   that was running is run again; inside a stage (a tool held by the wafer, or a batch) that
   was cut off, completed repeatable steps are run again too, because the tool's recovery
   undid what they did (unloaded the wafer, vented the chamber) - completed irreversible steps
-  are still skipped.
+  are still skipped;
+* a step recorded under a name its method's script no longer calls (`Method.renamed_steps`,
+  old name -> new) is the step of the new name, at the same occurrence: completed, it is
+  skipped; held and reworked, it runs again under its new name.
 """
 
 from __future__ import annotations
@@ -40,6 +43,26 @@ CUT_OFF = ("running", "interrupted")
 FINISHED = ("completed", "held", SCRAPPED)
 
 
+def _renamed_key(key: str, renamed: Mapping[str, str]) -> str:
+    """A checkpoint key (`name#occurrence`) with its name's new one (`renamed`)."""
+    name, _, occurrence = key.rpartition("#")
+    return f"{renamed[name]}#{occurrence}" if name in renamed else key
+
+
+def _under_new_name(row: dict[str, Any], renamed: Mapping[str, str]) -> dict[str, Any]:
+    """A step record as the script names its step now: its key, name and stage key (a stage
+    is a step too) under their new names (`renamed`, old name -> new)."""
+    if not renamed:
+        return row
+    stage = row["stage"]
+    return {
+        **row,
+        "key": _renamed_key(row["key"], renamed),
+        "name": renamed.get(row["name"], row["name"]),
+        "stage": stage and _renamed_key(stage, renamed),
+    }
+
+
 @dataclass
 class Plan:
     """The latest record of every (wafer, step key), and the wafers' outcomes so far."""
@@ -52,6 +75,9 @@ class Plan:
     run_again: set[str] = field(default_factory=set)
     #: The released wafers whose held step its tool refused: reworked instead.
     refused_releases: set[str] = field(default_factory=set)
+    #: The method's steps renamed since an earlier release (`Method.renamed_steps`, old name
+    #: -> new): a step record by its old name is read as the step of its new name.
+    renamed_steps: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_records(
@@ -60,10 +86,15 @@ class Plan:
         wafers: Iterable[dict[str, Any]],
         dispositions: Mapping[str, Decision] | None = None,
         holds: Mapping[str, Mapping[str, Any]] | None = None,
+        renamed_steps: Mapping[str, str] | None = None,
     ) -> Plan:
         """The plan of a resume: `dispositions` the decisions it carries out, `holds` each
-        held wafer's latest hold (its held event's data, `dispositions.latest_holds`)."""
-        plan = cls(wafer_status={w["wafer_id"]: w["status"] for w in wafers})
+        held wafer's latest hold (its held event's data, `dispositions.latest_holds`),
+        `renamed_steps` the method's (`Plan.renamed_steps`)."""
+        plan = cls(
+            wafer_status={w["wafer_id"]: w["status"] for w in wafers},
+            renamed_steps=dict(renamed_steps or {}),
+        )
         plan._read(steps)
         holds = holds or {}
         dispositions = dispositions or {}
@@ -79,8 +110,10 @@ class Plan:
         return plan
 
     def _read(self, steps: Iterable[dict[str, Any]]) -> None:
-        """Take in step records, in id order: the latest of each (wafer, key) wins."""
-        for row in steps:
+        """Take in step records, in id order: the latest of each (wafer, key) wins, each
+        under its step's name now (`renamed_steps`)."""
+        for recorded in steps:
+            row = _under_new_name(recorded, self.renamed_steps)
             key = (row["wafer_id"], row["key"])
             if row["status"] == "skipped":
                 earlier = self.steps.get(key)

@@ -38,6 +38,7 @@ from pydantic import (
     ConfigDict,
     TypeAdapter,
     ValidationError,
+    ValidationInfo,
     ValidatorFunctionWrapHandler,
     model_validator,
 )
@@ -98,20 +99,30 @@ class Recipe(BaseModel):
     #: the method whose recipe this is (its `@method` sets it), for a refusal to name the
     #: `packline methods NAME` that lists its fields; "" for a section
     method_name: ClassVar[str] = ""
+    #: optional settings of this section that an earlier release recorded as 0 when not
+    #: given (0 was their default then): a run's recorded recipe reads a 0 there as left out
+    recorded_zero_is_none: ClassVar[frozenset[str]] = frozenset()
 
     @model_validator(mode="wrap")
     @classmethod
-    def _every_independent_problem(cls, data: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    def _every_independent_problem(
+        cls, data: Any, handler: ValidatorFunctionWrapHandler, info: ValidationInfo
+    ) -> Any:
         """Validate the section, then run every `recipe_check` of it, and refuse with every
         problem found, not the first: each field's (pydantic's), each check's whose fields
         validated, a key by its old name (read as its new one meanwhile). A check that reads
         a field that failed, or a field an earlier check refused (the field its path names), is
         left out: its problem may go once that one is fixed (`_run_checks`). A section given
-        as a model already (a check's own `LevelRecipe(...)`) was checked when it was made."""
+        as a model already (a check's own `LevelRecipe(...)`) was checked when it was made.
+        A run's recorded recipe (`parse_recipe(recorded=True)`) is read as an earlier release
+        wrote it: a key by its old name silently as its new one, a 0 recorded for a setting
+        not given (`recorded_zero_is_none`) as left out."""
         if isinstance(data, cls):
             return handler(data)
         problems: list[InitErrorDetails] = []
-        if isinstance(data, dict):
+        if isinstance(data, dict) and _is_recorded(info.context):
+            data = _recorded_zeros_left_out(cls, _under_new_names(cls, data))
+        elif isinstance(data, dict):
             renamed = _renamed_keys(cls)
             problems += [_renamed(key, renamed[key], data) for key in renamed if key in data]
             data = _under_new_names(cls, data)
@@ -121,7 +132,7 @@ class Recipe(BaseModel):
             if not isinstance(data, dict):
                 raise
             problems += [_details(problem) for problem in error.errors(include_url=False)]
-            recipe = _partial(cls, data, error.errors(include_url=False))
+            recipe = _partial(cls, data, error.errors(include_url=False), info.context)
         problems += _run_checks(recipe, data)
         if problems:
             raise ValidationError.from_exception_data(cls.__name__, problems)
@@ -159,7 +170,8 @@ class Recipe(BaseModel):
 
 #: Keys recipe files of an earlier release may hold, old name -> new, in every section of
 #: every method that has the new one: refused naming both, not as a misspelt key (users keep
-#: recipe files with the old names).
+#: recipe files with the old names); a run's recorded recipe is read under the new names
+#: (`parse_recipe(recorded=True)`: a run recorded before a rename still resumes).
 RENAMED_KEYS: Mapping[str, str] = {
     "cu_etch": "copper_etch",
     "ti_etch": "barrier_etch",
@@ -176,6 +188,33 @@ def _under_new_names(model: type[Recipe], data: dict[str, Any]) -> dict[str, Any
     """`data` of a section of `model`, a key by its old name read as its new one."""
     renamed = _renamed_keys(model)
     return {renamed.get(key, key): value for key, value in data.items()}
+
+
+#: The validation context of a run's recorded recipe (`parse_recipe(recorded=True)`).
+_RECORDED = "recorded"
+
+
+def _is_recorded(context: object) -> bool:
+    """The validation is of a run's recorded recipe (`_RECORDED` in its context)."""
+    return isinstance(context, Mapping) and bool(context.get(_RECORDED))
+
+
+def _recorded_zeros_left_out(model: type[Recipe], data: dict[str, Any]) -> dict[str, Any]:
+    """`data` of a section of `model` recorded with a run, a 0 of a `recorded_zero_is_none`
+    setting (as the earlier release that recorded it wrote one not given) left out."""
+    return {
+        name: value
+        for name, value in data.items()
+        if name not in model.recorded_zero_is_none or not _recorded_zero(model, name, value)
+    }
+
+
+def _recorded_zero(model: type[Recipe], name: str, value: object) -> bool:
+    """`value`, recorded for field `name` of `model` (`'0 W'`, its unit spelt), is 0."""
+    try:
+        return bool(_field_adapter(model, name).validate_python(value) == 0)
+    except ValidationError:
+        return False  # not a value of the field: validating the section refuses it
 
 
 def recipe_check(check: CheckT) -> CheckT:
@@ -295,11 +334,14 @@ def _field_adapter(model: type[Recipe], name: str) -> TypeAdapter[Any]:
     return TypeAdapter(field_type)
 
 
-def _partial(model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetails]) -> Recipe:
+def _partial(
+    model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetails], context: Any
+) -> Recipe:
     """`model` built of the fields of `data` that validated, without those that failed (a
     read of one raises AttributeError, `_unknown_field`), so a check still reads the fields
     that validated; a section whose fields failed, or whose own checks refused some, is
-    built so too, and each section of a list (`_built`)."""
+    built so too, and each section of a list (`_built`); `context` the validation's (a
+    recorded recipe's, `_RECORDED`)."""
     data = _under_new_names(model, data)
     fields: dict[str, Any] = {}
     unknown = set()
@@ -307,9 +349,10 @@ def _partial(model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetail
         inner = _inside(errors, name)
         if not inner:
             if name in data:
-                fields[name] = _field_adapter(model, name).validate_python(data[name])
+                adapter = _field_adapter(model, name)
+                fields[name] = adapter.validate_python(data[name], context=context)
             continue
-        built = _built(info.annotation, data.get(name), inner)
+        built = _built(info.annotation, data.get(name), inner, context)
         if built is _UNKNOWN:
             unknown.add(name)
         else:
@@ -324,7 +367,7 @@ def _partial(model: type[Recipe], data: dict[str, Any], errors: list[ErrorDetail
 _UNKNOWN = object()
 
 
-def _built(annotation: Any, value: object, errors: list[ErrorDetails]) -> Any:
+def _built(annotation: Any, value: object, errors: list[ErrorDetails], context: Any) -> Any:
     """`value`, given for a field of `annotation`, as `_partial` builds it, `errors` the
     problems found within it: a section built of its fields that validated, less those its
     own checks refused (a check's refusal names the field it is raised at: the others of the
@@ -336,16 +379,16 @@ def _built(annotation: Any, value: object, errors: list[ErrorDetails]) -> Any:
         if not all(e["loc"] and isinstance(e["loc"][0], int) for e in errors):
             return _UNKNOWN
         built = [
-            _built(items, item, _inside(errors, index))
+            _built(items, item, _inside(errors, index), context)
             if _inside(errors, index)
-            else _adapter(items).validate_python(item)
+            else _adapter(items).validate_python(item, context=context)
             for index, item in enumerate(value)
         ]
         return _UNKNOWN if any(item is _UNKNOWN for item in built) else built
     section, nested = _section_and_its_errors(annotation, errors)
     if section is None or not isinstance(value, dict) or not all(map(_named, nested)):
         return _UNKNOWN
-    recipe = _partial(section, value, [e for e in nested if e["loc"]])
+    recipe = _partial(section, value, [e for e in nested if e["loc"]], context)
     for refusal in nested:
         if not refusal["loc"]:  # the section's own check's, at the field its path names
             _forget(recipe, str(refusal.get("ctx", {})["path"]))
@@ -657,14 +700,17 @@ def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> s
     return f"not a field of {section}: did you mean {' or '.join(closest)}?"
 
 
-def parse_recipe(model: type[R], data: object, source: str) -> R:
-    """Validate recipe data already read from YAML."""
+def parse_recipe(model: type[R], data: object, source: str, *, recorded: bool = False) -> R:
+    """Validate recipe data already read from YAML, or (`recorded`) a run's recorded recipe
+    (`Recipe.canonical_json`, perhaps of an earlier release): a key of it by an old name
+    (`RENAMED_KEYS`) is read silently as its new one, and a 0 recorded for a setting not given
+    (`Recipe.recorded_zero_is_none`) as left out; the user cannot edit a recorded recipe."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
         raise RecipeError(f"{source}: a recipe is a mapping of option names to values")
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={_RECORDED: True} if recorded else None)
     except ValidationError as error:
         problems = validation_problems(error, model)
         text = "\n".join(f"{source}: {problem['message']}" for problem in problems)

@@ -125,6 +125,10 @@ class SeedStep(Recipe):
     `rate_nm_s`, and a setting its method does not take is left out (`NEEDED_SETTINGS`).
     """
 
+    #: an earlier release had 0 for every setting's default: a run it recorded holds 0 for each
+    #: setting its method does not take (and an evaporation's thickness left to its rate)
+    recorded_zero_is_none = frozenset({*STEP_SETTINGS, "thickness_nm"})
+
     method: Method
     material: Material
     time_s: Annotated[float, Unit("s"), Feeds("deposition", "time_s")]

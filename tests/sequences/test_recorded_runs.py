@@ -1,0 +1,207 @@
+"""A run recorded by an earlier release still resumes: its recorded recipe is read under its
+keys' new names (`RENAMED_KEYS`) and a seed's recorded zeros as left out
+(`parse_recipe(recorded=True)`), its steps under their new names (`Method.renamed_steps`);
+a recorded recipe that a check added since refuses is not driven, and the refusal says why
+and what the user can do.
+
+The earlier release's records are made by today's code and rewritten as that release wrote
+them (two-process-via's mounting key `chips`, its step 'mount chips'; a seed's settings its
+method does not take recorded as 0)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from packline.sequences.engine import (
+    BadInput,
+    Decision,
+    RunRequest,
+    RunStore,
+    get_method,
+    open_resume,
+    open_run,
+    prepare,
+    record_disposition,
+)
+from packline.sequences.engine import recipe as recipes
+
+#: two-process-via's mounting step, before and since it took 002's words.
+OLD_STEP, NEW_STEP = "mount chips", "mount devices"
+
+
+def rewrite_run(store: RunStore, run_id: str, recipe: dict[str, Any], renamed: bool) -> None:
+    """Record `recipe` as run `run_id`'s, and (`renamed`) its steps called NEW_STEP by their
+    name before, OLD_STEP: the run as the earlier release recorded it."""
+    with store.transaction() as db:
+        db.execute("UPDATE runs SET recipe_json = ? WHERE id = ?", (json.dumps(recipe), run_id))
+        if renamed:
+            db.execute(
+                "UPDATE steps SET name = ?, key = replace(key, ?, ?) WHERE run_id = ? AND name = ?",
+                (OLD_STEP, NEW_STEP, OLD_STEP, run_id, NEW_STEP),
+            )
+
+
+def with_old_names(recipe: dict[str, Any]) -> dict[str, Any]:
+    """`recipe` (canonical JSON, read) with every key `RENAMED_KEYS` renamed by its old name,
+    in every section."""
+    old_names = {new: old for old, new in recipes.RENAMED_KEYS.items()}
+    return {
+        old_names.get(key, key): with_old_names(value) if isinstance(value, dict) else value
+        for key, value in recipe.items()
+    }
+
+
+def recorded_recipe(store: RunStore, run_id: str) -> dict[str, Any]:
+    recipe: dict[str, Any] = json.loads(store.run(run_id)["recipe_json"])
+    return recipe
+
+
+def mounting_rows(store: RunStore, run_id: str) -> list[tuple[int, str, str]]:
+    return [
+        (step["session"], step["key"], step["status"])
+        for step in store.table("steps", run_id)
+        if step["name"] in (OLD_STEP, NEW_STEP)
+    ]
+
+
+#: How the run recorded before the rename stopped at its mounting: the run's status then.
+STOPS = {"failed": "held", "completed": "terminated", "cut off": "aborted"}
+
+
+def skipped_in_its_replayed_stage(store: RunStore, run_id: str, recorded_status: str) -> None:
+    """The mounting, recorded `recorded_status` under its old name, was skipped under its
+    new one by the resume, and its cut-off stage replayed (the board loaded again)."""
+    assert mounting_rows(store, run_id) == [
+        (1, f"{OLD_STEP}#0", recorded_status),
+        (2, f"{NEW_STEP}#0", "skipped"),
+    ]
+    loads = [s["session"] for s in store.table("steps", run_id) if s["name"] == "load board"]
+    assert loads == [1, 2]
+
+
+async def mounting_recorded_before_the_rename(store: RunStore, stop: str) -> str:
+    """A two-process-via lot of 1 recorded as the earlier release recorded it, stopped at
+    its mounting (`STOPS`): held there by the bonder's air supply failing (`failed`),
+    terminated once it completed, the bonder's stage cut off around it (`completed`), or
+    aborted while it ran (`cut off`)."""
+    lines: list[Any] = []
+
+    def at_the_mounting(event: Any) -> None:
+        if event.step != NEW_STEP:
+            return
+        if event.kind == "step-started" and stop == "failed":
+            lines[0].tools["flip_chip_bonder"].inject_fault("air_loss")
+        elif event.kind == "step-started" and stop == "cut off":
+            engine.request("abort", "test")
+        elif event.kind == "step-finished" and stop == "completed":
+            engine.request("terminate", "test")
+
+    prepared = prepare(RunRequest("two-process-via", lot=1))
+    async with open_run(
+        store, prepared, observers=[at_the_mounting], line_ready=lines.append
+    ) as engine:
+        assert await engine.run() == STOPS[stop]
+    rewrite_run(store, engine.run_id, with_old_names(recorded_recipe(store, engine.run_id)), True)
+    return engine.run_id
+
+
+async def test_a_mounting_held_under_its_old_name_is_reworked_under_its_new_one(store):
+    """The lead's case: the recorded recipe's `chips` is read as `devices`, and the reworked
+    'mount chips' is done again as 'mount devices' (not skipped, not left held)."""
+    run_id = await mounting_recorded_before_the_rename(store, "failed")
+    assert mounting_rows(store, run_id) == [(1, f"{OLD_STEP}#0", "failed")]
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "air back on")
+    async with open_resume(store, run_id) as resumed:
+        assert resumed.recipe.mounting.devices == 4
+        assert await resumed.run() == "completed"
+    assert mounting_rows(store, run_id) == [
+        (1, f"{OLD_STEP}#0", "failed"),
+        (2, f"{NEW_STEP}#0", "completed"),
+    ]
+
+
+async def test_a_mounting_completed_under_its_old_name_is_never_done_again(store):
+    """The bonder's stage was cut off by the terminate: the resume replays it (the board and
+    die source loaded again) and skips the mounting completed as 'mount chips', an
+    irreversible step."""
+    run_id = await mounting_recorded_before_the_rename(store, "completed")
+    async with open_resume(store, run_id) as resumed:
+        assert await resumed.run() == "completed"
+    skipped_in_its_replayed_stage(store, run_id, "completed")
+
+
+async def test_a_mounting_cut_off_under_its_old_name_and_released_is_never_done_again(store):
+    """An abort cut the irreversible 'mount chips' off and held the wafer; an operator
+    released it: the resume skips it as 'mount devices' (its replayed stage runs again)."""
+    run_id = await mounting_recorded_before_the_rename(store, "cut off")
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "inspected: bonded")
+    async with open_resume(store, run_id) as resumed:
+        await resumed.run()
+    skipped_in_its_replayed_stage(store, run_id, "interrupted")
+
+
+async def test_a_seed_recorded_with_zeros_for_settings_not_given_resumes_as_given_today(store):
+    """An earlier release recorded a sputter's rate as 0 nm/s (0 was its default); read back,
+    it is left out, as today's recipe has it, and the run resumes to its end."""
+
+    def stop_at_once(event: Any) -> None:
+        if event.kind == "step-started":
+            engine.request("terminate", "test")
+
+    prepared = prepare(RunRequest("sprout-bump-csp", lot=1))
+    async with open_run(store, prepared, observers=[stop_at_once]) as engine:
+        assert await engine.run() == "terminated"
+    recipe = recorded_recipe(store, engine.run_id)
+    seed_steps = recipe["wiring"]["seed"]["steps"]
+    assert [step["rate_nm_s"] for step in seed_steps] == [None, None]
+    for step in seed_steps:
+        step["rate_nm_s"] = "0 nm/s"
+    rewrite_run(store, engine.run_id, recipe, False)
+    async with open_resume(store, engine.run_id) as resumed:
+        assert resumed.recipe == prepared.recipe
+        assert await resumed.run() == "completed"
+
+
+def test_every_renamed_key_of_a_recorded_recipe_is_read_under_its_new_name():
+    """Each key of `RENAMED_KEYS` (two-process-via has all three): a user's recipe by the old
+    name is refused naming the new one; a run's recorded recipe is read as today's."""
+    method = get_method("two-process-via")
+    today, _ = method.load_default_recipe()
+    old = with_old_names(json.loads(today.canonical_json()))
+    recorded = recipes.parse_recipe(method.recipe_model, old, "recorded", recorded=True)
+    assert recorded == today
+    with pytest.raises(recipes.RecipeError) as refused:
+        recipes.parse_recipe(method.recipe_model, old, "given")
+    renames = [("interconnects", "cu_etch"), ("interconnects", "ti_etch"), ("mounting", "chips")]
+    assert sorted(problem["message"] for problem in refused.value.problems) == sorted(
+        f"{section}.{key} = {old[section][key]!r}: renamed {recipes.RENAMED_KEYS[key]} (the same "
+        f"setting under its new name): write {recipes.RENAMED_KEYS[key]}"
+        for section, key in renames
+    )
+
+
+async def test_a_recorded_recipe_a_check_added_since_refuses_is_not_resumed(store):
+    """A bond shorter than the balls take to wet was validated before that check: the
+    resume is refused, recording nothing, saying the recorded recipe no longer validates,
+    why, and what can be done, and the held wafer stays held."""
+    run_id = await mounting_recorded_before_the_rename(store, "failed")
+    recipe = recorded_recipe(store, run_id)
+    recipe["mounting"]["bond_time_s"] = "1.9 s"
+    rewrite_run(store, run_id, recipe, False)
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "air back on")
+    with pytest.raises(BadInput) as refused:
+        async with open_resume(store, run_id):
+            pass
+    message = str(refused.value)
+    assert message.startswith(
+        f"run {run_id}: the recipe it was recorded with no longer validates (a check added "
+        "since refuses it), so this release does not resume it:\n"
+        f"run {run_id} recorded recipe: mounting.bond_time_s = 1.9 s: "
+    )
+    assert "Resume it with the release of packline that recorded it" in message
+    assert f"packline disposition {run_id} WAFER scrap" in message
+    assert store.run(run_id)["sessions"] == 1
+    assert [w["status"] for w in store.wafers(run_id)] == ["held"]
