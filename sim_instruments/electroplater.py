@@ -145,7 +145,8 @@ class SimElectroplater(SingleWaferPlcSimulator):
         self.heater.mode = InstrumentMode.AUTO
         working_c = self.physics.working_c
         self.heater.process_c = self.heater.target_c = self.heater.working_c = working_c
-        self.agitation_rpm = 60.0
+        #: The paddle's speed: still at power-on, as register 200 reads until written.
+        self.agitation_rpm = 0.0
         #: The charge at which an immersion's current is switched off, C (0: none).
         self.charge_target_c = 0.0
         self.immersion = _Immersion()

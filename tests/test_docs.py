@@ -29,3 +29,14 @@ def test_every_relative_link_in_the_docs_resolves():
         if not (page.parent / target.split("#")[0]).exists()
     ]
     assert broken == []
+
+
+def test_every_tool_page_lists_its_simulated_faults():
+    """A user injecting a fault (`packline sim fault`) finds each one on its tool's page."""
+    from packline.drivers.registry import TOOL_KINDS
+
+    for kind in TOOL_KINDS.values():
+        page = ROOT / "docs" / "protocols" / f"{kind.name.replace('_', '-')}.md"
+        text = page.read_text(encoding="utf-8")
+        missing = [f for f in kind.load_simulator().faults if f"`{f}`" not in text]
+        assert not missing, f"{page.name} does not name {missing}"

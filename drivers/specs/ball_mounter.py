@@ -175,7 +175,9 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             interlocks=("door_closed", "wafer_present"),
             conditions="side, map and flux block in range (4), a map bit set (9)",
             effect="fluxing → ready; flux on the open mapped sites, FLUX_APPLIED 1; "
-            "CYCLES_COMPLETED +1",
+            "CYCLES_COMPLETED +1. A map with no open site on the workpiece (every mapped site "
+            "under resin) still completes the cycle (LAST_RESULT 1) but fluxes nothing: "
+            "FLUX_APPLIED stays 0 and MOUNT_BALLS is refused 10",
         ),
         PlcCommand(
             name="MOUNT_BALLS",

@@ -159,7 +159,8 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             machine_range=Range(0, 300),
             process_limit=Range(0, 200),
             register=200,
-            doc="paddle speed, taken at once (est window)",
+            doc="paddle speed, taken at once (est window); 0 at power-on: the paddle is still "
+            "until it is written",
         ),
         PlcSetpoint(
             name="charge_target_c",

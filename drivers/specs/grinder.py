@@ -47,7 +47,9 @@ SETPOINTS = (
     ScpiSetpoint(
         name="spindle_rpm", unit="rpm", machine_range=Range(1000, 6000),
         process_limit=Range(3500, 5500), header="SPINdle:SPEEd",
-        tool_default=4500, doc="both wheel spindles",
+        tool_default=4500,
+        doc="both wheel spindles; a fraction of an rpm is taken (`4500.5` reads back `4500.5`), "
+        "unlike the dicing saw's whole rpm",
     ),
     ScpiSetpoint(
         name="chuck_rpm", unit="rpm", machine_range=Range(50, 400),

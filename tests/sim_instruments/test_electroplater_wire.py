@@ -49,6 +49,8 @@ async def test_mbpoll_reads_the_status_block_of_a_ready_cell(cell):
     assert (heater[1], heater[2], heater[5]) == (250, 250, 250)  # PV.IN, TG.SP, WKG.SP
     assert values[10] == 1  # BATH_METAL Cu
     assert values[11] == 0  # WAFER_LOADED
+    code, out, _ = await mbpoll(port, "-r", "200", "-c", "1")
+    assert (values[4], mbpoll_registers(out)[200]) == (0, 0)  # the paddle still, as 200 reads
 
 
 async def test_mbpoll_and_pyvisa_plate_together(cell):
