@@ -92,7 +92,7 @@ def test_each_cleaning_variant_runs_a_lot_of_25_with_every_claim_condition_passi
     [
         (  # type
             {"bumps": {"stack": "two"}},
-            "bumps.stack = 'two': Input should be a valid integer",
+            "bumps.stack = 'two': must be a whole number",
         ),
         (  # unit
             {"bumps": {"bond_force_gf": "30 mW"}},

@@ -547,3 +547,64 @@ def test_every_field_a_recipe_leaves_to_its_default_validates(method: Method, na
     to false (refused with a gas jet, 003:18), sprout-bump-csp's `support` to film (refused
     with a foil, 001:7): now they are required where needed, or default to what validates."""
     assert not _leaving_out_defaults_refused(method, name)
+
+
+def _leaves(data: object, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
+    """The path of every scalar value in the recipe `data` (in sections and lists)."""
+    if isinstance(data, dict):
+        for name, value in data.items():
+            yield from _leaves(value, (*path, name))
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            yield from _leaves(value, (*path, index))
+    else:
+        yield path
+
+
+@pytest.mark.parametrize("method", METHODS, ids=lambda m: m.name)
+def test_a_value_of_the_wrong_kind_is_refused_in_the_recipes_words(method: Method):
+    """Every value of the method's default recipe given as a word where it takes a number, a
+    choice or a switch: whatever is refused says what the field takes, never pydantic's `Input
+    should be a valid integer` nor a Python type."""
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    refused = {}
+    for path in _leaves(recipe):
+        spoilt = copy.deepcopy(recipe)
+        *parents, name = path
+        functools.reduce(operator.getitem, parents, spoilt)[name] = "lots"
+        error = _refusal(method, spoilt)
+        if error is not None:
+            refused[".".join(map(str, path))] = error
+    assert refused, f"{method.name}: no value is refused: the test tests nothing"
+    for where, error in refused.items():
+        assert "Input should" not in error, f"{where}: {error}"
+        assert not re.search(r"\b(integer|float|bool|str|dict)\b", error), f"{where}: {error}"
+
+
+@pytest.mark.parametrize(
+    ("method_name", "change", "expected"),
+    [
+        ("bump-seal-clean", ("bumps", "wire", "Ag"), "bumps.wire = 'Ag': must be one of Au, Cu"),
+        (
+            "bump-seal-clean",
+            ("bumps", "stack", "two"),
+            "bumps.stack = 'two': must be a whole number",
+        ),
+        (
+            "tape-substrate",
+            ("fill", "tolerance", "5 %"),
+            "fill.tolerance = '5 %': must be a number",
+        ),
+    ],
+)
+def test_a_choice_or_number_refused_says_what_it_takes(
+    method_name: str, change: tuple[str, str, str], expected: str
+):
+    """A choice given a value not among them lists the choices as the recipe spells them; a
+    number given text says a (whole) number is needed (a new user read pydantic's `Input should
+    be 'Au' or 'Cu'` and `unable to parse string as a number`)."""
+    method = next(m for m in METHODS if m.name == method_name)
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    section, name, value = change
+    recipe[section][name] = value
+    assert expected in (_refusal(method, recipe) or "")
