@@ -25,7 +25,7 @@ from pymodbus.simulator import SimDevice
 
 from packline.clock import Clock
 from packline.drivers.families.temperature_controller import InstrumentStatus
-from packline.drivers.roles.oven import LastResult, OvenState
+from packline.drivers.roles.oven import AMBIENT_C, LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
 from .families.modbus_plc import Refused
@@ -43,8 +43,8 @@ AIR_O2_PPM = 209_000.0
 class OvenPhysics:
     """The oven's chamber and zones (est)."""
 
-    #: The zones' heaters and the load they heat.
-    plant: HeaterPlant = field(default_factory=HeaterPlant)
+    #: The zones' heaters and the load they heat, cooling towards the line's room.
+    plant: HeaterPlant = field(default_factory=lambda: HeaterPlant(ambient_c=AMBIENT_C))
     #: Gas volume of the chamber, litres: one volume change takes volume / flow minutes.
     chamber_volume_l: float = 60.0
     #: Air leaking in, as ppm O2 times slm of purge: the floor at flow F is this / F.

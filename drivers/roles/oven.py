@@ -37,6 +37,14 @@ class LastResult(IntEnum):
     FAULTED = 3
 
 
+#: The room the oven stands in, degC: with the heaters off its zones and load cool towards it
+#: and never below (the oven has no chiller), so it is the lowest temperature a profile can
+#: reach. The line's process data: the floor of the simulated zones' cooling and of the
+#: spec's temperature range (a 20 degC segment had been taken, and the run waited on a load
+#: at 25 degC until it timed out).
+AMBIENT_C = 25.0
+
+
 #: Liquidus temperatures of the solders the oven reflows, degC (eutectic Sn-Pb, SAC305,
 #: high-lead, and the low-melting eutectic Sn-Bi a dispenser jets into holes): a reflow's
 #: peak must pass its solder's, and its time above it is reported.

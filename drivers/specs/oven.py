@@ -34,7 +34,7 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..families.temperature_controller import EUROTHERM_3200
-from ..roles.oven import LastResult, OvenState
+from ..roles.oven import AMBIENT_C, LastResult, OvenState
 from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
 
 MAX_SLOTS = 12
@@ -117,8 +117,10 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="temperature_c",
             unit="degC",
             machine_range=EUROTHERM_3200.accepts("TG.SP"),
-            process_limit=Range(20, 350),
-            doc="a profile segment's zone target (TG.SP of every zone) (est)",
+            # the oven heats and cools by its loss to the room: no lower target is reached
+            process_limit=Range(AMBIENT_C, 350),
+            doc="a profile segment's zone target (TG.SP of every zone), from the "
+            f"{AMBIENT_C:g} degC room the oven cools to (est)",
         ),
         Setpoint(
             name="ramp_rate_c_per_min",

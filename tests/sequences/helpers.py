@@ -236,6 +236,20 @@ def run_lot(
     return code, events
 
 
+def validated_lot_of_one(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict
+) -> dict:
+    """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
+    lot of 1 on the simulated line to its end (exit 0): the run's summary."""
+    path = write_recipe(tmp_path, recipe)
+    assert main(["validate", method, "--recipe", str(path)]) == 0
+    capsys.readouterr()
+    code, events = run_lot(capsys, method, path, 1)
+    summary = events[-1]
+    assert code == 0, summary
+    return summary
+
+
 def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict) -> str:
     """`packline validate METHOD` of `recipe` written in tmp_path, which must refuse it (exit
     2): what it printed on stderr."""
