@@ -29,7 +29,6 @@ from packline.drivers.specs.lithography import SPEC
 from .families.ascii_host import HostRefused, Transport, wafer_id
 from .families.ascii_host_jobs import JobTool
 from .physics.lithography import (
-    MATERIAL_PHYSICS,
     LithoFilm,
     LithoPhysics,
     bake,
@@ -169,7 +168,7 @@ class SimLithography(JobTool[_Job]):
         return (
             f"MAT={film.material.value} TONE={film.tone.value} LAYER={film.layer.value} "
             f"THICK={thickness:.2f} SOLVENT={100 * film.photo.solvent:.1f} E0={e0:.1f} "
-            f"DEVNOM={MATERIAL_PHYSICS[film.material].nominal_develop_s:.1f} "
+            f"DEVNOM={MATERIALS[film.material].nominal_develop_s:.1f} "
             f"DOSE={float(film.dose_mj_cm2.max()):.1f} DEVELOPED={int(film.photo.developed)}"
         )
 

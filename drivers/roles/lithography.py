@@ -65,21 +65,36 @@ class MaterialFacts:
     #: the solvent in the film at the end of a short spin (the spin and the bake drive it
     #: out, and the film shrinks by its volume)
     spun_solvent_fraction: float
+    #: E0 per um of film: the dose that lets the developer clear a um of the exposed film
+    #: (positive) or cross-link a um against it (negative) in the nominal develop time
+    clearing_dose_mj_cm2_per_um: float
+    #: the develop time the clearing dose is given for; a negative film's unexposed openings
+    #: dissolve through in it, whatever the film's thickness (the developer's bulk rate)
+    nominal_develop_s: float
     doc: str
 
 
-#: The cell's materials: tone, purpose, viscosity and the solvent a spin leaves in the film
-#: (the material's data sheet, est): the line's process data, which validate works a
-#: recipe's film out by and the simulated cell coats by.
+#: The cell's materials: tone, purpose, viscosity, the solvent a spin leaves in the film, and
+#: how the developer dissolves it (the material's data sheet, est): the line's process data,
+#: which validate works a recipe's film and its develop out by and the simulated cell coats and
+#: develops by.
 MATERIALS: dict[CoatMaterial, MaterialFacts] = {
     CoatMaterial.PR_THIN: MaterialFacts(
-        Tone.POSITIVE, FilmLayer.RESIST, 30.0, 0.25, "novolac resist for etch masks (1-3 um)"
+        Tone.POSITIVE,
+        FilmLayer.RESIST,
+        30.0,
+        0.25,
+        40.0,
+        60.0,
+        "novolac resist for etch masks (1-3 um)",
     ),
     CoatMaterial.PR_THICK: MaterialFacts(
         Tone.POSITIVE,
         FilmLayer.RESIST,
         1500.0,
         0.20,
+        30.0,
+        120.0,
         "thick novolac resist, plating moulds (8-25 um)",
     ),
     CoatMaterial.NR_THICK: MaterialFacts(
@@ -87,6 +102,8 @@ MATERIALS: dict[CoatMaterial, MaterialFacts] = {
         FilmLayer.RESIST,
         3000.0,
         0.15,
+        12.0,
+        180.0,
         "epoxy negative resist, plating moulds (15-40 um)",
     ),
     CoatMaterial.PBO_P: MaterialFacts(
@@ -94,10 +111,18 @@ MATERIALS: dict[CoatMaterial, MaterialFacts] = {
         FilmLayer.RESIN,
         1000.0,
         0.20,
+        25.0,
+        90.0,
         "positive photosensitive polybenzoxazole resin",
     ),
     CoatMaterial.PI_N: MaterialFacts(
-        Tone.NEGATIVE, FilmLayer.RESIN, 2000.0, 0.20, "negative photosensitive polyimide resin"
+        Tone.NEGATIVE,
+        FilmLayer.RESIN,
+        2000.0,
+        0.20,
+        15.0,
+        120.0,
+        "negative photosensitive polyimide resin",
     ),
 }
 
@@ -161,6 +186,26 @@ def coated_film_um(
     solvent = solvent_after_spin(facts.spun_solvent_fraction, spin_time_s)
     shrink, _ = soft_baked(solvent, bake_temperature_c, bake_time_s)
     return speed_law_um(facts.viscosity_cp, spin_rpm) * shrink
+
+
+def develop_rate_um_s(material: CoatMaterial, film_um: float, dose_mj_cm2: float) -> float:
+    """How fast the developer dissolves the openings of a film of `material`, `film_um` thick,
+    exposed at `dose_mj_cm2`: a positive film's exposed openings at the dose over the clearing
+    dose of a um in the nominal time (E0 clears the whole film in it, twice E0 in half of it); a
+    negative film's unexposed openings at its bulk rate, the whole film in the nominal time.
+    The film's dark loss (a little of it dissolves wherever it is) is not counted: the openings
+    clear at this rate or a little faster. A develop of `film_um` over the rate opens them."""
+    facts = MATERIALS[material]
+    if facts.tone is Tone.NEGATIVE:
+        return film_um / facts.nominal_develop_s
+    return dose_mj_cm2 / (facts.clearing_dose_mj_cm2_per_um * facts.nominal_develop_s)
+
+
+def least_develop_s(material: CoatMaterial, film_um: float, dose_mj_cm2: float) -> int:
+    """The least develop, in whole seconds (at least 1), that opens every opening of a film of
+    `material`, `film_um` thick, exposed at `dose_mj_cm2` (`develop_rate_um_s`)."""
+    through_s = film_um / develop_rate_um_s(material, film_um, dose_mj_cm2)
+    return max(1, math.ceil(round(through_s, 9)))
 
 
 class TrackState(StrEnum):

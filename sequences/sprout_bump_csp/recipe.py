@@ -25,7 +25,15 @@ from packline.drivers.roles.laminator import (
     SupportKind,
     foil_steps_around,
 )
-from packline.drivers.roles.lithography import MATERIALS, CoatMaterial, FilmLayer, coated_film_um
+from packline.drivers.roles.lithography import (
+    MATERIALS,
+    CoatMaterial,
+    FilmLayer,
+    Tone,
+    coated_film_um,
+    develop_rate_um_s,
+    least_develop_s,
+)
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
     Feeds,
@@ -336,19 +344,54 @@ class MouldRecipe(Recipe):
     dose_mj_cm2: Annotated[float, Unit("mJ/cm^2"), Feeds("lithography", "dose_mj_cm2")]
     develop_time_s: Annotated[float, Unit("s"), Feeds("lithography", "develop_time_s")]
 
-    def require_stripped_by(self, strip: Dip, claim: str, path: str, strip_path: str) -> None:
-        """Refuse the strip (`strip_path` in the recipe) of `claim` if it may leave some of
-        this resist (`path`): the film the cell spins and bakes (the line's law,
-        `coated_film_um`), against what the stripper takes off in the bath at the coolest it
-        may dip (`BATH_TOLERANCE_C` below its setpoint). Resist left there masks the etch
-        after it. The refusal gives the least time, rounded up."""
-        film_um = coated_film_um(
+    def film_um(self) -> float:
+        """The film the cell spins and bakes on the open field (the line's law,
+        `coated_film_um`)."""
+        return coated_film_um(
             self.material,
             self.spin_rpm,
             self.spin_time_s,
             self.bake_temperature_c,
             self.bake_time_s,
         )
+
+    def require_developed(self, claim: str, path: str) -> None:
+        """Refuse the develop of `claim` if it may leave film at the bottom of this film's
+        openings (`path` in the recipe): the film the cell spins and bakes, against what the
+        developer dissolves in `develop_time_s` at the line's rate (`develop_rate_um_s`: the
+        exposed film at the dose, or the unexposed at its bulk rate). Film left there masks the
+        plating, etch or ball after it. The refusal gives the least time, rounded up."""
+        film_um = self.film_um()
+        rate_um_s = develop_rate_um_s(self.material, film_um, self.dose_mj_cm2)
+        removed_um = rate_um_s * self.develop_time_s
+        if removed_um >= film_um:
+            return
+        facts = MATERIALS[self.material]
+        rate = f"{rate_um_s:.3g} um/s"
+        if facts.tone is Tone.POSITIVE:
+            dissolves = f"exposed at {self.dose_mj_cm2:g} mJ/cm^2, {self.material.value} "
+            dissolves += f"dissolves in the developer at {rate}"
+        else:
+            dissolves = f"unexposed, {self.material.value} dissolves in the developer at its "
+            dissolves += f"bulk rate, {rate} (the whole film in {facts.nominal_develop_s:g} s)"
+        least_s = least_develop_s(self.material, film_um, self.dose_mj_cm2)
+        raise claim_violation(
+            claim,
+            f"{path}.develop_time_s",
+            f"{self.develop_time_s:g} s",
+            f"{dissolves}: {self.develop_time_s:g} s takes {um_text(removed_um)} um of the "
+            f"{um_text(film_um)} um that {path} spins at {self.spin_rpm} rpm and bakes, leaving "
+            f"{um_left(film_um, removed_um)} um at the bottom of its openings: give at least "
+            f"{least_s:d} s",
+        )
+
+    def require_stripped_by(self, strip: Dip, claim: str, path: str, strip_path: str) -> None:
+        """Refuse the strip (`strip_path` in the recipe) of `claim` if it may leave some of
+        this resist (`path`): the film the cell spins and bakes (the line's law,
+        `coated_film_um`), against what the stripper takes off in the bath at the coolest it
+        may dip (`BATH_TOLERANCE_C` below its setpoint). Resist left there masks the etch
+        after it. The refusal gives the least time, rounded up."""
+        film_um = self.film_um()
         removed_um = strip.least_removed_um(Tank.STRIP)
         if removed_um >= film_um:
             return
@@ -730,6 +773,19 @@ class SproutBumpRecipe(Recipe):
             )
             for path, wiring in self.wirings()
             if wiring.etch is not None
+        )
+        return self
+
+    @recipe_check
+    def _films_developed(self) -> Self:
+        """Each level's mould (001:8) and the solder resist (001:4) developed open to the
+        bottom of its openings (`MouldRecipe.require_developed`): film left there keeps the
+        plating off the seed, or the ball off its land."""
+        films = [(wiring.mould, "001:8", f"{path}.mould") for path, wiring in self.wirings()]
+        if self.terminals is not None and self.terminals.solder_resist is not None:
+            films.append((self.terminals.solder_resist, "001:4", "terminals.solder_resist"))
+        every_problem(
+            functools.partial(film.require_developed, claim, path) for film, claim, path in films
         )
         return self
 

@@ -14,6 +14,7 @@ framed panels whose balls stand under the columns.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import replace
 from typing import Annotated, Self
@@ -32,7 +33,14 @@ from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, FilmLayer
 from packline.drivers.roles.wet_bench import Tank
-from packline.sequences.engine import Feeds, NeededWhen, Recipe, claim_violation, recipe_check
+from packline.sequences.engine import (
+    Feeds,
+    NeededWhen,
+    Recipe,
+    claim_violation,
+    every_problem,
+    recipe_check,
+)
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.units import Unit
 
@@ -319,13 +327,21 @@ class TapeSubstrateRecipe(Recipe):
         return self
 
     @recipe_check
-    def _plate_resist_stripped(self) -> Self:
-        """000:x3: the resist over the lands taken off whole by its strip
+    def _plate_resist_developed_and_stripped(self) -> Self:
+        """000:x3: the resist over the lands developed open down to the plate around them
+        (`MouldRecipe.require_developed`) and taken off whole by its strip
         (`MouldRecipe.require_stripped_by`)."""
         metal = self.metal_substrate
         if metal is not None:
             resist, strip = "metal_substrate.resist", "metal_substrate.strip"
-            metal.resist.require_stripped_by(metal.strip, "000:x3", resist, strip)
+            every_problem(
+                (
+                    functools.partial(metal.resist.require_developed, "000:x3", resist),
+                    functools.partial(
+                        metal.resist.require_stripped_by, metal.strip, "000:x3", resist, strip
+                    ),
+                )
+            )
         return self
 
     @recipe_check

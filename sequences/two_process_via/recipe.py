@@ -418,18 +418,23 @@ class TwoProcessViaRecipe(Recipe):
         return self
 
     @recipe_check
-    def _resists_stripped(self) -> Self:
-        """The interconnects' mould (002:1a-d) and the passivation's mask (002:15) each taken
-        off whole by its strip (`MouldRecipe.require_stripped_by`)."""
+    def _resists_developed_and_stripped(self) -> Self:
+        """The interconnects' mould (002:1a-d) and the passivation's mask (002:15) each
+        developed open to the bottom of its openings (`MouldRecipe.require_developed`) and
+        taken off whole by its strip (`MouldRecipe.require_stripped_by`)."""
         interconnects, passivation = self.interconnects, self.passivation
         strips = [(interconnects.mould, interconnects.strip, "002:1a-d", "interconnects.mould")]
         if passivation is not None:
             strips.append((passivation.mask, passivation.strip, "002:15", "passivation.mask"))
         every_problem(
-            functools.partial(
-                resist.require_stripped_by, strip, claim, path, f"{path.split('.')[0]}.strip"
-            )
+            check
             for resist, strip, claim, path in strips
+            for check in (
+                functools.partial(resist.require_developed, claim, path),
+                functools.partial(
+                    resist.require_stripped_by, strip, claim, path, f"{path.split('.')[0]}.strip"
+                ),
+            )
         )
         return self
 

@@ -1,7 +1,7 @@
 """What the litho cell does to a wafer: spin coating, soft bake, exposure and development.
 
-Pure functions over per-site arrays, with their constants in `LithoPhysics` and
-`MATERIAL_PHYSICS` (engineering estimates, est, unless a source is named):
+Pure functions over per-site arrays, with their constants in `LithoPhysics` and the line's
+`MATERIALS` (engineering estimates, est, unless a source is named):
 
 * **Spin coating.** The film sets within the first seconds of the spin; its thickness follows
   the speed law t = k · η^a / √(ω / 1000 rpm) (Meyerhofer's ω^-1/2, with the viscosity η of
@@ -19,10 +19,11 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and
   positive tone: an opening's depth is T · D_eff / E0 (plus dark erosion), capped at T, so a
   dose below the clearing dose leaves film at the bottom of the opening (a concave portion);
   negative tone: the field keeps the fraction D_eff / E0 of its thickness (cross-linked), the
-  unexposed openings dissolve at the bulk rate. The top width follows the dose about the
-  dose-to-size E_s = 1.25 E0: CD = size ± b · T · ln(D_eff / E_s) (thicker films spread more),
-  growing with the dose for positive tone, shrinking for negative; where the wall left between
-  neighbours is too thin for its height (aspect above 4) the wall falls and the openings
+  unexposed openings dissolve at the bulk rate. E0 per um and the nominal time are the line's
+  (`MATERIALS`), whose `develop_rate_um_s` validate holds a recipe's develop time to. The top
+  width follows the dose about the dose-to-size E_s = 1.25 E0: CD = size ± b · T ·
+  ln(D_eff / E_s) (thicker films spread more), growing with the dose for positive tone,
+  shrinking for negative; where the wall left between neighbours is too thin for its height (aspect above 4) the wall falls and the openings
   bridge. A land reticle is the inverse image: the island over each site takes the role of
   the film around an opening and the field around it that of the opening; its width follows
   the dose the other way (light spreading under a dark island narrows it), and where the
@@ -59,23 +60,6 @@ from packline.drivers.roles.lithography import speed_law_um as line_speed_law_um
 from ..twin import ResinKind, Workpiece
 from ..twin.parts import OpeningLayer, OpeningProcess, PhotoState, Resist
 from ..twin.parts import Tone as ResistTone
-
-
-@dataclass(frozen=True)
-class MaterialPhysics:
-    """How one material behaves in the cell (est)."""
-
-    clearing_dose_mj_cm2_per_um: float  # E0 per µm of film at the nominal develop time
-    nominal_develop_s: float
-
-
-MATERIAL_PHYSICS: dict[CoatMaterial, MaterialPhysics] = {
-    CoatMaterial.PR_THIN: MaterialPhysics(40.0, 60.0),
-    CoatMaterial.PR_THICK: MaterialPhysics(30.0, 120.0),
-    CoatMaterial.NR_THICK: MaterialPhysics(12.0, 180.0),
-    CoatMaterial.PBO_P: MaterialPhysics(25.0, 90.0),
-    CoatMaterial.PI_N: MaterialPhysics(15.0, 120.0),
-}
 
 
 @dataclass(frozen=True)
@@ -160,7 +144,7 @@ def bake_time_s(from_c: float, to_c: float, time_s: float, physics: LithoPhysics
 
 def clearing_dose_mj_cm2(material: CoatMaterial, thickness_um: float) -> float:
     """E0: the dose that clears `thickness_um` of the film in its nominal develop time."""
-    return MATERIAL_PHYSICS[material].clearing_dose_mj_cm2_per_um * thickness_um
+    return MATERIALS[material].clearing_dose_mj_cm2_per_um * thickness_um
 
 
 def shot_time_s(dose_mj_cm2: float, physics: LithoPhysics) -> float:
@@ -224,7 +208,7 @@ def develop(
     dark over them (and clear over the field) for a negative one; `dose_mj_cm2` is the dose
     of each site's die (0 where the die was not exposed).
     """
-    facts = MATERIAL_PHYSICS[material]
+    facts = MATERIALS[material]
     thickness = np.maximum(thickness_um, np.float32(1e-6), dtype=np.float32)
     # the dose as a fraction of the clearing dose E0, at this develop time
     cleared = dose_mj_cm2 * np.float32(
@@ -241,7 +225,7 @@ def develop(
     bias = log_dose * (thickness * np.float32(physics.cd_bias_per_um))
     if reticle.feature is Feature.LAND:
         bias = -bias  # the island's width: what widens an opening narrows an island
-    if MATERIALS[material].tone is Tone.POSITIVE:
+    if facts.tone is Tone.POSITIVE:
         field = np.maximum(thickness - dark, np.float32(0.0))
         depth = np.where(exposed, np.minimum(thickness, thickness * cleared + dark), dark)
         cd = np.where(exposed, reticle.size_um + bias, np.float32(0.0))
