@@ -64,6 +64,30 @@ def foil_steps_around(foil_um: float) -> tuple[float, float] | None:
     return round(below * FOIL_STEP_UM, 6), round((below + 1) * FOIL_STEP_UM, 6)
 
 
+#: The step the laminator takes a resin sheet's thickness in (its register counts tenths of a
+#: micrometre too).
+SHEET_STEP_UM = 0.1
+
+#: How far the laminated resin's thickness scatters over a wafer about the sheet's: 1 sigma as
+#: a fraction of it, and how many sigmas out the scatter reaches (est; the laminator's figures,
+#: qualified on the line). A recipe's sheet is judged before the run by the thickest it lays
+#: (`thickest_laminated_um`); the simulated laminator lays it so.
+RESIN_SPREAD_FRACTION = 0.01
+RESIN_SPREAD_SIGMAS = 3.0
+
+
+def thickest_laminated_um(sheet_um: float) -> float:
+    """The thickest resin a sheet of `sheet_um` lays anywhere on a wafer."""
+    return sheet_um * (1.0 + RESIN_SPREAD_SIGMAS * RESIN_SPREAD_FRACTION)
+
+
+def thickest_sheet_below_um(top_um: float) -> float:
+    """The thickest sheet on `SHEET_STEP_UM` whose thickest laminated resin stays below
+    `top_um` (the shortest bump's tip): what a refusal suggests."""
+    steps = math.ceil(top_um / thickest_laminated_um(1.0) / SHEET_STEP_UM) - 1
+    return round(steps * SHEET_STEP_UM, 6)
+
+
 @dataclass(frozen=True)
 class ResinSheet:
     """The adhesive resin sheet laid on the wafer: its resin layer, what carries it, and a

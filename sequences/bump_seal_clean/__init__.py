@@ -54,8 +54,12 @@ from .recipe import (
     ResinRecipe,
     SolderBumpRecipe,
     board_of,
+    require_a_site_for_every_part,
     require_dicing_before_mounting,
+    require_joined_above_the_liquidus,
+    require_pressed_until_wetted,
     require_resin_thinner_than_bumps,
+    require_sheet_below,
 )
 from .steps import (
     Mounted,
@@ -102,8 +106,12 @@ __all__ = [
     "mount_chips",
     "on_laser",
     "prepare_blade",
+    "require_a_site_for_every_part",
     "require_dicing_before_mounting",
+    "require_joined_above_the_liquidus",
+    "require_pressed_until_wetted",
     "require_resin_thinner_than_bumps",
+    "require_sheet_below",
     "seal_with_resin",
 ]
 

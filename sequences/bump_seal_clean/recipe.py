@@ -3,30 +3,57 @@ claims' own constraints."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Annotated, Any, Literal, Self
 
+import numpy as np
 from pydantic import Discriminator, Field, Tag
 
 from packline.drivers.roles.ball_mounter import BallAlloy
 from packline.drivers.roles.dicing_saw import DicingRecipe, StreetMap
 from packline.drivers.roles.electroplater import SOLDER_ALLOYS, Metal
-from packline.drivers.roles.flip_chip_bonder import BondRecipe
-from packline.drivers.roles.laminator import LaminationJob, PressRecipe, ResinSheet, SupportKind
+from packline.drivers.roles.flip_chip_bonder import (
+    WETTING_TIME_S,
+    BondRecipe,
+    joint_temperature_c,
+    least_head_c,
+)
+from packline.drivers.roles.laminator import (
+    RESIN_SPREAD_FRACTION,
+    RESIN_SPREAD_SIGMAS,
+    LaminationJob,
+    PressRecipe,
+    ResinSheet,
+    SupportKind,
+    thickest_laminated_um,
+    thickest_sheet_below_um,
+)
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe
 from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.sequences.engine import Feeds, Recipe, ToolSetpoint, claim_violation, recipe_check
-from packline.sim_instruments.physics.oven import ReflowPhysics
-from packline.sim_instruments.twin import WaferSpec, wafer_site_count
+from packline.sequences.engine import (
+    Feeds,
+    Recipe,
+    ToolSetpoint,
+    claim_violation,
+    every_problem,
+    recipe_check,
+)
+from packline.sim_instruments.physics.oven import ReflowPhysics, truncated_sphere_height_um
+from packline.sim_instruments.twin import WaferSpec, die_grid, wafer_site_count
 from packline.units import Unit
 
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, ReflowRecipe, SolderBallRecipe
+from ..solder import PlatingStep, ReflowRecipe, SolderBallRecipe, um_text
 
 #: The wafer bump-seal-clean runs on: the simulated line's (the method names no incoming
 #: wafer of its own); a plated solder layer's area counts its dies.
 LINE_WAFER = WaferSpec()
+
+#: How far a solder bump's stated height may be from what its ball gives: the ball's height
+#: to a whole micrometre (88 um for a 100 um ball's 87.8 um).
+BALL_HEIGHT_ROUNDING_UM = 0.5
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
@@ -48,6 +75,18 @@ class BumpRecipe(Recipe):
     #: how far a measured bump may stand from `height_um` before the wafer is held
     height_tolerance_um: Annotated[float, Unit("um"), Field(gt=0, le=50)]
 
+    def shortest_um(self) -> float:
+        """The shortest bump the height inspection passes: a resin sheet must be thinner."""
+        return self.height_um - self.height_tolerance_um
+
+    def shortest_text(self, path: str = "bumps") -> str:
+        """What `shortest_um` is, for a refusal (`path`: the section's in the recipe)."""
+        return (
+            f"the shortest bump the height inspection passes, {path}.height_um - "
+            f"{path}.height_tolerance_um = {self.height_um:g} - {self.height_tolerance_um:g} = "
+            f"{self.shortest_um():g} um"
+        )
+
     def program(self) -> BondProgram:
         return BondProgram(
             wire_material=self.wire,
@@ -68,6 +107,32 @@ class SolderBumpRecipe(SolderBallRecipe):
     liquidus_claim = "003:7.1"
     #: what a reflowed ball stands on its pad (a truncated sphere of the ball's volume)
     height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)]
+
+    @recipe_check
+    def _the_height_the_ball_gives(self) -> Self:
+        ball_um = self.shortest_um()
+        if abs(self.height_um - ball_um) > BALL_HEIGHT_ROUNDING_UM:
+            raise claim_violation(
+                self.liquidus_claim,
+                "height_um",
+                f"{self.height_um:g} um",
+                f"{self.shortest_text()}: give {ball_um:.1f} um (to within "
+                f"{BALL_HEIGHT_ROUNDING_UM:g} um)",
+            )
+        return self
+
+    def shortest_um(self) -> float:
+        """What every bump stands: the ball's volume as a truncated sphere on its pad (the
+        oven's reflow, `truncated_sphere_height_um`); a resin sheet must be thinner."""
+        volume_um3 = math.pi / 6 * self.ball_diameter_um**3
+        return float(truncated_sphere_height_um(np.array(volume_um3), np.array(self.base_um)))
+
+    def shortest_text(self, path: str = "bumps") -> str:
+        """What `shortest_um` is, for a refusal (`path`: the section's in the recipe)."""
+        return (
+            f"a {path}.ball_diameter_um = {self.ball_diameter_um:g} um ball reflowed on its "
+            f"{self.base_um:g} um pad stands {self.shortest_um():.1f} um"
+        )
 
     def bump_count(self, spec: WaferSpec) -> int:
         """How many bumps a wafer of `spec` gets: `balls_per_unit` on every die."""
@@ -259,17 +324,86 @@ def require_dicing_before_mounting(
         raise claim_violation(claim, "dicing", "none", f"{why}: give a dicing section")
 
 
+def require_a_site_for_every_part(
+    count: int, spec: WaferSpec, claim: str, parts: str, layout: str
+) -> None:
+    """The board has a chip site for each whole die of a wafer of `spec` (`layout` says
+    where its size comes from), and dicing makes as many `parts`: mounting `count` of them
+    is refused at `mounting.<parts>` if more, naming `claim`."""
+    sites = die_grid(spec).shape[0]
+    if count > sites:
+        raise claim_violation(
+            claim,
+            f"mounting.{parts}",
+            str(count),
+            f"the board has a chip site for each of the wafer's {sites} whole dies (the "
+            f"{parts} its dicing makes, {layout}): at most {sites}",
+        )
+
+
+def require_joined_above_the_liquidus(
+    mounting: BondStep, alloy: str, claim: str, parts: str, solder: str
+) -> None:
+    """The `parts` join the board only where their `solder` (plural, after "their") of
+    `alloy` melts: the joint, which the head heats over the stage by the bonder's share
+    (`joint_temperature_c`), must be above its liquidus (refused at the head, naming `claim`
+    and the least head that passes)."""
+    liquidus = LIQUIDUS_C[alloy]
+    head, stage = mounting.head_temperature_c, mounting.stage_temperature_c
+    joint = joint_temperature_c(head, stage)
+    if joint <= liquidus:
+        raise claim_violation(
+            claim,
+            "mounting.head_temperature_c",
+            f"{head:g} degC",
+            f"the {parts} are joined to the board by their {solder}, which melt above the "
+            f"liquidus of {alloy} ({liquidus:g} degC); over the stage at "
+            f"mounting.stage_temperature_c = {stage:g} degC the joint reaches "
+            f"{joint:.1f} degC: give a head of at least {least_head_c(liquidus, stage):g} "
+            f"degC",
+        )
+
+
+def require_pressed_until_wetted(mounting: BondStep, claim: str, parts: str, solder: str) -> None:
+    """The `parts`' molten `solder` joins the board's pads only pressed as long as it takes to
+    wet them (`WETTING_TIME_S`, the bonder's figure): a shorter bond leaves every one of them
+    unjoined (refused at the bond time, naming `claim`)."""
+    if mounting.bond_time_s < WETTING_TIME_S:
+        raise claim_violation(
+            claim,
+            "mounting.bond_time_s",
+            f"{mounting.bond_time_s:g} s",
+            f"the {parts}' {solder}, molten under the head, take {WETTING_TIME_S:g} s to wet "
+            f"the board's pads (the bonder's wetting time): give at least {WETTING_TIME_S:g} s",
+        )
+
+
 def require_resin_thinner_than_bumps(
     resin: ResinRecipe, bumps: BumpRecipe | SolderBumpRecipe, claim: str
 ) -> None:
-    """The claim's constraint that the bump tips project: the sheet thinner than the bumps
-    (raised at `resin.sheet_thickness_um`, naming `claim`)."""
-    if resin.sheet_thickness_um >= bumps.height_um:
+    """The claim's constraint that the bump tips project: the sheet thinner than the shortest
+    bump the wafer may carry (`shortest_um`: what inspection passes of a stud bump, what a
+    solder ball gives), raised at `resin.sheet_thickness_um`, naming `claim`."""
+    require_sheet_below(
+        resin, "resin.sheet_thickness_um", bumps.shortest_um(), claim, bumps.shortest_text()
+    )
+
+
+def require_sheet_below(resin: ResinRecipe, path: str, top_um: float, claim: str, top: str) -> None:
+    """Refuse the sheet of `resin` (at `path`, naming `claim`) if the thickest resin it lays
+    (`thickest_laminated_um`: the laminator's spread) reaches `top_um`, the tip of the
+    shortest bump it must leave projecting (`top` says what that is), suggesting the thickest
+    sheet that stays below."""
+    sheet_um = resin.sheet_thickness_um
+    laid_um = thickest_laminated_um(sheet_um)
+    if laid_um >= top_um:
         raise claim_violation(
             claim,
-            "resin.sheet_thickness_um",
-            f"{resin.sheet_thickness_um:g} um",
-            f"must be thinner than the bumps, bumps.height_um = {bumps.height_um:g} um",
+            path,
+            f"{sheet_um:g} um",
+            f"laid up to {um_text(laid_um)} um (the laminator's {RESIN_SPREAD_FRACTION:.0%} "
+            f"spread, to {RESIN_SPREAD_SIGMAS:g} sigma), it must be thinner than the bumps: "
+            f"{top}: give at most {thickest_sheet_below_um(top_um):g} um",
         )
 
 
@@ -294,6 +428,48 @@ class BumpSealCleanRecipe(Recipe):
     def _chips_mounted_once_diced(self) -> Self:
         require_dicing_before_mounting(self.dicing, self.mounting, "003:24")
         return self
+
+    @recipe_check
+    def _chips_joined_on_their_board(self) -> Self:
+        """As many chips as the board has sites (the line's wafer's whole dies), joined by
+        the solder that melts first, the layer on the bumps or else the solder bumps, above
+        its liquidus and pressed as long as it takes to wet (stud bumps bond by
+        thermocompression, no solder)."""
+        mounting = self.mounting
+        if mounting is None:
+            return self
+        width, height = LINE_WAFER.die_size_mm
+        layout = f"the line's {LINE_WAFER.diameter_mm:g} mm wafer of {width:g} x {height:g} mm dies"
+        claim, parts = "003:24", "chips"
+        checks = [
+            functools.partial(
+                require_a_site_for_every_part, mounting.chips, LINE_WAFER, claim, parts, layout
+            )
+        ]
+        joining = self.joining_solder()
+        if joining is not None:
+            alloy, solder = joining
+            checks += [
+                functools.partial(
+                    require_joined_above_the_liquidus, mounting, alloy, claim, parts, solder
+                ),
+                functools.partial(require_pressed_until_wetted, mounting, claim, parts, solder),
+            ]
+        every_problem(checks)
+        return self
+
+    def joining_solder(self) -> tuple[str, str] | None:
+        """The alloy that joins a mounted chip's bumps to the board, and what it is (after
+        "their"): the eutectic layer on solder bumps, which melts below them, or the solder
+        bumps themselves; None for stud bumps (no solder), or a layer of no solder the line
+        knows the liquidus of (refused by the layer's own checks)."""
+        layer, bumps = self.solder_layer, self.bumps
+        if layer is not None:
+            alloy = SOLDER_ALLOYS.get(layer.plating.metal)
+            return None if alloy not in LIQUIDUS_C else (alloy, f"bumps' {alloy} layers")
+        if isinstance(bumps, SolderBumpRecipe):
+            return bumps.alloy.value, "solder bumps"
+        return None
 
     @recipe_check
     def _a_layer_of_another_solder_on_solder_bumps(self) -> Self:

@@ -24,6 +24,7 @@ from packline.drivers.roles.laminator import (
     ResinSheet,
     SupportKind,
     foil_steps_around,
+    thickest_laminated_um,
 )
 from packline.drivers.roles.lithography import (
     MATERIALS,
@@ -54,6 +55,7 @@ from ..bump_seal_clean import (
     DicingStep,
     ResinRecipe,
     require_resin_thinner_than_bumps,
+    require_sheet_below,
 )
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import (
@@ -625,16 +627,20 @@ class SproutBumpRecipe(Recipe):
         return self
 
     def _require_level_resin(self, index: int, level: LevelRecipe, below_um: float) -> None:
-        standing_um = level.bumps.height_um - below_um
-        if level.resin.sheet_thickness_um >= standing_um:
-            raise claim_violation(
-                self.stack_claim() or "001:14",
-                f"upper_levels.{index}.resin.sheet_thickness_um",
-                f"{level.resin.sheet_thickness_um:g} um",
-                f"must be thinner than the bumps stand above the resin below: "
-                f"bumps.height_um {level.bumps.height_um:g} um - {below_um:g} um of resin "
-                f"below = {standing_um:g} um",
-            )
+        """The level's sheet, laid at its thickest, below the tip of its shortest bump over
+        the resin below laid at its thickest (`require_sheet_below`)."""
+        path = f"upper_levels.{index}"
+        below_laid_um = thickest_laminated_um(below_um)
+        top_um = level.bumps.shortest_um() - below_laid_um
+        require_sheet_below(
+            level.resin,
+            f"{path}.resin.sheet_thickness_um",
+            top_um,
+            self.stack_claim() or "001:14",
+            f"{level.bumps.shortest_text(f'{path}.bumps')}, less the resin below laid up to "
+            f"{um_text(below_laid_um)} um of its {below_um:g} um, stands {um_text(top_um)} um "
+            "above it",
+        )
 
     @recipe_check
     def _terminals_on_the_uppermost_wiring(self) -> Self:

@@ -16,13 +16,8 @@ from packline.drivers.roles.deposition import (
     Material,
     Method,
 )
-from packline.drivers.roles.flip_chip_bonder import (
-    WETTING_TIME_S,
-    joint_temperature_c,
-    least_head_c,
-)
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
-from packline.drivers.roles.oven import LIQUIDUS_C, ThermalProfile, cure_profile
+from packline.drivers.roles.oven import ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas, at_power
 from packline.drivers.roles.resin_coater import CoatResin, spun_layer_um
 from packline.drivers.roles.wet_bench import Tank
@@ -35,10 +30,16 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
-from packline.sim_instruments.twin import die_grid
 from packline.units import Unit
 
-from ..bump_seal_clean import BondStep, DicingStep, require_dicing_before_mounting
+from ..bump_seal_clean import (
+    BondStep,
+    DicingStep,
+    require_a_site_for_every_part,
+    require_dicing_before_mounting,
+    require_joined_above_the_liquidus,
+    require_pressed_until_wetted,
+)
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import PlatingStep, SolderBallRecipe, um_text
 from ..sprout_bump_csp import (
@@ -457,63 +458,31 @@ class TwoProcessViaRecipe(Recipe):
 
     @recipe_check
     def _devices_joined_above_the_liquidus(self) -> Self:
-        """A device's balls join the board only molten: the joint, which the head heats over
-        the stage by the bonder's share (`HEAD_TO_JOINT`), must be above the balls'
-        liquidus."""
-        mounting = self.mounting
-        if mounting is None:
-            return self
-        alloy = self.terminals.alloy.value
-        liquidus = LIQUIDUS_C[alloy]
-        head, stage = mounting.head_temperature_c, mounting.stage_temperature_c
-        joint = joint_temperature_c(head, stage)
-        if joint <= liquidus:
-            raise claim_violation(
-                "002:7",
-                "mounting.head_temperature_c",
-                f"{head:g} degC",
-                f"the devices are joined to the board by their balls, which melt above the "
-                f"liquidus of {alloy} ({liquidus:g} degC); over the stage at "
-                f"mounting.stage_temperature_c = {stage:g} degC the joint reaches "
-                f"{joint:.1f} degC: give a head of at least {least_head_c(liquidus, stage):g} "
-                f"degC",
-            )
+        """A device's balls join the board only molten (`require_joined_above_the_liquidus`)."""
+        if self.mounting is not None:
+            alloy = self.terminals.alloy.value
+            require_joined_above_the_liquidus(self.mounting, alloy, "002:7", "devices", "balls")
         return self
 
     @recipe_check
     def _devices_pressed_until_wetted(self) -> Self:
-        """The molten balls join the board's pads only pressed as long as the solder takes to
-        wet them (`WETTING_TIME_S`, the bonder's figure): a shorter bond leaves every device
-        unjoined."""
-        mounting = self.mounting
-        if mounting is not None and mounting.bond_time_s < WETTING_TIME_S:
-            raise claim_violation(
-                "002:7",
-                "mounting.bond_time_s",
-                f"{mounting.bond_time_s:g} s",
-                f"the devices' balls, molten under the head, take {WETTING_TIME_S:g} s to wet "
-                f"the board's pads (the bonder's wetting time): give at least "
-                f"{WETTING_TIME_S:g} s",
-            )
+        """The molten balls wet the board's pads in the bonder's wetting time
+        (`require_pressed_until_wetted`)."""
+        if self.mounting is not None:
+            require_pressed_until_wetted(self.mounting, "002:7", "devices", "balls")
         return self
 
     @recipe_check
     def _a_site_on_the_board_for_every_device(self) -> Self:
-        """The board has a chip site for each whole die of the wafer's layout, and dicing
-        makes as many devices: no more are mounted."""
-        mounting = self.mounting
-        if mounting is None:
-            return self
-        sites = die_grid(self.wafer.spec()).shape[0]
-        if mounting.devices > sites:
-            raise claim_violation(
-                "002:7",
-                "mounting.devices",
-                str(mounting.devices),
-                f"the board has a chip site for each of the wafer's {sites} whole dies (the "
-                f"devices its dicing makes, wafer.diameter_mm = {self.wafer.diameter_mm:g} mm, "
-                f"{self.wafer.die_width_mm:g} x {self.wafer.die_height_mm:g} mm dies): at most "
-                f"{sites}",
+        """No more devices than the board has chip sites (`require_a_site_for_every_part`)."""
+        mounting, wafer = self.mounting, self.wafer
+        if mounting is not None:
+            layout = (
+                f"wafer.diameter_mm = {wafer.diameter_mm:g} mm, {wafer.die_width_mm:g} x "
+                f"{wafer.die_height_mm:g} mm dies"
+            )
+            require_a_site_for_every_part(
+                mounting.devices, wafer.spec(), "002:7", "devices", layout
             )
         return self
 

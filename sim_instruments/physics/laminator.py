@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from packline.drivers.roles.laminator import RESIN_SPREAD_FRACTION, RESIN_SPREAD_SIGMAS
+
 from ..twin import ResinKind, Support, Workpiece
 from ..twin.parts import Film, FilmMaterial
 from ..twin.resolution import on_map_grid
@@ -36,8 +38,9 @@ class LaminatorPhysics:
     vent_time_s: float = 10.0
     peel_time_s: float = 15.0
     peel_below_c: float = 40.0  # (est)
-    #: 1-sigma spread of the laminated resin thickness, as a fraction of the sheet's (est)
-    resin_spread_fraction: float = 0.01
+    #: 1-sigma spread of the laminated resin thickness, as a fraction of the sheet's (the
+    #: line's figure, clipped at `RESIN_SPREAD_SIGMAS`)
+    resin_spread_fraction: float = RESIN_SPREAD_FRACTION
     #: resin smear left on a tip that penetrates the resin, at the reference condition (est)
     smear_nm: float = 300.0
     smear_reference_c: float = 100.0
@@ -99,7 +102,7 @@ def laminate_sheet(
     between the patterns must clear). Bumps shorter than the resin stay buried, untouched.
     """
     sites = workpiece.geometry.site_count
-    spread = np.clip(rng.standard_normal(sites), -3.0, 3.0)
+    spread = np.clip(rng.standard_normal(sites), -RESIN_SPREAD_SIGMAS, RESIN_SPREAD_SIGMAS)
     resin = resin_thickness_um * (1.0 + physics.resin_spread_fraction * spread)
     workpiece.add_resin(
         ResinKind.THERMOSET,
