@@ -21,13 +21,14 @@ Pure functions over per-site arrays, with their constants in `LithoPhysics` and 
   negative tone: the field keeps the fraction D_eff / E0 of its thickness (cross-linked), the
   unexposed openings dissolve at the bulk rate. E0 per um and the nominal time are the line's
   (`MATERIALS`), whose `develop_rate_um_s` validate holds a recipe's develop time to. The top
-  width follows the dose about the dose-to-size E_s = 1.25 E0: CD = size ± b · T ·
-  ln(D_eff / E_s) (thicker films spread more), growing with the dose for positive tone,
-  shrinking for negative; where the wall left between neighbours is too thin for its height (aspect above 4) the wall falls and the openings
-  bridge. A land reticle is the inverse image: the island over each site takes the role of
-  the film around an opening and the field around it that of the opening; its width follows
-  the dose the other way (light spreading under a dark island narrows it), and where the
-  field between two islands is too narrow to clear they merge (bridge).
+  width follows the dose about the dose-to-size E_s = 1.25 E0: CD = size ± b · T · ln(D_eff /
+  E_s) (thicker films spread more), growing with the dose for positive tone, shrinking for
+  negative; where the wall left between neighbours is too thin for its height (aspect above 4)
+  the wall falls and the openings bridge. A land reticle is the inverse image: the island over
+  each site takes the role of the film around an opening and the field around it that of the
+  opening; its width follows the dose the other way (light spreading under a dark island
+  narrows it), and where the field between two islands is too narrow to clear they merge
+  (bridge).
 * **Opened area.** A develop through a resist records, per site, the area its pattern opens
   (`opened_um2`): the reticle's design (a hole's disc, a wiring's trace and end pad, a land's
   field cell) with every edge moved by the develop's bias, so an over-dosed mould opens more

@@ -32,9 +32,7 @@ LEAST_S = 95
     ("material", "dose", "least_s"),
     [(CoatMaterial.PR_THICK, 420.0, LEAST_S), (CoatMaterial.NR_THICK, 500.0, 180)],
 )
-def test_the_least_develop_is_the_one_the_simulated_cell_opens_the_film_in(
-    material, dose, least_s
-):
+def test_the_least_develop_is_the_one_the_simulated_cell_opens_the_film_in(material, dose, least_s):
     """At the least time every opening of the film clears in the cell's model (its dark loss,
     not counted, only helps); at 95 % of it the openings keep film at their bottoms."""
     assert least_develop_s(material, MOULD_UM, dose) == least_s
