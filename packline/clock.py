@@ -27,7 +27,7 @@ import termios
 import time
 from asyncio.trsock import TransportSocket
 from collections.abc import Awaitable, Sized
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
@@ -82,6 +82,12 @@ class Clock(Protocol):
         """Mark work in flight that a virtual clock must not jump over (a wire exchange)."""
         ...
 
+    def exchange(self) -> AbstractAsyncContextManager[None]:
+        """Mark one wire exchange, from its request to its reply read: work in flight (as
+        `activity`) that a virtual clock lets go on, once its reply is in, in the order the
+        exchanges began, so a dry run does the same things in the same order every time."""
+        ...
+
     def watch_served(self, end: ServedEnd) -> None:
         """Register a server's end of a connection whose unread bytes a checking clock watches.
 
@@ -131,6 +137,9 @@ class WallClock:
     def activity(self) -> AbstractContextManager[None]:
         return nullcontext()
 
+    def exchange(self) -> AbstractAsyncContextManager[None]:
+        return nullcontext()
+
     def watch_served(self, end: ServedEnd) -> None:
         _watchable(end)  # refused alike on every clock; nothing to watch without jumps
 
@@ -160,6 +169,9 @@ class ScaledClock:
         await asyncio.sleep(max(0.0, seconds) / self.factor)
 
     def activity(self) -> AbstractContextManager[None]:
+        return nullcontext()
+
+    def exchange(self) -> AbstractAsyncContextManager[None]:
         return nullcontext()
 
     def watch_served(self, end: ServedEnd) -> None:
@@ -297,15 +309,26 @@ class VirtualClock:
         self._advancer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready: Sized = ()
+        #: The exchanges begun and not yet gone on, in the order they began: whether each
+        #: one's reply is in (`exchange`).
+        self._turns: dict[asyncio.Future[None], bool] = {}
+        self._arrived = asyncio.Event()
+        self._admitter: asyncio.Task[None] | None = None
 
     def now(self) -> float:
         return self._now
 
-    async def sleep(self, seconds: float) -> None:
+    def _bind(self) -> asyncio.AbstractEventLoop:
+        """The running loop, whose ready queue the clock watches (and its turns' event)."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._ready = _ready_queue(loop)
             self._loop = loop
+            self._arrived = asyncio.Event()
+        return loop
+
+    async def sleep(self, seconds: float) -> None:
+        loop = self._bind()
         if not math.isfinite(seconds):
             # NaN would corrupt the wake-up heap; infinity would make the clock jump to it.
             raise ValueError(f"a virtual clock sleeps a finite time, not {seconds!r} s")
@@ -321,6 +344,47 @@ class VirtualClock:
 
     def activity(self) -> AbstractContextManager[None]:
         return _Activity(self)
+
+    def exchange(self) -> AbstractAsyncContextManager[None]:
+        return _Exchange(self)
+
+    def _take_turn(self) -> asyncio.Future[None]:
+        """An exchange begins: its place in the order exchanges go on in (`_admit`)."""
+        loop = self._bind()
+        turn: asyncio.Future[None] = loop.create_future()
+        self._turns[turn] = False
+        return turn
+
+    async def _wait_turn(self, turn: asyncio.Future[None]) -> None:
+        """An exchange's reply is in: its task goes on when `_admit` lets it."""
+        self._turns[turn] = True
+        self._arrived.set()
+        if self._admitter is None or self._admitter.done():
+            self._admitter = asyncio.get_running_loop().create_task(
+                self._admit(), name="packline-virtual-clock-turns"
+            )
+        try:
+            await turn
+        finally:
+            self._turns.pop(turn, None)
+
+    async def _admit(self) -> None:
+        """Let the exchanges go on one at a time, in the order they began: the first once its
+        reply is in and nothing else can run (every task has gone as far as it can, so what
+        the exchange's task does next comes after all of that). A reply's arrival is the one
+        thing of a dry run whose order the operating system decides (a pty's, a socket's);
+        the tasks' order of going on after it is the clock's."""
+        while self._turns:
+            first, arrived = next(iter(self._turns.items()))
+            if not arrived:
+                self._arrived.clear()
+                await self._arrived.wait()
+                continue
+            await asyncio.sleep(0)
+            if self._ready or next(iter(self._turns), None) is not first or first.done():
+                continue
+            del self._turns[first]
+            first.set_result(None)
 
     def watch_served(self, end: ServedEnd) -> None:
         held = _watchable(end)
@@ -378,6 +442,34 @@ class VirtualClock:
             await asyncio.sleep(0)
             settled = epoch == self._epoch and not self._exchanges and not self._ready
             quiet = quiet + 1 if settled else 0
+
+
+class _Exchange:
+    """One `VirtualClock.exchange()`: an activity from its request to its reply read, whose
+    task goes on after it in its turn (`VirtualClock._admit`). A cancelled one (an abort) goes
+    on at once: its order is the abort's."""
+
+    __slots__ = ("_activity", "_clock", "_turn")
+
+    def __init__(self, clock: VirtualClock) -> None:
+        self._clock = clock
+        self._activity = _Activity(clock)
+        self._turn: asyncio.Future[None] | None = None
+
+    async def __aenter__(self) -> None:
+        self._activity.__enter__()
+        self._turn = self._clock._take_turn()
+
+    async def __aexit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
+        turn = self._turn
+        try:
+            if turn is not None:
+                if kind is not None and issubclass(kind, asyncio.CancelledError):
+                    self._clock._turns.pop(turn, None)
+                else:
+                    await self._clock._wait_turn(turn)
+        finally:
+            self._activity.__exit__(kind, *exc_info)
 
 
 class _Activity:

@@ -308,8 +308,9 @@ class Link(ABC):
             if held_s or not self._marks_activity:
                 return await self._attempts(action, operation, idempotent, held_s, answer)
             # The whole exchange, a reconnect (and its wall-clock delays) included, is wire
-            # work that a virtual clock must not jump over; a held reply is not.
-            with self.clock.activity():
+            # work that a virtual clock must not jump over, and its task goes on after it in
+            # the order the exchanges began; a held reply is not.
+            async with self.clock.exchange():
                 return await self._attempts(action, operation, idempotent, held_s, answer)
         finally:
             self._lock.release()

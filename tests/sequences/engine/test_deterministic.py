@@ -1,0 +1,82 @@
+"""Two identical dry runs write identical records, row for row: the virtual clock lets the
+tasks go on after each wire exchange in the order the exchanges began (`VirtualClock.exchange`),
+not in the order the operating system delivers the replies. Before, tape-substrate-stacked's
+simultaneous 'oven busy' and 'grinder busy' events (and the steps around them) came in an order
+that differed from run to run."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+from packline.sequences.engine.packing import unpack_trace_block
+
+from ..helpers import RECIPES
+
+#: Columns that differ between two runs of the same lot by nature (besides the wall clock's):
+#: which process drove it, and where its simulated line served its tools (ports, ptys).
+OF_THE_MOMENT = {"pid", "host", "address", "station_yaml"}
+
+
+def without_wall(block: bytes) -> list[tuple[Any, ...]]:
+    """A trace block's samples, each series' ids, run clock and values (not its wall clock)."""
+    return [
+        (series, *(tuple(columns[name].tolist()) for name in ("id", "t", "value")))
+        for series, columns in unpack_trace_block(block).items()
+    ]
+
+
+async def dry_run(db: Path) -> str:
+    """tape-substrate-stacked for a lot of 5 panels, recorded in `db`: the run's id."""
+    store = RunStore(db)
+    try:
+        recipe = str(RECIPES.joinpath("tape-substrate-stacked.yaml"))
+        request = RunRequest("tape-substrate", lot=5, recipe_path=recipe)
+        async with open_run(store, prepare(request)) as engine:
+            assert await engine.run() == "completed"
+        return engine.run_id
+    finally:
+        store.close()
+
+
+def records(db: Path, run_id: str) -> dict[str, list[tuple[Any, ...]]]:
+    """Every table of `db`, its rows in order, the run's id written `RUN` and the columns of
+    the moment left out."""
+    with sqlite3.connect(db) as connection:
+        tables = [
+            name
+            for (name,) in connection.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name"
+            )
+        ]
+        found = {}
+        for table in tables:
+            cursor = connection.execute(f"SELECT * FROM {table} ORDER BY rowid")
+            names = [column[0] for column in cursor.description]
+            kept = [i for i, n in enumerate(names) if "wall" not in n and n not in OF_THE_MOMENT]
+            found[table] = [
+                tuple(shown(table, names[i], row[i], run_id) for i in kept) for row in cursor
+            ]
+    connection.close()
+    return found
+
+
+def shown(table: str, column: str, value: Any, run_id: str) -> Any:
+    """A record's value as two runs compare it: a trace block's samples without their wall
+    clock, the run's id as `RUN`."""
+    if (table, column) == ("trace_blocks", "data"):
+        return without_wall(value)
+    return value.replace(run_id, "RUN") if isinstance(value, str) else value
+
+
+async def test_two_identical_dry_runs_write_the_same_records_row_for_row(tmp_path):
+    first, second = tmp_path / "first.db", tmp_path / "second.db"
+    ours = records(first, await dry_run(first))
+    theirs = records(second, await dry_run(second))
+    assert ours.keys() == theirs.keys()
+    for table, rows in ours.items():
+        assert rows == theirs[table], table
+    busy = [row for row in ours["events"] if any(f == "oven busy" for f in row)]
+    assert busy  # the oven's simultaneous states are among them
