@@ -22,6 +22,7 @@ This module registers no method; the engine imports it while it looks for method
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ from packline.sequences.engine import (
     ToolSetpoint,
     Wafer,
     claim_violation,
+    every_problem,
     field_problem,
     recipe_check,
     tool_operations_only,
@@ -83,6 +85,43 @@ class ReflowRecipe(Recipe):
     #: how long the load may take to cool enough for the door after the profile
     cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 1800.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 3600.0
+
+    @recipe_check
+    def _a_profile_that_peaks(self) -> Self:
+        """The profile ramps from its soak up to its peak and cools from the peak down: a soak
+        or a cool-to at or above the peak contradicts it (the oven would run another profile
+        than the one the recipe reads as)."""
+        every_problem(
+            functools.partial(self._require_below_the_peak, field, value, why)
+            for field, value, why in (
+                ("soak_c", self.soak_c, "the profile ramps from its soak up to its peak"),
+                ("cool_to_c", self.cool_to_c, "the load cools from its peak down to it"),
+            )
+        )
+        return self
+
+    def _require_below_the_peak(self, field: str, value_c: float, why: str) -> None:
+        if value_c >= self.peak_c:
+            raise field_problem(
+                field,
+                f"{value_c:g} degC",
+                f"must be below peak_c = {self.peak_c:g} degC: {why}",
+            )
+
+    def require_peak_above_the_liquidus(
+        self, alloy: str, claim: str | None, path: str, what: str
+    ) -> None:
+        """Refuse the reflow (`path`: its peak's in the recipe, naming `claim`) if its peak
+        does not pass the liquidus of `alloy`: `what` (plural) would not melt."""
+        liquidus = LIQUIDUS_C[alloy]
+        if self.peak_c <= liquidus:
+            raise claim_violation(
+                claim,
+                path,
+                f"{self.peak_c:g} degC",
+                f"must be above the liquidus of {alloy} ({liquidus:g} degC): {what} would not "
+                "melt",
+            )
 
     def profile(self, alloy: str) -> ThermalProfile:
         """The oven's profile for a solder of `alloy` (its liquidus is the level reported)."""
@@ -115,14 +154,9 @@ class SolderBallRecipe(Recipe):
 
     @recipe_check
     def _peak_above_the_liquidus(self) -> Self:
-        liquidus = LIQUIDUS_C[self.alloy.value]
-        if self.reflow.peak_c <= liquidus:
-            message = (
-                f"must be above the liquidus of {self.alloy.value} ({liquidus:g} degC): the "
-                "balls would not melt"
-            )
-            peak = f"{self.reflow.peak_c:g} degC"
-            raise claim_violation(self.liquidus_claim, "reflow.peak_c", peak, message)
+        self.reflow.require_peak_above_the_liquidus(
+            self.alloy.value, self.liquidus_claim, "reflow.peak_c", "the balls"
+        )
         return self
 
     def ball_map(self) -> BallMap:

@@ -503,6 +503,9 @@ class BumpSealCleanRecipe(Recipe):
                 f"({', '.join(sorted(EUTECTIC_SOLDERS))}) whose liquidus is below the "
                 f"{bumps.alloy.value} bumps' ({core_c:g} degC)",
             )
+        layer.reflow.require_peak_above_the_liquidus(
+            layer.alloy, "003:20", "solder_layer.reflow.peak_c", "the layer's solder"
+        )
         if layer.reflow.peak_c >= core_c:
             raise claim_violation(
                 "003:20",

@@ -429,16 +429,22 @@ def test_a_clean_too_short_for_the_oxide_fails_the_products_of_claim_2_only(
     assert failed == {"003:11", "003:4", "003:6"}
 
 
-def test_a_layer_reflow_below_the_eutectic_liquidus_holds_the_wafer_at_the_reflow(
+def test_a_layer_reflow_below_the_eutectic_liquidus_is_refused_naming_003_20(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    """A 175 degC peak never melts the Sn63Pb37 layer: the oven's measured peak is below the
-    layer's liquidus, the reflow step fails and the wafer is held there."""
+    """A 175 degC peak never melts the Sn63Pb37 layer: it validated and the wafer was held at
+    'reflow solder layer' (peak 174.7 below 183); it is refused, and a peak a degree above the
+    liquidus runs a lot of 1 with every claim passing."""
     recipe = reference_recipe(SOLDER)
     recipe["solder_layer"]["reflow"]["peak_c"] = "175 degC"
-    reason = assert_held_at(capsys, tmp_path, recipe, "reflow solder layer", "reflow peak")
-    assert "degC, below the minimum of 183 degC" in reason  # the layer's liquidus
-    assert "None" not in reason
+    assert refusal(capsys, tmp_path, "bump-seal-clean", recipe).endswith(
+        ": solder_layer.reflow.peak_c = 175 degC: must be above the liquidus of Sn63Pb37 (183 "
+        "degC): the layer's solder would not melt (claim 003:20)\n"
+    )
+    recipe["solder_layer"]["reflow"]["peak_c"] = "184 degC"
+    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
+    assert code == 0
+    assert events[-1]["claim_check"]["status"] == "passed"
 
 
 def assert_held_at(
