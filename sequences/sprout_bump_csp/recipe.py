@@ -28,7 +28,9 @@ from packline.drivers.roles.laminator import (
 )
 from packline.drivers.roles.lithography import (
     MATERIALS,
+    RETICLES,
     CoatMaterial,
+    Feature,
     FilmLayer,
     Tone,
     coated_film_um,
@@ -567,6 +569,24 @@ class TerminalsRecipe(SolderBallRecipe):
         return self
 
 
+def require_balls_in_their_holes(terminals: TerminalsRecipe) -> None:
+    """With a solder resist opened through a mask of holes, every ball smaller than its hole
+    (claim 001:4: the resist opened around every ball)."""
+    resist, diameter = terminals.solder_resist, terminals.ball_diameter_um
+    if resist is None:
+        return
+    reticle = RETICLES[resist.mask]
+    if reticle.feature is Feature.HOLE and diameter >= reticle.size_um:
+        raise claim_violation(
+            "001:4",
+            "terminals.ball_diameter_um",
+            f"{diameter:g} um",
+            f"the solder resist is opened around every ball through "
+            f"terminals.solder_resist.mask = {resist.mask}, holes of {reticle.size_um:g} um: a "
+            "ball must be smaller than its hole",
+        )
+
+
 class LevelRecipe(Recipe):
     """001:14-17: a wiring arrangement stacked on the one below: bumps bonded on its wiring,
     a resin sheet they project through, and wiring on that resin touching their tips."""
@@ -641,6 +661,29 @@ class SproutBumpRecipe(Recipe):
             f"{um_text(below_laid_um)} um of its {below_um:g} um, stands {um_text(top_um)} um "
             "above it",
         )
+
+    @recipe_check
+    def _balls_on_the_dies_lands(self) -> Self:
+        """No more balls on a die than it has pads, each wired to its land; and, with a solder
+        resist, balls smaller than the holes its mask opens around them."""
+        terminals = self.terminals
+        if terminals is not None:
+            every_problem(
+                functools.partial(check, terminals)
+                for check in (self._require_a_pad_for_every_ball, require_balls_in_their_holes)
+            )
+        return self
+
+    def _require_a_pad_for_every_ball(self, terminals: TerminalsRecipe) -> None:
+        balls, pads = terminals.balls_per_unit, self.wafer.pads_per_die
+        if balls > pads:
+            raise claim_violation(
+                "001:1d",
+                "terminals.balls_per_unit",
+                str(balls),
+                f"a ball on the conducting path of each of a die's {pads} pads "
+                f"(4 x wafer.pads_per_die_side), wired to its land: at most {pads}",
+            )
 
     @recipe_check
     def _terminals_on_the_uppermost_wiring(self) -> Self:

@@ -584,15 +584,52 @@ def test_a_reflow_peak_below_the_balls_liquidus_is_refused_naming_the_field(
     ) in error
 
 
-def test_the_thickest_sheet_the_refusal_gives_plates_every_wiring(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (  # held at 'mount balls': balls bridged at the dies' corners (2088 sites)
+            {"ball_diameter_um": "500 um"},
+            "terminals.ball_diameter_um = 500 um: the solder resist is opened around every ball "
+            "through terminals.solder_resist.mask = ball-lands, holes of 400 um: a ball must be "
+            "smaller than its hole (claim 001:4)",
+        ),
+        (  # validated and ran checking 32 balls: the value quietly ignored
+            {"balls_per_unit": 33},
+            "terminals.balls_per_unit = 33: a ball on the conducting path of each of a die's 32 "
+            "pads (4 x wafer.pads_per_die_side), wired to its land: at most 32 (claim 001:1d)",
+        ),
+    ],
+    ids=["ball-wider-than-its-hole", "more-balls-than-pads"],
+)
+def test_balls_that_do_not_fit_the_dies_lands_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
 ):
-    """A 59 um sheet (valid before: below the bumps' programmed 60 um) buried the shorter bumps
-    and the wafer was held at the plating (wiring thickness min = 0 um); it is refused now
-    (test_bump_seal_clean), and the thickest sheet the refusal gives, 52.4 um, runs to the
-    end with every claim passing."""
     recipe = reference_recipe("sprout-bump-csp.yaml")
-    recipe["resin"]["sheet_thickness_um"] = "52.4 um"
+    recipe["terminals"].update(change)
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f": {expected}\n")
+
+
+@pytest.mark.parametrize(
+    ("section", "field", "value"),
+    [
+        # the thickest sheet the refusal of a 59 um sheet gives (test_bump_seal_clean): the 59
+        # um sheet buried the shorter bumps and held the wafer at the plating
+        ("resin", "sheet_thickness_um", "52.4 um"),
+        # a micrometre under the ball-lands' 400 um holes: none bridges
+        ("terminals", "ball_diameter_um", "399 um"),
+    ],
+    ids=["thickest-sheet", "widest-ball"],
+)
+def test_the_least_value_a_refusal_allows_runs_with_every_claim_passing(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    section: str,
+    field: str,
+    value: str,
+):
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe[section][field] = value
     code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
     assert code == 0
     assert events[-1]["claim_check"]["status"] == "passed"
