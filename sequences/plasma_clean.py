@@ -17,6 +17,8 @@ and regrows oxide), so a run cut off during it holds the batch's wafers for an o
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from typing import Annotated
 
 from pydantic import Field
@@ -27,6 +29,7 @@ from packline.drivers.roles.plasma_cleaner import (
     PlasmaCleaner,
     PlasmaRecipe,
     PlasmaStep,
+    at_power,
 )
 from packline.sequences.conditions import (
     exposed_metal_activated,
@@ -39,6 +42,7 @@ from packline.sequences.engine import (
     Feeds,
     Recipe,
     Wafer,
+    claim_violation,
     method,
     tool_operations_only,
 )
@@ -60,6 +64,35 @@ class PlasmaStepRecipe(Recipe):
     time_s: Annotated[float, Unit("s"), Feeds(CHAMBER, "time_s")]
 
 
+@dataclass(frozen=True)
+class GasEtch:
+    """What the steps of one gas of a plasma recipe take off, each at the line's rate at its
+    power (per minute, in the rate's unit), and the last of them, whose time a refusal asks to
+    lengthen."""
+
+    removed: float
+    last: int  # the last step's index in the recipe's steps
+    last_rate_per_min: float
+    last_time_s: float
+    last_power_w: float
+
+    def least_last_s(self, needed: float) -> int:
+        """The least time of the last step, in whole seconds, for the steps to take `needed`
+        off (the others as they are)."""
+        others = self.removed - self.last_rate_per_min * self.last_time_s / 60
+        return math.ceil((needed - others) / self.last_rate_per_min * 60 - 1e-9)
+
+    def short_of(self, claim: str, steps_path: str, needed: float, why: str) -> Exception:
+        """The refusal of `claim` of the last step's time (in the steps at `steps_path`), `why`
+        what the steps take off is short of `needed`, with the least time."""
+        return claim_violation(
+            claim,
+            f"{steps_path}.{self.last}.time_s",
+            f"{self.last_time_s:g} s",
+            f"{why}: give at least {self.least_last_s(needed)} s",
+        )
+
+
 class PlasmaCleanRecipe(Recipe):
     """003:12: the plasma steps of one chamber cycle, and batching (the recipe of
     plasma-clean)."""
@@ -74,6 +107,20 @@ class PlasmaCleanRecipe(Recipe):
                 for s in self.steps
             )
         )
+
+    def etch_of(self, gas: Gas, rates: tuple[float, float]) -> GasEtch | None:
+        """What the steps of `gas` take off at `rates` (stated at the two `RATE_POWERS_W`),
+        each at its power; None if no step runs `gas`."""
+        of_gas = [index for index, step in enumerate(self.steps) if step.gas is gas]
+        if not of_gas:
+            return None
+        removed = sum(
+            at_power(rates, self.steps[index].rf_power_w) * self.steps[index].time_s / 60
+            for index in of_gas
+        )
+        last = self.steps[of_gas[-1]]
+        rate = at_power(rates, last.rf_power_w)
+        return GasEtch(removed, of_gas[-1], rate, last.time_s, last.rf_power_w)
 
     def claims(self) -> tuple[str, ...]:
         """The dependent claims this gas sequence carries out."""

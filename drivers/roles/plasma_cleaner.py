@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from .batch_chamber import BatchChamber, ChamberState, LastResult
+from .deposition import Material
 
 __all__ = [
+    "CF4_DIELECTRIC_NM_PER_MIN",
     "O2_RESIN_UM_PER_MIN",
     "RATE_POWERS_W",
     "ChamberState",
@@ -45,6 +47,13 @@ RATE_POWERS_W = (100.0, 1000.0)
 #: 1000 W (est; the line's process data, qualified on the chamber): a recipe's dry etch is
 #: judged by it before the run (002:4), and the simulated chamber etches by it.
 O2_RESIN_UM_PER_MIN = (0.1, 1.0)
+#: The fluorine (CF4/O2) etch of the passivation dielectrics, nm/min at 100 W and at 1000 W
+#: (est; the line's process data, qualified on the chamber): a recipe's passivation etch is
+#: judged by it before the run (002:15), and the simulated chamber etches by it.
+CF4_DIELECTRIC_NM_PER_MIN: dict[Material, tuple[float, float]] = {
+    Material.SIO2: (20.0, 200.0),
+    Material.SIN: (40.0, 400.0),
+}
 
 
 def at_power(rates: tuple[float, float], power_w: float) -> float:

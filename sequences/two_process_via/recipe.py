@@ -4,7 +4,6 @@ own constraints refused before any tool moves."""
 from __future__ import annotations
 
 import functools
-import math
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field
@@ -18,7 +17,11 @@ from packline.drivers.roles.deposition import (
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.oven import ThermalProfile, cure_profile
-from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas, at_power
+from packline.drivers.roles.plasma_cleaner import (
+    CF4_DIELECTRIC_NM_PER_MIN,
+    O2_RESIN_UM_PER_MIN,
+    Gas,
+)
 from packline.drivers.roles.resin_coater import CoatResin, spun_layer_um
 from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import (
@@ -152,6 +155,25 @@ class PassivationRecipe(Recipe):
                 f"film.thickness_nm = {self.film.thickness_nm:g} nm"
             )
         return self
+
+    @recipe_check
+    def _etched_through_the_film(self) -> Self:
+        """The CF4/O2 steps etch the film at `CF4_DIELECTRIC_NM_PER_MIN` (the line's rate of
+        its material at their power): through all of it, or the pads stay covered and the
+        wafer is held hours later at the interconnects' plating."""
+        film = self.film
+        fluorine = self.etch.etch_of(Gas.CF4_O2, CF4_DIELECTRIC_NM_PER_MIN[film.material])
+        if fluorine is None or fluorine.removed >= film.thickness_nm:
+            return self  # no CF4/O2 step: refused by the check before
+        raise fluorine.short_of(
+            "002:15",
+            "etch.steps",
+            film.thickness_nm,
+            f"the etch's {Gas.CF4_O2.value} takes {fluorine.removed:.4g} nm of "
+            f"{film.material.value} off (the line's {fluorine.last_rate_per_min:.4g} nm/min at "
+            f"{fluorine.last_power_w:g} W), leaving {film.thickness_nm - fluorine.removed:.4g} "
+            f"nm of its {film.thickness_nm:g} nm (film.thickness_nm) over the pads",
+        )
 
     def deposition_recipe(self) -> DepositionRecipe:
         return DepositionRecipe((self.film.step(),), self.base_pressure_utorr)
@@ -518,26 +540,20 @@ class TwoProcessViaRecipe(Recipe):
         if not isinstance(second, DryEtch) or bottoms is None:
             return self
         left, layer = bottoms
-        steps = second.plasma.steps
-        o2 = [index for index, step in enumerate(steps) if step.gas is Gas.O2]
-        if not o2:
+        o2 = second.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+        if o2 is None:
             return self  # refused by the dry etch's own check
-        rates = {index: at_power(O2_RESIN_UM_PER_MIN, steps[index].rf_power_w) for index in o2}
-        etched = sum(rates[index] * steps[index].time_s / 60 for index in o2)
-        if etched >= left:
+        if o2.removed >= left:
             return self
-        last = steps[o2[-1]]
-        others = etched - rates[o2[-1]] * last.time_s / 60
-        least_s = math.ceil((left - others) / rates[o2[-1]] * 60 - 1e-9)
-        raise claim_violation(
+        raise o2.short_of(
             "002:4",
-            f"second.plasma.steps.{o2[-1]}.time_s",
-            f"{last.time_s:g} s",
-            f"the dry etch's O2 takes {um_text(etched)} um of resin off (the line's "
-            f"{rates[o2[-1]]:g} um/min at {last.rf_power_w:g} W), short of the "
+            "second.plasma.steps",
+            left,
+            f"the dry etch's O2 takes {um_text(o2.removed)} um of resin off (the line's "
+            f"{o2.last_rate_per_min:g} um/min at {o2.last_power_w:g} W), short of the "
             f"{um_text(left)} um the first process leaves at the thickest concave bottom (the "
             f"resin {um_text(layer)} um over an interconnect, lasered "
-            f"first.depth_um = {um_text(layer - left)} um): give at least {least_s} s",
+            f"first.depth_um = {um_text(layer - left)} um)",
         )
 
     @recipe_check

@@ -18,7 +18,12 @@ from types import EllipsisType
 
 import numpy as np
 
-from packline.drivers.roles.plasma_cleaner import O2_RESIN_UM_PER_MIN, Gas, at_power
+from packline.drivers.roles.plasma_cleaner import (
+    CF4_DIELECTRIC_NM_PER_MIN,
+    O2_RESIN_UM_PER_MIN,
+    Gas,
+    at_power,
+)
 
 from ..twin import Workpiece
 from ..twin.parts import DIELECTRICS, Face, FilmMaterial, OpeningLayer, OpeningProcess
@@ -52,11 +57,12 @@ class PlasmaPhysics:
     o2_resin_um_per_min: tuple[float, float] = O2_RESIN_UM_PER_MIN
     #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
     activation_dose_ws: float = 1500.0
-    #: fluorine (CF4/O2) etch of the dielectrics, nm/min at 100 W and at 1000 W (est); the
-    #: metal under them and the resist mask (about 1 um of it per um of oxide) stop or outlast it
-    dielectric_nm_per_min: tuple[tuple[FilmMaterial, tuple[float, float]], ...] = (
-        (FilmMaterial.SIO2, (20.0, 200.0)),
-        (FilmMaterial.SIN, (40.0, 400.0)),
+    #: fluorine (CF4/O2) etch of the dielectrics, nm/min at 100 W and at 1000 W (the line's
+    #: figures, `drivers/roles/plasma_cleaner.py`); the metal under them and the resist mask
+    #: (about 1 um of it per um of oxide) stop or outlast it
+    dielectric_nm_per_min: tuple[tuple[FilmMaterial, tuple[float, float]], ...] = tuple(
+        (FilmMaterial(material.value), rates)
+        for material, rates in CF4_DIELECTRIC_NM_PER_MIN.items()
     )
 
     def residue_rate(self, gas: Gas) -> float:

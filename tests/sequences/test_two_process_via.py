@@ -439,20 +439,30 @@ async def test_a_dry_etch_too_short_driven_past_validate_holds_the_wafer_at_the_
     assert "balls missing" in wafer["reason"]
 
 
-def test_a_passivation_etch_too_short_to_open_the_pads_holds_the_wafer_at_the_plating(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+async def test_a_passivation_etch_too_short_driven_past_validate_holds_the_wafer_at_the_plating(
+    store: RunStore, tmp_path: Path
 ):
-    """1 min of CF4/O2 takes 120 nm of the 500 nm SiN off the openings' bottoms: the pads stay
-    covered, the seed joins none of them, and the plating cell's cathode finds no contact (the
-    tools' own catch of 002:15, before any interconnect is plated)."""
-    summary = _run_wrong(
-        capsys,
-        tmp_path,
-        "two-process-via-passivated.yaml",
-        {"passivation.etch.steps.0.time_s": "1 min"},
+    """1 min of CF4/O2, which validate refuses (tests/sequences/test_passivation_etch.py),
+    driven through the line all the same (as a chamber etching slower than the line's figure
+    would) takes 120 nm of the 500 nm SiN off the openings' bottoms: the pads stay covered,
+    the seed joins none of them, and the plating cell's cathode finds no contact (the tools'
+    own catch of 002:15, before any interconnect is plated)."""
+    tree = reference_recipe("two-process-via-passivated.yaml")
+    for section in ("dicing", "mounting"):  # the wafer left whole: a shorter run
+        tree.pop(section, None)
+    prepared = prepare(RunRequest("two-process-via", recipe_path=write_recipe(tmp_path, tree)))
+    recipe = prepared.recipe
+    assert isinstance(recipe, TwoProcessViaRecipe)
+    assert recipe.passivation is not None
+    etch = recipe.passivation.etch
+    short = [step.model_copy(update={"time_s": 60.0}) for step in etch.steps]
+    passivation = recipe.passivation.model_copy(
+        update={"etch": etch.model_copy(update={"steps": short})}
     )
-    (wafer,) = summary["wafers"]
-    assert wafer["status"] == "held"
+    prepared.recipe = recipe.model_copy(update={"passivation": passivation})
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
     assert "step 'electroplate wiring'" in wafer["reason"]
     assert "cathode_contact" in wafer["reason"]
 
