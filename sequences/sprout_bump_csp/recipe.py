@@ -841,15 +841,22 @@ class SproutBumpRecipe(Recipe):
     def _require_etched(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
         """The wiring at `path`'s etch clears the metal between its patterns
         (`_require_field_cleared`), and, once it does, leaves its plating at least 3 um
-        (`PlatingStep.require_wiring`)."""
-        self._require_field_cleared(path, wiring, foil_um)
+        (`PlatingStep.require_wiring`). A plating minimum below 3 um is refused whatever the
+        etch and the seed (each a problem of its own, reported together: decision 0053)."""
+        plating, claim = f"{path}.plating", self.plated_claim()
+        every_problem(
+            (
+                functools.partial(self._require_field_cleared, path, wiring, foil_um),
+                functools.partial(wiring.plating.require_wiring, plating, claim),
+            )
+        )
         etch = None
         if wiring.etch is not None:
             metal = self._field_metal(wiring, Tank.CU_ETCH, foil_um)
             etch = wiring.etch.copper_etch.after_plating(
                 f"{path}.etch.copper_etch", Tank.CU_ETCH, metal
             )
-        wiring.plating.require_wiring(f"{path}.plating", self.plated_claim(), etch, foil_um)
+        wiring.plating.require_wiring(plating, claim, etch, foil_um)
 
     def _require_field_cleared(self, path: str, wiring: WiringRecipe, foil_um: float) -> None:
         """Refuse an etch of the wiring at `path` that may leave some of the metal laid over

@@ -662,6 +662,37 @@ def test_a_reflow_profile_that_contradicts_its_peak_is_refused(
     assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f": {expected}\n")
 
 
+@pytest.mark.parametrize(
+    ("spoil", "other"),
+    [
+        (
+            lambda wiring: wiring["etch"]["copper_etch"].update(time_s="25 s"),
+            "wiring.etch.copper_etch.time_s = 25 s",
+        ),
+        (
+            lambda wiring: wiring["seed"]["steps"][1].update(material="Ni"),
+            "wiring.seed.steps.1.material = Ni",
+        ),
+    ],
+    ids=["etch-too-short", "seed-of-ni"],
+)
+def test_a_plating_minimum_below_the_floor_is_refused_beside_the_seed_and_its_etch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, other: str
+):
+    """A 2 um plating minimum (below 001:8's 3 um) was hidden behind a copper etch too short
+    for the seed, or a seed of a metal no tank etches: the two are independent problems, both
+    refused at once (decision 0053)."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["min_thickness_um"] = "2 um"
+    spoil(recipe["wiring"])
+    error = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    lines = error.removeprefix("packline: error: ").splitlines()
+    assert [line.split(": ", 1)[1].split(":", 1)[0] for line in lines] == [
+        other,
+        "wiring.plating.min_thickness_um = 2 um",
+    ]
+
+
 def _reflow_too_short_to_wet(recipe: dict) -> None:
     reflow = recipe["terminals"]["reflow"]
     # above the liquidus for seconds, and a recipe that would not hold the batch for it
