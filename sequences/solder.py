@@ -119,8 +119,7 @@ class ReflowRecipe(Recipe):
                 claim,
                 path,
                 f"{self.peak_c:g} degC",
-                f"must be above the liquidus of {alloy} ({liquidus:g} degC): {what} would not "
-                "melt",
+                f"must be above the liquidus of {alloy} ({liquidus:g} degC): {what} would not melt",
             )
 
     def profile(self, alloy: str) -> ThermalProfile:
