@@ -113,8 +113,8 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             allowed_in=SETUP,
             interlocks=COAT_INTERLOCKS,
             query="RESULT?",
-            doc="dispenses the resin, spins at the speed for the time, removes the edge bead "
-            "(a wafer)",
+            doc="dispenses the resin, spins at the speed for the time, rinses the backside; "
+            "the edge bead stays, no edge-bead removal (a wafer)",
         ),
         HostCommand(
             name="SLOT",

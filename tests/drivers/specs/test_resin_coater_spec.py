@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from packline.clock import VirtualClock
 from packline.drivers.links import open_link
 from packline.drivers.resin_coater import AsciiResinCoater
-from packline.drivers.roles.resin_coater import CoatResin, CoatStep
+from packline.drivers.roles.resin_coater import (
+    EDGE_BEAD_FACTOR,
+    EDGE_BEAD_MM,
+    CoatResin,
+    CoatStep,
+    spun_layer_um,
+)
 from packline.drivers.specs.pages import example_exchange
 from packline.sim_instruments.resin_coater import SimResinCoater
 from packline.sim_instruments.twin import TwinStore
@@ -42,3 +50,21 @@ async def test_the_example_exchange_is_what_the_driver_sends():
     assert (coated.step, coated.field_um, coated.edge_um) == (CoatStep.SPIN, 17.8, 23.14)
     assert (baked.step, baked.field_um, baked.solvent) == (CoatStep.BAKE, 14.88, 0.003)
     assert codes == ["3", "2"]
+
+
+def test_the_page_s_spin_keeps_the_edge_bead_as_the_process_model_does():
+    """The page's SPIN row said the spin removes the edge bead, while the process model (the
+    line's `spun_layer_um`, which validate's dry-etch check and the simulated coater work by)
+    keeps it EDGE_BEAD_FACTOR times the field within EDGE_BEAD_MM of the rim: the row, rendered
+    from the command's description, says the bead stays, as the page's process model does."""
+    assert EDGE_BEAD_FACTOR > 1
+    field = spun_layer_um(CoatResin.THERMOSET, 2000, 30, 120, 120, 0.0, in_edge_bead=False)
+    bead = spun_layer_um(CoatResin.THERMOSET, 2000, 30, 120, 120, 0.0, in_edge_bead=True)
+    assert bead == pytest.approx(EDGE_BEAD_FACTOR * field)
+    (row,) = [line for line in page().splitlines() if line.startswith("| `SPIN ")]
+    assert "removes the edge bead" not in row
+    assert "the edge bead stays, no edge-bead removal" in row
+    assert (
+        f"No edge-bead removal: within {EDGE_BEAD_MM:g} mm of the rim the film is "
+        f"{EDGE_BEAD_FACTOR:g} times thicker."
+    ) in " ".join(page().split())
