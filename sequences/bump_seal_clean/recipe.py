@@ -342,39 +342,54 @@ def require_a_site_for_every_part(
 
 
 def require_joined_above_the_liquidus(
-    mounting: BondStep, alloy: str, claim: str, parts: str, solder: str
+    mounting: BondStep,
+    alloy: str,
+    claim: str,
+    parts: str,
+    solder: str,
+    *,
+    path: str = "mounting",
+    onto: str = "the board",
 ) -> None:
-    """The `parts` join the board only where their `solder` (plural, after "their") of
-    `alloy` melts: the joint, which the head heats over the stage by the bonder's share
-    (`joint_temperature_c`), must be above its liquidus (refused at the head, naming `claim`
-    and the least head that passes)."""
+    """The `parts` join `onto` only where their `solder` (plural, after "their") of `alloy`
+    melts: the joint, which the head heats over the stage by the bonder's share
+    (`joint_temperature_c`), must be above its liquidus (refused at the head of the bond at
+    `path`, naming `claim` and the least head that passes)."""
     liquidus = LIQUIDUS_C[alloy]
     head, stage = mounting.head_temperature_c, mounting.stage_temperature_c
     joint = joint_temperature_c(head, stage)
     if joint <= liquidus:
         raise claim_violation(
             claim,
-            "mounting.head_temperature_c",
+            f"{path}.head_temperature_c",
             f"{head:g} degC",
-            f"the {parts} are joined to the board by their {solder}, which melt above the "
+            f"the {parts} are joined to {onto} by their {solder}, which melt above the "
             f"liquidus of {alloy} ({liquidus:g} degC); over the stage at "
-            f"mounting.stage_temperature_c = {stage:g} degC the joint reaches "
+            f"{path}.stage_temperature_c = {stage:g} degC the joint reaches "
             f"{joint:.1f} degC: give a head of at least {least_head_c(liquidus, stage):g} "
             f"degC",
         )
 
 
-def require_pressed_until_wetted(mounting: BondStep, claim: str, parts: str, solder: str) -> None:
-    """The `parts`' molten `solder` joins the board's pads only pressed as long as it takes to
-    wet them (`WETTING_TIME_S`, the bonder's figure): a shorter bond leaves every one of them
-    unjoined (refused at the bond time, naming `claim`)."""
+def require_pressed_until_wetted(
+    mounting: BondStep,
+    claim: str,
+    parts: str,
+    solder: str,
+    *,
+    path: str = "mounting",
+    pads: str = "the board's pads",
+) -> None:
+    """The `parts`' molten `solder` joins `pads` only pressed as long as it takes to wet them
+    (`WETTING_TIME_S`, the bonder's figure): a shorter bond leaves every one of them unjoined
+    (refused at the bond time of the bond at `path`, naming `claim`)."""
     if mounting.bond_time_s < WETTING_TIME_S:
         raise claim_violation(
             claim,
-            "mounting.bond_time_s",
+            f"{path}.bond_time_s",
             f"{mounting.bond_time_s:g} s",
             f"the {parts}' {solder}, molten under the head, take {WETTING_TIME_S:g} s to wet "
-            f"the board's pads (the bonder's wetting time): give at least {WETTING_TIME_S:g} s",
+            f"{pads} (the bonder's wetting time): give at least {WETTING_TIME_S:g} s",
         )
 
 

@@ -256,7 +256,7 @@ class SeedRecipe(Recipe):
                 self.films_claim,
                 f"steps.{index}.thickness_nm",
                 "none" if step.thickness_nm is None else f"{step.thickness_nm:g} nm",
-                f"the seed's {step.material.value} is etched off between the patterns "
+                f"the seed's {step.material.value} is etched off between {self.films_apart} "
                 "after the plating, and the etch is checked against its thickness: a "
                 "sputter run for its time lays what the chamber's rate gives, unknown "
                 "before the run; give the thickness (above 0 nm) the crystal ends the "

@@ -44,7 +44,12 @@ from packline.sequences.engine import (
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
 from packline.units import Unit
 
-from ..bump_seal_clean import BondStep, DicingStep
+from ..bump_seal_clean import (
+    BondStep,
+    DicingStep,
+    require_joined_above_the_liquidus,
+    require_pressed_until_wetted,
+)
 from ..solder import SolderBallRecipe
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe
 from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe
@@ -112,6 +117,11 @@ class FillStep(Recipe):
             f"(+-{SHOT_SPREAD * 100:g}% of the volume), {side} {bound:.{decimals}f} nl "
             f"({self.tolerance * 100:g}% {off} the hole's {hole_nl:.{decimals}f} nl): {fits}"
         )
+
+
+def _raise(error: Exception) -> None:
+    """Raise `error`: one of the problems `every_problem` collects, found beforehand."""
+    raise error
 
 
 def _telling_apart(first: float, second: float) -> int:
@@ -309,15 +319,23 @@ class TapeSubstrateRecipe(Recipe):
     @recipe_check
     def _holes_in_a_tape_none_in_a_plate(self) -> Self:
         if self.metal_substrate is not None:
-            for path, given in (("holes", self.holes), ("fill", self.fill)):
-                if given is not None:
-                    raise claim_violation(
-                        "000:x3",
-                        path,
-                        "given",
-                        "a metal substrate has no holes: the dies bond on its metal (leave out "
-                        "holes and fill)",
-                    )
+            holes, fill = self.holes, self.fill
+            if holes is not None:
+                raise claim_violation(
+                    "000:x3",
+                    "holes.diameter_um",
+                    f"{holes.diameter_um:g} um",
+                    "a metal substrate has no holes: the dies bond on its metal (leave out "
+                    "holes and fill)",
+                )
+            if fill is not None:
+                raise claim_violation(
+                    "000:x3",
+                    "fill.volume_nl",
+                    f"{fill.volume_nl:g} nl",
+                    "a metal substrate has no holes to fill: the dies bond on its metal (leave "
+                    "out fill)",
+                )
             return self
         for claim, path, given in (("000:a", "holes", self.holes), ("000:b", "fill", self.fill)):
             if given is None:
@@ -408,10 +426,16 @@ class TapeSubstrateRecipe(Recipe):
                     "in the column holes, or they stay short of filler (set frame, or 0)",
                 )
             return self
-        if self.metal_substrate is not None or self.holes is None or self.fill is None:
+        if self.metal_substrate is not None:
             raise claim_violation(
-                "000:x2", "frame", "given", "a frame's columns go into a tape's filled holes"
+                "000:x2",
+                "frame.column_diameter_um",
+                f"{frame.column_diameter_um:g} um",
+                "a frame's columns go into a tape's filled holes, and a metal substrate has "
+                "none (leave out frame)",
             )
+        if self.holes is None or self.fill is None:
+            return self  # refused for the holes or fill left out
         if not panel.columns_per_side:
             raise claim_violation(
                 "000:x2",
@@ -452,26 +476,87 @@ class TapeSubstrateRecipe(Recipe):
 
     @recipe_check
     def _a_stack_of_framed_panels_on_their_balls(self) -> Self:
-        if self.stack is None:
+        stack = self.stack
+        if stack is None:
             return self
+        every_problem(
+            (
+                functools.partial(self._require_framed, stack),
+                self._require_balls_under_the_columns,
+            )
+        )
+        return self
+
+    def _require_framed(self, stack: StackStep) -> None:
         if self.frame is None:
             raise claim_violation(
                 "000:x2",
-                "stack",
-                "given",
-                "packages stack on the top ends of a frame's conductor columns (set frame)",
+                "frame",
+                "none",
+                f"stack.levels = {stack.levels}: packages stack on the top ends of a frame's "
+                "conductor columns: give a frame section",
             )
+
+    def _require_balls_under_the_columns(self) -> None:
+        """A ball under each column of a stacked package: from the first column site, one a
+        column; each field that says otherwise is named with what it was given."""
         balls, first = self.balls, self.panel.terminal_sites
         columns = self.panel.column_sites
-        if balls is None or balls.first_site != first or balls.balls_per_unit != columns:
-            raise claim_violation(
-                "000:x2",
-                "balls.first_site",
-                "none" if balls is None or balls.first_site is None else str(balls.first_site),
-                f"a stacked package joins the columns below by a ball under each of its "
-                f"columns: balls.first_site = {first} and balls.balls_per_unit = {columns} "
-                f"(4 x panel.holes_per_die_side, 4 x panel.columns_per_side)",
+        why = (
+            f"a stacked package joins the columns below by a ball under each of its columns: "
+            f"balls.first_site = {first} and balls.balls_per_unit = {columns} (4 x "
+            f"panel.holes_per_die_side, 4 x panel.columns_per_side)"
+        )
+        if balls is None:
+            raise claim_violation("000:x2", "balls", "none", f"{why}: give a balls section")
+        wrong = [
+            (path, given)
+            for path, given, wanted in (
+                ("balls.first_site", balls.first_site, first),
+                ("balls.balls_per_unit", balls.balls_per_unit, columns),
             )
+            if given != wanted
+        ]
+        every_problem(
+            functools.partial(
+                _raise, claim_violation("000:x2", path, "none" if given is None else given, why)
+            )
+            for path, given in wrong
+        )
+
+    @recipe_check
+    def _stacked_balls_joined_to_the_columns(self) -> Self:
+        """A stacked package's balls join the column tops below only molten and pressed long
+        enough, judged as two-process-via's devices are on their board
+        (`require_joined_above_the_liquidus`, `require_pressed_until_wetted`)."""
+        stack, balls = self.stack, self.balls
+        if stack is None or balls is None:
+            return self
+        columns, path, parts = "the column tops below", "stack.bond", "stacked packages"
+        claim, alloy = "000:x2", balls.alloy.value
+        every_problem(
+            (
+                functools.partial(
+                    require_joined_above_the_liquidus,
+                    stack.bond,
+                    alloy,
+                    claim,
+                    parts,
+                    "balls",
+                    path=path,
+                    onto=columns,
+                ),
+                functools.partial(
+                    require_pressed_until_wetted,
+                    stack.bond,
+                    claim,
+                    parts,
+                    "balls",
+                    path=path,
+                    pads=columns,
+                ),
+            )
+        )
         return self
 
     @recipe_check

@@ -54,6 +54,7 @@ from .product import CLAIM_MAP, THERMOSET_KINDS, claim_conditions
 from .recipe import (
     THERMOSETTING,
     CoatStep,
+    ConcaveLaser,
     CureStep,
     Develop,
     DryEtch,
@@ -81,6 +82,7 @@ __all__ = [
     "THERMOSETTING",
     "THERMOSET_KINDS",
     "CoatStep",
+    "ConcaveLaser",
     "CureStep",
     "Develop",
     "DryEtch",

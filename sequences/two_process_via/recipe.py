@@ -219,9 +219,12 @@ class InterconnectRecipe(Recipe):
     barrier_etch: Annotated[Dip | None, NeededWhen("when the seed has Ti or TiW")] = None
 
     def height_um(self) -> float:
-        """How high an interconnect stands on its pad: the seed's films (those whose thickness
-        is known before the run), the plating, less the least the copper etch takes off its
-        top (the bath at its slowest)."""
+        """How high an interconnect stands on its pad: the seed's films, the plating, less the
+        least the copper etch takes off its top (the bath at its slowest). A film's thickness
+        is its crystal end point or an evaporation's rate for its time; a sputter run for its
+        time is refused (`SeedRecipe._every_film_of_a_known_thickness`), which takes its
+        thickness out of the recipe, so the checks that read this height are not judged on
+        a guess."""
         seed_um = sum(step.laid_nm() or 0.0 for step in self.seed.steps) / 1000
         etched_um = (
             0.0 if self.copper_etch is None else self.copper_etch.least_removed_um(Tank.CU_ETCH)
@@ -315,6 +318,16 @@ class LaserDrill(Recipe):
         )
 
 
+class ConcaveLaser(LaserDrill):
+    """002:1f: concave portions lasered into the resin over every interconnect, stopped at a
+    depth so that resin is left at their bottoms."""
+
+    #: 002:1f: how deep the laser goes into the resin: less than the resin over an
+    #: interconnect (its spun layer there), which the second process then opens (002:4 with
+    #: a dry etch: validate gives the least O2 time for it)
+    depth_um: Annotated[float, Unit("um"), Feeds("laser", "via_depth_um")]
+
+
 class StressReliefRecipe(Recipe):
     """002:17: a stress-relieving layer from a resin precursor, cured, opened over the pads."""
 
@@ -399,7 +412,7 @@ class TwoProcessViaRecipe(Recipe):
     #: the resin)
     resin: CoatStep
     #: 002:1f: the first process: concave portions over the interconnects, resin left below
-    first: Annotated[LaserDrill | Develop, Field(discriminator="process")]
+    first: Annotated[ConcaveLaser | Develop, Field(discriminator="process")]
     #: 002:1g: the resin cured with its concave portions, in the oven
     cure: CureStep
     #: 002:1h: the second process, another than the first: the concave bottoms removed, the
@@ -515,7 +528,7 @@ class TwoProcessViaRecipe(Recipe):
         a develop, whose bottoms the litho cell's develop leaves (not worked out before the
         run)."""
         first = self.first
-        if not isinstance(first, LaserDrill) or first.depth_um is None:
+        if not isinstance(first, ConcaveLaser):
             return None
         height = self.interconnects.height_um()
         layers = []
@@ -555,17 +568,6 @@ class TwoProcessViaRecipe(Recipe):
             f"resin {um_text(layer)} um over an interconnect, lasered "
             f"first.depth_um = {um_text(layer - left)} um)",
         )
-
-    @recipe_check
-    def _first_leaves_resin(self) -> Self:
-        if isinstance(self.first, LaserDrill) and self.first.depth_um is None:
-            raise claim_violation(
-                "002:1f",
-                "first.depth_um",
-                "none",
-                "the first process leaves resin at the concave bottoms: give the laser a depth",
-            )
-        return self
 
     @recipe_check
     def _develop_needs_a_radiation_sensitive_resin(self) -> Self:

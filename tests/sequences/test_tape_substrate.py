@@ -294,6 +294,10 @@ def _holes_in_a_plate(recipe: dict) -> None:
     recipe["holes"] = reference_recipe("tape-substrate.yaml")["holes"]
 
 
+def _a_frame_on_a_plate(recipe: dict) -> None:
+    recipe["frame"] = reference_recipe("tape-substrate-stacked.yaml")["frame"]
+
+
 def _a_resin_for_the_plate_resist(recipe: dict) -> None:
     recipe["metal_substrate"]["resist"]["material"] = "PI-N"
 
@@ -305,7 +309,19 @@ def _a_tape_without_filler(recipe: dict) -> None:
 @pytest.mark.parametrize(
     ("name", "spoil", "claim", "words"),
     [
-        ("tape-substrate-metal.yaml", _holes_in_a_plate, "000:x3", "holes = given: a metal"),
+        (
+            "tape-substrate-metal.yaml",
+            _holes_in_a_plate,
+            "000:x3",
+            "holes.diameter_um = 150 um: a metal substrate has no holes",
+        ),
+        (
+            "tape-substrate-metal.yaml",
+            _a_frame_on_a_plate,
+            "000:x2",
+            "frame.column_diameter_um = 100 um: a frame's columns go into a tape's filled holes, "
+            "and a metal substrate has none (leave out frame)",
+        ),
         (
             "tape-substrate-metal.yaml",
             _a_resin_for_the_plate_resist,
@@ -442,9 +458,40 @@ def _stack_without_balls_under_the_columns(recipe: dict) -> None:
     recipe["balls"].update(first_site=0, balls_per_unit=24)
 
 
+def _stack_without_a_frame(recipe: dict) -> None:
+    del recipe["frame"]
+    recipe["panel"]["columns_per_side"] = 0
+
+
+def _stack_bonded_below_the_liquidus(recipe: dict) -> None:
+    recipe["stack"]["bond"]["head_temperature_c"] = "200 degC"
+
+
+def _stack_bonded_shorter_than_the_wetting(recipe: dict) -> None:
+    recipe["stack"]["bond"]["bond_time_s"] = "1 s"
+
+
 @pytest.mark.parametrize(
     ("spoil", "words"),
     [
+        (
+            _stack_without_a_frame,
+            "frame = none: stack.levels = 2: packages stack on the top ends of a frame's "
+            "conductor columns: give a frame section (claim 000:x2)",
+        ),
+        (
+            _stack_bonded_below_the_liquidus,
+            "stack.bond.head_temperature_c = 200 degC: the stacked packages are joined to the "
+            "column tops below by their balls, which melt above the liquidus of SAC305 (217 "
+            "degC); over the stage at stack.bond.stage_temperature_c = 150 degC the joint "
+            "reaches 195.0 degC: give a head of at least 225 degC (claim 000:x2)",
+        ),
+        (
+            _stack_bonded_shorter_than_the_wetting,
+            "stack.bond.bond_time_s = 1 s: the stacked packages' balls, molten under the head, "
+            "take 2 s to wet the column tops below (the bonder's wetting time): give at least "
+            "2 s (claim 000:x2)",
+        ),
         (_frame_without_columns, "panel.columns_per_side = 0: a frame's conductor columns"),
         (_columns_too_long, "frame.column_protrusion_um = 60 um: a column of"),
         (_frame_below_the_grind, "frame.thickness_um = 250 um: the grind must reach"),
@@ -462,6 +509,28 @@ def test_a_frame_or_stack_breaking_000_x2_is_refused_and_no_tool_moves(
     assert words in error
     assert "(claim 000:x2)" in error
     assert not db.exists()  # no run recorded: nothing was started, no tool contacted
+
+
+def test_a_stack_bonded_cold_and_short_is_refused_for_both_and_the_least_it_names_joins_it(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The stack's bond is judged as two-process-via's mounting is (the shared
+    `require_joined_above_the_liquidus` and `require_pressed_until_wetted`):
+    a head whose joint stays below the balls' liquidus and a bond shorter than the bonder's
+    wetting time are refused together, and the least head and time they name (225 degC over
+    the 150 degC stage, 2 s) join every ball to the column below (validate passed both
+    before)."""
+    recipe = stacked_recipe()
+    recipe["stack"]["bond"].update(head_temperature_c="224 degC", bond_time_s="1.9 s")
+    refused = refusal(capsys, tmp_path, "tape-substrate", recipe)
+    assert "stack.bond.head_temperature_c = 224 degC" in refused
+    assert "give a head of at least 225 degC (claim 000:x2)" in refused
+    assert "stack.bond.bond_time_s = 1.9 s" in refused
+    recipe["stack"]["bond"].update(head_temperature_c="225 degC", bond_time_s="2 s")
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 2)
+    check = events[-1]["claim_check"]
+    assert code == 0, events[-1]
+    assert check["status"] == "passed", check
 
 
 @pytest.mark.parametrize(

@@ -200,8 +200,7 @@ def changed(variant: str, changes: dict[str, object]) -> dict:
         (  # a first laser that does not stop part way
             "two-process-via.yaml",
             {"first.depth_um": None},
-            "first.depth_um = none: the first process leaves resin at the concave bottoms: give "
-            "the laser a depth (claim 002:1f)",
+            "first.depth_um = none: required, in um, 1-200 um (the laser range of via_depth_um)",
         ),
         (  # a second laser that stops part way
             "two-process-via-photo-laser.yaml",
@@ -722,6 +721,51 @@ def test_the_template_and_a_missing_section_speak_002s_own_words(
         "that etch the resin down and the concave bottoms through to the interconnects, in one "
         "chamber cycle (claims 002:1h, 002:4)"
     ) in refusal(capsys, tmp_path, "two-process-via", left_out)
+
+
+def test_a_first_laser_s_depth_is_required_not_a_default_validate_refuses(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The template showed first.depth_um with a default of null, which validate refused
+    (002:1f: the first laser leaves resin at the concave bottoms): the depth goes with the
+    resin's thickness, so it reads required, and left out it is refused as missing, naming
+    what it takes. The second laser's depth still defaults to none (through to the metal)."""
+    template = recipe_template(get_method("two-process-via")).splitlines()
+    first = template.index(next(line for line in template if line.startswith("first:")))
+    depth = next(line for line in template[first:] if line.lstrip().startswith("depth_um:"))
+    assert depth.endswith("1-200 um (the laser range of via_depth_um); required"), depth
+    assert "default null" not in depth
+    left_out = changed("two-process-via.yaml", {"first.depth_um": None})
+    assert (
+        "first.depth_um = none: required, in um, 1-200 um (the laser range of via_depth_um)"
+    ) in refusal(capsys, tmp_path, "two-process-via", left_out)
+    laser_second = reference_recipe("two-process-via-photo-laser.yaml")["second"]
+    assert "depth_um" not in laser_second
+    TwoProcessViaRecipe.model_validate(reference_recipe("two-process-via-photo-laser.yaml"))
+
+
+def test_a_seed_sputtered_for_its_time_is_refused_not_counted_0_in_the_dry_etch(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The interconnects' height, which the dry etch's O2 is judged by, counts every seed film:
+    a sputter run for its time (no thickness_nm) lays what the chamber's rate gives, so it is
+    refused in 002's words (between the interconnects, not 001's patterns), and the dry etch
+    is not judged on a height that counts it 0 (no O2 figure of a wrong height is given)."""
+    timed = changed(
+        "two-process-via.yaml",
+        {"interconnects.seed.steps.1.thickness_nm": None, "second.plasma.steps.0.time_s": "60 s"},
+    )
+    refused = refusal(capsys, tmp_path, "two-process-via", timed)
+    assert (
+        "interconnects.seed.steps.1.thickness_nm = none: the seed's Cu is etched off between "
+        "the interconnects after the plating"
+    ) in refused
+    assert "second.plasma.steps.0.time_s" not in refused
+    evaporated = {"method": "evaporate", "material": "Cu", "time_s": "100 s", "rate_nm_s": "3 nm/s"}
+    tree = changed("two-process-via.yaml", {"second.plasma.steps.0.time_s": "365 s"})
+    tree["interconnects"]["seed"]["steps"][1] = evaporated  # 300 nm, as the reference's Cu
+    with pytest.raises(ValueError, match=r"short of the 6.094 um .* give at least 366 s"):
+        TwoProcessViaRecipe.model_validate(tree)
 
 
 def test_the_claim_map_names_only_recipes_that_ship():
