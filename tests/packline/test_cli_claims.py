@@ -62,7 +62,7 @@ def db(tmp_path, monkeypatch):
         (  # type
             "plasma-clean",
             f"steps:\n  - {STEP.replace('gas: O2', 'gas: N2')}\n",
-            "steps.0.gas = 'N2': Input should be 'O2', 'Ar', 'forming-gas' or 'CF4/O2'",
+            "steps.0.gas = 'N2': must be one of O2, Ar, forming-gas, CF4/O2",
         ),
         (  # unit
             "plasma-clean",
