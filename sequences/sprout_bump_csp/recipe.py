@@ -434,6 +434,11 @@ class Dip(Recipe):
         the bath at the coolest it may dip (`BATH_TOLERANCE_C` below `temperature_c`)."""
         return BATH_RATES[tank].band_um_s(self.temperature_c)[0] * self.time_s
 
+    def most_removed_um(self, tank: Tank) -> float:
+        """The most the dip takes off a film `tank` works on: in the bath at the warmest it may
+        dip (`BATH_TOLERANCE_C` above `temperature_c`)."""
+        return BATH_RATES[tank].band_um_s(self.temperature_c)[1] * self.time_s
+
     def after_plating(self, path: str, tank: Tank, metal: FieldMetal) -> WiringEtch:
         """The dip (`path` in the recipe) in `tank` as the etch after a wiring's plating that
         clears `metal` between the patterns, for `PlatingStep.require_wiring`."""

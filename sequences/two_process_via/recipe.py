@@ -4,6 +4,7 @@ own constraints refused before any tool moves."""
 from __future__ import annotations
 
 import functools
+import math
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field
@@ -218,16 +219,22 @@ class InterconnectRecipe(Recipe):
     #: then the seed's Ti or TiW, likewise
     barrier_etch: Annotated[Dip | None, NeededWhen("when the seed has Ti or TiW")] = None
 
-    def height_um(self) -> float:
-        """How high an interconnect stands on its pad: the seed's films, the plating, less the
-        least the copper etch takes off its top (the bath at its slowest). A film's thickness
-        is its crystal end point or an evaporation's rate for its time; a sputter run for its
-        time is refused (`SeedRecipe._every_film_of_a_known_thickness`), which takes its
-        thickness out of the recipe, so the checks that read this height are not judged on
-        a guess."""
+    def height_um(self, *, shortest: bool = False) -> float:
+        """How high an interconnect stands on its pad: the seed's films, the plating, less what
+        the copper etch takes off its top: the least (the bath at its slowest: the tallest
+        interconnect), or, for the `shortest`, the most (the bath at its warmest). A film's
+        thickness is its crystal end point or an evaporation's rate for its time; a sputter
+        run for its time is refused (`SeedRecipe._every_film_of_a_known_thickness`), which
+        takes its thickness out of the recipe, so the checks that read this height are not
+        judged on a guess."""
         seed_um = sum(step.laid_nm() or 0.0 for step in self.seed.steps) / 1000
+        etch = self.copper_etch
         etched_um = (
-            0.0 if self.copper_etch is None else self.copper_etch.least_removed_um(Tank.CU_ETCH)
+            0.0
+            if etch is None
+            else etch.most_removed_um(Tank.CU_ETCH)
+            if shortest
+            else etch.least_removed_um(Tank.CU_ETCH)
         )
         return seed_um + self.plating.thickness_um - etched_um
 
@@ -521,26 +528,30 @@ class TwoProcessViaRecipe(Recipe):
             )
         return self
 
+    def resin_over_an_interconnect_um(self, height_um: float, *, in_edge_bead: bool) -> float:
+        """The covering resin over an interconnect `height_um` high (on the stress-relieving
+        layer, if any), in the wafer's edge bead or inside it: what a first laser drills into
+        there, by the line's spin film (`spun_layer_um`)."""
+        below = (
+            0.0
+            if self.stress_relief is None
+            else self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
+        )
+        return self.resin.layer_um(max(height_um - below, 0.0), in_edge_bead=in_edge_bead)
+
     def resin_at_the_bottoms_um(self) -> tuple[float, float] | None:
         """The most resin a first laser leaves at a concave bottom, and the layer there: the
-        covering resin over an interconnect (on the stress-relieving layer, if any), in the
-        wafer's edge bead or inside it, whichever is thicker, less the laser's depth. None for
-        a develop, whose bottoms the litho cell's develop leaves (not worked out before the
-        run)."""
+        covering resin over the tallest interconnect, in the wafer's edge bead or inside it,
+        whichever is thicker, less the laser's depth. None for a develop, whose bottoms the
+        litho cell's develop leaves (not worked out before the run)."""
         first = self.first
         if not isinstance(first, ConcaveLaser):
             return None
         height = self.interconnects.height_um()
-        layers = []
-        for in_edge_bead in (False, True):
-            below = (
-                0.0
-                if self.stress_relief is None
-                else self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
-            )
-            feature = max(height - below, 0.0)
-            layers.append(self.resin.layer_um(feature, in_edge_bead=in_edge_bead))
-        layer = max(layers)
+        layer = max(
+            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
+            for in_edge_bead in (False, True)
+        )
         return layer - first.depth_um, layer
 
     @recipe_check
@@ -567,6 +578,35 @@ class TwoProcessViaRecipe(Recipe):
             f"{um_text(left)} um the first process leaves at the thickest concave bottom (the "
             f"resin {um_text(layer)} um over an interconnect, lasered "
             f"first.depth_um = {um_text(layer - left)} um)",
+        )
+
+    @recipe_check
+    def _first_laser_leaves_resin(self) -> Self:
+        """A first laser stops short of the metal at every site: its depth shallower
+        than the thinnest covering resin over an interconnect, the shortest (the copper etch
+        at its most) inside the wafer's edge bead or in it, whichever is thinner. Deeper, it
+        opens the vias onto the metal itself and no concave portion keeps resin below
+        (002:1f, lost for good)."""
+        first = self.first
+        if not isinstance(first, ConcaveLaser):
+            return self
+        height = self.interconnects.height_um(shortest=True)
+        thinnest = min(
+            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
+            for in_edge_bead in (False, True)
+        )
+        # to 0.01 um, at least 0.005 um short of the metal
+        deepest = math.floor((thinnest - 0.005) * 100) / 100
+        if first.depth_um <= deepest:
+            return self
+        raise claim_violation(
+            "002:1f",
+            "first.depth_um",
+            f"{first.depth_um:g} um",
+            f"the laser would reach the metal where the covering resin is thinnest, "
+            f"{um_text(thinnest)} um over an interconnect {um_text(height)} um high (the "
+            "resin's spin film, its copper etch at the most): the first process leaves resin "
+            f"at the bottom of every concave portion: give at most {deepest:g} um",
         )
 
     @recipe_check

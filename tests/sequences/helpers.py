@@ -220,6 +220,24 @@ async def etched_apart_past_validate(
     return check, apart
 
 
+async def held_past_validate(
+    store: RunStore, tmp_path: Path, variant: str, spoil: Callable[[Any], Recipe]
+) -> dict:
+    """A lot of 1 of two-process-via's reference recipe `variant`, the wafer left whole (no
+    dicing nor mounting: a shorter run), with `spoil` applied to its model after it validated
+    (a recipe validate would refuse, driven through the line all the same), which the line
+    must hold: the held wafer's row (its `reason`)."""
+    tree = reference_recipe(variant)
+    for section in ("dicing", "mounting"):
+        tree.pop(section, None)
+    prepared = prepare(RunRequest("two-process-via", recipe_path=str(write_recipe(tmp_path, tree))))
+    prepared.recipe = spoil(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "held"
+    (wafer,) = store.wafers(engine.run_id)
+    return wafer
+
+
 def reference_recipe(name: str) -> dict:
     """The reference recipe `name` (a file of `RECIPES`) as its YAML tree, to change."""
     return yaml.safe_load(RECIPES.joinpath(name).read_text())

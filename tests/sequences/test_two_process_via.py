@@ -17,11 +17,8 @@ import pytest
 
 from packline.cli import main
 from packline.sequences.engine import (
-    RunRequest,
     RunStore,
     get_method,
-    open_run,
-    prepare,
     recipe_template,
 )
 from packline.sequences.engine.claim_check import margin_text
@@ -32,6 +29,7 @@ from .helpers import (
     RECIPES,
     etched_apart_past_validate,
     failing_claims,
+    held_past_validate,
     reference_recipe,
     refusal,
     run_lot,
@@ -420,20 +418,17 @@ async def test_a_dry_etch_too_short_driven_past_validate_holds_the_wafer_at_the_
     chamber etching slower than the line's figure would) leaves resin in every via: the ball
     mounter finds no metal to hold a ball, its inspection counts every one missing, and the
     wafer is held there (the tools' own catch of 002:1h, before a reflow joins nothing)."""
-    tree = reference_recipe("two-process-via.yaml")
-    for section in ("dicing", "mounting"):
-        tree.pop(section)
-    prepared = prepare(RunRequest("two-process-via", recipe_path=write_recipe(tmp_path, tree)))
-    recipe = prepared.recipe
-    assert isinstance(recipe, TwoProcessViaRecipe)
-    assert isinstance(recipe.second, DryEtch)
-    plasma = recipe.second.plasma
-    short = [step.model_copy(update={"time_s": 120.0}) for step in plasma.steps]
-    second = recipe.second.model_copy(update={"plasma": plasma.model_copy(update={"steps": short})})
-    prepared.recipe = recipe.model_copy(update={"second": second})
-    async with open_run(store, prepared) as engine:
-        assert await engine.run() == "held"
-    (wafer,) = store.wafers(engine.run_id)
+
+    def short_dry_etch(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
+        assert isinstance(recipe.second, DryEtch)
+        plasma = recipe.second.plasma
+        short = [step.model_copy(update={"time_s": 120.0}) for step in plasma.steps]
+        etch = plasma.model_copy(update={"steps": short})
+        return recipe.model_copy(
+            update={"second": recipe.second.model_copy(update={"plasma": etch})}
+        )
+
+    wafer = await held_past_validate(store, tmp_path, "two-process-via.yaml", short_dry_etch)
     assert "step 'mount balls'" in wafer["reason"]
     assert "balls missing" in wafer["reason"]
 
@@ -446,22 +441,17 @@ async def test_a_passivation_etch_too_short_driven_past_validate_holds_the_wafer
     would) takes 120 nm of the 500 nm SiN off the openings' bottoms: the pads stay covered,
     the seed joins none of them, and the plating cell's cathode finds no contact (the tools'
     own catch of 002:15, before any interconnect is plated)."""
-    tree = reference_recipe("two-process-via-passivated.yaml")
-    for section in ("dicing", "mounting"):  # the wafer left whole: a shorter run
-        tree.pop(section, None)
-    prepared = prepare(RunRequest("two-process-via", recipe_path=write_recipe(tmp_path, tree)))
-    recipe = prepared.recipe
-    assert isinstance(recipe, TwoProcessViaRecipe)
-    assert recipe.passivation is not None
-    etch = recipe.passivation.etch
-    short = [step.model_copy(update={"time_s": 60.0}) for step in etch.steps]
-    passivation = recipe.passivation.model_copy(
-        update={"etch": etch.model_copy(update={"steps": short})}
-    )
-    prepared.recipe = recipe.model_copy(update={"passivation": passivation})
-    async with open_run(store, prepared) as engine:
-        assert await engine.run() == "held"
-    (wafer,) = store.wafers(engine.run_id)
+
+    def short_etch(recipe: TwoProcessViaRecipe) -> TwoProcessViaRecipe:
+        assert recipe.passivation is not None
+        etch = recipe.passivation.etch
+        short = [step.model_copy(update={"time_s": 60.0}) for step in etch.steps]
+        passivation = recipe.passivation.model_copy(
+            update={"etch": etch.model_copy(update={"steps": short})}
+        )
+        return recipe.model_copy(update={"passivation": passivation})
+
+    wafer = await held_past_validate(store, tmp_path, "two-process-via-passivated.yaml", short_etch)
     assert "step 'electroplate wiring'" in wafer["reason"]
     assert "cathode_contact" in wafer["reason"]
 
