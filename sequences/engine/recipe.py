@@ -168,6 +168,13 @@ class Recipe(BaseModel):
         hold stated ones: none here; a recipe that works one out says so."""
         return []
 
+    def lot_problem(self, lot: int) -> str | None:
+        """Why a lot of `lot` wafers (or panels) cannot make what this recipe claims, known
+        before any tool moves (a stack of more levels than the lot has panels); None: any lot
+        can. Only what would fail every workpiece: a lot that leaves a short last batch is
+        the user's to choose."""
+        return None
+
 
 #: Keys recipe files of an earlier release may hold, old name -> new, in every section of
 #: every method that has the new one: refused naming both, not as a misspelt key (users keep

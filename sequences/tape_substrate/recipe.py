@@ -598,6 +598,21 @@ class TapeSubstrateRecipe(Recipe):
             )
         return self
 
+    def lot_problem(self, lot: int) -> str | None:
+        """A stack of more levels than the lot has panels: the lot's one short batch stacks
+        every panel and fails 000:x2 (a lot that is not a multiple of the levels, a short last
+        batch after whole stacks, is the user's to choose)."""
+        stack = self.stack
+        if stack is None or lot >= stack.levels:
+            return None
+        fewer = f" or stack.levels = {lot}" if lot >= 2 else ""
+        return (
+            f"stack.levels = {stack.levels}: a stack takes {stack.levels} panels of the lot, "
+            f"more than its {lot}: none is a whole stack and each fails claim 000:x2 hours into "
+            f"the line: give a lot of at least {stack.levels} (a multiple of {stack.levels} "
+            f"makes whole stacks only){fewer}"
+        )
+
     def balls_claim(self) -> str:
         """The claim the balls carry out: external terminals through the solder resist
         (000:x1), or the bumps on a patterned plate's lands (000:x3)."""

@@ -427,18 +427,35 @@ def test_framed_panels_stack_into_multilayer_devices_with_every_column_joined(
         assert _tagged(events, wafer) == STACKED_ORDER
 
 
-def test_a_stack_short_of_its_levels_fails_the_claim_check_naming_000_x2(
+def test_a_short_last_stack_fails_the_claim_check_naming_000_x2(
     db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
-    """Three levels asked of a lot of two panels: valid, but the only stack is two high."""
-    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, stacked_recipe(3)), 2)
+    """Two levels asked of a lot of three panels: a whole stack and a short last batch of one
+    panel, whose packages stand one level high: valid, run, and caught by the claim check."""
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, stacked_recipe(2)), 3)
     summary = events[-1]
     check = summary["claim_check"]
     assert code == 1
-    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 2
+    assert [w["status"] for w in summary["wafers"]] == ["completed"] * 3
     assert failing_claims(check) == {"000:x2"}
     (failed,) = [c for c in check["conditions"] if c["verdict"] != "pass"]
-    assert failed["condition"].startswith("3 levels")
+    assert failed["condition"].startswith("2 levels")
+    assert failed["failing_wafers"] == ["W03"]
+
+
+def test_a_lot_with_fewer_panels_than_a_stack_is_refused_before_any_tool(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Three levels asked of a lot of two panels: no whole stack, every panel would fail
+    000:x2 hours into the line, so the run is refused at once saying what to give."""
+    recipe = write_recipe(tmp_path, stacked_recipe(3))
+    assert main(["run", "tape-substrate", "--sim", "--lot", "2", "--recipe", str(recipe)]) == 2
+    refusal = capsys.readouterr().err.strip()
+    assert refusal.endswith(
+        "a lot of 2: stack.levels = 3: a stack takes 3 panels of the lot, more than its 2: "
+        "none is a whole stack and each fails claim 000:x2 hours into the line: give a lot of "
+        "at least 3 (a multiple of 3 makes whole stacks only) or stack.levels = 2"
+    )
 
 
 def _frame_without_columns(recipe: dict) -> None:
