@@ -525,6 +525,14 @@ class SeedEtchRecipe(Recipe):
 SEED_ETCH_DIPS = ((Tank.CU_ETCH, "copper_etch"), (Tank.TI_ETCH, "barrier_etch"))
 
 
+class WiringPlatingStep(PlatingStep):
+    """The copper electroplating that thickens a wiring (001:8, 001:12 on the metal support):
+    a plating below its `min_thickness_um` leaves wiring thinner than it needs, what every
+    variant's wiring is (001:1c)."""
+
+    deposit_claim = "001:1c"
+
+
 class WiringRecipe(Recipe):
     """001:1c: the wiring on the resin top, touching the tips (001:8: film, pattern, plate)."""
 
@@ -542,7 +550,7 @@ class WiringRecipe(Recipe):
     mould: MouldRecipe
     #: 001:8: the wiring thickened by copper electroplating through the mould (001:12 on the
     #: metal support)
-    plating: PlatingStep
+    plating: WiringPlatingStep
     #: the mould stripped and the seed (or the metal support's foil) etched between the
     #: patterns: left out, it is refused naming the least etch (the metal left would join them)
     etch: Annotated[SeedEtchRecipe | None, NeededWhen()] = None

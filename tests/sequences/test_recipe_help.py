@@ -162,7 +162,7 @@ def test_a_wirings_minimum_thickness_is_shown_with_the_claims_bar():
     )
     assert row["range"] == f"above 0 um, at most 100 um; {shown}"
     assert shown in recipe_template(method)
-    plating = recipe_schema(method)["$defs"]["PlatingStep"]["properties"]["min_thickness_um"]
+    plating = recipe_schema(method)["$defs"]["WiringPlatingStep"]["properties"]["min_thickness_um"]
     assert plating["x-minimum-for"] == {"minimum": 3.0, "use": shown.split(" for ", 1)[1]}
 
 

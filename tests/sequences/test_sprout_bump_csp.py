@@ -693,6 +693,19 @@ def test_a_plating_minimum_below_the_floor_is_refused_beside_the_seed_and_its_et
     ]
 
 
+def test_a_wiring_plated_thinner_than_its_minimum_is_refused_naming_001_1c(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The wiring's plating below its own `min_thickness_um` named no claim (bump-seal-clean's
+    layer names 003:19): the wiring it thickens is 001:1c's, whatever the support."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["wiring"]["plating"]["thickness_um"] = "4 um"
+    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
+        ": wiring.plating.thickness_um = 4 um: below min_thickness_um = 4.5 um: the plating "
+        "cannot give the deposit it needs (claim 001:1c)\n"
+    )
+
+
 def _reflow_too_short_to_wet(recipe: dict) -> None:
     reflow = recipe["terminals"]["reflow"]
     # above the liquidus for seconds, and a recipe that would not hold the batch for it
