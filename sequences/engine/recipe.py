@@ -720,10 +720,14 @@ def _problem(path: str, rest: str) -> dict[str, str]:
 
 def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> str:
     """What a key its section has no field of is refused with: the section, and the fields
-    whose names are closest to it (a misspelling: `peel_temperature_c` -> `peel_below_c`)."""
+    whose names are closest to it (a misspelling: `peel_temperature_c` -> `peel_below_c`), or
+    that another method names by the key (`RENAMED_KEYS` the other way: two-process-via's
+    `devices` in bump-seal-clean's mounting -> `chips`)."""
     section = ".".join(loc[:-1]) or "the recipe's top level"
     names = list(fields[-1][0].model_fields) if fields and fields[-1][1] == loc[-1] else []
-    closest = difflib.get_close_matches(loc[-1], names, 3, 0.5)
+    renamed = [old for old, new in RENAMED_KEYS.items() if new == loc[-1] and old in names]
+    spelt = difflib.get_close_matches(loc[-1], names, 3, 0.5)
+    closest = renamed + [name for name in spelt if name not in renamed]
     if not closest:
         return f"not a field of {section}"
     return f"not a field of {section}: did you mean {' or '.join(closest)}?"

@@ -551,6 +551,17 @@ def test_a_mounting_the_bonder_cannot_join_is_refused_naming_003_24(
     assert f": {expected}\n" in refusal(capsys, tmp_path, "bump-seal-clean", recipe)
 
 
+def test_two_process_vias_word_for_the_chips_is_refused_naming_chips(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """`devices` (002's word) in 003's mounting was 'not a field of mounting', naming none."""
+    recipe = reference_recipe(MOUNTED)
+    recipe["mounting"]["devices"] = recipe["mounting"].pop("chips")
+    assert refusal(capsys, tmp_path, "bump-seal-clean", recipe).endswith(
+        ": mounting.devices = 4: not a field of mounting: did you mean chips?\n"
+    )
+
+
 def test_solder_bumps_without_a_layer_are_joined_above_their_own_liquidus(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
