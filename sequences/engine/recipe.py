@@ -686,6 +686,8 @@ def validation_problems(
             misspelt = difflib.get_close_matches(loc[-1], extras.get(problem["loc"][:-1], []), 1)
             if misspelt:
                 message += f" (given as {misspelt[0]}, a misspelling?)"
+            if facts is not None and facts.doc:  # what it is for, as a left-out section says
+                message += f": {facts.doc}"
         elif problem["type"] in _CHOICE_TYPES:
             message = "must be one of " + ", ".join(_QUOTED.findall(str(ctx.get("expected"))))
         elif problem["type"] in _TYPE_WORDS:

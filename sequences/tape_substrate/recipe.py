@@ -73,7 +73,9 @@ class HoleDrilling(Recipe):
 class FillStep(Recipe):
     """000:b: conductive filler jetted into every hole, short of full by the terminal's volume."""
 
+    #: the conductive paste the dispenser jets into the holes (000:b), from its reservoirs
     material: FillMaterial
+    #: how much paste each hole takes: the hole's volume less its terminal's (000:b/c)
     volume_nl: Annotated[float, Unit("nl"), Feeds("dispenser", "fill_volume_nl")]
     #: how far filler + terminal may stand from the hole's volume, as a share of it: at most
     #: the dispenser's camera threshold, which counts a hole off by more over- or underfilled

@@ -1072,6 +1072,7 @@ def test_a_foil_without_its_support_is_refused_as_the_support_left_out(
     and the recipe that leaves it out is refused for that alone, saying what it takes."""
     recipe = reference_recipe(METAL_SUPPORT)
     del recipe["support"]
-    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(
-        ": support = none: required, one of film, metal-film\n"
-    )
+    assert (
+        ": support = none: required, one of film, metal-film: what carries the resin sheet: "
+        "a film peeled after lamination (001:7), or a metal film"
+    ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
