@@ -81,7 +81,12 @@ async def open_run(
     line_ready: Callable[[SimulatedLine], None] | None = None,
 ) -> AsyncIterator[Engine]:
     """An engine for a new run, with the simulated line running around it in a dry run
-    (`line_ready` is handed that line once it serves, before the run starts)."""
+    (`line_ready` is handed that line once it serves, before the run starts); `BadInput`
+    before anything starts for a lot the recipe cannot make (`Recipe.lot_problem`: a recipe
+    is validated without a lot, a run has one)."""
+    problem = prepared.recipe.lot_problem(prepared.lot)
+    if problem is not None:
+        raise BadInput(f"a lot of {prepared.lot}: {problem}")
     run_id = run_id or new_run_id()
     wafer_ids = prepared.wafer_ids or lot_wafer_ids(
         run_id, prepared.lot, own_line=prepared.station is None

@@ -113,9 +113,6 @@ def prepare(request: RunRequest) -> Prepared:
         check_station(method, station)
     check_tool_limits(recipe, named, tool_limits(method, station))
     lot = request.lot if wafer_ids is None else len(wafer_ids)
-    problem = recipe.lot_problem(lot)
-    if problem is not None:
-        raise BadInput(f"a lot of {lot}: {problem}")
     return Prepared(
         method,
         recipe,

@@ -611,3 +611,14 @@ def test_a_choice_or_number_refused_says_what_it_takes(
     section, name, value = change
     recipe[section][name] = value
     assert expected in (_refusal(method, recipe) or "")
+
+
+@pytest.mark.parametrize(("method", "name"), SHIPPED, ids=[name for _, name in SHIPPED])
+def test_every_shipped_recipe_validates(
+    method: Method, name: str, capsys: pytest.CaptureFixture[str]
+):
+    """`packline validate` takes every shipped recipe: validating has no lot, so a check of
+    what a lot can make (a stack of five panels) waits for the run (a lot of 1 once refused
+    tape-substrate-stacked.yaml)."""
+    assert main(["validate", method.name, "--recipe", str(RECIPES / name)]) == 0
+    assert " is valid " in capsys.readouterr().out
