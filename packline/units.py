@@ -33,6 +33,8 @@ def registry() -> pint.UnitRegistry[Any]:
 
     ureg: pint.UnitRegistry[Any] = pint.UnitRegistry(autoconvert_offset_to_baseunit=True)
     ureg.define("sccm = cubic_centimeter / minute")  # standard cubic centimetres per minute
+    # standard litres per minute: pint read "slm" as a product of its own units (a power)
+    ureg.define("slm = liter / minute = _ = slpm")
     ureg.define("gf = gram_force")
     ureg.define("@alias torr = Torr")
     return ureg

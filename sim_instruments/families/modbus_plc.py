@@ -75,6 +75,11 @@ def _ascii_registers(text: str, register_count: int) -> tuple[int, ...]:
 _STATUS_WINDOWS_KEPT = 64
 
 
+#: The most a 16-bit status register shows: a value beyond its range reads its end (a step
+#: longer than 6553.5 s reads 6553.5 s in 0.1 s), as a PLC's saturating move does.
+_MOST = 0xFFFF
+
+
 class _StatusWindow(NamedTuple):
     """What a read of some registers shows of the status: the one-register numbers it covers
     (name, scale, address), the other register groups (entry, repetition, first address),
@@ -413,7 +418,8 @@ class ModbusPlcSimulator(SimulatedTool):
         for name in window.family_values:
             values[name] = self._family_status[name]()
         for name, scale, address in window.numbers:
-            registers[address - start] = round(float(values.get(name, 0)) * scale)  # type: ignore[arg-type]
+            shown = round(float(values.get(name, 0)) * scale)  # type: ignore[arg-type]
+            registers[address - start] = min(max(shown, 0), _MOST)  # a register saturates
         for entry, index, address in window.groups:
             value = values.get(entry.name, 0)
             if entry.repeat > 1:

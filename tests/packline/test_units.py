@@ -24,6 +24,10 @@ class Sheet(BaseModel):
         ("13.3322 Pa", "mTorr", 100.0),
         ("393.15 K", "degC", 120.0),
         ("100 sccm", "sccm", 100.0),
+        ("20 slm", "slm", 20.0),
+        ("20000 sccm", "slm", 20.0),  # "slm" was read as a power, and refused this
+        ("20 L/min", "slm", 20.0),
+        ("0.1 slm", "sccm", 100.0),
         ("2 min", "s", 120.0),
         ("30 krpm", "rpm", 30000.0),
         ("2 J/cm^2", "J/cm^2", 2.0),

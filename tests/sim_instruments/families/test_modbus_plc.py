@@ -150,3 +150,19 @@ async def test_a_read_of_part_of_the_status_shows_that_part_of_a_read_of_all_of_
             part = await ask(plc, struct.pack(">BHH", 3, first, count))
             whole = await ask(plc, struct.pack(">BHH", 3, 0, end))
             assert part[2:] == whole[2 + 2 * first : 2 + 2 * (first + count)], (first, count)
+
+
+@pytest.mark.parametrize(("seconds", "shown"), [(1e6, 0xFFFF), (-5.0, 0)])
+async def test_a_status_number_beyond_its_register_reads_the_registers_end(
+    plc: Connection, monkeypatch: pytest.MonkeyPatch, seconds: float, shown: int
+):
+    """A status value beyond the 16-bit register's range (a step longer than 6553.5 s in
+    0.1 s) reads the register's end instead of failing the whole reply: the server had died
+    on it ("'H' format requires 0 <= number <= 65535") and the driver read no reply."""
+    sim = plc[0]
+    present = sim.status_values()
+    monkeypatch.setattr(sim, "status_values", lambda: {**present, "STEP_REMAINING": seconds})
+    address = sim.map.status_address(sim.spec, "STEP_REMAINING")
+    reply = await ask(plc, struct.pack(">BHH", 3, address, 1))
+    assert reply[:2] == bytes([3, 2])
+    assert int.from_bytes(reply[2:4], "big") == shown
