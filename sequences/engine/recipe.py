@@ -560,6 +560,7 @@ _TYPE_WORDS = {
     "bool_type": "must be true or false",
     "bool_parsing": "must be true or false",
     "string_type": "must be text",
+    "list_type": "must be a list, an item a line, each after a dash (- ...)",
 }
 
 

@@ -622,3 +622,15 @@ def test_every_shipped_recipe_validates(
     tape-substrate-stacked.yaml)."""
     assert main(["validate", method.name, "--recipe", str(RECIPES / name)]) == 0
     assert " is valid " in capsys.readouterr().out
+
+
+def test_a_list_given_as_a_mapping_says_a_list_is_needed():
+    """A plasma clean's steps written as one mapping, not a list of them: refused saying how a
+    list is written, not pydantic's `Input should be a valid list` (a new user's re-check)."""
+    (method,) = [m for m in METHODS if m.name == "bump-seal-clean"]
+    recipe = yaml.safe_load(method.default_recipe_text()[0])
+    plasma = recipe["cleaning"]["plasma"]
+    plasma["steps"] = plasma["steps"][0]
+    assert "cleaning.plasma.steps: must be a list, an item a line, each after a dash (- ...)" in (
+        _refusal(method, recipe) or ""
+    )
