@@ -53,6 +53,7 @@ from packline.drivers.gem.dictionary import DictionaryError, is_dictionary_file,
 from packline.drivers.links import LINK_KINDS, Link, link_kind, open_link
 from packline.drivers.registry import GEM_DRIVER, TOOL_KINDS, tool_kind
 from packline.files import FileProblem, parse_yaml, read_text
+from packline.plain_words import plain_words
 
 #: The most wafers or panels one tool takes at once (a batch oven's boat).
 MAX_CAPACITY = 200
@@ -358,7 +359,7 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
         if problem["type"] == "value_error":  # a validator's own error, which names the value
             message = str(problem["ctx"]["error"])
         else:
-            message = problem["msg"]
+            message = plain_words(problem) or problem["msg"]
             if isinstance(given, str | int | float):
                 message += f", got {given!r}"  # pydantic's own messages do not name the value
         lines.append(f"{source}: {path}: {message}")

@@ -26,7 +26,6 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
-import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -47,6 +46,7 @@ from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError, c
 
 from packline.claims import claim as catalogued_claim
 from packline.files import FileProblem, parse_yaml, read_text
+from packline.plain_words import plain_words
 
 from .errors import RecipeError
 from .recipe_fields import facts_of, missing_section, section_kinds, unit_of
@@ -545,24 +545,6 @@ _TAG_TYPES = {"union_tag_not_found", "union_tag_invalid"}
 #: pydantic's error types for a value where a section (a nested model) belongs.
 _SECTION_TYPES = {"model_type", "model_attributes_type"}
 
-#: pydantic's error types of a value not among a field's choices (its `expected` context
-#: quotes each choice: "'Au' or 'Cu'").
-_CHOICE_TYPES = {"literal_error", "enum"}
-_QUOTED = re.compile(r"'([^']*)'")
-#: What a value of the wrong type is refused with, in a recipe's words (pydantic's "Input
-#: should be a valid integer, unable to parse string as an integer" names a Python type).
-_TYPE_WORDS = {
-    "int_type": "must be a whole number",
-    "int_parsing": "must be a whole number",
-    "int_from_float": "must be a whole number",
-    "float_type": "must be a number",
-    "float_parsing": "must be a number",
-    "bool_type": "must be true or false",
-    "bool_parsing": "must be true or false",
-    "string_type": "must be text",
-    "list_type": "must be a list, an item a line, each after a dash (- ...)",
-}
-
 
 def _member_named(union: Any, tag: str) -> Any | None:
     """The member of a union that pydantic names `tag` in an error's location: a model whose
@@ -689,10 +671,8 @@ def validation_problems(
                 message += f" (given as {misspelt[0]}, a misspelling?)"
             if facts is not None and facts.doc:  # what it is for, as a left-out section says
                 message += f": {facts.doc}"
-        elif problem["type"] in _CHOICE_TYPES:
-            message = "must be one of " + ", ".join(_QUOTED.findall(str(ctx.get("expected"))))
-        elif problem["type"] in _TYPE_WORDS:
-            message = _TYPE_WORDS[problem["type"]]
+        elif (plain := plain_words(problem)) is not None:
+            message = plain
         elif problem["type"] in _SECTION_TYPES:
             # pydantic names the section's model class, which no recipe spells
             method = getattr(model, "method_name", "") or "METHOD"
