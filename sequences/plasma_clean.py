@@ -25,13 +25,17 @@ from pydantic import Field
 
 from packline.drivers.roles.batch import BatchTool
 from packline.drivers.roles.plasma_cleaner import (
+    O2_OXIDE_SATURATION_NM,
+    OXIDE_REMOVAL_NM_PER_MIN,
     Gas,
     PlasmaCleaner,
     PlasmaRecipe,
     PlasmaStep,
     at_power,
+    oxide_after_nm,
 )
 from packline.sequences.conditions import (
+    CLEAN_NM,
     exposed_metal_activated,
     no_oxide_on_exposed_metal,
     no_residue_on_exposed_metal,
@@ -46,6 +50,7 @@ from packline.sequences.engine import (
     method,
     tool_operations_only,
 )
+from packline.sequences.engine.recipe_meta import tool_range
 from packline.units import Unit
 
 #: How far the chamber's reported process time may differ from the recipe's.
@@ -82,15 +87,49 @@ class GasEtch:
         others = self.removed - self.last_rate_per_min * self.last_time_s / 60
         return math.ceil((needed - others) / self.last_rate_per_min * 60 - 1e-9)
 
+    def removed_with_last_s(self, last_s: float) -> float:
+        """What the steps take off with the last one lasting `last_s` (the others as they
+        are)."""
+        return self.removed + self.last_rate_per_min * (last_s - self.last_time_s) / 60
+
+    def most_last_s(self, most: float) -> int:
+        """The most time of the last step, in whole seconds, for the steps to take no more
+        than `most` off (the others as they are)."""
+        others = self.removed - self.last_rate_per_min * self.last_time_s / 60
+        return max(math.floor((most - others) / self.last_rate_per_min * 60 - 1e-9), 0)
+
     def short_of(self, claim: str, steps_path: str, needed: float, why: str) -> Exception:
         """The refusal of `claim` of the last step's time (in the steps at `steps_path`), `why`
-        what the steps take off is short of `needed`, with the least time."""
+        what the steps take off is short of `needed`, with the least time; past the
+        chamber's longest step, with what is left for another step of the gas."""
+        least_s = self.least_last_s(needed)
+        steps_s = tool_range(CHAMBER, "time_s")
+        advice = f"give at least {least_s} s"
+        if least_s > steps_s.maximum:
+            rest_s = max(least_s - steps_s.maximum, steps_s.minimum)
+            advice = (
+                f"it needs {least_s} s, longer than the chamber's longest step "
+                f"({steps_s.maximum:g} s): give {steps_s.maximum:g} s and another step of the "
+                f"same gas after it, of at least {rest_s:g} s at {self.last_power_w:g} W"
+            )
+        return claim_violation(
+            claim, f"{steps_path}.{self.last}.time_s", self.given, f"{why}: {advice}"
+        )
+
+    def long_by(self, claim: str, steps_path: str, most: float, why: str) -> Exception:
+        """The refusal of `claim` of the last step's time (in the steps at `steps_path`), `why`
+        what the steps take off is more than `most`, with the most time."""
         return claim_violation(
             claim,
             f"{steps_path}.{self.last}.time_s",
-            f"{self.last_time_s:g} s",
-            f"{why}: give at least {self.least_last_s(needed)} s",
+            self.given,
+            f"{why}: give at most {self.most_last_s(most)} s",
         )
+
+    @property
+    def given(self) -> str:
+        """The last step's time, as a refusal shows it."""
+        return f"{self.last_time_s:g} s"
 
 
 class PlasmaCleanRecipe(Recipe):
@@ -121,6 +160,50 @@ class PlasmaCleanRecipe(Recipe):
         last = self.steps[of_gas[-1]]
         rate = at_power(rates, last.rf_power_w)
         return GasEtch(removed, of_gas[-1], rate, last.time_s, last.rf_power_w)
+
+    def require_oxide_removed(
+        self, oxide_nm: float, *, oxidises: bool, claim: str, steps_path: str, metal: str
+    ) -> None:
+        """Refuse steps that leave oxide on the exposed `metal` (which brings `oxide_nm` into
+        the chamber and `oxidises` in O2, or not): step by step at the line's rates
+        (`oxide_after_nm`), at most `CLEAN_NM` may be left, or `claim` fails at every site.
+        The refusal names the last Ar or forming-gas step (in the steps at `steps_path`) and
+        its least time, or the O2 step that grows the oxide back after it. Steps without Ar
+        or forming gas claim no oxide removal and are not judged."""
+        removers = [i for i, step in enumerate(self.steps) if step.gas in OXIDE_REMOVAL_NM_PER_MIN]
+        if not removers:
+            return
+        last = removers[-1]
+        oxide = before_last = oxide_nm
+        for index, step in enumerate(self.steps):
+            if index == last:
+                before_last = oxide
+            oxide = oxide_after_nm(oxide, step.gas, step.rf_power_w, step.time_s, oxidises=oxidises)
+        if oxide <= CLEAN_NM:
+            return
+        regrown = [i for i in range(last + 1, len(self.steps)) if self.steps[i].gas is Gas.O2]
+        if regrown:
+            raise claim_violation(
+                claim,
+                f"{steps_path}.{regrown[0]}.gas",
+                Gas.O2.value,
+                f"O2 after the last {self.steps[last].gas.value} step "
+                f"({steps_path}.{last}) grows the oxide on {metal} back, {oxide:.3g} nm of it "
+                f"(towards the line's {O2_OXIDE_SATURATION_NM:g} nm): clean the oxide off "
+                f"after the O2, not before",
+            )
+        step = self.steps[last]
+        rate = at_power(OXIDE_REMOVAL_NM_PER_MIN[step.gas], step.rf_power_w)
+        least_s = math.ceil((before_last - CLEAN_NM) / rate * 60 - 1e-9)
+        grown = "" if before_last == oxide_nm else f", {before_last:.3g} nm after the O2"
+        raise claim_violation(
+            claim,
+            f"{steps_path}.{last}.time_s",
+            f"{step.time_s:g} s",
+            f"{metal} bring {oxide_nm:.3g} nm of oxide{grown}; {step.gas.value} at "
+            f"{step.rf_power_w:g} W takes it off at the line's {rate:.3g} nm/min, leaving "
+            f"{oxide:.3g} nm (at most {CLEAN_NM:g} nm may stay): give at least {least_s} s",
+        )
 
     def claims(self) -> tuple[str, ...]:
         """The dependent claims this gas sequence carries out."""

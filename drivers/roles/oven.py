@@ -45,6 +45,12 @@ class LastResult(IntEnum):
 AMBIENT_C = 25.0
 
 
+#: The oxide a solder grows on a bump's surface as it solidifies in the purged oven, nm (est;
+#: the line's process data): what a cleaning of reflowed solder bumps must take off (003:11),
+#: judged before the run, and what the simulated oven leaves.
+REFLOWED_BUMP_OXIDE_NM = 2.0
+
+
 #: Liquidus temperatures of the solders the oven reflows, degC (eutectic Sn-Pb, SAC305,
 #: high-lead, and the low-melting eutectic Sn-Bi a dispenser jets into holes): a reflow's
 #: peak must pass its solder's, and its time above it is reported.

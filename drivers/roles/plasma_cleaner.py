@@ -8,16 +8,23 @@ A batch tool: several wafers share one chamber run.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
+
+import numpy as np
 
 from .batch_chamber import BatchChamber, ChamberState, LastResult
 from .deposition import Material
 
 __all__ = [
     "CF4_DIELECTRIC_NM_PER_MIN",
+    "O2_OXIDE_SATURATION_NM",
+    "O2_OXIDE_TIME_CONSTANT_S",
     "O2_RESIN_UM_PER_MIN",
+    "OXIDE_REMOVAL_NM_PER_MIN",
     "RATE_POWERS_W",
     "ChamberState",
     "CleanResult",
@@ -28,6 +35,7 @@ __all__ = [
     "PlasmaStatus",
     "PlasmaStep",
     "at_power",
+    "oxide_after_nm",
 ]
 
 
@@ -56,11 +64,47 @@ CF4_DIELECTRIC_NM_PER_MIN: dict[Material, tuple[float, float]] = {
 }
 
 
+#: How fast a gas takes oxide off the exposed metal, nm/min at 100 W and at 1000 W (est; the
+#: line's process data, qualified on the chamber): Ar sputters it (003:13), forming gas
+#: reduces it (003:15). A recipe's cleaning is judged by them before the run (003:11), and the
+#: simulated chamber cleans by them.
+OXIDE_REMOVAL_NM_PER_MIN: dict[Gas, tuple[float, float]] = {
+    Gas.AR: (1.0, 10.0),
+    Gas.FORMING_GAS: (2.0, 6.0),
+}
+#: An O2 plasma grows oxide on a metal that oxidises (not a noble one) towards this
+#: thickness, e-fold nearer every `O2_OXIDE_TIME_CONSTANT_S` (est; the line's process data):
+#: what an Ar or forming-gas step after it must take off.
+O2_OXIDE_SATURATION_NM = 5.0
+O2_OXIDE_TIME_CONSTANT_S = 120.0
+
+#: A thickness: one site's, or an array of the sites'.
+Nanometres = TypeVar("Nanometres", float, np.ndarray)
+
+
 def at_power(rates: tuple[float, float], power_w: float) -> float:
     """A rate stated at the two `RATE_POWERS_W` (`rates`), at `power_w`."""
     low_w, high_w = RATE_POWERS_W
     share = (min(max(power_w, low_w), high_w) - low_w) / (high_w - low_w)
     return rates[0] + (rates[1] - rates[0]) * share
+
+
+def oxide_after_nm(
+    oxide_nm: Nanometres, gas: Gas, power_w: float, duration_s: float, *, oxidises: bool
+) -> Nanometres:
+    """The oxide on exposed metal that had `oxide_nm` after `duration_s` of `gas` at
+    `power_w`: O2 grows it on a metal that `oxidises` (`O2_OXIDE_SATURATION_NM`), Ar and
+    forming gas take it off (`OXIDE_REMOVAL_NM_PER_MIN`), CF4/O2 leaves it."""
+    if gas is Gas.O2:
+        if not oxidises:
+            return oxide_nm
+        growth = 1 - math.exp(-duration_s / O2_OXIDE_TIME_CONSTANT_S)
+        return oxide_nm + (O2_OXIDE_SATURATION_NM - oxide_nm) * growth
+    rates = OXIDE_REMOVAL_NM_PER_MIN.get(gas)
+    if rates is None:
+        return oxide_nm
+    left: Nanometres = np.maximum(oxide_nm - at_power(rates, power_w) * duration_s / 60, 0.0)
+    return left
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,20 @@ class WireMaterial(StrEnum):
     CU = "Cu"
 
 
+#: The oxide a copper stud's tip grows per 100 degC of stage temperature, nm (gold grows none)
+#: (est; the line's process data): what a cleaning after the bonding must take off (003:11),
+#: judged before the run, and what the simulated bonder leaves.
+COPPER_TIP_OXIDE_NM_PER_100C = 1.5
+
+
+def stud_tip_oxide_nm(wire: WireMaterial, stage_temperature_c: float) -> float:
+    """The oxide on a fresh stud's tip bonded of `wire` on a stage at `stage_temperature_c`:
+    none on gold, more on copper the hotter the stage."""
+    if wire is WireMaterial.AU:
+        return 0.0
+    return COPPER_TIP_OXIDE_NM_PER_100C * stage_temperature_c / 100
+
+
 class BonderState(StrEnum):
     """What the bonder is doing, as the tool itself reports it."""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Self
 
 import numpy as np
@@ -30,8 +31,8 @@ from packline.drivers.roles.laminator import (
     thickest_sheet_below_um,
 )
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe
-from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C
-from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
+from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C, REFLOWED_BUMP_OXIDE_NM
+from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial, stud_tip_oxide_nm
 from packline.sequences.engine import (
     Feeds,
     Recipe,
@@ -57,6 +58,16 @@ BALL_HEIGHT_ROUNDING_UM = 0.5
 
 #: A kerf wider than the blade by more than this means a worn or wobbling blade.
 KERF_ALLOWANCE_UM = 10.0
+
+
+@dataclass(frozen=True)
+class Tips:
+    """The bump tips a cleaning finds: the oxide on them, whether their metal `oxidises` in
+    O2 (a noble one does not), and what they are, for a refusal."""
+
+    oxide_nm: float
+    oxidises: bool
+    metal: str
 
 
 class BumpRecipe(Recipe):
@@ -86,6 +97,12 @@ class BumpRecipe(Recipe):
             f"{path}.height_tolerance_um = {self.height_um:g} - {self.height_tolerance_um:g} = "
             f"{self.shortest_um():g} um"
         )
+
+    def tips(self) -> Tips:
+        """The studs' tips as the cleaning finds them: the oxide the bonder leaves on them."""
+        oxide_nm = stud_tip_oxide_nm(self.wire, self.stage_temperature_c)
+        metal = f"{self.wire.value} studs bonded at {self.stage_temperature_c:g} degC"
+        return Tips(oxide_nm, oxidises=self.wire is not WireMaterial.AU, metal=metal)
 
     def program(self) -> BondProgram:
         return BondProgram(
@@ -133,6 +150,11 @@ class SolderBumpRecipe(SolderBallRecipe):
             f"a {path}.ball_diameter_um = {self.ball_diameter_um:g} um ball reflowed on its "
             f"{self.base_um:g} um pad stands {self.shortest_um():.1f} um"
         )
+
+    def tips(self) -> Tips:
+        """The bumps' tips as the cleaning finds them: the oxide the reflow leaves on them."""
+        metal = f"{self.alloy.value} bumps reflowed"
+        return Tips(REFLOWED_BUMP_OXIDE_NM, oxidises=True, metal=metal)
 
     def bump_count(self, spec: WaferSpec) -> int:
         """How many bumps a wafer of `spec` gets: `balls_per_unit` on every die."""
@@ -556,6 +578,21 @@ class BumpSealCleanRecipe(Recipe):
         return layer.plating.design_area_setpoints(
             "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
         )
+
+    @recipe_check
+    def _oxide_cleaned_off_the_tips(self) -> Self:
+        """The plasma's Ar or forming gas takes off the oxide the tips bring and what its O2
+        grows (`PlasmaCleanRecipe.require_oxide_removed`), or 003:11 fails at every site."""
+        cleaning, tips = self.cleaning, self.bumps.tips()
+        if isinstance(cleaning, PlasmaCleaning):
+            cleaning.plasma.require_oxide_removed(
+                tips.oxide_nm,
+                oxidises=tips.oxidises,
+                claim="003:11",
+                steps_path="cleaning.plasma.steps",
+                metal=f"the tips ({tips.metal})",
+            )
+        return self
 
     @recipe_check
     def _gas_jet_needs_suction(self) -> Self:

@@ -34,6 +34,7 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
+from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -539,6 +540,28 @@ class TwoProcessViaRecipe(Recipe):
         )
         return self.resin.layer_um(max(height_um - below, 0.0), in_edge_bead=in_edge_bead)
 
+    def cover_over_an_interconnect_um(self, height_um: float, *, in_edge_bead: bool) -> float:
+        """The resin over the top of an interconnect `height_um` high (the resin over it,
+        with the stress-relieving layer under it, less its height), in the wafer's edge bead
+        or inside it: what the dry etch thins from the top and 002:1e keeps."""
+        below = (
+            0.0
+            if self.stress_relief is None
+            else self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
+        )
+        over = self.resin_over_an_interconnect_um(height_um, in_edge_bead=in_edge_bead)
+        return below + over - height_um
+
+    def thinnest_cover_um(self) -> tuple[float, float]:
+        """The thinnest resin over the top of any interconnect, the shortest or the tallest,
+        inside the wafer's edge bead or in it, and that interconnect's height."""
+        heights = (self.interconnects.height_um(shortest=True), self.interconnects.height_um())
+        return min(
+            (self.cover_over_an_interconnect_um(height, in_edge_bead=in_edge_bead), height)
+            for height in heights
+            for in_edge_bead in (False, True)
+        )
+
     def resin_at_the_bottoms_um(self) -> tuple[float, float] | None:
         """The most resin a first laser leaves at a concave bottom, and the layer there: the
         covering resin over the tallest interconnect, in the wafer's edge bead or inside it,
@@ -553,6 +576,64 @@ class TwoProcessViaRecipe(Recipe):
             for in_edge_bead in (False, True)
         )
         return layer - first.depth_um, layer
+
+    @recipe_check
+    def _dry_etch_leaves_the_interconnects_covered(self) -> Self:
+        """The O2 etches the resin's top down as much as the concave bottoms
+        (`O2_RESIN_UM_PER_MIN`): it may take off no more than the thinnest resin over an
+        interconnect less the `MIN_COVER_UM` that insulates it, or 002:1e fails where the
+        resin is thinnest. When no O2 time both opens the bottoms and leaves that, the first
+        laser must go deeper: the refusal names its least depth."""
+        second = self.second
+        if not isinstance(second, DryEtch):
+            return self
+        o2 = second.plasma.etch_of(Gas.O2, O2_RESIN_UM_PER_MIN)
+        if o2 is None:
+            return self  # refused by the dry etch's own check
+        cover, height = self.thinnest_cover_um()
+        most = cover - MIN_COVER_UM
+        bottoms = self.resin_at_the_bottoms_um()
+        # the most the etch takes off in whole seconds of its last step
+        most_etched = o2.removed_with_last_s(o2.most_last_s(most))
+        if bottoms is not None and bottoms[0] > most_etched:
+            left, layer = bottoms
+            least_depth = math.ceil((layer - most_etched) * 100 - 1e-6) / 100
+            deepest = self.deepest_first_laser_um()[0]
+            advice = (
+                f"give at least {least_depth:g} um"
+                if least_depth <= deepest
+                else f"no depth does, the laser reaching the metal past {deepest:g} um (002:1f): "
+                f"a thicker resin does (resin.spin_rpm lower)"
+            )
+            raise claim_violation(
+                "002:1e",
+                "first.depth_um",
+                f"{layer - left:g} um",
+                f"it leaves {um_text(left)} um of resin at the thickest concave bottom, which "
+                f"the dry etch must take off, but it may take no more than "
+                f"{um_text(most_etched)} um off the top ({o2.most_last_s(most)} s of its last "
+                f"step): the resin over the interconnects is {um_text(cover)} um where "
+                f"thinnest (over one {um_text(height)} um high) and at least "
+                f"{MIN_COVER_UM:g} um must stay: {advice}",
+            )
+        if o2.removed <= most:
+            return self
+        left_um = cover - o2.removed
+        left_over = (
+            f"leaving {um_text(left_um)} um over the interconnects"
+            if left_um > 0
+            else f"baring the interconnects ({um_text(-left_um)} um below their tops)"
+        )
+        raise o2.long_by(
+            "002:1e",
+            "second.plasma.steps",
+            most,
+            f"the dry etch's O2 takes {um_text(o2.removed)} um of resin off the top as well "
+            f"as off the concave bottoms (the line's {o2.last_rate_per_min:g} um/min at "
+            f"{o2.last_power_w:g} W), {left_over} where the covering resin is thinnest, "
+            f"{um_text(cover)} um over one {um_text(height)} um high (at least "
+            f"{MIN_COVER_UM:g} um must stay)",
+        )
 
     @recipe_check
     def _dry_etch_opens_the_bottoms(self) -> Self:
@@ -580,6 +661,17 @@ class TwoProcessViaRecipe(Recipe):
             f"first.depth_um = {um_text(layer - left)} um)",
         )
 
+    def deepest_first_laser_um(self) -> tuple[float, float, float]:
+        """The deepest a first laser may go, to 0.01 um and at least 0.005 um short of the
+        metal; the thinnest covering resin over an interconnect, the shortest, inside the
+        wafer's edge bead or in it; that interconnect's height."""
+        height = self.interconnects.height_um(shortest=True)
+        thinnest = min(
+            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
+            for in_edge_bead in (False, True)
+        )
+        return math.floor((thinnest - 0.005) * 100) / 100, thinnest, height
+
     @recipe_check
     def _first_laser_leaves_resin(self) -> Self:
         """A first laser stops short of the metal at every site: its depth shallower
@@ -590,13 +682,7 @@ class TwoProcessViaRecipe(Recipe):
         first = self.first
         if not isinstance(first, ConcaveLaser):
             return self
-        height = self.interconnects.height_um(shortest=True)
-        thinnest = min(
-            self.resin_over_an_interconnect_um(height, in_edge_bead=in_edge_bead)
-            for in_edge_bead in (False, True)
-        )
-        # to 0.01 um, at least 0.005 um short of the metal
-        deepest = math.floor((thinnest - 0.005) * 100) / 100
+        deepest, thinnest, height = self.deepest_first_laser_um()
         if first.depth_um <= deepest:
             return self
         raise claim_violation(

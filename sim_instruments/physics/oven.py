@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.oven import LIQUIDUS_C, LastResult
+from packline.drivers.roles.oven import LIQUIDUS_C, REFLOWED_BUMP_OXIDE_NM, LastResult
 
 from ..twin import Face, ResinKind
 from ..twin.parts import BumpKind
@@ -175,9 +175,10 @@ class ReflowPhysics:
     #: pads, 0.6-0.8 of the ball).
     pad_to_ball_ratio: float = 0.7
     #: What a ball reflowed into a bump leaves on its surface: flux residue, and the oxide
-    #: the solder grows as it solidifies in the purged oven.
+    #: the solder grows as it solidifies in the purged oven (the line's,
+    #: `drivers/roles/oven.py`).
     flux_residue_nm: float = 3.0
-    bump_oxide_nm: float = 2.0
+    bump_oxide_nm: float = REFLOWED_BUMP_OXIDE_NM
 
 
 @dataclass(frozen=True)

@@ -6,13 +6,13 @@ reflection, and the surface rates), defaults from the process windows, configura
 over its sites: residue removal, oxide growth (O2) or removal (Ar, forming gas), the O2 etch of
 the resin that opens vias, the fluorine (CF4/O2) etch of SiO2 and SiN films that opens a
 passivation over the pads through the resist's openings (002:15), and activation of the exposed
-metal. The simulated plasma cleaner
-(`sim_instruments/plasma_cleaner.py`) calls it for every loaded wafer as its recipe runs.
+metal; the oxide and the etches by the line's rates (`drivers/roles/plasma_cleaner.py`). The
+simulated plasma cleaner (`sim_instruments/plasma_cleaner.py`) calls it for every loaded wafer
+as its recipe runs.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from types import EllipsisType
 
@@ -23,6 +23,7 @@ from packline.drivers.roles.plasma_cleaner import (
     O2_RESIN_UM_PER_MIN,
     Gas,
     at_power,
+    oxide_after_nm,
 )
 
 from ..twin import Workpiece
@@ -45,13 +46,6 @@ class PlasmaPhysics:
     reflected_limit_fraction: float = 0.10
     #: organic residue removed per W·s of RF: O2 0.1 nm, Ar and forming gas 0.01 nm
     residue_nm_per_ws: dict[Gas, float] | None = None
-    #: Ar sputter of metal oxide, nm/min at 100 W and at 1000 W (linear between)
-    ar_oxide_nm_per_min: tuple[float, float] = (1.0, 10.0)
-    #: chemical reduction of oxide in forming gas, nm/min at 100 W and at 1000 W (est)
-    reducing_oxide_nm_per_min: tuple[float, float] = (2.0, 6.0)
-    #: O2 plasma grows oxide on non-noble metals towards this thickness (est)
-    o2_oxide_saturation_nm: float = 5.0
-    o2_oxide_time_constant_s: float = 120.0
     #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W (the line's figure,
     #: `drivers/roles/plasma_cleaner.py`)
     o2_resin_um_per_min: tuple[float, float] = O2_RESIN_UM_PER_MIN
@@ -103,10 +97,9 @@ def expose_to_plasma(
     residue = workpiece.surface.residue_nm
     residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)
     oxide = workpiece.surface.oxide_nm
+    oxidises = workpiece.top_metal not in NOBLE_METALS
+    oxide[exposed] = oxide_after_nm(oxide[exposed], gas, power_w, duration_s, oxidises=oxidises)
     if gas is Gas.O2:
-        if workpiece.top_metal not in NOBLE_METALS:
-            growth = 1 - math.exp(-duration_s / physics.o2_oxide_time_constant_s)
-            oxide[exposed] += (physics.o2_oxide_saturation_nm - oxide[exposed]) * growth
         etch_um = at_power(physics.o2_resin_um_per_min, power_w) * duration_s / 60
         workpiece.resins.thin_from_top(etch_um)
         top = workpiece.top_resin()
@@ -119,12 +112,6 @@ def expose_to_plasma(
                 openings.record(OpeningProcess.DRY_ETCH, layer.thickness_um)
     elif gas is Gas.CF4_O2:
         etch_dielectrics(workpiece, power_w, duration_s, physics)
-    else:
-        per_min = (
-            physics.ar_oxide_nm_per_min if gas is Gas.AR else physics.reducing_oxide_nm_per_min
-        )
-        removal_nm = at_power(per_min, power_w) * duration_s / 60
-        oxide[exposed] = np.maximum(oxide[exposed] - removal_nm, 0)
     if run_dose_ws >= physics.activation_dose_ws:
         workpiece.surface.activated[exposed] = True
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
+from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial, stud_tip_oxide_nm
 
 from ..twin import Workpiece
 from ..twin.parts import BumpKind
@@ -53,8 +53,6 @@ class BondPhysics:
     temperature_scale_c: float = 80.0
     #: how sharply sticking fails as the energy falls towards what the pad needs
     stick_steepness: float = 8.0
-    #: oxide a copper stud tip grows per 100 °C of stage temperature (gold grows none) (est)
-    copper_tip_oxide_nm_per_100c: float = 1.5
     #: bond head motion, ball forming and tail cut per stud, besides the ultrasonic time:
     #: 55 ms + 12 ms gives 15 studs/s (10-25 bumps/s)
     motion_s: float = 0.055
@@ -145,13 +143,6 @@ def stud_cycle_s(program: BondProgram, physics: BondPhysics) -> float:
     return physics.motion_s + program.ultrasonic_time_ms / 1000
 
 
-def tip_oxide_nm(program: BondProgram, physics: BondPhysics) -> float:
-    """Oxide on a fresh stud tip: none on gold, some on copper, more on a hotter stage."""
-    if program.wire_material is WireMaterial.AU:
-        return 0.0
-    return physics.copper_tip_oxide_nm_per_100c * program.stage_temperature_c / 100
-
-
 def bond_studs(
     workpiece: Workpiece,
     sites: np.ndarray,
@@ -169,7 +160,7 @@ def bond_studs(
     bumps.kind = BumpKind.STUD
     bumps.material = program.wire_material.value
     surface.residue_nm[sites] = 0
-    surface.oxide_nm[sites] = tip_oxide_nm(program, physics)
+    surface.oxide_nm[sites] = stud_tip_oxide_nm(program.wire_material, program.stage_temperature_c)
     surface.activated[sites] = False
 
 

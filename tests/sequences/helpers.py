@@ -199,6 +199,25 @@ def write_recipe(tmp_path: Path, recipe: dict) -> Path:
 RECIPES = resources.files("packline.sequences").joinpath("recipes")
 
 
+async def completed_past_validate(
+    store: RunStore,
+    method_name: str,
+    variant: str | Path,
+    spoil: Callable[[Any], Recipe],
+    lot: int = 1,
+) -> dict:
+    """Run the reference recipe `variant` of `method_name` (or a recipe file's path) with
+    `spoil` applied to its model after it validated (a recipe validate would refuse, driven
+    through the line all the same) to its end, a lot of `lot`: its claim check."""
+    path = variant if isinstance(variant, Path) else RECIPES.joinpath(variant)
+    prepared = prepare(RunRequest(method_name, lot=lot, recipe_path=str(path)))
+    prepared.recipe = spoil(prepared.recipe)
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+    check: dict = run_report(store, engine.run_id)["claim_check"]
+    return check
+
+
 async def etched_apart_past_validate(
     store: RunStore,
     method_name: str,
@@ -206,16 +225,9 @@ async def etched_apart_past_validate(
     spoil: Callable[[Any], Recipe],
     metal: str,
 ) -> tuple[dict, dict]:
-    """Run the reference recipe `variant` of `method_name` (or a recipe file's path) with
-    `spoil` applied to its model after it validated (a recipe validate would refuse, driven
-    through the line all the same) to its end; its claim check, and the check's condition of
-    `metal` (`the foil`, `the seed`, `the plate`) etched through between the patterns."""
-    path = variant if isinstance(variant, Path) else RECIPES.joinpath(variant)
-    prepared = prepare(RunRequest(method_name, recipe_path=str(path)))
-    prepared.recipe = spoil(prepared.recipe)
-    async with open_run(store, prepared) as engine:
-        assert await engine.run() == "completed"
-    check = run_report(store, engine.run_id)["claim_check"]
+    """`completed_past_validate`: its claim check, and the check's condition of `metal` (`the
+    foil`, `the seed`, `the plate`) etched through between the patterns."""
+    check = await completed_past_validate(store, method_name, variant, spoil)
     (apart,) = [c for c in check["conditions"] if c["condition"].startswith(f"{metal} etched")]
     return check, apart
 

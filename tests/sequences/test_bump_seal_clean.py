@@ -16,6 +16,8 @@ import yaml
 
 from packline.cli import main
 from packline.clock import WallClock
+from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
+from packline.sequences.bump_seal_clean.recipe import PlasmaCleaning
 from packline.sequences.engine import (
     Event,
     RunRequest,
@@ -29,6 +31,7 @@ from packline.sim_instruments.line import SimulatedLine
 
 from .helpers import (
     RECIPES,
+    completed_past_validate,
     failing_claims,
     reference_recipe,
     refusal,
@@ -251,17 +254,24 @@ def test_a_solder_bump_height_its_ball_cannot_give_is_refused(
     )
 
 
-def test_a_clean_too_short_for_the_oxide_runs_and_the_claim_check_names_003_11(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def weak_ar(recipe: BumpSealCleanRecipe) -> BumpSealCleanRecipe:
+    """`recipe` with its second plasma step, the Ar after the O2, at 100 W for 30 s: too weak
+    for the oxide on the tips (validate refuses it, 003:11)."""
+    cleaning = recipe.cleaning
+    assert isinstance(cleaning, PlasmaCleaning)
+    steps = list(cleaning.plasma.steps)
+    steps[1] = steps[1].model_copy(update={"rf_power_w": 100.0, "time_s": 30.0})
+    plasma = cleaning.plasma.model_copy(update={"steps": steps})
+    return recipe.model_copy(update={"cleaning": cleaning.model_copy(update={"plasma": plasma})})
+
+
+async def test_a_clean_too_short_for_the_oxide_runs_and_the_claim_check_names_003_11(
+    store: RunStore,
 ):
-    recipe = reference_recipe("bump-seal-clean.yaml")
-    ar_step = recipe["cleaning"]["plasma"]["steps"][1]
-    ar_step.update(rf_power_w="100 W", time_s="30 s")
-    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 2)
-    check = events[-1]["claim_check"]
-    assert code == 1
-    failed = failing_claims(check)
-    assert failed == {"003:11"}
+    check = await completed_past_validate(
+        store, "bump-seal-clean", "bump-seal-clean.yaml", weak_ar, lot=2
+    )
+    assert failing_claims(check) == {"003:11"}
 
 
 def test_laser_cleaning_in_air_leaves_oxide_on_copper_bumps(
@@ -415,18 +425,13 @@ def merge(recipe: dict, change: dict) -> None:
             recipe[key] = value
 
 
-def test_a_clean_too_short_for_the_oxide_fails_the_products_of_claim_2_only(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+async def test_a_clean_too_short_for_the_oxide_fails_the_products_of_claim_2_only(
+    store: RunStore,
 ):
     """Oxide left on the tips under the layer: the layer is there (003:3, 003:5 pass), but
     the tips were not cleaned of it (003:11, and the products of claim 2: 003:4, 003:6)."""
-    recipe = reference_recipe(SOLDER)
-    recipe["cleaning"]["plasma"]["steps"][1].update(rf_power_w="100 W", time_s="30 s")
-    code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
-    check = events[-1]["claim_check"]
-    assert code == 1
-    failed = failing_claims(check)
-    assert failed == {"003:11", "003:4", "003:6"}
+    check = await completed_past_validate(store, "bump-seal-clean", SOLDER, weak_ar)
+    assert failing_claims(check) == {"003:11", "003:4", "003:6"}
 
 
 def test_a_layer_reflow_below_the_eutectic_liquidus_is_refused_naming_003_20(

@@ -19,7 +19,13 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.links import ReconnectPolicy, VisaLink
-from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+from packline.drivers.roles.wire_bonder import (
+    BonderState,
+    BondProgram,
+    RunResult,
+    WireMaterial,
+    stud_tip_oxide_nm,
+)
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.physics.wire_bonder import (
     BondPhysics,
@@ -27,7 +33,6 @@ from packline.sim_instruments.physics.wire_bonder import (
     form_studs,
     non_stick_probability,
     plan_bumps,
-    tip_oxide_nm,
     wire_per_stud_m,
 )
 from packline.sim_instruments.twin import TwinStore, WaferSpec
@@ -470,8 +475,8 @@ def test_non_stick_rises_with_contamination_low_energy_and_a_cold_stage():
 def test_wire_consumption_and_tip_oxide():
     physics = BondPhysics()
     assert 1.2e-4 < wire_per_stud_m(PROGRAM, physics) < 1.6e-4  # 2x ball + tail on 25 µm wire
-    assert tip_oxide_nm(PROGRAM, physics) == 0
-    assert tip_oxide_nm(BondProgram(WireMaterial.CU, 25, 150, 35, 60, 12), physics) > 0
+    assert stud_tip_oxide_nm(WireMaterial.AU, 150) == 0
+    assert stud_tip_oxide_nm(WireMaterial.CU, 150) > 0
 
 
 def test_planning_and_bonding_a_60000_site_wafer():  # its cost: bench/twin.py

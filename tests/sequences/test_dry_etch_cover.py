@@ -1,0 +1,83 @@
+"""validate refuses a dry etch of two-process-via that takes so much resin off the top that
+the interconnects lose their cover (002:1e): the O2 etches the top down as much as the concave
+bottoms (the line's `O2_RESIN_UM_PER_MIN`), so it may take off no more than the thinnest resin
+over an interconnect less the 1 um that insulates it; the refusal gives the most time. When
+no time both opens the bottoms (002:4) and keeps that cover, the first laser is refused with
+its least depth. Before, following validate's own advice on a 5000 rpm resin (a 12.39 um
+laser) with the reference's 8 min of O2 validated and lost 002:1e."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.sequences.engine import RecipeError
+from packline.sequences.engine.recipe import parse_recipe
+from packline.sequences.two_process_via import TwoProcessViaRecipe
+
+from .helpers import failing_claims, reference_recipe, refusal, validated_lot_of_one
+
+#: On a 5000 rpm resin with a 12.39 um first laser: the most O2 at 1 kW (6.383 of the 6.394
+#: um above the 1 um cover), and the least (the 2.758 um left at the thickest bottom).
+MOST_S, LEAST_S = 383, 166
+#: The least first laser on that resin for which some whole second of O2 does both.
+LEAST_DEPTH_UM = 8.77
+
+
+def thin_resin(o2_time: str, depth: str = "12.39 um") -> dict:
+    """two-process-via.yaml with its resin spun at 5000 rpm, its first laser to `depth` and
+    its O2 step lasting `o2_time`."""
+    recipe = reference_recipe("two-process-via.yaml")
+    recipe["resin"]["spin_rpm"] = "5000 rpm"
+    recipe["first"]["depth_um"] = depth
+    recipe["second"]["plasma"]["steps"][0]["time_s"] = o2_time
+    return recipe
+
+
+def problem(recipe: dict) -> dict:
+    """The one problem validate's recipe reading refuses `recipe` with."""
+    with pytest.raises(RecipeError) as refused:
+        parse_recipe(TwoProcessViaRecipe, recipe, "r.yaml")
+    (only,) = refused.value.problems
+    return only
+
+
+def test_an_etch_past_the_cover_is_refused_with_the_most_time(capsys, tmp_path):
+    assert problem(thin_resin("8 min"))["path"] == "second.plasma.steps.0.time_s"
+    assert (
+        "second.plasma.steps.0.time_s = 480 s: the dry etch's O2 takes 8 um of resin off the "
+        "top as well as off the concave bottoms (the line's 1 um/min at 1000 W), baring the "
+        "interconnects (0.606 um below their tops) where the covering resin is thinnest, "
+        "7.394 um over one 5.042 um high (at least 1 um must stay): give at most 383 s (claim "
+        "002:1e)"
+    ) in refusal(capsys, tmp_path, "two-process-via", thin_resin("8 min"))
+    assert f"give at most {MOST_S} s" in problem(thin_resin(f"{MOST_S + 1} s"))["message"]
+    assert f"give at least {LEAST_S} s" in problem(thin_resin(f"{LEAST_S - 1} s"))["message"]
+
+
+def test_a_first_laser_too_shallow_for_any_etch_is_refused_with_its_least_depth():
+    """No O2 time opens 10.1 um of bottom and leaves 1 um over the interconnects: the depth
+    is the root problem, and the etch is not refused besides with a time that cannot work."""
+    found = problem(thin_resin("5 min", depth="5 um"))
+    assert found["path"] == "first.depth_um"
+    assert found["message"] == (
+        "first.depth_um = 5 um: it leaves 10.148 um of resin at the thickest concave bottom, "
+        "which the dry etch must take off, but it may take no more than 6.383 um off the top "
+        "(383 s of its last step): the resin over the interconnects is 7.394 um where "
+        "thinnest (over one 5.042 um high) and at least 1 um must stay: give at least 8.77 um "
+        "(claim 002:1e)"
+    )
+    depth = f"{LEAST_DEPTH_UM - 0.01:g} um"
+    assert problem(thin_resin(f"{MOST_S} s", depth))["path"] == "first.depth_um"
+    parse_recipe(TwoProcessViaRecipe, thin_resin(f"{MOST_S} s", f"{LEAST_DEPTH_UM} um"), "r")
+
+
+@pytest.mark.parametrize(
+    ("o2_time", "depth"),
+    [(f"{MOST_S} s", "12.39 um"), (f"{LEAST_S} s", "12.39 um")],
+)
+def test_the_most_and_least_etch_validate_and_pass_the_claim_check(
+    capsys, tmp_path, o2_time, depth
+):
+    summary = validated_lot_of_one(capsys, tmp_path, "two-process-via", thin_resin(o2_time, depth))
+    assert [wafer["status"] for wafer in summary["wafers"]] == ["completed"]
+    assert summary["claim_check"]["status"] == "passed", failing_claims(summary["claim_check"])
