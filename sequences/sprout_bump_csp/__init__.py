@@ -62,6 +62,7 @@ from .recipe import (
     TerminalsRecipe,
     WiringRecipe,
     etch_missing,
+    require_reticle_of,
 )
 from .steps import (
     deposit,
@@ -110,6 +111,7 @@ __all__ = [
     "laminate_resin",
     "pattern",
     "plate_electroless_seed",
+    "require_reticle_of",
     "sprout_bump_csp",
     "strip",
 ]

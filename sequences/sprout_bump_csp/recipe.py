@@ -333,6 +333,24 @@ ReticleName = Annotated[
 ]
 
 
+def require_reticle_of(feature: Feature, mask: str, claim: str, path: str, why: str) -> None:
+    """Refuse the reticle `mask` (at `path`, naming `claim`) unless its pattern is a
+    `feature` (`why` the step needs one), naming the library's reticles that are: a line
+    reticle on a plate to be etched into lands cuts every land through, a hole reticle over
+    the interconnects plates no wiring."""
+    reticle = RETICLES.get(mask)
+    if reticle is None or reticle.feature is feature:
+        return  # a name the library lacks is refused by `ReticleName`
+    fitting = ", ".join(name for name, r in RETICLES.items() if r.feature is feature)
+    raise claim_violation(
+        claim,
+        path,
+        mask,
+        f"is a {reticle.feature.value.lower()} reticle: {why}, which a "
+        f"{feature.value.lower()} reticle gives: give one of {fitting}",
+    )
+
+
 class MouldRecipe(Recipe):
     """A film the litho cell coats, bakes, exposes and develops: the resist mould that patterns
     the thin film into one wiring per device (001:8), or the solder resist opened around the

@@ -31,7 +31,7 @@ from packline.drivers.roles.dispenser import (
 from packline.drivers.roles.flip_chip_bonder import FrameRecipe, column_volume_nl
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
-from packline.drivers.roles.lithography import MATERIALS, FilmLayer
+from packline.drivers.roles.lithography import MATERIALS, Feature, FilmLayer
 from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import (
     Feeds,
@@ -51,7 +51,7 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
 )
 from ..solder import SolderBallRecipe
-from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe
+from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
 from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe
 
 
@@ -277,6 +277,18 @@ class MetalSubstrate(Recipe):
                 "the plate is etched through a resist that is stripped after, not a resin "
                 "that stays on the interconnections",
             )
+        return self
+
+    @recipe_check
+    def _islands_over_the_lands(self) -> Self:
+        require_reticle_of(
+            Feature.LAND,
+            self.resist.mask,
+            "000:x3",
+            "resist.mask",
+            "the plate is etched into the interconnections around an island of resist kept "
+            "over every land",
+        )
         return self
 
     @recipe_check

@@ -17,6 +17,7 @@ from packline.drivers.roles.deposition import (
     Method,
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
+from packline.drivers.roles.lithography import Feature
 from packline.drivers.roles.oven import ThermalProfile, cure_profile
 from packline.drivers.roles.plasma_cleaner import (
     CF4_DIELECTRIC_NM_PER_MIN,
@@ -55,6 +56,7 @@ from ..sprout_bump_csp import (
     SeedRecipe,
     SeedStep,
     etch_missing,
+    require_reticle_of,
 )
 from ..wafers import WaferRecipe
 
@@ -480,6 +482,43 @@ class TwoProcessViaRecipe(Recipe):
                 ),
             )
         )
+        return self
+
+    @recipe_check
+    def _reticles_of_their_patterns(self) -> Self:
+        """Each mask a reticle of its pattern (`require_reticle_of`): the interconnects' mould
+        a wiring's lines from the pads (002:1a-d), the passivation's mask and a developed first
+        process holes over the pads or the interconnects (002:15, 002:1f)."""
+        masks = [
+            (
+                Feature.LINE,
+                self.interconnects.mould.mask,
+                "002:1a-d",
+                "interconnects.mould.mask",
+                "the interconnects are plated through a mould open along a trace from every pad",
+            )
+        ]
+        if self.passivation is not None:
+            masks.append(
+                (
+                    Feature.HOLE,
+                    self.passivation.mask.mask,
+                    "002:15",
+                    "passivation.mask.mask",
+                    "the passivation is etched open over every pad through a hole in the mask",
+                )
+            )
+        if isinstance(self.first, Develop):
+            masks.append(
+                (
+                    Feature.HOLE,
+                    self.first.mask,
+                    "002:1f",
+                    "first.mask",
+                    "a concave portion is developed over every interconnect through a hole",
+                )
+            )
+        every_problem(functools.partial(require_reticle_of, *mask) for mask in masks)
         return self
 
     def derived_setpoints(self) -> list[ToolSetpoint]:

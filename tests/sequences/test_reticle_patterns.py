@@ -1,0 +1,53 @@
+"""validate refuses a mask whose reticle's pattern is not the step's: the metal plate of
+tape-substrate (000:x3) is etched around islands a land reticle keeps, so a line reticle there
+(wiring-level-1) had validated and the etch cut through every land; two-process-via's
+interconnect mould needs lines, its passivation mask and a developed first process holes. The
+refusal names the reticles of the library that fit (`require_reticle_of`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from packline.sequences.engine import RecipeError
+from packline.sequences.engine.recipe import parse_recipe
+from packline.sequences.tape_substrate import TapeSubstrateRecipe
+from packline.sequences.two_process_via import TwoProcessViaRecipe
+
+from .helpers import reference_recipe, refusal
+
+
+def problems(model: type, recipe: dict) -> list[dict]:
+    """What validate's recipe reading refuses `recipe` with."""
+    with pytest.raises(RecipeError) as refused:
+        parse_recipe(model, recipe, "r.yaml")
+    return refused.value.problems
+
+
+def test_a_line_reticle_on_the_metal_plate_is_refused(capsys, tmp_path):
+    recipe = reference_recipe("tape-substrate-metal.yaml")
+    recipe["metal_substrate"]["resist"]["mask"] = "wiring-level-1"
+    (problem,) = problems(TapeSubstrateRecipe, recipe)
+    assert problem["path"] == "metal_substrate.resist.mask"
+    assert (
+        "metal_substrate.resist.mask = wiring-level-1: is a line reticle: the plate is etched "
+        "into the interconnections around an island of resist kept over every land, which a "
+        "land reticle gives: give one of interconnect-lands (claim 000:x3)"
+    ) in refusal(capsys, tmp_path, "tape-substrate", recipe)
+
+
+def test_two_process_via_masks_are_refused_each_for_its_pattern():
+    recipe = reference_recipe("two-process-via-passivated.yaml")
+    recipe["interconnects"]["mould"]["mask"] = "openings"
+    recipe["passivation"]["mask"]["mask"] = "wiring-level-2"
+    found = {p["path"]: p["message"] for p in problems(TwoProcessViaRecipe, recipe)}
+    assert found["interconnects.mould.mask"].endswith(
+        "which a line reticle gives: give one of wiring-level-1, wiring-level-2 (claim 002:1a-d)"
+    )
+    assert found["passivation.mask.mask"].endswith(
+        "give one of pads, openings, ball-lands (claim 002:15)"
+    )
+    photo = reference_recipe("two-process-via-photo.yaml")
+    photo["first"]["mask"] = "interconnect-lands"
+    (problem,) = problems(TwoProcessViaRecipe, photo)
+    assert problem["path"] == "first.mask"
+    assert problem["message"].endswith("(claim 002:1f)")
