@@ -41,18 +41,23 @@ class ResinFacts:
     viscosity_cp: float
     solids_fraction: float  # of the wet film by volume: what a full bake leaves
     doc: str
+    #: the cure kinetics it cures by in the oven (`RESIN_CURE`, `drivers/roles/oven.py`)
+    chemistry: str
 
 
 #: The coater's resins (est, wide: typical data-sheet values).
 RESINS: dict[CoatResin, ResinFacts] = {
-    CoatResin.THERMOSET: ResinFacts(1500.0, 0.45, "thermosetting epoxy precursor"),
+    CoatResin.THERMOSET: ResinFacts(1500.0, 0.45, "thermosetting epoxy precursor", "epoxy"),
     CoatResin.PHOTO: ResinFacts(
         MATERIALS[CoatMaterial.PI_N].viscosity_cp,
         0.35,
         "negative photosensitive polyimide precursor (the litho cell exposes it as PI-N)",
+        "polyimide",
     ),
-    CoatResin.SOLDER_RESIST: ResinFacts(3000.0, 0.60, "liquid solder resist"),
-    CoatResin.STRESS_RELIEF: ResinFacts(800.0, 0.40, "low-modulus silicone-modified resin"),
+    CoatResin.SOLDER_RESIST: ResinFacts(3000.0, 0.60, "liquid solder resist", "epoxy"),
+    CoatResin.STRESS_RELIEF: ResinFacts(
+        800.0, 0.40, "low-modulus silicone-modified resin", "polyimide"
+    ),
 }
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from packline.drivers.roles.oven import CURED_ALPHA
 from packline.sequences.conditions.tips import every_site
 from packline.sequences.engine import Condition, Margin
-from packline.sim_instruments.physics.oven import CURED_ALPHA
 from packline.sim_instruments.physics.resin_coater import (
     MIN_COVER_UM,
     interconnects,

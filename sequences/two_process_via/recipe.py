@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from typing import Annotated, ClassVar, Literal, Self
 
 from pydantic import Field
@@ -18,13 +19,19 @@ from packline.drivers.roles.deposition import (
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
 from packline.drivers.roles.lithography import Feature
-from packline.drivers.roles.oven import ThermalProfile, cure_profile
+from packline.drivers.roles.oven import (
+    CURED_ALPHA,
+    RESIN_CURE,
+    ThermalProfile,
+    cure_of_holds,
+    cure_profile,
+)
 from packline.drivers.roles.plasma_cleaner import (
     CF4_DIELECTRIC_NM_PER_MIN,
     O2_RESIN_UM_PER_MIN,
     Gas,
 )
-from packline.drivers.roles.resin_coater import CoatResin, spun_layer_um
+from packline.drivers.roles.resin_coater import RESINS, CoatResin, spun_layer_um
 from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import (
     Feeds,
@@ -33,8 +40,10 @@ from packline.sequences.engine import (
     ToolSetpoint,
     claim_violation,
     every_problem,
+    field_problem,
     recipe_check,
 )
+from packline.sequences.engine.recipe_meta import tool_range
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.units import Unit
 
@@ -290,6 +299,23 @@ class CoatStep(Recipe):
         )
 
 
+#: The longest hold a cure may ask of the oven, s.
+HOLD_LIMIT_S = 24 * 3600
+
+
+def _least_int(low: float, high: float, cure: Callable[[int], float]) -> int:
+    """The least whole number between `low` and `high` at which `cure` reaches
+    `CURED_ALPHA` (it grows with the number; it does at `high`)."""
+    below, above = math.floor(low), math.ceil(high)
+    while above - below > 1:
+        middle = (below + above) // 2
+        if cure(middle) >= CURED_ALPHA:
+            above = middle
+        else:
+            below = middle
+    return above
+
+
 class CureStep(Recipe):
     """002:1g: ramp to the cure temperature, soak, cool, in the oven under nitrogen."""
 
@@ -297,18 +323,74 @@ class CureStep(Recipe):
     o2_limit_ppm: Annotated[float, Unit("ppm"), Feeds("oven", "o2_limit_ppm")] = 100.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
     temperature_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    hold_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)]
+    hold_s: Annotated[float, Unit("s"), Field(gt=0, le=HOLD_LIMIT_S)]
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 5.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
 
-    def profile(self) -> ThermalProfile:
+    @recipe_check
+    def _cools_below_its_hold(self) -> Self:
+        if self.cool_to_c >= self.temperature_c:
+            raise field_problem(
+                "cool_to_c",
+                f"{self.cool_to_c:g} degC",
+                f"must be below temperature_c = {self.temperature_c:g} degC: the load cools "
+                "from its hold down to it",
+            )
+        return self
+
+    def profile(
+        self, hold_s: float | None = None, temperature_c: float | None = None
+    ) -> ThermalProfile:
+        """The oven's profile of this cure (with another `hold_s` or `temperature_c`, to
+        try one)."""
         return cure_profile(
-            self.temperature_c,
-            self.hold_s,
+            self.temperature_c if temperature_c is None else temperature_c,
+            self.hold_s if hold_s is None else hold_s,
             ramp_c_per_min=self.ramp_c_per_min,
             cool_to_c=self.cool_to_c,
             cool_c_per_min=self.ramp_c_per_min,
         )
+
+    def require_cures(self, resin: CoatResin, claim: str, path: str, layer: str) -> None:
+        """Refuse a cure (the section at `path`) whose hold leaves `layer` of `resin` short of
+        `CURED_ALPHA` by the line's kinetics of its chemistry (`cure_of_holds`: the hold
+        alone, whatever the ramp), naming `claim`: the cure step itself cures it (a later
+        reflow is no cure). The refusal gives the least hold; past the longest hold, the
+        least temperature; past the oven's hottest, both."""
+        chemistry = RESINS[resin].chemistry
+        kinetics = RESIN_CURE[chemistry]
+
+        def cured(hold_s: float | None = None, temperature_c: float | None = None) -> float:
+            return cure_of_holds(kinetics, self.profile(hold_s, temperature_c))
+
+        reached = cured()
+        if reached >= CURED_ALPHA:
+            return
+        longest_s = HOLD_LIMIT_S
+        hottest_c = tool_range("oven", "temperature_c").maximum
+        why = (
+            f"held {self.hold_s:g} s at {self.temperature_c:g} degC, the {chemistry} of "
+            f"{layer} ({resin.value}) cures to {math.floor(reached * 1e4) / 1e4:g} by the "
+            f"line's kinetics, short of "
+            f"the {CURED_ALPHA:g} a cured layer has"
+        )
+        if cured(hold_s=longest_s) >= CURED_ALPHA:
+            least_s = _least_int(self.hold_s, longest_s, lambda s: cured(hold_s=s))
+            field, given, advice = "hold_s", f"{self.hold_s:g} s", f"give at least {least_s} s"
+        elif cured(temperature_c=hottest_c) >= CURED_ALPHA:
+            least_c = _least_int(self.temperature_c, hottest_c, lambda c: cured(temperature_c=c))
+            field, given = "temperature_c", f"{self.temperature_c:g} degC"
+            advice = f"no hold up to {longest_s:g} s cures it: give at least {least_c} degC"
+        else:
+            least_s = _least_int(
+                self.hold_s, longest_s, lambda s: cured(hold_s=s, temperature_c=hottest_c)
+            )
+            field, given = "temperature_c", f"{self.temperature_c:g} degC"
+            advice = (
+                f"no hold up to {longest_s:g} s cures it: give {hottest_c:g} degC, the "
+                f"oven's hottest, and hold_s at least {least_s} s"
+            )
+        raise claim_violation(claim, f"{path}.{field}", given, f"{why}: {advice}")
 
 
 class LaserDrill(Recipe):
@@ -733,6 +815,28 @@ class TwoProcessViaRecipe(Recipe):
             "resin's spin film, its copper etch at the most): the first process leaves resin "
             f"at the bottom of every concave portion: give at most {deepest:g} um",
         )
+
+    @recipe_check
+    def _resins_cured_by_their_cures(self) -> Self:
+        """The covering resin cured by its cure (002:1g), the stress-relieving layer by its
+        own (002:17) (`CureStep.require_cures`)."""
+        cures = [(self.cure, self.resin.resin, "002:1g", "cure", "the covering resin")]
+        relief = self.stress_relief
+        if relief is not None:
+            cures.append(
+                (
+                    relief.cure,
+                    relief.coat.resin,
+                    "002:17",
+                    "stress_relief.cure",
+                    "the stress-relieving layer",
+                )
+            )
+        every_problem(
+            functools.partial(cure.require_cures, resin, claim, path, layer)
+            for cure, resin, claim, path, layer in cures
+        )
+        return self
 
     @recipe_check
     def _develop_needs_a_radiation_sensitive_resin(self) -> Self:

@@ -6,7 +6,8 @@ sampled at the oven's time step, piecewise linear between samples). From it:
 * **Cure** (002:1g, 002:2): the degree of cure alpha of a thermoset follows the Kamal
   (autocatalytic) model, `d alpha / dt = (k1 + k2 alpha^m) (1 - alpha)^n` with Arrhenius rate
   constants `k_i = A_i exp(-E_i / (R T))`; `KamalCure.cure` integrates it along the history
-  (classical Runge-Kutta, a step per 20 s or per degree the load moves, whichever is shorter).
+  (classical Runge-Kutta, a step per 20 s or per degree the load moves, whichever is shorter):
+  the line's kinetics, `drivers/roles/oven.py`, by which validate judges a cure.
 * **Reflow** (001:3, 003:19-21): a solder melts only where the load passes its liquidus; it
   wets and forms a joint only if it stays above the liquidus for at least the wetting time
   and the atmosphere's residual O2 while molten stays at or below the wetting limit (above
@@ -26,15 +27,18 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.oven import LIQUIDUS_C, REFLOWED_BUMP_OXIDE_NM, LastResult
+from packline.drivers.roles.oven import (
+    LIQUIDUS_C,
+    REFLOWED_BUMP_OXIDE_NM,
+    RESIN_CURE,
+    LastResult,
+)
+from packline.drivers.roles.resin_coater import RESINS
 
 from ..twin import Face, ResinKind
 from ..twin.parts import BumpKind
 from ..twin.workpiece import Workpiece
-
-#: The gas constant, J/(mol K).
-R_J_PER_MOL_K = 8.314462618
-KELVIN = 273.15
+from .resin_coater import RESIN_KIND
 
 
 @dataclass
@@ -85,82 +89,12 @@ def _above(history: LoadHistory, level_c: float) -> list[float]:
     return spans
 
 
-@dataclass(frozen=True)
-class KamalCure:
-    """A thermoset's cure kinetics (Kamal model); rates in 1/s, activation energies J/mol."""
-
-    a1_per_s: float
-    e1_j_per_mol: float
-    a2_per_s: float
-    e2_j_per_mol: float
-    m: float
-    n: float
-
-    def rate_per_s(self, alpha: float, temperature_c: float) -> float:
-        """d alpha / dt at `alpha` and `temperature_c`."""
-        kelvin = temperature_c + KELVIN
-        k1 = self.a1_per_s * math.exp(-self.e1_j_per_mol / (R_J_PER_MOL_K * kelvin))
-        k2 = self.a2_per_s * math.exp(-self.e2_j_per_mol / (R_J_PER_MOL_K * kelvin))
-        alpha = min(max(alpha, 0.0), 1.0)
-        return float((k1 + k2 * alpha**self.m) * (1.0 - alpha) ** self.n)
-
-    def cure(self, alpha: float, history: LoadHistory) -> float:
-        """The degree of cure after `history`, from `alpha` before it.
-
-        One Runge-Kutta step per stretch of the history over which the temperature moves less
-        than `CURE_STEP_C` and which lasts at most `CURE_STEP_S` (the rates change by under 1 %
-        per degree), the temperature linear in between.
-        """
-        t, temp = history.time_s, history.temperature_c
-        start = 0
-        while start < len(t) - 1:
-            end = start + 1
-            while (
-                end < len(t) - 1
-                and t[end + 1] - t[start] <= CURE_STEP_S
-                and abs(temp[end + 1] - temp[start]) <= CURE_STEP_C
-            ):
-                end += 1
-            dt = t[end] - t[start]
-            middle = (temp[start] + temp[end]) / 2
-            k1 = self.rate_per_s(alpha, temp[start])
-            k2 = self.rate_per_s(alpha + dt * k1 / 2, middle)
-            k3 = self.rate_per_s(alpha + dt * k2 / 2, middle)
-            k4 = self.rate_per_s(alpha + dt * k3, temp[end])
-            alpha = min(alpha + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6, 1.0)
-            start = end
-        return alpha
-
-
-#: The longest stretch of history one integration step of the cure takes, s and degC.
-CURE_STEP_S = 20.0
-CURE_STEP_C = 1.0
-
-
-#: Cure kinetics of the resins the line uses (est): a 60 min soak from uncured takes the
-#: epoxy to 0.945 at 150 degC and 0.62 at 120 degC, the polyimide to 0.98 at 200 degC and
-#: 0.57 at 150 degC.
-RESIN_CURE: dict[str, KamalCure] = {
-    "epoxy": KamalCure(
-        a1_per_s=1.32e5, e1_j_per_mol=70_000, a2_per_s=2.64e6, e2_j_per_mol=70_000, m=1, n=2
-    ),
-    "polyimide": KamalCure(
-        a1_per_s=4.5e5, e1_j_per_mol=80_000, a2_per_s=9.0e6, e2_j_per_mol=80_000, m=1, n=2
-    ),
-}
-
-#: The kinetics each kind of resin layer cures by: the thermosets are epoxies, the stress
-#: relief and the photo-patterned layers polyimides (est).
+#: The kinetics each kind of resin layer cures by: a coated layer its resin's (`RESINS`, the
+#: line's), the dispensed sealing resin an epoxy (est).
 CURE_OF_KIND: dict[ResinKind, str] = {
-    ResinKind.THERMOSET: "epoxy",
-    ResinKind.SOLDER_RESIST: "epoxy",
+    **{RESIN_KIND[resin]: facts.chemistry for resin, facts in RESINS.items()},
     ResinKind.SEALING: "epoxy",
-    ResinKind.STRESS_RELIEF: "polyimide",
-    ResinKind.RADIATION_SENSITIVE: "polyimide",
 }
-
-#: The degree of cure from which a resin layer counts as cured (est).
-CURED_ALPHA = 0.9
 
 
 @dataclass(frozen=True)
@@ -227,7 +161,8 @@ def apply_run(
     }
     for index, layer in enumerate(workpiece.resins.layers):
         if layer.thickness_um.any():
-            layer.cure = RESIN_CURE[CURE_OF_KIND[layer.kind]].cure(layer.cure, history)
+            kinetics = RESIN_CURE[CURE_OF_KIND[layer.kind]]
+            layer.cure = kinetics.cure(layer.cure, history.time_s, history.temperature_c)
             detail[f"cure_{index}"] = round(layer.cure, 4)
     bumps = workpiece.bumps
     if bumps.present.any():

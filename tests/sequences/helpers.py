@@ -25,6 +25,7 @@ from packline.sequences.engine import (
     Engine,
     Method,
     Recipe,
+    RecipeError,
     RunRequest,
     RunStore,
     Wafer,
@@ -33,6 +34,7 @@ from packline.sequences.engine import (
     prepare,
     run_report,
 )
+from packline.sequences.engine.recipe import parse_recipe
 from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
 from packline.sim_instruments.twin import PanelSpec, TwinStore
 from packline.station import Station, ToolEntry
@@ -285,6 +287,14 @@ def refusal(capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, rec
     2): what it printed on stderr."""
     assert main(["validate", method, "--recipe", str(write_recipe(tmp_path, recipe))]) == 2
     return capsys.readouterr().err
+
+
+def recipe_problems(model: type[Recipe], recipe: dict) -> list[dict]:
+    """What validate's reading of a recipe (`parse_recipe`) refuses `recipe` of `model` with:
+    each problem's path and message."""
+    with pytest.raises(RecipeError) as refused:
+        parse_recipe(model, recipe, "r.yaml")
+    return refused.value.problems
 
 
 def failing_claims(check: dict) -> set[str]:

@@ -11,10 +11,15 @@ import pytest
 
 from packline.drivers.roles.plasma_cleaner import Gas, oxide_after_nm
 from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
-from packline.sequences.engine import RecipeError
 from packline.sequences.engine.recipe import parse_recipe
 
-from .helpers import failing_claims, reference_recipe, refusal, validated_lot_of_one
+from .helpers import (
+    failing_claims,
+    recipe_problems,
+    reference_recipe,
+    refusal,
+    validated_lot_of_one,
+)
 
 #: bump-seal-clean.yaml's Ar at 100 W (1 nm/min) after its O2, which grows the Cu studs'
 #: 2.25 nm of oxide to 3.99 nm.
@@ -29,10 +34,8 @@ def weak_ar(time: str) -> dict:
 
 
 def problems(recipe: dict) -> list[dict]:
-    """What validate's recipe reading refuses `recipe` with."""
-    with pytest.raises(RecipeError) as refused:
-        parse_recipe(BumpSealCleanRecipe, recipe, "r.yaml")
-    return refused.value.problems
+    """What validate's recipe reading refuses bump-seal-clean `recipe` with."""
+    return recipe_problems(BumpSealCleanRecipe, recipe)
 
 
 def test_the_law_is_one_for_a_site_and_for_the_sites():

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import pytest
 
-from packline.sequences.engine import RecipeError
 from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 
-from .helpers import failing_claims, reference_recipe, refusal, validated_lot_of_one
+from .helpers import (
+    failing_claims,
+    recipe_problems,
+    reference_recipe,
+    refusal,
+    validated_lot_of_one,
+)
 
 #: On a 5000 rpm resin with a 12.39 um first laser: the most O2 at 1 kW (6.383 of the 6.394
 #: um above the 1 um cover), and the least (the 2.758 um left at the thickest bottom).
@@ -34,10 +39,8 @@ def thin_resin(o2_time: str, depth: str = "12.39 um") -> dict:
 
 
 def problem(recipe: dict) -> dict:
-    """The one problem validate's recipe reading refuses `recipe` with."""
-    with pytest.raises(RecipeError) as refused:
-        parse_recipe(TwoProcessViaRecipe, recipe, "r.yaml")
-    (only,) = refused.value.problems
+    """The one problem validate's recipe reading refuses two-process-via `recipe` with."""
+    (only,) = recipe_problems(TwoProcessViaRecipe, recipe)
     return only
 
 

@@ -6,27 +6,16 @@ refusal names the reticles of the library that fit (`require_reticle_of`)."""
 
 from __future__ import annotations
 
-import pytest
-
-from packline.sequences.engine import RecipeError
-from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.tape_substrate import TapeSubstrateRecipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 
-from .helpers import reference_recipe, refusal
-
-
-def problems(model: type, recipe: dict) -> list[dict]:
-    """What validate's recipe reading refuses `recipe` with."""
-    with pytest.raises(RecipeError) as refused:
-        parse_recipe(model, recipe, "r.yaml")
-    return refused.value.problems
+from .helpers import recipe_problems, reference_recipe, refusal
 
 
 def test_a_line_reticle_on_the_metal_plate_is_refused(capsys, tmp_path):
     recipe = reference_recipe("tape-substrate-metal.yaml")
     recipe["metal_substrate"]["resist"]["mask"] = "wiring-level-1"
-    (problem,) = problems(TapeSubstrateRecipe, recipe)
+    (problem,) = recipe_problems(TapeSubstrateRecipe, recipe)
     assert problem["path"] == "metal_substrate.resist.mask"
     assert (
         "metal_substrate.resist.mask = wiring-level-1: is a line reticle: the plate is etched "
@@ -39,7 +28,7 @@ def test_two_process_via_masks_are_refused_each_for_its_pattern():
     recipe = reference_recipe("two-process-via-passivated.yaml")
     recipe["interconnects"]["mould"]["mask"] = "openings"
     recipe["passivation"]["mask"]["mask"] = "wiring-level-2"
-    found = {p["path"]: p["message"] for p in problems(TwoProcessViaRecipe, recipe)}
+    found = {p["path"]: p["message"] for p in recipe_problems(TwoProcessViaRecipe, recipe)}
     assert found["interconnects.mould.mask"].endswith(
         "which a line reticle gives: give one of wiring-level-1, wiring-level-2 (claim 002:1a-d)"
     )
@@ -48,6 +37,6 @@ def test_two_process_via_masks_are_refused_each_for_its_pattern():
     )
     photo = reference_recipe("two-process-via-photo.yaml")
     photo["first"]["mask"] = "interconnect-lands"
-    (problem,) = problems(TwoProcessViaRecipe, photo)
+    (problem,) = recipe_problems(TwoProcessViaRecipe, photo)
     assert problem["path"] == "first.mask"
     assert problem["message"].endswith("(claim 002:1f)")

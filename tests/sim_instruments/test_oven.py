@@ -18,12 +18,17 @@ from packline.clock import VirtualClock
 from packline.drivers.errors import InterlockOpen, ToolAlarm
 from packline.drivers.families.temperature_controller import InstrumentMode
 from packline.drivers.oven import ModbusOven
-from packline.drivers.roles.oven import Oven, OvenState, cure_profile, reflow_profile
+from packline.drivers.roles.oven import (
+    CURED_ALPHA,
+    RESIN_CURE,
+    Oven,
+    OvenState,
+    cure_profile,
+    reflow_profile,
+)
 from packline.sim_instruments.families.temperature_controller import SimTemperatureController
 from packline.sim_instruments.oven import AIR_O2_PPM, OvenPhysics, SimOven
 from packline.sim_instruments.physics.oven import (
-    CURED_ALPHA,
-    RESIN_CURE,
     LoadHistory,
     ReflowPhysics,
     reflow,
