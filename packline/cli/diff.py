@@ -12,8 +12,11 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable
+from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.method import renamed_measurements
 from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.engine.report import run_report
 
 from .output import answer, open_store
@@ -26,9 +29,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
         a, b = (run_report(store, store.resolve_run(ref)) for ref in (args.run_a, args.run_b))
     finally:
         store.close()
+    (recipe_a, read_a), (recipe_b, read_b) = (_recipe_now(report["run"]) for report in (a, b))
     diff = {
         "runs": [a["run"]["id"], b["run"]["id"]],
-        "recipe": _recipe_diff(a, b),
+        "recipe": _recipe_diff(recipe_a, recipe_b),
+        "recipes_as_recorded": [note for note in (read_a, read_b) if note],
         "timings": _paired(_timings(a), _timings(b)),
         "measurements": _paired(_measurements(a), _measurements(b)),
         "claims": _paired(_margins(a), _margins(b)),
@@ -47,9 +52,25 @@ def _flat(value: Any, path: str = "") -> dict[str, Any]:
     return {path.rstrip("."): value}
 
 
-def _recipe_diff(a: dict[str, Any], b: dict[str, Any]) -> list[dict[str, Any]]:
+def _recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """`run`'s recorded recipe as this release reads it (`parse_recipe(recorded=True)`): a
+    key by an old name under its name now, so that runs on either side of a rename line up
+    (decision 0062). A recipe this release cannot read (its method gone, a check added
+    since refuses it) is taken as recorded, with a note saying so (None: read now)."""
+    recorded = json.loads(run["recipe_json"])
+    try:
+        model = get_method(run["method"]).recipe_model
+        recipe = parse_recipe(model, recorded, f"run {run['id']} recorded recipe", recorded=True)
+    except BadInput as error:  # the method unknown, or the recipe refused (RecipeError)
+        why = str(error).splitlines()[0]
+        return recorded, f"run {run['id']}: recipe shown as recorded, by its names then: {why}"
+    parsed: dict[str, Any] = json.loads(recipe.canonical_json())
+    return parsed, None
+
+
+def _recipe_diff(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dict[str, Any]]:
     """Every recipe field whose value differs (or that one recipe has and the other not)."""
-    flat_a, flat_b = (_flat(json.loads(r["run"]["recipe_json"])) for r in (a, b))
+    flat_a, flat_b = _flat(recipe_a), _flat(recipe_b)
     paths = sorted(set(flat_a) | set(flat_b))
     return [
         {"what": path, "a": flat_a.get(path), "b": flat_b.get(path)}
@@ -74,11 +95,14 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
 
 
 def _measurements(report: dict[str, Any]) -> dict[str, str]:
-    """Each measurement over the lot: mean, range, unit and how many failed."""
+    """Each measurement over the lot, by its name now (`renamed_measurements`): mean, range,
+    unit and how many failed."""
+    renamed = renamed_measurements(report["run"]["method"])
     values: dict[str, list[tuple[float, str, bool]]] = {}
     for wafer in report["wafers"]:
-        for name, m in wafer["measurements"].items():
-            values.setdefault(name, []).append((m["value"], m["unit"], m["passed"]))
+        for recorded, m in wafer["measurements"].items():
+            name, unit = renamed.get(recorded, (recorded, m["unit"]))
+            values.setdefault(name, []).append((m["value"], unit, m["passed"]))
     out = {}
     for name, rows in values.items():
         numbers = [value for value, _, _ in rows]
@@ -119,6 +143,9 @@ def print_diff(console: Console, diff: dict[str, Any]) -> None:
         if not diff[part]:
             table.add_row("", "(none)", "", "")
         console.print(table)
+        if part == "recipe":
+            for note in diff["recipes_as_recorded"]:
+                console.print(note, markup=False, highlight=False)
 
 
 def _cell(value: Any) -> str:

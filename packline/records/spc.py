@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore
+from packline.sequences.engine.method import renamed_measurements
 
 from .reader import RunRecords, runs_since
 
@@ -109,15 +111,17 @@ def measurement_values(
 ) -> pd.DataFrame:
     """Every value of measurement `name` in the runs of `method` started at or after Unix
     time `since_wall`, in order (runs by start, wafers by lot position): `run_id`,
-    `wafer_id`, `value`, `unit`, `low`, `high`. BadInput naming what there is when there is
-    no such run or measurement."""
+    `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded before a measurement was
+    renamed gives it under its name now (`renamed_measurements`). BadInput naming what there
+    is when there is no such run or measurement."""
     runs = runs_since(store, method=method, since_wall=since_wall)
     if not runs:
         raise BadInput(f"spc: no run of method {method!r} in {store.path} (see `packline runs`)")
+    renamed = renamed_measurements(method)
     frames, names = [], set()
     for run in runs:
         records = RunRecords(store, run["id"])
-        measured = records.measurements()
+        measured = _under_names_now(records.measurements(), renamed)
         names |= set(measured["name"])
         own = measured[measured["name"] == name]
         if own.empty:
@@ -136,6 +140,21 @@ def measurement_values(
     if len(units) > 1:
         raise BadInput(f"spc: measurement {name!r} is recorded in several units: {units}")
     return values[["run_id", "wafer_id", "value", "unit", "low", "high"]]
+
+
+def _under_names_now(
+    measured: pd.DataFrame, renamed: Mapping[str, tuple[str, str]]
+) -> pd.DataFrame:
+    """`measured` (a run's measurements) with each of `renamed` (old name -> (name, unit)
+    now) by its name and unit now."""
+    old = measured["name"].isin(list(renamed))
+    if not old.any():
+        return measured
+    now = measured.loc[old, "name"].map(renamed)
+    measured = measured.copy()
+    measured.loc[old, "name"] = now.str[0]
+    measured.loc[old, "unit"] = now.str[1]
+    return measured
 
 
 def control_chart(

@@ -95,6 +95,11 @@ class Method:
     #: without doing a completed step again or skipping a reworked one (decision 0060). The
     #: new name must be one the earlier script did not call, or the occurrences differ.
     renamed_steps: Mapping[str, str] = field(default_factory=dict)
+    #: Measurements an earlier release of the script recorded by another name, old name ->
+    #: (name, unit) now: the same quantity, its count's unit perhaps another word (chips,
+    #: devices). A figure across runs (`packline diff`, `packline spc`) reads a recorded one
+    #: by its name now, so the runs on either side of the rename line up (decision 0062).
+    renamed_measurements: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     def incoming_material(self, recipe: Recipe) -> Incoming | None:
         """What the lot's workpieces are when they arrive, for this recipe (None: wafers)."""
@@ -155,6 +160,7 @@ def method(
     sim_tools: SimToolsFn | None = None,
     side_workpieces: SideWorkpiecesFn | None = None,
     renamed_steps: Mapping[str, str] | None = None,
+    renamed_measurements: Mapping[str, tuple[str, str]] | None = None,
 ) -> Callable[[SequenceFn], SequenceFn]:
     """Declare and register the sequence script below as method `name`. A claim id (in
     `claims` or `claim_map`) that is not in the catalogue is a ValueError."""
@@ -183,6 +189,7 @@ def method(
             sim_tools=sim_tools,
             side_workpieces=side_workpieces,
             renamed_steps=dict(renamed_steps or {}),
+            renamed_measurements=dict(renamed_measurements or {}),
         )
         return sequence
 
@@ -216,6 +223,16 @@ def get_method(name: str) -> Method:
     except KeyError:
         known = ", ".join(sorted(_METHODS)) or "none"
         raise BadInput(f"unknown method {name!r}; known methods: {known}") from None
+
+
+def renamed_measurements(name: str) -> Mapping[str, tuple[str, str]]:
+    """The measurements method `name` recorded by other names in an earlier release, old
+    name -> (name, unit) now (`Method.renamed_measurements`): what a figure across runs reads
+    them by (decision 0062). None for a method this release does not have."""
+    try:
+        return get_method(name).renamed_measurements
+    except BadInput:
+        return {}
 
 
 @dataclass(frozen=True)

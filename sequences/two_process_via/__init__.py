@@ -183,8 +183,12 @@ DEVICES = Mounted("devices", "balls")
     claim_map=CLAIM_MAP,
     incoming=lambda recipe: recipe.wafer.spec(),
     side_workpieces=lambda wafer_id: (board_of(wafer_id),),
-    # the mounting was 'mount chips' before it took 002's words
+    # the mounting was bump-seal-clean's 'mount chips' before it took 002's words
     renamed_steps={"mount chips": "mount devices"},
+    renamed_measurements={
+        "chips bonded": ("devices bonded", "devices"),
+        "bumps joined": ("balls joined", "balls"),
+    },
 )
 async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     """One wafer through claim 002:1: interconnects, resin, two openings, terminals."""

@@ -2,7 +2,9 @@
 keys' new names (`RENAMED_KEYS`) and a seed's recorded zeros as left out
 (`parse_recipe(recorded=True)`), its steps under their new names (`Method.renamed_steps`);
 a recorded recipe that a check added since refuses is not driven, and the refusal says why
-and what the user can do.
+and what the user can do. Compared with a run of today (`packline diff`, `packline spc`), its
+keys and measurements are read by their names now (`Method.renamed_measurements`, decision
+0062).
 
 The earlier release's records are made by today's code and rewritten as that release wrote
 them (two-process-via's mounting key `chips`, its step 'mount chips'; a seed's settings its
@@ -15,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from packline.cli import main
+from packline.records.spc import measurement_values
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -65,6 +69,77 @@ def mounting_rows(store: RunStore, run_id: str) -> list[tuple[int, str, str]]:
         for step in store.table("steps", run_id)
         if step["name"] in (OLD_STEP, NEW_STEP)
     ]
+
+
+#: two-process-via's mounting measurements, now -> (name, unit) as recorded before the mounting
+#: took 002's words (0c56515: bump-seal-clean's chips, by their bumps).
+MEASURED_BEFORE = {
+    "devices bonded": ("chips bonded", "chips"),
+    "balls joined": ("bumps joined", "bumps"),
+}
+
+
+def copied_as_recorded_before_the_renames(store: RunStore, run_id: str, old_id: str) -> None:
+    """Run `run_id` copied as run `old_id`, started an hour before it, as the earlier release
+    recorded it: its recipe's keys by their old names, its mounting measurements by their
+    names and units then (`MEASURED_BEFORE`); its wafers as they ended."""
+    run = store.run(run_id)
+    old_recipe = json.dumps(with_old_names(recorded_recipe(store, run_id)))
+    started_wall = run["started_wall"] - 3600
+    copy = {**run, "id": old_id, "recipe_json": old_recipe, "started_wall": started_wall}
+    wafers = store.wafers(run_id)
+    store.create_run(copy, [wafer["wafer_id"] for wafer in wafers])
+    with store.transaction() as db:
+        for wafer in wafers:
+            ended = ("status", "reason", "started_t", "stopped_t")
+            sets = ", ".join(f"{column} = ?" for column in ended)
+            db.execute(
+                f"UPDATE wafers SET {sets} WHERE run_id = ? AND wafer_id = ?",
+                (*(wafer[column] for column in ended), old_id, wafer["wafer_id"]),
+            )
+    measured = []
+    for row in store.table("measurements", run_id):
+        name, unit = MEASURED_BEFORE.get(row["name"], (row["name"], row["unit"]))
+        own = {column: value for column, value in row.items() if column != "id"}
+        measured.append({**own, "run_id": old_id, "name": name, "unit": unit})
+    store.add_rows("measurements", measured)
+
+
+async def test_a_run_recorded_before_the_renames_is_compared_under_todays_names(store, capsys):
+    """`packline diff` of a run recorded before two-process-via's mounting took 002's words
+    and one of today lines the renamed key (`chips`, now `devices`) and measurements ('chips
+    bonded' in chips, now 'devices bonded' in devices) up: the same recipe differs in nothing,
+    each measurement is one row; `spc` charts the renamed measurement across both runs. A
+    recorded recipe this release refuses is shown as recorded, saying so."""
+    prepared = prepare(RunRequest("two-process-via", lot=1))
+    async with open_run(store, prepared) as engine:
+        assert await engine.run() == "completed"
+    copied_as_recorded_before_the_renames(store, engine.run_id, "OLD")
+    db = ["--db", str(store.path)]
+    assert main(["diff", "OLD", engine.run_id, "--json", *db]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    assert diff["recipe"] == []
+    assert diff["recipes_as_recorded"] == []
+    measured = {row["what"]: (row["a"], row["b"]) for row in diff["measurements"]}
+    for now, (before, _) in MEASURED_BEFORE.items():
+        assert before not in measured
+        old, new = measured[now]
+        assert old == new, now
+    assert measured["devices bonded"][0].startswith("4 devices")
+    values = measurement_values(store, "devices bonded", "two-process-via")
+    assert values["run_id"].tolist() == ["OLD", engine.run_id]
+    assert set(values["unit"]) == {"devices"}
+
+    recipe = recorded_recipe(store, "OLD")
+    recipe["mounting"]["bond_time_s"] = "1.9 s"  # refused since (a bond shorter than wetting)
+    rewrite_run(store, "OLD", recipe, False)
+    assert main(["diff", "OLD", engine.run_id, "--json", *db]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    differ = {row["what"] for row in diff["recipe"]}
+    assert {"mounting.bond_time_s", "mounting.chips", "mounting.devices"} <= differ
+    (note,) = diff["recipes_as_recorded"]
+    assert note.startswith("run OLD: recipe shown as recorded, by its names then: run OLD ")
+    assert "mounting.bond_time_s = 1.9 s" in note
 
 
 #: How the run recorded before the rename stopped at its mounting: the run's status then.
