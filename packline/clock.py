@@ -9,7 +9,8 @@ overlap in simulated time exactly as they would on the line.
 
 I/O timeouts (a tool that does not answer) stay on the wall clock: they guard the wire, not the
 process. What links and servers owe a virtual clock (every other wait inside `activity()`, each
-accepted connection given to `watch_served`) is written in docs/simulated-line.md.
+accepted connection given to `watch_served`) is written in docs/simulated-line.md. A dry run's
+clock also carries the in-memory wires its tools and links meet on (`wires`, decision 0063).
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ from collections.abc import Awaitable, Sized
 from contextlib import AbstractAsyncContextManager, AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from packline.memory_wires import MemoryTransport, MemoryWires
 
 T = TypeVar("T")
 
@@ -69,6 +72,9 @@ class Clock(Protocol):
     """What drivers, simulated tools and the engine need of time."""
 
     simulated: bool
+    #: Where the simulated tools of this process and the links on this clock meet in memory
+    #: (`packline.memory_wires`); None: over the wire only.
+    wires: MemoryWires | None
 
     def now(self) -> float:
         """Seconds since an arbitrary origin; differences are process time."""
@@ -125,6 +131,7 @@ class WallClock:
     """The real clock: monotonic seconds and `asyncio.sleep`."""
 
     simulated = False
+    wires: MemoryWires | None = None
 
     def now(self) -> float:
         return time.monotonic()
@@ -153,6 +160,7 @@ class ScaledClock:
     """
 
     simulated = True
+    wires: MemoryWires | None = None
 
     def __init__(self, factor: float) -> None:
         if not (math.isfinite(factor) and factor > 0):
@@ -205,8 +213,11 @@ def _checks_from_environment() -> bool:
     return value == "1"
 
 
-def _watchable(end: ServedEnd) -> SupportsFileno:
-    """What holds `end`'s unread bytes; refuses an end whose unread bytes cannot be counted."""
+def _watchable(end: ServedEnd) -> SupportsFileno | None:
+    """What holds `end`'s unread bytes (None for an in-memory end, whose bytes in flight are
+    callbacks in the ready queue); refuses an end whose unread bytes cannot be counted."""
+    if isinstance(end, MemoryTransport):
+        return None
     if isinstance(end, asyncio.BaseTransport):
         held: SupportsFileno | None = end.get_extra_info("socket") or end.get_extra_info("pipe")
         if held is None:
@@ -249,6 +260,9 @@ class _Served:
     end: ServedEnd
     held: SupportsFileno
     label: str
+    #: A socket's bytes are in its peer's receive queue once `send` returns (loopback); a
+    #: pty's reach the other end later, from the tty layer's worker.
+    socket: bool
 
     def closed(self) -> bool:
         if isinstance(self.end, asyncio.BaseTransport) and self.end.is_closing():
@@ -274,9 +288,10 @@ class VirtualClock:
     in flight (see `activity`), the clock jumps to the earliest pending `sleep` and wakes it.
     Before each jump the loop must pass `settle_iterations` times in a row with nothing queued
     to run (a woken task not yet resumed keeps the clock where it is) and no new sleeper, so
-    that loopback I/O and freshly woken tasks have run. Tasks that wait on something other than
-    this clock or the wire (a lock held by a sleeping task, a queue fed by one) are fine: they
-    follow the sleeper.
+    that loopback I/O and freshly woken tasks have run; with `wires_in_memory` (a dry run's
+    clock: `wires`, where its tools and links meet in memory) fewer passes (`_quiet_passes`).
+    Tasks that wait on something other than this clock or the wire (a lock held by a sleeping
+    task, a queue fed by one) are fine: they follow the sleeper.
 
     The clock reads the running loop's ready queue, so it runs only on CPython's asyncio loops:
     its first `sleep` on another loop raises `UnobservableLoop`. With `checks` (default: the
@@ -288,7 +303,12 @@ class VirtualClock:
     simulated = True
 
     def __init__(
-        self, start_s: float = 0.0, settle_iterations: int = 8, *, checks: bool | None = None
+        self,
+        start_s: float = 0.0,
+        settle_iterations: int = 8,
+        *,
+        checks: bool | None = None,
+        wires_in_memory: bool = False,
     ) -> None:
         if not math.isfinite(start_s):
             raise ValueError(f"a virtual clock starts at a finite time, not {start_s!r} s")
@@ -298,6 +318,7 @@ class VirtualClock:
             raise ValueError(f"settle_iterations must be 0 or more, got {settle_iterations}")
         self._now = start_s
         self._settle_iterations = settle_iterations
+        self.wires = MemoryWires() if wires_in_memory else None
         self.checks = _checks_from_environment() if checks is None else checks
         self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
         self._order = itertools.count()
@@ -388,9 +409,10 @@ class VirtualClock:
 
     def watch_served(self, end: ServedEnd) -> None:
         held = _watchable(end)
-        if self.checks:
+        if held is not None:
             self._served = [served for served in self._served if not served.closed()]
-            self._served.append(_Served(end, held, _describe(held)))
+            is_socket = isinstance(held, socket.socket | TransportSocket)
+            self._served.append(_Served(end, held, _describe(held), is_socket))
 
     def _has_sleepers(self) -> bool:
         while self._sleepers and self._sleepers[0][2].done():
@@ -424,6 +446,8 @@ class VirtualClock:
     def _work_in_flight(self) -> list[str]:
         """What a jump now would skip: open exchanges and served ends with unread bytes."""
         found = [f"exchange open, {exchange}" for exchange in self._exchanges]
+        if self.wires is not None and self.wires.in_flight:
+            found.append("bytes on their way in memory")
         self._served = [served for served in self._served if not served.closed()]
         for served in self._served:
             unread = _unread_bytes(served.held.fileno())
@@ -431,17 +455,37 @@ class VirtualClock:
                 found.append(f"{served.label} has {unread} unread bytes")
         return found
 
+    def _quiet_passes(self) -> int:
+        """The quiet passes of the loop a jump waits for: `settle_iterations`; with the wires
+        in memory (`wires`), whose bytes in flight are ready callbacks, one, or two while a
+        served socket is open (a select after the last write sees its bytes, decision 0063),
+        or `settle_iterations` while a pty is."""
+        if self.wires is None:
+            return self._settle_iterations
+        passes = 1
+        for served in self._served:
+            if not served.closed():
+                if not served.socket:
+                    return self._settle_iterations
+                passes = 2
+        return min(passes, self._settle_iterations)
+
     async def _settle(self) -> None:
-        quiet = 0
-        while quiet < self._settle_iterations and self._has_sleepers():
+        quiet, needed = 0, self._quiet_passes()
+        while quiet < needed and self._has_sleepers():
             if self._exchanges:
                 await self._idle.wait()
-                quiet = 0
+                quiet, needed = 0, self._quiet_passes()
                 continue
             epoch = self._epoch
             await asyncio.sleep(0)
-            settled = epoch == self._epoch and not self._exchanges and not self._ready
-            quiet = quiet + 1 if settled else 0
+            if epoch == self._epoch and not self._exchanges and not self._ready:
+                if self.wires is not None and self.wires.in_flight:
+                    quiet, needed = 0, self._quiet_passes()
+                    continue
+                quiet += 1
+            else:
+                quiet, needed = 0, self._quiet_passes()
 
 
 class _Exchange:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import serial
 
 from packline.clock import Clock, WallClock
+from packline.memory_wires import MemoryTransport
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
 from .deadline import ExchangeDeadline
@@ -63,6 +64,8 @@ def read_waiting(
     without waiting (a transport's are taken from under it: for a connection about to close,
     or bytes the caller frames itself). Nothing when there is nothing or the wire is gone."""
     try:
+        if isinstance(source, MemoryTransport):
+            return source.take_unread(limit)
         if isinstance(source, asyncio.BaseTransport):
             if (transport_socket := source.get_extra_info("socket")) is not None:
                 sock: socket.socket = transport_socket.dup()

@@ -26,6 +26,7 @@ import asyncio
 import logging
 import termios
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any, TypedDict, cast
 from urllib.parse import urlsplit
 
@@ -154,13 +155,16 @@ class ModbusLink(Link):
         }
         if self.mode == "tcp":
             self._client = AsyncModbusTcpClient(self._host, port=self._port, **common)
+            self._meet_in_memory(self._host, self._port)
         elif self._host.startswith("socket://"):
             # RTU frames over raw TCP: pymodbus's TCP client with the RTU framer does exactly
             # that, without pyserial's `socket://` handler, which blocks 0.3 s on every close.
             url = urlsplit(self._host)
+            served = (url.hostname or "", url.port or 0)
             self._client = AsyncModbusTcpClient(
-                url.hostname or "", port=url.port or 0, framer=self._framing, **common
+                served[0], port=served[1], framer=self._framing, **common
             )
+            self._meet_in_memory(*served)
         else:
             self._client = AsyncModbusSerialClient(
                 self._host, framer=self._framing, **self.serial_options, **common
@@ -172,6 +176,14 @@ class ModbusLink(Link):
             # A tty keeps what arrived while nobody listened: it answers no question of this
             # connection (a late reply still on its way is `Link._drop_late_reply`'s).
             port.reset_input_buffer()
+
+    def _meet_in_memory(self, host: str, port: int) -> None:
+        """Connect the TCP client in memory when the clock's wires serve `host:port` (a
+        simulated tool of this process, docs/decisions/0063), else over TCP."""
+        wires = self.clock.wires
+        if wires is not None and wires.serves(host, port) and self._client is not None:
+            client = self._client.ctx
+            client.call_create = partial(wires.connect, host, port, client.handle_new_connection)
 
     async def _next_arrival(self) -> bytes | None:
         unasked = self._unasked

@@ -21,6 +21,7 @@ import asyncio
 import logging
 import termios
 from typing import Any, TypedDict
+from urllib.parse import urlsplit
 
 import serial
 import serial_asyncio_fast
@@ -149,9 +150,17 @@ class SerialLink(TextLink):
         await self._close()
         self._received = bytearray()
         port = _Port(self._received, self._limit)
-        transport, _ = await serial_asyncio_fast.create_serial_connection(
-            asyncio.get_running_loop(), lambda: port, self.address, **self.serial_options
-        )
+        url = urlsplit(self.address) if self.address.startswith("socket://") else None
+        served = (url.hostname or "", url.port or 0) if url else ("", 0)
+        wires = self.clock.wires
+        transport: asyncio.Transport
+        if wires is not None and wires.serves(*served):
+            # A simulated tool of this process: the same bytes in memory (decisions/0063).
+            transport, _ = await wires.connect(*served, lambda: port)
+        else:
+            transport, _ = await serial_asyncio_fast.create_serial_connection(
+                asyncio.get_running_loop(), lambda: port, self.address, **self.serial_options
+            )
         port.transport, self._port = transport, port
         if isinstance(transport, serial_asyncio_fast.SerialTransport) and transport.serial:
             # A tty keeps what arrived while nobody listened: it answers no question of this

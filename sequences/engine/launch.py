@@ -110,7 +110,7 @@ async def open_run(
         with _driving(prepared.station, prepared.method, run_id, store):
             yield Engine(spec(station=prepared.station, clock=WallClock()))
         return
-    clock = VirtualClock()
+    clock = VirtualClock(wires_in_memory=True)
     line = _sim_line(line_factory, clock, prepared.method, prepared.recipe, gem=prepared.gem)
     async with line:
         if line_ready is not None:
@@ -342,7 +342,7 @@ async def open_resume(
         with _driving(station, method, run_id, store):
             yield Engine(spec(station=station, clock=WallClock()))
         return
-    clock = VirtualClock()
+    clock = VirtualClock(wires_in_memory=True)
     recorded = parse_station(yaml.safe_load(run["station_yaml"]), f"run {run_id} station")
     on_gem = any(tool.driver == "gem" for tool in recorded.tools.values())
     line = _sim_line(line_factory, clock, method, recipe, gem=on_gem)

@@ -291,11 +291,15 @@ class ModbusToolServer(ToolServer):
         if self.transport == "rtu-pty":
             return address
         self.port = self._server.transport.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        if (wires := self.clock.wires) is not None:
+            wires.listen(self.host, self.port, server.handle_new_connection)
         if self.transport == "tcp":
             return f"modbus+tcp://{self.host}:{self.port}"
         return f"modbus+rtu:socket://{self.host}:{self.port}"
 
     async def _stop(self) -> None:
+        if (wires := self.clock.wires) is not None:
+            wires.stop_listening(self.host, self.port)
         if self._server is not None:
             await self._server.shutdown()
             self._server = None

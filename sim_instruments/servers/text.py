@@ -76,13 +76,23 @@ class TextToolServer(ToolServer):
             self._serve, self.host, self.port, **reader_limit(self.max_line_bytes)
         )
         self.port = self._server.sockets[0].getsockname()[1]
+        if (wires := self.clock.wires) is not None:
+            wires.listen(self.host, self.port, self._memory_protocol)
         if self.address_form == "visa":
             return f"TCPIP0::{self.host}::{self.port}::SOCKET"
         return f"socket://{self.host}:{self.port}"
 
+    def _memory_protocol(self) -> asyncio.StreamReaderProtocol:
+        """The protocol of a connection made in memory (`Clock.wires`): what the listening
+        socket's server makes for one it accepts."""
+        reader = asyncio.StreamReader(**reader_limit(self.max_line_bytes))
+        return asyncio.StreamReaderProtocol(reader, self._serve)
+
     async def _stop(self) -> None:
         assert self._server is not None
         self._stopping = True
+        if (wires := self.clock.wires) is not None:
+            wires.stop_listening(self.host, self.port)
         self._server.close()
         for writer in self._connections.values():
             abort_connection(writer)

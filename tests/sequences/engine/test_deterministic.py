@@ -2,15 +2,22 @@
 tasks go on after each wire exchange in the order the exchanges began (`VirtualClock.exchange`),
 not in the order the operating system delivers the replies. Before, tape-substrate-stacked's
 simultaneous 'oven busy' and 'grinder busy' events (and the steps around them) came in an order
-that differed from run to run."""
+that differed from run to run. A dry run's tools and links meet in memory: the same bytes, in
+the same order, and the same records as over loopback sockets (decision 0063)."""
 
 from __future__ import annotations
 
+import logging
+import re
 import sqlite3
 from pathlib import Path
 from typing import Any
 
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare
+import pytest
+
+from packline.clock import VirtualClock
+from packline.drivers.links import wire_log
+from packline.sequences.engine import RunRequest, RunStore, launch, open_run, prepare
 from packline.sequences.engine.packing import unpack_trace_block
 
 from ..helpers import RECIPES
@@ -80,3 +87,47 @@ async def test_two_identical_dry_runs_write_the_same_records_row_for_row(tmp_pat
         assert rows == theirs[table], table
     busy = [row for row in ours["events"] if any(f == "oven busy" for f in row)]
     assert busy  # the oven's simultaneous states are among them
+
+
+class WireLines(logging.Handler):
+    """Every request and reply line of the wire log by tool (its first word), the served
+    addresses' ports left out. Lines of different tools are not compared with each other: they
+    interleave in the order the replies arrive, which is the operating system's for the VISA
+    link's worker thread, over sockets from one run to the next too."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: dict[str, list[str]] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = record.getMessage()
+        if not line.startswith("pymodbus "):  # pymodbus's own hex dumps of the same bytes
+            line = re.sub(r"127\.0\.0\.1:{1,2}\d+", "127.0.0.1:PORT", line)
+            self.lines.setdefault(line.split()[0], []).append(line)
+
+
+async def wire_and_records(
+    db: Path,
+) -> tuple[dict[str, list[str]], dict[str, list[tuple[Any, ...]]]]:
+    """The wire log's lines by tool and the records of `dry_run`."""
+    lines, level = WireLines(), wire_log.level
+    wire_log.addHandler(lines)
+    wire_log.setLevel(logging.DEBUG)
+    try:
+        run_id = await dry_run(db)
+    finally:
+        wire_log.removeHandler(lines)
+        wire_log.setLevel(level)
+    return lines.lines, records(db, run_id)
+
+
+async def test_a_dry_run_in_memory_sends_and_records_what_it_does_over_sockets(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+):
+    in_memory = await wire_and_records(tmp_path / "memory.db")
+    monkeypatch.setattr(launch, "VirtualClock", lambda **_: VirtualClock())
+    over_sockets = await wire_and_records(tmp_path / "sockets.db")
+    assert in_memory[0]["grinder"][0].startswith("grinder TCPIP0::")  # VISA: sockets in both
+    assert in_memory[0]["oven"][0].startswith("oven modbus+rtu:socket://")
+    assert in_memory[0] == over_sockets[0]
+    assert in_memory[1] == over_sockets[1]
