@@ -32,10 +32,13 @@ from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import (
     MAX_MAP_POSITIONS,
+    SWIM_RATIO,
     BallAlloy,
     BallMap,
     BallMounter,
     FluxMethod,
+    ball_reach_um,
+    ball_stray_um,
 )
 from packline.drivers.roles.electroplater import (
     Electroplater,
@@ -60,7 +63,7 @@ from packline.sequences.engine import (
     recipe_check,
     tool_operations_only,
 )
-from packline.sequences.engine.recipe_meta import AtLeastFor
+from packline.sequences.engine.recipe_meta import AtLeastFor, tool_range
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
@@ -160,6 +163,58 @@ class SolderBallRecipe(Recipe):
 
     def ball_map(self) -> BallMap:
         return BallMap.every(self.balls_per_unit)
+
+    @staticmethod
+    def _apart_at(reach_um: float, pitch_um: float) -> bool:
+        """Balls that reach `reach_um` from their sites stay apart at `pitch_um`."""
+        return 2 * reach_um < pitch_um
+
+    def require_apart(
+        self,
+        pitch_um: float,
+        claim: str,
+        path: str,
+        layout: str,
+        sites_that_fit: Callable[[Callable[[float], bool]], str],
+    ) -> None:
+        """Refuse balls (the section at `path`, naming `claim`) that may touch on sites
+        `pitch_um` apart at the closest (`layout` says whose): twice a ball's reach
+        (`ball_reach_um`: its radius, the flux spread past the swim ratio, its placement
+        error at its most) must be less. The refusal gives the largest ball that stays apart
+        on a flux that does not swim, and that flux's most; when no ball the mounter takes
+        does, what `sites_that_fit` says of the layouts whose pitch (by the test it is given)
+        these balls fit."""
+        reach_um = ball_reach_um(self.ball_diameter_um, self.flux_thickness_um)
+        if self._apart_at(reach_um, pitch_um):
+            return
+        stray_um = ball_stray_um(self.ball_diameter_um, 0.0)  # on a flux that does not swim
+        largest_um = math.ceil((pitch_um - 2 * stray_um) * 10 - 1) / 10
+        smallest_um = tool_range("ball_mounter", "ball_diameter_um").minimum
+        if largest_um < smallest_um:
+            fits = functools.partial(self._apart_at, reach_um)
+            advice = (
+                f"no ball the mounter takes ({smallest_um:g} um at the least) stays apart "
+                f"there; these would on {sites_that_fit(fits)}"
+            )
+        else:
+            advice = f"give at most {largest_um:g} um"
+            most_flux_um = math.floor(SWIM_RATIO * largest_um * 10) / 10
+            if self.flux_thickness_um > most_flux_um:
+                advice += f", on a flux_thickness_um of at most {most_flux_um:g} um"
+        field, given = "ball_diameter_um", f"{self.ball_diameter_um:g} um"
+        if self.ball_diameter_um <= largest_um:  # the ball fits: its flux swims
+            most_flux_um = math.floor(SWIM_RATIO * self.ball_diameter_um * 10) / 10
+            field, given = "flux_thickness_um", f"{self.flux_thickness_um:g} um"
+            advice = f"give at most {most_flux_um:g} um"
+        raise claim_violation(
+            claim,
+            f"{path}.{field}",
+            given,
+            f"balls on {layout} at least {um_text(pitch_um)} um apart touch their neighbours: "
+            f"each reaches {um_text(reach_um)} um from its site (its radius, the flux beyond "
+            f"{SWIM_RATIO:g} of it, and the mounter's placement at its most, "
+            f"{um_text(stray_um)} um or more): {advice}",
+        )
 
 
 #: The thinnest plated wiring the claims' "thickened by electroplating" means (001:8, 001:12,

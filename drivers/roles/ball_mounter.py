@@ -18,6 +18,7 @@ missing.
 
 from __future__ import annotations
 
+import math
 from abc import abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -146,6 +147,35 @@ class Inspection:
     @property
     def defects(self) -> int:
         return self.missing + self.extra + self.bridged
+
+
+#: The cell's 1-sigma placement error of a ball, per axis, um, and the most a ball strays, in
+#: sigmas per axis (est; the cell's figures, the head and the ball mask hold it within them).
+BALL_PLACEMENT_SIGMA_UM = 8.0
+BALL_PLACEMENT_SIGMAS = 3.0
+#: Flux thicker than this share of the ball's diameter lets the balls swim: their placement
+#: spreads by `SWIM_SIGMA_FRACTION` of the diameter per unit of share above it, and the
+#: excess flux spreads sideways, `FLUX_SPREAD_PER_UM` of reach per um (est; the cell's).
+SWIM_RATIO = 0.6
+SWIM_SIGMA_FRACTION = 0.25
+FLUX_SPREAD_PER_UM = 1.0
+
+
+def ball_stray_um(ball_diameter_um: float, flux_um: float) -> float:
+    """The farthest a ball set down on `flux_um` of flux lands from its site: its placement
+    error at its most along both axes, spread by a flux past `SWIM_RATIO`."""
+    swim = max(flux_um / ball_diameter_um - SWIM_RATIO, 0.0)
+    sigma = BALL_PLACEMENT_SIGMA_UM + SWIM_SIGMA_FRACTION * swim * ball_diameter_um
+    return BALL_PLACEMENT_SIGMAS * sigma * math.sqrt(2)
+
+
+def ball_reach_um(ball_diameter_um: float, flux_um: float) -> float:
+    """The farthest from its site a ball set down on `flux_um` of flux may touch: its radius,
+    half the flux spread past `SWIM_RATIO`, and its stray (`ball_stray_um`). Two balls on
+    sites closer than twice it may bridge; farther apart they never do."""
+    excess = max(flux_um - SWIM_RATIO * ball_diameter_um, 0.0)
+    stray = ball_stray_um(ball_diameter_um, flux_um)
+    return ball_diameter_um / 2 + FLUX_SPREAD_PER_UM * excess / 2 + stray
 
 
 class BallMounter(SingleWaferTool):

@@ -280,13 +280,31 @@ def _leaves(group: ExceptionGroup[Exception]) -> list[ValueError]:
 
 
 def _check_problem(recipe: Recipe, error: ValueError, data: object) -> InitErrorDetails:
-    """A check's problem as a line of the section's refusal; the field its path names is
-    taken out of its section in `recipe`, so the checks after it that read that field are
-    skipped (those that read the rest of the section still run)."""
+    """A check's problem as a line of the section's refusal; the field its path names, and
+    what it leaves unknown besides (`leaving_unknown`), are taken out of their sections in
+    `recipe`, so the checks after it that read them are skipped (those that read the rest of
+    the section still run)."""
     if not isinstance(error, PydanticCustomError):
         return {"type": "value_error", "loc": (), "input": data, "ctx": {"error": error}}
-    _forget(recipe, str((error.context or {}).get("path", "")))
+    context = error.context or {}
+    for path in (str(context.get("path", "")), *getattr(error, _ALSO_UNKNOWN, ())):
+        _forget(recipe, path)
     return {"type": error, "loc": (), "input": data}
+
+
+#: The attribute of a refusal naming what it leaves unknown besides its own field.
+_ALSO_UNKNOWN = "also_unknown"
+
+
+def leaving_unknown(error: Exception, *paths: str) -> Exception:
+    """`error`, a check's refusal, also leaving the fields or sections at `paths` unknown:
+    the checks after it that read them are skipped, as they are for its own field, when what
+    they would work out of them follows from it (an interconnect etched away by a refused
+    copper etch has no height a later check should judge: decision 0053, the root problem
+    only). Each refusal of a group (`every_problem`) leaves them unknown."""
+    for each in _leaves(error) if isinstance(error, ExceptionGroup) else [error]:
+        setattr(each, _ALSO_UNKNOWN, paths)
+    return error
 
 
 def _forget(recipe: Recipe, path: str) -> None:

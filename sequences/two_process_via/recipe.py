@@ -41,10 +41,12 @@ from packline.sequences.engine import (
     claim_violation,
     every_problem,
     field_problem,
+    leaving_unknown,
     recipe_check,
 )
 from packline.sequences.engine.recipe_meta import tool_range
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
+from packline.sim_instruments.twin import pad_pitch_um
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -532,14 +534,44 @@ class TwoProcessViaRecipe(Recipe):
         return self
 
     @recipe_check
+    def _terminals_apart_on_the_pads(self) -> Self:
+        """The balls sit on the pads (`pad_pitch_um`: along a die's edge, at its corners,
+        across two dies), where they must not touch (`SolderBallRecipe.require_apart`)."""
+        wafer = self.wafer
+        layout = (
+            f"the pads of wafer.pads_per_die_side = {wafer.pads_per_die_side} a side of "
+            f"{wafer.die_width_mm:g} x {wafer.die_height_mm:g} mm dies"
+        )
+        self.terminals.require_apart(
+            pad_pitch_um(wafer.spec()), "002:1i", "terminals", layout, self._pads_that_fit
+        )
+        return self
+
+    def _pads_that_fit(self, fits: Callable[[float], bool]) -> str:
+        """The most pads a side of the wafer's dies, fewer than its own, at whose pitch
+        `fits` (none: say so)."""
+        wafer = self.wafer
+        for count in range(wafer.pads_per_die_side - 1, 0, -1):
+            spec = wafer.model_copy(update={"pads_per_die_side": count}).spec()
+            if fits(pad_pitch_um(spec)):
+                return f"a wafer of at most {count} pads a side (wafer.pads_per_die_side)"
+        return "no layout of pads along these dies' edges"
+
+    @recipe_check
     def _plating_inside_its_window(self) -> Self:
+        """The plating keeps its wiring through the copper etch (`PlatingStep.require_wiring`):
+        refused, the interconnects' height is unknown, and the checks that judge the resin,
+        the laser and the etch against it wait for it (what they would say follows)."""
         interconnects = self.interconnects
         dip = interconnects.copper_etch
         etch = None
         if dip is not None:
             metal = interconnects.seed.to_clear(Tank.CU_ETCH)
             etch = dip.after_plating("interconnects.copper_etch", Tank.CU_ETCH, metal)
-        interconnects.plating.require_wiring("interconnects.plating", "002:1a-d", etch)
+        try:
+            interconnects.plating.require_wiring("interconnects.plating", "002:1a-d", etch)
+        except (ValueError, ExceptionGroup) as refused:
+            raise leaving_unknown(refused, "interconnects.plating") from None
         interconnects.plating.require_through_mask(
             "interconnects", interconnects.mould.mask, self.wafer.spec()
         )

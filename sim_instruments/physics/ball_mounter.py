@@ -33,7 +33,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.ball_mounter import FluxMethod, Inspection
+from packline.drivers.roles.ball_mounter import (
+    BALL_PLACEMENT_SIGMA_UM,
+    BALL_PLACEMENT_SIGMAS,
+    FLUX_SPREAD_PER_UM,
+    SWIM_RATIO,
+    SWIM_SIGMA_FRACTION,
+    FluxMethod,
+    Inspection,
+)
 
 from ..twin import Face, Workpiece
 from ..twin.parts import Geometry
@@ -46,22 +54,25 @@ class BallMountPhysics:
     #: flux thickness / ball diameter below which the flux no longer holds every ball
     hold_ratio: float = 0.15
     #: flux thickness / ball diameter above which balls swim and flux spreads to neighbours
-    swim_ratio: float = 0.6
+    #: (the line's, `drivers/roles/ball_mounter.py`, as the placement and spread below)
+    swim_ratio: float = SWIM_RATIO
     #: 1-sigma spread of the flux deposit, as a fraction of the set thickness
     print_flux_spread: float = 0.05
     pin_flux_spread: float = 0.15
-    #: 1-sigma placement error of the head and mask, per axis, um
-    placement_sigma_um: float = 8.0
+    #: 1-sigma placement error of the head and mask, per axis, um, held within
+    #: `placement_sigmas` of it
+    placement_sigma_um: float = BALL_PLACEMENT_SIGMA_UM
+    placement_sigmas: float = BALL_PLACEMENT_SIGMAS
     #: added 1-sigma placement error per unit of flux ratio above `swim_ratio`, as a fraction
     #: of the ball diameter
-    swim_sigma_fraction: float = 0.25
+    swim_sigma_fraction: float = SWIM_SIGMA_FRACTION
     #: balls the head fails to set down on a well-fluxed site, per ball
     miss_rate: float = 2e-5
     #: second balls caught on a well-fluxed site, per ball, and per unit of ratio above swim
     extra_rate: float = 1e-5
     extra_per_swim: float = 0.05
     #: flux beyond `swim_ratio` spreading sideways, um of reach per um of excess thickness
-    flux_spread_per_um: float = 1.0
+    flux_spread_per_um: float = FLUX_SPREAD_PER_UM
     #: cycle times: a stencil print stroke, a pin transfer per unit, a gang placement per unit,
     #: a camera frame per unit, each after a fixed handling time, s
     print_cycle_s: float = 20.0
@@ -147,7 +158,7 @@ def mount_balls(
     second = rng.random(count) < physics.extra_rate + physics.extra_per_swim * swim
     balls.extra |= held & (balls.present | second)
     sigma = physics.placement_sigma_um + physics.swim_sigma_fraction * swim * diameter_um
-    offsets = rng.standard_normal((count, 2)) * sigma[:, None]
+    offsets = _strays_um(rng, count, sigma[:, None], physics)
     _set_down(workpiece, held & ~balls.present, offsets, diameter_um, alloy, face, physics)
     return int(np.count_nonzero(held))
 
@@ -214,9 +225,19 @@ def repair_balls(
     target = repair_sites(workpiece, face, mapped) & ~balls.present
     balls.extra[mapped] = False
     held = _held(workpiece, target, diameter_um, physics, rng)
-    offsets = rng.standard_normal((count, 2)) * physics.placement_sigma_um
+    offsets = _strays_um(rng, count, physics.placement_sigma_um, physics)
     _set_down(workpiece, held, offsets, diameter_um, alloy, face, physics)
     return int(np.count_nonzero(held))
+
+
+def _strays_um(
+    rng: np.random.Generator, count: int, sigma_um: float | np.ndarray, physics: BallMountPhysics
+) -> np.ndarray:
+    """Where `count` balls land off their sites, um per axis: normal of `sigma_um`, held
+    within `placement_sigmas` of it (the head and the ball mask)."""
+    spread = physics.placement_sigmas
+    strays: np.ndarray = np.clip(rng.standard_normal((count, 2)), -spread, spread) * sigma_um
+    return strays
 
 
 def bridge(workpiece: Workpiece, physics: BallMountPhysics) -> None:

@@ -7,7 +7,14 @@ from packline.lazy import load_on_use
 if TYPE_CHECKING:
     from packline.drivers.equipment import validate_wafer_id
 
-    from .incoming import die_grid, new_panel, new_wafer, new_workpiece, wafer_site_count
+    from .incoming import (
+        die_grid,
+        new_panel,
+        new_wafer,
+        new_workpiece,
+        pad_pitch_um,
+        wafer_site_count,
+    )
     from .parts import Face, ResinKind, ResinLayer, Support
     from .specs import PanelSpec, WaferSpec
     from .store import Incoming, TwinStore, WaferAlreadyProcessed
@@ -29,6 +36,7 @@ __all__ = [
     "new_panel",
     "new_wafer",
     "new_workpiece",
+    "pad_pitch_um",
     "validate_wafer_id",
     "wafer_site_count",
 ]

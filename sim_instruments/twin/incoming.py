@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .parts import (
@@ -53,6 +55,20 @@ def _edge_sites(
         [np.full(per_side, inset_y), t * height, np.full(per_side, height - inset_y), t * height]
     )
     return edge_x, edge_y
+
+
+def pad_pitch_um(spec: WaferSpec) -> float:
+    """The least distance between two pads of a wafer of `spec` (`_edge_sites`), um: along a
+    die's edge, between the pads of two edges where they meet at a corner (the pads of one
+    edge nearest the other's line), or across the line between two dies."""
+    width, height = spec.die_size_mm
+    per_side = spec.pads_per_die_side
+    along = (np.arange(per_side) + 0.5) / per_side
+    corner = math.hypot(
+        float(np.abs(along * width - _EDGE_INSET_MM).min()),
+        float(np.abs(along * height - _EDGE_INSET_MM).min()),
+    )
+    return 1000 * min(width / per_side, height / per_side, corner, 2 * _EDGE_INSET_MM)
 
 
 def _sites(origins: np.ndarray, edge_x: np.ndarray, edge_y: np.ndarray) -> tuple[np.ndarray, ...]:
