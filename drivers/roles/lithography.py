@@ -208,6 +208,17 @@ def least_develop_s(material: CoatMaterial, film_um: float, dose_mj_cm2: float) 
     return max(1, math.ceil(round(through_s, 9)))
 
 
+def least_dose_mj_cm2(material: CoatMaterial, film_um: float, develop_s: float) -> int | None:
+    """The least dose, in whole mJ/cm2, at which a develop of `develop_s` opens every opening
+    of a film of `material`, `film_um` thick (`develop_rate_um_s`); None for a negative film,
+    whose openings (unexposed) dissolve at its bulk rate whatever the dose."""
+    facts = MATERIALS[material]
+    if facts.tone is Tone.NEGATIVE:
+        return None
+    dose = film_um * facts.clearing_dose_mj_cm2_per_um * facts.nominal_develop_s / develop_s
+    return math.ceil(round(dose, 9))
+
+
 class TrackState(StrEnum):
     """What the cell is doing (the names are the protocol's)."""
 

@@ -45,11 +45,15 @@ class ResinFacts:
     chemistry: str
 
 
+#: The litho cell's material a radiation-sensitive coat is (002:3): it exposes and develops it
+#: as that film.
+PHOTO_MATERIAL = CoatMaterial.PI_N
+
 #: The coater's resins (est, wide: typical data-sheet values).
 RESINS: dict[CoatResin, ResinFacts] = {
     CoatResin.THERMOSET: ResinFacts(1500.0, 0.45, "thermosetting epoxy precursor", "epoxy"),
     CoatResin.PHOTO: ResinFacts(
-        MATERIALS[CoatMaterial.PI_N].viscosity_cp,
+        MATERIALS[PHOTO_MATERIAL].viscosity_cp,
         0.35,
         "negative photosensitive polyimide precursor (the litho cell exposes it as PI-N)",
         "polyimide",

@@ -36,6 +36,7 @@ from packline.drivers.roles.lithography import (
     coated_film_um,
     develop_rate_um_s,
     least_develop_s,
+    least_dose_mj_cm2,
 )
 from packline.drivers.roles.wet_bench import BATH_METALS, BATH_RATES, BATH_TOLERANCE_C, Tank
 from packline.sequences.engine import (
@@ -397,14 +398,27 @@ class MouldRecipe(Recipe):
             dissolves = f"unexposed, {self.material.value} dissolves in the developer at its "
             dissolves += f"bulk rate, {rate} (the whole film in {facts.nominal_develop_s:g} s)"
         least_s = least_develop_s(self.material, film_um, self.dose_mj_cm2)
+        advice = f"give at least {least_s:d} s"
+        longest_s = tool_range("lithography", "develop_time_s").maximum
+        if least_s > longest_s:  # past the cell's longest develop: the dose, or the film
+            least_dose = least_dose_mj_cm2(self.material, film_um, self.develop_time_s)
+            advice = f"it needs {least_s:d} s, past the cell's longest develop ({longest_s:g} s): "
+            if least_dose is None:
+                advice += f"give {path}.spin_rpm higher, for a thinner film"
+            elif least_dose <= tool_range("lithography", "dose_mj_cm2").maximum:
+                advice += f"give {path}.dose_mj_cm2 at least {least_dose:d} mJ/cm^2 for this time"
+            else:
+                least_dose = least_dose_mj_cm2(self.material, film_um, longest_s)
+                advice += (
+                    f"give it {longest_s:g} s and {path}.dose_mj_cm2 at least {least_dose} mJ/cm^2"
+                )
         raise claim_violation(
             claim,
             f"{path}.develop_time_s",
             f"{self.develop_time_s:g} s",
             f"{dissolves}: {self.develop_time_s:g} s takes {um_text(removed_um)} um of the "
             f"{um_text(film_um)} um that {path} spins at {self.spin_rpm} rpm and bakes, leaving "
-            f"{um_left(film_um, removed_um)} um at the bottom of its openings: give at least "
-            f"{least_s:d} s",
+            f"{um_left(film_um, removed_um)} um at the bottom of its openings: {advice}",
         )
 
     def require_stripped_by(self, strip: Dip, claim: str, path: str, strip_path: str) -> None:

@@ -18,7 +18,7 @@ from packline.drivers.roles.deposition import (
     Method,
 )
 from packline.drivers.roles.laser import DrillMode, DrillRecipe
-from packline.drivers.roles.lithography import Feature
+from packline.drivers.roles.lithography import MATERIALS, Feature
 from packline.drivers.roles.oven import (
     CURED_ALPHA,
     RESIN_CURE,
@@ -31,7 +31,12 @@ from packline.drivers.roles.plasma_cleaner import (
     O2_RESIN_UM_PER_MIN,
     Gas,
 )
-from packline.drivers.roles.resin_coater import RESINS, CoatResin, spun_layer_um
+from packline.drivers.roles.resin_coater import (
+    PHOTO_MATERIAL,
+    RESINS,
+    CoatResin,
+    spun_layer_um,
+)
 from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import (
     Feeds,
@@ -869,6 +874,28 @@ class TwoProcessViaRecipe(Recipe):
             for cure, resin, claim, path, layer in cures
         )
         return self
+
+    @recipe_check
+    def _develop_leaves_resin(self) -> Self:
+        """A developed first process stops short of the metal: the developer takes the
+        unexposed resin over the concave portions at its bulk rate, the whole film in its
+        nominal time (`develop_rate_um_s`, the litho cell's law), so a develop as long opens
+        the vias onto the metal and no concave portion keeps resin below (002:1f)."""
+        first = self.first
+        if not isinstance(first, Develop):
+            return self
+        through_s = MATERIALS[PHOTO_MATERIAL].nominal_develop_s
+        if first.develop_time_s < through_s:
+            return self
+        raise claim_violation(
+            "002:1f",
+            "first.develop_time_s",
+            f"{first.develop_time_s:g} s",
+            f"the developer takes the unexposed {PHOTO_MATERIAL.value} over the concave "
+            f"portions at its bulk rate, the whole film in {through_s:g} s: the first process "
+            f"leaves resin at the bottom of every concave portion: give at most "
+            f"{math.ceil(through_s) - 1:g} s",
+        )
 
     @recipe_check
     def _develop_needs_a_radiation_sensitive_resin(self) -> Self:

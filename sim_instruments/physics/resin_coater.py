@@ -27,10 +27,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from packline.drivers.roles.lithography import CoatMaterial, solvent_after_spin
+from packline.drivers.roles.lithography import solvent_after_spin
 from packline.drivers.roles.resin_coater import (
     EDGE_BEAD_FACTOR,
     EDGE_BEAD_MM,
+    PHOTO_MATERIAL,
     RESINS,
     SPIN_PLANARISATION,
     SPUN_SOLVENT_KEPT,
@@ -49,9 +50,6 @@ RESIN_KIND = {
     CoatResin.SOLDER_RESIST: ResinKind.SOLDER_RESIST,
     CoatResin.STRESS_RELIEF: ResinKind.STRESS_RELIEF,
 }
-
-#: A radiation-sensitive layer is the litho cell's material of the same resin.
-PHOTO_MATERIAL = CoatMaterial.PI_N
 
 #: The least resin over an interconnect that insulates it (est; 002:1e).
 MIN_COVER_UM = 1.0

@@ -257,6 +257,18 @@ def reference_recipe(name: str) -> dict:
     return yaml.safe_load(RECIPES.joinpath(name).read_text())
 
 
+def reference_with(name: str, path: str, value: object) -> dict:
+    """The reference recipe `name` with the field at the dotted `path` (`first.depth_um`)
+    set to `value`."""
+    recipe = reference_recipe(name)
+    *sections, field = path.split(".")
+    section = recipe
+    for key in sections:
+        section = section[key]
+    section[field] = value
+    return recipe
+
+
 def run_lot(
     capsys: pytest.CaptureFixture[str], method: str, recipe: Path | Traversable, lot: int
 ) -> tuple[int, list[dict]]:
