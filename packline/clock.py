@@ -457,18 +457,16 @@ class VirtualClock:
 
     def _quiet_passes(self) -> int:
         """The quiet passes of the loop a jump waits for: `settle_iterations`; with the wires
-        in memory (`wires`), whose bytes in flight are ready callbacks, one, or two while a
-        served socket is open (a select after the last write sees its bytes, decision 0063),
-        or `settle_iterations` while a pty is."""
+        in memory (`wires`), whose bytes on their way it sees, one (what goes over a socket is
+        written inside an activity, whose end starts the count again on a pass that looks at
+        the wire, decision 0063), but `settle_iterations` while a pty is served (the tty
+        layer delivers its bytes later)."""
         if self.wires is None:
             return self._settle_iterations
-        passes = 1
         for served in self._served:
-            if not served.closed():
-                if not served.socket:
-                    return self._settle_iterations
-                passes = 2
-        return min(passes, self._settle_iterations)
+            if not served.socket and not served.closed():
+                return self._settle_iterations
+        return min(1, self._settle_iterations)
 
     async def _settle(self) -> None:
         quiet, needed = 0, self._quiet_passes()

@@ -41,6 +41,7 @@ from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import SimDevice
 
 from packline.clock import Clock
+from packline.memory_wires import MemoryTransport
 
 from .base import ToolServer
 from .pty import NullModem
@@ -184,9 +185,14 @@ class _InOrderHandler(ServerRequestHandler):
             self._answering = None
 
     def send(self, data: bytes, addr: tuple[Any, ...] | None = None) -> None:
-        """Send a reply, keeping the bytes of a request not yet whole (pymodbus drops them)."""
+        """Send a reply, keeping the bytes of a request not yet whole (pymodbus drops them);
+        over a socket as wire work (`clock.activity()`: see `TextToolServer._writer_of`)."""
         pending = self.recv_buffer
-        super().send(data, addr)
+        if isinstance(self.transport, MemoryTransport):
+            super().send(data, addr)
+        else:
+            with self.clock.activity():
+                super().send(data, addr)
         self.recv_buffer = pending
 
     def callback_disconnected(self, exc: Exception | None) -> None:

@@ -7,9 +7,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
+from collections.abc import Callable
 from typing import Literal
 
 from packline.clock import Clock
+from packline.memory_wires import MemoryTransport
 
 from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, serve_lines
 
@@ -82,6 +84,20 @@ class TextToolServer(ToolServer):
             return f"TCPIP0::{self.host}::{self.port}::SOCKET"
         return f"socket://{self.host}:{self.port}"
 
+    def _writer_of(self, writer: asyncio.StreamWriter) -> Callable[[bytes], None]:
+        """How a reply goes out on `writer`'s connection: over a socket as wire work
+        (`clock.activity()`), so that a virtual clock sees a reply written outside the
+        client's exchange (a held one) and looks at the wire again before it jumps
+        (decision 0062); in memory as it is, the clock seeing its bytes on their way."""
+        if isinstance(writer.transport, MemoryTransport):
+            return writer.write
+
+        def write(data: bytes) -> None:
+            with self.clock.activity():
+                writer.write(data)
+
+        return write
+
     def _memory_protocol(self) -> asyncio.StreamReaderProtocol:
         """The protocol of a connection made in memory (`Clock.wires`): what the listening
         socket's server makes for one it accepts."""
@@ -112,7 +128,7 @@ class TextToolServer(ToolServer):
         try:
             await serve_lines(
                 reader,
-                writer.write,
+                self._writer_of(writer),
                 self.handler,
                 read_termination=self.read_termination,
                 write_termination=self.write_termination,

@@ -9,6 +9,7 @@ import tty
 
 import pytest
 
+from packline.clock import VirtualClock
 from packline.sim_instruments.servers import PtyToolServer, TextToolServer
 
 
@@ -156,3 +157,31 @@ async def test_socat_sends_an_overlong_line_to_the_pty(run_client):
             "socat", "-t", "0.5", "-", f"{server.address},raw,echo=0", stdin=b"z" * 5000 + b"\na\n"
         )
     assert out == "17\n1\n"
+
+
+async def test_a_reply_held_then_written_to_a_socket_is_read_before_the_clock_jumps():
+    # a dry run's clock jumps after one quiet pass (its wires are in memory, decision 0063); a
+    # VISA client still reads its held reply from a socket, which the server writes as wire
+    # work, so the clock looks at the wire again before it jumps past the reply
+    clock = VirtualClock(wires_in_memory=True)
+
+    async def hold(line: str) -> str:
+        await clock.sleep(10)
+        return "DONE"
+
+    read_at: list[float] = []
+    async with TextToolServer(hold, clock=clock) as server:
+        reader, writer = await asyncio.open_connection(server.host, server.port)
+        with clock.activity():
+            writer.write(b"WAIT\n")
+
+        async def read() -> None:
+            await reader.readline()
+            read_at.append(clock.now())
+
+        reading = asyncio.create_task(read())
+        await clock.sleep(60)
+        assert read_at == [10.0]
+        await reading
+        writer.close()
+        await writer.wait_closed()
