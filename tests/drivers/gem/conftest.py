@@ -103,8 +103,8 @@ async def grinder_bench() -> AsyncIterator[GemBench]:
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
 from ..secs.conftest import (  # noqa: E402, F401
+    HANG_GUARD_TIMERS,
     SECSGEM_HANG_GUARD_S,
-    SECSGEM_TIMERS,
     raw_server,
     secsgem_equipment,
     start_secsgem,
@@ -154,7 +154,9 @@ async def secsgem_drives() -> AsyncIterator[SecsgemDrives]:
     async def serve(kind: str, twin: TwinStore) -> tuple[GemModel, GemEquipment, SecsgemHost]:
         clock = ScaledClock(1000)
         model = tool_kind(kind).load_gem_simulator()(kind, twin, clock)
-        equipment = GemEquipment(load_dictionary(kind), model, clock=clock, timers=SECSGEM_TIMERS)
+        equipment = GemEquipment(
+            load_dictionary(kind), model, clock=clock, timers=HANG_GUARD_TIMERS
+        )
         served.append(equipment)
         await equipment.start()
         port = int(equipment.address.rsplit(":", 1)[1])

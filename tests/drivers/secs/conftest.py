@@ -26,9 +26,10 @@ FAST = HsmsTimers(t3_s=0.3, t5_s=0.05, t6_s=0.3, t7_s=0.3, t8_s=0.3)
 #: loaded twenty times over, in seconds): a hang guard, never what a test measures.
 SECSGEM_HANG_GUARD_S = 20.0
 
-#: The HSMS timers of packline's side facing secsgem: hang guards too (no test against
-#: secsgem measures a timer), as long as `SECSGEM_HANG_GUARD_S`.
-SECSGEM_TIMERS = HsmsTimers(
+#: The HSMS timers of a link in a test that measures none of them (every test against
+#: secsgem, and one that measures only what the exchanges carry): hang guards, as long as
+#: `SECSGEM_HANG_GUARD_S`, so that a loaded machine cannot fail the test by a timer.
+HANG_GUARD_TIMERS = HsmsTimers(
     t3_s=SECSGEM_HANG_GUARD_S,
     t5_s=0.05,
     t6_s=SECSGEM_HANG_GUARD_S,
@@ -234,7 +235,7 @@ async def took_select(handler: secsgem.gem.GemHandler) -> None:
 async def secsgem_equipment() -> AsyncIterator[SecsgemEquipment]:
     """Start a secsgem equipment of a class (passive, on a port it picks) and connect
     packline's host link to it once it listens (options: HsmsLink's; `host_replies` and
-    `SECSGEM_TIMERS` unless given), selected on both sides; after the test secsgem is disabled
+    `HANG_GUARD_TIMERS` unless given), selected on both sides; after the test secsgem is disabled
     first, then the links are closed.
 
     A secsgem 0.3.0 equipment takes one select in its life: its GEM handler never hears that a
@@ -249,7 +250,7 @@ async def secsgem_equipment() -> AsyncIterator[SecsgemEquipment]:
         handler_class: type, **options: object
     ) -> tuple[secsgem.gem.GemEquipmentHandler, HsmsLink]:
         options.setdefault("on_message", host_replies)
-        options.setdefault("timers", SECSGEM_TIMERS)
+        options.setdefault("timers", HANG_GUARD_TIMERS)
         handler = await start_secsgem(handler_class, 0, active=False)
         handlers.append(handler)
         port = await listening_port(handler)

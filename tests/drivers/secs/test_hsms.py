@@ -22,7 +22,7 @@ from packline.drivers.secs.items import U4, A, B, L, encode
 from packline.drivers.secs.messages import SecsMessage
 from packline.testing.timing import Stopwatch
 
-from .conftest import SECSGEM_HANG_GUARD_S, SECSGEM_TIMERS
+from .conftest import HANG_GUARD_TIMERS, SECSGEM_HANG_GUARD_S
 
 S1F1 = SecsMessage(1, 1, reply_expected=True)
 
@@ -55,7 +55,7 @@ async def read_frame(reader: asyncio.StreamReader) -> tuple[tuple[int, ...], byt
 
 
 async def test_secsgem_host_selects_packline_equipment(start_equipment, secsgem_host) -> None:
-    equipment = await start_equipment(timers=SECSGEM_TIMERS)
+    equipment = await start_equipment(timers=HANG_GUARD_TIMERS)
     host = await secsgem_host(equipment.port)
     await equipment.wait_selected(timeout_s=SECSGEM_HANG_GUARD_S)
     # secsgem's host sends S1F13 on select; packline's equipment answers S1F14.
@@ -104,21 +104,37 @@ async def test_secsgem_equipment_reaches_packline_host_handler(secsgem_equipment
 async def test_many_transactions_open_at_once_each_get_their_reply(
     start_equipment, host_of
 ) -> None:
+    """Ten requests open at once, answered in the reverse of the order they were asked in,
+    each reply reaching its own request. The equipment answers none before all ten are in,
+    so they are open together on any machine (sleeps of 10-100 ms had ordered them, and a
+    loaded machine's stall could answer them in order or past the 0.3 s T3 of `FAST`), and
+    the timers are hang guards: the test measures what the exchanges carry, not a timer."""
+    count = 10
+    arrived: list[int] = []
+    all_in = asyncio.Event()
+    answered = [asyncio.Event() for _ in range(count)] + [all_in]
     order: list[int] = []
 
-    async def slow_echo(message: SecsMessage) -> SecsMessage:
-        number = message.body.scalar  # type: ignore[union-attr]
-        await asyncio.sleep(0.01 * (10 - number))  # the first asked is answered last
-        order.append(number)  # type: ignore[arg-type]
+    async def last_asked_answered_first(message: SecsMessage) -> SecsMessage:
+        number = int(message.body.scalar)  # type: ignore[union-attr]
+        arrived.append(number)
+        if len(arrived) == count:
+            all_in.set()
+        async with asyncio.timeout(SECSGEM_HANG_GUARD_S):
+            await answered[number + 1].wait()
+        order.append(number)
+        answered[number].set()
         return SecsMessage(2, 26, message.body)
 
-    equipment = await start_equipment(on_message=slow_echo)
-    host = await host_of(equipment.port)
-    replies = await asyncio.gather(
-        *(host.request(SecsMessage(2, 25, U4(n), reply_expected=True)) for n in range(10))
+    equipment = await start_equipment(
+        on_message=last_asked_answered_first, timers=HANG_GUARD_TIMERS
     )
-    assert [reply.body for reply in replies] == [U4(n) for n in range(10)]
-    assert order != sorted(order)  # they really were open together
+    host = await host_of(equipment.port, timers=HANG_GUARD_TIMERS)
+    replies = await asyncio.gather(
+        *(host.request(SecsMessage(2, 25, U4(n), reply_expected=True)) for n in range(count))
+    )
+    assert [reply.body for reply in replies] == [U4(n) for n in range(count)]
+    assert order == list(reversed(range(count)))
 
 
 async def test_send_without_reply_reaches_the_handler(start_equipment, host_of) -> None:
