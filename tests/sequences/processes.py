@@ -2,8 +2,10 @@
 simulated line served on its own (`Served`), or a command in a terminal of its own (`Pane`).
 
 The controller's JSON-lines output goes through a pipe shrunk to one page, so the controller
-can be at most a few events ahead of the test reading them: killing it "after event k" kills
-it at that point of the run, whatever the machine's speed.
+runs at most about a page of events (some fifteen) ahead of the test reading them: killed
+"after event k", it is killed somewhere in the events after k, further on the more loaded the
+machine. A test that needs it killed at one point of the run kills it inside a step that
+lasts (test_resume_station's).
 """
 
 from __future__ import annotations

@@ -160,16 +160,26 @@ async def test_a_dry_run_is_resumed_without_a_station(store, tmp_path):
 
 def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
     """The issue's case: the controller is killed, `sim serve` restarts on new ports and a new
-    /dev/pts/N, and `resume --station NEW` carries the run on."""
+    /dev/pts/N, and `resume --station NEW` carries the run on.
+
+    The controller is killed inside its first irreversible step, 'form bumps', which the first
+    line (on the wall clock) holds open for its 610 s of process time: killed "after the
+    first step started", it had been a few milliseconds before it on a quiet machine and inside
+    it on a loaded one, where the controller ran on until the test got to the kill. The
+    resume holds the wafer there, as it must, and carries the run on once an operator has it
+    bumped again (a rework)."""
     db = tmp_path / "runs.db"
-    with Served(tmp_path / "first.yaml", "--time-scale", "1000") as first:
-        assert "time x1000" in first.header
+    with Served(tmp_path / "first.yaml") as first:
+        assert "wall clock" in first.header
         controller = Controller(
             db, "run", "bump-seal-clean", "--station", str(first.station),
             "--confirmed-by", "ci",
         )  # fmt: skip
         run_id = controller.next_event()["run_id"]
-        assert controller.read_until(lambda e: e["kind"] == "step-started") is not None
+        bumping = controller.read_until(
+            lambda e: e["kind"] == "step-started" and e["step"] == "form bumps"
+        )
+        assert bumping is not None
         controller.kill()
     with Served(tmp_path / "second.yaml", "--time-scale", "1000") as second:
         assert "time x1000" in second.header
@@ -179,10 +189,15 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
         stale = packline(db, "resume", run_id, "--confirmed-by", "ci")  # the old addresses
         assert stale.returncode == 1
         assert "Traceback" not in stale.stderr
-        resumed = packline(
-            db, "resume", run_id, "--station", str(second.station), "--confirmed-by", "ci",
-            "--json",
-        )  # fmt: skip
+        resume = ("resume", run_id, "--station", str(second.station), "--confirmed-by", "ci")
+        held = packline(db, *resume, "--json")
+        assert held.returncode == 1, held.stderr
+        (wafer,) = json.loads(held.stdout.splitlines()[-1])["wafers"]
+        assert wafer["status"] == "held"
+        assert wafer["reason"].startswith("irreversible step form bumps#0 was ")
+        rework = ("disposition", run_id, wafer["wafer"], "rework", "--by", "ci")
+        assert packline(db, *rework, "--reason", "bumped again").returncode == 0
+        resumed = packline(db, *resume, "--json")
         assert resumed.returncode == 0, resumed.stderr
         summary = json.loads(resumed.stdout.splitlines()[-1])
         assert (summary["run_id"], summary["status"]) == (run_id, "completed")
