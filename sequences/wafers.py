@@ -12,6 +12,7 @@ from typing import Annotated, Literal, Self
 from pydantic import Field
 
 from packline.sequences.engine import Recipe, recipe_check
+from packline.sequences.engine.recipe_meta import CheckedFloor
 from packline.sim_instruments.twin import WaferSpec, die_grid
 from packline.units import Unit
 
@@ -25,7 +26,7 @@ class WaferRecipe(Recipe):
     die_width_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
     die_height_mm: Annotated[float, Unit("mm"), Field(gt=0.5, le=50)] = 10.0
     #: bonding pads on the upper surface along each edge of a die
-    pads_per_die_side: Annotated[int, Field(strict=True, le=64)] = 8
+    pads_per_die_side: Annotated[int, Field(strict=True, le=64), CheckedFloor(1)] = 8
     pad_metal: Literal["Al", "Cu"] = "Al"
 
     @recipe_check

@@ -26,6 +26,9 @@ class Limit:
     #: Where a limit narrower than the driver's was set (`station file line.yaml`); empty for
     #: the driver's own. A refusal names it, so the operator knows which file to look at.
     source: str = ""
+    #: What sets the minimum where the process does not ("the 25 degC room the oven cools
+    #: to"), said where a recipe is explained; empty otherwise
+    floor: str = ""
 
     def __post_init__(self) -> None:
         if self.minimum > self.maximum:

@@ -69,6 +69,8 @@ class Setpoint:
     #: Only whole numbers are accepted (a count, a code).
     integer: bool = False
     doc: str = ""
+    #: What sets the process limit's minimum where the process does not (an oven's room)
+    floor: str = ""
 
     def __post_init__(self) -> None:
         if self.process_limit is not None and not self.machine_range.covers(self.process_limit):
@@ -81,7 +83,7 @@ class Setpoint:
     def limit(self) -> Limit:
         """The driver's default limit of this setpoint."""
         window = self.process_limit or self.machine_range
-        return Limit(window.minimum, window.maximum, self.unit, self.integer)
+        return Limit(window.minimum, window.maximum, self.unit, self.integer, floor=self.floor)
 
 
 @dataclass(frozen=True, kw_only=True)

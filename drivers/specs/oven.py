@@ -121,6 +121,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             process_limit=Range(AMBIENT_C, 350),
             doc="a profile segment's zone target (TG.SP of every zone), from the "
             f"{AMBIENT_C:g} degC room the oven cools to (est)",
+            floor=f"{AMBIENT_C:g} degC is the room the oven cools to",
         ),
         Setpoint(
             name="ramp_rate_c_per_min",

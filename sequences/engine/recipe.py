@@ -746,9 +746,35 @@ def parse_recipe(model: type[R], data: object, source: str, *, recorded: bool = 
     try:
         return model.model_validate(data, context={_RECORDED: True} if recorded else None)
     except ValidationError as error:
-        problems = validation_problems(error, model)
+        problems = _another_methods(model, data) or validation_problems(error, model)
         text = "\n".join(f"{source}: {problem['message']}" for problem in problems)
         raise RecipeError(text, problems) from None
+
+
+def _another_methods(model: type[Recipe], data: dict[str, Any]) -> list[dict[str, str]]:
+    """The one problem of a recipe of another method (every top-level key of `data` a
+    section of that method's recipe, some of them none of `model`'s): which method it is and
+    how to validate it, rather than a did-you-mean for each of its sections; none if it is
+    not such a recipe."""
+    from .method import all_methods  # the methods' modules import this one
+
+    own = set(model.model_fields)
+    foreign = [key for key in data if key not in own]
+    if not foreign:
+        return []
+    owners = [
+        other.name
+        for other in all_methods()
+        if other.recipe_model is not model and set(data) <= set(other.recipe_model.model_fields)
+    ]
+    if not owners:
+        return []
+    commands = " or ".join(f"`packline validate {name}`" for name in owners)
+    message = (
+        f"this is a {' or '.join(owners)} recipe (it has {', '.join(foreign)}); validate it "
+        f"with {commands}"
+    )
+    return [{"path": foreign[0], "message": message}]
 
 
 def read_recipe_text(model: type[R], text: str, source: str) -> R:

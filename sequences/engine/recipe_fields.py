@@ -27,7 +27,15 @@ from pydantic_core import PydanticUndefined
 from packline.claims import CLAIMS
 from packline.units import Unit, quantity_text
 
-from .recipe_meta import AtLeastFor, Feeds, NeededWhen, tool_range, unwrapped
+from .recipe_meta import (
+    AtLeastFor,
+    CheckedChoices,
+    CheckedFloor,
+    Feeds,
+    NeededWhen,
+    tool_range,
+    unwrapped,
+)
 
 
 @dataclass(frozen=True)
@@ -169,6 +177,9 @@ def _facts(name: str, annotation: Any, metadata: list[Any], info: Any, doc: str)
     else:
         facts.update(kind="text")
     facts.update(_range(metadata))
+    for item in metadata:
+        if isinstance(item, CheckedChoices):
+            facts["choices"] = item.values
     if facts.get("unit"):
         facts["kind"] = "quantity"
     return FieldFacts(**facts)
@@ -191,17 +202,27 @@ def _range(metadata: list[Any]) -> dict[str, Any]:
             found["high"] = Bound(cast(float, item.lt), inclusive=False)
         elif isinstance(item, AtLeastFor):
             found["at_least_for"] = item
+        elif isinstance(item, CheckedFloor):
+            found["checked_floor"] = Bound(item.minimum, inclusive=not item.above)
         elif isinstance(item, NeededWhen):
             found["needed_when"] = item
         elif isinstance(item, Feeds):
             limit = tool_range(item.role, item.setpoint)
             found["low"] = _tighter(found.get("low"), Bound(limit.minimum, True), max)
             found["high"] = _tighter(found.get("high"), Bound(limit.maximum, True), min)
-            found["range_source"] = f"the {item.role} range of {item.setpoint}"
+            found["range_source"] = f"the {item.role} range of {item.setpoint}" + (
+                f"; {limit.floor}" if limit.floor else ""
+            )
             if item.measure is not None:
                 found["counts_items"] = True
             elif "unit" not in found and limit.unit:
                 found["unit"] = None  # a dimensionless setpoint (pulses, studs): no unit
+    floor: Bound | None = found.pop("checked_floor", None)
+    low: Bound | None = found.get("low")
+    if floor is not None and (
+        low is None or floor.value > low.value or (floor.value == low.value and not floor.inclusive)
+    ):
+        found["low"] = floor
     return found
 
 

@@ -30,10 +30,12 @@ def tool_range(role: str, setpoint: str) -> Limit:
     ]
     if not limits:
         raise KeyError(f"no tool kind of role {role!r} has a setpoint {setpoint!r}")
+    lowest = min(limits, key=lambda limit: limit.minimum)
     return Limit(
-        min(limit.minimum for limit in limits),
+        lowest.minimum,
         max(limit.maximum for limit in limits),
         limits[0].unit,
+        floor=lowest.floor,
     )
 
 
@@ -46,6 +48,27 @@ class AtLeastFor:
 
     minimum: float
     use: str
+
+
+@dataclass(frozen=True)
+class CheckedFloor:
+    """Recipe field metadata: the least value a check of the recipe takes (`above`: only more
+    than it), refusing less naming its claim where the field's own bounds would refuse it
+    without one; shown as the field's lower bound where the recipe is explained, so that what
+    is shown is what validate takes (a seed film's `thickness_nm` above 0 nm, not the
+    deposition tool's 0-5000 nm)."""
+
+    minimum: float
+    above: bool = False
+
+
+@dataclass(frozen=True)
+class CheckedChoices:
+    """Recipe field metadata: the members of a choice a check of the recipe takes, refusing
+    the others naming its claim; the only ones listed where the recipe is explained (a seed
+    film is sputtered or evaporated: the deposition tool's cvd is not listed)."""
+
+    values: tuple[str, ...]
 
 
 @dataclass(frozen=True)

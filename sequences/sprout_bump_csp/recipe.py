@@ -50,7 +50,7 @@ from packline.sequences.engine import (
     recipe_check,
 )
 from packline.sequences.engine.recipe_fields import unit_of
-from packline.sequences.engine.recipe_meta import tool_range
+from packline.sequences.engine.recipe_meta import CheckedChoices, CheckedFloor, tool_range
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -142,13 +142,14 @@ class SeedStep(Recipe):
     #: setting its method does not take (and an evaporation's thickness left to its rate)
     recorded_zero_is_none = frozenset({*STEP_SETTINGS, "thickness_nm"})
 
-    method: Method
+    method: Annotated[Method, CheckedChoices((Method.SPUTTER.value, Method.EVAPORATE.value))]
     material: Material
     time_s: Annotated[float, Unit("s"), Feeds("deposition", "time_s")]
     #: where the crystal monitor ends the step
     thickness_nm: Annotated[
         Annotated[float, Unit("nm"), Feeds("deposition", "thickness_nm")] | None,
         NeededWhen("to sputter", "optional to evaporate (left out: its rate for its time)"),
+        CheckedFloor(0, above=True),
     ] = None
     power_w: Annotated[
         Annotated[float, Unit("W"), Feeds("deposition", "power_w")] | None,

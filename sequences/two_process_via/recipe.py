@@ -49,7 +49,7 @@ from packline.sequences.engine import (
     leaving_unknown,
     recipe_check,
 )
-from packline.sequences.engine.recipe_meta import tool_range
+from packline.sequences.engine.recipe_meta import CheckedFloor, tool_range
 from packline.sim_instruments.physics.resin_coater import MIN_COVER_UM
 from packline.sim_instruments.twin import pad_pitch_um
 from packline.units import Unit
@@ -110,7 +110,9 @@ class PassivationFilm(Recipe):
     NH3), until the crystal monitor reads `thickness_nm` (`time_s` is the limit)."""
 
     material: Material
-    thickness_nm: Annotated[float, Unit("nm"), Feeds("deposition", "thickness_nm")]
+    thickness_nm: Annotated[
+        float, Unit("nm"), Feeds("deposition", "thickness_nm"), CheckedFloor(0, above=True)
+    ]
     time_s: Annotated[float, Unit("s"), Feeds("deposition", "time_s")]
     power_w: Annotated[float, Unit("W"), Feeds("deposition", "power_w")]
     pressure_mtorr: Annotated[float, Unit("mTorr"), Feeds("deposition", "pressure_mtorr")]
