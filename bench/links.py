@@ -134,22 +134,32 @@ async def stop_servers(servers: tuple[Any, ...]) -> None:
 Call = Callable[[], Awaitable[object]]
 
 
-async def measure(
-    variants: dict[str, Call], iterations: int, rounds: int
-) -> dict[str, list[float]]:
-    """Latencies in microseconds per variant, measured in interleaved rounds after a warm-up."""
-    samples: dict[str, list[float]] = {name: [] for name in variants}
+class Samples(NamedTuple):
+    """What `measure` found of each variant, in microseconds: every call's latency, and each
+    round's CPU per call (this process's, its threads' included: the servers run in another)."""
+
+    latency: dict[str, list[float]]
+    cpu: dict[str, list[float]]
+
+
+async def measure(variants: dict[str, Call], iterations: int, rounds: int) -> Samples:
+    """Each variant measured in interleaved rounds after a warm-up. The CPU a call costs is
+    what the other processes of a shared machine change least: a link's p99 there is the
+    scheduler's more than the link's."""
+    samples = Samples({name: [] for name in variants}, {name: [] for name in variants})
     for call in variants.values():
         for _ in range(200):
             await call()
     per_round = max(1, iterations // rounds)
     for _ in range(rounds):
         for name, call in variants.items():
-            times = samples[name]
+            times = samples.latency[name]
+            cpu_started = time.process_time()
             for _ in range(per_round):
                 started = time.perf_counter()
                 await call()
                 times.append((time.perf_counter() - started) * 1e6)
+            samples.cpu[name].append((time.process_time() - cpu_started) / per_round * 1e6)
     return samples
 
 
@@ -160,19 +170,25 @@ def p99(values: list[float]) -> float:
 def header(calls: int, goal: str = "") -> str:
     """The first line of a table of `report`s, with the `goal` the ratios have, if any."""
     return (
-        f"{'':<46} {'median':>8} {'p99':>8} {'ratio':>7} {'p99 r.':>7}"
+        f"{'':<46} {'median':>8} {'p99':>8} {'ratio':>7} {'p99 r.':>7} {'cpu':>7} {'cpu r.':>7}"
         f"   (µs, loopback, {calls} calls{'; goal: ' + goal if goal else ''})"
     )
 
 
-def report(title: str, samples: dict[str, list[float]], baseline: str) -> list[str]:
-    base_median, base_p99 = statistics.median(samples[baseline]), p99(samples[baseline])
+def report(title: str, samples: Samples, baseline: str, names: tuple[str, ...] = ()) -> list[str]:
+    """A table of the variants `names` (default: all) against `baseline`; cpu is the median
+    of the rounds' CPU per call."""
+    latency, cpu = samples.latency, samples.cpu
+    base_median, base_p99 = statistics.median(latency[baseline]), p99(latency[baseline])
+    base_cpu = statistics.median(cpu[baseline])
     lines = [title]
-    for name, values in samples.items():
-        median, tail = statistics.median(values), p99(values)
+    for name in names or tuple(latency):
+        median, tail = statistics.median(latency[name]), p99(latency[name])
+        work = statistics.median(cpu[name])
         lines.append(
             f"  {name:<44} {median:8.1f} {tail:8.1f} {median / base_median:7.2f}"
-            f" {tail / base_p99:7.2f}" + ("  (baseline)" if name == baseline else "")
+            f" {tail / base_p99:7.2f} {work:7.1f} {work / base_cpu:7.2f}"
+            + ("  (baseline)" if name == baseline else "")
         )
     return lines
 
@@ -228,8 +244,9 @@ async def bench(servers: Addresses, args: argparse.Namespace) -> None:
     out += report("VISA TCPIP SOCKET", samples, "PyVISA query, blocking (raw)")
     out += report(
         "VISA, against the fair async baseline (same thread hop as VisaLink)",
-        {k: samples[k] for k in ("PyVISA query via one-thread executor", "VisaLink.query")},
+        samples,
         "PyVISA query via one-thread executor",
+        ("PyVISA query via one-thread executor", "VisaLink.query"),
     )
 
     # ---- serial socket:// -------------------------------------------------------------------
@@ -260,7 +277,8 @@ async def bench(servers: Addresses, args: argparse.Namespace) -> None:
 
     print("\n".join(out))
     print(
-        "\nratio = median / baseline median, p99 r. = p99 / baseline p99."
+        "\nratio = median / baseline median, p99 r. = p99 / baseline p99,"
+        "\ncpu = this process's CPU per call (its threads' too), cpu r. = cpu / baseline cpu."
         "\nVisaLink must leave the loop for a worker thread"
         "\n(PyVISA blocks), so its fair baseline is the raw call through the same hop;"
         "\nthe blocking raw call is what a script without asyncio would see."
