@@ -27,6 +27,7 @@ from packline.drivers.roles.batch import BatchTool
 from packline.drivers.roles.plasma_cleaner import (
     O2_OXIDE_SATURATION_NM,
     OXIDE_REMOVAL_NM_PER_MIN,
+    RESIDUE_NM_PER_WS,
     Gas,
     PlasmaCleaner,
     PlasmaRecipe,
@@ -53,6 +54,9 @@ from packline.sequences.engine import (
 from packline.sequences.engine.recipe_meta import tool_range
 from packline.units import Unit
 
+#: How far below the claim check's `CLEAN_NM` the oxide or residue a cleaning leaves must be
+#: worked out to be: the twin keeps them on its map grid (2^-8 nm), in single precision.
+CLEAN_MARGIN_NM = 2.0**-8
 #: How far the chamber's reported process time may differ from the recipe's.
 PROCESS_TIME_TOLERANCE = 0.01
 #: The tool role whose setpoints a plasma step feeds.
@@ -174,12 +178,23 @@ class PlasmaCleanRecipe(Recipe):
         if not removers:
             return
         last = removers[-1]
-        oxide = before_last = oxide_nm
-        for index, step in enumerate(self.steps):
-            if index == last:
-                before_last = oxide
-            oxide = oxide_after_nm(oxide, step.gas, step.rf_power_w, step.time_s, oxidises=oxidises)
-        if oxide <= CLEAN_NM:
+
+        def left_nm(last_s: float) -> tuple[float, float]:
+            """The oxide left with the last remover lasting `last_s`, and before it."""
+            oxide = before = oxide_nm
+            for index, step in enumerate(self.steps):
+                if index == last:
+                    before = oxide
+                time_s = last_s if index == last else step.time_s
+                oxide = oxide_after_nm(oxide, step.gas, step.rf_power_w, time_s, oxidises=oxidises)
+            return oxide, before
+
+        def clean(oxide: float) -> bool:
+            # clear of the claim check's bound by more than the twin's single precision
+            return oxide <= CLEAN_NM - CLEAN_MARGIN_NM
+
+        oxide, before_last = left_nm(self.steps[last].time_s)
+        if clean(oxide):
             return
         regrown = [i for i in range(last + 1, len(self.steps)) if self.steps[i].gas is Gas.O2]
         if regrown:
@@ -194,7 +209,9 @@ class PlasmaCleanRecipe(Recipe):
             )
         step = self.steps[last]
         rate = at_power(OXIDE_REMOVAL_NM_PER_MIN[step.gas], step.rf_power_w)
-        least_s = math.ceil((before_last - CLEAN_NM) / rate * 60 - 1e-9)
+        least_s = max(math.floor((before_last - CLEAN_NM) / rate * 60) - 1, 1)
+        while not clean(left_nm(least_s)[0]):
+            least_s += 1
         grown = "" if before_last == oxide_nm else f", {before_last:.3g} nm after the O2"
         raise claim_violation(
             claim,
@@ -203,6 +220,44 @@ class PlasmaCleanRecipe(Recipe):
             f"{metal} bring {oxide_nm:.3g} nm of oxide{grown}; {step.gas.value} at "
             f"{step.rf_power_w:g} W takes it off at the line's {rate:.3g} nm/min, leaving "
             f"{oxide:.3g} nm (at most {CLEAN_NM:g} nm may stay): give at least {least_s} s",
+        )
+
+    def require_residue_removed(
+        self, residue_nm: float, *, claim: str, steps_path: str, metal: str
+    ) -> None:
+        """Refuse steps that leave organic residue on the exposed `metal`, which brings up to
+        `residue_nm` into the chamber: every step takes it off at its gas's line's rate per
+        W·s (`RESIDUE_NM_PER_WS`), to at most `CLEAN_NM`, or `claim` fails. The refusal
+        names the last step (lengthening it grows no oxide back after an Ar or forming-gas
+        step) and its least time."""
+        last = len(self.steps) - 1
+
+        def removed_nm(last_s: float) -> float:
+            return sum(
+                RESIDUE_NM_PER_WS[step.gas]
+                * step.rf_power_w
+                * (last_s if index == last else step.time_s)
+                for index, step in enumerate(self.steps)
+            )
+
+        def clean(last_s: float) -> bool:
+            return residue_nm - removed_nm(last_s) <= CLEAN_NM - CLEAN_MARGIN_NM
+
+        step = self.steps[last]
+        if clean(step.time_s):
+            return
+        rate = RESIDUE_NM_PER_WS[step.gas] * step.rf_power_w
+        least_s = max(math.floor(step.time_s + (residue_nm - removed_nm(step.time_s)) / rate), 1)
+        while not clean(least_s):
+            least_s += 1
+        raise claim_violation(
+            claim,
+            f"{steps_path}.{last}.time_s",
+            f"{step.time_s:g} s",
+            f"{metal} bring up to {residue_nm:.4g} nm of residue; the steps take "
+            f"{removed_nm(step.time_s):.4g} nm off at the line's rates ({step.gas.value} "
+            f"{RESIDUE_NM_PER_WS[step.gas]:g} nm per W·s, at {step.rf_power_w:g} W), at most "
+            f"{CLEAN_NM:g} nm may stay: give at least {least_s} s",
         )
 
     def claims(self) -> tuple[str, ...]:

@@ -56,6 +56,8 @@ AMBIENT_C = 25.0
 #: the line's process data): what a cleaning of reflowed solder bumps must take off (003:11),
 #: judged before the run, and what the simulated oven leaves.
 REFLOWED_BUMP_OXIDE_NM = 2.0
+#: And the flux residue a ball reflowed into a bump leaves on it, nm (est; the line's).
+REFLOWED_BUMP_FLUX_NM = 3.0
 
 
 #: Liquidus temperatures of the solders the oven reflows, degC (eutectic Sn-Pb, SAC305,

@@ -26,6 +26,7 @@ __all__ = [
     "O2_RESIN_UM_PER_MIN",
     "OXIDE_REMOVAL_NM_PER_MIN",
     "RATE_POWERS_W",
+    "RESIDUE_NM_PER_WS",
     "ChamberState",
     "CleanResult",
     "Gas",
@@ -71,6 +72,16 @@ CF4_DIELECTRIC_NM_PER_MIN: dict[Material, tuple[float, float]] = {
 OXIDE_REMOVAL_NM_PER_MIN: dict[Gas, tuple[float, float]] = {
     Gas.AR: (1.0, 10.0),
     Gas.FORMING_GAS: (2.0, 6.0),
+}
+#: The organic residue (resin smear, flux) each gas takes off the exposed metal, nm per W·s of
+#: RF (est; the line's process data): O2 burns it, Ar and forming gas sputter it, CF4/O2
+#: between. A recipe's cleaning is judged by them before the run (003:10), and the simulated
+#: chamber cleans by them.
+RESIDUE_NM_PER_WS: dict[Gas, float] = {
+    Gas.O2: 0.1,
+    Gas.AR: 0.01,
+    Gas.FORMING_GAS: 0.01,
+    Gas.CF4_O2: 0.05,
 }
 #: An O2 plasma grows oxide on a metal that oxidises (not a noble one) towards this
 #: thickness, e-fold nearer every `O2_OXIDE_TIME_CONSTANT_S` (est; the line's process data):

@@ -23,6 +23,7 @@ from packline.drivers.roles.flip_chip_bonder import (
 from packline.drivers.roles.laminator import (
     RESIN_SPREAD_FRACTION,
     RESIN_SPREAD_SIGMAS,
+    SMEAR,
     LaminationJob,
     PressRecipe,
     ResinSheet,
@@ -31,7 +32,12 @@ from packline.drivers.roles.laminator import (
     thickest_sheet_below_um,
 )
 from packline.drivers.roles.laser import Atmosphere, CleanRecipe
-from packline.drivers.roles.oven import EUTECTIC_SOLDERS, LIQUIDUS_C, REFLOWED_BUMP_OXIDE_NM
+from packline.drivers.roles.oven import (
+    EUTECTIC_SOLDERS,
+    LIQUIDUS_C,
+    REFLOWED_BUMP_FLUX_NM,
+    REFLOWED_BUMP_OXIDE_NM,
+)
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial, stud_tip_oxide_nm
 from packline.sequences.engine import (
     Feeds,
@@ -63,11 +69,13 @@ KERF_ALLOWANCE_UM = 10.0
 @dataclass(frozen=True)
 class Tips:
     """The bump tips a cleaning finds: the oxide on them, whether their metal `oxidises` in
-    O2 (a noble one does not), and what they are, for a refusal."""
+    O2 (a noble one does not), what they are, for a refusal, and the residue their bumping
+    left on them (the resin's smear comes on top)."""
 
     oxide_nm: float
     oxidises: bool
     metal: str
+    residue_nm: float = 0.0
 
 
 class BumpRecipe(Recipe):
@@ -154,7 +162,9 @@ class SolderBumpRecipe(SolderBallRecipe):
     def tips(self) -> Tips:
         """The bumps' tips as the cleaning finds them: the oxide the reflow leaves on them."""
         metal = f"{self.alloy.value} bumps reflowed"
-        return Tips(REFLOWED_BUMP_OXIDE_NM, oxidises=True, metal=metal)
+        return Tips(
+            REFLOWED_BUMP_OXIDE_NM, oxidises=True, metal=metal, residue_nm=REFLOWED_BUMP_FLUX_NM
+        )
 
     def bump_count(self, spec: WaferSpec) -> int:
         """How many bumps a wafer of `spec` gets: `balls_per_unit` on every die."""
@@ -578,6 +588,24 @@ class BumpSealCleanRecipe(Recipe):
         return layer.plating.design_area_setpoints(
             "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
         )
+
+    @recipe_check
+    def _residue_cleaned_off_the_tips(self) -> Self:
+        """The plasma takes off the residue the tips bring, their bumping's and the most
+        smear the resin sheet leaves on them as it is pressed (`SMEAR`), or
+        003:10 fails (`PlasmaCleanRecipe.require_residue_removed`). Judged before the oxide,
+        on the same last step: an Ar step long enough for the residue is for the oxide too."""
+        cleaning, tips, resin = self.cleaning, self.bumps.tips(), self.resin
+        if isinstance(cleaning, PlasmaCleaning):
+            smear = SMEAR.thickest_nm(resin.temperature_c, resin.press_pressure_mpa)
+            cleaning.plasma.require_residue_removed(
+                tips.residue_nm + smear,
+                claim="003:10",
+                steps_path="cleaning.plasma.steps",
+                metal=f"the tips ({tips.metal}, smeared by the resin pressed at "
+                f"{resin.temperature_c:g} degC and {resin.press_pressure_mpa:g} MPa)",
+            )
+        return self
 
     @recipe_check
     def _oxide_cleaned_off_the_tips(self) -> Self:

@@ -3,9 +3,10 @@
 `LaminatorPhysics` holds the constants of the whole tool model (platen heating and cooling,
 chamber pumping and venting, peel, resin), estimates from the process windows, configurable per
 tool. The functions model what a pressed sheet leaves on the wafer: the resin thickness on
-every site, the smear on the bump tips that pierce it (`residue_smear_nm`) and the voids
-trapped in it (`void_fraction`), vectorised over the sites in `laminate_sheet`. The simulated
-laminator (`sim_instruments/laminator.py`) calls `laminate_sheet` at the end of the press.
+every site, the smear on the bump tips that pierce it (`SMEAR`, the line's law in
+`drivers/roles/laminator.py`) and the voids trapped in it (`void_fraction`), vectorised over
+the sites in `laminate_sheet`. The simulated laminator (`sim_instruments/laminator.py`) calls
+`laminate_sheet` at the end of the press.
 """
 
 from __future__ import annotations
@@ -15,7 +16,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.laminator import RESIN_SPREAD_FRACTION, RESIN_SPREAD_SIGMAS
+from packline.drivers.roles.laminator import (
+    RESIN_SPREAD_FRACTION,
+    RESIN_SPREAD_SIGMAS,
+    SMEAR,
+)
 
 from ..twin import ResinKind, Support, Workpiece
 from ..twin.parts import Film, FilmMaterial
@@ -41,15 +46,6 @@ class LaminatorPhysics:
     #: 1-sigma spread of the laminated resin thickness, as a fraction of the sheet's (the
     #: line's figure, clipped at `RESIN_SPREAD_SIGMAS`)
     resin_spread_fraction: float = RESIN_SPREAD_FRACTION
-    #: resin smear left on a tip that penetrates the resin, at the reference condition (est)
-    smear_nm: float = 300.0
-    smear_reference_c: float = 100.0
-    smear_reference_mpa: float = 0.5
-    #: the smear thins e-fold per this much hotter (the resin flows off the tip) (est)
-    smear_temperature_scale_c: float = 40.0
-    #: and as (reference pressure / pressure) to this power (est)
-    smear_pressure_exponent: float = 0.5
-    smear_spread_fraction: float = 0.2
     #: voids: none below this chamber pressure, then this fraction per Pa above it (est)
     void_free_pa: float = 100.0
     void_fraction_per_pa: float = 5e-5
@@ -58,16 +54,6 @@ class LaminatorPhysics:
     hold_time_constant_s: float = 15.0
     #: the contact a tip pressed into the foil makes with it, mOhm (est)
     metal_support_contact_mohm: float = 5.0
-
-
-def residue_smear_nm(temperature_c: float, pressure_mpa: float, physics: LaminatorPhysics) -> float:
-    """Mean resin smear (nm) left on a bump tip that pierced the resin at this temperature
-    and pressure: hotter resin is runnier and more pressure squeezes more of it off the tip."""
-    thermal = math.exp(
-        -(temperature_c - physics.smear_reference_c) / physics.smear_temperature_scale_c
-    )
-    mechanical = (physics.smear_reference_mpa / pressure_mpa) ** physics.smear_pressure_exponent
-    return float(physics.smear_nm * thermal * mechanical)
 
 
 def void_fraction(vacuum_pa: float, hold_s: float, physics: LaminatorPhysics) -> float:
@@ -120,8 +106,9 @@ def laminate_sheet(
         )
         workpiece.films.layers.append(foil)
     if support is Support.FILM:
-        smear = residue_smear_nm(temperature_c, pressure_mpa, physics)
-        scatter = np.clip(rng.standard_normal(sites), -3.0, 3.0)
-        per_site = np.maximum(smear * (1.0 + physics.smear_spread_fraction * scatter), 0.0)
+        smear = SMEAR.mean_nm(temperature_c, pressure_mpa)
+        sigmas = SMEAR.spread_sigmas
+        scatter = np.clip(rng.standard_normal(sites), -sigmas, sigmas)
+        per_site = np.maximum(smear * (1.0 + SMEAR.spread_fraction * scatter), 0.0)
         residue = workpiece.surface.residue_nm
         residue[piercing] = on_map_grid(residue[piercing] + per_site[piercing])

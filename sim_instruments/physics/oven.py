@@ -29,6 +29,7 @@ import numpy as np
 
 from packline.drivers.roles.oven import (
     LIQUIDUS_C,
+    REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
     RESIN_CURE,
     LastResult,
@@ -111,7 +112,7 @@ class ReflowPhysics:
     #: What a ball reflowed into a bump leaves on its surface: flux residue, and the oxide
     #: the solder grows as it solidifies in the purged oven (the line's,
     #: `drivers/roles/oven.py`).
-    flux_residue_nm: float = 3.0
+    flux_residue_nm: float = REFLOWED_BUMP_FLUX_NM
     bump_oxide_nm: float = REFLOWED_BUMP_OXIDE_NM
 
 

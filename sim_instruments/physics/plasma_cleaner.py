@@ -21,6 +21,7 @@ import numpy as np
 from packline.drivers.roles.plasma_cleaner import (
     CF4_DIELECTRIC_NM_PER_MIN,
     O2_RESIN_UM_PER_MIN,
+    RESIDUE_NM_PER_WS,
     Gas,
     at_power,
     oxide_after_nm,
@@ -44,7 +45,7 @@ class PlasmaPhysics:
     reflected_fraction: float = 0.015
     mismatch_reflected_fraction: float = 0.25
     reflected_limit_fraction: float = 0.10
-    #: organic residue removed per W·s of RF: O2 0.1 nm, Ar and forming gas 0.01 nm
+    #: organic residue removed per W·s of RF (None: the line's, `RESIDUE_NM_PER_WS`)
     residue_nm_per_ws: dict[Gas, float] | None = None
     #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W (the line's figure,
     #: `drivers/roles/plasma_cleaner.py`)
@@ -60,13 +61,7 @@ class PlasmaPhysics:
     )
 
     def residue_rate(self, gas: Gas) -> float:
-        rates = self.residue_nm_per_ws or {
-            Gas.O2: 0.1,
-            Gas.AR: 0.01,
-            Gas.FORMING_GAS: 0.01,
-            Gas.CF4_O2: 0.05,
-        }
-        return rates[gas]
+        return (self.residue_nm_per_ws or RESIDUE_NM_PER_WS)[gas]
 
 
 def _sites(mask: np.ndarray) -> np.ndarray | EllipsisType:

@@ -29,6 +29,7 @@ from packline.drivers.errors import (
 )
 from packline.drivers.laminator import Command, CommandError, ModbusLaminator
 from packline.drivers.roles.laminator import (
+    SMEAR,
     JobResult,
     LaminationJob,
     LaminatorPhase,
@@ -41,7 +42,6 @@ from packline.sim_instruments.laminator import SimLaminator
 from packline.sim_instruments.physics.laminator import (
     LaminatorPhysics,
     laminate_sheet,
-    residue_smear_nm,
     void_fraction,
 )
 from packline.sim_instruments.twin import Support, TwinStore, WaferSpec, new_wafer
@@ -257,12 +257,11 @@ async def test_poor_vacuum_and_a_short_hold_leave_voids(rig: Rig):
 
 
 def test_residue_smear_thins_with_heat_and_pressure():
-    physics = LaminatorPhysics()
-    cold_soft = residue_smear_nm(60, 0.2, physics)
-    reference = residue_smear_nm(100, 0.5, physics)
-    hot_hard = residue_smear_nm(130, 1.0, physics)
+    cold_soft = SMEAR.mean_nm(60, 0.2)
+    reference = SMEAR.mean_nm(100, 0.5)
+    hot_hard = SMEAR.mean_nm(130, 1.0)
     assert cold_soft > reference > hot_hard
-    assert reference == pytest.approx(physics.smear_nm)
+    assert reference == pytest.approx(SMEAR.nm)
     assert hot_hard > 50  # hundreds of nm across the window
     assert cold_soft < 2000
 
