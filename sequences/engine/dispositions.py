@@ -13,6 +13,9 @@ wafer:
   purpose);
 * **scrap**: the wafer is finished as scrapped now; no resume runs it.
 
+A wafer held only because no tool was in service needs no decision: its release or rework is
+refused, naming the clear that brings the tool back (a scrap is taken).
+
 A decision is recorded with who made it, why, and the hold it answers; it is pending until a
 resume starts the wafer again (a decision newer than the wafer's last hold). A run whose only
 unfinished wafers are held becomes resumable again once one of them is released or reworked.
@@ -65,7 +68,15 @@ def record_disposition(
         )
     if not reason.strip():
         raise BadInput("--reason: say why (what was seen on the wafer), not blank")
-    if decision is Decision.RELEASE and _held_on_a_refusal(store, run_id, wafer_id):
+    hold = latest_holds(store, run_id).get(wafer_id, {})
+    if decision is not Decision.SCRAP and hold.get("tool_unavailable"):
+        raise BadInput(
+            f"wafer {wafer_id} of run {run_id} is held only because no tool was in service "
+            f"({wafer['reason']}): nothing happened to it there, so there is nothing to "
+            f"{decision.value}; clear the tool once its cause is fixed (packline clear-tool "
+            f"{run_id} TOOL --by {by}) and resume the run, which runs it again; or scrap it"
+        )
+    if decision is Decision.RELEASE and hold.get("refused"):
         raise BadInput(
             f"wafer {wafer_id} of run {run_id} is held because its tool refused a step, which "
             f"so did not happen ({wafer['reason']}); a release would go on as if it had: "
@@ -100,11 +111,6 @@ def record_disposition(
             if run["status"] == "held" and statuses <= DONE:
                 store.update_run(run_id, status="completed")
     return row
-
-
-def _held_on_a_refusal(store: RunStore, run_id: str, wafer_id: str) -> bool:
-    """Whether the wafer's latest hold is a step its tool refused (`StepRefused`)."""
-    return bool(latest_holds(store, run_id).get(wafer_id, {}).get("refused"))
 
 
 def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:

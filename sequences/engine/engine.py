@@ -37,7 +37,7 @@ from .errors import BadInput, RunTerminated, StepRefused, ToolUnavailable, failu
 from .events import Observer
 from .keeper import ToolKeeper
 from .method import FailurePolicy, Method
-from .plan import FINISHED, Plan
+from .plan import FINISHED, RELEASED, Plan
 from .recipe import Recipe
 from .recorder import ConfirmFn, EventLog, StepRecorder
 from .records import RunStore
@@ -368,6 +368,10 @@ class Engine:
     # ----------------------------------------------------------------- wafers
 
     def _start_wafers(self) -> None:
+        if released := self.plan.released_steps():
+            # on disk before anything runs: a wafer held again before it reaches its released
+            # step must not have the step counted as failed (and redone) by a later resume
+            self.recorder.record_skipped(released, why=RELEASED)
         for wafer_id in sorted(self.plan.refused_releases):
             self.emit(
                 "disposition",

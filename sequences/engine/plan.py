@@ -5,7 +5,9 @@ Rules (the checkpoint contract, see docs/engine.md):
 * a wafer completed, held or scrapped stays so, unless an operator released or reworked the
   held wafer since it was held (`dispositions.py`): a release counts the step that held it as
   completed, so the wafer goes on from the step after it (a released step is skipped even in
-  its replayed stage, repeatable or not: a check that failed would only fail again); a
+  its replayed stage, repeatable or not: a check that failed would only fail again; the
+  resume records it as skipped when it starts, so the release stands in every later resume
+  even if the wafer is held again before it reaches the step); a
   rework forgets that step, so it runs again; either way the stage (tool use or batch) it
   failed in is replayed, because the tool's recovery took the wafer off; a release of a step
   its tool refused (its hold's `refused`: recorded before packline refused such a release) is
@@ -30,6 +32,7 @@ Rules (the checkpoint contract, see docs/engine.md):
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +42,11 @@ from .stage import HOLDING_KINDS
 
 #: Step statuses meaning "it may have been half done".
 CUT_OFF = ("running", "interrupted")
+#: Why a released step is recorded as skipped when the resume that carries out its release
+#: starts (`Plan.released_steps`).
+RELEASED = "released by an operator's disposition: accepted as done, never run again"
+#: What a step's record says of the step itself (the recorder's row, `wafer.py`).
+RECORDED_FIELDS = ("wafer_id", "key", "name", "kind", "tool", "irreversible", "stage", "batch")
 #: Wafer statuses of a wafer that is finished: a resume does not run it.
 FINISHED = ("completed", "held", SCRAPPED)
 
@@ -71,6 +79,11 @@ class Plan:
     wafer_status: dict[str, str] = field(default_factory=dict)
     #: The (wafer, step key)s an operator released: done, even inside a replayed stage.
     released: set[tuple[str, str]] = field(default_factory=set)
+    #: The step records this resume's releases accept as done, as they were recorded: the
+    #: resume records each as skipped when it starts (`Engine`), so the release stands in
+    #: the records even if the wafer is held again before it reaches the step (which then
+    #: records no second skip).
+    released_now: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     #: The held wafers this resume runs again: released, reworked, or held for want of a tool.
     run_again: set[str] = field(default_factory=set)
     #: The released wafers whose held step its tool refused: reworked instead.
@@ -144,6 +157,7 @@ class Plan:
                     self.steps[key] = {**row, "status": "interrupted"}  # replayed
             elif decision is not None and self._holds(row):
                 if decision is Decision.RELEASE:
+                    self.released_now[key] = row
                     self.steps[key] = {**row, "status": "completed"}
                     self.released.add(key)
                 else:
@@ -153,6 +167,17 @@ class Plan:
     def _holds(row: dict[str, Any]) -> bool:
         """A step record that holds its wafer: failed, or irreversible and cut off."""
         return row["status"] == "failed" or bool(row["irreversible"] and row["status"] in CUT_OFF)
+
+    def released_steps(self) -> list[dict[str, Any]]:
+        """The steps this resume's releases accept as done (`released_now`), as the recorder
+        records a step: what the resume records as skipped when it starts."""
+        return [
+            {
+                **{name: row[name] for name in RECORDED_FIELDS},
+                "claims": tuple(json.loads(row["claims"])),
+            }
+            for row in self.released_now.values()
+        ]
 
     def status(self, wafer_id: str, key: str) -> str | None:
         row = self.steps.get((wafer_id, key))

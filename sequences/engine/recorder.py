@@ -205,16 +205,16 @@ class StepRecorder:
             )
         return ids
 
-    def record_skipped(self, rows: Sequence[dict[str, Any]]) -> None:
-        """Record steps skipped because they completed in an earlier session (one
-        transaction: the row is written finished)."""
+    def record_skipped(self, rows: Sequence[dict[str, Any]], why: str = "completed before") -> None:
+        """Record steps skipped because they completed in an earlier session, or because an
+        operator released them (`why`; one transaction: the row is written finished)."""
         ids = self._store.start_steps(
             [
                 {
                     **self._row(row, "skipped"),
                     "stopped_t": self.events.t(),
                     "stopped_wall": time.time(),
-                    "error": "completed before",
+                    "error": why,
                 }
                 for row in rows
             ]

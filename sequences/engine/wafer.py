@@ -420,7 +420,12 @@ async def execute_step(
     )
     done = all(status == "completed" for status in before)
     if done and (irreversible or not replay or released):
-        recorder.record_skipped(rows)
+        recorded = all(
+            (wafer.id, key) in run.plan.released_now
+            for wafer, key in zip(wafers, keys, strict=True)
+        )
+        if not recorded:  # a release is recorded as skipped when its resume starts
+            recorder.record_skipped(rows)
         return None
     if irreversible and "completed" in before:
         raise StepError(

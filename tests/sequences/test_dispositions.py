@@ -23,6 +23,8 @@ from packline.sequences.engine import (
     record_disposition,
     wafer_history,
 )
+from packline.sequences.engine.clearances import record_clearance
+from packline.sequences.engine.plan import RELEASED
 
 
 async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
@@ -351,3 +353,30 @@ async def test_a_plating_the_cell_refused_is_reworked_never_released(store):
         if s["name"] == "electroplate wiring"
     ]
     assert platings == ["failed", "completed"]
+
+
+async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_the_step(store):
+    """A new user's station run: a plasma clean released, the wafer held again on its way
+    back into the chamber (before the released clean), that hold reworked: the next resume ran
+    the released clean a second time. The release is on disk when the resume that carries it
+    out starts, so no later resume counts the clean as failed."""
+    run_id = await held_lot(store)
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "inspected: clean")
+
+    def leak(line):
+        line.tools["plasma_cleaner"].inject_fault("chamber_leak")
+
+    async with open_resume(store, run_id, line_ready=leak) as resumed:
+        assert await resumed.run() == "held"
+    wafer = {w["wafer_id"]: w for w in store.wafers(run_id)}["W01"]
+    assert "pump down" in wafer["reason"]
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ana", "leak found: pump again")
+    record_clearance(store, run_id, "plasma_cleaner", "ana")
+    async with open_resume(store, run_id) as again:
+        await again.run()
+    assert {w["wafer_id"]: w["status"] for w in store.wafers(run_id)}["W01"] == "completed"
+    cleans = clean_rows(store, run_id, "W01")
+    assert [(s["session"], s["status"]) for s in cleans] == [
+        (1, "interrupted"), (3, "skipped"), (4, "skipped"),
+    ]  # fmt: skip
+    assert cleans[1]["error"] == RELEASED

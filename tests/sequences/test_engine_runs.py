@@ -6,7 +6,15 @@ import json
 
 import pytest
 
-from packline.sequences.engine import RunRequest, open_run, prepare, run_report
+from packline.sequences.engine import (
+    BadInput,
+    Decision,
+    RunRequest,
+    open_run,
+    prepare,
+    record_disposition,
+    run_report,
+)
 from packline.sequences.engine.control import CLEAR_TOOL, Order
 from packline.sim_instruments.twin import PanelSpec
 
@@ -332,6 +340,14 @@ async def test_an_alarmed_tool_is_out_of_service_and_gets_no_next_job(store):
     assert store.run(engine.run_id)["stopped_t"] < 3600
     kinds = {e["kind"] for e in store.table("events", engine.run_id)}
     assert "tool-out-of-service" in kinds
+    # nothing happened to W05 on the chamber: there is nothing to release or rework, only the
+    # clear brings it back (a new user's release had been taken and "carried out")
+    for decision in (Decision.RELEASE, Decision.REWORK):
+        with pytest.raises(BadInput, match="held only because no tool was in service") as refused:
+            record_disposition(store, engine.run_id, "W05", decision, "ana", "looks fine")
+        assert f"packline clear-tool {engine.run_id} TOOL --by ana" in str(refused.value)
+    assert store.table("dispositions", engine.run_id) == []
+    record_disposition(store, engine.run_id, "W05", Decision.SCRAP, "ana", "lot split")
 
 
 async def test_an_operator_clears_the_tool_through_the_control_table(store):
