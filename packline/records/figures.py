@@ -145,23 +145,31 @@ def tool_time_bars(times: pd.DataFrame) -> figure:
     return plot
 
 
+#: How many times its least value a trace's greatest must be for its chart's axis to be
+#: logarithmic (three decades).
+DECADES_FOR_LOG = 1000.0
+
+
 def trace_panel(tool: str, samples: pd.DataFrame, limits: Mapping[str, Limit]) -> LayoutDOM:
     """One tool's traces, one small chart per trace (their units differ) sharing the time
     axis; a trace with a matching setpoint limit shows it as dashed lines."""
     plots: list[UIElement | None] = []
     shared: Range1d | None = None
     for (name, unit), rows in samples.groupby(["name", "unit"], sort=True):
+        values = rows["value"].to_numpy()
+        # a chamber's pressure spans atmosphere to its process (760,000 to 100 mTorr): on a
+        # linear axis the process and its limits would lie flat at zero
+        spans_decades = values.min() > 0 and values.max() / values.min() >= DECADES_FOR_LOG
         plot = figure(
             width=SMALL + 180,
             height=220,
-            title=f"{tool}: {name} ({unit})",
+            y_axis_type="log" if spans_decades else "linear",
+            title=f"{tool}: {name} ({unit})" if unit else f"{tool}: {name}",
             x_axis_label="run clock (min)",
             tools="xpan,xwheel_zoom,box_zoom,reset,hover,save",
             tooltips=[("t (min)", "@x{0.00}"), (str(name), "@y{0.000}")],
         )
-        plot.step(
-            rows["t"].to_numpy() / MINUTE_S, rows["value"].to_numpy(), mode="after", line_width=1.5
-        )
+        plot.step(rows["t"].to_numpy() / MINUTE_S, values, mode="after", line_width=1.5)
         limit = limits.get(str(name))
         if limit is not None:
             for bound in (limit.minimum, limit.maximum):

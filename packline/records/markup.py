@@ -9,23 +9,37 @@ import time
 import numpy as np
 import pandas as pd
 
+from packline.sequences.engine.progress import clock_text
+
+#: A table's column of run-clock times (s), shown as H:MM:SS under this heading.
+CLOCK_COLUMN, CLOCK_HEADING = "t", "at (run clock)"
+
 
 def table(frame: pd.DataFrame, *, verdict: str | None = None) -> str:
-    """A DataFrame as an HTML table, every cell escaped; numbers right-aligned; a `verdict`
-    column's fail/pass cells coloured."""
-    head = "".join(f"<th>{escape(c)}</th>" for c in frame.columns)
+    """A DataFrame as an HTML table, every cell escaped; headings in words (`sites_checked`
+    as "sites checked"); numbers right-aligned; a `verdict` column's fail/pass cells
+    coloured; run-clock times (`CLOCK_COLUMN`) as H:MM:SS."""
+    head = "".join(f"<th>{escape(heading(c))}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
         cells = []
         for column, value in zip(frame.columns, values, strict=True):
             css = ""
+            text = cell(value)
             if column == verdict:
                 css = ' class="fail"' if value == "fail" else ' class="pass"'
+            elif column == CLOCK_COLUMN and isinstance(value, int | float | np.number):
+                css, text = ' class="num"', clock_text(float(value))
             elif isinstance(value, int | float | np.number) and not isinstance(value, bool):
                 css = ' class="num"'
-            cells.append(f"<td{css}>{escape(cell(value))}</td>")
+            cells.append(f"<td{css}>{escape(text)}</td>")
         rows.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+
+
+def heading(column: object) -> str:
+    """A column's heading as people read it: words, not the records' field name."""
+    return CLOCK_HEADING if column == CLOCK_COLUMN else str(column).replace("_", " ")
 
 
 def cell(value: object) -> str:

@@ -111,7 +111,7 @@ def claims_section(records: RunRecords, header: dict[str, Any]) -> str:
     return (
         f'<p>Claim check <span class="{"fail" if status == "failed" else "pass"}">{status}</span>'
         ": each condition evaluated on the twin of every wafer that completed the method; "
-        "share_passing is the share of the sites checked that pass (the failing sites are "
+        "share passing is the share of the sites checked that pass (the failing sites are "
         "marked on the maps), margin the worst checked site of the condition's margin "
         "quantity over the lot and its distance to the limit.</p>\n"
         + table(shown, verdict="verdict")

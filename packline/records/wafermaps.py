@@ -21,9 +21,13 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     snaps = records.snapshots()
     if snaps.empty:
         return "<p>No workpiece twin in this run (real tools): see the tools' measurements.</p>"
-    wafers = list(dict.fromkeys(snaps["wafer_id"]))
+    twins = set(snaps["wafer_id"])
+    # the lot's wafers in lot order, then the workpieces beside them (a board, a die wafer)
+    lot = [w for w in records.wafers()["wafer_id"] if w in twins]
+    beside = sorted(twins - set(lot))
+    wafers = lot + beside
     if wafer is None:
-        wafer = _first_failing(records, wafers)
+        wafer = _first_failing(records, lot or beside)
     elif wafer not in wafers:
         raise BadInput(
             f"report --wafer {wafer}: run {records.run_id} holds no twin of it; "
@@ -49,7 +53,9 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
             columns[f"{key}: {column}"] = values
             layers.append((f"after {key}: {column}", f"{key}: {column}"))
     final = site_table(records.workpiece(wafer))
-    results = condition_sites(run_conditions(records), wafer, records.workpiece(wafer))
+    # the claim's conditions are the lot's wafers': a workpiece beside them is not judged by them
+    conditions_of = run_conditions(records) if wafer in lot else []
+    results = condition_sites(conditions_of, wafer, records.workpiece(wafer))
     site_count = len(final)
     with_failures = [c for c in results if c.per_site(site_count) and c.failing.any()]
     charts["maps"] = figures.site_maps(
@@ -80,7 +86,13 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         "<code>packline report RUN --wafer ID</code> shows another): one map per property "
         f"each irreversible step changed, {site_count:,} sites each. Hover for values, drag to "
         "pan, wheel to zoom: the maps move together.</p>\n"
-        f"<h3>Claim conditions on {escape(wafer)}</h3>\n{conditions}\n"
+        + (
+            f"<h3>Claim conditions on {escape(wafer)}</h3>\n{conditions}\n"
+            if wafer in lot
+            else f"<p>{escape(wafer)} is a workpiece beside the lot's wafers: the claim's "
+            "conditions are judged on the wafers (<code>--wafer</code> one of "
+            f"{escape(', '.join(lot))}).</p>\n"
+        )
         + (
             f"<p>Set to one value on every site (not mapped): {escape('; '.join(uniform))}.</p>\n"
             if uniform

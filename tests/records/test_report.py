@@ -8,6 +8,7 @@ import re
 from html.parser import HTMLParser
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from packline.cli import main
@@ -16,6 +17,7 @@ from packline.records.report import SECTIONS, render_report
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import ON_REAL_TOOLS
 
 #: A plasma recipe whose argon step is too short to strip the oxide: claim 003:11 fails.
@@ -103,6 +105,14 @@ def test_the_page_holds_the_runs_data(page, records):
     assert "after laminate resin film#0: resins.layers[0].thickness_um" in page
 
 
+def test_headings_are_words_and_run_clock_times_read_as_hours_minutes_seconds(page, records):
+    assert "<th>sites checked</th>" in page
+    assert "<th>failing wafers</th>" in page
+    assert "_" not in "".join(re.findall(r"<th>([^<]*)</th>", page))
+    last = records.measurements()["t"].iloc[-1]
+    assert f'<td class="num">{clock_text(float(last))}</td>' in page
+
+
 def test_the_page_loads_nothing_from_elsewhere(page):
     parsed = Page(page)
     for tag, attrs in parsed.tags:
@@ -134,6 +144,24 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert "Wafer <b>W01</b>" in page
     assert main(["report", "last", "--db", db, "--out", str(out), "--wafer", "W02"]) == 0
     assert "Wafer <b>W02</b>" in out.read_text()
+
+
+def test_the_lots_wafer_is_mapped_not_the_board_beside_it(tmp_path, capsys):
+    """two-process-via records each wafer's board (`BW01`) beside it: the page maps a wafer
+    of the lot by default (the board had come first by name, every condition red on it), and
+    a board asked for is not judged by the wafer's conditions."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "two-process-via", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    out = tmp_path / "r.html"
+    assert main(["report", "last", "--db", db, "--out", str(out)]) == 0
+    page = out.read_text()
+    assert "Wafer <b>W01</b> (of W01, BW01;" in page
+    assert "Claim conditions on W01" in page
+    assert main(["report", "last", "--db", db, "--out", str(out), "--wafer", "BW01"]) == 0
+    page = out.read_text()
+    assert "Claim conditions on BW01" not in page
+    assert "BW01 is a workpiece beside the lot's wafers" in page
 
 
 def test_a_wafer_the_run_does_not_have_is_bad_input(records, run_db, tmp_path, capsys):
@@ -177,3 +205,24 @@ def test_the_measurement_table_names_the_step_that_took_each(page, records):
     for row in measured.to_dict("records"):
         cells = [row["wafer_id"], steps[row["step_id"]], row["name"]]
         assert "".join(f"<td>{html.escape(c)}</td>" for c in cells) in page
+
+
+def test_a_trace_across_three_decades_is_drawn_on_a_log_axis():
+    """A chamber pumped from atmosphere to 100 mTorr: on a linear axis the process and its
+    limits lie flat at zero."""
+    from bokeh.models import LinearScale, LogScale
+
+    from packline.records.figures import trace_panel
+
+    samples = pd.DataFrame(
+        {
+            "t": [0.0, 60.0, 120.0, 0.0, 60.0, 120.0],
+            "name": ["pressure"] * 3 + ["rf_power"] * 3,
+            "unit": ["mTorr"] * 3 + ["W"] * 3,
+            "value": [760_000.0, 200.0, 100.0, 0.0, 300.0, 300.0],
+        }
+    )
+    grid = trace_panel("plasma_cleaner", samples, {})
+    plots = {plot.title.text: plot for plot, _, _ in grid.children}
+    assert isinstance(plots["plasma_cleaner: pressure (mTorr)"].y_scale, LogScale)
+    assert isinstance(plots["plasma_cleaner: rf_power (W)"].y_scale, LinearScale)
