@@ -35,14 +35,16 @@ def resin_cured(claim: str, min_cure: float = CURED_ALPHA) -> Condition:
     return Condition(
         claim,
         f"every resin layer cured (>= {min_cure:g})",
-        lambda w: (
-            every_site(w),
-            np.full(
-                w.geometry.site_count,
-                bool(w.resins.layers) and min(layer.cure for layer in w.resins.layers) >= min_cure,
-            ),
-        ),
+        lambda w: (every_site(w), _least_cure(w) >= min_cure),
+        Margin("degree of cure", "", _least_cure, min_cure),
     )
+
+
+def _least_cure(w: Workpiece) -> np.ndarray:
+    """At every site, the degree of cure of the least cured resin layer (a layer cures as a
+    whole; 0 without resin: nothing cured)."""
+    least = min((layer.cure for layer in w.resins.layers), default=0.0)
+    return np.full(w.geometry.site_count, least)
 
 
 def vias_open(claim: str) -> Condition:
@@ -74,7 +76,17 @@ def concave_portions_with_resin_below(claim: str) -> Condition:
         claim,
         "a concave portion with resin below at every site",
         lambda w: (every_site(w), _concave_with_resin_below(w)),
+        Margin("resin left below a concave portion", "um", _resin_left_um, 0.0),
     )
+
+
+def _resin_left_um(w: Workpiece) -> np.ndarray:
+    """The resin the first process left at each site's concave bottom (0 where it left no
+    concave portion, or before any process)."""
+    first = _first_stage(w)
+    if first is None:
+        return np.zeros(w.geometry.site_count)
+    return np.where(first.depth_um > 0, first.left_um, 0.0)
 
 
 def _opening_process(openings: OpeningLayer) -> np.ndarray:

@@ -133,10 +133,10 @@ def solder_layer_on_tips(
 SEED_CONTACT_MOHM = 20.0
 
 
-def _metal_joined(w: Workpiece, max_contact_mohm: float) -> np.ndarray:
-    """Sites a conducting film joins, where the first film laid on the metal there made a
-    contact of at most `max_contact_mohm` (a film laid on it, such as the plating, carries
-    that contact; a site no film records a contact for counts as good)."""
+def _joined_and_contact(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+    """Sites a conducting film joins, and the contact (mOhm) the first film laid on the metal
+    there made (a film laid on it, such as the plating, carries that contact; NaN where no
+    film records one)."""
     joined = np.zeros(w.geometry.site_count, bool)
     contact = np.full(w.geometry.site_count, np.nan, np.float32)
     for film in w.films.layers:
@@ -146,7 +146,26 @@ def _metal_joined(w: Workpiece, max_contact_mohm: float) -> np.ndarray:
         joined |= on
         if film.contact_mohm.size:
             contact = np.where(np.isnan(contact) & on, film.contact_mohm, contact)
+    return joined, contact
+
+
+def _metal_joined(w: Workpiece, max_contact_mohm: float) -> np.ndarray:
+    """Sites a conducting film joins with a contact of at most `max_contact_mohm` (a site no
+    film records a contact for counts as good)."""
+    joined, contact = _joined_and_contact(w)
     return joined & ~(contact > max_contact_mohm)
+
+
+def _contact_margin(max_contact_mohm: float) -> Margin:
+    """The highest contact a joining film made, against `max_contact_mohm` (a site with no
+    recorded contact counts as none)."""
+    return Margin(
+        "contact",
+        "mOhm",
+        lambda w: np.nan_to_num(_joined_and_contact(w)[1], nan=0.0),
+        max_contact_mohm,
+        above=False,
+    )
 
 
 def seed_joins_tips(
@@ -164,6 +183,7 @@ def seed_joins_tips(
             w.has_bumps & (w.bumps.height_um > sealing_resin_um(w)),
             _metal_joined(w, max_contact_mohm),
         ),
+        _contact_margin(max_contact_mohm),
     )
 
 
@@ -175,6 +195,7 @@ def interconnect_on_every_pad(claim: str, max_contact_mohm: float = SEED_CONTACT
         claim,
         f"an interconnect joined to every pad (contact <= {max_contact_mohm:g} mOhm)",
         lambda w: (every_site(w), _metal_joined(w, max_contact_mohm)),
+        _contact_margin(max_contact_mohm),
     )
 
 

@@ -204,8 +204,9 @@ def margin_text(condition: Mapping[str, Any]) -> str:
     side = "smallest" if condition["margin_above"] else "largest"
     margin = condition["margin"]
     failing = "short" if condition["margin_above"] else "over"  # below a minimum, above a maximum
-    spare = f"{margin:.3g} {unit} to spare" if margin >= 0 else f"{-margin:.3g} {unit} {failing}"
-    return f"{side} {condition['margin_quantity']} {worst:.3g} {unit} ({spare})"
+    unit = f" {unit}" if unit else ""  # a degree of cure has none
+    spare = f"{margin:.3g}{unit} to spare" if margin >= 0 else f"{-margin:.3g}{unit} {failing}"
+    return f"{side} {condition['margin_quantity']} {worst:.3g}{unit} ({spare})"
 
 
 def overall(verdicts: Sequence[str]) -> str:

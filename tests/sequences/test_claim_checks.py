@@ -265,8 +265,16 @@ def test_resin_is_cured_only_when_every_layer_reached_the_cure():
     wafer.add_resin(ResinKind.THERMOSET, 20.0, cure=0.95)
     checked, passing = cured(wafer)
     assert (checked.sum(), passing.sum()) == (wafer.geometry.site_count,) * 2
+    margin = conditions.resin_cured("002:1g").margin
+    assert margin is not None
+    every = np.ones(wafer.geometry.site_count, bool)
+    assert margin.worst(wafer, every) == pytest.approx(0.95)
     wafer.add_resin(ResinKind.SOLDER_RESIST, 10.0, cure=0.66)  # under-cured, as at 120 degC
     assert not cured(wafer)[1].any()
+    assert margin.worst(wafer, every) == pytest.approx(0.66)  # the least cured layer
+    row = {"margin_quantity": margin.quantity, "margin_unit": margin.unit, "margin_above": 1,
+           "margin_worst": 0.66, "margin": 0.66 - margin.limit}  # fmt: skip
+    assert margin_text(row) == f"smallest degree of cure 0.66 ({margin.limit - 0.66:.3g} short)"
 
 
 def test_the_deposition_predicates_hold_after_a_good_process_and_fail_after_a_wrong_one():
@@ -342,6 +350,12 @@ def test_a_passivation_is_opened_over_every_pad_through_its_resist_mask():
     assert np.allclose(sin.openings.diameter_um, 80.0)
     assert sin.openings.stages[-1].process is OpeningProcess.DRY_ETCH
     assert 480 <= opened.margin.worst(good, np.ones(good.geometry.site_count, bool)) < 500
+    contact = joined.margin
+    assert contact is not None
+    assert (contact.quantity, contact.unit, contact.above, contact.limit) == (
+        "contact", "mOhm", False, 20.0,
+    )  # fmt: skip
+    assert 0 < contact.worst(good, np.ones(good.geometry.site_count, bool)) <= 20.0
     short = _passivated(60)
     (sin, _) = short.films.layers
     assert sin.openings is not None
@@ -769,6 +783,10 @@ def test_the_two_process_predicates_tell_a_via_opened_by_a_second_process_from_a
     good = coated()
     _concave(good, 8.0)
     assert concave(good)[1].all()
+    left = conditions.concave_portions_with_resin_below("002:1f").margin
+    assert left is not None
+    every = np.ones(good.geometry.site_count, bool)
+    assert left.worst(good, every) == pytest.approx(2.0)  # 10 um of resin, 8 um lasered
     assert not second(good)[1].any()  # not open yet
     expose_to_plasma(good, Gas.O2, 1000.0, 180.0, PlasmaPhysics(), 180_000.0)  # 3 um of O2 etch
     assert concave(good)[1].all()
