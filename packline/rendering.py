@@ -6,6 +6,7 @@ as rich markup it would crash the command (`MarkupError`) or change what the ope
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from rich.console import RenderableType
@@ -19,12 +20,21 @@ def plain(value: RenderableType) -> RenderableType:
 
 
 class DataTable(Table):
-    """A rich table of data: its title and every string cell are plain text."""
+    """A rich table of data: its title and every string cell are plain text. A cell of a
+    column in `whole` that is too wide for it folds onto the next line rather than losing its
+    end (an address, whose port is the one part that differs between tools); the others are
+    cut with an ellipsis, their words kept whole."""
 
-    def __init__(self, *headers: str, title: str | None = None, **options: Any) -> None:
+    def __init__(
+        self,
+        *headers: str,
+        title: str | None = None,
+        whole: Collection[str] = (),
+        **options: Any,
+    ) -> None:
         super().__init__(title=None if title is None else Text(title), **options)
         for header in headers:
-            self.add_column(Text(header))
+            self.add_column(Text(header), overflow="fold" if header in whole else "ellipsis")
 
     def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
         super().add_row(*(None if r is None else plain(r) for r in renderables), **options)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +27,21 @@ def open_store(args: argparse.Namespace, *, create: bool = True) -> RunStore:
     return RunStore(args.db or default_db_path(), create=create)
 
 
+#: How wide output piped to a file or a program is laid out at least: wide enough not to
+#: wrap ids, whatever width the environment states (pytest's workers state 80).
+PIPED_WIDTH = 160
+
+
 def terminal() -> Console:
-    """The terminal, or (piped to a file or a program) a console wide enough not to wrap ids."""
+    """The terminal, or (piped to a file or a program) a console `PIPED_WIDTH` wide, or
+    `COLUMNS` wide if that is wider (a table piped to a file keeps its long cells whole)."""
     from rich.console import Console
 
     console = Console()
-    return console if console.is_terminal else Console(width=160)
+    if console.is_terminal:
+        return console
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0))
 
 
 def print_json(data: Any) -> None:

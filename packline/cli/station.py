@@ -40,7 +40,7 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
     and what keeps it from a lot."""
     table = DataTable(
         "tool", "kind", "address", "identity", "state", "open interlocks", "holds", "ready",
-        title=f"station {station}",
+        title=f"station {station}", whole=("address",),
     )  # fmt: skip
     for check in checks:
         opened = check.open_interlocks()
