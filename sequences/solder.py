@@ -31,6 +31,9 @@ from typing import Annotated, ClassVar, Self
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import (
+    FLUX_HOLD_RATIO,
+    FLUX_SPREAD,
+    FLUX_SPREAD_SIGMAS,
     MAX_MAP_POSITIONS,
     SWIM_RATIO,
     BallAlloy,
@@ -39,6 +42,7 @@ from packline.drivers.roles.ball_mounter import (
     FluxMethod,
     ball_reach_um,
     ball_stray_um,
+    least_flux_um,
 )
 from packline.drivers.roles.electroplater import (
     Electroplater,
@@ -153,6 +157,28 @@ class SolderBallRecipe(Recipe):
     #: the claim whose balls a reflow below the liquidus leaves unjoined, named in its refusal
     #: (a method's own terminals say which; None: the refusal names none)
     liquidus_claim: ClassVar[str | None] = None
+    #: the claim whose balls the mount sets on their sites, named in a flux's refusal (None:
+    #: `liquidus_claim`, where the balls are the claim's own)
+    mount_claim: ClassVar[str | None] = None
+
+    @recipe_check
+    def _flux_that_holds_the_balls(self) -> Self:
+        """The thinnest flux deposit holds every ball (`least_flux_um`, the ball mounter's
+        figures): a thinner one loses balls, and the repair head, holding them no better,
+        never ends (a 5 um flux held the wafer at 'repair missing ... balls')."""
+        least = least_flux_um(self.flux_method, self.ball_diameter_um)
+        if self.flux_thickness_um < least:
+            raise claim_violation(
+                self.mount_claim or self.liquidus_claim,
+                "flux_thickness_um",
+                f"{self.flux_thickness_um:g} um",
+                f"the flux holds a ball only where it is at least {FLUX_HOLD_RATIO:g} of its "
+                f"diameter thick, and a {self.flux_method.value} lays it within "
+                f"{FLUX_SPREAD[self.flux_method]:.0%} of the set thickness (1 sigma, to "
+                f"{FLUX_SPREAD_SIGMAS:g} sigma, the ball mounter's figures): for its "
+                f"{self.ball_diameter_um:g} um balls give at least {least:g} um",
+            )
+        return self
 
     @recipe_check
     def _peak_above_the_liquidus(self) -> Self:

@@ -45,6 +45,27 @@ class BallAlloy(StrEnum):
     HIGH_LEAD = "Pb95Sn5"  # high-melting lead-rich, about 314 degC
 
 
+#: The flux holds a ball set down on it only where its deposit is at least this share of the
+#: ball's diameter thick; a thinner one lets balls go missing, which the single-ball repair
+#: then fails to hold as often (est; the cell's figure, qualified on the line): a recipe's
+#: flux is judged by it before the run, and the simulated cell holds balls by it.
+FLUX_HOLD_RATIO = 0.15
+
+#: The flux deposit's 1-sigma spread, as a share of the set thickness, by how it is applied
+#: (a stencil print is even, pins less so), clipped at `FLUX_SPREAD_SIGMAS`: no site gets
+#: less than the set thickness less that many sigma.
+FLUX_SPREAD = {FluxMethod.PRINT: 0.05, FluxMethod.PIN_TRANSFER: 0.15}
+FLUX_SPREAD_SIGMAS = 3.0
+
+
+def least_flux_um(method: FluxMethod, ball_diameter_um: float) -> float:
+    """The thinnest set flux, to 0.1 um above, whose thinnest deposit (`FLUX_SPREAD` of
+    `method` to `FLUX_SPREAD_SIGMAS`) still holds balls of `ball_diameter_um`
+    (`FLUX_HOLD_RATIO`)."""
+    thinnest = 1 - FLUX_SPREAD_SIGMAS * FLUX_SPREAD[method]
+    return math.ceil(FLUX_HOLD_RATIO * ball_diameter_um / thinnest * 10 - 1e-9) / 10
+
+
 class Side(StrEnum):
     """The side of the workpiece facing the ball head: the front (a wafer's active side, a
     panel's top) or the back (a panel's bottom with its solder resist, 000:x1)."""

@@ -44,6 +44,11 @@ class FillMaterial(StrEnum):
     SNBI = "SNBI"  # Sn42Bi58, a low-melting metal (138 degC) jetted molten (000:b)
 
 
+#: The solder of each low-melting metal filler, by the oven's name of it (the others are conductive
+#: pastes, which gel: `PASTE_GEL_C` of the flip-chip bonder's role).
+FILLER_SOLDER: dict[str, str] = {FillMaterial.SNBI: "Sn42Bi58"}
+
+
 class SealResin(StrEnum):
     """The sealing resins the dispenser lays around dies (the names are the protocol's)."""
 

@@ -50,16 +50,25 @@ HEAD_TO_JOINT = 0.9
 WETTING_TIME_S = 2.0
 
 
+#: A conductive paste filler gels around what is pressed into it (a die's terminal, a frame's
+#: column) held at this or warmer for this long under the head (est; the bonder's figures for
+#: the dispenser's pastes, qualified on the line): a recipe's bond is judged by them before the
+#: run, and the simulated bonder joins only a bond so hot and so long.
+PASTE_GEL_C = 150.0
+PASTE_GEL_S = 5.0
+
+
 def joint_temperature_c(head_c: float, stage_c: float, share: float = HEAD_TO_JOINT) -> float:
     """The terminals' temperature while a head at `head_c` presses a die on a stage at
     `stage_c`, `share` of the head's excess reaching them."""
     return stage_c + share * (head_c - stage_c)
 
 
-def least_head_c(joint_above_c: float, stage_c: float) -> float:
+def least_head_c(joint_c: float, stage_c: float, *, reaching: bool = False) -> float:
     """The coolest head, in whole degrees, whose joint over a stage at `stage_c` is above
-    `joint_above_c` (a solder's liquidus)."""
-    return float(math.floor(stage_c + (joint_above_c - stage_c) / HEAD_TO_JOINT) + 1)
+    `joint_c` (a solder's liquidus), or (`reaching`) at it or above (a paste's gel)."""
+    head_c = stage_c + (joint_c - stage_c) / HEAD_TO_JOINT
+    return float(math.ceil(head_c - 1e-9) if reaching else math.floor(head_c) + 1)
 
 
 #: A stud terminal's volume / the cylinder of its base diameter and height: its collar and

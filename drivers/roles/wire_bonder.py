@@ -77,6 +77,64 @@ class BondProgram:
         return self.ultrasonic_power_mw * self.ultrasonic_time_ms
 
 
+#: The line's stud law (qualified on the line's bonder, est where the process windows give a
+#: range): what a program forms, read by validate to judge a recipe's bump height before the
+#: run and by the simulated bonder to form its studs. Heights and diameters per wire diameter
+#: are at the reference program (`REFERENCE_FORCE_GF`, `REFERENCE_ENERGY_UJ`) in gold; more
+#: force or energy, or copper, flattens a stud (`stud_deformation`).
+#: bonded base (collar) diameter / wire diameter: about 104 um on 25 um wire
+STUD_COLLAR_RATIO = 4.16
+#: body height of a stud bonded on a bare pad / wire diameter (before its tail)
+FIRST_STUD_RATIO = 1.4
+#: height each stud bonded on another adds / wire diameter: 20-35 um on 25 um wire
+STACKED_STUD_RATIO = 1.1
+#: the tail left on the top stud when the wire is torn off (5-20 um)
+STUD_TAIL_UM = 10.0
+#: relative 1-sigma spread of what a run's studs add to a site's height, and of their base
+STUD_HEIGHT_SPREAD = 0.02
+STUD_BASE_SPREAD = 0.015
+#: the spread is clipped at this many sigma: no stud stands further from its program's height
+STUD_SPREAD_SIGMAS = 3.0
+REFERENCE_FORCE_GF = 35.0
+REFERENCE_ENERGY_UJ = 720.0
+#: copper is harder than gold: it deforms less under the same program (est)
+COPPER_DEFORMATION = 0.9
+
+
+def stud_deformation(program: BondProgram) -> float:
+    """How much more than at the reference program a stud is flattened (1.0 at the reference):
+    its heights are divided by it, its base multiplied."""
+    material = COPPER_DEFORMATION if program.wire_material is WireMaterial.CU else 1.0
+    return float(
+        material
+        * (program.bond_force_gf / REFERENCE_FORCE_GF) ** 0.15
+        * (program.ultrasonic_energy_uj / REFERENCE_ENERGY_UJ) ** 0.05
+    )
+
+
+def studs_added_um(program: BondProgram, stack_count: int, on_a_bump: bool) -> float:
+    """The height `stack_count` studs of `program` add to a site before their spread: on a bare
+    pad a base stud, its body and tail, and each other stacked on it; on a site that carries a
+    bump already (its tail the first new stud's seat), each stacked on it."""
+    d = program.wire_diameter_um / stud_deformation(program)
+    if on_a_bump:
+        return stack_count * STACKED_STUD_RATIO * d
+    return (FIRST_STUD_RATIO + (stack_count - 1) * STACKED_STUD_RATIO) * d
+
+
+def stud_heights_um(
+    program: BondProgram, stack_count: int, below_um: tuple[float, float] | None = None
+) -> tuple[float, float]:
+    """The shortest and tallest bump `stack_count` studs of `program` make, across their
+    clipped spread (`STUD_SPREAD_SIGMAS`): on bare pads, or on bumps standing `below_um`
+    (their shortest and tallest)."""
+    added = studs_added_um(program, stack_count, below_um is not None)
+    spread = STUD_SPREAD_SIGMAS * STUD_HEIGHT_SPREAD * added
+    low, high = (0.0, 0.0) if below_um is None else below_um
+    tail = STUD_TAIL_UM if below_um is None else 0.0
+    return low + added - spread + tail, high + added + spread + tail
+
+
 @dataclass(frozen=True)
 class BonderStatus:
     """One snapshot of the bonder; `bumps_done` / `bumps_total` is the progress of a run."""

@@ -57,9 +57,12 @@ from .recipe import (
     require_a_site_for_every_part,
     require_dicing_before_mounting,
     require_joined_above_the_liquidus,
+    require_joint_hot_enough,
+    require_pressed_for,
     require_pressed_until_wetted,
     require_resin_thinner_than_bumps,
     require_sheet_below,
+    require_the_height_the_studs_give,
 )
 from .steps import (
     Mounted,
@@ -109,9 +112,12 @@ __all__ = [
     "require_a_site_for_every_part",
     "require_dicing_before_mounting",
     "require_joined_above_the_liquidus",
+    "require_joint_hot_enough",
+    "require_pressed_for",
     "require_pressed_until_wetted",
     "require_resin_thinner_than_bumps",
     "require_sheet_below",
+    "require_the_height_the_studs_give",
     "seal_with_resin",
 ]
 

@@ -38,7 +38,14 @@ from packline.drivers.roles.oven import (
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
 )
-from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial, stud_tip_oxide_nm
+from packline.drivers.roles.wire_bonder import (
+    STUD_HEIGHT_SPREAD,
+    STUD_SPREAD_SIGMAS,
+    BondProgram,
+    WireMaterial,
+    stud_heights_um,
+    stud_tip_oxide_nm,
+)
 from packline.sequences.engine import (
     Feeds,
     Recipe,
@@ -88,7 +95,9 @@ class BumpRecipe(Recipe):
     bond_force_gf: Annotated[float, Unit("gf"), Feeds("wire_bonder", "bond_force_gf")]
     ultrasonic_power_mw: Annotated[float, Unit("mW"), Feeds("wire_bonder", "ultrasonic_power_mw")]
     ultrasonic_time_ms: Annotated[float, Unit("ms"), Feeds("wire_bonder", "ultrasonic_time_ms")]
-    stack: Annotated[int, Field(strict=True), Feeds("wire_bonder", "stack_count")] = 1
+    #: studs bonded on each other a bump (two or more: 001:6); with the wire and the bond
+    #: program it sets the height the bonder gives (the line's stud law), so no default
+    stack: Annotated[int, Field(strict=True), Feeds("wire_bonder", "stack_count")]
     #: what the program gives: stud bumps stand 20-300 um, one to four studs high
     height_um: Annotated[float, Unit("um"), Field(ge=20, le=300)]
     #: how far a measured bump may stand from `height_um` before the wafer is held
@@ -111,6 +120,12 @@ class BumpRecipe(Recipe):
         oxide_nm = stud_tip_oxide_nm(self.wire, self.stage_temperature_c)
         metal = f"{self.wire.value} studs bonded at {self.stage_temperature_c:g} degC"
         return Tips(oxide_nm, oxidises=self.wire is not WireMaterial.AU, metal=metal)
+
+    def stands_um(self, below_um: tuple[float, float] | None = None) -> tuple[float, float]:
+        """The shortest and tallest bump the program makes, to 0.1 um outside them (the
+        line's stud law, `stud_heights_um`): on bare pads, or on bumps standing `below_um`."""
+        low, high = stud_heights_um(self.program(), self.stack, below_um)
+        return math.floor((low - 0.005) * 10) / 10, math.ceil((high + 0.005) * 10) / 10
 
     def program(self) -> BondProgram:
         return BondProgram(
@@ -384,23 +399,43 @@ def require_joined_above_the_liquidus(
     onto: str = "the board",
 ) -> None:
     """The `parts` join `onto` only where their `solder` (plural, after "their") of `alloy`
-    melts: the joint, which the head heats over the stage by the bonder's share
-    (`joint_temperature_c`), must be above its liquidus (refused at the head of the bond at
-    `path`, naming `claim` and the least head that passes)."""
+    melts: the joint must be above its liquidus (`require_joint_hot_enough`)."""
     liquidus = LIQUIDUS_C[alloy]
+    require_joint_hot_enough(
+        mounting,
+        claim,
+        f"the {parts} are joined to {onto} by their {solder}, which melt above the liquidus "
+        f"of {alloy} ({liquidus:g} degC)",
+        liquidus,
+        path=path,
+    )
+
+
+def require_joint_hot_enough(
+    mounting: BondStep,
+    claim: str,
+    joined_by: str,
+    joint_c: float,
+    *,
+    reaching: bool = False,
+    path: str = "mounting",
+) -> None:
+    """What joins the parts of the bond at `path` (`joined_by` says what and how) does so only
+    above `joint_c` (a solder's liquidus), or (`reaching`) at it or above (a paste's gel): the
+    joint, which the head heats over the stage by the bonder's share (`joint_temperature_c`),
+    must get there (refused at the head, naming `claim` and the least head that passes)."""
     head, stage = mounting.head_temperature_c, mounting.stage_temperature_c
     joint = joint_temperature_c(head, stage)
-    if joint <= liquidus:
-        raise claim_violation(
-            claim,
-            f"{path}.head_temperature_c",
-            f"{head:g} degC",
-            f"the {parts} are joined to {onto} by their {solder}, which melt above the "
-            f"liquidus of {alloy} ({liquidus:g} degC); over the stage at "
-            f"{path}.stage_temperature_c = {stage:g} degC the joint reaches "
-            f"{joint:.1f} degC: give a head of at least {least_head_c(liquidus, stage):g} "
-            f"degC",
-        )
+    if joint > joint_c or (reaching and joint >= joint_c):
+        return
+    raise claim_violation(
+        claim,
+        f"{path}.head_temperature_c",
+        f"{head:g} degC",
+        f"{joined_by}; over the stage at {path}.stage_temperature_c = {stage:g} degC the "
+        f"joint reaches {joint:.1f} degC: give a head of at least "
+        f"{least_head_c(joint_c, stage, reaching=reaching):g} degC",
+    )
 
 
 def require_pressed_until_wetted(
@@ -413,16 +448,71 @@ def require_pressed_until_wetted(
     pads: str = "the board's pads",
 ) -> None:
     """The `parts`' molten `solder` joins `pads` only pressed as long as it takes to wet them
-    (`WETTING_TIME_S`, the bonder's figure): a shorter bond leaves every one of them unjoined
-    (refused at the bond time of the bond at `path`, naming `claim`)."""
-    if mounting.bond_time_s < WETTING_TIME_S:
+    (`WETTING_TIME_S`, the bonder's figure; `require_pressed_for`)."""
+    require_pressed_for(
+        mounting,
+        claim,
+        f"the {parts}' {solder}, molten under the head, take {WETTING_TIME_S:g} s to wet "
+        f"{pads} (the bonder's wetting time)",
+        WETTING_TIME_S,
+        path=path,
+    )
+
+
+def require_pressed_for(
+    mounting: BondStep, claim: str, joins: str, least_s: float, *, path: str = "mounting"
+) -> None:
+    """What joins the parts of the bond at `path` takes `least_s` under the head (`joins`
+    says what and why): a shorter bond leaves every one of them unjoined (refused at the
+    bond time, naming `claim`)."""
+    if mounting.bond_time_s < least_s:
         raise claim_violation(
             claim,
             f"{path}.bond_time_s",
             f"{mounting.bond_time_s:g} s",
-            f"the {parts}' {solder}, molten under the head, take {WETTING_TIME_S:g} s to wet "
-            f"{pads} (the bonder's wetting time): give at least {WETTING_TIME_S:g} s",
+            f"{joins}: give at least {least_s:g} s",
         )
+
+
+def require_the_height_the_studs_give(
+    bumps: BumpRecipe,
+    path: str,
+    claim: str,
+    below: tuple[str, tuple[float, float]] | None = None,
+) -> None:
+    """The height inspection after the bonder (`height_um` +- `height_tolerance_um`) passes
+    every bump the program makes by the line's stud law (`BumpRecipe.stands_um`), on bare pads
+    or (`below`: what they are and their shortest and tallest) stacked on bumps: else every
+    wafer is held there. Refused at `path`.height_um, naming `claim` and the heights that pass
+    (or, when none does, the least tolerance)."""
+    low, high = bumps.stands_um(None if below is None else below[1])
+    height, tolerance = bumps.height_um, bumps.height_tolerance_um
+    least, most = round(high - tolerance, 1), round(low + tolerance, 1)
+    if least <= height <= most:
+        return
+    studs = "one stud" if bumps.stack == 1 else f"a stack of {bumps.stack} studs"
+    on = ""
+    if below is not None:
+        on = f" on the bumps below ({below[0]}, standing {below[1][0]:g}-{below[1][1]:g} um)"
+    program = bumps.program()
+    if least <= most:
+        fix = f"give from {least:g} to {most:g} um"
+    else:
+        fix = (
+            f"no height passes so tight a tolerance: give {path}.height_tolerance_um at least "
+            f"{math.ceil((high - low) * 5) / 10:g} um"
+        )
+    raise claim_violation(
+        claim,
+        f"{path}.height_um",
+        f"{height:g} um",
+        f"{studs} ({path}.stack) of {program.wire_diameter_um:g} um {program.wire_material.value} "
+        f"wire at {program.bond_force_gf:g} gf and {program.ultrasonic_energy_uj:g} uJ{on} "
+        f"stands {low:g}-{high:g} um (the line's stud law, its "
+        f"{STUD_HEIGHT_SPREAD:.0%} spread to {STUD_SPREAD_SIGMAS:g} sigma), and the height "
+        f"inspection passes {height - tolerance:g}-{height + tolerance:g} um "
+        f"(+-{path}.height_tolerance_um): {fix}",
+    )
 
 
 def require_resin_thinner_than_bumps(
@@ -465,6 +555,12 @@ class BumpSealCleanRecipe(Recipe):
     dicing: DicingStep | None = None
     #: claim 003:24: chips mounted on a board by their bumps
     mounting: ChipMounting | None = None
+
+    @recipe_check
+    def _bumps_as_tall_as_the_studs_stand(self) -> Self:
+        if isinstance(self.bumps, BumpRecipe):
+            require_the_height_the_studs_give(self.bumps, "bumps", "003:7.1")
+        return self
 
     @recipe_check
     def _resin_thinner_than_the_bumps(self) -> Self:

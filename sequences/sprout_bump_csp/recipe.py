@@ -59,6 +59,7 @@ from ..bump_seal_clean import (
     ResinRecipe,
     require_resin_thinner_than_bumps,
     require_sheet_below,
+    require_the_height_the_studs_give,
 )
 from ..plasma_clean import PlasmaCleanRecipe
 from ..solder import (
@@ -595,6 +596,7 @@ class TerminalsRecipe(SolderBallRecipe):
     a solder resist over them, opened around every ball."""
 
     liquidus_claim = "001:3"
+    mount_claim = "001:1d"
 
     #: claim 001:4: a photosensitive solder resist coated over the balls once reflowed and
     #: opened around them by the litho cell
@@ -677,6 +679,28 @@ class SproutBumpRecipe(Recipe):
     terminals: TerminalsRecipe | None = None
     #: claim 001:2: dice the wafer into separate packages
     dicing: DicingStep | None = None
+
+    @recipe_check
+    def _bumps_as_tall_as_the_studs_stand(self) -> Self:
+        """Each level's height inspection passes the bumps its program makes
+        (`require_the_height_the_studs_give`): the lowermost on the pads, each other stacked
+        on the tips of the level below, as the line's stud law makes them (each level on its
+        own)."""
+        checks: list[Callable[[], object]] = [
+            functools.partial(require_the_height_the_studs_give, self.bumps, "bumps", "001:1a")
+        ]
+        below = ("bumps", self.bumps.stands_um())
+        for index, level in enumerate(self.upper_levels or ()):
+            path = f"upper_levels.{index}.bumps"
+            claim = self.stack_claim() or "001:14"
+            checks.append(
+                functools.partial(
+                    require_the_height_the_studs_give, level.bumps, path, claim, below
+                )
+            )
+            below = (path, level.bumps.stands_um(below[1]))
+        every_problem(checks)
+        return self
 
     @recipe_check
     def _resin_thinner_than_the_bumps(self) -> Self:

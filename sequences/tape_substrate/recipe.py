@@ -24,14 +24,21 @@ from pydantic import Field
 from packline.drivers.roles.ball_mounter import BallMap, Side
 from packline.drivers.roles.dispenser import (
     FILL_TOLERANCE,
+    FILLER_SOLDER,
     SHOT_SPREAD,
     FillMaterial,
     SealResin,
 )
-from packline.drivers.roles.flip_chip_bonder import FrameRecipe, column_volume_nl
+from packline.drivers.roles.flip_chip_bonder import (
+    PASTE_GEL_C,
+    PASTE_GEL_S,
+    FrameRecipe,
+    column_volume_nl,
+)
 from packline.drivers.roles.grinder import GrindRecipe as GrindCycle
 from packline.drivers.roles.laser import DrillRecipe
 from packline.drivers.roles.lithography import MATERIALS, Feature, FilmLayer
+from packline.drivers.roles.oven import LIQUIDUS_C
 from packline.drivers.roles.wet_bench import Tank
 from packline.sequences.engine import (
     Feeds,
@@ -48,7 +55,10 @@ from ..bump_seal_clean import (
     BondStep,
     DicingStep,
     require_joined_above_the_liquidus,
+    require_joint_hot_enough,
+    require_pressed_for,
     require_pressed_until_wetted,
+    require_the_height_the_studs_give,
 )
 from ..solder import SolderBallRecipe
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
@@ -119,6 +129,39 @@ class FillStep(Recipe):
             f"(+-{SHOT_SPREAD * 100:g}% of the volume), {side} {bound:.{decimals}f} nl "
             f"({self.tolerance * 100:g}% {off} the hole's {hole_nl:.{decimals}f} nl): {fits}"
         )
+
+
+def _hot_enough_for_the_filler(
+    bond: BondStep, claim: str, parts: str, filler: FillMaterial, path: str
+) -> None:
+    """The bond at `path` heats the `parts` in the holes above a solder filler's liquidus, or
+    to a paste's gel temperature (`PASTE_GEL_C`)."""
+    holes = f"the {parts} are joined to the tape's holes by their {filler.value} filler"
+    solder = FILLER_SOLDER.get(filler)
+    if solder is not None:
+        holes += f", which melts above the liquidus of {solder} ({LIQUIDUS_C[solder]:g} degC)"
+        require_joint_hot_enough(bond, claim, holes, LIQUIDUS_C[solder], path=path)
+        return
+    holes += f", a paste that gels at {PASTE_GEL_C:g} degC or above (the bonder's figure)"
+    require_joint_hot_enough(bond, claim, holes, PASTE_GEL_C, reaching=True, path=path)
+
+
+def _long_enough_for_the_filler(
+    bond: BondStep, claim: str, parts: str, filler: FillMaterial, path: str
+) -> None:
+    """The bond at `path` presses the `parts` in the holes until a solder filler wets them,
+    or a paste gels around them (`PASTE_GEL_S`)."""
+    if filler in FILLER_SOLDER:
+        holes = "the tape's holes"
+        require_pressed_until_wetted(
+            bond, claim, parts, f"{filler.value} filler", path=path, pads=holes
+        )
+        return
+    gels = (
+        f"the {filler.value} paste in the holes gels around the {parts} in {PASTE_GEL_S:g} s "
+        "under the head (the bonder's gel time)"
+    )
+    require_pressed_for(bond, claim, gels, PASTE_GEL_S, path=path)
 
 
 def _raise(error: Exception) -> None:
@@ -387,6 +430,11 @@ class TapeSubstrateRecipe(Recipe):
         return self
 
     @recipe_check
+    def _terminals_as_tall_as_the_studs_stand(self) -> Self:
+        require_the_height_the_studs_give(self.dies.terminals, "dies.terminals", "000:c")
+        return self
+
+    @recipe_check
     def _terminals_fit_the_holes(self) -> Self:
         terminals = self.dies.terminals
         if self.holes is None:
@@ -537,6 +585,26 @@ class TapeSubstrateRecipe(Recipe):
             )
             for path, given in wrong
         )
+
+    @recipe_check
+    def _dies_and_frames_joined_by_the_filler(self) -> Self:
+        """The dies' terminals (000:d) and a frame's columns (000:x2) join the holes only
+        where the filler does, judged by the same checks as a solder joint: a solder filler
+        melted and pressed until it wets (`require_joined_above_the_liquidus`,
+        `require_pressed_until_wetted`), a paste held at its gel temperature for its gel time
+        (`require_joint_hot_enough`, `require_pressed_for`), each bond on its own."""
+        fill = self.fill
+        if fill is None:
+            return self  # a metal substrate's bond has no filler
+        bonds = [(self.bond, "bond", "000:d", "dies' terminals")]
+        if self.frame is not None:
+            bonds.append((self.frame.bond, "frame.bond", "000:x2", "frame's columns"))
+        every_problem(
+            functools.partial(check, bond, claim, parts, fill.material, path)
+            for bond, path, claim, parts in bonds
+            for check in (_hot_enough_for_the_filler, _long_enough_for_the_filler)
+        )
+        return self
 
     @recipe_check
     def _stacked_balls_joined_to_the_columns(self) -> Self:

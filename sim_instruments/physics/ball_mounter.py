@@ -11,7 +11,8 @@ sites (a loop runs over nothing per site):
   film under an opening of the back's outermost resin (a panel's solder resist openings,
   000:x1).
 * **Flux** (`apply_flux`): the deposit is the set thickness with a spread per site, wider for
-  pin transfer than for a stencil print.
+  pin transfer than for a stencil print (the line's `FLUX_SPREAD`, clipped at
+  `FLUX_SPREAD_SIGMAS`, which validate judges a recipe's flux by with `FLUX_HOLD_RATIO`).
 * **Balls** (`mount_balls`): flux holds a ball with a probability that falls linearly to 0 as
   the flux thins below `hold_ratio` of the ball's diameter (a missing ball); above
   `swim_ratio` the ball swims in the flux, so its placement spreads and a second ball is
@@ -36,7 +37,10 @@ import numpy as np
 from packline.drivers.roles.ball_mounter import (
     BALL_PLACEMENT_SIGMA_UM,
     BALL_PLACEMENT_SIGMAS,
+    FLUX_HOLD_RATIO,
+    FLUX_SPREAD,
     FLUX_SPREAD_PER_UM,
+    FLUX_SPREAD_SIGMAS,
     SWIM_RATIO,
     SWIM_SIGMA_FRACTION,
     FluxMethod,
@@ -51,14 +55,12 @@ from ..twin.parts import Geometry
 class BallMountPhysics:
     """Constants of the ball-mount cell (all est)."""
 
-    #: flux thickness / ball diameter below which the flux no longer holds every ball
-    hold_ratio: float = 0.15
+    #: flux thickness / ball diameter below which the flux no longer holds every ball (the
+    #: line's figure, `drivers/roles/ball_mounter.py`)
+    hold_ratio: float = FLUX_HOLD_RATIO
     #: flux thickness / ball diameter above which balls swim and flux spreads to neighbours
     #: (the line's, `drivers/roles/ball_mounter.py`, as the placement and spread below)
     swim_ratio: float = SWIM_RATIO
-    #: 1-sigma spread of the flux deposit, as a fraction of the set thickness
-    print_flux_spread: float = 0.05
-    pin_flux_spread: float = 0.15
     #: 1-sigma placement error of the head and mask, per axis, um, held within
     #: `placement_sigmas` of it
     placement_sigma_um: float = BALL_PLACEMENT_SIGMA_UM
@@ -132,8 +134,10 @@ def apply_flux(
     """Put flux on the open mapped sites of `face`; returns how many sites got flux."""
     balls = workpiece.balls
     target = mapped & workpiece.exposed_metal_on(face)
-    spread = physics.print_flux_spread if method is FluxMethod.PRINT else physics.pin_flux_spread
-    deposit = thickness_um * (1 + spread * rng.standard_normal(int(target.sum())))
+    spread = np.clip(
+        rng.standard_normal(int(target.sum())), -FLUX_SPREAD_SIGMAS, FLUX_SPREAD_SIGMAS
+    )
+    deposit = thickness_um * (1 + FLUX_SPREAD[method] * spread)
     balls.flux_um[target] = np.maximum(deposit, 0.0)
     balls.face = face
     return int(np.count_nonzero(target))

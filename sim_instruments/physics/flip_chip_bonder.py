@@ -40,9 +40,11 @@ from functools import cached_property
 
 import numpy as np
 
-from packline.drivers.roles.dispenser import FillMaterial
+from packline.drivers.roles.dispenser import FILLER_SOLDER
 from packline.drivers.roles.flip_chip_bonder import (
     HEAD_TO_JOINT,
+    PASTE_GEL_C,
+    PASTE_GEL_S,
     WETTING_TIME_S,
     BondRecipe,
     terminal_volume_nl,
@@ -56,10 +58,6 @@ from ..twin import Workpiece
 from ..twin.parts import Geometry
 from .dispenser import hole_area_um2, hole_volume_nl
 from .oven import melts
-
-#: The solder of each low-melting metal filler the dispenser jets (its other fillers are
-#: conductive pastes).
-FILLER_SOLDER = {FillMaterial.SNBI.value: "Sn42Bi58"}
 
 
 class Misfit(ValueError):
@@ -98,9 +96,10 @@ class FlipChipPhysics:
     #: time a molten solder under the head needs to wet (the line's figure,
     #: `drivers/roles/flip_chip_bonder.py`)
     wetting_time_s: float = WETTING_TIME_S
-    #: a conductive paste gels around the terminal above this, for this long
-    paste_gel_c: float = 150.0
-    paste_gel_s: float = 5.0
+    #: a conductive paste gels around the terminal at this or above, for this long (the
+    #: line's figures, `drivers/roles/flip_chip_bonder.py`)
+    paste_gel_c: float = PASTE_GEL_C
+    paste_gel_s: float = PASTE_GEL_S
     thermocompression: dict[str, Thermocompression] = field(
         default_factory=lambda: {
             "Au": Thermocompression(300.0, 0.3, 1.0),

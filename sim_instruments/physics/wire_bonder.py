@@ -1,9 +1,10 @@
 """The wire bonder's stud-bump physics: pure vectorised functions over the twin's sites.
 
-Models a stud's geometry (height and collar from the wire, force, energy and material), whether
+Models a stud's geometry (height and collar from the wire, force, energy and material, by the
+line's stud law in `packline.drivers.roles.wire_bonder`, which validate reads too), whether
 its ball sticks to the pad (non-stick on pad, from contamination, temperature and energy), the
 wire each stud consumes and its cycle time, and the finished bumps laid onto the workpiece.
-Constants are in `BondPhysics` (defaults from the process windows, (est) ones wide). The
+The other constants are in `BondPhysics` (defaults from the process windows, (est) ones wide). The
 simulated bonder (`sim_instruments/wire_bonder.py`) plans a run with `plan_bumps` at its start
 and lays it onto the wafer with `bond_studs` as time passes.
 """
@@ -15,7 +16,17 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial, stud_tip_oxide_nm
+from packline.drivers.roles.wire_bonder import (
+    STUD_BASE_SPREAD,
+    STUD_COLLAR_RATIO,
+    STUD_HEIGHT_SPREAD,
+    STUD_SPREAD_SIGMAS,
+    STUD_TAIL_UM,
+    BondProgram,
+    stud_deformation,
+    stud_tip_oxide_nm,
+    studs_added_um,
+)
 
 from ..twin import Workpiece
 from ..twin.parts import BumpKind
@@ -26,22 +37,6 @@ from ..twin.resolution import on_map_grid
 class BondPhysics:
     """Constants of the stud model; defaults from PROCESS_WINDOWS (the (est) ones kept wide)."""
 
-    #: bonded base (collar) diameter / wire diameter: about 104 µm on 25 µm wire
-    collar_ratio: float = 4.16
-    #: body height of a stud bonded on a pad / wire diameter (before its tail)
-    first_stud_ratio: float = 1.4
-    #: height each stud stacked on another adds / wire diameter: 20-35 µm on 25 µm wire
-    stacked_stud_ratio: float = 1.1
-    #: tail left on the top stud when the wire is torn off (5-20 µm)
-    tail_um: float = 10.0
-    #: relative 1-sigma spread of stud height and base diameter
-    height_spread: float = 0.02
-    base_spread: float = 0.015
-    #: the program at which the ratios above hold; more force or energy flattens the stud
-    reference_force_gf: float = 35.0
-    reference_energy_uj: float = 720.0
-    #: copper is harder than gold: it deforms less under the same program (est)
-    copper_deformation: float = 0.9
     #: free-air ball diameter / wire diameter (1.6-2.5); sets the wire a stud consumes
     free_air_ball_ratio: float = 2.0
     #: ultrasonic energy a ball needs to stick to a clean pad at the reference temperature (est)
@@ -64,43 +59,38 @@ class BondPhysics:
 # ------------------------------------------------------------------------- pure physics
 
 
-def stud_deformation(program: BondProgram, physics: BondPhysics) -> float:
-    """How much more than at the reference program a stud is flattened (1.0 at the reference)."""
-    material = physics.copper_deformation if program.wire_material is WireMaterial.CU else 1.0
-    return float(
-        material
-        * (program.bond_force_gf / physics.reference_force_gf) ** 0.15
-        * (program.ultrasonic_energy_uj / physics.reference_energy_uj) ** 0.05
-    )
-
-
 def form_studs(
     existing_height_um: np.ndarray,
     existing_base_um: np.ndarray,
     program: BondProgram,
     stack_count: int,
-    physics: BondPhysics,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Height and base diameter of each site after `stack_count` studs are bonded on it.
+    """Height and base diameter of each site after `stack_count` studs are bonded on it, by the
+    line's stud law (`studs_added_um`, its spread clipped at `STUD_SPREAD_SIGMAS`).
 
-    A bare pad (height 0) gets a base stud and `stack_count - 1` studs on top; a site that
-    already carries a bump gets all `stack_count` stacked on it and keeps its base.
+    A bare pad (height 0) gets a base stud and `stack_count - 1` studs on top, and the tail; a
+    site that already carries a bump gets all `stack_count` stacked on it (on its tail, which
+    the top stud's replaces) and keeps its base: the spread is the new studs' own.
     """
-    d = program.wire_diameter_um
-    deformation = stud_deformation(program, physics)
-    first = physics.first_stud_ratio * d / deformation
-    stacked = physics.stacked_stud_ratio * d / deformation
     n = existing_height_um.size
     bare = existing_height_um <= 0
-    body = np.where(
-        bare,
-        first + (stack_count - 1) * stacked,
-        existing_height_um - physics.tail_um + stack_count * stacked,
+    height_z, base_z = (
+        np.clip(rng.standard_normal(n), -STUD_SPREAD_SIGMAS, STUD_SPREAD_SIGMAS) for _ in range(2)
     )
-    height = body * (1 + physics.height_spread * rng.standard_normal(n)) + physics.tail_um
+    added = np.where(
+        bare,
+        studs_added_um(program, stack_count, on_a_bump=False),
+        studs_added_um(program, stack_count, on_a_bump=True),
+    )
+    height = np.where(bare, STUD_TAIL_UM, existing_height_um) + added * (
+        1 + STUD_HEIGHT_SPREAD * height_z
+    )
     new_base = (
-        physics.collar_ratio * d * deformation * (1 + physics.base_spread * rng.standard_normal(n))
+        STUD_COLLAR_RATIO
+        * program.wire_diameter_um
+        * stud_deformation(program)
+        * (1 + STUD_BASE_SPREAD * base_z)
     )
     base = np.where(bare, new_base, existing_base_um)
     return on_map_grid(height), on_map_grid(base)
@@ -135,7 +125,7 @@ def wire_per_stud_m(program: BondProgram, physics: BondPhysics) -> float:
     """Wire length one stud consumes: its free-air ball's volume as wire, plus the tail."""
     d = program.wire_diameter_um
     ball_um3 = math.pi / 6 * (physics.free_air_ball_ratio * d) ** 3
-    return (ball_um3 / (math.pi / 4 * d**2) + physics.tail_um) * 1e-6
+    return (ball_um3 / (math.pi / 4 * d**2) + STUD_TAIL_UM) * 1e-6
 
 
 def stud_cycle_s(program: BondProgram, physics: BondPhysics) -> float:
@@ -189,7 +179,6 @@ def plan_bumps(
         workpiece.bumps.base_diameter_um[sites],
         program,
         stack_count,
-        physics,
         rng,
     )
     p = non_stick_probability(

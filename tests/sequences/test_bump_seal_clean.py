@@ -633,3 +633,31 @@ def test_a_laser_clean_with_a_gas_jet_has_suction_unless_it_is_turned_off(
     recipe["cleaning"]["suction"] = False
     assert main(["validate", "bump-seal-clean", "--recipe", str(write_recipe(tmp_path, recipe))])
     assert "cleaning.suction = false: a gas jet peels" in capsys.readouterr().err
+
+
+def test_a_stud_height_the_program_cannot_give_is_refused_and_the_heights_it_names_pass(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A stack of two studs stands about 100 um (the line's stud law, which the simulated
+    bonder forms its studs by): stated 60 um it validated and every wafer was held at 'inspect
+    bump heights' (92.9 um). It is refused at bumps.height_um naming the heights the law
+    gives, what the inspection passes and the heights that pass, and a lot at either end of
+    those completes with the claim check passed."""
+    recipe = reference_recipe("bump-seal-clean.yaml")
+    recipe["bumps"]["stack"] = 2
+    refused = refusal(capsys, tmp_path, "bump-seal-clean", recipe)
+    assert (
+        "bumps.height_um = 60 um: a stack of 2 studs (bumps.stack) of 32 um Cu wire at 30 gf "
+        "and 900 uJ stands 94.5-105.4 um (the line's stud law, its 2% spread to 3 sigma), and "
+        "the height inspection passes 54-66 um (+-bumps.height_tolerance_um): give from 99.4 "
+        "to 100.5 um (claim 003:7.1)"
+    ) in refused
+    for height in ("99.4 um", "100.5 um"):
+        recipe["bumps"]["height_um"] = height
+        code, events = run_lot(capsys, "bump-seal-clean", write_recipe(tmp_path, recipe), 1)
+        assert code == 0, events[-1]
+        assert events[-1]["claim_check"]["status"] == "passed"
+    recipe["bumps"]["height_tolerance_um"] = "5 um"
+    assert "give bumps.height_tolerance_um at least 5.5 um" in refusal(
+        capsys, tmp_path, "bump-seal-clean", recipe
+    )

@@ -85,7 +85,7 @@ def test_solder_bumps_bring_the_reflows_oxide():
 
 def test_gold_studs_grow_no_oxide_in_o2():
     recipe = weak_ar("30 s")
-    recipe["bumps"]["wire"] = "Au"
+    recipe["bumps"].update(wire="Au", height_um="55 um")  # what gold studs stand (stud law)
     parse_recipe(BumpSealCleanRecipe, recipe, "r.yaml")
 
 

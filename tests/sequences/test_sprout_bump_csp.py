@@ -1076,3 +1076,51 @@ def test_a_foil_without_its_support_is_refused_as_the_support_left_out(
         ": support = none: required, one of film, metal-film: what carries the resin sheet: "
         "a film peeled after lamination (001:7), or a metal film"
     ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+
+
+def test_each_levels_stud_height_is_judged_by_the_stud_law_on_the_bumps_below(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """The lowermost level's studs stand on the pads, each upper level's on the tips of the
+    level below (the line's stud law, which the simulated bonder forms its studs by): a level
+    1 stack of two stated 60 um and a level 2 stud stated 140 um validated and were held at
+    'inspect bump heights'. Each is refused at its own height, with the heights that pass."""
+    recipe = reference_recipe("sprout-bump-csp-levels-2.yaml")
+    recipe["upper_levels"][0]["bumps"]["height_um"] = "140 um"
+    refused = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert (
+        "upper_levels.0.bumps.height_um = 140 um: one stud (upper_levels.0.bumps.stack) of 32 "
+        "um Cu wire at 30 gf and 900 uJ on the bumps below (bumps, standing 57.3-63.5 um) "
+        "stands 94.5-105.5 um"
+    ) in refused
+    assert "give from 90.5 to 109.5 um (claim 001:14)" in refused
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["bumps"]["stack"] = 2
+    refused = refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    assert "bumps.height_um = 60 um: a stack of 2 studs (bumps.stack)" in refused
+    assert "give from 99.4 to 100.5 um (claim 001:1a)" in refused
+    recipe["bumps"]["height_um"] = "99.4 um"
+    code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
+    assert code == 0, events[-1]
+    assert events[-1]["claim_check"]["status"] == "passed"
+
+
+def test_a_flux_too_thin_to_hold_the_balls_is_refused_and_the_least_it_names_holds_them(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """A 5 um flux, inside the ball mounter's range, validated and held the wafer at 'mount
+    balls' ('repair missing SAC305 balls ... still mounting after 900 s'): the flux holds a ball
+    only 0.15 of its diameter thick (the cell's FLUX_HOLD_RATIO), at its thinnest deposit. It
+    is refused naming the least, at which a lot completes with the claim check passed."""
+    recipe = reference_recipe("sprout-bump-csp.yaml")
+    recipe["terminals"]["flux_thickness_um"] = "5 um"
+    assert (
+        "terminals.flux_thickness_um = 5 um: the flux holds a ball only where it is at least "
+        "0.15 of its diameter thick, and a print lays it within 5% of the set thickness (1 "
+        "sigma, to 3 sigma, the ball mounter's figures): for its 300 um balls give at least 53 "
+        "um (claim 001:1d)"
+    ) in refusal(capsys, tmp_path, "sprout-bump-csp", recipe)
+    recipe["terminals"]["flux_thickness_um"] = "53 um"
+    code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
+    assert code == 0, events[-1]
+    assert events[-1]["claim_check"]["status"] == "passed"

@@ -149,7 +149,7 @@ def _change(recipe: dict, path: str, value: object) -> None:
     [
         ("fill.volume_nl", "1.3 nl", "fill.volume_nl = 1.3 nl: with a terminal's 0.225 nl"),
         ("dies.terminal_base_um", "160 um", "narrower than holes.diameter_um = 150 um"),
-        ("dies.terminals.height_um", "80 um", "taller than its hole"),
+        ("dies.terminals.height_um", "80 um", "dies.terminals.height_um = 80 um: one stud"),
         ("seal.height_um", "250 um", "must stand above the ground height (300 um"),
         ("grind.thickness_um", "600 um", "must leave the die backs ground"),
         ("balls.balls_per_unit", 30, "a unit has 24 solder resist openings"),
@@ -760,3 +760,69 @@ def test_a_fill_tolerance_looser_than_the_dispenser_s_camera_is_refused(
     )
     recipe["fill"].update(tolerance=0.05, volume_nl="1.1 nl")
     TapeSubstrateRecipe.model_validate(recipe)
+
+
+def test_a_terminal_height_its_studs_cannot_give_is_refused_and_the_least_it_names_passes(
+    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    """Two gold studs stand about 73 um (the line's stud law): stated 45 um they validated and
+    every die wafer was held at 'inspect bump heights'. Refused at dies.terminals.height_um,
+    naming 000:c and the heights that pass; the least of them, with the fill its terminal
+    takes, completes with the claim check passed."""
+    recipe = small_recipe()
+    recipe["dies"]["terminals"]["stack"] = 2
+    refused = refusal(capsys, tmp_path, "tape-substrate", recipe)
+    assert (
+        "dies.terminals.height_um = 45 um: a stack of 2 studs (dies.terminals.stack) of 25 um "
+        "Au wire at 30 gf and 900 uJ stands 69.4-77.1 um"
+    ) in refused
+    assert "give from 71.1 to 75.4 um (claim 000:c)" in refused
+    recipe["dies"]["terminals"]["height_um"] = "71.1 um"
+    recipe["fill"]["volume_nl"] = "0.97 nl"
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 1)
+    assert code == 0, events[-1]
+    assert events[-1]["claim_check"]["status"] == "passed"
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "refused", "least"),
+    [
+        (
+            "bond.bond_time_s",
+            "0.5 s",
+            "bond.bond_time_s = 0.5 s: the AG-PASTE paste in the holes gels around the dies' "
+            "terminals in 5 s under the head (the bonder's gel time): give at least 5 s "
+            "(claim 000:d)",
+            "5 s",
+        ),
+        (
+            "frame.bond.head_temperature_c",
+            "100 degC",
+            "frame.bond.head_temperature_c = 100 degC: the frame's columns are joined to the "
+            "tape's holes by their AG-PASTE filler, a paste that gels at 150 degC or above (the "
+            "bonder's figure); over the stage at frame.bond.stage_temperature_c = 150 degC the "
+            "joint reaches 105.0 degC: give a head of at least 150 degC (claim 000:x2)",
+            "150 degC",
+        ),
+    ],
+)
+def test_a_die_or_frame_bond_too_short_or_cold_for_the_paste_is_refused_and_its_least_joins(
+    db: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    path: str,
+    value: str,
+    refused: str,
+    least: str,
+):
+    """The dies' and the frame's bonds join the holes only where the paste gels (the bonder's
+    PASTE_GEL_C for PASTE_GEL_S), judged by the checks of the stack's solder joint: a 0.5 s die
+    bond held 'bond dies', a 100 degC frame head 'mount frames'. Each is refused naming the
+    least that joins, and a lot of two panels at it completes with the claim check passed."""
+    recipe = stacked_recipe()
+    _change(recipe, path, value)
+    assert refused in refusal(capsys, tmp_path, "tape-substrate", recipe)
+    _change(recipe, path, least)
+    code, events = run_lot(capsys, "tape-substrate", write_recipe(tmp_path, recipe), 2)
+    assert code == 0, events[-1]
+    assert events[-1]["claim_check"]["status"] == "passed"

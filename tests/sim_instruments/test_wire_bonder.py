@@ -24,6 +24,7 @@ from packline.drivers.roles.wire_bonder import (
     BondProgram,
     RunResult,
     WireMaterial,
+    stud_heights_um,
     stud_tip_oxide_nm,
 )
 from packline.drivers.wire_bonder import AsciiWireBonder
@@ -440,22 +441,37 @@ async def test_visa_asrl_reaches_the_pty_bonder(bench):
 
 def test_stud_geometry_follows_the_process_window():
     rng = np.random.default_rng(1)
-    physics = BondPhysics()
     bare = np.zeros(5000, np.float32)
-    single, base = form_studs(bare, bare, PROGRAM, 1, physics, rng)
-    double, _ = form_studs(bare, bare, PROGRAM, 2, physics, rng)
+    single, base = form_studs(bare, bare, PROGRAM, 1, rng)
+    double, _ = form_studs(bare, bare, PROGRAM, 2, rng)
     assert single.min() >= 30
     assert single.max() <= 60
     assert abs(base.mean() - 104) < 1  # collar on 25 µm Au
     assert 20 <= double.mean() - single.mean() <= 35
     assert single.std() / single.mean() < 0.03  # a small spread
-    harder, _ = form_studs(
-        bare, bare, BondProgram(WireMaterial.AU, 25, 150, 60, 60, 12), 1, physics, rng
-    )
+    harder, _ = form_studs(bare, bare, BondProgram(WireMaterial.AU, 25, 150, 60, 60, 12), 1, rng)
     assert harder.mean() < single.mean()  # more force flattens the stud
-    on_top, kept = form_studs(single, base, PROGRAM, 1, physics, rng)
+    on_top, kept = form_studs(single, base, PROGRAM, 1, rng)
     assert np.all(on_top > single + 20)
     assert np.array_equal(kept, base)
+
+
+def test_studs_stand_within_the_heights_the_line_law_gives():
+    """What validate reads of the law (`stud_heights_um`) bounds every stud the simulated
+    bonder forms, on bare pads and stacked on bumps, and the bounds are reached within a
+    micrometre: a recipe's height is judged by what the bonder does."""
+    rng = np.random.default_rng(2)
+    bare = np.zeros(20_000, np.float32)
+    double, base = form_studs(bare, bare, PROGRAM, 2, rng)
+    low, high = stud_heights_um(PROGRAM, 2)
+    assert low - 0.01 <= double.min()
+    assert double.max() <= high + 0.01
+    assert double.min() < low + 1
+    assert double.max() > high - 1
+    on_top, _ = form_studs(double, base, PROGRAM, 1, rng)
+    low, high = stud_heights_um(PROGRAM, 1, (low, high))
+    assert low - 0.01 <= on_top.min()
+    assert on_top.max() <= high + 0.01
 
 
 def test_non_stick_rises_with_contamination_low_energy_and_a_cold_stage():

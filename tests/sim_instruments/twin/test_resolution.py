@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from packline.drivers.roles.wire_bonder import BondProgram, WireMaterial
-from packline.sim_instruments.physics.wire_bonder import BondPhysics, form_studs
+from packline.sim_instruments.physics.wire_bonder import form_studs
 from packline.sim_instruments.twin import WaferSpec, new_wafer
 from packline.sim_instruments.twin.resolution import MAP_STEP, on_map_grid
 
@@ -30,7 +30,7 @@ def test_the_incoming_residue_and_a_stud_runs_maps_are_on_the_grid():
     assert on_grid(wafer.surface.residue_nm)
     bare = np.zeros(500, np.float32)
     program = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
-    height, base = form_studs(bare, bare, program, 2, BondPhysics(), np.random.default_rng(0))
+    height, base = form_studs(bare, bare, program, 2, np.random.default_rng(0))
     assert on_grid(height)
     assert on_grid(base)
     assert np.unique(height).size > 100  # still a spread, not a handful of values
