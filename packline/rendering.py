@@ -20,10 +20,10 @@ def plain(value: RenderableType) -> RenderableType:
 
 
 class DataTable(Table):
-    """A rich table of data: its title and every string cell are plain text. A cell of a
-    column in `whole` that is too wide for it folds onto the next line rather than losing its
-    end (an address, whose port is the one part that differs between tools); the others are
-    cut with an ellipsis, their words kept whole."""
+    """A rich table of data: its title and every string cell are plain text. A column in
+    `whole` is as wide as its widest cell, so each of its cells stays on one line, whole (an
+    address, whose port is the one part that differs between tools, found by grep); the others
+    give way, wrapped at their words or cut with an ellipsis."""
 
     def __init__(
         self,
@@ -35,6 +35,13 @@ class DataTable(Table):
         super().__init__(title=None if title is None else Text(title), **options)
         for header in headers:
             self.add_column(Text(header), overflow="fold" if header in whole else "ellipsis")
+        self._whole = [index for index, header in enumerate(headers) if header in whole]
 
     def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
-        super().add_row(*(None if r is None else plain(r) for r in renderables), **options)
+        cells = [None if r is None else plain(r) for r in renderables]
+        for index in self._whole:
+            cell = cells[index]
+            if isinstance(cell, Text):
+                column = self.columns[index]
+                column.min_width = max(column.min_width or 0, cell.cell_len)
+        super().add_row(*cells, **options)
