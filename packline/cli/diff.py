@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from collections.abc import Callable
 from statistics import mean
 from typing import Any
@@ -96,20 +97,28 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
 
 def _measurements(report: dict[str, Any]) -> dict[str, str]:
     """Each measurement over the lot, by its name now (`renamed_measurements`): mean, range,
-    unit and how many failed."""
+    unit and how many failed; a name that steps of different names take (two-process-via's
+    plasma process time of its descum and of its dry etch) is one row per step, `<name> at
+    <step>`."""
     renamed = renamed_measurements(report["run"]["method"])
-    values: dict[str, list[tuple[float, str, bool]]] = {}
-    for wafer in report["wafers"]:
-        for recorded, m in wafer["measurements"].items():
-            name, unit = renamed.get(recorded, (recorded, m["unit"]))
-            values.setdefault(name, []).append((m["value"], unit, m["passed"]))
+    step_names = {step["id"]: step["name"] for step in report["steps"]}
+    taken: dict[tuple[str, str | None], list[tuple[float, str, bool, str]]] = {}
+    for m in report["measurements"]:
+        name, unit = renamed.get(m["name"], (m["name"], m["unit"]))
+        taken.setdefault((name, step_names.get(m["step_id"])), []).append(
+            (m["value"], unit, bool(m["passed"]), m["wafer_id"])
+        )
+    steps_of = Counter(name for name, _ in taken)
     out = {}
-    for name, rows in values.items():
-        numbers = [value for value, _, _ in rows]
-        failed = sum(not passed for _, _, passed in rows)
-        out[name] = (
+    for (name, step), rows in taken.items():
+        numbers = [value for value, _, _, _ in rows]
+        failed = sum(not passed for _, _, passed, _ in rows)
+        count = len({wafer for _, _, _, wafer in rows})
+        wafers = f"{count} wafer{'s' if count != 1 else ''}"
+        key = f"{name} at {step}" if steps_of[name] > 1 else name
+        out[key] = (
             f"{mean(numbers):.4g} {rows[0][1]} ({min(numbers):.4g}-{max(numbers):.4g}, "
-            f"{len(rows)} wafers{f', {failed} failed' if failed else ''})"
+            f"{wafers}{f', {failed} failed' if failed else ''})"
         )
     return out
 

@@ -109,7 +109,9 @@ def cmd_spc(args: argparse.Namespace) -> int:
 
     store = open_store(args, create=False)
     try:
-        values = measurement_values(store, args.measurement, args.method, since_wall=args.since)
+        values = measurement_values(
+            store, args.measurement, args.method, since_wall=args.since, step=args.step
+        )
     finally:
         store.close()
     chart = control_chart(
@@ -208,6 +210,12 @@ def _spc_arguments(spc: argparse.ArgumentParser) -> None:
     add_common(spc)
     spc.add_argument("measurement", help="the measurement's name, as `packline show` lists it")
     spc.add_argument("--method", required=True, metavar="M", help="the runs of this method")
+    spc.add_argument(
+        "--step",
+        metavar="STEP",
+        help="the values taken at this step (its name, as `packline show` lists it): needed "
+        "when steps of different names take the measurement",
+    )
     spc.add_argument(
         "--since",
         type=local_date,

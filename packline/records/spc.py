@@ -107,18 +107,25 @@ class ControlChart:
 
 
 def measurement_values(
-    store: RunStore, name: str, method: str, *, since_wall: float | None = None
+    store: RunStore,
+    name: str,
+    method: str,
+    *,
+    since_wall: float | None = None,
+    step: str | None = None,
 ) -> pd.DataFrame:
     """Every value of measurement `name` in the runs of `method` started at or after Unix
-    time `since_wall`, in order (runs by start, wafers by lot position): `run_id`,
-    `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded before a measurement was
-    renamed gives it under its name now (`renamed_measurements`). BadInput naming what there
-    is when there is no such run or measurement."""
+    time `since_wall` (taken at step `step`, by its name), in order (runs by start, wafers by
+    lot position): `run_id`, `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded
+    before a measurement was renamed gives it under its name now (`renamed_measurements`).
+    BadInput naming what there is when there is no such run or measurement, or when steps of
+    different names take a measurement of that name and `step` does not say which (two-process-
+    via's plasma process time of its descum and of its dry etch are two processes)."""
     runs = runs_since(store, method=method, since_wall=since_wall)
     if not runs:
         raise BadInput(f"spc: no run of method {method!r} in {store.path} (see `packline runs`)")
     renamed = renamed_measurements(method)
-    frames, names = [], set()
+    frames, names, steps_taking = [], set(), set()
     for run in runs:
         records = RunRecords(store, run["id"])
         measured = _under_names_now(records.measurements(), renamed)
@@ -126,14 +133,31 @@ def measurement_values(
         own = measured[measured["name"] == name]
         if own.empty:
             continue
+        taken_at = records.steps().set_index("id")["name"]
+        own = own.assign(step=own["step_id"].map(taken_at))
+        steps_taking |= set(own["step"].dropna())
+        if step is not None:
+            own = own[own["step"] == step]
+        if own.empty:
+            continue
         order = records.wafers()[["wafer_id", "position"]]
         own = own.merge(order, on="wafer_id").sort_values(["position", "id"], kind="stable")
         frames.append(own.assign(run_id=run["id"]))
+    if step is not None and not frames and steps_taking:
+        raise BadInput(
+            f"spc: no measurement {name!r} taken at step {step!r} in the runs of {method} "
+            f"chosen; steps that take it: {', '.join(sorted(steps_taking))}"
+        )
     if not frames:
         known = ", ".join(sorted(names)) or "none"
         raise BadInput(
             f"spc: no measurement {name!r} in the {len(runs)} runs of {method} chosen "
             f"(their measurements: {known})"
+        )
+    if step is None and len(steps_taking) > 1:
+        raise BadInput(
+            f"spc: {name!r} is taken at {len(steps_taking)} steps of {method}, each its own "
+            f"process: {', '.join(sorted(steps_taking))}; say which with --step STEP"
         )
     values = pd.concat(frames, ignore_index=True)
     units = sorted(set(values["unit"]))

@@ -47,3 +47,32 @@ def test_an_unknown_run_is_bad_input(tmp_path, capsys):
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
     assert main(["diff", "last", "nope", "--db", db]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_a_measurement_two_steps_take_is_one_row_each_in_diff_and_spc_asks_which(tmp_path, capsys):
+    """two-process-via's plasma cleaner reports 'plasma process time' for its descum (300 s)
+    and for its dry etch (480 s): a new user's diff showed one row (the descum's lost) and
+    spc charted both as one process (Cpk -0.18 against the dry etch's limits)."""
+    db = str(tmp_path / "runs.db")
+    for _ in range(2):
+        assert main(["run", "two-process-via", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--json", "--db", db]) == 0
+    second, first = (run["id"] for run in json.loads(capsys.readouterr().out))
+    assert main(["diff", first, second, "--json", "--db", db]) == 0
+    measured = {row["what"]: row for row in json.loads(capsys.readouterr().out)["measurements"]}
+    assert measured["plasma process time at descum pads"]["a"].startswith(
+        "300 s (300-300, 1 wafer)"
+    )
+    assert measured["plasma process time at dry etch via bottoms"]["a"].startswith("480 s")
+    assert "plasma process time" not in measured
+    spc = ["spc", "plasma process time", "--method", "two-process-via", "--db", db]
+    assert main([*spc, "--chart", "individuals"]) == 2
+    err = capsys.readouterr().err
+    assert "taken at 2 steps of two-process-via" in err
+    assert "descum pads, dry etch via bottoms; say which with --step STEP" in err
+    assert main([*spc, "--chart", "individuals", "--step", "descum pads", "--json"]) == 0
+    chart = json.loads(capsys.readouterr().out)
+    assert [point["value"] for point in chart["points"]] == [300.0, 300.0]
+    assert main([*spc, "--step", "descum", "--json"]) == 2
+    assert "steps that take it: descum pads, dry etch via bottoms" in capsys.readouterr().err
