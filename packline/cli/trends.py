@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -141,9 +142,10 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
     lines = [
         f"{chart.chart} chart of {chart.measurement} ({chart.unit}), method {chart.method}: "
         f"{points['run_id'].nunique()} runs, {len(points)} subgroups of one {chart.subgroup}",
-        f"{value}: centre {first['cl']:.4g}, limits {first['lcl']:.4g} .. {first['ucl']:.4g}"
-        f"; {spread}: centre {first['spread_cl']:.4g}, limits {first['spread_lcl']:.4g} .. "
-        f"{first['spread_ucl']:.4g}" + ("" if points["n"].nunique() == 1 else " (last subgroup)"),
+        f"{value}: centre {_number(first['cl'], 4)}, limits {_number(first['lcl'], 4)} .. "
+        f"{_number(first['ucl'], 4)}; {spread}: centre {_number(first['spread_cl'], 4)}, limits "
+        f"{_number(first['spread_lcl'], 4)} .. {_number(first['spread_ucl'], 4)}"
+        + ("" if points["n"].nunique() == 1 else " (last subgroup)"),
         f"against {_number(cap.low)} .. {_number(cap.high)} {chart.unit}: mean {cap.mean:.4g}, "
         f"sigma within {cap.sigma_within:.4g}, overall {cap.sigma_overall:.4g}; "
         f"Cp {_number(cap.cp)}, Cpk {_number(cap.cpk)}, Pp {_number(cap.pp)}, "
@@ -188,8 +190,10 @@ def _strip(point: dict[str, Any], low: float, high: float) -> str:
     return "".join(cells)
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.3g}"
+def _number(value: float | None, digits: int = 3) -> str:
+    """A figure to `digits` significant digits; '-' for none (a subgroup of one value has no
+    range, so no R limits)."""
+    return "-" if value is None or math.isnan(value) else f"{value:.{digits}g}"
 
 
 def _alarms_arguments(alarms: argparse.ArgumentParser) -> None:

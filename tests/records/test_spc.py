@@ -124,6 +124,18 @@ def test_unequal_subgroups_use_each_ones_own_size():
     assert last["spread_ucl"] == pytest.approx(3.267 * 1.128 * sigma, rel=1e-3)
 
 
+def test_a_last_subgroup_of_one_value_prints_no_nan(capsys):
+    """Runs of 2, 1, 1 values (a new user's 'resin over the interconnects'): the last subgroup
+    has no range, so no R limits; they read '-', never 'nan'."""
+    chart = control_chart(
+        values_of([[10.0, 10.4], [10.1], [10.2]]), measurement="m", method="x", chart="xbar-r"
+    )
+    print_spc(Console(width=120), chart, None)
+    out = capsys.readouterr().out
+    assert "nan" not in out
+    assert "R: centre -, limits - .. - (last subgroup)" in out
+
+
 def test_the_d2_table_is_the_mean_range_of_normal_values():
     """d2(n) = integral of 1 - F(x)^n - (1 - F(x))^n over x, F the normal distribution."""
     x = np.linspace(-10, 10, 200_001)
