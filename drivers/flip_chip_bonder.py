@@ -27,6 +27,7 @@ from .roles.flip_chip_bonder import (
     TransferAlloy,
     TransferResult,
 )
+from .roles.oven import AMBIENT_C
 from .specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
 
 #: Process-time allowances: the stage's ramp at 1 degC/s at least from ambient, and per die
@@ -35,7 +36,6 @@ SLOWEST_STAGE_C_S = 1.0
 SLOWEST_HEAD_C_S = 20.0
 MOTION_ALLOWANCE_S = 10.0
 RUN_MARGIN_S = 60.0
-AMBIENT_C = 23.0
 
 #: The `RESULT?` keys, in `BondResult`'s field order.
 RESULT_KEYS = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .errors import ProtocolError
 from .families.ascii_host import OneWaferDriver, parse_fields
+from .roles.oven import AMBIENT_C
 from .roles.resin_coater import (
     CoaterState,
     CoaterStatus,
@@ -26,7 +27,6 @@ from .specs.resin_coater import SPEC
 #: at 1 degC/s at least (a plate past its prime).
 STEP_ALLOWANCE_S = 60.0
 SLOWEST_PLATE_C_S = 1.0
-AMBIENT_C = 23.0
 
 
 class AsciiResinCoater(OneWaferDriver, ResinCoater):

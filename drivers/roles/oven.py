@@ -44,7 +44,8 @@ class LastResult(IntEnum):
 R_J_PER_MOL_K = 8.314462618
 KELVIN = 273.15
 
-#: The room the oven stands in, degC: with the heaters off its zones and load cool towards it
+#: The line's room, degC, where the oven and every tool stand (the drivers' ramp allowances
+#: start from it): with the heaters off the oven's zones and load cool towards it
 #: and never below (the oven has no chiller), so it is the lowest temperature a profile can
 #: reach. The line's process data: the floor of the simulated zones' cooling and of the
 #: spec's temperature range (a 20 degC segment had been taken, and the run waited on a load

@@ -3,17 +3,27 @@ come from, named after it; the steps' settings are in `recipe.py`."""
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Annotated, Self
 
 from pydantic import Field
 
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
-from packline.sequences.engine import NeededWhen, Recipe, recipe_check
+from packline.sequences.engine import (
+    NeededWhen,
+    Recipe,
+    claim_violation,
+    every_problem,
+    recipe_check,
+)
 from packline.sim_instruments.twin import PanelSpec, WaferSpec
 from packline.units import Unit
 
 from ..bump_seal_clean import BumpRecipe, DicingStep
+
+#: The largest die wafer the line takes, mm.
+LARGEST_DIE_WAFER_MM = 300
 
 #: A panel's die wafer is named after it: this letter, then the panel id's last 15 characters.
 DIE_WAFER_PREFIX = "D"
@@ -43,14 +53,23 @@ class PanelRecipe(Recipe):
 
     @recipe_check
     def _die_fits_its_unit(self) -> Self:
-        for axis in ("width", "height"):
-            die, unit = getattr(self, f"die_{axis}_mm"), getattr(self, f"unit_{axis}_mm")
-            if die > unit:
-                raise ValueError(
-                    f"die_{axis}_mm = {die:g} mm does not fit a unit of unit_{axis}_mm = "
-                    f"{unit:g} mm"
-                )
+        """Each of a die's sides fits its unit's (each on its own), refused at the die's: the
+        other fields of the panel stand for the checks around it (decision 0057)."""
+        every_problem(
+            functools.partial(self._require_die_fits, axis) for axis in ("width", "height")
+        )
         return self
+
+    def _require_die_fits(self, axis: str) -> None:
+        die, unit = getattr(self, f"die_{axis}_mm"), getattr(self, f"unit_{axis}_mm")
+        if die > unit:
+            raise claim_violation(
+                "000:d",
+                f"die_{axis}_mm",
+                f"{die:g} mm",
+                f"a die is mounted on a unit of the tape, and a unit is unit_{axis}_mm = "
+                f"{unit:g} mm: give at most {unit:g} mm",
+            )
 
     @property
     def units(self) -> int:
@@ -93,7 +112,7 @@ class DieWaferRecipe(Recipe):
     """The wafer a panel's dies come from: a pad under each of its die's terminal holes, its
     terminals formed on the wire bonder as gold or copper studs (000:c), diced on the saw."""
 
-    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=300)] = 150.0
+    diameter_mm: Annotated[float, Unit("mm"), Field(ge=50, le=LARGEST_DIE_WAFER_MM)] = 150.0
     thickness_um: Annotated[float, Unit("um"), Field(ge=50, le=800)]
     #: 000:c: the dies' connection terminals, gold or copper studs formed on the wire bonder
     terminals: BumpRecipe

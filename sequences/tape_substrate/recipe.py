@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Annotated, Self
 
+import numpy as np
 from pydantic import Field
 
 from packline.drivers.roles.ball_mounter import BallMap, Side
@@ -48,7 +50,9 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
+from packline.sim_instruments.physics.ball_mounter import site_positions
 from packline.sim_instruments.twin import PanelSpec, WaferSpec, die_grid
+from packline.sim_instruments.twin.incoming import new_panel
 from packline.units import Unit
 
 from ..bump_seal_clean import (
@@ -62,7 +66,7 @@ from ..bump_seal_clean import (
 )
 from ..solder import SolderBallRecipe
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
-from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe
+from .incoming import DIE_WAFER_PREFIX, LARGEST_DIE_WAFER_MM, DieWaferRecipe, PanelRecipe
 
 
 class HoleDrilling(Recipe):
@@ -162,6 +166,21 @@ def _long_enough_for_the_filler(
         "under the head (the bonder's gel time)"
     )
     require_pressed_for(bond, claim, gels, PASTE_GEL_S, path=path)
+
+
+def nearest_ball_pitch_um(spec: PanelSpec, balls: ExternalTerminals) -> float:
+    """How far apart the nearest two of the balls' sites stand on a panel of `spec`, um:
+    within a unit or across the units next to it (every unit's sites lie alike)."""
+    geometry = new_panel("pitch", spec).geometry
+    position = site_positions(geometry) - balls.first
+    mapped = (position >= 0) & (position < balls.balls_per_unit)
+    origin = geometry.unit_origin_mm
+    next_units = np.all(np.abs(origin - origin[0]) <= geometry.unit_size_mm, axis=1)
+    sites = mapped & next_units[geometry.site_unit]
+    x, y = geometry.site_x_mm[sites] * 1000, geometry.site_y_mm[sites] * 1000
+    apart = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
+    np.fill_diagonal(apart, np.inf)
+    return float(apart.min(initial=np.inf))
 
 
 def _raise(error: Exception) -> None:
@@ -421,13 +440,34 @@ class TapeSubstrateRecipe(Recipe):
 
     @recipe_check
     def _die_wafer_holds_a_panel_of_dies(self) -> Self:
-        whole = int(die_grid(self.dies.spec(self.panel)).shape[0])
-        if whole < self.panel.units:
-            raise ValueError(
-                f"dies.diameter_mm = {self.dies.diameter_mm:g} mm: the die wafer holds "
-                f"{whole} whole dies, a panel has {self.panel.units} units"
-            )
-        return self
+        """A die from the panel's die wafer on every unit: as many whole dies of the panel's
+        size as it has units, refused naming the least diameter that has them."""
+        panel, dies = self.panel, self.dies
+        whole = int(die_grid(dies.spec(panel)).shape[0])
+        if whole >= panel.units:
+            return self
+        least = next(
+            (
+                diameter
+                for diameter in range(math.ceil(dies.diameter_mm), LARGEST_DIE_WAFER_MM + 1)
+                if die_grid(replace(dies.spec(panel), diameter_mm=diameter)).shape[0] >= panel.units
+            ),
+            None,
+        )
+        fix = (
+            f"give at least {least} mm"
+            if least is not None
+            else f"no wafer up to {LARGEST_DIE_WAFER_MM} mm holds them: fewer units or smaller dies"
+        )
+        raise claim_violation(
+            "000:d",
+            "dies.diameter_mm",
+            f"{dies.diameter_mm:g} mm",
+            f"a die is mounted on each of the panel's {panel.units} units (panel.rows x "
+            f"panel.columns), and the die wafer holds {whole} whole dies of "
+            f"{panel.die_width_mm:g} x {panel.die_height_mm:g} mm (panel.die_width_mm, "
+            f"panel.die_height_mm): {fix}",
+        )
 
     @recipe_check
     def _terminals_as_tall_as_the_studs_stand(self) -> Self:
@@ -524,7 +564,7 @@ class TapeSubstrateRecipe(Recipe):
                 f"{column:.3g} nl of its hole: with fill.volume_nl it {misfit} (the one fill "
                 "serves terminals and columns)",
             )
-        height = self.grind.thickness_um - self.base_um()
+        height = self.ground_height_um()
         if frame.thickness_um < height:
             raise claim_violation(
                 "000:x2",
@@ -643,17 +683,32 @@ class TapeSubstrateRecipe(Recipe):
 
     @recipe_check
     def _ground_flush_inside_the_seal(self) -> Self:
-        base = self.base_um()
-        under = "the plate" if self.metal_substrate else "the tape, its metal and its solder resist"
-        height = self.grind.thickness_um - base
-        if self.seal.height_um <= height:
-            raise claim_violation(
-                "000:e",
-                "seal.height_um",
-                f"{self.seal.height_um:g} um",
-                f"must stand above the ground height ({height:g} um: grind.thickness_um less "
-                f"{under}, {base:g} um), or the dies' side faces are not sealed to the top",
-            )
+        """The seal covers the dies (000:e) and the grind cuts their backs (000:f), each on
+        its own."""
+        every_problem((self._require_dies_sealed, self._require_backs_ground))
+        return self
+
+    def _require_dies_sealed(self) -> None:
+        """The sealing resin reaches the dies' backs, or their side faces stand out of it (the
+        dispenser counts them exposed), and stands above the ground height, so the grind
+        cuts resin all over."""
+        base, height = self.base_um(), self.ground_height_um()
+        seal, dies = self.seal.height_um, self.dies.thickness_um
+        if seal >= dies and seal > height:
+            return
+        least = f"give at least {dies:g} um" if dies > height else f"give more than {height:g} um"
+        raise claim_violation(
+            "000:e",
+            "seal.height_um",
+            f"{seal:g} um",
+            f"must reach the dies' backs, dies.thickness_um = {dies:g} um above "
+            f"{'the plate' if self.metal_substrate else 'the tape'}, and stand above the ground "
+            f"height ({height:g} um: grind.thickness_um less {self.under_the_dies()}, "
+            f"{base:g} um), or the dies' side faces are not sealed to the top: {least}",
+        )
+
+    def _require_backs_ground(self) -> None:
+        base, height = self.base_um(), self.ground_height_um()
         if height <= 0 or self.dies.thickness_um <= height:
             raise claim_violation(
                 "000:f",
@@ -662,7 +717,14 @@ class TapeSubstrateRecipe(Recipe):
                 f"must leave the die backs ground: between the panel's base "
                 f"{base:g} um and the dies' back at {base + self.dies.thickness_um:g} um",
             )
-        return self
+
+    def ground_height_um(self) -> float:
+        """How high the grind leaves the package above what lies under the dies."""
+        return self.grind.thickness_um - self.base_um()
+
+    def under_the_dies(self) -> str:
+        """What the dies stand on, as a refusal names it."""
+        return "the plate" if self.metal_substrate else "the tape, its metal and its solder resist"
 
     @recipe_check
     def _a_ball_in_each_opening(self) -> Self:
@@ -679,6 +741,33 @@ class TapeSubstrateRecipe(Recipe):
                 f"{balls.first}",
             )
         return self
+
+    @recipe_check
+    def _balls_apart_in_the_openings(self) -> Self:
+        """The balls sit on the unit's openings (a die's terminal holes, a frame's columns),
+        closest where two edges meet at a die's corner, where they must not touch
+        (`SolderBallRecipe.require_apart`)."""
+        balls, panel = self.balls, self.panel
+        if balls is None:
+            return self
+        layout = (
+            f"the openings of panel.holes_per_die_side = {panel.holes_per_die_side} a side of "
+            f"{panel.die_width_mm:g} x {panel.die_height_mm:g} mm dies"
+        )
+        pitch = nearest_ball_pitch_um(panel.spec(), balls)
+        holes_that_fit = functools.partial(self._holes_that_fit, balls)
+        balls.require_apart(pitch, self.balls_claim(), "balls", layout, holes_that_fit)
+        return self
+
+    def _holes_that_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
+        """The most holes a side of the panel's dies, fewer than its own, at whose pitch
+        (of `balls`' sites) `fits` (none: say so)."""
+        panel = self.panel
+        for count in range(panel.holes_per_die_side - 1, 0, -1):
+            spec = replace(panel.spec(), holes_per_die_side=count)
+            if fits(nearest_ball_pitch_um(spec, balls)):
+                return f"a panel of at most {count} holes a side (panel.holes_per_die_side)"
+        return "no layout of holes along these dies' edges"
 
     def lot_problem(self, lot: int) -> str | None:
         """A stack of more levels than the lot has panels: the lot's one short batch stacks
