@@ -172,9 +172,10 @@ class PassivationRecipe(Recipe):
             f"the openings through {self.film.material.value} are etched in {Gas.CF4_O2.value}",
         )
         if self.min_thickness_nm > self.film.thickness_nm:
-            raise ValueError(
-                f"min_thickness_nm = {self.min_thickness_nm:g} nm: more than the film's "
-                f"film.thickness_nm = {self.film.thickness_nm:g} nm"
+            raise field_problem(
+                "min_thickness_nm",
+                f"{self.min_thickness_nm:g} nm",
+                f"more than the film's film.thickness_nm = {self.film.thickness_nm:g} nm",
             )
         return self
 

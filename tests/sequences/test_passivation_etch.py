@@ -58,3 +58,10 @@ def test_the_least_etch_validates_and_a_lot_of_one_completes(capsys, tmp_path):
     summary = validated_lot_of_one(capsys, tmp_path, "two-process-via", passivated(f"{LEAST_S} s"))
     assert [wafer["status"] for wafer in summary["wafers"]] == ["completed"]
     assert summary["claim_check"]["status"] == "passed"
+
+
+def test_a_minimum_above_the_film_is_refused_at_its_whole_path(capsys, tmp_path):
+    error = refusal(capsys, tmp_path, "two-process-via", passivated("5 min", thickness_nm="0 nm"))
+    assert error.endswith(
+        ": passivation.min_thickness_nm = 450 nm: more than the film's film.thickness_nm = 0 nm\n"
+    )
