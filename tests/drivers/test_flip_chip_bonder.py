@@ -17,7 +17,13 @@ from packline.drivers.errors import (
     ToolAlarm,
     ToolTimeout,
 )
-from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
+from packline.drivers.flip_chip_bonder import (
+    MOTION_ALLOWANCE_S,
+    RUN_MARGIN_S,
+    SLOWEST_HEAD_C_S,
+    AsciiFlipChipBonder,
+    run_allowance_s,
+)
 from packline.drivers.links import open_link
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
@@ -26,6 +32,7 @@ from packline.drivers.roles.flip_chip_bonder import (
     TransferAlloy,
     TransferResult,
 )
+from packline.drivers.roles.oven import AMBIENT_C
 from packline.testing import expected_protocol
 
 CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
@@ -245,3 +252,12 @@ async def test_a_solder_transfer_polls_and_reads_its_inspection():
     )
     assert not result.every_bump_coated
     assert [r.value for r in bonder.readings if r.name == "bumps_coated"] == [47]
+
+
+def test_a_run_s_allowance_ramps_the_stage_from_the_line_s_room():
+    """The stage's ramp is allowed from the line's room, the oven role's AMBIENT_C (25 degC),
+    the one statement of it: a stage kept at the room's temperature takes no ramp (the driver
+    had its own 23 degC and allowed 2 s for it)."""
+    at_room = BondRecipe(320.0, AMBIENT_C, 10.0, 5.0)
+    die_s = MOTION_ALLOWANCE_S + (320.0 - AMBIENT_C) / SLOWEST_HEAD_C_S + 5.0
+    assert run_allowance_s(at_room, 1) == pytest.approx(die_s + RUN_MARGIN_S)
