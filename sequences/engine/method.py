@@ -29,7 +29,7 @@ from packline.claims import CLAIMS, Claim
 
 from .claim_check import Condition
 from .errors import BadInput
-from .recipe import Recipe, read_recipe_text
+from .recipe import METHOD_RECIPES, Recipe, read_recipe_text
 from .recipe_fields import scalar_text
 
 if TYPE_CHECKING:
@@ -172,6 +172,7 @@ def method(
         if name in _METHODS and _METHODS[name].sequence is not sequence:
             raise ValueError(f"method {name!r} is declared twice")
         recipe.method_name = name
+        METHOD_RECIPES[name] = recipe
         _METHODS[name] = Method(
             name=name,
             title=title,

@@ -751,21 +751,25 @@ def parse_recipe(model: type[R], data: object, source: str, *, recorded: bool = 
         raise RecipeError(text, problems) from None
 
 
+#: Each registered method's recipe model by the method's name (`method.method` registers
+#: them): what a recipe of another method is told by (`_another_methods`), without this
+#: module importing the methods', which import it.
+METHOD_RECIPES: dict[str, type[Recipe]] = {}
+
+
 def _another_methods(model: type[Recipe], data: dict[str, Any]) -> list[dict[str, str]]:
     """The one problem of a recipe of another method (every top-level key of `data` a
     section of that method's recipe, some of them none of `model`'s): which method it is and
     how to validate it, rather than a did-you-mean for each of its sections; none if it is
     not such a recipe."""
-    from .method import all_methods  # the methods' modules import this one
-
     own = set(model.model_fields)
     foreign = [key for key in data if key not in own]
     if not foreign:
         return []
     owners = [
-        other.name
-        for other in all_methods()
-        if other.recipe_model is not model and set(data) <= set(other.recipe_model.model_fields)
+        name
+        for name, other in sorted(METHOD_RECIPES.items())
+        if other is not model and set(data) <= set(other.model_fields)
     ]
     if not owners:
         return []
