@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,11 @@ INSTALL_TIMEOUT_S = 1800
 UNAVAILABLE = re.compile(
     r"No matching distribution found for \S+|Could not find a version that satisfies the "
     r"requirement \S+|Failed to establish a new connection|Network is unreachable"
+)
+
+#: What of the checkout the wheel is not built from: history, caches, earlier builds.
+NOT_BUILT_FROM = shutil.ignore_patterns(
+    ".git", "build", "dist", "*.egg-info", "__pycache__", ".mypy_cache", ".hypothesis", ".venv"
 )
 
 pytestmark = pytest.mark.slow
@@ -65,8 +71,12 @@ def fresh_venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A new virtual environment holding packline's wheel (no extras) and pytest."""
     where = tmp_path_factory.mktemp("fresh-install")
     dist = where / "dist"
+    # built from a copy: setuptools builds in the source tree's build/, which another worker's
+    # build of the same tree would change under it (CI's -n auto: "No such file or directory")
+    source = where / "source"
+    shutil.copytree(ROOT, source, symlinks=True, ignore=NOT_BUILT_FROM)
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
-    _pip_or_skip(pip, "wheel", "--no-deps", "-w", str(dist), str(ROOT), cwd=where)
+    _pip_or_skip(pip, "wheel", "--no-deps", "-w", str(dist), str(source), cwd=where)
     (wheel,) = dist.glob("packline-*.whl")
     venv = where / "venv"
     created = _run([sys.executable, "-m", "venv", str(venv)], where)
