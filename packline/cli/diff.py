@@ -17,7 +17,6 @@ from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.method import renamed_measurements
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.engine.report import run_report
 
 from .output import answer, open_store
@@ -60,8 +59,7 @@ def _recipe_now(run: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     since refuses it) is taken as recorded, with a note saying so (None: read now)."""
     recorded = json.loads(run["recipe_json"])
     try:
-        model = get_method(run["method"]).recipe_model
-        recipe = parse_recipe(model, recorded, f"run {run['id']} recorded recipe", recorded=True)
+        recipe = get_method(run["method"]).read_recorded_recipe(run["id"], recorded)
     except BadInput as error:  # the method unknown, or the recipe refused (RecipeError)
         why = str(error).splitlines()[0]
         return recorded, f"run {run['id']}: recipe shown as recorded, by its names then: {why}"

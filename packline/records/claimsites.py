@@ -17,7 +17,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from packline.sequences.engine import Condition, get_method
-from packline.sequences.engine.recipe import parse_recipe
 from packline.sim_instruments.twin import Workpiece
 
 from .reader import RunRecords
@@ -54,8 +53,7 @@ def run_conditions(records: RunRecords) -> list[Condition]:
     method = get_method(header["method"])
     if method.claim_checks is None:
         return []
-    source = f"run {records.run_id} recipe"
-    recipe = parse_recipe(method.recipe_model, header["recipe"], source, recorded=True)
+    recipe = method.read_recorded_recipe(records.run_id, header["recipe"])
     return list(method.claim_checks(recipe))
 
 

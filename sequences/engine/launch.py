@@ -40,7 +40,7 @@ from .events import Observer
 from .liveness import DRIVEN, driver_text, is_alive
 from .method import FailurePolicy, Method, get_method
 from .plan import FINISHED, Plan
-from .recipe import Recipe, parse_recipe
+from .recipe import Recipe
 from .recorder import ConfirmFn
 from .records import RESUMABLE, RunStore
 from .request import Prepared, check_tool_limits, tool_limits
@@ -240,11 +240,8 @@ def recorded_recipe(method: Method, run: dict[str, Any]) -> Recipe:
     Refused, naming each problem and what the user can do, when a check added since it was
     recorded refuses it (a value now outside its range, a combination now known to fail):
     never driven past it, on real tools or simulated, since the user cannot edit it."""
-    source = f"run {run['id']} recorded recipe"
     try:
-        return parse_recipe(
-            method.recipe_model, json.loads(run["recipe_json"]), source, recorded=True
-        )
+        return method.read_recorded_recipe(run["id"], json.loads(run["recipe_json"]))
     except RecipeError as error:
         raise BadInput(
             f"run {run['id']}: the recipe it was recorded with no longer validates (a check "

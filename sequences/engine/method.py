@@ -29,7 +29,7 @@ from packline.claims import CLAIMS, Claim
 
 from .claim_check import Condition
 from .errors import BadInput
-from .recipe import METHOD_RECIPES, Recipe, read_recipe_text
+from .recipe import METHOD_RECIPES, Recipe, parse_recipe, read_recipe_text
 from .recipe_fields import scalar_text
 
 if TYPE_CHECKING:
@@ -117,6 +117,15 @@ class Method:
             return "{}\n", f"the defaults of method {self.name} (no --recipe given)"
         ref = resources.files("packline.sequences").joinpath("recipes", self.default_recipe)
         return ref.read_text(encoding="utf-8"), f"default recipe {self.default_recipe}"
+
+    def read_recorded_recipe(self, run_id: str, recorded: dict[str, Any]) -> Recipe:
+        """The recipe run `run_id` was recorded with (`recorded`, its JSON read) as this
+        release reads it: under the names of its keys now, a 0 recorded for a setting not
+        given as left out (`parse_recipe(recorded=True)`, decision 0060). RecipeError when a
+        check added since refuses it."""
+        return parse_recipe(
+            self.recipe_model, recorded, f"run {run_id} recorded recipe", recorded=True
+        )
 
     def load_default_recipe(self) -> tuple[Recipe, str]:
         text, source = self.default_recipe_text()
