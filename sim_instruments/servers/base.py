@@ -16,6 +16,7 @@ from contextvars import ContextVar
 from typing import Self, TypedDict
 
 from packline.clock import Clock, WallClock
+from packline.memory_wires import MemoryTransport
 
 log = logging.getLogger("packline.sim")
 
@@ -64,6 +65,18 @@ class _NextLine:
 
     def _read(self) -> Awaitable[bytes | None]:
         return _read_line(self._reader, self._separator, self._max_line_bytes)
+
+
+def write_as_wire_work(clock: Clock, transport: object, write: Callable[[], None]) -> None:
+    """A simulated tool's reply going out on `transport` (`write` sends it): over a socket as
+    wire work (`clock.activity()`), so that a virtual clock sees a reply written outside the
+    client's exchange (a held one) and looks at the wire again before it jumps; in memory as
+    it is, the clock seeing its bytes on their way (decision 0063)."""
+    if isinstance(transport, MemoryTransport):
+        write()
+        return
+    with clock.activity():
+        write()
 
 
 class ToolServer(ABC):

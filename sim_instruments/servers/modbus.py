@@ -41,9 +41,8 @@ from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import SimDevice
 
 from packline.clock import Clock
-from packline.memory_wires import MemoryTransport
 
-from .base import ToolServer
+from .base import ToolServer, write_as_wire_work
 from .pty import NullModem
 
 ModbusTransport = Literal["tcp", "rtu-pty", "rtu-tcp"]
@@ -186,13 +185,10 @@ class _InOrderHandler(ServerRequestHandler):
 
     def send(self, data: bytes, addr: tuple[Any, ...] | None = None) -> None:
         """Send a reply, keeping the bytes of a request not yet whole (pymodbus drops them);
-        over a socket as wire work (`clock.activity()`: see `TextToolServer._writer_of`)."""
+        as wire work (`write_as_wire_work`)."""
         pending = self.recv_buffer
-        if isinstance(self.transport, MemoryTransport):
-            super().send(data, addr)
-        else:
-            with self.clock.activity():
-                super().send(data, addr)
+        send = super().send
+        write_as_wire_work(self.clock, self.transport, lambda: send(data, addr))
         self.recv_buffer = pending
 
     def callback_disconnected(self, exc: Exception | None) -> None:

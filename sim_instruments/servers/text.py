@@ -11,9 +11,16 @@ from collections.abc import Callable
 from typing import Literal
 
 from packline.clock import Clock
-from packline.memory_wires import MemoryTransport
 
-from .base import LineHandler, ToolServer, cancel_and_wait, log, reader_limit, serve_lines
+from .base import (
+    LineHandler,
+    ToolServer,
+    cancel_and_wait,
+    log,
+    reader_limit,
+    serve_lines,
+    write_as_wire_work,
+)
 
 AddressForm = Literal["visa", "serial"]
 
@@ -85,16 +92,10 @@ class TextToolServer(ToolServer):
         return f"socket://{self.host}:{self.port}"
 
     def _writer_of(self, writer: asyncio.StreamWriter) -> Callable[[bytes], None]:
-        """How a reply goes out on `writer`'s connection: over a socket as wire work
-        (`clock.activity()`), so that a virtual clock sees a reply written outside the
-        client's exchange (a held one) and looks at the wire again before it jumps
-        (decision 0062); in memory as it is, the clock seeing its bytes on their way."""
-        if isinstance(writer.transport, MemoryTransport):
-            return writer.write
+        """How a reply goes out on `writer`'s connection (`write_as_wire_work`)."""
 
         def write(data: bytes) -> None:
-            with self.clock.activity():
-                writer.write(data)
+            write_as_wire_work(self.clock, writer.transport, lambda: writer.write(data))
 
         return write
 
