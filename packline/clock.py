@@ -260,9 +260,12 @@ class _Served:
     end: ServedEnd
     held: SupportsFileno
     label: str
-    #: A socket's bytes are in its peer's receive queue once `send` returns (loopback); a
-    #: pty's reach the other end later, from the tty layer's worker.
-    socket: bool
+
+    @property
+    def socket(self) -> bool:
+        """Whether it is a socket, whose bytes are in its peer's receive queue once `send`
+        returns (loopback); a pty's reach the other end later, from the tty layer's worker."""
+        return isinstance(self.held, socket.socket | TransportSocket)
 
     def closed(self) -> bool:
         if isinstance(self.end, asyncio.BaseTransport) and self.end.is_closing():
@@ -411,8 +414,7 @@ class VirtualClock:
         held = _watchable(end)
         if held is not None:
             self._served = [served for served in self._served if not served.closed()]
-            is_socket = isinstance(held, socket.socket | TransportSocket)
-            self._served.append(_Served(end, held, _describe(held), is_socket))
+            self._served.append(_Served(end, held, _describe(held)))
 
     def _has_sleepers(self) -> bool:
         while self._sleepers and self._sleepers[0][2].done():
