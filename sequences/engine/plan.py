@@ -45,6 +45,8 @@ CUT_OFF = ("running", "interrupted")
 #: Why a released step is recorded as skipped when the resume that carries out its release
 #: starts (`Plan.released_steps`).
 RELEASED = "released by an operator's disposition: accepted as done, never run again"
+#: Why a step completed in an earlier session is recorded as skipped when a resume meets it.
+COMPLETED_BEFORE = "completed before"
 #: What a step's record says of the step itself (the recorder's row, `wafer.py`).
 RECORDED_FIELDS = ("wafer_id", "key", "name", "kind", "tool", "irreversible", "stage", "batch")
 #: Wafer statuses of a wafer that is finished: a resume does not run it.

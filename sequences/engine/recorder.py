@@ -205,7 +205,7 @@ class StepRecorder:
             )
         return ids
 
-    def record_skipped(self, rows: Sequence[dict[str, Any]], why: str = "completed before") -> None:
+    def record_skipped(self, rows: Sequence[dict[str, Any]], why: str) -> None:
         """Record steps skipped because they completed in an earlier session, or because an
         operator released them (`why`; one transaction: the row is written finished)."""
         ids = self._store.start_steps(

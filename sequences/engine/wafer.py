@@ -36,7 +36,7 @@ from packline.drivers.errors import (
 
 from .context import RunContext
 from .errors import RunTerminated, StepError, StepFailed, StepRefused, failure_text
-from .plan import CUT_OFF, RELEASED
+from .plan import COMPLETED_BEFORE, CUT_OFF, RELEASED
 from .recorder import StepRecorder
 from .stage import Stage
 from .tools import Tool
@@ -190,7 +190,8 @@ class Wafer:
                         "stage": None,
                         "batch": None,
                     }
-                ]
+                ],
+                why=COMPLETED_BEFORE,
             )
             run.batcher.pass_by(self.id, key)
             for name in run.plan.names_in_stage(self.id, key):
@@ -425,7 +426,7 @@ async def execute_step(
             for wafer, key in zip(wafers, keys, strict=True)
         )
         if not recorded:  # a release is recorded as skipped when its resume starts
-            recorder.record_skipped(rows, why=RELEASED if released else "completed before")
+            recorder.record_skipped(rows, why=RELEASED if released else COMPLETED_BEFORE)
         return None
     if irreversible and "completed" in before:
         raise StepError(
