@@ -52,11 +52,12 @@ from packline.sequences.engine import (
     tool_operations_only,
 )
 from packline.sequences.engine.recipe_meta import tool_range
+from packline.sim_instruments.twin.resolution import MAP_STEP
 from packline.units import Unit
 
 #: How far below the claim check's `CLEAN_NM` the oxide or residue a cleaning leaves must be
-#: worked out to be: the twin keeps them on its map grid (2^-8 nm), in single precision.
-CLEAN_MARGIN_NM = 2.0**-8
+#: worked out to be: the twin keeps them on its map grid (`MAP_STEP`), in single precision.
+CLEAN_MARGIN_NM = MAP_STEP
 #: How far the chamber's reported process time may differ from the recipe's.
 PROCESS_TIME_TOLERANCE = 0.01
 #: The tool role whose setpoints a plasma step feeds.

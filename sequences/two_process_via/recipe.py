@@ -694,24 +694,22 @@ class TwoProcessViaRecipe(Recipe):
         """The covering resin over an interconnect `height_um` high (on the stress-relieving
         layer, if any), in the wafer's edge bead or inside it: what a first laser drills into
         there, by the line's spin film (`spun_layer_um`)."""
-        below = (
-            0.0
-            if self.stress_relief is None
-            else self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
-        )
+        below = self._relief_um(in_edge_bead=in_edge_bead)
         return self.resin.layer_um(max(height_um - below, 0.0), in_edge_bead=in_edge_bead)
+
+    def _relief_um(self, *, in_edge_bead: bool) -> float:
+        """The stress-relieving layer under the interconnects (0 without one), in the wafer's
+        edge bead or inside it."""
+        if self.stress_relief is None:
+            return 0.0
+        return self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
 
     def cover_over_an_interconnect_um(self, height_um: float, *, in_edge_bead: bool) -> float:
         """The resin over the top of an interconnect `height_um` high (the resin over it,
         with the stress-relieving layer under it, less its height), in the wafer's edge bead
         or inside it: what the dry etch thins from the top and 002:1e keeps."""
-        below = (
-            0.0
-            if self.stress_relief is None
-            else self.stress_relief.coat.layer_um(0.0, in_edge_bead=in_edge_bead)
-        )
         over = self.resin_over_an_interconnect_um(height_um, in_edge_bead=in_edge_bead)
-        return below + over - height_um
+        return self._relief_um(in_edge_bead=in_edge_bead) + over - height_um
 
     def thinnest_cover_um(self) -> tuple[float, float]:
         """The thinnest resin over the top of any interconnect, the shortest or the tallest,
