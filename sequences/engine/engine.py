@@ -33,7 +33,14 @@ from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
 from .dispositions import DONE
-from .errors import BadInput, RunTerminated, StepRefused, ToolUnavailable, failure_text
+from .errors import (
+    BadInput,
+    ResumeNotStarted,
+    RunTerminated,
+    StepRefused,
+    ToolUnavailable,
+    failure_text,
+)
 from .events import Observer
 from .keeper import ToolKeeper
 from .method import FailurePolicy, Method
@@ -176,11 +183,19 @@ class Engine:
 
     async def run(self) -> str:
         """Run the lot (or what a resume leaves of it); returns the run's final status."""
+        if self.session > 1:
+            await self._reach_tools()
         self._open_records()
         poller = asyncio.create_task(self._poll_control(), name=f"packline-control-{self.run_id}")
         status, error = "failed", None
         try:
-            await self.keeper.connect(self.method.tools)
+            if self.session == 1:
+                try:
+                    await self.keeper.connect(self.method.tools)
+                finally:  # the tools it reached, also when one fails the run
+                    self.keeper.record_connected()
+            else:
+                self.keeper.record_connected()
             await self.keeper.prepare(resumed=self.session > 1)
             self._start_wafers()
             await self._wafers_done()
@@ -206,6 +221,24 @@ class Engine:
             if cancelled:
                 raise asyncio.CancelledError
         return status
+
+    async def _reach_tools(self) -> None:
+        """A resume connects every tool before it takes the run over: a tool it cannot reach
+        (refused, timed out) ends it here, raising `ResumeNotStarted` naming the tool, and
+        another model under a tool's name as bad input; either closes what it reached and
+        records nothing (no session, no cut-off step closed), so the run stays as it was."""
+        try:
+            await self.keeper.connect(self.method.tools)
+        except BaseException as failure:
+            closed, cancelled = await finish_shielded(self.keeper.shutdown())
+            closed.result()
+            if cancelled or not isinstance(failure, PacklineError) or isinstance(failure, BadInput):
+                raise
+            raise ResumeNotStarted(
+                f"run {self.run_id} not resumed: {failure}; nothing was recorded, so the run "
+                "is as its last session left it: resume it once the tool answers, or with "
+                "--station FILE where it is served now"
+            ) from failure
 
     async def _wafers_done(self) -> None:
         """Until every wafer's script has ended, and no operator's clear that may run a held

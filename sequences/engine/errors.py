@@ -22,6 +22,12 @@ class RecipeError(BadInput):
         self.problems = [dict(problem) for problem in problems]
 
 
+class ResumeNotStarted(PacklineError):
+    """A resume could not reach a tool of its station (refused, timed out, gone): no session
+    was started and nothing was recorded, so the run stays as its last session left it; the
+    message names the tool and its address."""
+
+
 class RunTerminated(Exception):
     """Raised at a step boundary or pause point when the run is being terminated."""
 

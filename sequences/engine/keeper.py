@@ -83,13 +83,19 @@ class ToolKeeper:
         #: Whether `prepare` has read which tools wait for a clear (a clear before it is
         #: recorded for it to read).
         self._prepared = False
-        #: Whether the tools' states are recorded: until the run ends (closing them at its
-        #: end is no state of the run's).
-        self._recording_states = True
+        #: Whether the tools' states are recorded: from `record_connected` until the run ends
+        #: (closing them at its end is no state of the run's).
+        self._recording_states = False
+        #: What connecting found, recorded by `record_connected`: each tool's identity row
+        #: and its `tool-replaced` note, and the states the drivers reported meanwhile.
+        self._identities: list[tuple[dict[str, Any], str | None]] = []
+        self._states_before: list[tuple[Tool, ToolState]] = []
 
     async def connect(self, roles: tuple[str, ...]) -> None:
         """Connect every station tool of these roles; each one's identity is checked against
-        the run's records (a resumed run) and recorded, before anything is sent to it."""
+        the run's records (a resumed run) before anything is sent to it. Nothing is recorded
+        until `record_connected`: a resume that cannot reach a tool, or meets another model,
+        changes no record."""
         for role in roles:
             for name in self._station.tools_for_role(role):
                 driver = self._station.open_tool(name, self._clock)
@@ -101,31 +107,48 @@ class ToolKeeper:
                 driver.add_reading_listener(self._trace_listener(tool))
 
     def _check_identity(self, tool: Tool, driver_name: str) -> None:
-        """Refuse a tool that is not the model the run drove under this name; record it, and
-        a new serial number as `tool-replaced` (see `identity.py`)."""
+        """Refuse a tool that is not the model the run drove under this name; keep its
+        identity, and a new serial number's note, for `record_connected` (`identity.py`)."""
         run_id, session = self._events.run_id, self._events.session
         row = identity_row(run_id, session, tool, driver_name)
         replaced = compare_identity(run_id, row, self._known_tools.get(tool.name))
-        if replaced is not None:
-            self._events.emit("tool-replaced", tool=tool.name, message=replaced)
-        self._store.add_rows("tools", [row])
+        self._identities.append((row, replaced))
+
+    def record_connected(self) -> None:
+        """Record what connecting found, once the session's records are open: each tool's
+        identity (a new serial number as `tool-replaced`) and the states its driver reported
+        while it connected; from now on every state is recorded as it comes."""
+        for row, replaced in self._identities:
+            if replaced is not None:
+                self._events.emit("tool-replaced", tool=row["name"], message=replaced)
+            self._store.add_rows("tools", [row])
+        self._recording_states = True
+        for tool, state in self._states_before:
+            self._record_state(tool, state)
+        self._identities, self._states_before = [], []
 
     def _state_listener(self, tool: Tool) -> StateListener:
-        """Record each state the driver reports as a `tool-state` event: the tool, its state
-        and the state's SEMI E10 name (`packline tools` accounts the tool's time by them)."""
+        """Record each state the driver reports (kept until `record_connected` while it
+        connects; none once the run ends)."""
 
         def listen(state: ToolState) -> None:
-            if not self._recording_states:
-                return
-            self._events.emit(
-                TOOL_STATE,
-                tool=tool.name,
-                status=state.e10.value,
-                message=f"{tool.name} {state.value}",
-                data={"state": state.value, "e10": state.e10.value},
-            )
+            if self._recording_states:
+                self._record_state(tool, state)
+            else:  # connecting (after the run's end, never recorded)
+                self._states_before.append((tool, state))
 
         return listen
+
+    def _record_state(self, tool: Tool, state: ToolState) -> None:
+        """A `tool-state` event: the tool, its state and the state's SEMI E10 name
+        (`packline tools` accounts the tool's time by them)."""
+        self._events.emit(
+            TOOL_STATE,
+            tool=tool.name,
+            status=state.e10.value,
+            message=f"{tool.name} {state.value}",
+            data={"state": state.value, "e10": state.e10.value},
+        )
 
     def _trace_listener(self, tool: Tool) -> Callable[[Reading], None]:
         def listen(reading: Reading) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import os
 import re
 import sqlite3
 
@@ -22,6 +23,8 @@ from packline.sequences.engine import (
     prepare,
     record_disposition,
 )
+from packline.sequences.engine.database import ROW_TABLES
+from packline.sequences.engine.errors import ResumeNotStarted
 from packline.sequences.engine.launch import check_same_tools
 from packline.sequences.engine.method import all_methods, get_method, method
 from packline.sim_instruments.line import SimulatedLine
@@ -107,22 +110,59 @@ async def test_resume_on_a_restarted_line_at_new_addresses_checks_and_records_id
     assert address in store.run(run_id)["station_yaml"]  # the run now names the new line
 
 
+def records_of(store, run_id: str) -> dict[str, list]:
+    """Every record of the run: its row, its wafers and each of its tables."""
+    tables = ("steps", "claim_checks", *ROW_TABLES)
+    return {
+        "run": [store.run(run_id)],
+        "wafers": store.wafers(run_id),
+        **{table: store.table(table, run_id) for table in tables},
+    }
+
+
 async def test_resume_refuses_a_tool_of_another_model_before_sending_it_anything(store, tmp_path):
     run_id = await aborted_station_run(store, tmp_path)
     with sqlite3.connect(store.path) as db:
         db.execute("UPDATE tools SET model = 'PX-9000' WHERE run_id = ?", (run_id,))
+    before = records_of(store, run_id)
     async with SimulatedLine(WallClock(), kinds=["plasma_cleaner"]) as line:
         second = station_file(tmp_path, line, "second.yaml")
         chamber = line.tools["plasma_cleaner"]
-        async with open_resume(store, run_id, station_path=second) as engine:
-            assert await engine.run() == "failed"
-        error = store.run(run_id)["error"]
+        with pytest.raises(BadInput) as refused:
+            async with open_resume(store, run_id, station_path=second) as engine:
+                await engine.run()
+        error = str(refused.value)
         assert "tool plasma_cleaner at" in error
         assert "PX-9000" in error
         assert "not resuming on a different tool" in error
         assert chamber.received == []  # it was asked who it is, and sent nothing
-    # the run can still be resumed once the station file is right
-    assert store.run(run_id)["status"] == "failed"
+    # bad input changes nothing: the run can still be resumed once the station file is right
+    assert records_of(store, run_id) == before
+
+
+async def test_a_resume_that_cannot_reach_a_tool_changes_no_record_and_names_it(store, tmp_path):
+    """A run killed in a step (its records left `running`) whose line is gone (its `sim serve`
+    stopped): the resume names the tool it could not reach and its address, and the records
+    stay as the killed session left them: no session started, the cut-off step still
+    `running` (not rewritten as `interrupted`), no event, no tool row."""
+    run_id = await aborted_station_run(store, tmp_path)
+    with sqlite3.connect(store.path) as db:  # as a SIGKILL in the step leaves them
+        db.execute("UPDATE steps SET status = 'running' WHERE status = 'interrupted'")
+        db.execute("UPDATE runs SET status = 'running', pid = ?", (os.getpid(),))
+    before = records_of(store, run_id)
+    assert "running" in [step["status"] for step in before["steps"]]
+    address = (
+        parse_station(yaml.safe_load(before["run"][0]["station_yaml"]), "run")
+        .tools["plasma_cleaner"]
+        .address
+    )
+    with pytest.raises(ResumeNotStarted) as failed:
+        async with open_resume(store, run_id) as engine:
+            await engine.run()
+    error = str(failed.value)
+    assert error.startswith(f"run {run_id} not resumed: plasma_cleaner at {address}: connect")
+    assert "nothing was recorded" in error
+    assert records_of(store, run_id) == before
 
 
 @pytest.mark.parametrize(
