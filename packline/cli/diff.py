@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections import Counter
 from collections.abc import Callable
 from statistics import mean
 from typing import Any
@@ -15,9 +14,9 @@ from rich.console import Console
 from packline.rendering import DataTable
 from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
-from packline.sequences.engine.method import renamed_measurements
-from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.report import run_report
+from packline.sequences.engine.method import measurements_now
+from packline.sequences.engine.progress import clock_text, run_clock_text
+from packline.sequences.engine.report import measurement_labels, run_report
 
 from .output import answer, open_store
 from .parser import add_common
@@ -30,12 +29,13 @@ def cmd_diff(args: argparse.Namespace) -> int:
     finally:
         store.close()
     (recipe_a, read_a), (recipe_b, read_b) = (_recipe_now(report["run"]) for report in (a, b))
+    (measured_a, figures_a), (measured_b, figures_b) = _measurements(a), _measurements(b)
     diff = {
         "runs": [a["run"]["id"], b["run"]["id"]],
         "recipe": _recipe_diff(recipe_a, recipe_b),
         "recipes_as_recorded": [note for note in (read_a, read_b) if note],
         "timings": _paired(_timings(a), _timings(b)),
-        "measurements": _paired(_measurements(a), _measurements(b)),
+        "measurements": _paired(measured_a, measured_b, (figures_a, figures_b)),
         "claims": _paired(_margins(a), _margins(b)),
     }
     return answer(args, diff, lambda console: print_diff(console, diff))
@@ -87,38 +87,33 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
         "method": run["method"],
         "status": run["status"],
         "wafers completed": f"{done} of {run['lot_size']}",
-        "run clock": clock_text(report["duration_s"]),
+        "run clock": run_clock_text(report["duration_s"], simulated=run["simulated"]),
         "wall from start to end": "-" if wall is None else f"{wall:.1f} s",
         "mean time on line": clock_text(mean(cycles) if cycles else None),
     }
 
 
-def _measurements(report: dict[str, Any]) -> dict[str, str]:
-    """Each measurement over the lot, by its name now (`renamed_measurements`): mean, range,
-    unit and how many failed; a name that steps of different names take (two-process-via's
-    plasma process time of its descum and of its dry etch) is one row per step, `<name> at
-    <step>`."""
-    renamed = renamed_measurements(report["run"]["method"])
-    step_names = {step["id"]: step["name"] for step in report["steps"]}
-    taken: dict[tuple[str, str | None], list[tuple[float, str, bool, str]]] = {}
-    for m in report["measurements"]:
-        name, unit = renamed.get(m["name"], (m["name"], m["unit"]))
-        taken.setdefault((name, step_names.get(m["step_id"])), []).append(
-            (m["value"], unit, bool(m["passed"]), m["wafer_id"])
-        )
-    steps_of = Counter(name for name, _ in taken)
-    out = {}
-    for (name, step), rows in taken.items():
-        numbers = [value for value, _, _, _ in rows]
-        failed = sum(not passed for _, _, passed, _ in rows)
-        count = len({wafer for _, _, _, wafer in rows})
-        wafers = f"{count} wafer{'s' if count != 1 else ''}"
-        key = f"{name} at {step}" if steps_of[name] > 1 else name
-        out[key] = (
-            f"{mean(numbers):.4g} {rows[0][1]} ({min(numbers):.4g}-{max(numbers):.4g}, "
-            f"{wafers}{f', {failed} failed' if failed else ''})"
-        )
-    return out
+def _measurements(report: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """Each measurement over the lot, by its name now and its label (`measurements_now`,
+    `measurement_labels`: a name that steps of different names take is a row per step,
+    `<name> at <step>`): its mean, range, unit, the wafers measured and how many failed; and
+    the same without the wafers measured, which is what tells two runs' rows apart (lots of 3
+    and of 2 with the same values per wafer measure the same)."""
+    rows = measurements_now(report["run"]["method"], report["measurements"], report["steps"])
+    labels = measurement_labels([(row["name"], row["step"]) for row in rows])
+    taken: dict[str, list[dict[str, Any]]] = {}
+    for label, row in zip(labels, rows, strict=True):
+        taken.setdefault(label, []).append(row)
+    shown, figures = {}, {}
+    for label, own in taken.items():
+        numbers = [row["value"] for row in own]
+        failed = sum(not row["passed"] for row in own)
+        count = len({row["wafer_id"] for row in own})
+        spread = f"{mean(numbers):.4g} {own[0]['unit']} ({min(numbers):.4g}-{max(numbers):.4g}"
+        failures = f", {failed} failed" if failed else ""
+        shown[label] = f"{spread}, {count} wafer{'s' if count != 1 else ''}{failures})"
+        figures[label] = f"{spread}{failures})"
+    return shown, figures
 
 
 def _margins(report: dict[str, Any]) -> dict[str, str]:
@@ -129,13 +124,29 @@ def _margins(report: dict[str, Any]) -> dict[str, str]:
     }
 
 
-def _paired(a: dict[str, str], b: dict[str, str]) -> list[dict[str, str | None]]:
-    """The keys of both, in order of first appearance, with each side's value (None: absent)."""
-    return [{"what": key, "a": a.get(key), "b": b.get(key)} for key in {**a, **b}]
+def _paired(
+    a: dict[str, str],
+    b: dict[str, str],
+    compared: tuple[dict[str, str], dict[str, str]] | None = None,
+) -> list[dict[str, Any]]:
+    """The keys of both, in order of first appearance, with each side's value (None: absent)
+    and whether they differ: by the values, or by `compared` (what of each side's values
+    tells them apart) when given."""
+    compared_a, compared_b = compared or (a, b)
+    return [
+        {
+            "what": key,
+            "a": a.get(key),
+            "b": b.get(key),
+            "differs": compared_a.get(key) != compared_b.get(key),
+        }
+        for key in {**a, **b}
+    ]
 
 
 def print_diff(console: Console, diff: dict[str, Any]) -> None:
-    """One table per part, the two runs side by side; rows that differ marked `*`."""
+    """One table per part, the two runs side by side; rows that differ marked `*` (a
+    measurement's by its figures, not by the wafers measured)."""
     run_a, run_b = diff["runs"]
     for part, title in (
         ("timings", "timings"),
@@ -145,8 +156,8 @@ def print_diff(console: Console, diff: dict[str, Any]) -> None:
     ):
         table = DataTable("", part.rstrip("s"), run_a, run_b, title=title)
         for row in diff[part]:
-            same = row["a"] == row["b"]
-            table.add_row("" if same else "*", row["what"], _cell(row["a"]), _cell(row["b"]))
+            differs = row.get("differs", True)  # a recipe row differs by being listed
+            table.add_row("*" if differs else "", row["what"], _cell(row["a"]), _cell(row["b"]))
         if not diff[part]:
             table.add_row("", "(none)", "", "")
         console.print(table)

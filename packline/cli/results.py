@@ -49,26 +49,34 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_tools(args: argparse.Namespace) -> int:
-    from packline.records.tooltime import bottleneck, tool_time
+    from packline.records.tooltime import bottleneck, tool_time, unused_text, unused_tools
 
     with open_records(args.run, args.db) as records:
         times = tool_time(records)
+        unused = unused_tools(records)
     rows = json.loads(times.to_json(orient="records"))
     neck = bottleneck(times)
     return answer(
         args,
-        {"run_id": records.run_id, "bottleneck": neck, "tools": rows},
+        {"run_id": records.run_id, "bottleneck": neck, "tools": rows, "unused_tools": unused},
         lambda console: print_tool_time(
-            console, rows, neck, title=f"tool time, run {records.run_id}"
+            console, rows, neck, unused_text(unused), title=f"tool time, run {records.run_id}"
         ),
     )
 
 
 def print_tool_time(
-    console: Console, rows: list[dict[str, Any]], bottleneck: str | None, *, title: str
+    console: Console,
+    rows: list[dict[str, Any]],
+    bottleneck: str | None,
+    unused: str,
+    *,
+    title: str,
 ) -> None:
-    """`packline tools`: one row per tool, its time per E10 state that it spent any in,
-    utilisation and OEE with its factors, then the bottleneck."""
+    """`packline tools`: one row per tool the run used, its time per E10 state that it spent
+    any in, utilisation and OEE with its factors, then the bottleneck and what `unused` says
+    of the station's other tools (`tooltime.unused_text`)."""
+
     states = [c for c in rows[0] if c.endswith("_s") and c != "duration_s"] if rows else []
     states = [c for c in states if any(row[c] for row in rows)]
     ratios = ("utilisation", "availability", "performance", "quality", "oee")
@@ -93,6 +101,8 @@ def print_tool_time(
     console.print(table)
     verdict = f"bottleneck: {bottleneck} (highest utilisation)" if bottleneck else "no tool worked"
     console.print(verdict, markup=False, highlight=False)
+    if unused:
+        console.print(unused, markup=False, highlight=False)
 
 
 def _export_arguments(export: argparse.ArgumentParser) -> None:

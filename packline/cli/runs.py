@@ -15,7 +15,7 @@ from packline.rendering import DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status, status_text
-from packline.sequences.engine.progress import clock_text, wall_text
+from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
 
 from .output import answer, open_store
@@ -159,9 +159,10 @@ def _wafers_text(run: dict[str, Any]) -> str:
 
 
 def _run_clock(run: dict[str, Any]) -> str:
-    """How long the run took by its clock; for a run still driven, its wall time so far."""
+    """How long the run took by its clock, saying which (a dry run's is simulated time, a
+    station run's the wall clock); for a run still driven, its wall time so far."""
     if run["stopped_t"] is not None:
-        return clock_text(run["stopped_t"] - run["started_t"])
+        return run_clock_text(run["stopped_t"] - run["started_t"], simulated=run["simulated"])
     if run["status"] in DRIVEN:
         return f"{clock_text(time.time() - run['started_wall'])} wall so far"
     return "-"

@@ -151,6 +151,8 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
         f"Cp {_number(cap.cp)}, Cpk {_number(cap.cpk)}, Pp {_number(cap.pp)}, "
         f"Ppk {_number(cap.ppk)}",
     ]
+    if chart.note:
+        lines.append(f"not judged: {chart.note}")
     for line in lines:
         console.print(line, markup=False, highlight=False)
     table = DataTable("#", "subgroup", "n", value, spread, f"{value} within its limits", "out")
@@ -170,6 +172,8 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
     console.print(table)
     out = int(points["out_of_control"].sum())
     verdict = f"{out} subgroups out of control" if out else "every subgroup within its limits"
+    if chart.note:
+        verdict = "no subgroup judged: no spread within them (see above)"
     console.print(verdict, markup=False, highlight=False)
     if page:
         console.print(f"chart written to {page}", markup=False, highlight=False)

@@ -188,10 +188,11 @@ def trace_panel(tool: str, samples: pd.DataFrame, limits: Mapping[str, Limit]) -
 
 def measurement_chart(measurements: pd.DataFrame) -> figure:
     """Every measurement that has both limits, placed within them (0 the low limit, 1 the
-    high), one column per measurement, one dot per wafer; failing values red."""
+    high), one column per measurement (by its `label`: two steps' processes of one name are
+    two columns), one dot per wafer; failing values red."""
     bounded = measurements.dropna(subset=["low", "high"])
     bounded = bounded[bounded["high"] > bounded["low"]]
-    label = bounded["name"] + " (" + bounded["unit"] + ")"
+    label = bounded["label"] + " (" + bounded["unit"] + ")"
     data = bounded.assign(
         label=label,
         position=(bounded["value"] - bounded["low"]) / (bounded["high"] - bounded["low"]),

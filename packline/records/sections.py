@@ -16,13 +16,13 @@ from bokeh.model import Model
 
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
-from packline.sequences.engine.report import ON_REAL_TOOLS
+from packline.sequences.engine.report import ON_REAL_TOOLS, measurement_labels
 
 from . import figures
 from .limits import station_limits, trace_limits
 from .markup import duration, escape, slot, table, wall_time
 from .reader import RunRecords
-from .tooltime import bottleneck, tool_intervals, tool_time
+from .tooltime import bottleneck, tool_intervals, tool_time, unused_text, unused_tools
 
 
 def run_section(records: RunRecords, header: dict[str, Any]) -> str:
@@ -143,7 +143,8 @@ def tool_time_section(records: RunRecords, charts: dict[str, Model]) -> str:
         if neck
         else "<p>No tool worked in this run.</p>"
     )
-    return lead + table(shown) + slot("tool_time")
+    unused = unused_text(unused_tools(records))
+    return lead + table(shown) + (f"<p>{escape(unused)}.</p>" if unused else "") + slot("tool_time")
 
 
 def traces_section(records: RunRecords, header: dict[str, Any], charts: dict[str, Model]) -> str:
@@ -167,11 +168,16 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     measurements = records.measurements()
     if measurements.empty:
         return "<p>No measurement recorded.</p>"
-    charts["measurements"] = figures.measurement_chart(measurements)
     # the step that took it by name: recorded as a step ends, the instant the next steps
     # start, a measurement's time alone points at those
-    steps = records.steps()[["id", "key"]].rename(columns={"id": "step_id", "key": "step"})
-    shown = measurements.merge(steps, on="step_id", how="left")[
+    steps = records.steps()[["id", "key", "name"]].rename(
+        columns={"id": "step_id", "key": "step", "name": "step_name"}
+    )
+    measurements = measurements.merge(steps, on="step_id", how="left")
+    taken = zip(measurements["name"], measurements["step_name"].astype(object), strict=True)
+    labels = measurement_labels([(name, None if pd.isna(step) else step) for name, step in taken])
+    charts["measurements"] = figures.measurement_chart(measurements.assign(label=labels))
+    shown = measurements[
         ["wafer_id", "step", "name", "value", "unit", "low", "high", "passed", "source", "t"]
     ]
     shown = shown.assign(passed=["pass" if p else "fail" for p in shown["passed"]])

@@ -18,7 +18,10 @@ The d2 and d3 constants (the mean and the standard deviation of the range of n n
 in units of their sigma) are the standard table's, for subgroups of 2 to 25 values (ASTM
 E2587); a larger subgroup is refused (its range wastes the data: chart individuals).
 
-A point outside its limits is flagged (the first Western Electric rule). Capability is
+A point outside its limits is flagged (the first Western Electric rule). An X-bar/R chart
+whose subgroups have no spread at all (identical dry runs) has limits of no width, which would
+flag every subgroup off the centre line whatever the process: it flags none and says why, and
+what to chart instead (`NO_SPREAD_WITHIN`). Capability is
 against the measurement's own limits (`low`, `high`, as the latest run recorded them): Cpk =
 min(high - mean, mean - low) / (3 sigma within), one-sided when one limit is missing; Ppk the
 same with the standard deviation of every value (sample, n - 1); Cp and Pp the spread of the
@@ -30,7 +33,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore
-from packline.sequences.engine.method import renamed_measurements
+from packline.sequences.engine.method import measurements_now
 
 from .reader import RunRecords, runs_since
 
@@ -55,6 +57,15 @@ D2_D3: dict[int, tuple[float, float]] = {
     18: (3.640, 0.739), 19: (3.689, 0.733), 20: (3.735, 0.729), 21: (3.778, 0.724),
     22: (3.819, 0.720), 23: (3.858, 0.716), 24: (3.895, 0.712), 25: (3.931, 0.708),
 }  # fmt: skip
+#: What an X-bar/R chart says when no subgroup has any spread (identical dry runs: the
+#: simulated tools repeat a recipe exactly, wafer after wafer), instead of flagging every
+#: subgroup off the centre line.
+NO_SPREAD_WITHIN = (
+    "no spread within any {subgroup}: its values are all equal (dry runs of a recipe repeat "
+    "it exactly), so sigma within is 0 and the X-bar limits collapse onto the centre line, "
+    "where they would flag every {subgroup} off it whatever the process; no {subgroup} is "
+    "judged. To compare the {subgroup}s with each other, chart each value: --chart individuals"
+)
 #: The columns of `ControlChart.points`.
 POINT_COLUMNS = (
     "label", "run_id", "wafers", "n", "value", "lcl", "cl", "ucl",
@@ -92,6 +103,8 @@ class ControlChart:
     subgroup: str
     points: pd.DataFrame
     capability: Capability
+    #: Why the chart judged no point, and what to do (`NO_SPREAD_WITHIN`); None: it judged.
+    note: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The chart as plain data (`--json`)."""
@@ -101,6 +114,7 @@ class ControlChart:
             "method": self.method,
             "chart": self.chart,
             "subgroup": self.subgroup,
+            "note": self.note,
             "capability": self.capability.__dict__,
             "points": json.loads(self.points.to_json(orient="records")),
         }
@@ -117,24 +131,27 @@ def measurement_values(
     """Every value of measurement `name` in the runs of `method` started at or after Unix
     time `since_wall` (taken at step `step`, by its name), in order (runs by start, wafers by
     lot position): `run_id`, `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded
-    before a measurement was renamed gives it under its name now (`renamed_measurements`).
-    BadInput naming what there is when there is no such run or measurement, or when steps of
-    different names take a measurement of that name and `step` does not say which (two-process-
-    via's plasma process time of its descum and of its dry etch are two processes)."""
+    before a measurement or its step was renamed gives it under its names now
+    (`measurements_now`). BadInput naming what there is when there is no such run or
+    measurement, or when steps of different names take a measurement of that name and `step`
+    does not say which (two-process-via's plasma process time of its descum and of its dry
+    etch are two processes)."""
     runs = runs_since(store, method=method, since_wall=since_wall)
     if not runs:
         raise BadInput(f"spc: no run of method {method!r} in {store.path} (see `packline runs`)")
-    renamed = renamed_measurements(method)
     frames, names, steps_taking = [], set(), set()
     for run in runs:
         records = RunRecords(store, run["id"])
-        measured = _under_names_now(records.measurements(), renamed)
+        measured = pd.DataFrame(
+            measurements_now(
+                method, store.table("measurements", run["id"]), store.table("steps", run["id"])
+            ),
+            columns=[*store.columns("measurements"), "step"],
+        )
         names |= set(measured["name"])
         own = measured[measured["name"] == name]
         if own.empty:
             continue
-        taken_at = records.steps().set_index("id")["name"]
-        own = own.assign(step=own["step_id"].map(taken_at))
         steps_taking |= set(own["step"].dropna())
         if step is not None:
             own = own[own["step"] == step]
@@ -166,21 +183,6 @@ def measurement_values(
     return values[["run_id", "wafer_id", "value", "unit", "low", "high"]]
 
 
-def _under_names_now(
-    measured: pd.DataFrame, renamed: Mapping[str, tuple[str, str]]
-) -> pd.DataFrame:
-    """`measured` (a run's measurements) with each of `renamed` (old name -> (name, unit)
-    now) by its name and unit now."""
-    old = measured["name"].isin(list(renamed))
-    if not old.any():
-        return measured
-    now = measured.loc[old, "name"].map(renamed)
-    measured = measured.copy()
-    measured.loc[old, "name"] = now.str[0]
-    measured.loc[old, "unit"] = now.str[1]
-    return measured
-
-
 def control_chart(
     values: pd.DataFrame, *, measurement: str, method: str, chart: str, subgroup: str = "run"
 ) -> ControlChart:
@@ -196,7 +198,9 @@ def control_chart(
         points, sigma = _xbar_r(values, subgroup)
     out = (points["value"] > points["ucl"]) | (points["value"] < points["lcl"])
     out |= (points["spread"] > points["spread_ucl"]) | (points["spread"] < points["spread_lcl"])
-    points["out_of_control"] = out
+    # no spread within the subgroups: limits of no width judge nothing (see NO_SPREAD_WITHIN)
+    judged = chart == "individuals" or sigma > 0
+    points["out_of_control"] = out & judged
     return ControlChart(
         measurement=measurement,
         unit=str(values["unit"].iloc[0]),
@@ -205,6 +209,7 @@ def control_chart(
         subgroup="value" if chart == "individuals" else subgroup,
         points=points[list(POINT_COLUMNS)],
         capability=capability(values, sigma),
+        note=None if judged else NO_SPREAD_WITHIN.format(subgroup=subgroup),
     )
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 from bokeh.model import Model
 
 from .figures import capability_histogram, control_plots
-from .markup import slot, table
+from .markup import escape, slot, table
 from .report import html_page, save_page
 from .spc import ControlChart
 
@@ -43,8 +43,9 @@ def render_spc(chart: ControlChart, values: pd.DataFrame) -> str:
         columns=["figure", chart.unit],
     )
     points = chart.points.assign(out_of_control=np.where(chart.points["out_of_control"], "yes", ""))
+    note = f"<p>Not judged: {escape(chart.note)}.</p>" if chart.note else ""
     sections = {
-        "chart": ("Control chart", slot("control") + slot("histogram")),
+        "chart": ("Control chart", note + slot("control") + slot("histogram")),
         "capability": ("Capability", table(figures.astype(object))),
         "points": ("Subgroups", table(points)),
     }

@@ -46,6 +46,8 @@ from .reader import RunRecords
 E10_STATES = tuple(E10State)
 #: The cause `down_periods` names for a tool put out of service by a recovery that failed.
 OUT_OF_SERVICE = "out of service"
+#: The event that records it.
+OUT_OF_SERVICE_EVENT = "tool-out-of-service"
 #: What makes a run's alarm records one failure: the wafers of a batch each record the alarm
 #: that failed their step, at one time (`tool_time` and `packline alarms` count failures).
 FAILURE = ("tool", "code", "t")
@@ -76,11 +78,31 @@ def run_window(records: RunRecords) -> Window:
 
 
 def tool_names(records: RunRecords) -> list[str]:
-    """The run's tools: those of its station, then any other a step names, sorted."""
+    """The tools the run used, sorted: those a step names, and any an alarm or a failed
+    recovery put out of service. A station's other tools did nothing for the run (a line of
+    16 tools driving a method of one listed 15 at 0 %): `unused_tools` names them."""
+    used = {str(tool) for tool in records.steps()["tool"].dropna()}
+    used |= set(records.alarms()["tool"].astype(str))
+    used |= {
+        str(event["tool"])
+        for event in records.store.events(records.run_id)
+        if event["kind"] == OUT_OF_SERVICE_EVENT and event["tool"]
+    }
+    return sorted(used)
+
+
+def unused_tools(records: RunRecords) -> list[str]:
+    """The tools of the run's station that it did not use (`tool_names`), sorted."""
     station = yaml.safe_load(records.header()["station_yaml"]) or {}
-    named = set(station.get("tools") or {})
-    named |= {str(tool) for tool in records.steps()["tool"].dropna()}
-    return sorted(named)
+    return sorted(set(station.get("tools") or {}) - set(tool_names(records)))
+
+
+def unused_text(unused: list[str]) -> str:
+    """What `packline tools` and the report say of a station's `unused_tools` ('' for none)."""
+    if not unused:
+        return ""
+    tools = "tool" if len(unused) == 1 else f"{len(unused)} tools"
+    return f"not listed: the station's other {tools}, unused by this run: {', '.join(unused)}"
 
 
 def tool_uses(steps: pd.DataFrame) -> pd.DataFrame:
@@ -221,7 +243,7 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
         starts.append((str(tool), str(code), int(alarm_id), float(t)))
     ends: dict[str, list[float]] = {}
     for event in records.store.events(records.run_id):
-        if event["kind"] == "tool-out-of-service":
+        if event["kind"] == OUT_OF_SERVICE_EVENT:
             starts.append((str(event["tool"]), OUT_OF_SERVICE, None, float(event["t"])))
         elif event["kind"] == "tool-cleared" and event["data"].get("cleared"):
             ends.setdefault(str(event["tool"]), []).append(float(event["t"]))

@@ -235,14 +235,25 @@ def get_method(name: str) -> Method:
         raise BadInput(f"unknown method {name!r}; known methods: {known}") from None
 
 
-def renamed_measurements(name: str) -> Mapping[str, tuple[str, str]]:
-    """The measurements method `name` recorded by other names in an earlier release, old
-    name -> (name, unit) now (`Method.renamed_measurements`): what a figure across runs reads
-    them by (decision 0062). None for a method this release does not have."""
+def measurements_now(
+    method: str, measurements: Sequence[Mapping[str, Any]], steps: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """The `measurements` rows of a run of method `method` (with its `steps` rows) as figures
+    across runs read them (decision 0062): each under its name and unit now
+    (`Method.renamed_measurements`), with `step`, the name now (`Method.renamed_steps`) of the
+    step that took it (None: a wafer's own, taken before its first step or after its last).
+    A method this release does not have renames nothing."""
     try:
-        return get_method(name).renamed_measurements
+        known = get_method(method)
+        renamed, steps_renamed = known.renamed_measurements, known.renamed_steps
     except BadInput:
-        return {}
+        renamed, steps_renamed = {}, {}
+    step_names = {step["id"]: steps_renamed.get(step["name"], step["name"]) for step in steps}
+    now = []
+    for row in measurements:
+        name, unit = renamed.get(row["name"], (row["name"], row["unit"]))
+        now.append({**row, "name": name, "unit": unit, "step": step_names.get(row["step_id"])})
+    return now
 
 
 @dataclass(frozen=True)

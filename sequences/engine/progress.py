@@ -25,6 +25,13 @@ def clock_text(seconds: float | None) -> str:
     return f"{seconds // 3600:d}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
+def run_clock_text(seconds: float | None, *, simulated: bool) -> str:
+    """A duration by a run's clock, `clock_text`, saying which clock that is: simulated time
+    in a dry run (hours of process in a second), the wall clock on a station (a line served
+    faster than real time included: `show` gives its process time)."""
+    return f"{clock_text(seconds)} {'simulated' if simulated else 'wall'}"
+
+
 def wall_text(unix: float | None, *, day: bool = False) -> str:
     """The local date and minute of a Unix time (`2026-11-30 14:32`), or with `day` its date
     alone; '-' for none."""

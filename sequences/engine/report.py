@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import yaml
@@ -59,17 +59,39 @@ def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[
     return key
 
 
+def measurement_labels(taken: Sequence[tuple[str, str | None]]) -> list[str]:
+    """What each of a run's measurements `taken` (its name, and the name of the step that
+    took it, None for a wafer's own) is called where they are listed by name (a wafer's in
+    the run's report, a row of `diff`, a column of the report's chart): its name, or `<name>
+    at <step>` when steps of different names take that name, each its own process
+    (two-process-via's plasma process time of its descum, 300 s, and of its dry etch, 480 s)."""
+    steps_of: dict[str, set[str | None]] = {}
+    for name, step in taken:
+        steps_of.setdefault(name, set()).add(step)
+    return [
+        f"{name} at {step}" if step is not None and len(steps_of[name]) > 1 else name
+        for name, step in taken
+    ]
+
+
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
-    (with their measurements), counts of everything recorded, and its run clock's duration
-    (`duration_s`: so far for a run still driven, None for one cut off)."""
+    (with their measurements, each by its label, `measurement_labels`, and with the `step`
+    that took it: a wafer's latest value of each), counts of everything recorded, and its run
+    clock's duration (`duration_s`: so far for a run still driven, None for one cut off)."""
     run = store.run(run_id)
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
+    step_names = {step["id"]: step["name"] for step in steps}
+    taken = [(m["name"], step_names.get(m["step_id"])) for m in measurements]
+    labelled = [
+        (label, step, m)
+        for label, (_, step), m in zip(measurement_labels(taken), taken, measurements, strict=True)
+    ]
     first_step_t = first_step_starts(steps)
     wafers = []
     for wafer in store.wafers(run_id):
-        own = [m for m in measurements if m["wafer_id"] == wafer["wafer_id"]]
+        own = [entry for entry in labelled if entry[2]["wafer_id"] == wafer["wafer_id"]]
         # on the line since its first step started (docs/engine.md), not since its task began:
         # a wafer queued behind the lot, or one that never started, has not been on the line
         started, stopped = first_step_t.get(wafer["wafer_id"]), wafer["stopped_t"]
@@ -87,13 +109,14 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                     and s["kind"] != "batch"
                 ),
                 "measurements": {
-                    m["name"]: {
+                    label: {
+                        "step": step,
                         "value": m["value"],
                         "unit": m["unit"],
                         "passed": bool(m["passed"]),
                         "source": m["source"],
                     }
-                    for m in own
+                    for label, step, m in own
                 },
             }
         )

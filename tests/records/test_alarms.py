@@ -53,11 +53,14 @@ def add_use(
 @pytest.fixture
 def two_runs(tmp_path: Path, add_run):
     """Run R1 (day 1, 0-1000 s): W1 on the oven 50-100 s, failed by E1, the oven cleared at
-    400 s. Run R2 (day 2, 0-500 s): W1 on the oven 0-150 s, completed; W2 and W3 as a batch
-    200-300 s, failed by E2 (an alarm row per wafer), never cleared."""
+    400 s, then on the saw 500-550 s. Run R2 (day 2, 0-500 s): W1 on the oven 0-150 s,
+    completed; W2 and W3 as a batch 200-300 s, failed by E2 (an alarm row per wafer), never
+    cleared."""
     store = RunStore(tmp_path / "runs.db")
     add_run(store, "R1", ["W1"], status="held", started_wall=DAY_1, stopped_t=1000.0)
     add_use(store, "R1", ["W1"], 50.0, 100.0, "E1")
+    (sawing,) = store.start_steps([stage_row("saw", "W1", 500.0, run_id="R1")])
+    store.finish_steps([sawing], "completed", 550.0, 0.0, None)
     cleared = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
     message = "oven back in service, cleared by ana"
     data = json.dumps({"by": "ana", "cleared": True})
@@ -104,7 +107,7 @@ def test_a_tool_that_never_failed_has_no_mtbf(two_runs):
     saw = alarm_history(two_runs, tool="saw")
     assert saw.tools["tool"].tolist() == ["saw"]
     row = saw.tools.iloc[0]
-    assert (row["alarms"], row["productive_s"], row["downtime_s"]) == (0, 0.0, 0.0)
+    assert (row["runs"], row["alarms"], row["productive_s"], row["downtime_s"]) == (1, 0, 50.0, 0.0)
     assert row["mtbf_s"] is None or math.isnan(row["mtbf_s"])
     assert saw.alarms.empty
 

@@ -14,11 +14,14 @@ import pytest
 from packline.cli import main
 from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
+from packline.records.sections import measurements_section
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import ON_REAL_TOOLS
+
+from .conftest import stage_row
 
 #: A plasma recipe whose argon step is too short to strip the oxide: claim 003:11 fails.
 SHORT_AR = """
@@ -194,6 +197,26 @@ def test_a_run_on_real_tools_shows_what_the_tools_measured(alarmed_run):
     assert "<td>hot</td>" in page  # the alarm
     assert "oven alarm E1" in page  # why the wafer is held
     assert "Bottleneck: <b>oven</b>" in page
+    assert "not listed: the station&#x27;s other tool, unused by this run: saw" in page
+
+
+def test_a_name_two_steps_take_is_a_column_each_in_the_measurement_chart(alarmed_run):
+    """The oven's 'zone temperature' at W1's first stage (412 degC) and at a bake (300 degC)
+    are two processes: two columns of the chart (they had been one)."""
+    store = alarmed_run.store
+    (bake,) = store.start_steps([stage_row("oven", "W1", 500.0, use=1, name="bake")])
+    store.finish_steps([bake], "completed", 550.0, 0.0, None)
+    measured = {"name": "zone temperature", "value": 300.0, "unit": "degC", "low": 20.0}
+    where = {"run_id": "R1", "wafer_id": "W1", "step_id": bake, "t": 550.0, "wall": 0.0}
+    store.add_rows(
+        "measurements", [{**where, **measured, "high": 350.0, "passed": 1, "source": "tool"}]
+    )
+    charts: dict = {}
+    measurements_section(alarmed_run, charts)
+    assert list(charts["measurements"].x_range.factors) == [
+        "zone temperature at use oven (degC)",
+        "zone temperature at bake (degC)",
+    ]
 
 
 def test_the_measurement_table_names_the_step_that_took_each(page, records):

@@ -90,6 +90,32 @@ def test_a_constant_measurements_limits_are_its_centre_and_never_minus_zero(caps
     assert "-0" not in out
 
 
+def test_subgroups_without_spread_are_not_judged_and_the_output_says_why(tmp_path, capsys):
+    """Identical dry runs of two recipes (180 s, 210 s, 180 s, each lot's wafers alike):
+    sigma within is 0, so the limits collapse onto the centre line, where they had flagged
+    every run out of control. None is flagged; the terminal, --json and the page say why
+    and what to chart instead."""
+    values = values_of([[180.0, 180.0], [210.0, 210.0], [180.0] * 3], low=178.0, high=182.0)
+    chart = control_chart(values, measurement="plasma process time", method="x", chart="xbar-r")
+    assert chart.capability.sigma_within == 0.0
+    assert (chart.points["lcl"] == chart.points["ucl"]).all()  # the arithmetic, kept
+    assert not chart.points["out_of_control"].any()
+    assert chart.note is not None
+    assert "no spread within any run" in chart.note
+    assert chart.as_json()["note"] == chart.note
+    print_spc(Console(width=600), chart, None)
+    out = capsys.readouterr().out
+    assert "not judged: no spread within any run: its values are all equal" in out
+    assert "chart each value: --chart individuals" in out
+    assert "no subgroup judged: no spread within them (see above)" in out
+    assert "out of control" not in out
+    assert "X" not in out.split("out ┃")[1]
+    assert "Not judged: no spread within any run" in render_spc(chart, values)
+    individuals = control_chart(values, measurement="m", method="x", chart="individuals")
+    assert individuals.note is None
+    assert not individuals.points["out_of_control"].any()
+
+
 def test_individuals_limits_flag_the_value_far_off():
     """Mean +- 2.66 MR-bar; the moving range's upper limit 3.267 MR-bar."""
     values = values_of([[v] for v in SINGLES], low=4.0, high=None)

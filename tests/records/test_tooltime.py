@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 import shutil
 
-import pandas as pd
 import pytest
 
+from packline.cli import main
 from packline.drivers.equipment import ToolState
 from packline.records import RunRecords
 from packline.records.tooltime import (
@@ -15,7 +15,9 @@ from packline.records.tooltime import (
     bottleneck,
     run_window,
     tool_intervals,
+    tool_names,
     tool_time,
+    unused_tools,
 )
 from packline.sequences.engine import RunStore
 
@@ -81,8 +83,21 @@ def test_an_alarm_puts_the_tool_down_until_it_is_cleared(alarmed_run):
     assert times.loc["oven", "availability"] == pytest.approx(0.7)
     assert times.loc["oven", "quality"] == 0.0
     assert times.loc["oven", "alarms"] == 1
-    assert times.loc["saw", "standby_s"] == 1000.0
-    assert pd.isna(times.loc["saw", "oee"])
+    assert "saw" not in times.index  # the station's, unused by the run
+
+
+def test_the_tools_listed_are_those_the_run_used_and_the_others_are_named(alarmed_run, capsys):
+    """A run of one tool on a station of two lists that tool, saying the other is not listed
+    (a station run of plasma-clean on a served line of 16 tools had listed 15 at 0 %)."""
+    assert tool_names(alarmed_run) == ["oven"]
+    assert unused_tools(alarmed_run) == ["saw"]
+    db = str(alarmed_run.store.path)
+    assert main(["tools", "R1", "--db", db]) == 0
+    out = capsys.readouterr().out
+    assert "not listed: the station's other tool, unused by this run: saw" in out
+    assert main(["tools", "R1", "--db", db, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert ([row["tool"] for row in data["tools"]], data["unused_tools"]) == (["oven"], ["saw"])
 
 
 def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
@@ -136,10 +151,12 @@ def state_event(tool: str, state: ToolState, t: float) -> dict:
 
 
 def test_the_states_a_tool_reports_are_its_e10_time(tmp_path, add_run):
-    """The saw (no stage on it) reports idle, busy 10-20 s, maintenance 30-50 s, a fault
-    60-70 s and goes offline at 90 s of a run of 100 s."""
+    """The saw (W1's stage on it 10-12 s) reports idle, busy 10-20 s, maintenance 30-50 s, a
+    fault 60-70 s and goes offline at 90 s of a run of 100 s."""
     store = RunStore(tmp_path / "runs.db")
     add_run(store, "R1", ["W1"], stopped_t=100.0)
+    (stage,) = store.start_steps([stage_row("saw", "W1", 10.0)])
+    store.finish_steps([stage], "completed", 12.0, 0.0, None)
     reports = [
         (ToolState.IDLE, 0.0), (ToolState.BUSY, 10.0), (ToolState.IDLE, 20.0),
         (ToolState.MAINTENANCE, 30.0), (ToolState.IDLE, 50.0), (ToolState.FAULT, 60.0),

@@ -33,6 +33,7 @@ def test_two_runs_of_different_recipes_side_by_side(tmp_path, capsys):
     measured = {row["what"]: row for row in diff["measurements"]}
     assert measured["plasma process time"]["a"].startswith("180 s (180-180, 2 wafers)")
     assert measured["plasma process time"]["b"].startswith("210 s")
+    assert measured["plasma process time"]["differs"]
     claims = {row["what"]: row for row in diff["claims"]}
     residue = claims["003:10 no residue on the exposed metal (<= 0.1 nm)"]
     assert residue["a"].startswith("pass, largest residue")
@@ -40,6 +41,34 @@ def test_two_runs_of_different_recipes_side_by_side(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "steps.0.time_s" in out
     assert "recipe values that differ" in out
+
+
+def test_lots_of_different_sizes_with_the_same_values_measure_the_same(tmp_path, capsys):
+    """Lots of 3 and of 2 of one recipe: each measurement's values per wafer are the same, so
+    no measurement row is marked as differing (each had been, by its count of wafers); the
+    wafers completed differ, their run clocks not."""
+    db = str(tmp_path / "runs.db")
+    for lot in ("3", "2"):
+        assert main(["run", "plasma-clean", "--sim", "--lot", lot, "--quiet", "--db", db]) == 0
+    assert main(["diff", "last", "--db", db, "--json", *_first(db, capsys)]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    measured = {row["what"]: row for row in diff["measurements"]}
+    assert measured["plasma process time"]["a"] == "180 s (180-180, 2 wafers)"
+    assert measured["plasma process time"]["b"] == "180 s (180-180, 3 wafers)"
+    assert not any(row["differs"] for row in diff["measurements"])
+    timings = {row["what"]: row["differs"] for row in diff["timings"]}
+    assert timings["wafers completed"] and not timings["run clock"]
+    assert main(["diff", "last", "--db", db, *_first(db, capsys)]) == 0
+    rows = capsys.readouterr().out.splitlines()
+    assert next(row for row in rows if "plasma process time" in row).startswith("│  │")
+    assert next(row for row in rows if "wafers completed" in row).startswith("│ * │")
+
+
+def _first(db: str, capsys) -> list[str]:
+    """The id of the first run of `db` (`runs --json`), as `diff`'s second argument."""
+    capsys.readouterr()
+    assert main(["runs", "--json", "--db", db]) == 0
+    return [json.loads(capsys.readouterr().out)[-1]["id"]]
 
 
 def test_an_unknown_run_is_bad_input(tmp_path, capsys):
@@ -52,7 +81,8 @@ def test_an_unknown_run_is_bad_input(tmp_path, capsys):
 def test_a_measurement_two_steps_take_is_one_row_each_in_diff_and_spc_asks_which(tmp_path, capsys):
     """two-process-via's plasma cleaner reports 'plasma process time' for its descum (300 s)
     and for its dry etch (480 s): a new user's diff showed one row (the descum's lost) and
-    spc charted both as one process (Cpk -0.18 against the dry etch's limits)."""
+    spc charted both as one process (Cpk -0.18 against the dry etch's limits); the run's
+    report (`show --json`, `run --json`) kept one of them per wafer."""
     db = str(tmp_path / "runs.db")
     for _ in range(2):
         assert main(["run", "two-process-via", "--sim", "--lot", "1", "--quiet", "--db", db]) == 0
@@ -66,6 +96,12 @@ def test_a_measurement_two_steps_take_is_one_row_each_in_diff_and_spc_asks_which
     )
     assert measured["plasma process time at dry etch via bottoms"]["a"].startswith("480 s")
     assert "plasma process time" not in measured
+    assert main(["show", first, "--json", "--db", db]) == 0
+    (wafer,) = json.loads(capsys.readouterr().out)["wafers"]  # keyed alike: none lost
+    descum = wafer["measurements"]["plasma process time at descum pads"]
+    etch = wafer["measurements"]["plasma process time at dry etch via bottoms"]
+    assert (descum["value"], descum["step"], etch["value"]) == (300.0, "descum pads", 480.0)
+    assert wafer["measurements"]["kerf width"]["step"] == "dice"
     spc = ["spc", "plasma process time", "--method", "two-process-via", "--db", db]
     assert main([*spc, "--chart", "individuals"]) == 2
     err = capsys.readouterr().err

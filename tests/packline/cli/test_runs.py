@@ -134,6 +134,23 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
     assert run["lot_id"] in text
 
 
+def test_the_run_clock_says_which_clock_simulated_or_wall():
+    """A dry run's run clock is simulated time, a station run's the wall clock: one column
+    had shown 3:49:03 and 0:00:06 side by side without saying which was which."""
+    station = {
+        "id": "20261201-201939-074e", "lot_id": None, "method": "plasma-clean",
+        "status": "completed", "lot_size": 2, "completed": 2, "held": 0, "scrapped": 0,
+        "claim_check_failed": False, "simulated": 0, "station_name": "simulated-line",
+        "operator": "ana", "started_wall": 1.8e9, "started_t": 0.0, "stopped_t": 6.0,
+    }  # fmt: skip
+    dry = station | {"id": "20261201-201853-07f1", "simulated": 1, "stopped_t": 13743.0}
+    console = Console(file=io.StringIO(), width=200)
+    print_runs(console, [station, dry], title="runs")
+    lines = console.file.getvalue().splitlines()
+    assert next(line for line in lines if station["id"] in line).rstrip().endswith("0:00:06 wall")
+    assert next(line for line in lines if dry["id"] in line).rstrip().endswith("3:49:03 simulated")
+
+
 def test_runs_of_a_lot_nobody_ran_is_bad_input_naming_the_lots_there(tmp_path, capsys):
     db = str(tmp_path / "runs.db")
     run = ["run", "plasma-clean", "--sim", "--quiet", "--db", db]
