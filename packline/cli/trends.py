@@ -44,13 +44,14 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 
 def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
-    """`packline alarms`: one row per tool (its runs, productive time, failures, downtime,
-    MTBF, MTTR), then one row per tool and alarm code."""
+    """`packline alarms`: one row per tool (its runs, productive time, failures and how many
+    were restored, downtime, MTBF, MTTR), then one row per tool and alarm code."""
     tools = DataTable(
         "tool",
         "runs",
         "productive",
         "alarms",
+        "restored",
         "downtime",
         "MTBF",
         "MTTR",
@@ -63,6 +64,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             str(row["runs"]),
             clock_text(row["productive_s"]),
             str(row["alarms"]),
+            str(row["restored"]),
             clock_text(row["downtime_s"]),
             clock_text(row["mtbf_s"]),
             clock_text(row["mttr_s"]),
@@ -97,9 +99,13 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             wall_text(row["last_wall"]),
         )
     console.print(codes)
+    unrestored = sum(row["alarms"] - row["restored"] for row in data["tools"])
+    left_out = f"; {unrestored} failures no clear followed are left out" if unrestored else ""
     console.print(
-        "MTBF: productive time per failure (SEMI E10 MTBF(p)); MTTR: downtime per failure, "
-        "until the tool was cleared",
+        "MTBF: productive time per failure (SEMI E10 MTBF(p)); MTTR: the mean time from a "
+        "restored failure's alarm to the clear that put the tool back in service (by the wall "
+        "clock for a clear made while the run was stopped, its run clock standing still)"
+        + left_out,
         markup=False,
         highlight=False,
     )

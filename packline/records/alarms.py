@@ -12,9 +12,15 @@ runs chosen:
   for a tool that did not fail (its productive time is then the figure to read);
 * **downtime** is its unscheduled downtime summed over the runs (`tooltime`: from the alarm,
   or a recovery that failed, to the `tool-cleared` event that put it back in service, else
-  to the run's end), and **MTTR** that downtime over its failures. E10's MTTR counts the
-  repair alone; the records know when the tool was cleared, not when its repair began, so
-  this is the mean time to restore, waiting included.
+  to the run's end): what the runs lost, on their clocks;
+* **MTTR** is the mean time to restore of its failures that were **restored** (a clear put
+  the tool back in service), each from its alarm to that clear (decision 0064): by the run
+  clock for a clear made while the run was driven, by the wall clock for one made while it
+  was stopped (the run clock stood still through the repair: such a clear had counted the
+  second between the alarm and the run's stop). A failure no clear followed restored
+  nothing and is left out. E10's MTTR counts the repair alone; the records know when the
+  tool was cleared, not when its repair began, so this is the time to restore, waiting
+  included.
 
 Each run's times are its own run clock (simulated seconds in a dry run); a run still going
 counts to its last record. `alarm_history` reads them from the records of every run started
@@ -37,7 +43,8 @@ from .tooltime import down_periods, run_window, tool_time
 FAILURE = ("run_id", *RUN_FAILURE)
 #: The columns of `AlarmHistory.tools`.
 TOOL_COLUMNS = (
-    "tool", "runs", "productive_s", "alarms", "downtime_s", "mtbf_s", "mttr_s", "last_alarm_wall",
+    "tool", "runs", "productive_s", "alarms", "restored", "downtime_s", "mtbf_s", "mttr_s",
+    "last_alarm_wall",
 )  # fmt: skip
 #: The columns of `AlarmHistory.alarms`.
 ALARM_COLUMNS = (
@@ -69,9 +76,10 @@ def alarm_history(
         window = run_window(records)
         times.append(tool_time(records).assign(run_id=run["id"]))
         down = down_periods(records, window).dropna(subset=["alarm_id"])
-        downtime = (down["stop_t"] - down["start_t"]).set_axis(down["alarm_id"].astype(int))
+        down = down.set_axis(down["alarm_id"].astype(int))
         alarms = records.alarms().assign(run_id=run["id"])
-        alarms["downtime_s"] = alarms["id"].map(downtime)
+        alarms["downtime_s"] = alarms["id"].map(down["stop_t"] - down["start_t"])
+        alarms["restore_s"] = alarms["id"].map(down["restore_s"])
         alarms["wafers"] = alarms.groupby(list(FAILURE))["wafer_id"].transform("nunique")
         failures.append(alarms.drop_duplicates(list(FAILURE)))
     used = pd.concat(times, ignore_index=True) if times else pd.DataFrame(columns=["tool"])
@@ -91,19 +99,20 @@ def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for name, own in used.groupby("tool", sort=True):
         productive = float(own["productive_s"].sum())
-        walls = alarmed.loc[alarmed["tool"] == name, "wall"]
-        count = len(walls)
-        downtime = float(own["unscheduled_downtime_s"].sum())
+        failed = alarmed[alarmed["tool"] == name]
+        count = len(failed)
+        restores = failed["restore_s"].dropna()
         rows.append(
             {
                 "tool": str(name),
                 "runs": int(own["run_id"].nunique()),
                 "productive_s": productive,
                 "alarms": count,
-                "downtime_s": downtime,
+                "restored": len(restores),
+                "downtime_s": float(own["unscheduled_downtime_s"].sum()),
                 "mtbf_s": productive / count if count else None,
-                "mttr_s": downtime / count if count else None,
-                "last_alarm_wall": float(walls.max()) if len(walls) else None,
+                "mttr_s": float(restores.mean()) if len(restores) else None,
+                "last_alarm_wall": float(failed["wall"].max()) if count else None,
             }
         )
     table = pd.DataFrame(rows, columns=list(TOOL_COLUMNS))
@@ -132,5 +141,5 @@ def _per_code(alarmed: pd.DataFrame) -> pd.DataFrame:
 
 def _no_alarms() -> pd.DataFrame:
     return pd.DataFrame(
-        columns=["run_id", "tool", "code", "message", "wall", "wafers", "downtime_s"]
+        columns=["run_id", "tool", "code", "message", "wall", "wafers", "downtime_s", "restore_s"]
     )

@@ -233,28 +233,49 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
     """When each tool was out of service: one row per cause (`tool`; `cause`, the alarm's
     code or `out of service` for a recovery that failed; `alarm_id`, the alarm's record id
     or None; `start_t`, `stop_t`), from the alarm or event to the `tool-cleared` event that
-    put the tool back in service, else to the run's end (`window`'s stop)."""
+    put the tool back in service, else to the run's end (`window`'s stop); and `restore_s`,
+    the time to restore (decision 0064): to that clear by the run clock, or by the wall
+    clock for a clear made while the run was stopped (its clock stood still through the
+    repair: the clear is recorded where the run stopped); None when no clear ended it."""
     stop_t = (window or run_window(records)).stop_t
-    starts: list[tuple[str, str, int | None, float]] = []
+    starts: list[tuple[str, str, int | None, float, float]] = []
     alarms = records.alarms()
-    for tool, code, alarm_id, t in zip(
-        alarms["tool"], alarms["code"], alarms["id"], alarms["t"], strict=True
+    for tool, code, alarm_id, t, wall in zip(
+        alarms["tool"], alarms["code"], alarms["id"], alarms["t"], alarms["wall"], strict=True
     ):
-        starts.append((str(tool), str(code), int(alarm_id), float(t)))
-    ends: dict[str, list[float]] = {}
+        starts.append((str(tool), str(code), int(alarm_id), float(t), float(wall)))
+    clears: dict[str, list[tuple[float, float, bool]]] = {}
     for event in records.store.events(records.run_id):
         if event["kind"] == OUT_OF_SERVICE_EVENT:
-            starts.append((str(event["tool"]), OUT_OF_SERVICE, None, float(event["t"])))
+            starts.append(
+                (str(event["tool"]), OUT_OF_SERVICE, None, float(event["t"]), event["wall"])
+            )
         elif event["kind"] == "tool-cleared" and event["data"].get("cleared"):
-            ends.setdefault(str(event["tool"]), []).append(float(event["t"]))
+            stopped = "run_status" in event["data"]  # cleared while the run was stopped
+            clears.setdefault(str(event["tool"]), []).append(
+                (float(event["t"]), float(event["wall"]), stopped)
+            )
     rows = []
-    for tool, cause, alarm_id, start in sorted(starts, key=lambda s: (s[0], s[3])):
-        cleared = sorted(ends.get(tool, []))
-        stop = next((end for end in cleared if end >= start), stop_t)
+    for tool, cause, alarm_id, start, wall in sorted(starts, key=lambda s: (s[0], s[3])):
+        clear = next((c for c in sorted(clears.get(tool, [])) if c[0] >= start), None)
+        restore = None
+        if clear is not None:
+            restore = clear[1] - wall if clear[2] else clear[0] - start
         rows.append(
-            {"tool": tool, "cause": cause, "alarm_id": alarm_id, "start_t": start, "stop_t": stop}
+            {
+                "tool": tool,
+                "cause": cause,
+                "alarm_id": alarm_id,
+                "start_t": start,
+                "stop_t": stop_t if clear is None else clear[0],
+                "restore_s": restore,
+            }
         )
-    return pd.DataFrame(rows, columns=["tool", "cause", "alarm_id", "start_t", "stop_t"])
+    return pd.DataFrame(rows, columns=DOWN_COLUMNS)
+
+
+#: The columns of `down_periods`.
+DOWN_COLUMNS = ["tool", "cause", "alarm_id", "start_t", "stop_t", "restore_s"]
 
 
 #: Which state an interval in several spans of `_classify` is in: the first of these it is in.

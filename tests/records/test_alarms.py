@@ -23,10 +23,16 @@ DAY_2 = time.mktime((2026, 3, 3, 12, 0, 0, 0, 0, -1))
 
 
 def add_use(
-    store: RunStore, run_id: str, wafers: list[str], start: float, stop: float, alarm: str | None
+    store: RunStore,
+    run_id: str,
+    wafers: list[str],
+    start: float,
+    stop: float,
+    alarm: str | None,
+    wall: float = 0.0,
 ) -> None:
     """The oven's use by `wafers` (a batch when several) from `start` to `stop`: completed,
-    or failed by alarm code `alarm` at `stop` (one alarm row per wafer)."""
+    or failed by alarm code `alarm` at `stop`, Unix time `wall` (one alarm row per wafer)."""
     batch = {"kind": "batch", "batch": f"b{start}"} if len(wafers) > 1 else {}
     rows = [stage_row("oven", wafer, start, run_id=run_id, **batch) for wafer in wafers]
     ids = store.start_steps(rows)
@@ -43,7 +49,7 @@ def add_use(
                     "code": alarm,
                     "message": f"alarm {alarm}",
                     "t": stop,
-                    "wall": 0.0,
+                    "wall": wall,
                 }
                 for wafer, step in zip(wafers, ids, strict=True)
             ],
@@ -76,7 +82,8 @@ def two_runs(tmp_path: Path, add_run):
 
 
 def test_mtbf_is_productive_time_per_failure_over_every_run(two_runs):
-    """Oven: productive 50 + 250 s, two failures (a batch's alarm is one), down 300 + 200 s."""
+    """Oven: productive 50 + 250 s, two failures (a batch's alarm is one), down 300 + 200 s;
+    one restored, in 300 s (E2 was never cleared: no restoration, out of MTTR)."""
     history = alarm_history(two_runs)
     assert history.runs == ["R1", "R2"]
     oven = history.tools.set_index("tool").loc["oven"]
@@ -85,7 +92,7 @@ def test_mtbf_is_productive_time_per_failure_over_every_run(two_runs):
     assert oven["alarms"] == 2
     assert oven["downtime_s"] == 500.0
     assert oven["mtbf_s"] == 150.0
-    assert oven["mttr_s"] == 250.0
+    assert (oven["restored"], oven["mttr_s"]) == (1, 300.0)
     codes = history.alarms.set_index("code")
     assert codes.loc["E1", ["count", "wafers", "runs", "downtime_s"]].tolist() == [1, 1, 1, 300.0]
     assert codes.loc["E2", ["count", "wafers", "runs", "downtime_s"]].tolist() == [1, 2, 1, 200.0]
@@ -138,16 +145,38 @@ def test_the_command_prints_the_same_figures(two_runs, capsys):
         "runs": 1,
         "productive_s": 250.0,
         "alarms": 1,
+        "restored": 0,
         "downtime_s": 200.0,
         "mtbf_s": 250.0,
-        "mttr_s": 200.0,
+        "mttr_s": None,
         "last_alarm_wall": None,
     }
     assert main(["alarms", "--db", db, "--tool", "oven"]) == 0
     out = capsys.readouterr().out
     assert "0:02:30" in out  # MTBF 150 s
-    assert "0:04:10" in out  # MTTR 250 s
+    assert "0:05:00" in out  # MTTR 300 s
+    assert "1 failures no clear followed are left out" in out
     with pytest.raises(SystemExit) as refused:
         main(["alarms", "--db", db, "--since", "2026-3-3"])
     assert refused.value.code == 2
     assert "'2026-3-3' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_a_clear_made_while_the_run_was_stopped_restores_by_the_wall_clock(tmp_path, add_run):
+    """A station run's oven alarms at 50 s and the run holds at 51 s; the oven is repaired and
+    cleared 30 min later, while the run is stopped (its clock stands still: the clear is
+    recorded at 51 s). Its downtime in the run is 1 s; its time to restore, the MTTR, is the
+    30 min (it had been the 1 s)."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], status="held", started_wall=DAY_1, stopped_t=51.0)
+    add_use(store, "R1", ["W1"], 0.0, 50.0, "E1", wall=DAY_1 + 50.0)
+    cleared = {"run_id": "R1", "session": 1, "kind": "tool-cleared", "wafer_id": None}
+    data = json.dumps({"by": "ana", "cleared": True, "run_status": "held"})
+    message = "oven cleared by ana while the run was held"
+    when = {"t": 51.0, "wall": DAY_1 + 50.0 + 1800.0}
+    store.add_rows(
+        "events", [{**cleared, "tool": "oven", "message": message, "data": data, **when}]
+    )
+    oven = alarm_history(store).tools.set_index("tool").loc["oven"]
+    store.close()
+    assert (oven["downtime_s"], oven["restored"], oven["mttr_s"]) == (1.0, 1, 1800.0)
