@@ -14,8 +14,8 @@ sites (a loop runs over nothing per site):
   pin transfer than for a stencil print (the line's `FLUX_SPREAD`, clipped at
   `FLUX_SPREAD_SIGMAS`, which validate judges a recipe's flux by with `FLUX_HOLD_RATIO`).
 * **Balls** (`mount_balls`): flux holds a ball with a probability that falls linearly to 0 as
-  the flux thins below `hold_ratio` of the ball's diameter (a missing ball); above
-  `swim_ratio` the ball swims in the flux, so its placement spreads and a second ball is
+  the flux thins below `FLUX_HOLD_RATIO` of the ball's diameter (a missing ball); above
+  `SWIM_RATIO` the ball swims in the flux, so its placement spreads and a second ball is
   caught more often (an extra ball). A site that already carries a ball catches the new one as
   an extra.
 * **Repair** (`repair_balls`): a single-ball head picks the second ball off every mapped site
@@ -23,7 +23,7 @@ sites (a loop runs over nothing per site):
   in a mount; a site that has a ball gets none.
 * **Bridging** (`bridge`): two balls touch when their centres (with their placement offsets)
   are closer than the sum of their radii, each widened by half the flux that spreads beyond
-  `swim_ratio` of the diameter; pitch, diameter, misplacement and flux amount all enter.
+  `SWIM_RATIO` of the diameter; pitch, diameter, misplacement and flux amount all enter.
 * **Inspection** (`inspect`): mapped sites without a ball (missing), second balls and balls off
   the map (extra), balls touching a neighbour (bridged).
 """
@@ -53,28 +53,15 @@ from ..twin.parts import Geometry
 
 @dataclass(frozen=True)
 class BallMountPhysics:
-    """Constants of the ball-mount cell (all est)."""
+    """Constants of the ball-mount cell (all est) that only the simulated cell uses; the line's
+    figures that validate judges a recipe by too (the flux's hold and swim ratios, the
+    placement and the spread) are the role's, `drivers/roles/ball_mounter.py`, read there."""
 
-    #: flux thickness / ball diameter below which the flux no longer holds every ball (the
-    #: line's figure, `drivers/roles/ball_mounter.py`)
-    hold_ratio: float = FLUX_HOLD_RATIO
-    #: flux thickness / ball diameter above which balls swim and flux spreads to neighbours
-    #: (the line's, `drivers/roles/ball_mounter.py`, as the placement and spread below)
-    swim_ratio: float = SWIM_RATIO
-    #: 1-sigma placement error of the head and mask, per axis, um, held within
-    #: `placement_sigmas` of it
-    placement_sigma_um: float = BALL_PLACEMENT_SIGMA_UM
-    placement_sigmas: float = BALL_PLACEMENT_SIGMAS
-    #: added 1-sigma placement error per unit of flux ratio above `swim_ratio`, as a fraction
-    #: of the ball diameter
-    swim_sigma_fraction: float = SWIM_SIGMA_FRACTION
     #: balls the head fails to set down on a well-fluxed site, per ball
     miss_rate: float = 2e-5
     #: second balls caught on a well-fluxed site, per ball, and per unit of ratio above swim
     extra_rate: float = 1e-5
     extra_per_swim: float = 0.05
-    #: flux beyond `swim_ratio` spreading sideways, um of reach per um of excess thickness
-    flux_spread_per_um: float = FLUX_SPREAD_PER_UM
     #: cycle times: a stencil print stroke, a pin transfer per unit, a gang placement per unit,
     #: a camera frame per unit, each after a fixed handling time, s
     print_cycle_s: float = 20.0
@@ -158,11 +145,11 @@ def mount_balls(
     count = workpiece.geometry.site_count
     target = mapped & workpiece.exposed_metal_on(face) & (balls.flux_um > 0)
     held = _held(workpiece, target, diameter_um, physics, rng)
-    swim = np.maximum(balls.flux_um / diameter_um - physics.swim_ratio, 0.0)
+    swim = np.maximum(balls.flux_um / diameter_um - SWIM_RATIO, 0.0)
     second = rng.random(count) < physics.extra_rate + physics.extra_per_swim * swim
     balls.extra |= held & (balls.present | second)
-    sigma = physics.placement_sigma_um + physics.swim_sigma_fraction * swim * diameter_um
-    offsets = _strays_um(rng, count, sigma[:, None], physics)
+    sigma = BALL_PLACEMENT_SIGMA_UM + SWIM_SIGMA_FRACTION * swim * diameter_um
+    offsets = _strays_um(rng, count, sigma[:, None])
     _set_down(workpiece, held & ~balls.present, offsets, diameter_um, alloy, face, physics)
     return int(np.count_nonzero(held))
 
@@ -175,10 +162,10 @@ def _held(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """The `target` sites whose flux holds a ball set down on it: with a probability falling
-    linearly to 0 as the flux thins below `hold_ratio` of the diameter, less the head's misses
+    linearly to 0 as the flux thins below `FLUX_HOLD_RATIO` of the diameter, less the head's misses
     (one draw per site of the workpiece)."""
     flux_um = workpiece.balls.flux_um
-    hold = np.clip(flux_um / diameter_um / physics.hold_ratio, 0.0, 1.0) * (1 - physics.miss_rate)
+    hold = np.clip(flux_um / diameter_um / FLUX_HOLD_RATIO, 0.0, 1.0) * (1 - physics.miss_rate)
     held: np.ndarray = target & (rng.random(flux_um.size) < hold)
     return held
 
@@ -229,17 +216,15 @@ def repair_balls(
     target = repair_sites(workpiece, face, mapped) & ~balls.present
     balls.extra[mapped] = False
     held = _held(workpiece, target, diameter_um, physics, rng)
-    offsets = _strays_um(rng, count, physics.placement_sigma_um, physics)
+    offsets = _strays_um(rng, count, BALL_PLACEMENT_SIGMA_UM)
     _set_down(workpiece, held, offsets, diameter_um, alloy, face, physics)
     return int(np.count_nonzero(held))
 
 
-def _strays_um(
-    rng: np.random.Generator, count: int, sigma_um: float | np.ndarray, physics: BallMountPhysics
-) -> np.ndarray:
+def _strays_um(rng: np.random.Generator, count: int, sigma_um: float | np.ndarray) -> np.ndarray:
     """Where `count` balls land off their sites, um per axis: normal of `sigma_um`, held
-    within `placement_sigmas` of it (the head and the ball mask)."""
-    spread = physics.placement_sigmas
+    within `BALL_PLACEMENT_SIGMAS` of it (the head and the ball mask)."""
+    spread = BALL_PLACEMENT_SIGMAS
     strays: np.ndarray = np.clip(rng.standard_normal((count, 2)), -spread, spread) * sigma_um
     return strays
 
@@ -254,8 +239,8 @@ def bridge(workpiece: Workpiece, physics: BallMountPhysics) -> None:
     x = geometry.site_x_mm[index] * 1000 + balls.offset_um[index, 0]
     y = geometry.site_y_mm[index] * 1000 + balls.offset_um[index, 1]
     diameter = balls.diameter_um[index]
-    excess = np.maximum(balls.flux_um[index] - physics.swim_ratio * diameter, 0.0)
-    reach = diameter / 2 + physics.flux_spread_per_um * excess / 2
+    excess = np.maximum(balls.flux_um[index] - SWIM_RATIO * diameter, 0.0)
+    reach = diameter / 2 + FLUX_SPREAD_PER_UM * excess / 2
     a, b = _touching(x, y, reach)
     balls.bridged[index[a]] = True
     balls.bridged[index[b]] = True

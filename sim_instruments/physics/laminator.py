@@ -3,8 +3,9 @@
 `LaminatorPhysics` holds the constants of the whole tool model (platen heating and cooling,
 chamber pumping and venting, peel, resin), estimates from the process windows, configurable per
 tool. The functions model what a pressed sheet leaves on the wafer: the resin thickness on
-every site, the smear on the bump tips that pierce it (`SMEAR`, the line's law in
-`drivers/roles/laminator.py`) and the voids trapped in it (`void_fraction`), vectorised over
+every site (spread by the line's `RESIN_SPREAD_FRACTION`), the smear on the bump tips that
+pierce it (`SMEAR`, the line's law; both in `drivers/roles/laminator.py`, where validate reads
+them too) and the voids trapped in it (`void_fraction`), vectorised over
 the sites in `laminate_sheet`. The simulated laminator (`sim_instruments/laminator.py`) calls
 `laminate_sheet` at the end of the press.
 """
@@ -43,9 +44,6 @@ class LaminatorPhysics:
     vent_time_s: float = 10.0
     peel_time_s: float = 15.0
     peel_below_c: float = 40.0  # (est)
-    #: 1-sigma spread of the laminated resin thickness, as a fraction of the sheet's (the
-    #: line's figure, clipped at `RESIN_SPREAD_SIGMAS`)
-    resin_spread_fraction: float = RESIN_SPREAD_FRACTION
     #: voids: none below this chamber pressure, then this fraction per Pa above it (est)
     void_free_pa: float = 100.0
     void_fraction_per_pa: float = 5e-5
@@ -89,7 +87,7 @@ def laminate_sheet(
     """
     sites = workpiece.geometry.site_count
     spread = np.clip(rng.standard_normal(sites), -RESIN_SPREAD_SIGMAS, RESIN_SPREAD_SIGMAS)
-    resin = resin_thickness_um * (1.0 + physics.resin_spread_fraction * spread)
+    resin = resin_thickness_um * (1.0 + RESIN_SPREAD_FRACTION * spread)
     workpiece.add_resin(
         ResinKind.THERMOSET,
         on_map_grid(np.maximum(resin, 0.0)),

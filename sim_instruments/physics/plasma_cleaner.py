@@ -31,10 +31,20 @@ from ..twin import Workpiece
 from ..twin.parts import DIELECTRICS, Face, FilmMaterial, OpeningLayer, OpeningProcess
 from .laser import NOBLE_METALS
 
+#: The line's fluorine (CF4/O2) etch rates of the dielectrics (`CF4_DIELECTRIC_NM_PER_MIN`), by
+#: the twin's film material; the metal under a film and the resist mask (about 1 um of it per um
+#: of oxide) stop or outlast the etch.
+_DIELECTRIC_NM_PER_MIN = {
+    FilmMaterial(material.value): rates for material, rates in CF4_DIELECTRIC_NM_PER_MIN.items()
+}
+
 
 @dataclass(frozen=True)
 class PlasmaPhysics:
-    """Rates and constants of the chamber model; defaults from the process windows."""
+    """Rates and constants of the chamber model that only the simulated chamber uses; defaults
+    from the process windows. The surface rates that validate judges a recipe by too (residue,
+    oxide, the O2 resin etch, the dielectric etch) are the role's,
+    `drivers/roles/plasma_cleaner.py`, read there."""
 
     base_pressure_mtorr: float = 20.0
     base_pressure_ok_mtorr: float = 50.0
@@ -45,23 +55,8 @@ class PlasmaPhysics:
     reflected_fraction: float = 0.015
     mismatch_reflected_fraction: float = 0.25
     reflected_limit_fraction: float = 0.10
-    #: organic residue removed per W·s of RF (None: the line's, `RESIDUE_NM_PER_WS`)
-    residue_nm_per_ws: dict[Gas, float] | None = None
-    #: polymer (resin) etch in O2, µm/min at 100 W and at 1000 W (the line's figure,
-    #: `drivers/roles/plasma_cleaner.py`)
-    o2_resin_um_per_min: tuple[float, float] = O2_RESIN_UM_PER_MIN
     #: RF dose of one chamber run that activates the exposed metal (003:9) (est)
     activation_dose_ws: float = 1500.0
-    #: fluorine (CF4/O2) etch of the dielectrics, nm/min at 100 W and at 1000 W (the line's
-    #: figures, `drivers/roles/plasma_cleaner.py`); the metal under them and the resist mask
-    #: (about 1 um of it per um of oxide) stop or outlast it
-    dielectric_nm_per_min: tuple[tuple[FilmMaterial, tuple[float, float]], ...] = tuple(
-        (FilmMaterial(material.value), rates)
-        for material, rates in CF4_DIELECTRIC_NM_PER_MIN.items()
-    )
-
-    def residue_rate(self, gas: Gas) -> float:
-        return (self.residue_nm_per_ws or RESIDUE_NM_PER_WS)[gas]
 
 
 def _sites(mask: np.ndarray) -> np.ndarray | EllipsisType:
@@ -90,12 +85,12 @@ def expose_to_plasma(
     exposed = _sites(workpiece.exposed_metal)
     dose_ws = power_w * duration_s
     residue = workpiece.surface.residue_nm
-    residue[exposed] = np.maximum(residue[exposed] - physics.residue_rate(gas) * dose_ws, 0)
+    residue[exposed] = np.maximum(residue[exposed] - RESIDUE_NM_PER_WS[gas] * dose_ws, 0)
     oxide = workpiece.surface.oxide_nm
     oxidises = workpiece.top_metal not in NOBLE_METALS
     oxide[exposed] = oxide_after_nm(oxide[exposed], gas, power_w, duration_s, oxidises=oxidises)
     if gas is Gas.O2:
-        etch_um = at_power(physics.o2_resin_um_per_min, power_w) * duration_s / 60
+        etch_um = at_power(O2_RESIN_UM_PER_MIN, power_w) * duration_s / 60
         workpiece.resins.thin_from_top(etch_um)
         top = workpiece.top_resin()
         if top is not None:
@@ -123,7 +118,6 @@ def etch_dielectrics(
     resist lies, the whole film there thins and goes. (The field's thinning and the openings'
     deepening are worked out only where some site has them to do: the same values, for less.)
     """
-    rates = dict(physics.dielectric_nm_per_min)
     resist = workpiece.resist
     field = resist.thickness_um <= 0
     any_field = bool(field.any())
@@ -136,7 +130,7 @@ def etch_dielectrics(
         if film.material not in DIELECTRICS:
             left_s[film.present] = 0.0  # a metal film stops the etch
             continue
-        rate_um_s = at_power(rates[film.material], power_w) / 60_000
+        rate_um_s = at_power(_DIELECTRIC_NM_PER_MIN[film.material], power_w) / 60_000
         openings = film.openings
         if openings is None:
             openings = film.openings = OpeningLayer.empty(sites)

@@ -9,19 +9,11 @@ from __future__ import annotations
 
 from packline.drivers.roles.deposition import Material
 from packline.drivers.roles.plasma_cleaner import CF4_DIELECTRIC_NM_PER_MIN
-from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics
-from packline.sim_instruments.twin.parts import FilmMaterial
 
 from .helpers import reference_recipe, refusal, validated_lot_of_one
 
 #: The reference's 500 nm of SiN at the line's 120 nm/min at 300 W.
 LEAST_S = 250
-
-
-def test_the_simulated_chamber_etches_at_the_lines_rates():
-    assert dict(PlasmaPhysics().dielectric_nm_per_min) == {
-        FilmMaterial(material.value): rates for material, rates in CF4_DIELECTRIC_NM_PER_MIN.items()
-    }
 
 
 def passivated(etch_time: str, **film: object) -> dict:
