@@ -59,6 +59,10 @@ AMBIENT_C = 25.0
 REFLOWED_BUMP_OXIDE_NM = 2.0
 #: And the flux residue a ball reflowed into a bump leaves on it, nm (est; the line's).
 REFLOWED_BUMP_FLUX_NM = 3.0
+#: The pad a reflowed ball wets, as a fraction of the ball's diameter (balls are chosen for
+#: their pads, 0.6-0.8 of the ball; the line's): the base of the bump it stands as, which
+#: validate works a bump's height and a plated tip's area from, as the simulated oven does.
+PAD_TO_BALL_RATIO = 0.7
 
 
 #: Liquidus temperatures of the solders the oven reflows, degC (eutectic Sn-Pb, SAC305,

@@ -35,6 +35,7 @@ from packline.drivers.roles.laser import Atmosphere, CleanRecipe
 from packline.drivers.roles.oven import (
     EUTECTIC_SOLDERS,
     LIQUIDUS_C,
+    PAD_TO_BALL_RATIO,
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
 )
@@ -54,7 +55,7 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
-from packline.sim_instruments.physics.oven import ReflowPhysics, truncated_sphere_height_um
+from packline.sim_instruments.physics.oven import truncated_sphere_height_um
 from packline.sim_instruments.twin import WaferSpec, die_grid, wafer_site_count
 from packline.units import Unit
 
@@ -187,8 +188,8 @@ class SolderBumpRecipe(SolderBallRecipe):
 
     @property
     def base_um(self) -> float:
-        """A bump's base: the pad its ball wets (`ReflowPhysics.pad_to_ball_ratio`)."""
-        return ReflowPhysics().pad_to_ball_ratio * self.ball_diameter_um
+        """A bump's base: the pad its ball wets (`PAD_TO_BALL_RATIO`)."""
+        return PAD_TO_BALL_RATIO * self.ball_diameter_um
 
     def tips_area_cm2(self, spec: WaferSpec) -> float:
         """What a layer plated on the bumps covers (003:21: the tips are the cathode without

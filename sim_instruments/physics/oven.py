@@ -29,6 +29,7 @@ import numpy as np
 
 from packline.drivers.roles.oven import (
     LIQUIDUS_C,
+    PAD_TO_BALL_RATIO,
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
     RESIN_CURE,
@@ -106,14 +107,6 @@ class ReflowPhysics:
     wetting_time_s: float = 20.0
     #: Residual O2 above which molten solder oxidises instead of wetting.
     wetting_o2_limit_ppm: float = 500.0
-    #: The pad a ball wets, as a fraction of the ball's diameter (balls are chosen for their
-    #: pads, 0.6-0.8 of the ball).
-    pad_to_ball_ratio: float = 0.7
-    #: What a ball reflowed into a bump leaves on its surface: flux residue, and the oxide
-    #: the solder grows as it solidifies in the purged oven (the line's,
-    #: `drivers/roles/oven.py`).
-    flux_residue_nm: float = REFLOWED_BUMP_FLUX_NM
-    bump_oxide_nm: float = REFLOWED_BUMP_OXIDE_NM
 
 
 @dataclass(frozen=True)
@@ -178,7 +171,7 @@ def apply_run(
         outcome = _melt(balls.alloy, history, physics, detail, "balls")
         if outcome is not None and outcome.joined:
             balls.joined |= balls.present
-            detail["solder_bumps"] = solder_bumps_from_balls(workpiece, physics)
+            detail["solder_bumps"] = solder_bumps_from_balls(workpiece)
         detail["balls_joined"] = int(np.count_nonzero(balls.joined))
     workpiece.record(tool, "oven run", time_s, **detail)
 
@@ -213,11 +206,12 @@ def truncated_sphere_height_um(volume_um3: np.ndarray, base_diameter_um: np.ndar
     return height
 
 
-def solder_bumps_from_balls(workpiece: Workpiece, physics: ReflowPhysics) -> int:
+def solder_bumps_from_balls(workpiece: Workpiece) -> int:
     """Joined balls on bare front pads (exposed metal without a bump, resin or metal film on
-    the site) become the sites' solder bumps: each wets its pad (`pad_to_ball_ratio` of its
+    the site) become the sites' solder bumps: each wets its pad (`PAD_TO_BALL_RATIO` of its
     diameter) and stands as a truncated sphere of its volume, its surface carrying the flux
-    residue and a thin oxide; the ball leaves `balls`. Returns how many bumps formed."""
+    residue and the thin oxide of the line's figures (`drivers/roles/oven.py`); the ball
+    leaves `balls`. Returns how many bumps formed."""
     balls, bumps, surface = workpiece.balls, workpiece.bumps, workpiece.surface
     if balls.face is not Face.FRONT:
         return 0
@@ -229,13 +223,13 @@ def solder_bumps_from_balls(workpiece: Workpiece, physics: ReflowPhysics) -> int
     if not sites.any():
         return 0
     diameter = balls.diameter_um[sites].astype(np.float64)
-    base = physics.pad_to_ball_ratio * diameter
+    base = PAD_TO_BALL_RATIO * diameter
     bumps.height_um[sites] = truncated_sphere_height_um(math.pi / 6 * diameter**3, base)
     bumps.base_diameter_um[sites] = base
     bumps.kind = BumpKind.SOLDER
     bumps.material = balls.alloy
-    surface.residue_nm[sites] = physics.flux_residue_nm
-    surface.oxide_nm[sites] = physics.bump_oxide_nm
+    surface.residue_nm[sites] = REFLOWED_BUMP_FLUX_NM
+    surface.oxide_nm[sites] = REFLOWED_BUMP_OXIDE_NM
     surface.activated[sites] = False
     for flags in (balls.present, balls.joined, balls.bridged, balls.extra):
         flags[sites] = False
