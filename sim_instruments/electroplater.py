@@ -134,6 +134,7 @@ class SimElectroplater(SingleWaferPlcSimulator):
             f"{name}.supply", twin, self.clock, serial_number=supply_serial_number
         )
         self.supply.received = self.received  # one record of what the tool was sent
+        self.supply.connection_listeners = self.connection_listeners  # one log of its clients
         self.supply.load = self._load
         self.supply.advance_hook = self.advance
         self.supply.owner_next_change_s = self.next_change_s

@@ -27,7 +27,7 @@ from packline.clock import Clock, ClockTimeout, WallClock, wait_for
 from packline.drivers.specs import ToolSpec
 
 from .servers import ToolServer
-from .servers.base import next_line
+from .servers.base import ConnectionListener, next_line
 from .twin import TwinStore
 
 #: How often a tool holding a reply looks at itself, s of process time, when its model cannot
@@ -62,6 +62,9 @@ class SimulatedTool(ABC):
         #: Told (tool name, alarm code) of each alarm as it is latched (`sim serve` reports
         #: them: an alarm the driver clears at once would be missed by looking now and then).
         self.alarm_listeners: list[Callable[[str, str], None]] = []
+        #: Told of each client connection to the tool's servers as it opens and ends
+        #: (`ToolServer.connection_listeners`, given to each server it starts).
+        self.connection_listeners: list[ConnectionListener] = []
         self._server: ToolServer | None = None
         #: Set when something other than time changes the tool (`changed`).
         self._changes = asyncio.Event()
@@ -191,6 +194,7 @@ class SimulatedTool(ABC):
         if self._server is not None:
             raise RuntimeError(f"simulated {self.name} is already served at {self.address}")
         server = self.make_server(host, port)
+        server.connection_listeners = self.connection_listeners
         address = await server.start()
         self._server = server
         return address

@@ -1,16 +1,19 @@
 """What a served simulated line is doing, told as it changes (`packline sim serve`).
 
-A person at the terminal of `sim serve` sees each alarm a tool latches (as it is latched), and,
-looking at the line every `interval_s` of wall time, each tool's clients come and go, its
-alarms cleared, and each job a tool did to a workpiece (the twin's process history: the tool,
-the operation, the wafer). A look reads the tools' state and changes nothing (a tool's model
-is not advanced by it: a job shows once a client has seen it happen).
+A person at the terminal of `sim serve` sees each alarm a tool latches (as it is latched) and
+each client connection to a tool as it opens and as it ends (its servers tell them: one that
+opens and ends at once, a port check, would fall between two looks), and, looking at the line
+every `interval_s` of wall time, a GEM tool's HSMS sessions come and go, each tool's alarms
+cleared, and each job a tool did to a workpiece (the twin's process history: the tool, the
+operation, the wafer). A look reads the tools' state and changes nothing (a tool's model is
+not advanced by it: a job shows once a client has seen it happen).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from functools import partial
 
 from .line import SimulatedLine
 
@@ -25,34 +28,33 @@ class LineWatch:
     def __init__(self, line: SimulatedLine, report: Callable[[str], None]) -> None:
         self.line = line
         self.report = report
-        self._connections: dict[str, int | None] = {}
+        self._sessions: dict[str, int] = {}
+        self._looked = False
         self._alarmed: set[str] = set()
         self._jobs: dict[str, int] = {}
-        for tool in line.tools.values():
+        for name, tool in line.tools.items():
             tool.alarm_listeners.append(self._alarm)
+            tool.connection_listeners.append(partial(self._connection, name))
 
     def _alarm(self, name: str, code: str) -> None:
         self._alarmed.add(name)
         text = self.line.tools[name].spec.alarm_by_code[code].text
         self.report(f"{name}: alarm {code} ({text})")
 
-    def connections(self, name: str) -> int | None:
-        """How many clients are connected to tool `name` now (None: its wire has no notion
-        of a connection, a pty): a GEM tool's selected HSMS session, else its server's."""
-        server = self.line.gem_servers.get(name)
-        if server is not None:
-            return int(server.link is not None and server.link.selected)
-        return self.line.tools[name].connections
+    def _connection(self, name: str, address: str, client: str, opened: bool) -> None:
+        how = "connected to" if opened else "disconnected from"
+        self.report(f"{name}: client {client} {how} {address}")
 
     def look(self) -> None:
         """Report every change since the last look (the first look reports none: it is the
-        state the line was served in): clients, alarms cleared, jobs done."""
-        first = not self._connections
+        state the line was served in): GEM sessions, alarms cleared, jobs done."""
+        for name, server in self.line.gem_servers.items():
+            selected = int(server.link is not None and server.link.selected)
+            if self._looked and selected != self._sessions.get(name):
+                self.report(f"{name}: {selected} HSMS session(s) selected")
+            self._sessions[name] = selected
+        self._looked = True
         for name, tool in self.line.tools.items():
-            count = self.connections(name)
-            if not first and count != self._connections.get(name):
-                self.report(f"{name}: {count} client connection(s)")
-            self._connections[name] = count
             if name in self._alarmed and not tool.alarms:
                 self._alarmed.discard(name)
                 self.report(f"{name}: alarms cleared")

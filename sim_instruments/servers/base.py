@@ -20,6 +20,10 @@ from packline.memory_wires import MemoryTransport
 
 log = logging.getLogger("packline.sim")
 
+#: Told of a client connection as it opens and as it ends: (the server's address, the
+#: client's `peer_text`, True when it opened).
+ConnectionListener = Callable[[str, str, bool], None]
+
 #: A simulated text tool: called with each received line (without its termination), returns
 #: the reply line (without termination), or None when the command has no reply.
 LineHandler = Callable[[str], Awaitable[str | None]]
@@ -79,6 +83,14 @@ def write_as_wire_work(clock: Clock, transport: object, write: Callable[[], None
         write()
 
 
+def peer_text(peer: object) -> str:
+    """A client's address as a transport's `peername` gives it: `host:port`, or `in memory`
+    for a connection made in memory (decision 0063), which has none."""
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return "in memory" if peer is None else str(peer)
+
+
 class ToolServer(ABC):
     """A simulated tool listening on the wire; `async with` starts and stops it.
 
@@ -90,6 +102,9 @@ class ToolServer(ABC):
         self.clock: Clock = clock or WallClock()
         self._address: str | None = None
         self._stopped = asyncio.Event()
+        #: Told of every client connection as it opens and ends (`packline sim serve`'s log:
+        #: a count looked at now and then misses one that opens and ends between looks).
+        self.connection_listeners: list[ConnectionListener] = []
 
     @property
     def address(self) -> str:
@@ -107,6 +122,12 @@ class ToolServer(ABC):
         """How many clients are connected now; None where the wire has no notion of a
         connection (a pty: a client opens it without the tool knowing)."""
         return None
+
+    def _tell_connection(self, peer: object, opened: bool) -> None:
+        """Tell `connection_listeners` that the client at `peer` (its transport's
+        `peername`) connected (`opened`) or left."""
+        for listener in self.connection_listeners:
+            listener(self._address or "", peer_text(peer), opened)
 
     async def start(self) -> str:
         """Start listening and return the address."""

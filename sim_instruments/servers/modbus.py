@@ -28,7 +28,7 @@ protocol says.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal, TypedDict
 
 from pymodbus.constants import DeviceInformation, ExcCodes
@@ -126,11 +126,15 @@ class _InOrderHandler(ServerRequestHandler):
         device_ids: frozenset[int],
         rtu: bool,
         clock: Clock,
+        tell_connection: Callable[[object, bool], None] | None,
     ) -> None:
         super().__init__(  # type: ignore[no-untyped-call]
             server, server.trace_packet, server.trace_pdu, server.trace_connect
         )
         self.clock = clock
+        #: The ToolServer's `_tell_connection`; None on a pty, which has no clients to tell.
+        self.tell_connection = tell_connection
+        self._peer: object = None
         if rtu:
             self.framer = _RtuFramer(server.decoder)
         self.function_codes = function_codes
@@ -143,6 +147,9 @@ class _InOrderHandler(ServerRequestHandler):
         super().callback_connected()
         if not self.rtu or self.transport.get_extra_info("socket") is not None:
             self.clock.watch_served(self.transport)
+        self._peer = self.transport.get_extra_info("peername")  # gone once it is closed
+        if self.tell_connection is not None:
+            self.tell_connection(self._peer, True)
 
     def callback_data(self, data: bytes, addr: tuple[Any, ...] | None = None) -> int:
         """Take every whole request in `data`; the rest waits for more bytes."""
@@ -196,6 +203,8 @@ class _InOrderHandler(ServerRequestHandler):
         if self._answering is not None:
             self._answering.cancel()
         super().callback_disconnected(exc)
+        if self.tell_connection is not None:
+            self.tell_connection(self._peer, False)
 
 
 class _RtuLine(TypedDict):
@@ -287,7 +296,12 @@ class ModbusToolServer(ToolServer):
         server = self._server
         device_ids = frozenset(device.id for device in self.devices)
         server.callback_new_connection = lambda: _InOrderHandler(  # type: ignore[method-assign]
-            server, self.function_codes, device_ids, rtu=self.transport != "tcp", clock=self.clock
+            server,
+            self.function_codes,
+            device_ids,
+            rtu=self.transport != "tcp",
+            clock=self.clock,
+            tell_connection=None if self.transport == "rtu-pty" else self._tell_connection,
         )
         await self._server.serve_forever(background=True)
         if self.transport == "rtu-pty":

@@ -126,6 +126,8 @@ class TextToolServer(ToolServer):
             return
         self._connections[task] = writer
         self.clock.watch_served(writer.transport)
+        peer = writer.get_extra_info("peername")
+        self._tell_connection(peer, opened=True)
         try:
             await serve_lines(
                 reader,
@@ -147,3 +149,4 @@ class TextToolServer(ToolServer):
         finally:
             del self._connections[task]
             writer.close()
+            self._tell_connection(peer, opened=False)

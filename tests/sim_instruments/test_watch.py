@@ -33,11 +33,33 @@ async def test_the_watch_tells_clients_alarms_and_jobs_as_they_change():
             watch.look()  # nothing new: nothing said twice
         await settled(line, "plasma_cleaner", 0)
         watch.look()
+        address = line.station.tools["plasma_cleaner"].address
+    client = said[0].split(" ")[2]
     assert said == [
-        "plasma_cleaner: 1 client connection(s)",
+        f"plasma_cleaner: client {client} connected to {address}",
         "plasma_cleaner: alarm REFLECTED_POWER (RF reflected power above its limit; RF "
         "switched off)",
         "plasma_cleaner: alarms cleared",
         "plasma_cleaner: plasma clean on W01 (t = 125 s)",
-        "plasma_cleaner: 0 client connection(s)",
+        f"plasma_cleaner: client {client} disconnected from {address}",
     ]
+
+
+async def test_a_connection_that_ends_at_once_is_told_with_its_end():
+    """A port check connects and closes between two looks: it had gone unsaid. Each server
+    tells every connection as it opens and as it ends, the client's address with it."""
+    said: list[str] = []
+    async with SimulatedLine(kinds=["plasma_cleaner", "dicing_saw"]) as line:
+        LineWatch(line, said.append)
+        for name in ("plasma_cleaner", "dicing_saw"):
+            port = int(str(line.station.tools[name].address).rsplit(":", 1)[1])
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            here = "127.0.0.1:{}".format(writer.get_extra_info("sockname")[1])
+            writer.close()
+            await writer.wait_closed()
+            await settled(line, name, 0)
+            address = line.station.tools[name].address
+            assert said[-2:] == [
+                f"{name}: client {here} connected to {address}",
+                f"{name}: client {here} disconnected from {address}",
+            ]

@@ -46,7 +46,9 @@ def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path):
     said = served.log.read_text()
     assert "plasma_cleaner: plasma_cleaner served at modbus+tcp://127.0.0.1:" in said
     assert "plasma_cleaner: fault rf_mismatch injected" in said
-    assert "plasma_cleaner: 1 client connection(s)" in said
+    assert "plasma_cleaner: client 127.0.0.1:" in said
+    assert " connected to modbus+tcp://127.0.0.1:" in said
+    assert " disconnected from modbus+tcp://127.0.0.1:" in said
     assert "plasma_cleaner: alarm REFLECTED_POWER" in said
     assert "plasma_cleaner: fault rf_mismatch cleared" in said
     assert not control.exists()  # removed with its directory when the line stopped
