@@ -21,8 +21,9 @@ from the last snapshot it took of the workpiece: a part whose bytes equal that s
 at the same place keeps its digest, and a snapshot whose header and parts all equal it keeps
 the whole digest. The comparison is of bytes against the
 last snapshot's own copy, never of array identity, so an array changed in place is seen. The
-header's history keeps each event's JSON text while the event holds the very same plain values
-(`_HistoryText`), so the text of a long history is not written again at every step.
+header keeps the JSON text of each part while the part holds the very same objects, its arrays
+where they were (`_HeaderText`), and of each history event while it holds the very same plain
+values (`_HistoryText`): the text of a part or event a step left alone is not written again.
 """
 
 from __future__ import annotations
@@ -129,24 +130,24 @@ class Snapshots:
 
     def __init__(self) -> None:
         self._last: dict[str, Snapshot] = {}
-        self._histories: dict[str, _HistoryText] = {}
+        self._texts: dict[str, _HeaderText] = {}
 
     def take(self, workpiece: Workpiece) -> Snapshot:
         """The snapshot of `workpiece` as it is now (kept as its last one)."""
-        history = self._histories.setdefault(workpiece.id, _HistoryText())
-        header, arrays = _encoded(workpiece, history)
+        texts = self._texts.setdefault(workpiece.id, _HeaderText())
+        header, arrays = _encoded(workpiece, texts)
         last = self._last.get(workpiece.id)
         before, known = ((), ()) if last is None else (last.parts, last.part_digests)
         same = last is not None and header == last.header and len(arrays.chunks) == len(before)
         parts: list[bytes] = []
         digests: list[str] = []
-        for index, chunks in enumerate(arrays.chunks):
-            part = b"".join(chunks)
-            if index < len(before) and part == before[index]:
-                parts.append(before[index])  # the last copy is kept, the new one goes
+        for index, (npy_header, data) in enumerate(arrays.chunks):
+            if index < len(before) and _is_part(before[index], npy_header, data):
+                parts.append(before[index])  # the last copy is kept
                 digests.append(known[index])
             else:
                 same = False
+                part = npy_header + data
                 parts.append(part)
                 digests.append(hashlib.sha256(part).hexdigest())
         if same and last is not None:
@@ -159,34 +160,27 @@ class Snapshots:
         """Drop the last snapshot kept of `workpiece_id` (it leaves memory: the next one is
         hashed whole)."""
         self._last.pop(workpiece_id, None)
-        self._histories.pop(workpiece_id, None)
+        self._texts.pop(workpiece_id, None)
 
 
-#: The fields of a `Workpiece`, in order.
-_WORKPIECE_FIELDS = tuple(field.name for field in dataclasses.fields(Workpiece))
-#: What stands for the history in the header's JSON until its text is put in (`_encoded`).
-_HISTORY_MARK = "\x00history\x00"
+def _is_part(part: bytes, npy_header: bytes, data: bytes | memoryview) -> bool:
+    """Whether `part` is the `.npy` bytes `npy_header` and `data`: compared where they are,
+    not copied together first (an unchanged array's bytes are only read)."""
+    return (
+        len(part) == len(npy_header) + memoryview(data).nbytes
+        and part.startswith(npy_header)
+        and part.endswith(data)
+    )
 
 
-def _encoded(workpiece: Workpiece, history: _HistoryText | None = None) -> tuple[bytes, _Arrays]:
+def _encoded(workpiece: Workpiece, texts: _HeaderText | None = None) -> tuple[bytes, _Arrays]:
     """The header of `workpiece`'s snapshot (its length prefix and JSON) and its arrays; the
-    history's JSON from `history` when given (each unchanged event's as written before)."""
+    JSON from `texts` when given (each unchanged part's and event's as written before)."""
     arrays = _Arrays()
-    if history is None or type(workpiece) is not Workpiece:
+    if texts is None or type(workpiece) is not Workpiece:
         body = _json({"format": _FORMAT, "fields": _encode(workpiece, arrays)})
     else:
-        fields = {}
-        for name in _WORKPIECE_FIELDS:  # in order: the arrays' offsets follow it
-            value = getattr(workpiece, name)
-            if name == "history":
-                fields[name], text = _HISTORY_MARK, history.json(value, arrays)
-            else:
-                fields[name] = _encode(value, arrays)
-        body = _json({"format": _FORMAT, "fields": fields})
-        mark = _json(_HISTORY_MARK)
-        if body.count(mark) != 1:  # another value is the mark's text: written plainly
-            return _encoded(workpiece)
-        body = body.replace(mark, text)
+        body = texts.json(workpiece, arrays)
     data = body.encode()
     return len(data).to_bytes(8, "big") + data, arrays
 
@@ -194,6 +188,75 @@ def _encoded(workpiece: Workpiece, history: _HistoryText | None = None) -> tuple
 def _json(value: Any) -> str:
     """`value` (encoded) as the header's JSON text."""
     return json.dumps(value, separators=(",", ":"))
+
+
+#: The fields of a `Workpiece`, in order.
+_WORKPIECE_FIELDS = tuple(field.name for field in dataclasses.fields(Workpiece))
+#: The header's JSON up to the first field's name, and each field's name and colon: the text
+#: `_json` writes for `{"format": _FORMAT, "fields": {...}}`, put together piece by piece.
+_HEADER_OPENING = '{"format":' + _json(_FORMAT) + ',"fields":{'
+_FIELD_KEYS = tuple(_json(name) + ":" for name in _WORKPIECE_FIELDS)
+
+
+@dataclass(frozen=True)
+class _PartText:
+    """A part's JSON as last written, and what it was written from: the part and the contents
+    of every container in it (`_Arrays.contents`), and where its arrays were in the array
+    section (the offset of the first, the length of each: all the text says of them)."""
+
+    contents: tuple[tuple[Any, ...], ...]
+    offset: int
+    lengths: tuple[int, ...]
+    text: str
+
+
+class _HeaderText:
+    """The JSON of a workpiece's snapshot header as last written, part by part (each field of
+    the `Workpiece` but the history) and the history's event by event (`_HistoryText`).
+
+    A part's text is written again unless the part and every dataclass, list, tuple and dict
+    in it hold the very objects they held (compared by identity, so a value replaced by an
+    equal one, 1.0 for 1 or -0.0 for 0.0, is written again), and its arrays are where they
+    were, as long: the text holds only their offsets and lengths (their bytes, and so their
+    `.npy` headers, are compared and hashed by `Snapshots.take` as ever)."""
+
+    def __init__(self) -> None:
+        self.history = _HistoryText()
+        self._parts: dict[str, _PartText] = {}
+
+    def json(self, workpiece: Workpiece, arrays: _Arrays) -> str:
+        """The header's JSON of `workpiece` (its arrays added to `arrays`, in order)."""
+        texts = []
+        for name, key in zip(_WORKPIECE_FIELDS, _FIELD_KEYS, strict=True):
+            value = getattr(workpiece, name)
+            if name == "history":
+                texts.append(key + self.history.json(value, arrays))
+            else:
+                texts.append(key + self._part_json(name, value, arrays))
+        return _HEADER_OPENING + ",".join(texts) + "}}"
+
+    def _part_json(self, name: str, value: Any, arrays: _Arrays) -> str:
+        first_contents, first_array, offset = len(arrays.contents), len(arrays.lengths), arrays.size
+        encoded = _encode(value, arrays)
+        contents = ((value,), *arrays.contents[first_contents:])
+        lengths = tuple(arrays.lengths[first_array:])
+        kept = self._parts.get(name)
+        if (
+            kept is not None
+            and kept.offset == offset
+            and kept.lengths == lengths
+            and len(kept.contents) == len(contents)
+            and all(map(_same_objects, kept.contents, contents))
+        ):
+            return kept.text
+        text = _json(encoded)
+        self._parts[name] = _PartText(contents, offset, lengths, text)
+        return text
+
+
+def _same_objects(kept: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
+    """Whether two containers' contents are the very same objects, in the same order."""
+    return len(kept) == len(now) and all(map(operator.is_, kept, now))
 
 
 class _HistoryText:
@@ -331,12 +394,17 @@ def _upgrade_v1(fields: dict[str, Any], arrays: memoryview) -> Workpiece:
 
 class _Arrays:
     """The array section of a snapshot being written: each array's `.npy` bytes, as `np.save`
-    writes them, one after another."""
+    writes them, one after another; and what each container encoded held (`_HeaderText`)."""
 
     def __init__(self) -> None:
         #: Each array's `.npy` header and data (a view of a C-ordered array's own memory).
         self.chunks: list[tuple[bytes, bytes | memoryview]] = []
+        #: The length of each array's `.npy` bytes, and of them all.
+        self.lengths: list[int] = []
         self.size = 0
+        #: The contents of every dataclass (its fields' values), list, tuple and dict (its keys
+        #: and values, item by item) encoded, in the order they were.
+        self.contents: list[tuple[Any, ...]] = []
 
     def add(self, array: np.ndarray) -> dict[str, list[int]]:
         """Append `array`'s `.npy` bytes; where they are in the section."""
@@ -346,13 +414,13 @@ class _Arrays:
         header = _npy_header(array.dtype, array.shape, fortran)
         offset = self.size
         size = len(header) + array.nbytes
-        # a C-ordered array goes into the snapshot's join as it is, not copied first
-        data = (
-            array.reshape(-1).view(np.uint8).data
-            if c_ordered
-            else array.tobytes("F" if fortran else "C")
-        )
+        # a C-ordered array goes into the snapshot's join as it is, not copied first (unless
+        # the buffer protocol does not take it for C-ordered, as numpy may an empty one)
+        data: bytes | memoryview | None = array.data if c_ordered else None
+        if not (isinstance(data, memoryview) and data.c_contiguous):
+            data = array.tobytes("F" if fortran else "C")
         self.chunks.append((header, data))
+        self.lengths.append(size)
         self.size += size
         return {"npy": [offset, size]}
 
@@ -400,11 +468,13 @@ def _encoder_of(kind: type) -> _Encoder:
         return lambda value, arrays: arrays.add(value)
     if dataclasses.is_dataclass(kind):
         names = _field_names(kind)
+        values_of = _values_getter(names)
 
         def fields(value: Any, arrays: _Arrays) -> dict[str, Any]:
+            values = values_of(value)
+            arrays.contents.append(values)
             encoded = {}
-            for name in names:
-                item = getattr(value, name)
+            for name, item in zip(names, values, strict=True):
                 item_kind = type(item)
                 encoded[name] = item if item_kind in _PLAIN else _encoder(item_kind)(item, arrays)
             return encoded
@@ -413,14 +483,26 @@ def _encoder_of(kind: type) -> _Encoder:
     if issubclass(kind, Enum):
         return lambda value, _: value.value
     if issubclass(kind, list | tuple):
-        return lambda value, arrays: [
-            item if type(item) in _PLAIN else _encoder(type(item))(item, arrays) for item in value
-        ]
+
+        def items(value: Any, arrays: _Arrays) -> list[Any]:
+            contents = tuple(value)
+            arrays.contents.append(contents)
+            return [
+                item if type(item) in _PLAIN else _encoder(type(item))(item, arrays)
+                for item in contents
+            ]
+
+        return items
     if issubclass(kind, dict):
-        return lambda value, arrays: {
-            str(key): item if type(item) in _PLAIN else _encoder(type(item))(item, arrays)
-            for key, item in value.items()
-        }
+
+        def entries(value: Any, arrays: _Arrays) -> dict[str, Any]:
+            arrays.contents.append(tuple(itertools.chain.from_iterable(value.items())))
+            return {
+                str(key): item if type(item) in _PLAIN else _encoder(type(item))(item, arrays)
+                for key, item in value.items()
+            }
+
+        return entries
     if issubclass(kind, np.generic):
         return lambda value, _: value.item()
     if issubclass(kind, str | int | float | bool):
@@ -436,6 +518,13 @@ def _encoder_of(kind: type) -> _Encoder:
 def _field_names(cls: type) -> tuple[str, ...]:
     """The field names of a dataclass, in order."""
     return tuple(f.name for f in dataclasses.fields(cls))
+
+
+def _values_getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """What gives the values of the attributes `names` of an object, as a tuple (one call)."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    return lambda value: tuple(getattr(value, name) for name in names)
 
 
 @cache
