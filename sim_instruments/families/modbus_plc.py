@@ -372,12 +372,17 @@ class ModbusPlcSimulator(SimulatedTool):
     def _family_status(self) -> dict[str, Callable[[], object]]:
         """The status registers the family fills itself: how to get each one's value."""
         return {
-            ALARMS: lambda: sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms),  # type: ignore[attr-defined]
+            ALARMS: self._alarm_word,
             INTERLOCKS: self._interlock_word,
             COMMAND_ERROR: lambda: int(self.command_error),
             REFUSED_REGISTER: lambda: self.refused_register,
             SERIAL_NUMBER: lambda: self.serial_number,
         }
+
+    def _alarm_word(self) -> int:
+        if not self.alarms:  # as mostly: no alarm's bit to look for
+            return 0
+        return sum(1 << a.bit for a in self.spec.alarms if a.code in self.alarms)  # type: ignore[attr-defined]
 
     def _interlock_word(self) -> int:
         closed = self.interlocks()
@@ -417,9 +422,12 @@ class ModbusPlcSimulator(SimulatedTool):
         values: dict[str, object] = dict(self.status_values()) if window.tool_values else {}
         for name in window.family_values:
             values[name] = self._family_status[name]()
+        value_of = values.get
         for name, scale, address in window.numbers:
-            shown = round(float(values.get(name, 0)) * scale)  # type: ignore[arg-type]
-            registers[address - start] = min(max(shown, 0), _MOST)  # a register saturates
+            shown = round(float(value_of(name, 0)) * scale)  # type: ignore[arg-type]
+            # a register saturates (compared, not min() and max(): this runs for every number
+            # of every status read)
+            registers[address - start] = shown if 0 <= shown <= _MOST else 0 if shown < 0 else _MOST
         for entry, index, address in window.groups:
             value = values.get(entry.name, 0)
             if entry.repeat > 1:
