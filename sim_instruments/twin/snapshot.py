@@ -200,14 +200,34 @@ _FIELD_KEYS = tuple(_json(name) + ":" for name in _WORKPIECE_FIELDS)
 
 @dataclass(frozen=True)
 class _PartText:
-    """A part's JSON as last written, and what it was written from: the part and the contents
-    of every container in it (`_Arrays.contents`), and where its arrays were in the array
+    """A part's JSON as last written, and what it was written from: the part, every container
+    in it with its contents (`_Arrays.contents`), its arrays, and where they were in the array
     section (the offset of the first, the length of each: all the text says of them)."""
 
-    contents: tuple[tuple[Any, ...], ...]
+    part: Any
+    containers: tuple[_Contents, ...]
+    arrays: tuple[np.ndarray, ...]
     offset: int
     lengths: tuple[int, ...]
     text: str
+
+    def holds(self, part: Any, arrays: _Arrays) -> bool:
+        """Whether `part` is the part this text was written from, every container in it still
+        holding the very same objects (so every array in it is the same one) and its arrays,
+        added to `arrays` here as encoding it adds them, where they were, as long. Looked at
+        without encoding the part again; when not, `arrays` is as it was."""
+        if part is not self.part or arrays.size != self.offset:
+            return False
+        for read, container, contents in self.containers:
+            if not _same_objects(contents, read(container)):
+                return False
+        first = len(arrays.lengths)
+        for array in self.arrays:
+            arrays.add(array)
+        if tuple(arrays.lengths[first:]) == self.lengths:
+            return True
+        arrays.truncate(first, self.offset)
+        return False
 
 
 class _HeaderText:
@@ -236,27 +256,30 @@ class _HeaderText:
         return _HEADER_OPENING + ",".join(texts) + "}}"
 
     def _part_json(self, name: str, value: Any, arrays: _Arrays) -> str:
-        first_contents, first_array, offset = len(arrays.contents), len(arrays.lengths), arrays.size
-        encoded = _encode(value, arrays)
-        contents = ((value,), *arrays.contents[first_contents:])
-        lengths = tuple(arrays.lengths[first_array:])
         kept = self._parts.get(name)
-        if (
-            kept is not None
-            and kept.offset == offset
-            and kept.lengths == lengths
-            and len(kept.contents) == len(contents)
-            and all(map(_same_objects, kept.contents, contents))
-        ):
+        if kept is not None and kept.holds(value, arrays):
             return kept.text
-        text = _json(encoded)
-        self._parts[name] = _PartText(contents, offset, lengths, text)
+        first_contents, first_array, offset = len(arrays.contents), len(arrays.lengths), arrays.size
+        text = _json(_encode(value, arrays))
+        self._parts[name] = _PartText(
+            value,
+            tuple(arrays.contents[first_contents:]),
+            tuple(arrays.arrays[first_array:]),
+            offset,
+            tuple(arrays.lengths[first_array:]),
+            text,
+        )
         return text
 
 
 def _same_objects(kept: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
     """Whether two containers' contents are the very same objects, in the same order."""
     return len(kept) == len(now) and all(map(operator.is_, kept, now))
+
+
+def _items_of(value: dict[Any, Any]) -> tuple[Any, ...]:
+    """A dict's keys and values, item by item."""
+    return tuple(itertools.chain.from_iterable(value.items()))
 
 
 class _HistoryText:
@@ -312,7 +335,7 @@ def _event_values(event: Any) -> tuple[Any, ...] | None:
     values: list[Any] = []
     for value in _EVENT_FIELDS(event):
         if type(value) is dict:
-            values += itertools.chain.from_iterable(value.items())
+            values += _items_of(value)
             values.append(_END_OF_DICT)
         else:
             values.append(value)
@@ -399,12 +422,14 @@ class _Arrays:
     def __init__(self) -> None:
         #: Each array's `.npy` header and data (a view of a C-ordered array's own memory).
         self.chunks: list[tuple[bytes, bytes | memoryview]] = []
-        #: The length of each array's `.npy` bytes, and of them all.
+        #: Each array, and the length of its `.npy` bytes; the length of them all.
+        self.arrays: list[np.ndarray] = []
         self.lengths: list[int] = []
         self.size = 0
-        #: The contents of every dataclass (its fields' values), list, tuple and dict (its keys
-        #: and values, item by item) encoded, in the order they were.
-        self.contents: list[tuple[Any, ...]] = []
+        #: Every dataclass, list, tuple and dict encoded, in the order they were, with its
+        #: contents (a dataclass's fields' values; a dict's keys and values, item by item) and
+        #: how they are read from it.
+        self.contents: list[_Contents] = []
 
     def add(self, array: np.ndarray) -> dict[str, list[int]]:
         """Append `array`'s `.npy` bytes; where they are in the section."""
@@ -420,9 +445,19 @@ class _Arrays:
         if not (isinstance(data, memoryview) and data.c_contiguous):
             data = array.tobytes("F" if fortran else "C")
         self.chunks.append((header, data))
+        self.arrays.append(array)
         self.lengths.append(size)
         self.size += size
         return {"npy": [offset, size]}
+
+    def truncate(self, count: int, size: int) -> None:
+        """Drop every array after the first `count`, which end at `size`."""
+        del self.chunks[count:], self.arrays[count:], self.lengths[count:]
+        self.size = size
+
+
+#: A container encoded: how its contents are read, the container and its contents.
+_Contents = tuple[Callable[[Any], tuple[Any, ...]], Any, tuple[Any, ...]]
 
 
 @cache
@@ -472,7 +507,7 @@ def _encoder_of(kind: type) -> _Encoder:
 
         def fields(value: Any, arrays: _Arrays) -> dict[str, Any]:
             values = values_of(value)
-            arrays.contents.append(values)
+            arrays.contents.append((values_of, value, values))
             encoded = {}
             for name, item in zip(names, values, strict=True):
                 item_kind = type(item)
@@ -486,7 +521,7 @@ def _encoder_of(kind: type) -> _Encoder:
 
         def items(value: Any, arrays: _Arrays) -> list[Any]:
             contents = tuple(value)
-            arrays.contents.append(contents)
+            arrays.contents.append((tuple, value, contents))
             return [
                 item if type(item) in _PLAIN else _encoder(type(item))(item, arrays)
                 for item in contents
@@ -496,7 +531,7 @@ def _encoder_of(kind: type) -> _Encoder:
     if issubclass(kind, dict):
 
         def entries(value: Any, arrays: _Arrays) -> dict[str, Any]:
-            arrays.contents.append(tuple(itertools.chain.from_iterable(value.items())))
+            arrays.contents.append((_items_of, value, _items_of(value)))
             return {
                 str(key): item if type(item) in _PLAIN else _encoder(type(item))(item, arrays)
                 for key, item in value.items()
