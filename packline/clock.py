@@ -292,7 +292,8 @@ class VirtualClock:
     Before each jump the loop must pass `settle_iterations` times in a row with nothing queued
     to run (a woken task not yet resumed keeps the clock where it is) and no new sleeper, so
     that loopback I/O and freshly woken tasks have run; with `wires_in_memory` (a dry run's
-    clock: `wires`, where its tools and links meet in memory) fewer passes (`_quiet_passes`).
+    clock: `wires`, where its tools and links meet in memory) fewer passes (`_quiet_passes`),
+    the pass it begins to wait in counting (`_quiet_already`).
     Tasks that wait on something other than this clock or the wire (a lock held by a sleeping
     task, a queue fed by one) are fine: they follow the sleeper.
 
@@ -328,6 +329,11 @@ class VirtualClock:
         self._exchanges: dict[_Activity, None] = {}  # open, in the order they opened
         self._served: list[_Served] = []
         self._epoch = 0
+        #: How many activities have ended: each may have left bytes on a socket that only the
+        #: loop's next select sees.
+        self._ended = 0
+        #: `_ended` as the clock's task was started by a new sleeper.
+        self._ended_at_start = 0
         self._idle = asyncio.Event()
         self._idle.set()
         self._advancer: asyncio.Task[None] | None = None
@@ -336,19 +342,16 @@ class VirtualClock:
         #: The exchanges begun and not yet gone on, in the order they began: whether each
         #: one's reply is in (`exchange`).
         self._turns: dict[asyncio.Future[None], bool] = {}
-        self._arrived = asyncio.Event()
-        self._admitter: asyncio.Task[None] | None = None
 
     def now(self) -> float:
         return self._now
 
     def _bind(self) -> asyncio.AbstractEventLoop:
-        """The running loop, whose ready queue the clock watches (and its turns' event)."""
+        """The running loop, whose ready queue the clock watches."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             self._ready = _ready_queue(loop)
             self._loop = loop
-            self._arrived = asyncio.Event()
         return loop
 
     async def sleep(self, seconds: float) -> None:
@@ -364,6 +367,7 @@ class VirtualClock:
         self._epoch += 1
         if self._advancer is None or self._advancer.done():
             self._advancer = loop.create_task(self._advance(), name="packline-virtual-clock")
+            self._ended_at_start = self._ended
         await future
 
     def activity(self) -> AbstractContextManager[None]:
@@ -373,42 +377,60 @@ class VirtualClock:
         return _Exchange(self)
 
     def _take_turn(self) -> asyncio.Future[None]:
-        """An exchange begins: its place in the order exchanges go on in (`_admit`)."""
+        """An exchange begins: its place in the order exchanges go on in (`_wait_turn`)."""
         loop = self._bind()
         turn: asyncio.Future[None] = loop.create_future()
         self._turns[turn] = False
         return turn
 
-    async def _wait_turn(self, turn: asyncio.Future[None]) -> None:
-        """An exchange's reply is in: its task goes on when `_admit` lets it."""
-        self._turns[turn] = True
-        self._arrived.set()
-        if self._admitter is None or self._admitter.done():
-            self._admitter = asyncio.get_running_loop().create_task(
-                self._admit(), name="packline-virtual-clock-turns"
-            )
-        try:
-            await turn
-        finally:
-            self._turns.pop(turn, None)
+    async def _wait_turn(self, turn: asyncio.Future[None], ended: int) -> None:
+        """An exchange's reply is in: its task goes on in the order the exchanges began, once
+        its exchange is the first and nothing else can run (every task has gone as far as it
+        can, so what the task does next comes after all of that). A reply's arrival is the
+        one thing of a dry run whose order the operating system decides (a pty's, a
+        socket's); the tasks' order of going on after it is the clock's.
 
-    async def _admit(self) -> None:
-        """Let the exchanges go on one at a time, in the order they began: the first once its
-        reply is in and nothing else can run (every task has gone as far as it can, so what
-        the exchange's task does next comes after all of that). A reply's arrival is the one
-        thing of a dry run whose order the operating system decides (a pty's, a socket's);
-        the tasks' order of going on after it is the clock's."""
-        while self._turns:
-            first, arrived = next(iter(self._turns.items()))
-            if not arrived:
-                self._arrived.clear()
-                await self._arrived.wait()
-                continue
-            await asyncio.sleep(0)
-            if self._ready or next(iter(self._turns), None) is not first or first.done():
-                continue
-            del self._turns[first]
-            first.set_result(None)
+        The task looks for itself, a pass of the loop after each look; one behind the first
+        waits on its turn, which `_end_turn` of the one before it sets. An exchange alone
+        (`_alone`; `ended` is `_ended` as it began) goes on at once: nothing could come
+        before it."""
+        self._turns[turn] = True
+        try:
+            if next(iter(self._turns)) is not turn:
+                await turn
+            while not self._alone(ended):
+                await asyncio.sleep(0)
+                if not self._ready and next(iter(self._turns)) is turn:
+                    return
+        finally:
+            self._end_turn(turn)
+
+    def _alone(self, ended: int) -> bool:
+        """Whether the one exchange open (the caller's) is the only one begun, no activity
+        has ended since it began (`ended`: none left bytes for the next select), nothing is
+        queued to run and, with the wires in memory and no pty served (`_quiet_passes`),
+        nothing is on its way: whatever else the dry run does waits on the clock, so what the
+        exchange's task does next comes after all of it now as surely as after more passes
+        of the loop."""
+        return (
+            len(self._turns) == 1
+            and len(self._exchanges) == 1
+            and self._ended == ended
+            and not self._ready
+            and self.wires is not None
+            and not self.wires.in_flight
+            and self._quiet_passes() <= 1
+        )
+
+    def _end_turn(self, turn: asyncio.Future[None]) -> None:
+        """`turn` is over (gone on, or cancelled: an abort): when it was the first, the
+        exchange begun next, if its reply is in, looks for its turn (`_wait_turn`)."""
+        first = next(iter(self._turns), None)
+        self._turns.pop(turn, None)
+        if first is turn and self._turns:
+            after, arrived = next(iter(self._turns.items()))
+            if arrived and not after.done():
+                after.set_result(None)
 
     def watch_served(self, end: ServedEnd) -> None:
         held = _watchable(end)
@@ -471,47 +493,66 @@ class VirtualClock:
         return min(1, self._settle_iterations)
 
     async def _settle(self) -> None:
-        quiet, needed = 0, self._quiet_passes()
+        needed = self._quiet_passes()
+        quiet = self._quiet_already(self._ended_at_start)
         while quiet < needed and self._has_sleepers():
             if self._exchanges:
+                # Woken by the end of the last activity open: none other may end before.
+                ended = self._ended + 1
                 await self._idle.wait()
-                quiet, needed = 0, self._quiet_passes()
+                quiet, needed = self._quiet_already(ended), self._quiet_passes()
                 continue
             epoch = self._epoch
             await asyncio.sleep(0)
-            if epoch == self._epoch and not self._exchanges and not self._ready:
-                if self.wires is not None and self.wires.in_flight:
-                    quiet, needed = 0, self._quiet_passes()
-                    continue
+            if epoch == self._epoch and self._nothing_to_run():
                 quiet += 1
             else:
                 quiet, needed = 0, self._quiet_passes()
 
+    def _quiet_already(self, ended: int) -> int:
+        """The quiet passes the clock counts as it begins to settle, started by a new sleeper
+        or woken by the last activity's end in an earlier pass: with the wires in memory, the
+        pass it runs in is one when no activity has ended since (`_ended` is still `ended`)
+        and nothing is queued after it nor on its way, since that pass began with a select
+        after whatever started it and what ran since queued nothing; else none."""
+        return int(self.wires is not None and self._ended == ended and self._nothing_to_run())
+
+    def _nothing_to_run(self) -> bool:
+        """Whether no exchange is open, nothing is queued to run and no bytes are on their
+        way in memory."""
+        return (
+            not self._exchanges
+            and not self._ready
+            and not (self.wires is not None and self.wires.in_flight)
+        )
+
 
 class _Exchange:
     """One `VirtualClock.exchange()`: an activity from its request to its reply read, whose
-    task goes on after it in its turn (`VirtualClock._admit`). A cancelled one (an abort) goes
-    on at once: its order is the abort's."""
+    task goes on after it in its turn (`VirtualClock._wait_turn`). A cancelled one (an abort)
+    goes on at once: its order is the abort's."""
 
-    __slots__ = ("_activity", "_clock", "_turn")
+    __slots__ = ("_activity", "_clock", "_ended", "_turn")
 
     def __init__(self, clock: VirtualClock) -> None:
         self._clock = clock
         self._activity = _Activity(clock)
         self._turn: asyncio.Future[None] | None = None
+        self._ended = 0
 
     async def __aenter__(self) -> None:
         self._activity.__enter__()
         self._turn = self._clock._take_turn()
+        self._ended = self._clock._ended
 
     async def __aexit__(self, kind: type[BaseException] | None, *exc_info: object) -> None:
         turn = self._turn
         try:
             if turn is not None:
                 if kind is not None and issubclass(kind, asyncio.CancelledError):
-                    self._clock._turns.pop(turn, None)
+                    self._clock._end_turn(turn)
                 else:
-                    await self._clock._wait_turn(turn)
+                    await self._clock._wait_turn(turn, self._ended)
         finally:
             self._activity.__exit__(kind, *exc_info)
 
@@ -541,6 +582,7 @@ class _Activity:
         clock = self._clock
         del clock._exchanges[self]
         clock._epoch += 1
+        clock._ended += 1
         if not clock._exchanges:
             clock._idle.set()
 

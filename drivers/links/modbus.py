@@ -7,9 +7,11 @@ client.
 
 pymodbus runs with `retries=0` and without its own reconnect task: the `Link` owns the retry
 and reconnect policy and the timeout (the read function codes are idempotent, so a read that
-got no reply is asked again `read_retries` times; a write never is). pymodbus's own response
-timeout is set beyond the link's, so the link's wall-clock timeout is always the one that
-fires. Every frame goes to the wire log through pymodbus's `trace_packet` hook.
+got no reply is asked again `read_retries` times; a write never is). pymodbus's TCP client
+has no timeout of its own (it awaits its connection and each reply without `asyncio.wait_for`'s
+timer, callback and extra loop pass), and the serial client's is set beyond the link's, so the
+link's wall-clock timeout is always the one that fires. Every frame goes to the wire log
+through pymodbus's `trace_packet` hook.
 
 pymodbus skips what it cannot frame and waits on, logging hex dumps and "Skipping" lines: the
 link watches the bytes before pymodbus frames them, so that a reply that is garbled, corrupt
@@ -51,7 +53,7 @@ from .modbus_protocol import (
     parse_modbus_address,
 )
 
-#: Seconds pymodbus waits beyond the link's own timeout, so the link's timeout fires first.
+#: Seconds the serial client waits beyond the link's own timeout, so the link's fires first.
 _LIBRARY_TIMEOUT_MARGIN_S = 1.0
 
 
@@ -147,14 +149,16 @@ class ModbusLink(Link):
         self._arrival = asyncio.Event()
         self._unasked = bytearray() if self.reopens_same_line else None
         common: dict[str, Any] = {
-            "timeout": max(self.timeout_s, self.connect_timeout_s) + _LIBRARY_TIMEOUT_MARGIN_S,
             "retries": 0,
             "reconnect_delay": 0,
             "trace_packet": self._trace_packet,
             "trace_connect": self._trace_connect,
         }
+        # The TCP client has no timeout of its own (see the module docstring): the link
+        # bounds its connect by `connect_timeout_s` and each exchange by its deadline.
+        tcp: dict[str, Any] = {**common, "timeout": None}
         if self.mode == "tcp":
-            self._client = AsyncModbusTcpClient(self._host, port=self._port, **common)
+            self._client = AsyncModbusTcpClient(self._host, port=self._port, **tcp)
             self._meet_in_memory(self._host, self._port)
         elif self._host.startswith("socket://"):
             # RTU frames over raw TCP: pymodbus's TCP client with the RTU framer does exactly
@@ -162,12 +166,18 @@ class ModbusLink(Link):
             url = urlsplit(self._host)
             served = (url.hostname or "", url.port or 0)
             self._client = AsyncModbusTcpClient(
-                served[0], port=served[1], framer=self._framing, **common
+                served[0], port=served[1], framer=self._framing, **tcp
             )
             self._meet_in_memory(*served)
         else:
+            # pyserial's read and write timeouts, set beyond the link's own.
+            timeout = max(self.timeout_s, self.connect_timeout_s) + _LIBRARY_TIMEOUT_MARGIN_S
             self._client = AsyncModbusSerialClient(
-                self._host, framer=self._framing, **self.serial_options, **common
+                self._host,
+                framer=self._framing,
+                timeout=timeout,
+                **self.serial_options,
+                **common,
             )
         self._watch_replies(self._client.ctx)
         if not await self._client.connect():
