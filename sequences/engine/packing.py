@@ -23,7 +23,7 @@ import io
 import json
 import sqlite3
 import zlib
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -65,18 +65,32 @@ def array_paths(header: bytes) -> list[str]:
     return [path for _, _, path in sorted(_array_spans(json.loads(header[8:])))]
 
 
-def _array_spans(value: Any, path: str = "") -> Iterator[tuple[int, int, str]]:
-    """The (offset, length, path) of every array a snapshot header refers to."""
-    if isinstance(value, dict):
-        if set(value) == {"npy"}:
-            offset, length = value["npy"]
-            yield int(offset), int(length), path
-            return
-        for key, item in value.items():
-            yield from _array_spans(item, f"{path}.{key}")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _array_spans(item, f"{path}[{index}]")
+def _array_spans(header: Any) -> list[tuple[int, int, str]]:
+    """The (offset, length, path) of every array a snapshot's parsed `header` refers to.
+
+    Only dicts and lists are visited, and a path is written only for them: a header is mostly
+    plain values (a long history's), which cannot hold an array."""
+    spans: list[tuple[int, int, str]] = []
+    pending: list[tuple[Any, str]] = [(header, "")]
+    while pending:
+        value, path = pending.pop()
+        if type(value) is dict:
+            if value.keys() == {"npy"}:
+                offset, length = value["npy"]
+                spans.append((int(offset), int(length), path))
+            else:
+                pending += [
+                    (item, f"{path}.{key}")
+                    for key, item in value.items()
+                    if type(item) is dict or type(item) is list
+                ]
+        elif type(value) is list:
+            pending += [
+                (item, f"{path}[{index}]")
+                for index, item in enumerate(value)
+                if type(item) is dict or type(item) is list
+            ]
+    return spans
 
 
 def join_snapshot(header: bytes, parts: Sequence[bytes]) -> bytes:
