@@ -25,11 +25,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import serial
 
 from packline.clock import Clock, WallClock
-from packline.memory_wires import MemoryTransport
+from packline.memory_wires import MemoryTransport, MemoryWires
 
 from ..errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolError, ToolTimeout
 from .deadline import ExchangeDeadline
@@ -85,6 +86,15 @@ def reaches_a_tty(port: str) -> bool:
     """Whether pyserial's `port` (a device path or a URL) opens a tty, as opposed to a TCP
     connection to a serial device server (`socket://`, `rfc2217://`)."""
     return not port.startswith(("socket://", "rfc2217://"))
+
+
+def socket_url_endpoint(port: str) -> tuple[str, int] | None:
+    """The host and port pyserial's `port` reaches when it is a `socket://host:port` URL (raw
+    TCP, as to a serial device server); None for any other port."""
+    if not port.startswith("socket://"):
+        return None
+    url = urlsplit(port)
+    return url.hostname or "", url.port or 0
 
 
 @contextmanager
@@ -251,6 +261,12 @@ class Link(ABC):
     @property
     def connected(self) -> bool:
         return self._connected
+
+    def _wires_serving(self, host: str, port: int) -> MemoryWires | None:
+        """The clock's memory wires when they serve `host:port`: a simulated tool of this
+        process, which the link reaches in memory (decision 0063); else None."""
+        wires = self.clock.wires
+        return wires if wires is not None and wires.serves(host, port) else None
 
     async def connect(self) -> None:
         """Open the connection, within `connect_timeout_s`."""

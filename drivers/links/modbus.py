@@ -30,7 +30,6 @@ import termios
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any, TypedDict, cast
-from urllib.parse import urlsplit
 
 from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.constants import DeviceInformation
@@ -41,7 +40,15 @@ from pymodbus.pdu.mei_message import ReadDeviceInformationResponse
 from pymodbus.transport import ModbusProtocol
 
 from ..errors import CommandRefused, ProtocolError
-from .base import Link, check_line_settings, quote_reply, reaches_a_tty, read_waiting, wire_log
+from .base import (
+    Link,
+    check_line_settings,
+    quote_reply,
+    reaches_a_tty,
+    read_waiting,
+    socket_url_endpoint,
+    wire_log,
+)
 from .modbus_protocol import (
     EXCEPTION_NAMES,
     IDENTIFICATION_OBJECTS,
@@ -160,11 +167,9 @@ class ModbusLink(Link):
         if self.mode == "tcp":
             self._client = AsyncModbusTcpClient(self._host, port=self._port, **tcp)
             self._meet_in_memory(self._host, self._port)
-        elif self._host.startswith("socket://"):
+        elif served := socket_url_endpoint(self._host):
             # RTU frames over raw TCP: pymodbus's TCP client with the RTU framer does exactly
             # that, without pyserial's `socket://` handler, which blocks 0.3 s on every close.
-            url = urlsplit(self._host)
-            served = (url.hostname or "", url.port or 0)
             self._client = AsyncModbusTcpClient(
                 served[0], port=served[1], framer=self._framing, **tcp
             )
@@ -190,8 +195,8 @@ class ModbusLink(Link):
     def _meet_in_memory(self, host: str, port: int) -> None:
         """Connect the TCP client in memory when the clock's wires serve `host:port` (a
         simulated tool of this process, docs/decisions/0063), else over TCP."""
-        wires = self.clock.wires
-        if wires is not None and wires.serves(host, port) and self._client is not None:
+        wires = self._wires_serving(host, port)
+        if wires is not None and self._client is not None:
             client = self._client.ctx
             client.call_create = partial(wires.connect, host, port, client.handle_new_connection)
 

@@ -21,12 +21,11 @@ import asyncio
 import logging
 import termios
 from typing import Any, TypedDict
-from urllib.parse import urlsplit
 
 import serial
 import serial_asyncio_fast
 
-from .base import check_line_settings, reaches_a_tty, read_waiting
+from .base import check_line_settings, reaches_a_tty, read_waiting, socket_url_endpoint
 from .text import TextLink
 
 log = logging.getLogger(__name__)
@@ -150,11 +149,9 @@ class SerialLink(TextLink):
         await self._close()
         self._received = bytearray()
         port = _Port(self._received, self._limit)
-        url = urlsplit(self.address) if self.address.startswith("socket://") else None
-        served = (url.hostname or "", url.port or 0) if url else ("", 0)
-        wires = self.clock.wires
+        served = socket_url_endpoint(self.address)
         transport: asyncio.Transport
-        if wires is not None and wires.serves(*served):
+        if served is not None and (wires := self._wires_serving(*served)) is not None:
             # A simulated tool of this process: the same bytes in memory (decisions/0063).
             transport, _ = await wires.connect(*served, lambda: port)
         else:
