@@ -30,8 +30,7 @@ def claim_conditions(recipe: BumpSealCleanRecipe) -> list[Condition]:
         conditions.bump_on_every_pad("003:7.1"),
         conditions.resin_thinner_than_bumps("003:7.2"),
         conditions.tips_project("003:7.3"),
-        conditions.no_residue_on_tips("003:10"),
-        conditions.no_oxide_on_tips("003:11"),
+        *conditions.left_clean(tips=True),
     ]
     if isinstance(recipe.cleaning, PlasmaCleaning):
         checks.append(conditions.tips_activated("003:9"))

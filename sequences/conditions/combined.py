@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from packline.sequences.engine import Condition
+from packline.sequences.engine.claim_check import judged_at
 from packline.sim_instruments.twin import Workpiece
 
 
@@ -23,7 +24,7 @@ def all_of(claim: str, text: str, first: Condition, *rest: Condition) -> Conditi
             passing = passing & (~part_checked | part_passing)
         return checked, passing
 
-    return Condition(claim, text, evaluate)
+    return Condition(claim, text, evaluate, at=judged_at(claim, text, (first, *rest)))
 
 
 def every_device_whole(claim: str, *parts: Condition) -> Condition:
@@ -39,4 +40,5 @@ def every_device_whole(claim: str, *parts: Condition) -> Condition:
         failing = np.bincount(w.geometry.site_unit[bad], minlength=units)
         return np.ones(units, bool), failing == 0
 
-    return Condition(claim, "every die a whole device (all its sites sound)", evaluate)
+    text = "every die a whole device (all its sites sound)"
+    return Condition(claim, text, evaluate, at=judged_at(claim, text, parts))

@@ -136,6 +136,16 @@ def no_oxide_on_exposed_metal(claim: str, max_nm: float = CLEAN_NM) -> Condition
     )
 
 
+def left_clean(*, tips: bool) -> list[Condition]:
+    """What a cleaning of 003:8 must leave, whatever its option (the gases it takes, a laser):
+    no residue (003:10) and no oxide (003:11) on the exposed bump tips (`tips`) or on every
+    exposed metal. Both raise the connection resistance, so both are judged whatever the
+    recipe claims to remove: an O2-only clean grows oxide on the metal it exposes."""
+    if tips:
+        return [no_residue_on_tips("003:10"), no_oxide_on_tips("003:11")]
+    return [no_residue_on_exposed_metal("003:10"), no_oxide_on_exposed_metal("003:11")]
+
+
 def tips_activated(claim: str) -> Condition:
     """Every exposed bump tip was activated by the cleaning (003:9)."""
     return Condition(

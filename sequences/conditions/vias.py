@@ -29,14 +29,17 @@ def _top_vias_open(w: Workpiece) -> np.ndarray:
     return top[1].open if top is not None else np.zeros(w.geometry.site_count, bool)
 
 
-def resin_cured(claim: str, min_cure: float = CURED_ALPHA) -> Condition:
+def resin_cured(claim: str, *, at: str, min_cure: float = CURED_ALPHA) -> Condition:
     """Every resin layer is cured (degree of cure at least `min_cure`) over every site
-    (002:1g); a workpiece without resin has nothing cured, and fails."""
+    (002:1g) as the cure step `at` (its name in the method's script) left it: the claim
+    heats the resin to cure it there, and a later heat (the balls' reflow) curing it further
+    does not make that step a cure. A workpiece without resin has nothing cured, and fails."""
     return Condition(
         claim,
-        f"every resin layer cured (>= {min_cure:g})",
+        f"every resin layer cured (>= {min_cure:g}) by '{at}'",
         lambda w: (every_site(w), _least_cure(w) >= min_cure),
         Margin("degree of cure", "", _least_cure, min_cure),
+        at=at,
     )
 
 

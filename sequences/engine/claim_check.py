@@ -66,9 +66,16 @@ class Condition:
     #: the id of the workpiece the condition reads, from the wafer's (None: the wafer itself),
     #: such as the board a wafer's chips were mounted on (003:24)
     on: Callable[[str], str] | None = None
+    #: the step (by its name in the method's script) whose end leaves the state the claim
+    #: speaks of: the condition is judged on the wafer's twin as that step left it, read
+    #: back from the records, not as the run ended (the cure of 002:1g, which a later reflow
+    #: cures further); None: at the end
+    at: str | None = None
 
     def __post_init__(self) -> None:
         catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
+        if self.on is not None and self.at is not None:
+            raise ValueError(f"condition {self.claim} {self.text!r}: either on or at, not both")
 
     def sites(self, workpiece: Workpiece) -> tuple[int, int]:
         """(sites checked, sites passing) on one wafer."""
@@ -123,15 +130,31 @@ class ConditionResult:
         }
 
 
+def judged_at(claim: str, text: str, parts: Sequence[Condition]) -> str | None:
+    """Where a condition made of `parts` is judged: at the one step a part names (`at`),
+    every part there; None when none names one. Parts naming different steps are a
+    programming error (one twin is judged)."""
+    steps = {part.at for part in parts if part.at is not None}
+    if len(steps) > 1:
+        raise ValueError(f"condition {claim} {text!r}: its parts are judged at {sorted(steps)}")
+    return steps.pop() if steps else None
+
+
+#: A wafer's twin as the step of that name last left it, read back from the records.
+TwinAtStep = Callable[[str, str], Workpiece]
+
+
 def check_claims(
     conditions: Sequence[Condition],
     workpieces: Mapping[str, Workpiece],
     get: Callable[[str], Workpiece] | None = None,
+    at_step: TwinAtStep | None = None,
 ) -> list[ConditionResult]:
     """Evaluate every condition on every workpiece (wafer id -> twin) and aggregate; a
-    condition `on` another workpiece reads that one's twin from `get` (the twin store). Each
-    workpiece is looked up once, all its conditions evaluated on it before the next: a lazy
-    `workpieces` (a lot's wafers read back from the records) holds one wafer at a time."""
+    condition `on` another workpiece reads that one's twin from `get` (the twin store), one
+    `at` a step reads the wafer's twin as that step left it from `at_step` (the records).
+    Each workpiece is looked up once, all its conditions evaluated on it before the next: a
+    lazy `workpieces` (a lot's wafers read back from the records) holds one wafer at a time."""
     checked = [0] * len(conditions)
     passing = [0] * len(conditions)
     failing: list[list[str]] = [[] for _ in conditions]
@@ -143,6 +166,10 @@ def check_claims(
                 if get is None:
                     raise ValueError(f"condition {condition.claim}: no twin store to read from")
                 workpiece = get(condition.on(wafer_id))
+            if condition.at is not None:
+                if at_step is None:
+                    raise ValueError(f"condition {condition.claim}: no records to read from")
+                workpiece = at_step(wafer_id, condition.at)
             sites, passes, wafer_worst = condition.outcome(workpiece)
             wafer_checked, wafer_passing = int(sites.sum()), int((sites & passes).sum())
             checked[index] += wafer_checked

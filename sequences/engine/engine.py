@@ -23,7 +23,8 @@ from typing import Any
 from packline.clock import Clock
 from packline.drivers.errors import PacklineError
 from packline.lots import LotIdentity
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import TwinStore, Workpiece
+from packline.sim_instruments.twin.snapshot import read_snapshot
 from packline.station import Station
 from packline.tasks import finish_shielded
 
@@ -87,6 +88,46 @@ class RunSpec:
     pause_timeout_s: float = DEFAULT_PAUSE_TIMEOUT_S
     #: The lot the wafers travel under (its id, product, owner), recorded with the run.
     lot: LotIdentity = field(default_factory=LotIdentity)
+
+
+class TwinsAtSteps:
+    """A dry run's wafer twins as a step of theirs left them, read back from the records (the
+    snapshot taken when it completed, as a completed wafer's twin is: decision 0045), for a
+    claim condition judged at that step (`Condition.at`)."""
+
+    def __init__(self, store: RunStore, run_id: str) -> None:
+        self._store = store
+        self._run_id = run_id
+        #: (wafer, step name) -> the step record the state is read after; made on first use
+        self._steps: dict[tuple[str, str], int] | None = None
+
+    def __call__(self, wafer_id: str, step: str) -> Workpiece:
+        """The twin of `wafer_id` after its step `step`: as its latest completion left it
+        (a step redone by a rework, the redone one), or, for a step an operator released,
+        as the wafer last was before it; ValueError for a wafer without that step."""
+        if self._steps is None:
+            self._steps = self._index()
+        step_id = self._steps.get((wafer_id, step))
+        snapshots = [
+            row
+            for row in self._store.twin_snapshots(self._run_id)
+            if row["wafer_id"] == wafer_id and step_id is not None and row["step_id"] <= step_id
+        ]
+        if not snapshots:
+            raise ValueError(f"run {self._run_id}: no twin of {wafer_id} after step {step!r}")
+        return read_snapshot(self._store.twin_blob(snapshots[-1]["hash"]))
+
+    def _index(self) -> dict[tuple[str, str], int]:
+        """Each wafer's step names -> its latest completed record of the name, else (released,
+        skipped) its latest record of it."""
+        latest: dict[tuple[str, str], int] = {}
+        completed: dict[tuple[str, str], int] = {}
+        for row in self._store.table("steps", self._run_id):  # in id order
+            key = (row["wafer_id"], row["name"])
+            latest[key] = row["id"]
+            if row["status"] == "completed":
+                completed[key] = row["id"]
+        return latest | completed
 
 
 class Engine:
@@ -276,6 +317,7 @@ class Engine:
             self.method.claim_checks(self.recipe),
             self.twin.peeked(completed),
             self.twin.get,
+            TwinsAtSteps(self.store, self.run_id),
         )
         t, wall = self.t(), time.time()
         rows = [

@@ -57,7 +57,7 @@ from packline.sequences.engine import Wafer, method
 
 from ..bump_seal_clean import dice
 from ..solder import mount_balls
-from .checks import CLAIM_MAP, claim_conditions
+from .checks import CLAIM_MAP, CURE_STEP, claim_conditions
 from .incoming import DIE_WAFER_PREFIX, DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
@@ -113,7 +113,7 @@ IRREVERSIBLE = (
     "bond dies",
     "mount frames",
     "seal dies",
-    "cure sealing resin",
+    CURE_STEP,
     "grind",
     "coat plate resist",
     "pattern interconnections",

@@ -8,6 +8,10 @@ from packline.sequences.engine import Condition
 from .. import conditions
 from .recipe import MetalSubstrate, TapeSubstrateRecipe
 
+#: The step that cures the sealing resin (000:e): its cure is judged as it left it, not as
+#: the balls' reflow after it leaves it.
+CURE_STEP = "cure sealing resin"
+
 
 def metal_substrate_conditions(
     recipe: TapeSubstrateRecipe, plate: MetalSubstrate
@@ -19,7 +23,7 @@ def metal_substrate_conditions(
         conditions.joint_at_every_terminal("000:x3"),
         conditions.dies_bonded_face_down("000:d"),
         conditions.sealed_around_every_die("000:e"),
-        conditions.resin_cured("000:e"),
+        conditions.resin_cured("000:e", at=CURE_STEP),
         conditions.ground_to_thickness("000:f", grind.thickness_um, grind.tolerance_um),
         conditions.die_backs_flush("000:f", grind.tolerance_um),
         conditions.lands_kept("000:x3", plate.min_land_um),
@@ -48,7 +52,7 @@ def claim_conditions(recipe: TapeSubstrateRecipe) -> list[Condition]:
         conditions.terminals_seated("000:c"),
         conditions.dies_bonded_face_down("000:d"),
         conditions.sealed_around_every_die("000:e"),
-        conditions.resin_cured("000:e"),
+        conditions.resin_cured("000:e", at=CURE_STEP),
         conditions.ground_to_thickness(
             "000:f", recipe.grind.thickness_um, recipe.grind.tolerance_um
         ),

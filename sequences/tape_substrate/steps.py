@@ -25,6 +25,7 @@ from ..bump_seal_clean import (
 )
 from ..solder import oven_cycle
 from ..sprout_bump_csp import etch_between_patterns, pattern, strip
+from .checks import CURE_STEP
 from .incoming import DieWaferRecipe, PanelRecipe, die_wafer_id
 from .recipe import (
     CureStep,
@@ -244,7 +245,7 @@ async def cure(wafer: Wafer, cure: CureStep, tags: tuple[str, ...] = ()) -> None
         cure.n2_flow_slm,
         cure.o2_limit_ppm,
         cure.cool_timeout_s,
-        "cure sealing resin",
+        CURE_STEP,
         ("000:e", *tags),
         run_profile,
         profile,

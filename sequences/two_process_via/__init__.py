@@ -50,7 +50,7 @@ from packline.sequences.engine import Wafer, method
 from ..bump_seal_clean import Mounted, board_of, dice, mount_chips
 from ..plasma_clean import chamber_cycle
 from ..solder import mount_balls
-from .product import CLAIM_MAP, THERMOSET_KINDS, claim_conditions
+from .product import CLAIM_MAP, CURE_STEP, THERMOSET_KINDS, claim_conditions
 from .recipe import (
     THERMOSETTING,
     CoatStep,
@@ -118,7 +118,7 @@ IRREVERSIBLE = (
     "laser concave portions",
     "expose concave portions",
     "develop concave portions",
-    "cure resin",
+    CURE_STEP,
     "dry etch via bottoms",
     "laser via bottoms",
     "apply flux",
@@ -203,7 +203,7 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     else:
         await develop_concave_portions(wafer, recipe.first)
     heated = ("002:2",) if recipe.resin.resin in THERMOSETTING else ()
-    await cure(wafer, recipe.cure, "cure resin", ("002:1g", *heated))
+    await cure(wafer, recipe.cure, CURE_STEP, ("002:1g", *heated))
     if isinstance(recipe.second, DryEtch):
         plasma = recipe.second.plasma
         await wafer.batch(

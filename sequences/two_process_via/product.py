@@ -12,6 +12,10 @@ from ..bump_seal_clean import joints_on_board
 from ..solder import PLATED_WIRING_MIN_UM
 from .recipe import INTERCONNECTS_APART, THERMOSETTING, Develop, DryEtch, TwoProcessViaRecipe
 
+#: The step that heats the covering resin until cured (002:1g): its cure is judged as it
+#: left it, not as the balls' reflow after it leaves it.
+CURE_STEP = "cure resin"
+
 #: The twin's resin kinds a thermosetting precursor or a solder resist lays (002:10, 002:19).
 THERMOSET_KINDS = frozenset({ResinKind.THERMOSET, ResinKind.SOLDER_RESIST})
 
@@ -32,7 +36,7 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
             "002:1a-d", PLATED_WIRING_MIN_UM, wiring=INTERCONNECTS_APART
         ),
         conditions.patterns_etched_apart("002:1a-d", 0, "the seed", INTERCONNECTS_APART),
-        conditions.resin_cured("002:1g"),
+        conditions.resin_cured("002:1g", at=CURE_STEP),
     ]
     for claim in ("002:9", "002:18"):
         checks.append(
@@ -55,7 +59,7 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
                     claim,
                     "the covering resin a thermoset, heated until cured",
                     conditions.covering_resin(claim, THERMOSET_KINDS, "a thermoset"),
-                    conditions.resin_cured(claim),
+                    conditions.resin_cured(claim, at=CURE_STEP),
                 )
             )
     if resin is CoatResin.PHOTO:

@@ -260,12 +260,12 @@ def test_predicates_on_a_twin():
 
 def test_resin_is_cured_only_when_every_layer_reached_the_cure():
     wafer = TwinStore().get("W01")
-    cured = conditions.resin_cured("002:1g").evaluate
+    cured = conditions.resin_cured("002:1g", at="cure resin").evaluate
     assert not cured(wafer)[1].any()  # no resin: nothing cured
     wafer.add_resin(ResinKind.THERMOSET, 20.0, cure=0.95)
     checked, passing = cured(wafer)
     assert (checked.sum(), passing.sum()) == (wafer.geometry.site_count,) * 2
-    margin = conditions.resin_cured("002:1g").margin
+    margin = conditions.resin_cured("002:1g", at="cure resin").margin
     assert margin is not None
     every = np.ones(wafer.geometry.site_count, bool)
     assert margin.worst(wafer, every) == pytest.approx(0.95)
@@ -546,6 +546,27 @@ async def test_an_ar_step_too_short_leaves_oxide_and_the_check_names_the_claim(s
         "003:10": "pass",
         "003:11": "fail",
     }
+
+
+O2_ONLY = """
+steps:
+  - {gas: O2, flow_sccm: 100 sccm, pressure_mtorr: 200 mTorr, rf_power_w: 300 W, time_s: 60 s}
+"""
+
+
+async def test_an_o2_only_clean_is_judged_for_the_oxide_it_grows_as_bump_seal_clean_is(store):
+    """A recipe of O2 alone claims no oxide removal (003:11), yet it leaves the exposed metal
+    oxidised (3.8 nm, the line's O2 growth), which raises the connection resistance as 003:8
+    says: plasma-clean judges residue and oxide whatever its gases, by bump-seal-clean's
+    check (`conditions.left_clean`). Before, its check passed with only 003:9 and 003:10."""
+    _, status, report = await _run(store, O2_ONLY, lot=1)
+    assert status == "completed"
+    check = report["claim_check"]
+    verdicts = {c["claim"]: c["verdict"] for c in check["conditions"]}
+    assert verdicts == {"003:9": "pass", "003:10": "pass", "003:11": "fail"}
+    assert check["status"] == "failed"
+    oxide = {c["claim"]: c for c in check["conditions"]}["003:11"]
+    assert oxide["margin_worst"] > 3.0
 
 
 async def test_held_wafers_are_listed_but_not_checked(store):
