@@ -31,6 +31,7 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.engine.control import Order
+from packline.sequences.engine.launch import what_held_wafers_need
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
@@ -182,6 +183,8 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
     else:
         print_summary(console, report, store.path)
         print_claim_check(console, report["claim_check"])
+        if advice := what_held_wafers_need(store, engine.run_id):
+            console.print(advice, markup=False, highlight=False, soft_wrap=True)
     violated = report["claim_check"]["status"] == "failed"
     return EXIT_OK if status == "completed" and not violated else EXIT_RUN_FAILED
 

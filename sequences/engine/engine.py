@@ -20,7 +20,7 @@ from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
-from packline.clock import Clock
+from packline.clock import Clock, wait_for
 from packline.drivers.errors import PacklineError
 from packline.lots import LotIdentity
 from packline.sim_instruments.twin import TwinStore, Workpiece
@@ -52,6 +52,8 @@ from .records import RunStore
 from .tools import Tool
 from .wafer import Wafer
 
+#: The run's states in which it is stopping: no wafer starts or runs again.
+STOPPING = (RunState.TERMINATING, RunState.ABORTING)
 #: Process-time bounds of the engine's own waits (each step's tool calls have their own).
 TOOL_WAIT_TIMEOUT_S = 24 * 3600.0
 STAGE_TIMEOUT_S = 48 * 3600.0
@@ -186,6 +188,11 @@ class Engine:
         self._wafer_status: dict[str, str] = {}
         #: The wafers held in this session for want of a tool -> the tools they asked for.
         self._unserved: dict[str, tuple[str, ...]] = {}
+        #: Set when a clear runs a wafer again or the run stops, while the run waits for a
+        #: clear (`_wait_for_a_clear`); None otherwise.
+        self._again: asyncio.Event | None = None
+        #: A terminate ended the wait for a clear: every wafer left was held, none cut short.
+        self._ended_waiting = False
 
     # ----------------------------------------------------------------- time and events
 
@@ -213,9 +220,11 @@ class Engine:
         self.emit(kind, message=reason, data={"by": by} if by else {})
         if state in (RunState.PAUSED, RunState.RUNNING):
             self.store.update_run(self.run_id, status=state.value)
-        if state in (RunState.TERMINATING, RunState.ABORTING):
+        if state in STOPPING:
             self.batcher.stop_forming(reason)
             self.keeper.pool.stop_waiting(RunTerminated(reason))
+            if self._again is not None:  # the run waits for a clear: it ends now
+                self._again.set()
         if state is RunState.ABORTING:
             for task in self._tasks.values():
                 task.cancel()
@@ -240,6 +249,8 @@ class Engine:
             await self.keeper.prepare(resumed=self.session > 1)
             self._start_wafers()
             await self._wafers_done()
+            while await self._wait_for_a_clear():
+                await self._wafers_done()
             status = self._final_status()
             self._check_claims()
         except asyncio.CancelledError:
@@ -290,6 +301,76 @@ class Engine:
         ]:
             await asyncio.wait(pending)
 
+    async def _wait_for_a_clear(self) -> bool:
+        """On real tools, once every wafer left is held and some only for want of a tool an
+        operator can clear (`_unserved`), the run stays up for the clear rather than end at
+        once: a `waiting-for-clear` event names those wafers, the command that clears each
+        tool (the clear runs them again now), the wafers that wait for a disposition (once the
+        run has ended) and how to end it. True when a clear ran wafers again (the run goes
+        on); False when there was nothing to wait for (a dry run: nobody can clear a tool
+        while its clock jumps), or once a terminate or an abort ended the wait, or the tool
+        wait (`TOOL_WAIT_TIMEOUT_S` of process time) passed: the run ends held, every held
+        wafer recorded for a resume."""
+        if self.spec.station.simulated or self.control.state in STOPPING:
+            return False
+        pool = self.keeper.pool
+        unserved = {
+            wafer_id: tools
+            for wafer_id, tools in self._unserved.items()
+            if self._wafer_status[wafer_id] == "held"
+            and any(pool.tools[name].awaiting_clear for name in tools)
+        }
+        if not unserved:
+            return False
+        self._again = asyncio.Event()
+        self.emit(
+            "waiting-for-clear",
+            message=self._waiting_text(unserved),
+            data={
+                "unserved": {wafer_id: list(tools) for wafer_id, tools in unserved.items()},
+                "timeout_s": TOOL_WAIT_TIMEOUT_S,
+            },
+        )
+        with suppress(TimeoutError):
+            await wait_for(self.clock, self._again.wait(), TOOL_WAIT_TIMEOUT_S, "a clear")
+        self._again = None
+        if self.control.state is RunState.TERMINATING:
+            self._ended_waiting = True  # every wafer held, none cut short: the run is held
+        return self.control.state not in STOPPING and any(
+            not task.done() for task in self._tasks.values()
+        )
+
+    def _waiting_text(self, unserved: dict[str, tuple[str, ...]]) -> str:
+        """What the operator reads while the run waits for a clear: which wafers wait for which
+        tool and its clear, which wait for a disposition, and how the wait ends."""
+        pool, run_id = self.keeper.pool, self.run_id
+        tools = sorted({name for names in unserved.values() for name in names})
+        clears = [  # each reason names the command that clears it
+            f"{name}: {pool.tools[name].out_of_service}"
+            for name in tools
+            if pool.tools[name].awaiting_clear
+        ]
+        text = (
+            f"every wafer left is held; {', '.join(unserved)} only for want of a tool, and "
+            "run again as soon as it is cleared, once its cause is fixed: " + "; ".join(clears)
+        )
+        decide = [
+            wafer_id
+            for wafer_id, status in self._wafer_status.items()
+            if status == "held" and wafer_id not in unserved
+        ]
+        if decide:
+            text += (
+                f". {', '.join(decide)} wait for a disposition once the run has ended "
+                f"(`packline disposition {run_id} WAFER release|rework|scrap --by NAME "
+                f"--reason TEXT`, then `packline resume {run_id}`)"
+            )
+        return text + (
+            f". The run waits for a clear for up to {TOOL_WAIT_TIMEOUT_S / 3600:g} h; "
+            f"`packline terminate {run_id}` (or Ctrl-C) ends it now, every held wafer "
+            f"recorded: clear the tool then, and `packline resume {run_id}` runs them"
+        )
+
     async def _stop_wafers(self) -> None:
         """No wafer task outlives the run (only reached with tasks left on an error)."""
         left = [task for task in self._tasks.values() if not task.done()]
@@ -300,7 +381,7 @@ class Engine:
     def _final_status(self) -> str:
         if self.control.state is RunState.ABORTING:
             return "aborted"
-        if self.control.state is RunState.TERMINATING:
+        if self.control.state is RunState.TERMINATING and not self._ended_waiting:
             return "terminated"
         statuses = set(self._wafer_status.values())
         return "completed" if statuses <= DONE else "held"
@@ -480,12 +561,14 @@ class Engine:
         self._tasks[wafer_id] = asyncio.create_task(
             self._wafer_main(wafer, back), name=f"wafer-{wafer_id}"
         )
+        if self._again is not None:
+            self._again.set()
 
     def _run_unserved_again(self, tool: Tool) -> None:
         """An operator put `tool` back in service: each wafer this session held for
         want of it runs again now, as a resume would run it (`Plan.run_unserved_again`),
         unless the run is stopping."""
-        if self.control.state in (RunState.TERMINATING, RunState.ABORTING):
+        if self.control.state in STOPPING:
             return
         for wafer_id, tools in list(self._unserved.items()):
             if tool.name not in tools or self._wafer_status[wafer_id] != "held":

@@ -234,6 +234,31 @@ def _nothing_to_resume(
     return text
 
 
+def what_held_wafers_need(store: RunStore, run_id: str) -> str:
+    """What the held wafers of a run that has ended need before a resume runs them, for the
+    operator at its end ('' when none is held): a disposition for each held for what
+    happened to it (none for one held only for want of a tool), and the clear of each tool
+    the run put out of service."""
+    holds = latest_holds(store, run_id)
+    held = [w["wafer_id"] for w in store.wafers(run_id) if w["status"] == "held"]
+    unserved = [w for w in held if holds.get(w, {}).get("tool_unavailable")]
+    decide = [w for w in held if w not in unserved]
+    parts = []
+    if decide:
+        parts.append(
+            f"{', '.join(decide)} held: decide each (why it is held: `packline show {run_id}`) "
+            f"with `packline disposition {run_id} WAFER release|rework|scrap --by NAME "
+            "--reason TEXT`"
+        )
+    if unserved:
+        parts.append(f"{', '.join(unserved)} held only for want of a tool: it needs its clear")
+    if not parts:
+        return ""
+    if tools := uncleared_text(store, run_id):
+        parts.append(f"once the cause is found, {tools}")
+    return "; ".join(parts) + f"; then `packline resume {run_id}`"
+
+
 def recorded_recipe(method: Method, run: dict[str, Any]) -> Recipe:
     """The recipe `run` was recorded with, as this release reads it: under the names of its
     keys now, a 0 recorded for a setting not given as left out (`parse_recipe(recorded=True)`).

@@ -30,6 +30,7 @@ RUN_STATES = {
     "resumed": "running",
     "terminating": "terminating",
     "aborting": "aborting",
+    "waiting-for-clear": "waiting for a clear",  # every wafer left held (engine.py)
 }
 
 
@@ -196,6 +197,8 @@ class LotState:
             # held for want of a tool an operator has since cleared: it runs again, its steps
             # done before skipped (and counted again as they are)
             wafer.status, wafer.note, wafer.stopped_t, wafer.steps_done = "running", "", None, 0
+            if self.run_state == RUN_STATES["waiting-for-clear"]:
+                self.run_state, self.run_note = "running", ""
             if self.estimate is not None:
                 self.estimate.wafer_restarted(wafer.position, event.t)
         elif event.kind == "step-started":

@@ -76,7 +76,12 @@ def _line(text: Text, width: int) -> Text:
 
 def _title(state: LotState, width: int) -> Text:
     text = Text(state.title, style="bold")
-    label = {"paused": "PAUSED", "terminating": "TERMINATING", "aborting": "ABORTING"}
+    label = {
+        "paused": "PAUSED",
+        "terminating": "TERMINATING",
+        "aborting": "ABORTING",
+        "waiting for a clear": "WAITING FOR A CLEAR",
+    }
     if state.finished:
         text.append("  finished", style="bold")
     elif state.run_state in label:

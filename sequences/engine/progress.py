@@ -70,6 +70,7 @@ class PlainLog:
             "tool-replaced",
             "control-ignored",
             "disposition",
+            "waiting-for-clear",
             "claim-check",
             "run-finished",
         }

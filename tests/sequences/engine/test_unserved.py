@@ -10,6 +10,7 @@ from packline.clock import ScaledClock
 from packline.sequences.engine import RunRequest, open_resume, open_run, prepare
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
+from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sim_instruments.line import SimulatedLine
 
 from ..test_resume_station import confirm_yes, station_file
@@ -86,13 +87,75 @@ async def test_on_real_tools_a_clear_while_the_run_goes_on_runs_them_again(store
     ]
 
 
-async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store, tmp_path):
-    """Every wafer held, the run ends at once; the operator clears the chamber of the stopped
-    run and resumes it on the line: W05 and W06 run, no disposition needed."""
+def order(engine, command: str, **fields) -> None:
+    """An operator's order from another process (`packline clear-tool`, `terminate`), as the
+    engine's control poll reads it."""
+    engine.store.post_control(engine.run_id, Order(command, by="ana", **fields).text(), 0.0)
+    engine._take_control()
+
+
+def check_waiting(events: list, run_id: str) -> None:
+    """Every wafer held, W05 and W06 only for want of the chamber: the run stayed up, saying
+    which wafers wait for which clear, which for a disposition, and how to end it."""
+    (waiting,) = [e for e in events if e.kind == "waiting-for-clear"]
+    assert [w[-3:] for w in waiting.data["unserved"]] == ["W05", "W06"]
+    assert list(waiting.data["unserved"].values()) == [["plasma_cleaner"]] * 2
+    text = waiting.message
+    assert text.startswith("every wafer left is held; ")
+    assert "only for want of a tool, and run again as soon as it is cleared" in text
+    assert "alarmed (" in text
+    assert f"`packline clear-tool {run_id} plasma_cleaner --by NAME`" in text
+    assert "-W01, " in text
+    assert "-W04 wait for a disposition once the run has ended" in text
+    assert f"`packline disposition {run_id} WAFER release|rework|scrap" in text
+    assert f"`packline terminate {run_id}` (or Ctrl-C) ends it now" in text
+
+
+async def test_on_real_tools_the_run_waits_for_a_clear_that_runs_them_again(store, tmp_path):
+    """Every wafer held, W05 and W06 only for want of the chamber: on real tools the run does
+    not end at once but waits for the operator, who fixes the chamber and clears it from
+    another terminal: W05 and W06 run in the same session, no resume needed. Before, the run
+    ended at once and only a resume ran them."""
     async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
-        run_id, events = await alarmed_station_run(store, tmp_path, line)
+        chamber = line.tools["plasma_cleaner"]
+
+        def operator(engine, event) -> None:
+            if event.kind == "waiting-for-clear":
+                chamber.clear_fault("rf_mismatch")
+                order(engine, CLEAR_TOOL, tool="plasma_cleaner")
+
+        run_id, events = await alarmed_station_run(store, tmp_path, line, operator)
+
+    check_held_at_once(events, run_id)
+    check_waiting(events, run_id)
+    assert short_ids(store, run_id) == {**HELD, "W05": "completed", "W06": "completed"}
+    again = [e.wafer[-3:] for e in events if e.kind == "wafer-started" and e.data]
+    assert again == ["W05", "W06"]
+
+
+async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store, tmp_path):
+    """Every wafer held, the run waits for a clear; the operator ends it instead (terminate):
+    it ends held, nothing cut short, every held wafer recorded. The operator clears the
+    chamber of the stopped run and resumes it on the line: W05 and W06 run, no disposition
+    needed."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+
+        def operator(engine, event) -> None:
+            if event.kind == "waiting-for-clear":
+                order(engine, "terminate")
+
+        run_id, events = await alarmed_station_run(store, tmp_path, line, operator)
         check_held_at_once(events, run_id)
+        check_waiting(events, run_id)
+        assert store.run(run_id)["status"] == "held"
         assert short_ids(store, run_id) == {**HELD, "W05": "held", "W06": "held"}
+        # what `run` prints at its end: a disposition for the batch, the clear for the rest
+        advice = what_held_wafers_need(store, run_id)
+        assert "-W04 held: decide each (why it is held: `packline show " in advice
+        assert f"`packline disposition {run_id} WAFER release|rework|scrap" in advice
+        assert "-W06 held only for want of a tool: it needs its clear; once the cause" in advice
+        assert f"`packline clear-tool {run_id} plasma_cleaner --by NAME`" in advice
+        assert advice.endswith(f"then `packline resume {run_id}`")
         line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
         assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
         async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
