@@ -23,7 +23,8 @@ the whole digest. The comparison is of bytes against the
 last snapshot's own copy, never of array identity, so an array changed in place is seen. The
 header keeps the JSON text of each part while the part holds the very same objects, its arrays
 where they were (`_HeaderText`), and of each history event while it holds the very same plain
-values (`_HistoryText`): the text of a part or event a step left alone is not written again.
+values (`_HistoryText`): the text of a part or event a step left alone is not written again
+(decision 0066).
 """
 
 from __future__ import annotations
