@@ -33,6 +33,7 @@ from .families.temperature_controller import (
 )
 from .links.base import Link
 from .roles.oven import (
+    SETTLE_BAND_C,
     LastResult,
     Oven,
     OvenState,
@@ -57,8 +58,6 @@ PURGE_TIMEOUT_S = 1800.0
 #: Allowance beyond a profile's planned time (the load lags the zones, cooling is slower
 #: than a fast cooling rate asks).
 PROFILE_TIMEOUT_MARGIN_S = 1800.0
-#: A segment is reached when the load is within this of its target (degC, est).
-SETTLE_BAND_C = 2.0
 #: Alarm 1 of every zone sits this far above the profile's peak (degC, est).
 OVER_TEMPERATURE_MARGIN_C = 25.0
 #: How often a run's polls read the zones when nothing else needs them, s of process time

@@ -53,7 +53,14 @@ from packline.drivers.roles.electroplater import (
     current_window_a_dm2,
 )
 from packline.drivers.roles.lithography import RETICLES
-from packline.drivers.roles.oven import LIQUIDUS_C, Oven, ThermalProfile, reflow_profile
+from packline.drivers.roles.oven import (
+    LIQUIDUS_C,
+    REFLOW_WETTING_TIME_S,
+    SETTLE_BAND_C,
+    Oven,
+    ThermalProfile,
+    reflow_profile,
+)
 from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BathRate
 from packline.sequences.engine import (
     Batch,
@@ -64,14 +71,57 @@ from packline.sequences.engine import (
     claim_violation,
     every_problem,
     field_problem,
+    least_whole,
     recipe_check,
     tool_operations_only,
 )
 from packline.sequences.engine.recipe_meta import AtLeastFor, tool_range
+from packline.sim_instruments.physics.oven import OVEN_PLANT, LoadHistory
 from packline.sim_instruments.twin import WaferSpec, wafer_site_count
 from packline.units import Unit
 
 from .plasma_clean import load_wafers, unload_wafers
+
+#: The longest hold at its peak a reflow may ask of the oven, s.
+LONGEST_PEAK_HOLD_S = 300
+
+
+def time_above_liquidus_s(profile: ThermalProfile) -> float:
+    """How long a load stays above the liquidus of a reflow's `profile` at the least, as the
+    oven's zones move it (`OVEN_PLANT`, the line's figures): every zone's working setpoint
+    ramps to each segment's target at its rate and the load follows it, lagging; a segment
+    is reached when the load is within `SETTLE_BAND_C` of its target (from above, at or
+    below it and the band) with the working setpoint there, and its hold counts from then.
+    Stepped as the simulated oven steps (`LOAD_STEP_S`) and measured as it measures
+    (`LoadHistory.time_above_s`); the driver, which polls the oven, finds a segment reached
+    at a poll after it is, so its holds are longer, never shorter. The load starts in the
+    room; it stops once it has fallen back below the liquidus after the peak."""
+    assert profile.liquidus_c is not None, "a reflow's profile has its liquidus"
+    liquidus_c, peak_c = profile.liquidus_c, profile.peak_c
+    load_c = working_c = OVEN_PLANT.ambient_c
+    now_s, history = 0.0, LoadHistory()
+    history.add(now_s, load_c, 0.0)
+    for segment in profile.segments:
+        rising = segment.target_c >= load_c
+        held_from_s: float | None = None
+        travel_c = segment.rate_c_per_min * LOAD_STEP_S / 60
+        while held_from_s is None or now_s - held_from_s < segment.hold_s:
+            gap_c = segment.target_c - working_c
+            working_c += math.copysign(min(abs(gap_c), travel_c), gap_c)
+            load_c, _ = OVEN_PLANT.controlled(load_c, working_c, LOAD_STEP_S)
+            now_s += LOAD_STEP_S
+            history.add(now_s, load_c, 0.0)
+            if segment.target_c < peak_c and load_c < liquidus_c < history.peak_c:
+                return history.time_above_s(liquidus_c)
+            away_c = load_c - segment.target_c
+            there = abs(away_c) <= SETTLE_BAND_C if rising else away_c <= SETTLE_BAND_C
+            if held_from_s is None and there and working_c == segment.target_c:
+                held_from_s = now_s
+    return history.time_above_s(liquidus_c)
+
+
+#: The step `time_above_liquidus_s` follows the load in, s (the simulated oven steps as finely).
+LOAD_STEP_S = 1.0
 
 
 class ReflowRecipe(Recipe):
@@ -83,7 +133,7 @@ class ReflowRecipe(Recipe):
     soak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
     soak_s: Annotated[float, Unit("s"), Field(ge=0, le=600)]
     peak_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")]
-    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=300)]
+    peak_hold_s: Annotated[float, Unit("s"), Field(ge=0, le=LONGEST_PEAK_HOLD_S)]
     ramp_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 90.0
     cool_to_c: Annotated[float, Unit("degC"), Feeds("oven", "temperature_c")] = 60.0
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 120.0
@@ -115,19 +165,92 @@ class ReflowRecipe(Recipe):
                 f"must be below peak_c = {self.peak_c:g} degC: {why}",
             )
 
-    def require_peak_above_the_liquidus(
-        self, alloy: str, claim: str | None, path: str, what: str
+    def require_joins(
+        self,
+        alloy: str,
+        claim: str | None,
+        section: str,
+        what: str,
+        *,
+        peak_below_c: float | None = None,
     ) -> None:
-        """Refuse the reflow (`path`: its peak's in the recipe, naming `claim`) if its peak
-        does not pass the liquidus of `alloy`: `what` (plural) would not melt."""
+        """Refuse the reflow (the section at `section` in the recipe, naming `claim`) if it
+        would not join the solder of `alloy` (`what`, plural): its peak does not pass the
+        liquidus; or, each its own problem, its `min_time_above_liquidus_s` is below the
+        line's wetting time (`REFLOW_WETTING_TIME_S`: the run's check would pass on solder
+        that never wet), or the load, lagging the zones, stays above the liquidus less than
+        either (`time_above_liquidus_s`: the run would hold the batch). That refusal gives
+        the least `peak_hold_s`, and the least `peak_c` below `peak_below_c` (the oven's
+        hottest when None) at this hold."""
         liquidus = LIQUIDUS_C[alloy]
         if self.peak_c <= liquidus:
             raise claim_violation(
                 claim,
-                path,
+                f"{section}.peak_c",
                 f"{self.peak_c:g} degC",
                 f"must be above the liquidus of {alloy} ({liquidus:g} degC): {what} would not melt",
             )
+        every_problem(
+            (
+                functools.partial(self._require_the_wetting_time, claim, section, what),
+                functools.partial(
+                    self._require_time_above, alloy, claim, section, what, peak_below_c
+                ),
+            )
+        )
+
+    def _require_the_wetting_time(self, claim: str | None, section: str, what: str) -> None:
+        if self.min_time_above_liquidus_s < REFLOW_WETTING_TIME_S:
+            raise claim_violation(
+                claim,
+                f"{section}.min_time_above_liquidus_s",
+                f"{self.min_time_above_liquidus_s:g} s",
+                f"molten solder wets the metal under it and joins it only after "
+                f"{REFLOW_WETTING_TIME_S:g} s above its liquidus (the line's wetting time): "
+                f"a run checked against less would pass with {what} unjoined; give at least "
+                f"{REFLOW_WETTING_TIME_S:g} s",
+            )
+
+    def _require_time_above(
+        self,
+        alloy: str,
+        claim: str | None,
+        section: str,
+        what: str,
+        peak_below_c: float | None,
+    ) -> None:
+        needed_s = max(self.min_time_above_liquidus_s, REFLOW_WETTING_TIME_S)
+
+        def above_s(**change: float) -> float:
+            return time_above_liquidus_s(self.model_copy(update=change).profile(alloy))
+
+        reached_s = above_s()
+        if reached_s >= needed_s:
+            return
+        longest_s = LONGEST_PEAK_HOLD_S
+        advice = []
+        if above_s(peak_hold_s=longest_s) >= needed_s:
+            least_s = least_whole(
+                self.peak_hold_s, longest_s, lambda s: above_s(peak_hold_s=s) >= needed_s
+            )
+            advice.append(f"give at least {least_s} s")
+        hottest_c = tool_range("oven", "temperature_c").maximum
+        if peak_below_c is not None:
+            hottest_c = min(hottest_c, math.ceil(peak_below_c) - 1)
+        if hottest_c > self.peak_c and above_s(peak_c=hottest_c) >= needed_s:
+            least_c = least_whole(self.peak_c, hottest_c, lambda c: above_s(peak_c=c) >= needed_s)
+            advice.append(f"peak_c at least {least_c} degC (at this hold)")
+        liquidus = LIQUIDUS_C[alloy]
+        raise claim_violation(
+            claim,
+            f"{section}.peak_hold_s",
+            f"{self.peak_hold_s:g} s",
+            f"the load lags the oven's zones (the line's figures) and stays above the liquidus "
+            f"of {alloy} ({liquidus:g} degC) {reached_s:.1f} s of this profile, short of the "
+            f"{needed_s:g} s it must (min_time_above_liquidus_s, at least the line's wetting "
+            f"time): the run would hold the batch at its reflow, {what} unjoined; "
+            + (", or ".join(advice) if advice else "no hold or peak the oven takes gives it"),
+        )
 
     def profile(self, alloy: str) -> ThermalProfile:
         """The oven's profile for a solder of `alloy` (its liquidus is the level reported)."""
@@ -181,10 +304,8 @@ class SolderBallRecipe(Recipe):
         return self
 
     @recipe_check
-    def _peak_above_the_liquidus(self) -> Self:
-        self.reflow.require_peak_above_the_liquidus(
-            self.alloy.value, self.liquidus_claim, "reflow.peak_c", "the balls"
-        )
+    def _a_reflow_that_joins_them(self) -> Self:
+        self.reflow.require_joins(self.alloy.value, self.liquidus_claim, "reflow", "the balls")
         return self
 
     def ball_map(self) -> BallMap:

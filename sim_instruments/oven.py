@@ -25,13 +25,13 @@ from pymodbus.simulator import SimDevice
 
 from packline.clock import Clock
 from packline.drivers.families.temperature_controller import InstrumentStatus
-from packline.drivers.roles.oven import AMBIENT_C, LastResult, OvenState
+from packline.drivers.roles.oven import LastResult, OvenState
 from packline.drivers.specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
 from .families.modbus_plc import Refused
 from .families.plc_batch import BatchPlcSimulator
-from .families.temperature_controller import HeaterPlant, SimTemperatureController
-from .physics.oven import LoadHistory, ReflowPhysics, apply_run
+from .families.temperature_controller import SimTemperatureController
+from .physics.oven import OVEN_PLANT, LoadHistory, ReflowPhysics, apply_run
 from .servers import ModbusTransport
 from .twin import TwinStore
 
@@ -43,8 +43,6 @@ AIR_O2_PPM = 209_000.0
 class OvenPhysics:
     """The oven's chamber and zones (est)."""
 
-    #: The zones' heaters and the load they heat, cooling towards the line's room.
-    plant: HeaterPlant = field(default_factory=lambda: HeaterPlant(ambient_c=AMBIENT_C))
     #: Gas volume of the chamber, litres: one volume change takes volume / flow minutes.
     chamber_volume_l: float = 60.0
     #: Air leaking in, as ppm O2 times slm of purge: the floor at flow F is this / F.
@@ -99,7 +97,7 @@ class SimOven(BatchPlcSimulator):
             raise ValueError(f"simulated {name}: {zone_count} zones after unit {device_id}")
         self.physics = physics or OvenPhysics()
         self.zones = [
-            SimTemperatureController(device_id + 1 + index, self.physics.plant, self.advance)
+            SimTemperatureController(device_id + 1 + index, OVEN_PLANT, self.advance)
             for index in range(zone_count)
         ]
         self.state = OvenState.IDLE

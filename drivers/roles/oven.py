@@ -53,6 +53,24 @@ KELVIN = 273.15
 AMBIENT_C = 25.0
 
 
+#: How the oven's zones move the load (est; the line's process data): under control the load
+#: follows the zones' working setpoint with the loop's time constant, rising at most at the
+#: heaters' full power, and falls no faster than it cools with them off, towards the room
+#: (`AMBIENT_C`). So it lags a ramp, by 30 K at a 90 K/min one, and creeps up to a peak the
+#: zones hold. The simulated oven's zones heat by these, and validate works a reflow's time
+#: above the liquidus from them (`ReflowRecipe` in `sequences/solder.py`).
+ZONE_LOOP_TIME_CONSTANT_S = 20.0
+ZONE_MAX_HEAT_RATE_C_PER_S = 3.0
+LOAD_COOLING_TIME_CONSTANT_S = 300.0
+#: A segment of a profile is reached when the load is within this of its target (degC, est):
+#: the driver starts the segment's hold then, and validate counts it from then.
+SETTLE_BAND_C = 2.0
+#: How long molten solder must stay above its liquidus to wet the metal under it and join it,
+#: s (est; the line's process data): the simulated oven joins it only then, and validate
+#: refuses a reflow's `min_time_above_liquidus_s` below it (the run's own check would pass
+#: on balls that never joined).
+REFLOW_WETTING_TIME_S = 20.0
+
 #: The oxide a solder grows on a bump's surface as it solidifies in the purged oven, nm (est;
 #: the line's process data): what a cleaning of reflowed solder bumps must take off (003:11),
 #: judged before the run, and what the simulated oven leaves.

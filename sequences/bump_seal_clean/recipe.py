@@ -647,9 +647,6 @@ class BumpSealCleanRecipe(Recipe):
                 f"({', '.join(sorted(EUTECTIC_SOLDERS))}) whose liquidus is below the "
                 f"{bumps.alloy.value} bumps' ({core_c:g} degC)",
             )
-        layer.reflow.require_peak_above_the_liquidus(
-            layer.alloy, "003:20", "solder_layer.reflow.peak_c", "the layer's solder"
-        )
         if layer.reflow.peak_c >= core_c:
             raise claim_violation(
                 "003:20",
@@ -658,6 +655,13 @@ class BumpSealCleanRecipe(Recipe):
                 f"must stay below the liquidus of the {bumps.alloy.value} bumps "
                 f"({core_c:g} degC), or their high-melting cores melt",
             )
+        layer.reflow.require_joins(
+            layer.alloy,
+            "003:20",
+            "solder_layer.reflow",
+            "the layer's solder",
+            peak_below_c=core_c,
+        )
         layer.plating.require_real_area(
             "solder_layer.plating", self.solder_layer_area_cm2(), self._tips_source(bumps)
         )

@@ -26,6 +26,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
@@ -516,6 +517,20 @@ def _given(value: object) -> str:
 
 def _shown(value: object) -> str:
     return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def least_whole(low: float, high: float, passes: Callable[[int], bool]) -> int:
+    """The least whole number above `low` and at most `high` (rounded up) that `passes`, by
+    bisection: `passes` must hold from some number on (a longer hold, a hotter peak, a longer
+    etch) and at the top (its caller has made sure). What a refusal's least value is."""
+    below, above = math.floor(low), math.ceil(high)
+    while above - below > 1:
+        middle = (below + above) // 2
+        if passes(middle):
+            above = middle
+        else:
+            below = middle
+    return above
 
 
 def claim_violation(claim: str | None, path: str, value: object, message: str) -> Exception:

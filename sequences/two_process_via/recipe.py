@@ -46,6 +46,7 @@ from packline.sequences.engine import (
     claim_violation,
     every_problem,
     field_problem,
+    least_whole,
     leaving_unknown,
     recipe_check,
 )
@@ -313,19 +314,6 @@ class CoatStep(Recipe):
 HOLD_LIMIT_S = 24 * 3600
 
 
-def _least_int(low: float, high: float, cure: Callable[[int], float]) -> int:
-    """The least whole number between `low` and `high` at which `cure` reaches
-    `CURED_ALPHA` (it grows with the number; it does at `high`)."""
-    below, above = math.floor(low), math.ceil(high)
-    while above - below > 1:
-        middle = (below + above) // 2
-        if cure(middle) >= CURED_ALPHA:
-            above = middle
-        else:
-            below = middle
-    return above
-
-
 class CureStep(Recipe):
     """002:1g: ramp to the cure temperature, soak, cool, in the oven under nitrogen."""
 
@@ -344,7 +332,8 @@ class CureStep(Recipe):
                 "cool_to_c",
                 f"{self.cool_to_c:g} degC",
                 f"must be below temperature_c = {self.temperature_c:g} degC: the load cools "
-                "from its hold down to it",
+                "from its hold down to it (no claim is named: the profile contradicts itself, "
+                "and heated on past its hold the layer would cure all the same)",
             )
         return self
 
@@ -385,15 +374,19 @@ class CureStep(Recipe):
             f"the {CURED_ALPHA:g} a cured layer has"
         )
         if cured(hold_s=longest_s) >= CURED_ALPHA:
-            least_s = _least_int(self.hold_s, longest_s, lambda s: cured(hold_s=s))
+            least_s = least_whole(self.hold_s, longest_s, lambda s: cured(hold_s=s) >= CURED_ALPHA)
             field, given, advice = "hold_s", f"{self.hold_s:g} s", f"give at least {least_s} s"
         elif cured(temperature_c=hottest_c) >= CURED_ALPHA:
-            least_c = _least_int(self.temperature_c, hottest_c, lambda c: cured(temperature_c=c))
+            least_c = least_whole(
+                self.temperature_c, hottest_c, lambda c: cured(temperature_c=c) >= CURED_ALPHA
+            )
             field, given = "temperature_c", f"{self.temperature_c:g} degC"
             advice = f"no hold up to {longest_s:g} s cures it: give at least {least_c} degC"
         else:
-            least_s = _least_int(
-                self.hold_s, longest_s, lambda s: cured(hold_s=s, temperature_c=hottest_c)
+            least_s = least_whole(
+                self.hold_s,
+                longest_s,
+                lambda s: cured(hold_s=s, temperature_c=hottest_c) >= CURED_ALPHA,
             )
             field, given = "temperature_c", f"{self.temperature_c:g} degC"
             advice = (

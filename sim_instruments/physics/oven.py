@@ -28,15 +28,21 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.drivers.roles.oven import (
+    AMBIENT_C,
     LIQUIDUS_C,
+    LOAD_COOLING_TIME_CONSTANT_S,
     PAD_TO_BALL_RATIO,
+    REFLOW_WETTING_TIME_S,
     REFLOWED_BUMP_FLUX_NM,
     REFLOWED_BUMP_OXIDE_NM,
     RESIN_CURE,
+    ZONE_LOOP_TIME_CONSTANT_S,
+    ZONE_MAX_HEAT_RATE_C_PER_S,
     LastResult,
 )
 from packline.drivers.roles.resin_coater import RESINS
 
+from ..families.temperature_controller import HeaterPlant
 from ..twin import Face, ResinKind
 from ..twin.parts import BumpKind
 from ..twin.workpiece import Workpiece
@@ -99,12 +105,21 @@ CURE_OF_KIND: dict[ResinKind, str] = {
 }
 
 
+#: What every zone of the oven heats: the load, by the line's figures (`drivers/roles/oven.py`),
+#: which validate works a reflow's time above the liquidus by.
+OVEN_PLANT = HeaterPlant(
+    ambient_c=AMBIENT_C,
+    loop_time_constant_s=ZONE_LOOP_TIME_CONSTANT_S,
+    max_heat_rate_c_per_s=ZONE_MAX_HEAT_RATE_C_PER_S,
+    cooling_time_constant_s=LOAD_COOLING_TIME_CONSTANT_S,
+)
+
+
 @dataclass(frozen=True)
 class ReflowPhysics:
-    """When molten solder wets (est)."""
+    """When molten solder wets (est); how long it must be molten to is the line's figure
+    (`REFLOW_WETTING_TIME_S`), which validate holds a recipe to."""
 
-    #: Time above liquidus the solder needs to wet the metal and form a joint.
-    wetting_time_s: float = 20.0
     #: Residual O2 above which molten solder oxidises instead of wetting.
     wetting_o2_limit_ppm: float = 500.0
 
@@ -131,7 +146,7 @@ def reflow(alloy: str, history: LoadHistory, physics: ReflowPhysics) -> Reflow:
     above = history.time_above_s(liquidus)
     o2 = history.max_o2_above_ppm(liquidus)
     melted = melts(alloy, history.peak_c)
-    joined = melted and above >= physics.wetting_time_s and o2 <= physics.wetting_o2_limit_ppm
+    joined = melted and above >= REFLOW_WETTING_TIME_S and o2 <= physics.wetting_o2_limit_ppm
     return Reflow(melted, joined, above, o2)
 
 

@@ -281,14 +281,14 @@ def run_lot(
 
 
 def validated_lot_of_one(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, method: str, recipe: dict, lot: int = 1
 ) -> dict:
     """`recipe` written in tmp_path, which `packline validate METHOD` must take, run as a
-    lot of 1 on the simulated line to its end (exit 0): the run's summary."""
+    lot of 1 (or of `lot`) on the simulated line to its end (exit 0): the run's summary."""
     path = write_recipe(tmp_path, recipe)
     assert main(["validate", method, "--recipe", str(path)]) == 0
     capsys.readouterr()
-    code, events = run_lot(capsys, method, path, 1)
+    code, events = run_lot(capsys, method, path, lot)
     summary = events[-1]
     assert code == 0, summary
     return summary

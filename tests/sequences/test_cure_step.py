@@ -65,11 +65,14 @@ def test_a_cure_too_cold_for_any_hold_is_refused_with_the_least_temperature():
     assert "no hold up to 86400 s cures it: give at least " in found["message"]
 
 
-def test_a_cure_cooling_to_above_its_hold_is_refused():
+def test_a_cure_cooling_to_above_its_hold_is_refused_saying_why_it_names_no_claim():
+    """It had named no claim without a word why: the profile contradicts itself, but the
+    layer it makes would cure all the same, so no claim is at stake."""
     found = problem(cured_at("150 degC", "60 min", cool_to_c="200 degC"))
     assert found["message"] == (
         "cure.cool_to_c = 200 degC: must be below temperature_c = 150 degC: the load cools "
-        "from its hold down to it"
+        "from its hold down to it (no claim is named: the profile contradicts itself, and "
+        "heated on past its hold the layer would cure all the same)"
     )
 
 

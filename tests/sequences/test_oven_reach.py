@@ -10,13 +10,13 @@ import pytest
 
 from packline.drivers.oven import ModbusOven
 from packline.drivers.roles.oven import AMBIENT_C
-from packline.sim_instruments.oven import OvenPhysics
+from packline.sim_instruments.physics.oven import OVEN_PLANT
 
 from .helpers import reference_recipe, refusal, validated_lot_of_one
 
 
 def test_the_room_is_where_the_simulated_oven_cools_and_the_drivers_limit_starts():
-    assert OvenPhysics().plant.ambient_c == AMBIENT_C == 25.0
+    assert OVEN_PLANT.ambient_c == AMBIENT_C == 25.0
     assert ModbusOven.limits["temperature_c"].minimum == AMBIENT_C
 
 

@@ -29,6 +29,7 @@ from packline.sim_instruments.twin import wafer_site_count
 
 from .helpers import (
     RECIPES,
+    completed_past_validate,
     etched_apart_past_validate,
     failing_claims,
     reference_recipe,
@@ -707,32 +708,26 @@ def test_a_wiring_plated_thinner_than_its_minimum_is_refused_naming_001_1c(
     )
 
 
-def _reflow_too_short_to_wet(recipe: dict) -> None:
-    reflow = recipe["terminals"]["reflow"]
-    # above the liquidus for seconds, and a recipe that would not hold the batch for it
-    reflow.update(peak_c="220 degC", peak_hold_s="0 s", min_time_above_liquidus_s="0 s")
+def _reflow_too_short_to_wet(recipe: SproutBumpRecipe) -> SproutBumpRecipe:
+    """The terminals' reflow above the liquidus for seconds, and a minimum that would not
+    hold the batch for it: validate refuses both (test_reflow_wetting.py)."""
+    terminals = recipe.terminals
+    short = {"peak_c": 220.0, "peak_hold_s": 0.0, "min_time_above_liquidus_s": 0.0}
+    reflow = terminals.reflow.model_copy(update=short)
+    return recipe.model_copy(update={"terminals": terminals.model_copy(update={"reflow": reflow})})
 
 
-@pytest.mark.parametrize(
-    ("spoil", "claim"),
-    [
-        (_reflow_too_short_to_wet, "001:3"),  # the balls melt but never wet their pads
-    ],
-)
-def test_a_valid_recipe_making_a_wrong_product_fails_the_claim_check_naming_the_claim(
-    db: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spoil, claim: str
+async def test_a_reflow_too_short_to_wet_driven_past_validate_fails_the_claim_check(
+    store: RunStore,
 ):
-    recipe = reference_recipe("sprout-bump-csp.yaml")
-    spoil(recipe)
-    code, events = run_lot(capsys, "sprout-bump-csp", write_recipe(tmp_path, recipe), 1)
-    summary = events[-1]
-    check = summary["claim_check"]
-    assert code == 1
-    assert [w["status"] for w in summary["wafers"]] == ["completed"]
+    """The balls melt but never wet their pads: the wafer completes, and the claim check
+    names 001:3 (and 001:1d, whose terminals they are)."""
+    check = await completed_past_validate(
+        store, "sprout-bump-csp", "sprout-bump-csp.yaml", _reflow_too_short_to_wet
+    )
     assert check["status"] == "failed"
-    failing = failing_claims(check)
-    assert claim in failing
-    assert claim in check["note"]
+    assert "001:3" in failing_claims(check)
+    assert "001:3" in check["note"]
 
 
 def _wiring_dip(dip: str, time_s: float):

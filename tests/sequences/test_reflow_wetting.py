@@ -1,0 +1,105 @@
+"""validate refuses a reflow the line would not join (`ReflowRecipe.require_joins`, shared by
+every method's reflow): one whose load, lagging the oven's zones, stays above the liquidus
+less than the recipe's `min_time_above_liquidus_s` (a Pb95Sn5 reflow peaking at 316 degC, 2 K
+over the liquidus, held 1 s validated and held the wafer at 'reflow balls': 'time above
+liquidus = 16.381 s, below the minimum of 20 s'), and a `min_time_above_liquidus_s` below the
+line's wetting time (the run's own check would pass on balls the oven never joined). The least
+values a refusal gives complete a lot of 2 with the claim check passed; one past is refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from packline.drivers.roles.oven import REFLOW_WETTING_TIME_S
+from packline.sequences.solder import ReflowRecipe, time_above_liquidus_s
+
+from .helpers import reference_recipe, refusal, validated_lot_of_one
+
+MOUNTED = "bump-seal-clean-solder-mounted.yaml"
+
+
+def _short_reflow(hold: str, peak: str) -> dict:
+    """bump-seal-clean's mounted Pb95Sn5 bumps reflowed at `peak` for `hold`."""
+    recipe = reference_recipe(MOUNTED)
+    recipe["bumps"]["reflow"].update(peak_c=peak, peak_hold_s=hold)
+    return recipe
+
+
+def test_a_reflow_too_short_above_the_liquidus_is_refused_with_the_least_hold_and_peak(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    error = refusal(capsys, tmp_path, "bump-seal-clean", _short_reflow("1 s", "316 degC"))
+    assert error.endswith(
+        ": bumps.reflow.peak_hold_s = 1 s: the load lags the oven's zones (the line's "
+        "figures) and stays above the liquidus of Pb95Sn5 (314 degC) 3.9 s of this profile, "
+        "short of the 20 s it must (min_time_above_liquidus_s, at least the line's wetting "
+        "time): the run would hold the batch at its reflow, the balls unjoined; give at least "
+        "15 s, or peak_c at least 318 degC (at this hold) (claim 003:7.1)\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("hold", "peak"), [("14 s", "316 degC"), ("1 s", "317 degC")], ids=["hold", "peak"]
+)
+def test_one_past_the_least_hold_or_peak_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hold: str, peak: str
+):
+    error = refusal(capsys, tmp_path, "bump-seal-clean", _short_reflow(hold, peak))
+    assert f"bumps.reflow.peak_hold_s = {hold}: the load lags the oven's zones" in error
+
+
+@pytest.mark.parametrize(
+    ("hold", "peak"), [("15 s", "316 degC"), ("1 s", "318 degC")], ids=["hold", "peak"]
+)
+def test_the_least_hold_or_peak_completes_a_lot_of_2_with_the_claim_check_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hold: str, peak: str
+):
+    """The run measures the load at least as long above the liquidus as validate works out
+    (the driver starts a hold at a poll after the load reaches the peak: never sooner)."""
+    recipe = _short_reflow(hold, peak)
+    summary = validated_lot_of_one(capsys, tmp_path, "bump-seal-clean", recipe, lot=2)
+    assert [wafer["status"] for wafer in summary["wafers"]] == ["completed", "completed"]
+    assert summary["claim_check"]["status"] == "passed"
+    reflow = ReflowRecipe.model_validate(recipe["bumps"]["reflow"])
+    worked_out = time_above_liquidus_s(reflow.profile("Pb95Sn5"))
+    assert worked_out >= REFLOW_WETTING_TIME_S
+    for wafer in summary["wafers"]:
+        measured = wafer["measurements"]["time above liquidus at reflow balls"]["value"]
+        assert measured >= worked_out
+
+
+#: Every method's reflow, by its reference recipe, the section's path and the claim named.
+REFLOWS = [
+    ("bump-seal-clean", MOUNTED, ("bumps", "reflow"), "003:7.1", "the balls"),
+    ("bump-seal-clean", MOUNTED, ("solder_layer", "reflow"), "003:20", "the layer's solder"),
+    ("sprout-bump-csp", "sprout-bump-csp.yaml", ("terminals", "reflow"), "001:3", "the balls"),
+    ("two-process-via", "two-process-via.yaml", ("terminals", "reflow"), "002:1i", "the balls"),
+    ("tape-substrate", "tape-substrate-balls.yaml", ("balls", "reflow"), "000:x1", "the balls"),
+]
+
+
+@pytest.mark.parametrize(
+    ("method", "variant", "section", "claim", "what"),
+    REFLOWS,
+    ids=[f"{method}-{'.'.join(section)}" for method, _, section, _, _ in REFLOWS],
+)
+def test_a_minimum_time_above_the_liquidus_below_the_wetting_time_is_refused(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    method: str,
+    variant: str,
+    section: tuple[str, str],
+    claim: str,
+    what: str,
+):
+    recipe = reference_recipe(variant)
+    recipe[section[0]][section[1]]["min_time_above_liquidus_s"] = "19 s"
+    error = refusal(capsys, tmp_path, method, recipe)
+    assert error.endswith(
+        f": {'.'.join(section)}.min_time_above_liquidus_s = 19 s: molten solder wets the metal "
+        "under it and joins it only after 20 s above its liquidus (the line's wetting time): "
+        f"a run checked against less would pass with {what} unjoined; give at least 20 s "
+        f"(claim {claim})\n"
+    )
