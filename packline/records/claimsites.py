@@ -5,9 +5,11 @@ passing, the failing wafers. To mark the failing sites on a wafer map, the condi
 evaluated again on that wafer's stored twin: the run's method, given the run's recipe as it
 was validated, says which conditions apply (`Method.claim_checks`), and each condition says
 per site whether it was checked and whether it passed (`Condition.outcome`). The same
-functions the engine ran, on the same stored twin, give the same sites. A condition read on
-another workpiece than the wafer (the board its chips were mounted on, 003:24) is not
-evaluated: the records keep the wafers' twins, not that one.
+functions the engine ran, on the same stored twin, give the same sites; a condition judged at
+a step (`Condition.at`: a cure, before a later reflow cured the resin further) is evaluated on
+the wafer's twin as that step left it, as the engine judged it. A condition read on another
+workpiece than the wafer (the board its chips were mounted on, 003:24) is not evaluated: the
+records keep the wafers' twins, not that one.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from packline.sequences.engine import Condition, get_method
+from packline.sequences.engine import Condition, TwinsAtSteps, get_method
 from packline.sim_instruments.twin import Workpiece
 
 from .reader import RunRecords
@@ -58,10 +60,11 @@ def run_conditions(records: RunRecords) -> list[Condition]:
 
 
 def condition_sites(
-    conditions: list[Condition], wafer_id: str, workpiece: Workpiece
+    conditions: list[Condition], wafer_id: str, workpiece: Workpiece, at_step: TwinsAtSteps
 ) -> list[ConditionSites]:
-    """Each condition evaluated on the twin of wafer `wafer_id` (`workpiece`); one read on
-    another workpiece names it instead."""
+    """Each condition evaluated on the twin of wafer `wafer_id` (`workpiece`, as the run left
+    it), or, for one judged at a step, on its twin as that step left it (`at_step`); one read
+    on another workpiece names it instead."""
     results = []
     for condition in conditions:
         if condition.on is not None:
@@ -69,6 +72,7 @@ def condition_sites(
             on = condition.on(wafer_id)
             results.append(ConditionSites(condition.claim, condition.text, nothing, nothing, on))
             continue
-        checked, passing, _ = condition.outcome(workpiece)
+        judged = workpiece if condition.at is None else at_step(wafer_id, condition.at)
+        checked, passing, _ = condition.outcome(judged)
         results.append(ConditionSites(condition.claim, condition.text, checked, passing))
     return results

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from bokeh.model import Model
 
-from packline.sequences.engine import BadInput
+from packline.sequences.engine import BadInput, Condition, RecipeError, TwinsAtSteps
 from packline.sequences.engine.stage import HOLDING_KINDS
 
 from . import figures
@@ -54,8 +54,15 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
             layers.append((f"after {key}: {column}", f"{key}: {column}"))
     final = site_table(records.workpiece(wafer))
     # the claim's conditions are the lot's wafers': a workpiece beside them is not judged by them
-    conditions_of = run_conditions(records) if wafer in lot else []
-    results = condition_sites(conditions_of, wafer, records.workpiece(wafer))
+    conditions_of: list[Condition] = []
+    unread = None  # why the conditions could not be stated today
+    if wafer in lot:
+        try:
+            conditions_of = run_conditions(records)
+        except RecipeError as error:  # a check added since refuses the recorded recipe
+            unread = str(error).splitlines()[0]
+    at_step = TwinsAtSteps(records.store, records.run_id)
+    results = condition_sites(conditions_of, wafer, records.workpiece(wafer), at_step)
     site_count = len(final)
     with_failures = [c for c in results if c.per_site(site_count) and c.failing.any()]
     charts["maps"] = figures.site_maps(
@@ -87,7 +94,14 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
         f"each irreversible step changed, {site_count:,} sites each. Hover for values, drag to "
         "pan, wheel to zoom: the maps move together.</p>\n"
         + (
-            f"<h3>Claim conditions on {escape(wafer)}</h3>\n{conditions}\n"
+            f"<h3>Claim conditions on {escape(wafer)}</h3>\n"
+            + (
+                f"<p>Not mapped: this release refuses the run's recorded recipe, so it cannot "
+                f"state the conditions ({escape(unread)}). The claim check as the run "
+                f"recorded it is in <code>packline show {escape(records.run_id)}</code>.</p>\n"
+                if unread
+                else f"{conditions}\n"
+            )
             if wafer in lot
             else f"<p>{escape(wafer)} is a workpiece beside the lot's wafers: the claim's "
             "conditions are judged on the wafers (<code>--wafer</code> one of "

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from .claim_check import Condition, ConditionResult, Margin
     from .control import RunState
     from .dispositions import Decision, record_disposition
-    from .engine import Engine, RunSpec
+    from .engine import Engine, RunSpec, TwinsAtSteps
     from .errors import BadInput, OutOfLimits, RecipeError, RunTerminated, StepError, StepFailed
     from .events import Event, Observer
     from .launch import open_resume, open_run
@@ -78,6 +78,7 @@ __all__ = [
     "StepError",
     "StepFailed",
     "ToolSetpoint",
+    "TwinsAtSteps",
     "Wafer",
     "all_methods",
     "before_after",

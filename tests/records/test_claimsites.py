@@ -10,7 +10,11 @@ import numpy as np
 from packline.records.claimsites import condition_sites
 from packline.sequences import conditions
 from packline.sequences.engine import Condition
-from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin import TwinStore, Workpiece
+
+
+def never_at_a_step(wafer_id: str, step: str) -> Workpiece:
+    raise AssertionError(f"no condition here is judged at a step: {wafer_id} {step}")
 
 
 def test_a_condition_on_the_wafer_gives_its_sites_and_one_on_a_board_names_the_board():
@@ -25,7 +29,7 @@ def test_a_condition_on_the_wafer_gives_its_sites_and_one_on_a_board_names_the_b
     joints = conditions.joint_at_every_terminal("003:24")
     on_board = replace(joints, on=lambda wafer_id: f"B{wafer_id}")
 
-    tips, board = condition_sites([on_wafer, on_board], "W01", wafer)
+    tips, board = condition_sites([on_wafer, on_board], "W01", wafer, never_at_a_step)
 
     assert tips.checked.all()
     assert np.flatnonzero(tips.failing).tolist() == [0, 1, 2]

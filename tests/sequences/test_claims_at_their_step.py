@@ -9,12 +9,15 @@ from __future__ import annotations
 import sqlite3
 
 from packline.drivers.roles.oven import RESIN_CURE, cure_of_holds, cure_profile
-from packline.sequences.engine import RunStore
+from packline.records.claimsites import condition_sites
+from packline.records.reader import RunRecords
+from packline.records.wafermaps import maps_section
+from packline.sequences.engine import RunStore, TwinsAtSteps, get_method, load_recipe
 from packline.sequences.tape_substrate import TapeSubstrateRecipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
-from .helpers import completed_past_validate
+from .helpers import RECIPES, completed_past_validate
 
 #: 10 min at 150 degC: the thermoset's epoxy cured about half way by its cure step.
 HALF_CURED_S = 600.0
@@ -45,6 +48,29 @@ async def test_a_cure_left_half_done_fails_002_1g_though_the_reflow_cures_it_lat
     # the thermoset's product claims, heated until cured, are judged there too
     heated = [c for c in check["conditions"] if "heated until cured" in c["condition"]]
     assert {(c["claim"], c["verdict"]) for c in heated} == {("002:10", "fail"), ("002:19", "fail")}
+    # the report's maps judge it where the check did: every site fails the cure
+    checked, failing, section = cure_on_the_map(store)
+    assert checked > 0
+    assert failing == checked
+    # the report of a run whose recorded recipe this release refuses still draws its maps,
+    # saying why its conditions are not mapped
+    assert "Not mapped: this release refuses the run's recorded recipe" in section
+    assert "give at least 2209 s (claim 002:1g)" in section
+
+
+def cure_on_the_map(store: RunStore) -> tuple[int, int, str]:
+    """The report's sites of W01 checked and failing 002:1g's cure, as its maps judge them
+    (the conditions of the run's recipe driven past validate), and its maps section."""
+    with sqlite3.connect(store.path) as db:
+        ((run_id,),) = db.execute("SELECT id FROM runs").fetchall()
+    recipe = half_cured(load_recipe(TwoProcessViaRecipe, RECIPES / "two-process-via.yaml")[0])
+    conditions = list(get_method("two-process-via").claim_checks(recipe))
+    records = RunRecords(store, run_id)
+    on_the_map = condition_sites(
+        conditions, "W01", records.workpiece("W01"), TwinsAtSteps(store, run_id)
+    )
+    (cure,) = [c for c in on_the_map if c.condition.startswith("every resin layer cured")]
+    return int(cure.checked.sum()), int(cure.failing.sum()), maps_section(records, "W01", {})
 
 
 def least_cure_at_the_end(store: RunStore) -> float:
