@@ -47,6 +47,7 @@ from packline.sequences.engine import (
     Recipe,
     Wafer,
     claim_violation,
+    least_whole,
     method,
     tool_operations_only,
 )
@@ -209,9 +210,9 @@ class PlasmaCleanRecipe(Recipe):
             )
         step = self.steps[last]
         rate = at_power(OXIDE_REMOVAL_NM_PER_MIN[step.gas], step.rf_power_w)
-        least_s = max(math.floor((before_last - CLEAN_NM) / rate * 60) - 1, 1)
-        while not clean(left_nm(least_s)[0]):
-            least_s += 1
+        # long enough to take all of it off passes; the oxide left falls with the time
+        all_off_s = math.ceil(before_last / rate * 60) + 1
+        least_s = least_whole(0, all_off_s, lambda last_s: clean(left_nm(last_s)[0]))
         grown = "" if before_last == oxide_nm else f", {before_last:.3g} nm after the O2"
         raise claim_violation(
             claim,
@@ -247,9 +248,8 @@ class PlasmaCleanRecipe(Recipe):
         if clean(step.time_s):
             return
         rate = RESIDUE_NM_PER_WS[step.gas] * step.rf_power_w
-        least_s = max(math.floor(step.time_s + (residue_nm - removed_nm(step.time_s)) / rate), 1)
-        while not clean(least_s):
-            least_s += 1
+        # long enough to take all of it off by itself passes; the residue left falls with it
+        least_s = least_whole(0, step.time_s + math.ceil(residue_nm / rate) + 1, clean)
         raise claim_violation(
             claim,
             f"{steps_path}.{last}.time_s",

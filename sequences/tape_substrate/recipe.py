@@ -170,17 +170,28 @@ def _long_enough_for_the_filler(
 
 def nearest_ball_pitch_um(spec: PanelSpec, balls: ExternalTerminals) -> float:
     """How far apart the nearest two of the balls' sites stand on a panel of `spec`, um:
-    within a unit or across the units next to it (every unit's sites lie alike)."""
-    geometry = new_panel("pitch", spec).geometry
-    position = site_positions(geometry) - balls.first
+    within a unit or across the units next to it. Every unit's sites lie alike, a unit's size
+    apart, so one unit's sites are compared with themselves and with themselves shifted to
+    the unit beside, above and across (either diagonal): a twin of the whole panel and every
+    pair of its first four units' sites had cost validate three times as much."""
+    unit = new_panel("pitch", replace(spec, rows=1, columns=1)).geometry
+    position = site_positions(unit) - balls.first
     mapped = (position >= 0) & (position < balls.balls_per_unit)
-    origin = geometry.unit_origin_mm
-    next_units = np.all(np.abs(origin - origin[0]) <= geometry.unit_size_mm, axis=1)
-    sites = mapped & next_units[geometry.site_unit]
-    x, y = geometry.site_x_mm[sites] * 1000, geometry.site_y_mm[sites] * 1000
-    apart = np.hypot(x[:, None] - x[None, :], y[:, None] - y[None, :])
-    np.fill_diagonal(apart, np.inf)
-    return float(apart.min(initial=np.inf))
+    x, y = unit.site_x_mm[mapped] * 1000.0, unit.site_y_mm[mapped] * 1000.0
+    dx, dy = x[:, None] - x[None, :], y[:, None] - y[None, :]
+    within = np.hypot(dx, dy)
+    np.fill_diagonal(within, np.inf)
+    nearest = float(within.min(initial=np.inf))
+    width, height = (size * 1000.0 for size in spec.unit_size_mm)
+    shifts = [(width, 0.0)] if spec.columns > 1 else []  # the units the panel has beside
+    if spec.rows > 1:
+        shifts.append((0.0, height))
+        if spec.columns > 1:
+            shifts += [(width, height), (width, -height)]
+    for shift_x, shift_y in shifts:
+        beside = np.hypot(dx + shift_x, dy + shift_y)
+        nearest = min(nearest, float(beside.min(initial=np.inf)))
+    return nearest
 
 
 def _raise(error: Exception) -> None:
@@ -761,7 +772,9 @@ class TapeSubstrateRecipe(Recipe):
 
     def _holes_that_fit(self, balls: ExternalTerminals, fits: Callable[[float], bool]) -> str:
         """The most holes a side of the panel's dies, fewer than its own, at whose pitch
-        (of `balls`' sites) `fits` (none: say so)."""
+        (of `balls`' sites) `fits` (none: say so). Counted down: the pitch does not fall
+        steadily with more holes (the sites at a die's corners come closer and part again
+        as the count changes), so a bisection would not find the same count."""
         panel = self.panel
         for count in range(panel.holes_per_die_side - 1, 0, -1):
             spec = replace(panel.spec(), holes_per_die_side=count)
