@@ -141,16 +141,20 @@ class BumpRecipe(Recipe):
 
 class SolderBumpRecipe(SolderBallRecipe):
     """003:7.1 with solder bumps (003:19): a solder ball on every pad (`balls_per_unit`: the
-    pads of a die), reflowed onto its pad; `height_um` is what the ball gives on its pad."""
+    pads of a die), reflowed onto its pad. What a bump stands is the ball's (`shortest_um`),
+    worked out, not stated: `height_um`, when given, is a cross-check of it."""
 
     method: Literal["solder-ball"]
     alloy: BallAlloy = BallAlloy.HIGH_LEAD
     liquidus_claim = "003:7.1"
-    #: what a reflowed ball stands on its pad (a truncated sphere of the ball's volume)
-    height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)]
+    #: optional, a cross-check: what the writer expects a reflowed ball to stand on its pad
+    #: (a truncated sphere of the ball's volume, which the line works out from the ball)
+    height_um: Annotated[float, Unit("um"), Field(ge=20, le=760)] | None = None
 
     @recipe_check
     def _the_height_the_ball_gives(self) -> Self:
+        if self.height_um is None:
+            return self
         ball_um = self.shortest_um()
         if abs(self.height_um - ball_um) > BALL_HEIGHT_ROUNDING_UM:
             raise claim_violation(

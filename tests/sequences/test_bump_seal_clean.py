@@ -234,6 +234,19 @@ def test_the_thickest_sheet_the_refusal_gives_leaves_every_tip_projecting(
     assert events[-1]["claim_check"]["status"] == "passed"
 
 
+def test_a_solder_bumps_height_is_worked_out_from_its_ball_and_a_stated_one_checked():
+    """What a reflowed ball stands is the ball's, one fact: the recipe need not state it (it
+    had to, and a stated height fed nothing but its own check); the shipped recipes state
+    none, and a stated one is still the cross-check it was (refused when off, below)."""
+    tree = reference_recipe(MOUNTED)
+    assert "height_um" not in tree["bumps"]
+    bumps = BumpSealCleanRecipe.model_validate(tree).bumps
+    assert bumps.height_um is None
+    assert round(bumps.shortest_um(), 1) == 87.8
+    tree["bumps"]["height_um"] = "88 um"
+    assert BumpSealCleanRecipe.model_validate(tree).bumps.height_um == 88.0
+
+
 def test_a_solder_bump_height_its_ball_cannot_give_is_refused(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ):
