@@ -70,6 +70,44 @@ def test_the_least_hold_or_peak_completes_a_lot_of_2_with_the_claim_check_passed
         assert measured >= worked_out
 
 
+PLATED = "bump-seal-clean-solder-plated.yaml"
+
+
+def _short_layer_reflow(hold: str, peak: str) -> dict:
+    """bump-seal-clean's plated Sn63Pb37 layer (liquidus 183 degC) reflowed at `peak` for
+    `hold`, below the Pb95Sn5 bumps' 314 degC."""
+    recipe = reference_recipe(PLATED)
+    recipe["solder_layer"]["reflow"].update(peak_c=peak, peak_hold_s=hold)
+    return recipe
+
+
+def test_a_layer_reflow_too_short_is_refused_naming_003_20_with_the_least_hold_and_peak(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+):
+    error = refusal(capsys, tmp_path, "bump-seal-clean", _short_layer_reflow("1 s", "186 degC"))
+    assert error.endswith(
+        ": solder_layer.reflow.peak_hold_s = 1 s: the load lags the oven's zones (the line's "
+        "figures) and stays above the liquidus of Sn63Pb37 (183 degC) 15.0 s of this profile, "
+        "short of the 20 s it must (min_time_above_liquidus_s, at least the line's wetting "
+        "time): the run would hold the batch at its reflow, the layer's solder unjoined; give "
+        "at least 6 s, or peak_c at least 187 degC (at this hold) (claim 003:20)\n"
+    )
+    past = refusal(capsys, tmp_path, "bump-seal-clean", _short_layer_reflow("5 s", "186 degC"))
+    assert "solder_layer.reflow.peak_hold_s = 5 s: the load lags" in past
+
+
+@pytest.mark.parametrize(
+    ("hold", "peak"), [("6 s", "186 degC"), ("1 s", "187 degC")], ids=["hold", "peak"]
+)
+def test_the_least_layer_hold_or_peak_completes_a_lot_of_2_with_the_claim_check_passed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], hold: str, peak: str
+):
+    recipe = _short_layer_reflow(hold, peak)
+    summary = validated_lot_of_one(capsys, tmp_path, "bump-seal-clean", recipe, lot=2)
+    assert [wafer["status"] for wafer in summary["wafers"]] == ["completed", "completed"]
+    assert summary["claim_check"]["status"] == "passed"
+
+
 #: Every method's reflow, by its reference recipe, the section's path and the claim named.
 REFLOWS = [
     ("bump-seal-clean", MOUNTED, ("bumps", "reflow"), "003:7.1", "the balls"),
