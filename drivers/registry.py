@@ -83,6 +83,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             driver="packline.drivers.plasma_cleaner:ModbusPlasmaCleaner",
             simulator="packline.sim_instruments.plasma_cleaner:SimPlasmaCleaner",
             description="batch plasma chamber PLC on Modbus TCP/RTU",
+            gem_driver="packline.drivers.gem.plasma_cleaner:GemPlasmaCleaner",
+            gem_simulator="packline.sim_instruments.gem.plasma_cleaner:GemPlasmaCleanerModel",
         ),
         ToolKind(
             name="wire_bonder",

@@ -126,6 +126,7 @@ class SimulatedLine:
             driver=GEM_DRIVER,
             dictionary=kind.name,
             address=address,
+            capacity=getattr(model.tool, "capacity", 1),
             serial_number=options.get("serial_number"),
         )
 

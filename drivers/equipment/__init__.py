@@ -398,9 +398,14 @@ class Equipment(ProcessWaits, Recovery, ABC):
         for listener in self._state_listeners:
             listener(state)
 
-    def record_reading(self, name: str, value: float, unit: str) -> Reading:
-        """Record one process reading at the clock's present time."""
-        reading = Reading(self.name, name, float(value), unit, self.clock.now())
+    def record_reading(
+        self, name: str, value: float, unit: str, *, time_s: float | None = None
+    ) -> Reading:
+        """Record one process reading taken at `time_s` on the clock (None: now; a tool that
+        reports several samples at once dates each)."""
+        reading = Reading(
+            self.name, name, float(value), unit, self.clock.now() if time_s is None else time_s
+        )
         self.readings.append(reading)
         for listener in self._reading_listeners:
             listener(reading)

@@ -159,7 +159,7 @@ class ToolKeeper:
                 reading.name,
                 reading.value,
                 reading.unit,
-                self._events.t(),
+                self._events.t() - (self._clock.now() - reading.time_s),  # when it was taken
                 time.time(),
             )
 

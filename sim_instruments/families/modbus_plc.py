@@ -195,8 +195,22 @@ class ModbusPlcSimulator(SimulatedTool):
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        """Every Modbus access: advance the model to now, then judge a write or render the
-        status registers a read returns (a write cannot reach them: they are read-only)."""
+        """The served device's every access (pymodbus awaits its action): `access`."""
+        return self.access(function_code, start_address, address, count, registers, set_values)
+
+    def access(
+        self,
+        function_code: int,
+        start_address: int,
+        address: int,
+        count: int,
+        registers: list[int],
+        set_values: list[int] | list[bool] | None,
+    ) -> ExcCodes | None:
+        """Every Modbus access, the served device's or a GEM face's in process: advance the
+        model to now, then judge a write or render the status registers a read returns (a
+        write cannot reach them: they are read-only). `registers` is the device's block from
+        `start_address`; a write the tool takes is the caller's to store there."""
         self.advance()
         if set_values is None:
             self._render(address, count, start_address, registers)

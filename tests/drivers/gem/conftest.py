@@ -100,6 +100,14 @@ async def grinder_bench() -> AsyncIterator[GemBench]:
     await bench.close()
 
 
+@pytest.fixture
+async def plasma_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM plasma cleaner."""
+    bench = GemBench("plasma_cleaner", twin=TwinStore())
+    yield bench
+    await bench.close()
+
+
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
 from ..secs.conftest import (  # noqa: E402, F401

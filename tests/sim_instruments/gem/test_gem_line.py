@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import signal
 import sys
+from collections import Counter
 
 import pytest
 import yaml
@@ -83,6 +85,32 @@ async def test_each_method_runs_a_lot_of_25_with_its_gem_tools_on_gem(tmp_path, 
     assert on_gem == gem_kinds_of(get_method(method))
     if "wire_bonder" in on_gem:
         assert tools["wire_bonder"]["model"] == "WB-1"
+
+
+async def test_a_gem_chambers_traces_reach_the_records_each_at_its_sample_time(tmp_path) -> None:
+    """The plasma cleaner on GEM reports its trace samples ten at a time (S6F1): each is
+    recorded at the time the chamber took it, a second apart, as the Modbus driver's polls are."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        prepared = prepare(RunRequest("plasma-clean", lot=1, gem=True))
+        async with open_run(store, prepared) as engine:
+            assert await engine.run() == "completed"
+        traces = store.traces(engine.run_id)
+    finally:
+        store.close()
+    rows = zip(traces["tool"], traces["name"], traces["t"], traces["value"], strict=True)
+    forward = [
+        (t, value)
+        for tool, name, t, value in rows
+        if (tool, name) == ("plasma_cleaner", "rf_forward")
+    ]
+    times = [t for t, _ in forward]
+    assert len(times) > 60
+    # never a report's ten samples at one time: at most a trace's last and the next one's first
+    assert max(Counter(times).values()) <= 2
+    spacings = {round(later - earlier, 6) for earlier, later in itertools.pairwise(times)}
+    assert 1.0 in spacings
+    assert max(value for _, value in forward) > 0  # the RF of the run's steps
 
 
 async def test_sim_serve_gem_serves_a_gem_bonder_another_process_drives(tmp_path) -> None:

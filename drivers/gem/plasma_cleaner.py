@@ -1,0 +1,277 @@
+"""The plasma cleaner role on a GEM tool: the same `PlasmaCleaner` the sequences drive, over E30.
+
+Which SVIDs, ECIDs, CEIDs, ALIDs and RCMDs carry what is the tool's dictionary
+(`drivers/specs/gem/plasma_cleaner.yaml` for the simulated chamber; docs/protocols/
+gem-plasma-cleaner.md). The door and the slots are remote commands answered at once; a
+pump-down, a vent and a run are remote commands answered HCACK 4 whose end is a collection event
+(`pumped_down`, `vented`, `run_ended` with the run's result and process time): no polling, and a
+pushed alarm ends the wait at once. The recipe is five equipment constants, one element a step
+(S2F15, refused out of the tool's range). While the chamber pumps, runs or vents, the tool traces
+its pressure, RF forward and reflected power and gas flow every `poll_interval_s` of its time,
+the station's poll interval and the Modbus driver's trace rate (S2F23), `TRACE_GROUP` samples a
+report (S6F1), and each sample is recorded as the Modbus driver records its polls: the same trace
+names and units, at the sample's time. The limits, the wait allowances
+and the run's checks are the Modbus driver's (`drivers/plasma_cleaner.py`): the process window is
+the role's, whatever wire carries it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from ..equipment import READY_STATES
+from ..errors import ToolAlarm
+from ..families.plc_chamber import PlcChamberDriver
+from ..plasma_cleaner import RECIPE_TIMEOUT_MARGIN_S, ModbusPlasmaCleaner
+from ..roles.plasma_cleaner import (
+    ChamberState,
+    CleanResult,
+    Gas,
+    LastResult,
+    PlasmaCleaner,
+    PlasmaRecipe,
+    PlasmaStatus,
+)
+from ..specs.plasma_cleaner import MAX_SLOTS, SPEC
+from .dictionary import GemNeeds
+from .equipment import GemEquipment
+from .records import TraceReport
+
+#: The recipe's equipment constants (one element a step), by the step field each one sets.
+RECIPE_CONSTANTS = {
+    "gas": "step_gas",
+    "flow_sccm": "step_flow_sccm",
+    "pressure_mtorr": "step_pressure_mtorr",
+    "rf_power_w": "step_rf_power_w",
+    "time_s": "step_time_s",
+}
+#: The status variables of `PlasmaStatus`, in its order.
+STATUS = (
+    "chamber_state",
+    "pressure_mtorr",
+    "rf_forward_w",
+    "rf_reflected_w",
+    "gas_flow_sccm",
+    "gas",
+    "step",
+    "step_remaining_s",
+    "door_closed",
+    "recipes_completed",
+)
+#: The wafer id of each slot, by slot.
+SLOTS = tuple(f"slot_{slot}" for slot in range(MAX_SLOTS))
+#: The traced status variables, by the Modbus map's status names: the trace a sample records
+#: (the spec's `trace`) and its unit are the map's.
+TRACED = {
+    "pressure_mtorr": "PRESSURE",
+    "rf_forward_w": "RF_FORWARD",
+    "rf_reflected_w": "RF_REFLECTED",
+    "gas_flow_sccm": "GAS_FLOW",
+}
+#: Samples a trace report carries (REPGSZ): one S6F1 every this many periods.
+TRACE_GROUP = 10
+
+
+class GemPlasmaCleaner(GemEquipment, PlasmaCleaner):
+    """Drives a plasma chamber that speaks GEM, by its dictionary."""
+
+    limits = ModbusPlasmaCleaner.limits
+    needs = GemNeeds(
+        status_variables=(
+            "serial_number",
+            *STATUS,
+            "elapsed_s",
+            "last_result",
+            "slot_capacity",
+            *SLOTS,
+            *SPEC.interlock_names,
+        ),
+        equipment_constants=tuple(RECIPE_CONSTANTS.values()),
+        collection_events=("pumped_down", "vented", "run_ended"),
+        remote_commands={
+            "abort": (),
+            "clear_alarms": (),
+            "open_door": (),
+            "close_door": (),
+            "load": ("slot", "wafer_id", "rework"),
+            "unload": ("slot",),
+            "pump_down": (),
+            "vent": (),
+            "start": (),
+        },
+    )
+
+    # ----------------------------------------------------------------- queries
+
+    async def request_status(self) -> PlasmaStatus:
+        values = dict(zip(STATUS, await self.request_values("read status", *STATUS), strict=True))
+        gas = values["gas"]
+        return PlasmaStatus(
+            chamber=ChamberState[str(values["chamber_state"]).upper()],
+            pressure_mtorr=float(values["pressure_mtorr"]),
+            rf_forward_w=float(values["rf_forward_w"]),
+            rf_reflected_w=float(values["rf_reflected_w"]),
+            gas_flow_sccm=float(values["gas_flow_sccm"]),
+            gas=None if gas == "none" else Gas(gas),
+            step=int(values["step"]),
+            step_remaining_s=float(values["step_remaining_s"]),
+            door_closed=bool(values["door_closed"]),
+            recipes_completed=int(values["recipes_completed"]),
+        )
+
+    async def request_slots(self) -> list[str | None]:
+        capacity, *ids = await self.request_values("read slots", "slot_capacity", *SLOTS)
+        return [wafer_id or None for wafer_id in ids[: int(capacity)]]
+
+    async def request_interlocks(self) -> dict[str, bool]:
+        names = SPEC.interlock_names
+        values = await self.request_values("read interlocks", *names)
+        return {name: bool(value) for name, value in zip(names, values, strict=True)}
+
+    # ----------------------------------------------------------------- door and slots
+
+    async def open_door(self) -> None:
+        self.require_state("open door", *READY_STATES)
+        await self.command("open_door")
+
+    async def close_door(self) -> None:
+        self.require_state("close door", *READY_STATES)
+        await self.command("close_door")
+
+    async def load(self, wafer_id: str, slot: int | None = None) -> int:
+        """Place a wafer in a slot (the first free one unless given); returns the slot."""
+        action = f"load wafer {wafer_id}"
+        self.require_state(action, *READY_STATES)
+        self.check_wafer_id(wafer_id)
+        slots = await self.request_slots()
+        if wafer_id in slots:
+            raise ValueError(
+                f"{self.name}: wafer {wafer_id} is already in slot {slots.index(wafer_id)}"
+            )
+        if slot is None and None not in slots:
+            raise ValueError(f"{self.name}: all {len(slots)} slots are full, cannot {action}")
+        slot = slots.index(None) if slot is None else slot
+        if not 0 <= slot < len(slots):
+            raise ValueError(f"{self.name}: slot {slot} does not exist (0-{len(slots) - 1})")
+        await self.load_workpiece("load", "wafer_id", wafer_id, slot=slot)
+        return slot
+
+    async def unload(self, wafer_id: str) -> None:
+        """Take a wafer out of its slot."""
+        self.require_state(f"unload wafer {wafer_id}", *READY_STATES)
+        slots = await self.request_slots()
+        if wafer_id not in slots:
+            raise ValueError(f"{self.name}: wafer {wafer_id} is not in any slot")
+        await self.command("unload", slot=slots.index(wafer_id))
+
+    # ----------------------------------------------------------------- the chamber cycle
+
+    async def pump_down(self) -> None:
+        action = "pump down"
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["PUMP_DOWN"].interlocks)
+            await self._cycle(
+                action, "pump_down", "pumped_down", PlcChamberDriver.pump_down_timeout_s
+            )
+
+    async def vent(self) -> None:
+        async with self.operation("vent"):
+            await self._cycle("vent", "vent", "vented", PlcChamberDriver.vent_timeout_s)
+
+    async def _cycle(self, action: str, command: str, event: str, timeout_s: float) -> None:
+        """Remote command `command` (HCACK 4), traced, waited out on `event`."""
+        async with self._traced():
+            with self.expect_event(action, event) as ended:
+                await self.command(command)
+                await self.wait_event(action, ended, timeout_s, lambda: f"no {event} event")
+
+    # ----------------------------------------------------------------- the recipe
+
+    async def clean(self, recipe: PlasmaRecipe) -> CleanResult:
+        action = "clean"
+        constants = self._recipe_constants(recipe)
+        async with self.operation(action):
+            await self.require_interlocks(action, SPEC.command_by_name["START_RECIPE"].interlocks)
+            wafer_ids = tuple(w for w in await self.request_slots() if w is not None)
+            await self.set_constants(f"{action}: set the recipe", constants)
+            async with self._traced():
+                with self.expect_event(action, "run_ended") as ended:
+                    await self.command("start")
+                    event = await self.wait_event(
+                        action,
+                        ended,
+                        recipe.total_time_s + RECIPE_TIMEOUT_MARGIN_S,
+                        lambda: f"recipe of {recipe.total_time_s:g} s not finished",
+                    )
+            values = self.event_values("run_ended", event)
+            if values["chamber_state"] == ChamberState.FAULT.name.lower():
+                await self.refresh_alarms()
+                raise self.alarm_error(action)
+            result = LastResult[str(values["last_result"]).upper()]
+            if result is not LastResult.COMPLETED:
+                raise ToolAlarm(
+                    self.name, self.address, action, [f"recipe ended {result.name.lower()}"]
+                )
+        return CleanResult(
+            wafer_ids=wafer_ids,
+            process_time_s=float(values["elapsed_s"]),
+            steps=int(values["step"]),
+        )
+
+    def _recipe_constants(self, recipe: PlasmaRecipe) -> dict[str, tuple[float | str, ...]]:
+        """The recipe as its constants, every step checked against the limits (`clean step
+        <n>` names a refused one); nothing is sent here."""
+        self.check_limit("clean", "steps", len(recipe.steps))
+        constants: dict[str, list[float | str]] = {name: [] for name in RECIPE_CONSTANTS.values()}
+        for index, step in enumerate(recipe.steps):
+            try:
+                gas = Gas(step.gas).value
+            except ValueError:
+                raise ValueError(
+                    f"{self.name}: clean step {index + 1}: gas {step.gas!r} is not one of "
+                    f"{', '.join(gas.value for gas in Gas)}"
+                ) from None
+            constants["step_gas"].append(gas)
+            for name in ("flow_sccm", "pressure_mtorr", "rf_power_w", "time_s"):
+                value = self.check_limit(f"clean step {index + 1}", name, getattr(step, name))
+                constants[RECIPE_CONSTANTS[name]].append(value)
+        return {name: tuple(values) for name, values in constants.items()}
+
+    # ----------------------------------------------------------------- traces
+
+    @asynccontextmanager
+    async def _traced(self) -> AsyncIterator[None]:
+        """For the block, the tool traces `TRACED` every `poll_interval_s` (at least its
+        dictionary's shortest period), `TRACE_GROUP` samples a report; each sample is recorded
+        as its report arrives (the samples the tool had not reported when the block ends, as
+        the trace stops), at the time it was taken: the last of a report's at its arrival,
+        each earlier one a period before the next."""
+        names = tuple(TRACED)
+        period_s = max(self.poll_interval_s, self.dictionary.trace.min_period_s)
+        variables = self.dictionary.status_variables
+        trids: set[object] = set()
+
+        def record(report: TraceReport) -> None:
+            if report.trid not in trids:
+                return
+            now = self.clock.now()
+            last = len(report.samples) - 1
+            for index, values in enumerate(report.samples):
+                for name, value in zip(names, values, strict=True):
+                    status = SPEC.status_by_name[TRACED[name]]
+                    assert status.trace is not None
+                    self.record_reading(
+                        status.trace,
+                        float(variables[name].to_role(value)),
+                        status.unit,
+                        time_s=now - (last - index) * period_s,
+                    )
+
+        self.gem.add_trace_listener(record)
+        try:
+            async with self.trace(*names, period_s=period_s, group_size=TRACE_GROUP) as trace:
+                trids.add(trace.trid)
+                yield
+        finally:
+            self.gem.remove_trace_listener(record)
