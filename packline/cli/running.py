@@ -183,7 +183,7 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
     else:
         print_summary(console, report, store.path)
         print_claim_check(console, report["claim_check"])
-        if advice := what_held_wafers_need(store, engine.run_id):
+        if advice := what_held_wafers_need(store, engine.run_id, args.confirmed_by):
             console.print(advice, markup=False, highlight=False, soft_wrap=True)
     violated = report["claim_check"]["status"] == "failed"
     return EXIT_OK if status == "completed" and not violated else EXIT_RUN_FAILED

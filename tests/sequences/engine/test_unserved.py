@@ -156,6 +156,12 @@ async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store
         assert "-W06 held only for want of a tool: it needs its clear; once the cause" in advice
         assert f"`packline clear-tool {run_id} plasma_cleaner --by NAME`" in advice
         assert advice.endswith(f"then `packline resume {run_id}`")
+        # a session answered unattended: its resume answers unattended too, or holds again
+        unattended = what_held_wafers_need(store, run_id, confirmed_by="ana")
+        assert unattended.endswith(
+            f"then `packline resume {run_id} --confirmed-by ana` (this session's confirmations "
+            "were answered in advance by ana; a resume answers its own)"
+        )
         line.tools["plasma_cleaner"].clear_fault("rf_mismatch")
         assert record_clearance(store, run_id, "plasma_cleaner", "ana") is not None
         async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
