@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from statistics import mean
 from typing import Any
 
@@ -29,13 +30,18 @@ def cmd_diff(args: argparse.Namespace) -> int:
     finally:
         store.close()
     (recipe_a, read_a), (recipe_b, read_b) = (_recipe_now(report["run"]) for report in (a, b))
-    (measured_a, figures_a), (measured_b, figures_b) = _measurements(a), _measurements(b)
+    measured_a, measured_b = _measurements(a), _measurements(b)
+    timings = _paired(_timings(a), _timings(b))
+    dry_runs = a["run"]["simulated"] and b["run"]["simulated"]
+    for row in timings:
+        row["differs"] = row["differs"] and not (dry_runs and row["what"] == WALL)
     diff = {
         "runs": [a["run"]["id"], b["run"]["id"]],
         "recipe": _recipe_diff(recipe_a, recipe_b),
         "recipes_as_recorded": [note for note in (read_a, read_b) if note],
-        "timings": _paired(_timings(a), _timings(b)),
-        "measurements": _paired(measured_a, measured_b, (figures_a, figures_b)),
+        "timings": timings,
+        "wall_unmarked": bool(dry_runs),
+        "measurements": _measurement_rows(measured_a, measured_b),
         "claims": _paired(_margins(a), _margins(b)),
     }
     return answer(args, diff, lambda console: print_diff(console, diff))
@@ -78,6 +84,10 @@ def _recipe_diff(recipe_a: dict[str, Any], recipe_b: dict[str, Any]) -> list[dic
     ]
 
 
+#: The timing of the wall clock: a dry run's is how long the computer took, noise between runs.
+WALL = "wall from start to end"
+
+
 def _timings(report: dict[str, Any]) -> dict[str, str]:
     run = report["run"]
     cycles = [w["cycle_time_s"] for w in report["wafers"] if w["cycle_time_s"] is not None]
@@ -88,32 +98,71 @@ def _timings(report: dict[str, Any]) -> dict[str, str]:
         "status": run["status"],
         "wafers completed": f"{done} of {run['lot_size']}",
         "run clock": run_clock_text(report["duration_s"], simulated=run["simulated"]),
-        "wall from start to end": "-" if wall is None else f"{wall:.1f} s",
+        WALL: "-" if wall is None else f"{wall:.1f} s",
         "mean time on line": clock_text(mean(cycles) if cycles else None),
     }
 
 
-def _measurements(report: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+@dataclass(frozen=True)
+class Measured:
+    """One measurement of a run over its lot: `shown`, its mean, range, unit, wafers measured
+    and failures as the table reads; `figures`, the same without the wafers measured (lots of
+    3 and of 2 with the same values per wafer measure the same); `by_wafer`, each wafer's
+    values and verdicts, which tell the wafers both runs have apart from those one lacks."""
+
+    shown: str
+    figures: str
+    by_wafer: dict[str, list[tuple[float, bool]]]
+
+
+def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
     """Each measurement over the lot, by its name now and its label (`measurements_now`,
     `measurement_labels`: a name that steps of different names take is a row per step,
-    `<name> at <step>`): its mean, range, unit, the wafers measured and how many failed; and
-    the same without the wafers measured, which is what tells two runs' rows apart (lots of 3
-    and of 2 with the same values per wafer measure the same)."""
+    `<name> at <step>`)."""
     rows = measurements_now(report["run"]["method"], report["measurements"], report["steps"])
     labels = measurement_labels([(row["name"], row["step"]) for row in rows])
     taken: dict[str, list[dict[str, Any]]] = {}
     for label, row in zip(labels, rows, strict=True):
         taken.setdefault(label, []).append(row)
-    shown, figures = {}, {}
+    measured = {}
     for label, own in taken.items():
         numbers = [row["value"] for row in own]
         failed = sum(not row["passed"] for row in own)
-        count = len({row["wafer_id"] for row in own})
+        by_wafer: dict[str, list[tuple[float, bool]]] = {}
+        for row in own:
+            by_wafer.setdefault(row["wafer_id"], []).append((row["value"], bool(row["passed"])))
+        count = len(by_wafer)
         spread = f"{mean(numbers):.4g} {own[0]['unit']} ({min(numbers):.4g}-{max(numbers):.4g}"
         failures = f", {failed} failed" if failed else ""
-        shown[label] = f"{spread}, {count} wafer{'s' if count != 1 else ''}{failures})"
-        figures[label] = f"{spread}{failures})"
-    return shown, figures
+        shown = f"{spread}, {count} wafer{'s' if count != 1 else ''}{failures})"
+        measured[label] = Measured(shown, f"{spread}{failures})", by_wafer)
+    return measured
+
+
+def _measurement_rows(a: dict[str, Measured], b: dict[str, Measured]) -> list[dict[str, Any]]:
+    """`_paired`'s rows of the measurements, `differs` telling apart the two ways they can:
+    `values` when the wafers both runs have measured differently (or, with no wafer in
+    common, the lots' figures differ), `unshared wafers` when those wafers measured the
+    same and the figures differ only by wafers one run has and the other lacks (a dry run's
+    W03 that the other's lot of 2 has not: dry-run wafers of one id are one simulated
+    wafer), None when they do not differ."""
+    rows = _paired(
+        {label: m.shown for label, m in a.items()},
+        {label: m.shown for label, m in b.items()},
+        (
+            {label: m.figures for label, m in a.items()},
+            {label: m.figures for label, m in b.items()},
+        ),
+    )
+    for row in rows:
+        if not row["differs"] or row["what"] not in a or row["what"] not in b:
+            row["differs"] = "values" if row["differs"] else None
+            continue
+        wafers_a, wafers_b = a[row["what"]].by_wafer, b[row["what"]].by_wafer
+        shared = set(wafers_a) & set(wafers_b)
+        alike = shared and all(sorted(wafers_a[w]) == sorted(wafers_b[w]) for w in shared)
+        row["differs"] = "unshared wafers" if alike else "values"
+    return rows
 
 
 def _margins(report: dict[str, Any]) -> dict[str, str]:
@@ -144,9 +193,24 @@ def _paired(
     ]
 
 
+#: How `print_diff` marks a measurement row by its `differs`, and the legend of each mark.
+MARKS = {
+    "values": (
+        "*",
+        "* the values differ on the wafers both runs have (with none in common: the lots' figures)",
+    ),
+    "unshared wafers": (
+        "+",
+        "+ the same on the wafers both runs have: the figures differ only by wafers one run"
+        " has and the other lacks",
+    ),
+}
+
+
 def print_diff(console: Console, diff: dict[str, Any]) -> None:
     """One table per part, the two runs side by side; rows that differ marked `*` (a
-    measurement's by its figures, not by the wafers measured)."""
+    measurement's by its figures, not by the wafers measured), a measurement that differs
+    only by wafers one run lacks `+`, each mark shown explained below its table."""
     run_a, run_b = diff["runs"]
     for part, title in (
         ("timings", "timings"),
@@ -155,15 +219,22 @@ def print_diff(console: Console, diff: dict[str, Any]) -> None:
         ("claims", "claim check: verdict and worst site's margin"),
     ):
         table = DataTable("", part.rstrip("s"), run_a, run_b, title=title)
+        notes = []
         for row in diff[part]:
             differs = row.get("differs", True)  # a recipe row differs by being listed
-            table.add_row("*" if differs else "", row["what"], _cell(row["a"]), _cell(row["b"]))
+            mark, legend = MARKS.get(differs, ("*", "")) if differs else ("", "")
+            if part == "measurements" and legend not in notes:
+                notes.append(legend)
+            table.add_row(mark, row["what"], _cell(row["a"]), _cell(row["b"]))
         if not diff[part]:
             table.add_row("", "(none)", "", "")
         console.print(table)
         if part == "recipe":
-            for note in diff["recipes_as_recorded"]:
-                console.print(note, markup=False, highlight=False)
+            notes = diff["recipes_as_recorded"]
+        if part == "timings" and diff["wall_unmarked"]:
+            notes = [f"{WALL} not marked: a dry run's wall time is the computer's, noise"]
+        for note in sorted(note for note in notes if note):
+            console.print(note, markup=False, highlight=False)
 
 
 def _cell(value: Any) -> str:

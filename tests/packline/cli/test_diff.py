@@ -113,3 +113,28 @@ def test_a_measurement_two_steps_take_is_one_row_each_in_diff_and_spc_asks_which
     assert [point["value"] for point in chart["points"]] == [300.0, 300.0]
     assert main([*spc, "--step", "descum", "--json"]) == 2
     assert "steps that take it: descum pads, dry etch via bottoms" in capsys.readouterr().err
+
+
+def test_a_measurement_differing_only_by_a_wafer_one_lot_lacks_is_told_apart(tmp_path, capsys):
+    """A new user's diff of two-process-via's lot of 3 and lot of 2 marked `cut depth into
+    tape` and `placement offset` `*` beside the recipe change, though W01 and W02 (the same
+    simulated wafers) measured alike in both: only W03 differs. They are marked `+` with its
+    legend; the dry runs' wall times (the computer's, noise) are not marked."""
+    db = str(tmp_path / "runs.db")
+    for lot in ("3", "2"):
+        assert main(["run", "two-process-via", "--sim", "--lot", lot, "--quiet", "--db", db]) == 0
+    first = _first(db, capsys)
+    assert main(["diff", *first, "last", "--db", db, "--json"]) == 0
+    diff = json.loads(capsys.readouterr().out)
+    measured = {row["what"]: row["differs"] for row in diff["measurements"]}
+    assert measured["cut depth into tape"] == measured["placement offset"] == "unshared wafers"
+    assert measured["kerf width"] is None
+    timings = {row["what"]: row["differs"] for row in diff["timings"]}
+    assert timings["wafers completed"] and not timings["wall from start to end"]
+    assert main(["diff", *first, "last", "--db", db]) == 0
+    out = capsys.readouterr().out
+    rows = out.splitlines()
+    assert next(row for row in rows if "cut depth into tape" in row).startswith("│ + │")
+    assert next(row for row in rows if "wall from start to end" in row).startswith("│   │")
+    assert "+ the same on the wafers both runs have" in out
+    assert "wall from start to end not marked: a dry run's wall time" in out
