@@ -19,11 +19,15 @@ again through a stage it completed before, its steps skipped in no time) is none
 
 Utilisation is productive time over the run's duration; the bottleneck is the tool with the
 highest. OEE is availability x performance x quality from the run's own figures:
-availability, the time not down over the run's duration; performance, the tool's best
-demonstrated time per wafer (its fastest completed use in this run: a stage cut off by an
-abort or failed part-way demonstrates no rate) times the passes it ran through (completed or
-failed, not cut off; a reworked wafer counts twice), over its productive time, at most 100 %
-(a rate faster than the best demonstrated one is taken as the best); quality, the share of
+availability, the time not down over the run's duration; performance, the time the passes
+it ran through (completed or failed, not cut off; a reworked wafer counts twice) would have
+taken at their process's best demonstrated time per wafer, over its productive time, at most
+100 % (a rate faster than the best demonstrated one is taken as the best). A process is one
+use of the tool in the method (the step's `key`: the oven's cure and its reflow, the plasma
+cleaner's descum and its dry etch), each rated against its own best (SEMI E10/E79 rate a
+process against its own standard time, not a different recipe's): its fastest completed use
+in this run (a stage cut off by an abort or failed part-way demonstrates no rate; the
+passes of a process none of whose uses completed rate nothing); quality, the share of
 its passes that completed (SEMI E79: a failed pass reworked later is a quality loss, not a
 good wafer).
 """
@@ -219,12 +223,13 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         figures["quality"] = len(done) / len(uses)
     if productive > 0 and not done.empty:
         group = done["batch"].fillna(done["id"].astype(str))
-        per_use = done.groupby(group).agg(
+        per_use = done.groupby([done["key"], group]).agg(
             start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
         )
-        per_wafer = ((per_use["stop"] - per_use["start"]) / per_use["wafers"]).min()
-        ran_through = uses["status"].isin(("completed", "failed")).sum()
-        figures["performance"] = min(1.0, per_wafer * ran_through / productive)
+        best = ((per_use["stop"] - per_use["start"]) / per_use["wafers"]).groupby(level=0).min()
+        ran_through = uses[uses["status"].isin(("completed", "failed"))]["key"].value_counts()
+        rated = sum(best[key] * passes for key, passes in ran_through.items() if key in best)
+        figures["performance"] = min(1.0, rated / productive)
     figures["oee"] = figures["availability"] * figures["performance"] * figures["quality"]
     return figures
 

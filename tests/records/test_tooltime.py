@@ -102,13 +102,32 @@ def test_the_tools_listed_are_those_the_run_used_and_the_others_are_named(alarme
 
 def test_a_failed_pass_reworked_later_is_a_quality_loss(alarmed_run):
     """W1 failed on the oven (50-100 s) and, reworked, passed it again (500-550 s): two passes
-    of one wafer, one good; at the best rate (50 s a wafer) the 100 s productive were all used."""
-    oven_stage(alarmed_run.store, 1, 500.0, 550.0, "completed", None)
+    of one wafer, one good; at the best rate (50 s a wafer) the 100 s productive were all used.
+    The rework runs the same stage again (its key, `use oven#0`)."""
+    oven_stage(alarmed_run.store, 0, 500.0, 550.0, "completed", None)
     times = tool_time(alarmed_run).set_index("tool")
     assert times.loc["oven", "productive_s"] == 100.0
     assert times.loc["oven", "quality"] == 0.5
     assert times.loc["oven", "performance"] == 1.0
     assert times.loc["oven", "wafers"] == 1
+
+
+def test_each_process_of_a_tool_is_rated_against_its_own_best(add_run, tmp_path):
+    """The oven's 100 s cure and its 10 s reflow (two uses of it in the method, each run at
+    its best): 100 %. A new user's two-process-via read 38 % (its cure rated against its
+    faster reflow batch), the plasma cleaner 82 % (the descum against the dry etch). A second
+    cure 20 s slower than the first is that process's loss alone: 210 s rated over 230 s."""
+    store = RunStore(tmp_path / "runs.db")
+    add_run(store, "R1", ["W1"], stopped_t=400.0)
+    oven_stage(store, 0, 0.0, 100.0, "completed", None)
+    oven_stage(store, 1, 200.0, 210.0, "completed", None)
+    records = RunRecords(store, "R1")
+    assert tool_time(records).set_index("tool").loc["oven", "performance"] == 1.0
+    (slower,) = store.start_steps([stage_row("oven", "W1", 250.0, use=0)])
+    store.finish_steps([slower], "completed", 370.0, 0.0, None)
+    performance = tool_time(records).set_index("tool").loc["oven", "performance"]
+    store.close()
+    assert performance == pytest.approx(210.0 / 230.0)
 
 
 def test_a_stage_cut_off_part_way_demonstrates_no_rate(run_db, tmp_path):
