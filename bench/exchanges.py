@@ -2,6 +2,7 @@
 
     python bench/exchanges.py [--method bump-seal-clean] [--recipe bump-seal-clean-solder-plated]
                               [--lot 1] [--time-scale 100] [--skip-station] [--skip-alarms]
+                              [--gem]
 
 (`--recipe` defaults to bump-seal-clean-solder-plated for bump-seal-clean, `BASELINE`'s run,
 and to the method's reference recipe, `<method>`, for another method.)
@@ -20,6 +21,14 @@ and to the method's reference recipe, `<method>`, for another method.)
    moments of the driver's poll cycle, and the process time from the tool's alarm (its latch)
    to the driver's `ToolAlarm` is measured. The worst is printed beside the driver's poll
    interval, the baseline: a driver that polls every `poll_interval_s` reacts within it.
+
+With `--gem` every tool kind with a GEM face is served and driven on GEM (`sim serve --gem`;
+HSMS data messages the host sends are counted, a reply to what the tool pushed among them:
+S6F12, S6F2, S5F2), and the alarm reaction is measured on each GEM face, where the tool pushes
+its alarm (S5F1), beside the kind's own driver's poll interval. A GEM tool traces on its own
+clock (the served line's, `--time-scale` times the wall's) while a driver polls on the run's
+(the wall's): at a scale S a poll interval is S times the tools' time, a trace period not, so
+the two faces' counts compare only at `--time-scale 1`.
 """
 
 from __future__ import annotations
@@ -34,15 +43,20 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.errors import ToolAlarm
-from packline.drivers.links import ReconnectPolicy, wire_log
+from packline.drivers.gem.dictionary import load_dictionary
+from packline.drivers.links import ReconnectPolicy, open_link, wire_log
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
+from packline.sim_instruments.gem.equipment import GemEquipment
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests"))
 # the conformance suite's adapters (how to run each tool kind), reused rather than copied
@@ -85,7 +99,8 @@ class SentCounter(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         args = record.args
-        if isinstance(args, tuple) and len(args) == 4 and args[2] == ">":
+        # `tool address > payload`, or an HSMS data message's `tool address > [system] sml`
+        if isinstance(args, tuple) and len(args) in (4, 5) and args[2] == ">":
             self.sent[str(args[0])] += 1
 
 
@@ -107,12 +122,12 @@ async def station_run(station: Path, method: str, recipe: Path, lot: int, db: Pa
         store.close()
 
 
-def count_station_run(method: str, recipe: Path, lot: int, time_scale: float) -> None:
+def count_station_run(method: str, recipe: Path, lot: int, time_scale: float, gem: bool) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         station = Path(tmp) / "line.yaml"
         serve = subprocess.Popen(
             [sys.executable, "-m", "packline", "sim", "serve", "--time-scale", str(time_scale),
-             "--station-out", str(station)],
+             "--station-out", str(station), *(["--gem"] if gem else [])],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL,
             text=True,
         )  # fmt: skip
@@ -135,7 +150,7 @@ def count_station_run(method: str, recipe: Path, lot: int, time_scale: float) ->
             serve.wait(timeout=WALL_LIMIT_S)
             serve.stdout.close()
     print(f"station run of {method} ({recipe.name}), lot of {lot}, sim serve --time-scale "
-          f"{time_scale:g}: {outcome}, {wall:.0f} s wall")  # fmt: skip
+          f"{time_scale:g}{' --gem' if gem else ''}: {outcome}, {wall:.0f} s wall")  # fmt: skip
     print(f"{'tool':24} {'per wafer':>10} {'baseline':>10} {'fewer':>7}")
     total = baseline_total = 0.0
     # BASELINE counts the default run: another recipe has no baseline here
@@ -156,17 +171,46 @@ def _ratio(before: float, after: float) -> str:
     return f"{before / after:.1f}x" if after and before else "-"
 
 
-async def alarm_reaction(kind: str, offset_s: float) -> tuple[float, float]:
-    """The process time from the tool's alarm (latched by the adapter's alarm fault, injected
-    `offset_s` after the tool is seen running) to the driver's `ToolAlarm`; and the driver's
-    poll interval."""
-    adapter = ADAPTERS[kind]
+@asynccontextmanager
+async def native_rig(kind: str) -> AsyncIterator[testing.Rig[Any, Any]]:
+    """The kind's simulated tool on its own wire, its driver connected, on a virtual clock."""
     tool = TOOL_KINDS[kind]
-    sim = tool.load_simulator()(kind, adapter.twin(), VirtualClock())
+    sim = tool.load_simulator()(kind, ADAPTERS[kind].twin(), VirtualClock())
     rig = await testing.open_rig(
         sim, tool.load_driver(), timeout_s=1.0, reconnect=ReconnectPolicy(attempts=0)
     )
     try:
+        yield rig
+    finally:
+        await rig.close()
+
+
+@asynccontextmanager
+async def gem_rig(kind: str) -> AsyncIterator[testing.Rig[Any, Any]]:
+    """The kind's simulated tool served as GEM equipment, its GEM driver connected, on a
+    virtual clock."""
+    tool = TOOL_KINDS[kind]
+    clock = VirtualClock()
+    model = tool.load_gem_simulator()(kind, ADAPTERS[kind].twin(), clock)
+    equipment = GemEquipment(load_dictionary(kind), model, clock=clock)
+    try:
+        link = open_link(await equipment.start(), tool=kind, clock=clock, timeout_s=1.0)
+        driver = tool.load_gem_driver()(link, dictionary=kind)
+        await driver.connect()
+        try:
+            yield testing.Rig(model.tool, driver)
+        finally:
+            await driver.close()
+    finally:
+        await equipment.stop()
+
+
+async def alarm_reaction(kind: str, offset_s: float, gem: bool) -> tuple[float, float]:
+    """The process time from the tool's alarm (latched by the adapter's alarm fault, injected
+    `offset_s` after the tool is seen running) to the driver's `ToolAlarm`, on the tool's own
+    wire or (`gem`) on its GEM face; and the driver's poll interval."""
+    adapter = ADAPTERS[kind]
+    async with (gem_rig if gem else native_rig)(kind) as rig:
         async with asyncio.timeout(WALL_LIMIT_S):
             await adapter.prepare(rig)
             task = asyncio.create_task(adapter.operate(rig))
@@ -185,19 +229,31 @@ async def alarm_reaction(kind: str, offset_s: float) -> tuple[float, float]:
             except ToolAlarm:
                 return rig.clock.now() - latched_s, rig.driver.poll_interval_s
             raise SystemExit(f"{kind}: the operation ended without the alarm")
-    finally:
-        await rig.close()
 
 
-def print_alarm_reactions() -> None:
+def worst_reaction(kind: str, gem: bool) -> tuple[float, float]:
+    """The worst of `alarm_reaction` over `FAULT_OFFSETS_S`, and the driver's poll interval."""
+    reactions = [asyncio.run(alarm_reaction(kind, offset, gem)) for offset in FAULT_OFFSETS_S]
+    return max(reaction for reaction, _ in reactions), reactions[0][1]
+
+
+def print_alarm_reactions(gem: bool) -> None:
     print("alarm reaction, s of process time from the tool's alarm to the driver's ToolAlarm")
-    print(f"{'tool':24} {'worst':>8} {'baseline':>9}   (baseline: the poll interval)")
+    if gem:
+        print(f"{'tool':24} {'on GEM':>8} {'own wire':>9} {'baseline':>9}   (baseline: the "
+              "own wire's poll interval; on GEM the tool pushes S5F1)")  # fmt: skip
+    else:
+        print(f"{'tool':24} {'worst':>8} {'baseline':>9}   (baseline: the poll interval)")
     for kind in sorted(ADAPTERS):
-        reactions = [asyncio.run(alarm_reaction(kind, offset)) for offset in FAULT_OFFSETS_S]
-        worst = max(reaction for reaction, _ in reactions)
-        interval = reactions[0][1]
+        if gem and not TOOL_KINDS[kind].gem_driver:
+            continue
+        worst, interval = worst_reaction(kind, gem=False)
+        shown = f"{worst:8.2f}"
+        if gem:
+            worst = worst_reaction(kind, gem=True)[0]
+            shown = f"{worst:8.2f} {shown:>9}"
         verdict = "" if worst <= interval + 1e-6 else "  SLOWER"
-        print(f"{kind:24} {worst:8.2f} {interval:9.2f}{verdict}")
+        print(f"{kind:24} {shown} {interval:9.2f}{verdict}")
 
 
 def main() -> None:
@@ -208,14 +264,15 @@ def main() -> None:
     parser.add_argument("--time-scale", type=float, default=100.0, help="match BASELINE's")
     parser.add_argument("--skip-station", action="store_true")
     parser.add_argument("--skip-alarms", action="store_true")
+    parser.add_argument("--gem", action="store_true", help="every tool with a GEM face on GEM")
     args = parser.parse_args()
     if not args.skip_station:
         recipes = resources.files("packline.sequences").joinpath("recipes")
         name = args.recipe or (BASELINE_RECIPE if args.method == BASELINE_METHOD else args.method)
         with resources.as_file(recipes.joinpath(f"{name}.yaml")) as recipe:
-            count_station_run(args.method, recipe, args.lot, args.time_scale)
+            count_station_run(args.method, recipe, args.lot, args.time_scale, args.gem)
     if not args.skip_alarms:
-        print_alarm_reactions()
+        print_alarm_reactions(args.gem)
 
 
 if __name__ == "__main__":
