@@ -17,6 +17,7 @@ from packline.sequences.engine.progress import clock_text, wall_text
 
 from .output import answer, open_store
 from .parser import add_common, local_date
+from .runs import RECIPE_SHOWN
 
 if TYPE_CHECKING:  # `packline alarms` needs neither
     from packline.records.spc import ControlChart
@@ -117,7 +118,12 @@ def cmd_spc(args: argparse.Namespace) -> int:
     store = open_store(args, create=False)
     try:
         values = measurement_values(
-            store, args.measurement, args.method, since_wall=args.since, step=args.step
+            store,
+            args.measurement,
+            args.method,
+            since_wall=args.since,
+            step=args.step,
+            recipe=args.recipe,
         )
     finally:
         store.close()
@@ -159,6 +165,15 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
     ]
     if chart.note:
         lines.append(f"not judged: {chart.note}")
+    if len(chart.recipes) > 1:
+        each = ", ".join(
+            f"{sha[:RECIPE_SHOWN]} ({runs} run{'s' if runs != 1 else ''})"
+            for sha, runs in chart.recipes
+        )
+        lines.append(
+            f"runs of {len(chart.recipes)} recipes mixed: {each}; all are judged against one "
+            "process and the last run's limits: chart one recipe with --recipe HASH"
+        )
     for line in lines:
         console.print(line, markup=False, highlight=False)
     table = DataTable("#", "subgroup", "n", value, spread, f"{value} within its limits", "out")
@@ -229,6 +244,12 @@ def _spc_arguments(spc: argparse.ArgumentParser) -> None:
         metavar="STEP",
         help="the values taken at this step (its name, as `packline show` lists it): needed "
         "when steps of different names take the measurement",
+    )
+    spc.add_argument(
+        "--recipe",
+        metavar="HASH",
+        help="only runs of a recipe whose sha256 starts so (as `packline runs` and `show` "
+        "list it): one process, judged against its own limits",
     )
     spc.add_argument(
         "--since",

@@ -60,11 +60,16 @@ def open_records(run: str = "last", db: str | Path | None = None) -> Iterator[Ru
 
 
 def runs_since(
-    store: RunStore, *, method: str | None = None, since_wall: float | None = None
+    store: RunStore,
+    *,
+    method: str | None = None,
+    since_wall: float | None = None,
+    recipe: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every run of `store` (of `method`; started at or after Unix time `since_wall`) as
-    `RunStore.runs` lists it, oldest first: what a figure across runs reads."""
-    return store.runs(EVERY_RUN, method=method, since_wall=since_wall)[::-1]
+    """Every run of `store` (of `method`; started at or after Unix time `since_wall`; of a
+    recipe whose sha256 starts with `recipe`) as `RunStore.runs` lists it, oldest first: what
+    a figure across runs reads."""
+    return store.runs(EVERY_RUN, method=method, since_wall=since_wall, recipe=recipe)[::-1]
 
 
 class RunRecords:

@@ -105,6 +105,10 @@ class ControlChart:
     capability: Capability
     #: Why the chart judged no point, and what to do (`NO_SPREAD_WITHIN`); None: it judged.
     note: str | None = None
+    #: The recipes of the runs charted (their sha256), each with how many runs, in the order
+    #: first charted: more than one, and runs of different recipes are judged against one
+    #: process's limits (the last run's), which `--recipe` avoids.
+    recipes: tuple[tuple[str, int], ...] = ()
 
     def as_json(self) -> dict[str, Any]:
         """The chart as plain data (`--json`)."""
@@ -115,6 +119,7 @@ class ControlChart:
             "chart": self.chart,
             "subgroup": self.subgroup,
             "note": self.note,
+            "recipes": [{"sha256": sha, "runs": runs} for sha, runs in self.recipes],
             "capability": self.capability.__dict__,
             "points": json.loads(self.points.to_json(orient="records")),
         }
@@ -127,18 +132,24 @@ def measurement_values(
     *,
     since_wall: float | None = None,
     step: str | None = None,
+    recipe: str | None = None,
 ) -> pd.DataFrame:
     """Every value of measurement `name` in the runs of `method` started at or after Unix
-    time `since_wall` (taken at step `step`, by its name), in order (runs by start, wafers by
-    lot position): `run_id`, `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded
+    time `since_wall` (of a recipe whose sha256 starts with `recipe`; taken at step `step`,
+    by its name), in order (runs by start, wafers by lot position): `run_id`, `recipe_hash`,
+    `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded
     before a measurement or its step was renamed gives it under its names now
     (`measurements_now`). BadInput naming what there is when there is no such run or
     measurement, or when steps of different names take a measurement of that name and `step`
     does not say which (two-process-via's plasma process time of its descum and of its dry
     etch are two processes)."""
-    runs = runs_since(store, method=method, since_wall=since_wall)
+    runs = runs_since(store, method=method, since_wall=since_wall, recipe=recipe)
     if not runs:
-        raise BadInput(f"spc: no run of method {method!r} in {store.path} (see `packline runs`)")
+        of_recipe = "" if recipe is None else f" of a recipe whose sha256 starts {recipe!r}"
+        raise BadInput(
+            f"spc: no run of method {method!r}{of_recipe} in {store.path} "
+            "(see `packline runs`, its --recipe)"
+        )
     frames, names, steps_taking = [], set(), set()
     for run in runs:
         records = RunRecords(store, run["id"])
@@ -159,7 +170,7 @@ def measurement_values(
             continue
         order = records.wafers()[["wafer_id", "position"]]
         own = own.merge(order, on="wafer_id").sort_values(["position", "id"], kind="stable")
-        frames.append(own.assign(run_id=run["id"]))
+        frames.append(own.assign(run_id=run["id"], recipe_hash=run["recipe_hash"]))
     if step is not None and not frames and steps_taking:
         raise BadInput(
             f"spc: no measurement {name!r} taken at step {step!r} in the runs of {method} "
@@ -180,7 +191,7 @@ def measurement_values(
     units = sorted(set(values["unit"]))
     if len(units) > 1:
         raise BadInput(f"spc: measurement {name!r} is recorded in several units: {units}")
-    return values[["run_id", "wafer_id", "value", "unit", "low", "high"]]
+    return values[["run_id", "recipe_hash", "wafer_id", "value", "unit", "low", "high"]]
 
 
 def control_chart(
@@ -210,6 +221,12 @@ def control_chart(
         points=points[list(POINT_COLUMNS)],
         capability=capability(values, sigma),
         note=None if judged else NO_SPREAD_WITHIN.format(subgroup=subgroup),
+        recipes=tuple(
+            (str(sha), int(runs))
+            for sha, runs in values.drop_duplicates("run_id")["recipe_hash"]
+            .value_counts(sort=False)
+            .items()
+        ),
     )
 
 

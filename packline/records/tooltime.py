@@ -226,7 +226,8 @@ def _oee(uses: pd.DataFrame, seconds: dict[E10State, float], duration_s: float) 
         per_use = done.groupby([done["key"], group]).agg(
             start=("started_t", "min"), stop=("stopped_t", "max"), wafers=("wafer_id", "nunique")
         )
-        best = ((per_use["stop"] - per_use["start"]) / per_use["wafers"]).groupby(level=0).min()
+        per_wafer = (per_use["stop"] - per_use["start"]) / per_use["wafers"]
+        best = per_wafer.groupby(level=0).min().to_dict()
         ran_through = uses[uses["status"].isin(("completed", "failed"))]["key"].value_counts()
         rated = sum(best[key] * passes for key, passes in ran_through.items() if key in best)
         figures["performance"] = min(1.0, rated / productive)

@@ -38,6 +38,7 @@ def values_of(lots: list[list[float]], low: float | None = 9.0, high: float | No
         [
             {
                 "run_id": f"R{r + 1}",
+                "recipe_hash": "0",
                 "wafer_id": f"W{w + 1}",
                 "value": value,
                 "unit": "um",
@@ -181,9 +182,14 @@ def test_charts_that_cannot_be_drawn_are_refused_naming_why():
         control_chart(singles, measurement="m", method="x", chart="pareto")
 
 
+#: The sha256 of `lots_db`'s recipes: the fourth run's is the second.
+RECIPES = ("a" * 64, "b" * 64)
+
+
 @pytest.fixture
 def lots_db(tmp_path: Path, add_run) -> Path:
-    """`LOTS` as five dry runs of method m on five days, and one run of method other."""
+    """`LOTS` as five dry runs of method m on five days (the fourth of a recipe of its own,
+    `RECIPES`), and one run of method other."""
     store = RunStore(tmp_path / "runs.db")
     for index, lot in enumerate([*LOTS, [1.0]]):
         run_id = f"R{index + 1}"
@@ -193,6 +199,7 @@ def lots_db(tmp_path: Path, add_run) -> Path:
             run_id,
             wafers,
             method="m" if index < len(LOTS) else "other",
+            recipe_hash=RECIPES[index == 3],
             simulated=1,
             started_wall=time.mktime((2026, 3, 2 + index, 12, 0, 0, 0, 0, -1)),
         )
@@ -273,3 +280,22 @@ def test_the_page_draws_in_a_browser_without_a_console_error(lots_db, chromium):
     _, probe = chromium.probe(render_spc(chart, values), "spc.html")
     assert [line for line in probe["log"] if line.startswith("error")] == []
     assert probe["canvases"] >= 2 * 3  # X-bar, R and the histogram, each on its canvases
+
+
+def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(lots_db, capsys):
+    """A new user's spc of the descum over runs of its 300 s and 330 s recipes judged the
+    330 s run against the 300 s run's limits (Cpk -0.197), saying nothing and offering no way
+    to chart one recipe: the output names the recipes mixed, and --recipe charts one."""
+    db = ["--db", str(lots_db)]
+    assert main(["spc", "bump height", "--method", "m", *db]) == 0
+    out = " ".join(capsys.readouterr().out.split())  # as the terminal's lines wrap it
+    assert "runs of 2 recipes mixed: aaaaaaaaaaaa (4 runs), bbbbbbbbbbbb (1 run)" in out
+    assert "chart one recipe with --recipe HASH" in out
+    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaa", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [p["run_id"] for p in data["points"]] == ["R1", "R2", "R3", "R5"]
+    assert data["recipes"] == [{"sha256": RECIPES[0], "runs": 4}]
+    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaa"]) == 0
+    assert "mixed" not in capsys.readouterr().out
+    assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "c"]) == 2
+    assert "no run of method 'm' of a recipe whose sha256 starts 'c'" in capsys.readouterr().err
