@@ -114,9 +114,16 @@ class RunRecords:
         return frame
 
     def measurements(self) -> pd.DataFrame:
-        """One row per measured value of a wafer: name, value, unit, limits, passed, source
-        (the tool, the twin of a dry run, or the sequence)."""
-        return self._table("measurements")
+        """One row per measured value of a wafer: the step that took it (`step_id`, and its
+        name `step`: two-process-via's two `plasma process time` rows are told apart by it
+        without a join; empty for a wafer's own, taken outside its steps), name, value, unit,
+        limits, passed, source (the tool, the twin of a dry run, or the sequence)."""
+        frame = self._table("measurements")
+        steps = self._table("steps")
+        names = dict(zip(steps["id"], steps["name"], strict=True))
+        after_step_id = list(frame.columns).index("step_id") + 1
+        frame.insert(after_step_id, "step", frame["step_id"].map(names))
+        return frame
 
     def traces(self) -> pd.DataFrame:
         """One row per sample of a tool's process trace: tool, name, value, unit, run clock

@@ -70,3 +70,16 @@ def test_export_to_a_file_is_bad_input_and_writes_nothing(run_db, tmp_path, caps
     assert main(["export", "last", "--db", str(run_db), "--to", str(blocker)]) == 2
     assert "not a directory" in capsys.readouterr().err
     assert blocker.read_text() == ""
+
+
+def test_each_measurement_names_the_step_that_took_it(records, tmp_path):
+    """A new user's export had `step_id` alone: two-process-via's two `plasma process time`
+    rows were told apart only by joining `steps`. `measurements` has the step's name beside
+    its id."""
+    export_run(records, tmp_path / "out", "csv")
+    read = pd.read_csv(tmp_path / "out" / "measurements.csv")
+    assert list(read.columns[3:6]) == ["step_id", "step", "name"]
+    steps = records.steps().set_index("id")["name"]
+    taken = read.dropna(subset=["step_id"])
+    assert not taken.empty
+    assert taken["step"].tolist() == [steps[int(i)] for i in taken["step_id"]]
