@@ -14,6 +14,7 @@ from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text
 from packline.sequences.engine.report import run_report, step_order, wafer_history
+from packline.units import figure_text
 
 from .output import answer, open_store
 from .parser import add_common, add_run_ref
@@ -128,7 +129,7 @@ def timeline(
         if s["kind"] != "batch"
     ]
     rows += [
-        (m, m["t"], f"measured {m['name']}", measured_text(m), "pass" if m["passed"] else "FAIL")
+        (m, m["t"], f"measured {m['name']}", measured_text(m), verdict_text(m))
         for m in measurements
     ]
     rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
@@ -138,20 +139,29 @@ def timeline(
     return table
 
 
+def verdict_text(measurement: dict[str, Any]) -> str:
+    """'pass' or 'FAIL' against the measurement's limits; 'recorded' without any (nothing
+    judged it: a 'pass' there had read as a check it never had)."""
+    if measurement["low"] is None and measurement["high"] is None:
+        return "recorded"
+    return "pass" if measurement["passed"] else "FAIL"
+
+
 def measured_text(measurement: dict[str, Any]) -> str:
-    """'12.5 um in [10, 15]: 2.5 um to spare' (or "outside"); without limits the value."""
+    """'12.5 um in [10, 15]: 2.5 um to spare' (or "outside"); without limits the value; each
+    figure to its shown digits (`figure_text`)."""
     value, unit = measurement["value"], measurement["unit"]
     low, high = measurement["low"], measurement["high"]
-    text = f"{value:g} {unit}"
+    text = f"{figure_text(value)} {unit}"
     if low is None and high is None:
         return text
     spare = min(
         value - low if low is not None else float("inf"),
         high - value if high is not None else float("inf"),
     )
-    bounds = f"[{'-' if low is None else f'{low:g}'}, {'-' if high is None else f'{high:g}'}]"
+    bounds = ", ".join("-" if limit is None else figure_text(limit) for limit in (low, high))
     side = "to spare" if spare >= 0 else "outside"
-    return f"{text} in {bounds}: {abs(spare):g} {unit} {side}"
+    return f"{text} in [{bounds}]: {figure_text(abs(spare))} {unit} {side}"
 
 
 def print_wafer(

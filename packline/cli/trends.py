@@ -57,7 +57,8 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "MTBF",
         "MTTR",
         "last alarm",
-        title=f"{title}: {len(data['runs'])} runs, run clock H:MM:SS",
+        title=f"{title}: {len(data['runs'])} runs; H:MM:SS, productive, downtime and MTBF by "
+        "the run clock, MTTR as said below",
     )
     for row in data["tools"]:
         tools.add_row(

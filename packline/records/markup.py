@@ -18,7 +18,8 @@ CLOCK_COLUMN, CLOCK_HEADING = "t", "at (run clock)"
 def table(frame: pd.DataFrame, *, verdict: str | None = None) -> str:
     """A DataFrame as an HTML table, every cell escaped; headings in words (`sites_checked`
     as "sites checked"); numbers right-aligned; a `verdict` column's fail/pass cells
-    coloured; run-clock times (`CLOCK_COLUMN`) as H:MM:SS."""
+    coloured (any other, such as 'recorded', left plain); run-clock times (`CLOCK_COLUMN`) as
+    H:MM:SS."""
     head = "".join(f"<th>{escape(heading(c))}</th>" for c in frame.columns)
     rows = []
     for values in frame.itertuples(index=False):
@@ -27,7 +28,7 @@ def table(frame: pd.DataFrame, *, verdict: str | None = None) -> str:
             css = ""
             text = cell(value)
             if column == verdict:
-                css = ' class="fail"' if value == "fail" else ' class="pass"'
+                css = {"fail": ' class="fail"', "pass": ' class="pass"'}.get(str(value), "")
             elif column == CLOCK_COLUMN and isinstance(value, int | float | np.number):
                 css, text = ' class="num"', clock_text(float(value))
             elif isinstance(value, int | float | np.number) and not isinstance(value, bool):

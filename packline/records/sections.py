@@ -180,7 +180,13 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     shown = measurements[
         ["wafer_id", "step", "name", "value", "unit", "low", "high", "passed", "source", "t"]
     ]
-    shown = shown.assign(passed=["pass" if p else "fail" for p in shown["passed"]])
+    # without limits nothing judged it: 'recorded', not a 'pass' it never had
+    judged = shown["low"].notna() | shown["high"].notna()
+    verdicts = [
+        ("pass" if p else "fail") if j else "recorded"
+        for p, j in zip(shown["passed"], judged, strict=True)
+    ]
+    shown = shown.assign(passed=verdicts)
     return (
         "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
         "high; hover for the value); every measurement in the table, with the step that "

@@ -153,6 +153,10 @@ def test_the_command_prints_the_same_figures(two_runs, capsys):
     }
     assert main(["alarms", "--db", db, "--tool", "oven"]) == 0
     out = capsys.readouterr().out
+    # the heading had read `run clock H:MM:SS` over an MTTR that may be wall time (0064)
+    heading = "H:MM:SS, productive, downtime and MTBF by the run clock, MTTR as said below"
+    assert heading in " ".join(out.split())
+    assert "run clock H:MM:SS" not in out
     assert "0:02:30" in out  # MTBF 150 s
     assert "0:05:00" in out  # MTTR 300 s
     assert "1 failures no clear followed are left out" in out

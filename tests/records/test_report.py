@@ -219,6 +219,22 @@ def test_a_name_two_steps_take_is_a_column_each_in_the_measurement_chart(alarmed
     ]
 
 
+def test_a_measurement_without_limits_reads_recorded_not_pass(alarmed_run):
+    """Nothing judged a value recorded without limits: its verdict cell reads 'recorded',
+    uncoloured (it had read a green 'pass')."""
+    where = {"run_id": "R1", "wafer_id": "W1", "step_id": None, "t": 600.0, "wall": 0.0}
+    measured = {"name": "zone dwell", "value": 4.99998, "unit": "s", "low": None, "high": None}
+    alarmed_run.store.add_rows(
+        "measurements", [{**where, **measured, "passed": 1, "source": "tool"}]
+    )
+    section = measurements_section(alarmed_run, {})
+    assert (
+        '<td>zone dwell</td><td class="num">5</td><td>s</td><td class="num"></td>'
+        '<td class="num"></td><td>recorded</td>' in section
+    )
+    assert '<td class="fail">fail</td>' in section  # the zone temperature, judged
+
+
 def test_the_measurement_table_names_the_step_that_took_each(page, records):
     """A measurement is recorded as its step ends, the instant the next steps start: the
     table names its step rather than leave its time to point at those."""

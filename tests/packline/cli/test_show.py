@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.cli.show import measured_text, timeline
+from packline.cli.show import measured_text, timeline, verdict_text
 
 
 @pytest.mark.parametrize(
@@ -15,6 +15,12 @@ from packline.cli.show import measured_text, timeline
         (10.0, None, 9.5, "9.5 um in [10, -]: 0.5 um outside"),
         (None, 15.0, 16.0, "16 um in [-, 15]: 1 um outside"),
         (None, None, 3.0, "3 um"),
+        # a new user's plating read 'wiring thickness by charge 4.99998 um'
+        (None, None, 4.99998, "5 um"),
+        (4.5, None, 4.99998, "5 um in [4.5, -]: 0.5 um to spare"),
+        (None, 8352.0, 8352.0, "8352 um in [-, 8352]: 0 um to spare"),
+        (None, None, 123456.7, "123457 um"),
+        (None, None, 0.0524, "0.0524 um"),
     ],
 )
 def test_a_measurement_reads_with_its_limits_and_margin(low, high, value, text):
@@ -83,3 +89,11 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         "measured by the sequence",
         "step apply flux#0",
     ]
+
+
+def test_a_measurement_without_limits_reads_recorded_not_pass():
+    """Nothing judged a measurement without limits: `show` had printed `pass` beside it."""
+    unjudged = {"low": None, "high": None, "passed": 1}
+    assert verdict_text(unjudged) == "recorded"
+    assert verdict_text({**unjudged, "low": 4.5}) == "pass"
+    assert verdict_text({**unjudged, "high": 1.0, "passed": 0}) == "FAIL"
