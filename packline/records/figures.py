@@ -141,7 +141,8 @@ def tool_time_bars(times: pd.DataFrame) -> figure:
         source=ColumnDataSource(data),
         legend_label=[s.value for s in states],
     )
-    plot.legend.location = "bottom_right"
+    plot.legend.orientation = "horizontal"
+    plot.add_layout(plot.legend[0], "below")  # beside the bars, it covered the longest
     return plot
 
 

@@ -63,7 +63,3 @@ def escape(value: object) -> str:
 
 def wall_time(unix: float | None) -> str:
     return "" if unix is None else time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime(unix))
-
-
-def duration(start: float, stop: float | None) -> str:
-    return "still running" if stop is None else f"{(stop - start) / 3600:.2f} h"

@@ -12,17 +12,42 @@ from typing import Any
 
 import bokeh
 import pandas as pd
+import yaml
 from bokeh.model import Model
 
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
+from packline.sequences.engine.progress import clock_text, run_clock_text
 from packline.sequences.engine.report import ON_REAL_TOOLS, measurement_labels
 
 from . import figures
 from .limits import station_limits, trace_limits
-from .markup import duration, escape, slot, table, wall_time
+from .markup import escape, slot, table, wall_time
 from .reader import RunRecords
-from .tooltime import bottleneck, tool_intervals, tool_time, unused_text, unused_tools
+from .tooltime import (
+    E10_STATES,
+    bottleneck,
+    state_column,
+    tool_intervals,
+    tool_time,
+    unused_text,
+    unused_tools,
+)
+
+
+def run_clock_fact(header: dict[str, Any]) -> str:
+    """How long the run took by its clock, H:MM:SS, saying which clock (as `packline runs`):
+    a dry run's simulated time, a station's wall time, and for a line served faster than
+    real time (`time_scale` in its station file) the process time on the line beside it."""
+    if header["stopped_t"] is None:
+        return "still running"
+    seconds = header["stopped_t"] - header["started_t"]
+    text = run_clock_text(seconds, simulated=bool(header["simulated"]))
+    scale = float((yaml.safe_load(header["station_yaml"]) or {}).get("time_scale", 1.0))
+    if header["simulated"] or scale == 1.0:
+        return text
+    process = clock_text(seconds * scale)
+    return f"{text}, process time on the line {process} (served at time x{scale:g})"
 
 
 def run_section(records: RunRecords, header: dict[str, Any]) -> str:
@@ -41,7 +66,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("recipe", f"{header['recipe_source']} (sha256 {header['recipe_hash']})"),
         ("started", wall_time(header["started_wall"])),
         ("stopped", wall_time(header["stopped_wall"])),
-        ("run clock", duration(header["started_t"], header["stopped_t"])),
+        ("run clock", run_clock_fact(header)),
         ("error", header["error"] or ""),
         (
             "written by",
@@ -131,20 +156,28 @@ def tool_time_section(records: RunRecords, charts: dict[str, Model]) -> str:
     if times.empty:
         return "<p>No tool in the records.</p>"
     charts["tool_time"] = figures.tool_time_bars(times)
-    shown = times.copy()
+    # the run clock's duration is in the run section; a state no tool was in, named below
+    # the table rather than a column of zeros (the table fits the page)
+    absent = [s for s in E10_STATES if not times[state_column(s)].any()]
+    shown = times.drop(columns=["duration_s", *(state_column(s) for s in absent)])
     for column in ("utilisation", "availability", "performance", "quality", "oee"):
         shown[column] = [f"{v:.1%}" if pd.notna(v) else "" for v in shown[column]]
-    hours = [c for c in shown.columns if c.endswith("_s")]
-    shown[hours] = shown[hours] / 3600.0
-    shown = shown.rename(columns={c: c.removesuffix("_s") + " (h)" for c in hours})
+    # times as the CLI reads them (H:MM:SS), not hours (7.391e-05 h)
+    times_s = [c for c in shown.columns if c.endswith("_s")]
+    for column in times_s:
+        shown[column] = [clock_text(float(v)) for v in shown[column]]
+    shown = shown.rename(columns={c: c.removesuffix("_s").replace("_", " ") for c in times_s})
     neck = bottleneck(times)
     lead = (
         f"<p>Bottleneck: <b>{escape(neck)}</b>, the tool with the highest utilisation.</p>"
         if neck
         else "<p>No tool worked in this run.</p>"
     )
-    unused = unused_text(unused_tools(records))
-    return lead + table(shown) + (f"<p>{escape(unused)}.</p>" if unused else "") + slot("tool_time")
+    notes = [unused_text(unused_tools(records))]
+    if absent:
+        notes.append(f"no tool was in {', '.join(s.value for s in absent)} time")
+    shown_notes = "".join(f"<p>{escape(note)}.</p>" for note in notes if note)
+    return lead + table(shown) + shown_notes + slot("tool_time")
 
 
 def traces_section(records: RunRecords, header: dict[str, Any], charts: dict[str, Model]) -> str:

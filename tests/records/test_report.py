@@ -14,7 +14,7 @@ import pytest
 from packline.cli import main
 from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
-from packline.records.sections import measurements_section
+from packline.records.sections import measurements_section, run_clock_fact, tool_time_section
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.claim_check import margin_text
@@ -114,6 +114,32 @@ def test_headings_are_words_and_run_clock_times_read_as_hours_minutes_seconds(pa
     assert "_" not in "".join(re.findall(r"<th>([^<]*)</th>", page))
     last = records.measurements()["t"].iloc[-1]
     assert f'<td class="num">{clock_text(float(last))}</td>' in page
+
+
+def test_the_run_clock_says_which_clock_and_a_served_lines_process_time():
+    """A new user's report read `4.10 h` (a dry run) and `0.02 h` (a station's) without
+    saying simulated or wall, nor the served line's time scale (`runs` says which)."""
+    dry = {"started_t": 0.0, "stopped_t": 14754.0, "simulated": 1, "station_yaml": "name: x"}
+    assert run_clock_fact(dry) == "4:05:54 simulated"
+    served = {**dry, "simulated": 0, "stopped_t": 67.0, "station_yaml": "time_scale: 10.0"}
+    assert run_clock_fact(served) == (
+        "0:01:07 wall, process time on the line 0:11:10 (served at time x10)"
+    )
+    assert run_clock_fact({**served, "station_yaml": "name: x"}) == "0:01:07 wall"
+    assert run_clock_fact({**dry, "stopped_t": None}) == "still running"
+
+
+def test_the_tool_time_table_reads_h_mm_ss_and_leaves_out_states_no_tool_was_in(alarmed_run):
+    """The table had read hours (`7.391e-05 h`) where the CLI reads H:MM:SS, and a column of
+    zeros for each E10 state no tool was in, wider than a 1400 px page."""
+    section = tool_time_section(alarmed_run, {})
+    headings = re.findall(r"<th>([^<]*)</th>", section)
+    assert headings[:4] == ["tool", "productive", "standby", "unscheduled downtime"]
+    assert "engineering" not in headings
+    assert "duration" not in headings
+    assert "(h)" not in section
+    assert "<td>0:00:50</td>" in section  # the oven's 50 s productive
+    assert "no tool was in engineering, scheduled downtime, non-scheduled time" in section
 
 
 def test_the_page_loads_nothing_from_elsewhere(page):
