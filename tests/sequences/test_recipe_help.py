@@ -21,13 +21,14 @@ from packline.sequences.engine import (
     recipe_schema,
     recipe_template,
 )
+from packline.sequences.engine.catalogue import shipped
 from packline.sequences.engine.recipe_fields import fields_of
 from packline.units import to_magnitude
 
 from .helpers import RECIPES
 
 #: The methods packline ships (another test module may register a method of its own).
-METHODS = [m.name for m in all_methods() if m.sequence.__module__.startswith("packline.sequences")]
+METHODS = [m.name for m in all_methods() if shipped(m)]
 
 
 def declared_units(model: type[BaseModel]) -> Iterator[str]:

@@ -27,6 +27,7 @@ from packline.sequences.engine import (
     prepare,
     run_report,
 )
+from packline.sequences.engine.catalogue import shipped
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import load_station, parse_station
 
@@ -66,7 +67,10 @@ async def test_the_line_serves_the_grinder_on_gem_and_its_station_driver_grinds(
         assert result.final_thickness_um <= thickness_um < result.final_thickness_um + 0.1
 
 
-@pytest.mark.parametrize("method", [m.name for m in all_methods() if gem_kinds_of(m)])
+#: The shipped methods with a GEM tool (another test module may register a method of its own).
+@pytest.mark.parametrize(
+    "method", [m.name for m in all_methods() if shipped(m) and gem_kinds_of(m)]
+)
 async def test_each_method_runs_a_lot_of_25_with_its_gem_tools_on_gem(tmp_path, method) -> None:
     store = RunStore(tmp_path / "runs.db")
     try:
