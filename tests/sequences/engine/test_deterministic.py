@@ -36,8 +36,8 @@ def without_wall(block: bytes) -> list[tuple[Any, ...]]:
 
 
 async def dry_run(db: Path, *, gem: bool = False) -> str:
-    """tape-substrate-stacked for a lot of 5 panels, recorded in `db` (`gem`: its bonders,
-    saw and grinder driven as GEM tools over HSMS, `run --gem`): the run's id."""
+    """tape-substrate-stacked for a lot of 5 panels, recorded in `db` (`gem`: each of its
+    tools that has a GEM face driven as a GEM tool over HSMS, `run --gem`): the run's id."""
     store = RunStore(db)
     try:
         recipe = str(RECIPES.joinpath("tape-substrate-stacked.yaml"))
