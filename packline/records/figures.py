@@ -10,6 +10,7 @@ axes (zooming one zooms all). Maps draw through WebGL: 60,000 sites stay fluid.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -51,6 +52,9 @@ STATE_COLOURS = {
 MINUTE_S = 60.0
 #: Chart sizes (pixels).
 WIDE, SMALL = 1100, 360
+#: The most characters of a map's title on one line (Bokeh's bold 13 px title across a map
+#: `SMALL` + 60 px wide, less its toolbar).
+MAP_TITLE_CHARACTERS = 40
 
 
 def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
@@ -348,9 +352,10 @@ def _map_figure(
     mapper: LinearColorMapper,
 ) -> figure:
     """A map of the sites in `source`, coloured by `field` through `mapper`, on the shared
-    ranges, drawn through WebGL."""
+    ranges, drawn through WebGL; its title wrapped to the map's width (`MAP_TITLE_CHARACTERS`:
+    on one line a long one was cut off, `openings.layers[`)."""
     plot = figure(
-        title=title,
+        title="\n".join(textwrap.wrap(title, MAP_TITLE_CHARACTERS)),
         width=SMALL + 60,
         height=SMALL,
         x_range=x_range,

@@ -105,7 +105,7 @@ def test_the_page_holds_the_runs_data(page, records):
     assert f"<h3>Events ({(kinds != 'tool-state').sum()})</h3>" in page
     # the maps: the bumps laid by the bonder, the resin by the laminator, on one data source
     assert "after form bumps#0: bumps.height_um" in page
-    assert "after laminate resin film#0: resins.layers[0].thickness_um" in page
+    assert "after laminate resin film#0:\\\\nresins.layers[0].thickness_um" in page  # wrapped
 
 
 def test_headings_are_words_and_run_clock_times_read_as_hours_minutes_seconds(page, records):
@@ -169,7 +169,7 @@ def test_a_failing_claim_is_marked_and_its_wafer_mapped(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["report"] == str(out)
     page = out.read_text()
     assert 'Claim check <span class="fail">failed</span>' in page
-    assert "claim 003:11: no oxide on the exposed metal" in page  # its map, failing in red
+    assert "claim 003:11: no oxide on the exposed\\\\nmetal" in page  # its map, failing in red
     assert "Wafer <b>W01</b>" in page
     assert main(["report", "last", "--db", db, "--out", str(out), "--wafer", "W02"]) == 0
     assert "Wafer <b>W02</b>" in out.read_text()
@@ -291,3 +291,16 @@ def test_a_trace_across_three_decades_is_drawn_on_a_log_axis():
     plots = {plot.title.text: plot for plot, _, _ in grid.children}
     assert isinstance(plots["plasma_cleaner: pressure (mTorr)"].y_scale, LogScale)
     assert isinstance(plots["plasma_cleaner: rf_power (W)"].y_scale, LinearScale)
+
+
+def test_a_maps_long_title_is_wrapped_to_its_width_not_cut():
+    """A new user's maps read `after laser concave portions#0: openings.layers[` on one line,
+    cut off at the map's edge: the title is wrapped to `MAP_TITLE_CHARACTERS` a line."""
+    from packline.records.figures import MAP_TITLE_CHARACTERS, site_maps
+
+    sites = pd.DataFrame({"x_mm": [0.0, 1.0], "y_mm": [0.0, 1.0], "left": [2.0, 6.0]})
+    title = "after laser concave portions#0: openings.layers[0].stages[0].left_um"
+    ((plot, _, _),) = site_maps(sites, [(title, "left")], []).children
+    lines = plot.title.text.split("\n")
+    assert lines == ["after laser concave portions#0:", "openings.layers[0].stages[0].left_um"]
+    assert all(len(line) <= MAP_TITLE_CHARACTERS for line in lines)
