@@ -55,6 +55,8 @@ WIDE, SMALL = 1100, 360
 #: The most characters of a map's title on one line (Bokeh's bold 13 px title across a map
 #: `SMALL` + 60 px wide, less its toolbar).
 MAP_TITLE_CHARACTERS = 40
+#: The colour of the line marking when an alarm latched on a tool's traces.
+ALARM_COLOUR = "#8b0000"
 
 
 def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
@@ -155,9 +157,16 @@ def tool_time_bars(times: pd.DataFrame) -> figure:
 DECADES_FOR_LOG = 1000.0
 
 
-def trace_panel(tool: str, samples: pd.DataFrame, limits: Mapping[str, Limit]) -> LayoutDOM:
+def trace_panel(
+    tool: str,
+    samples: pd.DataFrame,
+    limits: Mapping[str, Limit],
+    alarms_t: Sequence[float] = (),
+) -> LayoutDOM:
     """One tool's traces, one small chart per trace (their units differ) sharing the time
-    axis; a trace with a matching setpoint limit shows it as dashed lines."""
+    axis; a trace with a matching setpoint limit shows it as dashed lines; each time in
+    `alarms_t` (run clock, s: when an alarm of the tool latched) a solid vertical line on
+    every chart (`ALARM_COLOUR`)."""
     plots: list[UIElement | None] = []
     shared: Range1d | None = None
     for (name, unit), rows in samples.groupby(["name", "unit"], sort=True):
@@ -181,6 +190,10 @@ def trace_panel(tool: str, samples: pd.DataFrame, limits: Mapping[str, Limit]) -
                 plot.add_layout(
                     Span(location=bound, dimension="width", line_dash="dashed", line_color="red")
                 )
+        for t in alarms_t:
+            plot.add_layout(
+                Span(location=t / MINUTE_S, dimension="height", line_color=ALARM_COLOUR)
+            )
         if shared is None:
             shared = Range1d(
                 start=float(samples["t"].min()) / MINUTE_S,

@@ -26,6 +26,7 @@ from .markup import escape, slot, table, wall_time
 from .reader import RunRecords
 from .tooltime import (
     E10_STATES,
+    FAILURE,
     bottleneck,
     state_column,
     tool_intervals,
@@ -185,13 +186,19 @@ def traces_section(records: RunRecords, header: dict[str, Any], charts: dict[str
     if traces.empty:
         return "<p>No process trace recorded.</p>"
     limits = station_limits(header["station_yaml"])
-    parts = ["<p>Dashed red lines: the limits of the setpoint of the trace's name and unit.</p>"]
+    failures = records.alarms().drop_duplicates(list(FAILURE))
+    parts = [
+        "<p>Dashed red lines: the limits of the setpoint of the trace's name and unit. Solid "
+        "dark red vertical lines: when an alarm latched on the tool (its failures, as "
+        "<i>Alarms</i> lists them).</p>"
+    ]
     for index, (tool, samples) in enumerate(traces.groupby("tool", sort=True)):
+        alarms_t = sorted(float(t) for t in failures.loc[failures["tool"] == tool, "t"])
         named = samples.drop_duplicates("name", keep="last")
         units = dict(zip(named["name"], named["unit"], strict=True))
         name = f"traces{index}"
         charts[name] = figures.trace_panel(
-            str(tool), samples, trace_limits(limits.get(str(tool), {}), units)
+            str(tool), samples, trace_limits(limits.get(str(tool), {}), units), alarms_t
         )
         parts.append(f"<h3>{escape(tool)}</h3>\n{slot(name)}")
     return "\n".join(parts)

@@ -304,3 +304,26 @@ def test_a_maps_long_title_is_wrapped_to_its_width_not_cut():
     lines = plot.title.text.split("\n")
     assert lines == ["after laser concave portions#0:", "openings.layers[0].stages[0].left_um"]
     assert all(len(line) <= MAP_TITLE_CHARACTERS for line in lines)
+
+
+def test_a_tools_alarms_are_marked_on_its_traces():
+    """The traces had not shown when an alarm latched: each of the tool's alarm times is a
+    solid vertical line on every chart of its traces, at its run clock minute."""
+    from bokeh.models import Span
+
+    from packline.records.figures import ALARM_COLOUR, trace_panel
+
+    samples = pd.DataFrame(
+        {
+            "t": [0.0, 60.0, 120.0, 0.0, 60.0, 120.0],
+            "name": ["pressure"] * 3 + ["rf_reflected"] * 3,
+            "unit": ["mTorr"] * 3 + ["W"] * 3,
+            "value": [200.0, 200.0, 200.0, 5.0, 80.0, 0.0],
+        }
+    )
+    panel = trace_panel("plasma_cleaner", samples, {}, alarms_t=[90.0])
+    for plot, _, _ in panel.children:
+        marks = [s for s in plot.center if isinstance(s, Span) and s.dimension == "height"]
+        assert [(s.location, s.line_color) for s in marks] == [(1.5, ALARM_COLOUR)]
+    unmarked = trace_panel("plasma_cleaner", samples, {})
+    assert not any(isinstance(s, Span) for plot, _, _ in unmarked.children for s in plot.center)
