@@ -45,3 +45,8 @@ class DataTable(Table):
                 column = self.columns[index]
                 column.min_width = max(column.min_width or 0, cell.cell_len)
         super().add_row(*cells, **options)
+
+
+def counted(count: int, noun: str) -> str:
+    """`count` of a regular `noun`, as read: '1 run', '3 runs', '0 wafers'."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.console import Console
 
-from packline.rendering import DataTable
+from packline.rendering import DataTable, counted
 from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.method import measurements_now
@@ -134,7 +134,7 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
         count = len(by_wafer)
         spread = f"{mean(numbers):.4g} {own[0]['unit']} ({min(numbers):.4g}-{max(numbers):.4g}"
         failures = f", {failed} failed" if failed else ""
-        shown = f"{spread}, {count} wafer{'s' if count != 1 else ''}{failures})"
+        shown = f"{spread}, {counted(count, 'wafer')}{failures})"
         measured[label] = Measured(shown, f"{spread}{failures})", by_wafer)
     return measured
 

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from packline.rendering import DataTable
+from packline.rendering import DataTable, counted
 from packline.sequences.engine.progress import clock_text, wall_text
 
 from .output import answer, open_store
@@ -57,8 +57,8 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "MTBF",
         "MTTR",
         "last alarm",
-        title=f"{title}: {len(data['runs'])} runs; H:MM:SS, productive, downtime and MTBF by "
-        "the run clock, MTTR as said below",
+        title=f"{title}: {counted(len(data['runs']), 'run')}; H:MM:SS, productive, downtime and "
+        "MTBF by the run clock, MTTR as said below",
     )
     for row in data["tools"]:
         tools.add_row(
@@ -154,7 +154,8 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
     cap = chart.capability
     lines = [
         f"{chart.chart} chart of {chart.measurement} ({chart.unit}), method {chart.method}: "
-        f"{points['run_id'].nunique()} runs, {len(points)} subgroups of one {chart.subgroup}",
+        f"{counted(points['run_id'].nunique(), 'run')}, {counted(len(points), 'subgroup')} of one "
+        f"{chart.subgroup}",
         f"{value}: centre {_number(first['cl'], 4)}, limits {_number(first['lcl'], 4)} .. "
         f"{_number(first['ucl'], 4)}; {spread}: centre {_number(first['spread_cl'], 4)}, limits "
         f"{_number(first['spread_lcl'], 4)} .. {_number(first['spread_ucl'], 4)}"
@@ -168,8 +169,7 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
         lines.append(f"not judged: {chart.note}")
     if len(chart.recipes) > 1:
         each = ", ".join(
-            f"{sha[:RECIPE_SHOWN]} ({runs} run{'s' if runs != 1 else ''})"
-            for sha, runs in chart.recipes
+            f"{sha[:RECIPE_SHOWN]} ({counted(runs, 'run')})" for sha, runs in chart.recipes
         )
         lines.append(
             f"runs of {len(chart.recipes)} recipes mixed: {each}; all are judged against one "

@@ -208,13 +208,9 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     measurements = records.measurements()
     if measurements.empty:
         return "<p>No measurement recorded.</p>"
-    # the step that took it by name: recorded as a step ends, the instant the next steps
-    # start, a measurement's time alone points at those
-    steps = records.steps()[["id", "key"]].rename(columns={"id": "step_id"})
-    measurements = measurements.rename(columns={"step": "step_name"}).merge(
-        steps.rename(columns={"key": "step"}), on="step_id", how="left"
-    )
-    taken = zip(measurements["name"], measurements["step_name"].astype(object), strict=True)
+    # the step that took it by name (`RunRecords.measurements`): recorded as a step ends, the
+    # instant the next steps start, a measurement's time alone points at those
+    taken = zip(measurements["name"], measurements["step"].astype(object), strict=True)
     labels = measurement_labels([(name, None if pd.isna(step) else step) for name, step in taken])
     charts["measurements"] = figures.measurement_chart(measurements.assign(label=labels))
     shown = measurements[

@@ -8,7 +8,7 @@ import pytest
 from rich.console import Console
 
 from packline.cli.output import PIPED_WIDTH, terminal
-from packline.rendering import DataTable
+from packline.rendering import DataTable, counted
 
 
 def test_a_whole_column_keeps_each_cell_on_one_line_and_the_others_give_way():
@@ -33,3 +33,8 @@ def test_piped_output_is_widened_by_columns_never_narrowed(monkeypatch, columns,
     else:
         monkeypatch.setenv("COLUMNS", columns)
     assert terminal().width == width  # pytest captures stdout: not a terminal
+
+
+@pytest.mark.parametrize(("count", "text"), [(0, "0 runs"), (1, "1 run"), (2, "2 runs")])
+def test_a_count_reads_singular_only_for_one(count, text):
+    assert counted(count, "run") == text

@@ -263,8 +263,9 @@ def test_a_measurement_without_limits_reads_recorded_not_pass(alarmed_run):
 
 def test_the_measurement_table_names_the_step_that_took_each(page, records):
     """A measurement is recorded as its step ends, the instant the next steps start: the
-    table names its step rather than leave its time to point at those."""
-    steps = records.steps().set_index("id")["key"]
+    table names its step rather than leave its time to point at those, by the name a reader
+    knows it by (`form bumps`, not the records' key `form bumps#0`)."""
+    steps = records.steps().set_index("id")["name"]
     measured = records.measurements()
     assert not measured.empty
     for row in measured.to_dict("records"):
