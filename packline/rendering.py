@@ -47,6 +47,11 @@ class DataTable(Table):
         super().add_row(*cells, **options)
 
 
+#: How much of a recipe's sha256 is shown to name it (enough to tell the recipes apart): what
+#: `runs --recipe` and `spc --recipe` take.
+RECIPE_SHOWN = 12
+
+
 def counted(count: int, noun: str) -> str:
     """`count` of a regular `noun`, as read: '1 run', '3 runs', '0 wafers'."""
     return f"{count} {noun}{'' if count == 1 else 's'}"

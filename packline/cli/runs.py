@@ -11,7 +11,7 @@ from typing import Any
 from rich import box
 from rich.console import Console
 
-from packline.rendering import DataTable
+from packline.rendering import RECIPE_SHOWN, DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status, status_text
@@ -25,8 +25,6 @@ from .parser import add_common, at_least_one, local_date
 MAX_LISTED = 100_000
 #: The most lot ids or recipes `runs --lot` or `--recipe` names when no run has the one asked for.
 NAMED = 10
-#: How much of a recipe's sha256 `runs --recipe` names (enough to tell the recipes apart).
-RECIPE_SHOWN = 12
 
 
 def cmd_runs(args: argparse.Namespace) -> int:

@@ -17,7 +17,6 @@ from packline.sequences.engine.progress import clock_text, wall_text
 
 from .output import answer, open_store
 from .parser import add_common, local_date
-from .runs import RECIPE_SHOWN
 
 if TYPE_CHECKING:  # `packline alarms` needs neither
     from packline.records.spc import ControlChart
@@ -167,14 +166,8 @@ def print_spc(console: Console, chart: ControlChart, page: str | None) -> None:
     ]
     if chart.note:
         lines.append(f"not judged: {chart.note}")
-    if len(chart.recipes) > 1:
-        each = ", ".join(
-            f"{sha[:RECIPE_SHOWN]} ({counted(runs, 'run')})" for sha, runs in chart.recipes
-        )
-        lines.append(
-            f"runs of {len(chart.recipes)} recipes mixed: {each}; all are judged against one "
-            "process and the last run's limits: chart one recipe with --recipe HASH"
-        )
+    if mixed := chart.mixed_recipes_text():
+        lines.append(mixed)
     for line in lines:
         console.print(line, markup=False, highlight=False)
     table = DataTable("#", "subgroup", "n", value, spread, f"{value} within its limits", "out")

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from packline.rendering import RECIPE_SHOWN, counted
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.method import measurements_now
 
@@ -109,6 +110,19 @@ class ControlChart:
     #: first charted: more than one, and runs of different recipes are judged against one
     #: process's limits (the last run's), which `--recipe` avoids.
     recipes: tuple[tuple[str, int], ...] = ()
+
+    def mixed_recipes_text(self) -> str | None:
+        """What the reader must know when the runs charted are of several recipes (None when
+        of one): which, and how to chart one."""
+        if len(self.recipes) < 2:
+            return None
+        each = ", ".join(
+            f"{sha[:RECIPE_SHOWN]} ({counted(runs, 'run')})" for sha, runs in self.recipes
+        )
+        return (
+            f"runs of {len(self.recipes)} recipes mixed: {each}; all are judged against one "
+            "process and the last run's limits: chart one recipe with --recipe HASH"
+        )
 
     def as_json(self) -> dict[str, Any]:
         """The chart as plain data (`--json`)."""

@@ -44,6 +44,8 @@ def render_spc(chart: ControlChart, values: pd.DataFrame) -> str:
     )
     points = chart.points.assign(out_of_control=np.where(chart.points["out_of_control"], "yes", ""))
     note = f"<p>Not judged: {escape(chart.note)}.</p>" if chart.note else ""
+    if mixed := chart.mixed_recipes_text():
+        note += f"<p>{escape(mixed[0].upper() + mixed[1:])}.</p>"
     sections = {
         "chart": ("Control chart", note + slot("control") + slot("histogram")),
         "capability": ("Capability", table(figures.astype(object))),

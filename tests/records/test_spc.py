@@ -282,7 +282,9 @@ def test_the_page_draws_in_a_browser_without_a_console_error(lots_db, chromium):
     assert probe["canvases"] >= 2 * 3  # X-bar, R and the histogram, each on its canvases
 
 
-def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(lots_db, capsys):
+def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(
+    lots_db, capsys, tmp_path
+):
     """A new user's spc of the descum over runs of its 300 s and 330 s recipes judged the
     330 s run against the 300 s run's limits (Cpk -0.197), saying nothing and offering no way
     to chart one recipe: the output names the recipes mixed, and --recipe charts one."""
@@ -299,3 +301,8 @@ def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(l
     assert "mixed" not in capsys.readouterr().out
     assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "c"]) == 2
     assert "no run of method 'm' of a recipe whose sha256 starts 'c'" in capsys.readouterr().err
+    # the page says it too
+    page = tmp_path / "spc.html"
+    assert main(["spc", "bump height", "--method", "m", *db, "--html", str(page)]) == 0
+    text = " ".join(page.read_text().split())
+    assert "Runs of 2 recipes mixed: aaaaaaaaaaaa (4 runs), bbbbbbbbbbbb (1 run)" in text
