@@ -90,16 +90,9 @@ class ModbusPlasmaCleaner(PlcChamberDriver[PlasmaStatus], PlasmaCleaner):
         """Every step checked against the limits and encoded; nothing is sent here."""
         steps: list[dict[str, float | str]] = []
         for index, step in enumerate(recipe.steps):
-            try:
-                gas = Gas(step.gas).value
-            except ValueError:
-                raise ValueError(
-                    f"{self.name}: clean step {index + 1}: gas {step.gas!r} is not one of "
-                    f"{', '.join(gas.value for gas in Gas)}"
-                ) from None
             steps.append(
                 {
-                    "gas": gas,
+                    "gas": self.step_gas(index, step),
                     "flow_sccm": step.flow_sccm,
                     "pressure_mtorr": step.pressure_mtorr,
                     "rf_power_w": step.rf_power_w,

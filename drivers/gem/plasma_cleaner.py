@@ -225,14 +225,7 @@ class GemPlasmaCleaner(GemEquipment, PlasmaCleaner):
         self.check_limit("clean", "steps", len(recipe.steps))
         constants: dict[str, list[float | str]] = {name: [] for name in RECIPE_CONSTANTS.values()}
         for index, step in enumerate(recipe.steps):
-            try:
-                gas = Gas(step.gas).value
-            except ValueError:
-                raise ValueError(
-                    f"{self.name}: clean step {index + 1}: gas {step.gas!r} is not one of "
-                    f"{', '.join(gas.value for gas in Gas)}"
-                ) from None
-            constants["step_gas"].append(gas)
+            constants["step_gas"].append(self.step_gas(index, step))
             for name in ("flow_sccm", "pressure_mtorr", "rf_power_w", "time_s"):
                 value = self.check_limit(f"clean step {index + 1}", name, getattr(step, name))
                 constants[RECIPE_CONSTANTS[name]].append(value)

@@ -177,3 +177,14 @@ class PlasmaCleaner(BatchChamber):
     @abstractmethod
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:
         """Run a plasma recipe on every wafer in the evacuated chamber, recording traces."""
+
+    def step_gas(self, index: int, step: PlasmaStep) -> str:
+        """The gas of the recipe's step `index` (from 0) as the chamber names it; ValueError
+        naming the step when it is none of the chamber's gases. Nothing is sent."""
+        try:
+            return Gas(step.gas).value
+        except ValueError:
+            raise ValueError(
+                f"{self.name}: clean step {index + 1}: gas {step.gas!r} is not one of "
+                f"{', '.join(gas.value for gas in Gas)}"
+            ) from None
