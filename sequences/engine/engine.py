@@ -102,22 +102,33 @@ class TwinsAtSteps:
         self._run_id = run_id
         #: (wafer, step name) -> the step record the state is read after; made on first use
         self._steps: dict[tuple[str, str], int] | None = None
+        #: wafer -> its snapshots as (step record, digest), in the order taken; made on first use
+        self._snapshots: dict[str, list[tuple[int, str]]] | None = None
+        #: the twin read last, by its digest: a wafer's conditions at one step share it
+        self._last: tuple[str, Workpiece] | None = None
 
     def __call__(self, wafer_id: str, step: str) -> Workpiece:
         """The twin of `wafer_id` after its step `step`: as its latest completion left it
         (a step redone by a rework, the redone one), or, for a step an operator released,
         as the wafer last was before it; ValueError for a wafer without that step."""
-        if self._steps is None:
+        if self._steps is None or self._snapshots is None:
             self._steps = self._index()
+            self._snapshots = {}
+            for row in self._store.twin_snapshots(self._run_id):
+                self._snapshots.setdefault(row["wafer_id"], []).append(
+                    (row["step_id"], row["hash"])
+                )
         step_id = self._steps.get((wafer_id, step))
-        snapshots = [
-            row
-            for row in self._store.twin_snapshots(self._run_id)
-            if row["wafer_id"] == wafer_id and step_id is not None and row["step_id"] <= step_id
+        digests = [
+            digest
+            for taken_after, digest in self._snapshots.get(wafer_id, [])
+            if step_id is not None and taken_after <= step_id
         ]
-        if not snapshots:
+        if not digests:
             raise ValueError(f"run {self._run_id}: no twin of {wafer_id} after step {step!r}")
-        return read_snapshot(self._store.twin_blob(snapshots[-1]["hash"]))
+        if self._last is None or self._last[0] != digests[-1]:
+            self._last = (digests[-1], read_snapshot(self._store.twin_blob(digests[-1])))
+        return self._last[1]
 
     def _index(self) -> dict[tuple[str, str], int]:
         """Each wafer's step names -> its latest completed record of the name, else (released,
