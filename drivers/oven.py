@@ -33,8 +33,8 @@ from .families.temperature_controller import (
 )
 from .links.base import Link
 from .roles.oven import (
-    SETTLE_BAND_C,
     LastResult,
+    LoadRecord,
     Oven,
     OvenState,
     OvenStatus,
@@ -66,27 +66,10 @@ ZONE_TRACE_INTERVAL_S = 60.0
 
 
 @dataclass
-class _RunRecord:
+class _RunRecord(LoadRecord):
     """What the polls of a run measured on the load, and when they last read the zones."""
 
-    last_time_s: float
-    last_c: float
-    peak_c: float
-    above_liquidus_s: float = 0.0
-    max_o2_ppm: float = 0.0
     zones_read_s: float = -math.inf
-
-    def add(self, time_s: float, load_c: float, o2_ppm: float, liquidus_c: float | None) -> None:
-        if liquidus_c is not None:
-            a, b = self.last_c - liquidus_c, load_c - liquidus_c
-            dt = time_s - self.last_time_s
-            if a > 0 and b > 0:
-                self.above_liquidus_s += dt
-            elif a > 0 or b > 0:
-                self.above_liquidus_s += dt * max(a, b) / (abs(a) + abs(b))
-        self.last_time_s, self.last_c = time_s, load_c
-        self.peak_c = max(self.peak_c, load_c)
-        self.max_o2_ppm = max(self.max_o2_ppm, o2_ppm)
 
 
 class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
@@ -202,26 +185,11 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
 
     # ----------------------------------------------------------------- the run
 
-    def _check_profile(self, action: str, profile: ThermalProfile, timeout_s: float | None) -> None:
-        """Every segment's target and rate against the limits, and the bound, before anything
-        is sent."""
-        if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
-            raise ValueError(
-                f"{self.name}: {action}: timeout_s must be a positive number of seconds, "
-                f"got {timeout_s!r}"
-            )
-        for index, segment in enumerate(profile.segments):
-            where = f"{action} segment {index + 1}"
-            self.check_limit(where, "temperature_c", segment.target_c)
-            self.check_limit(where, "ramp_rate_c_per_min", segment.rate_c_per_min)
-        if profile.liquidus_c is not None and not math.isfinite(profile.liquidus_c):
-            raise ValueError(f"{self.name}: {action}: liquidus_c must be a temperature")
-
     async def run_profile(
         self, profile: ThermalProfile, timeout_s: float | None = None
     ) -> ProfileResult:
         action = "run profile"
-        self._check_profile(action, profile, timeout_s)
+        self.check_profile(action, profile, timeout_s)
         async with self.operation(action):
             interlocks = SPEC.command_by_name["START_RUN"].interlocks
             await self.require_interlocks(action, interlocks)
@@ -251,15 +219,7 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
                 raise ToolAlarm(
                     self.name, self.address, action, [f"run ended {result.name.lower()}"]
                 )
-        return ProfileResult(
-            wafer_ids=wafer_ids,
-            process_time_s=await self.read_status_value("RUN_TIME"),
-            peak_c=record.peak_c,
-            time_above_liquidus_s=(
-                record.above_liquidus_s if profile.liquidus_c is not None else None
-            ),
-            max_o2_ppm=record.max_o2_ppm,
-        )
+        return record.result(wafer_ids, await self.read_status_value("RUN_TIME"), profile)
 
     async def _follow(
         self,
@@ -296,10 +256,7 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
                 )
             load_c = status.load_temperature_c
             record.add(now, load_c, status.o2_ppm, profile.liquidus_c)
-            gap = load_c - segment.target_c
-            there = held_from is None and (
-                abs(gap) <= SETTLE_BAND_C if rising else gap <= SETTLE_BAND_C
-            )
+            there = held_from is None and segment.load_settled(load_c, rising)
             if first_poll or there or now - record.zones_read_s >= self.zone_trace_interval_s:
                 first_poll = False
                 readings = await self._read_zones(with_status=False)
@@ -307,9 +264,7 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
                 for number, reading in enumerate(readings, start=1):
                     self.record_reading(f"zone {number} temperature", reading.process_c, "degC")
                     self.record_reading(f"zone {number} output", reading.output_pct, "%")
-                if there and all(
-                    abs(r.working_setpoint_c - segment.target_c) < 0.05 for r in readings
-                ):
+                if there and segment.zones_at_target(r.working_setpoint_c for r in readings):
                     held_from = now
             if held_from is not None and now - held_from >= segment.hold_s:
                 return True

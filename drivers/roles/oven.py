@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -65,6 +65,8 @@ LOAD_COOLING_TIME_CONSTANT_S = 300.0
 #: A segment of a profile is reached when the load is within this of its target (degC, est):
 #: the driver starts the segment's hold then, and validate counts it from then.
 SETTLE_BAND_C = 2.0
+#: A zone's working setpoint is at a segment's target within this (degC): it has ramped there.
+SETPOINT_AT_TARGET_C = 0.05
 #: How long molten solder must stay above its liquidus to wet the metal under it and join it,
 #: s (est; the line's process data): the simulated oven joins it only then, and validate
 #: refuses a reflow's `min_time_above_liquidus_s` below it (the run's own check would pass
@@ -106,6 +108,18 @@ class ProfileSegment:
     def __post_init__(self) -> None:
         if not (math.isfinite(self.hold_s) and self.hold_s >= 0):
             raise ValueError(f"profile segment to {self.target_c:g} degC: hold_s must be >= 0")
+
+    def load_settled(self, load_c: float, rising: bool) -> bool:
+        """Whether a load at `load_c` has reached the target: within `SETTLE_BAND_C` of it or,
+        coming from above (`rising` False), at or below it plus the band."""
+        gap = load_c - self.target_c
+        return abs(gap) <= SETTLE_BAND_C if rising else gap <= SETTLE_BAND_C
+
+    def zones_at_target(self, working_setpoints_c: Iterable[float]) -> bool:
+        """Whether every zone's working setpoint has ramped to the target (within
+        `SETPOINT_AT_TARGET_C`): with the load settled, the segment is reached and its hold
+        begins."""
+        return all(abs(c - self.target_c) < SETPOINT_AT_TARGET_C for c in working_setpoints_c)
 
 
 @dataclass(frozen=True)
@@ -298,6 +312,45 @@ class ProfileResult:
     max_o2_ppm: float
 
 
+@dataclass
+class LoadRecord:
+    """What a run measured on the load, one reading at a time (a driver's polls, a tool's
+    trace samples): its peak, its time above the liquidus (interpolated linearly between two
+    readings that straddle it) and the most residual O2."""
+
+    last_time_s: float
+    last_c: float
+    peak_c: float
+    above_liquidus_s: float = 0.0
+    max_o2_ppm: float = 0.0
+
+    def add(self, time_s: float, load_c: float, o2_ppm: float, liquidus_c: float | None) -> None:
+        if liquidus_c is not None:
+            a, b = self.last_c - liquidus_c, load_c - liquidus_c
+            dt = time_s - self.last_time_s
+            if a > 0 and b > 0:
+                self.above_liquidus_s += dt
+            elif a > 0 or b > 0:
+                self.above_liquidus_s += dt * max(a, b) / (abs(a) + abs(b))
+        self.last_time_s, self.last_c = time_s, load_c
+        self.peak_c = max(self.peak_c, load_c)
+        self.max_o2_ppm = max(self.max_o2_ppm, o2_ppm)
+
+    def result(
+        self, wafer_ids: tuple[str, ...], process_time_s: float, profile: ThermalProfile
+    ) -> ProfileResult:
+        """The run's result: what was measured, the tool's heater-on time."""
+        return ProfileResult(
+            wafer_ids=wafer_ids,
+            process_time_s=process_time_s,
+            peak_c=self.peak_c,
+            time_above_liquidus_s=(
+                self.above_liquidus_s if profile.liquidus_c is not None else None
+            ),
+            max_o2_ppm=self.max_o2_ppm,
+        )
+
+
 #: How long a recovery waits for a hot load to cool enough for the door, in process time.
 RECOVERY_COOL_S = 3600.0
 
@@ -319,6 +372,21 @@ class Oven(BatchTool):
         for wafer_id in await self.request_slots():
             if wafer_id is not None:
                 await self.unload(wafer_id)
+
+    def check_profile(self, action: str, profile: ThermalProfile, timeout_s: float | None) -> None:
+        """Every segment's target and rate against the limits, and the bound, before anything
+        is sent (whatever wire the oven is on)."""
+        if timeout_s is not None and not (math.isfinite(timeout_s) and timeout_s > 0):
+            raise ValueError(
+                f"{self.name}: {action}: timeout_s must be a positive number of seconds, "
+                f"got {timeout_s!r}"
+            )
+        for index, segment in enumerate(profile.segments):
+            where = f"{action} segment {index + 1}"
+            self.check_limit(where, "temperature_c", segment.target_c)
+            self.check_limit(where, "ramp_rate_c_per_min", segment.rate_c_per_min)
+        if profile.liquidus_c is not None and not math.isfinite(profile.liquidus_c):
+            raise ValueError(f"{self.name}: {action}: liquidus_c must be a temperature")
 
     @abstractmethod
     async def request_status(self) -> OvenStatus:

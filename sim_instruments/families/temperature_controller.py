@@ -181,7 +181,7 @@ class SimTemperatureController:
     ) -> ExcCodes | None:
         self.before_access()
         if set_values is not None:
-            refusal = self._write(address, [int(v) for v in set_values])
+            refusal = self.write(address, [int(v) for v in set_values])
             if refusal is not None:
                 return refusal
         for at, word in self.words().items():
@@ -189,8 +189,10 @@ class SimTemperatureController:
                 registers[at - start_address] = word
         return None
 
-    def _write(self, address: int, words: list[int]) -> ExcCodes | None:
-        """Judge every register of a write first, then apply them all, or none."""
+    def write(self, address: int, words: list[int]) -> ExcCodes | None:
+        """A write of `words` from `address` (the served device's, or a GEM face's in process
+        with the owner brought to the present): every register judged first, then all
+        applied, or none; refused, the exception the wire answers."""
         values: list[tuple[str, float]] = []
         for offset, word in enumerate(words):
             register = self.map.by_address.get(address + offset)
