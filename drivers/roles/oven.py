@@ -198,11 +198,22 @@ class KamalCure:
     m: float
     n: float
 
+    def rate_constants(self, temperature_c: float) -> tuple[float, float]:
+        """The Arrhenius rate constants k1 and k2 at `temperature_c`, 1/s."""
+        kelvin = temperature_c + KELVIN
+        return (
+            self.a1_per_s * math.exp(-self.e1_j_per_mol / (R_J_PER_MOL_K * kelvin)),
+            self.a2_per_s * math.exp(-self.e2_j_per_mol / (R_J_PER_MOL_K * kelvin)),
+        )
+
     def rate_per_s(self, alpha: float, temperature_c: float) -> float:
         """d alpha / dt at `alpha` and `temperature_c`."""
-        kelvin = temperature_c + KELVIN
-        k1 = self.a1_per_s * math.exp(-self.e1_j_per_mol / (R_J_PER_MOL_K * kelvin))
-        k2 = self.a2_per_s * math.exp(-self.e2_j_per_mol / (R_J_PER_MOL_K * kelvin))
+        return self.rate_at(alpha, self.rate_constants(temperature_c))
+
+    def rate_at(self, alpha: float, rate_constants: tuple[float, float]) -> float:
+        """d alpha / dt at `alpha` and the temperature whose rate constants (`rate_constants`)
+        are given: what `cure` calls, which works each temperature's out once."""
+        k1, k2 = rate_constants
         alpha = min(max(alpha, 0.0), 1.0)
         return float((k1 + k2 * alpha**self.m) * (1.0 - alpha) ** self.n)
 
@@ -214,9 +225,13 @@ class KamalCure:
 
         One Runge-Kutta step per stretch of the history over which the temperature moves less
         than `CURE_STEP_C` and which lasts at most `CURE_STEP_S` (the rates change by under 1 %
-        per degree), the temperature linear in between.
+        per degree), the temperature linear in between. The rate constants at each temperature
+        are worked out once: a step's two middle stages share them, and its end is the next
+        step's start.
         """
-        start = 0
+        if len(t) < 2:
+            return alpha
+        start, at_start = 0, self.rate_constants(temp[0])
         while start < len(t) - 1:
             end = start + 1
             while (
@@ -226,13 +241,14 @@ class KamalCure:
             ):
                 end += 1
             dt = t[end] - t[start]
-            middle = (temp[start] + temp[end]) / 2
-            k1 = self.rate_per_s(alpha, temp[start])
-            k2 = self.rate_per_s(alpha + dt * k1 / 2, middle)
-            k3 = self.rate_per_s(alpha + dt * k2 / 2, middle)
-            k4 = self.rate_per_s(alpha + dt * k3, temp[end])
+            at_middle = self.rate_constants((temp[start] + temp[end]) / 2)
+            at_end = self.rate_constants(temp[end])
+            k1 = self.rate_at(alpha, at_start)
+            k2 = self.rate_at(alpha + dt * k1 / 2, at_middle)
+            k3 = self.rate_at(alpha + dt * k2 / 2, at_middle)
+            k4 = self.rate_at(alpha + dt * k3, at_end)
             alpha = min(alpha + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6, 1.0)
-            start = end
+            start, at_start = end, at_end
         return alpha
 
 

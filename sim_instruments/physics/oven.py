@@ -38,6 +38,7 @@ from packline.drivers.roles.oven import (
     RESIN_CURE,
     ZONE_LOOP_TIME_CONSTANT_S,
     ZONE_MAX_HEAT_RATE_C_PER_S,
+    KamalCure,
     LastResult,
 )
 from packline.drivers.roles.resin_coater import RESINS
@@ -56,11 +57,25 @@ class LoadHistory:
     time_s: list[float] = field(default_factory=list)
     temperature_c: list[float] = field(default_factory=list)
     o2_ppm: list[float] = field(default_factory=list)
+    #: The degree of cure worked out from it, by kinetics and degree before the run.
+    _cured: dict[tuple[KamalCure, float], float] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def add(self, time_s: float, temperature_c: float, o2_ppm: float) -> None:
         self.time_s.append(time_s)
         self.temperature_c.append(temperature_c)
         self.o2_ppm.append(o2_ppm)
+        self._cured.clear()
+
+    def cure(self, kinetics: KamalCure, alpha: float) -> float:
+        """The degree of cure a resin of `kinetics` at `alpha` reaches over the history,
+        integrated once for each kinetics and start: every wafer of a batch shares the run, and
+        the layers of a batch are mostly alike (a batch of eight had integrated it eight times)."""
+        key = (kinetics, alpha)
+        if key not in self._cured:
+            self._cured[key] = kinetics.cure(alpha, self.time_s, self.temperature_c)
+        return self._cured[key]
 
     @property
     def peak_c(self) -> float:
@@ -171,7 +186,7 @@ def apply_run(
     for index, layer in enumerate(workpiece.resins.layers):
         if layer.thickness_um.any():
             kinetics = RESIN_CURE[CURE_OF_KIND[layer.kind]]
-            layer.cure = kinetics.cure(layer.cure, history.time_s, history.temperature_c)
+            layer.cure = history.cure(kinetics, layer.cure)
             detail[f"cure_{index}"] = round(layer.cure, 4)
     bumps = workpiece.bumps
     if bumps.present.any():

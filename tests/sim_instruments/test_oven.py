@@ -174,6 +174,47 @@ async def test_the_cure_after_a_documented_profile_matches_the_model_to_one_perc
     assert workpiece.resins.layers[-1].cure >= CURED_ALPHA
 
 
+def test_the_cure_works_each_temperatures_rate_constants_out_once_and_no_bit_moves():
+    """`KamalCure.cure` shares the rate constants of a step's middle stages and of its end with
+    the next step's start: the same degree of cure, bit for bit, as the classical four-stage
+    step that works out every stage's rate from its temperature (`rate_per_s`)."""
+    kinetics = RESIN_CURE["epoxy"]
+    times = [0.0, *np.cumsum(np.full(900, 1.0)).tolist(), 905.5]
+    temps = [25.0 + min(t, 600.0) * 0.2 for t in times]  # a ramp, a hold, past 1 degC steps
+    alpha, start = 0.05, 0
+    while start < len(times) - 1:
+        end = start + 1
+        while (
+            end < len(times) - 1
+            and times[end + 1] - times[start] <= 20.0
+            and abs(temps[end + 1] - temps[start]) <= 1.0
+        ):
+            end += 1
+        dt, middle = times[end] - times[start], (temps[start] + temps[end]) / 2
+        k1 = kinetics.rate_per_s(alpha, temps[start])
+        k2 = kinetics.rate_per_s(alpha + dt * k1 / 2, middle)
+        k3 = kinetics.rate_per_s(alpha + dt * k2 / 2, middle)
+        k4 = kinetics.rate_per_s(alpha + dt * k3, temps[end])
+        alpha, start = min(alpha + dt * (k1 + 2 * k2 + 2 * k3 + k4) / 6, 1.0), end
+    assert kinetics.cure(0.05, times, temps) == alpha
+    assert kinetics.cure(0.05, times[:1], temps[:1]) == 0.05
+
+
+def test_a_runs_cure_is_integrated_once_for_the_batch_and_again_after_a_sample():
+    """Every wafer of a batch takes its cure from the run's one history (`LoadHistory.cure`):
+    the integration of the kinetics from the layer's degree, kept for the next wafer with the
+    same, worked out again once the history has another sample."""
+    history, kinetics = LoadHistory(), RESIN_CURE["epoxy"]
+    for time_s in range(0, 1200, 1):
+        history.add(float(time_s), 150.0, 10.0)
+    cured = history.cure(kinetics, 0.0)
+    assert cured == kinetics.cure(0.0, history.time_s, history.temperature_c) > 0.3
+    assert history.cure(kinetics, 0.0) is cured
+    assert history.cure(kinetics, 0.5) == kinetics.cure(0.5, history.time_s, history.temperature_c)
+    history.add(1800.0, 150.0, 10.0)
+    assert history.cure(kinetics, 0.0) > cured
+
+
 async def test_an_under_cured_resin_is_not_cured(slow_rig):
     rig = slow_rig
     await load(rig, "W01")
