@@ -35,7 +35,7 @@ from pymodbus.client import AsyncModbusSerialClient, AsyncModbusTcpClient
 from pymodbus.constants import DeviceInformation
 from pymodbus.exceptions import ConnectionException, ModbusException
 from pymodbus.framer import FRAMER_NAME_TO_CLASS, FramerType
-from pymodbus.pdu import DecodePDU, ModbusPDU
+from pymodbus.pdu import ModbusPDU
 from pymodbus.pdu.mei_message import ReadDeviceInformationResponse
 from pymodbus.transport import ModbusProtocol
 
@@ -49,6 +49,7 @@ from .base import (
     socket_url_endpoint,
     wire_log,
 )
+from .modbus_pdu import ModbusDecoder
 from .modbus_protocol import (
     EXCEPTION_NAMES,
     IDENTIFICATION_OBJECTS,
@@ -184,6 +185,8 @@ class ModbusLink(Link):
                 **self.serial_options,
                 **common,
             )
+        # Replies decoded by the packed register PDUs (`modbus_pdu.py`).
+        self._client.ctx.framer.decoder = ModbusDecoder(is_server=False)
         self._watch_replies(self._client.ctx)
         if not await self._client.connect():
             raise ConnectionRefusedError(f"pymodbus could not connect to {self._host}")
@@ -342,7 +345,7 @@ class ModbusLink(Link):
     def _frame(self, data: bytes) -> tuple[int, ModbusPDU | None]:
         """The reply to the request sent last that `data` begins with, framed as pymodbus
         frames it (MBAP length, or RTU length and CRC): its length and PDU, or (0, None)."""
-        framer = FRAMER_NAME_TO_CLASS[self._framing](DecodePDU(is_server=False))
+        framer = FRAMER_NAME_TO_CLASS[self._framing](ModbusDecoder(is_server=False))
         device_id, transaction_id = self._request_ids
         try:
             length, response = framer.handleFrame(data, device_id, transaction_id)

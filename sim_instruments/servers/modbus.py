@@ -38,9 +38,13 @@ from pymodbus.pdu.device import DeviceInformationFactory, ModbusDeviceIdentifica
 from pymodbus.pdu.mei_message import ReadDeviceInformationRequest, ReadDeviceInformationResponse
 from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
 from pymodbus.server.requesthandler import ServerRequestHandler
-from pymodbus.simulator import SimDevice
+from pymodbus.simulator import DataType, SimDevice
+from pymodbus.simulator.simcore import SimCore
+from pymodbus.simulator.simruntime import SimRuntime
+from pymodbus.simulator.simutils import SimUtils
 
 from packline.clock import Clock
+from packline.drivers.links.modbus_pdu import ModbusDecoder
 
 from .base import ToolServer, write_as_wire_work
 from .pty import NullModem
@@ -95,6 +99,68 @@ def _serve_identities(server: ModbusBaseServer, devices: Sequence[SimDevice]) ->
         ReadDeviceInformationResponse,
     )
     server.decoder.pdu_sub_table = table
+
+
+class _RegisterReads:
+    """A read of one device's block of registers (FC3 or FC4), answered as pymodbus's
+    simulator runtime (`SimRuntime`) answers it, without its layers: ILLEGAL_ADDRESS for a
+    read past the block or of a register no `SimData` defines, else the device's action, then
+    the registers. The runtime walks the flags of every register read; here each register
+    knows where the defined ones from it end (`_defined_until`), worked out once."""
+
+    def __init__(self, runtime: SimRuntime, block: str) -> None:
+        self._action = runtime.action
+        self._start, self._size, self._registers, flags = runtime.block[block]
+        self._defined_until = [0] * len(flags)
+        end = len(flags)
+        for offset in reversed(range(len(flags))):
+            if flags[offset] & SimUtils.RunTimeFlag_TYPE == DataType.INVALID:
+                end = offset
+            self._defined_until[offset] = end
+
+    async def read(self, function_code: int, address: int, count: int) -> list[int] | ExcCodes:
+        """The `count` registers from `address`, or the exception code refusing the read."""
+        offset = address - self._start
+        if offset < 0 or offset + count > self._size:
+            return ExcCodes.ILLEGAL_ADDRESS
+        if count and self._defined_until[offset] < offset + count:
+            return ExcCodes.ILLEGAL_ADDRESS
+        registers = self._registers
+        if self._action and (
+            refused := await self._action(
+                function_code, self._start, address, count, registers, None
+            )
+        ):
+            return refused
+        return registers[offset : offset + count]
+
+
+class _ServedDevices(SimCore):
+    """The devices' registers, pymodbus's simulator datastore (`SimCore`), but a read of
+    registers (a poll) answered by `_RegisterReads`."""
+
+    def __init__(self, devices: list[SimDevice]) -> None:
+        super().__init__(devices)
+        #: By device id and function code (the runtime's block of each: one for all, "x",
+        #: or the holding and the input registers).
+        self._register_reads = {
+            (device_id, function_code): _RegisterReads(
+                runtime, "x" if "x" in runtime.block else block
+            )
+            for device_id, runtime in self.devices.items()
+            for function_code, block in ((3, "h"), (4, "i"))
+            if "x" in runtime.block or block in runtime.block
+        }
+
+    async def async_getValues(
+        self, device_id: int, func_code: int, address: int, count: int = 1
+    ) -> list[int] | list[bool] | ExcCodes:
+        # A device id served by none is device 0's, as SimCore has it.
+        device = device_id if device_id in self.devices else 0
+        reads = self._register_reads.get((device, func_code))
+        if reads is None:
+            return await super().async_getValues(device_id, func_code, address, count)
+        return await reads.read(func_code, address, count)
 
 
 class _RtuFramer(FramerRTU):
@@ -254,7 +320,7 @@ class ModbusToolServer(ToolServer):
         }
         self.function_codes = None if function_codes is None else frozenset(function_codes)
         self._server: ModbusBaseServer | None = None
-        self._registers: Any = None
+        self._registers: _ServedDevices | None = None
         self._null_modem: NullModem | None = None
 
     @property
@@ -287,11 +353,12 @@ class ModbusToolServer(ToolServer):
             self._server = ModbusTcpServer(
                 self.devices, framer=framer, address=(self.host, self.port)
             )
+        # Requests decoded, and register reads answered, by the packed PDUs (`modbus_pdu.py`).
+        self._server.decoder = ModbusDecoder(is_server=True)
         if self._registers is None:
-            self._registers = self._server.context
-        else:
-            # The tool kept power while off the wire: same registers after a restart.
-            self._server.context = self._registers
+            self._registers = _ServedDevices(self.devices)
+        # The tool keeps power while off the wire: the same registers after a restart.
+        self._server.context = self._registers
         _serve_identities(self._server, self.devices)
         server = self._server
         device_ids = frozenset(device.id for device in self.devices)

@@ -151,3 +151,44 @@ async def test_another_unit_id_is_exception_11_on_tcp_and_silence_on_rtu():
             assert await reader.readexactly(7) == rtu(1, bytes.fromhex("03 02 0000"))
         writer.close()
         await writer.wait_closed()
+
+
+@pytest.mark.parametrize("one_block", [True, False])
+async def test_a_read_of_registers_is_answered_as_pymodbus_answers_it(one_block):
+    """The served devices answer a register read without pymodbus's simulator runtime, and
+    as it does: the same registers, ILLEGAL_ADDRESS past a block or on a register between two
+    `SimData`, the action's refusal, the action called alike; device 0 for an id not served."""
+    from pymodbus.simulator.simcore import SimCore
+
+    from packline.sim_instruments.servers.modbus import _ServedDevices
+
+    def devices(log: list) -> list[SimDevice]:
+        async def action(fc, start, address, count, registers, values):
+            log.append((fc, start, address, count, list(registers), values))
+            registers[0] += 1  # the read's own rendering
+            return ExcCodes.DEVICE_BUSY if address == 13 else None
+
+        blocks = [
+            SimData(10, count=4, values=3, datatype=DataType.REGISTERS, readonly=True),
+            SimData(16, count=3, values=5, datatype=DataType.REGISTERS),
+        ]
+        bits = [SimData(0, count=1, datatype=DataType.BITS)]
+        simdata = blocks if one_block else (bits, bits, blocks, blocks[1:])
+        return [
+            SimDevice(id=id_, simdata=simdata, action=action if id_ else None)  # type: ignore[arg-type]
+            for id_ in (0, 1)
+        ]
+
+    ours_log: list = []
+    theirs_log: list = []
+    ours, theirs = _ServedDevices(devices(ours_log)), SimCore(devices(theirs_log))
+    for device_id in (0, 1, 7):
+        for function_code in (3, 4):
+            for address in range(8, 21):
+                for count in range(0, 6):
+                    asked = (device_id, function_code, address, count)
+                    assert await ours.async_getValues(*asked) == await theirs.async_getValues(
+                        *asked
+                    ), asked
+    assert ours_log == theirs_log
+    assert ExcCodes.DEVICE_BUSY in [await ours.async_getValues(1, 3, 13, 1)]
