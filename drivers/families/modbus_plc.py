@@ -83,11 +83,12 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     # ----------------------------------------------------------------- status
 
     @cached_property
-    def _status_block(self) -> tuple[tuple[PlcStatus, int, int], ...]:
-        """The numbers of the status block: (entry, first address, extent), worked out once
-        instead of on every poll."""
+    def _status_block(self) -> tuple[tuple[str, int, float, PlcStatus | None], ...]:
+        """The numbers of the status block, worked out once instead of on every poll: each
+        one's name, first address and scale, and its entry when it takes two registers (which
+        `decoded` joins), else None."""
         return tuple(
-            (entry, entry.address(), entry.extent)
+            (entry.name, entry.address(), entry.scale, entry if entry.words == 2 else None)
             for entry in self.spec.status
             if isinstance(entry, PlcStatus)
             and not entry.text
@@ -106,9 +107,13 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     async def read_status_block(self) -> dict[str, float]:
         """The status registers polled each time, decoded by name (scaled, 32-bit joined)."""
         registers = await self.link.read_holding_registers(0, self.map.status_registers)
+        # A one-register number is `decoded`'s, inline: this runs for every number of every
+        # poll, and a call and a slice each cost more than the number.
         return {
-            entry.name: decoded(entry, registers[first:extent])
-            for entry, first, extent in self._status_block
+            name: (registers[first] if scale == 1 else registers[first] / scale)
+            if joined is None
+            else decoded(joined, registers[first : first + 2])
+            for name, first, scale, joined in self._status_block
         }
 
     @abstractmethod
