@@ -16,6 +16,7 @@ from collections.abc import Callable
 from functools import partial
 
 from .line import SimulatedLine
+from .servers.base import ConnectionChange
 
 #: How often the line is looked at, in seconds of wall time.
 WATCH_INTERVAL_S = 0.5
@@ -41,8 +42,11 @@ class LineWatch:
         text = self.line.tools[name].spec.alarm_by_code[code].text
         self.report(f"{name}: alarm {code} ({text})")
 
-    def _connection(self, name: str, address: str, client: str, opened: bool) -> None:
-        how = "connected to" if opened else "disconnected from"
+    def _connection(self, name: str, address: str, client: str, change: ConnectionChange) -> None:
+        if change is ConnectionChange.CLOSED:
+            self.report(f"{name}: {address} closed the connection of client {client} (stopping)")
+            return
+        how = "connected to" if change is ConnectionChange.OPENED else "disconnected from"
         self.report(f"{name}: client {client} {how} {address}")
 
     def look(self) -> None:

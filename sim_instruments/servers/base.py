@@ -13,6 +13,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
+from enum import Enum
 from typing import Self, TypedDict
 
 from packline.clock import Clock, WallClock
@@ -20,9 +21,20 @@ from packline.memory_wires import MemoryTransport
 
 log = logging.getLogger("packline.sim")
 
+
+class ConnectionChange(Enum):
+    """What became of a client's connection to a server."""
+
+    OPENED = "opened"
+    #: The client closed it, or it was lost.
+    LEFT = "left"
+    #: The server closed it: it stopped.
+    CLOSED = "closed"
+
+
 #: Told of a client connection as it opens and as it ends: (the server's address, the
-#: client's `peer_text`, True when it opened).
-ConnectionListener = Callable[[str, str, bool], None]
+#: client's `peer_text`, what became of the connection).
+ConnectionListener = Callable[[str, str, ConnectionChange], None]
 
 #: A simulated text tool: called with each received line (without its termination), returns
 #: the reply line (without termination), or None when the command has no reply.
@@ -101,6 +113,8 @@ class ToolServer(ABC):
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock: Clock = clock or WallClock()
         self._address: str | None = None
+        #: The address while `stop()` closes the connections: each ends as the server's doing.
+        self._stopping_at: str | None = None
         self._stopped = asyncio.Event()
         #: Told of every client connection as it opens and ends (`packline sim serve`'s log:
         #: a count looked at now and then misses one that opens and ends between looks).
@@ -125,9 +139,15 @@ class ToolServer(ABC):
 
     def _tell_connection(self, peer: object, opened: bool) -> None:
         """Tell `connection_listeners` that the client at `peer` (its transport's
-        `peername`) connected (`opened`) or left."""
+        `peername`) connected (`opened`), or that its connection ended: the server closed
+        it when it ends as the server stops, else the client left."""
+        if opened:
+            change = ConnectionChange.OPENED
+        else:
+            change = ConnectionChange.LEFT if self._stopping_at is None else ConnectionChange.CLOSED
+        address = self._address or self._stopping_at or ""
         for listener in self.connection_listeners:
-            listener(self._address or "", peer_text(peer), opened)
+            listener(address, peer_text(peer), change)
 
     async def start(self) -> str:
         """Start listening and return the address."""
@@ -141,10 +161,11 @@ class ToolServer(ABC):
         """Stop listening and drop every client connection at once; safe to call twice."""
         if self._address is None:
             return
-        self._address = None
+        self._stopping_at, self._address = self._address, None
         try:
             await self._stop()
         finally:
+            self._stopping_at = None
             self._stopped.set()
 
     async def serve_forever(self) -> None:

@@ -63,3 +63,30 @@ async def test_a_connection_that_ends_at_once_is_told_with_its_end():
                 f"{name}: client {here} connected to {address}",
                 f"{name}: client {here} disconnected from {address}",
             ]
+
+
+async def test_a_connection_the_server_closes_as_it_stops_is_told_as_its_doing():
+    """A client still connected as the line stops did not leave: the server closed its
+    connection, and says so (it had said the client disconnected, from no address)."""
+    said: list[str] = []
+    here: dict[str, str] = {}
+    async with SimulatedLine(kinds=["plasma_cleaner", "dicing_saw"]) as line:
+        LineWatch(line, said.append)
+        addresses = {name: str(tool.address) for name, tool in line.station.tools.items()}
+        writers = []
+        for name in ("plasma_cleaner", "dicing_saw"):
+            port = int(addresses[name].rsplit(":", 1)[1])
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writers.append(writer)
+            here[name] = "127.0.0.1:{}".format(writer.get_extra_info("sockname")[1])
+            await settled(line, name, 1)
+    for writer in writers:
+        writer.close()
+    for name in ("plasma_cleaner", "dicing_saw"):
+        assert (
+            said[-2:].count(
+                f"{name}: {addresses[name]} closed the connection of client {here[name]} (stopping)"
+            )
+            == 1
+        ), said
+    assert not [line for line in said if "disconnected" in line]
