@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .equipment import READY_STATES
-from .errors import SetupRefused, ToolAlarm
+from .errors import ToolAlarm
 from .families.plc_batch import BatchPlcDriver
 from .families.plc_map import command_enum, field, reason_enum
 from .families.temperature_controller import (
@@ -42,6 +42,7 @@ from .roles.oven import (
     ProfileSegment,
     ThermalProfile,
     ZoneStatus,
+    checked_zone_trace_interval_s,
 )
 from .specs.oven import DOOR_OPEN_BELOW_C, SPEC
 
@@ -83,15 +84,9 @@ class ModbusOven(BatchPlcDriver[OvenStatus], Oven):
         self, link: Link, *, zone_trace_interval_s: float = ZONE_TRACE_INTERVAL_S, **options: Any
     ) -> None:
         super().__init__(link, **options)
-        if not (math.isfinite(zone_trace_interval_s) and zone_trace_interval_s >= 0):
-            raise SetupRefused(
-                self.name,
-                "zone_trace_interval_s must be a number of seconds, 0 or more, "
-                f"got {zone_trace_interval_s!r}",
-            )
         #: During a run, the zones are read at most this often (s of process time) besides at
         #: each segment's start and while its reaching is judged; 0: every poll.
-        self.zone_trace_interval_s = zone_trace_interval_s
+        self.zone_trace_interval_s = checked_zone_trace_interval_s(self.name, zone_trace_interval_s)
         #: The zone controllers on the line, in zone order (read at connect).
         self.zones: list[TemperatureController] = []
 

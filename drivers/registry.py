@@ -156,6 +156,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.oven:SimOven",
             description="batch cure and reflow oven under N2: a PLC and Eurotherm-map zone "
             "controllers on one Modbus RTU line",
+            gem_driver="packline.drivers.gem.oven:GemOven",
+            gem_simulator="packline.sim_instruments.gem.oven:GemOvenModel",
         ),
         ToolKind(
             name="deposition",

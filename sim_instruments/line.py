@@ -127,6 +127,7 @@ class SimulatedLine:
             dictionary=kind.name,
             address=address,
             capacity=getattr(model.tool, "capacity", 1),
+            poll_interval_s=getattr(model.tool, "poll_interval_s", 1.0),
             serial_number=options.get("serial_number"),
         )
 

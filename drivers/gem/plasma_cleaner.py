@@ -17,26 +17,21 @@ the role's, whatever wire carries it.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
-from ..equipment import READY_STATES
-from ..errors import ToolAlarm
 from ..families.plc_chamber import PlcChamberDriver
 from ..plasma_cleaner import RECIPE_TIMEOUT_MARGIN_S, ModbusPlasmaCleaner
 from ..roles.plasma_cleaner import (
     ChamberState,
     CleanResult,
     Gas,
-    LastResult,
     PlasmaCleaner,
     PlasmaRecipe,
     PlasmaStatus,
 )
 from ..specs.plasma_cleaner import MAX_SLOTS, SPEC
+from .batch import GemBatchTool, slot_names, traced_as
 from .dictionary import GemNeeds
-from .equipment import GemEquipment
-from .records import TraceReport
 
 #: The recipe's equipment constants (one element a step), by the step field each one sets.
 RECIPE_CONSTANTS = {
@@ -60,22 +55,27 @@ STATUS = (
     "recipes_completed",
 )
 #: The wafer id of each slot, by slot.
-SLOTS = tuple(f"slot_{slot}" for slot in range(MAX_SLOTS))
-#: The traced status variables, by the Modbus map's status names: the trace a sample records
-#: (the spec's `trace`) and its unit are the map's.
-TRACED = {
-    "pressure_mtorr": "PRESSURE",
-    "rf_forward_w": "RF_FORWARD",
-    "rf_reflected_w": "RF_REFLECTED",
-    "gas_flow_sccm": "GAS_FLOW",
-}
+SLOTS = slot_names(MAX_SLOTS)
+#: The traced status variables, each recorded as the Modbus map's status of that name (its
+#: `trace` name and unit).
+TRACED = traced_as(
+    SPEC,
+    {
+        "pressure_mtorr": "PRESSURE",
+        "rf_forward_w": "RF_FORWARD",
+        "rf_reflected_w": "RF_REFLECTED",
+        "gas_flow_sccm": "GAS_FLOW",
+    },
+)
 #: Samples a trace report carries (REPGSZ): one S6F1 every this many periods.
 TRACE_GROUP = 10
 
 
-class GemPlasmaCleaner(GemEquipment, PlasmaCleaner):
+class GemPlasmaCleaner(GemBatchTool, PlasmaCleaner):
     """Drives a plasma chamber that speaks GEM, by its dictionary."""
 
+    spec = SPEC
+    slots = SLOTS
     limits = ModbusPlasmaCleaner.limits
     needs = GemNeeds(
         status_variables=(
@@ -120,51 +120,6 @@ class GemPlasmaCleaner(GemEquipment, PlasmaCleaner):
             recipes_completed=int(values["recipes_completed"]),
         )
 
-    async def request_slots(self) -> list[str | None]:
-        capacity, *ids = await self.request_values("read slots", "slot_capacity", *SLOTS)
-        return [wafer_id or None for wafer_id in ids[: int(capacity)]]
-
-    async def request_interlocks(self) -> dict[str, bool]:
-        names = SPEC.interlock_names
-        values = await self.request_values("read interlocks", *names)
-        return {name: bool(value) for name, value in zip(names, values, strict=True)}
-
-    # ----------------------------------------------------------------- door and slots
-
-    async def open_door(self) -> None:
-        self.require_state("open door", *READY_STATES)
-        await self.command("open_door")
-
-    async def close_door(self) -> None:
-        self.require_state("close door", *READY_STATES)
-        await self.command("close_door")
-
-    async def load(self, wafer_id: str, slot: int | None = None) -> int:
-        """Place a wafer in a slot (the first free one unless given); returns the slot."""
-        action = f"load wafer {wafer_id}"
-        self.require_state(action, *READY_STATES)
-        self.check_wafer_id(wafer_id)
-        slots = await self.request_slots()
-        if wafer_id in slots:
-            raise ValueError(
-                f"{self.name}: wafer {wafer_id} is already in slot {slots.index(wafer_id)}"
-            )
-        if slot is None and None not in slots:
-            raise ValueError(f"{self.name}: all {len(slots)} slots are full, cannot {action}")
-        slot = slots.index(None) if slot is None else slot
-        if not 0 <= slot < len(slots):
-            raise ValueError(f"{self.name}: slot {slot} does not exist (0-{len(slots) - 1})")
-        await self.load_workpiece("load", "wafer_id", wafer_id, slot=slot)
-        return slot
-
-    async def unload(self, wafer_id: str) -> None:
-        """Take a wafer out of its slot."""
-        self.require_state(f"unload wafer {wafer_id}", *READY_STATES)
-        slots = await self.request_slots()
-        if wafer_id not in slots:
-            raise ValueError(f"{self.name}: wafer {wafer_id} is not in any slot")
-        await self.command("unload", slot=slots.index(wafer_id))
-
     # ----------------------------------------------------------------- the chamber cycle
 
     async def pump_down(self) -> None:
@@ -204,15 +159,7 @@ class GemPlasmaCleaner(GemEquipment, PlasmaCleaner):
                         recipe.total_time_s + RECIPE_TIMEOUT_MARGIN_S,
                         lambda: f"recipe of {recipe.total_time_s:g} s not finished",
                     )
-            values = self.event_values("run_ended", event)
-            if values["chamber_state"] == ChamberState.FAULT.name.lower():
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            result = LastResult[str(values["last_result"]).upper()]
-            if result is not LastResult.COMPLETED:
-                raise ToolAlarm(
-                    self.name, self.address, action, [f"recipe ended {result.name.lower()}"]
-                )
+            values = await self.run_ended(action, event, "chamber_state", "recipe")
         return CleanResult(
             wafer_ids=wafer_ids,
             process_time_s=float(values["elapsed_s"]),
@@ -231,40 +178,6 @@ class GemPlasmaCleaner(GemEquipment, PlasmaCleaner):
                 constants[RECIPE_CONSTANTS[name]].append(value)
         return {name: tuple(values) for name, values in constants.items()}
 
-    # ----------------------------------------------------------------- traces
-
-    @asynccontextmanager
-    async def _traced(self) -> AsyncIterator[None]:
-        """For the block, the tool traces `TRACED` every `poll_interval_s` (at least its
-        dictionary's shortest period), `TRACE_GROUP` samples a report; each sample is recorded
-        as its report arrives (the samples the tool had not reported when the block ends, as
-        the trace stops), at the time it was taken: the last of a report's at its arrival,
-        each earlier one a period before the next."""
-        names = tuple(TRACED)
-        period_s = max(self.poll_interval_s, self.dictionary.trace.min_period_s)
-        variables = self.dictionary.status_variables
-        trids: set[object] = set()
-
-        def record(report: TraceReport) -> None:
-            if report.trid not in trids:
-                return
-            now = self.clock.now()
-            last = len(report.samples) - 1
-            for index, values in enumerate(report.samples):
-                for name, value in zip(names, values, strict=True):
-                    status = SPEC.status_by_name[TRACED[name]]
-                    assert status.trace is not None
-                    self.record_reading(
-                        status.trace,
-                        float(variables[name].to_role(value)),
-                        status.unit,
-                        time_s=now - (last - index) * period_s,
-                    )
-
-        self.gem.add_trace_listener(record)
-        try:
-            async with self.trace(*names, period_s=period_s, group_size=TRACE_GROUP) as trace:
-                trids.add(trace.trid)
-                yield
-        finally:
-            self.gem.remove_trace_listener(record)
+    def _traced(self) -> AbstractAsyncContextManager[None]:
+        """For the block, `TRACED` every `poll_interval_s`, `TRACE_GROUP` samples a report."""
+        return self.recorded_trace(TRACED, self.poll_interval_s, TRACE_GROUP)

@@ -18,6 +18,7 @@ from enum import IntEnum
 
 import numpy as np
 
+from ..errors import SetupRefused
 from .batch import BatchTool
 
 
@@ -95,6 +96,17 @@ LIQUIDUS_C: dict[str, float] = {
     "Pb90Sn10": 302.0,
     "Pb95Sn5": 314.0,
 }
+
+
+def checked_zone_trace_interval_s(tool: str, interval_s: float) -> float:
+    """The station option `zone_trace_interval_s` of oven `tool` (how often a run logs its
+    zones, s of process time; 0: as often as the load): `SetupRefused` unless it is one."""
+    if not (math.isfinite(interval_s) and interval_s >= 0):
+        raise SetupRefused(
+            tool,
+            f"zone_trace_interval_s must be a number of seconds, 0 or more, got {interval_s!r}",
+        )
+    return interval_s
 
 
 @dataclass(frozen=True)

@@ -108,6 +108,14 @@ async def plasma_bench() -> AsyncIterator[GemBench]:
     await bench.close()
 
 
+@pytest.fixture
+async def oven_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM oven."""
+    bench = GemBench("oven", twin=TwinStore())
+    yield bench
+    await bench.close()
+
+
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
 from ..secs.conftest import (  # noqa: E402, F401
