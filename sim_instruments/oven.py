@@ -8,11 +8,12 @@ on a real serial line; or RTU over TCP behind a serial device server).
 
 Time is the line's clock: on every access, to any unit, the oven steps its zones, its load
 and its atmosphere to `clock.now()` in steps of at most `OvenPhysics.step_s`, so a virtual
-clock makes an hour's cure cost only the polls that watch it. The load's temperature is the
-mean of the zones'; the nitrogen purge takes the residual O2 down exponentially with the
-chamber's volume changes; while the heater supply is on (a run), the load's history is kept
-and, when the run ends however it ends, applied to every wafer in the slots by the physics of
-`sim_instruments/physics/oven.py`.
+clock makes an hour's cure cost only the polls that watch it (and a part that a step left
+where it was, settled, is not stepped again: the same step would leave it there, bit for
+bit). The load's temperature is the mean of the zones'; the nitrogen purge takes the
+residual O2 down exponentially with the chamber's volume changes; while the heater supply is
+on (a run), the load's history is kept and, when the run ends however it ends, applied to
+every wafer in the slots by the physics of `sim_instruments/physics/oven.py`.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ from .twin import TwinStore
 
 #: Oxygen in air, ppm.
 AIR_O2_PPM = 209_000.0
+
+#: The zones as the oven steps them (`SimOven._alike_zones`): each zone that works its step
+#: out, with the zones that take its result.
+ZoneGroups = list[tuple[SimTemperatureController, list[SimTemperatureController]]]
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class SimOven(BatchPlcSimulator):
     @property
     def load_c(self) -> float:
         """The load thermocouple: the mean of the zones."""
-        return sum(zone.process_c for zone in self.zones) / len(self.zones)
+        return sum([zone.process_c for zone in self.zones]) / len(self.zones)
 
     @property
     def flow_slm(self) -> float:
@@ -208,17 +213,58 @@ class SimOven(BatchPlcSimulator):
     # ----------------------------------------------------------------- time and physics
 
     def advance(self) -> None:
-        """Step the zones, the load and the atmosphere to the clock's present time."""
-        now = self.clock.now()
-        while self.stepped_to_s < now:
-            dt_s = min(self.physics.step_s, now - self.stepped_to_s)
-            self.stepped_to_s += dt_s
-            self._step(dt_s, self.stepped_to_s)
+        """Step the zones, the load and the atmosphere to the clock's present time, in steps of
+        at most `OvenPhysics.step_s`.
 
-    def _step(self, dt_s: float, time_s: float) -> None:
-        running = self.state is OvenState.RUNNING
-        self._step_zones(dt_s, running)
-        self._breathe(dt_s)
+        A part that a step left where it was stays there through the steps of the same length
+        after it (the zones while the heater supply stays as it was): the same step from the
+        same state reaches it again, bit for bit. So the zones settled at their setpoint or at
+        the room, and the O2 at its floor or at air, are not stepped again; once neither moves,
+        only the run's time and the load's history go on (`_hold`). Stepping every part at
+        every second had been most of the simulated oven's cost: an hour's soak is 3,600 steps."""
+        now = self.clock.now()
+        if self.stepped_to_s >= now:
+            return
+        step_s = self.physics.step_s
+        zones = self._alike_zones()
+        #: The step (length, heater supply) that left the zones where they were, and the
+        #: length that left the O2 where it was: a repeat of it need not be worked out.
+        zones_settled: tuple[float, bool] | None = None
+        o2_settled: float | None = None
+        while self.stepped_to_s < now:
+            dt_s = min(step_s, now - self.stepped_to_s)
+            running = self.state is OvenState.RUNNING
+            zones_moving = zones_settled != (dt_s, running)
+            if not zones_moving and o2_settled == dt_s == step_s:
+                self._hold(now, running)
+                continue
+            self.stepped_to_s += dt_s
+            if zones_moving:
+                moved = self._step_zones(zones, dt_s, running)
+                zones_settled = None if moved else (dt_s, running)
+            if o2_settled != dt_s:
+                o2_settled = None if self._breathe(dt_s) else dt_s
+            self._after_step(dt_s, self.stepped_to_s, running)
+
+    def _hold(self, until_s: float, running: bool) -> None:
+        """Pass every whole step up to `until_s` with the zones and the O2 where the last step
+        left them: a run's time and the load's history go on. Neither the atmosphere's state nor
+        an alarm can change (the last step, from the same state, changed neither)."""
+        step_s = self.physics.step_s
+        if not running:
+            while until_s - self.stepped_to_s >= step_s:
+                self.stepped_to_s += step_s
+            return
+        history, load_c, o2_ppm = self.history, self.load_c, self.o2_ppm
+        assert history is not None
+        while until_s - self.stepped_to_s >= step_s:
+            self.stepped_to_s += step_s
+            self.run_time_s += step_s
+            history.add(self.stepped_to_s, load_c, o2_ppm)
+
+    def _after_step(self, dt_s: float, time_s: float, running: bool) -> None:
+        """The atmosphere's state, and a run's time, the load's history and the alarms that
+        end a run, after a step of `dt_s` to `time_s`."""
         if self.state is OvenState.PURGING and self.o2_ppm <= self.o2_limit_ppm:
             self.state = OvenState.INERT
         elif self.state is OvenState.INERT and self.o2_ppm > self.o2_limit_ppm:
@@ -237,30 +283,52 @@ class SimOven(BatchPlcSimulator):
         """Whether a zone's alarm relay (`_ZONE_ALARMS`) is on. Only a zone with an alarm
         latched or its sensor broken has a status word to look at: this runs every step of a
         run, and building the word of every zone cost a quarter of the step."""
-        return any(
-            zone.status & _ZONE_ALARMS for zone in self.zones if zone.latched or zone.sensor_broken
-        )
+        for zone in self.zones:
+            if (zone.latched or zone.sensor_broken) and zone.status & _ZONE_ALARMS:
+                return True
+        return False
 
-    def _step_zones(self, dt_s: float, power: bool) -> None:
-        """Step every zone. A zone in the state the zone before it stepped from (as a host
-        sets them: alike) reaches the same state, so it takes that zone's result instead of
-        working it out again: stepping the zones was most of the cost of a step of the oven,
-        at every second of process time."""
-        last: tuple[tuple[object, ...], SimTemperatureController] | None = None
+    def _alike_zones(self) -> ZoneGroups:
+        """The zones as `_step_zones` steps them: each zone that steps itself with the zones
+        after it in the same state (`loop_state`; as a host sets them: alike), which take its
+        result instead of working it out again. Alike at the start of `advance`, they stay
+        alike through it: nothing but the steps changes a zone meanwhile."""
+        groups: ZoneGroups = []
+        last_state: tuple[object, ...] | None = None
         for zone in self.zones:
             state = zone.loop_state()
-            if last is not None and last[0] == state:
-                zone.take_step_of(last[1])
+            if groups and state == last_state:
+                groups[-1][1].append(zone)
             else:
-                zone.step(dt_s, power=power)
-                last = state, zone
+                groups.append((zone, []))
+                last_state = state
+        return groups
 
-    def _breathe(self, dt_s: float) -> None:
+    def _step_zones(
+        self,
+        zones: ZoneGroups,
+        dt_s: float,
+        power: bool,
+    ) -> bool:
+        """Step every zone (`zones`, grouped by `_alike_zones`): the first of each group works
+        the step out, the others take its result (stepping the zones had been most of the cost
+        of a step of the oven). Returns whether any zone moved."""
+        moved = False
+        for stepped, alike in zones:
+            if stepped.step(dt_s, power=power):
+                moved = True
+            for zone in alike:
+                zone.take_step_of(stepped)
+        return moved
+
+    def _breathe(self, dt_s: float) -> bool:
         """The residual O2: air with the door open; with nitrogen flowing, towards the leak
-        floor at one time constant per volume change; without, air leaks back in."""
+        floor at one time constant per volume change; without, air leaks back in. Returns
+        whether it moved."""
+        before = self.o2_ppm
         if not self.door_closed:
             self.o2_ppm = AIR_O2_PPM
-            return
+            return self.o2_ppm != before
         flow = self.flow_slm
         physics = self.physics
         if flow > 0:
@@ -269,6 +337,7 @@ class SimOven(BatchPlcSimulator):
         else:
             target, time_constant_s = AIR_O2_PPM, physics.air_return_time_constant_s
         self.o2_ppm = target + (self.o2_ppm - target) * math.exp(-dt_s / time_constant_s)
+        return self.o2_ppm != before
 
     def _fault(self, alarm: str, time_s: float) -> None:
         """Latch `alarm`: heater supply off, a run ends faulted (nitrogen keeps flowing)."""

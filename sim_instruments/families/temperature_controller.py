@@ -95,10 +95,16 @@ class SimTemperatureController:
         """The instrument status word: latched alarms, and the sensor break while it lasts."""
         return self.latched | InstrumentStatus.SENSOR_BREAK if self.sensor_broken else self.latched
 
-    def step(self, dt_s: float, power: bool = True) -> None:
+    def step(self, dt_s: float, power: bool = True) -> bool:
         """Run the loop for `dt_s` seconds; `power` False: the heater supply is cut (an oven's
         contactor open), so the body cools whatever the loop asks. (Whatever it reads of the
-        controller is in `loop_state`, what it sets is what `take_step_of` copies.)"""
+        controller is in `loop_state`, what it sets is what `take_step_of` copies.)
+
+        Returns whether the step moved the loop (its working setpoint, process value or latched
+        alarms). One that did not leaves the controller where a step of the same length and
+        power from there leaves it again, bit for bit (the output too): a settled loop, at its
+        setpoint or at the room."""
+        before = self.working_c, self.process_c, self.latched
         if self.mode is not InstrumentMode.AUTO:
             self.working_c = self.process_c  # the working setpoint starts from PV on auto
         elif self.rate_c_per_min <= 0:
@@ -115,6 +121,7 @@ class SimTemperatureController:
             self.process_c, self.output_pct = self.plant.cooled(self.process_c, dt_s), 0.0
         if self.process_c > self.alarm_high_c:
             self.latched |= InstrumentStatus.ALARM_1
+        return (self.working_c, self.process_c, self.latched) != before
 
     def loop_state(self) -> tuple[object, ...]:
         """Everything `step` reads of the controller: two controllers equal in it (on one

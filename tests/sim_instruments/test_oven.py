@@ -14,13 +14,14 @@ import pytest
 import pytest_asyncio
 from scipy.integrate import solve_ivp
 
-from packline.clock import VirtualClock
+from packline.clock import VirtualClock, WallClock
 from packline.drivers.errors import InterlockOpen, ToolAlarm
 from packline.drivers.families.temperature_controller import InstrumentMode
 from packline.drivers.oven import ModbusOven
 from packline.drivers.roles.oven import (
     CURED_ALPHA,
     RESIN_CURE,
+    LastResult,
     Oven,
     OvenState,
     cure_profile,
@@ -402,12 +403,88 @@ def test_zones_step_as_each_would_alone(power):
             zone.mode, zone.target_c, zone.rate_c_per_min = InstrumentMode.AUTO, 150.0, 5.0
         for zone in zones[2:]:
             zone.target_c, zone.alarm_high_c = 120.0, 100.0
-    for second in range(2000):
+    zones = oven._alike_zones()  # as `advance` groups them, once for all its steps
+    assert [(stepped, alike) for stepped, alike in zones] == [
+        (oven.zones[0], [oven.zones[1]]),
+        (oven.zones[2], [oven.zones[3]]),
+    ]
+    for second in range(4000):
         dt_s = 0.37 if second % 7 == 0 else 1.0
-        oven._step_zones(dt_s, power)
-        for zone in alone:
-            zone.step(dt_s, power=power)
+        moved = oven._step_zones(zones, dt_s, power)
+        assert moved == any([zone.step(dt_s, power=power) for zone in alone])
         assert [vars(zone) | {"before_access": None} for zone in oven.zones] == [
             vars(zone) | {"before_access": None} for zone in alone
         ], second
     assert [bool(zone.latched) for zone in oven.zones] == [False, False, power, power]
+    assert not moved  # settled at their targets (without power: at the room)
+
+
+class Hands(WallClock):
+    """A clock whose time the test sets."""
+
+    def __init__(self) -> None:
+        self.now_s = 0.0
+
+    def now(self) -> float:
+        return self.now_s
+
+
+def test_an_oven_advanced_by_jumps_is_bit_for_bit_one_advanced_a_step_at_a_time(monkeypatch):
+    """`advance` steps neither the zones nor the O2 again once a step left them where they were
+    (at a setpoint or the room; at the purge's floor or air), and holds a stretch where neither
+    moves (`_hold`): an oven advanced by long jumps is, after each, bit for bit one advanced a
+    step at a time (which works every step out) through a purge, a run that ramps and soaks
+    and then faults within a jump (the nitrogen turned down: the O2 climbs to its new floor,
+    above the run's bound, and the heater supply goes off under settled zones), and the
+    cool-down with the door open."""
+    jumped, stepped = SimOven("oven", TwinStore(), Hands()), SimOven("oven", TwinStore(), Hands())
+    held: list[float] = []
+    hold = jumped._hold
+    monkeypatch.setattr(jumped, "_hold", lambda *a: (held.append(jumped.stepped_to_s), hold(*a)))
+    histories: dict[SimOven, LoadHistory] = {}
+
+    def state(oven: SimOven) -> tuple[object, ...]:
+        zones = [vars(zone) | {"before_access": None} for zone in oven.zones]
+        history = histories.get(oven, LoadHistory())
+        return (oven.stepped_to_s, oven.state, oven.o2_ppm, oven.run_time_s, oven.last_result,
+                zones, history.time_s, history.temperature_c, history.o2_ppm)  # fmt: skip
+
+    def jump(seconds: float, by_s: float) -> None:
+        """Jumps of `by_s` (dyadic, so that a step at a time meets the same times exactly)."""
+        end_s = jumped.clock.now() + seconds
+        while jumped.clock.now() < end_s:
+            jumped.clock.now_s = min(end_s, jumped.clock.now() + by_s)  # type: ignore[attr-defined]
+            jumped.advance()
+            while stepped.clock.now() < jumped.clock.now():
+                stepped.clock.now_s = min(jumped.clock.now(), stepped.clock.now() + 1.0)  # type: ignore[attr-defined]
+                stepped.advance()
+            assert state(jumped) == state(stepped), jumped.clock.now()
+
+    for oven in (jumped, stepped):
+        oven.door_closed, oven.n2_on, oven.n2_flow_slm, oven.o2_limit_ppm = True, True, 200.0, 10.0
+        oven.state = OvenState.PURGING
+    jump(900.0, 37.5)
+    for oven in (jumped, stepped):
+        for zone in oven.zones:
+            zone.mode, zone.target_c, zone.rate_c_per_min = InstrumentMode.AUTO, 150.0, 30.0
+            zone.alarm_high_c = 175.0
+        oven.state, histories[oven] = OvenState.RUNNING, LoadHistory()
+        oven.history = histories[oven]
+    jump(1500.0, 10.25)
+    assert jumped.zones[0].process_c == pytest.approx(150.0)  # settled (a few ulps below)
+    held_in_the_soak = len(held)
+    for oven in (jumped, stepped):
+        oven.n2_flow_slm = 5.0  # the floor 40 ppm, the run's bound 20
+    jump(1000.0, 250.0)
+    assert jumped.state is OvenState.FAULT
+    assert jumped.last_result is LastResult.FAULTED
+    assert jumped.zones[0].process_c < 100.0  # cooling since
+    for oven in (jumped, stepped):
+        for zone in oven.zones:
+            zone.mode = InstrumentMode.STANDBY
+        oven.n2_on, oven.door_closed = False, False
+    jump(14000.0, 1000.0)
+    assert held_in_the_soak
+    assert len(held) > held_in_the_soak  # the room and air at the end
+    assert jumped.stepped_to_s == 17400.0
+    assert jumped.o2_ppm == AIR_O2_PPM
