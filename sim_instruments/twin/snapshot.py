@@ -24,7 +24,10 @@ last snapshot's own copy, never of array identity, so an array changed in place 
 header keeps the JSON text of each part while the part holds the very same objects, its arrays
 where they were (`_HeaderText`), and of each history event while it holds the very same plain
 values (`_HistoryText`): the text of a part or event a step left alone is not written again
-(decision 0066).
+(decision 0066). Whether a part holds the same objects, its arrays laid out as they were, and
+whether the history begins with the events last written, each holding the same plain values,
+is told in a few calls over all of them at once (`_Containers`, `_Layout`), as is which
+arrays' bytes equal the last snapshot's parts, not value by value or array by array in Python.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import json
 import operator
 import types
 import typing
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from functools import cache
@@ -139,20 +142,32 @@ class Snapshots:
         header, arrays = _encoded(workpiece, texts)
         last = self._last.get(workpiece.id)
         before, known = ((), ()) if last is None else (last.parts, last.part_digests)
-        same = last is not None and header == last.header and len(arrays.chunks) == len(before)
+        chunks = arrays.chunks
+        # whether each array's `.npy` bytes are the last snapshot's part at the same place:
+        # as long, starting with its header, ending with its data (compared where they lie)
+        kept = list(
+            map(
+                all,
+                zip(
+                    map(operator.eq, map(len, before), arrays.lengths),
+                    map(bytes.startswith, before, map(_FIRST, chunks)),
+                    map(bytes.endswith, before, map(_SECOND, chunks)),
+                    strict=True,
+                ),
+            )
+        )
+        if last is not None and len(before) == len(chunks) and all(kept) and header == last.header:
+            return last
         parts: list[bytes] = []
         digests: list[str] = []
-        for index, (npy_header, data) in enumerate(arrays.chunks):
-            if index < len(before) and _is_part(before[index], npy_header, data):
+        for index, (npy_header, data) in enumerate(chunks):
+            if index < len(kept) and kept[index]:
                 parts.append(before[index])  # the last copy is kept
                 digests.append(known[index])
             else:
-                same = False
                 part = npy_header + data
                 parts.append(part)
                 digests.append(hashlib.sha256(part).hexdigest())
-        if same and last is not None:
-            return last
         taken = Snapshot(header, tuple(parts), tuple(digests), snapshot_digest(header, digests))
         self._last[workpiece.id] = taken
         return taken
@@ -162,16 +177,6 @@ class Snapshots:
         hashed whole)."""
         self._last.pop(workpiece_id, None)
         self._texts.pop(workpiece_id, None)
-
-
-def _is_part(part: bytes, npy_header: bytes, data: bytes | memoryview) -> bool:
-    """Whether `part` is the `.npy` bytes `npy_header` and `data`: compared where they are,
-    not copied together first (an unchanged array's bytes are only read)."""
-    return (
-        len(part) == len(npy_header) + memoryview(data).nbytes
-        and part.startswith(npy_header)
-        and part.endswith(data)
-    )
 
 
 def _encoded(workpiece: Workpiece, texts: _HeaderText | None = None) -> tuple[bytes, _Arrays]:
@@ -202,33 +207,115 @@ _FIELD_KEYS = tuple(_json(name) + ":" for name in _WORKPIECE_FIELDS)
 @dataclass(frozen=True)
 class _PartText:
     """A part's JSON as last written, and what it was written from: the part, every container
-    in it with its contents (`_Arrays.contents`), its arrays, and where they were in the array
-    section (the offset of the first, the length of each: all the text says of them)."""
+    in it with its contents (`_Arrays.contents`), its arrays with their layout, and where the
+    first lay in the array section (the layout fixes the length of each: all the text says of
+    them)."""
 
     part: Any
-    containers: tuple[_Contents, ...]
-    arrays: tuple[np.ndarray, ...]
+    containers: _Containers
+    #: None when an array's bytes were a copy (not C-ordered): the part is written every time.
+    layout: _Layout | None
     offset: int
-    lengths: tuple[int, ...]
     text: str
 
     def holds(self, part: Any, arrays: _Arrays) -> bool:
         """Whether `part` is the part this text was written from, every container in it still
         holding the very same objects (so every array in it is the same one) and its arrays,
-        added to `arrays` here as encoding it adds them, where they were, as long. Looked at
-        without encoding the part again; when not, `arrays` is as it was."""
-        if part is not self.part or arrays.size != self.offset:
+        laid out as they were, would be added to `arrays` where they were; if so they are
+        added, as encoding the part adds them. Looked at without encoding the part again."""
+        layout = self.layout
+        if (
+            part is not self.part
+            or layout is None
+            or arrays.size != self.offset
+            or not self.containers.hold()
+            or not layout.holds()
+        ):
             return False
-        for read, container, contents in self.containers:
-            if not _same_objects(contents, read(container)):
-                return False
-        first = len(arrays.lengths)
-        for array in self.arrays:
-            arrays.add(array)
-        if tuple(arrays.lengths[first:]) == self.lengths:
-            return True
-        arrays.truncate(first, self.offset)
-        return False
+        arrays.extend(layout)
+        return True
+
+
+@dataclass(frozen=True)
+class _Containers:
+    """Containers and their contents as they were (`_Arrays.contents`), to tell in a few calls
+    over all of them at once, not value by value, whether each holds the very same objects."""
+
+    reads: tuple[Callable[[Any], Collection[Any]], ...]
+    containers: tuple[Any, ...]
+    lengths: list[int]
+    #: every container's contents, one after another
+    contents: tuple[Any, ...]
+
+    @classmethod
+    def of(cls, found: Iterable[_Contents]) -> _Containers:
+        """The containers `found`, with their contents."""
+        found = list(found)
+        contents = list(map(_THIRD, found))
+        return cls(
+            tuple(map(_FIRST, found)),
+            tuple(map(_SECOND, found)),
+            list(map(len, contents)),
+            tuple(itertools.chain.from_iterable(contents)),
+        )
+
+    def hold(self) -> bool:
+        """Whether each container holds the very objects it held, in the same order."""
+        now = list(map(operator.call, self.reads, self.containers))
+        return list(map(len, now)) == self.lengths and all(
+            map(operator.is_, itertools.chain.from_iterable(now), self.contents)
+        )
+
+    def __add__(self, more: _Containers) -> _Containers:
+        return _Containers(
+            self.reads + more.reads,
+            self.containers + more.containers,
+            self.lengths + more.lengths,
+            self.contents + more.contents,
+        )
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """C-ordered arrays as they were added to a snapshot: their shapes, strides and dtypes
+    (the very objects), and their `.npy` headers and lengths. An array of the same shape,
+    strides and dtype has the same header and length, and its bytes (C-ordered still) are
+    its buffer as it is: compared and written where they lie."""
+
+    arrays: tuple[np.ndarray, ...]
+    shapes: list[tuple[int, ...]]
+    strides: list[tuple[int, ...]]
+    dtypes: tuple[np.dtype[Any], ...]
+    headers: tuple[bytes, ...]
+    lengths: tuple[int, ...]
+    size: int
+
+    @classmethod
+    def of(cls, arrays: _Arrays, first: int) -> _Layout | None:
+        """The layout of the arrays added to `arrays` from the `first`; None unless each one's
+        data is its own buffer (it is C-ordered)."""
+        chunks, added = arrays.chunks[first:], arrays.arrays[first:]
+        if not {*map(type, map(_SECOND, chunks))} <= {memoryview}:
+            return None
+        lengths = tuple(arrays.lengths[first:])
+        return cls(
+            tuple(added),
+            list(map(_SHAPE, added)),
+            list(map(_STRIDES, added)),
+            tuple(map(_DTYPE, added)),
+            tuple(map(_FIRST, chunks)),
+            lengths,
+            sum(lengths),
+        )
+
+    def holds(self) -> bool:
+        """Whether each array has the shape, strides and dtype it had."""
+        arrays = self.arrays
+        return (
+            list(map(_SHAPE, arrays)) == self.shapes
+            and list(map(_STRIDES, arrays)) == self.strides
+            and all(map(operator.is_, map(_DTYPE, arrays), self.dtypes))
+        )
 
 
 class _HeaderText:
@@ -264,18 +351,12 @@ class _HeaderText:
         text = _json(_encode(value, arrays))
         self._parts[name] = _PartText(
             value,
-            tuple(arrays.contents[first_contents:]),
-            tuple(arrays.arrays[first_array:]),
+            _Containers.of(arrays.contents[first_contents:]),
+            _Layout.of(arrays, first_array),
             offset,
-            tuple(arrays.lengths[first_array:]),
             text,
         )
         return text
-
-
-def _same_objects(kept: tuple[Any, ...], now: tuple[Any, ...]) -> bool:
-    """Whether two containers' contents are the very same objects, in the same order."""
-    return len(kept) == len(now) and all(map(operator.is_, kept, now))
 
 
 def _items_of(value: dict[Any, Any]) -> tuple[Any, ...]:
@@ -288,19 +369,34 @@ class _HistoryText:
     written again only when one of its values is not the very object it was: its tool,
     operation, time and each detail's key and value must be str, int, float, bool or None,
     which cannot change in place, so the same objects are the same text. Anything else (a
-    detail holding a list, an event of another type) is written every time."""
+    detail holding a list, an event of another type) is written every time.
+
+    While the history begins with the very events last written, each holding the very objects
+    (told at once, `_Containers`), their texts are kept without looking at them one by one."""
 
     def __init__(self) -> None:
         #: Each event's values as last written (None: written every time) and its text.
         self._events: list[tuple[tuple[Any, ...] | None, str]] = []
+        #: The events last written and their containers (None: one is not of plain values).
+        self._written: tuple[Any, ...] = ()
+        self._containers: _Containers | None = None
 
     def json(self, history: Any, arrays: _Arrays) -> str:
         """The JSON of `history` (its events' arrays, if any, added to `arrays`)."""
         if type(history) is not list:
+            self._events, self._written, self._containers = [], (), None
             return _json(_encode(history, arrays))
-        kept = self._events
-        events = []
-        for index, event in enumerate(history):
+        kept, held = self._events, 0
+        if (
+            self._containers is not None
+            and len(history) >= len(self._written)
+            and all(map(operator.is_, history, self._written))
+            and self._containers.hold()
+        ):
+            held = len(self._written)
+        events = kept[:held]
+        for index in range(held, len(history)):
+            event = history[index]
             values = _event_values(event)
             old, text = kept[index] if index < len(kept) else (None, "")
             if not (
@@ -314,6 +410,13 @@ class _HistoryText:
                 values = values if plain else None
             events.append((values, text))
         self._events = events
+        added = _events_containers(history[held:])
+        self._written = tuple(history)
+        self._containers = (
+            added
+            if added is None or not held or self._containers is None
+            else self._containers + added
+        )
         return "[" + ",".join(text for _, text in events) + "]"
 
 
@@ -326,6 +429,11 @@ _PLAIN_OR_END = _PLAIN | {_EndOfDict}
 _END_OF_DICT = _EndOfDict()
 #: A `ProcessEvent`'s fields' values, in order.
 _EVENT_FIELDS = operator.attrgetter(*(f.name for f in dataclasses.fields(ProcessEvent)))
+#: A `ProcessEvent`'s detail; a dict's values (its keys are what `tuple` gives of it).
+_DETAIL = operator.attrgetter("detail")
+_VALUES = operator.methodcaller("values")
+#: The types of an event's fields' values the history's containers are kept for.
+_PLAIN_OR_DICT = _PLAIN | {dict}
 
 
 def _event_values(event: Any) -> tuple[Any, ...] | None:
@@ -341,6 +449,43 @@ def _event_values(event: Any) -> tuple[Any, ...] | None:
         else:
             values.append(value)
     return tuple(values)
+
+
+#: An array's shape, strides, dtype and buffer.
+_SHAPE = operator.attrgetter("shape")
+_STRIDES = operator.attrgetter("strides")
+_DTYPE = operator.attrgetter("dtype")
+_DATA = operator.attrgetter("data")
+#: The first, second and third item of a tuple.
+_FIRST, _SECOND, _THIRD = (operator.itemgetter(index) for index in range(3))
+
+
+def _events_containers(events: Sequence[Any]) -> _Containers | None:
+    """The containers of history `events` with their contents: each event (its fields'
+    values) and its detail (its keys; its values). None unless each is a `ProcessEvent` whose
+    only dict is its detail and whose every other value, and every key and value of its
+    detail, is str, int, float, bool or None (cannot change in place)."""
+    if not {*map(type, events)} <= {ProcessEvent}:
+        return None
+    fields = list(map(_EVENT_FIELDS, events))
+    details = list(map(_DETAIL, events))
+    kinds = list(map(type, itertools.chain.from_iterable(fields)))
+    if not ({*kinds} <= _PLAIN_OR_DICT and {*map(type, details)} <= {dict}):
+        return None
+    keys = list(map(tuple, details))
+    values = list(map(tuple, map(_VALUES, details)))
+    if (
+        kinds.count(dict) != len(events)
+        or not {*map(type, itertools.chain(*keys, *values))} <= _PLAIN
+    ):
+        return None
+    return _Containers.of(
+        [
+            *zip(itertools.repeat(_EVENT_FIELDS), events, fields),
+            *zip(itertools.repeat(tuple), details, keys),
+            *zip(itertools.repeat(_VALUES), details, values),
+        ]
+    )
 
 
 def restore(workpiece: Workpiece, data: bytes) -> None:
@@ -451,14 +596,16 @@ class _Arrays:
         self.size += size
         return {"npy": [offset, size]}
 
-    def truncate(self, count: int, size: int) -> None:
-        """Drop every array after the first `count`, which end at `size`."""
-        del self.chunks[count:], self.arrays[count:], self.lengths[count:]
-        self.size = size
+    def extend(self, layout: _Layout) -> None:
+        """Append the `.npy` bytes of the arrays of `layout`, laid out as it says."""
+        self.chunks += zip(layout.headers, map(_DATA, layout.arrays), strict=True)
+        self.arrays += layout.arrays
+        self.lengths += layout.lengths
+        self.size += layout.size
 
 
 #: A container encoded: how its contents are read, the container and its contents.
-_Contents = tuple[Callable[[Any], tuple[Any, ...]], Any, tuple[Any, ...]]
+_Contents = tuple[Callable[[Any], Collection[Any]], Any, tuple[Any, ...]]
 
 
 @cache
