@@ -82,13 +82,13 @@ _MOST = 0xFFFF
 
 class _StatusWindow(NamedTuple):
     """What a read of some registers shows of the status: the one-register numbers it covers
-    (name, scale, address), the other register groups (entry, repetition, first address),
-    whether any is the tool's own (`status_values`), and the family's own ones, by name."""
+    (name, scale, address, whether the family fills it), the other register groups (entry,
+    repetition, first address, whether the family fills it), and whether any is the tool's
+    own (`status_values`)."""
 
-    numbers: tuple[tuple[str, float, int], ...]
-    groups: tuple[tuple[PlcStatus, int, int], ...]
+    numbers: tuple[tuple[str, float, int, bool], ...]
+    groups: tuple[tuple[PlcStatus, int, int, bool], ...]
     tool_values: bool
-    family_values: tuple[str, ...]
 
 
 def _one_number(entry: PlcStatus) -> bool:
@@ -407,18 +407,18 @@ class ModbusPlcSimulator(SimulatedTool):
         out once for each window read (a host reads the same few again and again)."""
         window = self._status_windows.get((first, end))
         if window is None:
+            family = self._family_status
             shown = [
-                (entry, index, address)
+                (entry, index, address, entry.name in family)
                 for entry, index, address in self._status_layout
                 if address < end and address + entry.words > first
             ]
-            names = {entry.name for entry, _, _ in shown}
-            family = tuple(name for name in self._family_status if name in names)
             window = _StatusWindow(
-                numbers=tuple((e.name, e.scale, a) for e, _, a in shown if _one_number(e)),
+                numbers=tuple(
+                    (e.name, e.scale, a, ours) for e, _, a, ours in shown if _one_number(e)
+                ),
                 groups=tuple(group for group in shown if not _one_number(group[0])),
-                tool_values=bool(names - {*family}),
-                family_values=family,
+                tool_values=not all(ours for _, _, _, ours in shown),
             )
             if len(self._status_windows) >= _STATUS_WINDOWS_KEPT:
                 self._status_windows.clear()
@@ -433,17 +433,16 @@ class ModbusPlcSimulator(SimulatedTool):
         window = self._status_window(first, end)
         if not (window.numbers or window.groups):
             return  # a setpoint or command block: no status to show
-        values: dict[str, object] = dict(self.status_values()) if window.tool_values else {}
-        for name in window.family_values:
-            values[name] = self._family_status[name]()
-        value_of = values.get
-        for name, scale, address in window.numbers:
-            shown = round(float(value_of(name, 0)) * scale)  # type: ignore[arg-type]
+        value_of = (self.status_values() if window.tool_values else {}).get
+        family = self._family_status
+        for name, scale, address, ours in window.numbers:
+            value = family[name]() if ours else value_of(name, 0)
+            shown = round(float(value) * scale)  # type: ignore[arg-type]
             # a register saturates (compared, not min() and max(): this runs for every number
             # of every status read)
             registers[address - start] = shown if 0 <= shown <= _MOST else 0 if shown < 0 else _MOST
-        for entry, index, address in window.groups:
-            value = values.get(entry.name, 0)
+        for entry, index, address, ours in window.groups:
+            value = family[entry.name]() if ours else value_of(entry.name, 0)
             if entry.repeat > 1:
                 assert isinstance(value, Sequence)
                 value = value[index] if index < len(value) else ("" if entry.text else 0)
