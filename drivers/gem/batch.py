@@ -120,7 +120,9 @@ class GemBatchTool(GemEquipment, BatchTool):
         arrives (the samples the tool had not reported when the block ends, as the trace
         stops), at the time it was taken: sample n (its SMPLN) `n - 1` periods after the trace
         began, the tool taking the first at once, and never later than its report's arrival.
-        `sampled(time_s, values)` hears each sample too."""
+        `sampled(elapsed_s, values)` hears each sample too, `elapsed_s` its time since the
+        trace began on the tool's clock (n - 1 periods: a served line's runs faster than the
+        host's when sped up, so only the tool's clock times what it measured)."""
         names = tuple(recorded)
         period_s = max(period_s, self.dictionary.trace.min_period_s)
         variables = self.dictionary.status_variables
@@ -133,7 +135,8 @@ class GemBatchTool(GemEquipment, BatchTool):
             now = self.clock.now()
             first = report.sample_number - len(report.samples) + 1
             for number, items in enumerate(report.samples, start=first):
-                time_s = min(began_s + (number - 1) * period_s, now)
+                elapsed_s = (number - 1) * period_s
+                time_s = min(began_s + elapsed_s, now)
                 values = {
                     name: float(variables[name].to_role(item))
                     for name, item in zip(names, items, strict=True)
@@ -142,7 +145,7 @@ class GemBatchTool(GemEquipment, BatchTool):
                     reading, unit = recorded[name]
                     self.record_reading(reading, value, unit, time_s=time_s)
                 if sampled is not None:
-                    sampled(time_s, values)
+                    sampled(elapsed_s, values)
 
         self.gem.add_trace_listener(record)
         try:

@@ -254,13 +254,12 @@ class GemOven(GemBatchTool, Oven):
                 timeout_s = profile.duration_s(status.load_temperature_c) + PROFILE_TIMEOUT_MARGIN_S
             (zones,) = await self.request_values(action, "zone_count")
             await self.set_constants(f"{action}: set the profile", constants)
-            record = LoadRecord(
-                self.clock.now(), status.load_temperature_c, status.load_temperature_c
-            )
+            # timed on the oven's clock from the trace's start (just after `status`)
+            record = LoadRecord(0.0, status.load_temperature_c, status.load_temperature_c)
 
-            def measured(time_s: float, values: Mapping[str, float]) -> None:
+            def measured(elapsed_s: float, values: Mapping[str, float]) -> None:
                 record.add(
-                    time_s, values["load_temperature_c"], values["o2_ppm"], profile.liquidus_c
+                    elapsed_s, values["load_temperature_c"], values["o2_ppm"], profile.liquidus_c
                 )
 
             zone_period_s = max(self.zone_trace_interval_s, self.poll_interval_s)

@@ -74,6 +74,8 @@ class GemOvenModel(GemBatchPlcModel):
         )
         #: The 1-based segment the run is in (the last after a run), 0 before any.
         self.segment = 0
+        # an alarm latched on any look at the oven (a trace's sample) wakes the watcher now
+        self.tool.alarm_listeners.append(lambda _tool, _code: self.tool.changed())
 
     # ----------------------------------------------------------------- values
 

@@ -138,8 +138,10 @@ class Traces:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def _run(self, trace: _Trace) -> None:
-        """Take the trace's samples, the first at once, then one every period; report each
-        full group, and the last one at the end."""
+        """Take the trace's samples, the first at once, then one every period from it (a
+        report's wait for its S6F2 does not push the next sample later); report each full
+        group, and the last one at the end."""
+        first_s = self._clock.now()
         while True:
             trace.pending.append([self._sample(svid) for svid in trace.svids])
             trace.taken += 1
@@ -150,7 +152,8 @@ class Traces:
                 return
             if len(trace.pending) >= trace.group:
                 await self._report(trace)
-            await self._clock.sleep(trace.period_s)
+            due_s = first_s + trace.taken * trace.period_s
+            await self._clock.sleep(max(due_s - self._clock.now(), 0.0))
 
     async def _report(self, trace: _Trace) -> None:
         """Send the trace's pending samples as one S6F1 (dropped, logged, if the host is gone)."""

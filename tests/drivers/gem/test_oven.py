@@ -9,7 +9,7 @@ import asyncio
 import pytest
 
 from packline import testing
-from packline.clock import VirtualClock
+from packline.clock import ScaledClock, VirtualClock, WallClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import (
     CommandRefused,
@@ -19,8 +19,9 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.gem.oven import MAX_SEGMENTS
-from packline.drivers.links import ReconnectPolicy
+from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.oven import ModbusOven
+from packline.drivers.registry import tool_kind
 from packline.drivers.roles.oven import (
     LastResult,
     OvenState,
@@ -32,9 +33,22 @@ from packline.drivers.roles.oven import (
 from packline.sim_instruments.oven import SimOven
 from packline.sim_instruments.twin import TwinStore
 
+from .conftest import GemBench
+
 REFLOW = reflow_profile(soak_c=150, soak_s=60, peak_c=220, peak_hold_s=20, liquidus_c=183)
 CURE = cure_profile(80, 30, ramp_c_per_min=60, cool_to_c=58, cool_c_per_min=60)
 LOAD_TRACES = {"load_temperature": "degC", "o2": "ppm", "n2_flow": "slm"}
+
+
+async def purged(oven, twin: TwinStore, *wafer_ids: str):
+    """`oven` (a driver of either face) with `wafer_ids` received, loaded and purged."""
+    await oven.open_door()
+    for wafer_id in wafer_ids:
+        twin.receive(wafer_id)
+        await oven.load(wafer_id)
+    await oven.close_door()
+    await oven.purge(60.0, 100)
+    return oven
 
 
 async def inert(bench, *wafer_ids: str, poll_interval_s: float = 10.0):
@@ -42,13 +56,7 @@ async def inert(bench, *wafer_ids: str, poll_interval_s: float = 10.0):
     `wafer_ids` received and loaded and the oven purged."""
     oven = await bench.driver()
     oven.poll_interval_s = poll_interval_s
-    await oven.open_door()
-    for wafer_id in wafer_ids:
-        bench.twin.receive(wafer_id)
-        await oven.load(wafer_id)
-    await oven.close_door()
-    await oven.purge(60.0, 100)
-    return oven
+    return await purged(oven, bench.twin, *wafer_ids)
 
 
 async def test_identity_slots_zones_door_and_their_refusals(oven_bench) -> None:
@@ -134,13 +142,7 @@ async def test_gem_measures_the_reflow_within_a_poll_of_the_modbus_driver(oven_b
         sim, ModbusOven, timeout_s=1.0, reconnect=ReconnectPolicy(attempts=0), poll_interval_s=10.0
     )
     try:
-        modbus = rig.driver
-        await modbus.open_door()
-        rig.twin.receive("W1")
-        await modbus.load("W1")
-        await modbus.close_door()
-        await modbus.purge(60.0, 100)
-        polled = await modbus.run_profile(REFLOW)
+        polled = await (await purged(rig.driver, rig.twin, "W1")).run_profile(REFLOW)
     finally:
         await rig.close()
     gem = await inert(oven_bench, "W1")
@@ -274,3 +276,24 @@ async def test_cool_down_ends_on_its_event_with_the_load_cool(oven_bench) -> Non
     await oven.stop_purge()
     await oven.open_door()
     await oven.unload("W1")
+
+
+async def test_a_reflow_served_faster_than_the_host_is_measured_on_the_ovens_clock() -> None:
+    """A served line sped up 1000 times (`sim serve --time-scale`): the host's clock is the
+    wall's, the oven's runs 1000 times faster; the time above liquidus is the oven's seconds,
+    as its samples are a trace period apart on its clock, not squeezed into the host's."""
+    twin = TwinStore()
+    bench = GemBench("oven", clock=ScaledClock(1000), twin=twin)  # type: ignore[arg-type]
+    await bench.serve()
+    assert bench.equipment is not None
+    link = open_link(bench.equipment.address, tool="oven", clock=WallClock(), timeout_s=2.0)
+    oven = tool_kind("oven").load_gem_driver()(link, dictionary="oven", poll_interval_s=10.0)
+    bench.drivers.append(oven)
+    try:
+        await oven.connect()
+        result = await (await purged(oven, twin, "W1")).run_profile(REFLOW)
+    finally:
+        await bench.close()
+    assert result.time_above_liquidus_s is not None
+    assert 120 < result.time_above_liquidus_s < 170  # 146 s on a shared clock
+    assert 218 < result.peak_c < 221
