@@ -59,7 +59,7 @@ from packline.plain_words import plain_words
 MAX_CAPACITY = 200
 #: The shortest poll interval: a tool polled faster is a busy loop on its link.
 MIN_POLL_INTERVAL_S = 0.01
-#: The driver whose zones `zone_trace_interval_s` logs.
+#: The tool kind whose zones `zone_trace_interval_s` logs (its driver, or its GEM dictionary's).
 OVEN_DRIVER = "oven"
 #: The longest zone trace interval of an oven: an hour, beyond which a long cure's zones go
 #: unlogged.
@@ -105,7 +105,8 @@ class ToolEntry(BaseModel):
     #: An oven's zone log: during a profile run its zones' temperatures and outputs are read at
     #: most this often, in seconds of process time, besides at each segment's start and while
     #: a segment's reaching is judged (0: every poll; the load is read every poll regardless).
-    #: Absent: the oven's default (docs/protocols/oven.md). Only an oven (`driver: oven`) has it.
+    #: Absent: the oven's default (docs/protocols/oven.md). Only an oven has it (`driver: oven`,
+    #: or `driver: gem` with an oven's dictionary, whose zones are traced this often).
     zone_trace_interval_s: float | None = Field(
         default=None,
         ge=0,
@@ -148,10 +149,10 @@ class ToolEntry(BaseModel):
 
     @model_validator(mode="after")
     def _zone_trace_of_an_oven(self) -> ToolEntry:
-        if self.zone_trace_interval_s is not None and self.driver != OVEN_DRIVER:
+        if self.zone_trace_interval_s is not None and self.kind != OVEN_DRIVER:
             raise ValueError(
-                f"zone_trace_interval_s: only an oven (driver: {OVEN_DRIVER}) has zones to log, "
-                f"not driver: {self.driver}"
+                f"zone_trace_interval_s: only an oven (driver: {OVEN_DRIVER}, or an oven's GEM "
+                f"dictionary) has zones to log, not driver: {self.driver}"
             )
         return self
 

@@ -9,6 +9,7 @@ import pytest
 
 from packline.drivers.electroplater import ModbusScpiElectroplater
 from packline.drivers.gem import dictionary as dictionary_module
+from packline.drivers.gem.oven import GemOven
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.oven import ZONE_TRACE_INTERVAL_S, ModbusOven
 from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
@@ -254,6 +255,10 @@ tools:
 """
 
 
+#: The oven of `OVEN` on GEM.
+GEM_OVEN_ENTRY = "driver: gem\n    dictionary: oven\n    address: hsms://10.0.3.21:5000"
+
+
 def test_an_ovens_zone_trace_interval_reaches_its_driver(tmp_path: Path):
     station = load_station(write(tmp_path, OVEN))
     driver = station.open_tool("oven")
@@ -263,6 +268,13 @@ def test_an_ovens_zone_trace_interval_reaches_its_driver(tmp_path: Path):
     unset = load_station(write(tmp_path, OVEN.replace("    zone_trace_interval_s: 120\n", "")))
     assert unset.open_tool("oven").zone_trace_interval_s == ZONE_TRACE_INTERVAL_S
     assert "zone_trace_interval_s" not in unset.to_yaml()
+
+
+def test_a_gem_ovens_zone_trace_interval_reaches_its_driver(tmp_path: Path):
+    gem = OVEN.replace("driver: oven\n    address: modbus+rtu:/dev/ttyUSB0", GEM_OVEN_ENTRY)
+    driver = load_station(write(tmp_path, gem)).open_tool("oven")
+    assert isinstance(driver, GemOven)
+    assert (driver.poll_interval_s, driver.zone_trace_interval_s) == (10, 120)
 
 
 @pytest.mark.parametrize(
@@ -289,8 +301,8 @@ def test_a_zone_trace_interval_is_refused_on_a_tool_without_zones(tmp_path: Path
     with pytest.raises(StationError) as error:
         load_station(write(tmp_path, GOOD + "    zone_trace_interval_s: 60\n"))
     assert (
-        "tools.plasma_cleaner: zone_trace_interval_s: only an oven (driver: oven) has zones to "
-        "log, not driver: plasma_cleaner"
+        "tools.plasma_cleaner: zone_trace_interval_s: only an oven (driver: oven, or an oven's "
+        "GEM dictionary) has zones to log, not driver: plasma_cleaner"
     ) in str(error.value)
 
 
