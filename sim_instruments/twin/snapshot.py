@@ -24,10 +24,11 @@ last snapshot's own copy, never of array identity, so an array changed in place 
 header keeps the JSON text of each part while the part holds the very same objects, its arrays
 where they were (`_HeaderText`), and of each history event while it holds the very same plain
 values (`_HistoryText`): the text of a part or event a step left alone is not written again
-(decision 0066). Whether a part holds the same objects, its arrays laid out as they were, and
-whether the history begins with the events last written, each holding the same plain values,
-is told in a few calls over all of them at once (`_Containers`, `_Layout`), as is which
-arrays' bytes equal the last snapshot's parts, not value by value or array by array in Python.
+(decision 0066). Whether the parts before the history hold the same objects, their arrays
+laid out as they were (`_LeadingText`, else part by part), and whether the history begins with
+the events last written, each holding the same plain values, is told in a few calls over all
+of them at once (`_Containers`, `_Layout`), as is which arrays' bytes equal the last
+snapshot's parts, not value by value or array by array in Python.
 """
 
 from __future__ import annotations
@@ -40,10 +41,10 @@ import json
 import operator
 import types
 import typing
-from collections.abc import Callable, Collection, Hashable, Iterable, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache
+from functools import cache, reduce
 from typing import Any
 
 import numpy as np
@@ -202,6 +203,9 @@ _WORKPIECE_FIELDS = tuple(field.name for field in dataclasses.fields(Workpiece))
 #: `_json` writes for `{"format": _FORMAT, "fields": {...}}`, put together piece by piece.
 _HEADER_OPENING = '{"format":' + _json(_FORMAT) + ',"fields":{'
 _FIELD_KEYS = tuple(_json(name) + ":" for name in _WORKPIECE_FIELDS)
+#: The fields of a `Workpiece` before its history (parts, `_LeadingText`); their values.
+_LEADING_FIELDS = _WORKPIECE_FIELDS[: _WORKPIECE_FIELDS.index("history")]
+_LEADING_VALUES = operator.attrgetter(*_LEADING_FIELDS)
 
 
 @dataclass(frozen=True)
@@ -237,13 +241,50 @@ class _PartText:
 
 
 @dataclass(frozen=True)
+class _LeadingText:
+    """The parts before the history in a header (`_LEADING_FIELDS`, most of the workpiece)
+    as last written, told at once: their texts (each with its field's key), every container
+    in them with the workpiece's own (`_Containers`), and their arrays' layouts. While each
+    container holds the very same objects and each array is laid out as it was, the texts
+    are the same and the arrays lie where they lay (first in the array section)."""
+
+    workpiece: Workpiece
+    containers: _Containers
+    layout: _Layout
+    texts: tuple[str, ...]
+
+    @classmethod
+    def of(
+        cls, workpiece: Workpiece, texts: Sequence[str], parts: Mapping[str, _PartText]
+    ) -> _LeadingText | None:
+        """The leading parts of `workpiece` as just written (`texts`, each field's key and
+        text, and `parts`); None when an array in them is not C-ordered."""
+        leading = [parts[name] for name in _LEADING_FIELDS]
+        layouts = [part.layout for part in leading]
+        if any(layout is None for layout in layouts):
+            return None
+        own = _Containers.of([(_LEADING_VALUES, workpiece, _LEADING_VALUES(workpiece))])
+        return cls(
+            workpiece,
+            _Containers.joined([own, *(part.containers for part in leading)]),
+            _Layout.joined([layout for layout in layouts if layout is not None]),
+            tuple(texts[: len(leading)]),
+        )
+
+    def holds(self, workpiece: Workpiece) -> bool:
+        """Whether `workpiece` is the one the texts were written from, its leading parts as
+        they were."""
+        return workpiece is self.workpiece and self.containers.hold() and self.layout.holds()
+
+
+@dataclass(frozen=True)
 class _Containers:
     """Containers and their contents as they were (`_Arrays.contents`), to tell in a few calls
     over all of them at once, not value by value, whether each holds the very same objects."""
 
     reads: tuple[Callable[[Any], Collection[Any]], ...]
     containers: tuple[Any, ...]
-    lengths: list[int]
+    lengths: tuple[int, ...]
     #: every container's contents, one after another
     contents: tuple[Any, ...]
 
@@ -255,24 +296,32 @@ class _Containers:
         return cls(
             tuple(map(_FIRST, found)),
             tuple(map(_SECOND, found)),
-            list(map(len, contents)),
+            tuple(map(len, contents)),
             tuple(itertools.chain.from_iterable(contents)),
         )
 
     def hold(self) -> bool:
         """Whether each container holds the very objects it held, in the same order."""
         now = list(map(operator.call, self.reads, self.containers))
-        return list(map(len, now)) == self.lengths and all(
+        return tuple(map(len, now)) == self.lengths and all(
             map(operator.is_, itertools.chain.from_iterable(now), self.contents)
         )
 
-    def __add__(self, more: _Containers) -> _Containers:
-        return _Containers(
-            self.reads + more.reads,
-            self.containers + more.containers,
-            self.lengths + more.lengths,
-            self.contents + more.contents,
-        )
+    @classmethod
+    def joined(cls, each: Sequence[_Containers]) -> _Containers:
+        """The containers of `each`, one after another."""
+        return _joined(cls, each)
+
+
+_Joined = typing.TypeVar("_Joined", "_Containers", "_Layout")
+
+
+def _joined(kind: type[_Joined], each: Sequence[_Joined]) -> _Joined:
+    """One `kind` (each of whose fields is a tuple, one item per container or array) of the
+    items of `each`, one after another (`each`: at least one)."""
+    names = tuple(field.name for field in dataclasses.fields(kind))
+    columns = zip(*map(_values_getter(names), each), strict=True)
+    return kind(*(reduce(operator.add, column) for column in columns))
 
 
 @dataclass(frozen=True)
@@ -283,12 +332,11 @@ class _Layout:
     its buffer as it is: compared and written where they lie."""
 
     arrays: tuple[np.ndarray, ...]
-    shapes: list[tuple[int, ...]]
-    strides: list[tuple[int, ...]]
+    shapes: tuple[tuple[int, ...], ...]
+    strides: tuple[tuple[int, ...], ...]
     dtypes: tuple[np.dtype[Any], ...]
     headers: tuple[bytes, ...]
     lengths: tuple[int, ...]
-    size: int
 
     @classmethod
     def of(cls, arrays: _Arrays, first: int) -> _Layout | None:
@@ -297,30 +345,34 @@ class _Layout:
         chunks, added = arrays.chunks[first:], arrays.arrays[first:]
         if not {*map(type, map(_SECOND, chunks))} <= {memoryview}:
             return None
-        lengths = tuple(arrays.lengths[first:])
         return cls(
             tuple(added),
-            list(map(_SHAPE, added)),
-            list(map(_STRIDES, added)),
+            tuple(map(_SHAPE, added)),
+            tuple(map(_STRIDES, added)),
             tuple(map(_DTYPE, added)),
             tuple(map(_FIRST, chunks)),
-            lengths,
-            sum(lengths),
+            tuple(arrays.lengths[first:]),
         )
+
+    @classmethod
+    def joined(cls, each: Sequence[_Layout]) -> _Layout:
+        """The arrays of `each`, one after another."""
+        return _joined(cls, each)
 
     def holds(self) -> bool:
         """Whether each array has the shape, strides and dtype it had."""
         arrays = self.arrays
         return (
-            list(map(_SHAPE, arrays)) == self.shapes
-            and list(map(_STRIDES, arrays)) == self.strides
+            tuple(map(_SHAPE, arrays)) == self.shapes
+            and tuple(map(_STRIDES, arrays)) == self.strides
             and all(map(operator.is_, map(_DTYPE, arrays), self.dtypes))
         )
 
 
 class _HeaderText:
     """The JSON of a workpiece's snapshot header as last written, part by part (each field of
-    the `Workpiece` but the history) and the history's event by event (`_HistoryText`).
+    the `Workpiece` but the history; those before it also all at once, `_LeadingText`) and the
+    history's event by event (`_HistoryText`).
 
     A part's text is written again unless the part and every dataclass, list, tuple and dict
     in it hold the very objects they held (compared by identity, so a value replaced by an
@@ -331,16 +383,25 @@ class _HeaderText:
     def __init__(self) -> None:
         self.history = _HistoryText()
         self._parts: dict[str, _PartText] = {}
+        self._leading: _LeadingText | None = None
 
     def json(self, workpiece: Workpiece, arrays: _Arrays) -> str:
         """The header's JSON of `workpiece` (its arrays added to `arrays`, in order)."""
-        texts = []
-        for name, key in zip(_WORKPIECE_FIELDS, _FIELD_KEYS, strict=True):
+        leading = self._leading
+        held = leading is not None and leading.holds(workpiece)
+        texts: list[str] = []
+        if held and leading is not None:
+            arrays.extend(leading.layout)
+            texts += leading.texts
+        done = len(texts)
+        for name, key in zip(_WORKPIECE_FIELDS[done:], _FIELD_KEYS[done:], strict=True):
             value = getattr(workpiece, name)
             if name == "history":
                 texts.append(key + self.history.json(value, arrays))
             else:
                 texts.append(key + self._part_json(name, value, arrays))
+        if not held:
+            self._leading = _LeadingText.of(workpiece, texts, self._parts)
         return _HEADER_OPENING + ",".join(texts) + "}}"
 
     def _part_json(self, name: str, value: Any, arrays: _Arrays) -> str:
@@ -377,23 +438,27 @@ class _HistoryText:
     def __init__(self) -> None:
         #: Each event's values as last written (None: written every time) and its text.
         self._events: list[tuple[tuple[Any, ...] | None, str]] = []
-        #: The events last written and their containers (None: one is not of plain values).
+        #: The events last written, their containers (None: one is not of plain values) and
+        #: the text of them all.
         self._written: tuple[Any, ...] = ()
         self._containers: _Containers | None = None
+        self._text = ""
 
     def json(self, history: Any, arrays: _Arrays) -> str:
         """The JSON of `history` (its events' arrays, if any, added to `arrays`)."""
         if type(history) is not list:
             self._events, self._written, self._containers = [], (), None
             return _json(_encode(history, arrays))
-        kept, held = self._events, 0
+        kept, written, held = self._events, self._written, 0
         if (
             self._containers is not None
-            and len(history) >= len(self._written)
-            and all(map(operator.is_, history, self._written))
+            and len(history) >= len(written)
+            and all(map(operator.is_, history, written))
             and self._containers.hold()
         ):
-            held = len(self._written)
+            if len(history) == len(written):
+                return self._text  # every event as last written
+            held = len(written)
         events = kept[:held]
         for index in range(held, len(history)):
             event = history[index]
@@ -415,9 +480,10 @@ class _HistoryText:
         self._containers = (
             added
             if added is None or not held or self._containers is None
-            else self._containers + added
+            else _Containers.joined([self._containers, added])
         )
-        return "[" + ",".join(text for _, text in events) + "]"
+        self._text = "[" + ",".join(text for _, text in events) + "]"
+        return self._text
 
 
 class _EndOfDict:
@@ -601,7 +667,7 @@ class _Arrays:
         self.chunks += zip(layout.headers, map(_DATA, layout.arrays), strict=True)
         self.arrays += layout.arrays
         self.lengths += layout.lengths
-        self.size += layout.size
+        self.size += sum(layout.lengths)
 
 
 #: A container encoded: how its contents are read, the container and its contents.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -242,6 +243,14 @@ def lengthen_an_array_in_place(wafer: Workpiece) -> None:  # every later array m
     wafer.surface.oxide_nm.resize(wafer.geometry.site_count + 1, refcheck=False)
 
 
+def replace_a_part(wafer: Workpiece) -> None:  # as a restore does, every part
+    wafer.finish = dataclasses.replace(wafer.finish, roughness_ra_um=0.02)
+
+
+def order_an_array_as_fortran(wafer: Workpiece) -> None:  # its bytes a copy, not its buffer
+    wafer.balls.offset_um = np.asfortranarray(wafer.balls.offset_um + 0.5)
+
+
 def retype_an_array_in_place(wafer: Workpiece) -> None:  # its bytes as they were
     wafer.surface.oxide_nm.dtype = np.dtype(np.int32)  # type: ignore[misc]
 
@@ -280,6 +289,8 @@ CHANGES = [
     reshape_an_array_in_place,
     lengthen_an_array_in_place,
     retype_an_array_in_place,
+    order_an_array_as_fortran,
+    replace_a_part,
 ]
 #: Changes of objects that leave the snapshot's bytes as they were.
 SAME_BYTES = [replace_a_detail_by_an_equal_one, replace_an_array_by_an_equal_one, change_nothing]
