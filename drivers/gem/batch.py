@@ -10,7 +10,7 @@ the Modbus driver records its polls, under the same names and units, at the samp
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
@@ -48,7 +48,16 @@ class GemBatchTool(GemEquipment, BatchTool):
     slots: ClassVar[tuple[str, ...]]
 
     async def request_slots(self) -> list[str | None]:
-        capacity, *ids = await self.request_values("read slots", "slot_capacity", *self.slots)
+        return self.slots_of(await self.request_values("read slots", *self.slot_variables()))
+
+    @classmethod
+    def slot_variables(cls) -> tuple[str, ...]:
+        """The status variables `slots_of` reads: the capacity, then each slot's."""
+        return ("slot_capacity", *cls.slots)
+
+    def slots_of(self, values: Sequence[Any]) -> list[str | None]:
+        """The wafer id in each slot (None: empty), from the values of `slot_variables`."""
+        capacity, *ids = values
         return [wafer_id or None for wafer_id in ids[: int(capacity)]]
 
     async def request_interlocks(self) -> dict[str, bool]:

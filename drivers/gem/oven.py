@@ -21,7 +21,7 @@ Modbus driver's (`drivers/oven.py`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack
 from typing import Any
 
@@ -156,7 +156,11 @@ class GemOven(GemBatchTool, Oven):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> OvenStatus:
-        values = dict(zip(STATUS, await self.request_values("read status", *STATUS), strict=True))
+        return self._status_of(await self.request_values("read status", *STATUS))
+
+    def _status_of(self, read: Sequence[Any]) -> OvenStatus:
+        """The status from the values of `STATUS`, in its order."""
+        values = dict(zip(STATUS, read, strict=True))
         return OvenStatus(
             state=OvenState[str(values["oven_state"]).upper()],
             load_temperature_c=float(values["load_temperature_c"]),
@@ -248,11 +252,12 @@ class GemOven(GemBatchTool, Oven):
         constants["over_temperature_c"] = min(profile.peak_c + OVER_TEMPERATURE_MARGIN_C, 500.0)
         async with self.operation(action):
             await self.require_interlocks(action, SPEC.command_by_name["START_RUN"].interlocks)
-            wafer_ids = tuple(w for w in await self.request_slots() if w is not None)
-            status = await self.request_status()
+            # the status, the zones and the slots in one S1F3
+            read = await self.request_values(action, *STATUS, "zone_count", *self.slot_variables())
+            status, zones = self._status_of(read[: len(STATUS)]), int(read[len(STATUS)])
+            wafer_ids = tuple(w for w in self.slots_of(read[len(STATUS) + 1 :]) if w)
             if timeout_s is None:
                 timeout_s = profile.duration_s(status.load_temperature_c) + PROFILE_TIMEOUT_MARGIN_S
-            (zones,) = await self.request_values(action, "zone_count")
             await self.set_constants(f"{action}: set the profile", constants)
             # timed on the oven's clock from the trace's start (just after `status`)
             record = LoadRecord(0.0, status.load_temperature_c, status.load_temperature_c)
@@ -267,7 +272,7 @@ class GemOven(GemBatchTool, Oven):
                 await traces.enter_async_context(self._load_traced(measured))
                 await traces.enter_async_context(
                     self.recorded_trace(
-                        zone_traced(int(zones)), zone_period_s, trace_group(zone_period_s)
+                        zone_traced(zones), zone_period_s, trace_group(zone_period_s)
                     )
                 )
                 with self.expect_event(action, "run_ended") as ended:
