@@ -20,6 +20,7 @@ docs/decisions/0035-headers-and-trace-blocks-coded-as-differences.md.
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import sqlite3
 import zlib
@@ -168,27 +169,31 @@ def unzigzag(coded: np.ndarray) -> np.ndarray:
     return (coded >> np.uint64(1)).view(np.int64) ^ -(coded & np.uint64(1)).view(np.int64)
 
 
-def pack_trace_block(series: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> bytes:
-    """The samples of one tool's `series` (name, unit) during one step as one block: `rows`
-    of (series index, id, t, value, wall) in id order. Each column is coded as differences
-    from the sample before (a value from its own series' one before; t and the wall clock as
-    their float64 bits, which a fixed poll interval makes nearly constant), zigzagged and
-    shuffled, so the whole block compresses to a few bytes a sample and comes back exactly."""
+def pack_trace_block(series: Mapping[tuple[str, str], Sequence[Sequence[float]]]) -> bytes:
+    """The samples of one tool's `series` during one step as one block: by series (name,
+    unit), its samples (id, t, value, wall) in id order; the block holds them all in id order.
+    Each column is coded as differences from the sample before (a value from its own series'
+    one before; t and the wall clock as their float64 bits, which a fixed poll interval makes
+    nearly constant), zigzagged and shuffled, so the whole block compresses to a few bytes a
+    sample and comes back exactly. The samples are taken as one array of them all (ids below
+    2**53, exact as float64), not column by column."""
     import numpy as np
 
-    which = np.asarray([row[0] for row in rows], dtype=np.int64)
-    ids = np.asarray([row[1] for row in rows], dtype=np.int64)
-    t, value, wall = (
-        np.asarray([row[i] for row in rows], np.float64).view(np.int64) for i in (2, 3, 4)
-    )
-    own = np.empty_like(value)
-    for index in range(len(series)):
-        mine = which == index
-        own[mine] = np.diff(value[mine], prepend=np.int64(0))
+    taken = list(series.values())
+    counts = [len(samples) for samples in taken]
+    table = np.array(list(itertools.chain.from_iterable(taken)), np.float64).reshape(-1, 4)
+    t, value, wall = (np.ascontiguousarray(table[:, i]).view(np.int64) for i in (1, 2, 3))
+    # each value as the difference from its own series' one before (the first: from 0)
+    own = np.diff(value, prepend=np.int64(0))
+    starts = np.cumsum([0, *counts[:-1]])[np.asarray(counts) > 0]
+    own[starts] = value[starts]
+    order = np.argsort(table[:, 0], kind="stable")
+    which = np.repeat(np.arange(len(taken), dtype=np.int64), counts)[order]
+    ids = table[:, 0].astype(np.int64)
     # differences of bit patterns wrap around silently, and their sums wrap back
-    columns = [which, *(np.diff(c, prepend=np.int64(0)) for c in (ids, t)), own]
-    columns.append(np.diff(wall, prepend=np.int64(0)))
-    header = json.dumps({"series": [list(s) for s in series], "samples": len(rows)}).encode()
+    columns = [which, *(np.diff(c[order], prepend=np.int64(0)) for c in (ids, t)), own[order]]
+    columns.append(np.diff(wall[order], prepend=np.int64(0)))
+    header = json.dumps({"series": [list(s) for s in series], "samples": len(table)}).encode()
     body = b"".join(shuffle(zigzag(column).tobytes(), 8) for column in columns)
     return zlib.compress(len(header).to_bytes(4, "big") + header + body, LEVEL)
 
@@ -461,13 +466,9 @@ def pack_traces(
     if not tools:
         return
     for (tool, step_id), series in tools.items():
-        samples = sorted(
-            ((index, *sample) for index, taken in enumerate(series.values()) for sample in taken),
-            key=lambda sample: sample[1],  # by id
-        )
         cursor = db.execute(
             "INSERT INTO trace_blocks (run_id, data) VALUES (?, ?)",
-            (run_id, pack_trace_block(list(series), samples)),
+            (run_id, pack_trace_block(series)),
         )
         db.executemany(
             "INSERT INTO trace_series (run_id, tool, step_id, name, unit, samples, last_id, "

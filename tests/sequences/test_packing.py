@@ -330,7 +330,10 @@ def test_a_trace_block_keeps_every_sample_of_every_series_exactly():
         which = 2 if i % 7 == 0 else i % 2
         rows.append((which, 7 + 3 * i, float(i // 2), float(value), 1.7e9 + i / 1e3 - (i == 50)))
     series = [("pressure", "mTorr"), ("temperature", "degC"), ("progress", "%")]
-    unpacked = unpack_trace_block(pack_trace_block(series, rows))
+    by_series = {
+        key: [row[1:] for row in rows if row[0] == index] for index, key in enumerate(series)
+    }
+    unpacked = unpack_trace_block(pack_trace_block(by_series))
     assert list(unpacked) == series
     for index, key in enumerate(series):
         mine = [row for row in rows if row[0] == index]
