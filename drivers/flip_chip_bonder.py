@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .errors import ProtocolError, ToolStateError
 from .families.ascii_host import TRANSFER_STATES, OneWaferDriver, parse_fields
+from .roles.clean_room import AMBIENT_C
 from .roles.flip_chip_bonder import (
     BondRecipe,
     BondResult,
@@ -27,7 +28,6 @@ from .roles.flip_chip_bonder import (
     TransferAlloy,
     TransferResult,
 )
-from .roles.oven import AMBIENT_C
 from .specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
 
 #: Process-time allowances: the stage's ramp at 1 degC/s at least from ambient, and per die

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .errors import ProtocolError
 from .families.ascii_host import OneWaferDriver, parse_fields
-from .roles.oven import AMBIENT_C
+from .roles.clean_room import AMBIENT_C
 from .roles.resin_coater import (
     CoaterState,
     CoaterStatus,

@@ -44,6 +44,7 @@ from packline.drivers.roles.ball_mounter import (
     ball_stray_um,
     least_flux_um,
 )
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.electroplater import (
     Electroplater,
     Metal,
@@ -95,10 +96,11 @@ def time_above_liquidus_s(profile: ThermalProfile) -> float:
     Stepped as the simulated oven steps (`LOAD_STEP_S`) and measured as it measures
     (`LoadHistory.time_above_s`); the driver, which polls the oven, finds a segment reached
     at a poll after it is, so its holds are longer, never shorter. The load starts in the
-    room; it stops once it has fallen back below the liquidus after the peak."""
+    line's room (`AMBIENT_C`); it stops once it has fallen back below the liquidus after the
+    peak."""
     assert profile.liquidus_c is not None, "a reflow's profile has its liquidus"
     liquidus_c, peak_c = profile.liquidus_c, profile.peak_c
-    load_c = working_c = OVEN_PLANT.ambient_c
+    load_c = working_c = AMBIENT_C
     now_s, history = 0.0, LoadHistory()
     history.add(now_s, load_c, 0.0)
     for segment in profile.segments:

@@ -22,6 +22,7 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FlipChipState,
@@ -93,7 +94,7 @@ class SimFlipChipBonder(OneWaferTool):
         self.rng = np.random.default_rng(seed)
         self.state = FlipChipState.IDLE
         self.source_id: str | None = None
-        self.stage_c = self.physics.ambient_c
+        self.stage_c = AMBIENT_C
         self.run: Run | None = None
         self.latest: Run | None = None  # the last run that ended, of either kind
         self.last: Run | None = None  # the last bond run

@@ -24,6 +24,7 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.plc_map import Reason, field, reason_enum
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.laminator import JobResult, LaminatorPhase, SupportKind
 from packline.drivers.specs.laminator import SPEC
 
@@ -106,10 +107,10 @@ class SimLaminator(SingleWaferPlcSimulator):
         now = self.clock.now()
         self.phase = LaminatorPhase.READY
         self.phase_started_s = now
-        self.platen = Platen(self.physics.ambient_c, now, "off", 0.0, self.physics)
+        self.platen = Platen(AMBIENT_C, now, "off", 0.0, self.physics)
         self.chamber = Chamber(ATMOSPHERE_PA, now, "vented", ATMOSPHERE_PA, self.physics)
         self.job: _Job | None = None
-        self.cool_to_c = self.physics.ambient_c
+        self.cool_to_c = AMBIENT_C
         self.jobs_completed = 0
         self.last_result = JobResult.NONE
         self.last_job_time_s = 0.0

@@ -12,6 +12,8 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
+from packline.drivers.roles.clean_room import AMBIENT_C
+
 from .physics.laminator import LaminatorPhysics
 
 ATMOSPHERE_PA = 101_325.0
@@ -46,8 +48,7 @@ class Platen:
             if self.start_c >= self.setpoint_c:
                 return self.start_c
             return min(self.start_c + rate * elapsed, self.setpoint_c)
-        ambient = self.physics.ambient_c
-        return ambient + (self.start_c - ambient) * math.exp(-elapsed / self._time_constant_s())
+        return AMBIENT_C + (self.start_c - AMBIENT_C) * math.exp(-elapsed / self._time_constant_s())
 
     def rises_to_s(self, level_c: float) -> float:
         """When a heating platen reaches `level_c` (inf if it never does)."""
@@ -61,10 +62,9 @@ class Platen:
         """When a cooling platen reaches `level_c` (inf if it never does)."""
         if self.start_c <= level_c:
             return self.since_s
-        ambient = self.physics.ambient_c
-        if level_c <= ambient:
+        if level_c <= AMBIENT_C:
             return math.inf
-        ratio = (self.start_c - ambient) / (level_c - ambient)
+        ratio = (self.start_c - AMBIENT_C) / (level_c - AMBIENT_C)
         return self.since_s + self._time_constant_s() * math.log(ratio)
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from packline.clock import Clock
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.lithography import (
     MATERIALS,
     RETICLES,
@@ -124,9 +125,7 @@ class SimLithography(JobTool[_Job]):
         self.shots_done = 0
         self.shots_total = 0
         #: The hotplate's temperature, degC, ramping towards its set temperature.
-        self.hotplate = Ramp.holding(
-            self.physics.ambient_c, self.physics.bake_ramp_c_s, self.clock.now()
-        )
+        self.hotplate = Ramp.holding(AMBIENT_C, self.physics.bake_ramp_c_s, self.clock.now())
 
     # ----------------------------------------------------------------- queries
 

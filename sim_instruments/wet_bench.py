@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from packline.clock import Clock
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.wet_bench import BATH_TOLERANCE_C, BenchState, Tank
 from packline.drivers.specs.wet_bench import SPEC
 
@@ -107,7 +108,7 @@ class SimWetBench(JobTool[_Dip]):
         """Ramp the bath on from where it is: to its set temperature, or to ambient while the
         heaters are off."""
         heating = "heater_failure" not in self.injected
-        bath.temperature.head_for(bath.set_c if heating else self.physics.ambient_c, now)
+        bath.temperature.head_for(bath.set_c if heating else AMBIENT_C, now)
 
     def conditions_changed(self) -> None:
         """A heater came or went: every bath ramps on from where it is now."""

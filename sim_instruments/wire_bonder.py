@@ -18,6 +18,7 @@ import numpy as np
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host import render_status
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
 from packline.drivers.specs.wire_bonder import (
     HEIGHT_CHUNK,
@@ -109,9 +110,7 @@ class SimWireBonder(HostLinkTool):
         self.last_result = RunResult.NONE
         self.spool_m = self.physics.spool_length_m
         #: The chuck's temperature, degC, ramping towards the program's.
-        self.stage = Ramp.holding(
-            self.physics.ambient_c, self.physics.heating_rate_c_per_s, self.clock.now()
-        )
+        self.stage = Ramp.holding(AMBIENT_C, self.physics.heating_rate_c_per_s, self.clock.now())
 
     def phase(self) -> str:
         return STATE_TOKENS[self.state]

@@ -46,7 +46,9 @@ HEAD_TO_JOINT = 0.9
 
 #: How long a solder molten under the head takes to wet what it is pressed on (est; the
 #: bonder's figure, qualified on the line): a recipe's bond time is judged by it before the
-#: run, and the simulated bonder joins only a bond this long.
+#: run, and the simulated bonder joins only a bond this long. Not the oven's reflow wetting
+#: time (`REFLOW_WETTING_TIME_S`, 20 s, `oven.py`): the head presses the solder on what it
+#: joins at the joint's temperature, where balls molten in the oven wet their pads unpressed.
 WETTING_TIME_S = 2.0
 
 

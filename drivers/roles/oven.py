@@ -45,21 +45,13 @@ class LastResult(IntEnum):
 R_J_PER_MOL_K = 8.314462618
 KELVIN = 273.15
 
-#: The line's room, degC, where the oven and every tool stand (the drivers' ramp allowances
-#: start from it): with the heaters off the oven's zones and load cool towards it
-#: and never below (the oven has no chiller), so it is the lowest temperature a profile can
-#: reach. The line's process data: the floor of the simulated zones' cooling and of the
-#: spec's temperature range (a 20 degC segment had been taken, and the run waited on a load
-#: at 25 degC until it timed out).
-AMBIENT_C = 25.0
-
 
 #: How the oven's zones move the load (est; the line's process data): under control the load
 #: follows the zones' working setpoint with the loop's time constant, rising at most at the
-#: heaters' full power, and falls no faster than it cools with them off, towards the room
-#: (`AMBIENT_C`). So it lags a ramp, by 30 K at a 90 K/min one, and creeps up to a peak the
-#: zones hold. The simulated oven's zones heat by these, and validate works a reflow's time
-#: above the liquidus from them (`ReflowRecipe` in `sequences/solder.py`).
+#: heaters' full power, and falls no faster than it cools with them off, towards the line's
+#: room (`AMBIENT_C`, `clean_room.py`). So it lags a ramp, by 30 K at a 90 K/min one, and
+#: creeps up to a peak the zones hold. The simulated oven's zones heat by these, and validate
+#: works a reflow's time above the liquidus from them (`ReflowRecipe` in `sequences/solder.py`).
 ZONE_LOOP_TIME_CONSTANT_S = 20.0
 ZONE_MAX_HEAT_RATE_C_PER_S = 3.0
 LOAD_COOLING_TIME_CONSTANT_S = 300.0

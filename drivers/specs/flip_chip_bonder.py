@@ -24,6 +24,7 @@ from ..families.ascii_host_wire import (
     one_wafer_transfer,
     state_status,
 )
+from ..roles.clean_room import AMBIENT_C
 from ..roles.flip_chip_bonder import FlipChipState, TransferAlloy
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
@@ -52,7 +53,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostSetpoint(
             name="head_temperature_c",
             unit="degC",
-            machine_range=Range(23, 450),
+            machine_range=Range(20, 450),
             process_limit=Range(100, 420),
             placeholder="<head_c>",
             label="head temperature",
@@ -62,12 +63,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostSetpoint(
             name="stage_temperature_c",
             unit="degC",
-            machine_range=Range(23, 250),
-            process_limit=Range(23, 200),
+            machine_range=Range(20, 250),
+            # the stage heats and cools by its loss to the room: no lower target is reached
+            process_limit=Range(AMBIENT_C, 200),
             placeholder="<stage_c>",
             label="stage temperature",
             wire_unit="degC",
             doc="the bond stage under the substrate; a tape stays below 200 degC (est window)",
+            floor=f"{AMBIENT_C:g} degC is the room the stage cools to",
         ),
         HostSetpoint(
             name="bond_force_n",

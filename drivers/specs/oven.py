@@ -34,7 +34,8 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..families.temperature_controller import EUROTHERM_3200
-from ..roles.oven import AMBIENT_C, LastResult, OvenState
+from ..roles.clean_room import AMBIENT_C
+from ..roles.oven import LastResult, OvenState
 from .core import ExpectedIdentity, Range, Setpoint, ToolSpec
 
 MAX_SLOTS = 12

@@ -71,7 +71,7 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
         HostSetpoint(
             name="bake_temperature_c",
             unit="degC",
-            machine_range=Range(23, 200),
+            machine_range=Range(20, 200),
             process_limit=Range(60, 150),
             placeholder="<degC>",
             label="bake temperature",

@@ -31,6 +31,7 @@ from packline.drivers.families.temperature_controller import (
     InstrumentMode,
     InstrumentStatus,
 )
+from packline.drivers.roles.clean_room import AMBIENT_C
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,11 @@ class HeaterPlant:
 
     Under control the process value follows the working setpoint with the closed loop's time
     constant, rising at most at `max_heat_rate_c_per_s` (full power) and falling no faster than
-    the body cools with the heater off (`cooling_time_constant_s`, towards `ambient_c`). The
-    output is the fraction of full power the step took beyond what cooling alone would give.
+    the body cools with the heater off (`cooling_time_constant_s`, towards the line's room,
+    `AMBIENT_C`, where it also starts). The output is the fraction of full power the step took
+    beyond what cooling alone would give.
     """
 
-    ambient_c: float = 25.0
     loop_time_constant_s: float = 20.0
     max_heat_rate_c_per_s: float = 3.0
     cooling_time_constant_s: float = 300.0
@@ -51,7 +52,7 @@ class HeaterPlant:
     def cooled(self, process_c: float, dt_s: float) -> float:
         """The process value after `dt_s` with the heater off."""
         decay = math.exp(-dt_s / self.cooling_time_constant_s)
-        return self.ambient_c + (process_c - self.ambient_c) * decay
+        return AMBIENT_C + (process_c - AMBIENT_C) * decay
 
     def controlled(self, process_c: float, working_c: float, dt_s: float) -> tuple[float, float]:
         """The process value after `dt_s` under control to `working_c`, and the output %."""
@@ -78,9 +79,7 @@ class SimTemperatureController:
         self.plant = plant
         self.before_access = before_access
         self.map = controller_map
-        self.process_c = plant.ambient_c
-        self.target_c = plant.ambient_c
-        self.working_c = plant.ambient_c
+        self.process_c = self.target_c = self.working_c = AMBIENT_C
         self.rate_c_per_min = 0.0
         self.alarm_high_c = self.map.by_mnemonic["A1"].accepts.maximum  # type: ignore[union-attr]
         self.mode = InstrumentMode.STANDBY

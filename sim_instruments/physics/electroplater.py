@@ -62,7 +62,6 @@ class DepositQuality(StrEnum):
 
 #: The bath as its heater's controller sees it: about 50 l with an immersion heater (est).
 BATH = HeaterPlant(
-    ambient_c=22.0,
     loop_time_constant_s=60.0,
     max_heat_rate_c_per_s=0.1,
     cooling_time_constant_s=3600.0,

@@ -115,7 +115,6 @@ class FlipChipPhysics:
     #: the head heats above the stage (pulse heat), the stage ramps from ambient
     head_ramp_c_per_s: float = 100.0
     stage_ramp_c_per_s: float = 2.0
-    ambient_c: float = 23.0
 
 
 # ------------------------------------------------------------------------- layouts and fit

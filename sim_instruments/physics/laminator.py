@@ -32,7 +32,6 @@ from ..twin.resolution import on_map_grid
 class LaminatorPhysics:
     """Constants of the laminator model; defaults from the process windows ((est) ones wide)."""
 
-    ambient_c: float = 25.0
     heat_rate_c_per_s: float = 1.5  # (est)
     natural_cooling_time_constant_s: float = 900.0  # (est)
     forced_cooling_time_constant_s: float = 60.0  # (est)

@@ -76,7 +76,6 @@ class LithoPhysics:
     bake_tau_s_at_100c: float = BAKE_TAU_S_AT_100C
     bake_tau_halving_c: float = BAKE_TAU_HALVING_C
     bake_ramp_c_s: float = 5.0
-    ambient_c: float = 23.0
     dark_erosion_um_s: float = 0.001  # a fully baked film in its developer
     dark_erosion_um_s_per_solvent: float = 0.2  # more per unit solvent fraction left
     lamp_intensity_mw_cm2: float = 1000.0

@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from packline.drivers.roles.oven import (
-    AMBIENT_C,
     LIQUIDUS_C,
     LOAD_COOLING_TIME_CONSTANT_S,
     PAD_TO_BALL_RATIO,
@@ -123,7 +122,6 @@ CURE_OF_KIND: dict[ResinKind, str] = {
 #: What every zone of the oven heats: the load, by the line's figures (`drivers/roles/oven.py`),
 #: which validate works a reflow's time above the liquidus by.
 OVEN_PLANT = HeaterPlant(
-    ambient_c=AMBIENT_C,
     loop_time_constant_s=ZONE_LOOP_TIME_CONSTANT_S,
     max_heat_rate_c_per_s=ZONE_MAX_HEAT_RATE_C_PER_S,
     cooling_time_constant_s=LOAD_COOLING_TIME_CONSTANT_S,

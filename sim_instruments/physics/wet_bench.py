@@ -73,7 +73,6 @@ class WetPhysics:
     #: how far an etch reaches sideways under a resist edge per um it etches down (isotropic)
     undercut: float = 1.0
     heating_c_s: float = 0.5
-    ambient_c: float = 23.0
     rinse_s: float = 60.0
     dry_s: float = 30.0
 

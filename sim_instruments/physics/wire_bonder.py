@@ -52,7 +52,6 @@ class BondPhysics:
     #: 55 ms + 12 ms gives 15 studs/s (10-25 bumps/s)
     motion_s: float = 0.055
     heating_rate_c_per_s: float = 5.0
-    ambient_c: float = 25.0
     spool_length_m: float = 500.0
 
 

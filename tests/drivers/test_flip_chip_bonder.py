@@ -25,6 +25,7 @@ from packline.drivers.flip_chip_bonder import (
     run_allowance_s,
 )
 from packline.drivers.links import open_link
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.flip_chip_bonder import (
     BondRecipe,
     FrameResult,
@@ -32,7 +33,6 @@ from packline.drivers.roles.flip_chip_bonder import (
     TransferAlloy,
     TransferResult,
 )
-from packline.drivers.roles.oven import AMBIENT_C
 from packline.testing import expected_protocol
 
 CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
@@ -47,7 +47,7 @@ RESULT = (
 )
 
 
-def stat(state: str = "IDLE", done: int = 0, total: int = 0, runs: int = 0, stage: float = 23.0):
+def stat(state: str = "IDLE", done: int = 0, total: int = 0, runs: int = 0, stage: float = 22.0):
     return (
         b"STAT?\n",
         f"OK STATE={state} SUBSTRATE=P7 SOURCE=W3 LEFT=40 DONE={done} TOTAL={total} "
@@ -152,7 +152,7 @@ async def test_the_die_source_goes_in_and_out():
         (
             b"STAT?\n",
             b"OK STATE=IDLE SUBSTRATE=P7 SOURCE=- LEFT=0 DONE=0 TOTAL=0 "
-            b"STAGE=23.0 REMAIN=0.0 RUNS=0\n",
+            b"STAGE=22.0 REMAIN=0.0 RUNS=0\n",
         ),  # no source held: the refusal stands
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
@@ -255,8 +255,8 @@ async def test_a_solder_transfer_polls_and_reads_its_inspection():
 
 
 def test_a_run_s_allowance_ramps_the_stage_from_the_line_s_room():
-    """The stage's ramp is allowed from the line's room, the oven role's AMBIENT_C (25 degC),
-    the one statement of it: a stage kept at the room's temperature takes no ramp (the driver
+    """The stage's ramp is allowed from the line's room, AMBIENT_C (22 degC), the one
+    statement of it: a stage kept at the room's temperature takes no ramp (the driver
     had its own 23 degC and allowed 2 s for it)."""
     at_room = BondRecipe(320.0, AMBIENT_C, 10.0, 5.0)
     die_s = MOTION_ALLOWANCE_S + (320.0 - AMBIENT_C) / SLOWEST_HEAD_C_S + 5.0

@@ -9,14 +9,14 @@ from __future__ import annotations
 import pytest
 
 from packline.drivers.oven import ModbusOven
-from packline.drivers.roles.oven import AMBIENT_C
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.sim_instruments.physics.oven import OVEN_PLANT
 
 from .helpers import reference_recipe, refusal, validated_lot_of_one
 
 
 def test_the_room_is_where_the_simulated_oven_cools_and_the_drivers_limit_starts():
-    assert OVEN_PLANT.ambient_c == AMBIENT_C == 25.0
+    assert OVEN_PLANT.cooled(300.0, 1e6) == pytest.approx(AMBIENT_C)
     assert ModbusOven.limits["temperature_c"].minimum == AMBIENT_C
 
 
@@ -41,8 +41,8 @@ def test_an_oven_setpoint_below_the_room_is_refused_with_the_ovens_reach(
     holder[key] = "20 degC"
     error = refusal(capsys, tmp_path, method, recipe)
     assert (
-        f"{path} = '20 degC': must be at least 25 degC (the oven range of temperature_c: "
-        "25-350 degC; given 20 degC)"
+        f"{path} = '20 degC': must be at least 22 degC (the oven range of temperature_c: "
+        "22-350 degC; given 20 degC)"
     ) in error
 
 

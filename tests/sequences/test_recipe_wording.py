@@ -2,7 +2,7 @@
 named as such, not answered with a did-you-mean for each of its sections; and the template
 shows only what validate takes: a bound a check refuses beyond (`CheckedFloor`: a seed film's
 thickness above 0, the pads a side from 1), the choices a check takes (`CheckedChoices`: a
-seed film sputtered or evaporated, not cvd), and what sets a tool's floor (25 degC is the room
+seed film sputtered or evaporated, not cvd), and what sets a tool's floor (22 degC is the room
 the oven cools to)."""
 
 from __future__ import annotations
@@ -54,6 +54,6 @@ def test_the_template_shows_only_what_validate_takes(template):
     seed = [x for x in template.splitlines() if "where the crystal monitor ends" in x]
     assert seed
     assert all("above 0 nm, at most 5000 nm (the deposition range" in x for x in seed)
-    assert "; 25-350 degC (the oven range of temperature_c; 25 degC is the room the oven " in (
+    assert "; 22-350 degC (the oven range of temperature_c; 22 degC is the room the oven " in (
         line_of(template, "cool_to_c:")
     )

@@ -189,7 +189,7 @@ def test_a_recipe_breaking_a_claim_constraint_is_refused_naming_it_and_no_tool_m
         ("fill.volume_nl", "30 nl", "dispenser range of fill_volume_nl: 0.05-20 nl"),
         ("bond.head_temperature_c", "500 degC", "flip_chip_bonder range of head_temperature_c"),
         ("grind.spindle_rpm", "100 rpm", "grinder range of spindle_rpm"),
-        ("seal.cure.temperature_c", "400 degC", "oven range of temperature_c: 25-350 degC"),
+        ("seal.cure.temperature_c", "400 degC", "oven range of temperature_c: 22-350 degC"),
         ("panel.rows", 0, "panel.rows"),
     ],
 )

@@ -27,6 +27,7 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, ToolAlarm
 from packline.drivers.flip_chip_bonder import AsciiFlipChipBonder
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, SolderTransfer, TransferAlloy
 from packline.sequences.conditions import (
     cores_solid_under_reflowed_layers,
@@ -97,8 +98,8 @@ async def test_dies_go_into_the_filled_holes_and_bond(transport):
         result = await bonder.bond_dies(SOLDER)
         ended = sim.last.ends_s if sim.last else math.nan
         status = await bonder.request_status()
-    # the stage's ramp from 23 degC at 2 degC/s, then 3 s + 100 degC at 100 degC/s + 5 s a die
-    assert ended - started == pytest.approx((150 - 23) / 2 + 6 * 9.0)
+    # the stage's ramp from the room at 2 degC/s, then 3 s + 100 degC at 100 degC/s + 5 s a die
+    assert ended - started == pytest.approx((150 - AMBIENT_C) / 2 + 6 * 9.0)
     assert (result.dies_placed, result.dies_bonded, result.terminals) == (6, 6, 144)
     assert (result.terminals_seated, result.terminals_joined) == (144, 144)
     assert result.max_offset_um < 4 * 2.0 * math.sqrt(2)

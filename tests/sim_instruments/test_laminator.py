@@ -28,6 +28,7 @@ from packline.drivers.errors import (
     ToolTimeout,
 )
 from packline.drivers.laminator import Command, CommandError, ModbusLaminator
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.laminator import (
     SMEAR,
     JobResult,
@@ -153,7 +154,7 @@ async def test_traces_of_temperature_pressure_and_vacuum_follow_the_cycle(rig: R
     assert {r.unit for r in trace["vacuum"]} == {"Pa"}
     assert {r.unit for r in trace["press_pressure"]} == {"MPa"}
     temperatures = [r.value for r in trace["temperature"]]
-    assert temperatures[0] == pytest.approx(25.0)
+    assert temperatures[0] == pytest.approx(AMBIENT_C)
     assert max(temperatures) == pytest.approx(100.0)
     vacuum = [r.value for r in trace["vacuum"]]
     assert vacuum[0] == vacuum[-1] == 101_325

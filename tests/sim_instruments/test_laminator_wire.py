@@ -31,7 +31,7 @@ async def test_mbpoll_reads_the_status_block_of_an_idle_laminator(tool):
     values = mbpoll_registers(out)
     assert values[0] == 0  # PHASE ready
     assert values[2] == 0b101  # INTERLOCKS: lid closed, platen cool enough to peel, no wafer
-    assert values[3] == 250  # PLATEN_TEMPERATURE 25.0 degC
+    assert values[3] == 220  # PLATEN_TEMPERATURE 22.0 degC, the line's room
     assert (values[4] << 16) | values[5] == 101_325  # CHAMBER_PRESSURE Pa, high word first
     assert values[13] == 0  # WAFER_LOADED
     assert values[15] == 400  # PEEL_BELOW 40.0 degC

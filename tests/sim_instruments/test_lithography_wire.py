@@ -27,7 +27,7 @@ REPLIES = [
     "ERR 8 wafer W7 has no film; COAT first",
     "ERR 3 spin speed 9000 rpm outside 100-8000",
     "OK",
-    "OK STATE=COATING WAFER=W7 SPIN=1500 HOTPLATE=23.0 SHOT=0 SHOTS=0 LEFT=45.3 JOBS=0",
+    "OK STATE=COATING WAFER=W7 SPIN=1500 HOTPLATE=22.0 SHOT=0 SHOTS=0 LEFT=45.3 JOBS=0",
     "ERR 5 not allowed while COATING",
     "OK",
     "OK NONE",

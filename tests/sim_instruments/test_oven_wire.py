@@ -48,11 +48,11 @@ async def write(oven: SimOven, unit: int, address: int, *words: int) -> None:
 async def test_mbpoll_reads_the_plc_and_every_zone_of_an_idle_oven(oven: SimOven):
     values = await read(oven, 1, 0, 20)
     assert values[0] == 0  # OVEN_STATE idle
-    assert values[4] == 250  # LOAD_TEMPERATURE 25.0 degC
+    assert values[4] == 220  # LOAD_TEMPERATURE 22.0 degC, the line's room
     assert (values[5] << 16) | values[6] == 209_000  # O2 ppm, high word first
     assert (values[9], values[10], values[11]) == (4, 2, 8)  # 4 zones from unit 2, 8 slots
     for unit in (2, 3, 4, 5):
-        assert await read(oven, unit, 1, 5) == {1: 250, 2: 250, 3: 0, 4: 0, 5: 250}
+        assert await read(oven, unit, 1, 5) == {1: 220, 2: 220, 3: 0, 4: 0, 5: 220}
         assert await read(oven, unit, 199) == {199: 2}  # IM standby
 
 
@@ -73,7 +73,7 @@ async def test_mbpoll_loads_a_wafer_purges_and_heats_a_zone(oven: SimOven):
     zone = await read(oven, 2, 1, 5)
     assert zone[5] == 1000
     assert abs(zone[1] - 1000) <= 2
-    assert await read(oven, 3, 1) == {1: 250}  # zone 2 is in standby: it does not heat
+    assert await read(oven, 3, 1) == {1: 220}  # zone 2 is in standby: it does not heat
     assert (await read(oven, 1, 0))[0] == 3  # running
 
 

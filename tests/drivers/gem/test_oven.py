@@ -22,6 +22,7 @@ from packline.drivers.gem.oven import MAX_SEGMENTS
 from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.oven import ModbusOven
 from packline.drivers.registry import tool_kind
+from packline.drivers.roles.clean_room import AMBIENT_C
 from packline.drivers.roles.oven import (
     LastResult,
     OvenState,
@@ -64,7 +65,7 @@ async def test_identity_slots_zones_door_and_their_refusals(oven_bench) -> None:
     assert str(oven.identity) == "packline BO-4 s/n BO-4-0001 fw 1.0"
     assert await oven.request_slots() == [None] * 8
     assert [zone.zone for zone in await oven.request_zones()] == [1, 2, 3, 4]
-    assert await oven.request_zone_temperatures_c() == [25.0] * 4
+    assert await oven.request_zone_temperatures_c() == [AMBIENT_C] * 4
     oven_bench.twin.receive("W1")
     await oven.close_door()
     with pytest.raises(CommandRefused, match="HCACK 2: cannot perform now"):

@@ -53,7 +53,7 @@ async def test_the_driver_speaks_the_example_exchange():
         laminator = ModbusLaminator(link, name="laminator")
         await laminator.connect()
         status = await laminator.request_status()
-        assert (status.platen_temperature_c, status.chamber_pressure_pa) == (25.0, 101_325.0)
+        assert (status.platen_temperature_c, status.chamber_pressure_pa) == (22.0, 101_325.0)
         await laminator.load("W01")
         with pytest.raises(
             CommandRefused, match=r"value out of range: resin_thickness_um \(register 200\)"

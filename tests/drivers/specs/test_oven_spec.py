@@ -64,8 +64,8 @@ async def test_the_driver_speaks_the_example_exchange():
         await oven.connect()
         assert [zone.device_id for zone in oven.zones] == [2, 3, 4, 5]
         status = await oven.request_status()
-        assert (status.o2_ppm, status.load_temperature_c) == (209_000.0, 25.0)
-        assert (await oven.zones[0].read()).process_c == 25.0
+        assert (status.o2_ppm, status.load_temperature_c) == (209_000.0, 22.0)
+        assert (await oven.zones[0].read()).process_c == 22.0
         with pytest.raises(CommandRefused, match="not allowed in the oven's present state"):
             await oven.command("start run", "START_RUN")
         with pytest.raises(

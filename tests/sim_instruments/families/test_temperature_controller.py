@@ -76,7 +76,7 @@ async def line() -> AsyncIterator[Line]:
 
 
 async def test_mbpoll_reads_a_controller_in_standby_at_ambient(line: Line):
-    assert await line.read(2, 1, 5) == {1: 250, 2: 250, 3: 0, 4: 0, 5: 250}
+    assert await line.read(2, 1, 5) == {1: 220, 2: 220, 3: 0, 4: 0, 5: 220}
     assert await line.read(2, 199) == {199: int(InstrumentMode.STANDBY)}
     assert await line.read(2, 75) == {75: 0}
 
@@ -87,16 +87,16 @@ async def test_a_ramp_written_by_mbpoll_moves_the_working_setpoint_at_the_rate(l
     await line.write(3, 199, 0)  # IM auto
     await line.clock.sleep(60)
     ramping = await line.read(3, 1, 5)
-    assert ramping[5] == 850  # WKG.SP 25 + 60 = 85.0 degC after one minute
-    assert 600 < ramping[1] < 850  # PV.IN follows it, behind by the loop's lag
+    assert ramping[5] == 820  # WKG.SP 22 + 60 = 82.0 degC after one minute
+    assert 600 < ramping[1] < 820  # PV.IN follows it, behind by the loop's lag
     assert ramping[4] > 0  # WRK.OP: the heater is on
     await line.clock.sleep(300)
     settled = await line.read(3, 1, 5)
     assert settled[5] == 1500
     assert abs(settled[1] - 1500) <= 1
-    # 125 degC above ambient with a 300 s cooling constant and 3 degC/s at full power
-    assert settled[4] == pytest.approx(1000 * 125 / 300 / 3, abs=2)
-    assert await line.read(2, 1) == {1: 250}  # the other unit on the line stayed cold
+    # 128 degC above the line's room with a 300 s cooling constant and 3 degC/s at full power
+    assert settled[4] == pytest.approx(1000 * 128 / 300 / 3, abs=2)
+    assert await line.read(2, 1) == {1: 220}  # the other unit on the line stayed cold
 
 
 async def test_alarm_1_latches_above_its_threshold_until_acknowledged_below_it(line: Line):
@@ -125,6 +125,6 @@ async def test_mbpoll_sees_the_documented_exceptions(line: Line):
     assert "Illegal data address" in err
     code, _, err = await line.mbpoll(2, 199, 1)  # manual: not taken
     assert code != 0
-    assert await line.read(2, 2) == {2: 250}  # nothing changed
+    assert await line.read(2, 2) == {2: 220}  # nothing changed
     code, _, _ = await line.mbpoll(9, 1)  # no device 9 on the line: no answer
     assert code != 0
