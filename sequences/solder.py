@@ -145,28 +145,6 @@ class ReflowRecipe(Recipe):
     cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 1800.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 3600.0
 
-    @recipe_check
-    def _a_profile_that_peaks(self) -> Self:
-        """The profile ramps from its soak up to its peak and cools from the peak down: a soak
-        or a cool-to at or above the peak contradicts it (the oven would run another profile
-        than the one the recipe reads as)."""
-        every_problem(
-            functools.partial(self._require_below_the_peak, field, value, why)
-            for field, value, why in (
-                ("soak_c", self.soak_c, "the profile ramps from its soak up to its peak"),
-                ("cool_to_c", self.cool_to_c, "the load cools from its peak down to it"),
-            )
-        )
-        return self
-
-    def _require_below_the_peak(self, field: str, value_c: float, why: str) -> None:
-        if value_c >= self.peak_c:
-            raise field_problem(
-                field,
-                f"{value_c:g} degC",
-                f"must be below peak_c = {self.peak_c:g} degC: {why}",
-            )
-
     def require_joins(
         self,
         alloy: str,
@@ -183,7 +161,15 @@ class ReflowRecipe(Recipe):
         that never wet), or the load, lagging the zones, stays above the liquidus less than
         either (`time_above_liquidus_s`: the run would hold the batch). That refusal gives
         the least `peak_hold_s`, and the least `peak_c` below `peak_below_c` (the oven's
-        hottest when None) at this hold."""
+        hottest when None) at this hold. First, its soak and its cool-to must each be below
+        its peak (`_require_a_peak`), else nothing more of it is judged."""
+        every_problem(
+            functools.partial(self._require_a_peak, claim, section, what, field, value_c, why)
+            for field, value_c, why in (
+                ("soak_c", self.soak_c, "the profile ramps from its soak up to its peak"),
+                ("cool_to_c", self.cool_to_c, "the load cools from its peak down to it"),
+            )
+        )
         liquidus = LIQUIDUS_C[alloy]
         if self.peak_c <= liquidus:
             raise claim_violation(
@@ -200,6 +186,22 @@ class ReflowRecipe(Recipe):
                 ),
             )
         )
+
+    def _require_a_peak(
+        self, claim: str | None, section: str, what: str, field: str, value_c: float, why: str
+    ) -> None:
+        """A soak or cool-to (`field`) at or above the peak contradicts the profile the recipe
+        reads as: it is the profile's real peak, the one that melts the solder, and the checks
+        of the peak (the liquidus, a core's, the time above) would judge another. So it is
+        refused naming the reflow's claim."""
+        if value_c >= self.peak_c:
+            raise claim_violation(
+                claim,
+                f"{section}.{field}",
+                f"{value_c:g} degC",
+                f"must be below peak_c = {self.peak_c:g} degC: {why}; one as hot is the "
+                f"profile's real peak, the one that melts {what}, which validate would not judge",
+            )
 
     def _require_the_wetting_time(self, claim: str | None, section: str, what: str) -> None:
         if self.min_time_above_liquidus_s < REFLOW_WETTING_TIME_S:

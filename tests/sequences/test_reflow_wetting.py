@@ -9,6 +9,7 @@ values a refusal gives complete a lot of 2 with the claim check passed; one past
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
@@ -108,36 +109,76 @@ def test_the_least_layer_hold_or_peak_completes_a_lot_of_2_with_the_claim_check_
     assert summary["claim_check"]["status"] == "passed"
 
 
-#: Every method's reflow, by its reference recipe, the section's path and the claim named.
+class Reflow(NamedTuple):
+    """A method's reflow: its reference recipe, the section's path and the claim named."""
+
+    method: str
+    variant: str
+    section: tuple[str, str]
+    claim: str
+    what: str
+
+    def recipe(self, **change: str) -> dict:
+        """The reference recipe with `change` made to this reflow."""
+        recipe = reference_recipe(self.variant)
+        recipe[self.section[0]][self.section[1]].update(change)
+        return recipe
+
+    @property
+    def path(self) -> str:
+        return ".".join(self.section)
+
+
+#: Every method's reflow.
 REFLOWS = [
-    ("bump-seal-clean", MOUNTED, ("bumps", "reflow"), "003:7.1", "the balls"),
-    ("bump-seal-clean", MOUNTED, ("solder_layer", "reflow"), "003:20", "the layer's solder"),
-    ("sprout-bump-csp", "sprout-bump-csp.yaml", ("terminals", "reflow"), "001:3", "the balls"),
-    ("two-process-via", "two-process-via.yaml", ("terminals", "reflow"), "002:1i", "the balls"),
-    ("tape-substrate", "tape-substrate-balls.yaml", ("balls", "reflow"), "000:x1", "the balls"),
+    Reflow("bump-seal-clean", MOUNTED, ("bumps", "reflow"), "003:7.1", "the balls"),
+    Reflow("bump-seal-clean", MOUNTED, ("solder_layer", "reflow"), "003:20", "the layer's solder"),
+    Reflow(
+        "sprout-bump-csp", "sprout-bump-csp.yaml", ("terminals", "reflow"), "001:3", "the balls"
+    ),
+    Reflow(
+        "two-process-via", "two-process-via.yaml", ("terminals", "reflow"), "002:1i", "the balls"
+    ),
+    Reflow(
+        "tape-substrate", "tape-substrate-balls.yaml", ("balls", "reflow"), "000:x1", "the balls"
+    ),
 ]
+every_reflow = pytest.mark.parametrize(
+    "reflow", REFLOWS, ids=[f"{r.method}-{r.path}" for r in REFLOWS]
+)
+
+
+@every_reflow
+def test_a_minimum_time_above_the_liquidus_below_the_wetting_time_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reflow: Reflow
+):
+    recipe = reflow.recipe(min_time_above_liquidus_s="19 s")
+    assert refusal(capsys, tmp_path, reflow.method, recipe).endswith(
+        f": {reflow.path}.min_time_above_liquidus_s = 19 s: molten solder wets the metal "
+        "under it and joins it only after 20 s above its liquidus (the line's wetting time): "
+        f"a run checked against less would pass with {reflow.what} unjoined; give at least "
+        f"20 s (claim {reflow.claim})\n"
+    )
 
 
 @pytest.mark.parametrize(
-    ("method", "variant", "section", "claim", "what"),
-    REFLOWS,
-    ids=[f"{method}-{'.'.join(section)}" for method, _, section, _, _ in REFLOWS],
+    ("field", "why"),
+    [
+        ("soak_c", "the profile ramps from its soak up to its peak"),
+        ("cool_to_c", "the load cools from its peak down to it"),
+    ],
 )
-def test_a_minimum_time_above_the_liquidus_below_the_wetting_time_is_refused(
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    method: str,
-    variant: str,
-    section: tuple[str, str],
-    claim: str,
-    what: str,
+@every_reflow
+def test_a_soak_or_cool_to_at_the_peak_is_refused_naming_the_reflows_claim(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], reflow: Reflow, field: str, why: str
 ):
-    recipe = reference_recipe(variant)
-    recipe[section[0]][section[1]]["min_time_above_liquidus_s"] = "19 s"
-    error = refusal(capsys, tmp_path, method, recipe)
-    assert error.endswith(
-        f": {'.'.join(section)}.min_time_above_liquidus_s = 19 s: molten solder wets the metal "
-        "under it and joins it only after 20 s above its liquidus (the line's wetting time): "
-        f"a run checked against less would pass with {what} unjoined; give at least 20 s "
-        f"(claim {claim})\n"
+    """A soak or a cool-to at or above the peak is the profile's real peak, which validate's
+    checks of the peak do not judge: it is refused naming the claim of the reflow it is in
+    (it had named none)."""
+    peak = reference_recipe(reflow.variant)[reflow.section[0]][reflow.section[1]]["peak_c"]
+    recipe = reflow.recipe(**{field: peak})
+    assert refusal(capsys, tmp_path, reflow.method, recipe).endswith(
+        f": {reflow.path}.{field} = {peak}: must be below peak_c = {peak}: {why}; one as hot "
+        f"is the profile's real peak, the one that melts {reflow.what}, which validate would "
+        f"not judge (claim {reflow.claim})\n"
     )

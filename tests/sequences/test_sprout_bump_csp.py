@@ -638,33 +638,6 @@ def test_the_least_value_a_refusal_allows_runs_with_every_claim_passing(
 
 
 @pytest.mark.parametrize(
-    ("change", "expected"),
-    [
-        (
-            {"cool_to_c": "300 degC"},
-            "terminals.reflow.cool_to_c = 300 degC: must be below peak_c = 245 degC: the load "
-            "cools from its peak down to it",
-        ),
-        (
-            {"soak_c": "250 degC"},
-            "terminals.reflow.soak_c = 250 degC: must be below peak_c = 245 degC: the profile "
-            "ramps from its soak up to its peak",
-        ),
-    ],
-    ids=["cool-to-above-the-peak", "soak-above-the-peak"],
-)
-def test_a_reflow_profile_that_contradicts_its_peak_is_refused(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict, expected: str
-):
-    """A reflow that soaks or cools to at or above its peak validated and passed the claim
-    check (the oven ran another profile than the recipe reads as); every method's reflow is
-    the shared `ReflowRecipe`, which refuses it."""
-    recipe = reference_recipe("sprout-bump-csp.yaml")
-    recipe["terminals"]["reflow"].update(change)
-    assert refusal(capsys, tmp_path, "sprout-bump-csp", recipe).endswith(f": {expected}\n")
-
-
-@pytest.mark.parametrize(
     ("spoil", "other"),
     [
         (
