@@ -44,10 +44,12 @@ def cmd_alarms(args: argparse.Namespace) -> int:
 
 
 def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
-    """`packline alarms`: one row per tool (its runs, productive time, failures and how many
-    were restored, downtime, MTBF, MTTR), then one row per tool and alarm code."""
+    """`packline alarms`: one row per tool and clock (its runs, productive time, failures and
+    how many were restored, downtime, MTBF, MTTR), then one row per tool, alarm code and
+    clock: a dry run's simulated time and a line's wall time are never added together."""
     tools = DataTable(
         "tool",
+        "clock",
         "runs",
         "productive",
         "alarms",
@@ -56,12 +58,13 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "MTBF",
         "MTTR",
         "last alarm",
-        title=f"{title}: {counted(len(data['runs']), 'run')}; H:MM:SS, productive, downtime and "
-        "MTBF by the run clock, MTTR as said below",
+        title=f"{title}: {counted(len(data['runs']), 'run')}; H:MM:SS on the clock of the row "
+        "(simulated: dry runs' run clock; wall: lines' run clock), MTTR as said below",
     )
     for row in data["tools"]:
         tools.add_row(
             row["tool"],
+            row["clock"],
             str(row["runs"]),
             clock_text(row["productive_s"]),
             str(row["alarms"]),
@@ -78,6 +81,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
     codes = DataTable(
         "tool",
         "code",
+        "clock",
         "message",
         "count",
         "wafers",
@@ -91,6 +95,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         codes.add_row(
             row["tool"],
             row["code"],
+            row["clock"],
             row["message"],
             str(row["count"]),
             str(row["wafers"]),
@@ -105,8 +110,8 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
     console.print(
         "MTBF: productive time per failure (SEMI E10 MTBF(p)); MTTR: the mean time from a "
         "restored failure's alarm to the clear that put the tool back in service (by the wall "
-        "clock for a clear made while the run was stopped, its run clock standing still)"
-        + left_out,
+        "clock for a clear made while the run was stopped, its run clock standing still: a dry "
+        "run's is on the tool's wall row)" + left_out,
         markup=False,
         highlight=False,
     )

@@ -22,9 +22,13 @@ runs chosen:
   tool was cleared, not when its repair began, so this is the time to restore, waiting
   included.
 
-Each run's times are its own run clock (simulated seconds in a dry run); a run still going
-counts to its last record. `alarm_history` reads them from the records of every run started
-since a date, so the figures read the same in the terminal, in `--json` and in Python.
+Each run's times are its own run clock: simulated seconds in a dry run, wall seconds on a
+line. A figure never adds the two: a tool's row is one **clock** (`simulated` or `wall`), the
+runs of that clock and the failures restored by it (a dry run's failure cleared while the run
+was stopped is restored by the wall clock, on the tool's wall row), and a code's row likewise.
+A run still going counts to its last record. `alarm_history` reads them from the records of
+every run started since a date, so the figures read the same in the terminal, in `--json` and
+in Python.
 """
 
 from __future__ import annotations
@@ -41,21 +45,24 @@ from .tooltime import down_periods, run_window, tool_time
 
 #: What makes alarm records one failure across runs (`tooltime.FAILURE`, in one run).
 FAILURE = ("run_id", *RUN_FAILURE)
+#: The clocks a time is on: a dry run's run clock, and a line's (or a repair's) wall clock.
+SIMULATED, WALL = "simulated", "wall"
 #: The columns of `AlarmHistory.tools`.
 TOOL_COLUMNS = (
-    "tool", "runs", "productive_s", "alarms", "restored", "downtime_s", "mtbf_s", "mttr_s",
+    "tool", "clock", "runs", "productive_s", "alarms", "restored", "downtime_s", "mtbf_s", "mttr_s",
     "last_alarm_wall",
 )  # fmt: skip
 #: The columns of `AlarmHistory.alarms`.
 ALARM_COLUMNS = (
-    "tool", "code", "message", "count", "wafers", "runs", "downtime_s", "first_wall", "last_wall",
+    "tool", "code", "clock", "message", "count", "wafers", "runs", "downtime_s", "first_wall",
+    "last_wall",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class AlarmHistory:
-    """The alarms of the runs chosen: `tools`, one row per tool (`TOOL_COLUMNS`, the tools
-    that failed first, then by name), `alarms`, one row per tool and alarm code
+    """The alarms of the runs chosen: `tools`, one row per tool and clock (`TOOL_COLUMNS`, the
+    tools that failed first, then by name), `alarms`, one row per tool, alarm code and clock
     (`ALARM_COLUMNS`, most frequent first), and the ids of the `runs` read."""
 
     tools: pd.DataFrame
@@ -74,15 +81,18 @@ def alarm_history(
     for run in runs:
         records = RunRecords(store, run["id"])
         window = run_window(records)
-        times.append(tool_time(records).assign(run_id=run["id"]))
+        clock = SIMULATED if run["simulated"] else WALL
+        times.append(tool_time(records).assign(run_id=run["id"], clock=clock))
         down = down_periods(records, window).dropna(subset=["alarm_id"])
         down = down.set_axis(down["alarm_id"].astype(int))
-        alarms = records.alarms().assign(run_id=run["id"])
+        alarms = records.alarms().assign(run_id=run["id"], clock=clock)
         alarms["downtime_s"] = alarms["id"].map(down["stop_t"] - down["start_t"])
         alarms["restore_s"] = alarms["id"].map(down["restore_s"])
+        by_wall = alarms["id"].map(down["restored_by_wall"]).astype(bool)
+        alarms["restore_clock"] = [WALL if wall else clock for wall in by_wall]
         alarms["wafers"] = alarms.groupby(list(FAILURE))["wafer_id"].transform("nunique")
         failures.append(alarms.drop_duplicates(list(FAILURE)))
-    used = pd.concat(times, ignore_index=True) if times else pd.DataFrame(columns=["tool"])
+    used = pd.concat(times, ignore_index=True) if times else pd.DataFrame(columns=["tool", "clock"])
     alarmed = pd.concat(failures, ignore_index=True) if failures else _no_alarms()
     if tool is not None:
         if tool not in set(used["tool"]):
@@ -96,22 +106,30 @@ def alarm_history(
 
 
 def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
+    """A row per tool and clock: its runs of that clock, their productive time, failures and
+    downtime, and the failures restored by that clock (`restore_clock`) with their MTTR."""
+    restored = alarmed.dropna(subset=["restore_s"])
+    used_on = zip(used["tool"], used["clock"], strict=True)
+    restored_on = zip(restored["tool"], restored["restore_clock"], strict=True)
+    keys = sorted({(str(tool), str(clock)) for tool, clock in (*used_on, *restored_on)})
     rows = []
-    for name, own in used.groupby("tool", sort=True):
+    for name, clock in keys:
+        own = used[(used["tool"] == name) & (used["clock"] == clock)]
         productive = float(own["productive_s"].sum())
-        failed = alarmed[alarmed["tool"] == name]
+        failed = alarmed[(alarmed["tool"] == name) & (alarmed["clock"] == clock)]
         count = len(failed)
-        restores = failed["restore_s"].dropna()
+        restores = restored[(restored["tool"] == name) & (restored["restore_clock"] == clock)]
         rows.append(
             {
-                "tool": str(name),
+                "tool": name,
+                "clock": clock,
                 "runs": int(own["run_id"].nunique()),
                 "productive_s": productive,
                 "alarms": count,
                 "restored": len(restores),
                 "downtime_s": float(own["unscheduled_downtime_s"].sum()),
                 "mtbf_s": productive / count if count else None,
-                "mttr_s": float(restores.mean()) if len(restores) else None,
+                "mttr_s": float(restores["restore_s"].mean()) if len(restores) else None,
                 "last_alarm_wall": float(failed["wall"].max()) if count else None,
             }
         )
@@ -121,11 +139,12 @@ def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
 
 def _per_code(alarmed: pd.DataFrame) -> pd.DataFrame:
     rows = []
-    for (name, code), own in alarmed.groupby(["tool", "code"], sort=True):
+    for (name, code, clock), own in alarmed.groupby(["tool", "code", "clock"], sort=True):
         rows.append(
             {
                 "tool": str(name),
                 "code": str(code),
+                "clock": str(clock),
                 "message": str(own.sort_values("wall")["message"].iloc[-1]),
                 "count": len(own),
                 "wafers": int(own["wafers"].sum()),
@@ -141,5 +160,16 @@ def _per_code(alarmed: pd.DataFrame) -> pd.DataFrame:
 
 def _no_alarms() -> pd.DataFrame:
     return pd.DataFrame(
-        columns=["run_id", "tool", "code", "message", "wall", "wafers", "downtime_s", "restore_s"]
+        columns=[
+            "run_id",
+            "tool",
+            "code",
+            "message",
+            "wall",
+            "wafers",
+            "downtime_s",
+            "restore_s",
+            "clock",
+            "restore_clock",
+        ]
     )

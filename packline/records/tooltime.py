@@ -242,7 +242,8 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
     put the tool back in service, else to the run's end (`window`'s stop); and `restore_s`,
     the time to restore (decision 0064): to that clear by the run clock, or by the wall
     clock for a clear made while the run was stopped (its clock stood still through the
-    repair: the clear is recorded where the run stopped); None when no clear ended it."""
+    repair: the clear is recorded where the run stopped; `restored_by_wall` says so); None
+    when no clear ended it."""
     stop_t = (window or run_window(records)).stop_t
     starts: list[tuple[str, str, int | None, float, float]] = []
     alarms = records.alarms()
@@ -275,13 +276,16 @@ def down_periods(records: RunRecords, window: Window | None = None) -> pd.DataFr
                 "start_t": start,
                 "stop_t": stop_t if clear is None else clear[0],
                 "restore_s": restore,
+                "restored_by_wall": clear is not None and clear[2],
             }
         )
     return pd.DataFrame(rows, columns=DOWN_COLUMNS)
 
 
 #: The columns of `down_periods`.
-DOWN_COLUMNS = ["tool", "cause", "alarm_id", "start_t", "stop_t", "restore_s"]
+DOWN_COLUMNS = [
+    "tool", "cause", "alarm_id", "start_t", "stop_t", "restore_s", "restored_by_wall",
+]  # fmt: skip
 
 
 #: Which state an interval in several spans of `_classify` is in: the first of these it is in.
