@@ -57,7 +57,6 @@ from packline.drivers.roles.lithography import RETICLES
 from packline.drivers.roles.oven import (
     LIQUIDUS_C,
     REFLOW_WETTING_TIME_S,
-    SETTLE_BAND_C,
     Oven,
     ThermalProfile,
     reflow_profile,
@@ -91,8 +90,8 @@ def time_above_liquidus_s(profile: ThermalProfile) -> float:
     """How long a load stays above the liquidus of a reflow's `profile` at the least, as the
     oven's zones move it (`OVEN_PLANT`, the line's figures): every zone's working setpoint
     ramps to each segment's target at its rate and the load follows it, lagging; a segment
-    is reached when the load is within `SETTLE_BAND_C` of its target (from above, at or
-    below it and the band) with the working setpoint there, and its hold counts from then.
+    is reached when the load has settled at its target (`ProfileSegment.load_settled`, the
+    drivers' rule) with the working setpoint there, and its hold counts from then.
     Stepped as the simulated oven steps (`LOAD_STEP_S`) and measured as it measures
     (`LoadHistory.time_above_s`); the driver, which polls the oven, finds a segment reached
     at a poll after it is, so its holds are longer, never shorter. The load starts in the
@@ -115,9 +114,8 @@ def time_above_liquidus_s(profile: ThermalProfile) -> float:
             history.add(now_s, load_c, 0.0)
             if segment.target_c < peak_c and load_c < liquidus_c < history.peak_c:
                 return history.time_above_s(liquidus_c)
-            away_c = load_c - segment.target_c
-            there = abs(away_c) <= SETTLE_BAND_C if rising else away_c <= SETTLE_BAND_C
-            if held_from_s is None and there and working_c == segment.target_c:
+            settled = segment.load_settled(load_c, rising)
+            if held_from_s is None and settled and working_c == segment.target_c:
                 held_from_s = now_s
     return history.time_above_s(liquidus_c)
 
