@@ -13,7 +13,14 @@ from packline.rendering import DataTable
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.report import run_report, step_order, wafer_history
+from packline.sequences.engine.report import (
+    attempt_text,
+    measurement_attempts,
+    run_report,
+    step_keys,
+    step_order,
+    wafer_history,
+)
 from packline.units import figure_text
 
 from .output import answer, open_store
@@ -114,8 +121,9 @@ def timeline(
     steps: list[dict[str, Any]], measurements: list[dict[str, Any]], alarms: list[dict[str, Any]]
 ) -> DataTable:
     """One wafer's records step by step (`step_order`): each step (its start, tool, status
-    and error), then each measurement it took against its limits with its verdict and margin,
-    and each alarm it raised."""
+    and error), then each measurement it took against its limits with its verdict and margin
+    (and its attempt, where the step took it again: `measurement_attempts`), and each alarm it
+    raised."""
     table = DataTable("at", "what", "detail", "status")
     rows = [
         (
@@ -128,9 +136,11 @@ def timeline(
         for s in steps
         if s["kind"] != "batch"
     ]
+    keys = step_keys(steps)
+    attempts = measurement_attempts([(m["name"], keys.get(m["step_id"])) for m in measurements])
     rows += [
-        (m, m["t"], f"measured {m['name']}", measured_text(m), verdict_text(m))
-        for m in measurements
+        (m, m["t"], f"measured {m['name']}{attempt_text(a)}", measured_text(m), verdict_text(m))
+        for m, a in zip(measurements, attempts, strict=True)
     ]
     rows += [(a, a["t"], f"alarm {a['code']}", a["tool"], a["message"]) for a in alarms]
     in_order = step_order(steps)

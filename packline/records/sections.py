@@ -18,7 +18,13 @@ from bokeh.model import Model
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.report import ON_REAL_TOOLS, measurement_labels
+from packline.sequences.engine.report import (
+    ON_REAL_TOOLS,
+    attempt_text,
+    measurement_attempts,
+    measurement_labels,
+    step_keys,
+)
 
 from . import figures
 from .limits import station_limits, trace_limits
@@ -212,10 +218,26 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     # instant the next steps start, a measurement's time alone points at those
     taken = zip(measurements["name"], measurements["step"].astype(object), strict=True)
     labels = measurement_labels([(name, None if pd.isna(step) else step) for name, step in taken])
+    # a measurement its step took again (a rework) says which attempt it is, in the table
+    keys = step_keys(records.store.table("steps", records.run_id))
+    attempts = measurement_attempts(
+        [
+            (wafer, name, keys.get(step_id))
+            for wafer, name, step_id in zip(
+                measurements["wafer_id"], measurements["name"], measurements["step_id"], strict=True
+            )
+        ]
+    )
     charts["measurements"] = figures.measurement_chart(measurements.assign(label=labels))
     shown = measurements[
         ["wafer_id", "step", "name", "value", "unit", "low", "high", "passed", "source", "t"]
     ]
+    shown = shown.assign(
+        step=[
+            step if attempt is None else f"{step}{attempt_text(attempt)}"
+            for step, attempt in zip(shown["step"], attempts, strict=True)
+        ]
+    )
     # without limits nothing judged it: 'recorded', not a 'pass' it never had
     judged = shown["low"].notna() | shown["high"].notna()
     verdicts = [

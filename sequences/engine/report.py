@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import yaml
@@ -74,19 +75,45 @@ def measurement_labels(taken: Sequence[tuple[str, str | None]]) -> list[str]:
     ]
 
 
+def measurement_attempts(taken: Sequence[Hashable]) -> list[int | None]:
+    """Which attempt each of measurements `taken` is, in record order, each given by what
+    makes two of them one measurement taken again (its wafer, name and the key of the step
+    that took it): 1, 2... where the wafer has it more than once (a step measured again by its
+    rework), else None: a measurement taken once reads as it always did."""
+    totals = Counter(taken)
+    seen: Counter[Hashable] = Counter()
+    attempts: list[int | None] = []
+    for key in taken:
+        seen[key] += 1
+        attempts.append(seen[key] if totals[key] > 1 else None)
+    return attempts
+
+
+def attempt_text(attempt: int | None) -> str:
+    """' (attempt 2)' after a measurement taken more than once, nothing after one taken once."""
+    return "" if attempt is None else f" (attempt {attempt})"
+
+
 def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     """The run (its status as shown: a running run nobody drives is `interrupted`), its wafers
     (with their measurements, each by its label, `measurement_labels`, and with the `step`
-    that took it: a wafer's latest value of each), counts of everything recorded, and its run
+    that took it: a wafer's latest value of each, and of one taken more than once every one in
+    order under `attempts`, `wafer_measurements`), counts of everything recorded, and its run
     clock's duration (`duration_s`: so far for a run still driven, None for one cut off)."""
     run = store.run(run_id)
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
     step_names = {step["id"]: step["name"] for step in steps}
     taken = [(m["name"], step_names.get(m["step_id"])) for m in measurements]
+    keys = step_keys(steps)
+    attempts = measurement_attempts(
+        [(m["wafer_id"], m["name"], keys.get(m["step_id"])) for m in measurements]
+    )
     labelled = [
-        (label, step, m)
-        for label, (_, step), m in zip(measurement_labels(taken), taken, measurements, strict=True)
+        (label, step, m, attempt)
+        for label, (_, step), m, attempt in zip(
+            measurement_labels(taken), taken, measurements, attempts, strict=True
+        )
     ]
     first_step_t = first_step_starts(steps)
     wafers = []
@@ -108,16 +135,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                     and s["status"] == "completed"
                     and s["kind"] != "batch"
                 ),
-                "measurements": {
-                    label: {
-                        "step": step,
-                        "value": m["value"],
-                        "unit": m["unit"],
-                        "passed": bool(m["passed"]),
-                        "source": m["source"],
-                    }
-                    for label, step, m in own
-                },
+                "measurements": wafer_measurements(own),
             }
         )
     events = store.table("events", run_id)
@@ -147,6 +165,34 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "traces": store.trace_summary(run_id),
         "claim_check": claim_check_report(store, run, wafers),
     }
+
+
+def step_keys(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
+    """Step record id -> the step's key (`name#occurrence`), the same for a step done again."""
+    return {step["id"]: step["key"] for step in steps}
+
+
+def wafer_measurements(
+    labelled: Sequence[tuple[str, str | None, dict[str, Any], int | None]],
+) -> dict[str, dict[str, Any]]:
+    """A wafer's measurements (label, step name, record, attempt; in record order) by label:
+    the step that took it, value, unit, verdict and source. One taken more than once (a step
+    measured again by its rework) is its latest, and every one in order under `attempts`,
+    each with its `attempt`: the first try beside the rework."""
+    measured: dict[str, dict[str, Any]] = {}
+    for label, step, m, attempt in labelled:
+        entry: dict[str, Any] = {
+            "step": step,
+            "value": m["value"],
+            "unit": m["unit"],
+            "passed": bool(m["passed"]),
+            "source": m["source"],
+        }
+        if attempt is not None:
+            earlier = measured.get(label, {}).get("attempts", [])
+            entry["attempts"] = [*earlier, {"attempt": attempt, **entry}]
+        measured[label] = entry
+    return measured
 
 
 def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
