@@ -44,6 +44,7 @@ from ..families.stage_map import (
     wafer_id_parameter,
     wafer_loaded,
 )
+from ..roles.clean_room import AMBIENT_C
 from ..roles.electroplater import CellPhase, Metal
 from . import dc_supply
 from .core import ExpectedIdentity, MeasurementPoint, Range, Setpoint, ToolSpec
@@ -177,9 +178,11 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
             name="bath_temperature_c",
             unit="degC",
             machine_range=Range(15, 70),
-            process_limit=Range(18, 60),
+            # the bath heats and cools by its loss to the room: no lower target is reached
+            process_limit=Range(AMBIENT_C, 60),
             doc="sent to the bath heater (its target setpoint `TG.SP`), not to the PLC: the "
-            "bath's working window (est)",
+            f"bath's working window, from the {AMBIENT_C:g} degC room the bath cools to (est)",
+            floor=f"{AMBIENT_C:g} degC is the room the bath cools to",
         ),
         Setpoint(
             name="current_density_a_dm2",

@@ -26,6 +26,7 @@ from ..families.ascii_host_wire import (
     one_wafer_transfer,
     state_status,
 )
+from ..roles.clean_room import AMBIENT_C
 from ..roles.wet_bench import BenchState, Tank
 from .core import Alarm, ExpectedIdentity, Range, ToolSpec
 
@@ -42,11 +43,14 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
             name="bath_temperature_c",
             unit="degC",
             machine_range=Range(20, 95),
-            process_limit=Range(20, 85),
+            # a bath heats and cools by its loss to the room: no lower target is reached
+            process_limit=Range(AMBIENT_C, 85),
             placeholder="<degC>",
             label="bath temperature",
             wire_unit="degC",
-            doc="a tank's bath set temperature (est window)",
+            doc=f"a tank's bath set temperature, from the {AMBIENT_C:g} degC room the bath cools "
+            "to (est window)",
+            floor=f"{AMBIENT_C:g} degC is the room the bath cools to",
         ),
         HostSetpoint(
             name="dip_time_s",

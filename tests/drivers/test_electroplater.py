@@ -287,6 +287,11 @@ async def test_a_recipe_outside_the_limits_is_refused_with_nothing_sent():
             await driver.plate(PlatingRecipe(Metal.CU, 8, 1, 600))  # cell accepts: 52.8 A
         with pytest.raises(ValueError, match=r"cathode_efficiency 1\.2"):
             await driver.plate(PlatingRecipe(Metal.CU, 2, 1, 69.4, cathode_efficiency=1.2))
+        # the heater-only bath cools to the room at the coolest: 18 degC is never reached
+        with pytest.raises(
+            LimitViolation, match=r"bath_temperature_c = 18 degC is outside .*\[22, 60\] degC"
+        ):
+            await driver.plate(PlatingRecipe(Metal.CU, 2, 1, 69.4, bath_temperature_c=18))
 
 
 async def test_a_recipe_for_a_bath_the_cell_lacks_is_refused_at_select_bath():

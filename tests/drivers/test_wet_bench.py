@@ -131,6 +131,11 @@ async def test_refusals_limits_and_interlocks():
             await bench.strip_resist(2)
         with pytest.raises(LimitViolation, match="bath_temperature_c"):
             await bench.heat_bath(Tank.STRIP, 90)
+        # the heater-only bath cools to the room at the coolest: 20 degC is never reached
+        with pytest.raises(
+            LimitViolation, match=r"bath_temperature_c = 20 degC is outside .*\[22, 85\] degC"
+        ):
+            await bench.heat_bath(Tank.STRIP, 20)
         with pytest.raises(ValueError, match="STRIP is no etchant"):
             await bench.etch(Tank.STRIP, 60)
         with pytest.raises(InterlockOpen, match="bench_exhaust"):
