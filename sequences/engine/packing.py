@@ -26,7 +26,6 @@ import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 # numpy is imported by the functions that use it: `packline runs` opens the records without it.
@@ -58,40 +57,6 @@ def unshuffle(shuffled: bytes, item_size: int) -> bytes:
 
 
 # --------------------------------------------------------------------------- twin snapshots
-
-
-def array_paths(header: bytes) -> list[str]:
-    """Where each part of the snapshot with this `header` (its length prefix and JSON) is in
-    the workpiece ('.fields.surface.residue_nm'), in the order of its array section."""
-    return [path for _, _, path in sorted(_array_spans(json.loads(header[8:])))]
-
-
-def _array_spans(header: Any) -> list[tuple[int, int, str]]:
-    """The (offset, length, path) of every array a snapshot's parsed `header` refers to.
-
-    Only dicts and lists are visited, and a path is written only for them: a header is mostly
-    plain values (a long history's), which cannot hold an array."""
-    spans: list[tuple[int, int, str]] = []
-    pending: list[tuple[Any, str]] = [(header, "")]
-    while pending:
-        value, path = pending.pop()
-        if type(value) is dict:
-            if value.keys() == {"npy"}:
-                offset, length = value["npy"]
-                spans.append((int(offset), int(length), path))
-            else:
-                pending += [
-                    (item, f"{path}.{key}")
-                    for key, item in value.items()
-                    if type(item) is dict or type(item) is list
-                ]
-        elif type(value) is list:
-            pending += [
-                (item, f"{path}[{index}]")
-                for index, item in enumerate(value)
-                if type(item) is dict or type(item) is list
-            ]
-    return spans
 
 
 def join_snapshot(header: bytes, parts: Sequence[bytes]) -> bytes:
@@ -260,9 +225,9 @@ class TwinWriter:
         digest = taken.digest
         known = self._headers.get(key)
         if known is not None and known.digest == digest:
-            stored = known  # its parts' paths are worked out once
+            stored = known
         else:
-            stored = StoredHeader(digest, taken.header)
+            stored = StoredHeader(digest, taken.header, taken.paths)
         if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
             previous = _previous(db, run_id, wafer_id, known)
             ids = _save_parts(db, taken, stored, previous)
@@ -317,16 +282,22 @@ def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
 
 
 class StoredHeader:
-    """A stored snapshot's header, by the snapshot's digest, and where its parts are."""
+    """A stored snapshot's header, by the snapshot's digest, and where its parts are (as the
+    snapshot taken gives them, or worked out once from the header)."""
 
-    def __init__(self, digest: str, header: bytes) -> None:
+    def __init__(self, digest: str, header: bytes, paths: Sequence[str] | None = None) -> None:
         self.digest = digest
         self.header = header
+        self._paths = paths
 
-    @cached_property
-    def paths(self) -> list[str]:
+    @property
+    def paths(self) -> Sequence[str]:
         """Where each of the snapshot's parts is in the workpiece, in order."""
-        return array_paths(self.header)
+        if self._paths is None:
+            from packline.sim_instruments.twin.snapshot import array_paths
+
+            self._paths = array_paths(self.header)
+        return self._paths
 
 
 @dataclass(frozen=True)

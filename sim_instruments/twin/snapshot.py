@@ -44,7 +44,7 @@ import typing
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache, reduce
+from functools import cache, cached_property, reduce
 from typing import Any
 
 import numpy as np
@@ -103,6 +103,8 @@ class Snapshot:
     part_digests: tuple[str, ...]
     #: The snapshot's digest: `snapshot_digest` of its header and part digests.
     digest: str
+    #: Where each part is in the workpiece ('.fields.surface.residue_nm'): `array_paths`.
+    paths: tuple[str, ...]
 
     @property
     def data(self) -> bytes:
@@ -169,7 +171,10 @@ class Snapshots:
                 part = npy_header + data
                 parts.append(part)
                 digests.append(hashlib.sha256(part).hexdigest())
-        taken = Snapshot(header, tuple(parts), tuple(digests), snapshot_digest(header, digests))
+        paths = texts.paths() if type(workpiece) is Workpiece else tuple(array_paths(header))
+        taken = Snapshot(
+            header, tuple(parts), tuple(digests), snapshot_digest(header, digests), paths
+        )
         self._last[workpiece.id] = taken
         return taken
 
@@ -192,6 +197,45 @@ def _encoded(workpiece: Workpiece, texts: _HeaderText | None = None) -> tuple[by
     return len(data).to_bytes(8, "big") + data, arrays
 
 
+def array_paths(header: bytes) -> list[str]:
+    """Where each part of the snapshot with this `header` (its length prefix and JSON) is in
+    the workpiece ('.fields.surface.residue_nm'), in the order of its array section."""
+    return _paths_in(json.loads(header[8:]), "")
+
+
+def _paths_in(value: Any, path: str) -> list[str]:
+    """The path of every array the parsed header JSON `value` (at `path`) refers to, in the
+    order of the array section."""
+    return [found for _, found in sorted(_array_spans(value, path))]
+
+
+def _array_spans(value: Any, path: str) -> list[tuple[int, str]]:
+    """The (offset, path) of every array the parsed header JSON `value` (at `path`) refers to.
+
+    Only dicts and lists are visited, and a path is written only for them: a header is mostly
+    plain values (a long history's), which cannot hold an array."""
+    spans: list[tuple[int, str]] = []
+    pending: list[tuple[Any, str]] = [(value, path)]
+    while pending:
+        value, path = pending.pop()
+        if type(value) is dict:
+            if value.keys() == {"npy"}:
+                spans.append((int(value["npy"][0]), path))
+            else:
+                pending += [
+                    (item, f"{path}.{key}")
+                    for key, item in value.items()
+                    if type(item) is dict or type(item) is list
+                ]
+        elif type(value) is list:
+            pending += [
+                (item, f"{path}[{index}]")
+                for index, item in enumerate(value)
+                if type(item) is dict or type(item) is list
+            ]
+    return spans
+
+
 def _json(value: Any) -> str:
     """`value` (encoded) as the header's JSON text."""
     return json.dumps(value, separators=(",", ":"))
@@ -203,6 +247,8 @@ _WORKPIECE_FIELDS = tuple(field.name for field in dataclasses.fields(Workpiece))
 #: `_json` writes for `{"format": _FORMAT, "fields": {...}}`, put together piece by piece.
 _HEADER_OPENING = '{"format":' + _json(_FORMAT) + ',"fields":{'
 _FIELD_KEYS = tuple(_json(name) + ":" for name in _WORKPIECE_FIELDS)
+#: Where the history is in a header.
+_HISTORY = ".fields.history"
 #: The fields of a `Workpiece` before its history (parts, `_LeadingText`); their values.
 _LEADING_FIELDS = _WORKPIECE_FIELDS[: _WORKPIECE_FIELDS.index("history")]
 _LEADING_VALUES = operator.attrgetter(*_LEADING_FIELDS)
@@ -215,12 +261,18 @@ class _PartText:
     first lay in the array section (the layout fixes the length of each: all the text says of
     them)."""
 
+    name: str
     part: Any
     containers: _Containers
     #: None when an array's bytes were a copy (not C-ordered): the part is written every time.
     layout: _Layout | None
     offset: int
     text: str
+
+    @cached_property
+    def paths(self) -> list[str]:
+        """Where each of the part's arrays is in the workpiece, in order (`array_paths`)."""
+        return _paths_in(json.loads(self.text), f".fields.{self.name}")
 
     def holds(self, part: Any, arrays: _Arrays) -> bool:
         """Whether `part` is the part this text was written from, every container in it still
@@ -404,6 +456,13 @@ class _HeaderText:
             self._leading = _LeadingText.of(workpiece, texts, self._parts)
         return _HEADER_OPENING + ",".join(texts) + "}}"
 
+    def paths(self) -> tuple[str, ...]:
+        """Where each array of the header last written is in the workpiece, in order."""
+        found: list[str] = []
+        for name in _WORKPIECE_FIELDS:
+            found += self.history.paths() if name == "history" else self._parts[name].paths
+        return tuple(found)
+
     def _part_json(self, name: str, value: Any, arrays: _Arrays) -> str:
         kept = self._parts.get(name)
         if kept is not None and kept.holds(value, arrays):
@@ -411,6 +470,7 @@ class _HeaderText:
         first_contents, first_array, offset = len(arrays.contents), len(arrays.lengths), arrays.size
         text = _json(_encode(value, arrays))
         self._parts[name] = _PartText(
+            name,
             value,
             _Containers.of(arrays.contents[first_contents:]),
             _Layout.of(arrays, first_array),
@@ -448,7 +508,8 @@ class _HistoryText:
         """The JSON of `history` (its events' arrays, if any, added to `arrays`)."""
         if type(history) is not list:
             self._events, self._written, self._containers = [], (), None
-            return _json(_encode(history, arrays))
+            self._text = _json(_encode(history, arrays))
+            return self._text
         kept, written, held = self._events, self._written, 0
         if (
             self._containers is not None
@@ -484,6 +545,11 @@ class _HistoryText:
         )
         self._text = "[" + ",".join(text for _, text in events) + "]"
         return self._text
+
+    def paths(self) -> list[str]:
+        """Where each array of the history last written is, in order (`array_paths`): none in
+        events of plain values."""
+        return [] if self._containers is not None else _paths_in(json.loads(self._text), _HISTORY)
 
 
 class _EndOfDict:

@@ -13,7 +13,6 @@ import pytest
 
 from packline.sequences.engine import RunStore, packing
 from packline.sequences.engine.packing import (
-    array_paths,
     drop_unused_twins,
     join_snapshot,
     pack_part,
@@ -24,7 +23,7 @@ from packline.sequences.engine.packing import (
 )
 from packline.sequences.engine.records import TRACE_BATCH
 from packline.sim_instruments.twin import TwinStore
-from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, snapshot
+from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, array_paths, snapshot
 
 
 def npy(array: np.ndarray) -> bytes:

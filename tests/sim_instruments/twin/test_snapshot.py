@@ -22,7 +22,13 @@ from packline.sim_instruments.twin import (
 )
 from packline.sim_instruments.twin import snapshot as snapshot_module
 from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial, Tone, WiringLevel
-from packline.sim_instruments.twin.snapshot import Snapshots, Workpiece, read_snapshot, snapshot
+from packline.sim_instruments.twin.snapshot import (
+    Snapshots,
+    Workpiece,
+    array_paths,
+    read_snapshot,
+    snapshot,
+)
 from packline.sim_instruments.twin.workpiece import ProcessEvent
 from packline.testing.twin import state_differences
 
@@ -309,6 +315,7 @@ def test_a_taken_snapshot_is_the_snapshot_with_the_digests_of_its_bytes(
         assert taken.data == snapshot(wafer)
         assert taken.digest == digest_of(taken.data)
         assert taken.part_digests == tuple(sha256(part) for part in taken.parts)
+        assert taken.paths == tuple(array_paths(taken.header))
 
 
 @LISTED
