@@ -15,7 +15,8 @@ step that any method's cure or plating runs.
   against, and what a stated `plated_area_cm2` is checked against before any tool moves
   (`PlatingStep.require_real_area`).
 * `oven_cycle`: load an oven batch, purge it with nitrogen, run one process step, cool it for
-  the door and unload it: the reflows here and every method's cure.
+  the door and unload it: the reflows here and every method's cure;
+  `require_cooling_below_the_hold`, every cure's check that it cools below its hold.
 
 This module registers no method; the engine imports it while it looks for methods, harmlessly.
 """
@@ -693,6 +694,21 @@ async def reflow(
         recipe,
         timeout_s=recipe.batch_timeout_s,
     )
+
+
+def require_cooling_below_the_hold(temperature_c: float, cool_to_c: float) -> None:
+    """Refuse a cure (any method's: a layer or a seal cured in an oven batch) whose
+    `cool_to_c` is not below its hold's `temperature_c`: the load cools from its hold down to
+    it. No claim is named: the profile contradicts itself, but the layer would cure all the
+    same."""
+    if cool_to_c >= temperature_c:
+        raise field_problem(
+            "cool_to_c",
+            f"{cool_to_c:g} degC",
+            f"must be below temperature_c = {temperature_c:g} degC: the load cools "
+            "from its hold down to it (no claim is named: the profile contradicts itself, "
+            "and heated on past its hold the layer would cure all the same)",
+        )
 
 
 async def oven_cycle(

@@ -64,7 +64,7 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
     require_the_height_the_studs_give,
 )
-from ..solder import SolderBallRecipe
+from ..solder import SolderBallRecipe, require_cooling_below_the_hold
 from ..sprout_bump_csp import Dip, FieldMetal, MouldRecipe, require_reticle_of
 from .incoming import DIE_WAFER_PREFIX, LARGEST_DIE_WAFER_MM, DieWaferRecipe, PanelRecipe
 
@@ -220,6 +220,11 @@ class CureStep(Recipe):
     cool_c_per_min: Annotated[float, Unit("K/min"), Feeds("oven", "ramp_rate_c_per_min")] = 10.0
     cool_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=4 * 3600)] = 3600.0
     batch_timeout_s: Annotated[float, Unit("s"), Field(gt=0, le=24 * 3600)] = 1800.0
+
+    @recipe_check
+    def _cools_below_its_hold(self) -> Self:
+        require_cooling_below_the_hold(self.temperature_c, self.cool_to_c)
+        return self
 
 
 class SealStep(Recipe):

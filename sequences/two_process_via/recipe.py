@@ -64,7 +64,7 @@ from ..bump_seal_clean import (
     require_pressed_until_wetted,
 )
 from ..plasma_clean import PlasmaCleanRecipe
-from ..solder import PlatingStep, SolderBallRecipe, um_text
+from ..solder import PlatingStep, SolderBallRecipe, require_cooling_below_the_hold, um_text
 from ..sprout_bump_csp import (
     SEED_ETCH_DIPS,
     Dip,
@@ -327,14 +327,7 @@ class CureStep(Recipe):
 
     @recipe_check
     def _cools_below_its_hold(self) -> Self:
-        if self.cool_to_c >= self.temperature_c:
-            raise field_problem(
-                "cool_to_c",
-                f"{self.cool_to_c:g} degC",
-                f"must be below temperature_c = {self.temperature_c:g} degC: the load cools "
-                "from its hold down to it (no claim is named: the profile contradicts itself, "
-                "and heated on past its hold the layer would cure all the same)",
-            )
+        require_cooling_below_the_hold(self.temperature_c, self.cool_to_c)
         return self
 
     def profile(

@@ -3,7 +3,8 @@ temperature must reach the degree of cure of a cured layer by the line's kinetic
 chemistry (`cure_of_holds`, `drivers/roles/oven.py`, which the simulated oven cures by), the
 hold alone counted. Before, a thermoset cured 1 min at 100 degC validated and passed 002:1g
 only because the balls' reflow, hours later, cured it in the twin; a process engineer expects
-the cure step to cure. A cure that cools to above its hold is refused too."""
+the cure step to cure. A cure that cools to above its hold is refused too, and a seal's cure
+(tape-substrate) by the same check."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 
 from packline.drivers.roles.oven import CURED_ALPHA, RESIN_CURE, cure_of_holds, cure_profile
 from packline.records.reader import open_records
+from packline.sequences.tape_substrate import TapeSubstrateRecipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 
 from .helpers import (
@@ -84,3 +86,16 @@ def test_the_least_hold_cures_the_resin_in_the_cure_step_itself(capsys, tmp_path
     with open_records("last", db) as run:
         ovens = [e for e in run.workpiece("W01").history if "cure_0" in e.detail]
     assert float(ovens[0].detail["cure_0"]) >= CURED_ALPHA  # the cure, before the reflow
+
+
+def test_a_seal_cure_cooling_to_above_its_hold_is_refused_by_the_same_check():
+    """tape-substrate's seal cure had no such check: a cure cooling to 200 degC from a
+    175 degC hold validated."""
+    recipe = reference_recipe("tape-substrate.yaml")
+    recipe["seal"]["cure"]["cool_to_c"] = "200 degC"
+    (found,) = recipe_problems(TapeSubstrateRecipe, recipe)
+    assert found["message"] == (
+        "seal.cure.cool_to_c = 200 degC: must be below temperature_c = 175 degC: the load "
+        "cools from its hold down to it (no claim is named: the profile contradicts itself, "
+        "and heated on past its hold the layer would cure all the same)"
+    )
