@@ -106,7 +106,12 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         )
     console.print(codes)
     unrestored = sum(row["alarms"] - row["restored"] for row in data["tools"])
-    left_out = f"; {unrestored} failures no clear followed are left out" if unrestored else ""
+    verb = "is" if unrestored == 1 else "are"
+    left_out = (
+        f"; {counted(unrestored, 'failure')} no clear followed {verb} left out"
+        if unrestored
+        else ""
+    )
     console.print(
         "MTBF: productive time per failure (SEMI E10 MTBF(p)); MTTR: the mean time from a "
         "restored failure's alarm to the clear that put the tool back in service (by the wall "

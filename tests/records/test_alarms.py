@@ -160,11 +160,19 @@ def test_the_command_prints_the_same_figures(two_runs, capsys):
     assert "run clock H:MM:SS" not in out
     assert "0:02:30" in out  # MTBF 150 s
     assert "0:05:00" in out  # MTTR 300 s
-    assert "1 failures no clear followed are left out" in " ".join(out.split())
+    assert "; 1 failure no clear followed is left out" in " ".join(out.split())
     with pytest.raises(SystemExit) as refused:
         main(["alarms", "--db", db, "--since", "2026-3-3"])
     assert refused.value.code == 2
     assert "'2026-3-3' is not a date (YYYY-MM-DD)" in capsys.readouterr().err
+
+
+def test_the_footer_counts_two_failures_no_clear_followed_in_the_plural(two_runs, capsys):
+    """Its count is read as `counted` reads every count (it had printed '1 failures')."""
+    add_use(two_runs, "R2", ["W1"], 350.0, 400.0, "E3")
+    assert main(["alarms", "--db", str(two_runs.path), "--tool", "oven"]) == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert "; 2 failures no clear followed are left out" in out
 
 
 def test_a_clear_made_while_the_run_was_stopped_restores_by_the_wall_clock(tmp_path, add_run):
