@@ -17,7 +17,7 @@ from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.report import measurement_labels, run_report
+from packline.sequences.engine.report import measurement_labels, run_report, step_keys
 
 from .output import answer, open_store
 from .parser import add_common
@@ -118,9 +118,13 @@ class Measured:
 def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
     """Each measurement over the lot, by its name now and its label (`measurements_now`,
     `measurement_labels`: a name that steps of different names take is a row per step,
-    `<name> at <step>`)."""
+    `<name> at <step>`, and one a step the script runs more than once takes, a row per run of
+    it, `<name> at <step> #<n>`)."""
     rows = measurements_now(report["run"]["method"], report["measurements"], report["steps"])
-    labels = measurement_labels([(row["name"], row["step"]) for row in rows])
+    keys = step_keys(report["steps"])
+    labels = measurement_labels(
+        [(row["name"], row["step"], keys.get(row["step_id"])) for row in rows]
+    )
     taken: dict[str, list[dict[str, Any]]] = {}
     for label, row in zip(labels, rows, strict=True):
         taken.setdefault(label, []).append(row)

@@ -216,10 +216,20 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
         return "<p>No measurement recorded.</p>"
     # the step that took it by name (`RunRecords.measurements`): recorded as a step ends, the
     # instant the next steps start, a measurement's time alone points at those
-    taken = zip(measurements["name"], measurements["step"].astype(object), strict=True)
-    labels = measurement_labels([(name, None if pd.isna(step) else step) for name, step in taken])
-    # a measurement its step took again (a rework) says which attempt it is, in the table
     keys = step_keys(records.store.table("steps", records.run_id))
+    taken = zip(
+        measurements["name"],
+        measurements["step"].astype(object),
+        measurements["step_id"],
+        strict=True,
+    )
+    labels = measurement_labels(
+        [
+            (name, None, None) if pd.isna(step) else (name, step, keys.get(step_id))
+            for name, step, step_id in taken
+        ]
+    )
+    # a measurement its step took again (a rework) says which attempt it is, in the table
     attempts = measurement_attempts(
         [
             (wafer, name, keys.get(step_id))
