@@ -101,6 +101,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             driver="packline.drivers.laminator:ModbusLaminator",
             simulator="packline.sim_instruments.laminator:SimLaminator",
             description="vacuum laminator PLC for adhesive resin sheets on Modbus TCP/RTU",
+            gem_driver="packline.drivers.gem.laminator:GemLaminator",
+            gem_simulator="packline.sim_instruments.gem.laminator:GemLaminatorModel",
         ),
         ToolKind(
             name="ball_mounter",

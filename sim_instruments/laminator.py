@@ -306,6 +306,14 @@ class SimLaminator(SingleWaferPlcSimulator):
             return self.chamber.vented_at_s, self._on_vented_in_fault
         return None
 
+    def next_change_s(self, now: float) -> float:
+        """When the present phase ends, if sooner than the scan (a GEM face's watcher looks
+        then); a microsecond ahead at least, since a clock's sum of now and the wait may fall
+        short of the event by a rounding."""
+        event = self._next_event()
+        scan_s = super().next_change_s(now)
+        return scan_s if event is None else min(max(event[0], now + 1e-6), scan_s)
+
     def advance(self) -> None:
         """Play every event of the process up to the clock's present time."""
         now = self.clock.now()

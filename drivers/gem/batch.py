@@ -1,25 +1,20 @@
-"""What the GEM role drivers of batch tools share: slots behind a door, interlocks, traces.
+"""What the GEM role drivers of batch tools share: slots behind a door.
 
-A batch tool's GEM face (the plasma cleaner's, the oven's) gives its slots as one status
-variable each (`slot_0`, ... with `slot_capacity`), its interlocks as one boolean status
-variable each by the Modbus map's names, the door and the transfers as remote commands
-answered at once (`open_door`, `close_door`, `load` with `slot`, `wafer_id` and `rework`,
-`unload` with `slot`), and its signals as trace data: `recorded_trace` records each sample as
-the Modbus driver records its polls, under the same names and units, at the sample's time.
+A batch tool's GEM face (the plasma cleaner's, the oven's) is a PLC tool's (`plc.py`: its
+interlocks, its run's end, its traces) that gives its slots as one status variable each
+(`slot_0`, ... with `slot_capacity`) and the door and the transfers as remote commands answered
+at once (`open_door`, `close_door`, `load` with `slot`, `wafer_id` and `rework`, `unload` with
+`slot`).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm
 from ..roles.batch import BatchTool
-from ..specs.core import ToolSpec
-from .equipment import GemEquipment
-from .records import CollectionEvent, TraceReport
+from .plc import GemPlcTool
 
 
 def slot_names(capacity: int) -> tuple[str, ...]:
@@ -27,23 +22,9 @@ def slot_names(capacity: int) -> tuple[str, ...]:
     return tuple(f"slot_{slot}" for slot in range(capacity))
 
 
-def traced_as(spec: ToolSpec[Any], statuses: Mapping[str, str]) -> dict[str, tuple[str, str]]:
-    """Each status variable of `statuses` (by the status of `spec` it is) with the reading
-    name and unit a sample is recorded as: the status's trace and unit, the Modbus driver's."""
-    recorded = {}
-    for name, status in statuses.items():
-        entry = spec.status_by_name[status]
-        if entry.trace is None:
-            raise ValueError(f"{spec.kind}: status {status} is not traced")
-        recorded[name] = (entry.trace, entry.unit)
-    return recorded
+class GemBatchTool(GemPlcTool, BatchTool):
+    """Base of the GEM role drivers of batch tools (slots, door)."""
 
-
-class GemBatchTool(GemEquipment, BatchTool):
-    """Base of the GEM role drivers of batch tools (slots, door, interlocks, traces)."""
-
-    #: The tool kind's Modbus spec: its interlocks' names.
-    spec: ClassVar[ToolSpec[Any]]
     #: The status variables of the slots, by slot (as many as the kind's most slots).
     slots: ClassVar[tuple[str, ...]]
 
@@ -59,11 +40,6 @@ class GemBatchTool(GemEquipment, BatchTool):
         """The wafer id in each slot (None: empty), from the values of `slot_variables`."""
         capacity, *ids = values
         return [wafer_id or None for wafer_id in ids[: int(capacity)]]
-
-    async def request_interlocks(self) -> dict[str, bool]:
-        names = self.spec.interlock_names
-        values = await self.request_values("read interlocks", *names)
-        return {name: bool(value) for name, value in zip(names, values, strict=True)}
 
     async def open_door(self) -> None:
         self.require_state("open door", *READY_STATES)
@@ -98,68 +74,3 @@ class GemBatchTool(GemEquipment, BatchTool):
         if wafer_id not in slots:
             raise ValueError(f"{self.name}: wafer {wafer_id} is not in any slot")
         await self.command("unload", slot=slots.index(wafer_id))
-
-    async def run_ended(
-        self, action: str, event: CollectionEvent, state: str, run: str
-    ) -> dict[str, Any]:
-        """The values of event `run_ended`'s report; a run that ended with the tool in fault
-        (status variable `state`) is the tool's alarms, one that did not complete a `ToolAlarm`
-        saying how `run` ended (the report's `last_result`)."""
-        values = self.event_values("run_ended", event)
-        if values[state] == "fault":
-            await self.refresh_alarms()
-            raise self.alarm_error(action)
-        if values["last_result"] != "completed":
-            raise ToolAlarm(
-                self.name, self.address, action, [f"{run} ended {values['last_result']}"]
-            )
-        return values
-
-    @asynccontextmanager
-    async def recorded_trace(
-        self,
-        recorded: Mapping[str, tuple[str, str]],
-        period_s: float,
-        group_size: int,
-        sampled: Callable[[float, Mapping[str, float]], None] | None = None,
-    ) -> AsyncIterator[None]:
-        """For the block, the tool traces the status variables `recorded` names (each to the
-        reading name and unit it is recorded as) every `period_s` (at least its dictionary's
-        shortest period), `group_size` samples a report; each sample is recorded as its report
-        arrives (the samples the tool had not reported when the block ends, as the trace
-        stops), at the time it was taken: sample n (its SMPLN) `n - 1` periods after the trace
-        began, the tool taking the first at once, and never later than its report's arrival.
-        `sampled(elapsed_s, values)` hears each sample too, `elapsed_s` its time since the
-        trace began on the tool's clock (n - 1 periods: a served line's runs faster than the
-        host's when sped up, so only the tool's clock times what it measured)."""
-        names = tuple(recorded)
-        period_s = max(period_s, self.dictionary.trace.min_period_s)
-        variables = self.dictionary.status_variables
-        trids: set[object] = set()
-        began_s = self.clock.now()
-
-        def record(report: TraceReport) -> None:
-            if report.trid not in trids:
-                return
-            now = self.clock.now()
-            first = report.sample_number - len(report.samples) + 1
-            for number, items in enumerate(report.samples, start=first):
-                elapsed_s = (number - 1) * period_s
-                time_s = min(began_s + elapsed_s, now)
-                values = {
-                    name: float(variables[name].to_role(item))
-                    for name, item in zip(names, items, strict=True)
-                }
-                for name, value in values.items():
-                    reading, unit = recorded[name]
-                    self.record_reading(reading, value, unit, time_s=time_s)
-                if sampled is not None:
-                    sampled(elapsed_s, values)
-
-        self.gem.add_trace_listener(record)
-        try:
-            async with self.trace(*names, period_s=period_s, group_size=group_size) as trace:
-                trids.add(trace.trid)
-                yield
-        finally:
-            self.gem.remove_trace_listener(record)

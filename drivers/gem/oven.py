@@ -47,8 +47,9 @@ from ..roles.oven import (
 )
 from ..secs.link import SecsLink
 from ..specs.oven import DOOR_OPEN_BELOW_C, MAX_SLOTS, SPEC
-from .batch import GemBatchTool, slot_names, traced_as
+from .batch import GemBatchTool, slot_names
 from .dictionary import GemNeeds
+from .plc import traced_as
 
 #: The status variables of `OvenStatus`, in its order.
 STATUS = (

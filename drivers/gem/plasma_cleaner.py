@@ -30,8 +30,9 @@ from ..roles.plasma_cleaner import (
     PlasmaStatus,
 )
 from ..specs.plasma_cleaner import MAX_SLOTS, SPEC
-from .batch import GemBatchTool, slot_names, traced_as
+from .batch import GemBatchTool, slot_names
 from .dictionary import GemNeeds
+from .plc import traced_as
 
 #: The recipe's equipment constants (one element a step), by the step field each one sets.
 RECIPE_CONSTANTS = {

@@ -1,7 +1,7 @@
 """The simulated oven as a GEM equipment: `SimOven`'s PLC and zone controllers behind E30.
 
 The model drives the simulated oven in process as a Modbus host drives it on its line
-(`plc_batch.py`): every remote command is the PLC's register write, the purge's atmosphere its
+(`plc.py`): every remote command is the PLC's register write, the purge's atmosphere its
 setpoint registers, and each zone's target, ramp rate, alarm 1 and mode the zone controller's
 register writes (`SimTemperatureController.write`), judged as on the wire; so the GEM oven
 refuses what the Modbus oven refuses, with the same zones, load and atmosphere on the same twin.
@@ -24,7 +24,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from packline.clock import Clock
-from packline.drivers.families.plc_map import PlcSetpoint, field
 from packline.drivers.families.temperature_controller import InstrumentMode
 from packline.drivers.gem.oven import MAX_SEGMENTS, PROFILE_CONSTANTS
 from packline.drivers.roles.oven import OvenState, ProfileSegment
@@ -108,9 +107,7 @@ class GemOvenModel(GemBatchPlcModel):
             return self.profile[name]
         if name == "over_temperature_c":
             return self.over_temperature_c
-        entry = field(SPEC, name)
-        assert isinstance(entry, PlcSetpoint)
-        return self._registers[entry.address()] / entry.scale
+        return self.written(name)
 
     def constant_range(self, name: str) -> tuple[float, float] | None:
         """The atmosphere's: the PLC's machine range; the zones' alarm 1: the controller's
@@ -142,9 +139,7 @@ class GemOvenModel(GemBatchPlcModel):
             elif name == "over_temperature_c":
                 self.over_temperature_c = float(value)
             else:
-                entry = field(SPEC, name)
-                assert isinstance(entry, PlcSetpoint)
-                self.write(entry.address(), [round(value * entry.scale)])
+                self.write_field(name, value)
 
     # ----------------------------------------------------------------- commands
 

@@ -116,6 +116,14 @@ async def oven_bench() -> AsyncIterator[GemBench]:
     await bench.close()
 
 
+@pytest.fixture
+async def laminator_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM laminator."""
+    bench = GemBench("laminator")
+    yield bench
+    await bench.close()
+
+
 # secsgem as the independent peer: the HSMS tests' fixtures (they carry the workarounds for
 # secsgem 0.3.0's thread races, described there).
 from ..secs.conftest import (  # noqa: E402, F401

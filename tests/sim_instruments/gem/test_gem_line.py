@@ -42,11 +42,12 @@ def gem_kinds_of(method: Method) -> set[str]:
 
 
 async def test_the_line_serves_the_wire_bonder_on_gem_and_its_station_reads_back() -> None:
-    async with SimulatedLine(VirtualClock(), kinds=["wire_bonder", "laminator"], gem=True) as line:
+    kinds = ["wire_bonder", "ball_mounter"]
+    async with SimulatedLine(VirtualClock(), kinds=kinds, gem=True) as line:
         entry = line.station.tools["wire_bonder"]
         assert (entry.driver, entry.dictionary) == ("gem", "wire_bonder")
         assert entry.address.startswith("hsms://127.0.0.1:")
-        assert line.station.tools["laminator"].driver == "laminator"
+        assert line.station.tools["ball_mounter"].driver == "ball_mounter"
         again = parse_station(yaml.safe_load(line.station.to_yaml()))
         assert again.tools["wire_bonder"] == entry
         assert again.tools_for_role("wire_bonder") == ["wire_bonder"]
