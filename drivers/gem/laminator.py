@@ -225,19 +225,9 @@ class GemLaminator(GemPlcTool, Laminator):
         action = "peel support"
         async with self.operation(action):
             status = await self.request_status()
-            if not status.wafer_loaded:
-                raise ToolStateError(self.name, self.address, action, "no wafer on the platen")
-            if status.support_on_wafer is SupportKind.METAL_FILM:
-                raise ToolStateError(
-                    self.name,
-                    self.address,
-                    action,
-                    "the support is a metal film, which stays on the wafer (claim 001:10)",
-                )
-            if status.support_on_wafer is None:
-                raise ToolStateError(
-                    self.name, self.address, action, "no film support on the wafer to peel"
-                )
+            reason = status.why_not_peelable()
+            if reason is not None:
+                raise ToolStateError(self.name, self.address, action, reason)
             await self.require_interlocks(action, SPEC.command_by_name["PEEL_SUPPORT"].interlocks)
             async with self._traced([]):
                 with self.expect_event(action, "peeled") as peeled:

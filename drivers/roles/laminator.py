@@ -186,6 +186,17 @@ class LaminatorStatus:
     support_on_wafer: SupportKind | None
     peel_below_c: float
 
+    def why_not_peelable(self) -> str | None:
+        """Why no support can be peeled off what is on the platen, or None if a film can: the
+        rule both faces of the laminator refuse a peel by before anything is sent."""
+        if not self.wafer_loaded:
+            return "no wafer on the platen"
+        if self.support_on_wafer is SupportKind.METAL_FILM:
+            return "the support is a metal film, which stays on the wafer (claim 001:10)"
+        if self.support_on_wafer is None:
+            return "no film support on the wafer to peel"
+        return None
+
 
 @dataclass(frozen=True)
 class LaminationResult:
