@@ -29,7 +29,8 @@ def test_gem_drives_the_dry_runs_gem_tools_through_the_gem_host_driver(db, capsy
         store.close()
     assert drivers["wire_bonder"] == "gem"
     assert drivers["dicing_saw"] == "gem"
-    assert drivers["laminator"] == "laminator"
+    assert drivers["laminator"] == "gem"
+    assert drivers["ball_mounter"] == "ball_mounter"  # a kind without a GEM face
 
 
 def test_gem_on_a_station_file_is_bad_input(db, tmp_path, capsys):
