@@ -181,9 +181,7 @@ class ModbusScpiElectroplater(SingleWaferPlcDriver[CellStatus], Electroplater):
             status = await self._settled_status(action)
             if status.bath_metal is not recipe.metal:  # the cell refuses a bath it lacks
                 await self.command(action, "SELECT_BATH", bath=recipe.metal.value)
-            wafer_id = await self.request_wafer()
-            if wafer_id is None:
-                raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
+            wafer_id = await self.require_wafer(action)
             await self.write_fields("write paddle", self.map.setpoint_extent(SPEC)[0], paddle)
             # A bath still hotter than this recipe's (a hot recipe before it) would trip an
             # alarm armed at once above the new setpoint: armed above the bath as it is, and

@@ -14,7 +14,8 @@ from enum import IntEnum
 from typing import ClassVar, Protocol, TypeVar
 
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm, ToolStateError, WorkpieceHeld
+from ..errors import ToolAlarm
+from ..roles.single_wafer import SingleWaferTool
 from .modbus_plc import ModbusPlcDriver
 
 
@@ -28,7 +29,7 @@ class PhasedStatus(Protocol):
 Phased = TypeVar("Phased", bound=PhasedStatus)
 
 
-class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
+class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
     """A PLC tool that takes one wafer (or panel) at a time (the ball-mount cell's stage).
 
     Its map has the stage block (`drivers/families/stage_map.py`): `WAFER_LOADED` (0 or 1) and
@@ -80,15 +81,7 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
         self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
         self.encode(action, "wafer_id", wafer_id)  # refuses an id that does not fit
-        present = await self.request_wafer()
-        if present is not None:
-            raise WorkpieceHeld(
-                self.name,
-                self.address,
-                action,
-                [present],
-                f"wafer {present} is already {self.holder}",
-            )
+        await self.require_empty(action)
         command = "RELOAD_WAFER" if wafer_id in self.reworks else "LOAD_WAFER"  # `reloading`
         await self.command(action, command, wafer_id=wafer_id)
 
@@ -96,9 +89,7 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased]):
         """Take the wafer off; returns its id."""
         action = "unload wafer"
         self.require_state(action, *READY_STATES)
-        wafer_id = await self.request_wafer()
-        if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
+        wafer_id = await self.require_wafer(action)
         await self.command(f"unload wafer {wafer_id}", "UNLOAD_WAFER")
         return wafer_id
 

@@ -28,7 +28,7 @@ from typing import Any
 from packline.clock import ClockTimeout, wait_for
 
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm, ToolStateError, ToolTimeout, WorkpieceHeld
+from ..errors import ToolAlarm, ToolStateError, ToolTimeout
 from ..laminator import (
     COOL_TIMEOUT_S,
     JOB_ALLOWANCE_S,
@@ -149,24 +149,14 @@ class GemLaminator(GemPlcTool, Laminator):
         action = f"load wafer {wafer_id}"
         self.check_wafer_id(wafer_id)
         self.require_state(action, *READY_STATES)
-        present = await self.request_wafer()
-        if present is not None:
-            raise WorkpieceHeld(
-                self.name,
-                self.address,
-                action,
-                [present],
-                f"wafer {present} is already {self.holder}",
-            )
+        await self.require_empty(action)
         await self.load_workpiece("load", "wafer_id", wafer_id)
 
     async def unload(self) -> str:
         """Take the wafer off; returns its id."""
         action = "unload wafer"
         self.require_state(action, *READY_STATES)
-        wafer_id = await self.request_wafer()
-        if wafer_id is None:
-            raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
+        wafer_id = await self.require_wafer(action)
         await self.command("unload")
         return wafer_id
 

@@ -8,12 +8,17 @@ Their roles extend `SingleWaferTool` with their own process verbs and records.
 from __future__ import annotations
 
 from abc import abstractmethod
+from typing import ClassVar
 
 from ..equipment import Equipment
+from ..errors import ToolStateError, WorkpieceHeld
 
 
 class SingleWaferTool(Equipment):
     """A tool that holds one wafer (or panel) at a time; recovery takes it off."""
+
+    #: Where the wafer sits, as a refusal names it ("on the platen").
+    holder: ClassVar[str]
 
     async def request_workpieces(self) -> tuple[str, ...]:
         wafer_id = await self.request_wafer()
@@ -22,6 +27,25 @@ class SingleWaferTool(Equipment):
     async def _unload_everything(self) -> None:
         if await self.request_wafer() is not None:
             await self.unload()
+
+    async def require_empty(self, action: str) -> None:
+        """Refuse `action` (a load) while the tool holds a wafer, naming it."""
+        present = await self.request_wafer()
+        if present is not None:
+            raise WorkpieceHeld(
+                self.name,
+                self.address,
+                action,
+                [present],
+                f"wafer {present} is already {self.holder}",
+            )
+
+    async def require_wafer(self, action: str) -> str:
+        """The id of the wafer `action` needs the tool to hold; refused when it holds none."""
+        wafer_id = await self.request_wafer()
+        if wafer_id is None:
+            raise ToolStateError(self.name, self.address, action, f"no wafer {self.holder}")
+        return wafer_id
 
     @abstractmethod
     async def request_wafer(self) -> str | None:
