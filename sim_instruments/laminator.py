@@ -307,12 +307,14 @@ class SimLaminator(SingleWaferPlcSimulator):
         return None
 
     def next_change_s(self, now: float) -> float:
-        """When the present phase ends, if sooner than the scan (a GEM face's watcher looks
-        then); a microsecond ahead at least, since a clock's sum of now and the wait may fall
-        short of the event by a rounding."""
+        """When the present phase ends (a GEM face's watcher looks then, and at nothing in
+        between: every value is the phase's curve, and a trip ends the phase); a microsecond
+        ahead at least, since a clock's sum of now and the wait may fall short of the event by
+        a rounding. A phase without an end it can tell: the scan's."""
         event = self._next_event()
-        scan_s = super().next_change_s(now)
-        return scan_s if event is None else min(max(event[0], now + 1e-6), scan_s)
+        if event is None or not math.isfinite(event[0]):
+            return super().next_change_s(now)
+        return max(event[0], now + 1e-6)
 
     def advance(self) -> None:
         """Play every event of the process up to the clock's present time."""

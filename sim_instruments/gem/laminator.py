@@ -8,11 +8,12 @@ laminator's own status values, unrounded by registers.
 
 A job, a cool-down and a peel answer HCACK 4, as do an abort and a reset that vent the chamber,
 and a watcher follows them on the line's clock: it looks at the laminator when its present
-phase ends (`SimLaminator.next_change_s`), at most `HOLD_SCAN_S` apart otherwise and at once
-when a fault or a command comes (`SimulatedTool.hold`), so an alarm is pushed (S5F1) the moment
-the laminator latches it; then it reports each stage of a job reached (`vacuum_reached`,
-`vacuum_held`, `press_reached`, `pressed`, `vented`) and its end (`run_ended`, however it
-ends), the end of a vent (`vented`), a cool-down (`cooled`) or a peel (`peeled`).
+phase ends (`SimLaminator.next_change_s`: a trip or a vacuum not reached ends it too) and at
+once when a fault or a command comes (`SimulatedTool.hold`), at nothing in between, so an
+alarm is pushed (S5F1) the moment the laminator latches it; then it reports each stage of a
+job reached (`vacuum_reached`, `vacuum_held`, `press_reached`, `pressed`, `vented`) and its
+end (`run_ended`, however it ends), the end of a vent (`vented`), a cool-down (`cooled`) or a
+peel (`peeled`).
 """
 
 from __future__ import annotations

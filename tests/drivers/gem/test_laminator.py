@@ -118,6 +118,24 @@ async def test_a_job_ends_on_its_event_and_traces_every_poll(laminator_bench) ->
     assert len(times) >= result.process_time_s
 
 
+async def test_the_watcher_looks_at_the_laminator_once_a_stage(laminator_bench) -> None:
+    """The face's watcher wakes when a phase of the job ends (`SimLaminator.next_change_s`),
+    not every second of a job of minutes: a look a stage, and one the command's."""
+    laminator = await loaded(laminator_bench)
+    sim = laminator_bench.model.tool
+    looks: list[float] = []
+    next_change_s = sim.next_change_s
+
+    def counted(now: float) -> float:
+        looks.append(now)
+        return next_change_s(now)
+
+    sim.next_change_s = counted  # type: ignore[method-assign]
+    result = await laminator.laminate(JOB)
+    assert result.process_time_s > 120
+    assert len(looks) <= 2 * len(STAGES)
+
+
 async def test_gem_measures_the_job_as_the_modbus_driver_does(laminator_bench) -> None:
     """The same job on the Modbus laminator (polled every second) and on the GEM laminator
     (traced every second): the same extremes, within what a second of the curves allows."""
