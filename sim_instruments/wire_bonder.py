@@ -62,6 +62,9 @@ class _Run:
     started_s: float  # when BUMP was accepted
     bonding_from_s: float  # when the stage is at temperature and the first stud starts
     cycle_s: float
+    #: The wire the spool held before the run's first site: the spool as the run started (or
+    #: as it was put on or ran out since, with what the sites bonded before took added back).
+    spool_base_m: float
     done: int = 0
     ended_s: float | None = None
 
@@ -234,6 +237,7 @@ class SimWireBonder(HostLinkTool):
             started_s=now,
             bonding_from_s=now + heating_s,
             cycle_s=stud_cycle_s(program, self.physics),
+            spool_base_m=self.spool_m,
         )
         self.state = BonderState.HEATING if heating_s > 0 else BonderState.BUMPING
         self.last_result = RunResult.NONE
@@ -312,13 +316,20 @@ class SimWireBonder(HostLinkTool):
     def load_spool(self, length_m: float | None = None) -> None:
         """The operator puts a new spool on the tool (default: a full one)."""
         self.advance()
-        self.spool_m = self.physics.spool_length_m if length_m is None else length_m
+        self._spool(self.physics.spool_length_m if length_m is None else length_m)
 
     def inject_fault(self, fault: str) -> None:
         self.advance()  # the run so far happened before the fault
         super().inject_fault(fault)
         if fault == "out_of_wire":
-            self.spool_m = 0.0
+            self._spool(0.0)
+
+    def _spool(self, length_m: float) -> None:
+        """The spool holds `length_m` of wire from now on (a run's sites take theirs from it)."""
+        self.spool_m = length_m
+        run = self.run
+        if run is not None:
+            run.spool_base_m = length_m + run.done * self._feed_m(run)
 
     def clear_fault(self, fault: str) -> None:
         self.advance()
@@ -395,7 +406,9 @@ class SimWireBonder(HostLinkTool):
             run.program,
             self.physics,
         )
-        self.spool_m = max(self.spool_m - (target - run.done) * feed_m, 0.0)
+        # the wire the sites bonded so far took, in one product: the same however often the
+        # run was looked at (a sum over each look's sites would carry the looks' roundings)
+        self.spool_m = max(run.spool_base_m - target * feed_m, 0.0)
         run.done = target
 
     def _fault(self, alarm: str, now: float) -> None:

@@ -199,15 +199,11 @@ class SimulatedToolModel(GemModel):
         return True
 
     async def follow(self, planned_end_s: Callable[[], float | None], event: str) -> None:
-        """Bring the tool to the present until its run is over, at most `WATCH_STEP_S` of
-        process time apart and at the run's planned end (`planned_end_s`, None once the run is
-        over); then report its alarms and `event`."""
-        while True:
-            self.tool.advance()
-            end_s = planned_end_s()
-            if end_s is None:
-                break
-            await self.clock.sleep(min(WATCH_STEP_S, max(end_s - self.clock.now(), 1e-6)))
+        """Hold until the tool's run is over (`planned_end_s`, None once it is), looking at the
+        tool when its model says its state changes next (`next_change_s`: the run's end, a
+        stop it can tell) and at once when a fault or a command comes (`SimulatedTool.hold`);
+        then report its alarms and `event`."""
+        await self.tool.hold(lambda: planned_end_s() is not None, given_up_by_next_line=False)
         await self.report(event)
 
     def watch(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:

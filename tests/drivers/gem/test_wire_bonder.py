@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import numpy as np
 import pytest
 
 from packline.drivers.equipment import E10State, ToolState
 from packline.drivers.errors import CommandRefused, InterlockOpen, LimitViolation, ToolAlarm
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, RunResult, WireMaterial
+from packline.sim_instruments.physics.wire_bonder import wire_per_stud_m
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 
@@ -45,6 +48,42 @@ async def test_a_whole_wafer_is_bumped_and_the_run_ends_on_its_event(bench) -> N
     assert received[received.index("S2F41 START") :] == ["S2F41 START", *queries]
     await bonder.unload("W01")
     assert (await bonder.request_status()).wafer_id is None
+
+
+async def test_the_watcher_looks_at_the_run_when_it_changes_not_every_second(bench) -> None:
+    """The face's watcher wakes when bumping starts and when the run ends (the bonder's
+    `next_change_s`), not every second of a run of minutes; and the wire the run took is the
+    same whenever anything else looked at the bonder meanwhile (here every 0.37 s)."""
+    bench.twin.receive("W01")
+    bonder = await bench.driver()
+    await bonder.load("W01")
+    sim = bench.model.tool
+    looks: list[float] = []  # the watcher's, and what its reports ask
+    advance = sim.advance
+
+    def counted() -> None:
+        task = asyncio.current_task()
+        if task is not None and task.get_name().endswith("watcher"):
+            looks.append(bench.clock.now())
+        advance()
+
+    sim.advance = counted  # type: ignore[method-assign]
+
+    async def look_now_and_then() -> None:
+        while True:
+            sim.advance()
+            await bench.clock.sleep(0.37)
+
+    looker = asyncio.create_task(look_now_and_then())
+    try:
+        result = await bonder.form_stud_bumps(PROGRAM, stack_count=2)
+    finally:
+        looker.cancel()
+        await asyncio.gather(looker, return_exceptions=True)
+    assert result.process_time_s > 120
+    assert len(set(looks)) <= 3  # the start, bumping's start, the end (whose report looks too)
+    feed_m = wire_per_stud_m(PROGRAM, sim.physics) * 2
+    assert sim.spool_m == sim.physics.spool_length_m - result.bumps_formed * feed_m
 
 
 async def test_selected_sites_only(bench) -> None:
