@@ -17,7 +17,7 @@ from packline.sequences.engine import BadInput, get_method
 from packline.sequences.engine.claim_check import margin_text
 from packline.sequences.engine.method import measurements_now
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.report import measurement_labels, run_report, step_keys
+from packline.sequences.engine.report import run_report
 
 from .output import answer, open_store
 from .parser import add_common
@@ -121,13 +121,9 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
     `<name> at <step>`, and one a step the script runs more than once takes, a row per run of
     it, `<name> at <step> #<n>`)."""
     rows = measurements_now(report["run"]["method"], report["measurements"], report["steps"])
-    keys = step_keys(report["steps"])
-    labels = measurement_labels(
-        [(row["name"], row["step"], keys.get(row["step_id"])) for row in rows]
-    )
     taken: dict[str, list[dict[str, Any]]] = {}
-    for label, row in zip(labels, rows, strict=True):
-        taken.setdefault(label, []).append(row)
+    for row in rows:
+        taken.setdefault(row["label"], []).append(row)
     measured = {}
     for label, own in taken.items():
         numbers = [row["value"] for row in own]

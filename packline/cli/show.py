@@ -18,6 +18,7 @@ from packline.sequences.engine.report import (
     measurement_attempts,
     run_report,
     step_keys,
+    step_labels,
     step_order,
     wafer_history,
 )
@@ -87,13 +88,16 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(report["recipe"].rstrip(), markup=False, highlight=False)
     print_summary(console, report, db)
     print_claim_check(console, report["claim_check"])
+    labels = step_labels(report["steps"])  # the run's, as the report and diff read them
     for wafer in report["wafers"]:
         wafer_id = wafer["wafer"]
 
         def own(rows: list[dict[str, Any]], wafer_id: str = wafer_id) -> list[dict[str, Any]]:
             return [row for row in rows if row["wafer_id"] == wafer_id]
 
-        table = timeline(own(report["steps"]), own(report["measurements"]), own(report["alarms"]))
+        table = timeline(
+            own(report["steps"]), own(report["measurements"]), own(report["alarms"]), labels
+        )
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
     for event in (e for e in report["events"] if e["kind"] not in UNLISTED):
@@ -118,18 +122,22 @@ def lot_text(run: dict[str, Any]) -> str:
 
 
 def timeline(
-    steps: list[dict[str, Any]], measurements: list[dict[str, Any]], alarms: list[dict[str, Any]]
+    steps: list[dict[str, Any]],
+    measurements: list[dict[str, Any]],
+    alarms: list[dict[str, Any]],
+    labels: dict[int, str],
 ) -> DataTable:
-    """One wafer's records step by step (`step_order`): each step (its start, tool, status
-    and error), then each measurement it took against its limits with its verdict and margin
-    (and its attempt, where the step took it again: `measurement_attempts`), and each alarm it
-    raised."""
+    """One wafer's records step by step (`step_order`): each step by its label (`labels`,
+    `step_labels`: `inspect bump heights #2` for the second run of a step the script runs
+    twice), its start, tool, status and error, then each measurement it took against its
+    limits with its verdict and margin (and its attempt, where the step took it again:
+    `measurement_attempts`), and each alarm it raised."""
     table = DataTable("at", "what", "detail", "status")
     rows = [
         (
             s,
             s["started_t"],
-            f"step {s['key']}",
+            f"step {labels[s['id']]}",
             s["tool"] or "",
             f"{s['status']} {s['error'] or ''}",
         )
@@ -190,7 +198,11 @@ def print_wafer(
             markup=False,
             highlight=False,
         )
-        console.print(timeline(entry["steps"], entry["measurements"], entry["alarms"]))
+        console.print(
+            timeline(
+                entry["steps"], entry["measurements"], entry["alarms"], step_labels(entry["steps"])
+            )
+        )
         for d in entry["dispositions"]:
             console.print(
                 f"  disposition {d['decision']} by {d['by']}: {d['reason']} "

@@ -241,13 +241,17 @@ def _spc_arguments(spc: argparse.ArgumentParser) -> None:
     from packline.records.spc import CHARTS, SUBGROUPS
 
     add_common(spc)
-    spc.add_argument("measurement", help="the measurement's name, as `packline show` lists it")
+    spc.add_argument(
+        "measurement",
+        help="the measurement's name, as `packline show` lists it, or its label, as `diff` does",
+    )
     spc.add_argument("--method", required=True, metavar="M", help="the runs of this method")
     spc.add_argument(
         "--step",
         metavar="STEP",
-        help="the values taken at this step (its name, as `packline show` lists it): needed "
-        "when steps of different names take the measurement",
+        help="the values taken at this step (as `packline show` lists it: 'inspect bump heights "
+        "#2' for the second run of a step the script runs twice): needed when several steps "
+        "take the measurement",
     )
     spc.add_argument(
         "--recipe",

@@ -97,7 +97,7 @@ def gantt(intervals: pd.DataFrame, steps: pd.DataFrame) -> figure:
     held = held.assign(colour=[colour_of[w] for w in held["wafer_id"]])
     tips = [
         ("wafer", "@wafer_id"),
-        ("step", "@key"),
+        ("step", "@label"),
         ("claims", "@claims"),
         ("status", "@status"),
         ("start, stop (min)", "@left{0.0}, @right{0.0}"),

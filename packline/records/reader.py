@@ -22,6 +22,7 @@ from typing import Any
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
+from packline.sequences.engine.report import step_labels
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
@@ -106,23 +107,29 @@ class RunRecords:
         return _frame(self.store.wafers(self.run_id), self.store.columns("wafers"))
 
     def steps(self) -> pd.DataFrame:
-        """One row per step of each wafer (and per stage and batch around them): its key, the
-        claim ids it carries out (comma-separated), tool, irreversible, status, clocks."""
-        frame = self._table("steps")
+        """One row per step of each wafer (and per stage and batch around them): its key, name,
+        label (`step_labels`: the name, `inspect bump heights #2` for the second run of a step
+        the script runs twice), the claim ids it carries out (comma-separated), tool,
+        irreversible, status, clocks."""
+        rows = self.store.table("steps", self.run_id)
+        frame = _frame(rows, self.store.columns("steps"))
+        labels = step_labels(rows)
+        frame.insert(list(frame.columns).index("name") + 1, "label", frame["id"].map(labels))
         if not frame.empty:
             frame["claims"] = [",".join(json.loads(c)) for c in frame["claims"]]
         return frame
 
     def measurements(self) -> pd.DataFrame:
         """One row per measured value of a wafer: the step that took it (`step_id`, and its
-        name `step`: two-process-via's two `plasma process time` rows are told apart by it
-        without a join; empty for a wafer's own, taken outside its steps), name, value, unit,
-        limits, passed, source (the tool, the twin of a dry run, or the sequence)."""
+        label `step`, as `steps` gives it: two-process-via's two `plasma process time` rows,
+        `descum pads` and `dry etch via bottoms`, and sprout-bump-csp's bump heights of each
+        level, `inspect bump heights #1` and `#2`, are told apart by it without a join; empty
+        for a wafer's own, taken outside its steps), name, value, unit, limits, passed,
+        source (the tool, the twin of a dry run, or the sequence)."""
         frame = self._table("measurements")
-        steps = self._table("steps")
-        names = dict(zip(steps["id"], steps["name"], strict=True))
+        labels = step_labels(self.store.table("steps", self.run_id))
         after_step_id = list(frame.columns).index("step_id") + 1
-        frame.insert(after_step_id, "step", frame["step_id"].map(names))
+        frame.insert(after_step_id, "step", frame["step_id"].map(labels))
         return frame
 
     def traces(self) -> pd.DataFrame:
@@ -168,11 +175,13 @@ class RunRecords:
 
     def snapshots(self) -> pd.DataFrame:
         """Which twin snapshots the run holds (a dry run: one per wafer per completed step):
-        wafer, step id, the step's key, name, kind, tool and irreversible flag, and `t`."""
+        wafer, step id, the step's key, name, label, kind, tool and irreversible flag, and
+        `t`."""
         snaps = _frame(self.store.twin_snapshots(self.run_id), ["wafer_id", "step_id", "t", "hash"])
-        steps = self.steps()[["id", "key", "name", "kind", "tool", "irreversible"]]
+        columns = ["key", "name", "label", "kind", "tool", "irreversible"]
+        steps = self.steps()[["id", *columns]]
         joined = snaps.merge(steps, left_on="step_id", right_on="id", how="left")
-        return joined[["wafer_id", "step_id", "key", "name", "kind", "tool", "irreversible", "t"]]
+        return joined[["wafer_id", "step_id", *columns, "t"]]
 
     def workpiece(self, wafer_id: str, step_id: int | None = None) -> Workpiece:
         """The twin of `wafer_id` as it was after step `step_id` (default: its last

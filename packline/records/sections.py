@@ -214,22 +214,13 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     measurements = records.measurements()
     if measurements.empty:
         return "<p>No measurement recorded.</p>"
-    # the step that took it by name (`RunRecords.measurements`): recorded as a step ends, the
-    # instant the next steps start, a measurement's time alone points at those
-    keys = step_keys(records.store.table("steps", records.run_id))
-    taken = zip(
-        measurements["name"],
-        measurements["step"].astype(object),
-        measurements["step_id"],
-        strict=True,
-    )
-    labels = measurement_labels(
-        [
-            (name, None, None) if pd.isna(step) else (name, step, keys.get(step_id))
-            for name, step, step_id in taken
-        ]
-    )
+    # the step that took it by its label (`RunRecords.measurements`: `inspect bump heights #2`
+    # for the second run of a step the script runs twice, as `show` reads it): recorded as a
+    # step ends, the instant the next steps start, a measurement's time alone points at those
+    taken_at = [None if pd.isna(step) else step for step in measurements["step"]]
+    labels = measurement_labels(list(zip(measurements["name"], taken_at, strict=True)))
     # a measurement its step took again (a rework) says which attempt it is, in the table
+    keys = step_keys(records.store.table("steps", records.run_id))
     attempts = measurement_attempts(
         [
             (wafer, name, keys.get(step_id))

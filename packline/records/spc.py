@@ -150,13 +150,16 @@ def measurement_values(
 ) -> pd.DataFrame:
     """Every value of measurement `name` in the runs of `method` started at or after Unix
     time `since_wall` (of a recipe whose sha256 starts with `recipe`; taken at step `step`,
-    by its name), in order (runs by start, wafers by lot position): `run_id`, `recipe_hash`,
-    `wafer_id`, `value`, `unit`, `low`, `high`. A run recorded
-    before a measurement or its step was renamed gives it under its names now
-    (`measurements_now`). BadInput naming what there is when there is no such run or
-    measurement, or when steps of different names take a measurement of that name and `step`
-    does not say which (two-process-via's plasma process time of its descum and of its dry
-    etch are two processes)."""
+    by its label, `step_labels`), in order (runs by start, wafers by lot position): `run_id`,
+    `recipe_hash`, `wafer_id`, `value`, `unit`, `low`, `high`. `name` is the measurement's name
+    or its label where several steps take it (`measurement_labels`, as `diff` and `show
+    --json` list it: 'bump height max at inspect bump heights #2'). A run recorded before a
+    measurement or its step was renamed gives it under its names now (`measurements_now`).
+    BadInput naming what there is when there is no such run or measurement, or when several
+    steps take a measurement of that name and `step` does not say which: steps of different
+    names (two-process-via's plasma process time of its descum and of its dry etch) or each
+    run of a step the script runs more than once (sprout-bump-csp's bump heights of each
+    level of its bumps, `inspect bump heights #1` and `#2`) are each their own process."""
     runs = runs_since(store, method=method, since_wall=since_wall, recipe=recipe)
     if not runs:
         of_recipe = "" if recipe is None else f" of a recipe whose sha256 starts {recipe!r}"
@@ -171,15 +174,15 @@ def measurement_values(
             measurements_now(
                 method, store.table("measurements", run["id"]), store.table("steps", run["id"])
             ),
-            columns=[*store.columns("measurements"), "step"],
+            columns=[*store.columns("measurements"), "step", "step_label", "label"],
         )
         names |= set(measured["name"])
-        own = measured[measured["name"] == name]
+        own = measured[(measured["name"] == name) | (measured["label"] == name)]
         if own.empty:
             continue
-        steps_taking |= set(own["step"].dropna())
+        steps_taking |= set(own["step_label"].dropna())
         if step is not None:
-            own = own[own["step"] == step]
+            own = own[own["step_label"] == step]
         if own.empty:
             continue
         order = records.wafers()[["wafer_id", "position"]]

@@ -42,16 +42,16 @@ def maps_section(records: RunRecords, wafer: str | None, charts: dict[str, Model
     uniform: list[str] = []
     step_ids = [int(step_id) for step_id in own["step_id"]]
     for index in own.index[own["irreversible"] == 1]:
-        key = str(own["key"].iloc[index])
+        step = str(own["label"].iloc[index])
         after = site_table(records.workpiece(wafer, step_ids[index]))
         before = site_table(records.workpiece(wafer, step_ids[max(index - 1, 0)]))
         for column in _changed(before, after) if index else list(after.columns[4:]):
             values = after[column]
             if values.nunique(dropna=False) == 1:
-                uniform.append(f"{key}: {column} = {cell(values.iloc[0])}")
+                uniform.append(f"{step}: {column} = {cell(values.iloc[0])}")
                 continue
-            columns[f"{key}: {column}"] = values
-            layers.append((f"after {key}: {column}", f"{key}: {column}"))
+            columns[f"{step}: {column}"] = values
+            layers.append((f"after {step}: {column}", f"{step}: {column}"))
     final = site_table(records.workpiece(wafer))
     # the claim's conditions are the lot's wafers': a workpiece beside them is not judged by them
     conditions_of: list[Condition] = []

@@ -31,6 +31,7 @@ from .claim_check import Condition
 from .errors import BadInput
 from .recipe import METHOD_RECIPES, Recipe, parse_recipe, read_recipe_text
 from .recipe_fields import scalar_text
+from .report import measurement_labels, step_labels
 
 if TYPE_CHECKING:
     from packline.sim_instruments.twin import Incoming
@@ -241,19 +242,34 @@ def measurements_now(
     """The `measurements` rows of a run of method `method` (with its `steps` rows) as figures
     across runs read them (decision 0062): each under its name and unit now
     (`Method.renamed_measurements`), with `step`, the name now (`Method.renamed_steps`) of the
-    step that took it (None: a wafer's own, taken before its first step or after its last).
-    A method this release does not have renames nothing."""
+    step that took it (None: a wafer's own, taken before its first step or after its last),
+    `step_label`, that step's label (`step_labels`: `inspect bump heights #2` for the second
+    run of a step the script runs twice), and `label`, the measurement's
+    (`measurement_labels`: what tells apart the processes that take one name). A method this
+    release does not have renames nothing."""
     try:
         known = get_method(method)
         renamed, steps_renamed = known.renamed_measurements, known.renamed_steps
     except BadInput:
         renamed, steps_renamed = {}, {}
-    step_names = {step["id"]: steps_renamed.get(step["name"], step["name"]) for step in steps}
+    steps_now = [{**step, "name": steps_renamed.get(step["name"], step["name"])} for step in steps]
+    step_names = {step["id"]: step["name"] for step in steps_now}
+    labels = step_labels(steps_now)
     now = []
     for row in measurements:
         name, unit = renamed.get(row["name"], (row["name"], row["unit"]))
-        now.append({**row, "name": name, "unit": unit, "step": step_names.get(row["step_id"])})
-    return now
+        step_id = row["step_id"]
+        now.append(
+            {
+                **row,
+                "name": name,
+                "unit": unit,
+                "step": step_names.get(step_id),
+                "step_label": labels.get(step_id),
+            }
+        )
+    taken = measurement_labels([(row["name"], row["step_label"]) for row in now])
+    return [{**row, "label": label} for row, label in zip(now, taken, strict=True)]
 
 
 @dataclass(frozen=True)

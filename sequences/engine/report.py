@@ -60,36 +60,50 @@ def step_order(steps: list[dict[str, Any]]) -> Callable[[dict[str, Any]], tuple[
     return key
 
 
-def measurement_labels(taken: Sequence[tuple[str, str | None, str | None]]) -> list[str]:
-    """What each of a run's measurements `taken` (its name, and the name and key of the step
-    that took it, None for a wafer's own) is called where they are listed by name (a wafer's in
-    the run's report, a row of `diff`, a column of the report's chart): its name, or `<name>
-    at <step>` when steps of different names take that name, each its own process
-    (two-process-via's plasma process time of its descum, 300 s, and of its dry etch, 480 s),
-    and `<name> at <step> #<n>` when the method's script runs a step of that name more than
-    once and each takes it (sprout-bump-csp's bump heights at each level of its bumps: 'bump
-    height max at inspect bump heights #2'), n counting from 1: the later would hide the
-    earlier. A step done again (its rework) keeps its key, so its measurement keeps its label
-    (`measurement_attempts` tells those apart)."""
-    steps_of: dict[str, set[str | None]] = {}
-    keys_of: dict[tuple[str, str | None], set[str | None]] = {}
-    for name, step, key in taken:
-        steps_of.setdefault(name, set()).add(step)
-        keys_of.setdefault((name, step), set()).add(key)
-    labels = []
-    for name, step, key in taken:
-        if step is not None and key is not None and len(keys_of[(name, step)]) > 1:
-            labels.append(f"{name} at {step} #{step_occurrence(key) + 1}")
-        elif step is not None and len(steps_of[name]) > 1:
-            labels.append(f"{name} at {step}")
-        else:
-            labels.append(name)
-    return labels
+def step_labels(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
+    """Step record id -> what a run's step is called wherever a person reads it (`show`'s
+    timeline, the report's table of measurements, its maps and Gantt, the rows of `diff` and
+    `spc --step`): its name, or `<name> #<n>` when the method's script runs a step of that name
+    more than once in the run (sprout-bump-csp's `inspect bump heights #1` and `#2`, a level of
+    bumps each; the plasma chamber's `open door #1` to `#6`), n counting from 1 (its key,
+    `name#occurrence`, counts from 0). A step done again (its rework) keeps its key, so its
+    label."""
+    keys_of: dict[str, set[str]] = {}
+    for step in steps:
+        keys_of.setdefault(step["name"], set()).add(step["key"])
+    return {
+        step["id"]: (
+            f"{step['name']} #{step_occurrence(step['key']) + 1}"
+            if len(keys_of[step["name"]]) > 1
+            else step["name"]
+        )
+        for step in steps
+    }
 
 
 def step_occurrence(key: str) -> int:
     """Which of the script's steps of its name a step's key (`name#occurrence`) is, from 0."""
     return int(key.rpartition("#")[2])
+
+
+def measurement_labels(taken: Sequence[tuple[str, str | None]]) -> list[str]:
+    """What each of a run's measurements `taken` (its name, and the label of the step that
+    took it, `step_labels`; None for a wafer's own) is called where they are listed by name (a
+    wafer's in the run's report, a row of `diff`, a column of the report's chart, what `spc`
+    charts apart): its name, or `<name> at <step>` when several steps take that name, each its
+    own process: steps of different names (two-process-via's plasma process time of its
+    descum, 300 s, and of its dry etch, 480 s), or each run of a step the method's script runs
+    more than once (sprout-bump-csp's bump heights at each level of its bumps: 'bump height
+    max at inspect bump heights #2'), where the later would hide the earlier. A step done
+    again (its rework) keeps its label, so its measurement too (`measurement_attempts` tells
+    those apart)."""
+    steps_of: dict[str, set[str | None]] = {}
+    for name, step in taken:
+        steps_of.setdefault(name, set()).add(step)
+    return [
+        f"{name} at {step}" if step is not None and len(steps_of[name]) > 1 else name
+        for name, step in taken
+    ]
 
 
 def measurement_attempts(taken: Sequence[Hashable]) -> list[int | None]:
@@ -121,18 +135,15 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     steps = store.table("steps", run_id)
     measurements = store.table("measurements", run_id)
     step_names = {step["id"]: step["name"] for step in steps}
+    labels = step_labels(steps)
     keys = step_keys(steps)
-    taken = [
-        (m["name"], step_names.get(m["step_id"]), keys.get(m["step_id"])) for m in measurements
-    ]
     attempts = measurement_attempts(
         [(m["wafer_id"], m["name"], keys.get(m["step_id"])) for m in measurements]
     )
+    taken = measurement_labels([(m["name"], labels.get(m["step_id"])) for m in measurements])
     labelled = [
-        (label, step, m, attempt)
-        for label, (_, step, _), m, attempt in zip(
-            measurement_labels(taken), taken, measurements, attempts, strict=True
-        )
+        (label, step_names.get(m["step_id"]), m, attempt)
+        for label, m, attempt in zip(taken, measurements, attempts, strict=True)
     ]
     first_step_t = first_step_starts(steps)
     wafers = []

@@ -49,7 +49,7 @@ def test_run_json_lines_then_runs_and_show(db, capsys):
     out = capsys.readouterr().out
     assert run_id in out
     assert "operator ana, lot of 5, policy" in out
-    assert "plasma clean#0" in out
+    assert "step plasma clean" in out
     assert "4.80 → 0.00 nm" in out
     assert "  - {gas: O2, flow_sccm: 100 sccm" in out  # the recipe's values
     for wafer in ("W01", "W05"):  # every wafer's steps and measurements

@@ -23,8 +23,10 @@ def _raw(run_db, sql, *params):
 def test_every_table_holds_the_runs_rows_with_the_schemas_columns(records, run_db, table):
     frame = records.table(table)
     schema = [row[1] for row in _raw(run_db, f"PRAGMA table_info({table})")]
-    if table == "measurements":  # and the name of the step that took it, beside its id
+    if table == "measurements":  # and the label of the step that took it, beside its id
         schema.insert(schema.index("step_id") + 1, "step")
+    if table == "steps":  # and its label, beside its name
+        schema.insert(schema.index("name") + 1, "label")
     assert list(frame.columns) == schema
     rows = f"SELECT count(*) FROM {table} WHERE run_id = ?1"
     if table == "traces":  # and the samples packed per series (schema 6)

@@ -104,8 +104,8 @@ def test_the_page_holds_the_runs_data(page, records):
     assert "tool-state" in set(kinds)
     assert f"<h3>Events ({(kinds != 'tool-state').sum()})</h3>" in page
     # the maps: the bumps laid by the bonder, the resin by the laminator, on one data source
-    assert "after form bumps#0: bumps.height_um" in page
-    assert "after laminate resin film#0:\\\\nresins.layers[0].thickness_um" in page  # wrapped
+    assert "after form bumps: bumps.height_um" in page
+    assert "after laminate resin film:\\\\nresins.layers[0].thickness_um" in page  # wrapped
 
 
 def test_headings_are_words_and_run_clock_times_read_as_hours_minutes_seconds(page, records):

@@ -144,7 +144,7 @@ def test_a_stage_cut_off_part_way_demonstrates_no_rate(run_db, tmp_path):
         float(stage["stopped_t"]),
         run_id=stage["run_id"],
         session=int(stage["session"]),
-        key="use wire_bonder#cut",
+        use=99,  # a use of its own
     )
     (cut,) = store.start_steps([row])
     store.finish_steps([cut], "interrupted", float(stage["stopped_t"]) + 0.01, 0.0, "aborted")

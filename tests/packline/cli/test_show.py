@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from packline.cli.show import measured_text, timeline, verdict_text
+from packline.sequences.engine.report import step_labels
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,7 @@ def _step(step_id: int, key: str, started_t: float, kind: str = "step") -> dict:
     return {
         "id": step_id,
         "key": key,
+        "name": key.rpartition("#")[0],
         "kind": kind,
         "tool": "wet_bench",
         "status": "completed",
@@ -74,20 +76,20 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         _measured(None, "by the sequence", 2900.0),
     ]
     alarms = [{"step_id": 45, "t": 3046.71, "code": "E1", "tool": "wet_bench", "message": "x"}]
-    table = timeline(steps, measurements, alarms)
+    table = timeline(steps, measurements, alarms, step_labels(steps))
     assert [str(cell) for cell in table.columns[1].cells] == [
-        "step load in plating cell#0",
-        "step electroplate wiring#0",
+        "step load in plating cell",
+        "step electroplate wiring",
         "measured wiring thickness min",
-        "step unload from plating cell#0",
-        "step use wet_bench#0",
-        "step strip mould#0",
+        "step unload from plating cell",
+        "step use wet_bench",
+        "step strip mould",
         "measured resist left",
-        "step etch seed#0",
+        "step etch seed",
         "measured patterns cut through (CU-ETCH)",
         "alarm E1",
         "measured by the sequence",
-        "step apply flux#0",
+        "step apply flux",
     ]
 
 
