@@ -10,7 +10,11 @@ time is printed beside its baseline (`BASELINE_WALL_S`: the same lot measured
 before issue 17's levers, where it was) and the goals of issue 17: under 2 s of wall time per
 lot of 25 on a 2-core machine, simulated time at least 10,000 x the wall time.
 
-    python bench/methods.py [--lot 25] [--method two-process-via] [--recipe two-process-via.yaml]
+With `--gem` the tools that have a GEM face are served and driven on GEM, where they push
+their events and alarms instead of being polled (`packline run METHOD --sim --gem`).
+
+    python bench/methods.py [--lot 25] [--gem] [--method two-process-via]
+                            [--recipe two-process-via.yaml]
 """
 
 from __future__ import annotations
@@ -42,12 +46,13 @@ BASELINE_WALL_S = {
 
 
 async def bench(
-    method: str, recipe: Path, lot: int, db: Path
+    method: str, recipe: Path, lot: int, db: Path, *, gem: bool = False
 ) -> tuple[str, float, float, float, str]:
-    """A lot's status, wall and CPU seconds, simulated seconds and claim check."""
+    """A lot's status, wall and CPU seconds, simulated seconds and claim check (`gem`: the
+    tools that have a GEM face on it)."""
     store = RunStore(db)
     try:
-        prepared = prepare(RunRequest(method, lot=lot, recipe_path=recipe))
+        prepared = prepare(RunRequest(method, lot=lot, recipe_path=recipe, gem=gem))
         async with open_run(store, prepared) as engine:
             started, cpu_started = time.perf_counter(), time.process_time()
             status = await engine.run()
@@ -67,6 +72,9 @@ def main() -> None:
     parser.add_argument(
         "--recipe", action="append", help="a recipe file's name (default: every one of the method)"
     )
+    parser.add_argument(
+        "--gem", action="store_true", help="serve and drive the tools that have a GEM face on GEM"
+    )
     args = parser.parse_args()
     recipes = resources.files("packline.sequences").joinpath("recipes")
     for method in args.method or METHODS:
@@ -77,7 +85,8 @@ def main() -> None:
             and (not args.recipe or p.name in args.recipe)
         )
         print(
-            f"{method}, lot of {args.lot}, goal < {TARGET_WALL_S:g} s wall per lot of 25 and "
+            f"{method}{' on GEM' if args.gem else ''}, lot of {args.lot}, "
+            f"goal < {TARGET_WALL_S:g} s wall per lot of 25 and "
             f"simulated / wall >= {TARGET_SPEED_UP:,.0f} x"
         )
         print(
@@ -89,7 +98,7 @@ def main() -> None:
                 with resources.as_file(recipes.joinpath(name)) as recipe:
                     db = Path(tmp) / f"run{index}.db"
                     status, wall, cpu, simulated, claims = asyncio.run(
-                        bench(method, recipe, args.lot, db)
+                        bench(method, recipe, args.lot, db, gem=args.gem)
                     )
                 hours, rest = divmod(round(simulated), 3600)
                 line_time = f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
