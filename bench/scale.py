@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol, cast
 
 from packline.clock import WallClock
+from packline.heap import frozen_heap
 
 if TYPE_CHECKING:
     from packline.drivers import Equipment
@@ -136,7 +137,8 @@ async def serve_tools(count: int, station_out: Path) -> None:
         station = Station(name="scale", tools=entries)
         await asyncio.to_thread(station_out.write_text, station.to_yaml(), encoding="utf-8")
         print("serving", flush=True)
-        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        with frozen_heap():  # as `packline sim serve` serves
+            await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
     finally:
         await asyncio.gather(*(tool.stop() for tool in tools), return_exceptions=True)
 
@@ -174,8 +176,9 @@ async def poll_tools(
 
     try:
         await asyncio.wait_for(asyncio.gather(*(d.connect() for d in drivers)), timeout=120)
-        start = asyncio.get_running_loop().time()
-        await asyncio.gather(*(poll(index, driver) for index, driver in enumerate(drivers)))
+        with frozen_heap():  # as `packline run` drives its tools
+            start = asyncio.get_running_loop().time()
+            await asyncio.gather(*(poll(index, driver) for index, driver in enumerate(drivers)))
     finally:
         await asyncio.gather(*(d.close() for d in drivers), return_exceptions=True)
     cuts = statistics.quantiles(latencies, n=100)

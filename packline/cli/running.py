@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from packline.heap import frozen_heap
 from packline.sequences.engine import (
     BadInput,
     JsonLines,
@@ -162,7 +163,8 @@ async def _drive(args: argparse.Namespace, store: RunStore, opener: Callable[...
     async with opener(observers, operator.confirm_fn()) as engine:
         if view is not None:
             view.attach(engine)
-        with operator.attached(engine), view or contextlib.nullcontext():
+        # The started heap is left out of full collections while the run polls its tools.
+        with operator.attached(engine), view or contextlib.nullcontext(), frozen_heap():
             status = await engine.run()
     report = run_report(store, engine.run_id)
     if args.json:

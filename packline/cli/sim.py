@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packline.clock import ScaledClock, WallClock
+from packline.heap import frozen_heap
 from packline.sequences.engine.errors import BadInput
 from packline.station import Station, StationError, load_station
 
@@ -98,7 +99,8 @@ async def _serve(args: argparse.Namespace) -> int:
             report(f"faults: packline sim fault --station FILE TOOL FAULT (socket {control.path})")
             watching = asyncio.create_task(LineWatch(line, report).watch())
             try:
-                with contextlib.suppress(TimeoutError):
+                # The line's polls are not stalled by full passes over the started heap.
+                with frozen_heap(), contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), args.duration_s)
             finally:
                 watching.cancel()
