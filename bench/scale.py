@@ -170,7 +170,10 @@ async def poll_tools(
             lateness.append(late)
             if late >= period_s:
                 missed += 1
-            await asyncio.wait_for(cast(StatusRead, driver).request_status(), timeout=5.0)
+            # Bounded in the poll's own task: `asyncio.wait_for` would run each request in a
+            # task of its own, a task and a loop pass more a poll than a line's poller needs.
+            async with asyncio.timeout(5.0):
+                await cast(StatusRead, driver).request_status()
             latencies.append(loop.time() - started)
             by_kind[kinds[index]].append(latencies[-1])
 
