@@ -88,7 +88,7 @@ class GemEquipment:
         self.traces = Traces(
             dictionary.trace,
             self.variables.sv_by_id,
-            self.clock,
+            model.clock,
             sample=self.variables.value,
             time=lambda: format_time(self._now()),
             send=self._send_trace,
@@ -286,9 +286,10 @@ class GemEquipment:
         return self.variables.constant_namelist(body)
 
     def _now(self) -> dt.datetime:
-        """The equipment's date and time: its clock's (set by the host with S2F31)."""
+        """The equipment's date and time: its clock's (set by the host with S2F31), as its
+        tool reads it (a trace's sample's instant while it is taken)."""
         wall, clock_s = self._clock_origin
-        return wall + dt.timedelta(seconds=self.clock.now() - clock_s) + self._clock_offset
+        return wall + dt.timedelta(seconds=self.model.clock.now() - clock_s) + self._clock_offset
 
     async def _clock(self, body: Item | None) -> Item:
         return A(format_time(self._now()))

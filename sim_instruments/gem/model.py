@@ -21,6 +21,7 @@ from packline.drivers.specs.core import ToolSpec
 
 from ..tool import SimulatedTool
 from ..twin import TwinStore, WaferAlreadyProcessed
+from .traces import SampledClock
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,9 @@ class GemModel(ABC):
     equipment: Pusher
     #: The simulated tool whose process model this is (faults are injected into it).
     tool: SimulatedTool
+    #: The line's clock as the tool and its equipment read it: a trace's samples due are
+    #: taken before anything else reads the time (`SampledClock`, `traces.py`).
+    clock: SampledClock
 
     @abstractmethod
     def __init__(
@@ -174,7 +178,8 @@ class SimulatedToolModel(GemModel):
 
     def __init__(self, tool: SimulatedTool) -> None:
         self.tool = tool
-        self.clock = tool.clock
+        self.clock = SampledClock(tool.clock)
+        tool.clock = self.clock
         self._watcher: asyncio.Task[None] | None = None
 
     def alarms(self) -> list[str]:

@@ -8,17 +8,26 @@ after TOTSMP samples, when the host sends TOTSMP 0 for its TRID (the samples not
 are sent first), or when the equipment stops; an S2F23 for a TRID that runs replaces it. What
 the equipment takes (how many traces, SVIDs, the shortest period) is its dictionary's `trace`;
 more is refused with TIAACK 2, 1 and 3. While no host is selected the samples are dropped.
+
+A sample is the tool's state at its instant, but the equipment does not wake for each: the
+tool reads the time through a `SampledClock`, which takes every sample due first, each with
+the time held at its instant, whenever anything asks the tool's time (a look at the tool: a
+query, a command, a fault, its watcher); and a trace wakes when a report is due (its group's
+last sample). So the samples are what they would be if taken each at its instant, in the same
+order among the tool's other looks, and a virtual clock jumps once a report, not once a sample.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Collection
+import math
+from collections.abc import Awaitable, Callable, Collection, Iterator
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from packline.clock import Clock
+from packline.clock import Clock, ServedEnd
 from packline.drivers.errors import ToolError
 from packline.drivers.gem.entries import TraceCapacity
 from packline.drivers.secs.data_items import parse_period
@@ -29,19 +38,73 @@ from .bodies import Malformed, ids_of, list_of, scalar
 log = logging.getLogger(__name__)
 
 
+class SampledClock:
+    """The line's clock as a simulated GEM tool and its equipment read it: the line's time,
+    but what is due by then (a trace's samples: `due_s`, `take_due`) is taken first, each with
+    the time held at its own instant (`at`). Waits are the line's."""
+
+    def __init__(self, line: Clock) -> None:
+        self.line = line
+        self.simulated = line.simulated
+        self.wires = line.wires
+        #: The earliest instant something is due (infinity: nothing), and what takes every
+        #: due thing up to the instant it is given, in order.
+        self.due_s = math.inf
+        self.take_due: Callable[[float], None] = lambda now: None
+        self._held: float | None = None
+
+    def now(self) -> float:
+        if self._held is not None:
+            return self._held
+        now = self.line.now()
+        if self.due_s <= now:
+            self.take_due(now)
+        return now
+
+    @contextmanager
+    def at(self, instant_s: float) -> Iterator[None]:
+        """The time held at `instant_s` (nothing due is taken meanwhile)."""
+        self._held = instant_s
+        try:
+            yield
+        finally:
+            self._held = None
+
+    async def sleep(self, seconds: float) -> None:
+        await self.line.sleep(seconds)
+
+    def activity(self) -> AbstractContextManager[None]:
+        return self.line.activity()
+
+    def exchange(self) -> AbstractAsyncContextManager[None]:
+        return self.line.exchange()
+
+    def watch_served(self, end: ServedEnd) -> None:
+        self.line.watch_served(end)
+
+
 @dataclass
 class _Trace:
-    """One running trace: what the host asked, and the samples not yet reported."""
+    """One running trace: what the host asked, when its next sample is due, and the samples
+    not yet reported."""
 
     trid: Any
     svids: list[Any]
     period_s: float
     total: int
     group: int
+    first_s: float
+    #: The next sample's instant: the last one's, plus the time to the next's due instant
+    #: (its number's periods after the first's).
+    next_s: float
     taken: int = 0
     pending: list[list[Item]] = field(default_factory=list)
     time: str = ""
     task: asyncio.Task[None] | None = None
+
+    def after(self, instant_s: float, taken: int) -> float:
+        """The instant of the sample after the one taken at `instant_s` (`taken` so far)."""
+        return instant_s + max(self.first_s + taken * self.period_s - instant_s, 0.0)
 
 
 def _count(value: Item) -> int:
@@ -55,7 +118,8 @@ def _count(value: Item) -> int:
 
 
 class Traces:
-    """The traces the host initialized, each sampled by a task of its own on `clock`.
+    """The traces the host initialized, their samples taken on `clock` (the tool's) and each
+    reported by a task of its own.
 
     `sample(svid)` is a status variable's item now, `time()` the equipment's TIME now, and
     `send(body)` sends an S6F1 with that body to the host (waiting for its S6F2), `id_item(id)`
@@ -66,7 +130,7 @@ class Traces:
         self,
         capacity: TraceCapacity,
         svids: Collection[Any],
-        clock: Clock,
+        clock: SampledClock,
         *,
         sample: Callable[[Any], Item],
         time: Callable[[], str],
@@ -77,6 +141,7 @@ class Traces:
         self.capacity = capacity
         self._svids = svids
         self._clock = clock
+        clock.take_due = self._take_due
         self._sample = sample
         self._time = time
         self._send = send
@@ -110,18 +175,24 @@ class Traces:
         if not 1 <= group <= total:
             return B(b"\x05")
         await self.end(trid)
-        trace = _Trace(trid, svids, period_s, total, group)
+        now = self._clock.now()
+        trace = _Trace(trid, svids, period_s, total, group, first_s=now, next_s=now)
         trace.task = asyncio.get_running_loop().create_task(
             self._run(trace), name=f"{self._tool} trace {trid}"
         )
         self._tasks.add(trace.task)
         trace.task.add_done_callback(self._tasks.discard)
         self.running[trid] = trace
+        self._clock.due_s = min(self._clock.due_s, now)
         return B(b"\x00")
 
     async def end(self, trid: Any) -> None:
         """End trace `trid` (if it runs), sending the samples it has not reported."""
+        if trid not in self.running:
+            return
+        self._clock.now()  # the samples due so far taken
         trace = self.running.pop(trid, None)
+        self._due_again()
         if trace is None or trace.task is None:
             return
         trace.task.cancel()
@@ -132,28 +203,53 @@ class Traces:
     async def stop(self) -> None:
         """End every trace without reporting (the equipment stops)."""
         self.running = {}
+        self._due_again()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
-    async def _run(self, trace: _Trace) -> None:
-        """Take the trace's samples, the first at once, then one every period from it (a
-        report's wait for its S6F2 does not push the next sample later); report each full
-        group, and the last one at the end."""
-        first_s = self._clock.now()
-        while True:
-            trace.pending.append([self._sample(svid) for svid in trace.svids])
+    def _take_due(self, now: float) -> None:
+        """Take every running trace's samples due by `now`, the earliest first, each with the
+        tool's time held at its instant."""
+        running = self.running
+        while running:
+            trace = min(running.values(), key=lambda trace: trace.next_s)
+            instant_s = trace.next_s
+            if instant_s > now:
+                break
+            with self._clock.at(instant_s):
+                trace.pending.append([self._sample(svid) for svid in trace.svids])
+                trace.time = self._time()
             trace.taken += 1
-            trace.time = self._time()
             if trace.taken >= trace.total:
-                self.running.pop(trace.trid, None)  # sampling is over once the last is taken
+                del running[trace.trid]  # sampling is over once the last is taken
+            else:
+                trace.next_s = trace.after(instant_s, trace.taken)
+        self._due_again()
+
+    def _due_again(self) -> None:
+        """The clock's next due instant: the earliest next sample of a running trace."""
+        self._clock.due_s = min((trace.next_s for trace in self.running.values()), default=math.inf)
+
+    async def _run(self, trace: _Trace) -> None:
+        """Report the trace's samples: each full group once its last sample is due, and the
+        last group at the trace's end. The samples' instants: the first at once, then one
+        every period from it (a report's wait for its S6F2 does not push the next later)."""
+        while True:
+            instant_s, taken = trace.next_s, trace.taken
+            last = min(taken - len(trace.pending) + trace.group, trace.total) - 1
+            while taken < last:
+                taken += 1
+                instant_s = trace.after(instant_s, taken)
+            line = self._clock.line
+            await line.sleep(max(instant_s - line.now(), 0.0))
+            self._clock.now()  # the samples due so far taken
+            if trace.taken >= trace.total:
                 await self._report(trace)
                 return
             if len(trace.pending) >= trace.group:
                 await self._report(trace)
-            due_s = first_s + trace.taken * trace.period_s
-            await self._clock.sleep(max(due_s - self._clock.now(), 0.0))
 
     async def _report(self, trace: _Trace) -> None:
         """Send the trace's pending samples as one S6F1 (dropped, logged, if the host is gone)."""

@@ -4,6 +4,7 @@ waits ended by pushed events and alarms, its signals traced rather than polled."
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 
 import pytest
 
@@ -23,6 +24,11 @@ from packline.drivers.roles.plasma_cleaner import (
     PlasmaRecipe,
     PlasmaStep,
 )
+from packline.drivers.secs.frames import data_frame
+from packline.drivers.secs.hsms import HsmsLink
+from packline.drivers.secs.messages import SecsMessage
+
+from .conftest import GemBench
 
 RECIPE = PlasmaRecipe((PlasmaStep(Gas.O2, 100, 200, 300, 60), PlasmaStep(Gas.AR, 80, 150, 200, 45)))
 TRACES = {"pressure": "mTorr", "rf_forward": "W", "rf_reflected": "W", "gas_flow": "sccm"}
@@ -86,6 +92,64 @@ async def test_a_clean_is_waited_out_on_events_and_traced_every_second(plasma_be
     assert len(forward) >= result.process_time_s / chamber.poll_interval_s
     assert {r.value for r in forward} >= {300.0, 200.0}  # both steps' RF
     assert len(reports) == -(-len(forward) // TRACE_GROUP)  # pushed, TRACE_GROUP a report
+
+
+async def pushed_in_a_clean(bench: GemBench, *, wake_each_sample: bool) -> list[bytes]:
+    """What the equipment pushes (S6F1, S6F11, S5F1, in order, encoded) from the pump-down to
+    the end of a clean, its TIME run from a fixed moment; with `wake_each_sample`, a task looks
+    at the chamber at each trace sample's instant, as the equipment did before it took its
+    samples only when something looked at the chamber or a report was due."""
+    assert bench.equipment is None
+    chamber = await bench.driver()
+    equipment = bench.equipment
+    assert equipment is not None
+    equipment._clock_origin = (dt.datetime(2026, 1, 1), bench.clock.now())
+    pushed: list[bytes] = []
+    push = equipment._push
+
+    async def spy(link: HsmsLink, message: SecsMessage) -> None:
+        pushed.append(data_frame(message, system=0, session=0))
+        await push(link, message)
+
+    equipment._push = spy  # type: ignore[method-assign]
+    clock = bench.model.clock
+
+    async def look_at_each_sample() -> None:
+        while True:
+            await bench.clock.sleep(min(clock.due_s, bench.clock.now() + 1.0) - bench.clock.now())
+            clock.now()  # a look at the chamber: the sample due now taken now
+
+    looker = asyncio.create_task(look_at_each_sample()) if wake_each_sample else None
+    try:
+        await chamber.open_door()
+        bench.twin.receive("W1")
+        await chamber.load("W1")
+        await chamber.close_door()
+        await chamber.pump_down()
+        await chamber.clean(RECIPE)
+    finally:
+        if looker is not None:
+            looker.cancel()
+            await asyncio.gather(looker, return_exceptions=True)
+    return pushed
+
+
+async def test_the_samples_are_the_chambers_state_at_their_instants_however_often_it_wakes() -> (
+    None
+):
+    """The equipment takes a trace's samples when something looks at the chamber or a report
+    is due, each at its own instant: what it pushes (its S6F1's samples, their times, their
+    order among the S6F11 and S5F1) is byte for byte what it pushes when woken at each sample,
+    for a chamber whose pump-down ends at the look that finds it evacuated."""
+    benches = [GemBench("plasma_cleaner"), GemBench("plasma_cleaner")]
+    try:
+        lazily = await pushed_in_a_clean(benches[0], wake_each_sample=False)
+        eagerly = await pushed_in_a_clean(benches[1], wake_each_sample=True)
+    finally:
+        for bench in benches:
+            await bench.close()
+    assert sum(frame[6:8] == b"\x86\x01" for frame in lazily) >= 10  # S6F1 W, several
+    assert lazily == eagerly
 
 
 async def test_the_trace_period_is_the_stations_poll_interval(plasma_bench) -> None:
