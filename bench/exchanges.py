@@ -214,7 +214,10 @@ async def alarm_reaction(kind: str, offset_s: float, gem: bool) -> tuple[float, 
         async with asyncio.timeout(WALL_LIMIT_S):
             await adapter.prepare(rig)
             task = asyncio.create_task(adapter.operate(rig))
-            while not adapter.running(rig.sim):
+            while True:
+                rig.sim.advance()  # the model is lazy: bring it to now to see it running
+                if adapter.running(rig.sim):
+                    break
                 if task.done():
                     raise SystemExit(f"{kind}: the operation ended before it was seen running")
                 await rig.clock.sleep(0.1)
