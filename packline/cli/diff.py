@@ -131,10 +131,13 @@ def _measurements(report: dict[str, Any]) -> dict[str, Measured]:
         by_wafer: dict[str, list[tuple[float, bool]]] = {}
         for row in own:
             by_wafer.setdefault(row["wafer_id"], []).append((row["value"], bool(row["passed"])))
-        count = len(by_wafer)
+        # a wafer measured again (its rework) has each attempt's value: say how many of them
+        taken_by = counted(len(by_wafer), "wafer")
+        if len(numbers) > len(by_wafer):
+            taken_by = f"{counted(len(numbers), 'value')} of {taken_by}"
         spread = f"{mean(numbers):.4g} {own[0]['unit']} ({min(numbers):.4g}-{max(numbers):.4g}"
         failures = f", {failed} failed" if failed else ""
-        shown = f"{spread}, {counted(count, 'wafer')}{failures})"
+        shown = f"{spread}, {taken_by}{failures})"
         measured[label] = Measured(shown, f"{spread}{failures})", by_wafer)
     return measured
 

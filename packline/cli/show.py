@@ -139,7 +139,7 @@ def timeline(
             s["started_t"],
             f"step {labels[s['id']]}",
             s["tool"] or "",
-            f"{s['status']} {s['error'] or ''}",
+            f"{s['status']}: {s['error']}" if s["error"] else s["status"],
         )
         for s in steps
         if s["kind"] != "batch"

@@ -219,15 +219,16 @@ class RunRecords:
 
     def maps(self, after: str = "last") -> pd.DataFrame:
         """Workpiece maps in one tidy table: for each snapshot of `map_points(after)`, one row
-        per site, led by `wafer_id`, `step_id` and `step` (the step's key). A property a
-        wafer does not have at that step (a resin layer before lamination) is empty."""
+        per site, led by `wafer_id`, `step_id` and `step` (the step's label, as `steps` and
+        `measurements` give it). A property a wafer does not have at that step (a resin layer
+        before lamination) is empty."""
         frames = []
         points = self.map_points(after)
-        for wafer_id, step_id, key in zip(
-            points["wafer_id"], points["step_id"], points["key"], strict=True
+        for wafer_id, step_id, label in zip(
+            points["wafer_id"], points["step_id"], points["label"], strict=True
         ):
             sites = self.site_map(str(wafer_id), int(step_id))
-            sites.insert(0, "step", str(key))
+            sites.insert(0, "step", str(label))
             sites.insert(0, "step_id", int(step_id))
             sites.insert(0, "wafer_id", str(wafer_id))
             frames.append(sites)

@@ -245,11 +245,12 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
         ("pass" if p else "fail") if j else "recorded"
         for p, j in zip(shown["passed"], judged, strict=True)
     ]
-    shown = shown.assign(passed=verdicts)
+    # its heading says what the column holds: 'pass', 'fail' or 'recorded', as `show` reads it
+    shown = shown.assign(passed=verdicts).rename(columns={"passed": "verdict"})
     return (
         "<p>Each measurement with both limits, placed within them (0: the low limit, 1: the "
         "high; hover for the value); every measurement in the table, with the step that "
-        "took it.</p>" + slot("measurements") + table(shown, verdict="passed")
+        "took it.</p>" + slot("measurements") + table(shown, verdict="verdict")
     )
 
 

@@ -101,7 +101,10 @@ class EventLog:
                 observer(event)
             except Exception as error:  # a closed pipe or a broken view must not stop the run
                 self._observers.remove(observer)
-                self._record("observer-dropped", None, f"{observer!r}: {error!r}", event)
+                # named by its kind, not by its repr's memory address, which tells a reader nothing
+                name = getattr(observer, "__name__", type(observer).__name__)
+                message = f"{name} dropped ({type(error).__name__}: {error}); the run goes on"
+                self._record("observer-dropped", None, message, event)
 
     def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
         """Keep an event in the events table: the tool and data of the event it is (or, for

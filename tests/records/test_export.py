@@ -74,12 +74,17 @@ def test_export_to_a_file_is_bad_input_and_writes_nothing(run_db, tmp_path, caps
 
 def test_each_measurement_names_the_step_that_took_it(records, tmp_path):
     """A new user's export had `step_id` alone: two-process-via's two `plasma process time`
-    rows were told apart only by joining `steps`. `measurements` has the step's name beside
-    its id."""
-    export_run(records, tmp_path / "out", "csv")
+    rows were told apart only by joining `steps`. `measurements` has the step's label beside
+    its id, and so have the maps (they had its key, `unmount from saw#0`), as `steps` gives
+    it: its name, `open door #2` for a step the script runs more than once."""
+    export_run(records, tmp_path / "out", "csv", maps_after="irreversible")
     read = pd.read_csv(tmp_path / "out" / "measurements.csv")
     assert list(read.columns[3:6]) == ["step_id", "step", "name"]
-    steps = records.steps().set_index("id")["name"]
+    steps = records.steps().set_index("id")
     taken = read.dropna(subset=["step_id"])
     assert not taken.empty
-    assert taken["step"].tolist() == [steps[int(i)] for i in taken["step_id"]]
+    assert taken["step"].tolist() == [steps["label"][int(i)] for i in taken["step_id"]]
+    maps = pd.read_csv(tmp_path / "out" / "maps.csv", usecols=["step_id", "step"])
+    assert maps["step"].tolist() == [steps["label"][int(i)] for i in maps["step_id"]]
+    assert any(label.endswith(" #2") for label in steps["label"])
+    assert (steps["label"] == steps["name"]).any()

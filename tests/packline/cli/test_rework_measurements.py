@@ -46,8 +46,23 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
         "measured dies bonded (attempt 2)",
     ]
     assert any("measured package thickness │" in line for line in lines)
+    # the failed try's status and its error read apart, as the skipped steps' do
+    assert any(
+        "step bond dies │ flip_chip_bonder │ failed: dies bonded = 0 dies, below" in line
+        for line in lines
+    )
+    assert any("│ skipped: completed before │" in line for line in lines)
+
+    # both tries over the lot, and saying so: the lot of 1 had read '2 failed' of '1 wafer'
+    assert main(["diff", reworked, reworked, "--json"]) == 0
+    rows = {row["what"]: row for row in json.loads(capsys.readouterr().out)["measurements"]}
+    assert rows["dies bonded"]["a"] == "50 dies (0-100, 2 values of 1 wafer, 1 failed)"
+    assert rows["package thickness"]["a"].endswith(", 1 wafer)")
 
     page = tmp_path / "report.html"
     assert main(["report", reworked, "--out", str(page)]) == 0
     html = page.read_text(encoding="utf-8")
     assert html.count("bond dies (attempt 1)") == html.count("bond dies (attempt 2)") > 0
+    # the verdict column is headed so: it reads pass, fail or recorded
+    assert "<th>verdict</th>" in html
+    assert "<th>passed</th>" not in html

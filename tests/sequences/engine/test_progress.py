@@ -21,7 +21,7 @@ from packline.sequences.engine import (
     prepare,
 )
 from packline.sequences.engine.events import Event
-from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.progress import JsonLines, clock_text
 from packline.sequences.engine.schedule import Schedule, ScheduledStep
 
 
@@ -330,6 +330,25 @@ async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
     drawn = output.getvalue()
     assert "W05" in drawn
     assert drawn.endswith("\x1b[2K")  # the frame's last line erased: cleared, not left
+
+
+async def test_an_output_dropped_is_named_in_words_and_the_run_goes_on(store):
+    """`run --json | head` closes the pipe: the run goes on without its JSON lines, and its
+    events said so as `<packline.sequences.engine.progress.JsonLines object at 0x7f07a8743310>:
+    BrokenPipeError(32, 'Broken pipe')` in `show` and the report."""
+
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    lot = prepare(RunRequest("plasma-clean", lot=1))
+    async with open_run(store, lot, observers=[JsonLines(ClosedPipe())]) as engine:
+        assert await engine.run() == "completed"
+    events = store.table("events", engine.run_id)
+    (dropped,) = [event for event in events if event["kind"] == "observer-dropped"]
+    assert dropped["message"] == (
+        "JsonLines dropped (BrokenPipeError: [Errno 32] Broken pipe); the run goes on"
+    )
 
 
 def test_a_resumed_run_shows_the_wafers_an_earlier_session_finished():
