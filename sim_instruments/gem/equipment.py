@@ -94,6 +94,7 @@ class GemEquipment:
             send=self._send_trace,
             id_item=self._id,
             tool=tool,
+            wake_each_sample=model.looks_find_alarms,
         )
         jobs = dictionary.process_jobs
         self.process_jobs = ProcessJobs(self, jobs) if jobs is not None else None

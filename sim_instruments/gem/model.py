@@ -81,6 +81,10 @@ class GemModel(ABC):
     #: The line's clock as the tool and its equipment read it: a trace's samples due are
     #: taken before anything else reads the time (`SampledClock`, `traces.py`).
     clock: SampledClock
+    #: Whether a look at the tool may latch an alarm that its watcher pushes at that instant
+    #: (the oven's zone alarm, found at a step of its zones): its traces then wake at each
+    #: sample, so that an alarm a sample finds is pushed at the sample's instant.
+    looks_find_alarms: ClassVar[bool] = False
 
     @abstractmethod
     def __init__(

@@ -60,6 +60,7 @@ class GemOvenModel(GemBatchPlcModel):
     tool: SimOven
     spec = SPEC
     plc_commands = _PLC_COMMANDS
+    looks_find_alarms = True
 
     def __init__(
         self, name: str, twin: TwinStore, clock: Clock | None = None, **options: Any

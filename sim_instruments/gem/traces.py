@@ -123,7 +123,8 @@ class Traces:
 
     `sample(svid)` is a status variable's item now, `time()` the equipment's TIME now, and
     `send(body)` sends an S6F1 with that body to the host (waiting for its S6F2), `id_item(id)`
-    is an id as the dictionary's id format has it.
+    is an id as the dictionary's id format has it. With `wake_each_sample` each trace wakes at
+    every sample's instant too (a tool whose looks may latch an alarm to push at once).
     """
 
     def __init__(
@@ -137,6 +138,7 @@ class Traces:
         send: Callable[[Item], Awaitable[None]],
         id_item: Callable[[Any], Item],
         tool: str,
+        wake_each_sample: bool = False,
     ) -> None:
         self.capacity = capacity
         self._svids = svids
@@ -147,6 +149,7 @@ class Traces:
         self._send = send
         self._id_item = id_item
         self._tool = tool
+        self._wake_each_sample = wake_each_sample
         #: The traces still sampling, by TRID.
         self.running: dict[Any, _Trace] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -233,12 +236,14 @@ class Traces:
         self._clock.due_s = min((trace.next_s for trace in self.running.values()), default=math.inf)
 
     async def _run(self, trace: _Trace) -> None:
-        """Report the trace's samples: each full group once its last sample is due, and the
-        last group at the trace's end. The samples' instants: the first at once, then one
-        every period from it (a report's wait for its S6F2 does not push the next later)."""
+        """Report the trace's samples: each full group once its last sample is due (waking at
+        each sample with `wake_each_sample`), and the last group at the trace's end. The
+        samples' instants: the first at once, then one every period from it (a report's wait
+        for its S6F2 does not push the next later)."""
         while True:
             instant_s, taken = trace.next_s, trace.taken
-            last = min(taken - len(trace.pending) + trace.group, trace.total) - 1
+            group_end = min(taken - len(trace.pending) + trace.group, trace.total)
+            last = taken if self._wake_each_sample else group_end - 1  # the sample to wake at
             while taken < last:
                 taken += 1
                 instant_s = trace.after(instant_s, taken)
