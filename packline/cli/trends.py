@@ -137,9 +137,11 @@ def cmd_spc(args: argparse.Namespace) -> int:
         )
     finally:
         store.close()
+    # the chart names the step it is of, as diff's row does: one of several processes
+    at_step = "" if args.step is None else f" at {args.step}"
     chart = control_chart(
         values,
-        measurement=args.measurement,
+        measurement=f"{args.measurement}{at_step}",
         method=args.method,
         chart=args.chart,
         subgroup=args.subgroup,

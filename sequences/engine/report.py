@@ -206,15 +206,19 @@ def wafer_measurements(
     labelled: Sequence[tuple[str, str | None, dict[str, Any], int | None]],
 ) -> dict[str, dict[str, Any]]:
     """A wafer's measurements (label, step name, record, attempt; in record order) by label:
-    the step that took it, value, unit, verdict and source. One taken more than once (a step
-    measured again by its rework) is its latest, and every one in order under `attempts`,
-    each with its `attempt`: the first try beside the rework."""
+    the step that took it, value, unit, limits (None where it has none: `passed` of a value
+    without either is no verdict, nothing judged it; `show` reads it 'recorded'), verdict
+    and source. One taken more than once (a step measured again by its rework) is its latest,
+    and every one in order under `attempts`, each with its `attempt`: the first try beside
+    the rework."""
     measured: dict[str, dict[str, Any]] = {}
     for label, step, m, attempt in labelled:
         entry: dict[str, Any] = {
             "step": step,
             "value": m["value"],
             "unit": m["unit"],
+            "low": m["low"],
+            "high": m["high"],
             "passed": bool(m["passed"]),
             "source": m["source"],
         }

@@ -56,6 +56,7 @@ def test_spc_charts_each_run_of_the_step_apart_never_pooled(levels_2, capsys):
     assert main([*spc, "--step", SECOND, *individuals]) == 0
     chart = json.loads(capsys.readouterr().out)
     assert [point["value"] for point in chart["points"]] == [105.1, 105.2]  # W01, W02
+    assert chart["measurement"] == f"bump height max at {SECOND}"  # which level it charts
     assert (chart["capability"]["low"], chart["capability"]["high"]) == (85.0, 115.0)
     # the label as show --json and diff list it names one process too
     spc[1] = f"bump height max at {FIRST}"
