@@ -231,6 +231,12 @@ def kinds_driven_by(driver: type[Equipment]) -> set[str]:
     return {kind.name for kind in TOOL_KINDS.values() if kind.load_driver() is driver}
 
 
+def gem_face_kinds() -> list[str]:
+    """The kinds whose simulated tool has a GEM face too (`sim serve --gem`, `run --sim
+    --gem`), as a reader names them ("wire bonder")."""
+    return [kind.name.replace("_", " ") for kind in TOOL_KINDS.values() if kind.gem_simulator]
+
+
 def tool_kind(name: str) -> ToolKind:
     """The registered kind `name`, or a KeyError that lists the known kinds."""
     try:

@@ -1,5 +1,6 @@
-"""The documentation stays navigable: decision records numbered once each, in order, and every
-relative link in README.md and docs/ names a file that exists."""
+"""The documentation stays navigable and true: decision records numbered once each, in order,
+every relative link in README.md and docs/ names a file that exists, and the lists the pages
+keep of the registry's kinds name what the registry has."""
 
 from __future__ import annotations
 
@@ -40,3 +41,15 @@ def test_every_tool_page_lists_its_simulated_faults():
         text = page.read_text(encoding="utf-8")
         missing = [f for f in kind.load_simulator().faults if f"`{f}`" not in text]
         assert not missing, f"{page.name} does not name {missing}"
+
+
+def test_the_secs_gem_page_names_every_kind_with_a_gem_face():
+    """The one list of the kinds `--gem` serves on GEM, which the other pages point to, names
+    the registry's kinds that have a simulated GEM face, no more and no fewer."""
+    from packline.drivers.registry import TOOL_KINDS
+
+    page = (ROOT / "docs" / "protocols" / "secs-gem.md").read_text(encoding="utf-8")
+    not_implemented = page.split("## Not implemented", 1)[1].split("\n## ", 1)[0]
+    bullet = next(b for b in not_implemented.split("\n* ") if b.startswith("A GEM face"))
+    named = {word for word in re.findall(r"`(\w+)`", bullet) if word in TOOL_KINDS}
+    assert named == {name for name, kind in TOOL_KINDS.items() if kind.gem_simulator}

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from packline.drivers.registry import gem_face_kinds
 from packline.heap import frozen_heap
 from packline.sequences.engine import (
     BadInput,
@@ -256,8 +257,8 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
     run.add_argument(
         "--gem",
         action="store_true",
-        help="dry run only: serve the tools that have a GEM face (wire bonder, dicing saw, "
-        "grinder, flip-chip bonder) as GEM equipment on HSMS, driven by the GEM host driver",
+        help="dry run only: serve the tools that have a GEM face "
+        f"({', '.join(gem_face_kinds())}) as GEM equipment on HSMS, driven by the GEM host driver",
     )
     _fault_argument(run)
     run.set_defaults(handler=cmd_run)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from packline.clock import ScaledClock, WallClock
+from packline.drivers.registry import TOOL_KINDS, gem_face_kinds
 from packline.heap import frozen_heap
 from packline.sequences.engine.errors import BadInput
 from packline.station import Station, StationError, load_station
@@ -116,8 +117,6 @@ def serial_on_tcp(*, gem: bool) -> dict[str, dict[str, str]]:
     """Per role, the tool option that serves a serial tool of the line behind a `socket://`
     serial server (raw TCP) instead of a local pty (the RTU line goes on TCP by the line's
     `serial_over_tcp`); a tool served on GEM has no serial face."""
-    from packline.drivers.registry import TOOL_KINDS
-
     return {
         kind.role: {"transport": "socket"}
         for kind in TOOL_KINDS.values()
@@ -210,8 +209,8 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     serve.add_argument(
         "--gem",
         action="store_true",
-        help="serve the tools that have a GEM face (wire bonder, dicing saw, grinder, flip-chip "
-        "bonder) as GEM equipment",
+        help=f"serve the tools that have a GEM face ({', '.join(gem_face_kinds())}) as GEM "
+        "equipment on HSMS",
     )
     serve.add_argument(
         "--time-scale",
