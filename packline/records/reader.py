@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from packline.sequences.engine import BadInput, RunStore, default_db_path, shown_status
-from packline.sequences.engine.report import step_labels
+from packline.sequences.engine.report import measurement_attempts, step_keys, step_labels
 from packline.sim_instruments.twin import Workpiece
 from packline.sim_instruments.twin.snapshot import read_snapshot
 
@@ -125,11 +125,16 @@ class RunRecords:
         `descum pads` and `dry etch via bottoms`, and sprout-bump-csp's bump heights of each
         level, `inspect bump heights #1` and `#2`, are told apart by it without a join; empty
         for a wafer's own, taken outside its steps), name, value, unit, limits, passed,
-        source (the tool, the twin of a dry run, or the sequence)."""
+        source (the tool, the twin of a dry run, or the sequence), clocks, and last `attempt`:
+        which try of its step it is where the wafer's rework measured it again (1, 2...;
+        empty where the wafer measured it once, `measurement_attempts`)."""
         frame = self._table("measurements")
-        labels = step_labels(self.store.table("steps", self.run_id))
+        steps = self.store.table("steps", self.run_id)
         after_step_id = list(frame.columns).index("step_id") + 1
-        frame.insert(after_step_id, "step", frame["step_id"].map(labels))
+        frame.insert(after_step_id, "step", frame["step_id"].map(step_labels(steps)))
+        keys = step_keys(steps)
+        taken = zip(frame["wafer_id"], frame["name"], frame["step_id"].map(keys), strict=True)
+        frame["attempt"] = pd.array(measurement_attempts(list(taken)), dtype="Int64")
         return frame
 
     def traces(self) -> pd.DataFrame:

@@ -18,13 +18,7 @@ from bokeh.model import Model
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
-from packline.sequences.engine.report import (
-    ON_REAL_TOOLS,
-    attempt_text,
-    measurement_attempts,
-    measurement_labels,
-    step_keys,
-)
+from packline.sequences.engine.report import ON_REAL_TOOLS, attempt_text, measurement_labels
 
 from . import figures
 from .limits import station_limits, trace_limits
@@ -219,24 +213,15 @@ def measurements_section(records: RunRecords, charts: dict[str, Model]) -> str:
     # step ends, the instant the next steps start, a measurement's time alone points at those
     taken_at = [None if pd.isna(step) else step for step in measurements["step"]]
     labels = measurement_labels(list(zip(measurements["name"], taken_at, strict=True)))
-    # a measurement its step took again (a rework) says which attempt it is, in the table
-    keys = step_keys(records.store.table("steps", records.run_id))
-    attempts = measurement_attempts(
-        [
-            (wafer, name, keys.get(step_id))
-            for wafer, name, step_id in zip(
-                measurements["wafer_id"], measurements["name"], measurements["step_id"], strict=True
-            )
-        ]
-    )
     charts["measurements"] = figures.measurement_chart(measurements.assign(label=labels))
     shown = measurements[
         ["wafer_id", "step", "name", "value", "unit", "low", "high", "passed", "source", "t"]
     ]
+    # a measurement its step took again (a rework) says which attempt it is, in the table
     shown = shown.assign(
         step=[
-            step if attempt is None else f"{step}{attempt_text(attempt)}"
-            for step, attempt in zip(shown["step"], attempts, strict=True)
+            step if pd.isna(attempt) else f"{step}{attempt_text(int(attempt))}"
+            for step, attempt in zip(shown["step"], measurements["attempt"], strict=True)
         ]
     )
     # without limits nothing judged it: 'recorded', not a 'pass' it never had

@@ -42,6 +42,7 @@ import pandas as pd
 from packline.rendering import RECIPE_SHOWN, counted
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.method import measurements_now
+from packline.sequences.engine.report import attempt_text
 
 from .reader import RunRecords, runs_since
 
@@ -151,7 +152,8 @@ def measurement_values(
     """Every value of measurement `name` in the runs of `method` started at or after Unix
     time `since_wall` (of a recipe whose sha256 starts with `recipe`; taken at step `step`,
     by its label, `step_labels`), in order (runs by start, wafers by lot position): `run_id`,
-    `recipe_hash`, `wafer_id`, `value`, `unit`, `low`, `high`. `name` is the measurement's name
+    `recipe_hash`, `wafer_id`, `attempt` (which try of its step, where the wafer's rework
+    measured it again; else None), `value`, `unit`, `low`, `high`. `name` is the measurement's name
     or its label where several steps take it (`measurement_labels`, as `diff` and `show
     --json` list it: 'bump height max at inspect bump heights #2'). A run recorded before a
     measurement or its step was renamed gives it under its names now (`measurements_now`).
@@ -174,7 +176,7 @@ def measurement_values(
             measurements_now(
                 method, store.table("measurements", run["id"]), store.table("steps", run["id"])
             ),
-            columns=[*store.columns("measurements"), "step", "step_label", "label"],
+            columns=[*store.columns("measurements"), "step", "step_label", "label", "attempt"],
         )
         names |= set(measured["name"])
         own = measured[(measured["name"] == name) | (measured["label"] == name)]
@@ -208,7 +210,7 @@ def measurement_values(
     units = sorted(set(values["unit"]))
     if len(units) > 1:
         raise BadInput(f"spc: measurement {name!r} is recorded in several units: {units}")
-    return values[["run_id", "recipe_hash", "wafer_id", "value", "unit", "low", "high"]]
+    return values[["run_id", "recipe_hash", "wafer_id", "attempt", "value", "unit", "low", "high"]]
 
 
 def control_chart(
@@ -316,7 +318,13 @@ def _individuals(values: pd.DataFrame) -> tuple[pd.DataFrame, float]:
     centre = float(data.mean())
     points = pd.DataFrame(
         {
-            "label": values["run_id"] + " " + values["wafer_id"],
+            # a wafer its rework measured again is charted once per try, each saying which
+            "label": [
+                f"{run} {wafer}{attempt_text(None if pd.isna(attempt) else int(attempt))}"
+                for run, wafer, attempt in zip(
+                    values["run_id"], values["wafer_id"], values["attempt"], strict=True
+                )
+            ],
             "run_id": values["run_id"],
             "wafers": values["wafer_id"],
             "n": 1,

@@ -31,7 +31,7 @@ from .claim_check import Condition
 from .errors import BadInput
 from .recipe import METHOD_RECIPES, Recipe, parse_recipe, read_recipe_text
 from .recipe_fields import scalar_text
-from .report import measurement_labels, step_labels
+from .report import measurement_attempts, measurement_labels, step_keys, step_labels
 
 if TYPE_CHECKING:
     from packline.sim_instruments.twin import Incoming
@@ -244,9 +244,10 @@ def measurements_now(
     (`Method.renamed_measurements`), with `step`, the name now (`Method.renamed_steps`) of the
     step that took it (None: a wafer's own, taken before its first step or after its last),
     `step_label`, that step's label (`step_labels`: `inspect bump heights #2` for the second
-    run of a step the script runs twice), and `label`, the measurement's
-    (`measurement_labels`: what tells apart the processes that take one name). A method this
-    release does not have renames nothing."""
+    run of a step the script runs twice), `label`, the measurement's (`measurement_labels`:
+    what tells apart the processes that take one name), and `attempt`, which try of its step
+    it is where the wafer's rework measured it again (`measurement_attempts`; None where the
+    wafer measured it once). A method this release does not have renames nothing."""
     try:
         known = get_method(method)
         renamed, steps_renamed = known.renamed_measurements, known.renamed_steps
@@ -269,7 +270,14 @@ def measurements_now(
             }
         )
     taken = measurement_labels([(row["name"], row["step_label"]) for row in now])
-    return [{**row, "label": label} for row, label in zip(now, taken, strict=True)]
+    keys = step_keys(steps)
+    attempts = measurement_attempts(
+        [(row["wafer_id"], row["name"], keys.get(row["step_id"])) for row in now]
+    )
+    return [
+        {**row, "label": label, "attempt": attempt}
+        for row, label, attempt in zip(now, taken, attempts, strict=True)
+    ]
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ import json
 import math
 import time
 from collections import Counter
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from typing import Any
 
 import yaml
@@ -197,7 +197,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     }
 
 
-def step_keys(steps: Sequence[dict[str, Any]]) -> dict[int, str]:
+def step_keys(steps: Sequence[Mapping[str, Any]]) -> dict[int, str]:
     """Step record id -> the step's key (`name#occurrence`), the same for a step done again."""
     return {step["id"]: step["key"] for step in steps}
 

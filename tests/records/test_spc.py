@@ -40,6 +40,7 @@ def values_of(lots: list[list[float]], low: float | None = 9.0, high: float | No
                 "run_id": f"R{r + 1}",
                 "recipe_hash": "0",
                 "wafer_id": f"W{w + 1}",
+                "attempt": None,
                 "value": value,
                 "unit": "um",
                 "low": low,

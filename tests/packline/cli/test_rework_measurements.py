@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from packline.cli import main
@@ -62,6 +63,23 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
     rows = {row["what"]: row for row in json.loads(capsys.readouterr().out)["measurements"]}
     assert rows["dies bonded"]["a"] == "50 dies (0-100, 2 values of 1 wafer, 1 failed)"
     assert rows["package thickness"]["a"].endswith(", 1 wafer)")
+
+    # spc charts each try, saying which (both had read 'RUN W01')
+    spc = ["spc", "dies bonded", "--method", "tape-substrate", "--chart", "individuals"]
+    assert main([*spc, "--json"]) == 0
+    points = json.loads(capsys.readouterr().out)["points"]
+    assert [(point["label"], point["value"]) for point in points] == [
+        (f"{reworked} W01 (attempt 1)", 0.0),
+        (f"{reworked} W01 (attempt 2)", 100.0),
+    ]
+
+    # the exported measurements say which try each is; once measured: empty
+    assert main(["export", reworked, "--to", str(tmp_path / "tables")]) == 0
+    capsys.readouterr()
+    table = pd.read_csv(tmp_path / "tables" / "measurements.csv")
+    bonded = table[table["name"] == "dies bonded"]
+    assert bonded[["value", "attempt"]].to_numpy().tolist() == [[0.0, 1.0], [100.0, 2.0]]
+    assert table.loc[table["name"] == "package thickness", "attempt"].isna().all()
 
     page = tmp_path / "report.html"
     assert main(["report", reworked, "--out", str(page)]) == 0
