@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import cache
 from typing import TYPE_CHECKING, Literal
 
 from ..specs.core import Command, Interlock, Range, Refusal, Setpoint
@@ -78,6 +79,7 @@ STANDARD_ERROR_USE = {
 # --------------------------------------------------------------------- grammar
 
 
+@cache  # a spec's few templates, asked for on every exchange (a status reply's mnemonics)
 def short_form(template: str) -> str:
     """The SCPI short form of a header or mnemonic: optional nodes dropped, capitals kept."""
     required = re.sub(r"\[[^\]]*\]", "", template)
@@ -91,6 +93,7 @@ def _node_pattern(node: str) -> str:
     return f"(?:{re.escape(short)}|{re.escape(node.upper())})"
 
 
+@cache  # a spec's few templates, matched on every exchange (each mnemonic of a status reply)
 def header_pattern(template: str) -> re.Pattern[str]:
     """A regex that accepts a header (or mnemonic) in short or long form, any case.
 
