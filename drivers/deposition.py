@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from .errors import ToolStateError
 from .families.chamber_map import MAX_STEPS, STEP_STRIDE
 from .families.plc_chamber import PlcChamberDriver
 from .families.plc_map import PlcStatus, command_enum, reason_enum
@@ -28,6 +27,7 @@ from .roles.deposition import (
     Material,
     Method,
     Source,
+    above_base_pressure,
 )
 from .specs.deposition import MAX_SOURCES, SPEC
 
@@ -102,7 +102,7 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
         head += self.encode(action, "base_pressure_utorr", recipe.base_pressure_utorr)
         steps = self._step_registers(recipe)
         async with self.operation(action):
-            await self._require_sources(action, recipe)
+            await self.require_sources(action, recipe)
             wafer_ids = tuple(w for w in await self.request_slots() if w is not None)
             before = (await self.request_status()).recipes_completed
             await self.write_fields("write recipe", self.setpoint_address("steps"), head)
@@ -125,38 +125,7 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
     def _step_registers(self, recipe: DepositionRecipe) -> list[int]:
         """Every step checked against its method and the limits, and encoded; nothing is sent
         here."""
-        steps = []
-        for index, step in enumerate(recipe.steps):
-            try:
-                mismatch = step.mismatch()
-            except ValueError as error:  # a method, material or gas the tool does not know
-                mismatch = str(error)
-            if mismatch is not None:
-                raise ValueError(f"{self.name}: deposit step {index + 1}: {mismatch}")
-            steps.append(
-                {
-                    "method": Method(step.method).value,
-                    "material": Material(step.material).value,
-                    "power_w": step.power_w,
-                    "rate_nm_s": step.rate_nm_s,
-                    "pressure_mtorr": step.pressure_mtorr,
-                    "gas": step.gas,
-                    "flow_sccm": step.flow_sccm,
-                    "time_s": step.time_s,
-                    "thickness_nm": step.thickness_nm,
-                }
-            )
-        return self.encode_steps("deposit", steps, STEP_STRIDE)
-
-    async def _require_sources(self, action: str, recipe: DepositionRecipe) -> None:
-        """Refuse a step no installed source can deposit, naming it, before anything is sent."""
-        installed = {(source.method, source.material) for source in await self.request_sources()}
-        for index, step in enumerate(recipe.steps):
-            if (step.method, step.material) not in installed:
-                raise ValueError(
-                    f"{self.name}: {action} step {index + 1}: no {step.method} source of "
-                    f"{step.material} is installed"
-                )
+        return self.encode_steps("deposit", self.step_settings("deposit", recipe), STEP_STRIDE)
 
     async def _wait_base_pressure(self, action: str, base_pressure_utorr: float) -> None:
         """Poll the high vacuum until it reaches the recipe's base pressure."""
@@ -165,26 +134,14 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
         async def poll() -> DepositionStatus | None:
             nonlocal status
             status = await self.traced_status()
-            if status.chamber is ChamberState.FAULT:
-                await self.refresh_alarms()
-                raise self.alarm_error(action)
-            if status.chamber is not ChamberState.EVACUATED:
-                raise ToolStateError(
-                    self.name,
-                    self.address,
-                    action,
-                    f"chamber {status.chamber.name.lower()}, not evacuated (pump down first)",
-                )
+            await self.require_evacuated(action, status)
             return status if status.high_vacuum_utorr <= base_pressure_utorr else None
 
         await self.wait_until(
             action,
             poll,
             BASE_PRESSURE_TIMEOUT_S,
-            lambda: (
-                f"high vacuum {status.high_vacuum_utorr:g} uTorr, above the base pressure "
-                f"{base_pressure_utorr:g} uTorr,"
-            ),
+            lambda: above_base_pressure(status.high_vacuum_utorr, base_pressure_utorr),
             interval_s=max(BASE_PRESSURE_POLL_S, self.poll_interval_s),
         )
 

@@ -168,6 +168,8 @@ TOOL_KINDS: dict[str, ToolKind] = {
             simulator="packline.sim_instruments.deposition:SimDepositionTool",
             description="batch thin-film deposition chamber (sputter, e-beam evaporation, "
             "PECVD) PLC on Modbus TCP/RTU",
+            gem_driver="packline.drivers.gem.deposition:GemDeposition",
+            gem_simulator="packline.sim_instruments.gem.deposition:GemDepositionModel",
         ),
         ToolKind(
             name="wet_bench",

@@ -12,6 +12,7 @@ film is laid on every loaded wafer. Time is the line's clock, advanced lazily on
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -235,6 +236,52 @@ class SimDepositionTool(PlcChamberSimulator):
             self._pressure_torr = ATMOSPHERE_TORR
         elif chamber is ChamberState.EVACUATED:
             self._high_vacuum_from_torr = self._pressure_torr  # the turbo pumps on from here
+
+    def next_change_s(self, now: float) -> float:
+        """When the chamber changes next by itself, as its model tells (a GEM face's watcher
+        looks then): a pump-down at the crossover (or its limit), the evacuated chamber's ion
+        gauge at the base pressure written, a vent's end, a step's end; a microsecond ahead
+        at least, since a clock's sum of now and the wait may fall short of it by a rounding.
+        The scan's when the model foresees nothing (resting, a leak that stalls above the base
+        pressure): a fault or a command wakes the watcher."""
+        physics = self.physics
+        change_s: float | None = None
+        if self.chamber is ChamberState.PUMPING:
+            stalled = "roughing_pump" in self.injected
+            floor = physics.stalled_rough_floor_torr if stalled else physics.rough_floor_torr
+            crossing_s = physics.pump_down_limit_s
+            if floor < physics.crossover_torr:
+                crossing_s = min(
+                    crossing_s,
+                    physics.rough_time_constant_s
+                    * math.log((ATMOSPHERE_TORR - floor) / (physics.crossover_torr - floor)),
+                )
+            change_s = self.phase_started_s + crossing_s
+        elif self.chamber is ChamberState.EVACUATED and self.base_pressure_utorr > 0:
+            change_s = self._base_pressure_at_s()
+        elif self.chamber is ChamberState.VENTING:
+            change_s = self.phase_started_s + physics.vent_time_s
+        elif self.chamber is ChamberState.PROCESSING and self.run is not None:
+            change_s = now + self._step_left_s(self.run)
+        if change_s is None:
+            return super().next_change_s(now)
+        return max(change_s, now + 1e-6)
+
+    def _base_pressure_at_s(self) -> float | None:
+        """When the evacuated chamber's high vacuum reaches the base pressure written (now if
+        it has); None if it never does (its floor is above it)."""
+        physics = self.physics
+        leaking = "chamber_leak" in self.injected
+        floor = physics.leak_floor_torr if leaking else physics.high_vacuum_floor_torr
+        target = self.base_pressure_utorr * 1e-6
+        start = max(self._high_vacuum_from_torr, floor)
+        if target <= floor:
+            return None
+        if start <= target:
+            return self.phase_started_s
+        return self.phase_started_s + physics.high_vacuum_time_constant_s * math.log(
+            (start - floor) / (target - floor)
+        )
 
     def advance(self) -> None:
         """Bring the chamber to the clock's present time."""

@@ -16,6 +16,16 @@ from ..equipment import READY_STATES
 from ..roles.batch import BatchTool
 from .plc import GemPlcTool
 
+#: The remote commands every batch tool's face has, with their parameters (a `GemNeeds`'s).
+BATCH_COMMANDS: dict[str, tuple[str, ...]] = {
+    "abort": (),
+    "clear_alarms": (),
+    "open_door": (),
+    "close_door": (),
+    "load": ("slot", "wafer_id", "rework"),
+    "unload": ("slot",),
+}
+
 
 def slot_names(capacity: int) -> tuple[str, ...]:
     """The status variables of the wafer id in each slot, by slot."""

@@ -47,7 +47,7 @@ from ..roles.oven import (
 )
 from ..secs.link import SecsLink
 from ..specs.oven import DOOR_OPEN_BELOW_C, MAX_SLOTS, SPEC
-from .batch import GemBatchTool, slot_names
+from .batch import BATCH_COMMANDS, GemBatchTool, slot_names
 from .dictionary import GemNeeds
 from .plc import traced_as
 
@@ -130,12 +130,7 @@ class GemOven(GemBatchTool, Oven):
         ),
         collection_events=("purged", "run_ended", "load_cooled"),
         remote_commands={
-            "abort": (),
-            "clear_alarms": (),
-            "open_door": (),
-            "close_door": (),
-            "load": ("slot", "wafer_id", "rework"),
-            "unload": ("slot",),
+            **BATCH_COMMANDS,
             "purge": (),
             "stop_purge": (),
             "start": (),

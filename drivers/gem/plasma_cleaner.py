@@ -17,9 +17,6 @@ the role's, whatever wire carries it.
 
 from __future__ import annotations
 
-from contextlib import AbstractAsyncContextManager
-
-from ..families.plc_chamber import PlcChamberDriver
 from ..plasma_cleaner import RECIPE_TIMEOUT_MARGIN_S, ModbusPlasmaCleaner
 from ..roles.plasma_cleaner import (
     ChamberState,
@@ -30,7 +27,8 @@ from ..roles.plasma_cleaner import (
     PlasmaStatus,
 )
 from ..specs.plasma_cleaner import MAX_SLOTS, SPEC
-from .batch import GemBatchTool, slot_names
+from .batch import slot_names
+from .chamber import CHAMBER_COMMANDS, GemChamberTool
 from .dictionary import GemNeeds
 from .plc import traced_as
 
@@ -72,12 +70,14 @@ TRACED = traced_as(
 TRACE_GROUP = 10
 
 
-class GemPlasmaCleaner(GemBatchTool, PlasmaCleaner):
+class GemPlasmaCleaner(GemChamberTool, PlasmaCleaner):
     """Drives a plasma chamber that speaks GEM, by its dictionary."""
 
     spec = SPEC
     slots = SLOTS
     limits = ModbusPlasmaCleaner.limits
+    traced = TRACED
+    trace_group = TRACE_GROUP
     needs = GemNeeds(
         status_variables=(
             "serial_number",
@@ -90,17 +90,7 @@ class GemPlasmaCleaner(GemBatchTool, PlasmaCleaner):
         ),
         equipment_constants=tuple(RECIPE_CONSTANTS.values()),
         collection_events=("pumped_down", "vented", "run_ended"),
-        remote_commands={
-            "abort": (),
-            "clear_alarms": (),
-            "open_door": (),
-            "close_door": (),
-            "load": ("slot", "wafer_id", "rework"),
-            "unload": ("slot",),
-            "pump_down": (),
-            "vent": (),
-            "start": (),
-        },
+        remote_commands=CHAMBER_COMMANDS,
     )
 
     # ----------------------------------------------------------------- queries
@@ -121,27 +111,6 @@ class GemPlasmaCleaner(GemBatchTool, PlasmaCleaner):
             recipes_completed=int(values["recipes_completed"]),
         )
 
-    # ----------------------------------------------------------------- the chamber cycle
-
-    async def pump_down(self) -> None:
-        action = "pump down"
-        async with self.operation(action):
-            await self.require_interlocks(action, SPEC.command_by_name["PUMP_DOWN"].interlocks)
-            await self._cycle(
-                action, "pump_down", "pumped_down", PlcChamberDriver.pump_down_timeout_s
-            )
-
-    async def vent(self) -> None:
-        async with self.operation("vent"):
-            await self._cycle("vent", "vent", "vented", PlcChamberDriver.vent_timeout_s)
-
-    async def _cycle(self, action: str, command: str, event: str, timeout_s: float) -> None:
-        """Remote command `command` (HCACK 4), traced, waited out on `event`."""
-        async with self._traced():
-            with self.expect_event(action, event) as ended:
-                await self.command(command)
-                await self.wait_event(action, ended, timeout_s, lambda: f"no {event} event")
-
     # ----------------------------------------------------------------- the recipe
 
     async def clean(self, recipe: PlasmaRecipe) -> CleanResult:
@@ -151,7 +120,7 @@ class GemPlasmaCleaner(GemBatchTool, PlasmaCleaner):
             await self.require_interlocks(action, SPEC.command_by_name["START_RECIPE"].interlocks)
             wafer_ids = tuple(w for w in await self.request_slots() if w is not None)
             await self.set_constants(f"{action}: set the recipe", constants)
-            async with self._traced():
+            async with self.traced_every(self.poll_interval_s):
                 with self.expect_event(action, "run_ended") as ended:
                     await self.command("start")
                     event = await self.wait_event(
@@ -178,7 +147,3 @@ class GemPlasmaCleaner(GemBatchTool, PlasmaCleaner):
                 value = self.check_limit(f"clean step {index + 1}", name, getattr(step, name))
                 constants[RECIPE_CONSTANTS[name]].append(value)
         return {name: tuple(values) for name, values in constants.items()}
-
-    def _traced(self) -> AbstractAsyncContextManager[None]:
-        """For the block, `TRACED` every `poll_interval_s`, `TRACE_GROUP` samples a report."""
-        return self.recorded_trace(TRACED, self.poll_interval_s, TRACE_GROUP)

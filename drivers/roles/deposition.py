@@ -13,6 +13,7 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ..errors import ToolStateError
 from .batch_chamber import BatchChamber, ChamberState, LastResult
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "Method",
     "ProcessGas",
     "Source",
+    "above_base_pressure",
 ]
 
 
@@ -178,6 +180,15 @@ class DepositionStatus:
     recipes_completed: int
 
 
+def above_base_pressure(high_vacuum_utorr: float, base_pressure_utorr: float) -> str:
+    """What a wait for `base_pressure_utorr` that timed out with the high vacuum last read
+    `high_vacuum_utorr` says."""
+    return (
+        f"high vacuum {high_vacuum_utorr:g} uTorr, above the base pressure "
+        f"{base_pressure_utorr:g} uTorr,"
+    )
+
+
 @dataclass(frozen=True)
 class DepositionResult:
     """What a finished run reports: the wafers, the process time and, per step, the film
@@ -205,6 +216,57 @@ class DepositionTool(BatchChamber):
     @abstractmethod
     async def request_film_thickness_nm(self) -> float:
         """The crystal monitor's film thickness of the step running (or of the last step)."""
+
+    def step_settings(self, action: str, recipe: DepositionRecipe) -> list[dict[str, float | str]]:
+        """Every step of `recipe` checked against its method (`DepositionStep.mismatch`: a
+        ValueError naming `<action> step <n>`), as the settings the tool takes, by the map's
+        names; the limits are the driver's to check. Nothing is sent."""
+        settings: list[dict[str, float | str]] = []
+        for index, step in enumerate(recipe.steps):
+            try:
+                mismatch = step.mismatch()
+            except ValueError as error:  # a method, material or gas the tool does not know
+                mismatch = str(error)
+            if mismatch is not None:
+                raise ValueError(f"{self.name}: {action} step {index + 1}: {mismatch}")
+            settings.append(
+                {
+                    "method": Method(step.method).value,
+                    "material": Material(step.material).value,
+                    "power_w": step.power_w,
+                    "rate_nm_s": step.rate_nm_s,
+                    "pressure_mtorr": step.pressure_mtorr,
+                    "gas": ProcessGas(step.gas).value,
+                    "flow_sccm": step.flow_sccm,
+                    "time_s": step.time_s,
+                    "thickness_nm": step.thickness_nm,
+                }
+            )
+        return settings
+
+    async def require_evacuated(self, action: str, status: DepositionStatus) -> None:
+        """Refuse a wait for a recipe's base pressure unless the chamber is evacuated (it pumps
+        on to it only then): a faulted one is its alarms, any other a `ToolStateError`."""
+        if status.chamber is ChamberState.FAULT:
+            await self.refresh_alarms()
+            raise self.alarm_error(action)
+        if status.chamber is not ChamberState.EVACUATED:
+            raise ToolStateError(
+                self.name,
+                self.address,
+                action,
+                f"chamber {status.chamber.name.lower()}, not evacuated (pump down first)",
+            )
+
+    async def require_sources(self, action: str, recipe: DepositionRecipe) -> None:
+        """Refuse a step no installed source can deposit, naming it, before anything is sent."""
+        installed = {(source.method, source.material) for source in await self.request_sources()}
+        for index, step in enumerate(recipe.steps):
+            if (step.method, step.material) not in installed:
+                raise ValueError(
+                    f"{self.name}: {action} step {index + 1}: no {step.method} source of "
+                    f"{step.material} is installed"
+                )
 
     @abstractmethod
     async def deposit(self, recipe: DepositionRecipe) -> DepositionResult:

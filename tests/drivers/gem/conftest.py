@@ -54,6 +54,19 @@ class GemBench:
             await driver.connect()
         return driver
 
+    def events_sent(self) -> list[str]:
+        """From now on, the events the equipment sends, in order."""
+        assert self.equipment is not None
+        sent: list[str] = []
+        send_event = self.equipment.send_event
+
+        async def spy(name: str) -> None:
+            sent.append(name)
+            await send_event(name)
+
+        self.equipment.send_event = spy  # type: ignore[method-assign]
+        return sent
+
     def heard_at_events(self) -> dict[str, list[str]]:
         """From now on, for each event the equipment sends, what it had received by then (by
         event name; the last message tells whether the driver polled while it waited)."""
@@ -120,6 +133,14 @@ async def oven_bench() -> AsyncIterator[GemBench]:
 async def laminator_bench() -> AsyncIterator[GemBench]:
     """The simulated GEM laminator."""
     bench = GemBench("laminator")
+    yield bench
+    await bench.close()
+
+
+@pytest.fixture
+async def deposition_bench() -> AsyncIterator[GemBench]:
+    """The simulated GEM deposition chamber."""
+    bench = GemBench("deposition")
     yield bench
     await bench.close()
 

@@ -53,20 +53,6 @@ async def loaded(bench: GemBench, wafer_id: str = "W1"):
     return laminator
 
 
-def events_sent(bench: GemBench) -> list[str]:
-    """From now on, the events the equipment sends, in order."""
-    assert bench.equipment is not None
-    sent: list[str] = []
-    send_event = bench.equipment.send_event
-
-    async def spy(name: str) -> None:
-        sent.append(name)
-        await send_event(name)
-
-    bench.equipment.send_event = spy  # type: ignore[method-assign]
-    return sent
-
-
 async def test_identity_status_load_unload_and_their_refusals(laminator_bench) -> None:
     laminator = await laminator_bench.driver()
     assert str(laminator.identity) == "packline VL-2 s/n VL-2-0001 fw 1.0"
@@ -94,7 +80,7 @@ async def test_identity_status_load_unload_and_their_refusals(laminator_bench) -
 async def test_a_job_ends_on_its_event_and_traces_every_poll(laminator_bench) -> None:
     laminator = await loaded(laminator_bench)
     heard = laminator_bench.heard_at_events()
-    sent = events_sent(laminator_bench)
+    sent = laminator_bench.events_sent()
     started = laminator_bench.clock.now()
     result = await laminator.laminate(JOB)
     assert heard["run_ended"][-1] == "S2F41 START"  # no polling while it laminated
