@@ -9,6 +9,7 @@ from pymodbus.constants import ExcCodes
 from pymodbus.pdu.device import ModbusDeviceIdentification
 from pymodbus.simulator import DataType, SimData, SimDevice
 
+from packline.clock import VirtualClock
 from packline.drivers.links import ModbusLink
 from packline.sim_instruments.servers import ModbusToolServer
 
@@ -192,3 +193,103 @@ async def test_a_read_of_registers_is_answered_as_pymodbus_answers_it(one_block)
                     ), asked
     assert ours_log == theirs_log
     assert ExcCodes.DEVICE_BUSY in [await ours.async_getValues(1, 3, 13, 1)]
+
+
+class Replies(asyncio.Protocol):
+    """A raw Modbus TCP client's end: the bytes that reach it."""
+
+    def __init__(self) -> None:
+        self.received = b""
+        self.arrived = asyncio.Event()
+
+    def data_received(self, data: bytes) -> None:
+        self.received += data
+        self.arrived.set()
+
+    async def take(self, size: int) -> bytes:
+        """The first `size` bytes received, once they are in (within 2 s)."""
+        async with asyncio.timeout(2):
+            while len(self.received) < size:
+                self.arrived.clear()
+                await self.arrived.wait()
+        taken, self.received = self.received[:size], self.received[size:]
+        return taken
+
+
+async def in_memory(
+    server: ModbusToolServer, clock: VirtualClock
+) -> tuple[asyncio.Transport, Replies]:
+    """A raw client's end of a connection to `server` in memory, and what reaches it."""
+    port = int(server.address.rsplit(":", 1)[1])
+    assert clock.wires is not None
+    client, protocol = await clock.wires.connect("127.0.0.1", port, Replies)
+    assert isinstance(protocol, Replies)
+    return client, protocol
+
+
+def read_request(transaction: int, address: int) -> bytes:
+    """FC3 of one register at `address`, framed for Modbus TCP (MBAP, unit 1)."""
+    header = transaction.to_bytes(2) + bytes.fromhex("0000 0006 01 03")
+    return header + address.to_bytes(2) + b"\0\1"
+
+
+def read_reply(transaction: int, value: int) -> bytes:
+    return transaction.to_bytes(2) + bytes.fromhex("0000 0005 01 03 02") + value.to_bytes(2)
+
+
+async def test_a_request_in_memory_is_answered_in_the_pass_it_arrives_in():
+    """A request on a wire in memory is answered as it is delivered, in that pass of the loop,
+    not the pass after (decision 0075): its reply is on its way in the pass after the request
+    was sent, and in the client's hands the pass after that."""
+    clock = VirtualClock(wires_in_memory=True)
+    served = device()
+
+    async def action(fc, start, address, count, registers, values):
+        registers[address - start] = 42
+
+    served.action = action
+    async with ModbusToolServer(served, clock=clock) as server:
+        client, protocol = await in_memory(server, clock)
+        client.write(read_request(7, 100))
+        await asyncio.sleep(0)  # the request arrives, after this task's step, and is answered
+        await asyncio.sleep(0)  # the reply arrives, after this task's step
+        await asyncio.sleep(0)
+        assert protocol.received == read_reply(7, 42)
+        client.close()
+
+
+async def test_an_answer_that_waits_goes_on_in_a_task_and_the_replies_keep_their_order():
+    """A request whose answer waits (an action that awaits) is answered by a task going on
+    from there, and a request that came with it is answered after it, in order; a connection
+    that closes meanwhile cancels the answer waiting."""
+    clock = VirtualClock(wires_in_memory=True)
+    release, cancelled = asyncio.Event(), asyncio.Event()
+    served = device()
+
+    async def action(fc, start, address, count, registers, values):
+        registers[address - start] = address
+        if address == 100:
+            try:
+                await release.wait()
+            except asyncio.CancelledError:
+                cancelled.set()
+                raise
+
+    served.action = action
+    async with ModbusToolServer(served, clock=clock) as server:
+        client, protocol = await in_memory(server, clock)
+        client.write(read_request(1, 100) + read_request(2, 101))
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert protocol.received == b""  # the first waits, the second behind it
+        release.set()
+        reply_size = len(read_reply(1, 0))
+        assert await protocol.take(2 * reply_size) == read_reply(1, 100) + read_reply(2, 101)
+        release.clear()
+        client.write(read_request(3, 100))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        client.close()
+        async with asyncio.timeout(2):
+            await cancelled.wait()
+    assert protocol.received == b""
