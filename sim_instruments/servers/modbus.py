@@ -28,9 +28,8 @@ protocol says.
 from __future__ import annotations
 
 import asyncio
-import collections
-from collections.abc import Callable, Coroutine, Iterable, Sequence
-from typing import Any, Literal, TypedDict, TypeVar
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, Literal, TypedDict
 
 from pymodbus.constants import DeviceInformation, ExcCodes
 from pymodbus.framer import FramerRTU, FramerType
@@ -46,33 +45,12 @@ from pymodbus.simulator.simutils import SimUtils
 
 from packline.clock import Clock
 from packline.drivers.links.modbus_pdu import ModbusDecoder
+from packline.tasks import step_now
 
 from .base import ToolServer, write_as_wire_work
 from .pty import NullModem
 
 ModbusTransport = Literal["tcp", "rtu-pty", "rtu-tcp"]
-
-T = TypeVar("T")
-
-
-def _task_begun_now(
-    loop: asyncio.AbstractEventLoop, coroutine: Coroutine[Any, Any, T]
-) -> asyncio.Task[T]:
-    """A task of `coroutine` whose first step runs now, in the caller's pass of the loop (a
-    protocol's callback, no task running), not the pass after: it ends there unless it waits
-    (as Python 3.12's eager tasks do). The step is the handle the task's creation queued last
-    in CPython's ready queue, as the virtual clock reads it (decision 0004); on another loop,
-    or inside a task, the task begins the pass after, as any does."""
-    task = loop.create_task(coroutine)
-    ready = getattr(loop, "_ready", None)
-    if (
-        isinstance(ready, collections.deque)
-        and ready
-        and getattr(ready[-1]._callback, "__self__", None) is task
-        and asyncio.current_task(loop) is None
-    ):
-        ready.pop()._run()
-    return task
 
 
 class _IdentityBlock:
@@ -255,7 +233,8 @@ class _InOrderHandler(ServerRequestHandler):
         if self._requests and (self._answering is None or self._answering.done()):
             # Answered in this pass of the loop (on a wire in memory, the one the request
             # arrived in), not the pass after (decision 0075).
-            self._answering = _task_begun_now(self.loop, self._answer())
+            self._answering = self.loop.create_task(self._answer())
+            step_now(self._answering)
         return used
 
     def _decode(self, frame: bytes, device_id: int) -> ModbusPDU:

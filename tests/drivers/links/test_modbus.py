@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from packline.clock import VirtualClock
 from packline.drivers.errors import (
     CommandRefused,
     ConnectionLost,
@@ -373,3 +374,28 @@ async def test_a_request_may_address_another_device_on_the_line():
         for bad in (-1, 256, True):
             with pytest.raises(ValueError, match=r"oven at .*: device_id must be 0..255"):
                 await link.write_register(0, 1, device_id=bad)
+
+
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
+async def test_a_poll_in_memory_takes_two_passes_of_the_loop(
+    start_mixer, transport, monkeypatch: pytest.MonkeyPatch
+):
+    """On a dry run's wires in memory, a read alone goes on in the pass its reply arrives in,
+    and the tool answers in the pass the request arrives in (decision 0075): two passes of the
+    loop from the request written to the registers in hand, where there were four."""
+    clock = VirtualClock(wires_in_memory=True)
+    server, _ = await start_mixer(transport, clock=clock)
+    async with mixer_link(server.address, clock=clock) as link:
+        await link.write_registers(100, [7])
+        loop = asyncio.get_running_loop()
+        passes = 0
+        run_once = loop._run_once  # type: ignore[attr-defined]
+
+        def counted() -> None:
+            nonlocal passes
+            passes += 1
+            run_once()
+
+        monkeypatch.setattr(loop, "_run_once", counted)
+        assert await link.read_holding_registers(100, 1) == [7]
+        assert passes == 2
