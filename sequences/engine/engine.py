@@ -570,7 +570,7 @@ class Engine:
         runs it again)."""
         wafer = Wafer(self.context, wafer_id, self.spec.wafer_ids.index(wafer_id))
         self._tasks[wafer_id] = asyncio.create_task(
-            self._wafer_main(wafer, back), name=f"wafer-{wafer_id}"
+            self.recorder.counting_waits(self._wafer_main(wafer, back)), name=f"wafer-{wafer_id}"
         )
         if self._again is not None:
             self._again.set()

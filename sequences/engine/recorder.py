@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+import types
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Generator, Sequence
 from contextlib import asynccontextmanager
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
-from packline.sim_instruments.twin import TwinStore
-from packline.sim_instruments.twin.snapshot import Snapshots, read_snapshot, snapshot
+from packline.sim_instruments.twin import TwinStore, Workpiece
+from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, read_snapshot, snapshot
 
 from .errors import OutOfLimits, RunTerminated, StepError, failure_text
 from .events import TOOL_STATE, Event, Observer
@@ -124,8 +125,50 @@ class EventLog:
         self._store.add_rows("events", [row], durable=False)
 
 
+T = TypeVar("T")
+
+
+class _Waits:
+    """How many times a wafer's task has waited (its coroutine let the loop run anything
+    else), counted by `StepRecorder.counting_waits`."""
+
+    __slots__ = ("count",)
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@types.coroutine
+def _counted(coroutine: Coroutine[Any, Any, T], waits: _Waits) -> Generator[Any, Any, T]:
+    """`coroutine`, driven as `await` drives it, each of its waits counted in `waits`."""
+    sent: Any = None
+    thrown: BaseException | None = None
+    while True:
+        try:
+            waited_on = coroutine.send(sent) if thrown is None else coroutine.throw(thrown)
+        except StopIteration as end:
+            return end.value  # type: ignore[no-any-return]
+        waits.count += 1
+        try:
+            sent, thrown = (yield waited_on), None
+        except BaseException as error:  # a cancel: the task throws it in
+            sent, thrown = None, error
+
+
+def _current_task() -> asyncio.Task[Any] | None:
+    """The task running now; None in a callback or with no loop running."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:  # no running loop: a recorder used from plain synchronous code
+        return None
+
+
 class StepRecorder:
-    """Records the steps of the run's wafers, and what happened in them."""
+    """Records the steps of the run's wafers, and what happened in them.
+
+    A dry run's completed step keeps its workpieces' snapshots, each taken where the twin
+    may have changed since the last (`_take`): a stage ending right after its last step, with
+    nothing run between them, keeps that step's snapshot without taking it again."""
 
     def __init__(
         self,
@@ -145,6 +188,49 @@ class StepRecorder:
         self._confirm = confirm
         #: The twins' snapshots, each hashed where it changed since the workpiece's last one.
         self._snapshots = Snapshots()
+        #: Each wafer task's count of waits (`counting_waits`), by task.
+        self._waits: dict[asyncio.Task[Any], _Waits] = {}
+        #: Each workpiece's snapshot taken last by a counted task: the twin it was taken of,
+        #: and that task's count of waits then.
+        self._taken: dict[str, tuple[Snapshot, Workpiece, _Waits, int]] = {}
+
+    def counting_waits(self, coroutine: Coroutine[Any, Any, T]) -> Coroutine[Any, Any, T]:
+        """`coroutine`, a wafer's script as its task runs it, counting the times it waits (in
+        a dry run: without a twin it is given back as it is): between two takes of a twin by
+        that task with no wait between, nothing but the task has run (the simulated line's
+        tools run in tasks and callbacks of their own), and the task changes no twin itself,
+        so the second snapshot is the first (`_take`)."""
+        return coroutine if self._twin is None else self._counting_waits(coroutine)
+
+    async def _counting_waits(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        task = asyncio.current_task()
+        assert task is not None  # a task's coroutine
+        waits = self._waits[task] = _Waits()
+        try:
+            return await _counted(coroutine, waits)
+        finally:
+            del self._waits[task]
+
+    def _take(self, workpiece_id: str) -> Snapshot:
+        """The snapshot of a workpiece's twin now: the one its task took last when it has not
+        waited since and the twin is the same object (`counting_waits`), else one taken."""
+        assert self._twin is not None
+        workpiece = self._twin.get(workpiece_id)
+        task = _current_task()
+        waits = None if task is None else self._waits.get(task)
+        if waits is None:
+            return self._snapshots.take(workpiece)
+        last = self._taken.get(workpiece_id)
+        if (
+            last is not None
+            and last[1] is workpiece
+            and last[2] is waits
+            and last[3] == waits.count
+        ):
+            return last[0]
+        taken = self._snapshots.take(workpiece)
+        self._taken[workpiece_id] = (taken, workpiece, waits, waits.count)
+        return taken
 
     def _row(self, row: dict[str, Any], status: str) -> dict[str, Any]:
         return {
@@ -239,7 +325,7 @@ class StepRecorder:
         twins = []
         if status == "completed" and self._twin is not None:
             twins = [
-                (step_id, workpiece_id, self._snapshots.take(self._twin.get(workpiece_id)))
+                (step_id, workpiece_id, self._take(workpiece_id))
                 for wafer_id, step_id in zip(wafer_ids, step_ids, strict=True)
                 for workpiece_id in (wafer_id, *self._beside_on_line(wafer_id))
             ]
@@ -269,7 +355,7 @@ class StepRecorder:
         twin = self._twin
         if twin is None or wafer_id not in twin:
             return
-        taken = self._snapshots.take(twin.get(wafer_id))
+        taken = self._take(wafer_id)
         digest = self._store.latest_twin_hash(self.events.run_id, wafer_id)
         if digest is not None and taken.digest == digest:
             twin.put_away(wafer_id, lambda: read_snapshot(self._store.twin_blob(digest)))
@@ -279,6 +365,7 @@ class StepRecorder:
             return
         for workpiece_id in (wafer_id, *self._beside_on_line(wafer_id)):
             self._snapshots.forget(workpiece_id)
+            self._taken.pop(workpiece_id, None)
 
     def record_alarms(self, tool: Tool, wafer_ids: Sequence[str], step_id: int) -> None:
         """Record the tool's active alarms as what failed step `step_id` of these wafers."""
