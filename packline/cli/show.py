@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.console import Console
 
-from packline.rendering import DataTable
+from packline.rendering import DataTable, counted
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text
@@ -80,7 +80,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         f"run {run['id']}: {run['method']} on {run['station_name']}"
         f"{' (simulated)' if run['simulated'] else ''}, operator {run['operator']}, "
         f"{lot_text(run)}, policy {run['failure_policy']}, status {shown_run_status(report)}, "
-        f"{run['sessions']} session(s)",
+        f"{counted(run['sessions'], 'session')}",
         markup=False,
         highlight=False,
     )

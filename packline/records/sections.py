@@ -15,6 +15,7 @@ import pandas as pd
 import yaml
 from bokeh.model import Model
 
+from packline.rendering import counted
 from packline.sequences.engine.claim_check import margin_text, overall
 from packline.sequences.engine.events import UNLISTED
 from packline.sequences.engine.progress import clock_text, run_clock_text
@@ -56,7 +57,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("run", header["id"]),
         ("method", header["method"]),
         ("status", header["status"]),
-        ("lot", f"{header['lot_size']} wafer(s)"),
+        ("lot", counted(header["lot_size"], "wafer")),
         ("operator", header["operator"]),
         (
             "station",

@@ -23,6 +23,7 @@ from typing import Any
 from packline.clock import Clock, wait_for
 from packline.drivers.errors import PacklineError
 from packline.lots import LotIdentity
+from packline.rendering import counted
 from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.snapshot import read_snapshot
 from packline.station import Station
@@ -425,7 +426,7 @@ class Engine:
             message=(
                 "violated: " + "; ".join(failing)
                 if failing
-                else f"{len(results)} condition(s) on {len(completed)} wafer(s)"
+                else f"{counted(len(results), 'condition')} on {counted(len(completed), 'wafer')}"
             ),
             data={"conditions": [r.to_dict() for r in results]},
         )

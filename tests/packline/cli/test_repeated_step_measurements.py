@@ -73,9 +73,13 @@ def test_show_and_the_report_name_each_run_of_the_step_alike(levels_2, tmp_path,
     steps = [line.split("│")[2].strip() for line in lines if "step inspect bump" in line]
     assert steps == [f"step {FIRST}", f"step {SECOND}"] * 2  # W01, W02
     assert any("│ step dice │" in line for line in lines)  # run once: its name alone
+    # counted as read, not '1 session(s)', 'on 2 wafer(s)'
+    assert ", status completed, 1 session" in lines[0]
+    assert any(line.endswith("claim-check 11 conditions on 2 wafers") for line in lines)
     page = tmp_path / "report.html"
     assert main(["report", "last", "--out", str(page), "--db", levels_2]) == 0
     html = page.read_text(encoding="utf-8")
+    assert "<th>lot</th><td>2 wafers</td>" in html
     for step, value in ((FIRST, "63.4"), (SECOND, "105.1")):
         row = f'<td>{step}</td><td>bump height max</td><td class="num">{value}</td>'
         assert row in html
