@@ -49,7 +49,6 @@ from packline.sequences.engine import (
     claim_violation,
     least_whole,
     method,
-    tool_operations_only,
 )
 from packline.sequences.engine.recipe_meta import tool_range
 from packline.sim_instruments.twin.resolution import MAP_STEP
@@ -358,14 +357,12 @@ async def chamber_cycle(
     await batch.step("unload", unload_wafers, chamber, batch.wafer_ids)
 
 
-@tool_operations_only
 async def load_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:
     """Load the batch's wafers into any batch tool's slots, one by one."""
     for wafer_id in wafer_ids:
         await tool.load(wafer_id)
 
 
-@tool_operations_only
 async def unload_wafers(tool: BatchTool, wafer_ids: list[str]) -> None:
     """Unload the batch's wafers from any batch tool, one by one."""
     for wafer_id in wafer_ids:

@@ -74,7 +74,6 @@ from packline.sequences.engine import (
     field_problem,
     least_whole,
     recipe_check,
-    tool_operations_only,
 )
 from packline.sequences.engine.recipe_meta import AtLeastFor, tool_range
 from packline.sim_instruments.physics.oven import OVEN_PLANT, LoadHistory
@@ -770,13 +769,12 @@ async def electroplate(
         await wafer.step("unload from plating cell", cell.unload)
 
 
-@tool_operations_only
 async def plate_and_measure(
     wafer: Wafer, cell: Electroplater, plating: PlatingStep, real_cm2: float, deposit: str
 ) -> None:
-    """Plate (a refusal of it, which leaves the wafer unplated, holds it as refused:
-    `tool_operations_only`); record the thickness by charge, the deposit the cell's XRF head
-    measured (mean, max, min, and how many points), the real plated area (within the
+    """Plate (a refusal of it, which leaves the wafer unplated, holds it as refused: the
+    cell carried out nothing in the step); record the thickness by charge, the deposit the
+    cell's XRF head measured (mean, max, min, and how many points), the real plated area (within the
     tolerance of `real_cm2`, the design's, as the cell held it) and the current density over
     it. A density outside the bath's window, no point measured, or a measured minimum below
     `min_thickness_um` holds the wafer."""

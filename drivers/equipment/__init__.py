@@ -128,6 +128,9 @@ class Equipment(ProcessWaits, Recovery, ABC):
         self.identity: Identity | None = None
         self.alarm_list = AlarmList()
         self.readings: deque[Reading] = deque(maxlen=self.trace_memory)
+        #: How many process operations (`operation()`) ended as the tool carried them out: a
+        #: step that saw none end before its tool refused it changed nothing on the wafer.
+        self.operations_carried_out = 0
         self._reading_listeners: list[ReadingListener] = []
         self._state_listeners: list[StateListener] = []
         self._state = StateModel(self._tell_state)
@@ -331,6 +334,7 @@ class Equipment(ProcessWaits, Recovery, ABC):
             raise
         else:
             await self._state.end_work()
+            self.operations_carried_out += 1
 
     async def abort(self) -> None:
         """Bring the tool to its safe state now, and finish doing so even if cancelled.

@@ -46,7 +46,7 @@ if TYPE_CHECKING:
     from .records import RunStore, default_db_path
     from .report import before_after, run_report, wafer_history
     from .request import RunRequest, prepare
-    from .wafer import Batch, Wafer, tool_operations_only
+    from .wafer import Batch, Wafer
 
 __all__ = [
     "BadInput",
@@ -105,7 +105,6 @@ __all__ = [
     "record_disposition",
     "run_report",
     "shown_status",
-    "tool_operations_only",
     "wafer_history",
 ]
 

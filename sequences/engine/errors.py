@@ -58,10 +58,11 @@ class StepFailed(PacklineError):
 
 
 class StepRefused(StepFailed):
-    """A step that is one of its tool's own operations (`bonder.load`), which the tool refused
-    with its own code or its driver refused before sending it (an open interlock, a setpoint
-    out of limits, the wrong state): it did not happen, so the wafer's hold cannot be released
-    as if it had, only reworked (the step done again) or scrapped."""
+    """A step its tool refused with its own code, or its driver before sending it (an open
+    interlock, a setpoint out of limits, the wrong state), before the tool carried out any
+    process operation in it (a load, an oven's `run_profile` refused as it starts): it did
+    not happen, so the wafer's hold cannot be released as if it had, only reworked (the step
+    done again) or scrapped."""
 
 
 def failure_text(error: BaseException) -> str:

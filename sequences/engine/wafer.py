@@ -43,6 +43,9 @@ from .tools import Tool
 
 #: How a tool, or its driver before sending anything, refuses an operation: it did not happen.
 REFUSALS = (CommandRefused, InterlockOpen, LimitViolation, ToolStateError, WorkpieceRefused)
+#: What a refused step's recorded error starts with (`show` reads 'failed: refused by its
+#: tool, nothing done: ...'), so its timeline says what its hold says.
+REFUSED_STEP = "refused by its tool, nothing done: "
 
 T = TypeVar("T")
 E = TypeVar("E", bound=Equipment)
@@ -436,21 +439,25 @@ async def execute_step(
     step_ids = recorder.start_steps(rows)
     for wafer, step_id in zip(wafers, step_ids, strict=True):
         wafer._step_id = step_id
+    carried_out = 0
     if stage is not None:
         stage.tool.step_id = step_ids[0]
+        carried_out = stage.tool.driver.operations_carried_out
     run.control.step_started()
     try:
         result = await action(*args, **kwargs)
     except BaseException as error:
         run.control.step_ended()
         failure = _failure(error)
+        refused = failure and _refused(error, stage, carried_out)
         status = "failed" if failure else "interrupted"
-        _finish(recorder, wafers, step_ids, status, failure_text(error))
+        text = failure_text(error)
+        _finish(recorder, wafers, step_ids, status, f"{REFUSED_STEP}{text}" if refused else text)
         if failure:
             if isinstance(error, ToolAlarm) and stage is not None:
                 recorder.record_alarms(stage.tool, wafer_ids, step_ids[0])
             what = f"step {name!r} of {', '.join(wafer_ids)}"
-            if _refused(error, action, stage):
+            if refused:
                 raise StepRefused(f"{what} was refused: {error}") from error
             raise StepFailed(f"{what} failed: {error}") from error
         raise
@@ -468,32 +475,18 @@ def _finish(
         wafer._step_id = None
 
 
-#: The attribute `tool_operations_only` sets on a step's function: the declaration is the
-#: function's own, read where its step fails (`_refused`).
-_TOOL_OPERATIONS_ONLY = "packline_tool_operations_only"
-
-A = TypeVar("A", bound=Callable[..., object])
-
-
-def tool_operations_only(action: A) -> A:
-    """Mark `action`, a step's function, as doing on its stage tool nothing but the tool's
-    own operations of one kind, one per wafer (`load_wafers`: the tool's `load` for each;
-    `plate_and_measure`: the cell's `plate`, then only records of its result): a refusal it
-    raises is the tool's, of an operation that did not happen, so the step is held as
-    refused (its release refused) as a step whose action is the operation itself."""
-    setattr(action, _TOOL_OPERATIONS_ONLY, True)
-    return action
-
-
-def _refused(error: BaseException, action: Callable[..., object], stage: Stage | None) -> bool:
-    """Whether `error` is the stage tool's refusal of `action`, one of the tool's own
-    operations (`bonder.load`) or a function marked `tool_operations_only`: it did not
-    happen. Another script function that failed on a refusal may have had the tool do
-    something before it, so it is no refusal of the step."""
+def _refused(error: BaseException, stage: Stage | None, carried_out: int) -> bool:
+    """Whether `error` is the stage tool's refusal of a step that changed nothing on the
+    wafer: the tool (or its driver, before sending it) refused an operation, and no process
+    operation of the tool ended while the step ran (`carried_out` is how many had ended as it
+    started). So a step whose action is a load (`bonder.load`), a batch's loads, or a process
+    started by a script function that then records its result (`run_reflow`: the oven's
+    `run_profile`, refused on an open interlock) is refused; one whose tool refused a repair
+    after a mount it carried out is not."""
     if stage is None or not isinstance(error, REFUSALS):
         return False
-    own_operation = getattr(action, "__self__", None) is stage.tool.driver
-    return own_operation or getattr(action, _TOOL_OPERATIONS_ONLY, False) is True
+    driver = stage.tool.driver
+    return error.tool == driver.name and driver.operations_carried_out == carried_out
 
 
 def _failure(error: BaseException) -> bool:

@@ -14,7 +14,7 @@ from packline.drivers.roles.laser import DrillRecipe, FaceUp, Laser
 from packline.drivers.roles.oven import Oven, ThermalProfile, cure_profile
 from packline.drivers.roles.wet_bench import Tank, WetBench
 from packline.drivers.roles.wire_bonder import WireBonder
-from packline.sequences.engine import Batch, Wafer, tool_operations_only
+from packline.sequences.engine import Batch, Wafer
 
 from ..bump_seal_clean import (
     BondStep,
@@ -140,11 +140,10 @@ async def bond_dies(
         await wafer.step("unload from flip-chip bonder", bonder.unload, wafer.id)
 
 
-@tool_operations_only
 async def load_dies(wafer: Wafer, bonder: FlipChipBonder, source: str, panel: PanelRecipe) -> None:
     """Load the die wafer into the bonder's die supply (a refusal of it, which leaves the
-    supply empty, holds the panel as refused: `tool_operations_only`); it must hold a die for
-    every unit of the panel."""
+    supply empty, holds the panel as refused: the bonder carried out nothing in the step); it
+    must hold a die for every unit of the panel."""
     dies = await bonder.load_die_source(source)
     wafer.measure("dies in supply", dies, "dies", low=panel.units)
 

@@ -18,6 +18,7 @@ from packline.drivers.equipment import (
 from packline.drivers.equipment.states import TRANSITIONS, StateModel
 from packline.drivers.errors import (
     CommandRefused,
+    InterlockOpen,
     ProtocolError,
     SetupRefused,
     ToolAlarm,
@@ -359,6 +360,20 @@ def test_every_trigger_of_the_state_machine_is_declared_for_the_type_checker_and
     link = ModbusLink("modbus+tcp://127.0.0.1:9", tool="plasma")
     model = ModbusPlasmaCleaner(link, name="plasma")._state
     assert all(callable(getattr(model, trigger)) for trigger in triggers)
+
+
+async def test_an_operation_is_carried_out_only_when_it_ends_without_error():
+    """`operations_carried_out` counts the operations that ended: one its tool refused (or
+    that failed) is not counted, so a step that saw none end changed nothing on the wafer."""
+    oven = _Oven(VirtualClock())
+    await oven.connect()
+    with pytest.raises(InterlockOpen):
+        async with oven.operation("bake"):
+            raise InterlockOpen("oven", oven.address, "bake", ["n2_supply"])
+    assert oven.operations_carried_out == 0
+    async with oven.operation("bake"):
+        pass
+    assert oven.operations_carried_out == 1
 
 
 async def test_state_listeners_are_told_each_change_of_state_once():

@@ -8,10 +8,12 @@ import json
 import os
 import socket
 import sqlite3
+from types import SimpleNamespace
 
 import pytest
 
 from packline.cli import main
+from packline.drivers.errors import InterlockOpen, ToolAlarm
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -25,6 +27,8 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.clearances import record_clearance
 from packline.sequences.engine.plan import RELEASED
+from packline.sequences.engine.stage import Stage
+from packline.sequences.engine.wafer import _refused
 
 
 async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
@@ -305,9 +309,10 @@ async def reworked_never_released(store, run_id: str) -> None:
 
 async def test_a_batch_load_its_tool_refused_is_reworked_never_released(store):
     """The new user's case: the plasma chamber refuses a plain load of a wafer it cleaned last
-    (PROCESSED_HERE). The batch's load (one tool load per wafer, `tool_operations_only`) is
-    held as refused: released, it was skipped, and a clean ran on an empty chamber with a
-    passing process time. The release is refused; a rework loads it again and completes it."""
+    (PROCESSED_HERE). The batch's load (one tool load per wafer, no process operation carried
+    out before it) is held as refused: released, it was skipped, and a clean ran on an empty
+    chamber with a passing process time. The release is refused; a rework loads it again and
+    completes it."""
 
     def cleaned_here_last(line):
         line.twin.get("W01").record("plasma_cleaner", "plasma clean", 0.0)
@@ -325,34 +330,83 @@ async def test_a_batch_load_its_tool_refused_is_reworked_never_released(store):
     assert cleans == ["completed"]
 
 
-async def test_a_plating_the_cell_refused_is_reworked_never_released(store):
-    """The contact ring misses the seed: the cell refuses to plate (interlock open) and the
-    wafer leaves it unplated. `plate_and_measure` is the cell's `plate` and the records of
-    its result (`tool_operations_only`), so the hold is a refusal: released, the next steps
-    would go on as if the wafer were plated. A rework plates it, and the resume goes on
-    through the oven: its `open door` is not the `open door` of the plasma batch the resume
-    skipped whole (it took that step's key, and the oven's door stayed shut)."""
+async def held_by_a_fault(
+    store, method: str, step: str, tool: str, fault: str, *, gem: bool = False
+) -> tuple[str, dict]:
+    """A dry run of `method` (lot 1) whose `tool` suffers `fault` as step `step` starts, held
+    there: its run id and its wafer."""
     lines: list = []
 
-    def contact_misses(event):
-        if event.kind == "step-started" and event.step == "electroplate wiring":
-            lines[0].tools["electroplater"].inject_fault("contact_open")
+    def fault_at_step(event):
+        if event.kind == "step-started" and event.step == step:
+            lines[0].tools[tool].inject_fault(fault)
 
-    prepared = prepare(RunRequest("two-process-via", lot=1))
+    prepared = prepare(RunRequest(method, lot=1, gem=gem))
     async with open_run(
-        store, prepared, observers=[contact_misses], line_ready=lines.append
+        store, prepared, observers=[fault_at_step], line_ready=lines.append
     ) as engine:
         assert await engine.run() == "held"
     (wafer,) = store.wafers(engine.run_id)
+    return engine.run_id, wafer
+
+
+def statuses(store, run_id: str, step: str) -> list[str]:
+    """The status of each record of the steps named `step` of run `run_id`, in order."""
+    return [s["status"] for s in store.table("steps", run_id) if s["name"] == step]
+
+
+async def test_a_plating_the_cell_refused_is_reworked_never_released(store):
+    """The contact ring misses the seed: the cell refuses to plate (interlock open) and the
+    wafer leaves it unplated. `plate_and_measure` is the cell's `plate` and the records of
+    its result, refused before the cell carried out anything, so the hold is a refusal:
+    released, the next steps would go on as if the wafer were plated. A rework plates it,
+    and the resume goes on through the oven: its `open door` is not the `open door` of the
+    plasma batch the resume skipped whole (it took that step's key, and the oven's door
+    stayed shut)."""
+    step = "electroplate wiring"
+    run_id, wafer = await held_by_a_fault(
+        store, "two-process-via", step, "electroplater", "contact_open"
+    )
     assert "step 'electroplate wiring' of W01 was refused" in wafer["reason"]
     assert "interlock open: cathode_contact" in wafer["reason"]
-    await reworked_never_released(store, engine.run_id)
-    platings = [
-        s["status"]
-        for s in store.table("steps", engine.run_id)
-        if s["name"] == "electroplate wiring"
-    ]
-    assert platings == ["failed", "completed"]
+    await reworked_never_released(store, run_id)
+    assert statuses(store, run_id, step) == ["failed", "completed"]
+
+
+@pytest.mark.parametrize("gem", [False, True], ids=["modbus", "gem"])
+async def test_a_reflow_its_oven_refused_is_reworked_never_released(store, gem):
+    """The new user's case, on either face of the oven: the nitrogen supply is lost as the
+    reflow starts, so the oven refuses the run (interlock open: n2_supply) and no heat is
+    applied. The step is a script function (`run_reflow`: the oven's `run_profile`, then the
+    records of its result) that the oven refused before it carried out anything in the step,
+    so it is held as refused (released, the wafer had gone on with its solder never melted),
+    and its record says so; a rework reflows it and the run completes."""
+    step = "reflow balls"
+    run_id, wafer = await held_by_a_fault(
+        store, "sprout-bump-csp", step, "oven", "n2_supply", gem=gem
+    )
+    assert "step 'reflow balls' of W01 was refused" in wafer["reason"]
+    assert "run profile: interlock open: n2_supply" in wafer["reason"]
+    (refused,) = [s for s in store.table("steps", run_id) if s["name"] == step]
+    assert refused["error"].startswith("refused by its tool, nothing done: oven at ")
+    await reworked_never_released(store, run_id)
+    assert statuses(store, run_id, step) == ["failed", "completed"]
+
+
+def test_a_refusal_after_an_operation_its_tool_carried_out_in_the_step_is_no_refusal():
+    """A step refused by its tool only while the tool carried out no process operation in
+    it: a repair refused after the mount the mounter carried out changed the wafer (its hold
+    may be released), and so does any failure but a refusal, or another tool's refusal."""
+    mounter = SimpleNamespace(name="ball_mounter", operations_carried_out=4)
+    stage = Stage("use ball_mounter#0", SimpleNamespace(driver=mounter), replay=False)
+    refusal = InterlockOpen("ball_mounter", "modbus://m", "repair balls", ["ball_supply"])
+    assert _refused(refusal, stage, carried_out=4)
+    assert not _refused(refusal, stage, carried_out=3)  # the mount ended in the step
+    assert not _refused(refusal, None, carried_out=4)  # no tool held
+    other = InterlockOpen("oven", "modbus://o", "run profile", ["n2_supply"])
+    assert not _refused(other, stage, carried_out=4)
+    alarm = ToolAlarm("ball_mounter", "modbus://m", "repair balls", ["HEAD_JAM"])
+    assert not _refused(alarm, stage, carried_out=4)
 
 
 async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_the_step(store):

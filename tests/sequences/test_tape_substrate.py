@@ -593,10 +593,11 @@ def test_a_frame_setpoint_outside_the_bonder_s_limits_is_refused(
 async def test_a_die_supply_load_the_bonder_refused_is_held_as_refused(store, tmp_path):
     """The bonder's door opens as the panel's die wafer goes into the die supply: the bonder
     refuses the load (interlock open) and the supply holds no dies. `load_dies` is the
-    bonder's `load_die_source` and the record of the dies it counts (`tool_operations_only`),
-    so the hold is a refusal (it was a failure): a release, which would bond the dies from an
-    empty supply, is refused and records nothing; only a rework loads it again, and the
-    resume that carries it out finds the die wafer diced as the first session left it."""
+    bonder's `load_die_source` and the record of the dies it counts, refused before the bonder
+    carried out anything in the step, so the hold is a refusal (it was a failure): a release,
+    which would bond the dies from an empty supply, is refused and records nothing; only a
+    rework loads it again, and the resume that carries it out finds the die wafer diced as the
+    first session left it."""
     lines: list = []
 
     def door_opens(event):
