@@ -19,8 +19,9 @@ process polling 100 simulated tools served by another process.
    after the 99 before it), then staggered, tool i's polls due i / `--tools` of a period after
    tool 0's, as tools polled by their own steps are. Printed for each: polls, the latency's
    median and p99 (goal: p99 under 20 ms), the slowest kind's median, how late the latest poll
-   started, and the missed polls (a poll that started a whole period after its slot: goal
-   none).
+   started, the missed polls (a poll that started a whole period after its slot: goal
+   none), and the CPU an exchange cost each process (this one's `time.process_time`, the
+   server's from Linux's /proc): where a burst's time goes.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import statistics
 import subprocess
@@ -143,8 +145,15 @@ async def serve_tools(count: int, station_out: Path) -> None:
         await asyncio.gather(*(tool.stop() for tool in tools), return_exceptions=True)
 
 
+def cpu_s_of(pid: int) -> float:
+    """The CPU seconds (user and system) process `pid` has used so far, as Linux's /proc
+    tells them."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def poll_tools(
-    station_file: Path, rate_hz: float, duration_s: float, *, staggered: bool
+    station_file: Path, rate_hz: float, duration_s: float, server_pid: int, *, staggered: bool
 ) -> None:
     from packline.station import load_station
 
@@ -181,7 +190,9 @@ async def poll_tools(
         await asyncio.wait_for(asyncio.gather(*(d.connect() for d in drivers)), timeout=120)
         with frozen_heap():  # as `packline run` drives its tools
             start = asyncio.get_running_loop().time()
+            cpu_started = (time.process_time(), cpu_s_of(server_pid))
             await asyncio.gather(*(poll(index, driver) for index, driver in enumerate(drivers)))
+            cpu_s = (time.process_time() - cpu_started[0], cpu_s_of(server_pid) - cpu_started[1])
     finally:
         await asyncio.gather(*(d.close() for d in drivers), return_exceptions=True)
     cuts = statistics.quantiles(latencies, n=100)
@@ -193,7 +204,9 @@ async def poll_tools(
         f"p99 {p99_ms:.2f} ms (goal < {GOAL_P99_MS:g} ms: {verdict(p99_ms < GOAL_P99_MS)}); "
         f"slowest kind {slowest} (median {statistics.median(by_kind[slowest]) * 1000:.2f} ms); "
         f"latest start {max(lateness) * 1000:.1f} ms after its slot; missed polls {missed} "
-        f"(goal 0: {verdict(missed == 0)})"
+        f"(goal 0: {verdict(missed == 0)}); CPU an exchange: this process "
+        f"{cpu_s[0] / len(latencies) * 1e6:.0f} us, "
+        f"the tool server {cpu_s[1] / len(latencies) * 1e6:.0f} us"
     )
 
 
@@ -222,7 +235,9 @@ def compare_tools(count: int, rate_hz: float, duration_s: float) -> None:
                 "from one process"
             )
             for staggered in (False, True):
-                asyncio.run(poll_tools(station_file, rate_hz, duration_s, staggered=staggered))
+                asyncio.run(
+                    poll_tools(station_file, rate_hz, duration_s, server.pid, staggered=staggered)
+                )
         finally:
             assert server.stdin is not None
             server.stdin.close()
