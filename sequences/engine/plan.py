@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .dispositions import SCRAPPED, Decision
+from .report import step_labels
 from .stage import HOLDING_KINDS
 
 #: Step statuses meaning "it may have been half done".
@@ -186,16 +187,18 @@ class Plan:
         return None if row is None else row["status"]
 
     def hold_reason(self, wafer_id: str) -> str | None:
-        """Why this wafer must be held before it runs again, or None."""
-        for (wafer, key), row in self.steps.items():
+        """Why this wafer must be held before it runs again, or None; the step by its label, as
+        `show` lists it (`step_labels`: 'plasma clean', not the records' key 'plasma clean#0')."""
+        for (wafer, _), row in self.steps.items():
             if wafer != wafer_id or row["kind"] == "batch" or row["kind"] == "stage":
                 continue
             if not self._holds(row):
                 continue
+            step = step_labels(list(self.steps.values()))[row["id"]]
             if row["status"] == "failed":
-                return f"step {key} failed: {row['error']}"
+                return f"step {step!r} failed: {row['error']}"
             return (
-                f"irreversible step {key} was {row['status']} when the run stopped; "
+                f"irreversible step {step!r} was {row['status']} when the run stopped; "
                 "it may have partly happened and is never repeated: operator decision needed"
             )
         return None

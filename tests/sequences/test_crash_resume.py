@@ -85,7 +85,7 @@ def test_sigkill_then_resume_loses_nothing_and_repeats_nothing(tmp_path, attempt
     # a wafer is held only because its irreversible step was cut off by the kill
     for wafer in wafers.values():
         if wafer["status"] == "held":
-            assert "irreversible step plasma clean#0" in wafer["reason"]
+            assert "irreversible step 'plasma clean' was" in wafer["reason"]
     # no record was lost: everything written before the kill is still there, unchanged if final
     after_steps = {s["id"]: s for s in after["steps"]}
     for step in before["steps"]:

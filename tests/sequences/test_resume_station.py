@@ -234,7 +234,7 @@ def test_a_killed_station_run_resumes_on_a_restarted_sim_serve(tmp_path):
         assert held.returncode == 1, held.stderr
         (wafer,) = json.loads(held.stdout.splitlines()[-1])["wafers"]
         assert wafer["status"] == "held"
-        assert wafer["reason"].startswith("irreversible step form bumps#0 was ")
+        assert wafer["reason"].startswith("irreversible step 'form bumps' was ")
         rework = ("disposition", run_id, wafer["wafer"], "rework", "--by", "ci")
         assert packline(db, *rework, "--reason", "bumped again").returncode == 0
         resumed = packline(db, *resume, "--json")
