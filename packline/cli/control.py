@@ -4,8 +4,13 @@ the decision for a held wafer (`disposition`)."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import time
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import yaml
 
 from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
@@ -31,12 +36,43 @@ def _driven_run(store: RunStore, ref: str, otherwise: str) -> str:
     return run_id
 
 
+def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
+    """Refuse a clear of `tool` of `run` (a runs row) while the served simulated line the run
+    drives (its station's `control:` socket) says the tool still suffers a fault, as an
+    operator's console reads a tool's fault before it takes a clear: cleared, it would be back
+    in service to alarm again on the wafers it runs. A line that cannot be asked (stopped,
+    or real tools: no socket) is not: a clear is then the operator's word, and the recovery
+    that follows it (the resume's, or the run's own for a foreign workpiece) the check."""
+    from packline.sim_instruments.servers.control import ControlError, request_control
+
+    from .sim import CONTROL_TIMEOUT_S
+
+    control = yaml.safe_load(run["station_yaml"]).get("control")
+    if control is None:
+        return
+    asked = {"command": "faults", "tool": tool}
+    try:
+        faults = asyncio.run(request_control(Path(control), asked, CONTROL_TIMEOUT_S))["faults"]
+    except ControlError:
+        return  # not served any more (a line served again starts without faults)
+    if faults:
+        suffered = "; ".join(f"{fault} ({what})" for fault, what in faults.items())
+        raise BadInput(
+            f"run {run['id']}: {tool} still suffers {suffered} on the served line: cleared, it "
+            "would be back in service to alarm again on the wafers it runs; repair it first "
+            f"(`packline sim fault {tool} FAULT --station FILE --clear`), then clear it; "
+            "nothing cleared"
+        )
+
+
 def cmd_clear_tool(args: argparse.Namespace) -> int:
     """Clear a tool of a run: ordered from the process that drives it, or recorded at once
-    for a stopped run, for its resume to read (`clearances.record_clearance`)."""
+    for a stopped run, for its resume to read (`clearances.record_clearance`); refused while
+    a served simulated line says the tool still suffers a fault (`refuse_while_faulted`)."""
     store = open_store(args, create=False)
     try:
         run_id = store.resolve_run(args.run)
+        refuse_while_faulted(store.run(run_id), args.tool)
         recorded = record_clearance(store, run_id, args.tool, args.by)
         if recorded is None:
             check_tool(store.run(run_id), args.tool)

@@ -182,10 +182,10 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
     request = {"command": "clear" if args.clear else "inject", "tool": args.tool,
                "fault": args.fault}  # fmt: skip
     try:
-        message = asyncio.run(request_control(Path(station.control), request, args.timeout_s))
+        reply = asyncio.run(request_control(Path(station.control), request, args.timeout_s))
     except ControlError as error:
         raise BadInput(f"sim fault {args.tool} {args.fault}: {error}") from None
-    print(message)
+    print(reply["message"])
     return EXIT_OK
 
 

@@ -64,13 +64,43 @@ def clear_command(run_id: str, tool: str) -> str:
     return f"`packline clear-tool {run_id} {tool} --by NAME`"
 
 
+def waiting_text(run_id: str, tool: str, row: dict[str, Any]) -> str:
+    """Why `tool` of run `run_id` waits for a clear (`row`, the `tool-out-of-service` event
+    that put it out) and the command that clears it."""
+    return (
+        f"{tool} is out of service until someone clears it ({row['data'].get('cause')}): once "
+        f"its cause is fixed, {clear_command(run_id, tool)}"
+    )
+
+
 def uncleared_text(store: RunStore, run_id: str) -> str:
     """Each tool of run `run_id` that waits for a clear, why, and the command that clears it,
     for a message ('' when none waits)."""
     return "; ".join(
-        f"{tool} is out of service until someone clears it ({row['data'].get('cause')}): "
-        f"{clear_command(run_id, tool)}"
-        for tool, row in awaiting_clear(store, run_id).items()
+        waiting_text(run_id, tool, row) for tool, row in awaiting_clear(store, run_id).items()
+    )
+
+
+def recovery_failed_text(tool: str, message: str) -> str:
+    """Why `tool`, whose recovery failed (`message`, its `tool-out-of-service` event's), is
+    out of service and what brings it back: no clear (nothing vouches for a tool never
+    brought to its safe state), but a resume, whose recovery tries it again."""
+    return (
+        f"{tool} is out of service: its recovery failed ({message}); it takes no clear: fix "
+        "its cause, and a resume's recovery tries it again (the wafers that need it are held "
+        "for want of it while it still fails)"
+    )
+
+
+def out_of_service_text(store: RunStore, run_id: str) -> str:
+    """Each tool of run `run_id` out of service, why, and what brings it back before a
+    resume: the clear of one that waits for it, the cause fixed of one whose recovery failed
+    (`recovery_failed_text`); '' when every tool is in service."""
+    return "; ".join(
+        waiting_text(run_id, tool, row)
+        if row["data"].get("until_cleared")
+        else recovery_failed_text(tool, row["message"])
+        for tool, row in out_of_service(store, run_id).items()
     )
 
 
@@ -125,13 +155,13 @@ def record_clearance(store: RunStore, run_id: str, tool: str, by: str) -> dict[s
         waiting = out_of_service(store, run_id).get(tool)
         if waiting is None or not waiting["data"].get("until_cleared"):
             why = (
-                "it is not out of service (nothing took it out, or it was cleared since)"
+                f"tool {tool} of run {run_id} does not wait for a clear: it is not out of "
+                "service (nothing took it out, or it was cleared since)"
                 if waiting is None
-                else f"its recovery failed ({waiting['message']}); a resume recovers it again"
+                else f"tool {recovery_failed_text(tool, waiting['message'])}: `packline resume "
+                f"{run_id}` once it is fixed"
             )
-            raise BadInput(
-                f"tool {tool} of run {run_id} does not wait for a clear: {why}; nothing cleared"
-            )
+            raise BadInput(f"{why}; nothing cleared")
         then = (
             "the resume recovers it and asks it what it holds: it goes back in service only "
             "once the workpiece is gone"

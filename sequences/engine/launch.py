@@ -32,7 +32,7 @@ from packline.sim_instruments.line import SimulatedLine
 from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
-from .clearances import refuse_uncleared_dry_resume, uncleared_text
+from .clearances import out_of_service_text, refuse_uncleared_dry_resume
 from .dispositions import latest_holds, pending_dispositions
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
@@ -229,8 +229,8 @@ def _nothing_to_resume(
             f"; release or rework a held wafer first (`packline disposition {run['id']} WAFER "
             f"release|rework --by NAME --reason TEXT`; held: {', '.join(held)})"
         )
-        if uncleared := uncleared_text(store, run["id"]):
-            text += f", and {uncleared}"
+        if tools := out_of_service_text(store, run["id"]):
+            text += f"; {tools}"
     return text
 
 
@@ -254,11 +254,14 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
             "--reason TEXT`"
         )
     if unserved:
-        parts.append(f"{', '.join(unserved)} held only for want of a tool: it needs its clear")
+        parts.append(
+            f"{', '.join(unserved)} held only for want of a tool, no decision needed: it runs "
+            "again once its tool is back"
+        )
     if not parts:
         return ""
-    if tools := uncleared_text(store, run_id):
-        parts.append(f"once the cause is found, {tools}")
+    if tools := out_of_service_text(store, run_id):
+        parts.append(tools)
     if confirmed_by is None:
         return "; ".join(parts) + f"; then `packline resume {run_id}`"
     return "; ".join(parts) + (

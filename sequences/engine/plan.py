@@ -15,7 +15,10 @@ Rules (the checkpoint contract, see docs/engine.md):
   meet a tool without the wafer;
 * a wafer held because no tool was given to it (its hold's `tool_unavailable`) runs again
   with no decision: nothing happened to it on that tool, and a stage it held meanwhile is
-  replayed;
+  replayed; a step that held it before, and whose rework its last session carried out
+  without reaching it (held for want of the tool on its way back), is still reworked: only
+  a decided wafer ran in that session, so its records' failed or cut-off step is one an
+  operator sent it back through (a released one counts as completed);
 * a wafer whose irreversible step was running (or was cut off by an abort) when the run
   stopped is held for an operator decision: the step may have half happened, and a grind or
   a cut is never repeated;
@@ -117,7 +120,7 @@ class Plan:
         for wafer_id, hold in holds.items():
             unserved = hold.get("tool_unavailable") and wafer_id not in dispositions
             if unserved and plan.wafer_status.get(wafer_id) == "held":
-                plan._carry_out(wafer_id, None)
+                plan._carry_out(wafer_id, Decision.REWORK)
         for wafer_id, decision in dispositions.items():
             if decision is Decision.RELEASE and holds.get(wafer_id, {}).get("refused"):
                 plan.refused_releases.add(wafer_id)
@@ -145,11 +148,11 @@ class Plan:
         back in service: it runs again as a resume would run it (see the module's rules),
         by `steps`, its step records of every session, in id order."""
         self._read(steps)
-        self._carry_out(wafer_id, None)
+        self._carry_out(wafer_id, Decision.REWORK)
 
-    def _carry_out(self, wafer_id: str, decision: Decision | None) -> None:
-        """Let a released or reworked held wafer run again, or (`decision` None) one held
-        with no step to decide for (see the module's rules)."""
+    def _carry_out(self, wafer_id: str, decision: Decision) -> None:
+        """Let a released or reworked held wafer run again (a wafer held for want of a tool:
+        as reworked, see the module's rules)."""
         self.wafer_status[wafer_id] = "running"
         self.run_again.add(wafer_id)
         for key, row in list(self.steps.items()):
@@ -158,7 +161,7 @@ class Plan:
             if row["kind"] in HOLDING_KINDS:
                 if row["status"] == "failed":
                     self.steps[key] = {**row, "status": "interrupted"}  # replayed
-            elif decision is not None and self._holds(row):
+            elif self._holds(row):
                 if decision is Decision.RELEASE:
                     self.released_now[key] = row
                     self.steps[key] = {**row, "status": "completed"}

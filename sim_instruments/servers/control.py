@@ -8,6 +8,12 @@ one reply, each a line of JSON:
     {"command": "inject", "tool": "plasma_cleaner", "fault": "rf_mismatch"}
     {"ok": true, "message": "plasma_cleaner: fault rf_mismatch injected (...)"}
 
+`packline clear-tool` asks which faults a tool suffers now (no `fault` in the request), as an
+operator's console reads a tool's fault before taking a clear:
+
+    {"command": "faults", "tool": "oven"}
+    {"ok": true, "message": "oven: fault zone_sensor_break", "faults": {"zone_sensor_break": "..."}}
+
 A tool or fault the line does not have is refused naming those it has, and nothing changes.
 The socket is local: a line served for another machine (`--host`) takes faults on its own.
 """
@@ -26,8 +32,8 @@ from .base import cancel_and_wait
 if TYPE_CHECKING:
     from ..tool import SimulatedTool
 
-#: What a request may ask.
-CONTROL_COMMANDS = ("inject", "clear")
+#: What a request may ask: a fault injected or cleared, or the faults a tool suffers now.
+CONTROL_COMMANDS = ("inject", "clear", "faults")
 #: The longest request line (a tool and a fault name fit many times over).
 MAX_REQUEST_BYTES = 4096
 
@@ -89,7 +95,8 @@ class LineControl:
         """The reply to one request line: done (`ok`, `message`) or refused (`error`)."""
         try:
             request = json.loads(line)
-            command, tool_name, fault = request["command"], request["tool"], request["fault"]
+            command, tool_name = request["command"], request["tool"]
+            fault = None if command == "faults" else request["fault"]
         except (ValueError, TypeError, KeyError):
             return {"ok": False, "error": f"not a control request: {line[:200]!r}"}
         if command not in CONTROL_COMMANDS:
@@ -104,6 +111,10 @@ class LineControl:
                 "error": f"the served line has no tool {tool_name!r}; its tools: "
                 f"{', '.join(self.tools)}",
             }
+        if fault is None:
+            present = {name: tool.faults[name] for name in sorted(tool.injected)}
+            named = ", ".join(present) or "none"
+            return {"ok": True, "message": f"{tool_name}: faults {named}", "faults": present}
         if fault not in tool.faults:
             return {
                 "ok": False,
@@ -120,9 +131,12 @@ class LineControl:
         return {"ok": True, "message": message}
 
 
-async def request_control(path: Path, request: Mapping[str, str], timeout_s: float) -> str:
-    """Send one request to the control socket at `path`; the line's message, or
-    `ControlError` with its refusal or why it could not be reached."""
+async def request_control(
+    path: Path, request: Mapping[str, str], timeout_s: float
+) -> dict[str, Any]:
+    """Send one request to the control socket at `path`; the line's reply (its `message`,
+    and a `faults` request's `faults`), or `ControlError` with its refusal or why it could
+    not be reached."""
     try:
         async with asyncio.timeout(timeout_s):
             reader, writer = await asyncio.open_unix_connection(path)
@@ -146,4 +160,4 @@ async def request_control(path: Path, request: Mapping[str, str], timeout_s: flo
         raise ControlError(f"control socket {path}: not a reply: {line[:200]!r}") from None
     if not reply.get("ok"):
         raise ControlError(str(reply.get("error")))
-    return str(reply["message"])
+    return dict(reply)

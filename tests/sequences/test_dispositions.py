@@ -26,6 +26,7 @@ from packline.sequences.engine import (
     wafer_history,
 )
 from packline.sequences.engine.clearances import record_clearance
+from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.plan import RELEASED
 from packline.sequences.engine.stage import Stage
 from packline.sequences.engine.wafer import _refused
@@ -203,6 +204,49 @@ def test_a_released_step_stays_released_when_the_wafer_is_held_again_and_reworke
     assert plan.status("W01", "laminate#0") == "completed"  # never run twice
     assert plan.status("W01", "peel support#0") is None  # done again
     assert plan.hold_reason("W01") is None
+
+
+def test_a_rework_stands_when_the_wafer_is_held_for_want_of_a_tool_before_the_step():
+    """The new user's served line: a reflow failed on an oven alarm, its rework carried out by
+    a resume whose recovery of the oven failed (the sensor still broken), so the wafer was held
+    for want of the oven on its way back, before the reworked step. The next resume runs it
+    again, the reflow still to do: it had held it again on the reflow's old failure, asking
+    for a release or rework the operator had already given."""
+    from packline.sequences.engine.plan import Plan
+
+    def row(key, status):
+        return {"wafer_id": "W01", "key": key, "kind": "step", "status": status,
+                "irreversible": 0, "error": "alarm ZONE_ALARM", "stage": None}  # fmt: skip
+
+    steps = [row("unload from ball mounter#0", "completed"), row("reflow balls#0", "failed")]
+    wafers = [{"wafer_id": "W01", "status": "held"}]
+    plan = Plan.from_records(steps, wafers, {}, {"W01": {"tool_unavailable": True}})
+    assert plan.run_again == {"W01"}
+    assert plan.status("W01", "unload from ball mounter#0") == "completed"
+    assert plan.status("W01", "reflow balls#0") is None  # done again
+    assert plan.hold_reason("W01") is None
+
+
+async def test_an_oven_whose_recovery_failed_is_named_with_what_brings_it_back(store):
+    """The oven's sensor breaks in the reflow: its alarm holds the wafer, and its reset fails
+    while the sensor is still broken, so the oven is out of service with no clear to give.
+    The run's advice names the oven and what brings it back (its cause fixed, a resume), and
+    a clear of it is refused saying the same, recording nothing."""
+    run_id, _ = await held_by_a_fault(
+        store, "sprout-bump-csp", "reflow balls", "oven", "zone_sensor_break"
+    )
+    advice = what_held_wafers_need(store, run_id)
+    assert "W01 held: decide each" in advice
+    assert "; oven is out of service: its recovery failed (oven: oven at " in advice
+    assert "it takes no clear: fix its cause, and a resume's recovery tries it again" in advice
+    assert advice.endswith(f"; then `packline resume {run_id}`")
+    with pytest.raises(
+        BadInput,
+        match=rf"tool oven is out of service: its recovery failed .* `packline resume "
+        rf"{run_id}` once it is fixed; nothing cleared",
+    ):
+        record_clearance(store, run_id, "oven", "ana")
+    assert [e for e in store.events(run_id) if e["kind"] == "tool-cleared"] == []
 
 
 async def load_refused_on_resume(store) -> str:

@@ -69,8 +69,9 @@ def test_a_dry_run_is_not_resumed_while_a_tool_waits_for_a_clear(db, alarmed, ca
     capsys.readouterr()
     assert main(["resume", alarmed, "--sim"]) == 2
     assert (
-        f"plasma_cleaner is out of service until someone clears it (alarm): `packline "
-        f"clear-tool {alarmed} plasma_cleaner --by NAME`; clear it first, nothing resumed"
+        f"plasma_cleaner is out of service until someone clears it (alarm): once its cause "
+        f"is fixed, `packline clear-tool {alarmed} plasma_cleaner --by NAME`; clear it first, "
+        "nothing resumed"
     ) in capsys.readouterr().err
     store = RunStore(db, create=False)
     try:

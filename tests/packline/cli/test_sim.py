@@ -27,8 +27,11 @@ def packline(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path):
+def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path, capsys):
+    """...and the alarmed tool's clear is refused while the served line says it still suffers
+    the fault, as an operator's console reads it; repaired, the clear is taken."""
     station = tmp_path / "line.yaml"
+    db = str(tmp_path / "runs.db")
     with Served(station, "--time-scale", "300") as served:
         control = Path(yaml.safe_load(station.read_text())["control"])
         assert control.is_socket()
@@ -36,13 +39,22 @@ def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path):
         assert fault.returncode == 0, fault.stderr
         assert fault.stdout.startswith("plasma_cleaner: fault rf_mismatch injected")
         run = packline("run", "plasma-clean", "--station", str(station), "--confirmed-by",
-                       "ci-bot", "--json", "--db", str(tmp_path / "runs.db"))  # fmt: skip
+                       "ci-bot", "--json", "--db", db)  # fmt: skip
         summary = json.loads(run.stdout.splitlines()[-1])
         assert summary["wafers"][0]["status"] == "held"
         assert "REFLECTED_POWER" in summary["wafers"][0]["reason"]
+        clear_tool = ["clear-tool", summary["run_id"], "plasma_cleaner", "--by", "ana", "--db", db]
+        assert main(clear_tool) == 2
+        assert (
+            "plasma_cleaner still suffers rf_mismatch (matching network detuned: reflected power "
+            "far above its limit) on the served line: cleared, it would be back in service to "
+            "alarm again on the wafers it runs; repair it first (`packline sim fault "
+            "plasma_cleaner FAULT --station FILE --clear`), then clear it; nothing cleared"
+        ) in capsys.readouterr().err
         clear = packline("sim", "fault", "plasma_cleaner", "rf_mismatch", "--clear",
                          "--station", str(station))  # fmt: skip
         assert clear.stdout.startswith("plasma_cleaner: fault rf_mismatch cleared")
+        assert main(clear_tool) == 0  # repaired: taken
     said = served.log.read_text()
     assert "plasma_cleaner: plasma_cleaner served at modbus+tcp://127.0.0.1:" in said
     assert "plasma_cleaner: fault rf_mismatch injected" in said

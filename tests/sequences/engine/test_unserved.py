@@ -153,8 +153,11 @@ async def test_on_real_tools_a_clear_after_the_run_ended_is_for_its_resume(store
         advice = what_held_wafers_need(store, run_id)
         assert "-W04 held: decide each (why it is held: `packline show " in advice
         assert f"`packline disposition {run_id} WAFER release|rework|scrap" in advice
-        assert "-W06 held only for want of a tool: it needs its clear; once the cause" in advice
-        assert f"`packline clear-tool {run_id} plasma_cleaner --by NAME`" in advice
+        assert "-W06 held only for want of a tool, no decision needed: it runs again" in advice
+        assert (
+            "plasma_cleaner is out of service until someone clears it (alarm): once its cause "
+            f"is fixed, `packline clear-tool {run_id} plasma_cleaner --by NAME`"
+        ) in advice
         assert advice.endswith(f"then `packline resume {run_id}`")
         # a session answered unattended: its resume answers unattended too, or holds again
         unattended = what_held_wafers_need(store, run_id, confirmed_by="ana")

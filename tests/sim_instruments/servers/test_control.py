@@ -19,17 +19,22 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         try:
             assert path.stat().st_mode & 0o777 == 0o600
             request = {"command": "inject", "tool": "plasma_cleaner", "fault": "chamber_leak"}
-            message = await request_control(path, request, 10)
+            message = (await request_control(path, request, 10))["message"]
             assert line.tools["plasma_cleaner"].injected == {"chamber_leak"}
+            asked = {"command": "faults", "tool": "plasma_cleaner"}
+            suffered = await request_control(path, asked, 10)
             await request_control(path, {**request, "command": "clear"}, 10)
             assert line.tools["plasma_cleaner"].injected == set()
+            repaired = await request_control(path, asked, 10)
         finally:
             await control.stop()
     assert message == (
         "plasma_cleaner: fault chamber_leak injected (chamber leaks: base pressure is never "
         "reached)"
     )
-    assert said == [message, "plasma_cleaner: fault chamber_leak cleared"]
+    assert said == [message, "plasma_cleaner: fault chamber_leak cleared"]  # a look is not told
+    assert suffered["faults"] == {"chamber_leak": "chamber leaks: base pressure is never reached"}
+    assert (suffered["message"], repaired["faults"]) == ("plasma_cleaner: faults chamber_leak", {})
     assert not path.exists()  # removed when the line stops
 
 
@@ -46,7 +51,7 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
         ),
         (
             {"command": "repair", "tool": "plasma_cleaner", "fault": "rf_mismatch"},
-            "no command 'repair'; commands: inject, clear",
+            "no command 'repair'; commands: inject, clear, faults",
         ),
         ({"tool": "plasma_cleaner"}, "not a control request"),
     ],
