@@ -71,7 +71,7 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
             str(row["restored"]),
             clock_text(row["downtime_s"]),
             clock_text(row["mtbf_s"]),
-            clock_text(row["mttr_s"]),
+            mttr_text(row),
             wall_text(row["last_alarm_wall"]),
         )
     console.print(tools)
@@ -116,10 +116,18 @@ def print_alarms(console: Console, data: dict[str, Any], *, title: str) -> None:
         "MTBF: productive time per failure (SEMI E10 MTBF(p)); MTTR: the mean time from a "
         "restored failure's alarm to the clear that put the tool back in service (by the wall "
         "clock for a clear made while the run was stopped, its run clock standing still: a dry "
-        "run's is on the tool's wall row)" + left_out,
+        "run's, whose MTTR reads 'wall')" + left_out,
         markup=False,
         highlight=False,
     )
+
+
+def mttr_text(row: dict[str, Any]) -> str:
+    """A tool row's MTTR, its clock named where it is not the row's ('0:00:15 wall' on a
+    dry run's row: cleared while the run was stopped)."""
+    text = clock_text(row["mttr_s"])
+    clock = row["mttr_clock"]
+    return text if clock is None or clock == row["clock"] else f"{text} {clock}"
 
 
 def cmd_spc(args: argparse.Namespace) -> int:

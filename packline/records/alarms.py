@@ -24,8 +24,12 @@ runs chosen:
 
 Each run's times are its own run clock: simulated seconds in a dry run, wall seconds on a
 line. A figure never adds the two: a tool's row is one **clock** (`simulated` or `wall`), the
-runs of that clock and the failures restored by it (a dry run's failure cleared while the run
-was stopped is restored by the wall clock, on the tool's wall row), and a code's row likewise.
+runs of that clock and their failures, each restored one counted on the row that holds its
+alarm, and a code's row likewise. A row's MTTR is on the clock its restores were timed on
+(`mttr_clock`): a dry run's failure cleared while the run was stopped (nobody clears a tool
+while its clock jumps) is restored by the wall clock, so its simulated row's MTTR is wall
+time, said so; a row whose restores were timed on both clocks has no MTTR, the two never
+averaged.
 A run still going counts to its last record. `alarm_history` reads them from the records of
 every run started since a date, so the figures read the same in the terminal, in `--json` and
 in Python.
@@ -50,7 +54,7 @@ SIMULATED, WALL = "simulated", "wall"
 #: The columns of `AlarmHistory.tools`.
 TOOL_COLUMNS = (
     "tool", "clock", "runs", "productive_s", "alarms", "restored", "downtime_s", "mtbf_s", "mttr_s",
-    "last_alarm_wall",
+    "mttr_clock", "last_alarm_wall",
 )  # fmt: skip
 #: The columns of `AlarmHistory.alarms`.
 ALARM_COLUMNS = (
@@ -106,19 +110,21 @@ def alarm_history(
 
 
 def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
-    """A row per tool and clock: its runs of that clock, their productive time, failures and
-    downtime, and the failures restored by that clock (`restore_clock`) with their MTTR."""
-    restored = alarmed.dropna(subset=["restore_s"])
+    """A row per tool and clock: its runs of that clock, their productive time, failures,
+    downtime and restored failures, with their MTTR on the clock they were timed on
+    (`mttr_clock`; none when they were timed on both)."""
     used_on = zip(used["tool"], used["clock"], strict=True)
-    restored_on = zip(restored["tool"], restored["restore_clock"], strict=True)
-    keys = sorted({(str(tool), str(clock)) for tool, clock in (*used_on, *restored_on)})
+    alarmed_on = zip(alarmed["tool"], alarmed["clock"], strict=True)
+    keys = sorted({(str(tool), str(clock)) for tool, clock in (*used_on, *alarmed_on)})
     rows = []
     for name, clock in keys:
         own = used[(used["tool"] == name) & (used["clock"] == clock)]
         productive = float(own["productive_s"].sum())
         failed = alarmed[(alarmed["tool"] == name) & (alarmed["clock"] == clock)]
         count = len(failed)
-        restores = restored[(restored["tool"] == name) & (restored["restore_clock"] == clock)]
+        restores = failed.dropna(subset=["restore_s"])
+        clocks = set(restores["restore_clock"])
+        mttr_clock = clocks.pop() if len(clocks) == 1 else None
         rows.append(
             {
                 "tool": name,
@@ -129,7 +135,8 @@ def _per_tool(used: pd.DataFrame, alarmed: pd.DataFrame) -> pd.DataFrame:
                 "restored": len(restores),
                 "downtime_s": float(own["unscheduled_downtime_s"].sum()),
                 "mtbf_s": productive / count if count else None,
-                "mttr_s": float(restores["restore_s"].mean()) if len(restores) else None,
+                "mttr_s": float(restores["restore_s"].mean()) if mttr_clock else None,
+                "mttr_clock": mttr_clock,
                 "last_alarm_wall": float(failed["wall"].max()) if count else None,
             }
         )

@@ -150,6 +150,7 @@ def test_the_command_prints_the_same_figures(two_runs, capsys):
         "downtime_s": 200.0,
         "mtbf_s": 250.0,
         "mttr_s": None,
+        "mttr_clock": None,
         "last_alarm_wall": None,
     }
     assert main(["alarms", "--db", db, "--tool", "oven"]) == 0
@@ -195,12 +196,13 @@ def test_a_clear_made_while_the_run_was_stopped_restores_by_the_wall_clock(tmp_p
     assert (oven["downtime_s"], oven["restored"], oven["mttr_s"]) == (1.0, 1, 1800.0)
 
 
-def test_a_dry_runs_times_and_a_lines_are_kept_apart(tmp_path, add_run):
+def test_a_dry_runs_times_and_a_lines_are_kept_apart(tmp_path, add_run, capsys):
     """A dry run's oven failed after 100 s of simulated time and a station run's after 40 s of
     wall time: one row per clock, never a 140 s productive time or a 70 s MTBF. The dry run's
     oven, cleared 600 s of wall time later while the run was stopped, is restored by the wall
-    clock: on the oven's wall row, beside the station run's clear 20 s after its alarm, made
-    while driven (the figures had been one row of 140 s productive, MTBF 70 s)."""
+    clock, on the row that holds its alarm, its MTTR said to be wall time (it had been counted
+    on the wall row, beside the station run's clear 20 s after its alarm: the simulated row
+    read restored 0, no MTTR, the wall row 2 restored of 1 alarm, MTTR 310 s)."""
     store = RunStore(tmp_path / "runs.db")
     add_run(store, "DRY", ["W1"], status="held", started_wall=DAY_1, stopped_t=101.0, simulated=1)
     add_use(store, "DRY", ["W1"], 0.0, 100.0, "E1", wall=DAY_1 + 1.0)
@@ -232,11 +234,21 @@ def test_a_dry_runs_times_and_a_lines_are_kept_apart(tmp_path, add_run):
     store.close()
     oven = history.tools.set_index(["tool", "clock"])
     columns = ["runs", "productive_s", "alarms", "downtime_s", "mtbf_s", "restored"]
-    assert oven.loc[("oven", "simulated"), columns].tolist() == [1, 100.0, 1, 1.0, 100.0, 0]
-    assert math.isnan(oven.loc[("oven", "simulated"), "mttr_s"])
-    assert oven.loc[("oven", "wall"), [*columns, "mttr_s"]].tolist() == [
-        1, 40.0, 1, 20.0, 40.0, 2, 310.0,
+    assert oven.loc[("oven", "simulated"), [*columns, "mttr_s", "mttr_clock"]].tolist() == [
+        1, 100.0, 1, 1.0, 100.0, 1, 600.0, "wall",
     ]  # fmt: skip
+    assert oven.loc[("oven", "wall"), [*columns, "mttr_s", "mttr_clock"]].tolist() == [
+        1, 40.0, 1, 20.0, 40.0, 1, 20.0, "wall",
+    ]  # fmt: skip
+    assert main(["alarms", "--db", str(tmp_path / "runs.db")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    rows = [line.split() for line in out if line.startswith("│ oven") and "│ E1" not in line]
+    assert [row[3:12] for row in rows] == [
+        ["simulated", "│", "1", "│", "0:01:40", "│", "1", "│", "1"],
+        ["wall", "│", "1", "│", "0:00:40", "│", "1", "│", "1"],
+    ]
+    assert rows[0][17:19] == ["0:10:00", "wall"]  # the dry run's MTTR, said to be wall time
+    assert rows[1][17:19] == ["0:00:20", "│"]  # on its own row's clock
     codes = history.alarms.set_index(["code", "clock"])
     assert codes.loc[("E1", "simulated"), ["count", "downtime_s"]].tolist() == [1, 1.0]
     assert codes.loc[("E1", "wall"), ["count", "downtime_s"]].tolist() == [1, 20.0]
