@@ -186,7 +186,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "recipe": run["recipe_text"],
         "duration_s": duration,
         "wafers": wafers,
-        "steps": steps,
+        # each with its label, which the measurements' labels name it by
+        "steps": [{**step, "label": labels[step["id"]]} for step in steps],
         "measurements": measurements,
         "alarms": store.table("alarms", run_id),
         "confirmations": len(store.table("confirmations", run_id)),

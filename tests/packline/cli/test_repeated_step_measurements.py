@@ -33,13 +33,16 @@ def levels_2(tmp_path_factory: pytest.TempPathFactory) -> str:
 def test_each_run_of_a_repeated_step_keeps_its_measurement_under_its_own_label(levels_2, capsys):
     capsys.readouterr()
     assert main(["show", "last", "--json", "--db", levels_2]) == 0
-    wafer, _ = json.loads(capsys.readouterr().out)["wafers"]
+    report = json.loads(capsys.readouterr().out)
+    wafer, _ = report["wafers"]
     measured = wafer["measurements"]
     first = measured[f"bump height max at {FIRST}"]
     second = measured[f"bump height max at {SECOND}"]
     assert (first["value"], second["value"]) == (63.4, 105.1)
     assert first["step"] == second["step"] == "inspect bump heights"
     assert "bump height max" not in measured
+    inspections = [step for step in report["steps"] if step["name"] == "inspect bump heights"]
+    assert [step["label"] for step in inspections] == [FIRST, FIRST, SECOND, SECOND]
     assert main(["diff", "last", "last", "--json", "--db", levels_2]) == 0
     rows = {row["what"] for row in json.loads(capsys.readouterr().out)["measurements"]}
     assert {f"bump height max at {FIRST}", f"bump height max at {SECOND}"} <= rows
