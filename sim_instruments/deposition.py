@@ -42,7 +42,14 @@ from .twin import TwinStore
 
 #: Time (and its relative thickness) below which a step counts as at its end (float rounding).
 _EPSILON_S = 1e-9
+#: How far past a change the model foresees it says the change comes, s: the pressure computed
+#: at a curve's crossing, or a clock's sum of now and a wait, may fall short by a rounding.
+_ROUNDING_S = 1e-6
 
+_ION_GAUGE = SPEC.status_by_name["HIGH_VACUUM"]
+assert isinstance(_ION_GAUGE, PlcStatus)
+#: The ion gauge's register steps a uTorr (its resolution's inverse).
+_ION_GAUGE_SCALE: float = _ION_GAUGE.scale
 _STEPS = plc_map.field(SPEC, "steps")
 _METHOD = plc_map.field(SPEC, "method")
 _MATERIAL = plc_map.field(SPEC, "material")
@@ -172,9 +179,7 @@ class SimDepositionTool(PlcChamberSimulator):
     def _ion_gauge_utorr(self) -> float:
         """The ion gauge's reading: the high vacuum to its register's resolution (what the
         host reads, and what the `base_pressure` interlock compares), at most its top."""
-        gauge = SPEC.status_by_name["HIGH_VACUUM"]
-        assert isinstance(gauge, PlcStatus)
-        scale = gauge.scale
+        scale = _ION_GAUGE_SCALE
         return min(round(self._pressure_torr * 1e6 * scale) / scale, ION_GAUGE_TOP_UTORR)
 
     def interlock_conditions(self) -> dict[str, bool]:
@@ -240,8 +245,9 @@ class SimDepositionTool(PlcChamberSimulator):
     def next_change_s(self, now: float) -> float:
         """When the chamber changes next by itself, as its model tells (a GEM face's watcher
         looks then): a pump-down at the crossover (or its limit), the evacuated chamber's ion
-        gauge at the base pressure written, a vent's end, a step's end; a microsecond ahead
-        at least, since a clock's sum of now and the wait may fall short of it by a rounding.
+        gauge at the base pressure written, a vent's end, a step's end; a microsecond past a
+        curve's crossing and a microsecond ahead at least, since the pressure computed at the
+        crossing, or a clock's sum of now and the wait, may fall short of it by a rounding.
         The scan's when the model foresees nothing (resting, a leak that stalls above the base
         pressure): a fault or a command wakes the watcher."""
         physics = self.physics
@@ -254,7 +260,8 @@ class SimDepositionTool(PlcChamberSimulator):
                 crossing_s = min(
                     crossing_s,
                     physics.rough_time_constant_s
-                    * math.log((ATMOSPHERE_TORR - floor) / (physics.crossover_torr - floor)),
+                    * math.log((ATMOSPHERE_TORR - floor) / (physics.crossover_torr - floor))
+                    + _ROUNDING_S,
                 )
             change_s = self.phase_started_s + crossing_s
         elif self.chamber is ChamberState.EVACUATED and self.base_pressure_utorr > 0:
@@ -265,23 +272,26 @@ class SimDepositionTool(PlcChamberSimulator):
             change_s = now + self._step_left_s(self.run)
         if change_s is None:
             return super().next_change_s(now)
-        return max(change_s, now + 1e-6)
+        return max(change_s, now + _ROUNDING_S)
 
     def _base_pressure_at_s(self) -> float | None:
-        """When the evacuated chamber's high vacuum reaches the base pressure written (now if
-        it has); None if it never does (its floor is above it)."""
+        """When the evacuated chamber's ion gauge reads the base pressure written (its start
+        if it does already); None if it never does (the pump's floor is above it)."""
         physics = self.physics
         leaking = "chamber_leak" in self.injected
         floor = physics.leak_floor_torr if leaking else physics.high_vacuum_floor_torr
-        target = self.base_pressure_utorr * 1e-6
+        # the gauge reads the base pressure once the pressure is below half its resolution
+        # above it
+        target = (self.base_pressure_utorr + 0.5 / _ION_GAUGE_SCALE) * 1e-6
         start = max(self._high_vacuum_from_torr, floor)
         if target <= floor:
             return None
         if start <= target:
             return self.phase_started_s
-        return self.phase_started_s + physics.high_vacuum_time_constant_s * math.log(
+        crossing_s = physics.high_vacuum_time_constant_s * math.log(
             (start - floor) / (target - floor)
         )
+        return self.phase_started_s + crossing_s + _ROUNDING_S
 
     def advance(self) -> None:
         """Bring the chamber to the clock's present time."""

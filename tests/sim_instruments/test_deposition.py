@@ -274,3 +274,40 @@ def test_a_metal_film_lies_as_thick_in_the_field_between_the_patterns_a_dielectr
     np.testing.assert_array_equal(cu.field_overetch_um, 0.0)
     sio2 = deposit_film(wafer, Method.CVD, Material.SIO2, 500, 0.0, PHYSICS)
     assert sio2.field_um.size == sio2.field_overetch_um.size == 0
+
+
+async def test_the_chamber_tells_when_it_changes_next_by_itself() -> None:
+    """`next_change_s` is the moment each phase ends: a millisecond before it the chamber is
+    as it was, at it the change has come (the crossover, the base pressure written, the vent's
+    end)."""
+    clock = VirtualClock()
+    sim = SimDepositionTool("deposition", TwinStore(), clock)
+    sim.execute("CLOSE_DOOR", {}, [], 0)
+    looked: list[str] = []
+
+    async def at_next_change(state: str) -> None:
+        """Sleep to a millisecond before the change the model foresees, then to it."""
+        change_s = sim.next_change_s(clock.now())
+        await clock.sleep(change_s - clock.now() - 1e-3)
+        sim.advance()
+        looked.append(f"{sim.state_name()} {sim.interlocks()['base_pressure']}")
+        await clock.sleep(change_s - clock.now())
+        sim.advance()
+        looked.append(f"{sim.state_name()} {sim.interlocks()['base_pressure']}")
+        assert looked[-1].startswith(state)
+
+    sim.execute("PUMP_DOWN", {}, [], 0)
+    await at_next_change("evacuated")
+    sim.take_setpoints({"base_pressure_utorr": 5.0})
+    await at_next_change("evacuated True")
+    sim.run = None
+    sim.execute("VENT", {}, [], 0)
+    await at_next_change("vented")
+    assert looked == [
+        "pumping False",
+        "evacuated False",
+        "evacuated False",
+        "evacuated True",
+        "venting False",
+        "vented False",
+    ]
