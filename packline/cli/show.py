@@ -131,18 +131,20 @@ def timeline(
     `step_labels`: `inspect bump heights #2` for the second run of a step the script runs
     twice), its start, tool, status and error, then each measurement it took against its
     limits with its verdict and margin (and its attempt, where the step took it again:
-    `measurement_attempts`), and each alarm it raised."""
+    `measurement_attempts`), and each alarm it raised. A step recorded more than once (failed,
+    then reworked or replayed by a resume) says which attempt and session each run of it is:
+    `step plasma clean (attempt 2, session 2)` (`record_markers`)."""
     table = DataTable("at", "what", "detail", "status")
+    shown = [s for s in steps if s["kind"] != "batch"]
     rows = [
         (
             s,
             s["started_t"],
-            f"step {labels[s['id']]}",
+            f"step {labels[s['id']]}{marker}",
             s["tool"] or "",
             f"{s['status']}: {s['error']}" if s["error"] else s["status"],
         )
-        for s in steps
-        if s["kind"] != "batch"
+        for s, marker in zip(shown, record_markers(shown), strict=True)
     ]
     keys = step_keys(steps)
     attempts = measurement_attempts([(m["name"], keys.get(m["step_id"])) for m in measurements])
@@ -155,6 +157,22 @@ def timeline(
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
     return table
+
+
+def record_markers(steps: list[dict[str, Any]]) -> list[str]:
+    """What tells apart the runs of one wafer's step (`steps`, in record order) that ran more
+    than once, by key (failed, then reworked or replayed by a resume): each its attempt and
+    session (' (attempt 2, session 2)'); '' for one that ran once, and for a skip, whose
+    status says why."""
+    ran = [s for s in steps if s["status"] != "skipped"]
+    numbered = measurement_attempts([s["key"] for s in ran])
+    attempts = {s["id"]: attempt for s, attempt in zip(ran, numbered, strict=True)}
+    return [
+        ""
+        if attempts.get(s["id"]) is None
+        else f" (attempt {attempts[s['id']]}, session {s['session']})"
+        for s in steps
+    ]
 
 
 def verdict_text(measurement: dict[str, Any]) -> str:

@@ -51,11 +51,14 @@ def test_every_reader_shows_the_first_try_beside_the_rework(reworked: str, tmp_p
         "measured dies bonded (attempt 2)",
     ]
     assert any("measured package thickness │" in line for line in lines)
-    # the failed try's status and its error read apart, as the skipped steps' do
+    # the failed try's status and its error read apart, as the skipped steps' do; each try
+    # says its attempt and session
     assert any(
-        "step bond dies │ flip_chip_bonder │ failed: dies bonded = 0 dies, below" in line
+        "step bond dies (attempt 1, session 1) │ flip_chip_bonder │ failed: dies bonded = 0 "
+        "dies, below" in line
         for line in lines
     )
+    assert any("step bond dies (attempt 2, session 2) │" in line for line in lines)
     assert any("│ skipped: completed before │" in line for line in lines)
 
     # both tries over the lot, and saying so: the lot of 1 had read '2 failed' of '1 wafer'

@@ -99,3 +99,28 @@ def test_a_measurement_without_limits_reads_recorded_not_pass():
     assert verdict_text(unjudged) == "recorded"
     assert verdict_text({**unjudged, "low": 4.5}) == "pass"
     assert verdict_text({**unjudged, "high": 1.0, "passed": 0}) == "FAIL"
+
+
+def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
+    """A served line's plasma clean failed twice and was reworked each time: its three runs
+    had all read `step plasma clean`, told apart only by the events below the table. Each now
+    says its attempt and session; a skip says why in its status, a step run once nothing."""
+
+    def run(step_id: int, key: str, t: float, status: str, session: int) -> dict:
+        return {**_step(step_id, key, t), "status": status, "session": session}
+
+    steps = [
+        run(1, "load#0", 0.0, "completed", 1),
+        run(2, "plasma clean#0", 10.0, "failed", 1),
+        run(3, "load#0", 20.0, "skipped", 2),
+        run(4, "plasma clean#0", 30.0, "failed", 2),
+        run(5, "plasma clean#0", 40.0, "completed", 3),
+    ]
+    table = timeline(steps, [], [], step_labels(steps))
+    assert [str(cell) for cell in table.columns[1].cells] == [
+        "step load",
+        "step plasma clean (attempt 1, session 1)",
+        "step load",
+        "step plasma clean (attempt 2, session 2)",
+        "step plasma clean (attempt 3, session 3)",
+    ]
