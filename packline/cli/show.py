@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from packline.rendering import DataTable, counted
 from packline.sequences.engine.errors import BadInput
@@ -133,7 +134,8 @@ def timeline(
     limits with its verdict and margin (and its attempt, where the step took it again:
     `measurement_attempts`), and each alarm it raised. A step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
-    `step plasma clean (attempt 2, session 2)` (`record_markers`)."""
+    `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
+    started a step says so under its empty table."""
     table = DataTable("at", "what", "detail", "status")
     shown = [s for s in steps if s["kind"] != "batch"]
     rows = [
@@ -156,6 +158,10 @@ def timeline(
     in_order = step_order(steps)
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
+    if not rows:  # an empty table had read as records lost
+        table.caption = Text(
+            "no step recorded: the wafer never started one (held or stopped first)"
+        )
     return table
 
 

@@ -65,8 +65,9 @@ def clocks_text(report: dict[str, Any]) -> str:
     """How long the run took, by its own clock and by the wall clock, each named for what it
     is: simulated time in a dry run; the controller's wall clock on a line served faster than
     real time (its process time beside it); the wall time from the run's start to its end
-    (not the command's set-up and summary), or so far for a run still driven, and for a
-    paused one how long it has been paused."""
+    (not the command's set-up and summary; of a resumed run, how much of it its sessions
+    drove, `driven_text`), or so far for a run still driven, and for a paused one how long it
+    has been paused."""
     run, duration = report["run"], report["duration_s"]
     scale = run["time_scale"]
     if run["simulated"]:
@@ -81,6 +82,8 @@ def clocks_text(report: dict[str, Any]) -> str:
         clock = f"process time {clock_text(duration)}"
     if run["stopped_wall"] is not None:
         wall = f"{run['stopped_wall'] - run['started_wall']:.1f} s wall from start to end"
+        if run["sessions"] > 1:
+            wall += f" ({driven_text(report['events'], run['sessions'])})"
     elif run["status"] in DRIVEN:
         now = time.time()
         wall = f"{clock_text(now - run['started_wall'])} wall so far"
@@ -94,6 +97,16 @@ def clocks_text(report: dict[str, Any]) -> str:
     else:
         wall = "no end recorded (cut off)"
     return f"{clock}, {wall}"
+
+
+def driven_text(events: list[dict[str, Any]], sessions: int) -> str:
+    """How much of a resumed run's wall time from start to end its `sessions` drove it (each
+    from its `run-started` to its `run-finished` event), the rest the time between them,
+    when nothing drove it: '3 sessions drove it 5.1 s, the rest between them'."""
+    started = {e["session"]: e["wall"] for e in events if e["kind"] == "run-started"}
+    finished = {e["session"]: e["wall"] for e in events if e["kind"] == "run-finished"}
+    driven = sum(finished[n] - started[n] for n in started.keys() & finished.keys())
+    return f"{sessions} sessions drove it {driven:.1f} s, the rest between them"
 
 
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:

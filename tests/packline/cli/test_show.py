@@ -124,3 +124,13 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
         "step plasma clean (attempt 2, session 2)",
         "step plasma clean (attempt 3, session 3)",
     ]
+
+
+def test_a_wafer_that_never_started_a_step_says_why_its_timeline_is_empty():
+    """A wafer held before its first step (no tool in service for it) had an empty table
+    under its title, as if its records were lost."""
+    table = timeline([], [], [], {})
+    assert table.row_count == 0
+    assert str(table.caption) == (
+        "no step recorded: the wafer never started one (held or stopped first)"
+    )

@@ -10,13 +10,32 @@ from packline.cli.summary import clocks_text
 
 
 def report(**run: object) -> dict[str, object]:
-    base = {"simulated": False, "time_scale": 1.0, "status": "completed", "started_wall": 1000.0}
+    base = {"simulated": False, "time_scale": 1.0, "status": "completed", "started_wall": 1000.0,
+            "sessions": 1}  # fmt: skip
     return {"run": {**base, "stopped_wall": 1012.5, **run}, "duration_s": 120.0}
 
 
 def test_a_dry_run_takes_simulated_time_and_its_wall_time_is_the_runs():
     text = clocks_text(report(simulated=True))
     assert text == "simulated time 0:02:00, 12.5 s wall from start to end"
+
+
+def test_a_resumed_runs_wall_time_says_how_much_of_it_its_sessions_drove():
+    """From start to end includes the time nobody drove the run, between its sessions (an
+    hour's repair): the text had read as if the run took it all."""
+
+    def event(kind: str, session: int, wall: float) -> dict[str, object]:
+        return {"kind": kind, "session": session, "wall": wall}
+
+    events = [event("run-started", 1, 1000.0), event("disposition", 1, 2000.0),
+              event("run-finished", 1, 1004.0), event("run-started", 2, 3000.0),
+              event("run-finished", 2, 3002.5)]  # fmt: skip
+    resumed = report(simulated=True, sessions=2, stopped_wall=3002.5)
+    text = clocks_text({**resumed, "events": events})
+    assert text == (
+        "simulated time 0:02:00, 2002.5 s wall from start to end (2 sessions drove it 6.5 s, "
+        "the rest between them)"
+    )
 
 
 def test_on_real_tools_the_run_clock_is_process_time():
