@@ -9,26 +9,22 @@ faster than `asyncio.to_thread`, see `bench/links.py`); it orders a close after 
 so a resource is never closed under a thread still using it. It is a daemon thread: a reader
 that a broken backend keeps stuck can never hold the process open.
 
-Except the bytes of a raw socket session (`::SOCKET` on pyvisa-py): PyVISA opens and closes
-it in the worker, and in between its socket is the event loop's, written with `sock_sendall`
-and read as its bytes come, up to the termination, within the link's timeout (a silent tool is
-`ToolTimeout`, a peer that closes `ConnectionLost` at once). A hop to a thread and back for
-every exchange cost the controller more than the rest of the exchange, and a thread per tool
-contends for the GIL with the loop: 100 tools polled at once from one process, 12 of them on
-VISA, cost 156 us of CPU an exchange through the worker, 122 us on the loop
-(docs/decisions/0076).
+PyVISA's own `read_raw` reads until the termination however long that takes and however much
+arrives (pyvisa-py's socket timeout only counts silence between chunks): a tool that floods or
+trickles bytes without a newline held it forever. The link reads the reply itself, chunk by
+chunk in slices of at most `_READ_SLICE_S`, and stops at `max_line_bytes` (`ProtocolError`) or
+at its deadline, the VISA timeout, a little below the link's `timeout_s` (a silent tool is
+`ToolTimeout`, one that began a reply and did not finish it a garbled or incomplete reply). The
+deadline counts from the start of the exchange, as the link's timeout does, not from when the
+worker thread got to the read: on a loaded machine that comes late, and the link's timeout
+would then cancel the read before it ended on its own.
+Closing the link (which a timed-out exchange does) stops the reader between two slices and shuts
+a socket down under it, so a read stuck inside pyvisa-py returns at once; `close()` waits for
+the worker thread to end, at most `_CLOSE_WAIT_S`.
 
-For every other resource, PyVISA's own `read_raw` reads until the termination however long
-that takes and however much arrives: a tool that floods or trickles bytes without a newline
-held it forever. The link reads the reply itself, chunk by chunk in slices of at most
-`_READ_SLICE_S`, and stops at `max_line_bytes` (`ProtocolError`) or at its deadline, the VISA
-timeout, a little below the link's `timeout_s` (a silent tool is `ToolTimeout`, one that began
-a reply and did not finish it a garbled or incomplete reply). The deadline counts from the
-start of the exchange, as the link's timeout does, not from when the worker thread got to the
-read: on a loaded machine that comes late, and the link's timeout would then cancel the read
-before it ended on its own. Closing the link (which a timed-out exchange does) stops the
-reader between two slices; `close()` waits for the worker thread to end, at most
-`_CLOSE_WAIT_S`.
+pyvisa-py does not notice a socket peer that closed cleanly (it reads nothing until its
+timeout); between slices the link looks at the socket and reports a closed peer as
+`ConnectionLost`, within one slice. A peer that resets the connection is reported at once.
 """
 
 from __future__ import annotations
@@ -52,7 +48,7 @@ from pyvisa.errors import VisaIOError
 from pyvisa.resources import MessageBasedResource
 
 from ..errors import ProtocolError
-from .base import check_line_settings, quote_reply, read_waiting
+from .base import check_line_settings, read_waiting
 from .text import TextLink
 
 T = TypeVar("T")
@@ -149,9 +145,6 @@ class VisaLink(TextLink):
         #: The deadline of one reply, counted from the start of its exchange.
         self.visa_timeout_ms = _a_little_below_ms(self.timeout_s)
         self._resource: MessageBasedResource | None = None
-        #: The TCP socket of a raw socket session (`::SOCKET` on pyvisa-py), whose bytes go
-        #: on the event loop; None for any other resource, read and written in the worker.
-        self._loop_socket: socket.socket | None = None
         self._worker: _Worker | None = None
         #: Set by `_close`: the reader stops between two slices (one per open session).
         self._stop_reading = threading.Event()
@@ -230,6 +223,8 @@ class VisaLink(TextLink):
         except VisaIOError as error:
             if error.error_code != constants.StatusCode.error_timeout:
                 raise ConnectionError(str(error)) from error
+            if _peer_closed(resource):
+                raise ConnectionResetError("the tool closed the connection") from error
             raise TimeoutError(str(error)) from error
 
     def _read_reply(
@@ -253,32 +248,10 @@ class VisaLink(TextLink):
             slice_ms = max(1, round(min(_READ_SLICE_S, remaining_s) * 1000))
             if slice_ms != self._slice_ms:
                 resource.timeout = self._slice_ms = slice_ms
-            reply += _read_chunk(resource, min(_CHUNK_BYTES, limit - len(reply)))[0]
-        return bytes(reply)
-
-    async def _receive(self, sock: socket.socket, command: str) -> bytes:
-        """One reply of a raw socket session, its termination included, read on the event
-        loop as its bytes come (the link's timeout bounds it); bytes after the termination
-        are a `ProtocolError` (one question, one line: what follows is out of step)."""
-        loop = asyncio.get_running_loop()
-        termination = self.read_termination.encode(self.encoding)
-        limit = self.max_line_bytes + len(termination)
-        reply = bytearray()
-        self._reply_so_far = reply
-        while (end := reply.find(termination)) < 0:
-            if len(reply) >= limit:
-                raise self._too_long(command)
-            chunk = await loop.sock_recv(sock, min(_CHUNK_BYTES, limit - len(reply)))
-            if not chunk:
-                raise ConnectionResetError("the tool closed the connection")
+            chunk, timed_out = _read_chunk(resource, min(_CHUNK_BYTES, limit - len(reply)))
             reply += chunk
-        if end + len(termination) != len(reply):
-            raise ProtocolError(
-                self.tool,
-                self.address,
-                command,
-                f"more than one reply line: {quote_reply(reply)}",
-            )
+            if timed_out and _peer_closed(resource):
+                raise ConnectionResetError("the tool closed the connection")
         return bytes(reply)
 
     # ---- Link -----------------------------------------------------------------------------
@@ -288,9 +261,6 @@ class VisaLink(TextLink):
         self._worker = _Worker(f"visa {self.tool} {self.address}")
         self._stop_reading = threading.Event()
         self._resource = await self._in_worker(self._open_resource, self._stop_reading)
-        if (sock := _socket_of(self._resource)) is not None:
-            sock.setblocking(False)  # the event loop's to read and write from now on
-            self._loop_socket = sock
 
     async def _next_arrival(self) -> bytes | None:
         assert self._resource is not None
@@ -307,15 +277,15 @@ class VisaLink(TextLink):
     async def _close(self) -> None:
         worker, self._worker = self._worker, None
         resource, self._resource = self._resource, None
-        self._loop_socket = None
         if worker is None:
             return
-        # Whatever runs in the worker stops: the reader between two slices.
+        # Whatever runs in the worker stops: the reader between two slices, a read stuck in
+        # pyvisa-py (a trickle that never pauses) when its socket is shut down under it.
         self._stop_reading.set()
-        # A loop starved of the CPU (a loaded machine) may not have read in time what the
-        # tool sent: the bytes still waiting in a socket, peeked in the worker, complete the
-        # reply so far, or tell a reply that began from silence. A shut-down socket still
-        # holds them.
+        # A reader starved of the CPU (a loaded machine) may not have read in time what the
+        # tool sent: the bytes still waiting in the socket, peeked once the reader stopped
+        # (queued behind it), complete the reply so far, or tell a reply that began from
+        # silence. A shut-down socket still holds them.
         unread: list[bytes] = []
         if resource is not None:
             if (sock := _socket_of(resource)) is not None:
@@ -336,33 +306,25 @@ class VisaLink(TextLink):
 
     async def _query(self, command: str) -> bytes:
         assert self._resource is not None
+        # Counted here, where the link's timeout has just started.
+        deadline = time.monotonic() + self.visa_timeout_ms / 1000
         try:
-            if (sock := self._loop_socket) is not None:
-                await asyncio.get_running_loop().sock_sendall(sock, self._encode(command))
-                return await self._receive(sock, command)
-            # Counted here, where the link's timeout has just started.
-            deadline = time.monotonic() + self.visa_timeout_ms / 1000
             return await self._in_worker(
                 self._exchange_blocking, self._resource, self._stop_reading, command, deadline
             )
         except ProtocolError:
-            # Too long, or more than a line: what follows is out of step, start afresh.
+            # Too long: the rest of that line may still come, start afresh next time.
             await self._drop(by_link=True)
             raise
 
     async def _read(self, command: str) -> bytes:
-        """A held reply, read as wire work (`clock.activity()`) once it comes: on a socket
-        session, its first bytes awaited on the event loop (a virtual clock may jump while the
-        tool holds it), the reply then read there; on any other, read by the worker."""
+        """A held reply: on a socket session, awaited on the event loop until its first bytes
+        come, so that a virtual clock does not jump while they wait unread for the worker
+        (the loop's selector sees them at once, the worker thread later), then read by the
+        worker as a wire exchange (`clock.activity()`)."""
         assert self._resource is not None
-        if (sock := self._loop_socket) is not None:
+        if (sock := _socket_of(self._resource)) is not None:
             await _readable(sock)
-            try:
-                with self.clock.activity():
-                    return await self._receive(sock, command)
-            except ProtocolError:
-                await self._drop(by_link=True)
-                raise
         try:
             # No deadline of its own: a held reply (`Link.exchange`) is bounded by the
             # exchange, which stops the reader by closing the session.
@@ -381,9 +343,6 @@ class VisaLink(TextLink):
 
     async def _write(self, command: str) -> None:
         assert self._resource is not None
-        if (sock := self._loop_socket) is not None:
-            await asyncio.get_running_loop().sock_sendall(sock, self._encode(command))
-            return
         await self._in_worker(
             self._exchange_blocking, self._resource, self._stop_reading, command, None
         )
@@ -443,3 +402,16 @@ def _socket_of(resource: MessageBasedResource) -> socket.socket | None:
         if isinstance(sock, socket.socket):
             return sock
     return None
+
+
+def _peer_closed(resource: MessageBasedResource) -> bool:
+    """Whether the peer of a pyvisa-py socket session has closed its end (non-blocking)."""
+    sock = _socket_of(resource)
+    if sock is None:
+        return False
+    try:
+        return sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True

@@ -1,17 +1,15 @@
-"""VisaLink details that only VISA has: its own timeout (a session read in the worker thread),
-pyvisa-py's blind spot for FIN, and a raw socket session's bytes on the event loop."""
+"""VisaLink details that only VISA has: its own timeout, and pyvisa-py's blind spot for FIN."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
 import time
 
 import pytest
 
 from packline.drivers.errors import ConnectionLost, ToolTimeout
 from packline.drivers.links import ReconnectPolicy, VisaLink
-from packline.sim_instruments.servers import PtyToolServer, TextToolServer
+from packline.sim_instruments.servers import TextToolServer
 from packline.testing.timing import Stopwatch
 
 
@@ -60,8 +58,7 @@ async def silent(line: str) -> None:
 
 
 async def test_silent_peer_is_tool_timeout_from_the_visa_timeout():
-    # A serial session (ASRL) is read in the worker, under the VISA timeout.
-    async with PtyToolServer(silent, address_form="visa") as server:
+    async with TextToolServer(silent) as server:
         link = VisaLink(server.address, timeout_s=1.0)
         # Well below the link's timeout (by default it is 50 ms below): the worker thread
         # has 0.7 s, not 50 ms, to wake from its last slice on a loaded machine.
@@ -78,7 +75,7 @@ async def test_the_visa_timeout_counts_from_the_exchange_not_from_a_late_worker(
     """On a loaded machine the worker thread gets to a read late (here it is busy for 0.75 s
     of the link's 1 s): the read's deadline (0.5 s) has passed by then and it ends at once,
     before the link's timeout, instead of reading on for 0.5 s until the link cancels it."""
-    async with PtyToolServer(silent, address_form="visa") as server:
+    async with TextToolServer(silent) as server:
         link = VisaLink(server.address, timeout_s=1.0)
         link.visa_timeout_ms = 500
         async with link:
@@ -87,24 +84,3 @@ async def test_the_visa_timeout_counts_from_the_exchange_not_from_a_late_worker(
             with pytest.raises(ToolTimeout) as timeout:
                 await link.query("*IDN?")
     assert "VI_ERROR_TMO" in str(timeout.value.__context__)
-
-
-async def echo_upper(line: str) -> str:
-    return line.upper()
-
-
-async def test_a_socket_session_is_exchanged_on_the_event_loop_not_in_the_worker():
-    """A raw socket session's requests and replies go on the event loop: exchanges, a held
-    one too, are answered while the worker thread is kept busy until they are done (one that
-    needed the worker would wait for it past the link's timeout)."""
-    busy = threading.Event()
-    async with TextToolServer(echo_upper) as server:
-        link = VisaLink(server.address, timeout_s=1.0)
-        async with link:
-            assert link._worker is not None
-            link._worker.submit(busy.wait, 5.0)
-            try:
-                assert await link.query("idn?") == "IDN?"
-                assert await link.query("opc?", held_s=0.1) == "OPC?"
-            finally:
-                busy.set()
