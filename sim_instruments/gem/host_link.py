@@ -58,4 +58,5 @@ class HostLinkModel(SimulatedToolModel):
     def fields(self, query: str) -> dict[str, str]:
         """The `KEY=value` words of a query's answer now (none for an answer of `NONE`)."""
         self.tool.advance()
-        return dict(word.split("=", 1) for word in self.tool.answer(query).split() if "=" in word)
+        answer = self.per_sample(query, lambda: self.tool.answer(query))
+        return dict(word.split("=", 1) for word in answer.split() if "=" in word)

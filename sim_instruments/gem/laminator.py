@@ -93,7 +93,7 @@ class GemLaminatorModel(GemPlcModel):
             return tool.wafer_id is not None
         if name == "wafer_id":
             return tool.wafer_id or ""
-        values = tool.status_values()
+        values = self.per_sample("status", tool.status_values)
         if name == "support_on_wafer":
             code = int(values["SUPPORT_ON_WAFER"])  # type: ignore[call-overload]
             return field(SPEC, "support_kind").text_of(code) or "none"

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Mapping, Sequence
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Protocol, TypeVar
 
 from packline.clock import Clock
 from packline.drivers.errors import ToolError
@@ -24,6 +24,8 @@ from ..twin import TwinStore, WaferAlreadyProcessed
 from .traces import SampledClock
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 #: The longest process time between two looks at a tool whose run goes on.
 WATCH_STEP_S = 1.0
@@ -185,6 +187,23 @@ class SimulatedToolModel(GemModel):
         self.clock = SampledClock(tool.clock)
         tool.clock = self.clock
         self._watcher: asyncio.Task[None] | None = None
+        #: What `per_sample` worked out while the time was held, by key: (hold, value).
+        self._sampled: dict[str, tuple[int, Any]] = {}
+
+    def per_sample(self, key: str, work: Callable[[], T]) -> T:
+        """`work()` (a read of the tool, `key` naming it), worked out once a trace sample:
+        a sample reads each of its status variables at one held instant with nothing else
+        running, and several of them come of one read (the tool's status values, a query's
+        answer)."""
+        holding = self.clock.holding
+        if holding is None:
+            return work()
+        kept = self._sampled.get(key)
+        if kept is not None and kept[0] == holding:
+            return kept[1]  # type: ignore[no-any-return]
+        value = work()
+        self._sampled[key] = (holding, value)
+        return value
 
     def alarms(self) -> list[str]:
         self.tool.advance()

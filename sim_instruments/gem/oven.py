@@ -101,7 +101,8 @@ class GemOvenModel(GemBatchPlcModel):
                 "working_setpoint_c": zone.working_c,
                 "status": int(zone.status),
             }[zone_field]
-        return float(tool.status_values()[_STATUS_VALUES[name]])  # type: ignore[arg-type]
+        values = self.per_sample("status", tool.status_values)
+        return float(values[_STATUS_VALUES[name]])  # type: ignore[arg-type]
 
     def constant(self, name: str) -> Any:
         if name in PROFILE_FIELDS:

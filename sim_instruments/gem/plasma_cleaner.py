@@ -58,7 +58,7 @@ class GemPlasmaCleanerModel(GemChamberPlcModel):
     # ----------------------------------------------------------------- values
 
     def tool_status(self, name: str) -> Any:
-        values = self.tool.status_values()
+        values = self.per_sample("status", self.tool.status_values)
         if name == "gas":
             code = int(values["GAS_ACTUAL"])  # type: ignore[call-overload]
             return field(SPEC, "gas").text_of(code) or "none"

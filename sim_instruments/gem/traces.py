@@ -52,6 +52,8 @@ class SampledClock:
         self.due_s = math.inf
         self.take_due: Callable[[float], None] = lambda now: None
         self._held: float | None = None
+        #: How many times the time was held (`at`): the number of the sample being taken.
+        self._holds = 0
 
     def now(self) -> float:
         if self._held is not None:
@@ -65,10 +67,17 @@ class SampledClock:
     def at(self, instant_s: float) -> Iterator[None]:
         """The time held at `instant_s` (nothing due is taken meanwhile)."""
         self._held = instant_s
+        self._holds += 1
         try:
             yield
         finally:
             self._held = None
+
+    @property
+    def holding(self) -> int | None:
+        """While the time is held (`at`: a sample being taken, synchronously, so that nothing
+        else changes the tool meanwhile), which hold it is; else None."""
+        return None if self._held is None else self._holds
 
     async def sleep(self, seconds: float) -> None:
         await self.line.sleep(seconds)

@@ -64,7 +64,7 @@ class GemWireBonderModel(HostLinkModel):
             return tool.interlocks()[name]
         if name == "serial_number":
             return tool.serial_number
-        values = tool.status_values()
+        values = self.per_sample("status", tool.status_values)
         if name == "e10_state":
             return _E10_OF[tool.state]
         if name in values:

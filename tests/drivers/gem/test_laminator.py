@@ -122,6 +122,28 @@ async def test_the_watcher_looks_at_the_laminator_once_a_stage(laminator_bench) 
     assert len(looks) <= 2 * len(STAGES)
 
 
+async def test_a_sample_works_the_laminators_status_values_out_once(laminator_bench) -> None:
+    """A trace sample reads its status variables at one held instant: the laminator's status
+    values, which four of them come of, are worked out once for it; outside a sample, each
+    read works them out afresh (the laminator may have changed in between)."""
+    await loaded(laminator_bench)
+    model = laminator_bench.model
+    worked_out: list[float] = []
+    status_values = model.tool.status_values
+
+    def counted() -> dict[str, object]:
+        worked_out.append(model.clock.now())
+        return status_values()
+
+    model.tool.status_values = counted  # type: ignore[method-assign]
+    names = ["platen_temperature_c", "chamber_pressure_pa", "press_pressure_mpa", "progress_pct"]
+    with model.clock.at(model.clock.now()):
+        sampled = [model.status(name) for name in names]
+    assert len(worked_out) == 1
+    assert [model.status(name) for name in names] == sampled
+    assert len(worked_out) == 5
+
+
 async def test_gem_measures_the_job_as_the_modbus_driver_does(laminator_bench) -> None:
     """The same job on the Modbus laminator (polled every second) and on the GEM laminator
     (traced every second): the same extremes, within what a second of the curves allows."""
