@@ -111,12 +111,12 @@ class RunRecords:
         label (`step_labels`: the name, `inspect bump heights #2` for the second run of a step
         the script runs twice), the claim ids it carries out (comma-separated), tool,
         irreversible, status, clocks."""
-        rows = self.store.table("steps", self.run_id)
+        rows = self.store.steps(self.run_id)
         frame = _frame(rows, self.store.columns("steps"))
         labels = step_labels(rows)
         frame.insert(list(frame.columns).index("name") + 1, "label", frame["id"].map(labels))
         if not frame.empty:
-            frame["claims"] = [",".join(json.loads(c)) for c in frame["claims"]]
+            frame["claims"] = [",".join(claims) for claims in frame["claims"]]
         return frame
 
     def measurements(self) -> pd.DataFrame:

@@ -170,6 +170,11 @@ class RunDatabase:
         rows = self._db.execute(f"SELECT * FROM {name} WHERE run_id = ? ORDER BY id", (run_id,))
         return [dict(row) for row in rows]
 
+    def steps(self, run_id: str) -> list[dict[str, Any]]:
+        """The run's steps rows in order, each `claims` read from its JSON into a list of claim
+        ids: what the readers that hand steps on whole (`show --json`, a resume's plan) ask."""
+        return [{**row, "claims": json.loads(row["claims"])} for row in self.table("steps", run_id)]
+
     def events(self, run_id: str) -> list[dict[str, Any]]:
         """The run's events rows in order, each `data` read from its JSON into a dict (empty
         when the event has none): what the readers of a tool's clears and states ask."""

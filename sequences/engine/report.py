@@ -132,7 +132,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     order under `attempts`, `wafer_measurements`), counts of everything recorded, and its run
     clock's duration (`duration_s`: so far for a run still driven, None for one cut off)."""
     run = store.run(run_id)
-    steps = store.table("steps", run_id)
+    steps = store.steps(run_id)
     measurements = store.table("measurements", run_id)
     step_names = {step["id"]: step["name"] for step in steps}
     labels = step_labels(steps)
@@ -168,7 +168,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
                 "measurements": wafer_measurements(own),
             }
         )
-    events = store.table("events", run_id)
+    events = store.events(run_id)
     status = shown_status(run)
     if run["stopped_t"] is not None:
         duration: float | None = run["stopped_t"] - run["started_t"]
@@ -239,7 +239,8 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
         (wafer,) = [w for w in store.wafers(run_id) if w["wafer_id"] == wafer_id]
 
         def own(table: str, run_id: str = run_id) -> list[dict[str, Any]]:
-            return [r for r in store.table(table, run_id) if r["wafer_id"] == wafer_id]
+            rows = store.steps(run_id) if table == "steps" else store.table(table, run_id)
+            return [r for r in rows if r["wafer_id"] == wafer_id]
 
         history.append(
             {

@@ -45,6 +45,18 @@ def test_run_json_lines_then_runs_and_show(db, capsys):
     report = json.loads(capsys.readouterr().out)
     assert report["run"]["status"] == "completed"
     assert len(report["wafers"]) == 5
+    # the records' JSON columns as JSON values, not text to parse again
+    cleans = [s for s in report["steps"] if s["name"] == "plasma clean"]
+    assert len(cleans) == 5
+    assert all("003:14" in s["claims"] for s in cleans)
+    assert all(isinstance(e["data"], dict) for e in report["events"])
+    states = [e for e in report["events"] if e["kind"] == "tool-state"]
+    assert states
+    assert all(e["data"]["e10"] for e in states)
+    assert main(["wafer", "W01", "--run", run_id, "--json"]) == 0
+    (history,) = json.loads(capsys.readouterr().out)
+    (clean,) = [s for s in history["steps"] if s["name"] == "plasma clean"]
+    assert "003:14" in clean["claims"]
     assert main(["show", "last"]) == 0
     out = capsys.readouterr().out
     assert run_id in out
