@@ -87,6 +87,7 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     )
     console.print(f"recipe {run['recipe_source']} sha256 {run['recipe_hash']}:", markup=False)
     console.print(report["recipe"].rstrip(), markup=False, highlight=False)
+    console.print(tools_table(report["tools"], run["sessions"]))
     print_summary(console, report, db)
     print_claim_check(console, report["claim_check"])
     labels = step_labels(report["steps"])  # the run's, as the report and diff read them
@@ -108,6 +109,32 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
             markup=False,
             highlight=False,
         )
+
+
+def tools_table(tools: list[dict[str, Any]], sessions: int) -> DataTable:
+    """The tools the run drove, as the records hold them (read at connect): each by its
+    driver, the face it was driven through (`gem` for a tool driven as a GEM tool over HSMS,
+    as `--gem` drives it), address, vendor and model; by session where the run had more than
+    one (a resume may reconnect a tool at another address, or another tool)."""
+    by_session = sessions > 1
+    table = DataTable(
+        *(("session",) if by_session else ()),
+        "tool",
+        "driver",
+        "address",
+        "model",
+        title="tools, as connected",
+        whole=("address",),
+    )
+    for tool in tools:
+        table.add_row(
+            *((str(tool["session"]),) if by_session else ()),
+            tool["name"],
+            tool["driver"],
+            tool["address"],
+            f"{tool['vendor']} {tool['model']}",
+        )
+    return table
 
 
 def lot_text(run: dict[str, Any]) -> str:

@@ -130,7 +130,8 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     (with their measurements, each by its label, `measurement_labels`, and with the `step`
     that took it: a wafer's latest value of each, and of one taken more than once every one in
     order under `attempts`, `wafer_measurements`), counts of everything recorded, and its run
-    clock's duration (`duration_s`: so far for a run still driven, None for one cut off)."""
+    clock's duration (`duration_s`: so far for a run still driven, None for one cut off), and
+    the tools each session drove as read at connect (`tools`: driver, address, identity)."""
     run = store.run(run_id)
     steps = store.steps(run_id)
     measurements = store.table("measurements", run_id)
@@ -194,6 +195,7 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "dispositions": store.table("dispositions", run_id),
         "events": events,
         "traces": store.trace_summary(run_id),
+        "tools": store.table("tools", run_id),
         "claim_check": claim_check_report(store, run, wafers),
     }
 

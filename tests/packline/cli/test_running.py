@@ -31,6 +31,18 @@ def test_gem_drives_the_dry_runs_gem_tools_through_the_gem_host_driver(db, capsy
     assert drivers["dicing_saw"] == "gem"
     assert drivers["laminator"] == "gem"
     assert drivers["ball_mounter"] == "ball_mounter"  # a kind without a GEM face
+    capsys.readouterr()
+    assert main(["show", "last"]) == 0  # and show says so, as the records hold it
+    cells = [
+        [cell.strip() for cell in line.split("│")[1:-1]]
+        for line in capsys.readouterr().out.splitlines()
+        if line.startswith("│")
+    ]
+    tools = {row[0]: row[1:3] for row in cells if row[0] in drivers}
+    assert tools["wire_bonder"][0] == "gem"
+    assert tools["wire_bonder"][1].startswith("hsms://127.0.0.1:")
+    assert tools["ball_mounter"][0] == "ball_mounter"
+    assert tools["ball_mounter"][1].startswith("modbus+tcp://")
 
 
 def test_gem_on_a_station_file_is_bad_input(db, tmp_path, capsys):

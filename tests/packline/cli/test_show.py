@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from packline.cli.show import measured_text, timeline, verdict_text
+from packline.cli.show import measured_text, timeline, tools_table, verdict_text
 from packline.sequences.engine.report import step_labels
 
 
@@ -90,6 +90,34 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         "alarm E1",
         "measured by the sequence",
         "step apply flux",
+    ]
+
+
+def test_the_tools_say_their_driver_and_address_by_session_where_there_were_two():
+    """Which tools ran over GEM: only the report and the export had said."""
+    oven = {
+        "name": "oven",
+        "driver": "gem",
+        "address": "hsms://127.0.0.1:5000",
+        "vendor": "packline",
+        "model": "BO-4",
+    }
+    one = tools_table([{**oven, "session": 1}], sessions=1)
+    assert [str(c.header) for c in one.columns] == ["tool", "driver", "address", "model"]
+    assert [str(next(iter(c.cells))) for c in one.columns] == [
+        "oven",
+        "gem",
+        "hsms://127.0.0.1:5000",
+        "packline BO-4",
+    ]
+    two = tools_table(
+        [{**oven, "session": 1}, {**oven, "session": 2, "address": "hsms://127.0.0.1:5001"}],
+        sessions=2,
+    )
+    assert [str(cell) for cell in two.columns[0].cells] == ["1", "2"]
+    assert [str(cell) for cell in two.columns[3].cells] == [
+        "hsms://127.0.0.1:5000",
+        "hsms://127.0.0.1:5001",
     ]
 
 
