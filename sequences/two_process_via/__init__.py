@@ -197,7 +197,13 @@ async def two_process_via(wafer: Wafer, recipe: TwoProcessViaRecipe) -> None:
     if recipe.stress_relief is not None:
         await relieve_stress(wafer, recipe.stress_relief)
     await form_interconnects(wafer, recipe.interconnects, recipe.wafer.spec())
-    await coat(wafer, recipe.resin, "coat resin", ("002:1e", *recipe.resin_claims()))
+    await coat(
+        wafer,
+        recipe.resin,
+        "coat resin",
+        ("002:1e", *recipe.resin_claims()),
+        over="the interconnects",
+    )
     if isinstance(recipe.first, LaserDrill):
         await drill(wafer, recipe.first, "laser concave portions", ("002:1f",))
     else:

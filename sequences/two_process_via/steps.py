@@ -78,7 +78,7 @@ async def passivate(wafer: Wafer, layer: PassivationRecipe) -> None:
 
 async def relieve_stress(wafer: Wafer, layer: StressReliefRecipe) -> None:
     """002:17: coat the stress-relieving precursor, cure it, laser it open over every pad."""
-    await coat(wafer, layer.coat, "coat stress relief", ("002:17",))
+    await coat(wafer, layer.coat, "coat stress relief", ("002:17",), over="the pads")
     await cure(wafer, layer.cure, "cure stress relief", ("002:17",))
     await drill(wafer, layer.opening, "open stress relief", ("002:17",))
 
@@ -131,19 +131,25 @@ async def etch_seed(wafer: Wafer, bench: WetBench, recipe: InterconnectRecipe) -
         await dip(wafer, bench, tank, step)
 
 
-async def coat(wafer: Wafer, step: CoatStep, name: str, claims: tuple[str, ...]) -> None:
-    """Spin the resin precursor on and soft-bake it; every interconnect must stay covered."""
+async def coat(
+    wafer: Wafer, step: CoatStep, name: str, claims: tuple[str, ...], *, over: str
+) -> None:
+    """Spin the resin precursor on and soft-bake it; what it coats (`over`: the interconnects,
+    or the pads of a wafer that has none yet) must stay covered."""
     async with wafer.use(ResinCoater) as coater:
         await wafer.step("load on coater", coater.load, wafer.id)
-        await wafer.step(name, coat_and_bake, wafer, coater, step, claims=claims)
+        await wafer.step(name, coat_and_bake, wafer, coater, step, over, claims=claims)
         await wafer.step("unload from coater", coater.unload, wafer.id)
 
 
-async def coat_and_bake(wafer: Wafer, coater: ResinCoater, step: CoatStep) -> None:
+async def coat_and_bake(wafer: Wafer, coater: ResinCoater, step: CoatStep, over: str) -> None:
+    """The coat and its bake, then the coater's gauge: the film on the field, and the thinnest
+    resin over what the layer covers, named by `over` (the stress-relieving layer's 'resin
+    over the pads', where the gauge reads the field's film: no interconnect is formed yet)."""
     await coater.coat_resin(step.resin, step.spin_rpm, step.spin_time_s)
     baked = await coater.soft_bake(step.bake_temperature_c, step.bake_time_s)
     wafer.measure("resin on the field", baked.field_um, "um", low=MIN_COVER_UM)
-    wafer.measure("resin over the interconnects", baked.min_cover_um, "um", low=MIN_COVER_UM)
+    wafer.measure(f"resin over {over}", baked.min_cover_um, "um", low=MIN_COVER_UM)
 
 
 async def drill(wafer: Wafer, drilling: LaserDrill, name: str, claims: tuple[str, ...]) -> None:

@@ -157,6 +157,10 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     assert "002:1h" in dict(tagged)[second]
     assert ("002:4" in dict(tagged)[second]) is second.startswith("dry etch")
     assert ("dice" in names) is bool(after)
+    # the stress-relieving layer covers the pads: no interconnect is formed before it
+    measured = summary["wafers"][0]["measurements"]
+    assert ("resin over the pads" in measured) is ("002:17" in claims)
+    assert measured["resin over the interconnects"]["step"] == "coat resin"
 
 
 def changed(variant: str, changes: dict[str, object]) -> dict:
