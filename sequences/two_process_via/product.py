@@ -35,7 +35,11 @@ def claim_conditions(recipe: TwoProcessViaRecipe) -> list[Condition]:
         conditions.wiring_plated_at_least(
             "002:1a-d", PLATED_WIRING_MIN_UM, wiring=INTERCONNECTS_APART
         ),
-        conditions.patterns_etched_apart("002:1a-d", 0, "the seed", INTERCONNECTS_APART),
+        # at the seed's own level: on a stress-relieving layer, level 0 holds no seed and its
+        # check had passed with nothing checked ('0 um to spare')
+        conditions.patterns_etched_apart(
+            "002:1a-d", recipe.interconnect_level(), "the seed", INTERCONNECTS_APART
+        ),
         conditions.resin_cured("002:1g", at=CURE_STEP),
     ]
     for claim in ("002:9", "002:18"):

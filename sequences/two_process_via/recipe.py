@@ -915,6 +915,12 @@ class TwoProcessViaRecipe(Recipe):
             )
         return self
 
+    def interconnect_level(self) -> int:
+        """The wiring level the interconnects and their seed are formed at: how many front
+        resin layers lie under them (the stress-relieving layer's one, else none; a
+        passivation is a film, not a resin layer)."""
+        return 0 if self.stress_relief is None else 1
+
     def resin_claims(self) -> tuple[str, ...]:
         """The options the covering resin carries out (002:2, 002:3, 002:5)."""
         resin = self.resin.resin

@@ -146,6 +146,10 @@ def test_each_recipe_runs_a_lot_with_every_claim_condition_passing(
     check = summary["claim_check"]
     assert check["status"] == "passed"
     assert {c["verdict"] for c in check["conditions"]} == {"pass"}
+    # the seed's over-etch read where the seed lies (on the stress-relieving layer's level
+    # too, where a check of level 0 had found none: '0 um to spare'): 10 % of its 0.3 um
+    (seed,) = [c for c in check["conditions"] if c["condition"].startswith("the seed etched")]
+    assert seed["margin_worst"] == pytest.approx(0.03, abs=1e-3)
     assert {c["claim"] for c in check["conditions"]} == EVERY_VARIANT | claims
     tagged = tagged_steps(events)
     names = [name for name, _ in tagged]
