@@ -130,6 +130,11 @@ class SimDepositionTool(PlcChamberSimulator):
             raise ValueError(f"simulated {name}: {len(sources)} sources, at most {MAX_SOURCES}")
         self.physics = physics or DepositionPhysics()
         self.sources = [(Method(m), Material(s)) for m, s in sources]
+        #: The sources as the status block codes them, coded once (the sources stay).
+        self._source_codes = {
+            "SOURCE_METHOD": tuple(_METHOD.code_of(m.value) for m, _ in self.sources),
+            "SOURCE_MATERIAL": tuple(_MATERIAL.code_of(s.value) for _, s in self.sources),
+        }
         self.run: _Run | None = None
         self.last_elapsed_s = 0.0
         self.last_thickness_nm: list[float] = []
@@ -171,8 +176,7 @@ class SimDepositionTool(PlcChamberSimulator):
             "FILM_THICKNESS": film_nm,
             "DEPOSITION_RATE": rate,
             "CRYSTAL_LIFE": round(self.crystal_life_pct),
-            "SOURCE_METHOD": [_METHOD.code_of(m.value) for m, _ in self.sources],
-            "SOURCE_MATERIAL": [_MATERIAL.code_of(s.value) for _, s in self.sources],
+            **self._source_codes,
             "STEP_THICKNESS": list(self.last_thickness_nm),
         }
 
