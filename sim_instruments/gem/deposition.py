@@ -74,7 +74,7 @@ class GemDepositionModel(GemChamberPlcModel):
             return [method.value for method, _ in tool.sources]
         if name == "source_material":
             return [material.value for _, material in tool.sources]
-        values = tool.status_values()
+        values = self.per_sample("status", tool.status_values)
         if name in _CODED_VALUES:
             status, coded = _CODED_VALUES[name]
             code = int(values[status])  # type: ignore[call-overload]
