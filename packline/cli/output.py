@@ -34,14 +34,16 @@ PIPED_WIDTH = 160
 
 def terminal() -> Console:
     """The terminal, or (piped to a file or a program) a console `PIPED_WIDTH` wide, or
-    `COLUMNS` wide if that is wider (a table piped to a file keeps its long cells whole)."""
+    `COLUMNS` wide if that is wider (a table piped to a file keeps its long cells whole).
+    Neither reads `:name:` as an emoji: a recipe's claim ids are such words (`# 000:a:` had
+    printed as `000🅰`)."""
     from rich.console import Console
 
-    console = Console()
+    console = Console(emoji=False)
     if console.is_terminal:
         return console
     columns = os.environ.get("COLUMNS", "")
-    return Console(width=max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0))
+    return Console(width=max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0), emoji=False)
 
 
 def print_json(data: Any) -> None:

@@ -35,6 +35,15 @@ def test_piped_output_is_widened_by_columns_never_narrowed(monkeypatch, columns,
     assert terminal().width == width  # pytest captures stdout: not a terminal
 
 
+def test_a_claim_id_is_printed_as_written_not_as_an_emoji():
+    """A new user's `show` of tape-substrate printed its recipe's `# 000:a: CO2 laser` as
+    `# 000🅰 CO2 laser`: rich reads `:a:` as an emoji's name."""
+    console = terminal()
+    with console.capture() as captured:
+        console.print("holes:  # 000:a: CO2 laser; fill:  # 000:b: silver paste", markup=False)
+    assert "000:a: CO2 laser; fill:  # 000:b: silver paste" in captured.get()
+
+
 @pytest.mark.parametrize(("count", "text"), [(0, "0 runs"), (1, "1 run"), (2, "2 runs")])
 def test_a_count_reads_singular_only_for_one(count, text):
     assert counted(count, "run") == text
