@@ -23,7 +23,7 @@ from packline.drivers.specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETP
 from ..flip_chip_bonder import SimFlipChipBonder
 from ..twin import TwinStore
 from .host_link import HostLinkModel
-from .model import ILLEGAL_VALUE, GemRefused
+from .model import require
 
 
 def _text(word: str) -> str:
@@ -143,9 +143,7 @@ class GemFlipChipBonderModel(HostLinkModel):
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name in _RUNS:
             word, event = _RUNS[name]
-            missing = {key: ILLEGAL_VALUE for key in _RUN_PARAMETERS if key not in parameters}
-            if missing:
-                raise GemRefused(3, f"{word} without {' and '.join(missing)}", missing)
+            require(word, parameters, _RUN_PARAMETERS)
             sheet = []
             if name == "transfer":
                 sheet = [

@@ -30,7 +30,7 @@ from packline.drivers.specs.grinder import SPEC, STATE_FIELDS
 
 from ..grinder import SETPOINT_ATTRIBUTES, SimGrinder
 from ..twin import TwinStore
-from .model import ILLEGAL_VALUE, WATCH_STEP_S, GemRefused
+from .model import WATCH_STEP_S, require
 from .scpi import ScpiModel
 
 #: The status variables that are fields of `GRIN:STAT?`, and how each reads.
@@ -113,9 +113,7 @@ class GemGrinderModel(ScpiModel):
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name == "load":
-            missing = {key: ILLEGAL_VALUE for key in _LOAD_PARAMETERS if key not in parameters}
-            if missing:
-                raise GemRefused(3, f"load without {' and '.join(missing)}", missing)
+            require(name, parameters, _LOAD_PARAMETERS)
             side = str(parameters["side"]).upper()
             load = "wafer_reload" if parameters.get("rework") else "wafer_load"
             line = f"{command(SPEC, load).short} {quote(str(parameters['wafer_id']))},{side}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from typing import Any, ClassVar, Protocol, TypeVar
 
 from packline.clock import Clock
@@ -139,6 +139,15 @@ class GemModel(ABC):
 NO_SUCH_PARAMETER = 1
 ILLEGAL_VALUE = 2
 ILLEGAL_FORMAT = 3
+
+
+def require(name: str, parameters: Mapping[str, Any], keys: Iterable[str]) -> None:
+    """`GemRefused` (HCACK 3, CPACK 2 on each) when remote command `name` came without any of
+    its parameters `keys` (by the role's names) that the tool needs: a host that leaves one out
+    is told which, and nothing runs."""
+    missing = {key: ILLEGAL_VALUE for key in keys if key not in parameters}
+    if missing:
+        raise GemRefused(3, f"{name} without {' and '.join(missing)}", missing)
 
 
 def word(key: str, value: object) -> str:

@@ -26,7 +26,7 @@ from packline.drivers.families.plc_map import Field, PlcCommand, PlcSetpoint, fi
 from packline.drivers.links.registers import ascii_to_registers, u32_to_registers
 
 from ..families.modbus_plc import ModbusPlcSimulator
-from .model import ILLEGAL_VALUE, GemRefused, SimulatedToolModel, WorkpieceProcessed
+from .model import ILLEGAL_VALUE, GemRefused, SimulatedToolModel, WorkpieceProcessed, require
 
 #: The load and unload as PLC commands, by (remote command, rework).
 _TRANSFERS = {
@@ -88,10 +88,7 @@ class GemPlcModel(SimulatedToolModel):
 
     async def command(self, name: str, parameters: Mapping[str, Any]) -> int:
         if name in self.transfer_parameters:
-            keys = self.transfer_parameters[name]
-            missing = {key: ILLEGAL_VALUE for key in keys if key not in parameters}
-            if missing:
-                raise GemRefused(3, f"{name} without {' and '.join(missing)}", missing)
+            require(name, parameters, self.transfer_parameters[name])
             rework = name == "load" and parameters.get("rework")
             self.plc_command(_TRANSFERS[name, bool(rework)], parameters)
         elif name in self.plc_commands:
@@ -112,13 +109,16 @@ class GemPlcModel(SimulatedToolModel):
         """The PLC command `name` with its parameters by the role's names (`slot`,
         `wafer_id`, a setpoint's), written as a Modbus host writes it: the parameters, then the
         code. A refusal of a parameter's value (`_PARAMETER_REASONS`, a text that does not fit
-        its registers) is HCACK 3 with CPACK 2 on it."""
+        its registers, a register the PLC refuses as out of range) is HCACK 3 with CPACK 2 on
+        it, as is a parameter left out."""
         tool = self.tool
         command = tool.spec.command_by_name[name]
         assert isinstance(command, PlcCommand)
         wire = tool.map
+        carried = list(wire.carried(tool.spec, command))
+        require(name, parameters, (entry.name for entry, _ in carried))
         registers = []
-        for entry, _ in wire.carried(tool.spec, command):
+        for entry, _ in carried:
             try:
                 registers += registers_of(entry, parameters[entry.name])
             except ValueError as error:
@@ -129,7 +129,9 @@ class GemPlcModel(SimulatedToolModel):
             self.write(wire.command_register, [command.code])
             tool.changed()  # a watcher looks at the tool again now
         except GemRefused as refused:
-            key = _PARAMETER_REASONS.get(tool.command_error.name)
+            at = tool.refused_register
+            blamed = (e.name for e, address in carried if address <= at < address + e.words)
+            key = next(blamed, _PARAMETER_REASONS.get(tool.command_error.name))
             if key is None or key not in command.parameters:
                 raise
             raise GemRefused(3, refused.text, {key: ILLEGAL_VALUE}) from None

@@ -71,3 +71,14 @@ async def test_the_dicing_saw_refuses_a_depth_of_0_as_its_ascii_twin_does(secsge
     assert (row["ECMIN"], row["ECMAX"]) == (0.1, 70.0)
     assert await asyncio.to_thread(host.set_ec, 2003, F8(0.05)) == 3  # 0 (the die's) or 0.1-200
     assert await asyncio.to_thread(host.set_ec, 2003, F8(0.0)) == 0
+
+
+async def test_the_laminator_names_a_cool_to_left_out_or_out_of_range(secsgem_drives) -> None:
+    """COOL needs COOL_TO within the platen's range: left out or refused, it is named with
+    CPACK 2 (the PLC's refused register, the parameter that carried it), and nothing runs."""
+    model, _, peer = await secsgem_drives("laminator", TwinStore())
+    assert await refusal(peer, "COOL", []) == (3, [("COOL_TO", 2)])
+    assert await refusal(peer, "COOL", [["COOL_TO", 5.0]]) == (3, [("COOL_TO", 2)])
+    assert await refusal(peer, "COOL", [["COOL_TO", 70.0]]) == (3, [("COOL_TO", 2)])
+    assert model.tool.phase.name == "READY"
+    assert await refusal(peer, "COOL", [["COOL_TO", 40.0]]) == (4, [])  # taken: cooled tells
