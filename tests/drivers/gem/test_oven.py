@@ -298,3 +298,22 @@ async def test_a_reflow_served_faster_than_the_host_is_measured_on_the_ovens_clo
     assert result.time_above_liquidus_s is not None
     assert 120 < result.time_above_liquidus_s < 170  # 146 s on a shared clock
     assert 218 < result.peak_c < 221
+
+
+async def test_a_sensor_break_outside_a_run_latches_at_the_start(oven_bench) -> None:
+    """Outside a run the PLC does not watch its zones' alarm relays, as on its Modbus face: a
+    sensor break on an inert oven latches nothing and sends no S5F1 (the zone's own status shows
+    it at once); the run's start latches ZONE_ALARM at its first step and S5F1 ends the wait."""
+    oven = await inert(oven_bench, "W1")
+    tool = oven_bench.model.tool
+    tool.inject_fault("zone_sensor_break")
+    await oven_bench.clock.sleep(15.0)
+    assert tool.alarms == []
+    assert oven.state is not ToolState.FAULT
+    zones = await oven.request_zones()
+    assert zones[0].alarms == ("sensor break (thermocouple open)",)
+    started_s = oven_bench.clock.now()
+    with pytest.raises(ToolAlarm, match="ZONE_ALARM"):
+        await oven.run_profile(REFLOW)
+    assert oven_bench.clock.now() - started_s <= 1.0
+    assert oven.state is ToolState.FAULT
