@@ -52,6 +52,9 @@ class Variable(_Entry):
     values: dict[int | str, str] | None = None
     #: The value is an array (every element), not one element.
     array: bool = False
+    #: An equipment constant's default (S2F29's ECDEF) where the tool powers up with none set
+    #: (None: the value it powers up with is its default).
+    default: float | str | None = None
     doc: str = ""
 
     @field_validator("format")

@@ -43,6 +43,11 @@ class Variables:
         self._tool = tool
         self.sv_by_id = {sv.id: (name, sv) for name, sv in dictionary.status_variables.items()}
         self._ec_by_id = {ec.id: (name, ec) for name, ec in dictionary.equipment_constants.items()}
+        #: Each constant's default (S2F29's ECDEF): the dictionary's, else its value at power-up.
+        self.defaults = {
+            name: model.constant(name) if ec.default is None else ec.default
+            for name, ec in dictionary.equipment_constants.items()
+        }
 
     def value(self, svid: Any) -> Item:
         """The item of status variable `svid` (an empty list for one the tool lacks, E30)."""
@@ -100,7 +105,8 @@ class Variables:
         return B(b"\x00")
 
     def constant_namelist(self, body: Item | None) -> Item:
-        """S2F29 in (no ECID: every EC), S2F30 out: each EC's name, range, default and unit."""
+        """S2F29 in (no ECID: every EC), S2F30 out: each EC's name, range, default (`defaults`)
+        and unit."""
         rows = []
         for ecid in ids_of(body) or list(self._ec_by_id):
             if ecid not in self._ec_by_id:
@@ -108,7 +114,7 @@ class Variables:
                 continue
             name, constant = self._ec_by_id[ecid]
             bounds = self._model.constant_range(name)
-            default = constant.to_wire(self._model.constant(name))
+            default = constant.to_wire(self.defaults[name])
             low, high = (
                 (constant.to_wire(bounds[0]), constant.to_wire(bounds[1]))
                 if bounds is not None

@@ -17,6 +17,8 @@ async def test_secsgem_host_drives_the_simulated_gem_oven(secsgem_drives) -> Non
     host = peer.host
     sv = (await asyncio.to_thread(host.request_svs, [1001, 1010, 1018, 1030, 1060])).get()
     assert sv == ["BO-4-0001", 0, 4, 8, False]  # idle, 4 zones, 8 slots, the door open
+    (flow,) = (await asyncio.to_thread(host.list_ecs, [2001])).get()
+    assert (flow["ECMIN"], flow["ECMAX"], flow["ECDEF"]) == (1.0, 100.0, 20.0)  # none set yet
     await asyncio.to_thread(host.subscribe_collection_event, 3001, [1010, 1012], 11)
     await asyncio.to_thread(host.subscribe_collection_event, 3004, [1010, 1015, 1016], 14)
     assert await peer.command("LOAD", [["SLOT", 1], ["WAFER", "W1"]]) == 0

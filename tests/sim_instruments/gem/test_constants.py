@@ -8,8 +8,10 @@ import pytest
 
 from packline.drivers.families.ascii_host_wire import HostSetpoint
 from packline.drivers.families.scpi_wire import ScpiSetpoint
+from packline.drivers.gem.dictionary import dictionary_names, load_dictionary
 from packline.drivers.registry import tool_kind
 from packline.sim_instruments.families.scpi_session import ScpiError
+from packline.sim_instruments.gem.equipment import GemEquipment
 from packline.sim_instruments.gem.model import GemModel
 from packline.sim_instruments.twin import TwinStore
 
@@ -53,3 +55,14 @@ def test_every_constant_takes_what_its_twin_takes(kind: str) -> None:
             assert gem == twin_takes(model, setpoint, value), f"{kind} {name} = {value}"
         checked += 1
     assert checked >= 5
+
+
+@pytest.mark.parametrize("kind", dictionary_names())
+def test_every_constants_default_is_within_its_range(kind: str) -> None:
+    """S2F30's ECDEF of each constant with a range lies within it (ECMIN..ECMAX), before any
+    set: a tool that powers up with none set gives its dictionary's default."""
+    model = tool_kind(kind).load_gem_simulator()(kind, TwinStore())
+    defaults = GemEquipment(load_dictionary(kind), model).variables.defaults
+    for name, default in defaults.items():
+        if model.constant_range(name) is not None:
+            assert model.accepts_constant(name, default), f"{kind} {name} = {default}"
