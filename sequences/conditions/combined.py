@@ -29,16 +29,20 @@ def all_of(claim: str, text: str, first: Condition, *rest: Condition) -> Conditi
 
 def every_device_whole(claim: str, *parts: Condition) -> Condition:
     """Per die (unit): every site of it passes every one of `parts` (site conditions), so the
-    die is a device as the claim makes it (002:6); checked per unit."""
+    die is a device as the claim makes it (002:6); checked per unit, none where no part
+    checks a site."""
 
     def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
         bad = np.zeros(w.geometry.site_count, bool)
+        judged = False
         for part in parts:
-            checked, passing = part.evaluate(w)
-            bad |= np.asarray(checked, bool) & ~np.asarray(passing, bool)
+            checked, passing = (np.asarray(a, bool) for a in part.evaluate(w))
+            bad |= checked & ~passing
+            judged |= bool(checked.any())
         units = w.geometry.unit_count
         failing = np.bincount(w.geometry.site_unit[bad], minlength=units)
-        return np.ones(units, bool), failing == 0
+        # no part judging a site leaves no die judged, not every die whole
+        return np.full(units, judged), failing == 0
 
     text = "every die a whole device (all its sites sound)"
     return Condition(claim, text, evaluate, at=judged_at(claim, text, parts))

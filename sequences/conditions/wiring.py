@@ -310,18 +310,31 @@ def patterns_etched_apart(
     support's foil, 001:11; a seed and its barrier, 001:8 and 002:1a-d) is etched through in
     the field around its pattern: the wiring patterned into separate patterns, none joined to
     its neighbours. Too short an etch, or none, fails; the margin is the over-etch, how far the
-    etch went past that metal. `patterns` names them as the method's claim does (002's
+    etch went past that metal; a wafer without that metal at `level` has nothing to check
+    (`Condition.judges`). `patterns` names them as the method's claim does (002's
     single level of interconnects: `the interconnects`); by default `the wiring patterns at
     level N`."""
     between = patterns or f"the wiring patterns at level {level}"
+
+    def evaluate(w: Workpiece) -> tuple[np.ndarray, np.ndarray]:
+        # a wafer without that metal at `level` has nothing etched to judge: it had read
+        # 0 um over-etch at every site and passed (two-process-via's seed at level 0)
+        laid = any(
+            film.level == level and film.field_overetch_um.size == w.geometry.site_count
+            for film in _front_metal(w)
+        )
+        checked = every_site(w) if laid else np.zeros(w.geometry.site_count, bool)
+        return checked, _etched_past_the_field_um(w, level) >= 0
+
     return Condition(
         claim,
         f"{metal} etched through between {between}",
-        lambda w: (every_site(w), _etched_past_the_field_um(w, level) >= 0),
+        evaluate,
         Margin(
             f"etch past {metal} between {patterns or 'the patterns'}",
             "um",
             lambda w: _etched_past_the_field_um(w, level),
             0.0,
         ),
+        judges=f"{metal.removeprefix('the ')} at level {level}",
     )

@@ -5,7 +5,10 @@ A method declares `claim_checks=` in `@method(...)`: a function of its recipe re
 carries out, so it decides which conditions apply). After a dry run the engine evaluates every
 condition on the twin of every wafer that completed the method (held or terminated wafers are
 not checked) and aggregates per condition over the lot: sites checked, sites passing, and the
-wafers with a failing site. Reusable predicates live in `packline.sequences.conditions`.
+wafers with a failing site. A wafer holding nothing a condition judges (no seed at the level
+it judges) is no pass: the condition's verdict names it and the run's check is incomplete,
+unless holding nothing is the claim's own condition (`Condition.nothing_is_fine`). Reusable
+predicates live in `packline.sequences.conditions`.
 
 On real tools there is no twin: the sequence checks what the tools measure (`wafer.measure`).
 """
@@ -71,6 +74,12 @@ class Condition:
     #: back from the records, not as the run ended (the cure of 002:1g, which a later reflow
     #: cures further); None: at the end
     at: str | None = None
+    #: what the condition judges, named for a wafer holding none of it ("nothing to check:
+    #: no seed at level 0 on W01"): such a wafer leaves the condition not checked, never passed
+    judges: str = "site it judges"
+    #: True where holding nothing to judge is itself the claim's condition (a panel picked
+    #: into another's stack has no stack to judge): such a wafer is skipped, not unjudged
+    nothing_is_fine: bool = False
 
     def __post_init__(self) -> None:
         catalogued_claim(self.claim)  # a wrong id is a programming error: KeyError
@@ -109,12 +118,18 @@ class ConditionResult:
     #: the margin quantity (name, unit, limit), and its worst checked site over the lot
     margin: Margin | None = None
     worst: float | None = None
+    #: what the condition judges, and the wafers holding none of it (`Condition.judges`)
+    judges: str = "site it judges"
+    unjudged_wafers: tuple[str, ...] = ()
 
     @property
     def verdict(self) -> str:
-        """pass, fail, or 'not checked' (no site to check on any wafer)."""
+        """pass, fail, 'nothing to check: no seed at level 0 on W01' (a wafer held nothing
+        the condition judges: it did not pass there), or 'not checked' (no wafer)."""
         if self.sites_passing < self.sites_checked:
             return "fail"
+        if self.unjudged_wafers:
+            return f"nothing to check: no {self.judges} on {', '.join(self.unjudged_wafers)}"
         return "pass" if self.sites_checked else "not checked"
 
     def to_dict(self) -> dict[str, Any]:
@@ -159,6 +174,7 @@ def check_claims(
     passing = [0] * len(conditions)
     failing: list[list[str]] = [[] for _ in conditions]
     worsts: list[list[float]] = [[] for _ in conditions]
+    unjudged: list[list[str]] = [[] for _ in conditions]
     for wafer_id, wafer in workpieces.items():
         for index, condition in enumerate(conditions):
             workpiece = wafer
@@ -176,6 +192,8 @@ def check_claims(
             passing[index] += wafer_passing
             if wafer_passing < wafer_checked:
                 failing[index].append(wafer_id)
+            if not wafer_checked and not condition.nothing_is_fine:
+                unjudged[index].append(wafer_id)
             if wafer_worst is not None:
                 worsts[index].append(wafer_worst)
     results = []
@@ -194,6 +212,8 @@ def check_claims(
                 tuple(failing[index]),
                 margin,
                 worst,
+                condition.judges,
+                tuple(unjudged[index]),
             )
         )
     return results
@@ -238,7 +258,7 @@ def margin_text(condition: Mapping[str, Any]) -> str:
 
 def overall(verdicts: Sequence[str]) -> str:
     """The run's claim check from its conditions' verdicts: failed if any failed, passed if
-    all passed, else incomplete (some condition had nothing to check)."""
+    all passed, else incomplete (some condition had nothing to check on a wafer, or no wafer)."""
     if "fail" in verdicts:
         return "failed"
     return "passed" if all(v == "pass" for v in verdicts) else "incomplete"

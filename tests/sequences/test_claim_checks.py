@@ -39,7 +39,7 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.engine.catalogue import shipped
-from packline.sequences.engine.claim_check import check_claims, margin_text
+from packline.sequences.engine.claim_check import check_claims, margin_text, overall
 from packline.sequences.engine.request import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
@@ -52,7 +52,7 @@ from packline.sim_instruments.physics.laser import LaserPhysics, ablate_vias, vi
 from packline.sim_instruments.physics.oven import LoadHistory, ReflowPhysics, apply_run
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics, expose_to_plasma
 from packline.sim_instruments.twin import PanelSpec, ResinKind, TwinStore, Workpiece
-from packline.sim_instruments.twin.parts import Film, FilmMaterial, OpeningProcess, Resist
+from packline.sim_instruments.twin.parts import Face, Film, FilmMaterial, OpeningProcess, Resist
 from packline.units import Unit
 
 from .test_engine_runs import Injector
@@ -495,6 +495,87 @@ def test_a_condition_on_another_workpiece_reads_that_ones_twin():
     assert other.sites_checked - other.sites_passing == 5
     with pytest.raises(ValueError, match="003:24: no twin store"):
         check_claims([on_board], {"W01": wafer})
+
+
+def _etched_seed(wafer: Workpiece, level: int) -> None:
+    """Lay a 0.3 um Cu seed at wiring `level` over the field and etch it 0.03 um past it."""
+    seed = Film.blanket(FilmMaterial.CU, 0.3, wafer.geometry.site_count, level)
+    seed.track_field()
+    seed.field_um[:] = 0
+    seed.field_overetch_um[:] = 0.03
+    wafer.films.layers.append(seed)
+
+
+def test_a_seed_etched_apart_at_a_level_without_one_has_nothing_to_check():
+    """A wafer holding no seed at the level judged had read 0 um over-etch at every site and
+    passed (two-process-via's level 0 under a stress-relieving layer): it says so, and the run's
+    claim check is incomplete; at the seed's own level it passes with its margin."""
+    wafer = TwinStore().get("W01")
+    _etched_seed(wafer, 1)
+    [empty, seeded] = check_claims(
+        [
+            conditions.patterns_etched_apart("002:1a-d", 0, "the seed"),
+            conditions.patterns_etched_apart("002:1a-d", 1, "the seed"),
+        ],
+        {"W01": wafer},
+    )
+    assert empty.verdict == "nothing to check: no seed at level 0 on W01"
+    assert (empty.sites_checked, empty.worst) == (0, None)
+    assert overall([empty.verdict, seeded.verdict]) == "incomplete"
+    assert seeded.verdict == "pass"
+    assert seeded.worst == pytest.approx(0.03)
+
+
+def test_a_plate_etched_through_between_lands_without_a_plate_has_nothing_to_check():
+    """No plate on the back had read no metal left between the lands, and passed (000:x3); a
+    plate never patterned still fails."""
+    twins = TwinStore()
+    bare, plated = twins.get("W01"), twins.get("W02")
+    n = plated.geometry.site_count
+    plated.films.layers.append(Film.blanket(FilmMaterial.CU, 18, n, face=Face.BACK))
+    [result] = check_claims(
+        [conditions.plate_etched_through_between_lands("000:x3")], {"W01": bare, "W02": plated}
+    )
+    assert result.failing_wafers == ("W02",)
+    assert result.verdict == "fail"
+    plate = conditions.plate_etched_through_between_lands("000:x3")
+    [result] = check_claims([plate], {"W01": bare})
+    assert result.verdict == "nothing to check: no metal plate on W01"
+
+
+def test_every_device_whole_judges_no_die_where_no_part_judges_a_site():
+    """Parts judging nothing had left every die whole (002:6): no die is judged then; a part
+    judging a site judges every die."""
+    wafer = TwinStore().get("W01")
+    whole = conditions.every_device_whole(
+        "002:6", conditions.patterns_etched_apart("002:1a-d", 0, "the seed")
+    )
+    assert not whole.evaluate(wafer)[0].any()
+    [result] = check_claims([whole], {"W01": wafer})
+    assert result.verdict == "nothing to check: no site it judges on W01"
+    _etched_seed(wafer, 0)
+    checked, passing = whole.evaluate(wafer)
+    assert checked.all()
+    assert passing.all()
+
+
+def test_a_wafer_with_nothing_to_judge_leaves_a_condition_unchecked_unless_that_is_its_claim():
+    """One wafer of the lot holding nothing a condition judges leaves the condition unchecked,
+    however many sites the others passed; a stack is judged on its base panel only, so a panel
+    picked into it holding none is no gap."""
+    twins = TwinStore()
+    bumped, bare = twins.get("W01"), twins.get("W02")
+    bumped.bumps.height_um[:] = 60
+    [result] = check_claims([conditions.tips_project("001:1b")], {"W01": bumped, "W02": bare})
+    assert result.sites_checked == result.sites_passing == bumped.geometry.site_count
+    assert result.verdict == "nothing to check: no site it judges on W02"
+    stack = conditions.stacked_levels_joined("000:x2", 5, 300)
+    assert stack.nothing_is_fine
+    picked = Condition(
+        "000:x2", "stack", lambda w: (w.has_bumps, w.has_bumps), nothing_is_fine=True
+    )
+    [result] = check_claims([picked], {"W01": bumped, "W02": bare})
+    assert result.verdict == "pass"
 
 
 # ----------------------------------------------------------------------------- dry runs
