@@ -26,7 +26,14 @@ import time
 from importlib import resources
 from pathlib import Path
 
-from packline.sequences.engine import RunRequest, RunStore, open_run, prepare, run_report
+from packline.sequences.engine import (
+    BadInput,
+    RunRequest,
+    RunStore,
+    open_run,
+    prepare,
+    run_report,
+)
 
 METHODS = ("bump-seal-clean", "two-process-via", "tape-substrate", "sprout-bump-csp")
 TARGET_WALL_S = 2.0
@@ -97,9 +104,13 @@ def main() -> None:
             for index, name in enumerate(variants):
                 with resources.as_file(recipes.joinpath(name)) as recipe:
                     db = Path(tmp) / f"run{index}.db"
-                    status, wall, cpu, simulated, claims = asyncio.run(
-                        bench(method, recipe, args.lot, db, gem=args.gem)
-                    )
+                    try:
+                        status, wall, cpu, simulated, claims = asyncio.run(
+                            bench(method, recipe, args.lot, db, gem=args.gem)
+                        )
+                    except BadInput as refused:  # a stacked recipe's lot too small for a stack
+                        print(f"{name:42} {'refused':>10} {refused}")
+                        continue
                 hours, rest = divmod(round(simulated), 3600)
                 line_time = f"{hours}:{rest // 60:02d}:{rest % 60:02d}"
                 speed_up = simulated / wall
