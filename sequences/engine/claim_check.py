@@ -262,3 +262,24 @@ def overall(verdicts: Sequence[str]) -> str:
     if "fail" in verdicts:
         return "failed"
     return "passed" if all(v == "pass" for v in verdicts) else "incomplete"
+
+
+def what_did_not_pass(conditions: Sequence[tuple[str, str, str]]) -> str:
+    """The conditions (claim, condition, verdict) that did not pass, as one phrase: those
+    violated ('the product violates claim 003:11 (no oxide ...)'), then those with nothing
+    to check ('not checked: claim 002:1a-d (the seed etched apart): nothing to check: no seed
+    at level 0 on W01'); empty when every condition passed."""
+    violated = [
+        f"claim {claim} ({name})" for claim, name, verdict in conditions if verdict == "fail"
+    ]
+    unchecked = [
+        f"claim {claim} ({name}): {verdict}"
+        for claim, name, verdict in conditions
+        if verdict not in ("pass", "fail")
+    ]
+    phrases = []
+    if violated:
+        phrases.append("the product violates " + "; ".join(violated))
+    if unchecked:
+        phrases.append("not checked: " + "; ".join(unchecked))
+    return "; ".join(phrases)

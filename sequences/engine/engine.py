@@ -30,7 +30,7 @@ from packline.station import Station
 from packline.tasks import finish_shielded
 
 from .batching import Batcher
-from .claim_check import check_claims, overall
+from .claim_check import check_claims, overall, what_did_not_pass
 from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
@@ -419,14 +419,12 @@ class Engine:
         ]
         self.store.replace_claim_checks(self.run_id, rows)
         verdict = overall([r.verdict for r in results])
-        failing = [f"{r.claim} {r.condition}" for r in results if r.verdict == "fail"]
         self.emit(
             "claim-check",
             status=verdict,
             message=(
-                "violated: " + "; ".join(failing)
-                if failing
-                else f"{counted(len(results), 'condition')} on {counted(len(completed), 'wafer')}"
+                what_did_not_pass([(r.claim, r.condition, r.verdict) for r in results])
+                or f"{counted(len(results), 'condition')} on {counted(len(completed), 'wafer')}"
             ),
             data={"conditions": [r.to_dict() for r in results]},
         )

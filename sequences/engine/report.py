@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-from .claim_check import margin_columns, overall
+from .claim_check import margin_columns, overall, what_did_not_pass
 from .eta import run_clock
 from .liveness import DRIVEN, shown_status
 from .records import RunStore
@@ -293,10 +293,7 @@ def claim_check_report(
         note = "no claim check recorded: the method declares none, or the run stopped before it"
     else:
         status = overall([c["verdict"] for c in conditions])
-        violated = [
-            f"claim {c['claim']} ({c['condition']})" for c in conditions if c["verdict"] == "fail"
-        ]
-        note = "the product violates " + "; ".join(violated) if violated else ""
+        note = what_did_not_pass([(c["claim"], c["condition"], c["verdict"]) for c in conditions])
     return {
         "status": status,
         "note": note,

@@ -39,7 +39,12 @@ from packline.sequences.engine import (
     run_report,
 )
 from packline.sequences.engine.catalogue import shipped
-from packline.sequences.engine.claim_check import check_claims, margin_text, overall
+from packline.sequences.engine.claim_check import (
+    check_claims,
+    margin_text,
+    overall,
+    what_did_not_pass,
+)
 from packline.sequences.engine.request import check_tool_limits, tool_limits
 from packline.sequences.plasma_clean import PlasmaCleanRecipe
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
@@ -524,6 +529,19 @@ def test_a_seed_etched_apart_at_a_level_without_one_has_nothing_to_check():
     assert overall([empty.verdict, seeded.verdict]) == "incomplete"
     assert seeded.verdict == "pass"
     assert seeded.worst == pytest.approx(0.03)
+
+
+def test_what_did_not_pass_names_the_violated_claims_then_those_with_nothing_to_check():
+    """The run's note and its claim-check event name a condition that had nothing to check as
+    well as one violated: an incomplete check had read as a count of conditions alone."""
+    seed = ("002:1a-d", "the seed etched apart", "nothing to check: no seed at level 0 on W01")
+    oxide = ("003:11", "no oxide on the exposed metal", "fail")
+    assert what_did_not_pass([("003:9", "no residue", "pass")]) == ""
+    assert what_did_not_pass([seed, ("003:9", "no residue", "pass"), oxide]) == (
+        "the product violates claim 003:11 (no oxide on the exposed metal); "
+        "not checked: claim 002:1a-d (the seed etched apart): nothing to check: no seed at "
+        "level 0 on W01"
+    )
 
 
 def test_a_plate_etched_through_between_lands_without_a_plate_has_nothing_to_check():
