@@ -18,7 +18,7 @@ from typing import ClassVar, Generic, TypeVar
 from ..equipment import Equipment, Identity
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
-from ..links.registers import ascii_to_registers, registers_to_ascii, u32_to_registers
+from ..links.registers import registers_to_ascii
 from ..specs.core import ToolSpec
 from .plc_map import (
     ALARMS,
@@ -36,6 +36,7 @@ from .plc_map import (
     Reason,
     decoded,
     field,
+    registers_of,
 )
 
 E = TypeVar("E", bound=IntEnum)
@@ -215,13 +216,8 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         entry = field(self.spec, name)
         assert isinstance(entry, Placement)
         if isinstance(entry, PlcSetpoint):
-            raw = round(self.check_limit(action, name, float(value)) * entry.scale)
-            return u32_to_registers(raw) if entry.words == 2 else [raw]
-        if entry.text:
-            return ascii_to_registers(str(value), entry.words)
-        if entry.codes:
-            return [entry.code_of(str(value))]
-        return [int(value)]
+            value = self.check_limit(action, name, float(value))
+        return registers_of(entry, value)
 
     def encode_fields(self, action: str, values: Mapping[str, float | str]) -> list[int]:
         """The registers of the setpoint block fields named in `values`, by address (each

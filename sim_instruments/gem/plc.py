@@ -22,8 +22,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-from packline.drivers.families.plc_map import Field, PlcCommand, PlcSetpoint, field
-from packline.drivers.links.registers import ascii_to_registers, u32_to_registers
+from packline.drivers.families.plc_map import PlcCommand, PlcSetpoint, field, registers_of
 
 from ..families.modbus_plc import ModbusPlcSimulator
 from .model import ILLEGAL_VALUE, GemRefused, SimulatedToolModel, WorkpieceProcessed, require
@@ -41,20 +40,6 @@ _PARAMETER_REASONS = {
     "SLOT_EMPTY": "slot",
     "BAD_WAFER_ID": "wafer_id",
 }
-
-
-def registers_of(entry: Field, value: Any) -> list[int]:
-    """The registers a Modbus host writes of `value` (the role's) for field `entry`: a setpoint
-    scaled (a 32-bit one in two registers, high word first), text as ASCII, a coded value by
-    its code, any other as the number. ValueError for text that does not fit."""
-    if isinstance(entry, PlcSetpoint):
-        raw = round(float(value) * entry.scale)
-        return u32_to_registers(raw) if entry.words == 2 else [raw]
-    if entry.text:
-        return ascii_to_registers(str(value), entry.words)
-    if entry.codes:
-        return [entry.code_of(str(value))]
-    return [int(value)]
 
 
 class GemPlcModel(SimulatedToolModel):

@@ -15,12 +15,11 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from packline.drivers.families.chamber_map import MAX_STEPS
-from packline.drivers.families.plc_map import PlcSetpoint, field
+from packline.drivers.families.plc_map import PlcSetpoint, field, registers_of
 from packline.drivers.roles.batch_chamber import ChamberState
 
 from ..families.plc_chamber import PlcChamberSimulator
 from .model import GemRefused
-from .plc import registers_of
 from .plc_batch import GemBatchPlcModel
 
 #: The remote commands that are one command of a chamber's PLC, by the map's names.

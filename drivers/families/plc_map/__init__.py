@@ -31,6 +31,7 @@ from .entries import (
     PlcStatus,
     decoded,
     enum_codes,
+    registers_of,
 )
 from .family import (
     ALARM_AND_INTERLOCK_STATUS,
@@ -78,5 +79,6 @@ __all__ = [
     "plc_refusals",
     "reason_enum",
     "refused_register_status",
+    "registers_of",
     "serial_number_status",
 ]

@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
+from typing import Any
 
-from ...links.registers import registers_to_u32
+from ...links.registers import ascii_to_registers, registers_to_u32, u32_to_registers
 from ...specs.core import (
     Alarm,
     Command,
@@ -145,6 +146,20 @@ def decoded(entry: PlcStatus, registers: Sequence[int]) -> float:
     """A number from its register(s): 32-bit high word first, divided by the scale."""
     raw = registers_to_u32(*registers) if entry.words == 2 else registers[0]
     return raw if entry.scale == 1 else raw / entry.scale
+
+
+def registers_of(entry: Field, value: Any) -> list[int]:
+    """The registers a Modbus host writes of `value` (the role's) for field `entry`: a setpoint
+    scaled (a 32-bit one in two registers, high word first), text as ASCII, a coded value by
+    its code, any other as the number. ValueError for text that does not fit."""
+    if isinstance(entry, PlcSetpoint):
+        raw = round(float(value) * entry.scale)
+        return u32_to_registers(raw) if entry.words == 2 else [raw]
+    if entry.text:
+        return ascii_to_registers(str(value), entry.words)
+    if entry.codes:
+        return [entry.code_of(str(value))]
+    return [int(value)]
 
 
 def span(first: int, end: int) -> str:
