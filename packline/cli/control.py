@@ -43,7 +43,11 @@ def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
     in service to alarm again on the wafers it runs. A line that cannot be asked (stopped,
     or real tools: no socket) is not: a clear is then the operator's word, and the recovery
     that follows it (the resume's, or the run's own for a foreign workpiece) the check."""
-    from packline.sim_instruments.servers.control import ControlError, request_control
+    from packline.sim_instruments.servers.control import (
+        ControlError,
+        ControlUnreachable,
+        request_control,
+    )
 
     from .sim import CONTROL_TIMEOUT_S
 
@@ -53,8 +57,13 @@ def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
     asked = {"command": "faults", "tool": tool}
     try:
         faults = asyncio.run(request_control(Path(control), asked, CONTROL_TIMEOUT_S))["faults"]
-    except ControlError:
+    except ControlUnreachable:
         return  # not served any more (a line served again starts without faults)
+    except ControlError as refused:  # asked and not told: the clear is not vouched for
+        raise BadInput(
+            f"run {run['id']}: the served line would not say whether {tool} suffers a fault "
+            f"({refused}); nothing cleared"
+        ) from None
     if faults:
         suffered = "; ".join(f"{fault} ({what})" for fault, what in faults.items())
         raise BadInput(

@@ -42,6 +42,10 @@ class ControlError(Exception):
     """A request the line refused, or a line that could not be reached; the message says why."""
 
 
+class ControlUnreachable(ControlError):
+    """A line whose control socket could not be reached, or did not answer in time."""
+
+
 class LineControl:
     """Serves a simulated line's control socket at `path`: each request line is one fault
     injected or cleared on one of `tools` (name -> simulated tool), reported to `report`."""
@@ -135,8 +139,8 @@ async def request_control(
     path: Path, request: Mapping[str, str], timeout_s: float
 ) -> dict[str, Any]:
     """Send one request to the control socket at `path`; the line's reply (its `message`,
-    and a `faults` request's `faults`), or `ControlError` with its refusal or why it could
-    not be reached."""
+    and a `faults` request's `faults`), or `ControlError` with its refusal (`ControlUnreachable`
+    with why it could not be reached)."""
     try:
         async with asyncio.timeout(timeout_s):
             reader, writer = await asyncio.open_unix_connection(path)
@@ -148,9 +152,11 @@ async def request_control(
                 writer.close()
                 await writer.wait_closed()
     except TimeoutError:
-        raise ControlError(f"control socket {path}: no answer within {timeout_s:g} s") from None
+        raise ControlUnreachable(
+            f"control socket {path}: no answer within {timeout_s:g} s"
+        ) from None
     except OSError as error:
-        raise ControlError(
+        raise ControlUnreachable(
             f"control socket {path}: cannot reach it ({error.strerror or error}); is "
             "`packline sim serve` still running?"
         ) from None

@@ -3,13 +3,18 @@ after the checks that need no tool; anything else is refused and records nothing
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
+import yaml
 
 from packline.cli import main
-from packline.sequences.engine import RunStore
+from packline.cli.control import refuse_while_faulted
+from packline.sequences.engine import BadInput, RunStore
+from packline.sim_instruments.line import SimulatedLine
+from packline.sim_instruments.servers.control import LineControl
 
 FAULT = "plasma_cleaner:rf_mismatch@plasma clean"
 
@@ -104,3 +109,26 @@ def test_show_tells_the_runs_events_but_not_each_state_a_tool_reported(db, alarm
     out = capsys.readouterr().out
     assert "] tool-out-of-service  plasma_cleaner: alarmed" in out
     assert "tool-state" not in out
+
+
+async def test_a_clear_the_line_would_not_vouch_for_is_refused_and_an_unreachable_line_is_not(
+    tmp_path,
+):
+    """A line that answers the faults question with a refusal (no such tool on it) does not
+    let the clear through as a line that is gone does: the clear is not vouched for."""
+    path = tmp_path / "control"
+    run = {"id": "R1", "station_yaml": yaml.safe_dump({"control": str(path)})}
+    async with SimulatedLine(kinds=["plasma_cleaner"]) as line:
+        control = LineControl(line.tools, path, [].append)
+        await control.start()
+        try:
+            with pytest.raises(BadInput) as refused:
+                await asyncio.to_thread(refuse_while_faulted, run, "oven")
+            await asyncio.to_thread(refuse_while_faulted, run, "plasma_cleaner")  # no fault
+        finally:
+            await control.stop()
+    assert str(refused.value) == (
+        "run R1: the served line would not say whether oven suffers a fault (the served line "
+        "has no tool 'oven'; its tools: plasma_cleaner); nothing cleared"
+    )
+    await asyncio.to_thread(refuse_while_faulted, run, "oven")  # gone: the operator's word
