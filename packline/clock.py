@@ -187,8 +187,9 @@ class ScaledClock:
         _watchable(end)  # refused alike on every clock; nothing to watch without jumps
 
 
-def _ready_queue(loop: asyncio.AbstractEventLoop) -> Sized:
-    """The queue of callbacks `loop` is about to run, where a virtual clock sees woken tasks.
+def ready_queue(loop: asyncio.AbstractEventLoop) -> collections.deque[asyncio.Handle]:
+    """The queue of callbacks `loop` is about to run, where a virtual clock sees woken tasks
+    (and `packline.tasks.step_now` the step a protocol's callback just queued).
 
     asyncio has no public way to ask whether anything is runnable. CPython's own loops
     (`asyncio.BaseEventLoop`: the selector and proactor loops) keep their ready callbacks in the
@@ -353,7 +354,7 @@ class VirtualClock:
         """The running loop, whose ready queue the clock watches."""
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
-            self._ready = _ready_queue(loop)
+            self._ready = ready_queue(loop)
             self._loop = loop
         return loop
 

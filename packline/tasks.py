@@ -14,9 +14,10 @@ fewer each (decision 0075).
 from __future__ import annotations
 
 import asyncio
-import collections
 from collections.abc import Awaitable
 from typing import Any, TypeVar
+
+from packline.clock import UnobservableLoop, ready_queue
 
 T = TypeVar("T")
 
@@ -44,17 +45,19 @@ def step_now(task: asyncio.Task[Any] | None) -> None:
     the caller's pass of the loop instead of the next (as Python 3.12's eager tasks do a new
     task's first step). Otherwise nothing happens and the task runs in its turn, as any does.
 
-    The queue is CPython's (`BaseEventLoop._ready`), which the virtual clock reads too
-    (decision 0004); on a loop without it, nothing happens.
+    The queue is CPython's (`BaseEventLoop._ready`), read as the virtual clock reads it
+    (`packline.clock.ready_queue`, decision 0004); on a loop without it, nothing happens.
     """
     if task is None:
         return
     loop = task.get_loop()
-    ready = getattr(loop, "_ready", None)
+    try:
+        ready = ready_queue(loop)
+    except UnobservableLoop:
+        return
     if (
-        isinstance(ready, collections.deque)
-        and ready
-        and getattr(ready[-1]._callback, "__self__", None) is task
+        ready
+        and getattr(getattr(ready[-1], "_callback", None), "__self__", None) is task
         and asyncio.current_task(loop) is None
     ):
         ready.pop()._run()
