@@ -14,12 +14,12 @@ from typing import Any, ClassVar
 
 from ..equipment import READY_STATES
 from ..roles.batch import BatchTool
+from .equipment import SAFE_STATE_COMMANDS
 from .plc import GemPlcTool
 
 #: The remote commands every batch tool's face has, with their parameters (a `GemNeeds`'s).
 BATCH_COMMANDS: dict[str, tuple[str, ...]] = {
-    "abort": (),
-    "clear_alarms": (),
+    **SAFE_STATE_COMMANDS,
     "open_door": (),
     "close_door": (),
     "load": ("slot", "wafer_id", "rework"),

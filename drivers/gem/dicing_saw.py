@@ -36,7 +36,7 @@ from ..roles.dicing_saw import (
 )
 from ..specs.dicing_saw import SPEC
 from .dictionary import GemNeeds
-from .equipment import GemEquipment
+from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
 #: The status variables of `SawStatus`, in its field order.
 STATUS = (
@@ -94,8 +94,7 @@ class GemDicingSaw(GemEquipment, DicingSaw):
         equipment_constants=(*CUT_CONSTANTS, "dressing_interval_mm"),
         collection_events=("spindle_settled", "dress_ended", "cut_ended"),
         remote_commands={
-            "abort": (),
-            "clear_alarms": (),
+            **SAFE_STATE_COMMANDS,
             "mount": ("workpiece_id", "rework"),
             "unmount": (),
             "install_blade": ("thickness_um",),

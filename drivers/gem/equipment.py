@@ -51,13 +51,17 @@ from .waits import EventWait
 UNTIL_STOPPED = 0xFFFFFFFF
 
 
+#: The remote commands every GEM role driver sends (its safe state, `abort`, and the alarms'
+#: clear of its recovery), with their parameters: each role's `GemNeeds` starts with them.
+SAFE_STATE_COMMANDS: dict[str, tuple[str, ...]] = {"abort": (), "clear_alarms": ()}
+
+
 class GemEquipment(Equipment):
     """Base of the GEM role drivers: one GEM tool, described by its dictionary."""
 
     link_type = SecsLink
     #: What the role driver needs of a dictionary (checked when a dictionary is loaded);
-    #: every role needs the `serial_number` status variable and the `abort` and
-    #: `clear_alarms` remote commands.
+    #: every role needs the `serial_number` status variable and `SAFE_STATE_COMMANDS`.
     needs: ClassVar[GemNeeds]
 
     def __init__(

@@ -34,7 +34,7 @@ from ..roles.flip_chip_bonder import (
 )
 from ..specs.flip_chip_bonder import FRAME_SETPOINTS, RECIPE_SETPOINTS, SPEC
 from .dictionary import GemNeeds
-from .equipment import GemEquipment
+from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
 #: The status variables of `FlipChipStatus`, in its field order.
 STATUS = (
@@ -141,8 +141,7 @@ class GemFlipChipBonder(GemEquipment, FlipChipBonder):
         equipment_constants=(*RECIPE_SETPOINTS, "transfer_alloy", "film_um", *FRAME_SETPOINTS),
         collection_events=("run_ended", "transfer_ended", "frame_ended"),
         remote_commands={
-            "abort": (),
-            "clear_alarms": (),
+            **SAFE_STATE_COMMANDS,
             "load": ("wafer_id", "rework"),
             "unload": ("wafer_id",),
             "load_source": ("wafer_id",),

@@ -32,7 +32,7 @@ from ..roles.grinder import (
 )
 from ..specs.grinder import SPEC
 from .dictionary import GemNeeds
-from .equipment import GemEquipment
+from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
 #: The status variables of `GrinderStatus` (the gauge's validity after its reading).
 STATUS = (
@@ -70,8 +70,7 @@ class GemGrinder(GemEquipment, Grinder):
         equipment_constants=RECIPE_SETPOINTS,
         collection_events=("cycle_ended",),
         remote_commands={
-            "abort": (),
-            "clear_alarms": (),
+            **SAFE_STATE_COMMANDS,
             "load": ("wafer_id", "side", "rework"),
             "unload": (),
             "apply_chuck_vacuum": (),

@@ -47,6 +47,7 @@ from ..roles.laminator import (
 )
 from ..specs.laminator import SPEC
 from .dictionary import GemNeeds
+from .equipment import SAFE_STATE_COMMANDS
 from .plc import GemPlcTool, traced_as
 
 #: The status variables of `LaminatorStatus`, in its order.
@@ -108,8 +109,7 @@ class GemLaminator(GemPlcTool, Laminator):
         equipment_constants=JOB_CONSTANTS,
         collection_events=("vented", "run_ended", "cooled", "peeled"),
         remote_commands={
-            "abort": (),
-            "clear_alarms": (),
+            **SAFE_STATE_COMMANDS,
             "load": ("wafer_id", "rework"),
             "unload": (),
             "start": (),

@@ -36,7 +36,7 @@ from ..wire_bonder import (
     AsciiWireBonder,
 )
 from .dictionary import GemNeeds
-from .equipment import GemEquipment
+from .equipment import SAFE_STATE_COMMANDS, GemEquipment
 
 #: The status variables of `BonderStatus`, in its field order; `run_ended` reports them.
 STATUS = (
@@ -72,8 +72,7 @@ class GemWireBonder(GemEquipment, WireBonder):
         equipment_constants=("wire_material", *PROGRAM_SETPOINTS),
         collection_events=("run_ended",),
         remote_commands={
-            "abort": (),
-            "clear_alarms": (),
+            **SAFE_STATE_COMMANDS,
             "load": ("wafer_id", "rework"),
             "unload": ("wafer_id",),
             "start": ("stack_count", "sites"),
