@@ -12,7 +12,7 @@ one reply, each a line of JSON:
 operator's console reads a tool's fault before taking a clear:
 
     {"command": "faults", "tool": "oven"}
-    {"ok": true, "message": "oven: fault zone_sensor_break", "faults": {"zone_sensor_break": "..."}}
+    {"ok": true, "message": "oven: faults zone_sensor_break", "faults": {"zone_sensor_break": "…"}}
 
 A tool or fault the line does not have is refused naming those it has, and nothing changes.
 The socket is local: a line served for another machine (`--host`) takes faults on its own.
@@ -99,15 +99,16 @@ class LineControl:
         """The reply to one request line: done (`ok`, `message`) or refused (`error`)."""
         try:
             request = json.loads(line)
-            command, tool_name = request["command"], request["tool"]
-            fault = None if command == "faults" else request["fault"]
-        except (ValueError, TypeError, KeyError):
+            command, tool_name, fault = request["command"], request["tool"], request.get("fault")
+        except (ValueError, TypeError, KeyError, AttributeError):
             return {"ok": False, "error": f"not a control request: {line[:200]!r}"}
         if command not in CONTROL_COMMANDS:
             return {
                 "ok": False,
                 "error": f"no command {command!r}; commands: {', '.join(CONTROL_COMMANDS)}",
             }
+        if command != "faults" and fault is None:
+            return {"ok": False, "error": f"the {command} request names no fault: {line[:200]!r}"}
         tool = self.tools.get(tool_name)
         if tool is None:
             return {
@@ -115,7 +116,7 @@ class LineControl:
                 "error": f"the served line has no tool {tool_name!r}; its tools: "
                 f"{', '.join(self.tools)}",
             }
-        if fault is None:
+        if command == "faults":
             present = {name: tool.faults[name] for name in sorted(tool.injected)}
             named = ", ".join(present) or "none"
             return {"ok": True, "message": f"{tool_name}: faults {named}", "faults": present}

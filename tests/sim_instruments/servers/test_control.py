@@ -54,6 +54,9 @@ async def test_a_fault_is_injected_and_cleared_through_the_socket(tmp_path):
             "no command 'repair'; commands: inject, clear, faults",
         ),
         ({"tool": "plasma_cleaner"}, "not a control request"),
+        ({"command": "repair", "tool": "plasma_cleaner"}, "no command 'repair'; commands:"),
+        ({"command": "inject", "tool": "plasma_cleaner"}, "the inject request names no fault"),
+        ({"command": "clear", "tool": "plasma_cleaner"}, "the clear request names no fault"),
     ],
 )
 async def test_a_wrong_request_is_refused_naming_what_there_is(tmp_path, request_line, error):
