@@ -10,7 +10,7 @@ within the Modbus driver's allowances (`PlcChamberDriver`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import ClassVar
 
@@ -49,6 +49,9 @@ class GemChamberTool(GemBatchTool):
                 await self.command(command)
                 await self.wait_event(action, ended, timeout_s, lambda: f"no {event} event")
 
-    def traced_every(self, period_s: float) -> AbstractAsyncContextManager[None]:
-        """For the block, `traced` every `period_s`, `trace_group` samples a report."""
-        return self.recorded_trace(self.traced, period_s, self.trace_group)
+    def traced_every(
+        self, period_s: float, sampled: Callable[[float, Mapping[str, float]], None] | None = None
+    ) -> AbstractAsyncContextManager[None]:
+        """For the block, `traced` every `period_s`, `trace_group` samples a report (`sampled`
+        hears each sample)."""
+        return self.recorded_trace(self.traced, period_s, self.trace_group, sampled)

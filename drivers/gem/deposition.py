@@ -222,7 +222,7 @@ class GemDeposition(GemChamberTool, DepositionTool):
             return above_base_pressure(latest["high_vacuum_utorr"], base_pressure_utorr)
 
         period_s = max(BASE_PRESSURE_POLL_S, self.poll_interval_s)
-        async with self.recorded_trace(TRACED, period_s, TRACE_GROUP, sampled):
+        async with self.traced_every(period_s, sampled):
             with self.expect_event(action, "base_pressure_reached") as reached:
                 if await self.command("pump_to_base") == 4:
                     await self.wait_event(action, reached, BASE_PRESSURE_TIMEOUT_S, still)
