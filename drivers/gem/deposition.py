@@ -58,9 +58,6 @@ RECIPE_CONSTANTS = {
     "time_s": "step_time_s",
     "thickness_nm": "step_thickness_nm",
 }
-#: The step settings that are setpoints, in the order their limits are checked (the Modbus
-#: map's, by register).
-STEP_SETPOINTS = ("power_w", "rate_nm_s", "pressure_mtorr", "flow_sccm", "time_s", "thickness_nm")
 #: The status variables of `DepositionStatus`, in its order.
 STATUS = (
     "chamber_state",
@@ -196,8 +193,9 @@ class GemDeposition(GemChamberTool, DepositionTool):
         base = self.check_limit(action, "base_pressure_utorr", recipe.base_pressure_utorr)
         settings = self.step_settings(action, recipe)
         for index, step in enumerate(settings):
-            for name in STEP_SETPOINTS:
-                self.check_limit(f"{action} step {index + 1}", name, float(step[name]))
+            for name, value in step.items():  # its setpoints in the map's order, as Modbus's
+                if not isinstance(value, str):
+                    self.check_limit(f"{action} step {index + 1}", name, float(value))
         constants: dict[str, Any] = {
             constant: tuple(step[name] for step in settings)
             for name, constant in RECIPE_CONSTANTS.items()
