@@ -19,7 +19,6 @@ from packline.sequences.engine.report import (
     measurement_attempts,
     run_report,
     step_keys,
-    step_labels,
     step_order,
     wafer_history,
 )
@@ -90,16 +89,13 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
     console.print(tools_table(report["tools"], run["sessions"]))
     print_summary(console, report, db)
     print_claim_check(console, report["claim_check"])
-    labels = step_labels(report["steps"])  # the run's, as the report and diff read them
     for wafer in report["wafers"]:
         wafer_id = wafer["wafer"]
 
         def own(rows: list[dict[str, Any]], wafer_id: str = wafer_id) -> list[dict[str, Any]]:
             return [row for row in rows if row["wafer_id"] == wafer_id]
 
-        table = timeline(
-            own(report["steps"]), own(report["measurements"]), own(report["alarms"]), labels
-        )
+        table = timeline(own(report["steps"]), own(report["measurements"]), own(report["alarms"]))
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
     for event in (e for e in report["events"] if e["kind"] not in UNLISTED):
@@ -153,12 +149,11 @@ def timeline(
     steps: list[dict[str, Any]],
     measurements: list[dict[str, Any]],
     alarms: list[dict[str, Any]],
-    labels: dict[int, str],
 ) -> DataTable:
-    """One wafer's records step by step (`step_order`): each step by its label (`labels`,
-    `step_labels`: `inspect bump heights #2` for the second run of a step the script runs
-    twice), its start, tool, status and error, then each measurement it took against its
-    limits with its verdict and margin (and its attempt, where the step took it again:
+    """One wafer's records step by step (`step_order`): each step by the label its record
+    carries (the run's `step_labels`: `inspect bump heights #2` for the second run of a step
+    the script runs twice), its start, tool, status and error, then each measurement it took
+    against its limits with its verdict and margin (and its attempt, where the step took it again:
     `measurement_attempts`), and each alarm it raised. A step recorded more than once (failed,
     then reworked or replayed by a resume) says which attempt and session each run of it is:
     `step plasma clean (attempt 2, session 2)` (`record_markers`). A wafer that never
@@ -169,7 +164,7 @@ def timeline(
         (
             s,
             s["started_t"],
-            f"step {labels[s['id']]}{marker}",
+            f"step {s['label']}{marker}",
             s["tool"] or "",
             f"{s['status']}: {s['error']}" if s["error"] else s["status"],
         )
@@ -249,11 +244,7 @@ def print_wafer(
             markup=False,
             highlight=False,
         )
-        console.print(
-            timeline(
-                entry["steps"], entry["measurements"], entry["alarms"], step_labels(entry["steps"])
-            )
-        )
+        console.print(timeline(entry["steps"], entry["measurements"], entry["alarms"]))
         for d in entry["dispositions"]:
             console.print(
                 f"  disposition {d['decision']} by {d['by']}: {d['reason']} "

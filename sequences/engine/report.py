@@ -240,9 +240,11 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
         run = store.run(run_id)
         (wafer,) = [w for w in store.wafers(run_id) if w["wafer_id"] == wafer_id]
 
-        def own(table: str, run_id: str = run_id) -> list[dict[str, Any]]:
-            rows = store.steps(run_id) if table == "steps" else store.table(table, run_id)
+        def own(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             return [r for r in rows if r["wafer_id"] == wafer_id]
+
+        steps = store.steps(run_id)
+        labels = step_labels(steps)  # the run's, as its report reads them
 
         history.append(
             {
@@ -256,11 +258,13 @@ def wafer_history(store: RunStore, wafer_id: str) -> list[dict[str, Any]]:
                 "started_wall": run["started_wall"],
                 "status": wafer["status"],
                 "reason": wafer["reason"],
-                "steps": [s for s in own("steps") if s["kind"] != "batch"],
-                "measurements": own("measurements"),
-                "alarms": own("alarms"),
-                "confirmations": own("confirmations"),
-                "dispositions": own("dispositions"),
+                "steps": [
+                    {**s, "label": labels[s["id"]]} for s in own(steps) if s["kind"] != "batch"
+                ],
+                "measurements": own(store.table("measurements", run_id)),
+                "alarms": own(store.table("alarms", run_id)),
+                "confirmations": own(store.table("confirmations", run_id)),
+                "dispositions": own(store.table("dispositions", run_id)),
             }
         )
     return history

@@ -55,6 +55,12 @@ def _measured(step_id: int | None, name: str, t: float) -> dict:
     }
 
 
+def labelled(steps: list[dict]) -> list[dict]:
+    """The step records with the run's labels, as run_report and wafer_history give them."""
+    labels = step_labels(steps)
+    return [{**step, "label": labels[step["id"]]} for step in steps]
+
+
 def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones():
     """The plating's measurements are recorded as it ends, the instant the next steps start
     (sprout-bump-csp's metal support): they read under `electroplate wiring`, before
@@ -76,7 +82,7 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         _measured(None, "by the sequence", 2900.0),
     ]
     alarms = [{"step_id": 45, "t": 3046.71, "code": "E1", "tool": "wet_bench", "message": "x"}]
-    table = timeline(steps, measurements, alarms, step_labels(steps))
+    table = timeline(labelled(steps), measurements, alarms)
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load in plating cell",
         "step electroplate wiring",
@@ -144,7 +150,7 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
         run(4, "plasma clean#0", 30.0, "failed", 2),
         run(5, "plasma clean#0", 40.0, "completed", 3),
     ]
-    table = timeline(steps, [], [], step_labels(steps))
+    table = timeline(labelled(steps), [], [])
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load",
         "step plasma clean (attempt 1, session 1)",
@@ -157,7 +163,7 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
 def test_a_wafer_that_never_started_a_step_says_why_its_timeline_is_empty():
     """A wafer held before its first step (no tool in service for it) had an empty table
     under its title, as if its records were lost."""
-    table = timeline([], [], [], {})
+    table = timeline([], [], [])
     assert table.row_count == 0
     assert str(table.caption) == (
         "no step recorded: the wafer never started one (held or stopped first)"
