@@ -215,11 +215,18 @@ class AsciiLithography(OneWaferDriver, Lithography):
         `timeout_s` or, when None, the allowance for the exposure's shot count; the film."""
         async with self.operation(action):
             before = await self.start_job(action, command, self.request_status)
+            started = None
             if timeout_s is None:
                 assert allowance_for_shots is not None
-                timeout_s = allowance_for_shots((await self.request_status()).shots_total)
+                started = await self.request_status()
+                timeout_s = allowance_for_shots(started.shots_total)
             await self.wait_job(
-                action, self.request_status, before, timeout_s, record=self._record_track
+                action,
+                self.request_status,
+                before,
+                timeout_s,
+                record=self._record_track,
+                first=started,
             )
             film = await self.request_film()
         if film is None:

@@ -286,16 +286,22 @@ class HostLinkDriver(Equipment):
         the one read before the job); the status that showed it.
 
         Every status read is recorded (`record`); `first`, the status read as the job started,
-        is judged first. `FAULT` reads the tool's alarms and raises them (for the action
-        `fault_action(status)` names, `action` by default); past `timeout_s` the job is stopped
-        (`wait_until` aborts) and the timeout says `still <state> (<progress(status)>)`.
+        is judged first, and the wait for its `STATE` follows it (`wait_held`). `FAULT` reads
+        the tool's alarms and raises them (for the action `fault_action(status)` names,
+        `action` by default); past `timeout_s` the job is stopped (`wait_until` aborts) and the
+        timeout says `still <state> (<progress(status)>)`.
         """
         unread = [] if first is None else [first]
         status = first
 
         async def poll() -> S | None:
             nonlocal status
-            status = unread.pop() if unread else await request_status()
+            if unread:
+                status = unread.pop()
+                if seen := _SEEN.get():  # the wait's next status read is held in its state
+                    seen.state = status.state.value
+            else:
+                status = await request_status()
             record(status)
             if status.state == "FAULT":
                 await self.refresh_alarms()

@@ -120,8 +120,7 @@ async def test_expose_selects_the_reticle_then_exposes_every_die():
         ALL_CLOSED,
         stat(jobs=2),
         (b"EXPOSE 450.0\n", b"OK\n"),
-        stat("EXPOSING", jobs=2, shots=261, left=202.7),
-        stat("EXPOSING", jobs=2, shots=261, left=202.7),
+        stat("EXPOSING", jobs=2, shots=261, left=202.7),  # the allowance's and the first poll
         stat("EXPOSING", jobs=2, shot=142, shots=261, left=82.7),
         stat(jobs=3, shot=261, shots=261),
         film("11.06", "0.0", "450.0"),

@@ -12,8 +12,11 @@ from packline.clock import VirtualClock
 from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import ToolAlarm
 from packline.drivers.links import ReconnectPolicy
+from packline.drivers.lithography import AsciiLithography
+from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
 from packline.drivers.wire_bonder import AsciiWireBonder
+from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
 from packline.testing import Rig, open_rig, run_until
@@ -73,3 +76,23 @@ async def test_an_alarm_during_a_long_wait_is_seen_within_the_poll_interval(rig,
         with pytest.raises(ToolAlarm, match="WIRE_BREAK"):
             await task
     assert sim.clock.now() - latched_s <= driver.poll_interval_s
+
+
+async def test_a_job_waited_from_the_status_it_started_with_holds_the_next_read():
+    """`wait_job(first=...)`: the status read as the job started is the wait's first, and the
+    next read is already the tool's held wait for that status's `STATE`."""
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    sim = SimLithography("litho", twin, VirtualClock(), transport="socket")
+    rig = await open_rig(sim, AsciiLithography, poll_interval_s=2.0, timeout_s=1.0)
+    try:
+        async with asyncio.timeout(WALL_LIMIT_S):
+            await rig.driver.load("W1")
+            await rig.driver.coat(CoatMaterial.PBO_P, 1500)
+            await rig.driver.bake(110, 90)
+            sim.received.clear()
+            await rig.driver.expose("openings", 300)
+    finally:
+        await rig.close()
+    after = sim.received[sim.received.index("EXPOSE 300.0") + 1 :]
+    assert after[0] == "STAT?"  # the shot count the wait's allowance needs
+    assert after[1] == f"WAIT? EXPOSING {HOLD_S:g}"
