@@ -333,17 +333,22 @@ class GemEquipment(Equipment):
         future: asyncio.Future[CollectionEvent],
         timeout_s: float,
         still: Callable[[], str],
+        *,
+        abort_on_timeout: bool = True,
     ) -> CollectionEvent:
         """Wait for the event of `future` (from `expect_event`) up to `timeout_s` of process
         time; past it the safe state is commanded and `ToolTimeout` says `<still()> after
-        <timeout_s> s; aborted`. An alarm ends the wait with `ToolAlarm`, a lost link with
-        `ConnectionLost`."""
+        <timeout_s> s; aborted` (with `abort_on_timeout=False`, the safe-state command's own
+        wait: `<still()> after <timeout_s> s`, nothing commanded). An alarm ends the wait with
+        `ToolAlarm`, a lost link with `ConnectionLost`."""
         try:
             return await wait_for(self.clock, asyncio.shield(future), timeout_s, action)
         except ClockTimeout:
             detail = f"{still()} after {timeout_s:g} s"
-            await self.abort()  # an overrunning process is never left running
-            raise ToolTimeout(self.name, self.address, action, f"{detail}; aborted") from None
+            if abort_on_timeout:
+                await self.abort()  # an overrunning process is never left running
+                detail += "; aborted"
+            raise ToolTimeout(self.name, self.address, action, detail) from None
 
     def event_values(self, name: str, event: CollectionEvent) -> dict[str, Any]:
         """The role's values of the report of the dictionary's event `name`, by SV name."""

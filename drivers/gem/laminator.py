@@ -20,15 +20,12 @@ limits and the wait allowances are the Modbus driver's (`drivers/laminator.py`).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
-from packline.clock import ClockTimeout, wait_for
-
 from ..equipment import READY_STATES
-from ..errors import ToolAlarm, ToolStateError, ToolTimeout
+from ..errors import ToolAlarm, ToolStateError
 from ..laminator import (
     COOL_TIMEOUT_S,
     JOB_ALLOWANCE_S,
@@ -255,12 +252,10 @@ class GemLaminator(GemPlcTool, Laminator):
         with self.expect_event(action, "vented") as vented:
             if await self.command(command, accept_already=True) != 4:
                 return
-            try:
-                await wait_for(self.clock, asyncio.shield(vented), VENT_TIMEOUT_S, action)
-            except ClockTimeout:
-                raise ToolTimeout(
-                    self.name,
-                    self.address,
-                    action,
-                    f"chamber still venting after {VENT_TIMEOUT_S:g} s",
-                ) from None
+            await self.wait_event(
+                action,
+                vented,
+                VENT_TIMEOUT_S,
+                lambda: "chamber still venting",
+                abort_on_timeout=False,
+            )

@@ -21,7 +21,7 @@ from packline.drivers.errors import (
     ToolTimeout,
     WorkpieceHeld,
 )
-from packline.drivers.laminator import ModbusLaminator
+from packline.drivers.laminator import VENT_TIMEOUT_S, ModbusLaminator
 from packline.drivers.links import ReconnectPolicy
 from packline.drivers.roles.laminator import (
     JobResult,
@@ -291,3 +291,26 @@ async def test_cool_and_peel_end_on_their_events(laminator_bench) -> None:
         await laminator.peel_support()
     history = [e.operation for e in laminator_bench.twin.get("W1").history]
     assert history == ["laminate", "peel support"]
+
+
+async def test_a_vent_whose_end_never_comes_times_out_without_a_second_stop(
+    laminator_bench,
+) -> None:
+    """The safe state's own wait (STOP, then the chamber's `vented`) is bounded by the vent's
+    allowance and, past it, says the chamber is still venting without commanding STOP again."""
+    laminator = await loaded(laminator_bench)
+    sim = laminator_bench.model.tool
+    job = asyncio.create_task(laminator.laminate(JOB))
+    while sim.phase is not LaminatorPhase.VACUUM_HOLD:
+        await laminator_bench.clock.sleep(0.5)
+    laminator_bench.equipment.enabled_events.discard(
+        laminator.dictionary.collection_events["vented"].id
+    )  # the tool forgets to report the vent
+    started = laminator_bench.clock.now()
+    with pytest.raises(ToolTimeout, match=rf"chamber still venting after {VENT_TIMEOUT_S:g} s$"):
+        await laminator.abort()
+    assert laminator_bench.clock.now() - started == pytest.approx(VENT_TIMEOUT_S)
+    assert laminator_bench.equipment.received.count("S2F41 STOP") == 1
+    job.cancel()
+    with pytest.raises((asyncio.CancelledError, ToolTimeout, ToolAlarm)):
+        await job
