@@ -42,8 +42,12 @@ class AsciiDispenser(OneWaferDriver, Dispenser):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> DispenserStatus:
+        return self.status_from(await self.ask("read status", self.wire.status_query))
+
+    def status_from(self, payload: str) -> DispenserStatus:
+        """The status query's payload read."""
         action = "read status"
-        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        fields = parse_fields(self, action, payload, self.status_keys)
         return DispenserStatus(
             state=self.choice_field(action, fields, "STATE", DispenserState),
             wafer_id=None if fields["WAFER"] == "-" else fields["WAFER"],
@@ -132,8 +136,7 @@ class AsciiDispenser(OneWaferDriver, Dispenser):
         `timeout_s` the wait allows twice the time the dispenser plans for the job (the
         workpiece's holes or dies are not on the wire) plus `JOB_ALLOWANCE_S`."""
         async with self.operation(action):
-            before = await self.start_job(action, command, self.request_status)
-            started = await self.request_status()
+            before, started = await self.start_job(action, command, self.status_from)
             bound = timeout_s or started.remaining_s * JOB_PLAN_FACTOR + JOB_ALLOWANCE_S
             await self.wait_job(
                 action,

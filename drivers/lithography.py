@@ -51,8 +51,12 @@ class AsciiLithography(OneWaferDriver, Lithography):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> TrackStatus:
+        return self.status_from(await self.ask("read status", self.wire.status_query))
+
+    def status_from(self, payload: str) -> TrackStatus:
+        """The status query's payload read."""
         action = "read status"
-        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        fields = parse_fields(self, action, payload, self.status_keys)
         return TrackStatus(
             state=self.choice_field(action, fields, "STATE", TrackState),
             wafer_id=None if fields["WAFER"] == "-" else fields["WAFER"],
@@ -65,8 +69,11 @@ class AsciiLithography(OneWaferDriver, Lithography):
         )
 
     async def request_film(self) -> Film | None:
+        return self.film_from(await self.ask("read film", "FILM?"))
+
+    def film_from(self, payload: str) -> Film | None:
+        """The film query's payload read: None for `NONE`."""
         action = "read film"
-        payload = await self.ask(action, "FILM?")
         if payload == "NONE":
             return None
         keys = ("MAT", "TONE", "LAYER", "THICK", "SOLVENT", "E0", "DEVNOM", "DOSE", "DEVELOPED")
@@ -87,8 +94,11 @@ class AsciiLithography(OneWaferDriver, Lithography):
         return tuple((await self.ask("read reticle library", "MASKS?")).split(","))
 
     async def request_reticle(self) -> Reticle | None:
+        return self.reticle_from(await self.ask("read reticle", "RETICLE?"))
+
+    def reticle_from(self, payload: str) -> Reticle | None:
+        """The reticle query's payload read: None for `NONE`."""
         action = "read reticle"
-        payload = await self.ask(action, "RETICLE?")
         if payload == "NONE":
             return None
         keys = ("NAME", "FEATURE", "SIZE", "SPACE", "PAD", "LENGTH")
@@ -103,8 +113,11 @@ class AsciiLithography(OneWaferDriver, Lithography):
         )
 
     async def request_pattern(self) -> PatternReport | None:
+        return self.pattern_from(await self.ask("read pattern", "PATTERN?"))
+
+    def pattern_from(self, payload: str) -> PatternReport | None:
+        """The pattern query's payload read: None for `NONE`."""
         action = "read pattern"
-        payload = await self.ask(action, "PATTERN?")
         if payload == "NONE":
             return None
         keys = ("MASK", "SITES", "CLEARED", "DEPTH", "RESIDUAL", "CD", "BRIDGED", "CLOSED")
@@ -141,7 +154,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
             f"{self.setting(action, 'spin_time_s', spin_time_s)}"
         )
         allowance = spin_time_s + COAT_ALLOWANCE_S + JOB_MARGIN_S
-        film = await self._run_job(action, "COAT", command, timeout_s or allowance)
+        film, _ = await self._run_job(action, "COAT", command, timeout_s or allowance)
         self.record_reading("film_thickness", film.thickness_um, "um")
         return film
 
@@ -155,7 +168,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
         )
         machine = SPEC.setpoint_by_name["bake_temperature_c"].machine_range
         ramp_s = (machine.maximum - machine.minimum) / BAKE_RAMP_C_S
-        film = await self._run_job(
+        film, _ = await self._run_job(
             action, "BAKE", command, timeout_s or time_s + ramp_s + JOB_MARGIN_S
         )
         self.record_reading("film_thickness", film.thickness_um, "um")
@@ -170,14 +183,14 @@ class AsciiLithography(OneWaferDriver, Lithography):
         if not mask or " " in mask:
             raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space")
         self.require_state(action, *READY_STATES)
-        await self.do(action, f"RETICLE {mask}")
-        reticle = await self.request_reticle()
+        (on_stage,) = await self.do_and_ask(action, f"RETICLE {mask}", "RETICLE?")
+        reticle = self.reticle_from(on_stage)
         if reticle is None or reticle.name != mask:
             raise ProtocolError(
                 self.name, self.address, action, f"cell reports reticle {reticle} after RETICLE"
             )
         per_shot_s = dose_mj_cm2 / WEAKEST_LAMP_MW_CM2 + STEP_ALLOWANCE_S
-        film = await self._run_job(
+        film, _ = await self._run_job(
             action,
             "EXPOSE",
             command,
@@ -193,8 +206,10 @@ class AsciiLithography(OneWaferDriver, Lithography):
         action = f"develop {tone.value}"
         command = f"DEVELOP {tone.value} {self.setting(action, 'develop_time_s', time_s)}"
         allowance = time_s + DEVELOP_ALLOWANCE_S + JOB_MARGIN_S
-        await self._run_job(action, "DEVELOP", command, timeout_s or allowance)
-        pattern = await self.request_pattern()
+        _, (report,) = await self._run_job(
+            action, "DEVELOP", command, timeout_s or allowance, reports=("PATTERN?",)
+        )
+        pattern = self.pattern_from(report)
         if pattern is None:
             raise ProtocolError(self.name, self.address, action, "no pattern after DEVELOP")
         self.record_reading("openings_cleared", pattern.cleared, "sites")
@@ -210,15 +225,16 @@ class AsciiLithography(OneWaferDriver, Lithography):
         command: str,
         timeout_s: float | None,
         allowance_for_shots: Callable[[int], float] | None = None,
-    ) -> Film:
+        *,
+        reports: tuple[str, ...] = (),
+    ) -> tuple[Film, list[str]]:
         """Send a job's `command` (its interlocks checked first) and wait for its end, within
-        `timeout_s` or, when None, the allowance for the exposure's shot count; the film."""
+        `timeout_s` or, when None, the allowance for the exposure's shot count; the film, and
+        the payloads of the `reports` queries read with it on its line."""
         async with self.operation(action):
-            before = await self.start_job(action, command, self.request_status)
-            started = None
+            before, started = await self.start_job(action, command, self.status_from)
             if timeout_s is None:
                 assert allowance_for_shots is not None
-                started = await self.request_status()
                 timeout_s = allowance_for_shots(started.shots_total)
             await self.wait_job(
                 action,
@@ -228,10 +244,11 @@ class AsciiLithography(OneWaferDriver, Lithography):
                 record=self._record_track,
                 first=started,
             )
-            film = await self.request_film()
+            film_payload, *payloads = await self.ask_compound(action, "FILM?", *reports)
+            film = self.film_from(film_payload)
         if film is None:
             raise ProtocolError(self.name, self.address, action, f"no film after {word}")
-        return film
+        return film, payloads
 
     def _record_track(self, status: TrackStatus) -> None:
         """Record the readings of a status read while a job runs."""

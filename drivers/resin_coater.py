@@ -37,8 +37,12 @@ class AsciiResinCoater(OneWaferDriver, ResinCoater):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> CoaterStatus:
+        return self.status_from(await self.ask("read status", self.wire.status_query))
+
+    def status_from(self, payload: str) -> CoaterStatus:
+        """The status query's payload read."""
         action = "read status"
-        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        fields = parse_fields(self, action, payload, self.status_keys)
         return CoaterStatus(
             state=self.choice_field(action, fields, "STATE", CoaterState),
             wafer_id=None if fields["WAFER"] == "-" else fields["WAFER"],
@@ -109,7 +113,7 @@ class AsciiResinCoater(OneWaferDriver, ResinCoater):
     ) -> CoatResult:
         """Start the step, wait for its end, and read the film it left."""
         async with self.operation(action):
-            before = await self.start_job(action, command, self.request_status)
+            before, started = await self.start_job(action, command, self.status_from)
             await self.wait_job(
                 action,
                 self.request_status,
@@ -118,6 +122,7 @@ class AsciiResinCoater(OneWaferDriver, ResinCoater):
                 record=lambda status: self.record_reading(
                     "step_remaining", status.remaining_s, "s"
                 ),
+                first=started,
             )
             result = await self.request_last_coat()
         if result is None or result.step is not step:

@@ -41,8 +41,12 @@ class AsciiWetBench(OneWaferDriver, WetBench):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> BenchStatus:
+        return self.status_from(await self.ask("read status", self.wire.status_query))
+
+    def status_from(self, payload: str) -> BenchStatus:
+        """The status query's payload read."""
         action = "read status"
-        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        fields = parse_fields(self, action, payload, self.status_keys)
         return BenchStatus(
             state=self.choice_field(action, fields, "STATE", BenchState),
             wafer_id=None if fields["WAFER"] == "-" else fields["WAFER"],
@@ -52,10 +56,14 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         )
 
     async def request_tank(self, tank: Tank) -> TankStatus:
-        action = f"read tank {tank.value}"
-        fields = await self.ask_fields(
-            action, f"TANK? {tank.value}", ("TANK", "TEMP", "SET", "DIPS")
+        return self.tank_from(
+            tank, await self.ask(f"read tank {tank.value}", f"TANK? {tank.value}")
         )
+
+    def tank_from(self, tank: Tank, payload: str) -> TankStatus:
+        """The payload of `tank`'s query read."""
+        action = f"read tank {tank.value}"
+        fields = parse_fields(self, action, payload, ("TANK", "TEMP", "SET", "DIPS"))
         return TankStatus(
             tank=self.choice_field(action, fields, "TANK", Tank),
             temperature_c=self.number_field(action, fields, "TEMP"),
@@ -88,14 +96,16 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         action = f"heat {tank.value}"
         setting = self.setting(action, "bath_temperature_c", temperature_c)
         self.require_state(action, *READY_STATES)
-        before = await self.request_tank(tank)
-        await self.do(action, f"TEMP {tank.value} {setting}")
-        gap_c = abs(before.temperature_c - temperature_c)
-        latest = before
+        (reading,) = await self.do_and_ask(
+            action, f"TEMP {tank.value} {setting}", f"TANK? {tank.value}"
+        )
+        latest = self.tank_from(tank, reading)
+        gap_c = abs(latest.temperature_c - temperature_c)
+        unread = [latest]  # the wait's first reading
 
         async def poll() -> TankStatus | None:
             nonlocal latest
-            latest = await self.request_tank(tank)
+            latest = unread.pop() if unread else await self.request_tank(tank)
             self.record_reading("bath_temperature", latest.temperature_c, "degC")
             return latest if latest.at_temperature else None
 
@@ -129,13 +139,14 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         """Dip in `tank` for `time_s`, wait for the rinse and dry; the bench's log of it."""
         command = f"DIP {tank.value} {self.setting(action, 'dip_time_s', time_s)}"
         async with self.operation(action):
-            before = await self.start_job(action, command, self.request_status)
+            before, started = await self.start_job(action, command, self.status_from)
             await self.wait_job(
                 action,
                 self.request_status,
                 before,
                 timeout_s or time_s + RINSE_ALLOWANCE_S + JOB_MARGIN_S,
                 record=lambda status: self.record_reading("dip_remaining", status.remaining_s, "s"),
+                first=started,
             )
             result = await self.request_last_dip()
         if result is None or result.tank is not tank:

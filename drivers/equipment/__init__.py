@@ -289,7 +289,12 @@ class Equipment(ProcessWaits, Recovery, ABC):
 
     async def require_interlocks(self, action: str, names: Iterable[str]) -> None:
         """Raise `InterlockOpen` naming each of `names` that is open; nothing is started."""
-        interlocks = await self.request_interlocks()
+        self.require_closed(action, await self.request_interlocks(), names)
+
+    def require_closed(
+        self, action: str, interlocks: Mapping[str, bool], names: Iterable[str]
+    ) -> None:
+        """`require_interlocks` on `interlocks` the driver has just read."""
         open_ = [name for name in names if not interlocks[name]]
         if open_:
             raise InterlockOpen(self.name, self.address, action, open_)

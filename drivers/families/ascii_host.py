@@ -24,6 +24,7 @@ from ..errors import CommandRefused, ProtocolError
 from ..links import TextLink
 from ..specs.core import ToolSpec
 from .ascii_host_wire import (
+    COMPOUND_SEPARATOR,
     MAX_LINE_CHARS,
     HostLink,
     check_host_spec,
@@ -46,6 +47,11 @@ __all__ = [
 ]
 
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
+
+
+def _is_query(command: str) -> bool:
+    """Whether `command` only reads: its word ends in `?`."""
+    return command.split(" ", 1)[0].endswith("?")
 
 
 @dataclass
@@ -151,14 +157,45 @@ class HostLinkDriver(Equipment):
             command = f"{self.wire.wait_query} {seen.state} {plain(held_s)}"
         else:
             held_s = 0.0
-        reply = await self.link.query(
-            command, idempotent=command.split(" ", 1)[0].endswith("?"), held_s=held_s
-        )
+        reply = await self.link.query(command, idempotent=_is_query(command), held_s=held_s)
+        payload = self._payload(action, command, reply)
+        if seen is not None and payload:
+            seen.state = parse_fields(self, action, payload).get("STATE")
+        return payload
+
+    async def ask_compound(self, action: str, *commands: str) -> list[str]:
+        """Send `commands` on one compound line (`ILK?;STAT?`); their `OK` payloads in order.
+        The first one refused raises `CommandRefused` (the tool ran those before it, not those
+        after it); the line is asked once more on a stall only if every one is a query."""
+        line = COMPOUND_SEPARATOR.join(commands)
+        reply = await self.link.query(line, idempotent=all(map(_is_query, commands)))
+        payloads: list[str] = []
+        rest: str | None = reply
+        for command in commands:
+            if rest is None:
+                break
+            if rest.startswith("ERR "):  # a refusal ends the line: its text is all the rest
+                answer, rest = rest, None
+            else:
+                answer, separator, rest = rest.partition(COMPOUND_SEPARATOR)
+                rest = rest if separator else None
+            payloads.append(self._payload(action, command, answer))
+        if rest is not None or len(payloads) != len(commands):
+            raise ProtocolError(
+                self.name,
+                self.address,
+                action,
+                f"reply {reply!r} to {line!r} is not one reply per command joined by "
+                f"{COMPOUND_SEPARATOR!r}",
+            )
+        return payloads
+
+    def _payload(self, action: str, command: str, reply: str) -> str:
+        """The `OK` payload of the reply to `command` ('' for a bare `OK`); `CommandRefused`
+        for an `ERR`, a `ProtocolError` for anything else."""
         if reply == "OK":
             return ""
         if reply.startswith("OK "):
-            if seen is not None:
-                seen.state = parse_fields(self, action, reply[3:]).get("STATE")
             return reply[3:]
         if match := _REFUSAL.fullmatch(reply):
             code, text = match.groups()
@@ -175,6 +212,14 @@ class HostLinkDriver(Equipment):
         payload = await self.ask(action, command)
         if payload:
             raise self.garbled(action, command, payload, "expected a bare OK")
+
+    async def do_and_ask(self, action: str, command: str, *queries: str) -> list[str]:
+        """Send a command whose reply must be a bare `OK` with `queries` after it on its line
+        (`ask_compound`); their payloads, read as the command was taken."""
+        accepted, *payloads = await self.ask_compound(action, command, *queries)
+        if accepted:
+            raise self.garbled(action, command, accepted, "expected a bare OK")
+        return payloads
 
     async def ask_fields(self, action: str, query: str, keys: Iterable[str] = ()) -> dict[str, str]:
         """Ask `query`; its payload of `KEY=value` words, every key of `keys` present."""
@@ -252,12 +297,16 @@ class HostLinkDriver(Equipment):
         return {code: texts[code] for code in codes}
 
     async def request_interlocks(self) -> dict[str, bool]:
-        query = self.wire.interlock_query
+        return self.interlocks_from(await self.ask("read interlocks", self.wire.interlock_query))
+
+    def interlocks_from(self, payload: str) -> dict[str, bool]:
+        """The interlock query's payload read: closed or not, by the driver's names."""
+        action, query = "read interlocks", self.wire.interlock_query
         interlocks = host_interlocks(self.spec)
-        fields = await self.ask_fields("read interlocks", query)
+        fields = parse_fields(self, action, payload)
         if set(fields) != {i.key for i in interlocks} or not set(fields.values()) <= {"0", "1"}:
             raise self.garbled(
-                "read interlocks",
+                action,
                 query,
                 " ".join(f"{key}={value}" for key, value in fields.items()),
                 "expected " + " ".join(f"{i.key}=0|1" for i in interlocks),
@@ -267,6 +316,20 @@ class HostLinkDriver(Equipment):
     async def require_command_interlocks(self, action: str, command: str) -> None:
         """Refuse with `InterlockOpen`, before `command` is sent, if one it needs is open."""
         await self.require_interlocks(action, self.spec.command_by_name[command].interlocks)
+
+    async def status_when_closed(
+        self, action: str, command: str, status_from: Callable[[str], T]
+    ) -> T:
+        """The status (its payload read by `status_from`), read on one line with the
+        interlocks (`ILK?;STAT?`) once those `command` needs are seen closed: the
+        `InterlockOpen` of `require_command_interlocks` otherwise."""
+        wire = self.wire
+        interlocks, status = await self.ask_compound(
+            action, wire.interlock_query, wire.status_query
+        )
+        needed = self.spec.command_by_name[command].interlocks
+        self.require_closed(action, self.interlocks_from(interlocks), needed)
+        return status_from(status)
 
     # ----------------------------------------------------------------- jobs
 
@@ -337,14 +400,15 @@ class HostLinkDriver(Equipment):
             _SEEN.reset(token)
 
     async def start_job(
-        self, action: str, command: str, request_status: Callable[[], Awaitable[J]]
-    ) -> int:
-        """Send the job `command` once the interlocks its word needs are closed; the tool's job
-        count before it, for `wait_job`."""
-        await self.require_command_interlocks(action, command.split(" ", 1)[0])
-        before = (await request_status()).jobs_completed
-        await self.do(action, command)
-        return before
+        self, action: str, command: str, status_from: Callable[[str], J]
+    ) -> tuple[int, J]:
+        """Send the job `command` once the interlocks its word needs are closed
+        (`status_when_closed`), with the status query after it on its line (`<command>;STAT?`);
+        the tool's job count before it and the status it started with, for `wait_job` (its
+        `before` and `first`)."""
+        before = await self.status_when_closed(action, command.split(" ", 1)[0], status_from)
+        (started,) = await self.do_and_ask(action, command, self.wire.status_query)
+        return before.jobs_completed, status_from(started)
 
     async def wait_job(
         self,

@@ -31,6 +31,8 @@ from ..specs.pages import table
 MAX_LINE_CHARS = 256
 #: Longest reply line a tool sends, its LF included.
 MAX_REPLY_BYTES = 2048
+#: Joins the commands of a compound line (`ILK?;STAT?`) and their replies; no payload has one.
+COMPOUND_SEPARATOR = ";"
 
 #: The number grammar of every argument: decimal, optional sign, no exponent, nan or inf.
 DECIMAL = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
@@ -174,7 +176,9 @@ def host_link_refusals(
     up)."""
     return (
         HostRefusal(
-            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+            code=1,
+            name="UNKNOWN_COMMAND",
+            text="not a command of this page; a line too long; the wait query in a compound line",
         ),
         HostRefusal(code=2, name="BAD_ARGUMENT", text=bad_argument),
         HostRefusal(code=3, name="OUT_OF_RANGE", text="a setpoint outside the machine range"),

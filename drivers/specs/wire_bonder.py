@@ -244,7 +244,9 @@ SPEC: ToolSpec[HostLink] = ToolSpec(
     ),
     refusals=(
         HostRefusal(
-            code=1, name="UNKNOWN_COMMAND", text="not a command of this page; a line too long"
+            code=1,
+            name="UNKNOWN_COMMAND",
+            text="not a command of this page; a line too long; the wait query in a compound line",
         ),
         HostRefusal(
             code=2,

@@ -27,6 +27,15 @@ async def replay_example(page: str, handle: Callable[[str], Awaitable[str]], clo
             )
 
 
+def compound(*exchanges: tuple[bytes, bytes]) -> tuple[bytes, bytes]:
+    """Exchanges of an `expected_protocol` script as one compound line: the commands joined by
+    `;`, and their replies joined alike."""
+    return (
+        b";".join(command.removesuffix(b"\n") for command, _ in exchanges) + b"\n",
+        b";".join(reply.removesuffix(b"\n") for _, reply in exchanges) + b"\n",
+    )
+
+
 def line_script(steps: Iterable[ExampleStep]) -> list[tuple[bytes, bytes]]:
     """The steps as the lines a driver must send and the lines it is answered, for
     `expected_protocol`."""

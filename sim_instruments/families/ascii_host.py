@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Literal
 
 from packline.clock import Clock
 from packline.drivers.families.ascii_host_wire import (
+    COMPOUND_SEPARATOR,
     DECIMAL,
     MAX_LINE_CHARS,
     MAX_WAIT_S,
@@ -165,21 +166,32 @@ class HostLinkTool(SimulatedTool):
 
     async def handle(self, line: str) -> str | None:
         """Answer one command line: exactly one reply line (the wait query's when the tool's
-        state changes, `hold_status`, and none if the host gave the wait up)."""
+        state changes, `hold_status`, and none if the host gave the wait up). A compound line
+        runs its commands in order up to the first one refused, their replies joined."""
         self.received.append(line)
         self.advance()
-        try:
-            command, values = self._parse(line.removesuffix("\r"))
-            if command.name == self.wire.wait_query:
-                payload = await self.hold_status(*values)
-                if payload is None:
-                    return None
-            else:
-                payload = self._dispatch(command.name, values)
-                self.changed()
-        except HostRefused as refused:
-            return f"ERR {refusal_code(self.spec, refused.name)} {refused.text}"
-        return f"OK {payload}" if payload else "OK"
+        text = line.removesuffix("\r")
+        # A line too long is refused whole, by `_parse`, before its commands are told apart.
+        units = text.split(COMPOUND_SEPARATOR) if len(text) <= MAX_LINE_CHARS else [text]
+        replies: list[str] = []
+        for unit in units:
+            try:
+                command, values = self._parse(unit)
+                if command.name != self.wire.wait_query:
+                    payload = self._dispatch(command.name, values)
+                    self.changed()
+                elif len(units) > 1:
+                    raise HostRefused("UNKNOWN_COMMAND", f"{command.name} stands alone on a line")
+                else:
+                    held = await self.hold_status(*values)
+                    if held is None:
+                        return None
+                    payload = held
+            except HostRefused as refused:
+                replies.append(f"ERR {refusal_code(self.spec, refused.name)} {refused.text}")
+                break
+            replies.append(f"OK {payload}" if payload else "OK")
+        return COMPOUND_SEPARATOR.join(replies)
 
     def answer(self, line: str) -> str:
         """The `OK` payload of `line` (without its line end), or `HostRefused`: a line answered

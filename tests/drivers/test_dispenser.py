@@ -17,6 +17,7 @@ from packline.drivers.errors import (
 from packline.drivers.links import open_link
 from packline.drivers.roles.dispenser import FillMaterial, SealResin
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 CONNECT = [(b"IDN?\n", b"OK packline,DP-1,DP-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 AIR=1\n")
@@ -34,10 +35,8 @@ def dispenser_at(address: str) -> AsciiDispenser:
 async def test_fill_polls_and_reads_the_camera():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"FILL SNBI 0.450 0.150\n", b"OK\n"),
-        stat("FILLING", 40.0),
+        compound(ALL_CLOSED, stat()),
+        compound((b"FILL SNBI 0.450 0.150\n", b"OK\n"), stat("FILLING", 40.0)),
         stat("FILLING", 10.0),
         stat("IDLE", jobs=1),
         (
@@ -58,10 +57,8 @@ async def test_fill_polls_and_reads_the_camera():
 async def test_seal_reads_the_dies_sealed():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(jobs=4),
-        (b"SEAL EPOXY 350.0\n", b"OK\n"),
-        stat("SEALING", 90.0, jobs=4),
+        compound(ALL_CLOSED, stat(jobs=4)),
+        compound((b"SEAL EPOXY 350.0\n", b"OK\n"), stat("SEALING", 90.0, jobs=4)),
         stat("IDLE", jobs=5),
         (
             b"SEAL?\n",
@@ -82,10 +79,9 @@ async def test_seal_reads_the_dies_sealed():
 async def test_refusals_limits_and_interlocks():
     script = [
         *CONNECT,
-        (b"ILK?\n", b"OK DOOR=1 AIR=0\n"),
-        ALL_CLOSED,
-        stat(),
-        (b"SEAL SILICONE 300.0\n", b"ERR 9 panel P1 carries no die\n"),
+        compound((b"ILK?\n", b"OK DOOR=1 AIR=0\n"), stat()),
+        compound(ALL_CLOSED, stat()),
+        (b"SEAL SILICONE 300.0;STAT?\n", b"ERR 9 panel P1 carries no die\n"),
         (b"FILL?\n", b"OK NONE\n"),
     ]
     async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
@@ -105,10 +101,8 @@ async def test_refusals_limits_and_interlocks():
 async def test_an_alarm_during_a_fill_faults_the_driver():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"FILL CU-PASTE 0.300 0.300\n", b"OK\n"),
-        stat("FAULT"),
+        compound(ALL_CLOSED, stat()),
+        compound((b"FILL CU-PASTE 0.300 0.300\n", b"OK\n"), stat("FAULT")),
         (b"ALM?\n", b"OK AIR_LOST\n"),
     ]
     async with expected_protocol(script) as peer, dispenser_at(peer.address("serial")) as disp:
@@ -120,10 +114,8 @@ async def test_an_alarm_during_a_fill_faults_the_driver():
 async def test_an_overrunning_seal_is_stopped():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"SEAL EPOXY 400.0\n", b"OK\n"),
-        stat("SEALING", 100.0),
+        compound(ALL_CLOSED, stat()),
+        compound((b"SEAL EPOXY 400.0\n", b"OK\n"), stat("SEALING", 100.0)),
         stat("SEALING", 100.0),
         (b"STOP\n", b"OK\n"),
     ]

@@ -18,6 +18,7 @@ from packline.drivers.links import open_link
 from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.lithography import CoatMaterial, FilmLayer, Tone
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 CONNECT = [(b"IDN?\n", b"OK packline,LC-1,LC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1\n")
@@ -70,10 +71,8 @@ async def test_load_and_unload():
 async def test_coat_polls_to_the_end_and_reads_the_film():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"COAT PR-THICK 4000 30.0\n", b"OK\n"),
-        stat("COATING", spin=4000, left=45.8),
+        compound(ALL_CLOSED, stat()),
+        compound((b"COAT PR-THICK 4000 30.0\n", b"OK\n"), stat("COATING", spin=4000, left=45.8)),
         stat(jobs=1),
         film(),
     ]
@@ -97,10 +96,10 @@ async def test_coat_polls_to_the_end_and_reads_the_film():
 async def test_bake_sends_temperature_and_time():
     script = [
         *CONNECT,
-        (b"ILK?\n", b"OK COVER=1 EXHAUST=0 VACUUM=0 LAMP=0\n"),  # a bake needs the cover only
-        stat(jobs=1),
-        (b"BAKE 110.0 90.0\n", b"OK\n"),
-        stat("BAKING", jobs=1, left=107.4),
+        compound(  # a bake needs the cover only
+            (b"ILK?\n", b"OK COVER=1 EXHAUST=0 VACUUM=0 LAMP=0\n"), stat(jobs=1)
+        ),
+        compound((b"BAKE 110.0 90.0\n", b"OK\n"), stat("BAKING", jobs=1, left=107.4)),
         stat(jobs=2, plate=110.0),
         film("11.06", "0.0"),
     ]
@@ -112,15 +111,15 @@ async def test_bake_sends_temperature_and_time():
 async def test_expose_selects_the_reticle_then_exposes_every_die():
     script = [
         *CONNECT,
-        (b"RETICLE wiring-level-1\n", b"OK\n"),
         (
-            b"RETICLE?\n",
-            b"OK NAME=wiring-level-1 FEATURE=LINE SIZE=15.0 SPACE=10.0 PAD=250.0 LENGTH=1200.0\n",
+            b"RETICLE wiring-level-1;RETICLE?\n",
+            b"OK;OK NAME=wiring-level-1 FEATURE=LINE SIZE=15.0 SPACE=10.0 PAD=250.0 "
+            b"LENGTH=1200.0\n",
         ),
-        ALL_CLOSED,
-        stat(jobs=2),
-        (b"EXPOSE 450.0\n", b"OK\n"),
-        stat("EXPOSING", jobs=2, shots=261, left=202.7),  # the allowance's and the first poll
+        compound(ALL_CLOSED, stat(jobs=2)),
+        compound(  # the status the allowance and the first poll read
+            (b"EXPOSE 450.0\n", b"OK\n"), stat("EXPOSING", jobs=2, shots=261, left=202.7)
+        ),
         stat("EXPOSING", jobs=2, shot=142, shots=261, left=82.7),
         stat(jobs=3, shot=261, shots=261),
         film("11.06", "0.0", "450.0"),
@@ -134,16 +133,16 @@ async def test_expose_selects_the_reticle_then_exposes_every_die():
 async def test_develop_returns_the_metrology():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(jobs=3),
-        (b"DEVELOP POS 120.0\n", b"OK\n"),
-        stat("DEVELOPING", jobs=3, left=150.0),
+        compound(ALL_CLOSED, stat(jobs=3)),
+        compound((b"DEVELOP POS 120.0\n", b"OK\n"), stat("DEVELOPING", jobs=3, left=150.0)),
         stat(jobs=4),
-        film("10.94", "0.0", "450.0", 1),
-        (
-            b"PATTERN?\n",
-            b"OK MASK=wiring-level-1 SITES=8352 CLEARED=8352 DEPTH=11.06 RESIDUAL=0.00 "
-            b"CD=15.45 BRIDGED=0 CLOSED=0\n",
+        compound(
+            film("10.94", "0.0", "450.0", 1),
+            (
+                b"PATTERN?\n",
+                b"OK MASK=wiring-level-1 SITES=8352 CLEARED=8352 DEPTH=11.06 RESIDUAL=0.00 "
+                b"CD=15.45 BRIDGED=0 CLOSED=0\n",
+            ),
         ),
     ]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
@@ -157,9 +156,8 @@ async def test_develop_returns_the_metrology():
 async def test_a_refused_develop_is_command_refused_with_the_cells_code():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(jobs=3),
-        (b"DEVELOP NEG 60.0\n", b"ERR 10 PR-THICK is POS, not NEG\n"),
+        compound(ALL_CLOSED, stat(jobs=3)),
+        (b"DEVELOP NEG 60.0;STAT?\n", b"ERR 10 PR-THICK is POS, not NEG\n"),
     ]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
         with pytest.raises(CommandRefused, match="PR-THICK is POS") as refused:
@@ -183,7 +181,7 @@ async def test_limits_are_checked_before_anything_is_sent():
 
 
 async def test_an_open_interlock_sends_no_job():
-    script = [*CONNECT, (b"ILK?\n", b"OK COVER=1 EXHAUST=0 VACUUM=1 LAMP=1\n")]
+    script = [*CONNECT, compound((b"ILK?\n", b"OK COVER=1 EXHAUST=0 VACUUM=1 LAMP=1\n"), stat())]
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
         with pytest.raises(InterlockOpen, match="cup_exhaust"):
             await cell.coat(CoatMaterial.PR_THICK, 4000)
@@ -193,12 +191,12 @@ async def test_an_open_interlock_sends_no_job():
 async def test_an_alarm_during_the_exposure_faults_the_driver():
     script = [
         *CONNECT,
-        (b"RETICLE pads\n", b"OK\n"),
-        (b"RETICLE?\n", b"OK NAME=pads FEATURE=HOLE SIZE=80.0 SPACE=1000.0 PAD=0.0 LENGTH=0.0\n"),
-        ALL_CLOSED,
-        stat(),
-        (b"EXPOSE 300.0\n", b"OK\n"),
-        stat("EXPOSING", shots=261),
+        (
+            b"RETICLE pads;RETICLE?\n",
+            b"OK;OK NAME=pads FEATURE=HOLE SIZE=80.0 SPACE=1000.0 PAD=0.0 LENGTH=0.0\n",
+        ),
+        compound(ALL_CLOSED, stat()),
+        compound((b"EXPOSE 300.0\n", b"OK\n"), stat("EXPOSING", shots=261)),
         stat("FAULT", shot=57, shots=261),
         (b"ALM?\n", b"OK LAMP_FAILURE\n"),
     ]
@@ -211,10 +209,8 @@ async def test_an_alarm_during_the_exposure_faults_the_driver():
 async def test_an_overrunning_coat_is_stopped():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"COAT PR-THIN 3000 20.0\n", b"OK\n"),
-        stat("COATING", spin=3000, left=30.0),
+        compound(ALL_CLOSED, stat()),
+        compound((b"COAT PR-THIN 3000 20.0\n", b"OK\n"), stat("COATING", spin=3000, left=30.0)),
         stat("COATING", spin=3000, left=30.0),
         (b"STOP\n", b"OK\n"),
     ]

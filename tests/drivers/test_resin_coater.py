@@ -18,6 +18,7 @@ from packline.drivers.links import open_link
 from packline.drivers.resin_coater import AsciiResinCoater
 from packline.drivers.roles.resin_coater import CoatResin, CoatStep
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 CONNECT = [(b"IDN?\n", b"OK packline,RC-1,RC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK LID=1 EXHAUST=1\n")
@@ -35,10 +36,8 @@ def coater_at(address: str) -> AsciiResinCoater:
 async def test_spin_coat_polls_and_reads_the_gauge():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"SPIN STRESS-RELIEF 3000.0 20.0\n", b"OK\n"),
-        stat("COATING", 35.6),
+        compound(ALL_CLOSED, stat()),
+        compound((b"SPIN STRESS-RELIEF 3000.0 20.0\n", b"OK\n"), stat("COATING", 35.6)),
         stat("COATING", 5.6),
         stat("IDLE", jobs=1),
         (
@@ -63,19 +62,15 @@ async def test_spin_coat_polls_and_reads_the_gauge():
 async def test_slot_coat_and_bake():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"SLOT SOLDER-RESIST 120.0\n", b"OK\n"),
-        stat("IDLE", jobs=1),
+        compound(ALL_CLOSED, stat()),
+        compound((b"SLOT SOLDER-RESIST 120.0\n", b"OK\n"), stat("IDLE", jobs=1)),
         (
             b"RESULT?\n",
             b"OK WAFER=W1 STEP=SLOT RESIN=SOLDER-RESIST FIELD=60.00 COVER=60.00 EDGE=60.00 "
             b"SOLVENT=0.400\n",
         ),
-        ALL_CLOSED,
-        stat(jobs=1),
-        (b"BAKE 110.0 600.0\n", b"OK\n"),
-        stat("IDLE", jobs=2),
+        compound(ALL_CLOSED, stat(jobs=1)),
+        compound((b"BAKE 110.0 600.0\n", b"OK\n"), stat("IDLE", jobs=2)),
         (
             b"RESULT?\n",
             b"OK WAFER=W1 STEP=BAKE RESIN=SOLDER-RESIST FIELD=36.00 COVER=36.00 EDGE=36.00 "
@@ -92,10 +87,9 @@ async def test_slot_coat_and_bake():
 async def test_refusals_limits_and_interlocks():
     script = [
         *CONNECT,
-        (b"ILK?\n", b"OK LID=0 EXHAUST=1\n"),
-        ALL_CLOSED,
-        stat(),
-        (b"BAKE 100.0 60.0\n", b"ERR 8 wafer W1 carries no film this coater coated\n"),
+        compound((b"ILK?\n", b"OK LID=0 EXHAUST=1\n"), stat()),
+        compound(ALL_CLOSED, stat()),
+        (b"BAKE 100.0 60.0;STAT?\n", b"ERR 8 wafer W1 carries no film this coater coated\n"),
     ]
     async with expected_protocol(script) as peer, coater_at(peer.address("serial")) as coater:
         with pytest.raises(LimitViolation, match="spin_rpm"):
@@ -113,10 +107,8 @@ async def test_refusals_limits_and_interlocks():
 async def test_an_alarm_during_a_coat_faults_the_driver():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"SPIN PHOTO 1500.0 30.0\n", b"OK\n"),
-        stat("FAULT"),
+        compound(ALL_CLOSED, stat()),
+        compound((b"SPIN PHOTO 1500.0 30.0\n", b"OK\n"), stat("FAULT")),
         (b"ALM?\n", b"OK LID_OPENED\n"),
     ]
     async with expected_protocol(script) as peer, coater_at(peer.address("serial")) as coater:
@@ -128,10 +120,8 @@ async def test_an_alarm_during_a_coat_faults_the_driver():
 async def test_an_overrunning_bake_is_stopped():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"BAKE 90.0 60.0\n", b"OK\n"),
-        stat("BAKING", 40.0),
+        compound(ALL_CLOSED, stat()),
+        compound((b"BAKE 90.0 60.0\n", b"OK\n"), stat("BAKING", 40.0)),
         stat("BAKING", 40.0),
         (b"STOP\n", b"OK\n"),
     ]

@@ -17,6 +17,7 @@ from packline.drivers.links import open_link
 from packline.drivers.roles.wet_bench import Tank
 from packline.drivers.wet_bench import AsciiWetBench
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 CONNECT = [(b"IDN?\n", b"OK packline,WS-1,WS-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK SASH=1 EXHAUST=1 LEVEL=1\n")
@@ -41,10 +42,8 @@ def bench_at(address: str) -> AsciiWetBench:
 async def test_etch_dips_polls_and_reads_the_log():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"DIP CU-ETCH 60.0\n", b"OK\n"),
-        stat("DIPPING", "CU-ETCH", 150.0),
+        compound(ALL_CLOSED, stat()),
+        compound((b"DIP CU-ETCH 60.0\n", b"OK\n"), stat("DIPPING", "CU-ETCH", 150.0)),
         stat("RINSING", "CU-ETCH", 90.0),
         stat("IDLE", "CU-ETCH", jobs=1),
         (
@@ -67,18 +66,14 @@ async def test_etch_dips_polls_and_reads_the_log():
 async def test_strip_and_electroless_dip_in_their_tanks():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"DIP STRIP 300.0\n", b"OK\n"),
-        stat("IDLE", "STRIP", jobs=1),
+        compound(ALL_CLOSED, stat()),
+        compound((b"DIP STRIP 300.0\n", b"OK\n"), stat("IDLE", "STRIP", jobs=1)),
         (
             b"RESULT?\n",
             b"OK WAFER=W1 TANK=STRIP TIME=300.0 TEMP=60.0 CHANGE=-11.060 LEFT=0 OPENED=0\n",
         ),
-        ALL_CLOSED,
-        stat("IDLE", "STRIP", jobs=1),
-        (b"DIP CU-ELESS 600.0\n", b"OK\n"),
-        stat("IDLE", "CU-ELESS", jobs=2),
+        compound(ALL_CLOSED, stat("IDLE", "STRIP", jobs=1)),
+        compound((b"DIP CU-ELESS 600.0\n", b"OK\n"), stat("IDLE", "CU-ELESS", jobs=2)),
         (
             b"RESULT?\n",
             b"OK WAFER=W1 TANK=CU-ELESS TIME=600.0 TEMP=60.0 CHANGE=0.600 LEFT=200 OPENED=0\n",
@@ -94,9 +89,10 @@ async def test_strip_and_electroless_dip_in_their_tanks():
 async def test_heat_bath_sets_then_polls_the_tank():
     script = [
         *CONNECT,
-        (b"TANK? CU-ETCH\n", b"OK TANK=CU-ETCH TEMP=30.0 SET=30.0 DIPS=0\n"),
-        (b"TEMP CU-ETCH 35.0\n", b"OK\n"),
-        (b"TANK? CU-ETCH\n", b"OK TANK=CU-ETCH TEMP=30.0 SET=35.0 DIPS=0\n"),
+        (
+            b"TEMP CU-ETCH 35.0;TANK? CU-ETCH\n",  # set, and the wait's first reading
+            b"OK;OK TANK=CU-ETCH TEMP=30.0 SET=35.0 DIPS=0\n",
+        ),
         (b"TANK? CU-ETCH\n", b"OK TANK=CU-ETCH TEMP=35.0 SET=35.0 DIPS=0\n"),
     ]
     async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:
@@ -108,9 +104,7 @@ async def test_heat_bath_sets_then_polls_the_tank():
 async def test_a_bath_that_never_gets_there_is_a_timeout_without_a_stop():
     script = [
         *CONNECT,
-        (b"TANK? STRIP\n", b"OK TANK=STRIP TEMP=60.0 SET=60.0 DIPS=0\n"),
-        (b"TEMP STRIP 80.0\n", b"OK\n"),
-        (b"TANK? STRIP\n", b"OK TANK=STRIP TEMP=60.0 SET=80.0 DIPS=0\n"),
+        (b"TEMP STRIP 80.0;TANK? STRIP\n", b"OK;OK TANK=STRIP TEMP=60.0 SET=80.0 DIPS=0\n"),
         (b"TANK? STRIP\n", b"OK TANK=STRIP TEMP=60.0 SET=80.0 DIPS=0\n"),
     ]
     async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:
@@ -121,10 +115,9 @@ async def test_a_bath_that_never_gets_there_is_a_timeout_without_a_stop():
 async def test_refusals_limits_and_interlocks():
     script = [
         *CONNECT,
-        (b"ILK?\n", b"OK SASH=1 EXHAUST=0 LEVEL=1\n"),
-        ALL_CLOSED,
-        stat(),
-        (b"DIP TI-ETCH 30.0\n", b"ERR 8 TI-ETCH is at 23.0 degC, set 40.0\n"),
+        compound((b"ILK?\n", b"OK SASH=1 EXHAUST=0 LEVEL=1\n"), stat()),
+        compound(ALL_CLOSED, stat()),
+        (b"DIP TI-ETCH 30.0;STAT?\n", b"ERR 8 TI-ETCH is at 23.0 degC, set 40.0\n"),
     ]
     async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:
         with pytest.raises(LimitViolation, match="dip_time_s"):
@@ -149,10 +142,8 @@ async def test_refusals_limits_and_interlocks():
 async def test_an_alarm_during_a_dip_faults_the_driver():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"DIP CU-ETCH 60.0\n", b"OK\n"),
-        stat("FAULT", "CU-ETCH"),
+        compound(ALL_CLOSED, stat()),
+        compound((b"DIP CU-ETCH 60.0\n", b"OK\n"), stat("FAULT", "CU-ETCH")),
         (b"ALM?\n", b"OK LEVEL_LOW\n"),
     ]
     async with expected_protocol(script) as peer, bench_at(peer.address("serial")) as bench:

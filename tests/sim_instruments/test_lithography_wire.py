@@ -70,3 +70,29 @@ async def test_socat_finds_the_host_link_rules_of_the_page(transport):
     assert await socat_session(sim, RULES) == RULE_REPLIES
     assert sim.job is None
     assert sim.reticle is None
+
+
+#: Compound lines (conventions.md) as the page's example sends them: the interlocks with the
+#: status, a job with the status it started with, a setting with its read back; a refused
+#: command ends its line, and the wait query stands alone.
+COMPOUND = (
+    b"LOAD W7\nILK?;STAT?\nCOAT PR-THICK 4000 30.0;STAT?\nRETICLE openings;RETICLE?\n"
+    b"STAT?;EXPOSE 200.0;STAT?\nILK?;WAIT? COATING 5\n"
+)
+COATING = "STATE=COATING WAFER=W7 SPIN=4000 HOTPLATE=22.0 SHOT=0 SHOTS=0 LEFT=45.8 JOBS=0"
+COMPOUND_REPLIES = [
+    "OK",
+    "OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1;"
+    "OK STATE=IDLE WAFER=W7 SPIN=0 HOTPLATE=22.0 SHOT=0 SHOTS=0 LEFT=0.0 JOBS=0",
+    f"OK;OK {COATING}",
+    "ERR 5 not allowed while COATING",
+    f"OK {COATING};ERR 5 not allowed while COATING",
+    "OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1;ERR 1 WAIT? stands alone on a line",
+]
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_socat_sends_the_pages_compound_lines(transport):
+    sim = SimLithography("litho", TwinStore(), VirtualClock(), transport=transport)
+    assert await socat_session(sim, COMPOUND) == COMPOUND_REPLIES
+    assert sim.reticle is None  # its line was refused while coating

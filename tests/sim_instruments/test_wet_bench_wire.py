@@ -42,3 +42,25 @@ async def test_socat_talks_to_the_simulated_bench(transport):
     assert await socat_session(sim, COMMANDS) == REPLIES
     assert sim.wafer_id == "W7"
     assert sim.job is None
+
+
+#: Compound lines (conventions.md) as the page's example sends them: a bath's setting with its
+#: reading, the interlocks with the status, a dip with the status it started with; a refused
+#: command ends its line.
+COMPOUND = (
+    b"LOAD W7\nTEMP CU-ETCH 35.0;TANK? CU-ETCH\nILK?;STAT?\nDIP CU-ETCH 30.0;STAT?\n"
+    b"DIP STRIP 10;STAT?\n"
+)
+COMPOUND_REPLIES = [
+    "OK",
+    "OK;OK TANK=CU-ETCH TEMP=30.0 SET=35.0 DIPS=0",
+    "OK SASH=1 EXHAUST=1 LEVEL=1;OK STATE=IDLE WAFER=W7 TANK=- LEFT=0.0 JOBS=0",
+    "ERR 8 CU-ETCH is at 30.0 degC, set 35.0",
+    "OK;OK STATE=DIPPING WAFER=W7 TANK=STRIP LEFT=100.0 JOBS=0",
+]
+
+
+@pytest.mark.parametrize("transport", ["socket", "pty"])
+async def test_socat_sends_the_pages_compound_lines(transport):
+    sim = SimWetBench("wet", TwinStore(), VirtualClock(), transport=transport)
+    assert await socat_session(sim, COMPOUND) == COMPOUND_REPLIES

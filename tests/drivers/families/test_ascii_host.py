@@ -10,8 +10,8 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.equipment import HOLD_S
-from packline.drivers.errors import ToolAlarm
-from packline.drivers.links import ReconnectPolicy
+from packline.drivers.errors import CommandRefused, ProtocolError, ToolAlarm
+from packline.drivers.links import ReconnectPolicy, open_link
 from packline.drivers.lithography import AsciiLithography
 from packline.drivers.roles.lithography import CoatMaterial
 from packline.drivers.roles.wire_bonder import BonderState, BondProgram, WireMaterial
@@ -19,10 +19,12 @@ from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.sim_instruments.lithography import SimLithography
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.sim_instruments.wire_bonder import SimWireBonder
-from packline.testing import Rig, open_rig, run_until
+from packline.testing import Rig, expected_protocol, open_rig, run_until
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 WALL_LIMIT_S = 20.0  # bounds each test's waits in wall time
+#: What the litho cell's driver asks as it connects, and the replies.
+LITHO_CONNECT = (("IDN?", b"OK packline,LC-1,LC-1-0001,1.0\n"), ("ALM?", b"OK NONE\n"))
 
 
 @pytest.fixture(params=["socket", "pty"])
@@ -79,8 +81,8 @@ async def test_an_alarm_during_a_long_wait_is_seen_within_the_poll_interval(rig,
 
 
 async def test_a_job_waited_from_the_status_it_started_with_holds_the_next_read():
-    """`wait_job(first=...)`: the status read as the job started is the wait's first, and the
-    next read is already the tool's held wait for that status's `STATE`."""
+    """`start_job` reads the status the job started with on the job's line, and `wait_job`
+    judges it first (`first`): the next read is already the tool's held wait for its `STATE`."""
     twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
     sim = SimLithography("litho", twin, VirtualClock(), transport="socket")
     rig = await open_rig(sim, AsciiLithography, poll_interval_s=2.0, timeout_s=1.0)
@@ -93,6 +95,30 @@ async def test_a_job_waited_from_the_status_it_started_with_holds_the_next_read(
             await rig.driver.expose("openings", 300)
     finally:
         await rig.close()
-    after = sim.received[sim.received.index("EXPOSE 300.0") + 1 :]
-    assert after[0] == "STAT?"  # the shot count the wait's allowance needs
-    assert after[1] == f"WAIT? EXPOSING {HOLD_S:g}"
+    # the status the job started with (its shot count the allowance needs) is on the job's
+    # line, and the wait is held from the first read after it
+    after = sim.received[sim.received.index("EXPOSE 300.0;STAT?") + 1 :]
+    assert after[0] == f"WAIT? EXPOSING {HOLD_S:g}"
+
+
+async def test_a_compound_reply_is_one_reply_per_command_and_a_refusal_ends_it():
+    """`ask_compound`: a refusal's text keeps its `;`; a reply short of or beyond one per
+    command, or one neither `OK` nor `ERR`, is a protocol error."""
+    not_one_each = (b"OK COVER=1 EXHAUST=1 VACUUM=1 LAMP=1", b"OK COVER=1;OK STATE=IDLE;OK")
+    script = [
+        *((f"{query}\n".encode(), reply) for query, reply in LITHO_CONNECT),
+        (b"RETICLE pads;RETICLE?\n", b"ERR 8 wafer W7 has no film; COAT first\n"),
+        *((b"ILK?;STAT?\n", reply + b"\n") for reply in not_one_each),
+        (b"ILK?;STAT?\n", b"OK COVER=1;STATE=IDLE\n"),
+    ]
+    async with expected_protocol(script) as peer:
+        link = open_link(peer.address("serial"), tool="litho", clock=VirtualClock(), timeout_s=1.0)
+        async with AsciiLithography(link) as cell:  # type: ignore[arg-type]
+            with pytest.raises(CommandRefused, match="has no film; COAT first") as refused:
+                await cell.ask_compound("set reticle", "RETICLE pads", "RETICLE?")
+            assert refused.value.code == "8"
+            for _ in range(2):
+                with pytest.raises(ProtocolError, match="not one reply per command"):
+                    await cell.ask_compound("read", "ILK?", "STAT?")
+            with pytest.raises(ProtocolError, match="neither OK nor ERR"):
+                await cell.ask_compound("read", "ILK?", "STAT?")

@@ -275,6 +275,68 @@ async def test_a_wait_out_of_its_range_is_a_bad_argument(client, wait: bytes):
     assert tool.clock.now() == 0.0
 
 
+# ------------------------------------------------------------------ compound lines
+
+#: A command of each tool that changes it, refused out of range, and one it takes at once.
+OUT_OF_RANGE = {"bonder": b"PROG AU 25 150 100 60 12", "saw": b"SPINDLE 75000"}
+TAKEN = {"bonder": b"PROG AU 25 150 35 60 12", "saw": b"SPINDLE 30000"}
+
+
+async def test_a_compound_line_is_answered_on_one_line_in_order(client):
+    kind, _, raw = client
+    identity, interlocks, status = IDENTITY[kind], b"ILK?", b"STAT?"
+    alone = [(await raw.ask(query + b"\n")).removesuffix(b"\n") for query in (interlocks, status)]
+    reply = await raw.ask(identity + b";" + interlocks + b";" + status + b"\r\n")
+    assert reply == b";".join([REPLY_OF_IDENTITY[kind], *alone]) + b"\n"
+
+
+async def test_a_command_and_a_query_after_it_see_it_taken(client):
+    kind, tool, raw = client
+    reply = await raw.ask(TAKEN[kind] + b";STAT?\n")
+    accepted, status = reply.removesuffix(b"\n").split(b";")
+    assert accepted == b"OK"
+    assert status == (await raw.ask(STATUS)).removesuffix(b"\n")
+    if isinstance(tool, SimWireBonder):
+        assert tool.program is not None
+    else:
+        assert isinstance(tool, SimDicingSaw)
+        assert tool.spindle.target > 0.0
+
+
+async def test_a_refused_command_ends_the_line_and_what_follows_it_is_not_run(client):
+    kind, tool, raw = client
+    line = b"STAT?;" + OUT_OF_RANGE[kind] + b";" + TAKEN[kind] + b"\n"
+    status = (await raw.ask(STATUS)).removesuffix(b"\n")
+    reply = await raw.ask(line)
+    assert reply.startswith(status + b";ERR 3 ")
+    assert reply.count(b";") == 1
+    if isinstance(tool, SimWireBonder):
+        assert tool.program is None
+    else:
+        assert isinstance(tool, SimDicingSaw)
+        assert tool.spindle.target == 0.0
+
+
+@pytest.mark.parametrize("line", [b"STAT?;", b";STAT?", b"STAT?;;ILK?"])
+async def test_an_empty_command_of_a_compound_line_is_unknown(client, line: bytes):
+    _, _, raw = client
+    assert b"ERR 1 empty command\n" in await raw.ask(line + b"\n")
+
+
+async def test_the_wait_query_stands_alone_on_its_line(client):
+    _, tool, raw = client
+    reply = await raw.ask(b"STAT?;WAIT? IDLE 5\n")
+    assert reply.endswith(b";ERR 1 WAIT? stands alone on a line\n")
+    assert tool.clock.now() == 0.0  # nothing held
+
+
+async def test_the_line_limit_is_the_whole_compound_lines(client):
+    _, _, raw = client
+    units = b";".join([b"STAT?"] * (MAX_LINE_CHARS // 6 + 1))
+    assert len(units) > MAX_LINE_CHARS
+    assert await raw.ask(units + b"\n") == b"ERR 1 line too long\n"
+
+
 def test_a_word_of_a_fixed_list_is_taken_in_any_case_an_id_keeps_its_own():
     """conventions.md, Words: a wire material or a tank is taken in any case; a wafer id is not."""
     bonder = SimWireBonder("bonder", TwinStore(), VirtualClock())
