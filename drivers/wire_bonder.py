@@ -15,7 +15,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from .errors import ProtocolError, ToolStateError
-from .families.ascii_host import TRANSFER_STATES, HostLinkDriver
+from .families.ascii_host import TRANSFER_STATES, HostLinkDriver, parse_fields
 from .roles.wire_bonder import (
     BonderState,
     BonderStatus,
@@ -30,6 +30,7 @@ from .specs.wire_bonder import (
     RESULT_OF_TOKEN,
     SPEC,
     STATE_OF_TOKEN,
+    STATE_TOKENS,
     SiteRanges,
     encode_site_ranges,
     format_program,
@@ -51,7 +52,11 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> BonderStatus:
-        fields = await self.ask_fields("read status", "STAT?")
+        return self.status_from(await self.ask("read status", "STAT?"))
+
+    def status_from(self, payload: str) -> BonderStatus:
+        """The status query's payload read."""
+        fields = parse_fields(self, "read status", payload)
         missing = [key for key in self.status_keys if key not in fields]
         try:
             if missing:
@@ -171,18 +176,19 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
         stack = self.setting(action, "stack_count", stack_count)
         selection = None if sites is None else encode_site_ranges(sites)
         async with self.operation(action):
-            await self.require_command_interlocks(action, "BUMP")
-            wafer_id = (await self.request_status()).wafer_id
+            wafer_id = (await self.status_when_closed(action, "BUMP", self.status_from)).wafer_id
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
             await self.ask(action, program_line)
             await self._select(action, selection)
-            total = await self.ask_count(action, f"BUMP {stack}")
+            bump = f"BUMP {stack}"
+            selected, started = await self.ask_compound(action, bump, "STAT?")
+            total = self.count_from(action, bump, selected)
             if timeout_s is None:
                 timeout_s = (
                     HEATING_ALLOWANCE_S + total * stack_count / MIN_STUDS_PER_S + RUN_MARGIN_S
                 )
-            status = await self._wait_run(action, total, timeout_s)
+            status = await self._wait_run(action, total, timeout_s, self.status_from(started))
         return BumpResult(
             wafer_id=wafer_id,
             stack_count=stack_count,
@@ -214,13 +220,17 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
                 f"tool selected {selected} sites, {count} were sent",
             )
 
-    async def _wait_run(self, action: str, total: int, timeout_s: float) -> BonderStatus:
-        """Poll the run to its end, recording progress; alarms, an abort or the timeout end it."""
-        status: BonderStatus  # the latest, for the timeout message
+    async def _wait_run(
+        self, action: str, total: int, timeout_s: float, started: BonderStatus
+    ) -> BonderStatus:
+        """Poll the run to its end from the status it `started` with, recording progress;
+        alarms, an abort or the timeout end it."""
+        status = started  # the latest, for the timeout message
+        unread = [started]
 
         async def poll() -> BonderStatus | None:
             nonlocal status
-            status = await self.request_status()
+            status = unread.pop() if unread else await self.request_status()
             self.record_status(status)
             if status.state in (BonderState.FAULT, BonderState.IDLE):
                 await self.check_run_ended(action, status, total)
@@ -228,5 +238,9 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
             return None
 
         return await self.wait_held(
-            action, poll, timeout_s, lambda: f"{status.bumps_done} of {total} sites"
+            action,
+            poll,
+            timeout_s,
+            lambda: f"{status.bumps_done} of {total} sites",
+            held_state=STATE_TOKENS[started.state],
         )

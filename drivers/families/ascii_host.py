@@ -226,7 +226,10 @@ class HostLinkDriver(Equipment):
         return parse_fields(self, action, await self.ask(action, query), keys)
 
     async def ask_count(self, action: str, command: str) -> int:
-        payload = await self.ask(action, command)
+        return self.count_from(action, command, await self.ask(action, command))
+
+    def count_from(self, action: str, command: str, payload: str) -> int:
+        """`command`'s payload read as a count."""
         if not payload.isdigit():
             raise self.garbled(action, command, payload, "expected a count")
         return int(payload)
@@ -359,12 +362,7 @@ class HostLinkDriver(Equipment):
 
         async def poll() -> S | None:
             nonlocal status
-            if unread:
-                status = unread.pop()
-                if seen := _SEEN.get():  # the wait's next status read is held in its state
-                    seen.state = status.state.value
-            else:
-                status = await request_status()
+            status = unread.pop() if unread else await request_status()
             record(status)
             if status.state == "FAULT":
                 await self.refresh_alarms()
@@ -377,7 +375,8 @@ class HostLinkDriver(Equipment):
             assert status is not None  # wait_until polls once before it can time out
             return f"still {status.state.value.lower()} ({progress(status)})"
 
-        return await self.wait_held(action, poll, timeout_s, still)
+        held_state = None if first is None else first.state.value
+        return await self.wait_held(action, poll, timeout_s, still, held_state=held_state)
 
     async def wait_held(
         self,
@@ -385,14 +384,18 @@ class HostLinkDriver(Equipment):
         poll: Callable[[], Awaitable[T | None]],
         timeout_s: float,
         still: Callable[[], str],
+        *,
+        held_state: str | None = None,
     ) -> T:
         """`wait_until` on the tool's own wait: once `poll` has read the status, each next
         status read of a poll is the wait query for the `STATE` just read, which the tool
         answers when its state changes (a job's end, an alarm) or after the wait's hold
         (`Equipment.wait_until(held_by_tool=True)`), so polls follow the tool instead of the
         poll interval (docs/decisions/0028). On a link that cannot carry a held reply (a tty)
-        it polls every interval."""
-        token = _SEEN.set(_Seen())
+        it polls every interval. `held_state`: the `STATE` token of a status read before the
+        wait that its first poll judges (a job's, read with its command), whose wait the
+        first status read of a poll already is."""
+        token = _SEEN.set(_Seen(held_state))
         held = self.link.holds_replies
         try:
             return await self.wait_until(action, poll, timeout_s, still, held_by_tool=held)

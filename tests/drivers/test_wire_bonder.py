@@ -34,6 +34,7 @@ from packline.drivers.specs.wire_bonder import (
 )
 from packline.drivers.wire_bonder import AsciiWireBonder
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 PROGRAM = BondProgram(WireMaterial.AU, 25, 150, 35, 60, 12)
 CONNECT = [
@@ -104,12 +105,10 @@ async def test_open_cover_refuses_load_with_nothing_sent():
 
 async def test_form_stud_bumps_on_every_site():
     script = [
-        ILK_READY,
-        (b"STAT?\n", status("IDLE", 0, 0)),
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
         (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
         (b"SEL:ALL\n", b"OK 120\n"),
-        (b"BUMP 1\n", b"OK 120\n"),
-        (b"STAT?\n", status("HEATING", 0, 120)),
+        compound((b"BUMP 1\n", b"OK 120\n"), (b"STAT?\n", status("HEATING", 0, 120))),
         (b"STAT?\n", status("BUMPING", 60, 120)),
         (b"STAT?\n", status("IDLE", 120, 120, "COMPLETED")),
     ]
@@ -124,14 +123,12 @@ async def test_form_stud_bumps_on_every_site():
 
 async def test_form_stud_bumps_on_a_site_list_sends_ranges():
     script = [
-        ILK_READY,
-        (b"STAT?\n", status("IDLE", 0, 0)),
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
         (b"PROG CU 20.0 180.0 40.0 80.0 10.0\n", b"OK\n"),
         (b"MAP?\n", b"OK 120\n"),
         (b"SEL:CLR\n", b"OK 0\n"),
         (b"SEL:ADD 0-3,10,12-13\n", b"OK 7\n"),
-        (b"BUMP 2\n", b"OK 7\n"),
-        (b"STAT?\n", status("IDLE", 7, 7, "COMPLETED")),
+        compound((b"BUMP 2\n", b"OK 7\n"), (b"STAT?\n", status("IDLE", 7, 7, "COMPLETED"))),
     ]
     program = BondProgram(WireMaterial.CU, 20, 180, 40, 80, 10)
     async with bonder_on(script) as bonder:
@@ -143,8 +140,7 @@ async def test_form_stud_bumps_on_a_site_list_sends_ranges():
 
 async def test_site_beyond_the_map_is_refused_before_selecting():
     script = [
-        ILK_READY,
-        (b"STAT?\n", status("IDLE", 0, 0)),
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
         (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
         (b"MAP?\n", b"OK 120\n"),
     ]
@@ -196,7 +192,7 @@ async def test_a_load_refused_while_a_wafer_is_on_the_chuck_names_it():
 
 
 async def test_no_wafer_on_the_chuck_is_a_state_error():
-    script = [ILK_READY, (b"STAT?\n", status("IDLE", 0, 0, wafer=""))]
+    script = [compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0, wafer="")))]
     async with bonder_on(script) as bonder:
         with pytest.raises(ToolStateError, match="no wafer on the chuck"):
             await bonder.form_stud_bumps(PROGRAM)
@@ -231,12 +227,10 @@ async def test_garbled_alarm_list_is_protocol_error():
 
 async def test_alarm_stops_the_run_and_reset_clears_it():
     script = [
-        ILK_READY,
-        (b"STAT?\n", status("IDLE", 0, 0)),
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
         (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
         (b"SEL:ALL\n", b"OK 120\n"),
-        (b"BUMP 1\n", b"OK 120\n"),
-        (b"STAT?\n", status("FAULT", 42, 120, "ALARM")),
+        compound((b"BUMP 1\n", b"OK 120\n"), (b"STAT?\n", status("FAULT", 42, 120, "ALARM"))),
         (b"ALM?\n", b"OK NSOP\n"),
         (b"ALM:CLR\n", b"OK\n"),
         (b"ALM?\n", b"OK NONE\n"),
@@ -251,12 +245,10 @@ async def test_alarm_stops_the_run_and_reset_clears_it():
 
 async def test_run_aborted_at_the_tool_is_reported():
     script = [
-        ILK_READY,
-        (b"STAT?\n", status("IDLE", 0, 0)),
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
         (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
         (b"SEL:ALL\n", b"OK 120\n"),
-        (b"BUMP 1\n", b"OK 120\n"),
-        (b"STAT?\n", status("IDLE", 10, 120, "ABORTED")),
+        compound((b"BUMP 1\n", b"OK 120\n"), (b"STAT?\n", status("IDLE", 10, 120, "ABORTED"))),
     ]
     async with bonder_on(script) as bonder:
         with pytest.raises(ToolAlarm, match="run ended aborted after 10 of 120 sites"):

@@ -311,7 +311,7 @@ async def test_open_interlock_refuses_bumping_with_nothing_sent(loaded, fault, i
     sim.inject_fault(fault)
     with pytest.raises(InterlockOpen, match=f"interlock open: {interlock}"):
         await bonder.form_stud_bumps(PROGRAM)
-    assert sim.received == ["ILK?"]
+    assert sim.received == ["ILK?;STAT?"]  # reads only
     assert bonder.state is ToolState.IDLE
 
 

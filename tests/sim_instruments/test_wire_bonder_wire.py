@@ -18,7 +18,7 @@ SESSION = [
     "ILK?",
     "LOAD W01",
     "MAP?",
-    "STAT?",
+    "ILK?;STAT?",  # a compound line, as the page's example sends it
     "PROG AU 25.0 150.0 35.0 60.0 12.0",
     "PROG?",
     "SEL:CLR",
@@ -31,6 +31,7 @@ REPLIES = [
     "OK COVER=1 VACUUM=0 WIRE=1",
     "OK",
     "OK 784",
+    "OK COVER=1 VACUUM=1 WIRE=1;"
     "OK STATE=IDLE WAFER=W01 DONE=0 TOTAL=0 STACK=0 STAGE=22.0 SPOOL=500.000 ELAPSED=0.0 LAST=NONE",
     "OK",
     "OK AU 25.0 150.0 35.0 60.0 12.0",
