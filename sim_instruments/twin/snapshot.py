@@ -22,8 +22,9 @@ at the same place keeps its digest, and a snapshot whose header and parts all eq
 the whole digest. The comparison is of bytes against the
 last snapshot's own copy, never of array identity, so an array changed in place is seen. The
 header keeps the JSON text of each part while the part holds the very same objects, its arrays
-where they were (`_HeaderText`), and of each history event while it holds the very same plain
-values (`_HistoryText`): the text of a part or event a step left alone is not written again
+laid out as they were (`_HeaderText`; where an array before them grew, with their offsets
+moved along), and of each history event while it holds the very same plain values
+(`_HistoryText`): the text of a part or event a step left alone is not written again
 (decision 0066). Whether the parts before the history hold the same objects, their arrays
 laid out as they were (`_LeadingText`, else part by part), and whether the history begins with
 the events last written, each holding the same plain values, is told in a few calls over all
@@ -44,7 +45,7 @@ import typing
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from functools import cache, cached_property, reduce
+from functools import cache, reduce
 from typing import Any
 
 import numpy as np
@@ -259,7 +260,8 @@ class _PartText:
     """A part's JSON as last written, and what it was written from: the part, every container
     in it with its contents (`_Arrays.contents`), its arrays with their layout, and where the
     first lay in the array section (the layout fixes the length of each: all the text says of
-    them)."""
+    them, so the part's text where its arrays lie elsewhere is the same text with their
+    offsets moved along, `pieces`)."""
 
     name: str
     part: Any
@@ -268,28 +270,77 @@ class _PartText:
     layout: _Layout | None
     offset: int
     text: str
+    #: Where each of the part's arrays is in the workpiece, in order (`array_paths`).
+    paths: tuple[str, ...]
+    #: The text cut where each array's offset is written (`_cut_at_offsets`: the same cut
+    #: wherever they lie); None until the part's arrays first lie elsewhere.
+    pieces: tuple[str, ...] | None = None
 
-    @cached_property
-    def paths(self) -> list[str]:
-        """Where each of the part's arrays is in the workpiece, in order (`array_paths`)."""
-        return _paths_in(json.loads(self.text), f".fields.{self.name}")
+    @classmethod
+    def written(
+        cls, name: str, part: Any, text: str, arrays: _Arrays, first: tuple[int, int, int]
+    ) -> _PartText:
+        """The text of `part` (field `name`) just written, its containers and arrays added to
+        `arrays` from `first` (the count of containers and arrays before it, and the size)."""
+        first_contents, first_array, offset = first
+        return cls(
+            name,
+            part,
+            _Containers.of(arrays.contents[first_contents:]),
+            _Layout.of(arrays, first_array),
+            offset,
+            text,
+            tuple(_paths_in(json.loads(text), f".fields.{name}")),
+        )
 
-    def holds(self, part: Any, arrays: _Arrays) -> bool:
-        """Whether `part` is the part this text was written from, every container in it still
-        holding the very same objects (so every array in it is the same one) and its arrays,
-        laid out as they were, would be added to `arrays` where they were; if so they are
-        added, as encoding the part adds them. Looked at without encoding the part again."""
-        layout = self.layout
+    def holding(self, part: Any, arrays: _Arrays) -> _PartText | None:
+        """This text where `arrays` ends (moved along if it lay elsewhere) when `part` is the
+        part it was written from, every container in it still holding the very same objects
+        (so every array in it is the same one) and its arrays laid out as they were; they are
+        then added to `arrays`, as encoding the part adds them. None otherwise (a text that
+        cannot be cut is not moved). Looked at without encoding the part again."""
+        layout, offset = self.layout, arrays.size
         if (
             part is not self.part
             or layout is None
-            or arrays.size != self.offset
             or not self.containers.hold()
             or not layout.holds()
         ):
-            return False
+            return None
+        if offset == self.offset:
+            arrays.extend(layout)
+            return self
+        pieces = self.pieces or _cut_at_offsets(self.text, self.offset, layout.lengths)
+        if pieces is None:
+            return None
         arrays.extend(layout)
-        return True
+        starts = map(str, itertools.accumulate(layout.lengths[:-1], initial=offset))
+        text = pieces[0] + "".join(map(operator.add, starts, pieces[1:]))
+        return dataclasses.replace(self, offset=offset, text=text, pieces=pieces)
+
+
+#: How the JSON of an array's place in the array section (`_Arrays.add`) begins.
+_ARRAY_OPENING = _json({"npy": []})[:-2]
+
+
+def _cut_at_offsets(text: str, offset: int, lengths: Sequence[int]) -> tuple[str, ...] | None:
+    """`text`, the JSON of a part whose arrays lie one after another from `offset` (`lengths`),
+    cut where each array's offset is written: what is before the first, between each and the
+    next, and after the last. None unless each array's place is written where it is and the
+    text has no other object beginning as one does (a dict keyed 'npy' in the part), so each
+    cut is at an array's own offset. An array's opening cannot be inside a JSON string, which
+    writes each quote as \\"."""
+    if text.count(_ARRAY_OPENING) != len(lengths):
+        return None
+    pieces, start = [], 0
+    for length in lengths:
+        at = text.index(_ARRAY_OPENING, start) + len(_ARRAY_OPENING)
+        if not text.startswith(f"{offset},{length}]}}", at):
+            return None
+        pieces.append(text[start:at])
+        start, offset = at + len(str(offset)), offset + length
+    pieces.append(text[start:])
+    return tuple(pieces)
 
 
 @dataclass(frozen=True)
@@ -428,9 +479,10 @@ class _HeaderText:
 
     A part's text is written again unless the part and every dataclass, list, tuple and dict
     in it hold the very objects they held (compared by identity, so a value replaced by an
-    equal one, 1.0 for 1 or -0.0 for 0.0, is written again), and its arrays are where they
-    were, as long: the text holds only their offsets and lengths (their bytes, and so their
-    `.npy` headers, are compared and hashed by `Snapshots.take` as ever)."""
+    equal one, 1.0 for 1 or -0.0 for 0.0, is written again), and its arrays are as long as
+    they were: the text holds only their offsets and lengths (their bytes, and so their
+    `.npy` headers, are compared and hashed by `Snapshots.take` as ever), so where an array
+    before them grew or shrank the text is kept with their offsets moved along."""
 
     def __init__(self) -> None:
         self.history = _HistoryText()
@@ -465,19 +517,12 @@ class _HeaderText:
 
     def _part_json(self, name: str, value: Any, arrays: _Arrays) -> str:
         kept = self._parts.get(name)
-        if kept is not None and kept.holds(value, arrays):
-            return kept.text
-        first_contents, first_array, offset = len(arrays.contents), len(arrays.lengths), arrays.size
-        text = _json(_encode(value, arrays))
-        self._parts[name] = _PartText(
-            name,
-            value,
-            _Containers.of(arrays.contents[first_contents:]),
-            _Layout.of(arrays, first_array),
-            offset,
-            text,
-        )
-        return text
+        held = None if kept is None else kept.holding(value, arrays)
+        if held is None:
+            first = len(arrays.contents), len(arrays.lengths), arrays.size
+            held = _PartText.written(name, value, _json(_encode(value, arrays)), arrays, first)
+        self._parts[name] = held
+        return held.text
 
 
 def _items_of(value: dict[Any, Any]) -> tuple[Any, ...]:

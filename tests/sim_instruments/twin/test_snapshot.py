@@ -339,6 +339,47 @@ def test_any_change_since_the_last_snapshot_changes_the_digest_and_undone_gives_
     )
 
 
+def test_the_parts_after_an_array_that_grew_keep_their_texts_moved_along(monkeypatch):
+    """Only the part whose array grew is written as JSON again: every part after it keeps its
+    text, its arrays' offsets moved along."""
+    wafer = made_wafer(listed=False)
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    json_of = snapshot_module._json
+    written: list[object] = []
+
+    def counted(value: object) -> str:
+        written.append(value)
+        return json_of(value)
+
+    for grown in (1, 2):  # moved along, and moved along again from there
+        wafer.surface.oxide_nm.resize(wafer.geometry.site_count + grown, refcheck=False)
+        written.clear()
+        with monkeypatch.context() as patched:
+            patched.setattr(snapshot_module, "_json", counted)
+            taken = snapshots.take(wafer)
+        assert [set(value) for value in written] == [set(_field_names(wafer.surface))]
+        assert taken.data == snapshot(wafer) != first.data
+        assert taken.digest == digest_of(taken.data)
+        assert taken.paths == tuple(array_paths(taken.header))
+
+
+def _field_names(value: object) -> list[str]:
+    return [field.name for field in dataclasses.fields(value)]  # type: ignore[arg-type]
+
+
+def test_a_part_text_is_cut_only_at_its_arrays_own_offsets():
+    cut = snapshot_module._cut_at_offsets
+    text = '{"a":{"npy":[10,5]},"b":[{"npy":[15,7]}],"c":"{\\"npy\\":[1,2]}"}'
+    assert cut(text, 10, [5, 7]) == (
+        '{"a":{"npy":[',
+        ',5]},"b":[{"npy":[',
+        ',7]}],"c":"{\\"npy\\":[1,2]}"}',
+    )
+    assert cut(text, 11, [5, 7]) is None  # not where its arrays are
+    assert cut('{"a":{"npy":[10,5]},"d":{"npy":[15,7]}}', 10, [5]) is None  # a dict keyed npy
+
+
 def test_a_forgotten_workpiece_is_hashed_whole_to_the_same_digests():
     wafer = new_wafer("W01", WaferSpec(diameter_mm=100.0, pads_per_die_side=3))
     snapshots = Snapshots()
