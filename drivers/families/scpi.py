@@ -7,7 +7,7 @@ IEEE 488.2's `*OPC?`, which the tool answers when it ends (`ScpiDriver.wait_oper
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar, TypeVar
 
 from ..equipment import Equipment, Identity, poll_hold_s
@@ -43,6 +43,13 @@ def parse_error(tool: Equipment, action: str, reply: str) -> tuple[int, str]:
     return int(match[1]), match[2].replace('""', '"').replace(";", ": ", 1)
 
 
+def compound_message(units: Iterable[str]) -> str:
+    """Program message units as one IEEE 488.2 compound message: joined by `;`, each header but
+    a common command's given its leading colon, so no device reads one relative to the one
+    before."""
+    return ";".join(unit if unit.startswith(("*", ":")) else ":" + unit for unit in units)
+
+
 class ScpiDriver(Equipment):
     """The driver base of the SCPI tools: settings checked through the error queue, queries
     decoded, alarms and interlocks read as the spec declares them, the safe state commanded.
@@ -61,9 +68,10 @@ class ScpiDriver(Equipment):
     # ----------------------------------------------------------------- exchanges
 
     async def send(self, action: str, *commands: str) -> None:
-        """Send setting lines, then read the error queue: any error refuses the lot."""
-        for line in commands:
-            await self.link.write(line)
+        """Send settings as one program message (several: a compound one, `compound_message`),
+        then read the error queue: any error refuses the lot, and the tool ran none of those
+        after the one it refused (a refused unit ends its message)."""
+        await self.link.write(commands[0] if len(commands) == 1 else compound_message(commands))
         await self.check_error_queue(action)
 
     async def check_error_queue(self, action: str) -> None:
@@ -95,11 +103,9 @@ class ScpiDriver(Equipment):
         return self.flag_reply(action, await self.link.query(query, idempotent=True))
 
     async def query_units(self, action: str, *queries: str) -> list[str]:
-        """Ask several queries in one exchange, a compound message (IEEE 488.2: the units
-        joined by `;`, each header but a common command's given its leading colon, so no
-        device reads one relative to the one before); their replies, in order, from the one
-        reply line (joined by `;`)."""
-        message = ";".join(q if q.startswith(("*", ":")) else ":" + q for q in queries)
+        """Ask several queries in one exchange, a compound message (`compound_message`); their
+        replies, in order, from the one reply line (joined by `;`)."""
+        message = compound_message(queries)
         reply = await self.link.query(message, idempotent=True)
         replies = split_outside_quotes(reply, ";")
         if len(replies) != len(queries):

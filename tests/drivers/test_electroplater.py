@@ -151,16 +151,16 @@ def until_immersed(area_mcm2: int = SEED_MCM2) -> list:
 def levels(current_a: str = "1.388") -> list:
     """The supply's levels, set once the cell measured the seed, and checked: the current over
     it, also as a list of one step lasting 1 % longer than the charge's time at that current
-    (138.821 s + 1 %, up to the next ms: 140.21 s), the list started by INIT itself."""
+    (138.821 s + 1 %, up to the next ms: 140.21 s), the list started by INIT itself; one
+    program message (IEEE 488.2 compound)."""
     return [
-        (line(f"CURR {current_a}"), None),
-        (line("VOLT 10"), None),
-        (line("VOLT:PROT 12"), None),
-        (line("CURR:MODE LIST"), None),
-        (line(f"LIST:CURR {current_a}"), None),
-        (line("LIST:DWEL 140.21"), None),
-        (line("LIST:COUN 1"), None),
-        (line("TRIG:SOUR IMM"), None),
+        (
+            line(
+                f":CURR {current_a};:VOLT 10;:VOLT:PROT 12;:CURR:MODE LIST;"
+                f":LIST:CURR {current_a};:LIST:DWEL 140.21;:LIST:COUN 1;:TRIG:SOUR IMM"
+            ),
+            None,
+        ),
         NO_ERROR,
     ]
 
@@ -168,7 +168,7 @@ def levels(current_a: str = "1.388") -> list:
 LEVELS = levels()
 #: The inhibit's latch (the previous charge's end) cleared, the output on and the list run,
 #: checked.
-RUN_LIST = [(line("OUTP:PROT:CLE"), None), (line("OUTP ON"), None), (line("INIT"), None), NO_ERROR]
+RUN_LIST = [(line(":OUTP:PROT:CLE;:OUTP ON;:INIT"), None), NO_ERROR]
 #: The output off once the charge ended, whatever ended it, checked.
 OUTPUT_OFF = [(line("OUTP OFF"), None), NO_ERROR]
 

@@ -60,14 +60,14 @@ def before_start(thickness: str = "725.0", substrate: str = "725.0") -> list[Exc
     ]
 
 
+#: The recipe's settings, one program message (IEEE 488.2 compound: each unit given its
+#: leading colon), then the error queue.
 RECIPE_LINES: list[Exchange] = [
-    (b"SPIN:SPEE 4500\n", None),
-    (b"CHUC:SPEE 200\n", None),
-    (b"GRIN:COAR:FEED 8\n", None),
-    (b"GRIN:FINE:FEED 0.3\n", None),
-    (b"GRIN:FINE:ALL 30\n", None),
-    (b"POL:ALL 2\n", None),
-    (b"GRIN:TARG 300\n", None),
+    (
+        b":SPIN:SPEE 4500;:CHUC:SPEE 200;:GRIN:COAR:FEED 8;:GRIN:FINE:FEED 0.3;"
+        b":GRIN:FINE:ALL 30;:POL:ALL 2;:GRIN:TARG 300\n",
+        None,
+    ),
     (b"SYST:ERR?\n", NO_ERROR),
 ]
 

@@ -38,10 +38,11 @@ NO_ERROR = b'0,"No error"\n'
 
 
 def settings(*commands: bytes, errors: tuple[bytes, ...] = ()) -> Script:
-    """A group of settings (no reply each), then the error-queue reads that follow the group:
-    each of `errors`, then until the queue is empty."""
+    """A group of settings, one program message (IEEE 488.2 compound: the units joined by `;`,
+    no reply), then the error-queue reads that follow it: each of `errors`, then until the
+    queue is empty."""
     reads = [(b":SYST:ERR?\n", error) for error in (*errors, NO_ERROR)]
-    return [*((command + b"\n", None) for command in commands), *reads]
+    return [(b";".join(commands) + b"\n", None), *reads]
 
 
 def setting(command: bytes, error: bytes = NO_ERROR) -> Script:
@@ -251,7 +252,7 @@ async def test_drill_to_metal_waits_the_job_out_on_opc_and_closes_the_shutter():
         await laser.close()
 
 
-async def test_drill_to_depth_at_given_sites_sends_them_in_lines_of_100():
+async def test_drill_to_depth_at_given_sites_sends_them_in_units_of_100():
     sites = list(range(150))
     script = [
         *connect_script(),

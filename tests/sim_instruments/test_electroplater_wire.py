@@ -120,14 +120,16 @@ async def test_mbpoll_sets_the_charge_target_and_the_cell_switches_the_current_o
 
 async def test_pyvisa_waits_the_charge_out_on_opc_the_cell_ending_the_list(cell):
     """The supply's transient from the pages alone: the charge target 0.3 C by mbpoll, then
-    from PyVISA 1.5 A as the level and as a list of one 3 s step started by `INIT`; the held
+    from PyVISA 1.5 A as the level and as a list of one 3 s step started by `INIT` (each group
+    of settings one compound message, as the driver and dc-supply.md's example send it); the held
     `*OPC?` is answered once the cell's ampere-hour controller switches the output off through
     the inhibit input (after 0.2 s of current, the moment the cell told the supply), which
     aborts the list: long before its 3 s, with the charge at the target."""
     sim, port, supply = cell
     await immersed_with_a_charge_target(sim, port)
-    lines = ["CURR 1.5", "VOLT 5", "CURR:MODE LIST", "LIST:CURR 1.5", "LIST:DWEL 3"]
-    lines += ["LIST:COUN 1", "TRIG:SOUR IMM", "SYST:ERR?", "OUTP ON", "INIT", "SYST:ERR?"]
+    lines = [":CURR 1.5;:VOLT 5;:CURR:MODE LIST;:LIST:CURR 1.5;:LIST:DWEL 3;:LIST:COUN 1;"]
+    lines[0] += ":TRIG:SOUR IMM"
+    lines += ["SYST:ERR?", ":OUTP ON;:INIT", "SYST:ERR?"]
     lines += ["LIST:COUN 2", "SYST:ERR?", "*OPC?", "STAT:QUES:COND?", "CURR:MODE?"]
     lines += ["LIST:DWEL?"]
     started = asyncio.get_running_loop().time()
