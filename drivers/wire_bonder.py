@@ -179,10 +179,16 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
             wafer_id = (await self.status_when_closed(action, "BUMP", self.status_from)).wafer_id
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
-            await self.ask(action, program_line)
-            await self._select(action, selection)
             bump = f"BUMP {stack}"
-            selected, started = await self.ask_compound(action, bump, "STAT?")
+            if selection is None:  # the program, every site, the run and its status: one line
+                _, every, selected, started = await self.ask_compound(
+                    action, program_line, "SEL:ALL", bump, "STAT?"
+                )
+                self.count_from(action, "SEL:ALL", every)
+            else:
+                await self.ask(action, program_line)
+                await self._select(action, selection)
+                selected, started = await self.ask_compound(action, bump, "STAT?")
             total = self.count_from(action, bump, selected)
             if timeout_s is None:
                 timeout_s = (
@@ -197,11 +203,8 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
             process_time_s=status.elapsed_s,
         )
 
-    async def _select(self, action: str, selection: SiteRanges | None) -> None:
-        """Send the site selection: every site, or the given ranges (checked on the map)."""
-        if selection is None:
-            await self.ask_count(action, "SEL:ALL")
-            return
+    async def _select(self, action: str, selection: SiteRanges) -> None:
+        """Send the site selection of the given ranges (checked on the map)."""
         count, last, lines = selection
         site_count = await self.request_site_count()
         if last >= site_count:

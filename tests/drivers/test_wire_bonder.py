@@ -106,9 +106,10 @@ async def test_open_cover_refuses_load_with_nothing_sent():
 async def test_form_stud_bumps_on_every_site():
     script = [
         compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
-        (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
-        (b"SEL:ALL\n", b"OK 120\n"),
-        compound((b"BUMP 1\n", b"OK 120\n"), (b"STAT?\n", status("HEATING", 0, 120))),
+        (
+            b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n",
+            b"OK;OK 120;OK 120;" + status("HEATING", 0, 120),
+        ),
         (b"STAT?\n", status("BUMPING", 60, 120)),
         (b"STAT?\n", status("IDLE", 120, 120, "COMPLETED")),
     ]
@@ -228,9 +229,10 @@ async def test_garbled_alarm_list_is_protocol_error():
 async def test_alarm_stops_the_run_and_reset_clears_it():
     script = [
         compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
-        (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
-        (b"SEL:ALL\n", b"OK 120\n"),
-        compound((b"BUMP 1\n", b"OK 120\n"), (b"STAT?\n", status("FAULT", 42, 120, "ALARM"))),
+        (
+            b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n",
+            b"OK;OK 120;OK 120;" + status("FAULT", 42, 120, "ALARM"),
+        ),
         (b"ALM?\n", b"OK NSOP\n"),
         (b"ALM:CLR\n", b"OK\n"),
         (b"ALM?\n", b"OK NONE\n"),
@@ -246,9 +248,10 @@ async def test_alarm_stops_the_run_and_reset_clears_it():
 async def test_run_aborted_at_the_tool_is_reported():
     script = [
         compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
-        (b"PROG AU 25.0 150.0 35.0 60.0 12.0\n", b"OK\n"),
-        (b"SEL:ALL\n", b"OK 120\n"),
-        compound((b"BUMP 1\n", b"OK 120\n"), (b"STAT?\n", status("IDLE", 10, 120, "ABORTED"))),
+        (
+            b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n",
+            b"OK;OK 120;OK 120;" + status("IDLE", 10, 120, "ABORTED"),
+        ),
     ]
     async with bonder_on(script) as bonder:
         with pytest.raises(ToolAlarm, match="run ended aborted after 10 of 120 sites"):
