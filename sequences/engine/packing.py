@@ -210,11 +210,17 @@ def unpack_trace(block: bytes, samples: int) -> dict[str, np.ndarray]:
 
 
 class TwinWriter:
-    """Stores twin snapshots (`save`), keeping the header of each wafer's last one it stored,
-    so the next is coded against it without decoding the wafer's chain of headers again."""
+    """Stores twin snapshots (`save`), keeping what it knows of each wafer's last one it stored
+    (`StoredSnapshot`), so the next is coded against it without decoding the wafer's chain of
+    headers or looking its parts up again; forgets it all when a transaction rolls back."""
 
     def __init__(self) -> None:
-        self._headers: dict[tuple[str, str], StoredHeader] = {}
+        self._stored: dict[tuple[str, str], StoredSnapshot] = {}
+
+    def forget(self) -> None:
+        """Forget every snapshot stored: a transaction rolled back, which may have taken some
+        of them, or their parts, away again (and an id it gave may be given again)."""
+        self._stored.clear()
 
     def save(self, db: sqlite3.Connection, run_id: str, wafer_id: str, taken: Snapshot) -> str:
         """Store snapshot `taken` of wafer `wafer_id` of run `run_id` (once, by its digest,
@@ -223,44 +229,50 @@ class TwinWriter:
         dictionary: the two differ in a few values and offsets."""
         key = (run_id, wafer_id)
         digest = taken.digest
-        known = self._headers.get(key)
+        known = self._stored.get(key)
         if known is not None and known.digest == digest:
-            stored = known
-        else:
-            stored = StoredHeader(digest, taken.header, taken.paths)
+            return digest  # stored, or found stored, in no transaction rolled back since
         if db.execute("SELECT 1 FROM twin_blobs WHERE hash = ?", (digest,)).fetchone() is None:
             previous = _previous(db, run_id, wafer_id, known)
-            ids = _save_parts(db, taken, stored, previous)
+            parts = _save_parts(db, taken, previous)
             db.execute(
                 "INSERT INTO twin_blobs (hash, data, parts, header_base) VALUES (?, ?, ?, ?)",
                 (
                     digest,
                     compress_header(taken.header, None if previous is None else previous.header),
-                    json.dumps(ids),
+                    json.dumps([part_id for _, part_id, _ in parts]),
                     None if previous is None else previous.digest,
                 ),
             )
-        self._headers[key] = stored
+        else:  # stored before (by another wafer, run or session): its parts are looked up
+            parts = None
+        self._stored[key] = StoredSnapshot(digest, taken.header, taken.paths, parts)
         return digest
 
 
 def _save_parts(
-    db: sqlite3.Connection, taken: Snapshot, stored: StoredHeader, previous: Previous | None
-) -> list[int]:
-    """The ids of `taken`'s parts, storing those not stored yet (looked up in one query); a
-    new part that replaced a part of the wafer's snapshot before (the same path) is packed
-    against it."""
+    db: sqlite3.Connection, taken: Snapshot, previous: StoredSnapshot | None
+) -> tuple[StoredPart, ...]:
+    """`taken`'s parts as stored, storing those not stored yet (those the wafer's snapshot
+    before did not hold looked up in one query); a new part that replaced a part of the
+    wafer's snapshot before (the same path) is packed against it."""
     names = taken.part_digests
-    ids: dict[str, int] = dict(
-        db.execute(
-            "SELECT hash, id FROM twin_parts WHERE hash IN (SELECT value FROM json_each(?))",
-            (json.dumps(sorted(set(names))),),
-        ).fetchall()
-    )
-    for index, (name, part) in enumerate(zip(names, taken.parts, strict=True)):
-        if name in ids:
+    stored: dict[str, tuple[int, int]] = {}
+    bases: Mapping[str, int] = {}
+    if previous is not None and previous.parts is not None:
+        stored = {name: (part_id, whole) for name, part_id, whole in previous.parts}
+        bases = previous.wholes()
+    unknown = set(names) - stored.keys()
+    if unknown:
+        for name, part_id, base in db.execute(
+            "SELECT hash, id, base FROM twin_parts WHERE hash IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(unknown)),),
+        ):
+            stored[name] = (part_id, part_id if base is None else base)
+    for path, name, part in zip(taken.paths, names, taken.parts, strict=True):
+        if name in stored:
             continue
-        base_id = None if previous is None else previous.parts.get(stored.paths[index])
+        base_id = bases.get(path)
         item_size, start, packed, delta = pack_part(
             part, None if base_id is None else _load_part(db, base_id, {})
         )
@@ -268,8 +280,9 @@ def _save_parts(
             "INSERT INTO twin_parts (hash, base, item_size, start, data) VALUES (?, ?, ?, ?, ?)",
             (name, base_id if delta else None, item_size, start, packed),
         )
-        ids[name] = int(cursor.lastrowid or 0)
-    return [ids[name] for name in names]
+        part_id = int(cursor.lastrowid or 0)
+        stored[name] = (part_id, base_id if delta and base_id is not None else part_id)
+    return tuple((name, *stored[name]) for name in names)
 
 
 def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
@@ -281,40 +294,35 @@ def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
     return coder.compress(header) + coder.flush()
 
 
-class StoredHeader:
-    """A stored snapshot's header, by the snapshot's digest, and where its parts are (as the
-    snapshot taken gives them, or worked out once from the header)."""
-
-    def __init__(self, digest: str, header: bytes, paths: Sequence[str] | None = None) -> None:
-        self.digest = digest
-        self.header = header
-        self._paths = paths
-
-    @property
-    def paths(self) -> Sequence[str]:
-        """Where each of the snapshot's parts is in the workpiece, in order."""
-        if self._paths is None:
-            from packline.sim_instruments.twin.snapshot import array_paths
-
-            self._paths = array_paths(self.header)
-        return self._paths
+#: A stored snapshot's part: its digest, its id, and the id of the part it is stored whole as
+#: (its own, or the base it is stored as a difference from).
+StoredPart = tuple[str, int, int]
 
 
 @dataclass(frozen=True)
-class Previous:
-    """The wafer's last stored snapshot: what a new one's header and parts are coded against."""
+class StoredSnapshot:
+    """A wafer's snapshot stored (what a new one's header and parts are coded against): its
+    digest and header, where each of its parts is, and, when known, its parts as stored."""
 
     digest: str
     header: bytes
-    #: its parts stored whole, by path (a part stored as a difference gives its own base)
-    parts: dict[str, int]
+    #: Where each of the snapshot's parts is in the workpiece, in order (`array_paths`).
+    paths: Sequence[str]
+    #: Its parts, in order (None: not known, to be read back).
+    parts: tuple[StoredPart, ...] | None
+
+    def wholes(self) -> dict[str, int]:
+        """The part each of its parts is stored whole as, by path."""
+        assert self.parts is not None
+        return {path: whole for path, (_, _, whole) in zip(self.paths, self.parts, strict=True)}
 
 
 def _previous(
-    db: sqlite3.Connection, run_id: str, wafer_id: str, known: StoredHeader | None
-) -> Previous | None:
-    """The wafer's last stored snapshot, None if it has none stored by part. Its header is
-    `known`'s when `known` is of that snapshot (the same digest), else read back."""
+    db: sqlite3.Connection, run_id: str, wafer_id: str, known: StoredSnapshot | None
+) -> StoredSnapshot | None:
+    """The wafer's last stored snapshot, None if it has none stored by part. It is `known`
+    when `known` is of that snapshot (the same digest) with the same parts; else its header is
+    `known`'s when `known` has that digest, else read back, and its parts are read back."""
     row = db.execute(
         "SELECT b.hash, b.parts FROM twin_snapshots s JOIN twin_blobs b ON b.hash = s.hash "
         "WHERE s.run_id = ? AND s.wafer_id = ? ORDER BY s.rowid DESC LIMIT 1",
@@ -324,15 +332,20 @@ def _previous(
         return None
     digest, ids = row[0], json.loads(row[1])
     if known is None or known.digest != digest:
-        known = StoredHeader(digest, _load_header(db, digest))
-    wholes = {
-        int(part_id): int(base if base is not None else part_id)
-        for part_id, base in db.execute(
-            f"SELECT id, base FROM twin_parts WHERE id IN ({', '.join('?' for _ in ids)})", ids
+        header = _load_header(db, digest)
+        from packline.sim_instruments.twin.snapshot import array_paths
+
+        known = StoredSnapshot(digest, header, array_paths(header), None)
+    elif known.parts is not None and [part_id for _, part_id, _ in known.parts] == ids:
+        return known
+    parts = {
+        int(part_id): (name, int(part_id), int(base if base is not None else part_id))
+        for part_id, base, name in db.execute(
+            f"SELECT id, base, hash FROM twin_parts WHERE id IN ({', '.join('?' for _ in ids)})",
+            ids,
         )
     }
-    parts = {path: wholes[part_id] for path, part_id in zip(known.paths, ids, strict=True)}
-    return Previous(digest, known.header, parts)
+    return StoredSnapshot(digest, known.header, known.paths, tuple(parts[i] for i in ids))
 
 
 def _load_header(db: sqlite3.Connection, digest: str) -> bytes:

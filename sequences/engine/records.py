@@ -111,6 +111,7 @@ class RunStore(RunDatabase):
             self._db.execute("ROLLBACK")
             self._traces = traces + self._traces  # not written: keep them for the next one
             self._step_samples.clear()  # the ids they were given are not the ones written
+            self._twins.forget()  # nor, perhaps, the snapshots and parts it stored
             raise
         finally:
             self._in_transaction = False

@@ -215,6 +215,23 @@ def test_the_header_a_store_keeps_codes_a_snapshot_as_one_read_back_would(tmp_pa
     assert twin_tables(tmp_path / "kept.db") == twin_tables(tmp_path / "fresh.db")
 
 
+def test_a_snapshot_whose_storing_was_rolled_back_is_stored_again(store):
+    """A store that stored a snapshot in a transaction rolled back does not take it for
+    stored: the step's end recorded again with it keeps it, and its parts."""
+    ((first, step),) = start_run(store, ["W01"], 2)
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    store.finish_steps(
+        [first], "completed", 1.0, 1.0, twins=[(first, "W01", snapshots.take(wafer))]
+    )
+    wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
+    thinned = snapshots.take(wafer)
+    with pytest.raises(RuntimeError, match="cut off"):
+        finish_and_roll_back(store, step, thinned)
+    store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", thinned)])
+    assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")][-1] == thinned.data
+
+
 def test_a_snapshot_another_run_shares_keeps_the_header_it_is_coded_against(store):
     (w1,) = start_run(store, ["W01"], 2)
     twins, snapshots = TwinStore(), Snapshots()
