@@ -55,8 +55,12 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> SawStatus:
+        return self.status_from(await self.ask("read status", self.wire.status_query))
+
+    def status_from(self, payload: str) -> SawStatus:
+        """The status query's payload read."""
         action = "read status"
-        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        fields = parse_fields(self, action, payload, self.status_keys)
         return SawStatus(
             state=self.choice_field(action, fields, "STATE", SawState),
             workpiece_id=None if fields["WORK"] == "-" else fields["WORK"],
@@ -165,38 +169,41 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         action = "start spindle"
         self.check_limit(action, "spindle_krpm", speed_krpm)
         async with self.operation(action):
-            await self.require_command_interlocks(action, "SPINDLE")
-            await self._spin_up(action, speed_krpm)
+            status = await self.status_when_closed(action, "SPINDLE", self.status_from)
+            await self._spin_up(action, speed_krpm, status)
 
-    async def _spin_up(self, action: str, speed_krpm: float) -> SawStatus:
-        """Set the spindle speed (unless already set) and wait until it is at speed.
+    async def _spin_up(self, action: str, speed_krpm: float, status: SawStatus) -> SawStatus:
+        """Set the spindle speed (unless already set) and wait until it is at speed, from the
+        `status` just read.
 
         The caller has checked the spindle interlocks. Returns the status that showed it at speed.
         """
-        status = await self.request_status()
         if abs(status.spindle_set_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
                 return status
-        else:
-            await self.do(action, f"SPINDLE {self.setting(action, 'spindle_krpm', speed_krpm)}")
-        return await self._wait_spindle(action, speed_krpm)
+            return await self._wait_spindle(action, speed_krpm, status)
+        speed = f"SPINDLE {self.setting(action, 'spindle_krpm', speed_krpm)}"
+        (commanded,) = await self.do_and_ask(action, (speed,), self.wire.status_query)
+        return await self._wait_spindle(action, speed_krpm, self.status_from(commanded))
 
     async def stop_spindle(self) -> None:
         action = "stop spindle"
         self.require_state(action, *READY_STATES)
-        await self.do(action, "SPINDLE OFF")
-        await self._wait_spindle(action, 0.0)
+        (off,) = await self.do_and_ask(action, ("SPINDLE OFF",), self.wire.status_query)
+        await self._wait_spindle(action, 0.0, self.status_from(off))
 
-    async def _wait_spindle(self, action: str, speed_krpm: float) -> SawStatus:
-        """Poll until the spindle runs at `speed_krpm`; an alarm or a timeout ends the wait.
+    async def _wait_spindle(self, action: str, speed_krpm: float, first: SawStatus) -> SawStatus:
+        """Poll until the spindle runs at `speed_krpm`, judging the status read as the wait
+        began (`first`) first; an alarm or a timeout ends the wait.
 
         A spindle that never settles is stopped (`wait_until` aborts).
         """
-        status: SawStatus  # the latest, for the timeout message
+        status = first  # the latest, for the timeout message
+        unread = [first]
 
         async def poll() -> SawStatus | None:
             nonlocal status
-            status = await self.request_status()
+            status = unread.pop() if unread else await self.request_status()
             self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
                 return status
@@ -218,10 +225,15 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         """Dress on the dressing board at the present spindle speed (the spindle must run)."""
         action = "dress blade"
         async with self.operation(action):
-            await self.require_command_interlocks(action, "DRESS")
-            before = (await self.request_status()).dressings_completed
-            await self.do(action, "DRESS")
-            await self._wait_motion(action, "dressings_completed", before, DRESS_TIMEOUT_S)
+            before = await self.status_when_closed(action, "DRESS", self.status_from)
+            (started,) = await self.do_and_ask(action, ("DRESS",), self.wire.status_query)
+            await self._wait_motion(
+                action,
+                "dressings_completed",
+                before.dressings_completed,
+                DRESS_TIMEOUT_S,
+                self.status_from(started),
+            )
             blade = await self.request_blade()
         self.record_reading("cut_since_dressing", blade.cut_since_dressing_mm, "mm")
         return blade
@@ -245,15 +257,23 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
                 )
             ]
             await self.require_command_interlocks(action, "CUT")
-            await self.do(action, f"FEED {self.setting(action, 'feed_mm_s', recipe.feed_mm_s)}")
-            for line in index_lines:
-                await self.do(action, line)
             depth = self.setting(action, "depth_into_tape_um", streets.depth_into_tape_um)
-            await self.do(action, f"DEPTH {depth}")
-            before = (await self._spin_up(action, recipe.spindle_krpm)).cuts_completed
-            await self.do(action, "CUT")
+            settings = (
+                f"FEED {self.setting(action, 'feed_mm_s', recipe.feed_mm_s)}",
+                *index_lines,
+                f"DEPTH {depth}",
+            )
+            (set_up,) = await self.do_and_ask(action, settings, self.wire.status_query)
+            spinning = await self._spin_up(action, recipe.spindle_krpm, self.status_from(set_up))
+            (started,) = await self.do_and_ask(action, ("CUT",), self.wire.status_query)
             timeout_s = cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
-            await self._wait_motion(action, "cuts_completed", before, timeout_s)
+            await self._wait_motion(
+                action,
+                "cuts_completed",
+                spinning.cuts_completed,
+                timeout_s,
+                self.status_from(started),
+            )
             result = await self.request_last_cut()
             if result is None or result.outcome is not CutOutcome.COMPLETED:
                 outcome = result.outcome.value.lower() if result else "without a result"
@@ -261,9 +281,11 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         self.record_result(result)
         return result
 
-    async def _wait_motion(self, action: str, counter: str, before: int, timeout_s: float) -> None:
-        """Wait until the saw is idle with `counter` advanced (`wait_idle`); an overrunning cut
-        or dress is stopped, blade up."""
+    async def _wait_motion(
+        self, action: str, counter: str, before: int, timeout_s: float, started: SawStatus
+    ) -> None:
+        """Wait until the saw is idle with `counter` advanced (`wait_idle`), from the status it
+        `started` with; an overrunning cut or dress is stopped, blade up."""
         await self.wait_idle(
             action,
             self.request_status,
@@ -271,6 +293,7 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
             timeout_s,
             record=self._record_motion,
             progress=lambda status: f"{status.lines_done}/{status.lines_total} lines",
+            first=started,
         )
 
     def _record_motion(self, status: SawStatus) -> None:

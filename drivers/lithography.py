@@ -183,7 +183,7 @@ class AsciiLithography(OneWaferDriver, Lithography):
         if not mask or " " in mask:
             raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space")
         self.require_state(action, *READY_STATES)
-        (on_stage,) = await self.do_and_ask(action, f"RETICLE {mask}", "RETICLE?")
+        (on_stage,) = await self.do_and_ask(action, (f"RETICLE {mask}",), "RETICLE?")
         reticle = self.reticle_from(on_stage)
         if reticle is None or reticle.name != mask:
             raise ProtocolError(

@@ -97,7 +97,7 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         setting = self.setting(action, "bath_temperature_c", temperature_c)
         self.require_state(action, *READY_STATES)
         (reading,) = await self.do_and_ask(
-            action, f"TEMP {tank.value} {setting}", f"TANK? {tank.value}"
+            action, (f"TEMP {tank.value} {setting}",), f"TANK? {tank.value}"
         )
         latest = self.tank_from(tank, reading)
         gap_c = abs(latest.temperature_c - temperature_c)

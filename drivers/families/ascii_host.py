@@ -13,7 +13,7 @@ tools' side of the same rules is `packline.sim_instruments.families.ascii_host`.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import Enum, StrEnum
@@ -213,13 +213,14 @@ class HostLinkDriver(Equipment):
         if payload:
             raise self.garbled(action, command, payload, "expected a bare OK")
 
-    async def do_and_ask(self, action: str, command: str, *queries: str) -> list[str]:
-        """Send a command whose reply must be a bare `OK` with `queries` after it on its line
-        (`ask_compound`); their payloads, read as the command was taken."""
-        accepted, *payloads = await self.ask_compound(action, command, *queries)
-        if accepted:
-            raise self.garbled(action, command, accepted, "expected a bare OK")
-        return payloads
+    async def do_and_ask(self, action: str, commands: Sequence[str], *queries: str) -> list[str]:
+        """Send `commands`, each of whose replies must be a bare `OK`, with `queries` after them
+        on their line (`ask_compound`); the queries' payloads, read as the commands were taken."""
+        payloads = await self.ask_compound(action, *commands, *queries)
+        for command, accepted in zip(commands, payloads, strict=False):
+            if accepted:
+                raise self.garbled(action, command, accepted, "expected a bare OK")
+        return payloads[len(commands) :]
 
     async def ask_fields(self, action: str, query: str, keys: Iterable[str] = ()) -> dict[str, str]:
         """Ask `query`; its payload of `KEY=value` words, every key of `keys` present."""
@@ -410,7 +411,7 @@ class HostLinkDriver(Equipment):
         the tool's job count before it and the status it started with, for `wait_job` (its
         `before` and `first`)."""
         before = await self.status_when_closed(action, command.split(" ", 1)[0], status_from)
-        (started,) = await self.do_and_ask(action, command, self.wire.status_query)
+        (started,) = await self.do_and_ask(action, (command,), self.wire.status_query)
         return before.jobs_completed, status_from(started)
 
     async def wait_job(

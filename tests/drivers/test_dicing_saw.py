@@ -20,6 +20,7 @@ from packline.drivers.errors import (
 from packline.drivers.links import open_link
 from packline.drivers.roles.dicing_saw import CutOutcome, DicingRecipe, StreetMap
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 CONNECT = [(b"IDN?\n", b"OK packline,DS-2,DS-2-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = b"OK COVER=1 WATER=1 AIR=1 VACUUM=1\n"
@@ -68,16 +69,13 @@ async def test_dice_with_default_pitches_from_the_die_size():
         *CONNECT,
         (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=8.0000 DIAMETER=200.000 STACK=725.0\n"),
         (b"ILK?\n", ALL_CLOSED),
-        (b"FEED 30.0\n", b"OK\n"),
-        (b"INDEX 1 8.0000 0.0000\n", b"OK\n"),
-        (b"INDEX 2 10.0000 0.0500\n", b"OK\n"),
-        (b"DEPTH 25.0\n", b"OK\n"),
-        (b"STAT?\n", stat()),
-        (b"SPINDLE 30000\n", b"OK\n"),
-        (b"STAT?\n", stat(rpm=20000, set_rpm=30000)),
+        (
+            b"FEED 30.0;INDEX 1 8.0000 0.0000;INDEX 2 10.0000 0.0500;DEPTH 25.0;STAT?\n",
+            b"OK;OK;OK;OK;" + stat(),
+        ),
+        compound((b"SPINDLE 30000\n", b"OK\n"), (b"STAT?\n", stat(rpm=20000, set_rpm=30000))),
         (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
-        (b"CUT\n", b"OK\n"),
-        (b"STAT?\n", stat("CUTTING", 10, 40, 30000, 30000)),
+        compound((b"CUT\n", b"OK\n"), (b"STAT?\n", stat("CUTTING", 10, 40, 30000, 30000))),
         (b"WAIT? CUTTING 30\n", stat("IDLE", 40, 40, 30000, 30000, cuts=1)),
         (
             b"RESULT?\n",
@@ -122,13 +120,11 @@ async def test_alarm_during_the_cut_then_reset():
         *CONNECT,
         (b"WORK?\n", b"OK ID=W1 DIE_X=10.0000 DIE_Y=10.0000 DIAMETER=200.000 STACK=725.0\n"),
         (b"ILK?\n", ALL_CLOSED),
-        (b"FEED 30.0\n", b"OK\n"),
-        (b"INDEX 1 10.0000 0.0000\n", b"OK\n"),
-        (b"INDEX 2 10.0000 0.0000\n", b"OK\n"),
-        (b"DEPTH 30.0\n", b"OK\n"),
-        (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
-        (b"CUT\n", b"OK\n"),
-        (b"STAT?\n", stat("FAULT", 1, 40)),
+        (
+            b"FEED 30.0;INDEX 1 10.0000 0.0000;INDEX 2 10.0000 0.0000;DEPTH 30.0;STAT?\n",
+            b"OK;OK;OK;OK;" + stat(rpm=30000, set_rpm=30000),
+        ),
+        compound((b"CUT\n", b"OK\n"), (b"STAT?\n", stat("FAULT", 1, 40))),
         (b"ALM?\n", b"OK CUT_DEPTH\n"),
         (b"RST\n", b"OK\n"),
         (b"ALM?\n", b"OK NONE\n"),
@@ -146,10 +142,8 @@ async def test_alarm_during_the_cut_then_reset():
 async def test_dress_blade_waits_for_the_dressing_counter():
     script = [
         *CONNECT,
-        (b"ILK?\n", ALL_CLOSED),
-        (b"STAT?\n", stat(rpm=30000, set_rpm=30000)),
-        (b"DRESS\n", b"OK\n"),
-        (b"STAT?\n", stat("DRESSING", rpm=30000, set_rpm=30000)),
+        compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat(rpm=30000, set_rpm=30000))),
+        compound((b"DRESS\n", b"OK\n"), (b"STAT?\n", stat("DRESSING", rpm=30000, set_rpm=30000))),
         (b"WAIT? DRESSING 30\n", stat(rpm=30000, set_rpm=30000, dresses=1)),
         (
             b"BLADE?\n",
@@ -168,12 +162,9 @@ async def test_blade_spindle_and_interval_commands():
         *CONNECT,
         (b"BLADE 40.0\n", b"OK\n"),
         (b"INTERVAL 15000.0\n", b"OK\n"),
-        (b"ILK?\n", ALL_CLOSED),
-        (b"STAT?\n", stat()),
-        (b"SPINDLE 45000\n", b"OK\n"),
-        (b"STAT?\n", stat(rpm=45000, set_rpm=45000)),
-        (b"SPINDLE OFF\n", b"OK\n"),
-        (b"STAT?\n", stat(rpm=15000)),
+        compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
+        compound((b"SPINDLE 45000\n", b"OK\n"), (b"STAT?\n", stat(rpm=45000, set_rpm=45000))),
+        compound((b"SPINDLE OFF\n", b"OK\n"), (b"STAT?\n", stat(rpm=15000))),
         (b"STAT?\n", stat()),
     ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:
@@ -264,13 +255,12 @@ async def test_abort_commands_the_safe_state():
 
 async def test_a_spindle_that_never_reaches_speed_is_stopped_before_the_timeout():
     # 30 s allowance, polled every 2 s: 16 polls at 20 krpm, then STOP, then the timeout
-    slow = [(b"STAT?\n", stat(rpm=20000, set_rpm=30000))] * 16
+    slow = (b"STAT?\n", stat(rpm=20000, set_rpm=30000))
     script = [
         *CONNECT,
-        (b"ILK?\n", ALL_CLOSED),
-        (b"STAT?\n", stat()),
-        (b"SPINDLE 30000\n", b"OK\n"),
-        *slow,
+        compound((b"ILK?\n", ALL_CLOSED), (b"STAT?\n", stat())),
+        compound((b"SPINDLE 30000\n", b"OK\n"), slow),  # the first of the 16
+        *[slow] * 15,
         (b"STOP\n", b"OK\n"),
     ]
     async with expected_protocol(script) as peer, saw_at(peer.address("serial")) as saw:

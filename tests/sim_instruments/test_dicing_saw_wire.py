@@ -12,7 +12,13 @@ from packline.testing.clients import socat_session
 
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
-COMMANDS = b"IDN?\nMOUNT W7\nWORK?\nILK?\nSPINDLE 75000\nFEED 30.0\nJUMP\nSTAT?\n"
+COMMANDS = (
+    b"IDN?\nMOUNT W7\nWORK?\nILK?\nSPINDLE 75000\nFEED 30.0\nJUMP\nSTAT?\n"
+    # compound lines, as the page's example sends them: a cut's settings with the status
+    # after them, then their read backs on one line
+    b"FEED 30.0;INDEX 1 10.0000 0.0000;INDEX 2 10.0000 0.0000;DEPTH 30.0;STAT?\n"
+    b"FEED?;DEPTH?;INDEX? 1\n"
+)
 REPLIES = [
     "OK packline,DS-2,DS-2-0001,1.0",
     "OK",
@@ -22,6 +28,8 @@ REPLIES = [
     "OK",
     "ERR 1 unknown command 'JUMP'",
     "OK STATE=IDLE WORK=W7 LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0",
+    "OK;OK;OK;OK;OK STATE=IDLE WORK=W7 LINE=0 LINES=0 SPINDLE=0 SPINDLE_SET=0 CUTS=0 DRESSES=0",
+    "OK 30.0;OK 30.0;OK 1 10.0000 0.0000",
 ]
 
 
