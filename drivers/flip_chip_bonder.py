@@ -83,8 +83,12 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
     # ----------------------------------------------------------------- queries
 
     async def request_status(self) -> FlipChipStatus:
+        return self.status_from(await self.ask("read status", self.wire.status_query))
+
+    def status_from(self, payload: str) -> FlipChipStatus:
+        """The status query's payload read."""
         action = "read status"
-        fields = await self.ask_fields(action, self.wire.status_query, self.status_keys)
+        fields = parse_fields(self, action, payload, self.status_keys)
         return FlipChipStatus(
             state=self.choice_field(action, fields, "STATE", FlipChipState),
             substrate_id=None if fields["SUBSTRATE"] == "-" else fields["SUBSTRATE"],
@@ -225,16 +229,16 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
         if first_unit < 0 or (unit_count is not None and unit_count < 1):
             raise ValueError(f"{self.name}: first_unit must be >= 0 and unit_count >= 1")
         async with self.operation(action):
-            await self.require_command_interlocks(action, command)
-            status = await self.request_status()
+            status = await self.status_when_closed(action, command, self.status_from)
             if status.substrate_id is None:
                 raise ToolStateError(self.name, self.address, action, "no substrate on the stage")
             if unit_count is None:
                 unit_count = await self.request_unit_count() - first_unit
                 if unit_count < 1:
                     raise ValueError(f"{self.name}: unit {first_unit} is not on the substrate")
-            line = [command, str(first_unit), str(unit_count), *words, *recipe_words]
-            if await self.ask_count(action, " ".join(line)) != unit_count:
+            line = " ".join([command, str(first_unit), str(unit_count), *words, *recipe_words])
+            units, started = await self.ask_compound(action, line, self.wire.status_query)
+            if self.count_from(action, line, units) != unit_count:
                 raise ProtocolError(self.name, self.address, action, "run of another size")
             before = status.runs_completed
             await self.wait_idle(
@@ -245,5 +249,6 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
                 record=self.record_status,
                 progress=lambda status: f"{status.dies_done} of {status.dies_total} dies",
                 fault_action=lambda status: f"{action} (stopped after {status.dies_done} dies)",
+                first=self.status_from(started),
             )
         return status.substrate_id

@@ -34,6 +34,7 @@ from packline.drivers.roles.flip_chip_bonder import (
     TransferResult,
 )
 from packline.testing import expected_protocol
+from packline.testing.host_link import compound
 
 CONNECT = [(b"IDN?\n", b"OK packline,FC-1,FC-1-0001,1.0\n"), (b"ALM?\n", b"OK NONE\n")]
 ALL_CLOSED = (b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=1\n")
@@ -64,10 +65,8 @@ def bonder_at(address: str) -> AsciiFlipChipBonder:
 async def test_a_run_polls_until_its_counter_advances_and_reads_the_inspection():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(runs=2),
-        (b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
-        stat("HEATING", 0, 4, 2, 60.0),
+        compound(ALL_CLOSED, stat(runs=2)),
+        compound((b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"), stat("HEATING", 0, 4, 2, 60.0)),
         stat("BONDING", 2, 4, 2, 120.0),
         stat("IDLE", 4, 4, 3, 120.0),
         RESULT,
@@ -90,10 +89,8 @@ async def test_a_report_of_another_substrate_after_a_run_is_a_protocol_error():
     and nothing of it is recorded."""
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(runs=2),
-        (b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
-        stat("IDLE", 4, 4, 3, 120.0),
+        compound(ALL_CLOSED, stat(runs=2)),
+        compound((b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"), stat("IDLE", 4, 4, 3, 120.0)),
         (RESULT[0], RESULT[1].replace(b"SUBSTRATE=P7", b"SUBSTRATE=P8")),
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
@@ -129,11 +126,9 @@ def test_a_transfer_or_frame_report_of_another_workpiece_is_a_protocol_error(
 async def test_a_run_to_the_last_unit_asks_the_substrate_map_first():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
+        compound(ALL_CLOSED, stat()),
         (b"UNITS?\n", b"OK 12\n"),
-        (b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
-        stat("IDLE", 4, 4, 1),
+        compound((b"BOND 8 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"), stat("IDLE", 4, 4, 1)),
         RESULT,
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
@@ -164,7 +159,7 @@ async def test_the_die_source_goes_in_and_out():
 
 
 async def test_limits_and_interlocks_refuse_before_anything_is_sent():
-    script = [*CONNECT, (b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=0\n")]
+    script = [*CONNECT, compound((b"ILK?\n", b"OK DOOR=1 VACUUM=1 AIR=0\n"), stat())]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
         with pytest.raises(LimitViolation, match="head_temperature_c"):
             await bonder.bond_dies(BondRecipe(440, 120, 12.5, 2))
@@ -180,10 +175,8 @@ async def test_limits_and_interlocks_refuse_before_anything_is_sent():
 async def test_an_alarm_during_a_run_faults_the_driver():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"BOND 0 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"),
-        stat("FAULT", 1, 4),
+        compound(ALL_CLOSED, stat()),
+        compound((b"BOND 0 4 320.0 120.0 12.50 2.0\n", b"OK 4\n"), stat("FAULT", 1, 4)),
         (b"ALM?\n", b"OK AIR_LOST\n"),
     ]
     async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
@@ -195,10 +188,8 @@ async def test_an_alarm_during_a_run_faults_the_driver():
 async def test_an_overrunning_run_is_stopped():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(),
-        (b"BOND 0 1 320.0 120.0 12.50 2.0\n", b"OK 1\n"),
-        stat("BONDING", 0, 1),
+        compound(ALL_CLOSED, stat()),
+        compound((b"BOND 0 1 320.0 120.0 12.50 2.0\n", b"OK 1\n"), stat("BONDING", 0, 1)),
         stat("BONDING", 0, 1),
         (b"STOP\n", b"OK\n"),
     ]
@@ -228,10 +219,11 @@ async def test_recover_returns_the_substrate_and_the_source():
 async def test_a_solder_transfer_polls_and_reads_its_inspection():
     script = [
         *CONNECT,
-        ALL_CLOSED,
-        stat(runs=3),
-        (b"XFER 0 2 Sn63Pb37 20.0 230.0 100.0 10.00 3.0\n", b"OK 2\n"),
-        stat("TRANSFERRING", 1, 2, 3, 100.0),
+        compound(ALL_CLOSED, stat(runs=3)),
+        compound(
+            (b"XFER 0 2 Sn63Pb37 20.0 230.0 100.0 10.00 3.0\n", b"OK 2\n"),
+            stat("TRANSFERRING", 1, 2, 3, 100.0),
+        ),
         stat("IDLE", 2, 2, 4, 100.0),
         (
             b"XFER?\n",

@@ -15,8 +15,8 @@ from packline.testing.twin import bumped_dies, filled_panel
 pytestmark = pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 
 COMMANDS = (
-    b"IDN?\nBOND 0 1 250 150 20 5\nLOAD P1\nsrc:load W1\nILK?\nUNITS?\n"
-    b"BOND 0 7 250 150 20 5\nBOND 0 2 250 150 20 5.\nBOND 0 2 250 150 20 1e1\n"
+    b"IDN?\nBOND 0 1 250 150 20 5\nLOAD P1\nsrc:load W1\nILK?;STAT?\nUNITS?\n"
+    b"BOND 0 7 250 150 20 5\nBOND 0 2 250 150 20 5.;STAT?\nBOND 0 2 250 150 20 1e1\n"
     b"BOND 0 2.0 250 150 20 5\nBOND 0 2 250 150 0.05 5\nBOND 0 2 250 150 20 5\nSTAT?\n"
     b"UNLOAD P1\nSTOP\nRESULT?\nSRC:UNLOAD W1\nJUMP\r\n"
 )
@@ -25,10 +25,12 @@ REPLIES = [
     "ERR 7 no wafer loaded",
     "OK",
     "OK 88",
-    "OK DOOR=1 VACUUM=1 AIR=1",
+    "OK DOOR=1 VACUUM=1 AIR=1;"  # compound lines, as the page's example sends them
+    "OK STATE=IDLE SUBSTRATE=P1 SOURCE=W1 LEFT=88 DONE=0 TOTAL=0 STAGE=22.0 REMAIN=0.0 RUNS=0",
     "OK 6",
     "ERR 10 units 0-6 are not 0-5",
-    "OK 2",
+    "OK 2;"
+    "OK STATE=HEATING SUBSTRATE=P1 SOURCE=W1 LEFT=88 DONE=0 TOTAL=2 STAGE=22.0 REMAIN=82.0 RUNS=0",
     "ERR 2 BOND: bond time '1e1' is not a decimal number",
     "ERR 2 BOND: '2.0' is not a whole number",
     "ERR 3 bond force 0.05 N outside 0.1-500",
