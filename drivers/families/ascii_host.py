@@ -393,9 +393,9 @@ class HostLinkDriver(Equipment):
         answers when its state changes (a job's end, an alarm) or after the wait's hold
         (`Equipment.wait_until(held_by_tool=True)`), so polls follow the tool instead of the
         poll interval (docs/decisions/0028). On a link that cannot carry a held reply (a tty)
-        it polls every interval. `held_state`: the `STATE` token of a status read before the
-        wait that its first poll judges (a job's, read with its command), whose wait the
-        first status read of a poll already is."""
+        it polls every interval. `held_state`: the `STATE` token of the status the first
+        poll judges when it was read before the wait (a job's, read with its command): the
+        first status read of a poll is then already the wait query for that state."""
         token = _SEEN.set(_Seen(held_state))
         held = self.link.holds_replies
         try:
