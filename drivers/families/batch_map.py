@@ -4,7 +4,8 @@ The PLC tools that take a batch in slots behind a door (the oven, the batch cham
 `chamber_map.py`) present the same block on their maps: `DOOR_CLOSED`, `SLOT_CAPACITY` and
 `SLOTS_OCCUPIED` (adjacent) in the status, the slot ids in the repeated text block
 `SLOT_WAFER_ID`, the commands `LOAD_WAFER` (slot, wafer id), `RELOAD_WAFER` (the same, as a
-rework) and `UNLOAD_WAFER` (slot) through the open door, and the slot refusals 5-7 and 12. Each
+rework) and `UNLOAD_WAFER` (slot) through the open door, and the slot refusals 5-7 and 12
+(the door and the slots counted in `STATUS_CHANGES` where the map counts changes). Each
 such spec declares its block from here; `BatchPlcDriver` (`drivers/families/modbus_plc.py`)
 drives it and `BatchPlcSimulator` (`sim_instruments/families/modbus_plc.py`) simulates it.
 """
@@ -18,6 +19,8 @@ from .stage_map import processed_here, rework_load, wafer_id_parameter
 
 #: Registers per slot id in `SLOT_WAFER_ID` (8 registers of ASCII each).
 SLOT_STRIDE = 8
+#: The batch block's status values whose changes `STATUS_CHANGES` counts (`PlcMap`).
+BATCH_CHANGES = ("DOOR_CLOSED", "SLOTS_OCCUPIED")
 
 
 def door_status(register: int) -> PlcStatus:

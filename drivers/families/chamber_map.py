@@ -13,8 +13,18 @@ from __future__ import annotations
 from typing import Any
 
 from ..specs.core import Range
-from .batch_map import batch_refusals, slot_commands
+from .batch_map import BATCH_CHANGES, batch_refusals, slot_commands
 from .plc_map import NamedRefusal, PlcCommand, PlcParameter, PlcSetpoint
+
+#: The chamber block's status values whose changes `STATUS_CHANGES` counts (`PlcMap`): what
+#: the chamber's waits end on (its state, a run's steps and end, the door and slots).
+CHAMBER_CHANGES = (
+    "CHAMBER_STATE",
+    "STEP_INDEX",
+    "RECIPES_COMPLETED",
+    "LAST_RESULT",
+    *BATCH_CHANGES,
+)
 
 #: A chamber recipe's step block: step i's registers from 210 + 10·i, at most 8 steps.
 STEP_REGISTER = 210

@@ -10,12 +10,15 @@ refusal. `SingleWaferPlcDriver` (`plc_stage.py`) adds the stage of a tool that t
 from __future__ import annotations
 
 from abc import abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from enum import IntEnum
 from functools import cached_property
 from typing import ClassVar, Generic, TypeVar
 
-from ..equipment import Equipment, Identity
+from ..equipment import Equipment, Identity, poll_hold_s
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
 from ..links.registers import registers_to_ascii
@@ -24,6 +27,7 @@ from .plc_map import (
     ALARMS,
     COMMAND_ERROR,
     EXPLAINED_EXCEPTION,
+    HELD_READ,
     INTERLOCKS,
     SERIAL_NUMBER,
     BitAlarm,
@@ -41,6 +45,20 @@ from .plc_map import (
 
 E = TypeVar("E", bound=IntEnum)
 Status = TypeVar("Status")
+
+
+@dataclass
+class _HeldWait:
+    """A wait under way on the held status read (`ModbusPlcDriver.held_wait`): the
+    `STATUS_CHANGES` read last (None before the first read), and the clock's time before
+    which the next read is not sent (a PLC that answered early without a change)."""
+
+    changes: int | None = None
+    next_read_s: float = 0.0
+
+
+#: The held wait of the task reading, if it is in one.
+_HELD_WAIT: ContextVar[_HeldWait | None] = ContextVar("packline_plc_held_wait", default=None)
 
 
 class ModbusPlcDriver(Equipment, Generic[Status]):
@@ -106,8 +124,14 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         )
 
     async def read_status_block(self) -> dict[str, float]:
-        """The status registers polled each time, decoded by name (scaled, 32-bit joined)."""
-        registers = await self.link.read_holding_registers(0, self.map.status_registers)
+        """The status registers polled each time, decoded by name (scaled, 32-bit joined); in
+        a poll of a held wait (`held_wait`), by the held status read."""
+        held = _HELD_WAIT.get()
+        hold_s = None if held is None else poll_hold_s()
+        if held is None or hold_s is None:
+            registers = await self.link.read_holding_registers(0, self.map.status_registers)
+        else:
+            registers = await self._held_status(held, hold_s)
         # A one-register number is `decoded`'s, inline: this runs for every number of every
         # poll, and a call and a slice each cost more than the number.
         return {
@@ -116,6 +140,45 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
             else decoded(joined, registers[first : first + 2])
             for name, first, scale, joined in self._status_block
         }
+
+    async def _held_status(self, wait: _HeldWait, hold_s: float) -> list[int]:
+        """The status registers by the held status read (FC23): at once on the wait's first
+        read, then held by the PLC until `STATUS_CHANGES` moves past the count read last, at
+        most `hold_s`. A PLC that answers within a poll interval without a change (one that
+        does not hold) is asked next a poll interval after it was asked, as a poll would be."""
+        clock = self.clock
+        if (early_s := wait.next_read_s - clock.now()) > 0:
+            await clock.sleep(early_s)
+        seen = wait.changes
+        hold = 0 if seen is None else HELD_READ.hold(hold_s)
+        asked_s = clock.now()
+        changes, *registers = await self.link.read_write_registers(
+            HELD_READ.status_register,
+            1 + self.map.status_registers,
+            HELD_READ.hold_register,
+            [seen or 0, hold],
+            held_s=HELD_READ.hold_s(hold),
+        )
+        wait.changes = changes
+        early = changes == seen and clock.now() - asked_s < self.poll_interval_s
+        wait.next_read_s = asked_s + self.poll_interval_s if early else 0.0
+        return registers
+
+    @contextmanager
+    def held_wait(self) -> Iterator[bool]:
+        """A wait held by the PLC, for `wait_until(held_by_tool=...)` with what it yields:
+        after the first, each status read of a poll (`read_status_block`) is held by the PLC
+        until its counted status changes (a phase, a count, an alarm) or the wait's hold has
+        passed (docs/decisions/0078). On a map without the held read, or a link that cannot
+        carry a held reply (a tty), it yields False: the wait polls."""
+        if not (self.map.holds_status and self.link.holds_replies):
+            yield False
+            return
+        token = _HELD_WAIT.set(_HeldWait())
+        try:
+            yield True
+        finally:
+            _HELD_WAIT.reset(token)
 
     @abstractmethod
     def status_from(self, values: Mapping[str, float]) -> Status:

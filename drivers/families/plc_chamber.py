@@ -45,7 +45,8 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
     vent_timeout_s: ClassVar[float] = 300.0
 
     async def wait_chamber(self, action: str, target: ChamberState, timeout_s: float) -> S:
-        """Poll until the chamber reaches `target`; an alarm or a timeout ends the wait.
+        """Poll until the chamber reaches `target` (polls held by the PLC, `held_wait`); an
+        alarm or a timeout ends the wait.
 
         A pump that never gets there is stopped (`wait_until` aborts): the chamber vents.
         """
@@ -61,15 +62,21 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
                 raise self.alarm_error(action)
             return None
 
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"chamber still {status.chamber.name.lower()}"
-        )
+        with self.held_wait() as held:
+            return await self.wait_until(
+                action,
+                poll,
+                timeout_s,
+                lambda: f"chamber still {status.chamber.name.lower()}",
+                held_by_tool=held,
+            )
 
     async def wait_run(
         self, action: str, before: int, timeout_s: float, still: Callable[[], str]
     ) -> S:
-        """Poll a run started when RECIPES_COMPLETED read `before` to its end; a run that ends
-        other than completed is a `ToolAlarm`, an overrunning one is aborted."""
+        """Poll a run started when RECIPES_COMPLETED read `before` to its end (polls held by
+        the PLC, `held_wait`); a run that ends other than completed is a `ToolAlarm`, an
+        overrunning one is aborted."""
 
         async def poll() -> S | None:
             status = await self.traced_status()
@@ -88,7 +95,8 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
                 return status
             return None
 
-        return await self.wait_until(action, poll, timeout_s, still)
+        with self.held_wait() as held:
+            return await self.wait_until(action, poll, timeout_s, still, held_by_tool=held)
 
     async def pump_down(self) -> None:
         async with self.operation("pump down"):

@@ -45,8 +45,10 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
         self, action: str, done: Callable[[Phased], bool], timeout_s: float
     ) -> list[Phased]:
         """Poll the status, recording traces, until `done`; returns every status seen, the
-        last one satisfying `done`. The fault phase ends the wait (`check_fault`); past
-        `timeout_s` the tool is aborted (`wait_until`), so it is never left running."""
+        last one satisfying `done`. The polls are held by the PLC until its counted status
+        changes (`held_wait`), so `done` must turn on a counted value. The fault phase ends
+        the wait (`check_fault`); past `timeout_s` the tool is aborted (`wait_until`), so it
+        is never left running."""
         seen: list[Phased] = []
 
         async def poll() -> list[Phased] | None:
@@ -55,9 +57,14 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
             await self.check_fault(action, status)
             return seen if done(status) else None
 
-        return await self.wait_until(
-            action, poll, timeout_s, lambda: f"still {seen[-1].phase.name.lower()}"
-        )
+        with self.held_wait() as held:
+            return await self.wait_until(
+                action,
+                poll,
+                timeout_s,
+                lambda: f"still {seen[-1].phase.name.lower()}",
+                held_by_tool=held,
+            )
 
     async def check_fault(self, action: str, status: Phased) -> None:
         """In the fault phase, raise the tool's alarms (`ToolAlarm`; a fault phase without an

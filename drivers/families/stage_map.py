@@ -17,6 +17,13 @@ from dataclasses import replace
 
 from .plc_map import NamedRefusal, PlcCommand, PlcParameter, PlcStatus, plc_refusals
 
+#: The stage block's status values whose changes `STATUS_CHANGES` counts (`PlcMap`), after
+#: the tool's phase.
+STAGE_CHANGES = ("PHASE", "WAFER_LOADED")
+#: A counted cycle's status values whose changes `STATUS_CHANGES` counts, which its wait
+#: ends on (`plc_stage.run_cycle`): the count of cycles and how the last one ended.
+CYCLE_CHANGES = ("CYCLES_COMPLETED", "LAST_RESULT")
+
 #: How the id of the workpiece is checked on load (refusal 7).
 ID_CONDITION = "id printable ASCII without spaces"
 #: The rework load's command code on every PLC map with a load (the stage's, the slots').

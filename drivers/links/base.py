@@ -522,6 +522,15 @@ class Link(ABC):
         connection, which no late reply of the old one reaches)."""
         return False
 
+    @property
+    def holds_replies(self) -> bool:
+        """Whether a reply the tool holds (`exchange(held_s=...)`) is safe on this link: one
+        whose connection the link drops when it gives an exchange up, so that a reply abandoned
+        in flight never reaches a later exchange (TCP). A tty's line stays the same line
+        (`reopens_same_line`): a reply the tool sent as the host gave up, long after, would
+        answer the host's next request."""
+        return not self.reopens_same_line
+
     async def _next_arrival(self) -> bytes | None:
         """Wait for bytes on the line just opened, before anything is asked on it, and take
         them (no exchange sees them); b"" may mean nothing yet, None means the line ended.

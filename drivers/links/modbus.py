@@ -58,6 +58,7 @@ from .modbus_protocol import (
     MAX_ADU_BYTES,
     MAX_READ_BITS,
     MAX_READ_REGISTERS,
+    MAX_READ_WRITE_REGISTERS,
     MAX_WRITE_REGISTERS,
     check_device_id,
     parse_modbus_address,
@@ -307,10 +308,13 @@ class ModbusLink(Link):
         request: Callable[[], Awaitable[ModbusPDU]],
         *,
         idempotent: bool = False,
+        held_s: float = 0.0,
     ) -> ModbusPDU:
         """Run one request as an exchange; an exception response raises `CommandRefused`.
 
         `idempotent` for the read function codes: asked again if the tool did not answer.
+        `held_s`: the tool may hold its reply that long (a bounded blocking wait,
+        `Link.exchange`); only the request's writing is clock activity (`_written`).
         """
 
         async def answer(response: ModbusPDU) -> ModbusPDU:
@@ -329,7 +333,7 @@ class ModbusLink(Link):
         async def operation() -> ModbusPDU:
             self._action = action
             try:
-                response = await request()
+                response = await (self._written(request) if held_s else request())
             except ConnectionException:
                 raise  # a connection error: the link maps it to ConnectionLost
             except ModbusException as error:
@@ -349,7 +353,21 @@ class ModbusLink(Link):
             assert response is not None  # `_reply_length` framed it
             return await answer(response)
 
-        return await self.exchange(action, operation, idempotent=idempotent, answer=answer_frame)
+        return await self.exchange(
+            action, operation, idempotent=idempotent, held_s=held_s, answer=answer_frame
+        )
+
+    async def _written(self, request: Callable[[], Awaitable[ModbusPDU]]) -> ModbusPDU:
+        """`request`'s reply, its writing marked as `clock.activity()` and its wait for the
+        reply not: pymodbus writes a request in the first step of its task, before it awaits
+        anything, so a virtual clock may jump while the tool holds the reply."""
+        with self.clock.activity():
+            reply = asyncio.ensure_future(request())
+            await asyncio.sleep(0)  # the step that writes the request
+        try:
+            return await reply
+        finally:
+            reply.cancel()  # nothing, once it is done; a cancelled exchange ends it
 
     def _frame(self, data: bytes) -> tuple[int, ModbusPDU | None]:
         """The reply to the request sent last that `data` begins with, framed as pymodbus
@@ -432,6 +450,38 @@ class ModbusLink(Link):
             idempotent=True,
         )
         self._check_reply_count(action, "registers", len(response.registers), count)
+        return list(response.registers)
+
+    async def read_write_registers(
+        self,
+        read_address: int,
+        read_count: int,
+        write_address: int,
+        values: list[int],
+        *,
+        held_s: float = 0.0,
+    ) -> list[int]:
+        """FC23: write `values` from `write_address`, then read `read_count` holding registers
+        from `read_address`, in one request (the tool writes first). Never asked again: it
+        writes. `held_s`: the tool may hold its reply that long (a bounded blocking wait,
+        `Link.exchange`; a PLC map's held status read, docs/decisions/0078)."""
+        action = f"read_write_registers {read_address} {read_count} {write_address} {values}"
+        self._check_request(action, read_address, read_count, MAX_READ_REGISTERS)
+        self._check_request(
+            action, write_address, len(values), MAX_READ_WRITE_REGISTERS, list(values)
+        )
+        response = await self._call(
+            action,
+            lambda: self._connected_client().readwrite_registers(
+                read_address=read_address,
+                read_count=read_count,
+                write_address=write_address,
+                values=values,
+                device_id=self.device_id,
+            ),
+            held_s=held_s,
+        )
+        self._check_reply_count(action, "registers", len(response.registers), read_count)
         return list(response.registers)
 
     async def read_input_registers(self, address: int, count: int = 1) -> list[int]:

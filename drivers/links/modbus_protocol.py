@@ -45,6 +45,8 @@ MAX_ADU_BYTES = {"tcp": 260, "rtu": 256}
 #: How many registers or bits one request may carry (Modbus Application Protocol, 6.1-6.12).
 MAX_READ_REGISTERS = 125
 MAX_WRITE_REGISTERS = 123
+#: How many registers the write of a read/write request (FC23) carries (6.17).
+MAX_READ_WRITE_REGISTERS = 121
 MAX_READ_BITS = 2000
 
 

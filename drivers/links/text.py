@@ -56,15 +56,6 @@ class TextLink(Link):
         self.encoding = encoding
         self.max_line_bytes = max_line_bytes
 
-    @property
-    def holds_replies(self) -> bool:
-        """Whether a reply the tool holds (`query(held_s=...)`) is safe on this link: one whose
-        connection the link drops when it gives an exchange up, so that a reply abandoned in
-        flight never reaches a later exchange (TCP). A tty's line stays the same line
-        (`reopens_same_line`): a reply the tool sent as the host gave up, long after, would
-        answer the host's next command."""
-        return not self.reopens_same_line
-
     async def query(self, command: str, *, idempotent: bool = False, held_s: float = 0.0) -> str:
         """Send `command` and return the tool's one-line reply, without its termination.
 

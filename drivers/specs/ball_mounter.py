@@ -25,6 +25,8 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..families.stage_map import (
+    CYCLE_CHANGES,
+    STAGE_CHANGES,
     stage_commands,
     stage_refusals,
     wafer_id_block,
@@ -254,5 +256,6 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         command_register=300,
         parameter_register=301,
         setpoint_block="job",
+        counted_changes=(*STAGE_CHANGES, *CYCLE_CHANGES, "FLUX_APPLIED"),
     ),
 )

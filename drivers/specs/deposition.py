@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from ..families.batch_map import door_status, slot_ids, slot_parameters, slot_status
 from ..families.chamber_map import (
+    CHAMBER_CHANGES,
     MAX_STEPS,
     chamber_commands,
     chamber_refusals,
@@ -278,5 +279,6 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         command_register=300,
         parameter_register=301,
         setpoint_block="recipe",
+        counted_changes=(*CHAMBER_CHANGES, "METHOD_ACTUAL", "MATERIAL_ACTUAL"),
     ),
 )

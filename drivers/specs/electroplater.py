@@ -38,6 +38,7 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..families.stage_map import (
+    STAGE_CHANGES,
     stage_commands,
     stage_refusals,
     wafer_id_block,
@@ -312,6 +313,7 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         command_register=300,
         parameter_register=301,
         setpoint_block="bath",
+        counted_changes=(*STAGE_CHANGES, "CHARGE_REACHED", "BATH_METAL"),
     ),
 )
 

@@ -23,6 +23,7 @@ from ..families.plc_map import (
     serial_number_status,
 )
 from ..families.stage_map import (
+    STAGE_CHANGES,
     stage_commands,
     stage_refusals,
     wafer_id_block,
@@ -261,5 +262,6 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         command_register=300,
         parameter_register=301,
         setpoint_block="job",
+        counted_changes=(*STAGE_CHANGES, "JOBS_COMPLETED", "LAST_RESULT", "SUPPORT_ON_WAFER"),
     ),
 )

@@ -41,6 +41,19 @@ def write_many(tid: int, address: int, values: list[int], unit: int = 1) -> Exch
     return request, frame(tid, struct.pack(">BHH", 16, address, len(values)), unit)
 
 
+def held_read(
+    tid: int, seen: int, hold_ds: int, changes: int, values: list[int], unit: int = 1
+) -> Exchange:
+    """FC23 as a PLC map's held status read (docs/protocols/conventions.md): the hold block
+    written at 390 (the `STATUS_CHANGES` the host saw last, `seen`, and the hold in 0.1 s,
+    `hold_ds`), then `STATUS_CHANGES` and the status block read from 400, answered with
+    `changes` and `values`."""
+    count = 1 + len(values)
+    request = frame(tid, struct.pack(">BHHHHBHH", 23, 400, count, 390, 2, 4, seen, hold_ds), unit)
+    registers = struct.pack(f">{count}H", changes, *values)
+    return request, frame(tid, bytes([23, 2 * count]) + registers, unit)
+
+
 def refused(exchange: Exchange, code: int = 3) -> Exchange:
     """The same request answered with Modbus exception `code` (3: illegal data value)."""
     request, _ = exchange

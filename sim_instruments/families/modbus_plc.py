@@ -35,7 +35,7 @@ from packline.clock import Clock
 from packline.drivers.families.plc_map import (
     ALARMS,
     COMMAND_ERROR,
-    FUNCTION_CODES,
+    HELD_READ,
     INTERLOCKS,
     REFUSED_REGISTER,
     SERIAL_NUMBER,
@@ -128,6 +128,10 @@ class ModbusPlcSimulator(SimulatedTool):
         self.command_error: IntEnum = self.reasons(Reason.NONE)
         self.refused_register = 0
         self._status_windows: dict[tuple[int, int], _StatusWindow] = {}
+        #: `STATUS_CHANGES`, and the counted status values it was last brought up to date
+        #: with (`status_changes`; None before the first look).
+        self._status_changes = 0
+        self._counted: tuple[object, ...] | None = None
 
     @cached_property
     def _command_of_code(self) -> dict[int, PlcCommand]:
@@ -145,6 +149,19 @@ class ModbusPlcSimulator(SimulatedTool):
         """The register map as a pymodbus device, its accesses handled by this model."""
         wire, identity = self.map, self.spec.identity
         first, count = wire.setpoint_extent(self.spec)
+        held = (
+            [
+                SimData(HELD_READ.hold_register, count=2, datatype=DataType.REGISTERS),
+                SimData(
+                    HELD_READ.status_register,
+                    count=1 + wire.status_registers,
+                    datatype=DataType.REGISTERS,
+                    readonly=True,
+                ),
+            ]
+            if wire.holds_status
+            else []
+        )
         return SimDevice(
             id=self.device_id,
             simdata=[
@@ -160,6 +177,7 @@ class ModbusPlcSimulator(SimulatedTool):
                     count=1 + wire.parameter_registers(self.spec),
                     datatype=DataType.REGISTERS,
                 ),
+                *held,
             ],
             identity=ModbusDeviceIdentification(
                 info_name={
@@ -182,7 +200,7 @@ class ModbusPlcSimulator(SimulatedTool):
             transport=self.transport,
             host=host,
             port=port,
-            function_codes=FUNCTION_CODES,
+            function_codes=self.map.function_codes,
             clock=self.clock,
         )
 
@@ -195,8 +213,46 @@ class ModbusPlcSimulator(SimulatedTool):
         registers: list[int],
         set_values: list[int] | list[bool] | None,
     ) -> ExcCodes | None:
-        """The served device's every access (pymodbus awaits its action): `access`."""
-        return self.access(function_code, start_address, address, count, registers, set_values)
+        """The served device's every access (pymodbus awaits its action): `access`; a write
+        the tool takes wakes a held read (`changed`), and the hold block written by the held
+        status read holds its reply (`hold_status`). FC23 writes the hold block and reads the
+        held status block, else it answers exception 2 (illegal data address)."""
+        held_read = function_code == HELD_READ.function_code
+        if held_read and not (
+            (address, count) == (HELD_READ.hold_register, 2)
+            if set_values is not None
+            else address >= HELD_READ.status_register
+        ):
+            return ExcCodes.ILLEGAL_ADDRESS  # FC23 is the held status read, nothing else
+        refused = self.access(function_code, start_address, address, count, registers, set_values)
+        if set_values is None or refused is not None:
+            return refused
+        self.changed()
+        if held_read:
+            seen, hold = (int(value) for value in set_values)
+            await self.hold_status(seen, HELD_READ.hold_s(hold))
+        return None
+
+    async def hold_status(self, seen: int, hold_s: float) -> None:
+        """Until `STATUS_CHANGES` is not `seen` (at once if it is not when the read comes), or
+        `hold_s` of process time have passed (`hold`): then the held read's status is read.
+        The host gives the read up by dropping its connection, which ends the hold."""
+        await self.hold(lambda: self.status_changes() == seen, hold_s, given_up_by_next_line=False)
+
+    def status_changes(self) -> int:
+        """`STATUS_CHANGES`, brought up to date with the tool as it is now (the model at the
+        present time): counted up, wrapping at 65536, when a counted status value differs
+        from when it was last brought up to date."""
+        family, tool = self._family_status, self.status_values()
+        counted = tuple(
+            family[name]() if name in family else tool.get(name)
+            for name in self.map.changes_counted
+        )
+        if counted != self._counted:
+            if self._counted is not None:
+                self._status_changes = (self._status_changes + 1) & _MOST
+            self._counted = counted
+        return self._status_changes
 
     def access(
         self,
@@ -213,10 +269,14 @@ class ModbusPlcSimulator(SimulatedTool):
         `start_address`; a write the tool takes is the caller's to store there."""
         self.advance()
         if set_values is None:
-            self._render(address, count, start_address, registers)
+            if address >= HELD_READ.status_register and self.map.holds_status:
+                self._render_held(start_address, registers)
+            else:
+                self._render(address, count, start_address, registers)
             return None
         values = [int(v) for v in set_values]
-        self.received.append(f"FC{function_code} write {address} {values}")
+        if address != HELD_READ.hold_register:  # a held read's hold block changes nothing
+            self.received.append(f"FC{function_code} write {address} {values}")
         refused = self._judge(start_address, address, values, registers)
         reason, register = refused or (Reason.NONE, 0)
         self.command_error, self.refused_register = self.reasons(reason), register
@@ -244,6 +304,12 @@ class ModbusPlcSimulator(SimulatedTool):
                 }
             )
             return None
+        hold_register = HELD_READ.hold_register + 1
+        if hold_register - 1 <= address <= hold_register and wire.holds_status:
+            hold_at = hold_register - address
+            if hold_at < len(values) and values[hold_at] > HELD_READ.most_hold:
+                return Reason.OUT_OF_RANGE, hold_register
+            return None  # the hold block, read by the held read it is written with
         if address == wire.command_register:
             # parameters written with the command in one request count before it runs
             registers[address - start : address - start + len(values)] = values
@@ -424,6 +490,15 @@ class ModbusPlcSimulator(SimulatedTool):
                 self._status_windows.clear()
             self._status_windows[first, end] = window
         return window
+
+    def _render_held(self, start: int, registers: list[int]) -> None:
+        """Write the held status block (`STATUS_CHANGES`, then the status block as a poll
+        reads it) into `registers`, the device's block from address `start`."""
+        count = self.map.status_registers
+        self._render(0, count, start, registers)
+        held, status = HELD_READ.status_register - start, 0 - start
+        registers[held] = self.status_changes()
+        registers[held + 1 : held + 1 + count] = registers[status : status + count]
 
     def _render(self, first: int, count: int, start: int, registers: list[int]) -> None:
         """Write the present status into the registers a read of `count` from address

@@ -149,7 +149,7 @@ class _ServedDevices(SimCore):
                 runtime, "x" if "x" in runtime.block else block
             )
             for device_id, runtime in self.devices.items()
-            for function_code, block in ((3, "h"), (4, "i"))
+            for function_code, block in ((3, "h"), (4, "i"), (23, "h"))
             if "x" in runtime.block or block in runtime.block
         }
 

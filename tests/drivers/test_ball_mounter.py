@@ -21,7 +21,14 @@ from packline.drivers.roles.ball_mounter import (
     Side,
 )
 from packline.testing import expected_protocol
-from packline.testing.modbus_frames import identification, read, text, write_many, write_one
+from packline.testing.modbus_frames import (
+    held_read,
+    identification,
+    read,
+    text,
+    write_many,
+    write_one,
+)
 
 #: A map of positions 0, 17 and 255 on the back: bit 0 of 203, bit 1 of 204, bit 15 of 218.
 SPARSE_BACK = BallMap.of([0, 17, 255], Side.BACK)
@@ -85,8 +92,8 @@ async def test_apply_flux_writes_side_map_and_flux_then_polls_until_counted():
         write_many(7, 202, [2, *SPARSE_BITS, 2, 425]),  # back, map, pin transfer, 42.5 um
         read(8, 0, status(0, completed=4)),
         write_one(9, 300, 3),
-        read(10, 0, status(1, completed=4)),
-        read(11, 0, status(0, elapsed_ds=200, completed=5, result=1, flux=1)),
+        held_read(10, 0, 0, 5, status(1, completed=4)),
+        held_read(11, 5, 300, 6, status(0, elapsed_ds=200, completed=5, result=1, flux=1)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -106,8 +113,10 @@ async def test_mount_balls_writes_diameter_alloy_side_and_map_and_reports_the_ba
         write_many(7, 200, [450, 3, 1, 0xFFFF, 0x0001, *[0] * 14]),  # 450 um, Pb95Sn5, 0-16
         read(8, 0, status(0, completed=1, flux=1)),
         write_one(9, 300, 4),
-        read(10, 0, status(2, completed=1, flux=1)),
-        read(11, 0, status(0, elapsed_ds=272, completed=2, result=1, flux=1, placed=70_000)),
+        held_read(10, 0, 0, 5, status(2, completed=1, flux=1)),
+        held_read(
+            11, 5, 300, 6, status(0, elapsed_ds=272, completed=2, result=1, flux=1, placed=70_000)
+        ),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -125,8 +134,8 @@ async def test_request_inspection_runs_the_camera_and_reads_the_counts():
         read(4, 2, [0b111]),
         read(5, 0, status(0, completed=2)),
         write_one(6, 300, 5),
-        read(7, 0, status(3, completed=2)),
-        read(8, 0, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
+        held_read(7, 0, 0, 5, status(3, completed=2)),
+        held_read(8, 5, 300, 6, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
         read(9, 0, status(0, completed=3, result=1, inspected=(784, 3, 1, 2))),
     ]
     async with expected_protocol(script) as peer:
@@ -145,7 +154,7 @@ async def test_a_cycle_that_ends_aborted_is_an_alarm():
         read(4, 2, [0b111]),
         read(5, 0, status(0)),
         write_one(6, 300, 5),
-        read(7, 0, status(0, completed=1, result=2)),
+        held_read(7, 0, 0, 5, status(0, completed=1, result=2)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)

@@ -20,7 +20,7 @@ from packline.drivers.roles.deposition import (
     Method,
     ProcessGas,
 )
-from packline.testing import expected_protocol
+from packline.testing import expected_protocol, modbus_frames
 from packline.testing.modbus_frames import identification, read, text, write_many, write_one
 
 SERIAL = text("TF-3-0001", 8)
@@ -104,8 +104,8 @@ async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_poll
         read(11, 0, status(2, high_vacuum=400)),  # 4.00 uTorr: reached
         read(12, 2, [0b111111]),  # interlocks all closed
         write_one(13, 300, 3),
-        read(14, 0, status(3, high_vacuum=100_000)),
-        read(15, 0, status(2, completed=1)),
+        modbus_frames.held_read(14, 0, 0, 5, status(3, high_vacuum=100_000)),
+        modbus_frames.held_read(15, 5, 300, 6, status(2, completed=1)),
         read(16, 18, [1]),  # last result: completed
         read(17, 13, [0, 1200]),  # elapsed 120.0 s
         read(18, 128, [1800] + [0] * 7),  # step 1: 180.0 nm
@@ -118,7 +118,8 @@ async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_poll
     assert result.wafer_ids == ("W01",)
     assert result.process_time_s == 120.0
     assert result.thickness_nm == (180.0,)
-    assert clock.now() == 11.0  # one base-pressure poll (10 s), one run poll (1 s)
+    # one base-pressure poll (10 s); the held read answered as the run ended
+    assert clock.now() == 10.0
     assert {"high_vacuum", "film_thickness", "deposition_rate"} <= {
         reading.name for reading in driver.readings
     }

@@ -15,6 +15,7 @@ from packline.drivers.errors import (
     InterlockOpen,
     LimitViolation,
     ProtocolError,
+    ToolAlarm,
     ToolStateError,
 )
 from packline.drivers.laminator import ModbusLaminator
@@ -28,6 +29,7 @@ from packline.drivers.roles.laminator import (
 )
 from packline.testing import expected_protocol
 from packline.testing.modbus_frames import (
+    held_read,
     identification,
     read,
     refused,
@@ -148,12 +150,13 @@ async def test_laminate_writes_the_job_starts_and_polls_until_completed():
         read(4, 2, [0b011]),  # interlocks: lid closed, wafer present
         read(5, 13, [1]),
         read(6, 30, text("W01")),
-        read(7, 0, status(0)),  # completed-job counter 0
+        held_read(7, 0, 0, 5, status(0)),  # completed-job counter 0, 5 status changes
         write_many(8, 200, JOB_REGISTERS),
         write_one(9, 300, 3),
-        read(10, 0, status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500, progress=60)),
-        read(11, 0, status(0, temperature_dc=350, elapsed_ds=3031, completed=1, result=1,
-                           progress=100, support=1)),
+        held_read(10, 0, 0, 6, status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500,
+                                      progress=60)),  # a wait's first read: at once
+        held_read(11, 6, 300, 7, status(0, temperature_dc=350, elapsed_ds=3031, completed=1,
+                                        result=1, progress=100, support=1)),  # held up to 30 s
     ]  # fmt: skip
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -165,10 +168,61 @@ async def test_laminate_writes_the_job_starts_and_polls_until_completed():
     assert result.peak_temperature_c == 100.0
     assert result.best_vacuum_pa == 100.0
     assert result.peak_press_pressure_mpa == 0.5
-    assert clock.now() == 1.0  # one poll interval between the two status reads
+    assert clock.now() == 0.0  # the held read answered as the job ended, not a poll later
     traces = {(r.name, r.unit) for r in driver.readings}
     assert traces == {("temperature", "degC"), ("vacuum", "Pa"), ("press_pressure", "MPa"),
                       ("progress", "%")}  # fmt: skip
+
+
+def job_started(first: int) -> list:
+    """A laminate up to START_JOB (interlocks, wafer, its id, the settled status with 5 status
+    changes, the job, the command), from transaction `first`."""
+    return [
+        read(first, 2, [0b011]),
+        read(first + 1, 13, [1]),
+        read(first + 2, 30, text("W01")),
+        held_read(first + 3, 0, 0, 5, status(0)),
+        write_many(first + 4, 200, JOB_REGISTERS),
+        write_one(first + 5, 300, 3),
+    ]
+
+
+async def test_an_alarm_answers_the_held_read_and_ends_the_wait_at_once():
+    clock = VirtualClock()
+    script = [
+        *connect_script(),
+        *job_started(4),
+        held_read(10, 0, 0, 6, status(1, pressure_pa=90_000)),  # evacuating
+        held_read(11, 6, 300, 7, status(8, pressure_pa=800)),  # the PLC alarmed: fault
+        read(12, 1, [0b1]),  # VACUUM_NOT_REACHED
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"), clock)
+        await driver.connect()
+        with pytest.raises(ToolAlarm, match="VACUUM_NOT_REACHED"):
+            await driver.laminate(JOB)
+        assert clock.now() == 0.0  # answered as it alarmed, no poll interval waited
+        await driver.close()
+
+
+async def test_a_plc_that_answers_the_held_read_at_once_unchanged_is_polled_every_interval():
+    """No busy loop on a PLC that does not hold: the next read goes a poll interval after."""
+    clock = VirtualClock()
+    pressing = status(4, temperature_dc=1000, pressure_pa=100, press_kpa=500)
+    script = [
+        *connect_script(),
+        *job_started(4),
+        held_read(10, 0, 0, 6, pressing),
+        held_read(11, 6, 300, 6, pressing),  # at once, no change
+        held_read(12, 6, 300, 6, pressing),  # again, a poll interval later
+        held_read(13, 6, 300, 7, status(0, completed=1, result=1, support=1)),
+    ]
+    async with expected_protocol(script) as peer:
+        driver = make_driver(peer.address("modbus+tcp"), clock)
+        await driver.connect()
+        await driver.laminate(JOB)
+        assert clock.now() == 2.0
+        await driver.close()
 
 
 async def test_refused_job_value_is_explained_with_its_register():
@@ -177,7 +231,7 @@ async def test_refused_job_value_is_explained_with_its_register():
         read(4, 2, [0b011]),
         read(5, 13, [1]),
         read(6, 30, text("W01")),
-        read(7, 0, status(0)),
+        held_read(7, 0, 0, 5, status(0)),
         refused(write_many(8, 200, JOB_REGISTERS)),
         read(9, 18, [204, 4]),  # register 204, reason 4: value out of range
     ]
@@ -234,8 +288,8 @@ async def test_cool_commands_forced_cooling_and_polls_until_ready():
         *connect_script(),
         write_many(4, 301, [350]),
         write_one(5, 300, 5),
-        read(6, 0, status(6, temperature_dc=520)),
-        read(7, 0, status(0, temperature_dc=349)),
+        held_read(6, 0, 0, 5, status(6, temperature_dc=520)),
+        held_read(7, 5, 300, 6, status(0, temperature_dc=349)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -248,11 +302,11 @@ async def test_peel_checks_the_support_and_the_interlock_then_peels():
     clock = VirtualClock()
     script = [
         *connect_script(),
-        read(4, 0, status(0, temperature_dc=340, support=1)),
+        held_read(4, 0, 0, 5, status(0, temperature_dc=340, support=1)),
         read(5, 2, [0b111]),
         write_one(6, 300, 6),
-        read(7, 0, status(7, temperature_dc=340, support=1)),
-        read(8, 0, status(0, temperature_dc=339, support=0)),
+        held_read(7, 0, 0, 6, status(7, temperature_dc=340, support=1)),
+        held_read(8, 6, 300, 7, status(0, temperature_dc=339, support=0)),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -264,7 +318,7 @@ async def test_peel_checks_the_support_and_the_interlock_then_peels():
 async def test_peel_while_hot_is_refused_with_nothing_sent():
     script = [
         *connect_script(),
-        read(4, 0, status(0, temperature_dc=600, support=1)),
+        held_read(4, 0, 0, 5, status(0, temperature_dc=600, support=1)),
         read(5, 2, [0b011]),  # peel temperature interlock open
     ]
     async with expected_protocol(script) as peer:
@@ -276,7 +330,7 @@ async def test_peel_while_hot_is_refused_with_nothing_sent():
 
 
 async def test_a_metal_film_support_is_never_peeled():
-    script = [*connect_script(), read(4, 0, status(0, support=2))]
+    script = [*connect_script(), held_read(4, 0, 0, 5, status(0, support=2))]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"))
         await driver.connect()
@@ -388,8 +442,8 @@ async def test_reset_sends_the_reset_command_and_waits_until_ready():
     script = [
         *connect_script(alarm_word=0b1),
         write_one(4, 300, 7),
-        read(5, 0, status(5, pressure_pa=60_000)),  # venting
-        read(6, 0, status(0)),
+        held_read(5, 0, 0, 5, status(5, pressure_pa=60_000)),  # venting
+        held_read(6, 5, 300, 6, status(0)),
         read(7, 1, [0]),
     ]
     async with expected_protocol(script) as peer:

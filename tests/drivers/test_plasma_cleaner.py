@@ -16,6 +16,7 @@ from packline.drivers.plasma_cleaner import ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaRecipe, PlasmaStep
 from packline.testing import expected_protocol
 from packline.testing.modbus_frames import (
+    held_read,
     identification,
     read,
     refused,
@@ -130,8 +131,8 @@ async def test_clean_writes_the_recipe_starts_and_polls_until_completed():
         write_many(8, 200, [2]),
         write_many(9, 210, [1, 100, 200, 300, 600, 0, 0, 0, 0, 0, 2, 50, 100, 500, 300]),
         write_one(10, 300, 3),
-        read(11, 0, status(3)),
-        read(12, 0, status(2, completed=1)),
+        held_read(11, 0, 0, 5, status(3)),
+        held_read(12, 5, 300, 6, status(2, completed=1)),
         read(13, 14, [1]),  # last result: completed
         read(14, 11, [0, 900]),  # elapsed 90.0 s
     ]
@@ -142,7 +143,7 @@ async def test_clean_writes_the_recipe_starts_and_polls_until_completed():
         await driver.close()
     assert result.wafer_ids == ("W01",)
     assert result.process_time_s == 90.0
-    assert clock.now() == 1.0  # one poll interval between the two status reads
+    assert clock.now() == 0.0  # the held read answered as the run ended, not a poll later
     names = [reading.name for reading in driver.readings]
     assert names[:4] == ["pressure", "rf_forward", "rf_reflected", "gas_flow"]
 

@@ -16,6 +16,7 @@ from packline.drivers.roles.stencil_printer import PrintRecipe, SolderPaste
 from packline.drivers.stencil_printer import ModbusStencilPrinter
 from packline.testing import expected_protocol
 from packline.testing.modbus_frames import (
+    held_read,
     identification,
     read,
     refused,
@@ -88,8 +89,8 @@ async def test_print_writes_the_job_then_polls_until_counted_and_reads_the_spi()
         write_many(7, 200, JOB),
         read(8, 0, status(0, completed=2)),
         write_one(9, 300, 3),
-        read(10, 0, status(1, completed=2)),
-        read(11, 0, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
+        held_read(10, 0, 0, 5, status(1, completed=2)),
+        held_read(11, 5, 300, 6, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
         read(12, 0, status(0, elapsed_ds=273, completed=3, result=1, spi=spi)),
     ]
     async with expected_protocol(script) as peer:
@@ -116,7 +117,7 @@ async def test_a_print_that_faults_raises_the_alarm():
         write_many(7, 200, JOB),
         read(8, 0, status(0)),
         write_one(9, 300, 3),
-        read(10, 0, [2, 0b1, *status(2)[2:]]),  # fault, SQUEEGEE_STALL
+        held_read(10, 0, 0, 5, [2, 0b1, *status(2)[2:]]),  # fault, SQUEEGEE_STALL
         read(11, 1, [0b1]),
     ]
     async with expected_protocol(script) as peer:

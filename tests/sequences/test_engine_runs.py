@@ -63,7 +63,8 @@ async def test_plasma_clean_lot_records_everything(store):
     assert report["confirmations"] == 6
     traces = {t["name"]: t for t in report["traces"]}
     assert traces["rf_forward"]["max"] == pytest.approx(500)
-    assert traces["pressure"]["samples"] > 100
+    # read at each change of the chamber's counted status, at least every 30 s (decision 0078)
+    assert traces["pressure"]["samples"] > 20
 
 
 async def test_a_method_declares_its_incoming_material_and_the_dry_run_receives_it(store):

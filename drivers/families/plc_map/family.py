@@ -5,6 +5,7 @@ every map.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import IntEnum
 
 from .entries import NamedRefusal, PlcStatus
@@ -16,6 +17,41 @@ FUNCTION_CODES = {
     16: "write several registers",
     43: "device identification (MEI 14)",
 }
+
+
+@dataclass(frozen=True)
+class HeldRead:
+    """The held status read (docs/decisions/0078), served by a map that counts its status
+    changes (`PlcMap.counted_changes`): FC23 (`function_code`) writes the hold block, the
+    `STATUS_CHANGES` the host read last at `hold_register` and at the next the longest the PLC
+    may hold its reply after it (1/`hold_scale` s, at most `most_hold_s`), then reads the held
+    status block: `STATUS_CHANGES` (the count of changes of the counted status values,
+    wrapping at 65536) at `status_register`, then the status block (registers 0 to its end)
+    as a poll reads it."""
+
+    function_code: int = 23
+    hold_register: int = 390
+    hold_scale: int = 10
+    most_hold_s: int = 600
+    status_register: int = 400
+
+    @property
+    def most_hold(self) -> int:
+        """The longest hold, in the hold register's counts."""
+        return self.most_hold_s * self.hold_scale
+
+    def hold(self, hold_s: float) -> int:
+        """The hold register's count for a hold of `hold_s` (at most the longest)."""
+        return min(round(hold_s * self.hold_scale), self.most_hold)
+
+    def hold_s(self, hold: int) -> float:
+        """The hold, s, of the hold register's count `hold`."""
+        return hold / self.hold_scale
+
+
+HELD_READ = HeldRead()
+#: The held status block's count of status changes, by the name the pages give it.
+STATUS_CHANGES = "STATUS_CHANGES"
 
 #: The status registers every PLC map has, by the names the family gives them.
 ALARMS = "ALARMS"

@@ -24,7 +24,7 @@ from .entries import (
     PlcStatus,
     span,
 )
-from .family import REFUSED_REGISTER
+from .family import ALARMS, FUNCTION_CODES, HELD_READ, INTERLOCKS, REFUSED_REGISTER, STATUS_CHANGES
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -36,12 +36,39 @@ class PlcMap:
     page's table of the setpoint block. The status registers the family relies on are found by
     their names (`ALARMS`, `INTERLOCKS`, `SERIAL_NUMBER`, `COMMAND_ERROR` and, on a map that
     names the register a refusal concerned, `REFUSED_REGISTER`).
+
+    `counted_changes` names the status values besides the alarms and interlocks whose every
+    change the PLC counts in `STATUS_CHANGES`: a map that names them serves the held status
+    read (FC23, docs/decisions/0078), which the PLC answers when that count moves past the
+    one the host last read, or once the hold the host asked for has passed.
     """
 
     status_registers: int
     command_register: int
     parameter_register: int
     setpoint_block: str = "setpoints"
+    counted_changes: tuple[str, ...] = ()
+
+    @property
+    def holds_status(self) -> bool:
+        """Whether the map serves the held status read."""
+        return bool(self.counted_changes)
+
+    @property
+    def changes_counted(self) -> tuple[str, ...]:
+        """Every status value whose change `STATUS_CHANGES` counts: the alarms, the
+        interlocks and the map's `counted_changes`."""
+        return (ALARMS, INTERLOCKS, *self.counted_changes)
+
+    @property
+    def function_codes(self) -> dict[int, str]:
+        """The function codes the map serves, by what each does."""
+        if not self.holds_status:
+            return FUNCTION_CODES
+        return {
+            **FUNCTION_CODES,
+            HELD_READ.function_code: "read/write several registers (the held status read)",
+        }
 
     def read_only_end(self, spec: ToolSpec[PlcMap]) -> int:
         """One past the read-only block that starts at register 0."""
@@ -100,8 +127,11 @@ class PlcMap:
         return placed
 
     def tables(self, spec: ToolSpec[PlcMap]) -> dict[str, str]:
-        """The map's own tables: status, setpoint block, commands, alarms, interlocks."""
+        """The map's own tables: status, setpoint block, commands, alarms, interlocks, and the
+        held status read's registers on a map that serves it."""
+        held = {"held-status": self._held_table()} if self.holds_status else {}
         return {
+            **held,
             "status": self._status_table(spec),
             self.setpoint_block: table(
                 ("address", "value", "the tool accepts", "register unit", "meaning"),
@@ -152,6 +182,37 @@ class PlcMap:
                 ),
             ),
         }
+
+    def _held_table(self) -> str:
+        held = HELD_READ
+        status = held.status_register
+        return table(
+            ("address", "name", "unit / encoding"),
+            (
+                (
+                    held.hold_register,
+                    "CHANGES_SEEN",
+                    f"the `{STATUS_CHANGES}` the host last read (written by FC23)",
+                ),
+                (
+                    held.hold_register + 1,
+                    "HOLD",
+                    f"{1 / held.hold_scale:g} s, 0-{held.most_hold}: the longest the reply is "
+                    "held (written by FC23)",
+                ),
+                (
+                    status,
+                    STATUS_CHANGES,
+                    f"count of changes of {', '.join(self.changes_counted)}, wraps at 65536 "
+                    "(read-only)",
+                ),
+                (
+                    span(status + 1, status + 1 + self.status_registers),
+                    "status",
+                    f"registers 0-{self.status_registers - 1} as they read now (read-only)",
+                ),
+            ),
+        )
 
     def _status_table(self, spec: ToolSpec[PlcMap]) -> str:
         rows: list[tuple[str, str, str]] = []

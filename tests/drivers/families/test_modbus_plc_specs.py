@@ -8,9 +8,12 @@ wrong byte on the wire. These checks catch it where it is written.
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
 from packline.drivers.families.plc_map import (
+    HELD_READ,
     BitAlarm,
     BitInterlock,
     PlcMap,
@@ -64,6 +67,40 @@ def test_the_poll_reads_the_family_registers(spec: ToolSpec):
     wire = plc_map(spec)
     for name in ("ALARMS", "INTERLOCKS", "COMMAND_ERROR"):
         assert wire.status_address(spec, name) < wire.status_registers
+
+
+HELD_SPECS = [
+    importlib.import_module(f"packline.drivers.specs.{kind}").SPEC
+    for kind in (
+        "ball_mounter",
+        "deposition",
+        "electroplater",
+        "laminator",
+        "plasma_cleaner",
+        "stencil_printer",
+    )
+]
+
+
+@pytest.mark.parametrize("spec", HELD_SPECS, ids=lambda spec: spec.kind)
+def test_the_held_read_counts_values_of_the_status_block_and_lies_off_the_map(spec: ToolSpec):
+    wire = plc_map(spec)
+    assert wire.holds_status
+    assert HELD_READ.function_code in wire.function_codes
+    assert len(set(wire.changes_counted)) == len(wire.changes_counted)
+    for name in wire.changes_counted:
+        assert wire.status_address(spec, name) < wire.status_registers, name
+    first, count = wire.setpoint_extent(spec)
+    assert first + count <= wire.command_register  # the hold block follows the command's
+    assert wire.parameter_register + wire.parameter_registers(spec) <= HELD_READ.hold_register
+    assert HELD_READ.hold_register + 2 <= HELD_READ.status_register
+
+
+def test_the_ovens_plc_has_no_held_read():
+    from packline.drivers.specs.oven import SPEC as OVEN
+
+    assert not plc_map(OVEN).holds_status
+    assert HELD_READ.function_code not in plc_map(OVEN).function_codes
 
 
 def test_example_frames_join_wrapped_lines_and_pair_replies():

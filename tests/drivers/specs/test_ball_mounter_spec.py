@@ -24,7 +24,8 @@ from packline.sim_instruments.twin import TwinStore
 from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "ball-mounter.md"
-MARKERS = {"status", "job", "setpoints", "commands", "alarms", "refusals", "interlocks"}
+MARKERS = {"status", "held-status", "job", "setpoints", "commands", "alarms", "refusals",
+           "interlocks"}  # fmt: skip
 
 #: The page's mount job: 300 um, SAC305, the front, positions 0-15.
 MOUNT_JOB = [300, 1, 1, 0xFFFF, *[0] * 15]

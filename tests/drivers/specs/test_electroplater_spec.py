@@ -24,6 +24,7 @@ from packline.testing import expected_protocol
 
 PAGE = Path(__file__).parents[3] / "docs" / "protocols" / "electroplater.md"
 MARKERS = {
+    "held-status",
     "status",
     "measurement-points",
     "bath",

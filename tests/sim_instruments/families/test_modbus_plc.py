@@ -74,13 +74,27 @@ async def reason(connection: Connection) -> int:
         bytes.fromhex("04 0000 0001"),  # FC4 read input registers
         bytes.fromhex("11"),  # FC17 report server id
         bytes.fromhex("16 0000 ffff 0000"),  # FC22 mask write register
-        bytes.fromhex("17 0000 0001 012c 0001 02 0004"),  # FC23: would write ABORT to 300
         bytes.fromhex("01 0000 0001"),  # FC1 read coils
     ],
-    ids=["FC4", "FC17", "FC22", "FC23", "FC1"],
+    ids=["FC4", "FC17", "FC22", "FC1"],
 )
 async def test_undocumented_function_codes_are_illegal_and_run_nothing(plc: Connection, pdu):
     assert await ask(plc, pdu) == bytes([pdu[0] | 0x80, 1])
+    assert plc[0].received == []
+
+
+@pytest.mark.parametrize(
+    "pdu",
+    [
+        bytes.fromhex("17 0000 0001 012c 0001 02 0004"),  # would write ABORT to 300
+        bytes.fromhex("17 0000 0001 0186 0002 04 0000 0000"),  # reads the status, not at 400
+    ],
+    ids=["write-off-the-hold-block", "read-off-the-held-block"],
+)
+async def test_fc23_off_the_held_status_read_is_an_illegal_address_and_runs_nothing(
+    plc: Connection, pdu
+):
+    assert await ask(plc, pdu) == bytes([0x97, 2])
     assert plc[0].received == []
 
 

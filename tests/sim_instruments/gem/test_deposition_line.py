@@ -1,5 +1,5 @@
 """A dry run of sprout-bump-csp with its deposition chamber on GEM records what the same run
-records with the chamber on Modbus: its films, and its traces within a poll."""
+records with the chamber on Modbus: its films, and its traces' extremes."""
 
 from __future__ import annotations
 
@@ -63,7 +63,8 @@ async def test_the_gem_chamber_records_what_the_modbus_chamber_does(tmp_path) ->
     )
     assert pushed_series.keys() == polled_series.keys()
     for key, values in polled_series.items():
-        # the same signals at the same rate: as many samples within a poll's, and the same
-        # extremes (the crystal's films, the sources' power, the gas flow)
-        assert len(pushed_series[key]) == pytest.approx(len(values), rel=0.05), key
+        # the same signals with the same extremes (the crystal's films, the sources' power,
+        # the gas flow): GEM samples every second, the Modbus chamber at each change of its
+        # counted status and at least every 30 s (its held status read, decision 0078)
+        assert 0 < len(values) < len(pushed_series[key]), key
         assert max(pushed_series[key]) == pytest.approx(max(values), rel=0.01, abs=0.5), key
