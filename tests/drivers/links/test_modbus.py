@@ -282,6 +282,22 @@ async def test_a_write_that_stalls_is_never_sent_twice(start_mixer, transport):
     assert mixer.requests == [("write", 399), ("read", 100)]
 
 
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
+async def test_a_held_read_write_lets_the_clock_jump_and_is_never_sent_twice(
+    start_mixer, transport
+):
+    """FC23 writes, then reads, in one request; held (`held_s`), its reply is due within
+    `held_s` of the clock's time, then `timeout_s` of wall time (a PLC's held status read)."""
+    server, mixer = await start_mixer(transport)
+    clock = VirtualClock()
+    async with mixer_link(server.address, clock=clock) as link:
+        assert await link.read_write_registers(200, 2, 201, [7]) == [0, 7]
+        with pytest.raises(ToolTimeout, match=r"no reply within 0\.4 s after 30 s held"):
+            await link.read_write_registers(100, 1, 399, [5], held_s=30)
+        assert clock.now() == 30  # the clock jumped while the tool held the reply
+    assert mixer.requests == [("write", 201), ("read", 200), ("write", 399)]
+
+
 async def test_a_silent_tool_is_lost_after_the_retries(start_mixer):
     server, mixer = await start_mixer("tcp")
     async with mixer_link(server.address, read_retries=2) as link:

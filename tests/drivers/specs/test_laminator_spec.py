@@ -60,4 +60,5 @@ async def test_the_driver_speaks_the_example_exchange():
             CommandRefused, match=r"value out of range: resin_thickness_um \(register 200\)"
         ):
             await laminator.command("start job", "START_JOB")
+        assert await laminator.cool(35) == 22.0  # its wait's first read: held, at once
         await laminator.close()
