@@ -153,9 +153,9 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         hold = 0 if seen is None else HELD_READ.hold(hold_s)
         asked_s = clock.now()
         changes, *registers = await self.link.read_write_registers(
-            HELD_READ.status_register,
+            HELD_READ.status_block,
             1 + self.map.status_registers,
-            HELD_READ.hold_register,
+            HELD_READ.hold_block,
             [seen or 0, hold],
             held_s=HELD_READ.hold_s(hold),
         )

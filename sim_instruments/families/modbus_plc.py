@@ -151,9 +151,9 @@ class ModbusPlcSimulator(SimulatedTool):
         first, count = wire.setpoint_extent(self.spec)
         held = (
             [
-                SimData(HELD_READ.hold_register, count=2, datatype=DataType.REGISTERS),
+                SimData(HELD_READ.hold_block, count=2, datatype=DataType.REGISTERS),
                 SimData(
-                    HELD_READ.status_register,
+                    HELD_READ.status_block,
                     count=1 + wire.status_registers,
                     datatype=DataType.REGISTERS,
                     readonly=True,
@@ -218,12 +218,14 @@ class ModbusPlcSimulator(SimulatedTool):
         status read holds its reply (`hold_status`). FC23 writes the hold block and reads the
         held status block, else it answers exception 2 (illegal data address)."""
         held_read = function_code == HELD_READ.function_code
-        if held_read and not (
-            (address, count) == (HELD_READ.hold_register, 2)
-            if set_values is not None
-            else address >= HELD_READ.status_register
-        ):
-            return ExcCodes.ILLEGAL_ADDRESS  # FC23 is the held status read, nothing else
+        if held_read:
+            # FC23 is the held status read, nothing else
+            if set_values is None:
+                in_place = address >= HELD_READ.status_block
+            else:
+                in_place = (address, count) == (HELD_READ.hold_block, 2)
+            if not in_place:
+                return ExcCodes.ILLEGAL_ADDRESS
         refused = self.access(function_code, start_address, address, count, registers, set_values)
         if set_values is None or refused is not None:
             return refused
@@ -269,13 +271,13 @@ class ModbusPlcSimulator(SimulatedTool):
         `start_address`; a write the tool takes is the caller's to store there."""
         self.advance()
         if set_values is None:
-            if address >= HELD_READ.status_register and self.map.holds_status:
+            if address >= HELD_READ.status_block and self.map.holds_status:
                 self._render_held(start_address, registers)
             else:
                 self._render(address, count, start_address, registers)
             return None
         values = [int(v) for v in set_values]
-        if address != HELD_READ.hold_register:  # a held read's hold block changes nothing
+        if address != HELD_READ.hold_block:  # a held read's hold block changes nothing
             self.received.append(f"FC{function_code} write {address} {values}")
         refused = self._judge(start_address, address, values, registers)
         reason, register = refused or (Reason.NONE, 0)
@@ -304,11 +306,11 @@ class ModbusPlcSimulator(SimulatedTool):
                 }
             )
             return None
-        hold_register = HELD_READ.hold_register + 1
-        if hold_register - 1 <= address <= hold_register and wire.holds_status:
-            hold_at = hold_register - address
+        hold_block = HELD_READ.hold_block
+        if hold_block <= address <= hold_block + 1 and wire.holds_status:
+            hold_at = hold_block + 1 - address  # the hold's index in the values written
             if hold_at < len(values) and values[hold_at] > HELD_READ.most_hold:
-                return Reason.OUT_OF_RANGE, hold_register
+                return Reason.OUT_OF_RANGE, hold_block + 1
             return None  # the hold block, read by the held read it is written with
         if address == wire.command_register:
             # parameters written with the command in one request count before it runs
@@ -496,7 +498,7 @@ class ModbusPlcSimulator(SimulatedTool):
         reads it) into `registers`, the device's block from address `start`."""
         count = self.map.status_registers
         self._render(0, count, start, registers)
-        held, status = HELD_READ.status_register - start, 0 - start
+        held, status = HELD_READ.status_block - start, 0 - start
         registers[held] = self.status_changes()
         registers[held + 1 : held + 1 + count] = registers[status : status + count]
 

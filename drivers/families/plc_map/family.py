@@ -22,18 +22,18 @@ FUNCTION_CODES = {
 @dataclass(frozen=True)
 class HeldRead:
     """The held status read (docs/decisions/0078), served by a map that counts its status
-    changes (`PlcMap.counted_changes`): FC23 (`function_code`) writes the hold block, the
-    `STATUS_CHANGES` the host read last at `hold_register` and at the next the longest the PLC
-    may hold its reply after it (1/`hold_scale` s, at most `most_hold_s`), then reads the held
-    status block: `STATUS_CHANGES` (the count of changes of the counted status values,
-    wrapping at 65536) at `status_register`, then the status block (registers 0 to its end)
-    as a poll reads it."""
+    changes (`PlcMap.counted_changes`): FC23 (`function_code`) writes the hold block from
+    `hold_block`, the `STATUS_CHANGES` the host read last and then the longest the PLC may
+    hold its reply after it (1/`hold_scale` s, at most `most_hold_s`), and reads the held
+    status block from `status_block`: `STATUS_CHANGES` (the count of changes of the counted
+    status values, wrapping at 65536), then the status block (registers 0 to its end) as a
+    poll reads it."""
 
     function_code: int = 23
-    hold_register: int = 390
+    hold_block: int = 390
     hold_scale: int = 10
     most_hold_s: int = 600
-    status_register: int = 400
+    status_block: int = 400
 
     @property
     def most_hold(self) -> int:

@@ -185,17 +185,17 @@ class PlcMap:
 
     def _held_table(self) -> str:
         held = HELD_READ
-        status = held.status_register
+        status = held.status_block
         return table(
             ("address", "name", "unit / encoding"),
             (
                 (
-                    held.hold_register,
+                    held.hold_block,
                     "CHANGES_SEEN",
                     f"the `{STATUS_CHANGES}` the host last read (written by FC23)",
                 ),
                 (
-                    held.hold_register + 1,
+                    held.hold_block + 1,
                     "HOLD",
                     f"{1 / held.hold_scale:g} s, 0-{held.most_hold}: the longest the reply is "
                     "held (written by FC23)",

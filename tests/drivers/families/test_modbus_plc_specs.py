@@ -92,8 +92,8 @@ def test_the_held_read_counts_values_of_the_status_block_and_lies_off_the_map(sp
         assert wire.status_address(spec, name) < wire.status_registers, name
     first, count = wire.setpoint_extent(spec)
     assert first + count <= wire.command_register  # the hold block follows the command's
-    assert wire.parameter_register + wire.parameter_registers(spec) <= HELD_READ.hold_register
-    assert HELD_READ.hold_register + 2 <= HELD_READ.status_register
+    assert wire.parameter_register + wire.parameter_registers(spec) <= HELD_READ.hold_block
+    assert HELD_READ.hold_block + 2 <= HELD_READ.status_block
 
 
 def test_the_ovens_plc_has_no_held_read():
