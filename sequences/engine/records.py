@@ -107,15 +107,17 @@ class RunStore(RunDatabase):
         try:
             self._write_traces()
             yield self._db
+            self._db.execute("COMMIT")
         except BaseException:
-            self._db.execute("ROLLBACK")
+            # a COMMIT that failed (a full disk, an I/O error) may have rolled back itself
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
             self._traces = traces + self._traces  # not written: keep them for the next one
             self._step_samples.clear()  # the ids they were given are not the ones written
             self._twins.forget()  # nor, perhaps, the snapshots and parts it stored
             raise
         finally:
             self._in_transaction = False
-        self._db.execute("COMMIT")
         if durable:
             self._sync()
         else:

@@ -232,6 +232,43 @@ def test_a_snapshot_whose_storing_was_rolled_back_is_stored_again(store):
     assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")][-1] == thinned.data
 
 
+class FailingCommit:
+    """A store's connection whose COMMIT fails as on a full disk, rolling the transaction back."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.db, name)
+
+    def execute(self, sql: str, *parameters: object) -> sqlite3.Cursor:
+        if sql == "COMMIT":
+            self.db.execute("ROLLBACK")
+            raise sqlite3.OperationalError("database or disk is full")
+        return self.db.execute(sql, *parameters)
+
+
+def test_a_snapshot_whose_commit_failed_is_stored_again(store, monkeypatch):
+    """A COMMIT that fails leaves nothing stored: the store does not take the snapshot it
+    stored in that transaction for stored, and the step's end recorded again keeps it."""
+    ((first, step),) = start_run(store, ["W01"], 2)
+    twins, snapshots = TwinStore(), Snapshots()
+    wafer = twins.get("W01")
+    store.finish_steps(
+        [first], "completed", 1.0, 1.0, twins=[(first, "W01", snapshots.take(wafer))]
+    )
+    wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
+    thinned = snapshots.take(wafer)
+    db = store._db
+    monkeypatch.setattr(store, "_db", FailingCommit(db))
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", thinned)])
+    monkeypatch.setattr(store, "_db", db)
+    assert not db.in_transaction
+    store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", thinned)])
+    assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")][-1] == thinned.data
+
+
 def test_a_snapshot_another_run_shares_keeps_the_header_it_is_coded_against(store):
     (w1,) = start_run(store, ["W01"], 2)
     twins, snapshots = TwinStore(), Snapshots()
