@@ -73,7 +73,11 @@ class ScpiGrinder(ScpiDriver, Grinder):
     # ----------------------------------------------------------------- exchanges
 
     async def _query_number(self, action: str, query: str) -> float:
-        value = await self.query_number(action, query)
+        return self._finite(action, await self.link.query(query, idempotent=True))
+
+    def _finite(self, action: str, reply: str) -> float:
+        """A reply read as a finite number."""
+        value = self.number_reply(action, reply)
         if not math.isfinite(value):
             raise self.garbled(action, str(value), "a finite number")
         return value
@@ -104,7 +108,12 @@ class ScpiGrinder(ScpiDriver, Grinder):
         return Identity(vendor, model, serial_number, firmware)
 
     async def request_status(self) -> GrinderStatus:
-        reply = await self.link.query(command(SPEC, "status").query, idempotent=True)
+        return self.status_from(
+            await self.link.query(command(SPEC, "status").query, idempotent=True)
+        )
+
+    def status_from(self, reply: str) -> GrinderStatus:
+        """The status query's reply read."""
         fields = reply.split(",")
         try:
             if len(fields) != len(STATE_FIELDS):
@@ -134,7 +143,10 @@ class ScpiGrinder(ScpiDriver, Grinder):
         )
 
     async def request_wafer(self) -> WaferOnChuck | None:
-        reply = await self.link.query(command(SPEC, "wafer").query, idempotent=True)
+        return self.wafer_from(await self.link.query(command(SPEC, "wafer").query, idempotent=True))
+
+    def wafer_from(self, reply: str) -> WaferOnChuck | None:
+        """The wafer query's reply read: None for `NONE`."""
         if reply == "NONE":
             return None
         quoted, _, side = reply.partition(",")
@@ -191,8 +203,11 @@ class ScpiGrinder(ScpiDriver, Grinder):
         action = "grind"
         setpoints = self._recipe_commands(action, recipe)
         async with self.operation(action):
-            await self.require_interlocks(action, command(SPEC, "start").interlocks)
-            wafer = await self.request_wafer()
+            interlocks, (on_chuck,) = await self.interlocks_with(
+                action, command(SPEC, "wafer").query
+            )
+            self.require_closed(action, interlocks, command(SPEC, "start").interlocks)
+            wafer = self.wafer_from(on_chuck)
             if wafer is None:
                 raise ProtocolError(
                     self.name, self.address, action,
@@ -201,8 +216,11 @@ class ScpiGrinder(ScpiDriver, Grinder):
             start_um = await self.request_thickness_um()
             substrate_um = await self.request_substrate_thickness_um()
             check_target(self, wafer, recipe.target_thickness_um, start_um, substrate_um)
-            resolution_um = await self.request_gauge_resolution_um()
-            before = (await self.request_status()).cycle_count
+            resolution, cycle = await self.query_units(
+                action, command(SPEC, "gauge_resolution").query, command(SPEC, "status").query
+            )
+            resolution_um = self._finite("read gauge resolution", resolution)
+            before = self.status_from(cycle).cycle_count
             await self.send(f"{action} {wafer.wafer_id}: set the recipe", *setpoints)
             await self.send(f"{action} {wafer.wafer_id}: start", command(SPEC, "start").short)
             status = await self._wait_cycle(action, recipe, start_um, before)

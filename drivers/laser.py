@@ -326,8 +326,9 @@ class ScpiLaser(ScpiDriver, Laser):
         """Set up, start and watch one scan job; returns (wafer, sites done, at metal, time)."""
         async with self.operation(action):
             # emission and shutter are switched on below: the enclosure guards them
-            await self.require_interlocks(action, _command(SPEC, "emission").interlocks)
-            wafer_id = await self.request_wafer()
+            interlocks, (wafer,) = await self.interlocks_with(action, _query("wafer"))
+            self.require_closed(action, interlocks, _command(SPEC, "emission").interlocks)
+            wafer_id = self._wafer_id("read wafer", wafer)
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
             try:

@@ -172,10 +172,23 @@ class ScpiDriver(Equipment):
 
     async def request_interlocks(self) -> dict[str, bool]:
         """`SYST:INT?`, in the spec's reply form: every declared interlock, True = closed."""
+        query = short_form(self.wire.interlock_query) + "?"
+        return self.interlocks_from(await self.link.query(query, idempotent=True))
+
+    async def interlocks_with(
+        self, action: str, *queries: str
+    ) -> tuple[dict[str, bool], list[str]]:
+        """The interlocks (`request_interlocks`) and the replies to `queries`, read in one
+        compound query (`query_units`)."""
+        query = short_form(self.wire.interlock_query) + "?"
+        interlocks, *replies = await self.query_units(action, query, *queries)
+        return self.interlocks_from(interlocks), replies
+
+    def interlocks_from(self, reply: str) -> dict[str, bool]:
+        """The interlock query's reply read: every declared interlock, True = closed."""
         action = "read interlocks"
         names = self.spec.interlock_names
         query = short_form(self.wire.interlock_query) + "?"
-        reply = await self.link.query(query, idempotent=True)
         if self.wire.interlock_reply == "flags":
             flags = reply.split(",")
             if len(flags) != len(names) or any(f not in ("0", "1") for f in flags):

@@ -53,8 +53,7 @@ def connect_script(alarms: str = "NONE") -> list[Exchange]:
 def before_start(thickness: str = "725.0", substrate: str = "725.0") -> list[Exchange]:
     """What `grind` reads before it sends anything that changes the tool."""
     return [
-        (b"SYST:INT?\n", ALL_CLOSED),
-        (b"WAF?\n", b'"W01",BACK\n'),
+        (b":SYST:INT?;:WAF?\n", ALL_CLOSED.removesuffix(b"\n") + b';"W01",BACK\n'),
         (b"MEAS:THIC?\n", line(thickness)),
         (b"MEAS:SUBS?\n", line(substrate)),
     ]
@@ -77,8 +76,7 @@ def through_the_start() -> list[Exchange]:
     return [
         *connect_script(),
         *before_start(),
-        (b"GAUG:RES?\n", b"0.1\n"),
-        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
+        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
         *RECIPE_LINES,
         (b"GRIN:STAR\n", None),
         (b"SYST:ERR?\n", NO_ERROR),
@@ -213,8 +211,7 @@ async def test_every_queued_error_is_read_and_reported():
     script = [
         *connect_script(),
         *before_start(),
-        (b"GAUG:RES?\n", b"0.1\n"),
-        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
+        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,0,NONE\n"),
         *RECIPE_LINES[:-1],
         (b"SYST:ERR?\n", b'-222,"Data out of range;SPIN:SPEE 4500 outside 1000-4000 rpm"\n'),
         (b"SYST:ERR?\n", b'-222,"Data out of range;GRIN:TARG 300 outside 400-2000 um"\n'),
@@ -269,7 +266,7 @@ async def test_a_target_above_the_present_thickness_is_refused():
 async def test_an_open_interlock_refuses_the_grind_before_anything_moves():
     script = [
         *connect_script(),
-        (b"SYST:INT?\n", b"chuck_vacuum=0,wafer_present=1,grinding_water=0\n"),
+        (b":SYST:INT?;:WAF?\n", b'chuck_vacuum=0,wafer_present=1,grinding_water=0;"W01",BACK\n'),
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("visa"))
@@ -342,8 +339,7 @@ async def test_a_cycle_ended_by_someone_else_is_not_a_success():
     script = [
         *connect_script(),
         *before_start(),
-        (b"GAUG:RES?\n", b"0.1\n"),
-        (b"GRIN:STAT?\n", b"IDLE,725.0,0,0,0,0.0,0.0,0.0,4,COMPLETED\n"),
+        (b":GAUG:RES?;:GRIN:STAT?\n", b"0.1;IDLE,725.0,0,0,0,0.0,0.0,0.0,4,COMPLETED\n"),
         *RECIPE_LINES,
         (b"GRIN:STAR\n", None),
         (b"SYST:ERR?\n", NO_ERROR),

@@ -215,8 +215,7 @@ def drill_to_metal_script(start_errors: tuple[bytes, ...] = ()) -> Script:
     the job's settings in one group, then the beam and the start in one (refused with
     `start_errors`)."""
     return [
-        (b":SYST:INT?\n", b"1,0,0\n"),
-        (b":WAF?\n", b'"W01"\n'),
+        (b":SYST:INT?;:WAF?\n", b'1,0,0;"W01"\n'),
         *IN_AIR,
         (b":PROC:ATM:READ?\n", b"1\n"),
         *settings(
@@ -256,8 +255,7 @@ async def test_drill_to_depth_at_given_sites_sends_them_in_units_of_100():
     sites = list(range(150))
     script = [
         *connect_script(),
-        (b":SYST:INT?\n", b"1,1,0\n"),
-        (b":WAF?\n", b'"W01"\n'),
+        (b":SYST:INT?;:WAF?\n", b'1,1,0;"W01"\n'),
         *IN_AIR,
         (b":PROC:ATM:READ?\n", b"1\n"),
         *settings(
@@ -289,8 +287,7 @@ async def test_drill_to_depth_at_given_sites_sends_them_in_units_of_100():
 async def test_clean_in_forming_gas_waits_the_purge_out_on_opc():
     script = [
         *connect_script(),
-        (b":SYST:INT?\n", b"1,0,0\n"),
-        (b":WAF?\n", b'"W01"\n'),
+        (b":SYST:INT?;:WAF?\n", b'1,0,0;"W01"\n'),
         *settings(b":PROC:ATM FGAS", b":PROC:JET ON", b":PROC:SUCT ON"),
         (b":PROC:ATM:READ?\n", b"0\n"),
         (b"*OPC?\n", b"1\n"),  # the tool answers when the purge has settled
@@ -340,8 +337,7 @@ async def test_a_refused_setting_of_the_group_names_it_and_no_beam_is_switched_o
     refusal = b'-222,"Data out of range;site 500 not on wafer W01 (0-399)"\n'
     script = [
         *connect_script(),
-        (b":SYST:INT?\n", b"1,0,0\n"),
-        (b":WAF?\n", b'"W01"\n'),
+        (b":SYST:INT?;:WAF?\n", b'1,0,0;"W01"\n'),
         *IN_AIR,
         (b":PROC:ATM:READ?\n", b"1\n"),
         *settings(

@@ -398,7 +398,7 @@ async def test_interlocks_refuse_the_grind_before_spindle_and_feed(
     with pytest.raises(InterlockOpen) as refused:
         await rig.driver.grind(RECIPE)
     assert refused.value.interlocks == open_interlocks
-    assert rig.sim.received == ["SYST:INT?"]
+    assert rig.sim.received == [":SYST:INT?;:WAF?"]  # only reads
     assert rig.driver.state is ToolState.IDLE
     # the tool guards itself too: started past the driver, it refuses with its own error
     await rig.driver.link.write("GRIN:TARG 300")

@@ -420,7 +420,8 @@ async def test_the_open_enclosure_interlock_refuses_emission_and_jobs(rig: Rig):
         await rig.driver.open_shutter()
     with pytest.raises(InterlockOpen, match="drill vias: interlock open: enclosure_closed"):
         await rig.driver.drill_vias(UV_DRILL)
-    assert rig.sim.received == [":SYST:INT?"] * 3
+    # only reads: the job's interlocks with its wafer, in one compound query
+    assert rig.sim.received == [":SYST:INT?", ":SYST:INT?", ":SYST:INT?;:WAF?"]
     assert not rig.sim.emission
     assert not rig.twin.get("W01").openings.layers[-1].depth_um.any()
     assert rig.driver.state is ToolState.IDLE
@@ -484,7 +485,7 @@ async def test_a_job_without_a_wafer_is_refused_before_anything_is_set(rig: Rig)
     rig.sim.received.clear()
     with pytest.raises(ToolStateError, match="no wafer on the chuck"):
         await rig.driver.drill_vias(UV_DRILL)
-    assert rig.sim.received == [":SYST:INT?", ":WAF?"]
+    assert rig.sim.received == [":SYST:INT?;:WAF?"]
 
 
 # ------------------------------------------------------------------------ alarms, abort, loss

@@ -23,7 +23,7 @@ from packline.sim_instruments.twin import ResinKind, TwinStore
 from packline.testing import Rig, open_rig, run_until
 
 WALL_LIMIT_S = 20.0  # bounds each test's waits in wall time
-WAIT_LINES = ("GRIN:STAT?", "*OPC?", ":JOB:PROG?;:MEAS:POW?")
+WAIT_LINES = ("GRIN:STAT?", ":GAUG:RES?;:GRIN:STAT?", "*OPC?", ":JOB:PROG?;:MEAS:POW?")
 
 
 @pytest.fixture
@@ -49,9 +49,10 @@ async def test_a_cycle_is_waited_out_on_the_tools_opc(grinder):
         result = await grinder.driver.grind(GrindRecipe(300))
     assert result.final_thickness_um == pytest.approx(300.0, abs=0.1)
     assert result.process_time_s > 200  # minutes of cycle, jumped over by the clock
-    # the status before the start, as the cycle runs, *OPC? held to its end, the end
+    # the status before the start (with the gauge's resolution), as the cycle runs, *OPC?
+    # held to its end, the end
     assert wait_reads(grinder.sim.received) == [
-        "GRIN:STAT?", "GRIN:STAT?", "*OPC?", "GRIN:STAT?",
+        ":GAUG:RES?;:GRIN:STAT?", "GRIN:STAT?", "*OPC?", "GRIN:STAT?",
     ]  # fmt: skip
     ended_s = grinder.sim.cycle.ended_s if grinder.sim.cycle else None
     assert ended_s is not None
