@@ -80,6 +80,12 @@ _STATUS_WINDOWS_KEPT = 64
 _MOST = 0xFFFF
 
 
+def _writes_hold_block(address: int, count: int) -> bool:
+    """Whether a write of `count` registers from `address` covers a register of the hold
+    block (which only FC23 writes)."""
+    return address < HELD_READ.hold_block + 2 and HELD_READ.hold_block < address + count
+
+
 class _StatusWindow(NamedTuple):
     """What a read of some registers shows of the status: the one-register numbers it covers
     (name, scale, address, whether the family fills it), the other register groups (entry,
@@ -216,7 +222,8 @@ class ModbusPlcSimulator(SimulatedTool):
         """The served device's every access (pymodbus awaits its action): `access`; a write
         the tool takes wakes a held read (`changed`), and the hold block written by the held
         status read holds its reply (`hold_status`). FC23 writes the hold block and reads the
-        held status block, else it answers exception 2 (illegal data address)."""
+        held status block, and the hold block is written by FC23 only: else exception 2
+        (illegal data address)."""
         held_read = function_code == HELD_READ.function_code
         if held_read:
             # FC23 is the held status read, nothing else
@@ -226,6 +233,8 @@ class ModbusPlcSimulator(SimulatedTool):
                 in_place = (address, count) == (HELD_READ.hold_block, 2)
             if not in_place:
                 return ExcCodes.ILLEGAL_ADDRESS
+        elif set_values is not None and _writes_hold_block(address, count):
+            return ExcCodes.ILLEGAL_ADDRESS
         refused = self.access(function_code, start_address, address, count, registers, set_values)
         if set_values is None or refused is not None:
             return refused
@@ -277,9 +286,13 @@ class ModbusPlcSimulator(SimulatedTool):
                 self._render(address, count, start_address, registers)
             return None
         values = [int(v) for v in set_values]
-        if address != HELD_READ.hold_block:  # a held read's hold block changes nothing
+        if function_code == HELD_READ.function_code:
+            refused = self._judge_hold(values)
+            if refused is None:
+                return None  # not a command: the last refusal's reason stays for any host
+        else:
             self.received.append(f"FC{function_code} write {address} {values}")
-        refused = self._judge(start_address, address, values, registers)
+            refused = self._judge(start_address, address, values, registers)
         reason, register = refused or (Reason.NONE, 0)
         self.command_error, self.refused_register = self.reasons(reason), register
         return None if refused is None else ExcCodes.ILLEGAL_VALUE
@@ -306,17 +319,19 @@ class ModbusPlcSimulator(SimulatedTool):
                 }
             )
             return None
-        hold_block = HELD_READ.hold_block
-        if hold_block <= address <= hold_block + 1 and wire.holds_status:
-            hold_at = hold_block + 1 - address  # the hold's index in the values written
-            if hold_at < len(values) and values[hold_at] > HELD_READ.most_hold:
-                return Reason.OUT_OF_RANGE, hold_block + 1
-            return None  # the hold block, read by the held read it is written with
         if address == wire.command_register:
             # parameters written with the command in one request count before it runs
             registers[address - start : address - start + len(values)] = values
             return self._command(values[0], registers, start)
         return None  # command parameters, used by the next command
+
+    @staticmethod
+    def _judge_hold(values: list[int]) -> Refused | None:
+        """The hold block as the held read writes it (`STATUS_CHANGES` seen, the hold):
+        refused if the hold is beyond the longest."""
+        if values[1] > HELD_READ.most_hold:
+            return Reason.OUT_OF_RANGE, HELD_READ.hold_block + 1
+        return None
 
     def _written_fields(
         self, address: int, values: list[int]
