@@ -11,7 +11,7 @@ the IEEE 488.2 common commands are sent, so a bench supply of that range can sta
     CURR 2.5 / VOLT 10 / VOLT:PROT 12  settings, each group checked with SYST:ERR? until 0
     CURR:MODE LIST / LIST:CURR 2.5 / LIST:DWEL 130.5 / LIST:COUN 1 / TRIG:SOUR IMM
                                        a charge's time as a list of one step (the transient)
-    OUTP:PROT:CLE / OUTP ON / INIT     the inhibit's latch cleared, the output on, the list
+    OUTP:PROT:CLE, OUTP ON / INIT      the inhibit's latch cleared, the output on, the list
                                        run (overlapped)
     *OPC?                              held until the list is done or aborted (the cell's
                                        inhibit, a protection trip)
@@ -131,14 +131,12 @@ class ScpiDcSupply(ScpiDriver):
 
     async def run_list(self, action: str) -> None:
         """The inhibit's latch cleared (`OUTP:PROT:CLE`: the previous charge's end left it
-        set; the output is off, so nothing flows), then `OUTP ON` and `INIT` (the list runs
-        at once), checked through the error queue."""
-        await self.send(
-            action,
-            self._clear_protection,
-            f"{self._output} ON",
-            command(SPEC, "initiate").short,
-        )
+        set; the output is off, so nothing flows) and checked through the error queue, then
+        `OUTP ON` and `INIT` (the list runs at once), checked: a message of their own, so
+        that no instrument, whatever it runs after a refused unit, switches the output on
+        after a clear it refused."""
+        await self.send(action, self._clear_protection)
+        await self.send(action, f"{self._output} ON", command(SPEC, "initiate").short)
 
     async def switch_output(self, action: str, on: bool) -> None:
         """`OUTP ON` or `OUTP OFF`, checked through the error queue."""

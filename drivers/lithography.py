@@ -180,8 +180,8 @@ class AsciiLithography(OneWaferDriver, Lithography):
     ) -> Film:
         action = f"expose through {mask}"
         command = f"EXPOSE {self.setting(action, 'dose_mj_cm2', dose_mj_cm2)}"
-        if not mask or " " in mask:
-            raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space")
+        if not mask or " " in mask or ";" in mask:
+            raise ValueError(f"{self.name}: mask name {mask!r} is empty or has a space or a ';'")
         self.require_state(action, *READY_STATES)
         (on_stage,) = await self.do_and_ask(action, (f"RETICLE {mask}",), "RETICLE?")
         reticle = self.reticle_from(on_stage)

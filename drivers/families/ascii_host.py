@@ -47,6 +47,8 @@ __all__ = [
 ]
 
 _REFUSAL = re.compile(r"ERR (\d+) (.+)")
+#: What ends a command on the line: the compound separator and the line ends.
+_COMMAND_ENDS = (COMPOUND_SEPARATOR, "\r", "\n")
 
 
 def _is_query(command: str) -> bool:
@@ -151,6 +153,7 @@ class HostLinkDriver(Equipment):
         In a wait (`wait_held`) the status query goes out as the wait query once the tool's
         `STATE` is known, the tool holding the reply while it stays in that state, on a link
         that can carry a held reply (`TextLink.holds_replies`; a tty's line is polled)."""
+        self._check_command(command)
         seen = _SEEN.get() if command == self.wire.status_query else None
         held_s = poll_hold_s() or 0.0
         if seen is not None and seen.state is not None and held_s and self.link.holds_replies:
@@ -167,6 +170,8 @@ class HostLinkDriver(Equipment):
         """Send `commands` on one compound line (`ILK?;STAT?`); their `OK` payloads in order.
         The first one refused raises `CommandRefused` (the tool ran those before it, not those
         after it); the line is asked once more on a stall only if every one is a query."""
+        for command in commands:
+            self._check_command(command)
         line = COMPOUND_SEPARATOR.join(commands)
         reply = await self.link.query(line, idempotent=all(map(_is_query, commands)))
         payloads: list[str] = []
@@ -189,6 +194,17 @@ class HostLinkDriver(Equipment):
                 f"{COMPOUND_SEPARATOR!r}",
             )
         return payloads
+
+    def _check_command(self, command: str) -> None:
+        """Refuse, before anything is sent, a command that the tool would read as more than
+        one: a compound separator or a line end inside it (an argument's `;` would run the
+        words after it as a command of their own)."""
+        for end in _COMMAND_ENDS:
+            if end in command:
+                raise ValueError(
+                    f"{self.name}: command {command!r} contains {end!r}, which ends a command "
+                    "on the line; nothing was sent"
+                )
 
     def _payload(self, action: str, command: str, reply: str) -> str:
         """The `OK` payload of the reply to `command` ('' for a bare `OK`); `CommandRefused`

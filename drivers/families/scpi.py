@@ -69,10 +69,33 @@ class ScpiDriver(Equipment):
 
     async def send(self, action: str, *commands: str) -> None:
         """Send settings as one program message (several: a compound one, `compound_message`),
-        then read the error queue: any error refuses the lot, and the tool ran none of those
-        after the one it refused (a refused unit ends its message)."""
-        await self.link.write(commands[0] if len(commands) == 1 else compound_message(commands))
+        then read the error queue: any error refuses the lot (with no commands, only the queue
+        is read). Which units after a refused one the tool ran depends on the error (a
+        compound's rules, docs/protocols/conventions.md), so a group holds settings only:
+        what moves or energises goes in a message of its own, sent once the settings were
+        taken."""
+        self._check_units(commands)
+        if len(commands) == 1:
+            await self.link.write(commands[0])
+        elif commands:
+            await self.link.write(compound_message(commands))
         await self.check_error_queue(action)
+
+    def _check_units(self, units: Iterable[str]) -> None:
+        """Refuse, before anything is sent, a unit the tool would read as more than one: a line
+        end in it, a `;` outside its strings, or a string left open (which would take in
+        what follows it)."""
+        for unit in units:
+            ends = [end for end in ("\r", "\n") if end in unit]
+            if unit.count('"') % 2:
+                ends.append('"')
+            elif len(split_outside_quotes(unit, ";")) > 1:
+                ends.append(";")
+            if ends:
+                raise ValueError(
+                    f"{self.name}: SCPI unit {unit!r} contains {ends[0]!r}, which would end it "
+                    "in its message; nothing was sent"
+                )
 
     async def check_error_queue(self, action: str) -> None:
         """Read the error queue until it is empty (at most its depth + 1 reads); every queued
@@ -97,14 +120,17 @@ class ScpiDriver(Equipment):
         return ProtocolError(self.name, self.address, action, f"{said} {expected}")
 
     async def query_number(self, action: str, query: str) -> float:
+        self._check_units((query,))
         return self.number_reply(action, await self.link.query(query, idempotent=True))
 
     async def query_flag(self, action: str, query: str) -> bool:
+        self._check_units((query,))
         return self.flag_reply(action, await self.link.query(query, idempotent=True))
 
     async def query_units(self, action: str, *queries: str) -> list[str]:
         """Ask several queries in one exchange, a compound message (`compound_message`); their
         replies, in order, from the one reply line (joined by `;`)."""
+        self._check_units(queries)
         message = compound_message(queries)
         reply = await self.link.query(message, idempotent=True)
         replies = split_outside_quotes(reply, ";")

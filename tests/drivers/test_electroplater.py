@@ -166,9 +166,14 @@ def levels(current_a: str = "1.388") -> list:
 
 
 LEVELS = levels()
-#: The inhibit's latch (the previous charge's end) cleared, the output on and the list run,
-#: checked.
-RUN_LIST = [(line(":OUTP:PROT:CLE;:OUTP ON;:INIT"), None), NO_ERROR]
+#: The inhibit's latch (the previous charge's end) cleared, checked, and only then the output
+#: on and the list run, checked.
+RUN_LIST = [
+    (line("OUTP:PROT:CLE"), None),
+    NO_ERROR,
+    (line(":OUTP ON;:INIT"), None),
+    NO_ERROR,
+]
 #: The output off once the charge ended, whatever ended it, checked.
 OUTPUT_OFF = [(line("OUTP OFF"), None), NO_ERROR]
 

@@ -4,6 +4,7 @@ against the simulated wire bonder on a virtual clock: few exchanges, no slower a
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 
 import pytest
@@ -122,3 +123,28 @@ async def test_a_compound_reply_is_one_reply_per_command_and_a_refusal_ends_it()
                     await cell.ask_compound("read", "ILK?", "STAT?")
             with pytest.raises(ProtocolError, match="neither OK nor ERR"):
                 await cell.ask_compound("read", "ILK?", "STAT?")
+
+
+@pytest.mark.parametrize("end", [";", "\n", "\r"])
+async def test_a_command_that_would_be_more_than_one_on_the_line_is_refused_unsent(end):
+    """A `;` or a line end inside a command (an argument's) would run what follows it as a
+    command of its own: `ask`, `ask_compound` and the litho's mask refuse it, sending nothing."""
+    async with expected_protocol(
+        [(f"{query}\n".encode(), reply) for query, reply in LITHO_CONNECT]
+    ) as peer:
+        link = open_link(peer.address("serial"), tool="litho", clock=VirtualClock(), timeout_s=1.0)
+        async with AsciiLithography(link) as cell:  # type: ignore[arg-type]
+            command = f"RETICLE openings{end}RST"
+            with pytest.raises(
+                ValueError, match=re.escape(f"command {command!r} contains {end!r}")
+            ):
+                await cell.ask("set reticle", command)
+            with pytest.raises(
+                ValueError,
+                match=re.escape(
+                    f"contains {end!r}, which ends a command on the line; nothing was sent"
+                ),
+            ):
+                await cell.ask_compound("set reticle", "ILK?", command, "RETICLE?")
+            with pytest.raises(ValueError, match=r"mask name|ends a command"):
+                await cell.expose(f"openings{end}RST", 300)

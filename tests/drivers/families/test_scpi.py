@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from packline.clock import VirtualClock
@@ -34,4 +36,40 @@ async def test_a_reply_with_fewer_units_than_queries_is_a_protocol_error():
         supply = ScpiDcSupply(link, name="supply")
         with pytest.raises(ProtocolError, match=r"not 2 replies joined by ;"):
             await supply.query_units("measure", "MEAS:CURR?", "MEAS:VOLT?")
+        await link.close()
+
+
+@pytest.mark.parametrize(
+    ("unit", "end"),
+    [
+        ("CURR 1;OUTP ON", ";"),
+        ("CURR 1\nOUTP ON", "\n"),
+        ('WAF:LOAD "W1\rOUTP ON"', "\r"),
+        ('WAF:LOAD "W1;OUTP ON', '"'),
+    ],
+)
+async def test_a_unit_the_tool_would_read_as_more_than_one_is_refused_unsent(unit, end):
+    """A `;` outside a string, a line end or a string left open in a unit would run what
+    follows it: `send` and the queries refuse it, naming it, and send nothing; a `;` inside a
+    string is the string's."""
+    script = [(b'WAF:LOAD "W1;2"\n', None), exchange("SYST:ERR?", '0,"No error"')]
+    async with expected_protocol(script) as peer:
+        link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
+        await link.connect()
+        supply = ScpiDcSupply(link, name="supply")
+        with pytest.raises(ValueError, match=re.escape(f"unit {unit!r} contains {end!r}")):
+            await supply.send("set", "VOLT 2", unit)
+        with pytest.raises(ValueError, match="nothing was sent"):
+            await supply.query_units("read", "OUTP?", unit + "?")
+        with pytest.raises(ValueError, match="nothing was sent"):
+            await supply.query_number("read", unit + "?")
+        await supply.send("load", 'WAF:LOAD "W1;2"')
+        await link.close()
+
+
+async def test_send_with_no_settings_only_reads_the_error_queue():
+    async with expected_protocol([exchange("SYST:ERR?", '0,"No error"')]) as peer:
+        link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
+        await link.connect()
+        await ScpiDcSupply(link, name="supply").send("read errors")
         await link.close()
