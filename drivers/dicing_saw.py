@@ -183,8 +183,8 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
                 return status
             return await self._wait_spindle(action, speed_krpm, status)
         speed = f"SPINDLE {self.setting(action, 'spindle_krpm', speed_krpm)}"
-        (commanded,) = await self.do_and_ask(action, (speed,), self.wire.status_query)
-        return await self._wait_spindle(action, speed_krpm, self.status_from(commanded))
+        commanded = await self.start_motion(action, speed, self.status_from)
+        return await self._wait_spindle(action, speed_krpm, commanded)
 
     async def stop_spindle(self) -> None:
         action = "stop spindle"
@@ -226,13 +226,9 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         action = "dress blade"
         async with self.operation(action):
             before = await self.status_when_closed(action, "DRESS", self.status_from)
-            (started,) = await self.do_and_ask(action, ("DRESS",), self.wire.status_query)
+            started = await self.start_motion(action, "DRESS", self.status_from)
             await self._wait_motion(
-                action,
-                "dressings_completed",
-                before.dressings_completed,
-                DRESS_TIMEOUT_S,
-                self.status_from(started),
+                action, "dressings_completed", before.dressings_completed, DRESS_TIMEOUT_S, started
             )
             blade = await self.request_blade()
         self.record_reading("cut_since_dressing", blade.cut_since_dressing_mm, "mm")
@@ -265,14 +261,10 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
             )
             (set_up,) = await self.do_and_ask(action, settings, self.wire.status_query)
             spinning = await self._spin_up(action, recipe.spindle_krpm, self.status_from(set_up))
-            (started,) = await self.do_and_ask(action, ("CUT",), self.wire.status_query)
+            started = await self.start_motion(action, "CUT", self.status_from)
             timeout_s = cut_time_allowance_s(mounted, ch1_pitch, ch2_pitch, recipe.feed_mm_s)
             await self._wait_motion(
-                action,
-                "cuts_completed",
-                spinning.cuts_completed,
-                timeout_s,
-                self.status_from(started),
+                action, "cuts_completed", spinning.cuts_completed, timeout_s, started
             )
             result = await self.request_last_cut()
             if result is None or result.outcome is not CutOutcome.COMPLETED:

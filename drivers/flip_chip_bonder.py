@@ -13,7 +13,7 @@ counter advanced, or in fault, and reads the inspection with `RESULT?` (or `XFER
 
 from __future__ import annotations
 
-from .errors import ProtocolError, ToolStateError
+from .errors import ToolStateError
 from .families.ascii_host import TRANSFER_STATES, OneWaferDriver, parse_fields
 from .roles.clean_room import AMBIENT_C
 from .roles.flip_chip_bonder import (
@@ -237,9 +237,19 @@ class AsciiFlipChipBonder(OneWaferDriver, FlipChipBonder):
                 if unit_count < 1:
                     raise ValueError(f"{self.name}: unit {first_unit} is not on the substrate")
             line = " ".join([command, str(first_unit), str(unit_count), *words, *recipe_words])
-            units, started = await self.ask_compound(action, line, self.wire.status_query)
-            if self.count_from(action, line, units) != unit_count:
-                raise ProtocolError(self.name, self.address, action, "run of another size")
+
+            def of_its_size(payload: str) -> None:
+                if self.count_from(action, line, payload) != unit_count:
+                    raise self.garbled(action, line, payload, f"a run of {unit_count} units")
+
+            query = self.wire.status_query
+            _, started = await self.ask_compound(
+                action,
+                line,
+                query,
+                checks={line: of_its_size, query: self.status_from},
+                moves=line,
+            )
             before = status.runs_completed
             await self.wait_idle(
                 action,

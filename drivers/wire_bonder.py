@@ -10,6 +10,7 @@ with its time allowance), and the height inspection read in chunks.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 import numpy as np
@@ -180,15 +181,23 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
             bump = f"BUMP {stack}"
+            # each reply checked as it is read, the run stopped if one after BUMP's fails
+            checks = {
+                command: functools.partial(self.count_from, action, command)
+                for command in ("SEL:ALL", bump)
+            } | {"STAT?": self.status_from}
             if selection is None:  # the program, every site, the run and its status: one line
-                _, every, selected, started = await self.ask_compound(
-                    action, program_line, "SEL:ALL", bump, "STAT?"
+                # SEL:ALL selects every site whatever it answers: its count, read after BUMP
+                # was taken, only proves the reply well formed, and a garbled one stops the run
+                *_, selected, started = await self.ask_compound(
+                    action, program_line, "SEL:ALL", bump, "STAT?", checks=checks, moves=bump
                 )
-                self.count_from(action, "SEL:ALL", every)
-            else:
+            else:  # the selection's lines and their count checked before BUMP goes
                 await self.ask(action, program_line)
                 await self._select(action, selection)
-                selected, started = await self.ask_compound(action, bump, "STAT?")
+                selected, started = await self.ask_compound(
+                    action, bump, "STAT?", checks=checks, moves=bump
+                )
             total = self.count_from(action, bump, selected)
             if timeout_s is None:
                 timeout_s = (

@@ -12,6 +12,7 @@ tools' side of the same rules is `packline.sim_instruments.families.ascii_host`.
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -20,7 +21,7 @@ from enum import Enum, StrEnum
 from typing import ClassVar, Protocol, TypeVar
 
 from ..equipment import Equipment, Identity, ToolState, poll_hold_s
-from ..errors import CommandRefused, ProtocolError
+from ..errors import CommandRefused, ProtocolError, ToolError
 from ..links import TextLink
 from ..specs.core import ToolSpec
 from .ascii_host_wire import (
@@ -166,33 +167,67 @@ class HostLinkDriver(Equipment):
             seen.state = parse_fields(self, action, payload).get("STATE")
         return payload
 
-    async def ask_compound(self, action: str, *commands: str) -> list[str]:
+    async def ask_compound(
+        self,
+        action: str,
+        *commands: str,
+        checks: Mapping[str, Callable[[str], object]] | None = None,
+        moves: str | None = None,
+    ) -> list[str]:
         """Send `commands` on one compound line (`ILK?;STAT?`); their `OK` payloads in order.
         The first one refused raises `CommandRefused` (the tool ran those before it, not those
-        after it); the line is asked once more on a stall only if every one is a query."""
+        after it); the line is asked once more on a stall only if every one is a query.
+        `checks`: by command, a check of its payload (raising if it does not read as the page
+        says), made as it is read.
+
+        `moves`: the command of the line that starts the tool moving (a job, a run, a cut).
+        Anything that fails on a line whose `moves` the tool took (a unit after it refused, a
+        unit's reply garbled or failing its check, before or after it) commands the safe state
+        (`abort`) before it is raised, the error naming the unit that failed and the units the
+        tool took: nothing is left moving unwatched."""
         for command in commands:
             self._check_command(command)
         line = COMPOUND_SEPARATOR.join(commands)
         reply = await self.link.query(line, idempotent=all(map(_is_query, commands)))
-        payloads: list[str] = []
+        answers: list[str] = []
         rest: str | None = reply
-        for command in commands:
-            if rest is None:
-                break
+        while rest is not None and len(answers) < len(commands):
             if rest.startswith("ERR "):  # a refusal ends the line: its text is all the rest
                 answer, rest = rest, None
             else:
                 answer, separator, rest = rest.partition(COMPOUND_SEPARATOR)
                 rest = rest if separator else None
-            payloads.append(self._payload(action, command, answer))
-        if rest is not None or len(payloads) != len(commands):
+            answers.append(answer)
+        ran = [c for c, answer in zip(commands, answers, strict=False) if answer[:4] != "ERR "]
+        payloads: list[str] = []
+        unit: str | None = None  # the command whose reply is being read
+        try:
+            for unit, answer in zip(commands, answers, strict=False):
+                payloads.append(self._payload(action, unit, answer))
+                if checks and unit in checks:
+                    checks[unit](payloads[-1])
+            unit = None
+            if rest is not None or len(payloads) != len(commands):
+                raise ProtocolError(
+                    self.name,
+                    self.address,
+                    action,
+                    f"reply {reply!r} to {line!r} is not one reply per command joined by "
+                    f"{COMPOUND_SEPARATOR!r}",
+                )
+        except ToolError as error:
+            if moves not in ran:
+                raise
+            with contextlib.suppress(ToolError):  # the error to report is the one above
+                await self.abort()
+            failed = "the reply" if unit is None else f"{unit!r}"
             raise ProtocolError(
                 self.name,
                 self.address,
                 action,
-                f"reply {reply!r} to {line!r} is not one reply per command joined by "
-                f"{COMPOUND_SEPARATOR!r}",
-            )
+                f"{failed} failed after the tool took {', '.join(map(repr, ran))} on one "
+                f"line, so the run was stopped (abort): {error.detail}",
+            ) from error
         return payloads
 
     def _check_command(self, command: str) -> None:
@@ -225,18 +260,38 @@ class HostLinkDriver(Equipment):
 
     async def do(self, action: str, command: str) -> None:
         """Send a command whose reply must be a bare `OK`."""
-        payload = await self.ask(action, command)
-        if payload:
-            raise self.garbled(action, command, payload, "expected a bare OK")
+        self._bare_ok(action, command)(await self.ask(action, command))
 
     async def do_and_ask(self, action: str, commands: Sequence[str], *queries: str) -> list[str]:
         """Send `commands`, each of whose replies must be a bare `OK`, with `queries` after them
         on their line (`ask_compound`); the queries' payloads, read as the commands were taken."""
-        payloads = await self.ask_compound(action, *commands, *queries)
-        for command, accepted in zip(commands, payloads, strict=False):
-            if accepted:
-                raise self.garbled(action, command, accepted, "expected a bare OK")
+        checks = {command: self._bare_ok(action, command) for command in commands}
+        payloads = await self.ask_compound(action, *commands, *queries, checks=checks)
         return payloads[len(commands) :]
+
+    async def start_motion(self, action: str, command: str, status_from: Callable[[str], T]) -> T:
+        """Send `command`, which starts the tool moving (a job, a cut, the spindle), with the
+        status query after it on its line (`<command>;STAT?`); the status it started with,
+        read by `status_from`. A status refused or garbled once the tool took the command
+        stops the tool (`ask_compound`'s `moves`)."""
+        query = self.wire.status_query
+        _, started = await self.ask_compound(
+            action,
+            command,
+            query,
+            checks={command: self._bare_ok(action, command), query: status_from},
+            moves=command,
+        )
+        return status_from(started)
+
+    def _bare_ok(self, action: str, command: str) -> Callable[[str], None]:
+        """The check that `command`'s payload is empty: its reply a bare `OK`."""
+
+        def check(payload: str) -> None:
+            if payload:
+                raise self.garbled(action, command, payload, "expected a bare OK")
+
+        return check
 
     async def ask_fields(self, action: str, query: str, keys: Iterable[str] = ()) -> dict[str, str]:
         """Ask `query`; its payload of `KEY=value` words, every key of `keys` present."""
@@ -425,10 +480,9 @@ class HostLinkDriver(Equipment):
         """Send the job `command` once the interlocks its word needs are closed
         (`status_when_closed`), with the status query after it on its line (`<command>;STAT?`);
         the tool's job count before it and the status it started with, for `wait_job` (its
-        `before` and `first`)."""
+        `before` and `first`; `start_motion`)."""
         before = await self.status_when_closed(action, command.split(" ", 1)[0], status_from)
-        (started,) = await self.do_and_ask(action, (command,), self.wire.status_query)
-        return before.jobs_completed, status_from(started)
+        return before.jobs_completed, await self.start_motion(action, command, status_from)
 
     async def wait_job(
         self,

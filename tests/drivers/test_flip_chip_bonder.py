@@ -253,3 +253,18 @@ def test_a_run_s_allowance_ramps_the_stage_from_the_line_s_room():
     at_room = BondRecipe(320.0, AMBIENT_C, 10.0, 5.0)
     die_s = MOTION_ALLOWANCE_S + (320.0 - AMBIENT_C) / SLOWEST_HEAD_C_S + 5.0
     assert run_allowance_s(at_room, 1) == pytest.approx(die_s + RUN_MARGIN_S)
+
+
+async def test_a_run_of_another_size_is_stopped():
+    """The bonder took a run of 3 units for the 4 asked: the run is stopped (STOP) before the
+    error, which names the run's line, reaches the caller."""
+    script = [
+        *CONNECT,
+        compound(ALL_CLOSED, stat()),
+        compound((b"BOND 0 4 320.0 120.0 12.50 2.0\n", b"OK 3\n"), stat("BONDING", 0, 3)),
+        (b"STOP\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, bonder_at(peer.address("serial")) as bonder:
+        with pytest.raises(ProtocolError, match=r"'BOND 0 4 .*' failed .* a run of 4 units"):
+            await bonder.bond_dies(RECIPE, unit_count=4)
+        assert bonder.state is ToolState.IDLE

@@ -252,3 +252,23 @@ async def test_recover_stops_resets_and_unloads():
     async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
         await cell.recover(("W1",))
         assert cell.state is ToolState.IDLE
+
+
+@pytest.mark.parametrize(
+    "status", [b"ERR 99 status busy\n", b"OK STATE=COATING WAFER=W1\n", b"OK STATE=SPINNING\n"]
+)
+async def test_a_job_whose_status_fails_after_the_job_was_taken_is_stopped(status):
+    """`<job>;STAT?`: the cell took the job; a status refused or garbled on its line stops it
+    (STOP) before the error, which names STAT? and the job, reaches the caller."""
+    script = [
+        *CONNECT,
+        compound(ALL_CLOSED, stat()),
+        (b"COAT PR-THIN 3000 20.0;STAT?\n", b"OK;" + status),
+        (b"STOP\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+        with pytest.raises(
+            ProtocolError, match=r"'STAT\?' failed after the tool took 'COAT PR-THIN 3000 20.0'"
+        ):
+            await cell.coat(CoatMaterial.PR_THIN, 3000, spin_time_s=20)
+        assert cell.state is ToolState.IDLE

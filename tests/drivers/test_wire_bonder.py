@@ -331,3 +331,60 @@ def test_empty_or_fractional_site_set_is_refused():
         encode_site_ranges([])
     with pytest.raises(ValueError, match="integer indices"):
         encode_site_ranges([1.5])
+
+
+@pytest.mark.parametrize(
+    ("after_bump", "failed"),
+    [
+        (b"OK 120;ERR 9 status unavailable\n", "'STAT?' failed"),
+        (b"OK 120;OK STATE=BUMPING\n", "'STAT?' failed"),
+        (b"OK many;" + status("HEATING", 0, 120), "'BUMP 1' failed"),
+    ],
+)
+async def test_a_failure_on_the_run_s_line_after_bump_was_taken_stops_the_run(after_bump, failed):
+    """A status refused or garbled, or BUMP's count garbled, once the bonder took BUMP: the
+    run is stopped (ABORT) before the error is raised, which names the unit that failed and
+    those taken before it; the bonder is not left moving with the driver idle."""
+    script = [
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
+        (b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n", b"OK;OK 120;" + after_bump),
+        (b"ABORT\n", b"OK\n"),
+    ]
+    async with bonder_on(script) as bonder:
+        with pytest.raises(ProtocolError, match="after the tool took") as error:
+            await bonder.form_stud_bumps(PROGRAM)
+        assert failed in str(error.value)
+        assert "'SEL:ALL', 'BUMP 1'" in str(error.value)
+        assert "the run was stopped (abort)" in str(error.value)
+        assert bonder.state is ToolState.IDLE
+
+
+async def test_a_garbled_selection_count_stops_the_run_it_went_with():
+    """SEL:ALL's count is read after BUMP was taken on the same line: a garbled one stops the
+    run."""
+    script = [
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
+        (
+            b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n",
+            b"OK;OK all;OK 120;" + status("HEATING", 0, 120),
+        ),
+        (b"ABORT\n", b"OK\n"),
+    ]
+    async with bonder_on(script) as bonder:
+        with pytest.raises(ProtocolError, match=r"'SEL:ALL' failed after .*expected a count"):
+            await bonder.form_stud_bumps(PROGRAM)
+
+
+async def test_a_refusal_before_bump_stops_nothing():
+    """A unit refused before BUMP ends the line there: BUMP never ran, nothing is aborted."""
+    script = [
+        compound(ILK_READY, (b"STAT?\n", status("IDLE", 0, 0))),
+        (
+            b"PROG AU 25.0 150.0 35.0 60.0 12.0;SEL:ALL;BUMP 1;STAT?\n",
+            b"OK;ERR 7 no program; load one\n",
+        ),
+    ]
+    async with bonder_on(script) as bonder:
+        with pytest.raises(CommandRefused, match="no program; load one"):
+            await bonder.form_stud_bumps(PROGRAM)
+        assert bonder.state is ToolState.IDLE
