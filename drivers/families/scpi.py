@@ -14,6 +14,7 @@ from ..equipment import Equipment, Identity, poll_hold_s
 from ..errors import CommandRefused, ProtocolError, ToolTimeout
 from ..links import TextLink
 from .scpi_wire import (
+    MAX_MESSAGE_CHARS,
     NO_ERROR,
     ScpiWire,
     command,
@@ -68,23 +69,31 @@ class ScpiDriver(Equipment):
     # ----------------------------------------------------------------- exchanges
 
     async def send(self, action: str, *commands: str) -> None:
-        """Send settings as one program message (several: a compound one, `compound_message`),
-        then read the error queue: any error refuses the lot (with no commands, only the queue
-        is read). Which units after a refused one the tool ran depends on the error (a
-        compound's rules, docs/protocols/conventions.md), so a group holds settings only:
-        what moves or energises goes in a message of its own, sent once the settings were
-        taken."""
-        self._check_units(commands)
-        if len(commands) == 1:
-            await self.link.write(commands[0])
-        elif commands:
-            await self.link.write(compound_message(commands))
-        await self.check_error_queue(action)
+        """Send settings as program messages, as many units to a message as the tool's line
+        takes (`MAX_MESSAGE_CHARS`; several: a compound one, `compound_message`), reading the
+        error queue after each: any error refuses the lot, and no message after it is sent
+        (with no commands, only the queue is read). Which units after a refused one in its
+        message the tool ran depends on the error (a compound's rules,
+        docs/protocols/conventions.md), so a group holds settings only: what moves or
+        energises goes in a message of its own, sent once the settings were taken."""
+        messages: list[list[str]] = []
+        for unit in commands:
+            if messages and len(compound_message([*messages[-1], unit])) <= MAX_MESSAGE_CHARS:
+                messages[-1].append(unit)
+            else:
+                messages.append([unit])
+        for units in messages:
+            message = units[0] if len(units) == 1 else compound_message(units)
+            await self.link.write(self._checked(units, message))
+            await self.check_error_queue(action)
+        if not messages:
+            await self.check_error_queue(action)
 
-    def _check_units(self, units: Iterable[str]) -> None:
-        """Refuse, before anything is sent, a unit the tool would read as more than one: a line
-        end in it, a `;` outside its strings, or a string left open (which would take in
-        what follows it)."""
+    def _checked(self, units: Sequence[str], message: str) -> str:
+        """`message`, the program message of `units`, refused before anything is sent if the
+        tool would not read it as those units: a unit with a line end, a `;` outside its
+        strings or a string left open (which would take in what follows it), or a message
+        longer than the tool takes (`MAX_MESSAGE_CHARS`)."""
         for unit in units:
             ends = [end for end in ("\r", "\n") if end in unit]
             if unit.count('"') % 2:
@@ -96,6 +105,13 @@ class ScpiDriver(Equipment):
                     f"{self.name}: SCPI unit {unit!r} contains {ends[0]!r}, which would end it "
                     "in its message; nothing was sent"
                 )
+        if len(message) > MAX_MESSAGE_CHARS:
+            raise ValueError(
+                f"{self.name}: a program message of {len(message)} characters "
+                f"({message[:40]}…) is longer than the {MAX_MESSAGE_CHARS} a tool takes; "
+                "nothing was sent"
+            )
+        return message
 
     async def check_error_queue(self, action: str) -> None:
         """Read the error queue until it is empty (at most its depth + 1 reads); every queued
@@ -120,18 +136,18 @@ class ScpiDriver(Equipment):
         return ProtocolError(self.name, self.address, action, f"{said} {expected}")
 
     async def query_number(self, action: str, query: str) -> float:
-        self._check_units((query,))
-        return self.number_reply(action, await self.link.query(query, idempotent=True))
+        reply = await self.link.query(self._checked((query,), query), idempotent=True)
+        return self.number_reply(action, reply)
 
     async def query_flag(self, action: str, query: str) -> bool:
-        self._check_units((query,))
-        return self.flag_reply(action, await self.link.query(query, idempotent=True))
+        return self.flag_reply(
+            action, await self.link.query(self._checked((query,), query), idempotent=True)
+        )
 
     async def query_units(self, action: str, *queries: str) -> list[str]:
         """Ask several queries in one exchange, a compound message (`compound_message`); their
         replies, in order, from the one reply line (joined by `;`)."""
-        self._check_units(queries)
-        message = compound_message(queries)
+        message = self._checked(queries, compound_message(queries))
         reply = await self.link.query(message, idempotent=True)
         replies = split_outside_quotes(reply, ";")
         if len(replies) != len(queries):

@@ -43,6 +43,7 @@ STANDARD_ERRORS = {
     -113: "Undefined header",
     -221: "Settings conflict",
     -222: "Data out of range",
+    -223: "Too much data",
     -224: "Illegal parameter value",
     -350: "Queue overflow",
 }
@@ -54,6 +55,10 @@ FURTHER_STANDARD_ERRORS = {
 }
 
 NO_ERROR = 0
+
+#: Longest program message a SCPI tool takes, without its LF (and a CR before it): a longer
+#: one is refused whole (-223), its bytes discarded up to the LF.
+MAX_MESSAGE_CHARS = 4096
 
 #: SCPI's not-a-number (SCPI-99 7.2.1.5): what a query answers when there is no valid value.
 NOT_A_NUMBER = 9.91e37
@@ -72,6 +77,7 @@ STANDARD_ERROR_USE = {
     -113: "an unknown header, or a setting sent as a query (or the reverse)",
     -221: "not allowed in the present state (the detail says why)",
     -222: "a number outside the tool's range",
+    -223: f"a program message longer than {MAX_MESSAGE_CHARS} characters: none of it is executed",
     -224: "an unknown mnemonic or a malformed value",
     -350: "the queue was full: the newest entry is replaced by this one",
 }

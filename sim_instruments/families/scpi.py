@@ -35,6 +35,7 @@ from typing import ClassVar, TypeVar
 
 from packline.clock import Clock
 from packline.drivers.families.scpi_wire import (
+    MAX_MESSAGE_CHARS,
     NOT_A_NUMBER,
     ScpiSetpoint,
     ScpiWire,
@@ -194,8 +195,14 @@ class ScpiSimTool(SimulatedTool):
     # ----------------------------------------------------------------- the wire
 
     def make_server(self, host: str, port: int) -> TextToolServer:
+        # Room for the CR of a CR LF line; a longer line reaches `handle` cut short.
         return TextToolServer(
-            self.handle, host=host, port=port, address_form=self.address_form, clock=self.clock
+            self.handle,
+            host=host,
+            port=port,
+            address_form=self.address_form,
+            max_line_bytes=MAX_MESSAGE_CHARS + 1,
+            clock=self.clock,
         )
 
     def session(self) -> Session:
@@ -214,7 +221,8 @@ class ScpiSimTool(SimulatedTool):
 
         A unit whose header has no leading colon continues the path of the unit before it
         (`MEAS:CURR?;VOLT?` asks `MEAS:VOLT?`); a common command (`*...`) leaves the path as
-        it was. A refused unit queues its error and ends the message: the units after it are
+        it was. A message longer than `MAX_MESSAGE_CHARS` is refused whole (-223). A refused
+        unit queues its error and ends the message: the units after it are
         not executed, the replies of those before it are answered. `*OPC?` and `*WAI` go on
         once no operation is pending (`hold`), as the standard's parser does: the lines sent
         meanwhile are executed after them, in order (a host that gives `*OPC?` up drops its
@@ -223,6 +231,9 @@ class ScpiSimTool(SimulatedTool):
         self.received.append(line)
         self.advance()
         self._note_operation_complete()
+        if len(line.removesuffix("\r")) > MAX_MESSAGE_CHARS:
+            self.queue_error(-223, f"message longer than {MAX_MESSAGE_CHARS} characters")
+            return None
         text = line.strip()
         if not text:
             return None

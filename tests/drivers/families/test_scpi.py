@@ -8,7 +8,7 @@ import pytest
 
 from packline.clock import VirtualClock
 from packline.drivers.dc_supply import ScpiDcSupply
-from packline.drivers.errors import ProtocolError
+from packline.drivers.errors import CommandRefused, ProtocolError
 from packline.drivers.links import VisaLink
 from packline.testing import expected_protocol
 
@@ -72,4 +72,31 @@ async def test_send_with_no_settings_only_reads_the_error_queue():
         link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
         await link.connect()
         await ScpiDcSupply(link, name="supply").send("read errors")
+        await link.close()
+
+
+async def test_settings_go_in_as_few_messages_as_the_line_limit_takes():
+    """`send` packs units into messages of at most 4096 characters, reading the error queue
+    after each, and sends no message after a refused one; a unit too long alone is refused,
+    nothing sent."""
+    unit = "LIST:CURR " + ",".join(["1.5"] * 500)  # 2009 characters, 2010 with its colon
+    script = [
+        exchange(f":{unit};:{unit}", ""),
+        exchange("SYST:ERR?", '0,"No error"'),
+        exchange(unit, ""),
+        exchange("SYST:ERR?", '0,"No error"'),
+        exchange(f":{unit};:{unit}", ""),
+        exchange("SYST:ERR?", '-222,"Data out of range;LIST:CURR"'),
+        exchange("SYST:ERR?", '0,"No error"'),
+    ]
+    script = [(sent, None if reply == b"\n" else reply) for sent, reply in script]
+    async with expected_protocol(script) as peer:
+        link = VisaLink(peer.address("visa"), tool="supply", timeout_s=1.0, clock=VirtualClock())
+        await link.connect()
+        supply = ScpiDcSupply(link, name="supply")
+        await supply.send("set", unit, unit, unit)
+        with pytest.raises(CommandRefused, match="Data out of range"):
+            await supply.send("set", unit, unit, unit)
+        with pytest.raises(ValueError, match="longer than the 4096 a tool takes; nothing was sent"):
+            await supply.send("set", "LIST:CURR " + ",".join(["1.5"] * 1100))
         await link.close()

@@ -84,6 +84,20 @@ async def test_pyvisa_sees_the_queue_overflow_and_a_separate_queue_per_session(
         manager.close()
 
 
+async def test_pyvisa_sees_a_message_over_the_line_limit_refused_whole(tool: tuple[str, str]):
+    """conventions.md: a program message longer than 4096 characters (without its LF) is
+    refused whole with -223 and its bytes discarded; the connection goes on. One of 4096 is a
+    message (here a refused one: its header is unknown)."""
+    _, address = tool
+    longest = "NO:SUCHX " + "1," * 2043 + "1"
+    assert len(longest) == 4096
+    lines = [longest + ",1", "SYST:ERR?", longest, "SYST:ERR?", "SYST:ERR?", "*OPC?"]
+    replies = await asyncio.to_thread(visa, address, lines)
+    assert replies[0] == '-223,"Too much data;message longer than 4096 characters"'
+    assert replies[1].startswith('-113,"Undefined header')
+    assert replies[2:] == [NO_ERROR, "1"]
+
+
 @pytest.mark.skipif(shutil.which("socat") is None, reason="socat is not installed")
 async def test_socat_reads_status_and_overflow_while_another_client_holds_errors(
     tool: tuple[str, str],
