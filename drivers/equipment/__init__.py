@@ -48,7 +48,7 @@ from .vocabulary import (
     is_wafer_id,
     validate_wafer_id,
 )
-from .waits import HOLD_S, ProcessWaits, poll_hold_s
+from .waits import HOLD_S, ProcessWaits, held_pace, poll_hold_s
 
 # The interface's one import point: its shared definitions live in states.py, vocabulary.py,
 # limits.py, alarms.py and devices.py, its waits in waits.py and its recovery in recovery.py.
@@ -65,6 +65,7 @@ __all__ = [
     "ReadingListener",
     "StateListener",
     "ToolState",
+    "held_pace",
     "is_wafer_id",
     "poll_hold_s",
     "validate_wafer_id",

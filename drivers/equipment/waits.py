@@ -3,8 +3,9 @@
 A wait polls the tool on the driver's clock up to a deadline and commands the safe state when
 the deadline passes without a result, so an overrunning process is never left running. A tool
 that can hold its reply until something changes (a host-link tool's `WAIT?`, decision 0028; a
-SCPI tool's `*OPC?`, decision 0041) makes each poll a bounded wait on the tool instead
-(`poll_hold_s`).
+SCPI tool's `*OPC?`, decision 0041; a Modbus PLC's held status read, decision 0078) makes each
+poll a bounded wait on the tool instead (`poll_hold_s`), paced (`HeldPace`) so that a tool that
+answers early without a change is read no more often than a poll would read it.
 """
 
 from __future__ import annotations
@@ -24,15 +25,50 @@ T = TypeVar("T")
 #: does not change (and records its progress) at least this often (docs/decisions/0052).
 HOLD_S = 30.0
 
-#: How long the poll running now may let the tool hold its reply, in such a wait.
-_POLL_HOLD_S: ContextVar[float | None] = ContextVar("packline_poll_hold_s", default=None)
+
+class HeldPace:
+    """When the next poll of a wait held by the tool may begin. A poll whose read the tool
+    answered sooner than a poll interval after it was asked, without a change that the
+    answer shows (a tool that does not hold, or one whose count of changes moves on every
+    scan while the values it counts stay), is followed by the next poll a poll interval after
+    that read was asked: such a tool is read at most once an interval, as polls read it. An
+    answer that shows a change, or one that came a poll interval or more after it was asked,
+    is followed by the next poll at once, so the change after it is answered as it happens."""
+
+    def __init__(self, clock: Clock, interval_s: float) -> None:
+        self._clock = clock
+        self._interval_s = interval_s
+        #: The clock's time before which the next poll does not begin.
+        self.next_poll_s = 0.0
+
+    def answered(self, asked_s: float, *, changed: bool) -> None:
+        """The tool answered the read that was asked at `asked_s` (the clock's time);
+        `changed`: the answer shows a change of what the wait watches since the read before
+        (the wait's first read always does)."""
+        early = self._clock.now() - asked_s < self._interval_s
+        self.next_poll_s = asked_s + self._interval_s if early and not changed else 0.0
+
+
+#: How long the poll running now may let the tool hold its reply, and its wait's pace, in
+#: such a wait.
+_HELD_POLL: ContextVar[tuple[float, HeldPace] | None] = ContextVar(
+    "packline_held_poll", default=None
+)
 
 
 def poll_hold_s() -> float | None:
     """How long the tool may hold its reply to the present poll, s of process time: set
     inside a poll of `Equipment.wait_until(held_by_tool=True)` while the wait has at least
     that long left, else None (the poll reads the tool at once)."""
-    return _POLL_HOLD_S.get()
+    held = _HELD_POLL.get()
+    return None if held is None else held[0]
+
+
+def held_pace() -> HeldPace | None:
+    """The pace of the held wait whose poll runs now, which the poll tells how its read was
+    answered (`HeldPace.answered`); set when `poll_hold_s` is, else None."""
+    held = _HELD_POLL.get()
+    return None if held is None else held[1]
 
 
 def _poll_hold_s(most_s: float | None, left_s: float) -> float:
@@ -81,7 +117,10 @@ class ProcessWaits:
         changes (a bounded blocking wait, docs/decisions/0028), for at most `poll_hold_s()`
         (`hold_s`, or `timeout_s` if less), and is called again as soon as it returns; in the
         last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
-        it polls every interval, so an overrun is seen as soon as with polls. `hold_s=None`
+        it polls every interval, so an overrun is seen as soon as with polls. A poll that
+        reports an early answer without a change (`held_pace`) is followed by the next one
+        no sooner than its `HeldPace` says, and the next poll's hold is chosen after that
+        pause, so no reply is due after the deadline. `hold_s=None`
         is a tool's wait that names no bound of its own (`*OPC?`, docs/decisions/0041): each
         poll may let it hold up to `HOLD_S` before the deadline, and the last `HOLD_S` are
         polled every interval.
@@ -95,14 +134,15 @@ class ProcessWaits:
         """
         deadline = self.clock.now() + timeout_s
         most_s = None if hold_s is None else min(hold_s, timeout_s)
+        pace = HeldPace(self.clock, self.poll_interval_s)
         while True:
             poll_hold = _poll_hold_s(most_s, deadline - self.clock.now())
             held = held_by_tool and poll_hold >= self.poll_interval_s
-            token = _POLL_HOLD_S.set(poll_hold if held else None)
+            token = _HELD_POLL.set((poll_hold, pace) if held else None)
             try:
                 result = await poll()
             finally:
-                _POLL_HOLD_S.reset(token)
+                _HELD_POLL.reset(token)
             if result is not None:
                 return result
             if self.clock.now() >= deadline:
@@ -113,3 +153,5 @@ class ProcessWaits:
                 raise ToolTimeout(self.name, self.address, action, detail)
             if not held:
                 await self.clock.sleep(interval_s or self.poll_interval_s)
+            elif (early_s := pace.next_poll_s - self.clock.now()) > 0:
+                await self.clock.sleep(early_s)

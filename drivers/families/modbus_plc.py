@@ -9,6 +9,7 @@ refusal. `SingleWaferPlcDriver` (`plc_stage.py`) adds the stage of a tool that t
 
 from __future__ import annotations
 
+import logging
 from abc import abstractmethod
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -18,9 +19,10 @@ from enum import IntEnum
 from functools import cached_property
 from typing import ClassVar, Generic, TypeVar
 
-from ..equipment import Equipment, Identity, poll_hold_s
+from ..equipment import Equipment, Identity, held_pace, poll_hold_s
 from ..errors import CommandRefused, ProtocolError
 from ..links import ModbusLink
+from ..links.modbus_protocol import EXCEPTION_NAMES
 from ..links.registers import registers_to_ascii
 from ..specs.core import ToolSpec
 from .plc_map import (
@@ -47,14 +49,22 @@ E = TypeVar("E", bound=IntEnum)
 Status = TypeVar("Status")
 
 
+log = logging.getLogger(__name__)
+
+#: The Modbus exceptions that say the held status read is not served: the PLC does not serve
+#: FC23 (1, illegal function) or has no hold and held status blocks (2, illegal data address;
+#: a PLC program without them), or a gateway before it cannot carry the request or wait for a
+#: held reply (10, gateway path unavailable; 11, gateway target device failed to respond).
+_HELD_READ_NOT_SERVED = frozenset(EXCEPTION_NAMES[code] for code in (1, 2, 10, 11))
+
+
 @dataclass
 class _HeldWait:
     """A wait under way on the held status read (`ModbusPlcDriver.held_wait`): the
-    `STATUS_CHANGES` read last (None before the first read), and the clock's time before
-    which the next read is not sent (a PLC that answered early without a change)."""
+    `STATUS_CHANGES` and the counted values read last (None before the first read)."""
 
     changes: int | None = None
-    next_read_s: float = 0.0
+    counted: list[int] | None = None
 
 
 #: The held wait of the task reading, if it is in one.
@@ -72,6 +82,14 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
     link_type = ModbusLink
     link: ModbusLink
     spec: ClassVar[ToolSpec[PlcMap]]
+    #: Whether the waits on a change use the held status read: until the PLC answers it with
+    #: an exception that says it is not served (`_HELD_READ_NOT_SERVED`), then until the
+    #: driver connects again.
+    _serves_held_read = True
+
+    async def connect(self) -> None:
+        self._serves_held_read = True
+        await super().connect()
 
     @property
     def map(self) -> PlcMap:
@@ -141,37 +159,78 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
             for name, first, scale, joined in self._status_block
         }
 
+    @cached_property
+    def _counted_registers(self) -> tuple[int, ...]:
+        """The status registers of the values `STATUS_CHANGES` counts (the map's
+        `changes_counted`), in the status block."""
+        entries = (self.spec.status_by_name[name] for name in self.map.changes_counted)
+        return tuple(
+            entry.address(index) + word
+            for entry in entries
+            if isinstance(entry, PlcStatus)
+            for index in range(entry.repeat)
+            for word in range(entry.words)
+        )
+
     async def _held_status(self, wait: _HeldWait, hold_s: float) -> list[int]:
         """The status registers by the held status read (FC23): at once on the wait's first
         read, then held by the PLC until `STATUS_CHANGES` moves past the count read last, at
-        most `hold_s`. A PLC that answers within a poll interval without a change (one that
-        does not hold) is asked next a poll interval after it was asked, as a poll would be."""
-        clock = self.clock
-        if (early_s := wait.next_read_s - clock.now()) > 0:
-            await clock.sleep(early_s)
+        most `hold_s`; by a poll's read (FC3) once the PLC refused it as not served. The
+        wait's pace (`HeldPace`) is told whether the counted values changed: a PLC that
+        answers early without a change of them (one that does not hold, or whose count moves
+        on every scan) is read next a poll interval after it was asked, as a poll would be."""
+        pace = held_pace()
+        assert pace is not None  # set with `poll_hold_s`
+        asked_s = self.clock.now()
+        held = await self._held_read(wait, hold_s) if self._serves_held_read else None
+        if held is None:
+            registers = await self.link.read_holding_registers(0, self.map.status_registers)
+            pace.answered(asked_s, changed=False)
+            return registers
+        wait.changes, *registers = held
+        counted = [registers[register] for register in self._counted_registers]
+        pace.answered(asked_s, changed=counted != wait.counted)
+        wait.counted = counted
+        return registers
+
+    async def _held_read(self, wait: _HeldWait, hold_s: float) -> list[int] | None:
+        """`STATUS_CHANGES` and the status registers, by the held status read (asked again
+        if the PLC did not answer: it writes only its own hold block); None, logged once, if
+        the PLC or a gateway before it answered that it does not serve it: the driver then
+        polls until it connects again."""
         seen = wait.changes
         hold = 0 if seen is None else HELD_READ.hold(hold_s)
-        asked_s = clock.now()
-        changes, *registers = await self.link.read_write_registers(
-            HELD_READ.status_block,
-            1 + self.map.status_registers,
-            HELD_READ.hold_block,
-            [seen or 0, hold],
-            held_s=HELD_READ.hold_s(hold),
-        )
-        wait.changes = changes
-        early = changes == seen and clock.now() - asked_s < self.poll_interval_s
-        wait.next_read_s = asked_s + self.poll_interval_s if early else 0.0
-        return registers
+        try:
+            return await self.link.read_write_registers(
+                HELD_READ.status_block,
+                1 + self.map.status_registers,
+                HELD_READ.hold_block,
+                [seen or 0, hold],
+                idempotent=True,
+                held_s=HELD_READ.hold_s(hold),
+            )
+        except CommandRefused as refused:
+            if refused.code not in _HELD_READ_NOT_SERVED:
+                raise
+            log.warning(
+                "%s at %s: the held status read (FC23) answered %s; its waits poll (FC3) "
+                "until it is connected again",
+                self.name,
+                self.address,
+                refused.code,
+            )
+        self._serves_held_read = False
+        return None
 
     @contextmanager
     def held_wait(self) -> Iterator[bool]:
         """A wait held by the PLC, for `wait_until(held_by_tool=...)` with what it yields:
         after the first, each status read of a poll (`read_status_block`) is held by the PLC
         until its counted status changes (a phase, a count, an alarm) or the wait's hold has
-        passed (docs/decisions/0078). On a map without the held read, or a link that cannot
-        carry a held reply (a tty), it yields False: the wait polls."""
-        if not (self.map.holds_status and self.link.holds_replies):
+        passed (docs/decisions/0078). On a map without the held read, a link that cannot
+        carry a held reply (Modbus RTU) or a PLC that refused the held read as not served
+        (`_serves_held_read`), it yields False: the wait polls."""
+        if not (self.map.holds_status and self.link.holds_replies and self._serves_held_read):
             yield False
             return
         token = _HELD_WAIT.set(_HeldWait())

@@ -157,6 +157,13 @@ class ModbusLink(Link):
         device server's) is made anew."""
         return self.mode == "rtu" and reaches_a_tty(self._host)
 
+    @property
+    def holds_replies(self) -> bool:
+        """Modbus TCP only: RTU is one RS-485 line whether on a tty or behind a serial device
+        server, and a PLC that still holds a reply the host gave up on would answer into the
+        host's next request on it (a safe state's ABORT)."""
+        return self.mode == "tcp"
+
     async def _open(self) -> None:
         await self._close()
         self._arrival = asyncio.Event()
@@ -459,12 +466,15 @@ class ModbusLink(Link):
         write_address: int,
         values: list[int],
         *,
+        idempotent: bool = False,
         held_s: float = 0.0,
     ) -> list[int]:
         """FC23: write `values` from `write_address`, then read `read_count` holding registers
-        from `read_address`, in one request (the tool writes first). Never asked again: it
-        writes. `held_s`: the tool may hold its reply that long (a bounded blocking wait,
-        `Link.exchange`; a PLC map's held status read, docs/decisions/0078)."""
+        from `read_address`, in one request (the tool writes first). It writes, so it is not
+        asked again unless `idempotent` says that the write changes nothing on the tool (a
+        PLC map's held status read, which writes only its own hold block). `held_s`: the
+        tool may hold its reply that long (a bounded blocking wait, `Link.exchange`; the held
+        status read, docs/decisions/0078)."""
         action = f"read_write_registers {read_address} {read_count} {write_address} {values}"
         self._check_request(action, read_address, read_count, MAX_READ_REGISTERS)
         self._check_request(
@@ -479,6 +489,7 @@ class ModbusLink(Link):
                 values=values,
                 device_id=self.device_id,
             ),
+            idempotent=idempotent,
             held_s=held_s,
         )
         self._check_reply_count(action, "registers", len(response.registers), read_count)

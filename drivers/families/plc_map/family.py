@@ -41,8 +41,9 @@ class HeldRead:
         return self.most_hold_s * self.hold_scale
 
     def hold(self, hold_s: float) -> int:
-        """The hold register's count for a hold of `hold_s` (at most the longest)."""
-        return min(round(hold_s * self.hold_scale), self.most_hold)
+        """The hold register's count for a hold of at most `hold_s` (and the longest): rounded
+        down, so a held reply is never due after the wait that allowed `hold_s`."""
+        return min(int(hold_s * self.hold_scale), self.most_hold)
 
     def hold_s(self, hold: int) -> float:
         """The hold, s, of the hold register's count `hold`."""

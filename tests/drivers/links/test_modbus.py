@@ -298,6 +298,33 @@ async def test_a_held_read_write_lets_the_clock_jump_and_is_never_sent_twice(
     assert mixer.requests == [("write", 201), ("read", 200), ("write", 399)]
 
 
+@pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
+async def test_an_idempotent_held_read_write_that_stalls_once_is_asked_again(
+    start_mixer, transport
+):
+    """A PLC's held status read writes only its own hold block (`idempotent=True`): a
+    request that got no reply within the hold and the timeout is asked again, as a read is."""
+    server, mixer = await start_mixer(transport)
+    mixer.stall_once = True
+    clock = VirtualClock()
+    async with mixer_link(server.address, clock=clock) as link:
+        assert await link.read_write_registers(399, 1, 399, [5], idempotent=True, held_s=30) == [5]
+        assert clock.now() == 30  # the first request was held to its end, then given up
+    assert mixer.requests == [("write", 399), ("write", 399), ("read", 399)]
+
+
+@pytest.mark.parametrize(
+    ("address", "holds"),
+    [
+        ("modbus+tcp://127.0.0.1:502", True),
+        ("modbus+rtu:socket://127.0.0.1:4001", False),  # a serial device server: one RS-485 line
+        ("modbus+rtu:/dev/ttyUSB0", False),
+    ],
+)
+def test_only_modbus_tcp_carries_a_held_reply(address, holds):
+    assert mixer_link(address).holds_replies is holds
+
+
 async def test_a_silent_tool_is_lost_after_the_retries(start_mixer):
     server, mixer = await start_mixer("tcp")
     async with mixer_link(server.address, read_retries=2) as link:
