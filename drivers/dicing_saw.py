@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from .equipment import READY_STATES, ToolState
 from .errors import ToolAlarm, ToolStateError
-from .families.ascii_host import HostLinkDriver, parse_fields
+from .families.ascii_host import HostLinkDriver, parse_fields, reading_first
 from .roles.dicing_saw import (
     BladeStatus,
     CutOutcome,
@@ -199,11 +199,11 @@ class AsciiDicingSaw(HostLinkDriver, DicingSaw):
         A spindle that never settles is stopped (`wait_until` aborts).
         """
         status = first  # the latest, for the timeout message
-        unread = [first]
+        next_status = reading_first(first, self.request_status)
 
         async def poll() -> SawStatus | None:
             nonlocal status
-            status = unread.pop() if unread else await self.request_status()
+            status = await next_status()
             self.record_reading("spindle_speed", status.spindle_krpm, "krpm")
             if abs(status.spindle_krpm - speed_krpm) <= SPINDLE_TOLERANCE_KRPM:
                 return status

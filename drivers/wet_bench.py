@@ -10,9 +10,11 @@ advanced, or in fault), read back from the bench's log with `RESULT?`.
 
 from __future__ import annotations
 
+import functools
+
 from .equipment import READY_STATES
 from .errors import ProtocolError
-from .families.ascii_host import OneWaferDriver, parse_fields
+from .families.ascii_host import OneWaferDriver, parse_fields, reading_first
 from .roles.wet_bench import (
     BenchState,
     BenchStatus,
@@ -101,11 +103,11 @@ class AsciiWetBench(OneWaferDriver, WetBench):
         )
         latest = self.tank_from(tank, reading)
         gap_c = abs(latest.temperature_c - temperature_c)
-        unread = [latest]  # the wait's first reading
+        next_reading = reading_first(latest, functools.partial(self.request_tank, tank))
 
         async def poll() -> TankStatus | None:
             nonlocal latest
-            latest = unread.pop() if unread else await self.request_tank(tank)
+            latest = await next_reading()
             self.record_reading("bath_temperature", latest.temperature_c, "degC")
             return latest if latest.at_temperature else None
 

@@ -31,7 +31,6 @@ from .specs.wire_bonder import (
     RESULT_OF_TOKEN,
     SPEC,
     STATE_OF_TOKEN,
-    STATE_TOKENS,
     SiteRanges,
     encode_site_ranges,
     format_program,
@@ -238,11 +237,10 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
         """Poll the run to its end from the status it `started` with, recording progress;
         alarms, an abort or the timeout end it."""
         status = started  # the latest, for the timeout message
-        unread = [started]
 
-        async def poll() -> BonderStatus | None:
+        async def judge(read: BonderStatus) -> BonderStatus | None:
             nonlocal status
-            status = unread.pop() if unread else await self.request_status()
+            status = read
             self.record_status(status)
             if status.state in (BonderState.FAULT, BonderState.IDLE):
                 await self.check_run_ended(action, status, total)
@@ -251,8 +249,9 @@ class AsciiWireBonder(HostLinkDriver, WireBonder):
 
         return await self.wait_held(
             action,
-            poll,
+            self.request_status,
+            judge,
             timeout_s,
             lambda: f"{status.bumps_done} of {total} sites",
-            held_state=STATE_TOKENS[started.state],
+            first=started,
         )

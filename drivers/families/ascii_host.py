@@ -44,6 +44,7 @@ __all__ = [
     "encode",
     "host_interlocks",
     "parse_fields",
+    "reading_first",
     "render_status",
 ]
 
@@ -95,6 +96,17 @@ J = TypeVar("J", bound=CountedJobStatus)
 
 
 # --------------------------------------------------------------------- the driver base
+
+
+def reading_first(first: T, read: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """`read`, whose first call gives `first` instead: a reading in hand (read with the
+    command that began a wait), which the wait's first poll judges without reading it again."""
+    unread = [first]
+
+    async def next_reading() -> T:
+        return unread.pop() if unread else await read()
+
+    return next_reading
 
 
 def parse_fields(
@@ -429,12 +441,11 @@ class HostLinkDriver(Equipment):
         `action` by default); past `timeout_s` the job is stopped (`wait_until` aborts) and the
         timeout says `still <state> (<progress(status)>)`.
         """
-        unread = [] if first is None else [first]
         status = first
 
-        async def poll() -> S | None:
+        async def judge(read: S) -> S | None:
             nonlocal status
-            status = unread.pop() if unread else await request_status()
+            status = read
             record(status)
             if status.state == "FAULT":
                 await self.refresh_alarms()
@@ -447,27 +458,33 @@ class HostLinkDriver(Equipment):
             assert status is not None  # wait_until polls once before it can time out
             return f"still {status.state.value.lower()} ({progress(status)})"
 
-        held_state = None if first is None else first.state.value
-        return await self.wait_held(action, poll, timeout_s, still, held_state=held_state)
+        return await self.wait_held(action, request_status, judge, timeout_s, still, first=first)
 
     async def wait_held(
         self,
         action: str,
-        poll: Callable[[], Awaitable[T | None]],
+        read: Callable[[], Awaitable[S]],
+        judge: Callable[[S], Awaitable[T | None]],
         timeout_s: float,
         still: Callable[[], str],
         *,
-        held_state: str | None = None,
+        first: S | None = None,
     ) -> T:
-        """`wait_until` on the tool's own wait: once `poll` has read the status, each next
-        status read of a poll is the wait query for the `STATE` just read, which the tool
-        answers when its state changes (a job's end, an alarm) or after the wait's hold
-        (`Equipment.wait_until(held_by_tool=True)`), so polls follow the tool instead of the
-        poll interval (docs/decisions/0028). On a link that cannot carry a held reply (a tty)
-        it polls every interval. `held_state`: the `STATE` token of the status the first
-        poll judges when it was read before the wait (a job's, read with its command): the
-        first status read of a poll is then already the wait query for that state."""
-        token = _SEEN.set(_Seen(held_state))
+        """`wait_until` on the tool's own wait, each poll judging (`judge`) the status it reads
+        (`read`): once a status was read, each next status read is the wait query for the
+        `STATE` just read, which the tool answers when its state changes (a job's end, an
+        alarm) or after the wait's hold (`Equipment.wait_until(held_by_tool=True)`), so polls
+        follow the tool instead of the poll interval (docs/decisions/0028). On a link that
+        cannot carry a held reply (a tty) it polls every interval. `first`: the status read
+        as the wait began, with the command that began it (`start_job`): the first poll judges
+        it without reading it again (`reading_first`), and the first status read after it is
+        already the wait query for its `STATE` (its enum member's name, the page's token)."""
+        next_status = read if first is None else reading_first(first, read)
+
+        async def poll() -> T | None:
+            return await judge(await next_status())
+
+        token = _SEEN.set(_Seen(None if first is None else first.state.name))
         held = self.link.holds_replies
         try:
             return await self.wait_until(action, poll, timeout_s, still, held_by_tool=held)
