@@ -235,6 +235,12 @@ class SimBallMounter(SingleWaferPlcSimulator):
                     return strikes, alarm
         return cycle.ends_s, "end"
 
+    def next_change_s(self, now: float) -> float:
+        """When the running cycle ends, or the alarm that stops it strikes (a held read looks
+        then); the scan's when no cycle runs."""
+        event = self._next_event()
+        return self.foreseen_change_s(None if event is None else event[0], now)
+
     def advance(self) -> None:
         """Play the running cycle's end, or the alarm that stops it, if its time has come."""
         event = self._next_event()

@@ -312,9 +312,7 @@ class SimLaminator(SingleWaferPlcSimulator):
         ahead at least, since a clock's sum of now and the wait may fall short of the event by
         a rounding. A phase without an end it can tell: the scan's."""
         event = self._next_event()
-        if event is None or not math.isfinite(event[0]):
-            return super().next_change_s(now)
-        return max(event[0], now + 1e-6)
+        return self.foreseen_change_s(None if event is None else event[0], now)
 
     def advance(self) -> None:
         """Play every event of the process up to the clock's present time."""

@@ -171,6 +171,45 @@ class SimPlasmaCleaner(PlcChamberSimulator):
         elif chamber is ChamberState.EVACUATED and not self.evacuated():
             self._pressure_mtorr = self.physics.base_pressure_mtorr
 
+    def next_change_s(self, now: float) -> float:
+        """When the chamber changes next by itself, as its model tells (a held read looks
+        then): a pump-down at the base pressure (or its limit), a venting chamber past the
+        base pressure (its interlock opens) and at the vent's end, a step's end; the scan's
+        when the model foresees nothing (resting, a leak's floor above the base pressure that
+        the limit ends)."""
+        physics = self.physics
+        change_s: float | None = None
+        if self.chamber is ChamberState.PUMPING:
+            since_s = physics.pump_down_limit_s
+            floor = self._pump_floor_mtorr()
+            if floor < physics.base_pressure_ok_mtorr:
+                since_s = min(
+                    since_s,
+                    physics.pump_time_constant_s
+                    * math.log(
+                        (ATMOSPHERE_MTORR - floor) / (physics.base_pressure_ok_mtorr - floor)
+                    ),
+                )
+            change_s = self.phase_started_s + since_s
+        elif self.chamber is ChamberState.VENTING:
+            since_s = physics.vent_time_s
+            if self.evacuated():  # until the base pressure's interlock opens
+                since_s *= (
+                    physics.base_pressure_ok_mtorr - physics.base_pressure_mtorr
+                ) / ATMOSPHERE_MTORR
+            change_s = self.phase_started_s + since_s
+        elif self.chamber is ChamberState.PROCESSING and self.run is not None:
+            _, left_s = self.run.position(self.run.done_s)
+            change_s = self.run.started_s + self.run.done_s + left_s
+        return self.foreseen_change_s(change_s, now)
+
+    def _pump_floor_mtorr(self) -> float:
+        """The pressure the pumps bring the chamber down to (a leak's, above the base)."""
+        physics = self.physics
+        if "chamber_leak" in self.injected:
+            return physics.leak_floor_mtorr
+        return physics.base_pressure_mtorr
+
     def advance(self) -> None:
         """Bring the chamber to the clock's present time."""
         now = self.clock.now()
@@ -188,11 +227,7 @@ class SimPlasmaCleaner(PlcChamberSimulator):
     def _advance_pumping(self, now: float) -> None:
         physics = self.physics
         elapsed = now - self.phase_started_s
-        floor = (
-            physics.leak_floor_mtorr
-            if "chamber_leak" in self.injected
-            else physics.base_pressure_mtorr
-        )
+        floor = self._pump_floor_mtorr()
         self._pressure_mtorr = floor + (ATMOSPHERE_MTORR - floor) * math.exp(
             -elapsed / physics.pump_time_constant_s
         )

@@ -165,19 +165,34 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
 
     # ----------------------------------------------------------------- time and physics
 
+    def _jam_strikes_s(self, cycle: _Print) -> float | None:
+        """When the squeegee jam stops the running print, if it does."""
+        if self.jam_since is None:
+            return None
+        strikes = max(self.jam_since, cycle.started_s)
+        return strikes if strikes < cycle.ends_s else None
+
+    def next_change_s(self, now: float) -> float:
+        """When the running print ends, or the jam stops it (a held read looks then); the
+        scan's when none runs."""
+        cycle = self.cycle
+        if cycle is None:
+            return self.foreseen_change_s(None, now)
+        strikes = self._jam_strikes_s(cycle)
+        return self.foreseen_change_s(cycle.ends_s if strikes is None else strikes, now)
+
     def advance(self) -> None:
         """Play the running print's end, or the jam that stops it, if its time has come."""
         cycle = self.cycle
         if cycle is None:
             return
         now = self.clock.now()
-        if self.jam_since is not None:
-            strikes = max(self.jam_since, cycle.started_s)
-            if strikes < cycle.ends_s and strikes <= now:
-                self.latch("SQUEEGEE_STALL")
-                self._finish(CycleResult.FAULTED, strikes)
-                self.phase = PrinterPhase.FAULT
-                return
+        strikes = self._jam_strikes_s(cycle)
+        if strikes is not None and strikes <= now:
+            self.latch("SQUEEGEE_STALL")
+            self._finish(CycleResult.FAULTED, strikes)
+            self.phase = PrinterPhase.FAULT
+            return
         if cycle.ends_s <= now:
             self._finish(CycleResult.COMPLETED, cycle.ends_s)
 

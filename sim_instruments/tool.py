@@ -18,6 +18,7 @@ here too (`hold`).
 from __future__ import annotations
 
 import asyncio
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from contextlib import suppress
@@ -34,6 +35,8 @@ from .twin import TwinStore
 #: tell when its state changes next: an alarm that comes of the process is answered within
 #: this (a fault or a command wakes the hold at once).
 HOLD_SCAN_S = 1.0
+#: How far past a change the model foresees a tool looks (`foreseen_change_s`), s.
+CHANGE_ROUNDING_S = 1e-6
 
 
 class SimulatedTool(ABC):
@@ -136,6 +139,14 @@ class SimulatedTool(ABC):
         """When the tool's state may change next by itself (a job's end), as far as its model
         knows; by default `HOLD_SCAN_S` from `now`."""
         return now + HOLD_SCAN_S
+
+    def foreseen_change_s(self, change_s: float | None, now: float) -> float:
+        """`next_change_s` of a model that foresees its next change at `change_s` (None or
+        inf: none, the scan's): a microsecond ahead at least, since a clock's sum of now and
+        the wait, or a curve computed at its crossing, may fall short of it by a rounding."""
+        if change_s is None or not math.isfinite(change_s):
+            return SimulatedTool.next_change_s(self, now)
+        return max(change_s, now + CHANGE_ROUNDING_S)
 
     def conditions_changed(self) -> None:  # noqa: B027 (a hook; most tools need nothing here)
         """A fault came or went (the model is at the present time); by default nothing."""

@@ -73,7 +73,7 @@ def test_run_prints_a_summary_with_before_and_after(db, capsys):
     out = capsys.readouterr().out
     assert "residue before → after" in out
     assert "3.00 → 0.00 nm" in out
-    assert "simulated time 0:04:52" in out
+    assert "simulated time 0:04:51" in out
 
 
 def test_methods(capsys):

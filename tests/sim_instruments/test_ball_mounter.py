@@ -324,3 +324,24 @@ async def test_a_head_vacuum_loss_stops_the_mount_with_the_units_done_so_far(rig
     placed = np.count_nonzero(wafer.balls.present)
     assert 0 < placed < wafer.geometry.site_count
     assert wafer.balls.present.sum() % 16 == 0  # whole units
+
+
+async def test_the_held_status_read_is_answered_as_each_cycle_ends(rig: Cell, monkeypatch):
+    """The cell holding the driver's status read looks at itself when its cycle ends, so each
+    wait ends at the cycle's end to the clock's resolution, after a few looks rather than one
+    a second."""
+    looks: list[float] = []
+    next_change_s = rig.sim.next_change_s
+
+    def counted(now: float) -> float:
+        looks.append(now)
+        return next_change_s(now)
+
+    monkeypatch.setattr(rig.sim, "next_change_s", counted)
+    await rig.driver.load("W01")
+    wafer = rig.twin.get("W01")
+    await rig.driver.apply_flux(EVERY, FluxMethod.PIN_TRANSFER, 60)
+    assert rig.clock.now() == pytest.approx(wafer.history[-1].time_s, abs=1e-6)
+    await rig.driver.mount_balls(EVERY, 200, BallAlloy.SNPB_EUTECTIC)
+    assert rig.clock.now() == pytest.approx(wafer.history[-1].time_s, abs=1e-6)
+    assert len(looks) <= 4

@@ -7,6 +7,7 @@ cleaning cost milliseconds.
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import AsyncIterator
 
 import pytest
@@ -26,7 +27,7 @@ from packline.drivers.links import ModbusLink
 from packline.drivers.plasma_cleaner import LastResult, ModbusPlasmaCleaner
 from packline.drivers.roles.plasma_cleaner import ChamberState, Gas, PlasmaRecipe, PlasmaStep
 from packline.sim_instruments.physics.plasma_cleaner import PlasmaPhysics
-from packline.sim_instruments.plasma_cleaner import SimPlasmaCleaner
+from packline.sim_instruments.plasma_cleaner import ATMOSPHERE_MTORR, SimPlasmaCleaner
 from packline.sim_instruments.twin import ResinKind, TwinStore
 
 O2_THEN_AR = PlasmaRecipe(
@@ -318,3 +319,35 @@ async def test_the_chamber_plc_also_answers_over_modbus_rtu():
     finally:
         await driver.close()
         await sim.stop()
+
+
+async def test_the_held_status_read_is_answered_as_the_chamber_changes(rig: Rig, monkeypatch):
+    """The chamber holding the driver's status read looks at itself when its model says it
+    changes (the base pressure reached, a step's and the run's end, the vent's end), so each
+    wait ends then to the clock's resolution, after a few looks rather than one a second."""
+    physics = rig.sim.physics
+    looks: list[float] = []
+    next_change_s = rig.sim.next_change_s
+
+    def counted(now: float) -> float:
+        looks.append(now)
+        return next_change_s(now)
+
+    monkeypatch.setattr(rig.sim, "next_change_s", counted)
+    await rig.driver.open_door()
+    await rig.driver.load("W01")
+    await rig.driver.close_door()
+    started_s = rig.clock.now()
+    await rig.driver.pump_down()
+    floor = physics.base_pressure_mtorr
+    pumped_s = physics.pump_time_constant_s * math.log(
+        (ATMOSPHERE_MTORR - floor) / (physics.base_pressure_ok_mtorr - floor)
+    )
+    assert rig.clock.now() - started_s == pytest.approx(pumped_s, abs=1e-5)
+    started_s = rig.clock.now()
+    await rig.driver.clean(O2_THEN_AR)
+    assert rig.clock.now() - started_s == pytest.approx(180, abs=1e-5)
+    started_s = rig.clock.now()
+    await rig.driver.vent()
+    assert rig.clock.now() - started_s == pytest.approx(physics.vent_time_s, abs=1e-5)
+    assert len(looks) <= 12

@@ -157,3 +157,24 @@ async def test_the_station_fixture_reaches_the_stencil_printer(station: Station)
             await printer.load("HIL01")
             assert await printer.request_wafer() == "HIL01"
             assert await printer.unload() == "HIL01"
+
+
+async def test_the_held_status_read_is_answered_as_the_print_ends(monkeypatch):
+    """The printer holding the driver's status read looks at itself when the print ends, so
+    the wait ends then to the clock's resolution, after a look or two rather than one a
+    second."""
+    async with printer_on_line() as (sim, printer):
+        looks: list[float] = []
+        next_change_s = sim.next_change_s
+
+        def counted(now: float) -> float:
+            looks.append(now)
+            return next_change_s(now)
+
+        monkeypatch.setattr(sim, "next_change_s", counted)
+        await printer.load("W1")
+        await printer.print_paste(RECIPE)
+        printed = sim.twin.get("W1").history[-1]
+        assert printed.operation == "print paste"
+        assert sim.clock.now() == pytest.approx(printed.time_s, abs=1e-6)
+        assert len(looks) <= 2

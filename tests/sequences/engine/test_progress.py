@@ -325,7 +325,7 @@ async def test_the_view_follows_a_dry_run_and_is_cleared_at_its_end(store):
     final = console.file.getvalue().splitlines()
     assert final[0] == f"plasma-clean  run {engine.run_id}  finished"
     assert "5 wafers: 5 completed" in final
-    assert final[-1].startswith("run clock 0:09:44 (simulated)")
+    assert final[-1].startswith("run clock 0:09:42 (simulated)")
     assert "ETA unknown: no completed run of this recipe yet" in final[-1]
     drawn = output.getvalue()
     assert "W05" in drawn
@@ -440,12 +440,12 @@ async def test_a_resumed_run_s_wafer_is_on_the_line_since_its_first_step_not_the
         if s["wafer_id"] == "W05" and s["kind"] != "batch"
     ]
     first_step_t = min(s["started_t"] for s in first_steps)
-    assert first_step_t - store.run(first.run_id)["started_t"] == pytest.approx(292.0)
+    assert first_step_t - store.run(first.run_id)["started_t"] == pytest.approx(291.1188)
     frame, t = await resumed_to_the_end(store, first.run_id)
     rows = {line.split()[0]: line for line in frame if line.startswith("W0")}
     rows["t"] = clock_text(t - first_step_t)
     assert rows["W05"].split()[-1] == rows["t"], rows["W05"]
-    assert rows["W01"].split()[-1] == "0:04:52", rows["W01"]  # completed in session 1
+    assert rows["W01"].split()[-1] == "0:04:51", rows["W01"]  # completed in session 1
 
 
 def test_a_piped_event_line_is_never_wrapped():
