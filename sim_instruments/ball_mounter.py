@@ -136,20 +136,26 @@ class SimBallMounter(SingleWaferPlcSimulator):
     def status_values(self) -> dict[str, object]:
         now = self.clock.now()
         cycle = self.cycle
-        flux = False
-        if self.wafer_id is not None:
-            flux = bool(self.twin.get(self.wafer_id).balls.flux_um.any())
         return {
             "STEP_REMAINING": max(cycle.ends_s - now, 0.0) if cycle else 0.0,
             "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
-            "CYCLES_COMPLETED": self.cycles_completed % 65536,
-            "LAST_RESULT": int(self.last_result),
-            "FLUX_APPLIED": int(flux),
             "BALLS_PLACED": self.balls_placed,
             "SITES_INSPECTED": self.inspection.sites_inspected,
             "MISSING_BALLS": self.inspection.missing,
             "EXTRA_BALLS": self.inspection.extra,
             "BRIDGED_BALLS": self.inspection.bridged,
+            **self.counted_status(),
+        }
+
+    def counted_status(self) -> dict[str, object]:
+        """The phase, the wafer, the cycle counter and result, and whether the wafer has flux."""
+        flux = False
+        if self.wafer_id is not None:
+            flux = bool(self.twin.get(self.wafer_id).balls.flux_um.any())
+        return {
+            "CYCLES_COMPLETED": self.cycles_completed % 65536,
+            "LAST_RESULT": int(self.last_result),
+            "FLUX_APPLIED": int(flux),
             **self.stage_status(),
         }
 

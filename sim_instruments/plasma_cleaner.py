@@ -100,27 +100,33 @@ class SimPlasmaCleaner(PlcChamberSimulator):
 
     def status_values(self) -> dict[str, object]:
         """The status as the chamber presents it now (the family renders the rest)."""
-        step_index, remaining_s, gas, flow, power = 0, 0.0, 0, 0, 0
+        remaining_s, flow, power = 0.0, 0, 0
         if self.chamber is ChamberState.PROCESSING and self.run is not None:
             index, remaining_s = self.run.position(self.run.done_s)
-            step_gas, flow, _, power, _ = self.run.steps[index]
-            step_index, gas = index + 1, _GAS.code_of(step_gas.value)
+            _, flow, _, power, _ = self.run.steps[index]
             if "gas_supply" in self.injected:
                 flow = 0
-        elif self.last_result is LastResult.COMPLETED and self.run is not None:
-            step_index = len(self.run.steps)
         return {
-            **self.chamber_values(),
+            **self.counted_status(),
             "PRESSURE": round(self._pressure_mtorr),
             "RF_FORWARD": power,
             "RF_REFLECTED": round(power * self._reflected_fraction()) if power else 0,
             "GAS_FLOW": flow,
-            "GAS_ACTUAL": gas,
-            "STEP_INDEX": step_index,
             "STEP_REMAINING": remaining_s,
             "ELAPSED": self.last_elapsed_s,
             "BASE_PRESSURE": round(self.physics.base_pressure_mtorr),
         }
+
+    def counted_status(self) -> dict[str, object]:
+        """The chamber's state, run counter and result, door and slots, and the step running
+        (its number and gas; the last step's number after a completed run)."""
+        step_index, gas = 0, 0
+        if self.chamber is ChamberState.PROCESSING and self.run is not None:
+            index, _ = self.run.position(self.run.done_s)
+            step_index, gas = index + 1, _GAS.code_of(self.run.steps[index][0].value)
+        elif self.last_result is LastResult.COMPLETED and self.run is not None:
+            step_index = len(self.run.steps)
+        return {**self.chamber_values(), "STEP_INDEX": step_index, "GAS_ACTUAL": gas}
 
     def _reflected_fraction(self) -> float:
         if "rf_mismatch" in self.injected:

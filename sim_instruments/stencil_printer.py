@@ -95,14 +95,20 @@ class SimStencilPrinter(SingleWaferPlcSimulator):
         return {
             "STEP_REMAINING": max(cycle.ends_s - now, 0.0) if cycle else 0.0,
             "ELAPSED": now - cycle.started_s if cycle else self.last_cycle_time_s,
-            "CYCLES_COMPLETED": self.cycles_completed % 65536,
-            "LAST_RESULT": int(self.last_result),
             "DEPOSITS": spi.deposits,
             "TRANSFER_EFFICIENCY": 100 * spi.transfer_efficiency,
             "MIN_TRANSFER_EFFICIENCY": 100 * spi.min_transfer_efficiency,
             "DEPOSIT_VOLUME": spi.deposit_nl,
             "INSUFFICIENT": spi.insufficient,
             "EXCESSIVE": spi.excessive,
+            **self.counted_status(),
+        }
+
+    def counted_status(self) -> dict[str, object]:
+        """The phase, the wafer, and the cycle counter and result."""
+        return {
+            "CYCLES_COMPLETED": self.cycles_completed % 65536,
+            "LAST_RESULT": int(self.last_result),
             **self.stage_status(),
         }
 

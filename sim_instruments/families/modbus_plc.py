@@ -254,7 +254,7 @@ class ModbusPlcSimulator(SimulatedTool):
         """`STATUS_CHANGES`, brought up to date with the tool as it is now (the model at the
         present time): counted up, wrapping at 65536, when a counted status value differs
         from when it was last brought up to date."""
-        family, tool = self._family_status, self.status_values()
+        family, tool = self._family_status, self.counted_status()
         counted = tuple(
             family[name]() if name in family else tool.get(name)
             for name in self.map.changes_counted
@@ -560,6 +560,13 @@ class ModbusPlcSimulator(SimulatedTool):
     def status_values(self) -> Mapping[str, object]:
         """The status the tool presents now, by the spec's names, in its units (the family
         renders alarms, interlocks, the "why refused" registers and the serial number)."""
+
+    def counted_status(self) -> Mapping[str, object]:
+        """The tool's own status values that `STATUS_CHANGES` counts (the map's
+        `changes_counted` but the family's), as `status_values` presents them: a held read
+        looks at them at each change of the model. By default the whole of `status_values`;
+        a tool gives these alone when its whole status costs more."""
+        return self.status_values()
 
     @abstractmethod
     def execute(

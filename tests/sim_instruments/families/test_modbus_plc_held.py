@@ -16,11 +16,13 @@ import pytest_asyncio
 from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.errors import CommandRefused
-from packline.drivers.families.plc_map import HELD_READ
+from packline.drivers.families.plc_map import ALARMS, HELD_READ, INTERLOCKS, PlcMap
 from packline.drivers.laminator import ModbusLaminator
 from packline.drivers.links import ModbusLink
+from packline.drivers.registry import TOOL_KINDS
 from packline.drivers.roles.laminator import LaminatorPhase
 from packline.drivers.specs.laminator import SPEC
+from packline.sim_instruments.families.modbus_plc import ModbusPlcSimulator
 from packline.sim_instruments.laminator import SimLaminator
 from packline.sim_instruments.twin import TwinStore
 
@@ -253,3 +255,24 @@ async def test_another_hosts_write_ends_the_hold_only_if_it_changes_a_counted_va
     await loading
     assert (later, status[13]) == (changes + 1, 1)
     assert rig.clock.now() - start == 35
+
+
+#: The kinds whose PLC serves the held status read.
+HOLDING = sorted(
+    name
+    for name, kind in TOOL_KINDS.items()
+    if isinstance(map_ := kind.load_spec().wire, PlcMap) and map_.holds_status
+)
+
+
+@pytest.mark.parametrize("kind", HOLDING)
+def test_the_values_a_held_read_counts_are_the_status_as_the_tool_presents_it(kind: str):
+    """`counted_status` (what `STATUS_CHANGES` looks at) gives each counted value of the map
+    but the family's, as `status_values` presents it."""
+    sim = TOOL_KINDS[kind].load_simulator()(kind, TwinStore(), VirtualClock())
+    assert isinstance(sim, ModbusPlcSimulator)
+    counted = set(sim.map.changes_counted) - {ALARMS, INTERLOCKS}
+    own = sim.counted_status()
+    assert counted <= set(own)
+    status = sim.status_values()
+    assert {name: own[name] for name in counted} == {name: status[name] for name in counted}
