@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from .errors import ToolAlarm, ToolStateError
-from .families.plc_map import command_enum, reason_enum
+from .families.plc_map import PlcStatus, command_enum, decoded, reason_enum
 from .families.plc_stage import SingleWaferPlcDriver
 from .roles.laminator import (
     JobResult,
@@ -24,7 +24,7 @@ from .roles.laminator import (
     LaminatorStatus,
     SupportKind,
 )
-from .specs.laminator import SPEC
+from .specs.laminator import JOB_EXTREMES, SPEC
 
 #: The map's command codes and "why refused" codes, named as the spec names them.
 Command = command_enum(SPEC)
@@ -36,6 +36,11 @@ JOB_ALLOWANCE_S = 900.0
 COOL_TIMEOUT_S = 900.0
 PEEL_TIMEOUT_S = 120.0
 VENT_TIMEOUT_S = 120.0
+
+#: The status entries of the job's extremes, in their registers' order (one read).
+_JOB_EXTREMES = tuple(
+    entry for entry in SPEC.status if isinstance(entry, PlcStatus) and entry.name in JOB_EXTREMES
+)
 
 
 class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
@@ -101,14 +106,26 @@ class ModbusLaminator(SingleWaferPlcDriver[LaminatorStatus], Laminator):
                 raise ToolAlarm(
                     self.name, self.address, action, [f"job ended {end.last_result.name.lower()}"]
                 )
+            extremes = await self._job_extremes()
         return LaminationResult(
             wafer_id=wafer_id,
             sheet=job.sheet,
             process_time_s=end.job_time_s,
-            peak_temperature_c=max(s.platen_temperature_c for s in seen),
-            best_vacuum_pa=min(s.chamber_pressure_pa for s in seen),
-            peak_press_pressure_mpa=max(s.press_pressure_mpa for s in seen),
+            peak_temperature_c=extremes["JOB_PEAK_TEMPERATURE"],
+            best_vacuum_pa=extremes["JOB_BEST_VACUUM"],
+            peak_press_pressure_mpa=extremes["JOB_PEAK_PRESS"],
         )
+
+    async def _job_extremes(self) -> dict[str, float]:
+        """The extremes the PLC kept of the last job on every scan (`JOB_EXTREMES`), in one
+        read: the host's reads of a job are too far apart to catch an overshoot or a spike."""
+        first = _JOB_EXTREMES[0].address()
+        count = _JOB_EXTREMES[-1].extent - first
+        registers = await self.link.read_holding_registers(first, count)
+        return {
+            entry.name: decoded(entry, registers[entry.address() - first : entry.extent - first])
+            for entry in _JOB_EXTREMES
+        }
 
     async def cool(self, to_c: float) -> float:
         action = f"cool to {to_c:g} degC"

@@ -72,6 +72,29 @@ class _Job:
 Event = tuple[float, Callable[[float], None]]
 
 
+@dataclass(frozen=True)
+class JobExtremes:
+    """What the PLC keeps of the running or last job on every scan (JOB_PEAK_TEMPERATURE,
+    JOB_BEST_VACUUM, JOB_PEAK_PRESS): the hottest platen, the lowest chamber pressure and the
+    most press pressure since START_JOB."""
+
+    peak_c: float
+    best_pa: float
+    peak_mpa: float
+
+    def scanned(self, temperature_c: float, pressure_pa: float, press_mpa: float) -> JobExtremes:
+        """The extremes with one more scan's values."""
+        return JobExtremes(
+            max(self.peak_c, temperature_c),
+            min(self.best_pa, pressure_pa),
+            max(self.peak_mpa, press_mpa),
+        )
+
+
+#: The job's extremes before the first job.
+NO_JOB = JobExtremes(0.0, 0.0, 0.0)
+
+
 class SimLaminator(SingleWaferPlcSimulator):
     """The simulated laminator behind a Modbus server (TCP by default, or RTU)."""
 
@@ -115,6 +138,7 @@ class SimLaminator(SingleWaferPlcSimulator):
         self.last_result = JobResult.NONE
         self.last_job_time_s = 0.0
         self.last_progress_pct = 0.0
+        self.job_extremes = NO_JOB
 
     # ----------------------------------------------------------------- the wire
 
@@ -124,17 +148,14 @@ class SimLaminator(SingleWaferPlcSimulator):
     def status_values(self) -> dict[str, object]:
         """The status as the tool presents it now (the family renders the rest)."""
         now = self.clock.now()
-        press_mpa = 0.0
-        if self.phase is LaminatorPhase.PRESSING and self.job is not None:
-            press_mpa = self.job.press_pressure_mpa
+        press_mpa = self._press_mpa()
+        self._scan_job(now)
+        extremes = self.job_extremes
         event = self._next_event()
         remaining_s = 0.0
         if event is not None and math.isfinite(event[0]):
             remaining_s = max(event[0] - now, 0.0)
         job_time_s = now - self.job.started_s if self.job is not None else self.last_job_time_s
-        support = 0
-        if self.wafer_id is not None:
-            support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).resins.support, 0)
         return {
             "PLATEN_TEMPERATURE": self.temperature_c(),
             "CHAMBER_PRESSURE": self.pressure_pa(),
@@ -142,12 +163,39 @@ class SimLaminator(SingleWaferPlcSimulator):
             "STEP_REMAINING": remaining_s,
             "ELAPSED": job_time_s,
             "PROGRESS": self._progress_pct(now, event),
+            "PEEL_BELOW": self.physics.peel_below_c,
+            "JOB_PEAK_TEMPERATURE": extremes.peak_c,
+            "JOB_BEST_VACUUM": extremes.best_pa,
+            "JOB_PEAK_PRESS": extremes.peak_mpa,
+            **self.counted_status(),
+        }
+
+    def counted_status(self) -> dict[str, object]:
+        """The phase, the wafer, the job counter and result, and the wafer's support."""
+        support = 0
+        if self.wafer_id is not None:
+            support = _SUPPORT_CODE_OF_TWIN.get(self.twin.get(self.wafer_id).resins.support, 0)
+        return {
             "JOBS_COMPLETED": self.jobs_completed % 65536,
             "LAST_RESULT": int(self.last_result),
             "SUPPORT_ON_WAFER": support,
-            "PEEL_BELOW": self.physics.peel_below_c,
             **self.stage_status(),
         }
+
+    def _press_mpa(self) -> float:
+        """The pressure the press applies now (0 when not pressing)."""
+        if self.phase is LaminatorPhase.PRESSING and self.job is not None:
+            return self.job.press_pressure_mpa
+        return 0.0
+
+    def _scan_job(self, time_s: float) -> None:
+        """Bring the running job's extremes up to `time_s`, as the PLC's scan does. Between two
+        changes of phase or of faults each curve is monotonic, so looking at each change
+        (`_rebase`), at the job's end and at each read misses no extreme."""
+        if self.job is not None:
+            self.job_extremes = self.job_extremes.scanned(
+                self.platen.at(time_s), self.chamber.at(time_s), self._press_mpa()
+            )
 
     def _progress_pct(self, now: float, event: Event | None) -> float:
         """% of the running job, or of the last one as it ended (100 when it completed)."""
@@ -200,6 +248,7 @@ class SimLaminator(SingleWaferPlcSimulator):
                 foil = field(SPEC, "foil_thickness_um").address()
                 return self.refused(Reason.OUT_OF_RANGE, foil)
             self.job = _Job(**values, started_s=now)  # type: ignore[arg-type]
+            self.job_extremes = JobExtremes(self.temperature_c(), self.pressure_pa(), 0.0)
             self._enter(LaminatorPhase.EVACUATING, now, chamber="pumping")
         elif command == "COOL":
             self.cool_to_c = float(parameters["cool_to_c"])  # type: ignore[arg-type]
@@ -233,8 +282,10 @@ class SimLaminator(SingleWaferPlcSimulator):
     ) -> None:
         """Start the platen and chamber curves afresh at `now`, under new drives if given.
 
-        Called on every change of phase and of faults, so a curve never spans a change.
+        Called on every change of phase and of faults, so a curve never spans a change; the
+        running job's extremes are scanned at its end.
         """
+        self._scan_job(now)
         drive = platen or self.platen.drive
         if drive in ("heat", "runaway"):
             drive = "runaway" if "heater_runaway" in self.injected else "heat"
@@ -418,6 +469,7 @@ class SimLaminator(SingleWaferPlcSimulator):
     def _finish_job(self, result: JobResult, time_s: float) -> None:
         """End the job; its progress stays as it was when it ended (the page's PROGRESS)."""
         assert self.job is not None
+        self._scan_job(time_s)
         if result is JobResult.COMPLETED:
             self.last_progress_pct = 100.0
         else:

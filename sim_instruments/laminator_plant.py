@@ -45,10 +45,16 @@ class Platen:
         if self.drive == "runaway":
             return self.start_c + rate * elapsed
         if self.drive == "heat":
-            if self.start_c >= self.setpoint_c:
-                return self.start_c
+            if self.start_c > self.setpoint_c:  # the controller holds the heater off
+                return max(self._cooled_c(elapsed), self.setpoint_c)
             return min(self.start_c + rate * elapsed, self.setpoint_c)
-        return AMBIENT_C + (self.start_c - AMBIENT_C) * math.exp(-elapsed / self._time_constant_s())
+        return self._cooled_c(elapsed)
+
+    def _cooled_c(self, elapsed_s: float) -> float:
+        """The platen left to cool (or cooled by forced air) for `elapsed_s` from its start."""
+        return AMBIENT_C + (self.start_c - AMBIENT_C) * math.exp(
+            -elapsed_s / self._time_constant_s()
+        )
 
     def rises_to_s(self, level_c: float) -> float:
         """When a heating platen reaches `level_c` (inf if it never does)."""

@@ -13,14 +13,14 @@ While the laminator runs a job, cools or peels, it traces the platen's temperatu
 chamber's pressure, the press's pressure and the job's progress every `poll_interval_s` of its
 time (the station's poll interval, the Modbus driver's poll and trace rate), `TRACE_GROUP`
 samples a report (S2F23, S6F1); each sample is recorded as the Modbus driver records its polls,
-under the same names and units, at its time, and a job's extremes (hottest platen, best vacuum,
-most press pressure) are taken from them as the Modbus driver takes them from its polls. The
-limits and the wait allowances are the Modbus driver's (`drivers/laminator.py`).
+under the same names and units, at its time. A job's extremes (hottest platen, best vacuum, most
+press pressure) are the tool's, kept on every scan and reported with `run_ended`, as the Modbus
+driver reads them from the PLC at a job's end. The limits and the wait allowances are the Modbus
+driver's (`drivers/laminator.py`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -62,6 +62,8 @@ STATUS = (
     "support_on_wafer",
     "peel_below_c",
 )
+#: The status variables of a job's extremes, which `run_ended` reports.
+JOB_EXTREMES = ("job_peak_temperature_c", "job_best_vacuum_pa", "job_peak_press_pressure_mpa")
 #: The job's equipment constants: the Modbus map's job block, by the same names.
 JOB_CONSTANTS = (
     "resin_thickness_um",
@@ -100,6 +102,7 @@ class GemLaminator(GemPlcTool, Laminator):
         status_variables=(
             "serial_number",
             *STATUS,
+            *JOB_EXTREMES,
             "wafer_id",
             *SPEC.interlock_names,
         ),
@@ -181,26 +184,24 @@ class GemLaminator(GemPlcTool, Laminator):
             await self.require_interlocks(action, SPEC.command_by_name["START_JOB"].interlocks)
             wafer_id = await self.request_wafer() or ""
             await self.set_constants(f"{action}: set the job", constants)
-            seen: list[Mapping[str, float]] = []
-            async with self._traced(seen):
+            async with self._traced():
                 with self.expect_event(action, "run_ended") as ended:
                     await self.command("start")
                     event = await self.wait_event(action, ended, timeout_s, lambda: "job not ended")
             values = await self.run_ended(action, event, "phase", "job")
-        seen.append(values)
         return LaminationResult(
             wafer_id=wafer_id,
             sheet=job.sheet,
             process_time_s=float(values["job_time_s"]),
-            peak_temperature_c=max(s["platen_temperature_c"] for s in seen),
-            best_vacuum_pa=min(s["chamber_pressure_pa"] for s in seen),
-            peak_press_pressure_mpa=max(s["press_pressure_mpa"] for s in seen),
+            peak_temperature_c=float(values["job_peak_temperature_c"]),
+            best_vacuum_pa=float(values["job_best_vacuum_pa"]),
+            peak_press_pressure_mpa=float(values["job_peak_press_pressure_mpa"]),
         )
 
     async def cool(self, to_c: float) -> float:
         action = f"cool to {to_c:g} degC"
         self.check_limit(action, "cool_to_c", to_c)
-        async with self.operation(action), self._traced([]):
+        async with self.operation(action), self._traced():
             with self.expect_event(action, "cooled") as cooled:
                 await self.command("cool", cool_to_c=to_c)
                 event = await self.wait_event(
@@ -216,7 +217,7 @@ class GemLaminator(GemPlcTool, Laminator):
             if reason is not None:
                 raise ToolStateError(self.name, self.address, action, reason)
             await self.require_interlocks(action, SPEC.command_by_name["PEEL_SUPPORT"].interlocks)
-            async with self._traced([]):
+            async with self._traced():
                 with self.expect_event(action, "peeled") as peeled:
                     await self.command("peel")
                     event = await self.wait_event(
@@ -227,12 +228,9 @@ class GemLaminator(GemPlcTool, Laminator):
                     self.name, self.address, action, ["peel ended with the film still on"]
                 )
 
-    def _traced(self, seen: list[Mapping[str, float]]) -> AbstractAsyncContextManager[None]:
-        """For the block, `TRACED` every `poll_interval_s`, `TRACE_GROUP` samples a report;
-        each sample's values are added to `seen`."""
-        return self.recorded_trace(
-            TRACED, self.poll_interval_s, TRACE_GROUP, lambda _, values: seen.append(values)
-        )
+    def _traced(self) -> AbstractAsyncContextManager[None]:
+        """For the block, `TRACED` every `poll_interval_s`, `TRACE_GROUP` samples a report."""
+        return self.recorded_trace(TRACED, self.poll_interval_s, TRACE_GROUP)
 
     # ----------------------------------------------------------------- alarms and safety
 

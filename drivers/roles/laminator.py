@@ -200,7 +200,7 @@ class LaminatorStatus:
 
 @dataclass(frozen=True)
 class LaminationResult:
-    """What a finished lamination reports, with the extremes seen on the traces."""
+    """What a finished lamination reports, with the job's extremes as the tool kept them."""
 
     wafer_id: str
     sheet: ResinSheet

@@ -36,6 +36,11 @@ from .core import ExpectedIdentity, Range, ToolSpec
 #: The support kinds as the map codes them (SUPPORT_KIND, SUPPORT_ON_WAFER).
 SUPPORT_CODES = ((1, SupportKind.FILM.value), (2, SupportKind.METAL_FILM.value))
 
+#: How the PLC keeps a job's extremes (the last three status registers).
+_JOB_EXTREME = ", from START_JOB, on every scan (0 before the first job)"
+#: The job's extremes the PLC keeps, in their registers' order (read once at a job's end).
+JOB_EXTREMES = ("JOB_PEAK_TEMPERATURE", "JOB_BEST_VACUUM", "JOB_PEAK_PRESS")
+
 SPEC: ToolSpec[PlcMap] = ToolSpec(
     kind="laminator",
     role="laminator",
@@ -110,6 +115,27 @@ SPEC: ToolSpec[PlcMap] = ToolSpec(
         command_error_status(19),
         serial_number_status(20),
         wafer_id_block(30, "the loaded wafer's id, empty when none"),
+        PlcStatus(
+            name="JOB_PEAK_TEMPERATURE",
+            register=38,
+            unit="degC",
+            scale=10,
+            doc=f"the hottest the platen was in the running or last job{_JOB_EXTREME}",
+        ),
+        PlcStatus(
+            name="JOB_BEST_VACUUM",
+            register=39,
+            words=2,
+            unit="Pa",
+            doc=f"the lowest the chamber pressure was in the running or last job{_JOB_EXTREME}",
+        ),
+        PlcStatus(
+            name="JOB_PEAK_PRESS",
+            register=41,
+            unit="MPa",
+            scale=1000,
+            doc=f"the most the press applied in the running or last job{_JOB_EXTREME}",
+        ),
     ),
     setpoints=(
         PlcSetpoint(

@@ -41,6 +41,9 @@ _STATUS_VALUES = {
     "job_time_s": "ELAPSED",
     "jobs_completed": "JOBS_COMPLETED",
     "peel_below_c": "PEEL_BELOW",
+    "job_peak_temperature_c": "JOB_PEAK_TEMPERATURE",
+    "job_best_vacuum_pa": "JOB_BEST_VACUUM",
+    "job_peak_press_pressure_mpa": "JOB_PEAK_PRESS",
 }
 #: The remote commands a watcher may follow, by the PLC's command each one is.
 _FOLLOWED = {

@@ -157,6 +157,9 @@ async def test_laminate_writes_the_job_starts_and_polls_until_completed():
                                       progress=60)),  # a wait's first read: at once
         held_read(11, 6, 300, 7, status(0, temperature_dc=350, elapsed_ds=3031, completed=1,
                                         result=1, progress=100, support=1)),  # held up to 30 s
+        # the job's extremes the PLC kept on every scan: an overshoot to 103.2 degC, 96 Pa and
+        # 0.512 MPa between the reads, which saw 100 degC, 100 Pa and 0.5 MPa
+        read(12, 38, [1032, 0, 96, 512]),
     ]  # fmt: skip
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
@@ -165,9 +168,9 @@ async def test_laminate_writes_the_job_starts_and_polls_until_completed():
         await driver.close()
     assert result.wafer_id == "W01"
     assert result.process_time_s == pytest.approx(303.1)
-    assert result.peak_temperature_c == 100.0
-    assert result.best_vacuum_pa == 100.0
-    assert result.peak_press_pressure_mpa == 0.5
+    assert result.peak_temperature_c == 103.2
+    assert result.best_vacuum_pa == 96.0
+    assert result.peak_press_pressure_mpa == 0.512
     assert clock.now() == 0.0  # the held read answered as the job ended, not a poll later
     traces = {(r.name, r.unit) for r in driver.readings}
     assert traces == {("temperature", "degC"), ("vacuum", "Pa"), ("press_pressure", "MPa"),
@@ -216,6 +219,7 @@ async def test_a_plc_that_answers_the_held_read_at_once_unchanged_is_polled_ever
         held_read(11, 6, 300, 6, pressing),  # at once, no change
         held_read(12, 6, 300, 6, pressing),  # again, a poll interval later
         held_read(13, 6, 300, 7, status(0, completed=1, result=1, support=1)),
+        read(14, 38, [1000, 0, 100, 500]),  # the job's extremes
     ]
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)

@@ -172,6 +172,27 @@ async def test_traces_of_temperature_pressure_and_vacuum_follow_the_cycle(rig: R
     assert times == sorted(times)
 
 
+async def test_the_plc_keeps_each_jobs_extremes_from_its_start(rig: Rig):
+    """JOB_PEAK_TEMPERATURE, JOB_BEST_VACUUM and JOB_PEAK_PRESS (38-41) read 0 before the
+    first job, the job's extremes after it, and start again at the next START_JOB: a cooler,
+    gentler job's are its own."""
+
+    async def extremes() -> list[int]:
+        return await rig.driver.link.read_holding_registers(38, 4)
+
+    assert await extremes() == [0, 0, 0, 0]
+    await rig.driver.load("W01")
+    await rig.driver.laminate(FILM_45)
+    assert await extremes() == [1000, 0, 100, 500]
+    await rig.driver.unload()
+    await rig.driver.load("W02")
+    gentler = replace(RECIPE, vacuum_pa=200, temperature_c=80, press_pressure_mpa=0.3)
+    result = await rig.driver.laminate(replace(FILM_45, recipe=gentler))
+    assert await extremes() == [800, 0, 200, 300]
+    assert (result.peak_temperature_c, result.best_vacuum_pa) == (80.0, 200.0)
+    assert result.peak_press_pressure_mpa == 0.3
+
+
 async def test_a_sheet_thicker_than_the_bumps_leaves_them_buried(rig: Rig):
     incoming = bumped_wafer(rig, "W01", 60.0)
     await rig.driver.load("W01")
