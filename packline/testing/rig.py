@@ -115,3 +115,17 @@ def force_limits(driver: Equipment, limits: Mapping[str, tuple[float, float]]) -
     for setpoint, (minimum, maximum) in limits.items():
         own = driver.limits[setpoint]
         driver.limits = {**driver.limits, setpoint: Limit(minimum, maximum, own.unit, own.whole)}
+
+
+def count_looks(tool: SimulatedTool) -> list[float]:
+    """From now on, the times `tool` asks its model when it changes next (`next_change_s`: a
+    held reply's looks at itself, a GEM face's watcher's), in order: what a long job costs."""
+    looks: list[float] = []
+    next_change_s = tool.next_change_s
+
+    def counted(now: float) -> float:
+        looks.append(now)
+        return next_change_s(now)
+
+    tool.next_change_s = counted  # type: ignore[method-assign]
+    return looks

@@ -53,7 +53,7 @@ from packline.sim_instruments.twin import (
     new_panel,
     new_wafer,
 )
-from packline.testing import Rig, open_rig
+from packline.testing import Rig, count_looks, open_rig
 
 SMALL_DIES = WaferSpec(diameter_mm=60, die_size_mm=(4.0, 4.0), pads_per_die_side=4)
 EVERY = BallMap.every(16)
@@ -326,18 +326,11 @@ async def test_a_head_vacuum_loss_stops_the_mount_with_the_units_done_so_far(rig
     assert wafer.balls.present.sum() % 16 == 0  # whole units
 
 
-async def test_the_held_status_read_is_answered_as_each_cycle_ends(rig: Cell, monkeypatch):
+async def test_the_held_status_read_is_answered_as_each_cycle_ends(rig: Cell):
     """The cell holding the driver's status read looks at itself when its cycle ends, so each
     wait ends at the cycle's end to the clock's resolution, after a few looks rather than one
     a second."""
-    looks: list[float] = []
-    next_change_s = rig.sim.next_change_s
-
-    def counted(now: float) -> float:
-        looks.append(now)
-        return next_change_s(now)
-
-    monkeypatch.setattr(rig.sim, "next_change_s", counted)
+    looks = count_looks(rig.sim)
     await rig.driver.load("W01")
     wafer = rig.twin.get("W01")
     await rig.driver.apply_flux(EVERY, FluxMethod.PIN_TRANSFER, 60)

@@ -196,14 +196,7 @@ async def test_the_held_opc_is_answered_as_the_cycle_ends_looking_once_a_segment
     so the reply comes at the cycle's end (within the driver's reading of it), after a few
     looks rather than one a second of a cycle of minutes."""
     await chuck(rig)
-    looks: list[float] = []
-    next_change_s = rig.sim.next_change_s
-
-    def counted(now: float) -> float:
-        looks.append(now)
-        return next_change_s(now)
-
-    rig.sim.next_change_s = counted  # type: ignore[method-assign]
+    looks = testing.count_looks(rig.sim)
     await rig.driver.grind(RECIPE)
     cycle = rig.sim.cycle
     assert cycle is not None

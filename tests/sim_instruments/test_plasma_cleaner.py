@@ -321,19 +321,12 @@ async def test_the_chamber_plc_also_answers_over_modbus_rtu():
         await sim.stop()
 
 
-async def test_the_held_status_read_is_answered_as_the_chamber_changes(rig: Rig, monkeypatch):
+async def test_the_held_status_read_is_answered_as_the_chamber_changes(rig: Rig):
     """The chamber holding the driver's status read looks at itself when its model says it
     changes (the base pressure reached, a step's and the run's end, the vent's end), so each
     wait ends then to the clock's resolution, after a few looks rather than one a second."""
     physics = rig.sim.physics
-    looks: list[float] = []
-    next_change_s = rig.sim.next_change_s
-
-    def counted(now: float) -> float:
-        looks.append(now)
-        return next_change_s(now)
-
-    monkeypatch.setattr(rig.sim, "next_change_s", counted)
+    looks = testing.count_looks(rig.sim)
     await rig.driver.open_door()
     await rig.driver.load("W01")
     await rig.driver.close_door()

@@ -31,7 +31,7 @@ from packline.sim_instruments.physics.stencil_printer import PrintPhysics, print
 from packline.sim_instruments.stencil_printer import SimStencilPrinter
 from packline.sim_instruments.twin import TwinStore, WaferSpec
 from packline.station import Station
-from packline.testing import open_rig
+from packline.testing import count_looks, open_rig
 from packline.testing.twin import form_solder_bumps
 
 SMALL = WaferSpec(diameter_mm=100, pads_per_die_side=4)
@@ -159,19 +159,12 @@ async def test_the_station_fixture_reaches_the_stencil_printer(station: Station)
             assert await printer.unload() == "HIL01"
 
 
-async def test_the_held_status_read_is_answered_as_the_print_ends(monkeypatch):
+async def test_the_held_status_read_is_answered_as_the_print_ends():
     """The printer holding the driver's status read looks at itself when the print ends, so
     the wait ends then to the clock's resolution, after a look or two rather than one a
     second."""
     async with printer_on_line() as (sim, printer):
-        looks: list[float] = []
-        next_change_s = sim.next_change_s
-
-        def counted(now: float) -> float:
-            looks.append(now)
-            return next_change_s(now)
-
-        monkeypatch.setattr(sim, "next_change_s", counted)
+        looks = count_looks(sim)
         await printer.load("W1")
         await printer.print_paste(RECIPE)
         printed = sim.twin.get("W1").history[-1]

@@ -162,14 +162,7 @@ async def test_the_simulated_face_wakes_at_its_models_changes_not_every_second(
 ) -> None:
     chamber = await evacuated(deposition_bench, "W1")
     tool = deposition_bench.model.tool
-    looks: list[float] = []
-    next_change_s = tool.next_change_s
-
-    def spied(now: float) -> float:
-        looks.append(now)
-        return next_change_s(now)
-
-    tool.next_change_s = spied  # type: ignore[method-assign]
+    looks = testing.count_looks(tool)
     result = await chamber.deposit(RECIPE)
     # the base pressure, each step's end, the trace's own: a handful, not one a second
     assert len(looks) < 10 < result.process_time_s

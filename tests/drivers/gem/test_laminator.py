@@ -109,14 +109,7 @@ async def test_the_watcher_looks_at_the_laminator_once_a_stage(laminator_bench) 
     not every second of a job of minutes: a look a stage, and one the command's."""
     laminator = await loaded(laminator_bench)
     sim = laminator_bench.model.tool
-    looks: list[float] = []
-    next_change_s = sim.next_change_s
-
-    def counted(now: float) -> float:
-        looks.append(now)
-        return next_change_s(now)
-
-    sim.next_change_s = counted  # type: ignore[method-assign]
+    looks = testing.count_looks(sim)
     result = await laminator.laminate(JOB)
     assert result.process_time_s > 120
     assert len(looks) <= 2 * len(STAGES)
