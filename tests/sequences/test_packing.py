@@ -215,23 +215,6 @@ def test_the_header_a_store_keeps_codes_a_snapshot_as_one_read_back_would(tmp_pa
     assert twin_tables(tmp_path / "kept.db") == twin_tables(tmp_path / "fresh.db")
 
 
-def test_a_snapshot_whose_storing_was_rolled_back_is_stored_again(store):
-    """A store that stored a snapshot in a transaction rolled back does not take it for
-    stored: the step's end recorded again with it keeps it, and its parts."""
-    ((first, step),) = start_run(store, ["W01"], 2)
-    twins, snapshots = TwinStore(), Snapshots()
-    wafer = twins.get("W01")
-    store.finish_steps(
-        [first], "completed", 1.0, 1.0, twins=[(first, "W01", snapshots.take(wafer))]
-    )
-    wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
-    thinned = snapshots.take(wafer)
-    with pytest.raises(RuntimeError, match="cut off"):
-        finish_and_roll_back(store, step, thinned)
-    store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", thinned)])
-    assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")][-1] == thinned.data
-
-
 class FailingCommit:
     """A store's connection whose COMMIT fails as on a full disk, rolling the transaction back."""
 
@@ -248,9 +231,25 @@ class FailingCommit:
         return self.db.execute(sql, *parameters)
 
 
-def test_a_snapshot_whose_commit_failed_is_stored_again(store, monkeypatch):
-    """A COMMIT that fails leaves nothing stored: the store does not take the snapshot it
-    stored in that transaction for stored, and the step's end recorded again keeps it."""
+def fail_in_the_block(store: RunStore, step: int, taken: Snapshot, monkeypatch) -> None:
+    with pytest.raises(RuntimeError, match="cut off"):
+        finish_and_roll_back(store, step, taken)
+
+
+def fail_the_commit(store: RunStore, step: int, taken: Snapshot, monkeypatch) -> None:
+    db = store._db
+    monkeypatch.setattr(store, "_db", FailingCommit(db))
+    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
+        store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", taken)])
+    monkeypatch.setattr(store, "_db", db)
+    assert not db.in_transaction
+
+
+@pytest.mark.parametrize("fail", [fail_in_the_block, fail_the_commit])
+def test_a_snapshot_whose_storing_was_rolled_back_is_stored_again(store, monkeypatch, fail):
+    """A store that stored a snapshot in a transaction rolled back (its block failed, or its
+    COMMIT did) does not take it for stored: the step's end recorded again with it keeps it,
+    and its parts."""
     ((first, step),) = start_run(store, ["W01"], 2)
     twins, snapshots = TwinStore(), Snapshots()
     wafer = twins.get("W01")
@@ -259,12 +258,7 @@ def test_a_snapshot_whose_commit_failed_is_stored_again(store, monkeypatch):
     )
     wafer.surface.residue_nm = wafer.surface.residue_nm - np.float32(0.5)
     thinned = snapshots.take(wafer)
-    db = store._db
-    monkeypatch.setattr(store, "_db", FailingCommit(db))
-    with pytest.raises(sqlite3.OperationalError, match="disk is full"):
-        store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", thinned)])
-    monkeypatch.setattr(store, "_db", db)
-    assert not db.in_transaction
+    fail(store, step, thinned, monkeypatch)
     store.finish_steps([step], "completed", 2.0, 2.0, twins=[(step, "W01", thinned)])
     assert [store.twin_blob(s["hash"]) for s in store.twin_snapshots("r")][-1] == thinned.data
 
