@@ -12,7 +12,6 @@ tools' side of the same rules is `packline.sim_instruments.families.ascii_host`.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from contextvars import ContextVar
@@ -193,14 +192,20 @@ class HostLinkDriver(Equipment):
         says), made as it is read.
 
         `moves`: the command of the line that starts the tool moving (a job, a run, a cut).
-        Anything that fails on a line whose `moves` the tool took (a unit after it refused, a
-        unit's reply garbled or failing its check, before or after it) commands the safe state
-        (`abort`) before it is raised, the error naming the unit that failed and the units the
-        tool took: nothing is left moving unwatched."""
+        Anything that fails on a line whose `moves` the tool took or may have taken (a unit
+        after it refused, a unit's reply garbled or failing its check, before or after it, the
+        reply lost or cut short) commands the safe state (`abort`) before it is raised, the
+        error naming the unit that failed and the units the tool took: nothing is left moving
+        unwatched."""
         for command in commands:
             self._check_command(command)
         line = COMPOUND_SEPARATOR.join(commands)
-        reply = await self.link.query(line, idempotent=all(map(_is_query, commands)))
+        try:
+            reply = await self.link.query(line, idempotent=all(map(_is_query, commands)))
+        except ToolError:
+            if moves is not None:  # the tool may have taken it before the reply was lost
+                await self._stop_quietly()
+            raise
         answers: list[str] = []
         rest: str | None = reply
         while rest is not None and len(answers) < len(commands):
@@ -211,6 +216,9 @@ class HostLinkDriver(Equipment):
                 rest = rest if separator else None
             answers.append(answer)
         ran = [c for c, answer in zip(commands, answers, strict=False) if answer[:4] != "ERR "]
+        # `moves` did not run if the tool refused it or a command before it (which ends the
+        # line); without its answer otherwise, it may have
+        refused = len(ran) < len(answers) and moves not in ran
         payloads: list[str] = []
         unit: str | None = None  # the command whose reply is being read
         try:
@@ -228,19 +236,27 @@ class HostLinkDriver(Equipment):
                     f"{COMPOUND_SEPARATOR!r}",
                 )
         except ToolError as error:
-            if moves not in ran:
+            if moves is None or refused:
                 raise
-            with contextlib.suppress(ToolError):  # the error to report is the one above
-                await self.abort()
+            stopped = await self._stop_quietly()
             failed = "the reply" if unit is None else f"{unit!r}"
             raise ProtocolError(
                 self.name,
                 self.address,
                 action,
                 f"{failed} failed after the tool took {', '.join(map(repr, ran))} on one "
-                f"line, so the run was stopped (abort): {error.detail}",
+                f"line, so the run was stopped ({stopped}): {error.detail}",
             ) from error
         return payloads
+
+    async def _stop_quietly(self) -> str:
+        """Command the safe state after a line that may have started the tool moving failed:
+        how it went, for the error that is raised (the line's error, not the abort's)."""
+        try:
+            await self.abort()
+        except ToolError as error:
+            return f"abort failed: {error.detail}"
+        return "abort"
 
     def _check_command(self, command: str) -> None:
         """Refuse, before anything is sent, a command that the tool would read as more than

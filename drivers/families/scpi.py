@@ -82,11 +82,14 @@ class ScpiDriver(Equipment):
                 messages[-1].append(unit)
             else:
                 messages.append([unit])
-        for units in messages:
-            message = units[0] if len(units) == 1 else compound_message(units)
-            await self.link.write(self._checked(units, message))
+        checked = [  # every message checked before the first is sent
+            self._checked(units, units[0] if len(units) == 1 else compound_message(units))
+            for units in messages
+        ]
+        for message in checked:
+            await self.link.write(message)
             await self.check_error_queue(action)
-        if not messages:
+        if not checked:
             await self.check_error_queue(action)
 
     def _checked(self, units: Sequence[str], message: str) -> str:

@@ -272,3 +272,18 @@ async def test_a_job_whose_status_fails_after_the_job_was_taken_is_stopped(statu
         ):
             await cell.coat(CoatMaterial.PR_THIN, 3000, spin_time_s=20)
         assert cell.state is ToolState.IDLE
+
+
+async def test_a_job_whose_reply_is_lost_after_it_was_sent_is_stopped():
+    """`<job>;STAT?` met no reply: the cell may have taken the job, so it is stopped (STOP)
+    before the timeout reaches the caller; nothing is left moving unwatched."""
+    script = [
+        *CONNECT,
+        compound(ALL_CLOSED, stat()),
+        (b"COAT PR-THIN 3000 20.0;STAT?\n", None),
+        (b"STOP\n", b"OK\n"),
+    ]
+    async with expected_protocol(script) as peer, cell_at(peer.address("serial")) as cell:
+        with pytest.raises(ToolTimeout):
+            await cell.coat(CoatMaterial.PR_THIN, 3000, spin_time_s=20)
+        assert cell.state is ToolState.IDLE

@@ -77,8 +77,8 @@ async def test_send_with_no_settings_only_reads_the_error_queue():
 
 async def test_settings_go_in_as_few_messages_as_the_line_limit_takes():
     """`send` packs units into messages of at most 4096 characters, reading the error queue
-    after each, and sends no message after a refused one; a unit too long alone is refused,
-    nothing sent."""
+    after each, and sends no message after a refused one; a unit too long alone, or one that
+    would end itself, is refused before any message of the lot is sent."""
     unit = "LIST:CURR " + ",".join(["1.5"] * 500)  # 2009 characters, 2010 with its colon
     script = [
         exchange(f":{unit};:{unit}", ""),
@@ -99,4 +99,6 @@ async def test_settings_go_in_as_few_messages_as_the_line_limit_takes():
             await supply.send("set", unit, unit, unit)
         with pytest.raises(ValueError, match="longer than the 4096 a tool takes; nothing was sent"):
             await supply.send("set", "LIST:CURR " + ",".join(["1.5"] * 1100))
+        with pytest.raises(ValueError, match="contains ';'.*nothing was sent"):
+            await supply.send("set", unit, unit, unit, "VOLT 5;OUTP ON")  # in the 2nd message
         await link.close()
