@@ -99,6 +99,6 @@ async def test_settings_go_in_as_few_messages_as_the_line_limit_takes():
             await supply.send("set", unit, unit, unit)
         with pytest.raises(ValueError, match="longer than the 4096 a tool takes; nothing was sent"):
             await supply.send("set", "LIST:CURR " + ",".join(["1.5"] * 1100))
-        with pytest.raises(ValueError, match="contains ';'.*nothing was sent"):
+        with pytest.raises(ValueError, match=r"contains ';'.*nothing was sent"):
             await supply.send("set", unit, unit, unit, "VOLT 5;OUTP ON")  # in the 2nd message
         await link.close()
