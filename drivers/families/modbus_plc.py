@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import logging
 from abc import abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from enum import IntEnum
@@ -47,6 +46,7 @@ from .plc_map import (
 
 E = TypeVar("E", bound=IntEnum)
 Status = TypeVar("Status")
+T = TypeVar("T")
 
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ _HELD_READ_NOT_SERVED = frozenset(EXCEPTION_NAMES[code] for code in (1, 2, 10, 1
 
 @dataclass
 class _HeldWait:
-    """A wait under way on the held status read (`ModbusPlcDriver.held_wait`): the
+    """A wait under way on the held status read (`ModbusPlcDriver.wait_until_held`): the
     `STATUS_CHANGES` and the counted values read last (None before the first read)."""
 
     changes: int | None = None
@@ -143,7 +143,7 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
 
     async def read_status_block(self) -> dict[str, float]:
         """The status registers polled each time, decoded by name (scaled, 32-bit joined); in
-        a poll of a held wait (`held_wait`), by the held status read."""
+        a poll of a held wait (`wait_until_held`), by the held status read."""
         held = _HELD_WAIT.get()
         hold_s = None if held is None else poll_hold_s()
         if held is None or hold_s is None:
@@ -222,20 +222,23 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         self._serves_held_read = False
         return None
 
-    @contextmanager
-    def held_wait(self) -> Iterator[bool]:
-        """A wait held by the PLC, for `wait_until(held_by_tool=...)` with what it yields:
-        after the first, each status read of a poll (`read_status_block`) is held by the PLC
-        until its counted status changes (a phase, a count, an alarm) or the wait's hold has
-        passed (docs/decisions/0078). On a map without the held read, a link that cannot
-        carry a held reply (Modbus RTU) or a PLC that refused the held read as not served
-        (`_serves_held_read`), it yields False: the wait polls."""
+    async def wait_until_held(
+        self,
+        action: str,
+        poll: Callable[[], Awaitable[T | None]],
+        timeout_s: float,
+        still: Callable[[], str],
+    ) -> T:
+        """`wait_until` held by the PLC: after the first, each status read of a poll
+        (`read_status_block`) is held by the PLC until its counted status changes (a phase, a
+        count, an alarm) or the wait's hold has passed (docs/decisions/0078). On a map without
+        the held read, a link that cannot carry a held reply (Modbus RTU) or a PLC that
+        refused the held read as not served (`_serves_held_read`), the wait polls."""
         if not (self.map.holds_status and self.link.holds_replies and self._serves_held_read):
-            yield False
-            return
+            return await self.wait_until(action, poll, timeout_s, still)
         token = _HELD_WAIT.set(_HeldWait())
         try:
-            yield True
+            return await self.wait_until(action, poll, timeout_s, still, held_by_tool=True)
         finally:
             _HELD_WAIT.reset(token)
 

@@ -45,7 +45,7 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
     vent_timeout_s: ClassVar[float] = 300.0
 
     async def wait_chamber(self, action: str, target: ChamberState, timeout_s: float) -> S:
-        """Poll until the chamber reaches `target` (polls held by the PLC, `held_wait`); an
+        """Poll until the chamber reaches `target` (polls held by the PLC, `wait_until_held`); an
         alarm or a timeout ends the wait.
 
         A pump that never gets there is stopped (`wait_until` aborts): the chamber vents.
@@ -62,20 +62,18 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
                 raise self.alarm_error(action)
             return None
 
-        with self.held_wait() as held:
-            return await self.wait_until(
-                action,
-                poll,
-                timeout_s,
-                lambda: f"chamber still {status.chamber.name.lower()}",
-                held_by_tool=held,
-            )
+        return await self.wait_until_held(
+            action,
+            poll,
+            timeout_s,
+            lambda: f"chamber still {status.chamber.name.lower()}",
+        )
 
     async def wait_run(
         self, action: str, before: int, timeout_s: float, still: Callable[[], str]
     ) -> S:
         """Poll a run started when RECIPES_COMPLETED read `before` to its end (polls held by
-        the PLC, `held_wait`); a run that ends other than completed is a `ToolAlarm`, an
+        the PLC, `wait_until_held`); a run that ends other than completed is a `ToolAlarm`, an
         overrunning one is aborted."""
 
         async def poll() -> S | None:
@@ -95,8 +93,7 @@ class PlcChamberDriver(BatchPlcDriver[S], BatchChamber):
                 return status
             return None
 
-        with self.held_wait() as held:
-            return await self.wait_until(action, poll, timeout_s, still, held_by_tool=held)
+        return await self.wait_until_held(action, poll, timeout_s, still)
 
     async def pump_down(self) -> None:
         async with self.operation("pump down"):

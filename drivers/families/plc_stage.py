@@ -46,7 +46,7 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
     ) -> list[Phased]:
         """Poll the status, recording traces, until `done`; returns every status seen, the
         last one satisfying `done`. The polls are held by the PLC until its counted status
-        changes (`held_wait`), so `done` must turn on a counted value. The fault phase ends
+        changes (`wait_until_held`), so `done` must turn on a counted value. The fault phase ends
         the wait (`check_fault`); past `timeout_s` the tool is aborted (`wait_until`), so it
         is never left running."""
         seen: list[Phased] = []
@@ -57,14 +57,12 @@ class SingleWaferPlcDriver(ModbusPlcDriver[Phased], SingleWaferTool):
             await self.check_fault(action, status)
             return seen if done(status) else None
 
-        with self.held_wait() as held:
-            return await self.wait_until(
-                action,
-                poll,
-                timeout_s,
-                lambda: f"still {seen[-1].phase.name.lower()}",
-                held_by_tool=held,
-            )
+        return await self.wait_until_held(
+            action,
+            poll,
+            timeout_s,
+            lambda: f"still {seen[-1].phase.name.lower()}",
+        )
 
     async def check_fault(self, action: str, status: Phased) -> None:
         """In the fault phase, raise the tool's alarms (`ToolAlarm`; a fault phase without an

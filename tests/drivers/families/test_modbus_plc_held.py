@@ -1,4 +1,4 @@
-"""The Modbus PLC family's held status read (`ModbusPlcDriver.held_wait`, decision 0078) on
+"""The Modbus PLC family's held status read (`ModbusPlcDriver.wait_until_held`, decision 0078) on
 PLCs that do not serve it, do not hold it, count changes the values do not show, or stall:
 a wait on the stencil printer's cycle count against a scripted peer, frames from
 docs/protocols/stencil-printer.md."""
