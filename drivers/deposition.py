@@ -38,8 +38,9 @@ CommandError = reason_enum(SPEC)
 __all__ = ["Command", "CommandError", "LastResult", "ModbusDepositionTool"]
 
 #: How long the evacuated chamber may take to reach a recipe's base pressure (process time),
-#: and how often the wait reads it (the turbo takes minutes; the station's poll interval if
-#: that is longer).
+#: and how often the wait reads it when it polls (a PLC that does not hold its status read, or
+#: the wait's last `HOLD_S`; the turbo takes minutes; the station's poll interval if that is
+#: longer).
 BASE_PRESSURE_TIMEOUT_S = 1800.0
 BASE_PRESSURE_POLL_S = 10.0
 #: How long after a recipe's time limit the driver gives up on it.
@@ -128,7 +129,11 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
         return self.encode_steps("deposit", self.step_settings("deposit", recipe), STEP_STRIDE)
 
     async def _wait_base_pressure(self, action: str, base_pressure_utorr: float) -> None:
-        """Poll the high vacuum until it reaches the recipe's base pressure."""
+        """Wait until the high vacuum reaches the recipe's base pressure, its reads held by
+        the PLC (`wait_until_held`): the `base_pressure` interlock, which compares the ion
+        gauge with the base pressure written, closes as it gets there, a counted change that
+        answers the held read then (docs/decisions/0081); the traces keep the wait's start,
+        a sample at least every `HOLD_S` and the high vacuum at the crossing."""
         status: DepositionStatus  # the latest, for the timeout message
 
         async def poll() -> DepositionStatus | None:
@@ -137,7 +142,7 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
             await self.require_evacuated(action, status)
             return status if status.high_vacuum_utorr <= base_pressure_utorr else None
 
-        await self.wait_until(
+        await self.wait_until_held(
             action,
             poll,
             BASE_PRESSURE_TIMEOUT_S,

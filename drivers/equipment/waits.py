@@ -119,11 +119,12 @@ class ProcessWaits:
         last `poll_hold_s` before the deadline (or if it is shorter than the poll interval)
         it polls every interval, so an overrun is seen as soon as with polls. A poll that
         reports an early answer without a change (`held_pace`) is followed by the next one
-        no sooner than its `HeldPace` says, and the next poll's hold is chosen after that
-        pause, so no reply is due after the deadline. `hold_s=None`
-        is a tool's wait that names no bound of its own (`*OPC?`, docs/decisions/0041): each
-        poll may let it hold up to `HOLD_S` before the deadline, and the last `HOLD_S` are
-        polled every interval.
+        no sooner than its `HeldPace` says (an interval after it was asked, the wait's
+        `interval_s` if given: such a tool is read as the wait would poll it), and the next
+        poll's hold is chosen after that pause, so no reply is due after the deadline.
+        `hold_s=None` is a tool's wait that names no bound of its own (`*OPC?`,
+        docs/decisions/0041): each poll may let it hold up to `HOLD_S` before the deadline,
+        and the last `HOLD_S` are polled every interval.
 
         `poll` reads the tool (recording readings), raises on a fault (e.g. `alarm_error`) and
         returns the result when the process is done, None while it is not. Once `timeout_s` of
@@ -134,7 +135,7 @@ class ProcessWaits:
         """
         deadline = self.clock.now() + timeout_s
         most_s = None if hold_s is None else min(hold_s, timeout_s)
-        pace = HeldPace(self.clock, self.poll_interval_s)
+        pace = HeldPace(self.clock, interval_s or self.poll_interval_s)
         while True:
             poll_hold = _poll_hold_s(most_s, deadline - self.clock.now())
             held = held_by_tool and poll_hold >= self.poll_interval_s

@@ -228,17 +228,22 @@ class ModbusPlcDriver(Equipment, Generic[Status]):
         poll: Callable[[], Awaitable[T | None]],
         timeout_s: float,
         still: Callable[[], str],
+        *,
+        interval_s: float | None = None,
     ) -> T:
         """`wait_until` held by the PLC: after the first, each status read of a poll
         (`read_status_block`) is held by the PLC until its counted status changes (a phase, a
-        count, an alarm) or the wait's hold has passed (docs/decisions/0078). On a map without
-        the held read, a link that cannot carry a held reply (Modbus RTU) or a PLC that
-        refused the held read as not served (`_serves_held_read`), the wait polls."""
+        count, an alarm, an interlock) or the wait's hold has passed (docs/decisions/0078). On
+        a map without the held read, a link that cannot carry a held reply (Modbus RTU) or a
+        PLC that refused the held read as not served (`_serves_held_read`), the wait polls,
+        every `interval_s` if given (as in the wait's last hold), else every poll interval."""
         if not (self.map.holds_status and self.link.holds_replies and self._serves_held_read):
-            return await self.wait_until(action, poll, timeout_s, still)
+            return await self.wait_until(action, poll, timeout_s, still, interval_s=interval_s)
         token = _HELD_WAIT.set(_HeldWait())
         try:
-            return await self.wait_until(action, poll, timeout_s, still, held_by_tool=True)
+            return await self.wait_until(
+                action, poll, timeout_s, still, interval_s=interval_s, held_by_tool=True
+            )
         finally:
             _HELD_WAIT.reset(token)
 

@@ -11,11 +11,11 @@ constants, one element a step, and its base pressure (S2F15, refused out of the 
 
 While the chamber pumps, runs or vents, the tool traces its pressure, high vacuum, source power,
 gas flow and crystal monitor every `poll_interval_s` of its time (the station's poll interval,
-the Modbus driver's poll and trace rate), while it pumps on to a base pressure as often as the
-Modbus driver polls it then; `TRACE_GROUP` samples a report (S2F23, S6F1), each sample recorded
-as the Modbus driver records its polls, under the same names and units, at its time. The
-limits, the recipe's checks and the wait allowances are the Modbus driver's
-(`drivers/deposition.py`, the role's rules).
+the Modbus driver's poll and trace rate), while it pumps on to a base pressure every `HOLD_S`,
+as often as the Modbus driver's held reads sample it then at least; `TRACE_GROUP` samples a
+report (S2F23, S6F1), each sample recorded as the Modbus driver records its polls, under the
+same names and units, at its time. The limits, the recipe's checks and the wait allowances
+are the Modbus driver's (`drivers/deposition.py`, the role's rules).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..deposition import (
-    BASE_PRESSURE_POLL_S,
     BASE_PRESSURE_TIMEOUT_S,
     RECIPE_TIMEOUT_MARGIN_S,
     ModbusDepositionTool,
 )
+from ..equipment import HOLD_S
 from ..roles.deposition import (
     ChamberState,
     DepositionRecipe,
@@ -205,8 +205,9 @@ class GemDeposition(GemChamberTool, DepositionTool):
 
     async def _wait_base_pressure(self, action: str, base_pressure_utorr: float) -> None:
         """Wait until the high vacuum reaches the recipe's base pressure (`pump_to_base`,
-        ended by `base_pressure_reached`), traced as often as the Modbus driver polls it;
-        refused unless the chamber is evacuated, at once if it is there already."""
+        ended by `base_pressure_reached`), traced every `HOLD_S` as the Modbus driver's held
+        reads sample it at least (the last sample as it is reached); refused unless the
+        chamber is evacuated, at once if it is there already."""
         status = await self.request_status()
         await self.require_evacuated(action, status)
         if status.high_vacuum_utorr <= base_pressure_utorr:
@@ -219,8 +220,7 @@ class GemDeposition(GemChamberTool, DepositionTool):
         def still() -> str:
             return above_base_pressure(latest["high_vacuum_utorr"], base_pressure_utorr)
 
-        period_s = max(BASE_PRESSURE_POLL_S, self.poll_interval_s)
-        async with self.traced_every(period_s, sampled):
+        async with self.traced_every(max(HOLD_S, self.poll_interval_s), sampled):
             with self.expect_event(action, "base_pressure_reached") as reached:
                 if await self.command("pump_to_base") == 4:
                     await self.wait_event(action, reached, BASE_PRESSURE_TIMEOUT_S, still)

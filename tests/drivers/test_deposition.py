@@ -46,11 +46,14 @@ def connect_script() -> list[tuple[bytes, bytes]]:
     ]
 
 
-def status(chamber: int, *, high_vacuum: int = 100_000, completed: int = 0) -> list[int]:
-    """Registers 0-24: the chamber state, the ion gauge (0.01 uTorr), the run counter."""
+def status(
+    chamber: int, *, high_vacuum: int = 100_000, completed: int = 0, base: bool = True
+) -> list[int]:
+    """Registers 0-24: the chamber state, the interlocks (`base`: `base_pressure`, bit 1,
+    closed when evacuated), the ion gauge (0.01 uTorr), the run counter."""
     regs = [0] * 25
     regs[0] = chamber
-    regs[2] = 0b111111 if chamber == 2 else 0b011101
+    regs[2] = (0b111101 | base << 1) if chamber == 2 else 0b011101
     regs[5:7] = [high_vacuum >> 16, high_vacuum & 0xFFFF]
     regs[17] = completed
     regs[19] = 1
@@ -89,9 +92,11 @@ async def test_a_source_code_off_the_map_is_a_protocol_error():
         await driver.close()
 
 
-async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_polls():
-    clock = VirtualClock()
-    script = [
+def deposit_script(*base_pressure_wait: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    """A deposit of CU_SPUTTER at base 5.0 uTorr on one wafer: the recipe written, the
+    base-pressure wait's reads (transaction ids 10 on), the run started and ended."""
+    tid = 10 + len(base_pressure_wait)
+    return [
         *connect_script(),
         read(4, 104, SOURCES),
         read(5, 20, [4, 0b1]),  # capacity 4, slot 0 occupied
@@ -100,16 +105,19 @@ async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_poll
         write_many(8, 200, [1, 50]),  # one step, base 5.0 uTorr
         # sputter Cu, 1000 W, rate 0, 3.0 mTorr, Ar, 40 sccm, 120.0 s, timed
         write_many(9, 210, [1, 3, 1000, 0, 30, 1, 40, 1200, 0]),
-        read(10, 0, status(2, high_vacuum=800)),  # 8.00 uTorr: not yet
-        read(11, 0, status(2, high_vacuum=400)),  # 4.00 uTorr: reached
-        read(12, 2, [0b111111]),  # interlocks all closed
-        write_one(13, 300, 3),
-        modbus_frames.held_read(14, 0, 0, 5, status(3, high_vacuum=100_000)),
-        modbus_frames.held_read(15, 5, 300, 6, status(2, completed=1)),
-        read(16, 18, [1]),  # last result: completed
-        read(17, 13, [0, 1200]),  # elapsed 120.0 s
-        read(18, 128, [1800] + [0] * 7),  # step 1: 180.0 nm
+        *base_pressure_wait,
+        read(tid, 2, [0b111111]),  # interlocks all closed
+        write_one(tid + 1, 300, 3),
+        modbus_frames.held_read(tid + 2, 0, 0, 5, status(3, high_vacuum=100_000)),
+        modbus_frames.held_read(tid + 3, 5, 300, 6, status(2, completed=1)),
+        read(tid + 4, 18, [1]),  # last result: completed
+        read(tid + 5, 13, [0, 1200]),  # elapsed 120.0 s
+        read(tid + 6, 128, [1800] + [0] * 7),  # step 1: 180.0 nm
     ]
+
+
+async def deposit(script: list[tuple[bytes, bytes]], clock: VirtualClock) -> ModbusDepositionTool:
+    """The driver after CU_SPUTTER's deposit at 5.0 uTorr, as `script` answers it."""
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
         await driver.connect()
@@ -118,11 +126,39 @@ async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_poll
     assert result.wafer_ids == ("W01",)
     assert result.process_time_s == 120.0
     assert result.thickness_nm == (180.0,)
-    # one base-pressure poll (10 s); the held read answered as the run ended
-    assert clock.now() == 10.0
+    return driver
+
+
+async def test_deposit_writes_the_recipe_waits_for_base_pressure_starts_and_polls():
+    clock = VirtualClock()
+    # the base-pressure wait's held reads: at once, then held (30.0 s) until the
+    # `base_pressure` interlock closes, a counted change (STATUS_CHANGES 4 -> 5)
+    script = deposit_script(
+        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),  # 8.00
+        modbus_frames.held_read(11, 4, 300, 5, status(2, high_vacuum=500)),  # 5.00: reached
+    )
+    driver = await deposit(script, clock)
+    # no poll interval waited: the held reads answered as the interlock closed and as the
+    # run ended
+    assert clock.now() == 0.0
     assert {"high_vacuum", "film_thickness", "deposition_rate"} <= {
         reading.name for reading in driver.readings
     }
+    waited = [r.value for r in driver.readings if r.name == "high_vacuum"][:2]
+    assert waited == [8.0, 5.0]  # the wait's start and the pressure it reached
+
+
+async def test_a_plc_that_answers_the_held_read_at_once_is_read_every_10_s_for_the_base():
+    """A PLC that cannot hold (FC23 answered at once, nothing counted changed) is read in the
+    base-pressure wait as that wait polls, every 10 s of process time, not every second."""
+    clock = VirtualClock()
+    script = deposit_script(
+        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),
+        modbus_frames.held_read(11, 4, 300, 4, status(2, high_vacuum=700, base=False)),
+        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
+    )
+    await deposit(script, clock)
+    assert clock.now() == 10.0
 
 
 @pytest.mark.parametrize(

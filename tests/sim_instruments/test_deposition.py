@@ -7,6 +7,7 @@ vacuum and minutes of deposition cost milliseconds.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 
 import numpy as np
@@ -177,15 +178,17 @@ async def test_a_seed_on_uncleaned_tips_makes_a_poor_contact(rig: Rig):
 
 async def test_a_base_pressure_too_high_oxidises_a_titanium_film(rig: Rig):
     """A leaking chamber stalls at 2e-5 Torr: a recipe that accepts 50 uTorr starts once the
-    chamber is below it, and its Ti takes up 0.03 x (20 to 50) monolayers/s of gas against
-    1.8 of its own: 25 to 45 %, above the 20 % of an oxidised film."""
+    ion gauge reads it (the held read answers as the interlock closes, the pressure then up
+    to half the gauge's 0.01 uTorr step above it), and its Ti takes up 0.03 x (20 to 50)
+    monolayers/s of gas against 1.8 of its own: 25 to 45 %, above the 20 % of an oxidised
+    film."""
     rig.sim.inject_fault("chamber_leak")
     await load_and_evacuate(rig, "W01")
     recipe = DepositionRecipe((sputter(Material.TI, thickness_nm=50),), base_pressure_utorr=50)
     await rig.driver.deposit(recipe)
     (film,) = rig.twin.get("W01").films.layers
     ti_monolayers = 0.5 / 1.1 / 0.25
-    low, high = (0.03 * p / (0.03 * p + ti_monolayers) for p in (20.0, 50.0))
+    low, high = (0.03 * p / (0.03 * p + ti_monolayers) for p in (20.0, 50.005))
     assert low <= film.oxygen_fraction <= high
     assert film.oxygen_fraction > PHYSICS.oxidised_fraction
     assert film.contact_mohm.min() >= 50
@@ -311,3 +314,44 @@ async def test_the_chamber_tells_when_it_changes_next_by_itself() -> None:
         "venting False",
         "vented False",
     ]
+
+
+async def test_the_base_pressure_wait_is_answered_as_the_interlock_closes(rig: Rig):
+    """The wait's reads are held by the chamber (decision 0081): the trace has the wait's
+    start, a sample every 30 s (the hold) while the turbo pumps on, and the high vacuum the
+    moment the ion gauge reads the base pressure (5.00 uTorr, the `base_pressure` interlock
+    closing), not up to a poll's 10 s after it."""
+    await load_and_evacuate(rig, "W01")
+    started, before = rig.clock.now(), len(rig.driver.readings)
+    await rig.driver.deposit(DepositionRecipe((sputter(Material.CU, time_s=60),)))
+    readings = list(rig.driver.readings)[before:]
+    waited = [r for r in readings if r.name == "high_vacuum"]
+    *pumping, reached = waited[: next(i for i, r in enumerate(waited) if r.value <= 5.0) + 1]
+    assert reached.value == 5.0
+    assert [round(r.time_s - started, 6) for r in pumping] == [30.0 * i for i in range(13)]
+    assert all(r.value > 5.0 for r in pumping)
+    # the gauge reads 5.00 once the turbo's curve from the crossover is half a register step
+    # above it
+    floor_torr = PHYSICS.high_vacuum_floor_torr
+    crossing_s = PHYSICS.high_vacuum_time_constant_s * np.log(
+        (PHYSICS.crossover_torr - floor_torr) / (5.005e-6 - floor_torr)
+    )
+    assert reached.time_s - started == pytest.approx(crossing_s, abs=1e-3)
+
+
+async def test_an_alarm_while_the_turbo_pumps_on_ends_the_base_pressure_wait_as_it_latches(
+    rig: Rig,
+):
+    """The held read is answered as the alarm latches (a counted change), mid-hold, where a
+    poll every 10 s saw it up to 10 s later."""
+    await load_and_evacuate(rig, "W01")
+    recipe = DepositionRecipe((sputter(Material.CU, time_s=60),))
+    run = asyncio.create_task(rig.driver.deposit(recipe))
+    await rig.clock.sleep(95.0)  # the wait's reads at 0, 30, 60 and 90 s: mid-hold
+    alarmed_s = rig.clock.now()
+    rig.sim.fault("COOLING_WATER")  # the PLC latches it (no fault of the model does here)
+    rig.sim.changed()  # and its scan sees it
+    with pytest.raises(ToolAlarm, match="COOLING_WATER"):
+        await run
+    seen_s = min(r.time_s for r in rig.driver.readings if r.time_s >= alarmed_s)
+    assert seen_s == alarmed_s

@@ -12,8 +12,8 @@ import pytest
 
 from packline import testing
 from packline.clock import VirtualClock
-from packline.drivers.deposition import BASE_PRESSURE_POLL_S, ModbusDepositionTool
-from packline.drivers.equipment import ToolState
+from packline.drivers.deposition import ModbusDepositionTool
+from packline.drivers.equipment import HOLD_S, ToolState
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
@@ -140,8 +140,8 @@ async def test_a_deposition_is_waited_out_on_events_and_traced_every_poll(
     status = await chamber.request_status()
     assert (status.chamber, status.recipes_completed) == (ChamberState.VENTED, 1)
     assert {(r.name, r.unit) for r in chamber.readings} == set(TRACES.items())
-    # the base-pressure wait sampled as the Modbus driver polls it (the last sample as the
-    # trace stops), the run every poll
+    # the base-pressure wait sampled as the Modbus driver's held reads sample it at least
+    # (the last sample as the trace stops), the run every poll
     run_s = min(r.time_s for r in chamber.readings if r.name == "source_power" and r.value)
     waited = [
         r.time_s
@@ -150,7 +150,7 @@ async def test_a_deposition_is_waited_out_on_events_and_traced_every_poll(
     ]
     assert len(waited) > 2
     gaps = {round(b - a, 6) for a, b in pairwise(waited[:-1])}
-    assert gaps == {BASE_PRESSURE_POLL_S}
+    assert gaps == {HOLD_S}
     ran = [r.time_s for r in chamber.readings if r.name == "film_thickness" and r.time_s >= run_s]
     assert ran[:3] == [run_s, run_s + 1.0, run_s + 2.0]
     rates = [r.value for r in chamber.readings if r.name == "deposition_rate"]
