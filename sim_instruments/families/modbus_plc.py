@@ -134,6 +134,7 @@ class ModbusPlcSimulator(SimulatedTool):
         self.command_error: IntEnum = self.reasons(Reason.NONE)
         self.refused_register = 0
         self._status_windows: dict[tuple[int, int], _StatusWindow] = {}
+        self._fields_at: dict[int, tuple[Field, int] | None] = {}
         #: `STATUS_CHANGES`, and the counted status values it was last brought up to date
         #: with (`status_changes`; None before the first look).
         self._status_changes = 0
@@ -142,6 +143,20 @@ class ModbusPlcSimulator(SimulatedTool):
     @cached_property
     def _command_of_code(self) -> dict[int, PlcCommand]:
         return {c.code: c for c in self.spec.commands if isinstance(c, PlcCommand)}
+
+    @cached_property
+    def _setpoint_extent(self) -> tuple[int, int]:
+        """The writable setpoint block (`PlcMap.setpoint_extent`), worked out once rather than
+        for every write judged."""
+        return self.map.setpoint_extent(self.spec)
+
+    def _field_at(self, address: int) -> tuple[Field, int] | None:
+        """`PlcMap.field_at`, remembered by address: a write looks up each register it sets."""
+        try:
+            return self._fields_at[address]
+        except KeyError:
+            placed = self._fields_at[address] = self.map.field_at(self.spec, address)
+            return placed
 
     @property
     def map(self) -> PlcMap:
@@ -154,7 +169,7 @@ class ModbusPlcSimulator(SimulatedTool):
     def device(self) -> SimDevice:
         """The register map as a pymodbus device, its accesses handled by this model."""
         wire, identity = self.map, self.spec.identity
-        first, count = wire.setpoint_extent(self.spec)
+        first, count = self._setpoint_extent
         held = (
             [
                 SimData(HELD_READ.hold_block, count=2, datatype=DataType.REGISTERS),
@@ -250,11 +265,14 @@ class ModbusPlcSimulator(SimulatedTool):
         The host gives the read up by dropping its connection, which ends the hold."""
         await self.hold(lambda: self.status_changes() == seen, hold_s, given_up_by_next_line=False)
 
-    def status_changes(self) -> int:
+    def status_changes(self, tool_values: Mapping[str, object] | None = None) -> int:
         """`STATUS_CHANGES`, brought up to date with the tool as it is now (the model at the
         present time): counted up, wrapping at 65536, when a counted status value differs
-        from when it was last brought up to date."""
-        family, tool = self._family_status, self.counted_status()
+        from when it was last brought up to date. `tool_values`: the tool's `status_values`
+        now, when the caller has them (a held status read renders them anyway), which
+        present the counted ones as `counted_status` does; else `counted_status` is asked."""
+        family = self._family_status
+        tool = self.counted_status() if tool_values is None else tool_values
         counted = tuple(
             family[name]() if name in family else tool.get(name)
             for name in self.map.changes_counted
@@ -303,7 +321,7 @@ class ModbusPlcSimulator(SimulatedTool):
         self, start: int, address: int, values: list[int], registers: list[int]
     ) -> Refused | None:
         wire = self.map
-        first, count = wire.setpoint_extent(self.spec)
+        first, count = self._setpoint_extent
         if first <= address < first + count:
             if not self.takes_setpoints():
                 return Reason.WRONG_STATE, address
@@ -344,7 +362,7 @@ class ModbusPlcSimulator(SimulatedTool):
         offset = 0
         while offset < len(values):
             register = address + offset
-            placed = self.map.field_at(self.spec, register)
+            placed = self._field_at(register)
             if placed is None:
                 offset += 1
                 continue
@@ -366,7 +384,7 @@ class ModbusPlcSimulator(SimulatedTool):
     def out_of_range(self, address: int, value: int) -> bool:
         """Whether `value` is outside what the setpoint or coded register at `address`
         accepts (a register outside the map takes any value)."""
-        placed = self.map.field_at(self.spec, address)
+        placed = self._field_at(address)
         return placed is not None and self._outside(placed[0], value)
 
     @staticmethod
@@ -386,7 +404,7 @@ class ModbusPlcSimulator(SimulatedTool):
         if names:
             spans = [range(e.address(), e.extent) for e in (field(self.spec, n) for n in names)]
         else:
-            first, count = self.map.setpoint_extent(self.spec)
+            first, count = self._setpoint_extent
             spans = [range(first, first + count)]
         for addresses in spans:
             wrong = self.first_out_of_range(registers, start, addresses)
@@ -511,21 +529,31 @@ class ModbusPlcSimulator(SimulatedTool):
     def _render_held(self, start: int, registers: list[int]) -> None:
         """Write the held status block (`STATUS_CHANGES`, then the status block as a poll
         reads it) into `registers`, the device's block from address `start`."""
-        count = self.map.status_registers
-        self._render(0, count, start, registers)
+        count, tool_values = self.map.status_registers, self.status_values()
+        self._render(0, count, start, registers, tool_values)
         held, status = HELD_READ.status_block - start, 0 - start
-        registers[held] = self.status_changes()
+        registers[held] = self.status_changes(tool_values)
         registers[held + 1 : held + 1 + count] = registers[status : status + count]
 
-    def _render(self, first: int, count: int, start: int, registers: list[int]) -> None:
+    def _render(
+        self,
+        first: int,
+        count: int,
+        start: int,
+        registers: list[int],
+        tool_values: Mapping[str, object] | None = None,
+    ) -> None:
         """Write the present status into the registers a read of `count` from address
-        `first` returns: only the values it shows are worked out. `registers` is the
-        device's block from address `start`."""
+        `first` returns: only the values it shows are worked out (the tool's own are
+        `tool_values`, if the caller has them). `registers` is the device's block from
+        address `start`."""
         end = first + count
         window = self._status_window(first, end)
         if not (window.numbers or window.groups):
             return  # a setpoint or command block: no status to show
-        value_of = (self.status_values() if window.tool_values else {}).get
+        if tool_values is None:
+            tool_values = self.status_values() if window.tool_values else {}
+        value_of = tool_values.get
         family = self._family_status
         for name, scale, address, ours in window.numbers:
             value = family[name]() if ours else value_of(name, 0)

@@ -29,13 +29,17 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any, Literal, TypedDict
+from typing import Any, Literal, TypedDict, cast
 
 from pymodbus.constants import DeviceInformation, ExcCodes
 from pymodbus.framer import FramerRTU, FramerType
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 from pymodbus.pdu.device import DeviceInformationFactory, ModbusDeviceIdentification
 from pymodbus.pdu.mei_message import ReadDeviceInformationRequest, ReadDeviceInformationResponse
+from pymodbus.pdu.register_message import (
+    ReadWriteMultipleRegistersRequest,
+    ReadWriteMultipleRegistersResponse,
+)
 from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
 from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import DataType, SimDevice
@@ -44,7 +48,7 @@ from pymodbus.simulator.simruntime import SimRuntime
 from pymodbus.simulator.simutils import SimUtils
 
 from packline.clock import Clock
-from packline.drivers.links.modbus_pdu import ModbusDecoder
+from packline.drivers.links.modbus_pdu import HoldingRegistersReply, ModbusDecoder
 from packline.tasks import step_now
 
 from .base import ToolServer, write_as_wire_work
@@ -102,66 +106,121 @@ def _serve_identities(server: ModbusBaseServer, devices: Sequence[SimDevice]) ->
     server.decoder.pdu_sub_table = table
 
 
-class _RegisterReads:
-    """A read of one device's block of registers (FC3 or FC4), answered as pymodbus's
-    simulator runtime (`SimRuntime`) answers it, without its layers: ILLEGAL_ADDRESS for a
-    read past the block or of a register no `SimData` defines, else the device's action, then
-    the registers. The runtime walks the flags of every register read; here each register
-    knows where the defined ones from it end (`_defined_until`), worked out once."""
+class _ReadWriteRegistersReply(HoldingRegistersReply, ReadWriteMultipleRegistersResponse):
+    """FC23's reply, coded as FC3's (`HoldingRegistersReply`: every register in one `struct`
+    call, where pymodbus packs them one at a time)."""
+
+    function_code = 23
+
+
+class _ReadWriteRegisters(ReadWriteMultipleRegistersRequest):
+    """FC23 (read/write multiple registers, the held status read's), served: pymodbus's
+    request, its checks and its access to the registers, answered with the packed reply."""
+
+    async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
+        reply = await super().datastore_update(context, device_id)  # type: ignore[arg-type]
+        if not isinstance(reply, ReadWriteMultipleRegistersResponse):
+            return reply  # an exception
+        return _ReadWriteRegistersReply(
+            registers=reply.registers, dev_id=device_id, transaction_id=self.transaction_id
+        )
+
+
+class _RegisterBlock:
+    """One device's block of registers (holding or input, or the one block of a device that
+    has one), read and written as pymodbus's simulator runtime (`SimRuntime`) serves it,
+    without its layers: ILLEGAL_ADDRESS for an access past the block or to a register no
+    `SimData` defines, or a write to a read-only one; else the device's action, which may
+    refuse, then the registers (a write stored once the action took it). The runtime walks
+    the flags of every register accessed; here each register knows where the defined ones,
+    and the writable ones, from it end (`_defined_until`, `_writable_until`), worked out once."""
 
     def __init__(self, runtime: SimRuntime, block: str) -> None:
         self._action = runtime.action
         self._start, self._size, self._registers, flags = runtime.block[block]
         self._defined_until = [0] * len(flags)
-        end = len(flags)
+        self._writable_until = [0] * len(flags)
+        defined_end = writable_end = len(flags)
         for offset in reversed(range(len(flags))):
             if flags[offset] & SimUtils.RunTimeFlag_TYPE == DataType.INVALID:
-                end = offset
-            self._defined_until[offset] = end
+                defined_end = writable_end = offset
+            elif flags[offset] & SimUtils.RunTimeFlag_READONLY:
+                writable_end = offset
+            self._defined_until[offset] = defined_end
+            self._writable_until[offset] = writable_end
 
     async def read(self, function_code: int, address: int, count: int) -> list[int] | ExcCodes:
         """The `count` registers from `address`, or the exception code refusing the read."""
-        offset = address - self._start
-        if offset < 0 or offset + count > self._size:
-            return ExcCodes.ILLEGAL_ADDRESS
-        if count and self._defined_until[offset] < offset + count:
-            return ExcCodes.ILLEGAL_ADDRESS
-        registers = self._registers
-        if self._action and (
-            refused := await self._action(
-                function_code, self._start, address, count, registers, None
-            )
-        ):
+        if refused := await self._refusal(function_code, address, count, None):
             return refused
-        return registers[offset : offset + count]
+        offset = address - self._start
+        return self._registers[offset : offset + count]
+
+    async def write(self, function_code: int, address: int, values: list[int]) -> ExcCodes | None:
+        """Store `values` from `address` (at least one), or the exception code refusing it."""
+        if refused := await self._refusal(function_code, address, len(values), values):
+            return refused
+        offset = address - self._start
+        self._registers[offset : offset + len(values)] = values
+        return None
+
+    async def _refusal(
+        self, function_code: int, address: int, count: int, values: list[int] | None
+    ) -> ExcCodes | None:
+        """Why an access of `count` registers from `address` (a write of `values`, or a read)
+        is refused: ILLEGAL_ADDRESS, or the action's exception code; None if it is not."""
+        offset = address - self._start
+        ends = self._defined_until if values is None else self._writable_until
+        if offset < 0 or offset + count > self._size or (count and ends[offset] < offset + count):
+            return ExcCodes.ILLEGAL_ADDRESS
+        if self._action is None:
+            return None
+        return await self._action(
+            function_code, self._start, address, count, self._registers, values
+        )
+
+
+#: The register block each function code on registers accesses, as `SimRuntime` maps them.
+_REGISTER_BLOCKS = {3: "h", 4: "i", 6: "h", 16: "h", 22: "h", 23: "h"}
 
 
 class _ServedDevices(SimCore):
-    """The devices' registers, pymodbus's simulator datastore (`SimCore`), but a read of
-    registers (a poll) answered by `_RegisterReads`."""
+    """The devices' registers, pymodbus's simulator datastore (`SimCore`), but an access to
+    registers (a poll, a setpoint write, a held read) served by `_RegisterBlock`."""
 
     def __init__(self, devices: list[SimDevice]) -> None:
         super().__init__(devices)
         #: By device id and function code (the runtime's block of each: one for all, "x",
         #: or the holding and the input registers).
-        self._register_reads = {
-            (device_id, function_code): _RegisterReads(
+        self._register_blocks = {
+            (device_id, function_code): _RegisterBlock(
                 runtime, "x" if "x" in runtime.block else block
             )
             for device_id, runtime in self.devices.items()
-            for function_code, block in ((3, "h"), (4, "i"), (23, "h"))
+            for function_code, block in _REGISTER_BLOCKS.items()
             if "x" in runtime.block or block in runtime.block
         }
+
+    def _register_block(self, device_id: int, function_code: int) -> _RegisterBlock | None:
+        # A device id served by none is device 0's, as SimCore has it.
+        device = device_id if device_id in self.devices else 0
+        return self._register_blocks.get((device, function_code))
 
     async def async_getValues(
         self, device_id: int, func_code: int, address: int, count: int = 1
     ) -> list[int] | list[bool] | ExcCodes:
-        # A device id served by none is device 0's, as SimCore has it.
-        device = device_id if device_id in self.devices else 0
-        reads = self._register_reads.get((device, func_code))
-        if reads is None:
+        block = self._register_block(device_id, func_code)
+        if block is None:
             return await super().async_getValues(device_id, func_code, address, count)
-        return await reads.read(func_code, address, count)
+        return await block.read(func_code, address, count)
+
+    async def async_setValues(
+        self, device_id: int, func_code: int, address: int, values: list[int] | list[bool]
+    ) -> ExcCodes | None:
+        block = self._register_block(device_id, func_code)
+        if block is None or not values:  # SimRuntime takes a write of nothing for a read
+            return await super().async_setValues(device_id, func_code, address, values)
+        return await block.write(func_code, address, cast(list[int], values))
 
 
 class _RtuFramer(FramerRTU):
@@ -354,8 +413,13 @@ class ModbusToolServer(ToolServer):
             self._server = ModbusTcpServer(
                 self.devices, framer=framer, address=(self.host, self.port)
             )
-        # Requests decoded, and register reads answered, by the packed PDUs (`modbus_pdu.py`).
+        # Requests decoded, and register reads answered, by the packed PDUs (`modbus_pdu.py`;
+        # FC23's here).
         self._server.decoder = ModbusDecoder(is_server=True)
+        self._server.decoder.pdu_table[_ReadWriteRegisters.function_code] = (
+            _ReadWriteRegisters,
+            _ReadWriteRegistersReply,
+        )
         if self._registers is None:
             self._registers = _ServedDevices(self.devices)
         # The tool keeps power while off the wire: the same registers after a restart.

@@ -155,10 +155,11 @@ async def test_another_unit_id_is_exception_11_on_tcp_and_silence_on_rtu():
 
 
 @pytest.mark.parametrize("one_block", [True, False])
-async def test_a_read_of_registers_is_answered_as_pymodbus_answers_it(one_block):
-    """The served devices answer a register read without pymodbus's simulator runtime, and
-    as it does: the same registers, ILLEGAL_ADDRESS past a block or on a register between two
-    `SimData`, the action's refusal, the action called alike; device 0 for an id not served."""
+async def test_an_access_to_registers_is_answered_as_pymodbus_answers_it(one_block):
+    """The served devices answer a read or a write of registers without pymodbus's simulator
+    runtime, and as it does: the same registers, ILLEGAL_ADDRESS past a block, on a register
+    between two `SimData` or (a write) on a read-only one, the action's refusal, the action
+    called alike and a write stored only once it took it; device 0 for an id not served."""
     from pymodbus.simulator.simcore import SimCore
 
     from packline.sim_instruments.servers.modbus import _ServedDevices
@@ -166,12 +167,13 @@ async def test_a_read_of_registers_is_answered_as_pymodbus_answers_it(one_block)
     def devices(log: list) -> list[SimDevice]:
         async def action(fc, start, address, count, registers, values):
             log.append((fc, start, address, count, list(registers), values))
-            registers[0] += 1  # the read's own rendering
+            registers[0] += 1  # the access's own rendering
             return ExcCodes.DEVICE_BUSY if address == 13 else None
 
         blocks = [
             SimData(10, count=4, values=3, datatype=DataType.REGISTERS, readonly=True),
             SimData(16, count=3, values=5, datatype=DataType.REGISTERS),
+            SimData(20, count=2, values=7, datatype=DataType.REGISTERS),
         ]
         bits = [SimData(0, count=1, datatype=DataType.BITS)]
         simdata = blocks if one_block else (bits, bits, blocks, blocks[1:])
@@ -184,15 +186,51 @@ async def test_a_read_of_registers_is_answered_as_pymodbus_answers_it(one_block)
     theirs_log: list = []
     ours, theirs = _ServedDevices(devices(ours_log)), SimCore(devices(theirs_log))
     for device_id in (0, 1, 7):
-        for function_code in (3, 4):
-            for address in range(8, 21):
-                for count in range(0, 6):
+        for address in range(8, 24):
+            for count in range(0, 6):
+                for function_code in (3, 4, 6, 16, 22, 23):
                     asked = (device_id, function_code, address, count)
                     assert await ours.async_getValues(*asked) == await theirs.async_getValues(
                         *asked
                     ), asked
+                    values = [100 * function_code + address + n for n in range(count)]
+                    set_ours, set_theirs = list(values), list(values)
+                    asked = (device_id, function_code, address)
+                    assert await ours.async_setValues(*asked, set_ours) == (
+                        await theirs.async_setValues(*asked, set_theirs)
+                    ), (*asked, count)
     assert ours_log == theirs_log
+    assert {id_: device.block for id_, device in ours.devices.items()} == {
+        id_: device.block for id_, device in theirs.devices.items()
+    }
     assert ExcCodes.DEVICE_BUSY in [await ours.async_getValues(1, 3, 13, 1)]
+    assert await ours.async_setValues(1, 16, 12, [1]) is ExcCodes.ILLEGAL_ADDRESS  # read-only
+    assert await ours.async_setValues(1, 16, 20, [1, 2]) is None
+
+
+async def test_fc23_is_answered_with_pymodbus_bytes():
+    """FC23 (read/write multiple registers) writes, then reads, and its reply is coded as
+    pymodbus codes it: the byte count, then each register big-endian; a write the action
+    refuses is its exception, and nothing is read."""
+    log: list = []
+    async with ModbusToolServer(device(log=log)) as server:
+        await server.set_values(3, 100, [1, 0x1234, 0xFFFF])
+        port = int(server.address.rsplit(":", 1)[1])
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            # read 100-102, write 0x0102 to 101
+            writer.write(bytes.fromhex("0005 0000 000d 01 17 0064 0003 0065 0001 02 0102"))
+            # read 100, write 2000 to 110: refused (exception 3)
+            writer.write(bytes.fromhex("0006 0000 000d 01 17 0064 0001 006e 0001 02 07d0"))
+            async with asyncio.timeout(2):
+                replies = await reader.readexactly(15 + 9)
+        finally:
+            writer.close()
+            await writer.wait_closed()
+    assert replies == bytes.fromhex("0005 0000 0009 01 17 06 0001 0102 ffff") + bytes.fromhex(
+        "0006 0000 0003 01 97 03"
+    )
+    assert log[1:] == [(23, 101, 1, [0x0102]), (23, 100, 3, None), (23, 110, 1, [2000])]
 
 
 class Replies(asyncio.Protocol):
