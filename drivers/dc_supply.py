@@ -29,6 +29,7 @@ interlock; the tool that owns it (the electroplater) decides when its output may
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Mapping
 
@@ -134,9 +135,19 @@ class ScpiDcSupply(ScpiDriver):
         set; the output is off, so nothing flows) and checked through the error queue, then
         `OUTP ON` and `INIT` (the list runs at once), checked: a message of their own, so
         that no instrument, whatever it runs after a refused unit, switches the output on
-        after a clear it refused."""
+        after a clear it refused. When that message is refused, the safe state (output off,
+        the transient aborted) is commanded before the error is raised: a refused `INIT`
+        leaves the output on, and after a refused `OUTP ON` (an execution error) a device
+        that follows IEEE 488.2 runs `INIT`, its list then running with the output off
+        (docs/protocols/conventions.md). Best effort, as the laser's: the refusal is the
+        error to report, and a safe state that could not be confirmed faults the driver."""
         await self.send(action, self._clear_protection)
-        await self.send(action, f"{self._output} ON", command(SPEC, "initiate").short)
+        try:
+            await self.send(action, f"{self._output} ON", command(SPEC, "initiate").short)
+        except ToolError:
+            with contextlib.suppress(ToolError):
+                await self.abort()
+            raise
 
     async def switch_output(self, action: str, on: bool) -> None:
         """`OUTP ON` or `OUTP OFF`, checked through the error queue."""

@@ -11,11 +11,13 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
   sends the short forms. Numbers are plain decimals in the units of the page (Hz, J/cm², W,
   µm, s); strings are double-quoted.
 * Settings answer nothing: after each group of them (the atmosphere's; a job's settings and
-  sites; the beam on and the job's start; the shutter closed) the driver reads `:SYST:ERR?`,
-  which answers `0,"No error"` or each refusal, naming the setting, e.g. `-222,"Data out of
-  range;:SOUR:FLU 25 outside..."`, `-221,"Settings conflict;enclosure open"`. A refusal
-  becomes `CommandRefused` carrying the tool's code. A job's settings are checked before the
-  beam is switched on, so a refused one never starts a job on the setting before it.
+  sites; emission on; the shutter opened and the job's start; the shutter closed) the driver
+  reads `:SYST:ERR?`, which answers `0,"No error"` or each refusal, naming the setting, e.g.
+  `-222,"Data out of range;:SOUR:FLU 25 outside..."`, `-221,"Settings conflict;enclosure
+  open"`. A refusal becomes `CommandRefused` carrying the tool's code. A job's settings are
+  checked before the beam is switched on, so a refused one never starts a job on the setting
+  before it, and emission is checked before the shutter opens (`_start_beam`): a device that
+  follows IEEE 488.2 runs the units after one refused with an execution error.
 * Identity `*IDN?` (`vendor,model,serial,firmware`) and the source `:SOUR:WAV?` (nm); alarms
   `:SYST:ALAR?` (`NONE` or codes), interlocks `:SYST:INT?` (`enclosure,emission,shutter` as 0/1).
 * A change of atmosphere (`:PROC:ATM`) and a job, which scans the selected sites of the
@@ -335,12 +337,7 @@ class ScpiLaser(ScpiDriver, Laser):
                 await self._prepare_atmosphere(action, atmosphere, gas_jet, suction)
                 # the settings checked before the beam: a refused one starts no job
                 await self.send(action, *commands)
-                await self.send(
-                    action,
-                    f"{_short('emission')} {SWITCH_ON}",
-                    f"{_short('shutter')} {OPEN}",
-                    f"{_short('job_start')} {short_form(JOB_KIND_MNEMONICS[kind])}",
-                )
+                await self._start_beam(action, kind)
                 await self._wait_job(action)
                 await self.send(action, f"{_short('shutter')} {short_form(CLOSED)}")
             except ToolError:
@@ -352,6 +349,24 @@ class ScpiLaser(ScpiDriver, Laser):
                     await self.abort()
                 raise
             return await self._job_result(action, kind, wafer_id)
+
+    async def _start_beam(self, action: str, kind: JobKind) -> None:
+        """Emission on, checked through the error queue, then the shutter opened and the job
+        started in one message, checked: four exchanges.
+
+        A device that follows IEEE 488.2 executes the units after one refused with an
+        execution error (-221: an alarm, the enclosure), so emission has a message of its
+        own: a refused emission opens no shutter and starts no job. The shutter and the start
+        may share one because the tool refuses `:JOB:STAR` unless emission is on and the
+        shutter open (docs/protocols/laser.md): a refused shutter starts no job, whichever
+        units the device runs after it. A refused start leaves the beam path open: `_run_job`
+        then commands the safe state (shutter closed, emission off)."""
+        await self.send(action, f"{_short('emission')} {SWITCH_ON}")
+        await self.send(
+            action,
+            f"{_short('shutter')} {OPEN}",
+            f"{_short('job_start')} {short_form(JOB_KIND_MNEMONICS[kind])}",
+        )
 
     async def _prepare_atmosphere(
         self, action: str, atmosphere: Atmosphere, gas_jet: bool, suction: bool

@@ -16,6 +16,8 @@ The family's rules (docs/protocols/conventions.md, *SCPI and IEEE 488.2*):
   the interlocks (the tool's interlock code), then the range (-222);
 * numbers: SCPI NRf; `nan`, `inf` and a decimal sent to a whole-number setpoint are -104;
 * strings: double-quoted, an inner quote doubled, also inside an error's text;
+* compound messages: a command error (-1xx) discards the rest of its message, any other
+  refusal only its unit, the next unit executed, as IEEE 488.2 and SCPI-99 have it;
 * overlapped commands (a tool's job or cycle, `operation_pending`): `*OPC?` and `*WAI` hold
   the connection until no operation is pending (`SimulatedTool.hold`; an alarm ends the
   operation), the lines sent meanwhile waiting their turn, and `*OPC` sets the event status
@@ -63,7 +65,14 @@ from .scpi_parameters import (
     split_arguments,
     switch,
 )
-from .scpi_session import MASTER_SUMMARY, OPERATION_COMPLETE, ScpiError, Session, conflict
+from .scpi_session import (
+    MASTER_SUMMARY,
+    OPERATION_COMPLETE,
+    ScpiError,
+    Session,
+    conflict,
+    is_command_error,
+)
 
 T = TypeVar("T")
 
@@ -222,8 +231,11 @@ class ScpiSimTool(SimulatedTool):
         A unit whose header has no leading colon continues the path of the unit before it
         (`MEAS:CURR?;VOLT?` asks `MEAS:VOLT?`); a common command (`*...`) leaves the path as
         it was. A message longer than `MAX_MESSAGE_CHARS` is refused whole (-223). A refused
-        unit queues its error and ends the message: the units after it are
-        not executed, the replies of those before it are answered. `*OPC?` and `*WAI` go on
+        unit queues its error and is not executed; what follows it depends on the error's
+        class, as IEEE 488.2 and SCPI-99 have it (conventions.md): after a command error
+        (-1xx, a unit the parser could not read) the rest of the message is discarded, after
+        any other (an execution error such as -221 or -222, a tool's own) the next unit is
+        executed. The replies of the executed queries are answered. `*OPC?` and `*WAI` go on
         once no operation is pending (`hold`), as the standard's parser does: the lines sent
         meanwhile are executed after them, in order (a host that gives `*OPC?` up drops its
         connection).
@@ -249,7 +261,9 @@ class ScpiSimTool(SimulatedTool):
                 reply = self._execute(resolved)
             except ScpiError as error:
                 self.queue_error(error.code, error.detail)
-                break
+                if is_command_error(error.code):
+                    break
+                reply = None
             if not unit.startswith("*"):
                 path = resolved.partition(" ")[0].rpartition(":")[0]
                 path = path + ":" if path else ""

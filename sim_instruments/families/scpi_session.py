@@ -43,9 +43,17 @@ def conflict(detail: str) -> ScpiError:
     return ScpiError(-221, detail)
 
 
+def is_command_error(code: int) -> bool:
+    """Whether `code` is of SCPI's command error class (-1xx): the parser's, a unit it could
+    not read (syntax, header, parameter type or count), after which it cannot know where the
+    next unit begins; any other class is about a unit it read (-2xx execution, -3xx device,
+    a tool's own code)."""
+    return -199 <= code <= -100
+
+
 def _event_bit(code: int) -> int:
     """The ESR bit an error sets: its SCPI class, a tool's own code device-dependent."""
-    if -199 <= code <= -100:
+    if is_command_error(code):
         return COMMAND_ERROR
     if -299 <= code <= -200:
         return EXECUTION_ERROR

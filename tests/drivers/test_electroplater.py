@@ -315,6 +315,37 @@ async def test_a_recipe_for_a_bath_the_cell_lacks_is_refused_at_select_bath():
         assert driver.state is ToolState.IDLE
 
 
+@pytest.mark.parametrize(
+    "refusal",
+    [
+        # the output refused: a supply that follows IEEE 488.2 has run INIT after it
+        '-221,"Settings conflict;inhibit latched, clear it with OUTP:PROT:CLE first"',
+        # INIT refused: the output is on
+        '-221,"Settings conflict;transient initiated, ABOR ends it"',
+    ],
+)
+async def test_a_refused_output_or_init_commands_the_supplys_safe_state(refusal: str):
+    """`OUTP ON;:INIT` refused: the supply's safe state (output off, the transient aborted)
+    is commanded before the refusal is raised, so neither an output left on nor a list
+    left running with it off outlives the step."""
+    cell = [*until_immersed(), *charge_target(round(RECIPE.charge_c(69.4) * 1000))]
+    supply = [
+        *LEVELS,
+        (line("OUTP:PROT:CLE"), None),
+        NO_ERROR,
+        (line(":OUTP ON;:INIT"), None),
+        (line("SYST:ERR?"), line(refusal)),
+        NO_ERROR,
+        (line("OUTP OFF"), None),
+        (line("ABOR"), None),
+        (line("*OPC?"), line("1")),
+    ]
+    async with plater(cell, supply) as driver:
+        with pytest.raises(CommandRefused, match="Settings conflict") as refused:
+            await driver.plate(RECIPE)
+        assert refused.value.code == "-221"
+
+
 async def test_a_cell_alarm_while_plating_switches_the_current_off_and_faults():
     cell = [
         *until_immersed(),

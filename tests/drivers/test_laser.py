@@ -210,9 +210,18 @@ async def test_a_tool_refusal_is_command_refused_with_its_code():
 IN_AIR: Script = settings(b":PROC:ATM AIR", b":PROC:JET OFF", b":PROC:SUCT ON")
 
 
+def beam_on(kind: bytes, start_errors: tuple[bytes, ...] = ()) -> Script:
+    """Emission on in a message of its own, checked, then the shutter opened and the job of
+    `kind` started in one (refused with `start_errors`), checked: four exchanges."""
+    return [
+        *setting(b":OUTP ON"),
+        *settings(b":OUTP:SHUT OPEN", b":JOB:STAR " + kind, errors=start_errors),
+    ]
+
+
 def drill_to_metal_script(start_errors: tuple[bytes, ...] = ()) -> Script:
     """The page's drilling sequence: interlock, wafer, the atmosphere's group (ready at once),
-    the job's settings in one group, then the beam and the start in one (refused with
+    the job's settings in one group, then the beam and the start (`beam_on`, refused with
     `start_errors`)."""
     return [
         (b":SYST:INT?;:WAF?\n", b'1,0,0;"W01"\n'),
@@ -222,7 +231,7 @@ def drill_to_metal_script(start_errors: tuple[bytes, ...] = ()) -> Script:
             b":SOUR:FREQ 100000", b":SOUR:FLU 3", b":DRIL:MODE MET", b":DRIL:DIAM 30",
             b":JOB:SIT ALL",
         ),
-        *settings(b":OUTP ON", b":OUTP:SHUT OPEN", b":JOB:STAR DRIL", errors=start_errors),
+        *beam_on(b"DRIL", start_errors),
     ]  # fmt: skip
 
 
@@ -268,7 +277,7 @@ async def test_drill_to_depth_at_given_sites_sends_them_in_units_of_100():
             b":JOB:SIT:ADD " + ",".join(map(str, range(100))).encode(),
             b":JOB:SIT:ADD " + ",".join(map(str, range(100, 150))).encode(),
         ),
-        *settings(b":OUTP ON", b":OUTP:SHUT OPEN", b":JOB:STAR DRIL"),
+        *beam_on(b"DRIL"),
         (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,150,150,0.400,0.000;0.4\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"DRIL,DONE,150,0,0.400\n"),
@@ -293,7 +302,7 @@ async def test_clean_in_forming_gas_waits_the_purge_out_on_opc():
         (b"*OPC?\n", b"1\n"),  # the tool answers when the purge has settled
         (b":PROC:ATM:READ?\n", b"1\n"),
         *settings(b":SOUR:FREQ 100000", b":SOUR:FLU 0.2", b":CLE:PULS 50", b":JOB:SIT ALL"),
-        *settings(b":OUTP ON", b":OUTP:SHUT OPEN", b":JOB:STAR CLE"),
+        *beam_on(b"CLE"),
         (b":JOB:PROG?;:MEAS:POW?\n", b"DONE,400,400,0.400,0.000;0.0628\n"),
         *setting(b":OUTP:SHUT CLOS"),
         (b":JOB:RES?\n", b"CLE,DONE,400,380,0.400\n"),
@@ -327,6 +336,31 @@ async def test_a_refused_job_start_commands_the_safe_state():
         with pytest.raises(CommandRefused, match="shutter closed"):
             await laser.drill_vias(DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100))
         assert laser.state is ToolState.IDLE
+        await laser.close()
+
+
+async def test_a_refused_emission_opens_no_shutter_and_starts_no_job():
+    """Emission is checked through the error queue before the shutter and the start are sent:
+    a device that runs the units after one refused with an execution error (IEEE 488.2)
+    would open its shutter on a message that held them all. The safe state follows."""
+    alarm_active = b'-221,"Settings conflict;alarm active; clear alarms first"\n'
+    script = [
+        *connect_script(),
+        (b":SYST:INT?;:WAF?\n", b'1,0,0;"W01"\n'),
+        *IN_AIR,
+        (b":PROC:ATM:READ?\n", b"1\n"),
+        *settings(
+            b":SOUR:FREQ 100000", b":SOUR:FLU 3", b":DRIL:MODE MET", b":DRIL:DIAM 30",
+            b":JOB:SIT ALL",
+        ),
+        *setting(b":OUTP ON", alarm_active),
+        *SAFE_STATE,
+    ]  # fmt: skip
+    async with expected_protocol(script) as peer:
+        laser = make_driver(peer.address("visa"))
+        await laser.connect()
+        with pytest.raises(CommandRefused, match="drill vias: Settings conflict: alarm active"):
+            await laser.drill_vias(DrillRecipe(diameter_um=30, fluence_j_cm2=3, rep_rate_khz=100))
         await laser.close()
 
 

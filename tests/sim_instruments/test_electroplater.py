@@ -605,6 +605,27 @@ async def test_a_runaway_heater_trips_the_over_temperature_through_the_heaters_a
     assert last_plating(rig)["temperature_c"] > 29.0  # plated until the trip
 
 
+async def test_a_refused_output_leaves_no_list_running(rig, monkeypatch: pytest.MonkeyPatch):
+    """The supply's inhibit input is asserted as the charge is to start: `OUTP ON` is refused
+    (-221, inhibit latched), and the supply, which runs the units after an execution error,
+    initiates the list after it with the output off; the driver commands the supply's safe
+    state before the refusal is raised: output off, no list running."""
+    supply = rig.driver.supply
+    run_list = supply.run_list
+
+    async def inhibited_as_it_starts(action: str) -> None:
+        rig.sim.supply.set_inhibit(True)
+        await run_list(action)
+
+    monkeypatch.setattr(supply, "run_list", inhibited_as_it_starts)
+    await rig.driver.load("W01")
+    with pytest.raises(CommandRefused, match="inhibit latched"):
+        await rig.driver.plate(recipe())
+    assert rig.sim.supply.received[-3:] == ["OUTP OFF", "ABOR", "*OPC?"]
+    assert not rig.sim.supply.output_on
+    assert not rig.sim.supply.operation_pending()
+
+
 async def test_a_cell_without_the_recipes_bath_refuses_it_and_switches_nothing_on():
     sim = SimElectroplater(
         "electroplater",

@@ -481,6 +481,51 @@ async def test_opening_the_enclosure_with_the_shutter_open_is_refused_by_the_too
     await rig.driver.open_enclosure()
 
 
+async def test_a_refused_emission_opens_no_shutter_and_starts_no_job(rig: Rig):
+    """A power fault latched its alarm with emission on, unseen by the driver (it reads the
+    alarms at connect and when a job fails): the job's emission is refused (-221), and
+    neither the shutter nor the start follows it, on a tool that runs the units after an
+    execution error. The safe state is commanded."""
+    wafer = laminated(rig.twin, "W01")
+    await load(rig, "W01")
+    rig.sim.inject_fault("power_drift")
+    await rig.driver.enable_emission()
+    assert rig.sim.alarms == ["POWER_TOLERANCE"]  # latched, emission switched off
+    rig.sim.received.clear()
+    with pytest.raises(CommandRefused, match="drill vias: Settings conflict: alarm active"):
+        await rig.driver.drill_vias(UV_DRILL)
+    assert not [line for line in rig.sim.received if "SHUT OPEN" in line or "JOB:STAR" in line]
+    assert ":OUTP ON" in rig.sim.received  # in a message of its own
+    assert rig.sim.received[-2:] == [":ABOR", "*OPC?"]
+    assert (rig.sim.emission, rig.sim.shutter_open, rig.sim.job) == (False, False, None)
+    assert not wafer.openings.layers[-1].depth_um.any()
+
+
+async def test_a_refused_job_start_leaves_the_shutter_closed_and_emission_off(
+    rig: Rig, monkeypatch: pytest.MonkeyPatch
+):
+    """The tool's panel changes the atmosphere between the driver's emission and its start:
+    the shutter opens, the start in its message is refused (-221, the argon not settled), and
+    the driver commands the safe state: shutter closed, emission off, no job."""
+    wafer = laminated(rig.twin, "W01")
+    await load(rig, "W01")
+    send = rig.driver.send
+
+    async def panel_changes_the_atmosphere_before_the_start(action: str, *commands: str) -> None:
+        if any(command.startswith(":JOB:STAR") for command in commands):
+            assert rig.sim.answer(":PROC:ATM ARG") is None
+        await send(action, *commands)
+
+    monkeypatch.setattr(rig.driver, "send", panel_changes_the_atmosphere_before_the_start)
+    with pytest.raises(CommandRefused, match="Settings conflict: atmosphere Ar not ready"):
+        await rig.driver.drill_vias(UV_DRILL)
+    assert ":OUTP:SHUT OPEN;:JOB:STAR DRIL" in rig.sim.received
+    assert rig.sim.received[-2:] == [":ABOR", "*OPC?"]
+    assert (rig.sim.emission, rig.sim.shutter_open, rig.sim.job) == (False, False, None)
+    assert not wafer.openings.layers[-1].depth_um.any()
+    assert rig.driver.state is ToolState.IDLE
+
+
 async def test_a_job_without_a_wafer_is_refused_before_anything_is_set(rig: Rig):
     rig.sim.received.clear()
     with pytest.raises(ToolStateError, match="no wafer on the chuck"):

@@ -172,13 +172,27 @@ async def test_a_compound_message_answers_its_queries_on_one_line(served: Served
     [("*TST?;FOO:BAR;*OPC?", '-113,"Undefined header;FOO:BAR"'),
      ("*TST?;;*OPC?", '-102,"Syntax error;empty message unit"')],
 )  # fmt: skip
-async def test_a_refused_unit_ends_the_compound_message(served: Served, message: str, error: str):
-    """The refused unit's error is queued, the units after it are not run, and the replies
-    of those before it are answered."""
+async def test_a_command_error_ends_the_compound_message(served: Served, message: str, error: str):
+    """A unit the parser cannot read (-1xx): its error is queued, the units after it are not
+    run, and the replies of those before it are answered."""
     client = await served.connect()
     assert await client.query(message) == "0"
     assert await client.query("*ESR?") == "160"  # power on and a command error, no *OPC
     assert await client.errors() == [error]
+
+
+async def test_an_execution_error_refuses_its_unit_only(served: Served):
+    """A unit read whole but not executed (-2xx, here -222): its error is queued and the
+    message goes on with the next unit, as IEEE 488.2 and SCPI-99 have it:
+    the queries around it are answered, the setting unchanged."""
+    client = await served.connect()
+    header = ":" + served.tool.setting.removeprefix(":")
+    before = await client.query(f"{header}?")
+    message = f"*TST?;{served.tool.out_of_range};{header}?;*OPC?"
+    assert await client.query(message) == f"0;{before};1"
+    assert await client.query("*ESR?") == "144"  # power on and an execution error
+    [error] = await client.errors()
+    assert error.startswith('-222,"Data out of range;')
 
 
 @pytest.mark.parametrize("value", ["nan", "NaN", "inf", "-INF", "fast"])
