@@ -16,7 +16,7 @@ from collections.abc import Mapping
 
 from .families.chamber_map import MAX_STEPS, STEP_STRIDE
 from .families.plc_chamber import PlcChamberDriver
-from .families.plc_map import PlcStatus, command_enum, reason_enum
+from .families.plc_map import PlcStatus, command_enum, decoded, field, reason_enum
 from .roles.deposition import (
     ChamberState,
     DepositionRecipe,
@@ -45,6 +45,8 @@ BASE_PRESSURE_TIMEOUT_S = 1800.0
 BASE_PRESSURE_POLL_S = 10.0
 #: How long after a recipe's time limit the driver gives up on it.
 RECIPE_TIMEOUT_MARGIN_S = 120.0
+#: The base pressure's setpoint (register 201, 0.1 uTorr): the wait judges the value written.
+_BASE_PRESSURE = field(SPEC, "base_pressure_utorr")
 
 
 class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
@@ -99,8 +101,8 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
 
     async def deposit(self, recipe: DepositionRecipe) -> DepositionResult:
         action = "deposit"
-        head = self.encode(action, "steps", len(recipe.steps))
-        head += self.encode(action, "base_pressure_utorr", recipe.base_pressure_utorr)
+        base = self.encode(action, "base_pressure_utorr", recipe.base_pressure_utorr)
+        head = self.encode(action, "steps", len(recipe.steps)) + base
         steps = self._step_registers(recipe)
         async with self.operation(action):
             await self.require_sources(action, recipe)
@@ -108,7 +110,7 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
             before = (await self.request_status()).recipes_completed
             await self.write_fields("write recipe", self.setpoint_address("steps"), head)
             await self.write_fields("write recipe", self.setpoint_address("method"), steps)
-            await self._wait_base_pressure(action, recipe.base_pressure_utorr)
+            await self._wait_base_pressure(action, decoded(_BASE_PRESSURE, base))
             await self.require_interlocks(action, SPEC.command_by_name["START_RECIPE"].interlocks)
             await self.command(action, "START_RECIPE")
             await self.wait_run(
@@ -129,11 +131,15 @@ class ModbusDepositionTool(PlcChamberDriver[DepositionStatus], DepositionTool):
         return self.encode_steps("deposit", self.step_settings("deposit", recipe), STEP_STRIDE)
 
     async def _wait_base_pressure(self, action: str, base_pressure_utorr: float) -> None:
-        """Wait until the high vacuum reaches the recipe's base pressure, its reads held by
-        the PLC (`wait_until_held`): the `base_pressure` interlock, which compares the ion
-        gauge with the base pressure written, closes as it gets there, a counted change that
-        answers the held read then (docs/decisions/0081); the traces keep the wait's start,
-        a sample at least every `HOLD_S` and the high vacuum at the crossing."""
+        """Wait until the high vacuum reaches `base_pressure_utorr`, the recipe's base
+        pressure as written (register 201, to its 0.1 uTorr), its reads held by the PLC
+        (`wait_until_held`): the `base_pressure` interlock, which compares the ion gauge with
+        that value, closes as it gets there, a counted change that answers the held read then
+        (docs/decisions/0081). The wait judges as the interlock does, held or polled: against
+        the recipe's own figure, a base pressure written rounded up (5.06 as 5.1) would not end
+        it the scan the interlock closes, and one rounded down (5.04 as 5.0) would end it with
+        the interlock open. The traces keep the wait's start, a sample at least every `HOLD_S`
+        and the high vacuum at the crossing."""
         status: DepositionStatus  # the latest, for the timeout message
 
         async def poll() -> DepositionStatus | None:

@@ -249,11 +249,12 @@ class SimDepositionTool(PlcChamberSimulator):
     def next_change_s(self, now: float) -> float:
         """When the chamber changes next by itself, as its model tells (a GEM face's watcher
         looks then): a pump-down at the crossover (or its limit), the evacuated chamber's ion
-        gauge at the base pressure written, a vent's end, a step's end; a microsecond past a
+        gauge at the base pressure written while that is ahead, a vent's end, a step's end; a
+        microsecond past a
         curve's crossing and a microsecond ahead at least, since the pressure computed at the
         crossing, or a clock's sum of now and the wait, may fall short of it by a rounding.
         The scan's when the model foresees nothing (resting, a leak that stalls above the base
-        pressure): a fault or a command wakes the watcher."""
+        pressure, the gauge already at it): a fault or a command wakes the watcher."""
         physics = self.physics
         change_s: float | None = None
         if self.chamber is ChamberState.PUMPING:
@@ -269,7 +270,9 @@ class SimDepositionTool(PlcChamberSimulator):
                 )
             change_s = self.phase_started_s + crossing_s
         elif self.chamber is ChamberState.EVACUATED and self.base_pressure_utorr > 0:
-            change_s = self._base_pressure_at_s()
+            reached_s = self._base_pressure_at_s()
+            if reached_s is not None and reached_s > now:  # one passed is no change to come
+                change_s = reached_s
         elif self.chamber is ChamberState.VENTING:
             change_s = self.phase_started_s + physics.vent_time_s
         elif self.chamber is ChamberState.PROCESSING and self.run is not None:

@@ -22,6 +22,7 @@ from packline.drivers.roles.deposition import (
 )
 from packline.testing import expected_protocol, modbus_frames
 from packline.testing.modbus_frames import identification, read, text, write_many, write_one
+from packline.units import to_magnitude
 
 SERIAL = text("TF-3-0001", 8)
 #: Registers 104-127: sputter (1) Ti, TiW, Cu, Ni, Au; evaporate (2) Ti, Cu; cvd (3) SiO2.
@@ -92,9 +93,12 @@ async def test_a_source_code_off_the_map_is_a_protocol_error():
         await driver.close()
 
 
-def deposit_script(*base_pressure_wait: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
-    """A deposit of CU_SPUTTER at base 5.0 uTorr on one wafer: the recipe written, the
-    base-pressure wait's reads (transaction ids 10 on), the run started and ended."""
+def deposit_script(
+    *base_pressure_wait: tuple[bytes, bytes], base: int = 50
+) -> list[tuple[bytes, bytes]]:
+    """A deposit of CU_SPUTTER on one wafer: the recipe written (`base`, register 201 in
+    0.1 uTorr), the base-pressure wait's reads (transaction ids 10 on), the run started and
+    ended."""
     tid = 10 + len(base_pressure_wait)
     return [
         *connect_script(),
@@ -102,7 +106,7 @@ def deposit_script(*base_pressure_wait: tuple[bytes, bytes]) -> list[tuple[bytes
         read(5, 20, [4, 0b1]),  # capacity 4, slot 0 occupied
         read(6, 40, text("W01", 8) + [0] * 24),
         read(7, 0, status(2)),  # completed-run counter 0
-        write_many(8, 200, [1, 50]),  # one step, base 5.0 uTorr
+        write_many(8, 200, [1, base]),  # one step, the base pressure
         # sputter Cu, 1000 W, rate 0, 3.0 mTorr, Ar, 40 sccm, 120.0 s, timed
         write_many(9, 210, [1, 3, 1000, 0, 30, 1, 40, 1200, 0]),
         *base_pressure_wait,
@@ -116,12 +120,16 @@ def deposit_script(*base_pressure_wait: tuple[bytes, bytes]) -> list[tuple[bytes
     ]
 
 
-async def deposit(script: list[tuple[bytes, bytes]], clock: VirtualClock) -> ModbusDepositionTool:
-    """The driver after CU_SPUTTER's deposit at 5.0 uTorr, as `script` answers it."""
+async def deposit(
+    script: list[tuple[bytes, bytes]], clock: VirtualClock, base_pressure_utorr: float = 5.0
+) -> ModbusDepositionTool:
+    """The driver after CU_SPUTTER's deposit at `base_pressure_utorr`, as `script` answers
+    it."""
     async with expected_protocol(script) as peer:
         driver = make_driver(peer.address("modbus+tcp"), clock)
         await driver.connect()
-        result = await driver.deposit(DepositionRecipe((CU_SPUTTER,), base_pressure_utorr=5))
+        recipe = DepositionRecipe((CU_SPUTTER,), base_pressure_utorr=base_pressure_utorr)
+        result = await driver.deposit(recipe)
         await driver.close()
     assert result.wafer_ids == ("W01",)
     assert result.process_time_s == 120.0
@@ -158,6 +166,37 @@ async def test_a_plc_that_answers_the_held_read_at_once_is_read_every_10_s_for_t
         modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
     )
     await deposit(script, clock)
+    assert clock.now() == 10.0
+
+
+async def test_an_off_grid_base_pressure_is_reached_when_the_gauge_reads_it_as_written():
+    """5.06 uTorr is written 5.1 (register 201, 0.1 uTorr), which the `base_pressure`
+    interlock compares: the held read it answers as it closes, the gauge at 5.10, ends the
+    wait (judged against 5.06, it held again while nothing counted changed)."""
+    clock = VirtualClock()
+    script = deposit_script(
+        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),
+        modbus_frames.held_read(11, 4, 300, 5, status(2, high_vacuum=510)),  # 5.10: reached
+        base=51,
+    )
+    driver = await deposit(script, clock, base_pressure_utorr=5.06)
+    assert clock.now() == 0.0
+    assert [r.value for r in driver.readings if r.name == "high_vacuum"][:2] == [8.0, 5.1]
+
+
+async def test_a_base_pressure_in_pa_written_rounded_down_is_waited_for_as_written():
+    """6.7e-4 Pa is 5.025 uTorr, written 5.0: a read of 5.02 uTorr, below the recipe's
+    figure but above the interlock's, does not end the wait (it had ended it, and the start
+    was refused with `base_pressure` open); the PLC that answers the held read at once is
+    read again 10 s later, at 5.00 and the interlock closed."""
+    clock = VirtualClock()
+    script = deposit_script(
+        modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False)),
+        modbus_frames.held_read(11, 4, 300, 4, status(2, high_vacuum=502, base=False)),
+        modbus_frames.held_read(12, 4, 300, 5, status(2, high_vacuum=500)),  # at 10 s
+        base=50,
+    )
+    await deposit(script, clock, base_pressure_utorr=to_magnitude("6.7e-4 Pa", "uTorr"))
     assert clock.now() == 10.0
 
 

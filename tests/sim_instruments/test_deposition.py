@@ -17,6 +17,7 @@ import pytest_asyncio
 from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.deposition import ModbusDepositionTool
+from packline.drivers.equipment import HOLD_S
 from packline.drivers.errors import CommandRefused, ToolAlarm, ToolTimeout
 from packline.drivers.roles.deposition import (
     ULTIMATE_PRESSURE_UTORR,
@@ -29,7 +30,9 @@ from packline.drivers.roles.deposition import (
 from packline.drivers.specs.deposition import SPEC
 from packline.sim_instruments.deposition import SimDepositionTool
 from packline.sim_instruments.physics.deposition import DepositionPhysics, deposit_film
+from packline.sim_instruments.tool import HOLD_SCAN_S
 from packline.sim_instruments.twin import ResinKind, TwinStore, WaferSpec
+from packline.units import to_magnitude
 
 Rig = testing.Rig[SimDepositionTool, ModbusDepositionTool]
 PHYSICS = DepositionPhysics()
@@ -316,27 +319,64 @@ async def test_the_chamber_tells_when_it_changes_next_by_itself() -> None:
     ]
 
 
-async def test_the_base_pressure_wait_is_answered_as_the_interlock_closes(rig: Rig):
+@pytest.mark.parametrize(
+    ("base_pressure", "written_utorr"),
+    [("5 uTorr", 5.0), ("5.06 uTorr", 5.1), ("0.675 mPa", 5.1)],  # 0.675 mPa: 5.063 uTorr
+)
+async def test_the_base_pressure_wait_is_answered_as_the_interlock_closes(
+    rig: Rig, base_pressure: str, written_utorr: float
+):
     """The wait's reads are held by the chamber (decision 0081): the trace has the wait's
     start, a sample every 30 s (the hold) while the turbo pumps on, and the high vacuum the
-    moment the ion gauge reads the base pressure (5.00 uTorr, the `base_pressure` interlock
-    closing), not up to a poll's 10 s after it."""
+    moment the ion gauge reads the base pressure as written (register 201, 0.1 uTorr: the
+    `base_pressure` interlock closing), not up to a poll's 10 s after it, nor a hold's 30 s
+    for a base pressure off the register's grid."""
     await load_and_evacuate(rig, "W01")
     started, before = rig.clock.now(), len(rig.driver.readings)
-    await rig.driver.deposit(DepositionRecipe((sputter(Material.CU, time_s=60),)))
+    base_utorr = to_magnitude(base_pressure, "uTorr")
+    async with asyncio.timeout(20):
+        await rig.driver.deposit(
+            DepositionRecipe((sputter(Material.CU, time_s=60),), base_pressure_utorr=base_utorr)
+        )
     readings = list(rig.driver.readings)[before:]
     waited = [r for r in readings if r.name == "high_vacuum"]
-    *pumping, reached = waited[: next(i for i, r in enumerate(waited) if r.value <= 5.0) + 1]
-    assert reached.value == 5.0
+    *pumping, reached = waited[
+        : next(i for i, r in enumerate(waited) if r.value <= written_utorr) + 1
+    ]
+    assert reached.value == written_utorr
+    started_run = waited[len(pumping) + 1]  # the run's first read: it started at the crossing
+    assert started_run.time_s == reached.time_s
     assert [round(r.time_s - started, 6) for r in pumping] == [30.0 * i for i in range(13)]
-    assert all(r.value > 5.0 for r in pumping)
-    # the gauge reads 5.00 once the turbo's curve from the crossover is half a register step
-    # above it
+    assert all(r.value > written_utorr for r in pumping)
+    # the gauge reads the base pressure once the turbo's curve from the crossover is half a
+    # register step above it
     floor_torr = PHYSICS.high_vacuum_floor_torr
     crossing_s = PHYSICS.high_vacuum_time_constant_s * np.log(
-        (PHYSICS.crossover_torr - floor_torr) / (5.005e-6 - floor_torr)
+        (PHYSICS.crossover_torr - floor_torr) / ((written_utorr + 0.005) * 1e-6 - floor_torr)
     )
     assert reached.time_s - started == pytest.approx(crossing_s, abs=1e-3)
+
+
+async def test_a_read_held_past_the_base_pressure_is_answered_after_its_hold(rig: Rig):
+    """Once the gauge has read the base pressure written, the chamber foresees no change
+    there: a status read held then is answered when its hold (30 s) has passed, after a look
+    each scan (1 s), not a look every microsecond (hours of wall time)."""
+    await load_and_evacuate(rig, "W01")
+    rig.sim.take_setpoints({"base_pressure_utorr": 5.0})
+    await rig.clock.sleep(600.0)  # the gauge reads 5.00 after some 373 s
+    assert (await rig.driver.request_interlocks())["base_pressure"]
+    started = rig.clock.now()
+    looks = testing.count_looks(rig.sim)
+
+    async def poll() -> float | None:
+        """The second read, the held one, ends the wait."""
+        await rig.driver.traced_status()
+        return rig.clock.now() if rig.clock.now() > started else None
+
+    async with asyncio.timeout(20):
+        answered = await rig.driver.wait_until_held("wait", poll, 120.0, lambda: "")
+    assert answered - started == pytest.approx(HOLD_S)
+    assert len(looks) <= HOLD_S / HOLD_SCAN_S + 1
 
 
 async def test_an_alarm_while_the_turbo_pumps_on_ends_the_base_pressure_wait_as_it_latches(

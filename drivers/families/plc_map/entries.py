@@ -142,8 +142,9 @@ class BitInterlock(Interlock):
 Field = PlcSetpoint | PlcParameter
 
 
-def decoded(entry: PlcStatus, registers: Sequence[int]) -> float:
-    """A number from its register(s): 32-bit high word first, divided by the scale."""
+def decoded(entry: Placement, registers: Sequence[int]) -> float:
+    """A number from its register(s) (a status's as read, a setpoint's as written): 32-bit
+    high word first, divided by the scale."""
     raw = registers_to_u32(*registers) if entry.words == 2 else registers[0]
     return raw if entry.scale == 1 else raw / entry.scale
 
