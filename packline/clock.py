@@ -85,6 +85,11 @@ class Clock(Protocol):
         """Let `seconds` of process time pass."""
         ...
 
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        """A future done once `seconds` of process time have passed (cancelling it stops it):
+        a bound on a wait that costs no task of its own (`wait_for`, a link's held reply)."""
+        ...
+
     def activity(self) -> AbstractContextManager[None]:
         """Mark work in flight that a virtual clock must not jump over (a wire exchange)."""
         ...
@@ -107,25 +112,51 @@ class Clock(Protocol):
 async def wait_for(clock: Clock, awaitable: Awaitable[T], timeout_s: float, what: str) -> T:
     """Await `awaitable`, giving up after `timeout_s` of the clock's time.
 
-    Raises `ClockTimeout` naming `what`; the awaitable is cancelled then.
+    Raises `ClockTimeout` naming `what`; the awaitable is cancelled then. It runs in the
+    caller's task, which the clock's `timer` cancels when the time is up (as `asyncio.timeout`
+    does): no task of its own, and no loop pass to go on after it.
     """
-    task = asyncio.ensure_future(awaitable)
-    timer = asyncio.ensure_future(clock.sleep(timeout_s))
+    bound = _TimeBound(clock.timer(timeout_s))
     try:
-        done, _ = await asyncio.wait({task, timer}, return_when=asyncio.FIRST_COMPLETED)
-    except asyncio.CancelledError:
-        task.cancel()
-        timer.cancel()
-        await asyncio.gather(task, timer, return_exceptions=True)
-        raise
-    timer.cancel()
-    await asyncio.gather(timer, return_exceptions=True)
-    if task in done:
-        return task.result()
-    task.cancel()
-    await asyncio.gather(task, return_exceptions=True)
-    timer.result()  # a clock that refused its jump (`ClockCheckFailed`) says so here
-    raise ClockTimeout(f"{what}: no result within {timeout_s:g} s")
+        result = await awaitable
+    except BaseException:
+        if not bound.ran_out():
+            raise
+    else:
+        if not bound.ran_out():
+            return result
+    bound.timer.result()  # a clock that refused its jump (`ClockCheckFailed`) says so here
+    raise ClockTimeout(f"{what}: no result within {timeout_s:g} s") from None
+
+
+class _TimeBound:
+    """`wait_for`'s bound on the task running it: when `timer` is done first, the task is
+    cancelled, and that cancellation, taken back, is the wait running out (`ran_out`)."""
+
+    __slots__ = ("_cancelling", "_expired", "_task", "timer")
+
+    def __init__(self, timer: asyncio.Future[None]) -> None:
+        task = asyncio.current_task()
+        if task is None:
+            timer.cancel()
+            raise RuntimeError("wait_for runs in a task")
+        self._task: asyncio.Task[Any] | None = task
+        self._cancelling = task.cancelling()
+        self._expired = False
+        self.timer = timer
+        timer.add_done_callback(self._expire)
+
+    def _expire(self, timer: asyncio.Future[None]) -> None:
+        if self._task is not None and not timer.cancelled():
+            self._expired = True
+            self._task.cancel()
+
+    def ran_out(self) -> bool:
+        """The wait is over: whether its time ran out (the timer cancelled the task, and no
+        one else did: their cancellation goes on). The timer is stopped either way."""
+        task, self._task = self._task, None
+        self.timer.cancel()
+        return self._expired and task is not None and task.uncancel() <= self._cancelling
 
 
 class WallClock:
@@ -141,6 +172,11 @@ class WallClock:
         if math.isnan(seconds):
             raise ValueError("cannot sleep for NaN seconds")
         await asyncio.sleep(max(0.0, seconds))
+
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        if math.isnan(seconds):
+            raise ValueError("cannot time NaN seconds")
+        return _loop_timer(max(0.0, seconds))
 
     def activity(self) -> AbstractContextManager[None]:
         return nullcontext()
@@ -177,6 +213,11 @@ class ScaledClock:
             raise ValueError("cannot sleep for NaN seconds")
         await asyncio.sleep(max(0.0, seconds) / self.factor)
 
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        if math.isnan(seconds):
+            raise ValueError("cannot time NaN seconds")
+        return _loop_timer(max(0.0, seconds) / self.factor)
+
     def activity(self) -> AbstractContextManager[None]:
         return nullcontext()
 
@@ -185,6 +226,22 @@ class ScaledClock:
 
     def watch_served(self, end: ServedEnd) -> None:
         _watchable(end)  # refused alike on every clock; nothing to watch without jumps
+
+
+def _loop_timer(delay_s: float) -> asyncio.Future[None]:
+    """A future the running loop completes `delay_s` of wall time from now; cancelling it
+    cancels the loop's timer."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[None] = loop.create_future()
+    handle = loop.call_later(delay_s, _complete, future)
+    future.add_done_callback(lambda _: handle.cancel())
+    return future
+
+
+def _complete(future: asyncio.Future[None]) -> None:
+    """Complete a timer's `future` (unless it was cancelled meanwhile)."""
+    if not future.done():
+        future.set_result(None)
 
 
 def ready_queue(loop: asyncio.AbstractEventLoop) -> collections.deque[asyncio.Handle]:
@@ -205,6 +262,13 @@ def ready_queue(loop: asyncio.AbstractEventLoop) -> collections.deque[asyncio.Ha
         "is ready to run before it jumps, which it reads from the ready queue (`_ready`) of "
         "CPython's asyncio.BaseEventLoop; run the dry run on the default asyncio loop"
     )
+
+
+def _check_finite(seconds: float) -> None:
+    """Refuse a virtual wait that is not finite: NaN would corrupt the wake-up heap, infinity
+    would make the clock jump to it."""
+    if not math.isfinite(seconds):
+        raise ValueError(f"a virtual clock sleeps a finite time, not {seconds!r} s")
 
 
 def _checks_from_environment() -> bool:
@@ -360,19 +424,30 @@ class VirtualClock:
 
     async def sleep(self, seconds: float) -> None:
         loop = self._bind()
-        if not math.isfinite(seconds):
-            # NaN would corrupt the wake-up heap; infinity would make the clock jump to it.
-            raise ValueError(f"a virtual clock sleeps a finite time, not {seconds!r} s")
+        _check_finite(seconds)
         if seconds <= 0:
             await asyncio.sleep(0)
             return
+        await self._wake_up(loop, seconds)
+
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        loop = self._bind()
+        _check_finite(seconds)
+        if seconds > 0:
+            return self._wake_up(loop, seconds)
+        future: asyncio.Future[None] = loop.create_future()
+        loop.call_soon(_complete, future)  # as `sleep(0)`: after what is queued now
+        return future
+
+    def _wake_up(self, loop: asyncio.AbstractEventLoop, seconds: float) -> asyncio.Future[None]:
+        """A sleeper's future, which the clock completes when it has jumped `seconds` on."""
         future: asyncio.Future[None] = loop.create_future()
         heapq.heappush(self._sleepers, (self._now + seconds, next(self._order), future))
         self._epoch += 1
         if self._advancer is None or self._advancer.done():
             self._advancer = loop.create_task(self._advance(), name="packline-virtual-clock")
             self._ended_at_start = self._ended
-        await future
+        return future
 
     def activity(self) -> AbstractContextManager[None]:
         return _Activity(self)

@@ -416,17 +416,21 @@ class Link(ABC):
         """Run `operation`; once `held_s` of the clock's time have passed without its end, it
         has `timeout_s` of wall time left (the exchange's deadline is set then)."""
         loop = asyncio.get_running_loop()
+        held = self.clock.timer(held_s)
+        running = True
 
-        async def arm() -> None:
-            await self.clock.sleep(held_s)
-            self._deadline.reschedule(loop.time() + self.timeout_s)
+        def arm(held: asyncio.Future[None]) -> None:
+            # Not once the operation has ended (its deadline may be the next exchange's), nor
+            # for a clock that refused its jump (its check failed: the reply stays unbounded).
+            if running and not held.cancelled() and held.exception() is None:
+                self._deadline.reschedule(loop.time() + self.timeout_s)
 
-        guard = asyncio.ensure_future(arm())
+        held.add_done_callback(arm)
         try:
             return await operation()
         finally:
-            guard.cancel()
-            await asyncio.gather(guard, return_exceptions=True)
+            running = False
+            held.cancel()
 
     async def _reconnect(self, action: str) -> None:
         if not self._ever_connected:

@@ -82,6 +82,9 @@ class SampledClock:
     async def sleep(self, seconds: float) -> None:
         await self.line.sleep(seconds)
 
+    def timer(self, seconds: float) -> asyncio.Future[None]:
+        return self.line.timer(seconds)
+
     def activity(self) -> AbstractContextManager[None]:
         return self.line.activity()
 

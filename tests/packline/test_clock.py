@@ -74,6 +74,66 @@ async def test_wait_for_times_out_on_the_clock():
     assert await wait_for(clock, asyncio.sleep(0, result="done"), 30, "quick") == "done"
 
 
+@pytest.mark.parametrize("clock", [VirtualClock(), WallClock(), ScaledClock(1000)])
+async def test_a_timer_is_a_future_done_once_its_time_has_passed(clock: Clock):
+    start_s = clock.now()
+    timer = clock.timer(5)
+    assert not timer.done()
+    await timer
+    assert clock.now() - start_s >= 5
+    stopped = clock.timer(1)
+    stopped.cancel()  # cancelling stops it: nothing completes it later
+    await clock.sleep(2)
+    assert stopped.cancelled()
+
+
+async def test_a_cancelled_timer_does_not_hold_virtual_time_back():
+    clock = VirtualClock()
+    clock.timer(10).cancel()
+    await clock.sleep(50)
+    assert clock.now() == 50
+
+
+async def test_wait_for_runs_its_awaitable_in_the_callers_task():
+    clock = VirtualClock()
+
+    async def whose() -> asyncio.Task[object] | None:
+        await clock.sleep(1)
+        return asyncio.current_task()
+
+    assert await wait_for(clock, whose(), 30, "quick") is asyncio.current_task()
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+    with pytest.raises(ClockTimeout):
+        await wait_for(clock, clock.sleep(60), 30, "slow")
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
+async def test_wait_for_passes_on_a_cancellation_of_its_caller():
+    clock = VirtualClock()
+    waiting = asyncio.create_task(wait_for(clock, asyncio.Event().wait(), 30, "batch of 4"))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    await clock.sleep(60)  # its timer is stopped: nothing cancels anything at 30 s
+    assert clock.now() == 60
+
+
+async def test_wait_for_times_out_when_its_awaitable_swallows_the_cancellation():
+    clock = VirtualClock()
+
+    async def stubborn() -> str:
+        try:
+            await clock.sleep(60)
+        except asyncio.CancelledError:
+            return "late"
+        return "never"
+
+    with pytest.raises(ClockTimeout, match="stubborn: no result within 30 s"):
+        await wait_for(clock, stubborn(), 30, "stubborn")
+    assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
+
+
 async def test_cancelled_sleeper_does_not_hold_time_back():
     clock = VirtualClock()
     sleeper = asyncio.create_task(clock.sleep(10))
