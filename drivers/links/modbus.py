@@ -143,6 +143,8 @@ class ModbusLink(Link):
         self._request_ids = (0, 0)
         #: The task that sent the request last, which awaits its reply.
         self._asker: asyncio.Task[Any] | None = None
+        #: The request being sent is held (`_written`): its writing is clock activity.
+        self._marks_writing = False
         #: On a tty, what arrived since the line was opened, until the first request goes
         #: out: it answers nothing (`_next_arrival` takes it); None otherwise.
         self._unasked: bytearray | None = None
@@ -248,6 +250,12 @@ class ModbusLink(Link):
             if self._client is not None:
                 ctx = self._client.ctx
                 self._request_ids = (ctx.request_dev_id, ctx.request_transaction_id)
+            if self._marks_writing:
+                # A held request's writing (`_written`), which follows in this step, nothing
+                # running between: what a virtual clock must see of it is an activity ended
+                # as the bytes go (they may be on a socket that only the next select sees).
+                with self.clock.activity():
+                    pass
         self.log_wire(">" if sending else "<", data)
         return data
 
@@ -365,16 +373,14 @@ class ModbusLink(Link):
         )
 
     async def _written(self, request: Callable[[], Awaitable[ModbusPDU]]) -> ModbusPDU:
-        """`request`'s reply, its writing marked as `clock.activity()` and its wait for the
-        reply not: pymodbus writes a request in the first step of its task, before it awaits
-        anything, so a virtual clock may jump while the tool holds the reply."""
-        with self.clock.activity():
-            reply = asyncio.ensure_future(request())
-            await asyncio.sleep(0)  # the step that writes the request
+        """`request`'s reply, its writing marked as `clock.activity()` (`_trace_packet`, as
+        pymodbus hands the request to the wire) and its wait for the reply not, so that a
+        virtual clock may jump while the tool holds the reply."""
+        self._marks_writing = True
         try:
-            return await reply
+            return await request()
         finally:
-            reply.cancel()  # nothing, once it is done; a cancelled exchange ends it
+            self._marks_writing = False
 
     def _frame(self, data: bytes) -> tuple[int, ModbusPDU | None]:
         """The reply to the request sent last that `data` begins with, framed as pymodbus
