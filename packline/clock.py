@@ -147,7 +147,10 @@ class _TimeBound:
         timer.add_done_callback(self._expire)
 
     def _expire(self, timer: asyncio.Future[None]) -> None:
-        if self._task is not None and not timer.cancelled():
+        if timer.cancelled():
+            return
+        timer.exception()  # seen: `wait_for` raises it when the wait ran out, else none will
+        if self._task is not None:
             self._expired = True
             self._task.cancel()
 

@@ -416,21 +416,21 @@ class Link(ABC):
         """Run `operation`; once `held_s` of the clock's time have passed without its end, it
         has `timeout_s` of wall time left (the exchange's deadline is set then)."""
         loop = asyncio.get_running_loop()
-        held = self.clock.timer(held_s)
+        hold = self.clock.timer(held_s)
         running = True
 
-        def arm(held: asyncio.Future[None]) -> None:
+        def arm(hold: asyncio.Future[None]) -> None:
             # Not once the operation has ended (its deadline may be the next exchange's), nor
             # for a clock that refused its jump (its check failed: the reply stays unbounded).
-            if running and not held.cancelled() and held.exception() is None:
+            if running and not hold.cancelled() and hold.exception() is None:
                 self._deadline.reschedule(loop.time() + self.timeout_s)
 
-        held.add_done_callback(arm)
+        hold.add_done_callback(arm)
         try:
             return await operation()
         finally:
             running = False
-            held.cancel()
+            hold.cancel()
 
     async def _reconnect(self, action: str) -> None:
         if not self._ever_connected:
