@@ -147,19 +147,27 @@ def pack_trace_block(series: Mapping[tuple[str, str], Sequence[Sequence[float]]]
     taken = list(series.values())
     counts = [len(samples) for samples in taken]
     table = np.array(list(itertools.chain.from_iterable(taken)), np.float64).reshape(-1, 4)
-    t, value, wall = (np.ascontiguousarray(table[:, i]).view(np.int64) for i in (1, 2, 3))
+    # the block's columns as rows of one matrix, in the series' order: the series, the id, and
+    # t, value and wall as their 64-bit patterns
+    columns = np.empty((len(TRACE_COLUMNS) + 1, len(table)), np.int64)
+    columns[0] = np.repeat(np.arange(len(taken), dtype=np.int64), counts)
+    columns[1] = table[:, 0]
+    columns[2:] = table[:, 1:].view(np.int64).T
     # each value as the difference from its own series' one before (the first: from 0)
+    value = columns[3]
+    starts = list(itertools.accumulate(counts[:-1], initial=0))
+    firsts = [start for start, count in zip(starts, counts, strict=True) if count]
     own = np.diff(value, prepend=np.int64(0))
-    starts = np.cumsum([0, *counts[:-1]])[np.asarray(counts) > 0]
-    own[starts] = value[starts]
-    order = np.argsort(table[:, 0], kind="stable")
-    which = np.repeat(np.arange(len(taken), dtype=np.int64), counts)[order]
-    ids = table[:, 0].astype(np.int64)
-    # differences of bit patterns wrap around silently, and their sums wrap back
-    columns = [which, *(np.diff(c[order], prepend=np.int64(0)) for c in (ids, t)), own[order]]
-    columns.append(np.diff(wall[order], prepend=np.int64(0)))
+    own[firsts] = value[firsts]
+    columns[3] = own
+    columns = columns.take(np.argsort(table[:, 0], kind="stable"), axis=1)
+    # the id, t and wall as differences from the sample before, in id order (differences of bit
+    # patterns wrap around silently, and their sums wrap back)
+    differences = np.diff(columns, axis=1, prepend=np.int64(0))
+    columns[[1, 2, 4]] = differences[[1, 2, 4]]
     header = json.dumps({"series": [list(s) for s in series], "samples": len(table)}).encode()
-    body = b"".join(shuffle(zigzag(column).tobytes(), 8) for column in columns)
+    shuffled = zigzag(columns).view(np.uint8).reshape(len(columns), len(table), 8)
+    body = shuffled.transpose(0, 2, 1).tobytes()  # each column's bytes grouped by position
     return zlib.compress(len(header).to_bytes(4, "big") + header + body, LEVEL)
 
 

@@ -18,9 +18,10 @@ sha256 of `DIGEST_PREFIX`, its header and its parts' digests (`snapshot_digest`:
 equal bytes, since the header fixes where each part is; decision 0056). `Snapshots` takes a
 workpiece's snapshot as its header and parts with those digests, and hashes only what differs
 from the last snapshot it took of the workpiece: a part whose bytes equal that snapshot's part
-at the same place keeps its digest, and a snapshot whose header and parts all equal it keeps
-the whole digest. The comparison is of bytes against the
-last snapshot's own copy, never of array identity, so an array changed in place is seen. The
+at the same place, or else at the same path (moved along by an array added before it), keeps
+its digest, and a snapshot whose header and parts all equal it keeps the whole digest. The
+comparison is of bytes against the last snapshot's own copy, never of array identity, so an
+array changed in place is seen. The
 header keeps the JSON text of each part while the part holds the very same objects, its arrays
 laid out as they were (`_HeaderText`; where an array before them grew, with their offsets
 moved along), and of each history event while it holds the very same plain values
@@ -162,17 +163,25 @@ class Snapshots:
         )
         if last is not None and len(before) == len(chunks) and all(kept) and header == last.header:
             return last
+        paths = texts.paths() if type(workpiece) is Workpiece else tuple(array_paths(header))
+        # an array not at its place in the last snapshot may be its part at the same path,
+        # moved along by an array added or dropped before it (a layer, a film, a level)
+        where = {} if last is None else dict(zip(last.paths, itertools.count()))
         parts: list[bytes] = []
         digests: list[str] = []
         for index, (npy_header, data) in enumerate(chunks):
             if index < len(kept) and kept[index]:
                 parts.append(before[index])  # the last copy is kept
                 digests.append(known[index])
+                continue
+            at = where.get(paths[index])
+            if at is not None and _is_part(before[at], npy_header, data, arrays.lengths[index]):
+                parts.append(before[at])
+                digests.append(known[at])
             else:
                 part = npy_header + data
                 parts.append(part)
                 digests.append(hashlib.sha256(part).hexdigest())
-        paths = texts.paths() if type(workpiece) is Workpiece else tuple(array_paths(header))
         taken = Snapshot(
             header, tuple(parts), tuple(digests), snapshot_digest(header, digests), paths
         )
@@ -184,6 +193,12 @@ class Snapshots:
         hashed whole)."""
         self._last.pop(workpiece_id, None)
         self._texts.pop(workpiece_id, None)
+
+
+def _is_part(part: bytes, npy_header: bytes, data: bytes | memoryview, length: int) -> bool:
+    """Whether `part` is the `.npy` bytes of an array with this header and data (`length`
+    bytes in all), compared where they lie."""
+    return len(part) == length and part.startswith(npy_header) and part.endswith(data)
 
 
 def _encoded(workpiece: Workpiece, texts: _HeaderText | None = None) -> tuple[bytes, _Arrays]:

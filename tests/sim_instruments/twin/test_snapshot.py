@@ -364,6 +364,40 @@ def test_the_parts_after_an_array_that_grew_keep_their_texts_moved_along(monkeyp
         assert taken.paths == tuple(array_paths(taken.header))
 
 
+def test_the_parts_an_added_film_moved_along_are_compared_at_their_path_not_hashed_again(
+    monkeypatch,
+):
+    """A film added puts every array after it at another place in the array section: each is
+    compared with the last snapshot's part at its path and keeps its digest: only the film's
+    own arrays are hashed."""
+    wafer = made_wafer(listed=False)
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    add_a_film(wafer)
+    hashed: list[bytes] = []
+    hasher = hashlib.sha256
+
+    def counted(data: bytes) -> object:
+        hashed.append(data)
+        return hasher(data)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(snapshot_module.hashlib, "sha256", counted)
+        taken = snapshots.take(wafer)
+    kept = dict(zip(first.paths, first.parts, strict=True))
+    film = [path for path in taken.paths if path not in kept]
+    assert film
+    assert all(path.startswith(".fields.films.layers[") for path in film)
+    assert any(
+        path in kept and first.paths[index : index + 1] != (path,)
+        for index, path in enumerate(taken.paths)
+    )  # parts moved along
+    assert len(hashed) == len(film) + 1  # and the snapshot's digest
+    assert taken.data == snapshot(wafer)
+    assert taken.digest == digest_of(taken.data)
+    assert taken.part_digests == tuple(sha256(part) for part in taken.parts)
+
+
 def _field_names(value: object) -> list[str]:
     return [field.name for field in dataclasses.fields(value)]  # type: ignore[arg-type]
 
