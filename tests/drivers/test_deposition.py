@@ -94,12 +94,23 @@ async def test_a_source_code_off_the_map_is_a_protocol_error():
 
 
 def deposit_script(
-    *base_pressure_wait: tuple[bytes, bytes], base: int = 50
+    *base_pressure_wait: tuple[bytes, bytes], base: int = 50, held: bool = True
 ) -> list[tuple[bytes, bytes]]:
     """A deposit of CU_SPUTTER on one wafer: the recipe written (`base`, register 201 in
     0.1 uTorr), the base-pressure wait's reads (transaction ids 10 on), the run started and
-    ended."""
+    ended (its wait's reads held, or by FC3 from a PLC that does not hold)."""
     tid = 10 + len(base_pressure_wait)
+    run_wait = (
+        [
+            modbus_frames.held_read(tid + 2, 0, 0, 5, status(3, high_vacuum=100_000)),
+            modbus_frames.held_read(tid + 3, 5, 300, 6, status(2, completed=1)),
+        ]
+        if held
+        else [
+            read(tid + 2, 0, status(3, high_vacuum=100_000)),
+            read(tid + 3, 0, status(2, completed=1)),
+        ]
+    )
     return [
         *connect_script(),
         read(4, 104, SOURCES),
@@ -112,8 +123,7 @@ def deposit_script(
         *base_pressure_wait,
         read(tid, 2, [0b111111]),  # interlocks all closed
         write_one(tid + 1, 300, 3),
-        modbus_frames.held_read(tid + 2, 0, 0, 5, status(3, high_vacuum=100_000)),
-        modbus_frames.held_read(tid + 3, 5, 300, 6, status(2, completed=1)),
+        *run_wait,
         read(tid + 4, 18, [1]),  # last result: completed
         read(tid + 5, 13, [0, 1200]),  # elapsed 120.0 s
         read(tid + 6, 128, [1800] + [0] * 7),  # step 1: 180.0 nm
@@ -167,6 +177,23 @@ async def test_a_plc_that_answers_the_held_read_at_once_is_read_every_10_s_for_t
     )
     await deposit(script, clock)
     assert clock.now() == 10.0
+
+
+async def test_a_plc_that_refuses_the_held_read_is_read_by_fc3_every_10_s_for_the_base():
+    """A PLC that does not serve FC23 (exception 1, illegal function) is read by FC3 at once
+    instead, then every 10 s of process time in the base-pressure wait (the wait's interval),
+    and every second (the poll interval) in the run's wait after it."""
+    clock = VirtualClock()
+    refused_held = modbus_frames.held_read(10, 0, 0, 4, status(2, high_vacuum=800, base=False))
+    script = deposit_script(
+        modbus_frames.refused(refused_held, code=1),
+        read(11, 0, status(2, high_vacuum=800, base=False)),
+        read(12, 0, status(2, high_vacuum=700, base=False)),  # at 10 s
+        read(13, 0, status(2, high_vacuum=500)),  # at 20 s: reached
+        held=False,
+    )
+    await deposit(script, clock)
+    assert clock.now() == 21.0
 
 
 async def test_an_off_grid_base_pressure_is_reached_when_the_gauge_reads_it_as_written():

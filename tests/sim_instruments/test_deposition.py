@@ -205,6 +205,26 @@ async def test_a_leak_keeps_a_strict_base_pressure_from_being_reached(rig: Rig):
     assert rig.twin.get("W01").films.layers == []
 
 
+async def test_the_base_pressure_wait_over_modbus_rtu_polls_every_10_s():
+    """Modbus RTU cannot carry a held reply: the wait polls, every 10 s of process time (its
+    interval), not every second, and ends at the first poll after the gauge reads 5.00
+    (372.58 s)."""
+    clock = VirtualClock()
+    twin = TwinStore(WaferSpec(diameter_mm=100, pads_per_die_side=4))
+    sim = SimDepositionTool("deposition", twin, clock, transport="rtu-tcp")
+    rig = await testing.open_rig(sim, ModbusDepositionTool, timeout_s=2.0)
+    try:
+        assert rig.driver.address.startswith("modbus+rtu:")
+        await load_and_evacuate(rig, "W01")
+        started, before = rig.clock.now(), len(rig.driver.readings)
+        await rig.driver.deposit(DepositionRecipe((sputter(Material.CU, time_s=60),)))
+    finally:
+        await rig.close()
+    waited = [r for r in list(rig.driver.readings)[before:] if r.name == "high_vacuum"]
+    waited = waited[: next(i for i, r in enumerate(waited) if r.value <= 5.0) + 1]
+    assert [round(r.time_s - started, 6) for r in waited] == [10.0 * i for i in range(38)]
+
+
 async def test_the_least_base_pressure_the_spec_takes_is_reached_the_pumps_floor_is_not(
     rig: Rig,
 ):
