@@ -413,6 +413,8 @@ class VirtualClock:
         #: The exchanges begun and not yet gone on, in the order they began: whether each
         #: one's reply is in (`exchange`).
         self._turns: dict[asyncio.Future[None], bool] = {}
+        #: The timers not yet done (`timer`): whether each was put back once at its instant.
+        self._timers: dict[asyncio.Future[None], bool] = {}
 
     def now(self) -> float:
         return self._now
@@ -434,10 +436,17 @@ class VirtualClock:
         await self._wake_up(loop, seconds)
 
     def timer(self, seconds: float) -> asyncio.Future[None]:
+        """A future done once the clock has jumped `seconds` on, after the sleepers due at
+        that instant and what they wake have settled: a wait whose result comes at its
+        bound's very instant gets its result, not a timeout (as on the wall clock, where a
+        result in before the timer's callback runs wins)."""
         loop = self._bind()
         _check_finite(seconds)
         if seconds > 0:
-            return self._wake_up(loop, seconds)
+            timer = self._wake_up(loop, seconds)
+            self._timers[timer] = False
+            timer.add_done_callback(self._timers.pop)
+            return timer
         future: asyncio.Future[None] = loop.create_future()
         loop.call_soon(_complete, future)  # as `sleep(0)`: after what is queued now
         return future
@@ -534,6 +543,8 @@ class VirtualClock:
             in_flight = self._work_in_flight() if self.checks else []
             if not in_flight:
                 self._now = target_s
+            woken = False
+            timers: list[asyncio.Future[None]] = []
             while self._sleepers and self._sleepers[0][0] <= target_s:
                 _, _, future = heapq.heappop(self._sleepers)
                 if future.done():
@@ -545,8 +556,17 @@ class VirtualClock:
                             f"with work in flight: {'; '.join(in_flight)}"
                         )
                     )
+                elif self._timers.get(future) is False:
+                    timers.append(future)
                 else:
                     future.set_result(None)
+                    woken = True
+            for timer in timers:
+                if woken:  # a timer is done after what its instant woke (`timer`)
+                    self._timers[timer] = True
+                    heapq.heappush(self._sleepers, (target_s, next(self._order), timer))
+                else:
+                    timer.set_result(None)
             self._epoch += 1
 
     def _work_in_flight(self) -> list[str]:

@@ -422,7 +422,8 @@ class Link(ABC):
         def arm(hold: asyncio.Future[None]) -> None:
             # Not once the operation has ended (its deadline may be the next exchange's), nor
             # for a clock that refused its jump (its check failed: the reply stays unbounded).
-            if running and not hold.cancelled() and hold.exception() is None:
+            # The exception is read either way, so none is left unretrieved.
+            if not hold.cancelled() and hold.exception() is None and running:
                 self._deadline.reschedule(loop.time() + self.timeout_s)
 
         hold.add_done_callback(arm)

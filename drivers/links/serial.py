@@ -71,9 +71,10 @@ class _Port(asyncio.Protocol):
         self._wake()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._wake()
+        # Ended before the reader goes on (`_wake` runs it in this pass): it sees the end.
         if not self.ended.done():
             self.ended.set_result(None)
+        self._wake()
 
     def arrival(self) -> asyncio.Future[None]:
         """What is done by the next bytes, or by the end of the connection: a bare future, as

@@ -108,6 +108,33 @@ async def test_wait_for_runs_its_awaitable_in_the_callers_task():
     assert asyncio.current_task().cancelling() == 0  # type: ignore[union-attr]
 
 
+async def test_wait_for_gives_the_result_that_comes_at_its_bounds_very_instant():
+    """The bound's timer is done after what its instant wakes has settled: a result, or an
+    error, that comes at the deadline itself is the wait's, not a timeout."""
+    clock = VirtualClock()
+    assert await wait_for(clock, clock.sleep(30), 30, "sleep") is None
+    made: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+
+    async def make() -> None:
+        await clock.sleep(30)
+        await asyncio.sleep(0)
+        made.set_result("made")
+
+    maker = asyncio.create_task(make())
+    assert await wait_for(clock, asyncio.shield(made), 30, "made elsewhere") == "made"
+    await maker
+
+    async def fails() -> None:
+        await clock.sleep(30)
+        raise ValueError("the tool's own error")
+
+    with pytest.raises(ValueError, match="the tool's own error"):
+        await wait_for(clock, fails(), 30, "fails")
+    with pytest.raises(ClockTimeout):  # a moment later is still a timeout
+        await wait_for(clock, clock.sleep(30.001), 30, "late")
+    assert clock.now() == 120.0
+
+
 async def test_wait_for_passes_on_a_cancellation_of_its_caller():
     clock = VirtualClock()
     waiting = asyncio.create_task(wait_for(clock, asyncio.Event().wait(), 30, "batch of 4"))
