@@ -14,7 +14,8 @@ the link that address selects, on the simulated tool's clock: exactly what a sta
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -115,6 +116,25 @@ def force_limits(driver: Equipment, limits: Mapping[str, tuple[float, float]]) -
     for setpoint, (minimum, maximum) in limits.items():
         own = driver.limits[setpoint]
         driver.limits = {**driver.limits, setpoint: Limit(minimum, maximum, own.unit, own.whole)}
+
+
+@contextmanager
+def counting_loop_passes() -> Iterator[list[int]]:
+    """While in it, the passes of the running loop (its `_run_once`), counted in the one-item
+    list it gives: what a dry run's exchange costs in turns of the loop (decision 0075)."""
+    loop = asyncio.get_running_loop()
+    passes = [0]
+    run_once = loop._run_once  # type: ignore[attr-defined]
+
+    def counted() -> None:
+        passes[0] += 1
+        run_once()
+
+    loop._run_once = counted  # type: ignore[attr-defined]
+    try:
+        yield passes
+    finally:
+        del loop._run_once  # type: ignore[attr-defined]  # the class's own again
 
 
 def count_looks(tool: SimulatedTool) -> list[float]:

@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.errors import (
     CommandRefused,
@@ -420,9 +421,7 @@ async def test_a_request_may_address_another_device_on_the_line():
 
 
 @pytest.mark.parametrize("transport", ["tcp", "rtu-tcp"])
-async def test_a_poll_in_memory_takes_two_passes_of_the_loop(
-    start_mixer, transport, monkeypatch: pytest.MonkeyPatch
-):
+async def test_a_poll_in_memory_takes_two_passes_of_the_loop(start_mixer, transport):
     """On a dry run's wires in memory, a read alone goes on in the pass its reply arrives in,
     and the tool answers in the pass the request arrives in (decision 0075): two passes of the
     loop from the request written to the registers in hand, where there were four."""
@@ -430,15 +429,6 @@ async def test_a_poll_in_memory_takes_two_passes_of_the_loop(
     server, _ = await start_mixer(transport, clock=clock)
     async with mixer_link(server.address, clock=clock) as link:
         await link.write_registers(100, [7])
-        loop = asyncio.get_running_loop()
-        passes = 0
-        run_once = loop._run_once  # type: ignore[attr-defined]
-
-        def counted() -> None:
-            nonlocal passes
-            passes += 1
-            run_once()
-
-        monkeypatch.setattr(loop, "_run_once", counted)
-        assert await link.read_holding_registers(100, 1) == [7]
-        assert passes == 2
+        with testing.counting_loop_passes() as passes:
+            assert await link.read_holding_registers(100, 1) == [7]
+        assert passes == [2]

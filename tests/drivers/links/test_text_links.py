@@ -7,6 +7,7 @@ import logging
 
 import pytest
 
+from packline import testing
 from packline.clock import VirtualClock
 from packline.drivers.errors import ConnectionLost, ProtocolError, ToolConnectionError, ToolTimeout
 from packline.drivers.links import ReconnectPolicy, SerialLink, TextLink, VisaLink, open_link
@@ -238,9 +239,7 @@ async def test_a_held_reply_times_out_after_the_hold_and_the_timeout(start_meter
         assert await link.query("*IDN?") == "ACME,M1,0001,1.0"
 
 
-async def test_a_query_in_memory_goes_on_in_the_pass_its_reply_arrives_in(
-    start_meter, monkeypatch: pytest.MonkeyPatch
-):
+async def test_a_query_in_memory_goes_on_in_the_pass_its_reply_arrives_in(start_meter):
     """On a dry run's wires in memory, the serial link's task goes on in the pass its reply is
     delivered in (as the Modbus link's, decision 0075): three passes of the loop from the
     query written to its reply in hand (the request's delivery, the tool's answering task, the
@@ -249,15 +248,6 @@ async def test_a_query_in_memory_goes_on_in_the_pass_its_reply_arrives_in(
     server, _ = await start_meter("serial-socket", clock=clock)
     async with meter_link(server.address, clock=clock) as link:
         await link.write("VOLT 5")
-        loop = asyncio.get_running_loop()
-        passes = 0
-        run_once = loop._run_once  # type: ignore[attr-defined]
-
-        def counted() -> None:
-            nonlocal passes
-            passes += 1
-            run_once()
-
-        monkeypatch.setattr(loop, "_run_once", counted)
-        await link.query("VOLT?")
-        assert passes == 3
+        with testing.counting_loop_passes() as passes:
+            await link.query("VOLT?")
+        assert passes == [3]
