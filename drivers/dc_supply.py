@@ -29,7 +29,6 @@ interlock; the tool that owns it (the electroplater) decides when its output may
 
 from __future__ import annotations
 
-import contextlib
 import math
 from collections.abc import Mapping
 
@@ -142,12 +141,8 @@ class ScpiDcSupply(ScpiDriver):
         (docs/protocols/conventions.md). Best effort, as the laser's: the refusal is the
         error to report, and a safe state that could not be confirmed faults the driver."""
         await self.send(action, self._clear_protection)
-        try:
+        async with self.safe_state_on_error():
             await self.send(action, f"{self._output} ON", command(SPEC, "initiate").short)
-        except ToolError:
-            with contextlib.suppress(ToolError):
-                await self.abort()
-            raise
 
     async def switch_output(self, action: str, on: bool) -> None:
         """`OUTP ON` or `OUTP OFF`, checked through the error queue."""

@@ -29,12 +29,11 @@ Wire format, in short (the page is the contract; byte-level tests pin this drive
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 from .equipment import READY_STATES
-from .errors import ToolAlarm, ToolError, ToolStateError
+from .errors import ToolAlarm, ToolStateError
 from .families.scpi import ScpiDriver
 from .families.scpi_wire import command as _command
 from .families.scpi_wire import quote, setpoint, short_form, unquote
@@ -333,21 +332,15 @@ class ScpiLaser(ScpiDriver, Laser):
             wafer_id = self._wafer_id("read wafer", wafer)
             if wafer_id is None:
                 raise ToolStateError(self.name, self.address, action, "no wafer on the chuck")
-            try:
+            # Leave no beam behind: stop, shutter closed, emission off, before any error (a
+            # timeout, an alarm, a refusal) reaches the caller.
+            async with self.safe_state_on_error():
                 await self._prepare_atmosphere(action, atmosphere, gas_jet, suction)
                 # the settings checked before the beam: a refused one starts no job
                 await self.send(action, *commands)
                 await self._start_beam(action, kind)
                 await self._wait_job(action)
                 await self.send(action, f"{_short('shutter')} {short_form(CLOSED)}")
-            except ToolError:
-                # Leave no beam behind: stop, shutter closed, emission off, before any error
-                # (a timeout, an alarm, a refusal) reaches the caller. Best effort: the tool may
-                # be gone, and the original error is the one to report; a safe state that could
-                # not be confirmed leaves the driver in fault (see `Equipment.abort`).
-                with contextlib.suppress(ToolError):
-                    await self.abort()
-                raise
             return await self._job_result(action, kind, wafer_id)
 
     async def _start_beam(self, action: str, kind: JobKind) -> None:

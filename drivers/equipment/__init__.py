@@ -16,7 +16,7 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import AsyncIterator, Iterable, Mapping
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import ClassVar, Self
 
 from transitions.extensions.asyncio import AsyncMachine
@@ -341,6 +341,19 @@ class Equipment(ProcessWaits, Recovery, ABC):
         else:
             await self._state.end_work()
             self.operations_carried_out += 1
+
+    @asynccontextmanager
+    async def safe_state_on_error(self) -> AsyncIterator[None]:
+        """Command the safe state (`abort`) when the block raises a `ToolError`, before that
+        error goes on: what a step that may have switched energy on or started a job does.
+        Best effort: the block's error is the one to report, and a safe state that could not
+        be confirmed leaves the driver in fault (`abort`)."""
+        try:
+            yield
+        except ToolError:
+            with suppress(ToolError):
+                await self.abort()
+            raise
 
     async def abort(self) -> None:
         """Bring the tool to its safe state now, and finish doing so even if cancelled.
