@@ -116,7 +116,12 @@ async def wait_for(clock: Clock, awaitable: Awaitable[T], timeout_s: float, what
     caller's task, which the clock's `timer` cancels when the time is up (as `asyncio.timeout`
     does): no task of its own, and no loop pass to go on after it.
     """
-    bound = _TimeBound(clock.timer(timeout_s))
+    try:
+        bound = _TimeBound(clock.timer(timeout_s))
+    except BaseException:  # a bound refused (NaN, no task): the awaitable is not awaited
+        if asyncio.iscoroutine(awaitable):
+            awaitable.close()
+        raise
     try:
         result = await awaitable
     except BaseException:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import os
 import re
 import select
@@ -133,6 +134,16 @@ async def test_wait_for_gives_the_result_that_comes_at_its_bounds_very_instant()
     with pytest.raises(ClockTimeout):  # a moment later is still a timeout
         await wait_for(clock, clock.sleep(30.001), 30, "late")
     assert clock.now() == 120.0
+
+
+async def test_wait_for_closes_its_awaitable_when_its_bound_is_refused():
+    """A bound the clock refuses (NaN) raises at once, and the coroutine it was given is
+    closed, not left unawaited."""
+    clock = VirtualClock()
+    waited = clock.sleep(1)
+    with pytest.raises(ValueError, match="finite"):
+        await wait_for(clock, waited, math.nan, "nan")
+    assert waited.cr_frame is None  # closed
 
 
 async def test_wait_for_passes_on_a_cancellation_of_its_caller():
