@@ -21,7 +21,7 @@ def plain(value: RenderableType) -> RenderableType:
 
 class DataTable(Table):
     """A rich table of data: its title and every string cell are plain text. A column in
-    `whole` is as wide as its widest cell, so each of its cells stays on one line, whole (an
+    `whole` is as wide as its widest cell line, so each line of its cells stays whole (an
     address, whose port is the one part that differs between tools, found by grep); the others
     give way, wrapped at their words or cut with an ellipsis."""
 
@@ -34,7 +34,12 @@ class DataTable(Table):
     ) -> None:
         super().__init__(title=None if title is None else Text(title), **options)
         for header in headers:
-            self.add_column(Text(header), overflow="fold" if header in whole else "ellipsis")
+            if header in whole:
+                # not wrapped, so rich gives its width up to none of the others (it would
+                # take a wrapped column's width back at its minimum, past the table's width)
+                self.add_column(Text(header), overflow="fold", no_wrap=True)
+            else:
+                self.add_column(Text(header), overflow="ellipsis")
         self._whole = [index for index, header in enumerate(headers) if header in whole]
 
     def add_row(self, *renderables: RenderableType | None, **options: Any) -> None:
@@ -43,7 +48,8 @@ class DataTable(Table):
             cell = cells[index]
             if isinstance(cell, Text):
                 column = self.columns[index]
-                column.min_width = max(column.min_width or 0, cell.cell_len)
+                widest = max(line.cell_len for line in cell.split())
+                column.min_width = max(column.min_width or 0, widest)
         super().add_row(*cells, **options)
 
 

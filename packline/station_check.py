@@ -20,6 +20,9 @@ from packline.station import Station
 
 #: How long one tool may take to connect and answer, all questions together.
 CHECK_TIMEOUT_S = 30.0
+#: Between the devices of a tool of more than one (decision 0009) in its `ToolCheck.address`:
+#: 'cell modbus+tcp://10.0.0.5, supply TCPIP0::10.0.0.6::5025::SOCKET'.
+DEVICE_SEPARATOR = ", "
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ async def _check_tool(station: Station, name: str, timeout_s: float) -> ToolChec
     address = (
         entry.address
         if isinstance(entry.address, str)
-        else ", ".join(f"{device} {where}" for device, where in entry.address.items())
+        else DEVICE_SEPARATOR.join(f"{device} {where}" for device, where in entry.address.items())
     )
     try:
         async with asyncio.timeout(timeout_s):

@@ -34,7 +34,9 @@ PIPED_WIDTH = 160
 
 def terminal() -> Console:
     """The terminal, or (piped to a file or a program) a console `PIPED_WIDTH` wide, or
-    `COLUMNS` wide if that is wider (a table piped to a file keeps its long cells whole).
+    `COLUMNS` wide if that is wider (a table piped to a file keeps its long cells whole),
+    whose lines of text are never wrapped: a line that names a command to run next
+    (`packline show RUN`) or a claim's verdict stays one line, for a script or `grep`.
     Neither reads `:name:` as an emoji: a recipe's claim ids are such words (`# 000:a:` had
     printed as `000🅰`)."""
     from rich.console import Console
@@ -43,7 +45,8 @@ def terminal() -> Console:
     if console.is_terminal:
         return console
     columns = os.environ.get("COLUMNS", "")
-    return Console(width=max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0), emoji=False)
+    width = max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0)
+    return Console(width=width, emoji=False, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -13,7 +13,7 @@ from rich.text import Text
 from packline.rendering import DataTable, counted
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import UNLISTED
-from packline.sequences.engine.progress import clock_text
+from packline.sequences.engine.progress import clock_text, event_line
 from packline.sequences.engine.report import (
     attempt_text,
     measurement_attempts,
@@ -98,13 +98,18 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
         table = timeline(own(report["steps"]), own(report["measurements"]), own(report["alarms"]))
         table.title = f"wafer {wafer_id}: {wafer['status']}"
         console.print(table)
-    for event in (e for e in report["events"] if e["kind"] not in UNLISTED):
-        console.print(
-            f"[{clock_text(event['t'])}] {event['kind']} {event['wafer_id'] or ''} "
-            f"{event['message']}",
-            markup=False,
-            highlight=False,
-        )
+    for line in listed_events(report["events"]):
+        console.print(line, markup=False, highlight=False)
+
+
+def listed_events(events: list[dict[str, Any]]) -> list[str]:
+    """The run's events as `show` lists them (not the tools' own states): each line as the
+    run printed it, naming the wafer or else the tool it is about (`event_line`)."""
+    return [
+        event_line(e["t"], e["kind"], e["wafer_id"] or e["tool"], e["message"])
+        for e in events
+        if e["kind"] not in UNLISTED
+    ]
 
 
 def tools_table(tools: list[dict[str, Any]], sessions: int) -> DataTable:

@@ -14,7 +14,12 @@ from rich.console import Console
 from packline.rendering import DataTable
 from packline.sequences.engine.errors import BadInput
 from packline.station import StationError, load_station
-from packline.station_check import CHECK_TIMEOUT_S, ToolCheck, check_station
+from packline.station_check import (
+    CHECK_TIMEOUT_S,
+    DEVICE_SEPARATOR,
+    ToolCheck,
+    check_station,
+)
 
 from .output import EXIT_OK, EXIT_RUN_FAILED, print_json, terminal
 from .parser import add_common, positive_seconds
@@ -37,7 +42,8 @@ def cmd_station_check(args: argparse.Namespace) -> int:
 
 def print_station_check(console: Console, station: str, checks: list[ToolCheck]) -> None:
     """One row per tool: who it says it is, its state, its open interlocks, what it holds,
-    and what keeps it from a lot."""
+    and what keeps it from a lot. A tool of two devices has each device's address on a line
+    of its own, so the table fits a terminal or a piped console's width."""
     table = DataTable(
         "tool", "kind", "address", "identity", "state", "open interlocks", "holds", "ready",
         title=f"station {station}", whole=("address",),
@@ -47,7 +53,7 @@ def print_station_check(console: Console, station: str, checks: list[ToolCheck])
         table.add_row(
             check.name,
             check.kind,
-            check.address,
+            "\n".join(check.address.split(DEVICE_SEPARATOR)),
             check.identity or "-",
             f"{check.state} ({check.e10_state})" if check.state else "-",
             ", ".join(opened) if opened else ("none" if check.interlocks else "-"),

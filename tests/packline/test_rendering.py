@@ -20,7 +20,8 @@ def test_a_whole_column_keeps_each_cell_on_one_line_and_the_others_give_way():
     out = io.StringIO()
     Console(file=out, width=50).print(table)
     assert "│ modbus+tcp://127.0.0.1:35655 │" in out.getvalue()
-    assert "plasma_c" in out.getvalue()  # the tool's name gives way
+    assert "│ plasm… │" in out.getvalue()  # the tool's name gives way
+    assert "│ pumped │" in out.getvalue()  # and the last column is there, whole
 
 
 @pytest.mark.parametrize(
@@ -47,3 +48,40 @@ def test_a_claim_id_is_printed_as_written_not_as_an_emoji():
 @pytest.mark.parametrize(("count", "text"), [(0, "0 runs"), (1, "1 run"), (2, "2 runs")])
 def test_a_count_reads_singular_only_for_one(count, text):
     assert counted(count, "run") == text
+
+
+def test_a_table_too_wide_for_the_console_shows_every_column_within_its_width():
+    """A new user's piped `station check` lost its last three columns (open interlocks,
+    holds, ready): rich gave the whole column's width to the others, then took it back at
+    its minimum, and the table came out wider than the console, cropped at its edge."""
+    headers = ("tool", "kind", "address", "identity", "state", "open interlocks", "holds")
+    table = DataTable(*headers, "ready", whole=("address",))
+    for tool in ("plasma_cleaner", "electroplater"):
+        table.add_row(
+            tool,
+            tool,
+            "cell modbus+tcp://127.0.0.1:34517\nsupply TCPIP0::127.0.0.1::44213::SOCKET",
+            "packline EP-1 s/n EP-1-27a8cc fw 1.0",
+            "idle (standby)",
+            "vacuum",
+            "nothing",
+            "no: no answer within 30 s",
+        )
+    out = io.StringIO()
+    Console(file=out, width=120).print(table)
+    lines = out.getvalue().splitlines()
+    assert max(len(line) for line in lines) <= 120
+    assert all(line.endswith(("┓", "┃", "┩", "│", "┘")) for line in lines[1:])  # not cropped
+    assert "ready" in out.getvalue()
+    # each device's address is a line of its own, whole
+    assert "│ supply TCPIP0::127.0.0.1::44213::SOCKET │" in out.getvalue()
+
+
+def test_a_line_of_text_piped_is_never_wrapped():
+    """A new user's piped run summary split `(packline show RUN)` over two lines at 160
+    columns: a command to run next, or a verdict, is one line for a script or grep."""
+    console = terminal()
+    line = "records in /tmp/" + "x" * 200 + "/runs.db (packline show 20261202-142713-ca72)"
+    with console.capture() as captured:
+        console.print(line, markup=False, highlight=False)
+    assert captured.get() == line + "\n"

@@ -93,7 +93,7 @@ def test_piped_output_of_the_resume_tells_the_clear_the_disposition_and_the_batc
     capsys.readouterr()
     assert main(["resume", alarmed, "--sim"]) == 1  # W02-W04 stay held
     out = capsys.readouterr().out  # not a terminal: plain lines
-    assert "] tool-cleared plasma_cleaner plasma_cleaner cleared by ana while the run was" in out
+    assert "] tool-cleared plasma_cleaner cleared by ana while the run was" in out
     assert "] disposition W01 rework by bo: seen" in out
     assert "] batch-formed plasma_cleaner b1-s2: W01, W05, W06" in out
 
@@ -107,7 +107,7 @@ def test_show_tells_the_runs_events_but_not_each_state_a_tool_reported(db, alarm
     assert {"tool-state", "tool-out-of-service"} <= kinds
     assert main(["show", alarmed]) == 0
     out = capsys.readouterr().out
-    assert "] tool-out-of-service  plasma_cleaner: alarmed" in out
+    assert "] tool-out-of-service plasma_cleaner: alarmed" in out  # the tool named once
     assert "tool-state" not in out
 
 

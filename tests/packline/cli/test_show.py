@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+import io
 
-from packline.cli.show import measured_text, timeline, tools_table, verdict_text
+import pytest
+from rich.console import Console
+
+from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
+from packline.sequences.engine.events import TOOL_STATE, Event
+from packline.sequences.engine.progress import PlainLog
 from packline.sequences.engine.report import step_labels
 
 
@@ -168,3 +173,20 @@ def test_a_wafer_that_never_started_a_step_says_why_its_timeline_is_empty():
     assert str(table.caption) == (
         "no step recorded: the wafer never started one (held or stopped first)"
     )
+
+
+def test_an_event_is_listed_as_the_run_printed_it_naming_its_tool():
+    """A new user's `show` of a solder-plated run listed `batch-formed  b1-s1: W01, ...`: the
+    tool was left out, so the oven's batches could not be told from the plasma cleaner's."""
+    batch = Event(
+        "batch-formed", "run-1", t=2665.1, wall=0.0, tool="plasma_cleaner", message="b1-s1: W01"
+    )
+    state = Event(TOOL_STATE, "run-1", t=2665.1, wall=0.0, tool="plasma_cleaner", message="idle")
+    printed = io.StringIO()
+    PlainLog(Console(file=printed, width=40))(batch)
+    rows = [
+        {"t": e.t, "kind": e.kind, "wafer_id": e.wafer, "tool": e.tool, "message": e.message}
+        for e in (batch, state)
+    ]
+    assert listed_events(rows) == [printed.getvalue().rstrip("\n")]
+    assert listed_events(rows) == ["[0:44:25] batch-formed plasma_cleaner b1-s1: W01"]
