@@ -33,6 +33,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
             "name": method.name,
             "title": method.title,
             "tools": list(method.tools),
+            "reference_recipes": method.reference_recipes(),
             "recipe": field_reference(method),
             "claims": [{"claim": c, "where": w} for c, w in method.claim_map.items()],
         }
@@ -45,13 +46,27 @@ def cmd_recipe_template(args: argparse.Namespace) -> int:
     from packline.sequences.engine.method import get_method
     from packline.sequences.engine.recipe_help import recipe_template
 
-    text = recipe_template(get_method(args.method))
+    method = get_method(args.method)
+    if args.reference is None:
+        text = recipe_template(method)
+    elif (name := args.reference.removesuffix(".yaml")) in method.reference_recipes():
+        text = method.reference_recipe_text(name)[0]
+    else:
+        raise BadInput(
+            f"--from {args.reference}: no reference recipe of {method.name} is named so; "
+            f"its reference recipes: {', '.join(method.reference_recipes())}"
+        )
     if args.to_path is None:
         sys.stdout.write(text)
         return EXIT_OK
     try:
         with args.to_path.open("x", encoding="utf-8") as out:  # never over a user's file
             out.write(text)
+    except FileExistsError:
+        raise BadInput(
+            f"--to {args.to_path}: that file exists, and is never written over: give a new "
+            "name, or remove it first"
+        ) from None
     except OSError as error:
         raise BadInput(f"--to {args.to_path}: {error.strerror or error}") from None
     print(f"wrote {args.to_path}")
@@ -141,10 +156,13 @@ def print_methods(console: Console, methods: list[dict[str, Any]]) -> None:
 
 
 def print_method(console: Console, method: dict[str, Any]) -> None:
-    """One method: every field of its recipe (path, what it takes, range, default, doc), then
-    each claim it carries out and where."""
+    """One method: its reference recipes, every field of its recipe (path, what it takes,
+    range, default, doc), then each claim it carries out and where."""
     console.print(f"[bold]{method['name']}[/bold]: {method['title']}")
     console.print(f"tools: {', '.join(method['tools'])}")
+    console.print(
+        f"reference recipes (run one with --recipe NAME): {', '.join(method['reference_recipes'])}"
+    )
     fields = DataTable("field", "takes", "range", "default", "what it is", title="recipe")
     for row in method["recipe"]:
         fields.add_row(row["path"], row["takes"], row["range"], row["default"], row["doc"])
@@ -195,6 +213,13 @@ def _recipe_arguments(recipe: argparse.ArgumentParser) -> None:
     template.add_argument("method")
     template.add_argument(
         "--to", dest="to_path", type=Path, help="write it to this new file (default: print it)"
+    )
+    template.add_argument(
+        "--from",
+        dest="reference",
+        metavar="NAME",
+        help="one of the method's reference recipes as shipped, its comments included "
+        "(`packline methods METHOD` lists them), instead of the commented template",
     )
     template.set_defaults(handler=cmd_recipe_template)
     schema = recipe_commands.add_parser(

@@ -55,6 +55,7 @@ from packline.sequences.engine import (
     every_problem,
     recipe_check,
 )
+from packline.sequences.engine.recipe_meta import CheckedChoices
 from packline.sim_instruments.physics.oven import truncated_sphere_height_um
 from packline.sim_instruments.twin import WaferSpec, die_grid, wafer_site_count
 from packline.units import Unit
@@ -277,7 +278,9 @@ class SolderPlatingStep(PlatingStep):
     SnPb unless `metal` says Sn; a copper bath is refused (`PlatedSolderLayer`)."""
 
     #: the solder bath the layer is plated from
-    metal: Metal = Metal.SNPB
+    metal: Annotated[Metal, CheckedChoices(tuple(metal.value for metal in SOLDER_ALLOYS))] = (
+        Metal.SNPB
+    )
     #: the layer of another solder on every tip, at least `min_thickness_um` (the claim check
     #: holds it so)
     deposit_claim = "003:19"

@@ -119,6 +119,21 @@ class Method:
         ref = resources.files("packline.sequences").joinpath("recipes", self.default_recipe)
         return ref.read_text(encoding="utf-8"), f"default recipe {self.default_recipe}"
 
+    def reference_recipes(self) -> list[str]:
+        """The names of the reference recipes shipped with the method (its default and one
+        per major variant, `sequences/recipes/METHOD*.yaml`), without `.yaml`: what
+        `--recipe NAME` runs from wherever packline is installed."""
+        shipped = resources.files("packline.sequences").joinpath("recipes").iterdir()
+        names = (entry.name.removesuffix(".yaml") for entry in shipped)
+        return sorted(n for n in names if n == self.name or n.startswith(f"{self.name}-"))
+
+    def reference_recipe_text(self, name: str) -> tuple[str, str]:
+        """The reference recipe `name` (one of `reference_recipes`): (text, where it came
+        from)."""
+        file = f"{name}.yaml"
+        ref = resources.files("packline.sequences").joinpath("recipes", file)
+        return ref.read_text(encoding="utf-8"), f"reference recipe {file}"
+
     def read_recorded_recipe(self, run_id: str, recorded: dict[str, Any]) -> Recipe:
         """The recipe run `run_id` was recorded with (`recorded`, its JSON read) as this
         release reads it: under the names of its keys now, a 0 recorded for a setting not

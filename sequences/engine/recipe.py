@@ -805,11 +805,12 @@ def read_recipe_text(model: type[R], text: str, source: str) -> R:
     return parse_recipe(model, data, source)
 
 
-def load_recipe(model: type[R], path: str | Path) -> tuple[R, str]:
-    """Read and validate a recipe file; returns the recipe and the file's text (recorded)."""
+def load_recipe(model: type[R], path: str | Path, *, hint: str = "") -> tuple[R, str]:
+    """Read and validate a recipe file; returns the recipe and the file's text (recorded).
+    `hint`: what to do instead, added to the error when the file cannot be read."""
     path = Path(path)
     try:
         text = read_text(path, "recipe file")
     except FileProblem as problem:
-        raise RecipeError(str(problem)) from None
+        raise RecipeError(f"{problem}; {hint}" if hint else str(problem)) from None
     return read_recipe_text(model, text, f"recipe file {path}"), text

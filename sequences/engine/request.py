@@ -19,7 +19,7 @@ from packline.station import Station, StationError, load_station
 
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method
-from .recipe import Recipe, load_recipe
+from .recipe import Recipe, load_recipe, read_recipe_text
 
 MAX_LOT = 999
 
@@ -80,8 +80,13 @@ def prepare(request: RunRequest) -> Prepared:
         recipe, text = method.load_default_recipe()
         source = f"default recipe {method.default_recipe}"
         named = source
+    elif (reference := reference_named(method, request.recipe_path)) is not None:
+        text, source = method.reference_recipe_text(reference)
+        recipe, named = read_recipe_text(method.recipe_model, text, source), source
     else:
-        recipe, text = load_recipe(method.recipe_model, request.recipe_path)
+        recipe, text = load_recipe(
+            method.recipe_model, request.recipe_path, hint=own_recipes(method)
+        )
         source = str(request.recipe_path)
         named = f"recipe file {source}"
     if not 1 <= request.lot <= MAX_LOT:
@@ -126,6 +131,22 @@ def prepare(request: RunRequest) -> Prepared:
         request.gem,
         identity,
     )
+
+
+def reference_named(method: Method, recipe_path: str | Path) -> str | None:
+    """The reference recipe of `method` that `--recipe` names by itself (`bump-seal-clean-laser`,
+    with or without `.yaml`), where no file of that name is: None for a path or a file."""
+    given = str(recipe_path)
+    name = given.removesuffix(".yaml")
+    if Path(given).exists() or Path(name).name != name:
+        return None
+    return name if name in method.reference_recipes() else None
+
+
+def own_recipes(method: Method) -> str:
+    """What a recipe file that is not there could have been: one of the method's reference
+    recipes, named by itself."""
+    return f"or name a reference recipe of {method.name}: {', '.join(method.reference_recipes())}"
 
 
 def read_lot(request: RunRequest) -> tuple[LotIdentity, list[str] | None]:

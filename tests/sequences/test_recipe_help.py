@@ -105,8 +105,41 @@ def test_the_cli_writes_a_template_to_a_new_file_only(tmp_path, capsys):
     assert main(["validate", "plasma-clean", "--recipe", str(target)]) == 0
     target.write_text("my edits\n")
     assert main(["recipe", "template", "plasma-clean", "--to", str(target)]) == 2
-    assert "File exists" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"packline: error: --to {target}: that file exists, and is never written over: give a "
+        "new name, or remove it first\n"
+    )
     assert target.read_text() == "my edits\n"  # nothing a user wrote is lost
+
+
+def test_a_reference_recipe_is_run_by_its_name_from_anywhere(tmp_path, capsys, monkeypatch):
+    """A new user's `--recipe sequences/recipes/bump-seal-clean-laser.yaml`, as the pages
+    wrote it, worked only in the checkout: the reference recipes ship inside the package."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["methods", "bump-seal-clean", "--json"]) == 0
+    names = json.loads(capsys.readouterr().out)["reference_recipes"]
+    assert names == sorted(
+        p.name.removesuffix(".yaml") for p in RECIPES.iterdir() if p.name.startswith("bump-seal")
+    )
+    for given in ("bump-seal-clean-laser", "bump-seal-clean-laser.yaml"):
+        assert main(["validate", "bump-seal-clean", "--recipe", given]) == 0
+        assert "reference recipe bump-seal-clean-laser.yaml is valid" in capsys.readouterr().out
+    assert main(["validate", "bump-seal-clean", "--recipe", "two-process-via"]) == 2
+    assert "or name a reference recipe of bump-seal-clean: bump-seal-clean, " in (
+        capsys.readouterr().err
+    )
+    # a file of that name where the command runs is the file, not the reference recipe
+    (tmp_path / "bump-seal-clean-laser.yaml").write_text("bumps: 3\n")
+    assert main(["validate", "bump-seal-clean", "--recipe", "bump-seal-clean-laser.yaml"]) == 2
+    # and a copy of one to edit
+    target = tmp_path / "mine.yaml"
+    argv = ["recipe", "template", "bump-seal-clean", "--from", "bump-seal-clean-laser"]
+    assert main([*argv, "--to", str(target)]) == 0
+    assert target.read_text() == RECIPES.joinpath("bump-seal-clean-laser.yaml").read_text()
+    assert main(["recipe", "template", "bump-seal-clean", "--from", "laser"]) == 2
+    assert "--from laser: no reference recipe of bump-seal-clean is named so" in (
+        capsys.readouterr().err
+    )
 
 
 def test_the_cli_shows_one_method_and_its_schema(capsys):

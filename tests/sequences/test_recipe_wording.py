@@ -11,6 +11,7 @@ import pytest
 
 from packline.sequences.bump_seal_clean import BumpSealCleanRecipe
 from packline.sequences.engine import get_method, recipe_template
+from packline.sequences.engine.recipe import parse_recipe
 from packline.sequences.two_process_via import TwoProcessViaRecipe
 
 from .helpers import recipe_problems, reference_recipe, refusal
@@ -57,3 +58,18 @@ def test_the_template_shows_only_what_validate_takes(template):
     assert "; 22-350 degC (the oven range of temperature_c; 22 degC is the room the oven " in (
         line_of(template, "cool_to_c:")
     )
+
+
+def test_a_plated_solder_layer_lists_only_the_baths_validate_takes():
+    """A new user's template offered `metal: ... one of Cu, Ni, Au, Sn, SnPb` for a plated solder
+    layer, and validate refused Ni as no solder bath (003:21)."""
+    template = recipe_template(get_method("bump-seal-clean"))
+    assert "; one of Sn, SnPb; default SnPb" in line_of(template, "metal: SnPb")
+    tree = reference_recipe("bump-seal-clean-solder-plated.yaml")
+    parse_recipe(BumpSealCleanRecipe, tree, "r.yaml")  # SnPb: taken
+    tree["solder_layer"]["plating"]["metal"] = "Sn"  # a bath, but no eutectic on these bumps
+    (problem,) = recipe_problems(BumpSealCleanRecipe, tree)
+    assert "(claim 003:20)" in problem["message"]
+    tree["solder_layer"]["plating"]["metal"] = "Ni"
+    (problem,) = recipe_problems(BumpSealCleanRecipe, tree)
+    assert "(claim 003:21)" in problem["message"]
