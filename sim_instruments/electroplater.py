@@ -20,9 +20,10 @@ The bath's heater is a `SimTemperatureController` (the line's common controller 
 cell's Modbus server, at the unit id after the cell's; its alarm 1 is wired to the PLC's
 OVER_TEMPERATURE input. Time is the line's clock: on every access of any of the three devices
 the model is stepped to `clock.now()` in steps of at most a second (the heater's loop and the
-body it heats), ending a step at each move of the holder and at the end of the supply's list,
-and the current (constant within a
-step) is integrated into the charge. When the wafer leaves the bath, the charge it took is
+body it heats; a heater a step left where it was is not stepped again by the steps of the same
+length after it, which would leave it there bit for bit), ending a step at each move of the
+holder and at the end of the supply's list, and the current (constant within a step) is
+integrated into the charge. When the wafer leaves the bath, the charge it took is
 deposited by `physics.electroplater.electroplate` on the workpiece twin over its cathode
 (`cathode_of`): a new film on the exposed, connected seed, or a solder layer on the bump tips.
 At the end of the withdraw, the rinse station's XRF head reads that deposit at the site nearest
@@ -31,7 +32,6 @@ each of the spec's `XRF_POINTS` (`XRF_THICKNESS`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -334,40 +334,63 @@ class SimElectroplater(SingleWaferPlcSimulator):
                 continue
             if self._stepped_to_s >= now:
                 return
-            end_s = min(
-                now, self._stepped_to_s + MAX_STEP_S, math.inf if event is None else event[0]
-            )
-            self._step(end_s - self._stepped_to_s)
+            self._step_until(now if event is None else min(now, event[0]))
+
+    def _step_until(self, until_s: float) -> None:
+        """Step towards `until_s` (no event of the model before it), at most `MAX_STEP_S` a
+        step, until there or until a step changes what the steps after it do: the charge
+        reaching its target (the current goes off) or the heater's alarm (the cell faults).
+
+        Meanwhile the current is constant, and the heater's inputs too, so a heater step that
+        left the loop where it was (`SimTemperatureController.step`) is where every step of the
+        same length after it leaves it, bit for bit: such steps are not worked out again. A
+        plating of minutes, held on the supply's `*OPC?`, had cost a heater step per second
+        of a bath settled at its setpoint."""
+        current_a = self.supply.operating_point().current_a
+        settled_dt_s: float | None = None  # the length of the step that left the heater
+        while self._stepped_to_s < until_s:
+            end_s = min(until_s, self._stepped_to_s + MAX_STEP_S)
+            dt_s = end_s - self._stepped_to_s
+            reached = current_a > 0 and self._pass_current(current_a, dt_s)
+            stepped = dt_s != settled_dt_s
+            settled_dt_s = None if stepped and self._step_heater(dt_s) else dt_s
             self._stepped_to_s = end_s
-            heater_alarm = InstrumentStatus.ALARM_1 in self.heater.status
+            # a heater not stepped again latched nothing new: its alarm was looked at already
+            heater_alarm = stepped and InstrumentStatus.ALARM_1 in self.heater.latched
             if heater_alarm and "OVER_TEMPERATURE" not in self.alarms:
                 self._fault("OVER_TEMPERATURE", end_s)
+                return
+            if reached:
+                return
 
-    def _step(self, dt_s: float) -> None:
-        """One step: the current, constant within it, into the immersion's charge and the
-        bath's age, up to the charge target where the cell switches it off; the heater's loop
-        (or its stuck contactor) on the bath."""
-        current_a = self.supply.operating_point().current_a
-        if current_a > 0:
-            immersion = self.immersion
-            target_c = self.charge_target_c
-            on_s = dt_s
-            reaching = immersion.charge_c + current_a * dt_s >= target_c - CHARGE_ROUNDING_C
-            if target_c > 0 and not immersion.charge_reached and reaching:
-                on_s = max(target_c - immersion.charge_c, 0.0) / current_a
-                immersion.charge_reached = True
-                self.supply.set_inhibit(True)  # the output held off, the transient ended
-            immersion.charge_c += current_a * on_s
-            immersion.on_s += on_s
-            self.bath_age_c += current_a * on_s
+    def _pass_current(self, current_a: float, dt_s: float) -> bool:
+        """`current_a` for `dt_s` into the immersion's charge and the bath's age, up to the
+        charge target, where the cell switches it off; returns whether it reached it."""
+        immersion = self.immersion
+        target_c = self.charge_target_c
+        on_s = dt_s
+        reaching = immersion.charge_c + current_a * dt_s >= target_c - CHARGE_ROUNDING_C
+        reached = target_c > 0 and not immersion.charge_reached and reaching
+        if reached:
+            on_s = max(target_c - immersion.charge_c, 0.0) / current_a
+            immersion.charge_reached = True
+            self.supply.set_inhibit(True)  # the output held off, the transient ended
+        immersion.charge_c += current_a * on_s
+        immersion.on_s += on_s
+        self.bath_age_c += current_a * on_s
+        return reached
+
+    def _step_heater(self, dt_s: float) -> bool:
+        """The heater's loop (or its stuck contactor) on the bath for `dt_s`; returns whether
+        it moved the bath (a runaway always does)."""
         heater = self.heater
-        if "heater_runaway" in self.injected:
-            heater.process_c += heater.plant.max_heat_rate_c_per_s * dt_s
-            heater.output_pct = 100.0
-            if heater.process_c > heater.alarm_high_c:
-                heater.latched |= InstrumentStatus.ALARM_1
-        else:
-            heater.step(dt_s)
+        if "heater_runaway" not in self.injected:
+            return heater.step(dt_s)
+        heater.process_c += heater.plant.max_heat_rate_c_per_s * dt_s
+        heater.output_pct = 100.0
+        if heater.process_c > heater.alarm_high_c:
+            heater.latched |= InstrumentStatus.ALARM_1
+        return True
 
     def _on_immersed(self, time_s: float) -> None:
         """In the bath: the cell measures the seed the contact ring reaches, the real plated

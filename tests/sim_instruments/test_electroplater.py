@@ -605,6 +605,72 @@ async def test_a_runaway_heater_trips_the_over_temperature_through_the_heaters_a
     assert last_plating(rig)["temperature_c"] > 29.0  # plated until the trip
 
 
+async def test_a_cell_advanced_by_jumps_is_bit_for_bit_one_stepping_its_heater_every_step(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """`advance` does not step the bath's heater again once a step left it where it was (at its
+    setpoint): a cell advanced by jumps is, after each, bit for bit one whose heater is stepped
+    every step of at most a second, as the cell had done, through a heat-up to a new setpoint,
+    a plating whose charge ends within a jump, the withdraw and a runaway heater's alarm; and
+    a settled bath costs a heater step or two per jump, not one a second."""
+    clock = VirtualClock()
+    jumped, stepped = (
+        SimElectroplater("electroplater", seeded(TwinStore(SMALL_WAFER), "W01"), clock)
+        for _ in range(2)
+    )
+    step_heater = stepped._step_heater
+    monkeypatch.setattr(stepped, "_step_heater", lambda dt_s: step_heater(dt_s) or True)
+    heater_steps: list[float] = []
+    step = jumped.heater.step
+    monkeypatch.setattr(jumped.heater, "step", lambda dt_s: heater_steps.append(dt_s) or step(dt_s))
+
+    def state(cell: SimElectroplater) -> tuple[object, ...]:
+        workpiece = cell.twin.get("W01")
+        films = [film.thickness_um.tolist() for film in workpiece.films.layers]
+        immersion = {
+            name: value.tolist() if isinstance(value, np.ndarray) else value
+            for name, value in vars(cell.immersion).items()
+        }
+        return (cell._stepped_to_s, cell.phase, cell.alarms, immersion,
+                cell.bath_ages_c, vars(cell.heater) | {"before_access": None, "step": None},
+                cell.supply.operating_point(), [event.detail for event in workpiece.history],
+                films)  # fmt: skip
+
+    async def jump(seconds: float, by_s: float) -> None:
+        """Jumps of `by_s` (not whole seconds: each ends on a shorter step)."""
+        end_s = clock.now() + seconds
+        while clock.now() < end_s:
+            await clock.sleep(min(by_s, end_s - clock.now()))
+            for cell in (jumped, stepped):
+                cell.advance()
+            assert state(jumped) == state(stepped), clock.now()
+
+    await jump(3600.0, 37.5)  # settled at the working temperature
+    assert len(heater_steps) <= 2 * 3600 / 37.5
+    for cell in (jumped, stepped):
+        cell.heater.target_c, cell.heater.alarm_high_c = 35.0, 40.0
+    await jump(900.0, 37.5)
+    assert jumped.heater.process_c == pytest.approx(35.0, abs=0.01)
+    for cell in (jumped, stepped):
+        cell.wafer_id, cell.charge_target_c = "W01", 500.0
+        cell.execute("IMMERSE", {}, [], 0)
+        supply = cell.supply
+        supply.voltage_set_v, supply.over_voltage_v, supply.current_set_a = 5.0, 10.0, 2.0
+        supply.output_on = True
+    await jump(400.0, 37.5)  # 250 s of current
+    assert jumped.immersion.charge_reached
+    assert jumped.immersion.charge_c == pytest.approx(500.0)
+    for cell in (jumped, stepped):
+        cell.execute("WITHDRAW", {}, [], 0)
+    await jump(100.0, 37.5)
+    assert jumped.phase is CellPhase.READY
+    assert jumped.twin.get("W01").history[-1].detail["charge_c"] == 500.0
+    for cell in (jumped, stepped):
+        cell.inject_fault("heater_runaway")
+    await jump(200.0, 37.5)
+    assert jumped.alarms == ["OVER_TEMPERATURE"]
+
+
 async def test_a_refused_output_leaves_no_list_running(rig, monkeypatch: pytest.MonkeyPatch):
     """The supply's inhibit input is asserted as the charge is to start: `OUTP ON` is refused
     (-221, inhibit latched), and the supply, which runs the units after an execution error,
