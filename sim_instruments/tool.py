@@ -69,8 +69,9 @@ class SimulatedTool(ABC):
         #: (`ToolServer.connection_listeners`, given to each server it starts).
         self.connection_listeners: list[ConnectionListener] = []
         self._server: ToolServer | None = None
-        #: Set when something other than time changes the tool (`changed`).
-        self._changes = asyncio.Event()
+        #: The waits `hold` has open (`_woken`), in the order they began, each ended by the
+        #: next `changed`.
+        self._change_waiters: dict[asyncio.Future[None], None] = {}
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -87,7 +88,10 @@ class SimulatedTool(ABC):
     def changed(self) -> None:
         """Something other than time changed the tool (a fault, a command): a wait the tool
         holds open for a client looks at the tool again now."""
-        self._changes.set()
+        waiters, self._change_waiters = self._change_waiters, {}
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
 
     async def hold(
         self,
@@ -116,7 +120,6 @@ class SimulatedTool(ABC):
             and not (line is not None and line.done())
         ):
             now = self.clock.now()
-            self._changes.clear()
             wake_s = max(self.next_change_s(now), now)
             if until_s is not None:
                 wake_s = min(until_s, wake_s)
@@ -126,14 +129,26 @@ class SimulatedTool(ABC):
         return not (line is not None and line.done())
 
     async def _woken(self, line: asyncio.Future[bytes | None] | None) -> None:
-        """Until a fault or a command changes the tool (`changed`) or the next line comes."""
-        changes: asyncio.Future[Any] = asyncio.ensure_future(self._changes.wait())
-        woken: set[asyncio.Future[Any]] = {changes} if line is None else {changes, line}
+        """Until a fault or a command changes the tool (`changed`) or the next line comes.
+
+        One future that either ends, not a task waiting on an event besides the line: a held
+        reply looks at its tool thousands of times a lot, and each look had cost a task, its
+        cancel and a gather."""
+        woken: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+        def wake(_: object) -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        self._change_waiters[woken] = None
+        if line is not None:
+            line.add_done_callback(wake)
         try:
-            await asyncio.wait(woken, return_when=asyncio.FIRST_COMPLETED)
+            await woken
         finally:
-            changes.cancel()
-            await asyncio.gather(changes, return_exceptions=True)
+            self._change_waiters.pop(woken, None)
+            if line is not None:
+                line.remove_done_callback(wake)
 
     def next_change_s(self, now: float) -> float:
         """When the tool's state may change next by itself (a job's end), as far as its model
@@ -168,11 +183,11 @@ class SimulatedTool(ABC):
         """Every interlock of the spec, name -> closed, as the tool's sensors see it now: open
         while a fault that opens it is injected or its condition does not hold."""
         conditions = self.interlock_conditions()
-        opened = {self.fault_opens[fault] for fault in self.injected if fault in self.fault_opens}
-        return {
-            name: name not in opened and conditions.get(name, True)
-            for name in self.spec.interlock_by_name
-        }
+        closed = {name: conditions.get(name, True) for name in self.spec.interlock_by_name}
+        for fault in self.injected:  # as mostly, none: no set of the opened to build
+            if fault in self.fault_opens:
+                closed[self.fault_opens[fault]] = False
+        return closed
 
     def interlock_conditions(self) -> dict[str, bool]:
         """Interlocks that hang on the tool's state (a wafer held, a door closed), by name."""

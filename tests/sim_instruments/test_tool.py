@@ -1,0 +1,79 @@
+"""What every simulated tool shares (`sim_instruments/tool.py`): its held replies and its
+interlocks, on tools served by no one (the base's behaviour, not the tools')."""
+
+from __future__ import annotations
+
+import asyncio
+
+from packline import testing
+from packline.clock import VirtualClock
+from packline.sim_instruments.dc_supply import SimDcSupply
+from packline.sim_instruments.electroplater import SimElectroplater
+from packline.sim_instruments.tool import HOLD_SCAN_S
+from packline.sim_instruments.twin import TwinStore
+
+
+async def test_a_change_ends_every_hold_open_on_the_tool_at_once() -> None:
+    """Two replies held on one tool, begun at different times: a command that changes the
+    tool (`changed`) has both look at it at that instant, not at their next scan."""
+    supply = SimDcSupply("supply", TwinStore(), VirtualClock())
+    clock = supply.clock
+    answered: list[float] = []
+
+    async def held() -> None:
+        await supply.hold(lambda: not supply.output_on, given_up_by_next_line=False)
+        answered.append(clock.now())
+
+    first = asyncio.create_task(held())
+    await clock.sleep(0.25)
+    second = asyncio.create_task(held())
+    await clock.sleep(10.5)
+    supply.output_on = True
+    supply.changed()
+    await asyncio.gather(first, second)
+    assert answered == [10.75, 10.75]
+
+
+async def test_a_held_reply_looks_at_its_tool_without_a_task_per_look() -> None:
+    """A reply held for a minute looks at its tool each `HOLD_SCAN_S` (its model tells no
+    change sooner) and starts no task to do it: a held look had cost a task, its cancel and a
+    gather, thousands of times a lot."""
+    supply = SimDcSupply("supply", TwinStore(), VirtualClock())
+    looks = testing.count_looks(supply)
+    loop = asyncio.get_running_loop()
+    started: list[str] = []  # the coroutine of each task, by name
+    factory = loop.get_task_factory()
+
+    def counted(loop: asyncio.AbstractEventLoop, coroutine, **kwargs):  # type: ignore[no-untyped-def]
+        started.append(coroutine.__qualname__)
+        return (factory or asyncio.Task)(coroutine, loop=loop, **kwargs)  # type: ignore[arg-type]
+
+    loop.set_task_factory(counted)
+    try:
+        held = await supply.hold(lambda: True, 60.0, given_up_by_next_line=False)
+    finally:
+        loop.set_task_factory(factory)
+    assert held
+    assert supply.clock.now() == 60.0
+    assert len(looks) == 60 / HOLD_SCAN_S
+    assert set(started) == {"VirtualClock._advance"}  # the clock's own jumps only
+
+
+def test_an_injected_fault_opens_its_interlock_and_the_tools_conditions_the_rest() -> None:
+    """`interlocks`: every interlock of the spec, open where a fault that opens it is injected
+    or the tool's own condition does not hold, closed otherwise."""
+    cell = SimElectroplater("electroplater", TwinStore(), VirtualClock())
+    assert cell.interlocks() == {
+        "lid_closed": True,
+        "bath_level": True,
+        "cathode_contact": False,  # no wafer
+        "wafer_immersed": False,
+    }
+    cell.inject_fault("lid_opened")
+    cell.inject_fault("heater_runaway")  # opens none
+    assert cell.interlocks() == {
+        "lid_closed": False,
+        "bath_level": True,
+        "cathode_contact": False,
+        "wafer_immersed": False,
+    }
