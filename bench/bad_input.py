@@ -14,7 +14,6 @@ import random
 import sys
 import traceback
 from collections import Counter
-from importlib import resources
 
 import yaml
 
@@ -51,12 +50,11 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=1000)
     args = parser.parse_args()
     crashed = 0
-    recipes = resources.files("packline.sequences").joinpath("recipes")
     documents = []
     for method in all_methods():
-        for file in sorted(recipes.iterdir(), key=lambda f: f.name):
-            if file.name.startswith(f"{method.name}") and file.name.endswith(".yaml"):
-                documents.append((method, file.name, yaml.safe_load(file.read_text())))
+        for name in method.reference_recipes():
+            text, _ = method.reference_recipe_text(name)
+            documents.append((method, f"{name}.yaml", yaml.safe_load(text)))
     for method, name, base in documents:
         limits = tool_limits(method, None)
         outcomes: Counter[str] = Counter()

@@ -30,6 +30,7 @@ from packline.sequences.engine import (
     BadInput,
     RunRequest,
     RunStore,
+    get_method,
     open_run,
     prepare,
     run_report,
@@ -85,12 +86,11 @@ def main() -> None:
     args = parser.parse_args()
     recipes = resources.files("packline.sequences").joinpath("recipes")
     for method in args.method or METHODS:
-        variants = sorted(
-            p.name
-            for p in recipes.iterdir()
-            if (p.name == f"{method}.yaml" or p.name.startswith(f"{method}-"))
-            and (not args.recipe or p.name in args.recipe)
-        )
+        variants = [
+            f"{name}.yaml"
+            for name in get_method(method).reference_recipes()
+            if not args.recipe or f"{name}.yaml" in args.recipe
+        ]
         print(
             f"{method}{' on GEM' if args.gem else ''}, lot of {args.lot}, "
             f"goal < {TARGET_WALL_S:g} s wall per lot of 25 and "

@@ -36,8 +36,9 @@ class DataTable(Table):
         for header in headers:
             if header in whole:
                 # not wrapped, so rich gives its width up to none of the others (it would
-                # take a wrapped column's width back at its minimum, past the table's width)
-                self.add_column(Text(header), overflow="fold", no_wrap=True)
+                # take a wrapped column's width back at its minimum, past the table's width);
+                # cut with an ellipsis only on a console narrower than its widest line
+                self.add_column(Text(header), overflow="ellipsis", no_wrap=True)
             else:
                 self.add_column(Text(header), overflow="ellipsis")
         self._whole = [index for index, header in enumerate(headers) if header in whole]

@@ -1,6 +1,6 @@
 """The `packline` command line.
 
-    packline run METHOD --sim [--gem] | --station FILE [--recipe FILE] [--lot N | --wafers ID,...]
+    packline run METHOD --sim [--gem] | --station FILE [--recipe FILE|NAME] [--lot N|--wafers ID,..]
     packline resume RUN [--station FILE]   continue a stopped run, or resume a paused live one
     packline pause|terminate|abort RUN
     packline runs | show RUN | diff RUN RUN | wafer ID | methods | claims | validate METHOD

@@ -49,7 +49,7 @@ def cmd_recipe_template(args: argparse.Namespace) -> int:
     method = get_method(args.method)
     if args.reference is None:
         text = recipe_template(method)
-    elif (name := args.reference.removesuffix(".yaml")) in method.reference_recipes():
+    elif (name := method.reference_named(args.reference)) is not None:
         text = method.reference_recipe_text(name)[0]
     else:
         raise BadInput(
@@ -208,7 +208,7 @@ def _recipe_arguments(recipe: argparse.ArgumentParser) -> None:
     recipe_commands = recipe.add_subparsers(dest="recipe_command", required=True)
     template = recipe_commands.add_parser(
         "template",
-        help="the reference recipe as YAML with every field's unit, range and default commented",
+        help="the default recipe as YAML with every field's unit, range and default commented",
     )
     template.add_argument("method")
     template.add_argument(
@@ -237,7 +237,11 @@ def _claims_arguments(claims: argparse.ArgumentParser) -> None:
 def _validate_arguments(validate: argparse.ArgumentParser) -> None:
     add_common(validate)
     validate.add_argument("method")
-    validate.add_argument("--recipe", type=Path)
+    validate.add_argument(
+        "--recipe",
+        metavar="FILE|NAME",
+        help="a recipe file, or a reference recipe's name (default: the method's shipped recipe)",
+    )
     validate.add_argument("--station", type=Path)
     validate.set_defaults(handler=cmd_validate)
 

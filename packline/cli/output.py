@@ -36,7 +36,8 @@ def terminal() -> Console:
     """The terminal, or (piped to a file or a program) a console `PIPED_WIDTH` wide, or
     `COLUMNS` wide if that is wider (a table piped to a file keeps its long cells whole),
     whose lines of text are never wrapped: a line that names a command to run next
-    (`packline show RUN`) or a claim's verdict stays one line, for a script or `grep`.
+    (`packline show RUN`) or a claim's verdict stays one line, for a script or `grep` (a
+    table's title, too, which is not centred then).
     Neither reads `:name:` as an emoji: a recipe's claim ids are such words (`# 000:a:` had
     printed as `000🅰`)."""
     from rich.console import Console

@@ -219,7 +219,10 @@ def _run_arguments(run: argparse.ArgumentParser) -> None:
         "--station", type=Path, help="station file of real (or served simulated) tools"
     )
     run.add_argument(
-        "--recipe", type=Path, help="recipe YAML (default: the method's shipped recipe)"
+        "--recipe",
+        metavar="FILE|NAME",
+        help="a recipe file, or a reference recipe's name (`packline methods METHOD` lists "
+        "them; default: the method's shipped recipe)",
     )
     lot = run.add_mutually_exclusive_group()
     lot.add_argument(

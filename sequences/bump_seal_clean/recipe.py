@@ -278,7 +278,7 @@ class SolderPlatingStep(PlatingStep):
     SnPb unless `metal` says Sn; a copper bath is refused (`PlatedSolderLayer`)."""
 
     #: the solder bath the layer is plated from
-    metal: Annotated[Metal, CheckedChoices(tuple(metal.value for metal in SOLDER_ALLOYS))] = (
+    metal: Annotated[Metal, CheckedChoices(tuple(alloy.value for alloy in SOLDER_ALLOYS))] = (
         Metal.SNPB
     )
     #: the layer of another solder on every tip, at least `min_thickness_um` (the claim check

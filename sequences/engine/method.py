@@ -121,11 +121,17 @@ class Method:
 
     def reference_recipes(self) -> list[str]:
         """The names of the reference recipes shipped with the method (its default and one
-        per major variant, `sequences/recipes/METHOD*.yaml`), without `.yaml`: what
-        `--recipe NAME` runs from wherever packline is installed."""
+        per major variant, `sequences/recipes/METHOD.yaml` and `METHOD-VARIANT.yaml`), without
+        `.yaml`: what `--recipe NAME` runs from wherever packline is installed."""
         shipped = resources.files("packline.sequences").joinpath("recipes").iterdir()
-        names = (entry.name.removesuffix(".yaml") for entry in shipped)
+        names = (e.name.removesuffix(".yaml") for e in shipped if e.name.endswith(".yaml"))
         return sorted(n for n in names if n == self.name or n.startswith(f"{self.name}-"))
+
+    def reference_named(self, given: str) -> str | None:
+        """The reference recipe `given` names (`bump-seal-clean-laser`, with or without
+        `.yaml`), or None."""
+        name = given.removesuffix(".yaml")
+        return name if name in self.reference_recipes() else None
 
     def reference_recipe_text(self, name: str) -> tuple[str, str]:
         """The reference recipe `name` (one of `reference_recipes`): (text, where it came

@@ -82,20 +82,24 @@ class PlainLog:
     def __call__(self, event: Event) -> None:
         if event.kind not in self.KINDS:
             return
-        line = event_line(
-            event.t, event.kind, event.wafer or event.tool, event.message, event.status
-        )
+        line = event_line(event.t, event.kind, event.wafer, event.tool, event.message, event.status)
         self.console.print(line, markup=False, highlight=False, soft_wrap=True)
 
 
 def event_line(
-    t: float, kind: str, who: str | None, message: str, status: str | None = None
+    t: float,
+    kind: str,
+    wafer: str | None,
+    tool: str | None,
+    message: str,
+    status: str | None = None,
 ) -> str:
     """An event as a line, as a run prints it and `packline show` lists it: its run-clock
     time, its kind, the wafer or else the tool it is about, its status, its message. A tool's
     event whose message begins with the tool's name (`plasma_cleaner: alarmed`, as the
-    keeper's and every earlier release's do) names it once."""
-    if who and (message.startswith((f"{who}:", f"{who} ")) or message == who):
+    keeper's and every earlier release's do) names the tool once."""
+    who = wafer or tool
+    if wafer is None and tool and message.startswith((f"{tool}:", f"{tool} ")):
         who = None
     text = " ".join(x for x in (kind, who, status, message) if x)
     return f"[{clock_text(t)}] {text}"

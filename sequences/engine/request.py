@@ -84,9 +84,9 @@ def prepare(request: RunRequest) -> Prepared:
         text, source = method.reference_recipe_text(reference)
         recipe, named = read_recipe_text(method.recipe_model, text, source), source
     else:
-        recipe, text = load_recipe(
-            method.recipe_model, request.recipe_path, hint=own_recipes(method)
-        )
+        missing = not Path(request.recipe_path).exists()
+        hint = own_recipes(method) if missing else ""
+        recipe, text = load_recipe(method.recipe_model, request.recipe_path, hint=hint)
         source = str(request.recipe_path)
         named = f"recipe file {source}"
     if not 1 <= request.lot <= MAX_LOT:
@@ -135,12 +135,19 @@ def prepare(request: RunRequest) -> Prepared:
 
 def reference_named(method: Method, recipe_path: str | Path) -> str | None:
     """The reference recipe of `method` that `--recipe` names by itself (`bump-seal-clean-laser`,
-    with or without `.yaml`), where no file of that name is: None for a path or a file."""
+    with or without `.yaml`): None for a path (`./x.yaml`, `recipes/x.yaml`) or a file of that
+    name where the command runs. A bare name of a reference recipe while a file `NAME.yaml` is
+    here too is refused: which one is meant cannot be told (a copy being edited, perhaps)."""
     given = str(recipe_path)
-    name = given.removesuffix(".yaml")
-    if Path(given).exists() or Path(name).name != name:
+    if Path(given).is_file() or "/" in given or given.startswith("."):
         return None
-    return name if name in method.reference_recipes() else None
+    name = method.reference_named(given)
+    if name is not None and Path(f"{name}.yaml").is_file():
+        raise BadInput(
+            f"--recipe {given}: names both the reference recipe {name} and the file "
+            f"{name}.yaml here; give --recipe ./{name}.yaml for the file"
+        )
+    return name
 
 
 def own_recipes(method: Method) -> str:

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
+from rich.console import Console
+
 from packline.cli import main
+from packline.cli.output import PIPED_WIDTH
+from packline.cli.station import print_station_check
 from packline.drivers.registry import TOOL_KINDS
 from packline.sim_instruments.line import SimulatedLine
 from packline.station import Station, ToolEntry
-from packline.station_check import check_station
+from packline.station_check import DEVICE_SEPARATOR, ToolCheck, check_station
 
 #: An address where nothing listens (the discard port).
 NOBODY = "modbus+tcp://127.0.0.1:9"
@@ -124,3 +129,26 @@ async def test_a_tool_reporting_another_serial_number_than_the_file_is_refused_n
         "serve` took over its pty): correct the address, or use the station file of the line "
         "you mean"
     ]
+
+
+def test_the_table_shows_a_tool_of_two_devices_one_address_a_line_and_every_column():
+    """A new user's piped `station check` of the served line lost its open interlocks, holds
+    and ready columns: the electroplater's two addresses made one cell of 76 characters."""
+    electroplater = ToolCheck(
+        "electroplater",
+        "electroplater",
+        DEVICE_SEPARATOR.join(
+            ("cell modbus+tcp://127.0.0.1:34517", "supply TCPIP0::127.0.0.1::44213::SOCKET")
+        ),
+        identity="packline EP-1 s/n EP-1-27a8cc fw 1.0",
+        state="idle",
+        e10_state="standby",
+        interlocks={"door": True, "vacuum": False},
+    )
+    out = io.StringIO()
+    print_station_check(Console(file=out, width=PIPED_WIDTH), "line", [electroplater])
+    text = out.getvalue()
+    assert "│ cell modbus+tcp://127.0.0.1:34517       │" in text
+    assert "│ supply TCPIP0::127.0.0.1::44213::SOCKET │" in text
+    assert "│ vacuum          │ nothing │ yes   │" in text
+    assert max(map(len, text.splitlines())) <= PIPED_WIDTH

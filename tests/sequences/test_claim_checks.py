@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import re
-from importlib import resources
 from typing import Annotated
 
 import numpy as np
@@ -715,28 +714,20 @@ def test_coverage_lists_every_claim_of_the_four_documents():
     assert [method for method, _ in coverage["003:24"].implemented_by] == ["bump-seal-clean"]
 
 
-def _shipped_recipes(name):
-    """The method's default recipe and its reference variants `recipes/<name>-*.yaml`."""
-    folder = resources.files("packline.sequences").joinpath("recipes")
-    return sorted(
-        entry.name
-        for entry in folder.iterdir()
-        if entry.name == f"{name}.yaml" or re.fullmatch(rf"{re.escape(name)}-.+\.yaml", entry.name)
-    )
-
-
 @pytest.mark.parametrize("method", _package_methods(), ids=lambda m: m.name)
-async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(store, tmp_path, method):
-    """Run the method on the sim with each shipped recipe: every step tag is a catalogued id,
-    every recipe's product passes its claim check, and every "step 'X'" of the claim map is
-    a step recorded with that claim id in at least one of the runs."""
+async def test_claim_map_steps_are_recorded_with_their_claims_on_the_sim(
+    store, tmp_path, monkeypatch, method
+):
+    """Run the method on the sim with each shipped recipe (by its name, from a folder with no
+    recipe file): every step tag is a catalogued id, every recipe's product passes its claim
+    check, and every "step 'X'" of the claim map is a step recorded with that claim id in at
+    least one of the runs."""
+    monkeypatch.chdir(tmp_path)
     recorded: set[tuple[str, str]] = set()
-    for name in _shipped_recipes(method.name):
-        text = resources.files("packline.sequences").joinpath("recipes", name).read_text()
-        path = tmp_path / name
-        path.write_text(text)
+    for name in method.reference_recipes():
+        text, _ = method.reference_recipe_text(name)
         stack = yaml.safe_load(text).get("stack") or {}  # panels stacked: a lot of a stack
-        prepared = prepare(RunRequest(method.name, recipe_path=path, lot=stack.get("levels", 1)))
+        prepared = prepare(RunRequest(method.name, recipe_path=name, lot=stack.get("levels", 1)))
         async with open_run(store, prepared) as engine:
             assert await engine.run() == "completed", name
         report = run_report(store, engine.run_id)

@@ -128,9 +128,20 @@ def test_a_reference_recipe_is_run_by_its_name_from_anywhere(tmp_path, capsys, m
     assert "or name a reference recipe of bump-seal-clean: bump-seal-clean, " in (
         capsys.readouterr().err
     )
+    # a path is a file, never a name: one that is not there is refused, not read as the name
+    assert main(["validate", "bump-seal-clean", "--recipe", "./bump-seal-clean-laser.yaml"]) == 2
+    assert "bump-seal-clean-laser.yaml: cannot read it (No such file" in capsys.readouterr().err
     # a file of that name where the command runs is the file, not the reference recipe
     (tmp_path / "bump-seal-clean-laser.yaml").write_text("bumps: 3\n")
     assert main(["validate", "bump-seal-clean", "--recipe", "bump-seal-clean-laser.yaml"]) == 2
+    assert "recipe file bump-seal-clean-laser.yaml" in capsys.readouterr().err
+    # and the bare name then could be either: refused, saying how to give the file
+    assert main(["validate", "bump-seal-clean", "--recipe", "bump-seal-clean-laser"]) == 2
+    assert capsys.readouterr().err == (
+        "packline: error: --recipe bump-seal-clean-laser: names both the reference recipe "
+        "bump-seal-clean-laser and the file bump-seal-clean-laser.yaml here; give --recipe "
+        "./bump-seal-clean-laser.yaml for the file\n"
+    )
     # and a copy of one to edit
     target = tmp_path / "mine.yaml"
     argv = ["recipe", "template", "bump-seal-clean", "--from", "bump-seal-clean-laser"]

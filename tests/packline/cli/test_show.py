@@ -9,7 +9,7 @@ from rich.console import Console
 
 from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
 from packline.sequences.engine.events import TOOL_STATE, Event
-from packline.sequences.engine.progress import PlainLog
+from packline.sequences.engine.progress import PlainLog, event_line
 from packline.sequences.engine.report import step_labels
 
 
@@ -190,3 +190,10 @@ def test_an_event_is_listed_as_the_run_printed_it_naming_its_tool():
     ]
     assert listed_events(rows) == [printed.getvalue().rstrip("\n")]
     assert listed_events(rows) == ["[0:44:25] batch-formed plasma_cleaner b1-s1: W01"]
+
+
+def test_a_wafer_is_named_even_where_its_message_begins_with_its_id():
+    """Only a tool's name at the head of its event's message is not repeated: a wafer's id
+    (the user's, `rework` as well as `W01`) always is."""
+    line = event_line(0.0, "disposition", "rework", None, "rework by bo: seen")
+    assert line == "[0:00:00] disposition rework rework by bo: seen"
