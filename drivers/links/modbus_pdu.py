@@ -1,12 +1,12 @@
 """pymodbus's PDUs, its register reads' replies coded in one `struct` call: what both ends of a
 Modbus link decode with (`ModbusDecoder`).
 
-A dry run polls the status registers of three tools every second of its clock (about 4,000
-of a levels-5 wafer's 5,600 exchanges), and pymodbus codes each reply a register at a time
-(a `struct` call per register, the bytes joined one register after another) and formats a
-debug line for every frame it decodes (`str(pdu)`), its logging on or off. The classes here
-are pymodbus's with those costs taken out: the same bytes on the wire, the same registers
-and the same exceptions, answered and raised where pymodbus's are.
+A dry run reads the status registers of its Modbus tools again and again (a poll, FC3, or the
+PLCs' held status read, FC23), and pymodbus codes each reply a register at a time (a `struct`
+call per register, the bytes joined one register after another) and formats a debug line for
+every frame it decodes (`str(pdu)`), its logging on or off. The classes here are pymodbus's
+with those costs taken out: the same bytes on the wire, the same registers and the same
+exceptions, answered and raised where pymodbus's are.
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ from pymodbus.pdu.register_message import (
     ReadHoldingRegistersResponse,
     ReadInputRegistersRequest,
     ReadInputRegistersResponse,
+    ReadWriteMultipleRegistersRequest,
+    ReadWriteMultipleRegistersResponse,
 )
 
 
@@ -51,6 +53,12 @@ class InputRegistersReply(HoldingRegistersReply, ReadInputRegistersResponse):
     function_code = 4
 
 
+class ReadWriteRegistersReply(HoldingRegistersReply, ReadWriteMultipleRegistersResponse):
+    """FC23's reply (read/write multiple registers, the held status read's), coded as FC3's."""
+
+    function_code = 23
+
+
 class HoldingRegistersRead(ReadHoldingRegistersRequest):
     """FC3, served: pymodbus's request, answered with the packed reply."""
 
@@ -74,6 +82,19 @@ class InputRegistersRead(HoldingRegistersRead, ReadInputRegistersRequest):
     reply = InputRegistersReply
 
 
+class ReadWriteRegistersRead(ReadWriteMultipleRegistersRequest):
+    """FC23, served: pymodbus's request, its checks and its access to the registers, answered
+    with the packed reply."""
+
+    async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
+        reply = await super().datastore_update(context, device_id)  # type: ignore[arg-type]
+        if not isinstance(reply, ReadWriteMultipleRegistersResponse):
+            return reply  # an exception
+        return ReadWriteRegistersReply(
+            registers=reply.registers, dev_id=device_id, transaction_id=self.transaction_id
+        )
+
+
 class ModbusDecoder(DecodePDU):
     """pymodbus's decoder of a client's replies (`is_server` False) or a server's requests,
     with the register reads' PDUs of this module, decoding a frame as pymodbus does without
@@ -85,6 +106,7 @@ class ModbusDecoder(DecodePDU):
             **DecodePDU.pdu_table,
             HoldingRegistersRead.function_code: (HoldingRegistersRead, HoldingRegistersReply),
             InputRegistersRead.function_code: (InputRegistersRead, InputRegistersReply),
+            ReadWriteRegistersRead.function_code: (ReadWriteRegistersRead, ReadWriteRegistersReply),
         }
 
     def decode(self, frame: bytes) -> ModbusPDU | None:

@@ -36,10 +36,6 @@ from pymodbus.framer import FramerRTU, FramerType
 from pymodbus.pdu import DecodePDU, ExceptionResponse, ModbusPDU
 from pymodbus.pdu.device import DeviceInformationFactory, ModbusDeviceIdentification
 from pymodbus.pdu.mei_message import ReadDeviceInformationRequest, ReadDeviceInformationResponse
-from pymodbus.pdu.register_message import (
-    ReadWriteMultipleRegistersRequest,
-    ReadWriteMultipleRegistersResponse,
-)
 from pymodbus.server import ModbusBaseServer, ModbusSerialServer, ModbusTcpServer
 from pymodbus.server.requesthandler import ServerRequestHandler
 from pymodbus.simulator import DataType, SimDevice
@@ -48,7 +44,7 @@ from pymodbus.simulator.simruntime import SimRuntime
 from pymodbus.simulator.simutils import SimUtils
 
 from packline.clock import Clock
-from packline.drivers.links.modbus_pdu import HoldingRegistersReply, ModbusDecoder
+from packline.drivers.links.modbus_pdu import ModbusDecoder
 from packline.tasks import step_now
 
 from .base import ToolServer, write_as_wire_work
@@ -104,26 +100,6 @@ def _serve_identities(server: ModbusBaseServer, devices: Sequence[SimDevice]) ->
         ReadDeviceInformationResponse,
     )
     server.decoder.pdu_sub_table = table
-
-
-class _ReadWriteRegistersReply(HoldingRegistersReply, ReadWriteMultipleRegistersResponse):
-    """FC23's reply, coded as FC3's (`HoldingRegistersReply`: every register in one `struct`
-    call, where pymodbus packs them one at a time)."""
-
-    function_code = 23
-
-
-class _ReadWriteRegisters(ReadWriteMultipleRegistersRequest):
-    """FC23 (read/write multiple registers, the held status read's), served: pymodbus's
-    request, its checks and its access to the registers, answered with the packed reply."""
-
-    async def datastore_update(self, context: object, device_id: int) -> ModbusPDU:
-        reply = await super().datastore_update(context, device_id)  # type: ignore[arg-type]
-        if not isinstance(reply, ReadWriteMultipleRegistersResponse):
-            return reply  # an exception
-        return _ReadWriteRegistersReply(
-            registers=reply.registers, dev_id=device_id, transaction_id=self.transaction_id
-        )
 
 
 class _RegisterBlock:
@@ -413,13 +389,8 @@ class ModbusToolServer(ToolServer):
             self._server = ModbusTcpServer(
                 self.devices, framer=framer, address=(self.host, self.port)
             )
-        # Requests decoded, and register reads answered, by the packed PDUs (`modbus_pdu.py`;
-        # FC23's here).
+        # Requests decoded, and register reads answered, by the packed PDUs (`modbus_pdu.py`).
         self._server.decoder = ModbusDecoder(is_server=True)
-        self._server.decoder.pdu_table[_ReadWriteRegisters.function_code] = (
-            _ReadWriteRegisters,
-            _ReadWriteRegistersReply,
-        )
         if self._registers is None:
             self._registers = _ServedDevices(self.devices)
         # The tool keeps power while off the wire: the same registers after a restart.

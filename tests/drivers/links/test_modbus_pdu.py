@@ -11,6 +11,7 @@ from pymodbus.pdu import DecodePDU
 from pymodbus.pdu.register_message import (
     ReadHoldingRegistersResponse,
     ReadInputRegistersResponse,
+    ReadWriteMultipleRegistersResponse,
 )
 
 from packline.drivers.links.modbus_pdu import (
@@ -18,6 +19,7 @@ from packline.drivers.links.modbus_pdu import (
     HoldingRegistersReply,
     InputRegistersReply,
     ModbusDecoder,
+    ReadWriteRegistersReply,
 )
 
 REGISTER_LISTS = [[], [0], [1, 0xFFFF], list(range(0, 65536, 529)), [0x1234] * 125]
@@ -27,7 +29,8 @@ REGISTER_LISTS = [[], [0], [1, 0xFFFF], list(range(0, 65536, 529)), [0x1234] * 1
 @pytest.mark.parametrize(
     ("packed", "pymodbus"),
     [(HoldingRegistersReply, ReadHoldingRegistersResponse),
-     (InputRegistersReply, ReadInputRegistersResponse)],
+     (InputRegistersReply, ReadInputRegistersResponse),
+     (ReadWriteRegistersReply, ReadWriteMultipleRegistersResponse)],
 )  # fmt: skip
 def test_a_reply_codes_as_pymodbus_codes_it(registers, packed, pymodbus):
     ours, theirs = packed(registers=registers), pymodbus(registers=registers)
@@ -58,7 +61,7 @@ def test_a_byte_count_past_the_packet_is_refused_as_pymodbus_refuses_it():
 
 def test_a_register_out_of_range_fails_to_encode_as_with_pymodbus():
     for reply in (HoldingRegistersReply, ReadHoldingRegistersResponse):
-        # struct.error, which the server answers as SERVER_DEVICE_FAILURE
+        # struct.error: coded after the datastore's access, it fails the server's answer
         with pytest.raises(struct.error):
             reply(registers=[0x10000]).encode()
 
@@ -69,6 +72,8 @@ FRAMES = [
     b"\x03\x04\x00\x01\x00\x02",
     b"\x10\x00\x64\x00\x02\x04\x00\x07\x00\x08",  # FC16
     b"\x06\x00\x64\x00\x07",
+    b"\x17\x01\x90\x00\x15\x01\x86\x00\x02\x04\x00\x07\x00\x1e",  # FC23 request
+    b"\x17\x04\x00\x01\x00\x02",  # an FC23 reply
     b"\x01\x00\x00\x00\x08",
     b"\x2b\x0e\x01\x00",  # FC43 / MEI 14
     b"\x83\x02",  # an exception
@@ -96,3 +101,6 @@ def test_the_decoder_reads_registers_with_the_packed_pdus():
     reply = ModbusDecoder(is_server=False).decode(b"\x04\x04\x00\x01\x00\x02")
     assert isinstance(reply, InputRegistersReply)
     assert reply.registers == [1, 2]
+    held = ModbusDecoder(is_server=False).decode(b"\x17\x04\x00\x03\x00\x04")
+    assert isinstance(held, ReadWriteRegistersReply)
+    assert held.registers == [3, 4]
