@@ -88,8 +88,11 @@ class RunStore(RunDatabase):
         super().close()
 
     @contextmanager
-    def transaction(self, *, durable: bool = True) -> Iterator[sqlite3.Connection]:
-        """One transaction, committed when the block ends; buffered traces go with it.
+    def transaction(
+        self, *, durable: bool = True, traces: bool = False
+    ) -> Iterator[sqlite3.Connection]:
+        """One transaction, committed when the block ends; the buffered traces go with it when
+        it is a step's (`traces`: a step's start or end, or a batch of them).
 
         A durable one is on disk when it returns, and so is every transaction committed
         before it; one not durable is committed (another process reads it, a killed one
@@ -103,16 +106,18 @@ class RunStore(RunDatabase):
             return
         self._db.execute("BEGIN IMMEDIATE")
         self._in_transaction, self._durable = True, durable
-        traces = self._traces
+        buffered = self._traces
         try:
-            self._write_traces()
+            if traces:
+                self._write_traces()
             yield self._db
             self._db.execute("COMMIT")
         except BaseException:
             # a COMMIT that failed (a full disk, an I/O error) may have rolled back itself
             if self._db.in_transaction:
                 self._db.execute("ROLLBACK")
-            self._traces = traces + self._traces  # not written: keep them for the next one
+            if traces:  # not written: keep them for the next one
+                self._traces = buffered + self._traces
             self._step_samples.clear()  # the ids they were given are not the ones written
             self._twins.forget()  # nor, perhaps, the snapshots and parts it stored
             raise
@@ -202,7 +207,8 @@ class RunStore(RunDatabase):
         resume, already finished. Rows of an irreversible step are on disk before it runs, with
         every record before them; a reversible step's are on disk with the next durable write."""
         ids = []
-        with self.transaction(durable=any(row["irreversible"] for row in rows)) as db:
+        durable = any(row["irreversible"] for row in rows)
+        with self.transaction(durable=durable, traces=True) as db:
             for row in rows:
                 row = {**row, "claims": json.dumps(list(row["claims"]))}
                 columns = ", ".join(row)
@@ -230,7 +236,7 @@ class RunStore(RunDatabase):
         disk with the next durable write: at the latest the next irreversible step's start."""
         if not step_ids:
             return
-        with self.transaction(durable=False) as db:
+        with self.transaction(durable=False, traces=True) as db:
             db.executemany(
                 "UPDATE steps SET status = ?, stopped_t = ?, stopped_wall = ?, error = ? "
                 "WHERE id = ?",
@@ -293,12 +299,12 @@ class RunStore(RunDatabase):
         self._traces.append((run_id, tool, step_id, name, value, unit, t, wall))
         self._traced.add(run_id)
         if len(self._traces) >= TRACE_BATCH:
-            with self.transaction(durable=False):
+            with self.transaction(durable=False, traces=True):
                 pass  # written as it opens
 
     def flush_traces(self) -> None:
         if self._traces:
-            with self.transaction():
+            with self.transaction(traces=True):
                 pass
 
     def _write_traces(self) -> None:

@@ -316,6 +316,30 @@ def test_a_steps_traces_are_packed_when_it_ends_and_read_back_sample_for_sample(
         reopened.close()
 
 
+def test_trace_rows_wait_for_the_next_step_transaction(tmp_path):
+    """A step's start or end writes the trace samples taken since the last one; the other
+    transactions (an event, a measurement, a wafer's status) leave them waiting."""
+    store = RunStore(tmp_path / "runs.db")
+    try:
+        ((first, second),) = start_run(store, ["W01"], 2)
+        store.add_trace("r", "pc", first, "pressure", 1.0, "mTorr", 1.0, 1e9)
+        event = {
+            "run_id": "r",
+            "session": 1,
+            "kind": "paused",
+            "message": "",
+            "t": 1.0,
+            "wall": 1e9,
+        }
+        store.add_rows("events", [event], durable=False)
+        store.update_wafer("r", "W01", status="running")
+        assert count(store, "SELECT count(*) FROM traces") == 0
+        store.finish_steps([second], "completed", 2.0, 2e9)
+        assert count(store, "SELECT count(*) FROM traces") == 1  # the first step's, not packed
+    finally:
+        store.close()
+
+
 def test_a_store_packs_the_samples_it_wrote_of_a_step_as_it_would_read_them_back(
     tmp_path, monkeypatch
 ):
@@ -343,7 +367,10 @@ def test_a_store_packs_the_samples_it_wrote_of_a_step_as_it_would_read_them_back
             value, t = values[index % 5], -0.0 if index == 0 else index / 7
             store.add_trace("r", tool, step, name, value, "u", t, 1e9 + index)
             if read_back and index == 100:
-                with pytest.raises(RuntimeError), store.transaction(durable=False):
+                with (
+                    pytest.raises(RuntimeError),
+                    store.transaction(durable=False, traces=True),
+                ):
                     raise RuntimeError("rolled back")
         store.finish_steps([first], "completed", 60.0, 60.0)
         store.add_trace("r", "pc", second, "pressure", -0.0, "u", 61.0, 2e9)
