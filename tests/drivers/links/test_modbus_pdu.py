@@ -42,21 +42,32 @@ def test_a_reply_codes_as_pymodbus_codes_it(registers, packed, pymodbus):
     assert decoded.registers == expected.registers == registers
 
 
+#: Each packed reply beside pymodbus's class of its function code: FC3's, and FC23's (the
+#: PLCs' held status read), whose checks are FC3's.
+REPLY_PAIRS = pytest.mark.parametrize(
+    ("packed", "pymodbus"),
+    [(HoldingRegistersReply, ReadHoldingRegistersResponse),
+     (ReadWriteRegistersReply, ReadWriteMultipleRegistersResponse)],
+)  # fmt: skip
+
+
+@REPLY_PAIRS
 @pytest.mark.parametrize(
     "data", [b"\x03\x00\x01\x00\x02", b"\x05\x00\x01\x00\x02\x00\x03", b"\x00\x07", b"\x01\x00\x05"]
 )
-def test_an_odd_byte_count_takes_what_pymodbus_takes(data):
-    decoded, expected = HoldingRegistersReply(), ReadHoldingRegistersResponse()
+def test_an_odd_byte_count_takes_what_pymodbus_takes(data, packed, pymodbus):
+    decoded, expected = packed(), pymodbus()
     decoded.decode(data)
     expected.decode(data)
     assert decoded.registers == expected.registers
 
 
-def test_a_byte_count_past_the_packet_is_refused_as_pymodbus_refuses_it():
+@REPLY_PAIRS
+def test_a_byte_count_past_the_packet_is_refused_as_pymodbus_refuses_it(packed, pymodbus):
     with pytest.raises(ModbusIOException, match="byte_count 4 > length of packet 3"):
-        HoldingRegistersReply().decode(b"\x04\x00\x01")
+        packed().decode(b"\x04\x00\x01")
     with pytest.raises(ModbusIOException):
-        ReadHoldingRegistersResponse().decode(b"\x04\x00\x01")
+        pymodbus().decode(b"\x04\x00\x01")
 
 
 def test_a_register_out_of_range_fails_to_encode_as_with_pymodbus():
