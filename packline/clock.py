@@ -182,9 +182,7 @@ class WallClock:
         await asyncio.sleep(max(0.0, seconds))
 
     def timer(self, seconds: float) -> asyncio.Future[None]:
-        if math.isnan(seconds):
-            raise ValueError("cannot time NaN seconds")
-        return _loop_timer(max(0.0, seconds))
+        return _loop_timer(seconds)
 
     def activity(self) -> AbstractContextManager[None]:
         return nullcontext()
@@ -222,9 +220,7 @@ class ScaledClock:
         await asyncio.sleep(max(0.0, seconds) / self.factor)
 
     def timer(self, seconds: float) -> asyncio.Future[None]:
-        if math.isnan(seconds):
-            raise ValueError("cannot time NaN seconds")
-        return _loop_timer(max(0.0, seconds) / self.factor)
+        return _loop_timer(seconds / self.factor)
 
     def activity(self) -> AbstractContextManager[None]:
         return nullcontext()
@@ -237,11 +233,13 @@ class ScaledClock:
 
 
 def _loop_timer(delay_s: float) -> asyncio.Future[None]:
-    """A future the running loop completes `delay_s` of wall time from now; cancelling it
-    cancels the loop's timer."""
+    """A future the running loop completes `delay_s` of wall time from now (at once for a
+    delay past; NaN refused); cancelling it cancels the loop's timer."""
+    if math.isnan(delay_s):
+        raise ValueError("cannot time NaN seconds")
     loop = asyncio.get_running_loop()
     future: asyncio.Future[None] = loop.create_future()
-    handle = loop.call_later(delay_s, _complete, future)
+    handle = loop.call_later(max(0.0, delay_s), _complete, future)
     future.add_done_callback(lambda _: handle.cancel())
     return future
 

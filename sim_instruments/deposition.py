@@ -250,9 +250,9 @@ class SimDepositionTool(PlcChamberSimulator):
         """When the chamber changes next by itself, as its model tells (a GEM face's watcher
         looks then): a pump-down at the crossover (or its limit), the evacuated chamber's ion
         gauge at the base pressure written while that is ahead, a vent's end, a step's end; a
-        microsecond past a
-        curve's crossing and a microsecond ahead at least, since the pressure computed at the
-        crossing, or a clock's sum of now and the wait, may fall short of it by a rounding.
+        microsecond past a curve's crossing and a microsecond ahead at least, since the
+        pressure computed at the crossing, or a clock's sum of now and the wait, may fall
+        short of it by a rounding.
         The scan's when the model foresees nothing (resting, a leak that stalls above the base
         pressure, the gauge already at it): a fault or a command wakes the watcher."""
         physics = self.physics
