@@ -11,16 +11,17 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from packline.rendering import DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
 
-from .output import EXIT_OK, answer, print_json
+from .output import EXIT_OK, answer, answer_table, print_json
 from .parser import add_common
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 
 def cmd_methods(args: argparse.Namespace) -> int:
@@ -39,7 +40,7 @@ def cmd_methods(args: argparse.Namespace) -> int:
         }
         return answer(args, detail, lambda console: print_method(console, detail))
     methods = read_catalogue()
-    return answer(args, methods, lambda console: print_methods(console, methods))
+    return answer_table(args, methods, lambda: methods_table(methods))
 
 
 def cmd_recipe_template(args: argparse.Namespace) -> int:
@@ -134,7 +135,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def print_methods(console: Console, methods: list[dict[str, Any]]) -> None:
+def methods_table(methods: list[dict[str, Any]]) -> DataTable:
     """One row per method: name, title, claims, tool roles, recipe options."""
     table = DataTable(
         "name",
@@ -152,7 +153,7 @@ def print_methods(console: Console, methods: list[dict[str, Any]]) -> None:
             ", ".join(m["tools"]),
             ", ".join(f"{k}={v}" for k, v in m["options"].items()),
         )
-    console.print(table)
+    return table
 
 
 def print_method(console: Console, method: dict[str, Any]) -> None:

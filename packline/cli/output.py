@@ -1,7 +1,9 @@
 """What every command shares: its exit codes, the run database, the terminal and `--json`.
 
 Every table is a `DataTable` (`packline.rendering`): tool text, reasons and ids are shown as
-written, never read as markup. `--json` output is printed as is (`print_json`).
+written, never read as markup. `--json` output is printed as is (`print_json`). A command that
+prints a table alone (`runs`, `methods`) prints it with `show_table`, which lays it out
+without rich where it can (docs/decisions/0085).
 """
 
 from __future__ import annotations
@@ -9,12 +11,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # `packline --help` needs neither
+if TYPE_CHECKING:  # `packline --help` needs none of them
     from rich.console import Console
 
+    from packline.rendering import DataTable
     from packline.sequences.engine.records import RunStore
 
 EXIT_OK, EXIT_RUN_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -45,9 +49,60 @@ def terminal() -> Console:
     console = Console(emoji=False)
     if console.is_terminal:
         return console
+    return Console(width=piped_width(), emoji=False, soft_wrap=True)
+
+
+def piped_width() -> int:
+    """How wide `terminal()` lays out output piped to a file or a program."""
     columns = os.environ.get("COLUMNS", "")
-    width = max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0)
-    return Console(width=width, emoji=False, soft_wrap=True)
+    return max(PIPED_WIDTH, int(columns) if columns.isdigit() else 0)
+
+
+#: What makes rich's console decide for itself whether it writes to a terminal (forced
+#: either way, or a terminal it gives no styles or its own width): `show_table` leaves
+#: the table to rich then.
+RICH_DECIDES = ("TTY_COMPATIBLE", "FORCE_COLOR")
+
+
+def show_table(table: DataTable) -> None:
+    """`table` on standard output as `terminal().print(table)` prints it: laid out here
+    (`DataTable.text`) on a terminal or piped, so rich is not imported, unless the table or
+    the output is one only rich knows how to print (`RICH_DECIDES`, a dumb terminal, an
+    encoding other than UTF-8, Windows)."""
+    text = None
+    environ = os.environ
+    encoding = (getattr(sys.stdout, "encoding", None) or "utf-8").lower()
+    if (
+        sys.platform != "win32"
+        and encoding.startswith("utf")  # else rich draws the box in ASCII
+        and not any(name in environ for name in RICH_DECIDES)
+    ):
+        try:
+            is_terminal = sys.stdout.isatty()
+        except ValueError:  # closed (as rich reads it)
+            is_terminal = False
+        if not is_terminal:
+            text = table.text(piped_width(), terminal=False)
+        elif environ.get("TERM", "").lower() not in ("dumb", "unknown"):
+            text = table.text(terminal_width(), terminal=True)
+    if text is None:
+        terminal().print(table)
+    else:
+        sys.stdout.write(text)
+
+
+def terminal_width() -> int:
+    """The width rich's console gives a terminal: `COLUMNS`, else the size of the first of
+    standard input, output and error that is a terminal, else 80."""
+    columns = os.environ.get("COLUMNS", "")
+    if columns.isdigit():
+        return int(columns)
+    for stream in (0, 1, 2):
+        try:
+            return os.get_terminal_size(stream).columns or 80
+        except (AttributeError, ValueError, OSError):  # not a terminal
+            pass
+    return 80
 
 
 def print_json(data: Any) -> None:
@@ -61,4 +116,14 @@ def answer(args: argparse.Namespace, data: Any, show: Callable[[Console], None])
         print_json(data)
     else:
         show(terminal())
+    return EXIT_OK
+
+
+def answer_table(args: argparse.Namespace, data: Any, table: Callable[[], DataTable]) -> int:
+    """A reading command's answer that is one table: `data` as JSON with `--json`, else
+    `table()` (`show_table`)."""
+    if args.json:
+        print_json(data)
+    else:
+        show_table(table())
     return EXIT_OK

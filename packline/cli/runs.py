@@ -8,9 +8,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from rich import box
-from rich.console import Console
-
 from packline.rendering import RECIPE_SHOWN, DataTable
 from packline.sequences.engine.catalogue import read_catalogue
 from packline.sequences.engine.errors import BadInput
@@ -18,7 +15,7 @@ from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_sta
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
 from packline.sequences.engine.records import RunStore, default_db_path
 
-from .output import answer, open_store
+from .output import answer_table, open_store
 from .parser import add_common, at_least_one, local_date
 
 #: The most runs `runs --status` looks through (the status shown is decided per run).
@@ -38,7 +35,7 @@ def cmd_runs(args: argparse.Namespace) -> int:
         if store is not None:
             store.close()
     title = f"runs in {args.db or default_db_path()}"
-    return answer(args, runs, lambda console: print_runs(console, runs, title=title))
+    return answer_table(args, runs, lambda: runs_table(runs, title=title))
 
 
 def _listed(args: argparse.Namespace, store: RunStore) -> list[dict[str, Any]]:
@@ -124,10 +121,12 @@ def _named(what: str, names: Iterable[str]) -> str:
     return f"its {what}: {', '.join(listed[:NAMED])}{more}"
 
 
-def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> None:
+def runs_table(runs: list[dict[str, Any]], *, title: str) -> DataTable:
     """One row per run: its id and lot id (whole: they are copied from here), method, status,
     wafers (how many completed, held, scrapped), where (simulated or a station), operator, start
     and run clock."""
+    from rich import box  # its boxes alone: rich's console and tables are not imported
+
     table = DataTable(
         "run", "lot", "method", "status", "wafers", "line", "operator", "started", "run clock",
         title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), collapse_padding=True,
@@ -147,7 +146,7 @@ def print_runs(console: Console, runs: list[dict[str, Any]], *, title: str) -> N
             wall_text(run["started_wall"]),
             _run_clock(run),
         )
-    console.print(table)
+    return table
 
 
 def _wafers_text(run: dict[str, Any]) -> str:

@@ -188,7 +188,7 @@ def timeline(
     for _, at, what, detail, status in sorted(rows, key=lambda row: in_order(row[0])):
         table.add_row(clock_text(at), what, detail, status.strip())
     if not rows:  # an empty table had read as records lost
-        table.caption = Text(
+        table.options["caption"] = Text(
             "no step recorded: the wafer never started one (held or stopped first)"
         )
     return table

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import socket
 import sqlite3
 import time
 from contextlib import suppress
@@ -45,6 +44,7 @@ from .errors import (
 )
 from .events import Observer
 from .keeper import ToolKeeper
+from .liveness import this_host
 from .method import FailurePolicy, Method
 from .plan import FINISHED, RELEASED, Plan
 from .recipe import Recipe
@@ -450,7 +450,7 @@ class Engine:
                     "status": "running",
                     "sessions": 1,
                     "pid": os.getpid(),
-                    "host": socket.gethostname(),
+                    "host": this_host(),
                     "started_t": self.t(),
                     "started_wall": now,
                 },
@@ -483,7 +483,7 @@ class Engine:
             station_name=spec.station.name,
             station_yaml=spec.station.to_yaml(),
             pid=os.getpid(),
-            host=socket.gethostname(),
+            host=this_host(),
             stopped_t=None,
             stopped_wall=None,
             error=None,

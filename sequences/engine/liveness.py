@@ -10,7 +10,6 @@ and `packline resume` continues it.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -24,9 +23,16 @@ SHOWN_STATUSES = (
 )  # fmt: skip
 
 
+def this_host() -> str:
+    """This host's name, as a run records where it is driven."""
+    import socket  # only once a run is read: `packline runs` of no runs does without it
+
+    return socket.gethostname()
+
+
 def is_alive(run: dict[str, Any]) -> bool:
     """Is another live process on this host driving `run` (a row of the runs table)?"""
-    if run["status"] not in DRIVEN or run["host"] != socket.gethostname():
+    if run["status"] not in DRIVEN or run["host"] != this_host():
         return False
     try:
         os.kill(run["pid"], 0)
@@ -48,7 +54,7 @@ def _zombie(pid: int) -> bool:
 def shown_status(run: dict[str, Any]) -> str:
     """The run's status as `runs` and `show` print it: `interrupted` for a running or paused
     run that no live process drives (a run on another host is taken at its word)."""
-    here = run["host"] == socket.gethostname()
+    here = run["host"] == this_host()
     driving = run["pid"] == os.getpid() or is_alive(run)
     return INTERRUPTED if run["status"] in DRIVEN and here and not driving else run["status"]
 

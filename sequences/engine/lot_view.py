@@ -15,7 +15,6 @@ from the bottom, so the layout is chosen by the height it takes.
 from __future__ import annotations
 
 from rich.console import Console, Group, RenderableType
-from rich.table import Table
 from rich.text import Text
 
 from packline.rendering import DataTable
@@ -126,7 +125,7 @@ def _progress(state: LotState, wafer: WaferState) -> Text:
     return bar.append(f" {done}/{total}")
 
 
-def _fitted(width: int, columns: list[tuple[str, int | None]]) -> Table:
+def _fitted(width: int, columns: list[tuple[str, int | None]]) -> DataTable:
     """A table of one-line cells within `width`: each column as wide as given, the one given
     None as wide as what is left (at least `MIN_FLEX`)."""
     table = DataTable(*(name for name, _ in columns), box=None, expand=False, pad_edge=False)
@@ -142,7 +141,7 @@ def _widest(texts: list[str], header: str, most: int | None = None) -> int:
     return widest if most is None else min(widest, most)
 
 
-def _wafer_table(state: LotState, now: float, width: int) -> Table:
+def _wafer_table(state: LotState, now: float, width: int) -> DataTable:
     rows = []
     for wafer_id, wafer in state.wafers.items():
         status = wafer.shown_status(state.run_state)
@@ -174,7 +173,7 @@ def _wafer_table(state: LotState, now: float, width: int) -> Table:
     return table
 
 
-def _tool_table(state: LotState, width: int) -> Table:
+def _tool_table(state: LotState, width: int) -> DataTable:
     rows = []
     for tool, out_of_service in state.tools.items():
         on = {

@@ -25,8 +25,7 @@ import json
 import sqlite3
 import zlib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 # numpy is imported by the functions that use it: `packline runs` opens the records without it.
 if TYPE_CHECKING:
@@ -307,8 +306,7 @@ def compress_header(header: bytes, dictionary: bytes | None) -> bytes:
 StoredPart = tuple[str, int, int]
 
 
-@dataclass(frozen=True)
-class StoredSnapshot:
+class StoredSnapshot(NamedTuple):  # not a dataclass: a reader of the records does without
     """A wafer's snapshot stored (what a new one's header and parts are coded against): its
     digest and header, where each of its parts is, and, when known, its parts as stored."""
 

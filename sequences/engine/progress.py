@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from rich.console import Console
+if TYPE_CHECKING:  # a reader of the records (`packline runs`) needs neither
+    from rich.console import Console
 
-from .events import Event
+    from .events import Event
 
 
 def clock_text(seconds: float | None) -> str:

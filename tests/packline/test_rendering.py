@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import fcntl
 import io
+import os
+import pty
+import random
+import select
+import struct
+import subprocess
+import sys
+import termios
+from typing import Any
 
 import pytest
+from rich import box
 from rich.console import Console
+from rich.text import Text
 
 from packline.cli.output import PIPED_WIDTH, terminal
 from packline.rendering import DataTable, counted
@@ -85,3 +97,118 @@ def test_a_line_of_text_piped_is_never_wrapped():
     with console.capture() as captured:
         console.print(line, markup=False, highlight=False)
     assert captured.get() == line + "\n"
+
+
+#: Cells as the commands' tables hold them: ids, names, lists that wrap, words longer than a
+#: column, blanks, several lines.
+WORDS = (
+    "20261130-163351-257a", "two-process-via", "plasma_cleaner,", "003:7.1,", "-", "", "a",
+    "modbus+tcp://127.0.0.1:35655", "(003:24)", "bumps=required,", "x" * 30, "the", "2026-12-02",
+)  # fmt: skip
+
+
+def random_table(rng: random.Random) -> DataTable:
+    """A table like the commands': `runs`'s box and padding or the default, whole columns,
+    cells of words, some over several lines, some none."""
+    headers = [f"{rng.choice(('run', 'lot', 'status', 'run clock', 'what it is'))}{i}"
+               for i in range(rng.randint(1, 6))]  # fmt: skip
+    options: dict[str, Any] = rng.choice(
+        [{}, {"box": box.SIMPLE_HEAD, "pad_edge": False, "padding": (0, 1),
+              "collapse_padding": True}]
+    )  # fmt: skip
+    title = rng.choice([None, "methods", "runs in /home/ana/.local/share/packline/runs.db"])
+    whole = [header for header in headers if rng.random() < 0.2]
+    table = DataTable(*headers, title=title, whole=whole, **options)
+    for _ in range(rng.randint(0, 6)):
+        table.add_row(
+            *(
+                None
+                if rng.random() < 0.1
+                else rng.choice((" ", ", ", "\n")).join(rng.choices(WORDS, k=rng.randint(0, 6)))
+                for _ in headers
+            )
+        )
+    return table
+
+
+def printed_by_rich(table: DataTable, width: int, *, on_terminal: bool) -> str:
+    """`table` as the console `terminal()` makes prints it, `width` wide."""
+    out = io.StringIO()
+    if on_terminal:
+        console = Console(file=out, width=width, emoji=False, force_terminal=True)
+    else:
+        console = Console(file=out, width=width, emoji=False, soft_wrap=True)
+    console.print(table)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("on_terminal", [True, False], ids=["terminal", "piped"])
+def test_a_table_laid_out_here_is_what_rich_prints(on_terminal):
+    """`runs` and `methods` print their table without rich (decision 0085): on a terminal or
+    piped, at any width, its lines must be rich's, byte for byte, styles included."""
+    rng = random.Random(85)
+    laid_out = 0
+    for _ in range(400):
+        table = random_table(rng)
+        width = rng.choice((30, 50, 80, 120, 160, 220))
+        text = table.text(width, terminal=on_terminal)
+        if text is not None:
+            assert text == printed_by_rich(table, width, on_terminal=on_terminal)
+            laid_out += 1
+    assert laid_out > 300  # rich is left only the odd table (a column narrower than its padding)
+
+
+def test_a_table_rich_alone_can_print_is_left_to_rich():
+    """A styled cell, a caption, a column of a fixed width, a cell a wide character: rich's."""
+    table = DataTable("wafer", "status")
+    table.add_row("W1", "done")
+    assert table.text(80, terminal=True) is not None
+    styled = DataTable("wafer", "status")
+    styled.add_row("W1", Text("held", style="red"))
+    captioned = DataTable("wafer", "status", caption="none")
+    fixed = DataTable("wafer", "status")
+    fixed.columns[0].width = 3
+    wide = DataTable("wafer", "status")
+    wide.add_row("ウェハ", "done")
+    for table in (styled, captioned, fixed, wide):
+        assert table.text(80, terminal=True) is None
+
+
+@pytest.mark.parametrize("columns", [77, 130])
+def test_methods_on_a_terminal_is_what_rich_prints_there(tmp_path, columns):
+    """The terminal, its width and its styles as rich's console finds them: `packline
+    methods` run on a pseudo-terminal `columns` wide prints rich's table."""
+    from packline.cli.methods import methods_table
+    from packline.sequences.engine.catalogue import read_catalogue
+
+    env = {key: value for key, value in os.environ.items() if key not in ("COLUMNS", "LINES")}
+    env.pop("FORCE_COLOR", None)
+    env.pop("TTY_COMPATIBLE", None)
+    env |= {"TERM": "xterm", "PACKLINE_DB": str(tmp_path / "runs.db")}
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+    attributes = termios.tcgetattr(follower)
+    attributes[1] &= ~termios.ONLCR  # the lines as written, not as a terminal shows them
+    termios.tcsetattr(follower, termios.TCSANOW, attributes)
+    with subprocess.Popen(
+        [sys.executable, "-m", "packline", "methods"],
+        stdin=follower, stdout=follower, stderr=follower, env=env,
+    ) as process:  # fmt: skip
+        os.close(follower)
+        written = b""
+        while chunk := _read(leader):
+            written += chunk
+        assert process.wait(timeout=60) == 0
+    os.close(leader)
+    expected = printed_by_rich(methods_table(read_catalogue()), columns, on_terminal=True)
+    assert written.decode() == expected
+
+
+def _read(fd: int) -> bytes:
+    """What the pseudo-terminal has next, b'' once its program has closed it."""
+    ready, _, _ = select.select([fd], [], [], 60)
+    assert ready, "nothing written to the terminal within 60 s"
+    try:
+        return os.read(fd, 65536)
+    except OSError:  # EIO: every writer closed
+        return b""

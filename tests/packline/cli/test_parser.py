@@ -13,7 +13,7 @@ import sys
 import pytest
 
 from packline.cli import main
-from packline.cli.parser import COMMANDS
+from packline.cli.parser import COMMANDS, build_parser
 
 #: What no reading of the records or of the methods needs: the link libraries, the simulated
 #: line, the tables and the unit registry.
@@ -43,19 +43,44 @@ def loaded(modules: set[str], package: str) -> bool:
     return any(m == package or m.startswith(package + ".") for m in modules)
 
 
+#: What `runs` and `methods` lay out their table without (docs/decisions/0085): rich's console
+#: and table, and dataclasses, each longer to import than a fifth of their 0.2 s.
+UNUSED_BY_A_TABLE = ("rich.console", "rich.table", "rich.text", "dataclasses")
+
+
 def test_runs_loads_no_link_library_simulated_line_or_table(tmp_path):
     modules = modules_after(tmp_path, "runs")
-    assert [name for name in (*HEAVY, "pint", "pydantic", "numpy") if loaded(modules, name)] == []
+    heavy = (*HEAVY, "pint", "pydantic", "numpy", *UNUSED_BY_A_TABLE, "socket")
+    assert [name for name in heavy if loaded(modules, name)] == []
     assert "packline.cli.runs" in modules
     assert "packline.cli.show" not in modules
+
+
+def test_runs_of_a_run_loads_no_rich_console(tmp_path):
+    """A run to list: its status is read (the host it ran on), its table laid out."""
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", str(tmp_path / "runs.db")]) == 0
+    modules = modules_after(tmp_path, "runs")
+    assert [name for name in (*HEAVY, *UNUSED_BY_A_TABLE) if loaded(modules, name)] == []
 
 
 def test_methods_lists_the_catalogue_without_importing_a_method(tmp_path):
     modules = modules_after(tmp_path, "methods")
     assert "packline.sequences.engine.catalogue" in modules
     heavy = (*HEAVY, "pint", "pydantic", "numpy", "packline.sequences.engine.method")
-    assert [name for name in heavy if loaded(modules, name)] == []
+    assert [name for name in (*heavy, *UNUSED_BY_A_TABLE) if loaded(modules, name)] == []
     assert [m for m in modules if m.startswith("packline.sequences.bump_seal_clean")] == []
+
+
+def test_a_command_given_first_is_the_one_parser_made(capsys):
+    """Each command's parser made costs a start about 0.3 ms: `packline runs` makes its own
+    alone; a mistyped command still hears every command named."""
+    assert list(build_parser(["runs", "--json"])._subparsers._group_actions[0].choices) == ["runs"]
+    assert len(build_parser(["--version"])._subparsers._group_actions[0].choices) == len(COMMANDS)
+    with pytest.raises(SystemExit):
+        main(["runz"])
+    assert "invalid choice: 'runz' (choose from " + ", ".join(map(repr, COMMANDS)) in (
+        capsys.readouterr().err
+    )
 
 
 def test_help_loads_no_command():

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 
 from packline.cli import main
-from packline.cli.runs import print_runs
+from packline.cli.runs import runs_table
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.progress import clock_text
 
@@ -128,7 +128,7 @@ def test_runs_never_cuts_the_run_id_or_the_lot_id_on_a_narrow_terminal():
         "started_t": 0.0,
     }
     console = Console(file=io.StringIO(), width=80)
-    print_runs(console, [run], title="runs")
+    console.print(runs_table([run], title="runs"))
     text = console.file.getvalue()
     assert run["id"] in text
     assert run["lot_id"] in text
@@ -145,7 +145,7 @@ def test_the_run_clock_says_which_clock_simulated_or_wall():
     }  # fmt: skip
     dry = station | {"id": "20261201-201853-07f1", "simulated": 1, "stopped_t": 13743.0}
     console = Console(file=io.StringIO(), width=200)
-    print_runs(console, [station, dry], title="runs")
+    console.print(runs_table([station, dry], title="runs"))
     lines = console.file.getvalue().splitlines()
     assert next(line for line in lines if station["id"] in line).rstrip().endswith("0:00:06 wall")
     assert next(line for line in lines if dry["id"] in line).rstrip().endswith("3:49:03 simulated")

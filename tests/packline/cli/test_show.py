@@ -87,7 +87,7 @@ def test_a_measurement_is_listed_under_the_step_that_took_it_not_the_next_ones()
         _measured(None, "by the sequence", 2900.0),
     ]
     alarms = [{"step_id": 45, "t": 3046.71, "code": "E1", "tool": "wet_bench", "message": "x"}]
-    table = timeline(labelled(steps), measurements, alarms)
+    table = timeline(labelled(steps), measurements, alarms).__rich__()
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load in plating cell",
         "step electroplate wiring",
@@ -113,7 +113,7 @@ def test_the_tools_say_their_driver_and_address_by_session_where_there_were_two(
         "vendor": "packline",
         "model": "BO-4",
     }
-    one = tools_table([{**oven, "session": 1}], sessions=1)
+    one = tools_table([{**oven, "session": 1}], sessions=1).__rich__()
     assert [str(c.header) for c in one.columns] == ["tool", "driver", "address", "model"]
     assert [str(next(iter(c.cells))) for c in one.columns] == [
         "oven",
@@ -124,7 +124,7 @@ def test_the_tools_say_their_driver_and_address_by_session_where_there_were_two(
     two = tools_table(
         [{**oven, "session": 1}, {**oven, "session": 2, "address": "hsms://127.0.0.1:5001"}],
         sessions=2,
-    )
+    ).__rich__()
     assert [str(cell) for cell in two.columns[0].cells] == ["1", "2"]
     assert [str(cell) for cell in two.columns[3].cells] == [
         "hsms://127.0.0.1:5000",
@@ -155,7 +155,7 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
         run(4, "plasma clean#0", 30.0, "failed", 2),
         run(5, "plasma clean#0", 40.0, "completed", 3),
     ]
-    table = timeline(labelled(steps), [], [])
+    table = timeline(labelled(steps), [], []).__rich__()
     assert [str(cell) for cell in table.columns[1].cells] == [
         "step load",
         "step plasma clean (attempt 1, session 1)",
@@ -168,7 +168,7 @@ def test_a_step_run_again_says_which_attempt_and_session_each_run_is():
 def test_a_wafer_that_never_started_a_step_says_why_its_timeline_is_empty():
     """A wafer held before its first step (no tool in service for it) had an empty table
     under its title, as if its records were lost."""
-    table = timeline([], [], [])
+    table = timeline([], [], []).__rich__()
     assert table.row_count == 0
     assert str(table.caption) == (
         "no step recorded: the wafer never started one (held or stopped first)"
