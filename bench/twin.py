@@ -5,11 +5,18 @@ tools that take panels on a tape panel of 500 units, the median and p99 CPU time
 step (target: under 10 ms), and its median wall time. The verdict is on the CPU time, the
 step's own computation: on a shared machine the wall time also counts the time the process
 waits for a core (with a load of 10 on 2 cores, about five times the CPU time).
+
+Then the twin snapshot the engine takes with every completed step (`Snapshots.take`), of a
+wafer of five wiring levels (as sprout-bump-csp-levels-5's: 8,352 sites, about 170 arrays):
+left alone since the last snapshot, a step recorded, one array written, and every array
+thawed: each one's bytes compared with the last snapshot's, as every take compared them before
+decision 0084 (the baseline, measured alongside, with the cost of freezing them again).
 Run: `python bench/twin.py`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import statistics
 import time
 from collections.abc import Callable
@@ -75,7 +82,9 @@ from packline.sim_instruments.twin import (
     new_panel,
     new_wafer,
 )
+from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.parts import BumpKind, Dies, Film, FilmMaterial
+from packline.sim_instruments.twin.snapshot import Snapshots
 
 SPEC = WaferSpec(diameter_mm=300.0, die_size_mm=(10.0, 10.0), pads_per_die_side=24)
 PANEL = PanelSpec(rows=10, columns=50)
@@ -292,6 +301,88 @@ def measure(workpiece: Workpiece, named_steps: dict[str, Callable[[Workpiece], o
         print(f"{name:32} {median:10.3f} {p99:10.3f} {statistics.median(wall):12.3f}  {verdict}")
 
 
+#: The wafer of sprout-bump-csp-levels-5.yaml: 8,352 pad sites.
+LEVELS_SPEC = WaferSpec(diameter_mm=200.0, die_size_mm=(10.0, 10.0), pads_per_die_side=8)
+LEVELS = 5
+
+
+def five_level_wafer() -> Workpiece:
+    """A wafer built up as sprout-bump-csp-levels-5 leaves it, part for part: studs, then for
+    each level a sheet and a Ti seed, a Cu seed and plated Cu tracked for the field's etch,
+    each step recorded."""
+    wafer = new_wafer("BENCH-L5", LEVELS_SPEC)
+    sites = wafer.geometry.site_count
+    wafer.bumps.height_um[:] = 60.0
+    for level in range(LEVELS):
+        wafer.record("wire_bonder", "stud bumping", 600.0 * level, bumps_formed=sites)
+        wafer.add_resin(ResinKind.THERMOSET, 45.0 if level == 0 else 30.0)
+        wafer.record("laminator", "laminate", 600.0 * level + 100, resin_um=45.0)
+        for material, thickness_um in ((FilmMaterial.TI, 0.05), (FilmMaterial.CU, 0.3)):
+            film = Film.blanket(material, thickness_um, sites, level=level)
+            film.track_field()
+            wafer.films.layers.append(film)
+            wafer.record("deposition", "sputter", 600.0 * level + 200, thickness_nm=300.0)
+        wafer.films.layers.append(Film.blanket(FilmMaterial.CU, 5.0, sites, level=level))
+        for operation in ("coat", "bake", "expose", "develop", "plate", "strip", "etch"):
+            wafer.record("lithography", operation, 600.0 * level + 300, result="completed")
+    return wafer
+
+
+def measure_snapshots(wafer: Workpiece) -> None:
+    """Time `REPEATS` takes of `wafer`'s snapshot after each change (the changes in turn, so
+    the machine's drift falls on each alike) and print the median and best CPU time."""
+    snapshots = Snapshots()
+    taken = snapshots.take(wafer)
+    print(
+        f"\ntwin snapshot of a wafer of {LEVELS} levels: {len(taken.parts)} arrays, "
+        f"{len(taken.data) / 1e6:.1f} MB, {len(wafer.history)} events"
+    )
+    residue = wafer.surface.residue_nm
+
+    def record_a_step(w: Workpiece) -> None:
+        w.record("bench", "step", 0.0)
+        w.history.pop(0)  # as long a history every time
+
+    def write_an_array(w: Workpiece) -> None:
+        thaw(residue)
+        residue[0] += 1.0
+
+    def thaw_every_array(w: Workpiece) -> None:
+        thaw(*snapshots_arrays(w))
+
+    changes: dict[str, Callable[[Workpiece], object]] = {
+        "left alone": lambda w: None,
+        "a step recorded": record_a_step,
+        "one array written": write_an_array,
+        "every array thawed (before 0084)": thaw_every_array,
+    }
+    cpu: dict[str, list[float]] = {name: [] for name in changes}
+    for _ in range(REPEATS):
+        for name, change in changes.items():
+            change(wafer)
+            started = time.thread_time()
+            snapshots.take(wafer)
+            cpu[name].append((time.thread_time() - started) * 1e6)
+    print(f"{'take after':36} {'CPU median':>10} {'CPU best':>10}  us")
+    for name, times in cpu.items():
+        print(f"{name:36} {statistics.median(times):10.0f} {min(times):10.0f}")
+
+
+def snapshots_arrays(wafer: Workpiece) -> list[np.ndarray]:
+    """Every array of `wafer`'s twin, as its snapshot holds them."""
+    found: list[np.ndarray] = []
+    pending: list[object] = [wafer]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, np.ndarray):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            pending += value
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            pending += [getattr(value, field.name) for field in dataclasses.fields(value)]
+    return found
+
+
 def main() -> None:
     wafer = bumped_wafer()
     geometry = wafer.geometry
@@ -306,6 +397,7 @@ def main() -> None:
         f"{geometry.outline_mm[0]:g} x {geometry.outline_mm[1]:g} mm"
     )
     measure(panel, panel_steps(panel))
+    measure_snapshots(five_level_wafer())
 
 
 if __name__ == "__main__":

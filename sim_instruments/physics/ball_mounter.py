@@ -48,6 +48,7 @@ from packline.drivers.roles.ball_mounter import (
 )
 
 from ..twin import Face, Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import Geometry
 
 
@@ -125,6 +126,7 @@ def apply_flux(
         rng.standard_normal(int(target.sum())), -FLUX_SPREAD_SIGMAS, FLUX_SPREAD_SIGMAS
     )
     deposit = thickness_um * (1 + FLUX_SPREAD[method] * spread)
+    thaw(balls.flux_um)
     balls.flux_um[target] = np.maximum(deposit, 0.0)
     balls.face = face
     return int(np.count_nonzero(target))
@@ -147,6 +149,7 @@ def mount_balls(
     held = _held(workpiece, target, diameter_um, physics, rng)
     swim = np.maximum(balls.flux_um / diameter_um - SWIM_RATIO, 0.0)
     second = rng.random(count) < physics.extra_rate + physics.extra_per_swim * swim
+    thaw(balls.extra)
     balls.extra |= held & (balls.present | second)
     sigma = BALL_PLACEMENT_SIGMA_UM + SWIM_SIGMA_FRACTION * swim * diameter_um
     offsets = _strays_um(rng, count, sigma[:, None])
@@ -182,6 +185,7 @@ def _set_down(
     """Put a ball of `diameter_um` and `alloy` on each of `sites` (off centre by its row of
     `offsets_um`), then find the bridges."""
     balls = workpiece.balls
+    thaw(balls.offset_um, balls.diameter_um, balls.present)
     balls.offset_um[sites] = offsets_um[sites]
     balls.diameter_um[sites] = diameter_um
     balls.present |= sites
@@ -214,6 +218,7 @@ def repair_balls(
     balls = workpiece.balls
     count = workpiece.geometry.site_count
     target = repair_sites(workpiece, face, mapped) & ~balls.present
+    thaw(balls.extra)
     balls.extra[mapped] = False
     held = _held(workpiece, target, diameter_um, physics, rng)
     offsets = _strays_um(rng, count, BALL_PLACEMENT_SIGMA_UM)
@@ -232,6 +237,7 @@ def _strays_um(rng: np.random.Generator, count: int, sigma_um: float | np.ndarra
 def bridge(workpiece: Workpiece, physics: BallMountPhysics) -> None:
     """Mark every ball that touches a neighbour (`Balls.bridged`)."""
     balls, geometry = workpiece.balls, workpiece.geometry
+    thaw(balls.bridged)
     balls.bridged[:] = False
     index = np.flatnonzero(balls.present)
     if index.size < 2:

@@ -31,6 +31,7 @@ import numpy as np
 from packline.drivers.roles.deposition import ULTIMATE_PRESSURE_UTORR, Material, Method
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial
 
 ATMOSPHERE_TORR = 760.0
@@ -252,6 +253,7 @@ def deposit_film(
     workpiece.films.layers.append(film)
     if not material.dielectric:
         film.track_field()  # a seed: what the etch after its wiring's plating must clear
+        thaw(surface.residue_nm, surface.oxide_nm)
         surface.residue_nm[present] = 0
         surface.oxide_nm[present] = 0
     return film

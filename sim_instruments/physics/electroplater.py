@@ -49,6 +49,7 @@ from packline.drivers.specs.core import MeasurementPoint
 
 from ..families.temperature_controller import HeaterPlant
 from ..twin import WaferSpec, Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial, Geometry
 
 
@@ -313,6 +314,7 @@ def electroplate(
             )
         )
     elif cathode.sites.any():
+        thaw(workpiece.bumps.layer_um, workpiece.bumps.height_um)
         workpiece.bumps.layer_um += deposit.thickness_um
         workpiece.bumps.height_um += deposit.thickness_um  # the layer tops the bump
         workpiece.bumps.layer_alloy = SOLDER_ALLOYS[metal]

@@ -55,6 +55,7 @@ from packline.drivers.roles.flip_chip_bonder import (
 from packline.drivers.roles.oven import LIQUIDUS_C
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import Geometry
 from .dispenser import hole_area_um2, hole_volume_nl
 from .oven import melts
@@ -365,6 +366,7 @@ def bond_dies(
     dies.face_down = np.concatenate([dies.face_down, np.ones(units.size, bool)])
     dies.source_unit = np.concatenate([dies.source_unit, source_units.astype(np.int32)])
     dies.source.extend([source.id] * units.size)
+    thaw(dies.seated, dies.joined, dies.terminal_nl)
     dies.seated[sites] = seated
     dies.joined[sites] = joined
     dies.terminal_nl[sites] = terminal_nl

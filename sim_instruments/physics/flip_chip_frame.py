@@ -30,6 +30,7 @@ import numpy as np
 from packline.drivers.roles.flip_chip_bonder import BondRecipe, FrameRecipe, column_volume_nl
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import Face, Geometry, Shape, StackLevel
 from .flip_chip_bonder import (
     FlipChipPhysics,
@@ -94,6 +95,8 @@ def mount_frames(
         joined |= protrusion >= depth
     joined &= seated
     part = substrate.frame
+    thaw(part.height_um, part.offset_um, part.column_top_um, part.column_diameter_um)
+    thaw(part.seated, part.joined)
     part.height_um[units] = frame.frame_um
     part.offset_um[units] = placement.offset_um
     part.column_top_um[sites] = frame.frame_um
@@ -197,6 +200,7 @@ def stack_devices(
     entry.offset_um = np.concatenate([entry.offset_um, placement.offset_um])
     entry.rotation_mdeg = np.concatenate([entry.rotation_mdeg, placement.rotation_mdeg])
     entry.bonded = np.concatenate([entry.bonded, bonded])
+    thaw(entry.seated, entry.joined, entry.error_um)
     entry.seated[sites] = seated
     entry.joined[sites] = joined
     entry.error_um[sites] = error_um

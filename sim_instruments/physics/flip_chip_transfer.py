@@ -18,6 +18,7 @@ import numpy as np
 from packline.drivers.roles.flip_chip_bonder import BondRecipe
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from .flip_chip_bonder import FlipChipPhysics, joint_temperature_c, terminal_layout, wets
 from .oven import melts
 
@@ -45,6 +46,7 @@ def transfer_layer(
     coated: np.ndarray = touched & wets(alloy, joint_c, recipe, physics)
     layer = physics.transfer_efficiency * film_um
     flat = sites[coated]
+    thaw(bumps.layer_um, bumps.height_um, bumps.solid_core)
     bumps.layer_um[flat] += layer
     bumps.height_um[flat] += layer
     if flat.size:

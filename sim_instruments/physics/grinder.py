@@ -20,6 +20,7 @@ import numpy as np
 from packline.drivers.roles.grinder import GrindPhase, GrindSide
 
 from ..twin import Face, Workpiece
+from ..twin.freezing import thaw
 
 
 class Material(StrEnum):
@@ -181,8 +182,11 @@ def grind_to_level(workpiece: Workpiece, side: GrindSide, level_um: float) -> No
         geometry.thickness_um = max(level_um - back, 0.0)
         height = 0.0
     workpiece.resins.cut_to_height(height)
+    frame = workpiece.frame
+    thaw(
+        workpiece.bumps.height_um, workpiece.dies.thickness_um, frame.height_um, frame.column_top_um
+    )
     np.minimum(workpiece.bumps.height_um, height, out=workpiece.bumps.height_um)
     np.minimum(workpiece.dies.thickness_um, height, out=workpiece.dies.thickness_um)
-    frame = workpiece.frame
     np.minimum(frame.height_um, height, out=frame.height_um)
     np.minimum(frame.column_top_um, height, out=frame.column_top_um)

@@ -24,6 +24,7 @@ from packline.drivers.roles.laminator import (
 )
 
 from ..twin import ResinKind, Support, Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import Film, FilmMaterial
 from ..twin.resolution import on_map_grid
 
@@ -108,4 +109,5 @@ def laminate_sheet(
         scatter = np.clip(rng.standard_normal(sites), -sigmas, sigmas)
         per_site = np.maximum(smear * (1.0 + SMEAR.spread_fraction * scatter), 0.0)
         residue = workpiece.surface.residue_nm
+        thaw(residue)
         residue[piercing] = on_map_grid(residue[piercing] + per_site[piercing])

@@ -15,6 +15,7 @@ import numpy as np
 from packline.drivers.roles.laser import Atmosphere
 
 from ..twin import Face, Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import OpeningLayer, OpeningProcess
 
 NOBLE_METALS = frozenset({"Au", "Pt", "Pd"})
@@ -177,6 +178,7 @@ def ablate_vias(
     )
     target = np.maximum(via_targets(workpiece, sites, depth_um, face), current)
     depth = np.minimum(current + gain.astype(np.float32), target)
+    thaw(openings.depth_um, openings.diameter_um, openings.open)
     openings.depth_um[sites] = depth
     openings.diameter_um[sites] = np.maximum(openings.diameter_um[sites], np.float32(diameter_um))
     open_ = depth >= thickness[sites]
@@ -218,6 +220,7 @@ def laser_clean(
     removed = np.minimum(residue, np.float32(removal_nm))
     sucked = suction or atmosphere is Atmosphere.REDUCED_PRESSURE
     fallback = physics.redeposit_fraction[(gas_jet, sucked)]
+    thaw(surface.residue_nm, surface.oxide_nm)
     surface.residue_nm[hit] = residue - removed + removed * np.float32(fallback)
     metal = workpiece.top_metal
     oxide = surface.oxide_nm[hit]
@@ -234,6 +237,7 @@ def laser_clean(
         return int(hit.size), int(hit.size)
     loss_um = pulses * physics.metal_penetration_um * math.log(fluence_j_cm2 / threshold)
     height = workpiece.bumps.height_um
+    thaw(height)
     bumps = hit[height[hit] > 0]
     height[bumps] = np.maximum(height[bumps] - np.float32(loss_um), 0)
     return int(hit.size), int(hit.size)

@@ -59,6 +59,7 @@ from packline.drivers.roles.lithography import (
 from packline.drivers.roles.lithography import speed_law_um as line_speed_law_um
 
 from ..twin import ResinKind, Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import OpeningLayer, OpeningProcess, PhotoState, Resist
 from ..twin.parts import Tone as ResistTone
 
@@ -344,6 +345,7 @@ def bake(workpiece: Workpiece, temperature_c: float, time_s: float, physics: Lit
     thickness, film.photo.solvent = baked(
         film.thickness_um, film.photo.solvent, temperature_c, time_s, physics
     )
+    thaw(film.thickness_um)
     film.thickness_um[:] = thickness
     if film.openings is None:
         workpiece.resist.baked = True
@@ -353,6 +355,7 @@ def expose(workpiece: Workpiece, reticle: Reticle, dose_mj_cm2: float, shots: in
     """The stepper's exposure of the first `shots` dies through `reticle` (the rest get none)."""
     film = litho_film(workpiece)
     assert film is not None, "expose: the workpiece carries no film of the cell"
+    thaw(film.dose_mj_cm2)
     film.dose_mj_cm2[:] = np.where(
         exposed_sites(workpiece.geometry.site_unit, shots), dose_mj_cm2, 0.0
     )
@@ -376,10 +379,12 @@ def develop_film(
         time_s,
         physics,
     )
+    thaw(film.thickness_um, film.depth_um, film.cd_um)
     film.thickness_um[:] = done.field_um
     film.depth_um[:] = done.depth_um
     film.cd_um[:] = done.cd_um
     if film.openings is not None:
+        thaw(film.openings.open)
         film.openings.open[:] = film.cleared
         film.openings.record(OpeningProcess.DEVELOP, film.thickness_um)
     else:

@@ -44,6 +44,7 @@ from packline.drivers.roles.resin_coater import RESINS
 
 from ..families.temperature_controller import HeaterPlant
 from ..twin import Face, ResinKind
+from ..twin.freezing import thaw
 from ..twin.parts import BumpKind
 from ..twin.workpiece import Workpiece
 from .resin_coater import RESIN_KIND
@@ -193,11 +194,13 @@ def apply_run(
         if layered.any() and bumps.layer_alloy is not None:
             layer_outcome = _melt(bumps.layer_alloy, history, physics, detail, "layer")
             if layer_outcome is not None and layer_outcome.melted:
+                thaw(bumps.solid_core)
                 bumps.solid_core[layered] = core is None or not core.melted
     balls = workpiece.balls
     if balls.present.any():
         outcome = _melt(balls.alloy, history, physics, detail, "balls")
         if outcome is not None and outcome.joined:
+            thaw(balls.joined)
             balls.joined |= balls.present
             detail["solder_bumps"] = solder_bumps_from_balls(workpiece)
         detail["balls_joined"] = int(np.count_nonzero(balls.joined))
@@ -252,6 +255,10 @@ def solder_bumps_from_balls(workpiece: Workpiece) -> int:
         return 0
     diameter = balls.diameter_um[sites].astype(np.float64)
     base = PAD_TO_BALL_RATIO * diameter
+    thaw(bumps.height_um, bumps.base_diameter_um)
+    thaw(surface.residue_nm, surface.oxide_nm, surface.activated)
+    thaw(balls.present, balls.joined, balls.bridged, balls.extra)
+    thaw(balls.diameter_um, balls.flux_um, balls.offset_um)
     bumps.height_um[sites] = truncated_sphere_height_um(math.pi / 6 * diameter**3, base)
     bumps.base_diameter_um[sites] = base
     bumps.kind = BumpKind.SOLDER

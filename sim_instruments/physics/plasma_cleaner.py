@@ -28,6 +28,7 @@ from packline.drivers.roles.plasma_cleaner import (
 )
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import DIELECTRICS, Face, FilmMaterial, OpeningLayer, OpeningProcess
 from .laser import NOBLE_METALS
 
@@ -85,8 +86,10 @@ def expose_to_plasma(
     exposed = _sites(workpiece.exposed_metal)
     dose_ws = power_w * duration_s
     residue = workpiece.surface.residue_nm
+    thaw(residue)
     residue[exposed] = np.maximum(residue[exposed] - RESIDUE_NM_PER_WS[gas] * dose_ws, 0)
     oxide = workpiece.surface.oxide_nm
+    thaw(oxide)
     oxidises = workpiece.top_metal not in NOBLE_METALS
     oxide[exposed] = oxide_after_nm(oxide[exposed], gas, power_w, duration_s, oxidises=oxidises)
     if gas is Gas.O2:
@@ -96,6 +99,7 @@ def expose_to_plasma(
         if top is not None:
             layer, openings = top
             concave = openings.depth_um > 0
+            thaw(openings.depth_um, openings.open)
             np.minimum(openings.depth_um, layer.thickness_um, out=openings.depth_um)
             openings.open |= concave & (openings.depth_um >= layer.thickness_um)
             if concave.any():
@@ -103,6 +107,7 @@ def expose_to_plasma(
     elif gas is Gas.CF4_O2:
         etch_dielectrics(workpiece, power_w, duration_s, physics)
     if run_dose_ws >= physics.activation_dose_ws:
+        thaw(workpiece.surface.activated)
         workpiece.surface.activated[exposed] = True
 
 
@@ -139,6 +144,7 @@ def etch_dielectrics(
         if any_field and (thinned := field & film.present & (left_s > 0)).any():
             removed = np.minimum(film.thickness_um, rate_um_s * left_s)
             left_after_s = left_after_s - np.where(thinned, removed / rate_um_s, 0.0)
+            thaw(film.thickness_um, film.present)
             film.thickness_um[thinned] -= removed[thinned]
             film.present[thinned & (film.thickness_um <= 0)] = False
         # the openings: they deepen through the film, as wide as the resist's
@@ -152,6 +158,7 @@ def etch_dielectrics(
                 0.0,
             )
             at = _sites(etched)
+            thaw(openings.depth_um, openings.diameter_um, openings.open)
             openings.depth_um[at] = np.minimum(depth, film.thickness_um)[at]
             if resist.opening_um is not None:
                 openings.diameter_um[at] = resist.opening_um[at]

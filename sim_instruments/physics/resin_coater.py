@@ -40,6 +40,7 @@ from packline.drivers.roles.resin_coater import (
 )
 
 from ..twin import ResinKind, Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import DIELECTRICS, Face, PhotoState, ResinLayer
 from .lithography import LithoPhysics, baked, coat_time_s, speed_law_um
 
@@ -202,6 +203,7 @@ def soft_bake(
         np.ones(1, np.float32), state.solvent, temperature_c, time_s, physics.spin
     )
     over = np.clip(resin_cover_um(workpiece), 0.0, layer.thickness_um)
+    thaw(layer.thickness_um)
     layer.thickness_um -= (over * (1.0 - shrink)).astype(np.float32)
     field_um = before.field_um * float(shrink)
     return Coat(

@@ -36,6 +36,7 @@ import numpy as np
 from packline.drivers.roles.stencil_printer import PrintRecipe
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import UM3_PER_NL
 
 
@@ -133,6 +134,7 @@ def print_paste(
     mean = transfer_efficiency(recipe, physics)
     efficiency = np.maximum(mean * (1 + physics.deposit_cv * rng.standard_normal(printed.size)), 0)
     deposit_nl = efficiency * aperture_nl(recipe)
+    thaw(bumps.paste_nl, bumps.layer_um, bumps.height_um)
     bumps.paste_nl[printed] += deposit_nl.astype(np.float32)
     cap_um = np.where(
         bumps.base_diameter_um[printed] > 0, bumps.base_diameter_um[printed], recipe.aperture_um

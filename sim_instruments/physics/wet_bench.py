@@ -41,6 +41,7 @@ from packline.drivers.roles.wet_bench import (
 )
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import DIELECTRICS, Face, Film, FilmMaterial, Resist
 
 
@@ -103,6 +104,7 @@ def strip(
     before = resist.thickness_um.copy()
     after = np.maximum(before - removal, 0.0).astype(np.float32)
     resist.thickness_um = after
+    thaw(resist.developed_um)
     np.minimum(resist.developed_um, after, out=resist.developed_um)
     left = int(np.count_nonzero(after))
     if left == 0:
@@ -132,6 +134,7 @@ def etch(
             if film.field_um.size == field_budget.size:
                 field_budget[film.field_um > 0] = 0.0
             continue
+        thaw(film.thickness_um, film.present, film.connected)
         tracked = film.field_overetch_um.size == field_budget.size
         if tracked and film.level == workpiece.wiring_level and not resist.islands:
             _etch_field(film, field_budget)
@@ -189,6 +192,7 @@ def plate_electroless(
     below_metal = workpiece.exposed_metal | _metal_under(
         [film for film in films[:-1] if film.level == level]
     )
+    thaw(top.thickness_um, top.connected, top.present)
     top.thickness_um[grows] += growth
     top.connected |= grows & (top.present | below_metal)
     top.present |= grows
@@ -200,6 +204,7 @@ def _etch_field(film: Film, budget: np.ndarray) -> None:
     """Etch `budget` (per site) into `film`'s metal in the field between the patterns, from
     its top; what the budget holds beyond that metal is the field's over-etch."""
     take = np.minimum(film.field_um, budget)
+    thaw(film.field_um, film.field_overetch_um)
     film.field_um -= take
     budget -= take
     film.field_overetch_um += np.where(film.field_um > 0, 0.0, budget).astype(np.float32)
@@ -215,6 +220,7 @@ def _etch_around_islands(
         film.field_um = np.where(film.present, film.thickness_um, 0.0).astype(np.float32)
         film.land_um = np.where(film.present, island_um, 0.0).astype(np.float32)
     take: np.ndarray = np.minimum(film.field_um, budget)
+    thaw(film.field_um, film.present)
     film.field_um -= take
     film.land_um = np.maximum(film.land_um - 2 * physics.undercut * budget, 0.0).astype(np.float32)
     film.present &= film.land_um > 0

@@ -29,6 +29,7 @@ from packline.drivers.roles.wire_bonder import (
 )
 
 from ..twin import Workpiece
+from ..twin.freezing import thaw
 from ..twin.parts import BumpKind
 from ..twin.resolution import on_map_grid
 
@@ -143,6 +144,8 @@ def bond_studs(
 ) -> None:
     """Put finished stud bumps on `sites` of the workpiece: geometry, stack and a clean tip."""
     bumps, surface = workpiece.bumps, workpiece.surface
+    thaw(bumps.height_um, bumps.base_diameter_um, bumps.stack)
+    thaw(surface.residue_nm, surface.oxide_nm, surface.activated)
     bumps.height_um[sites] = height_um
     bumps.base_diameter_um[sites] = base_um
     bumps.stack[sites] += stack_count

@@ -19,18 +19,21 @@ equal bytes, since the header fixes where each part is; decision 0056). `Snapsho
 workpiece's snapshot as its header and parts with those digests, and hashes only what differs
 from the last snapshot it took of the workpiece: a part whose bytes equal that snapshot's part
 at the same place, or else at the same path (moved along by an array added before it), keeps
-its digest, and a snapshot whose header and parts all equal it keeps the whole digest. The
-comparison is of bytes against the last snapshot's own copy, never of array identity, so an
-array changed in place is seen. The
-header keeps the JSON text of each part while the part holds the very same objects, its arrays
-laid out as they were (`_HeaderText`; where an array before them grew, with their offsets
-moved along), and of each history event while it holds the very same plain values
-(`_HistoryText`): the text of a part or event a step left alone is not written again
-(decision 0066). Whether the parts before the history hold the same objects, their arrays
-laid out as they were (`_LeadingText`, else part by part), and whether the history begins with
-the events last written, each holding the same plain values, is told in a few calls over all
-of them at once (`_Containers`, `_Layout`), as is which arrays' bytes equal the last
-snapshot's parts, not value by value or array by array in Python.
+its digest, and a snapshot whose header and parts all equal it keeps the whole digest. A take
+freezes the arrays it took (read-only, with the arrays whose memory they are: `freezing.py`,
+decision 0084): an array that is the very one the last snapshot froze at the same place, its
+memory still read-only, is that snapshot's part without its bytes being looked at; a step
+that writes an array in place thaws it first, and any other array is compared by its bytes
+against the last snapshot's own copy. The header keeps the JSON text of each part while the
+part holds the very same objects, its arrays laid out as they were (`_HeaderText`; where an
+array before them grew, with their offsets moved along), and of each history event while it
+holds the very same plain values (`_HistoryText`): the text of a part or event a step left
+alone is not written again (decision 0066). Whether the parts before the history hold the same
+objects, their arrays laid out as they were (`_LeadingText`, else part by part), and whether
+the history begins with the events last written, each holding the same plain values, is told
+in a few calls over all of them at once (`_Containers`, `_Layout`), as is which arrays are
+still frozen and which arrays' bytes equal the last snapshot's parts, not value by value or
+array by array in Python.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from typing import Any
 
 import numpy as np
 
+from .freezing import freeze
 from .incoming import new_wafer
 from .parts import Balls, BumpKind, Bumps, Frame, ResinKind, Support
 from .specs import WaferSpec
@@ -132,6 +136,10 @@ def snapshot_digest(header: bytes, part_digests: Sequence[str]) -> str:
     return whole.hexdigest()
 
 
+#: The arrays of a snapshot and the arrays whose memory each is, frozen (`_frozen`).
+_Frozen = tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]
+
+
 class Snapshots:
     """Takes workpieces' snapshots with their digests, hashing only what changed since the last
     one of the same workpiece (see the module docstring). Keeps that last snapshot of each
@@ -140,65 +148,131 @@ class Snapshots:
     def __init__(self) -> None:
         self._last: dict[str, Snapshot] = {}
         self._texts: dict[str, _HeaderText] = {}
+        #: The arrays of each workpiece's last snapshot, in the order of its parts, and the
+        #: arrays whose memory each is, as it froze them (`_frozen`).
+        self._frozen: dict[str, _Frozen] = {}
 
     def take(self, workpiece: Workpiece) -> Snapshot:
         """The snapshot of `workpiece` as it is now (kept as its last one)."""
         texts = self._texts.setdefault(workpiece.id, _HeaderText())
         header, arrays = _encoded(workpiece, texts)
         last = self._last.get(workpiece.id)
-        before, known = ((), ()) if last is None else (last.parts, last.part_digests)
+        before = () if last is None else last.parts
         chunks = arrays.chunks
-        # whether each array's `.npy` bytes are the last snapshot's part at the same place:
-        # as long, starting with its header, ending with its data (compared where they lie)
-        kept = list(
+        # whether each array is the very one the last snapshot froze at the same place, still
+        # read-only: its bytes are that snapshot's part's (decision 0084)
+        frozen, owners = self._frozen.get(workpiece.id, ((), ()))
+        untouched = list(
+            map(
+                operator.and_,
+                map(operator.is_, frozen, arrays.arrays),
+                map(operator.not_, map(_WRITEABLE, owners)),
+            )
+        )
+        # whether each array's `.npy` bytes are the last snapshot's part at the same place: as
+        # long, starting with its header, and its data untouched or else equal (compared where
+        # they lie)
+        matches = list(
             map(
                 all,
                 zip(
                     map(operator.eq, map(len, before), arrays.lengths),
                     map(bytes.startswith, before, map(_FIRST, chunks)),
-                    map(bytes.endswith, before, map(_SECOND, chunks)),
                     strict=True,
                 ),
             )
         )
-        if last is not None and len(before) == len(chunks) and all(kept) and header == last.header:
-            return last
+        kept = list(map(operator.and_, matches, untouched))
+        for index in itertools.compress(itertools.count(), map(operator.gt, matches, untouched)):
+            kept[index] = before[index].endswith(chunks[index][1])  # matches, not untouched
+        if last is None or len(before) != len(chunks) or not all(kept) or header != last.header:
+            last = self._last[workpiece.id] = self._changed(
+                workpiece, header, arrays, kept, last, texts
+            )
+        if not all(untouched) or len(untouched) != len(chunks):
+            self._frozen[workpiece.id] = _frozen(arrays.arrays, untouched, owners)
+        return last
+
+    def _changed(
+        self,
+        workpiece: Workpiece,
+        header: bytes,
+        arrays: _Arrays,
+        kept: Sequence[bool],
+        last: Snapshot | None,
+        texts: _HeaderText,
+    ) -> Snapshot:
+        """The snapshot of `workpiece` (its `header` and `arrays`) where it is not `last`: each
+        array `kept` (its part at the same place in `last`) or else the part at its path in
+        `last` keeps that part and its digest, every other is hashed."""
         paths = texts.paths() if type(workpiece) is Workpiece else tuple(array_paths(header))
+        before, known = ((), ()) if last is None else (last.parts, last.part_digests)
         # an array not at its place in the last snapshot may be its part at the same path,
-        # moved along by an array added or dropped before it (a layer, a film, a level)
+        # moved along by an array added or dropped before it (a layer, a film, a level): the
+        # very one that snapshot froze there, still read-only, or else of equal bytes
         where = {} if last is None else dict(zip(last.paths, itertools.count()))
+        frozen, owners = self._frozen.get(workpiece.id, ((), ()))
         parts: list[bytes] = []
         digests: list[str] = []
-        for index, (npy_header, data) in enumerate(chunks):
+        for index, (npy_header, data) in enumerate(arrays.chunks):
             if index < len(kept) and kept[index]:
                 parts.append(before[index])  # the last copy is kept
                 digests.append(known[index])
                 continue
             at = where.get(paths[index])
-            if at is not None and _is_part(before[at], npy_header, data, arrays.lengths[index]):
+            if at is not None and _is_part(
+                before[at],
+                npy_header,
+                data,
+                arrays.lengths[index],
+                frozen[at] is arrays.arrays[index] and not owners[at].flags.writeable,
+            ):
                 parts.append(before[at])
                 digests.append(known[at])
             else:
                 part = npy_header + data
                 parts.append(part)
                 digests.append(hashlib.sha256(part).hexdigest())
-        taken = Snapshot(
+        return Snapshot(
             header, tuple(parts), tuple(digests), snapshot_digest(header, digests), paths
         )
-        self._last[workpiece.id] = taken
-        return taken
 
     def forget(self, workpiece_id: str) -> None:
         """Drop the last snapshot kept of `workpiece_id` (it leaves memory: the next one is
         hashed whole)."""
         self._last.pop(workpiece_id, None)
         self._texts.pop(workpiece_id, None)
+        self._frozen.pop(workpiece_id, None)
 
 
-def _is_part(part: bytes, npy_header: bytes, data: bytes | memoryview, length: int) -> bool:
+#: Whether an array may be written in place.
+_WRITEABLE = operator.attrgetter("flags.writeable")
+#: Stands for the memory of an array a snapshot could not freeze: never frozen itself.
+_NOT_FROZEN = np.empty(0)
+
+
+def _frozen(
+    arrays: Sequence[np.ndarray], untouched: Sequence[bool], owners: Sequence[np.ndarray]
+) -> _Frozen:
+    """`arrays` (a snapshot's, its bytes just taken) and the arrays whose memory each is, each
+    frozen: as in `owners` for those `untouched` (frozen still), else frozen now (`freeze`)."""
+    now = [*owners[: len(untouched)], *itertools.repeat(_NOT_FROZEN, len(arrays) - len(untouched))]
+    changed = itertools.compress(itertools.count(), map(operator.not_, untouched))
+    for index in itertools.chain(changed, range(len(untouched), len(arrays))):
+        owner = freeze(arrays[index])
+        now[index] = _NOT_FROZEN if owner is None else owner
+    return tuple(arrays), tuple(now)
+
+
+def _is_part(
+    part: bytes, npy_header: bytes, data: bytes | memoryview, length: int, untouched: bool
+) -> bool:
     """Whether `part` is the `.npy` bytes of an array with this header and data (`length`
-    bytes in all), compared where they lie."""
-    return len(part) == length and part.startswith(npy_header) and part.endswith(data)
+    bytes in all): its data `untouched` since `part` was taken of it (frozen), or else
+    compared where they lie."""
+    return (
+        len(part) == length and part.startswith(npy_header) and (untouched or part.endswith(data))
+    )
 
 
 def _encoded(workpiece: Workpiece, texts: _HeaderText | None = None) -> tuple[bytes, _Arrays]:

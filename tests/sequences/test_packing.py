@@ -23,6 +23,7 @@ from packline.sequences.engine.packing import (
 )
 from packline.sequences.engine.records import TRACE_BATCH
 from packline.sim_instruments.twin import TwinStore
+from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, array_paths, snapshot
 
 
@@ -190,6 +191,7 @@ def test_the_header_a_store_keeps_codes_a_snapshot_as_one_read_back_would(tmp_pa
     wafer = twins.get("W01")
     taken = [snapshots.take(wafer)]
     for index in range(3):
+        thaw(wafer.surface.residue_nm)  # as a step writing it in place does
         wafer.surface.residue_nm[index] -= np.float32(0.5)  # in place
         wafer.record("plasma", "clean", float(index))
         taken.append(snapshots.take(wafer))

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..freezing import thaw
+
 #: Cubic micrometres in a nanolitre.
 UM3_PER_NL = 1e6
 
@@ -46,6 +48,7 @@ class Fill:
         over the top (filler only, added to `overflow_nl`), the rest stays and sets the level."""
         spilt = np.clip(filler_nl + terminal_nl - held_nl, 0.0, filler_nl)
         kept = filler_nl - spilt
+        thaw(self.volume_nl, self.overflow_nl, self.level_um)
         self.volume_nl[sites] = kept
         self.overflow_nl[sites] += spilt
         self.level_um[sites] = np.divide(

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from ..freezing import thaw
 from .geometry import Face
 from .resist import PhotoState
 
@@ -97,6 +98,7 @@ class Resins:
         remaining: float | np.ndarray = removal_um
         for layer in reversed(self.on(face)):
             removed = np.minimum(layer.thickness_um, remaining)
+            thaw(layer.thickness_um)
             layer.thickness_um -= removed
             remaining = remaining - removed
 
@@ -105,6 +107,7 @@ class Resins:
         bottom: float | np.ndarray = 0.0
         for layer in self.on(face):
             top = bottom + layer.thickness_um
+            thaw(layer.thickness_um)
             np.minimum(
                 layer.thickness_um, np.maximum(height_um - bottom, 0.0), out=layer.thickness_um
             )

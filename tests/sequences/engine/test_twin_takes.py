@@ -12,6 +12,7 @@ import pytest
 from packline.drivers.roles.plasma_cleaner import Gas, PlasmaCleaner, PlasmaRecipe, PlasmaStep
 from packline.sequences.engine import Engine, RunRequest, RunStore, Wafer, method, open_run, prepare
 from packline.sequences.engine.events import Event
+from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.snapshot import Snapshots
 
 from ..helpers import TwoToolLine, TwoToolRecipe
@@ -109,7 +110,12 @@ async def test_another_task_changing_the_twin_while_the_script_waits_is_in_the_s
         if event.kind == "step-finished" and event.step == "pump down":
             assert engine.twin is not None
             surface = engine.twin.get(event.wafer).surface
-            asyncio.get_running_loop().call_soon(surface.residue_nm.__iadd__, 1.0)
+
+            def dirty() -> None:
+                thaw(surface.residue_nm)  # as a step writing it in place does
+                surface.residue_nm += 1.0
+
+            asyncio.get_running_loop().call_soon(dirty)
 
     digests, _ = await digests_and_takes(
         store, waited, monkeypatch, observer=dirty_the_wafer_after_pump_down

@@ -21,6 +21,7 @@ from packline.sim_instruments.twin import (
     new_wafer,
 )
 from packline.sim_instruments.twin import snapshot as snapshot_module
+from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.parts import BumpKind, Film, FilmMaterial, Tone, WiringLevel
 from packline.sim_instruments.twin.snapshot import (
     Snapshots,
@@ -170,11 +171,25 @@ LISTED = pytest.mark.parametrize("listed", [True, False], ids=["listed", "plain"
 
 
 def thin_in_place(wafer: Workpiece) -> None:
+    thaw(wafer.surface.residue_nm)
     wafer.surface.residue_nm[17] -= 0.25  # the very array the last snapshot copied
 
 
 def thin_through_a_view(wafer: Workpiece) -> None:
+    thaw(wafer.bumps.height_um)
     wafer.bumps.height_um.reshape(-1)[-1:] += 1.0
+
+
+def move_a_view_of_another_array(wafer: Workpiece) -> None:  # its memory the other's
+    thaw(wafer.geometry.site_x_mm)
+    wafer.geometry.site_x_mm[0] += 1.0
+
+
+def move_through_the_array_a_view_is_of(wafer: Workpiece) -> None:  # not a part itself
+    owner = wafer.geometry.site_y_mm.base
+    assert isinstance(owner, np.ndarray)
+    thaw(owner)
+    owner.reshape(-1)[0] += 1.0
 
 
 def replace_an_array(wafer: Workpiece) -> None:
@@ -246,6 +261,7 @@ def reshape_an_array_in_place(wafer: Workpiece) -> None:  # its bytes where they
 
 
 def lengthen_an_array_in_place(wafer: Workpiece) -> None:  # every later array moves along
+    thaw(wafer.surface.oxide_nm)
     wafer.surface.oxide_nm.resize(wafer.geometry.site_count + 1, refcheck=False)
 
 
@@ -276,6 +292,8 @@ def change_nothing(wafer: Workpiece) -> None:
 CHANGES = [
     thin_in_place,
     thin_through_a_view,
+    move_a_view_of_another_array,
+    move_through_the_array_a_view_is_of,
     replace_an_array,
     add_a_layer,
     record_a_step,
@@ -353,6 +371,7 @@ def test_the_parts_after_an_array_that_grew_keep_their_texts_moved_along(monkeyp
         return json_of(value)
 
     for grown in (1, 2):  # moved along, and moved along again from there
+        thaw(wafer.surface.oxide_nm)
         wafer.surface.oxide_nm.resize(wafer.geometry.site_count + grown, refcheck=False)
         written.clear()
         with monkeypatch.context() as patched:
@@ -437,7 +456,77 @@ def test_a_wafer_left_alone_is_not_encoded_again(monkeypatch):
     with monkeypatch.context() as patched:
         patched.setattr(snapshot_module, "_json", refuse)
         assert snapshots.take(wafer) is first
+        thaw(wafer.bumps.height_um)
         wafer.bumps.height_um[3] += 1.0  # a change of bytes alone: every text is kept
         changed = snapshots.take(wafer)
     assert changed.data == snapshot(wafer)
     assert changed.digest == digest_of(changed.data) != first.digest
+
+
+def test_a_snapshot_freezes_the_arrays_it_took_until_a_step_thaws_them():
+    """An array a snapshot took cannot be written in place (the write raises) until thawed;
+    the array a view of it is of is frozen with it."""
+    wafer = made_wafer()
+    Snapshots().take(wafer)
+    with pytest.raises(ValueError, match="read-only"):
+        wafer.surface.residue_nm[0] = 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        np.minimum(wafer.bumps.height_um, 0.0, out=wafer.bumps.height_um)
+    owner = wafer.geometry.site_x_mm.base
+    assert isinstance(owner, np.ndarray)
+    assert not owner.flags.writeable
+    thaw(wafer.surface.residue_nm, wafer.geometry.site_x_mm)
+    wafer.surface.residue_nm[0] = 1.0
+    wafer.geometry.site_x_mm[0] = 1.0
+    assert owner.flags.writeable
+
+
+def test_an_array_still_frozen_is_kept_without_comparing_its_bytes():
+    """An array that is the one the last snapshot froze, its memory still read-only, keeps
+    that snapshot's part as it is: its bytes are not looked at (changed behind the freeze's
+    back, by making it writable and read-only again, the change is not seen: what a step
+    must never do)."""
+    wafer = made_wafer()
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    residue = wafer.surface.residue_nm
+    residue.flags.writeable = True
+    residue[0] += 1.0
+    residue.flags.writeable = False
+    assert snapshots.take(wafer) is first
+    assert snapshot(wafer) != first.data
+    thaw(residue)  # as a step writing it does: the next snapshot compares it
+    assert snapshots.take(wafer).data == snapshot(wafer)
+
+
+def test_an_array_still_frozen_that_moved_along_is_kept_without_comparing_its_bytes():
+    """The same for an array that a film added before it moved to another place in the array
+    section: the part at its path is kept as it is."""
+    wafer = made_wafer()
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    diameter = wafer.balls.diameter_um  # after the films: a film added moves it along
+    diameter.flags.writeable = True
+    diameter[0] += 1.0
+    diameter.flags.writeable = False
+    add_a_film(wafer)
+    moved = snapshots.take(wafer)
+    path = ".fields.balls.diameter_um"
+    assert moved.paths.index(path) != first.paths.index(path)
+    assert moved.parts[moved.paths.index(path)] is first.parts[first.paths.index(path)]
+    assert moved.data != snapshot(wafer)
+    thaw(diameter)
+    assert snapshots.take(wafer).data == snapshot(wafer)
+
+
+def test_a_view_made_before_a_snapshot_and_thawed_is_seen_when_written():
+    """A writable view of a twin's array that a snapshot did not freeze (made before it) thaws
+    the array it is a view of: written through, the next snapshot compares that array."""
+    wafer = made_wafer()
+    view = wafer.surface.residue_nm[:]
+    snapshots = Snapshots()
+    first = snapshots.take(wafer)
+    thaw(view)
+    view[0] += 1.0
+    taken = snapshots.take(wafer)
+    assert taken.data == snapshot(wafer) != first.data
