@@ -53,6 +53,9 @@ def run_clock_fact(header: dict[str, Any]) -> str:
 
 
 def run_section(records: RunRecords, header: dict[str, Any]) -> str:
+    """The run's facts (its error only when it stopped with one: an empty row on a completed
+    run read as if something had gone wrong), its recipe as written and as validated, and the
+    tools as they were read at connect."""
     facts = [
         ("run", header["id"]),
         ("method", header["method"]),
@@ -69,7 +72,7 @@ def run_section(records: RunRecords, header: dict[str, Any]) -> str:
         ("started", wall_time(header["started_wall"])),
         ("stopped", wall_time(header["stopped_wall"])),
         ("run clock", run_clock_fact(header)),
-        ("error", header["error"] or ""),
+        *([("error", header["error"])] if header["error"] else []),
         (
             "written by",
             f"packline {version('packline')}, Bokeh {bokeh.__version__}, {wall_time(time.time())}",

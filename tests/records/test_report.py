@@ -14,7 +14,12 @@ import pytest
 from packline.cli import main
 from packline.records import RunRecords
 from packline.records.report import SECTIONS, render_report
-from packline.records.sections import measurements_section, run_clock_fact, tool_time_section
+from packline.records.sections import (
+    measurements_section,
+    run_clock_fact,
+    run_section,
+    tool_time_section,
+)
 from packline.records.tooltime import bottleneck, tool_time
 from packline.sequences.engine import BadInput, RunStore
 from packline.sequences.engine.claim_check import margin_text
@@ -127,6 +132,14 @@ def test_the_run_clock_says_which_clock_and_a_served_lines_process_time():
     )
     assert run_clock_fact({**served, "station_yaml": "name: x"}) == "0:01:07 wall"
     assert run_clock_fact({**dry, "stopped_t": None}) == "still running"
+
+
+def test_the_run_section_shows_an_error_only_when_the_run_has_one(page, records):
+    """A new user read the empty `error` row of a completed run as something gone wrong."""
+    assert records.header()["error"] is None
+    assert "<th>error</th>" not in page
+    failed = run_section(records, {**records.header(), "error": "laser: no reply"})
+    assert "<tr><th>error</th><td>laser: no reply</td></tr>" in failed
 
 
 def test_the_tool_time_table_reads_h_mm_ss_and_leaves_out_states_no_tool_was_in(alarmed_run):
