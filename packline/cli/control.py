@@ -66,11 +66,13 @@ def refuse_while_faulted(run: dict[str, Any], tool: str) -> None:
         ) from None
     if faults:
         suffered = "; ".join(f"{fault} ({what})" for fault, what in faults.items())
+        repairs = "; ".join(
+            f"`packline sim fault {tool} {fault} --run {run['id']} --clear`" for fault in faults
+        )
         raise BadInput(
             f"run {run['id']}: {tool} still suffers {suffered} on the served line: cleared, it "
-            "would be back in service to alarm again on the wafers it runs; repair it first "
-            f"(`packline sim fault {tool} FAULT --station FILE --clear`), then clear it; "
-            "nothing cleared"
+            f"would be back in service to alarm again on the wafers it runs; repair it first "
+            f"({repairs}), then clear it; nothing cleared"
         )
 
 

@@ -25,8 +25,8 @@ from packline.heap import frozen_heap
 from packline.sequences.engine.errors import BadInput
 from packline.station import Station, StationError, load_station
 
-from .output import EXIT_OK
-from .parser import positive_seconds
+from .output import EXIT_OK, open_store
+from .parser import add_db, positive_seconds
 
 if TYPE_CHECKING:
     from packline.sim_instruments.line import SimulatedLine
@@ -170,23 +170,47 @@ def cmd_sim_fault(args: argparse.Namespace) -> int:
     cannot be reached (nothing changed)."""
     from packline.sim_instruments.servers.control import ControlError, request_control
 
-    try:
-        station = load_station(args.station)
-    except StationError as error:
-        raise BadInput(str(error)) from None
-    if station.control is None:
-        raise BadInput(
-            f"--station {args.station}: names no control socket (`control:`); it is not the "
-            "station file of a line `packline sim serve` serves"
-        )
+    control = _served_control(args)
     request = {"command": "clear" if args.clear else "inject", "tool": args.tool,
                "fault": args.fault}  # fmt: skip
     try:
-        reply = asyncio.run(request_control(Path(station.control), request, args.timeout_s))
+        reply = asyncio.run(request_control(control, request, args.timeout_s))
     except ControlError as error:
         raise BadInput(f"sim fault {args.tool} {args.fault}: {error}") from None
     print(reply["message"])
     return EXIT_OK
+
+
+def _served_control(args: argparse.Namespace) -> Path:
+    """The control socket of the served line `sim fault` reaches: the one its station file
+    names (`--station`), or the one of the station run `--run` drove (its records keep the
+    station, not the file's path: `clear-tool`'s refusal names the run)."""
+    import yaml
+
+    if args.station is not None:
+        where = f"--station {args.station}"
+        try:
+            station = load_station(args.station)
+        except StationError as error:
+            raise BadInput(str(error)) from None
+        control = station.control
+    else:
+        store = open_store(args, create=False)
+        try:
+            run = store.run(store.resolve_run(args.run))
+        finally:
+            store.close()
+        where = f"--run {args.run}: run {run['id']}"
+        control = (yaml.safe_load(run["station_yaml"]) or {}).get("control")
+    if control is None:
+        raise BadInput(
+            f"{where}: names no control socket (`control:`); it is not the station file of a "
+            "line `packline sim serve` serves"
+            if args.station is not None
+            else f"{where} drove no line `packline sim serve` serves (its station names no "
+            "control socket)"
+        )
+    return Path(control)
 
 
 def _sim_arguments(sim: argparse.ArgumentParser) -> None:
@@ -232,13 +256,20 @@ def _sim_arguments(sim: argparse.ArgumentParser) -> None:
     )
     fault.add_argument("tool", metavar="TOOL", help="the tool's name in the station file")
     fault.add_argument("fault", metavar="FAULT", help="one of the simulated tool's faults")
-    fault.add_argument(
+    served = fault.add_mutually_exclusive_group(required=True)
+    served.add_argument(
         "--station",
         type=Path,
-        required=True,
         metavar="FILE",
         help="the station file the served line wrote (`sim serve --station-out FILE`)",
     )
+    served.add_argument(
+        "--run",
+        metavar="RUN",
+        help="the line a run on a served line drives (run id, a unique prefix of one, or "
+        "'last'), as its records keep its station",
+    )
+    add_db(fault)
     fault.add_argument(
         "--clear", action="store_true", help="repair the fault instead of injecting it"
     )

@@ -45,15 +45,16 @@ def test_a_fault_from_a_second_terminal_alarms_the_served_tool(tmp_path, capsys)
         assert "REFLECTED_POWER" in summary["wafers"][0]["reason"]
         clear_tool = ["clear-tool", summary["run_id"], "plasma_cleaner", "--by", "ana", "--db", db]
         assert main(clear_tool) == 2
+        # the repair it names is the command to run: the tool, its fault and the run's line
+        repair = f"packline sim fault plasma_cleaner rf_mismatch --run {summary['run_id']} --clear"
         assert (
             "plasma_cleaner still suffers rf_mismatch (matching network detuned: reflected power "
             "far above its limit) on the served line: cleared, it would be back in service to "
-            "alarm again on the wafers it runs; repair it first (`packline sim fault "
-            "plasma_cleaner FAULT --station FILE --clear`), then clear it; nothing cleared"
+            f"alarm again on the wafers it runs; repair it first (`{repair}`), then clear it; "
+            "nothing cleared"
         ) in capsys.readouterr().err
-        clear = packline("sim", "fault", "plasma_cleaner", "rf_mismatch", "--clear",
-                         "--station", str(station))  # fmt: skip
-        assert clear.stdout.startswith("plasma_cleaner: fault rf_mismatch cleared")
+        clear = packline(*repair.split()[1:], "--db", db)
+        assert clear.stdout.startswith("plasma_cleaner: fault rf_mismatch cleared"), clear.stderr
         assert main(clear_tool) == 0  # repaired: taken
     said = served.log.read_text()
     assert "plasma_cleaner: plasma_cleaner served at modbus+tcp://127.0.0.1:" in said
@@ -81,6 +82,15 @@ def test_a_wrong_tool_or_fault_is_refused_naming_it_and_a_stopped_line_unreachab
         assert "the simulated oven has no fault 'rf'; its faults: " in capsys.readouterr().err
     assert main(["sim", "fault", "oven", "n2_supply", "--station", str(station)]) == 2
     assert "is `packline sim serve` still running?" in capsys.readouterr().err
+
+
+def test_a_run_that_drove_no_served_line_names_no_control_socket(tmp_path, capsys):
+    """`sim fault --run RUN` reaches the line the run's records name; a dry run's line was in
+    its own process."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db]) == 0
+    assert main(["sim", "fault", "plasma_cleaner", "rf_mismatch", "--run", "last", "--db", db]) == 2
+    assert "drove no line `packline sim serve` serves" in capsys.readouterr().err
 
 
 def test_a_station_file_without_a_control_socket_is_bad_input(tmp_path, capsys):
