@@ -10,6 +10,7 @@ from typing import Any
 
 from packline.rendering import RECIPE_SHOWN, DataTable
 from packline.sequences.engine.catalogue import read_catalogue
+from packline.sequences.engine.database import recipe_name
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import DRIVEN, SHOWN_STATUSES, shown_status, status_text
 from packline.sequences.engine.progress import clock_text, run_clock_text, wall_text
@@ -85,14 +86,17 @@ def _refuse_unknown(args: argparse.Namespace, store: RunStore | None) -> None:
             raise BadInput(f"--{option} {value}: {why(store, value)}")
 
 
-def _no_recipe(store: RunStore, prefix: str) -> str:
-    """Why no run is of a recipe whose hash starts with `prefix`: the newest `NAMED` recipes
-    the database holds (the start of their hash and their method)."""
+def _no_recipe(store: RunStore, given: str) -> str:
+    """Why no run is of recipe `given` (a name, or the start of a sha256): the newest `NAMED`
+    recipes the database holds (their name, method and the start of their sha256)."""
     recipes = dict.fromkeys(
-        f"{run['recipe_hash'][:RECIPE_SHOWN]} ({run['method']})" for run in store.runs(-1)
+        f"{recipe_name(run['recipe_source'])} ({run['method']}, "
+        f"{run['recipe_hash'][:RECIPE_SHOWN]})"
+        for run in store.runs(-1)
     )
     return (
-        f"no run of a recipe whose sha256 starts so in {store.path}; {_named('recipes', recipes)}"
+        f"no run of a recipe of that name, or whose sha256 starts so, in {store.path}; "
+        f"{_named('recipes', recipes)}"
     )
 
 
@@ -174,8 +178,12 @@ def _runs_arguments(runs: argparse.ArgumentParser) -> None:
         choices=SHOWN_STATUSES,
         help="only runs with this status (as shown: a run nobody drives any more is interrupted)",
     )
-    runs.add_argument("--recipe", metavar="HASH", help="only runs of a recipe whose sha256 "
-                      "starts so")  # fmt: skip
+    runs.add_argument(
+        "--recipe",
+        metavar="NAME|HASH",
+        help="only runs of this recipe: its name (a shipped one's, `bump-seal-clean-laser`, or "
+        "a file's without its folder and .yaml) or the start of its sha256",
+    )
     runs.add_argument("--wafer", metavar="WAFER", help="only runs that had this wafer id")
     runs.add_argument("--lot", metavar="LOT", help="only runs of this lot id")
     runs.add_argument(

@@ -265,9 +265,10 @@ def _spc_arguments(spc: argparse.ArgumentParser) -> None:
     )
     spc.add_argument(
         "--recipe",
-        metavar="HASH",
-        help="only runs of a recipe whose sha256 starts so (as `packline runs` and `show` "
-        "list it): one process, judged against its own limits",
+        metavar="NAME|HASH",
+        help="only runs of one recipe, by its name (as `packline runs --recipe` takes it) or the "
+        "start of its sha256 (as `packline show` lists it): one process, judged against its own "
+        "limits",
     )
     spc.add_argument(
         "--since",

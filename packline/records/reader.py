@@ -67,9 +67,9 @@ def runs_since(
     since_wall: float | None = None,
     recipe: str | None = None,
 ) -> list[dict[str, Any]]:
-    """Every run of `store` (of `method`; started at or after Unix time `since_wall`; of a
-    recipe whose sha256 starts with `recipe`) as `RunStore.runs` lists it, oldest first: what
-    a figure across runs reads."""
+    """Every run of `store` (of `method`; started at or after Unix time `since_wall`; of
+    recipe `recipe`, its name or the start of its sha256) as `RunStore.runs` lists it, oldest
+    first: what a figure across runs reads."""
     return store.runs(EVERY_RUN, method=method, since_wall=since_wall, recipe=recipe)[::-1]
 
 

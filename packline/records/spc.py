@@ -150,7 +150,7 @@ def measurement_values(
     recipe: str | None = None,
 ) -> pd.DataFrame:
     """Every value of measurement `name` in the runs of `method` started at or after Unix
-    time `since_wall` (of a recipe whose sha256 starts with `recipe`; taken at step `step`,
+    time `since_wall` (of recipe `recipe`, its name or sha256's start; taken at step `step`,
     by its label, `step_labels`), in order (runs by start, wafers by lot position): `run_id`,
     `recipe_hash`, `wafer_id`, `attempt` (which try of its step, where the wafer's rework
     measured it again; else None), `value`, `unit`, `low`, `high`. `name` is the measurement's name
@@ -164,7 +164,7 @@ def measurement_values(
     level of its bumps, `inspect bump heights #1` and `#2`) are each their own process."""
     runs = runs_since(store, method=method, since_wall=since_wall, recipe=recipe)
     if not runs:
-        of_recipe = "" if recipe is None else f" of a recipe whose sha256 starts {recipe!r}"
+        of_recipe = "" if recipe is None else f" of recipe {recipe!r} (by name or sha256)"
         raise BadInput(
             f"spc: no run of method {method!r}{of_recipe} in {store.path} "
             "(see `packline runs`, its --recipe)"

@@ -30,6 +30,21 @@ BUSY_TIMEOUT_MS = 10_000
 AMBIGUOUS_LISTED = 10
 #: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
+#: How a run's `recipe_source` says it ran a recipe shipped with packline, before the file's
+#: name: the method's default, or a reference recipe named by `--recipe NAME`; a recipe file
+#: is recorded by its path as given.
+DEFAULT_RECIPE, REFERENCE_RECIPE = "default recipe", "reference recipe"
+
+
+def recipe_name(source: str) -> str:
+    """The name of the recipe a run's `recipe_source` records, or that `runs --recipe` is
+    given: a shipped recipe's (`bump-seal-clean-laser`), else the file's without its folder
+    and `.yaml` (`laser` for `recipes/laser.yaml`); a name is its own."""
+    for shipped in (DEFAULT_RECIPE, REFERENCE_RECIPE):
+        if source.startswith(f"{shipped} "):
+            source = source.removeprefix(f"{shipped} ")
+            break
+    return Path(source).name.removesuffix(".yaml")
 
 
 class RunDatabase:
@@ -58,6 +73,7 @@ class RunDatabase:
             raise BadInput(f"run database {self.path}: {error}") from None
         try:
             self._db.row_factory = sqlite3.Row
+            self._db.create_function("recipe_name", 1, recipe_name, deterministic=True)
             self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # refuse a newer or foreign file before anything (even the journal mode) is written
             if schema_version(self._db, self.path) == 0:
@@ -109,9 +125,9 @@ class RunDatabase:
         since_wall: float | None = None,
         lot: str | None = None,
     ) -> list[dict[str, Any]]:
-        """The newest runs first, at most `limit`, of `method`, of a recipe whose hash starts
-        with `recipe`, that had `wafer` in their lot, started at or after `since_wall`, of lot
-        id `lot`."""
+        """The newest runs first, at most `limit`, of `method`, of recipe `recipe` (its name,
+        `recipe_name`, or the start of its sha256), that had `wafer` in their lot, started at
+        or after `since_wall`, of lot id `lot`."""
         where: list[str] = []
         values: list[str | float] = []
         if method is not None:
@@ -121,8 +137,10 @@ class RunDatabase:
             where.append("r.lot_id = ?")
             values.append(lot)
         if recipe is not None:
-            where.append("substr(r.recipe_hash, 1, length(?)) = ?")
-            values += [recipe, recipe]
+            where.append(
+                "(recipe_name(r.recipe_source) = ? OR substr(r.recipe_hash, 1, length(?)) = ?)"
+            )
+            values += [recipe_name(recipe), recipe, recipe]
         if wafer is not None:
             where.append("EXISTS (SELECT 1 FROM wafers w WHERE w.run_id = r.id AND w.wafer_id = ?)")
             values.append(wafer)
@@ -131,8 +149,8 @@ class RunDatabase:
             values.append(since_wall)
         rows = self._db.execute(
             f"""SELECT r.id, r.method, r.status, r.pid, r.host, r.operator, r.lot_size, r.simulated,
-                      r.station_name, r.lot_id,
-                      r.recipe_hash, r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
+                      r.station_name, r.lot_id, r.recipe_source, r.recipe_hash,
+                      r.started_wall, r.stopped_wall, r.started_t, r.stopped_t,
                       (SELECT count(*) FROM wafers w
                        WHERE w.run_id = r.id AND w.status = 'completed') AS completed,
                       (SELECT count(*) FROM wafers w

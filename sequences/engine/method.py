@@ -28,6 +28,7 @@ from pydantic import BaseModel
 from packline.claims import CLAIMS, Claim
 
 from .claim_check import Condition
+from .database import DEFAULT_RECIPE, REFERENCE_RECIPE
 from .errors import BadInput
 from .recipe import METHOD_RECIPES, Recipe, parse_recipe, read_recipe_text
 from .recipe_fields import scalar_text
@@ -117,7 +118,7 @@ class Method:
         if self.default_recipe is None:
             return "{}\n", f"the defaults of method {self.name} (no --recipe given)"
         ref = resources.files("packline.sequences").joinpath("recipes", self.default_recipe)
-        return ref.read_text(encoding="utf-8"), f"default recipe {self.default_recipe}"
+        return ref.read_text(encoding="utf-8"), f"{DEFAULT_RECIPE} {self.default_recipe}"
 
     def reference_recipes(self) -> list[str]:
         """The names of the reference recipes shipped with the method (its default and one
@@ -138,7 +139,7 @@ class Method:
         from)."""
         file = f"{name}.yaml"
         ref = resources.files("packline.sequences").joinpath("recipes", file)
-        return ref.read_text(encoding="utf-8"), f"reference recipe {file}"
+        return ref.read_text(encoding="utf-8"), f"{REFERENCE_RECIPE} {file}"
 
     def read_recorded_recipe(self, run_id: str, recorded: dict[str, Any]) -> Recipe:
         """The recipe run `run_id` was recorded with (`recorded`, its JSON read) as this

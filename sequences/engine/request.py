@@ -17,6 +17,7 @@ from packline.drivers.registry import TOOL_KINDS
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.station import Station, StationError, load_station
 
+from .database import DEFAULT_RECIPE
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method
 from .recipe import Recipe, load_recipe, read_recipe_text
@@ -78,7 +79,7 @@ def prepare(request: RunRequest) -> Prepared:
     method = get_method(request.method)
     if request.recipe_path is None:
         recipe, text = method.load_default_recipe()
-        source = f"default recipe {method.default_recipe}"
+        source = f"{DEFAULT_RECIPE} {method.default_recipe}"
         named = source
     elif (reference := reference_named(method, request.recipe_path)) is not None:
         text, source = method.reference_recipe_text(reference)

@@ -301,7 +301,7 @@ def test_runs_of_different_recipes_mixed_are_said_and_one_recipe_charted_alone(
     assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "aaa"]) == 0
     assert "mixed" not in capsys.readouterr().out
     assert main(["spc", "bump height", "--method", "m", *db, "--recipe", "c"]) == 2
-    assert "no run of method 'm' of a recipe whose sha256 starts 'c'" in capsys.readouterr().err
+    assert "no run of method 'm' of recipe 'c' (by name or sha256)" in capsys.readouterr().err
     # the page says it too
     page = tmp_path / "spc.html"
     assert main(["spc", "bump height", "--method", "m", *db, "--html", str(page)]) == 0

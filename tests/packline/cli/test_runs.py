@@ -7,6 +7,8 @@ import io
 import json
 import os
 import socket
+from importlib import resources
+from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -15,6 +17,9 @@ from packline.cli import main
 from packline.cli.runs import runs_table
 from packline.sequences.engine import RunStore
 from packline.sequences.engine.progress import clock_text
+
+#: The recipes shipped with packline.
+SHIPPED_RECIPES = str(resources.files("packline.sequences").joinpath("recipes"))
 
 
 def _driven(db, status: str) -> dict:
@@ -170,6 +175,35 @@ def test_runs_of_a_lot_nobody_ran_is_bad_input_naming_the_lots_there(tmp_path, c
     assert main(["runs", "--db", db, "--lot", "L2611-042", "--status", "failed"]) == 0  # there
 
 
+def test_runs_of_one_recipe_are_found_by_its_name_or_its_sha256(tmp_path, capsys, monkeypatch):
+    """A new user could find the runs of one recipe only by its sha256, which no command
+    they ran had shown: a shipped recipe is named as `--recipe NAME` runs it (the default by
+    its method's name), a file by its name without its folder and .yaml (or as given)."""
+    db = str(tmp_path / "runs.db")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "mine").mkdir()
+    Path("mine/gentle.yaml").write_text(Path(SHIPPED_RECIPES, "plasma-clean.yaml").read_text())
+    recipes = [[], ["--recipe", "plasma-clean-forming-gas"], ["--recipe", "mine/gentle.yaml"]]
+    for recipe in recipes:
+        assert main(["run", "plasma-clean", "--sim", "--quiet", "--db", db, *recipe]) == 0
+    capsys.readouterr()
+
+    def found(given: str) -> list[str]:
+        assert main(["runs", "--db", db, "--recipe", given, "--json"]) == 0
+        return [run["recipe_source"] for run in json.loads(capsys.readouterr().out)]
+
+    assert found("plasma-clean") == ["default recipe plasma-clean.yaml"]
+    forming = ["reference recipe plasma-clean-forming-gas.yaml"]
+    assert found("plasma-clean-forming-gas") == found("plasma-clean-forming-gas.yaml") == forming
+    assert (
+        found("gentle") == found("gentle.yaml") == found("mine/gentle.yaml") == ["mine/gentle.yaml"]
+    )
+    assert main(["runs", "--db", db, "--json"]) == 0
+    by_hash = json.loads(capsys.readouterr().out)[0]["recipe_hash"][:8]
+    # the same recipe as the default's: the hash finds both runs of it
+    assert found(by_hash) == ["mine/gentle.yaml", "default recipe plasma-clean.yaml"]
+
+
 def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, capsys):
     """A method nobody knows, a recipe or wafer no run has, a day still to come: each is bad
     input (exit 2) naming what there is, never an empty table; a known method nobody ran yet
@@ -190,8 +224,8 @@ def test_a_filter_no_run_can_match_is_bad_input_naming_what_there_is(tmp_path, c
         "--method": ("nope", "--method nope: unknown method; known methods: bump-seal-clean,"),
         "--recipe": (
             "0bad",
-            f"--recipe 0bad: no run of a recipe whose sha256 starts so in {db}; its recipes: "
-            f"{run['recipe_hash'][:12]} (plasma-clean)",
+            f"--recipe 0bad: no run of a recipe of that name, or whose sha256 starts so, in "
+            f"{db}; its recipes: plasma-clean (plasma-clean, {run['recipe_hash'][:12]})",
         ),
         "--wafer": ("W99", f"--wafer W99: no run of {db} had wafer 'W99'"),
         "--since": ("2999-01-01", "--since 2999-01-01: that day has not come yet"),
