@@ -116,8 +116,10 @@ def refuse_uncleared_dry_resume(store: RunStore, run_id: str) -> None:
 def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[dict[str, Any]]:
     """What other processes recorded for run `run_id` while it was stopped, that its session
     `session` carries out: the dispositions and the clears of tools (of the stopped run), as
-    `RunStore.events` reads them (both are recorded under the session that stopped)."""
-    return [
+    `RunStore.events` reads them (both are recorded under the session that stopped). A wafer
+    decided more than once has its latest decision alone, the one carried out, its message
+    naming the decisions it replaced (each listed had read as if it were carried out too)."""
+    rows = [
         row
         for row in store.events(run_id)
         if row["session"] == session - 1
@@ -126,6 +128,21 @@ def recorded_while_stopped(store: RunStore, run_id: str, session: int) -> list[d
             or (row["kind"] == "tool-cleared" and "run_status" in row["data"])
         )
     ]
+    decided: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        if row["kind"] == "disposition":
+            decided.setdefault(row["wafer_id"], []).append(row)
+    told = []
+    for row in rows:
+        if row["kind"] == "disposition":
+            *earlier, latest = decided[row["wafer_id"]]
+            if row is not latest:
+                continue
+            if earlier:
+                replaced = "; ".join(each["message"] for each in earlier)
+                row = {**row, "message": f"{row['message']} (replaces {replaced})"}
+        told.append(row)
+    return told
 
 
 def check_tool(run: dict[str, Any], tool: str) -> None:

@@ -98,6 +98,29 @@ async def test_release_rework_and_scrap_are_carried_out_by_the_next_resume(store
             pass
 
 
+async def test_a_wafer_decided_twice_is_told_once_on_resume_with_the_decision_carried_out(store):
+    """A new user's resume listed both decisions for a wafer, as if both were carried out:
+    the latest alone is (`pending_dispositions`), and the earlier is named as replaced."""
+    run_id = await held_lot(store)
+    record_disposition(store, run_id, "W01", Decision.RELEASE, "ana", "looks clean")
+    record_disposition(store, run_id, "W01", Decision.REWORK, "ben", "residue: again")
+    record_disposition(store, run_id, "W02", Decision.RELEASE, "ana", "clean")
+    told = []
+    async with open_resume(store, run_id, observers=[told.append]) as resumed:
+        await resumed.run()
+    assert [(e.wafer, e.message) for e in told if e.kind == "disposition"] == [
+        ("W01", "rework by ben: residue: again (replaces release by ana: looks clean)"),
+        ("W02", "release by ana: clean"),
+    ]
+    # carried out as told: W01's clean ran again
+    assert clean_rows(store, run_id, "W01")[-1]["status"] == "completed"
+    # the records keep every decision as it was made
+    recorded = [e["message"] for e in store.table("events", run_id) if e["kind"] == "disposition"]
+    assert recorded == [
+        "release by ana: looks clean", "rework by ben: residue: again", "release by ana: clean",
+    ]  # fmt: skip
+
+
 async def test_the_last_held_wafer_scrapped_finishes_the_run(store):
     run_id = await held_lot(store)
     for wafer in ("W01", "W02", "W03", "W04"):
