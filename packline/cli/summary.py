@@ -10,7 +10,7 @@ from typing import Any
 from rich.console import Console
 
 from packline.rendering import DataTable
-from packline.sequences.engine.claim_check import margin_text
+from packline.sequences.engine.claim_check import margin_text, nothing_checked
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.liveness import DRIVEN, status_text
 from packline.sequences.engine.progress import clock_text
@@ -111,9 +111,16 @@ def driven_text(events: list[dict[str, Any]], sessions: int) -> str:
 
 def print_claim_check(console: Console, check: dict[str, Any]) -> None:
     """The claim check of the product: one row per condition, then the verdict (a violation
-    names its claims); on real tools one line saying the sequence's measurements check it."""
+    names its claims); on real tools one line saying the sequence's measurements check it,
+    and one line too when it checked nothing (a table of conditions checked on no wafer,
+    each `not checked`, told a failed dry run's user nothing the summary above had not)."""
     if check["status"] in ("measured", "not run"):
         console.print(f"claim check: {check['note']}", markup=False, highlight=False)
+        return
+    if nothing_checked([c["verdict"] for c in check["conditions"]]):
+        console.print(
+            f"claim check {check['status']}: {check['note']}", markup=False, highlight=False
+        )
         return
     table = DataTable(
         "claim",

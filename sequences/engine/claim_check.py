@@ -26,6 +26,10 @@ from packline.sim_instruments.twin import Workpiece
 
 #: Which sites (or units) a condition looks at, and which of those pass; same length.
 Evaluate = Callable[[Workpiece], tuple[np.ndarray, np.ndarray]]
+#: The verdict of a condition no wafer was checked for.
+NOT_CHECKED = "not checked"
+#: What a claim check that checked nothing says of itself (`what_did_not_pass`).
+NOTHING_CHECKED = "nothing checked: no wafer completed the method"
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,7 @@ class ConditionResult:
             return "fail"
         if self.unjudged_wafers:
             return f"nothing to check: no {self.judges} on {', '.join(self.unjudged_wafers)}"
-        return "pass" if self.sites_checked else "not checked"
+        return "pass" if self.sites_checked else NOT_CHECKED
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -264,11 +268,20 @@ def overall(verdicts: Sequence[str]) -> str:
     return "passed" if all(v == "pass" for v in verdicts) else "incomplete"
 
 
+def nothing_checked(verdicts: Sequence[str]) -> bool:
+    """Whether a claim check checked nothing: no wafer completed the method, so every
+    condition is `not checked` (a failed dry run's)."""
+    return bool(verdicts) and all(verdict == NOT_CHECKED for verdict in verdicts)
+
+
 def what_did_not_pass(conditions: Sequence[tuple[str, str, str]]) -> str:
     """The conditions (claim, condition, verdict) that did not pass, as one phrase: those
     violated ('the product violates claim 003:11 (no oxide ...)'), then those with nothing
     to check ('not checked: claim 002:1a-d (the seed etched apart): nothing to check: no seed
-    at level 0 on W01'); empty when every condition passed."""
+    at level 0 on W01'); `NOTHING_CHECKED` when no condition checked a wafer (each condition
+    named `not checked` had only said so at length); empty when every condition passed."""
+    if nothing_checked([verdict for _, _, verdict in conditions]):
+        return NOTHING_CHECKED
     violated = [
         f"claim {claim} ({name})" for claim, name, verdict in conditions if verdict == "fail"
     ]

@@ -26,6 +26,17 @@ def test_a_fault_injected_when_a_step_starts_holds_its_wafers(db, capsys):
     assert all("REFLECTED_POWER" in w["reason"] for w in summary["wafers"])
 
 
+def test_a_dry_run_whose_wafers_were_all_held_says_in_one_line_that_nothing_was_checked(db, capsys):
+    """Its claim check had printed a table of conditions each checked on no wafer, the wafers
+    not checked, and every condition again as `not checked`: all of it the summary's news."""
+    fault = "plasma_cleaner:rf_mismatch@plasma clean"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]) == 1
+    out = capsys.readouterr().out
+    assert "] claim-check incomplete nothing checked: no wafer completed the method\n" in out
+    said = [line for line in out.splitlines() if "claim check" in line]
+    assert said == ["claim check incomplete: nothing checked: no wafer completed the method"]
+
+
 @pytest.mark.parametrize(
     ("fault", "message"),
     [
