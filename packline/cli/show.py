@@ -104,11 +104,10 @@ def print_run(console: Console, report: dict[str, Any], db: Path) -> None:
 
 def listed_events(events: list[dict[str, Any]]) -> list[str]:
     """The run's events as `show` lists them (not the tools' own states): each line as the
-    run printed it (`event_line`), naming the wafer or else the tool it is about, but for the
-    status of an event that has a message, which the records do not keep (a claim check's
-    `passed`: its table says it)."""
+    run printed it (`event_line`), naming the wafer or else the tool it is about, its status
+    and its message."""
     return [
-        event_line(e["t"], e["kind"], e["wafer_id"], e["tool"], e["message"])
+        event_line(e["t"], e["kind"], e["wafer_id"], e["tool"], e["message"], e["status"])
         for e in events
         if e["kind"] not in UNLISTED
     ]

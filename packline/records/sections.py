@@ -273,5 +273,5 @@ def alarms_section(records: RunRecords) -> str:
             else "<p>None.</p>"
         )
         + f"\n<h3>Events ({len(events)})</h3>\n"
-        + table(events[["t", "session", "kind", "wafer_id", "message"]])
+        + table(events[["t", "session", "kind", "wafer_id", "status", "message"]])
     )

@@ -84,14 +84,19 @@ class EventLog:
     def emit(self, kind: str, **fields: Any) -> None:
         event = Event(kind, self.run_id, self.t(), time.time(), **fields)
         if kind in RECORDED_EVENTS:
-            self._record(kind, event.wafer, event.message or event.status or "", event)
+            self._record(kind, event.wafer, event.message, event)
         self._tell(event)
 
     def retell(self, rows: Sequence[dict[str, Any]]) -> None:
         """Tell the observers events another process recorded while no session drove the
         run (a disposition, a clear of the stopped run), as `RunStore.events` reads them."""
         for row in rows:
-            fields = {"wafer": row["wafer_id"], "tool": row["tool"], "message": row["message"]}
+            fields = {
+                "wafer": row["wafer_id"],
+                "tool": row["tool"],
+                "status": row["status"],
+                "message": row["message"],
+            }
             self._tell(
                 Event(row["kind"], self.run_id, row["t"], row["wall"], **fields, data=row["data"])
             )
@@ -108,8 +113,8 @@ class EventLog:
                 self._record("observer-dropped", None, message, event)
 
     def _record(self, kind: str, wafer_id: str | None, message: str, event: Event) -> None:
-        """Keep an event in the events table: the tool and data of the event it is (or, for
-        `observer-dropped`, that was being told) only when it is about itself."""
+        """Keep an event in the events table: the tool, status and data of the event it is
+        (or, for `observer-dropped`, that was being told) only when it is about itself."""
         own = kind == event.kind
         row = {
             "run_id": self.run_id,
@@ -117,6 +122,7 @@ class EventLog:
             "kind": kind,
             "wafer_id": wafer_id,
             "tool": event.tool if own else None,
+            "status": event.status if own else None,
             "message": message,
             "data": json.dumps(event.data) if own and event.data else None,
             "t": event.t,

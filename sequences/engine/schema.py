@@ -215,6 +215,24 @@ MIGRATIONS: dict[int, tuple[str, ...]] = {
         # the block holding the series' samples; its `data` is then empty
         "ALTER TABLE trace_series ADD COLUMN block INTEGER REFERENCES trace_blocks(id)",
     ),
+    # 10: an event's status as a column, whether or not it has a message (a claim check's
+    # `passed` had been lost beside its message); the events written before get theirs where
+    # it is known: a run's end without an error had its status for its message, a tool state
+    # and a claim check had it in their data only
+    10: (
+        "ALTER TABLE events ADD COLUMN status TEXT",
+        """UPDATE events SET status = message, message = ''
+    WHERE kind = 'run-finished'
+        AND message IN ('completed', 'held', 'terminated', 'aborted', 'failed')""",
+        "UPDATE events SET status = json_extract(data, '$.e10') WHERE kind = 'tool-state'",
+        """UPDATE events SET status = CASE
+        WHEN EXISTS (SELECT 1 FROM json_each(data, '$.conditions')
+                     WHERE json_extract(value, '$.verdict') = 'fail') THEN 'failed'
+        WHEN NOT EXISTS (SELECT 1 FROM json_each(data, '$.conditions')
+                         WHERE json_extract(value, '$.verdict') != 'pass') THEN 'passed'
+        ELSE 'incomplete' END
+    WHERE kind = 'claim-check' AND data IS NOT NULL""",
+    ),
 }
 
 #: The schema version this packline writes and reads.

@@ -220,3 +220,62 @@ def test_a_version_7_databases_tool_events_get_their_tool_and_data(tmp_path):
     finally:
         store.close()
     assert user_version(path) == SCHEMA_VERSION
+
+
+#: Events as a version 9 packline recorded them: (kind, message, data); an event's status was
+#: its message when it had none, else lost (in a tool state's and a claim check's data only).
+VERSION_9_EVENTS = (
+    ("run-started", "plasma-clean session 1", None),
+    ("tool-state", "oven idle", '{"state": "idle", "e10": "standby"}'),
+    ("claim-check", "3 conditions on 2 wafers", '{"conditions": [{"verdict": "pass"}]}'),
+    (
+        "claim-check",
+        "the product violates claim 003:11 (...)",
+        '{"conditions": [{"verdict": "pass"}, {"verdict": "fail"}]}',
+    ),
+    (
+        "claim-check",
+        "not checked: claim 003:9 (...): not checked",
+        '{"conditions": [{"verdict": "not checked"}, {"verdict": "pass"}]}',
+    ),
+    ("claim-check", "3 conditions on 2 wafers", None),  # before events had data: unknown
+    ("run-finished", "completed", None),
+    ("run-finished", "oven: no reply", None),  # an error: its status unknown
+)
+
+
+def test_a_version_9_databases_events_get_the_status_their_records_tell(tmp_path):
+    """Schema 10 keeps an event's status beside its message: the events written before get
+    theirs where the records tell it, and a run's end no longer has its status for a message."""
+    path = tmp_path / "old.db"
+    version_1_database(path)
+    db = sqlite3.connect(path)
+    for version in range(2, 10):
+        for statement in MIGRATIONS[version]:
+            db.execute(statement)
+    db.executemany(
+        "INSERT INTO events (run_id, session, kind, wafer_id, message, data, t, wall) "
+        "VALUES ('r1', 1, ?, NULL, ?, ?, ?, 1.0)",
+        [
+            (kind, message, data, float(t))
+            for t, (kind, message, data) in enumerate(VERSION_9_EVENTS)
+        ],
+    )
+    db.execute("PRAGMA user_version = 9")
+    db.commit()
+    db.close()
+    store = RunStore(path)
+    try:
+        events = store.table("events", "r1")
+    finally:
+        store.close()
+    assert [(e["status"], e["message"]) for e in events] == [
+        (None, "plasma-clean session 1"),
+        ("standby", "oven idle"),
+        ("passed", "3 conditions on 2 wafers"),
+        ("failed", "the product violates claim 003:11 (...)"),
+        ("incomplete", "not checked: claim 003:9 (...): not checked"),
+        (None, "3 conditions on 2 wafers"),
+        ("completed", ""),
+        (None, "oven: no reply"),
+    ]

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import io
+import json
 
 import pytest
 from rich.console import Console
 
+from packline.cli import main
 from packline.cli.show import listed_events, measured_text, timeline, tools_table, verdict_text
 from packline.sequences.engine.events import TOOL_STATE, Event
 from packline.sequences.engine.progress import PlainLog, event_line
@@ -185,11 +187,33 @@ def test_an_event_is_listed_as_the_run_printed_it_naming_its_tool():
     printed = io.StringIO()
     PlainLog(Console(file=printed, width=40))(batch)
     rows = [
-        {"t": e.t, "kind": e.kind, "wafer_id": e.wafer, "tool": e.tool, "message": e.message}
+        {"t": e.t, "kind": e.kind, "wafer_id": e.wafer, "tool": e.tool, "status": e.status,
+         "message": e.message}
         for e in (batch, state)
-    ]
+    ]  # fmt: skip
     assert listed_events(rows) == [printed.getvalue().rstrip("\n")]
     assert listed_events(rows) == ["[0:44:25] batch-formed plasma_cleaner b1-s1: W01"]
+
+
+def test_an_events_status_is_recorded_beside_its_message_and_listed_as_the_run_printed_it(
+    tmp_path, capsys
+):
+    """A new user's `show` listed `claim-check 3 conditions on 2 wafers` where the run had
+    printed `claim-check passed ...`: the status of an event with a message was not kept."""
+    db = str(tmp_path / "runs.db")
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--db", db]) == 0
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
+    assert any(line.endswith("] claim-check passed 3 conditions on 2 wafers") for line in printed)
+    assert main(["show", "last", "--db", db]) == 0
+    listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
+    assert listed == [line for line in printed if "] wafer-finished " not in line]  # wafers' own
+    assert main(["show", "last", "--db", db, "--json"]) == 0
+    events = {e["kind"]: e for e in json.loads(capsys.readouterr().out)["events"]}
+    assert (events["claim-check"]["status"], events["run-finished"]["status"]) == (
+        "passed",
+        "completed",
+    )
+    assert events["run-finished"]["message"] == ""  # its status is not its message
 
 
 def test_a_wafer_is_named_even_where_its_message_begins_with_its_id():
