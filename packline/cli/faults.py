@@ -1,11 +1,13 @@
 """`packline run|resume --sim --fault TOOL:FAULT[@STEP]`: a simulated tool's fault injected
 into a dry run (a session of it), when the session starts or when a step of that name first
 starts, to see what the method, the failure policy and the operator do about it. The faults
-are the simulated tools' own (`SimulatedTool.faults`)."""
+are the simulated tools' own (`SimulatedTool.faults`); the steps, those a dry run of the
+recipe starts (`schedule.recipe_steps`). Each part is checked before any tool moves."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from packline.drivers.registry import TOOL_KINDS
@@ -27,9 +29,13 @@ class Fault:
     injected: bool = False
 
 
-def read_faults(texts: list[str], method: Method) -> list[Fault]:
-    """The `--fault` options, each checked against the simulated tools of `method`'s dry run;
-    BadInput naming the option and what it may be."""
+def read_faults(
+    texts: list[str], method: Method, recipe_steps: Callable[[], list[str] | None]
+) -> list[Fault]:
+    """The `--fault` options, each checked against the simulated tools of `method`'s dry run
+    and the steps a dry run of its recipe starts (`recipe_steps`, asked once, only for a
+    fault at a step; None: not known, so not checked, and a step that never starts is said
+    not injected at the run's end); BadInput naming the option and what it may be."""
     simulators = {
         kind.role: kind.load_simulator()
         for kind in TOOL_KINDS.values()
@@ -53,6 +59,13 @@ def read_faults(texts: list[str], method: Method) -> list[Fault]:
         if "@" in text and not step:
             raise BadInput(f"--fault {text}: no step named after '@'")
         faults.append(Fault(text, tool, fault, step or None))
+    if any(each.step for each in faults) and (steps := recipe_steps()) is not None:
+        for each in faults:
+            if each.step is not None and each.step not in steps:
+                raise BadInput(
+                    f"--fault {each.text}: a dry run of {method.name} on this recipe starts no "
+                    f"step {each.step!r}; its steps: {', '.join(steps)}"
+                )
     return faults
 
 

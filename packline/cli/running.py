@@ -10,6 +10,7 @@ import json
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,8 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.launch import what_held_wafers_need
+from packline.sequences.engine.records import default_db_path
+from packline.sequences.engine.schedule import recipe_steps
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
@@ -58,7 +61,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.operator:
         request.operator = args.operator
     prepared = prepare(request)
-    injector = _injector(args, prepared.method, simulated=args.sim)
+    injector = _injector(
+        args,
+        prepared.method,
+        prepared.recipe_text,
+        prepared.recipe.recipe_hash(),
+        simulated=args.sim,
+    )
     store = open_store(args)
     try:
         return asyncio.run(
@@ -80,14 +89,24 @@ def cmd_run(args: argparse.Namespace) -> int:
             injector.report_missed()
 
 
-def _injector(args: argparse.Namespace, method: Method, *, simulated: bool) -> FaultInjector | None:
+def _injector(
+    args: argparse.Namespace,
+    method: Method,
+    recipe_text: str,
+    recipe_hash: str,
+    *,
+    simulated: bool,
+) -> FaultInjector | None:
     """The `--fault` options' injector (None without any), refused unless the run is a dry
-    run."""
+    run, or when a fault names a tool, fault or step the dry run of `method` on this recipe
+    does not have (its steps read from a run of the recipe, or a plan of it made now)."""
     if not args.faults:
         return None
     if not simulated:
         raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
-    return FaultInjector(read_faults(args.faults, method))
+    db = Path(args.db or default_db_path())
+    steps = partial(recipe_steps, db, method.name, recipe_text, recipe_hash, method.renamed_steps)
+    return FaultInjector(read_faults(args.faults, method, steps))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -122,7 +141,13 @@ def cmd_resume(args: argparse.Namespace) -> int:
                 f"--sim: run {run_id} drove the tools of station {run['station_name']}, not a "
                 "simulated line; resume it without --sim (--station FILE for new addresses)"
             )
-        injector = _injector(args, get_method(run["method"]), simulated=run["simulated"])
+        injector = _injector(
+            args,
+            get_method(run["method"]),
+            run["recipe_text"],
+            run["recipe_hash"],
+            simulated=run["simulated"],
+        )
         return asyncio.run(
             _drive(
                 args,
@@ -300,8 +325,8 @@ def _fault_argument(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="TOOL:FAULT[@STEP]",
         help="dry run only: inject the simulated TOOL's FAULT when the run (this session of "
-        "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL or FAULT "
-        "is refused naming the tools and faults there are)",
+        "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL, FAULT or "
+        "STEP is refused before any tool moves, naming the tools, faults or steps there are)",
     )
 
 

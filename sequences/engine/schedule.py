@@ -9,7 +9,8 @@ the same script on the same process times a station's tools take); else the late
 the same recipe, dry or on a station, scaled to the lot's size (`Schedule.for_lot`); else the
 recipe's step times as the simulated tools' process models give them, a dry run of one wafer
 that `plan_recipe` makes in a database of its own beside the run database, scaled likewise.
-Each schedule says its `basis`, which the ETA names.
+Each schedule says its `basis`, which the ETA names. `recipe_steps` reads a recipe's step
+names from the same runs, for a check before a run starts (`run --fault TOOL:FAULT@STEP`).
 
 `eta.py` follows a run against its schedule (the ETA).
 """
@@ -20,6 +21,7 @@ import functools
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,6 +38,8 @@ COUNTED_KINDS = ("step", "batch-step")
 RECIPE_BASIS = "from the recipe's step times"
 #: How much less than the controller a planning dry run is scheduled (`nice`).
 PLAN_NICENESS = 10
+#: How long `recipe_steps` waits for a planning dry run (one wafer: seconds of CPU).
+PLAN_WAIT_S = 300.0
 
 
 @dataclass(frozen=True, order=True)
@@ -306,3 +310,47 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
         preexec_fn=functools.partial(os.nice, PLAN_NICENESS),
         start_new_session=True,
     )  # fmt: skip
+
+
+def recipe_steps(
+    db: Path, method: str, recipe_text: str, recipe_hash: str, renamed: Mapping[str, str]
+) -> list[str] | None:
+    """The names of the steps of `method` on this recipe, in the order its wafers first start
+    them, as the script calls them now (`renamed`: old name -> new, `Method.renamed_steps`):
+    the steps of a run of the recipe that completed every wafer in one session, in run
+    database `db` or in its plans database, else of a planning dry run of one wafer made now
+    (`plan_recipe`, waited for up to `PLAN_WAIT_S`), which the live view's ETA then finds too.
+    None when there is none to read: the plan did not complete its wafer, or took too long.
+
+    A method's steps are code, not a list (see the module's doc): a run of them is where
+    they are known before a run starts (`run --fault TOOL:FAULT@STEP` checks its STEP so)."""
+    if (known := _recorded_steps(db, method, recipe_hash, renamed)) is not None:
+        return known
+    with tempfile.TemporaryDirectory(prefix="packline-plan-") as workdir:
+        planner = plan_recipe(db, method, recipe_text, Path(workdir))
+        try:
+            planner.wait(timeout=PLAN_WAIT_S)
+        except subprocess.TimeoutExpired:
+            planner.kill()
+            planner.wait(timeout=PLAN_WAIT_S)
+            return None
+    return _recorded_steps(db, method, recipe_hash, renamed)
+
+
+def _recorded_steps(
+    db: Path, method: str, recipe_hash: str, renamed: Mapping[str, str]
+) -> list[str] | None:
+    """The step names of the latest usable run (`_usable_runs`) of the recipe in run database
+    `db`, else in its plans database, in the order they first started; None without one."""
+    for path in (db, plans_path(db)):
+        if not path.exists():
+            continue
+        store = RunStore(path, create=False)
+        try:
+            runs = _usable_runs(store, method, recipe_hash, None)
+            if runs:
+                steps = store.table("steps", runs[0]["id"])  # in id order: as they started
+                return list(dict.fromkeys(renamed.get(s["name"], s["name"]) for s in steps))
+        finally:
+            store.close()
+    return None

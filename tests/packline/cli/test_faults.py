@@ -63,10 +63,31 @@ def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
     )
 
 
+def test_a_misspelt_step_is_refused_before_anything_runs_naming_the_steps(db, capsys):
+    """A new user's misspelt step was said only at the end of the run, not injected: the
+    run had gone its whole way without the fault."""
+    fault = "plasma_cleaner:rf_mismatch@plasma clen"
+    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        "packline: error: --fault plasma_cleaner:rf_mismatch@plasma clen: a dry run of "
+        "plasma-clean on this recipe starts no step 'plasma clen'; its steps: batch "
+        "plasma_cleaner, open door, load, close door, pump down, plasma clean, vent, unload\n"
+    )
+    assert captured.out == ""  # no tool moved, nothing said of a run
+    assert not db.exists()  # no run recorded (its steps were planned beside it, a cache)
+    # the recipe's steps are kept: a later run is refused from them (as a wrong tool is)
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 2
+    assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", "pc:rf_mismatch"]) == 2
+    assert "has no tool 'pc'" in capsys.readouterr().err
+
+
 def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):
-    fault = "plasma_cleaner:rf_mismatch@no such step"
-    assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 0
-    assert "was not injected: no step 'no such step' started" in capsys.readouterr().err
+    """A step of the recipe that this run never reaches: its wafer is held before it."""
+    leak, at_clean = "plasma_cleaner:chamber_leak", "plasma_cleaner:rf_mismatch@plasma clean"
+    args = ["run", "plasma-clean", "--sim", "--quiet", "--fault", leak, "--fault", at_clean]
+    assert main(args) == 1
+    assert "was not injected: no step 'plasma clean' started" in capsys.readouterr().err
 
 
 def test_resume_injects_a_fault_into_the_dry_runs_next_session(db, capsys):
@@ -93,6 +114,10 @@ def test_resume_refuses_a_wrong_fault_before_anything_runs(db, capsys):
     capsys.readouterr()
     assert main(["resume", "last", "--sim", "--fault", "plasma_cleaner:nope"]) == 2
     assert "the simulated plasma_cleaner has no fault 'nope'" in capsys.readouterr().err
+    assert main(["resume", "last", "--sim", "--fault", "plasma_cleaner:rf_mismatch@vnet"]) == 2
+    assert "starts no step 'vnet'; its steps: batch plasma_cleaner, open door," in (
+        capsys.readouterr().err
+    )
     assert main(["show", "last", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["run"]["sessions"] == 1  # nothing resumed
 
