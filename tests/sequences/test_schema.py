@@ -44,6 +44,25 @@ def version_1_database(path) -> None:
     db.close()
 
 
+def database_with_events(path, version: int, events: list[dict]) -> None:
+    """A database as packline `version` left it: `version_1_database` migrated to `version`,
+    its run holding `events` (rows of the columns that version has, each at its own time)."""
+    version_1_database(path)
+    db = sqlite3.connect(path)
+    for each in range(2, version + 1):
+        for statement in MIGRATIONS[each]:
+            db.execute(statement)
+    columns = list(events[0])
+    db.executemany(
+        f"INSERT INTO events (run_id, session, wafer_id, t, wall, {', '.join(columns)}) "
+        f"VALUES ('r1', 1, NULL, ?, 1.0, {', '.join('?' for _ in columns)})",
+        [(float(t), *(row[c] for c in columns)) for t, row in enumerate(events)],
+    )
+    db.execute(f"PRAGMA user_version = {version}")
+    db.commit()
+    db.close()
+
+
 def tables(path) -> set[str]:
     db = sqlite3.connect(path)
     try:
@@ -186,19 +205,7 @@ def test_a_version_7_databases_tool_events_get_their_tool_and_data(tmp_path):
     """Schema 8 gives events a tool and JSON data: the tool events written before are read
     for them, so which tool waits for a clear is a query on the old records too."""
     path = tmp_path / "old.db"
-    version_1_database(path)
-    db = sqlite3.connect(path)
-    for version in range(2, 8):
-        for statement in MIGRATIONS[version]:
-            db.execute(statement)
-    db.executemany(
-        "INSERT INTO events (run_id, session, kind, wafer_id, message, t, wall) "
-        "VALUES ('r1', 1, ?, NULL, ?, ?, 1.0)",
-        [(kind, message, float(t)) for t, (kind, message) in enumerate(VERSION_7_EVENTS)],
-    )
-    db.execute("PRAGMA user_version = 7")
-    db.commit()
-    db.close()
+    database_with_events(path, 7, [{"kind": k, "message": m} for k, m in VERSION_7_EVENTS])
     store = RunStore(path)
     try:
         events = store.events("r1")
@@ -248,22 +255,8 @@ def test_a_version_9_databases_events_get_the_status_their_records_tell(tmp_path
     """Schema 10 keeps an event's status beside its message: the events written before get
     theirs where the records tell it, and a run's end no longer has its status for a message."""
     path = tmp_path / "old.db"
-    version_1_database(path)
-    db = sqlite3.connect(path)
-    for version in range(2, 10):
-        for statement in MIGRATIONS[version]:
-            db.execute(statement)
-    db.executemany(
-        "INSERT INTO events (run_id, session, kind, wafer_id, message, data, t, wall) "
-        "VALUES ('r1', 1, ?, NULL, ?, ?, ?, 1.0)",
-        [
-            (kind, message, data, float(t))
-            for t, (kind, message, data) in enumerate(VERSION_9_EVENTS)
-        ],
-    )
-    db.execute("PRAGMA user_version = 9")
-    db.commit()
-    db.close()
+    rows = [{"kind": k, "message": m, "data": d} for k, m, d in VERSION_9_EVENTS]
+    database_with_events(path, 9, rows)
     store = RunStore(path)
     try:
         events = store.table("events", "r1")
