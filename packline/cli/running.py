@@ -35,8 +35,6 @@ from packline.sequences.engine import (
 )
 from packline.sequences.engine.control import Order
 from packline.sequences.engine.launch import what_held_wafers_need
-from packline.sequences.engine.records import default_db_path
-from packline.sequences.engine.schedule import recipe_steps
 
 from .console import OperatorConsole
 from .faults import FaultInjector, read_faults
@@ -100,6 +98,9 @@ def _injector(
     """The `--fault` options' injector (None without any), refused unless the run is a dry
     run, or when a fault names a tool, fault or step the dry run of `method` on this recipe
     does not have (its steps read from a run of the recipe, or a plan of it made now)."""
+    from packline.sequences.engine.records import default_db_path
+    from packline.sequences.engine.schedule import recipe_steps
+
     if not args.faults:
         return None
     if not simulated:
