@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 from packline import testing
 from packline.clock import VirtualClock
 from packline.sim_instruments.dc_supply import SimDcSupply
@@ -32,6 +34,42 @@ async def test_a_change_ends_every_hold_open_on_the_tool_at_once() -> None:
     supply.changed()
     await asyncio.gather(first, second)
     assert answered == [10.75, 10.75]
+
+
+@pytest.mark.parametrize("ticks_after_the_change", range(6))
+@pytest.mark.parametrize("ticks_after_the_hold", range(6))
+async def test_a_change_while_another_hold_wakes_is_not_lost(
+    ticks_after_the_change: int, ticks_after_the_hold: int
+) -> None:
+    """A change wakes one hold, a second begins its wait some loop iterations later and a
+    second change comes some iterations after that: whatever the iterations, the second hold
+    answers at once. (Holds that had waited on one shared event lost the second change when
+    the first, on its way back to wait, cleared the event before the second's wait had begun:
+    it answered at its next scan, 1 s late, with 3 and 1 iterations.)"""
+    supply = SimDcSupply("supply", TwinStore(), VirtualClock())
+    clock = supply.clock
+    ready = False
+    answered: list[float] = []
+
+    async def second() -> None:
+        await supply.hold(lambda: not ready, given_up_by_next_line=False)
+        answered.append(clock.now())
+
+    first = asyncio.create_task(supply.hold(lambda: True, 60.0, given_up_by_next_line=False))
+    for _ in range(5):  # the first hold is waiting
+        await asyncio.sleep(0)
+    supply.changed()
+    for _ in range(ticks_after_the_change):
+        await asyncio.sleep(0)
+    late = asyncio.create_task(second())
+    for _ in range(ticks_after_the_hold):
+        await asyncio.sleep(0)
+    ready = True
+    supply.changed()
+    await late
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)
+    assert answered == [0.0]
 
 
 async def test_a_held_reply_looks_at_its_tool_without_a_task_per_look() -> None:
