@@ -111,7 +111,10 @@ class ProcessWaits:
         hold_s: float | None = HOLD_S,
     ) -> T:
         """Call `poll` every `poll_interval_s` of the clock (or every `interval_s`, for a wait
-        of many minutes that need not be watched every second) until it returns a result.
+        of many minutes that need not be watched every second) until it returns a result. The
+        last poll is at the deadline: an interval that would pass it is cut to it, so an
+        overrun is stopped when its time is up, never up to an interval later, and a result
+        first read after the deadline is a timeout (docs/decisions/0086).
 
         `held_by_tool`: `poll` reads the tool with a wait the tool holds until something
         changes (a bounded blocking wait, docs/decisions/0028), for at most `poll_hold_s()`
@@ -152,7 +155,8 @@ class ProcessWaits:
                     await self.abort()  # an overrunning process is never left running
                     detail += "; aborted"
                 raise ToolTimeout(self.name, self.address, action, detail)
-            if not held:
-                await self.clock.sleep(interval_s or self.poll_interval_s)
+            if not held:  # the last poll is at the deadline, never an interval past it
+                pause_s = min(interval_s or self.poll_interval_s, deadline - self.clock.now())
+                await self.clock.sleep(pause_s)
             elif (early_s := pace.next_poll_s - self.clock.now()) > 0:
                 await self.clock.sleep(early_s)

@@ -13,7 +13,7 @@ from contextlib import asynccontextmanager
 import pytest
 
 from packline.clock import VirtualClock
-from packline.drivers.electroplater import ModbusScpiElectroplater
+from packline.drivers.electroplater import HOLDER_TIMEOUT_S, ModbusScpiElectroplater
 from packline.drivers.equipment import ToolState
 from packline.drivers.errors import CommandRefused, LimitViolation, ToolAlarm, ToolError
 from packline.drivers.links import ModbusLink, VisaLink
@@ -259,8 +259,9 @@ async def test_a_plating_step_ends_at_the_cells_charge_target_then_withdraws(
             0.05,
             0.51104,
         )
-        # the immersion and the withdrawal are each one poll interval, the charge none
-        assert driver.clock.now() - started == pytest.approx(2 * 200)
+        # the immersion and the withdrawal are each one poll, cut from the interval (200 s) to
+        # the holder's timeout, the charge none
+        assert driver.clock.now() - started == pytest.approx(2 * HOLDER_TIMEOUT_S)
         assert driver.state is ToolState.IDLE
 
 
@@ -396,4 +397,5 @@ async def test_a_cell_alarm_during_the_charge_ends_the_held_opc_and_faults():
         with pytest.raises(ToolAlarm, match="OVER_TEMPERATURE"):
             await driver.plate(RECIPE)
         assert driver.state is ToolState.FAULT
-        assert driver.clock.now() - started == pytest.approx(200)  # the immersion's poll only
+        # the immersion's poll only, cut from the interval (200 s) to the holder's timeout
+        assert driver.clock.now() - started == pytest.approx(HOLDER_TIMEOUT_S)

@@ -255,13 +255,13 @@ async def test_a_wait_past_its_deadline_commands_the_safe_state_before_raising_t
     oven = _Oven(clock)
     with pytest.raises(ToolTimeout, match=r"heat: still at 40 degC after 2\.5 s; aborted$"):
         await oven.heat([10, 20, 30, 40, 50], timeout_s=2.5)
-    # the last poll past the deadline, then the safe state, then (nothing more) the timeout
+    # the last poll at the deadline, then the safe state, then (nothing more) the timeout
     assert oven.log == [
         "read 10 at 0",
         "read 20 at 1",
         "read 30 at 2",
-        "read 40 at 3",
-        "safe state at 3",
+        "read 40 at 2.5",
+        "safe state at 2.5",
     ]
 
 
