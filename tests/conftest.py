@@ -1,5 +1,6 @@
-"""Suite-wide guards: every test must leave no thread and no asyncio task behind, and no test
-measures its speed through hypothesis (a test runs on a loaded machine: `pytest -n auto`)."""
+"""Suite-wide guards: every test must leave no thread and no asyncio task behind, no test
+measures its speed through hypothesis (a test runs on a loaded machine: `pytest -n auto`), and
+each test keeps its runs and tool locks in directories of its own, never the user's."""
 
 from __future__ import annotations
 
@@ -68,6 +69,29 @@ async def fail_on_leaked_tasks():
         await asyncio.gather(*leaked, return_exceptions=True)
         names = ", ".join(sorted(repr(t.get_coro()) for t in leaked))
         pytest.fail(f"test leaked {len(leaked)} asyncio task(s): {names}")
+
+
+#: The environment that says where the run database is when a command is given no `--db`
+#: (`default_db_path`), and the data directory it falls back to.
+_DATA_VARIABLES = ("PACKLINE_DB", "PACKLINE_DATA", "XDG_DATA_HOME")
+
+
+@pytest.fixture(autouse=True)
+def own_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test's run database, when it names none (`validate`'s plans, a `run` without
+    `--db`), is in a data directory of its own: never the one of the user who runs the suite,
+    whose runs it would add to and whose database a newer schema would upgrade under the
+    installed packline, nor another test's. (Set by hand, as `own_lock_dir`.)"""
+    before = {name: os.environ.get(name) for name in _DATA_VARIABLES}
+    os.environ.pop("PACKLINE_DB", None)
+    os.environ.pop("PACKLINE_DATA", None)
+    os.environ["XDG_DATA_HOME"] = str(tmp_path_factory.mktemp("data"))
+    yield
+    for name, value in before.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 @pytest.fixture(autouse=True)

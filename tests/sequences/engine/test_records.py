@@ -141,3 +141,17 @@ async def test_wafers_leave_memory_and_the_records_and_claim_check_are_as_before
     assert moved[0]["claim_checks"][0]["sites_checked"] > 0
     assert moved[1] == kept[1]
     assert moved[2] == kept[2] == list(kept[1].values())
+
+
+def test_the_default_database_is_named_by_the_environment_first(monkeypatch, tmp_path):
+    """`--db` absent: `$PACKLINE_DB`, else runs.db in `$PACKLINE_DATA`, else in
+    `$XDG_DATA_HOME/packline`, else in ~/.local/share/packline (docs/engine.md)."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("XDG_DATA_HOME")
+    assert records_module.default_db_path() == tmp_path / "home/.local/share/packline/runs.db"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert records_module.default_db_path() == tmp_path / "xdg/packline/runs.db"
+    monkeypatch.setenv("PACKLINE_DATA", str(tmp_path / "data"))
+    assert records_module.default_db_path() == tmp_path / "data/runs.db"
+    monkeypatch.setenv("PACKLINE_DB", str(tmp_path / "mine.db"))
+    assert records_module.default_db_path() == tmp_path / "mine.db"
