@@ -19,7 +19,6 @@ docs/decisions/0035-headers-and-trace-blocks-coded-as-differences.md.
 
 from __future__ import annotations
 
-import io
 import itertools
 import json
 import sqlite3
@@ -63,19 +62,6 @@ def join_snapshot(header: bytes, parts: Sequence[bytes]) -> bytes:
     return header + b"".join(parts)
 
 
-def _values(part: bytes) -> tuple[int, np.dtype[Any]]:
-    """Where the values of `.npy` bytes `part` start (after its header), and their type."""
-    import numpy as np
-
-    stream = io.BytesIO(part)
-    major, _ = np.lib.format.read_magic(stream)
-    read = (
-        np.lib.format.read_array_header_1_0 if major == 1 else np.lib.format.read_array_header_2_0
-    )
-    _, _, dtype = read(stream)
-    return stream.tell(), dtype
-
-
 def pack_part(part: bytes, base: bytes | None) -> tuple[int, int, bytes, bool]:
     """One `.npy` array packed: (item size, where its values start, compressed bytes, whether
     they are its difference from `base`). `base` is the array it replaced (the same field of
@@ -83,7 +69,9 @@ def pack_part(part: bytes, base: bytes | None) -> tuple[int, int, bytes, bool]:
     bytes and it packs smaller (a layer thinned by the same amount everywhere)."""
     import numpy as np
 
-    start, dtype = _values(part)
+    from packline.sim_instruments.twin.snapshot import npy_layout
+
+    start, dtype = npy_layout(part)[:2]
     item_size = dtype.itemsize if dtype.itemsize and not (len(part) - start) % dtype.itemsize else 1
     values = part[start:]
     whole = zlib.compress(part[:start] + shuffle(values, item_size), LEVEL)
@@ -109,7 +97,9 @@ def unpack_part(item_size: int, start: int, packed: bytes, base: bytes | None) -
     values = unshuffle(raw[start:], item_size)
     if base is None:
         return raw[:start] + values
-    _, dtype = _values(raw)
+    from packline.sim_instruments.twin.snapshot import npy_layout
+
+    dtype = npy_layout(raw).dtype
     with np.errstate(all="ignore"):
         after: np.ndarray = np.frombuffer(base[start:], dtype) + np.frombuffer(values, dtype)
     return raw[:start] + after.tobytes()

@@ -43,6 +43,7 @@ import hashlib
 import io
 import itertools
 import json
+import math
 import operator
 import types
 import typing
@@ -885,6 +886,55 @@ def _npy_header(dtype: np.dtype[Any], shape: tuple[int, ...], fortran: bool) -> 
     return buffer.getvalue()[: len(buffer.getvalue()) - empty.nbytes]
 
 
+class NpyLayout(typing.NamedTuple):
+    """What the header of an array's `.npy` bytes says: where its values start, their type,
+    the array's shape and whether it is Fortran-ordered."""
+
+    start: int
+    dtype: np.dtype[Any]
+    shape: tuple[int, ...]
+    fortran: bool
+
+
+#: Where the header's length is in `.npy` bytes of each format version, and its size.
+_NPY_HEADER_LENGTH = {1: (8, 2), 2: (8, 4), 3: (8, 4)}
+
+
+def npy_layout(part: bytes | memoryview) -> NpyLayout:
+    """The layout `.npy` bytes `part` state in their header, read by numpy's own reader (a
+    snapshot's arrays have a few headers between them: each is read once, `_read_npy_header`)."""
+    at, size = _NPY_HEADER_LENGTH.get(part[6], (8, 2))
+    start = at + size + int.from_bytes(part[at : at + size], "little")
+    shape, fortran, dtype = _read_npy_header(bytes(part[:start]))
+    return NpyLayout(start, dtype, shape, fortran)
+
+
+@cache
+def _read_npy_header(header: bytes) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """The shape, order and dtype `.npy` `header` states (numpy checks it: a format version or
+    a header it does not read is refused as `np.load` refuses it)."""
+    stream = io.BytesIO(header)
+    version = np.lib.format.read_magic(stream)
+    reader = (
+        np.lib.format.read_array_header_1_0
+        if version == (1, 0)
+        else np.lib.format.read_array_header_2_0
+    )
+    shape, fortran, dtype = reader(stream)
+    if dtype.hasobject:
+        raise ValueError("an array of Python objects is not read from a snapshot (no pickle)")
+    return shape, fortran, dtype
+
+
+def _load_npy(part: memoryview) -> np.ndarray:
+    """The array whose `.npy` bytes are `part`, in memory of its own, as `np.load` gives it."""
+    layout = npy_layout(part)
+    values = np.frombuffer(part, layout.dtype, math.prod(layout.shape), layout.start)
+    order: typing.Literal["F", "C"] = "F" if layout.fortran else "C"
+    array: np.ndarray = values.reshape(layout.shape, order=order).copy(order=order)
+    return array
+
+
 #: How a value is encoded: given it and the snapshot's arrays, what its header holds for it.
 _Encoder = Callable[[Any, "_Arrays"], Any]
 
@@ -1006,7 +1056,7 @@ def _decode(hint: Any, value: Any, arrays: memoryview) -> Any:
         return _decode(_union_member(options, value), value, arrays)
     if hint is np.ndarray:
         offset, length = value["npy"]
-        return np.load(io.BytesIO(arrays[offset : offset + length]), allow_pickle=False)
+        return _load_npy(arrays[offset : offset + length])
     if isinstance(hint, type) and dataclasses.is_dataclass(hint):
         hints = _hints(hint)
         fields = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -127,6 +128,44 @@ def test_an_unknown_format_is_refused():
     data = snapshot(new_wafer("W01", WaferSpec())).replace(b"packline-twin/2", b"packline-twin/9")
     with pytest.raises(ValueError, match="unknown format 'packline-twin/9'"):
         read_snapshot(data)
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.arange(12, dtype=np.float32).reshape(3, 4),
+        np.asfortranarray(np.arange(12.0).reshape(3, 4)),
+        np.array(3.5),
+        np.zeros((0, 5), np.int16),
+        np.array([True, False]),
+        np.arange(6, dtype=">i4"),
+        np.array(["x", "yz"]),
+    ],
+    ids=["float32", "fortran", "0-d", "empty", "bool", "big-endian", "unicode"],
+)
+def test_an_array_is_read_back_as_np_load_reads_it_in_memory_of_its_own(array):
+    """A snapshot's arrays are read from their `.npy` bytes by `npy_layout`, whose header
+    reading is done once per header, as `np.load` would read them: the same values, dtype,
+    shape and order, writable and apart from the snapshot's bytes."""
+    buffer = io.BytesIO()
+    np.save(buffer, array, allow_pickle=False)
+    data = buffer.getvalue()
+    loaded = snapshot_module._load_npy(memoryview(data))
+    expected = np.load(io.BytesIO(data), allow_pickle=False)
+    assert loaded.dtype == expected.dtype
+    assert loaded.shape == expected.shape
+    assert loaded.flags.f_contiguous == expected.flags.f_contiguous
+    assert loaded.tobytes("A") == expected.tobytes("A")
+    assert loaded.flags.writeable
+    assert loaded.base is None
+    assert snapshot_module.npy_layout(data).start == len(data) - array.nbytes
+
+
+def test_an_array_of_python_objects_is_refused():
+    header = snapshot_module._npy_header(np.dtype(np.float64), (2,), False)
+    data = header.replace(b"'<f8'", b"'|O' ") + bytes(16)
+    with pytest.raises(ValueError, match="no pickle"):
+        snapshot_module._load_npy(memoryview(data))
 
 
 def sha256(data: bytes) -> str:
