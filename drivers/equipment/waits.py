@@ -123,8 +123,9 @@ class ProcessWaits:
         it polls every interval, so an overrun is seen as soon as with polls. A poll that
         reports an early answer without a change (`held_pace`) is followed by the next one
         no sooner than its `HeldPace` says (an interval after it was asked, the wait's
-        `interval_s` if given: such a tool is read as the wait would poll it), and the next
-        poll's hold is chosen after that pause, so no reply is due after the deadline.
+        `interval_s` if given: such a tool is read as the wait would poll it) or at the
+        deadline if that is sooner, and the next poll's hold is chosen after that pause, so
+        no reply is due after the deadline.
         `hold_s=None` is a tool's wait that names no bound of its own (`*OPC?`,
         docs/decisions/0041): each poll may let it hold up to `HOLD_S` before the deadline,
         and the last `HOLD_S` are polled every interval.
@@ -155,8 +156,9 @@ class ProcessWaits:
                     await self.abort()  # an overrunning process is never left running
                     detail += "; aborted"
                 raise ToolTimeout(self.name, self.address, action, detail)
-            if not held:  # the last poll is at the deadline, never an interval past it
-                pause_s = min(interval_s or self.poll_interval_s, deadline - self.clock.now())
-                await self.clock.sleep(pause_s)
+            # the last poll is at the deadline, never an interval (or a paced one) past it
+            left_s = deadline - self.clock.now()
+            if not held:
+                await self.clock.sleep(min(interval_s or self.poll_interval_s, left_s))
             elif (early_s := pace.next_poll_s - self.clock.now()) > 0:
-                await self.clock.sleep(early_s)
+                await self.clock.sleep(min(early_s, left_s))

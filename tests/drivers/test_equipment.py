@@ -14,6 +14,8 @@ from packline.drivers.equipment import (
     Identity,
     Limit,
     ToolState,
+    held_pace,
+    poll_hold_s,
 )
 from packline.drivers.equipment.states import TRANSITIONS, StateModel
 from packline.drivers.errors import (
@@ -263,6 +265,27 @@ async def test_a_wait_past_its_deadline_commands_the_safe_state_before_raising_t
         "read 40 at 2.5",
         "safe state at 2.5",
     ]
+
+
+async def test_a_held_wait_paced_past_its_deadline_polls_last_at_the_deadline():
+    """A tool that answers a held read at once without a change is read next an interval
+    after it was asked (`HeldPace`), but never after the wait's deadline: an interval (10 s)
+    longer than the hold (2 s) and than the wait (5 s) is cut to the deadline (decision
+    0086), where it had run to 10 s."""
+    clock = VirtualClock()
+    oven = _Oven(clock)
+
+    async def poll() -> None:
+        oven.log.append(f"read at {clock.now():g}, held {poll_hold_s()}")
+        pace = held_pace()
+        if pace is not None:
+            pace.answered(clock.now(), changed=False)
+
+    with pytest.raises(ToolTimeout, match=r"cure: not cured after 5 s; aborted$"):
+        await oven.wait_until(
+            "cure", poll, 5.0, lambda: "not cured", interval_s=10.0, held_by_tool=True, hold_s=2.0
+        )
+    assert oven.log == ["read at 0, held 2.0", "read at 5, held None", "safe state at 5"]
 
 
 async def test_a_wait_that_leaves_the_abort_to_its_caller_only_times_out():
