@@ -1,5 +1,7 @@
 """Comparing two workpiece twins part by part (a snapshot's round trip, a resumed run), and
-twins as an earlier station left them, for the tests of a later one."""
+twins as an earlier station left them, for the tests of a later one: made as a step makes
+them, thawing what they write in place (decision 0084), so a twin already snapshotted may be
+given."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import numpy as np
 from packline.drivers.roles.dispenser import FillMaterial
 from packline.drivers.roles.flip_chip_bonder import terminal_volume_nl
 from packline.sim_instruments.twin import PanelSpec, TwinStore, WaferSpec, Workpiece
+from packline.sim_instruments.twin.freezing import thaw
 from packline.sim_instruments.twin.parts import BumpKind, Dies
 
 
@@ -51,6 +54,7 @@ def drill_holes(panel: Workpiece, diameter_um: float) -> None:
     """Open every hole site of `panel` through its tape down to the interconnect, `diameter_um`
     across: the panel as 000:a's via drilling leaves it."""
     opening = panel.openings.substrate
+    thaw(opening.depth_um, opening.diameter_um, opening.open)
     opening.depth_um[panel.geometry.hole] = panel.geometry.thickness_um
     opening.diameter_um[panel.geometry.hole] = diameter_um
     opening.open |= panel.geometry.hole
@@ -99,6 +103,7 @@ def bumped_dies(
     """A wafer of `spec` with a stud bump of `material` on every pad, diced into all its dies:
     a die source as the wire bonder and the dicing saw leave it."""
     wafer = store.receive(wafer_id, spec)
+    thaw(wafer.bumps.height_um, wafer.bumps.base_diameter_um, wafer.bumps.stack)
     wafer.bumps.height_um[:] = height_um
     wafer.bumps.base_diameter_um[:] = STUD_BASE_UM
     wafer.bumps.stack[:] = 1
@@ -124,6 +129,7 @@ def filled_panel(
     holes = panel.openings.substrate
     area_um2 = np.pi / 4 * HOLE_UM**2
     terminal = terminal_volume_nl(STUD_HEIGHT_UM, STUD_BASE_UM, holes.depth_um)
+    thaw(panel.fill.volume_nl, panel.fill.level_um)
     panel.fill.volume_nl[:] = fill_ratio * area_um2 * holes.depth_um * 1e-6 - terminal
     panel.fill.level_um[:] = panel.fill.volume_nl * 1e6 / area_um2
     panel.fill.material = filler
@@ -136,6 +142,7 @@ def form_solder_bumps(
     """A solder bump of `alloy` (high-melting by default) `height_um` tall on every pad of
     `wafer`: the wafer as 003:19's bumping leaves it, before its eutectic layer."""
     bumps = wafer.bumps
+    thaw(bumps.height_um, bumps.base_diameter_um)
     bumps.height_um[:] = height_um
     bumps.base_diameter_um[:] = diameter_um
     bumps.kind, bumps.material = BumpKind.SOLDER, alloy

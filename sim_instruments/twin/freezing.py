@@ -8,6 +8,14 @@ bytes. A write to a frozen array raises (ValueError: assignment destination is r
 forgotten thaw is an error, never a change the snapshot misses, but for one case: a view of a
 twin's array made before a snapshot stays writable, so a write through it without a thaw (of it
 or of the array) is not seen; no tool keeps a view of a twin's array from one step to the next.
+
+Whether an array is frozen is its memory's flag, but which arrays a snapshot froze is known to
+the one `Snapshots` that took it, for the one workpiece: an array frozen again by another
+taker after a thawed write (a second `Snapshots` of the same workpiece, or one array held by
+two workpieces) looks untouched to the first, which then keeps its part from before the write.
+So a workpiece has one `Snapshots` taking it (the run's recorder's), and no two workpieces
+hold the same array or views of the same memory (each part is made, copied or received whole
+for its own workpiece).
 """
 
 from __future__ import annotations
