@@ -1,20 +1,25 @@
 """`packline run|resume --sim --fault TOOL:FAULT[@STEP]`: a simulated tool's fault injected
 into a dry run (a session of it), when the session starts or when a step of that name first
 starts, to see what the method, the failure policy and the operator do about it. The faults
-are the simulated tools' own (`SimulatedTool.faults`); the steps, those a dry run of the
-recipe starts (`schedule.recipe_steps`). Each part is checked before any tool moves."""
+are the simulated tools' own (`SimulatedTool.faults`); the tools and steps, those the steps of
+a dry run of the recipe use and start (`schedule.recipe_outline`): a fault on a tool that no
+step uses is never met. Each part is checked before any tool moves."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from packline.drivers.registry import TOOL_KINDS
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.events import Event
 from packline.sequences.engine.method import Method
 from packline.sim_instruments.line import SimulatedLine
+
+if TYPE_CHECKING:
+    from packline.sequences.engine.schedule import RecipeOutline
 
 
 @dataclass
@@ -30,12 +35,13 @@ class Fault:
 
 
 def read_faults(
-    texts: list[str], method: Method, recipe_steps: Callable[[], list[str] | None]
+    texts: list[str], method: Method, recipe_outline: Callable[[], RecipeOutline | None]
 ) -> list[Fault]:
-    """The `--fault` options, each checked against the simulated tools of `method`'s dry run
-    and the steps a dry run of its recipe starts (`recipe_steps`, asked once, only for a
-    fault at a step; None: not known, so not checked, and a step that never starts is said
-    not injected at the run's end); BadInput naming the option and what it may be."""
+    """The `--fault` options, each checked against the simulated tools of `method`'s dry run,
+    then against the tools and steps a dry run of its recipe uses and starts (`recipe_outline`,
+    asked once, once every option's tool and fault exist; None, or its tools None: not known,
+    so not checked, and a step that never starts is said not injected at the run's end);
+    BadInput naming the option and what it may be."""
     simulators = {
         kind.role: kind.load_simulator()
         for kind in TOOL_KINDS.values()
@@ -59,12 +65,17 @@ def read_faults(
         if "@" in text and not step:
             raise BadInput(f"--fault {text}: no step named after '@'")
         faults.append(Fault(text, tool, fault, step or None))
-    if any(each.step for each in faults) and (steps := recipe_steps()) is not None:
+    if (outline := recipe_outline()) is not None:
         for each in faults:
-            if each.step is not None and each.step not in steps:
+            if outline.tools is not None and each.tool not in outline.tools:
+                raise BadInput(
+                    f"--fault {each.text}: a dry run of {method.name} on this recipe never uses "
+                    f"tool {each.tool!r}; the tools it uses: {', '.join(outline.tools)}"
+                )
+            if each.step is not None and each.step not in outline.steps:
                 raise BadInput(
                     f"--fault {each.text}: a dry run of {method.name} on this recipe starts no "
-                    f"step {each.step!r}; its steps: {', '.join(steps)}"
+                    f"step {each.step!r}; its steps: {', '.join(outline.steps)}"
                 )
     return faults
 

@@ -97,17 +97,20 @@ def _injector(
 ) -> FaultInjector | None:
     """The `--fault` options' injector (None without any), refused unless the run is a dry
     run, or when a fault names a tool, fault or step the dry run of `method` on this recipe
-    does not have (its steps read from a run of the recipe, or a plan of it made now)."""
+    does not have or never uses (its tools and steps read from a run of the recipe, or a plan
+    of it made now)."""
     from packline.sequences.engine.records import default_db_path
-    from packline.sequences.engine.schedule import recipe_steps
+    from packline.sequences.engine.schedule import recipe_outline
 
     if not args.faults:
         return None
     if not simulated:
         raise BadInput("--fault: faults are injected into a dry run's simulated tools (--sim)")
     db = Path(args.db or default_db_path())
-    steps = partial(recipe_steps, db, method.name, recipe_text, recipe_hash, method.renamed_steps)
-    return FaultInjector(read_faults(args.faults, method, steps))
+    outline = partial(
+        recipe_outline, db, method.name, recipe_text, recipe_hash, method.renamed_steps
+    )
+    return FaultInjector(read_faults(args.faults, method, outline))
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
@@ -327,7 +330,8 @@ def _fault_argument(parser: argparse.ArgumentParser) -> None:
         metavar="TOOL:FAULT[@STEP]",
         help="dry run only: inject the simulated TOOL's FAULT when the run (this session of "
         "it) starts, or when a step named STEP first starts (repeatable; a wrong TOOL, FAULT or "
-        "STEP is refused before any tool moves, naming the tools, faults or steps there are)",
+        "STEP, or a TOOL no step of the recipe uses, is refused before any tool moves, "
+        "naming the tools, faults or steps there are)",
     )
 
 

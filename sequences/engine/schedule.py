@@ -9,8 +9,9 @@ the same script on the same process times a station's tools take); else the late
 the same recipe, dry or on a station, scaled to the lot's size (`Schedule.for_lot`); else the
 recipe's step times as the simulated tools' process models give them, a dry run of one wafer
 that `plan_recipe` makes in a database of its own beside the run database, scaled likewise.
-Each schedule says its `basis`, which the ETA names. `recipe_steps` reads a recipe's step
-names from the same runs, for a check before a run starts (`run --fault TOOL:FAULT@STEP`).
+Each schedule says its `basis`, which the ETA names. `recipe_outline` reads a recipe's step
+names and the tools its steps use from the same runs, for a check before a run starts
+(`run --fault TOOL:FAULT@STEP`).
 
 `eta.py` follows a run against its schedule (the ETA).
 """
@@ -38,7 +39,7 @@ COUNTED_KINDS = ("step", "batch-step")
 RECIPE_BASIS = "from the recipe's step times"
 #: How much less than the controller a planning dry run is scheduled (`nice`).
 PLAN_NICENESS = 10
-#: How long `recipe_steps` waits for a planning dry run (one wafer: seconds of CPU).
+#: How long `recipe_outline` waits for a planning dry run (one wafer: seconds of CPU).
 PLAN_WAIT_S = 300.0
 
 
@@ -312,19 +313,31 @@ def plan_recipe(db: Path, method: str, recipe_text: str, workdir: Path) -> subpr
     )  # fmt: skip
 
 
-def recipe_steps(
+@dataclass(frozen=True)
+class RecipeOutline:
+    """What a run of a recipe does, read before a run of it starts (`recipe_outline`): the
+    names of its steps, in the order its wafers first start them, and the tools its steps use,
+    by their roles (as a dry run's simulated line names its tools), in the order first used."""
+
+    steps: list[str]
+    #: None: not known (a run recorded before schema 3 kept no roles of its tools).
+    tools: list[str] | None
+
+
+def recipe_outline(
     db: Path, method: str, recipe_text: str, recipe_hash: str, renamed: Mapping[str, str]
-) -> list[str] | None:
-    """The names of the steps of `method` on this recipe, in the order its wafers first start
-    them, as the script calls them now (`renamed`: old name -> new, `Method.renamed_steps`):
-    the steps of a run of the recipe that completed every wafer in one session, in run
-    database `db` or in its plans database, else of a planning dry run of one wafer made now
-    (`plan_recipe`, waited for up to `PLAN_WAIT_S`), which the live view's ETA then finds too.
-    None when there is none to read: the plan did not complete its wafer, or took too long.
+) -> RecipeOutline | None:
+    """The steps and tools of `method` on this recipe, its steps as the script calls them now
+    (`renamed`: old name -> new, `Method.renamed_steps`): those of a run of the recipe that
+    completed every wafer in one session, in run database `db` or in its plans database, else
+    of a planning dry run of one wafer made now (`plan_recipe`, waited for up to
+    `PLAN_WAIT_S`), which the live view's ETA then finds too. None when there is none to read:
+    the plan did not complete its wafer, or took too long.
 
     A method's steps are code, not a list (see the module's doc): a run of them is where
-    they are known before a run starts (`run --fault TOOL:FAULT@STEP` checks its STEP so)."""
-    if (known := _recorded_steps(db, method, recipe_hash, renamed)) is not None:
+    they and the tools they use are known before a run starts (`run --fault
+    TOOL:FAULT@STEP` checks its TOOL and STEP so)."""
+    if (known := _recorded_outline(db, method, recipe_hash, renamed)) is not None:
         return known
     with tempfile.TemporaryDirectory(prefix="packline-plan-") as workdir:
         planner = plan_recipe(db, method, recipe_text, Path(workdir))
@@ -334,14 +347,15 @@ def recipe_steps(
             planner.kill()
             planner.wait(timeout=PLAN_WAIT_S)
             return None
-    return _recorded_steps(db, method, recipe_hash, renamed)
+    return _recorded_outline(db, method, recipe_hash, renamed)
 
 
-def _recorded_steps(
+def _recorded_outline(
     db: Path, method: str, recipe_hash: str, renamed: Mapping[str, str]
-) -> list[str] | None:
-    """The step names of the latest usable run (`_usable_runs`) of the recipe in run database
-    `db`, else in its plans database, in the order they first started; None without one."""
+) -> RecipeOutline | None:
+    """The outline of the latest usable run (`_usable_runs`) of the recipe in run database
+    `db`, else in its plans database; None without one. Its steps' tools are recorded by
+    their names on the station it drove, read as roles from the tools it connected."""
     for path in (db, plans_path(db)):
         if not path.exists():
             continue
@@ -349,8 +363,15 @@ def _recorded_steps(
         try:
             runs = _usable_runs(store, method, recipe_hash, None)
             if runs:
-                steps = store.table("steps", runs[0]["id"])  # in id order: as they started
-                return list(dict.fromkeys(renamed.get(s["name"], s["name"]) for s in steps))
+                run_id = runs[0]["id"]
+                steps = store.table("steps", run_id)  # in id order: as they started
+                roles = {tool["name"]: tool["role"] for tool in store.table("tools", run_id)}
+                used = dict.fromkeys(step["tool"] for step in steps if step["tool"] is not None)
+                known = used.keys() <= roles.keys()  # runs before schema 3 recorded no tools
+                return RecipeOutline(
+                    list(dict.fromkeys(renamed.get(s["name"], s["name"]) for s in steps)),
+                    list(dict.fromkeys(roles[name] for name in used)) if known else None,
+                )
         finally:
             store.close()
     return None

@@ -8,6 +8,10 @@ from pathlib import Path
 import pytest
 
 from packline.cli import main
+from packline.cli.faults import read_faults
+from packline.sequences.engine.errors import BadInput
+from packline.sequences.engine.method import get_method
+from packline.sequences.engine.schedule import RecipeOutline
 
 
 @pytest.fixture
@@ -63,23 +67,58 @@ def test_a_fault_is_for_a_dry_run(db, tmp_path, capsys):
     )
 
 
+def refused_before_anything_runs(args: list[str], db: Path, capsys) -> str:
+    """The error of a command refused as bad input (exit 2) before any tool moved: nothing
+    said of a run, no run recorded (the recipe's plan, a cache, is beside the database)."""
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert not db.exists()
+    return captured.err
+
+
 def test_a_misspelt_step_is_refused_before_anything_runs_naming_the_steps(db, capsys):
     """A new user's misspelt step was said only at the end of the run, not injected: the
     run had gone its whole way without the fault."""
     fault = "plasma_cleaner:rf_mismatch@plasma clen"
-    assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]) == 2
-    captured = capsys.readouterr()
-    assert captured.err == (
+    run = ["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]
+    assert refused_before_anything_runs(run, db, capsys) == (
         "packline: error: --fault plasma_cleaner:rf_mismatch@plasma clen: a dry run of "
         "plasma-clean on this recipe starts no step 'plasma clen'; its steps: batch "
         "plasma_cleaner, open door, load, close door, pump down, plasma clean, vent, unload\n"
     )
-    assert captured.out == ""  # no tool moved, nothing said of a run
-    assert not db.exists()  # no run recorded (its steps were planned beside it, a cache)
     # the recipe's steps are kept: a later run is refused from them (as a wrong tool is)
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", fault]) == 2
     assert main(["run", "plasma-clean", "--sim", "--quiet", "--fault", "pc:rf_mismatch"]) == 2
     assert "has no tool 'pc'" in capsys.readouterr().err
+
+
+def test_a_fault_on_a_tool_the_recipe_never_uses_is_refused_before_anything_runs(db, capsys):
+    """A new user's fault on a tool of the method that the recipe's steps never use went the
+    run's whole way unmet: the oven of bump-seal-clean, the plasma chamber of its laser
+    recipe, which cleans the tips with the laser instead."""
+    run = ["run", "bump-seal-clean", "--sim", "--fault", "oven:n2_supply"]
+    assert refused_before_anything_runs(run, db, capsys) == (
+        "packline: error: --fault oven:n2_supply: a dry run of bump-seal-clean on this recipe "
+        "never uses tool 'oven'; the tools it uses: wire_bonder, laminator, plasma_cleaner, "
+        "dicing_saw\n"
+    )
+    laser = ["run", "bump-seal-clean", "--sim", "--recipe", "bump-seal-clean-laser"]
+    at_laser_clean = [*laser, "--fault", "plasma_cleaner:rf_mismatch@laser clean"]
+    assert "never uses tool 'plasma_cleaner'; the tools it uses: wire_bonder, laminator, " in (
+        refused_before_anything_runs(at_laser_clean, db, capsys)
+    )
+
+
+def test_a_fault_is_not_refused_for_a_tool_the_recipe_s_records_do_not_name():
+    """The tools a run recorded before schema 3 used are not known (it kept none of their
+    roles): its faults' tools are not checked against them, as a step is not without steps."""
+    method = get_method("bump-seal-clean")
+    steps = ["use wire_bonder", "form bumps"]
+    (fault,) = read_faults(["oven:n2_supply"], method, lambda: RecipeOutline(steps, None))
+    assert (fault.tool, fault.fault, fault.step) == ("oven", "n2_supply", None)
+    with pytest.raises(BadInput, match="starts no step 'cure'; its steps: use wire_bonder,"):
+        read_faults(["oven:n2_supply@cure"], method, lambda: RecipeOutline(steps, None))
 
 
 def test_a_fault_whose_step_never_starts_is_said_not_injected(db, capsys):
@@ -116,6 +155,18 @@ def test_resume_refuses_a_wrong_fault_before_anything_runs(db, capsys):
     assert "the simulated plasma_cleaner has no fault 'nope'" in capsys.readouterr().err
     assert main(["resume", "last", "--sim", "--fault", "plasma_cleaner:rf_mismatch@vnet"]) == 2
     assert "starts no step 'vnet'; its steps: batch plasma_cleaner, open door," in (
+        capsys.readouterr().err
+    )
+    assert main(["show", "last", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["run"]["sessions"] == 1  # nothing resumed
+
+
+def test_resume_refuses_a_fault_on_a_tool_the_recipe_never_uses(db, capsys):
+    run = ["run", "bump-seal-clean", "--sim", "--quiet", "--failure-policy", "stop"]
+    assert main([*run, "--fault", "wire_bonder:cover_open"]) == 1
+    capsys.readouterr()
+    assert main(["resume", "last", "--sim", "--fault", "oven:n2_supply"]) == 2
+    assert "never uses tool 'oven'; the tools it uses: wire_bonder, laminator," in (
         capsys.readouterr().err
     )
     assert main(["show", "last", "--json"]) == 0

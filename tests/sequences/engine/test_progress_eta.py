@@ -25,8 +25,10 @@ from packline.sequences.engine.live_view import PLANNING
 from packline.sequences.engine.lot_state import LotState
 from packline.sequences.engine.schedule import (
     RECIPE_BASIS,
+    RecipeOutline,
     Schedule,
     ScheduledStep,
+    recipe_outline,
     recorded_schedule,
 )
 
@@ -103,6 +105,27 @@ async def test_a_station_run_of_the_lot_s_size_is_its_basis_unscaled(store):
     other = recorded_schedule(store, "plasma-clean", recipe, 5)
     assert other is not None
     assert other.basis == f"from run {run_id} of 3, scaled"
+
+
+async def test_a_recipe_s_outline_names_a_station_run_s_tools_by_their_roles(store):
+    """A `--fault` names a dry run's tool by its role; a run on a station records its tools
+    by the station's names (`pc`): the recipe's outline from it gives their roles, and no
+    tools (not known) from a run that recorded none of their roles (before schema 3)."""
+    run_id = await _dry_run(store, lot=1)
+    with sqlite3.connect(store.path) as db:  # as a station whose chamber is `pc` records it
+        db.execute("UPDATE runs SET simulated = 0 WHERE id = ?", (run_id,))
+        db.execute("UPDATE steps SET tool = 'pc' WHERE run_id = ?", (run_id,))
+        db.execute("UPDATE tools SET name = 'pc' WHERE run_id = ?", (run_id,))
+    run = store.run(run_id)
+    text, recipe = run["recipe_text"], run["recipe_hash"]
+    on_station = recipe_outline(store.path, "plasma-clean", text, recipe, {})
+    assert on_station is not None
+    assert on_station.tools == ["plasma_cleaner"]
+    assert on_station.steps[:3] == ["batch plasma_cleaner", "open door", "load"]
+    with sqlite3.connect(store.path) as db:
+        db.execute("DELETE FROM tools WHERE run_id = ?", (run_id,))
+    unnamed = recipe_outline(store.path, "plasma-clean", text, recipe, {})
+    assert unnamed == RecipeOutline(on_station.steps, None)
 
 
 @pytest.mark.parametrize(
