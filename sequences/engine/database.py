@@ -31,16 +31,22 @@ AMBIGUOUS_LISTED = 10
 #: The per-run tables whose rows are written as they come (`RunStore.add_rows`).
 ROW_TABLES = ("measurements", "alarms", "confirmations", "events", "tools", "dispositions")
 #: How a run's `recipe_source` says it ran a recipe shipped with packline, before the file's
-#: name: the method's default, or a reference recipe named by `--recipe NAME`; a recipe file
-#: is recorded by its path as given.
-DEFAULT_RECIPE, REFERENCE_RECIPE = "default recipe", "reference recipe"
+#: name: the method's default, or a reference recipe named by `--recipe NAME`; or, without
+#: `--recipe` for a method that ships no default recipe, its recipe model's defaults, before
+#: the method's name. A recipe file is recorded by its path as given.
+DEFAULT_RECIPE, REFERENCE_RECIPE, METHOD_DEFAULTS = (
+    "default recipe",
+    "reference recipe",
+    "defaults of method",
+)
 
 
 def recipe_name(source: str) -> str:
     """The name of the recipe a run's `recipe_source` records, or that `runs --recipe` is
-    given: a shipped recipe's (`bump-seal-clean-laser`), else the file's without its folder
-    and `.yaml` (`laser` for `recipes/laser.yaml`); a name is its own."""
-    for shipped in (DEFAULT_RECIPE, REFERENCE_RECIPE):
+    given: a shipped recipe's (`bump-seal-clean-laser`), a method's defaults by the method's
+    name (as its default recipe is named), else the file's without its folder and `.yaml`
+    (`laser` for `recipes/laser.yaml`); a name is its own."""
+    for shipped in (DEFAULT_RECIPE, REFERENCE_RECIPE, METHOD_DEFAULTS):
         if source.startswith(f"{shipped} "):
             source = source.removeprefix(f"{shipped} ")
             break

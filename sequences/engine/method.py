@@ -28,7 +28,7 @@ from pydantic import BaseModel
 from packline.claims import CLAIMS, Claim
 
 from .claim_check import Condition
-from .database import DEFAULT_RECIPE, REFERENCE_RECIPE
+from .database import DEFAULT_RECIPE, METHOD_DEFAULTS, REFERENCE_RECIPE
 from .errors import BadInput
 from .recipe import METHOD_RECIPES, Recipe, parse_recipe, read_recipe_text
 from .recipe_fields import scalar_text
@@ -113,10 +113,11 @@ class Method:
         return {} if self.sim_tools is None else self.sim_tools(recipe)
 
     def default_recipe_text(self) -> tuple[str, str]:
-        """The shipped default recipe: (text, where it came from); without one, the recipe
-        model's defaults (an error lists the options that have none)."""
+        """The shipped default recipe: (text, where it came from, as a run records it: its
+        `recipe_source`); without one, the recipe model's defaults (an error lists the
+        options that have none)."""
         if self.default_recipe is None:
-            return "{}\n", f"the defaults of method {self.name} (no --recipe given)"
+            return "{}\n", f"{METHOD_DEFAULTS} {self.name}"
         ref = resources.files("packline.sequences").joinpath("recipes", self.default_recipe)
         return ref.read_text(encoding="utf-8"), f"{DEFAULT_RECIPE} {self.default_recipe}"
 

@@ -17,7 +17,6 @@ from packline.drivers.registry import TOOL_KINDS
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.station import Station, StationError, load_station
 
-from .database import DEFAULT_RECIPE
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method
 from .recipe import Recipe, load_recipe, read_recipe_text
@@ -78,9 +77,9 @@ def prepare(request: RunRequest) -> Prepared:
     """Validate a run request; `BadInput` names the problem. Contacts no tool."""
     method = get_method(request.method)
     if request.recipe_path is None:
-        recipe, text = method.load_default_recipe()
-        source = f"{DEFAULT_RECIPE} {method.default_recipe}"
-        named = source
+        text, source = method.default_recipe_text()
+        named = f"{source} (no --recipe given)"
+        recipe = read_recipe_text(method.recipe_model, text, named)
     elif (reference := reference_named(method, request.recipe_path)) is not None:
         text, source = method.reference_recipe_text(reference)
         recipe, named = read_recipe_text(method.recipe_model, text, source), source

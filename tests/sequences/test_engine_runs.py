@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
+from packline.cli import main
 from packline.sequences.engine import (
     BadInput,
     Decision,
@@ -81,6 +84,23 @@ async def test_a_method_declares_its_incoming_material_and_the_dry_run_receives_
         assert panel.openings.substrate.open.all()  # the tape drilled through to its copper
         assert (panel.openings.substrate.diameter_um == 100).all()  # by the CO2 source
         assert panel.history[-1].detail["source_nm"] == 10600
+
+
+def test_a_run_of_a_method_s_own_defaults_is_named_by_the_method(db, capsys):
+    """test-panel ships no default recipe: without `--recipe` it runs its recipe model's
+    defaults. Such a run's `recipe_source` read `default recipe None`, and `runs` named its
+    recipe `None`; it is named by its method now, as a method's default recipe is."""
+    assert main(["run", "test-panel", "--sim", "--quiet"]) == 0
+    capsys.readouterr()
+    assert main(["runs", "--recipe", "test-panel", "--json"]) == 0
+    (run,) = json.loads(capsys.readouterr().out)
+    assert run["recipe_source"] == "defaults of method test-panel"
+    assert main(["runs", "--recipe", "nope"]) == 2
+    assert f"its recipes: test-panel (test-panel, {run['recipe_hash'][:12]})" in (
+        capsys.readouterr().err
+    )
+    assert main(["show", "last"]) == 0
+    assert "recipe defaults of method test-panel sha256 " in capsys.readouterr().out
 
 
 async def test_small_lot_does_not_wait_for_the_batch_timeout(store):
