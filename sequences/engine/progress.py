@@ -96,11 +96,13 @@ def event_line(
     status: str | None = None,
 ) -> str:
     """An event as a line, as a run prints it and `packline show` lists it: its run-clock
-    time, its kind, the wafer or else the tool it is about, its status, its message. A tool's
-    event whose message begins with the tool's name (`plasma_cleaner: alarmed`, as the
-    keeper's and every earlier release's do) names the tool once."""
+    time, its kind, the wafer or else the tool it is about, its status and, after a colon, its
+    message (`claim-check passed: 3 conditions on 2 wafers`). A tool's event whose message
+    begins with the tool's name (`plasma_cleaner: alarmed`, as the keeper's and every earlier
+    release's do) names the tool once."""
     who = wafer or tool
     if wafer is None and tool and message.startswith((f"{tool}:", f"{tool} ")):
         who = None
-    text = " ".join(x for x in (kind, who, status, message) if x)
+    said = f"{status}: {message}" if status and message else status or message
+    text = " ".join(x for x in (kind, who, said) if x)
     return f"[{clock_text(t)}] {text}"

@@ -36,7 +36,7 @@ def test_a_dry_run_whose_wafers_were_all_held_says_in_one_line_that_nothing_was_
     fault = "plasma_cleaner:rf_mismatch@plasma clean"
     assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--fault", fault]) == 1
     out = capsys.readouterr().out
-    assert "] claim-check incomplete nothing checked: no wafer completed the method\n" in out
+    assert "] claim-check incomplete: nothing checked: no wafer completed the method\n" in out
     said = [line for line in out.splitlines() if "claim check" in line]
     assert said == ["claim check incomplete: nothing checked: no wafer completed the method"]
 

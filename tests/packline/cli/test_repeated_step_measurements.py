@@ -79,7 +79,7 @@ def test_show_and_the_report_name_each_run_of_the_step_alike(levels_2, tmp_path,
     # counted as read, not '1 session(s)', 'on 2 wafer(s)'
     assert ", status completed, 1 session" in lines[0]
     # its status as the run printed it, though the event has a message
-    assert any(line.endswith("claim-check passed 11 conditions on 2 wafers") for line in lines)
+    assert any(line.endswith("claim-check passed: 11 conditions on 2 wafers") for line in lines)
     page = tmp_path / "report.html"
     assert main(["report", "last", "--out", str(page), "--db", levels_2]) == 0
     html = page.read_text(encoding="utf-8")

@@ -203,7 +203,7 @@ def test_an_events_status_is_recorded_beside_its_message_and_listed_as_the_run_p
     db = str(tmp_path / "runs.db")
     assert main(["run", "plasma-clean", "--sim", "--lot", "2", "--db", db]) == 0
     printed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
-    assert any(line.endswith("] claim-check passed 3 conditions on 2 wafers") for line in printed)
+    assert any(line.endswith("] claim-check passed: 3 conditions on 2 wafers") for line in printed)
     assert main(["show", "last", "--db", db]) == 0
     listed = [line for line in capsys.readouterr().out.splitlines() if line.startswith("[")]
     assert listed == [line for line in printed if "] wafer-finished " not in line]  # wafers' own

@@ -456,4 +456,4 @@ def test_a_piped_event_line_is_never_wrapped():
     PlainLog(Console(file=out, width=160))(
         Event("wafer-finished", "R1", 112.0, 0.0, wafer="W01", status="held", message=reason)
     )
-    assert out.getvalue() == f"[0:01:52] wafer-finished W01 held {reason}\n"
+    assert out.getvalue() == f"[0:01:52] wafer-finished W01 held: {reason}\n"
