@@ -14,7 +14,7 @@ from packline.sequences.engine.claim_check import margin_text, nothing_checked
 from packline.sequences.engine.eta import current_pause
 from packline.sequences.engine.liveness import DRIVEN, status_text
 from packline.sequences.engine.progress import clock_text
-from packline.sequences.engine.report import before_after
+from packline.sequences.engine.report import before_after, last_record
 
 
 def print_summary(console: Console, report: dict[str, Any], db: Path) -> None:
@@ -67,8 +67,9 @@ def clocks_text(report: dict[str, Any]) -> str:
     real time (its process time beside it); the wall time from the run's start to its end
     (not the command's set-up and summary; of a resumed run, how much of it its sessions
     drove, `driven_text`), or so far for a run still driven, and for a paused one how long it
-    has been paused."""
+    has been paused; of a run cut off, both up to its last record (`last_record`)."""
     run, duration = report["run"], report["duration_s"]
+    cut_off = run["stopped_wall"] is None and run["status"] not in DRIVEN
     scale = run["time_scale"]
     if run["simulated"]:
         clock = f"simulated time {clock_text(duration)}"
@@ -80,10 +81,16 @@ def clocks_text(report: dict[str, Any]) -> str:
         )
     else:
         clock = f"process time {clock_text(duration)}"
-    if run["stopped_wall"] is not None:
-        wall = f"{run['stopped_wall'] - run['started_wall']:.1f} s wall from start to end"
+    end, end_wall = "end", run["stopped_wall"]
+    if cut_off:
+        clock += " when cut off"
+        began = run["started_t"], run["started_wall"]
+        end_wall = last_record(report["events"], report["steps"], began)[1]
+        end = "its last record (no end recorded: cut off)"
+    if end_wall is not None:
+        wall = f"{end_wall - run['started_wall']:.1f} s wall from start to {end}"
         if run["sessions"] > 1:
-            wall += f" ({driven_text(report['events'], run['sessions'])})"
+            wall += f" ({driven_text(report['events'], report['steps'], run['sessions'])})"
     elif run["status"] in DRIVEN:
         now = time.time()
         wall = f"{clock_text(now - run['started_wall'])} wall so far"
@@ -94,18 +101,20 @@ def clocks_text(report: dict[str, Any]) -> str:
             wall = f"paused for {clock_text(now - pause['wall'])}, {wall}"
         else:
             wall = f"paused, {wall}"
-    else:
-        wall = "no end recorded (cut off)"
     return f"{clock}, {wall}"
 
 
-def driven_text(events: list[dict[str, Any]], sessions: int) -> str:
-    """How much of a resumed run's wall time from start to end its `sessions` drove it (each
-    from its `run-started` to its `run-finished` event), the rest the time between them,
-    when nothing drove it: '3 sessions drove it 5.1 s, the rest between them'."""
-    started = {e["session"]: e["wall"] for e in events if e["kind"] == "run-started"}
+def driven_text(events: list[dict[str, Any]], steps: list[dict[str, Any]], sessions: int) -> str:
+    """How much of a resumed run's wall time its `sessions` drove it (each from its
+    `run-started` to its `run-finished` event, or, cut off, to its last record), the rest the
+    time between them, when nothing drove it: '3 sessions drove it 5.1 s, the rest between
+    them'."""
+    started = {e["session"]: (e["t"], e["wall"]) for e in events if e["kind"] == "run-started"}
     finished = {e["session"]: e["wall"] for e in events if e["kind"] == "run-finished"}
-    driven = sum(finished[n] - started[n] for n in started.keys() & finished.keys())
+    driven = sum(
+        (finished[n] if n in finished else last_record(events, steps, began, n)[1]) - began[1]
+        for n, began in started.items()
+    )
     return f"{sessions} sessions drove it {driven:.1f} s, the rest between them"
 
 

@@ -130,8 +130,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
     (with their measurements, each by its label, `measurement_labels`, and with the `step`
     that took it: a wafer's latest value of each, and of one taken more than once every one in
     order under `attempts`, `wafer_measurements`), counts of everything recorded, and its run
-    clock's duration (`duration_s`: so far for a run still driven, None for one cut off), and
-    the tools each session drove as read at connect (`tools`: driver, address, identity)."""
+    clock's duration (`duration_s`: so far for a run still driven, up to its last record for
+    one cut off, `last_record`), and the tools each session drove as read at connect (`tools`:
+    driver, address, identity)."""
     run = store.run(run_id)
     steps = store.steps(run_id)
     measurements = store.table("measurements", run_id)
@@ -175,8 +176,9 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         duration: float | None = run["stopped_t"] - run["started_t"]
     elif status in DRIVEN:  # so far
         duration = run_clock(run, events, steps, time.time())[1] - run["started_t"]
-    else:
-        duration = None  # cut off: where its clock stopped is not recorded
+    else:  # cut off: its clock stood at least where its last record is
+        began = run["started_t"], run["started_wall"]
+        duration = last_record(events, steps, began)[0] - run["started_t"]
     return {
         "run": {
             **{k: v for k, v in run.items() if k not in ("recipe_text", "station_yaml")},
@@ -198,6 +200,24 @@ def run_report(store: RunStore, run_id: str) -> dict[str, Any]:
         "tools": store.table("tools", run_id),
         "claim_check": claim_check_report(store, run, wafers),
     }
+
+
+def last_record(
+    events: Sequence[Mapping[str, Any]],
+    steps: Sequence[Mapping[str, Any]],
+    began: tuple[float, float],
+    session: int | None = None,
+) -> tuple[float, float]:
+    """The run clock's and the wall clock's time of a run's last event or step record (of
+    `session`'s alone, when given), or when it `began` (run clock, wall) if that is later:
+    where a session cut off, with no end recorded, was at least."""
+    times = [began, *((e["t"], e["wall"]) for e in events if session in (None, e["session"]))]
+    for step in steps:
+        if session in (None, step["session"]):
+            times.append((step["started_t"], step["started_wall"]))
+            if step["stopped_t"] is not None:
+                times.append((step["stopped_t"], step["stopped_wall"]))
+    return max(t for t, _ in times), max(wall for _, wall in times)
 
 
 def step_keys(steps: Sequence[Mapping[str, Any]]) -> dict[int, str]:

@@ -12,7 +12,7 @@ from packline.cli.summary import clocks_text
 def report(**run: object) -> dict[str, object]:
     base = {"simulated": False, "time_scale": 1.0, "status": "completed", "started_wall": 1000.0,
             "sessions": 1}  # fmt: skip
-    return {"run": {**base, "stopped_wall": 1012.5, **run}, "duration_s": 120.0}
+    return {"run": {**base, "stopped_wall": 1012.5, **run}, "duration_s": 120.0, "steps": []}
 
 
 def test_a_dry_run_takes_simulated_time_and_its_wall_time_is_the_runs():
@@ -25,7 +25,7 @@ def test_a_resumed_runs_wall_time_says_how_much_of_it_its_sessions_drove():
     hour's repair): the text had read as if the run took it all."""
 
     def event(kind: str, session: int, wall: float) -> dict[str, object]:
-        return {"kind": kind, "session": session, "wall": wall}
+        return {"kind": kind, "session": session, "t": 0.0, "wall": wall}
 
     events = [event("run-started", 1, 1000.0), event("disposition", 1, 2000.0),
               event("run-finished", 1, 1004.0), event("run-started", 2, 3000.0),
@@ -81,6 +81,33 @@ def test_a_paused_run_says_how_long_it_has_been_paused_beside_how_long_it_has_ru
     assert re.search(r", 0:10:0\d wall so far$", text), text
 
 
-def test_a_run_cut_off_has_no_end():
-    cut = {**report()["run"], "status": "interrupted", "stopped_wall": None}
-    assert clocks_text({"run": cut, "duration_s": None}).endswith("no end recorded (cut off)")
+def step(session: int, started: tuple[float, float], stopped: tuple[float, float] | None):
+    """A step record of `session`, started and stopped at these (run clock, wall) times."""
+    stopped_t, stopped_wall = stopped or (None, None)
+    return {"session": session, "started_t": started[0], "started_wall": started[1],
+            "stopped_t": stopped_t, "stopped_wall": stopped_wall}  # fmt: skip
+
+
+def test_a_run_cut_off_is_timed_to_its_last_record():
+    """A new user's killed dry run read `simulated time -, no end recorded`, where its records
+    reached 4:39:48."""
+    cut = {**report()["run"], "started_t": 0.0, "status": "interrupted", "stopped_wall": None}
+    events = [{"session": 1, "kind": "run-started", "t": 0.0, "wall": 1000.0}]
+    steps = [step(1, (10.0, 1001.0), (16788.0, 1003.0)), step(1, (16000.0, 1003.5), None)]
+    text = clocks_text({"run": cut, "duration_s": 16788.0, "events": events, "steps": steps})
+    assert text == (
+        "process time 4:39:48 when cut off, 3.5 s wall from start to its last record "
+        "(no end recorded: cut off)"
+    )
+
+
+def test_a_session_cut_off_counts_as_driven_up_to_its_last_record():
+    """After a resume of a killed run, `2 sessions drove it 0.1 s`: the killed session, which
+    ran 3.5 s, was not counted for want of its end."""
+    events = [{"session": 1, "kind": "run-started", "t": 0.0, "wall": 1000.0},
+              {"session": 2, "kind": "run-started", "t": 500.0, "wall": 2000.0},
+              {"session": 2, "kind": "run-finished", "t": 900.0, "wall": 2000.1}]  # fmt: skip
+    steps = [step(1, (10.0, 1001.0), (400.0, 1003.5)), step(2, (500.0, 2000.0), (900.0, 2000.1))]
+    resumed = report(simulated=True, sessions=2, stopped_wall=2000.1)
+    text = clocks_text({**resumed, "events": events, "steps": steps})
+    assert text.endswith("(2 sessions drove it 3.6 s, the rest between them)")
