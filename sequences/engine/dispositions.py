@@ -8,7 +8,9 @@ wafer:
 * **release**: the held step is accepted as done; on resume the wafer goes on from the step
   after it (an irreversible step is never repeated). Refused for a step its tool refused (the
   held event's `refused`): it did not happen, and skipping it would have the next steps meet
-  a wafer without it (an inspection of an empty tool); rework it instead;
+  a wafer without it (an inspection of an empty tool); rework it instead. It answers the
+  wafer's latest hold only: a step reworked at an earlier hold is still done again
+  (`plan.py`);
 * **rework**: the held step is done again on resume (the wafer goes back through it on
   purpose);
 * **scrap**: the wafer is finished as scrapped now; no resume runs it.

@@ -13,6 +13,11 @@ Rules (the checkpoint contract, see docs/engine.md):
   its tool refused (its hold's `refused`: recorded before packline refused such a release) is
   carried out as a rework: the step did not happen, and skipped it would have the next steps
   meet a tool without the wafer;
+* a decision answers the wafer's latest hold only: a step that held it and is not its latest
+  record is a hold it was sent back through (a released one reads completed, by its skip), so
+  its rework stands and it runs again, whatever a later hold's decision (a release of a
+  confirmation declined on the way back to a reworked clean must not skip the clean); a hold
+  no step failed (a confirmation declined) has no step for a release to accept;
 * a wafer held because no tool was given to it (its hold's `tool_unavailable`) runs again
   with no decision: nothing happened to it on that tool, and a stage it held meanwhile is
   replayed; a step that held it before, and whose rework its last session carried out
@@ -130,10 +135,16 @@ class Plan:
 
     def _read(self, steps: Iterable[dict[str, Any]]) -> None:
         """Take in step records, in id order: the latest of each (wafer, key) wins, each
-        under its step's name now (`renamed_steps`)."""
-        for recorded in steps:
+        under its step's name now (`renamed_steps`). A step that held its wafer and is not the
+        wafer's latest record is an earlier hold the wafer was sent back through (reworked; a
+        released one reads completed): forgotten, so it runs again, and a release of a later
+        hold never accepts it as done."""
+        read: dict[tuple[str, str], int] = {}  # (wafer, key) -> where its record was read
+        last: dict[str, int] = {}  # wafer -> where its latest record was read
+        for position, recorded in enumerate(steps):
             row = _under_new_name(recorded, self.renamed_steps)
             key = (row["wafer_id"], row["key"])
+            last[row["wafer_id"]] = position
             if row["status"] == "skipped":
                 earlier = self.steps.get(key)
                 if earlier is not None and earlier["status"] != "completed":
@@ -142,6 +153,11 @@ class Plan:
                     self.released.add(key)
                 continue  # otherwise a skip restates an earlier completion
             self.steps[key] = row
+            read[key] = position
+        for key, position in read.items():
+            row = self.steps[key]
+            if position < last[key[0]] and row["kind"] not in HOLDING_KINDS and self._holds(row):
+                del self.steps[key]  # the wafer ran on after this hold: its rework stands
 
     def run_unserved_again(self, wafer_id: str, steps: Iterable[dict[str, Any]]) -> None:
         """A wafer held in this session for want of a tool, whose tool an operator has put

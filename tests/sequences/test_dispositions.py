@@ -13,6 +13,7 @@ from types import SimpleNamespace
 import pytest
 
 from packline.cli import main
+from packline.clock import ScaledClock
 from packline.drivers.errors import InterlockOpen, ToolAlarm
 from packline.sequences.engine import (
     BadInput,
@@ -30,6 +31,7 @@ from packline.sequences.engine.launch import what_held_wafers_need
 from packline.sequences.engine.plan import RELEASED
 from packline.sequences.engine.stage import Stage
 from packline.sequences.engine.wafer import _refused
+from packline.sim_instruments.line import SimulatedLine
 
 
 async def held_lot(store, wafer_ids: list[str] | None = None) -> str:
@@ -248,6 +250,28 @@ def test_a_rework_stands_when_the_wafer_is_held_for_want_of_a_tool_before_the_st
     assert plan.status("W01", "unload from ball mounter#0") == "completed"
     assert plan.status("W01", "reflow balls#0") is None  # done again
     assert plan.hold_reason("W01") is None
+
+
+def test_a_rework_stands_when_its_session_stopped_before_the_step():
+    """A plasma clean failed and reworked; the resume that carries the rework out is killed
+    in the replayed batch, before the clean. The next resume runs the wafer on, the clean
+    still to do: the clean's old failure is an earlier hold, not one to hold it at again."""
+    from packline.sequences.engine.plan import Plan
+
+    def row(id, key, status, kind="batch-step"):
+        return {"id": id, "wafer_id": "W01", "key": key, "name": key.partition("#")[0],
+                "kind": kind, "status": status, "irreversible": 0, "error": None,
+                "stage": "batch plasma_cleaner#0"}  # fmt: skip
+
+    steps = [
+        row(1, "load#0", "completed"),
+        row(2, "plasma clean#0", "failed"),  # session 1: held, then reworked
+        row(3, "batch plasma_cleaner#0", "interrupted", kind="batch"),  # session 2: killed
+        row(4, "load#0", "completed"),
+    ]
+    plan = Plan.from_records(steps, [{"wafer_id": "W01", "status": "running"}])
+    assert plan.hold_reason("W01") is None
+    assert plan.status("W01", "plasma clean#0") is None  # done again
 
 
 async def test_an_oven_whose_recovery_failed_is_named_with_what_brings_it_back(store):
@@ -501,3 +525,45 @@ async def test_a_release_stands_when_the_wafer_is_held_again_before_it_reaches_t
         (1, "interrupted"), (3, "skipped"), (4, "skipped"),
     ]  # fmt: skip
     assert cleans[1]["error"] == cleans[2]["error"] == RELEASED  # not "completed before"
+
+
+async def confirm_yes(wafers: str, prompt: str) -> tuple[bool, str]:
+    return True, "ana (in advance, --confirmed-by)"
+
+
+async def test_a_release_of_a_later_hold_leaves_an_earlier_holds_rework_standing(store, tmp_path):
+    """A new user's served line: the plasma clean failed on a reflected-power alarm, its
+    rework's resume was run without --confirmed-by and held the lot again at the seating
+    confirmation before the clean, and that hold was released. The next resume skipped the
+    clean as released, the lot read completed with no plasma on it. The release answers the
+    confirmation's hold: the rework of the clean stands, and the clean runs."""
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        station = tmp_path / "line.yaml"
+        station.write_text(line.station.to_yaml())
+        prepared = prepare(
+            RunRequest("plasma-clean", simulated=False, station_path=str(station), lot=3)
+        )
+        chamber = line.tools["plasma_cleaner"]
+        chamber.inject_fault("rf_mismatch")
+        async with open_run(store, prepared, confirm=confirm_yes) as engine:
+            assert await engine.run() == "held"
+        run_id = engine.run_id
+        wafer_ids = [w["wafer_id"] for w in store.wafers(run_id)]
+        assert all("REFLECTED_POWER" in w["reason"] for w in store.wafers(run_id))
+        chamber.clear_fault("rf_mismatch")
+        record_clearance(store, run_id, "plasma_cleaner", "ana")
+        for wafer_id in wafer_ids:
+            record_disposition(store, run_id, wafer_id, Decision.REWORK, "ana", "clean again")
+        async with open_resume(store, run_id) as unattended:  # no --confirmed-by
+            assert await unattended.run() == "held"
+        reasons = [w["reason"] for w in store.wafers(run_id)]
+        assert all("operator confirmation refused (no operator)" in r for r in reasons)
+        for wafer_id in wafer_ids:
+            record_disposition(store, run_id, wafer_id, Decision.RELEASE, "ana", "confirmed seated")
+        async with open_resume(store, run_id, confirm=confirm_yes) as resumed:
+            assert await resumed.run() == "completed"
+    for wafer_id in wafer_ids:
+        cleans = [(s["session"], s["status"]) for s in clean_rows(store, run_id, wafer_id)]
+        assert cleans == [(1, "failed"), (3, "completed")]  # redone, never skipped
+    times = [m for m in store.table("measurements", run_id) if m["name"] == "plasma process time"]
+    assert {m["wafer_id"] for m in times} == set(wafer_ids)
