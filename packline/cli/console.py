@@ -28,6 +28,7 @@ from rich.text import Text
 
 from packline.sequences.engine import ConfirmFn, Engine, LiveView
 from packline.sequences.engine.control import RunState
+from packline.sequences.engine.errors import NO_OPERATOR
 
 #: How long an operator has to answer a confirmation on real tools (wall seconds).
 CONFIRM_TIMEOUT_S = 3600.0
@@ -251,7 +252,7 @@ class OperatorConsole:
             except TimeoutError:
                 return False, "no answer"
             except EOFError:
-                return False, "no operator"
+                return False, NO_OPERATOR
             return answer in YES, f"{self._operator} (at the terminal)"
 
         return confirm

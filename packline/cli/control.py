@@ -14,7 +14,7 @@ import yaml
 
 from packline.sequences.engine.clearances import check_tool, record_clearance
 from packline.sequences.engine.control import CLEAR_TOOL, Order
-from packline.sequences.engine.dispositions import Decision, record_disposition
+from packline.sequences.engine.dispositions import Decision, record_disposition, resume_command
 from packline.sequences.engine.errors import BadInput
 from packline.sequences.engine.liveness import is_alive, shown_status
 from packline.sequences.engine.records import RunStore
@@ -89,6 +89,7 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
             check_tool(store.run(run_id), args.tool)
             order = Order(CLEAR_TOOL, by=args.by, tool=args.tool)
             store.post_control(run_id, order.text(), time.time())
+        resume = resume_command(store, run_id)
     finally:
         store.close()
     if args.json:
@@ -103,7 +104,7 @@ def cmd_clear_tool(args: argparse.Namespace) -> int:
             f"it as a tool-cleared event (packline show {run_id})"
         )
     else:
-        print(f"{recorded['message']} (recorded in run {run_id}; `packline resume {run_id}`)")
+        print(f"{recorded['message']} (recorded in run {run_id}; {resume})")
     return EXIT_OK
 
 
@@ -130,6 +131,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
         row = record_disposition(
             store, args.run, args.wafer_id, Decision(args.decision), args.by, args.reason
         )
+        resume = resume_command(store, row["run_id"])
     finally:
         store.close()
     if args.json:
@@ -139,7 +141,7 @@ def cmd_disposition(args: argparse.Namespace) -> int:
     else:
         print(
             f"wafer {row['wafer_id']} of run {row['run_id']}: {row['decision']} by {row['by']}; "
-            f"`packline resume {row['run_id']}` carries it out"
+            f"carried out by {resume}"
         )
     return EXIT_OK
 

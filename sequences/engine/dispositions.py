@@ -118,12 +118,33 @@ def record_disposition(
 def latest_holds(store: RunStore, run_id: str) -> dict[str, dict[str, Any]]:
     """Each wafer of run `run_id` that was ever held -> the data of its latest `held` event
     (`refused`: its step was one its tool refused; `tool_unavailable`: no tool was given to
-    it), which a resume's plan reads (`plan.Plan.from_records`)."""
+    it; `no_operator`: a confirmation nobody answered), which a resume's plan reads
+    (`plan.Plan.from_records`)."""
     return {
         event["wafer_id"]: event["data"]
         for event in store.events(run_id)  # in id order: a later hold wins
         if event["kind"] == "held"
     }
+
+
+def resume_command(store: RunStore, run_id: str) -> str:
+    """The command that resumes run `run_id`, as a hint names it once its held wafers are
+    decided: with `--confirmed-by NAME` when a held wafer's latest hold is a confirmation no
+    operator was there to answer (`no_operator`), saying why, since a resume without it holds
+    the wafer there again (an operator who followed a bare `packline resume` went round)."""
+    holds = latest_holds(store, run_id)
+    unanswered = [
+        wafer["wafer_id"]
+        for wafer in store.wafers(run_id)
+        if wafer["status"] == "held" and holds.get(wafer["wafer_id"], {}).get("no_operator")
+    ]
+    if not unanswered:
+        return f"`packline resume {run_id}`"
+    return (
+        f"`packline resume {run_id} --confirmed-by NAME` ({', '.join(unanswered)} held at an "
+        "operator confirmation no operator answered: a resume without --confirmed-by, and "
+        "without a terminal, holds them there again)"
+    )
 
 
 def _wafer_named(run_id: str, wafers: Collection[str], ref: str) -> str:

@@ -33,9 +33,10 @@ from .claim_check import check_claims, overall, what_did_not_pass
 from .clearances import recorded_while_stopped
 from .context import RunContext
 from .control import CLEAR_TOOL, DEFAULT_PAUSE_TIMEOUT_S, Order, RunControl, RunState
-from .dispositions import DONE
+from .dispositions import DONE, resume_command
 from .errors import (
     BadInput,
+    NoOperator,
     ResumeNotStarted,
     RunTerminated,
     StepRefused,
@@ -375,7 +376,7 @@ class Engine:
             text += (
                 f". {', '.join(decide)} wait for a disposition once the run has ended "
                 f"(`packline disposition {run_id} WAFER release|rework|scrap --by NAME "
-                f"--reason TEXT`, then `packline resume {run_id}`)"
+                f"--reason TEXT`, then {resume_command(self.store, run_id)})"
             )
         return text + (
             f". The run waits for a clear for up to {TOOL_WAIT_TIMEOUT_S / 3600:g} h; "
@@ -659,13 +660,17 @@ class Engine:
         data says when it did not happen on the wafer: `refused`, a step its tool refused (a
         release of it is refused: `dispositions.py`); `tool_unavailable`, no tool was given
         to it (it runs again once an operator clears one of its tools in this session,
-        `_run_unserved_again`, else on the next resume: `plan.py`)."""
+        `_run_unserved_again`, else on the next resume: `plan.py`); `no_operator`, a
+        confirmation nobody was there to answer (the hints name the resume with
+        `--confirmed-by`: `dispositions.resume_command`)."""
         self._set_wafer(wafer_id, "held", reason)
         data = (
             {"refused": True}
             if isinstance(cause, StepRefused)
             else {"tool_unavailable": True}
             if isinstance(cause, ToolUnavailable)
+            else {"no_operator": True}
+            if isinstance(cause, NoOperator)
             else {}
         )
         self.emit("held", wafer=wafer_id, message=reason, data=data)

@@ -48,6 +48,16 @@ class ToolUnavailable(StepError):
         self.tools = tuple(tools)
 
 
+class NoOperator(StepError):
+    """An operator confirmation declined because no operator was there to answer it (a run
+    without a terminal or `--confirmed-by`): its wafers are held, and a resume without
+    `--confirmed-by NAME` holds them at the confirmation again."""
+
+
+#: Who declined a confirmation nobody was there to answer (the confirmations' `by`).
+NO_OPERATOR = "no operator"
+
+
 class OutOfLimits(StepError):
     """A measurement is outside its limits."""
 

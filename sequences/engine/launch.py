@@ -33,7 +33,7 @@ from packline.sim_instruments.twin.snapshot import restore
 from packline.station import Station, StationError, ToolEntry, load_station, parse_station
 
 from .clearances import out_of_service_text, refuse_uncleared_dry_resume
-from .dispositions import latest_holds, pending_dispositions
+from .dispositions import latest_holds, pending_dispositions, resume_command
 from .engine import Engine, RunSpec
 from .errors import BadInput, RecipeError
 from .events import Observer
@@ -263,7 +263,7 @@ def what_held_wafers_need(store: RunStore, run_id: str, confirmed_by: str | None
     if tools := out_of_service_text(store, run_id):
         parts.append(tools)
     if confirmed_by is None:
-        return "; ".join(parts) + f"; then `packline resume {run_id}`"
+        return "; ".join(parts) + f"; then {resume_command(store, run_id)}"
     return "; ".join(parts) + (
         f"; then `packline resume {run_id} --confirmed-by {confirmed_by}` (this session's "
         f"confirmations were answered in advance by {confirmed_by}; a resume answers its own)"

@@ -23,7 +23,14 @@ from typing import Any, Protocol, TypeVar
 from packline.sim_instruments.twin import TwinStore, Workpiece
 from packline.sim_instruments.twin.snapshot import Snapshot, Snapshots, read_snapshot, snapshot
 
-from .errors import OutOfLimits, RunTerminated, StepError, failure_text
+from .errors import (
+    NO_OPERATOR,
+    NoOperator,
+    OutOfLimits,
+    RunTerminated,
+    StepError,
+    failure_text,
+)
 from .events import TOOL_STATE, Event, Observer
 from .records import RunStore
 from .tools import Tool
@@ -450,12 +457,12 @@ class StepRecorder:
 
     async def confirm(self, subjects: Sequence[Subject], prompt: str) -> None:
         """Ask the operator (auto in a dry run, refused without one) and record the answer;
-        raises `StepError` when it is not a yes."""
+        raises `StepError` when it is not a yes (`NoOperator` when nobody could answer)."""
         wafer_text = ", ".join(s.id for s in subjects)
         if self._simulated:  # a dry run never waits for an operator
             confirmed, by = True, "auto (dry run)"
         elif self._confirm is None:
-            confirmed, by = False, "no operator"
+            confirmed, by = False, NO_OPERATOR
         else:
             confirmed, by = await self._confirm(wafer_text, prompt)
         t, wall = self.events.t(), time.time()
@@ -484,7 +491,8 @@ class StepRecorder:
             data={"by": by},
         )
         if not confirmed:
-            raise StepError(f"operator confirmation refused ({by}): {prompt}")
+            refusal = NoOperator if by == NO_OPERATOR else StepError
+            raise refusal(f"operator confirmation refused ({by}): {prompt}")
 
 
 def _limits_broken(unit: str, low: float | None, high: float | None) -> str:

@@ -567,3 +567,59 @@ async def test_a_release_of_a_later_hold_leaves_an_earlier_holds_rework_standing
         assert cleans == [(1, "failed"), (3, "completed")]  # redone, never skipped
     times = [m for m in store.table("measurements", run_id) if m["name"] == "plasma process time"]
     assert {m["wafer_id"] for m in times} == set(wafer_ids)
+
+
+async def test_the_hints_resume_with_confirmed_by_while_a_confirmation_had_no_operator(
+    store, tmp_path, capsys
+):
+    """A session that held wafers at a confirmation no operator was there to answer: the
+    resume its end, `disposition` and `clear-tool` name is `packline resume RUN
+    --confirmed-by NAME`, saying which wafers and why; a bare `packline resume RUN` (the
+    new user's hint) held them there again. Here the first batch's seating goes unanswered
+    and the second batch's clean alarms, putting the chamber out of service."""
+
+    async def no_operator_for_the_first_batch(wafers: str, prompt: str) -> tuple[bool, str]:
+        return (False, "no operator") if wafers.endswith("W04") else (True, "ci")
+
+    async with SimulatedLine(ScaledClock(1000), kinds=["plasma_cleaner"]) as line:
+        station = tmp_path / "line.yaml"
+        station.write_text(line.station.to_yaml())
+        prepared = prepare(
+            RunRequest("plasma-clean", simulated=False, station_path=str(station), lot=5)
+        )
+
+        def alarm_in_second_clean(event):
+            if event.kind == "step-started" and event.step == "plasma clean":
+                line.tools["plasma_cleaner"].inject_fault("rf_mismatch")
+
+        async with open_run(
+            store,
+            prepared,
+            observers=[alarm_in_second_clean],
+            confirm=no_operator_for_the_first_batch,
+        ) as engine:
+            assert await engine.run() == "held"
+    run_id = engine.run_id
+    wafers = store.wafers(run_id)
+    assert all("confirmation refused (no operator)" in w["reason"] for w in wafers[:4])
+    assert "REFLECTED_POWER" in wafers[4]["reason"]
+    wafer_ids = [w["wafer_id"] for w in wafers]
+    unanswered = ", ".join(wafer_ids[:4])
+    resume = (
+        f"`packline resume {run_id} --confirmed-by NAME` ({unanswered} held at an operator "
+        "confirmation no operator answered: a resume without --confirmed-by, and without a "
+        "terminal, holds them there again)"
+    )
+    advice = what_held_wafers_need(store, run_id)
+    assert "plasma_cleaner is out of service" in advice
+    assert advice.endswith(f"; then {resume}")
+    db = ["--db", str(tmp_path / "runs.db")]
+    assert main(["clear-tool", run_id, "plasma_cleaner", "--by", "ana", *db]) == 0
+    assert capsys.readouterr().out.endswith(f"(recorded in run {run_id}; {resume})\n")
+    assert (
+        main(["disposition", run_id, "W05", "rework", "--by", "ana", "--reason", "again", *db]) == 0
+    )
+    assert capsys.readouterr().out.endswith(f"; carried out by {resume}\n")
+    for wafer_id in wafer_ids[:4]:
+        record_disposition(store, run_id, wafer_id, Decision.SCRAP, "ana", "lot split")
+    assert what_held_wafers_need(store, run_id).endswith(f"; then `packline resume {run_id}`")
