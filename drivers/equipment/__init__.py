@@ -239,8 +239,9 @@ class Equipment(ProcessWaits, Recovery, ABC):
     # ----------------------------------------------------------------- limits
 
     def check_limit(self, action: str, setpoint: str, value: float) -> float:
-        """Return `value` if it is within the setpoint's limits, else raise `LimitViolation`;
-        a fraction for a whole-number setpoint is a `ValueError` (nothing is rounded)."""
+        """Return `value` as it is sent if it is within the setpoint's limits (at a bound
+        within rounding: the bound, `Limit.held`), else raise `LimitViolation`; a fraction for
+        a whole-number setpoint is a `ValueError` (nothing is rounded)."""
         return check_limit(self.name, self.address, action, setpoint, self.limits[setpoint], value)
 
     # ----------------------------------------------------------------- alarms

@@ -3,15 +3,28 @@
 A driver declares its own (`Equipment.limits`, from its tool's spec); a station file may only
 narrow them (`narrow_limits`); `check_limit` refuses a value outside them with
 `LimitViolation`, naming the tool, the action, the setpoint, the value and the range.
+
+A value within `ROUNDING` of a bound is at the bound (`Limit.contains`) and is sent as the
+bound itself (`Limit.held`): a recipe's "3 mJ/mm^2" reaches a 0.3 J/cm2 limit as
+0.30000000000000004 J/cm2 after its unit conversion, and must be taken as every other spelling
+of 0.3 J/cm2 is, and sent as 0.3.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..errors import LimitViolation, SetupRefused, described_limit
+
+#: How far past a bound, relative to it, a value is still judged at the bound: the rounding of
+#: a unit conversion. A scaling rounds in the last place or two ("3 mJ/mm^2" is 0.3 J/cm2 and
+#: one place more); a temperature converted through kelvin rounds in the last place of the
+#: kelvin value, a dozen places of a small degC bound ("71.6 degF" is 22.000000000000057 degC).
+#: 32 places (7e-15 of the bound) hold both, far under any difference a recipe means.
+ROUNDING = 32 * sys.float_info.epsilon
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,22 @@ class Limit:
             raise ValueError(f"limit minimum {self.minimum} is above maximum {self.maximum}")
 
     def contains(self, value: float) -> bool:
-        return self.minimum <= value <= self.maximum
+        """Whether `value` is in the range, one past a bound by no more than `ROUNDING` at it."""
+        return (
+            self.minimum - abs(self.minimum) * ROUNDING
+            <= value
+            <= self.maximum + abs(self.maximum) * ROUNDING
+        )
+
+    def held(self, value: float) -> float:
+        """`value`, which the range `contains`, as it is sent: one it contains only by
+        rounding is the bound, so a tool never sees (or encodes past its register's range)
+        0.30000000000000004 for 0.3; any other as it is."""
+        if value > self.maximum:
+            return self.maximum
+        if value < self.minimum:
+            return self.minimum
+        return value
 
     def described(self) -> str:
         """`[1, 5.605] cm2`, and where it was set if not by the driver (`... of station file
@@ -46,8 +74,9 @@ class Limit:
 def check_limit(
     tool: str, address: str, action: str, setpoint: str, limit: Limit, value: float
 ) -> float:
-    """Return `value` if `limit` contains it, else raise `LimitViolation`; a fraction for a
-    whole-number setpoint is a `ValueError` (nothing is rounded)."""
+    """Return `value` as it is sent (`Limit.held`: a value at a bound within rounding is the
+    bound) if `limit` contains it, else raise `LimitViolation`; a fraction for a whole-number
+    setpoint is a `ValueError` (nothing is rounded)."""
     if not limit.contains(value):
         raise LimitViolation(
             tool, address, action, setpoint, value, limit.minimum, limit.maximum, limit.unit,
@@ -58,7 +87,7 @@ def check_limit(
             f"{tool} at {address}: {action}: {setpoint} = {value:g} must be a "
             "whole number (the tool takes no fraction, and nothing is rounded)"
         )
-    return value
+    return limit.held(value)
 
 
 def narrow_limits(

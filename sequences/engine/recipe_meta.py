@@ -14,6 +14,7 @@ from pydantic_core import PydanticCustomError, core_schema
 
 from packline.drivers.equipment import Limit
 from packline.drivers.registry import TOOL_KINDS
+from packline.units import quantity_text
 
 #: The pydantic error type of a value no tool of its role could take (see `Feeds`).
 TOOL_RANGE = "tool_range"
@@ -101,6 +102,9 @@ class Feeds:
         return core_schema.no_info_after_validator_function(self._within_range, handler(source))
 
     def _within_range(self, value: Any) -> Any:
+        """`value` if a tool of the role could take what is sent of it, a value at a bound
+        within a unit conversion's rounding as the bound itself (`Limit.held`: what is sent
+        is what every spelling of the bound gives); else a `TOOL_RANGE` error."""
         sent = self.measure(value) if self.measure is not None else value
         limit = tool_range(self.role, self.setpoint)
         if not limit.contains(sent):
@@ -112,7 +116,7 @@ class Feeds:
             raise PydanticCustomError(
                 TOOL_RANGE,
                 "must be {bound} {unit} "
-                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit}; given {sent} {unit})",
+                "(the {role} range of {setpoint}: {minimum}-{maximum} {unit}; given {given})",
                 {
                     "bound": bound,
                     "unit": limit.unit,
@@ -120,10 +124,11 @@ class Feeds:
                     "setpoint": self.setpoint,
                     "minimum": f"{limit.minimum:g}",
                     "maximum": f"{limit.maximum:g}",
-                    "sent": f"{sent:g}",
+                    # every digit a recipe means: a value just past 0.3 is not "given 0.3"
+                    "given": quantity_text(sent, limit.unit),
                 },
             )
-        return value
+        return value if self.measure is not None else limit.held(value)
 
 
 def unwrapped(annotation: Any) -> Any:

@@ -16,6 +16,7 @@ from packline.drivers.equipment import Limit, validate_wafer_id
 from packline.drivers.registry import TOOL_KINDS
 from packline.lots import LotError, LotIdentity, load_lot_file, validate_lot_id
 from packline.station import Station, StationError, load_station
+from packline.units import quantity_text
 
 from .errors import BadInput, RecipeError
 from .method import FailurePolicy, Method, get_method
@@ -239,8 +240,9 @@ def check_tool_limits(
                     f"{point.setpoint!r}; its setpoints: {', '.join(sorted(tool))}"
                 )
             if not limit.contains(point.value):
+                given = quantity_text(point.value, limit.unit)
                 problems.append(
-                    f"{source}: {point.path} = {point.value:g} {limit.unit}: outside the "
+                    f"{source}: {point.path} = {given}: outside the "
                     f"{point.role} limit {point.setpoint} {limit.described()}"
                 )
                 break

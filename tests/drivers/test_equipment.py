@@ -14,6 +14,7 @@ from packline.drivers.equipment import (
     Identity,
     Limit,
     ToolState,
+    check_limit,
     held_pace,
     poll_hold_s,
 )
@@ -21,6 +22,7 @@ from packline.drivers.equipment.states import TRANSITIONS, StateModel
 from packline.drivers.errors import (
     CommandRefused,
     InterlockOpen,
+    LimitViolation,
     ProtocolError,
     SetupRefused,
     ToolAlarm,
@@ -51,6 +53,21 @@ def test_limits_are_ranges_with_units():
     assert not Limit(1, 2, "W").contains(2.5)
     with pytest.raises(ValueError, match="minimum 3 is above maximum 2"):
         Limit(3, 2, "W")
+
+
+def test_a_value_at_a_bound_by_a_unit_conversions_rounding_is_taken_and_sent_as_the_bound():
+    # "3 mJ/mm^2" converts to 0.30000000000000004 J/cm2, a unit in the last place past 0.3
+    fluence = Limit(0.05, 0.3, "J/cm2")
+    assert fluence.contains(0.30000000000000004)
+    assert fluence.contains(0.049999999999999996)
+    assert check_limit("laser", "tcp", "clean", "fluence", fluence, 0.30000000000000004) == 0.3
+    assert check_limit("laser", "tcp", "clean", "fluence", fluence, 0.049999999999999996) == 0.05
+    assert check_limit("laser", "tcp", "clean", "fluence", fluence, 0.2) == 0.2
+    # a value really past the bound, if only in its 14th digit, is refused as before
+    assert not fluence.contains(0.30000000000001)
+    assert not fluence.contains(0.04999999999999)
+    with pytest.raises(LimitViolation, match="is outside the limits"):
+        check_limit("laser", "tcp", "clean", "fluence", fluence, 0.3000000000001)
 
 
 def test_a_driver_refuses_a_link_it_does_not_speak():

@@ -140,6 +140,24 @@ def bump_seal_clean_text(**changes: str) -> str:
     return text
 
 
+@pytest.mark.parametrize("fluence", ["3 mJ/mm^2", "300 mJ/cm^2", "3000 J/m^2", "0.3 J/cm^2"])
+def test_every_spelling_of_a_tools_bound_is_taken_and_held_as_the_bound(fluence):
+    # "3 mJ/mm^2" converts to 0.30000000000000004 J/cm2: at the bound, by the unit's rounding
+    text = bump_seal_clean_text(**{"fluence_j_cm2: 0.3 J/cm^2": f"fluence_j_cm2: {fluence}"})
+    recipe = read_recipe_text(BumpSealCleanRecipe, text, "r.yaml")
+    assert recipe.cleaning.fluence_j_cm2 == 0.3  # what the laser is sent
+
+
+def test_a_value_just_past_a_tools_bound_is_refused_showing_the_digits_past_it():
+    text = bump_seal_clean_text(**{"fluence_j_cm2: 0.3 J/cm^2": "fluence_j_cm2: 3.000001 mJ/mm^2"})
+    with pytest.raises(RecipeError) as error:
+        read_recipe_text(BumpSealCleanRecipe, text, "r.yaml")
+    assert str(error.value) == (
+        "r.yaml: cleaning.fluence_j_cm2 = '3.000001 mJ/mm^2': must be at most 0.3 J/cm2 (the "
+        "laser range of clean_fluence_j_cm2: 0.05-0.3 J/cm2; given 0.3000001 J/cm2)"
+    )
+
+
 @pytest.mark.parametrize(
     ("old", "new", "path"),
     [
