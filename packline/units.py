@@ -47,8 +47,6 @@ def _unit(unit: str) -> pint.Unit:
 
 def to_magnitude(value: object, unit: str) -> float:
     """`value` ("55 um", "0.5 MPa") as a float in `unit`; ValueError saying what is wrong."""
-    from pint.errors import PintError
-
     target = _unit(unit)
     if isinstance(value, bool):
         raise ValueError(f"expected a quantity in {target:~P}, got {value!r}")
@@ -60,23 +58,56 @@ def to_magnitude(value: object, unit: str) -> float:
         raise ValueError(f"{value!r} has no unit; write it with one, e.g. '{value} {target:~P}'")
     if not isinstance(value, str):
         raise ValueError(f"expected a quantity such as '10 {target:~P}', got {value!r}")
-    text = value.strip()
-    if target.dimensionality != _unit("K").dimensionality:
-        text = _temperatures_as_differences(text)
-    try:
-        quantity: pint.Quantity[Any] = registry().Quantity(text)
-    except (PintError, ValueError, AttributeError, TypeError, SyntaxError):
-        raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')") from None
+    quantity = _quantity(value.strip(), target)
+    if quantity is None:
+        raise ValueError(f"{value!r} is not a quantity (e.g. '10 {target:~P}')")
     if quantity.dimensionality != target.dimensionality:
-        raise ValueError(
-            f"{value!r} is {_a(_dimension_name(quantity))}, expected "
-            f"{_a(_dimension_name(target))} "
-            f"(e.g. '10 {target:~P}')"
-        )
+        what = f"{value!r} is {_a(_dimension_name(quantity))}"
+        misread = _misread_symbol(value.strip(), target)
+        if misread is not None:
+            raise ValueError(f"{what} {misread}")
+        raise ValueError(f"{what}, expected {_a(_dimension_name(target))} (e.g. '10 {target:~P}')")
     magnitude = float(quantity.to(target).magnitude)
     if not math.isfinite(magnitude):
         raise ValueError(f"{value!r} is not a finite quantity")
     return magnitude
+
+
+def _quantity(text: str, target: pint.Unit) -> pint.Quantity[Any] | None:
+    """`text` read as a quantity for a field in `target` (a degC in it a difference unless the
+    field is a temperature); None: it is not a quantity."""
+    from pint.errors import PintError
+
+    if target.dimensionality != _unit("K").dimensionality:
+        text = _temperatures_as_differences(text)
+    try:
+        return registry().Quantity(text)
+    except (PintError, ValueError, AttributeError, TypeError, SyntaxError):
+        return None
+
+
+#: Unit symbols people write for a temperature that are another unit's: the unit each is, and
+#: the unit they mean. "150 C" is 150 coulomb, "300 F" 300 farad, "150 c" 150 light speeds.
+_MISREAD_SYMBOLS = {
+    "C": ("the coulomb", "degC"),
+    "F": ("the farad", "degF"),
+    "c": ("the speed of light", "degC"),
+}
+
+
+def _misread_symbol(text: str, target: pint.Unit) -> str | None:
+    """What `text`, of another dimension than `target`, means to say where it writes one of
+    `_MISREAD_SYMBOLS` and would be of `target`'s with the unit meant in its place: "(C is the
+    coulomb); write 150 degC for a temperature". None: it is not such a slip."""
+    for symbol, (unit, meant) in _MISREAD_SYMBOLS.items():
+        symbol_alone = rf"\b{symbol}\b"
+        if not re.search(symbol_alone, text):
+            continue
+        corrected = re.sub(symbol_alone, meant, text)
+        quantity = _quantity(corrected, target)
+        if quantity is not None and quantity.dimensionality == target.dimensionality:
+            return f"({symbol} is {unit}); write {corrected} for {_a(_dimension_name(target))}"
+    return None
 
 
 @cache
@@ -89,6 +120,7 @@ def _dimension_names() -> dict[Any, str]:
             ("m", "length"),
             ("s", "time"),
             ("K", "temperature"),
+            ("K/s", "temperature rate"),
             ("W", "power"),
             ("Pa", "pressure"),
             ("N", "force"),
@@ -98,6 +130,9 @@ def _dimension_names() -> dict[Any, str]:
             ("m/s", "speed"),
             ("J/m^2", "energy per area (fluence)"),
             ("J", "energy"),
+            ("C", "charge"),
+            ("A", "current"),
+            ("F", "capacitance"),
         ]
     }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import pytest
@@ -55,6 +56,44 @@ def test_converts_to_the_declared_unit(text: str, unit: str, value: float):
 def test_refuses_with_what_is_wrong(text: object, message: str):
     with pytest.raises(ValueError, match=message):
         to_magnitude(text, "um")
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "message"),
+    [
+        (
+            "150 C",
+            "degC",
+            "'150 C' is a charge (C is the coulomb); write 150 degC for a temperature",
+        ),
+        (
+            "300 F",
+            "degC",
+            "'300 F' is a capacitance (F is the farad); write 300 degF for a temperature",
+        ),
+        (
+            "150 c",
+            "degC",
+            "'150 c' is a speed (c is the speed of light); write 150 degC for a temperature",
+        ),
+        (
+            "20 C/min",
+            "degC/min",
+            "'20 C/min' is a current (C is the coulomb); write 20 degC/min for a temperature rate",
+        ),
+    ],
+)
+def test_a_temperature_written_in_another_units_symbol_is_refused_saying_what_to_write(
+    text: str, unit: str, message: str
+):
+    with pytest.raises(ValueError, match=f"^{re.escape(message)}$"):
+        to_magnitude(text, unit)
+
+
+def test_a_charge_is_still_a_charge_where_no_temperature_is_expected():
+    assert to_magnitude("2 C", "A*s") == 2.0
+    with pytest.raises(ValueError, match="'150 C' is a charge, expected a length"):
+        to_magnitude("150 C", "um")
 
 
 def test_pydantic_field_names_the_path_and_keeps_bounds():
