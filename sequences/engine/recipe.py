@@ -699,9 +699,11 @@ def validation_problems(
             facts = facts_of(*fields[-1]) if fields and fields[-1][1] == loc[-1] else None
             if facts is not None:  # what it takes (pydantic's "Field required" says nothing)
                 message, left_out = ", ".join(["required", *facts.takes()]), True
-            misspelt = difflib.get_close_matches(loc[-1], extras.get(problem["loc"][:-1], []), 1)
-            if misspelt:
-                message += f" (given as {misspelt[0]}, a misspelling?)"
+            keys = extras.get(problem["loc"][:-1], [])
+            if facts is not None and any(
+                loc[-1] in _closest_fields(key, fields[-1][0]) for key in keys
+            ):
+                continue  # a key given for it says "did you mean" it: one line for one slip
             if facts is not None and facts.doc:  # what it is for, as a left-out section says
                 message += f": {facts.doc}"
         elif (plain := plain_words(problem)) is not None:
@@ -740,13 +742,19 @@ def _not_a_field(loc: list[str], fields: list[tuple[type[BaseModel], str]]) -> s
     that another method names by the key (`RENAMED_KEYS` the other way: two-process-via's
     `devices` in bump-seal-clean's mounting -> `chips`)."""
     section = ".".join(loc[:-1]) or "the recipe's top level"
-    names = list(fields[-1][0].model_fields) if fields and fields[-1][1] == loc[-1] else []
-    renamed = [old for old, new in RENAMED_KEYS.items() if new == loc[-1] and old in names]
-    spelt = difflib.get_close_matches(loc[-1], names, 3, 0.5)
-    closest = renamed + [name for name in spelt if name not in renamed]
+    closest = _closest_fields(loc[-1], fields[-1][0]) if fields and fields[-1][1] == loc[-1] else []
     if not closest:
         return f"not a field of {section}"
     return f"not a field of {section}: did you mean {' or '.join(closest)}?"
+
+
+def _closest_fields(key: str, section: type[BaseModel]) -> list[str]:
+    """The fields of `section` a key it has no field of may mean: those another method names
+    by the key (`RENAMED_KEYS` the other way), then the three spelt closest to it."""
+    names = list(section.model_fields)
+    renamed = [old for old, new in RENAMED_KEYS.items() if new == key and old in names]
+    spelt = difflib.get_close_matches(key, names, 3, 0.5)
+    return renamed + [name for name in spelt if name not in renamed]
 
 
 def parse_recipe(model: type[R], data: object, source: str, *, recorded: bool = False) -> R:
